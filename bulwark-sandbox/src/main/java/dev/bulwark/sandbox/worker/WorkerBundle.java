@@ -1,0 +1,41 @@
+package dev.bulwark.sandbox.worker;
+
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * The code of one worker: a main module and the modules it may import (WorkerCode's
+ * {@code mainModule} + {@code modules}). Immutable; validated on construction.
+ */
+public record WorkerBundle(String mainModule, Map<String, WorkerModule> modules) {
+    public WorkerBundle {
+        Objects.requireNonNull(mainModule, "mainModule");
+        Map<String, WorkerModule> copy = new LinkedHashMap<>(modules);
+        if (!copy.containsKey(mainModule)) {
+            throw new IllegalArgumentException("mainModule '" + mainModule + "' is not among the modules " + copy.keySet());
+        }
+        WorkerModule main = copy.get(mainModule);
+        if (main.type() != ModuleType.JS) {
+            throw new IllegalArgumentException("mainModule '" + mainModule + "' must be an ES module, not " + main.type().wireName());
+        }
+        modules = Collections.unmodifiableMap(copy);
+    }
+
+    public static WorkerBundle of(String mainModule, List<WorkerModule> modules) {
+        Map<String, WorkerModule> map = new LinkedHashMap<>();
+        for (WorkerModule m : modules) {
+            if (map.put(m.name(), m) != null) throw new IllegalArgumentException("duplicate module: " + m.name());
+        }
+        return new WorkerBundle(mainModule, map);
+    }
+
+    /** Total size of all module contents in bytes (what the code-size limit counts). */
+    public long codeSize() {
+        long total = 0;
+        for (WorkerModule m : modules.values()) total += m.size();
+        return total;
+    }
+}
