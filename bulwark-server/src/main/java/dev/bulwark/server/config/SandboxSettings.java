@@ -1,0 +1,29 @@
+package dev.bulwark.server.config;
+
+import java.util.List;
+
+/**
+ * How the node runs sandbox processes.
+ *
+ * @param processesPerTenant sandbox processes started for each tenant (tenants never share one)
+ * @param isolatesPerWorker  isolates serving one worker concurrently within a sandbox
+ * @param rssCeilingMb       resident memory above which the node kills and restarts a sandbox
+ * @param poolSize           ready isolates each sandbox keeps prepared from the snapshot
+ * @param jvmOptions         extra options for the sandbox JVMs, each starting with '-'
+ */
+public record SandboxSettings(int processesPerTenant, int isolatesPerWorker, long rssCeilingMb, int poolSize,
+                              List<String> jvmOptions) {
+
+    public static final SandboxSettings DEFAULTS = new SandboxSettings(1, 1, 1024, 4, List.of());
+
+    public SandboxSettings {
+        jvmOptions = List.copyOf(jvmOptions);
+        if (processesPerTenant < 1 || isolatesPerWorker < 1 || rssCeilingMb < 1 || poolSize < 0) {
+            throw new IllegalArgumentException("sandbox settings out of range: " + processesPerTenant + ", "
+                    + isolatesPerWorker + ", " + rssCeilingMb + ", " + poolSize);
+        }
+        for (String option : jvmOptions) {
+            if (!option.startsWith("-")) throw new IllegalArgumentException("not a JVM option: " + option);
+        }
+    }
+}

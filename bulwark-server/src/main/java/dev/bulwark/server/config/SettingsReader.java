@@ -1,0 +1,202 @@
+package dev.bulwark.server.config;
+
+import com.fasterxml.jackson.databind.node.TextNode;
+import dev.bulwark.sandbox.worker.Limits;
+
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * Bulwark's own settings, merged from three places, later ones winning key by key (with a warning
+ * when a key is defined twice): wrangler's top-level {@code limits.cpu_ms}, the wrangler file's
+ * {@code bulwark} section, and {@code bulwark.toml}. Unlike wrangler's keys, an unknown setting is an
+ * error: a misspelt limit must not silently leave the default in force.
+ */
+final class SettingsReader {
+
+    static final String BULWARK_TOML = "bulwark.toml";
+
+    /** Settings and the secrets set among them. */
+    record Result(Settings settings, Map<String, String> secrets) {
+    }
+
+    private static final Set<String> LEAVES = Set.of("host", "port", "data_dir", "tenant");
+    private static final Map<String, Set<String>> TABLES = Map.of(
+            "limits", Set.of("cpu_ms", "wall_ms", "heap_mb", "subrequests", "code_bytes", "env_bytes",
+                    "request_body_bytes"),
+            "sandboxes", Set.of("processes_per_tenant", "isolates_per_worker", "rss_ceiling_mb", "pool_size",
+                    "jvm_options"),
+            "egress", Set.of("allow", "allow_private_networks"),
+            "secrets", Set.of());
+
+    private static final Pattern HOST = Pattern.compile("[A-Za-z0-9._:%\\[\\]-]+");
+    private static final String POSITIVE = "a positive integer";
+    private static final String NON_NEGATIVE = "a non-negative integer";
+
+    /** Merged setting key ({@code limits.cpu_ms}) to the value that won, in first-definition order. */
+    private final Map<String, ConfigValue> merged = new LinkedHashMap<>();
+    private final Warnings warnings;
+
+    private SettingsReader(Warnings warnings) {
+        this.warnings = warnings;
+    }
+
+    /**
+     * @param devVars the secrets of {@code .dev.vars}: the lowest layer of {@code secrets}
+     */
+    static Result read(ConfigValue wrangler, Optional<ConfigValue> bulwarkToml, Map<String, String> devVars,
+                       Path projectDir, String workerName, Warnings warnings) throws ConfigException {
+        SettingsReader reader = new SettingsReader(warnings);
+        devVars.forEach((key, value) ->
+                reader.put("secrets." + key, new ConfigValue(DevVars.FILE_NAME, key, TextNode.valueOf(value))));
+        Optional<ConfigValue> wranglerLimits = wrangler.optional("limits");
+        if (wranglerLimits.isPresent()) {
+            wranglerLimits.get().warnUnknownKeys(Set.of("cpu_ms"), Set.of(), warnings);
+            Optional<ConfigValue> cpuMs = wranglerLimits.get().optional("cpu_ms");
+            if (cpuMs.isPresent()) reader.put("limits.cpu_ms", cpuMs.get());
+        }
+        Optional<ConfigValue> section = wrangler.optional("bulwark");
+        if (section.isPresent()) reader.merge(section.get());
+        if (bulwarkToml.isPresent()) reader.merge(bulwarkToml.get());
+        return reader.result(projectDir, workerName);
+    }
+
+    private void merge(ConfigValue source) throws ConfigException {
+        for (Map.Entry<String, ConfigValue> e : source.members().entrySet()) {
+            String key = e.getKey();
+            ConfigValue value = e.getValue();
+            if (LEAVES.contains(key)) {
+                put(key, value);
+            } else if (TABLES.containsKey(key)) {
+                Set<String> known = TABLES.get(key);
+                boolean anyKey = key.equals("secrets");
+                for (Map.Entry<String, ConfigValue> sub : value.members().entrySet()) {
+                    if (!anyKey && !known.contains(sub.getKey())) {
+                        throw sub.getValue().error("is not a Bulwark setting; " + key + " has "
+                                + String.join(", ", known.stream().sorted().toList()));
+                    }
+                    put(key + "." + sub.getKey(), sub.getValue());
+                }
+            } else {
+                List<String> all = new ArrayList<>(LEAVES);
+                all.addAll(TABLES.keySet());
+                Collections.sort(all);
+                throw value.error("is not a Bulwark setting; the settings are " + String.join(", ", all));
+            }
+        }
+    }
+
+    private void put(String key, ConfigValue value) {
+        ConfigValue previous = merged.put(key, value);
+        if (previous != null) {
+            String where = previous.file().equals(value.file()) ? "" : " in " + previous.file();
+            warnings.add(value.file() + ": " + value.path() + " overrides " + previous.path() + where);
+        }
+    }
+
+    private Result result(Path projectDir, String workerName) throws ConfigException {
+        String host = orDefault(get("host"), Settings.DEFAULT_HOST, v -> {
+            String s = v.nonEmptyString();
+            if (!HOST.matcher(s).matches()) throw v.invalid("a host name or IP address");
+            return s;
+        });
+        int port = orDefault(get("port"), Settings.DEFAULT_PORT, v -> v.integer(0, 65_535, "an integer from 0 to 65535"));
+        Path dataDir = orDefault(get("data_dir"), Settings.defaultDataDir(projectDir), v -> {
+            try {
+                return projectDir.resolve(v.nonEmptyString()).normalize();
+            } catch (InvalidPathException e) {
+                throw v.invalid("a directory path");
+            }
+        });
+        String tenant = orDefault(get("tenant"), workerName, v -> {
+            String s = v.nonEmptyString();
+            if (!ProjectLoader.isValidName(s)) throw v.invalid(ProjectLoader.NAME_REQUIREMENT);
+            return s;
+        });
+        Settings settings = new Settings(host, port, dataDir, tenant, limits(), sandboxes(), egress());
+        return new Result(settings, secrets());
+    }
+
+    private Limits limits() throws ConfigException {
+        Limits d = Limits.DEFAULTS;
+        return new Limits(
+                positiveLong("limits.cpu_ms", d.cpuMs()),
+                positiveLong("limits.wall_ms", d.wallMs()),
+                orDefault(get("limits.heap_mb"), d.heapMb(), v -> v.integer(1, Integer.MAX_VALUE, POSITIVE)),
+                orDefault(get("limits.subrequests"), d.subrequests(), v -> v.integer(0, Integer.MAX_VALUE, NON_NEGATIVE)),
+                positiveLong("limits.code_bytes", d.codeBytes()),
+                positiveLong("limits.env_bytes", d.envBytes()),
+                orDefault(get("limits.request_body_bytes"), d.requestBodyBytes(),
+                        v -> v.integer(0L, Long.MAX_VALUE, NON_NEGATIVE)));
+    }
+
+    private SandboxSettings sandboxes() throws ConfigException {
+        SandboxSettings d = SandboxSettings.DEFAULTS;
+        return new SandboxSettings(
+                orDefault(get("sandboxes.processes_per_tenant"), d.processesPerTenant(),
+                        v -> v.integer(1, Integer.MAX_VALUE, POSITIVE)),
+                orDefault(get("sandboxes.isolates_per_worker"), d.isolatesPerWorker(),
+                        v -> v.integer(1, Integer.MAX_VALUE, POSITIVE)),
+                positiveLong("sandboxes.rss_ceiling_mb", d.rssCeilingMb()),
+                orDefault(get("sandboxes.pool_size"), d.poolSize(), v -> v.integer(0, Integer.MAX_VALUE, NON_NEGATIVE)),
+                orDefault(get("sandboxes.jvm_options"), d.jvmOptions(), v -> {
+                    for (ConfigValue option : v.elements()) {
+                        if (!option.nonEmptyString().startsWith("-")) throw option.invalid("a JVM option starting with '-'");
+                    }
+                    return v.strings();
+                }));
+    }
+
+    private EgressSettings egress() throws ConfigException {
+        List<String> allow = orDefault(get("egress.allow"), List.of(), v -> {
+            List<String> patterns = new ArrayList<>();
+            for (ConfigValue element : v.elements()) {
+                String pattern = element.nonEmptyString().toLowerCase(Locale.ROOT);
+                if (!EgressSettings.isHostPattern(pattern)) {
+                    throw element.invalid("a host pattern such as \"api.example.com\" or \"*.example.org\"");
+                }
+                patterns.add(pattern);
+            }
+            return patterns;
+        });
+        boolean privateNetworks = orDefault(get("egress.allow_private_networks"), false, ConfigValue::bool);
+        return new EgressSettings(allow, privateNetworks);
+    }
+
+    private Map<String, String> secrets() throws ConfigException {
+        Map<String, String> secrets = new LinkedHashMap<>();
+        for (Map.Entry<String, ConfigValue> e : merged.entrySet()) {
+            if (!e.getKey().startsWith("secrets.")) continue;
+            ConfigValue v = e.getValue();
+            if (!v.node().isTextual()) throw v.invalidRedacted("a string");
+            secrets.put(e.getKey().substring("secrets.".length()), v.node().textValue());
+        }
+        return secrets;
+    }
+
+    private long positiveLong(String key, long dflt) throws ConfigException {
+        return orDefault(get(key), dflt, v -> v.integer(1L, Long.MAX_VALUE, POSITIVE));
+    }
+
+    private Optional<ConfigValue> get(String key) {
+        return Optional.ofNullable(merged.get(key));
+    }
+
+    /** Reads a setting that may throw ConfigException. */
+    private interface Reader<T> {
+        T read(ConfigValue value) throws ConfigException;
+    }
+
+    private static <T> T orDefault(Optional<ConfigValue> value, T dflt, Reader<T> reader) throws ConfigException {
+        return value.isPresent() ? reader.read(value.get()) : dflt;
+    }
+}
