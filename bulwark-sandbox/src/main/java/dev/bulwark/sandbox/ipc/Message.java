@@ -1,0 +1,77 @@
+package dev.bulwark.sandbox.ipc;
+
+import dev.bulwark.sandbox.worker.Limits;
+import dev.bulwark.sandbox.worker.WorkerBundle;
+
+import java.util.List;
+
+/**
+ * The messages node and sandbox exchange over their Unix domain socket. One codec
+ * ({@link MessageCodec}) writes and reads all of them; {@link #PROTOCOL_VERSION} changes whenever
+ * a record's shape does, and the handshake refuses a peer of another version.
+ *
+ * <p>Invocation ids are chosen by the node and are unique within one sandbox connection.
+ */
+public sealed interface Message {
+
+    int PROTOCOL_VERSION = 1;
+
+    /** A header as it crosses the wire: name and value, in order, duplicates kept. */
+    record Header(String name, String value) {}
+
+    // ---- sandbox → node ----
+
+    /** First message of a sandbox: its protocol version and process id. */
+    record Ready(int protocolVersion, long pid) implements Message {}
+
+    /** A worker finished loading (modules compiled, instantiated, evaluated). */
+    record WorkerLoaded(long correlationId, String workerId) implements Message {}
+
+    /** A worker could not be loaded. {@code code} is an {@link ErrorCode} name. */
+    record WorkerLoadFailed(long correlationId, String workerId, String code, String message) implements Message {}
+
+    record ResponseHead(long invocationId, int status, String statusText, List<Header> headers) implements Message {}
+
+    record ResponseChunk(long invocationId, byte[] data) implements Message {}
+
+    record ResponseEnd(long invocationId) implements Message {}
+
+    /**
+     * The invocation failed. Before a {@link ResponseHead} the node answers with an error
+     * response; after it, the node aborts the response. {@code passThrough} is set when the
+     * worker had called {@code ctx.passThroughOnException()}.
+     */
+    record InvocationFailed(long invocationId, String code, String message, boolean passThrough) implements Message {}
+
+    /** Everything of the invocation is over, {@code waitUntil} work included. */
+    record InvocationDone(long invocationId, long cpuMicros) implements Message {}
+
+    /** A console line or an uncaught exception of a worker, for the operator. */
+    record LogLine(String workerId, long invocationId, String level, String message, long timestampMillis)
+            implements Message {}
+
+    /** An outbound {@code fetch()} the node's egress gateway must decide and perform. */
+    record Subrequest(long invocationId, long subrequestId, String method, String url, List<Header> headers,
+                      byte[] body) implements Message {}
+
+    // ---- node → sandbox ----
+
+    /** Load a worker under an id; the sandbox answers WorkerLoaded or WorkerLoadFailed. */
+    record LoadWorker(long correlationId, String workerId, WorkerBundle bundle, String envJson, Limits limits)
+            implements Message {}
+
+    /** Start one fetch invocation of a loaded worker. The body is complete (buffered by the node). */
+    record FetchStart(long invocationId, String workerId, String method, String url, List<Header> headers,
+                      byte[] body) implements Message {}
+
+    /** The client went away or the node gave up: stop the invocation and drop its timers. */
+    record Cancel(long invocationId, String reason) implements Message {}
+
+    record SubrequestResult(long subrequestId, int status, String statusText, List<Header> headers, byte[] body,
+                            String url) implements Message {}
+
+    record SubrequestFailed(long subrequestId, String message) implements Message {}
+
+    /** Ask the sandbox to exit cleanly. */
+    record Shutdown() implements Message {}
+}

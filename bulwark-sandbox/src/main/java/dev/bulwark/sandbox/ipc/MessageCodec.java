@@ -1,0 +1,248 @@
+package dev.bulwark.sandbox.ipc;
+
+import dev.bulwark.sandbox.ipc.Message.*;
+import dev.bulwark.sandbox.worker.Limits;
+import dev.bulwark.sandbox.worker.ModuleType;
+import dev.bulwark.sandbox.worker.WorkerBundle;
+import dev.bulwark.sandbox.worker.WorkerModule;
+
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The one codec of the node-sandbox protocol. A frame is a 4-byte big-endian length, then a
+ * 1-byte tag, then the record's fields in declaration order. Strings are UTF-8 with a length
+ * prefix; byte arrays are length-prefixed; a null is written as length -1.
+ *
+ * <p>Frames are bounded ({@link #MAX_FRAME}) so a corrupted or hostile peer cannot make the
+ * reader allocate without limit.
+ */
+public final class MessageCodec {
+
+    /** Larger than the largest code bundle (64 MiB) plus headroom. */
+    public static final int MAX_FRAME = 96 << 20;
+
+    private MessageCodec() {}
+
+    private static final byte READY = 1, WORKER_LOADED = 2, WORKER_LOAD_FAILED = 3, RESPONSE_HEAD = 4,
+            RESPONSE_CHUNK = 5, RESPONSE_END = 6, INVOCATION_FAILED = 7, INVOCATION_DONE = 8, LOG_LINE = 9,
+            SUBREQUEST = 10, LOAD_WORKER = 20, FETCH_START = 21, CANCEL = 22, SUBREQUEST_RESULT = 23,
+            SUBREQUEST_FAILED = 24, SHUTDOWN = 25;
+
+    /** Writes one frame. Not thread-safe: callers serialize writes on one stream. */
+    public static void write(DataOutputStream out, Message message) throws IOException {
+        Body body = new Body();
+        encode(body, message);
+        out.writeInt(body.size());
+        body.writeTo(out);
+    }
+
+    /** Reads one frame; throws EOFException at a clean end of stream. */
+    public static Message read(DataInputStream in) throws IOException {
+        int length;
+        try {
+            length = in.readInt();
+        } catch (EOFException e) {
+            throw e;
+        }
+        if (length < 1 || length > MAX_FRAME) throw new IOException("bad frame length " + length);
+        byte[] frame = new byte[length];
+        in.readFully(frame);
+        DataInputStream d = new DataInputStream(new java.io.ByteArrayInputStream(frame));
+        Message m = decode(d);
+        if (d.available() != 0) throw new IOException("trailing bytes in frame of " + m.getClass().getSimpleName());
+        return m;
+    }
+
+    private static void encode(Body b, Message message) throws IOException {
+        DataOutputStream o = b.out;
+        switch (message) {
+            case Ready m -> { o.writeByte(READY); o.writeInt(m.protocolVersion()); o.writeLong(m.pid()); }
+            case WorkerLoaded m -> { o.writeByte(WORKER_LOADED); o.writeLong(m.correlationId()); str(o, m.workerId()); }
+            case WorkerLoadFailed m -> {
+                o.writeByte(WORKER_LOAD_FAILED); o.writeLong(m.correlationId()); str(o, m.workerId());
+                str(o, m.code()); str(o, m.message());
+            }
+            case ResponseHead m -> {
+                o.writeByte(RESPONSE_HEAD); o.writeLong(m.invocationId()); o.writeInt(m.status());
+                str(o, m.statusText()); headers(o, m.headers());
+            }
+            case ResponseChunk m -> { o.writeByte(RESPONSE_CHUNK); o.writeLong(m.invocationId()); bytes(o, m.data()); }
+            case ResponseEnd m -> { o.writeByte(RESPONSE_END); o.writeLong(m.invocationId()); }
+            case InvocationFailed m -> {
+                o.writeByte(INVOCATION_FAILED); o.writeLong(m.invocationId()); str(o, m.code()); str(o, m.message());
+                o.writeBoolean(m.passThrough());
+            }
+            case InvocationDone m -> { o.writeByte(INVOCATION_DONE); o.writeLong(m.invocationId()); o.writeLong(m.cpuMicros()); }
+            case LogLine m -> {
+                o.writeByte(LOG_LINE); str(o, m.workerId()); o.writeLong(m.invocationId()); str(o, m.level());
+                str(o, m.message()); o.writeLong(m.timestampMillis());
+            }
+            case Subrequest m -> {
+                o.writeByte(SUBREQUEST); o.writeLong(m.invocationId()); o.writeLong(m.subrequestId());
+                str(o, m.method()); str(o, m.url()); headers(o, m.headers()); bytes(o, m.body());
+            }
+            case LoadWorker m -> {
+                o.writeByte(LOAD_WORKER); o.writeLong(m.correlationId()); str(o, m.workerId());
+                bundle(o, m.bundle()); str(o, m.envJson()); limits(o, m.limits());
+            }
+            case FetchStart m -> {
+                o.writeByte(FETCH_START); o.writeLong(m.invocationId()); str(o, m.workerId()); str(o, m.method());
+                str(o, m.url()); headers(o, m.headers()); bytes(o, m.body());
+            }
+            case Cancel m -> { o.writeByte(CANCEL); o.writeLong(m.invocationId()); str(o, m.reason()); }
+            case SubrequestResult m -> {
+                o.writeByte(SUBREQUEST_RESULT); o.writeLong(m.subrequestId()); o.writeInt(m.status());
+                str(o, m.statusText()); headers(o, m.headers()); bytes(o, m.body()); str(o, m.url());
+            }
+            case SubrequestFailed m -> { o.writeByte(SUBREQUEST_FAILED); o.writeLong(m.subrequestId()); str(o, m.message()); }
+            case Shutdown m -> o.writeByte(SHUTDOWN);
+        }
+    }
+
+    private static Message decode(DataInputStream i) throws IOException {
+        byte tag = i.readByte();
+        return switch (tag) {
+            case READY -> new Ready(i.readInt(), i.readLong());
+            case WORKER_LOADED -> new WorkerLoaded(i.readLong(), str(i));
+            case WORKER_LOAD_FAILED -> new WorkerLoadFailed(i.readLong(), str(i), str(i), str(i));
+            case RESPONSE_HEAD -> new ResponseHead(i.readLong(), i.readInt(), str(i), headers(i));
+            case RESPONSE_CHUNK -> new ResponseChunk(i.readLong(), bytes(i));
+            case RESPONSE_END -> new ResponseEnd(i.readLong());
+            case INVOCATION_FAILED -> new InvocationFailed(i.readLong(), str(i), str(i), i.readBoolean());
+            case INVOCATION_DONE -> new InvocationDone(i.readLong(), i.readLong());
+            case LOG_LINE -> new LogLine(str(i), i.readLong(), str(i), str(i), i.readLong());
+            case SUBREQUEST -> new Subrequest(i.readLong(), i.readLong(), str(i), str(i), headers(i), bytes(i));
+            case LOAD_WORKER -> new LoadWorker(i.readLong(), str(i), bundle(i), str(i), limits(i));
+            case FETCH_START -> new FetchStart(i.readLong(), str(i), str(i), str(i), headers(i), bytes(i));
+            case CANCEL -> new Cancel(i.readLong(), str(i));
+            case SUBREQUEST_RESULT -> new SubrequestResult(i.readLong(), i.readInt(), str(i), headers(i), bytes(i), str(i));
+            case SUBREQUEST_FAILED -> new SubrequestFailed(i.readLong(), str(i));
+            case SHUTDOWN -> new Shutdown();
+            default -> throw new IOException("unknown message tag " + tag);
+        };
+    }
+
+    private static void str(DataOutputStream o, String s) throws IOException {
+        bytes(o, s == null ? null : s.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static String str(DataInputStream i) throws IOException {
+        byte[] b = bytes(i);
+        return b == null ? null : new String(b, StandardCharsets.UTF_8);
+    }
+
+    private static void bytes(DataOutputStream o, byte[] b) throws IOException {
+        if (b == null) {
+            o.writeInt(-1);
+        } else {
+            o.writeInt(b.length);
+            o.write(b);
+        }
+    }
+
+    private static byte[] bytes(DataInputStream i) throws IOException {
+        int n = i.readInt();
+        if (n == -1) return null;
+        if (n < 0 || n > MAX_FRAME) throw new IOException("bad length " + n);
+        byte[] b = new byte[n];
+        i.readFully(b);
+        return b;
+    }
+
+    private static void headers(DataOutputStream o, List<Header> headers) throws IOException {
+        o.writeInt(headers.size());
+        for (Header h : headers) {
+            str(o, h.name());
+            str(o, h.value());
+        }
+    }
+
+    private static List<Header> headers(DataInputStream i) throws IOException {
+        int n = count(i);
+        List<Header> list = new ArrayList<>(n);
+        for (int k = 0; k < n; k++) list.add(new Header(str(i), str(i)));
+        return List.copyOf(list);
+    }
+
+    private static void bundle(DataOutputStream o, WorkerBundle b) throws IOException {
+        str(o, b.mainModule());
+        o.writeInt(b.modules().size());
+        for (WorkerModule m : b.modules().values()) {
+            str(o, m.name());
+            str(o, m.type().wireName());
+            bytes(o, m.content());
+        }
+    }
+
+    private static WorkerBundle bundle(DataInputStream i) throws IOException {
+        String main = str(i);
+        int n = count(i);
+        Map<String, WorkerModule> modules = new LinkedHashMap<>();
+        for (int k = 0; k < n; k++) {
+            String name = str(i);
+            ModuleType type;
+            try {
+                type = ModuleType.fromWireName(str(i));
+            } catch (IllegalArgumentException e) {
+                throw new IOException(e.getMessage());
+            }
+            modules.put(name, new WorkerModule(name, type, bytes(i)));
+        }
+        try {
+            return new WorkerBundle(main, modules);
+        } catch (IllegalArgumentException e) {
+            throw new IOException(e.getMessage());
+        }
+    }
+
+    private static void limits(DataOutputStream o, Limits l) throws IOException {
+        o.writeLong(l.cpuMs());
+        o.writeLong(l.wallMs());
+        o.writeInt(l.heapMb());
+        o.writeInt(l.subrequests());
+        o.writeLong(l.codeBytes());
+        o.writeLong(l.envBytes());
+        o.writeLong(l.requestBodyBytes());
+    }
+
+    private static Limits limits(DataInputStream i) throws IOException {
+        try {
+            return new Limits(i.readLong(), i.readLong(), i.readInt(), i.readInt(), i.readLong(), i.readLong(), i.readLong());
+        } catch (IllegalArgumentException e) {
+            throw new IOException(e.getMessage());
+        }
+    }
+
+    private static int count(DataInputStream i) throws IOException {
+        int n = i.readInt();
+        if (n < 0 || n > 1_000_000) throw new IOException("bad count " + n);
+        return n;
+    }
+
+    /** A growable frame body. */
+    private static final class Body {
+        final java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream(256);
+        final DataOutputStream out = new DataOutputStream(bytes);
+
+        int size() {
+            return bytes.size();
+        }
+
+        void writeTo(DataOutputStream o) {
+            try {
+                bytes.writeTo(o);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+    }
+}

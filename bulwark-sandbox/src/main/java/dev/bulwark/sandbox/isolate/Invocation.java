@@ -1,0 +1,86 @@
+package dev.bulwark.sandbox.isolate;
+
+import dev.bulwark.sandbox.ipc.ErrorCode;
+import dev.bulwark.sandbox.ipc.Message;
+import dev.bulwark.sandbox.worker.Limits;
+
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * One fetch event of one worker, from dispatch until its response and its {@code waitUntil}
+ * work are over. It owns what the event made: its timers, its subrequest budget, its CPU
+ * account. It ends exactly once ({@link #finish}); whatever arrives after that is dropped.
+ */
+final class Invocation {
+    /** Log lines one invocation may emit before further lines are dropped. */
+    static final int MAX_LOG_LINES = 1_000;
+
+    final long id;
+    final String workerId;
+    final Limits limits;
+    private final Outbox outbox;
+
+    final AtomicLong cpuNanos = new AtomicLong();
+    final AtomicInteger subrequests = new AtomicInteger();
+    final AtomicInteger logLines = new AtomicInteger();
+    final Set<Integer> timers = ConcurrentHashMap.newKeySet();
+    private final AtomicBoolean responseStarted = new AtomicBoolean();
+    private final AtomicBoolean responseSettled = new AtomicBoolean();
+    private final AtomicBoolean finished = new AtomicBoolean();
+    volatile ScheduledFuture<?> deadline;
+
+    Invocation(long id, String workerId, Limits limits, Outbox outbox) {
+        this.id = id;
+        this.workerId = workerId;
+        this.limits = limits;
+        this.outbox = outbox;
+    }
+
+    boolean isFinished() {
+        return finished.get();
+    }
+
+    boolean responseSettled() {
+        return responseSettled.get();
+    }
+
+    void responseStart(Message.ResponseHead head) {
+        if (finished.get() || responseSettled.get() || !responseStarted.compareAndSet(false, true)) return;
+        outbox.send(head);
+    }
+
+    void responseChunk(byte[] data) {
+        if (finished.get() || responseSettled.get() || !responseStarted.get()) return;
+        outbox.send(new Message.ResponseChunk(id, data));
+    }
+
+    void responseEnd() {
+        if (finished.get() || !responseStarted.get() || !responseSettled.compareAndSet(false, true)) return;
+        outbox.send(new Message.ResponseEnd(id));
+    }
+
+    /** The response failed; the invocation itself goes on until its waitUntil work is over. */
+    void responseFailed(ErrorCode code, String message, boolean passThrough) {
+        if (finished.get() || !responseSettled.compareAndSet(false, true)) return;
+        outbox.send(new Message.InvocationFailed(id, code.code(), message, passThrough));
+    }
+
+    /** Ends the invocation: fails the response if it is still open, then reports it done. */
+    boolean finish(ErrorCode failure, String message) {
+        if (!finished.compareAndSet(false, true)) return false;
+        ScheduledFuture<?> d = deadline;
+        if (d != null) d.cancel(false);
+        if (responseSettled.compareAndSet(false, true)) {
+            ErrorCode code = failure != null ? failure : ErrorCode.INTERNAL;
+            String text = failure != null ? message : "the worker finished without sending a response";
+            outbox.send(new Message.InvocationFailed(id, code.code(), text, false));
+        }
+        outbox.send(new Message.InvocationDone(id, cpuNanos.get() / 1_000));
+        return true;
+    }
+}

@@ -1,0 +1,632 @@
+package dev.bulwark.sandbox.isolate;
+
+import com.caoccao.javet.enums.V8AwaitMode;
+import com.caoccao.javet.enums.V8RuntimeTerminationMode;
+import com.caoccao.javet.enums.V8ValueReferenceType;
+import com.caoccao.javet.exceptions.BaseJavetScriptingException;
+import com.caoccao.javet.exceptions.JavetException;
+import com.caoccao.javet.exceptions.JavetTerminatedException;
+import com.caoccao.javet.interop.V8Runtime;
+import com.caoccao.javet.interop.callback.IJavetDirectCallable;
+import com.caoccao.javet.interop.callback.JavetCallbackContext;
+import com.caoccao.javet.interop.callback.JavetCallbackType;
+import com.caoccao.javet.values.V8Value;
+import com.caoccao.javet.values.primitive.V8ValueBoolean;
+import com.caoccao.javet.values.primitive.V8ValueString;
+import com.caoccao.javet.values.reference.IV8ValueArray;
+import com.caoccao.javet.values.reference.V8ValueArray;
+import com.caoccao.javet.values.reference.V8ValueFunction;
+import com.caoccao.javet.values.reference.V8ValueObject;
+import com.caoccao.javet.values.reference.V8ValuePromise;
+import com.caoccao.javet.values.reference.V8ValueTypedArray;
+import dev.bulwark.sandbox.ipc.ErrorCode;
+import dev.bulwark.sandbox.ipc.Message;
+import dev.bulwark.sandbox.worker.Limits;
+
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * One V8 isolate and the one platform thread that runs it: an event loop over a queue of tasks
+ * (load, dispatch, timer, subrequest completion), each tagged with the invocation it belongs
+ * to, so CPU time is charged to that invocation and a finished invocation's late events are
+ * dropped.
+ *
+ * <p>Once terminated (a limit was hit) an isolate is <em>condemned</em>: every invocation still in
+ * it fails, the runtime is closed, and its worker gets a fresh isolate for the next request.
+ */
+public final class Isolate {
+    /** JS runs only on platform threads with big stacks (see DESIGN.md). */
+    static final long STACK_BYTES = 8L << 20;
+    /** Active timers one isolate may hold; setTimeout past it throws. */
+    static final int MAX_TIMERS = 10_000;
+    static final int MAX_LOG_CHARS = 16 << 10;
+
+    private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
+    private static final AtomicInteger SEQUENCE = new AtomicInteger();
+
+    private final V8Runtime runtime;
+    private final SandboxServices services;
+    private final List<JavetCallbackContext> callbacks = new ArrayList<>();
+    private final V8ValueObject jsRuntime;
+    /** dispatchFetch wrapped so that its settling reaches {@link #invocationDone}. */
+    private final V8ValueFunction dispatcher;
+    private final BlockingQueue<Task> tasks = new LinkedBlockingQueue<>();
+    private final Map<Long, Invocation> invocations = new ConcurrentHashMap<>();
+    private final Map<Integer, Timer> timers = new ConcurrentHashMap<>();
+    private final Thread thread;
+
+    // Written by the isolate thread, read by the watchdog.
+    private volatile long currentInvocation;
+    private volatile long taskStartCpu;
+    private volatile boolean inTask;
+    private volatile long terminationRequestedAt;
+    private volatile ErrorCode terminationReason;
+    private volatile long terminationCulprit;
+    private volatile boolean condemned;
+    private int nearHeapLimitCalls;
+
+    // Set when a worker is loaded into this isolate (isolate thread only).
+    private LoadedWorker worker;
+
+    private record Task(long invocationId, JsAction action) {}
+
+    private record Timer(long invocationId, ScheduledFuture<?> future) {}
+
+    @FunctionalInterface
+    interface JsAction {
+        void run() throws Exception;
+    }
+
+    Isolate(V8Runtime runtime, SandboxServices services) throws JavetException {
+        this.runtime = runtime;
+        this.services = services;
+        runtime.allowEval(false);
+        runtime.setNearHeapLimitCallback(this::onNearHeapLimit);
+        runtime.setPromiseRejectCallback((event, promise, value) -> {
+            // kPromiseRejectWithNoHandler = 0: an uncaught rejection, reported like workerd does.
+            if (event.getCode() == 0) {
+                log("error", "Uncaught (in promise) " + describe(value));
+            }
+        });
+        this.jsRuntime = install();
+        this.dispatcher = dispatcher();
+        this.thread = Thread.ofPlatform()
+                .name("isolate-" + SEQUENCE.incrementAndGet())
+                .stackSize(STACK_BYTES)
+                .daemon(true)
+                .unstarted(this::loop);
+    }
+
+    void start() {
+        thread.start();
+    }
+
+    // ---------------------------------------------------------------- the event loop
+
+    private void loop() {
+        while (!condemned) {
+            Task task;
+            try {
+                task = tasks.take();
+            } catch (InterruptedException e) {
+                break;
+            }
+            if (task.action == null) break; // poison: close()
+            if (task.invocationId != 0) {
+                Invocation inv = invocations.get(task.invocationId);
+                if (inv == null || inv.isFinished()) continue;
+            }
+            runTask(task);
+        }
+        dispose();
+    }
+
+    private void runTask(Task task) {
+        currentInvocation = task.invocationId;
+        taskStartCpu = THREADS.getCurrentThreadCpuTime();
+        inTask = true;
+        try {
+            task.action.run();
+            runtime.await(V8AwaitMode.RunNoWait);
+        } catch (JavetTerminatedException e) {
+            // handled below: terminationReason is set by whoever terminated us
+        } catch (Throwable e) {
+            if (terminationRequestedAt == 0) {
+                Invocation inv = invocations.get(task.invocationId);
+                if (inv != null) {
+                    inv.finish(ErrorCode.INTERNAL, "isolate task failed: " + e);
+                    forget(inv);
+                }
+                log("error", "internal error in isolate task: " + e);
+            }
+        } finally {
+            inTask = false;
+            long used = THREADS.getCurrentThreadCpuTime() - taskStartCpu;
+            Invocation inv = invocations.get(task.invocationId);
+            if (inv != null) inv.cpuNanos.addAndGet(used);
+            currentInvocation = 0;
+        }
+        if (terminationRequestedAt != 0 || runtime.isDead()) {
+            condemn(terminationReason != null ? terminationReason : ErrorCode.INTERNAL, terminationCulprit);
+        }
+    }
+
+    private void enqueue(long invocationId, JsAction action) {
+        if (condemned) return;
+        tasks.add(new Task(invocationId, action));
+    }
+
+    // ---------------------------------------------------------------- loading
+
+    /** Loads a worker into this (fresh) isolate; the callback runs on the isolate thread. */
+    void load(String workerId, dev.bulwark.sandbox.worker.WorkerBundle bundle, String envJson, LoadCallback callback) {
+        enqueue(0, () -> {
+            try {
+                worker = ModuleLinker.link(runtime, jsRuntime, workerId, bundle, envJson);
+                callback.loaded(this);
+            } catch (WorkerLoadException e) {
+                callback.failed(this, e);
+            }
+        });
+    }
+
+    interface LoadCallback {
+        void loaded(Isolate isolate);
+
+        void failed(Isolate isolate, WorkerLoadException e);
+    }
+
+    // ---------------------------------------------------------------- dispatch
+
+    /** Starts a fetch invocation; all its outcomes go to the outbox. */
+    void dispatch(Message.FetchStart start, Limits limits) {
+        Invocation inv = new Invocation(start.invocationId(), start.workerId(), limits, services.outbox());
+        if (condemned) {
+            inv.finish(ErrorCode.ISOLATE_RESET, ErrorCode.ISOLATE_RESET.description());
+            return;
+        }
+        invocations.put(inv.id, inv);
+        inv.deadline = services.scheduler().schedule(() -> onDeadline(inv), limits.wallMs(), TimeUnit.MILLISECONDS);
+        enqueue(inv.id, () -> {
+            if (worker == null) {
+                finish(inv, ErrorCode.WORKER_LOAD_FAILED, "worker is not loaded");
+                return;
+            }
+            try (V8ValueObject req = requestObject(start)) {
+                dispatcher.callVoid(null, worker.defaultExport(), req, worker.env(), runtime.createV8ValueLong(inv.id));
+            }
+        });
+    }
+
+    /** The prelude's promise for an invocation settled: the invocation is over. */
+    private V8Value invocationDone(V8Value[] args) {
+        Invocation inv = invocations.get((long) number(args, 0));
+        if (inv != null) {
+            long now = THREADS.getCurrentThreadCpuTime();
+            inv.cpuNanos.addAndGet(now - taskStartCpu);
+            taskStartCpu = now;
+            boolean ok = args.length > 1 && args[1] instanceof V8ValueBoolean b && b.getValue();
+            finish(inv, ok ? null : ErrorCode.WORKER_THREW, ok ? null : describe(args.length > 2 ? args[2] : null));
+        }
+        return undefined();
+    }
+
+    private V8ValueObject requestObject(Message.FetchStart start) throws JavetException {
+        V8ValueObject req = runtime.createV8ValueObject();
+        req.set("method", start.method());
+        req.set("url", start.url());
+        try (V8ValueArray headers = headerArray(start.headers())) {
+            req.set("headers", headers);
+        }
+        if (start.body() != null) {
+            try (V8ValueTypedArray body = bytes(start.body())) {
+                req.set("body", body);
+            }
+        } else {
+            req.setNull("body");
+        }
+        return req;
+    }
+
+    void cancel(long invocationId, String reason) {
+        Invocation inv = invocations.get(invocationId);
+        if (inv == null) return;
+        if (inTask && currentInvocation == invocationId) {
+            // The client is gone; let the current slice finish, drop everything after it.
+        }
+        finish(inv, ErrorCode.CANCELED, reason);
+    }
+
+    private void onDeadline(Invocation inv) {
+        if (inv.isFinished()) return;
+        if (inTask && currentInvocation == inv.id) {
+            requestTermination(ErrorCode.WALL_TIME_EXCEEDED, inv.id);
+        } else {
+            finish(inv, ErrorCode.WALL_TIME_EXCEEDED,
+                    "the worker did not finish within its wall-clock limit of " + inv.limits.wallMs() + " ms");
+        }
+    }
+
+    private void finish(Invocation inv, ErrorCode failure, String message) {
+        if (inv.finish(failure, message)) forget(inv);
+    }
+
+    private void forget(Invocation inv) {
+        invocations.remove(inv.id);
+        for (Integer timerId : inv.timers) {
+            Timer t = timers.remove(timerId);
+            if (t != null) t.future.cancel(false);
+        }
+        services.subrequests().dropAll(inv.id);
+    }
+
+    // ---------------------------------------------------------------- limits
+
+    /** Called by the watchdog between its ticks. */
+    void checkCpu(long nowNanos) {
+        if (!inTask || condemned) return;
+        long inv = currentInvocation;
+        Invocation invocation = invocations.get(inv);
+        if (invocation != null) {
+            long slice = THREADS.getThreadCpuTime(thread.threadId()) - taskStartCpu;
+            if (slice > 0 && invocation.cpuNanos.get() + slice > invocation.limits.cpuMs() * 1_000_000L) {
+                requestTermination(ErrorCode.CPU_LIMIT_EXCEEDED, inv);
+            }
+        }
+        long asked = terminationRequestedAt;
+        if (asked != 0 && nowNanos - asked > TimeUnit.SECONDS.toNanos(5)) {
+            // V8 did not honour TerminateExecution. The process is the trust boundary: end it,
+            // the node fails its in-flight requests and starts a new sandbox.
+            services.fatal("isolate " + thread.getName() + " ignored termination for 5 s");
+        }
+    }
+
+    /** The RSS watchdog found the process over its soft ceiling: stop whatever JS is running. */
+    void memoryPressure() {
+        if (inTask && !condemned) requestTermination(ErrorCode.MEMORY_LIMIT_EXCEEDED, currentInvocation);
+    }
+
+    private void requestTermination(ErrorCode reason, long culprit) {
+        if (terminationRequestedAt != 0) return;
+        terminationReason = reason;
+        terminationCulprit = culprit;
+        terminationRequestedAt = System.nanoTime();
+        runtime.terminateExecution(V8RuntimeTerminationMode.Synchronous);
+    }
+
+    private long onNearHeapLimit(long currentLimit, long initialLimit) {
+        // Runs on the isolate thread, inside a GC. Terminate, and give V8 room to unwind.
+        nearHeapLimitCalls++;
+        if (nearHeapLimitCalls > 8) services.fatal("isolate " + thread.getName() + " kept allocating after termination");
+        requestTermination(ErrorCode.MEMORY_LIMIT_EXCEEDED, currentInvocation);
+        return currentLimit + Math.max(32L << 20, initialLimit / 4);
+    }
+
+    private void condemn(ErrorCode reason, long culprit) {
+        if (condemned) return;
+        condemned = true;
+        for (Invocation inv : List.copyOf(invocations.values())) {
+            if (inv.id == culprit) {
+                finish(inv, reason, limitMessage(reason, inv.limits));
+            } else {
+                finish(inv, ErrorCode.ISOLATE_RESET, ErrorCode.ISOLATE_RESET.description());
+            }
+        }
+        for (Task t : tasks) {
+            Invocation inv = invocations.get(t.invocationId);
+            if (inv != null) finish(inv, ErrorCode.ISOLATE_RESET, ErrorCode.ISOLATE_RESET.description());
+        }
+        services.condemned(this);
+    }
+
+    private static String limitMessage(ErrorCode reason, Limits limits) {
+        return switch (reason) {
+            case CPU_LIMIT_EXCEEDED -> "the worker exceeded its CPU time limit of " + limits.cpuMs() + " ms";
+            case WALL_TIME_EXCEEDED -> "the worker did not finish within its wall-clock limit of " + limits.wallMs() + " ms";
+            case MEMORY_LIMIT_EXCEEDED -> "the worker exceeded its memory limit";
+            default -> reason.description();
+        };
+    }
+
+    boolean isCondemned() {
+        return condemned;
+    }
+
+    int activeInvocations() {
+        return invocations.size();
+    }
+
+    /** Stops the loop after the queued tasks; the runtime is closed on the isolate thread. */
+    void close() {
+        tasks.add(new Task(0, null));
+    }
+
+    private void dispose() {
+        condemned = true;
+        for (Invocation inv : List.copyOf(invocations.values())) finish(inv, ErrorCode.ISOLATE_RESET, "isolate closed");
+        for (Timer t : timers.values()) t.future.cancel(false);
+        timers.clear();
+        try {
+            if (worker != null) worker.close();
+            dispatcher.close();
+            jsRuntime.close();
+            for (JavetCallbackContext c : callbacks) runtime.removeCallbackContext(c.getHandle());
+            runtime.close();
+        } catch (Exception e) {
+            // The isolate is gone either way.
+        }
+        services.closed(this);
+    }
+
+    // ---------------------------------------------------------------- host functions
+
+    private V8ValueObject install() throws JavetException {
+        try (V8ValueObject host = runtime.createV8ValueObject()) {
+            bind(host, "log", args -> {
+                log(string(args, 0), string(args, 1));
+                return undefined();
+            });
+            bind(host, "randomBytes", args -> {
+                int n = integer(args, 0);
+                if (n < 0 || n > 65_536) throw new IllegalArgumentException("randomBytes: bad length " + n);
+                byte[] b = new byte[n];
+                services.random().nextBytes(b);
+                return bytes(b);
+            });
+            bind(host, "digest", args -> bytes(Crypto.digest(string(args, 0), byteArray(args, 1))));
+            bind(host, "hmac", args -> bytes(Crypto.hmac(string(args, 0), byteArray(args, 1), byteArray(args, 2))));
+            bind(host, "setTimer", args -> {
+                setTimer(integer(args, 0), Math.max(0, (long) number(args, 1)));
+                return undefined();
+            });
+            bind(host, "clearTimer", args -> {
+                Timer t = timers.remove(integer(args, 0));
+                if (t != null) {
+                    t.future.cancel(false);
+                    Invocation inv = invocations.get(t.invocationId);
+                    if (inv != null) inv.timers.remove(integer(args, 0));
+                }
+                return undefined();
+            });
+            bind(host, "fetch", this::hostFetch);
+            bind(host, "responseStart", args -> {
+                Invocation inv = invocation(args);
+                if (inv != null) {
+                    inv.responseStart(new Message.ResponseHead(inv.id, integer(args, 1), string(args, 2), headers(args, 3)));
+                }
+                return undefined();
+            });
+            bind(host, "responseChunk", args -> {
+                Invocation inv = invocation(args);
+                if (inv != null) inv.responseChunk(byteArray(args, 1));
+                return undefined();
+            });
+            bind(host, "responseEnd", args -> {
+                Invocation inv = invocation(args);
+                if (inv != null) inv.responseEnd();
+                return undefined();
+            });
+            bind(host, "responseError", args -> {
+                Invocation inv = invocation(args);
+                String name = string(args, 1), message = string(args, 2), stack = string(args, 3);
+                boolean passThrough = args.length > 4 && args[4] instanceof V8ValueBoolean b && b.getValue();
+                log("error", "Uncaught " + (stack != null && !stack.isEmpty() ? stack : name + ": " + message));
+                if (inv != null) inv.responseFailed(ErrorCode.WORKER_THREW, name + ": " + message, passThrough);
+                return undefined();
+            });
+            bind(host, "currentInvocation", args -> runtime.createV8ValueLong(currentInvocation));
+            try (V8ValueFunction installer = runtime.getGlobalObject().get("__bulwark_install")) {
+                return installer.call(null, host);
+            }
+        }
+    }
+
+    private V8ValueFunction dispatcher() throws JavetException {
+        JavetCallbackContext ctx = new JavetCallbackContext("invocationDone", JavetCallbackType.DirectCallNoThisAndResult,
+                (IJavetDirectCallable.NoThisAndResult<Exception>) this::invocationDone);
+        callbacks.add(ctx);
+        try (V8ValueFunction done = runtime.createV8ValueFunction(ctx);
+             V8ValueFunction make = runtime.getExecutor(
+                     "(rt, done) => (handler, req, env, id) => rt.dispatchFetch(handler, req, env, id)"
+                             + ".then(() => done(id, true), (e) => done(id, false, e))")
+                     .setResourceName("bulwark:dispatch").execute()) {
+            return make.call(null, jsRuntime, done);
+        }
+    }
+
+    private void bind(V8ValueObject host, String name, IJavetDirectCallable.NoThisAndResult<Exception> fn)
+            throws JavetException {
+        JavetCallbackContext ctx = new JavetCallbackContext(name, JavetCallbackType.DirectCallNoThisAndResult, fn);
+        callbacks.add(ctx);
+        try (V8ValueFunction f = runtime.createV8ValueFunction(ctx)) {
+            host.set(name, f);
+        }
+    }
+
+    private void setTimer(int id, long delayMs) {
+        long owner = currentInvocation;
+        Invocation inv = invocations.get(owner);
+        if (inv == null) {
+            throw new IllegalStateException(
+                    "Disallowed operation called within global scope: timers can only be set while handling a request");
+        }
+        if (timers.size() >= MAX_TIMERS) {
+            throw new IllegalStateException("too many timers: an isolate may hold at most " + MAX_TIMERS);
+        }
+        ScheduledFuture<?> f = services.scheduler().schedule(() -> {
+            if (timers.remove(id) == null) return;
+            inv.timers.remove(id);
+            enqueue(owner, () -> jsRuntime.invokeVoid("fireTimer", id));
+        }, delayMs, TimeUnit.MILLISECONDS);
+        timers.put(id, new Timer(owner, f));
+        inv.timers.add(id);
+    }
+
+    private V8Value hostFetch(V8Value[] args) throws Exception {
+        Invocation inv = invocations.get(currentInvocation);
+        if (inv == null || inv.isFinished()) {
+            throw new IllegalStateException("fetch() can only be called while handling a request");
+        }
+        if (inv.subrequests.incrementAndGet() > inv.limits.subrequests()) {
+            throw new IllegalStateException("Too many subrequests: the limit is " + inv.limits.subrequests());
+        }
+        V8ValuePromise resolver = runtime.createV8ValuePromise();
+        long subrequestId = services.subrequests().register(inv.id, result -> enqueue(inv.id, () -> {
+            try (resolver) {
+                switch (result) {
+                    case Message.SubrequestResult r -> {
+                        try (V8ValueObject res = runtime.createV8ValueObject()) {
+                            res.set("status", r.status());
+                            res.set("statusText", r.statusText() == null ? "" : r.statusText());
+                            try (V8ValueArray h = headerArray(r.headers())) {
+                                res.set("headers", h);
+                            }
+                            if (r.body() != null) {
+                                try (V8ValueTypedArray b = bytes(r.body())) {
+                                    res.set("body", b);
+                                }
+                            } else {
+                                res.setNull("body");
+                            }
+                            res.set("url", r.url() == null ? "" : r.url());
+                            resolver.resolve(res);
+                        }
+                    }
+                    case Message.SubrequestFailed f -> {
+                        try (V8ValueObject error = runtime.getGlobalObject().get("TypeError");
+                             V8Value e = ((V8ValueFunction) error).callAsConstructor(
+                                     runtime.createV8ValueString(f.message()))) {
+                            resolver.reject(e);
+                        }
+                    }
+                    default -> throw new IllegalStateException("unexpected subrequest result " + result);
+                }
+            }
+        }));
+        byte[] body = args.length > 3 && args[3] instanceof V8ValueTypedArray ? byteArray(args, 3) : null;
+        services.outbox().send(new Message.Subrequest(inv.id, subrequestId, string(args, 0), string(args, 1),
+                headers(args, 2), body));
+        return resolver.getPromise();
+    }
+
+    private void log(String level, String message) {
+        long invId = currentInvocation;
+        Invocation inv = invocations.get(invId);
+        if (inv != null) {
+            int n = inv.logLines.incrementAndGet();
+            if (n > Invocation.MAX_LOG_LINES) {
+                if (n == Invocation.MAX_LOG_LINES + 1) {
+                    message = "log limit reached: further console output of this request is dropped";
+                    level = "warn";
+                } else {
+                    return;
+                }
+            }
+        }
+        if (message != null && message.length() > MAX_LOG_CHARS) {
+            message = message.substring(0, MAX_LOG_CHARS) + "… (truncated)";
+        }
+        String workerId = worker != null ? worker.workerId() : "";
+        services.outbox().send(new Message.LogLine(workerId, invId, level, message, System.currentTimeMillis()));
+    }
+
+    // ---------------------------------------------------------------- value helpers
+
+    private Invocation invocation(V8Value[] args) {
+        long id = (long) number(args, 0);
+        Invocation inv = invocations.get(id);
+        return inv == null || inv.isFinished() ? null : inv;
+    }
+
+    private V8Value undefined() {
+        return runtime.createV8ValueUndefined();
+    }
+
+    private V8ValueTypedArray bytes(byte[] b) throws JavetException {
+        V8ValueTypedArray a = runtime.createV8ValueTypedArray(V8ValueReferenceType.Uint8Array, b.length);
+        if (b.length > 0) a.fromBytes(b);
+        return a;
+    }
+
+    private V8ValueArray headerArray(List<Message.Header> headers) throws JavetException {
+        V8ValueArray array = runtime.createV8ValueArray();
+        for (Message.Header h : headers) {
+            try (V8ValueArray pair = runtime.createV8ValueArray()) {
+                pair.push(h.name(), h.value());
+                array.push(pair);
+            }
+        }
+        return array;
+    }
+
+    private static List<Message.Header> headers(V8Value[] args, int i) throws JavetException {
+        if (args.length <= i || !(args[i] instanceof IV8ValueArray array)) return List.of();
+        List<Message.Header> out = new ArrayList<>();
+        int n = array.getLength();
+        for (int k = 0; k < n; k++) {
+            try (V8Value v = array.get(k)) {
+                if (v instanceof IV8ValueArray pair && pair.getLength() >= 2) {
+                    out.add(new Message.Header(pair.getString(0), pair.getString(1)));
+                }
+            }
+        }
+        return out;
+    }
+
+    private static String string(V8Value[] args, int i) {
+        if (args.length <= i || args[i] == null || args[i].isNullOrUndefined()) return null;
+        return args[i] instanceof V8ValueString s ? s.getValue() : args[i].toString();
+    }
+
+    private static double number(V8Value[] args, int i) {
+        if (args.length <= i) return 0;
+        V8Value v = args[i];
+        if (v instanceof com.caoccao.javet.values.primitive.V8ValueInteger n) return n.getValue();
+        if (v instanceof com.caoccao.javet.values.primitive.V8ValueDouble n) return n.getValue();
+        if (v instanceof com.caoccao.javet.values.primitive.V8ValueLong n) return n.getValue();
+        return 0;
+    }
+
+    private static int integer(V8Value[] args, int i) {
+        return (int) number(args, i);
+    }
+
+    private static byte[] byteArray(V8Value[] args, int i) throws JavetException {
+        if (args.length > i && args[i] instanceof V8ValueTypedArray t) return t.toBytes();
+        if (args.length > i && args[i] instanceof V8ValueString s) return s.getValue().getBytes(StandardCharsets.UTF_8);
+        return new byte[0];
+    }
+
+    static String describe(V8Value value) {
+        if (value == null) return "undefined";
+        try {
+            if (value instanceof V8ValueObject o) {
+                String stack = o.getString("stack");
+                if (stack != null && !stack.isEmpty()) return stack;
+            }
+            return value.toString();
+        } catch (JavetException e) {
+            return String.valueOf(value);
+        }
+    }
+
+    static String describe(Throwable e) {
+        if (e instanceof BaseJavetScriptingException s && s.getScriptingError() != null) {
+            var err = s.getScriptingError();
+            return err.getResourceName() + ":" + err.getLineNumber() + ":" + err.getStartColumn() + ": "
+                    + err.getDetailedMessage();
+        }
+        return e.getMessage();
+    }
+}

@@ -1,0 +1,101 @@
+package dev.bulwark.sandbox.isolate;
+
+import com.caoccao.javet.exceptions.JavetException;
+import com.caoccao.javet.interop.V8Host;
+import com.caoccao.javet.interop.V8Runtime;
+import com.caoccao.javet.interop.options.V8RuntimeOptions;
+
+import java.util.concurrent.LinkedBlockingDeque;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Isolates made ahead of time from the prelude snapshot, with their host functions installed,
+ * so that loading a worker costs a module compile and not an isolate. A background thread keeps
+ * the pool full.
+ */
+final class IsolatePool implements AutoCloseable {
+    private final V8Host v8;
+    private final byte[] snapshot;
+    private final int size;
+    private final SandboxServices services;
+    private final LinkedBlockingDeque<Isolate> ready = new LinkedBlockingDeque<>();
+    private final Thread refiller;
+    private volatile boolean closed;
+
+    IsolatePool(V8Host v8, byte[] snapshot, int size, SandboxServices services) {
+        this.v8 = v8;
+        this.snapshot = snapshot;
+        this.size = size;
+        this.services = services;
+        this.refiller = Thread.ofPlatform().name("isolate-pool").daemon(true).stackSize(Isolate.STACK_BYTES)
+                .start(this::refill);
+    }
+
+    /** Makes the prelude snapshot: the prelude evaluated once, serialized into V8's startup blob. */
+    static byte[] snapshot(V8Host v8) throws JavetException {
+        V8RuntimeOptions options = new V8RuntimeOptions();
+        options.setCreateSnapshotEnabled(true);
+        try (V8Runtime rt = v8.createV8Runtime(options)) {
+            rt.getExecutor(Prelude.source()).setResourceName("bulwark:prelude").executeVoid();
+            return rt.createSnapshot();
+        }
+    }
+
+    /** A ready isolate: from the pool when there is one, made now when not. */
+    Isolate take() throws JavetException {
+        Isolate isolate = ready.pollFirst();
+        synchronized (this) {
+            notifyAll();
+        }
+        return isolate != null ? isolate : create();
+    }
+
+    int readyCount() {
+        return ready.size();
+    }
+
+    Isolate create() throws JavetException {
+        V8RuntimeOptions options = new V8RuntimeOptions();
+        options.setSnapshotBlob(snapshot);
+        V8Runtime rt = v8.createV8Runtime(options);
+        try {
+            Isolate isolate = new Isolate(rt, services);
+            isolate.start();
+            return isolate;
+        } catch (JavetException | RuntimeException e) {
+            rt.close();
+            throw e;
+        }
+    }
+
+    private void refill() {
+        while (!closed) {
+            try {
+                if (ready.size() < size) {
+                    ready.addLast(create());
+                } else {
+                    synchronized (this) {
+                        wait(TimeUnit.SECONDS.toMillis(1));
+                    }
+                }
+            } catch (InterruptedException e) {
+                return;
+            } catch (Exception e) {
+                System.err.println("isolate pool: could not make an isolate: " + e);
+                try {
+                    Thread.sleep(1_000);
+                } catch (InterruptedException ie) {
+                    return;
+                }
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        refiller.interrupt();
+        Isolate i;
+        while ((i = ready.pollFirst()) != null) i.close();
+    }
+}

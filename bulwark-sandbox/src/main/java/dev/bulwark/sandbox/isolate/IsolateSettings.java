@@ -1,0 +1,45 @@
+package dev.bulwark.sandbox.isolate;
+
+import com.caoccao.javet.interop.options.V8RuntimeOptions;
+
+/**
+ * Process-wide V8 settings. V8's flags are global to the process, so they are decided once,
+ * before the first isolate exists; a sandbox process serves one tenant, whose limits decide them.
+ *
+ * @param heapMb       V8 heap cap of each isolate; the near-heap-limit callback ends the isolate there
+ * @param wasmMaxPages largest WebAssembly memory in 64 KiB pages
+ */
+public record IsolateSettings(int heapMb, int wasmMaxPages) {
+
+    public static IsolateSettings forHeap(int heapMb) {
+        return new IsolateSettings(heapMb, Math.max(16, heapMb * 16));
+    }
+
+    /**
+     * The V8 command line. {@code --no-turbofan}: measured on V8 14.7 (Javet 5.0.6), a loop that
+     * allocates arrays ({@code while(true) a.push({x: new Array(1000).fill(1)})}) compiled by
+     * TurboFan never honoured {@code TerminateExecution}, neither from the CPU watchdog nor from the
+     * near-heap-limit callback, so the process died of OOM. With TurboFan off (Sparkplug and Maglev
+     * still on) every hostile pattern we tried terminated within one watchdog tick. Limits that
+     * cannot be enforced are worse than slower code.
+     * {@code --disallow-code-generation-from-strings}: eval and new Function are off, as in Workers.
+     */
+    String v8Flags() {
+        return "--no-turbofan --disallow-code-generation-from-strings --wasm-max-mem-pages=" + wasmMaxPages;
+    }
+
+    private static volatile IsolateSettings applied;
+
+    /** Applies these settings to V8's global flags; a second, different call is an error. */
+    static synchronized void apply(IsolateSettings settings) {
+        if (applied != null) {
+            if (!applied.equals(settings)) {
+                throw new IllegalStateException("V8 flags are process-wide and already set to " + applied);
+            }
+            return;
+        }
+        V8RuntimeOptions.V8_FLAGS.setMaxHeapSize(settings.heapMb());
+        V8RuntimeOptions.V8_FLAGS.setCustomFlags(settings.v8Flags());
+        applied = settings;
+    }
+}

@@ -1,0 +1,265 @@
+package dev.bulwark.sandbox.isolate;
+
+import com.caoccao.javet.exceptions.JavetException;
+import com.caoccao.javet.interop.V8Host;
+import dev.bulwark.sandbox.ipc.ErrorCode;
+import dev.bulwark.sandbox.ipc.Message;
+import dev.bulwark.sandbox.worker.Limits;
+import dev.bulwark.sandbox.worker.WorkerBundle;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Everything that runs inside one sandbox: the workers loaded into it, their isolates, the
+ * isolate pool, timers and the watchdog that enforces CPU and memory limits. It speaks the
+ * node-sandbox protocol: {@link #deliver} takes the node's messages, the {@link Outbox} carries
+ * the answers. The sandbox process wraps it around a socket; trusted in-process use wraps it
+ * around nothing at all.
+ */
+public final class SandboxRuntime implements IsolateHost, SandboxServices {
+    /** How often the watchdog looks at running isolates. */
+    static final long WATCHDOG_TICK_MS = 2;
+
+    private final Outbox outbox;
+    private final long rssSoftLimitBytes;
+    private final ScheduledExecutorService scheduler;
+    private final Subrequests subrequests = new Subrequests();
+    private final SecureRandom random = new SecureRandom();
+    private final IsolatePool pool;
+    private final Map<String, WorkerSlot> workers = new ConcurrentHashMap<>();
+    private final Set<Isolate> live = ConcurrentHashMap.newKeySet();
+    private final Thread watchdog;
+    private volatile boolean closed;
+
+    /**
+     * @param settings          process-wide V8 settings (heap cap, Wasm pages)
+     * @param poolSize          isolates kept ready
+     * @param rssSoftLimitBytes above this resident size, running JavaScript is terminated (0: off)
+     * @param outbox            where answers go
+     */
+    public SandboxRuntime(IsolateSettings settings, int poolSize, long rssSoftLimitBytes, Outbox outbox)
+            throws JavetException {
+        IsolateSettings.apply(settings);
+        this.outbox = outbox;
+        this.rssSoftLimitBytes = rssSoftLimitBytes;
+        this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "sandbox-timers");
+            t.setDaemon(true);
+            return t;
+        });
+        V8Host v8 = V8Host.getV8Instance();
+        byte[] snapshot = IsolatePool.snapshot(v8);
+        this.pool = new IsolatePool(v8, snapshot, poolSize, this);
+        this.watchdog = Thread.ofPlatform().name("sandbox-watchdog").daemon(true).start(this::watch);
+    }
+
+    // ---------------------------------------------------------------- the protocol
+
+    @Override
+    public void deliver(Message message) {
+        switch (message) {
+            case Message.LoadWorker m -> load(m);
+            case Message.FetchStart m -> fetch(m);
+            case Message.Cancel m -> {
+                for (Isolate i : live) i.cancel(m.invocationId(), m.reason());
+            }
+            case Message.SubrequestResult m -> subrequests.complete(m.subrequestId(), m);
+            case Message.SubrequestFailed m -> subrequests.complete(m.subrequestId(), m);
+            case Message.Shutdown m -> close();
+            default -> throw new IllegalArgumentException("not a node-to-sandbox message: " + message);
+        }
+    }
+
+    private void load(Message.LoadWorker m) {
+        Limits limits = m.limits();
+        WorkerBundle bundle = m.bundle();
+        if (bundle.codeSize() > limits.codeBytes()) {
+            outbox.send(new Message.WorkerLoadFailed(m.correlationId(), m.workerId(), ErrorCode.CODE_TOO_LARGE.code(),
+                    "the worker's code is " + bundle.codeSize() + " bytes; the limit is " + limits.codeBytes()));
+            return;
+        }
+        String env = m.envJson() == null ? "{}" : m.envJson();
+        long envBytes = env.getBytes(StandardCharsets.UTF_8).length;
+        if (envBytes > limits.envBytes()) {
+            outbox.send(new Message.WorkerLoadFailed(m.correlationId(), m.workerId(), ErrorCode.ENV_TOO_LARGE.code(),
+                    "the worker's env is " + envBytes + " bytes; the limit is " + limits.envBytes()));
+            return;
+        }
+        WorkerSlot slot = new WorkerSlot(m.workerId(), bundle, env, limits);
+        WorkerSlot previous = workers.put(m.workerId(), slot);
+        if (previous != null) previous.retire();
+        slot.isolate(m.correlationId());
+    }
+
+    private void fetch(Message.FetchStart m) {
+        WorkerSlot slot = workers.get(m.workerId());
+        if (slot == null) {
+            outbox.send(new Message.InvocationFailed(m.invocationId(), ErrorCode.NOT_FOUND.code(),
+                    "no worker '" + m.workerId() + "' is loaded in this sandbox", false));
+            outbox.send(new Message.InvocationDone(m.invocationId(), 0));
+            return;
+        }
+        String loadError = slot.loadError;
+        if (loadError != null) {
+            outbox.send(new Message.InvocationFailed(m.invocationId(), ErrorCode.WORKER_LOAD_FAILED.code(), loadError, false));
+            outbox.send(new Message.InvocationDone(m.invocationId(), 0));
+            return;
+        }
+        Isolate isolate = slot.isolate(0);
+        if (isolate == null) {
+            outbox.send(new Message.InvocationFailed(m.invocationId(), ErrorCode.SANDBOX_UNAVAILABLE.code(),
+                    "could not create an isolate", false));
+            outbox.send(new Message.InvocationDone(m.invocationId(), 0));
+            return;
+        }
+        isolate.dispatch(m, slot.limits);
+    }
+
+    /** One loaded worker and the isolate that currently runs it. */
+    private final class WorkerSlot {
+        final String workerId;
+        final WorkerBundle bundle;
+        final String env;
+        final Limits limits;
+        volatile String loadError;
+        private Isolate current;
+        private boolean retired;
+
+        WorkerSlot(String workerId, WorkerBundle bundle, String env, Limits limits) {
+            this.workerId = workerId;
+            this.bundle = bundle;
+            this.env = env;
+            this.limits = limits;
+        }
+
+        /** The worker's live isolate, replacing a condemned one; loading is queued before any dispatch. */
+        synchronized Isolate isolate(long correlationId) {
+            if (current != null && !current.isCondemned()) return current;
+            if (retired) return null;
+            try {
+                current = pool.take();
+            } catch (JavetException e) {
+                if (correlationId != 0) {
+                    outbox.send(new Message.WorkerLoadFailed(correlationId, workerId, ErrorCode.INTERNAL.code(),
+                            "could not create an isolate: " + e.getMessage()));
+                }
+                return null;
+            }
+            live.add(current);
+            current.load(workerId, bundle, env, new Isolate.LoadCallback() {
+                @Override
+                public void loaded(Isolate isolate) {
+                    if (correlationId != 0) outbox.send(new Message.WorkerLoaded(correlationId, workerId));
+                }
+
+                @Override
+                public void failed(Isolate isolate, WorkerLoadException e) {
+                    loadError = e.getMessage();
+                    if (correlationId != 0) {
+                        outbox.send(new Message.WorkerLoadFailed(correlationId, workerId, e.code().code(), e.getMessage()));
+                    }
+                }
+            });
+            return current;
+        }
+
+        synchronized void retire() {
+            retired = true;
+            if (current != null) current.close();
+        }
+    }
+
+    // ---------------------------------------------------------------- services for isolates
+
+    @Override
+    public Outbox outbox() {
+        return outbox;
+    }
+
+    @Override
+    public ScheduledExecutorService scheduler() {
+        return scheduler;
+    }
+
+    @Override
+    public Subrequests subrequests() {
+        return subrequests;
+    }
+
+    @Override
+    public SecureRandom random() {
+        return random;
+    }
+
+    @Override
+    public void condemned(Isolate isolate) {
+        // The slot notices on its next request and takes a fresh isolate; the loop then disposes.
+        isolate.close();
+    }
+
+    @Override
+    public void closed(Isolate isolate) {
+        live.remove(isolate);
+    }
+
+    @Override
+    public void fatal(String reason) {
+        System.err.println("bulwark sandbox: fatal: " + reason);
+        System.err.flush();
+        Runtime.getRuntime().halt(70);
+    }
+
+    // ---------------------------------------------------------------- the watchdog
+
+    private void watch() {
+        long lastRssCheck = 0;
+        while (!closed) {
+            long now = System.nanoTime();
+            for (Isolate i : live) i.checkCpu(now);
+            if (rssSoftLimitBytes > 0 && now - lastRssCheck > TimeUnit.MILLISECONDS.toNanos(20)) {
+                lastRssCheck = now;
+                if (residentBytes() > rssSoftLimitBytes) {
+                    for (Isolate i : live) i.memoryPressure();
+                }
+            }
+            try {
+                Thread.sleep(WATCHDOG_TICK_MS);
+            } catch (InterruptedException e) {
+                return;
+            }
+        }
+    }
+
+    /** This process's resident set size, from /proc (Linux). */
+    static long residentBytes() {
+        try {
+            String statm = Files.readString(Path.of("/proc/self/statm"));
+            return Long.parseLong(statm.split(" ")[1]) * 4096L;
+        } catch (Exception e) {
+            return 0;
+        }
+    }
+
+    public int readyIsolates() {
+        return pool.readyCount();
+    }
+
+    @Override
+    public void close() {
+        if (closed) return;
+        closed = true;
+        watchdog.interrupt();
+        for (WorkerSlot slot : workers.values()) slot.retire();
+        pool.close();
+        scheduler.shutdownNow();
+    }
+}

@@ -1,0 +1,24 @@
+package dev.bulwark.sandbox.isolate;
+
+import java.security.SecureRandom;
+import java.util.concurrent.ScheduledExecutorService;
+
+/** What every isolate of one sandbox shares: the way out, the clock, the subrequest table. */
+interface SandboxServices {
+    Outbox outbox();
+
+    ScheduledExecutorService scheduler();
+
+    Subrequests subrequests();
+
+    SecureRandom random();
+
+    /** An isolate was terminated and must not be used again. */
+    void condemned(Isolate isolate);
+
+    /** An isolate's thread ended and its runtime is closed. */
+    void closed(Isolate isolate);
+
+    /** Something V8 should have stopped did not stop: end the process. */
+    void fatal(String reason);
+}

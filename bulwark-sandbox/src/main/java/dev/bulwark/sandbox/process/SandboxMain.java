@@ -1,0 +1,78 @@
+package dev.bulwark.sandbox.process;
+
+import dev.bulwark.sandbox.ipc.Message;
+import dev.bulwark.sandbox.ipc.MessageChannel;
+import dev.bulwark.sandbox.isolate.IsolateSettings;
+import dev.bulwark.sandbox.isolate.NativeLibrary;
+import dev.bulwark.sandbox.isolate.SandboxRuntime;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * The main class of a sandbox process. The node starts it with a socket path to connect to;
+ * it announces itself with {@link Message.Ready}, then serves the node's messages until the
+ * socket closes, and exits. It has no other way in or out.
+ *
+ * <pre>java ... dev.bulwark.sandbox.process.SandboxMain --socket PATH --lib-dir DIR
+ *     [--heap-mb N] [--pool N] [--rss-soft-mb N]</pre>
+ */
+public final class SandboxMain {
+    private SandboxMain() {}
+
+    public static void main(String[] args) throws Exception {
+        Map<String, String> opts = parse(args);
+        Path socket = Path.of(required(opts, "--socket"));
+        NativeLibrary.useDirectory(Path.of(required(opts, "--lib-dir")));
+        int heapMb = Integer.parseInt(opts.getOrDefault("--heap-mb", "128"));
+        int poolSize = Integer.parseInt(opts.getOrDefault("--pool", "2"));
+        long rssSoft = Long.parseLong(opts.getOrDefault("--rss-soft-mb", "0")) << 20;
+
+        SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX);
+        ch.connect(UnixDomainSocketAddress.of(socket));
+        MessageChannel channel = new MessageChannel(ch);
+        SandboxRuntime runtime = new SandboxRuntime(IsolateSettings.forHeap(heapMb), poolSize, rssSoft, message -> {
+            try {
+                channel.send(message);
+            } catch (IOException e) {
+                // The node is gone: nothing we run matters any more.
+                Runtime.getRuntime().halt(0);
+            }
+        });
+        channel.send(new Message.Ready(Message.PROTOCOL_VERSION, ProcessHandle.current().pid()));
+        try {
+            while (true) {
+                Message m = channel.receive();
+                if (m instanceof Message.Shutdown) break;
+                runtime.deliver(m);
+            }
+        } catch (EOFException e) {
+            // node closed the connection
+        } finally {
+            runtime.close();
+            channel.close();
+        }
+        System.exit(0);
+    }
+
+    private static Map<String, String> parse(String[] args) {
+        Map<String, String> opts = new HashMap<>();
+        for (int i = 0; i + 1 < args.length; i += 2) {
+            if (!args[i].startsWith("--")) throw new IllegalArgumentException("unexpected argument " + args[i]);
+            opts.put(args[i], args[i + 1]);
+        }
+        return opts;
+    }
+
+    private static String required(Map<String, String> opts, String key) {
+        String v = opts.get(key);
+        if (v == null) throw new IllegalArgumentException("missing " + key);
+        return v;
+    }
+}
