@@ -1,0 +1,39 @@
+package dev.bulwark.server.http;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.bulwark.sandbox.ipc.ErrorCode;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Callback;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+
+/** Every error the node answers itself: {@code {"error":{"code","message","requestId"}}} with the code's status. */
+public final class ErrorResponse {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private ErrorResponse() {}
+
+    public static String body(String code, String message, String requestId) {
+        ObjectNode root = JSON.createObjectNode();
+        ObjectNode error = root.putObject("error");
+        error.put("code", code);
+        error.put("message", message);
+        if (requestId != null) error.put("requestId", requestId);
+        return root.toString();
+    }
+
+    static void write(Response response, Callback callback, ErrorCode code, String message, String requestId) {
+        write(response, callback, code.status(), code.code(), message, requestId);
+    }
+
+    static void write(Response response, Callback callback, int status, String code, String message, String requestId) {
+        response.setStatus(status);
+        response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json; charset=utf-8");
+        response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
+        if (status == 503) response.getHeaders().put(HttpHeader.RETRY_AFTER, "1");
+        response.write(true, ByteBuffer.wrap(body(code, message, requestId).getBytes(StandardCharsets.UTF_8)), callback);
+    }
+}

@@ -1,0 +1,20 @@
+package dev.bulwark.server.node;
+
+import dev.bulwark.sandbox.ipc.Message;
+
+/**
+ * Receives what happens to one invocation, in order: a head or a failure, chunks, an end, and
+ * finally {@link #done}. Called on the sandbox connection's reader thread: must not block.
+ */
+public interface InvocationListener {
+    void head(Message.ResponseHead head);
+
+    void chunk(byte[] data);
+
+    void end();
+
+    void failed(Message.InvocationFailed failure);
+
+    /** The invocation is completely over (waitUntil included); nothing follows. */
+    void done(long cpuMicros);
+}

@@ -1,0 +1,77 @@
+package dev.bulwark.server.node;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.bulwark.sandbox.ipc.Message;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Instant;
+import java.util.Set;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Where workers' console output and uncaught exceptions go: one structured JSON line each in the
+ * node's log (logger {@code bulwark.worker}), and to every live {@code bulwark tail} of that worker.
+ * A slow tail loses lines rather than slowing the worker down.
+ */
+public final class LogHub {
+    private static final Logger workerLog = LoggerFactory.getLogger("bulwark.worker");
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final int TAIL_BUFFER = 10_000;
+
+    /** One subscriber: a bounded queue of JSON lines for one worker. */
+    public static final class Tail implements AutoCloseable {
+        private final String worker;
+        private final BlockingQueue<String> lines = new ArrayBlockingQueue<>(TAIL_BUFFER);
+        private final LogHub hub;
+
+        private Tail(String worker, LogHub hub) {
+            this.worker = worker;
+            this.hub = hub;
+        }
+
+        public BlockingQueue<String> lines() {
+            return lines;
+        }
+
+        @Override
+        public void close() {
+            hub.tails.remove(this);
+        }
+    }
+
+    private final Set<Tail> tails = ConcurrentHashMap.newKeySet();
+
+    public Tail tail(String worker) {
+        Tail t = new Tail(worker, this);
+        tails.add(t);
+        return t;
+    }
+
+    /** The request id shown to operators for an invocation id. */
+    public static String requestId(long invocationId) {
+        return String.format("%016x", invocationId);
+    }
+
+    void accept(Message.LogLine line) {
+        ObjectNode json = JSON.createObjectNode();
+        json.put("ts", Instant.ofEpochMilli(line.timestampMillis()).toString());
+        json.put("level", line.level());
+        json.put("worker", line.workerId());
+        if (line.invocationId() != 0) json.put("requestId", requestId(line.invocationId()));
+        json.put("message", line.message());
+        String text = json.toString();
+        switch (line.level()) {
+            case "error" -> workerLog.error(text);
+            case "warn" -> workerLog.warn(text);
+            case "debug" -> workerLog.debug(text);
+            default -> workerLog.info(text);
+        }
+        for (Tail t : tails) {
+            if (t.worker.equals(line.workerId())) t.lines.offer(text);
+        }
+    }
+}

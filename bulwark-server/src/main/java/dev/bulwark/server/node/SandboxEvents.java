@@ -1,0 +1,13 @@
+package dev.bulwark.server.node;
+
+import dev.bulwark.sandbox.ipc.Message;
+
+import java.util.function.Consumer;
+
+/** What sandboxes say on their own: console lines, and outbound fetches for the egress gateway. */
+interface SandboxEvents {
+    void log(Message.LogLine line);
+
+    /** Decide and perform a subrequest; answer exactly once through {@code reply}. */
+    void subrequest(Message.Subrequest request, Consumer<Message> reply);
+}

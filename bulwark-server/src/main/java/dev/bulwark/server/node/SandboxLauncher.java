@@ -1,0 +1,65 @@
+package dev.bulwark.server.node;
+
+import dev.bulwark.sandbox.isolate.NativeLibrary;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Builds the command line of a sandbox process: the same JVM and class path as the node, another
+ * main class, an empty environment, its own working directory, and the node's one copy of the
+ * V8 library (so no sandbox extracts 39 MB into the temp directory).
+ */
+final class SandboxLauncher {
+    private final Path runDir;
+    private final Path libDir;
+    private final int heapMb;
+    private final int poolSize;
+    private final long rssSoftMb;
+    private final List<String> jvmOptions;
+
+    SandboxLauncher(Path runDir, int heapMb, int poolSize, long rssCeilingMb, List<String> jvmOptions) throws IOException {
+        this.runDir = runDir;
+        this.libDir = runDir.resolve("lib");
+        this.heapMb = heapMb;
+        this.poolSize = poolSize;
+        // Inside the sandbox, running JS is terminated at 80% of the node's hard ceiling.
+        this.rssSoftMb = rssCeilingMb * 8 / 10;
+        this.jvmOptions = List.copyOf(jvmOptions);
+        NativeLibrary.deploy(libDir);
+    }
+
+    Path runDir() {
+        return runDir;
+    }
+
+    Process launch(String name, Path socket) throws IOException {
+        Path workDir = runDir.resolve(name);
+        Path tmp = workDir.resolve("tmp");
+        Files.createDirectories(tmp);
+        String java = ProcessHandle.current().info().command()
+                .orElse(System.getProperty("java.home") + File.separator + "bin" + File.separator + "java");
+        List<String> cmd = new ArrayList<>();
+        cmd.add(java);
+        cmd.add("--enable-native-access=ALL-UNNAMED");
+        cmd.add("-XX:+UseSerialGC");
+        cmd.add("-Xmx256m");
+        cmd.add("-Djava.io.tmpdir=" + tmp);
+        cmd.addAll(jvmOptions);
+        cmd.add("-cp");
+        cmd.add(System.getProperty("java.class.path"));
+        cmd.add("dev.bulwark.sandbox.process.SandboxMain");
+        cmd.addAll(List.of("--socket", socket.toString(), "--lib-dir", libDir.toString(),
+                "--heap-mb", Integer.toString(heapMb), "--pool", Integer.toString(poolSize),
+                "--rss-soft-mb", Long.toString(rssSoftMb)));
+        ProcessBuilder pb = new ProcessBuilder(cmd).directory(workDir.toFile());
+        pb.environment().clear();
+        pb.redirectOutput(ProcessBuilder.Redirect.INHERIT);
+        pb.redirectError(ProcessBuilder.Redirect.INHERIT);
+        return pb.start();
+    }
+}

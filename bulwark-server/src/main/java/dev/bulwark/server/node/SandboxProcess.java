@@ -1,0 +1,262 @@
+package dev.bulwark.server.node;
+
+import dev.bulwark.sandbox.ipc.ErrorCode;
+import dev.bulwark.sandbox.ipc.Message;
+import dev.bulwark.sandbox.ipc.MessageChannel;
+import dev.bulwark.sandbox.isolate.IsolateHost;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * The node's handle on one sandbox process: the child JVM, its socket, and the invocations in
+ * flight in it. When the process dies, every invocation in flight fails with
+ * {@code sandbox_crashed} naming the cause, and the supervisor is told.
+ */
+final class SandboxProcess implements IsolateHost {
+    private final String name;
+    private final String tenant;
+    private final Process process;
+    private final MessageChannel channel;
+    private final Map<Long, InvocationListener> invocations = new ConcurrentHashMap<>();
+    private final Map<Long, CompletableFuture<Message>> loads = new ConcurrentHashMap<>();
+    private final Consumer<Message> unsolicited;
+    private final CompletableFuture<String> exited = new CompletableFuture<>();
+    private volatile String deathCause;
+
+    private SandboxProcess(String name, String tenant, Process process, MessageChannel channel,
+                           Consumer<Message> unsolicited) {
+        this.name = name;
+        this.tenant = tenant;
+        this.process = process;
+        this.channel = channel;
+        this.unsolicited = unsolicited;
+    }
+
+    /**
+     * Starts a sandbox JVM and waits for its {@link Message.Ready}.
+     *
+     * @param unsolicited receives log lines and subrequests (on the reader thread)
+     * @param onExit      runs once when the process is gone, with the cause
+     */
+    static SandboxProcess start(String name, String tenant, SandboxLauncher launcher, Consumer<Message> unsolicited,
+                                Consumer<SandboxProcess> onExit) throws IOException {
+        Path socketPath = launcher.runDir().resolve(name + ".sock");
+        Files.deleteIfExists(socketPath);
+        ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        server.bind(UnixDomainSocketAddress.of(socketPath));
+        Process process;
+        SocketChannel socket;
+        try {
+            process = launcher.launch(name, socketPath);
+            CompletableFuture<SocketChannel> accepted = new CompletableFuture<>();
+            Thread.startVirtualThread(() -> {
+                try {
+                    accepted.complete(server.accept());
+                } catch (IOException e) {
+                    accepted.completeExceptionally(e);
+                }
+            });
+            process.onExit().thenRun(() -> accepted.completeExceptionally(
+                    new IOException("sandbox exited with status " + process.exitValue() + " before connecting")));
+            try {
+                socket = accepted.get(60, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                process.destroyForcibly();
+                throw new IOException("sandbox " + name + " did not connect: " + e.getMessage(), e);
+            }
+        } finally {
+            server.close();
+            Files.deleteIfExists(socketPath);
+        }
+        MessageChannel channel = new MessageChannel(socket);
+        Message first = channel.receive();
+        if (!(first instanceof Message.Ready ready) || ready.protocolVersion() != Message.PROTOCOL_VERSION) {
+            process.destroyForcibly();
+            throw new IOException("sandbox " + name + " speaks another protocol: " + first);
+        }
+        SandboxProcess sandbox = new SandboxProcess(name, tenant, process, channel, unsolicited);
+        Thread.ofPlatform().name("sandbox-reader-" + name).daemon(true).start(sandbox::read);
+        process.onExit().thenRun(() -> sandbox.died(onExit));
+        return sandbox;
+    }
+
+    String name() {
+        return name;
+    }
+
+    String tenant() {
+        return tenant;
+    }
+
+    long pid() {
+        return process.pid();
+    }
+
+    boolean isAlive() {
+        return process.isAlive() && deathCause == null;
+    }
+
+    int inFlight() {
+        return invocations.size();
+    }
+
+    /** Loads a worker; completes with WorkerLoaded or WorkerLoadFailed. */
+    CompletableFuture<Message> load(Message.LoadWorker load) {
+        CompletableFuture<Message> result = new CompletableFuture<>();
+        loads.put(load.correlationId(), result);
+        deliver(load);
+        return result;
+    }
+
+    /** Starts an invocation; its outcome goes to the listener, whatever happens to the process. */
+    void fetch(Message.FetchStart start, InvocationListener listener) {
+        invocations.put(start.invocationId(), listener);
+        String cause = deathCause;
+        if (cause != null) {
+            fail(start.invocationId(), cause);
+            return;
+        }
+        deliver(start);
+    }
+
+    @Override
+    public void deliver(Message message) {
+        try {
+            channel.send(message);
+        } catch (IOException e) {
+            kill("connection to the sandbox failed: " + e.getMessage());
+        }
+    }
+
+    /** Ends the process with SIGKILL; its in-flight invocations fail with the cause. */
+    void kill(String cause) {
+        if (deathCause == null) deathCause = cause;
+        process.destroyForcibly();
+    }
+
+    /** Resident set size of the process in bytes, from /proc (0 if unknown). */
+    long residentBytes() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc", Long.toString(process.pid()), "status"))) {
+                if (line.startsWith("VmRSS:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024L;
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            // process gone
+        }
+        return 0;
+    }
+
+    private void read() {
+        try {
+            while (true) {
+                route(channel.receive());
+            }
+        } catch (EOFException e) {
+            // the process closed its end: it is exiting
+        } catch (IOException e) {
+            kill("protocol error: " + e.getMessage());
+        }
+    }
+
+    private void route(Message message) {
+        switch (message) {
+            case Message.WorkerLoaded m -> complete(m.correlationId(), m);
+            case Message.WorkerLoadFailed m -> complete(m.correlationId(), m);
+            case Message.ResponseHead m -> listener(m.invocationId()).head(m);
+            case Message.ResponseChunk m -> listener(m.invocationId()).chunk(m.data());
+            case Message.ResponseEnd m -> listener(m.invocationId()).end();
+            case Message.InvocationFailed m -> listener(m.invocationId()).failed(m);
+            case Message.InvocationDone m -> {
+                InvocationListener l = invocations.remove(m.invocationId());
+                if (l != null) l.done(m.cpuMicros());
+            }
+            case Message.LogLine m -> unsolicited.accept(m);
+            case Message.Subrequest m -> unsolicited.accept(m);
+            default -> kill("unexpected message from sandbox: " + message.getClass().getSimpleName());
+        }
+    }
+
+    private void complete(long correlationId, Message m) {
+        CompletableFuture<Message> f = loads.remove(correlationId);
+        if (f != null) f.complete(m);
+    }
+
+    private static final InvocationListener NOBODY = new InvocationListener() {
+        public void head(Message.ResponseHead head) {}
+        public void chunk(byte[] data) {}
+        public void end() {}
+        public void failed(Message.InvocationFailed failure) {}
+        public void done(long cpuMicros) {}
+    };
+
+    private InvocationListener listener(long invocationId) {
+        InvocationListener l = invocations.get(invocationId);
+        return l != null ? l : NOBODY;
+    }
+
+    private void died(Consumer<SandboxProcess> onExit) {
+        String cause = deathCause;
+        if (cause == null) {
+            int status = process.exitValue();
+            cause = "the sandbox process exited with status " + status + (status == 137 || status == 9 ? " (killed)" : "");
+            deathCause = cause;
+        }
+        try {
+            channel.close();
+        } catch (IOException ignored) {
+            // already closed
+        }
+        for (Long id : List.copyOf(invocations.keySet())) fail(id, cause);
+        for (CompletableFuture<Message> f : new ArrayList<>(loads.values())) {
+            f.complete(new Message.WorkerLoadFailed(0, "", ErrorCode.SANDBOX_CRASHED.code(), cause));
+        }
+        loads.clear();
+        exited.complete(cause);
+        onExit.accept(this);
+    }
+
+    private void fail(long invocationId, String cause) {
+        InvocationListener l = invocations.remove(invocationId);
+        if (l == null) return;
+        l.failed(new Message.InvocationFailed(invocationId, ErrorCode.SANDBOX_CRASHED.code(),
+                ErrorCode.SANDBOX_CRASHED.description() + ": " + cause, false));
+        l.done(0);
+    }
+
+    CompletableFuture<String> exited() {
+        return exited;
+    }
+
+    @Override
+    public void close() {
+        if (!process.isAlive()) return;
+        deathCause = "the node shut the sandbox down";
+        try {
+            channel.send(new Message.Shutdown());
+        } catch (IOException ignored) {
+            // it is going away anyway
+        }
+        try {
+            if (!process.waitFor(3, TimeUnit.SECONDS)) process.destroyForcibly();
+        } catch (InterruptedException e) {
+            process.destroyForcibly();
+            Thread.currentThread().interrupt();
+        }
+    }
+}

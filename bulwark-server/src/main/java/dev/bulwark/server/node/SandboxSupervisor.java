@@ -1,0 +1,223 @@
+package dev.bulwark.server.node;
+
+import dev.bulwark.sandbox.ipc.ErrorCode;
+import dev.bulwark.sandbox.ipc.Message;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Keeps every tenant's sandbox processes running. Cordoning: a sandbox serves exactly one tenant,
+ * so two tenants' code never shares a process. A sandbox that dies is replaced, and the tenant's
+ * workers are loaded into the replacement before it takes requests; a sandbox whose resident
+ * memory passes the ceiling is killed.
+ */
+public final class SandboxSupervisor implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(SandboxSupervisor.class);
+    /** How long a request waits for a tenant's sandbox to come (back) up. */
+    static final long READY_WAIT_SECONDS = 60;
+
+    private final SandboxLauncher launcher;
+    private final int processesPerTenant;
+    private final long rssCeilingBytes;
+    private final SandboxEvents events;
+    private final Map<String, Tenant> tenants = new ConcurrentHashMap<>();
+    private final AtomicLong ids = new AtomicLong();
+    private final Thread monitor;
+    private volatile boolean closed;
+
+    SandboxSupervisor(SandboxLauncher launcher, int processesPerTenant, long rssCeilingBytes,
+                      SandboxEvents events) {
+        this.launcher = launcher;
+        this.processesPerTenant = processesPerTenant;
+        this.rssCeilingBytes = rssCeilingBytes;
+        this.events = events;
+        this.monitor = Thread.ofPlatform().name("sandbox-monitor").daemon(true).start(this::monitor);
+    }
+
+    /** One tenant's sandboxes and the workers they must all hold. */
+    private final class Tenant {
+        final String name;
+        final List<DeployedWorker> workers = new CopyOnWriteArrayList<>();
+        final List<SandboxProcess> live = new CopyOnWriteArrayList<>();
+        volatile CompletableFuture<Void> ready = new CompletableFuture<>();
+        int starting;
+
+        Tenant(String name) {
+            this.name = name;
+        }
+    }
+
+    /**
+     * Deploys a worker into its tenant's sandboxes (starting them if needed) and waits for the
+     * load. Returns null on success, or the failure (code and message).
+     */
+    public Message.WorkerLoadFailed deploy(DeployedWorker worker) {
+        Tenant t = tenants.computeIfAbsent(worker.tenant(), Tenant::new);
+        t.workers.removeIf(w -> w.name().equals(worker.name()));
+        t.workers.add(worker);
+        ensureStarted(t);
+        awaitReady(t);
+        Message.WorkerLoadFailed failure = null;
+        for (SandboxProcess p : t.live) {
+            Message.WorkerLoadFailed f = loadInto(p, worker);
+            if (f != null) failure = f;
+        }
+        return failure;
+    }
+
+    private Message.WorkerLoadFailed loadInto(SandboxProcess p, DeployedWorker w) {
+        Message.LoadWorker load = new Message.LoadWorker(ids.incrementAndGet(), w.name(), w.bundle(), w.envJson(), w.limits());
+        try {
+            Message result = p.load(load).get(READY_WAIT_SECONDS, TimeUnit.SECONDS);
+            return result instanceof Message.WorkerLoadFailed f ? f : null;
+        } catch (Exception e) {
+            return new Message.WorkerLoadFailed(load.correlationId(), w.name(), ErrorCode.INTERNAL.code(),
+                    "loading timed out or failed: " + e);
+        }
+    }
+
+    /** Starts an invocation of a worker in one of its tenant's sandboxes (the least busy). */
+    public void fetch(String tenant, Message.FetchStart start, InvocationListener listener) {
+        Tenant t = tenants.get(tenant);
+        SandboxProcess p = null;
+        if (t != null) {
+            awaitReady(t);
+            p = t.live.stream().filter(SandboxProcess::isAlive)
+                    .min(Comparator.comparingInt(SandboxProcess::inFlight)).orElse(null);
+        }
+        if (p == null) {
+            listener.failed(new Message.InvocationFailed(start.invocationId(), ErrorCode.SANDBOX_UNAVAILABLE.code(),
+                    "no sandbox is available for tenant '" + tenant + "'", false));
+            listener.done(0);
+            return;
+        }
+        p.fetch(start, listener);
+    }
+
+    public void cancel(String tenant, long invocationId, String reason) {
+        Tenant t = tenants.get(tenant);
+        if (t == null) return;
+        for (SandboxProcess p : t.live) p.deliver(new Message.Cancel(invocationId, reason));
+    }
+
+    /** Live sandbox processes of a tenant (for operators and tests). */
+    public List<Long> pids(String tenant) {
+        Tenant t = tenants.get(tenant);
+        if (t == null) return List.of();
+        return t.live.stream().filter(SandboxProcess::isAlive).map(SandboxProcess::pid).toList();
+    }
+
+    private void awaitReady(Tenant t) {
+        try {
+            t.ready.get(READY_WAIT_SECONDS, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            // fall through: the caller finds no live sandbox and answers 503
+        }
+    }
+
+    private void ensureStarted(Tenant t) {
+        synchronized (t) {
+            int missing = processesPerTenant - t.live.size() - t.starting;
+            for (int i = 0; i < missing; i++) {
+                t.starting++;
+                Thread.startVirtualThread(() -> startOne(t, 0));
+            }
+        }
+    }
+
+    private void startOne(Tenant t, int attempt) {
+        if (closed) return;
+        String name = "sandbox-" + ids.incrementAndGet();
+        try {
+            var self = new java.util.concurrent.atomic.AtomicReference<SandboxProcess>();
+            SandboxProcess p = SandboxProcess.start(name, t.name, launcher, m -> unsolicited(self.get(), m), this::exited);
+            self.set(p);
+            for (DeployedWorker w : t.workers) {
+                Message.WorkerLoadFailed f = loadInto(p, w);
+                if (f != null) log.warn("worker {} failed to load in {}: {}", w.name(), name, f.message());
+            }
+            synchronized (t) {
+                t.starting--;
+                t.live.add(p);
+                t.ready.complete(null);
+            }
+            log.info("sandbox {} (pid {}) serves tenant {}", name, p.pid(), t.name);
+        } catch (IOException e) {
+            log.error("could not start a sandbox for tenant {}: {}", t.name, e.getMessage());
+            if (closed) return;
+            try {
+                Thread.sleep(Math.min(10_000, 250L << Math.min(attempt, 6)));
+            } catch (InterruptedException ie) {
+                return;
+            }
+            startOne(t, attempt + 1);
+        }
+    }
+
+    private void unsolicited(SandboxProcess from, Message m) {
+        switch (m) {
+            case Message.LogLine line -> events.log(line);
+            case Message.Subrequest s -> events.subrequest(s, reply -> {
+                if (from != null) from.deliver(reply);
+            });
+            default -> log.warn("unexpected message from a sandbox: {}", m.getClass().getSimpleName());
+        }
+    }
+
+    private void exited(SandboxProcess p) {
+        Tenant t = tenants.get(p.tenant());
+        if (t == null) return;
+        synchronized (t) {
+            t.live.remove(p);
+            if (t.live.isEmpty()) t.ready = new CompletableFuture<>();
+        }
+        if (closed) return;
+        log.warn("sandbox {} (pid {}) of tenant {} is gone: {}; starting a replacement", p.name(), p.pid(), t.name,
+                p.exited().getNow("unknown cause"));
+        ensureStarted(t);
+    }
+
+    private void monitor() {
+        while (!closed) {
+            for (Tenant t : tenants.values()) {
+                for (SandboxProcess p : t.live) {
+                    long rss = p.residentBytes();
+                    if (rss > rssCeilingBytes) {
+                        p.kill("its resident memory " + (rss >> 20) + " MiB passed the ceiling of "
+                                + (rssCeilingBytes >> 20) + " MiB");
+                    }
+                }
+            }
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                return;
+            }
+        }
+    }
+
+    /** Test and operator hook: the live sandbox processes of every tenant. */
+    List<SandboxProcess> processes() {
+        List<SandboxProcess> all = new ArrayList<>();
+        for (Tenant t : tenants.values()) all.addAll(t.live);
+        return all;
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        monitor.interrupt();
+        for (SandboxProcess p : processes()) p.close();
+    }
+}
