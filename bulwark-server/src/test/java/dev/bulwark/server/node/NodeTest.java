@@ -1,0 +1,181 @@
+package dev.bulwark.server.node;
+
+import dev.bulwark.sandbox.worker.Limits;
+import dev.bulwark.sandbox.worker.ModuleType;
+import dev.bulwark.sandbox.worker.WorkerBundle;
+import dev.bulwark.sandbox.worker.WorkerModule;
+import dev.bulwark.server.config.ProjectLoader;
+import dev.bulwark.server.config.Settings;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/** The node end to end: real sandbox processes, real HTTP, real crashes. */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class NodeTest {
+    @TempDir
+    static Path data;
+    static Node node;
+
+    static {
+        // Routing by Host header is what the test exercises.
+        System.setProperty("jdk.httpclient.allowRestrictedHeaders", "host");
+    }
+
+    static final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5)).build();
+
+    static final Limits LIMITS = new Limits(200, 5_000, 64, 5, 1 << 20, 1 << 16, 1 << 16);
+
+    @BeforeAll
+    static void start() throws Exception {
+        Path hello = Path.of("..", "examples", "hello").toAbsolutePath().normalize();
+        var project = ProjectLoader.load(hello, s -> s.withPort(0).withDataDir(data));
+        node = Node.serve(project);
+        node.deploy(new DeployedWorker("slow", "hello", bundle("""
+                export default {
+                  async fetch(request) {
+                    const url = new URL(request.url);
+                    if (url.pathname === "/spin") { while (true) {} }
+                    if (url.pathname === "/fetch") {
+                      try { await fetch("http://127.0.0.1:1/"); return new Response("reached"); }
+                      catch (e) { return new Response(e.name + ": " + e.message, {status: 502}); }
+                    }
+                    await new Promise(r => setTimeout(r, Number(url.searchParams.get("ms") ?? 0)));
+                    return new Response("slept");
+                  }
+                };"""), "{}", LIMITS));
+        node.deploy(new DeployedWorker("other", "tenant-b", bundle(
+                "export default { fetch() { return new Response('other tenant'); } };"), "{}", LIMITS));
+    }
+
+    @AfterAll
+    static void stop() {
+        if (node != null) node.close();
+    }
+
+    static WorkerBundle bundle(String source) {
+        return WorkerBundle.of("index.js", List.of(WorkerModule.text("index.js", ModuleType.JS, source)));
+    }
+
+    static HttpResponse<String> get(String host, String path) throws Exception {
+        HttpRequest req = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port() + path))
+                .header("Host", host).timeout(Duration.ofSeconds(60)).build();
+        return http.send(req, HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void servesTheHelloExample() throws Exception {
+        HttpResponse<String> r = get("hello", "/?name=Ada");
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.body()).isEqualTo("Hello, Ada!\n");
+        assertThat(get("hello", "/hello").body()).isEqualTo("Hello World");
+    }
+
+    @Test
+    void echoesARequestBodyAndRefusesOneOverTheLimit() throws Exception {
+        HttpRequest post = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port() + "/echo"))
+                .POST(HttpRequest.BodyPublishers.ofString("payload")).build();
+        assertThat(http.send(post, HttpResponse.BodyHandlers.ofString()).body()).isEqualTo("payload");
+
+        HttpRequest big = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port() + "/echo"))
+                .header("Host", "slow").POST(HttpRequest.BodyPublishers.ofByteArray(new byte[(1 << 16) + 1])).build();
+        HttpResponse<String> r = http.send(big, HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).isEqualTo(413);
+        assertThat(r.body()).contains("\"code\":\"request_too_large\"");
+    }
+
+    @Test
+    void aCpuLimitEndsOnlyThatRequest() throws Exception {
+        HttpResponse<String> r = get("slow", "/spin");
+        assertThat(r.statusCode()).isEqualTo(503);
+        assertThat(r.headers().firstValue("content-type")).hasValueSatisfying(v -> assertThat(v).startsWith("application/json"));
+        assertThat(r.body()).contains("\"code\":\"cpu_limit_exceeded\"").contains("\"requestId\"");
+        assertThat(get("slow", "/?ms=1").body()).isEqualTo("slept");
+        assertThat(get("hello", "/hello").body()).isEqualTo("Hello World");
+    }
+
+    @Test
+    void tenantsNeverShareASandboxProcess() throws Exception {
+        assertThat(get("other", "/").body()).isEqualTo("other tenant");
+        List<Long> a = node.supervisor().pids("hello");
+        List<Long> b = node.supervisor().pids("tenant-b");
+        assertThat(a).isNotEmpty();
+        assertThat(b).isNotEmpty();
+        assertThat(a).doesNotContainAnyElementsOf(b);
+    }
+
+    @Test
+    void outboundFetchIsDeniedByDefault() throws Exception {
+        HttpResponse<String> r = get("slow", "/fetch");
+        assertThat(r.statusCode()).isEqualTo(502);
+        assertThat(r.body()).startsWith("TypeError").contains("not allowed");
+    }
+
+    @Test
+    void aKilledSandboxFailsItsRequestsWith503AndIsReplaced() throws Exception {
+        assertThat(get("other", "/").statusCode()).isEqualTo(200);
+        long victim = node.supervisor().pids("hello").getFirst();
+        CompletableFuture<HttpResponse<String>> inFlight = http.sendAsync(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port() + "/?ms=4000"))
+                        .header("Host", "slow").timeout(Duration.ofSeconds(60)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        Thread.sleep(500); // let the request reach the sandbox
+        ProcessHandle.of(victim).orElseThrow().destroyForcibly(); // SIGKILL
+
+        HttpResponse<String> r = inFlight.get(30, TimeUnit.SECONDS);
+        assertThat(r.statusCode()).isEqualTo(503);
+        assertThat(r.body()).contains("\"code\":\"sandbox_crashed\"").contains("killed");
+
+        // The other tenant never noticed; the node replaced the sandbox and serves again.
+        assertThat(get("other", "/").body()).isEqualTo("other tenant");
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() ->
+                assertThat(node.supervisor().pids("hello")).isNotEmpty().doesNotContain(victim));
+        assertThat(get("slow", "/?ms=1").body()).isEqualTo("slept");
+        assertThat(get("hello", "/hello").body()).isEqualTo("Hello World");
+    }
+
+    @Test
+    void speaksH2c() throws Exception {
+        HttpClient h2 = HttpClient.newBuilder().version(HttpClient.Version.HTTP_2).build();
+        HttpResponse<String> r = h2.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port() + "/hello")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(r.version()).isEqualTo(HttpClient.Version.HTTP_2);
+        assertThat(r.body()).isEqualTo("Hello World");
+    }
+
+    @Test
+    void tailStreamsConsoleLinesToTheOperatorOnly() throws Exception {
+        HttpResponse<String> denied = get("hello", "/cdn-cgi/bulwark/tail/hello");
+        assertThat(denied.statusCode()).isEqualTo(401);
+
+        String token = Files.readString(data.resolve("admin.token")).trim();
+        HttpRequest tailReq = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port() + "/cdn-cgi/bulwark/tail/hello"))
+                .header("Authorization", "Bearer " + token).build();
+        HttpResponse<java.io.InputStream> tail = http.send(tailReq, HttpResponse.BodyHandlers.ofInputStream());
+        var lines = new java.io.BufferedReader(new java.io.InputStreamReader(tail.body()));
+        assertThat(lines.readLine()).contains("\"tail\"");
+        get("hello", "/?name=Tailer");
+        String line = lines.readLine();
+        while (line != null && line.isEmpty()) line = lines.readLine();
+        assertThat(line).contains("\"level\":\"log\"").contains("greeting Tailer").contains("\"requestId\"")
+                .contains("\"worker\":\"hello\"");
+        tail.body().close();
+    }
+}
