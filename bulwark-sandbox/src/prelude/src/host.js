@@ -1,0 +1,44 @@
+// The host bindings. `__bulwark_install` (runtime.js) captures the host object and fills
+// these in; they are module-scoped so user code can never reach them.
+import { ReflectApply } from './util.js';
+
+const notInstalled = () => { throw new Error('The Bulwark runtime is not installed yet'); };
+
+export const H = {
+  installed: false,
+  log: notInstalled,
+  randomBytes: notInstalled,
+  digest: notInstalled,
+  hmac: notInstalled,
+  setTimer: notInstalled,
+  clearTimer: notInstalled,
+  fetch: notInstalled,
+  responseStart: notInstalled,
+  responseChunk: notInstalled,
+  responseEnd: notInstalled,
+  responseError: notInstalled,
+  currentInvocation: () => 0,
+};
+Object.setPrototypeOf(H, null);
+
+export function bindHost(host) {
+  if (H.installed) throw new Error('already installed');
+  const names = ['log', 'randomBytes', 'digest', 'hmac', 'setTimer', 'clearTimer', 'fetch',
+    'responseStart', 'responseChunk', 'responseEnd', 'responseError', 'currentInvocation'];
+  for (const name of names) {
+    const fn = host[name];
+    if (typeof fn !== 'function') throw new TypeError(`host.${name} is not a function`);
+    // Keep the receiver (host) but never expose it.
+    H[name] = (...args) => ReflectApply(fn, host, args);
+  }
+  H.installed = true;
+}
+
+/** Log through the host if installed, otherwise drop. Never throws. */
+export function safeLog(level, message) {
+  try {
+    if (H.installed) H.log(level, message);
+  } catch {
+    // ignore
+  }
+}

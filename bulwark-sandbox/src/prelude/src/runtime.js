@@ -1,0 +1,167 @@
+// __bulwark_install(host) → runtime { fireTimer, dispatchFetch, workersModule, consoleFormat }.
+import { H, bindHost, safeLog } from './host.js';
+import { isObjectLike, PromiseResolve, PromiseThen, PromiseCtor } from './util.js';
+import { fireTimer, cancelInvocationTimers } from './timers.js';
+import { format, inspect } from './console.js';
+import { requestInternals } from './request.js';
+import { Response, isResponse, responseInternals } from './response.js';
+import { headersToPairs } from './headers.js';
+import { Body, chunkToBytes } from './body.js';
+import { getReader, readerReadChunk } from './streams-core.js';
+import { parseURL, serializeURL } from './url.js';
+import { normalizeMethod } from './request.js';
+import { resetTimeOrigin } from './clock.js';
+
+// ---------------------------------------------------------------------------------------
+// cloudflare:workers
+
+export class DurableObject {
+  constructor(ctx, env) { this.ctx = ctx; this.env = env; }
+}
+export class WorkerEntrypoint {
+  constructor(ctx, env) { this.ctx = ctx; this.env = env; }
+}
+export class WorkflowEntrypoint {
+  constructor(ctx, env) { this.ctx = ctx; this.env = env; }
+}
+export class RpcTarget {}
+
+// ---------------------------------------------------------------------------------------
+// ExecutionContext
+
+let creatingContext = false;
+class ExecutionContext {
+  #waitUntil;
+  #passThrough;
+  constructor(waitUntil, passThrough) {
+    if (!creatingContext) throw new TypeError('Illegal constructor');
+    this.#waitUntil = waitUntil;
+    this.#passThrough = passThrough;
+    this.props = {};
+  }
+  waitUntil(promise) {
+    if (arguments.length < 1) throw new TypeError("Failed to execute 'waitUntil' on 'ExecutionContext': 1 argument required, but only 0 present.");
+    this.#waitUntil(promise);
+  }
+  passThroughOnException() { this.#passThrough(); }
+}
+Object.defineProperty(ExecutionContext.prototype, Symbol.toStringTag, { value: 'ExecutionContext', configurable: true });
+
+function newExecutionContext(waitUntil, passThrough) {
+  creatingContext = true;
+  try { return new ExecutionContext(waitUntil, passThrough); } finally { creatingContext = false; }
+}
+
+// ---------------------------------------------------------------------------------------
+
+function errorParts(err) {
+  let name = 'Error', message = '', stack = '';
+  try {
+    if (isObjectLike(err) && typeof err.message === 'string') {
+      name = typeof err.name === 'string' ? err.name : 'Error';
+      message = err.message;
+      stack = typeof err.stack === 'string' ? err.stack : '';
+    } else {
+      message = typeof err === 'string' ? err : inspect(err);
+      stack = '';
+    }
+  } catch {
+    message = 'Uncaught exception (could not be described)';
+  }
+  return [name, message, stack];
+}
+
+function hostBytes(b) {
+  // Hand the host a Uint8Array that exactly covers its own buffer.
+  return b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? b : b.slice();
+}
+
+function makeIncomingRequest(req) {
+  const method = normalizeMethod(`${req.method}`);
+  const parsed = parseURL(`${req.url}`);
+  const url = parsed === null ? `${req.url}` : serializeURL(parsed);
+  const body = req.body === null || req.body === undefined ? null : new Body(req.body, null);
+  return requestInternals.incoming(method, url, req.headers || [], body);
+}
+
+async function callHandler(handler, request, env, ctx) {
+  if (typeof handler === 'function') {
+    const instance = new handler(ctx, env);
+    if (!isObjectLike(instance) || typeof instance.fetch !== 'function') throw new TypeError('Handler does not export a fetch() function.');
+    return await instance.fetch(request);
+  }
+  if (isObjectLike(handler) && typeof handler.fetch === 'function') {
+    return await handler.fetch(request, env, ctx);
+  }
+  throw new TypeError('Handler does not export a fetch() function.');
+}
+
+async function sendResponse(result, invocationId) {
+  if (!isResponse(result)) throw new TypeError("Incorrect type for Promise: the Promise did not resolve to 'Response'.");
+  // Internal slots, not the (overridable) public getters.
+  const { type, status, statusText, headers, body } = responseInternals.parts(result);
+  if (type === 'error') throw new TypeError('The fetch handler returned Response.error().');
+  if (body !== null && body.unusable) throw new TypeError('The body of the returned Response has already been used.');
+  H.responseStart(invocationId, status, statusText, headersToPairs(headers));
+  if (body !== null) {
+    const bytes = body.takeBytesSync();
+    if (bytes !== null) {
+      if (bytes.byteLength > 0) H.responseChunk(invocationId, hostBytes(bytes));
+    } else {
+      const reader = getReader(body.stream);
+      for (;;) {
+        const { done, value } = await readerReadChunk(reader);
+        if (done) break;
+        const b = chunkToBytes(value);
+        if (b.byteLength > 0) H.responseChunk(invocationId, hostBytes(b));
+      }
+    }
+  }
+  H.responseEnd(invocationId);
+}
+
+async function dispatchFetch(handler, req, env, invocationId) {
+  const waitUntilPromises = [];
+  let passThrough = false;
+  let done = false;
+  const ctx = newExecutionContext(
+    (promise) => {
+      const p = PromiseThen(PromiseResolve(promise), undefined, (err) => {
+        safeLog('error', `Uncaught (in promise) ${inspect(err)}`);
+      });
+      if (!done) waitUntilPromises.push(p);
+    },
+    () => { passThrough = true; },
+  );
+  try {
+    const request = makeIncomingRequest(req);
+    const result = await callHandler(handler, request, env, ctx);
+    await sendResponse(result, invocationId);
+  } catch (err) {
+    const [name, message, stack] = errorParts(err);
+    try {
+      H.responseError(invocationId, name, message, stack, passThrough);
+    } catch (hostErr) {
+      safeLog('error', `responseError failed: ${inspect(hostErr)}`);
+    }
+  }
+  // Wait for every waitUntil() promise, including ones registered while waiting.
+  for (let i = 0; i < waitUntilPromises.length; i++) {
+    await waitUntilPromises[i];
+  }
+  done = true;
+  cancelInvocationTimers(invocationId);
+}
+
+export function install(host) {
+  bindHost(host);
+  delete globalThis.__bulwark_install;
+  resetTimeOrigin();
+  const workersModule = Object.freeze({ DurableObject, WorkerEntrypoint, RpcTarget, WorkflowEntrypoint });
+  return Object.freeze({
+    fireTimer(id) { fireTimer(id); },
+    dispatchFetch(handler, req, env, invocationId) { return dispatchFetch(handler, req, env, invocationId); },
+    workersModule,
+    consoleFormat(...args) { return format(...args); },
+  });
+}

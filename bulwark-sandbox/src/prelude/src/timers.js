@@ -1,0 +1,128 @@
+// setTimeout & co. on top of host.setTimer / runtime.fireTimer.
+import { H } from './host.js';
+import { ReflectApply, PromiseCtor, PromiseResolve, PromiseThen } from './util.js';
+import { reportException } from './report.js';
+
+const MAX_DELAY = 2147483647;
+const timers = new Map(); // id -> { callback, args, repeat, delay, invocation }
+const byInvocation = new Map(); // invocation -> Set<id>
+let nextId = 1;
+
+function normalizeDelay(ms) {
+  ms = Number(ms);
+  if (!(ms >= 0)) return 0; // NaN, negative
+  return ms > MAX_DELAY ? MAX_DELAY : Math.floor(ms);
+}
+/** Invocation ids may cross from the host as Number or BigInt (a Java long); key by Number. */
+export function normalizeInvocationId(v) {
+  const n = Number(v);
+  return Number.isFinite(n) ? n : 0;
+}
+function currentInvocation() {
+  try { return normalizeInvocationId(H.currentInvocation()); } catch { return 0; }
+}
+function allocateId() {
+  for (;;) {
+    const id = nextId;
+    nextId = nextId >= 0x7fffffff ? 1 : nextId + 1;
+    if (!timers.has(id)) return id;
+  }
+}
+function schedule(callback, delay, args, repeat) {
+  const id = allocateId();
+  const invocation = currentInvocation();
+  timers.set(id, { callback, args, repeat, delay: normalizeDelay(delay), invocation });
+  let set = byInvocation.get(invocation);
+  if (set === undefined) { set = new Set(); byInvocation.set(invocation, set); }
+  set.add(id);
+  try {
+    H.setTimer(id, timers.get(id).delay);
+  } catch (err) {
+    forget(id);
+    throw err;
+  }
+  return id;
+}
+function forget(id) {
+  const t = timers.get(id);
+  if (t === undefined) return false;
+  timers.delete(id);
+  const set = byInvocation.get(t.invocation);
+  if (set !== undefined) { set.delete(id); if (set.size === 0) byInvocation.delete(t.invocation); }
+  return true;
+}
+function cancel(id) {
+  if (typeof id !== 'number') {
+    if (id === undefined || id === null) return;
+    id = Number(id);
+  }
+  if (forget(id)) {
+    try { H.clearTimer(id); } catch { /* ignore */ }
+  }
+}
+function checkCallback(callback, name) {
+  if (typeof callback !== 'function') throw new TypeError(`Failed to execute '${name}': parameter 1 is not a function (string callbacks are not supported).`);
+}
+
+export function setTimeout(callback, delay = 0, ...args) {
+  checkCallback(callback, 'setTimeout');
+  return schedule(callback, delay, args, false);
+}
+export function setInterval(callback, delay = 0, ...args) {
+  checkCallback(callback, 'setInterval');
+  return schedule(callback, delay, args, true);
+}
+export function clearTimeout(id = undefined) { cancel(id); }
+export function clearInterval(id = undefined) { cancel(id); }
+
+export function internalSetTimeout(fn, delay) { return schedule(fn, delay, [], false); }
+export function internalClearTimeout(id) { cancel(id); }
+
+/** Called by the Java event loop through runtime.fireTimer(id). */
+export function fireTimer(id) {
+  const t = timers.get(id);
+  if (t === undefined) return;
+  if (t.repeat) {
+    try { H.setTimer(id, t.delay); } catch (err) { forget(id); reportException(err); }
+  } else {
+    forget(id);
+  }
+  try {
+    ReflectApply(t.callback, globalThis, t.args);
+  } catch (err) {
+    reportException(err);
+  }
+}
+
+/** Drop (and cancel with the host) every timer created by an invocation that has finished. */
+export function cancelInvocationTimers(invocation) {
+  invocation = normalizeInvocationId(invocation);
+  const set = byInvocation.get(invocation);
+  if (set === undefined) return;
+  byInvocation.delete(invocation);
+  for (const id of set) {
+    timers.delete(id);
+    try { H.clearTimer(id); } catch { /* ignore */ }
+  }
+}
+
+export function queueMicrotask(callback) {
+  if (typeof callback !== 'function') throw new TypeError("Failed to execute 'queueMicrotask': parameter 1 is not of type 'Function'.");
+  PromiseThen(PromiseResolve(undefined), () => {
+    try { callback(); } catch (err) { reportException(err); }
+  });
+}
+
+export const scheduler = {
+  wait(delay = 0, options = undefined) {
+    const signal = options !== undefined && options !== null ? options.signal : undefined;
+    return new PromiseCtor((resolve, reject) => {
+      if (signal !== undefined && signal !== null && signal.aborted) { reject(signal.reason); return; }
+      const id = internalSetTimeout(() => resolve(undefined), delay);
+      if (signal !== undefined && signal !== null && typeof signal.addEventListener === 'function') {
+        signal.addEventListener('abort', () => { cancel(id); reject(signal.reason); }, { once: true });
+      }
+    });
+  },
+};
+Object.defineProperty(scheduler, Symbol.toStringTag, { value: 'Scheduler', configurable: true });
