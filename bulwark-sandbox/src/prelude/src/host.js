@@ -17,6 +17,7 @@ export const H = {
   responseChunk: notInstalled,
   responseEnd: notInstalled,
   responseError: notInstalled,
+  requestBodyPull: notInstalled,
   currentInvocation: () => 0,
 };
 Object.setPrototypeOf(H, null);
@@ -24,7 +25,7 @@ Object.setPrototypeOf(H, null);
 export function bindHost(host) {
   if (H.installed) throw new Error('already installed');
   const names = ['log', 'randomBytes', 'digest', 'hmac', 'setTimer', 'clearTimer', 'fetch',
-    'responseStart', 'responseChunk', 'responseEnd', 'responseError', 'currentInvocation'];
+    'responseStart', 'responseChunk', 'responseEnd', 'responseError', 'requestBodyPull', 'currentInvocation'];
   for (const name of names) {
     const fn = host[name];
     if (typeof fn !== 'function') throw new TypeError(`host.${name} is not a function`);

@@ -1,4 +1,5 @@
-// __bulwark_install(host) → runtime { fireTimer, dispatchFetch, workersModule, consoleFormat }.
+// __bulwark_install(host) → runtime { fireTimer, dispatchFetch, requestBodyChunk, requestBodyEnd,
+// workersModule, consoleFormat }.
 import { H, bindHost, safeLog } from './host.js';
 import { isObjectLike, PromiseResolve, PromiseThen, PromiseCtor } from './util.js';
 import { fireTimer, cancelInvocationTimers } from './timers.js';
@@ -7,7 +8,7 @@ import { requestInternals } from './request.js';
 import { Response, isResponse, responseInternals } from './response.js';
 import { headersToPairs } from './headers.js';
 import { Body, chunkToBytes } from './body.js';
-import { getReader, readerReadChunk } from './streams-core.js';
+import { getReader, readerReadChunk, ReadableStream } from './streams-core.js';
 import { parseURL, serializeURL } from './url.js';
 import { normalizeMethod } from './request.js';
 import { resetTimeOrigin } from './clock.js';
@@ -76,11 +77,49 @@ function hostBytes(b) {
   return b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? b : b.slice();
 }
 
-function makeIncomingRequest(req) {
+// Streamed request bodies: the node holds the client's body and sends a chunk only when the
+// stream asks for one (host.requestBodyPull), so a worker that does not read its body never
+// buffers it, and one that reads slowly slows the client down.
+const pendingPulls = new Map(); // invocationId -> { controller, resolve }
+
+function streamedBody(invocationId) {
+  return new ReadableStream({
+    pull(controller) {
+      return new PromiseCtor((resolve) => {
+        pendingPulls.set(invocationId, { controller, resolve });
+        H.requestBodyPull(invocationId);
+      });
+    },
+    cancel() {
+      pendingPulls.delete(invocationId);
+    },
+  }, { highWaterMark: 0 });
+}
+
+function requestBodyChunk(invocationId, bytes) {
+  const p = pendingPulls.get(invocationId);
+  if (p === undefined) return;
+  pendingPulls.delete(invocationId);
+  p.controller.enqueue(bytes);
+  p.resolve();
+}
+
+function requestBodyEnd(invocationId, error) {
+  const p = pendingPulls.get(invocationId);
+  if (p === undefined) return;
+  pendingPulls.delete(invocationId);
+  if (error === null || error === undefined) p.controller.close();
+  else p.controller.error(new TypeError(`${error}`));
+  p.resolve();
+}
+
+function makeIncomingRequest(req, invocationId) {
   const method = normalizeMethod(`${req.method}`);
   const parsed = parseURL(`${req.url}`);
   const url = parsed === null ? `${req.url}` : serializeURL(parsed);
-  const body = req.body === null || req.body === undefined ? null : new Body(req.body, null);
+  let body = null;
+  if (req.bodyStream === true) body = new Body(null, streamedBody(invocationId));
+  else if (req.body !== null && req.body !== undefined) body = new Body(req.body, null);
   return requestInternals.incoming(method, url, req.headers || [], body);
 }
 
@@ -121,6 +160,7 @@ async function sendResponse(result, invocationId) {
 }
 
 async function dispatchFetch(handler, req, env, invocationId) {
+  invocationId = Number(invocationId); // a Java long arrives as a BigInt
   const waitUntilPromises = [];
   let passThrough = false;
   let done = false;
@@ -134,7 +174,7 @@ async function dispatchFetch(handler, req, env, invocationId) {
     () => { passThrough = true; },
   );
   try {
-    const request = makeIncomingRequest(req);
+    const request = makeIncomingRequest(req, invocationId);
     const result = await callHandler(handler, request, env, ctx);
     await sendResponse(result, invocationId);
   } catch (err) {
@@ -150,6 +190,7 @@ async function dispatchFetch(handler, req, env, invocationId) {
     await waitUntilPromises[i];
   }
   done = true;
+  pendingPulls.delete(invocationId);
   cancelInvocationTimers(invocationId);
 }
 
@@ -161,6 +202,8 @@ export function install(host) {
   return Object.freeze({
     fireTimer(id) { fireTimer(id); },
     dispatchFetch(handler, req, env, invocationId) { return dispatchFetch(handler, req, env, invocationId); },
+    requestBodyChunk(invocationId, bytes) { requestBodyChunk(Number(invocationId), bytes); },
+    requestBodyEnd(invocationId, error) { requestBodyEnd(Number(invocationId), error); },
     workersModule,
     consoleFormat(...args) { return format(...args); },
   });

@@ -93,6 +93,7 @@ export function createIsolate(preludePath, options = {}) {
       r.error = { name, message, stack, passThrough };
       r.events.push('error');
     },
+    requestBodyPull(id) { (state.pulls ??= []).push(Number(id)); },
     // Javet hands a Java long over as a BigInt; options.bigintIds mimics that.
     currentInvocation() { return options.bigintIds ? BigInt(state.currentInvocation) : state.currentInvocation; },
   };

@@ -50,6 +50,9 @@ public sealed interface Message {
     record LogLine(String workerId, long invocationId, String level, String message, long timestampMillis)
             implements Message {}
 
+    /** The worker wants the next chunk of a streamed request body. */
+    record RequestBodyPull(long invocationId) implements Message {}
+
     /** An outbound {@code fetch()} the node's egress gateway must decide and perform. */
     record Subrequest(long invocationId, long subrequestId, String method, String url, List<Header> headers,
                       byte[] body) implements Message {}
@@ -60,9 +63,24 @@ public sealed interface Message {
     record LoadWorker(long correlationId, String workerId, WorkerBundle bundle, String envJson, Limits limits)
             implements Message {}
 
-    /** Start one fetch invocation of a loaded worker. The body is complete (buffered by the node). */
+    /**
+     * Start one fetch invocation of a loaded worker. Either {@code body} holds the whole request
+     * body (or is null for none), or {@code bodyStreamed} is set and the body follows in
+     * {@link RequestBodyChunk}s, one for each {@link RequestBodyPull}, then a {@link RequestBodyEnd}.
+     */
     record FetchStart(long invocationId, String workerId, String method, String url, List<Header> headers,
-                      byte[] body) implements Message {}
+                      byte[] body, boolean bodyStreamed) implements Message {
+        public FetchStart(long invocationId, String workerId, String method, String url, List<Header> headers,
+                          byte[] body) {
+            this(invocationId, workerId, method, url, headers, body, false);
+        }
+    }
+
+    /** The next chunk of a streamed request body, answering one pull. */
+    record RequestBodyChunk(long invocationId, byte[] data) implements Message {}
+
+    /** The streamed request body is complete ({@code error} null) or broken (the reason). */
+    record RequestBodyEnd(long invocationId, String error) implements Message {}
 
     /** The client went away or the node gave up: stop the invocation and drop its timers. */
     record Cancel(long invocationId, String reason) implements Message {}

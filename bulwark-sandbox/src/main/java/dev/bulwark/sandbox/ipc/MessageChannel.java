@@ -11,14 +11,21 @@ import java.nio.channels.SocketChannel;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * One end of a node-sandbox connection over a Unix domain socket. Sends are thread-safe and
- * flushed per message; receives are for a single reader thread.
+ * One end of a node-sandbox connection over a Unix domain socket. Sends are thread-safe;
+ * receives are for a single reader thread.
+ *
+ * <p>{@link #send} writes and flushes at once. {@link #post} hands the message to a writer thread
+ * that flushes only when it has nothing more to write, so a burst (a response head, its body and
+ * its end) leaves in one system call instead of one per message.
  */
 public final class MessageChannel implements Closeable {
     private final SocketChannel socket;
     private final DataInputStream in;
     private final DataOutputStream out;
     private final ReentrantLock writeLock = new ReentrantLock();
+    private final java.util.concurrent.LinkedBlockingQueue<Message> outgoing = new java.util.concurrent.LinkedBlockingQueue<>();
+    private volatile Thread writer;
+    private volatile IOException writeFailure;
 
     public MessageChannel(SocketChannel socket) {
         this.socket = socket;
@@ -36,6 +43,41 @@ public final class MessageChannel implements Closeable {
         }
     }
 
+    /**
+     * Queues a message for the writer thread (started on first use). Order is kept among posted
+     * messages; a write failure is reported by the next call.
+     */
+    public void post(Message message) throws IOException {
+        IOException failure = writeFailure;
+        if (failure != null) throw failure;
+        if (writer == null) startWriter();
+        outgoing.add(message);
+    }
+
+    private synchronized void startWriter() {
+        if (writer != null) return;
+        writer = Thread.ofPlatform().name("channel-writer").daemon(true).start(() -> {
+            try {
+                while (true) {
+                    Message m = outgoing.take();
+                    writeLock.lock();
+                    try {
+                        do {
+                            MessageCodec.write(out, m);
+                        } while ((m = outgoing.poll()) != null);
+                        out.flush();
+                    } finally {
+                        writeLock.unlock();
+                    }
+                }
+            } catch (InterruptedException e) {
+                // closing
+            } catch (IOException e) {
+                writeFailure = e;
+            }
+        });
+    }
+
     /** Blocks for the next message; EOFException when the peer closed the connection. */
     public Message receive() throws IOException {
         return MessageCodec.read(in);
@@ -47,6 +89,8 @@ public final class MessageChannel implements Closeable {
 
     @Override
     public void close() throws IOException {
+        Thread w = writer;
+        if (w != null) w.interrupt();
         socket.close();
     }
 }

@@ -35,7 +35,8 @@ public final class MessageCodec {
     private static final byte READY = 1, WORKER_LOADED = 2, WORKER_LOAD_FAILED = 3, RESPONSE_HEAD = 4,
             RESPONSE_CHUNK = 5, RESPONSE_END = 6, INVOCATION_FAILED = 7, INVOCATION_DONE = 8, LOG_LINE = 9,
             SUBREQUEST = 10, LOAD_WORKER = 20, FETCH_START = 21, CANCEL = 22, SUBREQUEST_RESULT = 23,
-            SUBREQUEST_FAILED = 24, SHUTDOWN = 25;
+            SUBREQUEST_FAILED = 24, SHUTDOWN = 25, REQUEST_BODY_PULL = 11, REQUEST_BODY_CHUNK = 26,
+            REQUEST_BODY_END = 27;
 
     /** Writes one frame. Not thread-safe: callers serialize writes on one stream. */
     public static void write(DataOutputStream out, Message message) throws IOException {
@@ -96,8 +97,11 @@ public final class MessageCodec {
             }
             case FetchStart m -> {
                 o.writeByte(FETCH_START); o.writeLong(m.invocationId()); str(o, m.workerId()); str(o, m.method());
-                str(o, m.url()); headers(o, m.headers()); bytes(o, m.body());
+                str(o, m.url()); headers(o, m.headers()); bytes(o, m.body()); o.writeBoolean(m.bodyStreamed());
             }
+            case RequestBodyPull m -> { o.writeByte(REQUEST_BODY_PULL); o.writeLong(m.invocationId()); }
+            case RequestBodyChunk m -> { o.writeByte(REQUEST_BODY_CHUNK); o.writeLong(m.invocationId()); bytes(o, m.data()); }
+            case RequestBodyEnd m -> { o.writeByte(REQUEST_BODY_END); o.writeLong(m.invocationId()); str(o, m.error()); }
             case Cancel m -> { o.writeByte(CANCEL); o.writeLong(m.invocationId()); str(o, m.reason()); }
             case SubrequestResult m -> {
                 o.writeByte(SUBREQUEST_RESULT); o.writeLong(m.subrequestId()); o.writeInt(m.status());
@@ -122,7 +126,10 @@ public final class MessageCodec {
             case LOG_LINE -> new LogLine(str(i), i.readLong(), str(i), str(i), i.readLong());
             case SUBREQUEST -> new Subrequest(i.readLong(), i.readLong(), str(i), str(i), headers(i), bytes(i));
             case LOAD_WORKER -> new LoadWorker(i.readLong(), str(i), bundle(i), str(i), limits(i));
-            case FETCH_START -> new FetchStart(i.readLong(), str(i), str(i), str(i), headers(i), bytes(i));
+            case FETCH_START -> new FetchStart(i.readLong(), str(i), str(i), str(i), headers(i), bytes(i), i.readBoolean());
+            case REQUEST_BODY_PULL -> new RequestBodyPull(i.readLong());
+            case REQUEST_BODY_CHUNK -> new RequestBodyChunk(i.readLong(), bytes(i));
+            case REQUEST_BODY_END -> new RequestBodyEnd(i.readLong(), str(i));
             case CANCEL -> new Cancel(i.readLong(), str(i));
             case SUBREQUEST_RESULT -> new SubrequestResult(i.readLong(), i.readInt(), str(i), headers(i), bytes(i), str(i));
             case SUBREQUEST_FAILED -> new SubrequestFailed(i.readLong(), str(i));

@@ -81,7 +81,20 @@ public final class Isolate {
 
     private record Task(long invocationId, JsAction action) {}
 
-    private record Timer(long invocationId, ScheduledFuture<?> future) {}
+    /** A timer of an invocation; registered before it is scheduled, so a short one cannot fire unseen. */
+    private static final class Timer {
+        final long invocationId;
+        volatile ScheduledFuture<?> future;
+
+        Timer(long invocationId) {
+            this.invocationId = invocationId;
+        }
+
+        void cancel() {
+            ScheduledFuture<?> f = future;
+            if (f != null) f.cancel(false);
+        }
+    }
 
     @FunctionalInterface
     interface JsAction {
@@ -229,7 +242,10 @@ public final class Isolate {
         try (V8ValueArray headers = headerArray(start.headers())) {
             req.set("headers", headers);
         }
-        if (start.body() != null) {
+        if (start.bodyStreamed()) {
+            req.set("bodyStream", true);
+            req.setNull("body");
+        } else if (start.body() != null) {
             try (V8ValueTypedArray body = bytes(start.body())) {
                 req.set("body", body);
             }
@@ -237,6 +253,26 @@ public final class Isolate {
             req.setNull("body");
         }
         return req;
+    }
+
+    /** Whether an invocation is in flight in this isolate. */
+    boolean owns(long invocationId) {
+        return invocations.containsKey(invocationId);
+    }
+
+    /** A chunk (or the end) of a streamed request body arrived from the node. */
+    void requestBody(Message message) {
+        switch (message) {
+            case Message.RequestBodyChunk c -> enqueue(c.invocationId(), () -> {
+                try (V8ValueTypedArray b = bytes(c.data())) {
+                    jsRuntime.invokeVoid("requestBodyChunk", runtime.createV8ValueLong(c.invocationId()), b);
+                }
+            });
+            case Message.RequestBodyEnd e -> enqueue(e.invocationId(), () -> jsRuntime.invokeVoid("requestBodyEnd",
+                    runtime.createV8ValueLong(e.invocationId()),
+                    e.error() == null ? runtime.createV8ValueNull() : runtime.createV8ValueString(e.error())));
+            default -> throw new IllegalArgumentException("not a request body message: " + message);
+        }
     }
 
     void cancel(long invocationId, String reason) {
@@ -266,7 +302,7 @@ public final class Isolate {
         invocations.remove(inv.id);
         for (Integer timerId : inv.timers) {
             Timer t = timers.remove(timerId);
-            if (t != null) t.future.cancel(false);
+            if (t != null) t.cancel();
         }
         services.subrequests().dropAll(inv.id);
     }
@@ -355,7 +391,7 @@ public final class Isolate {
     private void dispose() {
         condemned = true;
         for (Invocation inv : List.copyOf(invocations.values())) finish(inv, ErrorCode.ISOLATE_RESET, "isolate closed");
-        for (Timer t : timers.values()) t.future.cancel(false);
+        for (Timer t : timers.values()) t.cancel();
         timers.clear();
         try {
             if (worker != null) worker.close();
@@ -393,7 +429,7 @@ public final class Isolate {
             bind(host, "clearTimer", args -> {
                 Timer t = timers.remove(integer(args, 0));
                 if (t != null) {
-                    t.future.cancel(false);
+                    t.cancel();
                     Invocation inv = invocations.get(t.invocationId);
                     if (inv != null) inv.timers.remove(integer(args, 0));
                 }
@@ -423,6 +459,11 @@ public final class Isolate {
                 boolean passThrough = args.length > 4 && args[4] instanceof V8ValueBoolean b && b.getValue();
                 log("error", "Uncaught " + (stack != null && !stack.isEmpty() ? stack : name + ": " + message));
                 if (inv != null) inv.responseFailed(ErrorCode.WORKER_THREW, name + ": " + message, passThrough);
+                return undefined();
+            });
+            bind(host, "requestBodyPull", args -> {
+                Invocation inv = invocation(args);
+                if (inv != null) services.outbox().send(new Message.RequestBodyPull(inv.id));
                 return undefined();
             });
             bind(host, "currentInvocation", args -> runtime.createV8ValueLong(currentInvocation));
@@ -464,13 +505,15 @@ public final class Isolate {
         if (timers.size() >= MAX_TIMERS) {
             throw new IllegalStateException("too many timers: an isolate may hold at most " + MAX_TIMERS);
         }
-        ScheduledFuture<?> f = services.scheduler().schedule(() -> {
-            if (timers.remove(id) == null) return;
+        Timer timer = new Timer(owner);
+        Timer previous = timers.put(id, timer);
+        if (previous != null) previous.cancel();
+        inv.timers.add(id);
+        timer.future = services.scheduler().schedule(() -> {
+            if (!timers.remove(id, timer)) return;
             inv.timers.remove(id);
             enqueue(owner, () -> jsRuntime.invokeVoid("fireTimer", id));
         }, delayMs, TimeUnit.MILLISECONDS);
-        timers.put(id, new Timer(owner, f));
-        inv.timers.add(id);
     }
 
     private V8Value hostFetch(V8Value[] args) throws Exception {

@@ -72,10 +72,21 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
             case Message.Cancel m -> {
                 for (Isolate i : live) i.cancel(m.invocationId(), m.reason());
             }
+            case Message.RequestBodyChunk m -> requestBody(m.invocationId(), m);
+            case Message.RequestBodyEnd m -> requestBody(m.invocationId(), m);
             case Message.SubrequestResult m -> subrequests.complete(m.subrequestId(), m);
             case Message.SubrequestFailed m -> subrequests.complete(m.subrequestId(), m);
             case Message.Shutdown m -> close();
             default -> throw new IllegalArgumentException("not a node-to-sandbox message: " + message);
+        }
+    }
+
+    private void requestBody(long invocationId, Message m) {
+        for (Isolate i : live) {
+            if (i.owns(invocationId)) {
+                i.requestBody(m);
+                return;
+            }
         }
     }
 

@@ -39,7 +39,7 @@ public final class SandboxMain {
         MessageChannel channel = new MessageChannel(ch);
         SandboxRuntime runtime = new SandboxRuntime(IsolateSettings.forHeap(heapMb), poolSize, rssSoft, message -> {
             try {
-                channel.send(message);
+                channel.post(message);
             } catch (IOException e) {
                 // The node is gone: nothing we run matters any more.
                 Runtime.getRuntime().halt(0);

@@ -299,6 +299,7 @@
     responseChunk: notInstalled,
     responseEnd: notInstalled,
     responseError: notInstalled,
+    requestBodyPull: notInstalled,
     currentInvocation: /* @__PURE__ */ __name(() => 0, "currentInvocation")
   };
   Object.setPrototypeOf(H, null);
@@ -316,6 +317,7 @@
       "responseChunk",
       "responseEnd",
       "responseError",
+      "requestBodyPull",
       "currentInvocation"
     ];
     for (const name of names) {
@@ -7816,11 +7818,45 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     return b2.byteOffset === 0 && b2.byteLength === b2.buffer.byteLength ? b2 : b2.slice();
   }
   __name(hostBytes, "hostBytes");
-  function makeIncomingRequest(req) {
+  var pendingPulls = /* @__PURE__ */ new Map();
+  function streamedBody(invocationId) {
+    return new ReadableStream({
+      pull(controller) {
+        return new PromiseCtor((resolve) => {
+          pendingPulls.set(invocationId, { controller, resolve });
+          H.requestBodyPull(invocationId);
+        });
+      },
+      cancel() {
+        pendingPulls.delete(invocationId);
+      }
+    }, { highWaterMark: 0 });
+  }
+  __name(streamedBody, "streamedBody");
+  function requestBodyChunk(invocationId, bytes) {
+    const p2 = pendingPulls.get(invocationId);
+    if (p2 === void 0) return;
+    pendingPulls.delete(invocationId);
+    p2.controller.enqueue(bytes);
+    p2.resolve();
+  }
+  __name(requestBodyChunk, "requestBodyChunk");
+  function requestBodyEnd(invocationId, error) {
+    const p2 = pendingPulls.get(invocationId);
+    if (p2 === void 0) return;
+    pendingPulls.delete(invocationId);
+    if (error === null || error === void 0) p2.controller.close();
+    else p2.controller.error(new TypeError(`${error}`));
+    p2.resolve();
+  }
+  __name(requestBodyEnd, "requestBodyEnd");
+  function makeIncomingRequest(req, invocationId) {
     const method2 = normalizeMethod(`${req.method}`);
     const parsed = parseURL(`${req.url}`);
     const url = parsed === null ? `${req.url}` : serializeURL(parsed);
-    const body = req.body === null || req.body === void 0 ? null : new Body(req.body, null);
+    let body = null;
+    if (req.bodyStream === true) body = new Body(null, streamedBody(invocationId));
+    else if (req.body !== null && req.body !== void 0) body = new Body(req.body, null);
     return requestInternals.incoming(method2, url, req.headers || [], body);
   }
   __name(makeIncomingRequest, "makeIncomingRequest");
@@ -7860,6 +7896,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
   }
   __name(sendResponse, "sendResponse");
   async function dispatchFetch(handler, req, env, invocationId) {
+    invocationId = Number(invocationId);
     const waitUntilPromises = [];
     let passThrough = false;
     let done = false;
@@ -7875,7 +7912,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
       }
     );
     try {
-      const request = makeIncomingRequest(req);
+      const request = makeIncomingRequest(req, invocationId);
       const result = await callHandler(handler, request, env, ctx);
       await sendResponse(result, invocationId);
     } catch (err) {
@@ -7890,6 +7927,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
       await waitUntilPromises[i2];
     }
     done = true;
+    pendingPulls.delete(invocationId);
     cancelInvocationTimers(invocationId);
   }
   __name(dispatchFetch, "dispatchFetch");
@@ -7904,6 +7942,12 @@ Content-Type: ${value.type || "application/octet-stream"}\r
       },
       dispatchFetch(handler, req, env, invocationId) {
         return dispatchFetch(handler, req, env, invocationId);
+      },
+      requestBodyChunk(invocationId, bytes) {
+        requestBodyChunk(Number(invocationId), bytes);
+      },
+      requestBodyEnd(invocationId, error) {
+        requestBodyEnd(Number(invocationId), error);
       },
       workersModule,
       consoleFormat(...args) {

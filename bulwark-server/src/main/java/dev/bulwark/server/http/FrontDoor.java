@@ -3,6 +3,7 @@ package dev.bulwark.server.http;
 import dev.bulwark.sandbox.ipc.ErrorCode;
 import dev.bulwark.sandbox.ipc.Message;
 import dev.bulwark.server.node.DeployedWorker;
+import dev.bulwark.server.node.InvocationChannel;
 import dev.bulwark.server.node.InvocationListener;
 import dev.bulwark.server.node.LogHub;
 import dev.bulwark.server.node.Node;
@@ -30,12 +31,15 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The node's front door: every HTTP request becomes one fetch invocation of a worker, served on a
- * virtual thread of its own because it blocks (reading the body, waiting for the sandbox,
+ * virtual thread because it blocks (reading the body, waiting for the sandbox,
  * writing the response). {@code /cdn-cgi/bulwark/} is the node's own (health, tail), as
  * {@code /cdn-cgi/} is Cloudflare's.
  */
 public final class FrontDoor extends Handler.Abstract {
     static final String ADMIN_PREFIX = "/cdn-cgi/bulwark/";
+    /** Bodies of known length up to this size travel inside the FetchStart message. */
+    static final int INLINE_BODY_BYTES = 64 << 10;
+    static final int BODY_CHUNK_BYTES = 64 << 10;
     private static final Set<String> HOP_BY_HOP = Set.of("connection", "keep-alive", "transfer-encoding", "te",
             "upgrade", "proxy-connection", "trailer");
 
@@ -46,15 +50,14 @@ public final class FrontDoor extends Handler.Abstract {
         this.node = node;
     }
 
+    /** Jetty runs this BLOCKING handler on a virtual thread (see the node's thread pool). */
     @Override
     public boolean handle(Request request, Response response, Callback callback) {
-        Thread.startVirtualThread(() -> {
-            try {
-                serve(request, response, callback);
-            } catch (Throwable e) {
-                callback.failed(e);
-            }
-        });
+        try {
+            serve(request, response, callback);
+        } catch (Throwable e) {
+            callback.failed(e);
+        }
         return true;
     }
 
@@ -83,11 +86,15 @@ public final class FrontDoor extends Handler.Abstract {
                     "the request body is " + declared + " bytes; the limit is " + limit, requestId);
             return;
         }
-        byte[] body = null;
         String method = request.getMethod();
-        if (declared != 0 && !method.equals("GET") && !method.equals("HEAD")) {
+        boolean hasBody = declared > 0 || (declared < 0 && request.getHeaders().contains(HttpHeader.TRANSFER_ENCODING));
+        if (method.equals("GET") || method.equals("HEAD")) hasBody = false;
+        // A small body of known length travels with the request; any other body streams on demand.
+        boolean streamed = hasBody && (declared < 0 || declared > INLINE_BODY_BYTES);
+        byte[] body = null;
+        if (hasBody && !streamed) {
             try (InputStream in = Content.Source.asInputStream(request)) {
-                body = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, limit + 1));
+                body = in.readNBytes((int) declared + 1);
             }
             if (body.length > limit) {
                 ErrorResponse.write(response, callback, ErrorCode.REQUEST_TOO_LARGE,
@@ -101,19 +108,72 @@ public final class FrontDoor extends Handler.Abstract {
         String url = request.getHttpURI().asString();
 
         Stream stream = new Stream();
-        node.supervisor().fetch(worker.tenant(), new Message.FetchStart(invocationId, worker.name(), method, url,
-                headers, body), stream);
-        relay(stream, worker, invocationId, requestId, response, callback);
+        InvocationChannel channel = node.supervisor().fetch(worker.tenant(),
+                new Message.FetchStart(invocationId, worker.name(), method, url, headers, body, streamed), stream);
+        if (streamed) {
+            Thread.startVirtualThread(() -> pumpBody(request, invocationId, limit, stream, channel));
+        }
+        relay(stream, worker, invocationId, requestId, response, callback, channel);
     }
+
+    /**
+     * Sends a streamed request body to the sandbox, one chunk per pull, so the client is read only
+     * as fast as the worker consumes. Past the limit the worker's stream errors and the client
+     * gets 413 (if the response has not started).
+     */
+    private void pumpBody(Request request, long invocationId, long limit, Stream stream, InvocationChannel channel) {
+        long total = 0;
+        byte[] buffer = new byte[BODY_CHUNK_BYTES];
+        try (InputStream in = Content.Source.asInputStream(request)) {
+            while (true) {
+                if (!stream.pulls.tryAcquire(1, TimeUnit.MINUTES) || stream.finished) return;
+                int n = in.read(buffer);
+                if (n < 0) {
+                    channel.send(new Message.RequestBodyEnd(invocationId, null));
+                    return;
+                }
+                total += n;
+                if (total > limit) {
+                    channel.send(new Message.RequestBodyEnd(invocationId, "request body larger than " + limit + " bytes"));
+                    stream.events.add(new TooLarge(limit));
+                    return;
+                }
+                channel.send(new Message.RequestBodyChunk(invocationId, java.util.Arrays.copyOf(buffer, n)));
+            }
+        } catch (IOException e) {
+            channel.send(new Message.RequestBodyEnd(invocationId, "the client's request body failed: " + e.getMessage()));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private record TooLarge(long limit) {}
 
     /** Copies an invocation's events to the HTTP response. */
     private void relay(Stream stream, DeployedWorker worker, long invocationId, String requestId, Response response,
-                       Callback callback) throws InterruptedException {
+                       Callback callback, InvocationChannel channel) throws InterruptedException {
+        try {
+            relayEvents(stream, worker, invocationId, requestId, response, callback, channel);
+        } finally {
+            stream.finished = true;
+            stream.pulls.release(); // wake a waiting body pump so it ends
+        }
+    }
+
+    private void relayEvents(Stream stream, DeployedWorker worker, long invocationId, String requestId,
+                             Response response, Callback callback, InvocationChannel channel)
+            throws InterruptedException {
         // The sandbox enforces the wall-clock limit; this wait only guards against a lost sandbox.
         long waitMs = worker.limits().wallMs() + TimeUnit.SECONDS.toMillis(30);
         Object first = stream.events.poll(waitMs, TimeUnit.MILLISECONDS);
+        if (first instanceof TooLarge t) {
+            channel.send(new Message.Cancel(invocationId, "request body too large"));
+            ErrorResponse.write(response, callback, ErrorCode.REQUEST_TOO_LARGE,
+                    "the request body is larger than the limit of " + t.limit() + " bytes", requestId);
+            return;
+        }
         if (first == null) {
-            node.supervisor().cancel(worker.tenant(), invocationId, "no answer from the sandbox");
+            channel.send(new Message.Cancel(invocationId, "no answer from the sandbox"));
             ErrorResponse.write(response, callback, ErrorCode.WALL_TIME_EXCEEDED, "no answer from the sandbox", requestId);
             return;
         }
@@ -130,10 +190,11 @@ public final class FrontDoor extends Handler.Abstract {
         try {
             while (true) {
                 Object e = stream.events.poll(waitMs, TimeUnit.MILLISECONDS);
+                if (e instanceof TooLarge) continue; // the worker already answered; its body read fails
                 if (e == null || e instanceof Message.InvocationFailed) {
                     // Headers are gone already: the only honest signal left is an aborted response.
                     String why = e == null ? "no answer from the sandbox" : ((Message.InvocationFailed) e).message();
-                    node.supervisor().cancel(worker.tenant(), invocationId, why);
+                    channel.send(new Message.Cancel(invocationId, why));
                     callback.failed(new IOException("response aborted: " + why));
                     return;
                 }
@@ -144,7 +205,7 @@ public final class FrontDoor extends Handler.Abstract {
             out.close();
             callback.succeeded();
         } catch (IOException clientGone) {
-            node.supervisor().cancel(worker.tenant(), invocationId, "the client went away");
+            channel.send(new Message.Cancel(invocationId, "the client went away"));
             callback.failed(clientGone);
         }
     }
@@ -153,6 +214,13 @@ public final class FrontDoor extends Handler.Abstract {
     private static final class Stream implements InvocationListener {
         static final Object END = new Object();
         final BlockingQueue<Object> events = new LinkedBlockingQueue<>();
+        final java.util.concurrent.Semaphore pulls = new java.util.concurrent.Semaphore(0);
+        volatile boolean finished;
+
+        @Override
+        public void pull() {
+            pulls.release();
+        }
 
         public void head(Message.ResponseHead head) {
             events.add(head);

@@ -15,6 +15,9 @@ public interface InvocationListener {
 
     void failed(Message.InvocationFailed failure);
 
+    /** The worker asks for the next chunk of a streamed request body. */
+    default void pull() {}
+
     /** The invocation is completely over (waitUntil included); nothing follows. */
     void done(long cpuMicros);
 }

@@ -81,6 +81,8 @@ public final class Node implements AutoCloseable {
                 });
         QueuedThreadPool threads = new QueuedThreadPool();
         threads.setName("front-door");
+        // Handlers block (body reads, waiting on the sandbox, writes): run them on virtual threads.
+        threads.setVirtualThreadsExecutor(java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor());
         this.server = new Server(threads);
         HttpConfiguration http = new HttpConfiguration();
         http.setSendServerVersion(false);

@@ -136,7 +136,7 @@ final class SandboxProcess implements IsolateHost {
     @Override
     public void deliver(Message message) {
         try {
-            channel.send(message);
+            channel.post(message);
         } catch (IOException e) {
             kill("connection to the sandbox failed: " + e.getMessage());
         }
@@ -186,6 +186,7 @@ final class SandboxProcess implements IsolateHost {
                 InvocationListener l = invocations.remove(m.invocationId());
                 if (l != null) l.done(m.cpuMicros());
             }
+            case Message.RequestBodyPull m -> listener(m.invocationId()).pull();
             case Message.LogLine m -> unsolicited.accept(m);
             case Message.Subrequest m -> unsolicited.accept(m);
             default -> kill("unexpected message from sandbox: " + message.getClass().getSimpleName());

@@ -87,8 +87,12 @@ public final class SandboxSupervisor implements AutoCloseable {
         }
     }
 
-    /** Starts an invocation of a worker in one of its tenant's sandboxes (the least busy). */
-    public void fetch(String tenant, Message.FetchStart start, InvocationListener listener) {
+    /**
+     * Starts an invocation of a worker in one of its tenant's sandboxes (the least busy).
+     *
+     * @return where further messages of this invocation go (body chunks, cancellation)
+     */
+    public InvocationChannel fetch(String tenant, Message.FetchStart start, InvocationListener listener) {
         Tenant t = tenants.get(tenant);
         SandboxProcess p = null;
         if (t != null) {
@@ -100,15 +104,10 @@ public final class SandboxSupervisor implements AutoCloseable {
             listener.failed(new Message.InvocationFailed(start.invocationId(), ErrorCode.SANDBOX_UNAVAILABLE.code(),
                     "no sandbox is available for tenant '" + tenant + "'", false));
             listener.done(0);
-            return;
+            return InvocationChannel.NOWHERE;
         }
         p.fetch(start, listener);
-    }
-
-    public void cancel(String tenant, long invocationId, String reason) {
-        Tenant t = tenants.get(tenant);
-        if (t == null) return;
-        for (SandboxProcess p : t.live) p.deliver(new Message.Cancel(invocationId, reason));
+        return p::deliver;
     }
 
     /** Live sandbox processes of a tenant (for operators and tests). */

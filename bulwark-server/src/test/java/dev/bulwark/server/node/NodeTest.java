@@ -53,6 +53,7 @@ class NodeTest {
                   async fetch(request) {
                     const url = new URL(request.url);
                     if (url.pathname === "/spin") { while (true) {} }
+                    if (url.pathname === "/read") { const t = await request.text(); return new Response(String(t.length)); }
                     if (url.pathname === "/fetch") {
                       try { await fetch("http://127.0.0.1:1/"); return new Response("reached"); }
                       catch (e) { return new Response(e.name + ": " + e.message, {status: 502}); }
@@ -61,6 +62,8 @@ class NodeTest {
                     return new Response("slept");
                   }
                 };"""), "{}", LIMITS));
+        node.deploy(new DeployedWorker("echo", "hello", bundle(
+                "export default { fetch(request) { return new Response(request.body); } };"), "{}", Limits.DEFAULTS));
         node.deploy(new DeployedWorker("other", "tenant-b", bundle(
                 "export default { fetch() { return new Response('other tenant'); } };"), "{}", LIMITS));
     }
@@ -99,6 +102,31 @@ class NodeTest {
         HttpResponse<String> r = http.send(big, HttpResponse.BodyHandlers.ofString());
         assertThat(r.statusCode()).isEqualTo(413);
         assertThat(r.body()).contains("\"code\":\"request_too_large\"");
+    }
+
+    @Test
+    void streamsALargeRequestBodyThroughTheWorkerAndBack() throws Exception {
+        byte[] payload = new byte[3 << 20];
+        new java.util.Random(7).nextBytes(payload);
+        HttpRequest post = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port() + "/"))
+                .header("Host", "echo").POST(HttpRequest.BodyPublishers.ofByteArray(payload)).build();
+        HttpResponse<byte[]> r = http.send(post, HttpResponse.BodyHandlers.ofByteArray());
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.body().length).isEqualTo(payload.length);
+        assertThat(java.util.Arrays.equals(r.body(), payload)).as("echoed bytes equal").isTrue();
+    }
+
+    @Test
+    void aChunkedBodyOverTheLimitIs413() throws Exception {
+        // No Content-Length: the node only learns the size while streaming.
+        HttpRequest big = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port() + "/read"))
+                .header("Host", "slow")
+                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(new byte[200_000])))
+                .build();
+        HttpResponse<String> r = http.send(big, HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).isEqualTo(413);
+        assertThat(r.body()).contains("\"code\":\"request_too_large\"");
+        assertThat(get("slow", "/?ms=1").body()).isEqualTo("slept");
     }
 
     @Test
