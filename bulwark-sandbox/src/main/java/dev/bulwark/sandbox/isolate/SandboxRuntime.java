@@ -31,6 +31,7 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
 
     private final Outbox outbox;
     private final long rssSoftLimitBytes;
+    private final int isolatesPerWorker;
     private final ScheduledExecutorService scheduler;
     private final Subrequests subrequests = new Subrequests();
     private final SecureRandom random = new SecureRandom();
@@ -48,6 +49,16 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
      */
     public SandboxRuntime(IsolateSettings settings, int poolSize, long rssSoftLimitBytes, Outbox outbox)
             throws JavetException {
+        this(settings, poolSize, 1, rssSoftLimitBytes, outbox);
+    }
+
+    /**
+     * @param isolatesPerWorker isolates that serve one worker side by side (requests go to the least busy)
+     */
+    public SandboxRuntime(IsolateSettings settings, int poolSize, int isolatesPerWorker, long rssSoftLimitBytes,
+                          Outbox outbox) throws JavetException {
+        if (isolatesPerWorker < 1) throw new IllegalArgumentException("isolatesPerWorker must be at least 1");
+        this.isolatesPerWorker = isolatesPerWorker;
         IsolateSettings.apply(settings);
         this.outbox = outbox;
         this.rssSoftLimitBytes = rssSoftLimitBytes;
@@ -108,7 +119,7 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
         WorkerSlot slot = new WorkerSlot(m.workerId(), bundle, env, limits);
         WorkerSlot previous = workers.put(m.workerId(), slot);
         if (previous != null) previous.retire();
-        slot.isolate(m.correlationId());
+        slot.load(m.correlationId());
     }
 
     private void fetch(Message.FetchStart m) {
@@ -125,7 +136,7 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
             outbox.send(new Message.InvocationDone(m.invocationId(), 0));
             return;
         }
-        Isolate isolate = slot.isolate(0);
+        Isolate isolate = slot.pick();
         if (isolate == null) {
             outbox.send(new Message.InvocationFailed(m.invocationId(), ErrorCode.SANDBOX_UNAVAILABLE.code(),
                     "could not create an isolate", false));
@@ -135,14 +146,18 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
         isolate.dispatch(m, slot.limits);
     }
 
-    /** One loaded worker and the isolate that currently runs it. */
+    /**
+     * One loaded worker and the isolates that run it. An isolate that was condemned is replaced
+     * by a fresh one from the pool on the next request; loading is queued on the new isolate
+     * before any dispatch, so order needs no lock beyond this slot's.
+     */
     private final class WorkerSlot {
         final String workerId;
         final WorkerBundle bundle;
         final String env;
         final Limits limits;
         volatile String loadError;
-        private Isolate current;
+        private final Isolate[] isolates = new Isolate[isolatesPerWorker];
         private boolean retired;
 
         WorkerSlot(String workerId, WorkerBundle bundle, String env, Limits limits) {
@@ -152,12 +167,29 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
             this.limits = limits;
         }
 
-        /** The worker's live isolate, replacing a condemned one; loading is queued before any dispatch. */
-        synchronized Isolate isolate(long correlationId) {
-            if (current != null && !current.isCondemned()) return current;
+        /** Loads the worker into its first isolate and reports the outcome under the correlation id. */
+        synchronized void load(long correlationId) {
+            replace(0, correlationId);
+        }
+
+        /** The least busy live isolate, replacing condemned ones; null if none can be made. */
+        synchronized Isolate pick() {
             if (retired) return null;
+            Isolate best = null;
+            for (int i = 0; i < isolates.length; i++) {
+                Isolate candidate = isolates[i];
+                if (candidate == null || candidate.isCondemned()) candidate = replace(i, 0);
+                if (candidate != null && (best == null || candidate.activeInvocations() < best.activeInvocations())) {
+                    best = candidate;
+                }
+            }
+            return best;
+        }
+
+        private Isolate replace(int index, long correlationId) {
+            Isolate isolate;
             try {
-                current = pool.take();
+                isolate = pool.take();
             } catch (JavetException e) {
                 if (correlationId != 0) {
                     outbox.send(new Message.WorkerLoadFailed(correlationId, workerId, ErrorCode.INTERNAL.code(),
@@ -165,27 +197,30 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
                 }
                 return null;
             }
-            live.add(current);
-            current.load(workerId, bundle, env, new Isolate.LoadCallback() {
+            isolates[index] = isolate;
+            live.add(isolate);
+            isolate.load(workerId, bundle, env, new Isolate.LoadCallback() {
                 @Override
-                public void loaded(Isolate isolate) {
+                public void loaded(Isolate loaded) {
                     if (correlationId != 0) outbox.send(new Message.WorkerLoaded(correlationId, workerId));
                 }
 
                 @Override
-                public void failed(Isolate isolate, WorkerLoadException e) {
+                public void failed(Isolate failed, WorkerLoadException e) {
                     loadError = e.getMessage();
                     if (correlationId != 0) {
                         outbox.send(new Message.WorkerLoadFailed(correlationId, workerId, e.code().code(), e.getMessage()));
                     }
                 }
             });
-            return current;
+            return isolate;
         }
 
         synchronized void retire() {
             retired = true;
-            if (current != null) current.close();
+            for (Isolate i : isolates) {
+                if (i != null) i.close();
+            }
         }
     }
 

@@ -21,7 +21,7 @@ import java.util.Map;
  * socket closes, and exits. It has no other way in or out.
  *
  * <pre>java ... dev.bulwark.sandbox.process.SandboxMain --socket PATH --lib-dir DIR
- *     [--heap-mb N] [--pool N] [--rss-soft-mb N]</pre>
+ *     [--heap-mb N] [--pool N] [--isolates-per-worker N] [--rss-soft-mb N]</pre>
  */
 public final class SandboxMain {
     private SandboxMain() {}
@@ -32,12 +32,14 @@ public final class SandboxMain {
         NativeLibrary.useDirectory(Path.of(required(opts, "--lib-dir")));
         int heapMb = Integer.parseInt(opts.getOrDefault("--heap-mb", "128"));
         int poolSize = Integer.parseInt(opts.getOrDefault("--pool", "2"));
+        int isolatesPerWorker = Integer.parseInt(opts.getOrDefault("--isolates-per-worker", "1"));
         long rssSoft = Long.parseLong(opts.getOrDefault("--rss-soft-mb", "0")) << 20;
 
         SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX);
         ch.connect(UnixDomainSocketAddress.of(socket));
         MessageChannel channel = new MessageChannel(ch);
-        SandboxRuntime runtime = new SandboxRuntime(IsolateSettings.forHeap(heapMb), poolSize, rssSoft, message -> {
+        SandboxRuntime runtime = new SandboxRuntime(IsolateSettings.forHeap(heapMb), poolSize, isolatesPerWorker, rssSoft,
+                message -> {
             try {
                 channel.post(message);
             } catch (IOException e) {

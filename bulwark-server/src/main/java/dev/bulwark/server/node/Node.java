@@ -66,7 +66,7 @@ public final class Node implements AutoCloseable {
         this.egress = new EgressGateway(settings.egress());
         var sb = settings.sandboxes();
         SandboxLauncher launcher = new SandboxLauncher(runDir, settings.limits().heapMb(), sb.poolSize(),
-                sb.rssCeilingMb(), sb.jvmOptions());
+                sb.isolatesPerWorker(), sb.rssCeilingMb(), sb.jvmOptions());
         this.supervisor = new SandboxSupervisor(launcher, sb.processesPerTenant(), sb.rssCeilingMb() << 20,
                 new SandboxEvents() {
                     @Override

@@ -19,10 +19,13 @@ final class SandboxLauncher {
     private final Path libDir;
     private final int heapMb;
     private final int poolSize;
+    private final int isolatesPerWorker;
     private final long rssSoftMb;
     private final List<String> jvmOptions;
 
-    SandboxLauncher(Path runDir, int heapMb, int poolSize, long rssCeilingMb, List<String> jvmOptions) throws IOException {
+    SandboxLauncher(Path runDir, int heapMb, int poolSize, int isolatesPerWorker, long rssCeilingMb,
+                    List<String> jvmOptions) throws IOException {
+        this.isolatesPerWorker = isolatesPerWorker;
         this.runDir = runDir;
         this.libDir = runDir.resolve("lib");
         this.heapMb = heapMb;
@@ -55,6 +58,7 @@ final class SandboxLauncher {
         cmd.add("dev.bulwark.sandbox.process.SandboxMain");
         cmd.addAll(List.of("--socket", socket.toString(), "--lib-dir", libDir.toString(),
                 "--heap-mb", Integer.toString(heapMb), "--pool", Integer.toString(poolSize),
+                "--isolates-per-worker", Integer.toString(isolatesPerWorker),
                 "--rss-soft-mb", Long.toString(rssSoftMb)));
         ProcessBuilder pb = new ProcessBuilder(cmd).directory(workDir.toFile());
         pb.environment().clear();

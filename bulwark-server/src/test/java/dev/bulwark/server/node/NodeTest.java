@@ -33,10 +33,6 @@ class NodeTest {
     static Path data;
     static Node node;
 
-    static {
-        // Routing by Host header is what the test exercises.
-        System.setProperty("jdk.httpclient.allowRestrictedHeaders", "host");
-    }
 
     static final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(5)).build();

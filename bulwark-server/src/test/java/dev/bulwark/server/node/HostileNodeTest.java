@@ -1,0 +1,140 @@
+package dev.bulwark.server.node;
+
+import dev.bulwark.sandbox.worker.Limits;
+import dev.bulwark.sandbox.worker.ModuleType;
+import dev.bulwark.sandbox.worker.WorkerBundle;
+import dev.bulwark.sandbox.worker.WorkerModule;
+import dev.bulwark.server.config.EgressSettings;
+import dev.bulwark.server.config.SandboxSettings;
+import dev.bulwark.server.config.Settings;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Hostile workers against a real node and real sandbox processes: whatever they do, they get a
+ * structured error and the node goes on serving their tenant and others.
+ */
+@Timeout(value = 180, unit = TimeUnit.SECONDS)
+class HostileNodeTest {
+    @TempDir
+    static Path data;
+    static Node node;
+    static final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+
+    @BeforeAll
+    static void start() throws Exception {
+        Limits limits = new Limits(500, 10_000, 64, 5, 1 << 20, 1 << 16, 1 << 20);
+        Settings settings = new Settings("127.0.0.1", 0, data, "hostile", limits,
+                new SandboxSettings(1, 1, 700, 2, List.of()), EgressSettings.NONE);
+        node = Node.start(settings);
+        node.deploy(new DeployedWorker("hostile", "hostile", WorkerBundle.of("index.js", List.of(WorkerModule.text(
+                "index.js", ModuleType.JS, """
+                        export default {
+                          async fetch(request) {
+                            const path = new URL(request.url).pathname;
+                            switch (path) {
+                              case "/heap": { const a = []; while (true) a.push({x: new Array(1000).fill(1)}); }
+                              case "/strings": { let s = []; for (;;) s.push("x".repeat(1000) + Math.random()); }
+                              case "/typed": { const a = []; for (;;) a.push(new Uint8Array(32 << 20).fill(7)); }
+                              case "/wasm": {
+                                const m = [];
+                                try { for (;;) m.push(new WebAssembly.Memory({initial: 1024, maximum: 65536})); }
+                                catch (e) { return new Response(e.name + " after " + m.length, {status: 507}); }
+                              }
+                              case "/recurse": { const f = (n) => f(n + 1) + 1; return new Response(String(f(0))); }
+                              case "/exit": {
+                                const tried = [];
+                                for (const name of ["process", "Deno", "Bun", "quit", "exit", "java", "Packages"]) {
+                                  tried.push(name + ":" + typeof globalThis[name]);
+                                }
+                                return new Response(tried.join(","));
+                              }
+                              default: return new Response("fine");
+                            }
+                          }
+                        };"""))), "{}", limits));
+        node.deploy(new DeployedWorker("bystander", "other-tenant", WorkerBundle.of("index.js", List.of(
+                WorkerModule.text("index.js", ModuleType.JS, "export default { fetch() { return new Response('still here'); } };"))),
+                "{}", limits));
+    }
+
+    @AfterAll
+    static void stop() {
+        if (node != null) node.close();
+    }
+
+    static HttpResponse<String> get(String worker, String path) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port() + path))
+                .header("Host", worker).timeout(Duration.ofSeconds(60)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+
+    private static void assertStillServing() throws Exception {
+        assertThat(get("hostile", "/").body()).isEqualTo("fine");
+        assertThat(get("bystander", "/").body()).isEqualTo("still here");
+    }
+
+    @Test
+    void aHeapBombThatTurboFanWouldHaveHiddenIsTerminated() throws Exception {
+        HttpResponse<String> r = get("hostile", "/heap");
+        assertThat(r.statusCode()).isEqualTo(503);
+        assertThat(r.body()).contains("\"code\":\"memory_limit_exceeded\"");
+        assertStillServing();
+    }
+
+    @Test
+    void aStringHeapBombIsTerminated() throws Exception {
+        HttpResponse<String> r = get("hostile", "/strings");
+        assertThat(r.statusCode()).isEqualTo(503);
+        assertThat(r.body()).containsAnyOf("\"code\":\"memory_limit_exceeded\"", "\"code\":\"cpu_limit_exceeded\"");
+        assertStillServing();
+    }
+
+    @Test
+    void aTypedArrayBombOutsideTheHeapIsStoppedByTheMemoryWatchdogs() throws Exception {
+        HttpResponse<String> r = get("hostile", "/typed");
+        assertThat(r.statusCode()).isEqualTo(503);
+        // Stopped inside the sandbox (RSS soft limit) or by the node killing it at the ceiling.
+        assertThat(r.body()).containsAnyOf("\"code\":\"memory_limit_exceeded\"", "\"code\":\"sandbox_crashed\"",
+                "\"code\":\"cpu_limit_exceeded\"");
+        assertStillServing();
+    }
+
+    @Test
+    void wasmMemoryIsCapped() throws Exception {
+        HttpResponse<String> r = get("hostile", "/wasm");
+        assertThat(r.statusCode()).isIn(503, 507);
+        if (r.statusCode() == 507) assertThat(r.body()).startsWith("RangeError");
+        assertStillServing();
+    }
+
+    @Test
+    void infiniteRecursionIsARangeErrorNotACrash() throws Exception {
+        HttpResponse<String> r = get("hostile", "/recurse");
+        assertThat(r.statusCode()).isEqualTo(500);
+        assertThat(r.body()).contains("\"code\":\"worker_threw\"").contains("RangeError");
+        assertStillServing();
+    }
+
+    @Test
+    void thereIsNoWayToEndTheProcessFromJavaScript() throws Exception {
+        assertThat(get("hostile", "/exit").body())
+                .isEqualTo("process:undefined,Deno:undefined,Bun:undefined,quit:undefined,exit:undefined,"
+                        + "java:undefined,Packages:undefined");
+        assertStillServing();
+    }
+}
