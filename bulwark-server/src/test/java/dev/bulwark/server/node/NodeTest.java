@@ -176,6 +176,20 @@ class NodeTest {
     }
 
     @Test
+    void twoHundredConcurrentRequestsThatWaitInHostCallsAllAnswer() throws Exception {
+        List<CompletableFuture<HttpResponse<String>>> all = new java.util.ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+            all.add(http.sendAsync(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port() + "/?ms=200"))
+                    .header("Host", "slow").timeout(Duration.ofSeconds(60)).build(), HttpResponse.BodyHandlers.ofString()));
+        }
+        for (CompletableFuture<HttpResponse<String>> f : all) {
+            HttpResponse<String> r = f.get(60, TimeUnit.SECONDS);
+            assertThat(r.statusCode()).isEqualTo(200);
+            assertThat(r.body()).isEqualTo("slept");
+        }
+    }
+
+    @Test
     void speaksH2c() throws Exception {
         HttpClient h2 = HttpClient.newBuilder().version(HttpClient.Version.HTTP_2).build();
         HttpResponse<String> r = h2.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port() + "/hello")).build(),
