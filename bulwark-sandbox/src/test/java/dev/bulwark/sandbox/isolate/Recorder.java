@@ -27,6 +27,8 @@ final class Recorder implements Outbox {
         final ByteArrayOutputStream body = new ByteArrayOutputStream();
         volatile Message.InvocationFailed failure;
         final CompletableFuture<Outcome> done = new CompletableFuture<>();
+        /** Everything said about this invocation, in the order it was said (log lines and subrequests included). */
+        final List<Message> events = new CopyOnWriteArrayList<>();
     }
 
     private final Map<Long, Pending> invocations = new ConcurrentHashMap<>();
@@ -46,8 +48,60 @@ final class Recorder implements Outbox {
         return pending(invocationId).done.get(30, TimeUnit.SECONDS);
     }
 
+    /** Like {@link #await} with another bound on how long the invocation may take to end. */
+    Outcome awaitWithin(long invocationId, long timeout, TimeUnit unit) throws Exception {
+        return pending(invocationId).done.get(timeout, unit);
+    }
+
+    /** The invocation's messages so far, in order: head, chunks, end, failure, done, and its log lines and subrequests. */
+    List<Message> events(long invocationId) {
+        return List.copyOf(pending(invocationId).events);
+    }
+
+    /** The invocation's log lines so far, in order. */
+    List<Message.LogLine> logs(long invocationId) {
+        return pending(invocationId).events.stream().filter(m -> m instanceof Message.LogLine)
+                .map(m -> (Message.LogLine) m).toList();
+    }
+
+    /** Waits until the invocation has asked for its {@code n}-th (from 0) request body chunk. */
+    void awaitBodyPull(long invocationId, int n) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (System.nanoTime() < deadline) {
+            if (pending(invocationId).events.stream().filter(m -> m instanceof Message.RequestBodyPull).count() > n) return;
+            Thread.sleep(2);
+        }
+        throw new java.util.concurrent.TimeoutException("no body pull #" + n + " of invocation " + invocationId
+                + "; events: " + events(invocationId));
+    }
+
+    /** Waits for the invocation's {@code n}-th (from 0) subrequest to reach the outbox. */
+    Message.Subrequest awaitSubrequest(long invocationId, int n) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (System.nanoTime() < deadline) {
+            List<Message.Subrequest> sent = pending(invocationId).events.stream()
+                    .filter(m -> m instanceof Message.Subrequest).map(m -> (Message.Subrequest) m).toList();
+            if (sent.size() > n) return sent.get(n);
+            Thread.sleep(5);
+        }
+        throw new java.util.concurrent.TimeoutException("no subrequest #" + n + " of invocation " + invocationId
+                + "; events: " + events(invocationId));
+    }
+
     @Override
     public void send(Message message) {
+        long invocation = switch (message) {
+            case Message.ResponseHead m -> m.invocationId();
+            case Message.ResponseChunk m -> m.invocationId();
+            case Message.ResponseEnd m -> m.invocationId();
+            case Message.InvocationFailed m -> m.invocationId();
+            case Message.InvocationDone m -> m.invocationId();
+            case Message.LogLine m -> m.invocationId();
+            case Message.Subrequest m -> m.invocationId();
+            case Message.RequestBodyPull m -> m.invocationId();
+            default -> 0;
+        };
+        if (invocation != 0) pending(invocation).events.add(message);
         switch (message) {
             case Message.WorkerLoaded m -> load(m.correlationId()).complete(m);
             case Message.WorkerLoadFailed m -> load(m.correlationId()).complete(m);
@@ -63,11 +117,16 @@ final class Recorder implements Outbox {
             case Message.InvocationDone m -> {
                 Pending p = pending(m.invocationId());
                 Message.ResponseHead h = p.head;
+                String body;
+                synchronized (p.body) {
+                    body = p.body.toString(java.nio.charset.StandardCharsets.UTF_8);
+                }
                 p.done.complete(new Outcome(h == null ? -1 : h.status(), h == null ? List.of() : h.headers(),
-                        p.body.toString(java.nio.charset.StandardCharsets.UTF_8), p.failure, m.cpuMicros()));
+                        body, p.failure, m.cpuMicros()));
             }
             case Message.LogLine m -> logs.add(m);
             case Message.Subrequest m -> subrequests.add(m);
+            case Message.RequestBodyPull m -> { }
             default -> throw new IllegalStateException("unexpected " + message);
         }
     }

@@ -55,15 +55,33 @@ final class Sandboxes {
     }
 
     static Message loadResult(WorkerBundle bundle, Limits limits) throws Exception {
+        return loadResult(bundle, "{}", limits);
+    }
+
+    static Message loadResult(WorkerBundle bundle, String env, Limits limits) throws Exception {
         long correlation = nextId();
-        RUNTIME.deliver(new Message.LoadWorker(correlation, "w" + nextId(), bundle, "{}", limits));
+        RUNTIME.deliver(new Message.LoadWorker(correlation, "w" + nextId(), bundle, env, limits));
         return RECORDER.load(correlation).get(30, java.util.concurrent.TimeUnit.SECONDS);
     }
 
     static long start(String workerId, String method, String url, byte[] body) {
+        return start(workerId, method, url, List.of(), body);
+    }
+
+    static long start(String workerId, String method, String url, List<Message.Header> headers, byte[] body) {
         long id = nextId();
-        RUNTIME.deliver(new Message.FetchStart(id, workerId, method, url, List.of(), body));
+        RUNTIME.deliver(new Message.FetchStart(id, workerId, method, url, headers, body));
         return id;
+    }
+
+    /** The default limits with another CPU and wall-clock budget. */
+    static Limits limits(long cpuMs, long wallMs) {
+        Limits d = Limits.DEFAULTS;
+        return new Limits(cpuMs, wallMs, d.heapMb(), d.subrequests(), d.codeBytes(), d.envBytes(), d.requestBodyBytes());
+    }
+
+    static WorkerModule module(String name, ModuleType type, String source) {
+        return WorkerModule.text(name, type, source);
     }
 
     static Recorder.Outcome fetch(String workerId, String url) throws Exception {

@@ -1,0 +1,648 @@
+package dev.bulwark.sandbox.isolate;
+
+import dev.bulwark.sandbox.ipc.ErrorCode;
+import dev.bulwark.sandbox.ipc.Message;
+import dev.bulwark.sandbox.worker.Limits;
+import dev.bulwark.sandbox.worker.ModuleType;
+import dev.bulwark.sandbox.worker.WorkerModule;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Disabled;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static dev.bulwark.sandbox.isolate.Sandboxes.*;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Untrusted code attacks its isolate. Each attack must end with the precise error, and the
+ * sandbox must go on serving: a plain hello worker still answers, and so does the attacker's
+ * own next, benign request (on a fresh isolate when the attack got its isolate terminated).
+ *
+ * <p>Every hostile worker below answers {@code /ok} with {@code "ok <n>"}, where n counts the
+ * requests its isolate has served: a fresh isolate says {@code ok 1} again.
+ */
+@Timeout(value = 30, unit = TimeUnit.SECONDS)
+class HostileWorkerTest {
+
+    static final Limits TIGHT_CPU = limits(150, 10_000);
+    static final Limits ROOMY_CPU = limits(10_000, 20_000);
+
+    static String hello;
+
+    @BeforeAll
+    static void loadHello() throws Exception {
+        hello = load(bundle("export default { fetch() { return new Response('hello'); } };"), Limits.DEFAULTS);
+    }
+
+    /** A worker answering /ok benignly and running {@code attack} (a function body) on any other path. */
+    static String hostile(String attack, Limits limits, WorkerModule... others) throws Exception {
+        return hostile("", attack, limits, others);
+    }
+
+    static String hostile(String prelude, String attack, Limits limits, WorkerModule... others) throws Exception {
+        String source = prelude + """
+
+                let served = 0;
+                export default {
+                  async fetch(request, env, ctx) {
+                    if (new URL(request.url).pathname === '/ok') return new Response('ok ' + (++served));
+                %s
+                  }
+                };""".formatted(attack);
+        String w = load(bundle(source, others), limits);
+        assertThat(fetch(w, "http://hostile.test/ok").body()).as("first benign request").isEqualTo("ok 1");
+        return w;
+    }
+
+    static Recorder.Outcome attack(String w) throws Exception {
+        return fetch(w, "http://hostile.test/attack");
+    }
+
+    static void assertFailed(Recorder.Outcome out, ErrorCode code) {
+        assertThat(out.failure()).as("outcome %s", out).isNotNull();
+        assertThat(out.failure().code()).as("outcome %s", out).isEqualTo(code.code());
+    }
+
+    /** The hello worker answers, and the attacker's next benign request is served by a fresh isolate. */
+    static void assertServesOnFreshIsolate(String w) throws Exception {
+        assertThat(fetch(w, "http://hostile.test/ok").body()).as("the terminated isolate was replaced").isEqualTo("ok 1");
+    }
+
+    /** The hello worker answers, and the attacker's isolate survived the attack. */
+    static void assertServesOnSameIsolate(String w) throws Exception {
+        assertThat(fetch(w, "http://hostile.test/ok").body()).as("the isolate survived").isEqualTo("ok 2");
+    }
+
+    @AfterEach
+    void helloStillAnswers() throws Exception {
+        Recorder.Outcome out = fetch(hello, "http://hello.test/");
+        assertThat(out.failure()).as("hello after the attack: %s", out).isNull();
+        assertThat(out.status()).isEqualTo(200);
+        assertThat(out.body()).isEqualTo("hello");
+    }
+
+    static boolean logged(String text, long waitMs) throws InterruptedException {
+        long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(waitMs);
+        do {
+            if (RECORDER.logs.stream().anyMatch(l -> l.message() != null && l.message().contains(text))) return true;
+            Thread.sleep(20);
+        } while (System.nanoTime() < end);
+        return false;
+    }
+
+    // ================================================================ CPU
+
+    @Nested
+    @DisplayName("CPU")
+    class Cpu {
+        @Test
+        void anInfiniteLoopExceedsTheCpuLimit() throws Exception {
+            String w = hostile("while (true) {}", TIGHT_CPU);
+            Recorder.Outcome out = attack(w);
+            assertFailed(out, ErrorCode.CPU_LIMIT_EXCEEDED);
+            assertThat(out.status()).as("no response head was sent").isEqualTo(-1);
+            assertThat(out.failure().message()).contains("CPU time limit of 150 ms");
+            assertServesOnFreshIsolate(w);
+        }
+
+        @Test
+        void catastrophicRegexBacktrackingExceedsTheCpuLimit() throws Exception {
+            String w = hostile("return new Response(String(/(a+)+b/.test('a'.repeat(40))));", TIGHT_CPU);
+            assertFailed(attack(w), ErrorCode.CPU_LIMIT_EXCEEDED);
+            assertServesOnFreshIsolate(w);
+        }
+
+        @Test
+        void stackOverflowPingPongExceedsTheCpuLimit() throws Exception {
+            // Catching RangeError at every level makes the recursion exponential.
+            String w = hostile("function f() { try { f(); } catch { f(); } } f(); return new Response('done');", TIGHT_CPU);
+            assertFailed(attack(w), ErrorCode.CPU_LIMIT_EXCEEDED);
+            assertServesOnFreshIsolate(w);
+        }
+
+        @Test
+        void aLoopInATimerCallbackIsChargedToItsRequest() throws Exception {
+            String w = hostile("await new Promise(r => setTimeout(r, 5)); while (true) {}", TIGHT_CPU);
+            assertFailed(attack(w), ErrorCode.CPU_LIMIT_EXCEEDED);
+            assertServesOnFreshIsolate(w);
+        }
+
+        @Test
+        void aBodyThatStreamsForeverWithoutYieldingExceedsTheCpuLimit() throws Exception {
+            String w = hostile("return new Response(new ReadableStream({ pull(c) { c.enqueue(new Uint8Array(1024).fill(65)); } }));",
+                    limits(150, 10_000));
+            Recorder.Outcome out = attack(w);
+            assertThat(out.status()).as("the head was sent before the body ran away").isEqualTo(200);
+            assertFailed(out, ErrorCode.CPU_LIMIT_EXCEEDED);
+            assertServesOnFreshIsolate(w);
+        }
+
+        @Test
+        @Disabled("bug: Isolate.checkCpu looks the running task's invocation up in `invocations`; once the invocation "
+                + "has finished it is gone from the map and JS still running in that task (a microtask chain) is never "
+                + "charged or terminated - unbounded CPU")
+        void codeStillRunningAfterItsResponseIsSentStaysUnderTheCpuLimit() throws Exception {
+            // Bounded spin (1.5 s wall) so that this test cannot burn a core for ever when the bug is present.
+            String w = hostile("""
+                    const spin = async () => {
+                      for (let i = 0; i < 200; i++) await null; // until the invocation is over
+                      const end = Date.now() + 1500;
+                      while (Date.now() < end) {}
+                      console.log('escaped the CPU limit after the response');
+                    };
+                    spin();
+                    return new Response('bye');""", TIGHT_CPU);
+            Recorder.Outcome out = attack(w);
+            assertThat(out.body()).isEqualTo("bye");
+            assertThat(logged("escaped the CPU limit after the response", 2_500))
+                    .as("the detached spin was stopped by the CPU limit").isFalse();
+            assertServesOnFreshIsolate(w);
+        }
+
+        @Test
+        @Disabled("bug: Isolate.cancel finishes the invocation but leaves the running task alone; from then on "
+                + "checkCpu finds no invocation for the task and never terminates it - a canceled `while(true){}` "
+                + "spins for ever (same root cause as the detached-spin test)")
+        void aCanceledRequestThatKeepsRunningStaysUnderTheCpuLimit() throws Exception {
+            String w = hostile("""
+                    const end = Date.now() + 1500;
+                    while (Date.now() < end) {}
+                    console.log('kept running after cancel');
+                    return new Response('late');""", limits(300, 10_000));
+            long id = start(w, "GET", "http://hostile.test/attack", null);
+            Thread.sleep(100);
+            RUNTIME.deliver(new Message.Cancel(id, "client went away"));
+            Recorder.Outcome out = RECORDER.await(id);
+            assertFailed(out, ErrorCode.CANCELED);
+            assertThat(logged("kept running after cancel", 2_500)).as("the canceled code was stopped").isFalse();
+            assertThat(fetch(w, "http://hostile.test/ok").body()).startsWith("ok ");
+        }
+
+        @Test
+        @Disabled("bug: a worker's top-level code runs in a load task with invocation id 0; Isolate.checkCpu only "
+                + "charges tasks whose invocation is in `invocations`, so module evaluation has no CPU limit - "
+                + "`while(true){}` at top level hangs the load and burns a core for ever")
+        void topLevelCodeIsUnderACpuLimit() throws Exception {
+            // Bounded (1.5 s wall) so that the bug cannot burn a core for ever.
+            Message m = loadResult(bundle("""
+                    const end = Date.now() + 1500;
+                    while (Date.now() < end) {}
+                    export default { fetch() { return new Response('loaded'); } };"""), TIGHT_CPU);
+            assertThat(m).as("load result").isInstanceOf(Message.WorkerLoadFailed.class);
+            Message.WorkerLoadFailed f = (Message.WorkerLoadFailed) m;
+            assertThat(f.code()).isIn(ErrorCode.CPU_LIMIT_EXCEEDED.code(), ErrorCode.WORKER_LOAD_FAILED.code());
+            assertThat(f.message()).containsIgnoringCase("cpu");
+        }
+    }
+
+    // ================================================================ memory
+
+    @Nested
+    @DisplayName("memory")
+    class Memory {
+        @Test
+        void aHeapBombOfGrowingArraysOfObjectsExceedsTheMemoryLimit() throws Exception {
+            String w = hostile("const keep = []; for (;;) keep.push([{x: 1}, {y: 2}, new Array(100).fill({z: 3})]);", ROOMY_CPU);
+            Recorder.Outcome out = attack(w);
+            assertFailed(out, ErrorCode.MEMORY_LIMIT_EXCEEDED);
+            assertThat(out.failure().message()).contains("memory limit");
+            assertServesOnFreshIsolate(w);
+        }
+
+        @Test
+        void theArrayPushBombThatTurboFanOnceMadeUnkillableExceedsTheMemoryLimit() throws Exception {
+            String w = hostile("const a = []; while (true) a.push({x: new Array(1000).fill(1)});", ROOMY_CPU);
+            assertFailed(attack(w), ErrorCode.MEMORY_LIMIT_EXCEEDED);
+            assertServesOnFreshIsolate(w);
+        }
+
+        @Test
+        void aStringBombExceedsTheMemoryLimit() throws Exception {
+            String w = hostile("let s = 'x'; const keep = []; for (;;) { s = s + s.length; keep.push(s + 'y'.repeat(1000)); }", ROOMY_CPU);
+            assertFailed(attack(w), ErrorCode.MEMORY_LIMIT_EXCEEDED);
+            assertServesOnFreshIsolate(w);
+        }
+
+        /** Filling 16 MiB arrays until 4 GiB: in-process nothing but the CPU limit stops it (RSS watchdog off). */
+        static final String TYPED_ARRAY_BOMB = """
+                const keep = []; let total = 0;
+                while (total < 4 * 2 ** 30) {
+                  const u = new Uint8Array(16 << 20);
+                  u.fill(7);
+                  keep.push(u);
+                  total += u.length;
+                }
+                return new Response('allocated ' + total);""";
+
+        @Test
+        void aTypedArrayBombFailsCleanly() throws Exception {
+            String w = hostile(TYPED_ARRAY_BOMB, limits(300, 20_000));
+            Recorder.Outcome out = attack(w);
+            assertThat(out.failure()).as("outcome %s", out).isNotNull();
+            if (out.failure().code().equals(ErrorCode.WORKER_THREW.code())) {
+                assertThat(out.failure().message()).startsWith("RangeError");
+            } else {
+                assertThat(out.failure().code()).isIn(ErrorCode.CPU_LIMIT_EXCEEDED.code(), ErrorCode.MEMORY_LIMIT_EXCEEDED.code());
+                assertServesOnFreshIsolate(w);
+            }
+        }
+
+        @Test
+        @Disabled("bug: DESIGN.md says 'a watchdog polls external memory (typed arrays) and Wasm memory', but "
+                + "SandboxRuntime.watch only checks CPU and (when rssSoftLimitBytes > 0) the process RSS; an isolate's "
+                + "ArrayBuffer memory is not limited at all in-process (measured: 768 MiB of filled Uint8Arrays succeed "
+                + "under a 64 MiB heap)")
+        void aTypedArrayBombExceedsTheMemoryLimitEvenWithoutTheRssWatchdog() throws Exception {
+            String w = hostile(TYPED_ARRAY_BOMB.replace("4 * 2 ** 30", "2 * 2 ** 30"), limits(3_000, 20_000));
+            assertFailed(attack(w), ErrorCode.MEMORY_LIMIT_EXCEEDED);
+            assertServesOnFreshIsolate(w);
+        }
+
+        @Test
+        void aHugeWebAssemblyMemoryIsARangeError() throws Exception {
+            String w = hostile("""
+                    try { new WebAssembly.Memory({initial: 65536}); return new Response('allocated'); }
+                    catch (e) { return new Response(e.name); }""", TIGHT_CPU);
+            Recorder.Outcome out = attack(w);
+            assertThat(out.failure()).isNull();
+            assertThat(out.body()).isEqualTo("RangeError");
+            assertServesOnSameIsolate(w);
+        }
+
+        @Test
+        void anUncaughtHugeWebAssemblyMemoryIsAWorkerException() throws Exception {
+            String w = hostile("new WebAssembly.Memory({initial: 65536}); return new Response('allocated');", TIGHT_CPU);
+            Recorder.Outcome out = attack(w);
+            assertFailed(out, ErrorCode.WORKER_THREW);
+            assertThat(out.failure().message()).startsWith("RangeError");
+            assertServesOnSameIsolate(w);
+        }
+
+        @Test
+        void growingAWebAssemblyMemoryStopsAtTheConfiguredMaximum() throws Exception {
+            int maxPages = IsolateSettings.forHeap(HEAP_MB).wasmMaxPages();
+            String w = hostile("""
+                    const m = new WebAssembly.Memory({initial: 1}); let pages = 1;
+                    try { for (;;) { m.grow(1); pages++; } }
+                    catch (e) { return new Response(e.name + ' at ' + pages); }""", TIGHT_CPU);
+            Recorder.Outcome out = attack(w);
+            assertThat(out.failure()).isNull();
+            assertThat(out.body()).isEqualTo("RangeError at " + maxPages);
+            assertServesOnSameIsolate(w);
+        }
+
+        @Test
+        void infiniteRecursionIsARangeErrorTheWorkerCanCatch() throws Exception {
+            String w = hostile("""
+                    function f(n) { return f(n + 1) + 1; }
+                    try { f(0); } catch (e) { return new Response(e.name + ': ' + e.message); }""", TIGHT_CPU);
+            Recorder.Outcome out = attack(w);
+            assertThat(out.body()).isEqualTo("RangeError: Maximum call stack size exceeded");
+            assertServesOnSameIsolate(w);
+        }
+
+        @Test
+        void uncaughtInfiniteRecursionIsAWorkerException() throws Exception {
+            String w = hostile("function f(n) { return f(n + 1) + 1; } f(0);", TIGHT_CPU);
+            Recorder.Outcome out = attack(w);
+            assertFailed(out, ErrorCode.WORKER_THREW);
+            assertThat(out.failure().message()).isEqualTo("RangeError: Maximum call stack size exceeded");
+            assertServesOnSameIsolate(w);
+        }
+    }
+
+    // ================================================================ code generation and escape hatches
+
+    @Nested
+    @DisplayName("no code generation, no way out")
+    class Escapes {
+        @Test
+        void evalAndTheFunctionConstructorsAreEvalErrors() throws Exception {
+            String w = hostile("""
+                    const attempts = {
+                      eval: () => eval('1'),
+                      indirectEval: () => (0, globalThis.eval)('1'),
+                      Function: () => new Function('return 1'),
+                      constructorChain: () => (function () {}).constructor.constructor('return this')(),
+                      AsyncFunction: () => (async function () {}).constructor('return 1'),
+                      GeneratorFunction: () => (function* () {}).constructor('yield 1'),
+                      setTimeoutString: () => setTimeout('1', 0),
+                    };
+                    const out = [];
+                    for (const [name, f] of Object.entries(attempts)) {
+                      try { f(); out.push(name + ' ran'); } catch (e) { out.push(name + ' ' + e.name); }
+                    }
+                    return new Response(out.join('\\n'));""", TIGHT_CPU);
+            assertThat(attack(w).body().lines()).containsExactly(
+                    "eval EvalError", "indirectEval EvalError", "Function EvalError", "constructorChain EvalError",
+                    "AsyncFunction EvalError", "GeneratorFunction EvalError", "setTimeoutString TypeError");
+            assertServesOnSameIsolate(w);
+        }
+
+        @Test
+        void uncaughtEvalIsAWorkerException() throws Exception {
+            String w = hostile("eval('1'); return new Response('evaluated');", TIGHT_CPU);
+            Recorder.Outcome out = attack(w);
+            assertFailed(out, ErrorCode.WORKER_THREW);
+            assertThat(out.failure().message()).startsWith("EvalError: Code generation from strings disallowed");
+            assertServesOnSameIsolate(w);
+        }
+
+        @Test
+        void theGlobalScopeHoldsNoHostObjects() throws Exception {
+            String w = hostile("""
+                    const names = new Set();
+                    for (let o = globalThis; o !== null && o !== Object.prototype; o = Object.getPrototypeOf(o)) {
+                      for (const k of Reflect.ownKeys(o)) names.add(String(k));
+                    }
+                    const suspicious = [...names].filter(n => /java|javet|host|bulwark|__|packages|graal|nashorn/i.test(n));
+                    return new Response(JSON.stringify(suspicious));""", TIGHT_CPU);
+            assertThat(attack(w).body()).isEqualTo("[]");
+        }
+
+        @Test
+        void noRuntimeOfAnotherPlatformIsVisible() throws Exception {
+            String w = hostile("""
+                    const names = ['require', 'process', 'Deno', 'Bun', 'module', 'exports', '__dirname', 'global',
+                      'java', 'Java', 'Packages', 'javet', '__bulwark_install', 'quit', 'print', 'load', 'read', 'gc',
+                      'Polyglot', 'importScripts', 'postMessage', 'WorkerGlobalScope'];
+                    return new Response(names.map(n => n + ' ' + typeof globalThis[n]).join('\\n'));""", TIGHT_CPU);
+            assertThat(attack(w).body().lines()).allSatisfy(line -> assertThat(line).endsWith(" undefined"));
+        }
+
+        @Test
+        void functionsOfTheWebApiDoNotLeadToTheHost() throws Exception {
+            // The prelude's functions are plain JS; their properties and the stack frames below user code hold
+            // nothing callable that belongs to the host.
+            String w = hostile("""
+                    const out = [];
+                    for (const name of ['fetch', 'setTimeout', 'clearTimeout', 'queueMicrotask', 'structuredClone']) {
+                      const f = globalThis[name];
+                      const own = Reflect.ownKeys(f).map(String).filter(k => !['length', 'name', 'prototype'].includes(k));
+                      if (own.length) out.push(name + ' has ' + own.join(','));
+                    }
+                    for (const name of Reflect.ownKeys(console)) {
+                      const f = console[name];
+                      if (typeof f === 'function' && Reflect.ownKeys(f).some(k => !['length', 'name', 'prototype'].includes(String(k))))
+                        out.push('console.' + String(name) + ' has extra properties');
+                    }
+                    Error.prepareStackTrace = (e, frames) => frames;
+                    const frames = new Error().stack;
+                    Error.prepareStackTrace = undefined;
+                    for (const f of frames) {
+                      if (f.getFunction() !== undefined && f.getFileName() !== 'index.js') out.push('frame ' + f.getFileName() + ' exposes its function');
+                      if (f.getThis() !== undefined && f.getFileName() !== 'index.js') out.push('frame ' + f.getFileName() + ' exposes its receiver');
+                    }
+                    return new Response(JSON.stringify(out));""", TIGHT_CPU);
+            assertThat(attack(w).body()).isEqualTo("[]");
+        }
+
+        @Test
+        void dynamicImportOfAnythingOutsideTheBundleRejects() throws Exception {
+            String w = hostile("""
+                    const out = [];
+                    for (const specifier of ['node:fs', 'https://example.com/x.js', 'file:///etc/passwd', '/etc/passwd', '../outside.js']) {
+                      try { await import(specifier); out.push(specifier + ' imported'); }
+                      catch (e) { out.push(specifier + ' rejected'); }
+                    }
+                    return new Response(out.join('\\n'));""", TIGHT_CPU);
+            assertThat(attack(w).body().lines()).allSatisfy(line -> assertThat(line).endsWith(" rejected"));
+            assertServesOnSameIsolate(w);
+        }
+
+        @Test
+        void aStaticImportOfAModuleOutsideTheBundleFailsTheLoad() throws Exception {
+            for (String specifier : List.of("node:fs", "https://example.com/x.js", "/etc/passwd", "file:///etc/passwd", "../outside.js")) {
+                Message m = loadResult(bundle("import x from '" + specifier + "';\nexport default { fetch() { return new Response(String(x)); } };"),
+                        TIGHT_CPU);
+                assertThat(m).as(specifier).isInstanceOf(Message.WorkerLoadFailed.class);
+                Message.WorkerLoadFailed f = (Message.WorkerLoadFailed) m;
+                assertThat(f.code()).isEqualTo(ErrorCode.WORKER_LOAD_FAILED.code());
+                assertThat(f.message()).as(specifier).contains("index.js").contains("'" + specifier + "'");
+            }
+        }
+
+        @Test
+        void v8NativesSyntaxIsASyntaxErrorNotAnAbort() throws Exception {
+            Message m = loadResult(bundle("%AbortJS('bye');\nexport default { fetch() { return new Response('x'); } };"), TIGHT_CPU);
+            assertThat(m).isInstanceOf(Message.WorkerLoadFailed.class);
+            assertThat(((Message.WorkerLoadFailed) m).message()).contains("SyntaxError");
+        }
+
+        @Test
+        void aWorkerCannotEndItsSandbox() throws Exception {
+            String w = hostile("""
+                    const attempts = [() => process.exit(1), () => Deno.exit(1), () => Bun.exit(1), () => quit(),
+                      () => globalThis.close(), () => self.close()];
+                    const out = [];
+                    for (const f of attempts) { try { f(); out.push('returned'); } catch (e) { out.push(e.name); } }
+                    return new Response(out.join(','));""", TIGHT_CPU);
+            Recorder.Outcome out = attack(w);
+            assertThat(out.body().split(",")).allSatisfy(r -> assertThat(r).isIn("ReferenceError", "TypeError"));
+            assertServesOnSameIsolate(w);
+        }
+
+        @Test
+        void aWebAssemblyTrapIsAWorkerException() throws Exception {
+            String w = hostile("import trap from './trap.wasm';",
+                    "new WebAssembly.Instance(trap).exports.trap(); return new Response('survived');", TIGHT_CPU,
+                    new WorkerModule("trap.wasm", ModuleType.WASM, WasmModules.trap()));
+            Recorder.Outcome out = attack(w);
+            assertFailed(out, ErrorCode.WORKER_THREW);
+            assertThat(out.failure().message()).startsWith("RuntimeError").contains("unreachable");
+            assertServesOnSameIsolate(w);
+        }
+
+        @Test
+        void atomicsWaitForeverIsEndedByTheWallClockLimit() throws Exception {
+            String w = hostile("Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0); return new Response('woke');",
+                    limits(150, 300));
+            assertFailed(attack(w), ErrorCode.WALL_TIME_EXCEEDED);
+            assertServesOnFreshIsolate(w);
+        }
+
+        @Test
+        void throwingValuesThatCannotBeDescribedIsAWorkerException() throws Exception {
+            String w = hostile("""
+                    const kind = new URL(request.url).searchParams.get('kind');
+                    const trap = () => { throw new Error('trap'); };
+                    if (kind === 'proxy') throw new Proxy({}, { get: trap, has: trap, ownKeys: trap, getPrototypeOf: trap, getOwnPropertyDescriptor: trap });
+                    if (kind === 'null') throw null;
+                    if (kind === 'symbol') throw Symbol('s');
+                    throw { get message() { throw new Error('getter'); }, get stack() { throw new Error('getter'); } };""", TIGHT_CPU);
+            for (String kind : List.of("proxy", "null", "symbol", "getters")) {
+                Recorder.Outcome out = fetch(w, "http://hostile.test/attack?kind=" + kind);
+                assertFailed(out, ErrorCode.WORKER_THREW);
+            }
+            assertThat(fetch(w, "http://hostile.test/ok").body()).isEqualTo("ok 2");
+        }
+
+        @Test
+        @Disabled("bug: the dispatcher made in Isolate.dispatcher() ends an invocation through `.then(...)`, looked up on "
+                + "the user-writable Promise.prototype; a worker that replaces Promise.prototype.then keeps every one "
+                + "of its invocations open until the wall-clock deadline (InvocationDone only at wallMs)")
+        void replacingPromisePrototypeThenDoesNotKeepInvocationsOpen() throws Exception {
+            String w = load(bundle("""
+                    export default {
+                      fetch() {
+                        Promise.prototype.then = function () { return this; };
+                        return new Response('hijacked');
+                      }
+                    };"""), limits(150, 25_000));
+            long id = start(w, "GET", "http://hostile.test/", null);
+            // Far below the 25 s wall-clock limit: the invocation must end when its response has been sent.
+            Recorder.Outcome out = RECORDER.awaitWithin(id, 5, TimeUnit.SECONDS);
+            assertThat(out.body()).isEqualTo("hijacked");
+        }
+
+        @Test
+        @Disabled("bug: Isolate.hostFetch rejects a failed subrequest with `runtime.getGlobalObject().get(\"TypeError\")`, "
+                + "the user-writable global; after `globalThis.TypeError = 42` the cast fails (ClassCastException), the "
+                + "invocation ends as `internal` with a Java class name in its message, and fetch never settles")
+        void aFailedFetchRejectsWithTheIntrinsicTypeErrorEvenIfTheGlobalWasReplaced() throws Exception {
+            String w = load(bundle("""
+                    export default {
+                      async fetch() {
+                        const IntrinsicTypeError = TypeError;
+                        globalThis.TypeError = 42;
+                        try { await fetch('http://127.0.0.1:1/'); return new Response('resolved'); }
+                        catch (e) { return new Response(String(e instanceof IntrinsicTypeError) + ' ' + e.message); }
+                      }
+                    };"""), TIGHT_CPU);
+            long id = start(w, "GET", "http://hostile.test/", null);
+            Message.Subrequest sub = RECORDER.awaitSubrequest(id, 0);
+            RUNTIME.deliver(new Message.SubrequestFailed(sub.subrequestId(), "connection refused"));
+            Recorder.Outcome out = RECORDER.await(id);
+            assertThat(out.failure()).as("%s", out).isNull();
+            assertThat(out.body()).isEqualTo("true connection refused");
+        }
+    }
+
+    // ================================================================ I/O limits
+
+    @Nested
+    @DisplayName("subrequests, timers, streams")
+    class Io {
+        @Test
+        void aFetchGoesToTheOutboxAndAFailedAnswerRejectsWithATypeError() throws Exception {
+            String w = hostile("""
+                    try { await fetch('http://127.0.0.1:1/'); return new Response('resolved'); }
+                    catch (e) { return new Response(e.name + ': ' + e.message); }""", TIGHT_CPU);
+            long id = start(w, "GET", "http://hostile.test/attack", null);
+            Message.Subrequest sub = RECORDER.awaitSubrequest(id, 0);
+            assertThat(sub.invocationId()).isEqualTo(id);
+            assertThat(sub.method()).isEqualTo("GET");
+            assertThat(sub.url()).isEqualTo("http://127.0.0.1:1/");
+            assertThat(sub.body()).isNull();
+            RUNTIME.deliver(new Message.SubrequestFailed(sub.subrequestId(), "egress denied: 127.0.0.1 is a private address"));
+            Recorder.Outcome out = RECORDER.await(id);
+            assertThat(out.failure()).isNull();
+            assertThat(out.body()).isEqualTo("TypeError: egress denied: 127.0.0.1 is a private address");
+            assertServesOnSameIsolate(w);
+        }
+
+        @Test
+        void theSubrequestAfterTheLimitThrowsTooManySubrequests() throws Exception {
+            Limits d = Limits.DEFAULTS;
+            Limits two = new Limits(150, 10_000, d.heapMb(), 2, d.codeBytes(), d.envBytes(), d.requestBodyBytes());
+            String w = hostile("""
+                    fetch('http://a.test/1'); fetch('http://a.test/2');
+                    try { await fetch('http://a.test/3'); return new Response('third allowed'); }
+                    catch (e) { return new Response(e.message); }""", two);
+            long id = start(w, "GET", "http://hostile.test/attack", null);
+            Recorder.Outcome out = RECORDER.await(id);
+            assertThat(out.body()).startsWith("Too many subrequests");
+            List<Message.Subrequest> sent = RECORDER.events(id).stream()
+                    .filter(m -> m instanceof Message.Subrequest).map(m -> (Message.Subrequest) m).toList();
+            assertThat(sent).extracting(Message.Subrequest::url).containsExactly("http://a.test/1", "http://a.test/2");
+            // Late answers to a finished invocation's subrequests are dropped.
+            for (Message.Subrequest s : sent) RUNTIME.deliver(new Message.SubrequestFailed(s.subrequestId(), "late"));
+            assertServesOnSameIsolate(w);
+        }
+
+        @Test
+        void aResponseBodyThatNeverEndsIsCutByTheWallClockLimit() throws Exception {
+            for (String pull : List.of(
+                    "async pull(c) { await scheduler.wait(1); c.enqueue(new TextEncoder().encode('x')); }",
+                    "pull(c) { return new Promise(r => setTimeout(() => { c.enqueue(new TextEncoder().encode('y')); r(); }, 1)); }")) {
+                String w = hostile("return new Response(new ReadableStream({ " + pull + " }));", limits(1_000, 500));
+                long id = start(w, "GET", "http://hostile.test/attack", null);
+                Recorder.Outcome out = RECORDER.await(id);
+                assertThat(out.status()).as("the head was sent").isEqualTo(200);
+                assertFailed(out, ErrorCode.WALL_TIME_EXCEEDED);
+                List<Message> events = RECORDER.events(id);
+                assertThat(events).noneMatch(m -> m instanceof Message.ResponseEnd);
+                assertThat(events.getLast()).isInstanceOf(Message.InvocationDone.class);
+                Thread.sleep(50);
+                assertThat(RECORDER.events(id)).as("nothing after InvocationDone").hasSameSizeAs(events);
+                assertThat(fetch(w, "http://hostile.test/ok").body()).startsWith("ok ");
+            }
+        }
+
+        @Test
+        void aMillionTimersThrowTooManyTimersAndAreReleasedWhenTheRequestEnds() throws Exception {
+            String w = hostile("""
+                    if (new URL(request.url).pathname === '/timer') { await scheduler.wait(1); return new Response('timer fired'); }
+                    let n = 0;
+                    try { for (let i = 0; i < 1e6; i++) { setTimeout(() => {}, 1e6); n++; } return new Response('set ' + n); }
+                    catch (e) { return new Response(e.message + ' after ' + n); }""", limits(2_000, 10_000));
+            Recorder.Outcome out = attack(w);
+            assertThat(out.body()).startsWith("too many timers").endsWith("after " + Isolate.MAX_TIMERS);
+            assertThat(fetch(w, "http://hostile.test/timer").body()).as("timers were released").isEqualTo("timer fired");
+            assertThat(fetch(w, "http://hostile.test/ok").body()).isEqualTo("ok 2");
+        }
+
+        @Test
+        void aMillionUncaughtTimersFailTheRequestCleanly() throws Exception {
+            String w = hostile("for (let i = 0; i < 1e6; i++) setTimeout(() => {}, 1e6); return new Response('set');",
+                    limits(2_000, 10_000));
+            Recorder.Outcome out = attack(w);
+            assertFailed(out, ErrorCode.WORKER_THREW);
+            assertThat(out.failure().message()).contains("too many timers");
+            assertServesOnSameIsolate(w);
+        }
+
+        @Test
+        void twoHundredConcurrentRequestsThatWaitAllAnswer() throws Exception {
+            String w = load(bundle("""
+                    export default {
+                      async fetch(request) {
+                        const n = Number(new URL(request.url).searchParams.get('n'));
+                        if (n % 2 === 0) await scheduler.wait(50);
+                        else await new Promise(r => setTimeout(r, 50));
+                        return new Response('answer ' + n);
+                      }
+                    };"""), limits(1_000, 20_000));
+            List<Long> ids = new ArrayList<>();
+            for (int n = 0; n < 200; n++) ids.add(start(w, "GET", "http://many.test/?n=" + n, null));
+            for (int n = 0; n < 200; n++) {
+                Recorder.Outcome out = RECORDER.await(ids.get(n));
+                assertThat(out.failure()).as("request %d: %s", n, out).isNull();
+                assertThat(out.status()).isEqualTo(200);
+                assertThat(out.body()).isEqualTo("answer " + n);
+            }
+        }
+
+        @Test
+        void aConsoleFloodIsCappedPerRequest() throws Exception {
+            String w = hostile("for (let i = 0; i < 5000; i++) console.log(i < 3 ? 'x'.repeat(100000) : 'line ' + i); return new Response('logged');",
+                    limits(2_000, 10_000));
+            long id = start(w, "GET", "http://hostile.test/attack", null);
+            Recorder.Outcome out = RECORDER.await(id);
+            assertThat(out.body()).isEqualTo("logged");
+            List<Message.LogLine> lines = RECORDER.logs(id);
+            assertThat(lines).hasSize(Invocation.MAX_LOG_LINES + 1);
+            assertThat(lines.getLast().level()).isEqualTo("warn");
+            assertThat(lines.getLast().message()).contains("log limit reached");
+            assertThat(lines).allSatisfy(l -> assertThat(l.message().length()).isLessThanOrEqualTo(Isolate.MAX_LOG_CHARS + 20));
+            assertServesOnSameIsolate(w);
+        }
+    }
+}
