@@ -13,7 +13,8 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * One fetch event of one worker, from dispatch until its response and its {@code waitUntil}
- * work are over. It owns what the event made: its timers, its subrequest budget, its CPU
+ * work are over. Its sends are serialized with {@link #finish}, which may run on the timer thread
+ * (the wall-clock deadline), so nothing of it reaches the node after its InvocationDone. It owns what the event made: its timers, its subrequest budget, its CPU
  * account. It ends exactly once ({@link #finish}); whatever arrives after that is dropped.
  */
 final class Invocation {
@@ -49,29 +50,29 @@ final class Invocation {
         return responseSettled.get();
     }
 
-    void responseStart(Message.ResponseHead head) {
+    synchronized void responseStart(Message.ResponseHead head) {
         if (finished.get() || responseSettled.get() || !responseStarted.compareAndSet(false, true)) return;
         outbox.send(head);
     }
 
-    void responseChunk(byte[] data) {
+    synchronized void responseChunk(byte[] data) {
         if (finished.get() || responseSettled.get() || !responseStarted.get()) return;
         outbox.send(new Message.ResponseChunk(id, data));
     }
 
-    void responseEnd() {
+    synchronized void responseEnd() {
         if (finished.get() || !responseStarted.get() || !responseSettled.compareAndSet(false, true)) return;
         outbox.send(new Message.ResponseEnd(id));
     }
 
     /** The response failed; the invocation itself goes on until its waitUntil work is over. */
-    void responseFailed(ErrorCode code, String message, boolean passThrough) {
+    synchronized void responseFailed(ErrorCode code, String message, boolean passThrough) {
         if (finished.get() || !responseSettled.compareAndSet(false, true)) return;
         outbox.send(new Message.InvocationFailed(id, code.code(), message, passThrough));
     }
 
     /** Ends the invocation: fails the response if it is still open, then reports it done. */
-    boolean finish(ErrorCode failure, String message) {
+    synchronized boolean finish(ErrorCode failure, String message) {
         if (!finished.compareAndSet(false, true)) return false;
         ScheduledFuture<?> d = deadline;
         if (d != null) d.cancel(false);

@@ -52,6 +52,14 @@ public final class Isolate {
     static final int MAX_TIMERS = 10_000;
     static final int MAX_LOG_CHARS = 16 << 10;
 
+    private static final String DISPATCHER_SOURCE = """
+            "use strict";
+            (() => {
+              const then = Promise.prototype.then, apply = Reflect.apply;
+              return (rt, done) => (handler, req, env, id) =>
+                apply(then, rt.dispatchFetch(handler, req, env, id), [() => done(id, true), (e) => done(id, false, e)]);
+            })()""";
+
     private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
     private static final AtomicInteger SEQUENCE = new AtomicInteger();
 
@@ -74,6 +82,24 @@ public final class Isolate {
     private volatile ErrorCode terminationReason;
     private volatile long terminationCulprit;
     private volatile boolean condemned;
+    /**
+     * The invocation the running task belongs to, captured when the task starts: JavaScript of
+     * an invocation that has just finished or been canceled (a microtask chain) is still charged
+     * to it, and still stopped at its CPU limit.
+     */
+    private volatile Invocation taskInvocation;
+    /** CPU budget of the running load task (a worker's top-level code); MAX_VALUE when none runs. */
+    private volatile long loadCpuNanos = Long.MAX_VALUE;
+    /** A heap-statistics request in flight for the external-memory watchdog. */
+    private volatile java.util.concurrent.CompletableFuture<?> memoryProbe;
+    /**
+     * Rejections that had no handler when they happened, keyed by promise identity. A handler
+     * attached later in the same task removes them; what is left at the end of the task is an
+     * uncaught rejection and is logged once (isolate thread only).
+     */
+    private final Map<Integer, String> unhandledRejections = new java.util.LinkedHashMap<>();
+    /** The intrinsic TypeError, captured before any worker code can replace the global. */
+    private final V8ValueFunction intrinsicTypeError;
     private int nearHeapLimitCalls;
 
     // Set when a worker is loaded into this isolate (isolate thread only).
@@ -107,11 +133,18 @@ public final class Isolate {
         runtime.allowEval(false);
         runtime.setNearHeapLimitCallback(this::onNearHeapLimit);
         runtime.setPromiseRejectCallback((event, promise, value) -> {
-            // kPromiseRejectWithNoHandler = 0: an uncaught rejection, reported like workerd does.
-            if (event.getCode() == 0) {
+            // 0: rejected with no handler; 1: a handler was added after the rejection.
+            try {
+                if (event.getCode() == 0) {
+                    unhandledRejections.put(promise.getIdentityHash(), describe(value));
+                } else if (event.getCode() == 1) {
+                    unhandledRejections.remove(promise.getIdentityHash());
+                }
+            } catch (JavetException e) {
                 log("error", "Uncaught (in promise) " + describe(value));
             }
         });
+        this.intrinsicTypeError = runtime.getGlobalObject().get("TypeError");
         this.jsRuntime = install();
         this.dispatcher = dispatcher();
         this.thread = Thread.ofPlatform()
@@ -147,11 +180,13 @@ public final class Isolate {
 
     private void runTask(Task task) {
         currentInvocation = task.invocationId;
+        taskInvocation = task.invocationId == 0 ? null : invocations.get(task.invocationId);
         taskStartCpu = THREADS.getCurrentThreadCpuTime();
         inTask = true;
         try {
             task.action.run();
             runtime.await(V8AwaitMode.RunNoWait);
+            reportUnhandledRejections();
         } catch (JavetTerminatedException e) {
             // handled below: terminationReason is set by whoever terminated us
         } catch (Throwable e) {
@@ -169,10 +204,18 @@ public final class Isolate {
             Invocation inv = invocations.get(task.invocationId);
             if (inv != null) inv.cpuNanos.addAndGet(used);
             currentInvocation = 0;
+            taskInvocation = null;
+            unhandledRejections.clear();
         }
         if (terminationRequestedAt != 0 || runtime.isDead()) {
             condemn(terminationReason != null ? terminationReason : ErrorCode.INTERNAL, terminationCulprit);
         }
+    }
+
+    private void reportUnhandledRejections() {
+        if (unhandledRejections.isEmpty()) return;
+        for (String r : unhandledRejections.values()) log("error", "Uncaught (in promise) " + r);
+        unhandledRejections.clear();
     }
 
     private void enqueue(long invocationId, JsAction action) {
@@ -183,13 +226,20 @@ public final class Isolate {
     // ---------------------------------------------------------------- loading
 
     /** Loads a worker into this (fresh) isolate; the callback runs on the isolate thread. */
-    void load(String workerId, dev.bulwark.sandbox.worker.WorkerBundle bundle, String envJson, LoadCallback callback) {
+    void load(String workerId, dev.bulwark.sandbox.worker.WorkerBundle bundle, String envJson, Limits limits,
+              LoadCallback callback) {
         enqueue(0, () -> {
+            // Top-level code runs under the same CPU limit as a request.
+            loadCpuNanos = limits.cpuMs() * 1_000_000L;
             try {
                 worker = ModuleLinker.link(runtime, jsRuntime, workerId, bundle, envJson);
                 callback.loaded(this);
             } catch (WorkerLoadException e) {
-                callback.failed(this, e);
+                ErrorCode reason = terminationReason;
+                callback.failed(this, reason == null ? e : new WorkerLoadException(reason,
+                        bundle.mainModule() + ": top-level code: " + limitMessage(reason, limits)));
+            } finally {
+                loadCpuNanos = Long.MAX_VALUE;
             }
         });
     }
@@ -224,6 +274,7 @@ public final class Isolate {
 
     /** The prelude's promise for an invocation settled: the invocation is over. */
     private V8Value invocationDone(V8Value[] args) {
+        reportUnhandledRejections();
         Invocation inv = invocations.get((long) number(args, 0));
         if (inv != null) {
             long now = THREADS.getCurrentThreadCpuTime();
@@ -313,12 +364,14 @@ public final class Isolate {
     void checkCpu(long nowNanos) {
         if (!inTask || condemned) return;
         long inv = currentInvocation;
-        Invocation invocation = invocations.get(inv);
+        Invocation invocation = taskInvocation;
+        long slice = THREADS.getThreadCpuTime(thread.threadId()) - taskStartCpu;
         if (invocation != null) {
-            long slice = THREADS.getThreadCpuTime(thread.threadId()) - taskStartCpu;
             if (slice > 0 && invocation.cpuNanos.get() + slice > invocation.limits.cpuMs() * 1_000_000L) {
                 requestTermination(ErrorCode.CPU_LIMIT_EXCEEDED, inv);
             }
+        } else if (inv == 0 && slice > loadCpuNanos) {
+            requestTermination(ErrorCode.CPU_LIMIT_EXCEEDED, 0);
         }
         long asked = terminationRequestedAt;
         if (asked != 0 && nowNanos - asked > TimeUnit.SECONDS.toNanos(5)) {
@@ -326,6 +379,24 @@ public final class Isolate {
             // the node fails its in-flight requests and starts a new sandbox.
             services.fatal("isolate " + thread.getName() + " ignored termination for 5 s");
         }
+    }
+
+    /**
+     * Asks V8 (through an interrupt, answered between two steps of the running script) how much
+     * memory lives outside the heap — typed arrays, ArrayBuffers — and terminates the running
+     * JavaScript when it is over the limit. The heap cap does not count this memory.
+     */
+    void checkExternalMemory(long limitBytes) {
+        if (!inTask || condemned || memoryProbe != null) return;
+        var probe = runtime.getV8HeapStatistics();
+        if (probe == null) return;
+        memoryProbe = probe;
+        probe.whenComplete((stats, error) -> {
+            memoryProbe = null;
+            if (stats != null && stats.getExternalMemory() > limitBytes && inTask) {
+                requestTermination(ErrorCode.MEMORY_LIMIT_EXCEEDED, currentInvocation);
+            }
+        });
     }
 
     /** The RSS watchdog found the process over its soft ceiling: stop whatever JS is running. */
@@ -396,6 +467,7 @@ public final class Isolate {
         try {
             if (worker != null) worker.close();
             dispatcher.close();
+            intrinsicTypeError.close();
             jsRuntime.close();
             for (JavetCallbackContext c : callbacks) runtime.removeCallbackContext(c.getHandle());
             runtime.close();
@@ -478,10 +550,10 @@ public final class Isolate {
                 (IJavetDirectCallable.NoThisAndResult<Exception>) this::invocationDone);
         callbacks.add(ctx);
         try (V8ValueFunction done = runtime.createV8ValueFunction(ctx);
-             V8ValueFunction make = runtime.getExecutor(
-                     "(rt, done) => (handler, req, env, id) => rt.dispatchFetch(handler, req, env, id)"
-                             + ".then(() => done(id, true), (e) => done(id, false, e))")
-                     .setResourceName("bulwark:dispatch").execute()) {
+             // Made before any worker code runs: it holds the intrinsic then/apply, so a worker that
+             // replaces Promise.prototype.then cannot keep its invocations open.
+             V8ValueFunction make = runtime.getExecutor(DISPATCHER_SOURCE).setResourceName("bulwark:dispatch")
+                     .execute()) {
             return make.call(null, jsRuntime, done);
         }
     }
@@ -547,9 +619,7 @@ public final class Isolate {
                         }
                     }
                     case Message.SubrequestFailed f -> {
-                        try (V8ValueObject error = runtime.getGlobalObject().get("TypeError");
-                             V8Value e = ((V8ValueFunction) error).callAsConstructor(
-                                     runtime.createV8ValueString(f.message()))) {
+                        try (V8Value e = intrinsicTypeError.callAsConstructor(runtime.createV8ValueString(f.message()))) {
                             resolver.reject(e);
                         }
                     }

@@ -67,6 +67,10 @@ final class ModuleLinker {
             if (!instantiated) throw failure("could not link " + bundle.mainModule());
             try (V8Value result = main.evaluate(true)) {
                 runtime.await();
+                if (result instanceof V8ValuePromise p && p.isPending()) {
+                    // V8 reports the module evaluated while its top-level await is still pending.
+                    throw failure(bundle.mainModule() + ": top-level await did not settle during evaluation");
+                }
                 if (result instanceof V8ValuePromise p && p.isRejected()) {
                     try (V8Value reason = p.getResult()) {
                         throw failure(bundle.mainModule() + ": uncaught exception during evaluation: "

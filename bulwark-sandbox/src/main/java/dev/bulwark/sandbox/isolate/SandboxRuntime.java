@@ -14,7 +14,7 @@ import java.security.SecureRandom;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
@@ -32,6 +32,7 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
     private final Outbox outbox;
     private final long rssSoftLimitBytes;
     private final int isolatesPerWorker;
+    private final long externalMemoryLimitBytes;
     private final ScheduledExecutorService scheduler;
     private final Subrequests subrequests = new Subrequests();
     private final SecureRandom random = new SecureRandom();
@@ -62,11 +63,16 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
         IsolateSettings.apply(settings);
         this.outbox = outbox;
         this.rssSoftLimitBytes = rssSoftLimitBytes;
-        this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+        ScheduledThreadPoolExecutor timers = new ScheduledThreadPoolExecutor(1, r -> {
             Thread t = new Thread(r, "sandbox-timers");
             t.setDaemon(true);
             return t;
         });
+        // A worker that sets and clears 10,000 timers must not leave 10,000 futures queued.
+        timers.setRemoveOnCancelPolicy(true);
+        this.scheduler = timers;
+        // Memory outside the V8 heap (typed arrays) may be as large as the heap itself.
+        this.externalMemoryLimitBytes = (long) settings.heapMb() << 20;
         V8Host v8 = V8Host.getV8Instance();
         byte[] snapshot = IsolatePool.snapshot(v8);
         this.pool = new IsolatePool(v8, snapshot, poolSize, this);
@@ -199,7 +205,7 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
             }
             isolates[index] = isolate;
             live.add(isolate);
-            isolate.load(workerId, bundle, env, new Isolate.LoadCallback() {
+            isolate.load(workerId, bundle, env, limits, new Isolate.LoadCallback() {
                 @Override
                 public void loaded(Isolate loaded) {
                     if (correlationId != 0) outbox.send(new Message.WorkerLoaded(correlationId, workerId));
@@ -267,10 +273,14 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
     // ---------------------------------------------------------------- the watchdog
 
     private void watch() {
-        long lastRssCheck = 0;
+        long lastRssCheck = 0, lastMemoryProbe = 0;
         while (!closed) {
             long now = System.nanoTime();
             for (Isolate i : live) i.checkCpu(now);
+            if (now - lastMemoryProbe > TimeUnit.MILLISECONDS.toNanos(10)) {
+                lastMemoryProbe = now;
+                for (Isolate i : live) i.checkExternalMemory(externalMemoryLimitBytes);
+            }
             if (rssSoftLimitBytes > 0 && now - lastRssCheck > TimeUnit.MILLISECONDS.toNanos(20)) {
                 lastRssCheck = now;
                 if (residentBytes() > rssSoftLimitBytes) {

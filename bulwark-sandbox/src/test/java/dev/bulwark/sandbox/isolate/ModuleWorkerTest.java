@@ -6,7 +6,6 @@ import dev.bulwark.sandbox.worker.Limits;
 import dev.bulwark.sandbox.worker.ModuleType;
 import dev.bulwark.sandbox.worker.WorkerBundle;
 import dev.bulwark.sandbox.worker.WorkerModule;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
@@ -226,10 +225,6 @@ class ModuleWorkerTest {
         }
 
         @Test
-        @Disabled("bug: ModuleLinker.link decides 'top-level await did not settle' from main.getStatus() != kEvaluated, "
-                + "but V8 reports kEvaluated while a top-level await is still pending; the load then fails with "
-                + "'undefined:0:-1: ReferenceError: Cannot access 'default' before initialization' (no module name, "
-                + "wrong cause), or, when `export default` precedes the await, succeeds with a half-evaluated module")
         void aTopLevelAwaitThatNeverSettlesFailsTheLoad() throws Exception {
             for (String source : List.of(
                     "await new Promise(() => {});\nexport default { fetch() { return new Response('never'); } };",
@@ -425,9 +420,6 @@ class ModuleWorkerTest {
         }
 
         @Test
-        @Disabled("bug: Isolate's promise-reject callback logs 'Uncaught (in promise) ...' on every "
-                + "kPromiseRejectWithNoHandler event and ignores kPromiseHandlerAddedAfterReject, so a handler that "
-                + "throws is logged twice (the async handler's promise rejects before callHandler's await attaches)")
         void anUncaughtExceptionIsLoggedOnce() throws Exception {
             String w = load(bundle("export default { async fetch() { throw new Error('once'); } };"), Limits.DEFAULTS);
             long id = start(w, "GET", "http://m.test/", null);
@@ -436,8 +428,6 @@ class ModuleWorkerTest {
         }
 
         @Test
-        @Disabled("bug: same cause as anUncaughtExceptionIsLoggedOnce - a rejection that gets a handler later in the "
-                + "same turn (e.g. `try { await import('x') } catch {}`) is reported as 'Uncaught (in promise)'")
         void aRejectionHandledLaterIsNotReportedAsUncaught() throws Exception {
             String w = load(bundle("""
                     export default {
