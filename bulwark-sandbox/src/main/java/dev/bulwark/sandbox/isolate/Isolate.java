@@ -626,7 +626,7 @@ public final class Isolate {
                     default -> throw new IllegalStateException("unexpected subrequest result " + result);
                 }
             }
-        }));
+        }), () -> enqueue(0, resolver::close)); // never answered: release the promise's handle
         byte[] body = args.length > 3 && args[3] instanceof V8ValueTypedArray ? byteArray(args, 3) : null;
         services.outbox().send(new Message.Subrequest(inv.id, subrequestId, string(args, 0), string(args, 1),
                 headers(args, 2), body));

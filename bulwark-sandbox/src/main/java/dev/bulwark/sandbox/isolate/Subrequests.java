@@ -9,14 +9,18 @@ import java.util.function.Consumer;
 
 /** Outbound fetches waiting for the node's egress gateway to answer. */
 final class Subrequests {
-    private record Pending(long invocationId, Consumer<Message> completion) {}
+    private record Pending(long invocationId, Consumer<Message> completion, Runnable dropped) {}
 
     private final AtomicLong ids = new AtomicLong();
     private final Map<Long, Pending> pending = new ConcurrentHashMap<>();
 
-    long register(long invocationId, Consumer<Message> completion) {
+    /**
+     * @param completion receives the answer
+     * @param dropped    runs instead when the invocation ends before the answer came
+     */
+    long register(long invocationId, Consumer<Message> completion, Runnable dropped) {
         long id = ids.incrementAndGet();
-        pending.put(id, new Pending(invocationId, completion));
+        pending.put(id, new Pending(invocationId, completion, dropped));
         return id;
     }
 
@@ -28,6 +32,10 @@ final class Subrequests {
 
     /** The invocation is over: its answers, when they come, go nowhere. */
     void dropAll(long invocationId) {
-        pending.values().removeIf(p -> p.invocationId == invocationId);
+        pending.values().removeIf(p -> {
+            if (p.invocationId != invocationId) return false;
+            p.dropped.run();
+            return true;
+        });
     }
 }
