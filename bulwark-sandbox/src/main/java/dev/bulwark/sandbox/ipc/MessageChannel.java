@@ -43,6 +43,26 @@ public final class MessageChannel implements Closeable {
         }
     }
 
+    /** Writes a message into the send buffer without flushing it (see {@link #flush}). */
+    public void write(Message message) throws IOException {
+        writeLock.lock();
+        try {
+            MessageCodec.write(out, message);
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    /** Sends whatever {@link #write} buffered. */
+    public void flush() throws IOException {
+        writeLock.lock();
+        try {
+            out.flush();
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
     /**
      * Queues a message for the writer thread (started on first use). Order is kept among posted
      * messages; a write failure is reported by the next call.

@@ -206,6 +206,7 @@ public final class Isolate {
             currentInvocation = 0;
             taskInvocation = null;
             unhandledRejections.clear();
+            services.outbox().flush();
         }
         if (terminationRequestedAt != 0 || runtime.isDead()) {
             condemn(terminationReason != null ? terminationReason : ErrorCode.INTERNAL, terminationCulprit);
@@ -217,6 +218,22 @@ public final class Isolate {
         for (String r : unhandledRejections.values()) log("error", "Uncaught (in promise) " + r);
         unhandledRejections.clear();
     }
+
+    /**
+     * What this isolate says goes through here: while a task runs on the isolate thread,
+     * messages are held and flushed together when the task ends; from any other thread (the
+     * deadline timer, the watchdog) they leave at once.
+     */
+    private final Outbox outbox = new Outbox() {
+        @Override
+        public void send(Message message) {
+            if (inTask && Thread.currentThread() == thread) {
+                services.outbox().sendLater(message);
+            } else {
+                services.outbox().send(message);
+            }
+        }
+    };
 
     private void enqueue(long invocationId, JsAction action) {
         if (condemned) return;
@@ -254,7 +271,7 @@ public final class Isolate {
 
     /** Starts a fetch invocation; all its outcomes go to the outbox. */
     void dispatch(Message.FetchStart start, Limits limits) {
-        Invocation inv = new Invocation(start.invocationId(), start.workerId(), limits, services.outbox());
+        Invocation inv = new Invocation(start.invocationId(), start.workerId(), limits, outbox);
         if (condemned) {
             inv.finish(ErrorCode.ISOLATE_RESET, ErrorCode.ISOLATE_RESET.description());
             return;
@@ -535,7 +552,7 @@ public final class Isolate {
             });
             bind(host, "requestBodyPull", args -> {
                 Invocation inv = invocation(args);
-                if (inv != null) services.outbox().send(new Message.RequestBodyPull(inv.id));
+                if (inv != null) outbox.send(new Message.RequestBodyPull(inv.id));
                 return undefined();
             });
             bind(host, "currentInvocation", args -> runtime.createV8ValueLong(currentInvocation));
@@ -628,7 +645,7 @@ public final class Isolate {
             }
         }), () -> enqueue(0, resolver::close)); // never answered: release the promise's handle
         byte[] body = args.length > 3 && args[3] instanceof V8ValueTypedArray ? byteArray(args, 3) : null;
-        services.outbox().send(new Message.Subrequest(inv.id, subrequestId, string(args, 0), string(args, 1),
+        outbox.send(new Message.Subrequest(inv.id, subrequestId, string(args, 0), string(args, 1),
                 headers(args, 2), body));
         return resolver.getPromise();
     }
@@ -651,7 +668,7 @@ public final class Isolate {
             message = message.substring(0, MAX_LOG_CHARS) + "… (truncated)";
         }
         String workerId = worker != null ? worker.workerId() : "";
-        services.outbox().send(new Message.LogLine(workerId, invId, level, message, System.currentTimeMillis()));
+        outbox.send(new Message.LogLine(workerId, invId, level, message, System.currentTimeMillis()));
     }
 
     // ---------------------------------------------------------------- value helpers

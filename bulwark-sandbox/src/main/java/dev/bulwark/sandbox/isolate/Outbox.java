@@ -9,5 +9,17 @@ import dev.bulwark.sandbox.ipc.Message;
  */
 @FunctionalInterface
 public interface Outbox {
+    /** Sends a message now. */
     void send(Message message);
+
+    /**
+     * Sends a message at the next {@link #flush}: an isolate's event loop hands over everything
+     * one task said (a response head, its body, its end) in one write instead of one per message.
+     */
+    default void sendLater(Message message) {
+        send(message);
+    }
+
+    /** Sends what {@link #sendLater} held back. */
+    default void flush() {}
 }

@@ -39,14 +39,7 @@ public final class SandboxMain {
         ch.connect(UnixDomainSocketAddress.of(socket));
         MessageChannel channel = new MessageChannel(ch);
         SandboxRuntime runtime = new SandboxRuntime(IsolateSettings.forHeap(heapMb), poolSize, isolatesPerWorker, rssSoft,
-                message -> {
-            try {
-                channel.post(message);
-            } catch (IOException e) {
-                // The node is gone: nothing we run matters any more.
-                Runtime.getRuntime().halt(0);
-            }
-        });
+                new SocketOutbox(channel));
         channel.send(new Message.Ready(Message.PROTOCOL_VERSION, ProcessHandle.current().pid()));
         try {
             while (true) {
@@ -61,6 +54,36 @@ public final class SandboxMain {
             channel.close();
         }
         System.exit(0);
+    }
+
+    /** The sandbox's way out: the socket to the node. If the node is gone, nothing we run matters. */
+    private record SocketOutbox(MessageChannel channel) implements dev.bulwark.sandbox.isolate.Outbox {
+        @Override
+        public void send(Message message) {
+            try {
+                channel.post(message);
+            } catch (IOException e) {
+                Runtime.getRuntime().halt(0);
+            }
+        }
+
+        @Override
+        public void sendLater(Message message) {
+            try {
+                channel.write(message);
+            } catch (IOException e) {
+                Runtime.getRuntime().halt(0);
+            }
+        }
+
+        @Override
+        public void flush() {
+            try {
+                channel.flush();
+            } catch (IOException e) {
+                Runtime.getRuntime().halt(0);
+            }
+        }
     }
 
     private static Map<String, String> parse(String[] args) {
