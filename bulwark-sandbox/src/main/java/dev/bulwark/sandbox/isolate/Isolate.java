@@ -183,6 +183,7 @@ public final class Isolate {
         taskInvocation = task.invocationId == 0 ? null : invocations.get(task.invocationId);
         taskStartCpu = THREADS.getCurrentThreadCpuTime();
         inTask = true;
+        services.taskStarting();
         try {
             task.action.run();
             runtime.await(V8AwaitMode.RunNoWait);
@@ -461,6 +462,11 @@ public final class Isolate {
             case MEMORY_LIMIT_EXCEEDED -> "the worker exceeded its memory limit";
             default -> reason.description();
         };
+    }
+
+    /** Whether a task is running (what the watchdog must watch). */
+    boolean isBusy() {
+        return inTask;
     }
 
     boolean isCondemned() {

@@ -28,6 +28,8 @@ import java.util.concurrent.TimeUnit;
 public final class SandboxRuntime implements IsolateHost, SandboxServices {
     /** How often the watchdog looks at running isolates. */
     static final long WATCHDOG_TICK_MS = 2;
+    /** How long it naps when no isolate runs a task (a starting task wakes it). */
+    static final long WATCHDOG_NAP_MS = 50;
 
     private final Outbox outbox;
     private final long rssSoftLimitBytes;
@@ -41,6 +43,7 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
     private final Set<Isolate> live = ConcurrentHashMap.newKeySet();
     private final Thread watchdog;
     private volatile boolean closed;
+    private volatile boolean watchdogNapping;
 
     /**
      * @param settings          process-wide V8 settings (heap cap, Wasm pages)
@@ -253,6 +256,11 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
     }
 
     @Override
+    public void taskStarting() {
+        if (watchdogNapping) java.util.concurrent.locks.LockSupport.unpark(watchdog);
+    }
+
+    @Override
     public void condemned(Isolate isolate) {
         // The slot notices on its next request and takes a fresh isolate; the loop then disposes.
         isolate.close();
@@ -287,10 +295,22 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
                     for (Isolate i : live) i.memoryPressure();
                 }
             }
-            try {
-                Thread.sleep(WATCHDOG_TICK_MS);
-            } catch (InterruptedException e) {
-                return;
+            boolean busy = false;
+            for (Isolate i : live) busy |= i.isBusy();
+            if (busy) {
+                try {
+                    Thread.sleep(WATCHDOG_TICK_MS);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            } else {
+                // Nothing runs: nap until a task starts (taskStarting unparks us) or the nap ends.
+                watchdogNapping = true;
+                boolean stillIdle = true;
+                for (Isolate i : live) stillIdle &= !i.isBusy();
+                if (stillIdle) java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(WATCHDOG_NAP_MS));
+                watchdogNapping = false;
+                if (Thread.interrupted()) return;
             }
         }
     }

@@ -136,7 +136,7 @@ final class SandboxProcess implements IsolateHost {
     @Override
     public void deliver(Message message) {
         try {
-            channel.post(message);
+            channel.send(message);
         } catch (IOException e) {
             kill("connection to the sandbox failed: " + e.getMessage());
         }
