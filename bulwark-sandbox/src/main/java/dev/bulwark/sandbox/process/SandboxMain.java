@@ -58,31 +58,31 @@ public final class SandboxMain {
 
     /** The sandbox's way out: the socket to the node. If the node is gone, nothing we run matters. */
     private record SocketOutbox(MessageChannel channel) implements dev.bulwark.sandbox.isolate.Outbox {
-        @Override
-        public void send(Message message) {
+        private interface Io {
+            void run() throws IOException;
+        }
+
+        private static void orHalt(Io io) {
             try {
-                channel.post(message);
+                io.run();
             } catch (IOException e) {
                 Runtime.getRuntime().halt(0);
             }
+        }
+
+        @Override
+        public void send(Message message) {
+            orHalt(() -> channel.post(message));
         }
 
         @Override
         public void sendLater(Message message) {
-            try {
-                channel.write(message);
-            } catch (IOException e) {
-                Runtime.getRuntime().halt(0);
-            }
+            orHalt(() -> channel.write(message));
         }
 
         @Override
         public void flush() {
-            try {
-                channel.flush();
-            } catch (IOException e) {
-                Runtime.getRuntime().halt(0);
-            }
+            orHalt(channel::flush);
         }
     }
 
