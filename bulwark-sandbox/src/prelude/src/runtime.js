@@ -113,6 +113,22 @@ function requestBodyEnd(invocationId, error) {
   p.resolve();
 }
 
+// Headers cross the host boundary as one string, "name\nvalue\nname\nvalue": one call instead of
+// several per header. HTTP forbids CR and LF in names and values, so the separator is safe.
+function splitHeaderLines(s) {
+  if (s === '') return [];
+  const parts = s.split('\n');
+  const pairs = [];
+  for (let i = 0; i + 1 < parts.length; i += 2) pairs.push([parts[i], parts[i + 1]]);
+  return pairs;
+}
+
+function joinHeaderLines(pairs) {
+  let out = '';
+  for (let i = 0; i < pairs.length; i++) out += (i === 0 ? '' : '\n') + pairs[i][0] + '\n' + pairs[i][1];
+  return out;
+}
+
 function makeIncomingRequest(req, invocationId) {
   const method = normalizeMethod(`${req.method}`);
   const parsed = parseURL(`${req.url}`);
@@ -120,7 +136,8 @@ function makeIncomingRequest(req, invocationId) {
   let body = null;
   if (req.bodyStream === true) body = new Body(null, streamedBody(invocationId));
   else if (req.body !== null && req.body !== undefined) body = new Body(req.body, null);
-  return requestInternals.incoming(method, url, req.headers || [], body);
+  const headers = typeof req.headers === 'string' ? splitHeaderLines(req.headers) : (req.headers || []);
+  return requestInternals.incoming(method, url, headers, body);
 }
 
 async function callHandler(handler, request, env, ctx) {
@@ -141,7 +158,7 @@ async function sendResponse(result, invocationId) {
   const { type, status, statusText, headers, body } = responseInternals.parts(result);
   if (type === 'error') throw new TypeError('The fetch handler returned Response.error().');
   if (body !== null && body.unusable) throw new TypeError('The body of the returned Response has already been used.');
-  H.responseStart(invocationId, status, statusText, headersToPairs(headers));
+  H.responseStart(invocationId, status, statusText, joinHeaderLines(headersToPairs(headers)));
   if (body !== null) {
     const bytes = body.takeBytesSync();
     if (bytes !== null) {

@@ -77,6 +77,11 @@ export function createIsolate(preludePath, options = {}) {
     responseStart(id, status, statusText, headers) {
       const r = response(Number(id));
       if (r.start) throw new Error('responseStart called twice');
+      if (typeof headers === 'string') {
+        const parts = headers === '' ? [] : headers.split('\n');
+        headers = [];
+        for (let i = 0; i + 1 < parts.length; i += 2) headers.push([parts[i], parts[i + 1]]);
+      }
       r.start = { status, statusText, headers };
       r.events.push('start');
     },

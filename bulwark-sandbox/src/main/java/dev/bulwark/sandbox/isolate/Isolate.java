@@ -308,9 +308,7 @@ public final class Isolate {
         V8ValueObject req = runtime.createV8ValueObject();
         req.set("method", start.method());
         req.set("url", start.url());
-        try (V8ValueArray headers = headerArray(start.headers())) {
-            req.set("headers", headers);
-        }
+        req.set("headers", headerLines(start.headers()));
         if (start.bodyStreamed()) {
             req.set("bodyStream", true);
             req.setNull("body");
@@ -706,7 +704,26 @@ public final class Isolate {
         return array;
     }
 
+    /** Headers as the prelude takes them in one crossing: {@code "name\nvalue\nname\nvalue"}. */
+    private static String headerLines(List<Message.Header> headers) {
+        StringBuilder sb = new StringBuilder(headers.size() * 32);
+        for (Message.Header h : headers) {
+            if (!sb.isEmpty()) sb.append('\n');
+            // CR and LF cannot be in HTTP header names or values; drop any that slipped through.
+            sb.append(h.name().replace('\n', ' ')).append('\n').append(h.value().replace('\n', ' '));
+        }
+        return sb.toString();
+    }
+
     private static List<Message.Header> headers(V8Value[] args, int i) throws JavetException {
+        if (args.length > i && args[i] instanceof V8ValueString lines) {
+            String s = lines.getValue();
+            if (s.isEmpty()) return List.of();
+            String[] parts = s.split("\n", -1);
+            List<Message.Header> out = new ArrayList<>(parts.length / 2);
+            for (int k = 0; k + 1 < parts.length; k += 2) out.add(new Message.Header(parts[k], parts[k + 1]));
+            return out;
+        }
         if (args.length <= i || !(args[i] instanceof IV8ValueArray array)) return List.of();
         List<Message.Header> out = new ArrayList<>();
         int n = array.getLength();

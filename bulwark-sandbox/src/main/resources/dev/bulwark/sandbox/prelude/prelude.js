@@ -7850,6 +7850,20 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     p2.resolve();
   }
   __name(requestBodyEnd, "requestBodyEnd");
+  function splitHeaderLines(s2) {
+    if (s2 === "") return [];
+    const parts = s2.split("\n");
+    const pairs = [];
+    for (let i2 = 0; i2 + 1 < parts.length; i2 += 2) pairs.push([parts[i2], parts[i2 + 1]]);
+    return pairs;
+  }
+  __name(splitHeaderLines, "splitHeaderLines");
+  function joinHeaderLines(pairs) {
+    let out = "";
+    for (let i2 = 0; i2 < pairs.length; i2++) out += (i2 === 0 ? "" : "\n") + pairs[i2][0] + "\n" + pairs[i2][1];
+    return out;
+  }
+  __name(joinHeaderLines, "joinHeaderLines");
   function makeIncomingRequest(req, invocationId) {
     const method2 = normalizeMethod(`${req.method}`);
     const parsed = parseURL(`${req.url}`);
@@ -7857,7 +7871,8 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     let body = null;
     if (req.bodyStream === true) body = new Body(null, streamedBody(invocationId));
     else if (req.body !== null && req.body !== void 0) body = new Body(req.body, null);
-    return requestInternals.incoming(method2, url, req.headers || [], body);
+    const headers = typeof req.headers === "string" ? splitHeaderLines(req.headers) : req.headers || [];
+    return requestInternals.incoming(method2, url, headers, body);
   }
   __name(makeIncomingRequest, "makeIncomingRequest");
   async function callHandler(handler, request, env, ctx) {
@@ -7877,7 +7892,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     const { type, status, statusText, headers, body } = responseInternals.parts(result);
     if (type === "error") throw new TypeError("The fetch handler returned Response.error().");
     if (body !== null && body.unusable) throw new TypeError("The body of the returned Response has already been used.");
-    H.responseStart(invocationId, status, statusText, headersToPairs(headers));
+    H.responseStart(invocationId, status, statusText, joinHeaderLines(headersToPairs(headers)));
     if (body !== null) {
       const bytes = body.takeBytesSync();
       if (bytes !== null) {
