@@ -30,10 +30,15 @@ public final class ErrorResponse {
     }
 
     static void write(Response response, Callback callback, int status, String code, String message, String requestId) {
+        response.write(true, prepare(response, status, code, message, requestId), callback);
+    }
+
+    /** Sets the status and headers of an error response and returns its body. */
+    static ByteBuffer prepare(Response response, int status, String code, String message, String requestId) {
         response.setStatus(status);
         response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json; charset=utf-8");
         response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
         if (status == 503) response.getHeaders().put(HttpHeader.RETRY_AFTER, "1");
-        response.write(true, ByteBuffer.wrap(body(code, message, requestId).getBytes(StandardCharsets.UTF_8)), callback);
+        return ByteBuffer.wrap(body(code, message, requestId).getBytes(StandardCharsets.UTF_8));
     }
 }

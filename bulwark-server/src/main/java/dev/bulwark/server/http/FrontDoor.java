@@ -4,7 +4,6 @@ import dev.bulwark.sandbox.ipc.ErrorCode;
 import dev.bulwark.sandbox.ipc.Message;
 import dev.bulwark.server.node.DeployedWorker;
 import dev.bulwark.server.node.InvocationChannel;
-import dev.bulwark.server.node.InvocationListener;
 import dev.bulwark.server.node.LogHub;
 import dev.bulwark.server.node.Node;
 import org.eclipse.jetty.http.HttpField;
@@ -23,10 +22,6 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
-import java.util.Set;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -40,8 +35,14 @@ public final class FrontDoor extends Handler.Abstract {
     /** Bodies of known length up to this size travel inside the FetchStart message. */
     static final int INLINE_BODY_BYTES = 64 << 10;
     static final int BODY_CHUNK_BYTES = 64 << 10;
-    private static final Set<String> HOP_BY_HOP = Set.of("connection", "keep-alive", "transfer-encoding", "te",
-            "upgrade", "proxy-connection", "trailer");
+    /** How long past a worker's wall-clock limit the node waits before it gives up on a sandbox. */
+    static final long GUARD_SLACK_MS = 30_000;
+    private static final java.util.concurrent.ScheduledExecutorService GUARD =
+            java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "front-door-guard");
+                t.setDaemon(true);
+                return t;
+            });
 
     private final Node node;
 
@@ -107,26 +108,28 @@ public final class FrontDoor extends Handler.Abstract {
         headers.add(new Message.Header("cf-ray", requestId));
         String url = request.getHttpURI().asString();
 
-        Stream stream = new Stream();
+        ResponseRelay relay = new ResponseRelay(response, callback, invocationId, requestId);
         InvocationChannel channel = node.supervisor().fetch(worker.tenant(),
-                new Message.FetchStart(invocationId, worker.name(), method, url, headers, body, streamed), stream);
-        if (streamed) {
-            Thread.startVirtualThread(() -> pumpBody(request, invocationId, limit, stream, channel));
-        }
-        relay(stream, worker, invocationId, requestId, response, callback, channel);
+                new Message.FetchStart(invocationId, worker.name(), method, url, headers, body, streamed), relay);
+        relay.connect(channel);
+        // The sandbox enforces the wall-clock limit; this guard only covers a sandbox that never answers.
+        GUARD.schedule(() -> {
+            if (!relay.isFinished()) relay.offer(new ResponseRelay.NoAnswer());
+        }, worker.limits().wallMs() + GUARD_SLACK_MS, TimeUnit.MILLISECONDS);
+        if (streamed) pumpBody(request, invocationId, limit, relay, channel);
     }
 
     /**
      * Sends a streamed request body to the sandbox, one chunk per pull, so the client is read only
      * as fast as the worker consumes. Past the limit the worker's stream errors and the client
-     * gets 413 (if the response has not started).
+     * gets 413 (if the response has not started). Runs on the request's virtual thread.
      */
-    private void pumpBody(Request request, long invocationId, long limit, Stream stream, InvocationChannel channel) {
+    private void pumpBody(Request request, long invocationId, long limit, ResponseRelay relay, InvocationChannel channel) {
         long total = 0;
         byte[] buffer = new byte[BODY_CHUNK_BYTES];
         try (InputStream in = Content.Source.asInputStream(request)) {
             while (true) {
-                if (!stream.pulls.tryAcquire(1, TimeUnit.MINUTES) || stream.finished) return;
+                if (!relay.pulls.tryAcquire(1, TimeUnit.MINUTES) || relay.isFinished()) return;
                 int n = in.read(buffer);
                 if (n < 0) {
                     channel.send(new Message.RequestBodyEnd(invocationId, null));
@@ -135,7 +138,7 @@ public final class FrontDoor extends Handler.Abstract {
                 total += n;
                 if (total > limit) {
                     channel.send(new Message.RequestBodyEnd(invocationId, "request body larger than " + limit + " bytes"));
-                    stream.events.add(new TooLarge(limit));
+                    relay.offer(new ResponseRelay.TooLarge(limit));
                     return;
                 }
                 channel.send(new Message.RequestBodyChunk(invocationId, java.util.Arrays.copyOf(buffer, n)));
@@ -144,102 +147,6 @@ public final class FrontDoor extends Handler.Abstract {
             channel.send(new Message.RequestBodyEnd(invocationId, "the client's request body failed: " + e.getMessage()));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        }
-    }
-
-    private record TooLarge(long limit) {}
-
-    /** Copies an invocation's events to the HTTP response. */
-    private void relay(Stream stream, DeployedWorker worker, long invocationId, String requestId, Response response,
-                       Callback callback, InvocationChannel channel) throws InterruptedException {
-        try {
-            relayEvents(stream, worker, invocationId, requestId, response, callback, channel);
-        } finally {
-            stream.finished = true;
-            stream.pulls.release(); // wake a waiting body pump so it ends
-        }
-    }
-
-    private void relayEvents(Stream stream, DeployedWorker worker, long invocationId, String requestId,
-                             Response response, Callback callback, InvocationChannel channel)
-            throws InterruptedException {
-        // The sandbox enforces the wall-clock limit; this wait only guards against a lost sandbox.
-        long waitMs = worker.limits().wallMs() + TimeUnit.SECONDS.toMillis(30);
-        Object first = stream.events.poll(waitMs, TimeUnit.MILLISECONDS);
-        if (first instanceof TooLarge t) {
-            channel.send(new Message.Cancel(invocationId, "request body too large"));
-            ErrorResponse.write(response, callback, ErrorCode.REQUEST_TOO_LARGE,
-                    "the request body is larger than the limit of " + t.limit() + " bytes", requestId);
-            return;
-        }
-        if (first == null) {
-            channel.send(new Message.Cancel(invocationId, "no answer from the sandbox"));
-            ErrorResponse.write(response, callback, ErrorCode.WALL_TIME_EXCEEDED, "no answer from the sandbox", requestId);
-            return;
-        }
-        if (first instanceof Message.InvocationFailed f) {
-            ErrorResponse.write(response, callback, ErrorCode.fromCode(f.code()).status(), f.code(), f.message(), requestId);
-            return;
-        }
-        Message.ResponseHead head = (Message.ResponseHead) first;
-        response.setStatus(head.status());
-        for (Message.Header h : head.headers()) {
-            if (!HOP_BY_HOP.contains(h.name().toLowerCase(Locale.ROOT))) response.getHeaders().add(h.name(), h.value());
-        }
-        OutputStream out = Content.Sink.asOutputStream(response);
-        try {
-            while (true) {
-                Object e = stream.events.poll(waitMs, TimeUnit.MILLISECONDS);
-                if (e instanceof TooLarge) continue; // the worker already answered; its body read fails
-                if (e == null || e instanceof Message.InvocationFailed) {
-                    // Headers are gone already: the only honest signal left is an aborted response.
-                    String why = e == null ? "no answer from the sandbox" : ((Message.InvocationFailed) e).message();
-                    channel.send(new Message.Cancel(invocationId, why));
-                    callback.failed(new IOException("response aborted: " + why));
-                    return;
-                }
-                if (e == Stream.END) break;
-                out.write((byte[]) e);
-                out.flush();
-            }
-            out.close();
-            callback.succeeded();
-        } catch (IOException clientGone) {
-            channel.send(new Message.Cancel(invocationId, "the client went away"));
-            callback.failed(clientGone);
-        }
-    }
-
-    /** An invocation's events, queued for the request's virtual thread. */
-    private static final class Stream implements InvocationListener {
-        static final Object END = new Object();
-        final BlockingQueue<Object> events = new LinkedBlockingQueue<>();
-        final java.util.concurrent.Semaphore pulls = new java.util.concurrent.Semaphore(0);
-        volatile boolean finished;
-
-        @Override
-        public void pull() {
-            pulls.release();
-        }
-
-        public void head(Message.ResponseHead head) {
-            events.add(head);
-        }
-
-        public void chunk(byte[] data) {
-            events.add(data);
-        }
-
-        public void end() {
-            events.add(END);
-        }
-
-        public void failed(Message.InvocationFailed failure) {
-            events.add(failure);
-        }
-
-        public void done(long cpuMicros) {
-            // waitUntil work ended; nothing for the client
         }
     }
 

@@ -1,0 +1,184 @@
+package dev.bulwark.server.http;
+
+import dev.bulwark.sandbox.ipc.ErrorCode;
+import dev.bulwark.sandbox.ipc.Message;
+import dev.bulwark.server.node.InvocationChannel;
+import dev.bulwark.server.node.InvocationListener;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.BufferUtil;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.IteratingCallback;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Semaphore;
+
+/**
+ * Carries one invocation's events to its HTTP response without a thread of its own: the sandbox
+ * connection's reader hands events over, and each is written asynchronously, one write in flight
+ * at a time (Jetty's {@link IteratingCallback} pattern). Before the head, a failure becomes a JSON
+ * error response; after it, the response is aborted, because a truncated body must not look whole.
+ */
+final class ResponseRelay extends IteratingCallback implements InvocationListener {
+    private static final Set<String> HOP_BY_HOP = Set.of("connection", "keep-alive", "transfer-encoding", "te",
+            "upgrade", "proxy-connection", "trailer");
+    private static final Object END = new Object();
+
+    /** A streamed request body went past its limit (sent by the body pump). */
+    record TooLarge(long limit) {}
+
+    /** No answer came from the sandbox in time (sent by the node's guard timer). */
+    record NoAnswer() {}
+
+    private final Response response;
+    private final Callback jettyCallback;
+    private final long invocationId;
+    private final String requestId;
+    private volatile InvocationChannel sandbox = InvocationChannel.NOWHERE;
+    private final ConcurrentLinkedQueue<Object> events = new ConcurrentLinkedQueue<>();
+    /** Pulls of a streamed request body the worker asked for (taken by the body pump). */
+    final Semaphore pulls = new Semaphore(0);
+    private volatile boolean headSent;
+    private volatile boolean finished;
+    private boolean lastWritten;
+
+    ResponseRelay(Response response, Callback jettyCallback, long invocationId, String requestId) {
+        this.response = response;
+        this.jettyCallback = jettyCallback;
+        this.invocationId = invocationId;
+        this.requestId = requestId;
+    }
+
+    /** Where cancellations go: the sandbox that runs the invocation (known once it started). */
+    void connect(InvocationChannel sandbox) {
+        this.sandbox = sandbox;
+    }
+
+    boolean isFinished() {
+        return finished;
+    }
+
+    /** Queues an event from any thread and makes sure it is written. */
+    void offer(Object event) {
+        events.add(event);
+        iterate();
+    }
+
+    // ---- InvocationListener (the sandbox connection's reader thread)
+
+    @Override
+    public void head(Message.ResponseHead head) {
+        offer(head);
+    }
+
+    @Override
+    public void chunk(byte[] data) {
+        offer(data);
+    }
+
+    @Override
+    public void end() {
+        offer(END);
+    }
+
+    @Override
+    public void failed(Message.InvocationFailed failure) {
+        offer(failure);
+    }
+
+    @Override
+    public void pull() {
+        pulls.release();
+    }
+
+    @Override
+    public void done(long cpuMicros) {
+        // waitUntil work ended; nothing for the client
+    }
+
+    // ---- IteratingCallback
+
+    @Override
+    protected Action process() {
+        if (lastWritten) return Action.SUCCEEDED;
+        while (true) {
+            Object e = events.poll();
+            if (e == null) return Action.IDLE;
+            switch (e) {
+                case Message.ResponseHead head -> {
+                    if (headSent) continue;
+                    response.setStatus(head.status());
+                    for (Message.Header h : head.headers()) {
+                        if (!HOP_BY_HOP.contains(h.name().toLowerCase(Locale.ROOT))) {
+                            response.getHeaders().add(h.name(), h.value());
+                        }
+                    }
+                    headSent = true;
+                }
+                case byte[] data -> {
+                    if (!headSent) continue;
+                    response.write(false, ByteBuffer.wrap(data), this);
+                    return Action.SCHEDULED;
+                }
+                case TooLarge t -> {
+                    if (headSent) continue; // the worker answered already; only its body read failed
+                    sandbox.send(new Message.Cancel(invocationId, "request body too large"));
+                    return error(ErrorCode.REQUEST_TOO_LARGE.status(), ErrorCode.REQUEST_TOO_LARGE.code(),
+                            "the request body is larger than the limit of " + t.limit() + " bytes");
+                }
+                case NoAnswer n -> {
+                    sandbox.send(new Message.Cancel(invocationId, "no answer from the sandbox"));
+                    if (headSent) throw new Aborted("no answer from the sandbox");
+                    return error(ErrorCode.WALL_TIME_EXCEEDED.status(), ErrorCode.WALL_TIME_EXCEEDED.code(),
+                            "no answer from the sandbox");
+                }
+                case Message.InvocationFailed f -> {
+                    if (headSent) {
+                        // Headers are gone already: the only honest signal left is an aborted response.
+                        throw new Aborted(f.message());
+                    }
+                    return error(ErrorCode.fromCode(f.code()).status(), f.code(), f.message());
+                }
+                default -> {
+                    if (e != END || !headSent) continue;
+                    lastWritten = true;
+                    response.write(true, BufferUtil.EMPTY_BUFFER, this);
+                    return Action.SCHEDULED;
+                }
+            }
+        }
+    }
+
+    private Action error(int status, String code, String message) {
+        lastWritten = true;
+        headSent = true;
+        response.write(true, ErrorResponse.prepare(response, status, code, message, requestId), this);
+        return Action.SCHEDULED;
+    }
+
+    @Override
+    protected void onCompleteSuccess() {
+        finished = true;
+        pulls.release();
+        jettyCallback.succeeded();
+    }
+
+    @Override
+    protected void onCompleteFailure(Throwable cause) {
+        finished = true;
+        pulls.release();
+        // The client went away, or the response was aborted: either way the worker can stop.
+        sandbox.send(new Message.Cancel(invocationId, "response ended: " + cause.getMessage()));
+        jettyCallback.failed(cause instanceof Aborted a ? new IOException("response aborted: " + a.getMessage()) : cause);
+    }
+
+    /** Thrown out of {@link #process} to abort a response whose head was sent. */
+    private static final class Aborted extends RuntimeException {
+        Aborted(String why) {
+            super(why, null, false, false);
+        }
+    }
+}
