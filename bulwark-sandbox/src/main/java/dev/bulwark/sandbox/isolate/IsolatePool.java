@@ -71,13 +71,11 @@ final class IsolatePool implements AutoCloseable {
     private void refill() {
         while (!closed) {
             try {
-                if (ready.size() < size) {
-                    ready.addLast(create());
-                } else {
-                    synchronized (this) {
-                        wait(TimeUnit.SECONDS.toMillis(1));
-                    }
+                synchronized (this) {
+                    // Checked under the lock take() notifies with, so no wake-up is missed.
+                    while (ready.size() >= size && !closed) wait(TimeUnit.SECONDS.toMillis(1));
                 }
+                if (!closed) ready.addLast(create());
             } catch (InterruptedException e) {
                 return;
             } catch (Exception e) {
