@@ -90,8 +90,10 @@ public final class Isolate {
     private volatile Invocation taskInvocation;
     /** CPU budget of the running load task (a worker's top-level code); MAX_VALUE when none runs. */
     private volatile long loadCpuNanos = Long.MAX_VALUE;
-    /** A heap-statistics request in flight for the external-memory watchdog. */
-    private volatile java.util.concurrent.CompletableFuture<?> memoryProbe;
+    /** Counts tasks, so the memory watchdog knows when a new one started. */
+    private volatile long taskSequence;
+    /** The memory watchdog's view: which task it measured from, and the process RSS then. */
+    private long watchedTask = -1, watchedBaselineRss;
     /**
      * Rejections that had no handler when they happened, keyed by promise identity. A handler
      * attached later in the same task removes them; what is left at the end of the task is an
@@ -182,6 +184,7 @@ public final class Isolate {
         currentInvocation = task.invocationId;
         taskInvocation = task.invocationId == 0 ? null : invocations.get(task.invocationId);
         taskStartCpu = THREADS.getCurrentThreadCpuTime();
+        taskSequence++;
         inTask = true;
         services.taskStarting();
         try {
@@ -398,21 +401,22 @@ public final class Isolate {
     }
 
     /**
-     * Asks V8 (through an interrupt, answered between two steps of the running script) how much
-     * memory lives outside the heap — typed arrays, ArrayBuffers — and terminates the running
-     * JavaScript when it is over the limit. The heap cap does not count this memory.
+     * Memory outside the V8 heap (typed arrays, ArrayBuffers, Wasm memories) is not bounded by the
+     * heap cap. The watchdog (its thread only) measures the process's resident memory when it
+     * first sees a task running and terminates the task once the process has grown by more than
+     * {@code limitBytes} since: the growth belongs to the code that is running. (V8's own
+     * external-memory statistic cannot be read while a script runs: Javet answers it only between
+     * tasks, measured on V8 14.7.)
      */
-    void checkExternalMemory(long limitBytes) {
-        if (!inTask || condemned || memoryProbe != null) return;
-        var probe = runtime.getV8HeapStatistics();
-        if (probe == null) return;
-        memoryProbe = probe;
-        probe.whenComplete((stats, error) -> {
-            memoryProbe = null;
-            if (stats != null && stats.getExternalMemory() > limitBytes && inTask) {
-                requestTermination(ErrorCode.MEMORY_LIMIT_EXCEEDED, currentInvocation);
-            }
-        });
+    void checkMemoryGrowth(long residentBytes, long limitBytes) {
+        if (!inTask || condemned) return;
+        long task = taskSequence;
+        if (task != watchedTask) {
+            watchedTask = task;
+            watchedBaselineRss = residentBytes;
+        } else if (residentBytes - watchedBaselineRss > limitBytes) {
+            requestTermination(ErrorCode.MEMORY_LIMIT_EXCEEDED, currentInvocation);
+        }
     }
 
     /** The RSS watchdog found the process over its soft ceiling: stop whatever JS is running. */

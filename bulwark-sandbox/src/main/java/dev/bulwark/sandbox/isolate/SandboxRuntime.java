@@ -34,7 +34,7 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
     private final Outbox outbox;
     private final long rssSoftLimitBytes;
     private final int isolatesPerWorker;
-    private final long externalMemoryLimitBytes;
+    private final long memoryGrowthLimitBytes;
     private final ScheduledExecutorService scheduler;
     private final Subrequests subrequests = new Subrequests();
     private final SecureRandom random = new SecureRandom();
@@ -74,8 +74,8 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
         // A worker that sets and clears 10,000 timers must not leave 10,000 futures queued.
         timers.setRemoveOnCancelPolicy(true);
         this.scheduler = timers;
-        // Memory outside the V8 heap (typed arrays) may be as large as the heap itself.
-        this.externalMemoryLimitBytes = (long) settings.heapMb() << 20;
+        // A task may grow the process by its heap plus as much again outside the heap (typed arrays).
+        this.memoryGrowthLimitBytes = 2L * settings.heapMb() << 20;
         V8Host v8 = V8Host.getV8Instance();
         byte[] snapshot = IsolatePool.snapshot(v8);
         this.pool = new IsolatePool(v8, snapshot, poolSize, this);
@@ -281,13 +281,16 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
     // ---------------------------------------------------------------- the watchdog
 
     private void watch() {
-        long lastRssCheck = 0, lastMemoryProbe = 0;
+        long lastRssCheck = 0;
         while (!closed) {
             long now = System.nanoTime();
-            for (Isolate i : live) i.checkCpu(now);
-            if (now - lastMemoryProbe > TimeUnit.MILLISECONDS.toNanos(10)) {
-                lastMemoryProbe = now;
-                for (Isolate i : live) i.checkExternalMemory(externalMemoryLimitBytes);
+            long rss = -1;
+            for (Isolate i : live) {
+                i.checkCpu(now);
+                if (i.isBusy()) {
+                    if (rss < 0) rss = residentBytes();
+                    i.checkMemoryGrowth(rss, memoryGrowthLimitBytes);
+                }
             }
             if (rssSoftLimitBytes > 0 && now - lastRssCheck > TimeUnit.MILLISECONDS.toNanos(20)) {
                 lastRssCheck = now;
