@@ -25,10 +25,11 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The node's front door: every HTTP request becomes one fetch invocation of a worker, served on a
- * virtual thread because it blocks (reading the body, waiting for the sandbox,
- * writing the response). {@code /cdn-cgi/bulwark/} is the node's own (health, tail), as
- * {@code /cdn-cgi/} is Cloudflare's.
+ * The node's front door: every HTTP request becomes one fetch invocation of a worker. The
+ * request side runs on a virtual thread because it blocks (reading a body, streaming one to the
+ * sandbox chunk by chunk); the response side is relayed asynchronously by {@link ResponseRelay}.
+ * {@code /cdn-cgi/bulwark/} is the node's own (health, tail), as {@code /cdn-cgi/} is Cloudflare's.
+ * One guard timer per JVM fails requests whose sandbox never answers.
  */
 public final class FrontDoor extends Handler.Abstract {
     static final String ADMIN_PREFIX = "/cdn-cgi/bulwark/";
