@@ -345,13 +345,13 @@ public final class Isolate {
         }
     }
 
+    /**
+     * The client is gone: the invocation ends now and its later events are dropped. JavaScript of
+     * it that is running goes on to the end of its slice, still under its CPU limit.
+     */
     void cancel(long invocationId, String reason) {
         Invocation inv = invocations.get(invocationId);
-        if (inv == null) return;
-        if (inTask && currentInvocation == invocationId) {
-            // The client is gone; let the current slice finish, drop everything after it.
-        }
-        finish(inv, ErrorCode.CANCELED, reason);
+        if (inv != null) finish(inv, ErrorCode.CANCELED, reason);
     }
 
     private void onDeadline(Invocation inv) {

@@ -245,8 +245,4 @@ final class ModuleLinker {
         }
         linked.clear();
     }
-
-    static List<String> builtinModules() {
-        return List.of(WORKERS_MODULE, WORKERS_ALIAS);
-    }
 }

@@ -328,10 +328,6 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
         }
     }
 
-    public int readyIsolates() {
-        return pool.readyCount();
-    }
-
     @Override
     public void close() {
         if (closed) return;
