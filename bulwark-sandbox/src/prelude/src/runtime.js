@@ -129,6 +129,16 @@ function joinHeaderLines(pairs) {
   return out;
 }
 
+// Response back-pressure: invocations waiting for the node to send what it already has.
+const drainWaiters = new Map(); // invocationId -> resolve
+
+function responseDrained(invocationId) {
+  const resolve = drainWaiters.get(invocationId);
+  if (resolve === undefined) return;
+  drainWaiters.delete(invocationId);
+  resolve();
+}
+
 function makeIncomingRequest(req, invocationId) {
   const method = normalizeMethod(`${req.method}`);
   const parsed = parseURL(`${req.url}`);
@@ -169,7 +179,10 @@ async function sendResponse(result, invocationId) {
         const { done, value } = await readerReadChunk(reader);
         if (done) break;
         const b = chunkToBytes(value);
-        if (b.byteLength > 0) H.responseChunk(invocationId, hostBytes(b));
+        // false: the node has more of this response unsent than it allows; wait until it drains.
+        if (b.byteLength > 0 && H.responseChunk(invocationId, hostBytes(b)) === false) {
+          await new PromiseCtor((resolve) => drainWaiters.set(invocationId, resolve));
+        }
       }
     }
   }
@@ -208,6 +221,7 @@ async function dispatchFetch(handler, req, env, invocationId) {
   }
   done = true;
   pendingPulls.delete(invocationId);
+  drainWaiters.delete(invocationId);
   cancelInvocationTimers(invocationId);
 }
 
@@ -221,6 +235,7 @@ export function install(host) {
     dispatchFetch(handler, req, env, invocationId) { return dispatchFetch(handler, req, env, invocationId); },
     requestBodyChunk(invocationId, bytes) { requestBodyChunk(Number(invocationId), bytes); },
     requestBodyEnd(invocationId, error) { requestBodyEnd(Number(invocationId), error); },
+    responseDrained(invocationId) { responseDrained(Number(invocationId)); },
     workersModule,
     consoleFormat(...args) { return format(...args); },
   });

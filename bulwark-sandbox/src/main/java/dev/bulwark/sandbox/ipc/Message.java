@@ -82,6 +82,13 @@ public sealed interface Message {
     /** The streamed request body is complete ({@code error} null) or broken (the reason). */
     record RequestBodyEnd(long invocationId, String error) implements Message {}
 
+    /**
+     * The node has written {@code bytes} more of an invocation's response to its client. A worker
+     * may have at most {@code Invocation.RESPONSE_WINDOW} bytes unacknowledged; past that its
+     * response stream waits, so a client that reads slowly slows the worker, not the node's memory.
+     */
+    record ResponseAck(long invocationId, long bytes) implements Message {}
+
     /** The client went away or the node gave up: stop the invocation and drop its timers. */
     record Cancel(long invocationId, String reason) implements Message {}
 

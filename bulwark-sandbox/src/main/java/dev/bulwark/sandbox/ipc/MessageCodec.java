@@ -36,7 +36,7 @@ public final class MessageCodec {
             RESPONSE_CHUNK = 5, RESPONSE_END = 6, INVOCATION_FAILED = 7, INVOCATION_DONE = 8, LOG_LINE = 9,
             SUBREQUEST = 10, LOAD_WORKER = 20, FETCH_START = 21, CANCEL = 22, SUBREQUEST_RESULT = 23,
             SUBREQUEST_FAILED = 24, SHUTDOWN = 25, REQUEST_BODY_PULL = 11, REQUEST_BODY_CHUNK = 26,
-            REQUEST_BODY_END = 27;
+            REQUEST_BODY_END = 27, RESPONSE_ACK = 28;
 
     /** Writes one frame. Not thread-safe: callers serialize writes on one stream. */
     public static void write(DataOutputStream out, Message message) throws IOException {
@@ -102,6 +102,7 @@ public final class MessageCodec {
             case RequestBodyPull m -> { o.writeByte(REQUEST_BODY_PULL); o.writeLong(m.invocationId()); }
             case RequestBodyChunk m -> { o.writeByte(REQUEST_BODY_CHUNK); o.writeLong(m.invocationId()); bytes(o, m.data()); }
             case RequestBodyEnd m -> { o.writeByte(REQUEST_BODY_END); o.writeLong(m.invocationId()); str(o, m.error()); }
+            case ResponseAck m -> { o.writeByte(RESPONSE_ACK); o.writeLong(m.invocationId()); o.writeLong(m.bytes()); }
             case Cancel m -> { o.writeByte(CANCEL); o.writeLong(m.invocationId()); str(o, m.reason()); }
             case SubrequestResult m -> {
                 o.writeByte(SUBREQUEST_RESULT); o.writeLong(m.subrequestId()); o.writeInt(m.status());
@@ -131,6 +132,7 @@ public final class MessageCodec {
             case REQUEST_BODY_CHUNK -> new RequestBodyChunk(i.readLong(), bytes(i));
             case REQUEST_BODY_END -> new RequestBodyEnd(i.readLong(), str(i));
             case CANCEL -> new Cancel(i.readLong(), str(i));
+            case RESPONSE_ACK -> new ResponseAck(i.readLong(), i.readLong());
             case SUBREQUEST_RESULT -> new SubrequestResult(i.readLong(), i.readInt(), str(i), headers(i), bytes(i), str(i));
             case SUBREQUEST_FAILED -> new SubrequestFailed(i.readLong(), str(i));
             case SHUTDOWN -> new Shutdown();

@@ -20,6 +20,8 @@ import java.util.concurrent.atomic.AtomicLong;
 final class Invocation {
     /** Log lines one invocation may emit before further lines are dropped. */
     static final int MAX_LOG_LINES = 1_000;
+    /** Response bytes the node may hold unsent before the worker's response stream waits. */
+    static final long RESPONSE_WINDOW = 1 << 20;
 
     final long id;
     final String workerId;
@@ -34,6 +36,9 @@ final class Invocation {
     private final AtomicBoolean responseSettled = new AtomicBoolean();
     private final AtomicBoolean finished = new AtomicBoolean();
     volatile ScheduledFuture<?> deadline;
+    /** Response bytes sent and not yet acknowledged by the node; the drain callback is pending. */
+    private long unacknowledged;
+    private boolean drainWanted;
 
     Invocation(long id, String workerId, Limits limits, Outbox outbox) {
         this.id = id;
@@ -55,9 +60,24 @@ final class Invocation {
         outbox.send(head);
     }
 
-    synchronized void responseChunk(byte[] data) {
-        if (finished.get() || responseSettled.get() || !responseStarted.get()) return;
+    /** Sends a chunk; false when the window is full and the worker must wait for {@link #acknowledge}. */
+    synchronized boolean responseChunk(byte[] data) {
+        if (finished.get() || responseSettled.get() || !responseStarted.get()) return true;
         outbox.send(new Message.ResponseChunk(id, data));
+        unacknowledged += data.length;
+        if (unacknowledged <= RESPONSE_WINDOW) return true;
+        drainWanted = true;
+        return false;
+    }
+
+    /** The node wrote {@code bytes} more; true when a waiting response stream may go on. */
+    synchronized boolean acknowledge(long bytes) {
+        unacknowledged = Math.max(0, unacknowledged - bytes);
+        if (drainWanted && unacknowledged <= RESPONSE_WINDOW / 2) {
+            drainWanted = false;
+            return true;
+        }
+        return false;
     }
 
     synchronized void responseEnd() {

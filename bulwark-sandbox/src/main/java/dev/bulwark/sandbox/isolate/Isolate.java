@@ -349,6 +349,14 @@ public final class Isolate {
      * The client is gone: the invocation ends now and its later events are dropped. JavaScript of
      * it that is running goes on to the end of its slice, still under its CPU limit.
      */
+    /** The node wrote more of a response; a response stream waiting for room may go on. */
+    void acknowledge(Message.ResponseAck ack) {
+        Invocation inv = invocations.get(ack.invocationId());
+        if (inv != null && inv.acknowledge(ack.bytes())) {
+            enqueue(inv.id, () -> jsRuntime.invokeVoid("responseDrained", runtime.createV8ValueLong(inv.id)));
+        }
+    }
+
     void cancel(long invocationId, String reason) {
         Invocation inv = invocations.get(invocationId);
         if (inv != null) finish(inv, ErrorCode.CANCELED, reason);
@@ -542,8 +550,7 @@ public final class Isolate {
             });
             bind(host, "responseChunk", args -> {
                 Invocation inv = invocation(args);
-                if (inv != null) inv.responseChunk(byteArray(args, 1));
-                return undefined();
+                return runtime.createV8ValueBoolean(inv == null || inv.responseChunk(byteArray(args, 1)));
             });
             bind(host, "responseEnd", args -> {
                 Invocation inv = invocation(args);

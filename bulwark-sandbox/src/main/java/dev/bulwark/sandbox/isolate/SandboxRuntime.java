@@ -92,6 +92,11 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
             case Message.Cancel m -> {
                 for (Isolate i : live) i.cancel(m.invocationId(), m.reason());
             }
+            case Message.ResponseAck m -> {
+                for (Isolate i : live) {
+                    if (i.owns(m.invocationId())) i.acknowledge(m);
+                }
+            }
             case Message.RequestBodyChunk m -> requestBody(m.invocationId(), m);
             case Message.RequestBodyEnd m -> requestBody(m.invocationId(), m);
             case Message.SubrequestResult m -> subrequests.complete(m.subrequestId(), m);

@@ -7864,6 +7864,14 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     return out;
   }
   __name(joinHeaderLines, "joinHeaderLines");
+  var drainWaiters = /* @__PURE__ */ new Map();
+  function responseDrained(invocationId) {
+    const resolve = drainWaiters.get(invocationId);
+    if (resolve === void 0) return;
+    drainWaiters.delete(invocationId);
+    resolve();
+  }
+  __name(responseDrained, "responseDrained");
   function makeIncomingRequest(req, invocationId) {
     const method2 = normalizeMethod(`${req.method}`);
     const parsed = parseURL(`${req.url}`);
@@ -7903,7 +7911,9 @@ Content-Type: ${value.type || "application/octet-stream"}\r
           const { done, value } = await readerReadChunk(reader);
           if (done) break;
           const b2 = chunkToBytes(value);
-          if (b2.byteLength > 0) H.responseChunk(invocationId, hostBytes(b2));
+          if (b2.byteLength > 0 && H.responseChunk(invocationId, hostBytes(b2)) === false) {
+            await new PromiseCtor((resolve) => drainWaiters.set(invocationId, resolve));
+          }
         }
       }
     }
@@ -7943,6 +7953,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     }
     done = true;
     pendingPulls.delete(invocationId);
+    drainWaiters.delete(invocationId);
     cancelInvocationTimers(invocationId);
   }
   __name(dispatchFetch, "dispatchFetch");
@@ -7963,6 +7974,9 @@ Content-Type: ${value.type || "application/octet-stream"}\r
       },
       requestBodyEnd(invocationId, error) {
         requestBodyEnd(Number(invocationId), error);
+      },
+      responseDrained(invocationId) {
+        responseDrained(Number(invocationId));
       },
       workersModule,
       consoleFormat(...args) {

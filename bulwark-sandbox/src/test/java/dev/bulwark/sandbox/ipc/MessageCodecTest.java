@@ -91,6 +91,7 @@ class MessageCodecTest {
                 new RequestBodyChunk(26L, new byte[0]),
                 new RequestBodyEnd(27L, null),
                 new RequestBodyEnd(27L, "client reset the connection"),
+                new ResponseAck(21L, 262_144L),
                 new Cancel(19L, "client went away"),
                 new Cancel(20L, null),
                 new SubrequestResult(21L, 404, "Not Found", HEADERS, binary, "https://api.test/x"),

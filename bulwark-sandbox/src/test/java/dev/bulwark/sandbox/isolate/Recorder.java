@@ -12,6 +12,8 @@ import java.util.concurrent.TimeUnit;
 
 /** An outbox that assembles what a sandbox says into per-invocation results, for tests. */
 final class Recorder implements Outbox {
+    /** Where acknowledgements go, as a node would send them (the runtime's deliver). */
+    volatile java.util.function.Consumer<Message> node;
 
     /** What became of one invocation. */
     record Outcome(int status, List<Message.Header> headers, String body, Message.InvocationFailed failure,
@@ -111,6 +113,9 @@ final class Recorder implements Outbox {
                 synchronized (p.body) {
                     p.body.writeBytes(m.data());
                 }
+                // Like a node whose client reads at once: every chunk is acknowledged.
+                java.util.function.Consumer<Message> n = node;
+                if (n != null) n.accept(new Message.ResponseAck(m.invocationId(), m.data().length));
             }
             case Message.ResponseEnd m -> { }
             case Message.InvocationFailed m -> pending(m.invocationId()).failure = m;

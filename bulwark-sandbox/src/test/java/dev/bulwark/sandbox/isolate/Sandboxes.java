@@ -22,6 +22,7 @@ final class Sandboxes {
     static {
         try {
             RUNTIME = new SandboxRuntime(IsolateSettings.forHeap(HEAP_MB), 2, 0, RECORDER);
+            RECORDER.node = RUNTIME::deliver;
         } catch (Exception e) {
             throw new ExceptionInInitializerError(e);
         }

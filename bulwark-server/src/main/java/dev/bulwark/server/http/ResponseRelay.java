@@ -41,6 +41,9 @@ final class ResponseRelay extends IteratingCallback implements InvocationListene
     private final ConcurrentLinkedQueue<Object> events = new ConcurrentLinkedQueue<>();
     /** Pulls of a streamed request body the worker asked for (taken by the body pump). */
     final Semaphore pulls = new Semaphore(0);
+    /** Acknowledge written bytes to the sandbox in steps of this size (see Message.ResponseAck). */
+    static final long ACK_BYTES = 256 << 10;
+    private long lastWriteBytes, unacknowledgedBytes;
     private volatile boolean headSent;
     private volatile boolean finished;
     private boolean lastWritten;
@@ -104,6 +107,13 @@ final class ResponseRelay extends IteratingCallback implements InvocationListene
     @Override
     protected Action process() {
         if (lastWritten) return Action.SUCCEEDED;
+        // The previous write (if any) has completed: the sandbox may send that much more.
+        unacknowledgedBytes += lastWriteBytes;
+        lastWriteBytes = 0;
+        if (unacknowledgedBytes >= ACK_BYTES) {
+            sandbox.send(new Message.ResponseAck(invocationId, unacknowledgedBytes));
+            unacknowledgedBytes = 0;
+        }
         while (true) {
             Object e = events.poll();
             if (e == null) return Action.IDLE;
@@ -120,6 +130,7 @@ final class ResponseRelay extends IteratingCallback implements InvocationListene
                 }
                 case byte[] data -> {
                     if (!headSent) continue;
+                    lastWriteBytes = data.length;
                     response.write(false, ByteBuffer.wrap(data), this);
                     return Action.SCHEDULED;
                 }
