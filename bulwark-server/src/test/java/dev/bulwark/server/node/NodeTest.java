@@ -60,6 +60,16 @@ class NodeTest {
                 };"""), "{}", LIMITS));
         node.deploy(new DeployedWorker("echo", "hello", bundle(
                 "export default { fetch(request) { return new Response(request.body); } };"), "{}", Limits.DEFAULTS));
+        node.deploy(new DeployedWorker("stream", "hello", bundle("""
+                export default {
+                  fetch() {
+                    const chunk = new Uint8Array(64 << 10).fill(97);
+                    let sent = 0;
+                    return new Response(new ReadableStream({
+                      pull(c) { if (sent >= 20 << 20) { c.close(); return; } c.enqueue(chunk); sent += chunk.length; }
+                    }));
+                  }
+                };"""), "{}", Limits.DEFAULTS));
         node.deploy(new DeployedWorker("other", "tenant-b", bundle(
                 "export default { fetch() { return new Response('other tenant'); } };"), "{}", LIMITS));
     }
@@ -110,6 +120,20 @@ class NodeTest {
         assertThat(r.statusCode()).isEqualTo(200);
         assertThat(r.body().length).isEqualTo(payload.length);
         assertThat(java.util.Arrays.equals(r.body(), payload)).as("echoed bytes equal").isTrue();
+    }
+
+    @Test
+    void aLargeStreamedResponseArrivesWholeThroughTheAcknowledgementWindow() throws Exception {
+        HttpResponse<java.io.InputStream> r = http.send(HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + node.port() + "/")).header("Host", "stream").build(),
+                HttpResponse.BodyHandlers.ofInputStream());
+        assertThat(r.statusCode()).isEqualTo(200);
+        long total = 0;
+        try (java.io.InputStream in = r.body()) {
+            byte[] buf = new byte[1 << 16];
+            for (int n; (n = in.read(buf)) >= 0; ) total += n;
+        }
+        assertThat(total).isEqualTo(20L << 20);
     }
 
     @Test
