@@ -92,6 +92,7 @@ public final class Node implements AutoCloseable {
         connector.setPort(settings.port());
         server.addConnector(connector);
         server.setHandler(new FrontDoor(this));
+        server.setErrorHandler(new dev.bulwark.server.http.JsonErrorHandler());
     }
 
     /** Starts a node: its front door listens when this returns; deploy workers next. */

@@ -214,6 +214,19 @@ class NodeTest {
     }
 
     @Test
+    void aMalformedRequestGetsTheJsonErrorShapeToo() throws Exception {
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", node.port())) {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write("GET / HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n"
+                    .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            String answer = new String(socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            assertThat(answer).startsWith("HTTP/1.1 400").contains("application/json")
+                    .contains("{\"error\":{\"code\":\"bad_request\"");
+        }
+        assertThat(get("hello", "/hello").body()).isEqualTo("Hello World");
+    }
+
+    @Test
     void speaksH2c() throws Exception {
         HttpClient h2 = HttpClient.newBuilder().version(HttpClient.Version.HTTP_2).build();
         HttpResponse<String> r = h2.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port() + "/hello")).build(),

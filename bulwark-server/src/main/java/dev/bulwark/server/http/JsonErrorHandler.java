@@ -1,0 +1,26 @@
+package dev.bulwark.server.http;
+
+import org.eclipse.jetty.http.HttpStatus;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.server.handler.ErrorHandler;
+import org.eclipse.jetty.util.Callback;
+
+import java.util.Locale;
+
+/**
+ * Errors Jetty itself answers (a malformed request line, bad headers, an unknown method) have
+ * the same JSON shape as every other error of the node, instead of Jetty's HTML page.
+ */
+public final class JsonErrorHandler implements Request.Handler {
+    @Override
+    public boolean handle(Request request, Response response, Callback callback) {
+        int status = request.getAttribute(ErrorHandler.ERROR_STATUS) instanceof Integer s ? s : response.getStatus();
+        if (status < 400) status = HttpStatus.INTERNAL_SERVER_ERROR_500;
+        Object message = request.getAttribute(ErrorHandler.ERROR_MESSAGE);
+        String reason = HttpStatus.getMessage(status);
+        String code = reason == null ? "http_error" : reason.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9]+", "_");
+        ErrorResponse.write(response, callback, status, code, message == null ? reason : message.toString(), null);
+        return true;
+    }
+}
