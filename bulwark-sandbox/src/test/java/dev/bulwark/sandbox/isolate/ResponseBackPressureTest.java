@@ -56,12 +56,12 @@ class ResponseBackPressureTest {
     @Test
     void anEndlessResponseStopsAtTheWindowUntilTheNodeAcknowledges() throws Exception {
         runtime.deliver(new Message.FetchStart(7, "w", "GET", "http://x/", List.of(), null));
-        long first = drain(500);
+        long first = drain(1_500);
         assertThat(first).isGreaterThan(Invocation.RESPONSE_WINDOW)
                 .isLessThanOrEqualTo(Invocation.RESPONSE_WINDOW + (64 << 10));
 
         runtime.deliver(new Message.ResponseAck(7, first));
-        long second = drain(500);
+        long second = drain(1_500);
         assertThat(second).isGreaterThan(Invocation.RESPONSE_WINDOW / 2)
                 .isLessThanOrEqualTo(Invocation.RESPONSE_WINDOW + (64 << 10));
         runtime.deliver(new Message.Cancel(7, "test over"));

@@ -184,7 +184,9 @@ class NodeTest {
                 HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port() + "/?ms=4000"))
                         .header("Host", "slow").timeout(Duration.ofSeconds(60)).build(),
                 HttpResponse.BodyHandlers.ofString());
-        Thread.sleep(500); // let the request reach the sandbox
+        // Kill only once the request is in flight in that sandbox.
+        await().atMost(Duration.ofSeconds(30)).until(() -> node.supervisor().processes().stream()
+                .anyMatch(p -> p.pid() == victim && p.inFlight() > 0));
         ProcessHandle.of(victim).orElseThrow().destroyForcibly(); // SIGKILL
 
         HttpResponse<String> r = inFlight.get(30, TimeUnit.SECONDS);
