@@ -345,10 +345,6 @@ public final class Isolate {
         }
     }
 
-    /**
-     * The client is gone: the invocation ends now and its later events are dropped. JavaScript of
-     * it that is running goes on to the end of its slice, still under its CPU limit.
-     */
     /** The node wrote more of a response; a response stream waiting for room may go on. */
     void acknowledge(Message.ResponseAck ack) {
         Invocation inv = invocations.get(ack.invocationId());
@@ -357,6 +353,10 @@ public final class Isolate {
         }
     }
 
+    /**
+     * The client is gone: the invocation ends now and its later events are dropped. JavaScript of
+     * it that is running goes on to the end of its slice, still under its CPU limit.
+     */
     void cancel(long invocationId, String reason) {
         Invocation inv = invocations.get(invocationId);
         if (inv != null) finish(inv, ErrorCode.CANCELED, reason);

@@ -9,7 +9,7 @@ import java.util.List;
 record LoadedWorker(String workerId, V8ValueObject defaultExport, V8ValueObject env, List<IV8Module> modules)
         implements AutoCloseable {
     @Override
-    public void close() throws Exception {
+    public void close() throws com.caoccao.javet.exceptions.JavetException {
         defaultExport.close();
         env.close();
         for (IV8Module m : modules) m.close();
