@@ -62,7 +62,9 @@ public final class Node implements AutoCloseable {
         Files.createDirectories(settings.dataDir());
         this.adminToken = writeAdminToken(settings.dataDir());
         // Unix socket paths are short (108 bytes): the run directory lives in the temp directory.
-        this.runDir = Files.createTempDirectory("bulwark-");
+        this.runDir = Files.createTempDirectory(RUN_DIR_PREFIX);
+        Files.writeString(runDir.resolve(OWNER_FILE), Long.toString(ProcessHandle.current().pid()));
+        sweepStaleRunDirs(runDir.getParent());
         this.egress = new EgressGateway(settings.egress());
         var sb = settings.sandboxes();
         SandboxLauncher launcher = new SandboxLauncher(runDir, settings.limits().heapMb(), sb.poolSize(),
@@ -217,6 +219,33 @@ public final class Node implements AutoCloseable {
         }
         supervisor.close();
         deleteTree(runDir);
+    }
+
+    private static final String RUN_DIR_PREFIX = "bulwark-";
+    private static final String OWNER_FILE = "node.pid";
+
+    /**
+     * A node that was killed (SIGKILL, power loss) leaves its run directory behind, with a 39 MB
+     * copy of the V8 library in it. The next node removes every run directory whose owner is gone.
+     */
+    private static void sweepStaleRunDirs(Path tmp) {
+        try (var dirs = Files.newDirectoryStream(tmp, RUN_DIR_PREFIX + "*")) {
+            for (Path dir : dirs) {
+                Path owner = dir.resolve(OWNER_FILE);
+                if (!Files.isRegularFile(owner)) continue; // not ours, or still being created
+                long pid;
+                try {
+                    pid = Long.parseLong(Files.readString(owner).trim());
+                } catch (NumberFormatException e) {
+                    continue;
+                }
+                if (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) continue;
+                log.info("removing the run directory {} of a node (pid {}) that is gone", dir, pid);
+                deleteTree(dir);
+            }
+        } catch (IOException e) {
+            log.warn("could not sweep old run directories in {}: {}", tmp, e.toString());
+        }
     }
 
     private static void deleteTree(Path dir) {

@@ -229,6 +229,21 @@ class NodeTest {
     }
 
     @Test
+    void aNodeRemovesTheRunDirectoryOfAKilledNode() throws Exception {
+        Path stale = java.nio.file.Files.createTempDirectory("bulwark-");
+        java.nio.file.Files.writeString(stale.resolve("node.pid"), "2147483646"); // no such process
+        java.nio.file.Files.write(stale.resolve("libjavet.so"), new byte[1024]);
+        Path foreign = java.nio.file.Files.createTempDirectory("bulwark-"); // no owner file: not touched
+        Settings settings = node.settings().withPort(0).withDataDir(data.resolve("second"));
+        try (Node second = Node.start(settings)) {
+            assertThat(stale).doesNotExist();
+            assertThat(foreign).exists();
+        } finally {
+            java.nio.file.Files.deleteIfExists(foreign);
+        }
+    }
+
+    @Test
     void speaksH2c() throws Exception {
         HttpClient h2 = HttpClient.newBuilder().version(HttpClient.Version.HTTP_2).build();
         HttpResponse<String> r = h2.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port() + "/hello")).build(),
