@@ -121,11 +121,6 @@ final class Bench {
         }
 
         @Override
-        public void taskStarting() {
-            // no watchdog here: benchmarks run trusted code
-        }
-
-        @Override
         public void condemned(Isolate isolate) {
             isolate.close();
         }

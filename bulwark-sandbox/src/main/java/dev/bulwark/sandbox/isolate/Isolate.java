@@ -186,7 +186,6 @@ public final class Isolate {
         taskStartCpu = THREADS.getCurrentThreadCpuTime();
         taskSequence++;
         inTask = true;
-        services.taskStarting();
         try {
             task.action.run();
             runtime.await(V8AwaitMode.RunNoWait);

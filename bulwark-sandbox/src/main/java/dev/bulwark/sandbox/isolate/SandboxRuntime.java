@@ -28,8 +28,10 @@ import java.util.concurrent.TimeUnit;
 public final class SandboxRuntime implements IsolateHost, SandboxServices {
     /** How often the watchdog looks at running isolates. */
     static final long WATCHDOG_TICK_MS = 2;
-    /** How long it naps when no isolate runs a task (a starting task wakes it). */
-    static final long WATCHDOG_NAP_MS = 50;
+    /** How often it looks while no isolate runs a task. */
+    static final long WATCHDOG_IDLE_MS = 5;
+    /** How often it measures the process's memory while a task runs. */
+    static final long MEMORY_CHECK_MS = 10;
 
     private final Outbox outbox;
     private final long rssSoftLimitBytes;
@@ -43,7 +45,6 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
     private final Set<Isolate> live = ConcurrentHashMap.newKeySet();
     private final Thread watchdog;
     private volatile boolean closed;
-    private volatile boolean watchdogNapping;
 
     /**
      * @param settings          process-wide V8 settings (heap cap, Wasm pages)
@@ -261,11 +262,6 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
     }
 
     @Override
-    public void taskStarting() {
-        if (watchdogNapping) java.util.concurrent.locks.LockSupport.unpark(watchdog);
-    }
-
-    @Override
     public void condemned(Isolate isolate) {
         // The slot notices on its next request and takes a fresh isolate; the loop then disposes.
         isolate.close();
@@ -285,40 +281,33 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
 
     // ---------------------------------------------------------------- the watchdog
 
+    /**
+     * The watchdog. While some isolate runs a task it looks every {@link #WATCHDOG_TICK_MS} at CPU
+     * and every {@link #MEMORY_CHECK_MS} at memory; while all are idle it looks every
+     * {@link #WATCHDOG_IDLE_MS}, so a runaway task is caught at most that much late, and a short
+     * request costs the watchdog nothing.
+     */
     private void watch() {
-        long lastRssCheck = 0;
+        long lastMemoryCheck = 0;
         while (!closed) {
             long now = System.nanoTime();
-            long rss = -1;
+            boolean busy = false;
             for (Isolate i : live) {
                 i.checkCpu(now);
-                if (i.isBusy()) {
-                    if (rss < 0) rss = residentBytes();
-                    i.checkMemoryGrowth(rss, memoryGrowthLimitBytes);
-                }
+                busy |= i.isBusy();
             }
-            if (rssSoftLimitBytes > 0 && now - lastRssCheck > TimeUnit.MILLISECONDS.toNanos(20)) {
-                lastRssCheck = now;
-                if (residentBytes() > rssSoftLimitBytes) {
+            if (busy && now - lastMemoryCheck >= TimeUnit.MILLISECONDS.toNanos(MEMORY_CHECK_MS)) {
+                lastMemoryCheck = now;
+                long rss = residentBytes();
+                for (Isolate i : live) i.checkMemoryGrowth(rss, memoryGrowthLimitBytes);
+                if (rssSoftLimitBytes > 0 && rss > rssSoftLimitBytes) {
                     for (Isolate i : live) i.memoryPressure();
                 }
             }
-            boolean busy = false;
-            for (Isolate i : live) busy |= i.isBusy();
-            if (busy) {
-                try {
-                    Thread.sleep(WATCHDOG_TICK_MS);
-                } catch (InterruptedException e) {
-                    return;
-                }
-            } else {
-                // Nothing runs: nap until a task starts (taskStarting unparks us) or the nap ends.
-                watchdogNapping = true;
-                boolean stillIdle = true;
-                for (Isolate i : live) stillIdle &= !i.isBusy();
-                if (stillIdle) java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(WATCHDOG_NAP_MS));
-                watchdogNapping = false;
-                if (Thread.interrupted()) return;
+            try {
+                Thread.sleep(busy ? WATCHDOG_TICK_MS : WATCHDOG_IDLE_MS);
+            } catch (InterruptedException e) {
+                return;
             }
         }
     }

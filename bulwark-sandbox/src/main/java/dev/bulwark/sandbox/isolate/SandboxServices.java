@@ -13,9 +13,6 @@ interface SandboxServices {
 
     SecureRandom random();
 
-    /** A task is starting: the watchdog must be watching (it naps while every isolate is idle). */
-    void taskStarting();
-
     /** An isolate was terminated and must not be used again. */
     void condemned(Isolate isolate);
 
