@@ -90,6 +90,10 @@ public final class ProjectLoader {
         String compatibilityDate = compatibilityDate(root, warnings);
         Optional<ConfigValue> flagsValue = root.optional("compatibility_flags");
         List<String> compatibilityFlags = flagsValue.isPresent() ? flagsValue.get().strings() : List.of();
+        for (String flag : compatibilityFlags) {
+            // Accepted so that the project loads; no flag changes Bulwark's behaviour yet.
+            warnings.add(file + ": compatibility flag '" + flag + "' is not supported yet and has no effect");
+        }
         Map<String, JsonNode> vars = vars(root);
 
         List<DurableObjectBinding> durableObjects = BindingsReader.durableObjects(root, warnings);

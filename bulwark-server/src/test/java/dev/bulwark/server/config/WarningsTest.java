@@ -59,6 +59,20 @@ class WarningsTest {
     }
 
     @Test
+    void compatibility_flags_are_accepted_and_each_warned_as_having_no_effect() throws ConfigException {
+        project(dir, """
+                { "name": "w", "main": "index.js", "compatibility_date": "2025-09-01",
+                  "compatibility_flags": ["nodejs_compat", "streams_enable_constructors"] }""");
+
+        ProjectConfig config = ProjectLoader.load(dir);
+
+        assertThat(config.compatibilityFlags()).containsExactly("nodejs_compat", "streams_enable_constructors");
+        assertThat(config.warnings()).containsExactly(
+                "wrangler.jsonc: compatibility flag 'nodejs_compat' is not supported yet and has no effect",
+                "wrangler.jsonc: compatibility flag 'streams_enable_constructors' is not supported yet and has no effect");
+    }
+
+    @Test
     void a_missing_name_falls_back_to_the_directory_name() throws ConfigException {
         Path project = dir.resolve("My Project");
         project(project, """
