@@ -35,6 +35,10 @@ final class SandboxProcess implements IsolateHost {
     private final Map<Long, CompletableFuture<Message>> loads = new ConcurrentHashMap<>();
     private final Consumer<Message> unsolicited;
     private final CompletableFuture<String> exited = new CompletableFuture<>();
+    private final Map<String, Loaded> loaded = new ConcurrentHashMap<>();
+
+    /** Which version of a worker this sandbox loaded, and how that went (failure null: loaded). */
+    record Loaded(DeployedWorker worker, Message.WorkerLoadFailed failure) {}
     private volatile String deathCause;
 
     private SandboxProcess(String name, String tenant, Process process, MessageChannel channel,
@@ -112,6 +116,14 @@ final class SandboxProcess implements IsolateHost {
 
     int inFlight() {
         return invocations.size();
+    }
+
+    Loaded loaded(String workerName) {
+        return loaded.get(workerName);
+    }
+
+    void loaded(DeployedWorker worker, Message.WorkerLoadFailed failure) {
+        loaded.put(worker.name(), new Loaded(worker, failure));
     }
 
     /** Loads a worker; completes with WorkerLoaded or WorkerLoadFailed. */

@@ -70,7 +70,9 @@ public final class SandboxSupervisor implements AutoCloseable {
         awaitReady(t);
         Message.WorkerLoadFailed failure = null;
         for (SandboxProcess p : t.live) {
-            Message.WorkerLoadFailed f = loadInto(p, worker);
+            // A sandbox started for this deploy has loaded this very worker already.
+            SandboxProcess.Loaded loaded = p.loaded(worker.name());
+            Message.WorkerLoadFailed f = loaded != null && loaded.worker() == worker ? loaded.failure() : loadInto(p, worker);
             if (f != null) failure = f;
         }
         return failure;
@@ -78,13 +80,16 @@ public final class SandboxSupervisor implements AutoCloseable {
 
     private Message.WorkerLoadFailed loadInto(SandboxProcess p, DeployedWorker w) {
         Message.LoadWorker load = new Message.LoadWorker(ids.incrementAndGet(), w.name(), w.bundle(), w.envJson(), w.limits());
+        Message.WorkerLoadFailed failure;
         try {
             Message result = p.load(load).get(READY_WAIT_SECONDS, TimeUnit.SECONDS);
-            return result instanceof Message.WorkerLoadFailed f ? f : null;
+            failure = result instanceof Message.WorkerLoadFailed f ? f : null;
         } catch (Exception e) {
-            return new Message.WorkerLoadFailed(load.correlationId(), w.name(), ErrorCode.INTERNAL.code(),
+            failure = new Message.WorkerLoadFailed(load.correlationId(), w.name(), ErrorCode.INTERNAL.code(),
                     "loading timed out or failed: " + e);
         }
+        p.loaded(w, failure);
+        return failure;
     }
 
     /**
