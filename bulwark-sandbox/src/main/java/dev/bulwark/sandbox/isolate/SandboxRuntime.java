@@ -91,15 +91,21 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
             case Message.LoadWorker m -> load(m);
             case Message.FetchStart m -> fetch(m);
             case Message.Cancel m -> {
-                for (Isolate i : live) i.cancel(m.invocationId(), m.reason());
+                Isolate i = ownerOf(m.invocationId());
+                if (i != null) i.cancel(m.invocationId(), m.reason());
             }
             case Message.ResponseAck m -> {
-                for (Isolate i : live) {
-                    if (i.owns(m.invocationId())) i.acknowledge(m);
-                }
+                Isolate i = ownerOf(m.invocationId());
+                if (i != null) i.acknowledge(m);
             }
-            case Message.RequestBodyChunk m -> requestBody(m.invocationId(), m);
-            case Message.RequestBodyEnd m -> requestBody(m.invocationId(), m);
+            case Message.RequestBodyChunk m -> {
+                Isolate i = ownerOf(m.invocationId());
+                if (i != null) i.requestBody(m);
+            }
+            case Message.RequestBodyEnd m -> {
+                Isolate i = ownerOf(m.invocationId());
+                if (i != null) i.requestBody(m);
+            }
             case Message.SubrequestResult m -> subrequests.complete(m.subrequestId(), m);
             case Message.SubrequestFailed m -> subrequests.complete(m.subrequestId(), m);
             case Message.Shutdown m -> close();
@@ -107,13 +113,12 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
         }
     }
 
-    private void requestBody(long invocationId, Message m) {
+    /** The isolate an invocation is in flight in, or null (it ended, or never started here). */
+    private Isolate ownerOf(long invocationId) {
         for (Isolate i : live) {
-            if (i.owns(invocationId)) {
-                i.requestBody(m);
-                return;
-            }
+            if (i.owns(invocationId)) return i;
         }
+        return null;
     }
 
     private void load(Message.LoadWorker m) {
