@@ -366,8 +366,7 @@ public final class Isolate {
         if (inTask && currentInvocation == inv.id) {
             requestTermination(ErrorCode.WALL_TIME_EXCEEDED, inv.id);
         } else {
-            finish(inv, ErrorCode.WALL_TIME_EXCEEDED,
-                    "the worker did not finish within its wall-clock limit of " + inv.limits.wallMs() + " ms");
+            finish(inv, ErrorCode.WALL_TIME_EXCEEDED, limitMessage(ErrorCode.WALL_TIME_EXCEEDED, inv.limits));
         }
     }
 
