@@ -12,6 +12,7 @@ import { getReader, readerReadChunk, ReadableStream } from './streams-core.js';
 import { parseURL, serializeURL } from './url.js';
 import { normalizeMethod } from './request.js';
 import { resetTimeOrigin } from './clock.js';
+import { makeNamespace, objectFetch, registerWaitUntil, forgetWaitUntil } from './objects.js';
 
 // ---------------------------------------------------------------------------------------
 // cloudflare:workers
@@ -189,7 +190,9 @@ async function sendResponse(result, invocationId) {
   H.responseEnd(invocationId);
 }
 
-async function dispatchFetch(handler, req, env, invocationId) {
+// target: null for the worker's default export, or the durable object the event is for
+// ({exports, workerId, className, id, name, storage}).
+async function dispatchFetch(handler, req, env, invocationId, target) {
   invocationId = Number(invocationId); // a Java long arrives as a BigInt
   const waitUntilPromises = [];
   let passThrough = false;
@@ -203,9 +206,12 @@ async function dispatchFetch(handler, req, env, invocationId) {
     },
     () => { passThrough = true; },
   );
+  registerWaitUntil(invocationId, (promise) => ctx.waitUntil(promise));
   try {
     const request = makeIncomingRequest(req, invocationId);
-    const result = await callHandler(handler, request, env, ctx);
+    const result = target === null || target === undefined
+      ? await callHandler(handler, request, env, ctx)
+      : await objectFetch(target, env, request);
     await sendResponse(result, invocationId);
   } catch (err) {
     const [name, message, stack] = errorParts(err);
@@ -220,6 +226,7 @@ async function dispatchFetch(handler, req, env, invocationId) {
     await waitUntilPromises[i];
   }
   done = true;
+  forgetWaitUntil(invocationId);
   pendingPulls.delete(invocationId);
   drainWaiters.delete(invocationId);
   cancelInvocationTimers(invocationId);
@@ -232,7 +239,8 @@ export function install(host) {
   const workersModule = Object.freeze({ DurableObject, WorkerEntrypoint, RpcTarget, WorkflowEntrypoint });
   return Object.freeze({
     fireTimer(id) { fireTimer(id); },
-    dispatchFetch(handler, req, env, invocationId) { return dispatchFetch(handler, req, env, invocationId); },
+    dispatchFetch(handler, req, env, invocationId, target) { return dispatchFetch(handler, req, env, invocationId, target); },
+    makeNamespace(binding, workerId, className) { return makeNamespace(binding, workerId, className); },
     requestBodyChunk(invocationId, bytes) { requestBodyChunk(Number(invocationId), bytes); },
     requestBodyEnd(invocationId, error) { requestBodyEnd(Number(invocationId), error); },
     responseDrained(invocationId) { responseDrained(Number(invocationId)); },

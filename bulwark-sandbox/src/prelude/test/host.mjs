@@ -100,6 +100,14 @@ export function createIsolate(preludePath, options = {}) {
     },
     requestBodyPull(id) { (state.pulls ??= []).push(Number(id)); },
     // Javet hands a Java long over as a BigInt; options.bigintIds mimics that.
+    objectId() { throw new Error('no durable objects in the contract host'); },
+    callObject() { throw new Error('no durable objects in the contract host'); },
+    sqlExec() { throw new Error('no durable objects in the contract host'); },
+    kvGet() { throw new Error('no durable objects in the contract host'); },
+    kvPut() { throw new Error('no durable objects in the contract host'); },
+    kvDelete() { throw new Error('no durable objects in the contract host'); },
+    kvList() { throw new Error('no durable objects in the contract host'); },
+    storageOp() { throw new Error('no durable objects in the contract host'); },
     currentInvocation() { return options.bigintIds ? BigInt(state.currentInvocation) : state.currentInvocation; },
   };
   const install = vm.runInContext('globalThis.__bulwark_install', context);

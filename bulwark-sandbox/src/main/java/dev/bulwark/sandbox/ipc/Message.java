@@ -1,5 +1,6 @@
 package dev.bulwark.sandbox.ipc;
 
+import dev.bulwark.sandbox.worker.Binding;
 import dev.bulwark.sandbox.worker.Limits;
 import dev.bulwark.sandbox.worker.WorkerBundle;
 
@@ -14,7 +15,7 @@ import java.util.List;
  */
 public sealed interface Message {
 
-    int PROTOCOL_VERSION = 1;
+    int PROTOCOL_VERSION = 2;
 
     /** A header as it crosses the wire: name and value, in order, duplicates kept. */
     record Header(String name, String value) {}
@@ -53,26 +54,54 @@ public sealed interface Message {
     /** The worker wants the next chunk of a streamed request body. */
     record RequestBodyPull(long invocationId) implements Message {}
 
+    /**
+     * A worker calls a capability the node granted it (a durable object stub's {@code fetch()}):
+     * the node routes it to {@code target} as a new invocation and answers with one
+     * {@link CallResult} or {@link CallFailed} under {@code callId}.
+     */
+    record CallStart(long invocationId, long callId, Address target, String method, String url, List<Header> headers,
+                     byte[] body) implements Message {}
+
     /** An outbound {@code fetch()} the node's egress gateway must decide and perform. */
     record Subrequest(long invocationId, long subrequestId, String method, String url, List<Header> headers,
                       byte[] body) implements Message {}
 
     // ---- node → sandbox ----
 
-    /** Load a worker under an id; the sandbox answers WorkerLoaded or WorkerLoadFailed. */
-    record LoadWorker(long correlationId, String workerId, WorkerBundle bundle, String envJson, Limits limits)
-            implements Message {}
+    /**
+     * Load a worker under an id; the sandbox answers WorkerLoaded or WorkerLoadFailed. Its env is
+     * the JSON of its plain values plus the typed {@code bindings}.
+     */
+    record LoadWorker(long correlationId, String workerId, WorkerBundle bundle, String envJson,
+                      List<Binding> bindings, Limits limits) implements Message {
+        public LoadWorker {
+            bindings = List.copyOf(bindings);
+        }
+
+        public LoadWorker(long correlationId, String workerId, WorkerBundle bundle, String envJson, Limits limits) {
+            this(correlationId, workerId, bundle, envJson, List.of(), limits);
+        }
+    }
 
     /**
      * Start one fetch invocation of a loaded worker. Either {@code body} holds the whole request
      * body (or is null for none), or {@code bodyStreamed} is set and the body follows in
      * {@link RequestBodyChunk}s, one for each {@link RequestBodyPull}, then a {@link RequestBodyEnd}.
      */
-    record FetchStart(long invocationId, String workerId, String method, String url, List<Header> headers,
+    record FetchStart(long invocationId, Address target, String method, String url, List<Header> headers,
                       byte[] body, boolean bodyStreamed) implements Message {
+        public FetchStart(long invocationId, String workerId, String method, String url, List<Header> headers,
+                          byte[] body, boolean bodyStreamed) {
+            this(invocationId, new Address.Worker(workerId), method, url, headers, body, bodyStreamed);
+        }
+
         public FetchStart(long invocationId, String workerId, String method, String url, List<Header> headers,
                           byte[] body) {
             this(invocationId, workerId, method, url, headers, body, false);
+        }
+
+        public String workerId() {
+            return target.workerId();
         }
     }
 
@@ -96,6 +125,13 @@ public sealed interface Message {
                             String url) implements Message {}
 
     record SubrequestFailed(long subrequestId, String message) implements Message {}
+
+    /** The response of a {@link CallStart}, whole. */
+    record CallResult(long callId, int status, String statusText, List<Header> headers, byte[] body)
+            implements Message {}
+
+    /** A {@link CallStart} failed; {@code code} is an {@link ErrorCode} name. */
+    record CallFailed(long callId, String code, String message) implements Message {}
 
     /** Ask the sandbox to exit cleanly. */
     record Shutdown() implements Message {}

@@ -19,7 +19,10 @@ import com.caoccao.javet.values.reference.V8ValueFunction;
 import com.caoccao.javet.values.reference.V8ValueObject;
 import com.caoccao.javet.values.reference.V8ValuePromise;
 import com.caoccao.javet.values.reference.V8ValueTypedArray;
+import dev.bulwark.sandbox.ipc.Address;
 import dev.bulwark.sandbox.ipc.ErrorCode;
+import dev.bulwark.sandbox.ipc.ObjectIds;
+import dev.bulwark.sandbox.worker.Binding;
 import dev.bulwark.sandbox.ipc.Message;
 import dev.bulwark.sandbox.worker.Limits;
 
@@ -56,8 +59,8 @@ public final class Isolate {
             "use strict";
             (() => {
               const then = Promise.prototype.then, apply = Reflect.apply;
-              return (rt, done) => (handler, req, env, id) =>
-                apply(then, rt.dispatchFetch(handler, req, env, id), [() => done(id, true), (e) => done(id, false, e)]);
+              return (rt, done) => (handler, req, env, id, target) =>
+                apply(then, rt.dispatchFetch(handler, req, env, id, target), [() => done(id, true), (e) => done(id, false, e)]);
             })()""";
 
     private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
@@ -103,6 +106,8 @@ public final class Isolate {
     /** The intrinsic TypeError, captured before any worker code can replace the global. */
     private final V8ValueFunction intrinsicTypeError;
     private int nearHeapLimitCalls;
+    /** The databases of the durable objects this isolate runs. */
+    private final ObjectStorageHost storage;
 
     // Set when a worker is loaded into this isolate (isolate thread only).
     private LoadedWorker worker;
@@ -147,6 +152,7 @@ public final class Isolate {
             }
         });
         this.intrinsicTypeError = runtime.getGlobalObject().get("TypeError");
+        this.storage = new ObjectStorageHost(runtime, services.objectStore());
         this.jsRuntime = install();
         this.dispatcher = dispatcher();
         this.thread = Thread.ofPlatform()
@@ -209,6 +215,10 @@ public final class Isolate {
             currentInvocation = 0;
             taskInvocation = null;
             unhandledRejections.clear();
+            // The output gate: what this task wrote is durable before anything it said leaves.
+            // A commit that fails (an I/O error) ends the sandbox before its held output is sent:
+            // no response may claim a write that is not on disk.
+            if (!storage.commitTouched()) services.fatal("a durable object's storage failed to commit");
             services.outbox().flush();
         }
         if (terminationRequestedAt != 0 || runtime.isDead()) {
@@ -246,13 +256,13 @@ public final class Isolate {
     // ---------------------------------------------------------------- loading
 
     /** Loads a worker into this (fresh) isolate; the callback runs on the isolate thread. */
-    void load(String workerId, dev.bulwark.sandbox.worker.WorkerBundle bundle, String envJson, Limits limits,
-              LoadCallback callback) {
+    void load(String workerId, dev.bulwark.sandbox.worker.WorkerBundle bundle, String envJson,
+              List<dev.bulwark.sandbox.worker.Binding> bindings, Limits limits, LoadCallback callback) {
         enqueue(0, () -> {
             // Top-level code runs under the same CPU limit as a request.
             loadCpuNanos = limits.cpuMs() * 1_000_000L;
             try {
-                worker = ModuleLinker.link(runtime, jsRuntime, workerId, bundle, envJson);
+                worker = ModuleLinker.link(runtime, jsRuntime, workerId, bundle, envJson, bindings);
                 callback.loaded(this);
             } catch (WorkerLoadException e) {
                 ErrorCode reason = terminationReason;
@@ -286,8 +296,9 @@ public final class Isolate {
                 finish(inv, ErrorCode.WORKER_LOAD_FAILED, "worker is not loaded");
                 return;
             }
-            try (V8ValueObject req = requestObject(start)) {
-                dispatcher.callVoid(null, worker.defaultExport(), req, worker.env(), runtime.createV8ValueLong(inv.id));
+            try (V8ValueObject req = requestObject(start); V8Value target = target(start.target())) {
+                dispatcher.callVoid(null, worker.defaultExport(), req, worker.env(), runtime.createV8ValueLong(inv.id),
+                        target);
             }
         });
     }
@@ -304,6 +315,25 @@ public final class Isolate {
             finish(inv, ok ? null : ErrorCode.WORKER_THREW, ok ? null : describe(args.length > 2 ? args[2] : null));
         }
         return undefined();
+    }
+
+    /** What the prelude needs to find the object an event is for; null for the worker itself. */
+    private V8Value target(Address address) throws JavetException {
+        return switch (address) {
+            case Address.Worker w -> runtime.createV8ValueNull();
+            case Address.DurableObject o -> {
+                int handle = storage.handleFor(o);
+                V8ValueObject t = runtime.createV8ValueObject();
+                t.set("exports", worker.exports());
+                t.set("workerId", o.workerId());
+                t.set("className", o.className());
+                t.set("id", o.objectId());
+                if (o.name() == null) t.setNull("name");
+                else t.set("name", o.name());
+                t.set("storage", handle);
+                yield t;
+            }
+        };
     }
 
     private V8ValueObject requestObject(Message.FetchStart start) throws JavetException {
@@ -497,6 +527,7 @@ public final class Isolate {
         timers.clear();
         try {
             if (worker != null) worker.close();
+            storage.close();
             dispatcher.close();
             intrinsicTypeError.close();
             jsRuntime.close();
@@ -569,6 +600,14 @@ public final class Isolate {
                 return undefined();
             });
             bind(host, "currentInvocation", args -> runtime.createV8ValueLong(currentInvocation));
+            bind(host, "objectId", this::objectId);
+            bind(host, "callObject", this::callObject);
+            bind(host, "sqlExec", storage::sqlExec);
+            bind(host, "kvGet", storage::kvGet);
+            bind(host, "kvPut", storage::kvPut);
+            bind(host, "kvDelete", storage::kvDelete);
+            bind(host, "kvList", storage::kvList);
+            bind(host, "storageOp", storage::storageOp);
             try (V8ValueFunction installer = runtime.getGlobalObject().get("__bulwark_install")) {
                 return installer.call(null, host);
             }
@@ -631,20 +670,7 @@ public final class Isolate {
             try (resolver) {
                 switch (result) {
                     case Message.SubrequestResult r -> {
-                        try (V8ValueObject res = runtime.createV8ValueObject()) {
-                            res.set("status", r.status());
-                            res.set("statusText", r.statusText() == null ? "" : r.statusText());
-                            try (V8ValueArray h = headerArray(r.headers())) {
-                                res.set("headers", h);
-                            }
-                            if (r.body() != null) {
-                                try (V8ValueTypedArray b = bytes(r.body())) {
-                                    res.set("body", b);
-                                }
-                            } else {
-                                res.setNull("body");
-                            }
-                            res.set("url", r.url() == null ? "" : r.url());
+                        try (V8ValueObject res = hostResponse(r.status(), r.statusText(), r.headers(), r.body(), r.url())) {
                             resolver.resolve(res);
                         }
                     }
@@ -661,6 +687,83 @@ public final class Isolate {
         outbox.send(new Message.Subrequest(inv.id, subrequestId, string(args, 0), string(args, 1),
                 headers(args, 2), body));
         return resolver.getPromise();
+    }
+
+    /** A namespace binding's id operations: {@code name} and {@code unique} make ids, {@code check} validates one. */
+    private V8Value objectId(V8Value[] args) throws JavetException {
+        Binding.DurableObjectNamespace ns = namespace(integer(args, 0));
+        String kind = string(args, 1), arg = string(args, 2);
+        byte[] key = ns.namespaceKey();
+        return switch (kind == null ? "" : kind) {
+            case "name" -> runtime.createV8ValueString(ObjectIds.fromName(key, arg));
+            case "unique" -> runtime.createV8ValueString(ObjectIds.unique(key));
+            case "check" -> runtime.createV8ValueBoolean(ObjectIds.belongsTo(key, arg));
+            default -> throw new IllegalArgumentException("unknown id operation " + kind);
+        };
+    }
+
+    private Binding.DurableObjectNamespace namespace(int index) {
+        if (worker == null || index < 0 || index >= worker.bindings().size()
+                || !(worker.bindings().get(index) instanceof Binding.DurableObjectNamespace ns)) {
+            throw new IllegalArgumentException("no such durable object namespace");
+        }
+        return ns;
+    }
+
+    /** A stub's fetch(): the node routes it to the object, which may live in another sandbox. */
+    private V8Value callObject(V8Value[] args) throws Exception {
+        Binding.DurableObjectNamespace ns = namespace(integer(args, 0));
+        String id = string(args, 1);
+        if (!ObjectIds.belongsTo(ns.namespaceKey(), id)) throw new IllegalArgumentException("ID is not for this namespace.");
+        Address target = new Address.DurableObject(ns.workerId(), ns.className(), id, string(args, 2));
+        Invocation inv = invocations.get(currentInvocation);
+        if (inv == null || inv.isFinished()) {
+            throw new IllegalStateException("a durable object can only be called while handling a request");
+        }
+        if (inv.subrequests.incrementAndGet() > inv.limits.subrequests()) {
+            throw new IllegalStateException("Too many subrequests: the limit is " + inv.limits.subrequests());
+        }
+        byte[] body = args.length > 6 && args[6] instanceof V8ValueTypedArray ? byteArray(args, 6) : null;
+        V8ValuePromise resolver = runtime.createV8ValuePromise();
+        long callId = services.subrequests().register(inv.id, result -> enqueue(inv.id, () -> {
+            try (resolver) {
+                switch (result) {
+                    case Message.CallResult r -> {
+                        try (V8ValueObject res = hostResponse(r.status(), r.statusText(), r.headers(), r.body(), null)) {
+                            resolver.resolve(res);
+                        }
+                    }
+                    case Message.CallFailed f -> {
+                        try (V8Value e = intrinsicTypeError.callAsConstructor(runtime.createV8ValueString(f.message()))) {
+                            resolver.reject(e);
+                        }
+                    }
+                    default -> throw new IllegalStateException("unexpected call result " + result);
+                }
+            }
+        }), () -> enqueue(0, resolver::close));
+        outbox.send(new Message.CallStart(inv.id, callId, target, string(args, 3), string(args, 4), headers(args, 5), body));
+        return resolver.getPromise();
+    }
+
+    /** A response as the prelude's {@code responseInternals.fromHost} takes it. */
+    private V8ValueObject hostResponse(int status, String statusText, List<Message.Header> headers, byte[] body,
+                                       String url) throws JavetException {
+        V8ValueObject res = runtime.createV8ValueObject();
+        res.set("status", status);
+        res.set("statusText", statusText == null ? "" : statusText);
+        try (V8ValueArray h = headerArray(headers)) {
+            res.set("headers", h);
+        }
+        if (body != null) {
+            try (V8ValueTypedArray b = bytes(body)) {
+                res.set("body", b);
+            }
+        } else {
+            res.setNull("body");
+        }
+        res.set("url", url == null ? "" : url);
+        return res;
     }
 
     private void log(String level, String message) {
@@ -697,6 +800,10 @@ public final class Isolate {
     }
 
     private V8ValueTypedArray bytes(byte[] b) throws JavetException {
+        return bytes(runtime, b);
+    }
+
+    static V8ValueTypedArray bytes(V8Runtime runtime, byte[] b) throws JavetException {
         V8ValueTypedArray a = runtime.createV8ValueTypedArray(V8ValueReferenceType.Uint8Array, b.length);
         if (b.length > 0) a.fromBytes(b);
         return a;
@@ -746,12 +853,12 @@ public final class Isolate {
         return out;
     }
 
-    private static String string(V8Value[] args, int i) {
+    static String string(V8Value[] args, int i) {
         if (args.length <= i || args[i] == null || args[i].isNullOrUndefined()) return null;
         return args[i] instanceof V8ValueString s ? s.getValue() : args[i].toString();
     }
 
-    private static double number(V8Value[] args, int i) {
+    static double number(V8Value[] args, int i) {
         if (args.length <= i) return 0;
         V8Value v = args[i];
         if (v instanceof com.caoccao.javet.values.primitive.V8ValueInteger n) return n.getValue();
@@ -760,7 +867,7 @@ public final class Isolate {
         return 0;
     }
 
-    private static int integer(V8Value[] args, int i) {
+    static int integer(V8Value[] args, int i) {
         return (int) number(args, i);
     }
 

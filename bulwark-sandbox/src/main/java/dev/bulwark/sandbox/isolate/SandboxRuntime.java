@@ -2,8 +2,10 @@ package dev.bulwark.sandbox.isolate;
 
 import com.caoccao.javet.exceptions.JavetException;
 import com.caoccao.javet.interop.V8Host;
+import dev.bulwark.sandbox.ipc.Address;
 import dev.bulwark.sandbox.ipc.ErrorCode;
 import dev.bulwark.sandbox.ipc.Message;
+import dev.bulwark.sandbox.worker.Binding;
 import dev.bulwark.sandbox.worker.Limits;
 import dev.bulwark.sandbox.worker.WorkerBundle;
 
@@ -11,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -34,6 +37,7 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
     static final long MEMORY_CHECK_MS = 10;
 
     private final Outbox outbox;
+    private final ObjectStore objectStore;
     private final long rssSoftLimitBytes;
     private final int isolatesPerWorker;
     private final long memoryGrowthLimitBytes;
@@ -62,7 +66,16 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
      */
     public SandboxRuntime(IsolateSettings settings, int poolSize, int isolatesPerWorker, long rssSoftLimitBytes,
                           Outbox outbox) throws JavetException {
+        this(settings, poolSize, isolatesPerWorker, rssSoftLimitBytes, ObjectStore.NONE, outbox);
+    }
+
+    /**
+     * @param objectStore where the durable objects this sandbox runs keep their data
+     */
+    public SandboxRuntime(IsolateSettings settings, int poolSize, int isolatesPerWorker, long rssSoftLimitBytes,
+                          ObjectStore objectStore, Outbox outbox) throws JavetException {
         if (isolatesPerWorker < 1) throw new IllegalArgumentException("isolatesPerWorker must be at least 1");
+        this.objectStore = objectStore;
         this.isolatesPerWorker = isolatesPerWorker;
         IsolateSettings.apply(settings);
         this.outbox = outbox;
@@ -108,6 +121,8 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
             }
             case Message.SubrequestResult m -> subrequests.complete(m.subrequestId(), m);
             case Message.SubrequestFailed m -> subrequests.complete(m.subrequestId(), m);
+            case Message.CallResult m -> subrequests.complete(m.callId(), m);
+            case Message.CallFailed m -> subrequests.complete(m.callId(), m);
             case Message.Shutdown m -> close();
             default -> throw new IllegalArgumentException("not a node-to-sandbox message: " + message);
         }
@@ -136,7 +151,7 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
                     "the worker's env is " + envBytes + " bytes; the limit is " + limits.envBytes()));
             return;
         }
-        WorkerSlot slot = new WorkerSlot(m.workerId(), bundle, env, limits);
+        WorkerSlot slot = new WorkerSlot(m.workerId(), bundle, env, m.bindings(), limits);
         WorkerSlot previous = workers.put(m.workerId(), slot);
         if (previous != null) previous.retire();
         slot.load(m.correlationId());
@@ -156,7 +171,11 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
             outbox.send(new Message.InvocationDone(m.invocationId(), 0));
             return;
         }
-        Isolate isolate = slot.pick();
+        // Each object lives in one isolate of its class's worker: its instance, its storage handle
+        // and its gate are there. The least busy isolate takes any other event.
+        Isolate isolate = m.target() instanceof Address.DurableObject o
+                ? slot.pick(Math.floorMod(o.objectId().hashCode(), isolatesPerWorker))
+                : slot.pick();
         if (isolate == null) {
             outbox.send(new Message.InvocationFailed(m.invocationId(), ErrorCode.SANDBOX_UNAVAILABLE.code(),
                     "could not create an isolate", false));
@@ -175,15 +194,17 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
         final String workerId;
         final WorkerBundle bundle;
         final String env;
+        final List<Binding> bindings;
         final Limits limits;
         volatile String loadError;
         private final Isolate[] isolates = new Isolate[isolatesPerWorker];
         private boolean retired;
 
-        WorkerSlot(String workerId, WorkerBundle bundle, String env, Limits limits) {
+        WorkerSlot(String workerId, WorkerBundle bundle, String env, List<Binding> bindings, Limits limits) {
             this.workerId = workerId;
             this.bundle = bundle;
             this.env = env;
+            this.bindings = bindings;
             this.limits = limits;
         }
 
@@ -206,6 +227,14 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
             return best;
         }
 
+        /** The isolate at {@code index}, replacing it if it was condemned; null if none can be made. */
+        synchronized Isolate pick(int index) {
+            if (retired) return null;
+            Isolate candidate = isolates[index];
+            if (candidate == null || candidate.isCondemned()) candidate = replace(index, 0);
+            return candidate;
+        }
+
         private Isolate replace(int index, long correlationId) {
             Isolate isolate;
             try {
@@ -219,7 +248,7 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
             }
             isolates[index] = isolate;
             live.add(isolate);
-            isolate.load(workerId, bundle, env, limits, new Isolate.LoadCallback() {
+            isolate.load(workerId, bundle, env, bindings, limits, new Isolate.LoadCallback() {
                 @Override
                 public void loaded(Isolate loaded) {
                     if (correlationId != 0) outbox.send(new Message.WorkerLoaded(correlationId, workerId));
@@ -264,6 +293,11 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
     @Override
     public SecureRandom random() {
         return random;
+    }
+
+    @Override
+    public ObjectStore objectStore() {
+        return objectStore;
     }
 
     @Override

@@ -62,6 +62,10 @@
     }
   }
   __name(isDataView, "isDataView");
+  function isArrayBufferView(v2) {
+    return typedArrayName(v2) !== void 0 || isDataView(v2);
+  }
+  __name(isArrayBufferView, "isArrayBufferView");
   function viewBytes(v2) {
     if (typedArrayName(v2) !== void 0) {
       return new Uint8Array(ReflectApply(taBuffer, v2, []), ReflectApply(taByteOffset, v2, []), ReflectApply(taByteLength, v2, []));
@@ -300,7 +304,15 @@
     responseEnd: notInstalled,
     responseError: notInstalled,
     requestBodyPull: notInstalled,
-    currentInvocation: /* @__PURE__ */ __name(() => 0, "currentInvocation")
+    currentInvocation: /* @__PURE__ */ __name(() => 0, "currentInvocation"),
+    objectId: notInstalled,
+    callObject: notInstalled,
+    sqlExec: notInstalled,
+    kvGet: notInstalled,
+    kvPut: notInstalled,
+    kvDelete: notInstalled,
+    kvList: notInstalled,
+    storageOp: notInstalled
   };
   Object.setPrototypeOf(H, null);
   function bindHost(host) {
@@ -318,7 +330,15 @@
       "responseEnd",
       "responseError",
       "requestBodyPull",
-      "currentInvocation"
+      "currentInvocation",
+      "objectId",
+      "callObject",
+      "sqlExec",
+      "kvGet",
+      "kvPut",
+      "kvDelete",
+      "kvList",
+      "storageOp"
     ];
     for (const name of names) {
       const fn = host[name];
@@ -7733,6 +7753,612 @@ Content-Type: ${value.type || "application/octet-stream"}\r
   }
   __name(createCrypto, "createCrypto");
 
+  // src/serialize.js
+  function serialize(value) {
+    return utf8Encode(JSON.stringify(value));
+  }
+  __name(serialize, "serialize");
+  function deserialize(bytes) {
+    return JSON.parse(utf8Decode(bytes));
+  }
+  __name(deserialize, "deserialize");
+
+  // src/storage.js
+  var INTERNAL = /* @__PURE__ */ Symbol("internal");
+  var MAX_BATCH_KEYS = 128;
+  function settle(fn) {
+    try {
+      return PromiseResolve(fn());
+    } catch (err) {
+      return PromiseReject(err);
+    }
+  }
+  __name(settle, "settle");
+  function sqlValue(v2) {
+    if (v2 === null || v2 === void 0) return null;
+    if (typeof v2 === "number" || typeof v2 === "string") return v2;
+    if (typeof v2 === "boolean") return v2 ? 1 : 0;
+    if (typeof v2 === "bigint") {
+      if (v2 > 9223372036854775807n || v2 < -9223372036854775808n) throw new RangeError("BigInt out of range for SQLite");
+      return Number(v2);
+    }
+    if (isArrayBuffer(v2)) return new Uint8Array(v2.slice(0));
+    if (isArrayBufferView(v2)) return viewBytes(v2).slice();
+    throw new TypeError(`Unsupported type for an SQL binding: ${typeof v2}`);
+  }
+  __name(sqlValue, "sqlValue");
+  var SqlStorageCursor = class {
+    static {
+      __name(this, "SqlStorageCursor");
+    }
+    #columns;
+    #rows;
+    #next = 0;
+    #rowsRead;
+    #rowsWritten;
+    constructor(token, result) {
+      if (token !== INTERNAL) throw new TypeError("Illegal constructor");
+      this.#columns = result.columns;
+      this.#rows = result.rows;
+      this.#rowsRead = result.rowsRead;
+      this.#rowsWritten = result.rowsWritten;
+    }
+    #object(row) {
+      const o2 = {};
+      for (let i2 = 0; i2 < this.#columns.length; i2++) o2[this.#columns[i2]] = row[i2];
+      return o2;
+    }
+    next() {
+      if (this.#next >= this.#rows.length) return { done: true, value: void 0 };
+      return { done: false, value: this.#object(this.#rows[this.#next++]) };
+    }
+    toArray() {
+      const out = [];
+      while (this.#next < this.#rows.length) out.push(this.#object(this.#rows[this.#next++]));
+      return out;
+    }
+    one() {
+      const remaining = this.#rows.length - this.#next;
+      if (remaining === 0) throw new Error("Expected exactly one result from SQL query, but got no results.");
+      if (remaining > 1) throw new Error("Expected exactly one result from SQL query, but got multiple results.");
+      return this.#object(this.#rows[this.#next++]);
+    }
+    raw() {
+      const cursor = this;
+      const rows = this.#rows;
+      const advance = /* @__PURE__ */ __name(() => this.#next < rows.length ? { done: false, value: rows[this.#next++].slice() } : { done: true, value: void 0 }, "advance");
+      return {
+        next: advance,
+        toArray() {
+          const out = [];
+          for (let r2 = advance(); !r2.done; r2 = advance()) out.push(r2.value);
+          return out;
+        },
+        one() {
+          const remaining = rows.length - cursor.#next;
+          if (remaining !== 1) throw new Error(`Expected exactly one result from SQL query, but got ${remaining === 0 ? "no" : "multiple"} results.`);
+          return advance().value;
+        },
+        get columnNames() {
+          return cursor.columnNames;
+        },
+        get rowsRead() {
+          return cursor.rowsRead;
+        },
+        get rowsWritten() {
+          return cursor.rowsWritten;
+        },
+        [Symbol.iterator]() {
+          return this;
+        }
+      };
+    }
+    get columnNames() {
+      return this.#columns.slice();
+    }
+    get rowsRead() {
+      return this.#rowsRead;
+    }
+    get rowsWritten() {
+      return this.#rowsWritten;
+    }
+    [Symbol.iterator]() {
+      return this;
+    }
+  };
+  Object.defineProperty(SqlStorageCursor.prototype, Symbol.toStringTag, { value: "SqlStorageCursor", configurable: true });
+  var SqlStorage = class {
+    static {
+      __name(this, "SqlStorage");
+    }
+    #handle;
+    constructor(token, handle) {
+      if (token !== INTERNAL) throw new TypeError("Illegal constructor");
+      this.#handle = handle;
+    }
+    exec(query, ...bindings) {
+      if (typeof query !== "string") throw new TypeError("Failed to execute 'exec' on 'SqlStorage': parameter 1 is not of type 'string'.");
+      const values = [];
+      for (let i2 = 0; i2 < bindings.length; i2++) values.push(sqlValue(bindings[i2]));
+      return new SqlStorageCursor(INTERNAL, H.sqlExec(this.#handle, query, values));
+    }
+    get databaseSize() {
+      return H.storageOp(this.#handle, "size");
+    }
+    get Cursor() {
+      return SqlStorageCursor;
+    }
+  };
+  Object.defineProperty(SqlStorage.prototype, Symbol.toStringTag, { value: "SqlStorage", configurable: true });
+  function checkKey2(key) {
+    if (typeof key !== "string") key = `${key}`;
+    return key;
+  }
+  __name(checkKey2, "checkKey");
+  function checkKeys(keys) {
+    if (keys.length > MAX_BATCH_KEYS) throw new RangeError(`Maximum number of keys is ${MAX_BATCH_KEYS}; got ${keys.length}.`);
+    const out = [];
+    for (let i2 = 0; i2 < keys.length; i2++) out.push(checkKey2(keys[i2]));
+    return out;
+  }
+  __name(checkKeys, "checkKeys");
+  function listOptions(options) {
+    if (options === void 0 || options === null) return {};
+    const o2 = {};
+    for (const name of ["start", "startAfter", "end", "prefix"]) {
+      if (options[name] !== void 0) o2[name] = `${options[name]}`;
+    }
+    if (options.reverse !== void 0) o2.reverse = !!options.reverse;
+    if (options.limit !== void 0) {
+      const limit = Number(options.limit);
+      if (!(limit > 0) || !Number.isInteger(limit)) throw new RangeError("List limit must be a positive integer.");
+      o2.limit = limit;
+    }
+    if (o2.start !== void 0 && o2.startAfter !== void 0) {
+      throw new TypeError("list() cannot be called with both start and startAfter values.");
+    }
+    return o2;
+  }
+  __name(listOptions, "listOptions");
+  var Kv = class {
+    static {
+      __name(this, "Kv");
+    }
+    constructor(handle) {
+      this.handle = handle;
+    }
+    get(key) {
+      const [bytes] = H.kvGet(this.handle, [checkKey2(key)]);
+      return bytes === void 0 ? void 0 : deserialize(bytes);
+    }
+    getMany(keys) {
+      keys = checkKeys(keys);
+      const values = H.kvGet(this.handle, keys);
+      const map = /* @__PURE__ */ new Map();
+      for (let i2 = 0; i2 < keys.length; i2++) {
+        if (values[i2] !== void 0 && !map.has(keys[i2])) map.set(keys[i2], deserialize(values[i2]));
+      }
+      return map;
+    }
+    put(key, value) {
+      if (value === void 0) throw new TypeError("Cannot store undefined; use delete() instead.");
+      H.kvPut(this.handle, [checkKey2(key)], [serialize(value)]);
+    }
+    putMany(entries) {
+      if (entries === null || typeof entries !== "object") throw new TypeError("put() takes a key and a value, or an object of entries.");
+      const keys = Object.keys(entries);
+      if (keys.length > MAX_BATCH_KEYS) throw new RangeError(`Maximum number of pairs is ${MAX_BATCH_KEYS}; got ${keys.length}.`);
+      const values = [];
+      for (const k2 of keys) {
+        if (entries[k2] === void 0) throw new TypeError("Cannot store undefined; use delete() instead.");
+        values.push(serialize(entries[k2]));
+      }
+      H.kvPut(this.handle, keys, values);
+    }
+    delete(key) {
+      return H.kvDelete(this.handle, [checkKey2(key)]) > 0;
+    }
+    deleteMany(keys) {
+      return H.kvDelete(this.handle, checkKeys(keys));
+    }
+    list(options) {
+      const [keys, values] = H.kvList(this.handle, listOptions(options));
+      const map = /* @__PURE__ */ new Map();
+      for (let i2 = 0; i2 < keys.length; i2++) map.set(keys[i2], deserialize(values[i2]));
+      return map;
+    }
+    deleteAll() {
+      H.storageOp(this.handle, "deleteAll");
+    }
+  };
+  var SyncKvStorage = class {
+    static {
+      __name(this, "SyncKvStorage");
+    }
+    #kv;
+    constructor(token, kv) {
+      if (token !== INTERNAL) throw new TypeError("Illegal constructor");
+      this.#kv = kv;
+    }
+    get(key) {
+      return this.#kv.get(key);
+    }
+    put(key, value) {
+      this.#kv.put(key, value);
+    }
+    delete(key) {
+      return this.#kv.delete(key);
+    }
+    list(options = void 0) {
+      return this.#kv.list(options).entries();
+    }
+  };
+  Object.defineProperty(SyncKvStorage.prototype, Symbol.toStringTag, { value: "SyncKvStorage", configurable: true });
+  var DurableObjectStorage = class {
+    static {
+      __name(this, "DurableObjectStorage");
+    }
+    #handle;
+    #kv;
+    #sql;
+    #syncKv;
+    constructor(token, handle) {
+      if (token !== INTERNAL) throw new TypeError("Illegal constructor");
+      this.#handle = handle;
+      this.#kv = new Kv(handle);
+      this.#sql = new SqlStorage(INTERNAL, handle);
+      this.#syncKv = new SyncKvStorage(INTERNAL, this.#kv);
+    }
+    get sql() {
+      return this.#sql;
+    }
+    get kv() {
+      return this.#syncKv;
+    }
+    get(keys, options = void 0) {
+      return settle(() => ArrayIsArray(keys) ? this.#kv.getMany(keys) : this.#kv.get(keys));
+    }
+    put(keyOrEntries, value = void 0, options = void 0) {
+      return settle(() => {
+        if (typeof keyOrEntries === "object" && keyOrEntries !== null && !ArrayIsArray(keyOrEntries)) this.#kv.putMany(keyOrEntries);
+        else this.#kv.put(keyOrEntries, value);
+      });
+    }
+    delete(keys, options = void 0) {
+      return settle(() => ArrayIsArray(keys) ? this.#kv.deleteMany(keys) : this.#kv.delete(keys));
+    }
+    list(options = void 0) {
+      return settle(() => this.#kv.list(options));
+    }
+    deleteAll(options = void 0) {
+      return settle(() => this.#kv.deleteAll());
+    }
+    transactionSync(closure) {
+      if (typeof closure !== "function") throw new TypeError("Failed to execute 'transactionSync': parameter 1 is not a function.");
+      H.storageOp(this.#handle, "begin");
+      let result;
+      try {
+        result = closure();
+      } catch (err) {
+        H.storageOp(this.#handle, "rollback");
+        throw err;
+      }
+      H.storageOp(this.#handle, "release");
+      return result;
+    }
+    async transaction(closure) {
+      const handle = this.#handle;
+      let rolledBack = false;
+      const txn = Object.create(this);
+      txn.rollback = () => {
+        if (!rolledBack) {
+          rolledBack = true;
+          H.storageOp(handle, "rollback");
+        }
+      };
+      H.storageOp(handle, "begin");
+      try {
+        const result = await closure(txn);
+        if (!rolledBack) H.storageOp(handle, "release");
+        return result;
+      } catch (err) {
+        if (!rolledBack) H.storageOp(handle, "rollback");
+        throw err;
+      }
+    }
+    getAlarm(options = void 0) {
+      return settle(() => {
+        const t2 = H.storageOp(this.#handle, "getAlarm");
+        return t2 === null || t2 === void 0 ? null : t2;
+      });
+    }
+    setAlarm(scheduledTime, options = void 0) {
+      return settle(() => {
+        const t2 = scheduledTime instanceof Date ? scheduledTime.getTime() : Number(scheduledTime);
+        if (!Number.isFinite(t2)) throw new TypeError("setAlarm() requires a Date or a number of milliseconds since the epoch.");
+        H.storageOp(this.#handle, "setAlarm", t2);
+      });
+    }
+    deleteAlarm(options = void 0) {
+      return settle(() => {
+        H.storageOp(this.#handle, "deleteAlarm");
+      });
+    }
+    sync() {
+      return PromiseResolve();
+    }
+    getCurrentBookmark() {
+      return PromiseReject(new TypeError("Point-in-time recovery is not supported by Bulwark yet"));
+    }
+  };
+  Object.defineProperty(DurableObjectStorage.prototype, Symbol.toStringTag, { value: "DurableObjectStorage", configurable: true });
+  function createStorage(handle) {
+    return new DurableObjectStorage(INTERNAL, handle);
+  }
+  __name(createStorage, "createStorage");
+
+  // src/objects.js
+  var INTERNAL2 = /* @__PURE__ */ Symbol("internal");
+  function joinHeaderLines(pairs) {
+    let out = "";
+    for (let i2 = 0; i2 < pairs.length; i2++) out += (i2 === 0 ? "" : "\n") + pairs[i2][0] + "\n" + pairs[i2][1];
+    return out;
+  }
+  __name(joinHeaderLines, "joinHeaderLines");
+  var DurableObjectId = class _DurableObjectId {
+    static {
+      __name(this, "DurableObjectId");
+    }
+    #hex;
+    #name;
+    #namespace;
+    // "<worker>\n<class>": ids are comparable across isolates, never across namespaces
+    constructor(token, hex, name, namespace) {
+      if (token !== INTERNAL2) throw new TypeError("Illegal constructor");
+      this.#hex = hex;
+      this.#name = name;
+      this.#namespace = namespace;
+    }
+    toString() {
+      return this.#hex;
+    }
+    get name() {
+      return this.#name;
+    }
+    equals(other) {
+      return other instanceof _DurableObjectId && other.#hex === this.#hex;
+    }
+    static namespaceOf(id) {
+      return id.#namespace;
+    }
+  };
+  Object.defineProperty(DurableObjectId.prototype, Symbol.toStringTag, { value: "DurableObjectId", configurable: true });
+  var namespaceOf = DurableObjectId.namespaceOf;
+  delete DurableObjectId.namespaceOf;
+  var DurableObjectNamespace = class {
+    static {
+      __name(this, "DurableObjectNamespace");
+    }
+    #binding;
+    // the index of this binding in the worker's bindings (the host resolves it)
+    #namespace;
+    constructor(token, binding, namespace) {
+      if (token !== INTERNAL2) throw new TypeError("Illegal constructor");
+      this.#binding = binding;
+      this.#namespace = namespace;
+    }
+    idFromName(name) {
+      if (arguments.length < 1) throw new TypeError("Failed to execute 'idFromName' on 'DurableObjectNamespace': parameter 1 is not of type 'string'.");
+      name = `${name}`;
+      return new DurableObjectId(INTERNAL2, H.objectId(this.#binding, "name", name), name, this.#namespace);
+    }
+    newUniqueId(options = void 0) {
+      if (options !== void 0 && options !== null && options.jurisdiction !== void 0) {
+        throw new TypeError("Bulwark runs on one node: jurisdictions are not supported");
+      }
+      return new DurableObjectId(INTERNAL2, H.objectId(this.#binding, "unique", ""), void 0, this.#namespace);
+    }
+    idFromString(id) {
+      id = `${id}`;
+      if (!H.objectId(this.#binding, "check", id)) {
+        throw new TypeError(/^[0-9a-f]{64}$/.test(id) ? "Invalid Durable Object ID: the ID is not for this namespace." : "Invalid Durable Object ID: must be 64 hex digits");
+      }
+      return new DurableObjectId(INTERNAL2, id, void 0, this.#namespace);
+    }
+    get(id, options = void 0) {
+      if (!(id instanceof DurableObjectId)) throw new TypeError("Failed to execute 'get' on 'DurableObjectNamespace': parameter 1 is not of type 'DurableObjectId'.");
+      if (namespaceOf(id) !== this.#namespace) throw new TypeError("ID is not for this namespace.");
+      return makeStub(this.#binding, id);
+    }
+    getByName(name, options = void 0) {
+      return this.get(this.idFromName(name), options);
+    }
+    jurisdiction(name) {
+      throw new TypeError("Bulwark runs on one node: jurisdictions are not supported");
+    }
+  };
+  Object.defineProperty(DurableObjectNamespace.prototype, Symbol.toStringTag, { value: "DurableObjectNamespace", configurable: true });
+  function makeNamespace(binding, workerId, className) {
+    return new DurableObjectNamespace(INTERNAL2, binding, `${workerId}
+${className}`);
+  }
+  __name(makeNamespace, "makeNamespace");
+  var DurableObjectStub = class {
+    static {
+      __name(this, "DurableObjectStub");
+    }
+    #binding;
+    #id;
+    constructor(token, binding, id) {
+      if (token !== INTERNAL2) throw new TypeError("Illegal constructor");
+      this.#binding = binding;
+      this.#id = id;
+    }
+    get id() {
+      return this.#id;
+    }
+    get name() {
+      return this.#id.name;
+    }
+    fetch(input, init = void 0) {
+      const binding = this.#binding, id = this.#id;
+      return new PromiseCtor((resolve, reject) => {
+        const request = new Request(input, init);
+        const body = requestInternals.body(request);
+        const url = requestInternals.url(request);
+        PromiseThen(body === null ? PromiseResolve(null) : body.consume(), (bytes) => {
+          const pending = H.callObject(
+            binding,
+            id.toString(),
+            id.name ?? null,
+            requestInternals.method(request),
+            url,
+            joinHeaderLines(headersToPairs(requestInternals.headers(request))),
+            bytes
+          );
+          PromiseThen(pending, (result) => {
+            try {
+              resolve(responseInternals.fromHost(result, url));
+            } catch (err) {
+              reject(err);
+            }
+          }, reject);
+        }, reject);
+      });
+    }
+    connect() {
+      throw new TypeError("connect() to a durable object is not supported");
+    }
+  };
+  Object.defineProperty(DurableObjectStub.prototype, Symbol.toStringTag, { value: "DurableObjectStub", configurable: true });
+  var stubMethods = /* @__PURE__ */ new Set(["fetch", "connect", "id", "name"]);
+  var stubHandler = {
+    get(target, prop, receiver) {
+      if (typeof prop === "symbol" || stubMethods.has(prop)) {
+        const v2 = ReflectApply(Reflect.get, void 0, [target, prop, target]);
+        return typeof v2 === "function" ? v2.bind(target) : v2;
+      }
+      if (prop === "then") return void 0;
+      return () => Promise.reject(new TypeError(`RPC to durable objects is not supported by Bulwark yet (called ${prop}())`));
+    }
+  };
+  function makeStub(binding, id) {
+    return new Proxy(new DurableObjectStub(INTERNAL2, binding, id), stubHandler);
+  }
+  __name(makeStub, "makeStub");
+  var DurableObjectState = class {
+    static {
+      __name(this, "DurableObjectState");
+    }
+    #id;
+    #storage;
+    #entry;
+    constructor(token, id, storage, entry) {
+      if (token !== INTERNAL2) throw new TypeError("Illegal constructor");
+      this.#id = id;
+      this.#storage = storage;
+      this.#entry = entry;
+    }
+    get id() {
+      return this.#id;
+    }
+    get storage() {
+      return this.#storage;
+    }
+    waitUntil(promise) {
+      const add = waitUntilOf(H.currentInvocation());
+      if (add !== void 0) add(promise);
+    }
+    /**
+     * Runs fn with the object's input gate closed: no other event is delivered to this object until
+     * the promise fn returns settles. If it rejects, the object is reset, as in Workers.
+     */
+    blockConcurrencyWhile(fn) {
+      const entry = this.#entry;
+      let result;
+      try {
+        result = PromiseResolve(fn());
+      } catch (err) {
+        result = Promise.reject(err);
+      }
+      const gate = PromiseThen(result, () => void 0, () => void 0);
+      entry.gates.push(gate);
+      PromiseThen(gate, () => {
+        const i2 = entry.gates.indexOf(gate);
+        if (i2 >= 0) entry.gates.splice(i2, 1);
+      });
+      PromiseThen(result, void 0, () => {
+        entry.broken = true;
+      });
+      return result;
+    }
+    abort(reason = void 0) {
+      this.#entry.broken = true;
+      throw reason instanceof Error ? reason : new Error(reason === void 0 ? "Durable object aborted" : `${reason}`);
+    }
+    acceptWebSocket() {
+      throw new TypeError("WebSockets are not supported by Bulwark yet");
+    }
+    getWebSockets() {
+      return [];
+    }
+  };
+  Object.defineProperty(DurableObjectState.prototype, Symbol.toStringTag, { value: "DurableObjectState", configurable: true });
+  var live = /* @__PURE__ */ new Map();
+  var invocationWaitUntil = /* @__PURE__ */ new Map();
+  function registerWaitUntil(invocationId, fn) {
+    invocationWaitUntil.set(invocationId, fn);
+  }
+  __name(registerWaitUntil, "registerWaitUntil");
+  function forgetWaitUntil(invocationId) {
+    invocationWaitUntil.delete(invocationId);
+  }
+  __name(forgetWaitUntil, "forgetWaitUntil");
+  function waitUntilOf(invocationId) {
+    return invocationWaitUntil.get(Number(invocationId));
+  }
+  __name(waitUntilOf, "waitUntilOf");
+  function objectEntry(exportsNs, env, workerId, className, hex, name, storageHandle) {
+    const key = `${className}
+${hex}`;
+    let entry = live.get(key);
+    if (entry !== void 0 && !entry.broken) return entry;
+    const cls = exportsNs[className];
+    if (typeof cls !== "function") throw new TypeError(`The worker does not export a durable object class named '${className}'.`);
+    entry = { instance: null, gates: [], broken: false };
+    const id = new DurableObjectId(INTERNAL2, hex, name === null ? void 0 : name, `${workerId}
+${className}`);
+    const state = new DurableObjectState(INTERNAL2, id, createStorage(storageHandle), entry);
+    live.set(key, entry);
+    try {
+      entry.instance = new cls(state, env);
+    } catch (err) {
+      live.delete(key);
+      throw err;
+    }
+    return entry;
+  }
+  __name(objectEntry, "objectEntry");
+  async function objectFetch(target, env, request) {
+    const entry = objectEntry(
+      target.exports,
+      env,
+      target.workerId,
+      target.className,
+      target.id,
+      target.name,
+      target.storage
+    );
+    while (entry.gates.length > 0) await entry.gates[0];
+    if (entry.broken) throw new Error("The durable object was reset because its initialization failed.");
+    const instance = entry.instance;
+    if (instance === null || typeof instance.fetch !== "function") {
+      throw new TypeError("Handler does not export a fetch() function.");
+    }
+    return await instance.fetch(request);
+  }
+  __name(objectFetch, "objectFetch");
+
   // src/runtime.js
   var DurableObject = class {
     static {
@@ -7858,12 +8484,12 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     return pairs;
   }
   __name(splitHeaderLines, "splitHeaderLines");
-  function joinHeaderLines(pairs) {
+  function joinHeaderLines2(pairs) {
     let out = "";
     for (let i2 = 0; i2 < pairs.length; i2++) out += (i2 === 0 ? "" : "\n") + pairs[i2][0] + "\n" + pairs[i2][1];
     return out;
   }
-  __name(joinHeaderLines, "joinHeaderLines");
+  __name(joinHeaderLines2, "joinHeaderLines");
   var drainWaiters = /* @__PURE__ */ new Map();
   function responseDrained(invocationId) {
     const resolve = drainWaiters.get(invocationId);
@@ -7900,7 +8526,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     const { type, status, statusText, headers, body } = responseInternals.parts(result);
     if (type === "error") throw new TypeError("The fetch handler returned Response.error().");
     if (body !== null && body.unusable) throw new TypeError("The body of the returned Response has already been used.");
-    H.responseStart(invocationId, status, statusText, joinHeaderLines(headersToPairs(headers)));
+    H.responseStart(invocationId, status, statusText, joinHeaderLines2(headersToPairs(headers)));
     if (body !== null) {
       const bytes = body.takeBytesSync();
       if (bytes !== null) {
@@ -7920,7 +8546,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     H.responseEnd(invocationId);
   }
   __name(sendResponse, "sendResponse");
-  async function dispatchFetch(handler, req, env, invocationId) {
+  async function dispatchFetch(handler, req, env, invocationId, target) {
     invocationId = Number(invocationId);
     const waitUntilPromises = [];
     let passThrough = false;
@@ -7936,9 +8562,10 @@ Content-Type: ${value.type || "application/octet-stream"}\r
         passThrough = true;
       }
     );
+    registerWaitUntil(invocationId, (promise) => ctx.waitUntil(promise));
     try {
       const request = makeIncomingRequest(req, invocationId);
-      const result = await callHandler(handler, request, env, ctx);
+      const result = target === null || target === void 0 ? await callHandler(handler, request, env, ctx) : await objectFetch(target, env, request);
       await sendResponse(result, invocationId);
     } catch (err) {
       const [name, message, stack] = errorParts(err);
@@ -7952,6 +8579,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
       await waitUntilPromises[i2];
     }
     done = true;
+    forgetWaitUntil(invocationId);
     pendingPulls.delete(invocationId);
     drainWaiters.delete(invocationId);
     cancelInvocationTimers(invocationId);
@@ -7966,8 +8594,11 @@ Content-Type: ${value.type || "application/octet-stream"}\r
       fireTimer(id) {
         fireTimer(id);
       },
-      dispatchFetch(handler, req, env, invocationId) {
-        return dispatchFetch(handler, req, env, invocationId);
+      dispatchFetch(handler, req, env, invocationId, target) {
+        return dispatchFetch(handler, req, env, invocationId, target);
+      },
+      makeNamespace(binding, workerId, className) {
+        return makeNamespace(binding, workerId, className);
       },
       requestBodyChunk(invocationId, bytes) {
         requestBodyChunk(Number(invocationId), bytes);

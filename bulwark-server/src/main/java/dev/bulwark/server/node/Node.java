@@ -2,7 +2,10 @@ package dev.bulwark.server.node;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.bulwark.sandbox.ipc.ErrorCode;
 import dev.bulwark.sandbox.ipc.Message;
+import dev.bulwark.sandbox.worker.Binding;
+import dev.bulwark.server.config.DurableObjectBinding;
 import dev.bulwark.server.config.ProjectConfig;
 import dev.bulwark.server.config.Settings;
 import dev.bulwark.server.http.FrontDoor;
@@ -20,7 +23,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
+import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -55,19 +60,21 @@ public final class Node implements AutoCloseable {
      */
     private final AtomicLong invocations = new AtomicLong(((System.currentTimeMillis() / 1000) & 0xFFFFF) << 32);
     private final String adminToken;
+    private final NamespaceKeys namespaceKeys;
     private final Server server;
 
     private Node(Settings settings) throws IOException {
         this.settings = settings;
         Files.createDirectories(settings.dataDir());
         this.adminToken = writeAdminToken(settings.dataDir());
+        this.namespaceKeys = NamespaceKeys.load(settings.dataDir());
         // Unix socket paths are short (108 bytes): the run directory lives in the temp directory.
         this.runDir = Files.createTempDirectory(RUN_DIR_PREFIX);
         Files.writeString(runDir.resolve(OWNER_FILE), Long.toString(ProcessHandle.current().pid()));
         sweepStaleRunDirs(runDir.getParent());
         this.egress = new EgressGateway(settings.egress());
         var sb = settings.sandboxes();
-        SandboxLauncher launcher = new SandboxLauncher(runDir, settings.limits().heapMb(), sb.poolSize(),
+        SandboxLauncher launcher = new SandboxLauncher(runDir, settings.dataDir(), settings.limits().heapMb(), sb.poolSize(),
                 sb.isolatesPerWorker(), sb.rssCeilingMb(), sb.jvmOptions());
         this.supervisor = new SandboxSupervisor(launcher, sb.processesPerTenant(), sb.rssCeilingMb() << 20,
                 new SandboxEvents() {
@@ -79,6 +86,11 @@ public final class Node implements AutoCloseable {
                     @Override
                     public void subrequest(Message.Subrequest request, java.util.function.Consumer<Message> reply) {
                         egress.handle(request, reply);
+                    }
+
+                    @Override
+                    public void call(String tenant, Message.CallStart call, java.util.function.Consumer<Message> reply) {
+                        Node.this.call(tenant, call, reply);
                     }
                 });
         QueuedThreadPool threads = new QueuedThreadPool();
@@ -114,7 +126,7 @@ public final class Node implements AutoCloseable {
     public static Node serve(ProjectConfig project) throws Exception {
         Node node = start(project.settings());
         try {
-            node.deploy(worker(project));
+            node.deploy(node.worker(project));
         } catch (RuntimeException e) {
             node.close();
             throw e;
@@ -122,13 +134,44 @@ public final class Node implements AutoCloseable {
         return node;
     }
 
-    /** The deployed form of a project's worker: its env is the project's vars and secrets. */
-    public static DeployedWorker worker(ProjectConfig project) {
+    /**
+     * The deployed form of a project's worker: its env is the project's vars and secrets plus its
+     * durable object namespaces.
+     */
+    public DeployedWorker worker(ProjectConfig project) {
         ObjectNode env = new ObjectMapper().createObjectNode();
         project.vars().forEach(env::set);
         project.secrets().forEach(env::put);
-        return new DeployedWorker(project.name(), project.settings().tenant(), project.bundle(), env.toString(),
+        String tenant = project.settings().tenant();
+        List<Binding> bindings = new ArrayList<>();
+        for (DurableObjectBinding b : project.durableObjects()) {
+            String workerId = b.scriptName() == null ? project.name() : b.scriptName();
+            bindings.add(new Binding.DurableObjectNamespace(b.name(), workerId, b.className(),
+                    namespaceKeys.keyFor(tenant, workerId, b.className())));
+        }
+        return new DeployedWorker(project.name(), tenant, project.bundle(), env.toString(), bindings,
                 project.settings().limits());
+    }
+
+    /**
+     * A worker of {@code tenant} calls a durable object: the node starts an invocation of it where
+     * the directory places it, and carries its response back. A worker can reach only the objects
+     * of its own tenant's workers, whatever its sandbox claims.
+     */
+    private void call(String tenant, Message.CallStart call, java.util.function.Consumer<Message> reply) {
+        DeployedWorker target;
+        synchronized (workers) {
+            target = workers.get(call.target().workerId());
+        }
+        if (target == null || !target.tenant().equals(tenant)) {
+            reply.accept(new Message.CallFailed(call.callId(), ErrorCode.NOT_FOUND.code(),
+                    "no worker '" + call.target().workerId() + "' exports durable objects to this worker"));
+            return;
+        }
+        long invocationId = nextInvocationId();
+        CallRelay relay = new CallRelay(call.callId(), invocationId, reply);
+        relay.connect(supervisor.fetch(target.tenant(), new Message.FetchStart(invocationId, call.target(),
+                call.method(), call.url(), call.headers(), call.body(), false), relay));
     }
 
     /**

@@ -10,4 +10,10 @@ interface SandboxEvents {
 
     /** Decide and perform a subrequest; answer exactly once through {@code reply}. */
     void subrequest(Message.Subrequest request, Consumer<Message> reply);
+
+    /**
+     * A worker of {@code tenant} calls a capability (a durable object); answer exactly once with a
+     * CallResult or CallFailed through {@code reply}.
+     */
+    void call(String tenant, Message.CallStart call, Consumer<Message> reply);
 }

@@ -65,7 +65,7 @@ final class SandboxProcess implements IsolateHost {
         Process process;
         SocketChannel socket;
         try {
-            process = launcher.launch(name, socketPath);
+            process = launcher.launch(name, tenant, socketPath);
             CompletableFuture<SocketChannel> accepted = new CompletableFuture<>();
             Thread.startVirtualThread(() -> {
                 try {
@@ -201,6 +201,7 @@ final class SandboxProcess implements IsolateHost {
             case Message.RequestBodyPull m -> listener(m.invocationId()).pull();
             case Message.LogLine m -> unsolicited.accept(m);
             case Message.Subrequest m -> unsolicited.accept(m);
+            case Message.CallStart m -> unsolicited.accept(m);
             default -> kill("unexpected message from sandbox: " + message.getClass().getSimpleName());
         }
     }

@@ -1,5 +1,6 @@
 package dev.bulwark.server.node;
 
+import dev.bulwark.sandbox.ipc.Address;
 import dev.bulwark.sandbox.ipc.ErrorCode;
 import dev.bulwark.sandbox.ipc.Message;
 import org.slf4j.Logger;
@@ -33,6 +34,7 @@ public final class SandboxSupervisor implements AutoCloseable {
     private final SandboxEvents events;
     private final Map<String, Tenant> tenants = new ConcurrentHashMap<>();
     private final AtomicLong ids = new AtomicLong();
+    private final ObjectDirectory directory = new ObjectDirectory();
     private final Thread monitor;
     private volatile boolean closed;
 
@@ -79,7 +81,8 @@ public final class SandboxSupervisor implements AutoCloseable {
     }
 
     private Message.WorkerLoadFailed loadInto(SandboxProcess p, DeployedWorker w) {
-        Message.LoadWorker load = new Message.LoadWorker(ids.incrementAndGet(), w.name(), w.bundle(), w.envJson(), w.limits());
+        Message.LoadWorker load = new Message.LoadWorker(ids.incrementAndGet(), w.name(), w.bundle(), w.envJson(),
+                w.bindings(), w.limits());
         Message.WorkerLoadFailed failure;
         try {
             Message result = p.load(load).get(READY_WAIT_SECONDS, TimeUnit.SECONDS);
@@ -93,7 +96,8 @@ public final class SandboxSupervisor implements AutoCloseable {
     }
 
     /**
-     * Starts an invocation of a worker in one of its tenant's sandboxes (the least busy).
+     * Starts an invocation in one of the tenant's sandboxes: for a worker the least busy, for a
+     * durable object the one the directory placed it in.
      *
      * @return where further messages of this invocation go (body chunks, cancellation)
      */
@@ -102,8 +106,11 @@ public final class SandboxSupervisor implements AutoCloseable {
         SandboxProcess p = null;
         if (t != null) {
             awaitReady(t);
-            p = t.live.stream().filter(SandboxProcess::isAlive)
-                    .min(Comparator.comparingInt(SandboxProcess::inFlight)).orElse(null);
+            p = switch (start.target()) {
+                case Address.Worker w -> t.live.stream().filter(SandboxProcess::isAlive)
+                        .min(Comparator.comparingInt(SandboxProcess::inFlight)).orElse(null);
+                case Address.DurableObject o -> directory.place(o, t.live);
+            };
         }
         if (p == null) {
             listener.failed(new Message.InvocationFailed(start.invocationId(), ErrorCode.SANDBOX_UNAVAILABLE.code(),
@@ -175,6 +182,9 @@ public final class SandboxSupervisor implements AutoCloseable {
             case Message.Subrequest s -> events.subrequest(s, reply -> {
                 if (from != null) from.deliver(reply);
             });
+            case Message.CallStart c -> {
+                if (from != null) events.call(from.tenant(), c, from::deliver);
+            }
             default -> log.warn("unexpected message from a sandbox: {}", m.getClass().getSimpleName());
         }
     }
@@ -182,6 +192,7 @@ public final class SandboxSupervisor implements AutoCloseable {
     private void exited(SandboxProcess p) {
         Tenant t = tenants.get(p.tenant());
         if (t == null) return;
+        directory.release(p);
         synchronized (t) {
             t.live.remove(p);
             if (t.live.isEmpty()) t.ready = new CompletableFuture<>();
