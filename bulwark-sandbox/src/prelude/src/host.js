@@ -21,6 +21,8 @@ export const H = {
   currentInvocation: () => 0,
   objectId: notInstalled,
   callObject: notInstalled,
+  callWorker: notInstalled,
+  loadDynamic: notInstalled,
   sqlExec: notInstalled,
   kvGet: notInstalled,
   kvPut: notInstalled,
@@ -34,7 +36,7 @@ export function bindHost(host) {
   if (H.installed) throw new Error('already installed');
   const names = ['log', 'randomBytes', 'digest', 'hmac', 'setTimer', 'clearTimer', 'fetch',
     'responseStart', 'responseChunk', 'responseEnd', 'responseError', 'requestBodyPull', 'currentInvocation',
-    'objectId', 'callObject', 'sqlExec', 'kvGet', 'kvPut', 'kvDelete', 'kvList', 'storageOp'];
+    'objectId', 'callObject', 'callWorker', 'loadDynamic', 'sqlExec', 'kvGet', 'kvPut', 'kvDelete', 'kvList', 'storageOp'];
   for (const name of names) {
     const fn = host[name];
     if (typeof fn !== 'function') throw new TypeError(`host.${name} is not a function`);

@@ -13,6 +13,7 @@ import { parseURL, serializeURL } from './url.js';
 import { normalizeMethod } from './request.js';
 import { resetTimeOrigin } from './clock.js';
 import { makeNamespace, objectFetch, registerWaitUntil, forgetWaitUntil } from './objects.js';
+import { makeLoader } from './loader.js';
 
 // ---------------------------------------------------------------------------------------
 // cloudflare:workers
@@ -163,6 +164,13 @@ async function callHandler(handler, request, env, ctx) {
   throw new TypeError('Handler does not export a fetch() function.');
 }
 
+/** A named entrypoint of the worker (a WorkerEntrypoint class, or an object with fetch). */
+function entrypointOf(target) {
+  const handler = target.exports[target.entrypoint];
+  if (handler === undefined) throw new TypeError(`The worker has no entrypoint named '${target.entrypoint}'.`);
+  return handler;
+}
+
 async function sendResponse(result, invocationId) {
   if (!isResponse(result)) throw new TypeError("Incorrect type for Promise: the Promise did not resolve to 'Response'.");
   // Internal slots, not the (overridable) public getters.
@@ -209,9 +217,10 @@ async function dispatchFetch(handler, req, env, invocationId, target) {
   registerWaitUntil(invocationId, (promise) => ctx.waitUntil(promise));
   try {
     const request = makeIncomingRequest(req, invocationId);
-    const result = target === null || target === undefined
-      ? await callHandler(handler, request, env, ctx)
-      : await objectFetch(target, env, request);
+    let result;
+    if (target === null || target === undefined) result = await callHandler(handler, request, env, ctx);
+    else if (target.entrypoint !== undefined) result = await callHandler(entrypointOf(target), request, env, ctx);
+    else result = await objectFetch(target, env, request);
     await sendResponse(result, invocationId);
   } catch (err) {
     const [name, message, stack] = errorParts(err);
@@ -241,6 +250,7 @@ export function install(host) {
     fireTimer(id) { fireTimer(id); },
     dispatchFetch(handler, req, env, invocationId, target) { return dispatchFetch(handler, req, env, invocationId, target); },
     makeNamespace(binding, workerId, className) { return makeNamespace(binding, workerId, className); },
+    makeLoader(binding) { return makeLoader(binding); },
     requestBodyChunk(invocationId, bytes) { requestBodyChunk(Number(invocationId), bytes); },
     requestBodyEnd(invocationId, error) { requestBodyEnd(Number(invocationId), error); },
     responseDrained(invocationId) { responseDrained(Number(invocationId)); },

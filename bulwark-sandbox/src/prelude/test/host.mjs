@@ -102,6 +102,8 @@ export function createIsolate(preludePath, options = {}) {
     // Javet hands a Java long over as a BigInt; options.bigintIds mimics that.
     objectId() { throw new Error('no durable objects in the contract host'); },
     callObject() { throw new Error('no durable objects in the contract host'); },
+    callWorker() { throw new Error('no dynamic workers in the contract host'); },
+    loadDynamic() { throw new Error('no dynamic workers in the contract host'); },
     sqlExec() { throw new Error('no durable objects in the contract host'); },
     kvGet() { throw new Error('no durable objects in the contract host'); },
     kvPut() { throw new Error('no durable objects in the contract host'); },

@@ -62,6 +62,19 @@ public sealed interface Message {
     record CallStart(long invocationId, long callId, Address target, String method, String url, List<Header> headers,
                      byte[] body) implements Message {}
 
+    /**
+     * A worker's loader binding asks for a dynamic worker: {@code id} is the {@code get()} id (null
+     * for {@code load()}, which is always fresh). With {@code bundle} null it only asks whether
+     * that id is loaded; otherwise it loads the code. Answered by {@link DynamicLoaded} or
+     * {@link CallFailed} under {@code callId}.
+     *
+     * @param parentWorker   the worker whose loader asks: ids are cached per parent, never shared
+     * @param networkAllowed false when the code's {@code globalOutbound} is null: fetch() throws
+     * @param limits         the dynamic worker's limits (never above the parent's)
+     */
+    record LoadDynamic(long invocationId, long callId, String parentWorker, String id, WorkerBundle bundle, String envJson,
+                       boolean networkAllowed, Limits limits) implements Message {}
+
     /** An outbound {@code fetch()} the node's egress gateway must decide and perform. */
     record Subrequest(long invocationId, long subrequestId, String method, String url, List<Header> headers,
                       byte[] body) implements Message {}
@@ -73,13 +86,13 @@ public sealed interface Message {
      * the JSON of its plain values plus the typed {@code bindings}.
      */
     record LoadWorker(long correlationId, String workerId, WorkerBundle bundle, String envJson,
-                      List<Binding> bindings, Limits limits) implements Message {
+                      List<Binding> bindings, boolean networkAllowed, Limits limits) implements Message {
         public LoadWorker {
             bindings = List.copyOf(bindings);
         }
 
         public LoadWorker(long correlationId, String workerId, WorkerBundle bundle, String envJson, Limits limits) {
-            this(correlationId, workerId, bundle, envJson, List.of(), limits);
+            this(correlationId, workerId, bundle, envJson, List.of(), true, limits);
         }
     }
 
@@ -125,6 +138,12 @@ public sealed interface Message {
                             String url) implements Message {}
 
     record SubrequestFailed(long subrequestId, String message) implements Message {}
+
+    /** The dynamic worker a {@link LoadDynamic} asked for is loaded, under {@code workerId}. */
+    record DynamicLoaded(long callId, String workerId) implements Message {}
+
+    /** Forget a worker (an evicted dynamic worker): its isolates close, its later events fail. */
+    record UnloadWorker(String workerId) implements Message {}
 
     /** The response of a {@link CallStart}, whole. */
     record CallResult(long callId, int status, String statusText, List<Header> headers, byte[] body)

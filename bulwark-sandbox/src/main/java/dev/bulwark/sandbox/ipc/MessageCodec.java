@@ -37,9 +37,10 @@ public final class MessageCodec {
             RESPONSE_CHUNK = 5, RESPONSE_END = 6, INVOCATION_FAILED = 7, INVOCATION_DONE = 8, LOG_LINE = 9,
             SUBREQUEST = 10, LOAD_WORKER = 20, FETCH_START = 21, CANCEL = 22, SUBREQUEST_RESULT = 23,
             SUBREQUEST_FAILED = 24, SHUTDOWN = 25, REQUEST_BODY_PULL = 11, REQUEST_BODY_CHUNK = 26,
-            REQUEST_BODY_END = 27, RESPONSE_ACK = 28, CALL_START = 12, CALL_RESULT = 29, CALL_FAILED = 30;
+            REQUEST_BODY_END = 27, RESPONSE_ACK = 28, CALL_START = 12, CALL_RESULT = 29, CALL_FAILED = 30,
+            LOAD_DYNAMIC = 13, DYNAMIC_LOADED = 31, UNLOAD_WORKER = 32;
     private static final byte ADDRESS_WORKER = 1, ADDRESS_OBJECT = 2;
-    private static final byte BINDING_NAMESPACE = 1;
+    private static final byte BINDING_NAMESPACE = 1, BINDING_LOADER = 2;
 
     /** Writes one frame. Not thread-safe: callers serialize writes on one stream. */
     public static void write(DataOutputStream out, Message message) throws IOException {
@@ -96,7 +97,8 @@ public final class MessageCodec {
             }
             case LoadWorker m -> {
                 o.writeByte(LOAD_WORKER); o.writeLong(m.correlationId()); str(o, m.workerId());
-                bundle(o, m.bundle()); str(o, m.envJson()); bindings(o, m.bindings()); limits(o, m.limits());
+                bundle(o, m.bundle()); str(o, m.envJson()); bindings(o, m.bindings()); o.writeBoolean(m.networkAllowed());
+                limits(o, m.limits());
             }
             case FetchStart m -> {
                 o.writeByte(FETCH_START); o.writeLong(m.invocationId()); address(o, m.target()); str(o, m.method());
@@ -121,6 +123,15 @@ public final class MessageCodec {
                 headers(o, m.headers()); bytes(o, m.body());
             }
             case CallFailed m -> { o.writeByte(CALL_FAILED); o.writeLong(m.callId()); str(o, m.code()); str(o, m.message()); }
+            case LoadDynamic m -> {
+                o.writeByte(LOAD_DYNAMIC); o.writeLong(m.invocationId()); o.writeLong(m.callId()); str(o, m.parentWorker());
+                str(o, m.id());
+                o.writeBoolean(m.bundle() != null);
+                if (m.bundle() != null) bundle(o, m.bundle());
+                str(o, m.envJson()); o.writeBoolean(m.networkAllowed()); limits(o, m.limits());
+            }
+            case DynamicLoaded m -> { o.writeByte(DYNAMIC_LOADED); o.writeLong(m.callId()); str(o, m.workerId()); }
+            case UnloadWorker m -> { o.writeByte(UNLOAD_WORKER); str(o, m.workerId()); }
             case Shutdown m -> o.writeByte(SHUTDOWN);
         }
     }
@@ -138,7 +149,11 @@ public final class MessageCodec {
             case INVOCATION_DONE -> new InvocationDone(i.readLong(), i.readLong());
             case LOG_LINE -> new LogLine(str(i), i.readLong(), str(i), str(i), i.readLong());
             case SUBREQUEST -> new Subrequest(i.readLong(), i.readLong(), str(i), str(i), headers(i), bytes(i));
-            case LOAD_WORKER -> new LoadWorker(i.readLong(), str(i), bundle(i), str(i), bindings(i), limits(i));
+            case LOAD_WORKER -> new LoadWorker(i.readLong(), str(i), bundle(i), str(i), bindings(i), i.readBoolean(), limits(i));
+            case LOAD_DYNAMIC -> new LoadDynamic(i.readLong(), i.readLong(), str(i), str(i), i.readBoolean() ? bundle(i) : null,
+                    str(i), i.readBoolean(), limits(i));
+            case DYNAMIC_LOADED -> new DynamicLoaded(i.readLong(), str(i));
+            case UNLOAD_WORKER -> new UnloadWorker(str(i));
             case FETCH_START -> new FetchStart(i.readLong(), address(i), str(i), str(i), headers(i), bytes(i), i.readBoolean());
             case CALL_START -> new CallStart(i.readLong(), i.readLong(), address(i), str(i), str(i), headers(i), bytes(i));
             case CALL_RESULT -> new CallResult(i.readLong(), i.readInt(), str(i), headers(i), bytes(i));
@@ -228,6 +243,7 @@ public final class MessageCodec {
                     o.writeByte(BINDING_NAMESPACE); str(o, n.name()); str(o, n.workerId()); str(o, n.className());
                     bytes(o, n.namespaceKey());
                 }
+                case Binding.WorkerLoader l -> { o.writeByte(BINDING_LOADER); str(o, l.name()); }
             }
         }
     }
@@ -240,6 +256,7 @@ public final class MessageCodec {
             try {
                 list.add(switch (kind) {
                     case BINDING_NAMESPACE -> new Binding.DurableObjectNamespace(str(i), str(i), str(i), bytes(i));
+                    case BINDING_LOADER -> new Binding.WorkerLoader(str(i));
                     default -> throw new IOException("unknown binding kind " + kind);
                 });
             } catch (IllegalArgumentException | NullPointerException e) {

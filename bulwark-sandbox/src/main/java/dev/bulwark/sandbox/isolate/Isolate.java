@@ -111,6 +111,8 @@ public final class Isolate {
 
     // Set when a worker is loaded into this isolate (isolate thread only).
     private LoadedWorker worker;
+    /** False when the worker's globalOutbound is null: fetch() throws. */
+    private volatile boolean networkAllowed = true;
 
     private record Task(long invocationId, JsAction action) {}
 
@@ -257,7 +259,9 @@ public final class Isolate {
 
     /** Loads a worker into this (fresh) isolate; the callback runs on the isolate thread. */
     void load(String workerId, dev.bulwark.sandbox.worker.WorkerBundle bundle, String envJson,
-              List<dev.bulwark.sandbox.worker.Binding> bindings, Limits limits, LoadCallback callback) {
+              List<dev.bulwark.sandbox.worker.Binding> bindings, boolean networkAllowed, Limits limits,
+              LoadCallback callback) {
+        this.networkAllowed = networkAllowed;
         enqueue(0, () -> {
             // Top-level code runs under the same CPU limit as a request.
             loadCpuNanos = limits.cpuMs() * 1_000_000L;
@@ -320,7 +324,13 @@ public final class Isolate {
     /** What the prelude needs to find the object an event is for; null for the worker itself. */
     private V8Value target(Address address) throws JavetException {
         return switch (address) {
-            case Address.Worker w -> runtime.createV8ValueNull();
+            case Address.Worker w when w.entrypoint() == null -> runtime.createV8ValueNull();
+            case Address.Worker w -> {
+                V8ValueObject t = runtime.createV8ValueObject();
+                t.set("exports", worker.exports());
+                t.set("entrypoint", w.entrypoint());
+                yield t;
+            }
             case Address.DurableObject o -> {
                 int handle = storage.handleFor(o);
                 V8ValueObject t = runtime.createV8ValueObject();
@@ -602,6 +612,8 @@ public final class Isolate {
             bind(host, "currentInvocation", args -> runtime.createV8ValueLong(currentInvocation));
             bind(host, "objectId", this::objectId);
             bind(host, "callObject", this::callObject);
+            bind(host, "callWorker", this::callWorker);
+            bind(host, "loadDynamic", this::loadDynamic);
             bind(host, "sqlExec", storage::sqlExec);
             bind(host, "kvGet", storage::kvGet);
             bind(host, "kvPut", storage::kvPut);
@@ -662,6 +674,11 @@ public final class Isolate {
         if (inv == null || inv.isFinished()) {
             throw new IllegalStateException("fetch() can only be called while handling a request");
         }
+        if (!networkAllowed) {
+            // workerd's words for a worker whose globalOutbound is null.
+            throw new IllegalStateException("This worker is not permitted to access the internet via global functions "
+                    + "like fetch(). It must use capabilities (such as bindings in 'env') to talk to the outside world.");
+        }
         if (inv.subrequests.incrementAndGet() > inv.limits.subrequests()) {
             throw new IllegalStateException("Too many subrequests: the limit is " + inv.limits.subrequests());
         }
@@ -716,14 +733,32 @@ public final class Isolate {
         String id = string(args, 1);
         if (!ObjectIds.belongsTo(ns.namespaceKey(), id)) throw new IllegalArgumentException("ID is not for this namespace.");
         Address target = new Address.DurableObject(ns.workerId(), ns.className(), id, string(args, 2));
+        return call(target, args, 3);
+    }
+
+    /** A dynamic worker's entrypoint's fetch(): {@code (workerId, entrypoint, method, url, headers, body)}. */
+    private V8Value callWorker(V8Value[] args) throws Exception {
+        return call(new Address.Worker(string(args, 0), string(args, 1)), args, 2);
+    }
+
+    private Invocation callingInvocation(String what) {
         Invocation inv = invocations.get(currentInvocation);
         if (inv == null || inv.isFinished()) {
-            throw new IllegalStateException("a durable object can only be called while handling a request");
+            throw new IllegalStateException(what + " can only be called while handling a request");
         }
+        return inv;
+    }
+
+    /**
+     * Sends a fetch to another address through the node; {@code args[from..]} are method, url,
+     * header lines and body. Counts as a subrequest of the calling invocation.
+     */
+    private V8Value call(Address target, V8Value[] args, int from) throws Exception {
+        Invocation inv = callingInvocation("a durable object or dynamic worker");
         if (inv.subrequests.incrementAndGet() > inv.limits.subrequests()) {
             throw new IllegalStateException("Too many subrequests: the limit is " + inv.limits.subrequests());
         }
-        byte[] body = args.length > 6 && args[6] instanceof V8ValueTypedArray ? byteArray(args, 6) : null;
+        byte[] body = args.length > from + 3 && args[from + 3] instanceof V8ValueTypedArray ? byteArray(args, from + 3) : null;
         V8ValuePromise resolver = runtime.createV8ValuePromise();
         long callId = services.subrequests().register(inv.id, result -> enqueue(inv.id, () -> {
             try (resolver) {
@@ -733,16 +768,53 @@ public final class Isolate {
                             resolver.resolve(res);
                         }
                     }
-                    case Message.CallFailed f -> {
-                        try (V8Value e = intrinsicTypeError.callAsConstructor(runtime.createV8ValueString(f.message()))) {
-                            resolver.reject(e);
-                        }
-                    }
+                    case Message.CallFailed f -> rejectCall(resolver, f);
                     default -> throw new IllegalStateException("unexpected call result " + result);
                 }
             }
         }), () -> enqueue(0, resolver::close));
-        outbox.send(new Message.CallStart(inv.id, callId, target, string(args, 3), string(args, 4), headers(args, 5), body));
+        outbox.send(new Message.CallStart(inv.id, callId, target, string(args, from), string(args, from + 1),
+                headers(args, from + 2), body));
+        return resolver.getPromise();
+    }
+
+    /** Rejects with a TypeError whose {@code code} property is the failure's code (the prelude reads it). */
+    private void rejectCall(V8ValuePromise resolver, Message.CallFailed f) throws JavetException {
+        try (V8ValueObject e = (V8ValueObject) intrinsicTypeError.callAsConstructor(runtime.createV8ValueString(f.message()))) {
+            e.set("code", f.code());
+            resolver.reject(e);
+        }
+    }
+
+    /**
+     * A loader binding's request for a dynamic worker: {@code (binding, id, code)} where code is
+     * null (is this id loaded?) or {@code {mainModule, names, types, contents, env, network, cpuMs,
+     * subRequests}}. Resolves to the dynamic worker's id, or null when only asked and not loaded.
+     */
+    private V8Value loadDynamic(V8Value[] args) throws Exception {
+        int index = integer(args, 0);
+        if (worker == null || index < 0 || index >= worker.bindings().size()
+                || !(worker.bindings().get(index) instanceof Binding.WorkerLoader)) {
+            throw new IllegalArgumentException("no such worker loader");
+        }
+        Invocation inv = callingInvocation("the worker loader");
+        Message.LoadDynamic request = args.length > 2 && args[2] instanceof V8ValueObject code
+                ? DynamicCode.read(code, string(args, 1), inv.limits)
+                : new Message.LoadDynamic(0, 0, null, string(args, 1), null, null, true, inv.limits);
+        V8ValuePromise resolver = runtime.createV8ValuePromise();
+        long callId = services.subrequests().register(inv.id, result -> enqueue(inv.id, () -> {
+            try (resolver) {
+                switch (result) {
+                    case Message.DynamicLoaded l -> resolver.resolve(runtime.createV8ValueString(l.workerId()));
+                    case Message.CallFailed f when f.code().equals("not_found") && request.bundle() == null ->
+                            resolver.resolve(runtime.createV8ValueNull());
+                    case Message.CallFailed f -> rejectCall(resolver, f);
+                    default -> throw new IllegalStateException("unexpected load result " + result);
+                }
+            }
+        }), () -> enqueue(0, resolver::close));
+        outbox.send(new Message.LoadDynamic(inv.id, callId, worker.workerId(), request.id(), request.bundle(),
+                request.envJson(), request.networkAllowed(), request.limits()));
         return resolver.getPromise();
     }
 

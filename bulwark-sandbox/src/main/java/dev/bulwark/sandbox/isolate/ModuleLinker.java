@@ -107,6 +107,11 @@ final class ModuleLinker {
                             env.set(ns.name(), stub);
                         }
                     }
+                    case Binding.WorkerLoader l -> {
+                        try (V8Value loader = jsRuntime.invoke("makeLoader", runtime.createV8ValueInteger(i))) {
+                            env.set(l.name(), loader);
+                        }
+                    }
                 }
             }
             return new LoadedWorker(workerId, defaultExport, namespace, env, bindings, new ArrayList<>(linked.values()));

@@ -123,6 +123,11 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
             case Message.SubrequestFailed m -> subrequests.complete(m.subrequestId(), m);
             case Message.CallResult m -> subrequests.complete(m.callId(), m);
             case Message.CallFailed m -> subrequests.complete(m.callId(), m);
+            case Message.DynamicLoaded m -> subrequests.complete(m.callId(), m);
+            case Message.UnloadWorker m -> {
+                WorkerSlot slot = workers.remove(m.workerId());
+                if (slot != null) slot.retire();
+            }
             case Message.Shutdown m -> close();
             default -> throw new IllegalArgumentException("not a node-to-sandbox message: " + message);
         }
@@ -151,7 +156,7 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
                     "the worker's env is " + envBytes + " bytes; the limit is " + limits.envBytes()));
             return;
         }
-        WorkerSlot slot = new WorkerSlot(m.workerId(), bundle, env, m.bindings(), limits);
+        WorkerSlot slot = new WorkerSlot(m.workerId(), bundle, env, m.bindings(), m.networkAllowed(), limits);
         WorkerSlot previous = workers.put(m.workerId(), slot);
         if (previous != null) previous.retire();
         slot.load(m.correlationId());
@@ -195,16 +200,19 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
         final WorkerBundle bundle;
         final String env;
         final List<Binding> bindings;
+        final boolean networkAllowed;
         final Limits limits;
         volatile String loadError;
         private final Isolate[] isolates = new Isolate[isolatesPerWorker];
         private boolean retired;
 
-        WorkerSlot(String workerId, WorkerBundle bundle, String env, List<Binding> bindings, Limits limits) {
+        WorkerSlot(String workerId, WorkerBundle bundle, String env, List<Binding> bindings, boolean networkAllowed,
+                   Limits limits) {
             this.workerId = workerId;
             this.bundle = bundle;
             this.env = env;
             this.bindings = bindings;
+            this.networkAllowed = networkAllowed;
             this.limits = limits;
         }
 
@@ -248,7 +256,7 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
             }
             isolates[index] = isolate;
             live.add(isolate);
-            isolate.load(workerId, bundle, env, bindings, limits, new Isolate.LoadCallback() {
+            isolate.load(workerId, bundle, env, bindings, networkAllowed, limits, new Isolate.LoadCallback() {
                 @Override
                 public void loaded(Isolate loaded) {
                     if (correlationId != 0) outbox.send(new Message.WorkerLoaded(correlationId, workerId));

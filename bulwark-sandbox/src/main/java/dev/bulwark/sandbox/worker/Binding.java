@@ -20,6 +20,13 @@ public sealed interface Binding {
      * @param className    the exported class
      * @param namespaceKey the key ids of this namespace are made with (see ObjectIds)
      */
+    /** A Worker Loader: {@code env.NAME.get(id, getCode)} and {@code env.NAME.load(code)}. */
+    record WorkerLoader(String name) implements Binding {
+        public WorkerLoader {
+            Objects.requireNonNull(name, "name");
+        }
+    }
+
     record DurableObjectNamespace(String name, String workerId, String className, byte[] namespaceKey)
             implements Binding {
         public DurableObjectNamespace {

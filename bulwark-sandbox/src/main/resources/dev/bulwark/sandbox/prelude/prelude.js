@@ -307,6 +307,8 @@
     currentInvocation: /* @__PURE__ */ __name(() => 0, "currentInvocation"),
     objectId: notInstalled,
     callObject: notInstalled,
+    callWorker: notInstalled,
+    loadDynamic: notInstalled,
     sqlExec: notInstalled,
     kvGet: notInstalled,
     kvPut: notInstalled,
@@ -333,6 +335,8 @@
       "currentInvocation",
       "objectId",
       "callObject",
+      "callWorker",
+      "loadDynamic",
       "sqlExec",
       "kvGet",
       "kvPut",
@@ -8359,6 +8363,257 @@ ${className}`);
   }
   __name(objectFetch, "objectFetch");
 
+  // src/loader.js
+  var INTERNAL3 = /* @__PURE__ */ Symbol("internal");
+  var MAX_CODE_BYTES = 64 * 1024 * 1024;
+  var MAX_ENV_BYTES = 1024 * 1024;
+  var MODULE_KINDS = ["js", "cjs", "text", "data", "json", "wasm", "py"];
+  function joinHeaderLines2(pairs) {
+    let out = "";
+    for (let i2 = 0; i2 < pairs.length; i2++) out += (i2 === 0 ? "" : "\n") + pairs[i2][0] + "\n" + pairs[i2][1];
+    return out;
+  }
+  __name(joinHeaderLines2, "joinHeaderLines");
+  function codeError(message) {
+    return new TypeError(`Invalid WorkerCode: ${message}`);
+  }
+  __name(codeError, "codeError");
+  function checkDate(date) {
+    if (typeof date !== "string" || !/^\d{4}-\d{2}-\d{2}$/.test(date)) {
+      throw codeError(`compatibilityDate must be a date of the form YYYY-MM-DD, got ${JSON.stringify(date)}`);
+    }
+    const d2 = /* @__PURE__ */ new Date(`${date}T00:00:00Z`);
+    if (Number.isNaN(d2.getTime()) || d2.toISOString().slice(0, 10) !== date) {
+      throw codeError(`compatibilityDate ${date} is not a valid date`);
+    }
+    if (d2.getTime() > Date.now() + 864e5) throw codeError(`compatibilityDate ${date} is in the future`);
+  }
+  __name(checkDate, "checkDate");
+  function moduleBytes(value) {
+    if (isArrayBuffer(value)) return new Uint8Array(value.slice(0));
+    if (isArrayBufferView(value)) return viewBytes(value).slice();
+    return null;
+  }
+  __name(moduleBytes, "moduleBytes");
+  function shape(code) {
+    if (code === null || typeof code !== "object") throw codeError("the code callback must return a WorkerCode object");
+    checkDate(code.compatibilityDate);
+    if (code.compatibilityFlags !== void 0 && !ArrayIsArray(code.compatibilityFlags)) throw codeError("compatibilityFlags must be an array of strings");
+    if (typeof code.mainModule !== "string" || code.mainModule === "") throw codeError("mainModule is required");
+    const modules = code.modules;
+    if (modules === null || typeof modules !== "object") throw codeError("modules is required");
+    if (!Object.prototype.hasOwnProperty.call(modules, code.mainModule)) {
+      throw codeError(`mainModule '${code.mainModule}' is not among the modules`);
+    }
+    const names = [], types = [], contents = [];
+    let total = 0;
+    for (const name of Object.keys(modules)) {
+      const value = modules[name];
+      let type, content;
+      if (typeof value === "string") {
+        if (name.endsWith(".js") || name.endsWith(".mjs")) type = "js";
+        else if (name.endsWith(".py")) type = "py";
+        else throw codeError(`module '${name}' is a string, so its name must end in .js or .py; give its type as {js}, {cjs}, {text}, {data}, {json} or {wasm}`);
+        content = value;
+      } else if (value !== null && typeof value === "object") {
+        const kinds = MODULE_KINDS.filter((k2) => value[k2] !== void 0);
+        if (kinds.length !== 1) throw codeError(`module '${name}' must have exactly one of ${MODULE_KINDS.map((k2) => `{${k2}}`).join(", ")}`);
+        type = kinds[0];
+        content = value[type];
+        if (type === "json") {
+          content = JSON.stringify(content);
+          if (content === void 0) throw codeError(`module '${name}': the json value is not serializable`);
+        } else if (type === "data" || type === "wasm") {
+          content = moduleBytes(content);
+          if (content === null) throw codeError(`module '${name}': {${type}} must be an ArrayBuffer`);
+        } else if (typeof content !== "string") {
+          throw codeError(`module '${name}': {${type}} must be a string`);
+        }
+      } else {
+        throw codeError(`module '${name}' must be a string or an object`);
+      }
+      if (type === "py") throw codeError(`module '${name}': Python modules are not supported by Bulwark yet`);
+      if (typeof content === "string") {
+        if (content.length > MAX_CODE_BYTES) throw codeError(`the modules are larger than the limit of ${MAX_CODE_BYTES} bytes`);
+        content = utf8Encode(content);
+      }
+      total += content.byteLength;
+      if (total > MAX_CODE_BYTES) throw codeError(`the modules are larger than the limit of ${MAX_CODE_BYTES} bytes`);
+      names.push(name);
+      types.push(type);
+      contents.push(content);
+    }
+    let env = null;
+    if (code.env !== void 0 && code.env !== null) {
+      try {
+        env = JSON.stringify(code.env);
+      } catch (err) {
+        throw codeError(`env is not serializable: ${err && err.message}`);
+      }
+      if (env === void 0 || env[0] !== "{") throw codeError("env must be an object");
+      if (env.length > MAX_ENV_BYTES || utf8Encode(env).byteLength > MAX_ENV_BYTES) {
+        throw codeError(`env is larger than the limit of ${MAX_ENV_BYTES} bytes`);
+      }
+    }
+    let network = true;
+    if (code.globalOutbound === null) network = false;
+    else if (code.globalOutbound !== void 0) throw codeError("globalOutbound as a service binding is not supported by Bulwark yet; use null or leave it out");
+    if (code.tails !== void 0 && (!ArrayIsArray(code.tails) || code.tails.length > 0)) {
+      throw codeError("tails are not supported by Bulwark yet");
+    }
+    const shaped = { mainModule: code.mainModule, names, types, contents, env, network };
+    if (code.limits !== void 0 && code.limits !== null) {
+      if (code.limits.cpuMs !== void 0) shaped.cpuMs = Number(code.limits.cpuMs);
+      if (code.limits.subRequests !== void 0) shaped.subRequests = Number(code.limits.subRequests);
+    }
+    return shaped;
+  }
+  __name(shape, "shape");
+  var Loadable = class {
+    static {
+      __name(this, "Loadable");
+    }
+    constructor(binding, id, getCode) {
+      this.binding = binding;
+      this.id = id;
+      this.getCode = getCode;
+      this.workerId = null;
+      this.loading = null;
+    }
+    ensure() {
+      if (this.workerId !== null) return PromiseResolve(this.workerId);
+      if (this.loading !== null) return this.loading;
+      this.loading = (async () => {
+        try {
+          if (this.id !== null) {
+            const known = await H.loadDynamic(this.binding, this.id, null);
+            if (known !== null) return this.workerId = known;
+          }
+          const code = shape(await this.getCode());
+          return this.workerId = await H.loadDynamic(this.binding, this.id, code);
+        } finally {
+          this.loading = null;
+        }
+      })();
+      return this.loading;
+    }
+    /** The node no longer has it (evicted): load it again next time. */
+    forget(workerId) {
+      if (this.workerId === workerId) this.workerId = null;
+    }
+  };
+  var Fetcher = class {
+    static {
+      __name(this, "Fetcher");
+    }
+    #loadable;
+    #entrypoint;
+    constructor(token, loadable, entrypoint) {
+      if (token !== INTERNAL3) throw new TypeError("Illegal constructor");
+      this.#loadable = loadable;
+      this.#entrypoint = entrypoint;
+    }
+    fetch(input, init = void 0) {
+      const loadable = this.#loadable, entrypoint = this.#entrypoint;
+      return new PromiseCtor((resolve, reject) => {
+        const request = new Request(input, init);
+        const body = requestInternals.body(request);
+        const url = requestInternals.url(request);
+        const send = /* @__PURE__ */ __name((bytes, retried) => PromiseThen(loadable.ensure(), (workerId) => {
+          const pending = H.callWorker(
+            workerId,
+            entrypoint,
+            requestInternals.method(request),
+            url,
+            joinHeaderLines2(headersToPairs(requestInternals.headers(request))),
+            bytes
+          );
+          PromiseThen(pending, (result) => {
+            try {
+              resolve(responseInternals.fromHost(result, url));
+            } catch (err) {
+              reject(err);
+            }
+          }, (err) => {
+            if (!retried && err && err.code === "not_found") {
+              loadable.forget(workerId);
+              send(bytes, true);
+            } else {
+              reject(err);
+            }
+          });
+        }, reject), "send");
+        PromiseThen(body === null ? PromiseResolve(null) : body.consume(), (bytes) => send(bytes, false), reject);
+      });
+    }
+    connect() {
+      throw new TypeError("connect() is not supported by Bulwark yet");
+    }
+  };
+  Object.defineProperty(Fetcher.prototype, Symbol.toStringTag, { value: "Fetcher", configurable: true });
+  var fetcherMethods = /* @__PURE__ */ new Set(["fetch", "connect"]);
+  var fetcherHandler = {
+    get(target, prop) {
+      if (typeof prop === "symbol" || fetcherMethods.has(prop)) {
+        const v2 = Reflect.get(target, prop, target);
+        return typeof v2 === "function" ? v2.bind(target) : v2;
+      }
+      if (prop === "then") return void 0;
+      return () => Promise.reject(new TypeError(`RPC to dynamic workers is not supported by Bulwark yet (called ${prop}())`));
+    }
+  };
+  var WorkerStub = class {
+    static {
+      __name(this, "WorkerStub");
+    }
+    #loadable;
+    constructor(token, loadable) {
+      if (token !== INTERNAL3) throw new TypeError("Illegal constructor");
+      this.#loadable = loadable;
+    }
+    getEntrypoint(name = void 0, options = void 0) {
+      if (name !== void 0 && name !== null && typeof name !== "string") throw new TypeError("getEntrypoint(name): name must be a string");
+      if (options !== void 0 && options !== null && options.props !== void 0) {
+        throw new TypeError("getEntrypoint(name, {props}) is not supported by Bulwark yet");
+      }
+      return new Proxy(new Fetcher(INTERNAL3, this.#loadable, name ?? null), fetcherHandler);
+    }
+    getDurableObjectClass(name) {
+      throw new TypeError("getDurableObjectClass() is not supported by Bulwark yet");
+    }
+  };
+  Object.defineProperty(WorkerStub.prototype, Symbol.toStringTag, { value: "WorkerStub", configurable: true });
+  var WorkerLoader = class {
+    static {
+      __name(this, "WorkerLoader");
+    }
+    #binding;
+    #cache = /* @__PURE__ */ new Map();
+    // id -> Loadable: per parent worker (this binding lives in one worker's env)
+    constructor(token, binding) {
+      if (token !== INTERNAL3) throw new TypeError("Illegal constructor");
+      this.#binding = binding;
+    }
+    get(id, getCode) {
+      if (typeof id !== "string") throw new TypeError("Failed to execute 'get' on 'WorkerLoader': parameter 1 is not of type 'string'.");
+      if (typeof getCode !== "function") throw new TypeError("Failed to execute 'get' on 'WorkerLoader': parameter 2 is not a function.");
+      let loadable = this.#cache.get(id);
+      if (loadable === void 0) {
+        loadable = new Loadable(this.#binding, id, getCode);
+        this.#cache.set(id, loadable);
+      }
+      return new WorkerStub(INTERNAL3, loadable);
+    }
+    load(code) {
+      return new WorkerStub(INTERNAL3, new Loadable(this.#binding, null, () => code));
+    }
+  };
+  Object.defineProperty(WorkerLoader.prototype, Symbol.toStringTag, { value: "WorkerLoader", configurable: true });
+  function makeLoader(binding) {
+    return new WorkerLoader(INTERNAL3, binding);
+  }
+  __name(makeLoader, "makeLoader");
+
   // src/runtime.js
   var DurableObject = class {
     static {
@@ -8484,12 +8739,12 @@ ${className}`);
     return pairs;
   }
   __name(splitHeaderLines, "splitHeaderLines");
-  function joinHeaderLines2(pairs) {
+  function joinHeaderLines3(pairs) {
     let out = "";
     for (let i2 = 0; i2 < pairs.length; i2++) out += (i2 === 0 ? "" : "\n") + pairs[i2][0] + "\n" + pairs[i2][1];
     return out;
   }
-  __name(joinHeaderLines2, "joinHeaderLines");
+  __name(joinHeaderLines3, "joinHeaderLines");
   var drainWaiters = /* @__PURE__ */ new Map();
   function responseDrained(invocationId) {
     const resolve = drainWaiters.get(invocationId);
@@ -8521,12 +8776,18 @@ ${className}`);
     throw new TypeError("Handler does not export a fetch() function.");
   }
   __name(callHandler, "callHandler");
+  function entrypointOf(target) {
+    const handler = target.exports[target.entrypoint];
+    if (handler === void 0) throw new TypeError(`The worker has no entrypoint named '${target.entrypoint}'.`);
+    return handler;
+  }
+  __name(entrypointOf, "entrypointOf");
   async function sendResponse(result, invocationId) {
     if (!isResponse(result)) throw new TypeError("Incorrect type for Promise: the Promise did not resolve to 'Response'.");
     const { type, status, statusText, headers, body } = responseInternals.parts(result);
     if (type === "error") throw new TypeError("The fetch handler returned Response.error().");
     if (body !== null && body.unusable) throw new TypeError("The body of the returned Response has already been used.");
-    H.responseStart(invocationId, status, statusText, joinHeaderLines2(headersToPairs(headers)));
+    H.responseStart(invocationId, status, statusText, joinHeaderLines3(headersToPairs(headers)));
     if (body !== null) {
       const bytes = body.takeBytesSync();
       if (bytes !== null) {
@@ -8565,7 +8826,10 @@ ${className}`);
     registerWaitUntil(invocationId, (promise) => ctx.waitUntil(promise));
     try {
       const request = makeIncomingRequest(req, invocationId);
-      const result = target === null || target === void 0 ? await callHandler(handler, request, env, ctx) : await objectFetch(target, env, request);
+      let result;
+      if (target === null || target === void 0) result = await callHandler(handler, request, env, ctx);
+      else if (target.entrypoint !== void 0) result = await callHandler(entrypointOf(target), request, env, ctx);
+      else result = await objectFetch(target, env, request);
       await sendResponse(result, invocationId);
     } catch (err) {
       const [name, message, stack] = errorParts(err);
@@ -8599,6 +8863,9 @@ ${className}`);
       },
       makeNamespace(binding, workerId, className) {
         return makeNamespace(binding, workerId, className);
+      },
+      makeLoader(binding) {
+        return makeLoader(binding);
       },
       requestBodyChunk(invocationId, bytes) {
         requestBodyChunk(Number(invocationId), bytes);

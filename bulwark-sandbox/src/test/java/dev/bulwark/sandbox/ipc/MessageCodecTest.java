@@ -109,7 +109,12 @@ class MessageCodecTest {
                         "https://x/", List.of(), null, false),
                 new LoadWorker(33L, "front", BUNDLE, "{}",
                         List.of(new Binding.DurableObjectNamespace("COUNTER", "front", "Counter", new byte[32])),
-                        Limits.DEFAULTS),
+                        true, Limits.DEFAULTS),
+                new LoadDynamic(34L, 35L, "front", "alice", BUNDLE, "{\"K\":1}", false, LIMITS),
+                new LoadDynamic(36L, 37L, "front", null, null, null, true, Limits.DEFAULTS),
+                new DynamicLoaded(38L, "dyn-abc"),
+                new UnloadWorker("dyn-abc"),
+                new LoadWorker(39L, "w3", BUNDLE, "{}", List.of(new Binding.WorkerLoader("LOADER")), false, LIMITS),
                 new Shutdown());
     }
 

@@ -13,7 +13,7 @@ import java.util.Objects;
  * printed.
  */
 public record DeployedWorker(String name, String tenant, WorkerBundle bundle, String envJson, List<Binding> bindings,
-                             Limits limits) {
+                             boolean networkAllowed, Limits limits) {
     public DeployedWorker {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(tenant, "tenant");
@@ -25,7 +25,7 @@ public record DeployedWorker(String name, String tenant, WorkerBundle bundle, St
 
     /** A worker whose env holds plain values only. */
     public DeployedWorker(String name, String tenant, WorkerBundle bundle, String envJson, Limits limits) {
-        this(name, tenant, bundle, envJson, List.of(), limits);
+        this(name, tenant, bundle, envJson, List.of(), true, limits);
     }
 
     @Override

@@ -2,10 +2,12 @@ package dev.bulwark.server.node;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.bulwark.sandbox.ipc.Address;
 import dev.bulwark.sandbox.ipc.ErrorCode;
 import dev.bulwark.sandbox.ipc.Message;
 import dev.bulwark.sandbox.worker.Binding;
 import dev.bulwark.server.config.DurableObjectBinding;
+import dev.bulwark.server.config.WorkerLoaderBinding;
 import dev.bulwark.server.config.ProjectConfig;
 import dev.bulwark.server.config.Settings;
 import dev.bulwark.server.http.FrontDoor;
@@ -61,6 +63,7 @@ public final class Node implements AutoCloseable {
     private final AtomicLong invocations = new AtomicLong(((System.currentTimeMillis() / 1000) & 0xFFFFF) << 32);
     private final String adminToken;
     private final NamespaceKeys namespaceKeys;
+    private final DynamicWorkers dynamicWorkers;
     private final Server server;
 
     private Node(Settings settings) throws IOException {
@@ -90,9 +93,18 @@ public final class Node implements AutoCloseable {
 
                     @Override
                     public void call(String tenant, Message.CallStart call, java.util.function.Consumer<Message> reply) {
-                        Node.this.call(tenant, call, reply);
+                        // Starting the callee may wait for a sandbox: never on the caller's reader thread.
+                        Thread.startVirtualThread(() -> Node.this.call(tenant, call, reply));
+                    }
+
+                    @Override
+                    public void loadDynamic(String tenant, Message.LoadDynamic request,
+                                            java.util.function.Consumer<Message> reply) {
+                        // Loading may wait for the tenant's sandbox for generated code to start.
+                        Thread.startVirtualThread(() -> dynamicWorkers.load(tenant, request, reply));
                     }
                 });
+        this.dynamicWorkers = new DynamicWorkers(supervisor, sb.dynamicWorkersMax());
         QueuedThreadPool threads = new QueuedThreadPool();
         threads.setName("front-door");
         // Handlers block (body reads, waiting on the sandbox, writes): run them on virtual threads.
@@ -149,7 +161,8 @@ public final class Node implements AutoCloseable {
             bindings.add(new Binding.DurableObjectNamespace(b.name(), workerId, b.className(),
                     namespaceKeys.keyFor(tenant, workerId, b.className())));
         }
-        return new DeployedWorker(project.name(), tenant, project.bundle(), env.toString(), bindings,
+        for (WorkerLoaderBinding b : project.workerLoaders()) bindings.add(new Binding.WorkerLoader(b.binding()));
+        return new DeployedWorker(project.name(), tenant, project.bundle(), env.toString(), bindings, true,
                 project.settings().limits());
     }
 
@@ -159,13 +172,19 @@ public final class Node implements AutoCloseable {
      * of its own tenant's workers, whatever its sandbox claims.
      */
     private void call(String tenant, Message.CallStart call, java.util.function.Consumer<Message> reply) {
-        DeployedWorker target;
-        synchronized (workers) {
-            target = workers.get(call.target().workerId());
-        }
-        if (target == null || !target.tenant().equals(tenant)) {
+        DeployedWorker target = switch (call.target()) {
+            case Address.DurableObject o -> {
+                DeployedWorker w;
+                synchronized (workers) {
+                    w = workers.get(o.workerId());
+                }
+                yield w != null && w.tenant().equals(tenant) ? w : null;
+            }
+            case Address.Worker w -> dynamicWorkers.callable(tenant, w.workerId());
+        };
+        if (target == null) {
             reply.accept(new Message.CallFailed(call.callId(), ErrorCode.NOT_FOUND.code(),
-                    "no worker '" + call.target().workerId() + "' exports durable objects to this worker"));
+                    "no worker '" + call.target().workerId() + "' can be called from this worker"));
             return;
         }
         long invocationId = nextInvocationId();

@@ -16,4 +16,7 @@ interface SandboxEvents {
      * CallResult or CallFailed through {@code reply}.
      */
     void call(String tenant, Message.CallStart call, Consumer<Message> reply);
+
+    /** A loader binding of a worker of {@code tenant} asks for a dynamic worker; answer exactly once. */
+    void loadDynamic(String tenant, Message.LoadDynamic request, Consumer<Message> reply);
 }

@@ -126,6 +126,10 @@ final class SandboxProcess implements IsolateHost {
         loaded.put(worker.name(), new Loaded(worker, failure));
     }
 
+    void forget(String workerName) {
+        loaded.remove(workerName);
+    }
+
     /** Loads a worker; completes with WorkerLoaded or WorkerLoadFailed. */
     CompletableFuture<Message> load(Message.LoadWorker load) {
         CompletableFuture<Message> result = new CompletableFuture<>();
@@ -202,6 +206,7 @@ final class SandboxProcess implements IsolateHost {
             case Message.LogLine m -> unsolicited.accept(m);
             case Message.Subrequest m -> unsolicited.accept(m);
             case Message.CallStart m -> unsolicited.accept(m);
+            case Message.LoadDynamic m -> unsolicited.accept(m);
             default -> kill("unexpected message from sandbox: " + message.getClass().getSimpleName());
         }
     }

@@ -82,7 +82,7 @@ public final class SandboxSupervisor implements AutoCloseable {
 
     private Message.WorkerLoadFailed loadInto(SandboxProcess p, DeployedWorker w) {
         Message.LoadWorker load = new Message.LoadWorker(ids.incrementAndGet(), w.name(), w.bundle(), w.envJson(),
-                w.bindings(), w.limits());
+                w.bindings(), w.networkAllowed(), w.limits());
         Message.WorkerLoadFailed failure;
         try {
             Message result = p.load(load).get(READY_WAIT_SECONDS, TimeUnit.SECONDS);
@@ -120,6 +120,17 @@ public final class SandboxSupervisor implements AutoCloseable {
         }
         p.fetch(start, listener);
         return p::deliver;
+    }
+
+    /** Removes a worker from its tenant's sandboxes (an evicted dynamic worker). */
+    void undeploy(String tenant, String workerName) {
+        Tenant t = tenants.get(tenant);
+        if (t == null) return;
+        t.workers.removeIf(w -> w.name().equals(workerName));
+        for (SandboxProcess p : t.live) {
+            p.forget(workerName);
+            p.deliver(new Message.UnloadWorker(workerName));
+        }
     }
 
     /** Live sandbox processes of a tenant (for operators and tests). */
@@ -184,6 +195,9 @@ public final class SandboxSupervisor implements AutoCloseable {
             });
             case Message.CallStart c -> {
                 if (from != null) events.call(from.tenant(), c, from::deliver);
+            }
+            case Message.LoadDynamic d -> {
+                if (from != null) events.loadDynamic(from.tenant(), d, from::deliver);
             }
             default -> log.warn("unexpected message from a sandbox: {}", m.getClass().getSimpleName());
         }
