@@ -32,9 +32,9 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.BlockingDeque;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.LinkedBlockingDeque;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -72,7 +72,7 @@ public final class Isolate {
     private final V8ValueObject jsRuntime;
     /** dispatchFetch wrapped so that its settling reaches {@link #invocationDone}. */
     private final V8ValueFunction dispatcher;
-    private final BlockingQueue<Task> tasks = new LinkedBlockingQueue<>();
+    private final BlockingDeque<Task> tasks = new LinkedBlockingDeque<>();
     private final Map<Long, Invocation> invocations = new ConcurrentHashMap<>();
     private final Map<Integer, Timer> timers = new ConcurrentHashMap<>();
     private final Thread thread;
@@ -398,6 +398,7 @@ public final class Isolate {
      */
     void cancel(long invocationId, String reason) {
         Invocation inv = invocations.get(invocationId);
+        // At once: the node has stopped listening, and the canceled code must not run on to its CPU limit.
         if (inv != null) finish(inv, ErrorCode.CANCELED, reason);
     }
 
@@ -406,8 +407,22 @@ public final class Isolate {
         if (inTask && currentInvocation == inv.id) {
             requestTermination(ErrorCode.WALL_TIME_EXCEEDED, inv.id);
         } else {
-            finish(inv, ErrorCode.WALL_TIME_EXCEEDED, limitMessage(ErrorCode.WALL_TIME_EXCEEDED, inv.limits));
+            finishSoon(inv, ErrorCode.WALL_TIME_EXCEEDED, limitMessage(ErrorCode.WALL_TIME_EXCEEDED, inv.limits));
         }
+    }
+
+    /**
+     * Ends an invocation from another thread (a timer, the node's reader) at the front of the task
+     * queue: a task of it that is running now ends first and flushes what it said, so nothing of
+     * the invocation can reach the node after its InvocationDone. A running task is bounded by its
+     * CPU limit, so the wait is too.
+     */
+    private void finishSoon(Invocation inv, ErrorCode failure, String message) {
+        if (condemned) {
+            finish(inv, failure, message);
+            return;
+        }
+        tasks.addFirst(new Task(0, () -> finish(inv, failure, message)));
     }
 
     private void finish(Invocation inv, ErrorCode failure, String message) {
