@@ -8,9 +8,11 @@ import java.sql.SQLException;
  */
 final class ReservedSchema {
 
-    static final String KV = "_bw_kv";
-    static final String KV_CHUNK = "_bw_kv_chunk";
-    static final String ALARM = "_bw_alarm";
+    // Qualified with main: even if a TEMP object of the same name could exist (the guard refuses
+    // the names), the storage's own statements could not be redirected to it.
+    static final String KV = "main._bw_kv";
+    static final String KV_CHUNK = "main._bw_kv_chunk";
+    static final String ALARM = "main._bw_alarm";
 
     private final Sqlite db;
     private boolean present;
@@ -26,8 +28,8 @@ final class ReservedSchema {
 
     void refresh() {
         try {
-            present = db.queryLong("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '"
-                    + ALARM + "'") > 0;
+            present = db.queryLong("SELECT count(*) FROM main.sqlite_master WHERE type = 'table'"
+                    + " AND name = '_bw_alarm'") > 0;
         } catch (SQLException e) {
             throw db.translate(e);
         }

@@ -17,18 +17,19 @@ public final class Savepoint {
 
     /** Keeps the savepoint's writes as part of the enclosing transaction. */
     public void release() {
-        end();
+        checkNotEnded();
         tx.release(level);
+        ended = true;
     }
 
     /** Undoes every write made since the savepoint began. */
     public void rollback() {
-        end();
+        checkNotEnded();
         tx.rollbackTo(level);
+        ended = true;
     }
 
-    private void end() {
+    private void checkNotEnded() {
         if (ended) throw new StorageException(StorageException.Kind.STATE, "savepoint already ended");
-        ended = true;
     }
 }

@@ -10,8 +10,8 @@ import java.util.List;
  * The result of {@link ObjectStorage#exec}: the rows of the last statement, read one at a time.
  * Values are {@code null}, {@link Long}, {@link Double}, {@link String} or {@code byte[]}.
  *
- * <p>{@link #rowsWritten()} is final when {@code exec} returns (SQLite makes all of a statement's
- * changes at its first step, even with RETURNING); {@link #rowsRead()} grows as rows are read.
+ * <p>{@link #rowsRead()} and {@link #rowsWritten()} grow as rows are read ("so far", as in
+ * Workers); {@code rowsWritten} of a statement with RETURNING is complete once the cursor is done.
  * The cursor closes itself after the last row; close it early to free the statement.
  */
 public final class SqlCursor implements AutoCloseable {
@@ -22,19 +22,24 @@ public final class SqlCursor implements AutoCloseable {
     private final Sqlite db;
     private final Runnable onClose;
     private long rowsRead;
-    private final long rowsWritten;
+    private long rowsWritten;
+    private final long changesBefore;
     private boolean done;
+    /** The row under the result set was already stepped to (see SqlRunner), not yet returned. */
+    private boolean pending;
 
-    SqlCursor(Sqlite db, PreparedStatement statement, ResultSet rows, List<String> columnNames,
-              long rowsReadBefore, long rowsWritten, Runnable onClose) {
+    SqlCursor(Sqlite db, PreparedStatement statement, ResultSet rows, boolean firstRowPending,
+              List<String> columnNames, long rowsReadBefore, long changesBefore, Runnable onClose) {
         this.db = db;
         this.statement = statement;
         this.rows = rows;
         this.columnNames = columnNames;
         this.rowsRead = rowsReadBefore;
-        this.rowsWritten = rowsWritten;
+        this.changesBefore = changesBefore;
+        this.rowsWritten = changesSinceStart();
         this.onClose = onClose;
-        if (rows == null) close();
+        this.pending = firstRowPending;
+        if (rows == null || !firstRowPending) close();
     }
 
     public List<String> columnNames() {
@@ -45,7 +50,9 @@ public final class SqlCursor implements AutoCloseable {
     public List<Object> next() {
         if (done) return null;
         try {
-            if (!rows.next()) {
+            boolean has = pending || rows.next();
+            pending = false;
+            if (!has) {
                 close();
                 return null;
             }
@@ -74,7 +81,15 @@ public final class SqlCursor implements AutoCloseable {
 
     /** Rows this exec has read so far: rows returned by every statement, plus rows written. */
     public long rowsRead() {
-        return rowsRead;
+        return rowsRead + rowsWritten;
+    }
+
+    private long changesSinceStart() {
+        try {
+            return db.totalChanges() - changesBefore;
+        } catch (SQLException e) {
+            return rowsWritten;
+        }
     }
 
     /** Rows inserted, updated or deleted by every statement of this exec (including by triggers). */
@@ -93,6 +108,9 @@ public final class SqlCursor implements AutoCloseable {
         try {
             if (rows != null) rows.close();
             statement.close();
+            // SQLite counts a statement's changes when it completes (RETURNING makes them at the
+            // first step but reports them at the end).
+            rowsWritten = Math.max(rowsWritten, changesSinceStart());
         } catch (SQLException e) {
             // closing a finished statement cannot lose data
         }

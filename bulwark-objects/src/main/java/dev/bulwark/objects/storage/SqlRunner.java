@@ -80,9 +80,10 @@ final class SqlRunner {
                 for (int c = 1; c <= md.getColumnCount(); c++) n.add(md.getColumnLabel(c));
                 names = Collections.unmodifiableList(n);
             }
-            long written = db.totalChanges() - changesBefore;
+            // Step to the first row now so that errors (constraints, RETURNING) surface from exec.
+            boolean first = rs != null && rs.next();
             SqlCursor[] holder = new SqlCursor[1];
-            SqlCursor cursor = new SqlCursor(db, ps, rs, names, read + written, written,
+            SqlCursor cursor = new SqlCursor(db, ps, rs, first, names, read, changesBefore,
                     () -> open.remove(holder[0]));
             holder[0] = cursor;
             if (!cursor.isDone()) open.add(cursor);

@@ -1,7 +1,6 @@
 package dev.bulwark.objects.storage;
 
 import java.nio.file.Path;
-import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -33,8 +32,11 @@ final class Sqlite implements AutoCloseable {
         config.enableLoadExtension(false);
         config.setBusyTimeout(0);
         try {
-            Connection c = config.createConnection("jdbc:sqlite:" + file.toAbsolutePath());
-            this.conn = (SQLiteConnection) c;
+            this.conn = (SQLiteConnection) config.createConnection("jdbc:sqlite:" + file.toAbsolutePath());
+        } catch (SQLException e) {
+            throw SqliteErrors.translate(e, options.maxDatabaseBytes());
+        }
+        try {
             conn.setAutoCommit(true);
             conn.setLimit(SQLiteLimits.SQLITE_LIMIT_ATTACHED, 0);
             conn.setLimit(SQLiteLimits.SQLITE_LIMIT_LENGTH, (int) Math.min(Integer.MAX_VALUE,
@@ -43,6 +45,11 @@ final class Sqlite implements AutoCloseable {
             exec("PRAGMA max_page_count = " + pages);
             exec("PRAGMA trusted_schema = OFF");
         } catch (SQLException e) {
+            try {
+                conn.close();
+            } catch (SQLException ignored) {
+                // already failing
+            }
             throw SqliteErrors.translate(e, options.maxDatabaseBytes());
         }
     }

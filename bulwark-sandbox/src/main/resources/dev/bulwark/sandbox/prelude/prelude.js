@@ -3581,7 +3581,7 @@ ${groupIndent}`);
       if (void 0 !== i2) {
         if (S2 = /* @__PURE__ */ __name(() => {
           const r3 = void 0 !== i2.reason ? i2.reason : new fr("Aborted", "AbortError"), a3 = [];
-          o2 || a3.push(() => "writable" === t2._state ? Wt(t2, r3) : c(void 0)), n2 || a3.push(() => "readable" === e2._state ? Mr(e2, r3) : c(void 0)), T2(() => Promise.all(a3.map((e3) => e3())), true, r3);
+          o2 || a3.push(() => "writable" === t2._state ? Wt(t2, r3) : c(void 0)), n2 || a3.push(() => "readable" === e2._state ? Mr(e2, r3) : c(void 0)), T3(() => Promise.all(a3.map((e3) => e3())), true, r3);
         }, "S"), i2.aborted) return void S2();
         i2.addEventListener("abort", S2);
       }
@@ -3594,21 +3594,21 @@ ${groupIndent}`);
       }
       __name(g2, "g");
       var v2, w2, R2;
-      if (pr(e2, a2._closedPromise, (e3) => (o2 ? P2(true, e3) : T2(() => Wt(t2, e3), true, e3), null)), pr(t2, s2._closedPromise, (t3) => (n2 ? P2(true, t3) : T2(() => Mr(e2, t3), true, t3), null)), v2 = e2, w2 = a2._closedPromise, R2 = /* @__PURE__ */ __name(() => (r2 ? P2() : T2(() => (function(e3) {
+      if (pr(e2, a2._closedPromise, (e3) => (o2 ? P2(true, e3) : T3(() => Wt(t2, e3), true, e3), null)), pr(t2, s2._closedPromise, (t3) => (n2 ? P2(true, t3) : T3(() => Mr(e2, t3), true, t3), null)), v2 = e2, w2 = a2._closedPromise, R2 = /* @__PURE__ */ __name(() => (r2 ? P2() : T3(() => (function(e3) {
         const t3 = e3._ownerWritableStream, r3 = t3._state;
         return At(t3) || "closed" === r3 ? c(void 0) : "errored" === r3 ? d(t3._storedError) : Lt(e3);
       })(s2)), null), "R"), "closed" === v2._state ? R2() : b(w2, R2), At(t2) || "closed" === t2._state) {
         const t3 = new TypeError("the destination writable stream closed before all data could be piped to it");
-        n2 ? P2(true, t3) : T2(() => Mr(e2, t3), true, t3);
+        n2 ? P2(true, t3) : T3(() => Mr(e2, t3), true, t3);
       }
-      function T2(e3, r3, o3) {
+      function T3(e3, r3, o3) {
         function n3() {
           return h(e3(), () => C2(r3, o3), (e4) => C2(true, e4)), null;
         }
         __name(n3, "n");
         l2._shuttingDown || (l2._shuttingDown = true, "writable" !== t2._state || At(t2) ? n3() : b(l2._waitForWritesToFinish(), n3));
       }
-      __name(T2, "T");
+      __name(T3, "T");
       function P2(e3, r3) {
         l2._shuttingDown || (l2._shuttingDown = true, "writable" !== t2._state || At(t2) ? C2(e3, r3) : b(l2._waitForWritesToFinish(), () => C2(e3, r3)));
       }
@@ -3880,10 +3880,10 @@ ${groupIndent}`);
         return b2;
       }
       __name(R2, "R");
-      function T2() {
+      function T3() {
       }
-      __name(T2, "T");
-      return o2 = Fr(T2, g2, w2), n2 = Fr(T2, v2, R2), m2(a2), [o2, n2];
+      __name(T3, "T");
+      return o2 = Fr(T3, g2, w2), n2 = Fr(T3, v2, R2), m2(a2), [o2, n2];
     })(e2) : (function(e3) {
       const t3 = V(e3);
       let r2, o2, n2, i2, a2, s2 = false, l2 = false, d2 = false, f2 = false;
@@ -4855,6 +4855,10 @@ ${groupIndent}`);
     return false;
   }
   __name(isPlatformObject, "isPlatformObject");
+  function isNonSerializable(v2) {
+    return isPlatformObject(v2);
+  }
+  __name(isNonSerializable, "isNonSerializable");
 
   // src/early.js
   Object.defineProperty(globalThis, "DOMException", { value: DOMException, writable: true, configurable: true, enumerable: false });
@@ -7758,12 +7762,761 @@ Content-Type: ${value.type || "application/octet-stream"}\r
   __name(createCrypto, "createCrypto");
 
   // src/serialize.js
-  function serialize(value) {
-    return utf8Encode(JSON.stringify(value));
+  var MAGIC = 183;
+  var VERSION = 1;
+  var DEFAULT_MAX_BYTES = 32 * 1024 * 1024;
+  var MAX_DEPTH = 1e3;
+  var T2 = {
+    UNDEFINED: 0,
+    NULL: 1,
+    TRUE: 2,
+    FALSE: 3,
+    INT: 4,
+    DOUBLE: 5,
+    BIGINT: 6,
+    STRING: 7,
+    STRING16: 8,
+    HOLE: 15,
+    REF: 16,
+    OBJECT: 17,
+    ARRAY: 18,
+    SPARSE_ARRAY: 19,
+    DATE: 20,
+    REGEXP: 21,
+    MAP: 22,
+    SET: 23,
+    ARRAY_BUFFER: 24,
+    VIEW: 25,
+    ERROR: 26,
+    NUMBER_OBJECT: 27,
+    STRING_OBJECT: 28,
+    BOOLEAN_OBJECT: 29,
+    BIGINT_OBJECT: 30,
+    DOM_EXCEPTION: 31,
+    SLOT: 32
+  };
+  var getter3 = /* @__PURE__ */ __name((proto, name) => ObjectGetOwnPropertyDescriptor(proto, name).get, "getter");
+  var mapSize3 = getter3(Map.prototype, "size");
+  var setSize3 = getter3(Set.prototype, "size");
+  var mapForEach2 = Map.prototype.forEach;
+  var setForEach2 = Set.prototype.forEach;
+  var mapSet = Map.prototype.set;
+  var setAdd = Set.prototype.add;
+  var mapGet = Map.prototype.get;
+  var mapHas = Map.prototype.has;
+  var regexpSource2 = getter3(RegExp.prototype, "source");
+  var regexpFlags2 = getter3(RegExp.prototype, "flags");
+  var regexpGlobal3 = getter3(RegExp.prototype, "global");
+  var dateGetTime3 = Date.prototype.getTime;
+  var numberValueOf3 = Number.prototype.valueOf;
+  var stringValueOf3 = String.prototype.valueOf;
+  var booleanValueOf3 = Boolean.prototype.valueOf;
+  var bigintValueOf3 = BigInt.prototype.valueOf;
+  var symbolValueOf3 = Symbol.prototype.valueOf;
+  var weakMapHas3 = WeakMap.prototype.has;
+  var weakSetHas3 = WeakSet.prototype.has;
+  var weakRefDeref2 = WeakRef.prototype.deref;
+  var promiseThen2 = Promise.prototype.then;
+  var abByteLength2 = getter3(ArrayBuffer.prototype, "byteLength");
+  var TypedArrayProto3 = Object.getPrototypeOf(Uint8Array.prototype);
+  var taBuffer3 = getter3(TypedArrayProto3, "buffer");
+  var taByteOffset3 = getter3(TypedArrayProto3, "byteOffset");
+  var taLength2 = getter3(TypedArrayProto3, "length");
+  var dvBuffer3 = getter3(DataView.prototype, "buffer");
+  var dvByteOffset3 = getter3(DataView.prototype, "byteOffset");
+  var dvByteLength3 = getter3(DataView.prototype, "byteLength");
+  var ObjectKeys = Object.keys;
+  var ObjectPrototype = Object.prototype;
+  var hasOwn = Object.prototype.hasOwnProperty;
+  var isErrorNative3 = typeof Error.isError === "function" ? Error.isError : null;
+  var isWellFormed = String.prototype.isWellFormed;
+  var StringFromCharCode2 = String.fromCharCode;
+  var NumberIsInteger = Number.isInteger;
+  var ObjectIs = Object.is;
+  var BigIntCtor = BigInt;
+  var U8 = Uint8Array;
+  var VIEW_KINDS = [
+    "DataView",
+    "Int8Array",
+    "Uint8Array",
+    "Uint8ClampedArray",
+    "Int16Array",
+    "Uint16Array",
+    "Int32Array",
+    "Uint32Array",
+    "Float32Array",
+    "Float64Array",
+    "BigInt64Array",
+    "BigUint64Array",
+    "Float16Array"
+  ];
+  var viewCtors = {
+    DataView,
+    Int8Array,
+    Uint8Array,
+    Uint8ClampedArray,
+    Int16Array,
+    Uint16Array,
+    Int32Array,
+    Uint32Array,
+    Float32Array,
+    Float64Array,
+    BigInt64Array,
+    BigUint64Array,
+    Float16Array: typeof Float16Array === "function" ? Float16Array : void 0
+  };
+  var ERROR_NAMES = ["Error", "EvalError", "RangeError", "ReferenceError", "SyntaxError", "TypeError", "URIError"];
+  var errorCtors2 = { Error, EvalError, RangeError, ReferenceError, SyntaxError, TypeError, URIError };
+  function cloneError2(what) {
+    return new DOMException(`${what} could not be cloned.`, "DataCloneError");
+  }
+  __name(cloneError2, "cloneError");
+  function invalid(why) {
+    return new DOMException(`Unable to deserialize cloned data: ${why}.`, "DataCloneError");
+  }
+  __name(invalid, "invalid");
+  function brand(fn, v2, ...args) {
+    try {
+      ReflectApply(fn, v2, args);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+  __name(brand, "brand");
+  function describe2(v2) {
+    if (typeof v2 === "function") return v2.name ? `function ${v2.name}()` : "function";
+    if (typeof v2 === "symbol") return "Symbol()";
+    try {
+      return ReflectApply(ObjectPrototype.toString, v2, []).replace(/^\[object (.*)\]$/, "#<$1>");
+    } catch {
+      return "value";
+    }
+  }
+  __name(describe2, "describe");
+  function isErrorObject2(v2) {
+    if (isErrorNative3 !== null) return isErrorNative3(v2);
+    return ReflectApply(ObjectPrototype.toString, v2, []) === "[object Error]";
+  }
+  __name(isErrorObject2, "isErrorObject");
+  function defineData(obj, key, value, enumerable = true) {
+    ObjectDefineProperty(obj, key, { value, writable: true, enumerable, configurable: true });
+  }
+  __name(defineData, "defineData");
+  var Writer = class {
+    static {
+      __name(this, "Writer");
+    }
+    constructor(max) {
+      this.max = max;
+      this.buf = new U8(256);
+      this.len = 0;
+      this.dv = new DataView(this.buf.buffer);
+    }
+    ensure(n2) {
+      const need = this.len + n2;
+      if (need > this.max) throw new RangeError(`The serialized value is larger than the limit of ${this.max} bytes.`);
+      if (need <= this.buf.length) return;
+      let cap = this.buf.length * 2;
+      while (cap < need) cap *= 2;
+      if (cap > this.max) cap = this.max;
+      const next = new U8(cap);
+      next.set(this.buf.subarray(0, this.len));
+      this.buf = next;
+      this.dv = new DataView(next.buffer);
+    }
+    byte(b2) {
+      this.ensure(1);
+      this.buf[this.len++] = b2;
+    }
+    varint(n2) {
+      this.ensure(8);
+      while (n2 >= 128) {
+        this.buf[this.len++] = n2 % 128 | 128;
+        n2 = Math.floor(n2 / 128);
+      }
+      this.buf[this.len++] = n2;
+    }
+    double(d2) {
+      this.ensure(8);
+      this.dv.setFloat64(this.len, d2, true);
+      this.len += 8;
+    }
+    bytes(u8) {
+      this.ensure(u8.length);
+      this.buf.set(u8, this.len);
+      this.len += u8.length;
+    }
+    result() {
+      return this.buf.slice(0, this.len);
+    }
+  };
+  function writeString(w2, s2) {
+    if (ReflectApply(isWellFormed, s2, [])) {
+      const u8 = utf8Encode(s2);
+      w2.byte(T2.STRING);
+      w2.varint(u8.length);
+      w2.bytes(u8);
+    } else {
+      w2.byte(T2.STRING16);
+      w2.varint(s2.length);
+      w2.ensure(s2.length * 2);
+      for (let i2 = 0; i2 < s2.length; i2++) {
+        const c2 = s2.charCodeAt(i2);
+        w2.buf[w2.len++] = c2 & 255;
+        w2.buf[w2.len++] = c2 >> 8;
+      }
+    }
+  }
+  __name(writeString, "writeString");
+  function writeNumber(w2, n2) {
+    if (NumberIsInteger(n2) && n2 >= -2147483648 && n2 <= 2147483647 && !ObjectIs(n2, -0)) {
+      w2.byte(T2.INT);
+      w2.varint(n2 >= 0 ? n2 * 2 : -n2 * 2 - 1);
+    } else {
+      w2.byte(T2.DOUBLE);
+      w2.double(n2);
+    }
+  }
+  __name(writeNumber, "writeNumber");
+  function writeBigIntPayload(w2, b2) {
+    const negative = b2 < 0n;
+    let m2 = negative ? -b2 : b2;
+    const bytes = [];
+    while (m2 > 0n) {
+      bytes.push(Number(m2 & 0xffn));
+      m2 >>= 8n;
+    }
+    w2.byte(negative ? 1 : 0);
+    w2.varint(bytes.length);
+    w2.bytes(new U8(bytes));
+  }
+  __name(writeBigIntPayload, "writeBigIntPayload");
+  var Serializer = class {
+    static {
+      __name(this, "Serializer");
+    }
+    constructor(hooks) {
+      this.w = new Writer(hooks && hooks.maxBytes !== void 0 ? hooks.maxBytes : DEFAULT_MAX_BYTES);
+      this.encode = hooks && typeof hooks.encode === "function" ? hooks.encode : null;
+      this.ids = /* @__PURE__ */ new Map();
+      this.depth = 0;
+    }
+    remember(v2) {
+      ReflectApply(mapSet, this.ids, [v2, ReflectApply(mapSize3, this.ids, [])]);
+    }
+    value(v2) {
+      const w2 = this.w;
+      switch (typeof v2) {
+        case "undefined":
+          w2.byte(T2.UNDEFINED);
+          return;
+        case "boolean":
+          w2.byte(v2 ? T2.TRUE : T2.FALSE);
+          return;
+        case "number":
+          writeNumber(w2, v2);
+          return;
+        case "bigint":
+          w2.byte(T2.BIGINT);
+          writeBigIntPayload(w2, v2);
+          return;
+        case "string":
+          writeString(w2, v2);
+          return;
+        case "symbol":
+          throw cloneError2(describe2(v2));
+        default:
+          break;
+      }
+      if (v2 === null) {
+        w2.byte(T2.NULL);
+        return;
+      }
+      if (ReflectApply(mapHas, this.ids, [v2])) {
+        w2.byte(T2.REF);
+        w2.varint(ReflectApply(mapGet, this.ids, [v2]));
+        return;
+      }
+      if (this.encode !== null) {
+        const slot = this.encode(v2);
+        if (slot !== void 0) {
+          if (!NumberIsInteger(slot) || slot < 0) throw new TypeError("hooks.encode must return a non-negative integer slot or undefined");
+          this.remember(v2);
+          w2.byte(T2.SLOT);
+          w2.varint(slot);
+          return;
+        }
+      }
+      if (typeof v2 === "function") throw cloneError2(describe2(v2));
+      if (++this.depth > MAX_DEPTH) throw cloneError2("A value nested this deeply");
+      try {
+        this.object(v2);
+      } finally {
+        this.depth--;
+      }
+    }
+    object(v2) {
+      const w2 = this.w;
+      if (brand(booleanValueOf3, v2)) {
+        this.remember(v2);
+        w2.byte(T2.BOOLEAN_OBJECT);
+        w2.byte(ReflectApply(booleanValueOf3, v2, []) ? 1 : 0);
+        return;
+      }
+      if (brand(numberValueOf3, v2)) {
+        this.remember(v2);
+        w2.byte(T2.NUMBER_OBJECT);
+        w2.double(ReflectApply(numberValueOf3, v2, []));
+        return;
+      }
+      if (brand(bigintValueOf3, v2)) {
+        this.remember(v2);
+        w2.byte(T2.BIGINT_OBJECT);
+        writeBigIntPayload(w2, ReflectApply(bigintValueOf3, v2, []));
+        return;
+      }
+      if (brand(stringValueOf3, v2)) {
+        this.remember(v2);
+        w2.byte(T2.STRING_OBJECT);
+        writeString(w2, ReflectApply(stringValueOf3, v2, []));
+        return;
+      }
+      if (brand(symbolValueOf3, v2)) throw cloneError2("Symbol object");
+      if (brand(dateGetTime3, v2)) {
+        this.remember(v2);
+        w2.byte(T2.DATE);
+        w2.double(ReflectApply(dateGetTime3, v2, []));
+        return;
+      }
+      if (brand(regexpGlobal3, v2) && v2 !== RegExp.prototype) {
+        this.remember(v2);
+        w2.byte(T2.REGEXP);
+        writeString(w2, ReflectApply(regexpSource2, v2, []));
+        writeString(w2, ReflectApply(regexpFlags2, v2, []));
+        return;
+      }
+      if (isArrayBuffer(v2)) {
+        this.remember(v2);
+        const n2 = ReflectApply(abByteLength2, v2, []);
+        w2.byte(T2.ARRAY_BUFFER);
+        w2.varint(n2);
+        w2.bytes(new U8(v2, 0, n2));
+        return;
+      }
+      if (isSharedArrayBuffer(v2)) throw cloneError2("SharedArrayBuffer");
+      const taName = typedArrayName(v2);
+      if (taName !== void 0 || isDataView(v2)) {
+        const kind = taName === void 0 ? "DataView" : taName;
+        const index = VIEW_KINDS.indexOf(kind);
+        if (index < 0) throw cloneError2(kind);
+        const buffer = taName === void 0 ? ReflectApply(dvBuffer3, v2, []) : ReflectApply(taBuffer3, v2, []);
+        const offset = taName === void 0 ? ReflectApply(dvByteOffset3, v2, []) : ReflectApply(taByteOffset3, v2, []);
+        const length = taName === void 0 ? ReflectApply(dvByteLength3, v2, []) : ReflectApply(taLength2, v2, []);
+        this.remember(v2);
+        w2.byte(T2.VIEW);
+        w2.byte(index);
+        this.value(buffer);
+        w2.varint(offset);
+        w2.varint(length);
+        return;
+      }
+      if (brand(mapSize3, v2)) {
+        this.remember(v2);
+        const entries = [];
+        ReflectApply(mapForEach2, v2, [(val, key) => {
+          entries.push(key, val);
+        }]);
+        w2.byte(T2.MAP);
+        w2.varint(entries.length / 2);
+        for (let i2 = 0; i2 < entries.length; i2++) this.value(entries[i2]);
+        return;
+      }
+      if (brand(setSize3, v2)) {
+        this.remember(v2);
+        const entries = [];
+        ReflectApply(setForEach2, v2, [(val) => {
+          entries.push(val);
+        }]);
+        w2.byte(T2.SET);
+        w2.varint(entries.length);
+        for (let i2 = 0; i2 < entries.length; i2++) this.value(entries[i2]);
+        return;
+      }
+      if (isDOMException(v2)) {
+        this.remember(v2);
+        w2.byte(T2.DOM_EXCEPTION);
+        writeString(w2, `${v2.name}`);
+        writeString(w2, `${v2.message}`);
+        let stack;
+        try {
+          stack = v2.stack;
+        } catch {
+        }
+        if (typeof stack === "string") {
+          w2.byte(1);
+          writeString(w2, stack);
+        } else w2.byte(0);
+        return;
+      }
+      if (isErrorObject2(v2)) {
+        this.error(v2);
+        return;
+      }
+      if (ArrayIsArray(v2)) {
+        this.array(v2);
+        return;
+      }
+      if (brand(weakMapHas3, v2, {}) || brand(weakSetHas3, v2, {}) || brand(weakRefDeref2, v2) || brand(promiseThen2, v2) || isBlob(v2) || isNonSerializable(v2)) {
+        throw cloneError2(describe2(v2));
+      }
+      this.remember(v2);
+      const keys = ObjectKeys(v2);
+      w2.byte(T2.OBJECT);
+      w2.varint(keys.length);
+      for (let i2 = 0; i2 < keys.length; i2++) {
+        writeString(w2, keys[i2]);
+        this.value(v2[keys[i2]]);
+      }
+    }
+    error(v2) {
+      const w2 = this.w;
+      this.remember(v2);
+      let name;
+      try {
+        name = v2.name;
+      } catch {
+        name = "Error";
+      }
+      const nameIndex = ERROR_NAMES.indexOf(name);
+      const msg = ObjectGetOwnPropertyDescriptor(v2, "message");
+      let stack;
+      try {
+        stack = v2.stack;
+      } catch {
+      }
+      const cause = ObjectGetOwnPropertyDescriptor(v2, "cause");
+      const hasMessage = msg !== void 0 && "value" in msg;
+      const hasStack = typeof stack === "string";
+      const hasCause = cause !== void 0 && "value" in cause;
+      w2.byte(T2.ERROR);
+      w2.byte(nameIndex < 0 ? 0 : nameIndex);
+      w2.byte((hasMessage ? 1 : 0) | (hasStack ? 2 : 0) | (hasCause ? 4 : 0));
+      if (hasMessage) writeString(w2, `${msg.value}`);
+      if (hasStack) writeString(w2, stack);
+      if (hasCause) this.value(cause.value);
+    }
+    array(v2) {
+      const w2 = this.w;
+      this.remember(v2);
+      const length = v2.length;
+      const keys = ObjectKeys(v2);
+      let indexCount = 0;
+      for (let i2 = 0; i2 < keys.length; i2++) if (isIndex(keys[i2], length)) indexCount++;
+      const extras = keys.filter((k2) => !isIndex(k2, length));
+      if (indexCount * 2 >= length) {
+        w2.byte(T2.ARRAY);
+        w2.varint(length);
+        for (let i2 = 0; i2 < length; i2++) {
+          if (ReflectApply(hasOwn, v2, [i2])) this.value(v2[i2]);
+          else w2.byte(T2.HOLE);
+        }
+      } else {
+        w2.byte(T2.SPARSE_ARRAY);
+        w2.varint(length);
+        w2.varint(indexCount);
+        for (let i2 = 0; i2 < keys.length; i2++) {
+          if (!isIndex(keys[i2], length)) continue;
+          w2.varint(+keys[i2]);
+          this.value(v2[keys[i2]]);
+        }
+      }
+      w2.varint(extras.length);
+      for (let i2 = 0; i2 < extras.length; i2++) {
+        writeString(w2, extras[i2]);
+        this.value(v2[extras[i2]]);
+      }
+    }
+  };
+  function isIndex(key, length) {
+    if (key.length === 0 || key.length > 10) return false;
+    const n2 = +key;
+    return NumberIsInteger(n2) && n2 >= 0 && n2 < length && `${n2}` === key;
+  }
+  __name(isIndex, "isIndex");
+  function serialize(value, hooks = void 0) {
+    const s2 = new Serializer(hooks);
+    s2.w.byte(MAGIC);
+    s2.w.byte(VERSION);
+    try {
+      s2.value(value);
+    } catch (e2) {
+      throw stackOverflow(e2) ? cloneError2("A value nested this deeply") : e2;
+    }
+    return s2.w.result();
   }
   __name(serialize, "serialize");
-  function deserialize(bytes) {
-    return JSON.parse(utf8Decode(bytes));
+  function stackOverflow(e2) {
+    return e2 instanceof RangeError && typeof e2.message === "string" && e2.message.includes("call stack");
+  }
+  __name(stackOverflow, "stackOverflow");
+  var Deserializer = class {
+    static {
+      __name(this, "Deserializer");
+    }
+    constructor(bytes, hooks) {
+      if (!(bytes instanceof U8)) throw new TypeError("deserialize expects a Uint8Array");
+      this.b = bytes;
+      this.p = 0;
+      this.dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      this.decode = hooks && typeof hooks.decode === "function" ? hooks.decode : null;
+      this.objects = [];
+      this.depth = 0;
+    }
+    left() {
+      return this.b.length - this.p;
+    }
+    byte() {
+      if (this.p >= this.b.length) throw invalid("unexpected end");
+      return this.b[this.p++];
+    }
+    varint() {
+      let n2 = 0, scale = 1;
+      for (let i2 = 0; i2 < 8; i2++) {
+        const c2 = this.byte();
+        n2 += (c2 & 127) * scale;
+        if (c2 < 128) return n2;
+        scale *= 128;
+      }
+      throw invalid("malformed length");
+    }
+    /** A count of items that each take at least one byte: never more than the bytes left. */
+    count() {
+      const n2 = this.varint();
+      if (n2 > this.left()) throw invalid("count past the end");
+      return n2;
+    }
+    double() {
+      if (this.left() < 8) throw invalid("unexpected end");
+      const d2 = this.dv.getFloat64(this.p, true);
+      this.p += 8;
+      return d2;
+    }
+    take(n2) {
+      if (n2 > this.left()) throw invalid("length past the end");
+      const out = this.b.subarray(this.p, this.p + n2);
+      this.p += n2;
+      return out;
+    }
+    string(tag = this.byte()) {
+      if (tag === T2.STRING) return utf8DecodeReplace(this.take(this.varint()));
+      if (tag === T2.STRING16) {
+        const n2 = this.varint();
+        const u8 = this.take(n2 * 2);
+        let s2 = "";
+        for (let i2 = 0; i2 < n2; i2 += 4096) {
+          const units = [];
+          for (let j2 = i2; j2 < n2 && j2 < i2 + 4096; j2++) units.push(u8[2 * j2] | u8[2 * j2 + 1] << 8);
+          s2 += ReflectApply(StringFromCharCode2, null, units);
+        }
+        return s2;
+      }
+      throw invalid("expected a string");
+    }
+    bigint() {
+      const sign = this.byte();
+      const bytes = this.take(this.varint());
+      let m2 = 0n;
+      for (let i2 = bytes.length - 1; i2 >= 0; i2--) m2 = m2 << 8n | BigIntCtor(bytes[i2]);
+      return sign === 1 ? -m2 : m2;
+    }
+    keep(obj) {
+      this.objects.push(obj);
+      return obj;
+    }
+    value() {
+      const tag = this.byte();
+      switch (tag) {
+        case T2.UNDEFINED:
+          return void 0;
+        case T2.NULL:
+          return null;
+        case T2.TRUE:
+          return true;
+        case T2.FALSE:
+          return false;
+        case T2.INT: {
+          const z2 = this.varint();
+          return z2 % 2 === 0 ? z2 / 2 : -(z2 + 1) / 2;
+        }
+        case T2.DOUBLE:
+          return this.double();
+        case T2.BIGINT:
+          return this.bigint();
+        case T2.STRING:
+        case T2.STRING16:
+          return this.string(tag);
+        case T2.REF: {
+          const id = this.varint();
+          if (id >= this.objects.length) throw invalid("reference to an unknown object");
+          return this.objects[id];
+        }
+        case T2.SLOT: {
+          const slot = this.varint();
+          if (this.decode === null) throw invalid("a host object slot without hooks.decode");
+          return this.keep(this.decode(slot));
+        }
+        default:
+          break;
+      }
+      if (++this.depth > MAX_DEPTH) throw invalid("nested too deeply");
+      try {
+        return this.object(tag);
+      } finally {
+        this.depth--;
+      }
+    }
+    object(tag) {
+      switch (tag) {
+        case T2.BOOLEAN_OBJECT:
+          return this.keep(Object(this.byte() === 1));
+        case T2.NUMBER_OBJECT:
+          return this.keep(Object(this.double()));
+        case T2.BIGINT_OBJECT:
+          return this.keep(Object(this.bigint()));
+        case T2.STRING_OBJECT:
+          return this.keep(Object(this.string()));
+        case T2.DATE:
+          return this.keep(new Date(this.double()));
+        case T2.REGEXP: {
+          const source = this.string();
+          const flags = this.string();
+          let re2;
+          try {
+            re2 = new RegExp(source, flags);
+          } catch {
+            throw invalid("bad regular expression");
+          }
+          return this.keep(re2);
+        }
+        case T2.ARRAY_BUFFER: {
+          const n2 = this.varint();
+          const src = this.take(n2);
+          const ab = new ArrayBuffer(n2);
+          new U8(ab).set(src);
+          return this.keep(ab);
+        }
+        case T2.VIEW: {
+          const kind = VIEW_KINDS[this.byte()];
+          const ctor = kind === void 0 ? void 0 : viewCtors[kind];
+          if (ctor === void 0) throw invalid("unknown view type");
+          const id = this.objects.length;
+          this.objects.push(void 0);
+          const buffer = this.value();
+          if (!isArrayBuffer(buffer)) throw invalid("a view without an ArrayBuffer");
+          const offset = this.varint();
+          const length = this.varint();
+          let view;
+          try {
+            view = new ctor(buffer, offset, length);
+          } catch {
+            throw invalid("view out of range");
+          }
+          this.objects[id] = view;
+          return view;
+        }
+        case T2.MAP: {
+          const m2 = this.keep(/* @__PURE__ */ new Map());
+          const n2 = this.count();
+          for (let i2 = 0; i2 < n2; i2++) {
+            const k2 = this.value();
+            ReflectApply(mapSet, m2, [k2, this.value()]);
+          }
+          return m2;
+        }
+        case T2.SET: {
+          const s2 = this.keep(/* @__PURE__ */ new Set());
+          const n2 = this.count();
+          for (let i2 = 0; i2 < n2; i2++) ReflectApply(setAdd, s2, [this.value()]);
+          return s2;
+        }
+        case T2.DOM_EXCEPTION: {
+          const id = this.objects.length;
+          this.objects.push(void 0);
+          const name = this.string();
+          const message = this.string();
+          const e2 = new DOMException(message, name);
+          if (this.byte() === 1) defineData(e2, "stack", this.string(), false);
+          this.objects[id] = e2;
+          return e2;
+        }
+        case T2.ERROR: {
+          const ctor = errorCtors2[ERROR_NAMES[this.byte()]];
+          if (ctor === void 0) throw invalid("unknown error type");
+          const flags = this.byte();
+          const e2 = this.keep(new ctor());
+          if (flags & 1) defineData(e2, "message", this.string(), false);
+          if (flags & 2) defineData(e2, "stack", this.string(), false);
+          if (flags & 4) defineData(e2, "cause", this.value(), false);
+          return e2;
+        }
+        case T2.OBJECT: {
+          const o2 = this.keep({});
+          const n2 = this.count();
+          for (let i2 = 0; i2 < n2; i2++) {
+            const k2 = this.string();
+            defineData(o2, k2, this.value());
+          }
+          return o2;
+        }
+        case T2.ARRAY:
+        case T2.SPARSE_ARRAY: {
+          const length = this.varint();
+          if (length > 4294967295) throw invalid("array too long");
+          if (tag === T2.ARRAY && length > this.left()) throw invalid("array past the end");
+          const a2 = this.keep(new Array(length));
+          if (tag === T2.ARRAY) {
+            for (let i2 = 0; i2 < length; i2++) {
+              if (this.b[this.p] === T2.HOLE) {
+                this.p++;
+                continue;
+              }
+              defineData(a2, i2, this.value());
+            }
+          } else {
+            const n2 = this.count();
+            for (let i2 = 0; i2 < n2; i2++) {
+              const index = this.varint();
+              if (index >= length) throw invalid("array index out of range");
+              defineData(a2, index, this.value());
+            }
+          }
+          const extras = this.count();
+          for (let i2 = 0; i2 < extras; i2++) {
+            const k2 = this.string();
+            if (k2 === "length") throw invalid("array length as a property");
+            defineData(a2, k2, this.value());
+          }
+          return a2;
+        }
+        default:
+          throw invalid(`unknown tag 0x${tag.toString(16)}`);
+      }
+    }
+  };
+  function deserialize(bytes, hooks = void 0) {
+    const d2 = new Deserializer(bytes, hooks);
+    if (d2.byte() !== MAGIC) throw invalid("not serialized data");
+    const version = d2.byte();
+    if (version !== VERSION) throw invalid(`unsupported version ${version}`);
+    let v2;
+    try {
+      v2 = d2.value();
+    } catch (e2) {
+      throw stackOverflow(e2) ? invalid("nested too deeply") : e2;
+    }
+    if (d2.p !== bytes.length) throw invalid("trailing bytes");
+    return v2;
   }
   __name(deserialize, "deserialize");
 
