@@ -23,6 +23,9 @@ export const H = {
   callObject: notInstalled,
   callWorker: notInstalled,
   loadDynamic: notInstalled,
+  rpcObject: notInstalled,
+  rpcWorker: notInstalled,
+  rpcReturn: notInstalled,
   sqlExec: notInstalled,
   kvGet: notInstalled,
   kvPut: notInstalled,
@@ -36,7 +39,7 @@ export function bindHost(host) {
   if (H.installed) throw new Error('already installed');
   const names = ['log', 'randomBytes', 'digest', 'hmac', 'setTimer', 'clearTimer', 'fetch',
     'responseStart', 'responseChunk', 'responseEnd', 'responseError', 'requestBodyPull', 'currentInvocation',
-    'objectId', 'callObject', 'callWorker', 'loadDynamic', 'sqlExec', 'kvGet', 'kvPut', 'kvDelete', 'kvList', 'storageOp'];
+    'objectId', 'callObject', 'callWorker', 'loadDynamic', 'rpcObject', 'rpcWorker', 'rpcReturn', 'sqlExec', 'kvGet', 'kvPut', 'kvDelete', 'kvList', 'storageOp'];
   for (const name of names) {
     const fn = host[name];
     if (typeof fn !== 'function') throw new TypeError(`host.${name} is not a function`);

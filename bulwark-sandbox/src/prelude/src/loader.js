@@ -8,6 +8,7 @@ import { utf8Encode } from './encoding.js';
 import { Request, requestInternals } from './request.js';
 import { responseInternals } from './response.js';
 import { headersToPairs } from './headers.js';
+import { stubHandler } from './rpc.js';
 
 const INTERNAL = Symbol('internal');
 const MAX_CODE_BYTES = 64 * 1024 * 1024;
@@ -186,22 +187,26 @@ class Fetcher {
   connect() {
     throw new TypeError('connect() is not supported by Bulwark yet');
   }
+  /** How RPC calls on this entrypoint reach it: loaded first, loaded again once if it was evicted. */
+  static sender(fetcher) {
+    const loadable = fetcher.#loadable, entrypoint = fetcher.#entrypoint;
+    const send = async (method, args, retried) => {
+      const workerId = await loadable.ensure();
+      try {
+        return await H.rpcWorker(workerId, entrypoint, method, args);
+      } catch (err) {
+        if (retried || !err || err.code !== 'not_found') throw err;
+        loadable.forget(workerId);
+        return send(method, args, true);
+      }
+    };
+    return (method, args) => send(method, args, false);
+  }
 }
 Object.defineProperty(Fetcher.prototype, Symbol.toStringTag, { value: 'Fetcher', configurable: true });
 
-const fetcherMethods = new Set(['fetch', 'connect']);
-// Entrypoint stubs answer any other name with an RPC call on Workers; Bulwark has no JS RPC yet,
-// so such a call fails clearly.
-const fetcherHandler = {
-  get(target, prop) {
-    if (typeof prop === 'symbol' || fetcherMethods.has(prop)) {
-      const v = Reflect.get(target, prop, target);
-      return typeof v === 'function' ? v.bind(target) : v;
-    }
-    if (prop === 'then') return undefined;
-    return () => Promise.reject(new TypeError(`RPC to dynamic workers is not supported by Bulwark yet (called ${prop}())`));
-  },
-};
+// Any other member of an entrypoint is an RPC property of it.
+const fetcherHandler = stubHandler(new Set(['fetch', 'connect']), (fetcher) => Fetcher.sender(fetcher));
 
 class WorkerStub {
   #loadable;

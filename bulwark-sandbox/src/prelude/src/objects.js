@@ -8,6 +8,7 @@ import { Request, requestInternals } from './request.js';
 import { responseInternals } from './response.js';
 import { headersToPairs } from './headers.js';
 import { createStorage } from './storage.js';
+import { stubHandler } from './rpc.js';
 
 // Constructors below refuse callers that do not hold this: user code can name the classes
 // (ctx.id.constructor) but never make one, so it can never forge an id or a stub.
@@ -118,25 +119,20 @@ export class DurableObjectStub {
   connect() {
     throw new TypeError('connect() to a durable object is not supported');
   }
+  /** How RPC calls on this stub reach its object. */
+  static sender(stub) {
+    const binding = stub.#binding, id = stub.#id;
+    return (method, args) => H.rpcObject(binding, id.toString(), id.name ?? null, method, args);
+  }
 }
 Object.defineProperty(DurableObjectStub.prototype, Symbol.toStringTag, { value: 'DurableObjectStub', configurable: true });
 
-const stubMethods = new Set(['fetch', 'connect', 'id', 'name']);
-// Workers' stubs answer any method name with an RPC call; Bulwark has no JS RPC to objects yet,
-// so such a call fails clearly instead of reading as `undefined is not a function`.
-const stubHandler = {
-  get(target, prop, receiver) {
-    if (typeof prop === 'symbol' || stubMethods.has(prop)) {
-      const v = ReflectApply(Reflect.get, undefined, [target, prop, target]);
-      return typeof v === 'function' ? v.bind(target) : v;
-    }
-    if (prop === 'then') return undefined;
-    return () => Promise.reject(new TypeError(`RPC to durable objects is not supported by Bulwark yet (called ${prop}())`));
-  },
-};
+// Any other member of a stub is an RPC property of the object.
+const objectStubHandler = stubHandler(new Set(['fetch', 'connect', 'id', 'name']),
+  (stub) => DurableObjectStub.sender(stub));
 
 function makeStub(binding, id) {
-  return new Proxy(new DurableObjectStub(INTERNAL, binding, id), stubHandler);
+  return new Proxy(new DurableObjectStub(INTERNAL, binding, id), objectStubHandler);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -218,13 +214,18 @@ function objectEntry(exportsNs, env, workerId, className, hex, name, storageHand
   return entry;
 }
 
-/** Delivers a fetch event to an object once its gates are open; resolves to its Response. */
-export async function objectFetch(target, env, request) {
+/** The object an event is for, once its gates are open. */
+export async function objectReceiver(target, env) {
   const entry = objectEntry(target.exports, env, target.workerId, target.className, target.id, target.name,
     target.storage);
   while (entry.gates.length > 0) await entry.gates[0];
   if (entry.broken) throw new Error('The durable object was reset because its initialization failed.');
-  const instance = entry.instance;
+  return entry.instance;
+}
+
+/** Delivers a fetch event to an object once its gates are open; resolves to its Response. */
+export async function objectFetch(target, env, request) {
+  const instance = await objectReceiver(target, env);
   if (instance === null || typeof instance.fetch !== 'function') {
     throw new TypeError('Handler does not export a fetch() function.');
   }

@@ -12,22 +12,15 @@ import { getReader, readerReadChunk, ReadableStream } from './streams-core.js';
 import { parseURL, serializeURL } from './url.js';
 import { normalizeMethod } from './request.js';
 import { resetTimeOrigin } from './clock.js';
-import { makeNamespace, objectFetch, registerWaitUntil, forgetWaitUntil } from './objects.js';
+import { makeNamespace, objectFetch, objectReceiver, registerWaitUntil, forgetWaitUntil } from './objects.js';
+import { answerRpc, entrypointReceiver } from './rpc.js';
 import { makeLoader } from './loader.js';
 
 // ---------------------------------------------------------------------------------------
 // cloudflare:workers
 
-export class DurableObject {
-  constructor(ctx, env) { this.ctx = ctx; this.env = env; }
-}
-export class WorkerEntrypoint {
-  constructor(ctx, env) { this.ctx = ctx; this.env = env; }
-}
-export class WorkflowEntrypoint {
-  constructor(ctx, env) { this.ctx = ctx; this.env = env; }
-}
-export class RpcTarget {}
+import { DurableObject, WorkerEntrypoint, WorkflowEntrypoint, RpcTarget } from './runtime-classes.js';
+export { DurableObject, WorkerEntrypoint, WorkflowEntrypoint, RpcTarget };
 
 // ---------------------------------------------------------------------------------------
 // ExecutionContext
@@ -215,7 +208,12 @@ async function dispatchFetch(handler, req, env, invocationId, target) {
     () => { passThrough = true; },
   );
   registerWaitUntil(invocationId, (promise) => ctx.waitUntil(promise));
-  try {
+  if (target !== null && target !== undefined && target.rpc !== undefined) {
+    const receiver = target.className !== undefined
+      ? objectReceiver(target, env)
+      : new PromiseCtor((resolve) => resolve(entrypointReceiver(target, env, ctx)));
+    await answerRpc(receiver, target.rpc, invocationId);
+  } else try {
     const request = makeIncomingRequest(req, invocationId);
     let result;
     if (target === null || target === undefined) result = await callHandler(handler, request, env, ctx);

@@ -93,8 +93,22 @@ export default {
         return worker.getEntrypoint().fetch("http://dyn/");
       }
       case "/rpc": {
-        const worker = env.LOADER.load(code(`export default { fetch() { return new Response("x"); } };`));
-        return Response.json(await attempt(() => worker.getEntrypoint().someMethod(1)));
+        const worker = env.LOADER.get("calc", () => code(`
+          import { WorkerEntrypoint } from "cloudflare:workers";
+          export class Calc extends WorkerEntrypoint {
+            add(a, b) { return a + b; }
+            async slowDouble(x) { await scheduler.wait(1); return x * 2; }
+            boom() { throw new SyntaxError("generated code failed"); }
+          }
+          export default class extends WorkerEntrypoint { hello(name) { return "hello " + name; } };`));
+        const calc = worker.getEntrypoint("Calc");
+        return Response.json({
+          add: await calc.add(2, 3),
+          slow: await calc.slowDouble(21),
+          boom: await attempt(() => calc.boom()),
+          hello: await worker.getEntrypoint().hello("ada"),
+          missing: await attempt(() => calc.nothing()),
+        });
       }
       case "/spin": {
         const worker = env.LOADER.load(code(`export default { fetch() { while (true) {} } };`, { limits: { cpuMs: 20 } }));

@@ -10,6 +10,27 @@ async function attempt(fn) {
 }
 
 export class Counter extends DurableObject {
+  constructor(ctx, env) {
+    super(ctx, env);
+    this.secret = "instance fields are not reachable over RPC";
+  }
+
+  // RPC methods.
+  async add(by) {
+    const n = ((await this.ctx.storage.get("n")) ?? 0) + by;
+    await this.ctx.storage.put("n", n);
+    return n;
+  }
+  get label() {
+    return `counter ${this.ctx.id.name}`;
+  }
+  echo(value) {
+    return value;
+  }
+  fail(message) {
+    throw new RangeError(message);
+  }
+
   async fetch(request) {
     const url = new URL(request.url);
     const op = url.pathname.split("/")[3];
@@ -127,8 +148,25 @@ export default {
           malformed: await attempt(() => env.COUNTER.idFromString("not-an-id")),
           foreign: await attempt(() => env.COUNTER.idFromString(env.OTHER.idFromName("alice").toString())),
           wrongNamespace: await attempt(() => env.OTHER.get(a)),
-          rpc: await attempt(() => env.COUNTER.get(a).increment()),
+          rpc: await attempt(() => env.COUNTER.get(a).noSuchMethod()),
           forged: await attempt(() => new a.constructor("x".repeat(64))),
+        });
+      }
+      case "rpc": {
+        const stub = env.COUNTER.getByName(name);
+        const first = await stub.add(2);
+        const second = await stub.add(3);
+        const echoed = await stub.echo({ when: new Date(0), tags: new Set(["a"]), map: new Map([[1, "one"]]), bytes: new Uint8Array([7]) });
+        return Response.json({
+          first, second,
+          label: await stub.label,
+          echoed: [echoed.when instanceof Date && echoed.when.getTime(), [...echoed.tags], [...echoed.map], [...echoed.bytes]],
+          thrown: await attempt(() => stub.fail("too far")),
+          missing: await attempt(() => stub.nope()),
+          field: await attempt(() => stub.secret),
+          ctor: await attempt(() => stub.constructor()),
+          fn: await attempt(() => stub.echo(() => 1)),
+          viaFetch: await (await stub.fetch("http://do/do/x/count")).text(),
         });
       }
       default:

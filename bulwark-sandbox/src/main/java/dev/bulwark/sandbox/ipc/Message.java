@@ -63,6 +63,16 @@ public sealed interface Message {
                      byte[] body) implements Message {}
 
     /**
+     * A JS RPC call from a worker to a stub ({@code stub.method(...args)}): {@code args} is the
+     * serialized argument array, or null to read the property {@code method} instead. Routed
+     * like {@link CallStart}; answered by {@link RpcResult} or {@link CallFailed} under {@code callId}.
+     */
+    record RpcCall(long invocationId, long callId, Address target, String method, byte[] args) implements Message {}
+
+    /** An RPC invocation ended: its serialized result, or (threw) the serialized error it threw. */
+    record RpcReturn(long invocationId, byte[] value, boolean threw) implements Message {}
+
+    /**
      * A worker's loader binding asks for a dynamic worker: {@code id} is the {@code get()} id (null
      * for {@code load()}, which is always fresh). With {@code bundle} null it only asks whether
      * that id is loaded; otherwise it loads the code. Answered by {@link DynamicLoaded} or
@@ -118,6 +128,9 @@ public sealed interface Message {
         }
     }
 
+    /** Start one RPC invocation at {@code target}: see {@link RpcCall}. Answered by RpcReturn, then InvocationDone. */
+    record RpcStart(long invocationId, Address target, String method, byte[] args) implements Message {}
+
     /** The next chunk of a streamed request body, answering one pull. */
     record RequestBodyChunk(long invocationId, byte[] data) implements Message {}
 
@@ -138,6 +151,9 @@ public sealed interface Message {
                             String url) implements Message {}
 
     record SubrequestFailed(long subrequestId, String message) implements Message {}
+
+    /** The answer to an {@link RpcCall}: the serialized result, or (threw) the serialized error. */
+    record RpcResult(long callId, byte[] value, boolean threw) implements Message {}
 
     /** The dynamic worker a {@link LoadDynamic} asked for is loaded, under {@code workerId}. */
     record DynamicLoaded(long callId, String workerId) implements Message {}

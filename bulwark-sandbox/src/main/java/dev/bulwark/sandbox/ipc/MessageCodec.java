@@ -38,7 +38,8 @@ public final class MessageCodec {
             SUBREQUEST = 10, LOAD_WORKER = 20, FETCH_START = 21, CANCEL = 22, SUBREQUEST_RESULT = 23,
             SUBREQUEST_FAILED = 24, SHUTDOWN = 25, REQUEST_BODY_PULL = 11, REQUEST_BODY_CHUNK = 26,
             REQUEST_BODY_END = 27, RESPONSE_ACK = 28, CALL_START = 12, CALL_RESULT = 29, CALL_FAILED = 30,
-            LOAD_DYNAMIC = 13, DYNAMIC_LOADED = 31, UNLOAD_WORKER = 32;
+            LOAD_DYNAMIC = 13, DYNAMIC_LOADED = 31, UNLOAD_WORKER = 32, RPC_CALL = 14, RPC_RETURN = 15, RPC_START = 33,
+            RPC_RESULT = 34;
     private static final byte ADDRESS_WORKER = 1, ADDRESS_OBJECT = 2;
     private static final byte BINDING_NAMESPACE = 1, BINDING_LOADER = 2;
 
@@ -131,6 +132,16 @@ public final class MessageCodec {
                 str(o, m.envJson()); o.writeBoolean(m.networkAllowed()); limits(o, m.limits());
             }
             case DynamicLoaded m -> { o.writeByte(DYNAMIC_LOADED); o.writeLong(m.callId()); str(o, m.workerId()); }
+            case RpcCall m -> {
+                o.writeByte(RPC_CALL); o.writeLong(m.invocationId()); o.writeLong(m.callId()); address(o, m.target());
+                str(o, m.method()); bytes(o, m.args());
+            }
+            case RpcReturn m -> { o.writeByte(RPC_RETURN); o.writeLong(m.invocationId()); bytes(o, m.value()); o.writeBoolean(m.threw()); }
+            case RpcStart m -> {
+                o.writeByte(RPC_START); o.writeLong(m.invocationId()); address(o, m.target()); str(o, m.method());
+                bytes(o, m.args());
+            }
+            case RpcResult m -> { o.writeByte(RPC_RESULT); o.writeLong(m.callId()); bytes(o, m.value()); o.writeBoolean(m.threw()); }
             case UnloadWorker m -> { o.writeByte(UNLOAD_WORKER); str(o, m.workerId()); }
             case Shutdown m -> o.writeByte(SHUTDOWN);
         }
@@ -153,6 +164,10 @@ public final class MessageCodec {
             case LOAD_DYNAMIC -> new LoadDynamic(i.readLong(), i.readLong(), str(i), str(i), i.readBoolean() ? bundle(i) : null,
                     str(i), i.readBoolean(), limits(i));
             case DYNAMIC_LOADED -> new DynamicLoaded(i.readLong(), str(i));
+            case RPC_CALL -> new RpcCall(i.readLong(), i.readLong(), address(i), str(i), bytes(i));
+            case RPC_RETURN -> new RpcReturn(i.readLong(), bytes(i), i.readBoolean());
+            case RPC_START -> new RpcStart(i.readLong(), address(i), str(i), bytes(i));
+            case RPC_RESULT -> new RpcResult(i.readLong(), bytes(i), i.readBoolean());
             case UNLOAD_WORKER -> new UnloadWorker(str(i));
             case FETCH_START -> new FetchStart(i.readLong(), address(i), str(i), str(i), headers(i), bytes(i), i.readBoolean());
             case CALL_START -> new CallStart(i.readLong(), i.readLong(), address(i), str(i), str(i), headers(i), bytes(i));

@@ -288,13 +288,8 @@ public final class Isolate {
 
     /** Starts a fetch invocation; all its outcomes go to the outbox. */
     void dispatch(Message.FetchStart start, Limits limits) {
-        Invocation inv = new Invocation(start.invocationId(), start.workerId(), limits, outbox);
-        if (condemned) {
-            inv.finish(ErrorCode.ISOLATE_RESET, ErrorCode.ISOLATE_RESET.description());
-            return;
-        }
-        invocations.put(inv.id, inv);
-        inv.deadline = services.scheduler().schedule(() -> onDeadline(inv), limits.wallMs(), TimeUnit.MILLISECONDS);
+        Invocation inv = begin(start.invocationId(), start.workerId(), limits);
+        if (inv == null) return;
         enqueue(inv.id, () -> {
             if (worker == null) {
                 finish(inv, ErrorCode.WORKER_LOAD_FAILED, "worker is not loaded");
@@ -305,6 +300,59 @@ public final class Isolate {
                         target);
             }
         });
+    }
+
+    /** Starts an RPC invocation: the prelude calls the method and answers through rpcReturn. */
+    void dispatch(Message.RpcStart start, Limits limits) {
+        Invocation inv = begin(start.invocationId(), start.target().workerId(), limits);
+        if (inv == null) return;
+        enqueue(inv.id, () -> {
+            if (worker == null) {
+                finish(inv, ErrorCode.WORKER_LOAD_FAILED, "worker is not loaded");
+                return;
+            }
+            try (V8ValueObject target = rpcTarget(start)) {
+                dispatcher.callVoid(null, worker.defaultExport(), runtime.createV8ValueNull(), worker.env(),
+                        runtime.createV8ValueLong(inv.id), target);
+            }
+        });
+    }
+
+    /** Registers an invocation and its deadline; null (and the invocation failed) if this isolate is condemned. */
+    private Invocation begin(long invocationId, String workerId, Limits limits) {
+        Invocation inv = new Invocation(invocationId, workerId, limits, outbox);
+        if (condemned) {
+            inv.finish(ErrorCode.ISOLATE_RESET, ErrorCode.ISOLATE_RESET.description());
+            return null;
+        }
+        invocations.put(inv.id, inv);
+        inv.deadline = services.scheduler().schedule(() -> onDeadline(inv), limits.wallMs(), TimeUnit.MILLISECONDS);
+        return inv;
+    }
+
+    /** The target of an RPC event: the address's target plus {@code rpc: {method, args}}. */
+    private V8ValueObject rpcTarget(Message.RpcStart start) throws JavetException {
+        V8Value base = target(start.target());
+        V8ValueObject t;
+        if (base instanceof V8ValueObject o) {
+            t = o;
+        } else {
+            base.close();
+            t = runtime.createV8ValueObject();
+            t.set("exports", worker.exports());
+            t.setNull("entrypoint");
+        }
+        try (V8ValueObject rpc = runtime.createV8ValueObject()) {
+            rpc.set("method", start.method());
+            if (start.args() == null) rpc.setNull("args");
+            else {
+                try (V8ValueTypedArray a = bytes(start.args())) {
+                    rpc.set("args", a);
+                }
+            }
+            t.set("rpc", rpc);
+        }
+        return t;
     }
 
     /** The prelude's promise for an invocation settled: the invocation is over. */
@@ -629,6 +677,17 @@ public final class Isolate {
             bind(host, "callObject", this::callObject);
             bind(host, "callWorker", this::callWorker);
             bind(host, "loadDynamic", this::loadDynamic);
+            bind(host, "rpcObject", this::rpcObject);
+            bind(host, "rpcWorker", this::rpcWorker);
+            bind(host, "rpcReturn", args -> {
+                Invocation inv = invocation(args);
+                if (inv != null) {
+                    inv.rpcReturn(args.length > 1 && args[1] instanceof V8ValueTypedArray t
+                            ? ObjectStorageHost.checkedBytes(t) : null,
+                            args.length > 2 && args[2] instanceof V8ValueBoolean b && b.getValue());
+                }
+                return undefined();
+            });
             bind(host, "sqlExec", storage::sqlExec);
             bind(host, "kvGet", storage::kvGet);
             bind(host, "kvPut", storage::kvPut);
@@ -790,6 +849,52 @@ public final class Isolate {
         }), () -> enqueue(0, resolver::close));
         outbox.send(new Message.CallStart(inv.id, callId, target, string(args, from), string(args, from + 1),
                 headers(args, from + 2), body));
+        return resolver.getPromise();
+    }
+
+    /** {@code stub.method(args)} on a durable object stub: {@code (binding, id, name, method, argsBytes|null)}. */
+    private V8Value rpcObject(V8Value[] args) throws Exception {
+        Binding.DurableObjectNamespace ns = namespace(integer(args, 0));
+        String id = string(args, 1);
+        if (!ObjectIds.belongsTo(ns.namespaceKey(), id)) throw new IllegalArgumentException("ID is not for this namespace.");
+        return rpc(new Address.DurableObject(ns.workerId(), ns.className(), id, string(args, 2)), args, 3);
+    }
+
+    /** {@code stub.method(args)} on a dynamic worker's entrypoint: {@code (workerId, entrypoint, method, argsBytes|null)}. */
+    private V8Value rpcWorker(V8Value[] args) throws Exception {
+        return rpc(new Address.Worker(string(args, 0), string(args, 1)), args, 2);
+    }
+
+    /**
+     * Sends an RPC call; {@code args[from]} is the method, {@code args[from + 1]} the serialized
+     * arguments (null: a property read). Resolves to {@code {value, threw}}. Counts as a subrequest.
+     */
+    private V8Value rpc(Address target, V8Value[] args, int from) throws Exception {
+        Invocation inv = callingInvocation("an RPC call");
+        if (inv.subrequests.incrementAndGet() > inv.limits.subrequests()) {
+            throw new IllegalStateException("Too many subrequests: the limit is " + inv.limits.subrequests());
+        }
+        String method = string(args, from);
+        byte[] payload = args.length > from + 1 && args[from + 1] instanceof V8ValueTypedArray t
+                ? ObjectStorageHost.checkedBytes(t) : null;
+        V8ValuePromise resolver = runtime.createV8ValuePromise();
+        long callId = services.subrequests().register(inv.id, result -> enqueue(inv.id, () -> {
+            try (resolver) {
+                switch (result) {
+                    case Message.RpcResult r -> {
+                        try (V8ValueObject out = runtime.createV8ValueObject();
+                             V8ValueTypedArray value = bytes(r.value() == null ? new byte[0] : r.value())) {
+                            out.set("value", value);
+                            out.set("threw", r.threw());
+                            resolver.resolve(out);
+                        }
+                    }
+                    case Message.CallFailed f -> rejectCall(resolver, f);
+                    default -> throw new IllegalStateException("unexpected RPC result " + result);
+                }
+            }
+        }), () -> enqueue(0, resolver::close));
+        outbox.send(new Message.RpcCall(inv.id, callId, target, method, payload));
         return resolver.getPromise();
     }
 

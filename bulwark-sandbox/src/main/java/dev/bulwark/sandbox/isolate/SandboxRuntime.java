@@ -103,6 +103,8 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
         switch (message) {
             case Message.LoadWorker m -> load(m);
             case Message.FetchStart m -> fetch(m);
+            case Message.RpcStart m -> rpc(m);
+            case Message.RpcResult m -> subrequests.complete(m.callId(), m);
             case Message.Cancel m -> {
                 Isolate i = ownerOf(m.invocationId());
                 if (i != null) i.cancel(m.invocationId(), m.reason());
@@ -178,9 +180,7 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
         }
         // Each object lives in one isolate of its class's worker: its instance, its storage handle
         // and its gate are there. The least busy isolate takes any other event.
-        Isolate isolate = m.target() instanceof Address.DurableObject o
-                ? slot.pick(Math.floorMod(o.objectId().hashCode(), isolatesPerWorker))
-                : slot.pick();
+        Isolate isolate = pickFor(slot, m.target());
         if (isolate == null) {
             outbox.send(new Message.InvocationFailed(m.invocationId(), ErrorCode.SANDBOX_UNAVAILABLE.code(),
                     "could not create an isolate", false));
@@ -188,6 +188,29 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
             return;
         }
         isolate.dispatch(m, slot.limits);
+    }
+
+    private void rpc(Message.RpcStart m) {
+        WorkerSlot slot = workers.get(m.target().workerId());
+        String problem = slot == null ? "no worker '" + m.target().workerId() + "' is loaded in this sandbox"
+                : slot.loadError;
+        Isolate isolate = problem == null ? pickFor(slot, m.target()) : null;
+        if (isolate == null) {
+            ErrorCode code = slot == null ? ErrorCode.NOT_FOUND
+                    : problem != null ? ErrorCode.WORKER_LOAD_FAILED : ErrorCode.SANDBOX_UNAVAILABLE;
+            outbox.send(new Message.InvocationFailed(m.invocationId(), code.code(),
+                    problem != null ? problem : "could not create an isolate", false));
+            outbox.send(new Message.InvocationDone(m.invocationId(), 0));
+            return;
+        }
+        isolate.dispatch(m, slot.limits);
+    }
+
+    /** The isolate that takes an event for {@code target}: an object's own, else the least busy. */
+    private Isolate pickFor(WorkerSlot slot, Address target) {
+        return target instanceof Address.DurableObject o
+                ? slot.pick(Math.floorMod(o.objectId().hashCode(), isolatesPerWorker))
+                : slot.pick();
     }
 
     /**

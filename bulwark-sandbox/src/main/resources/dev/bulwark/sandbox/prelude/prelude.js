@@ -309,6 +309,9 @@
     callObject: notInstalled,
     callWorker: notInstalled,
     loadDynamic: notInstalled,
+    rpcObject: notInstalled,
+    rpcWorker: notInstalled,
+    rpcReturn: notInstalled,
     sqlExec: notInstalled,
     kvGet: notInstalled,
     kvPut: notInstalled,
@@ -337,6 +340,9 @@
       "callObject",
       "callWorker",
       "loadDynamic",
+      "rpcObject",
+      "rpcWorker",
+      "rpcReturn",
       "sqlExec",
       "kvGet",
       "kvPut",
@@ -8854,6 +8860,130 @@ Content-Type: ${value.type || "application/octet-stream"}\r
   }
   __name(createStorage, "createStorage");
 
+  // src/runtime-classes.js
+  var DurableObject = class {
+    static {
+      __name(this, "DurableObject");
+    }
+    constructor(ctx, env) {
+      this.ctx = ctx;
+      this.env = env;
+    }
+  };
+  var WorkerEntrypoint = class {
+    static {
+      __name(this, "WorkerEntrypoint");
+    }
+    constructor(ctx, env) {
+      this.ctx = ctx;
+      this.env = env;
+    }
+  };
+  var WorkflowEntrypoint = class {
+    static {
+      __name(this, "WorkflowEntrypoint");
+    }
+    constructor(ctx, env) {
+      this.ctx = ctx;
+      this.env = env;
+    }
+  };
+  var RpcTarget = class {
+    static {
+      __name(this, "RpcTarget");
+    }
+  };
+
+  // src/rpc.js
+  var RESERVED = /* @__PURE__ */ new Set([
+    "constructor",
+    "fetch",
+    "connect",
+    "alarm",
+    "webSocketMessage",
+    "webSocketClose",
+    "webSocketError",
+    "then",
+    "dup"
+  ]);
+  async function invoke(send, name, args) {
+    const result = await send(name, args);
+    const value = deserialize(result.value);
+    if (result.threw) throw value;
+    return value;
+  }
+  __name(invoke, "invoke");
+  function rpcProperty(send, name) {
+    const call = /* @__PURE__ */ __name((...args) => invoke(send, name, serialize(args)), "call");
+    Object.defineProperty(call, "then", {
+      value: /* @__PURE__ */ __name((onOk, onErr) => PromiseThen(invoke(send, name, null), onOk, onErr), "value")
+    });
+    return call;
+  }
+  __name(rpcProperty, "rpcProperty");
+  function stubHandler(own, sendOf) {
+    return {
+      get(target, prop) {
+        if (typeof prop === "symbol" || own.has(prop)) {
+          const v2 = Reflect.get(target, prop, target);
+          return typeof v2 === "function" ? v2.bind(target) : v2;
+        }
+        if (prop === "then") return void 0;
+        return rpcProperty(sendOf(target), prop);
+      }
+    };
+  }
+  __name(stubHandler, "stubHandler");
+  var BASES = /* @__PURE__ */ new Set([Object.prototype, DurableObject.prototype, WorkerEntrypoint.prototype, RpcTarget.prototype]);
+  function notImplemented(name) {
+    return new TypeError(`The RPC receiver does not implement the method "${name}".`);
+  }
+  __name(notImplemented, "notImplemented");
+  function lookup(receiver, name) {
+    if (RESERVED.has(name) || typeof name !== "string") throw notImplemented(name);
+    for (let o2 = ObjectGetPrototypeOf(receiver); o2 !== null && !BASES.has(o2); o2 = ObjectGetPrototypeOf(o2)) {
+      if (ObjectGetOwnPropertyDescriptor(o2, name) !== void 0) return Reflect.get(o2, name, receiver);
+    }
+    throw notImplemented(name);
+  }
+  __name(lookup, "lookup");
+  async function answerRpc(receiverPromise, rpc, invocationId) {
+    let value, threw = false;
+    try {
+      const receiver = await receiverPromise;
+      const member = lookup(receiver, rpc.method);
+      if (rpc.args === null || rpc.args === void 0) {
+        if (typeof member === "function") throw new TypeError(`"${rpc.method}" is a method: call it.`);
+        value = await member;
+      } else {
+        if (typeof member !== "function") throw new TypeError(`"${rpc.method}" is not a method.`);
+        const args = deserialize(rpc.args);
+        value = await ReflectApply(member, receiver, args);
+      }
+    } catch (err) {
+      value = err;
+      threw = true;
+    }
+    let bytes;
+    try {
+      bytes = serialize(value);
+    } catch (err) {
+      bytes = serialize(err instanceof Error ? err : new TypeError(`${err}`));
+      threw = true;
+    }
+    H.rpcReturn(invocationId, bytes, threw);
+  }
+  __name(answerRpc, "answerRpc");
+  function entrypointReceiver(target, env, ctx) {
+    const name = target.entrypoint ?? "default";
+    const cls = target.exports[name];
+    if (typeof cls !== "function") {
+      throw new TypeError(`The entrypoint '${name}' does not support RPC: export a class that extends WorkerEntrypoint.`);
+    }
+    return new cls(ctx, env);
+  }
+  __name(entrypointReceiver, "entrypointReceiver");
+
   // src/objects.js
   var INTERNAL2 = /* @__PURE__ */ Symbol("internal");
   function joinHeaderLines(pairs) {
@@ -8986,21 +9116,19 @@ ${className}`);
     connect() {
       throw new TypeError("connect() to a durable object is not supported");
     }
-  };
-  Object.defineProperty(DurableObjectStub.prototype, Symbol.toStringTag, { value: "DurableObjectStub", configurable: true });
-  var stubMethods = /* @__PURE__ */ new Set(["fetch", "connect", "id", "name"]);
-  var stubHandler = {
-    get(target, prop, receiver) {
-      if (typeof prop === "symbol" || stubMethods.has(prop)) {
-        const v2 = ReflectApply(Reflect.get, void 0, [target, prop, target]);
-        return typeof v2 === "function" ? v2.bind(target) : v2;
-      }
-      if (prop === "then") return void 0;
-      return () => Promise.reject(new TypeError(`RPC to durable objects is not supported by Bulwark yet (called ${prop}())`));
+    /** How RPC calls on this stub reach its object. */
+    static sender(stub) {
+      const binding = stub.#binding, id = stub.#id;
+      return (method2, args) => H.rpcObject(binding, id.toString(), id.name ?? null, method2, args);
     }
   };
+  Object.defineProperty(DurableObjectStub.prototype, Symbol.toStringTag, { value: "DurableObjectStub", configurable: true });
+  var objectStubHandler = stubHandler(
+    /* @__PURE__ */ new Set(["fetch", "connect", "id", "name"]),
+    (stub) => DurableObjectStub.sender(stub)
+  );
   function makeStub(binding, id) {
-    return new Proxy(new DurableObjectStub(INTERNAL2, binding, id), stubHandler);
+    return new Proxy(new DurableObjectStub(INTERNAL2, binding, id), objectStubHandler);
   }
   __name(makeStub, "makeStub");
   var DurableObjectState = class {
@@ -9096,7 +9224,7 @@ ${className}`);
     return entry;
   }
   __name(objectEntry, "objectEntry");
-  async function objectFetch(target, env, request) {
+  async function objectReceiver(target, env) {
     const entry = objectEntry(
       target.exports,
       env,
@@ -9108,7 +9236,11 @@ ${className}`);
     );
     while (entry.gates.length > 0) await entry.gates[0];
     if (entry.broken) throw new Error("The durable object was reset because its initialization failed.");
-    const instance = entry.instance;
+    return entry.instance;
+  }
+  __name(objectReceiver, "objectReceiver");
+  async function objectFetch(target, env, request) {
+    const instance = await objectReceiver(target, env);
     if (instance === null || typeof instance.fetch !== "function") {
       throw new TypeError("Handler does not export a fetch() function.");
     }
@@ -9302,19 +9434,24 @@ ${className}`);
     connect() {
       throw new TypeError("connect() is not supported by Bulwark yet");
     }
-  };
-  Object.defineProperty(Fetcher.prototype, Symbol.toStringTag, { value: "Fetcher", configurable: true });
-  var fetcherMethods = /* @__PURE__ */ new Set(["fetch", "connect"]);
-  var fetcherHandler = {
-    get(target, prop) {
-      if (typeof prop === "symbol" || fetcherMethods.has(prop)) {
-        const v2 = Reflect.get(target, prop, target);
-        return typeof v2 === "function" ? v2.bind(target) : v2;
-      }
-      if (prop === "then") return void 0;
-      return () => Promise.reject(new TypeError(`RPC to dynamic workers is not supported by Bulwark yet (called ${prop}())`));
+    /** How RPC calls on this entrypoint reach it: loaded first, loaded again once if it was evicted. */
+    static sender(fetcher) {
+      const loadable = fetcher.#loadable, entrypoint = fetcher.#entrypoint;
+      const send = /* @__PURE__ */ __name(async (method2, args, retried) => {
+        const workerId = await loadable.ensure();
+        try {
+          return await H.rpcWorker(workerId, entrypoint, method2, args);
+        } catch (err) {
+          if (retried || !err || err.code !== "not_found") throw err;
+          loadable.forget(workerId);
+          return send(method2, args, true);
+        }
+      }, "send");
+      return (method2, args) => send(method2, args, false);
     }
   };
+  Object.defineProperty(Fetcher.prototype, Symbol.toStringTag, { value: "Fetcher", configurable: true });
+  var fetcherHandler = stubHandler(/* @__PURE__ */ new Set(["fetch", "connect"]), (fetcher) => Fetcher.sender(fetcher));
   var WorkerStub = class {
     static {
       __name(this, "WorkerStub");
@@ -9368,38 +9505,6 @@ ${className}`);
   __name(makeLoader, "makeLoader");
 
   // src/runtime.js
-  var DurableObject = class {
-    static {
-      __name(this, "DurableObject");
-    }
-    constructor(ctx, env) {
-      this.ctx = ctx;
-      this.env = env;
-    }
-  };
-  var WorkerEntrypoint = class {
-    static {
-      __name(this, "WorkerEntrypoint");
-    }
-    constructor(ctx, env) {
-      this.ctx = ctx;
-      this.env = env;
-    }
-  };
-  var WorkflowEntrypoint = class {
-    static {
-      __name(this, "WorkflowEntrypoint");
-    }
-    constructor(ctx, env) {
-      this.ctx = ctx;
-      this.env = env;
-    }
-  };
-  var RpcTarget = class {
-    static {
-      __name(this, "RpcTarget");
-    }
-  };
   var creatingContext = false;
   var ExecutionContext = class {
     static {
@@ -9577,7 +9682,10 @@ ${className}`);
       }
     );
     registerWaitUntil(invocationId, (promise) => ctx.waitUntil(promise));
-    try {
+    if (target !== null && target !== void 0 && target.rpc !== void 0) {
+      const receiver = target.className !== void 0 ? objectReceiver(target, env) : new PromiseCtor((resolve) => resolve(entrypointReceiver(target, env, ctx)));
+      await answerRpc(receiver, target.rpc, invocationId);
+    } else try {
       const request = makeIncomingRequest(req, invocationId);
       let result;
       if (target === null || target === void 0) result = await callHandler(handler, request, env, ctx);

@@ -113,6 +113,11 @@ class MessageCodecTest {
                 new LoadDynamic(34L, 35L, "front", "alice", BUNDLE, "{\"K\":1}", false, LIMITS),
                 new LoadDynamic(36L, 37L, "front", null, null, null, true, Limits.DEFAULTS),
                 new DynamicLoaded(38L, "dyn-abc"),
+                new RpcCall(40L, 41L, new Address.Worker("dyn-abc", "Admin"), "greet", binary),
+                new RpcCall(42L, 43L, new Address.DurableObject("front", "Counter", "c".repeat(64), null), "count", null),
+                new RpcReturn(44L, binary, true),
+                new RpcStart(45L, new Address.Worker("front"), "greet", binary),
+                new RpcResult(46L, binary, false),
                 new UnloadWorker("dyn-abc"),
                 new LoadWorker(39L, "w3", BUNDLE, "{}", List.of(new Binding.WorkerLoader("LOADER")), false, LIMITS),
                 new Shutdown());

@@ -98,6 +98,11 @@ public final class Node implements AutoCloseable {
                     }
 
                     @Override
+                    public void rpc(String tenant, Message.RpcCall call, java.util.function.Consumer<Message> reply) {
+                        Thread.startVirtualThread(() -> Node.this.rpc(tenant, call, reply));
+                    }
+
+                    @Override
                     public void loadDynamic(String tenant, Message.LoadDynamic request,
                                             java.util.function.Consumer<Message> reply) {
                         // Loading may wait for the tenant's sandbox for generated code to start.
@@ -172,16 +177,7 @@ public final class Node implements AutoCloseable {
      * of its own tenant's workers, whatever its sandbox claims.
      */
     private void call(String tenant, Message.CallStart call, java.util.function.Consumer<Message> reply) {
-        DeployedWorker target = switch (call.target()) {
-            case Address.DurableObject o -> {
-                DeployedWorker w;
-                synchronized (workers) {
-                    w = workers.get(o.workerId());
-                }
-                yield w != null && w.tenant().equals(tenant) ? w : null;
-            }
-            case Address.Worker w -> dynamicWorkers.callable(tenant, w.workerId());
-        };
+        DeployedWorker target = callable(tenant, call.target());
         if (target == null) {
             reply.accept(new Message.CallFailed(call.callId(), ErrorCode.NOT_FOUND.code(),
                     "no worker '" + call.target().workerId() + "' can be called from this worker"));
@@ -191,6 +187,33 @@ public final class Node implements AutoCloseable {
         CallRelay relay = new CallRelay(call.callId(), invocationId, reply);
         relay.connect(supervisor.fetch(target.tenant(), new Message.FetchStart(invocationId, call.target(),
                 call.method(), call.url(), call.headers(), call.body(), false), relay));
+    }
+
+    /** An RPC call of a worker of {@code tenant}: placed and checked as {@link #call} is. */
+    private void rpc(String tenant, Message.RpcCall call, java.util.function.Consumer<Message> reply) {
+        DeployedWorker target = callable(tenant, call.target());
+        if (target == null) {
+            reply.accept(new Message.CallFailed(call.callId(), ErrorCode.NOT_FOUND.code(),
+                    "no worker '" + call.target().workerId() + "' can be called from this worker"));
+            return;
+        }
+        long invocationId = nextInvocationId();
+        supervisor.rpc(target.tenant(), new Message.RpcStart(invocationId, call.target(), call.method(), call.args()),
+                new RpcRelay(call.callId(), reply));
+    }
+
+    /** The worker behind an address that a worker of {@code tenant} may call, or null. */
+    private DeployedWorker callable(String tenant, Address address) {
+        return switch (address) {
+            case Address.DurableObject o -> {
+                DeployedWorker w;
+                synchronized (workers) {
+                    w = workers.get(o.workerId());
+                }
+                yield w != null && w.tenant().equals(tenant) ? w : null;
+            }
+            case Address.Worker w -> dynamicWorkers.callable(tenant, w.workerId());
+        };
     }
 
     /**

@@ -138,12 +138,15 @@ final class SandboxProcess implements IsolateHost {
         return result;
     }
 
-    /** Starts an invocation; its outcome goes to the listener, whatever happens to the process. */
-    void fetch(Message.FetchStart start, InvocationListener listener) {
-        invocations.put(start.invocationId(), listener);
+    /**
+     * Starts an invocation ({@code start} is its FetchStart or RpcStart); its outcome goes to the
+     * listener, whatever happens to the process.
+     */
+    void start(long invocationId, Message start, InvocationListener listener) {
+        invocations.put(invocationId, listener);
         String cause = deathCause;
         if (cause != null) {
-            fail(start.invocationId(), cause);
+            fail(invocationId, cause);
             return;
         }
         deliver(start);
@@ -207,6 +210,8 @@ final class SandboxProcess implements IsolateHost {
             case Message.Subrequest m -> unsolicited.accept(m);
             case Message.CallStart m -> unsolicited.accept(m);
             case Message.LoadDynamic m -> unsolicited.accept(m);
+            case Message.RpcCall m -> unsolicited.accept(m);
+            case Message.RpcReturn m -> listener(m.invocationId()).rpcReturn(m);
             default -> kill("unexpected message from sandbox: " + message.getClass().getSimpleName());
         }
     }

@@ -102,23 +102,33 @@ public final class SandboxSupervisor implements AutoCloseable {
      * @return where further messages of this invocation go (body chunks, cancellation)
      */
     public InvocationChannel fetch(String tenant, Message.FetchStart start, InvocationListener listener) {
+        return start(tenant, start.target(), start.invocationId(), start, listener);
+    }
+
+    /** Starts an RPC invocation, placed as {@link #fetch} places a fetch. */
+    InvocationChannel rpc(String tenant, Message.RpcStart start, InvocationListener listener) {
+        return start(tenant, start.target(), start.invocationId(), start, listener);
+    }
+
+    private InvocationChannel start(String tenant, Address target, long invocationId, Message start,
+                                    InvocationListener listener) {
         Tenant t = tenants.get(tenant);
         SandboxProcess p = null;
         if (t != null) {
             awaitReady(t);
-            p = switch (start.target()) {
+            p = switch (target) {
                 case Address.Worker w -> t.live.stream().filter(SandboxProcess::isAlive)
                         .min(Comparator.comparingInt(SandboxProcess::inFlight)).orElse(null);
                 case Address.DurableObject o -> directory.place(o, t.live);
             };
         }
         if (p == null) {
-            listener.failed(new Message.InvocationFailed(start.invocationId(), ErrorCode.SANDBOX_UNAVAILABLE.code(),
+            listener.failed(new Message.InvocationFailed(invocationId, ErrorCode.SANDBOX_UNAVAILABLE.code(),
                     "no sandbox is available for tenant '" + tenant + "'", false));
             listener.done(0);
             return InvocationChannel.NOWHERE;
         }
-        p.fetch(start, listener);
+        p.start(invocationId, start, listener);
         return p::deliver;
     }
 
@@ -195,6 +205,9 @@ public final class SandboxSupervisor implements AutoCloseable {
             });
             case Message.CallStart c -> {
                 if (from != null) events.call(from.tenant(), c, from::deliver);
+            }
+            case Message.RpcCall c -> {
+                if (from != null) events.rpc(from.tenant(), c, from::deliver);
             }
             case Message.LoadDynamic d -> {
                 if (from != null) events.loadDynamic(from.tenant(), d, from::deliver);

@@ -96,7 +96,8 @@ class DurableObjectsTest {
         assertThat(ids.at("/foreign/error").asText())
                 .isEqualTo("TypeError: Invalid Durable Object ID: the ID is not for this namespace.");
         assertThat(ids.at("/wrongNamespace/error").asText()).isEqualTo("TypeError: ID is not for this namespace.");
-        assertThat(ids.at("/rpc/error").asText()).contains("RPC to durable objects is not supported by Bulwark yet");
+        assertThat(ids.at("/rpc/error").asText())
+                .isEqualTo("TypeError: The RPC receiver does not implement the method \"noSuchMethod\".");
         assertThat(ids.at("/forged/error").asText()).isEqualTo("TypeError: Illegal constructor");
 
         JsonNode alice = jsonBody("/do/alice/id");
@@ -132,6 +133,24 @@ class DurableObjectsTest {
         assertThat(sql.get("blob").toString()).isEqualTo("[true,[1,2]]");
         assertThat(sql.get("bad").asText()).isEqualTo("refused");
         assertThat(sql.get("size").asBoolean()).isTrue();
+    }
+
+    @Test
+    void rpcCallsMethodsAndGettersOfTheObjectsClassOnly() throws Exception {
+        JsonNode rpc = jsonBody("/rpc/rpc-counter");
+        assertThat(rpc.get("first").asInt()).isEqualTo(2);
+        assertThat(rpc.get("second").asInt()).isEqualTo(5);
+        assertThat(rpc.get("label").asText()).isEqualTo("counter rpc-counter");
+        assertThat(rpc.get("echoed").toString()).isEqualTo("[0,[\"a\"],[[1,\"one\"]],[7]]");
+        assertThat(rpc.at("/thrown/error").asText()).isEqualTo("RangeError: too far");
+        assertThat(rpc.at("/missing/error").asText())
+                .isEqualTo("TypeError: The RPC receiver does not implement the method \"nope\".");
+        assertThat(rpc.at("/field/error").asText())
+                .isEqualTo("TypeError: The RPC receiver does not implement the method \"secret\".");
+        assertThat(rpc.at("/ctor/ok").asBoolean()).isFalse();
+        assertThat(rpc.at("/fn/error").asText()).startsWith("DataCloneError");
+        // RPC and fetch reach the same object and storage.
+        assertThat(body("/do/rpc-counter/count")).isEqualTo("5");
     }
 
     @Test

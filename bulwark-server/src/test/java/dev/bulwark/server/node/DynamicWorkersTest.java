@@ -138,8 +138,13 @@ class DynamicWorkersTest {
     @Test
     void aDynamicWorkerSeesOnlyWhatItWasGiven() throws Exception {
         assertThat(body("/hostile")).isEqualTo("undefined||undefined");
-        assertThat(json.readTree(body("/rpc")).get("error").asText())
-                .contains("RPC to dynamic workers is not supported by Bulwark yet");
+        JsonNode rpc = json.readTree(body("/rpc"));
+        assertThat(rpc.get("add").asInt()).isEqualTo(5);
+        assertThat(rpc.get("slow").asInt()).isEqualTo(42);
+        assertThat(rpc.at("/boom/error").asText()).isEqualTo("SyntaxError: generated code failed");
+        assertThat(rpc.get("hello").asText()).isEqualTo("hello ada");
+        assertThat(rpc.at("/missing/error").asText())
+                .isEqualTo("TypeError: The RPC receiver does not implement the method \"nothing\".");
     }
 
     @Test
