@@ -13,7 +13,7 @@ import { parseURL, serializeURL } from './url.js';
 import { normalizeMethod } from './request.js';
 import { resetTimeOrigin } from './clock.js';
 import { makeNamespace, objectFetch, objectReceiver, registerWaitUntil, forgetWaitUntil } from './objects.js';
-import { answerRpc, entrypointReceiver } from './rpc.js';
+import { answerRpc, answerAlarm, entrypointReceiver } from './rpc.js';
 import { makeLoader } from './loader.js';
 
 // ---------------------------------------------------------------------------------------
@@ -208,7 +208,9 @@ async function dispatchFetch(handler, req, env, invocationId, target) {
     () => { passThrough = true; },
   );
   registerWaitUntil(invocationId, (promise) => ctx.waitUntil(promise));
-  if (target !== null && target !== undefined && target.rpc !== undefined) {
+  if (target !== null && target !== undefined && target.alarm !== undefined) {
+    await answerAlarm(objectReceiver(target, env), target, invocationId);
+  } else if (target !== null && target !== undefined && target.rpc !== undefined) {
     const receiver = target.className !== undefined
       ? objectReceiver(target, env)
       : new PromiseCtor((resolve) => resolve(entrypointReceiver(target, env, ctx)));

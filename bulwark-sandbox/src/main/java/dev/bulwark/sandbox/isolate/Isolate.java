@@ -220,7 +220,7 @@ public final class Isolate {
             // The output gate: what this task wrote is durable before anything it said leaves.
             // A commit that fails (an I/O error) ends the sandbox before its held output is sent:
             // no response may claim a write that is not on disk.
-            if (!storage.commitTouched()) services.fatal("a durable object's storage failed to commit");
+            if (!storage.commitTouched(outbox::send)) services.fatal("a durable object's storage failed to commit");
             services.outbox().flush();
         }
         if (terminationRequestedAt != 0 || runtime.isDead()) {
@@ -312,6 +312,26 @@ public final class Isolate {
                 return;
             }
             try (V8ValueObject target = rpcTarget(start)) {
+                dispatcher.callVoid(null, worker.defaultExport(), runtime.createV8ValueNull(), worker.env(),
+                        runtime.createV8ValueLong(inv.id), target);
+            }
+        });
+    }
+
+    /** Runs an object's alarm handler; the prelude answers through rpcReturn (threw: the handler threw). */
+    void dispatch(Message.AlarmStart start, Limits limits) {
+        Invocation inv = begin(start.invocationId(), start.target().workerId(), limits);
+        if (inv == null) return;
+        enqueue(inv.id, () -> {
+            if (worker == null) {
+                finish(inv, ErrorCode.WORKER_LOAD_FAILED, "worker is not loaded");
+                return;
+            }
+            try (V8Value base = target(start.target()); V8ValueObject alarm = runtime.createV8ValueObject()) {
+                V8ValueObject target = (V8ValueObject) base;
+                alarm.set("retryCount", start.retryCount());
+                alarm.set("isRetry", start.isRetry());
+                target.set("alarm", alarm);
                 dispatcher.callVoid(null, worker.defaultExport(), runtime.createV8ValueNull(), worker.env(),
                         runtime.createV8ValueLong(inv.id), target);
             }

@@ -8974,6 +8974,22 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     H.rpcReturn(invocationId, bytes, threw);
   }
   __name(answerRpc, "answerRpc");
+  async function answerAlarm(receiverPromise, target, invocationId) {
+    let value, threw = false;
+    try {
+      const receiver = await receiverPromise;
+      const handler = receiver.alarm;
+      if (typeof handler !== "function") throw new TypeError("The durable object has an alarm set but no alarm() handler.");
+      H.storageOp(target.storage, "alarmStarted");
+      await ReflectApply(handler, receiver, [{ retryCount: target.alarm.retryCount, isRetry: target.alarm.isRetry }]);
+    } catch (err) {
+      value = err;
+      threw = true;
+      safeLog("error", `Uncaught exception in alarm(): ${err && err.stack ? err.stack : err}`);
+    }
+    H.rpcReturn(invocationId, serialize(threw ? `${value}` : void 0), threw);
+  }
+  __name(answerAlarm, "answerAlarm");
   function entrypointReceiver(target, env, ctx) {
     const name = target.entrypoint ?? "default";
     const cls = target.exports[name];
@@ -9682,7 +9698,9 @@ ${className}`);
       }
     );
     registerWaitUntil(invocationId, (promise) => ctx.waitUntil(promise));
-    if (target !== null && target !== void 0 && target.rpc !== void 0) {
+    if (target !== null && target !== void 0 && target.alarm !== void 0) {
+      await answerAlarm(objectReceiver(target, env), target, invocationId);
+    } else if (target !== null && target !== void 0 && target.rpc !== void 0) {
       const receiver = target.className !== void 0 ? objectReceiver(target, env) : new PromiseCtor((resolve) => resolve(entrypointReceiver(target, env, ctx)));
       await answerRpc(receiver, target.rpc, invocationId);
     } else try {

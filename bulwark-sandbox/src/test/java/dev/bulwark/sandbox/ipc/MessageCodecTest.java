@@ -118,6 +118,9 @@ class MessageCodecTest {
                 new RpcReturn(44L, binary, true),
                 new RpcStart(45L, new Address.Worker("front"), "greet", binary),
                 new RpcResult(46L, binary, false),
+                new AlarmSet(new Address.DurableObject("front", "Counter", "d".repeat(64), "n"), 1_700_000_000_000L),
+                new AlarmSet(new Address.DurableObject("front", "Counter", "d".repeat(64), null), null),
+                new AlarmStart(47L, new Address.DurableObject("front", "Counter", "e".repeat(64), null), 3, true),
                 new UnloadWorker("dyn-abc"),
                 new LoadWorker(39L, "w3", BUNDLE, "{}", List.of(new Binding.WorkerLoader("LOADER")), false, LIMITS),
                 new Shutdown());

@@ -64,6 +64,7 @@ public final class Node implements AutoCloseable {
     private final String adminToken;
     private final NamespaceKeys namespaceKeys;
     private final DynamicWorkers dynamicWorkers;
+    private final Alarms alarms;
     private final Server server;
 
     private Node(Settings settings) throws IOException {
@@ -98,6 +99,16 @@ public final class Node implements AutoCloseable {
                     }
 
                     @Override
+                    public void alarmSet(String tenant, Message.AlarmSet change) {
+                        DeployedWorker w;
+                        synchronized (workers) {
+                            w = workers.get(change.target().workerId());
+                        }
+                        if (w != null && w.tenant().equals(tenant)) alarms.set(tenant, change.target(), change.epochMillis());
+                        else log.warn("a sandbox of tenant {} set an alarm for an object it does not run", tenant);
+                    }
+
+                    @Override
                     public void rpc(String tenant, Message.RpcCall call, java.util.function.Consumer<Message> reply) {
                         Thread.startVirtualThread(() -> Node.this.rpc(tenant, call, reply));
                     }
@@ -110,6 +121,11 @@ public final class Node implements AutoCloseable {
                     }
                 });
         this.dynamicWorkers = new DynamicWorkers(supervisor, sb.dynamicWorkersMax());
+        try {
+            this.alarms = new Alarms(settings.dataDir(), this::runAlarm, Alarms.FIRST_BACKOFF_MS);
+        } catch (java.sql.SQLException e) {
+            throw new IOException("could not open the alarm index in " + settings.dataDir() + ": " + e.getMessage(), e);
+        }
         QueuedThreadPool threads = new QueuedThreadPool();
         threads.setName("front-door");
         // Handlers block (body reads, waiting on the sandbox, writes): run them on virtual threads.
@@ -202,6 +218,13 @@ public final class Node implements AutoCloseable {
                 new RpcRelay(call.callId(), reply));
     }
 
+    /** Runs an object's alarm handler where the directory places the object. */
+    private void runAlarm(String tenant, Address.DurableObject object, int retryCount,
+                          java.util.function.Consumer<Boolean> done) {
+        Thread.startVirtualThread(() -> supervisor.alarm(tenant, new Message.AlarmStart(nextInvocationId(), object,
+                retryCount, retryCount > 0), new AlarmRelay(done)));
+    }
+
     /** The worker behind an address that a worker of {@code tenant} may call, or null. */
     private DeployedWorker callable(String tenant, Address address) {
         return switch (address) {
@@ -233,6 +256,7 @@ public final class Node implements AutoCloseable {
             return failure.message();
         }
         loadErrors.remove(worker.name());
+        alarms.resume();
         log.info("worker {} loaded (tenant {}, {} modules, {} bytes)", worker.name(), worker.tenant(),
                 worker.bundle().modules().size(), worker.bundle().codeSize());
         return null;
@@ -303,6 +327,7 @@ public final class Node implements AutoCloseable {
             log.warn("stopping the front door: {}", e.toString());
         }
         supervisor.close();
+        alarms.close();
         deleteTree(runDir);
     }
 
