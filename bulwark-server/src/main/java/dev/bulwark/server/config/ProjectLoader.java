@@ -84,7 +84,7 @@ public final class ProjectLoader {
 
     /**
      * Like {@link #load(Path, UnaryOperator)}, with the main module taken from {@code mainOverride}
-     * (a path relative to the working directory or absolute, inside the project) instead of the
+     * (absolute, or relative to the project directory or else the working directory; inside the project) instead of the
      * wrangler file's {@code main}: {@code bulwark serve --main dist/index.js} serves a built bundle
      * with the project's own configuration. Null: the wrangler file's {@code main}.
      */
@@ -189,9 +189,14 @@ public final class ProjectLoader {
                 settings.limits().codeBytes(), warnings);
     }
 
-    /** The --main of the command line: an existing file inside the project directory. */
+    /**
+     * The --main of the command line: an existing file inside the project directory. A relative
+     * path is taken from the project directory when it names a file there, else from the working
+     * directory.
+     */
     private static Path mainOverride(Path directory, Path given) throws ConfigException {
         Path main = given.toAbsolutePath().normalize();
+        if (!given.isAbsolute() && Files.isRegularFile(directory.resolve(given))) main = directory.resolve(given).normalize();
         if (!Files.isRegularFile(main)) throw new ConfigException("--main " + given + ": no such file");
         Path real = realPath(main);
         if (!real.startsWith(directory)) {

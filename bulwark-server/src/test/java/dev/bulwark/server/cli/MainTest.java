@@ -180,7 +180,7 @@ class MainTest {
         CompletableFuture<Main.Serving> serving = new CompletableFuture<>();
         Main.servingHook = serving::complete;
         CompletableFuture<Run> result = CompletableFuture.supplyAsync(() -> run("serve", dir.toString(), "--main",
-                dir.resolve("dist/index.js").toString(), "--port", "0", "--data", tmp.resolve("data").toString()));
+                "dist/index.js", "--port", "0", "--data", tmp.resolve("data").toString()));
         Main.Serving s = serving.get(90, TimeUnit.SECONDS);
         try {
             assertThat(get(s.node().port(), "127.0.0.1").body()).isEqualTo("built me");
