@@ -31,6 +31,8 @@ import java.util.concurrent.TimeUnit;
  */
 public final class FrontDoor extends Handler.Abstract {
     static final String ADMIN_PREFIX = "/cdn-cgi/bulwark/";
+    /** Request attribute: the request id, for errors Jetty answers after the worker was invoked. */
+    static final String REQUEST_ID = "bulwark.requestId";
     /** Bodies of known length up to this size travel inside the FetchStart message. */
     static final int INLINE_BODY_BYTES = 64 << 10;
     static final int BODY_CHUNK_BYTES = 64 << 10;
@@ -110,6 +112,7 @@ public final class FrontDoor extends Handler.Abstract {
         List<Message.Header> headers = ClientHeaders.forWorker(request, node.settings().frontDoor(), requestId);
         String url = request.getHttpURI().asString();
 
+        request.setAttribute(REQUEST_ID, requestId);
         ResponseRelay relay = new ResponseRelay(response, callback, invocationId, requestId, worker.name());
         InvocationChannel channel = node.supervisor().fetch(worker.tenant(),
                 new Message.FetchStart(invocationId, worker.name(), method, url, headers, body, streamed), relay);

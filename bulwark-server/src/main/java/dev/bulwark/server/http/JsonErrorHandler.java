@@ -19,7 +19,9 @@ public final class JsonErrorHandler implements Request.Handler {
         if (status < 400) status = HttpStatus.INTERNAL_SERVER_ERROR_500;
         String reason = HttpStatus.getMessage(status);
         String code = reason == null ? "http_error" : reason.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9]+", "_");
-        ErrorResponse.write(response, callback, status, code, clientMessage(request, status, reason), null);
+        Object requestId = request.getAttribute(FrontDoor.REQUEST_ID);
+        ErrorResponse.write(response, callback, status, code, clientMessage(request, status, reason),
+                requestId == null ? null : requestId.toString());
         return true;
     }
 

@@ -213,6 +213,11 @@ final class ResponseRelay extends IteratingCallback implements InvocationListene
         pulls.release();
         // The client went away, or the response was aborted: either way the worker can stop.
         sandbox.send(new Message.Cancel(invocationId, "response ended: " + cause.getMessage()));
+        if (!(cause instanceof Aborted) && !(cause instanceof org.eclipse.jetty.io.EofException)) {
+            // E.g. a body longer than the worker's own Content-Length: the client gets a bare 500 or an
+            // aborted response; the reason is for the operator only.
+            log.warn("request {} of worker {}: the response failed: {}", requestId, worker, cause.toString());
+        }
         jettyCallback.failed(cause instanceof Aborted a ? new IOException("response aborted: " + a.getMessage()) : cause);
     }
 

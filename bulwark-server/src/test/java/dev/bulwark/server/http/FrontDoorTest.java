@@ -61,6 +61,7 @@ class FrontDoorTest {
                   if (path === "/101") return new Response(null, { status: 101, webSocket: {} });
                   if (path === "/throw") throw new Error("secret detail at /srv/app");
                   if (path === "/spin") while (true) {}
+                  if (path === "/length") return new Response("0123456789", { headers: { "content-length": "5" } });
                   return new Response("ok");
                 } };"""), List.of(new Route("*.faulty.test/*", false)), "");
     }
@@ -163,6 +164,38 @@ class FrontDoorTest {
             assertThat(line).contains("\"level\":\"error\"").contains("\"worker\":\"faulty\"")
                     .contains("\"requestId\":\"" + requestId + "\"").contains("\"event\":\"limit_exceeded\"")
                     .contains("\"limit\":\"cpu\"").contains("CPU time limit of 100 ms");
+        }
+    }
+
+    @Test
+    void aResponseLongerThanItsContentLengthShowsNoJavaException() throws Exception {
+        try (Socket socket = new Socket("127.0.0.1", node.port())) {
+            socket.setSoTimeout(20_000);
+            socket.getOutputStream().write(("GET /length HTTP/1.1\r\nHost: x.faulty.test\r\nConnection: close\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            String answer = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(answer).startsWith("HTTP/1.1 500").containsPattern("\"requestId\":\"[0-9a-f]{16}\"")
+                    .doesNotContain("Exception").doesNotContain("written").doesNotContain("java.");
+        }
+    }
+
+    @Test
+    void aTrustedProxysCfHeadersPassAsSent() throws Exception {
+        Settings d = Settings.defaults(data, "p");
+        Settings settings = new Settings(d.host(), 0, data.resolve("proxied"), "p", LIMITS, d.sandboxes(), d.egress(),
+                new dev.bulwark.server.config.FrontDoorSettings(List.of("127.0.0.0/8"), "ZRH"));
+        try (Node proxied = Node.start(settings)) {
+            proxied.deploy(worker("mirror", "p", """
+                    export default { fetch(request) {
+                      return Response.json({ ip: request.headers.get("cf-connecting-ip"),
+                        country: request.headers.get("cf-ipcountry"), cf: request.cf });
+                    } };"""), List.of(), "");
+            proxied.defaultWorker("mirror");
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + proxied.port() + "/"))
+                    .header("CF-Connecting-IP", "203.0.113.7").header("CF-IPCountry", "CH")
+                    .header("cf-bulwark-request-cf", "{\"asn\":13335}").build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(r.body()).isEqualTo("{\"ip\":\"203.0.113.7\",\"country\":\"CH\",\"cf\":{\"colo\":\"ZRH\","
+                    + "\"httpProtocol\":\"HTTP/1.1\",\"tlsVersion\":\"\",\"tlsCipher\":\"\",\"country\":\"CH\"}}");
         }
     }
 
