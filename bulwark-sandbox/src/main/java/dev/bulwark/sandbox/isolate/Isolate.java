@@ -378,9 +378,9 @@ public final class Isolate {
     }
 
     private void finish(Invocation inv, ErrorCode failure, String message) {
-        if (!inv.finish(failure, message)) return;
-        if (failure != null && LIMIT_NAMES.containsKey(failure)) limitLine(inv.workerId, inv.id, failure, message);
-        forget(inv);
+        Message limit = failure != null && LIMIT_NAMES.containsKey(failure)
+                ? limitLine(inv.workerId, inv.id, LIMIT_NAMES.get(failure), message) : null;
+        if (inv.finish(failure, message, limit)) forget(inv);
     }
 
     /** The name each limit kill is reported under ({@code bulwark tail} shows it as {@code limit}). */
@@ -393,13 +393,8 @@ public final class Isolate {
      * budget away must still be reported). Worker code cannot write this level: console methods
      * have fixed levels.
      */
-    private void limitLine(String workerId, long invocationId, ErrorCode reason, String message) {
-        limitLine(workerId, invocationId, LIMIT_NAMES.getOrDefault(reason, reason.code()), message);
-    }
-
-    private void limitLine(String workerId, long invocationId, String limit, String message) {
-        outbox.send(new Message.LogLine(workerId, invocationId, LIMIT_LEVEL, limit + ": " + message,
-                System.currentTimeMillis()));
+    private static Message.LogLine limitLine(String workerId, long invocationId, String limit, String message) {
+        return new Message.LogLine(workerId, invocationId, LIMIT_LEVEL, limit + ": " + message, System.currentTimeMillis());
     }
 
     /** The log level of a limit kill (see {@link #limitLine}); the node's LogHub knows it too. */
@@ -657,8 +652,8 @@ public final class Isolate {
         int made = inv.subrequests.incrementAndGet();
         if (made > inv.limits.subrequests()) {
             if (made == inv.limits.subrequests() + 1) {
-                limitLine(inv.workerId, inv.id, "subrequests",
-                        "the worker exceeded its limit of " + inv.limits.subrequests() + " subrequests");
+                outbox.send(limitLine(inv.workerId, inv.id, "subrequests",
+                        "the worker exceeded its limit of " + inv.limits.subrequests() + " subrequests"));
             }
             throw new IllegalStateException("Too many subrequests: the limit is " + inv.limits.subrequests());
         }

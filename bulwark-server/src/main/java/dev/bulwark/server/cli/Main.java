@@ -143,6 +143,9 @@ public final class Main implements Runnable {
             Node node;
             try {
                 node = Node.serve(configs);
+            } catch (java.nio.file.FileSystemException e) {
+                err.println("bulwark: " + fileProblem(e));
+                return FAILED;
             } catch (IOException e) {
                 err.println("bulwark: cannot listen on " + settings.host() + ":" + settings.port() + ": " + listenProblem(e));
                 return FAILED;
@@ -177,6 +180,18 @@ public final class Main implements Runnable {
             }
             stopped.await();
             return 0;
+        }
+
+        /** A file the node could not create or write (its data directory, its run directory), in words. */
+        static String fileProblem(java.nio.file.FileSystemException e) {
+            String what = switch (e) {
+                case java.nio.file.AccessDeniedException a -> "permission denied";
+                case java.nio.file.NoSuchFileException n -> "no such file or directory";
+                case java.nio.file.FileAlreadyExistsException f -> "exists and is not a directory";
+                case java.nio.file.NotDirectoryException n -> "not a directory";
+                default -> e.getReason() != null ? e.getReason() : "cannot be used";
+            };
+            return e.getFile() + ": " + what;
         }
 
         private static String listenProblem(IOException e) {

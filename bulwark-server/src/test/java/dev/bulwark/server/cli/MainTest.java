@@ -108,6 +108,14 @@ class MainTest {
     }
 
     @Test
+    void aDataDirectoryThatIsAFile() throws Exception {
+        Path dir = project("p", "export default {};");
+        Path file = Files.writeString(tmp.resolve("not-a-dir"), "x");
+        assertOneLine(run("serve", dir.toString(), "--port", "0", "--data", file.toString()), 1,
+                "not-a-dir: exists and is not a directory");
+    }
+
+    @Test
     void tailWithoutANode() throws Exception {
         Path data = Files.createDirectories(tmp.resolve("data"));
         Files.writeString(data.resolve("admin.token"), "t");
