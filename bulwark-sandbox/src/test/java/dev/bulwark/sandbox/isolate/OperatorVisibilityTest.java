@@ -59,6 +59,18 @@ class OperatorVisibilityTest {
     }
 
     @Test
+    void aMemoryLimitKillIsLogged() throws Exception {
+        String w = load(bundle("""
+                export default { fetch() { const a = []; while (true) a.push({x: new Array(1000).fill(1)}); } };"""),
+                limits(30_000, 60_000));
+        long id = start(w, "GET", "http://x/", null);
+        assertThat(RECORDER.await(id).failure().code()).isEqualTo(ErrorCode.MEMORY_LIMIT_EXCEEDED.code());
+        Message.LogLine line = awaitOneLimitLine(id);
+        assertThat(line.workerId()).isEqualTo(w);
+        assertThat(line.message()).isEqualTo("memory: the worker exceeded its memory limit");
+    }
+
+    @Test
     void goingOverTheSubrequestLimitIsLoggedOnce() throws Exception {
         Limits d = Limits.DEFAULTS;
         Limits none = new Limits(d.cpuMs(), d.wallMs(), d.heapMb(), 0, d.codeBytes(), d.envBytes(), d.requestBodyBytes());

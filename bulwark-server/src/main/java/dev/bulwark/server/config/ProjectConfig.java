@@ -33,6 +33,8 @@ import java.util.stream.Collectors;
  * @param routes             the wrangler {@code routes} (and {@code route}): which hosts and paths reach the worker
  * @param sourceRoot         where module names start, relative to the project directory ({@code "src/"},
  *                           or {@code ""}): prefixed to module names in messages, so they are project paths
+ * @param workersDev         wrangler's {@code workers_dev} (default true): whether the worker also answers on its
+ *                           name as the host ({@code <name>.localhost}), Bulwark's counterpart of a workers.dev URL
  */
 public record ProjectConfig(
         Path directory,
@@ -50,7 +52,8 @@ public record ProjectConfig(
         Settings settings,
         List<String> warnings,
         List<Route> routes,
-        String sourceRoot) {
+        String sourceRoot,
+        boolean workersDev) {
 
     /** A configuration without routes whose modules are named from the project directory. */
     public ProjectConfig(Path directory, String name, WorkerBundle bundle, String compatibilityDate,
@@ -59,7 +62,7 @@ public record ProjectConfig(
                          List<WorkerLoaderBinding> workerLoaders, List<ServiceBinding> services, List<ModuleRule> rules,
                          Settings settings, List<String> warnings) {
         this(directory, name, bundle, compatibilityDate, compatibilityFlags, vars, secrets, durableObjects, migrations,
-                workerLoaders, services, rules, settings, warnings, List.of(), "");
+                workerLoaders, services, rules, settings, warnings, List.of(), "", true);
     }
 
     public ProjectConfig {
@@ -89,7 +92,8 @@ public record ProjectConfig(
     /** This configuration with other settings (e.g. {@code settings().withPort(port)} from the CLI). */
     public ProjectConfig withSettings(Settings settings) {
         return new ProjectConfig(directory, name, bundle, compatibilityDate, compatibilityFlags, vars, secrets,
-                durableObjects, migrations, workerLoaders, services, rules, settings, warnings, routes, sourceRoot);
+                durableObjects, migrations, workerLoaders, services, rules, settings, warnings, routes, sourceRoot,
+                workersDev);
     }
 
     @Override
@@ -101,7 +105,7 @@ public record ProjectConfig(
                 + ", vars=" + vars + ", secrets=" + redacted + ", durableObjects=" + durableObjects
                 + ", migrations=" + migrations + ", workerLoaders=" + workerLoaders + ", services=" + services
                 + ", rules=" + rules + ", settings=" + settings + ", warnings=" + warnings + ", routes=" + routes
-                + ", sourceRoot=" + sourceRoot + "]";
+                + ", sourceRoot=" + sourceRoot + ", workersDev=" + workersDev + "]";
     }
 
     private static Map<String, JsonNode> copyOfVars(Map<String, JsonNode> vars) {

@@ -129,7 +129,7 @@ public final class ProjectLoader {
         String sourceRoot = relativeRoot.isEmpty() ? "" : relativeRoot.replace('\\', '/') + "/";
         return new ProjectConfig(directory, name, bundle, compatibilityDate, compatibilityFlags, vars, secrets,
                 durableObjects, migrations, workerLoaders, services, rules.effective(), settings, warnings.list(),
-                routes, sourceRoot);
+                routes, sourceRoot, workersDev(root));
     }
 
     /** Whether {@code name} may name a worker or a tenant. */
@@ -211,6 +211,11 @@ public final class ProjectLoader {
         } catch (IOException e) {
             return path;
         }
+    }
+
+    private static boolean workersDev(ConfigValue root) throws ConfigException {
+        Optional<ConfigValue> value = root.optional("workers_dev");
+        return value.isEmpty() || value.get().bool();
     }
 
     /** wrangler's {@code routes} (a list) or {@code route} (one): strings, or objects with a pattern. */

@@ -131,7 +131,7 @@ public final class Node implements AutoCloseable {
         Node node = start(projects.getFirst().settings());
         try {
             for (ProjectConfig project : projects) {
-                node.deploy(worker(project), project.routes(), project.sourceRoot());
+                node.deploy(worker(project), project.routes(), project.sourceRoot(), project.workersDev());
             }
             if (projects.size() == 1) node.router.defaultWorker(projects.getFirst().name());
         } catch (RuntimeException e) {
@@ -166,6 +166,17 @@ public final class Node implements AutoCloseable {
      * errors and log lines are project paths.
      */
     public String deploy(DeployedWorker worker, java.util.List<dev.bulwark.server.config.Route> routes, String sourceRoot) {
+        return deploy(worker, routes, sourceRoot, true);
+    }
+
+    /**
+     * Like {@link #deploy(DeployedWorker, java.util.List, String)}; {@code byName} false (wrangler's
+     * {@code workers_dev: false}) means the worker answers only on its routes (or as the default worker),
+     * not on {@code <name>.localhost}.
+     */
+    public String deploy(DeployedWorker worker, java.util.List<dev.bulwark.server.config.Route> routes, String sourceRoot,
+                         boolean byName) {
+        router.byName(worker.name(), byName);
         SourceNames names = SourceNames.of(sourceRoot, worker.bundle());
         sourceNames.put(worker.name(), names);
         synchronized (workers) {

@@ -11,7 +11,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 /**
  * Which worker a request goes to, explicitly: the most specific matching wrangler route; else the
  * worker named by the host ({@code <name>} or {@code <name>.localhost}, as wrangler dev does for
- * local development); else the node's default worker, which exists only when the node serves one
+ * local development; not for a worker with {@code workers_dev: false}); else the node's default worker, which exists only when the node serves one
  * project; else none (404). A node serving several tenants therefore never hands a stray host to
  * whichever worker happened to be deployed first.
  */
@@ -19,6 +19,8 @@ final class Router {
     private record Entry(Route route, String worker) {}
 
     private final List<Entry> routes = new CopyOnWriteArrayList<>();
+    /** Workers that do not answer on their name (wrangler's {@code workers_dev: false}). */
+    private final java.util.Set<String> notByName = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private volatile String defaultWorker;
 
     /** Replaces the routes of {@code worker}. */
@@ -28,6 +30,11 @@ final class Router {
         for (Route r : workerRoutes) keep.add(new Entry(r, worker));
         routes.clear();
         routes.addAll(keep);
+    }
+
+    void byName(String worker, boolean reachable) {
+        if (reachable) notByName.remove(worker);
+        else notByName.add(worker);
     }
 
     void defaultWorker(String worker) {
@@ -44,7 +51,7 @@ final class Router {
         }
         if (best != null && workers.containsKey(best.worker)) return best.worker;
         String label = h.endsWith(".localhost") ? h.substring(0, h.length() - ".localhost".length()) : h;
-        if (!label.isEmpty() && workers.containsKey(label)) return label;
+        if (!label.isEmpty() && workers.containsKey(label) && !notByName.contains(label)) return label;
         String d = defaultWorker;
         return d != null && workers.containsKey(d) ? d : null;
     }

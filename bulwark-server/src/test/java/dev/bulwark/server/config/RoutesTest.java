@@ -28,6 +28,15 @@ class RoutesTest {
                 new Route("*.example.org/api/*", false), new Route("shop.example.net", true),
                 new Route("solo.example.com/x", false));
         assertThat(config.warnings()).isEmpty();
+        assertThat(config.workersDev()).as("workers_dev defaults to true").isTrue();
+    }
+
+    @Test
+    void workersDevFalseIsRead() throws Exception {
+        project(dir, """
+                { "name": "w", "main": "index.js", "compatibility_date": "2025-09-01", "workers_dev": false,
+                  "route": { "pattern": "example.org/*", "zone_name": "example.org" } }""");
+        assertThat(ProjectLoader.load(dir).workersDev()).isFalse();
     }
 
     @Test

@@ -54,7 +54,7 @@ class FrontDoorTest {
                   return Response.json({ headers: cf, cf: request.cf ?? null });
                 } };"""), List.of(new Route("mirror.example.com/*", false)), "");
         node.deploy(worker("api", "a", "export default { fetch() { return new Response('api'); } };"),
-                List.of(new Route("mirror.example.com/api/*", false), new Route("shop.example.net", true)), "");
+                List.of(new Route("mirror.example.com/api/*", false), new Route("shop.example.net", true)), "", false);
         node.deploy(worker("faulty", "b", """
                 export default { async fetch(request) {
                   const path = new URL(request.url).pathname;
@@ -116,6 +116,7 @@ class FrontDoorTest {
         assertThat(get("shop.example.net", "/anything/at/all").body()).isEqualTo("api");
         assertThat(get("deep.sub.faulty.test", "/").body()).isEqualTo("ok");
         assertThat(get("mirror", "/").body()).as("a worker also answers on its name").contains("\"headers\"");
+        assertThat(get("api.localhost", "/").statusCode()).as("workers_dev: false: not by name").isEqualTo(404);
     }
 
     @Test
