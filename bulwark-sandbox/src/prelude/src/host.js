@@ -19,13 +19,27 @@ export const H = {
   responseError: notInstalled,
   requestBodyPull: notInstalled,
   currentInvocation: () => 0,
+  objectId: notInstalled,
+  callObject: notInstalled,
+  callWorker: notInstalled,
+  loadDynamic: notInstalled,
+  rpcObject: notInstalled,
+  rpcWorker: notInstalled,
+  rpcReturn: notInstalled,
+  sqlExec: notInstalled,
+  kvGet: notInstalled,
+  kvPut: notInstalled,
+  kvDelete: notInstalled,
+  kvList: notInstalled,
+  storageOp: notInstalled,
 };
 Object.setPrototypeOf(H, null);
 
 export function bindHost(host) {
   if (H.installed) throw new Error('already installed');
   const names = ['log', 'randomBytes', 'digest', 'hmac', 'setTimer', 'clearTimer', 'fetch',
-    'responseStart', 'responseChunk', 'responseEnd', 'responseError', 'requestBodyPull', 'currentInvocation'];
+    'responseStart', 'responseChunk', 'responseEnd', 'responseError', 'requestBodyPull', 'currentInvocation',
+    'objectId', 'callObject', 'callWorker', 'loadDynamic', 'rpcObject', 'rpcWorker', 'rpcReturn', 'sqlExec', 'kvGet', 'kvPut', 'kvDelete', 'kvList', 'storageOp'];
   for (const name of names) {
     const fn = host[name];
     if (typeof fn !== 'function') throw new TypeError(`host.${name} is not a function`);
