@@ -110,6 +110,24 @@ function requestBodyEnd(invocationId, error) {
 
 // Headers cross the host boundary as one string, "name\nvalue\nname\nvalue": one call instead of
 // several per header. HTTP forbids CR and LF in names and values, so the separator is safe.
+// Captured before any worker code runs: a worker may replace JSON.parse.
+const JSONParse = JSON.parse;
+// The node sends request.cf as one internal header (see the node's ClientHeaders); it never reaches the worker.
+const REQUEST_CF_HEADER = 'cf-bulwark-request-cf';
+
+function takeRequestCf(pairs) {
+  let cf;
+  for (let i = pairs.length - 1; i >= 0; i--) {
+    if (pairs[i][0] === REQUEST_CF_HEADER) {
+      if (cf === undefined) {
+        try { cf = JSONParse(pairs[i][1]); } catch { cf = undefined; }
+      }
+      pairs.splice(i, 1);
+    }
+  }
+  return cf;
+}
+
 function splitHeaderLines(s) {
   if (s === '') return [];
   const parts = s.split('\n');
@@ -142,7 +160,8 @@ function makeIncomingRequest(req, invocationId) {
   if (req.bodyStream === true) body = new Body(null, streamedBody(invocationId));
   else if (req.body !== null && req.body !== undefined) body = new Body(req.body, null);
   const headers = typeof req.headers === 'string' ? splitHeaderLines(req.headers) : (req.headers || []);
-  return requestInternals.incoming(method, url, headers, body);
+  const cf = takeRequestCf(headers);
+  return requestInternals.incoming(method, url, headers, body, cf);
 }
 
 async function callHandler(handler, request, env, ctx) {

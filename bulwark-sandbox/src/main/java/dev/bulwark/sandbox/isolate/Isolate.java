@@ -111,6 +111,8 @@ public final class Isolate {
 
     // Set when a worker is loaded into this isolate (isolate thread only).
     private LoadedWorker worker;
+    /** The worker whose top-level code runs now, so its log lines carry its name (isolate thread only). */
+    private String loadingWorkerId;
     /** False when the worker's globalOutbound is null: fetch() throws. */
     private volatile boolean networkAllowed = true;
 
@@ -265,15 +267,20 @@ public final class Isolate {
         enqueue(0, () -> {
             // Top-level code runs under the same CPU limit as a request.
             loadCpuNanos = limits.cpuMs() * 1_000_000L;
+            loadingWorkerId = workerId;
             try {
                 worker = ModuleLinker.link(runtime, jsRuntime, workerId, bundle, envJson, bindings);
                 callback.loaded(this);
             } catch (WorkerLoadException e) {
+                // The load error names what threw; the same rejection logged again as "Uncaught (in
+                // promise)" would report one failure twice.
+                unhandledRejections.clear();
                 ErrorCode reason = terminationReason;
                 callback.failed(this, reason == null ? e : new WorkerLoadException(reason,
                         bundle.mainModule() + ": top-level code: " + limitMessage(reason, limits)));
             } finally {
                 loadCpuNanos = Long.MAX_VALUE;
+                loadingWorkerId = null;
             }
         });
     }
@@ -494,8 +501,27 @@ public final class Isolate {
     }
 
     private void finish(Invocation inv, ErrorCode failure, String message) {
-        if (inv.finish(failure, message)) forget(inv);
+        Message limit = failure != null && LIMIT_NAMES.containsKey(failure)
+                ? limitLine(inv.workerId, inv.id, LIMIT_NAMES.get(failure), message) : null;
+        if (inv.finish(failure, message, limit)) forget(inv);
     }
+
+    /** The name each limit kill is reported under ({@code bulwark tail} shows it as {@code limit}). */
+    private static final Map<ErrorCode, String> LIMIT_NAMES = Map.of(ErrorCode.CPU_LIMIT_EXCEEDED, "cpu",
+            ErrorCode.WALL_TIME_EXCEEDED, "wall_time", ErrorCode.MEMORY_LIMIT_EXCEEDED, "memory");
+
+    /**
+     * Tells the operator that a limit stopped a worker: one line of level {@link #LIMIT_LEVEL},
+     * {@code "<limit>: <message>"}, outside the per-request log budget (a worker that logged its
+     * budget away must still be reported). Worker code cannot write this level: console methods
+     * have fixed levels.
+     */
+    private static Message.LogLine limitLine(String workerId, long invocationId, String limit, String message) {
+        return new Message.LogLine(workerId, invocationId, LIMIT_LEVEL, limit + ": " + message, System.currentTimeMillis());
+    }
+
+    /** The log level of a limit kill (see {@link #limitLine}); the node's LogHub knows it too. */
+    static final String LIMIT_LEVEL = "limit";
 
     private void forget(Invocation inv) {
         invocations.remove(inv.id);
@@ -773,7 +799,12 @@ public final class Isolate {
             throw new IllegalStateException("This worker is not permitted to access the internet via global functions "
                     + "like fetch(). It must use capabilities (such as bindings in 'env') to talk to the outside world.");
         }
-        if (inv.subrequests.incrementAndGet() > inv.limits.subrequests()) {
+        int made = inv.subrequests.incrementAndGet();
+        if (made > inv.limits.subrequests()) {
+            if (made == inv.limits.subrequests() + 1) {
+                outbox.send(limitLine(inv.workerId, inv.id, "subrequests",
+                        "the worker exceeded its limit of " + inv.limits.subrequests() + " subrequests"));
+            }
             throw new IllegalStateException("Too many subrequests: the limit is " + inv.limits.subrequests());
         }
         V8ValuePromise resolver = runtime.createV8ValuePromise();
@@ -995,7 +1026,7 @@ public final class Isolate {
         if (message != null && message.length() > MAX_LOG_CHARS) {
             message = message.substring(0, MAX_LOG_CHARS) + "… (truncated)";
         }
-        String workerId = worker != null ? worker.workerId() : "";
+        String workerId = worker != null ? worker.workerId() : loadingWorkerId != null ? loadingWorkerId : "";
         outbox.send(new Message.LogLine(workerId, invId, level, message, System.currentTimeMillis()));
     }
 

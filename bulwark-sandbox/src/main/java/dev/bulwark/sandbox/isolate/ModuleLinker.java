@@ -135,7 +135,8 @@ final class ModuleLinker {
         String from = referrer == null ? bundle.mainModule() : referrer.getResourceName();
         String name = resolveName(specifier, from);
         if (name == null) {
-            problems.add(from + ": cannot import '" + specifier + "': no such module in the worker's bundle");
+            problems.add(from + lineOf(from, specifier) + ": cannot import '" + specifier
+                    + "': no such module in the worker's bundle");
             return null;
         }
         try {
@@ -144,6 +145,25 @@ final class ModuleLinker {
             problems.add(e.getMessage());
             return null;
         }
+    }
+
+    /**
+     * {@code ":<line>"} of the first place module {@code from} names {@code specifier} in quotes
+     * (its import statement), or "" if not found: V8 reports a failed resolution without a position.
+     */
+    String lineOf(String from, String specifier) {
+        WorkerModule module = bundle.modules().get(from);
+        if (module == null || module.type() != dev.bulwark.sandbox.worker.ModuleType.JS) return "";
+        String source = module.contentAsString();
+        int at = -1;
+        for (char quote : new char[] {'\'', '"', '`'}) {
+            int i = source.indexOf(quote + specifier + quote);
+            if (i >= 0 && (at < 0 || i < at)) at = i;
+        }
+        if (at < 0) return "";
+        int line = 1;
+        for (int i = 0; i < at; i++) if (source.charAt(i) == '\n') line++;
+        return ":" + line;
     }
 
     /** The bundle name a specifier refers to from module {@code from}, or null. */

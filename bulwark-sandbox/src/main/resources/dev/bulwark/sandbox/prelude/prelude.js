@@ -7213,9 +7213,10 @@ Content-Type: ${value.type || "application/octet-stream"}\r
           return { body: r2.#body, headers: r2.#headers };
         }, "access"),
         /** Build an incoming request (dispatchFetch) with immutable headers. */
-        incoming(method2, url, headerPairs, body) {
+        incoming(method2, url, headerPairs, body, cf) {
           const r2 = new _Request("http://incoming.invalid/");
           r2.#method = method2;
+          r2.#cf = cf;
           r2.#url = url;
           for (const p2 of headerPairs) appendHeader(r2.#headers, p2[0], p2[1]);
           setHeadersGuard(r2.#headers, "immutable");
@@ -9605,6 +9606,25 @@ ${className}`);
     p2.resolve();
   }
   __name(requestBodyEnd, "requestBodyEnd");
+  var JSONParse = JSON.parse;
+  var REQUEST_CF_HEADER = "cf-bulwark-request-cf";
+  function takeRequestCf(pairs) {
+    let cf;
+    for (let i2 = pairs.length - 1; i2 >= 0; i2--) {
+      if (pairs[i2][0] === REQUEST_CF_HEADER) {
+        if (cf === void 0) {
+          try {
+            cf = JSONParse(pairs[i2][1]);
+          } catch {
+            cf = void 0;
+          }
+        }
+        pairs.splice(i2, 1);
+      }
+    }
+    return cf;
+  }
+  __name(takeRequestCf, "takeRequestCf");
   function splitHeaderLines(s2) {
     if (s2 === "") return [];
     const parts = s2.split("\n");
@@ -9635,7 +9655,8 @@ ${className}`);
     if (req.bodyStream === true) body = new Body(null, streamedBody(invocationId));
     else if (req.body !== null && req.body !== void 0) body = new Body(req.body, null);
     const headers = typeof req.headers === "string" ? splitHeaderLines(req.headers) : req.headers || [];
-    return requestInternals.incoming(method2, url, headers, body);
+    const cf = takeRequestCf(headers);
+    return requestInternals.incoming(method2, url, headers, body, cf);
   }
   __name(makeIncomingRequest, "makeIncomingRequest");
   async function callHandler(handler, request, env, ctx) {

@@ -37,6 +37,7 @@ final class SettingsReader {
                     "dynamic_workers_max",
                     "jvm_options"),
             "egress", Set.of("allow", "allow_private_networks"),
+            "front_door", Set.of("trusted_proxies", "colo"),
             "secrets", Set.of());
 
     private static final Pattern HOST = Pattern.compile("[A-Za-z0-9._:%\\[\\]-]+");
@@ -123,7 +124,7 @@ final class SettingsReader {
             if (!ProjectLoader.isValidName(s)) throw v.invalid(ProjectLoader.NAME_REQUIREMENT);
             return s;
         });
-        Settings settings = new Settings(host, port, dataDir, tenant, limits(), sandboxes(), egress());
+        Settings settings = new Settings(host, port, dataDir, tenant, limits(), sandboxes(), egress(), frontDoor());
         return new Result(settings, secrets());
     }
 
@@ -173,6 +174,19 @@ final class SettingsReader {
         });
         boolean privateNetworks = orDefault(get("egress.allow_private_networks"), false, ConfigValue::bool);
         return new EgressSettings(allow, privateNetworks);
+    }
+
+    private FrontDoorSettings frontDoor() throws ConfigException {
+        List<String> proxies = orDefault(get("front_door.trusted_proxies"), List.of(), v -> {
+            for (ConfigValue element : v.elements()) {
+                if (!FrontDoorSettings.isAddressOrBlock(element.nonEmptyString())) {
+                    throw element.invalid("an IP address or CIDR block such as \"10.0.0.0/8\"");
+                }
+            }
+            return v.strings();
+        });
+        String colo = orDefault(get("front_door.colo"), FrontDoorSettings.DEFAULTS.colo(), ConfigValue::nonEmptyString);
+        return new FrontDoorSettings(proxies, colo);
     }
 
     private Map<String, String> secrets() throws ConfigException {

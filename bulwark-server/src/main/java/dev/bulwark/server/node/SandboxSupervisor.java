@@ -182,7 +182,8 @@ public final class SandboxSupervisor implements AutoCloseable {
             self.set(p);
             for (DeployedWorker w : t.workers) {
                 Message.WorkerLoadFailed f = loadInto(p, w);
-                if (f != null) log.warn("worker {} failed to load in {}: {}", w.name(), name, f.message());
+                // Node.deploy reports a failed load once, with project paths; this is its detail.
+                if (f != null) log.debug("worker {} failed to load in {}: {}", w.name(), name, f.message());
             }
             synchronized (t) {
                 t.starting--;

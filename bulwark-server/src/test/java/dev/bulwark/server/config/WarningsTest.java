@@ -24,7 +24,7 @@ class WarningsTest {
                   "compatibility_date": "2025-09-01",
                   "kv_namespaces": [ { "binding": "KV", "id": "abc" } ],
                   "r2_buckets": [ { "binding": "R2", "bucket_name": "b" } ],
-                  "routes": [ "example.com/*" ],
+                  "triggers": { "crons": [ "0 * * * *" ] },
                   "observability": { "enabled": true },
                   "colour": "blue",
                   "durable_objects": { "bindings": [ { "name": "A", "class_name": "A", "environment": "prod", "shard": 1 } ] },
@@ -38,7 +38,7 @@ class WarningsTest {
         assertThat(config.warnings()).containsExactly(
                 "wrangler.jsonc: unsupported key 'kv_namespaces' is ignored",
                 "wrangler.jsonc: unsupported key 'r2_buckets' is ignored",
-                "wrangler.jsonc: unsupported key 'routes' is ignored",
+                "wrangler.jsonc: unsupported key 'triggers' is ignored",
                 "wrangler.jsonc: unsupported key 'observability' is ignored",
                 "wrangler.jsonc: unknown key 'colour' is ignored",
                 "wrangler.jsonc: unsupported key 'durable_objects.bindings[0].environment' is ignored",
