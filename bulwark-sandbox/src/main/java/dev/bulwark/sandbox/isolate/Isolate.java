@@ -103,6 +103,8 @@ public final class Isolate {
     /** The intrinsic TypeError, captured before any worker code can replace the global. */
     private final V8ValueFunction intrinsicTypeError;
     private int nearHeapLimitCalls;
+    /** Compression streams and legacy text decoding (JDK-backed Web APIs). */
+    private final WebApisHost webApis;
 
     // Set when a worker is loaded into this isolate (isolate thread only).
     private LoadedWorker worker;
@@ -147,6 +149,7 @@ public final class Isolate {
             }
         });
         this.intrinsicTypeError = runtime.getGlobalObject().get("TypeError");
+        this.webApis = new WebApisHost(runtime, () -> currentInvocation);
         this.jsRuntime = install();
         this.dispatcher = dispatcher();
         this.thread = Thread.ofPlatform()
@@ -381,6 +384,7 @@ public final class Isolate {
             if (t != null) t.cancel();
         }
         services.subrequests().dropAll(inv.id);
+        webApis.invocationEnded(inv.id);
     }
 
     // ---------------------------------------------------------------- limits
@@ -495,6 +499,7 @@ public final class Isolate {
         for (Invocation inv : List.copyOf(invocations.values())) finish(inv, ErrorCode.ISOLATE_RESET, "isolate closed");
         for (Timer t : timers.values()) t.cancel();
         timers.clear();
+        webApis.close();
         try {
             if (worker != null) worker.close();
             dispatcher.close();
@@ -569,6 +574,7 @@ public final class Isolate {
                 return undefined();
             });
             bind(host, "currentInvocation", args -> runtime.createV8ValueLong(currentInvocation));
+            webApis.install((name, fn) -> bind(host, name, fn));
             try (V8ValueFunction installer = runtime.getGlobalObject().get("__bulwark_install")) {
                 return installer.call(null, host);
             }

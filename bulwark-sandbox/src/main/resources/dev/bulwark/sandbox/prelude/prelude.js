@@ -300,7 +300,12 @@
     responseEnd: notInstalled,
     responseError: notInstalled,
     requestBodyPull: notInstalled,
-    currentInvocation: /* @__PURE__ */ __name(() => 0, "currentInvocation")
+    currentInvocation: /* @__PURE__ */ __name(() => 0, "currentInvocation"),
+    // Web APIs backed by the JDK (WebApisHost.java).
+    zlibOpen: notInstalled,
+    zlibPush: notInstalled,
+    zlibClose: notInstalled,
+    decodeLegacy: notInstalled
   };
   Object.setPrototypeOf(H, null);
   function bindHost(host) {
@@ -318,7 +323,11 @@
       "responseEnd",
       "responseError",
       "requestBodyPull",
-      "currentInvocation"
+      "currentInvocation",
+      "zlibOpen",
+      "zlibPush",
+      "zlibClose",
+      "decodeLegacy"
     ];
     for (const name of names) {
       const fn = host[name];
@@ -1981,6 +1990,97 @@ ${groupIndent}`);
     "windows-1252",
     "x-cp1252"
   ]) labels.set(l2, "windows-1252");
+  var legacy = {
+    "ibm866": "866 cp866 csibm866 ibm866",
+    "iso-8859-2": "csisolatin2 iso-8859-2 iso-ir-101 iso8859-2 iso88592 iso_8859-2 iso_8859-2:1987 l2 latin2",
+    "iso-8859-3": "csisolatin3 iso-8859-3 iso-ir-109 iso8859-3 iso88593 iso_8859-3 iso_8859-3:1988 l3 latin3",
+    "iso-8859-4": "csisolatin4 iso-8859-4 iso-ir-110 iso8859-4 iso88594 iso_8859-4 iso_8859-4:1988 l4 latin4",
+    "iso-8859-5": "csisolatincyrillic cyrillic iso-8859-5 iso-ir-144 iso8859-5 iso88595 iso_8859-5 iso_8859-5:1988",
+    "iso-8859-6": "arabic asmo-708 csiso88596e csiso88596i csisolatinarabic ecma-114 iso-8859-6 iso-8859-6-e iso-8859-6-i iso-ir-127 iso8859-6 iso88596 iso_8859-6 iso_8859-6:1987",
+    "iso-8859-7": "csisolatingreek ecma-118 elot_928 greek greek8 iso-8859-7 iso-ir-126 iso8859-7 iso88597 iso_8859-7 iso_8859-7:1987 sun_eu_greek",
+    "iso-8859-8": "csiso88598e csisolatinhebrew hebrew iso-8859-8 iso-8859-8-e iso-ir-138 iso8859-8 iso88598 iso_8859-8 iso_8859-8:1988 visual",
+    "iso-8859-8-i": "csiso88598i iso-8859-8-i logical",
+    "iso-8859-10": "csisolatin6 iso-8859-10 iso-ir-157 iso8859-10 iso885910 l6 latin6",
+    "iso-8859-13": "iso-8859-13 iso8859-13 iso885913",
+    "iso-8859-14": "iso-8859-14 iso8859-14 iso885914",
+    "iso-8859-15": "csisolatin9 iso-8859-15 iso8859-15 iso885915 iso_8859-15 l9",
+    "iso-8859-16": "iso-8859-16",
+    "koi8-r": "cskoi8r koi koi8 koi8-r koi8_r",
+    "koi8-u": "koi8-ru koi8-u",
+    "macintosh": "csmacintosh mac macintosh x-mac-roman",
+    "windows-874": "dos-874 iso-8859-11 iso8859-11 iso885911 tis-620 windows-874",
+    "windows-1250": "cp1250 windows-1250 x-cp1250",
+    "windows-1251": "cp1251 windows-1251 x-cp1251",
+    "windows-1253": "cp1253 windows-1253 x-cp1253",
+    "windows-1254": "cp1254 csisolatin5 iso-8859-9 iso-ir-148 iso8859-9 iso88599 iso_8859-9 iso_8859-9:1989 l5 latin5 windows-1254 x-cp1254",
+    "windows-1255": "cp1255 windows-1255 x-cp1255",
+    "windows-1256": "cp1256 windows-1256 x-cp1256",
+    "windows-1257": "cp1257 windows-1257 x-cp1257",
+    "windows-1258": "cp1258 windows-1258 x-cp1258",
+    "x-mac-cyrillic": "x-mac-cyrillic x-mac-ukrainian",
+    "gbk": "chinese csgb2312 csiso58gb231280 gb2312 gb_2312 gb_2312-80 gbk iso-ir-58 x-gbk",
+    "gb18030": "gb18030",
+    "big5": "big5 big5-hkscs cn-big5 csbig5 x-x-big5",
+    "euc-jp": "cseucpkdfmtjapanese euc-jp x-euc-jp",
+    "iso-2022-jp": "csiso2022jp iso-2022-jp",
+    "shift_jis": "csshiftjis ms932 ms_kanji shift-jis shift_jis sjis windows-31j x-sjis",
+    "euc-kr": "cseuckr csksc56011987 euc-kr iso-ir-149 korean ks_c_5601-1987 ks_c_5601-1989 ksc5601 ksc_5601 windows-949",
+    "x-user-defined": "x-user-defined"
+  };
+  for (const name of Object.keys(legacy)) for (const l2 of legacy[name].split(" ")) labels.set(l2, name);
+  var HOST_MAX_INPUT = 1 << 20;
+  var HostDecoder = class {
+    static {
+      __name(this, "HostDecoder");
+    }
+    constructor(encoding, fatal) {
+      this.encoding = encoding;
+      this.fatal = fatal;
+      this.reset();
+    }
+    reset() {
+      this.pending = null;
+      this.state = 0;
+    }
+    decode(bytes, stream) {
+      let input = bytes;
+      if (this.pending !== null) {
+        input = new Uint8Array(this.pending.length + bytes.length);
+        input.set(this.pending, 0);
+        input.set(bytes, this.pending.length);
+        this.pending = null;
+      }
+      let text = "";
+      let offset = 0;
+      do {
+        const end = Math.min(input.length, offset + HOST_MAX_INPUT);
+        const last = end === input.length;
+        const r2 = H.decodeLegacy(this.encoding, input.slice(offset, end), !last || stream, this.fatal, this.state);
+        if (r2 === false) {
+          this.reset();
+          throw decodeError();
+        }
+        if (typeof r2 === "string") {
+          this.reset();
+          throw new TypeError(r2);
+        }
+        text += r2[0];
+        this.state = r2[2];
+        const unconsumed = r2[1];
+        if (unconsumed > 0) {
+          if (last) {
+            this.pending = input.slice(end - unconsumed, end);
+            break;
+          }
+          offset = end - unconsumed;
+        } else {
+          offset = end;
+        }
+      } while (offset < input.length);
+      if (!stream) this.reset();
+      return text;
+    }
+  };
   function getEncoding(label) {
     const key = asciiLower(label.replace(/^[\t\n\f\r ]+|[\t\n\f\r ]+$/g, ""));
     return labels.get(key) ?? null;
@@ -2053,7 +2153,7 @@ ${groupIndent}`);
       this.#encoding = enc;
       this.#fatal = !!opts.fatal;
       this.#ignoreBOM = !!opts.ignoreBOM;
-      this.#decoder = enc === "utf-8" ? new Utf8Decoder(this.#fatal) : enc === "windows-1252" ? new Windows1252Decoder() : new Utf16Decoder(this.#fatal, enc === "utf-16be");
+      this.#decoder = enc === "utf-8" ? new Utf8Decoder(this.#fatal) : enc === "windows-1252" ? new Windows1252Decoder() : enc === "utf-16le" || enc === "utf-16be" ? new Utf16Decoder(this.#fatal, enc === "utf-16be") : new HostDecoder(enc, this.#fatal);
     }
     get encoding() {
       return this.#encoding;
@@ -2080,7 +2180,8 @@ ${groupIndent}`);
         this.#bomSeen = false;
         throw err;
       }
-      if (!this.#ignoreBOM && !this.#bomSeen && this.#encoding !== "windows-1252" && out.length > 0) {
+      const unicode = this.#encoding === "utf-8" || this.#encoding === "utf-16le" || this.#encoding === "utf-16be";
+      if (unicode && !this.#ignoreBOM && !this.#bomSeen && out.length > 0) {
         this.#bomSeen = true;
         if (out.charCodeAt(0) === 65279) out = out.slice(1);
       }
@@ -7986,26 +8087,373 @@ Content-Type: ${value.type || "application/octet-stream"}\r
   }
   __name(install, "install");
 
-  // src/index.js
-  for (const check of [isEventTarget, isURL, isURLSearchParams, isReadableStream, isFormData, isHeaders, isRequest, isResponse]) {
-    registerNonSerializable(check);
+  // src/compression.js
+  var MAX_INPUT = 1 << 20;
+  var FORMATS = ["deflate", "deflate-raw", "gzip"];
+  function toFormat(format2, what) {
+    const f2 = toDOMString(format2);
+    if (!FORMATS.includes(f2)) {
+      throw new TypeError(`Failed to construct '${what}': Unsupported compression format: '${f2}'. Expected one of 'deflate', 'deflate-raw', 'gzip'.`);
+    }
+    return f2;
   }
-  registerNonSerializable((v2) => v2 instanceof Event || v2 instanceof AbortController || v2 instanceof WritableStream || v2 instanceof TransformStream || v2 instanceof CryptoKey);
+  __name(toFormat, "toFormat");
+  function slices(bytes) {
+    const out = [];
+    for (let i2 = 0; i2 < bytes.length; i2 += MAX_INPUT) out.push(bytes.slice(i2, i2 + MAX_INPUT));
+    return out;
+  }
+  __name(slices, "slices");
+  function zlibPair(format2, compress) {
+    let handle = 0;
+    let pending = null;
+    let wake = null;
+    let readableController, writableController;
+    let failed = false;
+    const release = /* @__PURE__ */ __name(() => {
+      if (handle !== 0) {
+        const h2 = handle;
+        handle = 0;
+        try {
+          H.zlibClose(h2);
+        } catch {
+        }
+      }
+    }, "release");
+    const step = /* @__PURE__ */ __name((input, finish) => {
+      if (handle === 0) {
+        const h2 = H.zlibOpen(format2, compress);
+        if (typeof h2 === "string") throw new TypeError(h2);
+        handle = h2;
+      }
+      const out = H.zlibPush(handle, input, finish);
+      if (typeof out === "string") {
+        handle = 0;
+        throw new TypeError(out);
+      }
+      return out;
+    }, "step");
+    const fail = /* @__PURE__ */ __name((err) => {
+      if (failed) return;
+      failed = true;
+      release();
+      try {
+        readableController.error(err);
+      } catch {
+      }
+      try {
+        writableController.error(err);
+      } catch {
+      }
+      if (pending !== null) {
+        const p2 = pending;
+        pending = null;
+        p2.reject(err);
+      }
+      if (wake !== null) {
+        const w2 = wake;
+        wake = null;
+        w2();
+      }
+    }, "fail");
+    const submit = /* @__PURE__ */ __name((parts, finish) => new PromiseCtor((resolve, reject) => {
+      pending = { parts, index: 0, finish, resolve, reject };
+      if (wake !== null) {
+        const w2 = wake;
+        wake = null;
+        w2();
+      }
+    }), "submit");
+    const readable = new ReadableStream({
+      start(c2) {
+        readableController = c2;
+      },
+      async pull(c2) {
+        for (; ; ) {
+          if (failed) return;
+          if (pending === null) {
+            await new PromiseCtor((resolve) => {
+              wake = resolve;
+            });
+            continue;
+          }
+          const p2 = pending;
+          const input = p2.index < p2.parts.length ? p2.parts[p2.index++] : null;
+          let out;
+          try {
+            out = step(input, p2.finish && p2.index >= p2.parts.length);
+          } catch (err) {
+            fail(err);
+            return;
+          }
+          if (out.length > 0) {
+            c2.enqueue(out);
+            return;
+          }
+          if (p2.index < p2.parts.length) continue;
+          pending = null;
+          if (p2.finish) {
+            release();
+            c2.close();
+            p2.resolve();
+            return;
+          }
+          p2.resolve();
+        }
+      },
+      cancel(reason) {
+        fail(reason);
+      }
+    }, { highWaterMark: 0 });
+    const writable = new WritableStream({
+      start(c2) {
+        writableController = c2;
+      },
+      write(chunk) {
+        const view = isObjectLike(chunk) ? viewBytes(chunk) : null;
+        if (view === null) {
+          const err = new TypeError("The chunk written to a compression stream must be an ArrayBuffer or ArrayBufferView.");
+          fail(err);
+          throw err;
+        }
+        if (view.length === 0) return void 0;
+        return submit(slices(view), false);
+      },
+      close() {
+        return submit([], true);
+      },
+      abort(reason) {
+        fail(reason);
+      }
+    }, { highWaterMark: 1 });
+    return { readable, writable };
+  }
+  __name(zlibPair, "zlibPair");
+  var CompressionStream = class {
+    static {
+      __name(this, "CompressionStream");
+    }
+    #pair;
+    constructor(format2) {
+      if (arguments.length < 1) throw new TypeError("Failed to construct 'CompressionStream': 1 argument required, but only 0 present.");
+      this.#pair = zlibPair(toFormat(format2, "CompressionStream"), true);
+    }
+    get readable() {
+      return this.#pair.readable;
+    }
+    get writable() {
+      return this.#pair.writable;
+    }
+  };
+  webidlClass(CompressionStream);
+  var DecompressionStream = class {
+    static {
+      __name(this, "DecompressionStream");
+    }
+    #pair;
+    constructor(format2) {
+      if (arguments.length < 1) throw new TypeError("Failed to construct 'DecompressionStream': 1 argument required, but only 0 present.");
+      this.#pair = zlibPair(toFormat(format2, "DecompressionStream"), false);
+    }
+    get readable() {
+      return this.#pair.readable;
+    }
+    get writable() {
+      return this.#pair.writable;
+    }
+  };
+  webidlClass(DecompressionStream);
+
+  // src/messaging.js
+  var MessageEvent = class extends Event {
+    static {
+      __name(this, "MessageEvent");
+    }
+    #data;
+    #origin;
+    #lastEventId;
+    #source;
+    #ports;
+    constructor(type, eventInitDict = void 0) {
+      if (arguments.length === 0) throw new TypeError("Failed to construct 'MessageEvent': 1 argument required, but only 0 present.");
+      super(type, eventInitDict);
+      const init = toDictionary(eventInitDict, "Failed to construct 'MessageEvent'");
+      this.#data = init.data === void 0 ? null : init.data;
+      this.#origin = init.origin === void 0 ? "" : String(init.origin);
+      this.#lastEventId = init.lastEventId === void 0 ? "" : String(init.lastEventId);
+      this.#source = init.source === void 0 ? null : init.source;
+      this.#ports = Object.freeze(init.ports === void 0 ? [] : [...init.ports]);
+    }
+    get data() {
+      return this.#data;
+    }
+    get origin() {
+      return this.#origin;
+    }
+    get lastEventId() {
+      return this.#lastEventId;
+    }
+    get source() {
+      return this.#source;
+    }
+    get ports() {
+      return this.#ports;
+    }
+  };
+  webidlClass(MessageEvent);
+  var constructing2 = false;
+  var portInternals;
+  var MessagePort = class extends EventTarget {
+    static {
+      __name(this, "MessagePort");
+    }
+    #peer = null;
+    #started = false;
+    #closed = false;
+    #queue = [];
+    #scheduled = false;
+    #onmessage = null;
+    #onmessageerror = null;
+    constructor() {
+      if (!constructing2) illegalConstructor();
+      super();
+    }
+    postMessage(message, transferOrOptions = void 0) {
+      if (arguments.length === 0) throw new TypeError("Failed to execute 'postMessage' on 'MessagePort': 1 argument required, but only 0 present.");
+      let transfer = [];
+      if (ArrayIsArray(transferOrOptions)) transfer = transferOrOptions;
+      else if (transferOrOptions !== void 0 && transferOrOptions !== null) {
+        const t2 = toDictionary(transferOrOptions, "Failed to execute 'postMessage' on 'MessagePort'").transfer;
+        if (t2 !== void 0) transfer = [...t2];
+      }
+      for (const t2 of transfer) {
+        if (t2 === this) throw new DOMException("Port at index 0 contains the source port.", "DataCloneError");
+      }
+      const data = structuredClone(message, { transfer });
+      const peer = this.#peer;
+      if (this.#closed || peer === null) return;
+      portInternals.enqueue(peer, data);
+    }
+    start() {
+      if (this.#started) return;
+      this.#started = true;
+      portInternals.schedule(this);
+    }
+    close() {
+      this.#closed = true;
+      const peer = this.#peer;
+      this.#peer = null;
+      if (peer !== null) portInternals.disentangle(peer);
+    }
+    get onmessage() {
+      return this.#onmessage;
+    }
+    set onmessage(v2) {
+      if (this.#onmessage !== null) this.removeEventListener("message", this.#onmessage);
+      this.#onmessage = typeof v2 === "function" ? v2 : null;
+      if (this.#onmessage !== null) {
+        this.addEventListener("message", this.#onmessage);
+        this.start();
+      }
+    }
+    get onmessageerror() {
+      return this.#onmessageerror;
+    }
+    set onmessageerror(v2) {
+      if (this.#onmessageerror !== null) this.removeEventListener("messageerror", this.#onmessageerror);
+      this.#onmessageerror = typeof v2 === "function" ? v2 : null;
+      if (this.#onmessageerror !== null) this.addEventListener("messageerror", this.#onmessageerror);
+    }
+    static {
+      portInternals = {
+        entangle(a2, b2) {
+          a2.#peer = b2;
+          b2.#peer = a2;
+        },
+        disentangle(p2) {
+          p2.#peer = null;
+        },
+        enqueue(p2, data) {
+          p2.#queue.push(data);
+          portInternals.schedule(p2);
+        },
+        schedule(p2) {
+          if (!p2.#started || p2.#scheduled || p2.#queue.length === 0) return;
+          p2.#scheduled = true;
+          PromiseThen(PromiseResolve(void 0), () => portInternals.deliver(p2));
+        },
+        deliver(p2) {
+          p2.#scheduled = false;
+          if (p2.#closed || p2.#queue.length === 0) {
+            p2.#queue.length = 0;
+            return;
+          }
+          const data = p2.#queue.shift();
+          try {
+            p2.dispatchEvent(new MessageEvent("message", { data }));
+          } catch (err) {
+            reportException(err);
+          }
+          portInternals.schedule(p2);
+        }
+      };
+    }
+  };
+  webidlClass(MessagePort);
+  var MessageChannel = class {
+    static {
+      __name(this, "MessageChannel");
+    }
+    #port1;
+    #port2;
+    constructor() {
+      constructing2 = true;
+      try {
+        this.#port1 = new MessagePort();
+        this.#port2 = new MessagePort();
+      } finally {
+        constructing2 = false;
+      }
+      portInternals.entangle(this.#port1, this.#port2);
+    }
+    get port1() {
+      return this.#port1;
+    }
+    get port2() {
+      return this.#port2;
+    }
+  };
+  webidlClass(MessageChannel);
+
+  // src/platform.js
   var performance = {
     now() {
-      return Date.now() - timeOrigin();
+      return Date.now();
     },
     get timeOrigin() {
-      return timeOrigin();
+      return 0;
     },
     toJSON() {
-      return { timeOrigin: timeOrigin() };
+      return { timeOrigin: 0 };
     }
   };
   Object.defineProperty(performance, Symbol.toStringTag, { value: "Performance", configurable: true });
   var navigator = {};
-  Object.defineProperty(navigator, "userAgent", { value: "Bulwark", enumerable: true });
+  Object.defineProperty(navigator, "userAgent", { value: "Cloudflare-Workers", enumerable: true });
+  Object.defineProperty(navigator, "hardwareConcurrency", { value: 1, enumerable: true });
   Object.defineProperty(navigator, Symbol.toStringTag, { value: "Navigator", configurable: true });
+  function reportError(e2) {
+    if (arguments.length === 0) throw new TypeError("Failed to execute 'reportError': 1 argument required, but only 0 present.");
+    reportException(e2);
+  }
+  __name(reportError, "reportError");
+
+  // src/index.js
+  for (const check of [isEventTarget, isURL, isURLSearchParams, isReadableStream, isFormData, isHeaders, isRequest, isResponse]) {
+    registerNonSerializable(check);
+  }
+  registerNonSerializable((v2) => v2 instanceof CompressionStream || v2 instanceof DecompressionStream || v2 instanceof MessageChannel);
+  registerNonSerializable((v2) => v2 instanceof Event || v2 instanceof AbortController || v2 instanceof WritableStream || v2 instanceof TransformStream || v2 instanceof CryptoKey);
   defineGlobals({
     DOMException,
     Event,
@@ -8057,7 +8505,13 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     console,
     performance,
     navigator,
-    self: globalThis
+    self: globalThis,
+    CompressionStream,
+    DecompressionStream,
+    MessageChannel,
+    MessagePort,
+    MessageEvent,
+    reportError
   });
   Object.defineProperty(globalThis, "__bulwark_install", {
     value: /* @__PURE__ */ __name(function __bulwark_install(host) {
