@@ -11,7 +11,28 @@ const outFile = join(outDir, 'prelude.js');
 const MAX_BYTES = 400 * 1024;
 
 // Packages whose code ends up in prelude.js.
-const bundled = ['web-streams-polyfill'];
+const bundled = ['web-streams-polyfill', 'urlpattern-polyfill'];
+
+// urlpattern-polyfill tests name characters with Unicode property escapes in regexp literals,
+// which do not compile without ICU; they are replaced by src/urlpattern-ids.js.
+const idLiterals = [
+  ['/[$_\\p{ID_Start}]/u', '__bulwarkIdStart'],
+  ['/[$_\\u200C\\u200D\\p{ID_Continue}]/u', '__bulwarkIdContinue'],
+];
+const urlpatternIds = {
+  name: 'urlpattern-ids',
+  setup(b) {
+    b.onLoad({ filter: /urlpattern-polyfill[\\/]dist[\\/]urlpattern\.js$/ }, (args) => {
+      let source = readFileSync(args.path, 'utf8');
+      for (const [literal, name] of idLiterals) {
+        if (!source.includes(literal)) throw new Error(`urlpattern-polyfill: expected ${literal} (has the package changed?)`);
+        source = source.split(literal).join(name);
+      }
+      const ids = JSON.stringify(join(here, 'src', 'urlpattern-ids.js'));
+      return { contents: `import { idStart as __bulwarkIdStart, idContinue as __bulwarkIdContinue } from ${ids};\n${source}`, loader: 'js' };
+    });
+  },
+};
 
 const result = await build({
   absWorkingDir: here, // comment paths in the output are relative to this: cwd-independent
@@ -31,6 +52,7 @@ const result = await build({
   write: false,
   logLevel: 'warning',
   metafile: true,
+  plugins: [urlpatternIds],
 });
 
 const code = result.outputFiles[0].text;

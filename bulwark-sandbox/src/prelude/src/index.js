@@ -28,6 +28,7 @@ import { install } from './runtime.js';
 import { CompressionStream, DecompressionStream } from './compression.js';
 import { MessageChannel, MessagePort, MessageEvent } from './messaging.js';
 import { performance, navigator, reportError } from './platform.js';
+import { URLPattern } from 'urlpattern-polyfill/urlpattern';
 
 // Platform objects that structuredClone must reject.
 for (const check of [isEventTarget, isURL, isURLSearchParams, isReadableStream, isFormData, isHeaders, isRequest, isResponse]) {
@@ -48,7 +49,7 @@ defineGlobals({
   Crypto, SubtleCrypto, CryptoKey, crypto: createCrypto(),
   structuredClone, setTimeout, clearTimeout, setInterval, clearInterval, queueMicrotask, scheduler,
   console, performance, navigator, self: globalThis,
-  CompressionStream, DecompressionStream, MessageChannel, MessagePort, MessageEvent, reportError,
+  URLPattern, CompressionStream, DecompressionStream, MessageChannel, MessagePort, MessageEvent, reportError,
 });
 
 Object.defineProperty(globalThis, '__bulwark_install', {

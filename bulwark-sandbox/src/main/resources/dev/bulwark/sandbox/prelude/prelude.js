@@ -28,48 +28,48 @@
   var dvByteOffset = getterOf(DataView.prototype, "byteOffset");
   var dvByteLength = getterOf(DataView.prototype, "byteLength");
   var sabByteLength = typeof SharedArrayBuffer === "function" ? getterOf(SharedArrayBuffer.prototype, "byteLength") : null;
-  function isArrayBuffer(v2) {
-    if (typeof v2 !== "object" || v2 === null) return false;
+  function isArrayBuffer(v3) {
+    if (typeof v3 !== "object" || v3 === null) return false;
     try {
-      ReflectApply(abByteLength, v2, []);
+      ReflectApply(abByteLength, v3, []);
       return true;
     } catch {
       return false;
     }
   }
   __name(isArrayBuffer, "isArrayBuffer");
-  function isSharedArrayBuffer(v2) {
-    if (sabByteLength === null || typeof v2 !== "object" || v2 === null) return false;
+  function isSharedArrayBuffer(v3) {
+    if (sabByteLength === null || typeof v3 !== "object" || v3 === null) return false;
     try {
-      ReflectApply(sabByteLength, v2, []);
+      ReflectApply(sabByteLength, v3, []);
       return true;
     } catch {
       return false;
     }
   }
   __name(isSharedArrayBuffer, "isSharedArrayBuffer");
-  function typedArrayName(v2) {
-    return ReflectApply(taTag, v2, []);
+  function typedArrayName(v3) {
+    return ReflectApply(taTag, v3, []);
   }
   __name(typedArrayName, "typedArrayName");
-  function isDataView(v2) {
-    if (typeof v2 !== "object" || v2 === null) return false;
+  function isDataView(v3) {
+    if (typeof v3 !== "object" || v3 === null) return false;
     try {
-      ReflectApply(dvBuffer, v2, []);
+      ReflectApply(dvBuffer, v3, []);
       return true;
     } catch {
       return false;
     }
   }
   __name(isDataView, "isDataView");
-  function viewBytes(v2) {
-    if (typedArrayName(v2) !== void 0) {
-      return new Uint8Array(ReflectApply(taBuffer, v2, []), ReflectApply(taByteOffset, v2, []), ReflectApply(taByteLength, v2, []));
+  function viewBytes(v3) {
+    if (typedArrayName(v3) !== void 0) {
+      return new Uint8Array(ReflectApply(taBuffer, v3, []), ReflectApply(taByteOffset, v3, []), ReflectApply(taByteLength, v3, []));
     }
-    if (isDataView(v2)) {
-      return new Uint8Array(ReflectApply(dvBuffer, v2, []), ReflectApply(dvByteOffset, v2, []), ReflectApply(dvByteLength, v2, []));
+    if (isDataView(v3)) {
+      return new Uint8Array(ReflectApply(dvBuffer, v3, []), ReflectApply(dvByteOffset, v3, []), ReflectApply(dvByteLength, v3, []));
     }
-    if (isArrayBuffer(v2) || isSharedArrayBuffer(v2)) return new Uint8Array(v2);
+    if (isArrayBuffer(v3) || isSharedArrayBuffer(v3)) return new Uint8Array(v3);
     return null;
   }
   __name(viewBytes, "viewBytes");
@@ -92,27 +92,27 @@
     return out;
   }
   __name(concatBytes, "concatBytes");
-  function toUSVString(v2) {
-    const s2 = typeof v2 === "string" ? v2 : `${v2}`;
+  function toUSVString(v3) {
+    const s2 = typeof v3 === "string" ? v3 : `${v3}`;
     return s2.isWellFormed() ? s2 : s2.toWellFormed();
   }
   __name(toUSVString, "toUSVString");
-  function toDOMString(v2) {
-    return typeof v2 === "string" ? v2 : `${v2}`;
+  function toDOMString(v3) {
+    return typeof v3 === "string" ? v3 : `${v3}`;
   }
   __name(toDOMString, "toDOMString");
-  function toByteString(v2, what) {
-    const s2 = toDOMString(v2);
+  function toByteString(v3, what) {
+    const s2 = toDOMString(v3);
     for (let i2 = 0; i2 < s2.length; i2++) {
       if (s2.charCodeAt(i2) > 255) throw new TypeError(`${what}: Cannot convert string to ByteString because the character at index ${i2} has a value of ${s2.charCodeAt(i2)} which is greater than 255.`);
     }
     return s2;
   }
   __name(toByteString, "toByteString");
-  function toDictionary(v2, what) {
-    if (v2 === void 0 || v2 === null) return {};
-    if (typeof v2 !== "object" && typeof v2 !== "function") throw new TypeError(`${what}: The provided value is not of type 'object'.`);
-    return v2;
+  function toDictionary(v3, what) {
+    if (v3 === void 0 || v3 === null) return {};
+    if (typeof v3 !== "object" && typeof v3 !== "function") throw new TypeError(`${what}: The provided value is not of type 'object'.`);
+    return v3;
   }
   __name(toDictionary, "toDictionary");
   function illegalConstructor() {
@@ -162,16 +162,16 @@
     return it2;
   }
   __name(createPairIterator, "createPairIterator");
-  var isObjectLike = /* @__PURE__ */ __name((v2) => typeof v2 === "object" && v2 !== null || typeof v2 === "function", "isObjectLike");
+  var isObjectLike = /* @__PURE__ */ __name((v3) => typeof v3 === "object" && v3 !== null || typeof v3 === "function", "isObjectLike");
   function isHTTPWhitespace(c2) {
     return c2 === 32 || c2 === 9 || c2 === 10 || c2 === 13;
   }
   __name(isHTTPWhitespace, "isHTTPWhitespace");
   function trimHTTPWhitespace(s2) {
-    let a2 = 0, b2 = s2.length;
-    while (a2 < b2 && isHTTPWhitespace(s2.charCodeAt(a2))) a2++;
-    while (b2 > a2 && isHTTPWhitespace(s2.charCodeAt(b2 - 1))) b2--;
-    return s2.slice(a2, b2);
+    let a3 = 0, b3 = s2.length;
+    while (a3 < b3 && isHTTPWhitespace(s2.charCodeAt(a3))) a3++;
+    while (b3 > a3 && isHTTPWhitespace(s2.charCodeAt(b3 - 1))) b3--;
+    return s2.slice(a3, b3);
   }
   __name(trimHTTPWhitespace, "trimHTTPWhitespace");
   function asciiLower(s2) {
@@ -265,13 +265,13 @@
     get code() {
       return legacyCodes[this.#name] ?? 0;
     }
-    static isDOMException(v2) {
-      return typeof v2 === "object" && v2 !== null && #name in v2;
+    static isDOMException(v3) {
+      return typeof v3 === "object" && v3 !== null && #name in v3;
     }
   };
-  for (const [k2, v2] of constants) {
-    ObjectDefineProperty(DOMException, k2, { value: v2, enumerable: true });
-    ObjectDefineProperty(DOMException.prototype, k2, { value: v2, enumerable: true });
+  for (const [k2, v3] of constants) {
+    ObjectDefineProperty(DOMException, k2, { value: v3, enumerable: true });
+    ObjectDefineProperty(DOMException.prototype, k2, { value: v3, enumerable: true });
   }
   for (const key of ["name", "message", "code"]) {
     const d2 = Object.getOwnPropertyDescriptor(DOMException.prototype, key);
@@ -370,18 +370,18 @@
   var ReflectOwnKeys = Reflect.ownKeys;
   var PromiseProto = Promise.prototype;
   var isErrorNative = typeof Error.isError === "function" ? Error.isError : null;
-  function is(fn, v2, ...args) {
+  function is(fn, v3, ...args) {
     try {
-      ReflectApply(fn, v2, args);
+      ReflectApply(fn, v3, args);
       return true;
     } catch {
       return false;
     }
   }
   __name(is, "is");
-  function isError(v2) {
-    if (isErrorNative !== null) return isErrorNative(v2);
-    return v2 instanceof Error;
+  function isError(v3) {
+    if (isErrorNative !== null) return isErrorNative(v3);
+    return v3 instanceof Error;
   }
   __name(isError, "isError");
   var identRe = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
@@ -409,22 +409,22 @@
     return quote + out + quote;
   }
   __name(quoteString, "quoteString");
-  function formatPrimitive(v2, ctx) {
-    switch (typeof v2) {
+  function formatPrimitive(v3, ctx) {
+    switch (typeof v3) {
       case "string":
-        return quoteString(v2);
+        return quoteString(v3);
       case "number":
-        return Object.is(v2, -0) ? "-0" : `${v2}`;
+        return Object.is(v3, -0) ? "-0" : `${v3}`;
       case "bigint":
-        return `${v2}n`;
+        return `${v3}n`;
       case "boolean":
-        return `${v2}`;
+        return `${v3}`;
       case "undefined":
         return "undefined";
       case "symbol":
-        return ReflectApply(symbolToString, v2, []);
+        return ReflectApply(symbolToString, v3, []);
       default:
-        return v2 === null ? "null" : String(v2);
+        return v3 === null ? "null" : String(v3);
     }
   }
   __name(formatPrimitive, "formatPrimitive");
@@ -561,9 +561,9 @@
     if (cols <= 1) return output;
     const colWidth = [];
     for (let c2 = 0; c2 < cols; c2++) {
-      let w2 = 0;
-      for (let k2 = c2; k2 < n2; k2 += cols) if (output[k2].length > w2) w2 = output[k2].length;
-      colWidth.push(w2 + 2);
+      let w3 = 0;
+      for (let k2 = c2; k2 < n2; k2 += cols) if (output[k2].length > w3) w3 = output[k2].length;
+      colWidth.push(w3 + 2);
     }
     let numeric = value !== void 0;
     if (numeric) {
@@ -863,9 +863,9 @@ ${ctx.indent}}`;
     }
   }
   __name(inspect, "inspect");
-  function jsonStringify(v2) {
+  function jsonStringify(v3) {
     try {
-      return JSON.stringify(v2) ?? "undefined";
+      return JSON.stringify(v3) ?? "undefined";
     } catch (err) {
       const m2 = safeMessage(err);
       if (m2.includes("circular")) return "[Circular]";
@@ -875,11 +875,11 @@ ${ctx.indent}}`;
   __name(jsonStringify, "jsonStringify");
   function format(...args) {
     let first = args[0];
-    let a2 = 0;
+    let a3 = 0;
     let str = "";
     if (typeof first === "string") {
       if (args.length === 1) return first;
-      a2 = 1;
+      a3 = 1;
       let last = 0;
       for (let i2 = 0; i2 < first.length - 1; i2++) {
         if (first.charCodeAt(i2) !== 37) continue;
@@ -890,9 +890,9 @@ ${ctx.indent}}`;
           i2++;
           continue;
         }
-        if (a2 >= args.length) continue;
+        if (a3 >= args.length) continue;
         let rep;
-        const arg = args[a2];
+        const arg = args[a3];
         switch (c2) {
           case "s":
             if (typeof arg === "bigint") rep = `${arg}n`;
@@ -935,14 +935,14 @@ ${ctx.indent}}`;
         str += first.slice(last, i2) + rep;
         last = i2 + 2;
         i2++;
-        a2++;
+        a3++;
       }
       str += first.slice(last);
     }
-    for (; a2 < args.length; a2++) {
-      const v2 = args[a2];
-      const s2 = typeof v2 === "string" ? v2 : inspect(v2);
-      str += str === "" && a2 === 0 ? s2 : ` ${s2}`;
+    for (; a3 < args.length; a3++) {
+      const v3 = args[a3];
+      const s2 = typeof v3 === "string" ? v3 : inspect(v3);
+      str += str === "" && a3 === 0 ? s2 : ` ${s2}`;
     }
     return str;
   }
@@ -1068,8 +1068,8 @@ ${groupIndent}`);
     return ms > MAX_DELAY ? MAX_DELAY : Math.floor(ms);
   }
   __name(normalizeDelay, "normalizeDelay");
-  function normalizeInvocationId(v2) {
-    const n2 = Number(v2);
+  function normalizeInvocationId(v3) {
+    const n2 = Number(v3);
     return Number.isFinite(n2) ? n2 : 0;
   }
   __name(normalizeInvocationId, "normalizeInvocationId");
@@ -1306,8 +1306,8 @@ ${groupIndent}`);
     get cancelBubble() {
       return this.#stopPropagation;
     }
-    set cancelBubble(v2) {
-      if (v2) this.#stopPropagation = true;
+    set cancelBubble(v3) {
+      if (v3) this.#stopPropagation = true;
     }
     stopImmediatePropagation() {
       this.#stopPropagation = true;
@@ -1322,8 +1322,8 @@ ${groupIndent}`);
     get returnValue() {
       return !this.#canceled;
     }
-    set returnValue(v2) {
-      if (!v2 && this.#cancelable && !this.#inPassive) this.#canceled = true;
+    set returnValue(v3) {
+      if (!v3 && this.#cancelable && !this.#inPassive) this.#canceled = true;
     }
     preventDefault() {
       if (this.#cancelable && !this.#inPassive) this.#canceled = true;
@@ -1382,8 +1382,8 @@ ${groupIndent}`);
         stoppedImmediate(e2) {
           return e2.#stopImmediate;
         },
-        setPassive(e2, v2) {
-          e2.#inPassive = v2;
+        setPassive(e2, v3) {
+          e2.#inPassive = v3;
         },
         canceled(e2) {
           return e2.#canceled;
@@ -1391,9 +1391,9 @@ ${groupIndent}`);
       };
     }
   };
-  for (const [k2, v2] of [["NONE", NONE], ["CAPTURING_PHASE", CAPTURING_PHASE], ["AT_TARGET", AT_TARGET], ["BUBBLING_PHASE", BUBBLING_PHASE]]) {
-    ObjectDefineProperty(Event, k2, { value: v2, enumerable: true });
-    ObjectDefineProperty(Event.prototype, k2, { value: v2, enumerable: true });
+  for (const [k2, v3] of [["NONE", NONE], ["CAPTURING_PHASE", CAPTURING_PHASE], ["AT_TARGET", AT_TARGET], ["BUBBLING_PHASE", BUBBLING_PHASE]]) {
+    ObjectDefineProperty(Event, k2, { value: v3, enumerable: true });
+    ObjectDefineProperty(Event.prototype, k2, { value: v3, enumerable: true });
   }
   webidlClass(Event);
   var CustomEvent = class extends Event {
@@ -1493,7 +1493,7 @@ ${groupIndent}`);
         const list = target.#listeners.get(type);
         return list === void 0 ? [] : list.slice();
       }, "listenersOf");
-      isEventTarget = /* @__PURE__ */ __name((v2) => isObjectLike(v2) && #listeners in v2, "isEventTarget");
+      isEventTarget = /* @__PURE__ */ __name((v3) => isObjectLike(v3) && #listeners in v3, "isEventTarget");
     }
   };
   webidlClass(EventTarget);
@@ -1562,9 +1562,9 @@ ${groupIndent}`);
     get onabort() {
       return this.#onabort;
     }
-    set onabort(v2) {
+    set onabort(v3) {
       if (this.#onabort !== null) this.removeEventListener("abort", this.#onabort);
-      this.#onabort = isObjectLike(v2) ? v2 : null;
+      this.#onabort = isObjectLike(v3) ? v3 : null;
       if (this.#onabort !== null) this.addEventListener("abort", this.#onabort);
     }
     static abort(reason = void 0) {
@@ -1612,7 +1612,7 @@ ${groupIndent}`);
       return this.#sources === null ? [] : [...this.#sources];
     }
     static {
-      isAbortSignal = /* @__PURE__ */ __name((v2) => isObjectLike(v2) && #aborted in v2, "isAbortSignal");
+      isAbortSignal = /* @__PURE__ */ __name((v3) => isObjectLike(v3) && #aborted in v3, "isAbortSignal");
       newSignal = /* @__PURE__ */ __name(() => {
         creatingSignal = true;
         try {
@@ -1786,26 +1786,26 @@ ${groupIndent}`);
       const len = bytes.length;
       let i2 = 0;
       while (i2 < len) {
-        const b2 = bytes[i2];
+        const b3 = bytes[i2];
         if (this.needed === 0) {
-          if (b2 < 128) {
-            sb.push(b2);
+          if (b3 < 128) {
+            sb.push(b3);
             i2++;
             continue;
           }
-          if (b2 >= 194 && b2 <= 223) {
+          if (b3 >= 194 && b3 <= 223) {
             this.needed = 1;
-            this.cp = b2 & 31;
-          } else if (b2 >= 224 && b2 <= 239) {
-            if (b2 === 224) this.lower = 160;
-            if (b2 === 237) this.upper = 159;
+            this.cp = b3 & 31;
+          } else if (b3 >= 224 && b3 <= 239) {
+            if (b3 === 224) this.lower = 160;
+            if (b3 === 237) this.upper = 159;
             this.needed = 2;
-            this.cp = b2 & 15;
-          } else if (b2 >= 240 && b2 <= 244) {
-            if (b2 === 240) this.lower = 144;
-            if (b2 === 244) this.upper = 143;
+            this.cp = b3 & 15;
+          } else if (b3 >= 240 && b3 <= 244) {
+            if (b3 === 240) this.lower = 144;
+            if (b3 === 244) this.upper = 143;
             this.needed = 3;
-            this.cp = b2 & 7;
+            this.cp = b3 & 7;
           } else {
             if (this.fatal) {
               this.reset();
@@ -1816,7 +1816,7 @@ ${groupIndent}`);
           i2++;
           continue;
         }
-        if (b2 < this.lower || b2 > this.upper) {
+        if (b3 < this.lower || b3 > this.upper) {
           this.reset();
           if (this.fatal) throw decodeError();
           sb.push(65533);
@@ -1824,7 +1824,7 @@ ${groupIndent}`);
         }
         this.lower = 128;
         this.upper = 191;
-        this.cp = this.cp << 6 | b2 & 63;
+        this.cp = this.cp << 6 | b3 & 63;
         this.seen++;
         i2++;
         if (this.seen === this.needed) {
@@ -1961,8 +1961,8 @@ ${groupIndent}`);
     decode(bytes) {
       const sb = new StringBuilder();
       for (let i2 = 0; i2 < bytes.length; i2++) {
-        const b2 = bytes[i2];
-        sb.push(b2 >= 128 && b2 <= 159 ? win1252[b2 - 128] : b2);
+        const b3 = bytes[i2];
+        sb.push(b3 >= 128 && b3 <= 159 ? win1252[b3 - 128] : b3);
       }
       return sb.toString();
     }
@@ -2854,8 +2854,8 @@ ${groupIndent}`);
   function $e(e2, t2) {
     const r2 = Math.min(e2._queueTotalSize, t2.byteLength - t2.bytesFilled), o2 = t2.bytesFilled + r2;
     let n2 = r2, i2 = false;
-    const a2 = o2 - o2 % t2.elementSize;
-    a2 >= t2.minimumFill && (n2 = a2 - t2.bytesFilled, i2 = true);
+    const a3 = o2 - o2 % t2.elementSize;
+    a3 >= t2.minimumFill && (n2 = a3 - t2.bytesFilled, i2 = true);
     const s2 = e2._queue;
     for (; n2 > 0; ) {
       const r3 = s2.peek(), o3 = Math.min(n2, r3.byteLength), i3 = t2.byteOffset + t2.bytesFilled;
@@ -2943,7 +2943,7 @@ ${groupIndent}`);
     if (e2._closeRequested || "readable" !== r2._state) return;
     const { buffer: o2, byteOffset: n2, byteLength: i2 } = t2;
     if (de(o2)) throw new TypeError("chunk's buffer is detached and so cannot be enqueued");
-    const a2 = ce(o2);
+    const a3 = ce(o2);
     if (e2._pendingPullIntos.length > 0) {
       const t3 = e2._pendingPullIntos.peek();
       if (de(t3.buffer)) throw new TypeError("The BYOB request's buffer has been detached and so cannot be filled with an enqueued chunk");
@@ -2955,15 +2955,15 @@ ${groupIndent}`);
         if (0 === e3._queueTotalSize) return;
         Je(e3, t3._readRequests.shift());
       }
-    })(e2), 0 === X(r2)) Fe(e2, a2, n2, i2);
+    })(e2), 0 === X(r2)) Fe(e2, a3, n2, i2);
     else {
       e2._pendingPullIntos.length > 0 && He(e2);
-      G(r2, new Uint8Array(a2, n2, i2), false);
+      G(r2, new Uint8Array(a3, n2, i2), false);
     }
     else if (ut(r2)) {
-      Fe(e2, a2, n2, i2);
+      Fe(e2, a3, n2, i2);
       ze(r2, Qe(e2));
-    } else Fe(e2, a2, n2, i2);
+    } else Fe(e2, a3, n2, i2);
     je(e2);
   }
   __name(Ge, "Ge");
@@ -3017,8 +3017,8 @@ ${groupIndent}`);
     r2.buffer = ce(t2.buffer), Ne(e2, o2);
   }
   __name(tt, "tt");
-  function rt(e2, t2, r2, o2, n2, i2, a2) {
-    t2._controlledReadableByteStream = e2, t2._pullAgain = false, t2._pulling = false, t2._byobRequest = null, t2._queue = t2._queueTotalSize = void 0, qe(t2), t2._closeRequested = false, t2._started = false, t2._strategyHWM = i2, t2._pullAlgorithm = o2, t2._cancelAlgorithm = n2, t2._autoAllocateChunkSize = a2, t2._pendingPullIntos = new v(), e2._readableStreamController = t2;
+  function rt(e2, t2, r2, o2, n2, i2, a3) {
+    t2._controlledReadableByteStream = e2, t2._pullAgain = false, t2._pulling = false, t2._byobRequest = null, t2._queue = t2._queueTotalSize = void 0, qe(t2), t2._closeRequested = false, t2._started = false, t2._strategyHWM = i2, t2._pullAlgorithm = o2, t2._cancelAlgorithm = n2, t2._autoAllocateChunkSize = a3, t2._pendingPullIntos = new v(), e2._readableStreamController = t2;
     h(c(r2()), () => (t2._started = true, je(t2), null), (e3) => (Xe(t2, e3), null));
   }
   __name(rt, "rt");
@@ -3094,8 +3094,8 @@ ${groupIndent}`);
       const n2 = (function(e3, t3, r3) {
         const o3 = e3._ownerReadableStream;
         return "errored" === o3._state || (function(e4, t4, r4) {
-          const o4 = e4._controlledReadableByteStream, n3 = We(t4.constructor), { byteLength: i2 } = t4, a2 = r4 * n3;
-          return !(e4._pendingPullIntos.length > 0) && ("closed" === o4._state || e4._queueTotalSize >= a2);
+          const o4 = e4._controlledReadableByteStream, n3 = We(t4.constructor), { byteLength: i2 } = t4, a3 = r4 * n3;
+          return !(e4._pendingPullIntos.length > 0) && ("closed" === o4._state || e4._queueTotalSize >= a3);
         })(o3._readableStreamController, t3, r3);
       })(this, e2, o2) ? new dt() : new ct();
       return ht(this, e2, o2, n2), n2._promise;
@@ -3153,14 +3153,14 @@ ${groupIndent}`);
   function ht(e2, t2, r2, o2) {
     const n2 = e2._ownerReadableStream;
     n2._disturbed = true, "errored" === n2._state ? o2._errorSteps(n2._storedError) : (function(e3, t3, r3, o3) {
-      const n3 = e3._controlledReadableByteStream, i2 = t3.constructor, a2 = We(i2), { byteOffset: s2, byteLength: l2 } = t3, u2 = r3 * a2;
+      const n3 = e3._controlledReadableByteStream, i2 = t3.constructor, a3 = We(i2), { byteOffset: s2, byteLength: l2 } = t3, u2 = r3 * a3;
       let c2;
       try {
         c2 = ce(t3.buffer);
       } catch (e4) {
         return void o3._errorSteps(e4);
       }
-      const d2 = { buffer: c2, bufferByteLength: c2.byteLength, byteOffset: s2, byteLength: l2, bytesFilled: 0, minimumFill: u2, elementSize: a2, viewConstructor: i2, readerType: "byob" };
+      const d2 = { buffer: c2, bufferByteLength: c2.byteLength, byteOffset: s2, byteLength: l2, bytesFilled: 0, minimumFill: u2, elementSize: a3, viewConstructor: i2, readerType: "byob" };
       if (e3._pendingPullIntos.length > 0) return e3._pendingPullIntos.push(d2), void st(n3, o3);
       if ("closed" === n3._state) {
         const e4 = new i2(d2.buffer, d2.byteOffset, 0);
@@ -3241,21 +3241,21 @@ ${groupIndent}`);
       void 0 === e2 ? e2 = null : $(e2, "First parameter");
       const r2 = yt(t2, "Second parameter"), o2 = (function(e3, t3) {
         L(e3, t3);
-        const r3 = null == e3 ? void 0 : e3.abort, o3 = null == e3 ? void 0 : e3.close, n3 = null == e3 ? void 0 : e3.start, i2 = null == e3 ? void 0 : e3.type, a2 = null == e3 ? void 0 : e3.write;
-        return { abort: void 0 === r3 ? void 0 : gt(r3, e3, `${t3} has member 'abort' that`), close: void 0 === o3 ? void 0 : vt(o3, e3, `${t3} has member 'close' that`), start: void 0 === n3 ? void 0 : wt(n3, e3, `${t3} has member 'start' that`), write: void 0 === a2 ? void 0 : Rt(a2, e3, `${t3} has member 'write' that`), type: i2 };
+        const r3 = null == e3 ? void 0 : e3.abort, o3 = null == e3 ? void 0 : e3.close, n3 = null == e3 ? void 0 : e3.start, i2 = null == e3 ? void 0 : e3.type, a3 = null == e3 ? void 0 : e3.write;
+        return { abort: void 0 === r3 ? void 0 : gt(r3, e3, `${t3} has member 'abort' that`), close: void 0 === o3 ? void 0 : vt(o3, e3, `${t3} has member 'close' that`), start: void 0 === n3 ? void 0 : wt(n3, e3, `${t3} has member 'start' that`), write: void 0 === a3 ? void 0 : Rt(a3, e3, `${t3} has member 'write' that`), type: i2 };
       })(e2, "First parameter");
       Ct(this);
       if (void 0 !== o2.type) throw new RangeError("Invalid type is specified");
       const n2 = pt(r2);
       !(function(e3, t3, r3, o3) {
         const n3 = Object.create(WritableStreamDefaultController.prototype);
-        let i2, a2, s2, l2;
+        let i2, a3, s2, l2;
         i2 = void 0 !== t3.start ? () => t3.start(n3) : () => {
         };
-        a2 = void 0 !== t3.write ? (e4) => t3.write(e4, n3) : () => c(void 0);
+        a3 = void 0 !== t3.write ? (e4) => t3.write(e4, n3) : () => c(void 0);
         s2 = void 0 !== t3.close ? () => t3.close() : () => c(void 0);
         l2 = void 0 !== t3.abort ? (e4) => t3.abort(e4) : () => c(void 0);
-        Nt(e3, n3, i2, a2, s2, l2, r3, o3);
+        Nt(e3, n3, i2, a3, s2, l2, r3, o3);
       })(this, o2, mt(r2, 1), n2);
     }
     get locked() {
@@ -3448,7 +3448,7 @@ ${groupIndent}`);
     if ("errored" === i2) return d(r2._storedError);
     if (At(r2) || "closed" === i2) return d(new TypeError("The stream is closing or closed and cannot be written to"));
     if ("erroring" === i2) return d(r2._storedError);
-    const a2 = (function(e3) {
+    const a3 = (function(e3) {
       return u((t3, r3) => {
         const o3 = { _resolve: t3, _reject: r3 };
         e3._writeRequests.push(o3);
@@ -3465,7 +3465,7 @@ ${groupIndent}`);
         Dt(o3, Xt(e3));
       }
       Ut(e3);
-    })(o2, t2, n2), a2;
+    })(o2, t2, n2), a3;
   }
   __name(Yt, "Yt");
   Object.defineProperties(WritableStreamDefaultWriter.prototype, { abort: { enumerable: true }, close: { enumerable: true }, releaseLock: { enumerable: true }, write: { enumerable: true }, closed: { enumerable: true }, desiredSize: { enumerable: true }, ready: { enumerable: true } }), o(WritableStreamDefaultWriter.prototype.abort, "abort"), o(WritableStreamDefaultWriter.prototype.close, "close"), o(WritableStreamDefaultWriter.prototype.releaseLock, "releaseLock"), o(WritableStreamDefaultWriter.prototype.write, "write"), "symbol" == typeof Symbol.toStringTag && Object.defineProperty(WritableStreamDefaultWriter.prototype, Symbol.toStringTag, { value: "WritableStreamDefaultWriter", configurable: true });
@@ -3502,10 +3502,10 @@ ${groupIndent}`);
     return !!t(e2) && (!!Object.prototype.hasOwnProperty.call(e2, "_controlledWritableStream") && e2 instanceof WritableStreamDefaultController);
   }
   __name(Qt, "Qt");
-  function Nt(e2, t2, r2, o2, n2, i2, a2, s2) {
+  function Nt(e2, t2, r2, o2, n2, i2, a3, s2) {
     t2._controlledWritableStream = e2, e2._writableStreamController = t2, t2._queue = void 0, t2._queueTotalSize = void 0, qe(t2), t2._abortReason = void 0, t2._abortController = (function() {
       if ("function" == typeof AbortController) return new AbortController();
-    })(), t2._started = false, t2._strategySizeAlgorithm = s2, t2._strategyHWM = a2, t2._writeAlgorithm = o2, t2._closeAlgorithm = n2, t2._abortAlgorithm = i2;
+    })(), t2._started = false, t2._strategySizeAlgorithm = s2, t2._strategyHWM = a3, t2._writeAlgorithm = o2, t2._closeAlgorithm = n2, t2._abortAlgorithm = i2;
     const l2 = Xt(t2);
     Dt(e2, l2);
     h(c(r2()), () => (t2._started = true, Ut(t2), null), (r3) => (t2._started = true, Bt(e2, r3), null));
@@ -3650,50 +3650,50 @@ ${groupIndent}`);
     return o(e2, "DOMException"), e2.prototype = Object.create(Error.prototype), Object.defineProperty(e2.prototype, "constructor", { value: e2, writable: true, configurable: true }), e2;
   })();
   function hr(e2, t2, r2, o2, n2, i2) {
-    const a2 = V(e2), s2 = Pt(t2);
+    const a3 = V(e2), s2 = Pt(t2);
     e2._disturbed = true;
-    const l2 = new br(s2), _2 = new mr(l2);
+    const l2 = new br(s2), _3 = new mr(l2);
     return u((m2, y2) => {
       let S2;
       if (void 0 !== i2) {
         if (S2 = /* @__PURE__ */ __name(() => {
-          const r3 = void 0 !== i2.reason ? i2.reason : new fr("Aborted", "AbortError"), a3 = [];
-          o2 || a3.push(() => "writable" === t2._state ? Wt(t2, r3) : c(void 0)), n2 || a3.push(() => "readable" === e2._state ? Mr(e2, r3) : c(void 0)), T2(() => Promise.all(a3.map((e3) => e3())), true, r3);
+          const r3 = void 0 !== i2.reason ? i2.reason : new fr("Aborted", "AbortError"), a4 = [];
+          o2 || a4.push(() => "writable" === t2._state ? Wt(t2, r3) : c(void 0)), n2 || a4.push(() => "readable" === e2._state ? Mr(e2, r3) : c(void 0)), T3(() => Promise.all(a4.map((e3) => e3())), true, r3);
         }, "S"), i2.aborted) return void S2();
         i2.addEventListener("abort", S2);
       }
       function g2() {
-        for (; !l2._shuttingDown && !t2._backpressure && "writable" === t2._state && !At(t2) && "readable" === e2._state && re(a2); ) te(a2, _2);
+        for (; !l2._shuttingDown && !t2._backpressure && "writable" === t2._state && !At(t2) && "readable" === e2._state && re(a3); ) te(a3, _3);
         if (l2._shuttingDown) return c(true);
         if (t2._backpressure) return f(s2._readyPromise, g2);
         const r3 = new _r(l2);
-        return te(a2, r3), r3._promise;
+        return te(a3, r3), r3._promise;
       }
       __name(g2, "g");
-      var v2, w2, R2;
-      if (pr(e2, a2._closedPromise, (e3) => (o2 ? P2(true, e3) : T2(() => Wt(t2, e3), true, e3), null)), pr(t2, s2._closedPromise, (t3) => (n2 ? P2(true, t3) : T2(() => Mr(e2, t3), true, t3), null)), v2 = e2, w2 = a2._closedPromise, R2 = /* @__PURE__ */ __name(() => (r2 ? P2() : T2(() => (function(e3) {
+      var v3, w3, R3;
+      if (pr(e2, a3._closedPromise, (e3) => (o2 ? P3(true, e3) : T3(() => Wt(t2, e3), true, e3), null)), pr(t2, s2._closedPromise, (t3) => (n2 ? P3(true, t3) : T3(() => Mr(e2, t3), true, t3), null)), v3 = e2, w3 = a3._closedPromise, R3 = /* @__PURE__ */ __name(() => (r2 ? P3() : T3(() => (function(e3) {
         const t3 = e3._ownerWritableStream, r3 = t3._state;
         return At(t3) || "closed" === r3 ? c(void 0) : "errored" === r3 ? d(t3._storedError) : Lt(e3);
-      })(s2)), null), "R"), "closed" === v2._state ? R2() : b(w2, R2), At(t2) || "closed" === t2._state) {
+      })(s2)), null), "R"), "closed" === v3._state ? R3() : b(w3, R3), At(t2) || "closed" === t2._state) {
         const t3 = new TypeError("the destination writable stream closed before all data could be piped to it");
-        n2 ? P2(true, t3) : T2(() => Mr(e2, t3), true, t3);
+        n2 ? P3(true, t3) : T3(() => Mr(e2, t3), true, t3);
       }
-      function T2(e3, r3, o3) {
+      function T3(e3, r3, o3) {
         function n3() {
-          return h(e3(), () => C2(r3, o3), (e4) => C2(true, e4)), null;
+          return h(e3(), () => C3(r3, o3), (e4) => C3(true, e4)), null;
         }
         __name(n3, "n");
         l2._shuttingDown || (l2._shuttingDown = true, "writable" !== t2._state || At(t2) ? n3() : b(l2._waitForWritesToFinish(), n3));
       }
-      __name(T2, "T");
-      function P2(e3, r3) {
-        l2._shuttingDown || (l2._shuttingDown = true, "writable" !== t2._state || At(t2) ? C2(e3, r3) : b(l2._waitForWritesToFinish(), () => C2(e3, r3)));
+      __name(T3, "T");
+      function P3(e3, r3) {
+        l2._shuttingDown || (l2._shuttingDown = true, "writable" !== t2._state || At(t2) ? C3(e3, r3) : b(l2._waitForWritesToFinish(), () => C3(e3, r3)));
       }
-      __name(P2, "P");
-      function C2(e3, t3) {
-        return Mt(s2), O(a2), void 0 !== i2 && i2.removeEventListener("abort", S2), e3 ? y2(t3) : m2(void 0), null;
+      __name(P3, "P");
+      function C3(e3, t3) {
+        return Mt(s2), O(a3), void 0 !== i2 && i2.removeEventListener("abort", S2), e3 ? y2(t3) : m2(void 0), null;
       }
-      __name(C2, "C");
+      __name(C3, "C");
       p(u((e3, t3) => {
         !(/* @__PURE__ */ __name(function r3(o3) {
           o3 ? e3() : f(g2(), r3, t3);
@@ -3859,8 +3859,8 @@ ${groupIndent}`);
     return !e2._closeRequested && "readable" === t2;
   }
   __name(Cr, "Cr");
-  function qr(e2, t2, r2, o2, n2, i2, a2) {
-    t2._controlledReadableStream = e2, t2._queue = void 0, t2._queueTotalSize = void 0, qe(t2), t2._started = false, t2._closeRequested = false, t2._pullAgain = false, t2._pulling = false, t2._strategySizeAlgorithm = a2, t2._strategyHWM = i2, t2._pullAlgorithm = o2, t2._cancelAlgorithm = n2, e2._readableStreamController = t2;
+  function qr(e2, t2, r2, o2, n2, i2, a3) {
+    t2._controlledReadableStream = e2, t2._queue = void 0, t2._queueTotalSize = void 0, qe(t2), t2._started = false, t2._closeRequested = false, t2._pullAgain = false, t2._pulling = false, t2._strategySizeAlgorithm = a3, t2._strategyHWM = i2, t2._pullAlgorithm = o2, t2._cancelAlgorithm = n2, e2._readableStreamController = t2;
     h(c(r2()), () => (t2._started = true, Sr(t2), null), (e3) => (Tr(t2, e3), null));
   }
   __name(qr, "qr");
@@ -3870,27 +3870,27 @@ ${groupIndent}`);
   __name(Er, "Er");
   function Wr(e2, t2) {
     return Oe(e2._readableStreamController) ? (function(e3) {
-      let t3, r2, o2, n2, i2, a2 = V(e3), s2 = false, l2 = false, d2 = false, f2 = false, h2 = false;
-      const b2 = u((e4) => {
+      let t3, r2, o2, n2, i2, a3 = V(e3), s2 = false, l2 = false, d2 = false, f2 = false, h2 = false;
+      const b3 = u((e4) => {
         i2 = e4;
       });
       function m2(e4) {
-        _(e4._closedPromise, (t4) => (e4 !== a2 || (Xe(o2._readableStreamController, t4), Xe(n2._readableStreamController, t4), f2 && h2 || i2(void 0)), null));
+        _(e4._closedPromise, (t4) => (e4 !== a3 || (Xe(o2._readableStreamController, t4), Xe(n2._readableStreamController, t4), f2 && h2 || i2(void 0)), null));
       }
       __name(m2, "m");
       function p2() {
-        ft(a2) && (O(a2), a2 = V(e3), m2(a2));
-        te(a2, { _chunkSteps: /* @__PURE__ */ __name((t4) => {
+        ft(a3) && (O(a3), a3 = V(e3), m2(a3));
+        te(a3, { _chunkSteps: /* @__PURE__ */ __name((t4) => {
           y(() => {
             l2 = false, d2 = false;
             const r3 = t4;
-            let a3 = t4;
+            let a4 = t4;
             if (!f2 && !h2) try {
-              a3 = Te(t4);
+              a4 = Te(t4);
             } catch (t5) {
               return Xe(o2._readableStreamController, t5), Xe(n2._readableStreamController, t5), void i2(Mr(e3, t5));
             }
-            f2 || Ge(o2._readableStreamController, r3), h2 || Ge(n2._readableStreamController, a3), s2 = false, l2 ? g2() : d2 && v2();
+            f2 || Ge(o2._readableStreamController, r3), h2 || Ge(n2._readableStreamController, a4), s2 = false, l2 ? g2() : d2 && v3();
           });
         }, "_chunkSteps"), _closeSteps: /* @__PURE__ */ __name(() => {
           s2 = false, f2 || Ue(o2._readableStreamController), h2 || Ue(n2._readableStreamController), o2._readableStreamController._pendingPullIntos.length > 0 && et(o2._readableStreamController, 0), n2._readableStreamController._pendingPullIntos.length > 0 && et(n2._readableStreamController, 0), f2 && h2 || i2(void 0);
@@ -3900,9 +3900,9 @@ ${groupIndent}`);
       }
       __name(p2, "p");
       function S2(t4, r3) {
-        ee(a2) && (O(a2), a2 = at(e3), m2(a2));
+        ee(a3) && (O(a3), a3 = at(e3), m2(a3));
         const u2 = r3 ? n2 : o2, c2 = r3 ? o2 : n2;
-        ht(a2, t4, 1, { _chunkSteps: /* @__PURE__ */ __name((t5) => {
+        ht(a3, t4, 1, { _chunkSteps: /* @__PURE__ */ __name((t5) => {
           y(() => {
             l2 = false, d2 = false;
             const o3 = r3 ? h2 : f2;
@@ -3916,7 +3916,7 @@ ${groupIndent}`);
               }
               o3 || tt(u2._readableStreamController, t5), Ge(c2._readableStreamController, r4);
             }
-            s2 = false, l2 ? g2() : d2 && v2();
+            s2 = false, l2 ? g2() : d2 && v3();
           });
         }, "_chunkSteps"), _closeSteps: /* @__PURE__ */ __name((e4) => {
           s2 = false;
@@ -3934,59 +3934,59 @@ ${groupIndent}`);
         return null === e4 ? p2() : S2(e4._view, false), c(void 0);
       }
       __name(g2, "g");
-      function v2() {
+      function v3() {
         if (s2) return d2 = true, c(void 0);
         s2 = true;
         const e4 = Ke(n2._readableStreamController);
         return null === e4 ? p2() : S2(e4._view, true), c(void 0);
       }
-      __name(v2, "v");
-      function w2(o3) {
+      __name(v3, "v");
+      function w3(o3) {
         if (f2 = true, t3 = o3, h2) {
           const o4 = le([t3, r2]), n3 = Mr(e3, o4);
           i2(n3);
         }
-        return b2;
+        return b3;
       }
-      __name(w2, "w");
-      function R2(o3) {
+      __name(w3, "w");
+      function R3(o3) {
         if (h2 = true, r2 = o3, f2) {
           const o4 = le([t3, r2]), n3 = Mr(e3, o4);
           i2(n3);
         }
-        return b2;
+        return b3;
       }
-      __name(R2, "R");
-      function T2() {
+      __name(R3, "R");
+      function T3() {
       }
-      __name(T2, "T");
-      return o2 = Fr(T2, g2, w2), n2 = Fr(T2, v2, R2), m2(a2), [o2, n2];
+      __name(T3, "T");
+      return o2 = Fr(T3, g2, w3), n2 = Fr(T3, v3, R3), m2(a3), [o2, n2];
     })(e2) : (function(e3) {
       const t3 = V(e3);
-      let r2, o2, n2, i2, a2, s2 = false, l2 = false, d2 = false, f2 = false;
+      let r2, o2, n2, i2, a3, s2 = false, l2 = false, d2 = false, f2 = false;
       const h2 = u((e4) => {
-        a2 = e4;
+        a3 = e4;
       });
-      function b2() {
+      function b3() {
         if (s2) return l2 = true, c(void 0);
         s2 = true;
         return te(t3, { _chunkSteps: /* @__PURE__ */ __name((e4) => {
           y(() => {
             l2 = false;
             const t4 = e4, r3 = e4;
-            d2 || Rr(n2._readableStreamController, t4), f2 || Rr(i2._readableStreamController, r3), s2 = false, l2 && b2();
+            d2 || Rr(n2._readableStreamController, t4), f2 || Rr(i2._readableStreamController, r3), s2 = false, l2 && b3();
           });
         }, "_chunkSteps"), _closeSteps: /* @__PURE__ */ __name(() => {
-          s2 = false, d2 || wr(n2._readableStreamController), f2 || wr(i2._readableStreamController), d2 && f2 || a2(void 0);
+          s2 = false, d2 || wr(n2._readableStreamController), f2 || wr(i2._readableStreamController), d2 && f2 || a3(void 0);
         }, "_closeSteps"), _errorSteps: /* @__PURE__ */ __name(() => {
           s2 = false;
         }, "_errorSteps") }), c(void 0);
       }
-      __name(b2, "b");
+      __name(b3, "b");
       function m2(t4) {
         if (d2 = true, r2 = t4, f2) {
           const t5 = le([r2, o2]), n3 = Mr(e3, t5);
-          a2(n3);
+          a3(n3);
         }
         return h2;
       }
@@ -3994,7 +3994,7 @@ ${groupIndent}`);
       function p2(t4) {
         if (f2 = true, o2 = t4, d2) {
           const t5 = le([r2, o2]), n3 = Mr(e3, t5);
-          a2(n3);
+          a3(n3);
         }
         return h2;
       }
@@ -4002,7 +4002,7 @@ ${groupIndent}`);
       function S2() {
       }
       __name(S2, "S");
-      return n2 = Dr(S2, b2, m2), i2 = Dr(S2, b2, p2), _(t3._closedPromise, (e4) => (Tr(n2._readableStreamController, e4), Tr(i2._readableStreamController, e4), d2 && f2 || a2(void 0), null)), [n2, i2];
+      return n2 = Dr(S2, b3, m2), i2 = Dr(S2, b3, p2), _(t3._closedPromise, (e4) => (Tr(n2._readableStreamController, e4), Tr(i2._readableStreamController, e4), d2 && f2 || a3(void 0), null)), [n2, i2];
     })(e2);
   }
   __name(Wr, "Wr");
@@ -4055,7 +4055,7 @@ ${groupIndent}`);
         });
       }
       __name(i2, "i");
-      function a2(e2) {
+      function a3(e2) {
         const r4 = n2.iterator;
         let o4;
         try {
@@ -4068,8 +4068,8 @@ ${groupIndent}`);
           if (!t(e3)) throw new TypeError("The promise returned by the iterator.return() method must fulfill with an object");
         });
       }
-      __name(a2, "a");
-      return o3 = Dr(e, i2, a2, 0), o3;
+      __name(a3, "a");
+      return o3 = Dr(e, i2, a3, 0), o3;
     })(r2);
     var o2;
   }
@@ -4115,27 +4115,27 @@ ${groupIndent}`);
       void 0 === e2 ? e2 = null : $(e2, "First parameter");
       const r2 = yt(t2, "Second parameter"), o2 = (function(e3, t3) {
         L(e3, t3);
-        const r3 = e3, o3 = null == r3 ? void 0 : r3.autoAllocateChunkSize, n2 = null == r3 ? void 0 : r3.cancel, i2 = null == r3 ? void 0 : r3.pull, a2 = null == r3 ? void 0 : r3.start, s2 = null == r3 ? void 0 : r3.type;
-        return { autoAllocateChunkSize: void 0 === o3 ? void 0 : N(o3, `${t3} has member 'autoAllocateChunkSize' that`), cancel: void 0 === n2 ? void 0 : Br(n2, r3, `${t3} has member 'cancel' that`), pull: void 0 === i2 ? void 0 : jr(i2, r3, `${t3} has member 'pull' that`), start: void 0 === a2 ? void 0 : kr(a2, r3, `${t3} has member 'start' that`), type: void 0 === s2 ? void 0 : Ar(s2, `${t3} has member 'type' that`) };
+        const r3 = e3, o3 = null == r3 ? void 0 : r3.autoAllocateChunkSize, n2 = null == r3 ? void 0 : r3.cancel, i2 = null == r3 ? void 0 : r3.pull, a3 = null == r3 ? void 0 : r3.start, s2 = null == r3 ? void 0 : r3.type;
+        return { autoAllocateChunkSize: void 0 === o3 ? void 0 : N(o3, `${t3} has member 'autoAllocateChunkSize' that`), cancel: void 0 === n2 ? void 0 : Br(n2, r3, `${t3} has member 'cancel' that`), pull: void 0 === i2 ? void 0 : jr(i2, r3, `${t3} has member 'pull' that`), start: void 0 === a3 ? void 0 : kr(a3, r3, `${t3} has member 'start' that`), type: void 0 === s2 ? void 0 : Ar(s2, `${t3} has member 'type' that`) };
       })(e2, "First parameter");
       if (Lr(this), "bytes" === o2.type) {
         if (void 0 !== r2.size) throw new RangeError("The strategy for a byte stream cannot have a size function");
         !(function(e3, t3, r3) {
           const o3 = Object.create(ReadableByteStreamController.prototype);
-          let n2, i2, a2;
+          let n2, i2, a3;
           n2 = void 0 !== t3.start ? () => t3.start(o3) : () => {
-          }, i2 = void 0 !== t3.pull ? () => t3.pull(o3) : () => c(void 0), a2 = void 0 !== t3.cancel ? (e4) => t3.cancel(e4) : () => c(void 0);
+          }, i2 = void 0 !== t3.pull ? () => t3.pull(o3) : () => c(void 0), a3 = void 0 !== t3.cancel ? (e4) => t3.cancel(e4) : () => c(void 0);
           const s2 = t3.autoAllocateChunkSize;
           if (0 === s2) throw new TypeError("autoAllocateChunkSize must be greater than 0");
-          rt(e3, o3, n2, i2, a2, r3, s2);
+          rt(e3, o3, n2, i2, a3, r3, s2);
         })(this, o2, mt(r2, 0));
       } else {
         const e3 = pt(r2);
         !(function(e4, t3, r3, o3) {
           const n2 = Object.create(ReadableStreamDefaultController.prototype);
-          let i2, a2, s2;
+          let i2, a3, s2;
           i2 = void 0 !== t3.start ? () => t3.start(n2) : () => {
-          }, a2 = void 0 !== t3.pull ? () => t3.pull(n2) : () => c(void 0), s2 = void 0 !== t3.cancel ? (e5) => t3.cancel(e5) : () => c(void 0), qr(e4, n2, i2, a2, s2, r3, o3);
+          }, a3 = void 0 !== t3.pull ? () => t3.pull(n2) : () => c(void 0), s2 = void 0 !== t3.cancel ? (e5) => t3.cancel(e5) : () => c(void 0), qr(e4, n2, i2, a3, s2, r3, o3);
         })(this, o2, mt(r2, 1), e3);
       }
     }
@@ -4346,18 +4346,18 @@ ${groupIndent}`);
       void 0 === e2 && (e2 = null);
       const o2 = yt(t2, "Second parameter"), n2 = yt(r2, "Third parameter"), i2 = (function(e3, t3) {
         L(e3, t3);
-        const r3 = null == e3 ? void 0 : e3.cancel, o3 = null == e3 ? void 0 : e3.flush, n3 = null == e3 ? void 0 : e3.readableType, i3 = null == e3 ? void 0 : e3.start, a3 = null == e3 ? void 0 : e3.transform, s3 = null == e3 ? void 0 : e3.writableType;
-        return { cancel: void 0 === r3 ? void 0 : to(r3, e3, `${t3} has member 'cancel' that`), flush: void 0 === o3 ? void 0 : Kr(o3, e3, `${t3} has member 'flush' that`), readableType: n3, start: void 0 === i3 ? void 0 : Zr(i3, e3, `${t3} has member 'start' that`), transform: void 0 === a3 ? void 0 : eo(a3, e3, `${t3} has member 'transform' that`), writableType: s3 };
+        const r3 = null == e3 ? void 0 : e3.cancel, o3 = null == e3 ? void 0 : e3.flush, n3 = null == e3 ? void 0 : e3.readableType, i3 = null == e3 ? void 0 : e3.start, a4 = null == e3 ? void 0 : e3.transform, s3 = null == e3 ? void 0 : e3.writableType;
+        return { cancel: void 0 === r3 ? void 0 : to(r3, e3, `${t3} has member 'cancel' that`), flush: void 0 === o3 ? void 0 : Kr(o3, e3, `${t3} has member 'flush' that`), readableType: n3, start: void 0 === i3 ? void 0 : Zr(i3, e3, `${t3} has member 'start' that`), transform: void 0 === a4 ? void 0 : eo(a4, e3, `${t3} has member 'transform' that`), writableType: s3 };
       })(e2, "First parameter");
       if (void 0 !== i2.readableType) throw new RangeError("Invalid readableType specified");
       if (void 0 !== i2.writableType) throw new RangeError("Invalid writableType specified");
-      const a2 = mt(n2, 0), s2 = pt(n2), l2 = mt(o2, 1), f2 = pt(o2);
-      let b2;
+      const a3 = mt(n2, 0), s2 = pt(n2), l2 = mt(o2, 1), f2 = pt(o2);
+      let b3;
       !(function(e3, t3, r3, o3, n3, i3) {
-        function a3() {
+        function a4() {
           return t3;
         }
-        __name(a3, "a");
+        __name(a4, "a");
         function s3(t4) {
           return (function(e4, t5) {
             const r4 = e4._transformStreamController;
@@ -4418,12 +4418,12 @@ ${groupIndent}`);
         }
         __name(f3, "f");
         e3._writable = (function(e4, t4, r4, o4, n4 = 1, i4 = () => 1) {
-          const a4 = Object.create(WritableStream.prototype);
-          return Ct(a4), Nt(a4, Object.create(WritableStreamDefaultController.prototype), e4, t4, r4, o4, n4, i4), a4;
-        })(a3, s3, c2, l3, r3, o3), e3._readable = Dr(a3, d2, f3, n3, i3), e3._backpressure = void 0, e3._backpressureChangePromise = void 0, e3._backpressureChangePromise_resolve = void 0, ao(e3, true), e3._transformStreamController = void 0;
+          const a5 = Object.create(WritableStream.prototype);
+          return Ct(a5), Nt(a5, Object.create(WritableStreamDefaultController.prototype), e4, t4, r4, o4, n4, i4), a5;
+        })(a4, s3, c2, l3, r3, o3), e3._readable = Dr(a4, d2, f3, n3, i3), e3._backpressure = void 0, e3._backpressureChangePromise = void 0, e3._backpressureChangePromise_resolve = void 0, ao(e3, true), e3._transformStreamController = void 0;
       })(this, u((e3) => {
-        b2 = e3;
-      }), l2, f2, a2, s2), (function(e3, t3) {
+        b3 = e3;
+      }), l2, f2, a3, s2), (function(e3, t3) {
         const r3 = Object.create(TransformStreamDefaultController.prototype);
         let o3, n3, i3;
         o3 = void 0 !== t3.transform ? (e4) => t3.transform(e4, r3) : (e4) => {
@@ -4438,7 +4438,7 @@ ${groupIndent}`);
         !(function(e4, t4, r4, o4, n4) {
           t4._controlledTransformStream = e4, e4._transformStreamController = t4, t4._transformAlgorithm = r4, t4._flushAlgorithm = o4, t4._cancelAlgorithm = n4, t4._finishPromise = void 0, t4._finishPromise_resolve = void 0, t4._finishPromise_reject = void 0;
         })(e3, r3, o3, n3, i3);
-      })(this, i2), void 0 !== i2.start ? b2(i2.start(this._transformStreamController)) : b2(void 0);
+      })(this, i2), void 0 !== i2.start ? b3(i2.start(this._transformStreamController)) : b3(void 0);
     }
     get readable() {
       if (!ro(this)) throw _o("readable");
@@ -4556,10 +4556,10 @@ ${groupIndent}`);
   var readerRead = ReadableStreamDefaultReader.prototype.read;
   var readerRelease = ReadableStreamDefaultReader.prototype.releaseLock;
   var readerCancel = ReadableStreamDefaultReader.prototype.cancel;
-  function isReadableStream(v2) {
-    if (typeof v2 !== "object" || v2 === null) return false;
+  function isReadableStream(v3) {
+    if (typeof v3 !== "object" || v3 === null) return false;
     try {
-      ReflectApply(rsLocked, v2, []);
+      ReflectApply(rsLocked, v3, []);
       return true;
     } catch {
       return false;
@@ -4703,8 +4703,8 @@ ${groupIndent}`);
       return { name: "Blob", value: { size: this.size, type: this.type } };
     }
     static {
-      isBlob = /* @__PURE__ */ __name((v2) => isObjectLike(v2) && #bytes in v2, "isBlob");
-      blobBytes = /* @__PURE__ */ __name((b2) => b2.#bytes, "blobBytes");
+      isBlob = /* @__PURE__ */ __name((v3) => isObjectLike(v3) && #bytes in v3, "isBlob");
+      blobBytes = /* @__PURE__ */ __name((b3) => b3.#bytes, "blobBytes");
     }
   };
   webidlClass(Blob);
@@ -4734,7 +4734,7 @@ ${groupIndent}`);
       return { name: "File", value: { size: this.size, type: this.type, name: this.#name, lastModified: this.#lastModified } };
     }
     static {
-      isFile = /* @__PURE__ */ __name((v2) => isObjectLike(v2) && #name in v2, "isFile");
+      isFile = /* @__PURE__ */ __name((v3) => isObjectLike(v3) && #name in v3, "isFile");
     }
   };
   webidlClass(File);
@@ -4782,9 +4782,9 @@ ${groupIndent}`);
   };
   if (typeof Float16Array === "function") typedArrayCtors.Float16Array = Float16Array;
   var errorCtors = { Error, EvalError, RangeError, ReferenceError, SyntaxError, TypeError, URIError };
-  function is2(fn, v2, ...args) {
+  function is2(fn, v3, ...args) {
     try {
-      ReflectApply(fn, v2, args);
+      ReflectApply(fn, v3, args);
       return true;
     } catch {
       return false;
@@ -4795,19 +4795,19 @@ ${groupIndent}`);
     return new DOMException(`${what} could not be cloned.`, "DataCloneError");
   }
   __name(cloneError, "cloneError");
-  function describe(v2) {
-    if (typeof v2 === "function") return v2.name ? `function ${v2.name}()` : "function";
-    if (typeof v2 === "symbol") return v2.toString();
+  function describe(v3) {
+    if (typeof v3 === "function") return v3.name ? `function ${v3.name}()` : "function";
+    if (typeof v3 === "symbol") return v3.toString();
     try {
-      return Object.prototype.toString.call(v2).replace(/^\[object (.*)\]$/, "#<$1>");
+      return Object.prototype.toString.call(v3).replace(/^\[object (.*)\]$/, "#<$1>");
     } catch {
       return "value";
     }
   }
   __name(describe, "describe");
-  function isErrorObject(v2) {
-    if (isErrorNative2 !== null) return isErrorNative2(v2);
-    return v2 instanceof Error || Object.prototype.toString.call(v2) === "[object Error]";
+  function isErrorObject(v3) {
+    if (isErrorNative2 !== null) return isErrorNative2(v3);
+    return v3 instanceof Error || Object.prototype.toString.call(v3) === "[object Error]";
   }
   __name(isErrorObject, "isErrorObject");
   function structuredClone(value, options = void 0) {
@@ -4859,19 +4859,19 @@ ${groupIndent}`);
       out = /* @__PURE__ */ new Map();
       memory.set(value, out);
       const entries = [];
-      ReflectApply(mapForEach, value, [(v2, k2) => {
-        entries.push([k2, v2]);
+      ReflectApply(mapForEach, value, [(v3, k2) => {
+        entries.push([k2, v3]);
       }]);
-      for (const [k2, v2] of entries) out.set(clone(k2, memory), clone(v2, memory));
+      for (const [k2, v3] of entries) out.set(clone(k2, memory), clone(v3, memory));
       return out;
     } else if (is2(setSize2, value)) {
       out = /* @__PURE__ */ new Set();
       memory.set(value, out);
       const entries = [];
-      ReflectApply(setForEach, value, [(v2) => {
-        entries.push(v2);
+      ReflectApply(setForEach, value, [(v3) => {
+        entries.push(v3);
       }]);
-      for (const v2 of entries) out.add(clone(v2, memory));
+      for (const v3 of entries) out.add(clone(v3, memory));
       return out;
     } else if (isDOMException(value)) {
       out = new DOMException(value.message, value.name);
@@ -4927,85 +4927,11 @@ ${groupIndent}`);
     platformChecks.push(check);
   }
   __name(registerNonSerializable, "registerNonSerializable");
-  function isPlatformObject(v2) {
-    for (const check of platformChecks) if (check(v2)) return true;
+  function isPlatformObject(v3) {
+    for (const check of platformChecks) if (check(v3)) return true;
     return false;
   }
   __name(isPlatformObject, "isPlatformObject");
-
-  // src/early.js
-  Object.defineProperty(globalThis, "DOMException", { value: DOMException, writable: true, configurable: true, enumerable: false });
-
-  // src/base64.js
-  var alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  var alphabetUrl = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  var decodeTable = new Int16Array(256).fill(-1);
-  for (let i2 = 0; i2 < 64; i2++) decodeTable[alphabet.charCodeAt(i2)] = i2;
-  var decodeTableUrl = new Int16Array(256).fill(-1);
-  for (let i2 = 0; i2 < 64; i2++) decodeTableUrl[alphabetUrl.charCodeAt(i2)] = i2;
-  function base64Encode(bytes, url = false) {
-    const abc = url ? alphabetUrl : alphabet;
-    let out = "";
-    const len = bytes.length;
-    let i2 = 0;
-    for (; i2 + 2 < len; i2 += 3) {
-      const n2 = bytes[i2] << 16 | bytes[i2 + 1] << 8 | bytes[i2 + 2];
-      out += abc[n2 >> 18] + abc[n2 >> 12 & 63] + abc[n2 >> 6 & 63] + abc[n2 & 63];
-    }
-    if (i2 < len) {
-      const n2 = bytes[i2] << 16 | (i2 + 1 < len ? bytes[i2 + 1] : 0) << 8;
-      out += abc[n2 >> 18] + abc[n2 >> 12 & 63];
-      out += i2 + 1 < len ? abc[n2 >> 6 & 63] : url ? "" : "=";
-      out += url ? "" : "=";
-    }
-    return out;
-  }
-  __name(base64Encode, "base64Encode");
-  function base64Decode(str, url = false) {
-    str = str.replace(/[\t\n\f\r ]+/g, "");
-    if (!url && str.length % 4 === 0) {
-      if (str.endsWith("==")) str = str.slice(0, -2);
-      else if (str.endsWith("=")) str = str.slice(0, -1);
-    }
-    if (str.length % 4 === 1) return null;
-    const table = url ? decodeTableUrl : decodeTable;
-    const out = new Uint8Array(Math.floor(str.length * 3 / 4));
-    let buffer = 0, bits = 0, p2 = 0;
-    for (let i2 = 0; i2 < str.length; i2++) {
-      const c2 = str.charCodeAt(i2);
-      const v2 = c2 < 256 ? table[c2] : -1;
-      if (v2 < 0) return null;
-      buffer = buffer << 6 | v2;
-      bits += 6;
-      if (bits >= 8) {
-        bits -= 8;
-        out[p2++] = buffer >> bits & 255;
-      }
-    }
-    return p2 === out.length ? out : out.slice(0, p2);
-  }
-  __name(base64Decode, "base64Decode");
-  function btoa(data) {
-    if (arguments.length === 0) throw new TypeError("Failed to execute 'btoa': 1 argument required, but only 0 present.");
-    const s2 = toDOMString(data);
-    const bytes = new Uint8Array(s2.length);
-    for (let i2 = 0; i2 < s2.length; i2++) {
-      const c2 = s2.charCodeAt(i2);
-      if (c2 > 255) throw new DOMException("Failed to execute 'btoa': The string to be encoded contains characters outside of the Latin1 range.", "InvalidCharacterError");
-      bytes[i2] = c2;
-    }
-    return base64Encode(bytes);
-  }
-  __name(btoa, "btoa");
-  function atob(data) {
-    if (arguments.length === 0) throw new TypeError("Failed to execute 'atob': 1 argument required, but only 0 present.");
-    const bytes = base64Decode(toDOMString(data));
-    if (bytes === null) throw new DOMException("Failed to execute 'atob': The string to be decoded is not correctly encoded.", "InvalidCharacterError");
-    let out = "";
-    for (let i2 = 0; i2 < bytes.length; i2 += 4096) out += ReflectApply(StringFromCharCode, null, bytes.subarray(i2, i2 + 4096));
-    return out;
-  }
-  __name(atob, "atob");
 
   // src/url.js
   var C0 = 0;
@@ -5037,8 +4963,8 @@ ${groupIndent}`);
     encodeSets[FORM] = make(encodeSets[COMPONENT], "!'()~");
   }
   var hexUpper = "0123456789ABCDEF";
-  function pctByte(b2) {
-    return "%" + hexUpper[b2 >> 4] + hexUpper[b2 & 15];
+  function pctByte(b3) {
+    return "%" + hexUpper[b3 >> 4] + hexUpper[b3 & 15];
   }
   __name(pctByte, "pctByte");
   function encodeCodePoint(ch, set) {
@@ -5064,7 +4990,7 @@ ${groupIndent}`);
         let end = i2 + 1;
         if (c2 >= 55296 && c2 <= 56319 && i2 + 1 < s2.length) end = i2 + 2;
         const bytes = utf8Encode(s2.slice(i2, end));
-        for (let j2 = 0; j2 < bytes.length; j2++) out += pctByte(bytes[j2]);
+        for (let j3 = 0; j3 < bytes.length; j3++) out += pctByte(bytes[j3]);
         i2 = end - 1;
       }
       plainStart = i2 + 1;
@@ -5083,8 +5009,8 @@ ${groupIndent}`);
     const out = new Uint8Array(bytes.length);
     let p2 = 0;
     for (let i2 = 0; i2 < bytes.length; i2++) {
-      const b2 = bytes[i2];
-      if (b2 === 37 && i2 + 2 < bytes.length) {
+      const b3 = bytes[i2];
+      if (b3 === 37 && i2 + 2 < bytes.length) {
         const h2 = hexVal(bytes[i2 + 1]), l2 = hexVal(bytes[i2 + 2]);
         if (h2 >= 0 && l2 >= 0) {
           out[p2++] = h2 << 4 | l2;
@@ -5092,7 +5018,7 @@ ${groupIndent}`);
           continue;
         }
       }
-      out[p2++] = b2;
+      out[p2++] = b3;
     }
     return out.subarray(0, p2);
   }
@@ -5133,9 +5059,9 @@ ${groupIndent}`);
     let n2 = PC_N, delta = 0, bias = PC_BIAS;
     let output = "";
     for (const c2 of input) if (c2 < 128) output += String.fromCharCode(c2);
-    const b2 = output.length;
-    let h2 = b2;
-    if (b2 > 0) output += "-";
+    const b3 = output.length;
+    let h2 = b3;
+    if (b3 > 0) output += "-";
     while (h2 < input.length) {
       let m2 = MAXINT;
       for (const c2 of input) if (c2 >= n2 && c2 < m2) m2 = c2;
@@ -5145,15 +5071,15 @@ ${groupIndent}`);
       for (const c2 of input) {
         if (c2 < n2 && ++delta > MAXINT) return null;
         if (c2 === n2) {
-          let q2 = delta;
+          let q3 = delta;
           for (let k2 = PC_BASE; ; k2 += PC_BASE) {
             const t2 = pcThreshold(k2, bias);
-            if (q2 < t2) break;
-            output += pcDigit(t2 + (q2 - t2) % (PC_BASE - t2));
-            q2 = Math.floor((q2 - t2) / (PC_BASE - t2));
+            if (q3 < t2) break;
+            output += pcDigit(t2 + (q3 - t2) % (PC_BASE - t2));
+            q3 = Math.floor((q3 - t2) / (PC_BASE - t2));
           }
-          output += pcDigit(q2);
-          bias = pcAdapt(delta, h2 + 1, h2 === b2);
+          output += pcDigit(q3);
+          bias = pcAdapt(delta, h2 + 1, h2 === b3);
           delta = 0;
           h2++;
         }
@@ -5169,25 +5095,25 @@ ${groupIndent}`);
     let n2 = PC_N, i2 = 0, bias = PC_BIAS;
     let basic = str.lastIndexOf("-");
     if (basic < 0) basic = 0;
-    for (let j2 = 0; j2 < basic; j2++) {
-      const c2 = str.charCodeAt(j2);
+    for (let j3 = 0; j3 < basic; j3++) {
+      const c2 = str.charCodeAt(j3);
       if (c2 >= 128) return null;
       output.push(c2);
     }
     for (let idx = basic > 0 ? basic + 1 : 0; idx < str.length; ) {
       const oldi = i2;
-      let w2 = 1;
+      let w3 = 1;
       for (let k2 = PC_BASE; ; k2 += PC_BASE) {
         if (idx >= str.length) return null;
         const c2 = str.charCodeAt(idx++);
         const digit = c2 >= 48 && c2 <= 57 ? c2 - 22 : c2 >= 65 && c2 <= 90 ? c2 - 65 : c2 >= 97 && c2 <= 122 ? c2 - 97 : PC_BASE;
         if (digit >= PC_BASE) return null;
-        if (digit > Math.floor((MAXINT - i2) / w2)) return null;
-        i2 += digit * w2;
+        if (digit > Math.floor((MAXINT - i2) / w3)) return null;
+        i2 += digit * w3;
         const t2 = pcThreshold(k2, bias);
         if (digit < t2) break;
-        if (w2 > Math.floor(MAXINT / (PC_BASE - t2))) return null;
-        w2 *= PC_BASE - t2;
+        if (w3 > Math.floor(MAXINT / (PC_BASE - t2))) return null;
+        w3 *= PC_BASE - t2;
       }
       const out = output.length + 1;
       bias = pcAdapt(i2 - oldi, out, oldi === 0);
@@ -5353,8 +5279,8 @@ ${groupIndent}`);
       s2 = s2.slice(1);
     }
     if (s2 === "") return 0;
-    const re2 = radix === 10 ? /^[0-9]+$/ : radix === 16 ? /^[0-9A-Fa-f]+$/ : /^[0-7]+$/;
-    if (!re2.test(s2)) return NaN;
+    const re3 = radix === 10 ? /^[0-9]+$/ : radix === 16 ? /^[0-9A-Fa-f]+$/ : /^[0-7]+$/;
+    if (!re3.test(s2)) return NaN;
     return parseInt(s2, radix);
   }
   __name(parseIPv4Number, "parseIPv4Number");
@@ -5471,13 +5397,13 @@ ${groupIndent}`);
         i2++;
         continue;
       }
-      let j2 = i2;
-      while (j2 < 8 && address[j2] === 0) j2++;
-      if (j2 - i2 > bestLen) {
+      let j3 = i2;
+      while (j3 < 8 && address[j3] === 0) j3++;
+      if (j3 - i2 > bestLen) {
         best = i2;
-        bestLen = j2 - i2;
+        bestLen = j3 - i2;
       }
-      i2 = j2;
+      i2 = j3;
     }
     let out = "";
     let ignore0 = false;
@@ -5498,8 +5424,8 @@ ${groupIndent}`);
   function parseHost(input, isOpaque) {
     if (input.startsWith("[")) {
       if (!input.endsWith("]")) return null;
-      const a2 = parseIPv6(input.slice(1, -1));
-      return a2 === null ? null : `[${serializeIPv6(a2)}]`;
+      const a3 = parseIPv6(input.slice(1, -1));
+      return a3 === null ? null : `[${serializeIPv6(a3)}]`;
     }
     if (isOpaque) {
       for (let i2 = 0; i2 < input.length; i2++) {
@@ -6114,14 +6040,14 @@ ${groupIndent}`);
       if (i2 < 0) this.#list.push([name, value]);
       else {
         this.#list[i2][1] = value;
-        this.#list = this.#list.filter((p2, j2) => j2 <= i2 || p2[0] !== name);
+        this.#list = this.#list.filter((p2, j3) => j3 <= i2 || p2[0] !== name);
       }
       this.#update();
     }
     sort() {
       const indexed = this.#list.map((p2, i2) => [p2, i2]);
-      indexed.sort((a2, b2) => a2[0][0] < b2[0][0] ? -1 : a2[0][0] > b2[0][0] ? 1 : a2[1] - b2[1]);
-      this.#list = indexed.map((x2) => x2[0]);
+      indexed.sort((a3, b3) => a3[0][0] < b3[0][0] ? -1 : a3[0][0] > b3[0][0] ? 1 : a3[1] - b3[1]);
+      this.#list = indexed.map((x3) => x3[0]);
       this.#update();
     }
     forEach(callback, thisArg = void 0) {
@@ -6155,7 +6081,7 @@ ${groupIndent}`);
         params.#list = list;
       }, "setParamsList");
       getParamsList = /* @__PURE__ */ __name((params) => params.#list, "getParamsList");
-      isURLSearchParams = /* @__PURE__ */ __name((v2) => isObjectLike(v2) && #list in v2, "isURLSearchParams");
+      isURLSearchParams = /* @__PURE__ */ __name((v3) => isObjectLike(v3) && #list in v3, "isURLSearchParams");
     }
   };
   URLSearchParams.prototype[Symbol.iterator] = URLSearchParams.prototype.entries;
@@ -6194,8 +6120,8 @@ ${groupIndent}`);
     #init(r2) {
       this.#r = r2;
       this.#params = new URLSearchParams(r2.query ?? "");
-      setParamsURL(this.#params, (q2) => {
-        this.#r.query = q2;
+      setParamsURL(this.#params, (q3) => {
+        this.#r.query = q3;
       });
     }
     static canParse(url, base = void 0) {
@@ -6211,9 +6137,9 @@ ${groupIndent}`);
     get href() {
       return serializeURL(this.#r);
     }
-    set href(v2) {
-      const r2 = parseURL(v2);
-      if (r2 === null) throw new TypeError(`Invalid URL: ${toUSVString(v2)}`);
+    set href(v3) {
+      const r2 = parseURL(v3);
+      if (r2 === null) throw new TypeError(`Invalid URL: ${toUSVString(v3)}`);
       this.#r = r2;
       setParamsList(this.#params, r2.query === null ? [] : parseUrlencoded(r2.query));
     }
@@ -6223,69 +6149,69 @@ ${groupIndent}`);
     get protocol() {
       return this.#r.scheme + ":";
     }
-    set protocol(v2) {
-      basicParse(toUSVString(v2) + ":", null, this.#r, SCHEME_START);
+    set protocol(v3) {
+      basicParse(toUSVString(v3) + ":", null, this.#r, SCHEME_START);
     }
     get username() {
       return this.#r.username;
     }
-    set username(v2) {
+    set username(v3) {
       if (cannotHaveUsernamePasswordPort(this.#r)) return;
-      this.#r.username = encodeString(toUSVString(v2), USERINFO);
+      this.#r.username = encodeString(toUSVString(v3), USERINFO);
     }
     get password() {
       return this.#r.password;
     }
-    set password(v2) {
+    set password(v3) {
       if (cannotHaveUsernamePasswordPort(this.#r)) return;
-      this.#r.password = encodeString(toUSVString(v2), USERINFO);
+      this.#r.password = encodeString(toUSVString(v3), USERINFO);
     }
     get host() {
       const r2 = this.#r;
       if (r2.host === null) return "";
       return r2.port === null ? r2.host : `${r2.host}:${r2.port}`;
     }
-    set host(v2) {
+    set host(v3) {
       if (hasOpaquePath(this.#r)) return;
-      this.#modify(toUSVString(v2), HOST);
+      this.#modify(toUSVString(v3), HOST);
     }
     get hostname() {
       return this.#r.host ?? "";
     }
-    set hostname(v2) {
+    set hostname(v3) {
       if (hasOpaquePath(this.#r)) return;
-      this.#modify(toUSVString(v2), HOSTNAME);
+      this.#modify(toUSVString(v3), HOSTNAME);
     }
     get port() {
       return this.#r.port === null ? "" : `${this.#r.port}`;
     }
-    set port(v2) {
+    set port(v3) {
       if (cannotHaveUsernamePasswordPort(this.#r)) return;
-      v2 = toUSVString(v2);
-      if (v2 === "") this.#r.port = null;
-      else this.#modify(v2, PORT);
+      v3 = toUSVString(v3);
+      if (v3 === "") this.#r.port = null;
+      else this.#modify(v3, PORT);
     }
     get pathname() {
       return serializePath(this.#r);
     }
-    set pathname(v2) {
+    set pathname(v3) {
       if (hasOpaquePath(this.#r)) return;
       this.#r.path = [];
-      basicParse(toUSVString(v2), null, this.#r, PATH_START);
+      basicParse(toUSVString(v3), null, this.#r, PATH_START);
     }
     get search() {
-      const q2 = this.#r.query;
-      return q2 === null || q2 === "" ? "" : "?" + q2;
+      const q3 = this.#r.query;
+      return q3 === null || q3 === "" ? "" : "?" + q3;
     }
-    set search(v2) {
-      v2 = toUSVString(v2);
+    set search(v3) {
+      v3 = toUSVString(v3);
       const r2 = this.#r;
-      if (v2 === "") {
+      if (v3 === "") {
         r2.query = null;
         setParamsList(this.#params, []);
         return;
       }
-      const input = v2[0] === "?" ? v2.slice(1) : v2;
+      const input = v3[0] === "?" ? v3.slice(1) : v3;
       r2.query = "";
       basicParse(input, null, r2, QUERY_STATE);
       setParamsList(this.#params, parseUrlencoded(input));
@@ -6297,14 +6223,14 @@ ${groupIndent}`);
       const f2 = this.#r.fragment;
       return f2 === null || f2 === "" ? "" : "#" + f2;
     }
-    set hash(v2) {
-      v2 = toUSVString(v2);
+    set hash(v3) {
+      v3 = toUSVString(v3);
       const r2 = this.#r;
-      if (v2 === "") {
+      if (v3 === "") {
         r2.fragment = null;
         return;
       }
-      const input = v2[0] === "#" ? v2.slice(1) : v2;
+      const input = v3[0] === "#" ? v3.slice(1) : v3;
       r2.fragment = "";
       basicParse(input, null, r2, FRAGMENT_STATE);
     }
@@ -6334,11 +6260,85 @@ ${groupIndent}`);
       } };
     }
     static {
-      isURL = /* @__PURE__ */ __name((v2) => isObjectLike(v2) && #r in v2, "isURL");
+      isURL = /* @__PURE__ */ __name((v3) => isObjectLike(v3) && #r in v3, "isURL");
       urlRecordOf = /* @__PURE__ */ __name((u2) => u2.#r, "urlRecordOf");
     }
   };
   webidlClass(URL);
+
+  // src/early.js
+  Object.defineProperty(globalThis, "DOMException", { value: DOMException, writable: true, configurable: true, enumerable: false });
+
+  // src/base64.js
+  var alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  var alphabetUrl = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  var decodeTable = new Int16Array(256).fill(-1);
+  for (let i2 = 0; i2 < 64; i2++) decodeTable[alphabet.charCodeAt(i2)] = i2;
+  var decodeTableUrl = new Int16Array(256).fill(-1);
+  for (let i2 = 0; i2 < 64; i2++) decodeTableUrl[alphabetUrl.charCodeAt(i2)] = i2;
+  function base64Encode(bytes, url = false) {
+    const abc = url ? alphabetUrl : alphabet;
+    let out = "";
+    const len = bytes.length;
+    let i2 = 0;
+    for (; i2 + 2 < len; i2 += 3) {
+      const n2 = bytes[i2] << 16 | bytes[i2 + 1] << 8 | bytes[i2 + 2];
+      out += abc[n2 >> 18] + abc[n2 >> 12 & 63] + abc[n2 >> 6 & 63] + abc[n2 & 63];
+    }
+    if (i2 < len) {
+      const n2 = bytes[i2] << 16 | (i2 + 1 < len ? bytes[i2 + 1] : 0) << 8;
+      out += abc[n2 >> 18] + abc[n2 >> 12 & 63];
+      out += i2 + 1 < len ? abc[n2 >> 6 & 63] : url ? "" : "=";
+      out += url ? "" : "=";
+    }
+    return out;
+  }
+  __name(base64Encode, "base64Encode");
+  function base64Decode(str, url = false) {
+    str = str.replace(/[\t\n\f\r ]+/g, "");
+    if (!url && str.length % 4 === 0) {
+      if (str.endsWith("==")) str = str.slice(0, -2);
+      else if (str.endsWith("=")) str = str.slice(0, -1);
+    }
+    if (str.length % 4 === 1) return null;
+    const table = url ? decodeTableUrl : decodeTable;
+    const out = new Uint8Array(Math.floor(str.length * 3 / 4));
+    let buffer = 0, bits = 0, p2 = 0;
+    for (let i2 = 0; i2 < str.length; i2++) {
+      const c2 = str.charCodeAt(i2);
+      const v3 = c2 < 256 ? table[c2] : -1;
+      if (v3 < 0) return null;
+      buffer = buffer << 6 | v3;
+      bits += 6;
+      if (bits >= 8) {
+        bits -= 8;
+        out[p2++] = buffer >> bits & 255;
+      }
+    }
+    return p2 === out.length ? out : out.slice(0, p2);
+  }
+  __name(base64Decode, "base64Decode");
+  function btoa(data) {
+    if (arguments.length === 0) throw new TypeError("Failed to execute 'btoa': 1 argument required, but only 0 present.");
+    const s2 = toDOMString(data);
+    const bytes = new Uint8Array(s2.length);
+    for (let i2 = 0; i2 < s2.length; i2++) {
+      const c2 = s2.charCodeAt(i2);
+      if (c2 > 255) throw new DOMException("Failed to execute 'btoa': The string to be encoded contains characters outside of the Latin1 range.", "InvalidCharacterError");
+      bytes[i2] = c2;
+    }
+    return base64Encode(bytes);
+  }
+  __name(btoa, "btoa");
+  function atob(data) {
+    if (arguments.length === 0) throw new TypeError("Failed to execute 'atob': 1 argument required, but only 0 present.");
+    const bytes = base64Decode(toDOMString(data));
+    if (bytes === null) throw new DOMException("Failed to execute 'atob': The string to be decoded is not correctly encoded.", "InvalidCharacterError");
+    let out = "";
+    for (let i2 = 0; i2 < bytes.length; i2 += 4096) out += ReflectApply(StringFromCharCode, null, bytes.subarray(i2, i2 + 4096));
+    return out;
+  }
+  __name(atob, "atob");
 
   // src/random.js
   function randomBytes(n2) {
@@ -6417,7 +6417,7 @@ ${groupIndent}`);
       if (i2 < 0) this.#list.push(entry);
       else {
         this.#list[i2] = entry;
-        this.#list = this.#list.filter((e2, j2) => j2 <= i2 || e2[0] !== entry[0]);
+        this.#list = this.#list.filter((e2, j3) => j3 <= i2 || e2[0] !== entry[0]);
       }
     }
     forEach(callback, thisArg = void 0) {
@@ -6438,7 +6438,7 @@ ${groupIndent}`);
     }
     static {
       getFormDataList = /* @__PURE__ */ __name((f2) => f2.#list, "getFormDataList");
-      isFormData = /* @__PURE__ */ __name((v2) => isObjectLike(v2) && #list in v2, "isFormData");
+      isFormData = /* @__PURE__ */ __name((v3) => isObjectLike(v3) && #list in v3, "isFormData");
     }
   };
   FormData.prototype[Symbol.iterator] = FormData.prototype.entries;
@@ -6476,7 +6476,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     const last = hay.length - needle.length;
     outer: for (let i2 = from; i2 <= last; i2++) {
       if (hay[i2] !== first) continue;
-      for (let j2 = 1; j2 < needle.length; j2++) if (hay[i2 + j2] !== needle[j2]) continue outer;
+      for (let j3 = 1; j3 < needle.length; j3++) if (hay[i2 + j3] !== needle[j3]) continue outer;
       return i2;
     }
     return -1;
@@ -6484,12 +6484,12 @@ Content-Type: ${value.type || "application/octet-stream"}\r
   __name(indexOfBytes, "indexOfBytes");
   function parseDispositionParams(value) {
     const params = /* @__PURE__ */ new Map();
-    const re2 = /;\s*([^\s=;]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;]*))/g;
+    const re3 = /;\s*([^\s=;]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;]*))/g;
     let m2;
-    while ((m2 = re2.exec(value)) !== null) {
+    while ((m2 = re3.exec(value)) !== null) {
       const key = m2[1].toLowerCase();
-      let v2 = m2[2] !== void 0 ? m2[2].replace(/\\(.)/g, "$1") : m2[3].trim();
-      if (!params.has(key)) params.set(key, v2);
+      let v3 = m2[2] !== void 0 ? m2[2].replace(/\\(.)/g, "$1") : m2[3].trim();
+      if (!params.has(key)) params.set(key, v3);
     }
     return params;
   }
@@ -6610,12 +6610,12 @@ Content-Type: ${value.type || "application/octet-stream"}\r
   }
   __name(validateName, "validateName");
   function normalizeValue(value, method2) {
-    const v2 = trimHTTPWhitespace(toByteString(value, `Failed to execute '${method2}' on 'Headers'`));
-    for (let i2 = 0; i2 < v2.length; i2++) {
-      const c2 = v2.charCodeAt(i2);
+    const v3 = trimHTTPWhitespace(toByteString(value, `Failed to execute '${method2}' on 'Headers'`));
+    for (let i2 = 0; i2 < v3.length; i2++) {
+      const c2 = v3.charCodeAt(i2);
       if (c2 === 0 || c2 === 10 || c2 === 13) throw new TypeError(`Failed to execute '${method2}' on 'Headers': Invalid value`);
     }
-    return v2;
+    return v3;
   }
   __name(normalizeValue, "normalizeValue");
   var Headers = class {
@@ -6638,9 +6638,9 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     }
     #append(name, value) {
       const n2 = asciiLower(validateName(name, "append"));
-      const v2 = normalizeValue(value, "append");
+      const v3 = normalizeValue(value, "append");
       this.#checkMutable();
-      this.#list.push([n2, v2]);
+      this.#list.push([n2, v3]);
       this.#sorted = null;
     }
     delete(name) {
@@ -6678,13 +6678,13 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     set(name, value) {
       if (arguments.length < 2) throw new TypeError(`Failed to execute 'set' on 'Headers': 2 arguments required, but only ${arguments.length} present.`);
       const n2 = asciiLower(validateName(name, "set"));
-      const v2 = normalizeValue(value, "set");
+      const v3 = normalizeValue(value, "set");
       this.#checkMutable();
       const i2 = this.#list.findIndex((e2) => e2[0] === n2);
-      if (i2 < 0) this.#list.push([n2, v2]);
+      if (i2 < 0) this.#list.push([n2, v3]);
       else {
-        this.#list[i2] = [n2, v2];
-        this.#list = this.#list.filter((e2, j2) => j2 <= i2 || e2[0] !== n2);
+        this.#list[i2] = [n2, v3];
+        this.#list = this.#list.filter((e2, j3) => j3 <= i2 || e2[0] !== n2);
       }
       this.#sorted = null;
     }
@@ -6713,9 +6713,9 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     }
     [inspectCustom]() {
       const value = {};
-      for (const [n2, v2] of this.#sortAndCombine()) {
-        if (Object.prototype.hasOwnProperty.call(value, n2)) value[n2] = [].concat(value[n2], v2);
-        else value[n2] = v2;
+      for (const [n2, v3] of this.#sortAndCombine()) {
+        if (Object.prototype.hasOwnProperty.call(value, n2)) value[n2] = [].concat(value[n2], v3);
+        else value[n2] = v3;
       }
       return { name: "Headers", value };
     }
@@ -6725,9 +6725,9 @@ Content-Type: ${value.type || "application/octet-stream"}\r
         h2.#guard = guard;
       }, "setHeadersGuard");
       getHeadersGuard = /* @__PURE__ */ __name((h2) => h2.#guard, "getHeadersGuard");
-      isHeaders = /* @__PURE__ */ __name((v2) => isObjectLike(v2) && #list in v2, "isHeaders");
+      isHeaders = /* @__PURE__ */ __name((v3) => isObjectLike(v3) && #list in v3, "isHeaders");
       fillHeaders = /* @__PURE__ */ __name((h2, init) => fill(h2, init), "fillHeaders");
-      appendHeader = /* @__PURE__ */ __name((h2, n2, v2) => h2.#append(n2, v2), "appendHeader");
+      appendHeader = /* @__PURE__ */ __name((h2, n2, v3) => h2.#append(n2, v3), "appendHeader");
     }
   };
   Headers.prototype[Symbol.iterator] = Headers.prototype.entries;
@@ -6858,9 +6858,9 @@ Content-Type: ${value.type || "application/octet-stream"}\r
       if (this.unusable) throw new TypeError("Body has already been used. It can only be used once. Use tee() first if you need to read it twice.");
       if (this.stream === null) {
         this.consumed = true;
-        const b2 = this.bytes;
+        const b3 = this.bytes;
         this.bytes = null;
-        return this.shared ? b2.slice() : b2;
+        return this.shared ? b3.slice() : b3;
       }
       return readAllBytes(this.stream);
     }
@@ -6868,33 +6868,33 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     takeBytesSync() {
       if (this.stream !== null || this.consumed) return null;
       this.consumed = true;
-      const b2 = this.bytes;
+      const b3 = this.bytes;
       this.bytes = null;
-      return this.shared ? b2.slice() : b2;
+      return this.shared ? b3.slice() : b3;
     }
     clone() {
       if (this.unusable) throw new TypeError("Body has already been used. It can only be used once. Use tee() first if you need to read it twice.");
       if (this.stream === null) {
-        const b3 = new _Body(this.bytes, null);
-        this.shared = b3.shared = true;
-        return b3;
+        const b4 = new _Body(this.bytes, null);
+        this.shared = b4.shared = true;
+        return b4;
       }
-      const [a2, b2] = teeStream(this.stream);
-      this.stream = a2;
-      return new _Body(null, b2);
+      const [a3, b3] = teeStream(this.stream);
+      this.stream = a3;
+      return new _Body(null, b3);
     }
     /** Move this body out (new Request(request)): the source becomes used. */
     transfer() {
       if (this.unusable) throw new TypeError("Cannot construct a Request with a Request object that has already been used.");
-      const b2 = new _Body(this.bytes, this.stream);
-      b2.shared = this.shared;
+      const b3 = new _Body(this.bytes, this.stream);
+      b3.shared = this.shared;
       this.bytes = null;
       this.consumed = true;
       if (this.stream !== null) {
         this.stream = bytesToStream(null);
         this.stream._disturbed = true;
       }
-      return b2;
+      return b3;
     }
   };
   function extractBody(object) {
@@ -6964,7 +6964,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
         }
         if (mime !== null && mime.essence === "application/x-www-form-urlencoded") {
           const fd = new FormData();
-          for (const [n2, v2] of parseUrlencodedBytes(await consume(this))) fd.append(n2, v2);
+          for (const [n2, v3] of parseUrlencodedBytes(await consume(this))) fd.append(n2, v3);
           return fd;
         }
         throw new TypeError(`Failed to parse body as FormData: unsupported Content-Type ${ct2 === null ? "(none)" : JSON.stringify(ct2)}.`);
@@ -6975,16 +6975,16 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     }
     ObjectDefineProperty(cls.prototype, "body", {
       get: /* @__PURE__ */ __name(function body() {
-        const b2 = access(this).body;
-        return b2 === null ? null : b2.getStream();
+        const b3 = access(this).body;
+        return b3 === null ? null : b3.getStream();
       }, "body"),
       configurable: true,
       enumerable: true
     });
     ObjectDefineProperty(cls.prototype, "bodyUsed", {
       get: /* @__PURE__ */ __name(function bodyUsed() {
-        const b2 = access(this).body;
-        return b2 !== null && b2.used;
+        const b3 = access(this).body;
+        return b3 !== null && b3.used;
       }, "bodyUsed"),
       configurable: true,
       enumerable: true
@@ -7268,7 +7268,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
       return { name: "Request", value: { method: this.#method, url: this.#url, headers: this.#headers, body: this.#body === null ? null : this.body, bodyUsed: this.bodyUsed, redirect: this.#redirect, signal: this.#signal } };
     }
     static {
-      isRequest = /* @__PURE__ */ __name((v2) => isObjectLike(v2) && #method in v2, "isRequest");
+      isRequest = /* @__PURE__ */ __name((v3) => isObjectLike(v3) && #method in v3, "isRequest");
       requestInternals = {
         body: /* @__PURE__ */ __name((r2) => r2.#body, "body"),
         headers: /* @__PURE__ */ __name((r2) => r2.#headers, "headers"),
@@ -7335,8 +7335,8 @@ Content-Type: ${value.type || "application/octet-stream"}\r
       if (opts.headers !== void 0) fillHeaders(this.#headers, opts.headers);
       if (body !== null && body !== void 0) {
         if (nullBodyStatus(status)) throw new TypeError(`Response with null body status (${status}) cannot have a body.`);
-        const { body: b2, type } = extractBody(body);
-        this.#body = b2;
+        const { body: b3, type } = extractBody(body);
+        this.#body = b3;
         if (type !== null && !headerHas(this.#headers, "content-type")) appendHeader(this.#headers, "content-type", type);
       }
     }
@@ -7412,7 +7412,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
       return { name: "Response", value: { status: this.#status, statusText: this.#statusText, headers: this.#headers, ok: this.ok, redirected: this.redirected, url: this.url, body: this.#body === null ? null : this.body, bodyUsed: this.bodyUsed } };
     }
     static {
-      isResponse = /* @__PURE__ */ __name((v2) => isObjectLike(v2) && #status in v2, "isResponse");
+      isResponse = /* @__PURE__ */ __name((v3) => isObjectLike(v3) && #status in v3, "isResponse");
       responseInternals = {
         access: /* @__PURE__ */ __name((r2) => {
           if (!isResponse(r2)) throw new TypeError("Illegal invocation");
@@ -7530,11 +7530,11 @@ Content-Type: ${value.type || "application/octet-stream"}\r
   }
   __name(getRandomValuesImpl, "getRandomValuesImpl");
   function randomUUIDImpl() {
-    const b2 = randomBytes(16);
-    b2[6] = b2[6] & 15 | 64;
-    b2[8] = b2[8] & 63 | 128;
+    const b3 = randomBytes(16);
+    b3[6] = b3[6] & 15 | 64;
+    b3[8] = b3[8] & 63 | 128;
     let h2 = "";
-    for (let i2 = 0; i2 < 16; i2++) h2 += b2[i2].toString(16).padStart(2, "0");
+    for (let i2 = 0; i2 < 16; i2++) h2 += b3[i2].toString(16).padStart(2, "0");
     return `${h2.slice(0, 8)}-${h2.slice(8, 12)}-${h2.slice(12, 16)}-${h2.slice(16, 20)}-${h2.slice(20)}`;
   }
   __name(randomUUIDImpl, "randomUUIDImpl");
@@ -7558,8 +7558,8 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     return name;
   }
   __name(normalizeHash, "normalizeHash");
-  function bufferSource(v2, what) {
-    const view = isObjectLike(v2) ? viewBytes(v2) : null;
+  function bufferSource(v3, what) {
+    const view = isObjectLike(v3) ? viewBytes(v3) : null;
     if (view === null) throw new TypeError(`Failed to execute on 'SubtleCrypto': ${what} is not of type '(ArrayBuffer or ArrayBufferView)'.`);
     return view.slice();
   }
@@ -7675,16 +7675,16 @@ Content-Type: ${value.type || "application/octet-stream"}\r
   __name(importHmac, "importHmac");
   function checkKey(key, algName, usage) {
     if (!keyInternals.is(key)) throw new TypeError("Failed to execute on 'SubtleCrypto': parameter 2 is not of type 'CryptoKey'.");
-    const a2 = keyInternals.algorithm(key);
-    if (a2.name.toUpperCase() !== algName.toUpperCase()) throw new DOMException("The requested operation is not valid for the provided key", "InvalidAccessError");
+    const a3 = keyInternals.algorithm(key);
+    if (a3.name.toUpperCase() !== algName.toUpperCase()) throw new DOMException("The requested operation is not valid for the provided key", "InvalidAccessError");
     if (usage !== null && !keyInternals.usages(key).includes(usage)) throw new DOMException(`The key does not support the '${usage}' operation`, "InvalidAccessError");
-    return a2;
+    return a3;
   }
   __name(checkKey, "checkKey");
-  function timingSafeEqualBytes(a2, b2) {
-    if (a2.byteLength !== b2.byteLength) return false;
+  function timingSafeEqualBytes(a3, b3) {
+    if (a3.byteLength !== b3.byteLength) return false;
     let diff = 0;
-    for (let i2 = 0; i2 < a2.byteLength; i2++) diff |= a2[i2] ^ b2[i2];
+    for (let i2 = 0; i2 < a3.byteLength; i2++) diff |= a3[i2] ^ b3[i2];
     return diff === 0;
   }
   __name(timingSafeEqualBytes, "timingSafeEqualBytes");
@@ -7751,19 +7751,19 @@ Content-Type: ${value.type || "application/octet-stream"}\r
       return promised(() => {
         const name = algorithmName(algorithm);
         if (name.toUpperCase() !== "HMAC") throw notSupported(name);
-        const a2 = checkKey(key, "HMAC", "sign");
+        const a3 = checkKey(key, "HMAC", "sign");
         const bytes = bufferSource(data, "data");
-        return bytesToArrayBuffer(callHost(() => H.hmac(a2.hash.name, keyInternals.raw(key), bytes)).slice());
+        return bytesToArrayBuffer(callHost(() => H.hmac(a3.hash.name, keyInternals.raw(key), bytes)).slice());
       });
     }
     verify(algorithm, key, signature, data) {
       return promised(() => {
         const name = algorithmName(algorithm);
         if (name.toUpperCase() !== "HMAC") throw notSupported(name);
-        const a2 = checkKey(key, "HMAC", "verify");
+        const a3 = checkKey(key, "HMAC", "verify");
         const sig = bufferSource(signature, "signature");
         const bytes = bufferSource(data, "data");
-        const mac = callHost(() => H.hmac(a2.hash.name, keyInternals.raw(key), bytes));
+        const mac = callHost(() => H.hmac(a3.hash.name, keyInternals.raw(key), bytes));
         return timingSafeEqualBytes(mac, sig);
       });
     }
@@ -7786,11 +7786,11 @@ Content-Type: ${value.type || "application/octet-stream"}\r
       return PromiseReject(notSupported("unwrapKey"));
     }
     /** Workers extension: constant-time comparison of two equal-length buffers. */
-    timingSafeEqual(a2, b2) {
-      const x2 = viewBytes(a2), y2 = viewBytes(b2);
-      if (x2 === null || y2 === null) throw new TypeError("timingSafeEqual: arguments must be ArrayBuffer or ArrayBufferView");
-      if (x2.byteLength !== y2.byteLength) throw new RangeError("Input buffers must have the same byte length");
-      return timingSafeEqualBytes(x2, y2);
+    timingSafeEqual(a3, b3) {
+      const x3 = viewBytes(a3), y2 = viewBytes(b3);
+      if (x3 === null || y2 === null) throw new TypeError("timingSafeEqual: arguments must be ArrayBuffer or ArrayBufferView");
+      if (x3.byteLength !== y2.byteLength) throw new RangeError("Input buffers must have the same byte length");
+      return timingSafeEqualBytes(x3, y2);
     }
   };
   webidlClass(SubtleCrypto);
@@ -7915,8 +7915,8 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     return [name, message, stack];
   }
   __name(errorParts, "errorParts");
-  function hostBytes(b2) {
-    return b2.byteOffset === 0 && b2.byteLength === b2.buffer.byteLength ? b2 : b2.slice();
+  function hostBytes(b3) {
+    return b3.byteOffset === 0 && b3.byteLength === b3.buffer.byteLength ? b3 : b3.slice();
   }
   __name(hostBytes, "hostBytes");
   var pendingPulls = /* @__PURE__ */ new Map();
@@ -8011,8 +8011,8 @@ Content-Type: ${value.type || "application/octet-stream"}\r
         for (; ; ) {
           const { done, value } = await readerReadChunk(reader);
           if (done) break;
-          const b2 = chunkToBytes(value);
-          if (b2.byteLength > 0 && H.responseChunk(invocationId, hostBytes(b2)) === false) {
+          const b3 = chunkToBytes(value);
+          if (b3.byteLength > 0 && H.responseChunk(invocationId, hostBytes(b3)) === false) {
             await new PromiseCtor((resolve) => drainWaiters.set(invocationId, resolve));
           }
         }
@@ -8151,17 +8151,17 @@ Content-Type: ${value.type || "application/octet-stream"}\r
         p2.reject(err);
       }
       if (wake !== null) {
-        const w2 = wake;
+        const w3 = wake;
         wake = null;
-        w2();
+        w3();
       }
     }, "fail");
     const submit = /* @__PURE__ */ __name((parts, finish) => new PromiseCtor((resolve, reject) => {
       pending = { parts, index: 0, finish, resolve, reject };
       if (wake !== null) {
-        const w2 = wake;
+        const w3 = wake;
         wake = null;
-        w2();
+        w3();
       }
     }), "submit");
     const readable = new ReadableStream({
@@ -8348,9 +8348,9 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     get onmessage() {
       return this.#onmessage;
     }
-    set onmessage(v2) {
+    set onmessage(v3) {
       if (this.#onmessage !== null) this.removeEventListener("message", this.#onmessage);
-      this.#onmessage = typeof v2 === "function" ? v2 : null;
+      this.#onmessage = typeof v3 === "function" ? v3 : null;
       if (this.#onmessage !== null) {
         this.addEventListener("message", this.#onmessage);
         this.start();
@@ -8359,16 +8359,16 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     get onmessageerror() {
       return this.#onmessageerror;
     }
-    set onmessageerror(v2) {
+    set onmessageerror(v3) {
       if (this.#onmessageerror !== null) this.removeEventListener("messageerror", this.#onmessageerror);
-      this.#onmessageerror = typeof v2 === "function" ? v2 : null;
+      this.#onmessageerror = typeof v3 === "function" ? v3 : null;
       if (this.#onmessageerror !== null) this.addEventListener("messageerror", this.#onmessageerror);
     }
     static {
       portInternals = {
-        entangle(a2, b2) {
-          a2.#peer = b2;
-          b2.#peer = a2;
+        entangle(a3, b3) {
+          a3.#peer = b3;
+          b3.#peer = a3;
         },
         disentangle(p2) {
           p2.#peer = null;
@@ -8448,12 +8448,858 @@ Content-Type: ${value.type || "application/octet-stream"}\r
   }
   __name(reportError, "reportError");
 
+  // src/urlpattern-ids.js
+  function identifierTest(extra, property, asciiRe) {
+    let re3;
+    return {
+      test(s2) {
+        if (re3 === void 0) {
+          try {
+            re3 = new RegExp(`[$_${extra}${"\\"}p{${property}}]`, "u");
+          } catch {
+            re3 = null;
+          }
+        }
+        if (re3 !== null) return re3.test(s2);
+        const c2 = s2.codePointAt(0);
+        return c2 >= 128 || asciiRe.test(s2);
+      }
+    };
+  }
+  __name(identifierTest, "identifierTest");
+  var idStart = identifierTest("", "ID_Start", /^[$_A-Za-z]/);
+  var idContinue = identifierTest("\\u200C\\u200D", "ID_Continue", /^[$_A-Za-z0-9]/);
+
+  // node_modules/urlpattern-polyfill/dist/urlpattern.js
+  var Pe2 = Object.defineProperty;
+  var a2 = /* @__PURE__ */ __name((e2, t2) => Pe2(e2, "name", { value: t2, configurable: true }), "a");
+  var P2 = class {
+    static {
+      __name(this, "P");
+    }
+    type = 3;
+    name = "";
+    prefix = "";
+    value = "";
+    suffix = "";
+    modifier = 3;
+    constructor(t2, r2, n2, c2, l2, f2) {
+      this.type = t2, this.name = r2, this.prefix = n2, this.value = c2, this.suffix = l2, this.modifier = f2;
+    }
+    hasCustomName() {
+      return this.name !== "" && typeof this.name != "number";
+    }
+  };
+  a2(P2, "Part");
+  var Re2 = idStart;
+  var Ee2 = idContinue;
+  var v2 = ".*";
+  function Oe2(e2, t2) {
+    return (t2 ? /^[\x00-\xFF]*$/ : /^[\x00-\x7F]*$/).test(e2);
+  }
+  __name(Oe2, "Oe");
+  a2(Oe2, "isASCII");
+  function D2(e2, t2 = false) {
+    let r2 = [], n2 = 0;
+    for (; n2 < e2.length; ) {
+      let c2 = e2[n2], l2 = a2(function(f2) {
+        if (!t2) throw new TypeError(f2);
+        r2.push({ type: "INVALID_CHAR", index: n2, value: e2[n2++] });
+      }, "ErrorOrInvalid");
+      if (c2 === "*") {
+        r2.push({ type: "ASTERISK", index: n2, value: e2[n2++] });
+        continue;
+      }
+      if (c2 === "+" || c2 === "?") {
+        r2.push({ type: "OTHER_MODIFIER", index: n2, value: e2[n2++] });
+        continue;
+      }
+      if (c2 === "\\") {
+        r2.push({ type: "ESCAPED_CHAR", index: n2++, value: e2[n2++] });
+        continue;
+      }
+      if (c2 === "{") {
+        r2.push({ type: "OPEN", index: n2, value: e2[n2++] });
+        continue;
+      }
+      if (c2 === "}") {
+        r2.push({ type: "CLOSE", index: n2, value: e2[n2++] });
+        continue;
+      }
+      if (c2 === ":") {
+        let f2 = "", s2 = n2 + 1;
+        for (; s2 < e2.length; ) {
+          let i2 = e2.substr(s2, 1);
+          if (s2 === n2 + 1 && Re2.test(i2) || s2 !== n2 + 1 && Ee2.test(i2)) {
+            f2 += e2[s2++];
+            continue;
+          }
+          break;
+        }
+        if (!f2) {
+          l2(`Missing parameter name at ${n2}`);
+          continue;
+        }
+        r2.push({ type: "NAME", index: n2, value: f2 }), n2 = s2;
+        continue;
+      }
+      if (c2 === "(") {
+        let f2 = 1, s2 = "", i2 = n2 + 1, o2 = false;
+        if (e2[i2] === "?") {
+          l2(`Pattern cannot start with "?" at ${i2}`);
+          continue;
+        }
+        for (; i2 < e2.length; ) {
+          if (!Oe2(e2[i2], false)) {
+            l2(`Invalid character '${e2[i2]}' at ${i2}.`), o2 = true;
+            break;
+          }
+          if (e2[i2] === "\\") {
+            s2 += e2[i2++] + e2[i2++];
+            continue;
+          }
+          if (e2[i2] === ")") {
+            if (f2--, f2 === 0) {
+              i2++;
+              break;
+            }
+          } else if (e2[i2] === "(" && (f2++, e2[i2 + 1] !== "?")) {
+            l2(`Capturing groups are not allowed at ${i2}`), o2 = true;
+            break;
+          }
+          s2 += e2[i2++];
+        }
+        if (o2) continue;
+        if (f2) {
+          l2(`Unbalanced pattern at ${n2}`);
+          continue;
+        }
+        if (!s2) {
+          l2(`Missing pattern at ${n2}`);
+          continue;
+        }
+        r2.push({ type: "REGEX", index: n2, value: s2 }), n2 = i2;
+        continue;
+      }
+      r2.push({ type: "CHAR", index: n2, value: e2[n2++] });
+    }
+    return r2.push({ type: "END", index: n2, value: "" }), r2;
+  }
+  __name(D2, "D");
+  a2(D2, "lexer");
+  function F2(e2, t2 = {}) {
+    let r2 = D2(e2);
+    t2.delimiter ??= "/#?", t2.prefixes ??= "./";
+    let n2 = `[^${x2(t2.delimiter)}]+?`, c2 = [], l2 = 0, f2 = 0, s2 = "", i2 = /* @__PURE__ */ new Set(), o2 = a2((u2) => {
+      if (f2 < r2.length && r2[f2].type === u2) return r2[f2++].value;
+    }, "tryConsume"), h2 = a2(() => o2("OTHER_MODIFIER") ?? o2("ASTERISK"), "tryConsumeModifier"), p2 = a2((u2) => {
+      let d2 = o2(u2);
+      if (d2 !== void 0) return d2;
+      let { type: g2, index: y2 } = r2[f2];
+      throw new TypeError(`Unexpected ${g2} at ${y2}, expected ${u2}`);
+    }, "mustConsume"), A2 = a2(() => {
+      let u2 = "", d2;
+      for (; d2 = o2("CHAR") ?? o2("ESCAPED_CHAR"); ) u2 += d2;
+      return u2;
+    }, "consumeText"), xe2 = a2((u2) => u2, "DefaultEncodePart"), N2 = t2.encodePart || xe2, H3 = "", $2 = a2((u2) => {
+      H3 += u2;
+    }, "appendToPendingFixedValue"), M2 = a2(() => {
+      H3.length && (c2.push(new P2(3, "", "", N2(H3), "", 3)), H3 = "");
+    }, "maybeAddPartFromPendingFixedValue"), X2 = a2((u2, d2, g2, y2, Z2) => {
+      let m2 = 3;
+      switch (Z2) {
+        case "?":
+          m2 = 1;
+          break;
+        case "*":
+          m2 = 0;
+          break;
+        case "+":
+          m2 = 2;
+          break;
+      }
+      if (!d2 && !g2 && m2 === 3) {
+        $2(u2);
+        return;
+      }
+      if (M2(), !d2 && !g2) {
+        if (!u2) return;
+        c2.push(new P2(3, "", "", N2(u2), "", m2));
+        return;
+      }
+      let S2;
+      g2 ? g2 === "*" ? S2 = v2 : S2 = g2 : S2 = n2;
+      let k2 = 2;
+      S2 === n2 ? (k2 = 1, S2 = "") : S2 === v2 && (k2 = 0, S2 = "");
+      let E2;
+      if (d2 ? E2 = d2 : g2 && (E2 = l2++), i2.has(E2)) throw new TypeError(`Duplicate name '${E2}'.`);
+      i2.add(E2), c2.push(new P2(k2, E2, N2(u2), S2, N2(y2), m2));
+    }, "addPart");
+    for (; f2 < r2.length; ) {
+      let u2 = o2("CHAR"), d2 = o2("NAME"), g2 = o2("REGEX");
+      if (!d2 && !g2 && (g2 = o2("ASTERISK")), d2 || g2) {
+        let m2 = u2 ?? "";
+        t2.prefixes.indexOf(m2) === -1 && ($2(m2), m2 = ""), M2();
+        let S2 = h2();
+        X2(m2, d2, g2, "", S2);
+        continue;
+      }
+      let y2 = u2 ?? o2("ESCAPED_CHAR");
+      if (y2) {
+        $2(y2);
+        continue;
+      }
+      if (o2("OPEN")) {
+        let m2 = A2(), S2 = o2("NAME"), k2 = o2("REGEX");
+        !S2 && !k2 && (k2 = o2("ASTERISK"));
+        let E2 = A2();
+        p2("CLOSE");
+        let be2 = h2();
+        X2(m2, S2, k2, E2, be2);
+        continue;
+      }
+      M2(), p2("END");
+    }
+    return c2;
+  }
+  __name(F2, "F");
+  a2(F2, "parse");
+  function x2(e2) {
+    return e2.replace(/([.+*?^${}()[\]|/\\])/g, "\\$1");
+  }
+  __name(x2, "x");
+  a2(x2, "escapeString");
+  function B2(e2) {
+    return e2 && e2.ignoreCase ? "ui" : "u";
+  }
+  __name(B2, "B");
+  a2(B2, "flags");
+  function q2(e2, t2, r2) {
+    return W2(F2(e2, r2), t2, r2);
+  }
+  __name(q2, "q");
+  a2(q2, "stringToRegexp");
+  function T2(e2) {
+    switch (e2) {
+      case 0:
+        return "*";
+      case 1:
+        return "?";
+      case 2:
+        return "+";
+      case 3:
+        return "";
+    }
+  }
+  __name(T2, "T");
+  a2(T2, "modifierToString");
+  function W2(e2, t2, r2 = {}) {
+    r2.delimiter ??= "/#?", r2.prefixes ??= "./", r2.sensitive ??= false, r2.strict ??= false, r2.end ??= true, r2.start ??= true, r2.endsWith = "";
+    let n2 = r2.start ? "^" : "";
+    for (let s2 of e2) {
+      if (s2.type === 3) {
+        s2.modifier === 3 ? n2 += x2(s2.value) : n2 += `(?:${x2(s2.value)})${T2(s2.modifier)}`;
+        continue;
+      }
+      t2 && t2.push(s2.name);
+      let i2 = `[^${x2(r2.delimiter)}]+?`, o2 = s2.value;
+      if (s2.type === 1 ? o2 = i2 : s2.type === 0 && (o2 = v2), !s2.prefix.length && !s2.suffix.length) {
+        s2.modifier === 3 || s2.modifier === 1 ? n2 += `(${o2})${T2(s2.modifier)}` : n2 += `((?:${o2})${T2(s2.modifier)})`;
+        continue;
+      }
+      if (s2.modifier === 3 || s2.modifier === 1) {
+        n2 += `(?:${x2(s2.prefix)}(${o2})${x2(s2.suffix)})`, n2 += T2(s2.modifier);
+        continue;
+      }
+      n2 += `(?:${x2(s2.prefix)}`, n2 += `((?:${o2})(?:`, n2 += x2(s2.suffix), n2 += x2(s2.prefix), n2 += `(?:${o2}))*)${x2(s2.suffix)})`, s2.modifier === 0 && (n2 += "?");
+    }
+    let c2 = `[${x2(r2.endsWith)}]|$`, l2 = `[${x2(r2.delimiter)}]`;
+    if (r2.end) return r2.strict || (n2 += `${l2}?`), r2.endsWith.length ? n2 += `(?=${c2})` : n2 += "$", new RegExp(n2, B2(r2));
+    r2.strict || (n2 += `(?:${l2}(?=${c2}))?`);
+    let f2 = false;
+    if (e2.length) {
+      let s2 = e2[e2.length - 1];
+      s2.type === 3 && s2.modifier === 3 && (f2 = r2.delimiter.indexOf(s2) > -1);
+    }
+    return f2 || (n2 += `(?=${l2}|${c2})`), new RegExp(n2, B2(r2));
+  }
+  __name(W2, "W");
+  a2(W2, "partsToRegexp");
+  var b2 = { delimiter: "", prefixes: "", sensitive: true, strict: true };
+  var J2 = { delimiter: ".", prefixes: "", sensitive: true, strict: true };
+  var Q2 = { delimiter: "/", prefixes: "/", sensitive: true, strict: true };
+  function ee2(e2, t2) {
+    return e2.length ? e2[0] === "/" ? true : !t2 || e2.length < 2 ? false : (e2[0] == "\\" || e2[0] == "{") && e2[1] == "/" : false;
+  }
+  __name(ee2, "ee");
+  a2(ee2, "isAbsolutePathname");
+  function te2(e2, t2) {
+    return e2.startsWith(t2) ? e2.substring(t2.length, e2.length) : e2;
+  }
+  __name(te2, "te");
+  a2(te2, "maybeStripPrefix");
+  function ke2(e2, t2) {
+    return e2.endsWith(t2) ? e2.substr(0, e2.length - t2.length) : e2;
+  }
+  __name(ke2, "ke");
+  a2(ke2, "maybeStripSuffix");
+  function _2(e2) {
+    return !e2 || e2.length < 2 ? false : e2[0] === "[" || (e2[0] === "\\" || e2[0] === "{") && e2[1] === "[";
+  }
+  __name(_2, "_");
+  a2(_2, "treatAsIPv6Hostname");
+  var re2 = ["ftp", "file", "http", "https", "ws", "wss"];
+  function U2(e2) {
+    if (!e2) return true;
+    for (let t2 of re2) if (e2.test(t2)) return true;
+    return false;
+  }
+  __name(U2, "U");
+  a2(U2, "isSpecialScheme");
+  function ne2(e2, t2) {
+    if (e2 = te2(e2, "#"), t2 || e2 === "") return e2;
+    let r2 = new URL("https://example.com");
+    return r2.hash = e2, r2.hash ? r2.hash.substring(1, r2.hash.length) : "";
+  }
+  __name(ne2, "ne");
+  a2(ne2, "canonicalizeHash");
+  function se2(e2, t2) {
+    if (e2 = te2(e2, "?"), t2 || e2 === "") return e2;
+    let r2 = new URL("https://example.com");
+    return r2.search = e2, r2.search ? r2.search.substring(1, r2.search.length) : "";
+  }
+  __name(se2, "se");
+  a2(se2, "canonicalizeSearch");
+  function ie2(e2, t2) {
+    return t2 || e2 === "" ? e2 : _2(e2) ? K2(e2) : j2(e2);
+  }
+  __name(ie2, "ie");
+  a2(ie2, "canonicalizeHostname");
+  function ae2(e2, t2) {
+    if (t2 || e2 === "") return e2;
+    let r2 = new URL("https://example.com");
+    return r2.password = e2, r2.password;
+  }
+  __name(ae2, "ae");
+  a2(ae2, "canonicalizePassword");
+  function oe2(e2, t2) {
+    if (t2 || e2 === "") return e2;
+    let r2 = new URL("https://example.com");
+    return r2.username = e2, r2.username;
+  }
+  __name(oe2, "oe");
+  a2(oe2, "canonicalizeUsername");
+  function ce2(e2, t2, r2) {
+    if (r2 || e2 === "") return e2;
+    if (t2 && !re2.includes(t2)) return new URL(`${t2}:${e2}`).pathname;
+    let n2 = e2[0] == "/";
+    return e2 = new URL(n2 ? e2 : "/-" + e2, "https://example.com").pathname, n2 || (e2 = e2.substring(2, e2.length)), e2;
+  }
+  __name(ce2, "ce");
+  a2(ce2, "canonicalizePathname");
+  function le2(e2, t2, r2) {
+    return z2(t2) === e2 && (e2 = ""), r2 || e2 === "" ? e2 : G2(e2);
+  }
+  __name(le2, "le");
+  a2(le2, "canonicalizePort");
+  function fe2(e2, t2) {
+    return e2 = ke2(e2, ":"), t2 || e2 === "" ? e2 : w2(e2);
+  }
+  __name(fe2, "fe");
+  a2(fe2, "canonicalizeProtocol");
+  function z2(e2) {
+    switch (e2) {
+      case "ws":
+      case "http":
+        return "80";
+      case "wws":
+      case "https":
+        return "443";
+      case "ftp":
+        return "21";
+      default:
+        return "";
+    }
+  }
+  __name(z2, "z");
+  a2(z2, "defaultPortForProtocol");
+  function w2(e2) {
+    if (e2 === "") return e2;
+    if (/^[-+.A-Za-z0-9]*$/.test(e2)) return e2.toLowerCase();
+    throw new TypeError(`Invalid protocol '${e2}'.`);
+  }
+  __name(w2, "w");
+  a2(w2, "protocolEncodeCallback");
+  function he2(e2) {
+    if (e2 === "") return e2;
+    let t2 = new URL("https://example.com");
+    return t2.username = e2, t2.username;
+  }
+  __name(he2, "he");
+  a2(he2, "usernameEncodeCallback");
+  function ue2(e2) {
+    if (e2 === "") return e2;
+    let t2 = new URL("https://example.com");
+    return t2.password = e2, t2.password;
+  }
+  __name(ue2, "ue");
+  a2(ue2, "passwordEncodeCallback");
+  function j2(e2) {
+    if (e2 === "") return e2;
+    if (/[\t\n\r #%/:<>?@[\]^\\|]/g.test(e2)) throw new TypeError(`Invalid hostname '${e2}'`);
+    let t2 = new URL("https://example.com");
+    return t2.hostname = e2, t2.hostname;
+  }
+  __name(j2, "j");
+  a2(j2, "hostnameEncodeCallback");
+  function K2(e2) {
+    if (e2 === "") return e2;
+    if (/[^0-9a-fA-F[\]:]/g.test(e2)) throw new TypeError(`Invalid IPv6 hostname '${e2}'`);
+    return e2.toLowerCase();
+  }
+  __name(K2, "K");
+  a2(K2, "ipv6HostnameEncodeCallback");
+  function G2(e2) {
+    if (e2 === "" || /^[0-9]*$/.test(e2) && parseInt(e2) <= 65535) return e2;
+    throw new TypeError(`Invalid port '${e2}'.`);
+  }
+  __name(G2, "G");
+  a2(G2, "portEncodeCallback");
+  function de2(e2) {
+    if (e2 === "") return e2;
+    let t2 = new URL("https://example.com");
+    return t2.pathname = e2[0] !== "/" ? "/-" + e2 : e2, e2[0] !== "/" ? t2.pathname.substring(2, t2.pathname.length) : t2.pathname;
+  }
+  __name(de2, "de");
+  a2(de2, "standardURLPathnameEncodeCallback");
+  function pe2(e2) {
+    return e2 === "" ? e2 : new URL(`data:${e2}`).pathname;
+  }
+  __name(pe2, "pe");
+  a2(pe2, "pathURLPathnameEncodeCallback");
+  function ge2(e2) {
+    if (e2 === "") return e2;
+    let t2 = new URL("https://example.com");
+    return t2.search = e2, t2.search.substring(1, t2.search.length);
+  }
+  __name(ge2, "ge");
+  a2(ge2, "searchEncodeCallback");
+  function me2(e2) {
+    if (e2 === "") return e2;
+    let t2 = new URL("https://example.com");
+    return t2.hash = e2, t2.hash.substring(1, t2.hash.length);
+  }
+  __name(me2, "me");
+  a2(me2, "hashEncodeCallback");
+  var C2 = class {
+    static {
+      __name(this, "C");
+    }
+    #i;
+    #n = [];
+    #t = {};
+    #e = 0;
+    #s = 1;
+    #l = 0;
+    #o = 0;
+    #d = 0;
+    #p = 0;
+    #g = false;
+    constructor(t2) {
+      this.#i = t2;
+    }
+    get result() {
+      return this.#t;
+    }
+    parse() {
+      for (this.#n = D2(this.#i, true); this.#e < this.#n.length; this.#e += this.#s) {
+        if (this.#s = 1, this.#n[this.#e].type === "END") {
+          if (this.#o === 0) {
+            this.#b(), this.#f() ? this.#r(9, 1) : this.#h() ? this.#r(8, 1) : this.#r(7, 0);
+            continue;
+          } else if (this.#o === 2) {
+            this.#u(5);
+            continue;
+          }
+          this.#r(10, 0);
+          break;
+        }
+        if (this.#d > 0) if (this.#A()) this.#d -= 1;
+        else continue;
+        if (this.#T()) {
+          this.#d += 1;
+          continue;
+        }
+        switch (this.#o) {
+          case 0:
+            this.#P() && this.#u(1);
+            break;
+          case 1:
+            if (this.#P()) {
+              this.#C();
+              let t2 = 7, r2 = 1;
+              this.#E() ? (t2 = 2, r2 = 3) : this.#g && (t2 = 2), this.#r(t2, r2);
+            }
+            break;
+          case 2:
+            this.#S() ? this.#u(3) : (this.#x() || this.#h() || this.#f()) && this.#u(5);
+            break;
+          case 3:
+            this.#O() ? this.#r(4, 1) : this.#S() && this.#r(5, 1);
+            break;
+          case 4:
+            this.#S() && this.#r(5, 1);
+            break;
+          case 5:
+            this.#y() ? this.#p += 1 : this.#w() && (this.#p -= 1), this.#k() && !this.#p ? this.#r(6, 1) : this.#x() ? this.#r(7, 0) : this.#h() ? this.#r(8, 1) : this.#f() && this.#r(9, 1);
+            break;
+          case 6:
+            this.#x() ? this.#r(7, 0) : this.#h() ? this.#r(8, 1) : this.#f() && this.#r(9, 1);
+            break;
+          case 7:
+            this.#h() ? this.#r(8, 1) : this.#f() && this.#r(9, 1);
+            break;
+          case 8:
+            this.#f() && this.#r(9, 1);
+            break;
+          case 9:
+            break;
+          case 10:
+            break;
+        }
+      }
+      this.#t.hostname !== void 0 && this.#t.port === void 0 && (this.#t.port = "");
+    }
+    #r(t2, r2) {
+      switch (this.#o) {
+        case 0:
+          break;
+        case 1:
+          this.#t.protocol = this.#c();
+          break;
+        case 2:
+          break;
+        case 3:
+          this.#t.username = this.#c();
+          break;
+        case 4:
+          this.#t.password = this.#c();
+          break;
+        case 5:
+          this.#t.hostname = this.#c();
+          break;
+        case 6:
+          this.#t.port = this.#c();
+          break;
+        case 7:
+          this.#t.pathname = this.#c();
+          break;
+        case 8:
+          this.#t.search = this.#c();
+          break;
+        case 9:
+          this.#t.hash = this.#c();
+          break;
+        case 10:
+          break;
+      }
+      this.#o !== 0 && t2 !== 10 && ([1, 2, 3, 4].includes(this.#o) && [6, 7, 8, 9].includes(t2) && (this.#t.hostname ??= ""), [1, 2, 3, 4, 5, 6].includes(this.#o) && [8, 9].includes(t2) && (this.#t.pathname ??= this.#g ? "/" : ""), [1, 2, 3, 4, 5, 6, 7].includes(this.#o) && t2 === 9 && (this.#t.search ??= "")), this.#R(t2, r2);
+    }
+    #R(t2, r2) {
+      this.#o = t2, this.#l = this.#e + r2, this.#e += r2, this.#s = 0;
+    }
+    #b() {
+      this.#e = this.#l, this.#s = 0;
+    }
+    #u(t2) {
+      this.#b(), this.#o = t2;
+    }
+    #m(t2) {
+      return t2 < 0 && (t2 = this.#n.length - t2), t2 < this.#n.length ? this.#n[t2] : this.#n[this.#n.length - 1];
+    }
+    #a(t2, r2) {
+      let n2 = this.#m(t2);
+      return n2.value === r2 && (n2.type === "CHAR" || n2.type === "ESCAPED_CHAR" || n2.type === "INVALID_CHAR");
+    }
+    #P() {
+      return this.#a(this.#e, ":");
+    }
+    #E() {
+      return this.#a(this.#e + 1, "/") && this.#a(this.#e + 2, "/");
+    }
+    #S() {
+      return this.#a(this.#e, "@");
+    }
+    #O() {
+      return this.#a(this.#e, ":");
+    }
+    #k() {
+      return this.#a(this.#e, ":");
+    }
+    #x() {
+      return this.#a(this.#e, "/");
+    }
+    #h() {
+      if (this.#a(this.#e, "?")) return true;
+      if (this.#n[this.#e].value !== "?") return false;
+      let t2 = this.#m(this.#e - 1);
+      return t2.type !== "NAME" && t2.type !== "REGEX" && t2.type !== "CLOSE" && t2.type !== "ASTERISK";
+    }
+    #f() {
+      return this.#a(this.#e, "#");
+    }
+    #T() {
+      return this.#n[this.#e].type == "OPEN";
+    }
+    #A() {
+      return this.#n[this.#e].type == "CLOSE";
+    }
+    #y() {
+      return this.#a(this.#e, "[");
+    }
+    #w() {
+      return this.#a(this.#e, "]");
+    }
+    #c() {
+      let t2 = this.#n[this.#e], r2 = this.#m(this.#l).index;
+      return this.#i.substring(r2, t2.index);
+    }
+    #C() {
+      let t2 = {};
+      Object.assign(t2, b2), t2.encodePart = w2;
+      let r2 = q2(this.#c(), void 0, t2);
+      this.#g = U2(r2);
+    }
+  };
+  a2(C2, "Parser");
+  var V2 = ["protocol", "username", "password", "hostname", "port", "pathname", "search", "hash"];
+  var O2 = "*";
+  function Se2(e2, t2) {
+    if (typeof e2 != "string") throw new TypeError("parameter 1 is not of type 'string'.");
+    let r2 = new URL(e2, t2);
+    return { protocol: r2.protocol.substring(0, r2.protocol.length - 1), username: r2.username, password: r2.password, hostname: r2.hostname, port: r2.port, pathname: r2.pathname, search: r2.search !== "" ? r2.search.substring(1, r2.search.length) : void 0, hash: r2.hash !== "" ? r2.hash.substring(1, r2.hash.length) : void 0 };
+  }
+  __name(Se2, "Se");
+  a2(Se2, "extractValues");
+  function R2(e2, t2) {
+    return t2 ? I2(e2) : e2;
+  }
+  __name(R2, "R");
+  a2(R2, "processBaseURLString");
+  function L2(e2, t2, r2) {
+    let n2;
+    if (typeof t2.baseURL == "string") try {
+      n2 = new URL(t2.baseURL), t2.protocol === void 0 && (e2.protocol = R2(n2.protocol.substring(0, n2.protocol.length - 1), r2)), !r2 && t2.protocol === void 0 && t2.hostname === void 0 && t2.port === void 0 && t2.username === void 0 && (e2.username = R2(n2.username, r2)), !r2 && t2.protocol === void 0 && t2.hostname === void 0 && t2.port === void 0 && t2.username === void 0 && t2.password === void 0 && (e2.password = R2(n2.password, r2)), t2.protocol === void 0 && t2.hostname === void 0 && (e2.hostname = R2(n2.hostname, r2)), t2.protocol === void 0 && t2.hostname === void 0 && t2.port === void 0 && (e2.port = R2(n2.port, r2)), t2.protocol === void 0 && t2.hostname === void 0 && t2.port === void 0 && t2.pathname === void 0 && (e2.pathname = R2(n2.pathname, r2)), t2.protocol === void 0 && t2.hostname === void 0 && t2.port === void 0 && t2.pathname === void 0 && t2.search === void 0 && (e2.search = R2(n2.search.substring(1, n2.search.length), r2)), t2.protocol === void 0 && t2.hostname === void 0 && t2.port === void 0 && t2.pathname === void 0 && t2.search === void 0 && t2.hash === void 0 && (e2.hash = R2(n2.hash.substring(1, n2.hash.length), r2));
+    } catch {
+      throw new TypeError(`invalid baseURL '${t2.baseURL}'.`);
+    }
+    if (typeof t2.protocol == "string" && (e2.protocol = fe2(t2.protocol, r2)), typeof t2.username == "string" && (e2.username = oe2(t2.username, r2)), typeof t2.password == "string" && (e2.password = ae2(t2.password, r2)), typeof t2.hostname == "string" && (e2.hostname = ie2(t2.hostname, r2)), typeof t2.port == "string" && (e2.port = le2(t2.port, e2.protocol, r2)), typeof t2.pathname == "string") {
+      if (e2.pathname = t2.pathname, n2 && !ee2(e2.pathname, r2)) {
+        let c2 = n2.pathname.lastIndexOf("/");
+        c2 >= 0 && (e2.pathname = R2(n2.pathname.substring(0, c2 + 1), r2) + e2.pathname);
+      }
+      e2.pathname = ce2(e2.pathname, e2.protocol, r2);
+    }
+    return typeof t2.search == "string" && (e2.search = se2(t2.search, r2)), typeof t2.hash == "string" && (e2.hash = ne2(t2.hash, r2)), e2;
+  }
+  __name(L2, "L");
+  a2(L2, "applyInit");
+  function I2(e2) {
+    return e2.replace(/([+*?:{}()\\])/g, "\\$1");
+  }
+  __name(I2, "I");
+  a2(I2, "escapePatternString");
+  function Te2(e2) {
+    return e2.replace(/([.+*?^${}()[\]|/\\])/g, "\\$1");
+  }
+  __name(Te2, "Te");
+  a2(Te2, "escapeRegexpString");
+  function Ae2(e2, t2) {
+    t2.delimiter ??= "/#?", t2.prefixes ??= "./", t2.sensitive ??= false, t2.strict ??= false, t2.end ??= true, t2.start ??= true, t2.endsWith = "";
+    let r2 = ".*", n2 = `[^${Te2(t2.delimiter)}]+?`, c2 = idContinue, l2 = "";
+    for (let f2 = 0; f2 < e2.length; ++f2) {
+      let s2 = e2[f2];
+      if (s2.type === 3) {
+        if (s2.modifier === 3) {
+          l2 += I2(s2.value);
+          continue;
+        }
+        l2 += `{${I2(s2.value)}}${T2(s2.modifier)}`;
+        continue;
+      }
+      let i2 = s2.hasCustomName(), o2 = !!s2.suffix.length || !!s2.prefix.length && (s2.prefix.length !== 1 || !t2.prefixes.includes(s2.prefix)), h2 = f2 > 0 ? e2[f2 - 1] : null, p2 = f2 < e2.length - 1 ? e2[f2 + 1] : null;
+      if (!o2 && i2 && s2.type === 1 && s2.modifier === 3 && p2 && !p2.prefix.length && !p2.suffix.length) if (p2.type === 3) {
+        let A2 = p2.value.length > 0 ? p2.value[0] : "";
+        o2 = c2.test(A2);
+      } else o2 = !p2.hasCustomName();
+      if (!o2 && !s2.prefix.length && h2 && h2.type === 3) {
+        let A2 = h2.value[h2.value.length - 1];
+        o2 = t2.prefixes.includes(A2);
+      }
+      o2 && (l2 += "{"), l2 += I2(s2.prefix), i2 && (l2 += `:${s2.name}`), s2.type === 2 ? l2 += `(${s2.value})` : s2.type === 1 ? i2 || (l2 += `(${n2})`) : s2.type === 0 && (!i2 && (!h2 || h2.type === 3 || h2.modifier !== 3 || o2 || s2.prefix !== "") ? l2 += "*" : l2 += `(${r2})`), s2.type === 1 && i2 && s2.suffix.length && c2.test(s2.suffix[0]) && (l2 += "\\"), l2 += I2(s2.suffix), o2 && (l2 += "}"), s2.modifier !== 3 && (l2 += T2(s2.modifier));
+    }
+    return l2;
+  }
+  __name(Ae2, "Ae");
+  a2(Ae2, "partsToPattern");
+  var Y2 = class {
+    static {
+      __name(this, "Y");
+    }
+    #i;
+    #n = {};
+    #t = {};
+    #e = {};
+    #s = {};
+    #l = false;
+    constructor(t2 = {}, r2, n2) {
+      try {
+        let c2;
+        if (typeof r2 == "string" ? c2 = r2 : n2 = r2, typeof t2 == "string") {
+          let i2 = new C2(t2);
+          if (i2.parse(), t2 = i2.result, c2 === void 0 && typeof t2.protocol != "string") throw new TypeError("A base URL must be provided for a relative constructor string.");
+          t2.baseURL = c2;
+        } else {
+          if (!t2 || typeof t2 != "object") throw new TypeError("parameter 1 is not of type 'string' and cannot convert to dictionary.");
+          if (c2) throw new TypeError("parameter 1 is not of type 'string'.");
+        }
+        typeof n2 > "u" && (n2 = { ignoreCase: false });
+        let l2 = { ignoreCase: n2.ignoreCase === true }, f2 = { pathname: O2, protocol: O2, username: O2, password: O2, hostname: O2, port: O2, search: O2, hash: O2 };
+        this.#i = L2(f2, t2, true), z2(this.#i.protocol) === this.#i.port && (this.#i.port = "");
+        let s2;
+        for (s2 of V2) {
+          if (!(s2 in this.#i)) continue;
+          let i2 = {}, o2 = this.#i[s2];
+          switch (this.#t[s2] = [], s2) {
+            case "protocol":
+              Object.assign(i2, b2), i2.encodePart = w2;
+              break;
+            case "username":
+              Object.assign(i2, b2), i2.encodePart = he2;
+              break;
+            case "password":
+              Object.assign(i2, b2), i2.encodePart = ue2;
+              break;
+            case "hostname":
+              Object.assign(i2, J2), _2(o2) ? i2.encodePart = K2 : i2.encodePart = j2;
+              break;
+            case "port":
+              Object.assign(i2, b2), i2.encodePart = G2;
+              break;
+            case "pathname":
+              U2(this.#n.protocol) ? (Object.assign(i2, Q2, l2), i2.encodePart = de2) : (Object.assign(i2, b2, l2), i2.encodePart = pe2);
+              break;
+            case "search":
+              Object.assign(i2, b2, l2), i2.encodePart = ge2;
+              break;
+            case "hash":
+              Object.assign(i2, b2, l2), i2.encodePart = me2;
+              break;
+          }
+          try {
+            this.#s[s2] = F2(o2, i2), this.#n[s2] = W2(this.#s[s2], this.#t[s2], i2), this.#e[s2] = Ae2(this.#s[s2], i2), this.#l = this.#l || this.#s[s2].some((h2) => h2.type === 2);
+          } catch {
+            throw new TypeError(`invalid ${s2} pattern '${this.#i[s2]}'.`);
+          }
+        }
+      } catch (c2) {
+        throw new TypeError(`Failed to construct 'URLPattern': ${c2.message}`);
+      }
+    }
+    get [Symbol.toStringTag]() {
+      return "URLPattern";
+    }
+    test(t2 = {}, r2) {
+      let n2 = { pathname: "", protocol: "", username: "", password: "", hostname: "", port: "", search: "", hash: "" };
+      if (typeof t2 != "string" && r2) throw new TypeError("parameter 1 is not of type 'string'.");
+      if (typeof t2 > "u") return false;
+      try {
+        typeof t2 == "object" ? n2 = L2(n2, t2, false) : n2 = L2(n2, Se2(t2, r2), false);
+      } catch {
+        return false;
+      }
+      let c2;
+      for (c2 of V2) if (!this.#n[c2].exec(n2[c2])) return false;
+      return true;
+    }
+    exec(t2 = {}, r2) {
+      let n2 = { pathname: "", protocol: "", username: "", password: "", hostname: "", port: "", search: "", hash: "" };
+      if (typeof t2 != "string" && r2) throw new TypeError("parameter 1 is not of type 'string'.");
+      if (typeof t2 > "u") return;
+      try {
+        typeof t2 == "object" ? n2 = L2(n2, t2, false) : n2 = L2(n2, Se2(t2, r2), false);
+      } catch {
+        return null;
+      }
+      let c2 = {};
+      r2 ? c2.inputs = [t2, r2] : c2.inputs = [t2];
+      let l2;
+      for (l2 of V2) {
+        let f2 = this.#n[l2].exec(n2[l2]);
+        if (!f2) return null;
+        let s2 = {};
+        for (let [i2, o2] of this.#t[l2].entries()) if (typeof o2 == "string" || typeof o2 == "number") {
+          let h2 = f2[i2 + 1];
+          s2[o2] = h2;
+        }
+        c2[l2] = { input: n2[l2] ?? "", groups: s2 };
+      }
+      return c2;
+    }
+    static compareComponent(t2, r2, n2) {
+      let c2 = a2((i2, o2) => {
+        for (let h2 of ["type", "modifier", "prefix", "value", "suffix"]) {
+          if (i2[h2] < o2[h2]) return -1;
+          if (i2[h2] === o2[h2]) continue;
+          return 1;
+        }
+        return 0;
+      }, "comparePart"), l2 = new P2(3, "", "", "", "", 3), f2 = new P2(0, "", "", "", "", 3), s2 = a2((i2, o2) => {
+        let h2 = 0;
+        for (; h2 < Math.min(i2.length, o2.length); ++h2) {
+          let p2 = c2(i2[h2], o2[h2]);
+          if (p2) return p2;
+        }
+        return i2.length === o2.length ? 0 : c2(i2[h2] ?? l2, o2[h2] ?? l2);
+      }, "comparePartList");
+      return !r2.#e[t2] && !n2.#e[t2] ? 0 : r2.#e[t2] && !n2.#e[t2] ? s2(r2.#s[t2], [f2]) : !r2.#e[t2] && n2.#e[t2] ? s2([f2], n2.#s[t2]) : s2(r2.#s[t2], n2.#s[t2]);
+    }
+    get protocol() {
+      return this.#e.protocol;
+    }
+    get username() {
+      return this.#e.username;
+    }
+    get password() {
+      return this.#e.password;
+    }
+    get hostname() {
+      return this.#e.hostname;
+    }
+    get port() {
+      return this.#e.port;
+    }
+    get pathname() {
+      return this.#e.pathname;
+    }
+    get search() {
+      return this.#e.search;
+    }
+    get hash() {
+      return this.#e.hash;
+    }
+    get hasRegExpGroups() {
+      return this.#l;
+    }
+  };
+  a2(Y2, "URLPattern");
+
   // src/index.js
   for (const check of [isEventTarget, isURL, isURLSearchParams, isReadableStream, isFormData, isHeaders, isRequest, isResponse]) {
     registerNonSerializable(check);
   }
-  registerNonSerializable((v2) => v2 instanceof CompressionStream || v2 instanceof DecompressionStream || v2 instanceof MessageChannel);
-  registerNonSerializable((v2) => v2 instanceof Event || v2 instanceof AbortController || v2 instanceof WritableStream || v2 instanceof TransformStream || v2 instanceof CryptoKey);
+  registerNonSerializable((v3) => v3 instanceof CompressionStream || v3 instanceof DecompressionStream || v3 instanceof MessageChannel);
+  registerNonSerializable((v3) => v3 instanceof Event || v3 instanceof AbortController || v3 instanceof WritableStream || v3 instanceof TransformStream || v3 instanceof CryptoKey);
   defineGlobals({
     DOMException,
     Event,
@@ -8506,6 +9352,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     performance,
     navigator,
     self: globalThis,
+    URLPattern: Y2,
     CompressionStream,
     DecompressionStream,
     MessageChannel,
