@@ -297,6 +297,10 @@ public final class Isolate {
 
     /** The prelude's promise for an invocation settled: the invocation is over. */
     private V8Value invocationDone(V8Value[] args) {
+        // Being terminated, a host call may have failed inside V8 with Javet's own error, which
+        // the prelude then reports as the worker's: the limit that terminated it is the answer,
+        // given when the task ends (condemn).
+        if (terminationRequestedAt != 0) return undefined();
         reportUnhandledRejections();
         Invocation inv = invocations.get((long) number(args, 0));
         if (inv != null) {
@@ -561,6 +565,7 @@ public final class Isolate {
                 return undefined();
             });
             bind(host, "responseError", args -> {
+                if (terminationRequestedAt != 0) return undefined(); // see invocationDone
                 Invocation inv = invocation(args);
                 String name = string(args, 1), message = string(args, 2), stack = string(args, 3);
                 boolean passThrough = args.length > 4 && args[4] instanceof V8ValueBoolean b && b.getValue();

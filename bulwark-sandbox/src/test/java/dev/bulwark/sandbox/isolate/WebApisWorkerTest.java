@@ -135,7 +135,7 @@ class WebApisWorkerTest {
         String w = load(bundle(BOMB_WORKER), limits(30_000, 60_000));
         Recorder.Outcome out = RECORDER.awaitWithin(start(w, "POST", "http://bomb.test/collect", gzipBomb(256)), 60, TimeUnit.SECONDS);
         assertThat(out.failure()).isNotNull();
-        assertThat(out.failure().code()).isEqualTo(ErrorCode.MEMORY_LIMIT_EXCEEDED.code());
+        assertThat(out.failure().code()).as("%s", out).isEqualTo(ErrorCode.MEMORY_LIMIT_EXCEEDED.code());
         assertThat(fetch(w, "http://bomb.test/ok").body()).isEqualTo("ok 1");
     }
 
