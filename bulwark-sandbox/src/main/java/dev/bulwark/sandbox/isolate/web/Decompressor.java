@@ -12,7 +12,7 @@ import java.util.zip.Inflater;
  */
 public final class Decompressor implements ZlibCodec {
     /** A gzip header with a longer name or comment than this is refused. */
-    static final int MAX_GZIP_HEADER = 64 << 10;
+    static final int MAX_GZIP_HEADER = 128 << 10; // FEXTRA alone may be 64 KiB
 
     private enum Phase { HEADER, BODY, TRAILER, DONE }
 
