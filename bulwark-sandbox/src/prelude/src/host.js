@@ -24,6 +24,7 @@ export const H = {
   zlibPush: notInstalled,
   zlibClose: notInstalled,
   decodeLegacy: notInstalled,
+  htmlRewriterWasm: notInstalled,
 };
 Object.setPrototypeOf(H, null);
 
@@ -31,7 +32,7 @@ export function bindHost(host) {
   if (H.installed) throw new Error('already installed');
   const names = ['log', 'randomBytes', 'digest', 'hmac', 'setTimer', 'clearTimer', 'fetch',
     'responseStart', 'responseChunk', 'responseEnd', 'responseError', 'requestBodyPull', 'currentInvocation',
-    'zlibOpen', 'zlibPush', 'zlibClose', 'decodeLegacy'];
+    'zlibOpen', 'zlibPush', 'zlibClose', 'decodeLegacy', 'htmlRewriterWasm'];
   for (const name of names) {
     const fn = host[name];
     if (typeof fn !== 'function') throw new TypeError(`host.${name} is not a function`);

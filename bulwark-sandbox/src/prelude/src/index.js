@@ -29,6 +29,7 @@ import { CompressionStream, DecompressionStream } from './compression.js';
 import { MessageChannel, MessagePort, MessageEvent } from './messaging.js';
 import { performance, navigator, reportError } from './platform.js';
 import { URLPattern } from 'urlpattern-polyfill/urlpattern';
+import { HTMLRewriter } from './html-rewriter.js';
 
 // Platform objects that structuredClone must reject.
 for (const check of [isEventTarget, isURL, isURLSearchParams, isReadableStream, isFormData, isHeaders, isRequest, isResponse]) {
@@ -49,7 +50,7 @@ defineGlobals({
   Crypto, SubtleCrypto, CryptoKey, crypto: createCrypto(),
   structuredClone, setTimeout, clearTimeout, setInterval, clearInterval, queueMicrotask, scheduler,
   console, performance, navigator, self: globalThis,
-  URLPattern, CompressionStream, DecompressionStream, MessageChannel, MessagePort, MessageEvent, reportError,
+  URLPattern, HTMLRewriter, CompressionStream, DecompressionStream, MessageChannel, MessagePort, MessageEvent, reportError,
 });
 
 Object.defineProperty(globalThis, '__bulwark_install', {

@@ -140,6 +140,11 @@ export function createIsolate(preludePath, options = {}) {
       return toCtxBytes(piece);
     },
     zlibClose(id) { state.zlib?.delete(id); },
+    htmlRewriterWasm() {
+      // Compiled in Node's own realm, as the Java host compiles it outside worker code: the
+      // context itself may not generate code (wasm: false), as in Workers.
+      return new WebAssembly.Module(readFileSync(new URL('../../main/resources/dev/bulwark/sandbox/prelude/html_rewriter_bg.wasm', import.meta.url)));
+    },
     // Legacy encodings through Node's own TextDecoder (ICU). The state number the prelude passes
     // back is, here, the id of a Node decoder kept while a stream is open.
     decodeLegacy(encoding, bytes, stream, fatal, st) {

@@ -10,6 +10,8 @@ import com.caoccao.javet.values.primitive.V8ValueInteger;
 import com.caoccao.javet.values.primitive.V8ValueString;
 import com.caoccao.javet.values.reference.V8ValueTypedArray;
 import com.caoccao.javet.values.reference.V8ValueArray;
+import com.caoccao.javet.values.reference.V8ValueFunction;
+import com.caoccao.javet.values.reference.V8ValueObject;
 import dev.bulwark.sandbox.isolate.web.LegacyDecoder;
 import dev.bulwark.sandbox.isolate.web.LegacyEncoding;
 import dev.bulwark.sandbox.isolate.web.ZlibCodec;
@@ -32,6 +34,7 @@ final class WebApisHost {
     private final V8Runtime runtime;
     private final LongSupplier currentInvocation;
     private final ZlibStreams zlib = new ZlibStreams();
+    private V8ValueFunction wasmModule;
 
     WebApisHost(V8Runtime runtime, LongSupplier currentInvocation) {
         this.runtime = runtime;
@@ -88,6 +91,20 @@ final class WebApisHost {
                 return runtime.createV8ValueBoolean(false);
             }
         });
+        // htmlRewriterWasm() -> WebAssembly.Module of lol-html (the prelude asks once per isolate) | error string.
+        // Compiled with the intrinsic constructor, captured before any worker code runs.
+        try (V8ValueObject webAssembly = runtime.getGlobalObject().get("WebAssembly")) {
+            wasmModule = webAssembly == null || webAssembly.isNullOrUndefined() ? null : webAssembly.get("Module");
+        }
+        binder.bind("htmlRewriterWasm", args -> {
+            byte[] wasm = HtmlRewriterWasm.bytes();
+            if (wasm == null || wasmModule == null) {
+                return runtime.createV8ValueString("HTMLRewriter is not available: its WebAssembly module is missing.");
+            }
+            try (V8ValueTypedArray b = bytes(wasm)) {
+                return wasmModule.callAsConstructor(b);
+            }
+        });
         binder.bind("zlibClose", args -> {
             if (args.length > 0 && args[0] instanceof V8ValueInteger i) zlib.close(i.getValue());
             return runtime.createV8ValueUndefined();
@@ -100,9 +117,16 @@ final class WebApisHost {
 
     void close() {
         zlib.closeAll();
+        if (wasmModule != null) {
+            try {
+                wasmModule.close();
+            } catch (JavetException e) {
+                // the runtime is closing anyway
+            }
+        }
     }
 
-    private V8Value bytes(byte[] b) throws JavetException {
+    private V8ValueTypedArray bytes(byte[] b) throws JavetException {
         V8ValueTypedArray a = runtime.createV8ValueTypedArray(V8ValueReferenceType.Uint8Array, b.length);
         if (b.length > 0) a.fromBytes(b);
         return a;
