@@ -9,14 +9,29 @@ import { Response, isResponse } from './response.js';
 import { chunkToBytes } from './body.js';
 import { webidlClass, isObjectLike } from './util.js';
 
+let wasmModule = null;
 let ready = false;
+let generation = 0; // which instance the rewriters of a transform live in
 
 function ensureWasm() {
   if (ready) return;
-  const mod = H.htmlRewriterWasm(); // compiled by the host with the intrinsic WebAssembly.Module
-  if (typeof mod === 'string') throw new TypeError(mod);
-  glue.__init(mod);
+  if (wasmModule === null) {
+    const mod = H.htmlRewriterWasm(); // compiled by the host with the intrinsic WebAssembly.Module
+    if (typeof mod === 'string') throw new TypeError(mod);
+    wasmModule = mod;
+  }
+  glue.__init(wasmModule);
+  generation++;
   ready = true;
+}
+
+/**
+ * A trap inside lol-html (out of Wasm memory: a hostile document's endless tag) leaves its
+ * instance unusable; the next transform gets a fresh instance of the same module. Errors thrown
+ * by handlers come back through Rust as errors, not traps, and leave the instance as it was.
+ */
+function checkTrap(err) {
+  if (err !== null && typeof err === 'object' && err.name === 'RuntimeError') ready = false;
 }
 
 export class HTMLRewriter {
@@ -41,12 +56,14 @@ export class HTMLRewriter {
   transform(response) {
     if (!isResponse(response)) throw new TypeError("Failed to execute 'transform' on 'HTMLRewriter': parameter 1 is not of type 'Response'.");
     ensureWasm();
+    const mine = generation;
+    const alive = () => ready && generation === mine;
     let rewriter = null;
     const free = () => {
       if (rewriter !== null) {
         const r = rewriter;
         rewriter = null;
-        try { r.free(); } catch { /* already freed */ }
+        if (alive()) try { r.free(); } catch { /* already freed */ }
       }
     };
     let out;
@@ -63,16 +80,22 @@ export class HTMLRewriter {
     const { readable, writable } = new TransformStream({
       start(controller) { out = controller; },
       async transform(chunk) {
+        if (!alive()) throw new TypeError('HTMLRewriter: the rewriter was reset after another document exhausted its memory.');
         try {
           await rewriter.write(chunkToBytes(chunk));
         } catch (err) {
+          checkTrap(err);
           free();
           throw err;
         }
       },
       async flush() {
+        if (!alive()) throw new TypeError('HTMLRewriter: the rewriter was reset after another document exhausted its memory.');
         try {
           await rewriter.end();
+        } catch (err) {
+          checkTrap(err);
+          throw err;
         } finally {
           free();
         }

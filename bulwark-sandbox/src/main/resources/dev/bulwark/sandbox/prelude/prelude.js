@@ -7372,8 +7372,8 @@ ${val.stack}`;
         var ret = wasm.memory;
         return addHeapObject(ret);
       };
-      module.exports.__init = function(wasmModule) {
-        const wasmInstance = new WebAssembly.Instance(wasmModule, imports);
+      module.exports.__init = function(wasmModule2) {
+        const wasmInstance = new WebAssembly.Instance(wasmModule2, imports);
         wasm = wasmInstance.exports;
         setWasmExports(wasm);
       };
@@ -10514,15 +10514,25 @@ Content-Type: ${value.type || "application/octet-stream"}\r
   init_host();
   init_streams_core();
   init_util();
+  var wasmModule = null;
   var ready = false;
+  var generation = 0;
   function ensureWasm() {
     if (ready) return;
-    const mod = H.htmlRewriterWasm();
-    if (typeof mod === "string") throw new TypeError(mod);
-    glue.__init(mod);
+    if (wasmModule === null) {
+      const mod = H.htmlRewriterWasm();
+      if (typeof mod === "string") throw new TypeError(mod);
+      wasmModule = mod;
+    }
+    glue.__init(wasmModule);
+    generation++;
     ready = true;
   }
   __name(ensureWasm, "ensureWasm");
+  function checkTrap(err) {
+    if (err !== null && typeof err === "object" && err.name === "RuntimeError") ready = false;
+  }
+  __name(checkTrap, "checkTrap");
   var HTMLRewriter2 = class {
     static {
       __name(this, "HTMLRewriter");
@@ -10545,12 +10555,14 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     transform(response) {
       if (!isResponse(response)) throw new TypeError("Failed to execute 'transform' on 'HTMLRewriter': parameter 1 is not of type 'Response'.");
       ensureWasm();
+      const mine = generation;
+      const alive = /* @__PURE__ */ __name(() => ready && generation === mine, "alive");
       let rewriter = null;
       const free = /* @__PURE__ */ __name(() => {
         if (rewriter !== null) {
           const r2 = rewriter;
           rewriter = null;
-          try {
+          if (alive()) try {
             r2.free();
           } catch {
           }
@@ -10572,16 +10584,22 @@ Content-Type: ${value.type || "application/octet-stream"}\r
           out = controller;
         },
         async transform(chunk) {
+          if (!alive()) throw new TypeError("HTMLRewriter: the rewriter was reset after another document exhausted its memory.");
           try {
             await rewriter.write(chunkToBytes(chunk));
           } catch (err) {
+            checkTrap(err);
             free();
             throw err;
           }
         },
         async flush() {
+          if (!alive()) throw new TypeError("HTMLRewriter: the rewriter was reset after another document exhausted its memory.");
           try {
             await rewriter.end();
+          } catch (err) {
+            checkTrap(err);
+            throw err;
           } finally {
             free();
           }

@@ -166,4 +166,40 @@ class WebApisWorkerTest {
         // The first invocation never closed its streams; they were freed when it ended.
         assertThat(fetch(w, "http://cap.test/").body()).isEqualTo(expected);
     }
+
+    /**
+     * An endless start tag makes lol-html buffer it in Wasm memory until the Wasm page cap: the
+     * response fails (an error the worker can catch), and the next document in the same isolate
+     * gets a fresh instance.
+     */
+    @Test
+    void anEndlessTagExhaustsOnlyTheRewritersWasmMemory() throws Exception {
+        String w = load(bundle("""
+                export default {
+                  async fetch(request) {
+                    const ok = () => new HTMLRewriter().on('p', { element(e) { e.setAttribute('x', '1'); } })
+                      .transform(new Response('<p>fine</p>')).text();
+                    if (new URL(request.url).pathname === '/ok') return new Response(await ok());
+                    const piece = new TextEncoder().encode('x'.repeat(1 << 20));
+                    let sent = 0;
+                    const endless = new ReadableStream({
+                      pull(c) {
+                        if (sent === 0) c.enqueue(new TextEncoder().encode('<div a="'));
+                        if (sent++ < 200) c.enqueue(piece); else c.close();
+                      },
+                    });
+                    try {
+                      await new HTMLRewriter().on('div', { element() {} }).transform(new Response(endless)).text();
+                      return new Response('no error after ' + sent + ' MiB');
+                    } catch (e) {
+                      return new Response(e.name + ' then ' + await ok());
+                    }
+                  }
+                };
+                """), limits(20_000, 60_000));
+        Recorder.Outcome out = RECORDER.awaitWithin(start(w, "GET", "http://rewriter.test/bomb", null), 60, TimeUnit.SECONDS);
+        assertThat(out.failure()).as("%s", out).isNull();
+        assertThat(out.body()).isEqualTo("RuntimeError then <p x=\"1\">fine</p>");
+        assertThat(fetch(w, "http://rewriter.test/ok").body()).isEqualTo("<p x=\"1\">fine</p>");
+    }
 }
