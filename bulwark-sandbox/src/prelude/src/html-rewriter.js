@@ -9,6 +9,7 @@ import { Response, isResponse } from './response.js';
 import { chunkToBytes } from './body.js';
 import { webidlClass, isObjectLike } from './util.js';
 
+const OUT_PIECE = 16 << 10;
 let wasmModule = null;
 let ready = false;
 let generation = 0; // which instance the rewriters of a transform live in
@@ -66,9 +67,20 @@ export class HTMLRewriter {
         if (alive()) try { r.free(); } catch { /* already freed */ }
       }
     };
+    // lol-html hands out a piece per token; they are gathered into pieces of up to 16 KiB, so a
+    // large document is not a queue of hundreds of thousands of tiny arrays.
     let out;
+    let buf = new Uint8Array(OUT_PIECE), n = 0;
+    const flushOut = () => {
+      if (n > 0) { out.enqueue(buf.slice(0, n)); n = 0; }
+    };
     rewriter = new glue.HTMLRewriter((chunk) => {
-      if (chunk.length > 0) out.enqueue(chunk.slice());
+      if (n + chunk.length > buf.length) {
+        flushOut();
+        if (chunk.length > buf.length) { out.enqueue(chunk.slice()); return; }
+      }
+      buf.set(chunk, n);
+      n += chunk.length;
     });
     try {
       for (const [selector, handlers] of this.#element) rewriter.on(selector, handlers);
@@ -83,6 +95,7 @@ export class HTMLRewriter {
         if (!alive()) throw new TypeError('HTMLRewriter: the rewriter was reset after another document exhausted its memory.');
         try {
           await rewriter.write(chunkToBytes(chunk));
+          flushOut();
         } catch (err) {
           checkTrap(err);
           free();
@@ -93,6 +106,7 @@ export class HTMLRewriter {
         if (!alive()) throw new TypeError('HTMLRewriter: the rewriter was reset after another document exhausted its memory.');
         try {
           await rewriter.end();
+          flushOut();
         } catch (err) {
           checkTrap(err);
           throw err;

@@ -80,6 +80,14 @@ async function run() {
   ]);
   assertEq(`${one} ${two}`, '<u t="u">1</u><u t="u">2</u> <s t="s">3</s>', 'concurrent rewriters');
 
+  // A large document: every element rewritten, output gathered into pieces (not one per token).
+  const many = '<p class="a">hello <b>x</b></p>'.repeat(5000);
+  let pieces = 0, total = 0;
+  const manyOut = new HTMLRewriter().on('p', { element(e) { e.setAttribute('x', '1'); } }).transform(new Response(many));
+  for await (const piece of manyOut.body) { pieces++; total += piece.length; }
+  assertEq(total, many.length + 5000 * ' x="1"'.length, 'large document length');
+  assertEq(pieces <= Math.ceil(total / 16384) + 1, true, `large document in ${pieces} pieces`);
+
   // A null body still runs the document end handlers; an invalid selector is a TypeError.
   assertEq(await new HTMLRewriter().onDocument({ end(e) { e.append('tail'); } }).transform(new Response(null)).text(), 'tail', 'null body');
   let selectorError = null;

@@ -10514,6 +10514,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
   init_host();
   init_streams_core();
   init_util();
+  var OUT_PIECE = 16 << 10;
   var wasmModule = null;
   var ready = false;
   var generation = 0;
@@ -10569,8 +10570,23 @@ Content-Type: ${value.type || "application/octet-stream"}\r
         }
       }, "free");
       let out;
+      let buf = new Uint8Array(OUT_PIECE), n2 = 0;
+      const flushOut = /* @__PURE__ */ __name(() => {
+        if (n2 > 0) {
+          out.enqueue(buf.slice(0, n2));
+          n2 = 0;
+        }
+      }, "flushOut");
       rewriter = new glue.HTMLRewriter((chunk) => {
-        if (chunk.length > 0) out.enqueue(chunk.slice());
+        if (n2 + chunk.length > buf.length) {
+          flushOut();
+          if (chunk.length > buf.length) {
+            out.enqueue(chunk.slice());
+            return;
+          }
+        }
+        buf.set(chunk, n2);
+        n2 += chunk.length;
       });
       try {
         for (const [selector, handlers] of this.#element) rewriter.on(selector, handlers);
@@ -10587,6 +10603,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
           if (!alive()) throw new TypeError("HTMLRewriter: the rewriter was reset after another document exhausted its memory.");
           try {
             await rewriter.write(chunkToBytes(chunk));
+            flushOut();
           } catch (err) {
             checkTrap(err);
             free();
@@ -10597,6 +10614,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
           if (!alive()) throw new TypeError("HTMLRewriter: the rewriter was reset after another document exhausted its memory.");
           try {
             await rewriter.end();
+            flushOut();
           } catch (err) {
             checkTrap(err);
             throw err;
