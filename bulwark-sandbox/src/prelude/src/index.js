@@ -35,7 +35,8 @@ import { HTMLRewriter } from './html-rewriter.js';
 for (const check of [isEventTarget, isURL, isURLSearchParams, isReadableStream, isFormData, isHeaders, isRequest, isResponse]) {
   registerNonSerializable(check);
 }
-registerNonSerializable((v) => v instanceof CompressionStream || v instanceof DecompressionStream || v instanceof MessageChannel);
+registerNonSerializable((v) => v instanceof CompressionStream || v instanceof DecompressionStream || v instanceof MessageChannel
+  || v instanceof URLPattern || v instanceof HTMLRewriter);
 registerNonSerializable((v) => v instanceof Event || v instanceof AbortController || v instanceof WritableStream || v instanceof TransformStream || v instanceof CryptoKey);
 
 defineGlobals({

@@ -68,6 +68,9 @@ async function run() {
   assertThrows(() => new URLPattern('/relative'), TypeError, 'a relative pattern string without a base URL');
   assertThrows(() => new URLPattern({ pathname: '/:id/:id' }), TypeError, 'duplicate group name');
   assertEq(typeof URLPattern, 'function', 'URLPattern is a global');
+  let cloneError = null;
+  try { structuredClone(books); } catch (e) { cloneError = e.name; }
+  assertEq(cloneError, 'DataCloneError', 'a URLPattern cannot be cloned');
   return 'ok';
 }
 

@@ -10642,7 +10642,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
   for (const check of [isEventTarget, isURL, isURLSearchParams, isReadableStream, isFormData, isHeaders, isRequest, isResponse]) {
     registerNonSerializable(check);
   }
-  registerNonSerializable((v3) => v3 instanceof CompressionStream || v3 instanceof DecompressionStream || v3 instanceof MessageChannel);
+  registerNonSerializable((v3) => v3 instanceof CompressionStream || v3 instanceof DecompressionStream || v3 instanceof MessageChannel || v3 instanceof Y2 || v3 instanceof HTMLRewriter2);
   registerNonSerializable((v3) => v3 instanceof Event || v3 instanceof AbortController || v3 instanceof WritableStream || v3 instanceof TransformStream || v3 instanceof CryptoKey);
   defineGlobals({
     DOMException,
