@@ -32,6 +32,12 @@ export const H = {
   kvDelete: notInstalled,
   kvList: notInstalled,
   storageOp: notInstalled,
+  // Web APIs backed by the JDK (WebApisHost.java).
+  zlibOpen: notInstalled,
+  zlibPush: notInstalled,
+  zlibClose: notInstalled,
+  decodeLegacy: notInstalled,
+  htmlRewriterWasm: notInstalled,
 };
 Object.setPrototypeOf(H, null);
 
@@ -39,7 +45,8 @@ export function bindHost(host) {
   if (H.installed) throw new Error('already installed');
   const names = ['log', 'randomBytes', 'digest', 'hmac', 'setTimer', 'clearTimer', 'fetch',
     'responseStart', 'responseChunk', 'responseEnd', 'responseError', 'requestBodyPull', 'currentInvocation',
-    'objectId', 'callObject', 'callWorker', 'loadDynamic', 'rpcObject', 'rpcWorker', 'rpcReturn', 'sqlExec', 'kvGet', 'kvPut', 'kvDelete', 'kvList', 'storageOp'];
+    'objectId', 'callObject', 'callWorker', 'loadDynamic', 'rpcObject', 'rpcWorker', 'rpcReturn', 'sqlExec', 'kvGet', 'kvPut', 'kvDelete', 'kvList', 'storageOp',
+    'zlibOpen', 'zlibPush', 'zlibClose', 'decodeLegacy', 'htmlRewriterWasm'];
   for (const name of names) {
     const fn = host[name];
     if (typeof fn !== 'function') throw new TypeError(`host.${name} is not a function`);

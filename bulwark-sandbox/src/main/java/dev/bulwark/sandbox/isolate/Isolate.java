@@ -108,6 +108,8 @@ public final class Isolate {
     private int nearHeapLimitCalls;
     /** The databases of the durable objects this isolate runs. */
     private final ObjectStorageHost storage;
+    /** Compression streams and legacy text decoding (JDK-backed Web APIs). */
+    private final WebApisHost webApis;
 
     // Set when a worker is loaded into this isolate (isolate thread only).
     private LoadedWorker worker;
@@ -157,6 +159,7 @@ public final class Isolate {
         });
         this.intrinsicTypeError = runtime.getGlobalObject().get("TypeError");
         this.storage = new ObjectStorageHost(runtime, services.objectStore());
+        this.webApis = new WebApisHost(runtime, () -> currentInvocation);
         this.jsRuntime = install();
         this.dispatcher = dispatcher();
         this.thread = Thread.ofPlatform()
@@ -384,6 +387,10 @@ public final class Isolate {
 
     /** The prelude's promise for an invocation settled: the invocation is over. */
     private V8Value invocationDone(V8Value[] args) {
+        // Being terminated, a host call may have failed inside V8 with Javet's own error, which
+        // the prelude then reports as the worker's: the limit that terminated it is the answer,
+        // given when the task ends (condemn).
+        if (terminationRequestedAt != 0) return undefined();
         reportUnhandledRejections();
         Invocation inv = invocations.get((long) number(args, 0));
         if (inv != null) {
@@ -530,6 +537,7 @@ public final class Isolate {
             if (t != null) t.cancel();
         }
         services.subrequests().dropAll(inv.id);
+        webApis.invocationEnded(inv.id);
     }
 
     // ---------------------------------------------------------------- limits
@@ -644,6 +652,7 @@ public final class Isolate {
         for (Invocation inv : List.copyOf(invocations.values())) finish(inv, ErrorCode.ISOLATE_RESET, "isolate closed");
         for (Timer t : timers.values()) t.cancel();
         timers.clear();
+        webApis.close();
         try {
             if (worker != null) worker.close();
             storage.close();
@@ -706,6 +715,7 @@ public final class Isolate {
                 return undefined();
             });
             bind(host, "responseError", args -> {
+                if (terminationRequestedAt != 0) return undefined(); // see invocationDone
                 Invocation inv = invocation(args);
                 String name = string(args, 1), message = string(args, 2), stack = string(args, 3);
                 boolean passThrough = args.length > 4 && args[4] instanceof V8ValueBoolean b && b.getValue();
@@ -740,6 +750,7 @@ public final class Isolate {
             bind(host, "kvDelete", storage::kvDelete);
             bind(host, "kvList", storage::kvList);
             bind(host, "storageOp", storage::storageOp);
+            webApis.install((name, fn) -> bind(host, name, fn));
             try (V8ValueFunction installer = runtime.getGlobalObject().get("__bulwark_install")) {
                 return installer.call(null, host);
             }
