@@ -12,6 +12,9 @@ import { getReader, readerReadChunk, ReadableStream } from './streams-core.js';
 import { parseURL, serializeURL } from './url.js';
 import { normalizeMethod } from './request.js';
 import { resetTimeOrigin } from './clock.js';
+import { installAsyncContext, enterFrame } from './async-context.js';
+import { nodeInternals } from './node-internals.js';
+import { EmailMessage } from './email.js';
 
 // ---------------------------------------------------------------------------------------
 // cloudflare:workers
@@ -190,6 +193,8 @@ async function sendResponse(result, invocationId) {
 }
 
 async function dispatchFetch(handler, req, env, invocationId) {
+  // Every request starts in the root async context: no AsyncLocalStorage store leaks into it.
+  enterFrame(undefined);
   invocationId = Number(invocationId); // a Java long arrives as a BigInt
   const waitUntilPromises = [];
   let passThrough = false;
@@ -227,6 +232,7 @@ async function dispatchFetch(handler, req, env, invocationId) {
 
 export function install(host) {
   bindHost(host);
+  installAsyncContext(host.asyncContextGet, host.asyncContextSet);
   delete globalThis.__bulwark_install;
   resetTimeOrigin();
   const workersModule = Object.freeze({ DurableObject, WorkerEntrypoint, RpcTarget, WorkflowEntrypoint });
@@ -238,5 +244,8 @@ export function install(host) {
     responseDrained(invocationId) { responseDrained(Number(invocationId)); },
     workersModule,
     consoleFormat(...args) { return format(...args); },
+    // What the node:* modules (node.js, loaded only under nodejs_compat) build on.
+    nodeInternals,
+    emailModule: Object.freeze({ EmailMessage }),
   });
 }

@@ -14,7 +14,7 @@ import java.util.List;
  */
 public sealed interface Message {
 
-    int PROTOCOL_VERSION = 1;
+    int PROTOCOL_VERSION = 2;
 
     /** A header as it crosses the wire: name and value, in order, duplicates kept. */
     record Header(String name, String value) {}

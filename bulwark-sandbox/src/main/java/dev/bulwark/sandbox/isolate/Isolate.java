@@ -569,6 +569,8 @@ public final class Isolate {
                 return undefined();
             });
             bind(host, "currentInvocation", args -> runtime.createV8ValueLong(currentInvocation));
+            NodeCryptoHost.install(runtime, host, this::bind);
+            AsyncContextHost.install(runtime, host);
             try (V8ValueFunction installer = runtime.getGlobalObject().get("__bulwark_install")) {
                 return installer.call(null, host);
             }

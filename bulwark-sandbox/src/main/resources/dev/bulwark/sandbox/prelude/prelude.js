@@ -300,7 +300,9 @@
     responseEnd: notInstalled,
     responseError: notInstalled,
     requestBodyPull: notInstalled,
-    currentInvocation: /* @__PURE__ */ __name(() => 0, "currentInvocation")
+    currentInvocation: /* @__PURE__ */ __name(() => 0, "currentInvocation"),
+    nodeHash: notInstalled,
+    nodeHmac: notInstalled
   };
   Object.setPrototypeOf(H, null);
   function bindHost(host) {
@@ -318,7 +320,9 @@
       "responseEnd",
       "responseError",
       "requestBodyPull",
-      "currentInvocation"
+      "currentInvocation",
+      "nodeHash",
+      "nodeHmac"
     ];
     for (const name of names) {
       const fn = host[name];
@@ -1048,6 +1052,35 @@ ${groupIndent}`);
   }
   __name(reportException, "reportException");
 
+  // src/async-context.js
+  var getData = /* @__PURE__ */ __name(() => void 0, "getData");
+  var setData = /* @__PURE__ */ __name(() => {
+  }, "setData");
+  function installAsyncContext(get, set) {
+    if (typeof get !== "function" || typeof set !== "function") throw new TypeError("async context functions missing");
+    getData = get;
+    setData = set;
+  }
+  __name(installAsyncContext, "installAsyncContext");
+  function currentFrame() {
+    return getData();
+  }
+  __name(currentFrame, "currentFrame");
+  function enterFrame(frame) {
+    setData(frame);
+  }
+  __name(enterFrame, "enterFrame");
+  function runInFrame(frame, fn, thisArg, args) {
+    const previous = getData();
+    setData(frame);
+    try {
+      return ReflectApply(fn, thisArg, args);
+    } finally {
+      setData(previous);
+    }
+  }
+  __name(runInFrame, "runInFrame");
+
   // src/timers.js
   var MAX_DELAY = 2147483647;
   var timers = /* @__PURE__ */ new Map();
@@ -1083,7 +1116,7 @@ ${groupIndent}`);
   function schedule(callback, delay, args, repeat) {
     const id = allocateId();
     const invocation = currentInvocation();
-    timers.set(id, { callback, args, repeat, delay: normalizeDelay(delay), invocation });
+    timers.set(id, { callback, args, repeat, delay: normalizeDelay(delay), invocation, frame: currentFrame() });
     let set = byInvocation.get(invocation);
     if (set === void 0) {
       set = /* @__PURE__ */ new Set();
@@ -1164,7 +1197,7 @@ ${groupIndent}`);
       forget(id);
     }
     try {
-      ReflectApply(t2.callback, globalThis, t2.args);
+      runInFrame(t2.frame, t2.callback, globalThis, t2.args);
     } catch (err) {
       reportException(err);
     }
@@ -7733,6 +7766,44 @@ Content-Type: ${value.type || "application/octet-stream"}\r
   }
   __name(createCrypto, "createCrypto");
 
+  // src/node-internals.js
+  var nodeInternals = Object.freeze({
+    currentFrame,
+    runInFrame,
+    format,
+    inspect,
+    /** bytes -> Uint8Array digest; algorithm is md5, sha1, sha224, sha256, sha384 or sha512. */
+    hash: /* @__PURE__ */ __name((algorithm, bytes) => H.nodeHash(algorithm, bytes), "hash"),
+    hmac: /* @__PURE__ */ __name((algorithm, key, bytes) => H.nodeHmac(algorithm, key, bytes), "hmac"),
+    randomBytes: /* @__PURE__ */ __name((n2) => H.randomBytes(n2), "randomBytes")
+  });
+
+  // src/email.js
+  var EmailMessage = class {
+    static {
+      __name(this, "EmailMessage");
+    }
+    #from;
+    #to;
+    #raw;
+    constructor(from, to2, raw) {
+      if (arguments.length < 3) throw new TypeError(`Failed to construct 'EmailMessage': 3 arguments required, but only ${arguments.length} present.`);
+      this.#from = `${from}`;
+      this.#to = `${to2}`;
+      this.#raw = raw;
+    }
+    get from() {
+      return this.#from;
+    }
+    get to() {
+      return this.#to;
+    }
+    get raw() {
+      return this.#raw;
+    }
+  };
+  Object.defineProperty(EmailMessage.prototype, Symbol.toStringTag, { value: "EmailMessage", configurable: true });
+
   // src/runtime.js
   var DurableObject = class {
     static {
@@ -7921,6 +7992,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
   }
   __name(sendResponse, "sendResponse");
   async function dispatchFetch(handler, req, env, invocationId) {
+    enterFrame(void 0);
     invocationId = Number(invocationId);
     const waitUntilPromises = [];
     let passThrough = false;
@@ -7959,6 +8031,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
   __name(dispatchFetch, "dispatchFetch");
   function install(host) {
     bindHost(host);
+    installAsyncContext(host.asyncContextGet, host.asyncContextSet);
     delete globalThis.__bulwark_install;
     resetTimeOrigin();
     const workersModule = Object.freeze({ DurableObject, WorkerEntrypoint, RpcTarget, WorkflowEntrypoint });
@@ -7981,7 +8054,10 @@ Content-Type: ${value.type || "application/octet-stream"}\r
       workersModule,
       consoleFormat(...args) {
         return format(...args);
-      }
+      },
+      // What the node:* modules (node.js, loaded only under nodejs_compat) build on.
+      nodeInternals,
+      emailModule: Object.freeze({ EmailMessage })
     });
   }
   __name(install, "install");
