@@ -70,7 +70,9 @@ function format(obj) {
   if (obj.pathname) out += obj.pathname.startsWith('/') || out === '' ? obj.pathname : '/' + obj.pathname;
   if (obj.search) out += obj.search.startsWith('?') ? obj.search : '?' + obj.search;
   else if (obj.query && typeof obj.query === 'object') {
-    const q = new G.URLSearchParams(obj.query).toString();
+    // querystring's encoding, as Node's legacy format: spaces as %20, arrays as repeated keys.
+    const q = Object.entries(obj.query).flatMap(([k, v]) => (Array.isArray(v) ? v : [v])
+      .map((x) => `${encodeURIComponent(k)}=${encodeURIComponent(x === null || x === undefined ? '' : `${x}`)}`)).join('&');
     if (q) out += '?' + q;
   } else if (typeof obj.query === 'string' && obj.query) out += '?' + obj.query;
   if (obj.hash) out += obj.hash.startsWith('#') ? obj.hash : '#' + obj.hash;

@@ -28,11 +28,11 @@ var __bulwark_node = (() => {
     for (var name in all)
       __defProp(target, name, { get: all[name], enumerable: true });
   };
-  var __copyProps = (to, from, except, desc) => {
-    if (from && typeof from === "object" || typeof from === "function") {
-      for (let key of __getOwnPropNames(from))
+  var __copyProps = (to, from2, except, desc) => {
+    if (from2 && typeof from2 === "object" || typeof from2 === "function") {
+      for (let key of __getOwnPropNames(from2))
         if (!__hasOwnProp.call(to, key) && key !== except)
-          __defProp(to, key, { get: () => from[key], enumerable: !(desc = __getOwnPropDesc(from, key)) || desc.enumerable });
+          __defProp(to, key, { get: () => from2[key], enumerable: !(desc = __getOwnPropDesc(from2, key)) || desc.enumerable });
     }
     return to;
   };
@@ -50,7 +50,7 @@ var __bulwark_node = (() => {
   var require_base64_js = __commonJS({
     "node_modules/base64-js/index.js"(exports) {
       "use strict";
-      exports.byteLength = byteLength;
+      exports.byteLength = byteLength2;
       exports.toByteArray = toByteArray;
       exports.fromByteArray = fromByteArray;
       var lookup = [];
@@ -76,13 +76,13 @@ var __bulwark_node = (() => {
         return [validLen, placeHoldersLen];
       }
       __name(getLens, "getLens");
-      function byteLength(b64) {
+      function byteLength2(b64) {
         var lens = getLens(b64);
         var validLen = lens[0];
         var placeHoldersLen = lens[1];
         return (validLen + placeHoldersLen) * 3 / 4 - placeHoldersLen;
       }
-      __name(byteLength, "byteLength");
+      __name(byteLength2, "byteLength");
       function _byteLength(b64, validLen, placeHoldersLen) {
         return (validLen + placeHoldersLen) * 3 / 4 - placeHoldersLen;
       }
@@ -301,11 +301,11 @@ var __bulwark_node = (() => {
           }
           return allocUnsafe(arg);
         }
-        return from(arg, encodingOrOffset, length);
+        return from2(arg, encodingOrOffset, length);
       }
       __name(Buffer4, "Buffer");
       Buffer4.poolSize = 8192;
-      function from(value, encodingOrOffset, length) {
+      function from2(value, encodingOrOffset, length) {
         if (typeof value === "string") {
           return fromString(value, encodingOrOffset);
         }
@@ -341,9 +341,9 @@ var __bulwark_node = (() => {
           "The first argument must be one of type string, Buffer, ArrayBuffer, Array, or Array-like Object. Received type " + typeof value
         );
       }
-      __name(from, "from");
+      __name(from2, "from");
       Buffer4.from = function(value, encodingOrOffset, length) {
-        return from(value, encodingOrOffset, length);
+        return from2(value, encodingOrOffset, length);
       };
       Object.setPrototypeOf(Buffer4.prototype, Uint8Array.prototype);
       Object.setPrototypeOf(Buffer4, Uint8Array);
@@ -387,7 +387,7 @@ var __bulwark_node = (() => {
         if (!Buffer4.isEncoding(encoding)) {
           throw new TypeError("Unknown encoding: " + encoding);
         }
-        const length = byteLength(string, encoding) | 0;
+        const length = byteLength2(string, encoding) | 0;
         let buf = createBuffer(length);
         const actual = buf.write(string, encoding);
         if (actual !== length) {
@@ -492,7 +492,7 @@ var __bulwark_node = (() => {
         if (y < x) return 1;
         return 0;
       }, "compare");
-      Buffer4.isEncoding = /* @__PURE__ */ __name(function isEncoding(encoding) {
+      Buffer4.isEncoding = /* @__PURE__ */ __name(function isEncoding2(encoding) {
         switch (String(encoding).toLowerCase()) {
           case "hex":
           case "utf8":
@@ -548,7 +548,7 @@ var __bulwark_node = (() => {
         }
         return buffer;
       }, "concat");
-      function byteLength(string, encoding) {
+      function byteLength2(string, encoding) {
         if (Buffer4.isBuffer(string)) {
           return string.length;
         }
@@ -591,8 +591,8 @@ var __bulwark_node = (() => {
           }
         }
       }
-      __name(byteLength, "byteLength");
-      Buffer4.byteLength = byteLength;
+      __name(byteLength2, "byteLength");
+      Buffer4.byteLength = byteLength2;
       function slowToString(encoding, start, end) {
         let loweredCase = false;
         if (start === void 0 || start < 0) {
@@ -681,7 +681,7 @@ var __bulwark_node = (() => {
         }
         return this;
       }, "swap64");
-      Buffer4.prototype.toString = /* @__PURE__ */ __name(function toString() {
+      Buffer4.prototype.toString = /* @__PURE__ */ __name(function toString2() {
         const length = this.length;
         if (length === 0) return "";
         if (arguments.length === 0) return utf8Slice(this, 0, length);
@@ -902,7 +902,7 @@ var __bulwark_node = (() => {
         return blitBuffer(utf16leToBytes(string, buf.length - offset), buf, offset, length);
       }
       __name(ucs2Write, "ucs2Write");
-      Buffer4.prototype.write = /* @__PURE__ */ __name(function write(string, offset, length, encoding) {
+      Buffer4.prototype.write = /* @__PURE__ */ __name(function write2(string, offset, length, encoding) {
         if (offset === void 0) {
           encoding = "utf8";
           length = this.length;
@@ -1113,28 +1113,28 @@ var __bulwark_node = (() => {
         if (offset + ext > length) throw new RangeError("Trying to access beyond buffer length");
       }
       __name(checkOffset, "checkOffset");
-      Buffer4.prototype.readUintLE = Buffer4.prototype.readUIntLE = /* @__PURE__ */ __name(function readUIntLE(offset, byteLength2, noAssert) {
+      Buffer4.prototype.readUintLE = Buffer4.prototype.readUIntLE = /* @__PURE__ */ __name(function readUIntLE(offset, byteLength3, noAssert) {
         offset = offset >>> 0;
-        byteLength2 = byteLength2 >>> 0;
-        if (!noAssert) checkOffset(offset, byteLength2, this.length);
+        byteLength3 = byteLength3 >>> 0;
+        if (!noAssert) checkOffset(offset, byteLength3, this.length);
         let val = this[offset];
         let mul = 1;
         let i = 0;
-        while (++i < byteLength2 && (mul *= 256)) {
+        while (++i < byteLength3 && (mul *= 256)) {
           val += this[offset + i] * mul;
         }
         return val;
       }, "readUIntLE");
-      Buffer4.prototype.readUintBE = Buffer4.prototype.readUIntBE = /* @__PURE__ */ __name(function readUIntBE(offset, byteLength2, noAssert) {
+      Buffer4.prototype.readUintBE = Buffer4.prototype.readUIntBE = /* @__PURE__ */ __name(function readUIntBE(offset, byteLength3, noAssert) {
         offset = offset >>> 0;
-        byteLength2 = byteLength2 >>> 0;
+        byteLength3 = byteLength3 >>> 0;
         if (!noAssert) {
-          checkOffset(offset, byteLength2, this.length);
+          checkOffset(offset, byteLength3, this.length);
         }
-        let val = this[offset + --byteLength2];
+        let val = this[offset + --byteLength3];
         let mul = 1;
-        while (byteLength2 > 0 && (mul *= 256)) {
-          val += this[offset + --byteLength2] * mul;
+        while (byteLength3 > 0 && (mul *= 256)) {
+          val += this[offset + --byteLength3] * mul;
         }
         return val;
       }, "readUIntBE");
@@ -1187,32 +1187,32 @@ var __bulwark_node = (() => {
         const lo = this[++offset] * 2 ** 24 + this[++offset] * 2 ** 16 + this[++offset] * 2 ** 8 + last;
         return (BigInt(hi) << BigInt(32)) + BigInt(lo);
       }, "readBigUInt64BE"));
-      Buffer4.prototype.readIntLE = /* @__PURE__ */ __name(function readIntLE(offset, byteLength2, noAssert) {
+      Buffer4.prototype.readIntLE = /* @__PURE__ */ __name(function readIntLE(offset, byteLength3, noAssert) {
         offset = offset >>> 0;
-        byteLength2 = byteLength2 >>> 0;
-        if (!noAssert) checkOffset(offset, byteLength2, this.length);
+        byteLength3 = byteLength3 >>> 0;
+        if (!noAssert) checkOffset(offset, byteLength3, this.length);
         let val = this[offset];
         let mul = 1;
         let i = 0;
-        while (++i < byteLength2 && (mul *= 256)) {
+        while (++i < byteLength3 && (mul *= 256)) {
           val += this[offset + i] * mul;
         }
         mul *= 128;
-        if (val >= mul) val -= Math.pow(2, 8 * byteLength2);
+        if (val >= mul) val -= Math.pow(2, 8 * byteLength3);
         return val;
       }, "readIntLE");
-      Buffer4.prototype.readIntBE = /* @__PURE__ */ __name(function readIntBE(offset, byteLength2, noAssert) {
+      Buffer4.prototype.readIntBE = /* @__PURE__ */ __name(function readIntBE(offset, byteLength3, noAssert) {
         offset = offset >>> 0;
-        byteLength2 = byteLength2 >>> 0;
-        if (!noAssert) checkOffset(offset, byteLength2, this.length);
-        let i = byteLength2;
+        byteLength3 = byteLength3 >>> 0;
+        if (!noAssert) checkOffset(offset, byteLength3, this.length);
+        let i = byteLength3;
         let mul = 1;
         let val = this[offset + --i];
         while (i > 0 && (mul *= 256)) {
           val += this[offset + --i] * mul;
         }
         mul *= 128;
-        if (val >= mul) val -= Math.pow(2, 8 * byteLength2);
+        if (val >= mul) val -= Math.pow(2, 8 * byteLength3);
         return val;
       }, "readIntBE");
       Buffer4.prototype.readInt8 = /* @__PURE__ */ __name(function readInt8(offset, noAssert) {
@@ -1292,37 +1292,37 @@ var __bulwark_node = (() => {
         if (offset + ext > buf.length) throw new RangeError("Index out of range");
       }
       __name(checkInt, "checkInt");
-      Buffer4.prototype.writeUintLE = Buffer4.prototype.writeUIntLE = /* @__PURE__ */ __name(function writeUIntLE(value, offset, byteLength2, noAssert) {
+      Buffer4.prototype.writeUintLE = Buffer4.prototype.writeUIntLE = /* @__PURE__ */ __name(function writeUIntLE(value, offset, byteLength3, noAssert) {
         value = +value;
         offset = offset >>> 0;
-        byteLength2 = byteLength2 >>> 0;
+        byteLength3 = byteLength3 >>> 0;
         if (!noAssert) {
-          const maxBytes = Math.pow(2, 8 * byteLength2) - 1;
-          checkInt(this, value, offset, byteLength2, maxBytes, 0);
+          const maxBytes = Math.pow(2, 8 * byteLength3) - 1;
+          checkInt(this, value, offset, byteLength3, maxBytes, 0);
         }
         let mul = 1;
         let i = 0;
         this[offset] = value & 255;
-        while (++i < byteLength2 && (mul *= 256)) {
+        while (++i < byteLength3 && (mul *= 256)) {
           this[offset + i] = value / mul & 255;
         }
-        return offset + byteLength2;
+        return offset + byteLength3;
       }, "writeUIntLE");
-      Buffer4.prototype.writeUintBE = Buffer4.prototype.writeUIntBE = /* @__PURE__ */ __name(function writeUIntBE(value, offset, byteLength2, noAssert) {
+      Buffer4.prototype.writeUintBE = Buffer4.prototype.writeUIntBE = /* @__PURE__ */ __name(function writeUIntBE(value, offset, byteLength3, noAssert) {
         value = +value;
         offset = offset >>> 0;
-        byteLength2 = byteLength2 >>> 0;
+        byteLength3 = byteLength3 >>> 0;
         if (!noAssert) {
-          const maxBytes = Math.pow(2, 8 * byteLength2) - 1;
-          checkInt(this, value, offset, byteLength2, maxBytes, 0);
+          const maxBytes = Math.pow(2, 8 * byteLength3) - 1;
+          checkInt(this, value, offset, byteLength3, maxBytes, 0);
         }
-        let i = byteLength2 - 1;
+        let i = byteLength3 - 1;
         let mul = 1;
         this[offset + i] = value & 255;
         while (--i >= 0 && (mul *= 256)) {
           this[offset + i] = value / mul & 255;
         }
-        return offset + byteLength2;
+        return offset + byteLength3;
       }, "writeUIntBE");
       Buffer4.prototype.writeUint8 = Buffer4.prototype.writeUInt8 = /* @__PURE__ */ __name(function writeUInt8(value, offset, noAssert) {
         value = +value;
@@ -1415,33 +1415,33 @@ var __bulwark_node = (() => {
       Buffer4.prototype.writeBigUInt64BE = defineBigIntMethod(/* @__PURE__ */ __name(function writeBigUInt64BE(value, offset = 0) {
         return wrtBigUInt64BE(this, value, offset, BigInt(0), BigInt("0xffffffffffffffff"));
       }, "writeBigUInt64BE"));
-      Buffer4.prototype.writeIntLE = /* @__PURE__ */ __name(function writeIntLE(value, offset, byteLength2, noAssert) {
+      Buffer4.prototype.writeIntLE = /* @__PURE__ */ __name(function writeIntLE(value, offset, byteLength3, noAssert) {
         value = +value;
         offset = offset >>> 0;
         if (!noAssert) {
-          const limit = Math.pow(2, 8 * byteLength2 - 1);
-          checkInt(this, value, offset, byteLength2, limit - 1, -limit);
+          const limit = Math.pow(2, 8 * byteLength3 - 1);
+          checkInt(this, value, offset, byteLength3, limit - 1, -limit);
         }
         let i = 0;
         let mul = 1;
         let sub = 0;
         this[offset] = value & 255;
-        while (++i < byteLength2 && (mul *= 256)) {
+        while (++i < byteLength3 && (mul *= 256)) {
           if (value < 0 && sub === 0 && this[offset + i - 1] !== 0) {
             sub = 1;
           }
           this[offset + i] = (value / mul >> 0) - sub & 255;
         }
-        return offset + byteLength2;
+        return offset + byteLength3;
       }, "writeIntLE");
-      Buffer4.prototype.writeIntBE = /* @__PURE__ */ __name(function writeIntBE(value, offset, byteLength2, noAssert) {
+      Buffer4.prototype.writeIntBE = /* @__PURE__ */ __name(function writeIntBE(value, offset, byteLength3, noAssert) {
         value = +value;
         offset = offset >>> 0;
         if (!noAssert) {
-          const limit = Math.pow(2, 8 * byteLength2 - 1);
-          checkInt(this, value, offset, byteLength2, limit - 1, -limit);
+          const limit = Math.pow(2, 8 * byteLength3 - 1);
+          checkInt(this, value, offset, byteLength3, limit - 1, -limit);
         }
-        let i = byteLength2 - 1;
+        let i = byteLength3 - 1;
         let mul = 1;
         let sub = 0;
         this[offset + i] = value & 255;
@@ -1451,7 +1451,7 @@ var __bulwark_node = (() => {
           }
           this[offset + i] = (value / mul >> 0) - sub & 255;
         }
-        return offset + byteLength2;
+        return offset + byteLength3;
       }, "writeIntBE");
       Buffer4.prototype.writeInt8 = /* @__PURE__ */ __name(function writeInt8(value, offset, noAssert) {
         value = +value;
@@ -1704,29 +1704,29 @@ var __bulwark_node = (() => {
         return `${val.slice(0, i)}${res}`;
       }
       __name(addNumericalSeparator, "addNumericalSeparator");
-      function checkBounds(buf, offset, byteLength2) {
+      function checkBounds(buf, offset, byteLength3) {
         validateNumber(offset, "offset");
-        if (buf[offset] === void 0 || buf[offset + byteLength2] === void 0) {
-          boundsError(offset, buf.length - (byteLength2 + 1));
+        if (buf[offset] === void 0 || buf[offset + byteLength3] === void 0) {
+          boundsError(offset, buf.length - (byteLength3 + 1));
         }
       }
       __name(checkBounds, "checkBounds");
-      function checkIntBI(value, min, max, buf, offset, byteLength2) {
+      function checkIntBI(value, min, max, buf, offset, byteLength3) {
         if (value > max || value < min) {
           const n = typeof min === "bigint" ? "n" : "";
           let range;
-          if (byteLength2 > 3) {
+          if (byteLength3 > 3) {
             if (min === 0 || min === BigInt(0)) {
-              range = `>= 0${n} and < 2${n} ** ${(byteLength2 + 1) * 8}${n}`;
+              range = `>= 0${n} and < 2${n} ** ${(byteLength3 + 1) * 8}${n}`;
             } else {
-              range = `>= -(2${n} ** ${(byteLength2 + 1) * 8 - 1}${n}) and < 2 ** ${(byteLength2 + 1) * 8 - 1}${n}`;
+              range = `>= -(2${n} ** ${(byteLength3 + 1) * 8 - 1}${n}) and < 2 ** ${(byteLength3 + 1) * 8 - 1}${n}`;
             }
           } else {
             range = `>= ${min}${n} and <= ${max}${n}`;
           }
           throw new errors.ERR_OUT_OF_RANGE("value", range, value);
         }
-        checkBounds(buf, offset, byteLength2);
+        checkBounds(buf, offset, byteLength3);
       }
       __name(checkIntBI, "checkIntBI");
       function validateNumber(value, name) {
@@ -4377,7 +4377,7 @@ var __bulwark_node = (() => {
     "node_modules/string_decoder/lib/string_decoder.js"(exports) {
       "use strict";
       var Buffer4 = require_buffer().Buffer;
-      var isEncoding = Buffer4.isEncoding || function(encoding) {
+      var isEncoding2 = Buffer4.isEncoding || function(encoding) {
         encoding = "" + encoding;
         switch (encoding && encoding.toLowerCase()) {
           case "hex":
@@ -4426,7 +4426,7 @@ var __bulwark_node = (() => {
       __name(_normalizeEncoding, "_normalizeEncoding");
       function normalizeEncoding(enc) {
         var nenc = _normalizeEncoding(enc);
-        if (typeof nenc !== "string" && (Buffer4.isEncoding === isEncoding || !isEncoding(enc))) throw new Error("Unknown encoding: " + enc);
+        if (typeof nenc !== "string" && (Buffer4.isEncoding === isEncoding2 || !isEncoding2(enc))) throw new Error("Unknown encoding: " + enc);
         return nenc || enc;
       }
       __name(normalizeEncoding, "normalizeEncoding");
@@ -4633,7 +4633,7 @@ var __bulwark_node = (() => {
       var { PromisePrototypeThen, SymbolAsyncIterator, SymbolIterator } = require_primordials();
       var { Buffer: Buffer4 } = require_buffer();
       var { ERR_INVALID_ARG_TYPE, ERR_STREAM_NULL_VALUES } = require_errors().codes;
-      function from(Readable, iterable, opts) {
+      function from2(Readable, iterable, opts) {
         let iterator;
         if (typeof iterable === "string" || iterable instanceof Buffer4) {
           return new Readable({
@@ -4718,8 +4718,8 @@ var __bulwark_node = (() => {
         __name(next, "next");
         return readable;
       }
-      __name(from, "from");
-      module.exports = from;
+      __name(from2, "from");
+      module.exports = from2;
     }
   });
 
@@ -4769,7 +4769,7 @@ var __bulwark_node = (() => {
       var { validateObject } = require_validators();
       var kPaused = Symbol2("kPaused");
       var { StringDecoder: StringDecoder2 } = require_string_decoder();
-      var from = require_from();
+      var from2 = require_from();
       ObjectSetPrototypeOf(Readable.prototype, Stream2.prototype);
       ObjectSetPrototypeOf(Readable, Stream2);
       var nop = /* @__PURE__ */ __name(() => {
@@ -5696,7 +5696,7 @@ var __bulwark_node = (() => {
       }
       __name(endWritableNT, "endWritableNT");
       Readable.from = function(iterable, opts) {
-        return from(Readable, iterable, opts);
+        return from2(Readable, iterable, opts);
       };
       var webStreamsAdapters;
       function lazyWebStreams() {
@@ -6391,7 +6391,7 @@ var __bulwark_node = (() => {
       var Readable = require_readable();
       var Writable = require_writable();
       var { createDeferredPromise } = require_util();
-      var from = require_from();
+      var from2 = require_from();
       var Blob = globalThis.Blob || bufferModule2.Blob;
       var isBlob = typeof Blob !== "undefined" ? /* @__PURE__ */ __name(function isBlob2(b) {
         return b instanceof Blob;
@@ -6450,12 +6450,12 @@ var __bulwark_node = (() => {
           });
         }
         if (typeof body === "function") {
-          const { value, write, final, destroy } = fromAsyncGen(body);
+          const { value, write: write2, final, destroy } = fromAsyncGen(body);
           if (isIterable(value)) {
-            return from(Duplexify, value, {
+            return from2(Duplexify, value, {
               // TODO (ronag): highWaterMark?
               objectMode: true,
-              write,
+              write: write2,
               final,
               destroy
             });
@@ -6479,7 +6479,7 @@ var __bulwark_node = (() => {
               // TODO (ronag): highWaterMark?
               objectMode: true,
               readable: false,
-              write,
+              write: write2,
               final(cb) {
                 final(async () => {
                   try {
@@ -6499,7 +6499,7 @@ var __bulwark_node = (() => {
           return duplexify(body.arrayBuffer());
         }
         if (isIterable(body)) {
-          return from(Duplexify, body, {
+          return from2(Duplexify, body, {
             // TODO (ronag): highWaterMark?
             objectMode: true,
             writable: false
@@ -8379,19 +8379,19 @@ var __bulwark_node = (() => {
             return ".";
           return posix.normalize(joined);
         }, "join"),
-        relative: /* @__PURE__ */ __name(function relative(from, to) {
-          assertPath(from);
+        relative: /* @__PURE__ */ __name(function relative(from2, to) {
+          assertPath(from2);
           assertPath(to);
-          if (from === to) return "";
-          from = posix.resolve(from);
+          if (from2 === to) return "";
+          from2 = posix.resolve(from2);
           to = posix.resolve(to);
-          if (from === to) return "";
+          if (from2 === to) return "";
           var fromStart = 1;
-          for (; fromStart < from.length; ++fromStart) {
-            if (from.charCodeAt(fromStart) !== 47)
+          for (; fromStart < from2.length; ++fromStart) {
+            if (from2.charCodeAt(fromStart) !== 47)
               break;
           }
-          var fromEnd = from.length;
+          var fromEnd = from2.length;
           var fromLen = fromEnd - fromStart;
           var toStart = 1;
           for (; toStart < to.length; ++toStart) {
@@ -8412,7 +8412,7 @@ var __bulwark_node = (() => {
                   return to.slice(toStart + i);
                 }
               } else if (fromLen > length) {
-                if (from.charCodeAt(fromStart + i) === 47) {
+                if (from2.charCodeAt(fromStart + i) === 47) {
                   lastCommonSep = i;
                 } else if (i === 0) {
                   lastCommonSep = 0;
@@ -8420,7 +8420,7 @@ var __bulwark_node = (() => {
               }
               break;
             }
-            var fromCode = from.charCodeAt(fromStart + i);
+            var fromCode = from2.charCodeAt(fromStart + i);
             var toCode = to.charCodeAt(toStart + i);
             if (fromCode !== toCode)
               break;
@@ -8429,7 +8429,7 @@ var __bulwark_node = (() => {
           }
           var out = "";
           for (i = fromStart + lastCommonSep + 1; i <= fromEnd; ++i) {
-            if (i === fromEnd || from.charCodeAt(i) === 47) {
+            if (i === fromEnd || from2.charCodeAt(i) === 47) {
               if (out.length === 0)
                 out += "..";
               else
@@ -8795,6 +8795,31 @@ var __bulwark_node = (() => {
   // src/node/buffer.js
   var import_buffer = __toESM(require_buffer(), 1);
   var Buffer2 = import_buffer.Buffer;
+  var isUrl = /* @__PURE__ */ __name((encoding) => typeof encoding === "string" && encoding.toLowerCase() === "base64url", "isUrl");
+  var toUrl = /* @__PURE__ */ __name((b64) => b64.replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, ""), "toUrl");
+  var npmFrom = import_buffer.Buffer.from;
+  var npmToString = import_buffer.Buffer.prototype.toString;
+  var npmWrite = import_buffer.Buffer.prototype.write;
+  var npmByteLength = import_buffer.Buffer.byteLength;
+  var npmIsEncoding = import_buffer.Buffer.isEncoding;
+  Buffer2.from = /* @__PURE__ */ __name(function from(value, encodingOrOffset, length) {
+    return Reflect.apply(npmFrom, this, [value, isUrl(encodingOrOffset) ? "base64" : encodingOrOffset, length]);
+  }, "from");
+  Buffer2.byteLength = /* @__PURE__ */ __name(function byteLength(string, encoding) {
+    return npmByteLength(string, isUrl(encoding) ? "base64" : encoding);
+  }, "byteLength");
+  Buffer2.isEncoding = /* @__PURE__ */ __name(function isEncoding(encoding) {
+    return isUrl(encoding) || npmIsEncoding(encoding);
+  }, "isEncoding");
+  Buffer2.prototype.toString = /* @__PURE__ */ __name(function toString(encoding, start, end) {
+    if (isUrl(encoding)) return toUrl(Reflect.apply(npmToString, this, ["base64", start, end]));
+    return Reflect.apply(npmToString, this, arguments);
+  }, "toString");
+  Buffer2.prototype.write = /* @__PURE__ */ __name(function write(string, offset, length, encoding) {
+    const args = [...arguments];
+    for (let i = 1; i < args.length; i++) if (isUrl(args[i])) args[i] = "base64";
+    return Reflect.apply(npmWrite, this, args);
+  }, "write");
   var constants = Object.freeze({ MAX_LENGTH: import_buffer.kMaxLength, MAX_STRING_LENGTH: (1 << 29) - 24 });
   function isUtf8(input) {
     try {
@@ -10145,15 +10170,15 @@ ${I.inspect(string)}
     if (obj.pathname) out += obj.pathname.startsWith("/") || out === "" ? obj.pathname : "/" + obj.pathname;
     if (obj.search) out += obj.search.startsWith("?") ? obj.search : "?" + obj.search;
     else if (obj.query && typeof obj.query === "object") {
-      const q = new G.URLSearchParams(obj.query).toString();
+      const q = Object.entries(obj.query).flatMap(([k, v]) => (Array.isArray(v) ? v : [v]).map((x) => `${encodeURIComponent(k)}=${encodeURIComponent(x === null || x === void 0 ? "" : `${x}`)}`)).join("&");
       if (q) out += "?" + q;
     } else if (typeof obj.query === "string" && obj.query) out += "?" + obj.query;
     if (obj.hash) out += obj.hash.startsWith("#") ? obj.hash : "#" + obj.hash;
     return out;
   }
   __name(format2, "format");
-  function resolve(from, to) {
-    const base = new G.URL(from, "resolve://");
+  function resolve(from2, to) {
+    const base = new G.URL(from2, "resolve://");
     const out = new G.URL(to, base);
     if (out.protocol === "resolve:") return out.pathname + out.search + out.hash;
     return out.href;
