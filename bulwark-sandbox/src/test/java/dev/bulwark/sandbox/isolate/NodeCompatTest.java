@@ -327,6 +327,32 @@ class NodeCompatTest {
         }
     }
 
+    // ================================================================ an npm package, bundled as wrangler would
+
+    @Nested
+    @DisplayName("npm packages")
+    class Packages {
+        static String fixture(String path) throws Exception {
+            try (var in = NodeCompatTest.class.getResourceAsStream("/node-fixtures/" + path)) {
+                return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            }
+        }
+
+        @Test
+        void cookieSignatureRunsUnderNodejsCompat() throws Exception {
+            String w = loadWith(fixture("cookie-signature/bundle.js"), COMPAT);
+            // The same as Node 20 prints for sign('hello', 'tobiiscool') and its checks.
+            assertThat(body(w)).isEqualTo("{\"signed\":\"hello.DGDUkGlIkCzPz+C0B064FNgHdEjox7ch8tOBGslZ5QI\",\"back\":\"hello\",\"forged\":false}");
+        }
+
+        @Test
+        void withoutTheFlagItFailsToLoadNamingTheModule() throws Exception {
+            Message.WorkerLoadFailed f = loadFails(fixture("cookie-signature/bundle.js"), new Compatibility("2025-09-20", List.of()));
+            assertThat(f.message()).isEqualTo(
+                    "index.js: cannot import 'node:crypto': Node.js built-in modules need the nodejs_compat compatibility flag");
+        }
+    }
+
     // ================================================================ AsyncLocalStorage
 
     @Nested
