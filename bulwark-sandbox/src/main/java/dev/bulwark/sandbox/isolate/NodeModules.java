@@ -4,6 +4,7 @@ import com.caoccao.javet.exceptions.JavetException;
 import com.caoccao.javet.interop.V8Runtime;
 import com.caoccao.javet.values.V8Value;
 import com.caoccao.javet.values.primitive.V8ValueString;
+import com.caoccao.javet.values.reference.V8Script;
 import com.caoccao.javet.values.reference.V8ValueArray;
 import com.caoccao.javet.values.reference.V8ValueFunction;
 import com.caoccao.javet.values.reference.V8ValueObject;
@@ -26,6 +27,7 @@ import java.util.List;
 final class NodeModules implements AutoCloseable {
     static final String RESOURCE = "/dev/bulwark/sandbox/prelude/node.js";
     private static volatile String source;
+    private static volatile byte[] codeCache;
 
     private final V8ValueObject api;
     private final Compatibility.NodeMode mode;
@@ -48,7 +50,9 @@ final class NodeModules implements AutoCloseable {
             case V2 -> "v2";
         };
         if (modeName == null) return null;
-        try (V8ValueFunction init = runtime.getExecutor(source()).setResourceName("bulwark:node").execute();
+        byte[] cache = codeCache;
+        try (V8Script script = runtime.getExecutor(source(), cache).setResourceName("bulwark:node").compileV8Script();
+             V8ValueFunction init = script.execute(true);
              V8ValueObject internals = jsRuntime.get("nodeInternals");
              V8ValueObject options = runtime.createV8ValueObject()) {
             options.set("mode", modeName);
@@ -60,6 +64,9 @@ final class NodeModules implements AutoCloseable {
             try (V8ValueArray list = api.get("names")) {
                 for (int i = 0; i < list.getLength(); i++) names.add(list.getString(i));
             }
+            // V8's code cache of node.js, made once per process after its first run (so it holds the
+            // functions init compiled): later workers skip most of parsing and compiling it.
+            if (cache == null) codeCache = script.getCachedData();
             return new NodeModules(api, mode, List.copyOf(names));
         }
     }
