@@ -3,16 +3,37 @@
 // from AsyncLocalStorage to store, never changed once made.
 import { I, nodeError } from './internals.js';
 
+// Captured before any worker code runs: a worker that replaces Map or its methods changes nothing here.
+const SafeMap = Map;
+const mapGet = Map.prototype.get, mapSet = Map.prototype.set, mapHas = Map.prototype.has, mapDelete = Map.prototype.delete;
+const mapSize = Object.getOwnPropertyDescriptor(Map.prototype, 'size').get;
+const mapEntries = Map.prototype.entries;
+const mapIteratorNext = Object.getPrototypeOf(new Map().entries()).next;
+const ReflectApply = Reflect.apply;
+
+function copy(frame) {
+  const next = new SafeMap();
+  if (frame !== undefined) {
+    const it = ReflectApply(mapEntries, frame, []);
+    for (let e = ReflectApply(mapIteratorNext, it, []); !e.done; e = ReflectApply(mapIteratorNext, it, [])) {
+      ReflectApply(mapSet, next, e.value);
+    }
+  }
+  return next;
+}
 function frameWith(frame, key, value) {
-  const next = frame === undefined ? new Map() : new Map(frame);
-  next.set(key, value);
+  const next = copy(frame);
+  ReflectApply(mapSet, next, [key, value]);
   return next;
 }
 function frameWithout(frame, key) {
-  if (frame === undefined || !frame.has(key)) return frame;
-  const next = new Map(frame);
-  next.delete(key);
-  return next.size === 0 ? undefined : next;
+  if (frame === undefined || !ReflectApply(mapHas, frame, [key])) return frame;
+  const next = copy(frame);
+  ReflectApply(mapDelete, next, [key]);
+  return ReflectApply(mapSize, next, []) === 0 ? undefined : next;
+}
+function storeIn(frame, key) {
+  return frame === undefined ? undefined : ReflectApply(mapGet, frame, [key]);
 }
 function checkFunction(fn, name) {
   if (typeof fn !== 'function') {
@@ -36,8 +57,7 @@ export class AsyncLocalStorage {
     return I.runInFrame(frameWithout(I.currentFrame(), this), callback, undefined, args);
   }
   getStore() {
-    const frame = I.currentFrame();
-    return frame === undefined ? undefined : frame.get(this);
+    return storeIn(I.currentFrame(), this);
   }
 
   /** fn bound to the async context current now. */

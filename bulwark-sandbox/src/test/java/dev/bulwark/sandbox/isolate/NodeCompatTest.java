@@ -465,6 +465,24 @@ class NodeCompatTest {
         }
 
         @Test
+        void aWorkerThatReplacesMapAndPromiseThenDoesNotBreakTheStores() throws Exception {
+            String w = loadWith("""
+                    import { AsyncLocalStorage } from 'node:async_hooks';
+                    const als = new AsyncLocalStorage();
+                    globalThis.Map = class { constructor() { throw new Error('no Map for you'); } };
+                    const realThen = Promise.prototype.then;
+                    Promise.prototype.then = function (a, b) { return realThen.call(this, a, b); };
+                    export default { fetch() {
+                      return als.run('kept', async () => {
+                        await null;
+                        await new Promise((r) => setTimeout(r, 1));
+                        return new Response(`${als.getStore()}`);
+                      });
+                    } };""", COMPAT);
+            assertThat(body(w)).isEqualTo("kept");
+        }
+
+        @Test
         void untrustedCodeCannotReachTheEnginesContextFunctions() throws Exception {
             String w = loadWith("""
                     export default { fetch() {
