@@ -465,21 +465,27 @@ class NodeCompatTest {
         }
 
         @Test
-        void aWorkerThatReplacesMapAndPromiseThenDoesNotBreakTheStores() throws Exception {
+        void aWorkerThatReplacesMapMethodsAndPromiseThenCannotForgeOrBreakTheStores() throws Exception {
             String w = loadWith("""
                     import { AsyncLocalStorage } from 'node:async_hooks';
                     const als = new AsyncLocalStorage();
-                    globalThis.Map = class { constructor() { throw new Error('no Map for you'); } };
+                    const realGet = Map.prototype.get;
                     const realThen = Promise.prototype.then;
-                    Promise.prototype.then = function (a, b) { return realThen.call(this, a, b); };
                     export default { fetch() {
                       return als.run('kept', async () => {
-                        await null;
-                        await new Promise((r) => setTimeout(r, 1));
-                        return new Response(`${als.getStore()}`);
+                        Map.prototype.get = function (k) { return k === als ? 'forged' : Reflect.apply(realGet, this, [k]); };
+                        Promise.prototype.then = function (a, b) { return Reflect.apply(realThen, this, [a, b]); };
+                        try {
+                          await null;
+                          await Promise.resolve().then(() => 0);
+                          return new Response(`${als.getStore()} ${als.run('inner', () => als.getStore())}`);
+                        } finally {
+                          Map.prototype.get = realGet;
+                          Promise.prototype.then = realThen;
+                        }
                       });
                     } };""", COMPAT);
-            assertThat(body(w)).isEqualTo("kept");
+            assertThat(body(w)).isEqualTo("kept inner");
         }
 
         @Test
