@@ -207,10 +207,11 @@ final class ModuleLinker {
         IV8Module m = linked.get(name);
         if (m != null) return m;
         try {
+            // cloudflare:* cannot be replaced by the bundle; a node:* built-in can (resolveName decided).
             WorkerModule own = bundle.modules().get(name);
-            if (own != null) m = compile(own);
-            else if (name.equals(WORKERS_MODULE)) m = workersModule();
+            if (name.equals(WORKERS_MODULE)) m = workersModule();
             else if (name.equals(EMAIL_MODULE)) m = builtin(name, "emailModule");
+            else if (own != null) m = compile(own);
             else m = nodeModule(name);
         } catch (JavetException e) {
             throw new WorkerLoadException(ErrorCode.WORKER_LOAD_FAILED, Isolate.describe(e));
