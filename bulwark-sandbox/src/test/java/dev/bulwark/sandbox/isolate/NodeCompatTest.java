@@ -192,9 +192,14 @@ class NodeCompatTest {
                       return new Response([b.toString('base64'), b.toString('hex'), b.readUInt32BE(0),
                         Buffer.concat([Buffer.from([1]), Buffer.alloc(2, 0xff)]).toString('hex'), b.subarray(6).toString(),
                         Buffer.byteLength('€uro'), b.equals(Buffer.from('hello world')), Buffer.from('aGk', 'base64').toString(),
-                        Buffer.compare(Buffer.from('a'), Buffer.from('b')), Buffer.isBuffer(b), b instanceof Uint8Array].join(' '));
+                        Buffer.compare(Buffer.from('a'), Buffer.from('b')), Buffer.isBuffer(b), b instanceof Uint8Array,
+                        // base64url, which JWT libraries use and the npm package lacks
+                        Buffer.from('aGk_-w', 'base64url').toString('hex'), Buffer.from('aGk_-w', 'base64url').toString('base64url'),
+                        Buffer.byteLength('aGk_-w', 'base64url'), Buffer.isEncoding('base64url'),
+                        Buffer.from([0xfb, 0xff]).toString('base64url'), Buffer.from([0xfb, 0xff]).toString('base64')].join(' '));
                     } };""", COMPAT);
-            assertThat(body(w)).isEqualTo("aGVsbG8gd29ybGQ= 68656c6c6f20776f726c64 1751477356 01ffff world 6 true hi -1 true true");
+            assertThat(body(w)).isEqualTo("aGVsbG8gd29ybGQ= 68656c6c6f20776f726c64 1751477356 01ffff world 6 true hi -1 true true"
+                    + " 68693ffb aGk_-w 4 true -_8 +/8=");
         }
 
         @Test
