@@ -300,6 +300,24 @@ class NodeCompatTest {
         }
 
         @Test
+        void theImportsTheAgentsSdkMakesAtLoadResolve() throws Exception {
+            // AGENTS-SDK.md: what agents@0.32.0 imports at the top of its bundle.
+            String w = loadWith("""
+                    import { DurableObject, WorkerEntrypoint, RpcTarget, exports, env } from 'cloudflare:workers';
+                    import { EmailMessage } from 'cloudflare:email';
+                    import { AsyncLocalStorage } from 'node:async_hooks';
+                    import { channel, tracingChannel } from 'node:diagnostics_channel';
+                    import { EOL, platform } from 'node:os';
+                    import { join, basename } from 'node:path';
+                    export default { fetch() {
+                      return new Response([typeof DurableObject, typeof WorkerEntrypoint, typeof RpcTarget, typeof exports,
+                        env.API_KEY, typeof EmailMessage, typeof AsyncLocalStorage, channel('agents:x').name,
+                        typeof tracingChannel('agents:t').traceSync, JSON.stringify(EOL), platform(), join('a', basename('/b/c'))].join(' '));
+                    } };""", COMPAT);
+            assertThat(body(w)).isEqualTo("function function function object k-123 function function agents:x function \"\\n\" linux a/c");
+        }
+
+        @Test
         void timersProcessDiagnosticsChannelAndCloudflareModules() throws Exception {
             String w = loadWith("""
                     import { setTimeout as later, setImmediate } from 'node:timers';
@@ -376,6 +394,7 @@ class NodeCompatTest {
                         await null; out.push(`await ${als.getStore()}`);
                         await new Promise((r) => setTimeout(r, 2)); out.push(`after timer ${als.getStore()}`);
                         await new Promise((r) => setTimeout(() => { out.push(`in timer ${als.getStore()}`); r(); }, 1));
+                        await new Promise((r) => { let n = 0; const id = setInterval(() => { out.push(`interval ${als.getStore()}`); if (++n === 2) { clearInterval(id); r(); } }, 1); });
                         await Promise.resolve().then(() => out.push(`then ${als.getStore()}`));
                         await new Promise((r) => queueMicrotask(() => { out.push(`microtask ${als.getStore()}`); r(); }));
                         await { then(r) { out.push(`thenable ${als.getStore()}`); r(); } };
@@ -392,7 +411,7 @@ class NodeCompatTest {
                       return new Response(out.join('\\n'));
                     } };""", COMPAT);
             assertThat(body(w)).isEqualTo(String.join("\n",
-                    "outside undefined", "await S", "after timer S", "in timer S", "then S", "microtask S", "thenable S",
+                    "outside undefined", "await S", "after timer S", "in timer S", "interval S", "interval S", "then S", "microtask S", "thenable S",
                     "deep S", "nested T back S", "exit undefined", "gen 1 S", "gen 2 S", "after run undefined",
                     "bind B snapshot N"));
         }
