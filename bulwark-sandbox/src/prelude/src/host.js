@@ -38,6 +38,8 @@ export const H = {
   zlibClose: notInstalled,
   decodeLegacy: notInstalled,
   htmlRewriterWasm: notInstalled,
+  nodeHash: notInstalled,
+  nodeHmac: notInstalled,
 };
 Object.setPrototypeOf(H, null);
 
@@ -46,7 +48,8 @@ export function bindHost(host) {
   const names = ['log', 'randomBytes', 'digest', 'hmac', 'setTimer', 'clearTimer', 'fetch',
     'responseStart', 'responseChunk', 'responseEnd', 'responseError', 'requestBodyPull', 'currentInvocation',
     'objectId', 'callObject', 'callWorker', 'loadDynamic', 'rpcObject', 'rpcWorker', 'rpcReturn', 'sqlExec', 'kvGet', 'kvPut', 'kvDelete', 'kvList', 'storageOp',
-    'zlibOpen', 'zlibPush', 'zlibClose', 'decodeLegacy', 'htmlRewriterWasm'];
+    'zlibOpen', 'zlibPush', 'zlibClose', 'decodeLegacy', 'htmlRewriterWasm',
+    'nodeHash', 'nodeHmac'];
   for (const name of names) {
     const fn = host[name];
     if (typeof fn !== 'function') throw new TypeError(`host.${name} is not a function`);

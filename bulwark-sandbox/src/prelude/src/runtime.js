@@ -15,6 +15,9 @@ import { resetTimeOrigin } from './clock.js';
 import { makeNamespace, objectFetch, objectReceiver, registerWaitUntil, forgetWaitUntil } from './objects.js';
 import { answerRpc, answerAlarm, entrypointReceiver } from './rpc.js';
 import { makeLoader } from './loader.js';
+import { installAsyncContext, enterFrame } from './async-context.js';
+import { nodeInternals } from './node-internals.js';
+import { EmailMessage } from './email.js';
 
 // ---------------------------------------------------------------------------------------
 // cloudflare:workers
@@ -213,6 +216,8 @@ async function sendResponse(result, invocationId) {
 // target: null for the worker's default export, or the durable object the event is for
 // ({exports, workerId, className, id, name, storage}).
 async function dispatchFetch(handler, req, env, invocationId, target) {
+  // Every request starts in the root async context: no AsyncLocalStorage store leaks into it.
+  enterFrame(undefined);
   invocationId = Number(invocationId); // a Java long arrives as a BigInt
   const waitUntilPromises = [];
   let passThrough = false;
@@ -262,6 +267,7 @@ async function dispatchFetch(handler, req, env, invocationId, target) {
 
 export function install(host) {
   bindHost(host);
+  installAsyncContext(host.asyncContextGet, host.asyncContextSet);
   delete globalThis.__bulwark_install;
   resetTimeOrigin();
   const workersModule = Object.freeze({ DurableObject, WorkerEntrypoint, RpcTarget, WorkflowEntrypoint });
@@ -275,5 +281,8 @@ export function install(host) {
     responseDrained(invocationId) { responseDrained(Number(invocationId)); },
     workersModule,
     consoleFormat(...args) { return format(...args); },
+    // What the node:* modules (node.js, loaded only under nodejs_compat) build on.
+    nodeInternals,
+    emailModule: Object.freeze({ EmailMessage }),
   });
 }

@@ -177,6 +177,12 @@ export function createIsolate(preludePath, options = {}) {
     kvList() { throw new Error('no durable objects in the contract host'); },
     storageOp() { throw new Error('no durable objects in the contract host'); },
     currentInvocation() { return options.bigintIds ? BigInt(state.currentInvocation) : state.currentInvocation; },
+    nodeHash(alg, data) { return toCtxBytes(createHash(alg).update(data).digest()); },
+    nodeHmac(alg, key, data) { return toCtxBytes(createHmac(alg, key).update(data).digest()); },
+    // Node's vm has no V8 extras binding: a plain slot, so no propagation across await here
+    // (the isolate tests cover that in V8 itself).
+    asyncContextGet() { return state.asyncContext; },
+    asyncContextSet(v) { state.asyncContext = v; },
   };
   const install = vm.runInContext('globalThis.__bulwark_install', context);
   if (typeof install !== 'function') throw new Error('prelude did not define __bulwark_install');

@@ -4,6 +4,7 @@ import dev.bulwark.sandbox.ipc.Message.*;
 import dev.bulwark.sandbox.worker.Binding;
 import dev.bulwark.sandbox.worker.Limits;
 import dev.bulwark.sandbox.worker.ModuleType;
+import dev.bulwark.sandbox.worker.Compatibility;
 import dev.bulwark.sandbox.worker.WorkerBundle;
 import dev.bulwark.sandbox.worker.WorkerModule;
 
@@ -304,6 +305,11 @@ public final class MessageCodec {
             str(o, m.type().wireName());
             bytes(o, m.content());
         }
+        Compatibility c = b.compatibility();
+        o.writeBoolean(c.date() != null);
+        if (c.date() != null) str(o, c.date());
+        o.writeInt(c.flags().size());
+        for (String flag : c.flags()) str(o, flag);
     }
 
     private static WorkerBundle bundle(DataInputStream i) throws IOException {
@@ -321,7 +327,11 @@ public final class MessageCodec {
             modules.put(name, new WorkerModule(name, type, bytes(i)));
         }
         try {
-            return new WorkerBundle(main, modules);
+            String date = i.readBoolean() ? str(i) : null;
+            int flagCount = count(i);
+            List<String> flags = new ArrayList<>(flagCount);
+            for (int k = 0; k < flagCount; k++) flags.add(str(i));
+            return new WorkerBundle(main, modules, new Compatibility(date, flags));
         } catch (IllegalArgumentException e) {
             throw new IOException(e.getMessage());
         }

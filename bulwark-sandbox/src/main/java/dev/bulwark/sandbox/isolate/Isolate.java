@@ -751,6 +751,8 @@ public final class Isolate {
             bind(host, "kvList", storage::kvList);
             bind(host, "storageOp", storage::storageOp);
             webApis.install((name, fn) -> bind(host, name, fn));
+            NodeCryptoHost.install(runtime, host, this::bind);
+            AsyncContextHost.install(runtime, host);
             try (V8ValueFunction installer = runtime.getGlobalObject().get("__bulwark_install")) {
                 return installer.call(null, host);
             }

@@ -374,7 +374,9 @@
       "zlibPush",
       "zlibClose",
       "decodeLegacy",
-      "htmlRewriterWasm"
+      "htmlRewriterWasm",
+      "nodeHash",
+      "nodeHmac"
     ];
     for (const name of names) {
       const fn = host[name];
@@ -430,7 +432,9 @@
         zlibPush: notInstalled,
         zlibClose: notInstalled,
         decodeLegacy: notInstalled,
-        htmlRewriterWasm: notInstalled
+        htmlRewriterWasm: notInstalled,
+        nodeHash: notInstalled,
+        nodeHmac: notInstalled
       };
       Object.setPrototypeOf(H, null);
       __name(bindHost, "bindHost");
@@ -1165,6 +1169,42 @@ ${groupIndent}`);
     }
   });
 
+  // src/async-context.js
+  function installAsyncContext(get, set) {
+    if (typeof get !== "function" || typeof set !== "function") throw new TypeError("async context functions missing");
+    getData = get;
+    setData = set;
+  }
+  function currentFrame() {
+    return getData();
+  }
+  function enterFrame(frame) {
+    setData(frame);
+  }
+  function runInFrame(frame, fn, thisArg, args) {
+    const previous = getData();
+    setData(frame);
+    try {
+      return ReflectApply(fn, thisArg, args);
+    } finally {
+      setData(previous);
+    }
+  }
+  var getData, setData;
+  var init_async_context = __esm({
+    "src/async-context.js"() {
+      init_inject();
+      init_util();
+      getData = /* @__PURE__ */ __name(() => void 0, "getData");
+      setData = /* @__PURE__ */ __name(() => {
+      }, "setData");
+      __name(installAsyncContext, "installAsyncContext");
+      __name(currentFrame, "currentFrame");
+      __name(enterFrame, "enterFrame");
+      __name(runInFrame, "runInFrame");
+    }
+  });
+
   // src/timers.js
   function normalizeDelay(ms) {
     ms = Number(ms);
@@ -1192,7 +1232,7 @@ ${groupIndent}`);
   function schedule(callback, delay, args, repeat) {
     const id = allocateId();
     const invocation = currentInvocation();
-    timers.set(id, { callback, args, repeat, delay: normalizeDelay(delay), invocation });
+    timers.set(id, { callback, args, repeat, delay: normalizeDelay(delay), invocation, frame: currentFrame() });
     let set = byInvocation.get(invocation);
     if (set === void 0) {
       set = /* @__PURE__ */ new Set();
@@ -1264,7 +1304,7 @@ ${groupIndent}`);
       forget(id);
     }
     try {
-      ReflectApply(t2.callback, globalThis, t2.args);
+      runInFrame(t2.frame, t2.callback, globalThis, t2.args);
     } catch (err) {
       reportException(err);
     }
@@ -1299,6 +1339,7 @@ ${groupIndent}`);
       init_host();
       init_util();
       init_report();
+      init_async_context();
       MAX_DELAY = 2147483647;
       timers = /* @__PURE__ */ new Map();
       byInvocation = /* @__PURE__ */ new Map();
@@ -10849,6 +10890,52 @@ ${className}`);
   __name(makeLoader, "makeLoader");
 
   // src/runtime.js
+  init_async_context();
+
+  // src/node-internals.js
+  init_inject();
+  init_host();
+  init_async_context();
+  init_console();
+  var nodeInternals = Object.freeze({
+    currentFrame,
+    runInFrame,
+    format,
+    inspect,
+    /** bytes -> Uint8Array digest; algorithm is md5, sha1, sha224, sha256, sha384 or sha512. */
+    hash: /* @__PURE__ */ __name((algorithm, bytes) => H.nodeHash(algorithm, bytes), "hash"),
+    hmac: /* @__PURE__ */ __name((algorithm, key, bytes) => H.nodeHmac(algorithm, key, bytes), "hmac"),
+    randomBytes: /* @__PURE__ */ __name((n2) => H.randomBytes(n2), "randomBytes")
+  });
+
+  // src/email.js
+  init_inject();
+  var EmailMessage = class {
+    static {
+      __name(this, "EmailMessage");
+    }
+    #from;
+    #to;
+    #raw;
+    constructor(from, to2, raw) {
+      if (arguments.length < 3) throw new TypeError(`Failed to construct 'EmailMessage': 3 arguments required, but only ${arguments.length} present.`);
+      this.#from = `${from}`;
+      this.#to = `${to2}`;
+      this.#raw = raw;
+    }
+    get from() {
+      return this.#from;
+    }
+    get to() {
+      return this.#to;
+    }
+    get raw() {
+      return this.#raw;
+    }
+  };
+  Object.defineProperty(EmailMessage.prototype, Symbol.toStringTag, { value: "EmailMessage", configurable: true });
+
+  // src/runtime.js
   var creatingContext = false;
   var ExecutionContext = class {
     static {
@@ -11030,6 +11117,7 @@ ${className}`);
   }
   __name(sendResponse, "sendResponse");
   async function dispatchFetch(handler, req, env, invocationId, target) {
+    enterFrame(void 0);
     invocationId = Number(invocationId);
     const waitUntilPromises = [];
     let passThrough = false;
@@ -11078,6 +11166,7 @@ ${className}`);
   __name(dispatchFetch, "dispatchFetch");
   function install(host) {
     bindHost(host);
+    installAsyncContext(host.asyncContextGet, host.asyncContextSet);
     delete globalThis.__bulwark_install;
     resetTimeOrigin();
     const workersModule = Object.freeze({ DurableObject, WorkerEntrypoint, RpcTarget, WorkflowEntrypoint });
@@ -11106,7 +11195,10 @@ ${className}`);
       workersModule,
       consoleFormat(...args) {
         return format(...args);
-      }
+      },
+      // What the node:* modules (node.js, loaded only under nodejs_compat) build on.
+      nodeInternals,
+      emailModule: Object.freeze({ EmailMessage })
     });
   }
   __name(install, "install");

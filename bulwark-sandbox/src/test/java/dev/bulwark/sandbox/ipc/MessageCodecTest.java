@@ -168,6 +168,15 @@ class MessageCodecTest {
     }
 
     @Test
+    void aBundleCarriesItsCompatibilityDateAndFlags() throws IOException {
+        var compat = new dev.bulwark.sandbox.worker.Compatibility("2025-09-20", List.of("nodejs_compat", "nodejs_als"));
+        LoadWorker back = (LoadWorker) decode(encode(new LoadWorker(1, "w", BUNDLE.withCompatibility(compat), "{}", LIMITS)));
+        assertThat(back.bundle().compatibility()).isEqualTo(compat);
+        LoadWorker none = (LoadWorker) decode(encode(new LoadWorker(1, "w", BUNDLE, "{}", LIMITS)));
+        assertThat(none.bundle().compatibility()).isEqualTo(dev.bulwark.sandbox.worker.Compatibility.NONE);
+    }
+
+    @Test
     void manyFramesFollowEachOtherOnOneStream() throws IOException {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         DataOutputStream out = new DataOutputStream(bytes);

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.bulwark.sandbox.worker.Compatibility;
 import dev.bulwark.sandbox.worker.WorkerBundle;
 
 import java.io.IOException;
@@ -102,8 +103,10 @@ public final class ProjectLoader {
         Optional<ConfigValue> flagsValue = root.optional("compatibility_flags");
         List<String> compatibilityFlags = flagsValue.isPresent() ? flagsValue.get().strings() : List.of();
         for (String flag : compatibilityFlags) {
-            // Accepted so that the project loads; no flag changes Bulwark's behaviour yet.
-            warnings.add(file + ": compatibility flag '" + flag + "' is not supported yet and has no effect");
+            // Accepted so that the project loads; only the Node.js flags change Bulwark's behaviour yet.
+            if (!Compatibility.isKnownFlag(flag)) {
+                warnings.add(file + ": compatibility flag '" + flag + "' is not supported yet and has no effect");
+            }
         }
         Map<String, JsonNode> vars = vars(root);
 
@@ -124,7 +127,8 @@ public final class ProjectLoader {
         ModuleRules rules = ModuleRules.read(root, warnings);
         List<Route> routes = routes(root);
         Path[] moduleRoot = new Path[1];
-        WorkerBundle bundle = bundle(root, directory, mainOverride, rules, settings, warnings, moduleRoot);
+        WorkerBundle bundle = bundle(root, directory, mainOverride, rules, settings, warnings, moduleRoot)
+                .withCompatibility(new Compatibility(compatibilityDate, compatibilityFlags));
         String relativeRoot = directory.relativize(moduleRoot[0]).toString();
         String sourceRoot = relativeRoot.isEmpty() ? "" : relativeRoot.replace('\\', '/') + "/";
         return new ProjectConfig(directory, name, bundle, compatibilityDate, compatibilityFlags, vars, secrets,
