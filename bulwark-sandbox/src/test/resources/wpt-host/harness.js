@@ -73,6 +73,11 @@ function formatValue(v, seen = []) {
   return String(v);
 }
 
+/** Text put into an assertion message as it is (a function's source), not formatted. */
+class Raw {
+  constructor(text) { this.text = String(text); }
+}
+
 function sameValue(x, y) {
   if (y !== y) return x !== x;
   if (x === 0 && y === 0) return 1 / x === 1 / y;
@@ -87,7 +92,11 @@ function assert(condition, fn, description, message, substitutions) {
   if (condition) return;
   let text = message;
   if (substitutions) {
-    text = message.replace(/\$\{([^}]+)\}/g, (_, k) => formatValue(substitutions[k]));
+    // One pass over the template: substituted text (a function's source) is never rescanned.
+    text = message.replace(/\$\{([^}]+)\}/g, (_, k) => {
+      const v = substitutions[k];
+      return v instanceof Raw ? v.text : formatValue(v);
+    });
   }
   throw new AssertionError(describe(description, fn + ': ' + text));
 }
@@ -225,11 +234,13 @@ function assert_object_equals(actual, expected, description) {
 function assert_throws_js(constructor, func, description) {
   let threw = false, error;
   try { func.call(this); } catch (e) { threw = true; error = e; }
-  assert(threw, 'assert_throws_js', description, func + ' did not throw', {});
-  assert(typeof error === 'object' && error !== null, 'assert_throws_js', description, func + ' threw ${e}, not an object', { e: error });
+  const f = new Raw(func);
+  assert(threw, 'assert_throws_js', description, '${f} did not throw', { f });
+  assert(typeof error === 'object' && error !== null, 'assert_throws_js', description, '${f} threw ${e}, not an object', { f, e: error });
   assert(error.constructor === constructor, 'assert_throws_js', description,
-    func + ' threw ${e} (' + (error.constructor && error.constructor.name) + ') expected instance of ' + constructor.name, { e: error });
-  assert(error.name === constructor.name, 'assert_throws_js', description, func + ' threw ${e} with name ' + error.name + ', expected ' + constructor.name, { e: error });
+    '${f} threw ${e} (${c}) expected instance of ${n}', { f, e: error, c: new Raw(error.constructor && error.constructor.name), n: new Raw(constructor.name) });
+  assert(error.name === constructor.name, 'assert_throws_js', description, '${f} threw ${e} with name ${en}, expected ${n}',
+    { f, e: error, en: new Raw(error.name), n: new Raw(constructor.name) });
 }
 
 const DOM_CODES = {
@@ -276,14 +287,14 @@ function assert_throws_dom(type, funcOrConstructor, descriptionOrFunc, maybeDesc
   }
   let threw = false, error;
   try { func.call(this); } catch (e) { threw = true; error = e; }
-  assert(threw, 'assert_throws_dom', description, func + ' did not throw', {});
+  assert(threw, 'assert_throws_dom', description, '${f} did not throw', { f: new Raw(func) });
   checkDomException('assert_throws_dom', type, constructor, error, description);
 }
 
 function assert_throws_exactly(exception, func, description) {
   let threw = false, error;
   try { func.call(this); } catch (e) { threw = true; error = e; }
-  assert(threw, 'assert_throws_exactly', description, func + ' did not throw', {});
+  assert(threw, 'assert_throws_exactly', description, '${f} did not throw', { f: new Raw(func) });
   assert(sameValue(error, exception), 'assert_throws_exactly', description, 'threw ${e} but we expected it to throw ${x}', { e: error, x: exception });
 }
 

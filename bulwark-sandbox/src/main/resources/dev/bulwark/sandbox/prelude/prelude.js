@@ -4658,6 +4658,9 @@ ${groupIndent}`);
   var weakRefDeref = WeakRef.prototype.deref;
   var arrayBufferSlice = ArrayBuffer.prototype.slice;
   var abTransfer = ArrayBuffer.prototype.transfer;
+  var abDetachedDesc = ObjectGetOwnPropertyDescriptor(ArrayBuffer.prototype, "detached");
+  var abDetached = abDetachedDesc === void 0 ? null : abDetachedDesc.get;
+  var isDetached = /* @__PURE__ */ __name((b2) => abDetached !== null && ReflectApply(abDetached, b2, []) === true, "isDetached");
   var TypedArrayProto2 = Object.getPrototypeOf(Uint8Array.prototype);
   var taBuffer2 = getter2(TypedArrayProto2, "buffer");
   var taByteOffset2 = getter2(TypedArrayProto2, "byteOffset");
@@ -4718,11 +4721,15 @@ ${groupIndent}`);
       for (const t2 of list) {
         if (!isArrayBuffer(t2)) throw new DOMException("Value not transferable", "DataCloneError");
         if (memory.has(t2)) throw new DOMException("ArrayBuffer at index 0 is a duplicate of an earlier ArrayBuffer.", "DataCloneError");
+        if (isDetached(t2)) throw new DOMException("An ArrayBuffer is detached and could not be cloned.", "DataCloneError");
         memory.set(t2, null);
       }
-      for (const t2 of list) {
-        memory.set(t2, typeof abTransfer === "function" ? ReflectApply(abTransfer, t2, []) : ReflectApply(arrayBufferSlice, t2, []));
+      for (const t2 of list) memory.set(t2, ReflectApply(arrayBufferSlice, t2, []));
+      const out = clone(value, memory);
+      if (typeof abTransfer === "function") {
+        for (const t2 of list) ReflectApply(abTransfer, t2, []);
       }
+      return out;
     }
     return clone(value, memory);
   }
@@ -4744,6 +4751,7 @@ ${groupIndent}`);
     else if (is2(regexpGlobal2, value) && value !== RegExp.prototype) {
       out = new RegExp(ReflectApply(regexpSource, value, []), ReflectApply(regexpFlags, value, []));
     } else if (isArrayBuffer(value)) {
+      if (isDetached(value)) throw new DOMException("An ArrayBuffer is detached and could not be cloned.", "DataCloneError");
       out = ReflectApply(arrayBufferSlice, value, []);
     } else if (isSharedArrayBuffer(value)) {
       throw cloneError("SharedArrayBuffer");

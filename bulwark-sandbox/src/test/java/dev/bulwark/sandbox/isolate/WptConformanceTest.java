@@ -43,7 +43,9 @@ class WptConformanceTest {
     Stream<DynamicNode> webPlatformTests() throws Exception {
         Path root = resource(ROOT);
         WptExpectations expectations = WptExpectations.parse(Files.readString(resource("wpt-host/expectations.txt")));
-        WptRunner runner = new WptRunner(root, Files.readString(resource("wpt-host/harness.js")));
+        String fileReader = Files.readString(resource("wpt-host/filereader-adapter.js"));
+        WptRunner runner = new WptRunner(root, Files.readString(resource("wpt-host/harness.js")),
+                Map.of("FileAPI/blob/", fileReader, "FileAPI/file/", fileReader));
         boolean withPending = Boolean.getBoolean("bulwark.wpt.pending");
         String only = System.getProperty("bulwark.wpt", "");
 

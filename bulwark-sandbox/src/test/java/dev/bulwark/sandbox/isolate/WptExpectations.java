@@ -11,7 +11,7 @@ import java.util.regex.Pattern;
  * Tab-separated lines ({@code #} starts a comment; in names, {@code \t}, {@code \n} and
  * {@code \\} stand for a tab, a newline and a backslash):
  * <pre>
- * pending  DIR            REASON   a directory another branch implements: run only on request, not gated
+ * pending  DIR|FILE       REASON   what another branch implements: run only on request, not gated
  * skip     FILE           REASON   a file not run at all
  * exclude  FILE  REGEX    REASON   subtests of FILE whose names match REGEX are not counted
  * error    FILE           REASON   the file is known not to load or run (no subtests reported)
@@ -56,10 +56,10 @@ record WptExpectations(Map<String, String> pending, Map<String, String> skipped,
         return new WptExpectations(pending, skipped, exclusions, errors, failures);
     }
 
-    /** The pending directory that holds this file, or null. */
+    /** Why this file (or the directory that holds it) is pending, or null. */
     String pendingReason(String path) {
         for (Map.Entry<String, String> e : pending.entrySet()) {
-            if (path.startsWith(e.getKey() + "/")) return e.getValue();
+            if (path.equals(e.getKey()) || path.startsWith(e.getKey() + "/")) return e.getValue();
         }
         return null;
     }

@@ -32,12 +32,19 @@ final class WptRunner {
     static final long LONG_TIMEOUT_MS = 20_000;
     private static final ObjectMapper JSON = new ObjectMapper();
 
+    /** Declarations of sloppy-mode implicit globals ({@code name = value} with no var/let/const). */
+    private static final java.util.regex.Pattern ASSIGNMENT =
+            java.util.regex.Pattern.compile("^\\s*([A-Za-z_$][\\w$]*)\\s*=(?![=>])", java.util.regex.Pattern.MULTILINE);
+
     private final Path root;
     private final String harness;
+    /** Test-only scripts run before the files under a path prefix (see wpt-host/*.js). */
+    private final java.util.Map<String, String> adapters;
 
-    WptRunner(Path root, String harness) {
+    WptRunner(Path root, String harness, java.util.Map<String, String> adapters) {
         this.root = root;
         this.harness = harness;
+        this.adapters = adapters;
     }
 
     WptResult run(WptFile file, String lane) {
@@ -85,7 +92,22 @@ final class WptRunner {
             n++;
         }
         main.append(resources).append("};\n");
+        // Modules are strict: a WPT script's sloppy implicit global ("x = 1" with no declaration)
+        // would throw, so such names are declared on globalThis first.
+        java.util.Set<String> implicit = new java.util.TreeSet<>();
+        List<String> texts = new ArrayList<>();
+        for (String script : file.scripts()) texts.add(read(script));
+        texts.add(file.source());
+        for (String text : texts) {
+            java.util.regex.Matcher m = ASSIGNMENT.matcher(text);
+            while (m.find()) implicit.add(m.group(1));
+        }
+        main.append("for (const name of ").append(JSON.writeValueAsString(implicit))
+                .append(") if (!(name in globalThis)) globalThis[name] = undefined;\n");
         main.append("function wptBody() {\n");
+        for (java.util.Map.Entry<String, String> a : adapters.entrySet()) {
+            if (file.path().startsWith(a.getKey())) main.append(a.getValue()).append("\n;\n");
+        }
         for (String script : file.scripts()) {
             main.append("// ---- META script ").append(script).append('\n');
             main.append(read(script)).append("\n;\n");
