@@ -905,12 +905,16 @@ export class URLSearchParams {
           this.#list.push([toUSVString(items[0]), toUSVString(items[1])]);
         }
       } else {
+        // record<USVString, USVString>: keys that become equal as USVStrings (lone surrogates
+        // turn into U+FFFD) are one entry, at the first one's place, with the last one's value.
+        const record = new Map();
         for (const key of Reflect.ownKeys(init)) {
           if (typeof key === 'symbol') continue;
           const d = Object.getOwnPropertyDescriptor(init, key);
           if (d === undefined || !d.enumerable) continue;
-          this.#list.push([toUSVString(key), toUSVString(init[key])]);
+          record.set(toUSVString(key), toUSVString(init[key]));
         }
+        for (const [k, v] of record) this.#list.push([k, v]);
       }
     } else {
       let s = toUSVString(init);
@@ -1036,7 +1040,10 @@ export class URL {
   }
   #init(r) {
     this.#r = r;
-    this.#params = new URLSearchParams(r.query ?? '');
+    // The query itself, not a string init: the constructor would strip a leading "?" that
+    // belongs to the query ("??a=b" has the query "?a=b", whose first name is "?a").
+    this.#params = new URLSearchParams();
+    setParamsList(this.#params, r.query === null ? [] : parseUrlencoded(r.query));
     setParamsURL(this.#params, (q) => { this.#r.query = q; });
   }
   static canParse(url, base = undefined) {

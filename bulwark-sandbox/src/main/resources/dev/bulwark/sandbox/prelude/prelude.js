@@ -27,7 +27,16 @@
   var dvBuffer = getterOf(DataView.prototype, "buffer");
   var dvByteOffset = getterOf(DataView.prototype, "byteOffset");
   var dvByteLength = getterOf(DataView.prototype, "byteLength");
-  var sabByteLength = typeof SharedArrayBuffer === "function" ? getterOf(SharedArrayBuffer.prototype, "byteLength") : null;
+  var sabByteLength = null;
+  function captureSharedArrayBuffer() {
+    try {
+      if (typeof SharedArrayBuffer === "function") sabByteLength = getterOf(SharedArrayBuffer.prototype, "byteLength");
+    } catch {
+      sabByteLength = null;
+    }
+  }
+  __name(captureSharedArrayBuffer, "captureSharedArrayBuffer");
+  captureSharedArrayBuffer();
   function isArrayBuffer(v2) {
     if (typeof v2 !== "object" || v2 === null) return false;
     try {
@@ -4535,27 +4544,24 @@ ${groupIndent}`);
     #bytes;
     #type;
     constructor(blobParts = void 0, options = void 0) {
-      const opts = toDictionary(options, "Failed to construct 'Blob'");
-      const endings = opts.endings === void 0 ? "transparent" : toDOMString(opts.endings);
-      if (endings !== "transparent" && endings !== "native") throw new TypeError(`Failed to construct 'Blob': The provided value '${endings}' is not a valid enum value of type EndingType.`);
-      const chunks = [];
+      const parts = [];
       if (blobParts !== void 0) {
-        if (!isObjectLike(blobParts) || typeof blobParts[Symbol.iterator] !== "function") {
+        const iteratorMethod = isObjectLike(blobParts) ? blobParts[Symbol.iterator] : void 0;
+        if (typeof iteratorMethod !== "function") {
           throw new TypeError("Failed to construct 'Blob': The provided value cannot be converted to a sequence.");
         }
-        for (const part of blobParts) {
-          if (isBlob(part)) chunks.push(part.#bytes);
+        for (const part of { [Symbol.iterator]: () => ReflectApply(iteratorMethod, blobParts, []) }) {
+          if (isBlob(part)) parts.push(part.#bytes);
           else {
             const view = isObjectLike(part) ? viewBytes(part) : null;
-            if (view !== null) chunks.push(view.slice());
-            else {
-              let s2 = toUSVString(part);
-              if (endings === "native") s2 = convertLineEndings(s2);
-              chunks.push(utf8Encode(s2));
-            }
+            parts.push(view !== null ? view.slice() : toUSVString(part));
           }
         }
       }
+      const opts = toDictionary(options, "Failed to construct 'Blob'");
+      const endings = opts.endings === void 0 ? "transparent" : toDOMString(opts.endings);
+      if (endings !== "transparent" && endings !== "native") throw new TypeError(`Failed to construct 'Blob': The provided value '${endings}' is not a valid enum value of type EndingType.`);
+      const chunks = parts.map((p2) => typeof p2 === "string" ? utf8Encode(endings === "native" ? convertLineEndings(p2) : p2) : p2);
       this.#bytes = chunks.length === 1 ? chunks[0] : concatBytes(chunks);
       this.#type = opts.type === void 0 ? "" : normalizeType(opts.type);
     }
@@ -5956,12 +5962,14 @@ ${groupIndent}`);
             this.#list.push([toUSVString(items[0]), toUSVString(items[1])]);
           }
         } else {
+          const record = /* @__PURE__ */ new Map();
           for (const key of Reflect.ownKeys(init)) {
             if (typeof key === "symbol") continue;
             const d2 = Object.getOwnPropertyDescriptor(init, key);
             if (d2 === void 0 || !d2.enumerable) continue;
-            this.#list.push([toUSVString(key), toUSVString(init[key])]);
+            record.set(toUSVString(key), toUSVString(init[key]));
           }
+          for (const [k2, v2] of record) this.#list.push([k2, v2]);
         }
       } else {
         let s2 = toUSVString(init);
@@ -6100,7 +6108,8 @@ ${groupIndent}`);
     }
     #init(r2) {
       this.#r = r2;
-      this.#params = new URLSearchParams(r2.query ?? "");
+      this.#params = new URLSearchParams();
+      setParamsList(this.#params, r2.query === null ? [] : parseUrlencoded(r2.query));
       setParamsURL(this.#params, (q2) => {
         this.#r.query = q2;
       });
@@ -7968,6 +7977,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
   function install(host) {
     bindHost(host);
     delete globalThis.__bulwark_install;
+    captureSharedArrayBuffer();
     resetTimeOrigin();
     const workersModule = Object.freeze({ DurableObject, WorkerEntrypoint, RpcTarget, WorkflowEntrypoint });
     return Object.freeze({
