@@ -5,6 +5,7 @@
 import { toUSVString, toDOMString, webidlClass, makeIteratorClass, createPairIterator, isObjectLike, illegalConstructor, asciiLower } from './util.js';
 import { utf8Encode, utf8DecodeReplace } from './encoding.js';
 import { inspectCustom } from './console.js';
+import { H } from './host.js';
 
 // ---------------------------------------------------------------------------------------
 // Percent-encoding
@@ -222,7 +223,9 @@ function idnaMap(domain) {
   return normalizeNFC(normalizeNFKC(mapped).toLowerCase());
 }
 
-/** Approximation of UTS #46 ToASCII with the URL Standard's parameters (beStrict = false). */
+const MAX_IDNA_INPUT = 1 << 16; // as Idna.MAX_INPUT on the host
+
+/** UTS #46 ToASCII with the URL Standard's parameters (beStrict = false). */
 function domainToASCII(domain) {
   let ascii = true;
   for (let i = 0; i < domain.length; i++) if (domain.charCodeAt(i) >= 0x80) { ascii = false; break; }
@@ -230,9 +233,14 @@ function domainToASCII(domain) {
   if (ascii) {
     mapped = asciiLower(domain);
     if (!mapped.includes('xn--')) return mapped === '' ? null : mapped;
-  } else {
-    mapped = idnaMap(domain);
   }
+  // In an isolate: ICU's UTS #46 through the host (full mapping, Bidi and CONTEXTJ rules).
+  // Without the host (the prelude's Node tests) the approximation below is used.
+  if (H.installed) {
+    if (domain.length > MAX_IDNA_INPUT) return null;
+    return H.domainToAscii(domain);
+  }
+  if (!ascii) mapped = idnaMap(domain);
   const labels = mapped.split('.');
   for (let li = 0; li < labels.length; li++) {
     const label = labels[li];

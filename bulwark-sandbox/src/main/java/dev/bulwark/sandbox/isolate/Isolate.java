@@ -569,6 +569,10 @@ public final class Isolate {
                 return undefined();
             });
             bind(host, "currentInvocation", args -> runtime.createV8ValueLong(currentInvocation));
+            bind(host, "domainToAscii", args -> {
+                String ascii = Idna.domainToAscii(string(args, 0));
+                return ascii == null ? runtime.createV8ValueNull() : runtime.createV8ValueString(ascii);
+            });
             try (V8ValueFunction installer = runtime.getGlobalObject().get("__bulwark_install")) {
                 return installer.call(null, host);
             }

@@ -309,7 +309,8 @@
     responseEnd: notInstalled,
     responseError: notInstalled,
     requestBodyPull: notInstalled,
-    currentInvocation: /* @__PURE__ */ __name(() => 0, "currentInvocation")
+    currentInvocation: /* @__PURE__ */ __name(() => 0, "currentInvocation"),
+    domainToAscii: notInstalled
   };
   Object.setPrototypeOf(H, null);
   function bindHost(host) {
@@ -327,7 +328,8 @@
       "responseEnd",
       "responseError",
       "requestBodyPull",
-      "currentInvocation"
+      "currentInvocation",
+      "domainToAscii"
     ];
     for (const name of names) {
       const fn = host[name];
@@ -5199,6 +5201,7 @@ ${groupIndent}`);
     return normalizeNFC(normalizeNFKC(mapped).toLowerCase());
   }
   __name(idnaMap, "idnaMap");
+  var MAX_IDNA_INPUT = 1 << 16;
   function domainToASCII(domain) {
     let ascii = true;
     for (let i2 = 0; i2 < domain.length; i2++) if (domain.charCodeAt(i2) >= 128) {
@@ -5209,9 +5212,12 @@ ${groupIndent}`);
     if (ascii) {
       mapped = asciiLower(domain);
       if (!mapped.includes("xn--")) return mapped === "" ? null : mapped;
-    } else {
-      mapped = idnaMap(domain);
     }
+    if (H.installed) {
+      if (domain.length > MAX_IDNA_INPUT) return null;
+      return H.domainToAscii(domain);
+    }
+    if (!ascii) mapped = idnaMap(domain);
     const labels2 = mapped.split(".");
     for (let li = 0; li < labels2.length; li++) {
       const label = labels2[li];

@@ -32,11 +32,14 @@ import static org.assertj.core.api.Assertions.assertThat;
  * <p>System properties: {@code bulwark.wpt} a comma-separated list of path prefixes to run
  * (default: every directory not pending); {@code bulwark.wpt.pending=true} also runs the pending
  * directories (reported, never gated); {@code bulwark.wpt.report=FILE} writes the per-directory
- * summary there (it is always printed); {@code bulwark.wpt.lanes=N} how many files run at once.
+ * summary there (it is always printed); {@code bulwark.wpt.lanes=N} how many files run at once;
+ * {@code bulwark.wpt.verbose=true} prints each file as it starts; {@code bulwark.wpt.write-failures=FILE}
+ * writes every subtest that did not pass as {@code fail} lines (to bootstrap expectations).
  */
 class WptConformanceTest {
     static final String ROOT = "wpt";
     static final int LANES = Integer.getInteger("bulwark.wpt.lanes", 2);
+    static final boolean VERBOSE = Boolean.getBoolean("bulwark.wpt.verbose");
 
     @TestFactory
     @Timeout(value = 15, unit = TimeUnit.MINUTES)
@@ -125,6 +128,7 @@ class WptConformanceTest {
                 futures.add(lanes.submit(() -> {
                     String lane = laneIds.take();
                     try {
+                        if (VERBOSE) System.out.println("wpt: " + lane + " runs " + file.path());
                         return runner.run(file, lane);
                     } finally {
                         laneIds.add(lane);
@@ -138,6 +142,8 @@ class WptConformanceTest {
         } finally {
             lanes.shutdownNow();
         }
+        // Leave no test file's isolate behind for the tests that run after this one in the JVM.
+        for (int i = 0; i < LANES; i++) runner.retire("wpt-lane-" + i);
         return results;
     }
 
