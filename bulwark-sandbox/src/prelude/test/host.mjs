@@ -3,6 +3,7 @@
 import vm from 'node:vm';
 import { readFileSync } from 'node:fs';
 import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { domainToASCII } from 'node:url';
 
 const nodeHash = { 'SHA-1': 'sha1', 'SHA-256': 'sha256', 'SHA-384': 'sha384', 'SHA-512': 'sha512' };
 
@@ -101,6 +102,9 @@ export function createIsolate(preludePath, options = {}) {
     requestBodyPull(id) { (state.pulls ??= []).push(Number(id)); },
     // Javet hands a Java long over as a BigInt; options.bigintIds mimics that.
     currentInvocation() { return options.bigintIds ? BigInt(state.currentInvocation) : state.currentInvocation; },
+    // The Java host uses ICU4J's UTS #46; Node's URL parser (ada) implements the same
+    // "domain to ASCII" and answers '' where the standard says failure.
+    domainToAscii(domain) { const a = domainToASCII(domain); return a === '' ? null : a; },
   };
   const install = vm.runInContext('globalThis.__bulwark_install', context);
   if (typeof install !== 'function') throw new Error('prelude did not define __bulwark_install');
