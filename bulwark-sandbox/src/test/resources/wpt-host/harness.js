@@ -23,6 +23,7 @@ const realClearTimeout = globalThis.clearTimeout;
 
 const harness = {
   tests: [],
+  unfinished: 0, // tests whose status is still null (kept as a count: checked after every test)
   promiseQueue: Promise.resolve(),
   explicitDone: false,
   doneCalled: false,
@@ -344,6 +345,16 @@ class Test {
     this.cleanups = [];
     this.finishedPromise = new Promise((resolve) => { this.resolveFinished = resolve; });
     harness.tests.push(this);
+    harness.unfinished++;
+  }
+
+  /** Sets the status once (null -> final) and keeps the harness's count of unfinished tests. */
+  settle(status, message) {
+    if (this.status !== null) return false;
+    this.status = status;
+    this.message = message;
+    harness.unfinished--;
+    return true;
   }
 
   get phase() { return this.status === null ? 1 : 4; }
@@ -405,21 +416,18 @@ class Test {
 
   add_cleanup(fn) { this.cleanups.push(fn); }
 
-  set_status(status, message) { this.status = status; this.message = message; }
+  set_status(status, message) {
+    if (!this.settle(status, message)) { this.status = status; this.message = message; }
+  }
 
   fail(e) {
     if (this.status !== null) return;
-    if (e instanceof OptionalFeatureUnsupportedError) this.status = PRECONDITION_FAILED;
-    else this.status = FAIL;
-    this.message = errorMessage(e);
+    this.settle(e instanceof OptionalFeatureUnsupportedError ? PRECONDITION_FAILED : FAIL, errorMessage(e));
     this.finish();
   }
 
   done() {
-    if (this.status === null) {
-      this.status = PASS;
-      this.finish();
-    }
+    if (this.settle(PASS, null)) this.finish();
   }
 
   force_timeout() { this.fail(new AssertionError('Test timed out (force_timeout)')); }
@@ -528,7 +536,7 @@ function harnessError(message) {
 function checkComplete() {
   if (harness.finished || !harness.scriptEnded) return;
   if (harness.explicitDone && !harness.doneCalled) return;
-  if (harness.tests.some((t) => t.status === null)) return;
+  if (harness.unfinished > 0) return;
   // Let cleanups and the promise queue settle before answering.
   Promise.all(harness.tests.map((t) => t.finishedPromise)).then(() => complete());
 }
@@ -545,8 +553,7 @@ function onTimeout() {
   harness.status = harness.status === 'OK' ? 'TIMEOUT' : harness.status;
   for (const t of harness.tests) {
     if (t.status === null) {
-      t.status = t.started ? TIMEOUT : NOTRUN;
-      t.message = t.started ? 'Test timed out' : 'Not run: the harness timed out first';
+      t.settle(t.started ? TIMEOUT : NOTRUN, t.started ? 'Test timed out' : 'Not run: the harness timed out first');
     }
   }
   complete();
