@@ -4521,6 +4521,12 @@ ${groupIndent}`);
       return { name, value: {} };
     });
   }
+  {
+    const iteratorProto = Object.getPrototypeOf(ReflectApply(ReadableStream.prototype.values, new ReadableStream(), []));
+    const AsyncIteratorPrototype = Object.getPrototypeOf(Object.getPrototypeOf(async function* () {
+    }).prototype);
+    Object.setPrototypeOf(iteratorProto, AsyncIteratorPrototype);
+  }
 
   // src/blob.js
   var isBlob;
