@@ -1,7 +1,7 @@
 // __bulwark_install(host) → runtime { fireTimer, dispatchFetch, requestBodyChunk, requestBodyEnd,
 // workersModule, consoleFormat }.
 import { H, bindHost, safeLog } from './host.js';
-import { isObjectLike, PromiseResolve, PromiseThen, PromiseCtor } from './util.js';
+import { isObjectLike, PromiseResolve, PromiseThen, PromiseCtor, captureSharedArrayBuffer } from './util.js';
 import { fireTimer, cancelInvocationTimers } from './timers.js';
 import { format, inspect } from './console.js';
 import { requestInternals } from './request.js';
@@ -269,6 +269,7 @@ export function install(host) {
   bindHost(host);
   installAsyncContext(host.asyncContextGet, host.asyncContextSet);
   delete globalThis.__bulwark_install;
+  captureSharedArrayBuffer();
   resetTimeOrigin();
   const workersModule = Object.freeze({ DurableObject, WorkerEntrypoint, RpcTarget, WorkflowEntrypoint });
   return Object.freeze({

@@ -4,6 +4,7 @@ import vm from 'node:vm';
 import { readFileSync } from 'node:fs';
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import zlib from 'node:zlib';
+import { domainToASCII } from 'node:url';
 
 const nodeHash = { 'SHA-1': 'sha1', 'SHA-256': 'sha256', 'SHA-384': 'sha384', 'SHA-512': 'sha512' };
 
@@ -183,6 +184,9 @@ export function createIsolate(preludePath, options = {}) {
     // (the isolate tests cover that in V8 itself).
     asyncContextGet() { return state.asyncContext; },
     asyncContextSet(v) { state.asyncContext = v; },
+    // The Java host uses ICU4J's UTS #46; Node's URL parser (ada) implements the same
+    // "domain to ASCII" and answers '' where the standard says failure.
+    domainToAscii(domain) { const a = domainToASCII(domain); return a === '' ? null : a; },
   };
   const install = vm.runInContext('globalThis.__bulwark_install', context);
   if (typeof install !== 'function') throw new Error('prelude did not define __bulwark_install');

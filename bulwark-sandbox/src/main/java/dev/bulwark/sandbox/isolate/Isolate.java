@@ -753,6 +753,10 @@ public final class Isolate {
             webApis.install((name, fn) -> bind(host, name, fn));
             NodeCryptoHost.install(runtime, host, this::bind);
             AsyncContextHost.install(runtime, host);
+            bind(host, "domainToAscii", args -> {
+                String ascii = Idna.domainToAscii(string(args, 0));
+                return ascii == null ? runtime.createV8ValueNull() : runtime.createV8ValueString(ascii);
+            });
             try (V8ValueFunction installer = runtime.getGlobalObject().get("__bulwark_install")) {
                 return installer.call(null, host);
             }

@@ -46,6 +46,13 @@
   var __toCommonJS = (mod) => __copyProps(__defProp({}, "__esModule", { value: true }), mod);
 
   // src/util.js
+  function captureSharedArrayBuffer() {
+    try {
+      if (typeof SharedArrayBuffer === "function") sabByteLength = getterOf(SharedArrayBuffer.prototype, "byteLength");
+    } catch {
+      sabByteLength = null;
+    }
+  }
   function isArrayBuffer(v3) {
     if (typeof v3 !== "object" || v3 === null) return false;
     try {
@@ -207,7 +214,9 @@
       dvBuffer = getterOf(DataView.prototype, "buffer");
       dvByteOffset = getterOf(DataView.prototype, "byteOffset");
       dvByteLength = getterOf(DataView.prototype, "byteLength");
-      sabByteLength = typeof SharedArrayBuffer === "function" ? getterOf(SharedArrayBuffer.prototype, "byteLength") : null;
+      sabByteLength = null;
+      __name(captureSharedArrayBuffer, "captureSharedArrayBuffer");
+      captureSharedArrayBuffer();
       __name(isArrayBuffer, "isArrayBuffer");
       __name(isSharedArrayBuffer, "isSharedArrayBuffer");
       __name(typedArrayName, "typedArrayName");
@@ -376,7 +385,8 @@
       "decodeLegacy",
       "htmlRewriterWasm",
       "nodeHash",
-      "nodeHmac"
+      "nodeHmac",
+      "domainToAscii"
     ];
     for (const name of names) {
       const fn = host[name];
@@ -434,7 +444,8 @@
         decodeLegacy: notInstalled,
         htmlRewriterWasm: notInstalled,
         nodeHash: notInstalled,
-        nodeHmac: notInstalled
+        nodeHmac: notInstalled,
+        domainToAscii: notInstalled
       };
       Object.setPrototypeOf(H, null);
       __name(bindHost, "bindHost");
@@ -4794,6 +4805,12 @@ ${groupIndent}`);
           return { name, value: {} };
         });
       }
+      {
+        const iteratorProto = Object.getPrototypeOf(ReflectApply(ReadableStream.prototype.values, new ReadableStream(), []));
+        const AsyncIteratorPrototype = Object.getPrototypeOf(Object.getPrototypeOf(async function* () {
+        }).prototype);
+        Object.setPrototypeOf(iteratorProto, AsyncIteratorPrototype);
+      }
     }
   });
 
@@ -4826,27 +4843,24 @@ ${groupIndent}`);
         #bytes;
         #type;
         constructor(blobParts = void 0, options = void 0) {
-          const opts = toDictionary(options, "Failed to construct 'Blob'");
-          const endings = opts.endings === void 0 ? "transparent" : toDOMString(opts.endings);
-          if (endings !== "transparent" && endings !== "native") throw new TypeError(`Failed to construct 'Blob': The provided value '${endings}' is not a valid enum value of type EndingType.`);
-          const chunks = [];
+          const parts = [];
           if (blobParts !== void 0) {
-            if (!isObjectLike(blobParts) || typeof blobParts[Symbol.iterator] !== "function") {
+            const iteratorMethod = isObjectLike(blobParts) ? blobParts[Symbol.iterator] : void 0;
+            if (typeof iteratorMethod !== "function") {
               throw new TypeError("Failed to construct 'Blob': The provided value cannot be converted to a sequence.");
             }
-            for (const part of blobParts) {
-              if (isBlob(part)) chunks.push(part.#bytes);
+            for (const part of { [Symbol.iterator]: () => ReflectApply(iteratorMethod, blobParts, []) }) {
+              if (isBlob(part)) parts.push(part.#bytes);
               else {
                 const view = isObjectLike(part) ? viewBytes(part) : null;
-                if (view !== null) chunks.push(view.slice());
-                else {
-                  let s2 = toUSVString(part);
-                  if (endings === "native") s2 = convertLineEndings(s2);
-                  chunks.push(utf8Encode(s2));
-                }
+                parts.push(view !== null ? view.slice() : toUSVString(part));
               }
             }
           }
+          const opts = toDictionary(options, "Failed to construct 'Blob'");
+          const endings = opts.endings === void 0 ? "transparent" : toDOMString(opts.endings);
+          if (endings !== "transparent" && endings !== "native") throw new TypeError(`Failed to construct 'Blob': The provided value '${endings}' is not a valid enum value of type EndingType.`);
+          const chunks = parts.map((p2) => typeof p2 === "string" ? utf8Encode(endings === "native" ? convertLineEndings(p2) : p2) : p2);
           this.#bytes = chunks.length === 1 ? chunks[0] : concatBytes(chunks);
           this.#type = opts.type === void 0 ? "" : normalizeType(opts.type);
         }
@@ -4965,11 +4979,15 @@ ${groupIndent}`);
       for (const t2 of list) {
         if (!isArrayBuffer(t2)) throw new DOMException("Value not transferable", "DataCloneError");
         if (memory.has(t2)) throw new DOMException("ArrayBuffer at index 0 is a duplicate of an earlier ArrayBuffer.", "DataCloneError");
+        if (isDetached(t2)) throw new DOMException("An ArrayBuffer is detached and could not be cloned.", "DataCloneError");
         memory.set(t2, null);
       }
-      for (const t2 of list) {
-        memory.set(t2, typeof abTransfer === "function" ? ReflectApply(abTransfer, t2, []) : ReflectApply(arrayBufferSlice, t2, []));
+      for (const t2 of list) memory.set(t2, ReflectApply(arrayBufferSlice, t2, []));
+      const out = clone(value, memory);
+      if (typeof abTransfer === "function") {
+        for (const t2 of list) ReflectApply(abTransfer, t2, []);
       }
+      return out;
     }
     return clone(value, memory);
   }
@@ -4990,6 +5008,7 @@ ${groupIndent}`);
     else if (is2(regexpGlobal2, value) && value !== RegExp.prototype) {
       out = new RegExp(ReflectApply(regexpSource, value, []), ReflectApply(regexpFlags, value, []));
     } else if (isArrayBuffer(value)) {
+      if (isDetached(value)) throw new DOMException("An ArrayBuffer is detached and could not be cloned.", "DataCloneError");
       out = ReflectApply(arrayBufferSlice, value, []);
     } else if (isSharedArrayBuffer(value)) {
       throw cloneError("SharedArrayBuffer");
@@ -5076,7 +5095,7 @@ ${groupIndent}`);
   function isNonSerializable(v3) {
     return isPlatformObject(v3);
   }
-  var getter2, mapSize2, setSize2, regexpGlobal2, regexpSource, regexpFlags, dateGetTime2, mapForEach, setForEach, numberValueOf2, stringValueOf2, booleanValueOf2, bigintValueOf2, symbolValueOf2, weakMapHas2, weakSetHas2, weakRefDeref, arrayBufferSlice, abTransfer, TypedArrayProto2, taBuffer2, taByteOffset2, taLength, dvBuffer2, dvByteOffset2, dvByteLength2, isErrorNative2, typedArrayCtors, errorCtors, platformChecks;
+  var getter2, mapSize2, setSize2, regexpGlobal2, regexpSource, regexpFlags, dateGetTime2, mapForEach, setForEach, numberValueOf2, stringValueOf2, booleanValueOf2, bigintValueOf2, symbolValueOf2, weakMapHas2, weakSetHas2, weakRefDeref, arrayBufferSlice, abTransfer, abDetachedDesc, abDetached, isDetached, TypedArrayProto2, taBuffer2, taByteOffset2, taLength, dvBuffer2, dvByteOffset2, dvByteLength2, isErrorNative2, typedArrayCtors, errorCtors, platformChecks;
   var init_structured_clone = __esm({
     "src/structured-clone.js"() {
       init_inject();
@@ -5102,6 +5121,9 @@ ${groupIndent}`);
       weakRefDeref = WeakRef.prototype.deref;
       arrayBufferSlice = ArrayBuffer.prototype.slice;
       abTransfer = ArrayBuffer.prototype.transfer;
+      abDetachedDesc = ObjectGetOwnPropertyDescriptor(ArrayBuffer.prototype, "detached");
+      abDetached = abDetachedDesc === void 0 ? null : abDetachedDesc.get;
+      isDetached = /* @__PURE__ */ __name((b3) => abDetached !== null && ReflectApply(abDetached, b3, []) === true, "isDetached");
       TypedArrayProto2 = Object.getPrototypeOf(Uint8Array.prototype);
       taBuffer2 = getter2(TypedArrayProto2, "buffer");
       taByteOffset2 = getter2(TypedArrayProto2, "byteOffset");
@@ -5325,9 +5347,12 @@ ${groupIndent}`);
     if (ascii) {
       mapped = asciiLower(domain);
       if (!mapped.includes("xn--")) return mapped === "" ? null : mapped;
-    } else {
-      mapped = idnaMap(domain);
     }
+    if (H.installed) {
+      if (domain.length > MAX_IDNA_INPUT) return null;
+      return H.domainToAscii(domain);
+    }
+    if (!ascii) mapped = idnaMap(domain);
     const labels2 = mapped.split(".");
     for (let li = 0; li < labels2.length; li++) {
       const label = labels2[li];
@@ -6009,13 +6034,14 @@ ${groupIndent}`);
       pendingRecord = null;
     }
   }
-  var C0, FRAGMENT, QUERY, SPECIAL_QUERY, PATH, USERINFO, COMPONENT, FORM, encodeSets, hexUpper, PC_BASE, PC_TMIN, PC_TMAX, PC_SKEW, PC_DAMP, PC_BIAS, PC_N, MAXINT, forbiddenHost, forbiddenDomain, normalizeNFC, normalizeNFKC, compatMap, specialSchemes, isSpecialScheme, defaultPort, hasOpaquePath, includesCredentials, cannotHaveUsernamePasswordPort, isAlpha, isDigitCh, SCHEME_START, SCHEME, NO_SCHEME, SPECIAL_RELATIVE_OR_AUTHORITY, PATH_OR_AUTHORITY, RELATIVE, RELATIVE_SLASH, SPECIAL_AUTHORITY_SLASHES, SPECIAL_AUTHORITY_IGNORE_SLASHES, AUTHORITY, HOST, HOSTNAME, PORT, FILE, FILE_SLASH, FILE_HOST, PATH_START, PATH_STATE, OPAQUE_PATH, QUERY_STATE, FRAGMENT_STATE, FAILURE, URLSearchParamsIteratorPrototype, setParamsURL, setParamsList, getParamsList, isURLSearchParams, URLSearchParams, isURL, urlRecordOf, pendingRecord, URL;
+  var C0, FRAGMENT, QUERY, SPECIAL_QUERY, PATH, USERINFO, COMPONENT, FORM, encodeSets, hexUpper, PC_BASE, PC_TMIN, PC_TMAX, PC_SKEW, PC_DAMP, PC_BIAS, PC_N, MAXINT, forbiddenHost, forbiddenDomain, normalizeNFC, normalizeNFKC, compatMap, MAX_IDNA_INPUT, specialSchemes, isSpecialScheme, defaultPort, hasOpaquePath, includesCredentials, cannotHaveUsernamePasswordPort, isAlpha, isDigitCh, SCHEME_START, SCHEME, NO_SCHEME, SPECIAL_RELATIVE_OR_AUTHORITY, PATH_OR_AUTHORITY, RELATIVE, RELATIVE_SLASH, SPECIAL_AUTHORITY_SLASHES, SPECIAL_AUTHORITY_IGNORE_SLASHES, AUTHORITY, HOST, HOSTNAME, PORT, FILE, FILE_SLASH, FILE_HOST, PATH_START, PATH_STATE, OPAQUE_PATH, QUERY_STATE, FRAGMENT_STATE, FAILURE, URLSearchParamsIteratorPrototype, setParamsURL, setParamsList, getParamsList, isURLSearchParams, URLSearchParams, isURL, urlRecordOf, pendingRecord, URL;
   var init_url = __esm({
     "src/url.js"() {
       init_inject();
       init_util();
       init_encoding();
       init_console();
+      init_host();
       C0 = 0;
       FRAGMENT = 1;
       QUERY = 2;
@@ -6118,6 +6144,7 @@ ${groupIndent}`);
       ]);
       __name(isCompatSpace, "isCompatSpace");
       __name(idnaMap, "idnaMap");
+      MAX_IDNA_INPUT = 1 << 16;
       __name(domainToASCII, "domainToASCII");
       __name(endsInANumber, "endsInANumber");
       __name(parseIPv4Number, "parseIPv4Number");
@@ -6191,12 +6218,14 @@ ${groupIndent}`);
                 this.#list.push([toUSVString(items[0]), toUSVString(items[1])]);
               }
             } else {
+              const record = /* @__PURE__ */ new Map();
               for (const key of Reflect.ownKeys(init)) {
                 if (typeof key === "symbol") continue;
                 const d2 = Object.getOwnPropertyDescriptor(init, key);
                 if (d2 === void 0 || !d2.enumerable) continue;
-                this.#list.push([toUSVString(key), toUSVString(init[key])]);
+                record.set(toUSVString(key), toUSVString(init[key]));
               }
+              for (const [k2, v3] of record) this.#list.push([k2, v3]);
             }
           } else {
             let s2 = toUSVString(init);
@@ -6325,7 +6354,8 @@ ${groupIndent}`);
         }
         #init(r2) {
           this.#r = r2;
-          this.#params = new URLSearchParams(r2.query ?? "");
+          this.#params = new URLSearchParams();
+          setParamsList(this.#params, r2.query === null ? [] : parseUrlencoded(r2.query));
           setParamsURL(this.#params, (q3) => {
             this.#r.query = q3;
           });
@@ -11168,6 +11198,7 @@ ${className}`);
     bindHost(host);
     installAsyncContext(host.asyncContextGet, host.asyncContextSet);
     delete globalThis.__bulwark_install;
+    captureSharedArrayBuffer();
     resetTimeOrigin();
     const workersModule = Object.freeze({ DurableObject, WorkerEntrypoint, RpcTarget, WorkflowEntrypoint });
     return Object.freeze({
