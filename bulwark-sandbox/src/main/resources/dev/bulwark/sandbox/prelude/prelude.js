@@ -290,8 +290,7 @@
     installed: false,
     log: notInstalled,
     randomBytes: notInstalled,
-    digest: notInstalled,
-    hmac: notInstalled,
+    crypto: notInstalled,
     setTimer: notInstalled,
     clearTimer: notInstalled,
     fetch: notInstalled,
@@ -303,13 +302,12 @@
     currentInvocation: /* @__PURE__ */ __name(() => 0, "currentInvocation")
   };
   Object.setPrototypeOf(H, null);
-  function bindHost(host) {
+  function bindHost(host2) {
     if (H.installed) throw new Error("already installed");
     const names = [
       "log",
       "randomBytes",
-      "digest",
-      "hmac",
+      "crypto",
       "setTimer",
       "clearTimer",
       "fetch",
@@ -321,9 +319,9 @@
       "currentInvocation"
     ];
     for (const name of names) {
-      const fn = host[name];
+      const fn = host2[name];
       if (typeof fn !== "function") throw new TypeError(`host.${name} is not a function`);
-      H[name] = (...args) => ReflectApply(fn, host, args);
+      H[name] = (...args) => ReflectApply(fn, host2, args);
     }
     H.installed = true;
   }
@@ -669,8 +667,8 @@ ${ctx.indent}${close}`;
       isArrayLike = true;
       entriesFn = /* @__PURE__ */ __name(() => {
         const out = [];
-        const len = value.length;
-        const max = Math.min(len, 100);
+        const len2 = value.length;
+        const max = Math.min(len2, 100);
         let holes = 0;
         for (let i2 = 0; i2 < max; i2++) {
           if (!Object.prototype.hasOwnProperty.call(value, i2)) {
@@ -684,20 +682,20 @@ ${ctx.indent}${close}`;
           out.push(formatValue(ctx, value[i2], recurseTimes - 1));
         }
         if (holes > 0) out.push(`<${holes} empty item${holes > 1 ? "s" : ""}>`);
-        return formatList(ctx, value, recurseTimes - 1, out, len - max, (k2) => isIndexKey(k2) || k2 === "length");
+        return formatList(ctx, value, recurseTimes - 1, out, len2 - max, (k2) => isIndexKey(k2) || k2 === "length");
       }, "entriesFn");
     } else if (typedArrayName(value) !== void 0) {
       const tname = typedArrayName(value);
-      const len = value.length;
-      base = `${constructorName(value) ?? tname}(${len}) `;
+      const len2 = value.length;
+      base = `${constructorName(value) ?? tname}(${len2}) `;
       if (recurseTimes < 0) return `[${tname}]`;
       braces = ["[", "]"];
       isArrayLike = true;
       entriesFn = /* @__PURE__ */ __name(() => {
         const out = [];
-        const max = Math.min(len, 100);
+        const max = Math.min(len2, 100);
         for (let i2 = 0; i2 < max; i2++) out.push(formatPrimitive(value[i2], ctx));
-        return formatList(ctx, value, recurseTimes - 1, out, len - max, isIndexKey);
+        return formatList(ctx, value, recurseTimes - 1, out, len2 - max, isIndexKey);
       }, "entriesFn");
     } else if (is(mapSize, value)) {
       const size = ReflectApply(mapSize, value, []);
@@ -1084,12 +1082,12 @@ ${groupIndent}`);
     const id = allocateId();
     const invocation = currentInvocation();
     timers.set(id, { callback, args, repeat, delay: normalizeDelay(delay), invocation });
-    let set = byInvocation.get(invocation);
-    if (set === void 0) {
-      set = /* @__PURE__ */ new Set();
-      byInvocation.set(invocation, set);
+    let set2 = byInvocation.get(invocation);
+    if (set2 === void 0) {
+      set2 = /* @__PURE__ */ new Set();
+      byInvocation.set(invocation, set2);
     }
-    set.add(id);
+    set2.add(id);
     try {
       H.setTimer(id, timers.get(id).delay);
     } catch (err) {
@@ -1103,10 +1101,10 @@ ${groupIndent}`);
     const t2 = timers.get(id);
     if (t2 === void 0) return false;
     timers.delete(id);
-    const set = byInvocation.get(t2.invocation);
-    if (set !== void 0) {
-      set.delete(id);
-      if (set.size === 0) byInvocation.delete(t2.invocation);
+    const set2 = byInvocation.get(t2.invocation);
+    if (set2 !== void 0) {
+      set2.delete(id);
+      if (set2.size === 0) byInvocation.delete(t2.invocation);
     }
     return true;
   }
@@ -1172,10 +1170,10 @@ ${groupIndent}`);
   __name(fireTimer, "fireTimer");
   function cancelInvocationTimers(invocation) {
     invocation = normalizeInvocationId(invocation);
-    const set = byInvocation.get(invocation);
-    if (set === void 0) return;
+    const set2 = byInvocation.get(invocation);
+    if (set2 === void 0) return;
     byInvocation.delete(invocation);
-    for (const id of set) {
+    for (const id of set2) {
       timers.delete(id);
       try {
         H.clearTimer(id);
@@ -1442,12 +1440,12 @@ ${groupIndent}`);
       for (let i2 = 0; i2 < list.length; i2++) {
         if (list[i2].callback === callback && list[i2].capture === capture) return;
       }
-      const record = { callback, capture, once, passive, removed: false, signal: null, onAbort: null };
-      list.push(record);
+      const record2 = { callback, capture, once, passive, removed: false, signal: null, onAbort: null };
+      list.push(record2);
       if (signal !== void 0) {
-        record.signal = signal;
-        record.onAbort = () => removeRecord(this, type, record);
-        addAbortAlgorithm(signal, record.onAbort);
+        record2.signal = signal;
+        record2.onAbort = () => removeRecord(this, type, record2);
+        addAbortAlgorithm(signal, record2.onAbort);
       }
     }
     removeEventListener(type, callback, options = void 0) {
@@ -1468,15 +1466,15 @@ ${groupIndent}`);
       return dispatch(this, event);
     }
     static {
-      removeRecord = /* @__PURE__ */ __name((target, type, record) => {
+      removeRecord = /* @__PURE__ */ __name((target, type, record2) => {
         const list = target.#listeners.get(type);
-        record.removed = true;
-        if (record.signal !== null) {
-          removeAbortAlgorithm(record.signal, record.onAbort);
-          record.signal = null;
+        record2.removed = true;
+        if (record2.signal !== null) {
+          removeAbortAlgorithm(record2.signal, record2.onAbort);
+          record2.signal = null;
         }
         if (list === void 0) return;
-        const i2 = list.indexOf(record);
+        const i2 = list.indexOf(record2);
         if (i2 >= 0) list.splice(i2, 1);
         if (list.length === 0) target.#listeners.delete(type);
       }, "removeRecord");
@@ -1678,17 +1676,17 @@ ${groupIndent}`);
 
   // src/encoding.js
   function utf8Encode(str) {
-    const len = str.length;
+    const len2 = str.length;
     let i2 = 0;
-    const out = new Uint8Array(len * 3);
-    for (; i2 < len; i2++) {
+    const out = new Uint8Array(len2 * 3);
+    for (; i2 < len2; i2++) {
       const c2 = str.charCodeAt(i2);
       if (c2 >= 128) break;
       out[i2] = c2;
     }
-    if (i2 === len) return len === out.length ? out : out.slice(0, len);
+    if (i2 === len2) return len2 === out.length ? out : out.slice(0, len2);
     let p2 = i2;
-    for (; i2 < len; i2++) {
+    for (; i2 < len2; i2++) {
       let c2 = str.charCodeAt(i2);
       if (c2 < 128) {
         out[p2++] = c2;
@@ -1700,7 +1698,7 @@ ${groupIndent}`);
         continue;
       }
       if (c2 >= 55296 && c2 <= 57343) {
-        if (c2 <= 56319 && i2 + 1 < len) {
+        if (c2 <= 56319 && i2 + 1 < len2) {
           const d2 = str.charCodeAt(i2 + 1);
           if (d2 >= 56320 && d2 <= 57343) {
             i2++;
@@ -1774,9 +1772,9 @@ ${groupIndent}`);
     }
     decode(bytes, stream) {
       const sb = new StringBuilder();
-      const len = bytes.length;
+      const len2 = bytes.length;
       let i2 = 0;
-      while (i2 < len) {
+      while (i2 < len2) {
         const b2 = bytes[i2];
         if (this.needed === 0) {
           if (b2 < 128) {
@@ -1834,10 +1832,10 @@ ${groupIndent}`);
     }
   };
   function utf8DecodeReplace(bytes) {
-    const len = bytes.length;
-    if (len < 1024) {
+    const len2 = bytes.length;
+    if (len2 < 1024) {
       let ascii = true;
-      for (let i2 = 0; i2 < len; i2++) if (bytes[i2] >= 128) {
+      for (let i2 = 0; i2 < len2; i2++) if (bytes[i2] >= 128) {
         ascii = false;
         break;
       }
@@ -4845,16 +4843,16 @@ ${groupIndent}`);
   function base64Encode(bytes, url = false) {
     const abc = url ? alphabetUrl : alphabet;
     let out = "";
-    const len = bytes.length;
+    const len2 = bytes.length;
     let i2 = 0;
-    for (; i2 + 2 < len; i2 += 3) {
+    for (; i2 + 2 < len2; i2 += 3) {
       const n2 = bytes[i2] << 16 | bytes[i2 + 1] << 8 | bytes[i2 + 2];
       out += abc[n2 >> 18] + abc[n2 >> 12 & 63] + abc[n2 >> 6 & 63] + abc[n2 & 63];
     }
-    if (i2 < len) {
-      const n2 = bytes[i2] << 16 | (i2 + 1 < len ? bytes[i2 + 1] : 0) << 8;
+    if (i2 < len2) {
+      const n2 = bytes[i2] << 16 | (i2 + 1 < len2 ? bytes[i2 + 1] : 0) << 8;
       out += abc[n2 >> 18] + abc[n2 >> 12 & 63];
-      out += i2 + 1 < len ? abc[n2 >> 6 & 63] : url ? "" : "=";
+      out += i2 + 1 < len2 ? abc[n2 >> 6 & 63] : url ? "" : "=";
       out += url ? "" : "=";
     }
     return out;
@@ -4940,19 +4938,19 @@ ${groupIndent}`);
     return "%" + hexUpper[b2 >> 4] + hexUpper[b2 & 15];
   }
   __name(pctByte, "pctByte");
-  function encodeCodePoint(ch, set) {
+  function encodeCodePoint(ch, set2) {
     const c2 = ch.codePointAt(0);
-    if (c2 < 128) return encodeSets[set][c2] ? pctByte(c2) : ch;
+    if (c2 < 128) return encodeSets[set2][c2] ? pctByte(c2) : ch;
     const bytes = utf8Encode(ch);
     let out = "";
     for (let i2 = 0; i2 < bytes.length; i2++) out += pctByte(bytes[i2]);
     return out;
   }
   __name(encodeCodePoint, "encodeCodePoint");
-  function encodeString(s2, set, spaceAsPlus = false) {
+  function encodeString(s2, set2, spaceAsPlus = false) {
     let out = "";
     let plainStart = 0;
-    const table = encodeSets[set];
+    const table = encodeSets[set2];
     for (let i2 = 0; i2 < s2.length; i2++) {
       const c2 = s2.charCodeAt(i2);
       if (c2 < 128 && !table[c2] && !(spaceAsPlus && c2 === 32)) continue;
@@ -5230,8 +5228,8 @@ ${groupIndent}`);
     return result === "" ? null : result;
   }
   __name(domainToASCII, "domainToASCII");
-  function endsInANumber(host) {
-    const parts = host.split(".");
+  function endsInANumber(host2) {
+    const parts = host2.split(".");
     if (parts[parts.length - 1] === "") {
       if (parts.length === 1) return false;
       parts.pop();
@@ -5503,10 +5501,10 @@ ${groupIndent}`);
     let buffer = "";
     let atSignSeen = false, insideBrackets = false, passwordTokenSeen = false;
     const cps = Array.from(input);
-    const len = cps.length;
+    const len2 = cps.length;
     const remainingStartsWith = /* @__PURE__ */ __name((p2, s2) => cps[p2 + 1] === s2, "remainingStartsWith");
     for (let pointer = 0; ; pointer++) {
-      const c2 = pointer < len ? cps[pointer] : void 0;
+      const c2 = pointer < len2 ? cps[pointer] : void 0;
       switch (state) {
         case SCHEME_START:
           if (c2 !== void 0 && isAlpha(c2)) {
@@ -5666,18 +5664,18 @@ ${groupIndent}`);
           } else if (c2 === ":" && !insideBrackets) {
             if (buffer === "") return FAILURE;
             if (stateOverride === HOSTNAME) return FAILURE;
-            const host = parseHost(buffer, !isSpecialScheme(url.scheme));
-            if (host === null) return FAILURE;
-            url.host = host;
+            const host2 = parseHost(buffer, !isSpecialScheme(url.scheme));
+            if (host2 === null) return FAILURE;
+            url.host = host2;
             buffer = "";
             state = PORT;
           } else if (c2 === void 0 || c2 === "/" || c2 === "?" || c2 === "#" || isSpecialScheme(url.scheme) && c2 === "\\") {
             pointer--;
             if (isSpecialScheme(url.scheme) && buffer === "") return FAILURE;
             if (stateOverride && buffer === "" && (includesCredentials(url) || url.port !== null)) return FAILURE;
-            const host = parseHost(buffer, !isSpecialScheme(url.scheme));
-            if (host === null) return FAILURE;
-            url.host = host;
+            const host2 = parseHost(buffer, !isSpecialScheme(url.scheme));
+            if (host2 === null) return FAILURE;
+            url.host = host2;
             buffer = "";
             state = PATH_START;
             if (stateOverride) return url;
@@ -5752,10 +5750,10 @@ ${groupIndent}`);
               if (stateOverride) return url;
               state = PATH_START;
             } else {
-              let host = parseHost(buffer, !isSpecialScheme(url.scheme));
-              if (host === null) return FAILURE;
-              if (host === "localhost") host = "";
-              url.host = host;
+              let host2 = parseHost(buffer, !isSpecialScheme(url.scheme));
+              if (host2 === null) return FAILURE;
+              if (host2 === "localhost") host2 = "";
+              url.host = host2;
               if (stateOverride) return url;
               buffer = "";
               state = PATH_START;
@@ -5838,7 +5836,7 @@ ${groupIndent}`);
           if (c2 !== void 0) url.fragment += encodeCodePoint(c2, FRAGMENT);
           break;
       }
-      if (c2 === void 0 && pointer >= len) break;
+      if (c2 === void 0 && pointer >= len2) break;
     }
     return url;
   }
@@ -7412,9 +7410,996 @@ Content-Type: ${value.type || "application/octet-stream"}\r
   }
   __name(fetch, "fetch");
 
+  // src/crypto-intrinsics.js
+  var U8 = Uint8Array;
+  var TypedArrayProto3 = Object.getPrototypeOf(Uint8Array.prototype);
+  var u8Slice = TypedArrayProto3.slice;
+  var u8Subarray = TypedArrayProto3.subarray;
+  var u8Set = TypedArrayProto3.set;
+  var u8Length = Object.getOwnPropertyDescriptor(TypedArrayProto3, "length").get;
+  var ReflectApply2 = Reflect.apply;
+  var ObjectFreeze = Object.freeze;
+  var ObjectKeys = Object.keys;
+  var JSONParse = JSON.parse;
+  var JSONStringify = JSON.stringify;
+  var ArrayIsArray2 = Array.isArray;
+  var len = /* @__PURE__ */ __name((u8) => ReflectApply2(u8Length, u8, []), "len");
+  var copy = /* @__PURE__ */ __name((u8) => ReflectApply2(u8Slice, u8, []), "copy");
+  var sub = /* @__PURE__ */ __name((u8, start, end) => ReflectApply2(u8Subarray, u8, [start, end]), "sub");
+  var charCodeAt = String.prototype.charCodeAt;
+  var fromCharCode = String.fromCharCode;
+  var code = /* @__PURE__ */ __name((s2, i2) => ReflectApply2(charCodeAt, s2, [i2]), "code");
+  function b64urlDecode(s2) {
+    let n2 = s2.length;
+    while (n2 > 0 && code(s2, n2 - 1) === 61) n2--;
+    if (n2 % 4 === 1) return null;
+    const out = new U8(Math.floor(n2 * 3 / 4));
+    let acc = 0, bits = 0, p2 = 0;
+    for (let i2 = 0; i2 < n2; i2++) {
+      const c2 = code(s2, i2);
+      let v2;
+      if (c2 >= 65 && c2 <= 90) v2 = c2 - 65;
+      else if (c2 >= 97 && c2 <= 122) v2 = c2 - 97 + 26;
+      else if (c2 >= 48 && c2 <= 57) v2 = c2 - 48 + 52;
+      else if (c2 === 45) v2 = 62;
+      else if (c2 === 95) v2 = 63;
+      else return null;
+      acc = (acc << 6 | v2) & 16777215;
+      bits += 6;
+      if (bits >= 8) {
+        bits -= 8;
+        out[p2++] = acc >> bits & 255;
+      }
+    }
+    return out;
+  }
+  __name(b64urlDecode, "b64urlDecode");
+  function utf8ToString(bytes) {
+    const n2 = len(bytes);
+    let s2 = "";
+    for (let i2 = 0; i2 < n2; ) {
+      const b2 = bytes[i2];
+      let cp = 65533, need = 0;
+      if (b2 < 128) {
+        cp = b2;
+      } else if (b2 >= 194 && b2 < 224) {
+        need = 1;
+        cp = b2 & 31;
+      } else if (b2 >= 224 && b2 < 240) {
+        need = 2;
+        cp = b2 & 15;
+      } else if (b2 >= 240 && b2 < 245) {
+        need = 3;
+        cp = b2 & 7;
+      }
+      i2++;
+      if (need > 0) {
+        let ok = i2 + need <= n2;
+        for (let k2 = 0; ok && k2 < need; k2++) ok = (bytes[i2 + k2] & 192) === 128;
+        if (ok) {
+          for (let k2 = 0; k2 < need; k2++) cp = cp << 6 | bytes[i2 + k2] & 63;
+          i2 += need;
+          if (cp > 1114111 || cp >= 55296 && cp <= 57343) cp = 65533;
+        } else {
+          cp = 65533;
+        }
+      } else if (b2 >= 128) {
+        cp = 65533;
+      }
+      if (cp > 65535) {
+        cp -= 65536;
+        s2 += fromCharCode(55296 + (cp >> 10), 56320 + (cp & 1023));
+      } else s2 += fromCharCode(cp);
+    }
+    return s2;
+  }
+  __name(utf8ToString, "utf8ToString");
+  function parseJsonObject(text) {
+    const v2 = JSONParse(text);
+    return nullProto(v2);
+  }
+  __name(parseJsonObject, "parseJsonObject");
+  function nullProto(v2) {
+    if (typeof v2 !== "object" || v2 === null || ArrayIsArray2(v2)) return v2;
+    const out = { __proto__: null };
+    const keys = ObjectKeys(v2);
+    for (let i2 = 0; i2 < keys.length; i2++) out[keys[i2]] = nullProto(v2[keys[i2]]);
+    return out;
+  }
+  __name(nullProto, "nullProto");
+
+  // src/crypto-common.js
+  var MAX_INPUT = 16 * 1024 * 1024;
+  var CHUNK = 1024 * 1024;
+  var dom = /* @__PURE__ */ __name((name, message) => new DOMException(message, name), "dom");
+  var notSupported = /* @__PURE__ */ __name((message) => dom("NotSupportedError", message), "notSupported");
+  var invalidAccess = /* @__PURE__ */ __name((message) => dom("InvalidAccessError", message), "invalidAccess");
+  var dataError = /* @__PURE__ */ __name((message) => dom("DataError", message), "dataError");
+  var operationError = /* @__PURE__ */ __name((message) => dom("OperationError", message), "operationError");
+  var syntaxError = /* @__PURE__ */ __name((message) => dom("SyntaxError", message), "syntaxError");
+  function host(op, a2, b2, c2, d2, e2, f2, g2) {
+    const r2 = H.crypto(op, a2, b2, c2, d2, e2, f2, g2);
+    if (typeof r2 === "string") {
+      const nl = r2.indexOf("\n");
+      const name = r2.slice(0, nl), message = r2.slice(nl + 1);
+      throw name === "TypeError" ? new TypeError(message) : dom(name, message);
+    }
+    return r2;
+  }
+  __name(host, "host");
+  var NAMES = [
+    "RSASSA-PKCS1-v1_5",
+    "RSA-PSS",
+    "RSA-OAEP",
+    "ECDSA",
+    "ECDH",
+    "AES-CTR",
+    "AES-CBC",
+    "AES-GCM",
+    "AES-KW",
+    "HMAC",
+    "SHA-1",
+    "SHA-256",
+    "SHA-384",
+    "SHA-512",
+    "MD5",
+    "HKDF",
+    "PBKDF2",
+    "Ed25519",
+    "X25519",
+    "NODE-ED25519"
+  ];
+  var canonical = { __proto__: null };
+  for (const n2 of NAMES) canonical[n2.toUpperCase()] = n2;
+  var set = /* @__PURE__ */ __name((list) => {
+    const s2 = { __proto__: null };
+    for (const n2 of list) s2[n2] = true;
+    return s2;
+  }, "set");
+  var RSA = ["RSASSA-PKCS1-v1_5", "RSA-PSS", "RSA-OAEP"];
+  var AES = ["AES-CTR", "AES-CBC", "AES-GCM", "AES-KW"];
+  var ED = ["Ed25519", "NODE-ED25519"];
+  var OPS = {
+    __proto__: null,
+    digest: set(["SHA-1", "SHA-256", "SHA-384", "SHA-512", "MD5"]),
+    generateKey: set([...RSA, "ECDSA", "ECDH", ...AES, "HMAC", ...ED, "X25519"]),
+    importKey: set([...RSA, "ECDSA", "ECDH", ...AES, "HMAC", "HKDF", "PBKDF2", ...ED, "X25519"]),
+    sign: set(["RSASSA-PKCS1-v1_5", "RSA-PSS", "ECDSA", "HMAC", ...ED]),
+    encrypt: set(["RSA-OAEP", "AES-CTR", "AES-CBC", "AES-GCM"]),
+    deriveBits: set(["ECDH", "X25519", "HKDF", "PBKDF2"]),
+    wrapKey: set(["RSA-OAEP", ...AES]),
+    getKeyLength: set([...AES, "HMAC", "HKDF", "PBKDF2"])
+  };
+  function normalize(op, alg) {
+    let p2, rawName;
+    if (typeof alg === "string") {
+      p2 = {};
+      rawName = alg;
+    } else if (isObjectLike(alg)) {
+      p2 = alg;
+      if (alg.name === void 0) throw new TypeError("Algorithm: name: Missing or not a string");
+      rawName = toDOMString(alg.name);
+    } else {
+      throw new TypeError("Algorithm: Not an object or a string");
+    }
+    const name = canonical[rawName.toUpperCase()];
+    if (name === void 0 || OPS[op][name] !== true) throw notSupported(`Unrecognized or unsupported algorithm for ${op}: ${rawName}`);
+    return { name, p: p2 };
+  }
+  __name(normalize, "normalize");
+  function hashMember(p2, what, allowMd5 = false) {
+    if (p2.hash === void 0) throw new TypeError(`${what}: Missing field "hash" in "algorithm".`);
+    const name = normalize("digest", p2.hash).name;
+    if (name === "MD5" && !allowMd5) throw notSupported(`${what} does not support MD5`);
+    return name;
+  }
+  __name(hashMember, "hashMember");
+  function required(p2, member, what) {
+    const v2 = p2[member];
+    if (v2 === void 0) throw new TypeError(`${what}: Missing field "${member}" in "algorithm".`);
+    return v2;
+  }
+  __name(required, "required");
+  function unsigned(v2, what, max = 4294967295) {
+    const n2 = Number(v2);
+    if (!Number.isFinite(n2) || n2 < 0 || n2 > max) throw new TypeError(`${what} must be an integer between 0 and ${max}`);
+    return Math.trunc(n2);
+  }
+  __name(unsigned, "unsigned");
+  function bytesArg(v2, what, cap = MAX_INPUT) {
+    const view = isObjectLike(v2) ? viewBytes(v2) : null;
+    if (view === null) throw new TypeError(`${what} is not of type '(ArrayBuffer or ArrayBufferView)'.`);
+    if (len(view) > cap) throw operationError(`${what} of ${len(view)} bytes exceeds Bulwark's limit of ${cap} bytes for one operation`);
+    return copy(view);
+  }
+  __name(bytesArg, "bytesArg");
+  function viewArg(v2, what) {
+    const view = isObjectLike(v2) ? viewBytes(v2) : null;
+    if (view === null) throw new TypeError(`${what} is not of type '(ArrayBuffer or ArrayBufferView)'.`);
+    return view;
+  }
+  __name(viewArg, "viewArg");
+  function hashChunks(handle, view) {
+    try {
+      const n2 = len(view);
+      for (let off = 0; off < n2; off += CHUNK) host("hashUpdate", handle, copy(sub(view, off, Math.min(n2, off + CHUNK))));
+    } catch (e2) {
+      host("hashDrop", handle);
+      throw e2;
+    }
+    return host("hashFinish", handle);
+  }
+  __name(hashChunks, "hashChunks");
+  function digestBytes(name, view) {
+    if (len(view) <= CHUNK) return host("digest", name, copy(view));
+    return hashChunks(host("hashInit", name), view);
+  }
+  __name(digestBytes, "digestBytes");
+  function hmacBytes(hash, keyRaw, view) {
+    if (len(view) <= CHUNK) return host("hmac", hash, keyRaw, copy(view));
+    return hashChunks(host("hmacInit", hash, keyRaw), view);
+  }
+  __name(hmacBytes, "hmacBytes");
+  function truncateBits(bytes, bits) {
+    const n2 = Math.ceil(bits / 8);
+    const out = new U8(n2);
+    for (let i2 = 0; i2 < n2; i2++) out[i2] = bytes[i2];
+    if (bits % 8 !== 0) out[n2 - 1] &= 255 << 8 - bits % 8 & 255;
+    return out;
+  }
+  __name(truncateBits, "truncateBits");
+  function randomKeyBytes(n2) {
+    const out = H.randomBytes(n2);
+    if (!(out instanceof U8) || len(out) !== n2) throw operationError("The host returned invalid random bytes");
+    return out;
+  }
+  __name(randomKeyBytes, "randomKeyBytes");
+  var USAGE_ORDER = ["encrypt", "decrypt", "sign", "verify", "deriveKey", "deriveBits", "wrapKey", "unwrapKey"];
+  var validUsage = set(USAGE_ORDER);
+  function parseUsages(v2) {
+    if (!isObjectLike(v2) || typeof v2[Symbol.iterator] !== "function") throw new TypeError("keyUsages is not a sequence");
+    const seen = { __proto__: null };
+    for (const u2 of v2) {
+      const s2 = toDOMString(u2);
+      if (validUsage[s2] !== true) throw new TypeError(`'${s2}' is not a valid KeyUsage`);
+      seen[s2] = true;
+    }
+    const out = [];
+    for (const u2 of USAGE_ORDER) if (seen[u2] === true) out[out.length] = u2;
+    return out;
+  }
+  __name(parseUsages, "parseUsages");
+  function checkUsages(usages, allowed, name) {
+    for (let i2 = 0; i2 < usages.length; i2++) {
+      if (!has(allowed, usages[i2])) throw syntaxError(`Cannot create a ${name} key with usage '${usages[i2]}'`);
+    }
+    return usages;
+  }
+  __name(checkUsages, "checkUsages");
+  function has(list, v2) {
+    for (let i2 = 0; i2 < list.length; i2++) if (list[i2] === v2) return true;
+    return false;
+  }
+  __name(has, "has");
+  function only(usages, allowed) {
+    const out = [];
+    for (let i2 = 0; i2 < usages.length; i2++) if (has(allowed, usages[i2])) out[out.length] = usages[i2];
+    return out;
+  }
+  __name(only, "only");
+
+  // src/crypto-key.js
+  var constructing = false;
+  var internals;
+  var CryptoKey = class _CryptoKey {
+    static {
+      __name(this, "CryptoKey");
+    }
+    #k;
+    #algorithm;
+    #usages;
+    constructor() {
+      if (!constructing) illegalConstructor();
+    }
+    get type() {
+      return this.#k.type;
+    }
+    get extractable() {
+      return this.#k.extractable;
+    }
+    get algorithm() {
+      if (this.#algorithm === void 0) this.#algorithm = publicAlgorithm(this.#k);
+      return this.#algorithm;
+    }
+    get usages() {
+      if (this.#usages === void 0) {
+        const u2 = [];
+        for (let i2 = 0; i2 < this.#k.usages.length; i2++) u2[i2] = this.#k.usages[i2];
+        this.#usages = u2;
+      }
+      return this.#usages;
+    }
+    [inspectCustom]() {
+      return { name: "CryptoKey", value: { type: this.type, extractable: this.extractable, algorithm: this.algorithm, usages: this.usages } };
+    }
+    static {
+      internals = {
+        create(record2) {
+          constructing = true;
+          let key;
+          try {
+            key = new _CryptoKey();
+          } finally {
+            constructing = false;
+          }
+          key.#k = record2;
+          return key;
+        },
+        of: /* @__PURE__ */ __name((v2) => isObjectLike(v2) && #k in v2 ? v2.#k : null, "of")
+      };
+    }
+  };
+  webidlClass(CryptoKey);
+  function newKey(record2) {
+    return internals.create(ObjectFreeze(record2));
+  }
+  __name(newKey, "newKey");
+  function keyRecord(v2) {
+    return internals.of(v2);
+  }
+  __name(keyRecord, "keyRecord");
+  function publicAlgorithm(k2) {
+    const a2 = { name: k2.name };
+    switch (k2.name) {
+      case "AES-CTR":
+      case "AES-CBC":
+      case "AES-GCM":
+      case "AES-KW":
+        a2.length = k2.length;
+        break;
+      case "HMAC":
+        a2.hash = { name: k2.hash };
+        a2.length = k2.length;
+        break;
+      case "RSASSA-PKCS1-v1_5":
+      case "RSA-PSS":
+      case "RSA-OAEP":
+        a2.modulusLength = k2.modulusLength;
+        a2.publicExponent = ReflectApply2(u8Slice, k2.publicExponent, []);
+        a2.hash = { name: k2.hash };
+        break;
+      case "ECDSA":
+      case "ECDH":
+        a2.namedCurve = k2.namedCurve;
+        break;
+      case "NODE-ED25519":
+        a2.namedCurve = "NODE-ED25519";
+        break;
+      default:
+        break;
+    }
+    return a2;
+  }
+  __name(publicAlgorithm, "publicAlgorithm");
+
+  // src/crypto-keys.js
+  var KEY_CAP = 64 * 1024;
+  var FORMATS = ["raw", "spki", "pkcs8", "jwk"];
+  function parseFormat(v2) {
+    const f2 = toDOMString(v2);
+    if (!has(FORMATS, f2)) throw new TypeError(`'${f2}' is not a valid KeyFormat`);
+    return f2;
+  }
+  __name(parseFormat, "parseFormat");
+  var HASH_BLOCK_BITS = { "MD5": 512, "SHA-1": 512, "SHA-256": 512, "SHA-384": 1024, "SHA-512": 1024 };
+  var HMAC_JWK = { "SHA-1": "HS1", "SHA-256": "HS256", "SHA-384": "HS384", "SHA-512": "HS512" };
+  var RSA_JWK = {
+    "RSASSA-PKCS1-v1_5": { "SHA-1": "RS1", "SHA-256": "RS256", "SHA-384": "RS384", "SHA-512": "RS512" },
+    "RSA-PSS": { "SHA-1": "PS1", "SHA-256": "PS256", "SHA-384": "PS384", "SHA-512": "PS512" },
+    "RSA-OAEP": { "SHA-1": "RSA-OAEP", "SHA-256": "RSA-OAEP-256", "SHA-384": "RSA-OAEP-384", "SHA-512": "RSA-OAEP-512" }
+  };
+  var EC_JWK = { "P-256": "ES256", "P-384": "ES384", "P-521": "ES512" };
+  var AES_JWK = { "AES-CTR": "CTR", "AES-CBC": "CBC", "AES-GCM": "GCM", "AES-KW": "KW" };
+  var CURVES = ["P-256", "P-384", "P-521"];
+  function usagesFor(name) {
+    switch (name) {
+      case "AES-KW":
+        return [["wrapKey", "unwrapKey"], []];
+      case "AES-CTR":
+      case "AES-CBC":
+      case "AES-GCM":
+        return [["encrypt", "decrypt", "wrapKey", "unwrapKey"], []];
+      case "HMAC":
+        return [["sign", "verify"], []];
+      case "HKDF":
+      case "PBKDF2":
+        return [["deriveKey", "deriveBits"], []];
+      case "RSASSA-PKCS1-v1_5":
+      case "RSA-PSS":
+      case "ECDSA":
+      case "Ed25519":
+      case "NODE-ED25519":
+        return [["sign"], ["verify"]];
+      case "RSA-OAEP":
+        return [["decrypt", "unwrapKey"], ["encrypt", "wrapKey"]];
+      case "ECDH":
+      case "X25519":
+        return [["deriveKey", "deriveBits"], []];
+      default:
+        throw notSupported(name);
+    }
+  }
+  __name(usagesFor, "usagesFor");
+  var isSecretFamily = /* @__PURE__ */ __name((name) => name === "HMAC" || name === "HKDF" || name === "PBKDF2" || AES_JWK[name] !== void 0, "isSecretFamily");
+  function kindOf(name, p2) {
+    switch (name) {
+      case "RSASSA-PKCS1-v1_5":
+      case "RSA-PSS":
+      case "RSA-OAEP":
+        return "RSA";
+      case "ECDSA":
+      case "ECDH": {
+        const curve = toDOMString(required(p2, "namedCurve", name));
+        if (!has(CURVES, curve)) throw notSupported(`Unsupported namedCurve: ${curve}`);
+        return curve;
+      }
+      case "NODE-ED25519": {
+        const curve = toDOMString(required(p2, "namedCurve", name));
+        if (curve !== "NODE-ED25519") throw notSupported(`EDDSA curve "${curve}" isn't supported.`);
+        return "Ed25519";
+      }
+      case "Ed25519":
+        return "Ed25519";
+      case "X25519":
+        return "X25519";
+      default:
+        throw notSupported(name);
+    }
+  }
+  __name(kindOf, "kindOf");
+  function record(type, extractable, name, usages, extra) {
+    const r2 = { __proto__: null, type, extractable: !!extractable, name, usages };
+    for (const k2 in extra) r2[k2] = extra[k2];
+    return r2;
+  }
+  __name(record, "record");
+  function b64(bytes) {
+    return base64Encode(bytes, true);
+  }
+  __name(b64, "b64");
+  function unb64(jwk, member) {
+    const v2 = jwk[member];
+    if (typeof v2 !== "string") throw dataError(`The JWK member "${member}" is missing or not a string`);
+    if (v2.length > KEY_CAP * 2) throw dataError(`The JWK member "${member}" is too long`);
+    const out = b64urlDecode(v2);
+    if (out === null) throw dataError(`The JWK member "${member}" is not valid base64url`);
+    return out;
+  }
+  __name(unb64, "unb64");
+  function checkJwk(jwk, extractable, usages, use) {
+    if (jwk.use !== void 0 && usages.length > 0 && jwk.use !== use) throw dataError(`The JWK "use" member must be "${use}"`);
+    if (jwk.key_ops !== void 0) {
+      if (!Array.isArray(jwk.key_ops)) throw dataError('The JWK "key_ops" member must be an array');
+      const ops = [];
+      for (const o2 of jwk.key_ops) {
+        const s2 = toDOMString(o2);
+        if (has(ops, s2)) throw dataError(`The JWK "key_ops" member repeats "${s2}"`);
+        ops[ops.length] = s2;
+      }
+      for (let i2 = 0; i2 < usages.length; i2++) {
+        if (!has(ops, usages[i2])) throw dataError(`The JWK "key_ops" member does not allow "${usages[i2]}"`);
+      }
+    }
+    if (jwk.ext === false && extractable) throw dataError('The JWK "ext" member is false but an extractable key was requested');
+  }
+  __name(checkJwk, "checkJwk");
+  function jwkOut(kty, members, usages, extractable) {
+    const j2 = { kty };
+    for (const k2 in members) if (members[k2] !== void 0) j2[k2] = members[k2];
+    j2.key_ops = usages.slice();
+    j2.ext = extractable;
+    return j2;
+  }
+  __name(jwkOut, "jwkOut");
+  function importKey(format2, keyData, alg, extractable, usages, trusted = false) {
+    const { name, p: p2 } = alg;
+    let data;
+    if (format2 === "jwk") {
+      if (!isObjectLike(keyData)) throw new TypeError('A "jwk" import takes a JsonWebKey object');
+      data = keyData;
+    } else if (trusted) {
+      if (len(keyData) > KEY_CAP) throw dataError("The key data is too large");
+      data = keyData;
+    } else {
+      data = bytesArg(keyData, "keyData", KEY_CAP);
+    }
+    const k2 = isSecretFamily(name) ? importSecret(format2, data, name, p2, extractable, usages) : importAsymmetric(format2, data, name, p2, extractable, usages);
+    if ((k2.type === "secret" || k2.type === "private") && k2.usages.length === 0) throw syntaxError("Usages cannot be empty when creating a key.");
+    return newKey(k2);
+  }
+  __name(importKey, "importKey");
+  function importSecret(format2, data, name, p2, extractable, usages) {
+    checkUsages(usages, usagesFor(name)[0], name);
+    if (name === "HKDF" || name === "PBKDF2") {
+      if (format2 !== "raw") throw notSupported(`${name} keys can only be imported in raw format`);
+      if (extractable) throw syntaxError(`${name} keys cannot be extractable`);
+      return record("secret", false, name, usages, { raw: data });
+    }
+    const hash = name === "HMAC" ? hashMember(p2, "HMAC", true) : void 0;
+    let raw;
+    if (format2 === "raw") {
+      raw = data;
+    } else if (format2 === "jwk") {
+      if (data.kty !== "oct") throw dataError('The JWK "kty" member must be "oct"');
+      raw = unb64(data, "k");
+      checkJwk(data, extractable, usages, name === "HMAC" ? "sig" : "enc");
+      if (data.alg !== void 0) {
+        const expected = name === "HMAC" ? HMAC_JWK[hash] : `A${len(raw) * 8}${AES_JWK[name]}`;
+        if (data.alg !== expected) throw dataError(`The JWK "alg" member must be "${expected}"`);
+      }
+    } else {
+      throw notSupported(`${name} keys cannot be imported in ${format2} format`);
+    }
+    const bits = len(raw) * 8;
+    if (name === "HMAC") {
+      if (bits === 0) throw dataError("HMAC key data must not be empty");
+      let length = bits;
+      if (p2.length !== void 0) {
+        length = unsigned(p2.length, "HMAC length");
+        if (length > bits || length <= bits - 8) throw dataError("The HMAC length does not match the key data");
+      }
+      return record("secret", extractable, name, usages, { raw, hash, length });
+    }
+    if (bits !== 128 && bits !== 192 && bits !== 256) throw dataError(`AES key data must be 128, 192 or 256 bits, got ${bits}`);
+    return record("secret", extractable, name, usages, { raw, length: bits });
+  }
+  __name(importSecret, "importSecret");
+  function importAsymmetric(format2, data, name, p2, extractable, usages) {
+    const kind = kindOf(name, p2);
+    const hash = kind === "RSA" ? hashMember(p2, name) : void 0;
+    const [privateUsages, publicUsages] = usagesFor(name);
+    let res, type;
+    if (format2 === "spki" || format2 === "raw") {
+      if (format2 === "raw" && kind === "RSA") throw notSupported("RSA keys cannot be imported in raw format");
+      checkUsages(usages, publicUsages, name);
+      res = host("import", kind, format2, data);
+      type = "public";
+    } else if (format2 === "pkcs8") {
+      checkUsages(usages, privateUsages, name);
+      res = host("import", kind, format2, data);
+      type = "private";
+    } else {
+      type = data.d !== void 0 ? "private" : "public";
+      checkUsages(usages, type === "private" ? privateUsages : publicUsages, name);
+      res = importJwk(kind, name, data, type, hash, extractable, usages);
+    }
+    const extra = { kind, der: res[0], spki: res[1] };
+    if (kind === "RSA") {
+      extra.hash = hash;
+      extra.modulusLength = res[2];
+      extra.publicExponent = res.length > 3 ? res[3] : new U8(0);
+    } else if (name === "ECDSA" || name === "ECDH") {
+      extra.namedCurve = kind;
+    }
+    return record(type, type === "public" ? true : extractable, name, usages, extra);
+  }
+  __name(importAsymmetric, "importAsymmetric");
+  function importJwk(kind, name, jwk, type, hash, extractable, usages) {
+    const priv = type === "private";
+    if (kind === "RSA") {
+      if (jwk.kty !== "RSA") throw dataError('The JWK "kty" member must be "RSA"');
+      checkJwk(jwk, extractable, usages, name === "RSA-OAEP" ? "enc" : "sig");
+      if (jwk.alg !== void 0 && jwk.alg !== RSA_JWK[name][hash]) throw dataError(`The JWK "alg" member must be "${RSA_JWK[name][hash]}"`);
+      if (!priv) return host("importJwk", "RSA", unb64(jwk, "n"), unb64(jwk, "e"));
+      if (jwk.oth !== void 0) throw notSupported("RSA keys with more than two primes are not supported");
+      const m2 = ["n", "e", "d", "p", "q", "dp", "dq", "qi"].map((k2) => unb64(jwk, k2));
+      return host("importJwk", "RSA", m2[0], m2[1], m2[2], m2[3], m2[4], m2[5], m2[6], m2[7]);
+    }
+    if (kind === "Ed25519" || kind === "X25519") {
+      if (jwk.kty !== "OKP") throw dataError('The JWK "kty" member must be "OKP"');
+      if (jwk.crv !== kind) throw dataError(`The JWK "crv" member must be "${kind}"`);
+      checkJwk(jwk, extractable, usages, kind === "Ed25519" ? "sig" : "enc");
+      if (kind === "Ed25519" && jwk.alg !== void 0 && jwk.alg !== "EdDSA" && jwk.alg !== "Ed25519") throw dataError('The JWK "alg" member must be "EdDSA"');
+      return priv ? host("importJwk", kind, unb64(jwk, "x"), unb64(jwk, "d")) : host("importJwk", kind, unb64(jwk, "x"));
+    }
+    if (jwk.kty !== "EC") throw dataError('The JWK "kty" member must be "EC"');
+    if (jwk.crv !== kind) throw dataError(`The JWK "crv" member must be "${kind}"`);
+    checkJwk(jwk, extractable, usages, name === "ECDSA" ? "sig" : "enc");
+    if (name === "ECDSA" && jwk.alg !== void 0 && jwk.alg !== EC_JWK[kind]) throw dataError(`The JWK "alg" member must be "${EC_JWK[kind]}"`);
+    return priv ? host("importJwk", kind, unb64(jwk, "x"), unb64(jwk, "y"), unb64(jwk, "d")) : host("importJwk", kind, unb64(jwk, "x"), unb64(jwk, "y"));
+  }
+  __name(importJwk, "importJwk");
+  function exportKey(format2, k2) {
+    if (!k2.extractable) throw invalidAccess("The key is not extractable");
+    if (k2.type === "secret") {
+      if (format2 === "raw") return bytesToArrayBuffer(copy(k2.raw));
+      if (format2 !== "jwk") throw notSupported(`${k2.name} keys cannot be exported in ${format2} format`);
+      const alg = k2.name === "HMAC" ? HMAC_JWK[k2.hash] : `A${k2.length}${AES_JWK[k2.name]}`;
+      return jwkOut("oct", { k: b64(k2.raw), alg }, k2.usages, k2.extractable);
+    }
+    switch (format2) {
+      case "spki":
+        if (k2.type !== "public") throw invalidAccess("Only public keys can be exported in spki format");
+        return bytesToArrayBuffer(copy(k2.spki));
+      case "pkcs8":
+        if (k2.type !== "private") throw invalidAccess("Only private keys can be exported in pkcs8 format");
+        return bytesToArrayBuffer(copy(k2.der));
+      case "raw":
+        if (k2.kind === "RSA") throw notSupported("RSA keys cannot be exported in raw format");
+        if (k2.type !== "public") throw invalidAccess("Only public keys can be exported in raw format");
+        return bytesToArrayBuffer(host("exportRaw", k2.kind, k2.spki));
+      default: {
+        const priv = k2.type === "private";
+        const m2 = host("exportJwk", k2.kind, k2.spki, priv ? k2.der : void 0);
+        if (k2.kind === "RSA") {
+          const members = { alg: RSA_JWK[k2.name][k2.hash], n: b64(m2[0]), e: b64(m2[1]) };
+          if (priv) {
+            members.d = b64(m2[2]);
+            members.p = b64(m2[3]);
+            members.q = b64(m2[4]);
+            members.dp = b64(m2[5]);
+            members.dq = b64(m2[6]);
+            members.qi = b64(m2[7]);
+          }
+          return jwkOut("RSA", members, k2.usages, k2.extractable);
+        }
+        if (k2.kind === "Ed25519" || k2.kind === "X25519") {
+          return jwkOut("OKP", { crv: k2.kind, alg: k2.name === "Ed25519" ? "EdDSA" : void 0, x: b64(m2[0]), d: priv ? b64(m2[1]) : void 0 }, k2.usages, k2.extractable);
+        }
+        return jwkOut("EC", { crv: k2.kind, x: b64(m2[0]), y: b64(m2[1]), d: priv ? b64(m2[2]) : void 0 }, k2.usages, k2.extractable);
+      }
+    }
+  }
+  __name(exportKey, "exportKey");
+  function generateKey(alg, extractable, usages) {
+    const { name, p: p2 } = alg;
+    const [privateUsages, publicUsages] = usagesFor(name);
+    if (isSecretFamily(name)) {
+      checkUsages(usages, privateUsages, name);
+      let k2;
+      if (name === "HMAC") {
+        const hash2 = hashMember(p2, "HMAC", true);
+        let length = HASH_BLOCK_BITS[hash2];
+        if (p2.length !== void 0) {
+          length = unsigned(p2.length, "HMAC length");
+          if (length === 0) throw operationError("HMAC key length must not be zero");
+          if (length > 8 * KEY_CAP) throw operationError(`HMAC key length above ${8 * KEY_CAP} bits is not supported`);
+        }
+        const raw = randomKeyBytes(Math.ceil(length / 8));
+        if (length % 8 !== 0) raw[len(raw) - 1] &= 255 << 8 - length % 8;
+        k2 = record("secret", extractable, name, usages, { raw, hash: hash2, length });
+      } else {
+        const length = unsigned(required(p2, "length", name), "AES length", 65535);
+        if (length !== 128 && length !== 192 && length !== 256) throw operationError("AES key length must be 128, 192 or 256 bits");
+        k2 = record("secret", extractable, name, usages, { raw: randomKeyBytes(length / 8), length });
+      }
+      if (usages.length === 0) throw syntaxError("Usages cannot be empty when creating a key.");
+      return newKey(k2);
+    }
+    const kind = kindOf(name, p2);
+    checkUsages(usages, [...privateUsages, ...publicUsages], name);
+    let hash, res;
+    if (kind === "RSA") {
+      const modulusLength = unsigned(required(p2, "modulusLength", name), "modulusLength");
+      const exponent = bytesArg(required(p2, "publicExponent", name), "publicExponent", 64);
+      hash = hashMember(p2, name);
+      res = host("generate", "RSA", modulusLength, exponent);
+    } else {
+      res = host("generate", kind, 0, new U8(0));
+    }
+    const extra = /* @__PURE__ */ __name((der) => {
+      const e2 = { kind, der, spki: res[1] };
+      if (kind === "RSA") {
+        e2.hash = hash;
+        e2.modulusLength = res[2];
+        e2.publicExponent = res.length > 3 ? res[3] : new U8(0);
+      }
+      if (name === "ECDSA" || name === "ECDH") e2.namedCurve = kind;
+      return e2;
+    }, "extra");
+    const priv = record("private", extractable, name, only(usages, privateUsages), extra(res[0]));
+    const pub = record("public", true, name, only(usages, publicUsages), extra(res[1]));
+    if (priv.usages.length === 0) throw syntaxError("Usages cannot be empty when creating a key.");
+    return { publicKey: newKey(pub), privateKey: newKey(priv) };
+  }
+  __name(generateKey, "generateKey");
+
+  // src/subtle.js
+  var KEY_CAP2 = 64 * 1024;
+  function promised(fn) {
+    try {
+      return PromiseResolve(fn());
+    } catch (err) {
+      return PromiseReject(err);
+    }
+  }
+  __name(promised, "promised");
+  function needArgs(n2, count, method2) {
+    if (count < n2) throw new TypeError(`Failed to execute '${method2}' on 'SubtleCrypto': ${n2} arguments required, but only ${count} present.`);
+  }
+  __name(needArgs, "needArgs");
+  function useKey(key, name, usage, what = "key") {
+    const k2 = keyRecord(key);
+    if (k2 === null) throw new TypeError(`${what} is not of type 'CryptoKey'.`);
+    if (k2.name !== name) throw invalidAccess(`The requested algorithm "${name}" does not match the key's algorithm "${k2.name}".`);
+    if (!has(k2.usages, usage)) throw invalidAccess(`The key does not allow the "${usage}" operation.`);
+    return k2;
+  }
+  __name(useKey, "useKey");
+  function requireType(k2, type, op) {
+    if (k2.type !== type) throw invalidAccess(`${op} requires a ${type} key, not a ${k2.type} key.`);
+  }
+  __name(requireType, "requireType");
+  function sign(alg, k2, view) {
+    const { name, p: p2 } = alg;
+    if (name === "HMAC") return hmacBytes(k2.hash, k2.raw, view);
+    requireType(k2, "private", "Signing");
+    const data = bytesArg(view, "data");
+    switch (name) {
+      case "RSASSA-PKCS1-v1_5":
+        return host("sign", "RSA", name, k2.hash, 0, k2.der, data);
+      case "RSA-PSS":
+        return host("sign", "RSA", name, k2.hash, unsigned(required(p2, "saltLength", name), "saltLength"), k2.der, data);
+      case "ECDSA":
+        return host("sign", k2.kind, "ECDSA", hashMember(p2, "ECDSA"), 0, k2.der, data);
+      default:
+        return host("sign", "Ed25519", "Ed25519", void 0, 0, k2.der, data);
+    }
+  }
+  __name(sign, "sign");
+  function verify(alg, k2, signature, view) {
+    const { name, p: p2 } = alg;
+    if (name === "HMAC") {
+      const mac = hmacBytes(k2.hash, k2.raw, view);
+      if (len(mac) !== len(signature)) return false;
+      let diff = 0;
+      for (let i2 = 0; i2 < len(mac); i2++) diff |= mac[i2] ^ signature[i2];
+      return diff === 0;
+    }
+    requireType(k2, "public", "Verification");
+    const data = bytesArg(view, "data");
+    switch (name) {
+      case "RSASSA-PKCS1-v1_5":
+        return host("verify", "RSA", name, k2.hash, 0, k2.spki, signature, data);
+      case "RSA-PSS":
+        return host("verify", "RSA", name, k2.hash, unsigned(required(p2, "saltLength", name), "saltLength"), k2.spki, signature, data);
+      case "ECDSA":
+        return host("verify", k2.kind, "ECDSA", hashMember(p2, "ECDSA"), 0, k2.spki, signature, data);
+      default:
+        return host("verify", "Ed25519", "Ed25519", void 0, 0, k2.spki, signature, data);
+    }
+  }
+  __name(verify, "verify");
+  function crypt(encrypt, alg, k2, data) {
+    const { name, p: p2 } = alg;
+    switch (name) {
+      case "RSA-OAEP": {
+        requireType(k2, encrypt ? "public" : "private", encrypt ? "RSA-OAEP encryption" : "RSA-OAEP decryption");
+        const label = p2.label === void 0 ? new U8(0) : bytesArg(p2.label, "label", KEY_CAP2);
+        return host("oaep", encrypt, k2.hash, encrypt ? k2.spki : k2.der, label, data);
+      }
+      case "AES-CBC":
+        return host("aesCbc", encrypt, k2.raw, bytesArg(required(p2, "iv", name), "iv", KEY_CAP2), data);
+      case "AES-CTR": {
+        const counter = bytesArg(required(p2, "counter", name), "counter", KEY_CAP2);
+        return host("aesCtr", k2.raw, counter, unsigned(required(p2, "length", name), "length", 255), data);
+      }
+      case "AES-GCM": {
+        const iv = bytesArg(required(p2, "iv", name), "iv", KEY_CAP2);
+        const aad = p2.additionalData === void 0 ? new U8(0) : bytesArg(p2.additionalData, "additionalData");
+        const tag = p2.tagLength === void 0 ? 128 : unsigned(p2.tagLength, "tagLength", 255);
+        return host("aesGcm", encrypt, k2.raw, iv, aad, tag, data);
+      }
+      default:
+        return host("aesKw", encrypt, k2.raw, data);
+    }
+  }
+  __name(crypt, "crypt");
+  function deriveBits(alg, k2, length) {
+    const { name, p: p2 } = alg;
+    switch (name) {
+      case "ECDH":
+      case "X25519": {
+        const peer = keyRecord(required(p2, "public", name));
+        if (peer === null) throw new TypeError(`${name}: "public" is not a CryptoKey`);
+        if (peer.type !== "public") throw invalidAccess(`${name}: "public" must be a public key`);
+        if (peer.name !== k2.name) throw invalidAccess(`${name}: the public key is a ${peer.name} key`);
+        if (peer.kind !== k2.kind) throw invalidAccess(`${name}: the public key is on ${peer.kind}, the private key on ${k2.kind}`);
+        requireType(k2, "private", name);
+        const secret = host("agree", k2.kind, k2.der, peer.spki);
+        if (length === null) return secret;
+        if (length > len(secret) * 8) throw operationError(`${name} can derive at most ${len(secret) * 8} bits`);
+        return truncateBits(secret, length);
+      }
+      case "HKDF": {
+        const hash = hashMember(p2, "HKDF");
+        const salt = bytesArg(required(p2, "salt", name), "salt", KEY_CAP2);
+        const info = bytesArg(required(p2, "info", name), "info", KEY_CAP2);
+        if (length === null || length % 8 !== 0) throw operationError("HKDF length must be a multiple of 8");
+        return host("hkdf", hash, k2.raw, salt, info, length / 8);
+      }
+      default: {
+        const hash = hashMember(p2, "PBKDF2");
+        const salt = bytesArg(required(p2, "salt", name), "salt", KEY_CAP2);
+        const iterations = unsigned(required(p2, "iterations", name), "iterations");
+        if (length === null || length % 8 !== 0) throw operationError("PBKDF2 length must be a multiple of 8");
+        if (iterations === 0) throw operationError("PBKDF2 requires a positive iteration count");
+        return host("pbkdf2", hash, k2.raw, salt, iterations, length / 8);
+      }
+    }
+  }
+  __name(deriveBits, "deriveBits");
+  function keyLength(alg) {
+    const { name, p: p2 } = alg;
+    if (name === "HMAC") {
+      if (p2.length === void 0) return { "MD5": 512, "SHA-1": 512, "SHA-256": 512, "SHA-384": 1024, "SHA-512": 1024 }[hashMember(p2, "HMAC", true)];
+      const n3 = unsigned(p2.length, "HMAC length");
+      if (n3 === 0) throw new TypeError("HMAC key length must not be zero");
+      return n3;
+    }
+    if (name === "HKDF" || name === "PBKDF2") return null;
+    const n2 = unsigned(required(p2, "length", name), "AES length", 65535);
+    if (n2 !== 128 && n2 !== 192 && n2 !== 256) throw operationError("Derived AES key must be 128, 192 or 256 bits");
+    return n2;
+  }
+  __name(keyLength, "keyLength");
+  function lengthArg(v2) {
+    return v2 === void 0 || v2 === null ? null : unsigned(v2, "length");
+  }
+  __name(lengthArg, "lengthArg");
+  var constructing2 = false;
+  var SubtleCrypto = class {
+    static {
+      __name(this, "SubtleCrypto");
+    }
+    constructor() {
+      if (!constructing2) illegalConstructor();
+    }
+    digest(algorithm, data) {
+      return promised(() => {
+        needArgs(2, arguments.length, "digest");
+        const { name } = normalize("digest", algorithm);
+        return bytesToArrayBuffer(digestBytes(name, viewArg(data, "data")));
+      });
+    }
+    generateKey(algorithm, extractable, keyUsages) {
+      return promised(() => {
+        needArgs(3, arguments.length, "generateKey");
+        const alg = normalize("generateKey", algorithm);
+        return generateKey(alg, !!extractable, parseUsages(keyUsages));
+      });
+    }
+    importKey(format2, keyData, algorithm, extractable, keyUsages) {
+      return promised(() => {
+        needArgs(5, arguments.length, "importKey");
+        const fmt = parseFormat(format2);
+        const alg = normalize("importKey", algorithm);
+        return importKey(fmt, keyData, alg, !!extractable, parseUsages(keyUsages));
+      });
+    }
+    exportKey(format2, key) {
+      return promised(() => {
+        needArgs(2, arguments.length, "exportKey");
+        const fmt = parseFormat(format2);
+        const k2 = keyRecord(key);
+        if (k2 === null) throw new TypeError("parameter 2 is not of type 'CryptoKey'.");
+        return exportKey(fmt, k2);
+      });
+    }
+    sign(algorithm, key, data) {
+      return promised(() => {
+        needArgs(3, arguments.length, "sign");
+        const alg = normalize("sign", algorithm);
+        const view = alg.name === "HMAC" ? viewArg(data, "data") : bytesArg(data, "data");
+        const k2 = useKey(key, alg.name, "sign");
+        return bytesToArrayBuffer(sign(alg, k2, view));
+      });
+    }
+    verify(algorithm, key, signature, data) {
+      return promised(() => {
+        needArgs(4, arguments.length, "verify");
+        const alg = normalize("sign", algorithm);
+        const sig = bytesArg(signature, "signature", KEY_CAP2);
+        const view = alg.name === "HMAC" ? viewArg(data, "data") : bytesArg(data, "data");
+        const k2 = useKey(key, alg.name, "verify");
+        return verify(alg, k2, sig, view);
+      });
+    }
+    encrypt(algorithm, key, data) {
+      return promised(() => {
+        needArgs(3, arguments.length, "encrypt");
+        const alg = normalize("encrypt", algorithm);
+        const bytes = bytesArg(data, "data");
+        return bytesToArrayBuffer(crypt(true, alg, useKey(key, alg.name, "encrypt"), bytes));
+      });
+    }
+    decrypt(algorithm, key, data) {
+      return promised(() => {
+        needArgs(3, arguments.length, "decrypt");
+        const alg = normalize("encrypt", algorithm);
+        const bytes = bytesArg(data, "data");
+        return bytesToArrayBuffer(crypt(false, alg, useKey(key, alg.name, "decrypt"), bytes));
+      });
+    }
+    deriveBits(algorithm, baseKey, length = null) {
+      return promised(() => {
+        needArgs(2, arguments.length, "deriveBits");
+        const alg = normalize("deriveBits", algorithm);
+        const n2 = lengthArg(length);
+        return bytesToArrayBuffer(deriveBits(alg, useKey(baseKey, alg.name, "deriveBits", "baseKey"), n2));
+      });
+    }
+    deriveKey(algorithm, baseKey, derivedKeyType, extractable, keyUsages) {
+      return promised(() => {
+        needArgs(5, arguments.length, "deriveKey");
+        const alg = normalize("deriveBits", algorithm);
+        const importAlg = normalize("importKey", derivedKeyType);
+        const lengthAlg = normalize("getKeyLength", derivedKeyType);
+        const usages = parseUsages(keyUsages);
+        const k2 = useKey(baseKey, alg.name, "deriveKey", "baseKey");
+        const bits = deriveBits(alg, k2, keyLength(lengthAlg));
+        return importKey("raw", bits, importAlg, !!extractable, usages, true);
+      });
+    }
+    wrapKey(format2, key, wrappingKey, wrapAlgorithm) {
+      return promised(() => {
+        needArgs(4, arguments.length, "wrapKey");
+        const fmt = parseFormat(format2);
+        const alg = normalize("wrapKey", wrapAlgorithm);
+        const wk = useKey(wrappingKey, alg.name, "wrapKey", "wrappingKey");
+        const k2 = keyRecord(key);
+        if (k2 === null) throw new TypeError("parameter 2 is not of type 'CryptoKey'.");
+        const exported = exportKey(fmt, k2);
+        const bytes = fmt === "jwk" ? utf8Encode(JSONStringify(exported)) : new U8(exported);
+        if (len(bytes) > MAX_INPUT) throw operationError("The key is too large to wrap");
+        return bytesToArrayBuffer(crypt(true, alg, wk, bytes));
+      });
+    }
+    unwrapKey(format2, wrappedKey, unwrappingKey, unwrapAlgorithm, unwrappedKeyAlgorithm, extractable, keyUsages) {
+      return promised(() => {
+        needArgs(7, arguments.length, "unwrapKey");
+        const fmt = parseFormat(format2);
+        const alg = normalize("wrapKey", unwrapAlgorithm);
+        const importAlg = normalize("importKey", unwrappedKeyAlgorithm);
+        const usages = parseUsages(keyUsages);
+        const wrapped = bytesArg(wrappedKey, "wrappedKey");
+        const uk = useKey(unwrappingKey, alg.name, "unwrapKey", "unwrappingKey");
+        const bytes = crypt(false, alg, uk, wrapped);
+        let data = bytes;
+        if (fmt === "jwk") {
+          try {
+            data = parseJsonObject(utf8ToString(bytes));
+          } catch {
+            throw dataError("The unwrapped key is not valid JSON");
+          }
+          if (!isObjectLike(data)) throw dataError("The unwrapped key is not a JSON object");
+        }
+        return importKey(fmt, data, importAlg, !!extractable, usages, true);
+      });
+    }
+    /** Workers extension: constant-time comparison of two equal-length buffers. */
+    timingSafeEqual(a2, b2) {
+      const x2 = viewArg(a2, "a"), y2 = viewArg(b2, "b");
+      if (len(x2) !== len(y2)) throw new TypeError("Input buffers must have the same byte length.");
+      let diff = 0;
+      for (let i2 = 0; i2 < len(x2); i2++) diff |= x2[i2] ^ y2[i2];
+      return diff === 0;
+    }
+  };
+  webidlClass(SubtleCrypto);
+  function newSubtle() {
+    constructing2 = true;
+    try {
+      return new SubtleCrypto();
+    } finally {
+      constructing2 = false;
+    }
+  }
+  __name(newSubtle, "newSubtle");
+
   // src/crypto.js
   var integerArrays = /* @__PURE__ */ new Set(["Int8Array", "Uint8Array", "Uint8ClampedArray", "Int16Array", "Uint16Array", "Int32Array", "Uint32Array", "BigInt64Array", "BigUint64Array"]);
-  var constructing = false;
+  var constructing3 = false;
   function getRandomValuesImpl(array) {
     const name = typedArrayName(array);
     if (name === void 0 || !integerArrays.has(name)) {
@@ -7437,269 +8422,78 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     return `${h2.slice(0, 8)}-${h2.slice(8, 12)}-${h2.slice(12, 16)}-${h2.slice(16, 20)}-${h2.slice(20)}`;
   }
   __name(randomUUIDImpl, "randomUUIDImpl");
-  var hashes = { "SHA-1": 512, "SHA-256": 512, "SHA-384": 1024, "SHA-512": 1024 };
-  function notSupported(what) {
-    return new DOMException(`Unrecognized or unsupported algorithm: ${what}`, "NotSupportedError");
-  }
-  __name(notSupported, "notSupported");
-  function algorithmName(alg) {
-    if (typeof alg === "string") return alg;
-    if (isObjectLike(alg)) {
-      if (alg.name === void 0) throw new TypeError("Failed to execute on 'SubtleCrypto': Algorithm: name: Missing or not a string");
-      return toDOMString(alg.name);
-    }
-    throw new TypeError("Failed to execute on 'SubtleCrypto': Algorithm: Not an object");
-  }
-  __name(algorithmName, "algorithmName");
-  function normalizeHash(alg) {
-    const name = algorithmName(alg).toUpperCase();
-    if (!Object.prototype.hasOwnProperty.call(hashes, name)) throw notSupported(algorithmName(alg));
-    return name;
-  }
-  __name(normalizeHash, "normalizeHash");
-  function bufferSource(v2, what) {
-    const view = isObjectLike(v2) ? viewBytes(v2) : null;
-    if (view === null) throw new TypeError(`Failed to execute on 'SubtleCrypto': ${what} is not of type '(ArrayBuffer or ArrayBufferView)'.`);
-    return view.slice();
-  }
-  __name(bufferSource, "bufferSource");
-  function callHost(fn) {
-    const out = fn();
-    if (!(out instanceof Uint8Array)) throw new DOMException("The host returned an invalid result", "OperationError");
-    return out;
-  }
-  __name(callHost, "callHost");
-  var keyInternals;
-  var CryptoKey = class _CryptoKey {
-    static {
-      __name(this, "CryptoKey");
-    }
-    #type;
-    #extractable;
-    #algorithm;
-    #usages;
-    #raw;
-    constructor() {
-      if (!constructing) illegalConstructor();
-    }
-    get type() {
-      return this.#type;
-    }
-    get extractable() {
-      return this.#extractable;
-    }
-    get algorithm() {
-      return this.#algorithm;
-    }
-    get usages() {
-      return this.#usages;
-    }
-    [inspectCustom]() {
-      return { name: "CryptoKey", value: { type: this.#type, extractable: this.#extractable, algorithm: this.#algorithm, usages: this.#usages } };
-    }
-    static {
-      keyInternals = {
-        create(type, extractable, algorithm, usages, raw) {
-          constructing = true;
-          let k2;
-          try {
-            k2 = new _CryptoKey();
-          } finally {
-            constructing = false;
-          }
-          k2.#type = type;
-          k2.#extractable = extractable;
-          k2.#algorithm = algorithm;
-          k2.#usages = usages;
-          k2.#raw = raw;
-          return k2;
-        },
-        raw: /* @__PURE__ */ __name((k2) => k2.#raw, "raw"),
-        is: /* @__PURE__ */ __name((k2) => isObjectLike(k2) && #raw in k2, "is"),
-        algorithm: /* @__PURE__ */ __name((k2) => k2.#algorithm, "algorithm"),
-        usages: /* @__PURE__ */ __name((k2) => k2.#usages, "usages"),
-        extractable: /* @__PURE__ */ __name((k2) => k2.#extractable, "extractable")
-      };
-    }
-  };
-  webidlClass(CryptoKey);
-  var hmacUsages = /* @__PURE__ */ new Set(["sign", "verify"]);
-  function checkUsages(usages, allowed) {
-    const list = [];
-    for (const u2 of usages) {
-      const s2 = toDOMString(u2);
-      if (!allowed.has(s2)) throw new DOMException(`Cannot create a key using the specified key usages: ${s2}`, "SyntaxError");
-      if (!list.includes(s2)) list.push(s2);
-    }
-    return list;
-  }
-  __name(checkUsages, "checkUsages");
-  function freezeAlgorithm(hash, lengthBits) {
-    return Object.freeze({ name: "HMAC", hash: Object.freeze({ name: hash }), length: lengthBits });
-  }
-  __name(freezeAlgorithm, "freezeAlgorithm");
-  function importHmac(format2, keyData, alg, extractable, keyUsages) {
-    if (!isObjectLike(alg)) throw new TypeError("HMAC import requires an algorithm object with a hash");
-    if (alg.hash === void 0) throw new TypeError("Failed to execute 'importKey' on 'SubtleCrypto': HmacImportParams: hash: Missing");
-    let hash = normalizeHash(alg.hash);
-    const usages = checkUsages(keyUsages, hmacUsages);
-    if (usages.length === 0) throw new DOMException("Usages cannot be empty when creating a key.", "SyntaxError");
-    let raw;
-    if (format2 === "raw") {
-      raw = bufferSource(keyData, "keyData");
-    } else if (format2 === "jwk") {
-      if (!isObjectLike(keyData)) throw new TypeError("JWK import requires a JsonWebKey object");
-      if (keyData.kty !== "oct") throw new DOMException("The JWK 'kty' member was not 'oct'", "DataError");
-      if (typeof keyData.k !== "string") throw new DOMException("The JWK 'k' member is missing", "DataError");
-      raw = base64Decode(keyData.k, true);
-      if (raw === null) throw new DOMException("The JWK 'k' member is not valid base64url", "DataError");
-      if (keyData.alg !== void 0) {
-        const expected = { "SHA-1": "HS1", "SHA-256": "HS256", "SHA-384": "HS384", "SHA-512": "HS512" }[hash];
-        if (keyData.alg !== expected) throw new DOMException("The JWK 'alg' member does not match the hash", "DataError");
-      }
-      if (keyData.use !== void 0 && keyData.use !== "sig") throw new DOMException("The JWK 'use' member was not 'sig'", "DataError");
-      if (keyData.ext === false && extractable) throw new DOMException("The JWK 'ext' member was false but extractable was requested", "DataError");
-    } else {
-      throw new DOMException(`Unsupported key format for HMAC: ${format2}`, "NotSupportedError");
-    }
-    const bits = raw.byteLength * 8;
-    if (bits === 0) throw new DOMException("HMAC key data must not be empty", "DataError");
-    let length = bits;
-    if (alg.length !== void 0) {
-      length = Number(alg.length);
-      if (!(length <= bits && length > bits - 8)) throw new DOMException("The key length does not match the key data", "DataError");
-    }
-    return keyInternals.create("secret", !!extractable, freezeAlgorithm(hash, length), usages, raw);
-  }
-  __name(importHmac, "importHmac");
-  function checkKey(key, algName, usage) {
-    if (!keyInternals.is(key)) throw new TypeError("Failed to execute on 'SubtleCrypto': parameter 2 is not of type 'CryptoKey'.");
-    const a2 = keyInternals.algorithm(key);
-    if (a2.name.toUpperCase() !== algName.toUpperCase()) throw new DOMException("The requested operation is not valid for the provided key", "InvalidAccessError");
-    if (usage !== null && !keyInternals.usages(key).includes(usage)) throw new DOMException(`The key does not support the '${usage}' operation`, "InvalidAccessError");
-    return a2;
-  }
-  __name(checkKey, "checkKey");
-  function timingSafeEqualBytes(a2, b2) {
-    if (a2.byteLength !== b2.byteLength) return false;
-    let diff = 0;
-    for (let i2 = 0; i2 < a2.byteLength; i2++) diff |= a2[i2] ^ b2[i2];
-    return diff === 0;
-  }
-  __name(timingSafeEqualBytes, "timingSafeEqualBytes");
-  function promised(fn) {
+  var registry = typeof FinalizationRegistry === "function" ? new FinalizationRegistry((handle) => {
     try {
-      return PromiseResolve(fn());
-    } catch (err) {
-      return PromiseReject(err);
+      H.crypto("hashDrop", handle);
+    } catch {
     }
-  }
-  __name(promised, "promised");
-  var SubtleCrypto = class {
+  }) : null;
+  var DigestStream = class extends WritableStream {
     static {
-      __name(this, "SubtleCrypto");
+      __name(this, "DigestStream");
     }
-    constructor() {
-      if (!constructing) illegalConstructor();
-    }
-    digest(algorithm, data) {
-      return promised(() => {
-        const name = normalizeHash(algorithm);
-        const bytes = bufferSource(data, "data");
-        return bytesToArrayBuffer(callHost(() => H.digest(name, bytes)).slice());
+    #digest;
+    #state;
+    constructor(algorithm) {
+      if (arguments.length < 1) throw new TypeError("Failed to construct 'DigestStream': 1 argument required, but only 0 present.");
+      const { name } = normalize("digest", algorithm);
+      const state = { handle: host("hashInit", name), bytes: 0, resolve: null, reject: null, token: {} };
+      const digest = new PromiseCtor((resolve, reject) => {
+        state.resolve = resolve;
+        state.reject = reject;
       });
-    }
-    importKey(format2, keyData, algorithm, extractable, keyUsages) {
-      return promised(() => {
-        const fmt = toDOMString(format2);
-        const name = algorithmName(algorithm).toUpperCase();
-        if (name === "HMAC") return importHmac(fmt, keyData, algorithm, extractable, keyUsages);
-        throw notSupported(algorithmName(algorithm));
+      PromiseThen(digest, void 0, () => {
       });
-    }
-    exportKey(format2, key) {
-      return promised(() => {
-        const fmt = toDOMString(format2);
-        if (!keyInternals.is(key)) throw new TypeError("Failed to execute 'exportKey' on 'SubtleCrypto': parameter 2 is not of type 'CryptoKey'.");
-        if (!keyInternals.extractable(key)) throw new DOMException("key is not extractable", "InvalidAccessError");
-        const raw = keyInternals.raw(key);
-        const alg = keyInternals.algorithm(key);
-        if (fmt === "raw") return bytesToArrayBuffer(raw.slice());
-        if (fmt === "jwk") {
-          const jwkAlg = { "SHA-1": "HS1", "SHA-256": "HS256", "SHA-384": "HS384", "SHA-512": "HS512" }[alg.hash.name];
-          return { kty: "oct", k: base64Encode(raw, true), alg: jwkAlg, key_ops: keyInternals.usages(key).slice(), ext: true };
+      const release = /* @__PURE__ */ __name(() => {
+        if (state.handle !== 0) {
+          host("hashDrop", state.handle);
+          state.handle = 0;
+          if (registry !== null) registry.unregister(state.token);
         }
-        throw new DOMException(`Unsupported export format: ${fmt}`, "NotSupportedError");
+      }, "release");
+      super({
+        write(chunk) {
+          let view = null;
+          if (typeof chunk === "string") view = utf8Encode(chunk);
+          else if (isArrayBufferOrView(chunk)) view = viewBytes(chunk);
+          if (view === null) {
+            throw new TypeError("DigestStream is a byte stream but received an object of non-ArrayBuffer/ArrayBufferView/string type on its writable side.");
+          }
+          const n2 = view.byteLength;
+          for (let off = 0; off < n2; off += CHUNK) host("hashUpdate", state.handle, view.slice(off, Math.min(n2, off + CHUNK)));
+          state.bytes += n2;
+        },
+        close() {
+          const out = host("hashFinish", state.handle);
+          state.handle = 0;
+          if (registry !== null) registry.unregister(state.token);
+          state.resolve(bytesToArrayBuffer(out));
+        },
+        abort(reason) {
+          release();
+          state.reject(reason);
+        }
       });
+      this.#digest = digest;
+      this.#state = state;
+      if (registry !== null) registry.register(this, state.handle, state.token);
     }
-    generateKey(algorithm, extractable, keyUsages) {
-      return promised(() => {
-        const name = algorithmName(algorithm).toUpperCase();
-        if (name !== "HMAC") throw notSupported(algorithmName(algorithm));
-        const hash = normalizeHash(algorithm.hash);
-        const usages = checkUsages(keyUsages, hmacUsages);
-        if (usages.length === 0) throw new DOMException("Usages cannot be empty when creating a key.", "SyntaxError");
-        let length = algorithm.length === void 0 ? hashes[hash] : Number(algorithm.length);
-        if (!(length > 0)) throw new DOMException("Invalid HMAC key length", "OperationError");
-        const raw = randomBytes(Math.ceil(length / 8));
-        if (length % 8 !== 0) raw[raw.length - 1] &= 255 << 8 - length % 8;
-        return keyInternals.create("secret", !!extractable, freezeAlgorithm(hash, length), usages, raw);
-      });
+    get digest() {
+      return this.#digest;
     }
-    sign(algorithm, key, data) {
-      return promised(() => {
-        const name = algorithmName(algorithm);
-        if (name.toUpperCase() !== "HMAC") throw notSupported(name);
-        const a2 = checkKey(key, "HMAC", "sign");
-        const bytes = bufferSource(data, "data");
-        return bytesToArrayBuffer(callHost(() => H.hmac(a2.hash.name, keyInternals.raw(key), bytes)).slice());
-      });
-    }
-    verify(algorithm, key, signature, data) {
-      return promised(() => {
-        const name = algorithmName(algorithm);
-        if (name.toUpperCase() !== "HMAC") throw notSupported(name);
-        const a2 = checkKey(key, "HMAC", "verify");
-        const sig = bufferSource(signature, "signature");
-        const bytes = bufferSource(data, "data");
-        const mac = callHost(() => H.hmac(a2.hash.name, keyInternals.raw(key), bytes));
-        return timingSafeEqualBytes(mac, sig);
-      });
-    }
-    encrypt() {
-      return PromiseReject(notSupported("encrypt"));
-    }
-    decrypt() {
-      return PromiseReject(notSupported("decrypt"));
-    }
-    deriveBits() {
-      return PromiseReject(notSupported("deriveBits"));
-    }
-    deriveKey() {
-      return PromiseReject(notSupported("deriveKey"));
-    }
-    wrapKey() {
-      return PromiseReject(notSupported("wrapKey"));
-    }
-    unwrapKey() {
-      return PromiseReject(notSupported("unwrapKey"));
-    }
-    /** Workers extension: constant-time comparison of two equal-length buffers. */
-    timingSafeEqual(a2, b2) {
-      const x2 = viewBytes(a2), y2 = viewBytes(b2);
-      if (x2 === null || y2 === null) throw new TypeError("timingSafeEqual: arguments must be ArrayBuffer or ArrayBufferView");
-      if (x2.byteLength !== y2.byteLength) throw new RangeError("Input buffers must have the same byte length");
-      return timingSafeEqualBytes(x2, y2);
+    get bytesWritten() {
+      return this.#state.bytes;
     }
   };
-  webidlClass(SubtleCrypto);
+  webidlClass(DigestStream);
+  var isArrayBufferOrView = /* @__PURE__ */ __name((v2) => isArrayBuffer(v2) || isSharedArrayBuffer(v2) || typedArrayName(v2) !== void 0 || isDataView(v2), "isArrayBufferOrView");
   var Crypto = class {
     static {
       __name(this, "Crypto");
     }
     #subtle;
     constructor() {
-      if (!constructing) illegalConstructor();
+      if (!constructing3) illegalConstructor();
       this.#subtle = newSubtle();
     }
     get subtle() {
@@ -7714,21 +8508,13 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     }
   };
   webidlClass(Crypto);
-  function newSubtle() {
-    constructing = true;
-    try {
-      return new SubtleCrypto();
-    } finally {
-      constructing = false;
-    }
-  }
-  __name(newSubtle, "newSubtle");
+  ObjectDefineProperty(Crypto.prototype, "DigestStream", { value: DigestStream, writable: true, configurable: true, enumerable: false });
   function createCrypto() {
-    constructing = true;
+    constructing3 = true;
     try {
       return new Crypto();
     } finally {
-      constructing = false;
+      constructing3 = false;
     }
   }
   __name(createCrypto, "createCrypto");
@@ -7957,8 +8743,8 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     cancelInvocationTimers(invocationId);
   }
   __name(dispatchFetch, "dispatchFetch");
-  function install(host) {
-    bindHost(host);
+  function install(host2) {
+    bindHost(host2);
     delete globalThis.__bulwark_install;
     resetTimeOrigin();
     const workersModule = Object.freeze({ DurableObject, WorkerEntrypoint, RpcTarget, WorkflowEntrypoint });
@@ -8060,8 +8846,8 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     self: globalThis
   });
   Object.defineProperty(globalThis, "__bulwark_install", {
-    value: /* @__PURE__ */ __name(function __bulwark_install(host) {
-      return install(host);
+    value: /* @__PURE__ */ __name(function __bulwark_install(host2) {
+      return install(host2);
     }, "__bulwark_install"),
     writable: false,
     enumerable: false,
