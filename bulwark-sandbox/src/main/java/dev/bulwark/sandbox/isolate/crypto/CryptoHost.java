@@ -94,8 +94,10 @@ public final class CryptoHost {
                 });
             }
             case "importJwk" -> {
-                byte[][] parts = new byte[a.length() - 2][];
-                for (int i = 0; i < parts.length; i++) parts[i] = a.bytes(i + 2, MAX_KEY);
+                int n = 0;
+                while (n < 8 && a.optionalBytesLength(n + 2) >= 0) n++;
+                byte[][] parts = new byte[n][];
+                for (int i = 0; i < n; i++) parts[i] = a.bytes(i + 2, MAX_KEY);
                 yield imported(Keys.importJwk(KeyKind.of(a.string(1)), parts));
             }
             case "exportRaw" -> bytes(Keys.exportRaw(KeyKind.of(a.string(1)), a.bytes(2, MAX_KEY)));
@@ -147,10 +149,6 @@ public final class CryptoHost {
 
     /** Typed access to the arguments, sizes checked before any byte is copied. */
     private record Args(V8Value[] values) {
-        int length() {
-            return values.length;
-        }
-
         private V8Value at(int i) {
             return i < values.length ? values[i] : null;
         }
@@ -168,7 +166,7 @@ public final class CryptoHost {
                 case V8ValueInteger n -> n.getValue();
                 case V8ValueLong n -> n.getValue();
                 case V8ValueDouble n -> n.getValue();
-                case null, default -> throw new CryptoException(CryptoException.Kind.TYPE, "A numeric argument is missing");
+                case null, default -> throw new CryptoException(CryptoException.Kind.TYPE, "Argument " + i + " of " + string(0) + " must be a number");
             };
             if (d != Math.rint(d) || d < Integer.MIN_VALUE || d > Integer.MAX_VALUE) {
                 throw CryptoException.operation("A numeric argument is out of range");
@@ -178,8 +176,13 @@ public final class CryptoHost {
 
         byte[] bytes(int i, int cap) throws CryptoException, JavetException {
             byte[] b = optionalBytes(i, cap);
-            if (b == null) throw new CryptoException(CryptoException.Kind.TYPE, "A byte argument is missing");
+            if (b == null) throw new CryptoException(CryptoException.Kind.TYPE, "Argument " + i + " of " + string(0) + " must be bytes");
             return b;
+        }
+
+        /** The byte length of argument i, or -1 if it is not bytes. */
+        int optionalBytesLength(int i) throws JavetException {
+            return at(i) instanceof V8ValueTypedArray t ? t.getByteLength() : -1;
         }
 
         byte[] optionalBytes(int i, int cap) throws CryptoException, JavetException {
