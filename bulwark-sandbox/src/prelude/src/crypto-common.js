@@ -18,8 +18,8 @@ export const operationError = (message) => dom('OperationError', message);
 export const syntaxError = (message) => dom('SyntaxError', message);
 
 /** Call the host; a failure comes back as "Name\nmessage". Arguments are passed without spread. */
-export function host(op, a, b, c, d, e, f, g) {
-  const r = H.crypto(op, a, b, c, d, e, f, g);
+export function host(op, a, b, c, d, e, f, g, h, i) {
+  const r = H.crypto(op, a, b, c, d, e, f, g, h, i);
   if (typeof r === 'string') {
     const nl = r.indexOf('\n');
     const name = r.slice(0, nl), message = r.slice(nl + 1);

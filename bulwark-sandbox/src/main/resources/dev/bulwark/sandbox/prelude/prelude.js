@@ -7517,8 +7517,8 @@ Content-Type: ${value.type || "application/octet-stream"}\r
   var dataError = /* @__PURE__ */ __name((message) => dom("DataError", message), "dataError");
   var operationError = /* @__PURE__ */ __name((message) => dom("OperationError", message), "operationError");
   var syntaxError = /* @__PURE__ */ __name((message) => dom("SyntaxError", message), "syntaxError");
-  function host(op, a2, b2, c2, d2, e2, f2, g2) {
-    const r2 = H.crypto(op, a2, b2, c2, d2, e2, f2, g2);
+  function host(op, a2, b2, c2, d2, e2, f2, g2, h2, i2) {
+    const r2 = H.crypto(op, a2, b2, c2, d2, e2, f2, g2, h2, i2);
     if (typeof r2 === "string") {
       const nl = r2.indexOf("\n");
       const name = r2.slice(0, nl), message = r2.slice(nl + 1);
