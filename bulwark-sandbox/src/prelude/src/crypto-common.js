@@ -3,11 +3,14 @@
 import { H } from './host.js';
 import { DOMException } from './dom-exception.js';
 import { viewBytes, isObjectLike, toDOMString } from './util.js';
-import { U8, ReflectApply, len, copy, sub } from './crypto-intrinsics.js';
+import { U8, append, len, copy, sub, slice, isU8, exactBuffer, bufferOf, offsetOf, arrayBufferLength } from './crypto-intrinsics.js';
 
 /** Largest data argument of one operation (a message, a plaintext); the host enforces it too. */
 export const MAX_INPUT = 16 * 1024 * 1024;
-/** Digests and HMACs cross to the host in pieces of this size, so they have no cap of their own. */
+/**
+ * Digests and HMACs go to the host in pieces of this size, as views the host reads in place (no
+ * copy on either side), so they have no cap of their own.
+ */
 export const CHUNK = 1024 * 1024;
 
 export const dom = (name, message) => new DOMException(message, name);
@@ -19,13 +22,38 @@ export const syntaxError = (message) => dom('SyntaxError', message);
 
 /** Call the host; a failure comes back as "Name\nmessage". Arguments are passed without spread. */
 export function host(op, a, b, c, d, e, f, g, h, i) {
-  const r = H.crypto(op, a, b, c, d, e, f, g, h, i);
+  const r = H.crypto(op, x(a), x(b), x(c), x(d), x(e), x(f), x(g), x(h), x(i));
   if (typeof r === 'string') {
     const nl = r.indexOf('\n');
     const name = r.slice(0, nl), message = r.slice(nl + 1);
     throw name === 'TypeError' ? new TypeError(message) : dom(name, message);
   }
-  return r;
+  // Bytes come back as an ArrayBuffer made natively (see CryptoHost.bytes): wrap it here.
+  return typeof r === 'object' && r !== null && arrayBufferLength(r) >= 0 ? new U8(r) : r;
+}
+
+/**
+ * A host result holding several byte strings (4-byte big-endian length, bytes; repeated), as a
+ * null-prototype list {0, 1, ..., length}: no Array.prototype setter sees the parts.
+ */
+export function unframe(bytes) {
+  const out = { __proto__: null, length: 0 };
+  const n = len(bytes);
+  for (let p = 0; p < n;) {
+    const l = ((bytes[p] << 24) | (bytes[p + 1] << 16) | (bytes[p + 2] << 8) | bytes[p + 3]) >>> 0;
+    out[out.length++] = slice(bytes, p + 4, p + 4 + l);
+    p += 4 + l;
+  }
+  return out;
+}
+
+const x = (v) => (typeof v === 'object' && v !== null && isU8(v) ? exactBuffer(v) : v);
+
+/** (buffer, offset, length) of a view for the host to read in place (copied if shared). */
+function inPlace(view) {
+  const b = bufferOf(view);
+  if (arrayBufferLength(b) < 0) return [bufferOf(copy(view)), 0, len(view)];
+  return [b, offsetOf(view), len(view)];
 }
 
 // ---------------------------------------------------------------------------------------
@@ -112,11 +140,20 @@ export function viewArg(v, what) {
   return view;
 }
 
-/** Feed `view` to an incremental host digest/HMAC in CHUNK pieces and finish it. */
+/** Feed `view` to an incremental host digest/HMAC in CHUNK pieces; returns its length. */
+export function feed(handle, view) {
+  const n = len(view);
+  for (let off = 0; off < n; off += CHUNK) {
+    const [b, o, l] = inPlace(sub(view, off, Math.min(n, off + CHUNK)));
+    host('hashUpdate', handle, b, o, l);
+  }
+  return n;
+}
+
+/** Feed `view` to an incremental host digest/HMAC and finish it. */
 export function hashChunks(handle, view) {
   try {
-    const n = len(view);
-    for (let off = 0; off < n; off += CHUNK) host('hashUpdate', handle, copy(sub(view, off, Math.min(n, off + CHUNK))));
+    feed(handle, view);
   } catch (e) {
     host('hashDrop', handle);
     throw e;
@@ -125,12 +162,12 @@ export function hashChunks(handle, view) {
 }
 
 export function digestBytes(name, view) {
-  if (len(view) <= CHUNK) return host('digest', name, copy(view));
+  if (len(view) <= CHUNK) { const [b, o, l] = inPlace(view); return host('digest', name, b, o, l); }
   return hashChunks(host('hashInit', name), view);
 }
 
 export function hmacBytes(hash, keyRaw, view) {
-  if (len(view) <= CHUNK) return host('hmac', hash, keyRaw, copy(view));
+  if (len(view) <= CHUNK) { const [b, o, l] = inPlace(view); return host('hmac', hash, keyRaw, b, o, l); }
   return hashChunks(host('hmacInit', hash, keyRaw), view);
 }
 
@@ -143,9 +180,10 @@ export function truncateBits(bytes, bits) {
   return out;
 }
 
+/** Key bytes from the host's SecureRandom (not H.randomBytes, whose Uint8Array a worker could intercept). */
 export function randomKeyBytes(n) {
-  const out = H.randomBytes(n);
-  if (!(out instanceof U8) || len(out) !== n) throw operationError('The host returned invalid random bytes');
+  const out = host('random', n);
+  if (len(out) !== n) throw operationError('The host returned invalid random bytes');
   return out;
 }
 
@@ -165,7 +203,7 @@ export function parseUsages(v) {
     seen[s] = true;
   }
   const out = [];
-  for (const u of USAGE_ORDER) if (seen[u] === true) out[out.length] = u;
+  for (let i = 0; i < USAGE_ORDER.length; i++) if (seen[USAGE_ORDER[i]] === true) append(out, USAGE_ORDER[i]);
   return out;
 }
 
@@ -184,6 +222,6 @@ export function has(list, v) {
 /** The usages of `usages` that are in `allowed`, in order. */
 export function only(usages, allowed) {
   const out = [];
-  for (let i = 0; i < usages.length; i++) if (has(allowed, usages[i])) out[out.length] = usages[i];
+  for (let i = 0; i < usages.length; i++) if (has(allowed, usages[i])) append(out, usages[i]);
   return out;
 }

@@ -10,6 +10,11 @@ export const u8Length = Object.getOwnPropertyDescriptor(TypedArrayProto, 'length
 export const ReflectApply = Reflect.apply;
 export const ObjectFreeze = Object.freeze;
 export const ObjectKeys = Object.keys;
+const defineProperty = Object.defineProperty;
+/** arr.push(v) without [[Set]]: a setter a worker put on Array.prototype[i] never runs. */
+export function append(arr, v) {
+  defineProperty(arr, arr.length, { value: v, writable: true, enumerable: true, configurable: true });
+}
 export const JSONParse = JSON.parse;
 export const JSONStringify = JSON.stringify;
 export const ArrayIsArray = Array.isArray;
@@ -84,4 +89,26 @@ function nullProto(v) {
   const keys = ObjectKeys(v);
   for (let i = 0; i < keys.length; i++) out[keys[i]] = nullProto(v[keys[i]]);
   return out;
+}
+
+const taTag = Object.getOwnPropertyDescriptor(TypedArrayProto, Symbol.toStringTag).get;
+const taBuffer = Object.getOwnPropertyDescriptor(TypedArrayProto, 'buffer').get;
+const taByteOffset = Object.getOwnPropertyDescriptor(TypedArrayProto, 'byteOffset').get;
+const abByteLength = Object.getOwnPropertyDescriptor(ArrayBuffer.prototype, 'byteLength').get;
+
+export const isU8 = (v) => ReflectApply(taTag, v, []) === 'Uint8Array';
+export const bufferOf = (u8) => ReflectApply(taBuffer, u8, []);
+export const offsetOf = (u8) => ReflectApply(taByteOffset, u8, []);
+/** The byte length of a plain (non-shared) ArrayBuffer, or -1 for anything else. */
+export function arrayBufferLength(b) {
+  try { return ReflectApply(abByteLength, b, []); } catch { return -1; }
+}
+/**
+ * The bytes of a Uint8Array as an ArrayBuffer holding exactly them (its own, or a copy's): the
+ * host takes ArrayBuffers, whose size it reads from V8 rather than from a redefinable property.
+ */
+export function exactBuffer(u8) {
+  const b = bufferOf(u8);
+  if (offsetOf(u8) === 0 && arrayBufferLength(b) === len(u8)) return b;
+  return bufferOf(copy(u8));
 }

@@ -4,7 +4,7 @@
 // reach or replace (no prototype methods, no global lookups on it: see crypto-intrinsics.js).
 import { isObjectLike, illegalConstructor, webidlClass } from './util.js';
 import { inspectCustom } from './console.js';
-import { U8, u8Slice, ReflectApply, ObjectFreeze } from './crypto-intrinsics.js';
+import { U8, u8Slice, ReflectApply, ObjectFreeze, append } from './crypto-intrinsics.js';
 
 let constructing = false;
 let internals;
@@ -25,7 +25,7 @@ export class CryptoKey {
   get usages() {
     if (this.#usages === undefined) {
       const u = [];
-      for (let i = 0; i < this.#k.usages.length; i++) u[i] = this.#k.usages[i];
+      for (let i = 0; i < this.#k.usages.length; i++) append(u, this.#k.usages[i]);
       this.#usages = u;
     }
     return this.#usages;

@@ -2,9 +2,9 @@
 import { isObjectLike, toDOMString, bytesToArrayBuffer } from './util.js';
 import { base64Encode } from './base64.js';
 import { newKey } from './crypto-key.js';
-import { U8, len, copy, b64urlDecode } from './crypto-intrinsics.js';
+import { U8, len, copy, b64urlDecode, ObjectKeys, append } from './crypto-intrinsics.js';
 import {
-  host, notSupported, invalidAccess, dataError, operationError, syntaxError, hashMember, required, unsigned,
+  host, unframe, notSupported, invalidAccess, dataError, operationError, syntaxError, hashMember, required, unsigned,
   bytesArg, randomKeyBytes, checkUsages, only, has,
 } from './crypto-common.js';
 
@@ -66,9 +66,12 @@ function kindOf(name, p) {
   }
 }
 
+const u32 = (b) => ((b[0] << 24) | (b[1] << 16) | (b[2] << 8) | b[3]) >>> 0;
+
 function record(type, extractable, name, usages, extra) {
   const r = { __proto__: null, type, extractable: !!extractable, name, usages };
-  for (const k in extra) r[k] = extra[k];
+  const keys = ObjectKeys(extra);
+  for (let i = 0; i < keys.length; i++) r[keys[i]] = extra[keys[i]];
   return r;
 }
 
@@ -93,7 +96,7 @@ function checkJwk(jwk, extractable, usages, use) {
     for (const o of jwk.key_ops) {
       const s = toDOMString(o);
       if (has(ops, s)) throw dataError(`The JWK "key_ops" member repeats "${s}"`);
-      ops[ops.length] = s;
+      append(ops, s);
     }
     for (let i = 0; i < usages.length; i++) {
       if (!has(ops, usages[i])) throw dataError(`The JWK "key_ops" member does not allow "${usages[i]}"`);
@@ -139,7 +142,7 @@ function importSecret(format, data, name, p, extractable, usages) {
   if (name === 'HKDF' || name === 'PBKDF2') {
     if (format !== 'raw') throw notSupported(`${name} keys can only be imported in raw format`);
     if (extractable) throw syntaxError(`${name} keys cannot be extractable`);
-    return record('secret', false, name, usages, { raw: data });
+    return record('secret', false, name, usages, { __proto__: null, raw: data });
   }
   const hash = name === 'HMAC' ? hashMember(p, 'HMAC', true) : undefined;
   let raw;
@@ -164,10 +167,10 @@ function importSecret(format, data, name, p, extractable, usages) {
       length = unsigned(p.length, 'HMAC length');
       if (length > bits || length <= bits - 8) throw dataError('The HMAC length does not match the key data');
     }
-    return record('secret', extractable, name, usages, { raw, hash, length });
+    return record('secret', extractable, name, usages, { __proto__: null, raw, hash, length });
   }
   if (bits !== 128 && bits !== 192 && bits !== 256) throw dataError(`AES key data must be 128, 192 or 256 bits, got ${bits}`);
-  return record('secret', extractable, name, usages, { raw, length: bits });
+  return record('secret', extractable, name, usages, { __proto__: null, raw, length: bits });
 }
 
 function importAsymmetric(format, data, name, p, extractable, usages) {
@@ -178,21 +181,21 @@ function importAsymmetric(format, data, name, p, extractable, usages) {
   if (format === 'spki' || format === 'raw') {
     if (format === 'raw' && kind === 'RSA') throw notSupported('RSA keys cannot be imported in raw format');
     checkUsages(usages, publicUsages, name);
-    res = host('import', kind, format, data);
+    res = unframe(host('import', kind, format, data));
     type = 'public';
   } else if (format === 'pkcs8') {
     checkUsages(usages, privateUsages, name);
-    res = host('import', kind, format, data);
+    res = unframe(host('import', kind, format, data));
     type = 'private';
   } else {
     type = data.d !== undefined ? 'private' : 'public';
     checkUsages(usages, type === 'private' ? privateUsages : publicUsages, name);
-    res = importJwk(kind, name, data, type, hash, extractable, usages);
+    res = unframe(importJwk(kind, name, data, type, hash, extractable, usages));
   }
-  const extra = { kind, der: res[0], spki: res[1] };
+  const extra = { __proto__: null, kind, der: res[0], spki: res[1] };
   if (kind === 'RSA') {
     extra.hash = hash;
-    extra.modulusLength = res[2];
+    extra.modulusLength = u32(res[2]);
     extra.publicExponent = res.length > 3 ? res[3] : new U8(0);
   } else if (name === 'ECDSA' || name === 'ECDH') {
     extra.namedCurve = kind;
@@ -249,7 +252,7 @@ export function exportKey(format, k) {
       return bytesToArrayBuffer(host('exportRaw', k.kind, k.spki));
     default: {
       const priv = k.type === 'private';
-      const m = host('exportJwk', k.kind, k.spki, priv ? k.der : undefined);
+      const m = unframe(host('exportJwk', k.kind, k.spki, priv ? k.der : undefined));
       if (k.kind === 'RSA') {
         const members = { alg: RSA_JWK[k.name][k.hash], n: b64(m[0]), e: b64(m[1]) };
         if (priv) {
@@ -285,29 +288,30 @@ export function generateKey(alg, extractable, usages) {
       }
       const raw = randomKeyBytes(Math.ceil(length / 8));
       if (length % 8 !== 0) raw[len(raw) - 1] &= 0xff << (8 - (length % 8));
-      k = record('secret', extractable, name, usages, { raw, hash, length });
+      k = record('secret', extractable, name, usages, { __proto__: null, raw, hash, length });
     } else {
       const length = unsigned(required(p, 'length', name), 'AES length', 0xffff);
       if (length !== 128 && length !== 192 && length !== 256) throw operationError('AES key length must be 128, 192 or 256 bits');
-      k = record('secret', extractable, name, usages, { raw: randomKeyBytes(length / 8), length });
+      k = record('secret', extractable, name, usages, { __proto__: null, raw: randomKeyBytes(length / 8), length });
     }
     if (usages.length === 0) throw syntaxError('Usages cannot be empty when creating a key.');
     return newKey(k);
   }
   const kind = kindOf(name, p);
   checkUsages(usages, [...privateUsages, ...publicUsages], name);
+  if (only(usages, privateUsages).length === 0) throw syntaxError('Usages cannot be empty when creating a key.');
   let hash, res;
   if (kind === 'RSA') {
     const modulusLength = unsigned(required(p, 'modulusLength', name), 'modulusLength');
     const exponent = bytesArg(required(p, 'publicExponent', name), 'publicExponent', 64);
     hash = hashMember(p, name);
-    res = host('generate', 'RSA', modulusLength, exponent);
+    res = unframe(host('generate', 'RSA', modulusLength, exponent));
   } else {
-    res = host('generate', kind, 0, new U8(0));
+    res = unframe(host('generate', kind, 0, new U8(0)));
   }
   const extra = (der) => {
-    const e = { kind, der, spki: res[1] };
-    if (kind === 'RSA') { e.hash = hash; e.modulusLength = res[2]; e.publicExponent = res.length > 3 ? res[3] : new U8(0); }
+    const e = { __proto__: null, kind, der, spki: res[1] };
+    if (kind === 'RSA') { e.hash = hash; e.modulusLength = u32(res[2]); e.publicExponent = res.length > 3 ? res[3] : new U8(0); }
     if (name === 'ECDSA' || name === 'ECDH') e.namedCurve = kind;
     return e;
   };

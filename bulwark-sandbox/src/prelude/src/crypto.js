@@ -8,7 +8,7 @@ import {
 } from './util.js';
 import { WritableStream } from './streams-core.js';
 import { utf8Encode } from './encoding.js';
-import { host, normalize, CHUNK } from './crypto-common.js';
+import { host, normalize, feed } from './crypto-common.js';
 import { SubtleCrypto, newSubtle } from './subtle.js';
 import { CryptoKey } from './crypto-key.js';
 
@@ -72,9 +72,7 @@ export class DigestStream extends WritableStream {
         if (view === null) {
           throw new TypeError('DigestStream is a byte stream but received an object of non-ArrayBuffer/ArrayBufferView/string type on its writable side.');
         }
-        const n = view.byteLength;
-        for (let off = 0; off < n; off += CHUNK) host('hashUpdate', state.handle, view.slice(off, Math.min(n, off + CHUNK)));
-        state.bytes += n;
+        state.bytes += feed(state.handle, view);
       },
       close() {
         const out = host('hashFinish', state.handle);

@@ -6018,7 +6018,7 @@ ${groupIndent}`);
     sort() {
       const indexed = this.#list.map((p2, i2) => [p2, i2]);
       indexed.sort((a2, b2) => a2[0][0] < b2[0][0] ? -1 : a2[0][0] > b2[0][0] ? 1 : a2[1] - b2[1]);
-      this.#list = indexed.map((x2) => x2[0]);
+      this.#list = indexed.map((x3) => x3[0]);
       this.#update();
     }
     forEach(callback, thisArg = void 0) {
@@ -7420,10 +7420,16 @@ Content-Type: ${value.type || "application/octet-stream"}\r
   var ReflectApply2 = Reflect.apply;
   var ObjectFreeze = Object.freeze;
   var ObjectKeys = Object.keys;
+  var defineProperty = Object.defineProperty;
+  function append(arr, v2) {
+    defineProperty(arr, arr.length, { value: v2, writable: true, enumerable: true, configurable: true });
+  }
+  __name(append, "append");
   var JSONParse = JSON.parse;
   var JSONStringify = JSON.stringify;
   var ArrayIsArray2 = Array.isArray;
   var len = /* @__PURE__ */ __name((u8) => ReflectApply2(u8Length, u8, []), "len");
+  var slice = /* @__PURE__ */ __name((u8, start, end) => ReflectApply2(u8Slice, u8, end === void 0 ? [start] : [start, end]), "slice");
   var copy = /* @__PURE__ */ __name((u8) => ReflectApply2(u8Slice, u8, []), "copy");
   var sub = /* @__PURE__ */ __name((u8, start, end) => ReflectApply2(u8Subarray, u8, [start, end]), "sub");
   var charCodeAt = String.prototype.charCodeAt;
@@ -7507,6 +7513,27 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     return out;
   }
   __name(nullProto, "nullProto");
+  var taTag2 = Object.getOwnPropertyDescriptor(TypedArrayProto3, Symbol.toStringTag).get;
+  var taBuffer3 = Object.getOwnPropertyDescriptor(TypedArrayProto3, "buffer").get;
+  var taByteOffset3 = Object.getOwnPropertyDescriptor(TypedArrayProto3, "byteOffset").get;
+  var abByteLength2 = Object.getOwnPropertyDescriptor(ArrayBuffer.prototype, "byteLength").get;
+  var isU8 = /* @__PURE__ */ __name((v2) => ReflectApply2(taTag2, v2, []) === "Uint8Array", "isU8");
+  var bufferOf = /* @__PURE__ */ __name((u8) => ReflectApply2(taBuffer3, u8, []), "bufferOf");
+  var offsetOf = /* @__PURE__ */ __name((u8) => ReflectApply2(taByteOffset3, u8, []), "offsetOf");
+  function arrayBufferLength(b2) {
+    try {
+      return ReflectApply2(abByteLength2, b2, []);
+    } catch {
+      return -1;
+    }
+  }
+  __name(arrayBufferLength, "arrayBufferLength");
+  function exactBuffer(u8) {
+    const b2 = bufferOf(u8);
+    if (offsetOf(u8) === 0 && arrayBufferLength(b2) === len(u8)) return b2;
+    return bufferOf(copy(u8));
+  }
+  __name(exactBuffer, "exactBuffer");
 
   // src/crypto-common.js
   var MAX_INPUT = 16 * 1024 * 1024;
@@ -7518,15 +7545,33 @@ Content-Type: ${value.type || "application/octet-stream"}\r
   var operationError = /* @__PURE__ */ __name((message) => dom("OperationError", message), "operationError");
   var syntaxError = /* @__PURE__ */ __name((message) => dom("SyntaxError", message), "syntaxError");
   function host(op, a2, b2, c2, d2, e2, f2, g2, h2, i2) {
-    const r2 = H.crypto(op, a2, b2, c2, d2, e2, f2, g2, h2, i2);
+    const r2 = H.crypto(op, x2(a2), x2(b2), x2(c2), x2(d2), x2(e2), x2(f2), x2(g2), x2(h2), x2(i2));
     if (typeof r2 === "string") {
       const nl = r2.indexOf("\n");
       const name = r2.slice(0, nl), message = r2.slice(nl + 1);
       throw name === "TypeError" ? new TypeError(message) : dom(name, message);
     }
-    return r2;
+    return typeof r2 === "object" && r2 !== null && arrayBufferLength(r2) >= 0 ? new U8(r2) : r2;
   }
   __name(host, "host");
+  function unframe(bytes) {
+    const out = { __proto__: null, length: 0 };
+    const n2 = len(bytes);
+    for (let p2 = 0; p2 < n2; ) {
+      const l2 = (bytes[p2] << 24 | bytes[p2 + 1] << 16 | bytes[p2 + 2] << 8 | bytes[p2 + 3]) >>> 0;
+      out[out.length++] = slice(bytes, p2 + 4, p2 + 4 + l2);
+      p2 += 4 + l2;
+    }
+    return out;
+  }
+  __name(unframe, "unframe");
+  var x2 = /* @__PURE__ */ __name((v2) => typeof v2 === "object" && v2 !== null && isU8(v2) ? exactBuffer(v2) : v2, "x");
+  function inPlace(view) {
+    const b2 = bufferOf(view);
+    if (arrayBufferLength(b2) < 0) return [bufferOf(copy(view)), 0, len(view)];
+    return [b2, offsetOf(view), len(view)];
+  }
+  __name(inPlace, "inPlace");
   var NAMES = [
     "RSASSA-PKCS1-v1_5",
     "RSA-PSS",
@@ -7619,10 +7664,18 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     return view;
   }
   __name(viewArg, "viewArg");
+  function feed(handle, view) {
+    const n2 = len(view);
+    for (let off = 0; off < n2; off += CHUNK) {
+      const [b2, o2, l2] = inPlace(sub(view, off, Math.min(n2, off + CHUNK)));
+      host("hashUpdate", handle, b2, o2, l2);
+    }
+    return n2;
+  }
+  __name(feed, "feed");
   function hashChunks(handle, view) {
     try {
-      const n2 = len(view);
-      for (let off = 0; off < n2; off += CHUNK) host("hashUpdate", handle, copy(sub(view, off, Math.min(n2, off + CHUNK))));
+      feed(handle, view);
     } catch (e2) {
       host("hashDrop", handle);
       throw e2;
@@ -7631,12 +7684,18 @@ Content-Type: ${value.type || "application/octet-stream"}\r
   }
   __name(hashChunks, "hashChunks");
   function digestBytes(name, view) {
-    if (len(view) <= CHUNK) return host("digest", name, copy(view));
+    if (len(view) <= CHUNK) {
+      const [b2, o2, l2] = inPlace(view);
+      return host("digest", name, b2, o2, l2);
+    }
     return hashChunks(host("hashInit", name), view);
   }
   __name(digestBytes, "digestBytes");
   function hmacBytes(hash, keyRaw, view) {
-    if (len(view) <= CHUNK) return host("hmac", hash, keyRaw, copy(view));
+    if (len(view) <= CHUNK) {
+      const [b2, o2, l2] = inPlace(view);
+      return host("hmac", hash, keyRaw, b2, o2, l2);
+    }
     return hashChunks(host("hmacInit", hash, keyRaw), view);
   }
   __name(hmacBytes, "hmacBytes");
@@ -7649,8 +7708,8 @@ Content-Type: ${value.type || "application/octet-stream"}\r
   }
   __name(truncateBits, "truncateBits");
   function randomKeyBytes(n2) {
-    const out = H.randomBytes(n2);
-    if (!(out instanceof U8) || len(out) !== n2) throw operationError("The host returned invalid random bytes");
+    const out = host("random", n2);
+    if (len(out) !== n2) throw operationError("The host returned invalid random bytes");
     return out;
   }
   __name(randomKeyBytes, "randomKeyBytes");
@@ -7665,7 +7724,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
       seen[s2] = true;
     }
     const out = [];
-    for (const u2 of USAGE_ORDER) if (seen[u2] === true) out[out.length] = u2;
+    for (let i2 = 0; i2 < USAGE_ORDER.length; i2++) if (seen[USAGE_ORDER[i2]] === true) append(out, USAGE_ORDER[i2]);
     return out;
   }
   __name(parseUsages, "parseUsages");
@@ -7683,7 +7742,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
   __name(has, "has");
   function only(usages, allowed) {
     const out = [];
-    for (let i2 = 0; i2 < usages.length; i2++) if (has(allowed, usages[i2])) out[out.length] = usages[i2];
+    for (let i2 = 0; i2 < usages.length; i2++) if (has(allowed, usages[i2])) append(out, usages[i2]);
     return out;
   }
   __name(only, "only");
@@ -7714,7 +7773,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     get usages() {
       if (this.#usages === void 0) {
         const u2 = [];
-        for (let i2 = 0; i2 < this.#k.usages.length; i2++) u2[i2] = this.#k.usages[i2];
+        for (let i2 = 0; i2 < this.#k.usages.length; i2++) append(u2, this.#k.usages[i2]);
         this.#usages = u2;
       }
       return this.#usages;
@@ -7857,9 +7916,11 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     }
   }
   __name(kindOf, "kindOf");
+  var u32 = /* @__PURE__ */ __name((b2) => (b2[0] << 24 | b2[1] << 16 | b2[2] << 8 | b2[3]) >>> 0, "u32");
   function record(type, extractable, name, usages, extra) {
     const r2 = { __proto__: null, type, extractable: !!extractable, name, usages };
-    for (const k2 in extra) r2[k2] = extra[k2];
+    const keys = ObjectKeys(extra);
+    for (let i2 = 0; i2 < keys.length; i2++) r2[keys[i2]] = extra[keys[i2]];
     return r2;
   }
   __name(record, "record");
@@ -7884,7 +7945,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
       for (const o2 of jwk.key_ops) {
         const s2 = toDOMString(o2);
         if (has(ops, s2)) throw dataError(`The JWK "key_ops" member repeats "${s2}"`);
-        ops[ops.length] = s2;
+        append(ops, s2);
       }
       for (let i2 = 0; i2 < usages.length; i2++) {
         if (!has(ops, usages[i2])) throw dataError(`The JWK "key_ops" member does not allow "${usages[i2]}"`);
@@ -7923,7 +7984,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     if (name === "HKDF" || name === "PBKDF2") {
       if (format2 !== "raw") throw notSupported(`${name} keys can only be imported in raw format`);
       if (extractable) throw syntaxError(`${name} keys cannot be extractable`);
-      return record("secret", false, name, usages, { raw: data });
+      return record("secret", false, name, usages, { __proto__: null, raw: data });
     }
     const hash = name === "HMAC" ? hashMember(p2, "HMAC", true) : void 0;
     let raw;
@@ -7948,10 +8009,10 @@ Content-Type: ${value.type || "application/octet-stream"}\r
         length = unsigned(p2.length, "HMAC length");
         if (length > bits || length <= bits - 8) throw dataError("The HMAC length does not match the key data");
       }
-      return record("secret", extractable, name, usages, { raw, hash, length });
+      return record("secret", extractable, name, usages, { __proto__: null, raw, hash, length });
     }
     if (bits !== 128 && bits !== 192 && bits !== 256) throw dataError(`AES key data must be 128, 192 or 256 bits, got ${bits}`);
-    return record("secret", extractable, name, usages, { raw, length: bits });
+    return record("secret", extractable, name, usages, { __proto__: null, raw, length: bits });
   }
   __name(importSecret, "importSecret");
   function importAsymmetric(format2, data, name, p2, extractable, usages) {
@@ -7962,21 +8023,21 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     if (format2 === "spki" || format2 === "raw") {
       if (format2 === "raw" && kind === "RSA") throw notSupported("RSA keys cannot be imported in raw format");
       checkUsages(usages, publicUsages, name);
-      res = host("import", kind, format2, data);
+      res = unframe(host("import", kind, format2, data));
       type = "public";
     } else if (format2 === "pkcs8") {
       checkUsages(usages, privateUsages, name);
-      res = host("import", kind, format2, data);
+      res = unframe(host("import", kind, format2, data));
       type = "private";
     } else {
       type = data.d !== void 0 ? "private" : "public";
       checkUsages(usages, type === "private" ? privateUsages : publicUsages, name);
-      res = importJwk(kind, name, data, type, hash, extractable, usages);
+      res = unframe(importJwk(kind, name, data, type, hash, extractable, usages));
     }
-    const extra = { kind, der: res[0], spki: res[1] };
+    const extra = { __proto__: null, kind, der: res[0], spki: res[1] };
     if (kind === "RSA") {
       extra.hash = hash;
-      extra.modulusLength = res[2];
+      extra.modulusLength = u32(res[2]);
       extra.publicExponent = res.length > 3 ? res[3] : new U8(0);
     } else if (name === "ECDSA" || name === "ECDH") {
       extra.namedCurve = kind;
@@ -8030,7 +8091,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
         return bytesToArrayBuffer(host("exportRaw", k2.kind, k2.spki));
       default: {
         const priv = k2.type === "private";
-        const m2 = host("exportJwk", k2.kind, k2.spki, priv ? k2.der : void 0);
+        const m2 = unframe(host("exportJwk", k2.kind, k2.spki, priv ? k2.der : void 0));
         if (k2.kind === "RSA") {
           const members = { alg: RSA_JWK[k2.name][k2.hash], n: b64(m2[0]), e: b64(m2[1]) };
           if (priv) {
@@ -8067,31 +8128,32 @@ Content-Type: ${value.type || "application/octet-stream"}\r
         }
         const raw = randomKeyBytes(Math.ceil(length / 8));
         if (length % 8 !== 0) raw[len(raw) - 1] &= 255 << 8 - length % 8;
-        k2 = record("secret", extractable, name, usages, { raw, hash: hash2, length });
+        k2 = record("secret", extractable, name, usages, { __proto__: null, raw, hash: hash2, length });
       } else {
         const length = unsigned(required(p2, "length", name), "AES length", 65535);
         if (length !== 128 && length !== 192 && length !== 256) throw operationError("AES key length must be 128, 192 or 256 bits");
-        k2 = record("secret", extractable, name, usages, { raw: randomKeyBytes(length / 8), length });
+        k2 = record("secret", extractable, name, usages, { __proto__: null, raw: randomKeyBytes(length / 8), length });
       }
       if (usages.length === 0) throw syntaxError("Usages cannot be empty when creating a key.");
       return newKey(k2);
     }
     const kind = kindOf(name, p2);
     checkUsages(usages, [...privateUsages, ...publicUsages], name);
+    if (only(usages, privateUsages).length === 0) throw syntaxError("Usages cannot be empty when creating a key.");
     let hash, res;
     if (kind === "RSA") {
       const modulusLength = unsigned(required(p2, "modulusLength", name), "modulusLength");
       const exponent = bytesArg(required(p2, "publicExponent", name), "publicExponent", 64);
       hash = hashMember(p2, name);
-      res = host("generate", "RSA", modulusLength, exponent);
+      res = unframe(host("generate", "RSA", modulusLength, exponent));
     } else {
-      res = host("generate", kind, 0, new U8(0));
+      res = unframe(host("generate", kind, 0, new U8(0)));
     }
     const extra = /* @__PURE__ */ __name((der) => {
-      const e2 = { kind, der, spki: res[1] };
+      const e2 = { __proto__: null, kind, der, spki: res[1] };
       if (kind === "RSA") {
         e2.hash = hash;
-        e2.modulusLength = res[2];
+        e2.modulusLength = u32(res[2]);
         e2.publicExponent = res.length > 3 ? res[3] : new U8(0);
       }
       if (name === "ECDSA" || name === "ECDH") e2.namedCurve = kind;
@@ -8379,10 +8441,10 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     }
     /** Workers extension: constant-time comparison of two equal-length buffers. */
     timingSafeEqual(a2, b2) {
-      const x2 = viewArg(a2, "a"), y2 = viewArg(b2, "b");
-      if (len(x2) !== len(y2)) throw new TypeError("Input buffers must have the same byte length.");
+      const x3 = viewArg(a2, "a"), y2 = viewArg(b2, "b");
+      if (len(x3) !== len(y2)) throw new TypeError("Input buffers must have the same byte length.");
       let diff = 0;
-      for (let i2 = 0; i2 < len(x2); i2++) diff |= x2[i2] ^ y2[i2];
+      for (let i2 = 0; i2 < len(x3); i2++) diff |= x3[i2] ^ y2[i2];
       return diff === 0;
     }
   };
@@ -8459,9 +8521,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
           if (view === null) {
             throw new TypeError("DigestStream is a byte stream but received an object of non-ArrayBuffer/ArrayBufferView/string type on its writable side.");
           }
-          const n2 = view.byteLength;
-          for (let off = 0; off < n2; off += CHUNK) host("hashUpdate", state.handle, view.slice(off, Math.min(n2, off + CHUNK)));
-          state.bytes += n2;
+          state.bytes += feed(state.handle, view);
         },
         close() {
           const out = host("hashFinish", state.handle);

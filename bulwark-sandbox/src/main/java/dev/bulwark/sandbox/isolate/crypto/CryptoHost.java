@@ -1,6 +1,5 @@
 package dev.bulwark.sandbox.isolate.crypto;
 
-import com.caoccao.javet.enums.V8ValueReferenceType;
 import com.caoccao.javet.exceptions.JavetException;
 import com.caoccao.javet.interop.V8Runtime;
 import com.caoccao.javet.values.V8Value;
@@ -9,15 +8,17 @@ import com.caoccao.javet.values.primitive.V8ValueDouble;
 import com.caoccao.javet.values.primitive.V8ValueInteger;
 import com.caoccao.javet.values.primitive.V8ValueLong;
 import com.caoccao.javet.values.primitive.V8ValueString;
-import com.caoccao.javet.values.reference.V8ValueArray;
-import com.caoccao.javet.values.reference.V8ValueTypedArray;
+import com.caoccao.javet.values.reference.V8ValueArrayBuffer;
 
+import javax.crypto.Mac;
+import java.nio.ByteBuffer;
+import java.security.MessageDigest;
 import java.security.SecureRandom;
 
 /**
  * The JDK side of {@code crypto.subtle}: one host function, {@code crypto(op, ...args)}, for one
- * isolate. Arguments are strings, numbers, booleans and Uint8Arrays; results are a Uint8Array,
- * a boolean, a number or an array of those; a failure is answered as a string
+ * isolate. Arguments are strings, numbers, booleans and ArrayBuffers; results are an ArrayBuffer
+ * (several byte strings framed in one), a boolean or a number; a failure is answered as a string
  * {@code "ErrorName\nmessage"} that the prelude turns into the DOMException WebCrypto specifies.
  *
  * <p>It holds no keys: key material stays inside CryptoKey objects' private fields in JS and is
@@ -52,12 +53,20 @@ public final class CryptoHost {
     private V8Value dispatch(Args a) throws JavetException, CryptoException {
         String op = a.string(0);
         return switch (op) {
-            case "digest" -> bytes(Hash.of(a.string(1)).digest().digest(a.bytes(2, MAX_INPUT)));
-            case "hmac" -> bytes(Hash.of(a.string(1)).mac(a.bytes(2, MAX_KEY)).doFinal(a.bytes(3, MAX_INPUT)));
+            case "digest" -> {
+                MessageDigest md = Hash.of(a.string(1)).digest();
+                md.update(a.view(2));
+                yield bytes(md.digest());
+            }
+            case "hmac" -> {
+                Mac mac = Hash.of(a.string(1)).mac(a.bytes(2, MAX_KEY));
+                mac.update(a.view(3));
+                yield bytes(mac.doFinal());
+            }
             case "hashInit" -> runtime.createV8ValueInteger(hashing.digest(Hash.of(a.string(1))));
             case "hmacInit" -> runtime.createV8ValueInteger(hashing.hmac(Hash.of(a.string(1)), a.bytes(2, MAX_KEY)));
             case "hashUpdate" -> {
-                hashing.update(a.integer(1), a.bytes(2, MAX_INPUT));
+                hashing.update(a.integer(1), a.view(2));
                 yield runtime.createV8ValueUndefined();
             }
             case "hashFinish" -> bytes(hashing.finish(a.integer(1)));
@@ -101,15 +110,13 @@ public final class CryptoHost {
                 yield imported(Keys.importJwk(KeyKind.of(a.string(1)), parts));
             }
             case "exportRaw" -> bytes(Keys.exportRaw(KeyKind.of(a.string(1)), a.bytes(2, MAX_KEY)));
-            case "exportJwk" -> {
-                byte[][] parts = Keys.exportJwk(KeyKind.of(a.string(1)), a.bytes(2, MAX_KEY), a.optionalBytes(3, MAX_KEY));
-                V8ValueArray out = runtime.createV8ValueArray();
-                for (byte[] p : parts) {
-                    try (V8ValueTypedArray t = bytes(p)) {
-                        out.push(t);
-                    }
-                }
-                yield out;
+            case "exportJwk" -> framed(Keys.exportJwk(KeyKind.of(a.string(1)), a.bytes(2, MAX_KEY), a.optionalBytes(3, MAX_KEY)));
+            case "random" -> {
+                int n = a.integer(1);
+                if (n < 0 || n > MAX_KEY) throw CryptoException.operation("Cannot generate " + n + " random bytes");
+                byte[] b = new byte[n];
+                random.nextBytes(b);
+                yield bytes(b);
             }
             case "sign" -> bytes(Asymmetric.sign(KeyKind.of(a.string(1)), Asymmetric.scheme(a.string(2)), hashOrSha256(a.string(3)),
                     a.integer(4), a.bytes(5, MAX_KEY), a.bytes(6, MAX_INPUT)));
@@ -127,22 +134,32 @@ public final class CryptoHost {
         return name == null ? Hash.SHA_256 : Hash.of(name);
     }
 
+    /** [der, spki, modulus bits as 4 bytes, public exponent?] in one framed buffer. */
     private V8Value imported(Keys.Imported k) throws JavetException {
-        V8ValueArray out = runtime.createV8ValueArray();
-        try (V8ValueTypedArray der = bytes(k.der()); V8ValueTypedArray spki = bytes(k.spki())) {
-            out.push(der, spki);
-        }
-        out.push(k.modulusBits());
-        if (k.publicExponent() != null) {
-            try (V8ValueTypedArray e = bytes(k.publicExponent())) {
-                out.push(e);
-            }
-        }
-        return out;
+        byte[] bits = java.nio.ByteBuffer.allocate(4).putInt(k.modulusBits()).array();
+        return k.publicExponent() == null ? framed(new byte[][] {k.der(), k.spki(), bits})
+                : framed(new byte[][] {k.der(), k.spki(), bits, k.publicExponent()});
     }
 
-    private V8ValueTypedArray bytes(byte[] b) throws JavetException {
-        V8ValueTypedArray a = runtime.createV8ValueTypedArray(V8ValueReferenceType.Uint8Array, b.length);
+    /**
+     * Several byte strings in one ArrayBuffer, each as a 4-byte big-endian length and its bytes.
+     * One buffer, not a JS array: Javet fills arrays by calling their (replaceable) push method.
+     */
+    private V8Value framed(byte[][] parts) throws JavetException {
+        int total = 0;
+        for (byte[] p : parts) total += 4 + p.length;
+        java.nio.ByteBuffer out = java.nio.ByteBuffer.allocate(total);
+        for (byte[] p : parts) out.putInt(p.length).put(p);
+        return bytes(out.array());
+    }
+
+    /**
+     * An ArrayBuffer made natively. Not a Uint8Array: Javet creates typed arrays by calling the
+     * global {@code Uint8Array}, which a worker can replace to keep a reference to what the host
+     * then writes into it (a generated key, a derived secret).
+     */
+    private V8ValueArrayBuffer bytes(byte[] b) throws JavetException {
+        V8ValueArrayBuffer a = runtime.createV8ValueArrayBuffer(b.length);
         if (b.length > 0) a.fromBytes(b);
         return a;
     }
@@ -174,24 +191,55 @@ public final class CryptoHost {
             return (int) d;
         }
 
-        byte[] bytes(int i, int cap) throws CryptoException, JavetException {
+        /**
+         * Arguments {@code i, i+1, i+2}: an ArrayBuffer, an offset and a length, as a read-only
+         * view of V8's memory, for digests: the JDK hashes straight from it, so hashing any size
+         * costs no Java copy. Valid only during this call (no JS runs, so nothing can detach the
+         * buffer, until it returns).
+         */
+        ByteBuffer view(int i) throws CryptoException {
+            ByteBuffer whole = buffer(i);
+            int offset = integer(i + 1), n = integer(i + 2);
+            if (offset < 0 || n < 0 || (long) offset + n > whole.capacity()) throw CryptoException.operation("The input's range is outside its buffer");
+            return whole.slice(offset, n).asReadOnlyBuffer();
+        }
+
+        /**
+         * An ArrayBuffer argument's memory. Its size comes from V8 itself (the direct buffer's
+         * capacity), never from a JS property a worker could redefine; byte arguments are
+         * ArrayBuffers for that reason, not typed arrays (whose byteLength Javet reads as a property).
+         */
+        private ByteBuffer buffer(int i) throws CryptoException {
+            if (!(at(i) instanceof V8ValueArrayBuffer ab)) {
+                throw new CryptoException(CryptoException.Kind.TYPE, "Argument " + i + " of " + string(0) + " must be an ArrayBuffer");
+            }
+            ByteBuffer b = ab.getByteBuffer();
+            return b == null ? ByteBuffer.allocate(0) : b.duplicate();
+        }
+
+        /** The byte length of argument i, or -1 if it is not an ArrayBuffer. */
+        int optionalBytesLength(int i) {
+            if (!(at(i) instanceof V8ValueArrayBuffer ab)) return -1;
+            ByteBuffer b = ab.getByteBuffer();
+            return b == null ? 0 : b.capacity();
+        }
+
+        byte[] bytes(int i, int cap) throws CryptoException {
             byte[] b = optionalBytes(i, cap);
-            if (b == null) throw new CryptoException(CryptoException.Kind.TYPE, "Argument " + i + " of " + string(0) + " must be bytes");
+            if (b == null) throw new CryptoException(CryptoException.Kind.TYPE, "Argument " + i + " of " + string(0) + " must be an ArrayBuffer");
             return b;
         }
 
-        /** The byte length of argument i, or -1 if it is not bytes. */
-        int optionalBytesLength(int i) throws JavetException {
-            return at(i) instanceof V8ValueTypedArray t ? t.getByteLength() : -1;
-        }
-
-        byte[] optionalBytes(int i, int cap) throws CryptoException, JavetException {
-            if (!(at(i) instanceof V8ValueTypedArray t)) return null;
-            int n = t.getByteLength();
+        byte[] optionalBytes(int i, int cap) throws CryptoException {
+            if (!(at(i) instanceof V8ValueArrayBuffer)) return null;
+            ByteBuffer b = buffer(i);
+            int n = b.capacity();
             if (n > cap) {
                 throw CryptoException.operation("Input of " + n + " bytes exceeds the limit of " + cap + " bytes for this argument");
             }
-            return t.toBytes();
+            byte[] out = new byte[n];
+            b.position(0).get(out);
+            return out;
         }
     }
 }

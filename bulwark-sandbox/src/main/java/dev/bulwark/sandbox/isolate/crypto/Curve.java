@@ -53,34 +53,50 @@ enum Curve {
     }
 
     /**
-     * k·G, for deriving a public key from an imported private key. Plain double-and-add in affine
-     * coordinates: not constant-time, so it runs only on import/export, never per operation.
+     * k·G, for deriving a public key from an imported private key. Double-and-add in Jacobian
+     * coordinates (one inversion at the end): not constant-time, so it runs only on import, never
+     * per operation.
      */
     ECPoint publicPoint(BigInteger k) {
-        ECPoint result = ECPoint.POINT_INFINITY;
-        ECPoint addend = params.getGenerator();
-        for (int i = 0; i < k.bitLength(); i++) {
-            if (k.testBit(i)) result = add(result, addend);
-            addend = add(addend, addend);
+        BigInteger[] r = null; // null: the point at infinity
+        BigInteger[] q = {params.getGenerator().getAffineX(), params.getGenerator().getAffineY(), BigInteger.ONE};
+        for (int i = k.bitLength() - 1; i >= 0; i--) {
+            if (r != null) r = twice(r);
+            if (k.testBit(i)) r = r == null ? q : plus(r, q);
         }
-        return result;
+        if (r == null || r[2].signum() == 0) return ECPoint.POINT_INFINITY;
+        BigInteger zi = r[2].modInverse(p), zi2 = zi.multiply(zi).mod(p);
+        return new ECPoint(r[0].multiply(zi2).mod(p), r[1].multiply(zi2).multiply(zi).mod(p));
     }
 
-    private ECPoint add(ECPoint a, ECPoint b) {
-        if (a.equals(ECPoint.POINT_INFINITY)) return b;
-        if (b.equals(ECPoint.POINT_INFINITY)) return a;
-        BigInteger x1 = a.getAffineX(), y1 = a.getAffineY(), x2 = b.getAffineX(), y2 = b.getAffineY();
-        BigInteger lambda;
-        if (x1.equals(x2)) {
-            if (y1.add(y2).mod(p).signum() == 0) return ECPoint.POINT_INFINITY;
-            BigInteger num = x1.multiply(x1).multiply(BigInteger.valueOf(3)).add(params.getCurve().getA());
-            lambda = num.multiply(y1.shiftLeft(1).modInverse(p)).mod(p);
-        } else {
-            lambda = y2.subtract(y1).multiply(x2.subtract(x1).modInverse(p)).mod(p);
+    private BigInteger[] twice(BigInteger[] a) {
+        BigInteger x = a[0], y = a[1], z = a[2];
+        if (y.signum() == 0 || z.signum() == 0) return new BigInteger[] {BigInteger.ONE, BigInteger.ONE, BigInteger.ZERO};
+        BigInteger y2 = y.multiply(y).mod(p);
+        BigInteger s4 = x.multiply(y2).shiftLeft(2).mod(p);
+        BigInteger z2 = z.multiply(z).mod(p);
+        BigInteger m = x.multiply(x).multiply(BigInteger.valueOf(3)).add(params.getCurve().getA().multiply(z2.multiply(z2))).mod(p);
+        BigInteger x3 = m.multiply(m).subtract(s4.shiftLeft(1)).mod(p);
+        BigInteger y3 = m.multiply(s4.subtract(x3)).subtract(y2.multiply(y2).shiftLeft(3)).mod(p);
+        BigInteger z3 = y.multiply(z).shiftLeft(1).mod(p);
+        return new BigInteger[] {x3, y3, z3};
+    }
+
+    private BigInteger[] plus(BigInteger[] a, BigInteger[] b) {
+        if (a[2].signum() == 0) return b;
+        if (b[2].signum() == 0) return a;
+        BigInteger z1s = a[2].multiply(a[2]).mod(p), z2s = b[2].multiply(b[2]).mod(p);
+        BigInteger u1 = a[0].multiply(z2s).mod(p), u2 = b[0].multiply(z1s).mod(p);
+        BigInteger s1 = a[1].multiply(z2s).multiply(b[2]).mod(p), s2 = b[1].multiply(z1s).multiply(a[2]).mod(p);
+        if (u1.equals(u2)) {
+            return s1.equals(s2) ? twice(a) : new BigInteger[] {BigInteger.ONE, BigInteger.ONE, BigInteger.ZERO};
         }
-        BigInteger x3 = lambda.multiply(lambda).subtract(x1).subtract(x2).mod(p);
-        BigInteger y3 = lambda.multiply(x1.subtract(x3)).subtract(y1).mod(p);
-        return new ECPoint(x3, y3);
+        BigInteger h = u2.subtract(u1).mod(p), r = s2.subtract(s1).mod(p);
+        BigInteger h2 = h.multiply(h).mod(p), h3 = h2.multiply(h).mod(p), u1h2 = u1.multiply(h2).mod(p);
+        BigInteger x3 = r.multiply(r).subtract(h3).subtract(u1h2.shiftLeft(1)).mod(p);
+        BigInteger y3 = r.multiply(u1h2.subtract(x3)).subtract(s1.multiply(h3)).mod(p);
+        BigInteger z3 = h.multiply(a[2]).multiply(b[2]).mod(p);
+        return new BigInteger[] {x3, y3, z3};
     }
 
     /** A field element as a fixed-length big-endian byte string (JWK x/y/d, raw points). */

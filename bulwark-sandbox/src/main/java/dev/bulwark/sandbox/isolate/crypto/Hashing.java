@@ -41,7 +41,7 @@ final class Hashing {
         return id;
     }
 
-    void update(int id, byte[] data) throws CryptoException {
+    void update(int id, java.nio.ByteBuffer data) throws CryptoException {
         switch (state(id)) {
             case Digest d -> d.md().update(data);
             case Hmac h -> h.mac().update(data);
