@@ -125,6 +125,34 @@ async function nonExtractable() {
   assertEq(seen.length > 0, true, 'the spies were called at all');
 }
 
+// A worker that replaces the global Uint8Array with a constructor keeping every array it makes
+// (Javet builds host-made typed arrays through that global) must not receive key bytes the host
+// writes: generated keys and derived secrets are checked against everything it kept.
+async function keptArrays() {
+  const RealU8 = Uint8Array;
+  const kept = [];
+  const block = new RealU8(16).fill(0x42);
+  const iv = new RealU8(12);
+  let aes, hkdfKey, derived;
+  globalThis.Uint8Array = function Uint8Array(...args) { const a = Reflect.construct(RealU8, args); kept.push(a); return a; };
+  globalThis.Uint8Array.prototype = RealU8.prototype;
+  try {
+    aes = await s.generateKey({ name: 'AES-GCM', length: 256 }, false, ['encrypt']);
+    hkdfKey = await s.importKey('raw', new RealU8([1, 2, 3]), 'HKDF', false, ['deriveKey']);
+    derived = await s.deriveKey({ name: 'HKDF', hash: 'SHA-256', salt: new RealU8(1), info: new RealU8(1) }, hkdfKey, { name: 'AES-GCM', length: 256 }, false, ['encrypt']);
+  } finally {
+    globalThis.Uint8Array = RealU8;
+  }
+  const target = hex(await s.encrypt({ name: 'AES-GCM', iv }, aes, block));
+  const target2 = hex(await s.encrypt({ name: 'AES-GCM', iv }, derived, block));
+  for (const a of kept) {
+    if (!(a instanceof RealU8) || a.length !== 32) continue;
+    const k = await s.importKey('raw', a.slice(), 'AES-GCM', false, ['encrypt']);
+    const c = hex(await s.encrypt({ name: 'AES-GCM', iv }, k, block));
+    if (c === target || c === target2) throw new Error('a kept Uint8Array holds a non-extractable key');
+  }
+}
+
 async function hostileParameters() {
   const pw = await s.importKey('raw', enc('pw'), 'PBKDF2', false, ['deriveBits']);
   await assertRejects(s.deriveBits({ name: 'PBKDF2', hash: 'SHA-256', salt: enc('s'), iterations: 100000 }, pw, 8 * 1024 * 1024), 'NotSupportedError', 'PBKDF2 work cap');
@@ -151,6 +179,7 @@ export default {
   async fetch() {
     await forgeries();
     await nonExtractable();
+    await keptArrays();
     await hostileParameters();
     return new Response('ok');
   },
