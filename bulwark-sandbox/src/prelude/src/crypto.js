@@ -44,9 +44,16 @@ function randomUUIDImpl() {
 // of everything written. The hash state lives in the host (one handle per stream); a stream
 // the worker abandons has its handle released when it is collected.
 
-const registry = typeof FinalizationRegistry === 'function'
-  ? new FinalizationRegistry((handle) => { try { H.crypto('hashDrop', handle); } catch { /* isolate closing */ } })
-  : null;
+// Made on first use, not while the startup snapshot is taken.
+let registryCache;
+function digestRegistry() {
+  if (registryCache === undefined) {
+    registryCache = typeof FinalizationRegistry === 'function'
+      ? new FinalizationRegistry((handle) => { try { H.crypto('hashDrop', handle); } catch { /* isolate closing */ } })
+      : null;
+  }
+  return registryCache;
+}
 
 export class DigestStream extends WritableStream {
   #digest;
@@ -57,6 +64,7 @@ export class DigestStream extends WritableStream {
     const state = { handle: host('hashInit', name), bytes: 0, resolve: null, reject: null, token: {} };
     const digest = new PromiseCtor((resolve, reject) => { state.resolve = resolve; state.reject = reject; });
     PromiseThen(digest, undefined, () => {}); // a rejected digest nobody reads is not an unhandled rejection
+    const registry = digestRegistry();
     const release = () => {
       if (state.handle !== 0) {
         host('hashDrop', state.handle);

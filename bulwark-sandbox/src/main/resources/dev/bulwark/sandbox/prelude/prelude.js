@@ -8484,12 +8484,19 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     return `${h2.slice(0, 8)}-${h2.slice(8, 12)}-${h2.slice(12, 16)}-${h2.slice(16, 20)}-${h2.slice(20)}`;
   }
   __name(randomUUIDImpl, "randomUUIDImpl");
-  var registry = typeof FinalizationRegistry === "function" ? new FinalizationRegistry((handle) => {
-    try {
-      H.crypto("hashDrop", handle);
-    } catch {
+  var registryCache;
+  function digestRegistry() {
+    if (registryCache === void 0) {
+      registryCache = typeof FinalizationRegistry === "function" ? new FinalizationRegistry((handle) => {
+        try {
+          H.crypto("hashDrop", handle);
+        } catch {
+        }
+      }) : null;
     }
-  }) : null;
+    return registryCache;
+  }
+  __name(digestRegistry, "digestRegistry");
   var DigestStream = class extends WritableStream {
     static {
       __name(this, "DigestStream");
@@ -8506,6 +8513,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
       });
       PromiseThen(digest, void 0, () => {
       });
+      const registry = digestRegistry();
       const release = /* @__PURE__ */ __name(() => {
         if (state.handle !== 0) {
           host("hashDrop", state.handle);
