@@ -79,14 +79,16 @@ async function digestStream() {
   const bad = new crypto.DigestStream('SHA-1').getWriter();
   try { await bad.write(42); throw new Error('a number was digested'); } catch (e) { assertEq(e.name, 'TypeError', 'DigestStream refuses numbers'); }
   try { new crypto.DigestStream('SHA-3'); throw new Error('SHA-3 accepted'); } catch (e) { assertEq(e.name, 'NotSupportedError', 'DigestStream of an unknown hash'); }
-  // Many abandoned streams do not exhaust the host (handles are released with their streams or
-  // reused once finished).
-  for (let i = 0; i < 1030; i++) {
-    const d = new crypto.DigestStream('SHA-256');
-    const dw = d.getWriter();
-    await dw.write(enc('x'));
-    await dw.close();
-  }
+  // Abandoned streams (never closed) do not exhaust the host: beyond 1024 open ones the oldest
+  // is dropped, so a new stream still works, and the dropped one fails its next write.
+  const first = new crypto.DigestStream('SHA-256').getWriter();
+  for (let i = 0; i < 1030; i++) new crypto.DigestStream('SHA-256');
+  const fresh = new crypto.DigestStream('SHA-256');
+  const fw = fresh.getWriter();
+  await fw.write(enc('abc'));
+  await fw.close();
+  assertEq(hex(await fresh.digest), 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad', 'a new stream after 1030 abandoned ones');
+  try { await first.write(enc('x')); throw new Error('the oldest abandoned stream still worked'); } catch (e) { assertEq(e.name, 'OperationError', 'the dropped stream fails its next write'); }
 }
 
 async function misc() {

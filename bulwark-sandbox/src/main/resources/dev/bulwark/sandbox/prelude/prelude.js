@@ -8484,19 +8484,6 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     return `${h2.slice(0, 8)}-${h2.slice(8, 12)}-${h2.slice(12, 16)}-${h2.slice(16, 20)}-${h2.slice(20)}`;
   }
   __name(randomUUIDImpl, "randomUUIDImpl");
-  var registryCache;
-  function digestRegistry() {
-    if (registryCache === void 0) {
-      registryCache = typeof FinalizationRegistry === "function" ? new FinalizationRegistry((handle) => {
-        try {
-          H.crypto("hashDrop", handle);
-        } catch {
-        }
-      }) : null;
-    }
-    return registryCache;
-  }
-  __name(digestRegistry, "digestRegistry");
   var DigestStream = class extends WritableStream {
     static {
       __name(this, "DigestStream");
@@ -8506,19 +8493,17 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     constructor(algorithm) {
       if (arguments.length < 1) throw new TypeError("Failed to construct 'DigestStream': 1 argument required, but only 0 present.");
       const { name } = normalize("digest", algorithm);
-      const state = { handle: host("hashInit", name), bytes: 0, resolve: null, reject: null, token: {} };
+      const state = { handle: host("hashInit", name), bytes: 0, resolve: null, reject: null };
       const digest = new PromiseCtor((resolve, reject) => {
         state.resolve = resolve;
         state.reject = reject;
       });
       PromiseThen(digest, void 0, () => {
       });
-      const registry = digestRegistry();
       const release = /* @__PURE__ */ __name(() => {
         if (state.handle !== 0) {
           host("hashDrop", state.handle);
           state.handle = 0;
-          if (registry !== null) registry.unregister(state.token);
         }
       }, "release");
       super({
@@ -8534,7 +8519,6 @@ Content-Type: ${value.type || "application/octet-stream"}\r
         close() {
           const out = host("hashFinish", state.handle);
           state.handle = 0;
-          if (registry !== null) registry.unregister(state.token);
           state.resolve(bytesToArrayBuffer(out));
         },
         abort(reason) {
@@ -8544,7 +8528,6 @@ Content-Type: ${value.type || "application/octet-stream"}\r
       });
       this.#digest = digest;
       this.#state = state;
-      if (registry !== null) registry.register(this, state.handle, state.token);
     }
     get digest() {
       return this.#digest;

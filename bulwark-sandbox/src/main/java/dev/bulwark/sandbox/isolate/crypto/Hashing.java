@@ -2,14 +2,15 @@ package dev.bulwark.sandbox.isolate.crypto;
 
 import javax.crypto.Mac;
 import java.security.MessageDigest;
-import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
  * Digests and HMACs fed in pieces: large inputs cross from JS in bounded chunks, and
  * {@code crypto.DigestStream} keeps one open while it is written. Handles are small integers
- * private to one isolate; a worker that abandons a stream leaves one entry, and at most
- * {@link #MAX_OPEN} may be open at once (JS frees abandoned ones through a FinalizationRegistry).
+ * private to one isolate. A worker that abandons a stream leaves its entry behind, so at most
+ * {@link #MAX_OPEN} are kept: opening one more drops the oldest (an abandoned stream, almost
+ * always; a live one would then fail its next write with OperationError).
  */
 final class Hashing {
     static final int MAX_OPEN = 1024;
@@ -20,21 +21,19 @@ final class Hashing {
 
     private record Hmac(Mac mac) implements State {}
 
-    private final Map<Integer, State> open = new HashMap<>();
+    private final Map<Integer, State> open = new LinkedHashMap<>(); // insertion order: oldest first
     private int next = 1;
 
-    int digest(Hash hash) throws CryptoException {
+    int digest(Hash hash) {
         return add(new Digest(hash.digest()));
     }
 
-    int hmac(Hash hash, byte[] key) throws CryptoException {
+    int hmac(Hash hash, byte[] key) {
         return add(new Hmac(hash.mac(key)));
     }
 
-    private int add(State s) throws CryptoException {
-        if (open.size() >= MAX_OPEN) {
-            throw CryptoException.operation("Too many digests in progress (at most " + MAX_OPEN + ")");
-        }
+    private int add(State s) {
+        if (open.size() >= MAX_OPEN) open.remove(open.keySet().iterator().next());
         while (open.containsKey(next) || next <= 0) next = next <= 0 ? 1 : next + 1;
         int id = next++;
         open.put(id, s);
