@@ -188,4 +188,33 @@ class SqlTest {
             assertThat(small.exec("SELECT count(*) FROM t", List.of()).next()).containsExactly(2L);
         }
     }
+
+    @Test
+    void theSameSqlRunsAgainWhileAnEarlierCursorOfItIsStillOpen() {
+        s.exec("CREATE TABLE t (v)", List.of());
+        for (long i = 0; i < 3; i++) s.exec("INSERT INTO t VALUES (?)", List.of(i));
+        SqlCursor first = s.exec("SELECT v FROM t ORDER BY v", List.of());
+        assertThat(first.next()).containsExactly(0L);
+        SqlCursor second = s.exec("SELECT v FROM t ORDER BY v", List.of());
+        assertThat(all(second)).containsExactly(List.of(0L), List.of(1L), List.of(2L));
+        assertThat(all(first)).containsExactly(List.of(1L), List.of(2L));
+        SqlCursor third = s.exec("SELECT v FROM t ORDER BY v", List.of());
+        assertThat(all(third)).hasSize(3);
+    }
+
+    @Test
+    void statementsStayCorrectAcrossCacheEvictionAndSchemaChanges() {
+        s.exec("CREATE TABLE t (v)", List.of());
+        for (int round = 0; round < 2; round++) {
+            for (int i = 0; i < SqlRunner.CACHE_SIZE * 2; i++) {
+                s.exec("INSERT INTO t VALUES (" + i + ")", List.of());
+            }
+        }
+        assertThat(s.exec("SELECT count(*) FROM t", List.of()).next()).containsExactly(4L * SqlRunner.CACHE_SIZE);
+        s.exec("DROP TABLE t", List.of());
+        assertThatThrownBy(() -> s.exec("SELECT count(*) FROM t", List.of())).hasMessage("no such table: t: SQLITE_ERROR");
+        s.exec("CREATE TABLE t (a, b)", List.of());
+        s.exec("INSERT INTO t VALUES (1, 2)", List.of());
+        assertThat(s.exec("SELECT count(*) FROM t", List.of()).next()).containsExactly(1L);
+    }
 }
