@@ -77,7 +77,7 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
         this.scheduler = timers;
         // A task may grow the process by its heap plus as much again outside the heap (typed arrays).
         this.memoryGrowthLimitBytes = 2L * settings.heapMb() << 20;
-        V8Host v8 = V8Host.getV8Instance();
+        V8Host v8 = V8Host.getV8I18nInstance();
         byte[] snapshot = IsolatePool.snapshot(v8);
         this.pool = new IsolatePool(v8, snapshot, poolSize, this);
         this.watchdog = Thread.ofPlatform().name("sandbox-watchdog").daemon(true).start(this::watch);
