@@ -19,13 +19,15 @@ export const H = {
   responseError: notInstalled,
   requestBodyPull: notInstalled,
   currentInvocation: () => 0,
+  now: notInstalled,
 };
 Object.setPrototypeOf(H, null);
 
 export function bindHost(host) {
   if (H.installed) throw new Error('already installed');
   const names = ['log', 'randomBytes', 'digest', 'hmac', 'setTimer', 'clearTimer', 'fetch',
-    'responseStart', 'responseChunk', 'responseEnd', 'responseError', 'requestBodyPull', 'currentInvocation'];
+    'responseStart', 'responseChunk', 'responseEnd', 'responseError', 'requestBodyPull', 'currentInvocation',
+    'now'];
   for (const name of names) {
     const fn = host[name];
     if (typeof fn !== 'function') throw new TypeError(`host.${name} is not a function`);

@@ -25,7 +25,7 @@ import { structuredClone, registerNonSerializable } from './structured-clone.js'
 import { setTimeout, clearTimeout, setInterval, clearInterval, queueMicrotask, scheduler } from './timers.js';
 import { console } from './console.js';
 import { install } from './runtime.js';
-import { timeOrigin } from './clock.js';
+import { now, timeOrigin } from './clock.js';
 
 // Platform objects that structuredClone must reject.
 for (const check of [isEventTarget, isURL, isURLSearchParams, isReadableStream, isFormData, isHeaders, isRequest, isResponse]) {
@@ -34,7 +34,7 @@ for (const check of [isEventTarget, isURL, isURLSearchParams, isReadableStream, 
 registerNonSerializable((v) => v instanceof Event || v instanceof AbortController || v instanceof WritableStream || v instanceof TransformStream || v instanceof CryptoKey);
 
 const performance = {
-  now() { return Date.now() - timeOrigin(); },
+  now() { return now() - timeOrigin(); },
   get timeOrigin() { return timeOrigin(); },
   toJSON() { return { timeOrigin: timeOrigin() }; },
 };

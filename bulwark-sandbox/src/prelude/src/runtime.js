@@ -11,7 +11,6 @@ import { Body, chunkToBytes } from './body.js';
 import { getReader, readerReadChunk, ReadableStream } from './streams-core.js';
 import { parseURL, serializeURL } from './url.js';
 import { normalizeMethod } from './request.js';
-import { resetTimeOrigin } from './clock.js';
 
 // ---------------------------------------------------------------------------------------
 // cloudflare:workers
@@ -228,7 +227,6 @@ async function dispatchFetch(handler, req, env, invocationId) {
 export function install(host) {
   bindHost(host);
   delete globalThis.__bulwark_install;
-  resetTimeOrigin();
   const workersModule = Object.freeze({ DurableObject, WorkerEntrypoint, RpcTarget, WorkflowEntrypoint });
   return Object.freeze({
     fireTimer(id) { fireTimer(id); },

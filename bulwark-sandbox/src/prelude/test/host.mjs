@@ -101,6 +101,7 @@ export function createIsolate(preludePath, options = {}) {
     requestBodyPull(id) { (state.pulls ??= []).push(Number(id)); },
     // Javet hands a Java long over as a BigInt; options.bigintIds mimics that.
     currentInvocation() { return options.bigintIds ? BigInt(state.currentInvocation) : state.currentInvocation; },
+    now() { return Date.now(); },
   };
   const install = vm.runInContext('globalThis.__bulwark_install', context);
   if (typeof install !== 'function') throw new Error('prelude did not define __bulwark_install');

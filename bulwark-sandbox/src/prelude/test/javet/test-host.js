@@ -18,6 +18,7 @@
     responseEnd() { state.r.end = true; },
     responseError(id, name, message, stack) { state.r.error = stack || (name + ': ' + message); },
     currentInvocation() { return 1; },
+    now() { return Date.now(); },
   };
   const runtime = __bulwark_install(host);
   globalThis.__test = {

@@ -88,6 +88,8 @@ public final class Isolate {
      * to it, and still stopped at its CPU limit.
      */
     private volatile Invocation taskInvocation;
+    /** Console lines of the worker's top-level code so far (shared by its isolates); null when no load runs. */
+    private volatile AtomicInteger loadLogLines;
     /** CPU budget of the running load task (a worker's top-level code); MAX_VALUE when none runs. */
     private volatile long loadCpuNanos = Long.MAX_VALUE;
     /** Counts tasks, so the memory watchdog knows when a new one started. */
@@ -103,6 +105,8 @@ public final class Isolate {
     /** The intrinsic TypeError, captured before any worker code can replace the global. */
     private final V8ValueFunction intrinsicTypeError;
     private int nearHeapLimitCalls;
+    /** What Date.now() answers during the running task (isolate thread only). */
+    private long clockMs;
 
     // Set when a worker is loaded into this isolate (isolate thread only).
     private LoadedWorker worker;
@@ -181,6 +185,8 @@ public final class Isolate {
     }
 
     private void runTask(Task task) {
+        // Workers' clock: the time of the last I/O, i.e. when this task began; 0 in global scope.
+        clockMs = task.invocationId == 0 ? 0 : Math.max(clockMs, System.currentTimeMillis());
         currentInvocation = task.invocationId;
         taskInvocation = task.invocationId == 0 ? null : invocations.get(task.invocationId);
         taskStartCpu = THREADS.getCurrentThreadCpuTime();
@@ -248,9 +254,26 @@ public final class Isolate {
     /** Loads a worker into this (fresh) isolate; the callback runs on the isolate thread. */
     void load(String workerId, dev.bulwark.sandbox.worker.WorkerBundle bundle, String envJson, Limits limits,
               LoadCallback callback) {
+        load(workerId, bundle, envJson, limits, new AtomicInteger(), callback);
+    }
+
+    /**
+     * Loads a worker into this (fresh) isolate; the callback runs on the isolate thread. Top-level
+     * code runs under the request's CPU and wall-clock limits (past them the load fails), and its
+     * console lines count against {@code topLevelLogLines}, which the worker's isolates share, so
+     * a flood at top level is not repeated by every new isolate.
+     */
+    void load(String workerId, dev.bulwark.sandbox.worker.WorkerBundle bundle, String envJson, Limits limits,
+              AtomicInteger topLevelLogLines, LoadCallback callback) {
         enqueue(0, () -> {
-            // Top-level code runs under the same CPU limit as a request.
             loadCpuNanos = limits.cpuMs() * 1_000_000L;
+            loadLogLines = topLevelLogLines;
+            // A load that blocks (Atomics.wait) uses no CPU: the wall clock ends it.
+            ScheduledFuture<?> deadline = services.scheduler().schedule(() -> {
+                if (inTask && currentInvocation == 0 && loadLogLines == topLevelLogLines) {
+                    requestTermination(ErrorCode.WALL_TIME_EXCEEDED, 0);
+                }
+            }, limits.wallMs(), TimeUnit.MILLISECONDS);
             try {
                 worker = ModuleLinker.link(runtime, jsRuntime, workerId, bundle, envJson);
                 callback.loaded(this);
@@ -259,7 +282,9 @@ public final class Isolate {
                 callback.failed(this, reason == null ? e : new WorkerLoadException(reason,
                         bundle.mainModule() + ": top-level code: " + limitMessage(reason, limits)));
             } finally {
+                deadline.cancel(false);
                 loadCpuNanos = Long.MAX_VALUE;
+                loadLogLines = null;
             }
         });
     }
@@ -569,6 +594,7 @@ public final class Isolate {
                 return undefined();
             });
             bind(host, "currentInvocation", args -> runtime.createV8ValueLong(currentInvocation));
+            bind(host, "now", args -> runtime.createV8ValueDouble(clockMs));
             try (V8ValueFunction installer = runtime.getGlobalObject().get("__bulwark_install")) {
                 return installer.call(null, host);
             }
@@ -665,12 +691,16 @@ public final class Isolate {
 
     private void log(String level, String message) {
         long invId = currentInvocation;
-        Invocation inv = invocations.get(invId);
-        if (inv != null) {
-            int n = inv.logLines.incrementAndGet();
+        // Lines are counted against the invocation whose task is running, also after its response
+        // (a detached promise chain), and top-level lines against the worker's top-level budget.
+        Invocation inv = Thread.currentThread() == thread && taskInvocation != null ? taskInvocation : invocations.get(invId);
+        AtomicInteger counter = inv != null ? inv.logLines : invId == 0 ? loadLogLines : null;
+        if (counter != null) {
+            int n = counter.incrementAndGet();
             if (n > Invocation.MAX_LOG_LINES) {
                 if (n == Invocation.MAX_LOG_LINES + 1) {
-                    message = "log limit reached: further console output of this request is dropped";
+                    message = inv != null ? "log limit reached: further console output of this request is dropped"
+                            : "log limit reached: further console output of this worker's top-level code is dropped";
                     level = "warn";
                 } else {
                     return;

@@ -177,6 +177,8 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
         final String env;
         final Limits limits;
         volatile String loadError;
+        /** Console lines written by the worker's top-level code, in all of its isolates. */
+        private final java.util.concurrent.atomic.AtomicInteger topLevelLogLines = new java.util.concurrent.atomic.AtomicInteger();
         private final Isolate[] isolates = new Isolate[isolatesPerWorker];
         private boolean retired;
 
@@ -219,7 +221,7 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
             }
             isolates[index] = isolate;
             live.add(isolate);
-            isolate.load(workerId, bundle, env, limits, new Isolate.LoadCallback() {
+            isolate.load(workerId, bundle, env, limits, topLevelLogLines, new Isolate.LoadCallback() {
                 @Override
                 public void loaded(Isolate loaded) {
                     if (correlationId != 0) outbox.send(new Message.WorkerLoaded(correlationId, workerId));

@@ -300,7 +300,8 @@
     responseEnd: notInstalled,
     responseError: notInstalled,
     requestBodyPull: notInstalled,
-    currentInvocation: /* @__PURE__ */ __name(() => 0, "currentInvocation")
+    currentInvocation: /* @__PURE__ */ __name(() => 0, "currentInvocation"),
+    now: notInstalled
   };
   Object.setPrototypeOf(H, null);
   function bindHost(host) {
@@ -318,7 +319,8 @@
       "responseEnd",
       "responseError",
       "requestBodyPull",
-      "currentInvocation"
+      "currentInvocation",
+      "now"
     ];
     for (const name of names) {
       const fn = host[name];
@@ -1216,15 +1218,62 @@ ${groupIndent}`);
   Object.defineProperty(scheduler, Symbol.toStringTag, { value: "Scheduler", configurable: true });
 
   // src/clock.js
-  var origin = Date.now();
+  var RealDate = Date;
+  var realNow = Date.now;
+  var ReflectConstruct = Reflect.construct;
+  var dateToString = Date.prototype.toString;
+  function now() {
+    return H.installed ? H.now() : ReflectApply(realNow, RealDate, []);
+  }
+  __name(now, "now");
   function timeOrigin() {
-    return origin;
+    return 0;
   }
   __name(timeOrigin, "timeOrigin");
-  function resetTimeOrigin() {
-    origin = Date.now();
+  var FrozenDate = new Proxy(RealDate, {
+    construct(target, args, newTarget) {
+      return ReflectConstruct(target, args.length === 0 ? [now()] : args, newTarget === FrozenDate ? target : newTarget);
+    },
+    apply() {
+      return ReflectApply(dateToString, ReflectConstruct(RealDate, [now()]), []);
+    }
+  });
+  ObjectDefineProperty(RealDate, "now", {
+    value: { now() {
+      return now();
+    } }.now,
+    writable: true,
+    enumerable: false,
+    configurable: true
+  });
+  ObjectDefineProperty(RealDate.prototype, "constructor", {
+    value: FrozenDate,
+    writable: true,
+    enumerable: false,
+    configurable: true
+  });
+  ObjectDefineProperty(globalThis, "Date", { value: FrozenDate, writable: true, enumerable: false, configurable: true });
+  if (typeof Intl === "object" && Intl !== null && typeof Intl.DateTimeFormat === "function") {
+    const proto = Intl.DateTimeFormat.prototype;
+    const formatGetter = ObjectGetOwnPropertyDescriptor(proto, "format").get;
+    const formatToParts = proto.formatToParts;
+    ObjectDefineProperty(proto, "format", {
+      get: ObjectGetOwnPropertyDescriptor({ get format() {
+        const bound = ReflectApply(formatGetter, this, []);
+        return (date) => bound(date === void 0 ? now() : date);
+      } }, "format").get,
+      enumerable: false,
+      configurable: true
+    });
+    ObjectDefineProperty(proto, "formatToParts", {
+      value: { formatToParts(date) {
+        return ReflectApply(formatToParts, this, [date === void 0 ? now() : date]);
+      } }.formatToParts,
+      writable: true,
+      enumerable: false,
+      configurable: true
+    });
   }
-  __name(resetTimeOrigin, "resetTimeOrigin");
 
   // src/events.js
   var NONE = 0;
@@ -1263,7 +1312,7 @@ ${groupIndent}`);
     #dispatching = false;
     #initialized = true;
     #trusted = false;
-    #timeStamp = Date.now() - timeOrigin();
+    #timeStamp = now() - timeOrigin();
     constructor(type, eventInitDict = void 0) {
       if (arguments.length === 0) throw new TypeError("Failed to construct 'Event': 1 argument required, but only 0 present.");
       this.#type = toDOMString(type);
@@ -7960,7 +8009,6 @@ Content-Type: ${value.type || "application/octet-stream"}\r
   function install(host) {
     bindHost(host);
     delete globalThis.__bulwark_install;
-    resetTimeOrigin();
     const workersModule = Object.freeze({ DurableObject, WorkerEntrypoint, RpcTarget, WorkflowEntrypoint });
     return Object.freeze({
       fireTimer(id) {
@@ -7993,7 +8041,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
   registerNonSerializable((v2) => v2 instanceof Event || v2 instanceof AbortController || v2 instanceof WritableStream || v2 instanceof TransformStream || v2 instanceof CryptoKey);
   var performance = {
     now() {
-      return Date.now() - timeOrigin();
+      return now() - timeOrigin();
     },
     get timeOrigin() {
       return timeOrigin();

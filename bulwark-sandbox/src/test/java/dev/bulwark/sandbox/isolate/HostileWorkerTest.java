@@ -145,12 +145,12 @@ class HostileWorkerTest {
 
         @Test
         void codeStillRunningAfterItsResponseIsSentStaysUnderTheCpuLimit() throws Exception {
-            // Bounded spin (1.5 s wall) so that this test cannot burn a core for ever when the bug is present.
+            // A bounded spin (seconds, counted: the clock does not move while code runs) so that this
+            // test cannot burn a core for ever when the bug is present.
             String w = hostile("""
                     const spin = async () => {
                       for (let i = 0; i < 200; i++) await null; // until the invocation is over
-                      const end = Date.now() + 1500;
-                      while (Date.now() < end) {}
+                      for (let i = 0; i < 2e9; i++) {}
                       console.log('escaped the CPU limit after the response');
                     };
                     spin();
@@ -165,8 +165,7 @@ class HostileWorkerTest {
         @Test
         void aCanceledRequestThatKeepsRunningStaysUnderTheCpuLimit() throws Exception {
             String w = hostile("""
-                    const end = Date.now() + 1500;
-                    while (Date.now() < end) {}
+                    for (let i = 0; i < 2e9; i++) {}
                     console.log('kept running after cancel');
                     return new Response('late');""", limits(300, 10_000));
             long id = start(w, "GET", "http://hostile.test/attack", null);
@@ -180,15 +179,25 @@ class HostileWorkerTest {
 
         @Test
         void topLevelCodeIsUnderACpuLimit() throws Exception {
-            // Bounded (1.5 s wall) so that the bug cannot burn a core for ever.
+            // Bounded (counted) so that the bug cannot burn a core for ever.
             Message m = loadResult(bundle("""
-                    const end = Date.now() + 1500;
-                    while (Date.now() < end) {}
+                    for (let i = 0; i < 2e9; i++) {}
                     export default { fetch() { return new Response('loaded'); } };"""), TIGHT_CPU);
             assertThat(m).as("load result").isInstanceOf(Message.WorkerLoadFailed.class);
             Message.WorkerLoadFailed f = (Message.WorkerLoadFailed) m;
             assertThat(f.code()).isIn(ErrorCode.CPU_LIMIT_EXCEEDED.code(), ErrorCode.WORKER_LOAD_FAILED.code());
             assertThat(f.message()).containsIgnoringCase("cpu");
+        }
+        @Test
+        void topLevelCodeThatBlocksIsALoadErrorAtTheWallClockLimit() throws Exception {
+            // Atomics.wait uses no CPU: only the wall clock can end it.
+            Message m = loadResult(bundle("""
+                    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
+                    export default { fetch() { return new Response('loaded'); } };"""), limits(150, 300));
+            assertThat(m).as("load result").isInstanceOf(Message.WorkerLoadFailed.class);
+            Message.WorkerLoadFailed f = (Message.WorkerLoadFailed) m;
+            assertThat(f.code()).isEqualTo(ErrorCode.WALL_TIME_EXCEEDED.code());
+            assertThat(f.message()).isEqualTo("index.js: top-level code: the worker did not finish within its wall-clock limit of 300 ms");
         }
     }
 
@@ -623,6 +632,112 @@ class HostileWorkerTest {
             assertThat(lines.getLast().message()).contains("log limit reached");
             assertThat(lines).allSatisfy(l -> assertThat(l.message().length()).isLessThanOrEqualTo(Isolate.MAX_LOG_CHARS + 20));
             assertServesOnSameIsolate(w);
+        }
+
+        @Test
+        void consoleLinesAfterTheResponseCountAgainstTheRequestsLimit() throws Exception {
+            String w = hostile("""
+                    const flood = async () => {
+                      for (let i = 0; i < 200; i++) await null; // until the invocation is over
+                      for (let i = 0; i < 5000; i++) console.log('late ' + i);
+                    };
+                    flood();
+                    return new Response('bye');""", limits(2_000, 10_000));
+            long id = start(w, "GET", "http://hostile.test/attack", null);
+            assertThat(RECORDER.await(id).body()).isEqualTo("bye");
+            List<Message.LogLine> lines = logsOnceSettled(id);
+            assertThat(lines).hasSize(Invocation.MAX_LOG_LINES + 1);
+            assertThat(lines.getLast().message()).contains("log limit reached");
+            assertServesOnSameIsolate(w);
+        }
+
+        @Test
+        void topLevelConsoleLinesAreCappedOnceForAllIsolatesOfTheWorker() throws Exception {
+            String marker = "top-" + nextId() + " ";
+            String w = hostile("for (let i = 0; i < 5000; i++) console.log('%s' + i);".formatted(marker),
+                    "for (;;) {}", TIGHT_CPU);
+            assertThat(topLevelLines(marker)).hasSize(Invocation.MAX_LOG_LINES);
+            assertFailed(attack(w), ErrorCode.CPU_LIMIT_EXCEEDED);
+            // The next request loads the worker into a fresh isolate, which runs its top level again.
+            assertServesOnFreshIsolate(w);
+            assertThat(topLevelLines(marker)).as("the second isolate's top level logs nothing more").hasSize(Invocation.MAX_LOG_LINES);
+            assertThat(RECORDER.logs.stream().filter(l -> l.message() != null
+                    && l.message().startsWith("log limit reached: further console output of this worker's top-level code")))
+                    .isNotEmpty();
+        }
+
+        private static List<String> topLevelLines(String marker) {
+            return RECORDER.logs.stream().map(Message.LogLine::message).filter(m -> m != null && m.startsWith(marker)).toList();
+        }
+
+        /** An invocation's log lines once no more arrive (they may trail its end by a flush). */
+        private static List<Message.LogLine> logsOnceSettled(long id) throws InterruptedException {
+            List<Message.LogLine> lines = RECORDER.logs(id);
+            for (int stable = 0; stable < 5; ) {
+                Thread.sleep(50);
+                List<Message.LogLine> now = RECORDER.logs(id);
+                stable = now.size() == lines.size() ? stable + 1 : 0;
+                lines = now;
+            }
+            return lines;
+        }
+    }
+
+    // ================================================================ the clock
+
+    /** Workers' timers advance only on I/O (a Spectre mitigation); workerd answers 0 in global scope. */
+    @Nested
+    class Clock {
+        @Test
+        void timeStandsStillWhileCodeRuns() throws Exception {
+            String w = hostile("""
+                    const fmt = new Intl.DateTimeFormat('en-US', {timeZone: 'UTC', hour12: false, hour: '2-digit',
+                        minute: '2-digit', second: '2-digit', fractionalSecondDigits: 3});
+                    const before = [Date.now(), performance.now(), new Date().getTime()];
+                    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 25); // a real 25 ms
+                    const after = [Date.now(), performance.now(), new Date().getTime(), Date.parse(Date())];
+                    return Response.json({
+                      frozen: after.slice(0, 3).every((t) => t === before[0]) && before.every((t) => t === before[0]),
+                      toString: Math.floor(before[0] / 1000) * 1000 === after[3],
+                      intl: fmt.format() === fmt.format(before[0]) && fmt.formatToParts().map((p) => p.value).join('') === fmt.format(before[0]),
+                      timeOrigin: performance.timeOrigin,
+                    });""", Limits.DEFAULTS);
+            assertThat(attack(w).body()).isEqualTo("{\"frozen\":true,\"toString\":true,\"intl\":true,\"timeOrigin\":0}");
+        }
+
+        @Test
+        void timeAdvancesWhenATimerFires() throws Exception {
+            String w = hostile("""
+                    const before = Date.now();
+                    await new Promise((resolve) => setTimeout(resolve, 30));
+                    return new Response(String(Date.now() - before >= 30));""", Limits.DEFAULTS);
+            assertThat(attack(w).body()).isEqualTo("true");
+        }
+
+        @Test
+        void globalScopeSeesTheEpoch() throws Exception {
+            String w = hostile("const atLoad = [Date.now(), new Date().toISOString(), performance.now()].join(' ');",
+                    "return new Response(atLoad);", Limits.DEFAULTS);
+            assertThat(attack(w).body()).isEqualTo("0 1970-01-01T00:00:00.000Z 0");
+        }
+
+        @Test
+        void dateStillBehavesAsDate() throws Exception {
+            String w = hostile("""
+                    class Later extends Date { plus(ms) { return this.getTime() + ms; } }
+                    const checks = [
+                      new Date(5).getTime() === 5,
+                      new Date(2024, 0, 2).getFullYear() === 2024,
+                      new Date('2024-01-02T03:04:05Z').toISOString() === '2024-01-02T03:04:05.000Z',
+                      Date.UTC(1970, 0, 1) === 0,
+                      new Later().plus(1) === Date.now() + 1,
+                      new Later() instanceof Date && new Date() instanceof Date,
+                      Date.prototype.constructor === Date && Date.name === 'Date' && Date.length === 7,
+                      typeof Date() === 'string',
+                      Object.prototype.toString.call(new Date()) === '[object Date]',
+                    ];
+                    return new Response(checks.join(','));""", Limits.DEFAULTS);
+            assertThat(attack(w).body()).isEqualTo("true,true,true,true,true,true,true,true,true");
         }
     }
 }
