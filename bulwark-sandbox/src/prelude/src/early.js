@@ -2,5 +2,7 @@
 import { DOMException } from './dom-exception.js';
 // Workers' frozen clock replaces Date before any other module can capture it.
 import './clock.js';
+// Builtins that ignore termination get bounded wrappers before anything captures them.
+import './bounds.js';
 
 Object.defineProperty(globalThis, 'DOMException', { value: DOMException, writable: true, configurable: true, enumerable: false });

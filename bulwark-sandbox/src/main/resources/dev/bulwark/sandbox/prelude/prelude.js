@@ -4881,6 +4881,132 @@ ${groupIndent}`);
   }
   __name(isPlatformObject, "isPlatformObject");
 
+  // src/bounds.js
+  var TypedArrayProto3 = ObjectGetPrototypeOf(Uint8Array.prototype);
+  var getter3 = /* @__PURE__ */ __name((o2, name) => ObjectGetOwnPropertyDescriptor(o2, name).get, "getter");
+  var taLength2 = getter3(TypedArrayProto3, "length");
+  var taTag2 = getter3(TypedArrayProto3, Symbol.toStringTag);
+  var taSort = TypedArrayProto3.sort;
+  var taSubarray = TypedArrayProto3.subarray;
+  var taSet = TypedArrayProto3.set;
+  var constructors = { __proto__: null };
+  for (const name of [
+    "Int8Array",
+    "Uint8Array",
+    "Uint8ClampedArray",
+    "Int16Array",
+    "Uint16Array",
+    "Int32Array",
+    "Uint32Array",
+    "Float16Array",
+    "Float32Array",
+    "Float64Array",
+    "BigInt64Array",
+    "BigUint64Array"
+  ]) {
+    if (typeof globalThis[name] === "function") constructors[name] = globalThis[name];
+  }
+  var method2 = /* @__PURE__ */ __name((proto, name, fn) => ObjectDefineProperty(proto, name, { value: fn, writable: true, enumerable: false, configurable: true }), "method");
+  var TYPED_RUN = 1 << 19;
+  var before = /* @__PURE__ */ __name((a2, b2) => a2 < b2 || b2 !== b2 && a2 === a2 || a2 === 0 && b2 === 0 && 1 / a2 < 0 && 1 / b2 > 0, "before");
+  function mergeRuns(ta, n2) {
+    const Ctor = constructors[ReflectApply(taTag2, ta, [])];
+    let src = ta, dst = new Ctor(n2);
+    for (let width = TYPED_RUN; width < n2; width *= 2) {
+      for (let lo2 = 0; lo2 < n2; lo2 += 2 * width) {
+        const mid = lo2 + width < n2 ? lo2 + width : n2, hi = lo2 + 2 * width < n2 ? lo2 + 2 * width : n2;
+        let i2 = lo2, j2 = mid, k2 = lo2;
+        while (i2 < mid && j2 < hi) {
+          const x2 = src[i2], y2 = src[j2];
+          if (before(y2, x2)) {
+            dst[k2++] = y2;
+            j2++;
+          } else {
+            dst[k2++] = x2;
+            i2++;
+          }
+        }
+        if (i2 < mid) ReflectApply(taSet, dst, [ReflectApply(taSubarray, src, [i2, mid]), k2]);
+        else if (j2 < hi) ReflectApply(taSet, dst, [ReflectApply(taSubarray, src, [j2, hi]), k2]);
+      }
+      const t2 = src;
+      src = dst;
+      dst = t2;
+    }
+    if (src !== ta) ReflectApply(taSet, ta, [src, 0]);
+  }
+  __name(mergeRuns, "mergeRuns");
+  function sortTyped(ta, n2) {
+    for (let lo2 = 0; lo2 < n2; lo2 += TYPED_RUN) {
+      ReflectApply(taSort, ReflectApply(taSubarray, ta, [lo2, lo2 + TYPED_RUN < n2 ? lo2 + TYPED_RUN : n2]), []);
+    }
+    mergeRuns(ta, n2);
+    return ta;
+  }
+  __name(sortTyped, "sortTyped");
+  method2(TypedArrayProto3, "sort", { sort(comparefn) {
+    if (comparefn !== void 0) return ReflectApply(taSort, this, [comparefn]);
+    const n2 = ReflectApply(taLength2, this, []);
+    return n2 <= TYPED_RUN ? ReflectApply(taSort, this, []) : sortTyped(this, n2);
+  } }.sort);
+  var taToSorted = TypedArrayProto3.toSorted;
+  if (typeof taToSorted === "function") {
+    method2(TypedArrayProto3, "toSorted", { toSorted(comparefn) {
+      if (comparefn !== void 0) return ReflectApply(taToSorted, this, [comparefn]);
+      const n2 = ReflectApply(taLength2, this, []);
+      if (n2 <= TYPED_RUN) return ReflectApply(taToSorted, this, []);
+      const copy = new constructors[ReflectApply(taTag2, this, [])](n2);
+      ReflectApply(taSet, copy, [this, 0]);
+      return sortTyped(copy, n2);
+    } }.toSorted);
+  }
+  var ARRAY_NATIVE_MAX = 1 << 12;
+  var arraySort = Array.prototype.sort;
+  var arrayToSorted = Array.prototype.toSorted;
+  var byString = /* @__PURE__ */ __name((x2, y2) => {
+    const a2 = `${x2}`, b2 = `${y2}`;
+    return a2 < b2 ? -1 : a2 > b2 ? 1 : 0;
+  }, "byString");
+  method2(Array.prototype, "sort", { sort(comparefn) {
+    if (comparefn === void 0 && ArrayIsArray(this) && this.length > ARRAY_NATIVE_MAX) {
+      return ReflectApply(arraySort, this, [byString]);
+    }
+    return ReflectApply(arraySort, this, [comparefn]);
+  } }.sort);
+  if (typeof arrayToSorted === "function") {
+    method2(Array.prototype, "toSorted", { toSorted(comparefn) {
+      if (comparefn === void 0 && ArrayIsArray(this) && this.length > ARRAY_NATIVE_MAX) {
+        return ReflectApply(arrayToSorted, this, [byString]);
+      }
+      return ReflectApply(arrayToSorted, this, [comparefn]);
+    } }.toSorted);
+  }
+  var MAX_JSON_DEPTH = 1e5;
+  var jsonParse = JSON.parse;
+  var stringReplace = String.prototype.replace;
+  var charCodeAt = String.prototype.charCodeAt;
+  var NOT_BRACKETS = /"(?:[^"\\]|\\[^])*(?:"|$)|[^[\]{}"]+/g;
+  function tooDeep(text) {
+    const skeleton = ReflectApply(stringReplace, text, [NOT_BRACKETS, ""]);
+    if (skeleton.length <= MAX_JSON_DEPTH) return false;
+    let depth = 0;
+    for (let i2 = 0; i2 < skeleton.length; i2++) {
+      const c2 = ReflectApply(charCodeAt, skeleton, [i2]);
+      if (c2 === 91 || c2 === 123) {
+        if (++depth > MAX_JSON_DEPTH) return true;
+      } else if (c2 === 93 || c2 === 125) depth--;
+    }
+    return false;
+  }
+  __name(tooDeep, "tooDeep");
+  method2(JSON, "parse", { parse(text, reviver) {
+    const s2 = `${text}`;
+    if (s2.length > MAX_JSON_DEPTH && tooDeep(s2)) {
+      throw new SyntaxError(`JSON.parse: nesting deeper than ${MAX_JSON_DEPTH} levels`);
+    }
+    return ReflectApply(jsonParse, JSON, [s2, reviver]);
+  } }.parse);
+
   // src/early.js
   Object.defineProperty(globalThis, "DOMException", { value: DOMException, writable: true, configurable: true, enumerable: false });
 
@@ -6551,17 +6677,17 @@ Content-Type: ${value.type || "application/octet-stream"}\r
   var isHeaders;
   var fillHeaders;
   var appendHeader;
-  function validateName(name, method2) {
-    const n2 = toByteString(name, `Failed to execute '${method2}' on 'Headers'`);
-    if (!isToken(n2)) throw new TypeError(`Failed to execute '${method2}' on 'Headers': Invalid name`);
+  function validateName(name, method3) {
+    const n2 = toByteString(name, `Failed to execute '${method3}' on 'Headers'`);
+    if (!isToken(n2)) throw new TypeError(`Failed to execute '${method3}' on 'Headers': Invalid name`);
     return n2;
   }
   __name(validateName, "validateName");
-  function normalizeValue(value, method2) {
-    const v2 = trimHTTPWhitespace(toByteString(value, `Failed to execute '${method2}' on 'Headers'`));
+  function normalizeValue(value, method3) {
+    const v2 = trimHTTPWhitespace(toByteString(value, `Failed to execute '${method3}' on 'Headers'`));
     for (let i2 = 0; i2 < v2.length; i2++) {
       const c2 = v2.charCodeAt(i2);
-      if (c2 === 0 || c2 === 10 || c2 === 13) throw new TypeError(`Failed to execute '${method2}' on 'Headers': Invalid value`);
+      if (c2 === 0 || c2 === 10 || c2 === 13) throw new TypeError(`Failed to execute '${method3}' on 'Headers': Invalid value`);
     }
     return v2;
   }
@@ -7228,9 +7354,9 @@ Content-Type: ${value.type || "application/octet-stream"}\r
           return { body: r2.#body, headers: r2.#headers };
         }, "access"),
         /** Build an incoming request (dispatchFetch) with immutable headers. */
-        incoming(method2, url, headerPairs, body) {
+        incoming(method3, url, headerPairs, body) {
           const r2 = new _Request("http://incoming.invalid/");
-          r2.#method = method2;
+          r2.#method = method3;
           r2.#url = url;
           for (const p2 of headerPairs) appendHeader(r2.#headers, p2[0], p2[1]);
           setHeadersGuard(r2.#headers, "immutable");
@@ -7922,14 +8048,14 @@ Content-Type: ${value.type || "application/octet-stream"}\r
   }
   __name(responseDrained, "responseDrained");
   function makeIncomingRequest(req, invocationId) {
-    const method2 = normalizeMethod(`${req.method}`);
+    const method3 = normalizeMethod(`${req.method}`);
     const parsed = parseURL(`${req.url}`);
     const url = parsed === null ? `${req.url}` : serializeURL(parsed);
     let body = null;
     if (req.bodyStream === true) body = new Body(null, streamedBody(invocationId));
     else if (req.body !== null && req.body !== void 0) body = new Body(req.body, null);
     const headers = typeof req.headers === "string" ? splitHeaderLines(req.headers) : req.headers || [];
-    return requestInternals.incoming(method2, url, headers, body);
+    return requestInternals.incoming(method3, url, headers, body);
   }
   __name(makeIncomingRequest, "makeIncomingRequest");
   async function callHandler(handler, request, env, ctx) {

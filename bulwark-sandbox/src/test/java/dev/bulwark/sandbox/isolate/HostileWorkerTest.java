@@ -199,6 +199,87 @@ class HostileWorkerTest {
             assertThat(f.code()).isEqualTo(ErrorCode.WALL_TIME_EXCEEDED.code());
             assertThat(f.message()).isEqualTo("index.js: top-level code: the worker did not finish within its wall-clock limit of 300 ms");
         }
+        @Test
+        void aHugeTypedArraySortStopsAtTheCpuLimit() throws Exception {
+            // V8 sorts a typed array without a comparator in one uninterruptible std::sort (50
+            // million floats: ~2 s); the prelude sorts it in runs the CPU limit can stop between.
+            String w = hostile("new Float32Array(50e6).sort(); return new Response('sorted');", limits(100, 20_000));
+            Recorder.Outcome out = attack(w);
+            assertFailed(out, ErrorCode.CPU_LIMIT_EXCEEDED);
+            assertThat(out.cpuMicros()).as("CPU charged (µs) stays near the 100 ms limit").isLessThan(1_000_000);
+            assertServesOnFreshIsolate(w);
+        }
+
+        @Test
+        void aHugeDefaultOrderArraySortStopsAtTheCpuLimit() throws Exception {
+            // Numbers sorted as strings in Torque without looking at termination (3 million: 17 s).
+            String w = hostile("""
+                    const a = [];
+                    for (let i = 0; i < 1e6; i++) a.push((i * 7919) % 1e6);
+                    a.sort();
+                    return new Response('sorted');""", limits(300, 20_000));
+            Recorder.Outcome out = attack(w);
+            assertFailed(out, ErrorCode.CPU_LIMIT_EXCEEDED);
+            assertThat(out.cpuMicros()).as("CPU charged (µs) stays near the 300 ms limit").isLessThan(3_000_000);
+            assertServesOnFreshIsolate(w);
+        }
+
+        @Test
+        void deeplyNestedJsonIsASyntaxErrorNotAStuckParser() throws Exception {
+            String w = hostile("""
+                    const deep = '['.repeat(5e6) + ']'.repeat(5e6);
+                    try { JSON.parse(deep); return new Response('parsed'); }
+                    catch (e) { return new Response(e.name + ': ' + e.message); }""", limits(2_000, 20_000));
+            assertThat(attack(w).body()).isEqualTo("SyntaxError: JSON.parse: nesting deeper than 100000 levels");
+            assertServesOnSameIsolate(w);
+        }
+
+        @Test
+        void aBuiltinThatIgnoresTerminationCostsOnlyItsIsolateNotTheSandbox() throws Exception {
+            // Array.prototype.sort on an array-like (no wrapper) sorts 2 million elements as
+            // strings without looking at termination, for seconds. The isolate is written off at
+            // once (its request fails with the CPU limit) instead of ending the whole sandbox.
+            String w = hostile("""
+                    const o = {length: 2e6};
+                    for (let i = 0; i < 2e6; i++) o[i] = (i * 7919) % 2e6;
+                    Array.prototype.sort.call(o);
+                    return new Response('sorted');""", limits(300, 60_000));
+            Recorder.Outcome out = attack(w);
+            assertFailed(out, ErrorCode.CPU_LIMIT_EXCEEDED);
+            assertThat(Isolate.abandonedIsolates()).as("the stuck isolate was abandoned, its sort still runs").isEqualTo(1);
+            assertServesOnFreshIsolate(w);
+        }
+
+        @Test
+        void theWrappedBuiltinsGiveTheBuiltinsResults() throws Exception {
+            String w = hostile("""
+                    const n = 1_200_000;
+                    const f = new Float64Array(n);
+                    for (let i = 0; i < n; i++) f[i] = ((i * 7919) % n) - n / 2;
+                    f[5] = NaN; f[6] = -0; f[7] = 0; f[8] = -Infinity; f[9] = Infinity; f[10] = -0;
+                    const copy = f.slice();
+                    const sorted = f.toSorted();
+                    f.sort();
+                    let typedOk = copy[5] !== copy[5] && sorted.every((v, i) => Object.is(v, f[i]));
+                    for (let i = 1; i < n - 1; i++) if (!(f[i - 1] <= f[i])) typedOk = false;
+                    typedOk &&= f[0] === -Infinity && f[n - 2] === Infinity && Number.isNaN(f[n - 1]);
+                    const zeros = f.indexOf(0); // -0 and +0 compare equal; the two -0 come first
+                    typedOk &&= Object.is(f[zeros], -0) && Object.is(f[zeros + 1], -0) && Object.is(f[zeros + 2], 0);
+                    const big = new BigInt64Array(600_000).map((_, i) => BigInt(600_000 - i));
+                    typedOk &&= big.sort()[0] === 1n && big[599_999] === 600_000n;
+                    const a = [];
+                    for (let i = 0; i < 5000; i++) a.push(i % 3 === 0 ? undefined : i);
+                    a.length = 5002; // two holes at the end
+                    a.sort();
+                    const arrayOk = a[0] === 1 && a[1] === 10 && a[2] === 100 && a[3] === 1000 && a[4] === 1001
+                        && a.indexOf(undefined) === 3333 && a.length === 5002 && !(5001 in a) && !(5000 in a);
+                    const nested = '['.repeat(1000) + ']'.repeat(1000);
+                    const wide = '[' + '{"a":[1,"]"]},'.repeat(150_000) + '{}]';
+                    const jsonOk = JSON.parse(nested).length === 1 && JSON.parse(wide).length === 150_001
+                        && JSON.parse('{"x":1}', (k, v) => k === 'x' ? v + 1 : v).x === 2;
+                    return new Response([typedOk, arrayOk, jsonOk].join(','));""", limits(20_000, 60_000));
+            assertThat(attack(w).body()).isEqualTo("true,true,true");
+        }
     }
 
     // ================================================================ memory
