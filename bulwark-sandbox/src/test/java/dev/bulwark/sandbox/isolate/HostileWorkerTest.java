@@ -206,7 +206,7 @@ class HostileWorkerTest {
             String w = hostile("new Float32Array(50e6).sort(); return new Response('sorted');", limits(100, 20_000));
             Recorder.Outcome out = attack(w);
             assertFailed(out, ErrorCode.CPU_LIMIT_EXCEEDED);
-            assertThat(out.cpuMicros()).as("CPU charged (µs) stays near the 100 ms limit").isLessThan(1_000_000);
+            assertThat(Isolate.abandonedIsolates()).as("the sort was stopped, not left running").isZero();
             assertServesOnFreshIsolate(w);
         }
 
@@ -220,7 +220,7 @@ class HostileWorkerTest {
                     return new Response('sorted');""", limits(300, 20_000));
             Recorder.Outcome out = attack(w);
             assertFailed(out, ErrorCode.CPU_LIMIT_EXCEEDED);
-            assertThat(out.cpuMicros()).as("CPU charged (µs) stays near the 300 ms limit").isLessThan(3_000_000);
+            assertThat(Isolate.abandonedIsolates()).as("the sort was stopped, not left running").isZero();
             assertServesOnFreshIsolate(w);
         }
 
@@ -236,18 +236,22 @@ class HostileWorkerTest {
 
         @Test
         void aBuiltinThatIgnoresTerminationCostsOnlyItsIsolateNotTheSandbox() throws Exception {
-            // Array.prototype.sort on an array-like (no wrapper) sorts 2 million elements as
-            // strings without looking at termination, for seconds. The isolate is written off at
+            // Array.prototype.sort on an array-like (no wrapper) sorts its elements as
+            // strings without looking at termination (1 million: seconds). The isolate is written off at
             // once (its request fails with the CPU limit) instead of ending the whole sandbox.
             String w = hostile("""
-                    const o = {length: 2e6};
-                    for (let i = 0; i < 2e6; i++) o[i] = (i * 7919) % 2e6;
+                    const o = {length: 1e6};
+                    for (let i = 0; i < 1e6; i++) o[i] = (i * 7919) % 1e6;
                     Array.prototype.sort.call(o);
                     return new Response('sorted');""", limits(300, 60_000));
             Recorder.Outcome out = attack(w);
             assertFailed(out, ErrorCode.CPU_LIMIT_EXCEEDED);
             assertThat(Isolate.abandonedIsolates()).as("the stuck isolate was abandoned, its sort still runs").isEqualTo(1);
             assertServesOnFreshIsolate(w);
+            // Its thread finishes the sort, meets the termination and closes the runtime.
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (Isolate.abandonedIsolates() > 0 && System.nanoTime() < end) Thread.sleep(50);
+            assertThat(Isolate.abandonedIsolates()).as("the abandoned isolate ended").isZero();
         }
 
         @Test
