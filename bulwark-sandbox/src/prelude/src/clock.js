@@ -43,10 +43,18 @@ if (typeof Intl === 'object' && Intl !== null && typeof Intl.DateTimeFormat === 
   const proto = Intl.DateTimeFormat.prototype;
   const formatGetter = ObjectGetOwnPropertyDescriptor(proto, 'format').get;
   const formatToParts = proto.formatToParts;
+  // As the spec's, the getter answers the same function for the same formatter every time.
+  const boundFormats = new WeakMap();
+  const weakGet = WeakMap.prototype.get, weakSet = WeakMap.prototype.set;
   ObjectDefineProperty(proto, 'format', {
     get: ObjectGetOwnPropertyDescriptor({ get format() {
-      const bound = ReflectApply(formatGetter, this, []);
-      return (date) => bound(date === undefined ? now() : date);
+      const bound = ReflectApply(formatGetter, this, []); // throws for a non-formatter, as V8's does
+      let fn = ReflectApply(weakGet, boundFormats, [this]);
+      if (fn === undefined) {
+        fn = (date) => bound(date === undefined ? now() : date);
+        ReflectApply(weakSet, boundFormats, [this, fn]);
+      }
+      return fn;
     } }, 'format').get,
     enumerable: false, configurable: true,
   });

@@ -1257,10 +1257,17 @@ ${groupIndent}`);
     const proto = Intl.DateTimeFormat.prototype;
     const formatGetter = ObjectGetOwnPropertyDescriptor(proto, "format").get;
     const formatToParts = proto.formatToParts;
+    const boundFormats = /* @__PURE__ */ new WeakMap();
+    const weakGet = WeakMap.prototype.get, weakSet = WeakMap.prototype.set;
     ObjectDefineProperty(proto, "format", {
       get: ObjectGetOwnPropertyDescriptor({ get format() {
         const bound = ReflectApply(formatGetter, this, []);
-        return (date) => bound(date === void 0 ? now() : date);
+        let fn = ReflectApply(weakGet, boundFormats, [this]);
+        if (fn === void 0) {
+          fn = /* @__PURE__ */ __name((date) => bound(date === void 0 ? now() : date), "fn");
+          ReflectApply(weakSet, boundFormats, [this, fn]);
+        }
+        return fn;
       } }, "format").get,
       enumerable: false,
       configurable: true

@@ -784,7 +784,7 @@ class HostileWorkerTest {
                     return Response.json({
                       frozen: after.slice(0, 3).every((t) => t === before[0]) && before.every((t) => t === before[0]),
                       toString: Math.floor(before[0] / 1000) * 1000 === after[3],
-                      intl: fmt.format() === fmt.format(before[0]) && fmt.formatToParts().map((p) => p.value).join('') === fmt.format(before[0]),
+                      intl: fmt.format === fmt.format && fmt.format() === fmt.format(before[0]) && fmt.formatToParts().map((p) => p.value).join('') === fmt.format(before[0]),
                       timeOrigin: performance.timeOrigin,
                     });""", Limits.DEFAULTS);
             assertThat(attack(w).body()).isEqualTo("{\"frozen\":true,\"toString\":true,\"intl\":true,\"timeOrigin\":0}");
