@@ -11,6 +11,7 @@ import { Body, chunkToBytes } from './body.js';
 import { getReader, readerReadChunk, ReadableStream } from './streams-core.js';
 import { parseURL, serializeURL } from './url.js';
 import { normalizeMethod } from './request.js';
+import { freezeTemporal } from './clock.js';
 
 // ---------------------------------------------------------------------------------------
 // cloudflare:workers
@@ -226,6 +227,7 @@ async function dispatchFetch(handler, req, env, invocationId) {
 
 export function install(host) {
   bindHost(host);
+  freezeTemporal();
   delete globalThis.__bulwark_install;
   const workersModule = Object.freeze({ DurableObject, WorkerEntrypoint, RpcTarget, WorkflowEntrypoint });
   return Object.freeze({

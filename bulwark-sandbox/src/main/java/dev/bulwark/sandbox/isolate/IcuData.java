@@ -27,6 +27,9 @@ public final class IcuData {
     private static final String RESOURCE = "/dev/bulwark/sandbox/icu/" + FILE_NAME + ".gz";
     private static final String DIGEST = "/dev/bulwark/sandbox/icu/" + FILE_NAME + ".digest";
 
+    /** A copy this JVM inflated and verified: later directories (a node per test) copy it instead. */
+    private static volatile Path verified;
+
     private IcuData() {}
 
     private record Digest(String sha256, long size) {}
@@ -39,6 +42,12 @@ public final class IcuData {
         if (Files.isRegularFile(target) && Files.size(target) == expected.size()) return target;
         Path tmp = Files.createTempFile(dir, FILE_NAME, ".part");
         try {
+            Path known = verified;
+            if (known != null && !known.equals(target) && Files.isRegularFile(known) && Files.size(known) == expected.size()) {
+                Files.copy(known, tmp, StandardCopyOption.REPLACE_EXISTING);
+                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                return target;
+            }
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
             try (InputStream gz = IcuData.class.getResourceAsStream(RESOURCE)) {
                 if (gz == null) throw new IOException("ICU data is missing from the class path: " + RESOURCE);
@@ -53,6 +62,7 @@ public final class IcuData {
             }
             // Atomic, so a JVM that looks while another writes sees the whole file or none.
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            verified = target;
             return target;
         } catch (NoSuchAlgorithmException e) {
             throw new IOException(e);

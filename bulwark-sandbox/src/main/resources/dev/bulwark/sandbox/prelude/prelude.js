@@ -1281,6 +1281,40 @@ ${groupIndent}`);
       configurable: true
     });
   }
+  function freezeTemporal() {
+    if (typeof Temporal !== "object" || Temporal === null || typeof Temporal.Now !== "object") return;
+    const TNow = Temporal.Now;
+    const fromEpochMilliseconds = Temporal.Instant.fromEpochMilliseconds;
+    const InstantCtor = Temporal.Instant;
+    const timeZoneId = TNow.timeZoneId;
+    const instantProto = Temporal.Instant.prototype;
+    const toZoned = instantProto.toZonedDateTimeISO;
+    const zonedProto = Temporal.ZonedDateTime.prototype;
+    const toPlainDateTime = zonedProto.toPlainDateTime, toPlainDate = zonedProto.toPlainDate, toPlainTime = zonedProto.toPlainTime;
+    const instant = /* @__PURE__ */ __name(() => ReflectApply(fromEpochMilliseconds, InstantCtor, [now()]), "instant");
+    const zoned = /* @__PURE__ */ __name((tz) => ReflectApply(toZoned, instant(), [tz === void 0 ? ReflectApply(timeZoneId, TNow, []) : tz]), "zoned");
+    const fns = {
+      instant() {
+        return instant();
+      },
+      zonedDateTimeISO(tz) {
+        return zoned(tz);
+      },
+      plainDateTimeISO(tz) {
+        return ReflectApply(toPlainDateTime, zoned(tz), []);
+      },
+      plainDateISO(tz) {
+        return ReflectApply(toPlainDate, zoned(tz), []);
+      },
+      plainTimeISO(tz) {
+        return ReflectApply(toPlainTime, zoned(tz), []);
+      }
+    };
+    for (const name of ["instant", "zonedDateTimeISO", "plainDateTimeISO", "plainDateISO", "plainTimeISO"]) {
+      ObjectDefineProperty(TNow, name, { value: fns[name], writable: true, enumerable: false, configurable: true });
+    }
+  }
+  __name(freezeTemporal, "freezeTemporal");
 
   // src/events.js
   var NONE = 0;
@@ -8141,6 +8175,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
   __name(dispatchFetch, "dispatchFetch");
   function install(host) {
     bindHost(host);
+    freezeTemporal();
     delete globalThis.__bulwark_install;
     const workersModule = Object.freeze({ DurableObject, WorkerEntrypoint, RpcTarget, WorkflowEntrypoint });
     return Object.freeze({
