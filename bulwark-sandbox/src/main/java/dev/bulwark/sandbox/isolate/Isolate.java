@@ -88,6 +88,8 @@ public final class Isolate {
      * to it, and still stopped at its CPU limit.
      */
     private volatile Invocation taskInvocation;
+    /** Fails the running load when its isolate is abandoned (a builtin ignores termination); null when no load runs. */
+    private volatile Runnable loadAbandoned;
     /** Console lines of the worker's top-level code so far (shared by its isolates); null when no load runs. */
     private volatile AtomicInteger loadLogLines;
     /** CPU budget of the running load task (a worker's top-level code); MAX_VALUE when none runs. */
@@ -266,9 +268,25 @@ public final class Isolate {
      */
     void load(String workerId, dev.bulwark.sandbox.worker.WorkerBundle bundle, String envJson, Limits limits,
               AtomicInteger topLevelLogLines, LoadCallback callback) {
+        // The outcome is reported once: by this task, or by the watchdog if the load is abandoned.
+        java.util.concurrent.atomic.AtomicBoolean reported = new java.util.concurrent.atomic.AtomicBoolean();
+        LoadCallback once = new LoadCallback() {
+            @Override
+            public void loaded(Isolate isolate) {
+                if (reported.compareAndSet(false, true)) callback.loaded(isolate);
+            }
+
+            @Override
+            public void failed(Isolate isolate, WorkerLoadException e) {
+                if (reported.compareAndSet(false, true)) callback.failed(isolate, e);
+            }
+        };
+        String topLevel = bundle.mainModule() + ": top-level code: ";
         enqueue(0, () -> {
             loadCpuNanos = limits.cpuMs() * 1_000_000L;
             loadLogLines = topLevelLogLines;
+            loadAbandoned = () -> once.failed(this, new WorkerLoadException(terminationReason,
+                    topLevel + limitMessage(terminationReason, limits)));
             // A load that blocks (Atomics.wait) uses no CPU: the wall clock ends it.
             ScheduledFuture<?> deadline = services.scheduler().schedule(() -> {
                 if (inTask && currentInvocation == 0 && loadLogLines == topLevelLogLines) {
@@ -277,12 +295,12 @@ public final class Isolate {
             }, limits.wallMs(), TimeUnit.MILLISECONDS);
             try {
                 worker = ModuleLinker.link(runtime, jsRuntime, workerId, bundle, envJson);
-                callback.loaded(this);
+                once.loaded(this);
             } catch (WorkerLoadException e) {
                 ErrorCode reason = terminationReason;
-                callback.failed(this, reason == null ? e : new WorkerLoadException(reason,
-                        bundle.mainModule() + ": top-level code: " + limitMessage(reason, limits)));
+                once.failed(this, reason == null ? e : new WorkerLoadException(reason, topLevel + limitMessage(reason, limits)));
             } finally {
+                loadAbandoned = null;
                 deadline.cancel(false);
                 loadCpuNanos = Long.MAX_VALUE;
                 loadLogLines = null;
@@ -449,6 +467,10 @@ public final class Isolate {
                     services.fatal("more than " + MAX_ABANDONED + " isolates ignore termination at once");
                 }
                 condemn(terminationReason != null ? terminationReason : ErrorCode.INTERNAL, terminationCulprit);
+                // A load stuck this way fails now, so the worker's requests get the load error
+                // instead of loading it again into new isolates that get stuck the same way.
+                Runnable failLoad = loadAbandoned;
+                if (failLoad != null) failLoad.run();
             }
             return;
         }

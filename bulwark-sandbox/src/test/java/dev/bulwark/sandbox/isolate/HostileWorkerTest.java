@@ -255,6 +255,28 @@ class HostileWorkerTest {
         }
 
         @Test
+        void topLevelCodeStuckInABuiltinFailsTheLoadAtOnce() throws Exception {
+            long correlation = nextId();
+            // Which thread reports the failure: the watchdog (at once) or the isolate's own thread
+            // (only once the builtin has returned, seconds later).
+            var reporter = RECORDER.load(correlation).thenApply(m -> Thread.currentThread().getName());
+            RUNTIME.deliver(new Message.LoadWorker(correlation, "w" + nextId(), bundle("""
+                    const o = {length: 1e6};
+                    for (let i = 0; i < 1e6; i++) o[i] = (i * 7919) % 1e6;
+                    Array.prototype.sort.call(o);
+                    export default { fetch() { return new Response('loaded'); } };"""), "{}", limits(300, 60_000)));
+            Message m = RECORDER.load(correlation).get(30, TimeUnit.SECONDS);
+            assertThat(reporter.get()).as("reported while the isolate's thread was still stuck").isEqualTo("sandbox-watchdog");
+            assertThat(m).as("load result").isInstanceOf(Message.WorkerLoadFailed.class);
+            Message.WorkerLoadFailed f = (Message.WorkerLoadFailed) m;
+            assertThat(f.code()).isEqualTo(ErrorCode.CPU_LIMIT_EXCEEDED.code());
+            assertThat(f.message()).isEqualTo("index.js: top-level code: the worker exceeded its CPU time limit of 300 ms");
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (Isolate.abandonedIsolates() > 0 && System.nanoTime() < end) Thread.sleep(50);
+            assertThat(Isolate.abandonedIsolates()).as("the abandoned isolate ended").isZero();
+        }
+
+        @Test
         void theWrappedBuiltinsGiveTheBuiltinsResults() throws Exception {
             String w = hostile("""
                     const n = 1_200_000;
