@@ -237,11 +237,11 @@ class HostileWorkerTest {
         @Test
         void aBuiltinThatIgnoresTerminationCostsOnlyItsIsolateNotTheSandbox() throws Exception {
             // Array.prototype.sort on an array-like (no wrapper) sorts its elements as
-            // strings without looking at termination (1 million: seconds). The isolate is written off at
+            // strings without looking at termination (3 million: seconds). The isolate is written off at
             // once (its request fails with the CPU limit) instead of ending the whole sandbox.
             String w = hostile("""
-                    const o = {length: 1e6};
-                    for (let i = 0; i < 1e6; i++) o[i] = (i * 7919) % 1e6;
+                    const o = {length: 3e6};
+                    for (let i = 0; i < 3e6; i++) o[i] = (i * 7919) % 3e6;
                     Array.prototype.sort.call(o);
                     return new Response('sorted');""", limits(300, 60_000));
             Recorder.Outcome out = attack(w);
@@ -261,8 +261,8 @@ class HostileWorkerTest {
             // (only once the builtin has returned, seconds later).
             var reporter = RECORDER.load(correlation).thenApply(m -> Thread.currentThread().getName());
             RUNTIME.deliver(new Message.LoadWorker(correlation, "w" + nextId(), bundle("""
-                    const o = {length: 1e6};
-                    for (let i = 0; i < 1e6; i++) o[i] = (i * 7919) % 1e6;
+                    const o = {length: 3e6};
+                    for (let i = 0; i < 3e6; i++) o[i] = (i * 7919) % 3e6;
                     Array.prototype.sort.call(o);
                     export default { fetch() { return new Response('loaded'); } };"""), "{}", limits(300, 60_000)));
             Message m = RECORDER.load(correlation).get(30, TimeUnit.SECONDS);
