@@ -79,6 +79,8 @@ public final class Isolate {
     private volatile long taskStartCpu;
     private volatile boolean inTask;
     private volatile long terminationRequestedAt;
+    /** The isolate thread's CPU time when termination was requested. */
+    private volatile long terminationCpuAt;
     private volatile ErrorCode terminationReason;
     private volatile long terminationCulprit;
     private volatile boolean condemned;
@@ -430,7 +432,7 @@ public final class Isolate {
     // ---------------------------------------------------------------- limits
 
     /**
-     * How long a task may ignore TerminateExecution before its isolate is abandoned. Some V8
+     * How much CPU a task may spend ignoring TerminateExecution before its isolate is abandoned. Some V8
      * builtins run to the end of their input without looking at termination (measured on V8
      * 14.7: a default-order {@code Array.prototype.sort} of 3 million numbers ran 17 s, a
      * {@code TypedArray.prototype.join} of 30 million 2 s, {@code JSON.parse} of 5 million nested
@@ -458,11 +460,14 @@ public final class Isolate {
         long asked = terminationRequestedAt;
         if (asked != 0) {
             long ignored = nowNanos - asked;
+            // CPU the thread spent since, not wall time: on a busy machine a thread that is
+            // merely waiting for a core is not stuck.
+            long ignoredCpu = THREADS.getThreadCpuTime(thread.threadId()) - terminationCpuAt;
             if (ignored > STUCK_FATAL_NANOS) {
                 // The process is the trust boundary: end it, the node fails its in-flight requests
                 // and starts a new sandbox.
                 services.fatal("isolate " + thread.getName() + " ignored termination for " + (ignored / 1_000_000_000L) + " s");
-            } else if (ignored > ABANDON_AFTER_NANOS && abandoned.compareAndSet(false, true)) {
+            } else if (ignoredCpu > ABANDON_AFTER_NANOS && abandoned.compareAndSet(false, true)) {
                 if (ABANDONED.incrementAndGet() > MAX_ABANDONED) {
                     services.fatal("more than " + MAX_ABANDONED + " isolates ignore termination at once");
                 }
@@ -515,6 +520,7 @@ public final class Isolate {
         if (terminationRequestedAt != 0) return;
         terminationReason = reason;
         terminationCulprit = culprit;
+        terminationCpuAt = THREADS.getThreadCpuTime(thread.threadId());
         terminationRequestedAt = System.nanoTime();
         runtime.terminateExecution(V8RuntimeTerminationMode.Synchronous);
     }
