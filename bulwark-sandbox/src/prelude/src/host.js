@@ -40,6 +40,7 @@ export const H = {
   nodeHash: notInstalled,
   nodeHmac: notInstalled,
   domainToAscii: notInstalled,
+  now: notInstalled,
 };
 Object.setPrototypeOf(H, null);
 
@@ -49,7 +50,7 @@ export function bindHost(host) {
     'responseStart', 'responseChunk', 'responseEnd', 'responseError', 'requestBodyPull', 'currentInvocation',
     'objectId', 'callObject', 'callWorker', 'loadDynamic', 'rpcObject', 'rpcWorker', 'rpcReturn', 'sqlExec', 'kvGet', 'kvPut', 'kvDelete', 'kvList', 'storageOp',
     'zlibOpen', 'zlibPush', 'zlibClose', 'decodeLegacy', 'htmlRewriterWasm',
-    'nodeHash', 'nodeHmac', 'domainToAscii'];
+    'nodeHash', 'nodeHmac', 'domainToAscii', 'now'];
   for (const name of names) {
     const fn = host[name];
     if (typeof fn !== 'function') throw new TypeError(`host.${name} is not a function`);
