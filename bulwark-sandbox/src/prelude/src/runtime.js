@@ -12,7 +12,7 @@ import { getReader, readerReadChunk, ReadableStream } from './streams-core.js';
 import { parseURL, serializeURL } from './url.js';
 import { normalizeMethod } from './request.js';
 import { freezeTemporal } from './clock.js';
-import { makeNamespace, objectFetch, objectReceiver, registerWaitUntil, forgetWaitUntil } from './objects.js';
+import { makeNamespace, objectFetch, objectReceiver, evictObject, registerWaitUntil, forgetWaitUntil } from './objects.js';
 import { answerRpc, answerAlarm, entrypointReceiver } from './rpc.js';
 import { makeLoader } from './loader.js';
 import { installAsyncContext, enterFrame } from './async-context.js';
@@ -277,6 +277,7 @@ export function install(host) {
     dispatchFetch(handler, req, env, invocationId, target) { return dispatchFetch(handler, req, env, invocationId, target); },
     makeNamespace(binding, workerId, className) { return makeNamespace(binding, workerId, className); },
     makeLoader(binding) { return makeLoader(binding); },
+    evictObject(className, id) { evictObject(className, id); },
     requestBodyChunk(invocationId, bytes) { requestBodyChunk(Number(invocationId), bytes); },
     requestBodyEnd(invocationId, error) { requestBodyEnd(Number(invocationId), error); },
     responseDrained(invocationId) { responseDrained(Number(invocationId)); },

@@ -150,6 +150,17 @@ export class Alarmed extends DurableObject {
   }
 }
 
+export class Evictable extends DurableObject {
+  constructor(ctx, env) {
+    super(ctx, env);
+    this.constructions = (ctx.storage.kv.get("constructions") ?? 0) + 1;
+    ctx.storage.kv.put("constructions", this.constructions);
+  }
+  fetch() {
+    return Response.json(this.constructions);
+  }
+}
+
 export class Other extends DurableObject {
   fetch() {
     return new Response("other");
@@ -163,6 +174,8 @@ export default {
     switch (kind) {
       case "do":
         return env.COUNTER.getByName(name).fetch(request);
+      case "evictable":
+        return env.EVICTABLE.getByName(name).fetch(request);
       case "alarm":
         return env.ALARMED.getByName(name).fetch(request);
       case "gated":

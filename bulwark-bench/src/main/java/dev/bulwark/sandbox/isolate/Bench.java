@@ -84,6 +84,11 @@ final class Bench {
             return ObjectStore.NONE;
         }
 
+        @Override
+        public long objectIdleMs() {
+            return SandboxRuntime.DEFAULT_OBJECT_IDLE_MS;
+        }
+
         /** What isolates and pools are given. */
         SandboxServices services() {
             return this;

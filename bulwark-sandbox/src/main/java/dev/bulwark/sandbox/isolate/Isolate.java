@@ -114,6 +114,8 @@ public final class Isolate {
     private int nearHeapLimitCalls;
     /** The databases of the durable objects this isolate runs. */
     private final ObjectStorageHost storage;
+    /** The sweep that evicts idle durable objects; started with the first object. */
+    private ScheduledFuture<?> evictions;
     /** Calls out through the node: object stubs, dynamic workers, the loader. */
     private final OutboundCalls calls = new OutboundCalls(this);
     /** Compression streams and legacy text decoding (JDK-backed Web APIs). */
@@ -354,7 +356,7 @@ public final class Isolate {
                 finish(inv, ErrorCode.WORKER_LOAD_FAILED, "worker is not loaded");
                 return;
             }
-            try (V8ValueObject req = requestObject(start); V8Value target = target(start.target())) {
+            try (V8ValueObject req = requestObject(start); V8Value target = target(start.target(), inv.id)) {
                 dispatcher.callVoid(null, worker.defaultExport(), req, worker.env(), runtime.createV8ValueLong(inv.id),
                         target);
             }
@@ -386,7 +388,7 @@ public final class Isolate {
                 finish(inv, ErrorCode.WORKER_LOAD_FAILED, "worker is not loaded");
                 return;
             }
-            try (V8Value base = target(start.target()); V8ValueObject alarm = runtime.createV8ValueObject()) {
+            try (V8Value base = target(start.target(), inv.id); V8ValueObject alarm = runtime.createV8ValueObject()) {
                 V8ValueObject target = (V8ValueObject) base;
                 alarm.set("retryCount", start.retryCount());
                 alarm.set("isRetry", start.isRetry());
@@ -411,7 +413,7 @@ public final class Isolate {
 
     /** The target of an RPC event: the address's target plus {@code rpc: {method, args}}. */
     private V8ValueObject rpcTarget(Message.RpcStart start) throws JavetException {
-        V8Value base = target(start.target());
+        V8Value base = target(start.target(), start.invocationId());
         V8ValueObject t;
         if (base instanceof V8ValueObject o) {
             t = o;
@@ -452,8 +454,11 @@ public final class Isolate {
         return undefined();
     }
 
-    /** What the prelude needs to find the object an event is for; null for the worker itself. */
-    private V8Value target(Address address) throws JavetException {
+    /**
+     * What the prelude needs to find the object an event is for; null for the worker itself. An
+     * object's storage is opened here, and the object counts as busy until the invocation ends.
+     */
+    private V8Value target(Address address, long invocationId) throws JavetException {
         return switch (address) {
             case Address.Worker w when w.entrypoint() == null -> runtime.createV8ValueNull();
             case Address.Worker w -> {
@@ -463,7 +468,12 @@ public final class Isolate {
                 yield t;
             }
             case Address.DurableObject o -> {
-                int handle = storage.handleFor(o);
+                int handle = storage.handleFor(o, invocationId);
+                if (evictions == null) {
+                    long period = Math.max(50, services.objectIdleMs() / 2);
+                    evictions = services.scheduler().scheduleWithFixedDelay(() -> enqueue(0, this::evictIdleObjects),
+                            period, period, TimeUnit.MILLISECONDS);
+                }
                 V8ValueObject t = runtime.createV8ValueObject();
                 t.set("exports", worker.exports());
                 t.set("workerId", o.workerId());
@@ -587,6 +597,18 @@ public final class Isolate {
         }
         services.subrequests().dropAll(inv.id);
         webApis.invocationEnded(inv.id);
+        storage.invocationEnded(inv.id);
+    }
+
+    /**
+     * Idle durable objects leave the isolate: their instance is dropped and their database closed
+     * (a task of its own, so no event of theirs is running). Their next event constructs them again.
+     */
+    private void evictIdleObjects() throws JavetException {
+        for (Address.DurableObject o : storage.evictIdle(services.objectIdleMs())) {
+            jsRuntime.invokeVoid("evictObject", runtime.createV8ValueString(o.className()),
+                    runtime.createV8ValueString(o.objectId()));
+        }
     }
 
     // ---------------------------------------------------------------- limits
@@ -739,6 +761,8 @@ public final class Isolate {
 
     private void dispose() {
         condemned = true;
+        ScheduledFuture<?> sweep = evictions;
+        if (sweep != null) sweep.cancel(false);
         for (Invocation inv : List.copyOf(invocations.values())) finish(inv, ErrorCode.ISOLATE_RESET, "isolate closed");
         for (Timer t : timers.values()) t.cancel();
         timers.clear();

@@ -38,6 +38,7 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
 
     private final Outbox outbox;
     private final ObjectStore objectStore;
+    private final long objectIdleMs;
     private final long rssSoftLimitBytes;
     private final int isolatesPerWorker;
     private final long memoryGrowthLimitBytes;
@@ -66,14 +67,19 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
      */
     public SandboxRuntime(IsolateSettings settings, int poolSize, int isolatesPerWorker, long rssSoftLimitBytes,
                           Outbox outbox) throws JavetException {
-        this(settings, poolSize, isolatesPerWorker, rssSoftLimitBytes, ObjectStore.NONE, outbox);
+        this(settings, poolSize, isolatesPerWorker, rssSoftLimitBytes, ObjectStore.NONE, DEFAULT_OBJECT_IDLE_MS, outbox);
     }
 
+    /** As workerd: an object idle for about ten seconds is evicted. */
+    public static final long DEFAULT_OBJECT_IDLE_MS = 10_000;
+
     /**
-     * @param objectStore where the durable objects this sandbox runs keep their data
+     * @param objectStore  where the durable objects this sandbox runs keep their data
+     * @param objectIdleMs a durable object with no event for this long leaves its isolate
      */
     public SandboxRuntime(IsolateSettings settings, int poolSize, int isolatesPerWorker, long rssSoftLimitBytes,
-                          ObjectStore objectStore, Outbox outbox) throws JavetException {
+                          ObjectStore objectStore, long objectIdleMs, Outbox outbox) throws JavetException {
+        this.objectIdleMs = objectIdleMs;
         if (isolatesPerWorker < 1) throw new IllegalArgumentException("isolatesPerWorker must be at least 1");
         this.objectStore = objectStore;
         this.isolatesPerWorker = isolatesPerWorker;
@@ -342,6 +348,11 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
     @Override
     public ObjectStore objectStore() {
         return objectStore;
+    }
+
+    @Override
+    public long objectIdleMs() {
+        return objectIdleMs;
     }
 
     @Override

@@ -11714,6 +11714,11 @@ ${className}`);
     return entry;
   }
   __name(objectEntry, "objectEntry");
+  function evictObject(className, hex) {
+    live.delete(`${className}
+${hex}`);
+  }
+  __name(evictObject, "evictObject");
   async function objectReceiver(target, env) {
     const entry = objectEntry(
       target.exports,
@@ -12292,6 +12297,9 @@ ${className}`);
       },
       makeLoader(binding) {
         return makeLoader(binding);
+      },
+      evictObject(className, id) {
+        evictObject(className, id);
       },
       requestBodyChunk(invocationId, bytes) {
         requestBodyChunk(Number(invocationId), bytes);

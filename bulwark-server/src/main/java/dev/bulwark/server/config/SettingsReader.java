@@ -34,7 +34,7 @@ final class SettingsReader {
             "limits", Set.of("cpu_ms", "wall_ms", "heap_mb", "subrequests", "code_bytes", "env_bytes",
                     "request_body_bytes"),
             "sandboxes", Set.of("processes_per_tenant", "isolates_per_worker", "rss_ceiling_mb", "pool_size",
-                    "dynamic_workers_max",
+                    "dynamic_workers_max", "object_idle_ms",
                     "jvm_options"),
             "egress", Set.of("allow", "allow_private_networks"),
             "front_door", Set.of("trusted_proxies", "colo"),
@@ -157,7 +157,8 @@ final class SettingsReader {
                     return v.strings();
                 }),
                 orDefault(get("sandboxes.dynamic_workers_max"), d.dynamicWorkersMax(),
-                        v -> v.integer(1, Integer.MAX_VALUE, POSITIVE)));
+                        v -> v.integer(1, Integer.MAX_VALUE, POSITIVE)),
+                positiveLong("sandboxes.object_idle_ms", d.objectIdleMs()));
     }
 
     private EgressSettings egress() throws ConfigException {

@@ -76,7 +76,7 @@ public final class Node implements AutoCloseable {
         this.egress = new EgressGateway(settings.egress());
         var sb = settings.sandboxes();
         SandboxLauncher launcher = new SandboxLauncher(runDir, settings.dataDir(), settings.limits().heapMb(), sb.poolSize(),
-                sb.isolatesPerWorker(), sb.rssCeilingMb(), sb.jvmOptions());
+                sb.isolatesPerWorker(), sb.rssCeilingMb(), sb.jvmOptions(), sb.objectIdleMs());
         this.supervisor = new SandboxSupervisor(launcher, sb.processesPerTenant(), sb.rssCeilingMb() << 20,
                 new SandboxEvents() {
                     @Override

@@ -17,6 +17,7 @@ import java.util.List;
 final class SandboxLauncher {
     private final Path runDir;
     private final Path dataDir;
+    private final long objectIdleMs;
     private final Path libDir;
     private final int heapMb;
     private final int poolSize;
@@ -25,7 +26,8 @@ final class SandboxLauncher {
     private final List<String> jvmOptions;
 
     SandboxLauncher(Path runDir, Path dataDir, int heapMb, int poolSize, int isolatesPerWorker, long rssCeilingMb,
-                    List<String> jvmOptions) throws IOException {
+                    List<String> jvmOptions, long objectIdleMs) throws IOException {
+        this.objectIdleMs = objectIdleMs;
         this.dataDir = dataDir;
         this.isolatesPerWorker = isolatesPerWorker;
         this.runDir = runDir;
@@ -68,6 +70,7 @@ final class SandboxLauncher {
                 "--data-dir", tenantData.toAbsolutePath().toString(),
                 "--heap-mb", Integer.toString(heapMb), "--pool", Integer.toString(poolSize),
                 "--isolates-per-worker", Integer.toString(isolatesPerWorker),
+                "--object-idle-ms", Long.toString(objectIdleMs),
                 "--rss-soft-mb", Long.toString(rssSoftMb)));
         ProcessBuilder pb = new ProcessBuilder(cmd).directory(workDir.toFile());
         pb.environment().clear();

@@ -170,6 +170,15 @@ class DurableObjectsTest {
     }
 
     @Test
+    void anIdleObjectIsEvictedAndConstructedAgainFromItsStorage() throws Exception {
+        assertThat(body("/evictable/e")).isEqualTo("1");
+        assertThat(body("/evictable/e")).as("still in its isolate").isEqualTo("1");
+        // The project evicts after 1.5 s without an event; the sweep runs every 0.75 s.
+        Thread.sleep(3_500);
+        assertThat(body("/evictable/e")).as("constructed again, its storage kept").isEqualTo("2");
+    }
+
+    @Test
     void blockConcurrencyWhileInTheConstructorHoldsEventsBack() throws Exception {
         assertThat(body("/gated/first")).isEqualTo("true");
     }
