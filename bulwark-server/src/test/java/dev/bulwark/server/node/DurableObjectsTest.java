@@ -197,4 +197,16 @@ class DurableObjectsTest {
         assertThat(body("/do/durable/count")).isEqualTo("5");
         assertThat(body("/do/durable/increment")).isEqualTo("6");
     }
+
+    @Test
+    void acknowledgedSqlWritesSurviveKillingTheSandbox() throws Exception {
+        for (int i = 1; i <= 5; i++) assertThat(body("/do/sqldurable/logged")).isEqualTo(Integer.toString(i));
+        List<Long> before = node.supervisor().pids("objects");
+        ProcessHandle.of(before.getFirst()).orElseThrow().destroyForcibly();
+        await().atMost(Duration.ofSeconds(60)).until(() -> {
+            List<Long> now = node.supervisor().pids("objects");
+            return now.size() == 1 && !now.equals(before);
+        });
+        assertThat(body("/do/sqldurable/audit")).isEqualTo("{\"total\":5,\"rows\":5,\"max\":5}");
+    }
 }
