@@ -18,6 +18,8 @@ export const H = {
   responseEnd: notInstalled,
   responseError: notInstalled,
   requestBodyPull: notInstalled,
+  subrequestAck: notInstalled,
+  subrequestCancel: notInstalled,
   currentInvocation: () => 0,
 };
 Object.setPrototypeOf(H, null);
@@ -25,7 +27,8 @@ Object.setPrototypeOf(H, null);
 export function bindHost(host) {
   if (H.installed) throw new Error('already installed');
   const names = ['log', 'randomBytes', 'digest', 'hmac', 'setTimer', 'clearTimer', 'fetch',
-    'responseStart', 'responseChunk', 'responseEnd', 'responseError', 'requestBodyPull', 'currentInvocation'];
+    'responseStart', 'responseChunk', 'responseEnd', 'responseError', 'requestBodyPull', 'currentInvocation',
+    'subrequestAck', 'subrequestCancel'];
   for (const name of names) {
     const fn = host[name];
     if (typeof fn !== 'function') throw new TypeError(`host.${name} is not a function`);

@@ -83,7 +83,12 @@ public final class MessageChannel implements Closeable {
                     writeLock.lock();
                     try {
                         do {
-                            MessageCodec.write(out, m);
+                            try {
+                                MessageCodec.write(out, m);
+                            } catch (MessageCodec.FrameTooLargeException tooLarge) {
+                                // Refused before a byte was written: the stream is intact, the message is lost.
+                                System.err.println("bulwark: dropped a message: " + tooLarge.getMessage());
+                            }
                         } while ((m = outgoing.poll()) != null);
                         out.flush();
                     } finally {

@@ -37,11 +37,22 @@ public final class MessageCodec {
             SUBREQUEST = 10, LOAD_WORKER = 20, FETCH_START = 21, CANCEL = 22, SUBREQUEST_RESULT = 23,
             SUBREQUEST_FAILED = 24, SHUTDOWN = 25, REQUEST_BODY_PULL = 11, REQUEST_BODY_CHUNK = 26,
             REQUEST_BODY_END = 27, RESPONSE_ACK = 28;
+    // Streamed subrequests (egress). Tags from 60 up, apart from the others' ranges.
+    private static final byte SUBREQUEST_ACK = 60, SUBREQUEST_CANCEL = 61, SUBREQUEST_HEAD = 62,
+            SUBREQUEST_CHUNK = 63, SUBREQUEST_END = 64;
 
-    /** Writes one frame. Not thread-safe: callers serialize writes on one stream. */
+    /**
+     * Writes one frame. Not thread-safe: callers serialize writes on one stream. A message whose
+     * frame would pass {@link #MAX_FRAME} is refused with {@link FrameTooLargeException} before
+     * anything is written, so the stream stays intact (the peer would otherwise take the stream
+     * for corrupt and drop the connection, failing everything else on it).
+     */
     public static void write(DataOutputStream out, Message message) throws IOException {
         Body body = new Body();
         encode(body, message);
+        if (body.size() > MAX_FRAME) {
+            throw new FrameTooLargeException(message.getClass().getSimpleName(), body.size());
+        }
         out.writeInt(body.size());
         body.writeTo(out);
     }
@@ -110,6 +121,14 @@ public final class MessageCodec {
             }
             case SubrequestFailed m -> { o.writeByte(SUBREQUEST_FAILED); o.writeLong(m.subrequestId()); str(o, m.message()); }
             case Shutdown m -> o.writeByte(SHUTDOWN);
+            case SubrequestAck m -> { o.writeByte(SUBREQUEST_ACK); o.writeLong(m.subrequestId()); o.writeLong(m.bytes()); }
+            case SubrequestCancel m -> { o.writeByte(SUBREQUEST_CANCEL); o.writeLong(m.subrequestId()); }
+            case SubrequestHead m -> {
+                o.writeByte(SUBREQUEST_HEAD); o.writeLong(m.subrequestId()); o.writeInt(m.status());
+                str(o, m.statusText()); headers(o, m.headers()); str(o, m.url()); o.writeBoolean(m.hasBody());
+            }
+            case SubrequestChunk m -> { o.writeByte(SUBREQUEST_CHUNK); o.writeLong(m.subrequestId()); bytes(o, m.data()); }
+            case SubrequestEnd m -> { o.writeByte(SUBREQUEST_END); o.writeLong(m.subrequestId()); str(o, m.error()); }
         }
     }
 
@@ -136,6 +155,11 @@ public final class MessageCodec {
             case SUBREQUEST_RESULT -> new SubrequestResult(i.readLong(), i.readInt(), str(i), headers(i), bytes(i), str(i));
             case SUBREQUEST_FAILED -> new SubrequestFailed(i.readLong(), str(i));
             case SHUTDOWN -> new Shutdown();
+            case SUBREQUEST_ACK -> new SubrequestAck(i.readLong(), i.readLong());
+            case SUBREQUEST_CANCEL -> new SubrequestCancel(i.readLong());
+            case SUBREQUEST_HEAD -> new SubrequestHead(i.readLong(), i.readInt(), str(i), headers(i), str(i), i.readBoolean());
+            case SUBREQUEST_CHUNK -> new SubrequestChunk(i.readLong(), bytes(i));
+            case SUBREQUEST_END -> new SubrequestEnd(i.readLong(), str(i));
             default -> throw new IOException("unknown message tag " + tag);
         };
     }
@@ -150,6 +174,7 @@ public final class MessageCodec {
     }
 
     private static void bytes(DataOutputStream o, byte[] b) throws IOException {
+        if (b != null && b.length > MAX_FRAME) throw new FrameTooLargeException("a field", b.length);
         if (b == null) {
             o.writeInt(-1);
         } else {
@@ -235,6 +260,13 @@ public final class MessageCodec {
         int n = i.readInt();
         if (n < 0 || n > 1_000_000) throw new IOException("bad count " + n);
         return n;
+    }
+
+    /** A message too large for one frame: a bug of the sender, never a broken stream. */
+    public static final class FrameTooLargeException extends IllegalArgumentException {
+        FrameTooLargeException(String what, long size) {
+            super(what + " of " + size + " bytes does not fit in a frame of at most " + MAX_FRAME + " bytes");
+        }
     }
 
     /** A growable frame body. */

@@ -300,6 +300,8 @@
     responseEnd: notInstalled,
     responseError: notInstalled,
     requestBodyPull: notInstalled,
+    subrequestAck: notInstalled,
+    subrequestCancel: notInstalled,
     currentInvocation: /* @__PURE__ */ __name(() => 0, "currentInvocation")
   };
   Object.setPrototypeOf(H, null);
@@ -318,7 +320,9 @@
       "responseEnd",
       "responseError",
       "requestBodyPull",
-      "currentInvocation"
+      "currentInvocation",
+      "subrequestAck",
+      "subrequestCancel"
     ];
     for (const name of names) {
       const fn = host[name];
@@ -7194,6 +7198,82 @@ Content-Type: ${value.type || "application/octet-stream"}\r
   installBodyMixin(Request, (r2) => requestInternals.access(r2));
   webidlClass(Request);
 
+  // src/egress.js
+  var bodies = /* @__PURE__ */ new Map();
+  function subrequestBodyStream(id) {
+    const state = { chunks: [], ended: false, error: null, wake: null };
+    bodies.set(id, state);
+    const next = /* @__PURE__ */ __name((controller) => {
+      if (state.chunks.length > 0) {
+        const b2 = state.chunks.shift();
+        const n2 = b2.byteLength;
+        controller.enqueue(b2);
+        try {
+          H.subrequestAck(id, n2);
+        } catch {
+        }
+        return true;
+      }
+      if (state.error !== null) {
+        bodies.delete(id);
+        controller.error(new TypeError(state.error));
+        return true;
+      }
+      if (state.ended) {
+        bodies.delete(id);
+        controller.close();
+        return true;
+      }
+      return false;
+    }, "next");
+    return new ReadableStream({
+      type: "bytes",
+      pull(controller) {
+        if (next(controller)) return void 0;
+        return new PromiseCtor((resolve) => {
+          state.wake = () => {
+            state.wake = null;
+            next(controller);
+            resolve();
+          };
+        });
+      },
+      cancel() {
+        bodies.delete(id);
+        state.chunks = [];
+        try {
+          H.subrequestCancel(id);
+        } catch {
+        }
+      }
+    }, { highWaterMark: 0 });
+  }
+  __name(subrequestBodyStream, "subrequestBodyStream");
+  function subrequestChunk(id, bytes) {
+    const state = bodies.get(id);
+    if (state === void 0) return;
+    state.chunks.push(bytes);
+    if (state.wake !== null) state.wake();
+  }
+  __name(subrequestChunk, "subrequestChunk");
+  function subrequestEnd(id, error) {
+    const state = bodies.get(id);
+    if (state === void 0) return;
+    if (error === null || error === void 0) state.ended = true;
+    else state.error = `${error}`;
+    if (state.wake !== null) state.wake();
+  }
+  __name(subrequestEnd, "subrequestEnd");
+  function subrequestDrop(id) {
+    const state = bodies.get(id);
+    if (state === void 0) return;
+    bodies.delete(id);
+    state.chunks = [];
+    state.error = "The request that made this fetch() has ended.";
+    if (state.wake !== null) state.wake();
+  }
+  __name(subrequestDrop, "subrequestDrop");
+
   // src/response.js
   var isResponse;
   var responseInternals;
@@ -7328,7 +7408,9 @@ Content-Type: ${value.type || "application/octet-stream"}\r
           setHeadersGuard(r2.#headers, "immutable");
           r2.#type = "basic";
           r2.#urlList = result.url && result.url !== requestUrl ? [requestUrl, result.url] : [result.url || requestUrl];
-          if (result.body !== null && result.body !== void 0) {
+          if (typeof result.stream === "number") {
+            r2.#body = new Body(null, subrequestBodyStream(result.stream));
+          } else if (result.body !== null && result.body !== void 0) {
             r2.#body = new Body(result.body, null);
           }
           return r2;
@@ -7349,6 +7431,19 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     } });
   }
   __name(abortResponseBody, "abortResponseBody");
+  var MAX_URL = 16 * 1024;
+  var MAX_HEADER_CHARS = 256 * 1024;
+  var MAX_BODY = 8 * 1024 * 1024;
+  function checkSubrequestSize(url, pairs, bytes) {
+    if (url.length > MAX_URL) throw new TypeError(`fetch(): the URL is longer than ${MAX_URL} characters.`);
+    let chars = 0;
+    for (let i2 = 0; i2 < pairs.length; i2++) chars += pairs[i2][0].length + pairs[i2][1].length + 1;
+    if (chars > MAX_HEADER_CHARS) throw new TypeError(`fetch(): the request headers are larger than ${MAX_HEADER_CHARS} characters.`);
+    if (bytes !== null && bytes.byteLength > MAX_BODY) {
+      throw new TypeError(`fetch(): a request body of ${bytes.byteLength} bytes is larger than this node sends upstream (${MAX_BODY} bytes).`);
+    }
+  }
+  __name(checkSubrequestSize, "checkSubrequestSize");
   function fetch(input, init = void 0) {
     return new PromiseCtor((resolve, reject) => {
       let request;
@@ -7391,7 +7486,10 @@ Content-Type: ${value.type || "application/octet-stream"}\r
         if (settled) return;
         let pending;
         try {
-          pending = H.fetch(requestInternals.method(request), requestInternals.url(request), headersToPairs(requestInternals.headers(request)), bytes, invocation);
+          const url = requestInternals.url(request);
+          const pairs = headersToPairs(requestInternals.headers(request));
+          checkSubrequestSize(url, pairs, bytes);
+          pending = H.fetch(requestInternals.method(request), url, pairs, bytes, invocation);
         } catch (err) {
           fail(err);
           return;
@@ -7895,25 +7993,36 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     throw new TypeError("Handler does not export a fetch() function.");
   }
   __name(callHandler, "callHandler");
+  var RESPONSE_PIECE = 64 * 1024;
+  var MAX_RESPONSE_HEADER_CHARS = 256 * 1024;
+  async function writeResponseBytes(invocationId, b2) {
+    for (let off = 0; off < b2.byteLength; off += RESPONSE_PIECE) {
+      const piece = b2.subarray(off, Math.min(b2.byteLength, off + RESPONSE_PIECE));
+      if (H.responseChunk(invocationId, hostBytes(piece)) === false) {
+        await new PromiseCtor((resolve) => drainWaiters.set(invocationId, resolve));
+      }
+    }
+  }
+  __name(writeResponseBytes, "writeResponseBytes");
   async function sendResponse(result, invocationId) {
     if (!isResponse(result)) throw new TypeError("Incorrect type for Promise: the Promise did not resolve to 'Response'.");
     const { type, status, statusText, headers, body } = responseInternals.parts(result);
     if (type === "error") throw new TypeError("The fetch handler returned Response.error().");
     if (body !== null && body.unusable) throw new TypeError("The body of the returned Response has already been used.");
-    H.responseStart(invocationId, status, statusText, joinHeaderLines(headersToPairs(headers)));
+    const headerLines = joinHeaderLines(headersToPairs(headers));
+    if (headerLines.length > MAX_RESPONSE_HEADER_CHARS) throw new TypeError(`The response headers are larger than ${MAX_RESPONSE_HEADER_CHARS} characters.`);
+    if (statusText.length > 1024) throw new TypeError("The response status text is longer than 1024 characters.");
+    H.responseStart(invocationId, status, statusText, headerLines);
     if (body !== null) {
       const bytes = body.takeBytesSync();
       if (bytes !== null) {
-        if (bytes.byteLength > 0) H.responseChunk(invocationId, hostBytes(bytes));
+        await writeResponseBytes(invocationId, bytes);
       } else {
         const reader = getReader(body.stream);
         for (; ; ) {
           const { done, value } = await readerReadChunk(reader);
           if (done) break;
-          const b2 = chunkToBytes(value);
-          if (b2.byteLength > 0 && H.responseChunk(invocationId, hostBytes(b2)) === false) {
-            await new PromiseCtor((resolve) => drainWaiters.set(invocationId, resolve));
-          }
+          await writeResponseBytes(invocationId, chunkToBytes(value));
         }
       }
     }
@@ -7977,6 +8086,15 @@ Content-Type: ${value.type || "application/octet-stream"}\r
       },
       responseDrained(invocationId) {
         responseDrained(Number(invocationId));
+      },
+      subrequestChunk(id, bytes) {
+        subrequestChunk(Number(id), bytes);
+      },
+      subrequestEnd(id, error) {
+        subrequestEnd(Number(id), error);
+      },
+      subrequestDrop(id) {
+        subrequestDrop(Number(id));
       },
       workersModule,
       consoleFormat(...args) {
