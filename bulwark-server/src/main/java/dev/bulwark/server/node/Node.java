@@ -47,6 +47,7 @@ public final class Node implements AutoCloseable {
     private final SandboxSupervisor supervisor;
     private final LogHub logs = new LogHub();
     private final EgressGateway egress;
+    private final InvocationRecords invocationRecords = new InvocationRecords();
     private final Map<String, DeployedWorker> workers = new LinkedHashMap<>();
     private final Map<String, String> loadErrors = new ConcurrentHashMap<>();
     /**
@@ -65,7 +66,7 @@ public final class Node implements AutoCloseable {
         this.runDir = Files.createTempDirectory(RUN_DIR_PREFIX);
         Files.writeString(runDir.resolve(OWNER_FILE), Long.toString(ProcessHandle.current().pid()));
         sweepStaleRunDirs(runDir.getParent());
-        this.egress = new EgressGateway(settings.egress());
+        this.egress = new EgressGateway(settings.egress(), invocationRecords);
         var sb = settings.sandboxes();
         SandboxLauncher launcher = new SandboxLauncher(runDir, settings.limits().heapMb(), sb.poolSize(),
                 sb.isolatesPerWorker(), sb.rssCeilingMb(), sb.jvmOptions());
@@ -77,8 +78,19 @@ public final class Node implements AutoCloseable {
                     }
 
                     @Override
-                    public void subrequest(Message.Subrequest request, java.util.function.Consumer<Message> reply) {
-                        egress.handle(request, reply);
+                    public void egress(SandboxProcess from, Message message) {
+                        egress.receive(new EgressGateway.Origin(from, from.tenant()), message);
+                    }
+
+                    @Override
+                    public InvocationListener admit(String tenant, Message.FetchStart start, InvocationListener listener) {
+                        InvocationRecords.Record record = invocationRecords.admit(tenant, start, listener);
+                        return record == null ? null : new RecordedInvocation(listener, record, invocationRecords, egress);
+                    }
+
+                    @Override
+                    public void sandboxGone(SandboxProcess sandbox) {
+                        egress.sandboxGone(sandbox);
                     }
                 });
         QueuedThreadPool threads = new QueuedThreadPool();
@@ -218,6 +230,7 @@ public final class Node implements AutoCloseable {
             log.warn("stopping the front door: {}", e.toString());
         }
         supervisor.close();
+        egress.close();
         deleteTree(runDir);
     }
 

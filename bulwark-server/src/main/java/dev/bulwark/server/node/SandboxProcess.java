@@ -201,6 +201,8 @@ final class SandboxProcess implements IsolateHost {
             case Message.RequestBodyPull m -> listener(m.invocationId()).pull();
             case Message.LogLine m -> unsolicited.accept(m);
             case Message.Subrequest m -> unsolicited.accept(m);
+            case Message.SubrequestAck m -> unsolicited.accept(m);
+            case Message.SubrequestCancel m -> unsolicited.accept(m);
             default -> kill("unexpected message from sandbox: " + message.getClass().getSimpleName());
         }
     }

@@ -105,6 +105,10 @@ public final class SandboxSupervisor implements AutoCloseable {
             p = t.live.stream().filter(SandboxProcess::isAlive)
                     .min(Comparator.comparingInt(SandboxProcess::inFlight)).orElse(null);
         }
+        if (p != null) {
+            listener = events.admit(tenant, start, listener);
+            if (listener == null) return InvocationChannel.NOWHERE;
+        }
         if (p == null) {
             listener.failed(new Message.InvocationFailed(start.invocationId(), ErrorCode.SANDBOX_UNAVAILABLE.code(),
                     "no sandbox is available for tenant '" + tenant + "'", false));
@@ -172,14 +176,21 @@ public final class SandboxSupervisor implements AutoCloseable {
     private void unsolicited(SandboxProcess from, Message m) {
         switch (m) {
             case Message.LogLine line -> events.log(line);
-            case Message.Subrequest s -> events.subrequest(s, reply -> {
-                if (from != null) from.deliver(reply);
-            });
+            case Message.Subrequest s -> {
+                if (from != null) events.egress(from, s);
+            }
+            case Message.SubrequestAck a -> {
+                if (from != null) events.egress(from, a);
+            }
+            case Message.SubrequestCancel c -> {
+                if (from != null) events.egress(from, c);
+            }
             default -> log.warn("unexpected message from a sandbox: {}", m.getClass().getSimpleName());
         }
     }
 
     private void exited(SandboxProcess p) {
+        events.sandboxGone(p);
         Tenant t = tenants.get(p.tenant());
         if (t == null) return;
         synchronized (t) {
