@@ -27,7 +27,15 @@ public final class MessageChannel implements Closeable {
     private volatile Thread writer;
     private volatile IOException writeFailure;
 
+    private final int maxIncomingFrame;
+
     public MessageChannel(SocketChannel socket) {
+        this(socket, MessageCodec.MAX_FRAME);
+    }
+
+    /** @param maxIncomingFrame the largest frame this end accepts (see {@link MessageCodec#read(DataInputStream, int)}) */
+    public MessageChannel(SocketChannel socket, int maxIncomingFrame) {
+        this.maxIncomingFrame = maxIncomingFrame;
         this.socket = socket;
         this.in = new DataInputStream(new BufferedInputStream(Channels.newInputStream(socket), 64 << 10));
         this.out = new DataOutputStream(new BufferedOutputStream(Channels.newOutputStream(socket), 64 << 10));
@@ -105,7 +113,7 @@ public final class MessageChannel implements Closeable {
 
     /** Blocks for the next message; EOFException when the peer closed the connection. */
     public Message receive() throws IOException {
-        return MessageCodec.read(in);
+        return MessageCodec.read(in, maxIncomingFrame);
     }
 
     public boolean isOpen() {

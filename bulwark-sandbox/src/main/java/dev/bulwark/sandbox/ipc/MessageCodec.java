@@ -59,13 +59,18 @@ public final class MessageCodec {
 
     /** Reads one frame; throws EOFException at a clean end of stream. */
     public static Message read(DataInputStream in) throws IOException {
+        return read(in, MAX_FRAME);
+    }
+
+    /** Reads one frame of at most {@code maxFrame} bytes (a reader's own, smaller bound). */
+    public static Message read(DataInputStream in, int maxFrame) throws IOException {
         int length;
         try {
             length = in.readInt();
         } catch (EOFException e) {
             throw e;
         }
-        if (length < 1 || length > MAX_FRAME) throw new IOException("bad frame length " + length);
+        if (length < 1 || length > Math.min(maxFrame, MAX_FRAME)) throw new IOException("bad frame length " + length);
         byte[] frame = new byte[length];
         in.readFully(frame);
         DataInputStream d = new DataInputStream(new java.io.ByteArrayInputStream(frame));
