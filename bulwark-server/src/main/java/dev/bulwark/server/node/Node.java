@@ -198,6 +198,16 @@ public final class Node implements AutoCloseable {
         return logs;
     }
 
+    /** Upstream responses the egress gateway is streaming right now (operators and tests). */
+    public int egressOpenUpstreams() {
+        return egress.openUpstreams();
+    }
+
+    /** Loop chains through this node with an invocation in flight (tests). */
+    int liveLoopTrees() {
+        return invocationRecords.liveTrees();
+    }
+
     public String adminToken() {
         return adminToken;
     }
