@@ -81,7 +81,7 @@ public final class AddressClassifier {
         if (isZero(b, 0, 15) && (b[15] == 1)) return AddressClass.LOOPBACK;
         if (isZero(b, 0, 16)) return AddressClass.RESERVED; // ::
         if ((b[0] & 0xff) == 0xfd && (b[1] & 0xff) == 0x00 && (b[2] & 0xff) == 0x0e && (b[3] & 0xff) == 0xc2
-                && isZero(b, 4, 15) && (b[15] & 0xff) == 0x54 && (b[14] & 0xff) == 0x02) {
+                && isZero(b, 4, 14) && (b[15] & 0xff) == 0x54 && (b[14] & 0xff) == 0x02) {
             return AddressClass.METADATA; // fd00:ec2::254
         }
         if (isHostAddress(address)) return AddressClass.HOST;
