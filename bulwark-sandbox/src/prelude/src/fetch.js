@@ -6,6 +6,7 @@ import { responseInternals } from './response.js';
 import { headersToPairs } from './headers.js';
 import { addAbortAlgorithm, removeAbortAlgorithm } from './events.js';
 import { ReadableStream } from './streams-core.js';
+import { parseURL, serializeURL, serializeOrigin } from './url.js';
 
 function abortResponseBody(response, reason) {
   const body = responseInternals.body(response);
@@ -27,6 +28,36 @@ function checkSubrequestSize(url, pairs, bytes) {
   if (bytes !== null && bytes.byteLength > MAX_BODY) {
     throw new TypeError(`fetch(): a request body of ${bytes.byteLength} bytes is larger than this node sends upstream (${MAX_BODY} bytes).`);
   }
+}
+
+const MAX_REDIRECTS = 20;
+const REQUEST_BODY_HEADERS = new Set(['content-type', 'content-length', 'content-encoding', 'content-language', 'content-location']);
+
+function dropHostBody(result) {
+  if (typeof result.stream === 'number') {
+    try { H.subrequestCancel(result.stream); } catch { /* the request is over */ }
+  }
+}
+
+function originOf(url) {
+  const u = parseURL(url);
+  return u === null ? '' : serializeOrigin(u);
+}
+
+/** Where a redirect response sends a "follow" request next (a URL string), an Error for "error"/bad ones, or null. */
+function redirectTarget(request, result, currentUrl) {
+  const s = result.status;
+  if (s !== 301 && s !== 302 && s !== 303 && s !== 307 && s !== 308) return null;
+  const mode = request.redirect;
+  if (mode === 'manual') return null;
+  let location = null;
+  for (const p of result.headers) if (p[0].toLowerCase() === 'location') { location = p[1]; break; }
+  if (location === null) return null;
+  if (mode === 'error') return new TypeError('Redirect was not allowed (redirect: "error").');
+  const next = parseURL(location, currentUrl);
+  if (next === null) return new TypeError(`Invalid redirect location: ${location}`);
+  if (next.scheme !== 'http' && next.scheme !== 'https') return new TypeError(`Fetch API cannot follow a redirect to ${next.scheme}:`);
+  return serializeURL(next);
 }
 
 export function fetch(input, init = undefined) {
@@ -66,27 +97,57 @@ export function fetch(input, init = undefined) {
     const bodyPromise = body === null ? PromiseResolve(null) : body.consume();
     PromiseThen(bodyPromise, (bytes) => {
       if (settled) return;
-      let pending;
-      try {
-        const url = requestInternals.url(request);
-        const pairs = headersToPairs(requestInternals.headers(request));
-        checkSubrequestSize(url, pairs, bytes);
-        pending = H.fetch(requestInternals.method(request), url, pairs, bytes, invocation);
-      } catch (err) {
-        fail(err);
-        return;
-      }
-      PromiseThen(PromiseResolve(pending), (result) => {
-        if (settled) return; // aborted meanwhile: ignore the late result
+      const requestUrl = requestInternals.url(request);
+      // One hop: a request to the gateway; a redirect (mode "follow") is a new hop, which the
+      // gateway checks against the allowlist and the address rules like any other request.
+      const hop = (method, url, pairs, body, redirects) => {
+        let pending;
         try {
-          response = responseInternals.fromHost(result, requestInternals.url(request));
+          checkSubrequestSize(url, pairs, body);
+          pending = H.fetch(method, url, pairs, body, invocation);
         } catch (err) {
           fail(err);
           return;
         }
-        settled = true;
-        resolve(response);
-      }, fail);
+        PromiseThen(PromiseResolve(pending), (result) => {
+          if (settled) {
+            dropHostBody(result);
+            return; // aborted meanwhile: ignore the late result
+          }
+          const next = redirectTarget(request, result, url);
+          if (next !== null) {
+            dropHostBody(result);
+            if (next instanceof Error) { fail(next); return; }
+            if (redirects >= MAX_REDIRECTS) { fail(new TypeError('Too many redirects.')); return; }
+            const status = result.status;
+            let nextMethod = method, nextBody = body, nextPairs = pairs;
+            if ((status === 303 && method !== 'GET' && method !== 'HEAD') || ((status === 301 || status === 302) && method === 'POST')) {
+              nextMethod = 'GET';
+              nextBody = null;
+              nextPairs = nextPairs.filter((p) => !REQUEST_BODY_HEADERS.has(p[0].toLowerCase()));
+            }
+            if (originOf(next) !== originOf(url)) nextPairs = nextPairs.filter((p) => p[0].toLowerCase() !== 'authorization');
+            hop(nextMethod, next, nextPairs, nextBody, redirects + 1);
+            return;
+          }
+          try {
+            response = responseInternals.fromHost(result, requestUrl);
+          } catch (err) {
+            fail(err);
+            return;
+          }
+          settled = true;
+          resolve(response);
+        }, fail);
+      };
+      let pairs;
+      try {
+        pairs = headersToPairs(requestInternals.headers(request));
+      } catch (err) {
+        fail(err);
+        return;
+      }
+      hop(requestInternals.method(request), requestUrl, pairs, bytes, 0);
     }, fail);
   });
 }

@@ -852,7 +852,7 @@ export function parseURL(input, base = undefined) {
   }
   return basicParse(toUSVString(input), baseRecord);
 }
-export { serializeURL };
+export { serializeURL, serializeOrigin };
 
 // ---------------------------------------------------------------------------------------
 // application/x-www-form-urlencoded

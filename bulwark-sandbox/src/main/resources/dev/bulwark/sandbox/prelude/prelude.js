@@ -7444,6 +7444,40 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     }
   }
   __name(checkSubrequestSize, "checkSubrequestSize");
+  var MAX_REDIRECTS = 20;
+  var REQUEST_BODY_HEADERS = /* @__PURE__ */ new Set(["content-type", "content-length", "content-encoding", "content-language", "content-location"]);
+  function dropHostBody(result) {
+    if (typeof result.stream === "number") {
+      try {
+        H.subrequestCancel(result.stream);
+      } catch {
+      }
+    }
+  }
+  __name(dropHostBody, "dropHostBody");
+  function originOf(url) {
+    const u2 = parseURL(url);
+    return u2 === null ? "" : serializeOrigin(u2);
+  }
+  __name(originOf, "originOf");
+  function redirectTarget(request, result, currentUrl) {
+    const s2 = result.status;
+    if (s2 !== 301 && s2 !== 302 && s2 !== 303 && s2 !== 307 && s2 !== 308) return null;
+    const mode = request.redirect;
+    if (mode === "manual") return null;
+    let location = null;
+    for (const p2 of result.headers) if (p2[0].toLowerCase() === "location") {
+      location = p2[1];
+      break;
+    }
+    if (location === null) return null;
+    if (mode === "error") return new TypeError('Redirect was not allowed (redirect: "error").');
+    const next = parseURL(location, currentUrl);
+    if (next === null) return new TypeError(`Invalid redirect location: ${location}`);
+    if (next.scheme !== "http" && next.scheme !== "https") return new TypeError(`Fetch API cannot follow a redirect to ${next.scheme}:`);
+    return serializeURL(next);
+  }
+  __name(redirectTarget, "redirectTarget");
   function fetch(input, init = void 0) {
     return new PromiseCtor((resolve, reject) => {
       let request;
@@ -7484,27 +7518,61 @@ Content-Type: ${value.type || "application/octet-stream"}\r
       const bodyPromise = body === null ? PromiseResolve(null) : body.consume();
       PromiseThen(bodyPromise, (bytes) => {
         if (settled) return;
-        let pending;
-        try {
-          const url = requestInternals.url(request);
-          const pairs = headersToPairs(requestInternals.headers(request));
-          checkSubrequestSize(url, pairs, bytes);
-          pending = H.fetch(requestInternals.method(request), url, pairs, bytes, invocation);
-        } catch (err) {
-          fail(err);
-          return;
-        }
-        PromiseThen(PromiseResolve(pending), (result) => {
-          if (settled) return;
+        const requestUrl = requestInternals.url(request);
+        const hop = /* @__PURE__ */ __name((method2, url, pairs2, body2, redirects) => {
+          let pending;
           try {
-            response = responseInternals.fromHost(result, requestInternals.url(request));
+            checkSubrequestSize(url, pairs2, body2);
+            pending = H.fetch(method2, url, pairs2, body2, invocation);
           } catch (err) {
             fail(err);
             return;
           }
-          settled = true;
-          resolve(response);
-        }, fail);
+          PromiseThen(PromiseResolve(pending), (result) => {
+            if (settled) {
+              dropHostBody(result);
+              return;
+            }
+            const next = redirectTarget(request, result, url);
+            if (next !== null) {
+              dropHostBody(result);
+              if (next instanceof Error) {
+                fail(next);
+                return;
+              }
+              if (redirects >= MAX_REDIRECTS) {
+                fail(new TypeError("Too many redirects."));
+                return;
+              }
+              const status = result.status;
+              let nextMethod = method2, nextBody = body2, nextPairs = pairs2;
+              if (status === 303 && method2 !== "GET" && method2 !== "HEAD" || (status === 301 || status === 302) && method2 === "POST") {
+                nextMethod = "GET";
+                nextBody = null;
+                nextPairs = nextPairs.filter((p2) => !REQUEST_BODY_HEADERS.has(p2[0].toLowerCase()));
+              }
+              if (originOf(next) !== originOf(url)) nextPairs = nextPairs.filter((p2) => p2[0].toLowerCase() !== "authorization");
+              hop(nextMethod, next, nextPairs, nextBody, redirects + 1);
+              return;
+            }
+            try {
+              response = responseInternals.fromHost(result, requestUrl);
+            } catch (err) {
+              fail(err);
+              return;
+            }
+            settled = true;
+            resolve(response);
+          }, fail);
+        }, "hop");
+        let pairs;
+        try {
+          pairs = headersToPairs(requestInternals.headers(request));
+        } catch (err) {
+          fail(err);
+          return;
+        }
+        hop(requestInternals.method(request), requestUrl, pairs, bytes, 0);
       }, fail);
     });
   }

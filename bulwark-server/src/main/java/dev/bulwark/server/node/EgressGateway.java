@@ -57,6 +57,8 @@ final class EgressGateway implements AutoCloseable {
     private static final Set<String> HOP_BY_HOP = Set.of("connection", "keep-alive", "transfer-encoding", "te",
             "upgrade", "host", "content-length", "expect", "proxy-connection", "trailer", "proxy-authorization",
             InvocationRecords.VIA, InvocationRecords.TREE);
+    /** Request bodies held for upstreams at once, node-wide: 64 MiB. */
+    static final int REQUEST_BODY_BUDGET_KIB = 64 << 10;
     /** How long a connection may sit idle (no bytes either way) before the request fails. */
     static final long IDLE_TIMEOUT_MS = 30_000;
 
@@ -70,6 +72,8 @@ final class EgressGateway implements AutoCloseable {
     private final AddressGuard guard;
     private final HttpClient client;
     private final Semaphore global;
+    /** Request body bytes (in KiB) the gateway holds for upstreams at once, over all requests. */
+    private final Semaphore requestBodyKib = new Semaphore(REQUEST_BODY_BUDGET_KIB);
     private final Map<String, Semaphore> perTenant = new ConcurrentHashMap<>();
     private final Map<Key, Upstream> live = new ConcurrentHashMap<>();
 
@@ -167,6 +171,14 @@ final class EgressGateway implements AutoCloseable {
                     "Too many outbound requests in flight for this tenant; try again later", 0, started);
             return;
         }
+        int bodyKib = (int) ((bytesOut + 1023) >> 10);
+        if (bodyKib > 0 && !requestBodyKib.tryAcquire(bodyKib)) {
+            tenantSlots.release();
+            global.release();
+            fail(from, s, inv, method, host, 0, "failed",
+                    "Too many request body bytes in flight on this node; try again later", 0, started);
+            return;
+        }
         Key key = new Key(from.sandbox(), s.subrequestId());
         Upstream upstream = new Upstream();
         live.put(key, upstream);
@@ -174,6 +186,7 @@ final class EgressGateway implements AutoCloseable {
             stream(from, s, inv, method, target, upstream, started, bytesOut);
         } finally {
             live.remove(key);
+            if (bodyKib > 0) requestBodyKib.release(bodyKib);
             tenantSlots.release();
             global.release();
         }

@@ -87,6 +87,11 @@ class EgressNodeTest {
                       for (let i = 0; i < 3; i++) kids.push(fetch("http://127.0.0.1:" + env.SELF + "/loop").then(r => r.status, e => e.message));
                       return new Response((await Promise.all(kids)).join(","));
                     }
+                    case "/redirect": {
+                      const to = url.searchParams.get("to").replace("UP", up);
+                      const r = await fetch(up + "/redirect?to=" + encodeURIComponent(to), {redirect: url.searchParams.get("mode") ?? "follow"});
+                      return new Response(r.status + " " + r.redirected + " " + (await r.text()).trim());
+                    }
                     case "/big-response": return new Response(new Uint8Array(100 << 20).fill(65));
                     default: return new Response("fine");
                   }
@@ -126,6 +131,12 @@ class EgressNodeTest {
             byte[] b = sb.toString().getBytes();
             ex.sendResponseHeaders(200, b.length);
             ex.getResponseBody().write(b);
+            ex.close();
+        });
+        upstream.createContext("/redirect", ex -> {
+            String to = java.net.URLDecoder.decode(ex.getRequestURI().getRawQuery().substring(3), java.nio.charset.StandardCharsets.UTF_8);
+            ex.getResponseHeaders().add("Location", to);
+            ex.sendResponseHeaders(302, -1);
             ex.close();
         });
         upstream.createContext("/hit", ex -> {
@@ -220,6 +231,26 @@ class EgressNodeTest {
         assertThat(loopHits.get()).isEqualTo(InvocationRecords.TREE_LIMIT);
         await().atMost(Duration.ofSeconds(30)).until(() -> node.liveLoopTrees() == 0);
         bystanderAnswers();
+    }
+
+    @Test
+    void redirectsAreFollowedHopByHopAndEveryHopIsCheckedAgain() throws Exception {
+        String followed = get(node, "egress", "/redirect?to=" + enc("UP/headers")).body();
+        assertThat(followed).startsWith("200 true ").contains("cf-ew-via=15");
+        assertThat(get(node, "egress", "/redirect?mode=manual&to=" + enc("UP/headers")).body()).isEqualTo("302 false ");
+        int port = upstream.getAddress().getPort();
+        for (String internal : List.of("http://localhost:" + port + "/hit", "http://169.254.169.254/latest/meta-data/",
+                "http://[::1]:" + port + "/hit", "file:///etc/passwd")) {
+            HttpResponse<String> r = get(node, "egress", "/redirect?to=" + enc(internal));
+            assertThat(r.statusCode()).as(internal).isEqualTo(502);
+            assertThat(r.body()).as(internal).startsWith("TypeError: ").containsAnyOf("is not allowed", "cannot follow");
+        }
+        assertThat(get(node, "egress", "/redirect?mode=error&to=" + enc("UP/headers")).body())
+                .isEqualTo("TypeError: Redirect was not allowed (redirect: \"error\").");
+    }
+
+    static String enc(String s) {
+        return java.net.URLEncoder.encode(s, java.nio.charset.StandardCharsets.UTF_8);
     }
 
     @Test
