@@ -5,7 +5,8 @@
 // canceling the stream (or ending the invocation) tells the node to drop the upstream.
 import { H } from './host.js';
 import { PromiseCtor } from './util.js';
-import { ReadableStream } from './streams-core.js';
+import { ReadableStream, getReader, readerReadChunk } from './streams-core.js';
+import { chunkToBytes } from './body.js';
 
 const bodies = new Map(); // subrequestId -> { chunks, ended, error, wake }
 
@@ -71,4 +72,55 @@ export function subrequestDrop(id) {
   state.chunks = [];
   state.error = 'The request that made this fetch() has ended.';
   if (state.wake !== null) state.wake();
+}
+
+// Streamed request bodies of subrequests: the node pulls, one piece of at most 64 KiB per pull,
+// so a worker's stream is read only as fast as the upstream takes it.
+const PIECE = 64 * 1024;
+const uploads = new Map(); // subrequestId -> { reader, rest, invocation }
+
+export function startUpload(id, stream, invocation) {
+  uploads.set(id, { reader: getReader(stream), rest: null, invocation });
+}
+
+/** The invocation is over: drop whatever of its uploads the node did not finish pulling. */
+export function endUploadsOf(invocation) {
+  for (const [id, u] of uploads) if (u.invocation === invocation) endUpload(id);
+}
+
+export function subrequestBodyPull(id) {
+  const u = uploads.get(id);
+  if (u === undefined) return;
+  const send = (b) => {
+    if (b.byteLength > PIECE) {
+      u.rest = b.subarray(PIECE);
+      b = b.subarray(0, PIECE);
+    } else {
+      u.rest = null;
+    }
+    H.subrequestBodyChunk(id, b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? b : b.slice());
+  };
+  if (u.rest !== null) { send(u.rest); return; }
+  readerReadChunk(u.reader).then(({ done, value }) => {
+    if (!uploads.has(id)) return;
+    if (done) {
+      uploads.delete(id);
+      H.subrequestBodyEnd(id, null);
+      return;
+    }
+    let b;
+    try { b = chunkToBytes(value); } catch (err) { uploads.delete(id); H.subrequestBodyEnd(id, `${err}`); return; }
+    send(b);
+  }, (err) => {
+    uploads.delete(id);
+    try { H.subrequestBodyEnd(id, `${err && err.message !== undefined ? err.message : err}`); } catch { /* over */ }
+  });
+}
+
+/** The subrequest is over (answered, canceled or dropped): stop reading the worker's stream. */
+export function endUpload(id) {
+  const u = uploads.get(id);
+  if (u === undefined) return;
+  uploads.delete(id);
+  try { u.reader.cancel().catch(() => {}); } catch { /* already closed */ }
 }

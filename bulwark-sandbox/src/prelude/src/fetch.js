@@ -7,6 +7,7 @@ import { headersToPairs } from './headers.js';
 import { addAbortAlgorithm, removeAbortAlgorithm } from './events.js';
 import { ReadableStream } from './streams-core.js';
 import { parseURL, serializeURL, serializeOrigin } from './url.js';
+import { startUpload } from './egress.js';
 
 function abortResponseBody(response, reason) {
   const body = responseInternals.body(response);
@@ -94,7 +95,13 @@ export function fetch(input, init = undefined) {
       reject(err);
     };
     const body = requestInternals.body(request);
-    const bodyPromise = body === null ? PromiseResolve(null) : body.consume();
+    // A body that is a stream is sent as one (pulled by the node); bytes in hand cross at once.
+    let upload = null;
+    if (body !== null && body.peekBytes() === null && body.stream !== null) {
+      if (body.unusable) { fail(new TypeError('Body has already been used. It can only be used once. Use tee() first if you need to read it twice.')); return; }
+      upload = body.stream;
+    }
+    const bodyPromise = body === null || upload !== null ? PromiseResolve(null) : body.consume();
     PromiseThen(bodyPromise, (bytes) => {
       if (settled) return;
       const requestUrl = requestInternals.url(request);
@@ -104,7 +111,13 @@ export function fetch(input, init = undefined) {
         let pending;
         try {
           checkSubrequestSize(url, pairs, body);
-          pending = H.fetch(method, url, pairs, body, invocation);
+          if (upload !== null && redirects === 0) {
+            const [promise, id] = H.fetch(method, url, pairs, null, invocation, true);
+            startUpload(Number(id), upload, Number(invocation));
+            pending = promise;
+          } else {
+            pending = H.fetch(method, url, pairs, body, invocation);
+          }
         } catch (err) {
           fail(err);
           return;
@@ -125,6 +138,10 @@ export function fetch(input, init = undefined) {
               nextMethod = 'GET';
               nextBody = null;
               nextPairs = nextPairs.filter((p) => !REQUEST_BODY_HEADERS.has(p[0].toLowerCase()));
+            } else if (upload !== null) {
+              // A streamed body was sent once and cannot be sent again (as the Fetch standard says).
+              fail(new TypeError('Cannot follow a redirect with a streamed request body.'));
+              return;
             }
             if (originOf(next) !== originOf(url)) nextPairs = nextPairs.filter((p) => p[0].toLowerCase() !== 'authorization');
             hop(nextMethod, next, nextPairs, nextBody, redirects + 1);

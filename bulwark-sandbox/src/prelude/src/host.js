@@ -20,6 +20,8 @@ export const H = {
   requestBodyPull: notInstalled,
   subrequestAck: notInstalled,
   subrequestCancel: notInstalled,
+  subrequestBodyChunk: notInstalled,
+  subrequestBodyEnd: notInstalled,
   currentInvocation: () => 0,
 };
 Object.setPrototypeOf(H, null);
@@ -28,7 +30,7 @@ export function bindHost(host) {
   if (H.installed) throw new Error('already installed');
   const names = ['log', 'randomBytes', 'digest', 'hmac', 'setTimer', 'clearTimer', 'fetch',
     'responseStart', 'responseChunk', 'responseEnd', 'responseError', 'requestBodyPull', 'currentInvocation',
-    'subrequestAck', 'subrequestCancel'];
+    'subrequestAck', 'subrequestCancel', 'subrequestBodyChunk', 'subrequestBodyEnd'];
   for (const name of names) {
     const fn = host[name];
     if (typeof fn !== 'function') throw new TypeError(`host.${name} is not a function`);

@@ -12,7 +12,7 @@ import { getReader, readerReadChunk, ReadableStream } from './streams-core.js';
 import { parseURL, serializeURL } from './url.js';
 import { normalizeMethod } from './request.js';
 import { resetTimeOrigin } from './clock.js';
-import { subrequestChunk, subrequestEnd, subrequestDrop } from './egress.js';
+import { subrequestChunk, subrequestEnd, subrequestDrop, subrequestBodyPull, endUpload, endUploadsOf } from './egress.js';
 
 // ---------------------------------------------------------------------------------------
 // cloudflare:workers
@@ -238,6 +238,7 @@ async function dispatchFetch(handler, req, env, invocationId) {
   done = true;
   pendingPulls.delete(invocationId);
   drainWaiters.delete(invocationId);
+  endUploadsOf(invocationId);
   cancelInvocationTimers(invocationId);
 }
 
@@ -254,7 +255,8 @@ export function install(host) {
     responseDrained(invocationId) { responseDrained(Number(invocationId)); },
     subrequestChunk(id, bytes) { subrequestChunk(Number(id), bytes); },
     subrequestEnd(id, error) { subrequestEnd(Number(id), error); },
-    subrequestDrop(id) { subrequestDrop(Number(id)); },
+    subrequestDrop(id) { subrequestDrop(Number(id)); endUpload(Number(id)); },
+    subrequestBodyPull(id) { subrequestBodyPull(Number(id)); },
     workersModule,
     consoleFormat(...args) { return format(...args); },
   });

@@ -66,6 +66,19 @@ public sealed interface Message {
     /** The worker no longer wants a subrequest (its body stream was canceled, or its invocation ended). */
     record SubrequestCancel(long subrequestId) implements Message {}
 
+    /**
+     * A {@link Subrequest} whose request body is a stream: the node asks for it one chunk at a time
+     * ({@link SubrequestBodyPull}), and the sandbox answers each pull with one {@link
+     * SubrequestBodyChunk} (at most {@link #STREAM_CHUNK} bytes) or the {@link SubrequestBodyEnd}.
+     */
+    record StreamedSubrequest(long invocationId, long subrequestId, String method, String url, List<Header> headers)
+            implements Message {}
+
+    record SubrequestBodyChunk(long subrequestId, byte[] data) implements Message {}
+
+    /** The streamed request body is complete ({@code error} null) or broken (the reason). */
+    record SubrequestBodyEnd(long subrequestId, String error) implements Message {}
+
     // ---- node → sandbox ----
 
     /** Load a worker under an id; the sandbox answers WorkerLoaded or WorkerLoadFailed. */
@@ -116,6 +129,9 @@ public sealed interface Message {
                           boolean hasBody) implements Message {}
 
     record SubrequestChunk(long subrequestId, byte[] data) implements Message {}
+
+    /** The upstream is ready for the next chunk of a {@link StreamedSubrequest}'s body. */
+    record SubrequestBodyPull(long subrequestId) implements Message {}
 
     /** The upstream body is complete ({@code error} null) or broken (the reason, for the worker). */
     record SubrequestEnd(long subrequestId, String error) implements Message {}

@@ -39,7 +39,8 @@ public final class MessageCodec {
             REQUEST_BODY_END = 27, RESPONSE_ACK = 28;
     // Streamed subrequests (egress). Tags from 60 up, apart from the others' ranges.
     private static final byte SUBREQUEST_ACK = 60, SUBREQUEST_CANCEL = 61, SUBREQUEST_HEAD = 62,
-            SUBREQUEST_CHUNK = 63, SUBREQUEST_END = 64;
+            SUBREQUEST_CHUNK = 63, SUBREQUEST_END = 64, STREAMED_SUBREQUEST = 65, SUBREQUEST_BODY_PULL = 66,
+            SUBREQUEST_BODY_CHUNK = 67, SUBREQUEST_BODY_END = 68;
 
     /**
      * Writes one frame. Not thread-safe: callers serialize writes on one stream. A message whose
@@ -134,6 +135,13 @@ public final class MessageCodec {
             }
             case SubrequestChunk m -> { o.writeByte(SUBREQUEST_CHUNK); o.writeLong(m.subrequestId()); bytes(o, m.data()); }
             case SubrequestEnd m -> { o.writeByte(SUBREQUEST_END); o.writeLong(m.subrequestId()); str(o, m.error()); }
+            case StreamedSubrequest m -> {
+                o.writeByte(STREAMED_SUBREQUEST); o.writeLong(m.invocationId()); o.writeLong(m.subrequestId());
+                str(o, m.method()); str(o, m.url()); headers(o, m.headers());
+            }
+            case SubrequestBodyPull m -> { o.writeByte(SUBREQUEST_BODY_PULL); o.writeLong(m.subrequestId()); }
+            case SubrequestBodyChunk m -> { o.writeByte(SUBREQUEST_BODY_CHUNK); o.writeLong(m.subrequestId()); bytes(o, m.data()); }
+            case SubrequestBodyEnd m -> { o.writeByte(SUBREQUEST_BODY_END); o.writeLong(m.subrequestId()); str(o, m.error()); }
         }
     }
 
@@ -165,6 +173,10 @@ public final class MessageCodec {
             case SUBREQUEST_HEAD -> new SubrequestHead(i.readLong(), i.readInt(), str(i), headers(i), str(i), i.readBoolean());
             case SUBREQUEST_CHUNK -> new SubrequestChunk(i.readLong(), bytes(i));
             case SUBREQUEST_END -> new SubrequestEnd(i.readLong(), str(i));
+            case STREAMED_SUBREQUEST -> new StreamedSubrequest(i.readLong(), i.readLong(), str(i), str(i), headers(i));
+            case SUBREQUEST_BODY_PULL -> new SubrequestBodyPull(i.readLong());
+            case SUBREQUEST_BODY_CHUNK -> new SubrequestBodyChunk(i.readLong(), bytes(i));
+            case SUBREQUEST_BODY_END -> new SubrequestBodyEnd(i.readLong(), str(i));
             default -> throw new IOException("unknown message tag " + tag);
         };
     }

@@ -583,6 +583,18 @@ public final class Isolate {
                 if (n > 0) outbox.send(new Message.SubrequestAck((long) number(args, 0), n));
                 return undefined();
             });
+            bind(host, "subrequestBodyChunk", args -> {
+                long id = (long) number(args, 0);
+                byte[] data = boundedBytes(args, 1, Message.STREAM_CHUNK, "fetch: a request body chunk");
+                if (services.subrequests().owns(id, currentInvocation)) outbox.send(new Message.SubrequestBodyChunk(id, data));
+                return undefined();
+            });
+            bind(host, "subrequestBodyEnd", args -> {
+                long id = (long) number(args, 0);
+                String error = boundedString(args, 1, 1 << 10, "fetch: a request body error");
+                if (services.subrequests().owns(id, currentInvocation)) outbox.send(new Message.SubrequestBodyEnd(id, error));
+                return undefined();
+            });
             bind(host, "subrequestCancel", args -> {
                 long id = (long) number(args, 0);
                 if (services.subrequests().cancel(id, currentInvocation)) outbox.send(new Message.SubrequestCancel(id));
@@ -648,6 +660,7 @@ public final class Isolate {
         List<Message.Header> headers = boundedHeaders(args, 2, "fetch: the request headers");
         byte[] body = args.length > 3 && args[3] instanceof V8ValueTypedArray
                 ? boundedBytes(args, 3, HostLimits.MAX_SUBREQUEST_BODY, "fetch: the request body") : null;
+        boolean streamed = args.length > 5 && args[5] instanceof V8ValueBoolean b && b.getValue();
         if (inv.subrequests.incrementAndGet() > inv.limits.subrequests()) {
             throw new IllegalStateException("Too many subrequests: the limit is " + inv.limits.subrequests());
         }
@@ -662,8 +675,17 @@ public final class Isolate {
                     else jsRuntime.invokeVoid("subrequestDrop", runtime.createV8ValueLong(idHolder[0]));
                 }));
         idHolder[0] = subrequestId;
-        outbox.send(new Message.Subrequest(inv.id, subrequestId, method, url, headers, body));
-        return resolver.getPromise();
+        if (!streamed) {
+            outbox.send(new Message.Subrequest(inv.id, subrequestId, method, url, headers, body));
+            return resolver.getPromise();
+        }
+        // The body follows on the node's pulls: the prelude needs the id to answer them.
+        outbox.send(new Message.StreamedSubrequest(inv.id, subrequestId, method, url, headers));
+        V8ValueArray pair = runtime.createV8ValueArray();
+        try (V8ValuePromise promise = resolver.getPromise()) {
+            pair.push(promise, runtime.createV8ValueDouble(subrequestId));
+        }
+        return pair;
     }
 
     /** One message of a subrequest's answer, on the isolate thread. */
@@ -696,6 +718,7 @@ public final class Isolate {
                     jsRuntime.invokeVoid("subrequestChunk", runtime.createV8ValueLong(id), b);
                 }
             }
+            case Message.SubrequestBodyPull p -> jsRuntime.invokeVoid("subrequestBodyPull", runtime.createV8ValueLong(id));
             case Message.SubrequestEnd e -> jsRuntime.invokeVoid("subrequestEnd", runtime.createV8ValueLong(id),
                     e.error() == null ? runtime.createV8ValueNull() : runtime.createV8ValueString(e.error()));
             case Message.SubrequestFailed f -> {

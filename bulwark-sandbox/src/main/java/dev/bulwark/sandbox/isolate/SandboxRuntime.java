@@ -111,6 +111,7 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
             case Message.SubrequestHead m -> subrequests.complete(m.subrequestId(), m);
             case Message.SubrequestChunk m -> subrequests.complete(m.subrequestId(), m);
             case Message.SubrequestEnd m -> subrequests.complete(m.subrequestId(), m);
+            case Message.SubrequestBodyPull m -> subrequests.complete(m.subrequestId(), m);
             case Message.Shutdown m -> close();
             default -> throw new IllegalArgumentException("not a node-to-sandbox message: " + message);
         }

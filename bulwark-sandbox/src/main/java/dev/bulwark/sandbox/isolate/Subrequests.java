@@ -48,6 +48,7 @@ final class Subrequests {
         boolean last = switch (answer) {
             case Message.SubrequestHead h -> !h.hasBody();
             case Message.SubrequestChunk c -> false;
+            case Message.SubrequestBodyPull p -> false;
             default -> true; // SubrequestResult, SubrequestFailed, SubrequestEnd
         };
         Pending p = last ? pending.remove(subrequestId) : pending.get(subrequestId);
@@ -73,6 +74,12 @@ final class Subrequests {
             p.unacknowledged -= n;
             return n;
         }
+    }
+
+    /** Whether a live subrequest is one of {@code invocationId}'s. */
+    boolean owns(long subrequestId, long invocationId) {
+        Pending p = pending.get(subrequestId);
+        return p != null && p.invocationId == invocationId;
     }
 
     /** The worker canceled the body of one of {@code invocationId}'s subrequests: true if it was live. */

@@ -302,6 +302,8 @@
     requestBodyPull: notInstalled,
     subrequestAck: notInstalled,
     subrequestCancel: notInstalled,
+    subrequestBodyChunk: notInstalled,
+    subrequestBodyEnd: notInstalled,
     currentInvocation: /* @__PURE__ */ __name(() => 0, "currentInvocation")
   };
   Object.setPrototypeOf(H, null);
@@ -322,7 +324,9 @@
       "requestBodyPull",
       "currentInvocation",
       "subrequestAck",
-      "subrequestCancel"
+      "subrequestCancel",
+      "subrequestBodyChunk",
+      "subrequestBodyEnd"
     ];
     for (const name of names) {
       const fn = host[name];
@@ -7273,6 +7277,68 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     if (state.wake !== null) state.wake();
   }
   __name(subrequestDrop, "subrequestDrop");
+  var PIECE = 64 * 1024;
+  var uploads = /* @__PURE__ */ new Map();
+  function startUpload(id, stream, invocation) {
+    uploads.set(id, { reader: getReader(stream), rest: null, invocation });
+  }
+  __name(startUpload, "startUpload");
+  function endUploadsOf(invocation) {
+    for (const [id, u2] of uploads) if (u2.invocation === invocation) endUpload(id);
+  }
+  __name(endUploadsOf, "endUploadsOf");
+  function subrequestBodyPull(id) {
+    const u2 = uploads.get(id);
+    if (u2 === void 0) return;
+    const send = /* @__PURE__ */ __name((b2) => {
+      if (b2.byteLength > PIECE) {
+        u2.rest = b2.subarray(PIECE);
+        b2 = b2.subarray(0, PIECE);
+      } else {
+        u2.rest = null;
+      }
+      H.subrequestBodyChunk(id, b2.byteOffset === 0 && b2.byteLength === b2.buffer.byteLength ? b2 : b2.slice());
+    }, "send");
+    if (u2.rest !== null) {
+      send(u2.rest);
+      return;
+    }
+    readerReadChunk(u2.reader).then(({ done, value }) => {
+      if (!uploads.has(id)) return;
+      if (done) {
+        uploads.delete(id);
+        H.subrequestBodyEnd(id, null);
+        return;
+      }
+      let b2;
+      try {
+        b2 = chunkToBytes(value);
+      } catch (err) {
+        uploads.delete(id);
+        H.subrequestBodyEnd(id, `${err}`);
+        return;
+      }
+      send(b2);
+    }, (err) => {
+      uploads.delete(id);
+      try {
+        H.subrequestBodyEnd(id, `${err && err.message !== void 0 ? err.message : err}`);
+      } catch {
+      }
+    });
+  }
+  __name(subrequestBodyPull, "subrequestBodyPull");
+  function endUpload(id) {
+    const u2 = uploads.get(id);
+    if (u2 === void 0) return;
+    uploads.delete(id);
+    try {
+      u2.reader.cancel().catch(() => {
+      });
+    } catch {
+    }
+  }
+  __name(endUpload, "endUpload");
 
   // src/response.js
   var isResponse;
@@ -7515,7 +7581,15 @@ Content-Type: ${value.type || "application/octet-stream"}\r
         reject(err);
       }, "fail");
       const body = requestInternals.body(request);
-      const bodyPromise = body === null ? PromiseResolve(null) : body.consume();
+      let upload = null;
+      if (body !== null && body.peekBytes() === null && body.stream !== null) {
+        if (body.unusable) {
+          fail(new TypeError("Body has already been used. It can only be used once. Use tee() first if you need to read it twice."));
+          return;
+        }
+        upload = body.stream;
+      }
+      const bodyPromise = body === null || upload !== null ? PromiseResolve(null) : body.consume();
       PromiseThen(bodyPromise, (bytes) => {
         if (settled) return;
         const requestUrl = requestInternals.url(request);
@@ -7523,7 +7597,13 @@ Content-Type: ${value.type || "application/octet-stream"}\r
           let pending;
           try {
             checkSubrequestSize(url, pairs2, body2);
-            pending = H.fetch(method2, url, pairs2, body2, invocation);
+            if (upload !== null && redirects === 0) {
+              const [promise, id] = H.fetch(method2, url, pairs2, null, invocation, true);
+              startUpload(Number(id), upload, Number(invocation));
+              pending = promise;
+            } else {
+              pending = H.fetch(method2, url, pairs2, body2, invocation);
+            }
           } catch (err) {
             fail(err);
             return;
@@ -7550,6 +7630,9 @@ Content-Type: ${value.type || "application/octet-stream"}\r
                 nextMethod = "GET";
                 nextBody = null;
                 nextPairs = nextPairs.filter((p2) => !REQUEST_BODY_HEADERS.has(p2[0].toLowerCase()));
+              } else if (upload !== null) {
+                fail(new TypeError("Cannot follow a redirect with a streamed request body."));
+                return;
               }
               if (originOf(next) !== originOf(url)) nextPairs = nextPairs.filter((p2) => p2[0].toLowerCase() !== "authorization");
               hop(nextMethod, next, nextPairs, nextBody, redirects + 1);
@@ -8131,6 +8214,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     done = true;
     pendingPulls.delete(invocationId);
     drainWaiters.delete(invocationId);
+    endUploadsOf(invocationId);
     cancelInvocationTimers(invocationId);
   }
   __name(dispatchFetch, "dispatchFetch");
@@ -8163,6 +8247,10 @@ Content-Type: ${value.type || "application/octet-stream"}\r
       },
       subrequestDrop(id) {
         subrequestDrop(Number(id));
+        endUpload(Number(id));
+      },
+      subrequestBodyPull(id) {
+        subrequestBodyPull(Number(id));
       },
       workersModule,
       consoleFormat(...args) {

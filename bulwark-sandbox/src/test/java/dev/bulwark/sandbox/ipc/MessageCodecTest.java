@@ -105,6 +105,11 @@ class MessageCodecTest {
                 new SubrequestChunk(35L, binary),
                 new SubrequestEnd(36L, null),
                 new SubrequestEnd(37L, "upstream reset"),
+                new StreamedSubrequest(38L, 39L, "POST", "https://api.test/upload", HEADERS),
+                new SubrequestBodyPull(40L),
+                new SubrequestBodyChunk(41L, binary),
+                new SubrequestBodyEnd(42L, null),
+                new SubrequestBodyEnd(43L, "stream errored"),
                 new Shutdown());
     }
 

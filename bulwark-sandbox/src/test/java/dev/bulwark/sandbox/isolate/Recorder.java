@@ -136,6 +136,9 @@ final class Recorder implements Outbox {
             case Message.RequestBodyPull m -> { }
             case Message.SubrequestAck m -> subrequestAcks.add(m);
             case Message.SubrequestCancel m -> subrequestCancels.add(m);
+            case Message.StreamedSubrequest m -> { }
+            case Message.SubrequestBodyChunk m -> { }
+            case Message.SubrequestBodyEnd m -> { }
             default -> throw new IllegalStateException("unexpected " + message);
         }
     }

@@ -35,6 +35,12 @@ class StreamedSubrequestTest {
                   async fetch(request) {
                     const path = new URL(request.url).pathname;
                     if (path === "/huge") return new Response(new Uint8Array(64 << 20).fill(7));
+                    if (path === "/upload") {
+                      const body = new ReadableStream({ start(c) {
+                        c.enqueue(new TextEncoder().encode("ab")); c.enqueue(new Uint8Array(100000)); c.close(); } });
+                      const r = await fetch("https://up.test/", {method: "POST", body});
+                      return new Response(await r.text());
+                    }
                     const r = await fetch("https://up.test/");
                     if (path === "/text") return new Response(r.status + ":" + await r.text());
                     if (path === "/cancel") {
@@ -132,6 +138,28 @@ class StreamedSubrequestTest {
         runtime.deliver(new Message.SubrequestChunk(s.subrequestId(), new byte[10]));
         runtime.deliver(new Message.SubrequestEnd(s.subrequestId(), "The response body is larger than allowed"));
         assertThat(body(seen, 14)).isEqualTo("TypeError: The response body is larger than allowed");
+    }
+
+    @Test
+    void aStreamedRequestBodyIsSentOnePieceAtATimeAsTheNodePulls() throws Exception {
+        List<Message> seen = new ArrayList<>();
+        runtime.deliver(new Message.FetchStart(16, "w", "GET", "http://x/upload", List.of(), null));
+        Message.StreamedSubrequest s = next(Message.StreamedSubrequest.class, seen);
+        assertThat(s.method()).isEqualTo("POST");
+        List<Integer> sizes = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            runtime.deliver(new Message.SubrequestBodyPull(s.subrequestId()));
+            sizes.add(next(Message.SubrequestBodyChunk.class, seen).data().length);
+        }
+        assertThat(sizes).containsExactly(2, Message.STREAM_CHUNK, 100_000 - Message.STREAM_CHUNK);
+        // Nothing is sent that was not pulled.
+        assertThat(out.poll(300, TimeUnit.MILLISECONDS)).isNull();
+        runtime.deliver(new Message.SubrequestBodyPull(s.subrequestId()));
+        assertThat(next(Message.SubrequestBodyEnd.class, seen)).isEqualTo(new Message.SubrequestBodyEnd(s.subrequestId(), null));
+        runtime.deliver(new Message.SubrequestHead(s.subrequestId(), 200, "OK", List.of(), "https://up.test/", true));
+        runtime.deliver(new Message.SubrequestChunk(s.subrequestId(), "stored".getBytes()));
+        runtime.deliver(new Message.SubrequestEnd(s.subrequestId(), null));
+        assertThat(body(seen, 16)).isEqualTo("stored");
     }
 
     @Test

@@ -9,6 +9,7 @@ import dev.bulwark.server.egress.AddressClassifier;
 import dev.bulwark.server.egress.AddressGuard;
 import dev.bulwark.server.egress.EgressTarget;
 import dev.bulwark.server.egress.OutboundCall;
+import org.eclipse.jetty.client.AsyncRequestContent;
 import org.eclipse.jetty.client.BytesRequestContent;
 import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.client.InputStreamResponseListener;
@@ -112,7 +113,11 @@ final class EgressGateway implements AutoCloseable {
     /** A message of the egress protocol from a sandbox: a subrequest, an acknowledgement or a cancellation. */
     void receive(Origin from, Message m) {
         switch (m) {
-            case Message.Subrequest s -> Thread.startVirtualThread(() -> perform(from, s));
+            case Message.Subrequest s -> Thread.startVirtualThread(() -> perform(from, s, false));
+            case Message.StreamedSubrequest s -> Thread.startVirtualThread(() -> perform(from,
+                    new Message.Subrequest(s.invocationId(), s.subrequestId(), s.method(), s.url(), s.headers(), null), true));
+            case Message.SubrequestBodyChunk c -> uploaded(from, c.subrequestId(), c.data());
+            case Message.SubrequestBodyEnd e -> uploaded(from, e.subrequestId(), new Upstream.UploadEnd(e.error()));
             case Message.SubrequestAck a -> {
                 Upstream u = live.get(new Key(from.sandbox(), a.subrequestId()));
                 if (u != null) u.acknowledge(a.bytes());
@@ -123,6 +128,12 @@ final class EgressGateway implements AutoCloseable {
             }
             default -> throw new IllegalArgumentException("not an egress message: " + m.getClass().getSimpleName());
         }
+    }
+
+    private void uploaded(Origin from, long subrequestId, Object piece) {
+        Upstream u = live.get(new Key(from.sandbox(), subrequestId));
+        // More than was pulled is a broken sandbox: that upload ends.
+        if (u != null && !u.uploaded(piece)) u.cancel();
     }
 
     /** The sandbox is gone: close every upstream it had open. */
@@ -136,7 +147,7 @@ final class EgressGateway implements AutoCloseable {
         return live.size();
     }
 
-    private void perform(Origin from, Message.Subrequest s) {
+    private void perform(Origin from, Message.Subrequest s, boolean streamedBody) {
         long started = System.nanoTime();
         InvocationRecords.Record inv = invocations.get(s.invocationId());
         String method = s.method() == null ? "GET" : s.method().toUpperCase(Locale.ROOT);
@@ -183,7 +194,7 @@ final class EgressGateway implements AutoCloseable {
         Upstream upstream = new Upstream();
         live.put(key, upstream);
         try {
-            stream(from, s, inv, method, target, upstream, started, bytesOut);
+            stream(from, s, streamedBody, inv, method, target, upstream, started, bytesOut);
         } finally {
             live.remove(key);
             if (bodyKib > 0) requestBodyKib.release(bodyKib);
@@ -192,8 +203,8 @@ final class EgressGateway implements AutoCloseable {
         }
     }
 
-    private void stream(Origin from, Message.Subrequest s, InvocationRecords.Record inv, String method,
-                        EgressTarget target, Upstream upstream, long started, long bytesOut) {
+    private void stream(Origin from, Message.Subrequest s, boolean streamedBody, InvocationRecords.Record inv,
+                        String method, EgressTarget target, Upstream upstream, long started, long bytesOut) {
         String host = target.host().name();
         long deadline = started + TimeUnit.MILLISECONDS.toNanos(settings.timeoutMs());
         Request request = client.newRequest(target.uri()).method(method)
@@ -206,9 +217,15 @@ final class EgressGateway implements AutoCloseable {
                     for (Message.Header loop : inv.loopHeaders()) h.put(loop.name(), loop.value());
                 });
         if (s.body() != null) request.body(new BytesRequestContent(s.body()));
+        AsyncRequestContent upload = streamedBody ? new AsyncRequestContent() : null;
+        if (upload != null) request.body(upload);
         InputStreamResponseListener listener = new InputStreamResponseListener();
         upstream.onCancel(() -> request.abort(new IOException("canceled by the worker")));
         request.send(listener);
+        java.util.concurrent.atomic.AtomicLong uploadedBytes = new java.util.concurrent.atomic.AtomicLong();
+        if (upload != null) {
+            Thread.startVirtualThread(() -> pumpUpload(from, s.subrequestId(), upstream, upload, deadline, uploadedBytes));
+        }
         Response response;
         try {
             response = listener.get(settings.timeoutMs(), TimeUnit.MILLISECONDS);
@@ -286,7 +303,40 @@ final class EgressGateway implements AutoCloseable {
             Thread.currentThread().interrupt();
             outcome = "canceled";
         }
-        record(inv, method, host, status, outcome, total, bytesOut, started);
+        record(inv, method, host, status, outcome, total, bytesOut + uploadedBytes.get(), started);
+    }
+
+    /**
+     * Feeds a streamed request body to the upstream: one pull to the sandbox, one chunk back, and
+     * the next pull only once the client has taken that chunk, so at most one chunk is held here.
+     */
+    private void pumpUpload(Origin from, long subrequestId, Upstream upstream, AsyncRequestContent upload, long deadline,
+                            java.util.concurrent.atomic.AtomicLong uploadedBytes) {
+        try {
+            while (true) {
+                reply(from, new Message.SubrequestBodyPull(subrequestId));
+                Object next = upstream.nextUpload(deadline);
+                if (next == null) {
+                    upload.fail(new IOException("the request body did not come in time"));
+                    return;
+                }
+                if (next instanceof Upstream.UploadEnd end) {
+                    if (end.error() == null) upload.close();
+                    else upload.fail(new IOException(end.error()));
+                    return;
+                }
+                byte[] chunk = (byte[]) next;
+                org.eclipse.jetty.util.FutureCallback written = new org.eclipse.jetty.util.FutureCallback();
+                upload.write(java.nio.ByteBuffer.wrap(chunk), written);
+                written.get(EgressGateway.IDLE_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+                uploadedBytes.addAndGet(chunk.length);
+            }
+        } catch (InterruptedException e) {
+            upload.fail(e);
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException e) {
+            upload.fail(e); // the request ended (answered, aborted or timed out): stop pulling
+        }
     }
 
     private void deny(Origin from, Message.Subrequest s, InvocationRecords.Record inv, String method, String host,

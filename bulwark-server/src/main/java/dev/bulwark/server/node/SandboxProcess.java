@@ -233,6 +233,9 @@ final class SandboxProcess implements IsolateHost {
             case Message.Subrequest m -> unsolicited.accept(m);
             case Message.SubrequestAck m -> unsolicited.accept(m);
             case Message.SubrequestCancel m -> unsolicited.accept(m);
+            case Message.StreamedSubrequest m -> unsolicited.accept(m);
+            case Message.SubrequestBodyChunk m -> unsolicited.accept(m);
+            case Message.SubrequestBodyEnd m -> unsolicited.accept(m);
             default -> kill("unexpected message from sandbox: " + message.getClass().getSimpleName());
         }
     }

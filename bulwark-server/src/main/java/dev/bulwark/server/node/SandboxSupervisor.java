@@ -185,6 +185,15 @@ public final class SandboxSupervisor implements AutoCloseable {
             case Message.SubrequestCancel c -> {
                 if (from != null) events.egress(from, c);
             }
+            case Message.StreamedSubrequest s -> {
+                if (from != null) events.egress(from, s);
+            }
+            case Message.SubrequestBodyChunk c -> {
+                if (from != null) events.egress(from, c);
+            }
+            case Message.SubrequestBodyEnd e -> {
+                if (from != null) events.egress(from, e);
+            }
             default -> log.warn("unexpected message from a sandbox: {}", m.getClass().getSimpleName());
         }
     }

@@ -16,6 +16,27 @@ final class Upstream {
     private long sent, acknowledged;
     private volatile boolean canceled;
     private volatile Runnable onCancel = () -> { };
+    /** Chunks (byte[]) and the end (an {@link UploadEnd}) of a streamed request body, one per pull. */
+    private final java.util.concurrent.BlockingQueue<Object> upload = new java.util.concurrent.ArrayBlockingQueue<>(2);
+
+    /** The end of a streamed request body: complete ({@code error} null) or broken. */
+    record UploadEnd(String error) {}
+
+    /** A piece of the streamed request body arrived; false when the sandbox sent more than was pulled. */
+    boolean uploaded(Object chunkOrEnd) {
+        return upload.offer(chunkOrEnd);
+    }
+
+    /** The next piece of the streamed request body, or null when canceled or past the deadline. */
+    Object nextUpload(long deadlineNanos) throws InterruptedException {
+        while (!canceled) {
+            long left = deadlineNanos - System.nanoTime();
+            if (left <= 0) return null;
+            Object next = upload.poll(Math.min(left, TimeUnit.MILLISECONDS.toNanos(200)), TimeUnit.NANOSECONDS);
+            if (next != null) return next;
+        }
+        return null;
+    }
 
     /** Runs once if the upstream is canceled (now, if it already was). */
     void onCancel(Runnable r) {

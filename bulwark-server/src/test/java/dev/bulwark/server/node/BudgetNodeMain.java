@@ -12,8 +12,8 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * A node for {@link NodeMemoryBudgetTest}, in its own JVM (started with a small heap): an attacker
- * tenant whose worker does everything the memory attacks need, and a bystander tenant. Prints
+ * A node for {@link NodeMemoryBudgetTest}, in its own JVM (started with a small heap): two attacker
+ * tenants whose worker does everything the memory attacks need, and a bystander tenant. Prints
  * {@code PORT <n>} when it serves, and stops when its standard input closes.
  *
  * <pre>BudgetNodeMain DATA_DIR UPSTREAM_PORT</pre>
@@ -51,9 +51,13 @@ public final class BudgetNodeMain {
         Limits limits = new Limits(5_000, 30_000, 256, 50, 1 << 20, 1 << 16, 1 << 20);
         EgressSettings egress = new EgressSettings(List.of("127.0.0.1"), false).withTestOnlyLoopbackAllowed()
                 .withLimits(2L << 30, 60_000, 64, 32);
-        try (Node node = Node.start(new Settings("127.0.0.1", 0, data, "attacker", limits,
+        try (Node node = Node.start(new Settings("127.0.0.1", 0, data, "fetcher", limits,
                 new SandboxSettings(1, 1, 2048, 2, List.of()), egress))) {
-            node.deploy(new DeployedWorker("attacker", "attacker", bundle(ATTACKER),
+            // Two attacker tenants: the response attacks cost their own sandbox a lot of memory (the
+            // bodies live there until the clients read them), and must not decide the egress attacks' fate.
+            node.deploy(new DeployedWorker("fetcher", "fetcher", bundle(ATTACKER),
+                    "{\"UPSTREAM\":\"" + upstream + "\"}", limits));
+            node.deploy(new DeployedWorker("responder", "responder", bundle(ATTACKER),
                     "{\"UPSTREAM\":\"" + upstream + "\"}", limits));
             node.deploy(new DeployedWorker("bystander", "bystander", bundle(
                     "export default { fetch() { return new Response('still here'); } };"), "{}", limits));

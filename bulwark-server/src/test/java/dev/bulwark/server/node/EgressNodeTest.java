@@ -92,6 +92,15 @@ class EgressNodeTest {
                       const r = await fetch(up + "/redirect?to=" + encodeURIComponent(to), {redirect: url.searchParams.get("mode") ?? "follow"});
                       return new Response(r.status + " " + r.redirected + " " + (await r.text()).trim());
                     }
+                    case "/upload": {
+                      const mb = Number(url.searchParams.get("mb"));
+                      let sent = 0;
+                      const body = new ReadableStream({ pull(c) {
+                        if (sent === mb * 16) { c.close(); return; }
+                        sent++; c.enqueue(new Uint8Array(64 << 10).fill(1)); } });
+                      const r = await fetch(up + "/count", {method: "POST", body});
+                      return new Response(await r.text());
+                    }
                     case "/big-response": return new Response(new Uint8Array(100 << 20).fill(65));
                     default: return new Response("fine");
                   }
@@ -139,6 +148,13 @@ class EgressNodeTest {
             ex.sendResponseHeaders(302, -1);
             ex.close();
         });
+        upstream.createContext("/count", ex -> {
+            long n = ex.getRequestBody().transferTo(OutputStream.nullOutputStream());
+            byte[] b = Long.toString(n).getBytes();
+            ex.sendResponseHeaders(200, b.length);
+            ex.getResponseBody().write(b);
+            ex.close();
+        });
         upstream.createContext("/hit", ex -> {
             loopHits.incrementAndGet();
             ex.sendResponseHeaders(204, -1);
@@ -184,6 +200,13 @@ class EgressNodeTest {
     void anUpstreamBodyStreamsToTheWorkerWhole() throws Exception {
         HttpResponse<String> r = get(node, "egress", "/stream?mb=4");
         assertThat(r.body()).isEqualTo(Long.toString(4L << 20));
+        bystanderAnswers();
+    }
+
+    @Test
+    void aStreamedRequestBodyLargerThanAnyMessageReachesTheUpstreamWhole() throws Exception {
+        // 24 MiB: three times what one Subrequest message may carry.
+        assertThat(get(node, "egress", "/upload?mb=24").body()).isEqualTo(Long.toString(24L << 20));
         bystanderAnswers();
     }
 

@@ -33,8 +33,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * The node's memory budget under hostile load, proved against a real node in its own JVM with a
  * small heap ({@value #NODE_HEAP_MB} MiB, and {@code -XX:+ExitOnOutOfMemoryError}, so an
  * OutOfMemoryError anywhere in the node ends it and fails this test). All at once: workers draining
- * large upstream bodies, workers holding 1 GiB upstream bodies they never read, clients that never
- * read a 64 MiB single-enqueue response or a 100 MiB one-chunk body. Before the gateway streamed and
+ * large upstream bodies, workers holding 1 GiB upstream bodies they never read (one tenant), clients
+ * that never read a 64 MiB single-enqueue response or a 100 MiB one-chunk body (another tenant). Before the gateway streamed and
  * the prelude split chunks, any one of these took the node past a gigabyte. A bystander tenant is
  * asked every 200 ms throughout and must answer every time. Loopback only; bounded in count and time.
  */
@@ -57,11 +57,11 @@ class NodeMemoryBudgetTest {
             assertThat(get(http, port, "bystander", "/").body()).isEqualTo("still here");
 
             List<CompletableFuture<Object>> drains = new ArrayList<>(), holds = new ArrayList<>();
-            for (int i = 0; i < 4; i++) drains.add(async(pool, () -> get(http, port, "attacker", "/drain?mb=256")));
-            for (int i = 0; i < 8; i++) holds.add(async(pool, () -> get(http, port, "attacker", "/hold")));
+            for (int i = 0; i < 4; i++) drains.add(async(pool, () -> get(http, port, "fetcher", "/drain?mb=256")));
+            for (int i = 0; i < 8; i++) holds.add(async(pool, () -> get(http, port, "fetcher", "/hold")));
             List<CompletableFuture<Object>> attacks = new ArrayList<>(drains);
             attacks.addAll(holds);
-            for (int i = 0; i < 20; i++) stalled.add(stalledClient(port, "/enqueue64"));
+            for (int i = 0; i < 12; i++) stalled.add(stalledClient(port, "/enqueue64"));
             for (int i = 0; i < 2; i++) stalled.add(stalledClient(port, "/body100"));
 
             long peakRss = 0;
@@ -115,7 +115,7 @@ class NodeMemoryBudgetTest {
     private static Socket stalledClient(int port, String path) throws IOException {
         Socket s = new Socket("127.0.0.1", port);
         s.setReceiveBufferSize(4096);
-        s.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: attacker\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+        s.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: responder\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
         s.getOutputStream().flush();
         return s;
     }
