@@ -19,16 +19,15 @@ function abortResponseBody(response, reason) {
 // What one fetch() may hand the host (checked here, before anything is copied out of V8).
 const MAX_URL = 16 * 1024;
 const MAX_HEADER_CHARS = 256 * 1024;
-const MAX_BODY = 8 * 1024 * 1024;
+// Request bodies in hand up to this size cross in the Subrequest message; larger ones are streamed.
+const INLINE_BODY = 1024 * 1024;
 
 function checkSubrequestSize(url, pairs, bytes) {
   if (url.length > MAX_URL) throw new TypeError(`fetch(): the URL is longer than ${MAX_URL} characters.`);
   let chars = 0;
   for (let i = 0; i < pairs.length; i++) chars += pairs[i][0].length + pairs[i][1].length + 1;
   if (chars > MAX_HEADER_CHARS) throw new TypeError(`fetch(): the request headers are larger than ${MAX_HEADER_CHARS} characters.`);
-  if (bytes !== null && bytes.byteLength > MAX_BODY) {
-    throw new TypeError(`fetch(): a request body of ${bytes.byteLength} bytes is larger than this node sends upstream (${MAX_BODY} bytes).`);
-  }
+  if (bytes !== null && bytes.byteLength > INLINE_BODY) throw new TypeError('fetch(): internal error: an inline body over the inline limit.');
 }
 
 const MAX_REDIRECTS = 20;
@@ -110,10 +109,13 @@ export function fetch(input, init = undefined) {
       const hop = (method, url, pairs, body, redirects) => {
         let pending;
         try {
-          checkSubrequestSize(url, pairs, body);
-          if (upload !== null && redirects === 0) {
+          const large = body !== null && body.byteLength > INLINE_BODY;
+          checkSubrequestSize(url, pairs, large ? null : body);
+          if ((upload !== null && redirects === 0) || large) {
+            // Large bytes are streamed too (a plain stream: the bytes stay usable for a redirect).
+            const source = large ? new ReadableStream({ start(c) { c.enqueue(body); c.close(); } }) : upload;
             const [promise, id] = H.fetch(method, url, pairs, null, invocation, true);
-            startUpload(Number(id), upload, Number(invocation));
+            startUpload(Number(id), source, Number(invocation));
             pending = promise;
           } else {
             pending = H.fetch(method, url, pairs, body, invocation);

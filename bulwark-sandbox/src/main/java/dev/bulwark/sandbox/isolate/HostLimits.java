@@ -12,8 +12,11 @@ final class HostLimits {
 
     /** The prelude sends response bodies in pieces of {@link Message#STREAM_CHUNK}; more is refused. */
     static final long MAX_RESPONSE_CHUNK = 1 << 20;
-    /** A subrequest's request body travels in the Subrequest message; larger ones are refused. */
-    static final long MAX_SUBREQUEST_BODY = 8 << 20;
+    /**
+     * A subrequest's request body in the Subrequest message; the prelude streams larger ones
+     * (StreamedSubrequest), so more is refused.
+     */
+    static final long MAX_SUBREQUEST_BODY = 1 << 20;
     /** As Workers: URLs of at most 16 KiB. */
     static final int MAX_URL_CHARS = 16 << 10;
     static final int MAX_METHOD_CHARS = 64;

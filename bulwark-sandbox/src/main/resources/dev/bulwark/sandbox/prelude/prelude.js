@@ -7499,15 +7499,13 @@ Content-Type: ${value.type || "application/octet-stream"}\r
   __name(abortResponseBody, "abortResponseBody");
   var MAX_URL = 16 * 1024;
   var MAX_HEADER_CHARS = 256 * 1024;
-  var MAX_BODY = 8 * 1024 * 1024;
+  var INLINE_BODY = 1024 * 1024;
   function checkSubrequestSize(url, pairs, bytes) {
     if (url.length > MAX_URL) throw new TypeError(`fetch(): the URL is longer than ${MAX_URL} characters.`);
     let chars = 0;
     for (let i2 = 0; i2 < pairs.length; i2++) chars += pairs[i2][0].length + pairs[i2][1].length + 1;
     if (chars > MAX_HEADER_CHARS) throw new TypeError(`fetch(): the request headers are larger than ${MAX_HEADER_CHARS} characters.`);
-    if (bytes !== null && bytes.byteLength > MAX_BODY) {
-      throw new TypeError(`fetch(): a request body of ${bytes.byteLength} bytes is larger than this node sends upstream (${MAX_BODY} bytes).`);
-    }
+    if (bytes !== null && bytes.byteLength > INLINE_BODY) throw new TypeError("fetch(): internal error: an inline body over the inline limit.");
   }
   __name(checkSubrequestSize, "checkSubrequestSize");
   var MAX_REDIRECTS = 20;
@@ -7596,10 +7594,15 @@ Content-Type: ${value.type || "application/octet-stream"}\r
         const hop = /* @__PURE__ */ __name((method2, url, pairs2, body2, redirects) => {
           let pending;
           try {
-            checkSubrequestSize(url, pairs2, body2);
-            if (upload !== null && redirects === 0) {
+            const large = body2 !== null && body2.byteLength > INLINE_BODY;
+            checkSubrequestSize(url, pairs2, large ? null : body2);
+            if (upload !== null && redirects === 0 || large) {
+              const source = large ? new ReadableStream({ start(c2) {
+                c2.enqueue(body2);
+                c2.close();
+              } }) : upload;
               const [promise, id] = H.fetch(method2, url, pairs2, null, invocation, true);
-              startUpload(Number(id), upload, Number(invocation));
+              startUpload(Number(id), source, Number(invocation));
               pending = promise;
             } else {
               pending = H.fetch(method2, url, pairs2, body2, invocation);

@@ -101,6 +101,10 @@ class EgressNodeTest {
                       const r = await fetch(up + "/count", {method: "POST", body});
                       return new Response(await r.text());
                     }
+                    case "/upload-bytes": {
+                      const r = await fetch(up + "/count", {method: "PUT", body: new Uint8Array(20 << 20)});
+                      return new Response(await r.text());
+                    }
                     case "/big-response": return new Response(new Uint8Array(100 << 20).fill(65));
                     default: return new Response("fine");
                   }
@@ -207,6 +211,8 @@ class EgressNodeTest {
     void aStreamedRequestBodyLargerThanAnyMessageReachesTheUpstreamWhole() throws Exception {
         // 24 MiB: three times what one Subrequest message may carry.
         assertThat(get(node, "egress", "/upload?mb=24").body()).isEqualTo(Long.toString(24L << 20));
+        // A 20 MiB body in hand is streamed the same way.
+        assertThat(get(node, "egress", "/upload-bytes").body()).isEqualTo(Long.toString(20L << 20));
         bystanderAnswers();
     }
 
