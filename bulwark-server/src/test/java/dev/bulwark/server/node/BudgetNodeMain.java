@@ -36,6 +36,13 @@ public final class BudgetNodeMain {
                     await scheduler.wait(4000);
                     return new Response("held " + r.status);
                   }
+                  case "/upload-stuck": {
+                    // 1 GiB offered to an upstream that never reads it.
+                    let n = 0;
+                    const body = new ReadableStream({ pull(c) { if (n++ === 16384) c.close(); else c.enqueue(new Uint8Array(64 << 10)); } });
+                    const sent = fetch("http://127.0.0.1:" + env.UPSTREAM + "/stuck", {method: "POST", body}).then(() => "answered", (e) => e.message);
+                    return new Response(await Promise.race([sent, scheduler.wait(4000).then(() => "stuck")]));
+                  }
                   case "/enqueue64": return new Response(new ReadableStream({ start(c) { c.enqueue(new Uint8Array(64 << 20)); c.close(); } }));
                   case "/body100": return new Response(new Uint8Array(100 << 20));
                   default: return new Response("attacker");
@@ -48,7 +55,8 @@ public final class BudgetNodeMain {
     public static void main(String[] args) throws Exception {
         Path data = Path.of(args[0]);
         String upstream = args[1];
-        Limits limits = new Limits(5_000, 30_000, 256, 50, 1 << 20, 1 << 16, 1 << 20);
+        // A long wall limit: on a busy machine draining 128 MiB through a worker takes a while.
+        Limits limits = new Limits(20_000, 90_000, 256, 50, 1 << 20, 1 << 16, 1 << 20);
         EgressSettings egress = new EgressSettings(List.of("127.0.0.1"), false).withTestOnlyLoopbackAllowed()
                 .withLimits(2L << 30, 60_000, 64, 32);
         try (Node node = Node.start(new Settings("127.0.0.1", 0, data, "fetcher", limits,

@@ -33,7 +33,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * The node's memory budget under hostile load, proved against a real node in its own JVM with a
  * small heap ({@value #NODE_HEAP_MB} MiB, and {@code -XX:+ExitOnOutOfMemoryError}, so an
  * OutOfMemoryError anywhere in the node ends it and fails this test). All at once: workers draining
- * large upstream bodies, workers holding 1 GiB upstream bodies they never read (one tenant), clients
+ * large upstream bodies, workers holding 1 GiB upstream bodies they never read, workers offering 1 GiB
+ * request bodies to an upstream that never reads them (one tenant), clients
  * that never read a 64 MiB single-enqueue response or a 100 MiB one-chunk body (another tenant). Before the gateway streamed and
  * the prelude split chunks, any one of these took the node past a gigabyte. A bystander tenant is
  * asked every 200 ms throughout and must answer every time. Loopback only; bounded in count and time.
@@ -57,10 +58,13 @@ class NodeMemoryBudgetTest {
             assertThat(get(http, port, "bystander", "/").body()).isEqualTo("still here");
 
             List<CompletableFuture<Object>> drains = new ArrayList<>(), holds = new ArrayList<>();
-            for (int i = 0; i < 4; i++) drains.add(async(pool, () -> get(http, port, "fetcher", "/drain?mb=256")));
+            for (int i = 0; i < 4; i++) drains.add(async(pool, () -> get(http, port, "fetcher", "/drain?mb=128")));
             for (int i = 0; i < 8; i++) holds.add(async(pool, () -> get(http, port, "fetcher", "/hold")));
+            List<CompletableFuture<Object>> uploads = new ArrayList<>();
+            for (int i = 0; i < 4; i++) uploads.add(async(pool, () -> get(http, port, "fetcher", "/upload-stuck")));
             List<CompletableFuture<Object>> attacks = new ArrayList<>(drains);
             attacks.addAll(holds);
+            attacks.addAll(uploads);
             for (int i = 0; i < 12; i++) stalled.add(stalledClient(port, "/enqueue64"));
             for (int i = 0; i < 2; i++) stalled.add(stalledClient(port, "/body100"));
 
@@ -78,7 +82,10 @@ class NodeMemoryBudgetTest {
             }
             // The attacks themselves were served: every byte of the drained bodies reached its worker.
             for (CompletableFuture<Object> d : drains) {
-                assertThat(((HttpResponse<?>) d.get(60, TimeUnit.SECONDS)).body()).isEqualTo(Long.toString(256L << 20));
+                assertThat(((HttpResponse<?>) d.get(60, TimeUnit.SECONDS)).body()).isEqualTo(Long.toString(128L << 20));
+            }
+            for (CompletableFuture<Object> u : uploads) {
+                assertThat(((HttpResponse<?>) u.get(60, TimeUnit.SECONDS)).body()).isEqualTo("stuck");
             }
             for (CompletableFuture<Object> h : holds) {
                 assertThat(((HttpResponse<?>) h.get(60, TimeUnit.SECONDS)).body()).isEqualTo("held 200");
@@ -124,6 +131,14 @@ class NodeMemoryBudgetTest {
         HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 64);
         server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
         AtomicLong written = new AtomicLong();
+        server.createContext("/stuck", ex -> {
+            try {
+                Thread.sleep(15_000); // never reads the request body
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            ex.close();
+        });
         server.createContext("/big", ex -> {
             long mb = Long.parseLong(ex.getRequestURI().getQuery().substring(3));
             ex.sendResponseHeaders(200, 0);
