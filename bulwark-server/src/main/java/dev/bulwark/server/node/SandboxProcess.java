@@ -42,7 +42,7 @@ final class SandboxProcess implements IsolateHost {
     private volatile String deathCause;
     /**
      * The largest frame the node reads from a sandbox. What a sandbox sends is bounded before it
-     * is built (a subrequest body of 8 MiB, response chunks of 64 KiB, headers of 256 Ki chars), so
+     * is built (an inline subrequest body of 1 MiB, body pieces of 64 KiB, headers of 256 Ki chars), so
      * one reader never holds more than this, whatever a compromised sandbox writes.
      */
     static final int MAX_FRAME_FROM_SANDBOX = 16 << 20;
