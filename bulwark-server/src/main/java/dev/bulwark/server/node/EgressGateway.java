@@ -113,9 +113,9 @@ final class EgressGateway implements AutoCloseable {
     /** A message of the egress protocol from a sandbox: a subrequest, an acknowledgement or a cancellation. */
     void receive(Origin from, Message m) {
         switch (m) {
-            case Message.Subrequest s -> Thread.startVirtualThread(() -> perform(from, s, false));
-            case Message.StreamedSubrequest s -> Thread.startVirtualThread(() -> perform(from,
-                    new Message.Subrequest(s.invocationId(), s.subrequestId(), s.method(), s.url(), s.headers(), null), true));
+            case Message.Subrequest s -> start(from, s, false);
+            case Message.StreamedSubrequest s -> start(from,
+                    new Message.Subrequest(s.invocationId(), s.subrequestId(), s.method(), s.url(), s.headers(), null), true);
             case Message.SubrequestBodyChunk c -> uploaded(from, c.subrequestId(), c.data());
             case Message.SubrequestBodyEnd e -> uploaded(from, e.subrequestId(), new Upstream.UploadEnd(e.error()));
             case Message.SubrequestAck a -> {
@@ -128,6 +128,26 @@ final class EgressGateway implements AutoCloseable {
             }
             default -> throw new IllegalArgumentException("not an egress message: " + m.getClass().getSimpleName());
         }
+    }
+
+    /**
+     * Registers the subrequest before anything else can happen to it (a cancellation right behind
+     * it on the same connection must find it), then performs it on a virtual thread.
+     */
+    private void start(Origin from, Message.Subrequest s, boolean streamedBody) {
+        Key key = new Key(from.sandbox(), s.subrequestId());
+        Upstream upstream = new Upstream();
+        if (live.putIfAbsent(key, upstream) != null) {
+            reply(from, new Message.SubrequestFailed(s.subrequestId(), "fetch(): duplicate subrequest"));
+            return;
+        }
+        Thread.startVirtualThread(() -> {
+            try {
+                perform(from, s, streamedBody, upstream);
+            } finally {
+                live.remove(key, upstream);
+            }
+        });
     }
 
     private void uploaded(Origin from, long subrequestId, Object piece) {
@@ -147,7 +167,7 @@ final class EgressGateway implements AutoCloseable {
         return live.size();
     }
 
-    private void perform(Origin from, Message.Subrequest s, boolean streamedBody) {
+    private void perform(Origin from, Message.Subrequest s, boolean streamedBody, Upstream upstream) {
         long started = System.nanoTime();
         InvocationRecords.Record inv = invocations.get(s.invocationId());
         String method = s.method() == null ? "GET" : s.method().toUpperCase(Locale.ROOT);
@@ -190,13 +210,10 @@ final class EgressGateway implements AutoCloseable {
                     "Too many request body bytes in flight on this node; try again later", 0, started);
             return;
         }
-        Key key = new Key(from.sandbox(), s.subrequestId());
-        Upstream upstream = new Upstream();
-        live.put(key, upstream);
         try {
+            if (upstream.isCanceled()) return; // the worker gave up before it started
             stream(from, s, streamedBody, inv, method, target, upstream, started, bytesOut);
         } finally {
-            live.remove(key);
             if (bodyKib > 0) requestBodyKib.release(bodyKib);
             tenantSlots.release();
             global.release();
