@@ -621,7 +621,17 @@ public final class Isolate {
 
     private void bind(V8ValueObject host, String name, IJavetDirectCallable.NoThisAndResult<Exception> fn)
             throws JavetException {
-        JavetCallbackContext ctx = new JavetCallbackContext(name, JavetCallbackType.DirectCallNoThisAndResult, fn);
+        // Javet turns what a callback throws into a JavaScript error; a VirtualMachineError must
+        // not become one the worker can catch: it ends the sandbox (the node replaces it).
+        IJavetDirectCallable.NoThisAndResult<Exception> guarded = args -> {
+            try {
+                return fn.call(args);
+            } catch (VirtualMachineError e) {
+                services.fatal("host function " + name + ": " + e);
+                throw e;
+            }
+        };
+        JavetCallbackContext ctx = new JavetCallbackContext(name, JavetCallbackType.DirectCallNoThisAndResult, guarded);
         callbacks.add(ctx);
         try (V8ValueFunction f = runtime.createV8ValueFunction(ctx)) {
             host.set(name, f);

@@ -45,6 +45,11 @@ public final class LogHub {
 
     private final Set<Tail> tails = ConcurrentHashMap.newKeySet();
 
+    /** Tails open right now (operators and tests). */
+    public int openTails() {
+        return tails.size();
+    }
+
     public Tail tail(String worker) {
         Tail t = new Tail(worker, this);
         tails.add(t);
