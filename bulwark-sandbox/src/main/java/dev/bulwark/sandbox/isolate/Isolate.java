@@ -629,6 +629,12 @@ public final class Isolate {
             } catch (VirtualMachineError e) {
                 services.fatal("host function " + name + ": " + e);
                 throw e;
+            } catch (Exception e) {
+                // Terminated while in here (a limit was hit): a host call into V8 fails with "execution
+                // is terminated". Thrown on, that error would reach the worker as a catchable one and
+                // hide the termination; returning lets V8 go on unwinding the termination instead.
+                if (terminationRequestedAt != 0) return runtime.createV8ValueUndefined();
+                throw e;
             }
         };
         JavetCallbackContext ctx = new JavetCallbackContext(name, JavetCallbackType.DirectCallNoThisAndResult, guarded);
