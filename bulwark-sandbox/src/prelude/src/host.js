@@ -23,6 +23,19 @@ export const H = {
   subrequestBodyChunk: notInstalled,
   subrequestBodyEnd: notInstalled,
   currentInvocation: () => 0,
+  objectId: notInstalled,
+  callObject: notInstalled,
+  callWorker: notInstalled,
+  loadDynamic: notInstalled,
+  rpcObject: notInstalled,
+  rpcWorker: notInstalled,
+  rpcReturn: notInstalled,
+  sqlExec: notInstalled,
+  kvGet: notInstalled,
+  kvPut: notInstalled,
+  kvDelete: notInstalled,
+  kvList: notInstalled,
+  storageOp: notInstalled,
 };
 Object.setPrototypeOf(H, null);
 
@@ -30,6 +43,7 @@ export function bindHost(host) {
   if (H.installed) throw new Error('already installed');
   const names = ['log', 'randomBytes', 'digest', 'hmac', 'setTimer', 'clearTimer', 'fetch',
     'responseStart', 'responseChunk', 'responseEnd', 'responseError', 'requestBodyPull', 'currentInvocation',
+    'objectId', 'callObject', 'callWorker', 'loadDynamic', 'rpcObject', 'rpcWorker', 'rpcReturn', 'sqlExec', 'kvGet', 'kvPut', 'kvDelete', 'kvList', 'storageOp',
     'subrequestAck', 'subrequestCancel', 'subrequestBodyChunk', 'subrequestBodyEnd'];
   for (const name of names) {
     const fn = host[name];

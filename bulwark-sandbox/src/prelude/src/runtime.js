@@ -13,20 +13,15 @@ import { parseURL, serializeURL } from './url.js';
 import { normalizeMethod } from './request.js';
 import { resetTimeOrigin } from './clock.js';
 import { subrequestChunk, subrequestEnd, subrequestDrop, subrequestBodyPull, endUpload, endUploadsOf } from './egress.js';
+import { makeNamespace, objectFetch, objectReceiver, registerWaitUntil, forgetWaitUntil } from './objects.js';
+import { answerRpc, entrypointReceiver } from './rpc.js';
+import { makeLoader } from './loader.js';
 
 // ---------------------------------------------------------------------------------------
 // cloudflare:workers
 
-export class DurableObject {
-  constructor(ctx, env) { this.ctx = ctx; this.env = env; }
-}
-export class WorkerEntrypoint {
-  constructor(ctx, env) { this.ctx = ctx; this.env = env; }
-}
-export class WorkflowEntrypoint {
-  constructor(ctx, env) { this.ctx = ctx; this.env = env; }
-}
-export class RpcTarget {}
+import { DurableObject, WorkerEntrypoint, WorkflowEntrypoint, RpcTarget } from './runtime-classes.js';
+export { DurableObject, WorkerEntrypoint, WorkflowEntrypoint, RpcTarget };
 
 // ---------------------------------------------------------------------------------------
 // ExecutionContext
@@ -178,6 +173,13 @@ async function writeResponseBytes(invocationId, b) {
   }
 }
 
+/** A named entrypoint of the worker (a WorkerEntrypoint class, or an object with fetch). */
+function entrypointOf(target) {
+  const handler = target.exports[target.entrypoint];
+  if (handler === undefined) throw new TypeError(`The worker has no entrypoint named '${target.entrypoint}'.`);
+  return handler;
+}
+
 async function sendResponse(result, invocationId) {
   if (!isResponse(result)) throw new TypeError("Incorrect type for Promise: the Promise did not resolve to 'Response'.");
   // Internal slots, not the (overridable) public getters.
@@ -205,7 +207,9 @@ async function sendResponse(result, invocationId) {
   H.responseEnd(invocationId);
 }
 
-async function dispatchFetch(handler, req, env, invocationId) {
+// target: null for the worker's default export, or the durable object the event is for
+// ({exports, workerId, className, id, name, storage}).
+async function dispatchFetch(handler, req, env, invocationId, target) {
   invocationId = Number(invocationId); // a Java long arrives as a BigInt
   const waitUntilPromises = [];
   let passThrough = false;
@@ -219,9 +223,18 @@ async function dispatchFetch(handler, req, env, invocationId) {
     },
     () => { passThrough = true; },
   );
-  try {
+  registerWaitUntil(invocationId, (promise) => ctx.waitUntil(promise));
+  if (target !== null && target !== undefined && target.rpc !== undefined) {
+    const receiver = target.className !== undefined
+      ? objectReceiver(target, env)
+      : new PromiseCtor((resolve) => resolve(entrypointReceiver(target, env, ctx)));
+    await answerRpc(receiver, target.rpc, invocationId);
+  } else try {
     const request = makeIncomingRequest(req, invocationId);
-    const result = await callHandler(handler, request, env, ctx);
+    let result;
+    if (target === null || target === undefined) result = await callHandler(handler, request, env, ctx);
+    else if (target.entrypoint !== undefined) result = await callHandler(entrypointOf(target), request, env, ctx);
+    else result = await objectFetch(target, env, request);
     await sendResponse(result, invocationId);
   } catch (err) {
     const [name, message, stack] = errorParts(err);
@@ -236,6 +249,7 @@ async function dispatchFetch(handler, req, env, invocationId) {
     await waitUntilPromises[i];
   }
   done = true;
+  forgetWaitUntil(invocationId);
   pendingPulls.delete(invocationId);
   drainWaiters.delete(invocationId);
   endUploadsOf(invocationId);
@@ -249,7 +263,9 @@ export function install(host) {
   const workersModule = Object.freeze({ DurableObject, WorkerEntrypoint, RpcTarget, WorkflowEntrypoint });
   return Object.freeze({
     fireTimer(id) { fireTimer(id); },
-    dispatchFetch(handler, req, env, invocationId) { return dispatchFetch(handler, req, env, invocationId); },
+    dispatchFetch(handler, req, env, invocationId, target) { return dispatchFetch(handler, req, env, invocationId, target); },
+    makeNamespace(binding, workerId, className) { return makeNamespace(binding, workerId, className); },
+    makeLoader(binding) { return makeLoader(binding); },
     requestBodyChunk(invocationId, bytes) { requestBodyChunk(Number(invocationId), bytes); },
     requestBodyEnd(invocationId, error) { requestBodyEnd(Number(invocationId), error); },
     responseDrained(invocationId) { responseDrained(Number(invocationId)); },

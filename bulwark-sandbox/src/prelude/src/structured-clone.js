@@ -164,3 +164,5 @@ function isPlatformObject(v) {
   for (const check of platformChecks) if (check(v)) return true;
   return false;
 }
+/** True for platform objects that no serializer may copy (used by serialize.js too). */
+export function isNonSerializable(v) { return isPlatformObject(v); }

@@ -100,6 +100,19 @@ export function createIsolate(preludePath, options = {}) {
     },
     requestBodyPull(id) { (state.pulls ??= []).push(Number(id)); },
     // Javet hands a Java long over as a BigInt; options.bigintIds mimics that.
+    objectId() { throw new Error('no durable objects in the contract host'); },
+    callObject() { throw new Error('no durable objects in the contract host'); },
+    callWorker() { throw new Error('no dynamic workers in the contract host'); },
+    loadDynamic() { throw new Error('no dynamic workers in the contract host'); },
+    rpcObject() { throw new Error('no RPC in the contract host'); },
+    rpcWorker() { throw new Error('no RPC in the contract host'); },
+    rpcReturn() { throw new Error('no RPC in the contract host'); },
+    sqlExec() { throw new Error('no durable objects in the contract host'); },
+    kvGet() { throw new Error('no durable objects in the contract host'); },
+    kvPut() { throw new Error('no durable objects in the contract host'); },
+    kvDelete() { throw new Error('no durable objects in the contract host'); },
+    kvList() { throw new Error('no durable objects in the contract host'); },
+    storageOp() { throw new Error('no durable objects in the contract host'); },
     currentInvocation() { return options.bigintIds ? BigInt(state.currentInvocation) : state.currentInvocation; },
   };
   const install = vm.runInContext('globalThis.__bulwark_install', context);

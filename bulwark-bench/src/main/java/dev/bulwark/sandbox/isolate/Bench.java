@@ -79,6 +79,11 @@ final class Bench {
             this(message -> { });
         }
 
+        @Override
+        public ObjectStore objectStore() {
+            return ObjectStore.NONE;
+        }
+
         /** What isolates and pools are given. */
         SandboxServices services() {
             return this;

@@ -210,7 +210,7 @@ public final class IdleIsolateRss {
 
     private static CompletableFuture<Message> loadAsync(Isolate isolate, String workerId, WorkerBundle bundle) {
         CompletableFuture<Message> f = new CompletableFuture<>();
-        isolate.load(workerId, bundle, "{}", Limits.DEFAULTS, new Isolate.LoadCallback() {
+        isolate.load(workerId, bundle, "{}", java.util.List.of(), true, Limits.DEFAULTS, new Isolate.LoadCallback() {
             @Override
             public void loaded(Isolate i) {
                 f.complete(new Message.WorkerLoaded(0, workerId));

@@ -1,5 +1,6 @@
 package dev.bulwark.sandbox.ipc;
 
+import dev.bulwark.sandbox.worker.Binding;
 import dev.bulwark.sandbox.worker.Limits;
 import dev.bulwark.sandbox.worker.WorkerBundle;
 
@@ -14,7 +15,7 @@ import java.util.List;
  */
 public sealed interface Message {
 
-    int PROTOCOL_VERSION = 1;
+    int PROTOCOL_VERSION = 2;
 
     /** A header as it crosses the wire: name and value, in order, duplicates kept. */
     record Header(String name, String value) {}
@@ -53,6 +54,37 @@ public sealed interface Message {
     /** The worker wants the next chunk of a streamed request body. */
     record RequestBodyPull(long invocationId) implements Message {}
 
+    /**
+     * A worker calls a capability the node granted it (a durable object stub's {@code fetch()}):
+     * the node routes it to {@code target} as a new invocation and answers with one
+     * {@link CallResult} or {@link CallFailed} under {@code callId}.
+     */
+    record CallStart(long invocationId, long callId, Address target, String method, String url, List<Header> headers,
+                     byte[] body) implements Message {}
+
+    /**
+     * A JS RPC call from a worker to a stub ({@code stub.method(...args)}): {@code args} is the
+     * serialized argument array, or null to read the property {@code method} instead. Routed
+     * like {@link CallStart}; answered by {@link RpcResult} or {@link CallFailed} under {@code callId}.
+     */
+    record RpcCall(long invocationId, long callId, Address target, String method, byte[] args) implements Message {}
+
+    /** An RPC invocation ended: its serialized result, or (threw) the serialized error it threw. */
+    record RpcReturn(long invocationId, byte[] value, boolean threw) implements Message {}
+
+    /**
+     * A worker's loader binding asks for a dynamic worker: {@code id} is the {@code get()} id (null
+     * for {@code load()}, which is always fresh). With {@code bundle} null it only asks whether
+     * that id is loaded; otherwise it loads the code. Answered by {@link DynamicLoaded} or
+     * {@link CallFailed} under {@code callId}.
+     *
+     * @param parentWorker   the worker whose loader asks: ids are cached per parent, never shared
+     * @param networkAllowed false when the code's {@code globalOutbound} is null: fetch() throws
+     * @param limits         the dynamic worker's limits (never above the parent's)
+     */
+    record LoadDynamic(long invocationId, long callId, String parentWorker, String id, WorkerBundle bundle, String envJson,
+                       boolean networkAllowed, Limits limits) implements Message {}
+
     /** An outbound {@code fetch()} the node's egress gateway must decide and perform. */
     record Subrequest(long invocationId, long subrequestId, String method, String url, List<Header> headers,
                       byte[] body) implements Message {}
@@ -81,22 +113,45 @@ public sealed interface Message {
 
     // ---- node → sandbox ----
 
-    /** Load a worker under an id; the sandbox answers WorkerLoaded or WorkerLoadFailed. */
-    record LoadWorker(long correlationId, String workerId, WorkerBundle bundle, String envJson, Limits limits)
-            implements Message {}
+    /**
+     * Load a worker under an id; the sandbox answers WorkerLoaded or WorkerLoadFailed. Its env is
+     * the JSON of its plain values plus the typed {@code bindings}.
+     */
+    record LoadWorker(long correlationId, String workerId, WorkerBundle bundle, String envJson,
+                      List<Binding> bindings, boolean networkAllowed, Limits limits) implements Message {
+        public LoadWorker {
+            bindings = List.copyOf(bindings);
+        }
+
+        public LoadWorker(long correlationId, String workerId, WorkerBundle bundle, String envJson, Limits limits) {
+            this(correlationId, workerId, bundle, envJson, List.of(), true, limits);
+        }
+    }
 
     /**
      * Start one fetch invocation of a loaded worker. Either {@code body} holds the whole request
      * body (or is null for none), or {@code bodyStreamed} is set and the body follows in
      * {@link RequestBodyChunk}s, one for each {@link RequestBodyPull}, then a {@link RequestBodyEnd}.
      */
-    record FetchStart(long invocationId, String workerId, String method, String url, List<Header> headers,
+    record FetchStart(long invocationId, Address target, String method, String url, List<Header> headers,
                       byte[] body, boolean bodyStreamed) implements Message {
+        public FetchStart(long invocationId, String workerId, String method, String url, List<Header> headers,
+                          byte[] body, boolean bodyStreamed) {
+            this(invocationId, new Address.Worker(workerId), method, url, headers, body, bodyStreamed);
+        }
+
         public FetchStart(long invocationId, String workerId, String method, String url, List<Header> headers,
                           byte[] body) {
             this(invocationId, workerId, method, url, headers, body, false);
         }
+
+        public String workerId() {
+            return target.workerId();
+        }
     }
+
+    /** Start one RPC invocation at {@code target}: see {@link RpcCall}. Answered by RpcReturn, then InvocationDone. */
+    record RpcStart(long invocationId, Address target, String method, byte[] args) implements Message {}
 
     /** The next chunk of a streamed request body, answering one pull. */
     record RequestBodyChunk(long invocationId, byte[] data) implements Message {}
@@ -141,6 +196,21 @@ public sealed interface Message {
 
     /** Subrequest response bytes the node may send ahead of the worker's acknowledgements. */
     long SUBREQUEST_WINDOW = 256 << 10;
+    /** The answer to an {@link RpcCall}: the serialized result, or (threw) the serialized error. */
+    record RpcResult(long callId, byte[] value, boolean threw) implements Message {}
+
+    /** The dynamic worker a {@link LoadDynamic} asked for is loaded, under {@code workerId}. */
+    record DynamicLoaded(long callId, String workerId) implements Message {}
+
+    /** Forget a worker (an evicted dynamic worker): its isolates close, its later events fail. */
+    record UnloadWorker(String workerId) implements Message {}
+
+    /** The response of a {@link CallStart}, whole. */
+    record CallResult(long callId, int status, String statusText, List<Header> headers, byte[] body)
+            implements Message {}
+
+    /** A {@link CallStart} failed; {@code code} is an {@link ErrorCode} name. */
+    record CallFailed(long callId, String code, String message) implements Message {}
 
     /** Ask the sandbox to exit cleanly. */
     record Shutdown() implements Message {}

@@ -1,6 +1,7 @@
 package dev.bulwark.sandbox.ipc;
 
 import dev.bulwark.sandbox.ipc.Message.*;
+import dev.bulwark.sandbox.worker.Binding;
 import dev.bulwark.sandbox.worker.Limits;
 import dev.bulwark.sandbox.worker.ModuleType;
 import dev.bulwark.sandbox.worker.WorkerBundle;
@@ -36,7 +37,11 @@ public final class MessageCodec {
             RESPONSE_CHUNK = 5, RESPONSE_END = 6, INVOCATION_FAILED = 7, INVOCATION_DONE = 8, LOG_LINE = 9,
             SUBREQUEST = 10, LOAD_WORKER = 20, FETCH_START = 21, CANCEL = 22, SUBREQUEST_RESULT = 23,
             SUBREQUEST_FAILED = 24, SHUTDOWN = 25, REQUEST_BODY_PULL = 11, REQUEST_BODY_CHUNK = 26,
-            REQUEST_BODY_END = 27, RESPONSE_ACK = 28;
+            REQUEST_BODY_END = 27, RESPONSE_ACK = 28, CALL_START = 12, CALL_RESULT = 29, CALL_FAILED = 30,
+            LOAD_DYNAMIC = 13, DYNAMIC_LOADED = 31, UNLOAD_WORKER = 32, RPC_CALL = 14, RPC_RETURN = 15, RPC_START = 33,
+            RPC_RESULT = 34;
+    private static final byte ADDRESS_WORKER = 1, ADDRESS_OBJECT = 2;
+    private static final byte BINDING_NAMESPACE = 1, BINDING_LOADER = 2;
     // Streamed subrequests (egress). Tags from 60 up, apart from the others' ranges.
     private static final byte SUBREQUEST_ACK = 60, SUBREQUEST_CANCEL = 61, SUBREQUEST_HEAD = 62,
             SUBREQUEST_CHUNK = 63, SUBREQUEST_END = 64, STREAMED_SUBREQUEST = 65, SUBREQUEST_BODY_PULL = 66,
@@ -110,10 +115,11 @@ public final class MessageCodec {
             }
             case LoadWorker m -> {
                 o.writeByte(LOAD_WORKER); o.writeLong(m.correlationId()); str(o, m.workerId());
-                bundle(o, m.bundle()); str(o, m.envJson()); limits(o, m.limits());
+                bundle(o, m.bundle()); str(o, m.envJson()); bindings(o, m.bindings()); o.writeBoolean(m.networkAllowed());
+                limits(o, m.limits());
             }
             case FetchStart m -> {
-                o.writeByte(FETCH_START); o.writeLong(m.invocationId()); str(o, m.workerId()); str(o, m.method());
+                o.writeByte(FETCH_START); o.writeLong(m.invocationId()); address(o, m.target()); str(o, m.method());
                 str(o, m.url()); headers(o, m.headers()); bytes(o, m.body()); o.writeBoolean(m.bodyStreamed());
             }
             case RequestBodyPull m -> { o.writeByte(REQUEST_BODY_PULL); o.writeLong(m.invocationId()); }
@@ -126,6 +132,34 @@ public final class MessageCodec {
                 str(o, m.statusText()); headers(o, m.headers()); bytes(o, m.body()); str(o, m.url());
             }
             case SubrequestFailed m -> { o.writeByte(SUBREQUEST_FAILED); o.writeLong(m.subrequestId()); str(o, m.message()); }
+            case CallStart m -> {
+                o.writeByte(CALL_START); o.writeLong(m.invocationId()); o.writeLong(m.callId()); address(o, m.target());
+                str(o, m.method()); str(o, m.url()); headers(o, m.headers()); bytes(o, m.body());
+            }
+            case CallResult m -> {
+                o.writeByte(CALL_RESULT); o.writeLong(m.callId()); o.writeInt(m.status()); str(o, m.statusText());
+                headers(o, m.headers()); bytes(o, m.body());
+            }
+            case CallFailed m -> { o.writeByte(CALL_FAILED); o.writeLong(m.callId()); str(o, m.code()); str(o, m.message()); }
+            case LoadDynamic m -> {
+                o.writeByte(LOAD_DYNAMIC); o.writeLong(m.invocationId()); o.writeLong(m.callId()); str(o, m.parentWorker());
+                str(o, m.id());
+                o.writeBoolean(m.bundle() != null);
+                if (m.bundle() != null) bundle(o, m.bundle());
+                str(o, m.envJson()); o.writeBoolean(m.networkAllowed()); limits(o, m.limits());
+            }
+            case DynamicLoaded m -> { o.writeByte(DYNAMIC_LOADED); o.writeLong(m.callId()); str(o, m.workerId()); }
+            case RpcCall m -> {
+                o.writeByte(RPC_CALL); o.writeLong(m.invocationId()); o.writeLong(m.callId()); address(o, m.target());
+                str(o, m.method()); bytes(o, m.args());
+            }
+            case RpcReturn m -> { o.writeByte(RPC_RETURN); o.writeLong(m.invocationId()); bytes(o, m.value()); o.writeBoolean(m.threw()); }
+            case RpcStart m -> {
+                o.writeByte(RPC_START); o.writeLong(m.invocationId()); address(o, m.target()); str(o, m.method());
+                bytes(o, m.args());
+            }
+            case RpcResult m -> { o.writeByte(RPC_RESULT); o.writeLong(m.callId()); bytes(o, m.value()); o.writeBoolean(m.threw()); }
+            case UnloadWorker m -> { o.writeByte(UNLOAD_WORKER); str(o, m.workerId()); }
             case Shutdown m -> o.writeByte(SHUTDOWN);
             case SubrequestAck m -> { o.writeByte(SUBREQUEST_ACK); o.writeLong(m.subrequestId()); o.writeLong(m.bytes()); }
             case SubrequestCancel m -> { o.writeByte(SUBREQUEST_CANCEL); o.writeLong(m.subrequestId()); }
@@ -158,8 +192,19 @@ public final class MessageCodec {
             case INVOCATION_DONE -> new InvocationDone(i.readLong(), i.readLong());
             case LOG_LINE -> new LogLine(str(i), i.readLong(), str(i), str(i), i.readLong());
             case SUBREQUEST -> new Subrequest(i.readLong(), i.readLong(), str(i), str(i), headers(i), bytes(i));
-            case LOAD_WORKER -> new LoadWorker(i.readLong(), str(i), bundle(i), str(i), limits(i));
-            case FETCH_START -> new FetchStart(i.readLong(), str(i), str(i), str(i), headers(i), bytes(i), i.readBoolean());
+            case LOAD_WORKER -> new LoadWorker(i.readLong(), str(i), bundle(i), str(i), bindings(i), i.readBoolean(), limits(i));
+            case LOAD_DYNAMIC -> new LoadDynamic(i.readLong(), i.readLong(), str(i), str(i), i.readBoolean() ? bundle(i) : null,
+                    str(i), i.readBoolean(), limits(i));
+            case DYNAMIC_LOADED -> new DynamicLoaded(i.readLong(), str(i));
+            case RPC_CALL -> new RpcCall(i.readLong(), i.readLong(), address(i), str(i), bytes(i));
+            case RPC_RETURN -> new RpcReturn(i.readLong(), bytes(i), i.readBoolean());
+            case RPC_START -> new RpcStart(i.readLong(), address(i), str(i), bytes(i));
+            case RPC_RESULT -> new RpcResult(i.readLong(), bytes(i), i.readBoolean());
+            case UNLOAD_WORKER -> new UnloadWorker(str(i));
+            case FETCH_START -> new FetchStart(i.readLong(), address(i), str(i), str(i), headers(i), bytes(i), i.readBoolean());
+            case CALL_START -> new CallStart(i.readLong(), i.readLong(), address(i), str(i), str(i), headers(i), bytes(i));
+            case CALL_RESULT -> new CallResult(i.readLong(), i.readInt(), str(i), headers(i), bytes(i));
+            case CALL_FAILED -> new CallFailed(i.readLong(), str(i), str(i));
             case REQUEST_BODY_PULL -> new RequestBodyPull(i.readLong());
             case REQUEST_BODY_CHUNK -> new RequestBodyChunk(i.readLong(), bytes(i));
             case REQUEST_BODY_END -> new RequestBodyEnd(i.readLong(), str(i));
@@ -222,6 +267,60 @@ public final class MessageCodec {
         List<Header> list = new ArrayList<>(n);
         for (int k = 0; k < n; k++) list.add(new Header(str(i), str(i)));
         return List.copyOf(list);
+    }
+
+    private static void address(DataOutputStream o, Address a) throws IOException {
+        switch (a) {
+            case Address.Worker w -> { o.writeByte(ADDRESS_WORKER); str(o, w.workerId()); str(o, w.entrypoint()); }
+            case Address.DurableObject d -> {
+                o.writeByte(ADDRESS_OBJECT); str(o, d.workerId()); str(o, d.className()); str(o, d.objectId());
+                str(o, d.name());
+            }
+        }
+    }
+
+    private static Address address(DataInputStream i) throws IOException {
+        byte kind = i.readByte();
+        try {
+            return switch (kind) {
+                case ADDRESS_WORKER -> new Address.Worker(str(i), str(i));
+                case ADDRESS_OBJECT -> new Address.DurableObject(str(i), str(i), str(i), str(i));
+                default -> throw new IOException("unknown address kind " + kind);
+            };
+        } catch (IllegalArgumentException | NullPointerException e) {
+            throw new IOException("bad address: " + e.getMessage());
+        }
+    }
+
+    private static void bindings(DataOutputStream o, List<Binding> bindings) throws IOException {
+        o.writeInt(bindings.size());
+        for (Binding b : bindings) {
+            switch (b) {
+                case Binding.DurableObjectNamespace n -> {
+                    o.writeByte(BINDING_NAMESPACE); str(o, n.name()); str(o, n.workerId()); str(o, n.className());
+                    bytes(o, n.namespaceKey());
+                }
+                case Binding.WorkerLoader l -> { o.writeByte(BINDING_LOADER); str(o, l.name()); }
+            }
+        }
+    }
+
+    private static List<Binding> bindings(DataInputStream i) throws IOException {
+        int n = count(i);
+        List<Binding> list = new ArrayList<>(n);
+        for (int k = 0; k < n; k++) {
+            byte kind = i.readByte();
+            try {
+                list.add(switch (kind) {
+                    case BINDING_NAMESPACE -> new Binding.DurableObjectNamespace(str(i), str(i), str(i), bytes(i));
+                    case BINDING_LOADER -> new Binding.WorkerLoader(str(i));
+                    default -> throw new IOException("unknown binding kind " + kind);
+                });
+            } catch (IllegalArgumentException | NullPointerException e) {
+                throw new IOException("bad binding: " + e.getMessage());
+            }
+        }
+        return list;
     }
 
     private static void bundle(DataOutputStream o, WorkerBundle b) throws IOException {

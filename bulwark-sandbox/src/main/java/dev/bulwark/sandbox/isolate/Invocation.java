@@ -85,6 +85,12 @@ final class Invocation {
         outbox.send(new Message.ResponseEnd(id));
     }
 
+    /** An RPC invocation's result (or thrown error), serialized; it is the invocation's whole response. */
+    synchronized void rpcReturn(byte[] value, boolean threw) {
+        if (finished.get() || !responseSettled.compareAndSet(false, true)) return;
+        outbox.send(new Message.RpcReturn(id, value, threw));
+    }
+
     /** The response failed; the invocation itself goes on until its waitUntil work is over. */
     synchronized void responseFailed(ErrorCode code, String message, boolean passThrough) {
         if (finished.get() || !responseSettled.compareAndSet(false, true)) return;

@@ -19,7 +19,10 @@ import com.caoccao.javet.values.reference.V8ValueFunction;
 import com.caoccao.javet.values.reference.V8ValueObject;
 import com.caoccao.javet.values.reference.V8ValuePromise;
 import com.caoccao.javet.values.reference.V8ValueTypedArray;
+import dev.bulwark.sandbox.ipc.Address;
 import dev.bulwark.sandbox.ipc.ErrorCode;
+import dev.bulwark.sandbox.ipc.ObjectIds;
+import dev.bulwark.sandbox.worker.Binding;
 import dev.bulwark.sandbox.ipc.Message;
 import dev.bulwark.sandbox.worker.Limits;
 
@@ -29,9 +32,9 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.BlockingDeque;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.LinkedBlockingDeque;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -56,8 +59,8 @@ public final class Isolate {
             "use strict";
             (() => {
               const then = Promise.prototype.then, apply = Reflect.apply;
-              return (rt, done) => (handler, req, env, id) =>
-                apply(then, rt.dispatchFetch(handler, req, env, id), [() => done(id, true), (e) => done(id, false, e)]);
+              return (rt, done) => (handler, req, env, id, target) =>
+                apply(then, rt.dispatchFetch(handler, req, env, id, target), [() => done(id, true), (e) => done(id, false, e)]);
             })()""";
 
     private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
@@ -69,7 +72,7 @@ public final class Isolate {
     private final V8ValueObject jsRuntime;
     /** dispatchFetch wrapped so that its settling reaches {@link #invocationDone}. */
     private final V8ValueFunction dispatcher;
-    private final BlockingQueue<Task> tasks = new LinkedBlockingQueue<>();
+    private final BlockingDeque<Task> tasks = new LinkedBlockingDeque<>();
     private final Map<Long, Invocation> invocations = new ConcurrentHashMap<>();
     private final Map<Integer, Timer> timers = new ConcurrentHashMap<>();
     private final Thread thread;
@@ -103,9 +106,13 @@ public final class Isolate {
     /** The intrinsic TypeError, captured before any worker code can replace the global. */
     private final V8ValueFunction intrinsicTypeError;
     private int nearHeapLimitCalls;
+    /** The databases of the durable objects this isolate runs. */
+    private final ObjectStorageHost storage;
 
     // Set when a worker is loaded into this isolate (isolate thread only).
     private LoadedWorker worker;
+    /** False when the worker's globalOutbound is null: fetch() throws. */
+    private volatile boolean networkAllowed = true;
 
     private record Task(long invocationId, JsAction action) {}
 
@@ -147,6 +154,7 @@ public final class Isolate {
             }
         });
         this.intrinsicTypeError = runtime.getGlobalObject().get("TypeError");
+        this.storage = new ObjectStorageHost(runtime, services.objectStore());
         this.jsRuntime = install();
         this.dispatcher = dispatcher();
         this.thread = Thread.ofPlatform()
@@ -213,6 +221,10 @@ public final class Isolate {
             currentInvocation = 0;
             taskInvocation = null;
             unhandledRejections.clear();
+            // The output gate: what this task wrote is durable before anything it said leaves.
+            // A commit that fails (an I/O error) ends the sandbox before its held output is sent:
+            // no response may claim a write that is not on disk.
+            if (!storage.commitTouched()) services.fatal("a durable object's storage failed to commit");
             services.outbox().flush();
         }
         if (terminationRequestedAt != 0 || runtime.isDead()) {
@@ -250,13 +262,15 @@ public final class Isolate {
     // ---------------------------------------------------------------- loading
 
     /** Loads a worker into this (fresh) isolate; the callback runs on the isolate thread. */
-    void load(String workerId, dev.bulwark.sandbox.worker.WorkerBundle bundle, String envJson, Limits limits,
+    void load(String workerId, dev.bulwark.sandbox.worker.WorkerBundle bundle, String envJson,
+              List<dev.bulwark.sandbox.worker.Binding> bindings, boolean networkAllowed, Limits limits,
               LoadCallback callback) {
+        this.networkAllowed = networkAllowed;
         enqueue(0, () -> {
             // Top-level code runs under the same CPU limit as a request.
             loadCpuNanos = limits.cpuMs() * 1_000_000L;
             try {
-                worker = ModuleLinker.link(runtime, jsRuntime, workerId, bundle, envJson);
+                worker = ModuleLinker.link(runtime, jsRuntime, workerId, bundle, envJson, bindings);
                 callback.loaded(this);
             } catch (WorkerLoadException e) {
                 ErrorCode reason = terminationReason;
@@ -278,22 +292,71 @@ public final class Isolate {
 
     /** Starts a fetch invocation; all its outcomes go to the outbox. */
     void dispatch(Message.FetchStart start, Limits limits) {
-        Invocation inv = new Invocation(start.invocationId(), start.workerId(), limits, outbox);
-        if (condemned) {
-            inv.finish(ErrorCode.ISOLATE_RESET, ErrorCode.ISOLATE_RESET.description());
-            return;
-        }
-        invocations.put(inv.id, inv);
-        inv.deadline = services.scheduler().schedule(() -> onDeadline(inv), limits.wallMs(), TimeUnit.MILLISECONDS);
+        Invocation inv = begin(start.invocationId(), start.workerId(), limits);
+        if (inv == null) return;
         enqueue(inv.id, () -> {
             if (worker == null) {
                 finish(inv, ErrorCode.WORKER_LOAD_FAILED, "worker is not loaded");
                 return;
             }
-            try (V8ValueObject req = requestObject(start)) {
-                dispatcher.callVoid(null, worker.defaultExport(), req, worker.env(), runtime.createV8ValueLong(inv.id));
+            try (V8ValueObject req = requestObject(start); V8Value target = target(start.target())) {
+                dispatcher.callVoid(null, worker.defaultExport(), req, worker.env(), runtime.createV8ValueLong(inv.id),
+                        target);
             }
         });
+    }
+
+    /** Starts an RPC invocation: the prelude calls the method and answers through rpcReturn. */
+    void dispatch(Message.RpcStart start, Limits limits) {
+        Invocation inv = begin(start.invocationId(), start.target().workerId(), limits);
+        if (inv == null) return;
+        enqueue(inv.id, () -> {
+            if (worker == null) {
+                finish(inv, ErrorCode.WORKER_LOAD_FAILED, "worker is not loaded");
+                return;
+            }
+            try (V8ValueObject target = rpcTarget(start)) {
+                dispatcher.callVoid(null, worker.defaultExport(), runtime.createV8ValueNull(), worker.env(),
+                        runtime.createV8ValueLong(inv.id), target);
+            }
+        });
+    }
+
+    /** Registers an invocation and its deadline; null (and the invocation failed) if this isolate is condemned. */
+    private Invocation begin(long invocationId, String workerId, Limits limits) {
+        Invocation inv = new Invocation(invocationId, workerId, limits, outbox);
+        if (condemned) {
+            inv.finish(ErrorCode.ISOLATE_RESET, ErrorCode.ISOLATE_RESET.description());
+            return null;
+        }
+        invocations.put(inv.id, inv);
+        inv.deadline = services.scheduler().schedule(() -> onDeadline(inv), limits.wallMs(), TimeUnit.MILLISECONDS);
+        return inv;
+    }
+
+    /** The target of an RPC event: the address's target plus {@code rpc: {method, args}}. */
+    private V8ValueObject rpcTarget(Message.RpcStart start) throws JavetException {
+        V8Value base = target(start.target());
+        V8ValueObject t;
+        if (base instanceof V8ValueObject o) {
+            t = o;
+        } else {
+            base.close();
+            t = runtime.createV8ValueObject();
+            t.set("exports", worker.exports());
+            t.setNull("entrypoint");
+        }
+        try (V8ValueObject rpc = runtime.createV8ValueObject()) {
+            rpc.set("method", start.method());
+            if (start.args() == null) rpc.setNull("args");
+            else {
+                try (V8ValueTypedArray a = bytes(start.args())) {
+                    rpc.set("args", a);
+                }
+            }
+            t.set("rpc", rpc);
+        }
+        return t;
     }
 
     /** The prelude's promise for an invocation settled: the invocation is over. */
@@ -308,6 +371,31 @@ public final class Isolate {
             finish(inv, ok ? null : ErrorCode.WORKER_THREW, ok ? null : describe(args.length > 2 ? args[2] : null));
         }
         return undefined();
+    }
+
+    /** What the prelude needs to find the object an event is for; null for the worker itself. */
+    private V8Value target(Address address) throws JavetException {
+        return switch (address) {
+            case Address.Worker w when w.entrypoint() == null -> runtime.createV8ValueNull();
+            case Address.Worker w -> {
+                V8ValueObject t = runtime.createV8ValueObject();
+                t.set("exports", worker.exports());
+                t.set("entrypoint", w.entrypoint());
+                yield t;
+            }
+            case Address.DurableObject o -> {
+                int handle = storage.handleFor(o);
+                V8ValueObject t = runtime.createV8ValueObject();
+                t.set("exports", worker.exports());
+                t.set("workerId", o.workerId());
+                t.set("className", o.className());
+                t.set("id", o.objectId());
+                if (o.name() == null) t.setNull("name");
+                else t.set("name", o.name());
+                t.set("storage", handle);
+                yield t;
+            }
+        };
     }
 
     private V8ValueObject requestObject(Message.FetchStart start) throws JavetException {
@@ -362,6 +450,7 @@ public final class Isolate {
      */
     void cancel(long invocationId, String reason) {
         Invocation inv = invocations.get(invocationId);
+        // At once: the node has stopped listening, and the canceled code must not run on to its CPU limit.
         if (inv != null) finish(inv, ErrorCode.CANCELED, reason);
     }
 
@@ -370,8 +459,22 @@ public final class Isolate {
         if (inTask && currentInvocation == inv.id) {
             requestTermination(ErrorCode.WALL_TIME_EXCEEDED, inv.id);
         } else {
-            finish(inv, ErrorCode.WALL_TIME_EXCEEDED, limitMessage(ErrorCode.WALL_TIME_EXCEEDED, inv.limits));
+            finishSoon(inv, ErrorCode.WALL_TIME_EXCEEDED, limitMessage(ErrorCode.WALL_TIME_EXCEEDED, inv.limits));
         }
+    }
+
+    /**
+     * Ends an invocation from another thread (a timer, the node's reader) at the front of the task
+     * queue: a task of it that is running now ends first and flushes what it said, so nothing of
+     * the invocation can reach the node after its InvocationDone. A running task is bounded by its
+     * CPU limit, so the wait is too.
+     */
+    private void finishSoon(Invocation inv, ErrorCode failure, String message) {
+        if (condemned) {
+            finish(inv, failure, message);
+            return;
+        }
+        tasks.addFirst(new Task(0, () -> finish(inv, failure, message)));
     }
 
     private void finish(Invocation inv, ErrorCode failure, String message) {
@@ -503,6 +606,7 @@ public final class Isolate {
         timers.clear();
         try {
             if (worker != null) worker.close();
+            storage.close();
             dispatcher.close();
             intrinsicTypeError.close();
             jsRuntime.close();
@@ -600,6 +704,27 @@ public final class Isolate {
                 if (services.subrequests().cancel(id, currentInvocation)) outbox.send(new Message.SubrequestCancel(id));
                 return undefined();
             });
+            bind(host, "objectId", this::objectId);
+            bind(host, "callObject", this::callObject);
+            bind(host, "callWorker", this::callWorker);
+            bind(host, "loadDynamic", this::loadDynamic);
+            bind(host, "rpcObject", this::rpcObject);
+            bind(host, "rpcWorker", this::rpcWorker);
+            bind(host, "rpcReturn", args -> {
+                Invocation inv = invocation(args);
+                if (inv != null) {
+                    inv.rpcReturn(args.length > 1 && args[1] instanceof V8ValueTypedArray t
+                            ? ObjectStorageHost.checkedBytes(t) : null,
+                            args.length > 2 && args[2] instanceof V8ValueBoolean b && b.getValue());
+                }
+                return undefined();
+            });
+            bind(host, "sqlExec", storage::sqlExec);
+            bind(host, "kvGet", storage::kvGet);
+            bind(host, "kvPut", storage::kvPut);
+            bind(host, "kvDelete", storage::kvDelete);
+            bind(host, "kvList", storage::kvList);
+            bind(host, "storageOp", storage::storageOp);
             try (V8ValueFunction installer = runtime.getGlobalObject().get("__bulwark_install")) {
                 return installer.call(null, host);
             }
@@ -669,6 +794,11 @@ public final class Isolate {
         Invocation inv = invocations.get(currentInvocation);
         if (inv == null || inv.isFinished()) {
             throw new IllegalStateException("fetch() can only be called while handling a request");
+        }
+        if (!networkAllowed) {
+            // workerd's words for a worker whose globalOutbound is null.
+            throw new IllegalStateException("This worker is not permitted to access the internet via global functions "
+                    + "like fetch(). It must use capabilities (such as bindings in 'env') to talk to the outside world.");
         }
         // Sizes are checked before anything is copied into Java (and before a frame is built).
         String method = boundedString(args, 0, HostLimits.MAX_METHOD_CHARS, "fetch: the method");
@@ -762,6 +892,184 @@ public final class Isolate {
         return res;
     }
 
+    /** A namespace binding's id operations: {@code name} and {@code unique} make ids, {@code check} validates one. */
+    private V8Value objectId(V8Value[] args) throws JavetException {
+        Binding.DurableObjectNamespace ns = namespace(integer(args, 0));
+        String kind = string(args, 1), arg = string(args, 2);
+        byte[] key = ns.namespaceKey();
+        return switch (kind == null ? "" : kind) {
+            case "name" -> runtime.createV8ValueString(ObjectIds.fromName(key, arg));
+            case "unique" -> runtime.createV8ValueString(ObjectIds.unique(key));
+            case "check" -> runtime.createV8ValueBoolean(ObjectIds.belongsTo(key, arg));
+            default -> throw new IllegalArgumentException("unknown id operation " + kind);
+        };
+    }
+
+    private Binding.DurableObjectNamespace namespace(int index) {
+        if (worker == null || index < 0 || index >= worker.bindings().size()
+                || !(worker.bindings().get(index) instanceof Binding.DurableObjectNamespace ns)) {
+            throw new IllegalArgumentException("no such durable object namespace");
+        }
+        return ns;
+    }
+
+    /** A stub's fetch(): the node routes it to the object, which may live in another sandbox. */
+    private V8Value callObject(V8Value[] args) throws Exception {
+        Binding.DurableObjectNamespace ns = namespace(integer(args, 0));
+        String id = string(args, 1);
+        if (!ObjectIds.belongsTo(ns.namespaceKey(), id)) throw new IllegalArgumentException("ID is not for this namespace.");
+        Address target = new Address.DurableObject(ns.workerId(), ns.className(), id, string(args, 2));
+        return call(target, args, 3);
+    }
+
+    /** A dynamic worker's entrypoint's fetch(): {@code (workerId, entrypoint, method, url, headers, body)}. */
+    private V8Value callWorker(V8Value[] args) throws Exception {
+        return call(new Address.Worker(string(args, 0), string(args, 1)), args, 2);
+    }
+
+    private Invocation callingInvocation(String what) {
+        Invocation inv = invocations.get(currentInvocation);
+        if (inv == null || inv.isFinished()) {
+            throw new IllegalStateException(what + " can only be called while handling a request");
+        }
+        return inv;
+    }
+
+    /**
+     * Sends a fetch to another address through the node; {@code args[from..]} are method, url,
+     * header lines and body. Counts as a subrequest of the calling invocation.
+     */
+    private V8Value call(Address target, V8Value[] args, int from) throws Exception {
+        Invocation inv = callingInvocation("a durable object or dynamic worker");
+        if (inv.subrequests.incrementAndGet() > inv.limits.subrequests()) {
+            throw new IllegalStateException("Too many subrequests: the limit is " + inv.limits.subrequests());
+        }
+        byte[] body = args.length > from + 3 && args[from + 3] instanceof V8ValueTypedArray ? byteArray(args, from + 3) : null;
+        V8ValuePromise resolver = runtime.createV8ValuePromise();
+        long callId = services.subrequests().register(inv.id, result -> enqueue(inv.id, () -> {
+            try (resolver) {
+                switch (result) {
+                    case Message.CallResult r -> {
+                        try (V8ValueObject res = hostResponse(r.status(), r.statusText(), r.headers(), r.body(), null)) {
+                            resolver.resolve(res);
+                        }
+                    }
+                    case Message.CallFailed f -> rejectCall(resolver, f);
+                    default -> throw new IllegalStateException("unexpected call result " + result);
+                }
+            }
+        }), () -> enqueue(0, resolver::close));
+        outbox.send(new Message.CallStart(inv.id, callId, target, string(args, from), string(args, from + 1),
+                headers(args, from + 2), body));
+        return resolver.getPromise();
+    }
+
+    /** {@code stub.method(args)} on a durable object stub: {@code (binding, id, name, method, argsBytes|null)}. */
+    private V8Value rpcObject(V8Value[] args) throws Exception {
+        Binding.DurableObjectNamespace ns = namespace(integer(args, 0));
+        String id = string(args, 1);
+        if (!ObjectIds.belongsTo(ns.namespaceKey(), id)) throw new IllegalArgumentException("ID is not for this namespace.");
+        return rpc(new Address.DurableObject(ns.workerId(), ns.className(), id, string(args, 2)), args, 3);
+    }
+
+    /** {@code stub.method(args)} on a dynamic worker's entrypoint: {@code (workerId, entrypoint, method, argsBytes|null)}. */
+    private V8Value rpcWorker(V8Value[] args) throws Exception {
+        return rpc(new Address.Worker(string(args, 0), string(args, 1)), args, 2);
+    }
+
+    /**
+     * Sends an RPC call; {@code args[from]} is the method, {@code args[from + 1]} the serialized
+     * arguments (null: a property read). Resolves to {@code {value, threw}}. Counts as a subrequest.
+     */
+    private V8Value rpc(Address target, V8Value[] args, int from) throws Exception {
+        Invocation inv = callingInvocation("an RPC call");
+        if (inv.subrequests.incrementAndGet() > inv.limits.subrequests()) {
+            throw new IllegalStateException("Too many subrequests: the limit is " + inv.limits.subrequests());
+        }
+        String method = string(args, from);
+        byte[] payload = args.length > from + 1 && args[from + 1] instanceof V8ValueTypedArray t
+                ? ObjectStorageHost.checkedBytes(t) : null;
+        V8ValuePromise resolver = runtime.createV8ValuePromise();
+        long callId = services.subrequests().register(inv.id, result -> enqueue(inv.id, () -> {
+            try (resolver) {
+                switch (result) {
+                    case Message.RpcResult r -> {
+                        try (V8ValueObject out = runtime.createV8ValueObject();
+                             V8ValueTypedArray value = bytes(r.value() == null ? new byte[0] : r.value())) {
+                            out.set("value", value);
+                            out.set("threw", r.threw());
+                            resolver.resolve(out);
+                        }
+                    }
+                    case Message.CallFailed f -> rejectCall(resolver, f);
+                    default -> throw new IllegalStateException("unexpected RPC result " + result);
+                }
+            }
+        }), () -> enqueue(0, resolver::close));
+        outbox.send(new Message.RpcCall(inv.id, callId, target, method, payload));
+        return resolver.getPromise();
+    }
+
+    /** Rejects with a TypeError whose {@code code} property is the failure's code (the prelude reads it). */
+    private void rejectCall(V8ValuePromise resolver, Message.CallFailed f) throws JavetException {
+        try (V8ValueObject e = (V8ValueObject) intrinsicTypeError.callAsConstructor(runtime.createV8ValueString(f.message()))) {
+            e.set("code", f.code());
+            resolver.reject(e);
+        }
+    }
+
+    /**
+     * A loader binding's request for a dynamic worker: {@code (binding, id, code)} where code is
+     * null (is this id loaded?) or {@code {mainModule, names, types, contents, env, network, cpuMs,
+     * subRequests}}. Resolves to the dynamic worker's id, or null when only asked and not loaded.
+     */
+    private V8Value loadDynamic(V8Value[] args) throws Exception {
+        int index = integer(args, 0);
+        if (worker == null || index < 0 || index >= worker.bindings().size()
+                || !(worker.bindings().get(index) instanceof Binding.WorkerLoader)) {
+            throw new IllegalArgumentException("no such worker loader");
+        }
+        Invocation inv = callingInvocation("the worker loader");
+        Message.LoadDynamic request = args.length > 2 && args[2] instanceof V8ValueObject code
+                ? DynamicCode.read(code, string(args, 1), inv.limits)
+                : new Message.LoadDynamic(0, 0, null, string(args, 1), null, null, true, inv.limits);
+        V8ValuePromise resolver = runtime.createV8ValuePromise();
+        long callId = services.subrequests().register(inv.id, result -> enqueue(inv.id, () -> {
+            try (resolver) {
+                switch (result) {
+                    case Message.DynamicLoaded l -> resolver.resolve(runtime.createV8ValueString(l.workerId()));
+                    case Message.CallFailed f when f.code().equals("not_found") && request.bundle() == null ->
+                            resolver.resolve(runtime.createV8ValueNull());
+                    case Message.CallFailed f -> rejectCall(resolver, f);
+                    default -> throw new IllegalStateException("unexpected load result " + result);
+                }
+            }
+        }), () -> enqueue(0, resolver::close));
+        outbox.send(new Message.LoadDynamic(inv.id, callId, worker.workerId(), request.id(), request.bundle(),
+                request.envJson(), request.networkAllowed(), request.limits()));
+        return resolver.getPromise();
+    }
+
+    /** A response as the prelude's {@code responseInternals.fromHost} takes it. */
+    private V8ValueObject hostResponse(int status, String statusText, List<Message.Header> headers, byte[] body,
+                                       String url) throws JavetException {
+        V8ValueObject res = runtime.createV8ValueObject();
+        res.set("status", status);
+        res.set("statusText", statusText == null ? "" : statusText);
+        try (V8ValueArray h = headerArray(headers)) {
+            res.set("headers", h);
+        }
+        if (body != null) {
+            try (V8ValueTypedArray b = bytes(body)) {
+                res.set("body", b);
+            }
+        } else {
+            res.setNull("body");
+        }
+        res.set("url", url == null ? "" : url);
+        return res;
+    }
+
     private void log(String level, String message) {
         long invId = currentInvocation;
         Invocation inv = invocations.get(invId);
@@ -796,6 +1104,10 @@ public final class Isolate {
     }
 
     private V8ValueTypedArray bytes(byte[] b) throws JavetException {
+        return bytes(runtime, b);
+    }
+
+    static V8ValueTypedArray bytes(V8Runtime runtime, byte[] b) throws JavetException {
         V8ValueTypedArray a = runtime.createV8ValueTypedArray(V8ValueReferenceType.Uint8Array, b.length);
         if (b.length > 0) a.fromBytes(b);
         return a;
@@ -845,12 +1157,12 @@ public final class Isolate {
         return out;
     }
 
-    private static String string(V8Value[] args, int i) {
+    static String string(V8Value[] args, int i) {
         if (args.length <= i || args[i] == null || args[i].isNullOrUndefined()) return null;
         return args[i] instanceof V8ValueString s ? s.getValue() : args[i].toString();
     }
 
-    private static double number(V8Value[] args, int i) {
+    static double number(V8Value[] args, int i) {
         if (args.length <= i) return 0;
         V8Value v = args[i];
         if (v instanceof com.caoccao.javet.values.primitive.V8ValueInteger n) return n.getValue();
@@ -859,7 +1171,7 @@ public final class Isolate {
         return 0;
     }
 
-    private static int integer(V8Value[] args, int i) {
+    static int integer(V8Value[] args, int i) {
         return (int) number(args, i);
     }
 

@@ -5,12 +5,18 @@ import com.caoccao.javet.values.reference.V8ValueObject;
 
 import java.util.List;
 
-/** A worker linked into one isolate: its default export, its env, and the modules it holds. */
-record LoadedWorker(String workerId, V8ValueObject defaultExport, V8ValueObject env, List<IV8Module> modules)
+/**
+ * A worker linked into one isolate: its default export, its main module's namespace (the named
+ * exports: entrypoints and durable object classes), its env, the typed bindings in that env (a
+ * binding's index is how its stubs name it to the host), and the modules it holds.
+ */
+record LoadedWorker(String workerId, V8ValueObject defaultExport, V8ValueObject exports, V8ValueObject env,
+                    List<dev.bulwark.sandbox.worker.Binding> bindings, List<IV8Module> modules)
         implements AutoCloseable {
     @Override
     public void close() throws com.caoccao.javet.exceptions.JavetException {
         defaultExport.close();
+        exports.close();
         env.close();
         for (IV8Module m : modules) m.close();
     }

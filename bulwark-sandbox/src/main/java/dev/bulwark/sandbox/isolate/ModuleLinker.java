@@ -11,6 +11,7 @@ import com.caoccao.javet.values.reference.V8ValueFunction;
 import com.caoccao.javet.values.reference.V8ValueObject;
 import com.caoccao.javet.values.reference.V8ValuePromise;
 import dev.bulwark.sandbox.ipc.ErrorCode;
+import dev.bulwark.sandbox.worker.Binding;
 import dev.bulwark.sandbox.worker.WorkerBundle;
 import dev.bulwark.sandbox.worker.WorkerModule;
 
@@ -50,11 +51,11 @@ final class ModuleLinker {
     }
 
     static LoadedWorker link(V8Runtime runtime, V8ValueObject jsRuntime, String workerId, WorkerBundle bundle,
-                             String envJson) throws WorkerLoadException {
-        return new ModuleLinker(runtime, jsRuntime, bundle).link(workerId, envJson);
+                             String envJson, List<Binding> bindings) throws WorkerLoadException {
+        return new ModuleLinker(runtime, jsRuntime, bundle).link(workerId, envJson, bindings);
     }
 
-    private LoadedWorker link(String workerId, String envJson) throws WorkerLoadException {
+    private LoadedWorker link(String workerId, String envJson, List<Binding> bindings) throws WorkerLoadException {
         runtime.setV8ModuleResolver((rt, specifier, referrer) -> resolve(specifier, referrer));
         try {
             IV8Module main = module(bundle.mainModule());
@@ -89,17 +90,31 @@ final class ModuleLinker {
                 throw failure(bundle.mainModule() + ": top-level await did not settle during evaluation");
             }
             V8ValueObject defaultExport;
-            try (V8ValueObject namespace = (V8ValueObject) main.getNamespace()) {
-                V8Value d = namespace.get("default");
-                if (d instanceof V8ValueObject o) {
-                    defaultExport = o;
-                } else {
-                    d.close();
-                    defaultExport = runtime.createV8ValueObject();
-                }
+            V8ValueObject namespace = (V8ValueObject) main.getNamespace();
+            V8Value d = namespace.get("default");
+            if (d instanceof V8ValueObject o) {
+                defaultExport = o;
+            } else {
+                d.close();
+                defaultExport = runtime.createV8ValueObject();
             }
             V8ValueObject env = parseJson(envJson == null ? "{}" : envJson);
-            return new LoadedWorker(workerId, defaultExport, env, new ArrayList<>(linked.values()));
+            for (int i = 0; i < bindings.size(); i++) {
+                switch (bindings.get(i)) {
+                    case Binding.DurableObjectNamespace ns -> {
+                        try (V8Value stub = jsRuntime.invoke("makeNamespace", runtime.createV8ValueInteger(i),
+                                runtime.createV8ValueString(ns.workerId()), runtime.createV8ValueString(ns.className()))) {
+                            env.set(ns.name(), stub);
+                        }
+                    }
+                    case Binding.WorkerLoader l -> {
+                        try (V8Value loader = jsRuntime.invoke("makeLoader", runtime.createV8ValueInteger(i))) {
+                            env.set(l.name(), loader);
+                        }
+                    }
+                }
+            }
+            return new LoadedWorker(workerId, defaultExport, namespace, env, bindings, new ArrayList<>(linked.values()));
         } catch (WorkerLoadException e) {
             closeAll();
             throw e;

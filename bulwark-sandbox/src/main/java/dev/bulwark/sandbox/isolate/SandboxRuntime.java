@@ -2,8 +2,10 @@ package dev.bulwark.sandbox.isolate;
 
 import com.caoccao.javet.exceptions.JavetException;
 import com.caoccao.javet.interop.V8Host;
+import dev.bulwark.sandbox.ipc.Address;
 import dev.bulwark.sandbox.ipc.ErrorCode;
 import dev.bulwark.sandbox.ipc.Message;
+import dev.bulwark.sandbox.worker.Binding;
 import dev.bulwark.sandbox.worker.Limits;
 import dev.bulwark.sandbox.worker.WorkerBundle;
 
@@ -11,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -34,6 +37,7 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
     static final long MEMORY_CHECK_MS = 10;
 
     private final Outbox outbox;
+    private final ObjectStore objectStore;
     private final long rssSoftLimitBytes;
     private final int isolatesPerWorker;
     private final long memoryGrowthLimitBytes;
@@ -62,7 +66,16 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
      */
     public SandboxRuntime(IsolateSettings settings, int poolSize, int isolatesPerWorker, long rssSoftLimitBytes,
                           Outbox outbox) throws JavetException {
+        this(settings, poolSize, isolatesPerWorker, rssSoftLimitBytes, ObjectStore.NONE, outbox);
+    }
+
+    /**
+     * @param objectStore where the durable objects this sandbox runs keep their data
+     */
+    public SandboxRuntime(IsolateSettings settings, int poolSize, int isolatesPerWorker, long rssSoftLimitBytes,
+                          ObjectStore objectStore, Outbox outbox) throws JavetException {
         if (isolatesPerWorker < 1) throw new IllegalArgumentException("isolatesPerWorker must be at least 1");
+        this.objectStore = objectStore;
         this.isolatesPerWorker = isolatesPerWorker;
         IsolateSettings.apply(settings);
         this.outbox = outbox;
@@ -90,6 +103,8 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
         switch (message) {
             case Message.LoadWorker m -> load(m);
             case Message.FetchStart m -> fetch(m);
+            case Message.RpcStart m -> rpc(m);
+            case Message.RpcResult m -> subrequests.complete(m.callId(), m);
             case Message.Cancel m -> {
                 Isolate i = ownerOf(m.invocationId());
                 if (i != null) i.cancel(m.invocationId(), m.reason());
@@ -112,6 +127,13 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
             case Message.SubrequestChunk m -> subrequests.complete(m.subrequestId(), m);
             case Message.SubrequestEnd m -> subrequests.complete(m.subrequestId(), m);
             case Message.SubrequestBodyPull m -> subrequests.complete(m.subrequestId(), m);
+            case Message.CallResult m -> subrequests.complete(m.callId(), m);
+            case Message.CallFailed m -> subrequests.complete(m.callId(), m);
+            case Message.DynamicLoaded m -> subrequests.complete(m.callId(), m);
+            case Message.UnloadWorker m -> {
+                WorkerSlot slot = workers.remove(m.workerId());
+                if (slot != null) slot.retire();
+            }
             case Message.Shutdown m -> close();
             default -> throw new IllegalArgumentException("not a node-to-sandbox message: " + message);
         }
@@ -140,7 +162,7 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
                     "the worker's env is " + envBytes + " bytes; the limit is " + limits.envBytes()));
             return;
         }
-        WorkerSlot slot = new WorkerSlot(m.workerId(), bundle, env, limits);
+        WorkerSlot slot = new WorkerSlot(m.workerId(), bundle, env, m.bindings(), m.networkAllowed(), limits);
         WorkerSlot previous = workers.put(m.workerId(), slot);
         if (previous != null) previous.retire();
         slot.load(m.correlationId());
@@ -160,7 +182,9 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
             outbox.send(new Message.InvocationDone(m.invocationId(), 0));
             return;
         }
-        Isolate isolate = slot.pick();
+        // Each object lives in one isolate of its class's worker: its instance, its storage handle
+        // and its gate are there. The least busy isolate takes any other event.
+        Isolate isolate = pickFor(slot, m.target());
         if (isolate == null) {
             outbox.send(new Message.InvocationFailed(m.invocationId(), ErrorCode.SANDBOX_UNAVAILABLE.code(),
                     "could not create an isolate", false));
@@ -168,6 +192,29 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
             return;
         }
         isolate.dispatch(m, slot.limits);
+    }
+
+    private void rpc(Message.RpcStart m) {
+        WorkerSlot slot = workers.get(m.target().workerId());
+        String problem = slot == null ? "no worker '" + m.target().workerId() + "' is loaded in this sandbox"
+                : slot.loadError;
+        Isolate isolate = problem == null ? pickFor(slot, m.target()) : null;
+        if (isolate == null) {
+            ErrorCode code = slot == null ? ErrorCode.NOT_FOUND
+                    : problem != null ? ErrorCode.WORKER_LOAD_FAILED : ErrorCode.SANDBOX_UNAVAILABLE;
+            outbox.send(new Message.InvocationFailed(m.invocationId(), code.code(),
+                    problem != null ? problem : "could not create an isolate", false));
+            outbox.send(new Message.InvocationDone(m.invocationId(), 0));
+            return;
+        }
+        isolate.dispatch(m, slot.limits);
+    }
+
+    /** The isolate that takes an event for {@code target}: an object's own, else the least busy. */
+    private Isolate pickFor(WorkerSlot slot, Address target) {
+        return target instanceof Address.DurableObject o
+                ? slot.pick(Math.floorMod(o.objectId().hashCode(), isolatesPerWorker))
+                : slot.pick();
     }
 
     /**
@@ -179,15 +226,20 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
         final String workerId;
         final WorkerBundle bundle;
         final String env;
+        final List<Binding> bindings;
+        final boolean networkAllowed;
         final Limits limits;
         volatile String loadError;
         private final Isolate[] isolates = new Isolate[isolatesPerWorker];
         private boolean retired;
 
-        WorkerSlot(String workerId, WorkerBundle bundle, String env, Limits limits) {
+        WorkerSlot(String workerId, WorkerBundle bundle, String env, List<Binding> bindings, boolean networkAllowed,
+                   Limits limits) {
             this.workerId = workerId;
             this.bundle = bundle;
             this.env = env;
+            this.bindings = bindings;
+            this.networkAllowed = networkAllowed;
             this.limits = limits;
         }
 
@@ -210,6 +262,14 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
             return best;
         }
 
+        /** The isolate at {@code index}, replacing it if it was condemned; null if none can be made. */
+        synchronized Isolate pick(int index) {
+            if (retired) return null;
+            Isolate candidate = isolates[index];
+            if (candidate == null || candidate.isCondemned()) candidate = replace(index, 0);
+            return candidate;
+        }
+
         private Isolate replace(int index, long correlationId) {
             Isolate isolate;
             try {
@@ -223,7 +283,7 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
             }
             isolates[index] = isolate;
             live.add(isolate);
-            isolate.load(workerId, bundle, env, limits, new Isolate.LoadCallback() {
+            isolate.load(workerId, bundle, env, bindings, networkAllowed, limits, new Isolate.LoadCallback() {
                 @Override
                 public void loaded(Isolate loaded) {
                     if (correlationId != 0) outbox.send(new Message.WorkerLoaded(correlationId, workerId));
@@ -268,6 +328,11 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
     @Override
     public SecureRandom random() {
         return random;
+    }
+
+    @Override
+    public ObjectStore objectStore() {
+        return objectStore;
     }
 
     @Override

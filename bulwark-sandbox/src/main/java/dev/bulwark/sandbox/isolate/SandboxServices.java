@@ -13,6 +13,9 @@ interface SandboxServices {
 
     SecureRandom random();
 
+    /** Where the durable objects of this sandbox keep their data. */
+    ObjectStore objectStore();
+
     /** An isolate was terminated and must not be used again. */
     void condemned(Isolate isolate);
 

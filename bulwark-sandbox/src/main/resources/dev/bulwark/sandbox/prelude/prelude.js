@@ -62,6 +62,10 @@
     }
   }
   __name(isDataView, "isDataView");
+  function isArrayBufferView(v2) {
+    return typedArrayName(v2) !== void 0 || isDataView(v2);
+  }
+  __name(isArrayBufferView, "isArrayBufferView");
   function viewBytes(v2) {
     if (typedArrayName(v2) !== void 0) {
       return new Uint8Array(ReflectApply(taBuffer, v2, []), ReflectApply(taByteOffset, v2, []), ReflectApply(taByteLength, v2, []));
@@ -304,7 +308,20 @@
     subrequestCancel: notInstalled,
     subrequestBodyChunk: notInstalled,
     subrequestBodyEnd: notInstalled,
-    currentInvocation: /* @__PURE__ */ __name(() => 0, "currentInvocation")
+    currentInvocation: /* @__PURE__ */ __name(() => 0, "currentInvocation"),
+    objectId: notInstalled,
+    callObject: notInstalled,
+    callWorker: notInstalled,
+    loadDynamic: notInstalled,
+    rpcObject: notInstalled,
+    rpcWorker: notInstalled,
+    rpcReturn: notInstalled,
+    sqlExec: notInstalled,
+    kvGet: notInstalled,
+    kvPut: notInstalled,
+    kvDelete: notInstalled,
+    kvList: notInstalled,
+    storageOp: notInstalled
   };
   Object.setPrototypeOf(H, null);
   function bindHost(host) {
@@ -323,6 +340,19 @@
       "responseError",
       "requestBodyPull",
       "currentInvocation",
+      "objectId",
+      "callObject",
+      "callWorker",
+      "loadDynamic",
+      "rpcObject",
+      "rpcWorker",
+      "rpcReturn",
+      "sqlExec",
+      "kvGet",
+      "kvPut",
+      "kvDelete",
+      "kvList",
+      "storageOp",
       "subrequestAck",
       "subrequestCancel",
       "subrequestBodyChunk",
@@ -3565,7 +3595,7 @@ ${groupIndent}`);
       if (void 0 !== i2) {
         if (S2 = /* @__PURE__ */ __name(() => {
           const r3 = void 0 !== i2.reason ? i2.reason : new fr("Aborted", "AbortError"), a3 = [];
-          o2 || a3.push(() => "writable" === t2._state ? Wt(t2, r3) : c(void 0)), n2 || a3.push(() => "readable" === e2._state ? Mr(e2, r3) : c(void 0)), T2(() => Promise.all(a3.map((e3) => e3())), true, r3);
+          o2 || a3.push(() => "writable" === t2._state ? Wt(t2, r3) : c(void 0)), n2 || a3.push(() => "readable" === e2._state ? Mr(e2, r3) : c(void 0)), T3(() => Promise.all(a3.map((e3) => e3())), true, r3);
         }, "S"), i2.aborted) return void S2();
         i2.addEventListener("abort", S2);
       }
@@ -3578,21 +3608,21 @@ ${groupIndent}`);
       }
       __name(g2, "g");
       var v2, w2, R2;
-      if (pr(e2, a2._closedPromise, (e3) => (o2 ? P2(true, e3) : T2(() => Wt(t2, e3), true, e3), null)), pr(t2, s2._closedPromise, (t3) => (n2 ? P2(true, t3) : T2(() => Mr(e2, t3), true, t3), null)), v2 = e2, w2 = a2._closedPromise, R2 = /* @__PURE__ */ __name(() => (r2 ? P2() : T2(() => (function(e3) {
+      if (pr(e2, a2._closedPromise, (e3) => (o2 ? P2(true, e3) : T3(() => Wt(t2, e3), true, e3), null)), pr(t2, s2._closedPromise, (t3) => (n2 ? P2(true, t3) : T3(() => Mr(e2, t3), true, t3), null)), v2 = e2, w2 = a2._closedPromise, R2 = /* @__PURE__ */ __name(() => (r2 ? P2() : T3(() => (function(e3) {
         const t3 = e3._ownerWritableStream, r3 = t3._state;
         return At(t3) || "closed" === r3 ? c(void 0) : "errored" === r3 ? d(t3._storedError) : Lt(e3);
       })(s2)), null), "R"), "closed" === v2._state ? R2() : b(w2, R2), At(t2) || "closed" === t2._state) {
         const t3 = new TypeError("the destination writable stream closed before all data could be piped to it");
-        n2 ? P2(true, t3) : T2(() => Mr(e2, t3), true, t3);
+        n2 ? P2(true, t3) : T3(() => Mr(e2, t3), true, t3);
       }
-      function T2(e3, r3, o3) {
+      function T3(e3, r3, o3) {
         function n3() {
           return h(e3(), () => C2(r3, o3), (e4) => C2(true, e4)), null;
         }
         __name(n3, "n");
         l2._shuttingDown || (l2._shuttingDown = true, "writable" !== t2._state || At(t2) ? n3() : b(l2._waitForWritesToFinish(), n3));
       }
-      __name(T2, "T");
+      __name(T3, "T");
       function P2(e3, r3) {
         l2._shuttingDown || (l2._shuttingDown = true, "writable" !== t2._state || At(t2) ? C2(e3, r3) : b(l2._waitForWritesToFinish(), () => C2(e3, r3)));
       }
@@ -3864,10 +3894,10 @@ ${groupIndent}`);
         return b2;
       }
       __name(R2, "R");
-      function T2() {
+      function T3() {
       }
-      __name(T2, "T");
-      return o2 = Fr(T2, g2, w2), n2 = Fr(T2, v2, R2), m2(a2), [o2, n2];
+      __name(T3, "T");
+      return o2 = Fr(T3, g2, w2), n2 = Fr(T3, v2, R2), m2(a2), [o2, n2];
     })(e2) : (function(e3) {
       const t3 = V(e3);
       let r2, o2, n2, i2, a2, s2 = false, l2 = false, d2 = false, f2 = false;
@@ -4839,6 +4869,10 @@ ${groupIndent}`);
     return false;
   }
   __name(isPlatformObject, "isPlatformObject");
+  function isNonSerializable(v2) {
+    return isPlatformObject(v2);
+  }
+  __name(isNonSerializable, "isNonSerializable");
 
   // src/early.js
   Object.defineProperty(globalThis, "DOMException", { value: DOMException, writable: true, configurable: true, enumerable: false });
@@ -7985,7 +8019,1100 @@ Content-Type: ${value.type || "application/octet-stream"}\r
   }
   __name(createCrypto, "createCrypto");
 
-  // src/runtime.js
+  // src/serialize.js
+  var MAGIC = 183;
+  var VERSION = 1;
+  var DEFAULT_MAX_BYTES = 32 * 1024 * 1024;
+  var MAX_DEPTH = 1e3;
+  var T2 = {
+    UNDEFINED: 0,
+    NULL: 1,
+    TRUE: 2,
+    FALSE: 3,
+    INT: 4,
+    DOUBLE: 5,
+    BIGINT: 6,
+    STRING: 7,
+    STRING16: 8,
+    HOLE: 15,
+    REF: 16,
+    OBJECT: 17,
+    ARRAY: 18,
+    SPARSE_ARRAY: 19,
+    DATE: 20,
+    REGEXP: 21,
+    MAP: 22,
+    SET: 23,
+    ARRAY_BUFFER: 24,
+    VIEW: 25,
+    ERROR: 26,
+    NUMBER_OBJECT: 27,
+    STRING_OBJECT: 28,
+    BOOLEAN_OBJECT: 29,
+    BIGINT_OBJECT: 30,
+    DOM_EXCEPTION: 31,
+    SLOT: 32
+  };
+  var getter3 = /* @__PURE__ */ __name((proto, name) => ObjectGetOwnPropertyDescriptor(proto, name).get, "getter");
+  var mapSize3 = getter3(Map.prototype, "size");
+  var setSize3 = getter3(Set.prototype, "size");
+  var mapForEach2 = Map.prototype.forEach;
+  var setForEach2 = Set.prototype.forEach;
+  var mapSet = Map.prototype.set;
+  var setAdd = Set.prototype.add;
+  var mapGet = Map.prototype.get;
+  var mapHas = Map.prototype.has;
+  var regexpSource2 = getter3(RegExp.prototype, "source");
+  var regexpFlags2 = getter3(RegExp.prototype, "flags");
+  var regexpGlobal3 = getter3(RegExp.prototype, "global");
+  var dateGetTime3 = Date.prototype.getTime;
+  var numberValueOf3 = Number.prototype.valueOf;
+  var stringValueOf3 = String.prototype.valueOf;
+  var booleanValueOf3 = Boolean.prototype.valueOf;
+  var bigintValueOf3 = BigInt.prototype.valueOf;
+  var symbolValueOf3 = Symbol.prototype.valueOf;
+  var weakMapHas3 = WeakMap.prototype.has;
+  var weakSetHas3 = WeakSet.prototype.has;
+  var weakRefDeref2 = WeakRef.prototype.deref;
+  var promiseThen2 = Promise.prototype.then;
+  var abByteLength2 = getter3(ArrayBuffer.prototype, "byteLength");
+  var TypedArrayProto3 = Object.getPrototypeOf(Uint8Array.prototype);
+  var taBuffer3 = getter3(TypedArrayProto3, "buffer");
+  var taByteOffset3 = getter3(TypedArrayProto3, "byteOffset");
+  var taLength2 = getter3(TypedArrayProto3, "length");
+  var dvBuffer3 = getter3(DataView.prototype, "buffer");
+  var dvByteOffset3 = getter3(DataView.prototype, "byteOffset");
+  var dvByteLength3 = getter3(DataView.prototype, "byteLength");
+  var ObjectKeys = Object.keys;
+  var ObjectPrototype = Object.prototype;
+  var hasOwn = Object.prototype.hasOwnProperty;
+  var isErrorNative3 = typeof Error.isError === "function" ? Error.isError : null;
+  var isWellFormed = String.prototype.isWellFormed;
+  var StringFromCharCode2 = String.fromCharCode;
+  var NumberIsInteger = Number.isInteger;
+  var ObjectIs = Object.is;
+  var BigIntCtor = BigInt;
+  var U8 = Uint8Array;
+  var VIEW_KINDS = [
+    "DataView",
+    "Int8Array",
+    "Uint8Array",
+    "Uint8ClampedArray",
+    "Int16Array",
+    "Uint16Array",
+    "Int32Array",
+    "Uint32Array",
+    "Float32Array",
+    "Float64Array",
+    "BigInt64Array",
+    "BigUint64Array",
+    "Float16Array"
+  ];
+  var viewCtors = {
+    DataView,
+    Int8Array,
+    Uint8Array,
+    Uint8ClampedArray,
+    Int16Array,
+    Uint16Array,
+    Int32Array,
+    Uint32Array,
+    Float32Array,
+    Float64Array,
+    BigInt64Array,
+    BigUint64Array,
+    Float16Array: typeof Float16Array === "function" ? Float16Array : void 0
+  };
+  var ERROR_NAMES = ["Error", "EvalError", "RangeError", "ReferenceError", "SyntaxError", "TypeError", "URIError"];
+  var errorCtors2 = { Error, EvalError, RangeError, ReferenceError, SyntaxError, TypeError, URIError };
+  function cloneError2(what) {
+    return new DOMException(`${what} could not be cloned.`, "DataCloneError");
+  }
+  __name(cloneError2, "cloneError");
+  function invalid(why) {
+    return new DOMException(`Unable to deserialize cloned data: ${why}.`, "DataCloneError");
+  }
+  __name(invalid, "invalid");
+  function brand(fn, v2, ...args) {
+    try {
+      ReflectApply(fn, v2, args);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+  __name(brand, "brand");
+  function describe2(v2) {
+    if (typeof v2 === "function") return v2.name ? `function ${v2.name}()` : "function";
+    if (typeof v2 === "symbol") return "Symbol()";
+    try {
+      return ReflectApply(ObjectPrototype.toString, v2, []).replace(/^\[object (.*)\]$/, "#<$1>");
+    } catch {
+      return "value";
+    }
+  }
+  __name(describe2, "describe");
+  function isErrorObject2(v2) {
+    if (isErrorNative3 !== null) return isErrorNative3(v2);
+    return ReflectApply(ObjectPrototype.toString, v2, []) === "[object Error]";
+  }
+  __name(isErrorObject2, "isErrorObject");
+  function defineData(obj, key, value, enumerable = true) {
+    ObjectDefineProperty(obj, key, { value, writable: true, enumerable, configurable: true });
+  }
+  __name(defineData, "defineData");
+  var Writer = class {
+    static {
+      __name(this, "Writer");
+    }
+    constructor(max) {
+      this.max = max;
+      this.buf = new U8(256);
+      this.len = 0;
+      this.dv = new DataView(this.buf.buffer);
+    }
+    ensure(n2) {
+      const need = this.len + n2;
+      if (need > this.max) throw new RangeError(`The serialized value is larger than the limit of ${this.max} bytes.`);
+      if (need <= this.buf.length) return;
+      let cap = this.buf.length * 2;
+      while (cap < need) cap *= 2;
+      if (cap > this.max) cap = this.max;
+      const next = new U8(cap);
+      next.set(this.buf.subarray(0, this.len));
+      this.buf = next;
+      this.dv = new DataView(next.buffer);
+    }
+    byte(b2) {
+      this.ensure(1);
+      this.buf[this.len++] = b2;
+    }
+    varint(n2) {
+      this.ensure(8);
+      while (n2 >= 128) {
+        this.buf[this.len++] = n2 % 128 | 128;
+        n2 = Math.floor(n2 / 128);
+      }
+      this.buf[this.len++] = n2;
+    }
+    double(d2) {
+      this.ensure(8);
+      this.dv.setFloat64(this.len, d2, true);
+      this.len += 8;
+    }
+    bytes(u8) {
+      this.ensure(u8.length);
+      this.buf.set(u8, this.len);
+      this.len += u8.length;
+    }
+    result() {
+      return this.buf.slice(0, this.len);
+    }
+  };
+  function writeString(w2, s2) {
+    if (ReflectApply(isWellFormed, s2, [])) {
+      const u8 = utf8Encode(s2);
+      w2.byte(T2.STRING);
+      w2.varint(u8.length);
+      w2.bytes(u8);
+    } else {
+      w2.byte(T2.STRING16);
+      w2.varint(s2.length);
+      w2.ensure(s2.length * 2);
+      for (let i2 = 0; i2 < s2.length; i2++) {
+        const c2 = s2.charCodeAt(i2);
+        w2.buf[w2.len++] = c2 & 255;
+        w2.buf[w2.len++] = c2 >> 8;
+      }
+    }
+  }
+  __name(writeString, "writeString");
+  function writeNumber(w2, n2) {
+    if (NumberIsInteger(n2) && n2 >= -2147483648 && n2 <= 2147483647 && !ObjectIs(n2, -0)) {
+      w2.byte(T2.INT);
+      w2.varint(n2 >= 0 ? n2 * 2 : -n2 * 2 - 1);
+    } else {
+      w2.byte(T2.DOUBLE);
+      w2.double(n2);
+    }
+  }
+  __name(writeNumber, "writeNumber");
+  function writeBigIntPayload(w2, b2) {
+    const negative = b2 < 0n;
+    let m2 = negative ? -b2 : b2;
+    const bytes = [];
+    while (m2 > 0n) {
+      bytes.push(Number(m2 & 0xffn));
+      m2 >>= 8n;
+    }
+    w2.byte(negative ? 1 : 0);
+    w2.varint(bytes.length);
+    w2.bytes(new U8(bytes));
+  }
+  __name(writeBigIntPayload, "writeBigIntPayload");
+  var Serializer = class {
+    static {
+      __name(this, "Serializer");
+    }
+    constructor(hooks) {
+      this.w = new Writer(hooks && hooks.maxBytes !== void 0 ? hooks.maxBytes : DEFAULT_MAX_BYTES);
+      this.encode = hooks && typeof hooks.encode === "function" ? hooks.encode : null;
+      this.ids = /* @__PURE__ */ new Map();
+      this.depth = 0;
+    }
+    remember(v2) {
+      ReflectApply(mapSet, this.ids, [v2, ReflectApply(mapSize3, this.ids, [])]);
+    }
+    value(v2) {
+      const w2 = this.w;
+      switch (typeof v2) {
+        case "undefined":
+          w2.byte(T2.UNDEFINED);
+          return;
+        case "boolean":
+          w2.byte(v2 ? T2.TRUE : T2.FALSE);
+          return;
+        case "number":
+          writeNumber(w2, v2);
+          return;
+        case "bigint":
+          w2.byte(T2.BIGINT);
+          writeBigIntPayload(w2, v2);
+          return;
+        case "string":
+          writeString(w2, v2);
+          return;
+        case "symbol":
+          throw cloneError2(describe2(v2));
+        default:
+          break;
+      }
+      if (v2 === null) {
+        w2.byte(T2.NULL);
+        return;
+      }
+      if (ReflectApply(mapHas, this.ids, [v2])) {
+        w2.byte(T2.REF);
+        w2.varint(ReflectApply(mapGet, this.ids, [v2]));
+        return;
+      }
+      if (this.encode !== null) {
+        const slot = this.encode(v2);
+        if (slot !== void 0) {
+          if (!NumberIsInteger(slot) || slot < 0) throw new TypeError("hooks.encode must return a non-negative integer slot or undefined");
+          this.remember(v2);
+          w2.byte(T2.SLOT);
+          w2.varint(slot);
+          return;
+        }
+      }
+      if (typeof v2 === "function") throw cloneError2(describe2(v2));
+      if (++this.depth > MAX_DEPTH) throw cloneError2("A value nested this deeply");
+      try {
+        this.object(v2);
+      } finally {
+        this.depth--;
+      }
+    }
+    object(v2) {
+      const w2 = this.w;
+      if (brand(booleanValueOf3, v2)) {
+        this.remember(v2);
+        w2.byte(T2.BOOLEAN_OBJECT);
+        w2.byte(ReflectApply(booleanValueOf3, v2, []) ? 1 : 0);
+        return;
+      }
+      if (brand(numberValueOf3, v2)) {
+        this.remember(v2);
+        w2.byte(T2.NUMBER_OBJECT);
+        w2.double(ReflectApply(numberValueOf3, v2, []));
+        return;
+      }
+      if (brand(bigintValueOf3, v2)) {
+        this.remember(v2);
+        w2.byte(T2.BIGINT_OBJECT);
+        writeBigIntPayload(w2, ReflectApply(bigintValueOf3, v2, []));
+        return;
+      }
+      if (brand(stringValueOf3, v2)) {
+        this.remember(v2);
+        w2.byte(T2.STRING_OBJECT);
+        writeString(w2, ReflectApply(stringValueOf3, v2, []));
+        return;
+      }
+      if (brand(symbolValueOf3, v2)) throw cloneError2("Symbol object");
+      if (brand(dateGetTime3, v2)) {
+        this.remember(v2);
+        w2.byte(T2.DATE);
+        w2.double(ReflectApply(dateGetTime3, v2, []));
+        return;
+      }
+      if (brand(regexpGlobal3, v2) && v2 !== RegExp.prototype) {
+        this.remember(v2);
+        w2.byte(T2.REGEXP);
+        writeString(w2, ReflectApply(regexpSource2, v2, []));
+        writeString(w2, ReflectApply(regexpFlags2, v2, []));
+        return;
+      }
+      if (isArrayBuffer(v2)) {
+        this.remember(v2);
+        const n2 = ReflectApply(abByteLength2, v2, []);
+        w2.byte(T2.ARRAY_BUFFER);
+        w2.varint(n2);
+        w2.bytes(new U8(v2, 0, n2));
+        return;
+      }
+      if (isSharedArrayBuffer(v2)) throw cloneError2("SharedArrayBuffer");
+      const taName = typedArrayName(v2);
+      if (taName !== void 0 || isDataView(v2)) {
+        const kind = taName === void 0 ? "DataView" : taName;
+        const index = VIEW_KINDS.indexOf(kind);
+        if (index < 0) throw cloneError2(kind);
+        const buffer = taName === void 0 ? ReflectApply(dvBuffer3, v2, []) : ReflectApply(taBuffer3, v2, []);
+        const offset = taName === void 0 ? ReflectApply(dvByteOffset3, v2, []) : ReflectApply(taByteOffset3, v2, []);
+        const length = taName === void 0 ? ReflectApply(dvByteLength3, v2, []) : ReflectApply(taLength2, v2, []);
+        this.remember(v2);
+        w2.byte(T2.VIEW);
+        w2.byte(index);
+        this.value(buffer);
+        w2.varint(offset);
+        w2.varint(length);
+        return;
+      }
+      if (brand(mapSize3, v2)) {
+        this.remember(v2);
+        const entries = [];
+        ReflectApply(mapForEach2, v2, [(val, key) => {
+          entries.push(key, val);
+        }]);
+        w2.byte(T2.MAP);
+        w2.varint(entries.length / 2);
+        for (let i2 = 0; i2 < entries.length; i2++) this.value(entries[i2]);
+        return;
+      }
+      if (brand(setSize3, v2)) {
+        this.remember(v2);
+        const entries = [];
+        ReflectApply(setForEach2, v2, [(val) => {
+          entries.push(val);
+        }]);
+        w2.byte(T2.SET);
+        w2.varint(entries.length);
+        for (let i2 = 0; i2 < entries.length; i2++) this.value(entries[i2]);
+        return;
+      }
+      if (isDOMException(v2)) {
+        this.remember(v2);
+        w2.byte(T2.DOM_EXCEPTION);
+        writeString(w2, `${v2.name}`);
+        writeString(w2, `${v2.message}`);
+        let stack;
+        try {
+          stack = v2.stack;
+        } catch {
+        }
+        if (typeof stack === "string") {
+          w2.byte(1);
+          writeString(w2, stack);
+        } else w2.byte(0);
+        return;
+      }
+      if (isErrorObject2(v2)) {
+        this.error(v2);
+        return;
+      }
+      if (ArrayIsArray(v2)) {
+        this.array(v2);
+        return;
+      }
+      if (brand(weakMapHas3, v2, {}) || brand(weakSetHas3, v2, {}) || brand(weakRefDeref2, v2) || brand(promiseThen2, v2) || isBlob(v2) || isNonSerializable(v2)) {
+        throw cloneError2(describe2(v2));
+      }
+      this.remember(v2);
+      const keys = ObjectKeys(v2);
+      w2.byte(T2.OBJECT);
+      w2.varint(keys.length);
+      for (let i2 = 0; i2 < keys.length; i2++) {
+        writeString(w2, keys[i2]);
+        this.value(v2[keys[i2]]);
+      }
+    }
+    error(v2) {
+      const w2 = this.w;
+      this.remember(v2);
+      let name;
+      try {
+        name = v2.name;
+      } catch {
+        name = "Error";
+      }
+      const nameIndex = ERROR_NAMES.indexOf(name);
+      const msg = ObjectGetOwnPropertyDescriptor(v2, "message");
+      let stack;
+      try {
+        stack = v2.stack;
+      } catch {
+      }
+      const cause = ObjectGetOwnPropertyDescriptor(v2, "cause");
+      const hasMessage = msg !== void 0 && "value" in msg;
+      const hasStack = typeof stack === "string";
+      const hasCause = cause !== void 0 && "value" in cause;
+      w2.byte(T2.ERROR);
+      w2.byte(nameIndex < 0 ? 0 : nameIndex);
+      w2.byte((hasMessage ? 1 : 0) | (hasStack ? 2 : 0) | (hasCause ? 4 : 0));
+      if (hasMessage) writeString(w2, `${msg.value}`);
+      if (hasStack) writeString(w2, stack);
+      if (hasCause) this.value(cause.value);
+    }
+    array(v2) {
+      const w2 = this.w;
+      this.remember(v2);
+      const length = v2.length;
+      const keys = ObjectKeys(v2);
+      let indexCount = 0;
+      for (let i2 = 0; i2 < keys.length; i2++) if (isIndex(keys[i2], length)) indexCount++;
+      const extras = keys.filter((k2) => !isIndex(k2, length));
+      if (indexCount * 2 >= length) {
+        w2.byte(T2.ARRAY);
+        w2.varint(length);
+        for (let i2 = 0; i2 < length; i2++) {
+          if (ReflectApply(hasOwn, v2, [i2])) this.value(v2[i2]);
+          else w2.byte(T2.HOLE);
+        }
+      } else {
+        w2.byte(T2.SPARSE_ARRAY);
+        w2.varint(length);
+        w2.varint(indexCount);
+        for (let i2 = 0; i2 < keys.length; i2++) {
+          if (!isIndex(keys[i2], length)) continue;
+          w2.varint(+keys[i2]);
+          this.value(v2[keys[i2]]);
+        }
+      }
+      w2.varint(extras.length);
+      for (let i2 = 0; i2 < extras.length; i2++) {
+        writeString(w2, extras[i2]);
+        this.value(v2[extras[i2]]);
+      }
+    }
+  };
+  function isIndex(key, length) {
+    if (key.length === 0 || key.length > 10) return false;
+    const n2 = +key;
+    return NumberIsInteger(n2) && n2 >= 0 && n2 < length && `${n2}` === key;
+  }
+  __name(isIndex, "isIndex");
+  function serialize(value, hooks = void 0) {
+    const s2 = new Serializer(hooks);
+    s2.w.byte(MAGIC);
+    s2.w.byte(VERSION);
+    try {
+      s2.value(value);
+    } catch (e2) {
+      throw stackOverflow(e2) ? cloneError2("A value nested this deeply") : e2;
+    }
+    return s2.w.result();
+  }
+  __name(serialize, "serialize");
+  function stackOverflow(e2) {
+    return e2 instanceof RangeError && typeof e2.message === "string" && e2.message.includes("call stack");
+  }
+  __name(stackOverflow, "stackOverflow");
+  var Deserializer = class {
+    static {
+      __name(this, "Deserializer");
+    }
+    constructor(bytes, hooks) {
+      if (!(bytes instanceof U8)) throw new TypeError("deserialize expects a Uint8Array");
+      this.b = bytes;
+      this.p = 0;
+      this.dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      this.decode = hooks && typeof hooks.decode === "function" ? hooks.decode : null;
+      this.objects = [];
+      this.depth = 0;
+    }
+    left() {
+      return this.b.length - this.p;
+    }
+    byte() {
+      if (this.p >= this.b.length) throw invalid("unexpected end");
+      return this.b[this.p++];
+    }
+    varint() {
+      let n2 = 0, scale = 1;
+      for (let i2 = 0; i2 < 8; i2++) {
+        const c2 = this.byte();
+        n2 += (c2 & 127) * scale;
+        if (c2 < 128) return n2;
+        scale *= 128;
+      }
+      throw invalid("malformed length");
+    }
+    /** A count of items that each take at least one byte: never more than the bytes left. */
+    count() {
+      const n2 = this.varint();
+      if (n2 > this.left()) throw invalid("count past the end");
+      return n2;
+    }
+    double() {
+      if (this.left() < 8) throw invalid("unexpected end");
+      const d2 = this.dv.getFloat64(this.p, true);
+      this.p += 8;
+      return d2;
+    }
+    take(n2) {
+      if (n2 > this.left()) throw invalid("length past the end");
+      const out = this.b.subarray(this.p, this.p + n2);
+      this.p += n2;
+      return out;
+    }
+    string(tag = this.byte()) {
+      if (tag === T2.STRING) return utf8DecodeReplace(this.take(this.varint()));
+      if (tag === T2.STRING16) {
+        const n2 = this.varint();
+        const u8 = this.take(n2 * 2);
+        let s2 = "";
+        for (let i2 = 0; i2 < n2; i2 += 4096) {
+          const units = [];
+          for (let j2 = i2; j2 < n2 && j2 < i2 + 4096; j2++) units.push(u8[2 * j2] | u8[2 * j2 + 1] << 8);
+          s2 += ReflectApply(StringFromCharCode2, null, units);
+        }
+        return s2;
+      }
+      throw invalid("expected a string");
+    }
+    bigint() {
+      const sign = this.byte();
+      const bytes = this.take(this.varint());
+      let m2 = 0n;
+      for (let i2 = bytes.length - 1; i2 >= 0; i2--) m2 = m2 << 8n | BigIntCtor(bytes[i2]);
+      return sign === 1 ? -m2 : m2;
+    }
+    keep(obj) {
+      this.objects.push(obj);
+      return obj;
+    }
+    value() {
+      const tag = this.byte();
+      switch (tag) {
+        case T2.UNDEFINED:
+          return void 0;
+        case T2.NULL:
+          return null;
+        case T2.TRUE:
+          return true;
+        case T2.FALSE:
+          return false;
+        case T2.INT: {
+          const z2 = this.varint();
+          return z2 % 2 === 0 ? z2 / 2 : -(z2 + 1) / 2;
+        }
+        case T2.DOUBLE:
+          return this.double();
+        case T2.BIGINT:
+          return this.bigint();
+        case T2.STRING:
+        case T2.STRING16:
+          return this.string(tag);
+        case T2.REF: {
+          const id = this.varint();
+          if (id >= this.objects.length) throw invalid("reference to an unknown object");
+          return this.objects[id];
+        }
+        case T2.SLOT: {
+          const slot = this.varint();
+          if (this.decode === null) throw invalid("a host object slot without hooks.decode");
+          return this.keep(this.decode(slot));
+        }
+        default:
+          break;
+      }
+      if (++this.depth > MAX_DEPTH) throw invalid("nested too deeply");
+      try {
+        return this.object(tag);
+      } finally {
+        this.depth--;
+      }
+    }
+    object(tag) {
+      switch (tag) {
+        case T2.BOOLEAN_OBJECT:
+          return this.keep(Object(this.byte() === 1));
+        case T2.NUMBER_OBJECT:
+          return this.keep(Object(this.double()));
+        case T2.BIGINT_OBJECT:
+          return this.keep(Object(this.bigint()));
+        case T2.STRING_OBJECT:
+          return this.keep(Object(this.string()));
+        case T2.DATE:
+          return this.keep(new Date(this.double()));
+        case T2.REGEXP: {
+          const source = this.string();
+          const flags = this.string();
+          let re2;
+          try {
+            re2 = new RegExp(source, flags);
+          } catch {
+            throw invalid("bad regular expression");
+          }
+          return this.keep(re2);
+        }
+        case T2.ARRAY_BUFFER: {
+          const n2 = this.varint();
+          const src = this.take(n2);
+          const ab = new ArrayBuffer(n2);
+          new U8(ab).set(src);
+          return this.keep(ab);
+        }
+        case T2.VIEW: {
+          const kind = VIEW_KINDS[this.byte()];
+          const ctor = kind === void 0 ? void 0 : viewCtors[kind];
+          if (ctor === void 0) throw invalid("unknown view type");
+          const id = this.objects.length;
+          this.objects.push(void 0);
+          const buffer = this.value();
+          if (!isArrayBuffer(buffer)) throw invalid("a view without an ArrayBuffer");
+          const offset = this.varint();
+          const length = this.varint();
+          let view;
+          try {
+            view = new ctor(buffer, offset, length);
+          } catch {
+            throw invalid("view out of range");
+          }
+          this.objects[id] = view;
+          return view;
+        }
+        case T2.MAP: {
+          const m2 = this.keep(/* @__PURE__ */ new Map());
+          const n2 = this.count();
+          for (let i2 = 0; i2 < n2; i2++) {
+            const k2 = this.value();
+            ReflectApply(mapSet, m2, [k2, this.value()]);
+          }
+          return m2;
+        }
+        case T2.SET: {
+          const s2 = this.keep(/* @__PURE__ */ new Set());
+          const n2 = this.count();
+          for (let i2 = 0; i2 < n2; i2++) ReflectApply(setAdd, s2, [this.value()]);
+          return s2;
+        }
+        case T2.DOM_EXCEPTION: {
+          const id = this.objects.length;
+          this.objects.push(void 0);
+          const name = this.string();
+          const message = this.string();
+          const e2 = new DOMException(message, name);
+          if (this.byte() === 1) defineData(e2, "stack", this.string(), false);
+          this.objects[id] = e2;
+          return e2;
+        }
+        case T2.ERROR: {
+          const ctor = errorCtors2[ERROR_NAMES[this.byte()]];
+          if (ctor === void 0) throw invalid("unknown error type");
+          const flags = this.byte();
+          const e2 = this.keep(new ctor());
+          if (flags & 1) defineData(e2, "message", this.string(), false);
+          if (flags & 2) defineData(e2, "stack", this.string(), false);
+          if (flags & 4) defineData(e2, "cause", this.value(), false);
+          return e2;
+        }
+        case T2.OBJECT: {
+          const o2 = this.keep({});
+          const n2 = this.count();
+          for (let i2 = 0; i2 < n2; i2++) {
+            const k2 = this.string();
+            defineData(o2, k2, this.value());
+          }
+          return o2;
+        }
+        case T2.ARRAY:
+        case T2.SPARSE_ARRAY: {
+          const length = this.varint();
+          if (length > 4294967295) throw invalid("array too long");
+          if (tag === T2.ARRAY && length > this.left()) throw invalid("array past the end");
+          const a2 = this.keep(new Array(length));
+          if (tag === T2.ARRAY) {
+            for (let i2 = 0; i2 < length; i2++) {
+              if (this.b[this.p] === T2.HOLE) {
+                this.p++;
+                continue;
+              }
+              defineData(a2, i2, this.value());
+            }
+          } else {
+            const n2 = this.count();
+            for (let i2 = 0; i2 < n2; i2++) {
+              const index = this.varint();
+              if (index >= length) throw invalid("array index out of range");
+              defineData(a2, index, this.value());
+            }
+          }
+          const extras = this.count();
+          for (let i2 = 0; i2 < extras; i2++) {
+            const k2 = this.string();
+            if (k2 === "length") throw invalid("array length as a property");
+            defineData(a2, k2, this.value());
+          }
+          return a2;
+        }
+        default:
+          throw invalid(`unknown tag 0x${tag.toString(16)}`);
+      }
+    }
+  };
+  function deserialize(bytes, hooks = void 0) {
+    const d2 = new Deserializer(bytes, hooks);
+    if (d2.byte() !== MAGIC) throw invalid("not serialized data");
+    const version = d2.byte();
+    if (version !== VERSION) throw invalid(`unsupported version ${version}`);
+    let v2;
+    try {
+      v2 = d2.value();
+    } catch (e2) {
+      throw stackOverflow(e2) ? invalid("nested too deeply") : e2;
+    }
+    if (d2.p !== bytes.length) throw invalid("trailing bytes");
+    return v2;
+  }
+  __name(deserialize, "deserialize");
+
+  // src/storage.js
+  var INTERNAL = /* @__PURE__ */ Symbol("internal");
+  var MAX_BATCH_KEYS = 128;
+  function settle(fn) {
+    try {
+      return PromiseResolve(fn());
+    } catch (err) {
+      return PromiseReject(err);
+    }
+  }
+  __name(settle, "settle");
+  function sqlValue(v2) {
+    if (v2 === null || v2 === void 0) return null;
+    if (typeof v2 === "number" || typeof v2 === "string") return v2;
+    if (typeof v2 === "boolean") return v2 ? 1 : 0;
+    if (typeof v2 === "bigint") {
+      if (v2 > 9223372036854775807n || v2 < -9223372036854775808n) throw new RangeError("BigInt out of range for SQLite");
+      return Number(v2);
+    }
+    if (isArrayBuffer(v2)) return new Uint8Array(v2.slice(0));
+    if (isArrayBufferView(v2)) return viewBytes(v2).slice();
+    throw new TypeError(`Unsupported type for an SQL binding: ${typeof v2}`);
+  }
+  __name(sqlValue, "sqlValue");
+  var SqlStorageCursor = class {
+    static {
+      __name(this, "SqlStorageCursor");
+    }
+    #columns;
+    #rows;
+    #next = 0;
+    #rowsRead;
+    #rowsWritten;
+    constructor(token, result) {
+      if (token !== INTERNAL) throw new TypeError("Illegal constructor");
+      this.#columns = result.columns;
+      this.#rows = result.rows;
+      this.#rowsRead = result.rowsRead;
+      this.#rowsWritten = result.rowsWritten;
+    }
+    #object(row) {
+      const o2 = {};
+      for (let i2 = 0; i2 < this.#columns.length; i2++) o2[this.#columns[i2]] = row[i2];
+      return o2;
+    }
+    next() {
+      if (this.#next >= this.#rows.length) return { done: true, value: void 0 };
+      return { done: false, value: this.#object(this.#rows[this.#next++]) };
+    }
+    toArray() {
+      const out = [];
+      while (this.#next < this.#rows.length) out.push(this.#object(this.#rows[this.#next++]));
+      return out;
+    }
+    one() {
+      const remaining = this.#rows.length - this.#next;
+      if (remaining === 0) throw new Error("Expected exactly one result from SQL query, but got no results.");
+      if (remaining > 1) throw new Error("Expected exactly one result from SQL query, but got multiple results.");
+      return this.#object(this.#rows[this.#next++]);
+    }
+    raw() {
+      const cursor = this;
+      const rows = this.#rows;
+      const advance = /* @__PURE__ */ __name(() => this.#next < rows.length ? { done: false, value: rows[this.#next++].slice() } : { done: true, value: void 0 }, "advance");
+      return {
+        next: advance,
+        toArray() {
+          const out = [];
+          for (let r2 = advance(); !r2.done; r2 = advance()) out.push(r2.value);
+          return out;
+        },
+        one() {
+          const remaining = rows.length - cursor.#next;
+          if (remaining !== 1) throw new Error(`Expected exactly one result from SQL query, but got ${remaining === 0 ? "no" : "multiple"} results.`);
+          return advance().value;
+        },
+        get columnNames() {
+          return cursor.columnNames;
+        },
+        get rowsRead() {
+          return cursor.rowsRead;
+        },
+        get rowsWritten() {
+          return cursor.rowsWritten;
+        },
+        [Symbol.iterator]() {
+          return this;
+        }
+      };
+    }
+    get columnNames() {
+      return this.#columns.slice();
+    }
+    get rowsRead() {
+      return this.#rowsRead;
+    }
+    get rowsWritten() {
+      return this.#rowsWritten;
+    }
+    [Symbol.iterator]() {
+      return this;
+    }
+  };
+  Object.defineProperty(SqlStorageCursor.prototype, Symbol.toStringTag, { value: "SqlStorageCursor", configurable: true });
+  var SqlStorage = class {
+    static {
+      __name(this, "SqlStorage");
+    }
+    #handle;
+    constructor(token, handle) {
+      if (token !== INTERNAL) throw new TypeError("Illegal constructor");
+      this.#handle = handle;
+    }
+    exec(query, ...bindings) {
+      if (typeof query !== "string") throw new TypeError("Failed to execute 'exec' on 'SqlStorage': parameter 1 is not of type 'string'.");
+      const values = [];
+      for (let i2 = 0; i2 < bindings.length; i2++) values.push(sqlValue(bindings[i2]));
+      return new SqlStorageCursor(INTERNAL, H.sqlExec(this.#handle, query, values));
+    }
+    get databaseSize() {
+      return H.storageOp(this.#handle, "size");
+    }
+    get Cursor() {
+      return SqlStorageCursor;
+    }
+  };
+  Object.defineProperty(SqlStorage.prototype, Symbol.toStringTag, { value: "SqlStorage", configurable: true });
+  function checkKey2(key) {
+    if (typeof key !== "string") key = `${key}`;
+    return key;
+  }
+  __name(checkKey2, "checkKey");
+  function checkKeys(keys) {
+    if (keys.length > MAX_BATCH_KEYS) throw new RangeError(`Maximum number of keys is ${MAX_BATCH_KEYS}; got ${keys.length}.`);
+    const out = [];
+    for (let i2 = 0; i2 < keys.length; i2++) out.push(checkKey2(keys[i2]));
+    return out;
+  }
+  __name(checkKeys, "checkKeys");
+  function listOptions(options) {
+    if (options === void 0 || options === null) return {};
+    const o2 = {};
+    for (const name of ["start", "startAfter", "end", "prefix"]) {
+      if (options[name] !== void 0) o2[name] = `${options[name]}`;
+    }
+    if (options.reverse !== void 0) o2.reverse = !!options.reverse;
+    if (options.limit !== void 0) {
+      const limit = Number(options.limit);
+      if (!(limit > 0) || !Number.isInteger(limit)) throw new RangeError("List limit must be a positive integer.");
+      o2.limit = limit;
+    }
+    if (o2.start !== void 0 && o2.startAfter !== void 0) {
+      throw new TypeError("list() cannot be called with both start and startAfter values.");
+    }
+    return o2;
+  }
+  __name(listOptions, "listOptions");
+  var Kv = class {
+    static {
+      __name(this, "Kv");
+    }
+    constructor(handle) {
+      this.handle = handle;
+    }
+    get(key) {
+      const [bytes] = H.kvGet(this.handle, [checkKey2(key)]);
+      return bytes === void 0 ? void 0 : deserialize(bytes);
+    }
+    getMany(keys) {
+      keys = checkKeys(keys);
+      const values = H.kvGet(this.handle, keys);
+      const map = /* @__PURE__ */ new Map();
+      for (let i2 = 0; i2 < keys.length; i2++) {
+        if (values[i2] !== void 0 && !map.has(keys[i2])) map.set(keys[i2], deserialize(values[i2]));
+      }
+      return map;
+    }
+    put(key, value) {
+      if (value === void 0) throw new TypeError("Cannot store undefined; use delete() instead.");
+      H.kvPut(this.handle, [checkKey2(key)], [serialize(value)]);
+    }
+    putMany(entries) {
+      if (entries === null || typeof entries !== "object") throw new TypeError("put() takes a key and a value, or an object of entries.");
+      const keys = Object.keys(entries);
+      if (keys.length > MAX_BATCH_KEYS) throw new RangeError(`Maximum number of pairs is ${MAX_BATCH_KEYS}; got ${keys.length}.`);
+      const values = [];
+      for (const k2 of keys) {
+        if (entries[k2] === void 0) throw new TypeError("Cannot store undefined; use delete() instead.");
+        values.push(serialize(entries[k2]));
+      }
+      H.kvPut(this.handle, keys, values);
+    }
+    delete(key) {
+      return H.kvDelete(this.handle, [checkKey2(key)]) > 0;
+    }
+    deleteMany(keys) {
+      return H.kvDelete(this.handle, checkKeys(keys));
+    }
+    list(options) {
+      const [keys, values] = H.kvList(this.handle, listOptions(options));
+      const map = /* @__PURE__ */ new Map();
+      for (let i2 = 0; i2 < keys.length; i2++) map.set(keys[i2], deserialize(values[i2]));
+      return map;
+    }
+    deleteAll() {
+      H.storageOp(this.handle, "deleteAll");
+    }
+  };
+  var SyncKvStorage = class {
+    static {
+      __name(this, "SyncKvStorage");
+    }
+    #kv;
+    constructor(token, kv) {
+      if (token !== INTERNAL) throw new TypeError("Illegal constructor");
+      this.#kv = kv;
+    }
+    get(key) {
+      return this.#kv.get(key);
+    }
+    put(key, value) {
+      this.#kv.put(key, value);
+    }
+    delete(key) {
+      return this.#kv.delete(key);
+    }
+    list(options = void 0) {
+      return this.#kv.list(options).entries();
+    }
+  };
+  Object.defineProperty(SyncKvStorage.prototype, Symbol.toStringTag, { value: "SyncKvStorage", configurable: true });
+  var DurableObjectStorage = class {
+    static {
+      __name(this, "DurableObjectStorage");
+    }
+    #handle;
+    #kv;
+    #sql;
+    #syncKv;
+    constructor(token, handle) {
+      if (token !== INTERNAL) throw new TypeError("Illegal constructor");
+      this.#handle = handle;
+      this.#kv = new Kv(handle);
+      this.#sql = new SqlStorage(INTERNAL, handle);
+      this.#syncKv = new SyncKvStorage(INTERNAL, this.#kv);
+    }
+    get sql() {
+      return this.#sql;
+    }
+    get kv() {
+      return this.#syncKv;
+    }
+    get(keys, options = void 0) {
+      return settle(() => ArrayIsArray(keys) ? this.#kv.getMany(keys) : this.#kv.get(keys));
+    }
+    put(keyOrEntries, value = void 0, options = void 0) {
+      return settle(() => {
+        if (typeof keyOrEntries === "object" && keyOrEntries !== null && !ArrayIsArray(keyOrEntries)) this.#kv.putMany(keyOrEntries);
+        else this.#kv.put(keyOrEntries, value);
+      });
+    }
+    delete(keys, options = void 0) {
+      return settle(() => ArrayIsArray(keys) ? this.#kv.deleteMany(keys) : this.#kv.delete(keys));
+    }
+    list(options = void 0) {
+      return settle(() => this.#kv.list(options));
+    }
+    deleteAll(options = void 0) {
+      return settle(() => this.#kv.deleteAll());
+    }
+    transactionSync(closure) {
+      if (typeof closure !== "function") throw new TypeError("Failed to execute 'transactionSync': parameter 1 is not a function.");
+      H.storageOp(this.#handle, "begin");
+      let result;
+      try {
+        result = closure();
+      } catch (err) {
+        H.storageOp(this.#handle, "rollback");
+        throw err;
+      }
+      H.storageOp(this.#handle, "release");
+      return result;
+    }
+    async transaction(closure) {
+      const handle = this.#handle;
+      let rolledBack = false;
+      const txn = Object.create(this);
+      txn.rollback = () => {
+        if (!rolledBack) {
+          rolledBack = true;
+          H.storageOp(handle, "rollback");
+        }
+      };
+      H.storageOp(handle, "begin");
+      try {
+        const result = await closure(txn);
+        if (!rolledBack) H.storageOp(handle, "release");
+        return result;
+      } catch (err) {
+        if (!rolledBack) H.storageOp(handle, "rollback");
+        throw err;
+      }
+    }
+    getAlarm(options = void 0) {
+      return settle(() => {
+        const t2 = H.storageOp(this.#handle, "getAlarm");
+        return t2 === null || t2 === void 0 ? null : t2;
+      });
+    }
+    setAlarm(scheduledTime, options = void 0) {
+      return settle(() => {
+        const t2 = scheduledTime instanceof Date ? scheduledTime.getTime() : Number(scheduledTime);
+        if (!Number.isFinite(t2)) throw new TypeError("setAlarm() requires a Date or a number of milliseconds since the epoch.");
+        H.storageOp(this.#handle, "setAlarm", t2);
+      });
+    }
+    deleteAlarm(options = void 0) {
+      return settle(() => {
+        H.storageOp(this.#handle, "deleteAlarm");
+      });
+    }
+    sync() {
+      return PromiseResolve();
+    }
+    getCurrentBookmark() {
+      return PromiseReject(new TypeError("Point-in-time recovery is not supported by Bulwark yet"));
+    }
+  };
+  Object.defineProperty(DurableObjectStorage.prototype, Symbol.toStringTag, { value: "DurableObjectStorage", configurable: true });
+  function createStorage(handle) {
+    return new DurableObjectStorage(INTERNAL, handle);
+  }
+  __name(createStorage, "createStorage");
+
+  // src/runtime-classes.js
   var DurableObject = class {
     static {
       __name(this, "DurableObject");
@@ -8018,6 +9145,618 @@ Content-Type: ${value.type || "application/octet-stream"}\r
       __name(this, "RpcTarget");
     }
   };
+
+  // src/rpc.js
+  var RESERVED = /* @__PURE__ */ new Set([
+    "constructor",
+    "fetch",
+    "connect",
+    "alarm",
+    "webSocketMessage",
+    "webSocketClose",
+    "webSocketError",
+    "then",
+    "dup"
+  ]);
+  async function invoke(send, name, args) {
+    const result = await send(name, args);
+    const value = deserialize(result.value);
+    if (result.threw) throw value;
+    return value;
+  }
+  __name(invoke, "invoke");
+  function rpcProperty(send, name) {
+    const call = /* @__PURE__ */ __name((...args) => invoke(send, name, serialize(args)), "call");
+    Object.defineProperty(call, "then", {
+      value: /* @__PURE__ */ __name((onOk, onErr) => PromiseThen(invoke(send, name, null), onOk, onErr), "value")
+    });
+    return call;
+  }
+  __name(rpcProperty, "rpcProperty");
+  function stubHandler(own, sendOf) {
+    return {
+      get(target, prop) {
+        if (typeof prop === "symbol" || own.has(prop)) {
+          const v2 = Reflect.get(target, prop, target);
+          return typeof v2 === "function" ? v2.bind(target) : v2;
+        }
+        if (prop === "then") return void 0;
+        return rpcProperty(sendOf(target), prop);
+      }
+    };
+  }
+  __name(stubHandler, "stubHandler");
+  var BASES = /* @__PURE__ */ new Set([Object.prototype, DurableObject.prototype, WorkerEntrypoint.prototype, RpcTarget.prototype]);
+  function notImplemented(name) {
+    return new TypeError(`The RPC receiver does not implement the method "${name}".`);
+  }
+  __name(notImplemented, "notImplemented");
+  function lookup(receiver, name) {
+    if (RESERVED.has(name) || typeof name !== "string") throw notImplemented(name);
+    for (let o2 = ObjectGetPrototypeOf(receiver); o2 !== null && !BASES.has(o2); o2 = ObjectGetPrototypeOf(o2)) {
+      if (ObjectGetOwnPropertyDescriptor(o2, name) !== void 0) return Reflect.get(o2, name, receiver);
+    }
+    throw notImplemented(name);
+  }
+  __name(lookup, "lookup");
+  async function answerRpc(receiverPromise, rpc, invocationId) {
+    let value, threw = false;
+    try {
+      const receiver = await receiverPromise;
+      const member = lookup(receiver, rpc.method);
+      if (rpc.args === null || rpc.args === void 0) {
+        if (typeof member === "function") throw new TypeError(`"${rpc.method}" is a method: call it.`);
+        value = await member;
+      } else {
+        if (typeof member !== "function") throw new TypeError(`"${rpc.method}" is not a method.`);
+        const args = deserialize(rpc.args);
+        value = await ReflectApply(member, receiver, args);
+      }
+    } catch (err) {
+      value = err;
+      threw = true;
+    }
+    let bytes;
+    try {
+      bytes = serialize(value);
+    } catch (err) {
+      bytes = serialize(err instanceof Error ? err : new TypeError(`${err}`));
+      threw = true;
+    }
+    H.rpcReturn(invocationId, bytes, threw);
+  }
+  __name(answerRpc, "answerRpc");
+  function entrypointReceiver(target, env, ctx) {
+    const name = target.entrypoint ?? "default";
+    const cls = target.exports[name];
+    if (typeof cls !== "function") {
+      throw new TypeError(`The entrypoint '${name}' does not support RPC: export a class that extends WorkerEntrypoint.`);
+    }
+    return new cls(ctx, env);
+  }
+  __name(entrypointReceiver, "entrypointReceiver");
+
+  // src/objects.js
+  var INTERNAL2 = /* @__PURE__ */ Symbol("internal");
+  function joinHeaderLines(pairs) {
+    let out = "";
+    for (let i2 = 0; i2 < pairs.length; i2++) out += (i2 === 0 ? "" : "\n") + pairs[i2][0] + "\n" + pairs[i2][1];
+    return out;
+  }
+  __name(joinHeaderLines, "joinHeaderLines");
+  var DurableObjectId = class _DurableObjectId {
+    static {
+      __name(this, "DurableObjectId");
+    }
+    #hex;
+    #name;
+    #namespace;
+    // "<worker>\n<class>": ids are comparable across isolates, never across namespaces
+    constructor(token, hex, name, namespace) {
+      if (token !== INTERNAL2) throw new TypeError("Illegal constructor");
+      this.#hex = hex;
+      this.#name = name;
+      this.#namespace = namespace;
+    }
+    toString() {
+      return this.#hex;
+    }
+    get name() {
+      return this.#name;
+    }
+    equals(other) {
+      return other instanceof _DurableObjectId && other.#hex === this.#hex;
+    }
+    static namespaceOf(id) {
+      return id.#namespace;
+    }
+  };
+  Object.defineProperty(DurableObjectId.prototype, Symbol.toStringTag, { value: "DurableObjectId", configurable: true });
+  var namespaceOf = DurableObjectId.namespaceOf;
+  delete DurableObjectId.namespaceOf;
+  var DurableObjectNamespace = class {
+    static {
+      __name(this, "DurableObjectNamespace");
+    }
+    #binding;
+    // the index of this binding in the worker's bindings (the host resolves it)
+    #namespace;
+    constructor(token, binding, namespace) {
+      if (token !== INTERNAL2) throw new TypeError("Illegal constructor");
+      this.#binding = binding;
+      this.#namespace = namespace;
+    }
+    idFromName(name) {
+      if (arguments.length < 1) throw new TypeError("Failed to execute 'idFromName' on 'DurableObjectNamespace': parameter 1 is not of type 'string'.");
+      name = `${name}`;
+      return new DurableObjectId(INTERNAL2, H.objectId(this.#binding, "name", name), name, this.#namespace);
+    }
+    newUniqueId(options = void 0) {
+      if (options !== void 0 && options !== null && options.jurisdiction !== void 0) {
+        throw new TypeError("Bulwark runs on one node: jurisdictions are not supported");
+      }
+      return new DurableObjectId(INTERNAL2, H.objectId(this.#binding, "unique", ""), void 0, this.#namespace);
+    }
+    idFromString(id) {
+      id = `${id}`;
+      if (!H.objectId(this.#binding, "check", id)) {
+        throw new TypeError(/^[0-9a-f]{64}$/.test(id) ? "Invalid Durable Object ID: the ID is not for this namespace." : "Invalid Durable Object ID: must be 64 hex digits");
+      }
+      return new DurableObjectId(INTERNAL2, id, void 0, this.#namespace);
+    }
+    get(id, options = void 0) {
+      if (!(id instanceof DurableObjectId)) throw new TypeError("Failed to execute 'get' on 'DurableObjectNamespace': parameter 1 is not of type 'DurableObjectId'.");
+      if (namespaceOf(id) !== this.#namespace) throw new TypeError("ID is not for this namespace.");
+      return makeStub(this.#binding, id);
+    }
+    getByName(name, options = void 0) {
+      return this.get(this.idFromName(name), options);
+    }
+    jurisdiction(name) {
+      throw new TypeError("Bulwark runs on one node: jurisdictions are not supported");
+    }
+  };
+  Object.defineProperty(DurableObjectNamespace.prototype, Symbol.toStringTag, { value: "DurableObjectNamespace", configurable: true });
+  function makeNamespace(binding, workerId, className) {
+    return new DurableObjectNamespace(INTERNAL2, binding, `${workerId}
+${className}`);
+  }
+  __name(makeNamespace, "makeNamespace");
+  var DurableObjectStub = class {
+    static {
+      __name(this, "DurableObjectStub");
+    }
+    #binding;
+    #id;
+    constructor(token, binding, id) {
+      if (token !== INTERNAL2) throw new TypeError("Illegal constructor");
+      this.#binding = binding;
+      this.#id = id;
+    }
+    get id() {
+      return this.#id;
+    }
+    get name() {
+      return this.#id.name;
+    }
+    fetch(input, init = void 0) {
+      const binding = this.#binding, id = this.#id;
+      return new PromiseCtor((resolve, reject) => {
+        const request = new Request(input, init);
+        const body = requestInternals.body(request);
+        const url = requestInternals.url(request);
+        PromiseThen(body === null ? PromiseResolve(null) : body.consume(), (bytes) => {
+          const pending = H.callObject(
+            binding,
+            id.toString(),
+            id.name ?? null,
+            requestInternals.method(request),
+            url,
+            joinHeaderLines(headersToPairs(requestInternals.headers(request))),
+            bytes
+          );
+          PromiseThen(pending, (result) => {
+            try {
+              resolve(responseInternals.fromHost(result, url));
+            } catch (err) {
+              reject(err);
+            }
+          }, reject);
+        }, reject);
+      });
+    }
+    connect() {
+      throw new TypeError("connect() to a durable object is not supported");
+    }
+    /** How RPC calls on this stub reach its object. */
+    static sender(stub) {
+      const binding = stub.#binding, id = stub.#id;
+      return (method2, args) => H.rpcObject(binding, id.toString(), id.name ?? null, method2, args);
+    }
+  };
+  Object.defineProperty(DurableObjectStub.prototype, Symbol.toStringTag, { value: "DurableObjectStub", configurable: true });
+  var objectStubHandler = stubHandler(
+    /* @__PURE__ */ new Set(["fetch", "connect", "id", "name"]),
+    (stub) => DurableObjectStub.sender(stub)
+  );
+  function makeStub(binding, id) {
+    return new Proxy(new DurableObjectStub(INTERNAL2, binding, id), objectStubHandler);
+  }
+  __name(makeStub, "makeStub");
+  var DurableObjectState = class {
+    static {
+      __name(this, "DurableObjectState");
+    }
+    #id;
+    #storage;
+    #entry;
+    constructor(token, id, storage, entry) {
+      if (token !== INTERNAL2) throw new TypeError("Illegal constructor");
+      this.#id = id;
+      this.#storage = storage;
+      this.#entry = entry;
+    }
+    get id() {
+      return this.#id;
+    }
+    get storage() {
+      return this.#storage;
+    }
+    waitUntil(promise) {
+      const add = waitUntilOf(H.currentInvocation());
+      if (add !== void 0) add(promise);
+    }
+    /**
+     * Runs fn with the object's input gate closed: no other event is delivered to this object until
+     * the promise fn returns settles. If it rejects, the object is reset, as in Workers.
+     */
+    blockConcurrencyWhile(fn) {
+      const entry = this.#entry;
+      let result;
+      try {
+        result = PromiseResolve(fn());
+      } catch (err) {
+        result = Promise.reject(err);
+      }
+      const gate = PromiseThen(result, () => void 0, () => void 0);
+      entry.gates.push(gate);
+      PromiseThen(gate, () => {
+        const i2 = entry.gates.indexOf(gate);
+        if (i2 >= 0) entry.gates.splice(i2, 1);
+      });
+      PromiseThen(result, void 0, () => {
+        entry.broken = true;
+      });
+      return result;
+    }
+    abort(reason = void 0) {
+      this.#entry.broken = true;
+      throw reason instanceof Error ? reason : new Error(reason === void 0 ? "Durable object aborted" : `${reason}`);
+    }
+    acceptWebSocket() {
+      throw new TypeError("WebSockets are not supported by Bulwark yet");
+    }
+    getWebSockets() {
+      return [];
+    }
+  };
+  Object.defineProperty(DurableObjectState.prototype, Symbol.toStringTag, { value: "DurableObjectState", configurable: true });
+  var live = /* @__PURE__ */ new Map();
+  var invocationWaitUntil = /* @__PURE__ */ new Map();
+  function registerWaitUntil(invocationId, fn) {
+    invocationWaitUntil.set(invocationId, fn);
+  }
+  __name(registerWaitUntil, "registerWaitUntil");
+  function forgetWaitUntil(invocationId) {
+    invocationWaitUntil.delete(invocationId);
+  }
+  __name(forgetWaitUntil, "forgetWaitUntil");
+  function waitUntilOf(invocationId) {
+    return invocationWaitUntil.get(Number(invocationId));
+  }
+  __name(waitUntilOf, "waitUntilOf");
+  function objectEntry(exportsNs, env, workerId, className, hex, name, storageHandle) {
+    const key = `${className}
+${hex}`;
+    let entry = live.get(key);
+    if (entry !== void 0 && !entry.broken) return entry;
+    const cls = exportsNs[className];
+    if (typeof cls !== "function") throw new TypeError(`The worker does not export a durable object class named '${className}'.`);
+    entry = { instance: null, gates: [], broken: false };
+    const id = new DurableObjectId(INTERNAL2, hex, name === null ? void 0 : name, `${workerId}
+${className}`);
+    const state = new DurableObjectState(INTERNAL2, id, createStorage(storageHandle), entry);
+    live.set(key, entry);
+    try {
+      entry.instance = new cls(state, env);
+    } catch (err) {
+      live.delete(key);
+      throw err;
+    }
+    return entry;
+  }
+  __name(objectEntry, "objectEntry");
+  async function objectReceiver(target, env) {
+    const entry = objectEntry(
+      target.exports,
+      env,
+      target.workerId,
+      target.className,
+      target.id,
+      target.name,
+      target.storage
+    );
+    while (entry.gates.length > 0) await entry.gates[0];
+    if (entry.broken) throw new Error("The durable object was reset because its initialization failed.");
+    return entry.instance;
+  }
+  __name(objectReceiver, "objectReceiver");
+  async function objectFetch(target, env, request) {
+    const instance = await objectReceiver(target, env);
+    if (instance === null || typeof instance.fetch !== "function") {
+      throw new TypeError("Handler does not export a fetch() function.");
+    }
+    return await instance.fetch(request);
+  }
+  __name(objectFetch, "objectFetch");
+
+  // src/loader.js
+  var INTERNAL3 = /* @__PURE__ */ Symbol("internal");
+  var MAX_CODE_BYTES = 64 * 1024 * 1024;
+  var MAX_ENV_BYTES = 1024 * 1024;
+  var MODULE_KINDS = ["js", "cjs", "text", "data", "json", "wasm", "py"];
+  function joinHeaderLines2(pairs) {
+    let out = "";
+    for (let i2 = 0; i2 < pairs.length; i2++) out += (i2 === 0 ? "" : "\n") + pairs[i2][0] + "\n" + pairs[i2][1];
+    return out;
+  }
+  __name(joinHeaderLines2, "joinHeaderLines");
+  function codeError(message) {
+    return new TypeError(`Invalid WorkerCode: ${message}`);
+  }
+  __name(codeError, "codeError");
+  function checkDate(date) {
+    if (typeof date !== "string" || !/^\d{4}-\d{2}-\d{2}$/.test(date)) {
+      throw codeError(`compatibilityDate must be a date of the form YYYY-MM-DD, got ${JSON.stringify(date)}`);
+    }
+    const d2 = /* @__PURE__ */ new Date(`${date}T00:00:00Z`);
+    if (Number.isNaN(d2.getTime()) || d2.toISOString().slice(0, 10) !== date) {
+      throw codeError(`compatibilityDate ${date} is not a valid date`);
+    }
+    if (d2.getTime() > Date.now() + 864e5) throw codeError(`compatibilityDate ${date} is in the future`);
+  }
+  __name(checkDate, "checkDate");
+  function moduleBytes(value) {
+    if (isArrayBuffer(value)) return new Uint8Array(value.slice(0));
+    if (isArrayBufferView(value)) return viewBytes(value).slice();
+    return null;
+  }
+  __name(moduleBytes, "moduleBytes");
+  function shape(code) {
+    if (code === null || typeof code !== "object") throw codeError("the code callback must return a WorkerCode object");
+    checkDate(code.compatibilityDate);
+    if (code.compatibilityFlags !== void 0 && !ArrayIsArray(code.compatibilityFlags)) throw codeError("compatibilityFlags must be an array of strings");
+    if (typeof code.mainModule !== "string" || code.mainModule === "") throw codeError("mainModule is required");
+    const modules = code.modules;
+    if (modules === null || typeof modules !== "object") throw codeError("modules is required");
+    if (!Object.prototype.hasOwnProperty.call(modules, code.mainModule)) {
+      throw codeError(`mainModule '${code.mainModule}' is not among the modules`);
+    }
+    const names = [], types = [], contents = [];
+    let total = 0;
+    for (const name of Object.keys(modules)) {
+      const value = modules[name];
+      let type, content;
+      if (typeof value === "string") {
+        if (name.endsWith(".js") || name.endsWith(".mjs")) type = "js";
+        else if (name.endsWith(".py")) type = "py";
+        else throw codeError(`module '${name}' is a string, so its name must end in .js or .py; give its type as {js}, {cjs}, {text}, {data}, {json} or {wasm}`);
+        content = value;
+      } else if (value !== null && typeof value === "object") {
+        const kinds = MODULE_KINDS.filter((k2) => value[k2] !== void 0);
+        if (kinds.length !== 1) throw codeError(`module '${name}' must have exactly one of ${MODULE_KINDS.map((k2) => `{${k2}}`).join(", ")}`);
+        type = kinds[0];
+        content = value[type];
+        if (type === "json") {
+          content = JSON.stringify(content);
+          if (content === void 0) throw codeError(`module '${name}': the json value is not serializable`);
+        } else if (type === "data" || type === "wasm") {
+          content = moduleBytes(content);
+          if (content === null) throw codeError(`module '${name}': {${type}} must be an ArrayBuffer`);
+        } else if (typeof content !== "string") {
+          throw codeError(`module '${name}': {${type}} must be a string`);
+        }
+      } else {
+        throw codeError(`module '${name}' must be a string or an object`);
+      }
+      if (type === "py") throw codeError(`module '${name}': Python modules are not supported by Bulwark yet`);
+      if (typeof content === "string") {
+        if (content.length > MAX_CODE_BYTES) throw codeError(`the modules are larger than the limit of ${MAX_CODE_BYTES} bytes`);
+        content = utf8Encode(content);
+      }
+      total += content.byteLength;
+      if (total > MAX_CODE_BYTES) throw codeError(`the modules are larger than the limit of ${MAX_CODE_BYTES} bytes`);
+      names.push(name);
+      types.push(type);
+      contents.push(content);
+    }
+    let env = null;
+    if (code.env !== void 0 && code.env !== null) {
+      try {
+        env = JSON.stringify(code.env);
+      } catch (err) {
+        throw codeError(`env is not serializable: ${err && err.message}`);
+      }
+      if (env === void 0 || env[0] !== "{") throw codeError("env must be an object");
+      if (env.length > MAX_ENV_BYTES || utf8Encode(env).byteLength > MAX_ENV_BYTES) {
+        throw codeError(`env is larger than the limit of ${MAX_ENV_BYTES} bytes`);
+      }
+    }
+    let network = true;
+    if (code.globalOutbound === null) network = false;
+    else if (code.globalOutbound !== void 0) throw codeError("globalOutbound as a service binding is not supported by Bulwark yet; use null or leave it out");
+    if (code.tails !== void 0 && (!ArrayIsArray(code.tails) || code.tails.length > 0)) {
+      throw codeError("tails are not supported by Bulwark yet");
+    }
+    const shaped = { mainModule: code.mainModule, names, types, contents, env, network };
+    if (code.limits !== void 0 && code.limits !== null) {
+      if (code.limits.cpuMs !== void 0) shaped.cpuMs = Number(code.limits.cpuMs);
+      if (code.limits.subRequests !== void 0) shaped.subRequests = Number(code.limits.subRequests);
+    }
+    return shaped;
+  }
+  __name(shape, "shape");
+  var Loadable = class {
+    static {
+      __name(this, "Loadable");
+    }
+    constructor(binding, id, getCode) {
+      this.binding = binding;
+      this.id = id;
+      this.getCode = getCode;
+      this.workerId = null;
+      this.loading = null;
+    }
+    ensure() {
+      if (this.workerId !== null) return PromiseResolve(this.workerId);
+      if (this.loading !== null) return this.loading;
+      this.loading = (async () => {
+        try {
+          if (this.id !== null) {
+            const known = await H.loadDynamic(this.binding, this.id, null);
+            if (known !== null) return this.workerId = known;
+          }
+          const code = shape(await this.getCode());
+          return this.workerId = await H.loadDynamic(this.binding, this.id, code);
+        } finally {
+          this.loading = null;
+        }
+      })();
+      return this.loading;
+    }
+    /** The node no longer has it (evicted): load it again next time. */
+    forget(workerId) {
+      if (this.workerId === workerId) this.workerId = null;
+    }
+  };
+  var Fetcher = class {
+    static {
+      __name(this, "Fetcher");
+    }
+    #loadable;
+    #entrypoint;
+    constructor(token, loadable, entrypoint) {
+      if (token !== INTERNAL3) throw new TypeError("Illegal constructor");
+      this.#loadable = loadable;
+      this.#entrypoint = entrypoint;
+    }
+    fetch(input, init = void 0) {
+      const loadable = this.#loadable, entrypoint = this.#entrypoint;
+      return new PromiseCtor((resolve, reject) => {
+        const request = new Request(input, init);
+        const body = requestInternals.body(request);
+        const url = requestInternals.url(request);
+        const send = /* @__PURE__ */ __name((bytes, retried) => PromiseThen(loadable.ensure(), (workerId) => {
+          const pending = H.callWorker(
+            workerId,
+            entrypoint,
+            requestInternals.method(request),
+            url,
+            joinHeaderLines2(headersToPairs(requestInternals.headers(request))),
+            bytes
+          );
+          PromiseThen(pending, (result) => {
+            try {
+              resolve(responseInternals.fromHost(result, url));
+            } catch (err) {
+              reject(err);
+            }
+          }, (err) => {
+            if (!retried && err && err.code === "not_found") {
+              loadable.forget(workerId);
+              send(bytes, true);
+            } else {
+              reject(err);
+            }
+          });
+        }, reject), "send");
+        PromiseThen(body === null ? PromiseResolve(null) : body.consume(), (bytes) => send(bytes, false), reject);
+      });
+    }
+    connect() {
+      throw new TypeError("connect() is not supported by Bulwark yet");
+    }
+    /** How RPC calls on this entrypoint reach it: loaded first, loaded again once if it was evicted. */
+    static sender(fetcher) {
+      const loadable = fetcher.#loadable, entrypoint = fetcher.#entrypoint;
+      const send = /* @__PURE__ */ __name(async (method2, args, retried) => {
+        const workerId = await loadable.ensure();
+        try {
+          return await H.rpcWorker(workerId, entrypoint, method2, args);
+        } catch (err) {
+          if (retried || !err || err.code !== "not_found") throw err;
+          loadable.forget(workerId);
+          return send(method2, args, true);
+        }
+      }, "send");
+      return (method2, args) => send(method2, args, false);
+    }
+  };
+  Object.defineProperty(Fetcher.prototype, Symbol.toStringTag, { value: "Fetcher", configurable: true });
+  var fetcherHandler = stubHandler(/* @__PURE__ */ new Set(["fetch", "connect"]), (fetcher) => Fetcher.sender(fetcher));
+  var WorkerStub = class {
+    static {
+      __name(this, "WorkerStub");
+    }
+    #loadable;
+    constructor(token, loadable) {
+      if (token !== INTERNAL3) throw new TypeError("Illegal constructor");
+      this.#loadable = loadable;
+    }
+    getEntrypoint(name = void 0, options = void 0) {
+      if (name !== void 0 && name !== null && typeof name !== "string") throw new TypeError("getEntrypoint(name): name must be a string");
+      if (options !== void 0 && options !== null && options.props !== void 0) {
+        throw new TypeError("getEntrypoint(name, {props}) is not supported by Bulwark yet");
+      }
+      return new Proxy(new Fetcher(INTERNAL3, this.#loadable, name ?? null), fetcherHandler);
+    }
+    getDurableObjectClass(name) {
+      throw new TypeError("getDurableObjectClass() is not supported by Bulwark yet");
+    }
+  };
+  Object.defineProperty(WorkerStub.prototype, Symbol.toStringTag, { value: "WorkerStub", configurable: true });
+  var WorkerLoader = class {
+    static {
+      __name(this, "WorkerLoader");
+    }
+    #binding;
+    #cache = /* @__PURE__ */ new Map();
+    // id -> Loadable: per parent worker (this binding lives in one worker's env)
+    constructor(token, binding) {
+      if (token !== INTERNAL3) throw new TypeError("Illegal constructor");
+      this.#binding = binding;
+    }
+    get(id, getCode) {
+      if (typeof id !== "string") throw new TypeError("Failed to execute 'get' on 'WorkerLoader': parameter 1 is not of type 'string'.");
+      if (typeof getCode !== "function") throw new TypeError("Failed to execute 'get' on 'WorkerLoader': parameter 2 is not a function.");
+      let loadable = this.#cache.get(id);
+      if (loadable === void 0) {
+        loadable = new Loadable(this.#binding, id, getCode);
+        this.#cache.set(id, loadable);
+      }
+      return new WorkerStub(INTERNAL3, loadable);
+    }
+    load(code) {
+      return new WorkerStub(INTERNAL3, new Loadable(this.#binding, null, () => code));
+    }
+  };
+  Object.defineProperty(WorkerLoader.prototype, Symbol.toStringTag, { value: "WorkerLoader", configurable: true });
+  function makeLoader(binding) {
+    return new WorkerLoader(INTERNAL3, binding);
+  }
+  __name(makeLoader, "makeLoader");
+
+  // src/runtime.js
   var creatingContext = false;
   var ExecutionContext = class {
     static {
@@ -8110,12 +9849,12 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     return pairs;
   }
   __name(splitHeaderLines, "splitHeaderLines");
-  function joinHeaderLines(pairs) {
+  function joinHeaderLines3(pairs) {
     let out = "";
     for (let i2 = 0; i2 < pairs.length; i2++) out += (i2 === 0 ? "" : "\n") + pairs[i2][0] + "\n" + pairs[i2][1];
     return out;
   }
-  __name(joinHeaderLines, "joinHeaderLines");
+  __name(joinHeaderLines3, "joinHeaderLines");
   var drainWaiters = /* @__PURE__ */ new Map();
   function responseDrained(invocationId) {
     const resolve = drainWaiters.get(invocationId);
@@ -8158,12 +9897,18 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     }
   }
   __name(writeResponseBytes, "writeResponseBytes");
+  function entrypointOf(target) {
+    const handler = target.exports[target.entrypoint];
+    if (handler === void 0) throw new TypeError(`The worker has no entrypoint named '${target.entrypoint}'.`);
+    return handler;
+  }
+  __name(entrypointOf, "entrypointOf");
   async function sendResponse(result, invocationId) {
     if (!isResponse(result)) throw new TypeError("Incorrect type for Promise: the Promise did not resolve to 'Response'.");
     const { type, status, statusText, headers, body } = responseInternals.parts(result);
     if (type === "error") throw new TypeError("The fetch handler returned Response.error().");
     if (body !== null && body.unusable) throw new TypeError("The body of the returned Response has already been used.");
-    const headerLines = joinHeaderLines(headersToPairs(headers));
+    const headerLines = joinHeaderLines3(headersToPairs(headers));
     if (headerLines.length > MAX_RESPONSE_HEADER_CHARS) throw new TypeError(`The response headers are larger than ${MAX_RESPONSE_HEADER_CHARS} characters.`);
     if (statusText.length > 1024) throw new TypeError("The response status text is longer than 1024 characters.");
     H.responseStart(invocationId, status, statusText, headerLines);
@@ -8183,7 +9928,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     H.responseEnd(invocationId);
   }
   __name(sendResponse, "sendResponse");
-  async function dispatchFetch(handler, req, env, invocationId) {
+  async function dispatchFetch(handler, req, env, invocationId, target) {
     invocationId = Number(invocationId);
     const waitUntilPromises = [];
     let passThrough = false;
@@ -8199,9 +9944,16 @@ Content-Type: ${value.type || "application/octet-stream"}\r
         passThrough = true;
       }
     );
-    try {
+    registerWaitUntil(invocationId, (promise) => ctx.waitUntil(promise));
+    if (target !== null && target !== void 0 && target.rpc !== void 0) {
+      const receiver = target.className !== void 0 ? objectReceiver(target, env) : new PromiseCtor((resolve) => resolve(entrypointReceiver(target, env, ctx)));
+      await answerRpc(receiver, target.rpc, invocationId);
+    } else try {
       const request = makeIncomingRequest(req, invocationId);
-      const result = await callHandler(handler, request, env, ctx);
+      let result;
+      if (target === null || target === void 0) result = await callHandler(handler, request, env, ctx);
+      else if (target.entrypoint !== void 0) result = await callHandler(entrypointOf(target), request, env, ctx);
+      else result = await objectFetch(target, env, request);
       await sendResponse(result, invocationId);
     } catch (err) {
       const [name, message, stack] = errorParts(err);
@@ -8215,6 +9967,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
       await waitUntilPromises[i2];
     }
     done = true;
+    forgetWaitUntil(invocationId);
     pendingPulls.delete(invocationId);
     drainWaiters.delete(invocationId);
     endUploadsOf(invocationId);
@@ -8230,8 +9983,14 @@ Content-Type: ${value.type || "application/octet-stream"}\r
       fireTimer(id) {
         fireTimer(id);
       },
-      dispatchFetch(handler, req, env, invocationId) {
-        return dispatchFetch(handler, req, env, invocationId);
+      dispatchFetch(handler, req, env, invocationId, target) {
+        return dispatchFetch(handler, req, env, invocationId, target);
+      },
+      makeNamespace(binding, workerId, className) {
+        return makeNamespace(binding, workerId, className);
+      },
+      makeLoader(binding) {
+        return makeLoader(binding);
       },
       requestBodyChunk(invocationId, bytes) {
         requestBodyChunk(Number(invocationId), bytes);

@@ -1,6 +1,7 @@
 package dev.bulwark.sandbox.ipc;
 
 import dev.bulwark.sandbox.ipc.Message.*;
+import dev.bulwark.sandbox.worker.Binding;
 import dev.bulwark.sandbox.worker.Limits;
 import dev.bulwark.sandbox.worker.ModuleType;
 import dev.bulwark.sandbox.worker.WorkerBundle;
@@ -110,6 +111,27 @@ class MessageCodecTest {
                 new SubrequestBodyChunk(41L, binary),
                 new SubrequestBodyEnd(42L, null),
                 new SubrequestBodyEnd(43L, "stream errored"),
+                new CallStart(25L, 26L, new Address.DurableObject("front", "Counter", "a".repeat(64), "alice"), "POST",
+                        "https://do/x", HEADERS, binary),
+                new CallStart(27L, 28L, new Address.Worker("front", "Admin"), "GET", "https://do/", List.of(), null),
+                new CallResult(29L, 201, "Created", HEADERS, binary),
+                new CallResult(30L, 204, null, List.of(), null),
+                new CallFailed(31L, "not_found", "no such object"),
+                new FetchStart(32L, new Address.DurableObject("front", "Counter", "b".repeat(64), null), "GET",
+                        "https://x/", List.of(), null, false),
+                new LoadWorker(33L, "front", BUNDLE, "{}",
+                        List.of(new Binding.DurableObjectNamespace("COUNTER", "front", "Counter", new byte[32])),
+                        true, Limits.DEFAULTS),
+                new LoadDynamic(34L, 35L, "front", "alice", BUNDLE, "{\"K\":1}", false, LIMITS),
+                new LoadDynamic(36L, 37L, "front", null, null, null, true, Limits.DEFAULTS),
+                new DynamicLoaded(38L, "dyn-abc"),
+                new RpcCall(40L, 41L, new Address.Worker("dyn-abc", "Admin"), "greet", binary),
+                new RpcCall(42L, 43L, new Address.DurableObject("front", "Counter", "c".repeat(64), null), "count", null),
+                new RpcReturn(44L, binary, true),
+                new RpcStart(45L, new Address.Worker("front"), "greet", binary),
+                new RpcResult(46L, binary, false),
+                new UnloadWorker("dyn-abc"),
+                new LoadWorker(39L, "w3", BUNDLE, "{}", List.of(new Binding.WorkerLoader("LOADER")), false, LIMITS),
                 new Shutdown());
     }
 

@@ -10,15 +10,23 @@ import java.util.List;
  * @param rssCeilingMb       resident memory above which the node kills and restarts a sandbox
  * @param poolSize           ready isolates each sandbox keeps prepared from the snapshot
  * @param jvmOptions         extra options for the sandbox JVMs, each starting with '-'
+ * @param dynamicWorkersMax  dynamic workers a tenant may have loaded at once; past it the least
+ *                           recently used is evicted (and loaded again from its code when next called)
  */
 public record SandboxSettings(int processesPerTenant, int isolatesPerWorker, long rssCeilingMb, int poolSize,
-                              List<String> jvmOptions) {
+                              List<String> jvmOptions, int dynamicWorkersMax) {
 
+    public static final int DEFAULT_DYNAMIC_WORKERS_MAX = 1000;
     public static final SandboxSettings DEFAULTS = new SandboxSettings(1, 1, 1024, 4, List.of());
+
+    public SandboxSettings(int processesPerTenant, int isolatesPerWorker, long rssCeilingMb, int poolSize,
+                           List<String> jvmOptions) {
+        this(processesPerTenant, isolatesPerWorker, rssCeilingMb, poolSize, jvmOptions, DEFAULT_DYNAMIC_WORKERS_MAX);
+    }
 
     public SandboxSettings {
         jvmOptions = List.copyOf(jvmOptions);
-        if (processesPerTenant < 1 || isolatesPerWorker < 1 || rssCeilingMb < 1 || poolSize < 0) {
+        if (processesPerTenant < 1 || isolatesPerWorker < 1 || rssCeilingMb < 1 || poolSize < 0 || dynamicWorkersMax < 1) {
             throw new IllegalArgumentException("sandbox settings out of range: " + processesPerTenant + ", "
                     + isolatesPerWorker + ", " + rssCeilingMb + ", " + poolSize);
         }

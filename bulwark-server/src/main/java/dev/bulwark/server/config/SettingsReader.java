@@ -34,6 +34,7 @@ final class SettingsReader {
             "limits", Set.of("cpu_ms", "wall_ms", "heap_mb", "subrequests", "code_bytes", "env_bytes",
                     "request_body_bytes"),
             "sandboxes", Set.of("processes_per_tenant", "isolates_per_worker", "rss_ceiling_mb", "pool_size",
+                    "dynamic_workers_max",
                     "jvm_options"),
             "egress", Set.of("allow", "allow_private_networks", "rules", "test_only_allow_loopback",
                     "max_response_bytes", "timeout_ms", "max_concurrent", "max_concurrent_per_tenant"),
@@ -154,7 +155,9 @@ final class SettingsReader {
                         if (!option.nonEmptyString().startsWith("-")) throw option.invalid("a JVM option starting with '-'");
                     }
                     return v.strings();
-                }));
+                }),
+                orDefault(get("sandboxes.dynamic_workers_max"), d.dynamicWorkersMax(),
+                        v -> v.integer(1, Integer.MAX_VALUE, POSITIVE)));
     }
 
     private EgressSettings egress() throws ConfigException {

@@ -15,6 +15,9 @@ public interface InvocationListener {
 
     void failed(Message.InvocationFailed failure);
 
+    /** An RPC invocation's result (RPC invocations have no head, chunks or end). */
+    default void rpcReturn(Message.RpcReturn result) {}
+
     /** The worker asks for the next chunk of a streamed request body. */
     default void pull() {}
 

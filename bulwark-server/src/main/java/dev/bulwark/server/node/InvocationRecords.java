@@ -55,15 +55,16 @@ final class InvocationRecords {
     private final Map<String, Tree> trees = new ConcurrentHashMap<>();
 
     /** The invocation's record, or null when the loop limits refuse it (the listener has been told). */
-    Record admit(String tenant, Message.FetchStart start, InvocationListener listener) {
+    Record admit(String tenant, long invocationId, String workerId, List<Message.Header> headers,
+                 InvocationListener listener) {
         int via = LOOP_LIMIT;
         String token = null;
-        for (Message.Header h : start.headers()) {
+        for (Message.Header h : headers) {
             String name = h.name().toLowerCase(Locale.ROOT);
             if (name.equals(VIA)) via = parseVia(h.value(), via);
             else if (name.equals(TREE)) token = h.value();
         }
-        if (via <= 0) return refuse(start, listener, "the request passed through " + LOOP_LIMIT + " workers");
+        if (via <= 0) return refuse(invocationId, listener, "the request passed through " + LOOP_LIMIT + " workers");
         Tree tree;
         synchronized (trees) {
             tree = token == null ? null : trees.get(token);
@@ -74,12 +75,12 @@ final class InvocationRecords {
                 trees.put(tree.token, tree);
             }
             if (tree.invocations >= TREE_LIMIT) {
-                return refuse(start, listener, "one client request caused " + TREE_LIMIT + " invocations of this node");
+                return refuse(invocationId, listener, "one client request caused " + TREE_LIMIT + " invocations of this node");
             }
             tree.invocations++;
             tree.live++;
         }
-        Record r = new Record(start.invocationId(), start.workerId(), tenant, via - 1, tree, new OutboundSummary());
+        Record r = new Record(invocationId, workerId, tenant, via - 1, tree, new OutboundSummary());
         live.put(r.id(), r);
         return r;
     }
@@ -111,8 +112,8 @@ final class InvocationRecords {
         return Math.min(LOOP_LIMIT, Integer.parseInt(v.substring(0, end)));
     }
 
-    private static Record refuse(Message.FetchStart start, InvocationListener listener, String why) {
-        listener.failed(new Message.InvocationFailed(start.invocationId(), ErrorCode.LOOP_LIMIT_EXCEEDED.code(),
+    private static Record refuse(long invocationId, InvocationListener listener, String why) {
+        listener.failed(new Message.InvocationFailed(invocationId, ErrorCode.LOOP_LIMIT_EXCEEDED.code(),
                 ErrorCode.LOOP_LIMIT_EXCEEDED.description() + ": " + why, false));
         listener.done(0);
         return null;

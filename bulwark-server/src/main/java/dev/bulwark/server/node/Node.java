@@ -2,7 +2,12 @@ package dev.bulwark.server.node;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.bulwark.sandbox.ipc.Address;
+import dev.bulwark.sandbox.ipc.ErrorCode;
 import dev.bulwark.sandbox.ipc.Message;
+import dev.bulwark.sandbox.worker.Binding;
+import dev.bulwark.server.config.DurableObjectBinding;
+import dev.bulwark.server.config.WorkerLoaderBinding;
 import dev.bulwark.server.config.ProjectConfig;
 import dev.bulwark.server.config.Settings;
 import dev.bulwark.server.http.FrontDoor;
@@ -20,7 +25,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
+import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -56,19 +63,22 @@ public final class Node implements AutoCloseable {
      */
     private final AtomicLong invocations = new AtomicLong(((System.currentTimeMillis() / 1000) & 0xFFFFF) << 32);
     private final String adminToken;
+    private final NamespaceKeys namespaceKeys;
+    private final DynamicWorkers dynamicWorkers;
     private final Server server;
 
     private Node(Settings settings) throws IOException {
         this.settings = settings;
         Files.createDirectories(settings.dataDir());
         this.adminToken = writeAdminToken(settings.dataDir());
+        this.namespaceKeys = NamespaceKeys.load(settings.dataDir());
         // Unix socket paths are short (108 bytes): the run directory lives in the temp directory.
         this.runDir = Files.createTempDirectory(RUN_DIR_PREFIX);
         Files.writeString(runDir.resolve(OWNER_FILE), Long.toString(ProcessHandle.current().pid()));
         sweepStaleRunDirs(runDir.getParent());
         this.egress = new EgressGateway(settings.egress(), invocationRecords);
         var sb = settings.sandboxes();
-        SandboxLauncher launcher = new SandboxLauncher(runDir, settings.limits().heapMb(), sb.poolSize(),
+        SandboxLauncher launcher = new SandboxLauncher(runDir, settings.dataDir(), settings.limits().heapMb(), sb.poolSize(),
                 sb.isolatesPerWorker(), sb.rssCeilingMb(), sb.jvmOptions());
         this.supervisor = new SandboxSupervisor(launcher, sb.processesPerTenant(), sb.rssCeilingMb() << 20,
                 new SandboxEvents() {
@@ -83,8 +93,10 @@ public final class Node implements AutoCloseable {
                     }
 
                     @Override
-                    public InvocationListener admit(String tenant, Message.FetchStart start, InvocationListener listener) {
-                        InvocationRecords.Record record = invocationRecords.admit(tenant, start, listener);
+                    public InvocationListener admit(String tenant, long invocationId, String workerId,
+                                                    java.util.List<Message.Header> headers, InvocationListener listener) {
+                        InvocationRecords.Record record = invocationRecords.admit(tenant, invocationId, workerId, headers,
+                                listener);
                         return record == null ? null : new RecordedInvocation(listener, record, invocationRecords, egress);
                     }
 
@@ -92,7 +104,26 @@ public final class Node implements AutoCloseable {
                     public void sandboxGone(SandboxProcess sandbox) {
                         egress.sandboxGone(sandbox);
                     }
+
+                    @Override
+                    public void call(String tenant, Message.CallStart call, java.util.function.Consumer<Message> reply) {
+                        // Starting the callee may wait for a sandbox: never on the caller's reader thread.
+                        Thread.startVirtualThread(() -> Node.this.call(tenant, call, reply));
+                    }
+
+                    @Override
+                    public void rpc(String tenant, Message.RpcCall call, java.util.function.Consumer<Message> reply) {
+                        Thread.startVirtualThread(() -> Node.this.rpc(tenant, call, reply));
+                    }
+
+                    @Override
+                    public void loadDynamic(String tenant, Message.LoadDynamic request,
+                                            java.util.function.Consumer<Message> reply) {
+                        // Loading may wait for the tenant's sandbox for generated code to start.
+                        Thread.startVirtualThread(() -> dynamicWorkers.load(tenant, request, reply));
+                    }
                 });
+        this.dynamicWorkers = new DynamicWorkers(supervisor, sb.dynamicWorkersMax());
         QueuedThreadPool threads = new QueuedThreadPool();
         threads.setName("front-door");
         // Handlers block (body reads, waiting on the sandbox, writes): run them on virtual threads.
@@ -126,7 +157,7 @@ public final class Node implements AutoCloseable {
     public static Node serve(ProjectConfig project) throws Exception {
         Node node = start(project.settings());
         try {
-            node.deploy(worker(project));
+            node.deploy(node.worker(project));
         } catch (RuntimeException e) {
             node.close();
             throw e;
@@ -134,13 +165,69 @@ public final class Node implements AutoCloseable {
         return node;
     }
 
-    /** The deployed form of a project's worker: its env is the project's vars and secrets. */
-    public static DeployedWorker worker(ProjectConfig project) {
+    /**
+     * The deployed form of a project's worker: its env is the project's vars and secrets plus its
+     * durable object namespaces.
+     */
+    public DeployedWorker worker(ProjectConfig project) {
         ObjectNode env = new ObjectMapper().createObjectNode();
         project.vars().forEach(env::set);
         project.secrets().forEach(env::put);
-        return new DeployedWorker(project.name(), project.settings().tenant(), project.bundle(), env.toString(),
+        String tenant = project.settings().tenant();
+        List<Binding> bindings = new ArrayList<>();
+        for (DurableObjectBinding b : project.durableObjects()) {
+            String workerId = b.scriptName() == null ? project.name() : b.scriptName();
+            bindings.add(new Binding.DurableObjectNamespace(b.name(), workerId, b.className(),
+                    namespaceKeys.keyFor(tenant, workerId, b.className())));
+        }
+        for (WorkerLoaderBinding b : project.workerLoaders()) bindings.add(new Binding.WorkerLoader(b.binding()));
+        return new DeployedWorker(project.name(), tenant, project.bundle(), env.toString(), bindings, true,
                 project.settings().limits());
+    }
+
+    /**
+     * A worker of {@code tenant} calls a durable object: the node starts an invocation of it where
+     * the directory places it, and carries its response back. A worker can reach only the objects
+     * of its own tenant's workers, whatever its sandbox claims.
+     */
+    private void call(String tenant, Message.CallStart call, java.util.function.Consumer<Message> reply) {
+        DeployedWorker target = callable(tenant, call.target());
+        if (target == null) {
+            reply.accept(new Message.CallFailed(call.callId(), ErrorCode.NOT_FOUND.code(),
+                    "no worker '" + call.target().workerId() + "' can be called from this worker"));
+            return;
+        }
+        long invocationId = nextInvocationId();
+        CallRelay relay = new CallRelay(call.callId(), invocationId, reply);
+        relay.connect(supervisor.fetch(target.tenant(), new Message.FetchStart(invocationId, call.target(),
+                call.method(), call.url(), call.headers(), call.body(), false), relay));
+    }
+
+    /** An RPC call of a worker of {@code tenant}: placed and checked as {@link #call} is. */
+    private void rpc(String tenant, Message.RpcCall call, java.util.function.Consumer<Message> reply) {
+        DeployedWorker target = callable(tenant, call.target());
+        if (target == null) {
+            reply.accept(new Message.CallFailed(call.callId(), ErrorCode.NOT_FOUND.code(),
+                    "no worker '" + call.target().workerId() + "' can be called from this worker"));
+            return;
+        }
+        long invocationId = nextInvocationId();
+        supervisor.rpc(target.tenant(), new Message.RpcStart(invocationId, call.target(), call.method(), call.args()),
+                new RpcRelay(call.callId(), reply));
+    }
+
+    /** The worker behind an address that a worker of {@code tenant} may call, or null. */
+    private DeployedWorker callable(String tenant, Address address) {
+        return switch (address) {
+            case Address.DurableObject o -> {
+                DeployedWorker w;
+                synchronized (workers) {
+                    w = workers.get(o.workerId());
+                }
+                yield w != null && w.tenant().equals(tenant) ? w : null;
+            }
+            case Address.Worker w -> dynamicWorkers.callable(tenant, w.workerId());
+        };
     }
 
     /**

@@ -55,6 +55,11 @@ final class RecordedInvocation implements InvocationListener {
     }
 
     @Override
+    public void rpcReturn(Message.RpcReturn result) {
+        inner.rpcReturn(result);
+    }
+
+    @Override
     public void done(long cpuMicros) {
         records.done(record.id());
         OutboundSummary.Snapshot outbound = record.outbound().snapshot();

@@ -2,6 +2,9 @@ package dev.bulwark.server.node;
 
 import dev.bulwark.sandbox.ipc.Message;
 
+import java.util.List;
+import java.util.function.Consumer;
+
 /** What sandboxes say on their own (console lines, egress traffic), and the node's say on invocations. */
 interface SandboxEvents {
     void log(Message.LogLine line);
@@ -13,13 +16,27 @@ interface SandboxEvents {
     void egress(SandboxProcess from, Message message);
 
     /**
-     * An invocation is about to start: the listener to use for it (the given one, or one wrapping
-     * it), or null when the node refuses it (the listener has then been told why).
+     * An invocation (a fetch with its request headers, or an RPC call without) is about to start:
+     * the listener to use for it (the given one, or one wrapping it), or null when the node refuses
+     * it (the listener has then been told why).
      */
-    default InvocationListener admit(String tenant, Message.FetchStart start, InvocationListener listener) {
+    default InvocationListener admit(String tenant, long invocationId, String workerId, List<Message.Header> headers,
+                                     InvocationListener listener) {
         return listener;
     }
 
     /** A sandbox process is gone; whatever the node held for it can go. */
     default void sandboxGone(SandboxProcess sandbox) {}
+
+    /**
+     * A worker of {@code tenant} calls a capability (a durable object); answer exactly once with a
+     * CallResult or CallFailed through {@code reply}.
+     */
+    void call(String tenant, Message.CallStart call, Consumer<Message> reply);
+
+    /** A worker of {@code tenant} makes an RPC call; answer exactly once with RpcResult or CallFailed. */
+    void rpc(String tenant, Message.RpcCall call, Consumer<Message> reply);
+
+    /** A loader binding of a worker of {@code tenant} asks for a dynamic worker; answer exactly once. */
+    void loadDynamic(String tenant, Message.LoadDynamic request, Consumer<Message> reply);
 }

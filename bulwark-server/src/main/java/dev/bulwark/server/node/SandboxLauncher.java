@@ -16,6 +16,7 @@ import java.util.List;
  */
 final class SandboxLauncher {
     private final Path runDir;
+    private final Path dataDir;
     private final Path libDir;
     private final int heapMb;
     private final int poolSize;
@@ -23,8 +24,9 @@ final class SandboxLauncher {
     private final long rssSoftMb;
     private final List<String> jvmOptions;
 
-    SandboxLauncher(Path runDir, int heapMb, int poolSize, int isolatesPerWorker, long rssCeilingMb,
+    SandboxLauncher(Path runDir, Path dataDir, int heapMb, int poolSize, int isolatesPerWorker, long rssCeilingMb,
                     List<String> jvmOptions) throws IOException {
+        this.dataDir = dataDir;
         this.isolatesPerWorker = isolatesPerWorker;
         this.runDir = runDir;
         this.libDir = runDir.resolve("lib");
@@ -40,7 +42,13 @@ final class SandboxLauncher {
         return runDir;
     }
 
-    Process launch(String name, Path socket) throws IOException {
+    /**
+     * Starts a sandbox of {@code tenant}. Its data directory (its durable objects' databases) is
+     * the tenant's own under the node's data directory: a sandbox is never told of another's.
+     */
+    Process launch(String name, String tenant, Path socket) throws IOException {
+        Path tenantData = dataDir.resolve("tenants").resolve(TenantNames.directoryName(tenant));
+        Files.createDirectories(tenantData);
         Path workDir = runDir.resolve(name);
         Path tmp = workDir.resolve("tmp");
         Files.createDirectories(tmp);
@@ -58,8 +66,9 @@ final class SandboxLauncher {
         cmd.addAll(jvmOptions);
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
-        cmd.add("dev.bulwark.sandbox.process.SandboxMain");
+        cmd.add("dev.bulwark.objects.process.SandboxMain");
         cmd.addAll(List.of("--socket", socket.toString(), "--lib-dir", libDir.toString(),
+                "--data-dir", tenantData.toAbsolutePath().toString(),
                 "--heap-mb", Integer.toString(heapMb), "--pool", Integer.toString(poolSize),
                 "--isolates-per-worker", Integer.toString(isolatesPerWorker),
                 "--rss-soft-mb", Long.toString(rssSoftMb)));

@@ -71,7 +71,7 @@ final class SandboxProcess implements IsolateHost {
         Process process;
         SocketChannel socket;
         try {
-            process = launcher.launch(name, socketPath);
+            process = launcher.launch(name, tenant, socketPath);
             CompletableFuture<SocketChannel> accepted = new CompletableFuture<>();
             Thread.startVirtualThread(() -> {
                 try {
@@ -152,6 +152,10 @@ final class SandboxProcess implements IsolateHost {
         loaded.put(worker.name(), new Loaded(worker, failure));
     }
 
+    void forget(String workerName) {
+        loaded.remove(workerName);
+    }
+
     /** Loads a worker; completes with WorkerLoaded or WorkerLoadFailed. */
     CompletableFuture<Message> load(Message.LoadWorker load) {
         CompletableFuture<Message> result = new CompletableFuture<>();
@@ -160,12 +164,15 @@ final class SandboxProcess implements IsolateHost {
         return result;
     }
 
-    /** Starts an invocation; its outcome goes to the listener, whatever happens to the process. */
-    void fetch(Message.FetchStart start, InvocationListener listener) {
-        invocations.put(start.invocationId(), listener);
+    /**
+     * Starts an invocation ({@code start} is its FetchStart or RpcStart); its outcome goes to the
+     * listener, whatever happens to the process.
+     */
+    void start(long invocationId, Message start, InvocationListener listener) {
+        invocations.put(invocationId, listener);
         String cause = deathCause;
         if (cause != null) {
-            fail(start.invocationId(), cause);
+            fail(invocationId, cause);
             return;
         }
         deliver(start);
@@ -236,6 +243,10 @@ final class SandboxProcess implements IsolateHost {
             case Message.StreamedSubrequest m -> unsolicited.accept(m);
             case Message.SubrequestBodyChunk m -> unsolicited.accept(m);
             case Message.SubrequestBodyEnd m -> unsolicited.accept(m);
+            case Message.CallStart m -> unsolicited.accept(m);
+            case Message.LoadDynamic m -> unsolicited.accept(m);
+            case Message.RpcCall m -> unsolicited.accept(m);
+            case Message.RpcReturn m -> listener(m.invocationId()).rpcReturn(m);
             default -> kill("unexpected message from sandbox: " + message.getClass().getSimpleName());
         }
     }

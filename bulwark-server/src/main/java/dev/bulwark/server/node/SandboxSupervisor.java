@@ -1,5 +1,6 @@
 package dev.bulwark.server.node;
 
+import dev.bulwark.sandbox.ipc.Address;
 import dev.bulwark.sandbox.ipc.ErrorCode;
 import dev.bulwark.sandbox.ipc.Message;
 import org.slf4j.Logger;
@@ -33,6 +34,7 @@ public final class SandboxSupervisor implements AutoCloseable {
     private final SandboxEvents events;
     private final Map<String, Tenant> tenants = new ConcurrentHashMap<>();
     private final AtomicLong ids = new AtomicLong();
+    private final ObjectDirectory directory = new ObjectDirectory();
     private final Thread monitor;
     private volatile boolean closed;
 
@@ -79,7 +81,8 @@ public final class SandboxSupervisor implements AutoCloseable {
     }
 
     private Message.WorkerLoadFailed loadInto(SandboxProcess p, DeployedWorker w) {
-        Message.LoadWorker load = new Message.LoadWorker(ids.incrementAndGet(), w.name(), w.bundle(), w.envJson(), w.limits());
+        Message.LoadWorker load = new Message.LoadWorker(ids.incrementAndGet(), w.name(), w.bundle(), w.envJson(),
+                w.bindings(), w.networkAllowed(), w.limits());
         Message.WorkerLoadFailed failure;
         try {
             Message result = p.load(load).get(READY_WAIT_SECONDS, TimeUnit.SECONDS);
@@ -93,30 +96,56 @@ public final class SandboxSupervisor implements AutoCloseable {
     }
 
     /**
-     * Starts an invocation of a worker in one of its tenant's sandboxes (the least busy).
+     * Starts an invocation in one of the tenant's sandboxes: for a worker the least busy, for a
+     * durable object the one the directory placed it in.
      *
      * @return where further messages of this invocation go (body chunks, cancellation)
      */
     public InvocationChannel fetch(String tenant, Message.FetchStart start, InvocationListener listener) {
+        return start(tenant, start.target(), start.invocationId(), start, listener);
+    }
+
+    /** Starts an RPC invocation, placed as {@link #fetch} places a fetch. */
+    InvocationChannel rpc(String tenant, Message.RpcStart start, InvocationListener listener) {
+        return start(tenant, start.target(), start.invocationId(), start, listener);
+    }
+
+    private InvocationChannel start(String tenant, Address target, long invocationId, Message start,
+                                    InvocationListener listener) {
         Tenant t = tenants.get(tenant);
         SandboxProcess p = null;
         if (t != null) {
             awaitReady(t);
-            p = t.live.stream().filter(SandboxProcess::isAlive)
-                    .min(Comparator.comparingInt(SandboxProcess::inFlight)).orElse(null);
+            p = switch (target) {
+                case Address.Worker w -> t.live.stream().filter(SandboxProcess::isAlive)
+                        .min(Comparator.comparingInt(SandboxProcess::inFlight)).orElse(null);
+                case Address.DurableObject o -> directory.place(o, t.live);
+            };
         }
         if (p != null) {
-            listener = events.admit(tenant, start, listener);
+            listener = events.admit(tenant, invocationId, target.workerId(),
+                    start instanceof Message.FetchStart f ? f.headers() : java.util.List.of(), listener);
             if (listener == null) return InvocationChannel.NOWHERE;
         }
         if (p == null) {
-            listener.failed(new Message.InvocationFailed(start.invocationId(), ErrorCode.SANDBOX_UNAVAILABLE.code(),
+            listener.failed(new Message.InvocationFailed(invocationId, ErrorCode.SANDBOX_UNAVAILABLE.code(),
                     "no sandbox is available for tenant '" + tenant + "'", false));
             listener.done(0);
             return InvocationChannel.NOWHERE;
         }
-        p.fetch(start, listener);
+        p.start(invocationId, start, listener);
         return p::deliver;
+    }
+
+    /** Removes a worker from its tenant's sandboxes (an evicted dynamic worker). */
+    void undeploy(String tenant, String workerName) {
+        Tenant t = tenants.get(tenant);
+        if (t == null) return;
+        t.workers.removeIf(w -> w.name().equals(workerName));
+        for (SandboxProcess p : t.live) {
+            p.forget(workerName);
+            p.deliver(new Message.UnloadWorker(workerName));
+        }
     }
 
     /** Live sandbox processes of a tenant (for operators and tests). */
@@ -194,6 +223,15 @@ public final class SandboxSupervisor implements AutoCloseable {
             case Message.SubrequestBodyEnd e -> {
                 if (from != null) events.egress(from, e);
             }
+            case Message.CallStart c -> {
+                if (from != null) events.call(from.tenant(), c, from::deliver);
+            }
+            case Message.RpcCall c -> {
+                if (from != null) events.rpc(from.tenant(), c, from::deliver);
+            }
+            case Message.LoadDynamic d -> {
+                if (from != null) events.loadDynamic(from.tenant(), d, from::deliver);
+            }
             default -> log.warn("unexpected message from a sandbox: {}", m.getClass().getSimpleName());
         }
     }
@@ -202,6 +240,7 @@ public final class SandboxSupervisor implements AutoCloseable {
         events.sandboxGone(p);
         Tenant t = tenants.get(p.tenant());
         if (t == null) return;
+        directory.release(p);
         synchronized (t) {
             t.live.remove(p);
             if (t.live.isEmpty()) t.ready = new CompletableFuture<>();

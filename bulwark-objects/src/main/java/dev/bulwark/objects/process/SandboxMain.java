@@ -1,10 +1,11 @@
-package dev.bulwark.sandbox.process;
+package dev.bulwark.objects.process;
 
 import dev.bulwark.sandbox.ipc.Message;
 import dev.bulwark.sandbox.ipc.MessageChannel;
 import dev.bulwark.sandbox.isolate.IsolateSettings;
 import dev.bulwark.sandbox.isolate.NativeLibrary;
 import dev.bulwark.sandbox.isolate.SandboxRuntime;
+import dev.bulwark.objects.runtime.SqliteObjectStore;
 
 import java.io.EOFException;
 import java.io.IOException;
@@ -20,7 +21,10 @@ import java.util.Map;
  * it announces itself with {@link Message.Ready}, then serves the node's messages until the
  * socket closes, and exits. It has no other way in or out.
  *
- * <pre>java ... dev.bulwark.sandbox.process.SandboxMain --socket PATH --lib-dir DIR
+ * <p>It lives where isolates and object storage meet (DESIGN.md): its durable objects keep their
+ * SQLite files under {@code --data-dir}, the one directory of its tenant it is told about.
+ *
+ * <pre>java ... dev.bulwark.objects.process.SandboxMain --socket PATH --lib-dir DIR --data-dir DIR
  *     [--heap-mb N] [--pool N] [--isolates-per-worker N] [--rss-soft-mb N]</pre>
  */
 public final class SandboxMain {
@@ -34,12 +38,13 @@ public final class SandboxMain {
         int poolSize = Integer.parseInt(opts.getOrDefault("--pool", "2"));
         int isolatesPerWorker = Integer.parseInt(opts.getOrDefault("--isolates-per-worker", "1"));
         long rssSoft = Long.parseLong(opts.getOrDefault("--rss-soft-mb", "0")) << 20;
+        Path dataDir = Path.of(required(opts, "--data-dir"));
 
         SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX);
         ch.connect(UnixDomainSocketAddress.of(socket));
         MessageChannel channel = new MessageChannel(ch);
         SandboxRuntime runtime = new SandboxRuntime(IsolateSettings.forHeap(heapMb), poolSize, isolatesPerWorker, rssSoft,
-                new SocketOutbox(channel));
+                new SqliteObjectStore(dataDir), new SocketOutbox(channel));
         channel.send(new Message.Ready(Message.PROTOCOL_VERSION, ProcessHandle.current().pid()));
         try {
             while (true) {

@@ -1,0 +1,119 @@
+package dev.bulwark.objects.storage;
+
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The result of {@link ObjectStorage#exec}: the rows of the last statement, read one at a time.
+ * Values are {@code null}, {@link Long}, {@link Double}, {@link String} or {@code byte[]}.
+ *
+ * <p>{@link #rowsRead()} and {@link #rowsWritten()} grow as rows are read ("so far", as in
+ * Workers); {@code rowsWritten} of a statement with RETURNING is complete once the cursor is done.
+ * The cursor closes itself after the last row; close it early to free the statement.
+ */
+public final class SqlCursor implements AutoCloseable {
+
+    private final PreparedStatement statement;
+    private final ResultSet rows;
+    private final List<String> columnNames;
+    private final Sqlite db;
+    private final Runnable onClose;
+    private long rowsRead;
+    private long rowsWritten;
+    private final long changesBefore;
+    private boolean done;
+    /** The row under the result set was already stepped to (see SqlRunner), not yet returned. */
+    private boolean pending;
+
+    SqlCursor(Sqlite db, PreparedStatement statement, ResultSet rows, boolean firstRowPending,
+              List<String> columnNames, long rowsReadBefore, long changesBefore, Runnable onClose) {
+        this.db = db;
+        this.statement = statement;
+        this.rows = rows;
+        this.columnNames = columnNames;
+        this.rowsRead = rowsReadBefore;
+        this.changesBefore = changesBefore;
+        this.rowsWritten = changesSinceStart();
+        this.onClose = onClose;
+        this.pending = firstRowPending;
+        if (rows == null || !firstRowPending) close();
+    }
+
+    public List<String> columnNames() {
+        return columnNames;
+    }
+
+    /** The next row (a list as long as {@link #columnNames()}), or null after the last. */
+    public List<Object> next() {
+        if (done) return null;
+        try {
+            boolean has = pending || rows.next();
+            pending = false;
+            if (!has) {
+                close();
+                return null;
+            }
+            Object[] row = new Object[columnNames.size()];
+            for (int i = 0; i < row.length; i++) row[i] = value(rows.getObject(i + 1));
+            rowsRead++;
+            return Arrays.asList(row);
+        } catch (SQLException e) {
+            close();
+            throw db.translate(e);
+        }
+    }
+
+    private static Object value(Object v) {
+        return switch (v) {
+            case null -> null;
+            case Integer i -> (long) i;
+            case Long l -> l;
+            case Double d -> d;
+            case Float f -> (double) f;
+            case String s -> s;
+            case byte[] b -> b;
+            default -> v.toString();
+        };
+    }
+
+    /** Rows this exec has read so far: rows returned by every statement, plus rows written. */
+    public long rowsRead() {
+        return rowsRead + rowsWritten;
+    }
+
+    private long changesSinceStart() {
+        try {
+            return db.totalChanges() - changesBefore;
+        } catch (SQLException e) {
+            return rowsWritten;
+        }
+    }
+
+    /** Rows inserted, updated or deleted by every statement of this exec (including by triggers). */
+    public long rowsWritten() {
+        return rowsWritten;
+    }
+
+    public boolean isDone() {
+        return done;
+    }
+
+    @Override
+    public void close() {
+        if (done) return;
+        done = true;
+        try {
+            if (rows != null) rows.close();
+            statement.close();
+            // SQLite counts a statement's changes when it completes (RETURNING makes them at the
+            // first step but reports them at the end).
+            rowsWritten = Math.max(rowsWritten, changesSinceStart());
+        } catch (SQLException e) {
+            // closing a finished statement cannot lose data
+        }
+        onClose.run();
+    }
+}

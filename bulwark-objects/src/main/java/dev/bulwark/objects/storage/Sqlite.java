@@ -1,0 +1,124 @@
+package dev.bulwark.objects.storage;
+
+import java.nio.file.Path;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import org.sqlite.SQLiteConfig;
+import org.sqlite.SQLiteConnection;
+import org.sqlite.SQLiteLimits;
+
+/**
+ * The one SQLite connection of an object: opened in WAL mode with exclusive locking (so a second
+ * process cannot open the same object's database while this one lives), the durability and size
+ * limits applied, ATTACH disabled, extensions off.
+ */
+final class Sqlite implements AutoCloseable {
+
+    static final int PAGE_SIZE = 4096;
+
+    private final SQLiteConnection conn;
+    private final StorageOptions options;
+
+    Sqlite(Path file, StorageOptions options) {
+        this.options = options;
+        SQLiteConfig config = new SQLiteConfig();
+        config.setPageSize(PAGE_SIZE);
+        config.setJournalMode(SQLiteConfig.JournalMode.WAL);
+        config.setSynchronous(options.durability() == Durability.FULL
+                ? SQLiteConfig.SynchronousMode.FULL : SQLiteConfig.SynchronousMode.NORMAL);
+        config.setLockingMode(SQLiteConfig.LockingMode.EXCLUSIVE);
+        config.enableLoadExtension(false);
+        config.setBusyTimeout(0);
+        try {
+            this.conn = (SQLiteConnection) config.createConnection("jdbc:sqlite:" + file.toAbsolutePath());
+        } catch (SQLException e) {
+            throw SqliteErrors.translate(e, options.maxDatabaseBytes());
+        }
+        try {
+            conn.setAutoCommit(true);
+            conn.setLimit(SQLiteLimits.SQLITE_LIMIT_ATTACHED, 0);
+            conn.setLimit(SQLiteLimits.SQLITE_LIMIT_LENGTH, (int) Math.min(Integer.MAX_VALUE,
+                    options.maxValueBytes() + 1024));
+            long pages = Math.max(16, options.maxDatabaseBytes() / PAGE_SIZE);
+            exec("PRAGMA max_page_count = " + pages);
+            exec("PRAGMA trusted_schema = OFF");
+        } catch (SQLException e) {
+            try {
+                conn.close();
+            } catch (SQLException ignored) {
+                // already failing
+            }
+            throw SqliteErrors.translate(e, options.maxDatabaseBytes());
+        }
+    }
+
+    /** Runs trusted SQL (ours, never the object's) with no result. */
+    void exec(String sql) throws SQLException {
+        try (Statement s = conn.createStatement()) {
+            s.execute(sql);
+        }
+    }
+
+    /** Runs a trusted single-value query (e.g. a pragma). */
+    long queryLong(String sql) throws SQLException {
+        try (Statement s = conn.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+            return rs.next() ? rs.getLong(1) : 0;
+        }
+    }
+
+    /** Runs a trusted query and returns its rows as strings. */
+    java.util.List<String[]> queryStrings(String sql, int columns) throws SQLException {
+        java.util.List<String[]> out = new java.util.ArrayList<>();
+        try (Statement s = conn.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+            while (rs.next()) {
+                String[] row = new String[columns];
+                for (int i = 0; i < columns; i++) row[i] = rs.getString(i + 1);
+                out.add(row);
+            }
+        }
+        return out;
+    }
+
+    PreparedStatement prepare(String sql) throws SQLException {
+        return conn.prepareStatement(sql);
+    }
+
+    /** Rows changed by all statements since the connection opened (sqlite3_total_changes). */
+    long totalChanges() throws SQLException {
+        return conn.getDatabase().total_changes();
+    }
+
+    /** Aborts the statement running now (sqlite3_interrupt); safe from another thread. */
+    void interrupt() throws SQLException {
+        conn.getDatabase().interrupt();
+    }
+
+    /** Copies the database with SQLite's online backup API. */
+    void backupTo(Path target) throws SQLException {
+        int rc = conn.getDatabase().backup("main", target.toAbsolutePath().toString(), null);
+        if (rc != 0) throw new SQLException("backup failed with SQLite code " + rc);
+    }
+
+    StorageException translate(SQLException e) {
+        return SqliteErrors.translate(e, options.maxDatabaseBytes());
+    }
+
+    boolean isClosed() {
+        try {
+            return conn.isClosed();
+        } catch (SQLException e) {
+            return true;
+        }
+    }
+
+    @Override
+    public void close() {
+        try {
+            conn.close();
+        } catch (SQLException e) {
+            throw translate(e);
+        }
+    }
+}

@@ -1,0 +1,191 @@
+package dev.bulwark.objects.storage;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SqlTest {
+
+    @TempDir Path dir;
+    ObjectStorage s;
+
+    @BeforeEach
+    void open() {
+        s = ObjectStorage.open(dir.resolve("o.sqlite"), StorageOptions.defaults());
+    }
+
+    @AfterEach
+    void close() {
+        s.close();
+    }
+
+    static List<List<Object>> all(SqlCursor c) {
+        List<List<Object>> rows = new ArrayList<>();
+        for (List<Object> r = c.next(); r != null; r = c.next()) rows.add(r);
+        return rows;
+    }
+
+    @Test
+    void valuesComeBackAsNullLongDoubleStringBytes() {
+        SqlCursor c = s.exec("SELECT NULL AS n, 42 AS i, 9007199254740993 AS big, 1.5 AS d, 'héllo' AS t, x'00ff' AS b",
+                List.of());
+        assertThat(c.columnNames()).containsExactly("n", "i", "big", "d", "t", "b");
+        List<Object> row = c.next();
+        assertThat(row.get(0)).isNull();
+        assertThat(row.get(1)).isEqualTo(42L);
+        assertThat(row.get(2)).isEqualTo(9007199254740993L);
+        assertThat(row.get(3)).isEqualTo(1.5);
+        assertThat(row.get(4)).isEqualTo("héllo");
+        assertThat((byte[]) row.get(5)).containsExactly(0, 0xff);
+        assertThat(c.next()).isNull();
+        assertThat(c.isDone()).isTrue();
+    }
+
+    @Test
+    void bindingsOfEveryTypeRoundTrip() {
+        s.exec("CREATE TABLE t (a, b, c, d, e)", List.of());
+        s.exec("INSERT INTO t VALUES (?, ?, ?, ?, ?)", java.util.Arrays.asList(null, 7L, 2.25, "x", new byte[] {1, 2}));
+        List<Object> row = s.exec("SELECT * FROM t", List.of()).next();
+        assertThat(row.subList(0, 4)).containsExactly(null, 7L, 2.25, "x");
+        assertThat((byte[]) row.get(4)).containsExactly(1, 2);
+    }
+
+    @Test
+    void rowsWrittenCountsChangedRowsAndRowsReadCountsReturnedRows() {
+        SqlCursor create = s.exec("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)", List.of());
+        assertThat(create.rowsWritten()).isZero();
+        SqlCursor ins = s.exec("INSERT INTO t (v) VALUES ('a'), ('b'), ('c')", List.of());
+        assertThat(ins.rowsWritten()).isEqualTo(3);
+        assertThat(ins.columnNames()).isEmpty();
+        assertThat(ins.next()).isNull();
+        SqlCursor sel = s.exec("SELECT v FROM t ORDER BY id", List.of());
+        assertThat(sel.rowsRead()).isZero();
+        sel.next();
+        assertThat(sel.rowsRead()).isEqualTo(1);
+        assertThat(all(sel)).hasSize(2);
+        assertThat(sel.rowsRead()).isEqualTo(3);
+        assertThat(sel.rowsWritten()).isZero();
+        SqlCursor upd = s.exec("UPDATE t SET v = 'z' WHERE id >= 2 RETURNING id", List.of());
+        assertThat(all(upd)).containsExactly(List.of(2L), List.of(3L));
+        assertThat(upd.rowsWritten()).isEqualTo(2);
+    }
+
+    @Test
+    void multipleStatementsRunInOrderAndTheCursorIsTheLast() {
+        SqlCursor c = s.exec("CREATE TABLE t (v); INSERT INTO t VALUES (1); INSERT INTO t VALUES (2);"
+                + " SELECT sum(v) AS s FROM t;", List.of());
+        assertThat(c.columnNames()).containsExactly("s");
+        assertThat(c.next()).containsExactly(3L);
+        assertThat(c.rowsWritten()).isEqualTo(2);
+    }
+
+    @Test
+    void bindingsGoToTheLastStatementOnly() {
+        s.exec("CREATE TABLE t (v)", List.of());
+        SqlCursor c = s.exec("INSERT INTO t VALUES (1); SELECT count(*) FROM t WHERE v = ?", List.of(1L));
+        assertThat(c.next()).containsExactly(1L);
+        assertThatThrownBy(() -> s.exec("INSERT INTO t VALUES (?); SELECT 1", List.of(1L)))
+                .hasMessage("When executing multiple SQL statements in a single call, only the last statement "
+                        + "can have parameters.");
+    }
+
+    @Test
+    void wrongBindingCountIsAnError() {
+        assertThatThrownBy(() -> s.exec("SELECT ?, ?", List.of(1L)))
+                .hasMessage("Wrong number of parameter bindings for SQL query.");
+    }
+
+    @Test
+    void semicolonsInStringsCommentsAndTriggersDoNotSplit() {
+        s.exec("CREATE TABLE t (v TEXT); CREATE TABLE log (v TEXT);"
+                + " CREATE TRIGGER tr AFTER INSERT ON t BEGIN INSERT INTO log VALUES (new.v || ';'); END;"
+                + " INSERT INTO t VALUES ('a;b') -- ; not a statement\n; /* ; */", List.of());
+        assertThat(all(s.exec("SELECT v FROM log", List.of()))).containsExactly(List.of("a;b;"));
+    }
+
+    @Test
+    void sqliteErrorsCarrySqlitesMessage() {
+        assertThatThrownBy(() -> s.exec("SELECT * FROM missing", List.of()))
+                .isInstanceOf(StorageException.class)
+                .hasMessage("no such table: missing: SQLITE_ERROR");
+        s.exec("CREATE TABLE u (k UNIQUE)", List.of());
+        s.exec("INSERT INTO u VALUES (1)", List.of());
+        assertThatThrownBy(() -> s.exec("INSERT INTO u VALUES (1)", List.of()))
+                .hasMessageStartingWith("UNIQUE constraint failed: u.k: SQLITE_CONSTRAINT")
+                .extracting(e -> ((StorageException) e).kind()).isEqualTo(StorageException.Kind.SQL);
+        assertThatThrownBy(() -> s.exec("   ", List.of())).hasMessage("SQL code did not contain a statement.");
+    }
+
+    @Test
+    void aFailedStatementKeepsTheEarlierWritesOfTheTurn() {
+        s.exec("CREATE TABLE u (k UNIQUE)", List.of());
+        s.exec("INSERT INTO u VALUES (1)", List.of());
+        assertThatThrownBy(() -> s.exec("INSERT INTO u VALUES (1)", List.of())).isInstanceOf(StorageException.class);
+        s.commit();
+        assertThat(s.exec("SELECT count(*) FROM u", List.of()).next()).containsExactly(1L);
+    }
+
+    @Test
+    void rowsLargerThanCloudflares2MiBAreAccepted() {
+        s.exec("CREATE TABLE big (b)", List.of());
+        s.exec("INSERT INTO big VALUES (?)", List.of(new byte[3 << 20]));
+        s.commit();
+        assertThat(s.exec("SELECT length(b) FROM big", List.of()).next()).containsExactly((long) (3 << 20));
+    }
+
+    @Test
+    void pragmasCloudflareAllowsWork() {
+        s.exec("CREATE TABLE t (a INTEGER PRIMARY KEY, b TEXT)", List.of());
+        assertThat(all(s.exec("PRAGMA table_info(t)", List.of()))).hasSize(2);
+        assertThat(all(s.exec("PRAGMA table_list", List.of()))).isNotEmpty();
+        s.exec("PRAGMA foreign_keys = ON", List.of());
+        assertThat(all(s.exec("PRAGMA index_list('t')", List.of()))).isEmpty();
+        assertThat(all(s.exec("PRAGMA quick_check", List.of()))).containsExactly(List.of("ok"));
+        assertThat(all(s.exec("SELECT name FROM pragma_table_info('t')", List.of())))
+                .containsExactly(List.of("a"), List.of("b"));
+    }
+
+    @Test
+    void databaseSizeGrowsWithData() {
+        long empty = s.databaseSize();
+        s.exec("CREATE TABLE t (b)", List.of());
+        s.exec("INSERT INTO t VALUES (zeroblob(100000))", List.of());
+        s.commit();
+        assertThat(s.databaseSize()).isGreaterThanOrEqualTo(empty + 100000).isEqualTo(s.databaseSize());
+        assertThat(s.databaseSize() % Sqlite.PAGE_SIZE).isZero();
+    }
+
+    @Test
+    void pastTheDatabaseLimitWritesFailClearlyAndTheTurnIsNotAcknowledged(@TempDir Path d2) {
+        try (ObjectStorage small = ObjectStorage.open(d2.resolve("s.sqlite"),
+                StorageOptions.defaults().withMaxDatabaseBytes(256 * 1024))) {
+            small.exec("CREATE TABLE t (b)", List.of());
+            small.commit();
+            small.exec("INSERT INTO t VALUES (zeroblob(50000))", List.of());
+            small.commit();
+            assertThatThrownBy(() -> small.exec("INSERT INTO t VALUES (zeroblob(400000))", List.of()))
+                    .isInstanceOf(StorageException.class)
+                    .hasMessageContaining("database or disk is full: SQLITE_FULL")
+                    .hasMessageContaining("limited to 262144 bytes")
+                    .extracting(e -> ((StorageException) e).kind()).isEqualTo(StorageException.Kind.FULL);
+            // Whatever SQLite did with the transaction, commit either keeps every write of the
+            // turn or refuses; the committed row stays.
+            try {
+                small.commit();
+            } catch (StorageException e) {
+                assertThat(e.kind()).isEqualTo(StorageException.Kind.STATE);
+            }
+            assertThat(small.exec("SELECT count(*) FROM t", List.of()).next()).containsExactly(1L);
+            small.exec("INSERT INTO t VALUES (1)", List.of());
+            small.commit();
+            assertThat(small.exec("SELECT count(*) FROM t", List.of()).next()).containsExactly(2L);
+        }
+    }
+}

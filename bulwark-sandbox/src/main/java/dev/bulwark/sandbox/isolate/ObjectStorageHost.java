@@ -1,0 +1,273 @@
+package dev.bulwark.sandbox.isolate;
+
+import com.caoccao.javet.exceptions.JavetException;
+import com.caoccao.javet.interop.V8Runtime;
+import com.caoccao.javet.values.V8Value;
+import com.caoccao.javet.values.primitive.V8ValueBoolean;
+import com.caoccao.javet.values.primitive.V8ValueDouble;
+import com.caoccao.javet.values.primitive.V8ValueInteger;
+import com.caoccao.javet.values.primitive.V8ValueLong;
+import com.caoccao.javet.values.primitive.V8ValueString;
+import com.caoccao.javet.values.reference.IV8ValueArray;
+import com.caoccao.javet.values.reference.V8ValueArray;
+import com.caoccao.javet.values.reference.V8ValueObject;
+import com.caoccao.javet.values.reference.V8ValueTypedArray;
+import dev.bulwark.sandbox.ipc.Address;
+import dev.bulwark.sandbox.isolate.ObjectStore.Database;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The storage of the durable objects one isolate runs, as its host functions see it: a handle per
+ * object, opened when the object's first event is dispatched here, and the set of databases a
+ * task touched, which {@link #commitTouched} makes durable before the task's messages leave
+ * (the output gate). Isolate thread only.
+ */
+final class ObjectStorageHost implements AutoCloseable {
+    /** Largest value or SQL blob/string that crosses into Java in one call. */
+    static final int MAX_VALUE_BYTES = 32 << 20;
+
+    private final V8Runtime runtime;
+    private final ObjectStore store;
+    private final Map<Integer, Database> byHandle = new HashMap<>();
+    private final Map<String, Integer> handles = new HashMap<>();
+    private final Set<Database> touched = new LinkedHashSet<>();
+    private int nextHandle = 1;
+
+    ObjectStorageHost(V8Runtime runtime, ObjectStore store) {
+        this.runtime = runtime;
+        this.store = store;
+    }
+
+    /** The handle of an object's storage, opening it on its first event in this isolate. */
+    int handleFor(Address.DurableObject object) {
+        String key = object.className() + "\n" + object.objectId();
+        Integer h = handles.get(key);
+        if (h != null) return h;
+        Database db = store.open(object.workerId(), object.className(), object.objectId());
+        int handle = nextHandle++;
+        byHandle.put(handle, db);
+        handles.put(key, handle);
+        return handle;
+    }
+
+    private Database db(V8Value[] args) {
+        Database db = byHandle.get(Isolate.integer(args, 0));
+        if (db == null) throw new IllegalStateException("no such storage");
+        touched.add(db);
+        return db;
+    }
+
+    /** Commits what the task wrote; false if a commit failed (the caller must not let the task's output leave). */
+    boolean commitTouched() {
+        boolean ok = true;
+        for (Database db : touched) {
+            try {
+                db.commit();
+            } catch (RuntimeException e) {
+                ok = false;
+                try {
+                    db.rollback();
+                } catch (RuntimeException ignored) {
+                    // the isolate is condemned either way
+                }
+            }
+        }
+        touched.clear();
+        return ok;
+    }
+
+    // ---------------------------------------------------------------- host functions
+
+    V8Value sqlExec(V8Value[] args) throws JavetException {
+        Database db = db(args);
+        String sql = Isolate.string(args, 1);
+        List<Object> bindings = new ArrayList<>();
+        if (args.length > 2 && args[2] instanceof IV8ValueArray array) {
+            int n = array.getLength();
+            for (int i = 0; i < n; i++) {
+                try (V8Value v = array.get(i)) {
+                    bindings.add(javaValue(v));
+                }
+            }
+        }
+        ObjectStore.SqlResult result = db.exec(sql, bindings);
+        V8ValueObject out = runtime.createV8ValueObject();
+        try (V8ValueArray columns = runtime.createV8ValueArray(); V8ValueArray rows = runtime.createV8ValueArray()) {
+            for (String c : result.columns()) columns.push(c);
+            for (Object[] row : result.rows()) {
+                try (V8ValueArray r = runtime.createV8ValueArray()) {
+                    for (Object v : row) {
+                        try (V8Value js = jsValue(v)) {
+                            r.push(js);
+                        }
+                    }
+                    rows.push(r);
+                }
+            }
+            out.set("columns", columns);
+            out.set("rows", rows);
+        }
+        out.set("rowsRead", (double) result.rowsRead());
+        out.set("rowsWritten", (double) result.rowsWritten());
+        return out;
+    }
+
+    V8Value kvGet(V8Value[] args) throws JavetException {
+        Database db = db(args);
+        List<byte[]> values = db.get(strings(args, 1));
+        V8ValueArray out = runtime.createV8ValueArray();
+        for (byte[] v : values) {
+            if (v == null) {
+                out.pushUndefined();
+            } else {
+                try (V8ValueTypedArray b = Isolate.bytes(runtime, v)) {
+                    out.push(b);
+                }
+            }
+        }
+        return out;
+    }
+
+    V8Value kvPut(V8Value[] args) throws JavetException {
+        Database db = db(args);
+        List<String> keys = strings(args, 1);
+        List<byte[]> values = new ArrayList<>();
+        if (args.length > 2 && args[2] instanceof IV8ValueArray array) {
+            int n = array.getLength();
+            for (int i = 0; i < n; i++) {
+                try (V8Value v = array.get(i)) {
+                    if (!(v instanceof V8ValueTypedArray t)) throw new IllegalArgumentException("bad value");
+                    values.add(checkedBytes(t));
+                }
+            }
+        }
+        if (values.size() != keys.size()) throw new IllegalArgumentException("keys and values differ in number");
+        db.put(keys, values);
+        return runtime.createV8ValueUndefined();
+    }
+
+    V8Value kvDelete(V8Value[] args) throws JavetException {
+        return runtime.createV8ValueInteger(db(args).delete(strings(args, 1)));
+    }
+
+    V8Value kvList(V8Value[] args) throws JavetException {
+        Database db = db(args);
+        ObjectStore.ListOptions options = new ObjectStore.ListOptions(null, null, null, null, false, 0);
+        if (args.length > 1 && args[1] instanceof V8ValueObject o) {
+            options = new ObjectStore.ListOptions(optString(o, "start"), optString(o, "startAfter"),
+                    optString(o, "end"), optString(o, "prefix"), o.getBoolean("reverse") == Boolean.TRUE,
+                    o.has("limit") ? o.getInteger("limit") : 0);
+        }
+        List<ObjectStore.Entry> entries = db.list(options);
+        V8ValueArray out = runtime.createV8ValueArray();
+        try (V8ValueArray keys = runtime.createV8ValueArray(); V8ValueArray values = runtime.createV8ValueArray()) {
+            for (ObjectStore.Entry e : entries) {
+                keys.push(e.key());
+                try (V8ValueTypedArray b = Isolate.bytes(runtime, e.value())) {
+                    values.push(b);
+                }
+            }
+            out.push(keys, values);
+        }
+        return out;
+    }
+
+    V8Value storageOp(V8Value[] args) throws JavetException {
+        Database db = db(args);
+        String op = Isolate.string(args, 1);
+        switch (op == null ? "" : op) {
+            case "size" -> {
+                return runtime.createV8ValueDouble(db.databaseSize());
+            }
+            case "deleteAll" -> db.deleteAll();
+            case "begin" -> db.beginSavepoint();
+            case "release" -> db.releaseSavepoint();
+            case "rollback" -> db.rollbackSavepoint();
+            case "getAlarm" -> {
+                Long t = db.alarm();
+                return t == null ? runtime.createV8ValueNull() : runtime.createV8ValueDouble(t);
+            }
+            case "setAlarm" -> db.setAlarm((long) Isolate.number(args, 2));
+            case "deleteAlarm" -> db.setAlarm(null);
+            default -> throw new IllegalArgumentException("unknown storage operation " + op);
+        }
+        return runtime.createV8ValueUndefined();
+    }
+
+    // ---------------------------------------------------------------- values
+
+    private static Object javaValue(V8Value v) throws JavetException {
+        if (v == null || v.isNullOrUndefined()) return null;
+        if (v instanceof V8ValueInteger i) return (long) i.getValue();
+        if (v instanceof V8ValueLong l) return l.getValue();
+        if (v instanceof V8ValueDouble d) {
+            double x = d.getValue();
+            return x == Math.rint(x) && Math.abs(x) < 0x1p53 && !(x == 0 && 1 / x < 0) ? (Object) (long) x : (Object) x;
+        }
+        if (v instanceof V8ValueString s) {
+            String str = s.getValue();
+            if (str.length() > MAX_VALUE_BYTES) throw new IllegalArgumentException("string binding too large");
+            return str;
+        }
+        if (v instanceof V8ValueBoolean b) return b.getValue() ? 1L : 0L;
+        if (v instanceof V8ValueTypedArray t) return checkedBytes(t);
+        throw new IllegalArgumentException("unsupported SQL binding");
+    }
+
+    private V8Value jsValue(Object v) throws JavetException {
+        return switch (v) {
+            case null -> runtime.createV8ValueNull();
+            case Long l -> runtime.createV8ValueDouble(l);
+            case Integer i -> runtime.createV8ValueInteger(i);
+            case Double d -> runtime.createV8ValueDouble(d);
+            case String s -> runtime.createV8ValueString(s);
+            case byte[] b -> {
+                try (V8ValueTypedArray t = Isolate.bytes(runtime, b)) {
+                    yield t.getBuffer();
+                }
+            }
+            default -> throw new IllegalStateException("unexpected SQL value " + v.getClass());
+        };
+    }
+
+    /** Copies a typed array's bytes into Java, after checking its size. */
+    static byte[] checkedBytes(V8ValueTypedArray t) throws JavetException {
+        if (t.getByteLength() > MAX_VALUE_BYTES) {
+            throw new IllegalArgumentException("value of " + t.getByteLength() + " bytes is larger than the limit of "
+                    + MAX_VALUE_BYTES);
+        }
+        return t.toBytes();
+    }
+
+    private static List<String> strings(V8Value[] args, int i) throws JavetException {
+        List<String> out = new ArrayList<>();
+        if (args.length > i && args[i] instanceof IV8ValueArray array) {
+            int n = array.getLength();
+            for (int k = 0; k < n; k++) out.add(array.getString(k));
+        }
+        return out;
+    }
+
+    private static String optString(V8ValueObject o, String name) throws JavetException {
+        return o.has(name) ? o.getString(name) : null;
+    }
+
+    @Override
+    public void close() {
+        for (Database db : byHandle.values()) {
+            try {
+                db.close();
+            } catch (RuntimeException ignored) {
+                // closing is best effort; the sandbox's files stay consistent (WAL)
+            }
+        }
+        byHandle.clear();
+        handles.clear();
+    }
+}

@@ -1,0 +1,50 @@
+package dev.bulwark.sandbox.worker;
+
+import java.util.Objects;
+
+/**
+ * A capability in a worker's {@code env}, as the node grants it. Plain values (vars, secrets)
+ * travel as JSON; everything that reaches outside the isolate is one of these typed descriptors,
+ * from which the sandbox makes the JavaScript stub. Nothing in a descriptor is shown to JS except
+ * what the binding's API shows (a namespace key never is).
+ */
+public sealed interface Binding {
+
+    /** The name in {@code env}. */
+    String name();
+
+    /**
+     * A durable object namespace: {@code env.NAME.idFromName(...)}, {@code get(id)}.
+     *
+     * @param workerId     the worker that exports the class
+     * @param className    the exported class
+     * @param namespaceKey the key ids of this namespace are made with (see ObjectIds)
+     */
+    /** A Worker Loader: {@code env.NAME.get(id, getCode)} and {@code env.NAME.load(code)}. */
+    record WorkerLoader(String name) implements Binding {
+        public WorkerLoader {
+            Objects.requireNonNull(name, "name");
+        }
+    }
+
+    record DurableObjectNamespace(String name, String workerId, String className, byte[] namespaceKey)
+            implements Binding {
+        public DurableObjectNamespace {
+            Objects.requireNonNull(name, "name");
+            Objects.requireNonNull(workerId, "workerId");
+            Objects.requireNonNull(className, "className");
+            if (namespaceKey == null || namespaceKey.length < 16) throw new IllegalArgumentException("namespace key too short");
+            namespaceKey = namespaceKey.clone();
+        }
+
+        @Override
+        public byte[] namespaceKey() {
+            return namespaceKey.clone();
+        }
+
+        @Override
+        public String toString() {
+            return "DurableObjectNamespace[" + name + " -> " + workerId + "." + className + "]";
+        }
+    }
+}

@@ -1,0 +1,255 @@
+// The Worker Loader binding (env.LOADER): get(id, getCode) and load(code) return a WorkerStub
+// at once; the code is shaped and checked here, loaded by the node into the tenant's sandbox for
+// generated code on the first call, and cached by id per parent worker. A dynamic worker the
+// node evicted is loaded again from getCode on the next call: eviction costs time, nothing else.
+import { H } from './host.js';
+import { PromiseCtor, PromiseResolve, PromiseThen, ArrayIsArray, isArrayBuffer, isArrayBufferView, viewBytes } from './util.js';
+import { utf8Encode } from './encoding.js';
+import { Request, requestInternals } from './request.js';
+import { responseInternals } from './response.js';
+import { headersToPairs } from './headers.js';
+import { stubHandler } from './rpc.js';
+
+const INTERNAL = Symbol('internal');
+const MAX_CODE_BYTES = 64 * 1024 * 1024;
+const MAX_ENV_BYTES = 1024 * 1024;
+const MODULE_KINDS = ['js', 'cjs', 'text', 'data', 'json', 'wasm', 'py'];
+
+function joinHeaderLines(pairs) {
+  let out = '';
+  for (let i = 0; i < pairs.length; i++) out += (i === 0 ? '' : '\n') + pairs[i][0] + '\n' + pairs[i][1];
+  return out;
+}
+
+function codeError(message) {
+  return new TypeError(`Invalid WorkerCode: ${message}`);
+}
+
+function checkDate(date) {
+  if (typeof date !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(date)) {
+    throw codeError(`compatibilityDate must be a date of the form YYYY-MM-DD, got ${JSON.stringify(date)}`);
+  }
+  const d = new Date(`${date}T00:00:00Z`);
+  if (Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== date) {
+    throw codeError(`compatibilityDate ${date} is not a valid date`);
+  }
+  if (d.getTime() > Date.now() + 86400000) throw codeError(`compatibilityDate ${date} is in the future`);
+}
+
+function moduleBytes(value) {
+  if (isArrayBuffer(value)) return new Uint8Array(value.slice(0));
+  if (isArrayBufferView(value)) return viewBytes(value).slice();
+  return null;
+}
+
+/** WorkerCode → what the host takes: {mainModule, names, types, contents, env, network, cpuMs?, subRequests?}. */
+function shape(code) {
+  if (code === null || typeof code !== 'object') throw codeError('the code callback must return a WorkerCode object');
+  checkDate(code.compatibilityDate);
+  if (code.compatibilityFlags !== undefined && !ArrayIsArray(code.compatibilityFlags)) throw codeError('compatibilityFlags must be an array of strings');
+  if (typeof code.mainModule !== 'string' || code.mainModule === '') throw codeError('mainModule is required');
+  const modules = code.modules;
+  if (modules === null || typeof modules !== 'object') throw codeError('modules is required');
+  if (!Object.prototype.hasOwnProperty.call(modules, code.mainModule)) {
+    throw codeError(`mainModule '${code.mainModule}' is not among the modules`);
+  }
+  const names = [], types = [], contents = [];
+  let total = 0;
+  for (const name of Object.keys(modules)) {
+    const value = modules[name];
+    let type, content;
+    if (typeof value === 'string') {
+      if (name.endsWith('.js') || name.endsWith('.mjs')) type = 'js';
+      else if (name.endsWith('.py')) type = 'py';
+      else throw codeError(`module '${name}' is a string, so its name must end in .js or .py; give its type as {js}, {cjs}, {text}, {data}, {json} or {wasm}`);
+      content = value;
+    } else if (value !== null && typeof value === 'object') {
+      const kinds = MODULE_KINDS.filter((k) => value[k] !== undefined);
+      if (kinds.length !== 1) throw codeError(`module '${name}' must have exactly one of ${MODULE_KINDS.map((k) => `{${k}}`).join(', ')}`);
+      type = kinds[0];
+      content = value[type];
+      if (type === 'json') {
+        content = JSON.stringify(content);
+        if (content === undefined) throw codeError(`module '${name}': the json value is not serializable`);
+      } else if (type === 'data' || type === 'wasm') {
+        content = moduleBytes(content);
+        if (content === null) throw codeError(`module '${name}': {${type}} must be an ArrayBuffer`);
+      } else if (typeof content !== 'string') {
+        throw codeError(`module '${name}': {${type}} must be a string`);
+      }
+    } else {
+      throw codeError(`module '${name}' must be a string or an object`);
+    }
+    if (type === 'py') throw codeError(`module '${name}': Python modules are not supported by Bulwark yet`);
+    if (typeof content === 'string') {
+      if (content.length > MAX_CODE_BYTES) throw codeError(`the modules are larger than the limit of ${MAX_CODE_BYTES} bytes`);
+      content = utf8Encode(content);
+    }
+    total += content.byteLength;
+    if (total > MAX_CODE_BYTES) throw codeError(`the modules are larger than the limit of ${MAX_CODE_BYTES} bytes`);
+    names.push(name);
+    types.push(type);
+    contents.push(content);
+  }
+  let env = null;
+  if (code.env !== undefined && code.env !== null) {
+    try {
+      env = JSON.stringify(code.env);
+    } catch (err) {
+      throw codeError(`env is not serializable: ${err && err.message}`);
+    }
+    if (env === undefined || env[0] !== '{') throw codeError('env must be an object');
+    if (env.length > MAX_ENV_BYTES || utf8Encode(env).byteLength > MAX_ENV_BYTES) {
+      throw codeError(`env is larger than the limit of ${MAX_ENV_BYTES} bytes`);
+    }
+  }
+  let network = true;
+  if (code.globalOutbound === null) network = false;
+  else if (code.globalOutbound !== undefined) throw codeError('globalOutbound as a service binding is not supported by Bulwark yet; use null or leave it out');
+  if (code.tails !== undefined && (!ArrayIsArray(code.tails) || code.tails.length > 0)) {
+    throw codeError('tails are not supported by Bulwark yet');
+  }
+  const shaped = { mainModule: code.mainModule, names, types, contents, env, network };
+  if (code.limits !== undefined && code.limits !== null) {
+    if (code.limits.cpuMs !== undefined) shaped.cpuMs = Number(code.limits.cpuMs);
+    if (code.limits.subRequests !== undefined) shaped.subRequests = Number(code.limits.subRequests);
+  }
+  return shaped;
+}
+
+/** One get() id or load() of one loader binding: where its code comes from, where it is loaded. */
+class Loadable {
+  constructor(binding, id, getCode) {
+    this.binding = binding;
+    this.id = id;           // null for load(): always fresh
+    this.getCode = getCode;
+    this.workerId = null;   // once loaded
+    this.loading = null;    // Promise<workerId> while loading
+  }
+  ensure() {
+    if (this.workerId !== null) return PromiseResolve(this.workerId);
+    if (this.loading !== null) return this.loading;
+    this.loading = (async () => {
+      try {
+        if (this.id !== null) {
+          const known = await H.loadDynamic(this.binding, this.id, null);
+          if (known !== null) return (this.workerId = known);
+        }
+        const code = shape(await this.getCode());
+        return (this.workerId = await H.loadDynamic(this.binding, this.id, code));
+      } finally {
+        this.loading = null;
+      }
+    })();
+    return this.loading;
+  }
+  /** The node no longer has it (evicted): load it again next time. */
+  forget(workerId) {
+    if (this.workerId === workerId) this.workerId = null;
+  }
+}
+
+class Fetcher {
+  #loadable;
+  #entrypoint;
+  constructor(token, loadable, entrypoint) {
+    if (token !== INTERNAL) throw new TypeError('Illegal constructor');
+    this.#loadable = loadable;
+    this.#entrypoint = entrypoint;
+  }
+  fetch(input, init = undefined) {
+    const loadable = this.#loadable, entrypoint = this.#entrypoint;
+    return new PromiseCtor((resolve, reject) => {
+      const request = new Request(input, init);
+      const body = requestInternals.body(request);
+      const url = requestInternals.url(request);
+      const send = (bytes, retried) => PromiseThen(loadable.ensure(), (workerId) => {
+        const pending = H.callWorker(workerId, entrypoint, requestInternals.method(request), url,
+          joinHeaderLines(headersToPairs(requestInternals.headers(request))), bytes);
+        PromiseThen(pending, (result) => {
+          try {
+            resolve(responseInternals.fromHost(result, url));
+          } catch (err) {
+            reject(err);
+          }
+        }, (err) => {
+          if (!retried && err && err.code === 'not_found') {
+            loadable.forget(workerId);
+            send(bytes, true);
+          } else {
+            reject(err);
+          }
+        });
+      }, reject);
+      PromiseThen(body === null ? PromiseResolve(null) : body.consume(), (bytes) => send(bytes, false), reject);
+    });
+  }
+  connect() {
+    throw new TypeError('connect() is not supported by Bulwark yet');
+  }
+  /** How RPC calls on this entrypoint reach it: loaded first, loaded again once if it was evicted. */
+  static sender(fetcher) {
+    const loadable = fetcher.#loadable, entrypoint = fetcher.#entrypoint;
+    const send = async (method, args, retried) => {
+      const workerId = await loadable.ensure();
+      try {
+        return await H.rpcWorker(workerId, entrypoint, method, args);
+      } catch (err) {
+        if (retried || !err || err.code !== 'not_found') throw err;
+        loadable.forget(workerId);
+        return send(method, args, true);
+      }
+    };
+    return (method, args) => send(method, args, false);
+  }
+}
+Object.defineProperty(Fetcher.prototype, Symbol.toStringTag, { value: 'Fetcher', configurable: true });
+
+// Any other member of an entrypoint is an RPC property of it.
+const fetcherHandler = stubHandler(new Set(['fetch', 'connect']), (fetcher) => Fetcher.sender(fetcher));
+
+class WorkerStub {
+  #loadable;
+  constructor(token, loadable) {
+    if (token !== INTERNAL) throw new TypeError('Illegal constructor');
+    this.#loadable = loadable;
+  }
+  getEntrypoint(name = undefined, options = undefined) {
+    if (name !== undefined && name !== null && typeof name !== 'string') throw new TypeError('getEntrypoint(name): name must be a string');
+    if (options !== undefined && options !== null && options.props !== undefined) {
+      throw new TypeError('getEntrypoint(name, {props}) is not supported by Bulwark yet');
+    }
+    return new Proxy(new Fetcher(INTERNAL, this.#loadable, name ?? null), fetcherHandler);
+  }
+  getDurableObjectClass(name) {
+    throw new TypeError('getDurableObjectClass() is not supported by Bulwark yet');
+  }
+}
+Object.defineProperty(WorkerStub.prototype, Symbol.toStringTag, { value: 'WorkerStub', configurable: true });
+
+class WorkerLoader {
+  #binding;
+  #cache = new Map(); // id -> Loadable: per parent worker (this binding lives in one worker's env)
+  constructor(token, binding) {
+    if (token !== INTERNAL) throw new TypeError('Illegal constructor');
+    this.#binding = binding;
+  }
+  get(id, getCode) {
+    if (typeof id !== 'string') throw new TypeError("Failed to execute 'get' on 'WorkerLoader': parameter 1 is not of type 'string'.");
+    if (typeof getCode !== 'function') throw new TypeError("Failed to execute 'get' on 'WorkerLoader': parameter 2 is not a function.");
+    let loadable = this.#cache.get(id);
+    if (loadable === undefined) {
+      loadable = new Loadable(this.#binding, id, getCode);
+      this.#cache.set(id, loadable);
+    }
+    return new WorkerStub(INTERNAL, loadable);
+  }
+  load(code) {
+    return new WorkerStub(INTERNAL, new Loadable(this.#binding, null, () => code));
+  }
+}
+Object.defineProperty(WorkerLoader.prototype, Symbol.toStringTag, { value: 'WorkerLoader', configurable: true });
+
+export function makeLoader(binding) {
+  return new WorkerLoader(INTERNAL, binding);
+}

@@ -1,0 +1,280 @@
+// ctx.storage of a durable object: the SQL API, the key-value API (async and ctx.storage.kv),
+// transactions and the alarm. All of it is synchronous underneath (the object's SQLite file is in
+// this sandbox, as in workerd); the async methods return settled promises, so a read-modify-write
+// with awaits between its storage calls is still atomic: no other event is delivered meanwhile.
+// Writes commit together at the end of the task that made them, before any response leaves.
+import { H } from './host.js';
+import { PromiseResolve, PromiseReject, ArrayIsArray, isArrayBuffer, isArrayBufferView, viewBytes } from './util.js';
+import { serialize, deserialize } from './serialize.js';
+
+const INTERNAL = Symbol('internal');
+const MAX_BATCH_KEYS = 128;
+
+function settle(fn) {
+  try {
+    return PromiseResolve(fn());
+  } catch (err) {
+    return PromiseReject(err);
+  }
+}
+
+function sqlValue(v) {
+  if (v === null || v === undefined) return null;
+  if (typeof v === 'number' || typeof v === 'string') return v;
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  if (typeof v === 'bigint') {
+    if (v > 9223372036854775807n || v < -9223372036854775808n) throw new RangeError('BigInt out of range for SQLite');
+    return Number(v);
+  }
+  if (isArrayBuffer(v)) return new Uint8Array(v.slice(0));
+  if (isArrayBufferView(v)) return viewBytes(v).slice();
+  throw new TypeError(`Unsupported type for an SQL binding: ${typeof v}`);
+}
+
+export class SqlStorageCursor {
+  #columns;
+  #rows;
+  #next = 0;
+  #rowsRead;
+  #rowsWritten;
+  constructor(token, result) {
+    if (token !== INTERNAL) throw new TypeError('Illegal constructor');
+    this.#columns = result.columns;
+    this.#rows = result.rows;
+    this.#rowsRead = result.rowsRead;
+    this.#rowsWritten = result.rowsWritten;
+  }
+  #object(row) {
+    const o = {};
+    for (let i = 0; i < this.#columns.length; i++) o[this.#columns[i]] = row[i];
+    return o;
+  }
+  next() {
+    if (this.#next >= this.#rows.length) return { done: true, value: undefined };
+    return { done: false, value: this.#object(this.#rows[this.#next++]) };
+  }
+  toArray() {
+    const out = [];
+    while (this.#next < this.#rows.length) out.push(this.#object(this.#rows[this.#next++]));
+    return out;
+  }
+  one() {
+    const remaining = this.#rows.length - this.#next;
+    if (remaining === 0) throw new Error('Expected exactly one result from SQL query, but got no results.');
+    if (remaining > 1) throw new Error('Expected exactly one result from SQL query, but got multiple results.');
+    return this.#object(this.#rows[this.#next++]);
+  }
+  raw() {
+    const cursor = this;
+    const rows = this.#rows;
+    const advance = () => (this.#next < rows.length ? { done: false, value: rows[this.#next++].slice() } : { done: true, value: undefined });
+    return {
+      next: advance,
+      toArray() {
+        const out = [];
+        for (let r = advance(); !r.done; r = advance()) out.push(r.value);
+        return out;
+      },
+      one() {
+        const remaining = rows.length - cursor.#next;
+        if (remaining !== 1) throw new Error(`Expected exactly one result from SQL query, but got ${remaining === 0 ? 'no' : 'multiple'} results.`);
+        return advance().value;
+      },
+      get columnNames() { return cursor.columnNames; },
+      get rowsRead() { return cursor.rowsRead; },
+      get rowsWritten() { return cursor.rowsWritten; },
+      [Symbol.iterator]() { return this; },
+    };
+  }
+  get columnNames() { return this.#columns.slice(); }
+  get rowsRead() { return this.#rowsRead; }
+  get rowsWritten() { return this.#rowsWritten; }
+  [Symbol.iterator]() { return this; }
+}
+Object.defineProperty(SqlStorageCursor.prototype, Symbol.toStringTag, { value: 'SqlStorageCursor', configurable: true });
+
+class SqlStorage {
+  #handle;
+  constructor(token, handle) {
+    if (token !== INTERNAL) throw new TypeError('Illegal constructor');
+    this.#handle = handle;
+  }
+  exec(query, ...bindings) {
+    if (typeof query !== 'string') throw new TypeError("Failed to execute 'exec' on 'SqlStorage': parameter 1 is not of type 'string'.");
+    const values = [];
+    for (let i = 0; i < bindings.length; i++) values.push(sqlValue(bindings[i]));
+    return new SqlStorageCursor(INTERNAL, H.sqlExec(this.#handle, query, values));
+  }
+  get databaseSize() { return H.storageOp(this.#handle, 'size'); }
+  get Cursor() { return SqlStorageCursor; }
+}
+Object.defineProperty(SqlStorage.prototype, Symbol.toStringTag, { value: 'SqlStorage', configurable: true });
+
+function checkKey(key) {
+  if (typeof key !== 'string') key = `${key}`;
+  return key;
+}
+
+function checkKeys(keys) {
+  if (keys.length > MAX_BATCH_KEYS) throw new RangeError(`Maximum number of keys is ${MAX_BATCH_KEYS}; got ${keys.length}.`);
+  const out = [];
+  for (let i = 0; i < keys.length; i++) out.push(checkKey(keys[i]));
+  return out;
+}
+
+function listOptions(options) {
+  if (options === undefined || options === null) return {};
+  const o = {};
+  for (const name of ['start', 'startAfter', 'end', 'prefix']) {
+    if (options[name] !== undefined) o[name] = `${options[name]}`;
+  }
+  if (options.reverse !== undefined) o.reverse = !!options.reverse;
+  if (options.limit !== undefined) {
+    const limit = Number(options.limit);
+    if (!(limit > 0) || !Number.isInteger(limit)) throw new RangeError('List limit must be a positive integer.');
+    o.limit = limit;
+  }
+  if (o.start !== undefined && o.startAfter !== undefined) {
+    throw new TypeError('list() cannot be called with both start and startAfter values.');
+  }
+  return o;
+}
+
+// The key-value operations, synchronous; the async API and ctx.storage.kv wrap them.
+class Kv {
+  constructor(handle) { this.handle = handle; }
+  get(key) {
+    const [bytes] = H.kvGet(this.handle, [checkKey(key)]);
+    return bytes === undefined ? undefined : deserialize(bytes);
+  }
+  getMany(keys) {
+    keys = checkKeys(keys);
+    const values = H.kvGet(this.handle, keys);
+    const map = new Map();
+    for (let i = 0; i < keys.length; i++) {
+      if (values[i] !== undefined && !map.has(keys[i])) map.set(keys[i], deserialize(values[i]));
+    }
+    return map;
+  }
+  put(key, value) {
+    if (value === undefined) throw new TypeError('Cannot store undefined; use delete() instead.');
+    H.kvPut(this.handle, [checkKey(key)], [serialize(value)]);
+  }
+  putMany(entries) {
+    if (entries === null || typeof entries !== 'object') throw new TypeError('put() takes a key and a value, or an object of entries.');
+    const keys = Object.keys(entries);
+    if (keys.length > MAX_BATCH_KEYS) throw new RangeError(`Maximum number of pairs is ${MAX_BATCH_KEYS}; got ${keys.length}.`);
+    const values = [];
+    for (const k of keys) {
+      if (entries[k] === undefined) throw new TypeError('Cannot store undefined; use delete() instead.');
+      values.push(serialize(entries[k]));
+    }
+    H.kvPut(this.handle, keys, values);
+  }
+  delete(key) { return H.kvDelete(this.handle, [checkKey(key)]) > 0; }
+  deleteMany(keys) { return H.kvDelete(this.handle, checkKeys(keys)); }
+  list(options) {
+    const [keys, values] = H.kvList(this.handle, listOptions(options));
+    const map = new Map();
+    for (let i = 0; i < keys.length; i++) map.set(keys[i], deserialize(values[i]));
+    return map;
+  }
+  deleteAll() { H.storageOp(this.handle, 'deleteAll'); }
+}
+
+class SyncKvStorage {
+  #kv;
+  constructor(token, kv) {
+    if (token !== INTERNAL) throw new TypeError('Illegal constructor');
+    this.#kv = kv;
+  }
+  get(key) { return this.#kv.get(key); }
+  put(key, value) { this.#kv.put(key, value); }
+  delete(key) { return this.#kv.delete(key); }
+  list(options = undefined) { return this.#kv.list(options).entries(); }
+}
+Object.defineProperty(SyncKvStorage.prototype, Symbol.toStringTag, { value: 'SyncKvStorage', configurable: true });
+
+export class DurableObjectStorage {
+  #handle;
+  #kv;
+  #sql;
+  #syncKv;
+  constructor(token, handle) {
+    if (token !== INTERNAL) throw new TypeError('Illegal constructor');
+    this.#handle = handle;
+    this.#kv = new Kv(handle);
+    this.#sql = new SqlStorage(INTERNAL, handle);
+    this.#syncKv = new SyncKvStorage(INTERNAL, this.#kv);
+  }
+  get sql() { return this.#sql; }
+  get kv() { return this.#syncKv; }
+  get(keys, options = undefined) {
+    return settle(() => (ArrayIsArray(keys) ? this.#kv.getMany(keys) : this.#kv.get(keys)));
+  }
+  put(keyOrEntries, value = undefined, options = undefined) {
+    return settle(() => {
+      if (typeof keyOrEntries === 'object' && keyOrEntries !== null && !ArrayIsArray(keyOrEntries)) this.#kv.putMany(keyOrEntries);
+      else this.#kv.put(keyOrEntries, value);
+    });
+  }
+  delete(keys, options = undefined) {
+    return settle(() => (ArrayIsArray(keys) ? this.#kv.deleteMany(keys) : this.#kv.delete(keys)));
+  }
+  list(options = undefined) { return settle(() => this.#kv.list(options)); }
+  deleteAll(options = undefined) { return settle(() => this.#kv.deleteAll()); }
+  transactionSync(closure) {
+    if (typeof closure !== 'function') throw new TypeError("Failed to execute 'transactionSync': parameter 1 is not a function.");
+    H.storageOp(this.#handle, 'begin');
+    let result;
+    try {
+      result = closure();
+    } catch (err) {
+      H.storageOp(this.#handle, 'rollback');
+      throw err;
+    }
+    H.storageOp(this.#handle, 'release');
+    return result;
+  }
+  async transaction(closure) {
+    const handle = this.#handle;
+    let rolledBack = false;
+    const txn = Object.create(this);
+    txn.rollback = () => {
+      if (!rolledBack) {
+        rolledBack = true;
+        H.storageOp(handle, 'rollback');
+      }
+    };
+    H.storageOp(handle, 'begin');
+    try {
+      const result = await closure(txn);
+      if (!rolledBack) H.storageOp(handle, 'release');
+      return result;
+    } catch (err) {
+      if (!rolledBack) H.storageOp(handle, 'rollback');
+      throw err;
+    }
+  }
+  getAlarm(options = undefined) {
+    return settle(() => {
+      const t = H.storageOp(this.#handle, 'getAlarm');
+      return t === null || t === undefined ? null : t;
+    });
+  }
+  setAlarm(scheduledTime, options = undefined) {
+    return settle(() => {
+      const t = scheduledTime instanceof Date ? scheduledTime.getTime() : Number(scheduledTime);
+      if (!Number.isFinite(t)) throw new TypeError('setAlarm() requires a Date or a number of milliseconds since the epoch.');
+      H.storageOp(this.#handle, 'setAlarm', t);
+    });
+  }
+  deleteAlarm(options = undefined) { return settle(() => { H.storageOp(this.#handle, 'deleteAlarm'); }); }
+  sync() { return PromiseResolve(); }
+  getCurrentBookmark() { return PromiseReject(new TypeError('Point-in-time recovery is not supported by Bulwark yet')); }
+}
+Object.defineProperty(DurableObjectStorage.prototype, Symbol.toStringTag, { value: 'DurableObjectStorage', configurable: true });
+
+export function createStorage(handle) {
+  return new DurableObjectStorage(INTERNAL, handle);
+}

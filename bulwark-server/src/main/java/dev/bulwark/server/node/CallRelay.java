@@ -1,0 +1,91 @@
+package dev.bulwark.server.node;
+
+import dev.bulwark.sandbox.ipc.ErrorCode;
+import dev.bulwark.sandbox.ipc.Message;
+
+import java.io.ByteArrayOutputStream;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * Carries the response of an invocation the node made for a worker's call (a durable object
+ * stub's {@code fetch()}) back to the caller, whole, as one {@link Message.CallResult}. It
+ * acknowledges each chunk to the callee at once, so the callee's response window never closes on
+ * it, and fails the call when the body passes {@link #MAX_BODY_BYTES}. Runs on the callee
+ * sandbox's reader thread: never blocks.
+ */
+final class CallRelay implements InvocationListener {
+    /** Largest response body a call carries back. */
+    static final int MAX_BODY_BYTES = 32 << 20;
+
+    private final long callId;
+    private final long invocationId;
+    private final Consumer<Message> caller;
+    private InvocationChannel callee;
+    /** Bytes received before {@link #connect}: acknowledged as soon as the way to the callee is known. */
+    private long unacknowledged;
+    private Message.ResponseHead head;
+    private ByteArrayOutputStream body;
+    private boolean answered;
+
+    CallRelay(long callId, long invocationId, Consumer<Message> caller) {
+        this.callId = callId;
+        this.invocationId = invocationId;
+        this.caller = caller;
+    }
+
+    /** The way to the sandbox running the callee, once the invocation has started there. */
+    synchronized void connect(InvocationChannel channel) {
+        callee = channel;
+        if (unacknowledged > 0) channel.send(new Message.ResponseAck(invocationId, unacknowledged));
+        unacknowledged = 0;
+    }
+
+    private void acknowledge(long bytes) {
+        if (callee == null) unacknowledged += bytes;
+        else callee.send(new Message.ResponseAck(invocationId, bytes));
+    }
+
+    @Override
+    public synchronized void head(Message.ResponseHead head) {
+        this.head = head;
+        this.body = new ByteArrayOutputStream();
+    }
+
+    @Override
+    public synchronized void chunk(byte[] data) {
+        if (answered || body == null) return;
+        acknowledge(data.length);
+        if (body.size() + (long) data.length > MAX_BODY_BYTES) {
+            answer(new Message.CallFailed(callId, ErrorCode.INTERNAL.code(),
+                    "the durable object's response is larger than " + MAX_BODY_BYTES + " bytes"));
+            if (callee != null) callee.send(new Message.Cancel(invocationId, "response too large for the caller"));
+            return;
+        }
+        body.writeBytes(data);
+    }
+
+    @Override
+    public synchronized void end() {
+        if (head == null) return;
+        List<Message.Header> headers = head.headers();
+        answer(new Message.CallResult(callId, head.status(), head.statusText(), headers, body.toByteArray()));
+    }
+
+    @Override
+    public synchronized void failed(Message.InvocationFailed failure) {
+        answer(new Message.CallFailed(callId, failure.code(), failure.message()));
+    }
+
+    @Override
+    public synchronized void done(long cpuMicros) {
+        answer(new Message.CallFailed(callId, ErrorCode.INTERNAL.code(), "the durable object sent no response"));
+    }
+
+    private void answer(Message m) {
+        if (answered) return;
+        answered = true;
+        body = null;
+        caller.accept(m);
+    }
+}

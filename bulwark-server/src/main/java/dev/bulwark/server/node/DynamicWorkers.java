@@ -1,0 +1,119 @@
+package dev.bulwark.server.node;
+
+import dev.bulwark.sandbox.ipc.ErrorCode;
+import dev.bulwark.sandbox.ipc.Message;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * The dynamic workers that loader bindings asked for: each runs in the sandbox its tenant keeps for
+ * generated code (never in the process that holds its parent's env), is cached by (tenant, parent
+ * worker, id) so that two parents never share an id, and is evicted least-recently-used past the
+ * tenant's budget. An evicted worker is loaded again from its parent's code callback on its next
+ * call: eviction costs time, nothing else.
+ */
+final class DynamicWorkers {
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final SandboxSupervisor supervisor;
+    private final int budget;
+    /** Access-ordered: the eldest entry is the least recently used. Keyed by worker id. */
+    private final LinkedHashMap<String, DeployedWorker> loaded = new LinkedHashMap<>(16, 0.75f, true);
+    private final Map<String, String> idsByKey = new java.util.HashMap<>();
+
+    DynamicWorkers(SandboxSupervisor supervisor, int budget) {
+        this.supervisor = supervisor;
+        this.budget = budget;
+    }
+
+    /** The tenant key of a tenant's sandboxes for generated code (real tenant names cannot contain ':'). */
+    static String generatedTenant(String tenant) {
+        return "generated:" + tenant;
+    }
+
+    /**
+     * A loader binding of a worker of {@code tenant} asks for a dynamic worker; answers
+     * DynamicLoaded or CallFailed through {@code reply}. Blocks (a sandbox may have to start):
+     * call it on a thread of its own.
+     */
+    void load(String tenant, Message.LoadDynamic request, Consumer<Message> reply) {
+        String key = request.id() == null ? null : tenant + "\n" + request.parentWorker() + "\n" + request.id();
+        if (request.bundle() == null) {
+            DeployedWorker known = known(key);
+            reply.accept(known != null ? new Message.DynamicLoaded(request.callId(), known.name())
+                    : new Message.CallFailed(request.callId(), ErrorCode.NOT_FOUND.code(), "not loaded"));
+            return;
+        }
+        String workerId = key == null ? "dyn-" + HexFormat.of().formatHex(randomBytes()) : "dyn-" + hash(key);
+        DeployedWorker worker = new DeployedWorker(workerId, generatedTenant(tenant), request.bundle(),
+                request.envJson(), List.of(), request.networkAllowed(), request.limits());
+        Message.WorkerLoadFailed failure = supervisor.deploy(worker);
+        if (failure != null) {
+            supervisor.undeploy(worker.tenant(), workerId);
+            reply.accept(new Message.CallFailed(request.callId(), ErrorCode.WORKER_LOAD_FAILED.code(),
+                    "the dynamic worker failed to load: " + failure.message()));
+            return;
+        }
+        List<DeployedWorker> evicted = remember(key, worker);
+        for (DeployedWorker w : evicted) supervisor.undeploy(w.tenant(), w.name());
+        reply.accept(new Message.DynamicLoaded(request.callId(), workerId));
+    }
+
+    /** The loaded dynamic worker with this id that a worker of {@code tenant} may call, or null. */
+    synchronized DeployedWorker callable(String tenant, String workerId) {
+        DeployedWorker w = loaded.get(workerId);
+        return w != null && w.tenant().equals(generatedTenant(tenant)) ? w : null;
+    }
+
+    synchronized int size() {
+        return loaded.size();
+    }
+
+    private synchronized DeployedWorker known(String key) {
+        if (key == null) return null;
+        String id = idsByKey.get(key);
+        return id == null ? null : loaded.get(id);
+    }
+
+    /** Records a load and returns what fell out of the tenant's budget. */
+    private synchronized List<DeployedWorker> remember(String key, DeployedWorker worker) {
+        loaded.put(worker.name(), worker);
+        if (key != null) idsByKey.put(key, worker.name());
+        List<DeployedWorker> evicted = new ArrayList<>();
+        long ofTenant = loaded.values().stream().filter(w -> w.tenant().equals(worker.tenant())).count();
+        for (Iterator<DeployedWorker> it = loaded.values().iterator(); it.hasNext() && ofTenant > budget; ) {
+            DeployedWorker w = it.next();
+            if (!w.tenant().equals(worker.tenant()) || w == worker) continue;
+            it.remove();
+            idsByKey.values().remove(w.name());
+            evicted.add(w);
+            ofTenant--;
+        }
+        return evicted;
+    }
+
+    private static byte[] randomBytes() {
+        byte[] b = new byte[12];
+        RANDOM.nextBytes(b);
+        return b;
+    }
+
+    private static String hash(String key) {
+        try {
+            byte[] d = MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(d, 0, 12);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is missing from this JDK", e);
+        }
+    }
+}

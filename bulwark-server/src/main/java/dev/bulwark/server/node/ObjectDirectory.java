@@ -1,0 +1,43 @@
+package dev.bulwark.server.node;
+
+import dev.bulwark.sandbox.ipc.Address;
+
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Which sandbox runs each durable object: exactly one at a time per id. An object is placed on
+ * its first event (in the least busy live sandbox of its tenant) and stays there while that
+ * sandbox lives; when the sandbox dies its objects are released and re-activate elsewhere on their
+ * next event. One node keeps this table in memory; a cluster will keep it in Pekko Cluster
+ * Sharding behind the same methods (DESIGN.md).
+ */
+final class ObjectDirectory {
+    private final Map<String, SandboxProcess> placements = new ConcurrentHashMap<>();
+
+    /**
+     * The sandbox that runs this object, placing it among {@code candidates} (the live sandboxes of
+     * its tenant) if it runs nowhere; null if there is no candidate.
+     */
+    SandboxProcess place(Address.DurableObject object, List<SandboxProcess> candidates) {
+        String key = object.workerId() + "\n" + object.className() + "\n" + object.objectId();
+        return placements.compute(key, (k, current) -> {
+            if (current != null && current.isAlive()) return current;
+            SandboxProcess best = null;
+            for (SandboxProcess p : candidates) {
+                if (p.isAlive() && (best == null || p.inFlight() < best.inFlight())) best = p;
+            }
+            return best;
+        });
+    }
+
+    /** A sandbox is gone: its objects run nowhere now. */
+    void release(SandboxProcess sandbox) {
+        placements.values().removeIf(p -> p == sandbox);
+    }
+
+    int size() {
+        return placements.size();
+    }
+}

@@ -1,0 +1,52 @@
+package dev.bulwark.server.node;
+
+import dev.bulwark.sandbox.ipc.ErrorCode;
+import dev.bulwark.sandbox.ipc.Message;
+
+import java.util.function.Consumer;
+
+/**
+ * Carries the outcome of an RPC invocation back to its caller: the result (or thrown error) as
+ * one {@link Message.RpcResult}, or a {@link Message.CallFailed} when the invocation failed
+ * (a limit, a crash) without returning. Runs on the callee sandbox's reader thread.
+ */
+final class RpcRelay implements InvocationListener {
+    private final long callId;
+    private final Consumer<Message> caller;
+    private boolean answered;
+
+    RpcRelay(long callId, Consumer<Message> caller) {
+        this.callId = callId;
+        this.caller = caller;
+    }
+
+    @Override
+    public synchronized void rpcReturn(Message.RpcReturn result) {
+        answer(new Message.RpcResult(callId, result.value(), result.threw()));
+    }
+
+    @Override
+    public void head(Message.ResponseHead head) {}
+
+    @Override
+    public void chunk(byte[] data) {}
+
+    @Override
+    public void end() {}
+
+    @Override
+    public synchronized void failed(Message.InvocationFailed failure) {
+        answer(new Message.CallFailed(callId, failure.code(), failure.message()));
+    }
+
+    @Override
+    public synchronized void done(long cpuMicros) {
+        answer(new Message.CallFailed(callId, ErrorCode.INTERNAL.code(), "the RPC call ended without a result"));
+    }
+
+    private void answer(Message m) {
+        if (answered) return;
+        answered = true;
+        caller.accept(m);
+    }
+}

@@ -1,0 +1,191 @@
+package dev.bulwark.server.node;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.bulwark.server.config.ProjectLoader;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Durable objects end to end, against a real node, real sandbox processes and real SQLite files:
+ * the project in {@code src/test/resources/objects-project} is served as {@code bulwark serve}
+ * would serve it.
+ */
+@Timeout(value = 180, unit = TimeUnit.SECONDS)
+class DurableObjectsTest {
+    @TempDir
+    static Path data;
+    static Node node;
+    static final ObjectMapper json = new ObjectMapper();
+    static final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5)).build();
+
+    @BeforeAll
+    static void start() throws Exception {
+        Path project = Path.of("src", "test", "resources", "objects-project").toAbsolutePath();
+        node = Node.serve(ProjectLoader.load(project, s -> s.withPort(0).withDataDir(data)));
+    }
+
+    @AfterAll
+    static void stop() {
+        if (node != null) node.close();
+    }
+
+    static HttpResponse<String> get(String path) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port() + path))
+                .timeout(Duration.ofSeconds(60)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    static String body(String path) throws Exception {
+        HttpResponse<String> r = get(path);
+        assertThat(r.statusCode()).as(path + ": " + r.body()).isEqualTo(200);
+        return r.body();
+    }
+
+    static JsonNode jsonBody(String path) throws Exception {
+        return json.readTree(body(path));
+    }
+
+    @Test
+    void concurrentReadModifyWriteAcrossAwaitsIsAtomic() throws Exception {
+        List<CompletableFuture<HttpResponse<String>>> all = new ArrayList<>();
+        for (int client = 0; client < 32; client++) {
+            for (int i = 0; i < 10; i++) {
+                all.add(http.sendAsync(HttpRequest.newBuilder(URI.create(
+                        "http://127.0.0.1:" + node.port() + "/do/concurrent/increment")).build(),
+                        HttpResponse.BodyHandlers.ofString()));
+            }
+        }
+        List<Integer> seen = new ArrayList<>();
+        for (var f : all) {
+            HttpResponse<String> r = f.get(120, TimeUnit.SECONDS);
+            assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+            seen.add(Integer.parseInt(r.body()));
+        }
+        // Every increment saw a distinct count: none read a value another was about to replace.
+        assertThat(seen).containsExactlyInAnyOrderElementsOf(IntStream.rangeClosed(1, 320).boxed().toList());
+        assertThat(body("/do/concurrent/count")).isEqualTo("320");
+    }
+
+    @Test
+    void objectsAreAddressedByIdAndKeepTheirName() throws Exception {
+        JsonNode ids = jsonBody("/ids/x");
+        assertThat(ids.get("deterministic").asBoolean()).isTrue();
+        assertThat(ids.get("hex").asBoolean()).isTrue();
+        assertThat(ids.get("roundTrip").asBoolean()).isTrue();
+        assertThat(ids.get("uniqueName").isNull()).isTrue();
+        assertThat(ids.at("/malformed/error").asText()).isEqualTo("TypeError: Invalid Durable Object ID: must be 64 hex digits");
+        assertThat(ids.at("/foreign/error").asText())
+                .isEqualTo("TypeError: Invalid Durable Object ID: the ID is not for this namespace.");
+        assertThat(ids.at("/wrongNamespace/error").asText()).isEqualTo("TypeError: ID is not for this namespace.");
+        assertThat(ids.at("/rpc/error").asText())
+                .isEqualTo("TypeError: The RPC receiver does not implement the method \"noSuchMethod\".");
+        assertThat(ids.at("/forged/error").asText()).isEqualTo("TypeError: Illegal constructor");
+
+        JsonNode alice = jsonBody("/do/alice/id");
+        assertThat(alice.get("name").asText()).isEqualTo("alice");
+        assertThat(alice.get("equalsOwnName").asBoolean()).isTrue();
+        assertThat(jsonBody("/do/alice/id").get("id").asText()).isEqualTo(alice.get("id").asText());
+        assertThat(jsonBody("/do/bob/id").get("id").asText()).isNotEqualTo(alice.get("id").asText());
+    }
+
+    @Test
+    void keyValueStorageFollowsWorkersSemantics() throws Exception {
+        JsonNode kv = jsonBody("/do/kv/kv");
+        assertThat(kv.get("some").toString()).isEqualTo("[[\"a\",{\"deep\":[1,2]}],[\"c\",\"three\"]]");
+        assertThat(kv.get("listed").toString()).isEqualTo("[\"a\",\"ab\",\"b\"]");
+        assertThat(kv.get("reversed").toString()).isEqualTo("[\"c\",\"b\"]");
+        assertThat(kv.get("prefixed").toString()).isEqualTo("[\"a\",\"ab\"]");
+        assertThat(kv.get("deleted").asInt()).isEqualTo(1);
+        assertThat(kv.get("afterDelete").isNull()).isTrue();
+        assertThat(kv.get("sync").asText()).isEqualTo("three");
+    }
+
+    @Test
+    void sqlCursorsBehaveAsWorkers() throws Exception {
+        JsonNode sql = jsonBody("/do/sql/sql");
+        assertThat(sql.get("written").asInt()).isEqualTo(2);
+        assertThat(sql.get("columns").toString()).isEqualTo("[\"id\",\"v\"]");
+        assertThat(sql.get("rows").toString()).isEqualTo("[{\"id\":1,\"v\":\"x\"},{\"id\":2,\"v\":\"y\"}]");
+        assertThat(sql.get("raw").toString()).isEqualTo("[[\"x\"],[\"y\"]]");
+        assertThat(sql.at("/none/error").asText())
+                .isEqualTo("Error: Expected exactly one result from SQL query, but got no results.");
+        assertThat(sql.at("/many/error").asText())
+                .isEqualTo("Error: Expected exactly one result from SQL query, but got multiple results.");
+        assertThat(sql.get("blob").toString()).isEqualTo("[true,[1,2]]");
+        assertThat(sql.get("bad").asText()).isEqualTo("refused");
+        assertThat(sql.get("size").asBoolean()).isTrue();
+    }
+
+    @Test
+    void rpcCallsMethodsAndGettersOfTheObjectsClassOnly() throws Exception {
+        JsonNode rpc = jsonBody("/rpc/rpc-counter");
+        assertThat(rpc.get("first").asInt()).isEqualTo(2);
+        assertThat(rpc.get("second").asInt()).isEqualTo(5);
+        assertThat(rpc.get("label").asText()).isEqualTo("counter rpc-counter");
+        assertThat(rpc.get("echoed").toString()).isEqualTo("[0,[\"a\"],[[1,\"one\"]],[7]]");
+        assertThat(rpc.at("/thrown/error").asText()).isEqualTo("RangeError: too far");
+        assertThat(rpc.at("/missing/error").asText())
+                .isEqualTo("TypeError: The RPC receiver does not implement the method \"nope\".");
+        assertThat(rpc.at("/field/error").asText())
+                .isEqualTo("TypeError: The RPC receiver does not implement the method \"secret\".");
+        assertThat(rpc.at("/ctor/ok").asBoolean()).isFalse();
+        assertThat(rpc.at("/fn/error").asText()).startsWith("DataCloneError");
+        // RPC and fetch reach the same object and storage.
+        assertThat(body("/do/rpc-counter/count")).isEqualTo("5");
+    }
+
+    @Test
+    void transactionSyncRollsBackOnThrow() throws Exception {
+        JsonNode txn = jsonBody("/do/txn/txn");
+        assertThat(txn.at("/thrown/error").asText()).isEqualTo("Error: undo");
+        assertThat(txn.get("rows").toString()).isEqualTo("[{\"v\":2}]");
+    }
+
+    @Test
+    void objectCodeCannotReachOtherDatabasesOrReservedTables() throws Exception {
+        JsonNode hostile = jsonBody("/do/hostile/hostile");
+        assertThat(hostile.at("/attach/ok").asBoolean()).isFalse();
+        assertThat(hostile.at("/reserved/ok").asBoolean()).isFalse();
+        assertThat(hostile.at("/pragma/ok").asBoolean()).isFalse();
+        assertThat(hostile.toString()).doesNotContain("java.").doesNotContain("Exception");
+    }
+
+    @Test
+    void blockConcurrencyWhileInTheConstructorHoldsEventsBack() throws Exception {
+        assertThat(body("/gated/first")).isEqualTo("true");
+    }
+
+    @Test
+    void acknowledgedWritesSurviveKillingTheSandbox() throws Exception {
+        for (int i = 1; i <= 5; i++) assertThat(body("/do/durable/increment")).isEqualTo(Integer.toString(i));
+        List<Long> before = node.supervisor().pids("objects");
+        assertThat(before).hasSize(1);
+        ProcessHandle.of(before.getFirst()).orElseThrow().destroyForcibly();
+        await().atMost(Duration.ofSeconds(60)).until(() -> {
+            List<Long> now = node.supervisor().pids("objects");
+            return now.size() == 1 && !now.equals(before);
+        });
+        // The object re-activates in the new sandbox (its constructor runs again) with its data.
+        assertThat(body("/do/durable/count")).isEqualTo("5");
+        assertThat(body("/do/durable/increment")).isEqualTo("6");
+    }
+}

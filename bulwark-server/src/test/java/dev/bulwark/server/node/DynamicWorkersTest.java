@@ -1,0 +1,157 @@
+package dev.bulwark.server.node;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.bulwark.sandbox.worker.Binding;
+import dev.bulwark.sandbox.worker.Limits;
+import dev.bulwark.sandbox.worker.ModuleType;
+import dev.bulwark.sandbox.worker.WorkerBundle;
+import dev.bulwark.sandbox.worker.WorkerModule;
+import dev.bulwark.server.config.ProjectLoader;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The Worker Loader end to end against a real node: dynamic workers loaded from code at run time
+ * into the tenant's sandbox for generated code, cached per parent, evicted past the budget (3 in
+ * the test project), refused with clear errors, cut off from the network.
+ */
+@Timeout(value = 180, unit = TimeUnit.SECONDS)
+class DynamicWorkersTest {
+    @TempDir
+    static Path data;
+    static Node node;
+    static final ObjectMapper json = new ObjectMapper();
+    static final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5)).build();
+
+    @BeforeAll
+    static void start() throws Exception {
+        Path project = Path.of("src", "test", "resources", "loader-project").toAbsolutePath();
+        node = Node.serve(ProjectLoader.load(project, s -> s.withPort(0).withDataDir(data)));
+        // A second parent in the same tenant whose callback gives other code for the same id.
+        node.deploy(new DeployedWorker("second", "loader", WorkerBundle.of("index.js", List.of(WorkerModule.text("index.js",
+                ModuleType.JS, """
+                export default {
+                  async fetch(request, env) {
+                    const w = env.LOADER.get("a", () => ({ compatibilityDate: "2025-06-01", mainModule: "m.js",
+                      modules: { "m.js": "export default { fetch() { return new Response('second parent a'); } };" } }));
+                    return w.getEntrypoint().fetch(request);
+                  }
+                };"""))), "{}", List.of(new Binding.WorkerLoader("LOADER")), true, Limits.DEFAULTS));
+    }
+
+    @AfterAll
+    static void stop() {
+        if (node != null) node.close();
+    }
+
+    static HttpResponse<String> get(String host, String path) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port() + path))
+                .header("Host", host).timeout(Duration.ofSeconds(90)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    static String body(String path) throws Exception {
+        HttpResponse<String> r = get("loader", path);
+        assertThat(r.statusCode()).as(path + ": " + r.body()).isEqualTo(200);
+        return r.body();
+    }
+
+    @Test
+    void getCachesByIdPerParentAndReloadsAfterEviction() throws Exception {
+        String first = body("/get?id=a");
+        assertThat(first).startsWith("dyn a hi undefined callbacks=");
+        int base = Integer.parseInt(first.substring(first.indexOf('=') + 1));
+        // Cached: the callback does not run again.
+        assertThat(body("/get?id=a")).isEqualTo("dyn a hi undefined callbacks=" + base);
+        // Another parent's id "a" is another worker.
+        assertThat(get("second", "/").body()).isEqualTo("second parent a");
+        assertThat(body("/get?id=a")).isEqualTo("dyn a hi undefined callbacks=" + base);
+        // Three more ids push "a" out of the tenant's budget of 3; calling it again reloads it.
+        body("/get?id=b");
+        body("/get?id=c");
+        body("/get?id=d");
+        String again = body("/get?id=a");
+        assertThat(again).startsWith("dyn a hi undefined callbacks=");
+        assertThat(Integer.parseInt(again.substring(again.indexOf('=') + 1))).isGreaterThan(base + 3);
+    }
+
+    @Test
+    void dynamicWorkersRunInTheTenantsSandboxForGeneratedCode() throws Exception {
+        assertThat(body("/load")).isEqualTo("fresh");
+        List<Long> parent = node.supervisor().pids("loader");
+        List<Long> generated = node.supervisor().pids(DynamicWorkers.generatedTenant("loader"));
+        assertThat(parent).hasSize(1);
+        assertThat(generated).hasSize(1);
+        assertThat(generated).doesNotContainAnyElementsOf(parent);
+    }
+
+    @Test
+    void entrypointsModulesAndTypes() throws Exception {
+        JsonNode e = json.readTree(body("/entrypoint"));
+        assertThat(e.get("a").asText()).isEqualTo("admin entrypoint");
+        assertThat(e.get("d").asText()).isEqualTo("default");
+        assertThat(e.at("/missing/ok").asBoolean()).isFalse();
+        assertThat(body("/modules")).isEqualTo("greet text module 42");
+    }
+
+    @Test
+    void invalidCodeIsRefusedClearly() throws Exception {
+        JsonNode r = json.readTree(body("/invalid"));
+        assertThat(r.at("/noMain/error").asText()).isEqualTo("TypeError: Invalid WorkerCode: mainModule is required");
+        assertThat(r.at("/mainMissing/error").asText())
+                .isEqualTo("TypeError: Invalid WorkerCode: mainModule 'b.js' is not among the modules");
+        assertThat(r.at("/badType/error").asText()).startsWith("TypeError: Invalid WorkerCode: module 'b.wat' is a string");
+        assertThat(r.at("/python/error").asText())
+                .isEqualTo("TypeError: Invalid WorkerCode: module 'b.py': Python modules are not supported by Bulwark yet");
+        assertThat(r.at("/badDate/error").asText()).contains("compatibilityDate must be a date of the form YYYY-MM-DD");
+        assertThat(r.at("/futureDate/error").asText()).contains("is in the future");
+        assertThat(r.at("/syntax/error").asText()).startsWith("TypeError: the dynamic worker failed to load: ")
+                .contains("main.js:1:").contains("SyntaxError");
+        assertThat(r.at("/outside/error").asText()).contains("cannot import '../etc/passwd'");
+        assertThat(r.at("/hugeEnv/error").asText()).contains("env is larger than the limit of 1048576 bytes");
+        assertThat(r.at("/envFunction/ok").asBoolean()).isFalse();
+    }
+
+    @Test
+    void globalOutboundNullCutsTheNetwork() throws Exception {
+        // workerd rejects with a plain Error (its loader test asserts name: 'Error').
+        assertThat(body("/outbound")).isEqualTo("Error: This worker is not permitted to access the internet via "
+                + "global functions like fetch(). It must use capabilities (such as bindings in 'env') to talk to the "
+                + "outside world.");
+    }
+
+    @Test
+    void aDynamicWorkerSeesOnlyWhatItWasGiven() throws Exception {
+        assertThat(body("/hostile")).isEqualTo("undefined||undefined");
+        JsonNode rpc = json.readTree(body("/rpc"));
+        assertThat(rpc.get("add").asInt()).isEqualTo(5);
+        assertThat(rpc.get("slow").asInt()).isEqualTo(42);
+        assertThat(rpc.at("/boom/error").asText()).isEqualTo("SyntaxError: generated code failed");
+        assertThat(rpc.get("hello").asText()).isEqualTo("hello ada");
+        assertThat(rpc.at("/missing/error").asText())
+                .isEqualTo("TypeError: The RPC receiver does not implement the method \"nothing\".");
+    }
+
+    @Test
+    void aRunawayDynamicWorkerFailsOnlyItsOwnCall() throws Exception {
+        JsonNode r = json.readTree(body("/spin"));
+        assertThat(r.get("ok").asBoolean()).isFalse();
+        assertThat(r.get("error").asText()).contains("exceeded its CPU time limit of 20 ms");
+        assertThat(body("/load")).isEqualTo("fresh");
+    }
+}

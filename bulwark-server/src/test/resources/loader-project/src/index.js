@@ -1,0 +1,121 @@
+// Loads dynamic workers from code in the request and calls them.
+async function attempt(fn) {
+  try {
+    return { ok: true, value: await fn() };
+  } catch (e) {
+    return { ok: false, error: `${e.name}: ${e.message}` };
+  }
+}
+
+const code = (body, extra = {}) => ({
+  compatibilityDate: "2025-06-01",
+  mainModule: "main.js",
+  modules: { "main.js": body },
+  env: {},
+  globalOutbound: null,
+  ...extra,
+});
+
+let callbacks = 0;
+
+export default {
+  async fetch(request, env) {
+    const url = new URL(request.url);
+    const q = url.searchParams;
+    switch (url.pathname) {
+      case "/get": {
+        const id = q.get("id");
+        const worker = env.LOADER.get(id, async () => {
+          callbacks++;
+          return code(`export default { fetch(req, env) { return new Response("dyn " + ${JSON.stringify(id)} + " " + env.GREETING + " " + typeof env.SECRET_OF_THE_PARENT); } };`,
+            { env: { GREETING: "hi" } });
+        });
+        const r = await worker.getEntrypoint().fetch(request);
+        return new Response(`${await r.text()} callbacks=${callbacks}`);
+      }
+      case "/load": {
+        const worker = env.LOADER.load(code(`export default { fetch() { return new Response("fresh"); } };`));
+        return worker.getEntrypoint().fetch("http://dyn/");
+      }
+      case "/entrypoint": {
+        const worker = env.LOADER.get("entry", () => code(`
+          import { WorkerEntrypoint } from "cloudflare:workers";
+          export class Admin extends WorkerEntrypoint { fetch() { return new Response("admin entrypoint"); } }
+          export default { fetch() { return new Response("default"); } };`));
+        const a = await (await worker.getEntrypoint("Admin").fetch("http://dyn/")).text();
+        const d = await (await worker.getEntrypoint().fetch("http://dyn/")).text();
+        const missing = await attempt(() => worker.getEntrypoint("Nope").fetch("http://dyn/"));
+        return Response.json({ a, d, missing });
+      }
+      case "/modules": {
+        const worker = env.LOADER.load({
+          compatibilityDate: "2025-06-01",
+          mainModule: "main.js",
+          modules: {
+            "main.js": `import greet from "./lib/greet.js"; import words from "./words.txt"; import data from "./cfg.json";
+                        export default { fetch() { return new Response(greet(words) + " " + data.n); } };`,
+            "lib/greet.js": { js: "export default (w) => 'greet ' + w.trim();" },
+            "words.txt": { text: "text module\n" },
+            "cfg.json": { json: { n: 42 } },
+          },
+          globalOutbound: null,
+        });
+        return worker.getEntrypoint().fetch("http://dyn/");
+      }
+      case "/invalid": {
+        const tryLoad = (c) => attempt(async () => (await env.LOADER.load(c).getEntrypoint().fetch("http://dyn/")).text());
+        return Response.json({
+          noMain: await tryLoad({ compatibilityDate: "2025-06-01", modules: { "a.js": "export default {}" } }),
+          mainMissing: await tryLoad({ compatibilityDate: "2025-06-01", mainModule: "b.js", modules: { "a.js": "export default {}" } }),
+          badType: await tryLoad({ compatibilityDate: "2025-06-01", mainModule: "a.js", modules: { "a.js": "x", "b.wat": "y" } }),
+          python: await tryLoad({ compatibilityDate: "2025-06-01", mainModule: "a.js", modules: { "a.js": "x", "b.py": "y" } }),
+          badDate: await tryLoad({ compatibilityDate: "yesterday", mainModule: "a.js", modules: { "a.js": "x" } }),
+          futureDate: await tryLoad({ compatibilityDate: "2999-01-01", mainModule: "a.js", modules: { "a.js": "x" } }),
+          syntax: await tryLoad(code("export default { fetch() { return new Response( }")),
+          outside: await tryLoad(code(`import x from "../etc/passwd"; export default { fetch() { return new Response(x); } };`)),
+          hugeEnv: await tryLoad(code("export default {}", { env: { big: "x".repeat(1100000) } })),
+          envFunction: await tryLoad(code("export default {}", { env: { f: () => 1 } })),
+        });
+      }
+      case "/outbound": {
+        const worker = env.LOADER.load(code(`export default { async fetch() {
+          try { await fetch("http://example.com/"); return new Response("reached the network"); }
+          catch (e) { return new Response(e.name + ": " + e.message); } } };`));
+        return worker.getEntrypoint().fetch("http://dyn/");
+      }
+      case "/hostile": {
+        const worker = env.LOADER.load(code(`export default { async fetch(req, env, ctx) {
+          const seen = [];
+          seen.push(typeof globalThis.__bulwark_install);
+          seen.push(Object.keys(env).join(","));
+          seen.push(typeof process);
+          return new Response(seen.join("|")); } };`));
+        return worker.getEntrypoint().fetch("http://dyn/");
+      }
+      case "/rpc": {
+        const worker = env.LOADER.get("calc", () => code(`
+          import { WorkerEntrypoint } from "cloudflare:workers";
+          export class Calc extends WorkerEntrypoint {
+            add(a, b) { return a + b; }
+            async slowDouble(x) { await scheduler.wait(1); return x * 2; }
+            boom() { throw new SyntaxError("generated code failed"); }
+          }
+          export default class extends WorkerEntrypoint { hello(name) { return "hello " + name; } };`));
+        const calc = worker.getEntrypoint("Calc");
+        return Response.json({
+          add: await calc.add(2, 3),
+          slow: await calc.slowDouble(21),
+          boom: await attempt(() => calc.boom()),
+          hello: await worker.getEntrypoint().hello("ada"),
+          missing: await attempt(() => calc.nothing()),
+        });
+      }
+      case "/spin": {
+        const worker = env.LOADER.load(code(`export default { fetch() { while (true) {} } };`, { limits: { cpuMs: 20 } }));
+        return Response.json(await attempt(() => worker.getEntrypoint().fetch("http://dyn/")));
+      }
+      default:
+        return new Response("not found", { status: 404 });
+    }
+  },
+};

@@ -1,0 +1,176 @@
+import { DurableObject } from "cloudflare:workers";
+
+async function attempt(fn) {
+  try {
+    const v = await fn();
+    return { ok: true, value: v };
+  } catch (e) {
+    return { ok: false, error: `${e.name}: ${e.message}` };
+  }
+}
+
+export class Counter extends DurableObject {
+  constructor(ctx, env) {
+    super(ctx, env);
+    this.secret = "instance fields are not reachable over RPC";
+  }
+
+  // RPC methods.
+  async add(by) {
+    const n = ((await this.ctx.storage.get("n")) ?? 0) + by;
+    await this.ctx.storage.put("n", n);
+    return n;
+  }
+  get label() {
+    return `counter ${this.ctx.id.name}`;
+  }
+  echo(value) {
+    return value;
+  }
+  fail(message) {
+    throw new RangeError(message);
+  }
+
+  async fetch(request) {
+    const url = new URL(request.url);
+    const op = url.pathname.split("/")[3];
+    const storage = this.ctx.storage;
+    const sql = storage.sql;
+    switch (op) {
+      case "increment": {
+        // Read-modify-write with awaits between: atomic because of the input gate.
+        const n = ((await storage.get("n")) ?? 0) + 1;
+        await storage.put("n", n);
+        return new Response(String(n));
+      }
+      case "count":
+        return new Response(String((await storage.get("n")) ?? 0));
+      case "id":
+        return Response.json({
+          id: this.ctx.id.toString(),
+          name: this.ctx.id.name ?? null,
+          equalsOwnName: this.ctx.id.equals(this.env.COUNTER.idFromName(this.ctx.id.name ?? "")),
+        });
+      case "kv": {
+        await storage.put({ "b": 2, "a": { deep: [1, 2] }, "c": "three", "ab": true });
+        const some = await storage.get(["a", "c", "missing"]);
+        const listed = await storage.list({ start: "a", end: "c" });
+        const reversed = await storage.list({ reverse: true, limit: 2 });
+        const prefixed = await storage.list({ prefix: "a" });
+        const deleted = await storage.delete(["a", "missing"]);
+        return Response.json({
+          some: [...some.entries()],
+          listed: [...listed.keys()],
+          reversed: [...reversed.keys()],
+          prefixed: [...prefixed.keys()],
+          deleted,
+          afterDelete: (await storage.get("a")) ?? null,
+          sync: storage.kv.get("c"),
+        });
+      }
+      case "sql": {
+        sql.exec("CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, v TEXT, b BLOB)");
+        const ins = sql.exec("INSERT INTO t (v, b) VALUES (?, ?), (?, ?)", "x", new Uint8Array([1, 2]), "y", null);
+        const cursor = sql.exec("SELECT id, v FROM t ORDER BY id");
+        const columns = cursor.columnNames;
+        const rows = cursor.toArray();
+        const raw = sql.exec("SELECT v FROM t ORDER BY id").raw().toArray();
+        const none = await attempt(() => sql.exec("SELECT * FROM t WHERE id = -1").one());
+        const many = await attempt(() => sql.exec("SELECT * FROM t").one());
+        const blob = sql.exec("SELECT b FROM t WHERE v = 'x'").one().b;
+        const bad = await attempt(() => sql.exec("SELEC nonsense"));
+        return Response.json({
+          written: ins.rowsWritten, columns, rows, raw, none, many,
+          blob: [blob instanceof ArrayBuffer, [...new Uint8Array(blob)]],
+          bad: bad.ok ? "accepted" : "refused",
+          size: sql.databaseSize > 0,
+        });
+      }
+      case "hostile": {
+        return Response.json({
+          attach: await attempt(() => sql.exec("ATTACH DATABASE '/tmp/other.sqlite' AS other")),
+          reserved: await attempt(() => sql.exec("SELECT * FROM _cf_KV")),
+          pragma: await attempt(() => sql.exec("PRAGMA journal_mode = DELETE")),
+        });
+      }
+      case "txn": {
+        sql.exec("CREATE TABLE IF NOT EXISTS tx (v INTEGER)");
+        const thrown = await attempt(() => storage.transactionSync(() => {
+          sql.exec("INSERT INTO tx VALUES (1)");
+          throw new Error("undo");
+        }));
+        storage.transactionSync(() => sql.exec("INSERT INTO tx VALUES (2)"));
+        return Response.json({ thrown, rows: sql.exec("SELECT v FROM tx").toArray() });
+      }
+      default:
+        return new Response("no such op", { status: 404 });
+    }
+  }
+}
+
+export class Gated extends DurableObject {
+  constructor(ctx, env) {
+    super(ctx, env);
+    this.ready = false;
+    ctx.blockConcurrencyWhile(async () => {
+      await new Promise((r) => setTimeout(r, 100));
+      this.ready = true;
+    });
+  }
+  fetch() {
+    return new Response(String(this.ready));
+  }
+}
+
+export class Other extends DurableObject {
+  fetch() {
+    return new Response("other");
+  }
+}
+
+export default {
+  async fetch(request, env) {
+    const url = new URL(request.url);
+    const [, kind, name] = url.pathname.split("/");
+    switch (kind) {
+      case "do":
+        return env.COUNTER.getByName(name).fetch(request);
+      case "gated":
+        return env.GATED.get(env.GATED.idFromName(name)).fetch(request);
+      case "ids": {
+        const a = env.COUNTER.idFromName("alice");
+        const unique = env.COUNTER.newUniqueId();
+        return Response.json({
+          deterministic: a.toString() === env.COUNTER.idFromName("alice").toString(),
+          hex: /^[0-9a-f]{64}$/.test(a.toString()),
+          roundTrip: env.COUNTER.idFromString(a.toString()).equals(a),
+          uniqueName: unique.name ?? null,
+          malformed: await attempt(() => env.COUNTER.idFromString("not-an-id")),
+          foreign: await attempt(() => env.COUNTER.idFromString(env.OTHER.idFromName("alice").toString())),
+          wrongNamespace: await attempt(() => env.OTHER.get(a)),
+          rpc: await attempt(() => env.COUNTER.get(a).noSuchMethod()),
+          forged: await attempt(() => new a.constructor("x".repeat(64))),
+        });
+      }
+      case "rpc": {
+        const stub = env.COUNTER.getByName(name);
+        const first = await stub.add(2);
+        const second = await stub.add(3);
+        const echoed = await stub.echo({ when: new Date(0), tags: new Set(["a"]), map: new Map([[1, "one"]]), bytes: new Uint8Array([7]) });
+        return Response.json({
+          first, second,
+          label: await stub.label,
+          echoed: [echoed.when instanceof Date && echoed.when.getTime(), [...echoed.tags], [...echoed.map], [...echoed.bytes]],
+          thrown: await attempt(() => stub.fail("too far")),
+          missing: await attempt(() => stub.nope()),
+          field: await attempt(() => stub.secret),
+          ctor: await attempt(() => stub.constructor()),
+          fn: await attempt(() => stub.echo(() => 1)),
+          viaFetch: await (await stub.fetch("http://do/do/x/count")).text(),
+        });
+      }
+      default:
+        return new Response("not found", { status: 404 });
+    }
+  },
+};
