@@ -36,6 +36,15 @@ export const H = {
   kvDelete: notInstalled,
   kvList: notInstalled,
   storageOp: notInstalled,
+  // Web APIs backed by the JDK (WebApisHost.java).
+  zlibOpen: notInstalled,
+  zlibPush: notInstalled,
+  zlibClose: notInstalled,
+  decodeLegacy: notInstalled,
+  htmlRewriterWasm: notInstalled,
+  nodeHash: notInstalled,
+  nodeHmac: notInstalled,
+  domainToAscii: notInstalled,
 };
 Object.setPrototypeOf(H, null);
 
@@ -44,6 +53,8 @@ export function bindHost(host) {
   const names = ['log', 'randomBytes', 'digest', 'hmac', 'setTimer', 'clearTimer', 'fetch',
     'responseStart', 'responseChunk', 'responseEnd', 'responseError', 'requestBodyPull', 'currentInvocation',
     'objectId', 'callObject', 'callWorker', 'loadDynamic', 'rpcObject', 'rpcWorker', 'rpcReturn', 'sqlExec', 'kvGet', 'kvPut', 'kvDelete', 'kvList', 'storageOp',
+    'zlibOpen', 'zlibPush', 'zlibClose', 'decodeLegacy', 'htmlRewriterWasm',
+    'nodeHash', 'nodeHmac', 'domainToAscii',
     'subrequestAck', 'subrequestCancel', 'subrequestBodyChunk', 'subrequestBodyEnd'];
   for (const name of names) {
     const fn = host[name];

@@ -95,6 +95,26 @@ export async function answerRpc(receiverPromise, rpc, invocationId) {
   H.rpcReturn(invocationId, bytes, threw);
 }
 
+/**
+ * Runs an object's alarm handler, looked up on the instance now (an SDK may install it as an own
+ * property). While it runs getAlarm() answers null unless it sets a new alarm.
+ */
+export async function answerAlarm(receiverPromise, target, invocationId) {
+  let value, threw = false;
+  try {
+    const receiver = await receiverPromise;
+    const handler = receiver.alarm;
+    if (typeof handler !== 'function') throw new TypeError('The durable object has an alarm set but no alarm() handler.');
+    H.storageOp(target.storage, 'alarmStarted');
+    await ReflectApply(handler, receiver, [{ retryCount: target.alarm.retryCount, isRetry: target.alarm.isRetry }]);
+  } catch (err) {
+    value = err;
+    threw = true;
+    safeLog('error', `Uncaught exception in alarm(): ${err && err.stack ? err.stack : err}`);
+  }
+  H.rpcReturn(invocationId, serialize(threw ? `${value}` : undefined), threw);
+}
+
 /** The receiver of an RPC to a worker's entrypoint: a new instance of its WorkerEntrypoint class. */
 export function entrypointReceiver(target, env, ctx) {
   const name = target.entrypoint ?? 'default';

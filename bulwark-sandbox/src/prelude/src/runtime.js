@@ -1,7 +1,7 @@
 // __bulwark_install(host) → runtime { fireTimer, dispatchFetch, requestBodyChunk, requestBodyEnd,
 // workersModule, consoleFormat }.
 import { H, bindHost, safeLog } from './host.js';
-import { isObjectLike, PromiseResolve, PromiseThen, PromiseCtor } from './util.js';
+import { isObjectLike, PromiseResolve, PromiseThen, PromiseCtor, captureSharedArrayBuffer } from './util.js';
 import { fireTimer, cancelInvocationTimers } from './timers.js';
 import { format, inspect } from './console.js';
 import { requestInternals } from './request.js';
@@ -14,8 +14,11 @@ import { normalizeMethod } from './request.js';
 import { resetTimeOrigin } from './clock.js';
 import { subrequestChunk, subrequestEnd, subrequestDrop, subrequestBodyPull, endUpload, endUploadsOf } from './egress.js';
 import { makeNamespace, objectFetch, objectReceiver, registerWaitUntil, forgetWaitUntil } from './objects.js';
-import { answerRpc, entrypointReceiver } from './rpc.js';
+import { answerRpc, answerAlarm, entrypointReceiver } from './rpc.js';
 import { makeLoader } from './loader.js';
+import { installAsyncContext, enterFrame } from './async-context.js';
+import { nodeInternals } from './node-internals.js';
+import { EmailMessage } from './email.js';
 
 // ---------------------------------------------------------------------------------------
 // cloudflare:workers
@@ -111,6 +114,24 @@ function requestBodyEnd(invocationId, error) {
 
 // Headers cross the host boundary as one string, "name\nvalue\nname\nvalue": one call instead of
 // several per header. HTTP forbids CR and LF in names and values, so the separator is safe.
+// Captured before any worker code runs: a worker may replace JSON.parse.
+const JSONParse = JSON.parse;
+// The node sends request.cf as one internal header (see the node's ClientHeaders); it never reaches the worker.
+const REQUEST_CF_HEADER = 'cf-bulwark-request-cf';
+
+function takeRequestCf(pairs) {
+  let cf;
+  for (let i = pairs.length - 1; i >= 0; i--) {
+    if (pairs[i][0] === REQUEST_CF_HEADER) {
+      if (cf === undefined) {
+        try { cf = JSONParse(pairs[i][1]); } catch { cf = undefined; }
+      }
+      pairs.splice(i, 1);
+    }
+  }
+  return cf;
+}
+
 function splitHeaderLines(s) {
   if (s === '') return [];
   const parts = s.split('\n');
@@ -143,7 +164,8 @@ function makeIncomingRequest(req, invocationId) {
   if (req.bodyStream === true) body = new Body(null, streamedBody(invocationId));
   else if (req.body !== null && req.body !== undefined) body = new Body(req.body, null);
   const headers = typeof req.headers === 'string' ? splitHeaderLines(req.headers) : (req.headers || []);
-  return requestInternals.incoming(method, url, headers, body);
+  const cf = takeRequestCf(headers);
+  return requestInternals.incoming(method, url, headers, body, cf);
 }
 
 async function callHandler(handler, request, env, ctx) {
@@ -210,6 +232,8 @@ async function sendResponse(result, invocationId) {
 // target: null for the worker's default export, or the durable object the event is for
 // ({exports, workerId, className, id, name, storage}).
 async function dispatchFetch(handler, req, env, invocationId, target) {
+  // Every request starts in the root async context: no AsyncLocalStorage store leaks into it.
+  enterFrame(undefined);
   invocationId = Number(invocationId); // a Java long arrives as a BigInt
   const waitUntilPromises = [];
   let passThrough = false;
@@ -224,7 +248,9 @@ async function dispatchFetch(handler, req, env, invocationId, target) {
     () => { passThrough = true; },
   );
   registerWaitUntil(invocationId, (promise) => ctx.waitUntil(promise));
-  if (target !== null && target !== undefined && target.rpc !== undefined) {
+  if (target !== null && target !== undefined && target.alarm !== undefined) {
+    await answerAlarm(objectReceiver(target, env), target, invocationId);
+  } else if (target !== null && target !== undefined && target.rpc !== undefined) {
     const receiver = target.className !== undefined
       ? objectReceiver(target, env)
       : new PromiseCtor((resolve) => resolve(entrypointReceiver(target, env, ctx)));
@@ -258,7 +284,9 @@ async function dispatchFetch(handler, req, env, invocationId, target) {
 
 export function install(host) {
   bindHost(host);
+  installAsyncContext(host.asyncContextGet, host.asyncContextSet);
   delete globalThis.__bulwark_install;
+  captureSharedArrayBuffer();
   resetTimeOrigin();
   const workersModule = Object.freeze({ DurableObject, WorkerEntrypoint, RpcTarget, WorkflowEntrypoint });
   return Object.freeze({
@@ -275,5 +303,8 @@ export function install(host) {
     subrequestBodyPull(id) { subrequestBodyPull(Number(id)); },
     workersModule,
     consoleFormat(...args) { return format(...args); },
+    // What the node:* modules (node.js, loaded only under nodejs_compat) build on.
+    nodeInternals,
+    emailModule: Object.freeze({ EmailMessage }),
   });
 }

@@ -122,6 +122,34 @@ export class Gated extends DurableObject {
   }
 }
 
+export class Alarmed extends DurableObject {
+  async fetch(request) {
+    const url = new URL(request.url);
+    const op = url.pathname.split("/")[3];
+    const storage = this.ctx.storage;
+    switch (op) {
+      case "set": {
+        await storage.put("fail", Number(url.searchParams.get("fail") ?? 0));
+        await storage.setAlarm(Date.now() + Number(url.searchParams.get("ms")));
+        return Response.json(await storage.getAlarm() !== null);
+      }
+      case "log":
+        return Response.json((await storage.get("log")) ?? []);
+      case "alarm":
+        return Response.json(await storage.getAlarm());
+      default:
+        return new Response("no such op", { status: 404 });
+    }
+  }
+
+  async alarm(info) {
+    const log = (await this.ctx.storage.get("log")) ?? [];
+    log.push({ retryCount: info.retryCount, isRetry: info.isRetry, during: await this.ctx.storage.getAlarm() });
+    await this.ctx.storage.put("log", log);
+    if (log.length <= ((await this.ctx.storage.get("fail")) ?? 0)) throw new Error(`planned failure ${log.length}`);
+  }
+}
+
 export class Other extends DurableObject {
   fetch() {
     return new Response("other");
@@ -135,6 +163,8 @@ export default {
     switch (kind) {
       case "do":
         return env.COUNTER.getByName(name).fetch(request);
+      case "alarm":
+        return env.ALARMED.getByName(name).fetch(request);
       case "gated":
         return env.GATED.get(env.GATED.idFromName(name)).fetch(request);
       case "ids": {

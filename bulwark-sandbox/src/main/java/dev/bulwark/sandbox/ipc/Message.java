@@ -69,6 +69,12 @@ public sealed interface Message {
      */
     record RpcCall(long invocationId, long callId, Address target, String method, byte[] args) implements Message {}
 
+    /**
+     * An object's alarm changed and the change is durable: {@code epochMillis} is the new time,
+     * or null when it was deleted. The node keeps the index alarms fire from.
+     */
+    record AlarmSet(Address.DurableObject target, Long epochMillis) implements Message {}
+
     /** An RPC invocation ended: its serialized result, or (threw) the serialized error it threw. */
     record RpcReturn(long invocationId, byte[] value, boolean threw) implements Message {}
 
@@ -149,6 +155,13 @@ public sealed interface Message {
             return target.workerId();
         }
     }
+
+    /**
+     * Run an object's {@code alarm({retryCount, isRetry})} handler as an invocation. It answers as
+     * an RPC does: RpcReturn (threw: the handler threw), then InvocationDone.
+     */
+    record AlarmStart(long invocationId, Address.DurableObject target, int retryCount, boolean isRetry)
+            implements Message {}
 
     /** Start one RPC invocation at {@code target}: see {@link RpcCall}. Answered by RpcReturn, then InvocationDone. */
     record RpcStart(long invocationId, Address target, String method, byte[] args) implements Message {}

@@ -4,6 +4,7 @@ import dev.bulwark.sandbox.ipc.Message.*;
 import dev.bulwark.sandbox.worker.Binding;
 import dev.bulwark.sandbox.worker.Limits;
 import dev.bulwark.sandbox.worker.ModuleType;
+import dev.bulwark.sandbox.worker.Compatibility;
 import dev.bulwark.sandbox.worker.WorkerBundle;
 import dev.bulwark.sandbox.worker.WorkerModule;
 
@@ -39,7 +40,7 @@ public final class MessageCodec {
             SUBREQUEST_FAILED = 24, SHUTDOWN = 25, REQUEST_BODY_PULL = 11, REQUEST_BODY_CHUNK = 26,
             REQUEST_BODY_END = 27, RESPONSE_ACK = 28, CALL_START = 12, CALL_RESULT = 29, CALL_FAILED = 30,
             LOAD_DYNAMIC = 13, DYNAMIC_LOADED = 31, UNLOAD_WORKER = 32, RPC_CALL = 14, RPC_RETURN = 15, RPC_START = 33,
-            RPC_RESULT = 34;
+            RPC_RESULT = 34, ALARM_SET = 16, ALARM_START = 35;
     private static final byte ADDRESS_WORKER = 1, ADDRESS_OBJECT = 2;
     private static final byte BINDING_NAMESPACE = 1, BINDING_LOADER = 2;
     // Streamed subrequests (egress). Tags from 60 up, apart from the others' ranges.
@@ -159,6 +160,14 @@ public final class MessageCodec {
                 bytes(o, m.args());
             }
             case RpcResult m -> { o.writeByte(RPC_RESULT); o.writeLong(m.callId()); bytes(o, m.value()); o.writeBoolean(m.threw()); }
+            case AlarmSet m -> {
+                o.writeByte(ALARM_SET); address(o, m.target()); o.writeBoolean(m.epochMillis() != null);
+                if (m.epochMillis() != null) o.writeLong(m.epochMillis());
+            }
+            case AlarmStart m -> {
+                o.writeByte(ALARM_START); o.writeLong(m.invocationId()); address(o, m.target()); o.writeInt(m.retryCount());
+                o.writeBoolean(m.isRetry());
+            }
             case UnloadWorker m -> { o.writeByte(UNLOAD_WORKER); str(o, m.workerId()); }
             case Shutdown m -> o.writeByte(SHUTDOWN);
             case SubrequestAck m -> { o.writeByte(SUBREQUEST_ACK); o.writeLong(m.subrequestId()); o.writeLong(m.bytes()); }
@@ -200,6 +209,8 @@ public final class MessageCodec {
             case RPC_RETURN -> new RpcReturn(i.readLong(), bytes(i), i.readBoolean());
             case RPC_START -> new RpcStart(i.readLong(), address(i), str(i), bytes(i));
             case RPC_RESULT -> new RpcResult(i.readLong(), bytes(i), i.readBoolean());
+            case ALARM_SET -> new AlarmSet(objectAddress(i), i.readBoolean() ? i.readLong() : null);
+            case ALARM_START -> new AlarmStart(i.readLong(), objectAddress(i), i.readInt(), i.readBoolean());
             case UNLOAD_WORKER -> new UnloadWorker(str(i));
             case FETCH_START -> new FetchStart(i.readLong(), address(i), str(i), str(i), headers(i), bytes(i), i.readBoolean());
             case CALL_START -> new CallStart(i.readLong(), i.readLong(), address(i), str(i), str(i), headers(i), bytes(i));
@@ -292,6 +303,11 @@ public final class MessageCodec {
         }
     }
 
+    private static Address.DurableObject objectAddress(DataInputStream i) throws IOException {
+        if (address(i) instanceof Address.DurableObject o) return o;
+        throw new IOException("expected a durable object's address");
+    }
+
     private static void bindings(DataOutputStream o, List<Binding> bindings) throws IOException {
         o.writeInt(bindings.size());
         for (Binding b : bindings) {
@@ -331,6 +347,11 @@ public final class MessageCodec {
             str(o, m.type().wireName());
             bytes(o, m.content());
         }
+        Compatibility c = b.compatibility();
+        o.writeBoolean(c.date() != null);
+        if (c.date() != null) str(o, c.date());
+        o.writeInt(c.flags().size());
+        for (String flag : c.flags()) str(o, flag);
     }
 
     private static WorkerBundle bundle(DataInputStream i) throws IOException {
@@ -348,7 +369,11 @@ public final class MessageCodec {
             modules.put(name, new WorkerModule(name, type, bytes(i)));
         }
         try {
-            return new WorkerBundle(main, modules);
+            String date = i.readBoolean() ? str(i) : null;
+            int flagCount = count(i);
+            List<String> flags = new ArrayList<>(flagCount);
+            for (int k = 0; k < flagCount; k++) flags.add(str(i));
+            return new WorkerBundle(main, modules, new Compatibility(date, flags));
         } catch (IllegalArgumentException e) {
             throw new IOException(e.getMessage());
         }

@@ -108,9 +108,13 @@ public final class Isolate {
     private int nearHeapLimitCalls;
     /** The databases of the durable objects this isolate runs. */
     private final ObjectStorageHost storage;
+    /** Compression streams and legacy text decoding (JDK-backed Web APIs). */
+    private final WebApisHost webApis;
 
     // Set when a worker is loaded into this isolate (isolate thread only).
     private LoadedWorker worker;
+    /** The worker whose top-level code runs now, so its log lines carry its name (isolate thread only). */
+    private String loadingWorkerId;
     /** False when the worker's globalOutbound is null: fetch() throws. */
     private volatile boolean networkAllowed = true;
 
@@ -155,6 +159,7 @@ public final class Isolate {
         });
         this.intrinsicTypeError = runtime.getGlobalObject().get("TypeError");
         this.storage = new ObjectStorageHost(runtime, services.objectStore());
+        this.webApis = new WebApisHost(runtime, () -> currentInvocation);
         this.jsRuntime = install();
         this.dispatcher = dispatcher();
         this.thread = Thread.ofPlatform()
@@ -224,7 +229,7 @@ public final class Isolate {
             // The output gate: what this task wrote is durable before anything it said leaves.
             // A commit that fails (an I/O error) ends the sandbox before its held output is sent:
             // no response may claim a write that is not on disk.
-            if (!storage.commitTouched()) services.fatal("a durable object's storage failed to commit");
+            if (!storage.commitTouched(outbox::send)) services.fatal("a durable object's storage failed to commit");
             services.outbox().flush();
         }
         if (terminationRequestedAt != 0 || runtime.isDead()) {
@@ -269,15 +274,20 @@ public final class Isolate {
         enqueue(0, () -> {
             // Top-level code runs under the same CPU limit as a request.
             loadCpuNanos = limits.cpuMs() * 1_000_000L;
+            loadingWorkerId = workerId;
             try {
                 worker = ModuleLinker.link(runtime, jsRuntime, workerId, bundle, envJson, bindings);
                 callback.loaded(this);
             } catch (WorkerLoadException e) {
+                // The load error names what threw; the same rejection logged again as "Uncaught (in
+                // promise)" would report one failure twice.
+                unhandledRejections.clear();
                 ErrorCode reason = terminationReason;
                 callback.failed(this, reason == null ? e : new WorkerLoadException(reason,
                         bundle.mainModule() + ": top-level code: " + limitMessage(reason, limits)));
             } finally {
                 loadCpuNanos = Long.MAX_VALUE;
+                loadingWorkerId = null;
             }
         });
     }
@@ -316,6 +326,26 @@ public final class Isolate {
                 return;
             }
             try (V8ValueObject target = rpcTarget(start)) {
+                dispatcher.callVoid(null, worker.defaultExport(), runtime.createV8ValueNull(), worker.env(),
+                        runtime.createV8ValueLong(inv.id), target);
+            }
+        });
+    }
+
+    /** Runs an object's alarm handler; the prelude answers through rpcReturn (threw: the handler threw). */
+    void dispatch(Message.AlarmStart start, Limits limits) {
+        Invocation inv = begin(start.invocationId(), start.target().workerId(), limits);
+        if (inv == null) return;
+        enqueue(inv.id, () -> {
+            if (worker == null) {
+                finish(inv, ErrorCode.WORKER_LOAD_FAILED, "worker is not loaded");
+                return;
+            }
+            try (V8Value base = target(start.target()); V8ValueObject alarm = runtime.createV8ValueObject()) {
+                V8ValueObject target = (V8ValueObject) base;
+                alarm.set("retryCount", start.retryCount());
+                alarm.set("isRetry", start.isRetry());
+                target.set("alarm", alarm);
                 dispatcher.callVoid(null, worker.defaultExport(), runtime.createV8ValueNull(), worker.env(),
                         runtime.createV8ValueLong(inv.id), target);
             }
@@ -361,6 +391,10 @@ public final class Isolate {
 
     /** The prelude's promise for an invocation settled: the invocation is over. */
     private V8Value invocationDone(V8Value[] args) {
+        // Being terminated, a host call may have failed inside V8 with Javet's own error, which
+        // the prelude then reports as the worker's: the limit that terminated it is the answer,
+        // given when the task ends (condemn).
+        if (terminationRequestedAt != 0) return undefined();
         reportUnhandledRejections();
         Invocation inv = invocations.get((long) number(args, 0));
         if (inv != null) {
@@ -478,8 +512,27 @@ public final class Isolate {
     }
 
     private void finish(Invocation inv, ErrorCode failure, String message) {
-        if (inv.finish(failure, message)) forget(inv);
+        Message limit = failure != null && LIMIT_NAMES.containsKey(failure)
+                ? limitLine(inv.workerId, inv.id, LIMIT_NAMES.get(failure), message) : null;
+        if (inv.finish(failure, message, limit)) forget(inv);
     }
+
+    /** The name each limit kill is reported under ({@code bulwark tail} shows it as {@code limit}). */
+    private static final Map<ErrorCode, String> LIMIT_NAMES = Map.of(ErrorCode.CPU_LIMIT_EXCEEDED, "cpu",
+            ErrorCode.WALL_TIME_EXCEEDED, "wall_time", ErrorCode.MEMORY_LIMIT_EXCEEDED, "memory");
+
+    /**
+     * Tells the operator that a limit stopped a worker: one line of level {@link #LIMIT_LEVEL},
+     * {@code "<limit>: <message>"}, outside the per-request log budget (a worker that logged its
+     * budget away must still be reported). Worker code cannot write this level: console methods
+     * have fixed levels.
+     */
+    private static Message.LogLine limitLine(String workerId, long invocationId, String limit, String message) {
+        return new Message.LogLine(workerId, invocationId, LIMIT_LEVEL, limit + ": " + message, System.currentTimeMillis());
+    }
+
+    /** The log level of a limit kill (see {@link #limitLine}); the node's LogHub knows it too. */
+    static final String LIMIT_LEVEL = "limit";
 
     private void forget(Invocation inv) {
         invocations.remove(inv.id);
@@ -490,6 +543,7 @@ public final class Isolate {
         for (long subrequestId : services.subrequests().dropAll(inv.id)) {
             outbox.send(new Message.SubrequestCancel(subrequestId));
         }
+        webApis.invocationEnded(inv.id);
     }
 
     // ---------------------------------------------------------------- limits
@@ -604,6 +658,7 @@ public final class Isolate {
         for (Invocation inv : List.copyOf(invocations.values())) finish(inv, ErrorCode.ISOLATE_RESET, "isolate closed");
         for (Timer t : timers.values()) t.cancel();
         timers.clear();
+        webApis.close();
         try {
             if (worker != null) worker.close();
             storage.close();
@@ -669,6 +724,7 @@ public final class Isolate {
                 return undefined();
             });
             bind(host, "responseError", args -> {
+                if (terminationRequestedAt != 0) return undefined(); // see invocationDone
                 Invocation inv = invocation(args);
                 String name = string(args, 1), message = string(args, 2), stack = string(args, 3);
                 boolean passThrough = args.length > 4 && args[4] instanceof V8ValueBoolean b && b.getValue();
@@ -725,6 +781,13 @@ public final class Isolate {
             bind(host, "kvDelete", storage::kvDelete);
             bind(host, "kvList", storage::kvList);
             bind(host, "storageOp", storage::storageOp);
+            webApis.install((name, fn) -> bind(host, name, fn));
+            NodeCryptoHost.install(runtime, host, this::bind);
+            AsyncContextHost.install(runtime, host);
+            bind(host, "domainToAscii", args -> {
+                String ascii = Idna.domainToAscii(string(args, 0));
+                return ascii == null ? runtime.createV8ValueNull() : runtime.createV8ValueString(ascii);
+            });
             try (V8ValueFunction installer = runtime.getGlobalObject().get("__bulwark_install")) {
                 return installer.call(null, host);
             }
@@ -807,7 +870,12 @@ public final class Isolate {
         byte[] body = args.length > 3 && args[3] instanceof V8ValueTypedArray
                 ? boundedBytes(args, 3, HostLimits.MAX_SUBREQUEST_BODY, "fetch: the request body") : null;
         boolean streamed = args.length > 5 && args[5] instanceof V8ValueBoolean b && b.getValue();
-        if (inv.subrequests.incrementAndGet() > inv.limits.subrequests()) {
+        int made = inv.subrequests.incrementAndGet();
+        if (made > inv.limits.subrequests()) {
+            if (made == inv.limits.subrequests() + 1) {
+                outbox.send(limitLine(inv.workerId, inv.id, "subrequests",
+                        "the worker exceeded its limit of " + inv.limits.subrequests() + " subrequests"));
+            }
             throw new IllegalStateException("Too many subrequests: the limit is " + inv.limits.subrequests());
         }
         V8ValuePromise resolver = runtime.createV8ValuePromise();
@@ -1087,7 +1155,7 @@ public final class Isolate {
         if (message != null && message.length() > MAX_LOG_CHARS) {
             message = message.substring(0, MAX_LOG_CHARS) + "… (truncated)";
         }
-        String workerId = worker != null ? worker.workerId() : "";
+        String workerId = worker != null ? worker.workerId() : loadingWorkerId != null ? loadingWorkerId : "";
         outbox.send(new Message.LogLine(workerId, invId, level, message, System.currentTimeMillis()));
     }
 

@@ -13,6 +13,7 @@ import com.caoccao.javet.values.reference.V8ValueArray;
 import com.caoccao.javet.values.reference.V8ValueObject;
 import com.caoccao.javet.values.reference.V8ValueTypedArray;
 import dev.bulwark.sandbox.ipc.Address;
+import dev.bulwark.sandbox.ipc.Message;
 import dev.bulwark.sandbox.isolate.ObjectStore.Database;
 
 import java.util.ArrayList;
@@ -35,6 +36,9 @@ final class ObjectStorageHost implements AutoCloseable {
     private final V8Runtime runtime;
     private final ObjectStore store;
     private final Map<Integer, Database> byHandle = new HashMap<>();
+    private final Map<Integer, Address.DurableObject> addresses = new HashMap<>();
+    /** Alarm changes a task made, by handle (a null time: deleted); told to the node once committed. */
+    private final Map<Integer, java.util.Optional<Long>> alarmChanges = new HashMap<>();
     private final Map<String, Integer> handles = new HashMap<>();
     private final Set<Database> touched = new LinkedHashSet<>();
     private int nextHandle = 1;
@@ -52,6 +56,7 @@ final class ObjectStorageHost implements AutoCloseable {
         Database db = store.open(object.workerId(), object.className(), object.objectId());
         int handle = nextHandle++;
         byHandle.put(handle, db);
+        addresses.put(handle, object);
         handles.put(key, handle);
         return handle;
     }
@@ -63,8 +68,11 @@ final class ObjectStorageHost implements AutoCloseable {
         return db;
     }
 
-    /** Commits what the task wrote; false if a commit failed (the caller must not let the task's output leave). */
-    boolean commitTouched() {
+    /**
+     * Commits what the task wrote, then tells {@code notify} of the alarms that changed; false if a
+     * commit failed (the caller must not let the task's output leave).
+     */
+    boolean commitTouched(java.util.function.Consumer<Message> notify) {
         boolean ok = true;
         for (Database db : touched) {
             try {
@@ -79,6 +87,10 @@ final class ObjectStorageHost implements AutoCloseable {
             }
         }
         touched.clear();
+        if (ok) {
+            alarmChanges.forEach((handle, time) -> notify.accept(new Message.AlarmSet(addresses.get(handle), time.orElse(null))));
+        }
+        alarmChanges.clear();
         return ok;
     }
 
@@ -193,8 +205,18 @@ final class ObjectStorageHost implements AutoCloseable {
                 Long t = db.alarm();
                 return t == null ? runtime.createV8ValueNull() : runtime.createV8ValueDouble(t);
             }
-            case "setAlarm" -> db.setAlarm((long) Isolate.number(args, 2));
-            case "deleteAlarm" -> db.setAlarm(null);
+            case "setAlarm" -> {
+                long t = (long) Isolate.number(args, 2);
+                db.setAlarm(t);
+                alarmChanges.put(Isolate.integer(args, 0), java.util.Optional.of(t));
+            }
+            case "deleteAlarm" -> {
+                db.setAlarm(null);
+                alarmChanges.put(Isolate.integer(args, 0), java.util.Optional.empty());
+            }
+            // The alarm is running: getAlarm() answers null unless the handler sets a new one. The
+            // node already knows; it is not told again.
+            case "alarmStarted" -> db.setAlarm(null);
             default -> throw new IllegalArgumentException("unknown storage operation " + op);
         }
         return runtime.createV8ValueUndefined();

@@ -104,6 +104,7 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
             case Message.LoadWorker m -> load(m);
             case Message.FetchStart m -> fetch(m);
             case Message.RpcStart m -> rpc(m);
+            case Message.AlarmStart m -> alarm(m);
             case Message.RpcResult m -> subrequests.complete(m.callId(), m);
             case Message.Cancel m -> {
                 Isolate i = ownerOf(m.invocationId());
@@ -194,20 +195,30 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
         isolate.dispatch(m, slot.limits);
     }
 
+    private void alarm(Message.AlarmStart m) {
+        Isolate isolate = isolateFor(m.invocationId(), m.target());
+        if (isolate != null) isolate.dispatch(m, workers.get(m.target().workerId()).limits);
+    }
+
     private void rpc(Message.RpcStart m) {
-        WorkerSlot slot = workers.get(m.target().workerId());
-        String problem = slot == null ? "no worker '" + m.target().workerId() + "' is loaded in this sandbox"
+        Isolate isolate = isolateFor(m.invocationId(), m.target());
+        if (isolate != null) isolate.dispatch(m, workers.get(m.target().workerId()).limits);
+    }
+
+    /** The isolate for an event at {@code target}; null (and the invocation failed) if there is none. */
+    private Isolate isolateFor(long invocationId, Address target) {
+        WorkerSlot slot = workers.get(target.workerId());
+        String problem = slot == null ? "no worker '" + target.workerId() + "' is loaded in this sandbox"
                 : slot.loadError;
-        Isolate isolate = problem == null ? pickFor(slot, m.target()) : null;
+        Isolate isolate = problem == null ? pickFor(slot, target) : null;
         if (isolate == null) {
             ErrorCode code = slot == null ? ErrorCode.NOT_FOUND
                     : problem != null ? ErrorCode.WORKER_LOAD_FAILED : ErrorCode.SANDBOX_UNAVAILABLE;
-            outbox.send(new Message.InvocationFailed(m.invocationId(), code.code(),
+            outbox.send(new Message.InvocationFailed(invocationId, code.code(),
                     problem != null ? problem : "could not create an isolate", false));
-            outbox.send(new Message.InvocationDone(m.invocationId(), 0));
-            return;
+            outbox.send(new Message.InvocationDone(invocationId, 0));
         }
-        isolate.dispatch(m, slot.limits);
+        return isolate;
     }
 
     /** The isolate that takes an event for {@code target}: an object's own, else the least busy. */

@@ -130,6 +130,9 @@ class MessageCodecTest {
                 new RpcReturn(44L, binary, true),
                 new RpcStart(45L, new Address.Worker("front"), "greet", binary),
                 new RpcResult(46L, binary, false),
+                new AlarmSet(new Address.DurableObject("front", "Counter", "d".repeat(64), "n"), 1_700_000_000_000L),
+                new AlarmSet(new Address.DurableObject("front", "Counter", "d".repeat(64), null), null),
+                new AlarmStart(47L, new Address.DurableObject("front", "Counter", "e".repeat(64), null), 3, true),
                 new UnloadWorker("dyn-abc"),
                 new LoadWorker(39L, "w3", BUNDLE, "{}", List.of(new Binding.WorkerLoader("LOADER")), false, LIMITS),
                 new Shutdown());
@@ -194,6 +197,15 @@ class MessageCodecTest {
         assertThat(back.bundle().modules().keySet()).containsExactlyElementsOf(BUNDLE.modules().keySet());
         assertThat(back.bundle().mainModule()).isEqualTo("src/index.js");
         assertThat(back.limits()).isEqualTo(LIMITS);
+    }
+
+    @Test
+    void aBundleCarriesItsCompatibilityDateAndFlags() throws IOException {
+        var compat = new dev.bulwark.sandbox.worker.Compatibility("2025-09-20", List.of("nodejs_compat", "nodejs_als"));
+        LoadWorker back = (LoadWorker) decode(encode(new LoadWorker(1, "w", BUNDLE.withCompatibility(compat), "{}", LIMITS)));
+        assertThat(back.bundle().compatibility()).isEqualTo(compat);
+        LoadWorker none = (LoadWorker) decode(encode(new LoadWorker(1, "w", BUNDLE, "{}", LIMITS)));
+        assertThat(none.bundle().compatibility()).isEqualTo(dev.bulwark.sandbox.worker.Compatibility.NONE);
     }
 
     @Test

@@ -38,6 +38,7 @@ final class SettingsReader {
                     "jvm_options"),
             "egress", Set.of("allow", "allow_private_networks", "rules", "test_only_allow_loopback",
                     "max_response_bytes", "timeout_ms", "max_concurrent", "max_concurrent_per_tenant"),
+            "front_door", Set.of("trusted_proxies", "colo"),
             "secrets", Set.of());
 
     private static final Pattern HOST = Pattern.compile("[A-Za-z0-9._:%\\[\\]-]+");
@@ -124,7 +125,7 @@ final class SettingsReader {
             if (!ProjectLoader.isValidName(s)) throw v.invalid(ProjectLoader.NAME_REQUIREMENT);
             return s;
         });
-        Settings settings = new Settings(host, port, dataDir, tenant, limits(), sandboxes(), egress());
+        Settings settings = new Settings(host, port, dataDir, tenant, limits(), sandboxes(), egress(), frontDoor());
         return new Result(settings, secrets());
     }
 
@@ -237,6 +238,19 @@ final class SettingsReader {
     private static List<ConfigValue> list(ConfigValue v, String key) throws ConfigException {
         Optional<ConfigValue> o = v.optional(key);
         return o.isPresent() ? o.get().elements() : List.of();
+    }
+
+    private FrontDoorSettings frontDoor() throws ConfigException {
+        List<String> proxies = orDefault(get("front_door.trusted_proxies"), List.of(), v -> {
+            for (ConfigValue element : v.elements()) {
+                if (!FrontDoorSettings.isAddressOrBlock(element.nonEmptyString())) {
+                    throw element.invalid("an IP address or CIDR block such as \"10.0.0.0/8\"");
+                }
+            }
+            return v.strings();
+        });
+        String colo = orDefault(get("front_door.colo"), FrontDoorSettings.DEFAULTS.colo(), ConfigValue::nonEmptyString);
+        return new FrontDoorSettings(proxies, colo);
     }
 
     private Map<String, String> secrets() throws ConfigException {

@@ -6,7 +6,6 @@ import dev.bulwark.server.node.DeployedWorker;
 import dev.bulwark.server.node.InvocationChannel;
 import dev.bulwark.server.node.LogHub;
 import dev.bulwark.server.node.Node;
-import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Handler;
@@ -20,7 +19,6 @@ import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -33,6 +31,8 @@ import java.util.concurrent.TimeUnit;
  */
 public final class FrontDoor extends Handler.Abstract {
     static final String ADMIN_PREFIX = "/cdn-cgi/bulwark/";
+    /** Request attribute: the request id, for errors Jetty answers after the worker was invoked. */
+    static final String REQUEST_ID = "bulwark.requestId";
     /** Bodies of known length up to this size travel inside the FetchStart message. */
     static final int INLINE_BODY_BYTES = 64 << 10;
     static final int BODY_CHUNK_BYTES = 64 << 10;
@@ -59,6 +59,7 @@ public final class FrontDoor extends Handler.Abstract {
         return GUARD.getQueue().size();
     }
 
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(FrontDoor.class);
     private final Node node;
 
     public FrontDoor(Node node) {
@@ -76,6 +77,8 @@ public final class FrontDoor extends Handler.Abstract {
             callback.failed(e);
             throw e;
         } catch (Throwable e) {
+            // The client gets the JSON error shape without the exception (JsonErrorHandler); the operator gets it here.
+            log.warn("request to {} failed in the front door: {}", request.getHttpURI().getPath(), e.toString());
             callback.failed(e);
         }
         return true;
@@ -87,16 +90,18 @@ public final class FrontDoor extends Handler.Abstract {
             admin(path.substring(ADMIN_PREFIX.length()), request, response, callback);
             return;
         }
-        DeployedWorker worker = node.route(Request.getServerName(request));
+        DeployedWorker worker = node.route(Request.getServerName(request), path);
         if (worker == null) {
-            ErrorResponse.write(response, callback, ErrorCode.NOT_FOUND, "no worker is deployed", null);
+            ErrorResponse.write(response, callback, ErrorCode.NOT_FOUND, "no worker is routed for this host", null);
             return;
         }
         long invocationId = node.nextInvocationId();
         String requestId = LogHub.requestId(invocationId);
         String loadError = node.loadError(worker.name());
         if (loadError != null) {
-            ErrorResponse.write(response, callback, ErrorCode.WORKER_LOAD_FAILED, loadError, requestId);
+            // The load error itself was logged once, at deploy; it may show code the client must not see.
+            ErrorResponse.write(response, callback, ErrorCode.WORKER_LOAD_FAILED,
+                    ErrorResponse.clientMessage(ErrorCode.WORKER_LOAD_FAILED, loadError), requestId);
             return;
         }
         long limit = worker.limits().requestBodyBytes();
@@ -122,12 +127,11 @@ public final class FrontDoor extends Handler.Abstract {
                 return;
             }
         }
-        List<Message.Header> headers = new ArrayList<>();
-        for (HttpField f : request.getHeaders()) headers.add(new Message.Header(f.getName(), f.getValue()));
-        headers.add(new Message.Header("cf-ray", requestId));
+        List<Message.Header> headers = ClientHeaders.forWorker(request, node.settings().frontDoor(), requestId);
         String url = request.getHttpURI().asString();
 
-        ResponseRelay relay = new ResponseRelay(response, callback, invocationId, requestId);
+        request.setAttribute(REQUEST_ID, requestId);
+        ResponseRelay relay = new ResponseRelay(response, callback, invocationId, requestId, worker.name());
         InvocationChannel channel = node.supervisor().fetch(worker.tenant(),
                 new Message.FetchStart(invocationId, worker.name(), method, url, headers, body, streamed), relay);
         relay.connect(channel);
@@ -208,6 +212,10 @@ public final class FrontDoor extends Handler.Abstract {
      * is closed; so a tail whose client left never outlives the next heartbeat.
      */
     private void tail(String worker, Request request, Response response, Callback callback) throws InterruptedException {
+        if (!node.isDeployed(worker)) {
+            ErrorResponse.write(response, callback, ErrorCode.NOT_FOUND, "no worker named '" + worker + "' is deployed", null);
+            return;
+        }
         response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/x-ndjson");
         java.util.concurrent.atomic.AtomicBoolean gone = new java.util.concurrent.atomic.AtomicBoolean();
         request.addFailureListener(failure -> gone.set(true));

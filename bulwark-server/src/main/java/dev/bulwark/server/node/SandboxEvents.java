@@ -34,6 +34,9 @@ interface SandboxEvents {
      */
     void call(String tenant, Message.CallStart call, Consumer<Message> reply);
 
+    /** A sandbox of {@code tenant} committed a change of an object's alarm. */
+    void alarmSet(String tenant, Message.AlarmSet change);
+
     /** A worker of {@code tenant} makes an RPC call; answer exactly once with RpcResult or CallFailed. */
     void rpc(String tenant, Message.RpcCall call, Consumer<Message> reply);
 

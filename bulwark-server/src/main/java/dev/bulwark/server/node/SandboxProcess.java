@@ -246,6 +246,7 @@ final class SandboxProcess implements IsolateHost {
             case Message.CallStart m -> unsolicited.accept(m);
             case Message.LoadDynamic m -> unsolicited.accept(m);
             case Message.RpcCall m -> unsolicited.accept(m);
+            case Message.AlarmSet m -> unsolicited.accept(m);
             case Message.RpcReturn m -> listener(m.invocationId()).rpcReturn(m);
             default -> kill("unexpected message from sandbox: " + message.getClass().getSimpleName());
         }

@@ -105,6 +105,11 @@ public final class SandboxSupervisor implements AutoCloseable {
         return start(tenant, start.target(), start.invocationId(), start, listener);
     }
 
+    /** Starts an object's alarm handler, placed as {@link #fetch} places a fetch. */
+    InvocationChannel alarm(String tenant, Message.AlarmStart start, InvocationListener listener) {
+        return start(tenant, start.target(), start.invocationId(), start, listener);
+    }
+
     /** Starts an RPC invocation, placed as {@link #fetch} places a fetch. */
     InvocationChannel rpc(String tenant, Message.RpcStart start, InvocationListener listener) {
         return start(tenant, start.target(), start.invocationId(), start, listener);
@@ -182,7 +187,8 @@ public final class SandboxSupervisor implements AutoCloseable {
             self.set(p);
             for (DeployedWorker w : t.workers) {
                 Message.WorkerLoadFailed f = loadInto(p, w);
-                if (f != null) log.warn("worker {} failed to load in {}: {}", w.name(), name, f.message());
+                // Node.deploy reports a failed load once, with project paths; this is its detail.
+                if (f != null) log.debug("worker {} failed to load in {}: {}", w.name(), name, f.message());
             }
             synchronized (t) {
                 t.starting--;
@@ -225,6 +231,9 @@ public final class SandboxSupervisor implements AutoCloseable {
             }
             case Message.CallStart c -> {
                 if (from != null) events.call(from.tenant(), c, from::deliver);
+            }
+            case Message.AlarmSet a -> {
+                if (from != null) events.alarmSet(from.tenant(), a);
             }
             case Message.RpcCall c -> {
                 if (from != null) events.rpc(from.tenant(), c, from::deliver);

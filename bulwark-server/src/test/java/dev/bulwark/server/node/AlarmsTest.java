@@ -1,0 +1,95 @@
+package dev.bulwark.server.node;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.bulwark.server.config.ProjectLoader;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/** Durable object alarms against a real node: firing, retries with backoff, restarts of sandbox and node. */
+@Timeout(value = 180, unit = TimeUnit.SECONDS)
+class AlarmsTest {
+    @TempDir
+    Path data;
+    Node node;
+    static final ObjectMapper json = new ObjectMapper();
+    static final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5)).build();
+    static final Path PROJECT = Path.of("src", "test", "resources", "objects-project").toAbsolutePath();
+
+    Node start() throws Exception {
+        node = Node.serve(ProjectLoader.load(PROJECT, s -> s.withPort(0).withDataDir(data)));
+        return node;
+    }
+
+    @AfterEach
+    void stop() {
+        if (node != null) node.close();
+    }
+
+    JsonNode get(String path) throws Exception {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port() + path))
+                .timeout(Duration.ofSeconds(60)).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).as(path + ": " + r.body()).isEqualTo(200);
+        return json.readTree(r.body());
+    }
+
+    @Test
+    void anAlarmFiresOnceAndIsClearedWhileItsHandlerRuns() throws Exception {
+        start();
+        assertThat(get("/alarm/once/set?ms=300").asBoolean()).isTrue();
+        await().atMost(Duration.ofSeconds(30)).until(() -> get("/alarm/once/log").size() == 1);
+        JsonNode run = get("/alarm/once/log").get(0);
+        assertThat(run.get("retryCount").asInt()).isZero();
+        assertThat(run.get("isRetry").asBoolean()).isFalse();
+        assertThat(run.get("during").isNull()).as("getAlarm() inside alarm()").isTrue();
+        assertThat(get("/alarm/once/alarm").isNull()).isTrue();
+    }
+
+    @Test
+    void aThrowingHandlerIsRetriedWithBackoff() throws Exception {
+        start();
+        get("/alarm/flaky/set?ms=0&fail=2");
+        // Two failures: retried after 2 s, then 4 s.
+        await().atMost(Duration.ofSeconds(60)).until(() -> get("/alarm/flaky/log").size() == 3);
+        JsonNode log = get("/alarm/flaky/log");
+        assertThat(log.findValuesAsText("retryCount")).containsExactly("0", "1", "2");
+        assertThat(log.findValuesAsText("isRetry")).containsExactly("false", "true", "true");
+        Thread.sleep(500);
+        assertThat(get("/alarm/flaky/log").size()).as("no run after the one that succeeded").isEqualTo(3);
+    }
+
+    @Test
+    void anAlarmSurvivesKillingTheSandbox() throws Exception {
+        start();
+        get("/alarm/killed/set?ms=2000");
+        List<Long> pids = node.supervisor().pids("objects");
+        ProcessHandle.of(pids.getFirst()).orElseThrow().destroyForcibly();
+        await().atMost(Duration.ofSeconds(60)).until(() -> get("/alarm/killed/log").size() == 1);
+    }
+
+    @Test
+    void anAlarmThatFellDueWhileTheNodeWasDownFiresWhenItIsBack() throws Exception {
+        start();
+        get("/alarm/restart/set?ms=500");
+        node.close();
+        node = null;
+        Thread.sleep(1_000);
+        start();
+        await().atMost(Duration.ofSeconds(60)).until(() -> get("/alarm/restart/log").size() == 1);
+    }
+}
