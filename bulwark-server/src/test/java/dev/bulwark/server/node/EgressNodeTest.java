@@ -252,6 +252,19 @@ class EgressNodeTest {
     }
 
     @Test
+    void theLoopCounterGoesDownByOneAndARequestWithNoneLeftIsRefused() throws Exception {
+        HttpResponse<String> one = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port() + "/headers"))
+                .header("Host", "egress").header("CF-EW-Via", "1").timeout(Duration.ofSeconds(60)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(one.body()).contains("cf-ew-via=0\n");
+        HttpResponse<String> none = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port() + "/"))
+                .header("Host", "egress").header("CF-EW-Via", "0").timeout(Duration.ofSeconds(60)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(none.statusCode()).isEqualTo(508);
+        assertThat(none.body()).contains("\"code\":\"loop_limit_exceeded\"").contains("passed through 16 workers");
+    }
+
+    @Test
     void aWorkerCallingItselfThroughTheNodeIsBoundedByTheLoopLimit() throws Exception {
         loopHits.set(0);
         HttpResponse<String> r = get(node, "egress", "/loop");
