@@ -8,8 +8,7 @@ export const H = {
   installed: false,
   log: notInstalled,
   randomBytes: notInstalled,
-  digest: notInstalled,
-  hmac: notInstalled,
+  crypto: notInstalled,
   setTimer: notInstalled,
   clearTimer: notInstalled,
   fetch: notInstalled,
@@ -50,7 +49,7 @@ Object.setPrototypeOf(H, null);
 
 export function bindHost(host) {
   if (H.installed) throw new Error('already installed');
-  const names = ['log', 'randomBytes', 'digest', 'hmac', 'setTimer', 'clearTimer', 'fetch',
+  const names = ['log', 'randomBytes', 'crypto', 'setTimer', 'clearTimer', 'fetch',
     'responseStart', 'responseChunk', 'responseEnd', 'responseError', 'requestBodyPull', 'currentInvocation',
     'objectId', 'callObject', 'callWorker', 'loadDynamic', 'rpcObject', 'rpcWorker', 'rpcReturn', 'sqlExec', 'kvGet', 'kvPut', 'kvDelete', 'kvList', 'storageOp',
     'zlibOpen', 'zlibPush', 'zlibClose', 'decodeLegacy', 'htmlRewriterWasm',

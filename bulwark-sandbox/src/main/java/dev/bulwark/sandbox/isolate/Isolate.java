@@ -20,6 +20,7 @@ import com.caoccao.javet.values.reference.V8ValueObject;
 import com.caoccao.javet.values.reference.V8ValuePromise;
 import com.caoccao.javet.values.reference.V8ValueTypedArray;
 import dev.bulwark.sandbox.ipc.Address;
+import dev.bulwark.sandbox.isolate.crypto.CryptoHost;
 import dev.bulwark.sandbox.ipc.ErrorCode;
 import dev.bulwark.sandbox.ipc.ObjectIds;
 import dev.bulwark.sandbox.worker.Binding;
@@ -688,8 +689,7 @@ public final class Isolate {
                 services.random().nextBytes(b);
                 return bytes(b);
             });
-            bind(host, "digest", args -> bytes(Crypto.digest(string(args, 0), byteArray(args, 1))));
-            bind(host, "hmac", args -> bytes(Crypto.hmac(string(args, 0), byteArray(args, 1), byteArray(args, 2))));
+            bind(host, "crypto", new CryptoHost(runtime, services.random())::call);
             bind(host, "setTimer", args -> {
                 setTimer(integer(args, 0), Math.max(0, (long) number(args, 1)));
                 return undefined();

@@ -350,13 +350,12 @@
   });
 
   // src/host.js
-  function bindHost(host) {
+  function bindHost(host2) {
     if (H.installed) throw new Error("already installed");
     const names = [
       "log",
       "randomBytes",
-      "digest",
-      "hmac",
+      "crypto",
       "setTimer",
       "clearTimer",
       "fetch",
@@ -393,9 +392,9 @@
       "subrequestBodyEnd"
     ];
     for (const name of names) {
-      const fn = host[name];
+      const fn = host2[name];
       if (typeof fn !== "function") throw new TypeError(`host.${name} is not a function`);
-      H[name] = (...args) => ReflectApply(fn, host, args);
+      H[name] = (...args) => ReflectApply(fn, host2, args);
     }
     H.installed = true;
   }
@@ -417,8 +416,7 @@
         installed: false,
         log: notInstalled,
         randomBytes: notInstalled,
-        digest: notInstalled,
-        hmac: notInstalled,
+        crypto: notInstalled,
         setTimer: notInstalled,
         clearTimer: notInstalled,
         fetch: notInstalled,
@@ -754,8 +752,8 @@ ${ctx.indent}${close}`;
       isArrayLike = true;
       entriesFn = /* @__PURE__ */ __name(() => {
         const out = [];
-        const len = value.length;
-        const max = Math.min(len, 100);
+        const len2 = value.length;
+        const max = Math.min(len2, 100);
         let holes = 0;
         for (let i2 = 0; i2 < max; i2++) {
           if (!Object.prototype.hasOwnProperty.call(value, i2)) {
@@ -769,20 +767,20 @@ ${ctx.indent}${close}`;
           out.push(formatValue(ctx, value[i2], recurseTimes - 1));
         }
         if (holes > 0) out.push(`<${holes} empty item${holes > 1 ? "s" : ""}>`);
-        return formatList(ctx, value, recurseTimes - 1, out, len - max, (k2) => isIndexKey(k2) || k2 === "length");
+        return formatList(ctx, value, recurseTimes - 1, out, len2 - max, (k2) => isIndexKey(k2) || k2 === "length");
       }, "entriesFn");
     } else if (typedArrayName(value) !== void 0) {
       const tname = typedArrayName(value);
-      const len = value.length;
-      base = `${constructorName(value) ?? tname}(${len}) `;
+      const len2 = value.length;
+      base = `${constructorName(value) ?? tname}(${len2}) `;
       if (recurseTimes < 0) return `[${tname}]`;
       braces = ["[", "]"];
       isArrayLike = true;
       entriesFn = /* @__PURE__ */ __name(() => {
         const out = [];
-        const max = Math.min(len, 100);
+        const max = Math.min(len2, 100);
         for (let i2 = 0; i2 < max; i2++) out.push(formatPrimitive(value[i2], ctx));
-        return formatList(ctx, value, recurseTimes - 1, out, len - max, isIndexKey);
+        return formatList(ctx, value, recurseTimes - 1, out, len2 - max, isIndexKey);
       }, "entriesFn");
     } else if (is(mapSize, value)) {
       const size = ReflectApply(mapSize, value, []);
@@ -1189,10 +1187,10 @@ ${groupIndent}`);
   });
 
   // src/async-context.js
-  function installAsyncContext(get, set) {
-    if (typeof get !== "function" || typeof set !== "function") throw new TypeError("async context functions missing");
+  function installAsyncContext(get, set2) {
+    if (typeof get !== "function" || typeof set2 !== "function") throw new TypeError("async context functions missing");
     getData = get;
-    setData = set;
+    setData = set2;
   }
   function currentFrame() {
     return getData();
@@ -1252,12 +1250,12 @@ ${groupIndent}`);
     const id = allocateId();
     const invocation = currentInvocation();
     timers.set(id, { callback, args, repeat, delay: normalizeDelay(delay), invocation, frame: currentFrame() });
-    let set = byInvocation.get(invocation);
-    if (set === void 0) {
-      set = /* @__PURE__ */ new Set();
-      byInvocation.set(invocation, set);
+    let set2 = byInvocation.get(invocation);
+    if (set2 === void 0) {
+      set2 = /* @__PURE__ */ new Set();
+      byInvocation.set(invocation, set2);
     }
-    set.add(id);
+    set2.add(id);
     try {
       H.setTimer(id, timers.get(id).delay);
     } catch (err) {
@@ -1270,10 +1268,10 @@ ${groupIndent}`);
     const t2 = timers.get(id);
     if (t2 === void 0) return false;
     timers.delete(id);
-    const set = byInvocation.get(t2.invocation);
-    if (set !== void 0) {
-      set.delete(id);
-      if (set.size === 0) byInvocation.delete(t2.invocation);
+    const set2 = byInvocation.get(t2.invocation);
+    if (set2 !== void 0) {
+      set2.delete(id);
+      if (set2.size === 0) byInvocation.delete(t2.invocation);
     }
     return true;
   }
@@ -1330,10 +1328,10 @@ ${groupIndent}`);
   }
   function cancelInvocationTimers(invocation) {
     invocation = normalizeInvocationId(invocation);
-    const set = byInvocation.get(invocation);
-    if (set === void 0) return;
+    const set2 = byInvocation.get(invocation);
+    if (set2 === void 0) return;
     byInvocation.delete(invocation);
-    for (const id of set) {
+    for (const id of set2) {
       timers.delete(id);
       try {
         H.clearTimer(id);
@@ -1665,12 +1663,12 @@ ${groupIndent}`);
           for (let i2 = 0; i2 < list.length; i2++) {
             if (list[i2].callback === callback && list[i2].capture === capture) return;
           }
-          const record = { callback, capture, once, passive, removed: false, signal: null, onAbort: null };
-          list.push(record);
+          const record2 = { callback, capture, once, passive, removed: false, signal: null, onAbort: null };
+          list.push(record2);
           if (signal !== void 0) {
-            record.signal = signal;
-            record.onAbort = () => removeRecord(this, type, record);
-            addAbortAlgorithm(signal, record.onAbort);
+            record2.signal = signal;
+            record2.onAbort = () => removeRecord(this, type, record2);
+            addAbortAlgorithm(signal, record2.onAbort);
           }
         }
         removeEventListener(type, callback, options = void 0) {
@@ -1691,15 +1689,15 @@ ${groupIndent}`);
           return dispatch(this, event);
         }
         static {
-          removeRecord = /* @__PURE__ */ __name((target, type, record) => {
+          removeRecord = /* @__PURE__ */ __name((target, type, record2) => {
             const list = target.#listeners.get(type);
-            record.removed = true;
-            if (record.signal !== null) {
-              removeAbortAlgorithm(record.signal, record.onAbort);
-              record.signal = null;
+            record2.removed = true;
+            if (record2.signal !== null) {
+              removeAbortAlgorithm(record2.signal, record2.onAbort);
+              record2.signal = null;
             }
             if (list === void 0) return;
-            const i2 = list.indexOf(record);
+            const i2 = list.indexOf(record2);
             if (i2 >= 0) list.splice(i2, 1);
             if (list.length === 0) target.#listeners.delete(type);
           }, "removeRecord");
@@ -1871,17 +1869,17 @@ ${groupIndent}`);
 
   // src/encoding.js
   function utf8Encode(str) {
-    const len = str.length;
+    const len2 = str.length;
     let i2 = 0;
-    const out = new Uint8Array(len * 3);
-    for (; i2 < len; i2++) {
+    const out = new Uint8Array(len2 * 3);
+    for (; i2 < len2; i2++) {
       const c2 = str.charCodeAt(i2);
       if (c2 >= 128) break;
       out[i2] = c2;
     }
-    if (i2 === len) return len === out.length ? out : out.slice(0, len);
+    if (i2 === len2) return len2 === out.length ? out : out.slice(0, len2);
     let p2 = i2;
-    for (; i2 < len; i2++) {
+    for (; i2 < len2; i2++) {
       let c2 = str.charCodeAt(i2);
       if (c2 < 128) {
         out[p2++] = c2;
@@ -1893,7 +1891,7 @@ ${groupIndent}`);
         continue;
       }
       if (c2 >= 55296 && c2 <= 57343) {
-        if (c2 <= 56319 && i2 + 1 < len) {
+        if (c2 <= 56319 && i2 + 1 < len2) {
           const d2 = str.charCodeAt(i2 + 1);
           if (d2 >= 56320 && d2 <= 57343) {
             i2++;
@@ -1917,10 +1915,10 @@ ${groupIndent}`);
     return new TypeError("The encoded data was not valid.");
   }
   function utf8DecodeReplace(bytes) {
-    const len = bytes.length;
-    if (len < 1024) {
+    const len2 = bytes.length;
+    if (len2 < 1024) {
       let ascii = true;
-      for (let i2 = 0; i2 < len; i2++) if (bytes[i2] >= 128) {
+      for (let i2 = 0; i2 < len2; i2++) if (bytes[i2] >= 128) {
         ascii = false;
         break;
       }
@@ -1993,9 +1991,9 @@ ${groupIndent}`);
         }
         decode(bytes, stream) {
           const sb = new StringBuilder();
-          const len = bytes.length;
+          const len2 = bytes.length;
           let i2 = 0;
-          while (i2 < len) {
+          while (i2 < len2) {
             const b3 = bytes[i2];
             if (this.needed === 0) {
               if (b3 < 128) {
@@ -5172,18 +5170,18 @@ ${groupIndent}`);
   function pctByte(b3) {
     return "%" + hexUpper[b3 >> 4] + hexUpper[b3 & 15];
   }
-  function encodeCodePoint(ch, set) {
+  function encodeCodePoint(ch, set2) {
     const c2 = ch.codePointAt(0);
-    if (c2 < 128) return encodeSets[set][c2] ? pctByte(c2) : ch;
+    if (c2 < 128) return encodeSets[set2][c2] ? pctByte(c2) : ch;
     const bytes = utf8Encode(ch);
     let out = "";
     for (let i2 = 0; i2 < bytes.length; i2++) out += pctByte(bytes[i2]);
     return out;
   }
-  function encodeString(s2, set, spaceAsPlus = false) {
+  function encodeString(s2, set2, spaceAsPlus = false) {
     let out = "";
     let plainStart = 0;
-    const table = encodeSets[set];
+    const table = encodeSets[set2];
     for (let i2 = 0; i2 < s2.length; i2++) {
       const c2 = s2.charCodeAt(i2);
       if (c2 < 128 && !table[c2] && !(spaceAsPlus && c2 === 32)) continue;
@@ -5392,8 +5390,8 @@ ${groupIndent}`);
     const result = labels2.join(".");
     return result === "" ? null : result;
   }
-  function endsInANumber(host) {
-    const parts = host.split(".");
+  function endsInANumber(host2) {
+    const parts = host2.split(".");
     if (parts[parts.length - 1] === "") {
       if (parts.length === 1) return false;
       parts.pop();
@@ -5621,10 +5619,10 @@ ${groupIndent}`);
     let buffer = "";
     let atSignSeen = false, insideBrackets = false, passwordTokenSeen = false;
     const cps = Array.from(input);
-    const len = cps.length;
+    const len2 = cps.length;
     const remainingStartsWith = /* @__PURE__ */ __name((p2, s2) => cps[p2 + 1] === s2, "remainingStartsWith");
     for (let pointer = 0; ; pointer++) {
-      const c2 = pointer < len ? cps[pointer] : void 0;
+      const c2 = pointer < len2 ? cps[pointer] : void 0;
       switch (state) {
         case SCHEME_START:
           if (c2 !== void 0 && isAlpha(c2)) {
@@ -5784,18 +5782,18 @@ ${groupIndent}`);
           } else if (c2 === ":" && !insideBrackets) {
             if (buffer === "") return FAILURE;
             if (stateOverride === HOSTNAME) return FAILURE;
-            const host = parseHost(buffer, !isSpecialScheme(url.scheme));
-            if (host === null) return FAILURE;
-            url.host = host;
+            const host2 = parseHost(buffer, !isSpecialScheme(url.scheme));
+            if (host2 === null) return FAILURE;
+            url.host = host2;
             buffer = "";
             state = PORT;
           } else if (c2 === void 0 || c2 === "/" || c2 === "?" || c2 === "#" || isSpecialScheme(url.scheme) && c2 === "\\") {
             pointer--;
             if (isSpecialScheme(url.scheme) && buffer === "") return FAILURE;
             if (stateOverride && buffer === "" && (includesCredentials(url) || url.port !== null)) return FAILURE;
-            const host = parseHost(buffer, !isSpecialScheme(url.scheme));
-            if (host === null) return FAILURE;
-            url.host = host;
+            const host2 = parseHost(buffer, !isSpecialScheme(url.scheme));
+            if (host2 === null) return FAILURE;
+            url.host = host2;
             buffer = "";
             state = PATH_START;
             if (stateOverride) return url;
@@ -5870,10 +5868,10 @@ ${groupIndent}`);
               if (stateOverride) return url;
               state = PATH_START;
             } else {
-              let host = parseHost(buffer, !isSpecialScheme(url.scheme));
-              if (host === null) return FAILURE;
-              if (host === "localhost") host = "";
-              url.host = host;
+              let host2 = parseHost(buffer, !isSpecialScheme(url.scheme));
+              if (host2 === null) return FAILURE;
+              if (host2 === "localhost") host2 = "";
+              url.host = host2;
               if (stateOverride) return url;
               buffer = "";
               state = PATH_START;
@@ -5956,7 +5954,7 @@ ${groupIndent}`);
           if (c2 !== void 0) url.fragment += encodeCodePoint(c2, FRAGMENT);
           break;
       }
-      if (c2 === void 0 && pointer >= len) break;
+      if (c2 === void 0 && pointer >= len2) break;
     }
     return url;
   }
@@ -6226,14 +6224,14 @@ ${groupIndent}`);
                 this.#list.push([toUSVString(items[0]), toUSVString(items[1])]);
               }
             } else {
-              const record = /* @__PURE__ */ new Map();
+              const record2 = /* @__PURE__ */ new Map();
               for (const key of Reflect.ownKeys(init)) {
                 if (typeof key === "symbol") continue;
                 const d2 = Object.getOwnPropertyDescriptor(init, key);
                 if (d2 === void 0 || !d2.enumerable) continue;
-                record.set(toUSVString(key), toUSVString(init[key]));
+                record2.set(toUSVString(key), toUSVString(init[key]));
               }
-              for (const [k2, v3] of record) this.#list.push([k2, v3]);
+              for (const [k2, v3] of record2) this.#list.push([k2, v3]);
             }
           } else {
             let s2 = toUSVString(init);
@@ -6300,7 +6298,7 @@ ${groupIndent}`);
         sort() {
           const indexed = this.#list.map((p2, i2) => [p2, i2]);
           indexed.sort((a3, b3) => a3[0][0] < b3[0][0] ? -1 : a3[0][0] > b3[0][0] ? 1 : a3[1] - b3[1]);
-          this.#list = indexed.map((x3) => x3[0]);
+          this.#list = indexed.map((x4) => x4[0]);
           this.#update();
         }
         forEach(callback, thisArg = void 0) {
@@ -6644,8 +6642,8 @@ ${groupIndent}`);
         return cachegetUint8Memory0;
       }
       __name(getUint8Memory0, "getUint8Memory0");
-      function getStringFromWasm0(ptr, len) {
-        return cachedTextDecoder.decode(getUint8Memory0().subarray(ptr, ptr + len));
+      function getStringFromWasm0(ptr, len2) {
+        return cachedTextDecoder.decode(getUint8Memory0().subarray(ptr, ptr + len2));
       }
       __name(getStringFromWasm0, "getStringFromWasm0");
       function addHeapObject(obj) {
@@ -6733,21 +6731,21 @@ ${val.stack}`;
           WASM_VECTOR_LEN = buf.length;
           return ptr2;
         }
-        let len = arg.length;
-        let ptr = malloc(len);
+        let len2 = arg.length;
+        let ptr = malloc(len2);
         const mem = getUint8Memory0();
         let offset = 0;
-        for (; offset < len; offset++) {
-          const code = arg.charCodeAt(offset);
-          if (code > 127) break;
-          mem[ptr + offset] = code;
+        for (; offset < len2; offset++) {
+          const code2 = arg.charCodeAt(offset);
+          if (code2 > 127) break;
+          mem[ptr + offset] = code2;
         }
-        if (offset !== len) {
+        if (offset !== len2) {
           if (offset !== 0) {
             arg = arg.slice(offset);
           }
-          ptr = realloc(ptr, len, len = offset + arg.length * 3);
-          const view = getUint8Memory0().subarray(ptr + offset, ptr + len);
+          ptr = realloc(ptr, len2, len2 = offset + arg.length * 3);
+          const view = getUint8Memory0().subarray(ptr + offset, ptr + len2);
           const ret = encodeString2(arg, view);
           offset += ret.written;
         }
@@ -6763,8 +6761,8 @@ ${val.stack}`;
         return cachegetInt32Memory0;
       }
       __name(getInt32Memory0, "getInt32Memory0");
-      function isLikeNone(x3) {
-        return x3 === void 0 || x3 === null;
+      function isLikeNone(x4) {
+        return x4 === void 0 || x4 === null;
       }
       __name(isLikeNone, "isLikeNone");
       var stack_pointer = 32;
@@ -7520,16 +7518,16 @@ ${val.stack}`;
   function base64Encode(bytes, url = false) {
     const abc = url ? alphabetUrl : alphabet;
     let out = "";
-    const len = bytes.length;
+    const len2 = bytes.length;
     let i2 = 0;
-    for (; i2 + 2 < len; i2 += 3) {
+    for (; i2 + 2 < len2; i2 += 3) {
       const n2 = bytes[i2] << 16 | bytes[i2 + 1] << 8 | bytes[i2 + 2];
       out += abc[n2 >> 18] + abc[n2 >> 12 & 63] + abc[n2 >> 6 & 63] + abc[n2 & 63];
     }
-    if (i2 < len) {
-      const n2 = bytes[i2] << 16 | (i2 + 1 < len ? bytes[i2 + 1] : 0) << 8;
+    if (i2 < len2) {
+      const n2 = bytes[i2] << 16 | (i2 + 1 < len2 ? bytes[i2 + 1] : 0) << 8;
       out += abc[n2 >> 18] + abc[n2 >> 12 & 63];
-      out += i2 + 1 < len ? abc[n2 >> 6 & 63] : url ? "" : "=";
+      out += i2 + 1 < len2 ? abc[n2 >> 6 & 63] : url ? "" : "=";
       out += url ? "" : "=";
     }
     return out;
@@ -9060,12 +9058,1080 @@ Content-Type: ${value.type || "application/octet-stream"}\r
 
   // src/crypto.js
   init_inject();
+  init_dom_exception();
+  init_util();
+  init_streams_core();
+  init_encoding();
+
+  // src/crypto-common.js
+  init_inject();
   init_host();
   init_dom_exception();
   init_util();
+
+  // src/crypto-intrinsics.js
+  init_inject();
+  var U8 = Uint8Array;
+  var TypedArrayProto3 = Object.getPrototypeOf(Uint8Array.prototype);
+  var u8Slice = TypedArrayProto3.slice;
+  var u8Subarray = TypedArrayProto3.subarray;
+  var u8Set = TypedArrayProto3.set;
+  var u8Length = Object.getOwnPropertyDescriptor(TypedArrayProto3, "length").get;
+  var ReflectApply2 = Reflect.apply;
+  var ObjectFreeze = Object.freeze;
+  var ObjectKeys = Object.keys;
+  var defineProperty = Object.defineProperty;
+  function append(arr, v3) {
+    defineProperty(arr, arr.length, { value: v3, writable: true, enumerable: true, configurable: true });
+  }
+  __name(append, "append");
+  var JSONParse = JSON.parse;
+  var JSONStringify = JSON.stringify;
+  var ArrayIsArray2 = Array.isArray;
+  var len = /* @__PURE__ */ __name((u8) => ReflectApply2(u8Length, u8, []), "len");
+  var slice = /* @__PURE__ */ __name((u8, start, end) => ReflectApply2(u8Slice, u8, end === void 0 ? [start] : [start, end]), "slice");
+  var copy = /* @__PURE__ */ __name((u8) => ReflectApply2(u8Slice, u8, []), "copy");
+  var sub = /* @__PURE__ */ __name((u8, start, end) => ReflectApply2(u8Subarray, u8, [start, end]), "sub");
+  var charCodeAt = String.prototype.charCodeAt;
+  var fromCharCode = String.fromCharCode;
+  var code = /* @__PURE__ */ __name((s2, i2) => ReflectApply2(charCodeAt, s2, [i2]), "code");
+  function b64urlDecode(s2) {
+    let n2 = s2.length;
+    while (n2 > 0 && code(s2, n2 - 1) === 61) n2--;
+    if (n2 % 4 === 1) return null;
+    const out = new U8(Math.floor(n2 * 3 / 4));
+    let acc = 0, bits = 0, p2 = 0;
+    for (let i2 = 0; i2 < n2; i2++) {
+      const c2 = code(s2, i2);
+      let v3;
+      if (c2 >= 65 && c2 <= 90) v3 = c2 - 65;
+      else if (c2 >= 97 && c2 <= 122) v3 = c2 - 97 + 26;
+      else if (c2 >= 48 && c2 <= 57) v3 = c2 - 48 + 52;
+      else if (c2 === 45) v3 = 62;
+      else if (c2 === 95) v3 = 63;
+      else return null;
+      acc = (acc << 6 | v3) & 16777215;
+      bits += 6;
+      if (bits >= 8) {
+        bits -= 8;
+        out[p2++] = acc >> bits & 255;
+      }
+    }
+    return out;
+  }
+  __name(b64urlDecode, "b64urlDecode");
+  function utf8ToString(bytes) {
+    const n2 = len(bytes);
+    let s2 = "";
+    for (let i2 = 0; i2 < n2; ) {
+      const b3 = bytes[i2];
+      let cp = 65533, need = 0;
+      if (b3 < 128) {
+        cp = b3;
+      } else if (b3 >= 194 && b3 < 224) {
+        need = 1;
+        cp = b3 & 31;
+      } else if (b3 >= 224 && b3 < 240) {
+        need = 2;
+        cp = b3 & 15;
+      } else if (b3 >= 240 && b3 < 245) {
+        need = 3;
+        cp = b3 & 7;
+      }
+      i2++;
+      if (need > 0) {
+        let ok = i2 + need <= n2;
+        for (let k2 = 0; ok && k2 < need; k2++) ok = (bytes[i2 + k2] & 192) === 128;
+        if (ok) {
+          for (let k2 = 0; k2 < need; k2++) cp = cp << 6 | bytes[i2 + k2] & 63;
+          i2 += need;
+          if (cp > 1114111 || cp >= 55296 && cp <= 57343) cp = 65533;
+        } else {
+          cp = 65533;
+        }
+      } else if (b3 >= 128) {
+        cp = 65533;
+      }
+      if (cp > 65535) {
+        cp -= 65536;
+        s2 += fromCharCode(55296 + (cp >> 10), 56320 + (cp & 1023));
+      } else s2 += fromCharCode(cp);
+    }
+    return s2;
+  }
+  __name(utf8ToString, "utf8ToString");
+  function parseJsonObject(text) {
+    const v3 = JSONParse(text);
+    return nullProto(v3);
+  }
+  __name(parseJsonObject, "parseJsonObject");
+  function nullProto(v3) {
+    if (typeof v3 !== "object" || v3 === null || ArrayIsArray2(v3)) return v3;
+    const out = { __proto__: null };
+    const keys = ObjectKeys(v3);
+    for (let i2 = 0; i2 < keys.length; i2++) out[keys[i2]] = nullProto(v3[keys[i2]]);
+    return out;
+  }
+  __name(nullProto, "nullProto");
+  var taTag2 = Object.getOwnPropertyDescriptor(TypedArrayProto3, Symbol.toStringTag).get;
+  var taBuffer3 = Object.getOwnPropertyDescriptor(TypedArrayProto3, "buffer").get;
+  var taByteOffset3 = Object.getOwnPropertyDescriptor(TypedArrayProto3, "byteOffset").get;
+  var abByteLength2 = Object.getOwnPropertyDescriptor(ArrayBuffer.prototype, "byteLength").get;
+  var isU8 = /* @__PURE__ */ __name((v3) => ReflectApply2(taTag2, v3, []) === "Uint8Array", "isU8");
+  var bufferOf = /* @__PURE__ */ __name((u8) => ReflectApply2(taBuffer3, u8, []), "bufferOf");
+  var offsetOf = /* @__PURE__ */ __name((u8) => ReflectApply2(taByteOffset3, u8, []), "offsetOf");
+  function arrayBufferLength(b3) {
+    try {
+      return ReflectApply2(abByteLength2, b3, []);
+    } catch {
+      return -1;
+    }
+  }
+  __name(arrayBufferLength, "arrayBufferLength");
+  function exactBuffer(u8) {
+    const b3 = bufferOf(u8);
+    if (offsetOf(u8) === 0 && arrayBufferLength(b3) === len(u8)) return b3;
+    return bufferOf(copy(u8));
+  }
+  __name(exactBuffer, "exactBuffer");
+
+  // src/crypto-common.js
+  var MAX_INPUT = 16 * 1024 * 1024;
+  var CHUNK = 1024 * 1024;
+  var dom = /* @__PURE__ */ __name((name, message) => new DOMException(message, name), "dom");
+  var notSupported = /* @__PURE__ */ __name((message) => dom("NotSupportedError", message), "notSupported");
+  var invalidAccess = /* @__PURE__ */ __name((message) => dom("InvalidAccessError", message), "invalidAccess");
+  var dataError = /* @__PURE__ */ __name((message) => dom("DataError", message), "dataError");
+  var operationError = /* @__PURE__ */ __name((message) => dom("OperationError", message), "operationError");
+  var syntaxError = /* @__PURE__ */ __name((message) => dom("SyntaxError", message), "syntaxError");
+  function host(op, a3, b3, c2, d2, e2, f2, g2, h2, i2) {
+    const r2 = H.crypto(op, x2(a3), x2(b3), x2(c2), x2(d2), x2(e2), x2(f2), x2(g2), x2(h2), x2(i2));
+    if (typeof r2 === "string") {
+      const nl = r2.indexOf("\n");
+      const name = r2.slice(0, nl), message = r2.slice(nl + 1);
+      throw name === "TypeError" ? new TypeError(message) : dom(name, message);
+    }
+    return typeof r2 === "object" && r2 !== null && arrayBufferLength(r2) >= 0 ? new U8(r2) : r2;
+  }
+  __name(host, "host");
+  function unframe(bytes) {
+    const out = { __proto__: null, length: 0 };
+    const n2 = len(bytes);
+    for (let p2 = 0; p2 < n2; ) {
+      const l2 = (bytes[p2] << 24 | bytes[p2 + 1] << 16 | bytes[p2 + 2] << 8 | bytes[p2 + 3]) >>> 0;
+      out[out.length++] = slice(bytes, p2 + 4, p2 + 4 + l2);
+      p2 += 4 + l2;
+    }
+    return out;
+  }
+  __name(unframe, "unframe");
+  var x2 = /* @__PURE__ */ __name((v3) => typeof v3 === "object" && v3 !== null && isU8(v3) ? exactBuffer(v3) : v3, "x");
+  function inPlace(view) {
+    const b3 = bufferOf(view);
+    if (arrayBufferLength(b3) < 0) return [bufferOf(copy(view)), 0, len(view)];
+    return [b3, offsetOf(view), len(view)];
+  }
+  __name(inPlace, "inPlace");
+  var NAMES = [
+    "RSASSA-PKCS1-v1_5",
+    "RSA-PSS",
+    "RSA-OAEP",
+    "ECDSA",
+    "ECDH",
+    "AES-CTR",
+    "AES-CBC",
+    "AES-GCM",
+    "AES-KW",
+    "HMAC",
+    "SHA-1",
+    "SHA-256",
+    "SHA-384",
+    "SHA-512",
+    "MD5",
+    "HKDF",
+    "PBKDF2",
+    "Ed25519",
+    "X25519",
+    "NODE-ED25519"
+  ];
+  var canonical = { __proto__: null };
+  for (const n2 of NAMES) canonical[n2.toUpperCase()] = n2;
+  var set = /* @__PURE__ */ __name((list) => {
+    const s2 = { __proto__: null };
+    for (const n2 of list) s2[n2] = true;
+    return s2;
+  }, "set");
+  var RSA = ["RSASSA-PKCS1-v1_5", "RSA-PSS", "RSA-OAEP"];
+  var AES = ["AES-CTR", "AES-CBC", "AES-GCM", "AES-KW"];
+  var ED = ["Ed25519", "NODE-ED25519"];
+  var OPS = {
+    __proto__: null,
+    digest: set(["SHA-1", "SHA-256", "SHA-384", "SHA-512", "MD5"]),
+    generateKey: set([...RSA, "ECDSA", "ECDH", ...AES, "HMAC", ...ED, "X25519"]),
+    importKey: set([...RSA, "ECDSA", "ECDH", ...AES, "HMAC", "HKDF", "PBKDF2", ...ED, "X25519"]),
+    sign: set(["RSASSA-PKCS1-v1_5", "RSA-PSS", "ECDSA", "HMAC", ...ED]),
+    encrypt: set(["RSA-OAEP", "AES-CTR", "AES-CBC", "AES-GCM"]),
+    deriveBits: set(["ECDH", "X25519", "HKDF", "PBKDF2"]),
+    wrapKey: set(["RSA-OAEP", ...AES]),
+    getKeyLength: set([...AES, "HMAC", "HKDF", "PBKDF2"])
+  };
+  function normalize(op, alg) {
+    let p2, rawName;
+    if (typeof alg === "string") {
+      p2 = {};
+      rawName = alg;
+    } else if (isObjectLike(alg)) {
+      p2 = alg;
+      if (alg.name === void 0) throw new TypeError("Algorithm: name: Missing or not a string");
+      rawName = toDOMString(alg.name);
+    } else {
+      throw new TypeError("Algorithm: Not an object or a string");
+    }
+    const name = canonical[rawName.toUpperCase()];
+    if (name === void 0 || OPS[op][name] !== true) throw notSupported(`Unrecognized or unsupported algorithm for ${op}: ${rawName}`);
+    return { name, p: p2 };
+  }
+  __name(normalize, "normalize");
+  function hashMember(p2, what, allowMd5 = false) {
+    if (p2.hash === void 0) throw new TypeError(`${what}: Missing field "hash" in "algorithm".`);
+    const name = normalize("digest", p2.hash).name;
+    if (name === "MD5" && !allowMd5) throw notSupported(`${what} does not support MD5`);
+    return name;
+  }
+  __name(hashMember, "hashMember");
+  function required(p2, member, what) {
+    const v3 = p2[member];
+    if (v3 === void 0) throw new TypeError(`${what}: Missing field "${member}" in "algorithm".`);
+    return v3;
+  }
+  __name(required, "required");
+  function unsigned(v3, what, max = 4294967295) {
+    const n2 = Number(v3);
+    if (!Number.isFinite(n2) || n2 < 0 || n2 > max) throw new TypeError(`${what} must be an integer between 0 and ${max}`);
+    return Math.trunc(n2);
+  }
+  __name(unsigned, "unsigned");
+  function bytesArg(v3, what, cap = MAX_INPUT) {
+    const view = isObjectLike(v3) ? viewBytes(v3) : null;
+    if (view === null) throw new TypeError(`${what} is not of type '(ArrayBuffer or ArrayBufferView)'.`);
+    if (len(view) > cap) throw operationError(`${what} of ${len(view)} bytes exceeds Bulwark's limit of ${cap} bytes for one operation`);
+    return copy(view);
+  }
+  __name(bytesArg, "bytesArg");
+  function viewArg(v3, what) {
+    const view = isObjectLike(v3) ? viewBytes(v3) : null;
+    if (view === null) throw new TypeError(`${what} is not of type '(ArrayBuffer or ArrayBufferView)'.`);
+    return view;
+  }
+  __name(viewArg, "viewArg");
+  function feed(handle, view) {
+    const n2 = len(view);
+    for (let off = 0; off < n2; off += CHUNK) {
+      const [b3, o2, l2] = inPlace(sub(view, off, Math.min(n2, off + CHUNK)));
+      host("hashUpdate", handle, b3, o2, l2);
+    }
+    return n2;
+  }
+  __name(feed, "feed");
+  function hashChunks(handle, view) {
+    try {
+      feed(handle, view);
+    } catch (e2) {
+      host("hashDrop", handle);
+      throw e2;
+    }
+    return host("hashFinish", handle);
+  }
+  __name(hashChunks, "hashChunks");
+  function digestBytes(name, view) {
+    if (len(view) <= CHUNK) {
+      const [b3, o2, l2] = inPlace(view);
+      return host("digest", name, b3, o2, l2);
+    }
+    return hashChunks(host("hashInit", name), view);
+  }
+  __name(digestBytes, "digestBytes");
+  function hmacBytes(hash, keyRaw, view) {
+    if (len(view) <= CHUNK) {
+      const [b3, o2, l2] = inPlace(view);
+      return host("hmac", hash, keyRaw, b3, o2, l2);
+    }
+    return hashChunks(host("hmacInit", hash, keyRaw), view);
+  }
+  __name(hmacBytes, "hmacBytes");
+  function truncateBits(bytes, bits) {
+    const n2 = Math.ceil(bits / 8);
+    const out = new U8(n2);
+    for (let i2 = 0; i2 < n2; i2++) out[i2] = bytes[i2];
+    if (bits % 8 !== 0) out[n2 - 1] &= 255 << 8 - bits % 8 & 255;
+    return out;
+  }
+  __name(truncateBits, "truncateBits");
+  function randomKeyBytes(n2) {
+    const out = host("random", n2);
+    if (len(out) !== n2) throw operationError("The host returned invalid random bytes");
+    return out;
+  }
+  __name(randomKeyBytes, "randomKeyBytes");
+  var USAGE_ORDER = ["encrypt", "decrypt", "sign", "verify", "deriveKey", "deriveBits", "wrapKey", "unwrapKey"];
+  var validUsage = set(USAGE_ORDER);
+  function parseUsages(v3) {
+    if (!isObjectLike(v3) || typeof v3[Symbol.iterator] !== "function") throw new TypeError("keyUsages is not a sequence");
+    const seen = { __proto__: null };
+    for (const u2 of v3) {
+      const s2 = toDOMString(u2);
+      if (validUsage[s2] !== true) throw new TypeError(`'${s2}' is not a valid KeyUsage`);
+      seen[s2] = true;
+    }
+    const out = [];
+    for (let i2 = 0; i2 < USAGE_ORDER.length; i2++) if (seen[USAGE_ORDER[i2]] === true) append(out, USAGE_ORDER[i2]);
+    return out;
+  }
+  __name(parseUsages, "parseUsages");
+  function checkUsages(usages, allowed, name) {
+    for (let i2 = 0; i2 < usages.length; i2++) {
+      if (!has(allowed, usages[i2])) throw syntaxError(`Cannot create a ${name} key with usage '${usages[i2]}'`);
+    }
+    return usages;
+  }
+  __name(checkUsages, "checkUsages");
+  function has(list, v3) {
+    for (let i2 = 0; i2 < list.length; i2++) if (list[i2] === v3) return true;
+    return false;
+  }
+  __name(has, "has");
+  function only(usages, allowed) {
+    const out = [];
+    for (let i2 = 0; i2 < usages.length; i2++) if (has(allowed, usages[i2])) append(out, usages[i2]);
+    return out;
+  }
+  __name(only, "only");
+
+  // src/subtle.js
+  init_inject();
+  init_util();
+  init_encoding();
+
+  // src/crypto-key.js
+  init_inject();
+  init_util();
   init_console();
-  var integerArrays = /* @__PURE__ */ new Set(["Int8Array", "Uint8Array", "Uint8ClampedArray", "Int16Array", "Uint16Array", "Int32Array", "Uint32Array", "BigInt64Array", "BigUint64Array"]);
   var constructing = false;
+  var internals;
+  var CryptoKey = class _CryptoKey {
+    static {
+      __name(this, "CryptoKey");
+    }
+    #k;
+    #algorithm;
+    #usages;
+    constructor() {
+      if (!constructing) illegalConstructor();
+    }
+    get type() {
+      return this.#k.type;
+    }
+    get extractable() {
+      return this.#k.extractable;
+    }
+    get algorithm() {
+      if (this.#algorithm === void 0) this.#algorithm = publicAlgorithm(this.#k);
+      return this.#algorithm;
+    }
+    get usages() {
+      if (this.#usages === void 0) {
+        const u2 = [];
+        for (let i2 = 0; i2 < this.#k.usages.length; i2++) append(u2, this.#k.usages[i2]);
+        this.#usages = u2;
+      }
+      return this.#usages;
+    }
+    [inspectCustom]() {
+      return { name: "CryptoKey", value: { type: this.type, extractable: this.extractable, algorithm: this.algorithm, usages: this.usages } };
+    }
+    static {
+      internals = {
+        create(record2) {
+          constructing = true;
+          let key;
+          try {
+            key = new _CryptoKey();
+          } finally {
+            constructing = false;
+          }
+          key.#k = record2;
+          return key;
+        },
+        of: /* @__PURE__ */ __name((v3) => isObjectLike(v3) && #k in v3 ? v3.#k : null, "of")
+      };
+    }
+  };
+  webidlClass(CryptoKey);
+  function newKey(record2) {
+    return internals.create(ObjectFreeze(record2));
+  }
+  __name(newKey, "newKey");
+  function keyRecord(v3) {
+    return internals.of(v3);
+  }
+  __name(keyRecord, "keyRecord");
+  function publicAlgorithm(k2) {
+    const a3 = { name: k2.name };
+    switch (k2.name) {
+      case "AES-CTR":
+      case "AES-CBC":
+      case "AES-GCM":
+      case "AES-KW":
+        a3.length = k2.length;
+        break;
+      case "HMAC":
+        a3.hash = { name: k2.hash };
+        a3.length = k2.length;
+        break;
+      case "RSASSA-PKCS1-v1_5":
+      case "RSA-PSS":
+      case "RSA-OAEP":
+        a3.modulusLength = k2.modulusLength;
+        a3.publicExponent = ReflectApply2(u8Slice, k2.publicExponent, []);
+        a3.hash = { name: k2.hash };
+        break;
+      case "ECDSA":
+      case "ECDH":
+        a3.namedCurve = k2.namedCurve;
+        break;
+      case "NODE-ED25519":
+        a3.namedCurve = "NODE-ED25519";
+        break;
+      default:
+        break;
+    }
+    return a3;
+  }
+  __name(publicAlgorithm, "publicAlgorithm");
+
+  // src/crypto-keys.js
+  init_inject();
+  init_util();
+  var KEY_CAP = 64 * 1024;
+  var FORMATS = ["raw", "spki", "pkcs8", "jwk"];
+  function parseFormat(v3) {
+    const f2 = toDOMString(v3);
+    if (!has(FORMATS, f2)) throw new TypeError(`'${f2}' is not a valid KeyFormat`);
+    return f2;
+  }
+  __name(parseFormat, "parseFormat");
+  var HASH_BLOCK_BITS = { "MD5": 512, "SHA-1": 512, "SHA-256": 512, "SHA-384": 1024, "SHA-512": 1024 };
+  var HMAC_JWK = { "SHA-1": "HS1", "SHA-256": "HS256", "SHA-384": "HS384", "SHA-512": "HS512" };
+  var RSA_JWK = {
+    "RSASSA-PKCS1-v1_5": { "SHA-1": "RS1", "SHA-256": "RS256", "SHA-384": "RS384", "SHA-512": "RS512" },
+    "RSA-PSS": { "SHA-1": "PS1", "SHA-256": "PS256", "SHA-384": "PS384", "SHA-512": "PS512" },
+    "RSA-OAEP": { "SHA-1": "RSA-OAEP", "SHA-256": "RSA-OAEP-256", "SHA-384": "RSA-OAEP-384", "SHA-512": "RSA-OAEP-512" }
+  };
+  var EC_JWK = { "P-256": "ES256", "P-384": "ES384", "P-521": "ES512" };
+  var AES_JWK = { "AES-CTR": "CTR", "AES-CBC": "CBC", "AES-GCM": "GCM", "AES-KW": "KW" };
+  var CURVES = ["P-256", "P-384", "P-521"];
+  function usagesFor(name) {
+    switch (name) {
+      case "AES-KW":
+        return [["wrapKey", "unwrapKey"], []];
+      case "AES-CTR":
+      case "AES-CBC":
+      case "AES-GCM":
+        return [["encrypt", "decrypt", "wrapKey", "unwrapKey"], []];
+      case "HMAC":
+        return [["sign", "verify"], []];
+      case "HKDF":
+      case "PBKDF2":
+        return [["deriveKey", "deriveBits"], []];
+      case "RSASSA-PKCS1-v1_5":
+      case "RSA-PSS":
+      case "ECDSA":
+      case "Ed25519":
+      case "NODE-ED25519":
+        return [["sign"], ["verify"]];
+      case "RSA-OAEP":
+        return [["decrypt", "unwrapKey"], ["encrypt", "wrapKey"]];
+      case "ECDH":
+      case "X25519":
+        return [["deriveKey", "deriveBits"], []];
+      default:
+        throw notSupported(name);
+    }
+  }
+  __name(usagesFor, "usagesFor");
+  var isSecretFamily = /* @__PURE__ */ __name((name) => name === "HMAC" || name === "HKDF" || name === "PBKDF2" || AES_JWK[name] !== void 0, "isSecretFamily");
+  function kindOf(name, p2) {
+    switch (name) {
+      case "RSASSA-PKCS1-v1_5":
+      case "RSA-PSS":
+      case "RSA-OAEP":
+        return "RSA";
+      case "ECDSA":
+      case "ECDH": {
+        const curve = toDOMString(required(p2, "namedCurve", name));
+        if (!has(CURVES, curve)) throw notSupported(`Unsupported namedCurve: ${curve}`);
+        return curve;
+      }
+      case "NODE-ED25519": {
+        const curve = toDOMString(required(p2, "namedCurve", name));
+        if (curve !== "NODE-ED25519") throw notSupported(`EDDSA curve "${curve}" isn't supported.`);
+        return "Ed25519";
+      }
+      case "Ed25519":
+        return "Ed25519";
+      case "X25519":
+        return "X25519";
+      default:
+        throw notSupported(name);
+    }
+  }
+  __name(kindOf, "kindOf");
+  var u32 = /* @__PURE__ */ __name((b3) => (b3[0] << 24 | b3[1] << 16 | b3[2] << 8 | b3[3]) >>> 0, "u32");
+  function record(type, extractable, name, usages, extra) {
+    const r2 = { __proto__: null, type, extractable: !!extractable, name, usages };
+    const keys = ObjectKeys(extra);
+    for (let i2 = 0; i2 < keys.length; i2++) r2[keys[i2]] = extra[keys[i2]];
+    return r2;
+  }
+  __name(record, "record");
+  function b64(bytes) {
+    return base64Encode(bytes, true);
+  }
+  __name(b64, "b64");
+  function unb64(jwk, member) {
+    const v3 = jwk[member];
+    if (typeof v3 !== "string") throw dataError(`The JWK member "${member}" is missing or not a string`);
+    if (v3.length > KEY_CAP * 2) throw dataError(`The JWK member "${member}" is too long`);
+    const out = b64urlDecode(v3);
+    if (out === null) throw dataError(`The JWK member "${member}" is not valid base64url`);
+    return out;
+  }
+  __name(unb64, "unb64");
+  function checkJwk(jwk, extractable, usages, use) {
+    if (jwk.use !== void 0 && usages.length > 0 && jwk.use !== use) throw dataError(`The JWK "use" member must be "${use}"`);
+    if (jwk.key_ops !== void 0) {
+      if (!Array.isArray(jwk.key_ops)) throw dataError('The JWK "key_ops" member must be an array');
+      const ops = [];
+      for (const o2 of jwk.key_ops) {
+        const s2 = toDOMString(o2);
+        if (has(ops, s2)) throw dataError(`The JWK "key_ops" member repeats "${s2}"`);
+        append(ops, s2);
+      }
+      for (let i2 = 0; i2 < usages.length; i2++) {
+        if (!has(ops, usages[i2])) throw dataError(`The JWK "key_ops" member does not allow "${usages[i2]}"`);
+      }
+    }
+    if (jwk.ext === false && extractable) throw dataError('The JWK "ext" member is false but an extractable key was requested');
+  }
+  __name(checkJwk, "checkJwk");
+  function jwkOut(kty, members, usages, extractable) {
+    const j3 = { kty };
+    for (const k2 in members) if (members[k2] !== void 0) j3[k2] = members[k2];
+    j3.key_ops = usages.slice();
+    j3.ext = extractable;
+    return j3;
+  }
+  __name(jwkOut, "jwkOut");
+  function importKey(format2, keyData, alg, extractable, usages, trusted = false) {
+    const { name, p: p2 } = alg;
+    let data;
+    if (format2 === "jwk") {
+      if (!isObjectLike(keyData)) throw new TypeError('A "jwk" import takes a JsonWebKey object');
+      data = keyData;
+    } else if (trusted) {
+      if (len(keyData) > KEY_CAP) throw dataError("The key data is too large");
+      data = keyData;
+    } else {
+      data = bytesArg(keyData, "keyData", KEY_CAP);
+    }
+    const k2 = isSecretFamily(name) ? importSecret(format2, data, name, p2, extractable, usages) : importAsymmetric(format2, data, name, p2, extractable, usages);
+    if ((k2.type === "secret" || k2.type === "private") && k2.usages.length === 0) throw syntaxError("Usages cannot be empty when creating a key.");
+    return newKey(k2);
+  }
+  __name(importKey, "importKey");
+  function importSecret(format2, data, name, p2, extractable, usages) {
+    checkUsages(usages, usagesFor(name)[0], name);
+    if (name === "HKDF" || name === "PBKDF2") {
+      if (format2 !== "raw") throw notSupported(`${name} keys can only be imported in raw format`);
+      if (extractable) throw syntaxError(`${name} keys cannot be extractable`);
+      return record("secret", false, name, usages, { __proto__: null, raw: data });
+    }
+    const hash = name === "HMAC" ? hashMember(p2, "HMAC", true) : void 0;
+    let raw;
+    if (format2 === "raw") {
+      raw = data;
+    } else if (format2 === "jwk") {
+      if (data.kty !== "oct") throw dataError('The JWK "kty" member must be "oct"');
+      raw = unb64(data, "k");
+      checkJwk(data, extractable, usages, name === "HMAC" ? "sig" : "enc");
+      if (data.alg !== void 0) {
+        const expected = name === "HMAC" ? HMAC_JWK[hash] : `A${len(raw) * 8}${AES_JWK[name]}`;
+        if (data.alg !== expected) throw dataError(`The JWK "alg" member must be "${expected}"`);
+      }
+    } else {
+      throw notSupported(`${name} keys cannot be imported in ${format2} format`);
+    }
+    const bits = len(raw) * 8;
+    if (name === "HMAC") {
+      if (bits === 0) throw dataError("HMAC key data must not be empty");
+      let length = bits;
+      if (p2.length !== void 0) {
+        length = unsigned(p2.length, "HMAC length");
+        if (length > bits || length <= bits - 8) throw dataError("The HMAC length does not match the key data");
+      }
+      return record("secret", extractable, name, usages, { __proto__: null, raw, hash, length });
+    }
+    if (bits !== 128 && bits !== 192 && bits !== 256) throw dataError(`AES key data must be 128, 192 or 256 bits, got ${bits}`);
+    return record("secret", extractable, name, usages, { __proto__: null, raw, length: bits });
+  }
+  __name(importSecret, "importSecret");
+  function importAsymmetric(format2, data, name, p2, extractable, usages) {
+    const kind = kindOf(name, p2);
+    const hash = kind === "RSA" ? hashMember(p2, name) : void 0;
+    const [privateUsages, publicUsages] = usagesFor(name);
+    let res, type;
+    if (format2 === "spki" || format2 === "raw") {
+      if (format2 === "raw" && kind === "RSA") throw notSupported("RSA keys cannot be imported in raw format");
+      checkUsages(usages, publicUsages, name);
+      res = unframe(host("import", kind, format2, data));
+      type = "public";
+    } else if (format2 === "pkcs8") {
+      checkUsages(usages, privateUsages, name);
+      res = unframe(host("import", kind, format2, data));
+      type = "private";
+    } else {
+      type = data.d !== void 0 ? "private" : "public";
+      checkUsages(usages, type === "private" ? privateUsages : publicUsages, name);
+      res = unframe(importJwk(kind, name, data, type, hash, extractable, usages));
+    }
+    const extra = { __proto__: null, kind, der: res[0], spki: res[1] };
+    if (kind === "RSA") {
+      extra.hash = hash;
+      extra.modulusLength = u32(res[2]);
+      extra.publicExponent = res.length > 3 ? res[3] : new U8(0);
+    } else if (name === "ECDSA" || name === "ECDH") {
+      extra.namedCurve = kind;
+    }
+    return record(type, type === "public" ? true : extractable, name, usages, extra);
+  }
+  __name(importAsymmetric, "importAsymmetric");
+  function importJwk(kind, name, jwk, type, hash, extractable, usages) {
+    const priv = type === "private";
+    if (kind === "RSA") {
+      if (jwk.kty !== "RSA") throw dataError('The JWK "kty" member must be "RSA"');
+      checkJwk(jwk, extractable, usages, name === "RSA-OAEP" ? "enc" : "sig");
+      if (jwk.alg !== void 0 && jwk.alg !== RSA_JWK[name][hash]) throw dataError(`The JWK "alg" member must be "${RSA_JWK[name][hash]}"`);
+      if (!priv) return host("importJwk", "RSA", unb64(jwk, "n"), unb64(jwk, "e"));
+      if (jwk.oth !== void 0) throw notSupported("RSA keys with more than two primes are not supported");
+      const m2 = ["n", "e", "d", "p", "q", "dp", "dq", "qi"].map((k2) => unb64(jwk, k2));
+      return host("importJwk", "RSA", m2[0], m2[1], m2[2], m2[3], m2[4], m2[5], m2[6], m2[7]);
+    }
+    if (kind === "Ed25519" || kind === "X25519") {
+      if (jwk.kty !== "OKP") throw dataError('The JWK "kty" member must be "OKP"');
+      if (jwk.crv !== kind) throw dataError(`The JWK "crv" member must be "${kind}"`);
+      checkJwk(jwk, extractable, usages, kind === "Ed25519" ? "sig" : "enc");
+      if (kind === "Ed25519" && jwk.alg !== void 0 && jwk.alg !== "EdDSA" && jwk.alg !== "Ed25519") throw dataError('The JWK "alg" member must be "EdDSA"');
+      return priv ? host("importJwk", kind, unb64(jwk, "x"), unb64(jwk, "d")) : host("importJwk", kind, unb64(jwk, "x"));
+    }
+    if (jwk.kty !== "EC") throw dataError('The JWK "kty" member must be "EC"');
+    if (jwk.crv !== kind) throw dataError(`The JWK "crv" member must be "${kind}"`);
+    checkJwk(jwk, extractable, usages, name === "ECDSA" ? "sig" : "enc");
+    if (name === "ECDSA" && jwk.alg !== void 0 && jwk.alg !== EC_JWK[kind]) throw dataError(`The JWK "alg" member must be "${EC_JWK[kind]}"`);
+    return priv ? host("importJwk", kind, unb64(jwk, "x"), unb64(jwk, "y"), unb64(jwk, "d")) : host("importJwk", kind, unb64(jwk, "x"), unb64(jwk, "y"));
+  }
+  __name(importJwk, "importJwk");
+  function exportKey(format2, k2) {
+    if (!k2.extractable) throw invalidAccess("The key is not extractable");
+    if (k2.type === "secret") {
+      if (format2 === "raw") return bytesToArrayBuffer(copy(k2.raw));
+      if (format2 !== "jwk") throw notSupported(`${k2.name} keys cannot be exported in ${format2} format`);
+      const alg = k2.name === "HMAC" ? HMAC_JWK[k2.hash] : `A${k2.length}${AES_JWK[k2.name]}`;
+      return jwkOut("oct", { k: b64(k2.raw), alg }, k2.usages, k2.extractable);
+    }
+    switch (format2) {
+      case "spki":
+        if (k2.type !== "public") throw invalidAccess("Only public keys can be exported in spki format");
+        return bytesToArrayBuffer(copy(k2.spki));
+      case "pkcs8":
+        if (k2.type !== "private") throw invalidAccess("Only private keys can be exported in pkcs8 format");
+        return bytesToArrayBuffer(copy(k2.der));
+      case "raw":
+        if (k2.kind === "RSA") throw notSupported("RSA keys cannot be exported in raw format");
+        if (k2.type !== "public") throw invalidAccess("Only public keys can be exported in raw format");
+        return bytesToArrayBuffer(host("exportRaw", k2.kind, k2.spki));
+      default: {
+        const priv = k2.type === "private";
+        const m2 = unframe(host("exportJwk", k2.kind, k2.spki, priv ? k2.der : void 0));
+        if (k2.kind === "RSA") {
+          const members = { alg: RSA_JWK[k2.name][k2.hash], n: b64(m2[0]), e: b64(m2[1]) };
+          if (priv) {
+            members.d = b64(m2[2]);
+            members.p = b64(m2[3]);
+            members.q = b64(m2[4]);
+            members.dp = b64(m2[5]);
+            members.dq = b64(m2[6]);
+            members.qi = b64(m2[7]);
+          }
+          return jwkOut("RSA", members, k2.usages, k2.extractable);
+        }
+        if (k2.kind === "Ed25519" || k2.kind === "X25519") {
+          return jwkOut("OKP", { crv: k2.kind, alg: k2.name === "Ed25519" ? "EdDSA" : void 0, x: b64(m2[0]), d: priv ? b64(m2[1]) : void 0 }, k2.usages, k2.extractable);
+        }
+        return jwkOut("EC", { crv: k2.kind, x: b64(m2[0]), y: b64(m2[1]), d: priv ? b64(m2[2]) : void 0 }, k2.usages, k2.extractable);
+      }
+    }
+  }
+  __name(exportKey, "exportKey");
+  function generateKey(alg, extractable, usages) {
+    const { name, p: p2 } = alg;
+    const [privateUsages, publicUsages] = usagesFor(name);
+    if (isSecretFamily(name)) {
+      checkUsages(usages, privateUsages, name);
+      let k2;
+      if (name === "HMAC") {
+        const hash2 = hashMember(p2, "HMAC", true);
+        let length = HASH_BLOCK_BITS[hash2];
+        if (p2.length !== void 0) {
+          length = unsigned(p2.length, "HMAC length");
+          if (length === 0) throw operationError("HMAC key length must not be zero");
+          if (length > 8 * KEY_CAP) throw operationError(`HMAC key length above ${8 * KEY_CAP} bits is not supported`);
+        }
+        const raw = randomKeyBytes(Math.ceil(length / 8));
+        if (length % 8 !== 0) raw[len(raw) - 1] &= 255 << 8 - length % 8;
+        k2 = record("secret", extractable, name, usages, { __proto__: null, raw, hash: hash2, length });
+      } else {
+        const length = unsigned(required(p2, "length", name), "AES length", 65535);
+        if (length !== 128 && length !== 192 && length !== 256) throw operationError("AES key length must be 128, 192 or 256 bits");
+        k2 = record("secret", extractable, name, usages, { __proto__: null, raw: randomKeyBytes(length / 8), length });
+      }
+      if (usages.length === 0) throw syntaxError("Usages cannot be empty when creating a key.");
+      return newKey(k2);
+    }
+    const kind = kindOf(name, p2);
+    checkUsages(usages, [...privateUsages, ...publicUsages], name);
+    if (only(usages, privateUsages).length === 0) throw syntaxError("Usages cannot be empty when creating a key.");
+    let hash, res;
+    if (kind === "RSA") {
+      const modulusLength = unsigned(required(p2, "modulusLength", name), "modulusLength");
+      const exponent = bytesArg(required(p2, "publicExponent", name), "publicExponent", 64);
+      hash = hashMember(p2, name);
+      res = unframe(host("generate", "RSA", modulusLength, exponent));
+    } else {
+      res = unframe(host("generate", kind, 0, new U8(0)));
+    }
+    const extra = /* @__PURE__ */ __name((der) => {
+      const e2 = { __proto__: null, kind, der, spki: res[1] };
+      if (kind === "RSA") {
+        e2.hash = hash;
+        e2.modulusLength = u32(res[2]);
+        e2.publicExponent = res.length > 3 ? res[3] : new U8(0);
+      }
+      if (name === "ECDSA" || name === "ECDH") e2.namedCurve = kind;
+      return e2;
+    }, "extra");
+    const priv = record("private", extractable, name, only(usages, privateUsages), extra(res[0]));
+    const pub = record("public", true, name, only(usages, publicUsages), extra(res[1]));
+    if (priv.usages.length === 0) throw syntaxError("Usages cannot be empty when creating a key.");
+    return { publicKey: newKey(pub), privateKey: newKey(priv) };
+  }
+  __name(generateKey, "generateKey");
+
+  // src/subtle.js
+  var KEY_CAP2 = 64 * 1024;
+  function promised(fn) {
+    try {
+      return PromiseResolve(fn());
+    } catch (err) {
+      return PromiseReject(err);
+    }
+  }
+  __name(promised, "promised");
+  function needArgs(n2, count, method2) {
+    if (count < n2) throw new TypeError(`Failed to execute '${method2}' on 'SubtleCrypto': ${n2} arguments required, but only ${count} present.`);
+  }
+  __name(needArgs, "needArgs");
+  function useKey(key, name, usage, what = "key") {
+    const k2 = keyRecord(key);
+    if (k2 === null) throw new TypeError(`${what} is not of type 'CryptoKey'.`);
+    if (k2.name !== name) throw invalidAccess(`The requested algorithm "${name}" does not match the key's algorithm "${k2.name}".`);
+    if (!has(k2.usages, usage)) throw invalidAccess(`The key does not allow the "${usage}" operation.`);
+    return k2;
+  }
+  __name(useKey, "useKey");
+  function requireType(k2, type, op) {
+    if (k2.type !== type) throw invalidAccess(`${op} requires a ${type} key, not a ${k2.type} key.`);
+  }
+  __name(requireType, "requireType");
+  function sign(alg, k2, view) {
+    const { name, p: p2 } = alg;
+    if (name === "HMAC") return hmacBytes(k2.hash, k2.raw, view);
+    requireType(k2, "private", "Signing");
+    const data = bytesArg(view, "data");
+    switch (name) {
+      case "RSASSA-PKCS1-v1_5":
+        return host("sign", "RSA", name, k2.hash, 0, k2.der, data);
+      case "RSA-PSS":
+        return host("sign", "RSA", name, k2.hash, unsigned(required(p2, "saltLength", name), "saltLength"), k2.der, data);
+      case "ECDSA":
+        return host("sign", k2.kind, "ECDSA", hashMember(p2, "ECDSA"), 0, k2.der, data);
+      default:
+        return host("sign", "Ed25519", "Ed25519", void 0, 0, k2.der, data);
+    }
+  }
+  __name(sign, "sign");
+  function verify(alg, k2, signature, view) {
+    const { name, p: p2 } = alg;
+    if (name === "HMAC") {
+      const mac = hmacBytes(k2.hash, k2.raw, view);
+      if (len(mac) !== len(signature)) return false;
+      let diff = 0;
+      for (let i2 = 0; i2 < len(mac); i2++) diff |= mac[i2] ^ signature[i2];
+      return diff === 0;
+    }
+    requireType(k2, "public", "Verification");
+    const data = bytesArg(view, "data");
+    switch (name) {
+      case "RSASSA-PKCS1-v1_5":
+        return host("verify", "RSA", name, k2.hash, 0, k2.spki, signature, data);
+      case "RSA-PSS":
+        return host("verify", "RSA", name, k2.hash, unsigned(required(p2, "saltLength", name), "saltLength"), k2.spki, signature, data);
+      case "ECDSA":
+        return host("verify", k2.kind, "ECDSA", hashMember(p2, "ECDSA"), 0, k2.spki, signature, data);
+      default:
+        return host("verify", "Ed25519", "Ed25519", void 0, 0, k2.spki, signature, data);
+    }
+  }
+  __name(verify, "verify");
+  function crypt(encrypt, alg, k2, data) {
+    const { name, p: p2 } = alg;
+    switch (name) {
+      case "RSA-OAEP": {
+        requireType(k2, encrypt ? "public" : "private", encrypt ? "RSA-OAEP encryption" : "RSA-OAEP decryption");
+        const label = p2.label === void 0 ? new U8(0) : bytesArg(p2.label, "label", KEY_CAP2);
+        return host("oaep", encrypt, k2.hash, encrypt ? k2.spki : k2.der, label, data);
+      }
+      case "AES-CBC":
+        return host("aesCbc", encrypt, k2.raw, bytesArg(required(p2, "iv", name), "iv", KEY_CAP2), data);
+      case "AES-CTR": {
+        const counter = bytesArg(required(p2, "counter", name), "counter", KEY_CAP2);
+        return host("aesCtr", k2.raw, counter, unsigned(required(p2, "length", name), "length", 255), data);
+      }
+      case "AES-GCM": {
+        const iv = bytesArg(required(p2, "iv", name), "iv", KEY_CAP2);
+        const aad = p2.additionalData === void 0 ? new U8(0) : bytesArg(p2.additionalData, "additionalData");
+        const tag = p2.tagLength === void 0 ? 128 : unsigned(p2.tagLength, "tagLength", 255);
+        return host("aesGcm", encrypt, k2.raw, iv, aad, tag, data);
+      }
+      default:
+        return host("aesKw", encrypt, k2.raw, data);
+    }
+  }
+  __name(crypt, "crypt");
+  function deriveBits(alg, k2, length) {
+    const { name, p: p2 } = alg;
+    switch (name) {
+      case "ECDH":
+      case "X25519": {
+        const peer = keyRecord(required(p2, "public", name));
+        if (peer === null) throw new TypeError(`${name}: "public" is not a CryptoKey`);
+        if (peer.type !== "public") throw invalidAccess(`${name}: "public" must be a public key`);
+        if (peer.name !== k2.name) throw invalidAccess(`${name}: the public key is a ${peer.name} key`);
+        if (peer.kind !== k2.kind) throw invalidAccess(`${name}: the public key is on ${peer.kind}, the private key on ${k2.kind}`);
+        requireType(k2, "private", name);
+        const secret = host("agree", k2.kind, k2.der, peer.spki);
+        if (length === null) return secret;
+        if (length > len(secret) * 8) throw operationError(`${name} can derive at most ${len(secret) * 8} bits`);
+        return truncateBits(secret, length);
+      }
+      case "HKDF": {
+        const hash = hashMember(p2, "HKDF");
+        const salt = bytesArg(required(p2, "salt", name), "salt", KEY_CAP2);
+        const info = bytesArg(required(p2, "info", name), "info", KEY_CAP2);
+        if (length === null || length % 8 !== 0) throw operationError("HKDF length must be a multiple of 8");
+        return host("hkdf", hash, k2.raw, salt, info, length / 8);
+      }
+      default: {
+        const hash = hashMember(p2, "PBKDF2");
+        const salt = bytesArg(required(p2, "salt", name), "salt", KEY_CAP2);
+        const iterations = unsigned(required(p2, "iterations", name), "iterations");
+        if (length === null || length % 8 !== 0) throw operationError("PBKDF2 length must be a multiple of 8");
+        if (iterations === 0) throw operationError("PBKDF2 requires a positive iteration count");
+        return host("pbkdf2", hash, k2.raw, salt, iterations, length / 8);
+      }
+    }
+  }
+  __name(deriveBits, "deriveBits");
+  function keyLength(alg) {
+    const { name, p: p2 } = alg;
+    if (name === "HMAC") {
+      if (p2.length === void 0) return { "MD5": 512, "SHA-1": 512, "SHA-256": 512, "SHA-384": 1024, "SHA-512": 1024 }[hashMember(p2, "HMAC", true)];
+      const n3 = unsigned(p2.length, "HMAC length");
+      if (n3 === 0) throw new TypeError("HMAC key length must not be zero");
+      return n3;
+    }
+    if (name === "HKDF" || name === "PBKDF2") return null;
+    const n2 = unsigned(required(p2, "length", name), "AES length", 65535);
+    if (n2 !== 128 && n2 !== 192 && n2 !== 256) throw operationError("Derived AES key must be 128, 192 or 256 bits");
+    return n2;
+  }
+  __name(keyLength, "keyLength");
+  function lengthArg(v3) {
+    return v3 === void 0 || v3 === null ? null : unsigned(v3, "length");
+  }
+  __name(lengthArg, "lengthArg");
+  var constructing2 = false;
+  var SubtleCrypto = class {
+    static {
+      __name(this, "SubtleCrypto");
+    }
+    constructor() {
+      if (!constructing2) illegalConstructor();
+    }
+    digest(algorithm, data) {
+      return promised(() => {
+        needArgs(2, arguments.length, "digest");
+        const { name } = normalize("digest", algorithm);
+        return bytesToArrayBuffer(digestBytes(name, viewArg(data, "data")));
+      });
+    }
+    generateKey(algorithm, extractable, keyUsages) {
+      return promised(() => {
+        needArgs(3, arguments.length, "generateKey");
+        const alg = normalize("generateKey", algorithm);
+        return generateKey(alg, !!extractable, parseUsages(keyUsages));
+      });
+    }
+    importKey(format2, keyData, algorithm, extractable, keyUsages) {
+      return promised(() => {
+        needArgs(5, arguments.length, "importKey");
+        const fmt = parseFormat(format2);
+        const alg = normalize("importKey", algorithm);
+        return importKey(fmt, keyData, alg, !!extractable, parseUsages(keyUsages));
+      });
+    }
+    exportKey(format2, key) {
+      return promised(() => {
+        needArgs(2, arguments.length, "exportKey");
+        const fmt = parseFormat(format2);
+        const k2 = keyRecord(key);
+        if (k2 === null) throw new TypeError("parameter 2 is not of type 'CryptoKey'.");
+        return exportKey(fmt, k2);
+      });
+    }
+    sign(algorithm, key, data) {
+      return promised(() => {
+        needArgs(3, arguments.length, "sign");
+        const alg = normalize("sign", algorithm);
+        const view = alg.name === "HMAC" ? viewArg(data, "data") : bytesArg(data, "data");
+        const k2 = useKey(key, alg.name, "sign");
+        return bytesToArrayBuffer(sign(alg, k2, view));
+      });
+    }
+    verify(algorithm, key, signature, data) {
+      return promised(() => {
+        needArgs(4, arguments.length, "verify");
+        const alg = normalize("sign", algorithm);
+        const sig = bytesArg(signature, "signature", KEY_CAP2);
+        const view = alg.name === "HMAC" ? viewArg(data, "data") : bytesArg(data, "data");
+        const k2 = useKey(key, alg.name, "verify");
+        return verify(alg, k2, sig, view);
+      });
+    }
+    encrypt(algorithm, key, data) {
+      return promised(() => {
+        needArgs(3, arguments.length, "encrypt");
+        const alg = normalize("encrypt", algorithm);
+        const bytes = bytesArg(data, "data");
+        return bytesToArrayBuffer(crypt(true, alg, useKey(key, alg.name, "encrypt"), bytes));
+      });
+    }
+    decrypt(algorithm, key, data) {
+      return promised(() => {
+        needArgs(3, arguments.length, "decrypt");
+        const alg = normalize("encrypt", algorithm);
+        const bytes = bytesArg(data, "data");
+        return bytesToArrayBuffer(crypt(false, alg, useKey(key, alg.name, "decrypt"), bytes));
+      });
+    }
+    deriveBits(algorithm, baseKey, length = null) {
+      return promised(() => {
+        needArgs(2, arguments.length, "deriveBits");
+        const alg = normalize("deriveBits", algorithm);
+        const n2 = lengthArg(length);
+        return bytesToArrayBuffer(deriveBits(alg, useKey(baseKey, alg.name, "deriveBits", "baseKey"), n2));
+      });
+    }
+    deriveKey(algorithm, baseKey, derivedKeyType, extractable, keyUsages) {
+      return promised(() => {
+        needArgs(5, arguments.length, "deriveKey");
+        const alg = normalize("deriveBits", algorithm);
+        const importAlg = normalize("importKey", derivedKeyType);
+        const lengthAlg = normalize("getKeyLength", derivedKeyType);
+        const usages = parseUsages(keyUsages);
+        const k2 = useKey(baseKey, alg.name, "deriveKey", "baseKey");
+        const bits = deriveBits(alg, k2, keyLength(lengthAlg));
+        return importKey("raw", bits, importAlg, !!extractable, usages, true);
+      });
+    }
+    wrapKey(format2, key, wrappingKey, wrapAlgorithm) {
+      return promised(() => {
+        needArgs(4, arguments.length, "wrapKey");
+        const fmt = parseFormat(format2);
+        const alg = normalize("wrapKey", wrapAlgorithm);
+        const wk = useKey(wrappingKey, alg.name, "wrapKey", "wrappingKey");
+        const k2 = keyRecord(key);
+        if (k2 === null) throw new TypeError("parameter 2 is not of type 'CryptoKey'.");
+        const exported = exportKey(fmt, k2);
+        const bytes = fmt === "jwk" ? utf8Encode(JSONStringify(exported)) : new U8(exported);
+        if (len(bytes) > MAX_INPUT) throw operationError("The key is too large to wrap");
+        return bytesToArrayBuffer(crypt(true, alg, wk, bytes));
+      });
+    }
+    unwrapKey(format2, wrappedKey, unwrappingKey, unwrapAlgorithm, unwrappedKeyAlgorithm, extractable, keyUsages) {
+      return promised(() => {
+        needArgs(7, arguments.length, "unwrapKey");
+        const fmt = parseFormat(format2);
+        const alg = normalize("wrapKey", unwrapAlgorithm);
+        const importAlg = normalize("importKey", unwrappedKeyAlgorithm);
+        const usages = parseUsages(keyUsages);
+        const wrapped = bytesArg(wrappedKey, "wrappedKey");
+        const uk = useKey(unwrappingKey, alg.name, "unwrapKey", "unwrappingKey");
+        const bytes = crypt(false, alg, uk, wrapped);
+        let data = bytes;
+        if (fmt === "jwk") {
+          try {
+            data = parseJsonObject(utf8ToString(bytes));
+          } catch {
+            throw dataError("The unwrapped key is not valid JSON");
+          }
+          if (!isObjectLike(data)) throw dataError("The unwrapped key is not a JSON object");
+        }
+        return importKey(fmt, data, importAlg, !!extractable, usages, true);
+      });
+    }
+    /** Workers extension: constant-time comparison of two equal-length buffers. */
+    timingSafeEqual(a3, b3) {
+      const x4 = viewArg(a3, "a"), y2 = viewArg(b3, "b");
+      if (len(x4) !== len(y2)) throw new TypeError("Input buffers must have the same byte length.");
+      let diff = 0;
+      for (let i2 = 0; i2 < len(x4); i2++) diff |= x4[i2] ^ y2[i2];
+      return diff === 0;
+    }
+  };
+  webidlClass(SubtleCrypto);
+  function newSubtle() {
+    constructing2 = true;
+    try {
+      return new SubtleCrypto();
+    } finally {
+      constructing2 = false;
+    }
+  }
+  __name(newSubtle, "newSubtle");
+
+  // src/crypto.js
+  var integerArrays = /* @__PURE__ */ new Set(["Int8Array", "Uint8Array", "Uint8ClampedArray", "Int16Array", "Uint16Array", "Int32Array", "Uint32Array", "BigInt64Array", "BigUint64Array"]);
+  var constructing3 = false;
   function getRandomValuesImpl(array) {
     const name = typedArrayName(array);
     if (name === void 0 || !integerArrays.has(name)) {
@@ -9088,269 +10154,67 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     return `${h2.slice(0, 8)}-${h2.slice(8, 12)}-${h2.slice(12, 16)}-${h2.slice(16, 20)}-${h2.slice(20)}`;
   }
   __name(randomUUIDImpl, "randomUUIDImpl");
-  var hashes = { "SHA-1": 512, "SHA-256": 512, "SHA-384": 1024, "SHA-512": 1024 };
-  function notSupported(what) {
-    return new DOMException(`Unrecognized or unsupported algorithm: ${what}`, "NotSupportedError");
-  }
-  __name(notSupported, "notSupported");
-  function algorithmName(alg) {
-    if (typeof alg === "string") return alg;
-    if (isObjectLike(alg)) {
-      if (alg.name === void 0) throw new TypeError("Failed to execute on 'SubtleCrypto': Algorithm: name: Missing or not a string");
-      return toDOMString(alg.name);
-    }
-    throw new TypeError("Failed to execute on 'SubtleCrypto': Algorithm: Not an object");
-  }
-  __name(algorithmName, "algorithmName");
-  function normalizeHash(alg) {
-    const name = algorithmName(alg).toUpperCase();
-    if (!Object.prototype.hasOwnProperty.call(hashes, name)) throw notSupported(algorithmName(alg));
-    return name;
-  }
-  __name(normalizeHash, "normalizeHash");
-  function bufferSource(v3, what) {
-    const view = isObjectLike(v3) ? viewBytes(v3) : null;
-    if (view === null) throw new TypeError(`Failed to execute on 'SubtleCrypto': ${what} is not of type '(ArrayBuffer or ArrayBufferView)'.`);
-    return view.slice();
-  }
-  __name(bufferSource, "bufferSource");
-  function callHost(fn) {
-    const out = fn();
-    if (!(out instanceof Uint8Array)) throw new DOMException("The host returned an invalid result", "OperationError");
-    return out;
-  }
-  __name(callHost, "callHost");
-  var keyInternals;
-  var CryptoKey = class _CryptoKey {
+  var DigestStream = class extends WritableStream {
     static {
-      __name(this, "CryptoKey");
+      __name(this, "DigestStream");
     }
-    #type;
-    #extractable;
-    #algorithm;
-    #usages;
-    #raw;
-    constructor() {
-      if (!constructing) illegalConstructor();
-    }
-    get type() {
-      return this.#type;
-    }
-    get extractable() {
-      return this.#extractable;
-    }
-    get algorithm() {
-      return this.#algorithm;
-    }
-    get usages() {
-      return this.#usages;
-    }
-    [inspectCustom]() {
-      return { name: "CryptoKey", value: { type: this.#type, extractable: this.#extractable, algorithm: this.#algorithm, usages: this.#usages } };
-    }
-    static {
-      keyInternals = {
-        create(type, extractable, algorithm, usages, raw) {
-          constructing = true;
-          let k2;
-          try {
-            k2 = new _CryptoKey();
-          } finally {
-            constructing = false;
-          }
-          k2.#type = type;
-          k2.#extractable = extractable;
-          k2.#algorithm = algorithm;
-          k2.#usages = usages;
-          k2.#raw = raw;
-          return k2;
-        },
-        raw: /* @__PURE__ */ __name((k2) => k2.#raw, "raw"),
-        is: /* @__PURE__ */ __name((k2) => isObjectLike(k2) && #raw in k2, "is"),
-        algorithm: /* @__PURE__ */ __name((k2) => k2.#algorithm, "algorithm"),
-        usages: /* @__PURE__ */ __name((k2) => k2.#usages, "usages"),
-        extractable: /* @__PURE__ */ __name((k2) => k2.#extractable, "extractable")
-      };
-    }
-  };
-  webidlClass(CryptoKey);
-  var hmacUsages = /* @__PURE__ */ new Set(["sign", "verify"]);
-  function checkUsages(usages, allowed) {
-    const list = [];
-    for (const u2 of usages) {
-      const s2 = toDOMString(u2);
-      if (!allowed.has(s2)) throw new DOMException(`Cannot create a key using the specified key usages: ${s2}`, "SyntaxError");
-      if (!list.includes(s2)) list.push(s2);
-    }
-    return list;
-  }
-  __name(checkUsages, "checkUsages");
-  function freezeAlgorithm(hash, lengthBits) {
-    return Object.freeze({ name: "HMAC", hash: Object.freeze({ name: hash }), length: lengthBits });
-  }
-  __name(freezeAlgorithm, "freezeAlgorithm");
-  function importHmac(format2, keyData, alg, extractable, keyUsages) {
-    if (!isObjectLike(alg)) throw new TypeError("HMAC import requires an algorithm object with a hash");
-    if (alg.hash === void 0) throw new TypeError("Failed to execute 'importKey' on 'SubtleCrypto': HmacImportParams: hash: Missing");
-    let hash = normalizeHash(alg.hash);
-    const usages = checkUsages(keyUsages, hmacUsages);
-    if (usages.length === 0) throw new DOMException("Usages cannot be empty when creating a key.", "SyntaxError");
-    let raw;
-    if (format2 === "raw") {
-      raw = bufferSource(keyData, "keyData");
-    } else if (format2 === "jwk") {
-      if (!isObjectLike(keyData)) throw new TypeError("JWK import requires a JsonWebKey object");
-      if (keyData.kty !== "oct") throw new DOMException("The JWK 'kty' member was not 'oct'", "DataError");
-      if (typeof keyData.k !== "string") throw new DOMException("The JWK 'k' member is missing", "DataError");
-      raw = base64Decode(keyData.k, true);
-      if (raw === null) throw new DOMException("The JWK 'k' member is not valid base64url", "DataError");
-      if (keyData.alg !== void 0) {
-        const expected = { "SHA-1": "HS1", "SHA-256": "HS256", "SHA-384": "HS384", "SHA-512": "HS512" }[hash];
-        if (keyData.alg !== expected) throw new DOMException("The JWK 'alg' member does not match the hash", "DataError");
-      }
-      if (keyData.use !== void 0 && keyData.use !== "sig") throw new DOMException("The JWK 'use' member was not 'sig'", "DataError");
-      if (keyData.ext === false && extractable) throw new DOMException("The JWK 'ext' member was false but extractable was requested", "DataError");
-    } else {
-      throw new DOMException(`Unsupported key format for HMAC: ${format2}`, "NotSupportedError");
-    }
-    const bits = raw.byteLength * 8;
-    if (bits === 0) throw new DOMException("HMAC key data must not be empty", "DataError");
-    let length = bits;
-    if (alg.length !== void 0) {
-      length = Number(alg.length);
-      if (!(length <= bits && length > bits - 8)) throw new DOMException("The key length does not match the key data", "DataError");
-    }
-    return keyInternals.create("secret", !!extractable, freezeAlgorithm(hash, length), usages, raw);
-  }
-  __name(importHmac, "importHmac");
-  function checkKey(key, algName, usage) {
-    if (!keyInternals.is(key)) throw new TypeError("Failed to execute on 'SubtleCrypto': parameter 2 is not of type 'CryptoKey'.");
-    const a3 = keyInternals.algorithm(key);
-    if (a3.name.toUpperCase() !== algName.toUpperCase()) throw new DOMException("The requested operation is not valid for the provided key", "InvalidAccessError");
-    if (usage !== null && !keyInternals.usages(key).includes(usage)) throw new DOMException(`The key does not support the '${usage}' operation`, "InvalidAccessError");
-    return a3;
-  }
-  __name(checkKey, "checkKey");
-  function timingSafeEqualBytes(a3, b3) {
-    if (a3.byteLength !== b3.byteLength) return false;
-    let diff = 0;
-    for (let i2 = 0; i2 < a3.byteLength; i2++) diff |= a3[i2] ^ b3[i2];
-    return diff === 0;
-  }
-  __name(timingSafeEqualBytes, "timingSafeEqualBytes");
-  function promised(fn) {
-    try {
-      return PromiseResolve(fn());
-    } catch (err) {
-      return PromiseReject(err);
-    }
-  }
-  __name(promised, "promised");
-  var SubtleCrypto = class {
-    static {
-      __name(this, "SubtleCrypto");
-    }
-    constructor() {
-      if (!constructing) illegalConstructor();
-    }
-    digest(algorithm, data) {
-      return promised(() => {
-        const name = normalizeHash(algorithm);
-        const bytes = bufferSource(data, "data");
-        return bytesToArrayBuffer(callHost(() => H.digest(name, bytes)).slice());
+    #digest;
+    #state;
+    constructor(algorithm) {
+      if (arguments.length < 1) throw new TypeError("Failed to construct 'DigestStream': 1 argument required, but only 0 present.");
+      const { name } = normalize("digest", algorithm);
+      const state = { handle: host("hashInit", name), bytes: 0, resolve: null, reject: null };
+      const digest = new PromiseCtor((resolve, reject) => {
+        state.resolve = resolve;
+        state.reject = reject;
       });
-    }
-    importKey(format2, keyData, algorithm, extractable, keyUsages) {
-      return promised(() => {
-        const fmt = toDOMString(format2);
-        const name = algorithmName(algorithm).toUpperCase();
-        if (name === "HMAC") return importHmac(fmt, keyData, algorithm, extractable, keyUsages);
-        throw notSupported(algorithmName(algorithm));
+      PromiseThen(digest, void 0, () => {
       });
-    }
-    exportKey(format2, key) {
-      return promised(() => {
-        const fmt = toDOMString(format2);
-        if (!keyInternals.is(key)) throw new TypeError("Failed to execute 'exportKey' on 'SubtleCrypto': parameter 2 is not of type 'CryptoKey'.");
-        if (!keyInternals.extractable(key)) throw new DOMException("key is not extractable", "InvalidAccessError");
-        const raw = keyInternals.raw(key);
-        const alg = keyInternals.algorithm(key);
-        if (fmt === "raw") return bytesToArrayBuffer(raw.slice());
-        if (fmt === "jwk") {
-          const jwkAlg = { "SHA-1": "HS1", "SHA-256": "HS256", "SHA-384": "HS384", "SHA-512": "HS512" }[alg.hash.name];
-          return { kty: "oct", k: base64Encode(raw, true), alg: jwkAlg, key_ops: keyInternals.usages(key).slice(), ext: true };
+      const release = /* @__PURE__ */ __name(() => {
+        if (state.handle !== 0) {
+          host("hashDrop", state.handle);
+          state.handle = 0;
         }
-        throw new DOMException(`Unsupported export format: ${fmt}`, "NotSupportedError");
+      }, "release");
+      super({
+        write(chunk) {
+          let view = null;
+          if (typeof chunk === "string") view = utf8Encode(chunk);
+          else if (isArrayBufferOrView(chunk)) view = viewBytes(chunk);
+          if (view === null) {
+            throw new TypeError("DigestStream is a byte stream but received an object of non-ArrayBuffer/ArrayBufferView/string type on its writable side.");
+          }
+          state.bytes += feed(state.handle, view);
+        },
+        close() {
+          const out = host("hashFinish", state.handle);
+          state.handle = 0;
+          state.resolve(bytesToArrayBuffer(out));
+        },
+        abort(reason) {
+          release();
+          state.reject(reason);
+        }
       });
+      this.#digest = digest;
+      this.#state = state;
     }
-    generateKey(algorithm, extractable, keyUsages) {
-      return promised(() => {
-        const name = algorithmName(algorithm).toUpperCase();
-        if (name !== "HMAC") throw notSupported(algorithmName(algorithm));
-        const hash = normalizeHash(algorithm.hash);
-        const usages = checkUsages(keyUsages, hmacUsages);
-        if (usages.length === 0) throw new DOMException("Usages cannot be empty when creating a key.", "SyntaxError");
-        let length = algorithm.length === void 0 ? hashes[hash] : Number(algorithm.length);
-        if (!(length > 0)) throw new DOMException("Invalid HMAC key length", "OperationError");
-        const raw = randomBytes(Math.ceil(length / 8));
-        if (length % 8 !== 0) raw[raw.length - 1] &= 255 << 8 - length % 8;
-        return keyInternals.create("secret", !!extractable, freezeAlgorithm(hash, length), usages, raw);
-      });
+    get digest() {
+      return this.#digest;
     }
-    sign(algorithm, key, data) {
-      return promised(() => {
-        const name = algorithmName(algorithm);
-        if (name.toUpperCase() !== "HMAC") throw notSupported(name);
-        const a3 = checkKey(key, "HMAC", "sign");
-        const bytes = bufferSource(data, "data");
-        return bytesToArrayBuffer(callHost(() => H.hmac(a3.hash.name, keyInternals.raw(key), bytes)).slice());
-      });
-    }
-    verify(algorithm, key, signature, data) {
-      return promised(() => {
-        const name = algorithmName(algorithm);
-        if (name.toUpperCase() !== "HMAC") throw notSupported(name);
-        const a3 = checkKey(key, "HMAC", "verify");
-        const sig = bufferSource(signature, "signature");
-        const bytes = bufferSource(data, "data");
-        const mac = callHost(() => H.hmac(a3.hash.name, keyInternals.raw(key), bytes));
-        return timingSafeEqualBytes(mac, sig);
-      });
-    }
-    encrypt() {
-      return PromiseReject(notSupported("encrypt"));
-    }
-    decrypt() {
-      return PromiseReject(notSupported("decrypt"));
-    }
-    deriveBits() {
-      return PromiseReject(notSupported("deriveBits"));
-    }
-    deriveKey() {
-      return PromiseReject(notSupported("deriveKey"));
-    }
-    wrapKey() {
-      return PromiseReject(notSupported("wrapKey"));
-    }
-    unwrapKey() {
-      return PromiseReject(notSupported("unwrapKey"));
-    }
-    /** Workers extension: constant-time comparison of two equal-length buffers. */
-    timingSafeEqual(a3, b3) {
-      const x3 = viewBytes(a3), y2 = viewBytes(b3);
-      if (x3 === null || y2 === null) throw new TypeError("timingSafeEqual: arguments must be ArrayBuffer or ArrayBufferView");
-      if (x3.byteLength !== y2.byteLength) throw new RangeError("Input buffers must have the same byte length");
-      return timingSafeEqualBytes(x3, y2);
+    get bytesWritten() {
+      return this.#state.bytes;
     }
   };
-  webidlClass(SubtleCrypto);
+  webidlClass(DigestStream);
+  var isArrayBufferOrView = /* @__PURE__ */ __name((v3) => isArrayBuffer(v3) || isSharedArrayBuffer(v3) || typedArrayName(v3) !== void 0 || isDataView(v3), "isArrayBufferOrView");
   var Crypto = class {
     static {
       __name(this, "Crypto");
     }
     #subtle;
     constructor() {
-      if (!constructing) illegalConstructor();
+      if (!constructing3) illegalConstructor();
       this.#subtle = newSubtle();
     }
     get subtle() {
@@ -9365,21 +10229,13 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     }
   };
   webidlClass(Crypto);
-  function newSubtle() {
-    constructing = true;
-    try {
-      return new SubtleCrypto();
-    } finally {
-      constructing = false;
-    }
-  }
-  __name(newSubtle, "newSubtle");
+  ObjectDefineProperty(Crypto.prototype, "DigestStream", { value: DigestStream, writable: true, configurable: true, enumerable: false });
   function createCrypto() {
-    constructing = true;
+    constructing3 = true;
     try {
       return new Crypto();
     } finally {
-      constructing = false;
+      constructing3 = false;
     }
   }
   __name(createCrypto, "createCrypto");
@@ -9471,15 +10327,15 @@ Content-Type: ${value.type || "application/octet-stream"}\r
   var weakSetHas3 = WeakSet.prototype.has;
   var weakRefDeref2 = WeakRef.prototype.deref;
   var promiseThen2 = Promise.prototype.then;
-  var abByteLength2 = getter3(ArrayBuffer.prototype, "byteLength");
-  var TypedArrayProto3 = Object.getPrototypeOf(Uint8Array.prototype);
-  var taBuffer3 = getter3(TypedArrayProto3, "buffer");
-  var taByteOffset3 = getter3(TypedArrayProto3, "byteOffset");
-  var taLength2 = getter3(TypedArrayProto3, "length");
+  var abByteLength3 = getter3(ArrayBuffer.prototype, "byteLength");
+  var TypedArrayProto4 = Object.getPrototypeOf(Uint8Array.prototype);
+  var taBuffer4 = getter3(TypedArrayProto4, "buffer");
+  var taByteOffset4 = getter3(TypedArrayProto4, "byteOffset");
+  var taLength2 = getter3(TypedArrayProto4, "length");
   var dvBuffer3 = getter3(DataView.prototype, "buffer");
   var dvByteOffset3 = getter3(DataView.prototype, "byteOffset");
   var dvByteLength3 = getter3(DataView.prototype, "byteLength");
-  var ObjectKeys = Object.keys;
+  var ObjectKeys2 = Object.keys;
   var ObjectPrototype = Object.prototype;
   var hasOwn = Object.prototype.hasOwnProperty;
   var isErrorNative3 = typeof Error.isError === "function" ? Error.isError : null;
@@ -9488,7 +10344,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
   var NumberIsInteger = Number.isInteger;
   var ObjectIs = Object.is;
   var BigIntCtor = BigInt;
-  var U8 = Uint8Array;
+  var U82 = Uint8Array;
   var VIEW_KINDS = [
     "DataView",
     "Int8Array",
@@ -9563,7 +10419,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     }
     constructor(max) {
       this.max = max;
-      this.buf = new U8(256);
+      this.buf = new U82(256);
       this.len = 0;
       this.dv = new DataView(this.buf.buffer);
     }
@@ -9574,7 +10430,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
       let cap = this.buf.length * 2;
       while (cap < need) cap *= 2;
       if (cap > this.max) cap = this.max;
-      const next = new U8(cap);
+      const next = new U82(cap);
       next.set(this.buf.subarray(0, this.len));
       this.buf = next;
       this.dv = new DataView(next.buffer);
@@ -9643,7 +10499,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     }
     w3.byte(negative ? 1 : 0);
     w3.varint(bytes.length);
-    w3.bytes(new U8(bytes));
+    w3.bytes(new U82(bytes));
   }
   __name(writeBigIntPayload, "writeBigIntPayload");
   var Serializer = class {
@@ -9752,10 +10608,10 @@ Content-Type: ${value.type || "application/octet-stream"}\r
       }
       if (isArrayBuffer(v3)) {
         this.remember(v3);
-        const n2 = ReflectApply(abByteLength2, v3, []);
+        const n2 = ReflectApply(abByteLength3, v3, []);
         w3.byte(T2.ARRAY_BUFFER);
         w3.varint(n2);
-        w3.bytes(new U8(v3, 0, n2));
+        w3.bytes(new U82(v3, 0, n2));
         return;
       }
       if (isSharedArrayBuffer(v3)) throw cloneError2("SharedArrayBuffer");
@@ -9764,8 +10620,8 @@ Content-Type: ${value.type || "application/octet-stream"}\r
         const kind = taName === void 0 ? "DataView" : taName;
         const index = VIEW_KINDS.indexOf(kind);
         if (index < 0) throw cloneError2(kind);
-        const buffer = taName === void 0 ? ReflectApply(dvBuffer3, v3, []) : ReflectApply(taBuffer3, v3, []);
-        const offset = taName === void 0 ? ReflectApply(dvByteOffset3, v3, []) : ReflectApply(taByteOffset3, v3, []);
+        const buffer = taName === void 0 ? ReflectApply(dvBuffer3, v3, []) : ReflectApply(taBuffer4, v3, []);
+        const offset = taName === void 0 ? ReflectApply(dvByteOffset3, v3, []) : ReflectApply(taByteOffset4, v3, []);
         const length = taName === void 0 ? ReflectApply(dvByteLength3, v3, []) : ReflectApply(taLength2, v3, []);
         this.remember(v3);
         w3.byte(T2.VIEW);
@@ -9825,7 +10681,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
         throw cloneError2(describe2(v3));
       }
       this.remember(v3);
-      const keys = ObjectKeys(v3);
+      const keys = ObjectKeys2(v3);
       w3.byte(T2.OBJECT);
       w3.varint(keys.length);
       for (let i2 = 0; i2 < keys.length; i2++) {
@@ -9864,7 +10720,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
       const w3 = this.w;
       this.remember(v3);
       const length = v3.length;
-      const keys = ObjectKeys(v3);
+      const keys = ObjectKeys2(v3);
       let indexCount = 0;
       for (let i2 = 0; i2 < keys.length; i2++) if (isIndex(keys[i2], length)) indexCount++;
       const extras = keys.filter((k2) => !isIndex(k2, length));
@@ -9919,7 +10775,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
       __name(this, "Deserializer");
     }
     constructor(bytes, hooks) {
-      if (!(bytes instanceof U8)) throw new TypeError("deserialize expects a Uint8Array");
+      if (!(bytes instanceof U82)) throw new TypeError("deserialize expects a Uint8Array");
       this.b = bytes;
       this.p = 0;
       this.dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -9978,11 +10834,11 @@ Content-Type: ${value.type || "application/octet-stream"}\r
       throw invalid("expected a string");
     }
     bigint() {
-      const sign = this.byte();
+      const sign2 = this.byte();
       const bytes = this.take(this.varint());
       let m2 = 0n;
       for (let i2 = bytes.length - 1; i2 >= 0; i2--) m2 = m2 << 8n | BigIntCtor(bytes[i2]);
-      return sign === 1 ? -m2 : m2;
+      return sign2 === 1 ? -m2 : m2;
     }
     keep(obj) {
       this.objects.push(obj);
@@ -10057,7 +10913,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
           const n2 = this.varint();
           const src = this.take(n2);
           const ab = new ArrayBuffer(n2);
-          new U8(ab).set(src);
+          new U82(ab).set(src);
           return this.keep(ab);
         }
         case T2.VIEW: {
@@ -10301,15 +11157,15 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     }
   };
   Object.defineProperty(SqlStorage.prototype, Symbol.toStringTag, { value: "SqlStorage", configurable: true });
-  function checkKey2(key) {
+  function checkKey(key) {
     if (typeof key !== "string") key = `${key}`;
     return key;
   }
-  __name(checkKey2, "checkKey");
+  __name(checkKey, "checkKey");
   function checkKeys(keys) {
     if (keys.length > MAX_BATCH_KEYS) throw new RangeError(`Maximum number of keys is ${MAX_BATCH_KEYS}; got ${keys.length}.`);
     const out = [];
-    for (let i2 = 0; i2 < keys.length; i2++) out.push(checkKey2(keys[i2]));
+    for (let i2 = 0; i2 < keys.length; i2++) out.push(checkKey(keys[i2]));
     return out;
   }
   __name(checkKeys, "checkKeys");
@@ -10339,7 +11195,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
       this.handle = handle;
     }
     get(key) {
-      const [bytes] = H.kvGet(this.handle, [checkKey2(key)]);
+      const [bytes] = H.kvGet(this.handle, [checkKey(key)]);
       return bytes === void 0 ? void 0 : deserialize(bytes);
     }
     getMany(keys) {
@@ -10353,7 +11209,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     }
     put(key, value) {
       if (value === void 0) throw new TypeError("Cannot store undefined; use delete() instead.");
-      H.kvPut(this.handle, [checkKey2(key)], [serialize(value)]);
+      H.kvPut(this.handle, [checkKey(key)], [serialize(value)]);
     }
     putMany(entries) {
       if (entries === null || typeof entries !== "object") throw new TypeError("put() takes a key and a value, or an object of entries.");
@@ -10367,7 +11223,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
       H.kvPut(this.handle, keys, values);
     }
     delete(key) {
-      return H.kvDelete(this.handle, [checkKey2(key)]) > 0;
+      return H.kvDelete(this.handle, [checkKey(key)]) > 0;
     }
     deleteMany(keys) {
       return H.kvDelete(this.handle, checkKeys(keys));
@@ -10954,15 +11810,15 @@ ${className}`);
     return null;
   }
   __name(moduleBytes, "moduleBytes");
-  function shape(code) {
-    if (code === null || typeof code !== "object") throw codeError("the code callback must return a WorkerCode object");
-    checkDate(code.compatibilityDate);
-    if (code.compatibilityFlags !== void 0 && !ArrayIsArray(code.compatibilityFlags)) throw codeError("compatibilityFlags must be an array of strings");
-    if (typeof code.mainModule !== "string" || code.mainModule === "") throw codeError("mainModule is required");
-    const modules = code.modules;
+  function shape(code2) {
+    if (code2 === null || typeof code2 !== "object") throw codeError("the code callback must return a WorkerCode object");
+    checkDate(code2.compatibilityDate);
+    if (code2.compatibilityFlags !== void 0 && !ArrayIsArray(code2.compatibilityFlags)) throw codeError("compatibilityFlags must be an array of strings");
+    if (typeof code2.mainModule !== "string" || code2.mainModule === "") throw codeError("mainModule is required");
+    const modules = code2.modules;
     if (modules === null || typeof modules !== "object") throw codeError("modules is required");
-    if (!Object.prototype.hasOwnProperty.call(modules, code.mainModule)) {
-      throw codeError(`mainModule '${code.mainModule}' is not among the modules`);
+    if (!Object.prototype.hasOwnProperty.call(modules, code2.mainModule)) {
+      throw codeError(`mainModule '${code2.mainModule}' is not among the modules`);
     }
     const names = [], types = [], contents = [];
     let total = 0;
@@ -11003,9 +11859,9 @@ ${className}`);
       contents.push(content);
     }
     let env = null;
-    if (code.env !== void 0 && code.env !== null) {
+    if (code2.env !== void 0 && code2.env !== null) {
       try {
-        env = JSON.stringify(code.env);
+        env = JSON.stringify(code2.env);
       } catch (err) {
         throw codeError(`env is not serializable: ${err && err.message}`);
       }
@@ -11015,15 +11871,15 @@ ${className}`);
       }
     }
     let network = true;
-    if (code.globalOutbound === null) network = false;
-    else if (code.globalOutbound !== void 0) throw codeError("globalOutbound as a service binding is not supported by Bulwark yet; use null or leave it out");
-    if (code.tails !== void 0 && (!ArrayIsArray(code.tails) || code.tails.length > 0)) {
+    if (code2.globalOutbound === null) network = false;
+    else if (code2.globalOutbound !== void 0) throw codeError("globalOutbound as a service binding is not supported by Bulwark yet; use null or leave it out");
+    if (code2.tails !== void 0 && (!ArrayIsArray(code2.tails) || code2.tails.length > 0)) {
       throw codeError("tails are not supported by Bulwark yet");
     }
-    const shaped = { mainModule: code.mainModule, names, types, contents, env, network };
-    if (code.limits !== void 0 && code.limits !== null) {
-      if (code.limits.cpuMs !== void 0) shaped.cpuMs = Number(code.limits.cpuMs);
-      if (code.limits.subRequests !== void 0) shaped.subRequests = Number(code.limits.subRequests);
+    const shaped = { mainModule: code2.mainModule, names, types, contents, env, network };
+    if (code2.limits !== void 0 && code2.limits !== null) {
+      if (code2.limits.cpuMs !== void 0) shaped.cpuMs = Number(code2.limits.cpuMs);
+      if (code2.limits.subRequests !== void 0) shaped.subRequests = Number(code2.limits.subRequests);
     }
     return shaped;
   }
@@ -11048,8 +11904,8 @@ ${className}`);
             const known = await H.loadDynamic(this.binding, this.id, null);
             if (known !== null) return this.workerId = known;
           }
-          const code = shape(await this.getCode());
-          return this.workerId = await H.loadDynamic(this.binding, this.id, code);
+          const code2 = shape(await this.getCode());
+          return this.workerId = await H.loadDynamic(this.binding, this.id, code2);
         } finally {
           this.loading = null;
         }
@@ -11168,8 +12024,8 @@ ${className}`);
       }
       return new WorkerStub(INTERNAL3, loadable);
     }
-    load(code) {
-      return new WorkerStub(INTERNAL3, new Loadable(this.#binding, null, () => code));
+    load(code2) {
+      return new WorkerStub(INTERNAL3, new Loadable(this.#binding, null, () => code2));
     }
   };
   Object.defineProperty(WorkerLoader.prototype, Symbol.toStringTag, { value: "WorkerLoader", configurable: true });
@@ -11309,7 +12165,7 @@ ${className}`);
     p2.resolve();
   }
   __name(requestBodyEnd, "requestBodyEnd");
-  var JSONParse = JSON.parse;
+  var JSONParse2 = JSON.parse;
   var REQUEST_CF_HEADER = "cf-bulwark-request-cf";
   function takeRequestCf(pairs) {
     let cf;
@@ -11317,7 +12173,7 @@ ${className}`);
       if (pairs[i2][0] === REQUEST_CF_HEADER) {
         if (cf === void 0) {
           try {
-            cf = JSONParse(pairs[i2][1]);
+            cf = JSONParse2(pairs[i2][1]);
           } catch {
             cf = void 0;
           }
@@ -11465,9 +12321,9 @@ ${className}`);
     cancelInvocationTimers(invocationId);
   }
   __name(dispatchFetch, "dispatchFetch");
-  function install(host) {
-    bindHost(host);
-    installAsyncContext(host.asyncContextGet, host.asyncContextSet);
+  function install(host2) {
+    bindHost(host2);
+    installAsyncContext(host2.asyncContextGet, host2.asyncContextSet);
     delete globalThis.__bulwark_install;
     captureSharedArrayBuffer();
     resetTimeOrigin();
@@ -11523,11 +12379,11 @@ ${className}`);
   init_host();
   init_streams_core();
   init_util();
-  var MAX_INPUT = 1 << 20;
-  var FORMATS = ["deflate", "deflate-raw", "gzip"];
+  var MAX_INPUT2 = 1 << 20;
+  var FORMATS2 = ["deflate", "deflate-raw", "gzip"];
   function toFormat(format2, what) {
     const f2 = toDOMString(format2);
-    if (!FORMATS.includes(f2)) {
+    if (!FORMATS2.includes(f2)) {
       throw new TypeError(`Failed to construct '${what}': Unsupported compression format: '${f2}'. Expected one of 'deflate', 'deflate-raw', 'gzip'.`);
     }
     return f2;
@@ -11535,7 +12391,7 @@ ${className}`);
   __name(toFormat, "toFormat");
   function slices(bytes) {
     const out = [];
-    for (let i2 = 0; i2 < bytes.length; i2 += MAX_INPUT) out.push(bytes.slice(i2, i2 + MAX_INPUT));
+    for (let i2 = 0; i2 < bytes.length; i2 += MAX_INPUT2) out.push(bytes.slice(i2, i2 + MAX_INPUT2));
     return out;
   }
   __name(slices, "slices");
@@ -11742,7 +12598,7 @@ ${className}`);
     }
   };
   webidlClass(MessageEvent);
-  var constructing2 = false;
+  var constructing4 = false;
   var portInternals;
   var MessagePort = class extends EventTarget {
     static {
@@ -11756,7 +12612,7 @@ ${className}`);
     #onmessage = null;
     #onmessageerror = null;
     constructor() {
-      if (!constructing2) illegalConstructor();
+      if (!constructing4) illegalConstructor();
       super();
     }
     postMessage(message, transferOrOptions = void 0) {
@@ -11848,12 +12704,12 @@ ${className}`);
     #port1;
     #port2;
     constructor() {
-      constructing2 = true;
+      constructing4 = true;
       try {
         this.#port1 = new MessagePort();
         this.#port2 = new MessagePort();
       } finally {
-        constructing2 = false;
+        constructing4 = false;
       }
       portInternals.entangle(this.#port1, this.#port2);
     }
@@ -12037,7 +12893,7 @@ ${className}`);
   function F2(e2, t2 = {}) {
     let r2 = D2(e2);
     t2.delimiter ??= "/#?", t2.prefixes ??= "./";
-    let n2 = `[^${x2(t2.delimiter)}]+?`, c2 = [], l2 = 0, f2 = 0, s2 = "", i2 = /* @__PURE__ */ new Set(), o2 = a2((u2) => {
+    let n2 = `[^${x3(t2.delimiter)}]+?`, c2 = [], l2 = 0, f2 = 0, s2 = "", i2 = /* @__PURE__ */ new Set(), o2 = a2((u2) => {
       if (f2 < r2.length && r2[f2].type === u2) return r2[f2++].value;
     }, "tryConsume"), h2 = a2(() => o2("OTHER_MODIFIER") ?? o2("ASTERISK"), "tryConsumeModifier"), p2 = a2((u2) => {
       let d2 = o2(u2);
@@ -12111,11 +12967,11 @@ ${className}`);
   }
   __name(F2, "F");
   a2(F2, "parse");
-  function x2(e2) {
+  function x3(e2) {
     return e2.replace(/([.+*?^${}()[\]|/\\])/g, "\\$1");
   }
-  __name(x2, "x");
-  a2(x2, "escapeString");
+  __name(x3, "x");
+  a2(x3, "escapeString");
   function B2(e2) {
     return e2 && e2.ignoreCase ? "ui" : "u";
   }
@@ -12145,22 +13001,22 @@ ${className}`);
     let n2 = r2.start ? "^" : "";
     for (let s2 of e2) {
       if (s2.type === 3) {
-        s2.modifier === 3 ? n2 += x2(s2.value) : n2 += `(?:${x2(s2.value)})${T3(s2.modifier)}`;
+        s2.modifier === 3 ? n2 += x3(s2.value) : n2 += `(?:${x3(s2.value)})${T3(s2.modifier)}`;
         continue;
       }
       t2 && t2.push(s2.name);
-      let i2 = `[^${x2(r2.delimiter)}]+?`, o2 = s2.value;
+      let i2 = `[^${x3(r2.delimiter)}]+?`, o2 = s2.value;
       if (s2.type === 1 ? o2 = i2 : s2.type === 0 && (o2 = v2), !s2.prefix.length && !s2.suffix.length) {
         s2.modifier === 3 || s2.modifier === 1 ? n2 += `(${o2})${T3(s2.modifier)}` : n2 += `((?:${o2})${T3(s2.modifier)})`;
         continue;
       }
       if (s2.modifier === 3 || s2.modifier === 1) {
-        n2 += `(?:${x2(s2.prefix)}(${o2})${x2(s2.suffix)})`, n2 += T3(s2.modifier);
+        n2 += `(?:${x3(s2.prefix)}(${o2})${x3(s2.suffix)})`, n2 += T3(s2.modifier);
         continue;
       }
-      n2 += `(?:${x2(s2.prefix)}`, n2 += `((?:${o2})(?:`, n2 += x2(s2.suffix), n2 += x2(s2.prefix), n2 += `(?:${o2}))*)${x2(s2.suffix)})`, s2.modifier === 0 && (n2 += "?");
+      n2 += `(?:${x3(s2.prefix)}`, n2 += `((?:${o2})(?:`, n2 += x3(s2.suffix), n2 += x3(s2.prefix), n2 += `(?:${o2}))*)${x3(s2.suffix)})`, s2.modifier === 0 && (n2 += "?");
     }
-    let c2 = `[${x2(r2.endsWith)}]|$`, l2 = `[${x2(r2.delimiter)}]`;
+    let c2 = `[${x3(r2.endsWith)}]|$`, l2 = `[${x3(r2.delimiter)}]`;
     if (r2.end) return r2.strict || (n2 += `${l2}?`), r2.endsWith.length ? n2 += `(?=${c2})` : n2 += "$", new RegExp(n2, B2(r2));
     r2.strict || (n2 += `(?:${l2}(?=${c2}))?`);
     let f2 = false;
@@ -12939,8 +13795,8 @@ ${className}`);
     reportError
   });
   Object.defineProperty(globalThis, "__bulwark_install", {
-    value: /* @__PURE__ */ __name(function __bulwark_install(host) {
-      return install(host);
+    value: /* @__PURE__ */ __name(function __bulwark_install(host2) {
+      return install(host2);
     }, "__bulwark_install"),
     writable: false,
     enumerable: false,

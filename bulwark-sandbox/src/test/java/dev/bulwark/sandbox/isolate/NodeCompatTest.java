@@ -69,7 +69,7 @@ class NodeCompatTest {
                     new Compatibility("2025-09-20", List.of()));
             assertThat(f.code()).isEqualTo(ErrorCode.WORKER_LOAD_FAILED.code());
             assertThat(f.message()).isEqualTo(
-                    "index.js: cannot import 'node:buffer': Node.js built-in modules need the nodejs_compat compatibility flag");
+                    "index.js:1: cannot import 'node:buffer': Node.js built-in modules need the nodejs_compat compatibility flag");
         }
 
         @Test
@@ -82,7 +82,7 @@ class NodeCompatTest {
                     } };""", v1);
             assertThat(body(w)).isEqualTo("djE= undefined undefined");
             Message.WorkerLoadFailed f = loadFails("import { Buffer } from 'buffer'; export default {};", v1);
-            assertThat(f.message()).isEqualTo("index.js: cannot import 'buffer': no such module in the worker's bundle"
+            assertThat(f.message()).isEqualTo("index.js:1: cannot import 'buffer': no such module in the worker's bundle"
                     + " (before nodejs_compat_v2, Node.js built-ins need the prefix: 'node:buffer')");
         }
 
@@ -107,7 +107,7 @@ class NodeCompatTest {
         @Test
         void anUnsupportedModuleFailsTheLoadNamingItAndWhatThereIs() throws Exception {
             Message.WorkerLoadFailed f = loadFails("import fs from 'node:fs'; export default {};", COMPAT);
-            assertThat(f.message()).startsWith("index.js: cannot import 'node:fs': Bulwark does not provide this Node.js module"
+            assertThat(f.message()).startsWith("index.js:1: cannot import 'node:fs': Bulwark does not provide this Node.js module"
                     + " (under nodejs_compat it provides node:assert, node:assert/strict, node:async_hooks, node:buffer,");
             assertThat(f.message()).contains("node:util/types)");
         }
@@ -116,7 +116,7 @@ class NodeCompatTest {
         void nodeOsNeedsItsCompatibilityDate() throws Exception {
             Message.WorkerLoadFailed f = loadFails("import os from 'node:os'; export default {};",
                     new Compatibility("2025-06-01", List.of("nodejs_compat")));
-            assertThat(f.message()).isEqualTo("index.js: cannot import 'node:os': node:os needs a compatibility date of 2025-09-15 or later");
+            assertThat(f.message()).isEqualTo("index.js:1: cannot import 'node:os': node:os needs a compatibility date of 2025-09-15 or later");
             String w = loadWith("import os from 'node:os'; export default { fetch() { return new Response(JSON.stringify([os.EOL, os.platform()])); } };", COMPAT);
             assertThat(body(w)).isEqualTo("[\"\\n\",\"linux\"]");
         }
@@ -130,7 +130,7 @@ class NodeCompatTest {
                     export default { fetch() { return s.run(7, async () => { await 0; return new Response(`${s.getStore()} ${typeof Buffer}`); }); } };""", als);
             assertThat(body(w)).isEqualTo("7 undefined");
             assertThat(loadFails("import 'node:buffer'; export default {};", als).message()).isEqualTo(
-                    "index.js: cannot import 'node:buffer': the nodejs_als compatibility flag provides only node:async_hooks;"
+                    "index.js:1: cannot import 'node:buffer': the nodejs_als compatibility flag provides only node:async_hooks;"
                             + " Node.js built-in modules need nodejs_compat");
         }
 
@@ -372,7 +372,7 @@ class NodeCompatTest {
         void withoutTheFlagItFailsToLoadNamingTheModule() throws Exception {
             Message.WorkerLoadFailed f = loadFails(fixture("cookie-signature/bundle.js"), new Compatibility("2025-09-20", List.of()));
             assertThat(f.message()).isEqualTo(
-                    "index.js: cannot import 'node:crypto': Node.js built-in modules need the nodejs_compat compatibility flag");
+                    "index.js:50: cannot import 'node:crypto': Node.js built-in modules need the nodejs_compat compatibility flag");
         }
     }
 
