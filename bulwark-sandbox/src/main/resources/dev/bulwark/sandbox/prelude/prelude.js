@@ -10326,7 +10326,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
   var weakMapHas3 = WeakMap.prototype.has;
   var weakSetHas3 = WeakSet.prototype.has;
   var weakRefDeref2 = WeakRef.prototype.deref;
-  var promiseThen2 = Promise.prototype.then;
+  var PromiseCtor2 = Promise;
   var abByteLength3 = getter3(ArrayBuffer.prototype, "byteLength");
   var TypedArrayProto4 = Object.getPrototypeOf(Uint8Array.prototype);
   var taBuffer4 = getter3(TypedArrayProto4, "buffer");
@@ -10677,7 +10677,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
         this.array(v3);
         return;
       }
-      if (brand(weakMapHas3, v3, {}) || brand(weakSetHas3, v3, {}) || brand(weakRefDeref2, v3) || brand(promiseThen2, v3) || isBlob(v3) || isNonSerializable(v3)) {
+      if (brand(weakMapHas3, v3, {}) || brand(weakSetHas3, v3, {}) || brand(weakRefDeref2, v3) || v3 instanceof PromiseCtor2 || isBlob(v3) || isNonSerializable(v3)) {
         throw cloneError2(describe2(v3));
       }
       this.remember(v3);
