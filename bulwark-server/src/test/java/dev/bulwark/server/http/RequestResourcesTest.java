@@ -46,6 +46,7 @@ class RequestResourcesTest {
                 EgressSettings.NONE));
         node.deploy(new DeployedWorker("w", "w", WorkerBundle.of("index.js", List.of(WorkerModule.text("index.js",
                 ModuleType.JS, "export default { fetch() { console.log('hi'); return new Response('ok'); } };"))), "{}", limits));
+        node.defaultWorker("w");
     }
 
     @AfterAll

@@ -172,6 +172,8 @@ class EgressNodeTest {
                 new SandboxSettings(1, 1, 1024, 2, List.of()), egress));
         String env = "{\"UPSTREAM\":\"" + upstream.getAddress().getPort() + "\",\"SELF\":\"" + node.port() + "\"}";
         node.deploy(new DeployedWorker("egress", "egress", bundle(WORKER), env, LIMITS));
+        // The worker calls itself at 127.0.0.1: requests no route claims go to it.
+        node.defaultWorker("egress");
         node.deploy(new DeployedWorker("bystander", "other-tenant", bundle(
                 "export default { fetch() { return new Response('still here'); } };"), "{}", LIMITS));
 
