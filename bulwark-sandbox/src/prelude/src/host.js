@@ -44,6 +44,7 @@ export const H = {
   nodeHash: notInstalled,
   nodeHmac: notInstalled,
   domainToAscii: notInstalled,
+  now: notInstalled,
 };
 Object.setPrototypeOf(H, null);
 
@@ -53,7 +54,7 @@ export function bindHost(host) {
     'responseStart', 'responseChunk', 'responseEnd', 'responseError', 'requestBodyPull', 'currentInvocation',
     'objectId', 'callObject', 'callWorker', 'loadDynamic', 'rpcObject', 'rpcWorker', 'rpcReturn', 'sqlExec', 'kvGet', 'kvPut', 'kvDelete', 'kvList', 'storageOp',
     'zlibOpen', 'zlibPush', 'zlibClose', 'decodeLegacy', 'htmlRewriterWasm',
-    'nodeHash', 'nodeHmac', 'domainToAscii',
+    'nodeHash', 'nodeHmac', 'domainToAscii', 'now',
     'subrequestAck', 'subrequestCancel', 'subrequestBodyChunk', 'subrequestBodyEnd'];
   for (const name of names) {
     const fn = host[name];

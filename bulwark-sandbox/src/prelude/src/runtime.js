@@ -11,7 +11,7 @@ import { Body, chunkToBytes } from './body.js';
 import { getReader, readerReadChunk, ReadableStream } from './streams-core.js';
 import { parseURL, serializeURL } from './url.js';
 import { normalizeMethod } from './request.js';
-import { resetTimeOrigin } from './clock.js';
+import { freezeTemporal } from './clock.js';
 import { subrequestChunk, subrequestEnd, subrequestDrop, subrequestBodyPull, endUpload, endUploadsOf } from './egress.js';
 import { makeNamespace, objectFetch, objectReceiver, registerWaitUntil, forgetWaitUntil } from './objects.js';
 import { answerRpc, answerAlarm, entrypointReceiver } from './rpc.js';
@@ -284,10 +284,10 @@ async function dispatchFetch(handler, req, env, invocationId, target) {
 
 export function install(host) {
   bindHost(host);
+  freezeTemporal();
   installAsyncContext(host.asyncContextGet, host.asyncContextSet);
   delete globalThis.__bulwark_install;
   captureSharedArrayBuffer();
-  resetTimeOrigin();
   const workersModule = Object.freeze({ DurableObject, WorkerEntrypoint, RpcTarget, WorkflowEntrypoint });
   return Object.freeze({
     fireTimer(id) { fireTimer(id); },

@@ -194,6 +194,7 @@ export function createIsolate(preludePath, options = {}) {
     // WebCrypto runs on the JDK (CryptoHost); the Java suite tests it in real isolates.
     crypto() { throw new Error('crypto.subtle is not available in the Node harness'); },
     domainToAscii(domain) { const a = domainToASCII(domain); return a === '' ? null : a; },
+    now() { return Date.now(); },
   };
   const install = vm.runInContext('globalThis.__bulwark_install', context);
   if (typeof install !== 'function') throw new Error('prelude did not define __bulwark_install');

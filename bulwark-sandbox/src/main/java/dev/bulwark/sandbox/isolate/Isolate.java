@@ -83,6 +83,8 @@ public final class Isolate {
     private volatile long taskStartCpu;
     private volatile boolean inTask;
     private volatile long terminationRequestedAt;
+    /** The isolate thread's CPU time when termination was requested. */
+    private volatile long terminationCpuAt;
     private volatile ErrorCode terminationReason;
     private volatile long terminationCulprit;
     private volatile boolean condemned;
@@ -92,6 +94,10 @@ public final class Isolate {
      * to it, and still stopped at its CPU limit.
      */
     private volatile Invocation taskInvocation;
+    /** Fails the running load when its isolate is abandoned (a builtin ignores termination); null when no load runs. */
+    private volatile Runnable loadAbandoned;
+    /** Console lines of the worker's top-level code so far (shared by its isolates); null when no load runs. */
+    private volatile AtomicInteger loadLogLines;
     /** CPU budget of the running load task (a worker's top-level code); MAX_VALUE when none runs. */
     private volatile long loadCpuNanos = Long.MAX_VALUE;
     /** Counts tasks, so the memory watchdog knows when a new one started. */
@@ -111,6 +117,8 @@ public final class Isolate {
     private final ObjectStorageHost storage;
     /** Compression streams and legacy text decoding (JDK-backed Web APIs). */
     private final WebApisHost webApis;
+    /** What Date.now() answers during the running task (isolate thread only). */
+    private long clockMs;
 
     // Set when a worker is loaded into this isolate (isolate thread only).
     private LoadedWorker worker;
@@ -195,6 +203,8 @@ public final class Isolate {
     }
 
     private void runTask(Task task) {
+        // Workers' clock: the time of the last I/O, i.e. when this task began; 0 in global scope.
+        clockMs = task.invocationId == 0 ? 0 : Math.max(clockMs, System.currentTimeMillis());
         currentInvocation = task.invocationId;
         taskInvocation = task.invocationId == 0 ? null : invocations.get(task.invocationId);
         taskStartCpu = THREADS.getCurrentThreadCpuTime();
@@ -221,6 +231,7 @@ public final class Isolate {
             }
         } finally {
             inTask = false;
+            if (abandoned.get()) ABANDONED.decrementAndGet();
             long used = THREADS.getCurrentThreadCpuTime() - taskStartCpu;
             Invocation inv = invocations.get(task.invocationId);
             if (inv != null) inv.cpuNanos.addAndGet(used);
@@ -271,24 +282,60 @@ public final class Isolate {
     void load(String workerId, dev.bulwark.sandbox.worker.WorkerBundle bundle, String envJson,
               List<dev.bulwark.sandbox.worker.Binding> bindings, boolean networkAllowed, Limits limits,
               LoadCallback callback) {
+        load(workerId, bundle, envJson, bindings, networkAllowed, limits, new AtomicInteger(), callback);
+    }
+
+    /**
+     * Loads a worker into this (fresh) isolate; the callback runs on the isolate thread. Top-level
+     * code runs under the request's CPU and wall-clock limits (past them the load fails), and its
+     * console lines count against {@code topLevelLogLines}, which the worker's isolates share, so
+     * a flood at top level is not repeated by every new isolate.
+     */
+    void load(String workerId, dev.bulwark.sandbox.worker.WorkerBundle bundle, String envJson,
+              List<dev.bulwark.sandbox.worker.Binding> bindings, boolean networkAllowed, Limits limits,
+              AtomicInteger topLevelLogLines, LoadCallback callback) {
         this.networkAllowed = networkAllowed;
+        // The outcome is reported once: by this task, or by the watchdog if the load is abandoned.
+        java.util.concurrent.atomic.AtomicBoolean reported = new java.util.concurrent.atomic.AtomicBoolean();
+        LoadCallback once = new LoadCallback() {
+            @Override
+            public void loaded(Isolate isolate) {
+                if (reported.compareAndSet(false, true)) callback.loaded(isolate);
+            }
+
+            @Override
+            public void failed(Isolate isolate, WorkerLoadException e) {
+                if (reported.compareAndSet(false, true)) callback.failed(isolate, e);
+            }
+        };
+        String topLevel = bundle.mainModule() + ": top-level code: ";
         enqueue(0, () -> {
-            // Top-level code runs under the same CPU limit as a request.
             loadCpuNanos = limits.cpuMs() * 1_000_000L;
             loadingWorkerId = workerId;
+            loadLogLines = topLevelLogLines;
+            loadAbandoned = () -> once.failed(this, new WorkerLoadException(terminationReason,
+                    topLevel + limitMessage(terminationReason, limits)));
+            // A load that blocks (Atomics.wait) uses no CPU: the wall clock ends it.
+            ScheduledFuture<?> deadline = services.scheduler().schedule(() -> {
+                if (inTask && currentInvocation == 0 && loadLogLines == topLevelLogLines) {
+                    requestTermination(ErrorCode.WALL_TIME_EXCEEDED, 0);
+                }
+            }, limits.wallMs(), TimeUnit.MILLISECONDS);
             try {
                 worker = ModuleLinker.link(runtime, jsRuntime, workerId, bundle, envJson, bindings);
-                callback.loaded(this);
+                once.loaded(this);
             } catch (WorkerLoadException e) {
                 // The load error names what threw; the same rejection logged again as "Uncaught (in
                 // promise)" would report one failure twice.
                 unhandledRejections.clear();
                 ErrorCode reason = terminationReason;
-                callback.failed(this, reason == null ? e : new WorkerLoadException(reason,
-                        bundle.mainModule() + ": top-level code: " + limitMessage(reason, limits)));
+                once.failed(this, reason == null ? e : new WorkerLoadException(reason, topLevel + limitMessage(reason, limits)));
             } finally {
+                loadAbandoned = null;
+                deadline.cancel(false);
                 loadCpuNanos = Long.MAX_VALUE;
                 loadingWorkerId = null;
+                loadLogLines = null;
             }
         });
     }
@@ -549,9 +596,55 @@ public final class Isolate {
 
     // ---------------------------------------------------------------- limits
 
+    /**
+     * How much CPU a task may spend ignoring TerminateExecution before its isolate is abandoned. Some V8
+     * builtins run to the end of their input without looking at termination (measured on V8
+     * 14.7: a default-order {@code Array.prototype.sort} of 3 million numbers ran 17 s, a
+     * {@code TypedArray.prototype.join} of 30 million 2 s, {@code JSON.parse} of 5 million nested
+     * arrays 33 s). Rather than end the sandbox (every in-flight request of the tenant), the
+     * isolate is written off: its requests fail now, its worker gets a fresh isolate, and its
+     * thread finishes the builtin, sees the termination and closes the runtime.
+     */
+    static final long ABANDON_AFTER_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
+    /** Past this, or with more isolates stuck at once than {@link #MAX_ABANDONED}, the process ends. */
+    static final long STUCK_FATAL_NANOS = TimeUnit.SECONDS.toNanos(30);
+    static final int MAX_ABANDONED = 2;
+    /** Isolates of this process whose thread is still stuck in a builtin after they were abandoned. */
+    private static final AtomicInteger ABANDONED = new AtomicInteger();
+    /** Set once by the watchdog when this isolate is abandoned; cleared by the isolate thread. */
+    private final java.util.concurrent.atomic.AtomicBoolean abandoned = new java.util.concurrent.atomic.AtomicBoolean();
+
+    /** Isolates of this process written off while their thread is still stuck in a builtin. */
+    static int abandonedIsolates() {
+        return ABANDONED.get();
+    }
+
     /** Called by the watchdog between its ticks. */
     void checkCpu(long nowNanos) {
-        if (!inTask || condemned) return;
+        if (!inTask) return;
+        long asked = terminationRequestedAt;
+        if (asked != 0) {
+            long ignored = nowNanos - asked;
+            // CPU the thread spent since, not wall time: on a busy machine a thread that is
+            // merely waiting for a core is not stuck.
+            long ignoredCpu = THREADS.getThreadCpuTime(thread.threadId()) - terminationCpuAt;
+            if (ignored > STUCK_FATAL_NANOS) {
+                // The process is the trust boundary: end it, the node fails its in-flight requests
+                // and starts a new sandbox.
+                services.fatal("isolate " + thread.getName() + " ignored termination for " + (ignored / 1_000_000_000L) + " s");
+            } else if (ignoredCpu > ABANDON_AFTER_NANOS && abandoned.compareAndSet(false, true)) {
+                if (ABANDONED.incrementAndGet() > MAX_ABANDONED) {
+                    services.fatal("more than " + MAX_ABANDONED + " isolates ignore termination at once");
+                }
+                condemn(terminationReason != null ? terminationReason : ErrorCode.INTERNAL, terminationCulprit);
+                // A load stuck this way fails now, so the worker's requests get the load error
+                // instead of loading it again into new isolates that get stuck the same way.
+                Runnable failLoad = loadAbandoned;
+                if (failLoad != null) failLoad.run();
+            }
+            return;
+        }
+        if (condemned) return;
         long inv = currentInvocation;
         Invocation invocation = taskInvocation;
         long slice = THREADS.getThreadCpuTime(thread.threadId()) - taskStartCpu;
@@ -561,12 +654,6 @@ public final class Isolate {
             }
         } else if (inv == 0 && slice > loadCpuNanos) {
             requestTermination(ErrorCode.CPU_LIMIT_EXCEEDED, 0);
-        }
-        long asked = terminationRequestedAt;
-        if (asked != 0 && nowNanos - asked > TimeUnit.SECONDS.toNanos(5)) {
-            // V8 did not honour TerminateExecution. The process is the trust boundary: end it,
-            // the node fails its in-flight requests and starts a new sandbox.
-            services.fatal("isolate " + thread.getName() + " ignored termination for 5 s");
         }
     }
 
@@ -598,6 +685,7 @@ public final class Isolate {
         if (terminationRequestedAt != 0) return;
         terminationReason = reason;
         terminationCulprit = culprit;
+        terminationCpuAt = THREADS.getThreadCpuTime(thread.threadId());
         terminationRequestedAt = System.nanoTime();
         runtime.terminateExecution(V8RuntimeTerminationMode.Synchronous);
     }
@@ -788,6 +876,7 @@ public final class Isolate {
                 String ascii = Idna.domainToAscii(string(args, 0));
                 return ascii == null ? runtime.createV8ValueNull() : runtime.createV8ValueString(ascii);
             });
+            bind(host, "now", args -> runtime.createV8ValueDouble(clockMs));
             try (V8ValueFunction installer = runtime.getGlobalObject().get("__bulwark_install")) {
                 return installer.call(null, host);
             }
@@ -1140,12 +1229,16 @@ public final class Isolate {
 
     private void log(String level, String message) {
         long invId = currentInvocation;
-        Invocation inv = invocations.get(invId);
-        if (inv != null) {
-            int n = inv.logLines.incrementAndGet();
+        // Lines are counted against the invocation whose task is running, also after its response
+        // (a detached promise chain), and top-level lines against the worker's top-level budget.
+        Invocation inv = Thread.currentThread() == thread && taskInvocation != null ? taskInvocation : invocations.get(invId);
+        AtomicInteger counter = inv != null ? inv.logLines : invId == 0 ? loadLogLines : null;
+        if (counter != null) {
+            int n = counter.incrementAndGet();
             if (n > Invocation.MAX_LOG_LINES) {
                 if (n == Invocation.MAX_LOG_LINES + 1) {
-                    message = "log limit reached: further console output of this request is dropped";
+                    message = inv != null ? "log limit reached: further console output of this request is dropped"
+                            : "log limit reached: further console output of this worker's top-level code is dropped";
                     level = "warn";
                 } else {
                     return;

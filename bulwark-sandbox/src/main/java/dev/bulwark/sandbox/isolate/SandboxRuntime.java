@@ -90,7 +90,7 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
         this.scheduler = timers;
         // A task may grow the process by its heap plus as much again outside the heap (typed arrays).
         this.memoryGrowthLimitBytes = 2L * settings.heapMb() << 20;
-        V8Host v8 = V8Host.getV8Instance();
+        V8Host v8 = V8Host.getV8I18nInstance();
         byte[] snapshot = IsolatePool.snapshot(v8);
         this.pool = new IsolatePool(v8, snapshot, poolSize, this);
         this.watchdog = Thread.ofPlatform().name("sandbox-watchdog").daemon(true).start(this::watch);
@@ -241,6 +241,8 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
         final boolean networkAllowed;
         final Limits limits;
         volatile String loadError;
+        /** Console lines written by the worker's top-level code, in all of its isolates. */
+        private final java.util.concurrent.atomic.AtomicInteger topLevelLogLines = new java.util.concurrent.atomic.AtomicInteger();
         private final Isolate[] isolates = new Isolate[isolatesPerWorker];
         private boolean retired;
 
@@ -294,7 +296,7 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
             }
             isolates[index] = isolate;
             live.add(isolate);
-            isolate.load(workerId, bundle, env, bindings, networkAllowed, limits, new Isolate.LoadCallback() {
+            isolate.load(workerId, bundle, env, bindings, networkAllowed, limits, topLevelLogLines, new Isolate.LoadCallback() {
                 @Override
                 public void loaded(Isolate loaded) {
                     if (correlationId != 0) outbox.send(new Message.WorkerLoaded(correlationId, workerId));

@@ -386,6 +386,7 @@
       "nodeHash",
       "nodeHmac",
       "domainToAscii",
+      "now",
       "subrequestAck",
       "subrequestCancel",
       "subrequestBodyChunk",
@@ -451,7 +452,8 @@
         htmlRewriterWasm: notInstalled,
         nodeHash: notInstalled,
         nodeHmac: notInstalled,
-        domainToAscii: notInstalled
+        domainToAscii: notInstalled,
+        now: notInstalled
       };
       Object.setPrototypeOf(H, null);
       __name(bindHost, "bindHost");
@@ -1400,19 +1402,109 @@ ${groupIndent}`);
   });
 
   // src/clock.js
+  function now() {
+    return H.installed ? H.now() : ReflectApply(realNow, RealDate, []);
+  }
   function timeOrigin() {
-    return origin;
+    return 0;
   }
-  function resetTimeOrigin() {
-    origin = Date.now();
+  function freezeTemporal() {
+    if (typeof Temporal !== "object" || Temporal === null || typeof Temporal.Now !== "object") return;
+    const TNow = Temporal.Now;
+    const fromEpochMilliseconds = Temporal.Instant.fromEpochMilliseconds;
+    const InstantCtor = Temporal.Instant;
+    const timeZoneId = TNow.timeZoneId;
+    const instantProto = Temporal.Instant.prototype;
+    const toZoned = instantProto.toZonedDateTimeISO;
+    const zonedProto = Temporal.ZonedDateTime.prototype;
+    const toPlainDateTime = zonedProto.toPlainDateTime, toPlainDate = zonedProto.toPlainDate, toPlainTime = zonedProto.toPlainTime;
+    const instant = /* @__PURE__ */ __name(() => ReflectApply(fromEpochMilliseconds, InstantCtor, [now()]), "instant");
+    const zoned = /* @__PURE__ */ __name((tz) => ReflectApply(toZoned, instant(), [tz === void 0 ? ReflectApply(timeZoneId, TNow, []) : tz]), "zoned");
+    const fns = {
+      instant() {
+        return instant();
+      },
+      zonedDateTimeISO(tz) {
+        return zoned(tz);
+      },
+      plainDateTimeISO(tz) {
+        return ReflectApply(toPlainDateTime, zoned(tz), []);
+      },
+      plainDateISO(tz) {
+        return ReflectApply(toPlainDate, zoned(tz), []);
+      },
+      plainTimeISO(tz) {
+        return ReflectApply(toPlainTime, zoned(tz), []);
+      }
+    };
+    for (const name of ["instant", "zonedDateTimeISO", "plainDateTimeISO", "plainDateISO", "plainTimeISO"]) {
+      ObjectDefineProperty(TNow, name, { value: fns[name], writable: true, enumerable: false, configurable: true });
+    }
   }
-  var origin;
+  var RealDate, realNow, ReflectConstruct, dateToString, FrozenDate;
   var init_clock = __esm({
     "src/clock.js"() {
       init_inject();
-      origin = Date.now();
+      init_host();
+      init_util();
+      RealDate = Date;
+      realNow = Date.now;
+      ReflectConstruct = Reflect.construct;
+      dateToString = Date.prototype.toString;
+      __name(now, "now");
       __name(timeOrigin, "timeOrigin");
-      __name(resetTimeOrigin, "resetTimeOrigin");
+      FrozenDate = new Proxy(RealDate, {
+        construct(target, args, newTarget) {
+          return ReflectConstruct(target, args.length === 0 ? [now()] : args, newTarget === FrozenDate ? target : newTarget);
+        },
+        apply() {
+          return ReflectApply(dateToString, ReflectConstruct(RealDate, [now()]), []);
+        }
+      });
+      ObjectDefineProperty(RealDate, "now", {
+        value: { now() {
+          return now();
+        } }.now,
+        writable: true,
+        enumerable: false,
+        configurable: true
+      });
+      ObjectDefineProperty(RealDate.prototype, "constructor", {
+        value: FrozenDate,
+        writable: true,
+        enumerable: false,
+        configurable: true
+      });
+      ObjectDefineProperty(globalThis, "Date", { value: FrozenDate, writable: true, enumerable: false, configurable: true });
+      if (typeof Intl === "object" && Intl !== null && typeof Intl.DateTimeFormat === "function") {
+        const proto = Intl.DateTimeFormat.prototype;
+        const formatGetter = ObjectGetOwnPropertyDescriptor(proto, "format").get;
+        const formatToParts = proto.formatToParts;
+        const boundFormats = /* @__PURE__ */ new WeakMap();
+        const weakGet = WeakMap.prototype.get, weakSet = WeakMap.prototype.set;
+        ObjectDefineProperty(proto, "format", {
+          get: ObjectGetOwnPropertyDescriptor({ get format() {
+            const bound = ReflectApply(formatGetter, this, []);
+            let fn = ReflectApply(weakGet, boundFormats, [this]);
+            if (fn === void 0) {
+              fn = /* @__PURE__ */ __name((date) => bound(date === void 0 ? now() : date), "fn");
+              ReflectApply(weakSet, boundFormats, [this, fn]);
+            }
+            return fn;
+          } }, "format").get,
+          enumerable: false,
+          configurable: true
+        });
+        ObjectDefineProperty(proto, "formatToParts", {
+          value: { formatToParts(date) {
+            return ReflectApply(formatToParts, this, [date === void 0 ? now() : date]);
+          } }.formatToParts,
+          writable: true,
+          enumerable: false,
+          configurable: true
+        });
+      }
+      __name(freezeTemporal, "freezeTemporal");
     }
   });
 
@@ -1490,7 +1582,7 @@ ${groupIndent}`);
         #dispatching = false;
         #initialized = true;
         #trusted = false;
-        #timeStamp = Date.now() - timeOrigin();
+        #timeStamp = now() - timeOrigin();
         constructor(type, eventInitDict = void 0) {
           if (arguments.length === 0) throw new TypeError("Failed to construct 'Event': 1 argument required, but only 0 present.");
           this.#type = toDOMString(type);
@@ -7497,6 +7589,137 @@ ${val.stack}`;
   // src/early.js
   init_inject();
   init_dom_exception();
+  init_clock();
+
+  // src/bounds.js
+  init_inject();
+  init_util();
+  var TypedArrayProto3 = ObjectGetPrototypeOf(Uint8Array.prototype);
+  var getter3 = /* @__PURE__ */ __name((o2, name) => ObjectGetOwnPropertyDescriptor(o2, name).get, "getter");
+  var taLength2 = getter3(TypedArrayProto3, "length");
+  var taTag2 = getter3(TypedArrayProto3, Symbol.toStringTag);
+  var taSort = TypedArrayProto3.sort;
+  var taSubarray = TypedArrayProto3.subarray;
+  var taSet = TypedArrayProto3.set;
+  var constructors = { __proto__: null };
+  for (const name of [
+    "Int8Array",
+    "Uint8Array",
+    "Uint8ClampedArray",
+    "Int16Array",
+    "Uint16Array",
+    "Int32Array",
+    "Uint32Array",
+    "Float16Array",
+    "Float32Array",
+    "Float64Array",
+    "BigInt64Array",
+    "BigUint64Array"
+  ]) {
+    if (typeof globalThis[name] === "function") constructors[name] = globalThis[name];
+  }
+  var method2 = /* @__PURE__ */ __name((proto, name, fn) => ObjectDefineProperty(proto, name, { value: fn, writable: true, enumerable: false, configurable: true }), "method");
+  var TYPED_RUN = 1 << 19;
+  var before = /* @__PURE__ */ __name((a3, b3) => a3 < b3 || b3 !== b3 && a3 === a3 || a3 === 0 && b3 === 0 && 1 / a3 < 0 && 1 / b3 > 0, "before");
+  function mergeRuns(ta, n2) {
+    const Ctor = constructors[ReflectApply(taTag2, ta, [])];
+    let src = ta, dst = new Ctor(n2);
+    for (let width = TYPED_RUN; width < n2; width *= 2) {
+      for (let lo2 = 0; lo2 < n2; lo2 += 2 * width) {
+        const mid = lo2 + width < n2 ? lo2 + width : n2, hi = lo2 + 2 * width < n2 ? lo2 + 2 * width : n2;
+        let i2 = lo2, j3 = mid, k2 = lo2;
+        while (i2 < mid && j3 < hi) {
+          const x4 = src[i2], y2 = src[j3];
+          if (before(y2, x4)) {
+            dst[k2++] = y2;
+            j3++;
+          } else {
+            dst[k2++] = x4;
+            i2++;
+          }
+        }
+        if (i2 < mid) ReflectApply(taSet, dst, [ReflectApply(taSubarray, src, [i2, mid]), k2]);
+        else if (j3 < hi) ReflectApply(taSet, dst, [ReflectApply(taSubarray, src, [j3, hi]), k2]);
+      }
+      const t2 = src;
+      src = dst;
+      dst = t2;
+    }
+    if (src !== ta) ReflectApply(taSet, ta, [src, 0]);
+  }
+  __name(mergeRuns, "mergeRuns");
+  function sortTyped(ta, n2) {
+    for (let lo2 = 0; lo2 < n2; lo2 += TYPED_RUN) {
+      ReflectApply(taSort, ReflectApply(taSubarray, ta, [lo2, lo2 + TYPED_RUN < n2 ? lo2 + TYPED_RUN : n2]), []);
+    }
+    mergeRuns(ta, n2);
+    return ta;
+  }
+  __name(sortTyped, "sortTyped");
+  method2(TypedArrayProto3, "sort", { sort(comparefn) {
+    if (comparefn !== void 0) return ReflectApply(taSort, this, [comparefn]);
+    const n2 = ReflectApply(taLength2, this, []);
+    return n2 <= TYPED_RUN ? ReflectApply(taSort, this, []) : sortTyped(this, n2);
+  } }.sort);
+  var taToSorted = TypedArrayProto3.toSorted;
+  if (typeof taToSorted === "function") {
+    method2(TypedArrayProto3, "toSorted", { toSorted(comparefn) {
+      if (comparefn !== void 0) return ReflectApply(taToSorted, this, [comparefn]);
+      const n2 = ReflectApply(taLength2, this, []);
+      if (n2 <= TYPED_RUN) return ReflectApply(taToSorted, this, []);
+      const copy2 = new constructors[ReflectApply(taTag2, this, [])](n2);
+      ReflectApply(taSet, copy2, [this, 0]);
+      return sortTyped(copy2, n2);
+    } }.toSorted);
+  }
+  var ARRAY_NATIVE_MAX = 1 << 12;
+  var arraySort = Array.prototype.sort;
+  var arrayToSorted = Array.prototype.toSorted;
+  var byString = /* @__PURE__ */ __name((x4, y2) => {
+    const a3 = `${x4}`, b3 = `${y2}`;
+    return a3 < b3 ? -1 : a3 > b3 ? 1 : 0;
+  }, "byString");
+  method2(Array.prototype, "sort", { sort(comparefn) {
+    if (comparefn === void 0 && ArrayIsArray(this) && this.length > ARRAY_NATIVE_MAX) {
+      return ReflectApply(arraySort, this, [byString]);
+    }
+    return ReflectApply(arraySort, this, [comparefn]);
+  } }.sort);
+  if (typeof arrayToSorted === "function") {
+    method2(Array.prototype, "toSorted", { toSorted(comparefn) {
+      if (comparefn === void 0 && ArrayIsArray(this) && this.length > ARRAY_NATIVE_MAX) {
+        return ReflectApply(arrayToSorted, this, [byString]);
+      }
+      return ReflectApply(arrayToSorted, this, [comparefn]);
+    } }.toSorted);
+  }
+  var MAX_JSON_DEPTH = 1e5;
+  var jsonParse = JSON.parse;
+  var stringReplace = String.prototype.replace;
+  var charCodeAt = String.prototype.charCodeAt;
+  var NOT_BRACKETS = /"(?:[^"\\]|\\[^])*(?:"|$)|[^[\]{}"]+/g;
+  function tooDeep(text) {
+    const skeleton = ReflectApply(stringReplace, text, [NOT_BRACKETS, ""]);
+    if (skeleton.length <= MAX_JSON_DEPTH) return false;
+    let depth = 0;
+    for (let i2 = 0; i2 < skeleton.length; i2++) {
+      const c2 = ReflectApply(charCodeAt, skeleton, [i2]);
+      if (c2 === 91 || c2 === 123) {
+        if (++depth > MAX_JSON_DEPTH) return true;
+      } else if (c2 === 93 || c2 === 125) depth--;
+    }
+    return false;
+  }
+  __name(tooDeep, "tooDeep");
+  method2(JSON, "parse", { parse(text, reviver) {
+    const s2 = `${text}`;
+    if (s2.length > MAX_JSON_DEPTH && tooDeep(s2)) {
+      throw new SyntaxError(`JSON.parse: nesting deeper than ${MAX_JSON_DEPTH} levels`);
+    }
+    return ReflectApply(jsonParse, JSON, [s2, reviver]);
+  } }.parse);
+
+  // src/early.js
   Object.defineProperty(globalThis, "DOMException", { value: DOMException, writable: true, configurable: true, enumerable: false });
 
   // src/index.js
@@ -7876,17 +8099,17 @@ Content-Type: ${value.type || "application/octet-stream"}\r
   var isHeaders;
   var fillHeaders;
   var appendHeader;
-  function validateName(name, method2) {
-    const n2 = toByteString(name, `Failed to execute '${method2}' on 'Headers'`);
-    if (!isToken(n2)) throw new TypeError(`Failed to execute '${method2}' on 'Headers': Invalid name`);
+  function validateName(name, method3) {
+    const n2 = toByteString(name, `Failed to execute '${method3}' on 'Headers'`);
+    if (!isToken(n2)) throw new TypeError(`Failed to execute '${method3}' on 'Headers': Invalid name`);
     return n2;
   }
   __name(validateName, "validateName");
-  function normalizeValue(value, method2) {
-    const v3 = trimHTTPWhitespace(toByteString(value, `Failed to execute '${method2}' on 'Headers'`));
+  function normalizeValue(value, method3) {
+    const v3 = trimHTTPWhitespace(toByteString(value, `Failed to execute '${method3}' on 'Headers'`));
     for (let i2 = 0; i2 < v3.length; i2++) {
       const c2 = v3.charCodeAt(i2);
-      if (c2 === 0 || c2 === 10 || c2 === 13) throw new TypeError(`Failed to execute '${method2}' on 'Headers': Invalid value`);
+      if (c2 === 0 || c2 === 10 || c2 === 13) throw new TypeError(`Failed to execute '${method3}' on 'Headers': Invalid value`);
     }
     return v3;
   }
@@ -8561,9 +8784,9 @@ Content-Type: ${value.type || "application/octet-stream"}\r
           return { body: r2.#body, headers: r2.#headers };
         }, "access"),
         /** Build an incoming request (dispatchFetch) with immutable headers. */
-        incoming(method2, url, headerPairs, body, cf) {
+        incoming(method3, url, headerPairs, body, cf) {
           const r2 = new _Request("http://incoming.invalid/");
-          r2.#method = method2;
+          r2.#method = method3;
           r2.#cf = cf;
           r2.#url = url;
           for (const p2 of headerPairs) appendHeader(r2.#headers, p2[0], p2[1]);
@@ -8983,7 +9206,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
       PromiseThen(bodyPromise, (bytes) => {
         if (settled) return;
         const requestUrl = requestInternals.url(request);
-        const hop = /* @__PURE__ */ __name((method2, url, pairs2, body2, redirects) => {
+        const hop = /* @__PURE__ */ __name((method3, url, pairs2, body2, redirects) => {
           let pending;
           try {
             const large = body2 !== null && body2.byteLength > INLINE_BODY;
@@ -8993,11 +9216,11 @@ Content-Type: ${value.type || "application/octet-stream"}\r
                 c2.enqueue(body2);
                 c2.close();
               } }) : upload;
-              const [promise, id] = H.fetch(method2, url, pairs2, null, invocation, true);
+              const [promise, id] = H.fetch(method3, url, pairs2, null, invocation, true);
               startUpload(Number(id), source, Number(invocation));
               pending = promise;
             } else {
-              pending = H.fetch(method2, url, pairs2, body2, invocation);
+              pending = H.fetch(method3, url, pairs2, body2, invocation);
             }
           } catch (err) {
             fail(err);
@@ -9020,8 +9243,8 @@ Content-Type: ${value.type || "application/octet-stream"}\r
                 return;
               }
               const status = result.status;
-              let nextMethod = method2, nextBody = body2, nextPairs = pairs2;
-              if (status === 303 && method2 !== "GET" && method2 !== "HEAD" || (status === 301 || status === 302) && method2 === "POST") {
+              let nextMethod = method3, nextBody = body2, nextPairs = pairs2;
+              if (status === 303 && method3 !== "GET" && method3 !== "HEAD" || (status === 301 || status === 302) && method3 === "POST") {
                 nextMethod = "GET";
                 nextBody = null;
                 nextPairs = nextPairs.filter((p2) => !REQUEST_BODY_HEADERS.has(p2[0].toLowerCase()));
@@ -9072,11 +9295,11 @@ Content-Type: ${value.type || "application/octet-stream"}\r
   // src/crypto-intrinsics.js
   init_inject();
   var U8 = Uint8Array;
-  var TypedArrayProto3 = Object.getPrototypeOf(Uint8Array.prototype);
-  var u8Slice = TypedArrayProto3.slice;
-  var u8Subarray = TypedArrayProto3.subarray;
-  var u8Set = TypedArrayProto3.set;
-  var u8Length = Object.getOwnPropertyDescriptor(TypedArrayProto3, "length").get;
+  var TypedArrayProto4 = Object.getPrototypeOf(Uint8Array.prototype);
+  var u8Slice = TypedArrayProto4.slice;
+  var u8Subarray = TypedArrayProto4.subarray;
+  var u8Set = TypedArrayProto4.set;
+  var u8Length = Object.getOwnPropertyDescriptor(TypedArrayProto4, "length").get;
   var ReflectApply2 = Reflect.apply;
   var ObjectFreeze = Object.freeze;
   var ObjectKeys = Object.keys;
@@ -9092,9 +9315,9 @@ Content-Type: ${value.type || "application/octet-stream"}\r
   var slice = /* @__PURE__ */ __name((u8, start, end) => ReflectApply2(u8Slice, u8, end === void 0 ? [start] : [start, end]), "slice");
   var copy = /* @__PURE__ */ __name((u8) => ReflectApply2(u8Slice, u8, []), "copy");
   var sub = /* @__PURE__ */ __name((u8, start, end) => ReflectApply2(u8Subarray, u8, [start, end]), "sub");
-  var charCodeAt = String.prototype.charCodeAt;
+  var charCodeAt2 = String.prototype.charCodeAt;
   var fromCharCode = String.fromCharCode;
-  var code = /* @__PURE__ */ __name((s2, i2) => ReflectApply2(charCodeAt, s2, [i2]), "code");
+  var code = /* @__PURE__ */ __name((s2, i2) => ReflectApply2(charCodeAt2, s2, [i2]), "code");
   function b64urlDecode(s2) {
     let n2 = s2.length;
     while (n2 > 0 && code(s2, n2 - 1) === 61) n2--;
@@ -9173,11 +9396,11 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     return out;
   }
   __name(nullProto, "nullProto");
-  var taTag2 = Object.getOwnPropertyDescriptor(TypedArrayProto3, Symbol.toStringTag).get;
-  var taBuffer3 = Object.getOwnPropertyDescriptor(TypedArrayProto3, "buffer").get;
-  var taByteOffset3 = Object.getOwnPropertyDescriptor(TypedArrayProto3, "byteOffset").get;
+  var taTag3 = Object.getOwnPropertyDescriptor(TypedArrayProto4, Symbol.toStringTag).get;
+  var taBuffer3 = Object.getOwnPropertyDescriptor(TypedArrayProto4, "buffer").get;
+  var taByteOffset3 = Object.getOwnPropertyDescriptor(TypedArrayProto4, "byteOffset").get;
   var abByteLength2 = Object.getOwnPropertyDescriptor(ArrayBuffer.prototype, "byteLength").get;
-  var isU8 = /* @__PURE__ */ __name((v3) => ReflectApply2(taTag2, v3, []) === "Uint8Array", "isU8");
+  var isU8 = /* @__PURE__ */ __name((v3) => ReflectApply2(taTag3, v3, []) === "Uint8Array", "isU8");
   var bufferOf = /* @__PURE__ */ __name((u8) => ReflectApply2(taBuffer3, u8, []), "bufferOf");
   var offsetOf = /* @__PURE__ */ __name((u8) => ReflectApply2(taByteOffset3, u8, []), "offsetOf");
   function arrayBufferLength(b3) {
@@ -9846,8 +10069,8 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     }
   }
   __name(promised, "promised");
-  function needArgs(n2, count, method2) {
-    if (count < n2) throw new TypeError(`Failed to execute '${method2}' on 'SubtleCrypto': ${n2} arguments required, but only ${count} present.`);
+  function needArgs(n2, count, method3) {
+    if (count < n2) throw new TypeError(`Failed to execute '${method3}' on 'SubtleCrypto': ${n2} arguments required, but only ${count} present.`);
   }
   __name(needArgs, "needArgs");
   function useKey(key, name, usage, what = "key") {
@@ -10305,18 +10528,18 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     DOM_EXCEPTION: 31,
     SLOT: 32
   };
-  var getter3 = /* @__PURE__ */ __name((proto, name) => ObjectGetOwnPropertyDescriptor(proto, name).get, "getter");
-  var mapSize3 = getter3(Map.prototype, "size");
-  var setSize3 = getter3(Set.prototype, "size");
+  var getter4 = /* @__PURE__ */ __name((proto, name) => ObjectGetOwnPropertyDescriptor(proto, name).get, "getter");
+  var mapSize3 = getter4(Map.prototype, "size");
+  var setSize3 = getter4(Set.prototype, "size");
   var mapForEach2 = Map.prototype.forEach;
   var setForEach2 = Set.prototype.forEach;
   var mapSet = Map.prototype.set;
   var setAdd = Set.prototype.add;
   var mapGet = Map.prototype.get;
   var mapHas = Map.prototype.has;
-  var regexpSource2 = getter3(RegExp.prototype, "source");
-  var regexpFlags2 = getter3(RegExp.prototype, "flags");
-  var regexpGlobal3 = getter3(RegExp.prototype, "global");
+  var regexpSource2 = getter4(RegExp.prototype, "source");
+  var regexpFlags2 = getter4(RegExp.prototype, "flags");
+  var regexpGlobal3 = getter4(RegExp.prototype, "global");
   var dateGetTime3 = Date.prototype.getTime;
   var numberValueOf3 = Number.prototype.valueOf;
   var stringValueOf3 = String.prototype.valueOf;
@@ -10327,14 +10550,14 @@ Content-Type: ${value.type || "application/octet-stream"}\r
   var weakSetHas3 = WeakSet.prototype.has;
   var weakRefDeref2 = WeakRef.prototype.deref;
   var PromiseCtor2 = Promise;
-  var abByteLength3 = getter3(ArrayBuffer.prototype, "byteLength");
-  var TypedArrayProto4 = Object.getPrototypeOf(Uint8Array.prototype);
-  var taBuffer4 = getter3(TypedArrayProto4, "buffer");
-  var taByteOffset4 = getter3(TypedArrayProto4, "byteOffset");
-  var taLength2 = getter3(TypedArrayProto4, "length");
-  var dvBuffer3 = getter3(DataView.prototype, "buffer");
-  var dvByteOffset3 = getter3(DataView.prototype, "byteOffset");
-  var dvByteLength3 = getter3(DataView.prototype, "byteLength");
+  var abByteLength3 = getter4(ArrayBuffer.prototype, "byteLength");
+  var TypedArrayProto5 = Object.getPrototypeOf(Uint8Array.prototype);
+  var taBuffer4 = getter4(TypedArrayProto5, "buffer");
+  var taByteOffset4 = getter4(TypedArrayProto5, "byteOffset");
+  var taLength3 = getter4(TypedArrayProto5, "length");
+  var dvBuffer3 = getter4(DataView.prototype, "buffer");
+  var dvByteOffset3 = getter4(DataView.prototype, "byteOffset");
+  var dvByteLength3 = getter4(DataView.prototype, "byteLength");
   var ObjectKeys2 = Object.keys;
   var ObjectPrototype = Object.prototype;
   var hasOwn = Object.prototype.hasOwnProperty;
@@ -10622,7 +10845,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
         if (index < 0) throw cloneError2(kind);
         const buffer = taName === void 0 ? ReflectApply(dvBuffer3, v3, []) : ReflectApply(taBuffer4, v3, []);
         const offset = taName === void 0 ? ReflectApply(dvByteOffset3, v3, []) : ReflectApply(taByteOffset4, v3, []);
-        const length = taName === void 0 ? ReflectApply(dvByteLength3, v3, []) : ReflectApply(taLength2, v3, []);
+        const length = taName === void 0 ? ReflectApply(dvByteLength3, v3, []) : ReflectApply(taLength3, v3, []);
         this.remember(v3);
         w3.byte(T2.VIEW);
         w3.byte(index);
@@ -11645,7 +11868,7 @@ ${className}`);
     /** How RPC calls on this stub reach its object. */
     static sender(stub) {
       const binding = stub.#binding, id = stub.#id;
-      return (method2, args) => H.rpcObject(binding, id.toString(), id.name ?? null, method2, args);
+      return (method3, args) => H.rpcObject(binding, id.toString(), id.name ?? null, method3, args);
     }
   };
   Object.defineProperty(DurableObjectStub.prototype, Symbol.toStringTag, { value: "DurableObjectStub", configurable: true });
@@ -11967,17 +12190,17 @@ ${className}`);
     /** How RPC calls on this entrypoint reach it: loaded first, loaded again once if it was evicted. */
     static sender(fetcher) {
       const loadable = fetcher.#loadable, entrypoint = fetcher.#entrypoint;
-      const send = /* @__PURE__ */ __name(async (method2, args, retried) => {
+      const send = /* @__PURE__ */ __name(async (method3, args, retried) => {
         const workerId = await loadable.ensure();
         try {
-          return await H.rpcWorker(workerId, entrypoint, method2, args);
+          return await H.rpcWorker(workerId, entrypoint, method3, args);
         } catch (err) {
           if (retried || !err || err.code !== "not_found") throw err;
           loadable.forget(workerId);
-          return send(method2, args, true);
+          return send(method3, args, true);
         }
       }, "send");
-      return (method2, args) => send(method2, args, false);
+      return (method3, args) => send(method3, args, false);
     }
   };
   Object.defineProperty(Fetcher.prototype, Symbol.toStringTag, { value: "Fetcher", configurable: true });
@@ -12207,7 +12430,7 @@ ${className}`);
   }
   __name(responseDrained, "responseDrained");
   function makeIncomingRequest(req, invocationId) {
-    const method2 = normalizeMethod(`${req.method}`);
+    const method3 = normalizeMethod(`${req.method}`);
     const parsed = parseURL(`${req.url}`);
     const url = parsed === null ? `${req.url}` : serializeURL(parsed);
     let body = null;
@@ -12215,7 +12438,7 @@ ${className}`);
     else if (req.body !== null && req.body !== void 0) body = new Body(req.body, null);
     const headers = typeof req.headers === "string" ? splitHeaderLines(req.headers) : req.headers || [];
     const cf = takeRequestCf(headers);
-    return requestInternals.incoming(method2, url, headers, body, cf);
+    return requestInternals.incoming(method3, url, headers, body, cf);
   }
   __name(makeIncomingRequest, "makeIncomingRequest");
   async function callHandler(handler, request, env, ctx) {
@@ -12323,10 +12546,10 @@ ${className}`);
   __name(dispatchFetch, "dispatchFetch");
   function install(host2) {
     bindHost(host2);
+    freezeTemporal();
     installAsyncContext(host2.asyncContextGet, host2.asyncContextSet);
     delete globalThis.__bulwark_install;
     captureSharedArrayBuffer();
-    resetTimeOrigin();
     const workersModule = Object.freeze({ DurableObject, WorkerEntrypoint, RpcTarget, WorkflowEntrypoint });
     return Object.freeze({
       fireTimer(id) {

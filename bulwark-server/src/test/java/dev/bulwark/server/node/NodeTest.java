@@ -176,6 +176,26 @@ class NodeTest {
     }
 
     @Test
+    void aSandboxHasIcuAndRunsInUtc() throws Exception {
+        // The node deploys ICU's data beside the V8 library in its run directory; the sandbox finds it.
+        node.deploy(new DeployedWorker("intl", "hello", bundle("""
+                const WORD = /\\p{L}+/gu;
+                export default {
+                  fetch() {
+                    return new Response([
+                      new Date(0).toLocaleDateString("en-US", {year: "numeric", month: "long", timeZone: "UTC"}),
+                      new Intl.DateTimeFormat().resolvedOptions().timeZone,
+                      new Date(0).getTimezoneOffset(),
+                      "Grüße, Ünïcode!".match(WORD).join("|"),
+                    ].join(" / "));
+                  }
+                };"""), "{}", Limits.DEFAULTS));
+        HttpResponse<String> r = get("intl", "/");
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.body()).isEqualTo("January 1970 / UTC / 0 / Grüße|Ünïcode");
+    }
+
+    @Test
     void aCpuLimitEndsOnlyThatRequest() throws Exception {
         HttpResponse<String> r = get("slow", "/spin");
         assertThat(r.statusCode()).isEqualTo(503);
