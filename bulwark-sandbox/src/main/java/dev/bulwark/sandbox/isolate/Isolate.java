@@ -22,7 +22,6 @@ import com.caoccao.javet.values.reference.V8ValueTypedArray;
 import dev.bulwark.sandbox.ipc.Address;
 import dev.bulwark.sandbox.isolate.crypto.CryptoHost;
 import dev.bulwark.sandbox.ipc.ErrorCode;
-import dev.bulwark.sandbox.ipc.ObjectIds;
 import dev.bulwark.sandbox.worker.Binding;
 import dev.bulwark.sandbox.ipc.Message;
 import dev.bulwark.sandbox.worker.Limits;
@@ -67,14 +66,14 @@ public final class Isolate {
     private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
     private static final AtomicInteger SEQUENCE = new AtomicInteger();
 
-    private final V8Runtime runtime;
-    private final SandboxServices services;
+    final V8Runtime runtime;
+    final SandboxServices services;
     private final List<JavetCallbackContext> callbacks = new ArrayList<>();
     private final V8ValueObject jsRuntime;
     /** dispatchFetch wrapped so that its settling reaches {@link #invocationDone}. */
     private final V8ValueFunction dispatcher;
     private final BlockingDeque<Task> tasks = new LinkedBlockingDeque<>();
-    private final Map<Long, Invocation> invocations = new ConcurrentHashMap<>();
+    final Map<Long, Invocation> invocations = new ConcurrentHashMap<>();
     private final Map<Integer, Timer> timers = new ConcurrentHashMap<>();
     private final Thread thread;
 
@@ -111,17 +110,19 @@ public final class Isolate {
      */
     private final Map<Integer, String> unhandledRejections = new java.util.LinkedHashMap<>();
     /** The intrinsic TypeError, captured before any worker code can replace the global. */
-    private final V8ValueFunction intrinsicTypeError;
+    final V8ValueFunction intrinsicTypeError;
     private int nearHeapLimitCalls;
     /** The databases of the durable objects this isolate runs. */
     private final ObjectStorageHost storage;
+    /** Calls out through the node: object stubs, dynamic workers, the loader. */
+    private final OutboundCalls calls = new OutboundCalls(this);
     /** Compression streams and legacy text decoding (JDK-backed Web APIs). */
     private final WebApisHost webApis;
     /** What Date.now() answers during the running task (isolate thread only). */
     private long clockMs;
 
     // Set when a worker is loaded into this isolate (isolate thread only).
-    private LoadedWorker worker;
+    LoadedWorker worker;
     /** The worker whose top-level code runs now, so its log lines carry its name (isolate thread only). */
     private String loadingWorkerId;
     /** False when the worker's globalOutbound is null: fetch() throws. */
@@ -260,7 +261,7 @@ public final class Isolate {
      * messages are held and flushed together when the task ends; from any other thread (the
      * deadline timer, the watchdog) they leave at once.
      */
-    private final Outbox outbox = new Outbox() {
+    final Outbox outbox = new Outbox() {
         @Override
         public void send(Message message) {
             if (inTask && Thread.currentThread() == thread) {
@@ -271,7 +272,7 @@ public final class Isolate {
         }
     };
 
-    private void enqueue(long invocationId, JsAction action) {
+    void enqueue(long invocationId, JsAction action) {
         if (condemned) return;
         tasks.add(new Task(invocationId, action));
     }
@@ -848,12 +849,12 @@ public final class Isolate {
                 if (services.subrequests().cancel(id, currentInvocation)) outbox.send(new Message.SubrequestCancel(id));
                 return undefined();
             });
-            bind(host, "objectId", this::objectId);
-            bind(host, "callObject", this::callObject);
-            bind(host, "callWorker", this::callWorker);
-            bind(host, "loadDynamic", this::loadDynamic);
-            bind(host, "rpcObject", this::rpcObject);
-            bind(host, "rpcWorker", this::rpcWorker);
+            bind(host, "objectId", calls::objectId);
+            bind(host, "callObject", calls::callObject);
+            bind(host, "callWorker", calls::callWorker);
+            bind(host, "loadDynamic", calls::loadDynamic);
+            bind(host, "rpcObject", calls::rpcObject);
+            bind(host, "rpcWorker", calls::rpcWorker);
             bind(host, "rpcReturn", args -> {
                 Invocation inv = invocation(args);
                 if (inv != null) {
@@ -1049,166 +1050,13 @@ public final class Isolate {
         return res;
     }
 
-    /** A namespace binding's id operations: {@code name} and {@code unique} make ids, {@code check} validates one. */
-    private V8Value objectId(V8Value[] args) throws JavetException {
-        Binding.DurableObjectNamespace ns = namespace(integer(args, 0));
-        String kind = string(args, 1), arg = string(args, 2);
-        byte[] key = ns.namespaceKey();
-        return switch (kind == null ? "" : kind) {
-            case "name" -> runtime.createV8ValueString(ObjectIds.fromName(key, arg));
-            case "unique" -> runtime.createV8ValueString(ObjectIds.unique(key));
-            case "check" -> runtime.createV8ValueBoolean(ObjectIds.belongsTo(key, arg));
-            default -> throw new IllegalArgumentException("unknown id operation " + kind);
-        };
-    }
-
-    private Binding.DurableObjectNamespace namespace(int index) {
-        if (worker == null || index < 0 || index >= worker.bindings().size()
-                || !(worker.bindings().get(index) instanceof Binding.DurableObjectNamespace ns)) {
-            throw new IllegalArgumentException("no such durable object namespace");
-        }
-        return ns;
-    }
-
-    /** A stub's fetch(): the node routes it to the object, which may live in another sandbox. */
-    private V8Value callObject(V8Value[] args) throws Exception {
-        Binding.DurableObjectNamespace ns = namespace(integer(args, 0));
-        String id = string(args, 1);
-        if (!ObjectIds.belongsTo(ns.namespaceKey(), id)) throw new IllegalArgumentException("ID is not for this namespace.");
-        Address target = new Address.DurableObject(ns.workerId(), ns.className(), id, string(args, 2));
-        return call(target, args, 3);
-    }
-
-    /** A dynamic worker's entrypoint's fetch(): {@code (workerId, entrypoint, method, url, headers, body)}. */
-    private V8Value callWorker(V8Value[] args) throws Exception {
-        return call(new Address.Worker(string(args, 0), string(args, 1)), args, 2);
-    }
-
-    private Invocation callingInvocation(String what) {
-        Invocation inv = invocations.get(currentInvocation);
-        if (inv == null || inv.isFinished()) {
-            throw new IllegalStateException(what + " can only be called while handling a request");
-        }
-        return inv;
-    }
-
-    /**
-     * Sends a fetch to another address through the node; {@code args[from..]} are method, url,
-     * header lines and body. Counts as a subrequest of the calling invocation.
-     */
-    private V8Value call(Address target, V8Value[] args, int from) throws Exception {
-        Invocation inv = callingInvocation("a durable object or dynamic worker");
-        if (inv.subrequests.incrementAndGet() > inv.limits.subrequests()) {
-            throw new IllegalStateException("Too many subrequests: the limit is " + inv.limits.subrequests());
-        }
-        byte[] body = args.length > from + 3 && args[from + 3] instanceof V8ValueTypedArray ? byteArray(args, from + 3) : null;
-        V8ValuePromise resolver = runtime.createV8ValuePromise();
-        long callId = services.subrequests().register(inv.id, result -> enqueue(inv.id, () -> {
-            try (resolver) {
-                switch (result) {
-                    case Message.CallResult r -> {
-                        try (V8ValueObject res = hostResponse(r.status(), r.statusText(), r.headers(), r.body(), null)) {
-                            resolver.resolve(res);
-                        }
-                    }
-                    case Message.CallFailed f -> rejectCall(resolver, f);
-                    default -> throw new IllegalStateException("unexpected call result " + result);
-                }
-            }
-        }), () -> enqueue(0, resolver::close));
-        outbox.send(new Message.CallStart(inv.id, callId, target, string(args, from), string(args, from + 1),
-                headers(args, from + 2), body));
-        return resolver.getPromise();
-    }
-
-    /** {@code stub.method(args)} on a durable object stub: {@code (binding, id, name, method, argsBytes|null)}. */
-    private V8Value rpcObject(V8Value[] args) throws Exception {
-        Binding.DurableObjectNamespace ns = namespace(integer(args, 0));
-        String id = string(args, 1);
-        if (!ObjectIds.belongsTo(ns.namespaceKey(), id)) throw new IllegalArgumentException("ID is not for this namespace.");
-        return rpc(new Address.DurableObject(ns.workerId(), ns.className(), id, string(args, 2)), args, 3);
-    }
-
-    /** {@code stub.method(args)} on a dynamic worker's entrypoint: {@code (workerId, entrypoint, method, argsBytes|null)}. */
-    private V8Value rpcWorker(V8Value[] args) throws Exception {
-        return rpc(new Address.Worker(string(args, 0), string(args, 1)), args, 2);
-    }
-
-    /**
-     * Sends an RPC call; {@code args[from]} is the method, {@code args[from + 1]} the serialized
-     * arguments (null: a property read). Resolves to {@code {value, threw}}. Counts as a subrequest.
-     */
-    private V8Value rpc(Address target, V8Value[] args, int from) throws Exception {
-        Invocation inv = callingInvocation("an RPC call");
-        if (inv.subrequests.incrementAndGet() > inv.limits.subrequests()) {
-            throw new IllegalStateException("Too many subrequests: the limit is " + inv.limits.subrequests());
-        }
-        String method = string(args, from);
-        byte[] payload = args.length > from + 1 && args[from + 1] instanceof V8ValueTypedArray t
-                ? ObjectStorageHost.checkedBytes(t) : null;
-        V8ValuePromise resolver = runtime.createV8ValuePromise();
-        long callId = services.subrequests().register(inv.id, result -> enqueue(inv.id, () -> {
-            try (resolver) {
-                switch (result) {
-                    case Message.RpcResult r -> {
-                        try (V8ValueObject out = runtime.createV8ValueObject();
-                             V8ValueTypedArray value = bytes(r.value() == null ? new byte[0] : r.value())) {
-                            out.set("value", value);
-                            out.set("threw", r.threw());
-                            resolver.resolve(out);
-                        }
-                    }
-                    case Message.CallFailed f -> rejectCall(resolver, f);
-                    default -> throw new IllegalStateException("unexpected RPC result " + result);
-                }
-            }
-        }), () -> enqueue(0, resolver::close));
-        outbox.send(new Message.RpcCall(inv.id, callId, target, method, payload));
-        return resolver.getPromise();
-    }
-
-    /** Rejects with a TypeError whose {@code code} property is the failure's code (the prelude reads it). */
-    private void rejectCall(V8ValuePromise resolver, Message.CallFailed f) throws JavetException {
-        try (V8ValueObject e = (V8ValueObject) intrinsicTypeError.callAsConstructor(runtime.createV8ValueString(f.message()))) {
-            e.set("code", f.code());
-            resolver.reject(e);
-        }
-    }
-
-    /**
-     * A loader binding's request for a dynamic worker: {@code (binding, id, code)} where code is
-     * null (is this id loaded?) or {@code {mainModule, names, types, contents, env, network, cpuMs,
-     * subRequests}}. Resolves to the dynamic worker's id, or null when only asked and not loaded.
-     */
-    private V8Value loadDynamic(V8Value[] args) throws Exception {
-        int index = integer(args, 0);
-        if (worker == null || index < 0 || index >= worker.bindings().size()
-                || !(worker.bindings().get(index) instanceof Binding.WorkerLoader)) {
-            throw new IllegalArgumentException("no such worker loader");
-        }
-        Invocation inv = callingInvocation("the worker loader");
-        Message.LoadDynamic request = args.length > 2 && args[2] instanceof V8ValueObject code
-                ? DynamicCode.read(code, string(args, 1), inv.limits)
-                : new Message.LoadDynamic(0, 0, null, string(args, 1), null, null, true, inv.limits);
-        V8ValuePromise resolver = runtime.createV8ValuePromise();
-        long callId = services.subrequests().register(inv.id, result -> enqueue(inv.id, () -> {
-            try (resolver) {
-                switch (result) {
-                    case Message.DynamicLoaded l -> resolver.resolve(runtime.createV8ValueString(l.workerId()));
-                    case Message.CallFailed f when f.code().equals("not_found") && request.bundle() == null ->
-                            resolver.resolve(runtime.createV8ValueNull());
-                    case Message.CallFailed f -> rejectCall(resolver, f);
-                    default -> throw new IllegalStateException("unexpected load result " + result);
-                }
-            }
-        }), () -> enqueue(0, resolver::close));
-        outbox.send(new Message.LoadDynamic(inv.id, callId, worker.workerId(), request.id(), request.bundle(),
-                request.envJson(), request.networkAllowed(), request.limits()));
-        return resolver.getPromise();
-    }
-
     /** A response as the prelude's {@code responseInternals.fromHost} takes it. */
-    private V8ValueObject hostResponse(int status, String statusText, List<Message.Header> headers, byte[] body,
+    /** The invocation whose task is running (0: none). */
+    long currentInvocation() {
+        return currentInvocation;
+    }
+
+    V8ValueObject hostResponse(int status, String statusText, List<Message.Header> headers, byte[] body,
                                        String url) throws JavetException {
         V8ValueObject res = runtime.createV8ValueObject();
         res.set("status", status);
@@ -1264,7 +1112,7 @@ public final class Isolate {
         return runtime.createV8ValueUndefined();
     }
 
-    private V8ValueTypedArray bytes(byte[] b) throws JavetException {
+    V8ValueTypedArray bytes(byte[] b) throws JavetException {
         return bytes(runtime, b);
     }
 
@@ -1296,7 +1144,7 @@ public final class Isolate {
         return sb.toString();
     }
 
-    private static List<Message.Header> headers(V8Value[] args, int i) throws JavetException {
+    static List<Message.Header> headers(V8Value[] args, int i) throws JavetException {
         if (args.length > i && args[i] instanceof V8ValueString lines) {
             String s = lines.getValue();
             if (s.isEmpty()) return List.of();
@@ -1382,7 +1230,7 @@ public final class Isolate {
         }
     }
 
-    private static byte[] byteArray(V8Value[] args, int i) throws JavetException {
+    static byte[] byteArray(V8Value[] args, int i) throws JavetException {
         if (args.length > i && args[i] instanceof V8ValueTypedArray t) return t.toBytes();
         if (args.length > i && args[i] instanceof V8ValueString s) return s.getValue().getBytes(StandardCharsets.UTF_8);
         return new byte[0];
