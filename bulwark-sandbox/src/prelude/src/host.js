@@ -17,6 +17,10 @@ export const H = {
   responseEnd: notInstalled,
   responseError: notInstalled,
   requestBodyPull: notInstalled,
+  subrequestAck: notInstalled,
+  subrequestCancel: notInstalled,
+  subrequestBodyChunk: notInstalled,
+  subrequestBodyEnd: notInstalled,
   currentInvocation: () => 0,
   objectId: notInstalled,
   callObject: notInstalled,
@@ -50,7 +54,8 @@ export function bindHost(host) {
     'responseStart', 'responseChunk', 'responseEnd', 'responseError', 'requestBodyPull', 'currentInvocation',
     'objectId', 'callObject', 'callWorker', 'loadDynamic', 'rpcObject', 'rpcWorker', 'rpcReturn', 'sqlExec', 'kvGet', 'kvPut', 'kvDelete', 'kvList', 'storageOp',
     'zlibOpen', 'zlibPush', 'zlibClose', 'decodeLegacy', 'htmlRewriterWasm',
-    'nodeHash', 'nodeHmac', 'domainToAscii', 'now'];
+    'nodeHash', 'nodeHmac', 'domainToAscii', 'now',
+    'subrequestAck', 'subrequestCancel', 'subrequestBodyChunk', 'subrequestBodyEnd'];
   for (const name of names) {
     const fn = host[name];
     if (typeof fn !== 'function') throw new TypeError(`host.${name} is not a function`);

@@ -12,6 +12,7 @@ import { getReader, readerReadChunk, ReadableStream } from './streams-core.js';
 import { parseURL, serializeURL } from './url.js';
 import { normalizeMethod } from './request.js';
 import { freezeTemporal } from './clock.js';
+import { subrequestChunk, subrequestEnd, subrequestDrop, subrequestBodyPull, endUpload, endUploadsOf } from './egress.js';
 import { makeNamespace, objectFetch, objectReceiver, evictObject, registerWaitUntil, forgetWaitUntil } from './objects.js';
 import { answerRpc, answerAlarm, entrypointReceiver } from './rpc.js';
 import { makeLoader } from './loader.js';
@@ -179,6 +180,21 @@ async function callHandler(handler, request, env, ctx) {
   throw new TypeError('Handler does not export a fetch() function.');
 }
 
+// A chunk crosses to the host in pieces of at most this size, and the node may hold at most its
+// window of unsent bytes: one huge enqueue() is never held whole for a client that does not read.
+const RESPONSE_PIECE = 64 * 1024;
+const MAX_RESPONSE_HEADER_CHARS = 256 * 1024;
+
+async function writeResponseBytes(invocationId, b) {
+  for (let off = 0; off < b.byteLength; off += RESPONSE_PIECE) {
+    const piece = b.subarray(off, Math.min(b.byteLength, off + RESPONSE_PIECE));
+    // false: the node has more of this response unsent than it allows; wait until it drains.
+    if (H.responseChunk(invocationId, hostBytes(piece)) === false) {
+      await new PromiseCtor((resolve) => drainWaiters.set(invocationId, resolve));
+    }
+  }
+}
+
 /** A named entrypoint of the worker (a WorkerEntrypoint class, or an object with fetch). */
 function entrypointOf(target) {
   const handler = target.exports[target.entrypoint];
@@ -192,21 +208,21 @@ async function sendResponse(result, invocationId) {
   const { type, status, statusText, headers, body } = responseInternals.parts(result);
   if (type === 'error') throw new TypeError('The fetch handler returned Response.error().');
   if (body !== null && body.unusable) throw new TypeError('The body of the returned Response has already been used.');
-  H.responseStart(invocationId, status, statusText, joinHeaderLines(headersToPairs(headers)));
+  const headerLines = joinHeaderLines(headersToPairs(headers));
+  // Checked before anything is copied out of V8 (the host refuses larger values too).
+  if (headerLines.length > MAX_RESPONSE_HEADER_CHARS) throw new TypeError(`The response headers are larger than ${MAX_RESPONSE_HEADER_CHARS} characters.`);
+  if (statusText.length > 1024) throw new TypeError('The response status text is longer than 1024 characters.');
+  H.responseStart(invocationId, status, statusText, headerLines);
   if (body !== null) {
     const bytes = body.takeBytesSync();
     if (bytes !== null) {
-      if (bytes.byteLength > 0) H.responseChunk(invocationId, hostBytes(bytes));
+      await writeResponseBytes(invocationId, bytes);
     } else {
       const reader = getReader(body.stream);
       for (;;) {
         const { done, value } = await readerReadChunk(reader);
         if (done) break;
-        const b = chunkToBytes(value);
-        // false: the node has more of this response unsent than it allows; wait until it drains.
-        if (b.byteLength > 0 && H.responseChunk(invocationId, hostBytes(b)) === false) {
-          await new PromiseCtor((resolve) => drainWaiters.set(invocationId, resolve));
-        }
+        await writeResponseBytes(invocationId, chunkToBytes(value));
       }
     }
   }
@@ -262,6 +278,7 @@ async function dispatchFetch(handler, req, env, invocationId, target) {
   forgetWaitUntil(invocationId);
   pendingPulls.delete(invocationId);
   drainWaiters.delete(invocationId);
+  endUploadsOf(invocationId);
   cancelInvocationTimers(invocationId);
 }
 
@@ -281,6 +298,10 @@ export function install(host) {
     requestBodyChunk(invocationId, bytes) { requestBodyChunk(Number(invocationId), bytes); },
     requestBodyEnd(invocationId, error) { requestBodyEnd(Number(invocationId), error); },
     responseDrained(invocationId) { responseDrained(Number(invocationId)); },
+    subrequestChunk(id, bytes) { subrequestChunk(Number(id), bytes); },
+    subrequestEnd(id, error) { subrequestEnd(Number(id), error); },
+    subrequestDrop(id) { subrequestDrop(Number(id)); endUpload(Number(id)); },
+    subrequestBodyPull(id) { subrequestBodyPull(Number(id)); },
     workersModule,
     consoleFormat(...args) { return format(...args); },
     // What the node:* modules (node.js, loaded only under nodejs_compat) build on.

@@ -860,7 +860,7 @@ export function parseURL(input, base = undefined) {
   }
   return basicParse(toUSVString(input), baseRecord);
 }
-export { serializeURL };
+export { serializeURL, serializeOrigin };
 
 // ---------------------------------------------------------------------------------------
 // application/x-www-form-urlencoded

@@ -177,6 +177,11 @@ export function createIsolate(preludePath, options = {}) {
     kvDelete() { throw new Error('no durable objects in the contract host'); },
     kvList() { throw new Error('no durable objects in the contract host'); },
     storageOp() { throw new Error('no durable objects in the contract host'); },
+    // Streamed subrequest bodies (the contract host answers no fetch, so nothing to acknowledge).
+    subrequestAck(id, bytes) { (state.subrequestAcks ??= []).push([Number(id), Number(bytes)]); },
+    subrequestCancel(id) { (state.subrequestCancels ??= []).push(Number(id)); },
+    subrequestBodyChunk() { throw new Error('no streamed uploads in the contract host'); },
+    subrequestBodyEnd() { throw new Error('no streamed uploads in the contract host'); },
     currentInvocation() { return options.bigintIds ? BigInt(state.currentInvocation) : state.currentInvocation; },
     nodeHash(alg, data) { return toCtxBytes(createHash(alg).update(data).digest()); },
     nodeHmac(alg, key, data) { return toCtxBytes(createHmac(alg, key).update(data).digest()); },

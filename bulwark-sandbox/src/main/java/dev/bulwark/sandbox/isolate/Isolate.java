@@ -219,6 +219,10 @@ public final class Isolate {
             reportUnhandledRejections();
         } catch (JavetTerminatedException e) {
             // handled below: terminationReason is set by whoever terminated us
+        } catch (VirtualMachineError e) {
+            // The JVM itself is in trouble (out of memory, a stack overflow in Java): nothing in
+            // this process can be trusted to go on. End the sandbox; the node replaces it.
+            services.fatal("isolate " + thread.getName() + ": " + e);
         } catch (Throwable e) {
             if (terminationRequestedAt == 0) {
                 Invocation inv = invocations.get(task.invocationId);
@@ -595,7 +599,9 @@ public final class Isolate {
             Timer t = timers.remove(timerId);
             if (t != null) t.cancel();
         }
-        services.subrequests().dropAll(inv.id);
+        for (long subrequestId : services.subrequests().dropAll(inv.id)) {
+            outbox.send(new Message.SubrequestCancel(subrequestId));
+        }
         webApis.invocationEnded(inv.id);
         storage.invocationEnded(inv.id);
     }
@@ -814,13 +820,16 @@ public final class Isolate {
             bind(host, "responseStart", args -> {
                 Invocation inv = invocation(args);
                 if (inv != null) {
-                    inv.responseStart(new Message.ResponseHead(inv.id, integer(args, 1), string(args, 2), headers(args, 3)));
+                    inv.responseStart(new Message.ResponseHead(inv.id, integer(args, 1),
+                            boundedString(args, 2, HostLimits.MAX_STATUS_TEXT_CHARS, "Response: the status text"),
+                            boundedHeaders(args, 3, "Response: the headers")));
                 }
                 return undefined();
             });
             bind(host, "responseChunk", args -> {
                 Invocation inv = invocation(args);
-                return runtime.createV8ValueBoolean(inv == null || inv.responseChunk(byteArray(args, 1)));
+                byte[] chunk = boundedBytes(args, 1, HostLimits.MAX_RESPONSE_CHUNK, "Response: a body chunk");
+                return runtime.createV8ValueBoolean(inv == null || inv.responseChunk(chunk));
             });
             bind(host, "responseEnd", args -> {
                 Invocation inv = invocation(args);
@@ -842,6 +851,28 @@ public final class Isolate {
                 return undefined();
             });
             bind(host, "currentInvocation", args -> runtime.createV8ValueLong(currentInvocation));
+            bind(host, "subrequestAck", args -> {
+                long n = services.subrequests().acknowledge((long) number(args, 0), currentInvocation, (long) number(args, 1));
+                if (n > 0) outbox.send(new Message.SubrequestAck((long) number(args, 0), n));
+                return undefined();
+            });
+            bind(host, "subrequestBodyChunk", args -> {
+                long id = (long) number(args, 0);
+                byte[] data = boundedBytes(args, 1, Message.STREAM_CHUNK, "fetch: a request body chunk");
+                if (services.subrequests().owns(id, currentInvocation)) outbox.send(new Message.SubrequestBodyChunk(id, data));
+                return undefined();
+            });
+            bind(host, "subrequestBodyEnd", args -> {
+                long id = (long) number(args, 0);
+                String error = boundedString(args, 1, 1 << 10, "fetch: a request body error");
+                if (services.subrequests().owns(id, currentInvocation)) outbox.send(new Message.SubrequestBodyEnd(id, error));
+                return undefined();
+            });
+            bind(host, "subrequestCancel", args -> {
+                long id = (long) number(args, 0);
+                if (services.subrequests().cancel(id, currentInvocation)) outbox.send(new Message.SubrequestCancel(id));
+                return undefined();
+            });
             bind(host, "objectId", calls::objectId);
             bind(host, "callObject", calls::callObject);
             bind(host, "callWorker", calls::callWorker);
@@ -892,7 +923,23 @@ public final class Isolate {
 
     private void bind(V8ValueObject host, String name, IJavetDirectCallable.NoThisAndResult<Exception> fn)
             throws JavetException {
-        JavetCallbackContext ctx = new JavetCallbackContext(name, JavetCallbackType.DirectCallNoThisAndResult, fn);
+        // Javet turns what a callback throws into a JavaScript error; a VirtualMachineError must
+        // not become one the worker can catch: it ends the sandbox (the node replaces it).
+        IJavetDirectCallable.NoThisAndResult<Exception> guarded = args -> {
+            try {
+                return fn.call(args);
+            } catch (VirtualMachineError e) {
+                services.fatal("host function " + name + ": " + e);
+                throw e;
+            } catch (Exception e) {
+                // Terminated while in here (a limit was hit): a host call into V8 fails with "execution
+                // is terminated". Thrown on, that error would reach the worker as a catchable one and
+                // hide the termination; returning lets V8 go on unwinding the termination instead.
+                if (terminationRequestedAt != 0) return runtime.createV8ValueUndefined();
+                throw e;
+            }
+        };
+        JavetCallbackContext ctx = new JavetCallbackContext(name, JavetCallbackType.DirectCallNoThisAndResult, guarded);
         callbacks.add(ctx);
         try (V8ValueFunction f = runtime.createV8ValueFunction(ctx)) {
             host.set(name, f);
@@ -930,6 +977,13 @@ public final class Isolate {
             throw new IllegalStateException("This worker is not permitted to access the internet via global functions "
                     + "like fetch(). It must use capabilities (such as bindings in 'env') to talk to the outside world.");
         }
+        // Sizes are checked before anything is copied into Java (and before a frame is built).
+        String method = boundedString(args, 0, HostLimits.MAX_METHOD_CHARS, "fetch: the method");
+        String url = boundedString(args, 1, HostLimits.MAX_URL_CHARS, "fetch: the URL");
+        List<Message.Header> headers = boundedHeaders(args, 2, "fetch: the request headers");
+        byte[] body = args.length > 3 && args[3] instanceof V8ValueTypedArray
+                ? boundedBytes(args, 3, HostLimits.MAX_SUBREQUEST_BODY, "fetch: the request body") : null;
+        boolean streamed = args.length > 5 && args[5] instanceof V8ValueBoolean b && b.getValue();
         int made = inv.subrequests.incrementAndGet();
         if (made > inv.limits.subrequests()) {
             if (made == inv.limits.subrequests() + 1) {
@@ -939,27 +993,85 @@ public final class Isolate {
             throw new IllegalStateException("Too many subrequests: the limit is " + inv.limits.subrequests());
         }
         V8ValuePromise resolver = runtime.createV8ValuePromise();
-        long subrequestId = services.subrequests().register(inv.id, result -> enqueue(inv.id, () -> {
-            try (resolver) {
-                switch (result) {
-                    case Message.SubrequestResult r -> {
-                        try (V8ValueObject res = hostResponse(r.status(), r.statusText(), r.headers(), r.body(), r.url())) {
-                            resolver.resolve(res);
+        java.util.concurrent.atomic.AtomicBoolean settled = new java.util.concurrent.atomic.AtomicBoolean();
+        long[] idHolder = new long[1];
+        long subrequestId = services.subrequests().register(inv.id, answer -> enqueue(inv.id,
+                () -> subrequestAnswer(idHolder[0], answer, resolver, settled)),
+                () -> enqueue(0, () -> {
+                    // Never answered (or its body never ended): release the promise, error the body.
+                    if (settled.compareAndSet(false, true)) resolver.close();
+                    else jsRuntime.invokeVoid("subrequestDrop", runtime.createV8ValueLong(idHolder[0]));
+                }));
+        idHolder[0] = subrequestId;
+        if (!streamed) {
+            outbox.send(new Message.Subrequest(inv.id, subrequestId, method, url, headers, body));
+            return resolver.getPromise();
+        }
+        // The body follows on the node's pulls: the prelude needs the id to answer them.
+        outbox.send(new Message.StreamedSubrequest(inv.id, subrequestId, method, url, headers));
+        V8ValueArray pair = runtime.createV8ValueArray();
+        try (V8ValuePromise promise = resolver.getPromise()) {
+            pair.push(promise, runtime.createV8ValueDouble(subrequestId));
+        }
+        return pair;
+    }
+
+    /** One message of a subrequest's answer, on the isolate thread. */
+    private void subrequestAnswer(long id, Message answer, V8ValuePromise resolver,
+                                  java.util.concurrent.atomic.AtomicBoolean settled) throws JavetException {
+        switch (answer) {
+            case Message.SubrequestResult r -> {
+                if (!settled.compareAndSet(false, true)) return;
+                try (resolver; V8ValueObject res = responseHead(r.status(), r.statusText(), r.headers(), r.url())) {
+                    if (r.body() != null) {
+                        try (V8ValueTypedArray b = bytes(r.body())) {
+                            res.set("body", b);
                         }
+                    } else {
+                        res.setNull("body");
                     }
-                    case Message.SubrequestFailed f -> {
-                        try (V8Value e = intrinsicTypeError.callAsConstructor(runtime.createV8ValueString(f.message()))) {
-                            resolver.reject(e);
-                        }
-                    }
-                    default -> throw new IllegalStateException("unexpected subrequest result " + result);
+                    resolver.resolve(res);
                 }
             }
-        }), () -> enqueue(0, resolver::close)); // never answered: release the promise's handle
-        byte[] body = args.length > 3 && args[3] instanceof V8ValueTypedArray ? byteArray(args, 3) : null;
-        outbox.send(new Message.Subrequest(inv.id, subrequestId, string(args, 0), string(args, 1),
-                headers(args, 2), body));
-        return resolver.getPromise();
+            case Message.SubrequestHead h -> {
+                if (!settled.compareAndSet(false, true)) return;
+                try (resolver; V8ValueObject res = responseHead(h.status(), h.statusText(), h.headers(), h.url())) {
+                    res.setNull("body");
+                    if (h.hasBody()) res.set("stream", (double) id);
+                    resolver.resolve(res);
+                }
+            }
+            case Message.SubrequestChunk c -> {
+                try (V8ValueTypedArray b = bytes(c.data())) {
+                    jsRuntime.invokeVoid("subrequestChunk", runtime.createV8ValueLong(id), b);
+                }
+            }
+            case Message.SubrequestBodyPull p -> jsRuntime.invokeVoid("subrequestBodyPull", runtime.createV8ValueLong(id));
+            case Message.SubrequestEnd e -> jsRuntime.invokeVoid("subrequestEnd", runtime.createV8ValueLong(id),
+                    e.error() == null ? runtime.createV8ValueNull() : runtime.createV8ValueString(e.error()));
+            case Message.SubrequestFailed f -> {
+                if (settled.compareAndSet(false, true)) {
+                    try (resolver; V8Value e = intrinsicTypeError.callAsConstructor(runtime.createV8ValueString(f.message()))) {
+                        resolver.reject(e);
+                    }
+                } else {
+                    jsRuntime.invokeVoid("subrequestEnd", runtime.createV8ValueLong(id), runtime.createV8ValueString(f.message()));
+                }
+            }
+            default -> throw new IllegalStateException("unexpected subrequest answer " + answer.getClass().getSimpleName());
+        }
+    }
+
+    private V8ValueObject responseHead(int status, String statusText, List<Message.Header> headers, String url)
+            throws JavetException {
+        V8ValueObject res = runtime.createV8ValueObject();
+        res.set("status", status);
+        res.set("statusText", statusText == null ? "" : statusText);
+        try (V8ValueArray h = headerArray(headers)) {
+            res.set("headers", h);
+        }
+        res.set("url", url == null ? "" : url);
+        return res;
     }
 
     /** A response as the prelude's {@code responseInternals.fromHost} takes it. */
@@ -1094,6 +1206,52 @@ public final class Isolate {
 
     static int integer(V8Value[] args, int i) {
         return (int) number(args, i);
+    }
+
+    /**
+     * A string argument, refused when longer than {@code max} UTF-16 units. Javet hands strings
+     * over already copied, so the prelude checks these lengths before it calls the host; this
+     * check keeps any oversized value out of the messages built from it.
+     */
+    private static String boundedString(V8Value[] args, int i, int max, String what) throws JavetException {
+        if (args.length > i && args[i] instanceof V8ValueString s && s.getValue().length() > max) {
+            throw new RangeError(what + " is longer than " + max + " characters");
+        }
+        return string(args, i);
+    }
+
+    private static List<Message.Header> boundedHeaders(V8Value[] args, int i, String what) throws JavetException {
+        if (args.length > i && args[i] instanceof V8ValueString s && s.getValue().length() > HostLimits.MAX_HEADER_CHARS) {
+            throw new RangeError(what + " are larger than " + HostLimits.MAX_HEADER_CHARS + " characters in total");
+        }
+        if (args.length > i && args[i] instanceof IV8ValueArray a && a.getLength() > HostLimits.MAX_HEADER_COUNT) {
+            throw new RangeError(what + " are more than " + HostLimits.MAX_HEADER_COUNT);
+        }
+        List<Message.Header> headers = headers(args, i);
+        long chars = 0;
+        for (Message.Header h : headers) chars += h.name().length() + h.value().length() + 1;
+        if (chars > HostLimits.MAX_HEADER_CHARS) {
+            throw new RangeError(what + " are larger than " + HostLimits.MAX_HEADER_CHARS + " characters in total");
+        }
+        return headers;
+    }
+
+    /** Bytes of a typed array or string argument, refused (before any copy) past {@code max} bytes. */
+    private static byte[] boundedBytes(V8Value[] args, int i, long max, String what) throws JavetException {
+        if (args.length > i && args[i] instanceof V8ValueTypedArray t && t.getByteLength() > max) {
+            throw new RangeError(what + " is " + t.getByteLength() + " bytes; at most " + max + " cross at once");
+        }
+        if (args.length > i && args[i] instanceof V8ValueString s && (long) s.getValue().length() * 3 > max) {
+            throw new RangeError(what + " is longer than " + max / 3 + " characters");
+        }
+        return byteArray(args, i);
+    }
+
+    /** Thrown by a host function: becomes a JavaScript RangeError-like Error with this message. */
+    static final class RangeError extends IllegalArgumentException {
+        RangeError(String message) {
+            super(message);
+        }
     }
 
     static byte[] byteArray(V8Value[] args, int i) throws JavetException {

@@ -130,6 +130,10 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
             }
             case Message.SubrequestResult m -> subrequests.complete(m.subrequestId(), m);
             case Message.SubrequestFailed m -> subrequests.complete(m.subrequestId(), m);
+            case Message.SubrequestHead m -> subrequests.complete(m.subrequestId(), m);
+            case Message.SubrequestChunk m -> subrequests.complete(m.subrequestId(), m);
+            case Message.SubrequestEnd m -> subrequests.complete(m.subrequestId(), m);
+            case Message.SubrequestBodyPull m -> subrequests.complete(m.subrequestId(), m);
             case Message.CallResult m -> subrequests.complete(m.callId(), m);
             case Message.CallFailed m -> subrequests.complete(m.callId(), m);
             case Message.DynamicLoaded m -> subrequests.complete(m.callId(), m);

@@ -386,7 +386,11 @@
       "nodeHash",
       "nodeHmac",
       "domainToAscii",
-      "now"
+      "now",
+      "subrequestAck",
+      "subrequestCancel",
+      "subrequestBodyChunk",
+      "subrequestBodyEnd"
     ];
     for (const name of names) {
       const fn = host2[name];
@@ -422,6 +426,10 @@
         responseEnd: notInstalled,
         responseError: notInstalled,
         requestBodyPull: notInstalled,
+        subrequestAck: notInstalled,
+        subrequestCancel: notInstalled,
+        subrequestBodyChunk: notInstalled,
+        subrequestBodyEnd: notInstalled,
         currentInvocation: /* @__PURE__ */ __name(() => 0, "currentInvocation"),
         objectId: notInstalled,
         callObject: notInstalled,
@@ -8795,6 +8803,150 @@ Content-Type: ${value.type || "application/octet-stream"}\r
   // src/response.js
   init_inject();
   init_util();
+
+  // src/egress.js
+  init_inject();
+  init_host();
+  init_util();
+  init_streams_core();
+  var bodies = /* @__PURE__ */ new Map();
+  function subrequestBodyStream(id) {
+    const state = { chunks: [], ended: false, error: null, wake: null };
+    bodies.set(id, state);
+    const next = /* @__PURE__ */ __name((controller) => {
+      if (state.chunks.length > 0) {
+        const b3 = state.chunks.shift();
+        const n2 = b3.byteLength;
+        controller.enqueue(b3);
+        try {
+          H.subrequestAck(id, n2);
+        } catch {
+        }
+        return true;
+      }
+      if (state.error !== null) {
+        bodies.delete(id);
+        controller.error(new TypeError(state.error));
+        return true;
+      }
+      if (state.ended) {
+        bodies.delete(id);
+        controller.close();
+        return true;
+      }
+      return false;
+    }, "next");
+    return new ReadableStream({
+      type: "bytes",
+      pull(controller) {
+        if (next(controller)) return void 0;
+        return new PromiseCtor((resolve) => {
+          state.wake = () => {
+            state.wake = null;
+            next(controller);
+            resolve();
+          };
+        });
+      },
+      cancel() {
+        bodies.delete(id);
+        state.chunks = [];
+        try {
+          H.subrequestCancel(id);
+        } catch {
+        }
+      }
+    }, { highWaterMark: 0 });
+  }
+  __name(subrequestBodyStream, "subrequestBodyStream");
+  function subrequestChunk(id, bytes) {
+    const state = bodies.get(id);
+    if (state === void 0) return;
+    state.chunks.push(bytes);
+    if (state.wake !== null) state.wake();
+  }
+  __name(subrequestChunk, "subrequestChunk");
+  function subrequestEnd(id, error) {
+    const state = bodies.get(id);
+    if (state === void 0) return;
+    if (error === null || error === void 0) state.ended = true;
+    else state.error = `${error}`;
+    if (state.wake !== null) state.wake();
+  }
+  __name(subrequestEnd, "subrequestEnd");
+  function subrequestDrop(id) {
+    const state = bodies.get(id);
+    if (state === void 0) return;
+    bodies.delete(id);
+    state.chunks = [];
+    state.error = "The request that made this fetch() has ended.";
+    if (state.wake !== null) state.wake();
+  }
+  __name(subrequestDrop, "subrequestDrop");
+  var PIECE = 64 * 1024;
+  var uploads = /* @__PURE__ */ new Map();
+  function startUpload(id, stream, invocation) {
+    uploads.set(id, { reader: getReader(stream), rest: null, invocation });
+  }
+  __name(startUpload, "startUpload");
+  function endUploadsOf(invocation) {
+    for (const [id, u2] of uploads) if (u2.invocation === invocation) endUpload(id);
+  }
+  __name(endUploadsOf, "endUploadsOf");
+  function subrequestBodyPull(id) {
+    const u2 = uploads.get(id);
+    if (u2 === void 0) return;
+    const send = /* @__PURE__ */ __name((b3) => {
+      if (b3.byteLength > PIECE) {
+        u2.rest = b3.subarray(PIECE);
+        b3 = b3.subarray(0, PIECE);
+      } else {
+        u2.rest = null;
+      }
+      H.subrequestBodyChunk(id, b3.byteOffset === 0 && b3.byteLength === b3.buffer.byteLength ? b3 : b3.slice());
+    }, "send");
+    if (u2.rest !== null) {
+      send(u2.rest);
+      return;
+    }
+    readerReadChunk(u2.reader).then(({ done, value }) => {
+      if (!uploads.has(id)) return;
+      if (done) {
+        uploads.delete(id);
+        H.subrequestBodyEnd(id, null);
+        return;
+      }
+      let b3;
+      try {
+        b3 = chunkToBytes(value);
+      } catch (err) {
+        uploads.delete(id);
+        H.subrequestBodyEnd(id, `${err}`);
+        return;
+      }
+      send(b3);
+    }, (err) => {
+      uploads.delete(id);
+      try {
+        H.subrequestBodyEnd(id, `${err && err.message !== void 0 ? err.message : err}`);
+      } catch {
+      }
+    });
+  }
+  __name(subrequestBodyPull, "subrequestBodyPull");
+  function endUpload(id) {
+    const u2 = uploads.get(id);
+    if (u2 === void 0) return;
+    uploads.delete(id);
+    try {
+      u2.reader.cancel().catch(() => {
+      });
+    } catch {
+    }
+  }
+  __name(endUpload, "endUpload");
+
+  // src/response.js
   init_url();
   init_encoding();
   init_console();
@@ -8931,7 +9083,9 @@ Content-Type: ${value.type || "application/octet-stream"}\r
           setHeadersGuard(r2.#headers, "immutable");
           r2.#type = "basic";
           r2.#urlList = result.url && result.url !== requestUrl ? [requestUrl, result.url] : [result.url || requestUrl];
-          if (result.body !== null && result.body !== void 0) {
+          if (typeof result.stream === "number") {
+            r2.#body = new Body(null, subrequestBodyStream(result.stream));
+          } else if (result.body !== null && result.body !== void 0) {
             r2.#body = new Body(result.body, null);
           }
           return r2;
@@ -8948,6 +9102,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
   init_util();
   init_events();
   init_streams_core();
+  init_url();
   function abortResponseBody(response, reason) {
     const body = responseInternals.body(response);
     if (body === null || body.used || body.stream !== null) return;
@@ -8957,6 +9112,51 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     } });
   }
   __name(abortResponseBody, "abortResponseBody");
+  var MAX_URL = 16 * 1024;
+  var MAX_HEADER_CHARS = 256 * 1024;
+  var INLINE_BODY = 1024 * 1024;
+  function checkSubrequestSize(url, pairs, bytes) {
+    if (url.length > MAX_URL) throw new TypeError(`fetch(): the URL is longer than ${MAX_URL} characters.`);
+    let chars = 0;
+    for (let i2 = 0; i2 < pairs.length; i2++) chars += pairs[i2][0].length + pairs[i2][1].length + 1;
+    if (chars > MAX_HEADER_CHARS) throw new TypeError(`fetch(): the request headers are larger than ${MAX_HEADER_CHARS} characters.`);
+    if (bytes !== null && bytes.byteLength > INLINE_BODY) throw new TypeError("fetch(): internal error: an inline body over the inline limit.");
+  }
+  __name(checkSubrequestSize, "checkSubrequestSize");
+  var MAX_REDIRECTS = 20;
+  var REQUEST_BODY_HEADERS = /* @__PURE__ */ new Set(["content-type", "content-length", "content-encoding", "content-language", "content-location"]);
+  function dropHostBody(result) {
+    if (typeof result.stream === "number") {
+      try {
+        H.subrequestCancel(result.stream);
+      } catch {
+      }
+    }
+  }
+  __name(dropHostBody, "dropHostBody");
+  function originOf(url) {
+    const u2 = parseURL(url);
+    return u2 === null ? "" : serializeOrigin(u2);
+  }
+  __name(originOf, "originOf");
+  function redirectTarget(request, result, currentUrl) {
+    const s2 = result.status;
+    if (s2 !== 301 && s2 !== 302 && s2 !== 303 && s2 !== 307 && s2 !== 308) return null;
+    const mode = request.redirect;
+    if (mode === "manual") return null;
+    let location = null;
+    for (const p2 of result.headers) if (p2[0].toLowerCase() === "location") {
+      location = p2[1];
+      break;
+    }
+    if (location === null) return null;
+    if (mode === "error") return new TypeError('Redirect was not allowed (redirect: "error").');
+    const next = parseURL(location, currentUrl);
+    if (next === null) return new TypeError(`Invalid redirect location: ${location}`);
+    if (next.scheme !== "http" && next.scheme !== "https") return new TypeError(`Fetch API cannot follow a redirect to ${next.scheme}:`);
+    return serializeURL(next);
+  }
+  __name(redirectTarget, "redirectTarget");
   function fetch(input, init = void 0) {
     return new PromiseCtor((resolve, reject) => {
       let request;
@@ -8994,27 +9194,86 @@ Content-Type: ${value.type || "application/octet-stream"}\r
         reject(err);
       }, "fail");
       const body = requestInternals.body(request);
-      const bodyPromise = body === null ? PromiseResolve(null) : body.consume();
-      PromiseThen(bodyPromise, (bytes) => {
-        if (settled) return;
-        let pending;
-        try {
-          pending = H.fetch(requestInternals.method(request), requestInternals.url(request), headersToPairs(requestInternals.headers(request)), bytes, invocation);
-        } catch (err) {
-          fail(err);
+      let upload = null;
+      if (body !== null && body.peekBytes() === null && body.stream !== null) {
+        if (body.unusable) {
+          fail(new TypeError("Body has already been used. It can only be used once. Use tee() first if you need to read it twice."));
           return;
         }
-        PromiseThen(PromiseResolve(pending), (result) => {
-          if (settled) return;
+        upload = body.stream;
+      }
+      const bodyPromise = body === null || upload !== null ? PromiseResolve(null) : body.consume();
+      PromiseThen(bodyPromise, (bytes) => {
+        if (settled) return;
+        const requestUrl = requestInternals.url(request);
+        const hop = /* @__PURE__ */ __name((method3, url, pairs2, body2, redirects) => {
+          let pending;
           try {
-            response = responseInternals.fromHost(result, requestInternals.url(request));
+            const large = body2 !== null && body2.byteLength > INLINE_BODY;
+            checkSubrequestSize(url, pairs2, large ? null : body2);
+            if (upload !== null && redirects === 0 || large) {
+              const source = large ? new ReadableStream({ start(c2) {
+                c2.enqueue(body2);
+                c2.close();
+              } }) : upload;
+              const [promise, id] = H.fetch(method3, url, pairs2, null, invocation, true);
+              startUpload(Number(id), source, Number(invocation));
+              pending = promise;
+            } else {
+              pending = H.fetch(method3, url, pairs2, body2, invocation);
+            }
           } catch (err) {
             fail(err);
             return;
           }
-          settled = true;
-          resolve(response);
-        }, fail);
+          PromiseThen(PromiseResolve(pending), (result) => {
+            if (settled) {
+              dropHostBody(result);
+              return;
+            }
+            const next = redirectTarget(request, result, url);
+            if (next !== null) {
+              dropHostBody(result);
+              if (next instanceof Error) {
+                fail(next);
+                return;
+              }
+              if (redirects >= MAX_REDIRECTS) {
+                fail(new TypeError("Too many redirects."));
+                return;
+              }
+              const status = result.status;
+              let nextMethod = method3, nextBody = body2, nextPairs = pairs2;
+              if (status === 303 && method3 !== "GET" && method3 !== "HEAD" || (status === 301 || status === 302) && method3 === "POST") {
+                nextMethod = "GET";
+                nextBody = null;
+                nextPairs = nextPairs.filter((p2) => !REQUEST_BODY_HEADERS.has(p2[0].toLowerCase()));
+              } else if (upload !== null) {
+                fail(new TypeError("Cannot follow a redirect with a streamed request body."));
+                return;
+              }
+              if (originOf(next) !== originOf(url)) nextPairs = nextPairs.filter((p2) => p2[0].toLowerCase() !== "authorization");
+              hop(nextMethod, next, nextPairs, nextBody, redirects + 1);
+              return;
+            }
+            try {
+              response = responseInternals.fromHost(result, requestUrl);
+            } catch (err) {
+              fail(err);
+              return;
+            }
+            settled = true;
+            resolve(response);
+          }, fail);
+        }, "hop");
+        let pairs;
+        try {
+          pairs = headersToPairs(requestInternals.headers(request));
+        } catch (err) {
+          fail(err);
+          return;
+        }
+        hop(requestInternals.method(request), requestUrl, pairs, bytes, 0);
       }, fail);
     });
   }
@@ -12199,6 +12458,17 @@ ${hex}`);
     throw new TypeError("Handler does not export a fetch() function.");
   }
   __name(callHandler, "callHandler");
+  var RESPONSE_PIECE = 64 * 1024;
+  var MAX_RESPONSE_HEADER_CHARS = 256 * 1024;
+  async function writeResponseBytes(invocationId, b3) {
+    for (let off = 0; off < b3.byteLength; off += RESPONSE_PIECE) {
+      const piece = b3.subarray(off, Math.min(b3.byteLength, off + RESPONSE_PIECE));
+      if (H.responseChunk(invocationId, hostBytes(piece)) === false) {
+        await new PromiseCtor((resolve) => drainWaiters.set(invocationId, resolve));
+      }
+    }
+  }
+  __name(writeResponseBytes, "writeResponseBytes");
   function entrypointOf(target) {
     const handler = target.exports[target.entrypoint];
     if (handler === void 0) throw new TypeError(`The worker has no entrypoint named '${target.entrypoint}'.`);
@@ -12210,20 +12480,20 @@ ${hex}`);
     const { type, status, statusText, headers, body } = responseInternals.parts(result);
     if (type === "error") throw new TypeError("The fetch handler returned Response.error().");
     if (body !== null && body.unusable) throw new TypeError("The body of the returned Response has already been used.");
-    H.responseStart(invocationId, status, statusText, joinHeaderLines3(headersToPairs(headers)));
+    const headerLines = joinHeaderLines3(headersToPairs(headers));
+    if (headerLines.length > MAX_RESPONSE_HEADER_CHARS) throw new TypeError(`The response headers are larger than ${MAX_RESPONSE_HEADER_CHARS} characters.`);
+    if (statusText.length > 1024) throw new TypeError("The response status text is longer than 1024 characters.");
+    H.responseStart(invocationId, status, statusText, headerLines);
     if (body !== null) {
       const bytes = body.takeBytesSync();
       if (bytes !== null) {
-        if (bytes.byteLength > 0) H.responseChunk(invocationId, hostBytes(bytes));
+        await writeResponseBytes(invocationId, bytes);
       } else {
         const reader = getReader(body.stream);
         for (; ; ) {
           const { done, value } = await readerReadChunk(reader);
           if (done) break;
-          const b3 = chunkToBytes(value);
-          if (b3.byteLength > 0 && H.responseChunk(invocationId, hostBytes(b3)) === false) {
-            await new PromiseCtor((resolve) => drainWaiters.set(invocationId, resolve));
-          }
+          await writeResponseBytes(invocationId, chunkToBytes(value));
         }
       }
     }
@@ -12275,6 +12545,7 @@ ${hex}`);
     forgetWaitUntil(invocationId);
     pendingPulls.delete(invocationId);
     drainWaiters.delete(invocationId);
+    endUploadsOf(invocationId);
     cancelInvocationTimers(invocationId);
   }
   __name(dispatchFetch, "dispatchFetch");
@@ -12309,6 +12580,19 @@ ${hex}`);
       },
       responseDrained(invocationId) {
         responseDrained(Number(invocationId));
+      },
+      subrequestChunk(id, bytes) {
+        subrequestChunk(Number(id), bytes);
+      },
+      subrequestEnd(id, error) {
+        subrequestEnd(Number(id), error);
+      },
+      subrequestDrop(id) {
+        subrequestDrop(Number(id));
+        endUpload(Number(id));
+      },
+      subrequestBodyPull(id) {
+        subrequestBodyPull(Number(id));
       },
       workersModule,
       consoleFormat(...args) {

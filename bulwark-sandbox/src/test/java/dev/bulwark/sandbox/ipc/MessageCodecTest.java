@@ -99,6 +99,18 @@ class MessageCodecTest {
                 new SubrequestResult(22L, 204, null, List.of(), null, null),
                 new SubrequestFailed(23L, "egress denied"),
                 new SubrequestFailed(24L, null),
+                new SubrequestAck(31L, 65_536L),
+                new SubrequestCancel(32L),
+                new SubrequestHead(33L, 200, "OK", HEADERS, "https://api.test/y", true),
+                new SubrequestHead(34L, 204, null, List.of(), null, false),
+                new SubrequestChunk(35L, binary),
+                new SubrequestEnd(36L, null),
+                new SubrequestEnd(37L, "upstream reset"),
+                new StreamedSubrequest(38L, 39L, "POST", "https://api.test/upload", HEADERS),
+                new SubrequestBodyPull(40L),
+                new SubrequestBodyChunk(41L, binary),
+                new SubrequestBodyEnd(42L, null),
+                new SubrequestBodyEnd(43L, "stream errored"),
                 new CallStart(25L, 26L, new Address.DurableObject("front", "Counter", "a".repeat(64), "alice"), "POST",
                         "https://do/x", HEADERS, binary),
                 new CallStart(27L, 28L, new Address.Worker("front", "Admin"), "GET", "https://do/", List.of(), null),
@@ -156,6 +168,26 @@ class MessageCodecTest {
         int length = ((frame[0] & 0xff) << 24) | ((frame[1] & 0xff) << 16) | ((frame[2] & 0xff) << 8) | (frame[3] & 0xff);
         assertThat(length).as("frame length prefix").isEqualTo(frame.length - 4);
         assertSameMessage(decode(frame), message);
+    }
+
+    @Test
+    void aFrameOverTheLimitIsRefusedBeforeAnythingIsWritten() throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        DataOutputStream out = new DataOutputStream(bytes);
+        byte[] huge = new byte[MessageCodec.MAX_FRAME + 1];
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> MessageCodec.write(out, new ResponseChunk(1L, huge)))
+                .isInstanceOf(MessageCodec.FrameTooLargeException.class);
+        assertThat(bytes.size()).isZero();
+        MessageCodec.write(out, new ResponseEnd(1L));
+        assertThat(decode(bytes.toByteArray())).isEqualTo(new ResponseEnd(1L));
+    }
+
+    @Test
+    void aReaderRefusesFramesOverItsOwnBound() throws IOException {
+        byte[] frame = encode(new SubrequestChunk(1L, new byte[1 << 20]));
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> MessageCodec.read(
+                new java.io.DataInputStream(new java.io.ByteArrayInputStream(frame)), 1 << 16))
+                .isInstanceOf(IOException.class).hasMessageContaining("bad frame length");
     }
 
     @Test

@@ -71,9 +71,15 @@ final class ClientHeaders {
         return headers;
     }
 
-    /** Headers only a proxy in front may set; from any other peer they are forgeries. */
+    /**
+     * Headers only a proxy in front may set; from any other peer they are forgeries. Except
+     * {@code CF-EW-Via}, the loop counter (invocations left down a chain of workers): a client can
+     * only lower its own count with it (the node caps it at its limit), and a worker calling
+     * back into this node must keep it.
+     */
     static boolean isClientClaim(String lowerName) {
-        return lowerName.startsWith("cf-") || lowerName.equals("x-forwarded-for") || lowerName.equals("x-real-ip")
+        return (lowerName.startsWith("cf-") && !lowerName.equals("cf-ew-via")) || lowerName.equals("x-forwarded-for")
+                || lowerName.equals("x-real-ip")
                 || lowerName.equals("true-client-ip") || lowerName.equals("x-forwarded-proto");
     }
 

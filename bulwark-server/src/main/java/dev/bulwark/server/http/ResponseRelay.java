@@ -59,6 +59,19 @@ final class ResponseRelay extends IteratingCallback implements InvocationListene
         this.requestId = requestId;
     }
 
+    private volatile java.util.concurrent.Future<?> guard;
+
+    /** The guard timer's task for this request: canceled when the response completes. */
+    void guard(java.util.concurrent.Future<?> task) {
+        this.guard = task;
+        if (finished) task.cancel(false);
+    }
+
+    private void releaseGuard() {
+        java.util.concurrent.Future<?> g = guard;
+        if (g != null) g.cancel(false);
+    }
+
     /** Where cancellations go: the sandbox that runs the invocation (known once it started). */
     void connect(InvocationChannel sandbox) {
         this.sandbox = sandbox;
@@ -203,6 +216,7 @@ final class ResponseRelay extends IteratingCallback implements InvocationListene
     @Override
     protected void onCompleteSuccess() {
         finished = true;
+        releaseGuard();
         pulls.release();
         jettyCallback.succeeded();
     }
@@ -210,6 +224,7 @@ final class ResponseRelay extends IteratingCallback implements InvocationListene
     @Override
     protected void onCompleteFailure(Throwable cause) {
         finished = true;
+        releaseGuard();
         pulls.release();
         // The client went away, or the response was aborted: either way the worker can stop.
         sandbox.send(new Message.Cancel(invocationId, "response ended: " + cause.getMessage()));

@@ -57,6 +57,11 @@ public final class LogHub {
     /** The sandbox's level for a limit kill (Isolate.LIMIT_LEVEL): the message is {@code "<limit>: <text>"}. */
     static final String LIMIT_LEVEL = "limit";
 
+    /** Tails open right now (operators and tests). */
+    public int openTails() {
+        return tails.size();
+    }
+
     public Tail tail(String worker) {
         Tail t = new Tail(worker, this);
         tails.add(t);

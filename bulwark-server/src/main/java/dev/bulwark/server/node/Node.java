@@ -52,6 +52,7 @@ public final class Node implements AutoCloseable {
     private final SandboxSupervisor supervisor;
     private final LogHub logs = new LogHub(this::sourceNames);
     private final EgressGateway egress;
+    private final InvocationRecords invocationRecords = new InvocationRecords();
     private final Map<String, DeployedWorker> workers = new LinkedHashMap<>();
     private final Map<String, String> loadErrors = new ConcurrentHashMap<>();
     private final Map<String, SourceNames> sourceNames = new ConcurrentHashMap<>();
@@ -73,7 +74,7 @@ public final class Node implements AutoCloseable {
         this.runDir = Files.createTempDirectory(RUN_DIR_PREFIX);
         Files.writeString(runDir.resolve(OWNER_FILE), Long.toString(ProcessHandle.current().pid()));
         sweepStaleRunDirs(runDir.getParent());
-        this.egress = new EgressGateway(settings.egress());
+        this.egress = new EgressGateway(settings.egress(), invocationRecords);
         var sb = settings.sandboxes();
         SandboxLauncher launcher = new SandboxLauncher(runDir, settings.dataDir(), settings.limits().heapMb(), sb.poolSize(),
                 sb.isolatesPerWorker(), sb.rssCeilingMb(), sb.jvmOptions(), sb.objectIdleMs());
@@ -85,8 +86,21 @@ public final class Node implements AutoCloseable {
                     }
 
                     @Override
-                    public void subrequest(Message.Subrequest request, java.util.function.Consumer<Message> reply) {
-                        egress.handle(request, reply);
+                    public void egress(SandboxProcess from, Message message) {
+                        egress.receive(new EgressGateway.Origin(from, from.tenant()), message);
+                    }
+
+                    @Override
+                    public InvocationListener admit(String tenant, long invocationId, String workerId,
+                                                    java.util.List<Message.Header> headers, InvocationListener listener) {
+                        InvocationRecords.Record record = invocationRecords.admit(tenant, invocationId, workerId, headers,
+                                listener);
+                        return record == null ? null : new RecordedInvocation(listener, record, invocationRecords, egress);
+                    }
+
+                    @Override
+                    public void sandboxGone(SandboxProcess sandbox) {
+                        egress.sandboxGone(sandbox);
                     }
 
                     @Override
@@ -350,6 +364,16 @@ public final class Node implements AutoCloseable {
         return logs;
     }
 
+    /** Upstream responses the egress gateway is streaming right now (operators and tests). */
+    public int egressOpenUpstreams() {
+        return egress.openUpstreams();
+    }
+
+    /** Loop chains through this node with an invocation in flight (tests). */
+    int liveLoopTrees() {
+        return invocationRecords.liveTrees();
+    }
+
     public String adminToken() {
         return adminToken;
     }
@@ -384,6 +408,7 @@ public final class Node implements AutoCloseable {
             log.warn("stopping the front door: {}", e.toString());
         }
         supervisor.close();
+        egress.close();
         alarms.close();
         deleteTree(runDir);
     }

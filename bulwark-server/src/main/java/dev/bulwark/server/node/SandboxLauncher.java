@@ -60,6 +60,9 @@ final class SandboxLauncher {
         cmd.add(java);
         cmd.add("--enable-native-access=ALL-UNNAMED");
         cmd.add("-XX:+UseSerialGC");
+        // A Java OutOfMemoryError anywhere in a sandbox ends it (the node replaces it): never a
+        // half-working process that caught one.
+        cmd.add("-XX:+ExitOnOutOfMemoryError");
         cmd.add("-Xmx256m");
         cmd.add("-Djava.io.tmpdir=" + tmp);
         cmd.addAll(jvmOptions);

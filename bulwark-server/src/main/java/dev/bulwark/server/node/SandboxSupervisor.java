@@ -127,6 +127,11 @@ public final class SandboxSupervisor implements AutoCloseable {
                 case Address.DurableObject o -> directory.place(o, t.live);
             };
         }
+        if (p != null) {
+            listener = events.admit(tenant, invocationId, target.workerId(),
+                    start instanceof Message.FetchStart f ? f.headers() : java.util.List.of(), listener);
+            if (listener == null) return InvocationChannel.NOWHERE;
+        }
         if (p == null) {
             listener.failed(new Message.InvocationFailed(invocationId, ErrorCode.SANDBOX_UNAVAILABLE.code(),
                     "no sandbox is available for tenant '" + tenant + "'", false));
@@ -206,9 +211,24 @@ public final class SandboxSupervisor implements AutoCloseable {
     private void unsolicited(SandboxProcess from, Message m) {
         switch (m) {
             case Message.LogLine line -> events.log(line);
-            case Message.Subrequest s -> events.subrequest(s, reply -> {
-                if (from != null) from.deliver(reply);
-            });
+            case Message.Subrequest s -> {
+                if (from != null) events.egress(from, s);
+            }
+            case Message.SubrequestAck a -> {
+                if (from != null) events.egress(from, a);
+            }
+            case Message.SubrequestCancel c -> {
+                if (from != null) events.egress(from, c);
+            }
+            case Message.StreamedSubrequest s -> {
+                if (from != null) events.egress(from, s);
+            }
+            case Message.SubrequestBodyChunk c -> {
+                if (from != null) events.egress(from, c);
+            }
+            case Message.SubrequestBodyEnd e -> {
+                if (from != null) events.egress(from, e);
+            }
             case Message.CallStart c -> {
                 if (from != null) events.call(from.tenant(), c, from::deliver);
             }
@@ -226,6 +246,7 @@ public final class SandboxSupervisor implements AutoCloseable {
     }
 
     private void exited(SandboxProcess p) {
+        events.sandboxGone(p);
         Tenant t = tenants.get(p.tenant());
         if (t == null) return;
         directory.release(p);
