@@ -32,6 +32,13 @@ export const H = {
   kvDelete: notInstalled,
   kvList: notInstalled,
   storageOp: notInstalled,
+  socketOpen: notInstalled,
+  socketSend: notInstalled,
+  socketClose: notInstalled,
+  socketAttachment: notInstalled,
+  socketAutoResponse: notInstalled,
+  socketEventTimeout: notInstalled,
+  socketList: notInstalled,
 };
 Object.setPrototypeOf(H, null);
 
@@ -39,7 +46,8 @@ export function bindHost(host) {
   if (H.installed) throw new Error('already installed');
   const names = ['log', 'randomBytes', 'digest', 'hmac', 'setTimer', 'clearTimer', 'fetch',
     'responseStart', 'responseChunk', 'responseEnd', 'responseError', 'requestBodyPull', 'currentInvocation',
-    'objectId', 'callObject', 'callWorker', 'loadDynamic', 'rpcObject', 'rpcWorker', 'rpcReturn', 'sqlExec', 'kvGet', 'kvPut', 'kvDelete', 'kvList', 'storageOp'];
+    'objectId', 'callObject', 'callWorker', 'loadDynamic', 'rpcObject', 'rpcWorker', 'rpcReturn', 'sqlExec', 'kvGet', 'kvPut', 'kvDelete', 'kvList', 'storageOp',
+    'socketOpen', 'socketSend', 'socketClose', 'socketAttachment', 'socketAutoResponse', 'socketEventTimeout', 'socketList'];
   for (const name of names) {
     const fn = host[name];
     if (typeof fn !== 'function') throw new TypeError(`host.${name} is not a function`);

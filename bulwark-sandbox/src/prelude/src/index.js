@@ -25,13 +25,14 @@ import { structuredClone, registerNonSerializable } from './structured-clone.js'
 import { setTimeout, clearTimeout, setInterval, clearInterval, queueMicrotask, scheduler } from './timers.js';
 import { console } from './console.js';
 import { install } from './runtime.js';
+import { WebSocket, WebSocketPair, WebSocketRequestResponsePair, MessageEvent, CloseEvent, ErrorEvent } from './websocket.js';
 import { timeOrigin } from './clock.js';
 
 // Platform objects that structuredClone must reject.
 for (const check of [isEventTarget, isURL, isURLSearchParams, isReadableStream, isFormData, isHeaders, isRequest, isResponse]) {
   registerNonSerializable(check);
 }
-registerNonSerializable((v) => v instanceof Event || v instanceof AbortController || v instanceof WritableStream || v instanceof TransformStream || v instanceof CryptoKey);
+registerNonSerializable((v) => v instanceof WebSocket || v instanceof Event || v instanceof AbortController || v instanceof WritableStream || v instanceof TransformStream || v instanceof CryptoKey);
 
 const performance = {
   now() { return Date.now() - timeOrigin(); },
@@ -56,6 +57,7 @@ defineGlobals({
   Crypto, SubtleCrypto, CryptoKey, crypto: createCrypto(),
   structuredClone, setTimeout, clearTimeout, setInterval, clearInterval, queueMicrotask, scheduler,
   console, performance, navigator, self: globalThis,
+  WebSocket, WebSocketPair, WebSocketRequestResponsePair, MessageEvent, CloseEvent, ErrorEvent,
 });
 
 Object.defineProperty(globalThis, '__bulwark_install', {

@@ -16,6 +16,13 @@ interface SandboxServices {
     /** Where the durable objects of this sandbox keep their data. */
     ObjectStore objectStore();
 
+    /** The WebSockets of this sandbox (plain workers' homes, objects' hibernatable sockets). */
+    default SocketRegistry sockets() {
+        return NO_SOCKETS;
+    }
+
+    SocketRegistry NO_SOCKETS = new SocketRegistry();
+
     /** An isolate was terminated and must not be used again. */
     void condemned(Isolate isolate);
 

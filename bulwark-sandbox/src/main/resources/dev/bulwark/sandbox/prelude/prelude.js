@@ -317,7 +317,14 @@
     kvPut: notInstalled,
     kvDelete: notInstalled,
     kvList: notInstalled,
-    storageOp: notInstalled
+    storageOp: notInstalled,
+    socketOpen: notInstalled,
+    socketSend: notInstalled,
+    socketClose: notInstalled,
+    socketAttachment: notInstalled,
+    socketAutoResponse: notInstalled,
+    socketEventTimeout: notInstalled,
+    socketList: notInstalled
   };
   Object.setPrototypeOf(H, null);
   function bindHost(host) {
@@ -348,7 +355,14 @@
       "kvPut",
       "kvDelete",
       "kvList",
-      "storageOp"
+      "storageOp",
+      "socketOpen",
+      "socketSend",
+      "socketClose",
+      "socketAttachment",
+      "socketAutoResponse",
+      "socketEventTimeout",
+      "socketList"
     ];
     for (const name of names) {
       const fn = host[name];
@@ -7228,545 +7242,6 @@ Content-Type: ${value.type || "application/octet-stream"}\r
   installBodyMixin(Request, (r2) => requestInternals.access(r2));
   webidlClass(Request);
 
-  // src/response.js
-  var isResponse;
-  var responseInternals;
-  var nullBodyStatus = /* @__PURE__ */ __name((s2) => s2 === 101 || s2 === 103 || s2 === 204 || s2 === 205 || s2 === 304, "nullBodyStatus");
-  var redirectStatus = /* @__PURE__ */ __name((s2) => s2 === 301 || s2 === 302 || s2 === 303 || s2 === 307 || s2 === 308, "redirectStatus");
-  var reasonPhraseRe = /^[\t\x20-\x7e\x80-\xff]*$/;
-  var Response = class _Response {
-    static {
-      __name(this, "Response");
-    }
-    #type = "default";
-    #status = 200;
-    #statusText = "";
-    #headers = new Headers();
-    #body = null;
-    #urlList = [];
-    #webSocket = null;
-    constructor(body = null, init = void 0) {
-      const opts = toDictionary(init, "Failed to construct 'Response'");
-      let status = 200;
-      if (opts.status !== void 0) {
-        status = Number(opts.status);
-        status = Number.isFinite(status) ? Math.trunc(status) % 65536 : 0;
-        if (status < 0) status += 65536;
-      }
-      if (opts.webSocket !== void 0 && opts.webSocket !== null) {
-        if (status !== 101) throw new RangeError("Responses with a WebSocket must have status code 101.");
-        this.#webSocket = opts.webSocket;
-      } else if (status < 200 || status > 599) {
-        throw new RangeError(`Failed to construct 'Response': The status provided (${status}) is outside the range [200, 599].`);
-      }
-      if (opts.statusText !== void 0) {
-        const st2 = toByteString(opts.statusText, "Failed to construct 'Response'");
-        if (!reasonPhraseRe.test(st2)) throw new TypeError("Failed to construct 'Response': Invalid statusText");
-        this.#statusText = st2;
-      }
-      this.#status = status;
-      if (opts.headers !== void 0) fillHeaders(this.#headers, opts.headers);
-      if (body !== null && body !== void 0) {
-        if (nullBodyStatus(status)) throw new TypeError(`Response with null body status (${status}) cannot have a body.`);
-        const { body: b2, type } = extractBody(body);
-        this.#body = b2;
-        if (type !== null && !headerHas(this.#headers, "content-type")) appendHeader(this.#headers, "content-type", type);
-      }
-    }
-    static error() {
-      const r2 = new _Response(null);
-      r2.#type = "error";
-      r2.#status = 0;
-      setHeadersGuard(r2.#headers, "immutable");
-      return r2;
-    }
-    static redirect(url, status = 302) {
-      const r2 = parseURL(url);
-      if (r2 === null) throw new TypeError(`Failed to execute 'redirect' on 'Response': Invalid URL: ${url}`);
-      status = Number(status);
-      if (!redirectStatus(status)) throw new RangeError(`Failed to execute 'redirect' on 'Response': Invalid status code ${status}`);
-      const res = new _Response(null, { status });
-      appendHeader(res.#headers, "location", serializeURL(r2));
-      setHeadersGuard(res.#headers, "immutable");
-      return res;
-    }
-    static json(data, init = void 0) {
-      const text = JSON.stringify(data);
-      if (text === void 0) throw new TypeError("Failed to execute 'json' on 'Response': The data is not JSON serializable");
-      const opts = toDictionary(init, "Failed to execute 'json' on 'Response'");
-      const res = new _Response(null, { status: opts.status, statusText: opts.statusText, headers: opts.headers });
-      if (nullBodyStatus(res.#status)) throw new TypeError(`Response with null body status (${res.#status}) cannot have a body.`);
-      res.#body = new Body(utf8Encode(text), null);
-      if (!headerHas(res.#headers, "content-type")) appendHeader(res.#headers, "content-type", "application/json");
-      return res;
-    }
-    get type() {
-      return this.#type;
-    }
-    get url() {
-      const last = this.#urlList.length ? this.#urlList[this.#urlList.length - 1] : "";
-      const i2 = last.indexOf("#");
-      return i2 >= 0 ? last.slice(0, i2) : last;
-    }
-    get redirected() {
-      return this.#urlList.length > 1;
-    }
-    get status() {
-      return this.#status;
-    }
-    get ok() {
-      return this.#status >= 200 && this.#status <= 299;
-    }
-    get statusText() {
-      return this.#statusText;
-    }
-    get headers() {
-      return this.#headers;
-    }
-    get webSocket() {
-      return this.#webSocket;
-    }
-    get cf() {
-      return void 0;
-    }
-    clone() {
-      if (this.#body !== null && this.#body.unusable) throw new TypeError("Failed to execute 'clone' on 'Response': Response body is already used");
-      const r2 = new _Response(null);
-      r2.#type = this.#type;
-      r2.#status = this.#status;
-      r2.#statusText = this.#statusText;
-      r2.#urlList = this.#urlList.slice();
-      fillHeaders(r2.#headers, this.#headers);
-      setHeadersGuard(r2.#headers, getHeadersGuard(this.#headers));
-      r2.#body = this.#body === null ? null : this.#body.clone();
-      return r2;
-    }
-    [inspectCustom]() {
-      return { name: "Response", value: { status: this.#status, statusText: this.#statusText, headers: this.#headers, ok: this.ok, redirected: this.redirected, url: this.url, body: this.#body === null ? null : this.body, bodyUsed: this.bodyUsed } };
-    }
-    static {
-      isResponse = /* @__PURE__ */ __name((v2) => isObjectLike(v2) && #status in v2, "isResponse");
-      responseInternals = {
-        access: /* @__PURE__ */ __name((r2) => {
-          if (!isResponse(r2)) throw new TypeError("Illegal invocation");
-          return { body: r2.#body, headers: r2.#headers };
-        }, "access"),
-        body: /* @__PURE__ */ __name((r2) => r2.#body, "body"),
-        parts: /* @__PURE__ */ __name((r2) => ({ type: r2.#type, status: r2.#status, statusText: r2.#statusText, headers: r2.#headers, body: r2.#body }), "parts"),
-        /** Response from a host fetch result. */
-        fromHost(result, requestUrl, signal) {
-          const r2 = new _Response(null);
-          r2.#status = result.status;
-          r2.#statusText = result.statusText ?? "";
-          for (const p2 of result.headers) appendHeader(r2.#headers, p2[0], p2[1]);
-          setHeadersGuard(r2.#headers, "immutable");
-          r2.#type = "basic";
-          r2.#urlList = result.url && result.url !== requestUrl ? [requestUrl, result.url] : [result.url || requestUrl];
-          if (result.body !== null && result.body !== void 0) {
-            r2.#body = new Body(result.body, null);
-          }
-          return r2;
-        }
-      };
-    }
-  };
-  installBodyMixin(Response, (r2) => responseInternals.access(r2));
-  webidlClass(Response);
-
-  // src/fetch.js
-  function abortResponseBody(response, reason) {
-    const body = responseInternals.body(response);
-    if (body === null || body.used || body.stream !== null) return;
-    body.bytes = null;
-    body.stream = new ReadableStream({ start(c2) {
-      c2.error(reason);
-    } });
-  }
-  __name(abortResponseBody, "abortResponseBody");
-  function fetch(input, init = void 0) {
-    return new PromiseCtor((resolve, reject) => {
-      let request;
-      try {
-        request = new Request(input, init);
-      } catch (err) {
-        reject(err);
-        return;
-      }
-      let invocation = 0;
-      try {
-        invocation = H.currentInvocation() || 0;
-      } catch {
-      }
-      const signal = requestInternals.signal(request);
-      if (signal.aborted) {
-        reject(signal.reason);
-        return;
-      }
-      let settled = false;
-      let response = null;
-      const onAbort = /* @__PURE__ */ __name(() => {
-        if (!settled) {
-          settled = true;
-          reject(signal.reason);
-        } else if (response !== null) {
-          abortResponseBody(response, signal.reason);
-        }
-      }, "onAbort");
-      addAbortAlgorithm(signal, onAbort);
-      const fail = /* @__PURE__ */ __name((err) => {
-        if (settled) return;
-        settled = true;
-        removeAbortAlgorithm(signal, onAbort);
-        reject(err);
-      }, "fail");
-      const body = requestInternals.body(request);
-      const bodyPromise = body === null ? PromiseResolve(null) : body.consume();
-      PromiseThen(bodyPromise, (bytes) => {
-        if (settled) return;
-        let pending;
-        try {
-          pending = H.fetch(requestInternals.method(request), requestInternals.url(request), headersToPairs(requestInternals.headers(request)), bytes, invocation);
-        } catch (err) {
-          fail(err);
-          return;
-        }
-        PromiseThen(PromiseResolve(pending), (result) => {
-          if (settled) return;
-          try {
-            response = responseInternals.fromHost(result, requestInternals.url(request));
-          } catch (err) {
-            fail(err);
-            return;
-          }
-          settled = true;
-          resolve(response);
-        }, fail);
-      }, fail);
-    });
-  }
-  __name(fetch, "fetch");
-
-  // src/crypto.js
-  var integerArrays = /* @__PURE__ */ new Set(["Int8Array", "Uint8Array", "Uint8ClampedArray", "Int16Array", "Uint16Array", "Int32Array", "Uint32Array", "BigInt64Array", "BigUint64Array"]);
-  var constructing = false;
-  function getRandomValuesImpl(array) {
-    const name = typedArrayName(array);
-    if (name === void 0 || !integerArrays.has(name)) {
-      throw new DOMException("Failed to execute 'getRandomValues' on 'Crypto': The provided ArrayBufferView is of type '" + (name ?? typeof array) + "', which is not an integer array type.", "TypeMismatchError");
-    }
-    const view = viewBytes(array);
-    if (view.byteLength > 65536) {
-      throw new DOMException(`Failed to execute 'getRandomValues' on 'Crypto': The ArrayBufferView's byte length (${view.byteLength}) exceeds the number of bytes of entropy available via this API (65536).`, "QuotaExceededError");
-    }
-    if (view.byteLength > 0) view.set(randomBytes(view.byteLength));
-    return array;
-  }
-  __name(getRandomValuesImpl, "getRandomValuesImpl");
-  function randomUUIDImpl() {
-    const b2 = randomBytes(16);
-    b2[6] = b2[6] & 15 | 64;
-    b2[8] = b2[8] & 63 | 128;
-    let h2 = "";
-    for (let i2 = 0; i2 < 16; i2++) h2 += b2[i2].toString(16).padStart(2, "0");
-    return `${h2.slice(0, 8)}-${h2.slice(8, 12)}-${h2.slice(12, 16)}-${h2.slice(16, 20)}-${h2.slice(20)}`;
-  }
-  __name(randomUUIDImpl, "randomUUIDImpl");
-  var hashes = { "SHA-1": 512, "SHA-256": 512, "SHA-384": 1024, "SHA-512": 1024 };
-  function notSupported(what) {
-    return new DOMException(`Unrecognized or unsupported algorithm: ${what}`, "NotSupportedError");
-  }
-  __name(notSupported, "notSupported");
-  function algorithmName(alg) {
-    if (typeof alg === "string") return alg;
-    if (isObjectLike(alg)) {
-      if (alg.name === void 0) throw new TypeError("Failed to execute on 'SubtleCrypto': Algorithm: name: Missing or not a string");
-      return toDOMString(alg.name);
-    }
-    throw new TypeError("Failed to execute on 'SubtleCrypto': Algorithm: Not an object");
-  }
-  __name(algorithmName, "algorithmName");
-  function normalizeHash(alg) {
-    const name = algorithmName(alg).toUpperCase();
-    if (!Object.prototype.hasOwnProperty.call(hashes, name)) throw notSupported(algorithmName(alg));
-    return name;
-  }
-  __name(normalizeHash, "normalizeHash");
-  function bufferSource(v2, what) {
-    const view = isObjectLike(v2) ? viewBytes(v2) : null;
-    if (view === null) throw new TypeError(`Failed to execute on 'SubtleCrypto': ${what} is not of type '(ArrayBuffer or ArrayBufferView)'.`);
-    return view.slice();
-  }
-  __name(bufferSource, "bufferSource");
-  function callHost(fn) {
-    const out = fn();
-    if (!(out instanceof Uint8Array)) throw new DOMException("The host returned an invalid result", "OperationError");
-    return out;
-  }
-  __name(callHost, "callHost");
-  var keyInternals;
-  var CryptoKey = class _CryptoKey {
-    static {
-      __name(this, "CryptoKey");
-    }
-    #type;
-    #extractable;
-    #algorithm;
-    #usages;
-    #raw;
-    constructor() {
-      if (!constructing) illegalConstructor();
-    }
-    get type() {
-      return this.#type;
-    }
-    get extractable() {
-      return this.#extractable;
-    }
-    get algorithm() {
-      return this.#algorithm;
-    }
-    get usages() {
-      return this.#usages;
-    }
-    [inspectCustom]() {
-      return { name: "CryptoKey", value: { type: this.#type, extractable: this.#extractable, algorithm: this.#algorithm, usages: this.#usages } };
-    }
-    static {
-      keyInternals = {
-        create(type, extractable, algorithm, usages, raw) {
-          constructing = true;
-          let k2;
-          try {
-            k2 = new _CryptoKey();
-          } finally {
-            constructing = false;
-          }
-          k2.#type = type;
-          k2.#extractable = extractable;
-          k2.#algorithm = algorithm;
-          k2.#usages = usages;
-          k2.#raw = raw;
-          return k2;
-        },
-        raw: /* @__PURE__ */ __name((k2) => k2.#raw, "raw"),
-        is: /* @__PURE__ */ __name((k2) => isObjectLike(k2) && #raw in k2, "is"),
-        algorithm: /* @__PURE__ */ __name((k2) => k2.#algorithm, "algorithm"),
-        usages: /* @__PURE__ */ __name((k2) => k2.#usages, "usages"),
-        extractable: /* @__PURE__ */ __name((k2) => k2.#extractable, "extractable")
-      };
-    }
-  };
-  webidlClass(CryptoKey);
-  var hmacUsages = /* @__PURE__ */ new Set(["sign", "verify"]);
-  function checkUsages(usages, allowed) {
-    const list = [];
-    for (const u2 of usages) {
-      const s2 = toDOMString(u2);
-      if (!allowed.has(s2)) throw new DOMException(`Cannot create a key using the specified key usages: ${s2}`, "SyntaxError");
-      if (!list.includes(s2)) list.push(s2);
-    }
-    return list;
-  }
-  __name(checkUsages, "checkUsages");
-  function freezeAlgorithm(hash, lengthBits) {
-    return Object.freeze({ name: "HMAC", hash: Object.freeze({ name: hash }), length: lengthBits });
-  }
-  __name(freezeAlgorithm, "freezeAlgorithm");
-  function importHmac(format2, keyData, alg, extractable, keyUsages) {
-    if (!isObjectLike(alg)) throw new TypeError("HMAC import requires an algorithm object with a hash");
-    if (alg.hash === void 0) throw new TypeError("Failed to execute 'importKey' on 'SubtleCrypto': HmacImportParams: hash: Missing");
-    let hash = normalizeHash(alg.hash);
-    const usages = checkUsages(keyUsages, hmacUsages);
-    if (usages.length === 0) throw new DOMException("Usages cannot be empty when creating a key.", "SyntaxError");
-    let raw;
-    if (format2 === "raw") {
-      raw = bufferSource(keyData, "keyData");
-    } else if (format2 === "jwk") {
-      if (!isObjectLike(keyData)) throw new TypeError("JWK import requires a JsonWebKey object");
-      if (keyData.kty !== "oct") throw new DOMException("The JWK 'kty' member was not 'oct'", "DataError");
-      if (typeof keyData.k !== "string") throw new DOMException("The JWK 'k' member is missing", "DataError");
-      raw = base64Decode(keyData.k, true);
-      if (raw === null) throw new DOMException("The JWK 'k' member is not valid base64url", "DataError");
-      if (keyData.alg !== void 0) {
-        const expected = { "SHA-1": "HS1", "SHA-256": "HS256", "SHA-384": "HS384", "SHA-512": "HS512" }[hash];
-        if (keyData.alg !== expected) throw new DOMException("The JWK 'alg' member does not match the hash", "DataError");
-      }
-      if (keyData.use !== void 0 && keyData.use !== "sig") throw new DOMException("The JWK 'use' member was not 'sig'", "DataError");
-      if (keyData.ext === false && extractable) throw new DOMException("The JWK 'ext' member was false but extractable was requested", "DataError");
-    } else {
-      throw new DOMException(`Unsupported key format for HMAC: ${format2}`, "NotSupportedError");
-    }
-    const bits = raw.byteLength * 8;
-    if (bits === 0) throw new DOMException("HMAC key data must not be empty", "DataError");
-    let length = bits;
-    if (alg.length !== void 0) {
-      length = Number(alg.length);
-      if (!(length <= bits && length > bits - 8)) throw new DOMException("The key length does not match the key data", "DataError");
-    }
-    return keyInternals.create("secret", !!extractable, freezeAlgorithm(hash, length), usages, raw);
-  }
-  __name(importHmac, "importHmac");
-  function checkKey(key, algName, usage) {
-    if (!keyInternals.is(key)) throw new TypeError("Failed to execute on 'SubtleCrypto': parameter 2 is not of type 'CryptoKey'.");
-    const a2 = keyInternals.algorithm(key);
-    if (a2.name.toUpperCase() !== algName.toUpperCase()) throw new DOMException("The requested operation is not valid for the provided key", "InvalidAccessError");
-    if (usage !== null && !keyInternals.usages(key).includes(usage)) throw new DOMException(`The key does not support the '${usage}' operation`, "InvalidAccessError");
-    return a2;
-  }
-  __name(checkKey, "checkKey");
-  function timingSafeEqualBytes(a2, b2) {
-    if (a2.byteLength !== b2.byteLength) return false;
-    let diff = 0;
-    for (let i2 = 0; i2 < a2.byteLength; i2++) diff |= a2[i2] ^ b2[i2];
-    return diff === 0;
-  }
-  __name(timingSafeEqualBytes, "timingSafeEqualBytes");
-  function promised(fn) {
-    try {
-      return PromiseResolve(fn());
-    } catch (err) {
-      return PromiseReject(err);
-    }
-  }
-  __name(promised, "promised");
-  var SubtleCrypto = class {
-    static {
-      __name(this, "SubtleCrypto");
-    }
-    constructor() {
-      if (!constructing) illegalConstructor();
-    }
-    digest(algorithm, data) {
-      return promised(() => {
-        const name = normalizeHash(algorithm);
-        const bytes = bufferSource(data, "data");
-        return bytesToArrayBuffer(callHost(() => H.digest(name, bytes)).slice());
-      });
-    }
-    importKey(format2, keyData, algorithm, extractable, keyUsages) {
-      return promised(() => {
-        const fmt = toDOMString(format2);
-        const name = algorithmName(algorithm).toUpperCase();
-        if (name === "HMAC") return importHmac(fmt, keyData, algorithm, extractable, keyUsages);
-        throw notSupported(algorithmName(algorithm));
-      });
-    }
-    exportKey(format2, key) {
-      return promised(() => {
-        const fmt = toDOMString(format2);
-        if (!keyInternals.is(key)) throw new TypeError("Failed to execute 'exportKey' on 'SubtleCrypto': parameter 2 is not of type 'CryptoKey'.");
-        if (!keyInternals.extractable(key)) throw new DOMException("key is not extractable", "InvalidAccessError");
-        const raw = keyInternals.raw(key);
-        const alg = keyInternals.algorithm(key);
-        if (fmt === "raw") return bytesToArrayBuffer(raw.slice());
-        if (fmt === "jwk") {
-          const jwkAlg = { "SHA-1": "HS1", "SHA-256": "HS256", "SHA-384": "HS384", "SHA-512": "HS512" }[alg.hash.name];
-          return { kty: "oct", k: base64Encode(raw, true), alg: jwkAlg, key_ops: keyInternals.usages(key).slice(), ext: true };
-        }
-        throw new DOMException(`Unsupported export format: ${fmt}`, "NotSupportedError");
-      });
-    }
-    generateKey(algorithm, extractable, keyUsages) {
-      return promised(() => {
-        const name = algorithmName(algorithm).toUpperCase();
-        if (name !== "HMAC") throw notSupported(algorithmName(algorithm));
-        const hash = normalizeHash(algorithm.hash);
-        const usages = checkUsages(keyUsages, hmacUsages);
-        if (usages.length === 0) throw new DOMException("Usages cannot be empty when creating a key.", "SyntaxError");
-        let length = algorithm.length === void 0 ? hashes[hash] : Number(algorithm.length);
-        if (!(length > 0)) throw new DOMException("Invalid HMAC key length", "OperationError");
-        const raw = randomBytes(Math.ceil(length / 8));
-        if (length % 8 !== 0) raw[raw.length - 1] &= 255 << 8 - length % 8;
-        return keyInternals.create("secret", !!extractable, freezeAlgorithm(hash, length), usages, raw);
-      });
-    }
-    sign(algorithm, key, data) {
-      return promised(() => {
-        const name = algorithmName(algorithm);
-        if (name.toUpperCase() !== "HMAC") throw notSupported(name);
-        const a2 = checkKey(key, "HMAC", "sign");
-        const bytes = bufferSource(data, "data");
-        return bytesToArrayBuffer(callHost(() => H.hmac(a2.hash.name, keyInternals.raw(key), bytes)).slice());
-      });
-    }
-    verify(algorithm, key, signature, data) {
-      return promised(() => {
-        const name = algorithmName(algorithm);
-        if (name.toUpperCase() !== "HMAC") throw notSupported(name);
-        const a2 = checkKey(key, "HMAC", "verify");
-        const sig = bufferSource(signature, "signature");
-        const bytes = bufferSource(data, "data");
-        const mac = callHost(() => H.hmac(a2.hash.name, keyInternals.raw(key), bytes));
-        return timingSafeEqualBytes(mac, sig);
-      });
-    }
-    encrypt() {
-      return PromiseReject(notSupported("encrypt"));
-    }
-    decrypt() {
-      return PromiseReject(notSupported("decrypt"));
-    }
-    deriveBits() {
-      return PromiseReject(notSupported("deriveBits"));
-    }
-    deriveKey() {
-      return PromiseReject(notSupported("deriveKey"));
-    }
-    wrapKey() {
-      return PromiseReject(notSupported("wrapKey"));
-    }
-    unwrapKey() {
-      return PromiseReject(notSupported("unwrapKey"));
-    }
-    /** Workers extension: constant-time comparison of two equal-length buffers. */
-    timingSafeEqual(a2, b2) {
-      const x2 = viewBytes(a2), y2 = viewBytes(b2);
-      if (x2 === null || y2 === null) throw new TypeError("timingSafeEqual: arguments must be ArrayBuffer or ArrayBufferView");
-      if (x2.byteLength !== y2.byteLength) throw new RangeError("Input buffers must have the same byte length");
-      return timingSafeEqualBytes(x2, y2);
-    }
-  };
-  webidlClass(SubtleCrypto);
-  var Crypto = class {
-    static {
-      __name(this, "Crypto");
-    }
-    #subtle;
-    constructor() {
-      if (!constructing) illegalConstructor();
-      this.#subtle = newSubtle();
-    }
-    get subtle() {
-      return this.#subtle;
-    }
-    getRandomValues(array) {
-      if (arguments.length < 1) throw new TypeError("Failed to execute 'getRandomValues' on 'Crypto': 1 argument required, but only 0 present.");
-      return getRandomValuesImpl(array);
-    }
-    randomUUID() {
-      return randomUUIDImpl();
-    }
-  };
-  webidlClass(Crypto);
-  function newSubtle() {
-    constructing = true;
-    try {
-      return new SubtleCrypto();
-    } finally {
-      constructing = false;
-    }
-  }
-  __name(newSubtle, "newSubtle");
-  function createCrypto() {
-    constructing = true;
-    try {
-      return new Crypto();
-    } finally {
-      constructing = false;
-    }
-  }
-  __name(createCrypto, "createCrypto");
-
   // src/serialize.js
   var MAGIC = 183;
   var VERSION = 1;
@@ -8526,8 +8001,870 @@ Content-Type: ${value.type || "application/octet-stream"}\r
   }
   __name(deserialize, "deserialize");
 
-  // src/storage.js
+  // src/websocket.js
   var INTERNAL = /* @__PURE__ */ Symbol("internal");
+  var MAX_MESSAGE_BYTES = 1 << 20;
+  var MAX_ATTACHMENT_BYTES = 2048;
+  var MessageEvent = class extends Event {
+    static {
+      __name(this, "MessageEvent");
+    }
+    #data;
+    constructor(type, init = void 0) {
+      super(type, init);
+      const opts = toDictionary(init, "Failed to construct 'MessageEvent'");
+      this.#data = opts.data === void 0 ? null : opts.data;
+    }
+    get data() {
+      return this.#data;
+    }
+  };
+  var CloseEvent = class extends Event {
+    static {
+      __name(this, "CloseEvent");
+    }
+    #code;
+    #reason;
+    #wasClean;
+    constructor(type, init = void 0) {
+      super(type, init);
+      const opts = toDictionary(init, "Failed to construct 'CloseEvent'");
+      this.#code = opts.code === void 0 ? 0 : Number(opts.code);
+      this.#reason = opts.reason === void 0 ? "" : `${opts.reason}`;
+      this.#wasClean = !!opts.wasClean;
+    }
+    get code() {
+      return this.#code;
+    }
+    get reason() {
+      return this.#reason;
+    }
+    get wasClean() {
+      return this.#wasClean;
+    }
+  };
+  var ErrorEvent = class extends Event {
+    static {
+      __name(this, "ErrorEvent");
+    }
+    #message;
+    #error;
+    constructor(type, init = void 0) {
+      super(type, init);
+      const opts = toDictionary(init, "Failed to construct 'ErrorEvent'");
+      this.#message = opts.message === void 0 ? "" : `${opts.message}`;
+      this.#error = opts.error;
+    }
+    get message() {
+      return this.#message;
+    }
+    get error() {
+      return this.#error;
+    }
+  };
+  var socketInternals;
+  var localSockets = /* @__PURE__ */ new Map();
+  var WebSocket = class _WebSocket extends EventTarget {
+    static {
+      __name(this, "WebSocket");
+    }
+    static CONNECTING = 0;
+    static OPEN = 1;
+    static CLOSING = 2;
+    static CLOSED = 3;
+    #peer = null;
+    // the other end of a local pair
+    #remoteId = null;
+    // a socket another invocation handed over (a durable object's 101)
+    #id = null;
+    // node-wide id once bound
+    #state = 1;
+    #accepted = false;
+    #hibernation = null;
+    // { entry, object, tags } when accepted with ctx.acceptWebSocket
+    #queue = [];
+    // sends before the socket is bound
+    #attachment = null;
+    // serialized bytes
+    #closeSent = false;
+    constructor(token, a2 = void 0, b2 = void 0) {
+      if (token !== INTERNAL) {
+        throw new TypeError("Bulwark does not open outbound WebSockets yet: use new WebSocketPair() on the server side.");
+      }
+      super();
+    }
+    get readyState() {
+      return this.#state;
+    }
+    get url() {
+      return null;
+    }
+    get protocol() {
+      return null;
+    }
+    get extensions() {
+      return null;
+    }
+    get binaryType() {
+      return "arraybuffer";
+    }
+    set binaryType(v2) {
+      if (v2 !== "arraybuffer") throw new TypeError(`binaryType '${v2}' is not supported: messages arrive as ArrayBuffer`);
+    }
+    accept(options = void 0) {
+      if (this.#remoteId !== null) throw new TypeError("Can't accept() a WebSocket that was received from a durable object.");
+      if (this.#accepted) throw new TypeError("The WebSocket was already accepted.");
+      this.#accepted = true;
+    }
+    send(message) {
+      if (!this.#accepted) {
+        throw new TypeError("You must call one of accept() or state.acceptWebSocket() on this WebSocket before sending messages.");
+      }
+      if (this.#closeSent || this.#state === 3) throw new TypeError("Can't call WebSocket send() after close().");
+      let payload;
+      if (typeof message === "string") {
+        if (message.length * 3 > MAX_MESSAGE_BYTES && utf8Encode(message).byteLength > MAX_MESSAGE_BYTES) tooLarge();
+        payload = message;
+      } else {
+        const view = viewBytes(message);
+        if (view === null) payload = `${message}`;
+        else {
+          if (view.byteLength > MAX_MESSAGE_BYTES) tooLarge();
+          payload = view.slice();
+        }
+      }
+      if (this.#id === null) this.#queue.push(payload);
+      else H.socketSend(this.#id, payload);
+    }
+    close(code = void 0, reason = void 0) {
+      if (code !== void 0) {
+        code = Number(code);
+        if (!(code === 1e3 || code >= 3e3 && code <= 4999)) {
+          throw new TypeError(`Invalid WebSocket close code: ${code}. It must be 1000 or in the range 3000-4999.`);
+        }
+      }
+      reason = reason === void 0 ? "" : `${reason}`;
+      if (utf8Encode(reason).byteLength > 123) throw new TypeError("The WebSocket close reason is longer than 123 bytes.");
+      if (this.#closeSent || this.#state === 3) return;
+      this.#closeSent = true;
+      this.#state = 2;
+      if (this.#id === null) this.#queue.push({ close: true, code: code ?? 1005, reason });
+      else H.socketClose(this.#id, code ?? 1005, reason);
+    }
+    serializeAttachment(value) {
+      const bytes = serialize(value);
+      if (bytes.byteLength > MAX_ATTACHMENT_BYTES) {
+        throw new TypeError(`serializeAttachment: the serialized attachment is ${bytes.byteLength} bytes; the limit is ${MAX_ATTACHMENT_BYTES}.`);
+      }
+      this.#attachment = bytes;
+      if (this.#id !== null && this.#hibernation !== null) H.socketAttachment(this.#id, bytes);
+    }
+    deserializeAttachment() {
+      return this.#attachment === null ? null : deserialize(this.#attachment);
+    }
+    static {
+      socketInternals = {
+        pair() {
+          const a2 = new _WebSocket(INTERNAL), b2 = new _WebSocket(INTERNAL);
+          a2.#peer = b2;
+          b2.#peer = a2;
+          return [a2, b2];
+        },
+        remote(id) {
+          const ws = new _WebSocket(INTERNAL);
+          ws.#remoteId = id;
+          return ws;
+        },
+        restored(id, tags, attachment, entry, object) {
+          const ws = new _WebSocket(INTERNAL);
+          ws.#id = id;
+          ws.#accepted = true;
+          ws.#attachment = attachment;
+          ws.#hibernation = { entry, object, tags };
+          return ws;
+        },
+        isSocket: /* @__PURE__ */ __name((v2) => v2 !== null && typeof v2 === "object" && #peer in v2, "isSocket"),
+        /** ctx.acceptWebSocket: the socket joins the object's hibernatable set. */
+        acceptHibernatable(ws, entry, object, tags) {
+          if (ws.#remoteId !== null || ws.#peer === null) throw new TypeError("acceptWebSocket() needs the server end of a new WebSocketPair.");
+          if (ws.#accepted) throw new TypeError("The WebSocket was already accepted.");
+          ws.#accepted = true;
+          ws.#hibernation = { entry, object, tags };
+        },
+        hibernation: /* @__PURE__ */ __name((ws) => ws.#hibernation, "hibernation"),
+        id: /* @__PURE__ */ __name((ws) => ws.#id, "id"),
+        /** The local end of a Response's socket gets its id; what it queued leaves now. */
+        bind(responseSocket, invocationId) {
+          if (responseSocket.#remoteId !== null) {
+            H.socketOpen(invocationId, responseSocket.#remoteId, false, "", null, null);
+            return;
+          }
+          const local = responseSocket.#peer;
+          if (local === null || local.#id !== null || responseSocket.#accepted) {
+            throw new TypeError("The WebSocket of a 101 Response must be the client end of a new WebSocketPair.");
+          }
+          local.#id = invocationId;
+          const h2 = local.#hibernation;
+          if (h2 !== null) {
+            H.socketOpen(invocationId, invocationId, true, h2.tags.join("\n"), h2.object.className, h2.object.id);
+            h2.entry.socketsById.set(invocationId, local);
+            if (local.#attachment !== null) H.socketAttachment(invocationId, local.#attachment);
+          } else {
+            H.socketOpen(invocationId, invocationId, false, "", null, null);
+            localSockets.set(invocationId, local);
+          }
+          const queued = local.#queue;
+          local.#queue = [];
+          for (const item of queued) {
+            if (typeof item === "object" && item !== null && item.close === true) H.socketClose(invocationId, item.code, item.reason);
+            else H.socketSend(invocationId, item);
+          }
+        },
+        /** The client closed (or the node gave up on) the socket. */
+        closed(ws) {
+          ws.#state = 3;
+          if (ws.#id !== null) localSockets.delete(ws.#id);
+          const h2 = ws.#hibernation;
+          if (h2 !== null && ws.#id !== null) h2.entry.socketsById.delete(ws.#id);
+        }
+      };
+    }
+  };
+  function tooLarge() {
+    throw new RangeError(`WebSocket message too large: the limit is ${MAX_MESSAGE_BYTES} bytes.`);
+  }
+  __name(tooLarge, "tooLarge");
+  var WebSocketPair = class {
+    static {
+      __name(this, "WebSocketPair");
+    }
+    constructor() {
+      const [a2, b2] = socketInternals.pair();
+      Object.defineProperty(this, 0, { value: a2, enumerable: true });
+      Object.defineProperty(this, 1, { value: b2, enumerable: true });
+    }
+    *[Symbol.iterator]() {
+      yield this[0];
+      yield this[1];
+    }
+  };
+  var WebSocketRequestResponsePair = class {
+    static {
+      __name(this, "WebSocketRequestResponsePair");
+    }
+    #request;
+    #response;
+    constructor(request, response) {
+      if (arguments.length < 2) throw new TypeError("Failed to construct 'WebSocketRequestResponsePair': 2 arguments required.");
+      this.#request = `${request}`;
+      this.#response = `${response}`;
+    }
+    get request() {
+      return this.#request;
+    }
+    get response() {
+      return this.#response;
+    }
+  };
+  function messageData(ev) {
+    return ev.text !== null && ev.text !== void 0 ? ev.text : bytesToArrayBuffer(ev.data);
+  }
+  __name(messageData, "messageData");
+  function fire(ws, event) {
+    try {
+      ws.dispatchEvent(event);
+    } catch (err) {
+      safeLog("error", `Uncaught ${err && err.stack ? err.stack : err}`);
+    }
+  }
+  __name(fire, "fire");
+  function deliverToListeners(ev) {
+    const ws = localSockets.get(ev.id);
+    if (ws === void 0) return;
+    switch (ev.kind) {
+      case "message":
+        fire(ws, new MessageEvent("message", { data: messageData(ev) }));
+        break;
+      case "close":
+        socketInternals.closed(ws);
+        fire(ws, new CloseEvent("close", { code: ev.code, reason: ev.reason ?? "", wasClean: ev.code !== 1006 }));
+        break;
+      default:
+        socketInternals.closed(ws);
+        fire(ws, new ErrorEvent("error", { message: ev.reason ?? "WebSocket error" }));
+    }
+  }
+  __name(deliverToListeners, "deliverToListeners");
+  async function deliverToObject(instance, ws, ev) {
+    switch (ev.kind) {
+      case "message": {
+        const handler = instance.webSocketMessage;
+        if (typeof handler === "function") await ReflectApply(handler, instance, [ws, messageData(ev)]);
+        break;
+      }
+      case "close": {
+        socketInternals.closed(ws);
+        const handler = instance.webSocketClose;
+        if (typeof handler === "function") await ReflectApply(handler, instance, [ws, ev.code, ev.reason ?? "", ev.code !== 1006]);
+        break;
+      }
+      default: {
+        socketInternals.closed(ws);
+        const handler = instance.webSocketError;
+        if (typeof handler === "function") await ReflectApply(handler, instance, [ws, new Error(ev.reason ?? "WebSocket error")]);
+      }
+    }
+  }
+  __name(deliverToObject, "deliverToObject");
+
+  // src/response.js
+  var isResponse;
+  var responseInternals;
+  var nullBodyStatus = /* @__PURE__ */ __name((s2) => s2 === 101 || s2 === 103 || s2 === 204 || s2 === 205 || s2 === 304, "nullBodyStatus");
+  var redirectStatus = /* @__PURE__ */ __name((s2) => s2 === 301 || s2 === 302 || s2 === 303 || s2 === 307 || s2 === 308, "redirectStatus");
+  var reasonPhraseRe = /^[\t\x20-\x7e\x80-\xff]*$/;
+  var Response = class _Response {
+    static {
+      __name(this, "Response");
+    }
+    #type = "default";
+    #status = 200;
+    #statusText = "";
+    #headers = new Headers();
+    #body = null;
+    #urlList = [];
+    #webSocket = null;
+    constructor(body = null, init = void 0) {
+      const opts = toDictionary(init, "Failed to construct 'Response'");
+      let status = 200;
+      if (opts.status !== void 0) {
+        status = Number(opts.status);
+        status = Number.isFinite(status) ? Math.trunc(status) % 65536 : 0;
+        if (status < 0) status += 65536;
+      }
+      if (opts.webSocket !== void 0 && opts.webSocket !== null) {
+        if (status !== 101) throw new RangeError("Responses with a WebSocket must have status code 101.");
+        if (!socketInternals.isSocket(opts.webSocket)) throw new TypeError("Failed to construct 'Response': webSocket is not a WebSocket.");
+        this.#webSocket = opts.webSocket;
+      } else if (status < 200 || status > 599) {
+        throw new RangeError(`Failed to construct 'Response': The status provided (${status}) is outside the range [200, 599].`);
+      }
+      if (opts.statusText !== void 0) {
+        const st2 = toByteString(opts.statusText, "Failed to construct 'Response'");
+        if (!reasonPhraseRe.test(st2)) throw new TypeError("Failed to construct 'Response': Invalid statusText");
+        this.#statusText = st2;
+      }
+      this.#status = status;
+      if (opts.headers !== void 0) fillHeaders(this.#headers, opts.headers);
+      if (body !== null && body !== void 0) {
+        if (nullBodyStatus(status)) throw new TypeError(`Response with null body status (${status}) cannot have a body.`);
+        const { body: b2, type } = extractBody(body);
+        this.#body = b2;
+        if (type !== null && !headerHas(this.#headers, "content-type")) appendHeader(this.#headers, "content-type", type);
+      }
+    }
+    static error() {
+      const r2 = new _Response(null);
+      r2.#type = "error";
+      r2.#status = 0;
+      setHeadersGuard(r2.#headers, "immutable");
+      return r2;
+    }
+    static redirect(url, status = 302) {
+      const r2 = parseURL(url);
+      if (r2 === null) throw new TypeError(`Failed to execute 'redirect' on 'Response': Invalid URL: ${url}`);
+      status = Number(status);
+      if (!redirectStatus(status)) throw new RangeError(`Failed to execute 'redirect' on 'Response': Invalid status code ${status}`);
+      const res = new _Response(null, { status });
+      appendHeader(res.#headers, "location", serializeURL(r2));
+      setHeadersGuard(res.#headers, "immutable");
+      return res;
+    }
+    static json(data, init = void 0) {
+      const text = JSON.stringify(data);
+      if (text === void 0) throw new TypeError("Failed to execute 'json' on 'Response': The data is not JSON serializable");
+      const opts = toDictionary(init, "Failed to execute 'json' on 'Response'");
+      const res = new _Response(null, { status: opts.status, statusText: opts.statusText, headers: opts.headers });
+      if (nullBodyStatus(res.#status)) throw new TypeError(`Response with null body status (${res.#status}) cannot have a body.`);
+      res.#body = new Body(utf8Encode(text), null);
+      if (!headerHas(res.#headers, "content-type")) appendHeader(res.#headers, "content-type", "application/json");
+      return res;
+    }
+    get type() {
+      return this.#type;
+    }
+    get url() {
+      const last = this.#urlList.length ? this.#urlList[this.#urlList.length - 1] : "";
+      const i2 = last.indexOf("#");
+      return i2 >= 0 ? last.slice(0, i2) : last;
+    }
+    get redirected() {
+      return this.#urlList.length > 1;
+    }
+    get status() {
+      return this.#status;
+    }
+    get ok() {
+      return this.#status >= 200 && this.#status <= 299;
+    }
+    get statusText() {
+      return this.#statusText;
+    }
+    get headers() {
+      return this.#headers;
+    }
+    get webSocket() {
+      return this.#webSocket;
+    }
+    get cf() {
+      return void 0;
+    }
+    clone() {
+      if (this.#body !== null && this.#body.unusable) throw new TypeError("Failed to execute 'clone' on 'Response': Response body is already used");
+      const r2 = new _Response(null);
+      r2.#type = this.#type;
+      r2.#status = this.#status;
+      r2.#statusText = this.#statusText;
+      r2.#urlList = this.#urlList.slice();
+      fillHeaders(r2.#headers, this.#headers);
+      setHeadersGuard(r2.#headers, getHeadersGuard(this.#headers));
+      r2.#body = this.#body === null ? null : this.#body.clone();
+      return r2;
+    }
+    [inspectCustom]() {
+      return { name: "Response", value: { status: this.#status, statusText: this.#statusText, headers: this.#headers, ok: this.ok, redirected: this.redirected, url: this.url, body: this.#body === null ? null : this.body, bodyUsed: this.bodyUsed } };
+    }
+    static {
+      isResponse = /* @__PURE__ */ __name((v2) => isObjectLike(v2) && #status in v2, "isResponse");
+      responseInternals = {
+        access: /* @__PURE__ */ __name((r2) => {
+          if (!isResponse(r2)) throw new TypeError("Illegal invocation");
+          return { body: r2.#body, headers: r2.#headers };
+        }, "access"),
+        body: /* @__PURE__ */ __name((r2) => r2.#body, "body"),
+        parts: /* @__PURE__ */ __name((r2) => ({ type: r2.#type, status: r2.#status, statusText: r2.#statusText, headers: r2.#headers, body: r2.#body, webSocket: r2.#webSocket }), "parts"),
+        /** Response from a host fetch result. */
+        fromHost(result, requestUrl, signal) {
+          const r2 = new _Response(null);
+          r2.#status = result.status;
+          r2.#statusText = result.statusText ?? "";
+          for (const p2 of result.headers) {
+            if (p2[0] === ":bulwark-websocket") {
+              if (result.status === 101) r2.#webSocket = socketInternals.remote(Number(p2[1]));
+              continue;
+            }
+            appendHeader(r2.#headers, p2[0], p2[1]);
+          }
+          setHeadersGuard(r2.#headers, "immutable");
+          r2.#type = "basic";
+          r2.#urlList = result.url && result.url !== requestUrl ? [requestUrl, result.url] : [result.url || requestUrl];
+          if (result.body !== null && result.body !== void 0) {
+            r2.#body = new Body(result.body, null);
+          }
+          return r2;
+        }
+      };
+    }
+  };
+  installBodyMixin(Response, (r2) => responseInternals.access(r2));
+  webidlClass(Response);
+
+  // src/fetch.js
+  function abortResponseBody(response, reason) {
+    const body = responseInternals.body(response);
+    if (body === null || body.used || body.stream !== null) return;
+    body.bytes = null;
+    body.stream = new ReadableStream({ start(c2) {
+      c2.error(reason);
+    } });
+  }
+  __name(abortResponseBody, "abortResponseBody");
+  function fetch(input, init = void 0) {
+    return new PromiseCtor((resolve, reject) => {
+      let request;
+      try {
+        request = new Request(input, init);
+      } catch (err) {
+        reject(err);
+        return;
+      }
+      let invocation = 0;
+      try {
+        invocation = H.currentInvocation() || 0;
+      } catch {
+      }
+      const signal = requestInternals.signal(request);
+      if (signal.aborted) {
+        reject(signal.reason);
+        return;
+      }
+      let settled = false;
+      let response = null;
+      const onAbort = /* @__PURE__ */ __name(() => {
+        if (!settled) {
+          settled = true;
+          reject(signal.reason);
+        } else if (response !== null) {
+          abortResponseBody(response, signal.reason);
+        }
+      }, "onAbort");
+      addAbortAlgorithm(signal, onAbort);
+      const fail = /* @__PURE__ */ __name((err) => {
+        if (settled) return;
+        settled = true;
+        removeAbortAlgorithm(signal, onAbort);
+        reject(err);
+      }, "fail");
+      const body = requestInternals.body(request);
+      const bodyPromise = body === null ? PromiseResolve(null) : body.consume();
+      PromiseThen(bodyPromise, (bytes) => {
+        if (settled) return;
+        let pending;
+        try {
+          pending = H.fetch(requestInternals.method(request), requestInternals.url(request), headersToPairs(requestInternals.headers(request)), bytes, invocation);
+        } catch (err) {
+          fail(err);
+          return;
+        }
+        PromiseThen(PromiseResolve(pending), (result) => {
+          if (settled) return;
+          try {
+            response = responseInternals.fromHost(result, requestInternals.url(request));
+          } catch (err) {
+            fail(err);
+            return;
+          }
+          settled = true;
+          resolve(response);
+        }, fail);
+      }, fail);
+    });
+  }
+  __name(fetch, "fetch");
+
+  // src/crypto.js
+  var integerArrays = /* @__PURE__ */ new Set(["Int8Array", "Uint8Array", "Uint8ClampedArray", "Int16Array", "Uint16Array", "Int32Array", "Uint32Array", "BigInt64Array", "BigUint64Array"]);
+  var constructing = false;
+  function getRandomValuesImpl(array) {
+    const name = typedArrayName(array);
+    if (name === void 0 || !integerArrays.has(name)) {
+      throw new DOMException("Failed to execute 'getRandomValues' on 'Crypto': The provided ArrayBufferView is of type '" + (name ?? typeof array) + "', which is not an integer array type.", "TypeMismatchError");
+    }
+    const view = viewBytes(array);
+    if (view.byteLength > 65536) {
+      throw new DOMException(`Failed to execute 'getRandomValues' on 'Crypto': The ArrayBufferView's byte length (${view.byteLength}) exceeds the number of bytes of entropy available via this API (65536).`, "QuotaExceededError");
+    }
+    if (view.byteLength > 0) view.set(randomBytes(view.byteLength));
+    return array;
+  }
+  __name(getRandomValuesImpl, "getRandomValuesImpl");
+  function randomUUIDImpl() {
+    const b2 = randomBytes(16);
+    b2[6] = b2[6] & 15 | 64;
+    b2[8] = b2[8] & 63 | 128;
+    let h2 = "";
+    for (let i2 = 0; i2 < 16; i2++) h2 += b2[i2].toString(16).padStart(2, "0");
+    return `${h2.slice(0, 8)}-${h2.slice(8, 12)}-${h2.slice(12, 16)}-${h2.slice(16, 20)}-${h2.slice(20)}`;
+  }
+  __name(randomUUIDImpl, "randomUUIDImpl");
+  var hashes = { "SHA-1": 512, "SHA-256": 512, "SHA-384": 1024, "SHA-512": 1024 };
+  function notSupported(what) {
+    return new DOMException(`Unrecognized or unsupported algorithm: ${what}`, "NotSupportedError");
+  }
+  __name(notSupported, "notSupported");
+  function algorithmName(alg) {
+    if (typeof alg === "string") return alg;
+    if (isObjectLike(alg)) {
+      if (alg.name === void 0) throw new TypeError("Failed to execute on 'SubtleCrypto': Algorithm: name: Missing or not a string");
+      return toDOMString(alg.name);
+    }
+    throw new TypeError("Failed to execute on 'SubtleCrypto': Algorithm: Not an object");
+  }
+  __name(algorithmName, "algorithmName");
+  function normalizeHash(alg) {
+    const name = algorithmName(alg).toUpperCase();
+    if (!Object.prototype.hasOwnProperty.call(hashes, name)) throw notSupported(algorithmName(alg));
+    return name;
+  }
+  __name(normalizeHash, "normalizeHash");
+  function bufferSource(v2, what) {
+    const view = isObjectLike(v2) ? viewBytes(v2) : null;
+    if (view === null) throw new TypeError(`Failed to execute on 'SubtleCrypto': ${what} is not of type '(ArrayBuffer or ArrayBufferView)'.`);
+    return view.slice();
+  }
+  __name(bufferSource, "bufferSource");
+  function callHost(fn) {
+    const out = fn();
+    if (!(out instanceof Uint8Array)) throw new DOMException("The host returned an invalid result", "OperationError");
+    return out;
+  }
+  __name(callHost, "callHost");
+  var keyInternals;
+  var CryptoKey = class _CryptoKey {
+    static {
+      __name(this, "CryptoKey");
+    }
+    #type;
+    #extractable;
+    #algorithm;
+    #usages;
+    #raw;
+    constructor() {
+      if (!constructing) illegalConstructor();
+    }
+    get type() {
+      return this.#type;
+    }
+    get extractable() {
+      return this.#extractable;
+    }
+    get algorithm() {
+      return this.#algorithm;
+    }
+    get usages() {
+      return this.#usages;
+    }
+    [inspectCustom]() {
+      return { name: "CryptoKey", value: { type: this.#type, extractable: this.#extractable, algorithm: this.#algorithm, usages: this.#usages } };
+    }
+    static {
+      keyInternals = {
+        create(type, extractable, algorithm, usages, raw) {
+          constructing = true;
+          let k2;
+          try {
+            k2 = new _CryptoKey();
+          } finally {
+            constructing = false;
+          }
+          k2.#type = type;
+          k2.#extractable = extractable;
+          k2.#algorithm = algorithm;
+          k2.#usages = usages;
+          k2.#raw = raw;
+          return k2;
+        },
+        raw: /* @__PURE__ */ __name((k2) => k2.#raw, "raw"),
+        is: /* @__PURE__ */ __name((k2) => isObjectLike(k2) && #raw in k2, "is"),
+        algorithm: /* @__PURE__ */ __name((k2) => k2.#algorithm, "algorithm"),
+        usages: /* @__PURE__ */ __name((k2) => k2.#usages, "usages"),
+        extractable: /* @__PURE__ */ __name((k2) => k2.#extractable, "extractable")
+      };
+    }
+  };
+  webidlClass(CryptoKey);
+  var hmacUsages = /* @__PURE__ */ new Set(["sign", "verify"]);
+  function checkUsages(usages, allowed) {
+    const list = [];
+    for (const u2 of usages) {
+      const s2 = toDOMString(u2);
+      if (!allowed.has(s2)) throw new DOMException(`Cannot create a key using the specified key usages: ${s2}`, "SyntaxError");
+      if (!list.includes(s2)) list.push(s2);
+    }
+    return list;
+  }
+  __name(checkUsages, "checkUsages");
+  function freezeAlgorithm(hash, lengthBits) {
+    return Object.freeze({ name: "HMAC", hash: Object.freeze({ name: hash }), length: lengthBits });
+  }
+  __name(freezeAlgorithm, "freezeAlgorithm");
+  function importHmac(format2, keyData, alg, extractable, keyUsages) {
+    if (!isObjectLike(alg)) throw new TypeError("HMAC import requires an algorithm object with a hash");
+    if (alg.hash === void 0) throw new TypeError("Failed to execute 'importKey' on 'SubtleCrypto': HmacImportParams: hash: Missing");
+    let hash = normalizeHash(alg.hash);
+    const usages = checkUsages(keyUsages, hmacUsages);
+    if (usages.length === 0) throw new DOMException("Usages cannot be empty when creating a key.", "SyntaxError");
+    let raw;
+    if (format2 === "raw") {
+      raw = bufferSource(keyData, "keyData");
+    } else if (format2 === "jwk") {
+      if (!isObjectLike(keyData)) throw new TypeError("JWK import requires a JsonWebKey object");
+      if (keyData.kty !== "oct") throw new DOMException("The JWK 'kty' member was not 'oct'", "DataError");
+      if (typeof keyData.k !== "string") throw new DOMException("The JWK 'k' member is missing", "DataError");
+      raw = base64Decode(keyData.k, true);
+      if (raw === null) throw new DOMException("The JWK 'k' member is not valid base64url", "DataError");
+      if (keyData.alg !== void 0) {
+        const expected = { "SHA-1": "HS1", "SHA-256": "HS256", "SHA-384": "HS384", "SHA-512": "HS512" }[hash];
+        if (keyData.alg !== expected) throw new DOMException("The JWK 'alg' member does not match the hash", "DataError");
+      }
+      if (keyData.use !== void 0 && keyData.use !== "sig") throw new DOMException("The JWK 'use' member was not 'sig'", "DataError");
+      if (keyData.ext === false && extractable) throw new DOMException("The JWK 'ext' member was false but extractable was requested", "DataError");
+    } else {
+      throw new DOMException(`Unsupported key format for HMAC: ${format2}`, "NotSupportedError");
+    }
+    const bits = raw.byteLength * 8;
+    if (bits === 0) throw new DOMException("HMAC key data must not be empty", "DataError");
+    let length = bits;
+    if (alg.length !== void 0) {
+      length = Number(alg.length);
+      if (!(length <= bits && length > bits - 8)) throw new DOMException("The key length does not match the key data", "DataError");
+    }
+    return keyInternals.create("secret", !!extractable, freezeAlgorithm(hash, length), usages, raw);
+  }
+  __name(importHmac, "importHmac");
+  function checkKey(key, algName, usage) {
+    if (!keyInternals.is(key)) throw new TypeError("Failed to execute on 'SubtleCrypto': parameter 2 is not of type 'CryptoKey'.");
+    const a2 = keyInternals.algorithm(key);
+    if (a2.name.toUpperCase() !== algName.toUpperCase()) throw new DOMException("The requested operation is not valid for the provided key", "InvalidAccessError");
+    if (usage !== null && !keyInternals.usages(key).includes(usage)) throw new DOMException(`The key does not support the '${usage}' operation`, "InvalidAccessError");
+    return a2;
+  }
+  __name(checkKey, "checkKey");
+  function timingSafeEqualBytes(a2, b2) {
+    if (a2.byteLength !== b2.byteLength) return false;
+    let diff = 0;
+    for (let i2 = 0; i2 < a2.byteLength; i2++) diff |= a2[i2] ^ b2[i2];
+    return diff === 0;
+  }
+  __name(timingSafeEqualBytes, "timingSafeEqualBytes");
+  function promised(fn) {
+    try {
+      return PromiseResolve(fn());
+    } catch (err) {
+      return PromiseReject(err);
+    }
+  }
+  __name(promised, "promised");
+  var SubtleCrypto = class {
+    static {
+      __name(this, "SubtleCrypto");
+    }
+    constructor() {
+      if (!constructing) illegalConstructor();
+    }
+    digest(algorithm, data) {
+      return promised(() => {
+        const name = normalizeHash(algorithm);
+        const bytes = bufferSource(data, "data");
+        return bytesToArrayBuffer(callHost(() => H.digest(name, bytes)).slice());
+      });
+    }
+    importKey(format2, keyData, algorithm, extractable, keyUsages) {
+      return promised(() => {
+        const fmt = toDOMString(format2);
+        const name = algorithmName(algorithm).toUpperCase();
+        if (name === "HMAC") return importHmac(fmt, keyData, algorithm, extractable, keyUsages);
+        throw notSupported(algorithmName(algorithm));
+      });
+    }
+    exportKey(format2, key) {
+      return promised(() => {
+        const fmt = toDOMString(format2);
+        if (!keyInternals.is(key)) throw new TypeError("Failed to execute 'exportKey' on 'SubtleCrypto': parameter 2 is not of type 'CryptoKey'.");
+        if (!keyInternals.extractable(key)) throw new DOMException("key is not extractable", "InvalidAccessError");
+        const raw = keyInternals.raw(key);
+        const alg = keyInternals.algorithm(key);
+        if (fmt === "raw") return bytesToArrayBuffer(raw.slice());
+        if (fmt === "jwk") {
+          const jwkAlg = { "SHA-1": "HS1", "SHA-256": "HS256", "SHA-384": "HS384", "SHA-512": "HS512" }[alg.hash.name];
+          return { kty: "oct", k: base64Encode(raw, true), alg: jwkAlg, key_ops: keyInternals.usages(key).slice(), ext: true };
+        }
+        throw new DOMException(`Unsupported export format: ${fmt}`, "NotSupportedError");
+      });
+    }
+    generateKey(algorithm, extractable, keyUsages) {
+      return promised(() => {
+        const name = algorithmName(algorithm).toUpperCase();
+        if (name !== "HMAC") throw notSupported(algorithmName(algorithm));
+        const hash = normalizeHash(algorithm.hash);
+        const usages = checkUsages(keyUsages, hmacUsages);
+        if (usages.length === 0) throw new DOMException("Usages cannot be empty when creating a key.", "SyntaxError");
+        let length = algorithm.length === void 0 ? hashes[hash] : Number(algorithm.length);
+        if (!(length > 0)) throw new DOMException("Invalid HMAC key length", "OperationError");
+        const raw = randomBytes(Math.ceil(length / 8));
+        if (length % 8 !== 0) raw[raw.length - 1] &= 255 << 8 - length % 8;
+        return keyInternals.create("secret", !!extractable, freezeAlgorithm(hash, length), usages, raw);
+      });
+    }
+    sign(algorithm, key, data) {
+      return promised(() => {
+        const name = algorithmName(algorithm);
+        if (name.toUpperCase() !== "HMAC") throw notSupported(name);
+        const a2 = checkKey(key, "HMAC", "sign");
+        const bytes = bufferSource(data, "data");
+        return bytesToArrayBuffer(callHost(() => H.hmac(a2.hash.name, keyInternals.raw(key), bytes)).slice());
+      });
+    }
+    verify(algorithm, key, signature, data) {
+      return promised(() => {
+        const name = algorithmName(algorithm);
+        if (name.toUpperCase() !== "HMAC") throw notSupported(name);
+        const a2 = checkKey(key, "HMAC", "verify");
+        const sig = bufferSource(signature, "signature");
+        const bytes = bufferSource(data, "data");
+        const mac = callHost(() => H.hmac(a2.hash.name, keyInternals.raw(key), bytes));
+        return timingSafeEqualBytes(mac, sig);
+      });
+    }
+    encrypt() {
+      return PromiseReject(notSupported("encrypt"));
+    }
+    decrypt() {
+      return PromiseReject(notSupported("decrypt"));
+    }
+    deriveBits() {
+      return PromiseReject(notSupported("deriveBits"));
+    }
+    deriveKey() {
+      return PromiseReject(notSupported("deriveKey"));
+    }
+    wrapKey() {
+      return PromiseReject(notSupported("wrapKey"));
+    }
+    unwrapKey() {
+      return PromiseReject(notSupported("unwrapKey"));
+    }
+    /** Workers extension: constant-time comparison of two equal-length buffers. */
+    timingSafeEqual(a2, b2) {
+      const x2 = viewBytes(a2), y2 = viewBytes(b2);
+      if (x2 === null || y2 === null) throw new TypeError("timingSafeEqual: arguments must be ArrayBuffer or ArrayBufferView");
+      if (x2.byteLength !== y2.byteLength) throw new RangeError("Input buffers must have the same byte length");
+      return timingSafeEqualBytes(x2, y2);
+    }
+  };
+  webidlClass(SubtleCrypto);
+  var Crypto = class {
+    static {
+      __name(this, "Crypto");
+    }
+    #subtle;
+    constructor() {
+      if (!constructing) illegalConstructor();
+      this.#subtle = newSubtle();
+    }
+    get subtle() {
+      return this.#subtle;
+    }
+    getRandomValues(array) {
+      if (arguments.length < 1) throw new TypeError("Failed to execute 'getRandomValues' on 'Crypto': 1 argument required, but only 0 present.");
+      return getRandomValuesImpl(array);
+    }
+    randomUUID() {
+      return randomUUIDImpl();
+    }
+  };
+  webidlClass(Crypto);
+  function newSubtle() {
+    constructing = true;
+    try {
+      return new SubtleCrypto();
+    } finally {
+      constructing = false;
+    }
+  }
+  __name(newSubtle, "newSubtle");
+  function createCrypto() {
+    constructing = true;
+    try {
+      return new Crypto();
+    } finally {
+      constructing = false;
+    }
+  }
+  __name(createCrypto, "createCrypto");
+
+  // src/storage.js
+  var INTERNAL2 = /* @__PURE__ */ Symbol("internal");
   var MAX_BATCH_KEYS = 128;
   function settle(fn) {
     try {
@@ -8560,7 +8897,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     #rowsRead;
     #rowsWritten;
     constructor(token, result) {
-      if (token !== INTERNAL) throw new TypeError("Illegal constructor");
+      if (token !== INTERNAL2) throw new TypeError("Illegal constructor");
       this.#columns = result.columns;
       this.#rows = result.rows;
       this.#rowsRead = result.rowsRead;
@@ -8636,14 +8973,14 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     }
     #handle;
     constructor(token, handle) {
-      if (token !== INTERNAL) throw new TypeError("Illegal constructor");
+      if (token !== INTERNAL2) throw new TypeError("Illegal constructor");
       this.#handle = handle;
     }
     exec(query, ...bindings) {
       if (typeof query !== "string") throw new TypeError("Failed to execute 'exec' on 'SqlStorage': parameter 1 is not of type 'string'.");
       const values = [];
       for (let i2 = 0; i2 < bindings.length; i2++) values.push(sqlValue(bindings[i2]));
-      return new SqlStorageCursor(INTERNAL, H.sqlExec(this.#handle, query, values));
+      return new SqlStorageCursor(INTERNAL2, H.sqlExec(this.#handle, query, values));
     }
     get databaseSize() {
       return H.storageOp(this.#handle, "size");
@@ -8740,7 +9077,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     }
     #kv;
     constructor(token, kv) {
-      if (token !== INTERNAL) throw new TypeError("Illegal constructor");
+      if (token !== INTERNAL2) throw new TypeError("Illegal constructor");
       this.#kv = kv;
     }
     get(key) {
@@ -8766,11 +9103,11 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     #sql;
     #syncKv;
     constructor(token, handle) {
-      if (token !== INTERNAL) throw new TypeError("Illegal constructor");
+      if (token !== INTERNAL2) throw new TypeError("Illegal constructor");
       this.#handle = handle;
       this.#kv = new Kv(handle);
-      this.#sql = new SqlStorage(INTERNAL, handle);
-      this.#syncKv = new SyncKvStorage(INTERNAL, this.#kv);
+      this.#sql = new SqlStorage(INTERNAL2, handle);
+      this.#syncKv = new SyncKvStorage(INTERNAL2, this.#kv);
     }
     get sql() {
       return this.#sql;
@@ -8856,7 +9193,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
   };
   Object.defineProperty(DurableObjectStorage.prototype, Symbol.toStringTag, { value: "DurableObjectStorage", configurable: true });
   function createStorage(handle) {
-    return new DurableObjectStorage(INTERNAL, handle);
+    return new DurableObjectStorage(INTERNAL2, handle);
   }
   __name(createStorage, "createStorage");
 
@@ -9001,7 +9338,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
   __name(entrypointReceiver, "entrypointReceiver");
 
   // src/objects.js
-  var INTERNAL2 = /* @__PURE__ */ Symbol("internal");
+  var INTERNAL3 = /* @__PURE__ */ Symbol("internal");
   function joinHeaderLines(pairs) {
     let out = "";
     for (let i2 = 0; i2 < pairs.length; i2++) out += (i2 === 0 ? "" : "\n") + pairs[i2][0] + "\n" + pairs[i2][1];
@@ -9017,7 +9354,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     #namespace;
     // "<worker>\n<class>": ids are comparable across isolates, never across namespaces
     constructor(token, hex, name, namespace) {
-      if (token !== INTERNAL2) throw new TypeError("Illegal constructor");
+      if (token !== INTERNAL3) throw new TypeError("Illegal constructor");
       this.#hex = hex;
       this.#name = name;
       this.#namespace = namespace;
@@ -9046,27 +9383,27 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     // the index of this binding in the worker's bindings (the host resolves it)
     #namespace;
     constructor(token, binding, namespace) {
-      if (token !== INTERNAL2) throw new TypeError("Illegal constructor");
+      if (token !== INTERNAL3) throw new TypeError("Illegal constructor");
       this.#binding = binding;
       this.#namespace = namespace;
     }
     idFromName(name) {
       if (arguments.length < 1) throw new TypeError("Failed to execute 'idFromName' on 'DurableObjectNamespace': parameter 1 is not of type 'string'.");
       name = `${name}`;
-      return new DurableObjectId(INTERNAL2, H.objectId(this.#binding, "name", name), name, this.#namespace);
+      return new DurableObjectId(INTERNAL3, H.objectId(this.#binding, "name", name), name, this.#namespace);
     }
     newUniqueId(options = void 0) {
       if (options !== void 0 && options !== null && options.jurisdiction !== void 0) {
         throw new TypeError("Bulwark runs on one node: jurisdictions are not supported");
       }
-      return new DurableObjectId(INTERNAL2, H.objectId(this.#binding, "unique", ""), void 0, this.#namespace);
+      return new DurableObjectId(INTERNAL3, H.objectId(this.#binding, "unique", ""), void 0, this.#namespace);
     }
     idFromString(id) {
       id = `${id}`;
       if (!H.objectId(this.#binding, "check", id)) {
         throw new TypeError(/^[0-9a-f]{64}$/.test(id) ? "Invalid Durable Object ID: the ID is not for this namespace." : "Invalid Durable Object ID: must be 64 hex digits");
       }
-      return new DurableObjectId(INTERNAL2, id, void 0, this.#namespace);
+      return new DurableObjectId(INTERNAL3, id, void 0, this.#namespace);
     }
     get(id, options = void 0) {
       if (!(id instanceof DurableObjectId)) throw new TypeError("Failed to execute 'get' on 'DurableObjectNamespace': parameter 1 is not of type 'DurableObjectId'.");
@@ -9082,7 +9419,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
   };
   Object.defineProperty(DurableObjectNamespace.prototype, Symbol.toStringTag, { value: "DurableObjectNamespace", configurable: true });
   function makeNamespace(binding, workerId, className) {
-    return new DurableObjectNamespace(INTERNAL2, binding, `${workerId}
+    return new DurableObjectNamespace(INTERNAL3, binding, `${workerId}
 ${className}`);
   }
   __name(makeNamespace, "makeNamespace");
@@ -9093,7 +9430,7 @@ ${className}`);
     #binding;
     #id;
     constructor(token, binding, id) {
-      if (token !== INTERNAL2) throw new TypeError("Illegal constructor");
+      if (token !== INTERNAL3) throw new TypeError("Illegal constructor");
       this.#binding = binding;
       this.#id = id;
     }
@@ -9144,7 +9481,7 @@ ${className}`);
     (stub) => DurableObjectStub.sender(stub)
   );
   function makeStub(binding, id) {
-    return new Proxy(new DurableObjectStub(INTERNAL2, binding, id), objectStubHandler);
+    return new Proxy(new DurableObjectStub(INTERNAL3, binding, id), objectStubHandler);
   }
   __name(makeStub, "makeStub");
   var DurableObjectState = class {
@@ -9155,7 +9492,7 @@ ${className}`);
     #storage;
     #entry;
     constructor(token, id, storage, entry) {
-      if (token !== INTERNAL2) throw new TypeError("Illegal constructor");
+      if (token !== INTERNAL3) throw new TypeError("Illegal constructor");
       this.#id = id;
       this.#storage = storage;
       this.#entry = entry;
@@ -9197,15 +9534,90 @@ ${className}`);
       this.#entry.broken = true;
       throw reason instanceof Error ? reason : new Error(reason === void 0 ? "Durable object aborted" : `${reason}`);
     }
-    acceptWebSocket() {
-      throw new TypeError("WebSockets are not supported by Bulwark yet");
+    // ---- the WebSocket Hibernation API: the node keeps these sockets while the object is gone.
+    acceptWebSocket(ws, tags = void 0) {
+      if (!socketInternals.isSocket(ws)) throw new TypeError("Failed to execute 'acceptWebSocket': parameter 1 is not of type 'WebSocket'.");
+      const list = tags === void 0 || tags === null ? [] : Array.from(tags, (t2) => `${t2}`);
+      if (list.length > MAX_TAGS) throw new RangeError(`A WebSocket can have at most ${MAX_TAGS} tags; got ${list.length}.`);
+      for (const t2 of list) {
+        if (t2.length > MAX_TAG_CHARS) throw new RangeError(`A WebSocket tag can be at most ${MAX_TAG_CHARS} characters long.`);
+        if (t2.includes("\n")) throw new TypeError("A WebSocket tag cannot contain a newline.");
+      }
+      const entry = this.#entry;
+      if (hibernatableOf(entry).length >= MAX_HIBERNATABLE) {
+        throw new RangeError(`too many WebSockets: a durable object can hold at most ${MAX_HIBERNATABLE} hibernatable WebSockets.`);
+      }
+      socketInternals.acceptHibernatable(ws, entry, entry.object, list);
+      entry.pendingSockets.add(ws);
     }
-    getWebSockets() {
-      return [];
+    getWebSockets(tag = void 0) {
+      const all = hibernatableOf(this.#entry);
+      if (tag === void 0 || tag === null) return all;
+      tag = `${tag}`;
+      return all.filter((ws) => socketInternals.hibernation(ws).tags.includes(tag));
+    }
+    getTags(ws) {
+      const h2 = socketInternals.isSocket(ws) ? socketInternals.hibernation(ws) : null;
+      if (h2 === null || h2.entry !== this.#entry) throw new TypeError("getTags(): the WebSocket was not accepted with this object's acceptWebSocket().");
+      return h2.tags.slice();
+    }
+    setWebSocketAutoResponse(pair = void 0) {
+      const entry = this.#entry;
+      if (pair === void 0 || pair === null) {
+        entry.autoResponse = null;
+        H.socketAutoResponse(entry.object.workerId, entry.object.className, entry.object.id, entry.object.name, null, null);
+        return;
+      }
+      if (!(pair instanceof WebSocketRequestResponsePair)) {
+        throw new TypeError("Failed to execute 'setWebSocketAutoResponse': parameter 1 is not of type 'WebSocketRequestResponsePair'.");
+      }
+      if (pair.request.length > 2048 || pair.response.length > 2048) {
+        throw new RangeError("setWebSocketAutoResponse: request and response can be at most 2048 characters each.");
+      }
+      entry.autoResponse = pair;
+      H.socketAutoResponse(
+        entry.object.workerId,
+        entry.object.className,
+        entry.object.id,
+        entry.object.name,
+        pair.request,
+        pair.response
+      );
+    }
+    getWebSocketAutoResponse() {
+      return this.#entry.autoResponse;
+    }
+    getWebSocketAutoResponseTimestamp(ws) {
+      return null;
+    }
+    setHibernatableWebSocketEventTimeout(ms = void 0) {
+      const entry = this.#entry;
+      if (ms === void 0 || ms === null) entry.eventTimeout = null;
+      else {
+        ms = Number(ms);
+        if (!Number.isFinite(ms) || ms < 0 || ms > 6048e5) throw new RangeError("The event timeout must be between 0 and 604800000 ms.");
+        entry.eventTimeout = Math.trunc(ms);
+      }
+      H.socketEventTimeout(entry.object.className, entry.object.id, entry.eventTimeout ?? 0);
+    }
+    getHibernatableWebSocketEventTimeout() {
+      return this.#entry.eventTimeout;
     }
   };
   Object.defineProperty(DurableObjectState.prototype, Symbol.toStringTag, { value: "DurableObjectState", configurable: true });
   var live = /* @__PURE__ */ new Map();
+  var MAX_TAGS = 10;
+  var MAX_TAG_CHARS = 256;
+  var MAX_HIBERNATABLE = 32768;
+  function hibernatableOf(entry) {
+    const out = [];
+    for (const ws of entry.pendingSockets) {
+      if (socketInternals.id(ws) === null && ws.readyState !== 3) out.push(ws);
+    }
+    for (const ws of entry.socketsById.values()) if (ws.readyState !== 3) out.push(ws);
+    return out;
+  }
+  __name(hibernatableOf, "hibernatableOf");
   var invocationWaitUntil = /* @__PURE__ */ new Map();
   function registerWaitUntil(invocationId, fn) {
     invocationWaitUntil.set(invocationId, fn);
@@ -9226,10 +9638,24 @@ ${hex}`;
     if (entry !== void 0 && !entry.broken) return entry;
     const cls = exportsNs[className];
     if (typeof cls !== "function") throw new TypeError(`The worker does not export a durable object class named '${className}'.`);
-    entry = { instance: null, gates: [], broken: false };
-    const id = new DurableObjectId(INTERNAL2, hex, name === null ? void 0 : name, `${workerId}
+    entry = {
+      instance: null,
+      gates: [],
+      broken: false,
+      pendingSockets: /* @__PURE__ */ new Set(),
+      socketsById: /* @__PURE__ */ new Map(),
+      object: { workerId, className, id: hex, name: name === null ? null : name },
+      autoResponse: null,
+      eventTimeout: null
+    };
+    const kept = H.socketList(className, hex);
+    for (let i2 = 0; i2 + 2 < kept.length; i2 += 3) {
+      const tags = kept[i2 + 1] === "" ? [] : kept[i2 + 1].split("\n");
+      entry.socketsById.set(kept[i2], socketInternals.restored(kept[i2], tags, kept[i2 + 2], entry, entry.object));
+    }
+    const id = new DurableObjectId(INTERNAL3, hex, name === null ? void 0 : name, `${workerId}
 ${className}`);
-    const state = new DurableObjectState(INTERNAL2, id, createStorage(storageHandle), entry);
+    const state = new DurableObjectState(INTERNAL3, id, createStorage(storageHandle), entry);
     live.set(key, entry);
     try {
       entry.instance = new cls(state, env);
@@ -9263,9 +9689,27 @@ ${className}`);
     return await instance.fetch(request);
   }
   __name(objectFetch, "objectFetch");
+  async function objectSocketEvent(target, env) {
+    const entry = objectEntry(
+      target.exports,
+      env,
+      target.workerId,
+      target.className,
+      target.id,
+      target.name,
+      target.storage
+    );
+    while (entry.gates.length > 0) await entry.gates[0];
+    if (entry.broken) throw new Error("The durable object was reset because its initialization failed.");
+    const ev = target.socket;
+    const ws = entry.socketsById.get(ev.id);
+    if (ws !== void 0) await deliverToObject(entry.instance, ws, ev);
+    else deliverToListeners(ev);
+  }
+  __name(objectSocketEvent, "objectSocketEvent");
 
   // src/loader.js
-  var INTERNAL3 = /* @__PURE__ */ Symbol("internal");
+  var INTERNAL4 = /* @__PURE__ */ Symbol("internal");
   var MAX_CODE_BYTES = 64 * 1024 * 1024;
   var MAX_ENV_BYTES = 1024 * 1024;
   var MODULE_KINDS = ["js", "cjs", "text", "data", "json", "wasm", "py"];
@@ -9410,7 +9854,7 @@ ${className}`);
     #loadable;
     #entrypoint;
     constructor(token, loadable, entrypoint) {
-      if (token !== INTERNAL3) throw new TypeError("Illegal constructor");
+      if (token !== INTERNAL4) throw new TypeError("Illegal constructor");
       this.#loadable = loadable;
       this.#entrypoint = entrypoint;
     }
@@ -9474,7 +9918,7 @@ ${className}`);
     }
     #loadable;
     constructor(token, loadable) {
-      if (token !== INTERNAL3) throw new TypeError("Illegal constructor");
+      if (token !== INTERNAL4) throw new TypeError("Illegal constructor");
       this.#loadable = loadable;
     }
     getEntrypoint(name = void 0, options = void 0) {
@@ -9482,7 +9926,7 @@ ${className}`);
       if (options !== void 0 && options !== null && options.props !== void 0) {
         throw new TypeError("getEntrypoint(name, {props}) is not supported by Bulwark yet");
       }
-      return new Proxy(new Fetcher(INTERNAL3, this.#loadable, name ?? null), fetcherHandler);
+      return new Proxy(new Fetcher(INTERNAL4, this.#loadable, name ?? null), fetcherHandler);
     }
     getDurableObjectClass(name) {
       throw new TypeError("getDurableObjectClass() is not supported by Bulwark yet");
@@ -9497,7 +9941,7 @@ ${className}`);
     #cache = /* @__PURE__ */ new Map();
     // id -> Loadable: per parent worker (this binding lives in one worker's env)
     constructor(token, binding) {
-      if (token !== INTERNAL3) throw new TypeError("Illegal constructor");
+      if (token !== INTERNAL4) throw new TypeError("Illegal constructor");
       this.#binding = binding;
     }
     get(id, getCode) {
@@ -9508,15 +9952,15 @@ ${className}`);
         loadable = new Loadable(this.#binding, id, getCode);
         this.#cache.set(id, loadable);
       }
-      return new WorkerStub(INTERNAL3, loadable);
+      return new WorkerStub(INTERNAL4, loadable);
     }
     load(code) {
-      return new WorkerStub(INTERNAL3, new Loadable(this.#binding, null, () => code));
+      return new WorkerStub(INTERNAL4, new Loadable(this.#binding, null, () => code));
     }
   };
   Object.defineProperty(WorkerLoader.prototype, Symbol.toStringTag, { value: "WorkerLoader", configurable: true });
   function makeLoader(binding) {
-    return new WorkerLoader(INTERNAL3, binding);
+    return new WorkerLoader(INTERNAL4, binding);
   }
   __name(makeLoader, "makeLoader");
 
@@ -9658,9 +10102,13 @@ ${className}`);
   __name(entrypointOf, "entrypointOf");
   async function sendResponse(result, invocationId) {
     if (!isResponse(result)) throw new TypeError("Incorrect type for Promise: the Promise did not resolve to 'Response'.");
-    const { type, status, statusText, headers, body } = responseInternals.parts(result);
+    const { type, status, statusText, headers, body, webSocket } = responseInternals.parts(result);
     if (type === "error") throw new TypeError("The fetch handler returned Response.error().");
     if (body !== null && body.unusable) throw new TypeError("The body of the returned Response has already been used.");
+    if (webSocket !== null && webSocket !== void 0) {
+      if (status !== 101) throw new TypeError("A Response with a WebSocket must have status 101.");
+      socketInternals.bind(webSocket, invocationId);
+    }
     H.responseStart(invocationId, status, statusText, joinHeaderLines3(headersToPairs(headers)));
     if (body !== null) {
       const bytes = body.takeBytesSync();
@@ -9698,7 +10146,14 @@ ${className}`);
       }
     );
     registerWaitUntil(invocationId, (promise) => ctx.waitUntil(promise));
-    if (target !== null && target !== void 0 && target.alarm !== void 0) {
+    if (target !== null && target !== void 0 && target.socket !== void 0) {
+      try {
+        if (target.className !== void 0) await objectSocketEvent(target, env);
+        else deliverToListeners(target.socket);
+      } catch (err) {
+        safeLog("error", `Uncaught exception in a WebSocket handler: ${err && err.stack ? err.stack : err}`);
+      }
+    } else if (target !== null && target !== void 0 && target.alarm !== void 0) {
       await answerAlarm(objectReceiver(target, env), target, invocationId);
     } else if (target !== null && target !== void 0 && target.rpc !== void 0) {
       const receiver = target.className !== void 0 ? objectReceiver(target, env) : new PromiseCtor((resolve) => resolve(entrypointReceiver(target, env, ctx)));
@@ -9767,7 +10222,7 @@ ${className}`);
   for (const check of [isEventTarget, isURL, isURLSearchParams, isReadableStream, isFormData, isHeaders, isRequest, isResponse]) {
     registerNonSerializable(check);
   }
-  registerNonSerializable((v2) => v2 instanceof Event || v2 instanceof AbortController || v2 instanceof WritableStream || v2 instanceof TransformStream || v2 instanceof CryptoKey);
+  registerNonSerializable((v2) => v2 instanceof WebSocket || v2 instanceof Event || v2 instanceof AbortController || v2 instanceof WritableStream || v2 instanceof TransformStream || v2 instanceof CryptoKey);
   var performance = {
     now() {
       return Date.now() - timeOrigin();
@@ -9834,7 +10289,13 @@ ${className}`);
     console,
     performance,
     navigator,
-    self: globalThis
+    self: globalThis,
+    WebSocket,
+    WebSocketPair,
+    WebSocketRequestResponsePair,
+    MessageEvent,
+    CloseEvent,
+    ErrorEvent
   });
   Object.defineProperty(globalThis, "__bulwark_install", {
     value: /* @__PURE__ */ __name(function __bulwark_install(host) {

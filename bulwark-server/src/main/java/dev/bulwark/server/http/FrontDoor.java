@@ -110,9 +110,15 @@ public final class FrontDoor extends Handler.Abstract {
         String url = request.getHttpURI().asString();
 
         ResponseRelay relay = new ResponseRelay(response, callback, invocationId, requestId);
+        boolean upgrade = SocketUpgrade.isUpgrade(request);
+        SocketUpgrade sockets = new SocketUpgrade(relay, upgrade);
         InvocationChannel channel = node.supervisor().fetch(worker.tenant(),
-                new Message.FetchStart(invocationId, worker.name(), method, url, headers, body, streamed), relay);
+                new Message.FetchStart(invocationId, worker.name(), method, url, headers, body, streamed), sockets);
         relay.connect(channel);
+        if (upgrade) {
+            sockets.await(worker.limits().wallMs() + GUARD_SLACK_MS, node.sockets(), request, response, callback);
+            return;
+        }
         // The sandbox enforces the wall-clock limit; this guard only covers a sandbox that never answers.
         GUARD.schedule(() -> {
             if (!relay.isFinished()) relay.offer(new ResponseRelay.NoAnswer());
