@@ -18,6 +18,7 @@ public enum ErrorCode {
     REQUEST_TOO_LARGE(413, "the request body is larger than the limit"),
     CANCELED(499, "the request was canceled"),
     NOT_FOUND(404, "not found"),
+    TOO_MANY_WEBSOCKETS(429, "the durable object holds as many WebSockets as it may"),
     INTERNAL(500, "internal error");
 
     private final int status;

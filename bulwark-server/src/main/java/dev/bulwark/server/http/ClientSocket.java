@@ -10,7 +10,7 @@ import java.nio.ByteBuffer;
  * Jetty's end of one client's WebSocket: it hands frames to the {@link SocketHub}, which asks
  * Jetty for the next frame only when the previous one was delivered (explicit demand).
  */
-final class ClientSocket implements Session.Listener {
+public final class ClientSocket implements Session.Listener {
     private final SocketHub hub;
     private final long socketId;
 

@@ -1,0 +1,63 @@
+import { DurableObject } from 'cloudflare:workers';
+
+// A chat room on the Hibernation API: tags, getWebSockets, attachments, auto-response.
+export class Chat extends DurableObject {
+  constructor(ctx, env) {
+    super(ctx, env);
+    this.ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('ping', 'pong'));
+    this.born = Date.now();
+  }
+  async fetch(request) {
+    const url = new URL(request.url);
+    if (request.headers.get('Upgrade') !== 'websocket') return new Response('expected a WebSocket', { status: 426 });
+    const user = url.searchParams.get('user') ?? 'anon';
+    const { 0: client, 1: server } = new WebSocketPair();
+    this.ctx.acceptWebSocket(server, ['user:' + user, 'room']);
+    server.serializeAttachment({ user, joined: this.ctx.getWebSockets().length });
+    return new Response(null, { status: 101, webSocket: client });
+  }
+  async webSocketMessage(ws, message) {
+    const me = ws.deserializeAttachment();
+    if (message === 'who') {
+      const users = this.ctx.getWebSockets().map((w) => w.deserializeAttachment().user).sort();
+      ws.send(JSON.stringify({ users, tags: this.ctx.getTags(ws), byTag: this.ctx.getWebSockets('user:' + me.user).length }));
+      return;
+    }
+    if (message === 'born') { ws.send(String(this.born)); return; }
+    if (typeof message !== 'string') { ws.send(message); return; }
+    for (const other of this.ctx.getWebSockets('room')) other.send(`${me.user}: ${message}`);
+  }
+  async webSocketClose(ws, code, reason, wasClean) {
+    for (const other of this.ctx.getWebSockets()) if (other !== ws) other.send(`left: ${ws.deserializeAttachment().user} ${code}`);
+  }
+}
+
+export default {
+  async fetch(request, env) {
+    const url = new URL(request.url);
+    if (url.pathname === '/echo') {
+      if (request.headers.get('Upgrade') !== 'websocket') return new Response('expected a WebSocket', { status: 426 });
+      const [client, server] = Object.values(new WebSocketPair());
+      server.accept();
+      server.addEventListener('message', (e) => {
+        if (typeof e.data === 'string') server.send(`echo: ${e.data}`);
+        else server.send(new Uint8Array(e.data).reverse());
+      });
+      server.addEventListener('close', (e) => server.close(1000, 'bye'));
+      return new Response(null, { status: 101, webSocket: client });
+    }
+    if (url.pathname === '/big') {
+      const [client, server] = Object.values(new WebSocketPair());
+      server.accept();
+      server.addEventListener('message', () => {
+        try { server.send('x'.repeat((1 << 20) + 1)); } catch (e) { server.send(`refused: ${e.message}`); }
+      });
+      return new Response(null, { status: 101, webSocket: client });
+    }
+    if (url.pathname === '/fake101') return new Response('x', { status: 200, headers: { a: 'b' } });
+    if (url.pathname.startsWith('/chat/')) {
+      return env.CHAT.getByName(url.pathname.slice('/chat/'.length)).fetch(request);
+    }
+    return new Response('not found', { status: 404 });
+  },
+};
