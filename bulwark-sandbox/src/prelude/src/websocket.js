@@ -186,6 +186,7 @@ export class WebSocket extends EventTarget {
         const h = local.#hibernation;
         if (h !== null) {
           H.socketOpen(invocationId, invocationId, true, h.tags.join('\n'), h.object.className, h.object.id);
+          h.entry.pendingSockets.delete(local);
           h.entry.socketsById.set(invocationId, local);
           if (local.#attachment !== null) H.socketAttachment(invocationId, local.#attachment);
         } else {

@@ -8207,6 +8207,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
           const h2 = local.#hibernation;
           if (h2 !== null) {
             H.socketOpen(invocationId, invocationId, true, h2.tags.join("\n"), h2.object.className, h2.object.id);
+            h2.entry.pendingSockets.delete(local);
             h2.entry.socketsById.set(invocationId, local);
             if (local.#attachment !== null) H.socketAttachment(invocationId, local.#attachment);
           } else {

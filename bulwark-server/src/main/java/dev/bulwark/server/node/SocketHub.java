@@ -109,9 +109,16 @@ public final class SocketHub {
                 if (problem == null) {
                     listener.socketOpen(open);
                 } else {
+                    // The refusal is the response: a caller (the worker in front of the object) sees it
+                    // as a Response it can return, and the client gets it as the answer to its upgrade.
                     refused = true;
-                    listener.failed(new Message.InvocationFailed(open.invocationId(), problem.startsWith("too many")
-                            ? "too_many_websockets" : ErrorCode.NOT_FOUND.code(), problem, false));
+                    ErrorCode code = problem.startsWith("too many") ? ErrorCode.TOO_MANY_WEBSOCKETS : ErrorCode.NOT_FOUND;
+                    listener.head(new Message.ResponseHead(open.invocationId(), code.status(), "",
+                            List.of(new Message.Header("content-type", "application/json; charset=utf-8"),
+                                    new Message.Header("cache-control", "no-store"))));
+                    listener.chunk(dev.bulwark.server.http.ErrorResponse.body(code.code(), problem, null)
+                            .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                    listener.end();
                 }
             }
 

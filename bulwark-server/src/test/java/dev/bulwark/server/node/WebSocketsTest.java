@@ -205,5 +205,32 @@ class WebSocketsTest {
         }
         assertThat(open).isEqualTo(50);
         assertThat(refused).isEqualTo(950);
+        // The refusal says why, to a plain request too.
+        String answer;
+        try (java.net.Socket raw = new java.net.Socket("127.0.0.1", node.port())) {
+            raw.setSoTimeout(60_000);
+            raw.getOutputStream().write(("GET /chat/crowd?user=late HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\n"
+                    + "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
+                    .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            var in = new java.io.DataInputStream(raw.getInputStream());
+            StringBuilder head = new StringBuilder();
+            while (!head.toString().endsWith("\r\n\r\n")) head.append((char) in.readUnsignedByte());
+            // The body is chunked: read up to the end of its JSON.
+            StringBuilder body = new StringBuilder();
+            while (!body.toString().contains("}}")) body.append((char) in.readUnsignedByte());
+            answer = head.toString() + body;
+        }
+        assertThat(answer).startsWith("HTTP/1.1 429 ").contains("\"code\":\"too_many_websockets\"")
+                .contains("the durable object holds 50; the limit is 50");
+        // The object's own count stays exact: the refused sockets are gone from getWebSockets().
+        Client first = clients.get(attempts.indexOf(attempts.stream().filter(a -> !a.isCompletedExceptionally()).findFirst().orElseThrow()));
+        first.ws = attempts.get(clients.indexOf(first)).join();
+        java.util.regex.Pattern user = java.util.regex.Pattern.compile("\"u\\d+\"");
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> {
+            first.send("who");
+            String reply;
+            do reply = (String) first.next(); while (!reply.startsWith("{")); // skip "left: ..." of refused sockets
+            return user.matcher(reply).results().count() == 50;
+        });
     }
 }
