@@ -12,7 +12,10 @@ export class Chat extends DurableObject {
     if (request.headers.get('Upgrade') !== 'websocket') return new Response('expected a WebSocket', { status: 426 });
     const user = url.searchParams.get('user') ?? 'anon';
     const { 0: client, 1: server } = new WebSocketPair();
-    this.ctx.acceptWebSocket(server, ['user:' + user, 'room']);
+    const extra = Number(url.searchParams.get('extraTags') ?? 0);
+    const tags = ['user:' + user, 'room'];
+    for (let i = 0; i < extra; i++) tags.push('t' + i);
+    this.ctx.acceptWebSocket(server, tags);
     server.serializeAttachment({ user, joined: this.ctx.getWebSockets().length });
     return new Response(null, { status: 101, webSocket: client });
   }
@@ -24,11 +27,29 @@ export class Chat extends DurableObject {
       return;
     }
     if (message === 'born') { ws.send(String(this.born)); return; }
+    if (message === 'big-attachment') {
+      try { ws.serializeAttachment({ user: me.user, pad: 'x'.repeat(3000) }); } catch (e) { ws.send(`refused: ${e.message}`); }
+      return;
+    }
     if (typeof message !== 'string') { ws.send(message); return; }
     for (const other of this.ctx.getWebSockets('room')) other.send(`${me.user}: ${message}`);
   }
   async webSocketClose(ws, code, reason, wasClean) {
     for (const other of this.ctx.getWebSockets()) if (other !== ws) other.send(`left: ${ws.deserializeAttachment().user} ${code}`);
+  }
+}
+
+// A durable object that accepts with plain accept(): its listeners run through the object's gates.
+export class Echo extends DurableObject {
+  async fetch(request) {
+    const [client, server] = Object.values(new WebSocketPair());
+    server.accept();
+    server.addEventListener('message', async (e) => {
+      const n = ((await this.ctx.storage.get('n')) ?? 0) + 1;
+      await this.ctx.storage.put('n', n);
+      server.send(`${n}: ${e.data}`);
+    });
+    return new Response(null, { status: 101, webSocket: client });
   }
 }
 
@@ -55,6 +76,9 @@ export default {
       return new Response(null, { status: 101, webSocket: client });
     }
     if (url.pathname === '/fake101') return new Response('x', { status: 200, headers: { a: 'b' } });
+    if (url.pathname.startsWith('/echo-object/')) {
+      return env.ECHO.getByName(url.pathname.slice('/echo-object/'.length)).fetch(request);
+    }
     if (url.pathname.startsWith('/chat/')) {
       return env.CHAT.getByName(url.pathname.slice('/chat/'.length)).fetch(request);
     }

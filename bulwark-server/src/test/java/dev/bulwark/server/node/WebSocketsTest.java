@@ -180,6 +180,39 @@ class WebSocketsTest {
     }
 
     @Test
+    void aDurableObjectAcceptsWithPlainAcceptAndItsListenersUseStorage() throws Exception {
+        start();
+        Client c = connect("/echo-object/one");
+        for (int i = 1; i <= 5; i++) c.send("m" + i);
+        for (int i = 1; i <= 5; i++) assertThat(c.next()).isEqualTo(i + ": m" + i);
+    }
+
+    @Test
+    void aPlainWorkersSocketIsClosedWhenItsSandboxDies() throws Exception {
+        start();
+        Client c = connect("/echo");
+        c.send("x");
+        assertThat(c.next()).isEqualTo("echo: x");
+        for (long pid : node.supervisor().pids("sockets")) ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+        assertThat(c.closed.get(60, TimeUnit.SECONDS)).as("1011: the JS side of the socket is gone").isEqualTo(1011);
+    }
+
+    @Test
+    void attachmentsAndTagsAreBoundedAsInWorkers() throws Exception {
+        start();
+        Client c = connect("/chat/limits?user=dora");
+        c.send("big-attachment");
+        assertThat((String) c.next()).startsWith("refused: serializeAttachment: the serialized attachment is ")
+                .endsWith(" bytes; the limit is 2048.");
+        c.send("who");
+        assertThat((String) c.next()).as("the old attachment stays").contains("\"users\":[\"dora\"]");
+        java.util.concurrent.CompletionException e = org.junit.jupiter.api.Assertions.assertThrows(
+                java.util.concurrent.CompletionException.class, () -> connect("/chat/limits?user=eve&extraTags=9"));
+        assertThat(((WebSocketHandshakeException) e.getCause()).getResponse().statusCode()).as("11 tags").isEqualTo(500);
+        assertThat(connect("/chat/limits?user=fay&extraTags=8").ws).as("10 tags").isNotNull();
+    }
+
+    @Test
     void hostileAThousandSocketsToOneObjectAreBoundedByThePerObjectLimit() throws Exception {
         System.setProperty(Node.WEBSOCKETS_PER_OBJECT_PROPERTY, "50");
         start();
