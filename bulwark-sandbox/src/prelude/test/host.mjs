@@ -113,6 +113,13 @@ export function createIsolate(preludePath, options = {}) {
     kvDelete() { throw new Error('no durable objects in the contract host'); },
     kvList() { throw new Error('no durable objects in the contract host'); },
     storageOp() { throw new Error('no durable objects in the contract host'); },
+    socketOpen() { throw new Error('no WebSockets in the contract host'); },
+    socketSend() { throw new Error('no WebSockets in the contract host'); },
+    socketClose() { throw new Error('no WebSockets in the contract host'); },
+    socketAttachment() { throw new Error('no WebSockets in the contract host'); },
+    socketAutoResponse() { throw new Error('no WebSockets in the contract host'); },
+    socketEventTimeout() { throw new Error('no WebSockets in the contract host'); },
+    socketList() { return []; },
     currentInvocation() { return options.bigintIds ? BigInt(state.currentInvocation) : state.currentInvocation; },
   };
   const install = vm.runInContext('globalThis.__bulwark_install', context);
