@@ -249,6 +249,7 @@ public final class SocketHub {
         enqueue(s, new Message.SocketEvent(0, s.target, s.id, Message.SocketEventKind.CLOSE, null, null, code, reason));
     }
 
+    /** Queues a client event; its invocation id is 0 until it is sent (-1 marks a second attempt). */
     private void enqueue(Socket s, Message.SocketEvent event) {
         synchronized (s) {
             s.inbound.add(event);
@@ -282,14 +283,26 @@ public final class SocketHub {
         Message.SocketEvent event = new Message.SocketEvent(invocationIds.getAsLong(), e.target(), e.socketId(), e.kind(),
                 e.text(), e.data(), e.code(), e.reason());
         InvocationListener listener = new InvocationListener() {
+            private boolean crashed;
+
             public void head(Message.ResponseHead head) {}
             public void chunk(byte[] data) {}
             public void end() {}
             public void failed(Message.InvocationFailed failure) {
+                crashed = failure.code().equals(ErrorCode.SANDBOX_CRASHED.code());
                 log.debug("WebSocket {} event failed: {}", s.id, failure.message());
             }
             public void done(long cpuMicros) {
-                if (thenNext) Thread.startVirtualThread(() -> pump(s));
+                if (!thenNext) return;
+                // The object's sandbox died under the event: it goes once more, to the object's next
+                // placement (a hibernatable socket outlives its sandbox; a plain one was closed).
+                if (crashed && s.hibernatable && e.invocationId() == 0) {
+                    Message.SocketEvent again = new Message.SocketEvent(-1, e.target(), e.socketId(), e.kind(), e.text(),
+                            e.data(), e.code(), e.reason());
+                    Thread.startVirtualThread(() -> deliver(s, again, true));
+                    return;
+                }
+                Thread.startVirtualThread(() -> pump(s));
             }
         };
         Thread.startVirtualThread(() -> {
