@@ -53,6 +53,44 @@ export class Echo extends DurableObject {
   }
 }
 
+// The way the agents SDK wires hibernation: handlers as own, non-enumerable instance properties,
+// attachments through WebSocket.prototype, the socket checked to be a global WebSocket.
+export class Agentish extends DurableObject {
+  constructor(ctx, env) {
+    super(ctx, env);
+    for (const [name, fn] of Object.entries({
+      webSocketMessage: (ws, message) => {
+        const a = WebSocket.prototype.deserializeAttachment.call(ws);
+        ws.send(JSON.stringify({ isWebSocket: ws instanceof WebSocket, attachment: a, message }));
+      },
+      webSocketClose: () => {},
+    })) {
+      if (!(name in this)) Object.defineProperty(this, name, { value: fn, enumerable: false, configurable: true, writable: true });
+    }
+  }
+  async fetch(request) {
+    const pair = new WebSocketPair();
+    this.ctx.acceptWebSocket(pair[1]);
+    WebSocket.prototype.serializeAttachment.call(pair[1], { id: 'conn-1' });
+    return new Response(null, { status: 101, webSocket: pair[0] });
+  }
+}
+
+// The output gate: a message leaves only after the writes before it are durable.
+export class Ledger extends DurableObject {
+  async fetch(request) {
+    const pair = new WebSocketPair();
+    this.ctx.acceptWebSocket(pair[1]);
+    return new Response(null, { status: 101, webSocket: pair[0] });
+  }
+  async webSocketMessage(ws, message) {
+    if (message === 'get') { ws.send(`have ${(await this.ctx.storage.get('n')) ?? 0}`); return; }
+    const n = Number(message);
+    this.ctx.storage.put('n', n); // no await: the send below still waits for the commit
+    ws.send(`stored ${n}`);
+  }
+}
+
 export default {
   async fetch(request, env) {
     const url = new URL(request.url);
@@ -76,6 +114,8 @@ export default {
       return new Response(null, { status: 101, webSocket: client });
     }
     if (url.pathname === '/fake101') return new Response('x', { status: 200, headers: { a: 'b' } });
+    if (url.pathname.startsWith('/agent/')) return env.AGENT.getByName(url.pathname.slice(7)).fetch(request);
+    if (url.pathname.startsWith('/ledger/')) return env.LEDGER.getByName(url.pathname.slice(8)).fetch(request);
     if (url.pathname.startsWith('/echo-object/')) {
       return env.ECHO.getByName(url.pathname.slice('/echo-object/'.length)).fetch(request);
     }

@@ -213,6 +213,32 @@ class WebSocketsTest {
     }
 
     @Test
+    void handlersInstalledAsOwnNonEnumerablePropertiesAreCalledAsTheAgentsSdkInstallsThem() throws Exception {
+        start();
+        Client c = connect("/agent/a1");
+        c.send("hello");
+        assertThat(c.next()).isEqualTo("{\"isWebSocket\":true,\"attachment\":{\"id\":\"conn-1\"},\"message\":\"hello\"}");
+    }
+
+    @Test
+    void aMessageLeavesOnlyAfterTheWritesBeforeItAreDurableAcrossKill9() throws Exception {
+        start();
+        Client c = connect("/ledger/l1");
+        for (int i = 1; i <= 3; i++) {
+            c.send(Integer.toString(i));
+            assertThat(c.next()).isEqualTo("stored " + i);
+            // Acknowledged: the write is on disk, whatever happens to the sandbox now.
+            List<Long> pids = node.supervisor().pids("sockets");
+            for (long pid : pids) ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60))
+                    .until(() -> !node.supervisor().pids("sockets").isEmpty()
+                            && node.supervisor().pids("sockets").stream().noneMatch(pids::contains));
+            c.send("get");
+            assertThat(c.next()).isEqualTo("have " + i);
+        }
+    }
+
+    @Test
     void hostileAThousandSocketsToOneObjectAreBoundedByThePerObjectLimit() throws Exception {
         System.setProperty(Node.WEBSOCKETS_PER_OBJECT_PROPERTY, "50");
         start();
