@@ -12,7 +12,6 @@ import dev.bulwark.sandbox.ipc.Address;
 import dev.bulwark.sandbox.ipc.Message;
 
 import java.nio.charset.StandardCharsets;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
@@ -151,9 +150,5 @@ final class SocketHost {
             }
         }
         return out;
-    }
-
-    static byte[] copy(byte[] b) {
-        return b == null ? null : Arrays.copyOf(b, b.length);
     }
 }

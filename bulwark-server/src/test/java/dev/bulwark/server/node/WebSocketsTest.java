@@ -239,6 +239,25 @@ class WebSocketsTest {
     }
 
     @Test
+    void manyNearSimultaneousConnectsToOneObjectAreAllAcceptedAndHibernatable() throws Exception {
+        start();
+        List<Client> clients = new ArrayList<>();
+        List<CompletableFuture<WebSocket>> attempts = new ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+            Client c = new Client();
+            clients.add(c);
+            attempts.add(http.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(120))
+                    .buildAsync(URI.create("ws://127.0.0.1:" + node.port() + "/chat/busy?user=u" + i), c));
+        }
+        for (int i = 0; i < attempts.size(); i++) clients.get(i).ws = attempts.get(i).get(180, TimeUnit.SECONDS);
+        Client last = clients.get(199);
+        last.send("who");
+        String reply;
+        do reply = (String) last.next(); while (!reply.startsWith("{"));
+        assertThat(java.util.regex.Pattern.compile("\"u\\d+\"").matcher(reply).results().count()).isEqualTo(200);
+    }
+
+    @Test
     void hostileAThousandSocketsToOneObjectAreBoundedByThePerObjectLimit() throws Exception {
         System.setProperty(Node.WEBSOCKETS_PER_OBJECT_PROPERTY, "50");
         start();
