@@ -45,6 +45,13 @@ export const H = {
   nodeHmac: notInstalled,
   domainToAscii: notInstalled,
   now: notInstalled,
+  socketOpen: notInstalled,
+  socketSend: notInstalled,
+  socketClose: notInstalled,
+  socketAttachment: notInstalled,
+  socketAutoResponse: notInstalled,
+  socketEventTimeout: notInstalled,
+  socketList: notInstalled,
 };
 Object.setPrototypeOf(H, null);
 
@@ -55,7 +62,8 @@ export function bindHost(host) {
     'objectId', 'callObject', 'callWorker', 'loadDynamic', 'rpcObject', 'rpcWorker', 'rpcReturn', 'sqlExec', 'kvGet', 'kvPut', 'kvDelete', 'kvList', 'storageOp',
     'zlibOpen', 'zlibPush', 'zlibClose', 'decodeLegacy', 'htmlRewriterWasm',
     'nodeHash', 'nodeHmac', 'domainToAscii', 'now',
-    'subrequestAck', 'subrequestCancel', 'subrequestBodyChunk', 'subrequestBodyEnd'];
+    'subrequestAck', 'subrequestCancel', 'subrequestBodyChunk', 'subrequestBodyEnd',
+    'socketOpen', 'socketSend', 'socketClose', 'socketAttachment', 'socketAutoResponse', 'socketEventTimeout', 'socketList'];
   for (const name of names) {
     const fn = host[name];
     if (typeof fn !== 'function') throw new TypeError(`host.${name} is not a function`);

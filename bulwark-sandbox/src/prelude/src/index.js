@@ -30,6 +30,7 @@ import { MessageChannel, MessagePort, MessageEvent } from './messaging.js';
 import { performance, navigator, reportError } from './platform.js';
 import { URLPattern } from 'urlpattern-polyfill/urlpattern';
 import { HTMLRewriter } from './html-rewriter.js';
+import { WebSocket, WebSocketPair, WebSocketRequestResponsePair, CloseEvent, ErrorEvent } from './websocket.js';
 
 // Platform objects that structuredClone must reject.
 for (const check of [isEventTarget, isURL, isURLSearchParams, isReadableStream, isFormData, isHeaders, isRequest, isResponse]) {
@@ -37,7 +38,7 @@ for (const check of [isEventTarget, isURL, isURLSearchParams, isReadableStream, 
 }
 registerNonSerializable((v) => v instanceof CompressionStream || v instanceof DecompressionStream || v instanceof MessageChannel
   || v instanceof URLPattern || v instanceof HTMLRewriter);
-registerNonSerializable((v) => v instanceof Event || v instanceof AbortController || v instanceof WritableStream || v instanceof TransformStream || v instanceof CryptoKey);
+registerNonSerializable((v) => v instanceof WebSocket || v instanceof Event || v instanceof AbortController || v instanceof WritableStream || v instanceof TransformStream || v instanceof CryptoKey);
 
 defineGlobals({
   DOMException, Event, EventTarget, CustomEvent, AbortController, AbortSignal,
@@ -52,6 +53,7 @@ defineGlobals({
   structuredClone, setTimeout, clearTimeout, setInterval, clearInterval, queueMicrotask, scheduler,
   console, performance, navigator, self: globalThis,
   URLPattern, HTMLRewriter, CompressionStream, DecompressionStream, MessageChannel, MessagePort, MessageEvent, reportError,
+  WebSocket, WebSocketPair, WebSocketRequestResponsePair, CloseEvent, ErrorEvent,
 });
 
 Object.defineProperty(globalThis, '__bulwark_install', {

@@ -9,6 +9,7 @@ import { responseInternals } from './response.js';
 import { headersToPairs } from './headers.js';
 import { createStorage } from './storage.js';
 import { stubHandler } from './rpc.js';
+import { WebSocket, WebSocketRequestResponsePair, socketInternals, deliverToObject, deliverToListeners } from './websocket.js';
 
 // Constructors below refuse callers that do not hold this: user code can name the classes
 // (ctx.id.constructor) but never make one, so it can never forge an id or a stub.
@@ -179,12 +180,78 @@ class DurableObjectState {
     this.#entry.broken = true;
     throw reason instanceof Error ? reason : new Error(reason === undefined ? 'Durable object aborted' : `${reason}`);
   }
-  acceptWebSocket() { throw new TypeError('WebSockets are not supported by Bulwark yet'); }
-  getWebSockets() { return []; }
+  // ---- the WebSocket Hibernation API: the node keeps these sockets while the object is gone.
+  acceptWebSocket(ws, tags = undefined) {
+    if (!socketInternals.isSocket(ws)) throw new TypeError("Failed to execute 'acceptWebSocket': parameter 1 is not of type 'WebSocket'.");
+    const list = tags === undefined || tags === null ? [] : Array.from(tags, (t) => `${t}`);
+    if (list.length > MAX_TAGS) throw new RangeError(`A WebSocket can have at most ${MAX_TAGS} tags; got ${list.length}.`);
+    for (const t of list) {
+      if (t.length > MAX_TAG_CHARS) throw new RangeError(`A WebSocket tag can be at most ${MAX_TAG_CHARS} characters long.`);
+      if (t.includes('\n')) throw new TypeError('A WebSocket tag cannot contain a newline.');
+    }
+    const entry = this.#entry;
+    if (hibernatableOf(entry).length >= MAX_HIBERNATABLE) {
+      throw new RangeError(`too many WebSockets: a durable object can hold at most ${MAX_HIBERNATABLE} hibernatable WebSockets.`);
+    }
+    socketInternals.acceptHibernatable(ws, entry, entry.object, list);
+    entry.pendingSockets.add(ws);
+  }
+  getWebSockets(tag = undefined) {
+    const all = hibernatableOf(this.#entry);
+    if (tag === undefined || tag === null) return all;
+    tag = `${tag}`;
+    return all.filter((ws) => socketInternals.hibernation(ws).tags.includes(tag));
+  }
+  getTags(ws) {
+    const h = socketInternals.isSocket(ws) ? socketInternals.hibernation(ws) : null;
+    if (h === null || h.entry !== this.#entry) throw new TypeError('getTags(): the WebSocket was not accepted with this object\'s acceptWebSocket().');
+    return h.tags.slice();
+  }
+  setWebSocketAutoResponse(pair = undefined) {
+    const entry = this.#entry;
+    if (pair === undefined || pair === null) {
+      entry.autoResponse = null;
+      H.socketAutoResponse(entry.object.workerId, entry.object.className, entry.object.id, entry.object.name, null, null);
+      return;
+    }
+    if (!(pair instanceof WebSocketRequestResponsePair)) {
+      throw new TypeError("Failed to execute 'setWebSocketAutoResponse': parameter 1 is not of type 'WebSocketRequestResponsePair'.");
+    }
+    if (pair.request.length > 2048 || pair.response.length > 2048) {
+      throw new RangeError('setWebSocketAutoResponse: request and response can be at most 2048 characters each.');
+    }
+    entry.autoResponse = pair;
+    H.socketAutoResponse(entry.object.workerId, entry.object.className, entry.object.id, entry.object.name,
+      pair.request, pair.response);
+  }
+  getWebSocketAutoResponse() { return this.#entry.autoResponse; }
+  getWebSocketAutoResponseTimestamp(ws) { return null; }
+  setHibernatableWebSocketEventTimeout(ms = undefined) {
+    const entry = this.#entry;
+    if (ms === undefined || ms === null) entry.eventTimeout = null;
+    else {
+      ms = Number(ms);
+      if (!Number.isFinite(ms) || ms < 0 || ms > 604_800_000) throw new RangeError('The event timeout must be between 0 and 604800000 ms.');
+      entry.eventTimeout = Math.trunc(ms);
+    }
+    H.socketEventTimeout(entry.object.className, entry.object.id, entry.eventTimeout ?? 0);
+  }
+  getHibernatableWebSocketEventTimeout() { return this.#entry.eventTimeout; }
 }
 Object.defineProperty(DurableObjectState.prototype, Symbol.toStringTag, { value: 'DurableObjectState', configurable: true });
 
 const live = new Map(); // "<class>\n<id>" -> entry
+const MAX_TAGS = 10, MAX_TAG_CHARS = 256, MAX_HIBERNATABLE = 32768;
+
+/** The object's hibernatable sockets that are still open: accepted ones first, then the bound ones. */
+function hibernatableOf(entry) {
+  const out = [];
+  for (const ws of entry.pendingSockets) {
+    if (socketInternals.id(ws) === null && ws.readyState !== 3) out.push(ws);
+  }
+  for (const ws of entry.socketsById.values()) if (ws.readyState !== 3) out.push(ws);
+  return out;
+}
 const invocationWaitUntil = new Map(); // invocationId -> waitUntil(promise)
 
 export function registerWaitUntil(invocationId, fn) { invocationWaitUntil.set(invocationId, fn); }
@@ -201,7 +268,14 @@ function objectEntry(exportsNs, env, workerId, className, hex, name, storageHand
   if (entry !== undefined && !entry.broken) return entry;
   const cls = exportsNs[className];
   if (typeof cls !== 'function') throw new TypeError(`The worker does not export a durable object class named '${className}'.`);
-  entry = { instance: null, gates: [], broken: false };
+  entry = { instance: null, gates: [], broken: false, pendingSockets: new Set(), socketsById: new Map(),
+    object: { workerId, className, id: hex, name: name === null ? null : name }, autoResponse: null, eventTimeout: null };
+  // The hibernatable sockets the node kept for this object come back before its constructor runs.
+  const kept = H.socketList(className, hex);
+  for (let i = 0; i + 2 < kept.length; i += 3) {
+    const tags = kept[i + 1] === '' ? [] : kept[i + 1].split('\n');
+    entry.socketsById.set(kept[i], socketInternals.restored(kept[i], tags, kept[i + 2], entry, entry.object));
+  }
   const id = new DurableObjectId(INTERNAL, hex, name === null ? undefined : name, `${workerId}\n${className}`);
   const state = new DurableObjectState(INTERNAL, id, createStorage(storageHandle), entry);
   live.set(key, entry);
@@ -235,4 +309,16 @@ export async function objectFetch(target, env, request) {
     throw new TypeError('Handler does not export a fetch() function.');
   }
   return await instance.fetch(request);
+}
+
+/** Delivers a WebSocket event to an object once its gates are open. */
+export async function objectSocketEvent(target, env) {
+  const entry = objectEntry(target.exports, env, target.workerId, target.className, target.id, target.name,
+    target.storage);
+  while (entry.gates.length > 0) await entry.gates[0];
+  if (entry.broken) throw new Error('The durable object was reset because its initialization failed.');
+  const ev = target.socket;
+  const ws = entry.socketsById.get(ev.id);
+  if (ws !== undefined) await deliverToObject(entry.instance, ws, ev);
+  else deliverToListeners(ev);
 }

@@ -6,6 +6,7 @@ import { Body, extractBody, installBodyMixin, bytesToStream } from './body.js';
 import { parseURL, serializeURL } from './url.js';
 import { utf8Encode } from './encoding.js';
 import { inspectCustom } from './console.js';
+import { socketInternals } from './websocket.js';
 
 let isResponse, responseInternals;
 
@@ -32,6 +33,7 @@ export class Response {
     }
     if (opts.webSocket !== undefined && opts.webSocket !== null) {
       if (status !== 101) throw new RangeError('Responses with a WebSocket must have status code 101.');
+      if (!socketInternals.isSocket(opts.webSocket)) throw new TypeError("Failed to construct 'Response': webSocket is not a WebSocket.");
       this.#webSocket = opts.webSocket;
     } else if (status < 200 || status > 599) {
       throw new RangeError(`Failed to construct 'Response': The status provided (${status}) is outside the range [200, 599].`);
@@ -117,13 +119,20 @@ export class Response {
         return { body: r.#body, headers: r.#headers };
       },
       body: (r) => r.#body,
-      parts: (r) => ({ type: r.#type, status: r.#status, statusText: r.#statusText, headers: r.#headers, body: r.#body }),
+      parts: (r) => ({ type: r.#type, status: r.#status, statusText: r.#statusText, headers: r.#headers, body: r.#body, webSocket: r.#webSocket }),
       /** Response from a host fetch result. */
       fromHost(result, requestUrl, signal) {
         const r = new Response(null);
         r.#status = result.status;
         r.#statusText = result.statusText ?? '';
-        for (const p of result.headers) appendHeader(r.#headers, p[0], p[1]);
+        for (const p of result.headers) {
+          // A durable object's 101: the node names the socket it handed over (a name no worker can set).
+          if (p[0] === ':bulwark-websocket') {
+            if (result.status === 101) r.#webSocket = socketInternals.remote(Number(p[1]));
+            continue;
+          }
+          appendHeader(r.#headers, p[0], p[1]);
+        }
         setHeadersGuard(r.#headers, 'immutable');
         r.#type = 'basic';
         r.#urlList = result.url && result.url !== requestUrl ? [requestUrl, result.url] : [result.url || requestUrl];

@@ -13,7 +13,8 @@ import { parseURL, serializeURL } from './url.js';
 import { normalizeMethod } from './request.js';
 import { freezeTemporal } from './clock.js';
 import { subrequestChunk, subrequestEnd, subrequestDrop, subrequestBodyPull, endUpload, endUploadsOf } from './egress.js';
-import { makeNamespace, objectFetch, objectReceiver, evictObject, registerWaitUntil, forgetWaitUntil } from './objects.js';
+import { makeNamespace, objectFetch, objectReceiver, evictObject, objectSocketEvent, registerWaitUntil, forgetWaitUntil } from './objects.js';
+import { socketInternals, deliverToListeners } from './websocket.js';
 import { answerRpc, answerAlarm, entrypointReceiver } from './rpc.js';
 import { makeLoader } from './loader.js';
 import { installAsyncContext, enterFrame } from './async-context.js';
@@ -205,9 +206,13 @@ function entrypointOf(target) {
 async function sendResponse(result, invocationId) {
   if (!isResponse(result)) throw new TypeError("Incorrect type for Promise: the Promise did not resolve to 'Response'.");
   // Internal slots, not the (overridable) public getters.
-  const { type, status, statusText, headers, body } = responseInternals.parts(result);
+  const { type, status, statusText, headers, body, webSocket } = responseInternals.parts(result);
   if (type === 'error') throw new TypeError('The fetch handler returned Response.error().');
   if (body !== null && body.unusable) throw new TypeError('The body of the returned Response has already been used.');
+  if (webSocket !== null && webSocket !== undefined) {
+    if (status !== 101) throw new TypeError('A Response with a WebSocket must have status 101.');
+    socketInternals.bind(webSocket, invocationId);
+  }
   const headerLines = joinHeaderLines(headersToPairs(headers));
   // Checked before anything is copied out of V8 (the host refuses larger values too).
   if (headerLines.length > MAX_RESPONSE_HEADER_CHARS) throw new TypeError(`The response headers are larger than ${MAX_RESPONSE_HEADER_CHARS} characters.`);
@@ -248,7 +253,14 @@ async function dispatchFetch(handler, req, env, invocationId, target) {
     () => { passThrough = true; },
   );
   registerWaitUntil(invocationId, (promise) => ctx.waitUntil(promise));
-  if (target !== null && target !== undefined && target.alarm !== undefined) {
+  if (target !== null && target !== undefined && target.socket !== undefined) {
+    try {
+      if (target.className !== undefined) await objectSocketEvent(target, env);
+      else deliverToListeners(target.socket);
+    } catch (err) {
+      safeLog('error', `Uncaught exception in a WebSocket handler: ${err && err.stack ? err.stack : err}`);
+    }
+  } else if (target !== null && target !== undefined && target.alarm !== undefined) {
     await answerAlarm(objectReceiver(target, env), target, invocationId);
   } else if (target !== null && target !== undefined && target.rpc !== undefined) {
     const receiver = target.className !== undefined

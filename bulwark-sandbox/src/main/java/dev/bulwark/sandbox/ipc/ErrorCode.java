@@ -19,6 +19,7 @@ public enum ErrorCode {
     CANCELED(499, "the request was canceled"),
     LOOP_LIMIT_EXCEEDED(508, "the request went through workers more times than the loop limit allows"),
     NOT_FOUND(404, "not found"),
+    TOO_MANY_WEBSOCKETS(429, "the durable object holds as many WebSockets as it may"),
     INTERNAL(500, "internal error");
 
     private final int status;

@@ -117,6 +117,33 @@ public sealed interface Message {
     /** The streamed request body is complete ({@code error} null) or broken (the reason). */
     record SubrequestBodyEnd(long subrequestId, String error) implements Message {}
 
+    /**
+     * The response of invocation {@code invocationId} carries a WebSocket (a 101): {@code socketId} is
+     * the invocation's own id for a socket made in it ({@code new WebSocketPair()}), or the id of a
+     * socket another invocation handed over (a durable object's 101 returned by the worker). Sent
+     * before the ResponseHead. {@code hibernatable}: accepted with {@code ctx.acceptWebSocket(ws, tags)}.
+     */
+    record SocketOpen(long invocationId, long socketId, boolean hibernatable, List<String> tags) implements Message {
+        public SocketOpen {
+            tags = List.copyOf(tags);
+        }
+    }
+
+    /** {@code ws.send(...)} on a socket of this sandbox: exactly one of {@code text} and {@code data} is set. */
+    record SocketSend(long socketId, String text, byte[] data) implements Message {}
+
+    /** {@code ws.close(code, reason)} on a socket of this sandbox. */
+    record SocketClose(long socketId, int code, String reason) implements Message {}
+
+    /** {@code ws.serializeAttachment(value)}: the serialized value (null: none), kept by the node. */
+    record SocketAttachment(long socketId, byte[] attachment) implements Message {}
+
+    /**
+     * {@code ctx.setWebSocketAutoResponse(pair)} of an object: the node answers {@code request} with
+     * {@code response} on the object's hibernatable sockets without waking it. Null request: none.
+     */
+    record SocketAutoResponse(Address.DurableObject target, String request, String response) implements Message {}
+
     // ---- node → sandbox ----
 
     /**
@@ -224,6 +251,34 @@ public sealed interface Message {
 
     /** A {@link CallStart} failed; {@code code} is an {@link ErrorCode} name. */
     record CallFailed(long callId, String code, String message) implements Message {}
+
+    /** What happened on a client's WebSocket. */
+    enum SocketEventKind { MESSAGE, CLOSE, ERROR }
+
+    /**
+     * An event of a WebSocket at {@code target}, run as an invocation (answered by InvocationDone):
+     * a message ({@code text} or {@code data}), the client's close ({@code code}, {@code reason}), or
+     * an error ({@code reason}). Events of one socket are sent one at a time, in order.
+     */
+    record SocketEvent(long invocationId, Address target, long socketId, SocketEventKind kind, String text, byte[] data,
+                       int code, String reason) implements Message {}
+
+    /** One hibernatable WebSocket of an object as the node keeps it. */
+    record SocketState(long socketId, List<String> tags, byte[] attachment) {
+        public SocketState {
+            tags = List.copyOf(tags);
+        }
+    }
+
+    /**
+     * The hibernatable WebSockets an object holds, sent to a sandbox before the first event it
+     * delivers to that object there (the object comes back after its sandbox died).
+     */
+    record SocketRestore(Address.DurableObject target, List<SocketState> sockets) implements Message {
+        public SocketRestore {
+            sockets = List.copyOf(sockets);
+        }
+    }
 
     /** Ask the sandbox to exit cleanly. */
     record Shutdown() implements Message {}

@@ -40,7 +40,8 @@ public final class MessageCodec {
             SUBREQUEST_FAILED = 24, SHUTDOWN = 25, REQUEST_BODY_PULL = 11, REQUEST_BODY_CHUNK = 26,
             REQUEST_BODY_END = 27, RESPONSE_ACK = 28, CALL_START = 12, CALL_RESULT = 29, CALL_FAILED = 30,
             LOAD_DYNAMIC = 13, DYNAMIC_LOADED = 31, UNLOAD_WORKER = 32, RPC_CALL = 14, RPC_RETURN = 15, RPC_START = 33,
-            RPC_RESULT = 34, ALARM_SET = 16, ALARM_START = 35;
+            RPC_RESULT = 34, ALARM_SET = 16, ALARM_START = 35, SOCKET_OPEN = 17, SOCKET_SEND = 18, SOCKET_CLOSE = 19,
+            SOCKET_ATTACHMENT = 40, SOCKET_AUTO_RESPONSE = 41, SOCKET_EVENT = 36, SOCKET_RESTORE = 37;
     private static final byte ADDRESS_WORKER = 1, ADDRESS_OBJECT = 2;
     private static final byte BINDING_NAMESPACE = 1, BINDING_LOADER = 2;
     // Streamed subrequests (egress). Tags from 60 up, apart from the others' ranges.
@@ -168,6 +169,26 @@ public final class MessageCodec {
                 o.writeByte(ALARM_START); o.writeLong(m.invocationId()); address(o, m.target()); o.writeInt(m.retryCount());
                 o.writeBoolean(m.isRetry());
             }
+            case SocketOpen m -> {
+                o.writeByte(SOCKET_OPEN); o.writeLong(m.invocationId()); o.writeLong(m.socketId());
+                o.writeBoolean(m.hibernatable()); strings(o, m.tags());
+            }
+            case SocketSend m -> { o.writeByte(SOCKET_SEND); o.writeLong(m.socketId()); str(o, m.text()); bytes(o, m.data()); }
+            case SocketClose m -> { o.writeByte(SOCKET_CLOSE); o.writeLong(m.socketId()); o.writeInt(m.code()); str(o, m.reason()); }
+            case SocketAttachment m -> { o.writeByte(SOCKET_ATTACHMENT); o.writeLong(m.socketId()); bytes(o, m.attachment()); }
+            case SocketAutoResponse m -> {
+                o.writeByte(SOCKET_AUTO_RESPONSE); address(o, m.target()); str(o, m.request()); str(o, m.response());
+            }
+            case SocketEvent m -> {
+                o.writeByte(SOCKET_EVENT); o.writeLong(m.invocationId()); address(o, m.target()); o.writeLong(m.socketId());
+                o.writeByte(m.kind().ordinal()); str(o, m.text()); bytes(o, m.data()); o.writeInt(m.code()); str(o, m.reason());
+            }
+            case SocketRestore m -> {
+                o.writeByte(SOCKET_RESTORE); address(o, m.target()); o.writeInt(m.sockets().size());
+                for (SocketState st : m.sockets()) {
+                    o.writeLong(st.socketId()); strings(o, st.tags()); bytes(o, st.attachment());
+                }
+            }
             case UnloadWorker m -> { o.writeByte(UNLOAD_WORKER); str(o, m.workerId()); }
             case Shutdown m -> o.writeByte(SHUTDOWN);
             case SubrequestAck m -> { o.writeByte(SUBREQUEST_ACK); o.writeLong(m.subrequestId()); o.writeLong(m.bytes()); }
@@ -211,6 +232,20 @@ public final class MessageCodec {
             case RPC_RESULT -> new RpcResult(i.readLong(), bytes(i), i.readBoolean());
             case ALARM_SET -> new AlarmSet(objectAddress(i), i.readBoolean() ? i.readLong() : null);
             case ALARM_START -> new AlarmStart(i.readLong(), objectAddress(i), i.readInt(), i.readBoolean());
+            case SOCKET_OPEN -> new SocketOpen(i.readLong(), i.readLong(), i.readBoolean(), strings(i));
+            case SOCKET_SEND -> new SocketSend(i.readLong(), str(i), bytes(i));
+            case SOCKET_CLOSE -> new SocketClose(i.readLong(), i.readInt(), str(i));
+            case SOCKET_ATTACHMENT -> new SocketAttachment(i.readLong(), bytes(i));
+            case SOCKET_AUTO_RESPONSE -> new SocketAutoResponse(objectAddress(i), str(i), str(i));
+            case SOCKET_EVENT -> new SocketEvent(i.readLong(), address(i), i.readLong(), socketEventKind(i.readByte()), str(i),
+                    bytes(i), i.readInt(), str(i));
+            case SOCKET_RESTORE -> {
+                Address.DurableObject target = objectAddress(i);
+                int n = count(i);
+                List<SocketState> list = new ArrayList<>(n);
+                for (int k = 0; k < n; k++) list.add(new SocketState(i.readLong(), strings(i), bytes(i)));
+                yield new SocketRestore(target, list);
+            }
             case UNLOAD_WORKER -> new UnloadWorker(str(i));
             case FETCH_START -> new FetchStart(i.readLong(), address(i), str(i), str(i), headers(i), bytes(i), i.readBoolean());
             case CALL_START -> new CallStart(i.readLong(), i.readLong(), address(i), str(i), str(i), headers(i), bytes(i));
@@ -263,6 +298,28 @@ public final class MessageCodec {
         byte[] b = new byte[n];
         i.readFully(b);
         return b;
+    }
+
+    private static void strings(DataOutputStream o, List<String> list) throws IOException {
+        o.writeInt(list.size());
+        for (String v : list) str(o, v);
+    }
+
+    private static List<String> strings(DataInputStream i) throws IOException {
+        int n = count(i);
+        List<String> list = new ArrayList<>(n);
+        for (int k = 0; k < n; k++) {
+            String v = str(i);
+            if (v == null) throw new IOException("null in a list of strings");
+            list.add(v);
+        }
+        return list;
+    }
+
+    private static SocketEventKind socketEventKind(byte b) throws IOException {
+        SocketEventKind[] kinds = SocketEventKind.values();
+        if (b < 0 || b >= kinds.length) throw new IOException("unknown socket event kind " + b);
+        return kinds[b];
     }
 
     private static void headers(DataOutputStream o, List<Header> headers) throws IOException {

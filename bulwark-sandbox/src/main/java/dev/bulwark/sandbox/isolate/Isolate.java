@@ -403,6 +403,45 @@ public final class Isolate {
         });
     }
 
+    /**
+     * Delivers a WebSocket event: to an object's hibernation handlers or its sockets' listeners
+     * (through its gates), or to a plain worker's socket listeners. Answered by InvocationDone.
+     */
+    void dispatch(Message.SocketEvent event, Limits limits) {
+        Invocation inv = begin(event.invocationId(), event.target().workerId(), limits);
+        if (inv == null) return;
+        enqueue(inv.id, () -> {
+            if (worker == null) {
+                finish(inv, ErrorCode.WORKER_LOAD_FAILED, "worker is not loaded");
+                return;
+            }
+            V8Value base = target(event.target(), inv.id);
+            V8ValueObject target;
+            if (base instanceof V8ValueObject o) {
+                target = o;
+            } else {
+                base.close();
+                target = runtime.createV8ValueObject();
+            }
+            try (target; V8ValueObject socket = runtime.createV8ValueObject()) {
+                socket.set("id", (double) event.socketId());
+                socket.set("kind", event.kind().name().toLowerCase(java.util.Locale.ROOT));
+                if (event.text() != null) socket.set("text", event.text());
+                else socket.setNull("text");
+                if (event.data() != null) {
+                    try (V8ValueTypedArray d = bytes(event.data())) {
+                        socket.set("data", d);
+                    }
+                }
+                socket.set("code", event.code());
+                if (event.reason() != null) socket.set("reason", event.reason());
+                target.set("socket", socket);
+                dispatcher.callVoid(null, worker.defaultExport(), runtime.createV8ValueNull(), worker.env(),
+                        runtime.createV8ValueLong(inv.id), target);
+            }
+        });
+    }
+
     /** Registers an invocation and its deadline; null (and the invocation failed) if this isolate is condemned. */
     private Invocation begin(long invocationId, String workerId, Limits limits) {
         Invocation inv = new Invocation(invocationId, workerId, limits, outbox);
@@ -902,6 +941,8 @@ public final class Isolate {
                 return ascii == null ? runtime.createV8ValueNull() : runtime.createV8ValueString(ascii);
             });
             bind(host, "now", args -> runtime.createV8ValueDouble(clockMs));
+            new SocketHost(runtime, outbox, services.sockets(), this, () -> worker == null ? "" : worker.workerId())
+                    .install((name, fn) -> bind(host, name, fn));
             try (V8ValueFunction installer = runtime.getGlobalObject().get("__bulwark_install")) {
                 return installer.call(null, host);
             }

@@ -48,6 +48,7 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
     private final IsolatePool pool;
     private final Map<String, WorkerSlot> workers = new ConcurrentHashMap<>();
     private final Set<Isolate> live = ConcurrentHashMap.newKeySet();
+    private final SocketRegistry sockets = new SocketRegistry();
     private final Thread watchdog;
     private volatile boolean closed;
 
@@ -111,6 +112,8 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
             case Message.FetchStart m -> fetch(m);
             case Message.RpcStart m -> rpc(m);
             case Message.AlarmStart m -> alarm(m);
+            case Message.SocketEvent m -> socketEvent(m);
+            case Message.SocketRestore m -> sockets.restore(m);
             case Message.RpcResult m -> subrequests.complete(m.callId(), m);
             case Message.Cancel m -> {
                 Isolate i = ownerOf(m.invocationId());
@@ -204,6 +207,52 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
     private void alarm(Message.AlarmStart m) {
         Isolate isolate = isolateFor(m.invocationId(), m.target());
         if (isolate != null) isolate.dispatch(m, workers.get(m.target().workerId()).limits);
+    }
+
+    /**
+     * A WebSocket event: an object's goes to the object's isolate, under its hibernatable event
+     * timeout when it set one; a plain worker's to the isolate that holds the socket.
+     */
+    private void socketEvent(Message.SocketEvent m) {
+        if (m.kind() != Message.SocketEventKind.MESSAGE) {
+            // The JS side forgets the socket when it sees the event; the mirror forgets it now.
+            Isolate home = sockets.homeOf(m.socketId());
+            sockets.closed(m.socketId());
+            if (m.target() instanceof Address.Worker) {
+                deliverToHome(home, m);
+                return;
+            }
+        } else if (m.target() instanceof Address.Worker) {
+            deliverToHome(sockets.homeOf(m.socketId()), m);
+            return;
+        }
+        Isolate isolate = isolateFor(m.invocationId(), m.target());
+        if (isolate == null) return;
+        Limits limits = workers.get(m.target().workerId()).limits;
+        if (m.target() instanceof Address.DurableObject o) {
+            long timeout = sockets.eventTimeout(o.className(), o.objectId());
+            if (timeout > 0 && timeout < limits.wallMs()) {
+                limits = new Limits(limits.cpuMs(), timeout, limits.heapMb(), limits.subrequests(), limits.codeBytes(),
+                        limits.envBytes(), limits.requestBodyBytes());
+            }
+        }
+        isolate.dispatch(m, limits);
+    }
+
+    private void deliverToHome(Isolate home, Message.SocketEvent m) {
+        WorkerSlot slot = workers.get(m.target().workerId());
+        if (home == null || home.isCondemned() || slot == null) {
+            outbox.send(new Message.InvocationFailed(m.invocationId(), ErrorCode.NOT_FOUND.code(),
+                    "the WebSocket's isolate is gone", false));
+            outbox.send(new Message.InvocationDone(m.invocationId(), 0));
+            return;
+        }
+        home.dispatch(m, slot.limits);
+    }
+
+    @Override
+    public SocketRegistry sockets() {
+        return sockets;
     }
 
     private void rpc(Message.RpcStart m) {

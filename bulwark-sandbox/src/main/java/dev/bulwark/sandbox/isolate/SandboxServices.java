@@ -18,6 +18,12 @@ interface SandboxServices {
 
     /** How long a durable object may go without an event before it leaves its isolate. */
     long objectIdleMs();
+    /** The WebSockets of this sandbox (plain workers' homes, objects' hibernatable sockets). */
+    default SocketRegistry sockets() {
+        return NO_SOCKETS;
+    }
+
+    SocketRegistry NO_SOCKETS = new SocketRegistry();
 
     /** An isolate was terminated and must not be used again. */
     void condemned(Isolate isolate);

@@ -390,7 +390,14 @@
       "subrequestAck",
       "subrequestCancel",
       "subrequestBodyChunk",
-      "subrequestBodyEnd"
+      "subrequestBodyEnd",
+      "socketOpen",
+      "socketSend",
+      "socketClose",
+      "socketAttachment",
+      "socketAutoResponse",
+      "socketEventTimeout",
+      "socketList"
     ];
     for (const name of names) {
       const fn = host2[name];
@@ -453,7 +460,14 @@
         nodeHash: notInstalled,
         nodeHmac: notInstalled,
         domainToAscii: notInstalled,
-        now: notInstalled
+        now: notInstalled,
+        socketOpen: notInstalled,
+        socketSend: notInstalled,
+        socketClose: notInstalled,
+        socketAttachment: notInstalled,
+        socketAutoResponse: notInstalled,
+        socketEventTimeout: notInstalled,
+        socketList: notInstalled
       };
       Object.setPrototypeOf(H, null);
       __name(bindHost, "bindHost");
@@ -8950,6 +8964,1252 @@ Content-Type: ${value.type || "application/octet-stream"}\r
   init_url();
   init_encoding();
   init_console();
+
+  // src/websocket.js
+  init_inject();
+  init_host();
+  init_events();
+  init_util();
+
+  // src/serialize.js
+  init_inject();
+  init_dom_exception();
+  init_util();
+  init_encoding();
+  init_blob();
+  init_structured_clone();
+  var MAGIC = 183;
+  var VERSION = 1;
+  var DEFAULT_MAX_BYTES = 32 * 1024 * 1024;
+  var MAX_DEPTH = 1e3;
+  var T2 = {
+    UNDEFINED: 0,
+    NULL: 1,
+    TRUE: 2,
+    FALSE: 3,
+    INT: 4,
+    DOUBLE: 5,
+    BIGINT: 6,
+    STRING: 7,
+    STRING16: 8,
+    HOLE: 15,
+    REF: 16,
+    OBJECT: 17,
+    ARRAY: 18,
+    SPARSE_ARRAY: 19,
+    DATE: 20,
+    REGEXP: 21,
+    MAP: 22,
+    SET: 23,
+    ARRAY_BUFFER: 24,
+    VIEW: 25,
+    ERROR: 26,
+    NUMBER_OBJECT: 27,
+    STRING_OBJECT: 28,
+    BOOLEAN_OBJECT: 29,
+    BIGINT_OBJECT: 30,
+    DOM_EXCEPTION: 31,
+    SLOT: 32
+  };
+  var getter4 = /* @__PURE__ */ __name((proto, name) => ObjectGetOwnPropertyDescriptor(proto, name).get, "getter");
+  var mapSize3 = getter4(Map.prototype, "size");
+  var setSize3 = getter4(Set.prototype, "size");
+  var mapForEach2 = Map.prototype.forEach;
+  var setForEach2 = Set.prototype.forEach;
+  var mapSet = Map.prototype.set;
+  var setAdd = Set.prototype.add;
+  var mapGet = Map.prototype.get;
+  var mapHas = Map.prototype.has;
+  var regexpSource2 = getter4(RegExp.prototype, "source");
+  var regexpFlags2 = getter4(RegExp.prototype, "flags");
+  var regexpGlobal3 = getter4(RegExp.prototype, "global");
+  var dateGetTime3 = Date.prototype.getTime;
+  var numberValueOf3 = Number.prototype.valueOf;
+  var stringValueOf3 = String.prototype.valueOf;
+  var booleanValueOf3 = Boolean.prototype.valueOf;
+  var bigintValueOf3 = BigInt.prototype.valueOf;
+  var symbolValueOf3 = Symbol.prototype.valueOf;
+  var weakMapHas3 = WeakMap.prototype.has;
+  var weakSetHas3 = WeakSet.prototype.has;
+  var weakRefDeref2 = WeakRef.prototype.deref;
+  var PromiseCtor2 = Promise;
+  var abByteLength2 = getter4(ArrayBuffer.prototype, "byteLength");
+  var TypedArrayProto4 = Object.getPrototypeOf(Uint8Array.prototype);
+  var taBuffer3 = getter4(TypedArrayProto4, "buffer");
+  var taByteOffset3 = getter4(TypedArrayProto4, "byteOffset");
+  var taLength3 = getter4(TypedArrayProto4, "length");
+  var dvBuffer3 = getter4(DataView.prototype, "buffer");
+  var dvByteOffset3 = getter4(DataView.prototype, "byteOffset");
+  var dvByteLength3 = getter4(DataView.prototype, "byteLength");
+  var ObjectKeys = Object.keys;
+  var ObjectPrototype = Object.prototype;
+  var hasOwn = Object.prototype.hasOwnProperty;
+  var isErrorNative3 = typeof Error.isError === "function" ? Error.isError : null;
+  var isWellFormed = String.prototype.isWellFormed;
+  var StringFromCharCode2 = String.fromCharCode;
+  var NumberIsInteger = Number.isInteger;
+  var ObjectIs = Object.is;
+  var BigIntCtor = BigInt;
+  var U8 = Uint8Array;
+  var VIEW_KINDS = [
+    "DataView",
+    "Int8Array",
+    "Uint8Array",
+    "Uint8ClampedArray",
+    "Int16Array",
+    "Uint16Array",
+    "Int32Array",
+    "Uint32Array",
+    "Float32Array",
+    "Float64Array",
+    "BigInt64Array",
+    "BigUint64Array",
+    "Float16Array"
+  ];
+  var viewCtors = {
+    DataView,
+    Int8Array,
+    Uint8Array,
+    Uint8ClampedArray,
+    Int16Array,
+    Uint16Array,
+    Int32Array,
+    Uint32Array,
+    Float32Array,
+    Float64Array,
+    BigInt64Array,
+    BigUint64Array,
+    Float16Array: typeof Float16Array === "function" ? Float16Array : void 0
+  };
+  var ERROR_NAMES = ["Error", "EvalError", "RangeError", "ReferenceError", "SyntaxError", "TypeError", "URIError"];
+  var errorCtors2 = { Error, EvalError, RangeError, ReferenceError, SyntaxError, TypeError, URIError };
+  function cloneError2(what) {
+    return new DOMException(`${what} could not be cloned.`, "DataCloneError");
+  }
+  __name(cloneError2, "cloneError");
+  function invalid(why) {
+    return new DOMException(`Unable to deserialize cloned data: ${why}.`, "DataCloneError");
+  }
+  __name(invalid, "invalid");
+  function brand(fn, v3, ...args) {
+    try {
+      ReflectApply(fn, v3, args);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+  __name(brand, "brand");
+  function describe2(v3) {
+    if (typeof v3 === "function") return v3.name ? `function ${v3.name}()` : "function";
+    if (typeof v3 === "symbol") return "Symbol()";
+    try {
+      return ReflectApply(ObjectPrototype.toString, v3, []).replace(/^\[object (.*)\]$/, "#<$1>");
+    } catch {
+      return "value";
+    }
+  }
+  __name(describe2, "describe");
+  function isErrorObject2(v3) {
+    if (isErrorNative3 !== null) return isErrorNative3(v3);
+    return ReflectApply(ObjectPrototype.toString, v3, []) === "[object Error]";
+  }
+  __name(isErrorObject2, "isErrorObject");
+  function defineData(obj, key, value, enumerable = true) {
+    ObjectDefineProperty(obj, key, { value, writable: true, enumerable, configurable: true });
+  }
+  __name(defineData, "defineData");
+  var Writer = class {
+    static {
+      __name(this, "Writer");
+    }
+    constructor(max) {
+      this.max = max;
+      this.buf = new U8(256);
+      this.len = 0;
+      this.dv = new DataView(this.buf.buffer);
+    }
+    ensure(n2) {
+      const need = this.len + n2;
+      if (need > this.max) throw new RangeError(`The serialized value is larger than the limit of ${this.max} bytes.`);
+      if (need <= this.buf.length) return;
+      let cap = this.buf.length * 2;
+      while (cap < need) cap *= 2;
+      if (cap > this.max) cap = this.max;
+      const next = new U8(cap);
+      next.set(this.buf.subarray(0, this.len));
+      this.buf = next;
+      this.dv = new DataView(next.buffer);
+    }
+    byte(b3) {
+      this.ensure(1);
+      this.buf[this.len++] = b3;
+    }
+    varint(n2) {
+      this.ensure(8);
+      while (n2 >= 128) {
+        this.buf[this.len++] = n2 % 128 | 128;
+        n2 = Math.floor(n2 / 128);
+      }
+      this.buf[this.len++] = n2;
+    }
+    double(d2) {
+      this.ensure(8);
+      this.dv.setFloat64(this.len, d2, true);
+      this.len += 8;
+    }
+    bytes(u8) {
+      this.ensure(u8.length);
+      this.buf.set(u8, this.len);
+      this.len += u8.length;
+    }
+    result() {
+      return this.buf.slice(0, this.len);
+    }
+  };
+  function writeString(w3, s2) {
+    if (ReflectApply(isWellFormed, s2, [])) {
+      const u8 = utf8Encode(s2);
+      w3.byte(T2.STRING);
+      w3.varint(u8.length);
+      w3.bytes(u8);
+    } else {
+      w3.byte(T2.STRING16);
+      w3.varint(s2.length);
+      w3.ensure(s2.length * 2);
+      for (let i2 = 0; i2 < s2.length; i2++) {
+        const c2 = s2.charCodeAt(i2);
+        w3.buf[w3.len++] = c2 & 255;
+        w3.buf[w3.len++] = c2 >> 8;
+      }
+    }
+  }
+  __name(writeString, "writeString");
+  function writeNumber(w3, n2) {
+    if (NumberIsInteger(n2) && n2 >= -2147483648 && n2 <= 2147483647 && !ObjectIs(n2, -0)) {
+      w3.byte(T2.INT);
+      w3.varint(n2 >= 0 ? n2 * 2 : -n2 * 2 - 1);
+    } else {
+      w3.byte(T2.DOUBLE);
+      w3.double(n2);
+    }
+  }
+  __name(writeNumber, "writeNumber");
+  function writeBigIntPayload(w3, b3) {
+    const negative = b3 < 0n;
+    let m2 = negative ? -b3 : b3;
+    const bytes = [];
+    while (m2 > 0n) {
+      bytes.push(Number(m2 & 0xffn));
+      m2 >>= 8n;
+    }
+    w3.byte(negative ? 1 : 0);
+    w3.varint(bytes.length);
+    w3.bytes(new U8(bytes));
+  }
+  __name(writeBigIntPayload, "writeBigIntPayload");
+  var Serializer = class {
+    static {
+      __name(this, "Serializer");
+    }
+    constructor(hooks) {
+      this.w = new Writer(hooks && hooks.maxBytes !== void 0 ? hooks.maxBytes : DEFAULT_MAX_BYTES);
+      this.encode = hooks && typeof hooks.encode === "function" ? hooks.encode : null;
+      this.ids = /* @__PURE__ */ new Map();
+      this.depth = 0;
+    }
+    remember(v3) {
+      ReflectApply(mapSet, this.ids, [v3, ReflectApply(mapSize3, this.ids, [])]);
+    }
+    value(v3) {
+      const w3 = this.w;
+      switch (typeof v3) {
+        case "undefined":
+          w3.byte(T2.UNDEFINED);
+          return;
+        case "boolean":
+          w3.byte(v3 ? T2.TRUE : T2.FALSE);
+          return;
+        case "number":
+          writeNumber(w3, v3);
+          return;
+        case "bigint":
+          w3.byte(T2.BIGINT);
+          writeBigIntPayload(w3, v3);
+          return;
+        case "string":
+          writeString(w3, v3);
+          return;
+        case "symbol":
+          throw cloneError2(describe2(v3));
+        default:
+          break;
+      }
+      if (v3 === null) {
+        w3.byte(T2.NULL);
+        return;
+      }
+      if (ReflectApply(mapHas, this.ids, [v3])) {
+        w3.byte(T2.REF);
+        w3.varint(ReflectApply(mapGet, this.ids, [v3]));
+        return;
+      }
+      if (this.encode !== null) {
+        const slot = this.encode(v3);
+        if (slot !== void 0) {
+          if (!NumberIsInteger(slot) || slot < 0) throw new TypeError("hooks.encode must return a non-negative integer slot or undefined");
+          this.remember(v3);
+          w3.byte(T2.SLOT);
+          w3.varint(slot);
+          return;
+        }
+      }
+      if (typeof v3 === "function") throw cloneError2(describe2(v3));
+      if (++this.depth > MAX_DEPTH) throw cloneError2("A value nested this deeply");
+      try {
+        this.object(v3);
+      } finally {
+        this.depth--;
+      }
+    }
+    object(v3) {
+      const w3 = this.w;
+      if (brand(booleanValueOf3, v3)) {
+        this.remember(v3);
+        w3.byte(T2.BOOLEAN_OBJECT);
+        w3.byte(ReflectApply(booleanValueOf3, v3, []) ? 1 : 0);
+        return;
+      }
+      if (brand(numberValueOf3, v3)) {
+        this.remember(v3);
+        w3.byte(T2.NUMBER_OBJECT);
+        w3.double(ReflectApply(numberValueOf3, v3, []));
+        return;
+      }
+      if (brand(bigintValueOf3, v3)) {
+        this.remember(v3);
+        w3.byte(T2.BIGINT_OBJECT);
+        writeBigIntPayload(w3, ReflectApply(bigintValueOf3, v3, []));
+        return;
+      }
+      if (brand(stringValueOf3, v3)) {
+        this.remember(v3);
+        w3.byte(T2.STRING_OBJECT);
+        writeString(w3, ReflectApply(stringValueOf3, v3, []));
+        return;
+      }
+      if (brand(symbolValueOf3, v3)) throw cloneError2("Symbol object");
+      if (brand(dateGetTime3, v3)) {
+        this.remember(v3);
+        w3.byte(T2.DATE);
+        w3.double(ReflectApply(dateGetTime3, v3, []));
+        return;
+      }
+      if (brand(regexpGlobal3, v3) && v3 !== RegExp.prototype) {
+        this.remember(v3);
+        w3.byte(T2.REGEXP);
+        writeString(w3, ReflectApply(regexpSource2, v3, []));
+        writeString(w3, ReflectApply(regexpFlags2, v3, []));
+        return;
+      }
+      if (isArrayBuffer(v3)) {
+        this.remember(v3);
+        const n2 = ReflectApply(abByteLength2, v3, []);
+        w3.byte(T2.ARRAY_BUFFER);
+        w3.varint(n2);
+        w3.bytes(new U8(v3, 0, n2));
+        return;
+      }
+      if (isSharedArrayBuffer(v3)) throw cloneError2("SharedArrayBuffer");
+      const taName = typedArrayName(v3);
+      if (taName !== void 0 || isDataView(v3)) {
+        const kind = taName === void 0 ? "DataView" : taName;
+        const index = VIEW_KINDS.indexOf(kind);
+        if (index < 0) throw cloneError2(kind);
+        const buffer = taName === void 0 ? ReflectApply(dvBuffer3, v3, []) : ReflectApply(taBuffer3, v3, []);
+        const offset = taName === void 0 ? ReflectApply(dvByteOffset3, v3, []) : ReflectApply(taByteOffset3, v3, []);
+        const length = taName === void 0 ? ReflectApply(dvByteLength3, v3, []) : ReflectApply(taLength3, v3, []);
+        this.remember(v3);
+        w3.byte(T2.VIEW);
+        w3.byte(index);
+        this.value(buffer);
+        w3.varint(offset);
+        w3.varint(length);
+        return;
+      }
+      if (brand(mapSize3, v3)) {
+        this.remember(v3);
+        const entries = [];
+        ReflectApply(mapForEach2, v3, [(val, key) => {
+          entries.push(key, val);
+        }]);
+        w3.byte(T2.MAP);
+        w3.varint(entries.length / 2);
+        for (let i2 = 0; i2 < entries.length; i2++) this.value(entries[i2]);
+        return;
+      }
+      if (brand(setSize3, v3)) {
+        this.remember(v3);
+        const entries = [];
+        ReflectApply(setForEach2, v3, [(val) => {
+          entries.push(val);
+        }]);
+        w3.byte(T2.SET);
+        w3.varint(entries.length);
+        for (let i2 = 0; i2 < entries.length; i2++) this.value(entries[i2]);
+        return;
+      }
+      if (isDOMException(v3)) {
+        this.remember(v3);
+        w3.byte(T2.DOM_EXCEPTION);
+        writeString(w3, `${v3.name}`);
+        writeString(w3, `${v3.message}`);
+        let stack;
+        try {
+          stack = v3.stack;
+        } catch {
+        }
+        if (typeof stack === "string") {
+          w3.byte(1);
+          writeString(w3, stack);
+        } else w3.byte(0);
+        return;
+      }
+      if (isErrorObject2(v3)) {
+        this.error(v3);
+        return;
+      }
+      if (ArrayIsArray(v3)) {
+        this.array(v3);
+        return;
+      }
+      if (brand(weakMapHas3, v3, {}) || brand(weakSetHas3, v3, {}) || brand(weakRefDeref2, v3) || v3 instanceof PromiseCtor2 || isBlob(v3) || isNonSerializable(v3)) {
+        throw cloneError2(describe2(v3));
+      }
+      this.remember(v3);
+      const keys = ObjectKeys(v3);
+      w3.byte(T2.OBJECT);
+      w3.varint(keys.length);
+      for (let i2 = 0; i2 < keys.length; i2++) {
+        writeString(w3, keys[i2]);
+        this.value(v3[keys[i2]]);
+      }
+    }
+    error(v3) {
+      const w3 = this.w;
+      this.remember(v3);
+      let name;
+      try {
+        name = v3.name;
+      } catch {
+        name = "Error";
+      }
+      const nameIndex = ERROR_NAMES.indexOf(name);
+      const msg = ObjectGetOwnPropertyDescriptor(v3, "message");
+      let stack;
+      try {
+        stack = v3.stack;
+      } catch {
+      }
+      const cause = ObjectGetOwnPropertyDescriptor(v3, "cause");
+      const hasMessage = msg !== void 0 && "value" in msg;
+      const hasStack = typeof stack === "string";
+      const hasCause = cause !== void 0 && "value" in cause;
+      w3.byte(T2.ERROR);
+      w3.byte(nameIndex < 0 ? 0 : nameIndex);
+      w3.byte((hasMessage ? 1 : 0) | (hasStack ? 2 : 0) | (hasCause ? 4 : 0));
+      if (hasMessage) writeString(w3, `${msg.value}`);
+      if (hasStack) writeString(w3, stack);
+      if (hasCause) this.value(cause.value);
+    }
+    array(v3) {
+      const w3 = this.w;
+      this.remember(v3);
+      const length = v3.length;
+      const keys = ObjectKeys(v3);
+      let indexCount = 0;
+      for (let i2 = 0; i2 < keys.length; i2++) if (isIndex(keys[i2], length)) indexCount++;
+      const extras = keys.filter((k2) => !isIndex(k2, length));
+      if (indexCount * 2 >= length) {
+        w3.byte(T2.ARRAY);
+        w3.varint(length);
+        for (let i2 = 0; i2 < length; i2++) {
+          if (ReflectApply(hasOwn, v3, [i2])) this.value(v3[i2]);
+          else w3.byte(T2.HOLE);
+        }
+      } else {
+        w3.byte(T2.SPARSE_ARRAY);
+        w3.varint(length);
+        w3.varint(indexCount);
+        for (let i2 = 0; i2 < keys.length; i2++) {
+          if (!isIndex(keys[i2], length)) continue;
+          w3.varint(+keys[i2]);
+          this.value(v3[keys[i2]]);
+        }
+      }
+      w3.varint(extras.length);
+      for (let i2 = 0; i2 < extras.length; i2++) {
+        writeString(w3, extras[i2]);
+        this.value(v3[extras[i2]]);
+      }
+    }
+  };
+  function isIndex(key, length) {
+    if (key.length === 0 || key.length > 10) return false;
+    const n2 = +key;
+    return NumberIsInteger(n2) && n2 >= 0 && n2 < length && `${n2}` === key;
+  }
+  __name(isIndex, "isIndex");
+  function serialize(value, hooks = void 0) {
+    const s2 = new Serializer(hooks);
+    s2.w.byte(MAGIC);
+    s2.w.byte(VERSION);
+    try {
+      s2.value(value);
+    } catch (e2) {
+      throw stackOverflow(e2) ? cloneError2("A value nested this deeply") : e2;
+    }
+    return s2.w.result();
+  }
+  __name(serialize, "serialize");
+  function stackOverflow(e2) {
+    return e2 instanceof RangeError && typeof e2.message === "string" && e2.message.includes("call stack");
+  }
+  __name(stackOverflow, "stackOverflow");
+  var Deserializer = class {
+    static {
+      __name(this, "Deserializer");
+    }
+    constructor(bytes, hooks) {
+      if (!(bytes instanceof U8)) throw new TypeError("deserialize expects a Uint8Array");
+      this.b = bytes;
+      this.p = 0;
+      this.dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      this.decode = hooks && typeof hooks.decode === "function" ? hooks.decode : null;
+      this.objects = [];
+      this.depth = 0;
+    }
+    left() {
+      return this.b.length - this.p;
+    }
+    byte() {
+      if (this.p >= this.b.length) throw invalid("unexpected end");
+      return this.b[this.p++];
+    }
+    varint() {
+      let n2 = 0, scale = 1;
+      for (let i2 = 0; i2 < 8; i2++) {
+        const c2 = this.byte();
+        n2 += (c2 & 127) * scale;
+        if (c2 < 128) return n2;
+        scale *= 128;
+      }
+      throw invalid("malformed length");
+    }
+    /** A count of items that each take at least one byte: never more than the bytes left. */
+    count() {
+      const n2 = this.varint();
+      if (n2 > this.left()) throw invalid("count past the end");
+      return n2;
+    }
+    double() {
+      if (this.left() < 8) throw invalid("unexpected end");
+      const d2 = this.dv.getFloat64(this.p, true);
+      this.p += 8;
+      return d2;
+    }
+    take(n2) {
+      if (n2 > this.left()) throw invalid("length past the end");
+      const out = this.b.subarray(this.p, this.p + n2);
+      this.p += n2;
+      return out;
+    }
+    string(tag = this.byte()) {
+      if (tag === T2.STRING) return utf8DecodeReplace(this.take(this.varint()));
+      if (tag === T2.STRING16) {
+        const n2 = this.varint();
+        const u8 = this.take(n2 * 2);
+        let s2 = "";
+        for (let i2 = 0; i2 < n2; i2 += 4096) {
+          const units = [];
+          for (let j3 = i2; j3 < n2 && j3 < i2 + 4096; j3++) units.push(u8[2 * j3] | u8[2 * j3 + 1] << 8);
+          s2 += ReflectApply(StringFromCharCode2, null, units);
+        }
+        return s2;
+      }
+      throw invalid("expected a string");
+    }
+    bigint() {
+      const sign2 = this.byte();
+      const bytes = this.take(this.varint());
+      let m2 = 0n;
+      for (let i2 = bytes.length - 1; i2 >= 0; i2--) m2 = m2 << 8n | BigIntCtor(bytes[i2]);
+      return sign2 === 1 ? -m2 : m2;
+    }
+    keep(obj) {
+      this.objects.push(obj);
+      return obj;
+    }
+    value() {
+      const tag = this.byte();
+      switch (tag) {
+        case T2.UNDEFINED:
+          return void 0;
+        case T2.NULL:
+          return null;
+        case T2.TRUE:
+          return true;
+        case T2.FALSE:
+          return false;
+        case T2.INT: {
+          const z3 = this.varint();
+          return z3 % 2 === 0 ? z3 / 2 : -(z3 + 1) / 2;
+        }
+        case T2.DOUBLE:
+          return this.double();
+        case T2.BIGINT:
+          return this.bigint();
+        case T2.STRING:
+        case T2.STRING16:
+          return this.string(tag);
+        case T2.REF: {
+          const id = this.varint();
+          if (id >= this.objects.length) throw invalid("reference to an unknown object");
+          return this.objects[id];
+        }
+        case T2.SLOT: {
+          const slot = this.varint();
+          if (this.decode === null) throw invalid("a host object slot without hooks.decode");
+          return this.keep(this.decode(slot));
+        }
+        default:
+          break;
+      }
+      if (++this.depth > MAX_DEPTH) throw invalid("nested too deeply");
+      try {
+        return this.object(tag);
+      } finally {
+        this.depth--;
+      }
+    }
+    object(tag) {
+      switch (tag) {
+        case T2.BOOLEAN_OBJECT:
+          return this.keep(Object(this.byte() === 1));
+        case T2.NUMBER_OBJECT:
+          return this.keep(Object(this.double()));
+        case T2.BIGINT_OBJECT:
+          return this.keep(Object(this.bigint()));
+        case T2.STRING_OBJECT:
+          return this.keep(Object(this.string()));
+        case T2.DATE:
+          return this.keep(new Date(this.double()));
+        case T2.REGEXP: {
+          const source = this.string();
+          const flags = this.string();
+          let re3;
+          try {
+            re3 = new RegExp(source, flags);
+          } catch {
+            throw invalid("bad regular expression");
+          }
+          return this.keep(re3);
+        }
+        case T2.ARRAY_BUFFER: {
+          const n2 = this.varint();
+          const src = this.take(n2);
+          const ab = new ArrayBuffer(n2);
+          new U8(ab).set(src);
+          return this.keep(ab);
+        }
+        case T2.VIEW: {
+          const kind = VIEW_KINDS[this.byte()];
+          const ctor = kind === void 0 ? void 0 : viewCtors[kind];
+          if (ctor === void 0) throw invalid("unknown view type");
+          const id = this.objects.length;
+          this.objects.push(void 0);
+          const buffer = this.value();
+          if (!isArrayBuffer(buffer)) throw invalid("a view without an ArrayBuffer");
+          const offset = this.varint();
+          const length = this.varint();
+          let view;
+          try {
+            view = new ctor(buffer, offset, length);
+          } catch {
+            throw invalid("view out of range");
+          }
+          this.objects[id] = view;
+          return view;
+        }
+        case T2.MAP: {
+          const m2 = this.keep(/* @__PURE__ */ new Map());
+          const n2 = this.count();
+          for (let i2 = 0; i2 < n2; i2++) {
+            const k2 = this.value();
+            ReflectApply(mapSet, m2, [k2, this.value()]);
+          }
+          return m2;
+        }
+        case T2.SET: {
+          const s2 = this.keep(/* @__PURE__ */ new Set());
+          const n2 = this.count();
+          for (let i2 = 0; i2 < n2; i2++) ReflectApply(setAdd, s2, [this.value()]);
+          return s2;
+        }
+        case T2.DOM_EXCEPTION: {
+          const id = this.objects.length;
+          this.objects.push(void 0);
+          const name = this.string();
+          const message = this.string();
+          const e2 = new DOMException(message, name);
+          if (this.byte() === 1) defineData(e2, "stack", this.string(), false);
+          this.objects[id] = e2;
+          return e2;
+        }
+        case T2.ERROR: {
+          const ctor = errorCtors2[ERROR_NAMES[this.byte()]];
+          if (ctor === void 0) throw invalid("unknown error type");
+          const flags = this.byte();
+          const e2 = this.keep(new ctor());
+          if (flags & 1) defineData(e2, "message", this.string(), false);
+          if (flags & 2) defineData(e2, "stack", this.string(), false);
+          if (flags & 4) defineData(e2, "cause", this.value(), false);
+          return e2;
+        }
+        case T2.OBJECT: {
+          const o2 = this.keep({});
+          const n2 = this.count();
+          for (let i2 = 0; i2 < n2; i2++) {
+            const k2 = this.string();
+            defineData(o2, k2, this.value());
+          }
+          return o2;
+        }
+        case T2.ARRAY:
+        case T2.SPARSE_ARRAY: {
+          const length = this.varint();
+          if (length > 4294967295) throw invalid("array too long");
+          if (tag === T2.ARRAY && length > this.left()) throw invalid("array past the end");
+          const a3 = this.keep(new Array(length));
+          if (tag === T2.ARRAY) {
+            for (let i2 = 0; i2 < length; i2++) {
+              if (this.b[this.p] === T2.HOLE) {
+                this.p++;
+                continue;
+              }
+              defineData(a3, i2, this.value());
+            }
+          } else {
+            const n2 = this.count();
+            for (let i2 = 0; i2 < n2; i2++) {
+              const index = this.varint();
+              if (index >= length) throw invalid("array index out of range");
+              defineData(a3, index, this.value());
+            }
+          }
+          const extras = this.count();
+          for (let i2 = 0; i2 < extras; i2++) {
+            const k2 = this.string();
+            if (k2 === "length") throw invalid("array length as a property");
+            defineData(a3, k2, this.value());
+          }
+          return a3;
+        }
+        default:
+          throw invalid(`unknown tag 0x${tag.toString(16)}`);
+      }
+    }
+  };
+  function deserialize(bytes, hooks = void 0) {
+    const d2 = new Deserializer(bytes, hooks);
+    if (d2.byte() !== MAGIC) throw invalid("not serialized data");
+    const version = d2.byte();
+    if (version !== VERSION) throw invalid(`unsupported version ${version}`);
+    let v3;
+    try {
+      v3 = d2.value();
+    } catch (e2) {
+      throw stackOverflow(e2) ? invalid("nested too deeply") : e2;
+    }
+    if (d2.p !== bytes.length) throw invalid("trailing bytes");
+    return v3;
+  }
+  __name(deserialize, "deserialize");
+
+  // src/websocket.js
+  init_encoding();
+
+  // src/messaging.js
+  init_inject();
+  init_events();
+  init_structured_clone();
+  init_util();
+  init_report();
+  init_dom_exception();
+  var MessageEvent = class extends Event {
+    static {
+      __name(this, "MessageEvent");
+    }
+    #data;
+    #origin;
+    #lastEventId;
+    #source;
+    #ports;
+    constructor(type, eventInitDict = void 0) {
+      if (arguments.length === 0) throw new TypeError("Failed to construct 'MessageEvent': 1 argument required, but only 0 present.");
+      super(type, eventInitDict);
+      const init = toDictionary(eventInitDict, "Failed to construct 'MessageEvent'");
+      this.#data = init.data === void 0 ? null : init.data;
+      this.#origin = init.origin === void 0 ? "" : String(init.origin);
+      this.#lastEventId = init.lastEventId === void 0 ? "" : String(init.lastEventId);
+      this.#source = init.source === void 0 ? null : init.source;
+      this.#ports = Object.freeze(init.ports === void 0 ? [] : [...init.ports]);
+    }
+    get data() {
+      return this.#data;
+    }
+    get origin() {
+      return this.#origin;
+    }
+    get lastEventId() {
+      return this.#lastEventId;
+    }
+    get source() {
+      return this.#source;
+    }
+    get ports() {
+      return this.#ports;
+    }
+  };
+  webidlClass(MessageEvent);
+  var constructing = false;
+  var portInternals;
+  var MessagePort = class extends EventTarget {
+    static {
+      __name(this, "MessagePort");
+    }
+    #peer = null;
+    #started = false;
+    #closed = false;
+    #queue = [];
+    #scheduled = false;
+    #onmessage = null;
+    #onmessageerror = null;
+    constructor() {
+      if (!constructing) illegalConstructor();
+      super();
+    }
+    postMessage(message, transferOrOptions = void 0) {
+      if (arguments.length === 0) throw new TypeError("Failed to execute 'postMessage' on 'MessagePort': 1 argument required, but only 0 present.");
+      let transfer = [];
+      if (ArrayIsArray(transferOrOptions)) transfer = transferOrOptions;
+      else if (transferOrOptions !== void 0 && transferOrOptions !== null) {
+        const t2 = toDictionary(transferOrOptions, "Failed to execute 'postMessage' on 'MessagePort'").transfer;
+        if (t2 !== void 0) transfer = [...t2];
+      }
+      for (const t2 of transfer) {
+        if (t2 === this) throw new DOMException("Port at index 0 contains the source port.", "DataCloneError");
+      }
+      const data = structuredClone(message, { transfer });
+      const peer = this.#peer;
+      if (this.#closed || peer === null) return;
+      portInternals.enqueue(peer, data);
+    }
+    start() {
+      if (this.#started) return;
+      this.#started = true;
+      portInternals.schedule(this);
+    }
+    close() {
+      this.#closed = true;
+      const peer = this.#peer;
+      this.#peer = null;
+      if (peer !== null) portInternals.disentangle(peer);
+    }
+    get onmessage() {
+      return this.#onmessage;
+    }
+    set onmessage(v3) {
+      if (this.#onmessage !== null) this.removeEventListener("message", this.#onmessage);
+      this.#onmessage = typeof v3 === "function" ? v3 : null;
+      if (this.#onmessage !== null) {
+        this.addEventListener("message", this.#onmessage);
+        this.start();
+      }
+    }
+    get onmessageerror() {
+      return this.#onmessageerror;
+    }
+    set onmessageerror(v3) {
+      if (this.#onmessageerror !== null) this.removeEventListener("messageerror", this.#onmessageerror);
+      this.#onmessageerror = typeof v3 === "function" ? v3 : null;
+      if (this.#onmessageerror !== null) this.addEventListener("messageerror", this.#onmessageerror);
+    }
+    static {
+      portInternals = {
+        entangle(a3, b3) {
+          a3.#peer = b3;
+          b3.#peer = a3;
+        },
+        disentangle(p2) {
+          p2.#peer = null;
+        },
+        enqueue(p2, data) {
+          p2.#queue.push(data);
+          portInternals.schedule(p2);
+        },
+        schedule(p2) {
+          if (!p2.#started || p2.#scheduled || p2.#queue.length === 0) return;
+          p2.#scheduled = true;
+          PromiseThen(PromiseResolve(void 0), () => portInternals.deliver(p2));
+        },
+        deliver(p2) {
+          p2.#scheduled = false;
+          if (p2.#closed || p2.#queue.length === 0) {
+            p2.#queue.length = 0;
+            return;
+          }
+          const data = p2.#queue.shift();
+          try {
+            p2.dispatchEvent(new MessageEvent("message", { data }));
+          } catch (err) {
+            reportException(err);
+          }
+          portInternals.schedule(p2);
+        }
+      };
+    }
+  };
+  webidlClass(MessagePort);
+  var MessageChannel = class {
+    static {
+      __name(this, "MessageChannel");
+    }
+    #port1;
+    #port2;
+    constructor() {
+      constructing = true;
+      try {
+        this.#port1 = new MessagePort();
+        this.#port2 = new MessagePort();
+      } finally {
+        constructing = false;
+      }
+      portInternals.entangle(this.#port1, this.#port2);
+    }
+    get port1() {
+      return this.#port1;
+    }
+    get port2() {
+      return this.#port2;
+    }
+  };
+  webidlClass(MessageChannel);
+
+  // src/websocket.js
+  var INTERNAL = /* @__PURE__ */ Symbol("internal");
+  var MAX_MESSAGE_BYTES = 1 << 20;
+  var MAX_ATTACHMENT_BYTES = 2048;
+  var CloseEvent = class extends Event {
+    static {
+      __name(this, "CloseEvent");
+    }
+    #code;
+    #reason;
+    #wasClean;
+    constructor(type, init = void 0) {
+      super(type, init);
+      const opts = toDictionary(init, "Failed to construct 'CloseEvent'");
+      this.#code = opts.code === void 0 ? 0 : Number(opts.code);
+      this.#reason = opts.reason === void 0 ? "" : `${opts.reason}`;
+      this.#wasClean = !!opts.wasClean;
+    }
+    get code() {
+      return this.#code;
+    }
+    get reason() {
+      return this.#reason;
+    }
+    get wasClean() {
+      return this.#wasClean;
+    }
+  };
+  var ErrorEvent = class extends Event {
+    static {
+      __name(this, "ErrorEvent");
+    }
+    #message;
+    #error;
+    constructor(type, init = void 0) {
+      super(type, init);
+      const opts = toDictionary(init, "Failed to construct 'ErrorEvent'");
+      this.#message = opts.message === void 0 ? "" : `${opts.message}`;
+      this.#error = opts.error;
+    }
+    get message() {
+      return this.#message;
+    }
+    get error() {
+      return this.#error;
+    }
+  };
+  var socketInternals;
+  var localSockets = /* @__PURE__ */ new Map();
+  var WebSocket = class _WebSocket extends EventTarget {
+    static {
+      __name(this, "WebSocket");
+    }
+    static CONNECTING = 0;
+    static OPEN = 1;
+    static CLOSING = 2;
+    static CLOSED = 3;
+    #peer = null;
+    // the other end of a local pair
+    #remoteId = null;
+    // a socket another invocation handed over (a durable object's 101)
+    #id = null;
+    // node-wide id once bound
+    #state = 1;
+    #accepted = false;
+    #hibernation = null;
+    // { entry, object, tags } when accepted with ctx.acceptWebSocket
+    #queue = [];
+    // sends before the socket is bound
+    #attachment = null;
+    // serialized bytes
+    #closeSent = false;
+    constructor(token, a3 = void 0, b3 = void 0) {
+      if (token !== INTERNAL) {
+        throw new TypeError("Bulwark does not open outbound WebSockets yet: use new WebSocketPair() on the server side.");
+      }
+      super();
+    }
+    get readyState() {
+      return this.#state;
+    }
+    get url() {
+      return null;
+    }
+    get protocol() {
+      return null;
+    }
+    get extensions() {
+      return null;
+    }
+    get binaryType() {
+      return "arraybuffer";
+    }
+    set binaryType(v3) {
+      if (v3 !== "arraybuffer") throw new TypeError(`binaryType '${v3}' is not supported: messages arrive as ArrayBuffer`);
+    }
+    accept(options = void 0) {
+      if (this.#remoteId !== null) throw new TypeError("Can't accept() a WebSocket that was received from a durable object.");
+      if (this.#accepted) throw new TypeError("The WebSocket was already accepted.");
+      this.#accepted = true;
+    }
+    send(message) {
+      if (!this.#accepted) {
+        throw new TypeError("You must call one of accept() or state.acceptWebSocket() on this WebSocket before sending messages.");
+      }
+      if (this.#closeSent || this.#state === 3) throw new TypeError("Can't call WebSocket send() after close().");
+      let payload;
+      if (typeof message === "string") {
+        if (message.length * 3 > MAX_MESSAGE_BYTES && utf8Encode(message).byteLength > MAX_MESSAGE_BYTES) tooLarge();
+        payload = message;
+      } else {
+        const view = viewBytes(message);
+        if (view === null) payload = `${message}`;
+        else {
+          if (view.byteLength > MAX_MESSAGE_BYTES) tooLarge();
+          payload = view.slice();
+        }
+      }
+      if (this.#id === null) this.#queue.push(payload);
+      else H.socketSend(this.#id, payload);
+    }
+    close(code2 = void 0, reason = void 0) {
+      if (code2 !== void 0) {
+        code2 = Number(code2);
+        if (!(code2 === 1e3 || code2 >= 3e3 && code2 <= 4999)) {
+          throw new TypeError(`Invalid WebSocket close code: ${code2}. It must be 1000 or in the range 3000-4999.`);
+        }
+      }
+      reason = reason === void 0 ? "" : `${reason}`;
+      if (utf8Encode(reason).byteLength > 123) throw new TypeError("The WebSocket close reason is longer than 123 bytes.");
+      if (this.#closeSent || this.#state === 3) return;
+      this.#closeSent = true;
+      this.#state = 2;
+      if (this.#id === null) this.#queue.push({ close: true, code: code2 ?? 1005, reason });
+      else H.socketClose(this.#id, code2 ?? 1005, reason);
+    }
+    serializeAttachment(value) {
+      const bytes = serialize(value);
+      if (bytes.byteLength > MAX_ATTACHMENT_BYTES) {
+        throw new TypeError(`serializeAttachment: the serialized attachment is ${bytes.byteLength} bytes; the limit is ${MAX_ATTACHMENT_BYTES}.`);
+      }
+      this.#attachment = bytes;
+      if (this.#id !== null && this.#hibernation !== null) H.socketAttachment(this.#id, bytes);
+    }
+    deserializeAttachment() {
+      return this.#attachment === null ? null : deserialize(this.#attachment);
+    }
+    static {
+      socketInternals = {
+        pair() {
+          const a3 = new _WebSocket(INTERNAL), b3 = new _WebSocket(INTERNAL);
+          a3.#peer = b3;
+          b3.#peer = a3;
+          return [a3, b3];
+        },
+        remote(id) {
+          const ws = new _WebSocket(INTERNAL);
+          ws.#remoteId = id;
+          return ws;
+        },
+        restored(id, tags, attachment, entry, object) {
+          const ws = new _WebSocket(INTERNAL);
+          ws.#id = id;
+          ws.#accepted = true;
+          ws.#attachment = attachment;
+          ws.#hibernation = { entry, object, tags };
+          return ws;
+        },
+        isSocket: /* @__PURE__ */ __name((v3) => v3 !== null && typeof v3 === "object" && #peer in v3, "isSocket"),
+        /** ctx.acceptWebSocket: the socket joins the object's hibernatable set. */
+        acceptHibernatable(ws, entry, object, tags) {
+          if (ws.#remoteId !== null || ws.#peer === null) throw new TypeError("acceptWebSocket() needs the server end of a new WebSocketPair.");
+          if (ws.#accepted) throw new TypeError("The WebSocket was already accepted.");
+          ws.#accepted = true;
+          ws.#hibernation = { entry, object, tags };
+        },
+        hibernation: /* @__PURE__ */ __name((ws) => ws.#hibernation, "hibernation"),
+        id: /* @__PURE__ */ __name((ws) => ws.#id, "id"),
+        /** The local end of a Response's socket gets its id; what it queued leaves now. */
+        bind(responseSocket, invocationId) {
+          if (responseSocket.#remoteId !== null) {
+            H.socketOpen(invocationId, responseSocket.#remoteId, false, "", null, null);
+            return;
+          }
+          const local = responseSocket.#peer;
+          if (local === null || local.#id !== null || responseSocket.#accepted) {
+            throw new TypeError("The WebSocket of a 101 Response must be the client end of a new WebSocketPair.");
+          }
+          local.#id = invocationId;
+          const h2 = local.#hibernation;
+          if (h2 !== null) {
+            H.socketOpen(invocationId, invocationId, true, h2.tags.join("\n"), h2.object.className, h2.object.id);
+            h2.entry.pendingSockets.delete(local);
+            h2.entry.socketsById.set(invocationId, local);
+            if (local.#attachment !== null) H.socketAttachment(invocationId, local.#attachment);
+          } else {
+            H.socketOpen(invocationId, invocationId, false, "", null, null);
+            localSockets.set(invocationId, local);
+          }
+          const queued = local.#queue;
+          local.#queue = [];
+          for (const item of queued) {
+            if (typeof item === "object" && item !== null && item.close === true) H.socketClose(invocationId, item.code, item.reason);
+            else H.socketSend(invocationId, item);
+          }
+        },
+        /** The client closed (or the node gave up on) the socket. */
+        closed(ws) {
+          ws.#state = 3;
+          if (ws.#id !== null) localSockets.delete(ws.#id);
+          const h2 = ws.#hibernation;
+          if (h2 !== null && ws.#id !== null) h2.entry.socketsById.delete(ws.#id);
+        }
+      };
+    }
+  };
+  function tooLarge() {
+    throw new RangeError(`WebSocket message too large: the limit is ${MAX_MESSAGE_BYTES} bytes.`);
+  }
+  __name(tooLarge, "tooLarge");
+  var WebSocketPair = class {
+    static {
+      __name(this, "WebSocketPair");
+    }
+    constructor() {
+      const [a3, b3] = socketInternals.pair();
+      Object.defineProperty(this, 0, { value: a3, enumerable: true });
+      Object.defineProperty(this, 1, { value: b3, enumerable: true });
+    }
+    *[Symbol.iterator]() {
+      yield this[0];
+      yield this[1];
+    }
+  };
+  var WebSocketRequestResponsePair = class {
+    static {
+      __name(this, "WebSocketRequestResponsePair");
+    }
+    #request;
+    #response;
+    constructor(request, response) {
+      if (arguments.length < 2) throw new TypeError("Failed to construct 'WebSocketRequestResponsePair': 2 arguments required.");
+      this.#request = `${request}`;
+      this.#response = `${response}`;
+    }
+    get request() {
+      return this.#request;
+    }
+    get response() {
+      return this.#response;
+    }
+  };
+  function messageData(ev) {
+    return ev.text !== null && ev.text !== void 0 ? ev.text : bytesToArrayBuffer(ev.data);
+  }
+  __name(messageData, "messageData");
+  function fire(ws, event) {
+    try {
+      ws.dispatchEvent(event);
+    } catch (err) {
+      safeLog("error", `Uncaught ${err && err.stack ? err.stack : err}`);
+    }
+  }
+  __name(fire, "fire");
+  function deliverToListeners(ev) {
+    const ws = localSockets.get(ev.id);
+    if (ws === void 0) return;
+    switch (ev.kind) {
+      case "message":
+        fire(ws, new MessageEvent("message", { data: messageData(ev) }));
+        break;
+      case "close":
+        socketInternals.closed(ws);
+        fire(ws, new CloseEvent("close", { code: ev.code, reason: ev.reason ?? "", wasClean: ev.code !== 1006 }));
+        break;
+      default:
+        socketInternals.closed(ws);
+        fire(ws, new ErrorEvent("error", { message: ev.reason ?? "WebSocket error" }));
+    }
+  }
+  __name(deliverToListeners, "deliverToListeners");
+  async function deliverToObject(instance, ws, ev) {
+    switch (ev.kind) {
+      case "message": {
+        const handler = instance.webSocketMessage;
+        if (typeof handler === "function") await ReflectApply(handler, instance, [ws, messageData(ev)]);
+        break;
+      }
+      case "close": {
+        socketInternals.closed(ws);
+        const handler = instance.webSocketClose;
+        if (typeof handler === "function") await ReflectApply(handler, instance, [ws, ev.code, ev.reason ?? "", ev.code !== 1006]);
+        break;
+      }
+      default: {
+        socketInternals.closed(ws);
+        const handler = instance.webSocketError;
+        if (typeof handler === "function") await ReflectApply(handler, instance, [ws, new Error(ev.reason ?? "WebSocket error")]);
+      }
+    }
+  }
+  __name(deliverToObject, "deliverToObject");
+
+  // src/response.js
   var isResponse;
   var responseInternals;
   var nullBodyStatus = /* @__PURE__ */ __name((s2) => s2 === 101 || s2 === 103 || s2 === 204 || s2 === 205 || s2 === 304, "nullBodyStatus");
@@ -8976,6 +10236,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
       }
       if (opts.webSocket !== void 0 && opts.webSocket !== null) {
         if (status !== 101) throw new RangeError("Responses with a WebSocket must have status code 101.");
+        if (!socketInternals.isSocket(opts.webSocket)) throw new TypeError("Failed to construct 'Response': webSocket is not a WebSocket.");
         this.#webSocket = opts.webSocket;
       } else if (status < 200 || status > 599) {
         throw new RangeError(`Failed to construct 'Response': The status provided (${status}) is outside the range [200, 599].`);
@@ -9073,13 +10334,19 @@ Content-Type: ${value.type || "application/octet-stream"}\r
           return { body: r2.#body, headers: r2.#headers };
         }, "access"),
         body: /* @__PURE__ */ __name((r2) => r2.#body, "body"),
-        parts: /* @__PURE__ */ __name((r2) => ({ type: r2.#type, status: r2.#status, statusText: r2.#statusText, headers: r2.#headers, body: r2.#body }), "parts"),
+        parts: /* @__PURE__ */ __name((r2) => ({ type: r2.#type, status: r2.#status, statusText: r2.#statusText, headers: r2.#headers, body: r2.#body, webSocket: r2.#webSocket }), "parts"),
         /** Response from a host fetch result. */
         fromHost(result, requestUrl, signal) {
           const r2 = new _Response(null);
           r2.#status = result.status;
           r2.#statusText = result.statusText ?? "";
-          for (const p2 of result.headers) appendHeader(r2.#headers, p2[0], p2[1]);
+          for (const p2 of result.headers) {
+            if (p2[0] === ":bulwark-websocket") {
+              if (result.status === 101) r2.#webSocket = socketInternals.remote(Number(p2[1]));
+              continue;
+            }
+            appendHeader(r2.#headers, p2[0], p2[1]);
+          }
           setHeadersGuard(r2.#headers, "immutable");
           r2.#type = "basic";
           r2.#urlList = result.url && result.url !== requestUrl ? [requestUrl, result.url] : [result.url || requestUrl];
@@ -9294,15 +10561,15 @@ Content-Type: ${value.type || "application/octet-stream"}\r
 
   // src/crypto-intrinsics.js
   init_inject();
-  var U8 = Uint8Array;
-  var TypedArrayProto4 = Object.getPrototypeOf(Uint8Array.prototype);
-  var u8Slice = TypedArrayProto4.slice;
-  var u8Subarray = TypedArrayProto4.subarray;
-  var u8Set = TypedArrayProto4.set;
-  var u8Length = Object.getOwnPropertyDescriptor(TypedArrayProto4, "length").get;
+  var U82 = Uint8Array;
+  var TypedArrayProto5 = Object.getPrototypeOf(Uint8Array.prototype);
+  var u8Slice = TypedArrayProto5.slice;
+  var u8Subarray = TypedArrayProto5.subarray;
+  var u8Set = TypedArrayProto5.set;
+  var u8Length = Object.getOwnPropertyDescriptor(TypedArrayProto5, "length").get;
   var ReflectApply2 = Reflect.apply;
   var ObjectFreeze = Object.freeze;
-  var ObjectKeys = Object.keys;
+  var ObjectKeys2 = Object.keys;
   var defineProperty = Object.defineProperty;
   function append(arr, v3) {
     defineProperty(arr, arr.length, { value: v3, writable: true, enumerable: true, configurable: true });
@@ -9322,7 +10589,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     let n2 = s2.length;
     while (n2 > 0 && code(s2, n2 - 1) === 61) n2--;
     if (n2 % 4 === 1) return null;
-    const out = new U8(Math.floor(n2 * 3 / 4));
+    const out = new U82(Math.floor(n2 * 3 / 4));
     let acc = 0, bits = 0, p2 = 0;
     for (let i2 = 0; i2 < n2; i2++) {
       const c2 = code(s2, i2);
@@ -9391,21 +10658,21 @@ Content-Type: ${value.type || "application/octet-stream"}\r
   function nullProto(v3) {
     if (typeof v3 !== "object" || v3 === null || ArrayIsArray2(v3)) return v3;
     const out = { __proto__: null };
-    const keys = ObjectKeys(v3);
+    const keys = ObjectKeys2(v3);
     for (let i2 = 0; i2 < keys.length; i2++) out[keys[i2]] = nullProto(v3[keys[i2]]);
     return out;
   }
   __name(nullProto, "nullProto");
-  var taTag3 = Object.getOwnPropertyDescriptor(TypedArrayProto4, Symbol.toStringTag).get;
-  var taBuffer3 = Object.getOwnPropertyDescriptor(TypedArrayProto4, "buffer").get;
-  var taByteOffset3 = Object.getOwnPropertyDescriptor(TypedArrayProto4, "byteOffset").get;
-  var abByteLength2 = Object.getOwnPropertyDescriptor(ArrayBuffer.prototype, "byteLength").get;
+  var taTag3 = Object.getOwnPropertyDescriptor(TypedArrayProto5, Symbol.toStringTag).get;
+  var taBuffer4 = Object.getOwnPropertyDescriptor(TypedArrayProto5, "buffer").get;
+  var taByteOffset4 = Object.getOwnPropertyDescriptor(TypedArrayProto5, "byteOffset").get;
+  var abByteLength3 = Object.getOwnPropertyDescriptor(ArrayBuffer.prototype, "byteLength").get;
   var isU8 = /* @__PURE__ */ __name((v3) => ReflectApply2(taTag3, v3, []) === "Uint8Array", "isU8");
-  var bufferOf = /* @__PURE__ */ __name((u8) => ReflectApply2(taBuffer3, u8, []), "bufferOf");
-  var offsetOf = /* @__PURE__ */ __name((u8) => ReflectApply2(taByteOffset3, u8, []), "offsetOf");
+  var bufferOf = /* @__PURE__ */ __name((u8) => ReflectApply2(taBuffer4, u8, []), "bufferOf");
+  var offsetOf = /* @__PURE__ */ __name((u8) => ReflectApply2(taByteOffset4, u8, []), "offsetOf");
   function arrayBufferLength(b3) {
     try {
-      return ReflectApply2(abByteLength2, b3, []);
+      return ReflectApply2(abByteLength3, b3, []);
     } catch {
       return -1;
     }
@@ -9434,7 +10701,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
       const name = r2.slice(0, nl), message = r2.slice(nl + 1);
       throw name === "TypeError" ? new TypeError(message) : dom(name, message);
     }
-    return typeof r2 === "object" && r2 !== null && arrayBufferLength(r2) >= 0 ? new U8(r2) : r2;
+    return typeof r2 === "object" && r2 !== null && arrayBufferLength(r2) >= 0 ? new U82(r2) : r2;
   }
   __name(host, "host");
   function unframe(bytes) {
@@ -9584,7 +10851,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
   __name(hmacBytes, "hmacBytes");
   function truncateBits(bytes, bits) {
     const n2 = Math.ceil(bits / 8);
-    const out = new U8(n2);
+    const out = new U82(n2);
     for (let i2 = 0; i2 < n2; i2++) out[i2] = bytes[i2];
     if (bits % 8 !== 0) out[n2 - 1] &= 255 << 8 - bits % 8 & 255;
     return out;
@@ -9639,7 +10906,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
   init_inject();
   init_util();
   init_console();
-  var constructing = false;
+  var constructing2 = false;
   var internals;
   var CryptoKey = class _CryptoKey {
     static {
@@ -9649,7 +10916,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     #algorithm;
     #usages;
     constructor() {
-      if (!constructing) illegalConstructor();
+      if (!constructing2) illegalConstructor();
     }
     get type() {
       return this.#k.type;
@@ -9675,12 +10942,12 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     static {
       internals = {
         create(record2) {
-          constructing = true;
+          constructing2 = true;
           let key;
           try {
             key = new _CryptoKey();
           } finally {
-            constructing = false;
+            constructing2 = false;
           }
           key.#k = record2;
           return key;
@@ -9812,7 +11079,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
   var u32 = /* @__PURE__ */ __name((b3) => (b3[0] << 24 | b3[1] << 16 | b3[2] << 8 | b3[3]) >>> 0, "u32");
   function record(type, extractable, name, usages, extra) {
     const r2 = { __proto__: null, type, extractable: !!extractable, name, usages };
-    const keys = ObjectKeys(extra);
+    const keys = ObjectKeys2(extra);
     for (let i2 = 0; i2 < keys.length; i2++) r2[keys[i2]] = extra[keys[i2]];
     return r2;
   }
@@ -9931,7 +11198,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     if (kind === "RSA") {
       extra.hash = hash;
       extra.modulusLength = u32(res[2]);
-      extra.publicExponent = res.length > 3 ? res[3] : new U8(0);
+      extra.publicExponent = res.length > 3 ? res[3] : new U82(0);
     } else if (name === "ECDSA" || name === "ECDH") {
       extra.namedCurve = kind;
     }
@@ -10040,14 +11307,14 @@ Content-Type: ${value.type || "application/octet-stream"}\r
       hash = hashMember(p2, name);
       res = unframe(host("generate", "RSA", modulusLength, exponent));
     } else {
-      res = unframe(host("generate", kind, 0, new U8(0)));
+      res = unframe(host("generate", kind, 0, new U82(0)));
     }
     const extra = /* @__PURE__ */ __name((der) => {
       const e2 = { __proto__: null, kind, der, spki: res[1] };
       if (kind === "RSA") {
         e2.hash = hash;
         e2.modulusLength = u32(res[2]);
-        e2.publicExponent = res.length > 3 ? res[3] : new U8(0);
+        e2.publicExponent = res.length > 3 ? res[3] : new U82(0);
       }
       if (name === "ECDSA" || name === "ECDH") e2.namedCurve = kind;
       return e2;
@@ -10130,7 +11397,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     switch (name) {
       case "RSA-OAEP": {
         requireType(k2, encrypt ? "public" : "private", encrypt ? "RSA-OAEP encryption" : "RSA-OAEP decryption");
-        const label = p2.label === void 0 ? new U8(0) : bytesArg(p2.label, "label", KEY_CAP2);
+        const label = p2.label === void 0 ? new U82(0) : bytesArg(p2.label, "label", KEY_CAP2);
         return host("oaep", encrypt, k2.hash, encrypt ? k2.spki : k2.der, label, data);
       }
       case "AES-CBC":
@@ -10141,7 +11408,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
       }
       case "AES-GCM": {
         const iv = bytesArg(required(p2, "iv", name), "iv", KEY_CAP2);
-        const aad = p2.additionalData === void 0 ? new U8(0) : bytesArg(p2.additionalData, "additionalData");
+        const aad = p2.additionalData === void 0 ? new U82(0) : bytesArg(p2.additionalData, "additionalData");
         const tag = p2.tagLength === void 0 ? 128 : unsigned(p2.tagLength, "tagLength", 255);
         return host("aesGcm", encrypt, k2.raw, iv, aad, tag, data);
       }
@@ -10202,13 +11469,13 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     return v3 === void 0 || v3 === null ? null : unsigned(v3, "length");
   }
   __name(lengthArg, "lengthArg");
-  var constructing2 = false;
+  var constructing3 = false;
   var SubtleCrypto = class {
     static {
       __name(this, "SubtleCrypto");
     }
     constructor() {
-      if (!constructing2) illegalConstructor();
+      if (!constructing3) illegalConstructor();
     }
     digest(algorithm, data) {
       return promised(() => {
@@ -10305,7 +11572,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
         const k2 = keyRecord(key);
         if (k2 === null) throw new TypeError("parameter 2 is not of type 'CryptoKey'.");
         const exported = exportKey(fmt, k2);
-        const bytes = fmt === "jwk" ? utf8Encode(JSONStringify(exported)) : new U8(exported);
+        const bytes = fmt === "jwk" ? utf8Encode(JSONStringify(exported)) : new U82(exported);
         if (len(bytes) > MAX_INPUT) throw operationError("The key is too large to wrap");
         return bytesToArrayBuffer(crypt(true, alg, wk, bytes));
       });
@@ -10343,18 +11610,18 @@ Content-Type: ${value.type || "application/octet-stream"}\r
   };
   webidlClass(SubtleCrypto);
   function newSubtle() {
-    constructing2 = true;
+    constructing3 = true;
     try {
       return new SubtleCrypto();
     } finally {
-      constructing2 = false;
+      constructing3 = false;
     }
   }
   __name(newSubtle, "newSubtle");
 
   // src/crypto.js
   var integerArrays = /* @__PURE__ */ new Set(["Int8Array", "Uint8Array", "Uint8ClampedArray", "Int16Array", "Uint16Array", "Int32Array", "Uint32Array", "BigInt64Array", "BigUint64Array"]);
-  var constructing3 = false;
+  var constructing4 = false;
   function getRandomValuesImpl(array) {
     const name = typedArrayName(array);
     if (name === void 0 || !integerArrays.has(name)) {
@@ -10437,7 +11704,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     }
     #subtle;
     constructor() {
-      if (!constructing3) illegalConstructor();
+      if (!constructing4) illegalConstructor();
       this.#subtle = newSubtle();
     }
     get subtle() {
@@ -10454,11 +11721,11 @@ Content-Type: ${value.type || "application/octet-stream"}\r
   webidlClass(Crypto);
   ObjectDefineProperty(Crypto.prototype, "DigestStream", { value: DigestStream, writable: true, configurable: true, enumerable: false });
   function createCrypto() {
-    constructing3 = true;
+    constructing4 = true;
     try {
       return new Crypto();
     } finally {
-      constructing3 = false;
+      constructing4 = false;
     }
   }
   __name(createCrypto, "createCrypto");
@@ -10487,774 +11754,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
   init_inject();
   init_host();
   init_util();
-
-  // src/serialize.js
-  init_inject();
-  init_dom_exception();
-  init_util();
-  init_encoding();
-  init_blob();
-  init_structured_clone();
-  var MAGIC = 183;
-  var VERSION = 1;
-  var DEFAULT_MAX_BYTES = 32 * 1024 * 1024;
-  var MAX_DEPTH = 1e3;
-  var T2 = {
-    UNDEFINED: 0,
-    NULL: 1,
-    TRUE: 2,
-    FALSE: 3,
-    INT: 4,
-    DOUBLE: 5,
-    BIGINT: 6,
-    STRING: 7,
-    STRING16: 8,
-    HOLE: 15,
-    REF: 16,
-    OBJECT: 17,
-    ARRAY: 18,
-    SPARSE_ARRAY: 19,
-    DATE: 20,
-    REGEXP: 21,
-    MAP: 22,
-    SET: 23,
-    ARRAY_BUFFER: 24,
-    VIEW: 25,
-    ERROR: 26,
-    NUMBER_OBJECT: 27,
-    STRING_OBJECT: 28,
-    BOOLEAN_OBJECT: 29,
-    BIGINT_OBJECT: 30,
-    DOM_EXCEPTION: 31,
-    SLOT: 32
-  };
-  var getter4 = /* @__PURE__ */ __name((proto, name) => ObjectGetOwnPropertyDescriptor(proto, name).get, "getter");
-  var mapSize3 = getter4(Map.prototype, "size");
-  var setSize3 = getter4(Set.prototype, "size");
-  var mapForEach2 = Map.prototype.forEach;
-  var setForEach2 = Set.prototype.forEach;
-  var mapSet = Map.prototype.set;
-  var setAdd = Set.prototype.add;
-  var mapGet = Map.prototype.get;
-  var mapHas = Map.prototype.has;
-  var regexpSource2 = getter4(RegExp.prototype, "source");
-  var regexpFlags2 = getter4(RegExp.prototype, "flags");
-  var regexpGlobal3 = getter4(RegExp.prototype, "global");
-  var dateGetTime3 = Date.prototype.getTime;
-  var numberValueOf3 = Number.prototype.valueOf;
-  var stringValueOf3 = String.prototype.valueOf;
-  var booleanValueOf3 = Boolean.prototype.valueOf;
-  var bigintValueOf3 = BigInt.prototype.valueOf;
-  var symbolValueOf3 = Symbol.prototype.valueOf;
-  var weakMapHas3 = WeakMap.prototype.has;
-  var weakSetHas3 = WeakSet.prototype.has;
-  var weakRefDeref2 = WeakRef.prototype.deref;
-  var PromiseCtor2 = Promise;
-  var abByteLength3 = getter4(ArrayBuffer.prototype, "byteLength");
-  var TypedArrayProto5 = Object.getPrototypeOf(Uint8Array.prototype);
-  var taBuffer4 = getter4(TypedArrayProto5, "buffer");
-  var taByteOffset4 = getter4(TypedArrayProto5, "byteOffset");
-  var taLength3 = getter4(TypedArrayProto5, "length");
-  var dvBuffer3 = getter4(DataView.prototype, "buffer");
-  var dvByteOffset3 = getter4(DataView.prototype, "byteOffset");
-  var dvByteLength3 = getter4(DataView.prototype, "byteLength");
-  var ObjectKeys2 = Object.keys;
-  var ObjectPrototype = Object.prototype;
-  var hasOwn = Object.prototype.hasOwnProperty;
-  var isErrorNative3 = typeof Error.isError === "function" ? Error.isError : null;
-  var isWellFormed = String.prototype.isWellFormed;
-  var StringFromCharCode2 = String.fromCharCode;
-  var NumberIsInteger = Number.isInteger;
-  var ObjectIs = Object.is;
-  var BigIntCtor = BigInt;
-  var U82 = Uint8Array;
-  var VIEW_KINDS = [
-    "DataView",
-    "Int8Array",
-    "Uint8Array",
-    "Uint8ClampedArray",
-    "Int16Array",
-    "Uint16Array",
-    "Int32Array",
-    "Uint32Array",
-    "Float32Array",
-    "Float64Array",
-    "BigInt64Array",
-    "BigUint64Array",
-    "Float16Array"
-  ];
-  var viewCtors = {
-    DataView,
-    Int8Array,
-    Uint8Array,
-    Uint8ClampedArray,
-    Int16Array,
-    Uint16Array,
-    Int32Array,
-    Uint32Array,
-    Float32Array,
-    Float64Array,
-    BigInt64Array,
-    BigUint64Array,
-    Float16Array: typeof Float16Array === "function" ? Float16Array : void 0
-  };
-  var ERROR_NAMES = ["Error", "EvalError", "RangeError", "ReferenceError", "SyntaxError", "TypeError", "URIError"];
-  var errorCtors2 = { Error, EvalError, RangeError, ReferenceError, SyntaxError, TypeError, URIError };
-  function cloneError2(what) {
-    return new DOMException(`${what} could not be cloned.`, "DataCloneError");
-  }
-  __name(cloneError2, "cloneError");
-  function invalid(why) {
-    return new DOMException(`Unable to deserialize cloned data: ${why}.`, "DataCloneError");
-  }
-  __name(invalid, "invalid");
-  function brand(fn, v3, ...args) {
-    try {
-      ReflectApply(fn, v3, args);
-      return true;
-    } catch {
-      return false;
-    }
-  }
-  __name(brand, "brand");
-  function describe2(v3) {
-    if (typeof v3 === "function") return v3.name ? `function ${v3.name}()` : "function";
-    if (typeof v3 === "symbol") return "Symbol()";
-    try {
-      return ReflectApply(ObjectPrototype.toString, v3, []).replace(/^\[object (.*)\]$/, "#<$1>");
-    } catch {
-      return "value";
-    }
-  }
-  __name(describe2, "describe");
-  function isErrorObject2(v3) {
-    if (isErrorNative3 !== null) return isErrorNative3(v3);
-    return ReflectApply(ObjectPrototype.toString, v3, []) === "[object Error]";
-  }
-  __name(isErrorObject2, "isErrorObject");
-  function defineData(obj, key, value, enumerable = true) {
-    ObjectDefineProperty(obj, key, { value, writable: true, enumerable, configurable: true });
-  }
-  __name(defineData, "defineData");
-  var Writer = class {
-    static {
-      __name(this, "Writer");
-    }
-    constructor(max) {
-      this.max = max;
-      this.buf = new U82(256);
-      this.len = 0;
-      this.dv = new DataView(this.buf.buffer);
-    }
-    ensure(n2) {
-      const need = this.len + n2;
-      if (need > this.max) throw new RangeError(`The serialized value is larger than the limit of ${this.max} bytes.`);
-      if (need <= this.buf.length) return;
-      let cap = this.buf.length * 2;
-      while (cap < need) cap *= 2;
-      if (cap > this.max) cap = this.max;
-      const next = new U82(cap);
-      next.set(this.buf.subarray(0, this.len));
-      this.buf = next;
-      this.dv = new DataView(next.buffer);
-    }
-    byte(b3) {
-      this.ensure(1);
-      this.buf[this.len++] = b3;
-    }
-    varint(n2) {
-      this.ensure(8);
-      while (n2 >= 128) {
-        this.buf[this.len++] = n2 % 128 | 128;
-        n2 = Math.floor(n2 / 128);
-      }
-      this.buf[this.len++] = n2;
-    }
-    double(d2) {
-      this.ensure(8);
-      this.dv.setFloat64(this.len, d2, true);
-      this.len += 8;
-    }
-    bytes(u8) {
-      this.ensure(u8.length);
-      this.buf.set(u8, this.len);
-      this.len += u8.length;
-    }
-    result() {
-      return this.buf.slice(0, this.len);
-    }
-  };
-  function writeString(w3, s2) {
-    if (ReflectApply(isWellFormed, s2, [])) {
-      const u8 = utf8Encode(s2);
-      w3.byte(T2.STRING);
-      w3.varint(u8.length);
-      w3.bytes(u8);
-    } else {
-      w3.byte(T2.STRING16);
-      w3.varint(s2.length);
-      w3.ensure(s2.length * 2);
-      for (let i2 = 0; i2 < s2.length; i2++) {
-        const c2 = s2.charCodeAt(i2);
-        w3.buf[w3.len++] = c2 & 255;
-        w3.buf[w3.len++] = c2 >> 8;
-      }
-    }
-  }
-  __name(writeString, "writeString");
-  function writeNumber(w3, n2) {
-    if (NumberIsInteger(n2) && n2 >= -2147483648 && n2 <= 2147483647 && !ObjectIs(n2, -0)) {
-      w3.byte(T2.INT);
-      w3.varint(n2 >= 0 ? n2 * 2 : -n2 * 2 - 1);
-    } else {
-      w3.byte(T2.DOUBLE);
-      w3.double(n2);
-    }
-  }
-  __name(writeNumber, "writeNumber");
-  function writeBigIntPayload(w3, b3) {
-    const negative = b3 < 0n;
-    let m2 = negative ? -b3 : b3;
-    const bytes = [];
-    while (m2 > 0n) {
-      bytes.push(Number(m2 & 0xffn));
-      m2 >>= 8n;
-    }
-    w3.byte(negative ? 1 : 0);
-    w3.varint(bytes.length);
-    w3.bytes(new U82(bytes));
-  }
-  __name(writeBigIntPayload, "writeBigIntPayload");
-  var Serializer = class {
-    static {
-      __name(this, "Serializer");
-    }
-    constructor(hooks) {
-      this.w = new Writer(hooks && hooks.maxBytes !== void 0 ? hooks.maxBytes : DEFAULT_MAX_BYTES);
-      this.encode = hooks && typeof hooks.encode === "function" ? hooks.encode : null;
-      this.ids = /* @__PURE__ */ new Map();
-      this.depth = 0;
-    }
-    remember(v3) {
-      ReflectApply(mapSet, this.ids, [v3, ReflectApply(mapSize3, this.ids, [])]);
-    }
-    value(v3) {
-      const w3 = this.w;
-      switch (typeof v3) {
-        case "undefined":
-          w3.byte(T2.UNDEFINED);
-          return;
-        case "boolean":
-          w3.byte(v3 ? T2.TRUE : T2.FALSE);
-          return;
-        case "number":
-          writeNumber(w3, v3);
-          return;
-        case "bigint":
-          w3.byte(T2.BIGINT);
-          writeBigIntPayload(w3, v3);
-          return;
-        case "string":
-          writeString(w3, v3);
-          return;
-        case "symbol":
-          throw cloneError2(describe2(v3));
-        default:
-          break;
-      }
-      if (v3 === null) {
-        w3.byte(T2.NULL);
-        return;
-      }
-      if (ReflectApply(mapHas, this.ids, [v3])) {
-        w3.byte(T2.REF);
-        w3.varint(ReflectApply(mapGet, this.ids, [v3]));
-        return;
-      }
-      if (this.encode !== null) {
-        const slot = this.encode(v3);
-        if (slot !== void 0) {
-          if (!NumberIsInteger(slot) || slot < 0) throw new TypeError("hooks.encode must return a non-negative integer slot or undefined");
-          this.remember(v3);
-          w3.byte(T2.SLOT);
-          w3.varint(slot);
-          return;
-        }
-      }
-      if (typeof v3 === "function") throw cloneError2(describe2(v3));
-      if (++this.depth > MAX_DEPTH) throw cloneError2("A value nested this deeply");
-      try {
-        this.object(v3);
-      } finally {
-        this.depth--;
-      }
-    }
-    object(v3) {
-      const w3 = this.w;
-      if (brand(booleanValueOf3, v3)) {
-        this.remember(v3);
-        w3.byte(T2.BOOLEAN_OBJECT);
-        w3.byte(ReflectApply(booleanValueOf3, v3, []) ? 1 : 0);
-        return;
-      }
-      if (brand(numberValueOf3, v3)) {
-        this.remember(v3);
-        w3.byte(T2.NUMBER_OBJECT);
-        w3.double(ReflectApply(numberValueOf3, v3, []));
-        return;
-      }
-      if (brand(bigintValueOf3, v3)) {
-        this.remember(v3);
-        w3.byte(T2.BIGINT_OBJECT);
-        writeBigIntPayload(w3, ReflectApply(bigintValueOf3, v3, []));
-        return;
-      }
-      if (brand(stringValueOf3, v3)) {
-        this.remember(v3);
-        w3.byte(T2.STRING_OBJECT);
-        writeString(w3, ReflectApply(stringValueOf3, v3, []));
-        return;
-      }
-      if (brand(symbolValueOf3, v3)) throw cloneError2("Symbol object");
-      if (brand(dateGetTime3, v3)) {
-        this.remember(v3);
-        w3.byte(T2.DATE);
-        w3.double(ReflectApply(dateGetTime3, v3, []));
-        return;
-      }
-      if (brand(regexpGlobal3, v3) && v3 !== RegExp.prototype) {
-        this.remember(v3);
-        w3.byte(T2.REGEXP);
-        writeString(w3, ReflectApply(regexpSource2, v3, []));
-        writeString(w3, ReflectApply(regexpFlags2, v3, []));
-        return;
-      }
-      if (isArrayBuffer(v3)) {
-        this.remember(v3);
-        const n2 = ReflectApply(abByteLength3, v3, []);
-        w3.byte(T2.ARRAY_BUFFER);
-        w3.varint(n2);
-        w3.bytes(new U82(v3, 0, n2));
-        return;
-      }
-      if (isSharedArrayBuffer(v3)) throw cloneError2("SharedArrayBuffer");
-      const taName = typedArrayName(v3);
-      if (taName !== void 0 || isDataView(v3)) {
-        const kind = taName === void 0 ? "DataView" : taName;
-        const index = VIEW_KINDS.indexOf(kind);
-        if (index < 0) throw cloneError2(kind);
-        const buffer = taName === void 0 ? ReflectApply(dvBuffer3, v3, []) : ReflectApply(taBuffer4, v3, []);
-        const offset = taName === void 0 ? ReflectApply(dvByteOffset3, v3, []) : ReflectApply(taByteOffset4, v3, []);
-        const length = taName === void 0 ? ReflectApply(dvByteLength3, v3, []) : ReflectApply(taLength3, v3, []);
-        this.remember(v3);
-        w3.byte(T2.VIEW);
-        w3.byte(index);
-        this.value(buffer);
-        w3.varint(offset);
-        w3.varint(length);
-        return;
-      }
-      if (brand(mapSize3, v3)) {
-        this.remember(v3);
-        const entries = [];
-        ReflectApply(mapForEach2, v3, [(val, key) => {
-          entries.push(key, val);
-        }]);
-        w3.byte(T2.MAP);
-        w3.varint(entries.length / 2);
-        for (let i2 = 0; i2 < entries.length; i2++) this.value(entries[i2]);
-        return;
-      }
-      if (brand(setSize3, v3)) {
-        this.remember(v3);
-        const entries = [];
-        ReflectApply(setForEach2, v3, [(val) => {
-          entries.push(val);
-        }]);
-        w3.byte(T2.SET);
-        w3.varint(entries.length);
-        for (let i2 = 0; i2 < entries.length; i2++) this.value(entries[i2]);
-        return;
-      }
-      if (isDOMException(v3)) {
-        this.remember(v3);
-        w3.byte(T2.DOM_EXCEPTION);
-        writeString(w3, `${v3.name}`);
-        writeString(w3, `${v3.message}`);
-        let stack;
-        try {
-          stack = v3.stack;
-        } catch {
-        }
-        if (typeof stack === "string") {
-          w3.byte(1);
-          writeString(w3, stack);
-        } else w3.byte(0);
-        return;
-      }
-      if (isErrorObject2(v3)) {
-        this.error(v3);
-        return;
-      }
-      if (ArrayIsArray(v3)) {
-        this.array(v3);
-        return;
-      }
-      if (brand(weakMapHas3, v3, {}) || brand(weakSetHas3, v3, {}) || brand(weakRefDeref2, v3) || v3 instanceof PromiseCtor2 || isBlob(v3) || isNonSerializable(v3)) {
-        throw cloneError2(describe2(v3));
-      }
-      this.remember(v3);
-      const keys = ObjectKeys2(v3);
-      w3.byte(T2.OBJECT);
-      w3.varint(keys.length);
-      for (let i2 = 0; i2 < keys.length; i2++) {
-        writeString(w3, keys[i2]);
-        this.value(v3[keys[i2]]);
-      }
-    }
-    error(v3) {
-      const w3 = this.w;
-      this.remember(v3);
-      let name;
-      try {
-        name = v3.name;
-      } catch {
-        name = "Error";
-      }
-      const nameIndex = ERROR_NAMES.indexOf(name);
-      const msg = ObjectGetOwnPropertyDescriptor(v3, "message");
-      let stack;
-      try {
-        stack = v3.stack;
-      } catch {
-      }
-      const cause = ObjectGetOwnPropertyDescriptor(v3, "cause");
-      const hasMessage = msg !== void 0 && "value" in msg;
-      const hasStack = typeof stack === "string";
-      const hasCause = cause !== void 0 && "value" in cause;
-      w3.byte(T2.ERROR);
-      w3.byte(nameIndex < 0 ? 0 : nameIndex);
-      w3.byte((hasMessage ? 1 : 0) | (hasStack ? 2 : 0) | (hasCause ? 4 : 0));
-      if (hasMessage) writeString(w3, `${msg.value}`);
-      if (hasStack) writeString(w3, stack);
-      if (hasCause) this.value(cause.value);
-    }
-    array(v3) {
-      const w3 = this.w;
-      this.remember(v3);
-      const length = v3.length;
-      const keys = ObjectKeys2(v3);
-      let indexCount = 0;
-      for (let i2 = 0; i2 < keys.length; i2++) if (isIndex(keys[i2], length)) indexCount++;
-      const extras = keys.filter((k2) => !isIndex(k2, length));
-      if (indexCount * 2 >= length) {
-        w3.byte(T2.ARRAY);
-        w3.varint(length);
-        for (let i2 = 0; i2 < length; i2++) {
-          if (ReflectApply(hasOwn, v3, [i2])) this.value(v3[i2]);
-          else w3.byte(T2.HOLE);
-        }
-      } else {
-        w3.byte(T2.SPARSE_ARRAY);
-        w3.varint(length);
-        w3.varint(indexCount);
-        for (let i2 = 0; i2 < keys.length; i2++) {
-          if (!isIndex(keys[i2], length)) continue;
-          w3.varint(+keys[i2]);
-          this.value(v3[keys[i2]]);
-        }
-      }
-      w3.varint(extras.length);
-      for (let i2 = 0; i2 < extras.length; i2++) {
-        writeString(w3, extras[i2]);
-        this.value(v3[extras[i2]]);
-      }
-    }
-  };
-  function isIndex(key, length) {
-    if (key.length === 0 || key.length > 10) return false;
-    const n2 = +key;
-    return NumberIsInteger(n2) && n2 >= 0 && n2 < length && `${n2}` === key;
-  }
-  __name(isIndex, "isIndex");
-  function serialize(value, hooks = void 0) {
-    const s2 = new Serializer(hooks);
-    s2.w.byte(MAGIC);
-    s2.w.byte(VERSION);
-    try {
-      s2.value(value);
-    } catch (e2) {
-      throw stackOverflow(e2) ? cloneError2("A value nested this deeply") : e2;
-    }
-    return s2.w.result();
-  }
-  __name(serialize, "serialize");
-  function stackOverflow(e2) {
-    return e2 instanceof RangeError && typeof e2.message === "string" && e2.message.includes("call stack");
-  }
-  __name(stackOverflow, "stackOverflow");
-  var Deserializer = class {
-    static {
-      __name(this, "Deserializer");
-    }
-    constructor(bytes, hooks) {
-      if (!(bytes instanceof U82)) throw new TypeError("deserialize expects a Uint8Array");
-      this.b = bytes;
-      this.p = 0;
-      this.dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-      this.decode = hooks && typeof hooks.decode === "function" ? hooks.decode : null;
-      this.objects = [];
-      this.depth = 0;
-    }
-    left() {
-      return this.b.length - this.p;
-    }
-    byte() {
-      if (this.p >= this.b.length) throw invalid("unexpected end");
-      return this.b[this.p++];
-    }
-    varint() {
-      let n2 = 0, scale = 1;
-      for (let i2 = 0; i2 < 8; i2++) {
-        const c2 = this.byte();
-        n2 += (c2 & 127) * scale;
-        if (c2 < 128) return n2;
-        scale *= 128;
-      }
-      throw invalid("malformed length");
-    }
-    /** A count of items that each take at least one byte: never more than the bytes left. */
-    count() {
-      const n2 = this.varint();
-      if (n2 > this.left()) throw invalid("count past the end");
-      return n2;
-    }
-    double() {
-      if (this.left() < 8) throw invalid("unexpected end");
-      const d2 = this.dv.getFloat64(this.p, true);
-      this.p += 8;
-      return d2;
-    }
-    take(n2) {
-      if (n2 > this.left()) throw invalid("length past the end");
-      const out = this.b.subarray(this.p, this.p + n2);
-      this.p += n2;
-      return out;
-    }
-    string(tag = this.byte()) {
-      if (tag === T2.STRING) return utf8DecodeReplace(this.take(this.varint()));
-      if (tag === T2.STRING16) {
-        const n2 = this.varint();
-        const u8 = this.take(n2 * 2);
-        let s2 = "";
-        for (let i2 = 0; i2 < n2; i2 += 4096) {
-          const units = [];
-          for (let j3 = i2; j3 < n2 && j3 < i2 + 4096; j3++) units.push(u8[2 * j3] | u8[2 * j3 + 1] << 8);
-          s2 += ReflectApply(StringFromCharCode2, null, units);
-        }
-        return s2;
-      }
-      throw invalid("expected a string");
-    }
-    bigint() {
-      const sign2 = this.byte();
-      const bytes = this.take(this.varint());
-      let m2 = 0n;
-      for (let i2 = bytes.length - 1; i2 >= 0; i2--) m2 = m2 << 8n | BigIntCtor(bytes[i2]);
-      return sign2 === 1 ? -m2 : m2;
-    }
-    keep(obj) {
-      this.objects.push(obj);
-      return obj;
-    }
-    value() {
-      const tag = this.byte();
-      switch (tag) {
-        case T2.UNDEFINED:
-          return void 0;
-        case T2.NULL:
-          return null;
-        case T2.TRUE:
-          return true;
-        case T2.FALSE:
-          return false;
-        case T2.INT: {
-          const z3 = this.varint();
-          return z3 % 2 === 0 ? z3 / 2 : -(z3 + 1) / 2;
-        }
-        case T2.DOUBLE:
-          return this.double();
-        case T2.BIGINT:
-          return this.bigint();
-        case T2.STRING:
-        case T2.STRING16:
-          return this.string(tag);
-        case T2.REF: {
-          const id = this.varint();
-          if (id >= this.objects.length) throw invalid("reference to an unknown object");
-          return this.objects[id];
-        }
-        case T2.SLOT: {
-          const slot = this.varint();
-          if (this.decode === null) throw invalid("a host object slot without hooks.decode");
-          return this.keep(this.decode(slot));
-        }
-        default:
-          break;
-      }
-      if (++this.depth > MAX_DEPTH) throw invalid("nested too deeply");
-      try {
-        return this.object(tag);
-      } finally {
-        this.depth--;
-      }
-    }
-    object(tag) {
-      switch (tag) {
-        case T2.BOOLEAN_OBJECT:
-          return this.keep(Object(this.byte() === 1));
-        case T2.NUMBER_OBJECT:
-          return this.keep(Object(this.double()));
-        case T2.BIGINT_OBJECT:
-          return this.keep(Object(this.bigint()));
-        case T2.STRING_OBJECT:
-          return this.keep(Object(this.string()));
-        case T2.DATE:
-          return this.keep(new Date(this.double()));
-        case T2.REGEXP: {
-          const source = this.string();
-          const flags = this.string();
-          let re3;
-          try {
-            re3 = new RegExp(source, flags);
-          } catch {
-            throw invalid("bad regular expression");
-          }
-          return this.keep(re3);
-        }
-        case T2.ARRAY_BUFFER: {
-          const n2 = this.varint();
-          const src = this.take(n2);
-          const ab = new ArrayBuffer(n2);
-          new U82(ab).set(src);
-          return this.keep(ab);
-        }
-        case T2.VIEW: {
-          const kind = VIEW_KINDS[this.byte()];
-          const ctor = kind === void 0 ? void 0 : viewCtors[kind];
-          if (ctor === void 0) throw invalid("unknown view type");
-          const id = this.objects.length;
-          this.objects.push(void 0);
-          const buffer = this.value();
-          if (!isArrayBuffer(buffer)) throw invalid("a view without an ArrayBuffer");
-          const offset = this.varint();
-          const length = this.varint();
-          let view;
-          try {
-            view = new ctor(buffer, offset, length);
-          } catch {
-            throw invalid("view out of range");
-          }
-          this.objects[id] = view;
-          return view;
-        }
-        case T2.MAP: {
-          const m2 = this.keep(/* @__PURE__ */ new Map());
-          const n2 = this.count();
-          for (let i2 = 0; i2 < n2; i2++) {
-            const k2 = this.value();
-            ReflectApply(mapSet, m2, [k2, this.value()]);
-          }
-          return m2;
-        }
-        case T2.SET: {
-          const s2 = this.keep(/* @__PURE__ */ new Set());
-          const n2 = this.count();
-          for (let i2 = 0; i2 < n2; i2++) ReflectApply(setAdd, s2, [this.value()]);
-          return s2;
-        }
-        case T2.DOM_EXCEPTION: {
-          const id = this.objects.length;
-          this.objects.push(void 0);
-          const name = this.string();
-          const message = this.string();
-          const e2 = new DOMException(message, name);
-          if (this.byte() === 1) defineData(e2, "stack", this.string(), false);
-          this.objects[id] = e2;
-          return e2;
-        }
-        case T2.ERROR: {
-          const ctor = errorCtors2[ERROR_NAMES[this.byte()]];
-          if (ctor === void 0) throw invalid("unknown error type");
-          const flags = this.byte();
-          const e2 = this.keep(new ctor());
-          if (flags & 1) defineData(e2, "message", this.string(), false);
-          if (flags & 2) defineData(e2, "stack", this.string(), false);
-          if (flags & 4) defineData(e2, "cause", this.value(), false);
-          return e2;
-        }
-        case T2.OBJECT: {
-          const o2 = this.keep({});
-          const n2 = this.count();
-          for (let i2 = 0; i2 < n2; i2++) {
-            const k2 = this.string();
-            defineData(o2, k2, this.value());
-          }
-          return o2;
-        }
-        case T2.ARRAY:
-        case T2.SPARSE_ARRAY: {
-          const length = this.varint();
-          if (length > 4294967295) throw invalid("array too long");
-          if (tag === T2.ARRAY && length > this.left()) throw invalid("array past the end");
-          const a3 = this.keep(new Array(length));
-          if (tag === T2.ARRAY) {
-            for (let i2 = 0; i2 < length; i2++) {
-              if (this.b[this.p] === T2.HOLE) {
-                this.p++;
-                continue;
-              }
-              defineData(a3, i2, this.value());
-            }
-          } else {
-            const n2 = this.count();
-            for (let i2 = 0; i2 < n2; i2++) {
-              const index = this.varint();
-              if (index >= length) throw invalid("array index out of range");
-              defineData(a3, index, this.value());
-            }
-          }
-          const extras = this.count();
-          for (let i2 = 0; i2 < extras; i2++) {
-            const k2 = this.string();
-            if (k2 === "length") throw invalid("array length as a property");
-            defineData(a3, k2, this.value());
-          }
-          return a3;
-        }
-        default:
-          throw invalid(`unknown tag 0x${tag.toString(16)}`);
-      }
-    }
-  };
-  function deserialize(bytes, hooks = void 0) {
-    const d2 = new Deserializer(bytes, hooks);
-    if (d2.byte() !== MAGIC) throw invalid("not serialized data");
-    const version = d2.byte();
-    if (version !== VERSION) throw invalid(`unsupported version ${version}`);
-    let v3;
-    try {
-      v3 = d2.value();
-    } catch (e2) {
-      throw stackOverflow(e2) ? invalid("nested too deeply") : e2;
-    }
-    if (d2.p !== bytes.length) throw invalid("trailing bytes");
-    return v3;
-  }
-  __name(deserialize, "deserialize");
-
-  // src/storage.js
-  var INTERNAL = /* @__PURE__ */ Symbol("internal");
+  var INTERNAL2 = /* @__PURE__ */ Symbol("internal");
   var MAX_BATCH_KEYS = 128;
   function settle(fn) {
     try {
@@ -11287,7 +11787,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     #rowsRead;
     #rowsWritten;
     constructor(token, result) {
-      if (token !== INTERNAL) throw new TypeError("Illegal constructor");
+      if (token !== INTERNAL2) throw new TypeError("Illegal constructor");
       this.#columns = result.columns;
       this.#rows = result.rows;
       this.#rowsRead = result.rowsRead;
@@ -11363,14 +11863,14 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     }
     #handle;
     constructor(token, handle) {
-      if (token !== INTERNAL) throw new TypeError("Illegal constructor");
+      if (token !== INTERNAL2) throw new TypeError("Illegal constructor");
       this.#handle = handle;
     }
     exec(query, ...bindings) {
       if (typeof query !== "string") throw new TypeError("Failed to execute 'exec' on 'SqlStorage': parameter 1 is not of type 'string'.");
       const values = [];
       for (let i2 = 0; i2 < bindings.length; i2++) values.push(sqlValue(bindings[i2]));
-      return new SqlStorageCursor(INTERNAL, H.sqlExec(this.#handle, query, values));
+      return new SqlStorageCursor(INTERNAL2, H.sqlExec(this.#handle, query, values));
     }
     get databaseSize() {
       return H.storageOp(this.#handle, "size");
@@ -11467,7 +11967,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     }
     #kv;
     constructor(token, kv) {
-      if (token !== INTERNAL) throw new TypeError("Illegal constructor");
+      if (token !== INTERNAL2) throw new TypeError("Illegal constructor");
       this.#kv = kv;
     }
     get(key) {
@@ -11493,11 +11993,11 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     #sql;
     #syncKv;
     constructor(token, handle) {
-      if (token !== INTERNAL) throw new TypeError("Illegal constructor");
+      if (token !== INTERNAL2) throw new TypeError("Illegal constructor");
       this.#handle = handle;
       this.#kv = new Kv(handle);
-      this.#sql = new SqlStorage(INTERNAL, handle);
-      this.#syncKv = new SyncKvStorage(INTERNAL, this.#kv);
+      this.#sql = new SqlStorage(INTERNAL2, handle);
+      this.#syncKv = new SyncKvStorage(INTERNAL2, this.#kv);
     }
     get sql() {
       return this.#sql;
@@ -11583,7 +12083,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
   };
   Object.defineProperty(DurableObjectStorage.prototype, Symbol.toStringTag, { value: "DurableObjectStorage", configurable: true });
   function createStorage(handle) {
-    return new DurableObjectStorage(INTERNAL, handle);
+    return new DurableObjectStorage(INTERNAL2, handle);
   }
   __name(createStorage, "createStorage");
 
@@ -11734,7 +12234,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
   __name(entrypointReceiver, "entrypointReceiver");
 
   // src/objects.js
-  var INTERNAL2 = /* @__PURE__ */ Symbol("internal");
+  var INTERNAL3 = /* @__PURE__ */ Symbol("internal");
   function joinHeaderLines(pairs) {
     let out = "";
     for (let i2 = 0; i2 < pairs.length; i2++) out += (i2 === 0 ? "" : "\n") + pairs[i2][0] + "\n" + pairs[i2][1];
@@ -11750,7 +12250,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     #namespace;
     // "<worker>\n<class>": ids are comparable across isolates, never across namespaces
     constructor(token, hex, name, namespace) {
-      if (token !== INTERNAL2) throw new TypeError("Illegal constructor");
+      if (token !== INTERNAL3) throw new TypeError("Illegal constructor");
       this.#hex = hex;
       this.#name = name;
       this.#namespace = namespace;
@@ -11779,27 +12279,27 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     // the index of this binding in the worker's bindings (the host resolves it)
     #namespace;
     constructor(token, binding, namespace) {
-      if (token !== INTERNAL2) throw new TypeError("Illegal constructor");
+      if (token !== INTERNAL3) throw new TypeError("Illegal constructor");
       this.#binding = binding;
       this.#namespace = namespace;
     }
     idFromName(name) {
       if (arguments.length < 1) throw new TypeError("Failed to execute 'idFromName' on 'DurableObjectNamespace': parameter 1 is not of type 'string'.");
       name = `${name}`;
-      return new DurableObjectId(INTERNAL2, H.objectId(this.#binding, "name", name), name, this.#namespace);
+      return new DurableObjectId(INTERNAL3, H.objectId(this.#binding, "name", name), name, this.#namespace);
     }
     newUniqueId(options = void 0) {
       if (options !== void 0 && options !== null && options.jurisdiction !== void 0) {
         throw new TypeError("Bulwark runs on one node: jurisdictions are not supported");
       }
-      return new DurableObjectId(INTERNAL2, H.objectId(this.#binding, "unique", ""), void 0, this.#namespace);
+      return new DurableObjectId(INTERNAL3, H.objectId(this.#binding, "unique", ""), void 0, this.#namespace);
     }
     idFromString(id) {
       id = `${id}`;
       if (!H.objectId(this.#binding, "check", id)) {
         throw new TypeError(/^[0-9a-f]{64}$/.test(id) ? "Invalid Durable Object ID: the ID is not for this namespace." : "Invalid Durable Object ID: must be 64 hex digits");
       }
-      return new DurableObjectId(INTERNAL2, id, void 0, this.#namespace);
+      return new DurableObjectId(INTERNAL3, id, void 0, this.#namespace);
     }
     get(id, options = void 0) {
       if (!(id instanceof DurableObjectId)) throw new TypeError("Failed to execute 'get' on 'DurableObjectNamespace': parameter 1 is not of type 'DurableObjectId'.");
@@ -11815,7 +12315,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
   };
   Object.defineProperty(DurableObjectNamespace.prototype, Symbol.toStringTag, { value: "DurableObjectNamespace", configurable: true });
   function makeNamespace(binding, workerId, className) {
-    return new DurableObjectNamespace(INTERNAL2, binding, `${workerId}
+    return new DurableObjectNamespace(INTERNAL3, binding, `${workerId}
 ${className}`);
   }
   __name(makeNamespace, "makeNamespace");
@@ -11826,7 +12326,7 @@ ${className}`);
     #binding;
     #id;
     constructor(token, binding, id) {
-      if (token !== INTERNAL2) throw new TypeError("Illegal constructor");
+      if (token !== INTERNAL3) throw new TypeError("Illegal constructor");
       this.#binding = binding;
       this.#id = id;
     }
@@ -11877,7 +12377,7 @@ ${className}`);
     (stub) => DurableObjectStub.sender(stub)
   );
   function makeStub(binding, id) {
-    return new Proxy(new DurableObjectStub(INTERNAL2, binding, id), objectStubHandler);
+    return new Proxy(new DurableObjectStub(INTERNAL3, binding, id), objectStubHandler);
   }
   __name(makeStub, "makeStub");
   var DurableObjectState = class {
@@ -11888,7 +12388,7 @@ ${className}`);
     #storage;
     #entry;
     constructor(token, id, storage, entry) {
-      if (token !== INTERNAL2) throw new TypeError("Illegal constructor");
+      if (token !== INTERNAL3) throw new TypeError("Illegal constructor");
       this.#id = id;
       this.#storage = storage;
       this.#entry = entry;
@@ -11930,15 +12430,90 @@ ${className}`);
       this.#entry.broken = true;
       throw reason instanceof Error ? reason : new Error(reason === void 0 ? "Durable object aborted" : `${reason}`);
     }
-    acceptWebSocket() {
-      throw new TypeError("WebSockets are not supported by Bulwark yet");
+    // ---- the WebSocket Hibernation API: the node keeps these sockets while the object is gone.
+    acceptWebSocket(ws, tags = void 0) {
+      if (!socketInternals.isSocket(ws)) throw new TypeError("Failed to execute 'acceptWebSocket': parameter 1 is not of type 'WebSocket'.");
+      const list = tags === void 0 || tags === null ? [] : Array.from(tags, (t2) => `${t2}`);
+      if (list.length > MAX_TAGS) throw new RangeError(`A WebSocket can have at most ${MAX_TAGS} tags; got ${list.length}.`);
+      for (const t2 of list) {
+        if (t2.length > MAX_TAG_CHARS) throw new RangeError(`A WebSocket tag can be at most ${MAX_TAG_CHARS} characters long.`);
+        if (t2.includes("\n")) throw new TypeError("A WebSocket tag cannot contain a newline.");
+      }
+      const entry = this.#entry;
+      if (hibernatableOf(entry).length >= MAX_HIBERNATABLE) {
+        throw new RangeError(`too many WebSockets: a durable object can hold at most ${MAX_HIBERNATABLE} hibernatable WebSockets.`);
+      }
+      socketInternals.acceptHibernatable(ws, entry, entry.object, list);
+      entry.pendingSockets.add(ws);
     }
-    getWebSockets() {
-      return [];
+    getWebSockets(tag = void 0) {
+      const all = hibernatableOf(this.#entry);
+      if (tag === void 0 || tag === null) return all;
+      tag = `${tag}`;
+      return all.filter((ws) => socketInternals.hibernation(ws).tags.includes(tag));
+    }
+    getTags(ws) {
+      const h2 = socketInternals.isSocket(ws) ? socketInternals.hibernation(ws) : null;
+      if (h2 === null || h2.entry !== this.#entry) throw new TypeError("getTags(): the WebSocket was not accepted with this object's acceptWebSocket().");
+      return h2.tags.slice();
+    }
+    setWebSocketAutoResponse(pair = void 0) {
+      const entry = this.#entry;
+      if (pair === void 0 || pair === null) {
+        entry.autoResponse = null;
+        H.socketAutoResponse(entry.object.workerId, entry.object.className, entry.object.id, entry.object.name, null, null);
+        return;
+      }
+      if (!(pair instanceof WebSocketRequestResponsePair)) {
+        throw new TypeError("Failed to execute 'setWebSocketAutoResponse': parameter 1 is not of type 'WebSocketRequestResponsePair'.");
+      }
+      if (pair.request.length > 2048 || pair.response.length > 2048) {
+        throw new RangeError("setWebSocketAutoResponse: request and response can be at most 2048 characters each.");
+      }
+      entry.autoResponse = pair;
+      H.socketAutoResponse(
+        entry.object.workerId,
+        entry.object.className,
+        entry.object.id,
+        entry.object.name,
+        pair.request,
+        pair.response
+      );
+    }
+    getWebSocketAutoResponse() {
+      return this.#entry.autoResponse;
+    }
+    getWebSocketAutoResponseTimestamp(ws) {
+      return null;
+    }
+    setHibernatableWebSocketEventTimeout(ms = void 0) {
+      const entry = this.#entry;
+      if (ms === void 0 || ms === null) entry.eventTimeout = null;
+      else {
+        ms = Number(ms);
+        if (!Number.isFinite(ms) || ms < 0 || ms > 6048e5) throw new RangeError("The event timeout must be between 0 and 604800000 ms.");
+        entry.eventTimeout = Math.trunc(ms);
+      }
+      H.socketEventTimeout(entry.object.className, entry.object.id, entry.eventTimeout ?? 0);
+    }
+    getHibernatableWebSocketEventTimeout() {
+      return this.#entry.eventTimeout;
     }
   };
   Object.defineProperty(DurableObjectState.prototype, Symbol.toStringTag, { value: "DurableObjectState", configurable: true });
   var live = /* @__PURE__ */ new Map();
+  var MAX_TAGS = 10;
+  var MAX_TAG_CHARS = 256;
+  var MAX_HIBERNATABLE = 32768;
+  function hibernatableOf(entry) {
+    const out = [];
+    for (const ws of entry.pendingSockets) {
+      if (socketInternals.id(ws) === null && ws.readyState !== 3) out.push(ws);
+    }
+    for (const ws of entry.socketsById.values()) if (ws.readyState !== 3) out.push(ws);
+    return out;
+  }
+  __name(hibernatableOf, "hibernatableOf");
   var invocationWaitUntil = /* @__PURE__ */ new Map();
   function registerWaitUntil(invocationId, fn) {
     invocationWaitUntil.set(invocationId, fn);
@@ -11959,10 +12534,24 @@ ${hex}`;
     if (entry !== void 0 && !entry.broken) return entry;
     const cls = exportsNs[className];
     if (typeof cls !== "function") throw new TypeError(`The worker does not export a durable object class named '${className}'.`);
-    entry = { instance: null, gates: [], broken: false };
-    const id = new DurableObjectId(INTERNAL2, hex, name === null ? void 0 : name, `${workerId}
+    entry = {
+      instance: null,
+      gates: [],
+      broken: false,
+      pendingSockets: /* @__PURE__ */ new Set(),
+      socketsById: /* @__PURE__ */ new Map(),
+      object: { workerId, className, id: hex, name: name === null ? null : name },
+      autoResponse: null,
+      eventTimeout: null
+    };
+    const kept = H.socketList(className, hex);
+    for (let i2 = 0; i2 + 2 < kept.length; i2 += 3) {
+      const tags = kept[i2 + 1] === "" ? [] : kept[i2 + 1].split("\n");
+      entry.socketsById.set(kept[i2], socketInternals.restored(kept[i2], tags, kept[i2 + 2], entry, entry.object));
+    }
+    const id = new DurableObjectId(INTERNAL3, hex, name === null ? void 0 : name, `${workerId}
 ${className}`);
-    const state = new DurableObjectState(INTERNAL2, id, createStorage(storageHandle), entry);
+    const state = new DurableObjectState(INTERNAL3, id, createStorage(storageHandle), entry);
     live.set(key, entry);
     try {
       entry.instance = new cls(state, env);
@@ -12001,13 +12590,31 @@ ${hex}`);
     return await instance.fetch(request);
   }
   __name(objectFetch, "objectFetch");
+  async function objectSocketEvent(target, env) {
+    const entry = objectEntry(
+      target.exports,
+      env,
+      target.workerId,
+      target.className,
+      target.id,
+      target.name,
+      target.storage
+    );
+    while (entry.gates.length > 0) await entry.gates[0];
+    if (entry.broken) throw new Error("The durable object was reset because its initialization failed.");
+    const ev = target.socket;
+    const ws = entry.socketsById.get(ev.id);
+    if (ws !== void 0) await deliverToObject(entry.instance, ws, ev);
+    else deliverToListeners(ev);
+  }
+  __name(objectSocketEvent, "objectSocketEvent");
 
   // src/loader.js
   init_inject();
   init_host();
   init_util();
   init_encoding();
-  var INTERNAL3 = /* @__PURE__ */ Symbol("internal");
+  var INTERNAL4 = /* @__PURE__ */ Symbol("internal");
   var MAX_CODE_BYTES = 64 * 1024 * 1024;
   var MAX_ENV_BYTES = 1024 * 1024;
   var MODULE_KINDS = ["js", "cjs", "text", "data", "json", "wasm", "py"];
@@ -12152,7 +12759,7 @@ ${hex}`);
     #loadable;
     #entrypoint;
     constructor(token, loadable, entrypoint) {
-      if (token !== INTERNAL3) throw new TypeError("Illegal constructor");
+      if (token !== INTERNAL4) throw new TypeError("Illegal constructor");
       this.#loadable = loadable;
       this.#entrypoint = entrypoint;
     }
@@ -12216,7 +12823,7 @@ ${hex}`);
     }
     #loadable;
     constructor(token, loadable) {
-      if (token !== INTERNAL3) throw new TypeError("Illegal constructor");
+      if (token !== INTERNAL4) throw new TypeError("Illegal constructor");
       this.#loadable = loadable;
     }
     getEntrypoint(name = void 0, options = void 0) {
@@ -12224,7 +12831,7 @@ ${hex}`);
       if (options !== void 0 && options !== null && options.props !== void 0) {
         throw new TypeError("getEntrypoint(name, {props}) is not supported by Bulwark yet");
       }
-      return new Proxy(new Fetcher(INTERNAL3, this.#loadable, name ?? null), fetcherHandler);
+      return new Proxy(new Fetcher(INTERNAL4, this.#loadable, name ?? null), fetcherHandler);
     }
     getDurableObjectClass(name) {
       throw new TypeError("getDurableObjectClass() is not supported by Bulwark yet");
@@ -12239,7 +12846,7 @@ ${hex}`);
     #cache = /* @__PURE__ */ new Map();
     // id -> Loadable: per parent worker (this binding lives in one worker's env)
     constructor(token, binding) {
-      if (token !== INTERNAL3) throw new TypeError("Illegal constructor");
+      if (token !== INTERNAL4) throw new TypeError("Illegal constructor");
       this.#binding = binding;
     }
     get(id, getCode) {
@@ -12250,15 +12857,15 @@ ${hex}`);
         loadable = new Loadable(this.#binding, id, getCode);
         this.#cache.set(id, loadable);
       }
-      return new WorkerStub(INTERNAL3, loadable);
+      return new WorkerStub(INTERNAL4, loadable);
     }
     load(code2) {
-      return new WorkerStub(INTERNAL3, new Loadable(this.#binding, null, () => code2));
+      return new WorkerStub(INTERNAL4, new Loadable(this.#binding, null, () => code2));
     }
   };
   Object.defineProperty(WorkerLoader.prototype, Symbol.toStringTag, { value: "WorkerLoader", configurable: true });
   function makeLoader(binding) {
-    return new WorkerLoader(INTERNAL3, binding);
+    return new WorkerLoader(INTERNAL4, binding);
   }
   __name(makeLoader, "makeLoader");
 
@@ -12477,9 +13084,13 @@ ${hex}`);
   __name(entrypointOf, "entrypointOf");
   async function sendResponse(result, invocationId) {
     if (!isResponse(result)) throw new TypeError("Incorrect type for Promise: the Promise did not resolve to 'Response'.");
-    const { type, status, statusText, headers, body } = responseInternals.parts(result);
+    const { type, status, statusText, headers, body, webSocket } = responseInternals.parts(result);
     if (type === "error") throw new TypeError("The fetch handler returned Response.error().");
     if (body !== null && body.unusable) throw new TypeError("The body of the returned Response has already been used.");
+    if (webSocket !== null && webSocket !== void 0) {
+      if (status !== 101) throw new TypeError("A Response with a WebSocket must have status 101.");
+      socketInternals.bind(webSocket, invocationId);
+    }
     const headerLines = joinHeaderLines3(headersToPairs(headers));
     if (headerLines.length > MAX_RESPONSE_HEADER_CHARS) throw new TypeError(`The response headers are larger than ${MAX_RESPONSE_HEADER_CHARS} characters.`);
     if (statusText.length > 1024) throw new TypeError("The response status text is longer than 1024 characters.");
@@ -12518,7 +13129,14 @@ ${hex}`);
       }
     );
     registerWaitUntil(invocationId, (promise) => ctx.waitUntil(promise));
-    if (target !== null && target !== void 0 && target.alarm !== void 0) {
+    if (target !== null && target !== void 0 && target.socket !== void 0) {
+      try {
+        if (target.className !== void 0) await objectSocketEvent(target, env);
+        else deliverToListeners(target.socket);
+      } catch (err) {
+        safeLog("error", `Uncaught exception in a WebSocket handler: ${err && err.stack ? err.stack : err}`);
+      }
+    } else if (target !== null && target !== void 0 && target.alarm !== void 0) {
       await answerAlarm(objectReceiver(target, env), target, invocationId);
     } else if (target !== null && target !== void 0 && target.rpc !== void 0) {
       const receiver = target.className !== void 0 ? objectReceiver(target, env) : new PromiseCtor((resolve) => resolve(entrypointReceiver(target, env, ctx)));
@@ -12785,173 +13403,6 @@ ${hex}`);
     }
   };
   webidlClass(DecompressionStream);
-
-  // src/messaging.js
-  init_inject();
-  init_events();
-  init_structured_clone();
-  init_util();
-  init_report();
-  init_dom_exception();
-  var MessageEvent = class extends Event {
-    static {
-      __name(this, "MessageEvent");
-    }
-    #data;
-    #origin;
-    #lastEventId;
-    #source;
-    #ports;
-    constructor(type, eventInitDict = void 0) {
-      if (arguments.length === 0) throw new TypeError("Failed to construct 'MessageEvent': 1 argument required, but only 0 present.");
-      super(type, eventInitDict);
-      const init = toDictionary(eventInitDict, "Failed to construct 'MessageEvent'");
-      this.#data = init.data === void 0 ? null : init.data;
-      this.#origin = init.origin === void 0 ? "" : String(init.origin);
-      this.#lastEventId = init.lastEventId === void 0 ? "" : String(init.lastEventId);
-      this.#source = init.source === void 0 ? null : init.source;
-      this.#ports = Object.freeze(init.ports === void 0 ? [] : [...init.ports]);
-    }
-    get data() {
-      return this.#data;
-    }
-    get origin() {
-      return this.#origin;
-    }
-    get lastEventId() {
-      return this.#lastEventId;
-    }
-    get source() {
-      return this.#source;
-    }
-    get ports() {
-      return this.#ports;
-    }
-  };
-  webidlClass(MessageEvent);
-  var constructing4 = false;
-  var portInternals;
-  var MessagePort = class extends EventTarget {
-    static {
-      __name(this, "MessagePort");
-    }
-    #peer = null;
-    #started = false;
-    #closed = false;
-    #queue = [];
-    #scheduled = false;
-    #onmessage = null;
-    #onmessageerror = null;
-    constructor() {
-      if (!constructing4) illegalConstructor();
-      super();
-    }
-    postMessage(message, transferOrOptions = void 0) {
-      if (arguments.length === 0) throw new TypeError("Failed to execute 'postMessage' on 'MessagePort': 1 argument required, but only 0 present.");
-      let transfer = [];
-      if (ArrayIsArray(transferOrOptions)) transfer = transferOrOptions;
-      else if (transferOrOptions !== void 0 && transferOrOptions !== null) {
-        const t2 = toDictionary(transferOrOptions, "Failed to execute 'postMessage' on 'MessagePort'").transfer;
-        if (t2 !== void 0) transfer = [...t2];
-      }
-      for (const t2 of transfer) {
-        if (t2 === this) throw new DOMException("Port at index 0 contains the source port.", "DataCloneError");
-      }
-      const data = structuredClone(message, { transfer });
-      const peer = this.#peer;
-      if (this.#closed || peer === null) return;
-      portInternals.enqueue(peer, data);
-    }
-    start() {
-      if (this.#started) return;
-      this.#started = true;
-      portInternals.schedule(this);
-    }
-    close() {
-      this.#closed = true;
-      const peer = this.#peer;
-      this.#peer = null;
-      if (peer !== null) portInternals.disentangle(peer);
-    }
-    get onmessage() {
-      return this.#onmessage;
-    }
-    set onmessage(v3) {
-      if (this.#onmessage !== null) this.removeEventListener("message", this.#onmessage);
-      this.#onmessage = typeof v3 === "function" ? v3 : null;
-      if (this.#onmessage !== null) {
-        this.addEventListener("message", this.#onmessage);
-        this.start();
-      }
-    }
-    get onmessageerror() {
-      return this.#onmessageerror;
-    }
-    set onmessageerror(v3) {
-      if (this.#onmessageerror !== null) this.removeEventListener("messageerror", this.#onmessageerror);
-      this.#onmessageerror = typeof v3 === "function" ? v3 : null;
-      if (this.#onmessageerror !== null) this.addEventListener("messageerror", this.#onmessageerror);
-    }
-    static {
-      portInternals = {
-        entangle(a3, b3) {
-          a3.#peer = b3;
-          b3.#peer = a3;
-        },
-        disentangle(p2) {
-          p2.#peer = null;
-        },
-        enqueue(p2, data) {
-          p2.#queue.push(data);
-          portInternals.schedule(p2);
-        },
-        schedule(p2) {
-          if (!p2.#started || p2.#scheduled || p2.#queue.length === 0) return;
-          p2.#scheduled = true;
-          PromiseThen(PromiseResolve(void 0), () => portInternals.deliver(p2));
-        },
-        deliver(p2) {
-          p2.#scheduled = false;
-          if (p2.#closed || p2.#queue.length === 0) {
-            p2.#queue.length = 0;
-            return;
-          }
-          const data = p2.#queue.shift();
-          try {
-            p2.dispatchEvent(new MessageEvent("message", { data }));
-          } catch (err) {
-            reportException(err);
-          }
-          portInternals.schedule(p2);
-        }
-      };
-    }
-  };
-  webidlClass(MessagePort);
-  var MessageChannel = class {
-    static {
-      __name(this, "MessageChannel");
-    }
-    #port1;
-    #port2;
-    constructor() {
-      constructing4 = true;
-      try {
-        this.#port1 = new MessagePort();
-        this.#port2 = new MessagePort();
-      } finally {
-        constructing4 = false;
-      }
-      portInternals.entangle(this.#port1, this.#port2);
-    }
-    get port1() {
-      return this.#port1;
-    }
-    get port2() {
-      return this.#port2;
-    }
-  };
-  webidlClass(MessageChannel);
 
   // src/platform.js
   init_inject();
@@ -13963,7 +14414,7 @@ ${hex}`);
     registerNonSerializable(check);
   }
   registerNonSerializable((v3) => v3 instanceof CompressionStream || v3 instanceof DecompressionStream || v3 instanceof MessageChannel || v3 instanceof Y2 || v3 instanceof HTMLRewriter2);
-  registerNonSerializable((v3) => v3 instanceof Event || v3 instanceof AbortController || v3 instanceof WritableStream || v3 instanceof TransformStream || v3 instanceof CryptoKey);
+  registerNonSerializable((v3) => v3 instanceof WebSocket || v3 instanceof Event || v3 instanceof AbortController || v3 instanceof WritableStream || v3 instanceof TransformStream || v3 instanceof CryptoKey);
   defineGlobals({
     DOMException,
     Event,
@@ -14023,7 +14474,12 @@ ${hex}`);
     MessageChannel,
     MessagePort,
     MessageEvent,
-    reportError
+    reportError,
+    WebSocket,
+    WebSocketPair,
+    WebSocketRequestResponsePair,
+    CloseEvent,
+    ErrorEvent
   });
   Object.defineProperty(globalThis, "__bulwark_install", {
     value: /* @__PURE__ */ __name(function __bulwark_install(host2) {

@@ -132,9 +132,15 @@ public final class FrontDoor extends Handler.Abstract {
 
         request.setAttribute(REQUEST_ID, requestId);
         ResponseRelay relay = new ResponseRelay(response, callback, invocationId, requestId, worker.name());
+        boolean upgrade = SocketUpgrade.isUpgrade(request);
+        SocketUpgrade sockets = new SocketUpgrade(relay, upgrade);
         InvocationChannel channel = node.supervisor().fetch(worker.tenant(),
-                new Message.FetchStart(invocationId, worker.name(), method, url, headers, body, streamed), relay);
+                new Message.FetchStart(invocationId, worker.name(), method, url, headers, body, streamed), sockets);
         relay.connect(channel);
+        if (upgrade) {
+            sockets.await(worker.limits().wallMs() + GUARD_SLACK_MS, node.sockets(), request, response, callback);
+            return;
+        }
         // The sandbox enforces the wall-clock limit; this guard only covers a sandbox that never answers.
         // The task holds the relay only weakly, and is canceled when the response completes.
         java.lang.ref.WeakReference<ResponseRelay> weak = new java.lang.ref.WeakReference<>(relay);

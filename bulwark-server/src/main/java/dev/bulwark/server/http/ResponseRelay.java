@@ -77,6 +77,11 @@ final class ResponseRelay extends IteratingCallback implements InvocationListene
         this.sandbox = sandbox;
     }
 
+    /** The connection was upgraded to a WebSocket: the relay never writes to it. */
+    void handOver() {
+        finished = true;
+    }
+
     boolean isFinished() {
         return finished;
     }

@@ -27,6 +27,8 @@ final class CallRelay implements InvocationListener {
     private Message.ResponseHead head;
     private ByteArrayOutputStream body;
     private boolean answered;
+    /** The WebSocket the callee's 101 carries, handed to the caller by id. */
+    private Long socketId;
 
     CallRelay(long callId, long invocationId, Consumer<Message> caller) {
         this.callId = callId;
@@ -44,6 +46,11 @@ final class CallRelay implements InvocationListener {
     private void acknowledge(long bytes) {
         if (callee == null) unacknowledged += bytes;
         else callee.send(new Message.ResponseAck(invocationId, bytes));
+    }
+
+    @Override
+    public synchronized void socketOpen(Message.SocketOpen open) {
+        socketId = open.socketId();
     }
 
     @Override
@@ -68,7 +75,10 @@ final class CallRelay implements InvocationListener {
     @Override
     public synchronized void end() {
         if (head == null) return;
-        List<Message.Header> headers = head.headers();
+        // Names starting with ':' are the node's own: no worker can set them, none passes through.
+        List<Message.Header> headers = new java.util.ArrayList<>();
+        for (Message.Header h : head.headers()) if (!h.name().startsWith(":")) headers.add(h);
+        if (head.status() == 101 && socketId != null) headers.add(new Message.Header(":bulwark-websocket", Long.toString(socketId)));
         answer(new Message.CallResult(callId, head.status(), head.statusText(), headers, body.toByteArray()));
     }
 

@@ -18,6 +18,9 @@ public interface InvocationListener {
     /** An RPC invocation's result (RPC invocations have no head, chunks or end). */
     default void rpcReturn(Message.RpcReturn result) {}
 
+    /** The response carries a WebSocket (sent before its 101 head); checked by the node's socket hub. */
+    default void socketOpen(Message.SocketOpen open) {}
+
     /** The worker asks for the next chunk of a streamed request body. */
     default void pull() {}
 

@@ -64,6 +64,11 @@ public final class Node implements AutoCloseable {
     private final DynamicWorkers dynamicWorkers;
     private final Alarms alarms;
     private final Server server;
+    private final SocketHub sockets;
+    /** The system property that bounds the WebSockets one durable object may hold. */
+    public static final String WEBSOCKETS_PER_OBJECT_PROPERTY = "bulwark.websockets.per_object";
+    /** Workers' documented limit of hibernatable WebSockets per object. */
+    public static final int DEFAULT_WEBSOCKETS_PER_OBJECT = 32_768;
 
     private Node(Settings settings) throws IOException {
         this.settings = settings;
@@ -132,6 +137,9 @@ public final class Node implements AutoCloseable {
                     }
                 });
         this.dynamicWorkers = new DynamicWorkers(supervisor, sb.dynamicWorkersMax());
+        this.sockets = new SocketHub(supervisor, this::nextInvocationId,
+                Integer.getInteger(WEBSOCKETS_PER_OBJECT_PROPERTY, DEFAULT_WEBSOCKETS_PER_OBJECT));
+        supervisor.sockets(sockets);
         try {
             this.alarms = new Alarms(settings.dataDir(), this::runAlarm, Alarms.FIRST_BACKOFF_MS);
         } catch (java.sql.SQLException e) {
@@ -150,6 +158,10 @@ public final class Node implements AutoCloseable {
         connector.setPort(settings.port());
         server.addConnector(connector);
         server.setHandler(new FrontDoor(this));
+        var ws = org.eclipse.jetty.websocket.server.ServerWebSocketContainer.ensure(server);
+        ws.setMaxTextMessageSize(SocketHub.MAX_MESSAGE_BYTES);
+        ws.setMaxBinaryMessageSize(SocketHub.MAX_MESSAGE_BYTES);
+        ws.setIdleTimeout(java.time.Duration.ZERO);
         server.setErrorHandler(new dev.bulwark.server.http.JsonErrorHandler());
     }
 
@@ -360,6 +372,10 @@ public final class Node implements AutoCloseable {
         return supervisor;
     }
 
+    public SocketHub sockets() {
+        return sockets;
+    }
+
     public LogHub logs() {
         return logs;
     }
@@ -409,6 +425,7 @@ public final class Node implements AutoCloseable {
         }
         supervisor.close();
         egress.close();
+        sockets.close();
         alarms.close();
         deleteTree(runDir);
     }

@@ -32,6 +32,12 @@ final class ObjectDirectory {
         });
     }
 
+    /** The live sandbox that runs this object now, or null. */
+    SandboxProcess current(Address.DurableObject object) {
+        SandboxProcess p = placements.get(object.workerId() + "\n" + object.className() + "\n" + object.objectId());
+        return p != null && p.isAlive() ? p : null;
+    }
+
     /** A sandbox is gone: its objects run nowhere now. */
     void release(SandboxProcess sandbox) {
         placements.values().removeIf(p -> p == sandbox);

@@ -248,6 +248,11 @@ final class SandboxProcess implements IsolateHost {
             case Message.RpcCall m -> unsolicited.accept(m);
             case Message.AlarmSet m -> unsolicited.accept(m);
             case Message.RpcReturn m -> listener(m.invocationId()).rpcReturn(m);
+            case Message.SocketOpen m -> listener(m.invocationId()).socketOpen(m);
+            case Message.SocketSend m -> unsolicited.accept(m);
+            case Message.SocketClose m -> unsolicited.accept(m);
+            case Message.SocketAttachment m -> unsolicited.accept(m);
+            case Message.SocketAutoResponse m -> unsolicited.accept(m);
             default -> kill("unexpected message from sandbox: " + message.getClass().getSimpleName());
         }
     }

@@ -35,6 +35,8 @@ public final class SandboxSupervisor implements AutoCloseable {
     private final Map<String, Tenant> tenants = new ConcurrentHashMap<>();
     private final AtomicLong ids = new AtomicLong();
     private final ObjectDirectory directory = new ObjectDirectory();
+    /** The clients' WebSockets (set once by the node). */
+    private volatile SocketHub sockets;
     private final Thread monitor;
     private volatile boolean closed;
 
@@ -115,6 +117,25 @@ public final class SandboxSupervisor implements AutoCloseable {
         return start(tenant, start.target(), start.invocationId(), start, listener);
     }
 
+    void sockets(SocketHub hub) {
+        this.sockets = hub;
+    }
+
+    /** Runs a WebSocket event where the object it is for lives (placed as {@link #fetch} places a fetch). */
+    void socketEvent(String tenant, Message.SocketEvent event, InvocationListener listener) {
+        start(tenant, event.target(), event.invocationId(), event, listener);
+    }
+
+    /** Runs a WebSocket event in the sandbox that holds the socket's JS side. */
+    void socketEventAt(SandboxProcess sandbox, Message.SocketEvent event, InvocationListener listener) {
+        sandbox.start(event.invocationId(), event, listener);
+    }
+
+    /** The sandbox that runs an object now, or null. */
+    SandboxProcess placement(Address.DurableObject object) {
+        return directory.current(object);
+    }
+
     private InvocationChannel start(String tenant, Address target, long invocationId, Message start,
                                     InvocationListener listener) {
         Tenant t = tenants.get(tenant);
@@ -137,6 +158,11 @@ public final class SandboxSupervisor implements AutoCloseable {
                     "no sandbox is available for tenant '" + tenant + "'", false));
             listener.done(0);
             return InvocationChannel.NOWHERE;
+        }
+        SocketHub hub = sockets;
+        if (hub != null) {
+            if (target instanceof Address.DurableObject o) hub.beforeObjectEvent(p, o);
+            if (start instanceof Message.FetchStart) listener = hub.watch(tenant, target, p, listener);
         }
         p.start(invocationId, start, listener);
         return p::deliver;
@@ -238,6 +264,10 @@ public final class SandboxSupervisor implements AutoCloseable {
             case Message.RpcCall c -> {
                 if (from != null) events.rpc(from.tenant(), c, from::deliver);
             }
+            case Message.SocketSend x -> socketMessage(from, x);
+            case Message.SocketClose x -> socketMessage(from, x);
+            case Message.SocketAttachment x -> socketMessage(from, x);
+            case Message.SocketAutoResponse x -> socketMessage(from, x);
             case Message.LoadDynamic d -> {
                 if (from != null) events.loadDynamic(from.tenant(), d, from::deliver);
             }
@@ -245,11 +275,18 @@ public final class SandboxSupervisor implements AutoCloseable {
         }
     }
 
+    private void socketMessage(SandboxProcess from, Message m) {
+        SocketHub hub = sockets;
+        if (hub != null && from != null) hub.fromSandbox(from, m);
+    }
+
     private void exited(SandboxProcess p) {
         events.sandboxGone(p);
         Tenant t = tenants.get(p.tenant());
         if (t == null) return;
         directory.release(p);
+        SocketHub hub = sockets;
+        if (hub != null) hub.sandboxGone(p);
         synchronized (t) {
             t.live.remove(p);
             if (t.live.isEmpty()) t.ready = new CompletableFuture<>();

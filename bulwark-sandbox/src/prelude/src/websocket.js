@@ -1,0 +1,278 @@
+// WebSockets, server side, as in Workers: `new WebSocketPair()`, `accept()`, `send`, `close`,
+// events, and a 101 Response carrying the client end. The client's real socket lives in the node;
+// a socket gets its node-wide id when the Response carrying its peer leaves (see bindResponseSocket)
+// and frames cross as host calls (socketSend/socketClose) and socket events (deliverSocketEvent).
+// Durable objects also accept sockets through the Hibernation API (objects.js): those are kept by
+// the node across the object's restarts and come back here as restored sockets.
+import { H, safeLog } from './host.js';
+import { Event, EventTarget } from './events.js';
+import { viewBytes, bytesToArrayBuffer, toDictionary, ReflectApply } from './util.js';
+import { serialize, deserialize } from './serialize.js';
+import { utf8Encode } from './encoding.js';
+import { MessageEvent } from './messaging.js';
+
+const INTERNAL = Symbol('internal');
+/** Workers' limit on one WebSocket message, both ways. */
+export const MAX_MESSAGE_BYTES = 1 << 20;
+const MAX_ATTACHMENT_BYTES = 2048;
+
+export class CloseEvent extends Event {
+  #code; #reason; #wasClean;
+  constructor(type, init = undefined) {
+    super(type, init);
+    const opts = toDictionary(init, "Failed to construct 'CloseEvent'");
+    this.#code = opts.code === undefined ? 0 : Number(opts.code);
+    this.#reason = opts.reason === undefined ? '' : `${opts.reason}`;
+    this.#wasClean = !!opts.wasClean;
+  }
+  get code() { return this.#code; }
+  get reason() { return this.#reason; }
+  get wasClean() { return this.#wasClean; }
+}
+
+export class ErrorEvent extends Event {
+  #message; #error;
+  constructor(type, init = undefined) {
+    super(type, init);
+    const opts = toDictionary(init, "Failed to construct 'ErrorEvent'");
+    this.#message = opts.message === undefined ? '' : `${opts.message}`;
+    this.#error = opts.error;
+  }
+  get message() { return this.#message; }
+  get error() { return this.#error; }
+}
+
+let socketInternals;
+const localSockets = new Map(); // socket id -> WebSocket (accepted with accept(), bound)
+
+export class WebSocket extends EventTarget {
+  static CONNECTING = 0;
+  static OPEN = 1;
+  static CLOSING = 2;
+  static CLOSED = 3;
+  #peer = null;        // the other end of a local pair
+  #remoteId = null;    // a socket another invocation handed over (a durable object's 101)
+  #id = null;          // node-wide id once bound
+  #state = 1;
+  #accepted = false;
+  #hibernation = null; // { entry, object, tags } when accepted with ctx.acceptWebSocket
+  #queue = [];         // sends before the socket is bound
+  #attachment = null;  // serialized bytes
+  #closeSent = false;
+
+  constructor(token, a = undefined, b = undefined) {
+    if (token !== INTERNAL) {
+      throw new TypeError('Bulwark does not open outbound WebSockets yet: use new WebSocketPair() on the server side.');
+    }
+    super();
+  }
+
+  get readyState() { return this.#state; }
+  get url() { return null; }
+  get protocol() { return null; }
+  get extensions() { return null; }
+  get binaryType() { return 'arraybuffer'; }
+  set binaryType(v) {
+    if (v !== 'arraybuffer') throw new TypeError(`binaryType '${v}' is not supported: messages arrive as ArrayBuffer`);
+  }
+
+  accept(options = undefined) {
+    if (this.#remoteId !== null) throw new TypeError("Can't accept() a WebSocket that was received from a durable object.");
+    if (this.#accepted) throw new TypeError('The WebSocket was already accepted.');
+    this.#accepted = true;
+  }
+
+  send(message) {
+    if (!this.#accepted) {
+      throw new TypeError('You must call one of accept() or state.acceptWebSocket() on this WebSocket before sending messages.');
+    }
+    if (this.#closeSent || this.#state === 3) throw new TypeError("Can't call WebSocket send() after close().");
+    let payload;
+    if (typeof message === 'string') {
+      if (message.length * 3 > MAX_MESSAGE_BYTES && utf8Encode(message).byteLength > MAX_MESSAGE_BYTES) tooLarge();
+      payload = message;
+    } else {
+      const view = viewBytes(message);
+      if (view === null) payload = `${message}`;
+      else {
+        if (view.byteLength > MAX_MESSAGE_BYTES) tooLarge();
+        payload = view.slice();
+      }
+    }
+    if (this.#id === null) this.#queue.push(payload);
+    else H.socketSend(this.#id, payload);
+  }
+
+  close(code = undefined, reason = undefined) {
+    if (code !== undefined) {
+      code = Number(code);
+      if (!(code === 1000 || (code >= 3000 && code <= 4999))) {
+        throw new TypeError(`Invalid WebSocket close code: ${code}. It must be 1000 or in the range 3000-4999.`);
+      }
+    }
+    reason = reason === undefined ? '' : `${reason}`;
+    if (utf8Encode(reason).byteLength > 123) throw new TypeError('The WebSocket close reason is longer than 123 bytes.');
+    if (this.#closeSent || this.#state === 3) return;
+    this.#closeSent = true;
+    this.#state = 2;
+    if (this.#id === null) this.#queue.push({ close: true, code: code ?? 1005, reason });
+    else H.socketClose(this.#id, code ?? 1005, reason);
+  }
+
+  serializeAttachment(value) {
+    const bytes = serialize(value);
+    if (bytes.byteLength > MAX_ATTACHMENT_BYTES) {
+      throw new TypeError(`serializeAttachment: the serialized attachment is ${bytes.byteLength} bytes; the limit is ${MAX_ATTACHMENT_BYTES}.`);
+    }
+    this.#attachment = bytes;
+    if (this.#id !== null && this.#hibernation !== null) H.socketAttachment(this.#id, bytes);
+  }
+
+  deserializeAttachment() {
+    return this.#attachment === null ? null : deserialize(this.#attachment);
+  }
+
+  static {
+    socketInternals = {
+      pair() {
+        const a = new WebSocket(INTERNAL), b = new WebSocket(INTERNAL);
+        a.#peer = b;
+        b.#peer = a;
+        return [a, b];
+      },
+      remote(id) {
+        const ws = new WebSocket(INTERNAL);
+        ws.#remoteId = id;
+        return ws;
+      },
+      restored(id, tags, attachment, entry, object) {
+        const ws = new WebSocket(INTERNAL);
+        ws.#id = id;
+        ws.#accepted = true;
+        ws.#attachment = attachment;
+        ws.#hibernation = { entry, object, tags };
+        return ws;
+      },
+      isSocket: (v) => v !== null && typeof v === 'object' && #peer in v,
+      /** ctx.acceptWebSocket: the socket joins the object's hibernatable set. */
+      acceptHibernatable(ws, entry, object, tags) {
+        if (ws.#remoteId !== null || ws.#peer === null) throw new TypeError('acceptWebSocket() needs the server end of a new WebSocketPair.');
+        if (ws.#accepted) throw new TypeError('The WebSocket was already accepted.');
+        ws.#accepted = true;
+        ws.#hibernation = { entry, object, tags };
+      },
+      hibernation: (ws) => ws.#hibernation,
+      id: (ws) => ws.#id,
+      /** The local end of a Response's socket gets its id; what it queued leaves now. */
+      bind(responseSocket, invocationId) {
+        if (responseSocket.#remoteId !== null) {
+          H.socketOpen(invocationId, responseSocket.#remoteId, false, '', null, null);
+          return;
+        }
+        const local = responseSocket.#peer;
+        if (local === null || local.#id !== null || responseSocket.#accepted) {
+          throw new TypeError('The WebSocket of a 101 Response must be the client end of a new WebSocketPair.');
+        }
+        local.#id = invocationId;
+        const h = local.#hibernation;
+        if (h !== null) {
+          H.socketOpen(invocationId, invocationId, true, h.tags.join('\n'), h.object.className, h.object.id);
+          h.entry.pendingSockets.delete(local);
+          h.entry.socketsById.set(invocationId, local);
+          if (local.#attachment !== null) H.socketAttachment(invocationId, local.#attachment);
+        } else {
+          H.socketOpen(invocationId, invocationId, false, '', null, null);
+          localSockets.set(invocationId, local);
+        }
+        const queued = local.#queue;
+        local.#queue = [];
+        for (const item of queued) {
+          if (typeof item === 'object' && item !== null && item.close === true) H.socketClose(invocationId, item.code, item.reason);
+          else H.socketSend(invocationId, item);
+        }
+      },
+      /** The client closed (or the node gave up on) the socket. */
+      closed(ws) {
+        ws.#state = 3;
+        if (ws.#id !== null) localSockets.delete(ws.#id);
+        const h = ws.#hibernation;
+        if (h !== null && ws.#id !== null) h.entry.socketsById.delete(ws.#id);
+      },
+    };
+  }
+}
+export { socketInternals };
+
+function tooLarge() {
+  throw new RangeError(`WebSocket message too large: the limit is ${MAX_MESSAGE_BYTES} bytes.`);
+}
+
+export class WebSocketPair {
+  constructor() {
+    const [a, b] = socketInternals.pair();
+    Object.defineProperty(this, 0, { value: a, enumerable: true });
+    Object.defineProperty(this, 1, { value: b, enumerable: true });
+  }
+  *[Symbol.iterator]() { yield this[0]; yield this[1]; }
+}
+
+export class WebSocketRequestResponsePair {
+  #request; #response;
+  constructor(request, response) {
+    if (arguments.length < 2) throw new TypeError("Failed to construct 'WebSocketRequestResponsePair': 2 arguments required.");
+    this.#request = `${request}`;
+    this.#response = `${response}`;
+  }
+  get request() { return this.#request; }
+  get response() { return this.#response; }
+}
+
+function messageData(ev) {
+  return ev.text !== null && ev.text !== undefined ? ev.text : bytesToArrayBuffer(ev.data);
+}
+
+function fire(ws, event) {
+  try {
+    ws.dispatchEvent(event);
+  } catch (err) {
+    safeLog('error', `Uncaught ${err && err.stack ? err.stack : err}`);
+  }
+}
+
+/** Delivers a socket event to a socket accepted with accept() (its listeners). */
+export function deliverToListeners(ev) {
+  const ws = localSockets.get(ev.id);
+  if (ws === undefined) return;
+  switch (ev.kind) {
+    case 'message': fire(ws, new MessageEvent('message', { data: messageData(ev) })); break;
+    case 'close':
+      socketInternals.closed(ws);
+      fire(ws, new CloseEvent('close', { code: ev.code, reason: ev.reason ?? '', wasClean: ev.code !== 1006 }));
+      break;
+    default:
+      socketInternals.closed(ws);
+      fire(ws, new ErrorEvent('error', { message: ev.reason ?? 'WebSocket error' }));
+  }
+}
+
+/** Delivers a socket event to an object's hibernation handlers, looked up on the instance now. */
+export async function deliverToObject(instance, ws, ev) {
+  switch (ev.kind) {
+    case 'message': {
+      const handler = instance.webSocketMessage;
+      if (typeof handler === 'function') await ReflectApply(handler, instance, [ws, messageData(ev)]);
+      break;
+    }
+    case 'close': {
+      socketInternals.closed(ws);
+      const handler = instance.webSocketClose;
+      if (typeof handler === 'function') await ReflectApply(handler, instance, [ws, ev.code, ev.reason ?? '', ev.code !== 1006]);
+      break;
+    }
+    default: {
+      socketInternals.closed(ws);
+      const handler = instance.webSocketError;
+      if (typeof handler === 'function') await ReflectApply(handler, instance, [ws, new Error(ev.reason ?? 'WebSocket error')]);
+    }
+  }
+}

@@ -1,0 +1,458 @@
+package dev.bulwark.server.node;
+
+import dev.bulwark.sandbox.ipc.Address;
+import dev.bulwark.sandbox.ipc.ErrorCode;
+import dev.bulwark.sandbox.ipc.Message;
+import org.eclipse.jetty.websocket.api.Callback;
+import org.eclipse.jetty.websocket.api.Session;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+
+/**
+ * The clients' WebSockets, which live in the node: a socket outlives the sandbox (and the object
+ * instance) that accepted it when it is hibernatable. The hub checks what sandboxes say about
+ * sockets (a sandbox may speak only for sockets of its own invocations and objects), delivers the
+ * clients' frames as socket events one at a time per socket (Jetty reads the next frame only when
+ * the previous event is done: back-pressure and order), answers auto-responses without waking the
+ * object, keeps attachments, and bounds sockets per object and bytes buffered per socket.
+ */
+public final class SocketHub {
+    private static final Logger log = LoggerFactory.getLogger(SocketHub.class);
+    /** Workers' limit on one WebSocket message, both ways. */
+    public static final int MAX_MESSAGE_BYTES = 1 << 20;
+    /** Bytes a socket may have queued toward a slow client before the node closes it. */
+    static final long MAX_BUFFERED_BYTES = 16L << 20;
+    /** How long a socket may wait for its client to connect (a 101 the worker never returned). */
+    static final long CONNECT_WAIT_MS = 60_000;
+    static final int MAX_ATTACHMENT_BYTES = 2048;
+
+    private final SandboxSupervisor supervisor;
+    private final LongSupplier invocationIds;
+    private final int perObjectLimit;
+    private final Map<Long, Socket> sockets = new ConcurrentHashMap<>();
+    private final Map<String, Set<Long>> byObject = new ConcurrentHashMap<>();
+    private final Map<String, String[]> autoResponses = new ConcurrentHashMap<>();
+    private final Map<SandboxProcess, Set<String>> restored = new ConcurrentHashMap<>();
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "socket-hub");
+        t.setDaemon(true);
+        return t;
+    });
+
+    SocketHub(SandboxSupervisor supervisor, LongSupplier invocationIds, int perObjectLimit) {
+        this.supervisor = supervisor;
+        this.invocationIds = invocationIds;
+        this.perObjectLimit = perObjectLimit;
+    }
+
+    public int perObjectLimit() {
+        return perObjectLimit;
+    }
+
+    /** One client's socket. Guarded by itself. */
+    final class Socket {
+        final long id;
+        final String tenant;
+        final Address target;
+        /** The sandbox holding the socket's JS object; null for a hibernatable one (it goes where the object is). */
+        final SandboxProcess home;
+        final boolean hibernatable;
+        final List<String> tags;
+        volatile byte[] attachment;
+        Session session;
+        final ArrayDeque<Object> outgoing = new ArrayDeque<>();
+        long buffered;
+        final ArrayDeque<Message.SocketEvent> inbound = new ArrayDeque<>();
+        boolean inFlight;
+        boolean claimed;
+        boolean closed;
+
+        Socket(long id, String tenant, Address target, SandboxProcess home, boolean hibernatable, List<String> tags) {
+            this.id = id;
+            this.tenant = tenant;
+            this.target = target;
+            this.home = home;
+            this.hibernatable = hibernatable;
+            this.tags = tags;
+        }
+    }
+
+    private static String key(Address.DurableObject o) {
+        return o.workerId() + "\n" + o.className() + "\n" + o.objectId();
+    }
+
+    // ---------------------------------------------------------------- opening
+
+    /**
+     * Wraps the listener of a fetch invocation so the sockets its response opens are checked and
+     * registered before the listener hears of them.
+     */
+    InvocationListener watch(String tenant, Address target, SandboxProcess sandbox, InvocationListener listener) {
+        return new InvocationListener() {
+            private boolean refused;
+
+            @Override
+            public void socketOpen(Message.SocketOpen open) {
+                String problem = opened(tenant, target, sandbox, open);
+                if (problem == null) {
+                    listener.socketOpen(open);
+                } else {
+                    // The refusal is the response: a caller (the worker in front of the object) sees it
+                    // as a Response it can return, and the client gets it as the answer to its upgrade.
+                    refused = true;
+                    ErrorCode code = problem.startsWith("too many") ? ErrorCode.TOO_MANY_WEBSOCKETS : ErrorCode.NOT_FOUND;
+                    listener.head(new Message.ResponseHead(open.invocationId(), code.status(), "",
+                            List.of(new Message.Header("content-type", "application/json; charset=utf-8"),
+                                    new Message.Header("cache-control", "no-store"))));
+                    listener.chunk(dev.bulwark.server.http.ErrorResponse.body(code.code(), problem, null)
+                            .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                    listener.end();
+                }
+            }
+
+            @Override
+            public void head(Message.ResponseHead head) {
+                if (!refused) listener.head(head);
+            }
+
+            @Override
+            public void chunk(byte[] data) {
+                if (!refused) listener.chunk(data);
+            }
+
+            @Override
+            public void end() {
+                if (!refused) listener.end();
+            }
+
+            @Override
+            public void failed(Message.InvocationFailed failure) {
+                listener.failed(failure);
+            }
+
+            @Override
+            public void rpcReturn(Message.RpcReturn result) {
+                listener.rpcReturn(result);
+            }
+
+            @Override
+            public void pull() {
+                listener.pull();
+            }
+
+            @Override
+            public void done(long cpuMicros) {
+                listener.done(cpuMicros);
+            }
+        };
+    }
+
+    /** Registers (or, for a handed-over socket, claims) a socket; null when accepted, else why not. */
+    private String opened(String tenant, Address target, SandboxProcess sandbox, Message.SocketOpen open) {
+        if (open.socketId() != open.invocationId()) {
+            Socket s = sockets.get(open.socketId());
+            if (s == null || !s.tenant.equals(tenant)) return "no such WebSocket";
+            synchronized (s) {
+                if (s.claimed || s.closed) return "the WebSocket was already returned";
+                s.claimed = true;
+            }
+            return null;
+        }
+        if (open.tags().size() > 10) return "a WebSocket can have at most 10 tags";
+        boolean hibernatable = open.hibernatable() && target instanceof Address.DurableObject;
+        Socket s = new Socket(open.socketId(), tenant, target, hibernatable ? null : sandbox, hibernatable, open.tags());
+        if (target instanceof Address.DurableObject o) {
+            Set<Long> ids = byObject.computeIfAbsent(key(o), k -> ConcurrentHashMap.newKeySet());
+            synchronized (ids) {
+                if (ids.size() >= perObjectLimit) {
+                    // The object counted it as accepted: tell it the socket is gone.
+                    sockets.put(s.id, s);
+                    s.closed = true;
+                    deliver(s, new Message.SocketEvent(0, target, s.id, Message.SocketEventKind.CLOSE, null, null, 1013,
+                            "too many WebSockets"), false);
+                    sockets.remove(s.id);
+                    return "too many WebSockets: the durable object holds " + ids.size() + "; the limit is "
+                            + perObjectLimit + " (bulwark.websockets.per_object)";
+                }
+                ids.add(s.id);
+            }
+        }
+        sockets.put(s.id, s);
+        timer.schedule(() -> {
+            synchronized (s) {
+                if (s.session != null || s.closed) return;
+            }
+            clientClosed(s.id, 1006, "the WebSocket was never connected");
+        }, CONNECT_WAIT_MS, TimeUnit.MILLISECONDS);
+        return null;
+    }
+
+    /** The client's connection is upgraded: frames may flow. */
+    public void connect(long socketId, Session session) {
+        Socket s = sockets.get(socketId);
+        if (s == null) {
+            session.close(1011, "unknown WebSocket", Callback.NOOP);
+            return;
+        }
+        synchronized (s) {
+            if (s.closed) {
+                session.close(1011, "the WebSocket is closed", Callback.NOOP);
+                return;
+            }
+            s.session = session;
+            for (Object o : s.outgoing) write(s, o);
+            s.outgoing.clear();
+        }
+        session.demand();
+    }
+
+    // ---------------------------------------------------------------- from the client
+
+    /** A message from the client (text or data). */
+    public void clientMessage(long socketId, String text, byte[] data) {
+        Socket s = sockets.get(socketId);
+        if (s == null) return;
+        if (s.hibernatable && text != null && s.target instanceof Address.DurableObject o) {
+            String[] pair = autoResponses.get(key(o));
+            if (pair != null && pair[0].equals(text)) {
+                synchronized (s) {
+                    write(s, pair[1]);
+                    if (s.session != null) s.session.demand();
+                }
+                return;
+            }
+        }
+        enqueue(s, new Message.SocketEvent(0, s.target, s.id, Message.SocketEventKind.MESSAGE, text, data, 0, null));
+    }
+
+    /** The client closed, or the connection broke (code 1006). */
+    public void clientClosed(long socketId, int code, String reason) {
+        Socket s = sockets.get(socketId);
+        if (s == null) return;
+        synchronized (s) {
+            if (s.closed) return;
+            s.closed = true;
+            s.outgoing.clear();
+        }
+        enqueue(s, new Message.SocketEvent(0, s.target, s.id, Message.SocketEventKind.CLOSE, null, null, code, reason));
+    }
+
+    /** Queues a client event; its invocation id is 0 until it is sent (-1 marks a second attempt). */
+    private void enqueue(Socket s, Message.SocketEvent event) {
+        synchronized (s) {
+            s.inbound.add(event);
+            if (s.inFlight) return;
+            s.inFlight = true;
+        }
+        pump(s);
+    }
+
+    /** Sends the socket's next event; the one after it waits until this one is done. */
+    private void pump(Socket s) {
+        Message.SocketEvent next;
+        synchronized (s) {
+            next = s.inbound.poll();
+            if (next == null) {
+                s.inFlight = false;
+                if (s.closed) forget(s);
+                else if (s.session != null) s.session.demand();
+                return;
+            }
+        }
+        deliver(s, next);
+    }
+
+    private void deliver(Socket s, Message.SocketEvent e) {
+        deliver(s, e, true);
+    }
+
+    /** Runs one event where the socket's JS side lives; with {@code thenNext}, the next one follows it. */
+    private void deliver(Socket s, Message.SocketEvent e, boolean thenNext) {
+        Message.SocketEvent event = new Message.SocketEvent(invocationIds.getAsLong(), e.target(), e.socketId(), e.kind(),
+                e.text(), e.data(), e.code(), e.reason());
+        InvocationListener listener = new InvocationListener() {
+            private boolean crashed;
+
+            public void head(Message.ResponseHead head) {}
+            public void chunk(byte[] data) {}
+            public void end() {}
+            public void failed(Message.InvocationFailed failure) {
+                crashed = failure.code().equals(ErrorCode.SANDBOX_CRASHED.code());
+                log.debug("WebSocket {} event failed: {}", s.id, failure.message());
+            }
+            public void done(long cpuMicros) {
+                if (!thenNext) return;
+                // The object's sandbox died under the event: it goes once more, to the object's next
+                // placement (a hibernatable socket outlives its sandbox; a plain one was closed).
+                if (crashed && s.hibernatable && e.invocationId() == 0) {
+                    Message.SocketEvent again = new Message.SocketEvent(-1, e.target(), e.socketId(), e.kind(), e.text(),
+                            e.data(), e.code(), e.reason());
+                    Thread.startVirtualThread(() -> deliver(s, again, true));
+                    return;
+                }
+                Thread.startVirtualThread(() -> pump(s));
+            }
+        };
+        Thread.startVirtualThread(() -> {
+            if (s.home != null) supervisor.socketEventAt(s.home, event, listener);
+            else supervisor.socketEvent(s.tenant, event, listener);
+        });
+    }
+
+    private void forget(Socket s) {
+        sockets.remove(s.id);
+        if (s.target instanceof Address.DurableObject o) {
+            Set<Long> ids = byObject.get(key(o));
+            if (ids != null) {
+                synchronized (ids) {
+                    ids.remove(s.id);
+                }
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- from sandboxes
+
+    /** A sandbox speaks about a socket: checked against where the socket's JS side lives. */
+    void fromSandbox(SandboxProcess from, Message m) {
+        switch (m) {
+            case Message.SocketSend send -> {
+                Socket s = owned(from, send.socketId());
+                if (s == null) return;
+                long size = send.text() != null ? (long) send.text().length() : send.data() == null ? 0 : send.data().length;
+                if (size > MAX_MESSAGE_BYTES * 3L) return;
+                synchronized (s) {
+                    if (s.closed) return;
+                    write(s, send.text() != null ? send.text() : send.data());
+                }
+            }
+            case Message.SocketClose close -> {
+                Socket s = owned(from, close.socketId());
+                if (s == null) return;
+                synchronized (s) {
+                    write(s, close);
+                }
+            }
+            case Message.SocketAttachment a -> {
+                Socket s = owned(from, a.socketId());
+                if (s != null && (a.attachment() == null || a.attachment().length <= MAX_ATTACHMENT_BYTES)) {
+                    s.attachment = a.attachment();
+                }
+            }
+            case Message.SocketAutoResponse r -> {
+                if (supervisor.placement(r.target()) != from) return;
+                if (r.request() == null) autoResponses.remove(key(r.target()));
+                else autoResponses.put(key(r.target()), new String[] {r.request(), r.response()});
+            }
+            default -> log.warn("unexpected socket message {}", m.getClass().getSimpleName());
+        }
+    }
+
+    /** The socket if {@code from} holds its JS side, else null (and the message is dropped). */
+    private Socket owned(SandboxProcess from, long socketId) {
+        Socket s = sockets.get(socketId);
+        if (s == null) return null;
+        boolean ok = s.home != null ? s.home == from
+                : s.target instanceof Address.DurableObject o && supervisor.placement(o) == from;
+        return ok ? s : null;
+    }
+
+    /** Writes (or queues, before the client connects) a text, binary or close; bounded. Holds s. */
+    private void write(Socket s, Object what) {
+        Session session = s.session;
+        if (session == null) {
+            s.outgoing.add(what);
+            s.buffered += sizeOf(what);
+            if (s.buffered > MAX_BUFFERED_BYTES) {
+                s.outgoing.clear();
+                s.outgoing.add(new Message.SocketClose(s.id, 1011, "send buffer full"));
+            }
+            return;
+        }
+        long size = sizeOf(what);
+        if (s.buffered + size > MAX_BUFFERED_BYTES) {
+            session.close(1011, "send buffer full", Callback.NOOP);
+            return;
+        }
+        s.buffered += size;
+        Callback done = Callback.from(() -> release(s, size), x -> release(s, size));
+        switch (what) {
+            case String text -> session.sendText(text, done);
+            case byte[] data -> session.sendBinary(ByteBuffer.wrap(data), done);
+            case Message.SocketClose c -> session.close(c.code() == 1005 ? 1000 : c.code(), c.reason(), done);
+            default -> throw new IllegalStateException("not a frame: " + what);
+        }
+    }
+
+    private void release(Socket s, long size) {
+        synchronized (s) {
+            s.buffered -= size;
+        }
+    }
+
+    private static long sizeOf(Object what) {
+        return switch (what) {
+            case String t -> t.length();
+            case byte[] d -> d.length;
+            default -> 0;
+        };
+    }
+
+    // ---------------------------------------------------------------- placement
+
+    /**
+     * Before a sandbox gets its first event for an object, it learns the hibernatable sockets the
+     * node keeps for it (the object may have lived in a sandbox that died).
+     */
+    void beforeObjectEvent(SandboxProcess p, Address.DurableObject o) {
+        Set<String> seen = restored.computeIfAbsent(p, k -> ConcurrentHashMap.newKeySet());
+        if (!seen.add(key(o))) return;
+        Set<Long> ids = byObject.get(key(o));
+        if (ids == null) return;
+        List<Message.SocketState> kept = new ArrayList<>();
+        synchronized (ids) {
+            for (Long id : ids) {
+                Socket s = sockets.get(id);
+                if (s != null && s.hibernatable && !s.closed) kept.add(new Message.SocketState(id, s.tags, s.attachment));
+            }
+        }
+        if (!kept.isEmpty()) p.deliver(new Message.SocketRestore(o, kept));
+    }
+
+    /** A sandbox died: the sockets whose JS side it held are closed; hibernatable ones stay. */
+    void sandboxGone(SandboxProcess p) {
+        restored.remove(p);
+        for (Socket s : sockets.values()) {
+            if (s.home != p) continue;
+            Session session;
+            synchronized (s) {
+                if (s.closed) continue;
+                s.closed = true;
+                session = s.session;
+            }
+            forget(s);
+            if (session != null) session.close(1011, "the worker's sandbox restarted", Callback.NOOP);
+        }
+    }
+
+    /** Sockets open now (for operators and tests). */
+    public int openSockets() {
+        return sockets.size();
+    }
+
+    void close() {
+        timer.shutdownNow();
+    }
+}

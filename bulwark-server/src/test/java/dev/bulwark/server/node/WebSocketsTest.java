@@ -1,0 +1,314 @@
+package dev.bulwark.server.node;
+
+import dev.bulwark.server.config.ProjectLoader;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.WebSocket;
+import java.net.http.WebSocketHandshakeException;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** WebSockets against a real node with real client sockets (java.net.http.WebSocket). */
+@Timeout(value = 240, unit = TimeUnit.SECONDS)
+class WebSocketsTest {
+    @TempDir
+    Path data;
+    Node node;
+    static final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+    static final Path PROJECT = Path.of("src", "test", "resources", "sockets-project").toAbsolutePath();
+
+    Node start() throws Exception {
+        node = Node.serve(ProjectLoader.load(PROJECT, s -> s.withPort(0).withDataDir(data)));
+        return node;
+    }
+
+    @AfterEach
+    void stop() {
+        System.clearProperty(Node.WEBSOCKETS_PER_OBJECT_PROPERTY);
+        if (node != null) node.close();
+    }
+
+    /** A client that records what it receives. */
+    static final class Client implements WebSocket.Listener {
+        final BlockingQueue<Object> received = new LinkedBlockingQueue<>();
+        final CompletableFuture<Integer> closed = new CompletableFuture<>();
+        private final StringBuilder text = new StringBuilder();
+        private final java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        WebSocket ws;
+
+        @Override
+        public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
+            text.append(data);
+            if (last) {
+                received.add(text.toString());
+                text.setLength(0);
+            }
+            webSocket.request(1);
+            return null;
+        }
+
+        @Override
+        public CompletionStage<?> onBinary(WebSocket webSocket, ByteBuffer data, boolean last) {
+            byte[] b = new byte[data.remaining()];
+            data.get(b);
+            bytes.writeBytes(b);
+            if (last) {
+                received.add(bytes.toByteArray());
+                bytes.reset();
+            }
+            webSocket.request(1);
+            return null;
+        }
+
+        @Override
+        public CompletionStage<?> onClose(WebSocket webSocket, int statusCode, String reason) {
+            closed.complete(statusCode);
+            return null;
+        }
+
+        @Override
+        public void onError(WebSocket webSocket, Throwable error) {
+            closed.complete(1006);
+        }
+
+        Object next() throws InterruptedException {
+            Object o = received.poll(60, TimeUnit.SECONDS);
+            assertThat(o).as("a message within 60 s").isNotNull();
+            return o;
+        }
+
+        void send(String s) {
+            ws.sendText(s, true).join();
+        }
+    }
+
+    Client connect(String path) {
+        Client c = new Client();
+        c.ws = http.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(30))
+                .buildAsync(URI.create("ws://127.0.0.1:" + node.port() + path), c).join();
+        return c;
+    }
+
+    @Test
+    void aPlainWorkerEchoesTextAndBinaryAndClosesCleanly() throws Exception {
+        start();
+        Client c = connect("/echo");
+        c.send("hello ✓");
+        assertThat(c.next()).isEqualTo("echo: hello ✓");
+        c.ws.sendBinary(ByteBuffer.wrap(new byte[] {1, 2, 3}), true).join();
+        assertThat((byte[]) c.next()).containsExactly(3, 2, 1);
+        for (int i = 0; i < 20; i++) c.send("m" + i);
+        for (int i = 0; i < 20; i++) assertThat(c.next()).as("messages stay in order").isEqualTo("echo: m" + i);
+        c.ws.sendClose(1000, "done").join();
+        assertThat(c.closed.get(30, TimeUnit.SECONDS)).isEqualTo(1000);
+    }
+
+    @Test
+    void aMessageOverOneMebibyteIsRefusedBothWays() throws Exception {
+        start();
+        Client out = connect("/big");
+        out.send("go");
+        assertThat((String) out.next()).startsWith("refused: WebSocket message too large");
+        Client in = connect("/echo");
+        in.ws.sendText("y".repeat((1 << 20) + 1), true);
+        assertThat(in.closed.get(30, TimeUnit.SECONDS)).as("1009: message too big").isEqualTo(1009);
+    }
+
+    @Test
+    void aDurableObjectChatRoomWithTagsAndGetWebSockets() throws Exception {
+        start();
+        Client alice = connect("/chat/room1?user=alice");
+        Client bob = connect("/chat/room1?user=bob");
+        alice.send("hi");
+        assertThat(alice.next()).isEqualTo("alice: hi");
+        assertThat(bob.next()).isEqualTo("alice: hi");
+        bob.send("who");
+        assertThat(bob.next()).isEqualTo("{\"users\":[\"alice\",\"bob\"],\"tags\":[\"user:bob\",\"room\"],\"byTag\":1}");
+        bob.ws.sendClose(1000, "bye").join();
+        assertThat(alice.next()).isEqualTo("left: bob 1000");
+    }
+
+    @Test
+    void theAutoResponseIsAnsweredWithoutWakingTheObject() throws Exception {
+        start();
+        Client c = connect("/chat/auto?user=carol");
+        c.send("ping");
+        assertThat(c.next()).isEqualTo("pong");
+        c.send("hello");
+        assertThat(c.next()).isEqualTo("carol: hello");
+    }
+
+    @Test
+    void hibernatedSocketsAndAttachmentsSurviveKillingTheSandbox() throws Exception {
+        start();
+        Client alice = connect("/chat/durable?user=alice");
+        Client bob = connect("/chat/durable?user=bob");
+        alice.send("born");
+        String firstBorn = (String) alice.next();
+        List<Long> pids = node.supervisor().pids("sockets");
+        assertThat(pids).isNotEmpty();
+        for (long pid : pids) ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+        // The sockets stay open in the node; the next message brings the object back.
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60))
+                .until(() -> !node.supervisor().pids("sockets").isEmpty()
+                        && node.supervisor().pids("sockets").stream().noneMatch(pids::contains));
+        alice.send("born");
+        String secondBorn = (String) alice.next();
+        assertThat(secondBorn).as("the constructor ran again").isNotEqualTo(firstBorn);
+        alice.send("who");
+        assertThat(alice.next()).as("getWebSockets() and attachments came back")
+                .isEqualTo("{\"users\":[\"alice\",\"bob\"],\"tags\":[\"user:alice\",\"room\"],\"byTag\":1}");
+        bob.send("still here");
+        assertThat(alice.next()).isEqualTo("bob: still here");
+        assertThat(bob.closed).isNotDone();
+    }
+
+    @Test
+    void aDurableObjectAcceptsWithPlainAcceptAndItsListenersUseStorage() throws Exception {
+        start();
+        Client c = connect("/echo-object/one");
+        for (int i = 1; i <= 5; i++) c.send("m" + i);
+        for (int i = 1; i <= 5; i++) assertThat(c.next()).isEqualTo(i + ": m" + i);
+    }
+
+    @Test
+    void aPlainWorkersSocketIsClosedWhenItsSandboxDies() throws Exception {
+        start();
+        Client c = connect("/echo");
+        c.send("x");
+        assertThat(c.next()).isEqualTo("echo: x");
+        for (long pid : node.supervisor().pids("sockets")) ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+        assertThat(c.closed.get(60, TimeUnit.SECONDS)).as("1011: the JS side of the socket is gone").isEqualTo(1011);
+    }
+
+    @Test
+    void attachmentsAndTagsAreBoundedAsInWorkers() throws Exception {
+        start();
+        Client c = connect("/chat/limits?user=dora");
+        c.send("big-attachment");
+        assertThat((String) c.next()).startsWith("refused: serializeAttachment: the serialized attachment is ")
+                .endsWith(" bytes; the limit is 2048.");
+        c.send("who");
+        assertThat((String) c.next()).as("the old attachment stays").contains("\"users\":[\"dora\"]");
+        java.util.concurrent.CompletionException e = org.junit.jupiter.api.Assertions.assertThrows(
+                java.util.concurrent.CompletionException.class, () -> connect("/chat/limits?user=eve&extraTags=9"));
+        assertThat(((WebSocketHandshakeException) e.getCause()).getResponse().statusCode()).as("11 tags").isEqualTo(500);
+        assertThat(connect("/chat/limits?user=fay&extraTags=8").ws).as("10 tags").isNotNull();
+    }
+
+    @Test
+    void handlersInstalledAsOwnNonEnumerablePropertiesAreCalledAsTheAgentsSdkInstallsThem() throws Exception {
+        start();
+        Client c = connect("/agent/a1");
+        c.send("hello");
+        assertThat(c.next()).isEqualTo("{\"isWebSocket\":true,\"attachment\":{\"id\":\"conn-1\"},\"message\":\"hello\"}");
+    }
+
+    @Test
+    void aMessageLeavesOnlyAfterTheWritesBeforeItAreDurableAcrossKill9() throws Exception {
+        start();
+        Client c = connect("/ledger/l1");
+        for (int i = 1; i <= 3; i++) {
+            c.send(Integer.toString(i));
+            assertThat(c.next()).isEqualTo("stored " + i);
+            // Acknowledged: the write is on disk, whatever happens to the sandbox now.
+            List<Long> pids = node.supervisor().pids("sockets");
+            for (long pid : pids) ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60))
+                    .until(() -> !node.supervisor().pids("sockets").isEmpty()
+                            && node.supervisor().pids("sockets").stream().noneMatch(pids::contains));
+            c.send("get");
+            assertThat(c.next()).isEqualTo("have " + i);
+        }
+    }
+
+    @Test
+    void manyNearSimultaneousConnectsToOneObjectAreAllAcceptedAndHibernatable() throws Exception {
+        start();
+        List<Client> clients = new ArrayList<>();
+        List<CompletableFuture<WebSocket>> attempts = new ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+            Client c = new Client();
+            clients.add(c);
+            attempts.add(http.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(120))
+                    .buildAsync(URI.create("ws://127.0.0.1:" + node.port() + "/chat/busy?user=u" + i), c));
+        }
+        for (int i = 0; i < attempts.size(); i++) clients.get(i).ws = attempts.get(i).get(180, TimeUnit.SECONDS);
+        Client last = clients.get(199);
+        last.send("who");
+        String reply;
+        do reply = (String) last.next(); while (!reply.startsWith("{"));
+        assertThat(java.util.regex.Pattern.compile("\"u\\d+\"").matcher(reply).results().count()).isEqualTo(200);
+    }
+
+    @Test
+    void hostileAThousandSocketsToOneObjectAreBoundedByThePerObjectLimit() throws Exception {
+        System.setProperty(Node.WEBSOCKETS_PER_OBJECT_PROPERTY, "50");
+        start();
+        List<CompletableFuture<WebSocket>> attempts = new ArrayList<>();
+        List<Client> clients = new ArrayList<>();
+        for (int i = 0; i < 1000; i++) {
+            Client c = new Client();
+            clients.add(c);
+            attempts.add(http.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(120))
+                    .buildAsync(URI.create("ws://127.0.0.1:" + node.port() + "/chat/crowd?user=u" + i), c));
+        }
+        int open = 0, refused = 0;
+        for (CompletableFuture<WebSocket> a : attempts) {
+            try {
+                a.get(180, TimeUnit.SECONDS);
+                open++;
+            } catch (java.util.concurrent.ExecutionException e) {
+                assertThat(e.getCause()).isInstanceOf(WebSocketHandshakeException.class);
+                WebSocketHandshakeException h = (WebSocketHandshakeException) e.getCause();
+                assertThat(h.getResponse().statusCode()).isEqualTo(429);
+                refused++;
+            }
+        }
+        assertThat(open).isEqualTo(50);
+        assertThat(refused).isEqualTo(950);
+        // The refusal says why, to a plain request too.
+        String answer;
+        try (java.net.Socket raw = new java.net.Socket("127.0.0.1", node.port())) {
+            raw.setSoTimeout(60_000);
+            raw.getOutputStream().write(("GET /chat/crowd?user=late HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\n"
+                    + "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
+                    .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            var in = new java.io.DataInputStream(raw.getInputStream());
+            StringBuilder head = new StringBuilder();
+            while (!head.toString().endsWith("\r\n\r\n")) head.append((char) in.readUnsignedByte());
+            // The body is chunked: read up to the end of its JSON.
+            StringBuilder body = new StringBuilder();
+            while (!body.toString().contains("}}")) body.append((char) in.readUnsignedByte());
+            answer = head.toString() + body;
+        }
+        assertThat(answer).startsWith("HTTP/1.1 429 ").contains("\"code\":\"too_many_websockets\"")
+                .contains("the durable object holds 50; the limit is 50");
+        // The object's own count stays exact: the refused sockets are gone from getWebSockets().
+        Client first = clients.get(attempts.indexOf(attempts.stream().filter(a -> !a.isCompletedExceptionally()).findFirst().orElseThrow()));
+        first.ws = attempts.get(clients.indexOf(first)).join();
+        java.util.regex.Pattern user = java.util.regex.Pattern.compile("\"u\\d+\"");
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> {
+            first.send("who");
+            String reply;
+            do reply = (String) first.next(); while (!reply.startsWith("{")); // skip "left: ..." of refused sockets
+            return user.matcher(reply).results().count() == 50;
+        });
+    }
+}
