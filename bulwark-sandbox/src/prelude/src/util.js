@@ -43,6 +43,10 @@ export function isArrayBuffer(v) {
   if (typeof v !== 'object' || v === null) return false;
   try { ReflectApply(abByteLength, v, []); return true; } catch { return false; }
 }
+/** The buffer of a typed array, read with the intrinsic getter. */
+export function viewBuffer(view) {
+  return ReflectApply(taBuffer, view, []);
+}
 export function isSharedArrayBuffer(v) {
   if (sabByteLength === null || typeof v !== 'object' || v === null) return false;
   try { ReflectApply(sabByteLength, v, []); return true; } catch { return false; }

@@ -62,6 +62,9 @@
       return false;
     }
   }
+  function viewBuffer(view) {
+    return ReflectApply(taBuffer, view, []);
+  }
   function isSharedArrayBuffer(v3) {
     if (sabByteLength === null || typeof v3 !== "object" || v3 === null) return false;
     try {
@@ -218,6 +221,7 @@
       __name(captureSharedArrayBuffer, "captureSharedArrayBuffer");
       captureSharedArrayBuffer();
       __name(isArrayBuffer, "isArrayBuffer");
+      __name(viewBuffer, "viewBuffer");
       __name(isSharedArrayBuffer, "isSharedArrayBuffer");
       __name(typedArrayName, "typedArrayName");
       __name(isDataView, "isDataView");
@@ -12441,7 +12445,7 @@ ${className}`);
       },
       write(chunk) {
         const view = isObjectLike(chunk) ? viewBytes(chunk) : null;
-        if (view === null) {
+        if (view === null || isSharedArrayBuffer(viewBuffer(view))) {
           const err = new TypeError("The chunk written to a compression stream must be an ArrayBuffer or ArrayBufferView.");
           fail(err);
           throw err;
