@@ -89,9 +89,11 @@ final class WptRunner {
         main.append("import { run } from './harness.js';\n");
         List<WorkerModule> modules = new ArrayList<>();
         modules.add(WorkerModule.text("harness.js", ModuleType.JS, harness));
+        List<String> scriptTexts = new ArrayList<>();
+        for (String script : file.scripts()) scriptTexts.add(read(script));
         StringBuilder resources = new StringBuilder("const resources = {");
         int n = 0;
-        for (String data : file.dataFiles()) {
+        for (String data : file.dataFiles(scriptTexts)) {
             Path p = root.resolve(data);
             if (!Files.isRegularFile(p)) continue;
             String module = "data/" + n + ".txt";
@@ -104,8 +106,7 @@ final class WptRunner {
         // Modules are strict: a WPT script's sloppy implicit global ("x = 1" with no declaration)
         // would throw, so such names are declared on globalThis first.
         java.util.Set<String> implicit = new java.util.TreeSet<>();
-        List<String> texts = new ArrayList<>();
-        for (String script : file.scripts()) texts.add(read(script));
+        List<String> texts = new ArrayList<>(scriptTexts);
         texts.add(file.source());
         for (String text : texts) {
             java.util.regex.Matcher m = ASSIGNMENT.matcher(text);
