@@ -105,13 +105,11 @@ public final class Isolate {
     /** The memory watchdog's view: which task it measured from, and the process RSS then. */
     private long watchedTask = -1, watchedBaselineRss;
     /**
-     * Rejections that had no handler when they happened, keyed by promise identity, holding a
-     * handle on the reason. A handler attached later in the same task removes them; what is left
-     * at the end of the task is an uncaught rejection and is logged once (isolate thread only).
-     * The reason is described (its stack read and formatted) only then: `await` of a rejected
-     * promise always starts without a handler, and describing each one cost more than the await.
+     * Rejections that had no handler when they happened, keyed by promise identity. A handler
+     * attached later in the same task removes them; what is left at the end of the task is an
+     * uncaught rejection and is logged once (isolate thread only).
      */
-    private final Map<Integer, V8Value> unhandledRejections = new java.util.LinkedHashMap<>();
+    private final Map<Integer, String> unhandledRejections = new java.util.LinkedHashMap<>();
     /** The intrinsic TypeError, captured before any worker code can replace the global. */
     private final V8ValueFunction intrinsicTypeError;
     private int nearHeapLimitCalls;
@@ -160,10 +158,9 @@ public final class Isolate {
             // 0: rejected with no handler; 1: a handler was added after the rejection.
             try {
                 if (event.getCode() == 0) {
-                    // Javet closes the callback's values when it returns: keep a handle of our own.
-                    closeQuietly(unhandledRejections.put(promise.getIdentityHash(), value.toClone(true)));
+                    unhandledRejections.put(promise.getIdentityHash(), describe(value));
                 } else if (event.getCode() == 1) {
-                    closeQuietly(unhandledRejections.remove(promise.getIdentityHash()));
+                    unhandledRejections.remove(promise.getIdentityHash());
                 }
             } catch (JavetException e) {
                 log("error", "Uncaught (in promise) " + describe(value));
@@ -236,7 +233,7 @@ public final class Isolate {
             if (inv != null) inv.cpuNanos.addAndGet(used);
             currentInvocation = 0;
             taskInvocation = null;
-            forgetUnhandledRejections();
+            unhandledRejections.clear();
             // The output gate: what this task wrote is durable before anything it said leaves.
             // A commit that fails (an I/O error) ends the sandbox before its held output is sent:
             // no response may claim a write that is not on disk.
@@ -250,23 +247,8 @@ public final class Isolate {
 
     private void reportUnhandledRejections() {
         if (unhandledRejections.isEmpty()) return;
-        for (V8Value r : unhandledRejections.values()) log("error", "Uncaught (in promise) " + describe(r));
-        forgetUnhandledRejections();
-    }
-
-    private void forgetUnhandledRejections() {
-        if (unhandledRejections.isEmpty()) return;
-        for (V8Value r : unhandledRejections.values()) closeQuietly(r);
+        for (String r : unhandledRejections.values()) log("error", "Uncaught (in promise) " + r);
         unhandledRejections.clear();
-    }
-
-    private static void closeQuietly(V8Value value) {
-        if (value == null) return;
-        try {
-            value.close();
-        } catch (JavetException | RuntimeException e) {
-            // the runtime is closing or dead: its handles go with it
-        }
     }
 
     /**
@@ -341,7 +323,7 @@ public final class Isolate {
             } catch (WorkerLoadException e) {
                 // The load error names what threw; the same rejection logged again as "Uncaught (in
                 // promise)" would report one failure twice.
-                forgetUnhandledRejections();
+                unhandledRejections.clear();
                 ErrorCode reason = terminationReason;
                 once.failed(this, reason == null ? e : new WorkerLoadException(reason, topLevel + limitMessage(reason, limits)));
             } finally {
