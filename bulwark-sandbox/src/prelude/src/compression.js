@@ -5,7 +5,7 @@
 // bomb) costs memory only as fast as the reader takes it.
 import { H } from './host.js';
 import { ReadableStream, WritableStream } from './streams-core.js';
-import { viewBytes, isObjectLike, webidlClass, toDOMString, PromiseCtor } from './util.js';
+import { viewBytes, isObjectLike, isSharedArrayBuffer, viewBuffer, webidlClass, toDOMString, PromiseCtor } from './util.js';
 
 const MAX_INPUT = 1 << 20; // the host's limit per call; bigger chunks are sliced
 const FORMATS = ['deflate', 'deflate-raw', 'gzip'];
@@ -100,7 +100,8 @@ function zlibPair(format, compress) {
     start(c) { writableController = c; },
     write(chunk) {
       const view = isObjectLike(chunk) ? viewBytes(chunk) : null;
-      if (view === null) {
+      // A BufferSource without [AllowShared]: shared memory is refused, as a wrong type is.
+      if (view === null || isSharedArrayBuffer(viewBuffer(view))) {
         const err = new TypeError('The chunk written to a compression stream must be an ArrayBuffer or ArrayBufferView.');
         fail(err);
         throw err;

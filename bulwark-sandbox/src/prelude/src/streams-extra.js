@@ -1,7 +1,7 @@
 // TextEncoderStream, TextDecoderStream and the Workers-specific IdentityTransformStream / FixedLengthStream.
 import { TransformStream } from './streams-core.js';
 import { utf8Encode, TextDecoder } from './encoding.js';
-import { toDOMString, webidlClass, viewBytes, isObjectLike } from './util.js';
+import { toDOMString, webidlClass, viewBytes, isObjectLike, isDetachedBufferSource } from './util.js';
 import { chunkToBytes } from './body.js';
 
 export class TextEncoderStream {
@@ -37,6 +37,8 @@ export class TextDecoderStream {
     this.#decoder = decoder;
     this.#transform = new TransformStream({
       transform(chunk, controller) {
+        // A detached buffer holds no bytes (WebIDL's "get a copy of the bytes"): no output.
+        if (isObjectLike(chunk) && isDetachedBufferSource(chunk)) return;
         const view = isObjectLike(chunk) ? viewBytes(chunk) : null;
         if (view === null) throw new TypeError("Failed to execute 'transform' on 'TextDecoderStream': The provided value is not of type '(ArrayBuffer or ArrayBufferView)'.");
         const s = decoder.decode(view, { stream: true });

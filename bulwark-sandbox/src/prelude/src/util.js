@@ -43,6 +43,19 @@ export function isArrayBuffer(v) {
   if (typeof v !== 'object' || v === null) return false;
   try { ReflectApply(abByteLength, v, []); return true; } catch { return false; }
 }
+// ES2024; absent in older engines (Node 20, the prelude's test host), where nothing reads as detached.
+const abDetached = ObjectGetOwnPropertyDescriptor(ArrayBuffer.prototype, 'detached')?.get;
+/** True when a BufferSource's (non-shared) buffer is detached: WebIDL reads it as no bytes. */
+export function isDetachedBufferSource(v) {
+  let buffer = v;
+  if (typedArrayName(v) !== undefined) buffer = ReflectApply(taBuffer, v, []);
+  else if (isDataView(v)) buffer = ReflectApply(dvBuffer, v, []);
+  return abDetached !== undefined && isArrayBuffer(buffer) && ReflectApply(abDetached, buffer, []) === true;
+}
+/** The buffer of a typed array, read with the intrinsic getter. */
+export function viewBuffer(view) {
+  return ReflectApply(taBuffer, view, []);
+}
 export function isSharedArrayBuffer(v) {
   if (sabByteLength === null || typeof v !== 'object' || v === null) return false;
   try { ReflectApply(sabByteLength, v, []); return true; } catch { return false; }

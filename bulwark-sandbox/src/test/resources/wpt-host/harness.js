@@ -292,6 +292,19 @@ function assert_throws_dom(type, funcOrConstructor, descriptionOrFunc, maybeDesc
   checkDomException('assert_throws_dom', type, constructor, error, description);
 }
 
+/**
+ * testharness.js's assert_throws_quotaexceedederror: func throws a QuotaExceededError (a
+ * DOMException of that name); `requested` and `quota`, when not null, must equal its properties.
+ */
+function assert_throws_quotaexceedederror(func, requested, quota, description) {
+  let threw = false, error;
+  try { func.call(this); } catch (e) { threw = true; error = e; }
+  assert(threw, 'assert_throws_quotaexceedederror', description, '${f} did not throw', { f: new Raw(func) });
+  checkDomException('assert_throws_quotaexceedederror', 'QuotaExceededError', globalThis.DOMException, error, description);
+  if (requested !== null) assert(sameValue(error.requested, requested), 'assert_throws_quotaexceedederror', description, 'requested is ${a}, expected ${e}', { a: error.requested, e: requested });
+  if (quota !== null) assert(sameValue(error.quota, quota), 'assert_throws_quotaexceedederror', description, 'quota is ${a}, expected ${e}', { a: error.quota, e: quota });
+}
+
 function assert_throws_exactly(exception, func, description) {
   let threw = false, error;
   try { func.call(this); } catch (e) { threw = true; error = e; }
@@ -603,14 +616,19 @@ const GLOBAL = {
 
 function format_value(v) { return formatValue(v); }
 
+/** testharness.js's fetch_json: the parsed JSON body of a resource next to the test. */
+function fetch_json(resource) {
+  return fetch(resource).then((response) => response.json());
+}
+
 const exported = {
-  test, async_test, promise_test, promise_setup, generate_tests, setup, done, step_timeout, format_value,
+  test, async_test, promise_test, promise_setup, generate_tests, setup, done, step_timeout, format_value, fetch_json,
   assert_true, assert_false, assert_equals, assert_not_equals, assert_in_array, assert_array_equals,
   assert_array_approx_equals, assert_approx_equals, assert_less_than, assert_greater_than, assert_less_than_equal,
   assert_greater_than_equal, assert_between_exclusive, assert_between_inclusive, assert_regexp_match,
   assert_not_regexp_match, assert_class_string, assert_own_property, assert_not_own_property, assert_inherits,
   assert_idl_attribute, assert_readonly, assert_unreached, assert_implements, assert_implements_optional,
-  assert_object_equals, assert_throws_js, assert_throws_dom, assert_throws_exactly, promise_rejects_js,
+  assert_object_equals, assert_throws_js, assert_throws_dom, assert_throws_exactly, assert_throws_quotaexceedederror, promise_rejects_js,
   promise_rejects_dom, promise_rejects_exactly, EventWatcher, GLOBAL, AssertionError,
   OptionalFeatureUnsupportedError,
 };

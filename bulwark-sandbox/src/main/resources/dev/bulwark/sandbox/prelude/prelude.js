@@ -62,6 +62,15 @@
       return false;
     }
   }
+  function isDetachedBufferSource(v3) {
+    let buffer = v3;
+    if (typedArrayName(v3) !== void 0) buffer = ReflectApply(taBuffer, v3, []);
+    else if (isDataView(v3)) buffer = ReflectApply(dvBuffer, v3, []);
+    return abDetached !== void 0 && isArrayBuffer(buffer) && ReflectApply(abDetached, buffer, []) === true;
+  }
+  function viewBuffer(view) {
+    return ReflectApply(taBuffer, view, []);
+  }
   function isSharedArrayBuffer(v3) {
     if (sabByteLength === null || typeof v3 !== "object" || v3 === null) return false;
     try {
@@ -188,7 +197,7 @@
   function isToken(s2) {
     return tokenRe.test(s2);
   }
-  var ReflectApply, ObjectDefineProperty, ObjectGetOwnPropertyDescriptor, ObjectGetPrototypeOf, ArrayIsArray, StringFromCharCode, NumberIsFinite, PromiseCtor, PromiseResolve, PromiseReject, promiseThen, PromiseThen, getterOf, abByteLength, TypedArrayProto, taTag, taBuffer, taByteOffset, taByteLength, dvBuffer, dvByteOffset, dvByteLength, sabByteLength, IteratorPrototype, isObjectLike, tokenRe;
+  var ReflectApply, ObjectDefineProperty, ObjectGetOwnPropertyDescriptor, ObjectGetPrototypeOf, ArrayIsArray, StringFromCharCode, NumberIsFinite, PromiseCtor, PromiseResolve, PromiseReject, promiseThen, PromiseThen, getterOf, abByteLength, TypedArrayProto, taTag, taBuffer, taByteOffset, taByteLength, dvBuffer, dvByteOffset, dvByteLength, sabByteLength, abDetached, IteratorPrototype, isObjectLike, tokenRe;
   var init_util = __esm({
     "src/util.js"() {
       init_inject();
@@ -218,6 +227,9 @@
       __name(captureSharedArrayBuffer, "captureSharedArrayBuffer");
       captureSharedArrayBuffer();
       __name(isArrayBuffer, "isArrayBuffer");
+      abDetached = ObjectGetOwnPropertyDescriptor(ArrayBuffer.prototype, "detached")?.get;
+      __name(isDetachedBufferSource, "isDetachedBufferSource");
+      __name(viewBuffer, "viewBuffer");
       __name(isSharedArrayBuffer, "isSharedArrayBuffer");
       __name(typedArrayName, "typedArrayName");
       __name(isDataView, "isDataView");
@@ -5207,7 +5219,7 @@ ${groupIndent}`);
   function isNonSerializable(v3) {
     return isPlatformObject(v3);
   }
-  var getter2, mapSize2, setSize2, regexpGlobal2, regexpSource, regexpFlags, dateGetTime2, mapForEach, setForEach, numberValueOf2, stringValueOf2, booleanValueOf2, bigintValueOf2, symbolValueOf2, weakMapHas2, weakSetHas2, weakRefDeref, arrayBufferSlice, abTransfer, abDetachedDesc, abDetached, isDetached, TypedArrayProto2, taBuffer2, taByteOffset2, taLength, dvBuffer2, dvByteOffset2, dvByteLength2, isErrorNative2, typedArrayCtors, errorCtors, platformChecks;
+  var getter2, mapSize2, setSize2, regexpGlobal2, regexpSource, regexpFlags, dateGetTime2, mapForEach, setForEach, numberValueOf2, stringValueOf2, booleanValueOf2, bigintValueOf2, symbolValueOf2, weakMapHas2, weakSetHas2, weakRefDeref, arrayBufferSlice, abTransfer, abDetachedDesc, abDetached2, isDetached, TypedArrayProto2, taBuffer2, taByteOffset2, taLength, dvBuffer2, dvByteOffset2, dvByteLength2, isErrorNative2, typedArrayCtors, errorCtors, platformChecks;
   var init_structured_clone = __esm({
     "src/structured-clone.js"() {
       init_inject();
@@ -5234,8 +5246,8 @@ ${groupIndent}`);
       arrayBufferSlice = ArrayBuffer.prototype.slice;
       abTransfer = ArrayBuffer.prototype.transfer;
       abDetachedDesc = ObjectGetOwnPropertyDescriptor(ArrayBuffer.prototype, "detached");
-      abDetached = abDetachedDesc === void 0 ? null : abDetachedDesc.get;
-      isDetached = /* @__PURE__ */ __name((b3) => abDetached !== null && ReflectApply(abDetached, b3, []) === true, "isDetached");
+      abDetached2 = abDetachedDesc === void 0 ? null : abDetachedDesc.get;
+      isDetached = /* @__PURE__ */ __name((b3) => abDetached2 !== null && ReflectApply(abDetached2, b3, []) === true, "isDetached");
       TypedArrayProto2 = Object.getPrototypeOf(Uint8Array.prototype);
       taBuffer2 = getter2(TypedArrayProto2, "buffer");
       taByteOffset2 = getter2(TypedArrayProto2, "byteOffset");
@@ -8550,6 +8562,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
       this.#decoder = decoder;
       this.#transform = new TransformStream({
         transform(chunk, controller) {
+          if (isObjectLike(chunk) && isDetachedBufferSource(chunk)) return;
           const view = isObjectLike(chunk) ? viewBytes(chunk) : null;
           if (view === null) throw new TypeError("Failed to execute 'transform' on 'TextDecoderStream': The provided value is not of type '(ArrayBuffer or ArrayBufferView)'.");
           const s2 = decoder.decode(view, { stream: true });
@@ -13351,7 +13364,7 @@ ${hex}`);
       },
       write(chunk) {
         const view = isObjectLike(chunk) ? viewBytes(chunk) : null;
-        if (view === null) {
+        if (view === null || isSharedArrayBuffer(viewBuffer(view))) {
           const err = new TypeError("The chunk written to a compression stream must be an ArrayBuffer or ArrayBufferView.");
           fail(err);
           throw err;

@@ -31,7 +31,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  *
  * <p>System properties: {@code bulwark.wpt} a comma-separated list of path prefixes to run
  * (default: every directory not pending); {@code bulwark.wpt.pending=true} also runs the pending
- * directories (reported, never gated); {@code bulwark.wpt.report=FILE} writes the per-directory
+ * directories (reported, never gated); {@code bulwark.wpt.long=true} also runs the files listed as
+ * {@code slow} (gated like the others: the long variant); {@code bulwark.wpt.report=FILE} writes the per-directory
  * summary there (it is always printed); {@code bulwark.wpt.lanes=N} how many files run at once;
  * {@code bulwark.wpt.verbose=true} prints each file as it starts; {@code bulwark.wpt.write-failures=FILE}
  * writes every subtest that did not pass as {@code fail} lines (to bootstrap expectations).
@@ -50,6 +51,7 @@ class WptConformanceTest {
         WptRunner runner = new WptRunner(root, Files.readString(resource("wpt-host/harness.js")),
                 Map.of("FileAPI/blob/", fileReader, "FileAPI/file/", fileReader));
         boolean withPending = Boolean.getBoolean("bulwark.wpt.pending");
+        boolean withSlow = Boolean.getBoolean("bulwark.wpt.long");
         String only = System.getProperty("bulwark.wpt", "");
 
         List<WptFile> files = new ArrayList<>();
@@ -61,6 +63,10 @@ class WptConformanceTest {
                 continue;
             }
             if (expectations.pendingReason(path) != null && !withPending) continue;
+            if (expectations.slow().containsKey(path) && !withSlow) {
+                notRun.add(path + ": slow, runs in the long variant (-Dbulwark.wpt.long=true): " + expectations.slow().get(path));
+                continue;
+            }
             WptFile file = WptFile.parse(path, Files.readString(root.resolve(path)));
             if (!file.workerScope() && !path.endsWith(".window.js")) {
                 notRun.add(path + ": runs in window scope only");

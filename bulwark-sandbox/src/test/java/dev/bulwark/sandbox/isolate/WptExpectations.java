@@ -13,12 +13,14 @@ import java.util.regex.Pattern;
  * <pre>
  * pending  DIR|FILE       REASON   what another branch implements: run only on request, not gated
  * skip     FILE           REASON   a file not run at all
+ * slow     FILE           REASON   a file run (and gated) only in the long variant ({@code -Dbulwark.wpt.long=true})
  * exclude  FILE  REGEX    REASON   subtests of FILE whose names match REGEX are not counted
  * error    FILE           REASON   the file is known not to load or run (no subtests reported)
  * fail     FILE  SUBTEST  REASON   a subtest known not to pass
  * </pre>
  */
-record WptExpectations(Map<String, String> pending, Map<String, String> skipped, List<Exclusion> exclusions,
+record WptExpectations(Map<String, String> pending, Map<String, String> skipped, Map<String, String> slow,
+                       List<Exclusion> exclusions,
                        Map<String, String> errors, Map<String, Map<String, String>> failures) {
 
     record Exclusion(String file, Pattern names, String reason) {}
@@ -26,6 +28,7 @@ record WptExpectations(Map<String, String> pending, Map<String, String> skipped,
     static WptExpectations parse(String text) {
         Map<String, String> pending = new LinkedHashMap<>();
         Map<String, String> skipped = new LinkedHashMap<>();
+        Map<String, String> slow = new LinkedHashMap<>();
         List<Exclusion> exclusions = new ArrayList<>();
         Map<String, String> errors = new LinkedHashMap<>();
         Map<String, Map<String, String>> failures = new LinkedHashMap<>();
@@ -36,7 +39,7 @@ record WptExpectations(Map<String, String> pending, Map<String, String> skipped,
             String[] f = line.split("\t", -1);
             String kind = f[0];
             int fields = switch (kind) {
-                case "pending", "skip", "error" -> 3;
+                case "pending", "skip", "slow", "error" -> 3;
                 case "exclude", "fail" -> 4;
                 default -> throw new IllegalArgumentException("expectations line " + lineNo + ": unknown kind '" + kind + "'");
             };
@@ -47,13 +50,14 @@ record WptExpectations(Map<String, String> pending, Map<String, String> skipped,
             switch (kind) {
                 case "pending" -> pending.put(f[1], f[2]);
                 case "skip" -> skipped.put(f[1], f[2]);
+                case "slow" -> slow.put(f[1], f[2]);
                 case "error" -> errors.put(f[1], f[2]);
                 case "exclude" -> exclusions.add(new Exclusion(f[1], Pattern.compile(f[2]), f[3]));
                 case "fail" -> failures.computeIfAbsent(f[1], k -> new LinkedHashMap<>()).put(unescape(f[2]), f[3]);
                 default -> throw new AssertionError(kind);
             }
         }
-        return new WptExpectations(pending, skipped, exclusions, errors, failures);
+        return new WptExpectations(pending, skipped, slow, exclusions, errors, failures);
     }
 
     /** Why this file (or the directory that holds it) is pending, or null. */

@@ -48,13 +48,21 @@ record WptFile(String path, String source, List<String> scripts, boolean longTim
         return new WptFile(path, source, List.copyOf(scripts), longTimeout, worker);
     }
 
-    /** The WPT paths of .json files this test may fetch (those that exist are served). */
-    List<String> dataFiles() {
+    /**
+     * The WPT paths of .json files this test may fetch (those that exist are served): names quoted
+     * in the test or in its META scripts, resolved against the test's own path (a script's
+     * relative fetch() resolves against the test's URL, as in a browser).
+     */
+    List<String> dataFiles(List<String> scriptTexts) {
         List<String> out = new ArrayList<>();
-        Matcher m = JSON_NAME.matcher(source);
-        while (m.find()) {
-            String r = resolve(path, m.group(1));
-            if (!out.contains(r)) out.add(r);
+        List<String> texts = new ArrayList<>(scriptTexts);
+        texts.add(source);
+        for (String text : texts) {
+            Matcher m = JSON_NAME.matcher(text);
+            while (m.find()) {
+                String r = resolve(path, m.group(1));
+                if (!out.contains(r)) out.add(r);
+            }
         }
         return out;
     }
