@@ -114,6 +114,14 @@ final class ResponseRelay extends IteratingCallback implements InvocationListene
         offer(failure);
     }
 
+    /** A fetch invocation never returns an RPC result. */
+    @Override
+    public void rpcReturn(Message.RpcReturn result) {}
+
+    /** Upgrades are decided by the {@link SocketUpgrade} in front of this relay. */
+    @Override
+    public void socketOpen(Message.SocketOpen open) {}
+
     @Override
     public void pull() {
         pulls.release();

@@ -74,6 +74,10 @@ final class SocketUpgrade implements InvocationListener {
         decided.complete(-1L);
     }
 
+    /** A fetch invocation never returns an RPC result. */
+    @Override
+    public void rpcReturn(Message.RpcReturn result) {}
+
     @Override
     public void pull() {
         relay.pull();

@@ -19,6 +19,9 @@ final class AlarmRelay implements InvocationListener {
     }
 
     @Override
+    public void socketOpen(Message.SocketOpen open) {}
+
+    @Override
     public void head(Message.ResponseHead head) {}
 
     @Override

@@ -53,6 +53,10 @@ final class CallRelay implements InvocationListener {
         socketId = open.socketId();
     }
 
+    /** A fetch invocation never returns an RPC result. */
+    @Override
+    public void rpcReturn(Message.RpcReturn result) {}
+
     @Override
     public synchronized void head(Message.ResponseHead head) {
         this.head = head;

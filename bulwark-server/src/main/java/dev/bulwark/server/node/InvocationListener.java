@@ -16,10 +16,10 @@ public interface InvocationListener {
     void failed(Message.InvocationFailed failure);
 
     /** An RPC invocation's result (RPC invocations have no head, chunks or end). */
-    default void rpcReturn(Message.RpcReturn result) {}
+    void rpcReturn(Message.RpcReturn result);
 
     /** The response carries a WebSocket (sent before its 101 head); checked by the node's socket hub. */
-    default void socketOpen(Message.SocketOpen open) {}
+    void socketOpen(Message.SocketOpen open);
 
     /** The worker asks for the next chunk of a streamed request body. */
     default void pull() {}

@@ -60,6 +60,11 @@ final class RecordedInvocation implements InvocationListener {
     }
 
     @Override
+    public void socketOpen(Message.SocketOpen open) {
+        inner.socketOpen(open);
+    }
+
+    @Override
     public void done(long cpuMicros) {
         records.done(record.id());
         OutboundSummary.Snapshot outbound = record.outbound().snapshot();

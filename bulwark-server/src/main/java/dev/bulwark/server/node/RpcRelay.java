@@ -26,6 +26,9 @@ final class RpcRelay implements InvocationListener {
     }
 
     @Override
+    public void socketOpen(Message.SocketOpen open) {}
+
+    @Override
     public void head(Message.ResponseHead head) {}
 
     @Override

@@ -268,6 +268,8 @@ final class SandboxProcess implements IsolateHost {
         public void end() {}
         public void failed(Message.InvocationFailed failure) {}
         public void done(long cpuMicros) {}
+        public void rpcReturn(Message.RpcReturn result) {}
+        public void socketOpen(Message.SocketOpen open) {}
     };
 
     private InvocationListener listener(long invocationId) {

@@ -285,6 +285,8 @@ public final class SocketHub {
         InvocationListener listener = new InvocationListener() {
             private boolean crashed;
 
+            public void rpcReturn(Message.RpcReturn result) {}
+            public void socketOpen(Message.SocketOpen open) {}
             public void head(Message.ResponseHead head) {}
             public void chunk(byte[] data) {}
             public void end() {}
