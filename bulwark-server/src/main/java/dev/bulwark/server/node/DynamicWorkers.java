@@ -57,7 +57,7 @@ final class DynamicWorkers {
         String workerId = key == null ? "dyn-" + HexFormat.of().formatHex(randomBytes()) : "dyn-" + hash(key);
         DeployedWorker worker = new DeployedWorker(workerId, generatedTenant(tenant), request.bundle(),
                 request.envJson(), List.of(), request.networkAllowed(), request.limits());
-        Message.WorkerLoadFailed failure = supervisor.deploy(worker);
+        Message.WorkerLoadFailed failure = supervisor.deploy(worker, false);
         if (failure != null) {
             supervisor.undeploy(worker.tenant(), workerId);
             reply.accept(new Message.CallFailed(request.callId(), ErrorCode.WORKER_LOAD_FAILED.code(),
@@ -67,6 +67,16 @@ final class DynamicWorkers {
         List<DeployedWorker> evicted = remember(key, worker);
         for (DeployedWorker w : evicted) supervisor.undeploy(w.tenant(), w.name());
         reply.accept(new Message.DynamicLoaded(request.callId(), workerId));
+    }
+
+    /**
+     * A sandbox for generated code is gone, and with it every dynamic worker it held: they are
+     * loaded again from their parents' code on their next call (a replacement starts empty).
+     */
+    synchronized void sandboxGone(String sandboxTenant) {
+        if (!sandboxTenant.startsWith("generated:")) return;
+        loaded.values().removeIf(w -> w.tenant().equals(sandboxTenant));
+        idsByKey.values().removeIf(id -> !loaded.containsKey(id));
     }
 
     /** The loaded dynamic worker with this id that a worker of {@code tenant} may call, or null. */

@@ -106,6 +106,7 @@ public final class Node implements AutoCloseable {
                     @Override
                     public void sandboxGone(SandboxProcess sandbox) {
                         egress.sandboxGone(sandbox);
+                        dynamicWorkers.sandboxGone(sandbox.tenant());
                     }
 
                     @Override

@@ -67,9 +67,18 @@ public final class SandboxSupervisor implements AutoCloseable {
      * load. Returns null on success, or the failure (code and message).
      */
     public Message.WorkerLoadFailed deploy(DeployedWorker worker) {
+        return deploy(worker, true);
+    }
+
+    /**
+     * Loads a worker into its tenant's live sandboxes. With {@code durable} false it is loaded
+     * only there, not into a sandbox started later (a dynamic worker: a replacement sandbox must not
+     * load hundreds of them at once; each comes back from its parent's code on its next call).
+     */
+    Message.WorkerLoadFailed deploy(DeployedWorker worker, boolean durable) {
         Tenant t = tenants.computeIfAbsent(worker.tenant(), Tenant::new);
         t.workers.removeIf(w -> w.name().equals(worker.name()));
-        t.workers.add(worker);
+        if (durable) t.workers.add(worker);
         ensureStarted(t);
         awaitReady(t);
         Message.WorkerLoadFailed failure = null;

@@ -24,6 +24,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * The Worker Loader end to end against a real node: dynamic workers loaded from code at run time
@@ -98,6 +99,24 @@ class DynamicWorkersTest {
         assertThat(parent).hasSize(1);
         assertThat(generated).hasSize(1);
         assertThat(generated).doesNotContainAnyElementsOf(parent);
+    }
+
+    @Test
+    void aKilledSandboxForGeneratedCodeIsReplacedAndItsWorkersComeBackFromTheirCode() throws Exception {
+        String first = body("/get?id=survivor");
+        int before = Integer.parseInt(first.substring(first.indexOf('=') + 1));
+        String tenant = DynamicWorkers.generatedTenant("loader");
+        List<Long> pids = node.supervisor().pids(tenant);
+        assertThat(pids).hasSize(1);
+        ProcessHandle.of(pids.getFirst()).orElseThrow().destroyForcibly();
+        await().atMost(Duration.ofSeconds(60)).until(() -> {
+            List<Long> now = node.supervisor().pids(tenant);
+            return now.size() == 1 && !now.equals(pids);
+        });
+        // The replacement starts empty: the id is loaded again from the parent's callback.
+        String again = body("/get?id=survivor");
+        assertThat(again).startsWith("dyn survivor hi undefined callbacks=");
+        assertThat(Integer.parseInt(again.substring(again.indexOf('=') + 1))).isGreaterThan(before);
     }
 
     @Test
