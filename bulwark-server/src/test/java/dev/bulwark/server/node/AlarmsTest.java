@@ -95,6 +95,6 @@ class AlarmsTest {
         node = null;
         Thread.sleep(1_000);
         start();
-        await().atMost(Duration.ofSeconds(60)).until(() -> get("/alarm/restart/log").size() == 1);
+        await().atMost(Duration.ofSeconds(120)).until(() -> get("/alarm/restart/log").size() == 1);
     }
 }
