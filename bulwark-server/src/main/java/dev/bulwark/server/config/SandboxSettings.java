@@ -12,9 +12,20 @@ import java.util.List;
  * @param jvmOptions         extra options for the sandbox JVMs, each starting with '-'
  * @param dynamicWorkersMax  dynamic workers a tenant may have loaded at once; past it the least
  *                           recently used is evicted (and loaded again from its code when next called)
+ * @param confine            how sandboxes are confined by the OS (namespaces, cgroups, seccomp; docs/security.md)
  */
 public record SandboxSettings(int processesPerTenant, int isolatesPerWorker, long rssCeilingMb, int poolSize,
-                              List<String> jvmOptions, int dynamicWorkersMax) {
+                              List<String> jvmOptions, int dynamicWorkersMax, Confine confine) {
+
+    /** {@code sandboxes.confine}: what the node does about OS confinement of its sandboxes. */
+    public enum Confine {
+        /** Apply every protection the machine allows; say at start-up which could not be applied. */
+        AUTO,
+        /** Refuse to start unless every protection can be applied. */
+        REQUIRE,
+        /** Apply none (sandboxes are plain child processes; for debugging). */
+        OFF
+    }
 
     public static final int DEFAULT_DYNAMIC_WORKERS_MAX = 1000;
     public static final SandboxSettings DEFAULTS = new SandboxSettings(1, 1, 1024, 4, List.of());
@@ -24,8 +35,14 @@ public record SandboxSettings(int processesPerTenant, int isolatesPerWorker, lon
         this(processesPerTenant, isolatesPerWorker, rssCeilingMb, poolSize, jvmOptions, DEFAULT_DYNAMIC_WORKERS_MAX);
     }
 
+    public SandboxSettings(int processesPerTenant, int isolatesPerWorker, long rssCeilingMb, int poolSize,
+                           List<String> jvmOptions, int dynamicWorkersMax) {
+        this(processesPerTenant, isolatesPerWorker, rssCeilingMb, poolSize, jvmOptions, dynamicWorkersMax, Confine.AUTO);
+    }
+
     public SandboxSettings {
         jvmOptions = List.copyOf(jvmOptions);
+        java.util.Objects.requireNonNull(confine, "confine");
         if (processesPerTenant < 1 || isolatesPerWorker < 1 || rssCeilingMb < 1 || poolSize < 0 || dynamicWorkersMax < 1) {
             throw new IllegalArgumentException("sandbox settings out of range: " + processesPerTenant + ", "
                     + isolatesPerWorker + ", " + rssCeilingMb + ", " + poolSize);

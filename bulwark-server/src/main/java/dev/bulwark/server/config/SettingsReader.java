@@ -35,7 +35,7 @@ final class SettingsReader {
                     "request_body_bytes"),
             "sandboxes", Set.of("processes_per_tenant", "isolates_per_worker", "rss_ceiling_mb", "pool_size",
                     "dynamic_workers_max",
-                    "jvm_options"),
+                    "jvm_options", "confine"),
             "egress", Set.of("allow", "allow_private_networks"),
             "secrets", Set.of());
 
@@ -156,7 +156,13 @@ final class SettingsReader {
                     return v.strings();
                 }),
                 orDefault(get("sandboxes.dynamic_workers_max"), d.dynamicWorkersMax(),
-                        v -> v.integer(1, Integer.MAX_VALUE, POSITIVE)));
+                        v -> v.integer(1, Integer.MAX_VALUE, POSITIVE)),
+                orDefault(get("sandboxes.confine"), d.confine(), v -> switch (v.nonEmptyString()) {
+                    case "auto" -> SandboxSettings.Confine.AUTO;
+                    case "require" -> SandboxSettings.Confine.REQUIRE;
+                    case "off" -> SandboxSettings.Confine.OFF;
+                    default -> throw v.invalid("\"auto\", \"require\" or \"off\"");
+                }));
     }
 
     private EgressSettings egress() throws ConfigException {

@@ -41,8 +41,11 @@ final class SandboxProcess implements IsolateHost {
     record Loaded(DeployedWorker worker, Message.WorkerLoadFailed failure) {}
     private volatile String deathCause;
 
+    private final boolean confined;
+
     private SandboxProcess(String name, String tenant, Process process, MessageChannel channel,
-                           Consumer<Message> unsolicited) {
+                           Consumer<Message> unsolicited, boolean confined) {
+        this.confined = confined;
         this.name = name;
         this.tenant = tenant;
         this.process = process;
@@ -58,7 +61,7 @@ final class SandboxProcess implements IsolateHost {
      */
     static SandboxProcess start(String name, String tenant, SandboxLauncher launcher, Consumer<Message> unsolicited,
                                 Consumer<SandboxProcess> onExit) throws IOException {
-        Path socketPath = launcher.runDir().resolve(name + ".sock");
+        Path socketPath = launcher.socketPath(name);
         Files.deleteIfExists(socketPath);
         ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         server.bind(UnixDomainSocketAddress.of(socketPath));
@@ -92,7 +95,8 @@ final class SandboxProcess implements IsolateHost {
             process.destroyForcibly();
             throw new IOException("sandbox " + name + " speaks another protocol: " + first);
         }
-        SandboxProcess sandbox = new SandboxProcess(name, tenant, process, channel, unsolicited);
+        SandboxProcess sandbox = new SandboxProcess(name, tenant, process, channel, unsolicited,
+                launcher.confinement().confined());
         Thread.ofPlatform().name("sandbox-reader-" + name).daemon(true).start(sandbox::read);
         process.onExit().thenRun(() -> sandbox.died(onExit));
         return sandbox;
@@ -106,9 +110,20 @@ final class SandboxProcess implements IsolateHost {
         return tenant;
     }
 
+    /**
+     * The sandbox JVM's process id as the node sees it. A confined sandbox is the one child of the
+     * {@code unshare} process the node started (and pid 1 in its own namespace).
+     */
     long pid() {
-        return process.pid();
+        long p = jvmPid;
+        if (p != 0) return p;
+        p = process.children().findFirst().map(ProcessHandle::pid).orElse(process.pid());
+        if (confined && p == process.pid()) return p; // not forked yet
+        jvmPid = p;
+        return p;
     }
+
+    private volatile long jvmPid;
 
     boolean isAlive() {
         return process.isAlive() && deathCause == null;
@@ -164,13 +179,14 @@ final class SandboxProcess implements IsolateHost {
     /** Ends the process with SIGKILL; its in-flight invocations fail with the cause. */
     void kill(String cause) {
         if (deathCause == null) deathCause = cause;
+        if (confined) ProcessHandle.of(pid()).ifPresent(ProcessHandle::destroyForcibly);
         process.destroyForcibly();
     }
 
     /** Resident set size of the process in bytes, from /proc (0 if unknown). */
     long residentBytes() {
         try {
-            for (String line : Files.readAllLines(Path.of("/proc", Long.toString(process.pid()), "status"))) {
+            for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid()), "status"))) {
                 if (line.startsWith("VmRSS:")) {
                     return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024L;
                 }

@@ -191,6 +191,7 @@ public final class SandboxSupervisor implements AutoCloseable {
             }
             log.info("sandbox {} (pid {}) serves tenant {}", name, p.pid(), t.name);
         } catch (IOException e) {
+            launcher.release(name);
             log.error("could not start a sandbox for tenant {}: {}", t.name, e.getMessage());
             if (closed) return;
             try {
@@ -228,6 +229,7 @@ public final class SandboxSupervisor implements AutoCloseable {
         Tenant t = tenants.get(p.tenant());
         if (t == null) return;
         directory.release(p);
+        launcher.release(p.name());
         synchronized (t) {
             t.live.remove(p);
             if (t.live.isEmpty()) t.ready = new CompletableFuture<>();
