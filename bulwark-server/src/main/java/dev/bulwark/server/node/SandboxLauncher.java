@@ -40,7 +40,9 @@ final class SandboxLauncher {
         // Inside the sandbox, running JS is terminated at 80% of the node's hard ceiling.
         this.rssSoftMb = rssCeilingMb * 8 / 10;
         this.jvmOptions = List.copyOf(jvmOptions);
-        NativeLibrary.deploy(libDir);
+        Path library = NativeLibrary.deploy(libDir);
+        // A confined sandbox runs as another user: the library must be readable by it (never writable).
+        Files.setPosixFilePermissions(library, java.nio.file.attribute.PosixFilePermissions.fromString("r--r--r--"));
     }
 
     /** Where the sandbox {@code name} finds the node's socket: a directory of its own (it sees no other). */

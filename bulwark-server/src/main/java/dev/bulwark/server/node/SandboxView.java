@@ -41,19 +41,13 @@ record SandboxView(String tenantDirName, Path root, List<Path> readOnly, Path te
     }
 
     /**
-     * A class path entry, or for a jar of a local Maven repository that repository (one mount
-     * instead of one per jar: it holds only published artifacts), or a jar's directory when it holds
-     * only jars (a distribution's lib directory).
+     * A class path entry, or a jar's directory when it holds only jars (a distribution's lib
+     * directory: one mount instead of one per jar). A jar of a local Maven repository is bound alone:
+     * the repository is often readable by its owner only, the jar and its version directory are not.
      */
     private static Path classPathRoot(Path entry) {
-        for (Path p = entry; p.getParent() != null; p = p.getParent()) {
-            if (p.getFileName().toString().equals("repository") && p.getParent().getFileName() != null
-                    && p.getParent().getFileName().toString().equals(".m2")) {
-                return p;
-            }
-        }
         Path dir = entry.getParent();
-        if (entry.toString().endsWith(".jar") && dir != null) {
+        if (entry.toString().endsWith(".jar") && dir != null && !entry.toString().contains("/.m2/")) {
             try (Stream<Path> files = Files.list(dir)) {
                 if (files.allMatch(f -> f.toString().endsWith(".jar"))) return dir;
             } catch (IOException e) {
