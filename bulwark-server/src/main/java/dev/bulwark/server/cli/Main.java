@@ -22,7 +22,7 @@ import java.util.concurrent.CountDownLatch;
 /** The {@code bulwark} command line. */
 @Command(name = "bulwark", mixinStandardHelpOptions = true, version = "bulwark 0.1.0",
         description = "A self-hosted runtime for Workers-style code nobody reviewed.",
-        subcommands = {Main.Serve.class, Main.Tail.class})
+        subcommands = {Main.Serve.class, Main.Tail.class, Doctor.class})
 public final class Main implements Runnable {
 
     public static void main(String[] args) {

@@ -110,7 +110,9 @@ public final class Confinement {
                 cgroups = Cgroups.create(nodeName);
                 cgroupWhy = cgroups.how();
             } catch (IOException | RuntimeException e) {
-                cgroupWhy = (root ? "" : "the node is not root and ") + e.getMessage();
+                String m = e instanceof java.nio.file.AccessDeniedException ? "permission denied on " + e.getMessage()
+                        : e.getMessage();
+                cgroupWhy = (root ? "" : "the node is not root: ") + m;
             }
         }
         p.add(new Protection(NAMES.get(4), cgroups != null, cgroups != null
@@ -182,7 +184,7 @@ public final class Confinement {
         if (cgroups != null) cgroups.release(sandbox);
     }
 
-    void close() {
+    public void close() {
         if (cgroups != null) cgroups.close();
     }
 
