@@ -23,6 +23,7 @@ final class MountScript {
         String r = quote(view.root().toString());
         line(s, "mkdir -p " + r);
         line(s, t.mount() + " -t tmpfs -o mode=755,size=4m,nosuid,nodev bulwark-root " + r);
+        List<String> binds = new ArrayList<>();
         for (String top : List.of("bin", "sbin", "lib", "lib32", "lib64", "libx32")) {
             Path p = Path.of("/", top);
             if (Files.isSymbolicLink(p)) {
@@ -32,20 +33,31 @@ final class MountScript {
                     // unreadable link: leave it out
                 }
             } else if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
-                bind(s, t, p, view, true);
+                binds.add(bind(t, p, view, true));
             }
         }
         line(s, "mkdir -p " + r + "/proc " + r + "/dev " + r + "/tmp");
         line(s, t.mount() + " -t proc -o nosuid,nodev,noexec proc " + r + "/proc");
-        for (String dev : List.of("null", "zero", "random", "urandom")) {
-            line(s, "touch " + r + "/dev/" + dev);
-            line(s, t.mount() + " --bind /dev/" + dev + " " + r + "/dev/" + dev);
-        }
         line(s, t.mount() + " -t tmpfs -o mode=1777,size=64m,nosuid,nodev bulwark-tmp " + r + "/tmp");
-        for (Path p : view.readOnly()) bind(s, t, p, view, true);
-        bind(s, t, view.tenantData(), view, false);
-        bind(s, t, view.tmp(), view, false);
-        bind(s, t, view.socketDir(), view, false);
+        for (String dev : List.of("null", "zero", "random", "urandom")) binds.add(bind(t, Path.of("/dev", dev), view, false));
+        for (Path p : view.readOnly()) binds.add(bind(t, p, view, true));
+        binds.add(bind(t, view.tenantData(), view, false));
+        binds.add(bind(t, view.tmp(), view, false));
+        binds.add(bind(t, view.socketDir(), view, false));
+        // Every mount point first, in one mkdir and one touch (each command is a fork and exec).
+        List<String> dirs = new ArrayList<>();
+        List<String> files = new ArrayList<>();
+        for (Path p : mountPoints(view)) {
+            if (Files.isDirectory(p)) {
+                dirs.add(quote(view.root() + p.toString()));
+            } else {
+                dirs.add(quote(view.root() + p.getParent().toString()));
+                files.add(quote(view.root() + p.toString()));
+            }
+        }
+        line(s, "mkdir -p " + String.join(" ", dirs));
+        if (!files.isEmpty()) line(s, "touch " + String.join(" ", files));
+        for (String b : binds) line(s, b);
         line(s, "cd " + r);
         line(s, "mkdir .old");
         line(s, t.pivotRoot() + " . .old");
@@ -62,15 +74,21 @@ final class MountScript {
         return cmd;
     }
 
-    private static void bind(StringBuilder s, Confinement.Tools t, Path p, SandboxView view, boolean readOnly) {
-        String target = quote(view.root() + p.toString());
-        if (Files.isDirectory(p)) {
-            line(s, "mkdir -p " + target);
-        } else {
-            line(s, "mkdir -p " + quote(view.root() + p.getParent().toString()));
-            line(s, "touch " + target);
+    private static String bind(Confinement.Tools t, Path p, SandboxView view, boolean readOnly) {
+        return t.mount() + " --bind " + (readOnly ? "-o ro " : "") + quote(p.toString()) + " "
+                + quote(view.root() + p.toString());
+    }
+
+    private static List<Path> mountPoints(SandboxView view) {
+        List<Path> all = new ArrayList<>();
+        for (String top : List.of("bin", "sbin", "lib", "lib32", "lib64", "libx32")) {
+            Path p = Path.of("/", top);
+            if (!Files.isSymbolicLink(p) && Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) all.add(p);
         }
-        line(s, t.mount() + " --bind " + (readOnly ? "-o ro " : "") + quote(p.toString()) + " " + target);
+        for (String dev : List.of("null", "zero", "random", "urandom")) all.add(Path.of("/dev", dev));
+        all.addAll(view.readOnly());
+        all.addAll(List.of(view.tenantData(), view.tmp(), view.socketDir()));
+        return all;
     }
 
     private static void line(StringBuilder s, String line) {
