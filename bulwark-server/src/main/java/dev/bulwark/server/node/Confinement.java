@@ -93,8 +93,8 @@ public final class Confinement {
         p.add(new Protection(NAMES.get(1), namespaces, namespaces ? why + "; a new root with the OS's /usr, the JDK,"
                 + " Bulwark's jars and the V8 library read-only, its tenant's data directory writable, a private /tmp"
                 : why));
-        p.add(new Protection(NAMES.get(2), namespaces, namespaces ? why + "; the sandbox is pid 1 and sees no other"
-                + " process" : why));
+        p.add(new Protection(NAMES.get(2), namespaces, namespaces ? why + "; the sandbox sees only itself and the"
+                + " shell that set its view up" : why));
         p.add(new Protection(NAMES.get(3), namespaces, switch (kind) {
             case Kind.Root r -> "a uid of its own per tenant (from " + UID_BASE + "), no capabilities, no_new_privs";
             case Kind.UserNamespace u -> "root of its own user namespace (the node's uid outside), no capabilities,"
@@ -196,7 +196,7 @@ public final class Confinement {
     private static List<String> unshare(Tools t, List<String> extra) {
         List<String> cmd = new ArrayList<>(List.of(t.unshare()));
         cmd.addAll(extra);
-        // --kill-child: when the node kills this process, the sandbox (pid 1 of its namespace) dies too.
+        // --kill-child: when the node kills this process, its namespace's pid 1 and so the sandbox die too.
         cmd.addAll(List.of("--mount", "--net", "--pid", "--ipc", "--uts", "--fork", "--kill-child",
                 "--propagation", "private"));
         return cmd;

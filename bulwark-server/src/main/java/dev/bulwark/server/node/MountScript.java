@@ -10,7 +10,7 @@ import java.util.List;
  * The shell script that runs as pid 1 of a new sandbox's namespaces: it builds the sandbox's root
  * on a small tmpfs (bind mounts of its {@link SandboxView}, a fresh /proc of its pid namespace,
  * /dev/null, /dev/zero, /dev/random, /dev/urandom, a private /tmp), makes that the root with
- * pivot_root, detaches the node's, remounts the new root read-only, and execs the JVM through
+ * pivot_root, detaches the node's, remounts the new root read-only, and runs the JVM through
  * setpriv with no capabilities, no_new_privs and (as root) the tenant's uid.
  */
 final class MountScript {
@@ -66,7 +66,9 @@ final class MountScript {
         line(s, "rmdir /.old");
         line(s, t.mount() + " -o remount,bind,ro /");
         line(s, "cd " + quote(view.tmp().toString()));
-        s.append("exec \"$@\"\n");
+        // Not exec: this shell stays pid 1 and exits with the JVM's status (137 when it was killed),
+        // which unshare passes on (util-linux 2.38's unshare turns a child's death by signal into 1).
+        s.append("set +e\n\"$@\"\nexit $?\n");
         List<String> cmd = new ArrayList<>(List.of(t.sh(), "-c", s.toString(), "sh", t.setpriv()));
         cmd.addAll(user);
         // --pdeathsig keep: changing the uid clears the parent-death signal unshare --kill-child set.

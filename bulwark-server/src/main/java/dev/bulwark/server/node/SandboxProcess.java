@@ -111,14 +111,15 @@ final class SandboxProcess implements IsolateHost {
     }
 
     /**
-     * The sandbox JVM's process id as the node sees it. A confined sandbox is the one child of the
-     * {@code unshare} process the node started (and pid 1 in its own namespace).
+     * The sandbox JVM's process id as the node sees it. A confined sandbox is the java process
+     * among the descendants of the {@code unshare} process the node started.
      */
     long pid() {
         long p = jvmPid;
-        if (p != 0) return p;
-        p = process.children().findFirst().map(ProcessHandle::pid).orElse(process.pid());
-        if (confined && p == process.pid()) return p; // not forked yet
+        if (p != 0 || !confined) return confined ? p : process.pid();
+        p = process.descendants().filter(h -> h.info().command().map(c -> c.endsWith("/java")).orElse(false))
+                .findFirst().map(ProcessHandle::pid).orElse(0L);
+        if (p == 0) return process.pid(); // not started yet
         jvmPid = p;
         return p;
     }

@@ -32,13 +32,18 @@ public final class ConfinementProbe implements Runnable {
         }
         List<String> pids = new ArrayList<>();
         try (var dirs = Files.list(Path.of("/proc"))) {
-            dirs.map(p -> p.getFileName().toString()).filter(n -> n.chars().allMatch(Character::isDigit)).sorted()
-                    .forEach(pids::add);
+            dirs.map(p -> p.getFileName().toString()).filter(n -> n.chars().allMatch(Character::isDigit))
+                    .sorted(java.util.Comparator.comparingLong(Long::parseLong)).forEach(pids::add);
         } catch (IOException e) {
             pids.add("error: " + e);
         }
         out.setProperty("pids", String.join(",", pids));
         out.setProperty("self", Long.toString(ProcessHandle.current().pid()));
+        try {
+            out.setProperty("init", Files.readString(Path.of("/proc/1/cmdline")).split("\0")[0]);
+        } catch (IOException e) {
+            out.setProperty("init", "error: " + e);
+        }
         out.setProperty("status", status());
         try (var w = Files.newBufferedWriter(Path.of(System.getProperty("bulwark.probe.out")))) {
             out.store(w, "confinement probe");
