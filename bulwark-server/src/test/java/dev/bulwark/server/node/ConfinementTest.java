@@ -36,6 +36,7 @@ class ConfinementTest {
     static ServerSocket listener;
     static Path probeOut;
     static Path otherTenantFile;
+    static final boolean NODE_IS_ROOT = "root".equals(System.getProperty("user.name"));
 
     @BeforeAll
     static void start() throws Exception {
@@ -64,7 +65,8 @@ class ConfinementTest {
                         + data.resolve("namespace.secret") + ",/etc/hostname",
                 "-Dbulwark.probe.out=" + probeOut);
         Settings settings = new Settings("127.0.0.1", 0, data, "alpha", Limits.DEFAULTS,
-                new SandboxSettings(1, 1, 1024, 1, jvm, 10, SandboxSettings.Confine.REQUIRE), EgressSettings.NONE);
+                new SandboxSettings(1, 1, 1024, 1, jvm, 10,
+                        here.complete() ? SandboxSettings.Confine.REQUIRE : SandboxSettings.Confine.AUTO), EgressSettings.NONE);
         node = Node.start(settings);
         assertThat(node.deploy(new DeployedWorker("probe", "alpha", NodeTest.bundle(
                 "export default { fetch() { return new Response('confined'); } };"), "{}", Limits.DEFAULTS))).isNull();
@@ -123,7 +125,10 @@ class ConfinementTest {
     void runsWithoutPrivilegeUnderSeccomp() throws Exception {
         Properties p = probe();
         assertThat(p.getProperty("status")).contains("CapEff: 0000000000000000").contains("CapBnd: 0000000000000000")
-                .contains("NoNewPrivs: 1").contains("Seccomp: 2").doesNotContain("Uid: 0 ");
+                .contains("NoNewPrivs: 1").contains("Seccomp: 2");
+        // As root the sandbox runs as its tenant's uid; as an ordinary user, as root of its own user namespace.
+        String uid = Integer.toString(NODE_IS_ROOT ? Confinement.uidOf(TenantNames.directoryName("alpha")) : 0);
+        assertThat(p.getProperty("status")).contains("Uid: " + uid + " " + uid + " " + uid + " " + uid);
         // Sockets other than Unix ones are refused by the filter before the namespace is even asked.
         assertThat(p.getProperty("tcp")).contains("Address family not supported");
     }
