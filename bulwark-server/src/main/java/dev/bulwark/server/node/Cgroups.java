@@ -94,13 +94,27 @@ final class Cgroups {
         return procs;
     }
 
-    /** Removes a dead sandbox's cgroups (a cgroup directory is removed with rmdir, when empty). */
+    /**
+     * Removes a dead sandbox's cgroups (rmdir, which the kernel refuses while a task of it is still
+     * exiting: retried for two seconds, off the caller's thread).
+     */
     void release(String sandbox) {
-        for (Hierarchy h : hierarchies) {
+        Thread.startVirtualThread(() -> {
+            for (Hierarchy h : hierarchies) removeWithRetries(h.parent().resolve(sandbox));
+        });
+    }
+
+    private static void removeWithRetries(Path dir) {
+        for (int i = 0; i < 20; i++) {
             try {
-                Files.deleteIfExists(h.parent().resolve(sandbox));
+                Files.deleteIfExists(dir);
+                return;
             } catch (IOException e) {
-                // still has a process for a moment, or already gone: the node's close sweeps it
+                try {
+                    Thread.sleep(100);
+                } catch (InterruptedException ie) {
+                    return;
+                }
             }
         }
     }
@@ -109,8 +123,8 @@ final class Cgroups {
     void close() {
         for (Hierarchy h : hierarchies) {
             try (var children = Files.list(h.parent())) {
-                for (Path c : children.filter(Files::isDirectory).toList()) Files.deleteIfExists(c);
-                Files.deleteIfExists(h.parent());
+                for (Path c : children.filter(Files::isDirectory).toList()) removeWithRetries(c);
+                removeWithRetries(h.parent());
             } catch (IOException e) {
                 // best effort
             }

@@ -177,9 +177,11 @@ public final class SandboxSupervisor implements AutoCloseable {
         if (closed) return;
         String name = "sandbox-" + ids.incrementAndGet();
         try {
+            long t0 = System.nanoTime();
             var self = new java.util.concurrent.atomic.AtomicReference<SandboxProcess>();
             SandboxProcess p = SandboxProcess.start(name, t.name, launcher, m -> unsolicited(self.get(), m), this::exited);
             self.set(p);
+            long startMs = (System.nanoTime() - t0) / 1_000_000;
             for (DeployedWorker w : t.workers) {
                 Message.WorkerLoadFailed f = loadInto(p, w);
                 if (f != null) log.warn("worker {} failed to load in {}: {}", w.name(), name, f.message());
@@ -189,7 +191,7 @@ public final class SandboxSupervisor implements AutoCloseable {
                 t.live.add(p);
                 t.ready.complete(null);
             }
-            log.info("sandbox {} (pid {}) serves tenant {}", name, p.pid(), t.name);
+            log.info("sandbox {} (pid {}) serves tenant {} (up in {} ms)", name, p.pid(), t.name, startMs);
         } catch (IOException e) {
             launcher.release(name);
             log.error("could not start a sandbox for tenant {}: {}", t.name, e.getMessage());
