@@ -1,5 +1,5 @@
 // Blob and File (in-memory).
-import { toUSVString, toDOMString, toDictionary, viewBytes, webidlClass, isObjectLike, concatBytes, bytesToArrayBuffer, PromiseResolve, PromiseReject } from './util.js';
+import { toUSVString, toDOMString, toDictionary, viewBytes, webidlClass, isObjectLike, concatBytes, bytesToArrayBuffer, PromiseResolve, PromiseReject, ReflectApply } from './util.js';
 import { utf8Encode, utf8DecodeReplace } from './encoding.js';
 import { ReadableStream } from './streams-core.js';
 import { inspectCustom } from './console.js';
@@ -22,27 +22,26 @@ export class Blob {
   #bytes;
   #type;
   constructor(blobParts = undefined, options = undefined) {
-    const opts = toDictionary(options, "Failed to construct 'Blob'");
-    const endings = opts.endings === undefined ? 'transparent' : toDOMString(opts.endings);
-    if (endings !== 'transparent' && endings !== 'native') throw new TypeError(`Failed to construct 'Blob': The provided value '${endings}' is not a valid enum value of type EndingType.`);
-    const chunks = [];
+    // WebIDL converts the arguments in order: the sequence (its iterator method read once, each
+    // element converted as it is reached), then the options dictionary.
+    const parts = [];
     if (blobParts !== undefined) {
-      if (!isObjectLike(blobParts) || typeof blobParts[Symbol.iterator] !== 'function') {
+      const iteratorMethod = isObjectLike(blobParts) ? blobParts[Symbol.iterator] : undefined;
+      if (typeof iteratorMethod !== 'function') {
         throw new TypeError("Failed to construct 'Blob': The provided value cannot be converted to a sequence.");
       }
-      for (const part of blobParts) {
-        if (isBlob(part)) chunks.push(part.#bytes);
+      for (const part of { [Symbol.iterator]: () => ReflectApply(iteratorMethod, blobParts, []) }) {
+        if (isBlob(part)) parts.push(part.#bytes);
         else {
           const view = isObjectLike(part) ? viewBytes(part) : null;
-          if (view !== null) chunks.push(view.slice());
-          else {
-            let s = toUSVString(part);
-            if (endings === 'native') s = convertLineEndings(s);
-            chunks.push(utf8Encode(s));
-          }
+          parts.push(view !== null ? view.slice() : toUSVString(part));
         }
       }
     }
+    const opts = toDictionary(options, "Failed to construct 'Blob'");
+    const endings = opts.endings === undefined ? 'transparent' : toDOMString(opts.endings);
+    if (endings !== 'transparent' && endings !== 'native') throw new TypeError(`Failed to construct 'Blob': The provided value '${endings}' is not a valid enum value of type EndingType.`);
+    const chunks = parts.map((p) => (typeof p === 'string' ? utf8Encode(endings === 'native' ? convertLineEndings(p) : p) : p));
     this.#bytes = chunks.length === 1 ? (chunks[0]) : concatBytes(chunks);
     this.#type = opts.type === undefined ? '' : normalizeType(opts.type);
   }

@@ -4,7 +4,7 @@ import { DOMException } from './dom-exception.js';
 import { reportException } from './report.js';
 import { internalSetTimeout } from './timers.js';
 import { inspectCustom } from './console.js';
-import { timeOrigin } from './clock.js';
+import { now, timeOrigin } from './clock.js';
 
 const NONE = 0, CAPTURING_PHASE = 1, AT_TARGET = 2, BUBBLING_PHASE = 3;
 
@@ -30,7 +30,7 @@ export class Event {
   #dispatching = false;
   #initialized = true;
   #trusted = false;
-  #timeStamp = Date.now() - timeOrigin();
+  #timeStamp = now() - timeOrigin();
 
   constructor(type, eventInitDict = undefined) {
     if (arguments.length === 0) throw new TypeError("Failed to construct 'Event': 1 argument required, but only 0 present.");

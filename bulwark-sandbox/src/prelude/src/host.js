@@ -8,8 +8,7 @@ export const H = {
   installed: false,
   log: notInstalled,
   randomBytes: notInstalled,
-  digest: notInstalled,
-  hmac: notInstalled,
+  crypto: notInstalled,
   setTimer: notInstalled,
   clearTimer: notInstalled,
   fetch: notInstalled,
@@ -18,6 +17,10 @@ export const H = {
   responseEnd: notInstalled,
   responseError: notInstalled,
   requestBodyPull: notInstalled,
+  subrequestAck: notInstalled,
+  subrequestCancel: notInstalled,
+  subrequestBodyChunk: notInstalled,
+  subrequestBodyEnd: notInstalled,
   currentInvocation: () => 0,
   objectId: notInstalled,
   callObject: notInstalled,
@@ -32,14 +35,27 @@ export const H = {
   kvDelete: notInstalled,
   kvList: notInstalled,
   storageOp: notInstalled,
+  // Web APIs backed by the JDK (WebApisHost.java).
+  zlibOpen: notInstalled,
+  zlibPush: notInstalled,
+  zlibClose: notInstalled,
+  decodeLegacy: notInstalled,
+  htmlRewriterWasm: notInstalled,
+  nodeHash: notInstalled,
+  nodeHmac: notInstalled,
+  domainToAscii: notInstalled,
+  now: notInstalled,
 };
 Object.setPrototypeOf(H, null);
 
 export function bindHost(host) {
   if (H.installed) throw new Error('already installed');
-  const names = ['log', 'randomBytes', 'digest', 'hmac', 'setTimer', 'clearTimer', 'fetch',
+  const names = ['log', 'randomBytes', 'crypto', 'setTimer', 'clearTimer', 'fetch',
     'responseStart', 'responseChunk', 'responseEnd', 'responseError', 'requestBodyPull', 'currentInvocation',
-    'objectId', 'callObject', 'callWorker', 'loadDynamic', 'rpcObject', 'rpcWorker', 'rpcReturn', 'sqlExec', 'kvGet', 'kvPut', 'kvDelete', 'kvList', 'storageOp'];
+    'objectId', 'callObject', 'callWorker', 'loadDynamic', 'rpcObject', 'rpcWorker', 'rpcReturn', 'sqlExec', 'kvGet', 'kvPut', 'kvDelete', 'kvList', 'storageOp',
+    'zlibOpen', 'zlibPush', 'zlibClose', 'decodeLegacy', 'htmlRewriterWasm',
+    'nodeHash', 'nodeHmac', 'domainToAscii', 'now',
+    'subrequestAck', 'subrequestCancel', 'subrequestBodyChunk', 'subrequestBodyEnd'];
   for (const name of names) {
     const fn = host[name];
     if (typeof fn !== 'function') throw new TypeError(`host.${name} is not a function`);

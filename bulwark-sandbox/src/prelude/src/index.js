@@ -25,24 +25,19 @@ import { structuredClone, registerNonSerializable } from './structured-clone.js'
 import { setTimeout, clearTimeout, setInterval, clearInterval, queueMicrotask, scheduler } from './timers.js';
 import { console } from './console.js';
 import { install } from './runtime.js';
-import { timeOrigin } from './clock.js';
+import { CompressionStream, DecompressionStream } from './compression.js';
+import { MessageChannel, MessagePort, MessageEvent } from './messaging.js';
+import { performance, navigator, reportError } from './platform.js';
+import { URLPattern } from 'urlpattern-polyfill/urlpattern';
+import { HTMLRewriter } from './html-rewriter.js';
 
 // Platform objects that structuredClone must reject.
 for (const check of [isEventTarget, isURL, isURLSearchParams, isReadableStream, isFormData, isHeaders, isRequest, isResponse]) {
   registerNonSerializable(check);
 }
+registerNonSerializable((v) => v instanceof CompressionStream || v instanceof DecompressionStream || v instanceof MessageChannel
+  || v instanceof URLPattern || v instanceof HTMLRewriter);
 registerNonSerializable((v) => v instanceof Event || v instanceof AbortController || v instanceof WritableStream || v instanceof TransformStream || v instanceof CryptoKey);
-
-const performance = {
-  now() { return Date.now() - timeOrigin(); },
-  get timeOrigin() { return timeOrigin(); },
-  toJSON() { return { timeOrigin: timeOrigin() }; },
-};
-Object.defineProperty(performance, Symbol.toStringTag, { value: 'Performance', configurable: true });
-
-const navigator = {};
-Object.defineProperty(navigator, 'userAgent', { value: 'Bulwark', enumerable: true });
-Object.defineProperty(navigator, Symbol.toStringTag, { value: 'Navigator', configurable: true });
 
 defineGlobals({
   DOMException, Event, EventTarget, CustomEvent, AbortController, AbortSignal,
@@ -56,6 +51,7 @@ defineGlobals({
   Crypto, SubtleCrypto, CryptoKey, crypto: createCrypto(),
   structuredClone, setTimeout, clearTimeout, setInterval, clearInterval, queueMicrotask, scheduler,
   console, performance, navigator, self: globalThis,
+  URLPattern, HTMLRewriter, CompressionStream, DecompressionStream, MessageChannel, MessagePort, MessageEvent, reportError,
 });
 
 Object.defineProperty(globalThis, '__bulwark_install', {

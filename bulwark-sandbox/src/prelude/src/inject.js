@@ -4,3 +4,4 @@
 export { AbortController } from './events.js';
 export { queueMicrotask } from './timers.js';
 export { structuredClone } from './structured-clone.js';
+export { URL } from './url.js';

@@ -214,6 +214,11 @@ function objectEntry(exportsNs, env, workerId, className, hex, name, storageHand
   return entry;
 }
 
+/** The host evicted an idle object: drop its instance; its next event constructs it again. */
+export function evictObject(className, hex) {
+  live.delete(`${className}\n${hex}`);
+}
+
 /** The object an event is for, once its gates are open. */
 export async function objectReceiver(target, env) {
   const entry = objectEntry(target.exports, env, target.workerId, target.className, target.id, target.name,

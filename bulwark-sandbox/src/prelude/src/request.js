@@ -153,9 +153,10 @@ export class Request {
         return { body: r.#body, headers: r.#headers };
       },
       /** Build an incoming request (dispatchFetch) with immutable headers. */
-      incoming(method, url, headerPairs, body) {
+      incoming(method, url, headerPairs, body, cf) {
         const r = new Request('http://incoming.invalid/');
         r.#method = method;
+        r.#cf = cf;
         r.#url = url;
         for (const p of headerPairs) appendHeader(r.#headers, p[0], p[1]);
         setHeadersGuard(r.#headers, 'immutable');

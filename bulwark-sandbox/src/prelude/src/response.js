@@ -1,5 +1,6 @@
 // Response (Fetch Standard).
 import { toDictionary, toByteString, webidlClass, isObjectLike } from './util.js';
+import { subrequestBodyStream } from './egress.js';
 import { Headers, fillHeaders, setHeadersGuard, getHeadersGuard, headerHas, appendHeader } from './headers.js';
 import { Body, extractBody, installBodyMixin, bytesToStream } from './body.js';
 import { parseURL, serializeURL } from './url.js';
@@ -126,7 +127,9 @@ export class Response {
         setHeadersGuard(r.#headers, 'immutable');
         r.#type = 'basic';
         r.#urlList = result.url && result.url !== requestUrl ? [requestUrl, result.url] : [result.url || requestUrl];
-        if (result.body !== null && result.body !== undefined) {
+        if (typeof result.stream === 'number') {
+          r.#body = new Body(null, subrequestBodyStream(result.stream));
+        } else if (result.body !== null && result.body !== undefined) {
           r.#body = new Body(result.body, null);
         }
         return r;

@@ -1,7 +1,7 @@
 // __bulwark_install(host) → runtime { fireTimer, dispatchFetch, requestBodyChunk, requestBodyEnd,
 // workersModule, consoleFormat }.
 import { H, bindHost, safeLog } from './host.js';
-import { isObjectLike, PromiseResolve, PromiseThen, PromiseCtor } from './util.js';
+import { isObjectLike, PromiseResolve, PromiseThen, PromiseCtor, captureSharedArrayBuffer } from './util.js';
 import { fireTimer, cancelInvocationTimers } from './timers.js';
 import { format, inspect } from './console.js';
 import { requestInternals } from './request.js';
@@ -11,10 +11,14 @@ import { Body, chunkToBytes } from './body.js';
 import { getReader, readerReadChunk, ReadableStream } from './streams-core.js';
 import { parseURL, serializeURL } from './url.js';
 import { normalizeMethod } from './request.js';
-import { resetTimeOrigin } from './clock.js';
-import { makeNamespace, objectFetch, objectReceiver, registerWaitUntil, forgetWaitUntil } from './objects.js';
+import { freezeTemporal } from './clock.js';
+import { subrequestChunk, subrequestEnd, subrequestDrop, subrequestBodyPull, endUpload, endUploadsOf } from './egress.js';
+import { makeNamespace, objectFetch, objectReceiver, evictObject, registerWaitUntil, forgetWaitUntil } from './objects.js';
 import { answerRpc, answerAlarm, entrypointReceiver } from './rpc.js';
 import { makeLoader } from './loader.js';
+import { installAsyncContext, enterFrame } from './async-context.js';
+import { nodeInternals } from './node-internals.js';
+import { EmailMessage } from './email.js';
 
 // ---------------------------------------------------------------------------------------
 // cloudflare:workers
@@ -110,6 +114,24 @@ function requestBodyEnd(invocationId, error) {
 
 // Headers cross the host boundary as one string, "name\nvalue\nname\nvalue": one call instead of
 // several per header. HTTP forbids CR and LF in names and values, so the separator is safe.
+// Captured before any worker code runs: a worker may replace JSON.parse.
+const JSONParse = JSON.parse;
+// The node sends request.cf as one internal header (see the node's ClientHeaders); it never reaches the worker.
+const REQUEST_CF_HEADER = 'cf-bulwark-request-cf';
+
+function takeRequestCf(pairs) {
+  let cf;
+  for (let i = pairs.length - 1; i >= 0; i--) {
+    if (pairs[i][0] === REQUEST_CF_HEADER) {
+      if (cf === undefined) {
+        try { cf = JSONParse(pairs[i][1]); } catch { cf = undefined; }
+      }
+      pairs.splice(i, 1);
+    }
+  }
+  return cf;
+}
+
 function splitHeaderLines(s) {
   if (s === '') return [];
   const parts = s.split('\n');
@@ -142,7 +164,8 @@ function makeIncomingRequest(req, invocationId) {
   if (req.bodyStream === true) body = new Body(null, streamedBody(invocationId));
   else if (req.body !== null && req.body !== undefined) body = new Body(req.body, null);
   const headers = typeof req.headers === 'string' ? splitHeaderLines(req.headers) : (req.headers || []);
-  return requestInternals.incoming(method, url, headers, body);
+  const cf = takeRequestCf(headers);
+  return requestInternals.incoming(method, url, headers, body, cf);
 }
 
 async function callHandler(handler, request, env, ctx) {
@@ -155,6 +178,21 @@ async function callHandler(handler, request, env, ctx) {
     return await handler.fetch(request, env, ctx);
   }
   throw new TypeError('Handler does not export a fetch() function.');
+}
+
+// A chunk crosses to the host in pieces of at most this size, and the node may hold at most its
+// window of unsent bytes: one huge enqueue() is never held whole for a client that does not read.
+const RESPONSE_PIECE = 64 * 1024;
+const MAX_RESPONSE_HEADER_CHARS = 256 * 1024;
+
+async function writeResponseBytes(invocationId, b) {
+  for (let off = 0; off < b.byteLength; off += RESPONSE_PIECE) {
+    const piece = b.subarray(off, Math.min(b.byteLength, off + RESPONSE_PIECE));
+    // false: the node has more of this response unsent than it allows; wait until it drains.
+    if (H.responseChunk(invocationId, hostBytes(piece)) === false) {
+      await new PromiseCtor((resolve) => drainWaiters.set(invocationId, resolve));
+    }
+  }
 }
 
 /** A named entrypoint of the worker (a WorkerEntrypoint class, or an object with fetch). */
@@ -170,21 +208,21 @@ async function sendResponse(result, invocationId) {
   const { type, status, statusText, headers, body } = responseInternals.parts(result);
   if (type === 'error') throw new TypeError('The fetch handler returned Response.error().');
   if (body !== null && body.unusable) throw new TypeError('The body of the returned Response has already been used.');
-  H.responseStart(invocationId, status, statusText, joinHeaderLines(headersToPairs(headers)));
+  const headerLines = joinHeaderLines(headersToPairs(headers));
+  // Checked before anything is copied out of V8 (the host refuses larger values too).
+  if (headerLines.length > MAX_RESPONSE_HEADER_CHARS) throw new TypeError(`The response headers are larger than ${MAX_RESPONSE_HEADER_CHARS} characters.`);
+  if (statusText.length > 1024) throw new TypeError('The response status text is longer than 1024 characters.');
+  H.responseStart(invocationId, status, statusText, headerLines);
   if (body !== null) {
     const bytes = body.takeBytesSync();
     if (bytes !== null) {
-      if (bytes.byteLength > 0) H.responseChunk(invocationId, hostBytes(bytes));
+      await writeResponseBytes(invocationId, bytes);
     } else {
       const reader = getReader(body.stream);
       for (;;) {
         const { done, value } = await readerReadChunk(reader);
         if (done) break;
-        const b = chunkToBytes(value);
-        // false: the node has more of this response unsent than it allows; wait until it drains.
-        if (b.byteLength > 0 && H.responseChunk(invocationId, hostBytes(b)) === false) {
-          await new PromiseCtor((resolve) => drainWaiters.set(invocationId, resolve));
-        }
+        await writeResponseBytes(invocationId, chunkToBytes(value));
       }
     }
   }
@@ -194,6 +232,8 @@ async function sendResponse(result, invocationId) {
 // target: null for the worker's default export, or the durable object the event is for
 // ({exports, workerId, className, id, name, storage}).
 async function dispatchFetch(handler, req, env, invocationId, target) {
+  // Every request starts in the root async context: no AsyncLocalStorage store leaks into it.
+  enterFrame(undefined);
   invocationId = Number(invocationId); // a Java long arrives as a BigInt
   const waitUntilPromises = [];
   let passThrough = false;
@@ -238,23 +278,34 @@ async function dispatchFetch(handler, req, env, invocationId, target) {
   forgetWaitUntil(invocationId);
   pendingPulls.delete(invocationId);
   drainWaiters.delete(invocationId);
+  endUploadsOf(invocationId);
   cancelInvocationTimers(invocationId);
 }
 
 export function install(host) {
   bindHost(host);
+  freezeTemporal();
+  installAsyncContext(host.asyncContextGet, host.asyncContextSet);
   delete globalThis.__bulwark_install;
-  resetTimeOrigin();
+  captureSharedArrayBuffer();
   const workersModule = Object.freeze({ DurableObject, WorkerEntrypoint, RpcTarget, WorkflowEntrypoint });
   return Object.freeze({
     fireTimer(id) { fireTimer(id); },
     dispatchFetch(handler, req, env, invocationId, target) { return dispatchFetch(handler, req, env, invocationId, target); },
     makeNamespace(binding, workerId, className) { return makeNamespace(binding, workerId, className); },
     makeLoader(binding) { return makeLoader(binding); },
+    evictObject(className, id) { evictObject(className, id); },
     requestBodyChunk(invocationId, bytes) { requestBodyChunk(Number(invocationId), bytes); },
     requestBodyEnd(invocationId, error) { requestBodyEnd(Number(invocationId), error); },
     responseDrained(invocationId) { responseDrained(Number(invocationId)); },
+    subrequestChunk(id, bytes) { subrequestChunk(Number(id), bytes); },
+    subrequestEnd(id, error) { subrequestEnd(Number(id), error); },
+    subrequestDrop(id) { subrequestDrop(Number(id)); endUpload(Number(id)); },
+    subrequestBodyPull(id) { subrequestBodyPull(Number(id)); },
     workersModule,
     consoleFormat(...args) { return format(...args); },
+    // What the node:* modules (node.js, loaded only under nodejs_compat) build on.
+    nodeInternals,
+    emailModule: Object.freeze({ EmailMessage }),
   });
 }

@@ -58,7 +58,7 @@ const symbolValueOf = Symbol.prototype.valueOf;
 const weakMapHas = WeakMap.prototype.has;
 const weakSetHas = WeakSet.prototype.has;
 const weakRefDeref = WeakRef.prototype.deref;
-const promiseThen = Promise.prototype.then;
+const PromiseCtor = Promise;
 const abByteLength = getter(ArrayBuffer.prototype, 'byteLength');
 const TypedArrayProto = Object.getPrototypeOf(Uint8Array.prototype);
 const taBuffer = getter(TypedArrayProto, 'buffer');
@@ -268,7 +268,9 @@ class Serializer {
     }
     if (isErrorObject(v)) { this.error(v); return; }
     if (ArrayIsArray(v)) { this.array(v); return; }
-    if (brand(weakMapHas, v, {}) || brand(weakSetHas, v, {}) || brand(weakRefDeref, v) || brand(promiseThen, v)
+    if (brand(weakMapHas, v, {}) || brand(weakSetHas, v, {}) || brand(weakRefDeref, v)
+        // instanceof, not a call to then(): that would chain onto a rejected promise and report it
+        || v instanceof PromiseCtor
         || isBlob(v) || isNonSerializable(v)) {
       throw cloneError(describe(v));
     }

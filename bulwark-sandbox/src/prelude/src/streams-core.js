@@ -49,3 +49,11 @@ for (const cls of [ReadableStreamDefaultReader, ReadableStreamBYOBReader, Readab
   const name = cls.name;
   defineInspect(cls, function () { return { name, value: {} }; });
 }
+
+// The polyfill's async iterator prototype is a plain object; in the Streams Standard (WebIDL
+// async iterable) it inherits from %AsyncIteratorPrototype%, which code can observe.
+{
+  const iteratorProto = Object.getPrototypeOf(ReflectApply(ReadableStream.prototype.values, new ReadableStream(), []));
+  const AsyncIteratorPrototype = Object.getPrototypeOf(Object.getPrototypeOf(async function* () {}).prototype);
+  Object.setPrototypeOf(iteratorProto, AsyncIteratorPrototype);
+}

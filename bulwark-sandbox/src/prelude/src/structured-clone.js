@@ -22,6 +22,9 @@ const weakSetHas = WeakSet.prototype.has;
 const weakRefDeref = WeakRef.prototype.deref;
 const arrayBufferSlice = ArrayBuffer.prototype.slice;
 const abTransfer = ArrayBuffer.prototype.transfer;
+const abDetachedDesc = ObjectGetOwnPropertyDescriptor(ArrayBuffer.prototype, 'detached');
+const abDetached = abDetachedDesc === undefined ? null : abDetachedDesc.get;
+const isDetached = (b) => abDetached !== null && ReflectApply(abDetached, b, []) === true;
 const TypedArrayProto = Object.getPrototypeOf(Uint8Array.prototype);
 const taBuffer = getter(TypedArrayProto, 'buffer');
 const taByteOffset = getter(TypedArrayProto, 'byteOffset');
@@ -63,12 +66,18 @@ export function structuredClone(value, options = undefined) {
     for (const t of list) {
       if (!isArrayBuffer(t)) throw new DOMException('Value not transferable', 'DataCloneError');
       if (memory.has(t)) throw new DOMException('ArrayBuffer at index 0 is a duplicate of an earlier ArrayBuffer.', 'DataCloneError');
+      if (isDetached(t)) throw new DOMException('An ArrayBuffer is detached and could not be cloned.', 'DataCloneError');
       memory.set(t, null);
     }
-    // Transfer: detach the originals when the engine supports it, copy otherwise.
-    for (const t of list) {
-      memory.set(t, typeof abTransfer === 'function' ? ReflectApply(abTransfer, t, []) : ReflectApply(arrayBufferSlice, t, []));
+    // As StructuredSerializeWithTransfer: the whole value is serialized first and the transferred
+    // buffers are detached after. Detaching first would make every view on a transferred buffer
+    // (a Uint8Array inside the value) read as offset 0, length 0 while it is cloned.
+    for (const t of list) memory.set(t, ReflectApply(arrayBufferSlice, t, []));
+    const out = clone(value, memory);
+    if (typeof abTransfer === 'function') {
+      for (const t of list) ReflectApply(abTransfer, t, []);
     }
+    return out;
   }
   return clone(value, memory);
 }
@@ -91,6 +100,7 @@ function clone(value, memory) {
   else if (is(regexpGlobal, value) && value !== RegExp.prototype) {
     out = new RegExp(ReflectApply(regexpSource, value, []), ReflectApply(regexpFlags, value, []));
   } else if (isArrayBuffer(value)) {
+    if (isDetached(value)) throw new DOMException('An ArrayBuffer is detached and could not be cloned.', 'DataCloneError');
     out = ReflectApply(arrayBufferSlice, value, []);
   } else if (isSharedArrayBuffer(value)) {
     throw cloneError('SharedArrayBuffer');

@@ -2,9 +2,10 @@
 import { H } from './host.js';
 import { ReflectApply, PromiseCtor, PromiseResolve, PromiseThen } from './util.js';
 import { reportException } from './report.js';
+import { currentFrame, runInFrame } from './async-context.js';
 
 const MAX_DELAY = 2147483647;
-const timers = new Map(); // id -> { callback, args, repeat, delay, invocation }
+const timers = new Map(); // id -> { callback, args, repeat, delay, invocation, frame }
 const byInvocation = new Map(); // invocation -> Set<id>
 let nextId = 1;
 
@@ -31,7 +32,8 @@ function allocateId() {
 function schedule(callback, delay, args, repeat) {
   const id = allocateId();
   const invocation = currentInvocation();
-  timers.set(id, { callback, args, repeat, delay: normalizeDelay(delay), invocation });
+  // The async context frame travels with the timer (AsyncLocalStorage sees it in the callback).
+  timers.set(id, { callback, args, repeat, delay: normalizeDelay(delay), invocation, frame: currentFrame() });
   let set = byInvocation.get(invocation);
   if (set === undefined) { set = new Set(); byInvocation.set(invocation, set); }
   set.add(id);
@@ -88,7 +90,7 @@ export function fireTimer(id) {
     forget(id);
   }
   try {
-    ReflectApply(t.callback, globalThis, t.args);
+    runInFrame(t.frame, t.callback, globalThis, t.args);
   } catch (err) {
     reportException(err);
   }

@@ -5,6 +5,7 @@
 import { toUSVString, toDOMString, webidlClass, makeIteratorClass, createPairIterator, isObjectLike, illegalConstructor, asciiLower } from './util.js';
 import { utf8Encode, utf8DecodeReplace } from './encoding.js';
 import { inspectCustom } from './console.js';
+import { H } from './host.js';
 
 // ---------------------------------------------------------------------------------------
 // Percent-encoding
@@ -222,7 +223,9 @@ function idnaMap(domain) {
   return normalizeNFC(normalizeNFKC(mapped).toLowerCase());
 }
 
-/** Approximation of UTS #46 ToASCII with the URL Standard's parameters (beStrict = false). */
+const MAX_IDNA_INPUT = 1 << 16; // as Idna.MAX_INPUT on the host
+
+/** UTS #46 ToASCII with the URL Standard's parameters (beStrict = false). */
 function domainToASCII(domain) {
   let ascii = true;
   for (let i = 0; i < domain.length; i++) if (domain.charCodeAt(i) >= 0x80) { ascii = false; break; }
@@ -230,9 +233,14 @@ function domainToASCII(domain) {
   if (ascii) {
     mapped = asciiLower(domain);
     if (!mapped.includes('xn--')) return mapped === '' ? null : mapped;
-  } else {
-    mapped = idnaMap(domain);
   }
+  // In an isolate: ICU's UTS #46 through the host (full mapping, Bidi and CONTEXTJ rules).
+  // Without the host (the prelude's Node tests) the approximation below is used.
+  if (H.installed) {
+    if (domain.length > MAX_IDNA_INPUT) return null;
+    return H.domainToAscii(domain);
+  }
+  if (!ascii) mapped = idnaMap(domain);
   const labels = mapped.split('.');
   for (let li = 0; li < labels.length; li++) {
     const label = labels[li];
@@ -852,7 +860,7 @@ export function parseURL(input, base = undefined) {
   }
   return basicParse(toUSVString(input), baseRecord);
 }
-export { serializeURL };
+export { serializeURL, serializeOrigin };
 
 // ---------------------------------------------------------------------------------------
 // application/x-www-form-urlencoded
@@ -905,12 +913,16 @@ export class URLSearchParams {
           this.#list.push([toUSVString(items[0]), toUSVString(items[1])]);
         }
       } else {
+        // record<USVString, USVString>: keys that become equal as USVStrings (lone surrogates
+        // turn into U+FFFD) are one entry, at the first one's place, with the last one's value.
+        const record = new Map();
         for (const key of Reflect.ownKeys(init)) {
           if (typeof key === 'symbol') continue;
           const d = Object.getOwnPropertyDescriptor(init, key);
           if (d === undefined || !d.enumerable) continue;
-          this.#list.push([toUSVString(key), toUSVString(init[key])]);
+          record.set(toUSVString(key), toUSVString(init[key]));
         }
+        for (const [k, v] of record) this.#list.push([k, v]);
       }
     } else {
       let s = toUSVString(init);
@@ -1036,7 +1048,10 @@ export class URL {
   }
   #init(r) {
     this.#r = r;
-    this.#params = new URLSearchParams(r.query ?? '');
+    // The query itself, not a string init: the constructor would strip a leading "?" that
+    // belongs to the query ("??a=b" has the query "?a=b", whose first name is "?a").
+    this.#params = new URLSearchParams();
+    setParamsList(this.#params, r.query === null ? [] : parseUrlencoded(r.query));
     setParamsURL(this.#params, (q) => { this.#r.query = q; });
   }
   static canParse(url, base = undefined) {

@@ -26,7 +26,18 @@ const taByteLength = getterOf(TypedArrayProto, 'byteLength');
 const dvBuffer = getterOf(DataView.prototype, 'buffer');
 const dvByteOffset = getterOf(DataView.prototype, 'byteOffset');
 const dvByteLength = getterOf(DataView.prototype, 'byteLength');
-const sabByteLength = typeof SharedArrayBuffer === 'function' ? getterOf(SharedArrayBuffer.prototype, 'byteLength') : null;
+// SharedArrayBuffer: the startup snapshot is made in a context that has none, so its
+// byteLength getter is taken when the prelude is installed into a worker's isolate (before any
+// worker code runs, so the worker cannot substitute its own).
+let sabByteLength = null;
+export function captureSharedArrayBuffer() {
+  try {
+    if (typeof SharedArrayBuffer === 'function') sabByteLength = getterOf(SharedArrayBuffer.prototype, 'byteLength');
+  } catch {
+    sabByteLength = null;
+  }
+}
+captureSharedArrayBuffer();
 
 export function isArrayBuffer(v) {
   if (typeof v !== 'object' || v === null) return false;

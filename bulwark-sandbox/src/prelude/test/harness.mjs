@@ -18,7 +18,9 @@ const report = (name, ok, detail) => {
   console.log(`${ok ? 'PASS' : 'FAIL'} ${name}${detail ? `\n       ${detail.replace(/\n/g, '\n       ')}` : ''}`);
 };
 
-const files = readdirSync(testsDir).filter((f) => f.endsWith('.js')).sort();
+// WebCrypto is computed by the JDK (CryptoHost), which this Node harness does not have: the
+// crypto workers run only in real isolates (PreludeConformanceTest).
+const files = readdirSync(testsDir).filter((f) => f.endsWith('.js') && !f.startsWith('crypto')).sort();
 for (const file of files) {
   const name = file.replace(/\.js$/, '');
   if (filter.length && !filter.some((f) => name.includes(f))) continue;

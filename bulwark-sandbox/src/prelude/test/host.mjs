@@ -3,6 +3,8 @@
 import vm from 'node:vm';
 import { readFileSync } from 'node:fs';
 import { createHash, createHmac, randomBytes } from 'node:crypto';
+import zlib from 'node:zlib';
+import { domainToASCII } from 'node:url';
 
 const nodeHash = { 'SHA-1': 'sha1', 'SHA-256': 'sha256', 'SHA-384': 'sha384', 'SHA-512': 'sha512' };
 
@@ -99,6 +101,68 @@ export function createIsolate(preludePath, options = {}) {
       r.events.push('error');
     },
     requestBodyPull(id) { (state.pulls ??= []).push(Number(id)); },
+    // zlib: a simple model of WebApisHost (input collected, output given out at most 64 KiB a
+    // call; decompression of what arrived so far with a sync flush).
+    zlibOpen(format, compress) {
+      if (!['gzip', 'deflate', 'deflate-raw'].includes(format)) return 'Unsupported compression format.';
+      const id = (state.zlibNext = (state.zlibNext ?? 0) + 1);
+      (state.zlib ??= new Map()).set(id, { format, compress, input: [], produced: 0, out: Buffer.alloc(0), done: false });
+      return id;
+    },
+    zlibPush(id, input, finish) {
+      const z = state.zlib?.get(id);
+      if (!z) return 'The compression stream is closed.';
+      if (input !== null) z.input.push(Buffer.from(input));
+      const all = Buffer.concat(z.input);
+      try {
+        if (z.out.length === 0 && !z.done) {
+          let full;
+          if (z.compress) {
+            if (finish) { full = { deflate: zlib.deflateSync, gzip: zlib.gzipSync, 'deflate-raw': zlib.deflateRawSync }[z.format](all); z.done = true; }
+          } else {
+            const fn = { deflate: zlib.inflateSync, gzip: zlib.gunzipSync, 'deflate-raw': zlib.inflateRawSync }[z.format];
+            if (finish) {
+              const { buffer, engine } = fn(all, { info: true });
+              if (engine.bytesWritten !== all.length) throw new Error('trailing data');
+              full = buffer;
+              z.done = true;
+            } else {
+              full = fn(all, { finishFlush: zlib.constants.Z_SYNC_FLUSH });
+            }
+          }
+          if (full) { z.out = full.subarray(z.produced); z.produced = full.length; }
+        }
+      } catch {
+        state.zlib.delete(id);
+        return finish ? 'The compressed data ended early.' : 'The compressed data is not valid.';
+      }
+      const piece = z.out.subarray(0, 65536);
+      z.out = z.out.subarray(piece.length);
+      return toCtxBytes(piece);
+    },
+    zlibClose(id) { state.zlib?.delete(id); },
+    htmlRewriterWasm() {
+      // Compiled in Node's own realm, as the Java host compiles it outside worker code: the
+      // context itself may not generate code (wasm: false), as in Workers.
+      return new WebAssembly.Module(readFileSync(new URL('../../main/resources/dev/bulwark/sandbox/prelude/html_rewriter_bg.wasm', import.meta.url)));
+    },
+    // Legacy encodings through Node's own TextDecoder (ICU). The state number the prelude passes
+    // back is, here, the id of a Node decoder kept while a stream is open.
+    decodeLegacy(encoding, bytes, stream, fatal, st) {
+      if (encoding === 'x-user-defined') return [String.fromCharCode(...Array.from(bytes, (b) => (b < 0x80 ? b : 0xf700 + b))), 0, 0];
+      const decoders = (state.legacyDecoders ??= new Map());
+      let d = decoders.get(st);
+      if (!d) {
+        d = new TextDecoder(encoding, { fatal });
+        st = (state.legacyNext = (state.legacyNext ?? 0) + 1);
+      }
+      decoders.delete(st);
+      let text;
+      try { text = d.decode(Buffer.from(bytes), { stream }); } catch { return false; }
+      if (!stream) return [text, 0, 0];
+      decoders.set(st, d);
+      return [text, 0, st];
+    },
     // Javet hands a Java long over as a BigInt; options.bigintIds mimics that.
     objectId() { throw new Error('no durable objects in the contract host'); },
     callObject() { throw new Error('no durable objects in the contract host'); },
@@ -113,7 +177,24 @@ export function createIsolate(preludePath, options = {}) {
     kvDelete() { throw new Error('no durable objects in the contract host'); },
     kvList() { throw new Error('no durable objects in the contract host'); },
     storageOp() { throw new Error('no durable objects in the contract host'); },
+    // Streamed subrequest bodies (the contract host answers no fetch, so nothing to acknowledge).
+    subrequestAck(id, bytes) { (state.subrequestAcks ??= []).push([Number(id), Number(bytes)]); },
+    subrequestCancel(id) { (state.subrequestCancels ??= []).push(Number(id)); },
+    subrequestBodyChunk() { throw new Error('no streamed uploads in the contract host'); },
+    subrequestBodyEnd() { throw new Error('no streamed uploads in the contract host'); },
     currentInvocation() { return options.bigintIds ? BigInt(state.currentInvocation) : state.currentInvocation; },
+    nodeHash(alg, data) { return toCtxBytes(createHash(alg).update(data).digest()); },
+    nodeHmac(alg, key, data) { return toCtxBytes(createHmac(alg, key).update(data).digest()); },
+    // Node's vm has no V8 extras binding: a plain slot, so no propagation across await here
+    // (the isolate tests cover that in V8 itself).
+    asyncContextGet() { return state.asyncContext; },
+    asyncContextSet(v) { state.asyncContext = v; },
+    // The Java host uses ICU4J's UTS #46; Node's URL parser (ada) implements the same
+    // "domain to ASCII" and answers '' where the standard says failure.
+    // WebCrypto runs on the JDK (CryptoHost); the Java suite tests it in real isolates.
+    crypto() { throw new Error('crypto.subtle is not available in the Node harness'); },
+    domainToAscii(domain) { const a = domainToASCII(domain); return a === '' ? null : a; },
+    now() { return Date.now(); },
   };
   const install = vm.runInContext('globalThis.__bulwark_install', context);
   if (typeof install !== 'function') throw new Error('prelude did not define __bulwark_install');

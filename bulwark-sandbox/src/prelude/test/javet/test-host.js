@@ -18,6 +18,9 @@
     responseEnd() { state.r.end = true; },
     responseError(id, name, message, stack) { state.r.error = stack || (name + ': ' + message); },
     currentInvocation() { return 1; },
+    // The real host answers with ICU4J's UTS #46; this runner has no ICU: ASCII only.
+    domainToAscii(domain) { return /^[\x00-\x7f]*$/.test(domain) ? domain.toLowerCase() : null; },
+    now() { return Date.now(); },
   };
   const runtime = __bulwark_install(host);
   globalThis.__test = {

@@ -61,7 +61,7 @@ function run() {
   console.timeEnd('no-such-label');
   console.log();
   assertEq(typeof console.log, 'function', 'console.log');
-  assertEq(navigator.userAgent, 'Bulwark', 'navigator.userAgent');
+  assertEq(navigator.userAgent, 'Cloudflare-Workers', 'navigator.userAgent');
   assertEq(self, globalThis, 'self');
 }
 

@@ -272,6 +272,14 @@ assertEq(new URL('https://\u0130stanbul.example/').hostname, 'xn--istanbul-o0e.e
 assertEq(new URL('https://\uFF21\uFF22\uFF23.example/').hostname, 'abc.example', 'full-width letters');
 assertEq(new URL('https://a\u00ADb.example/').hostname, 'ab.example', 'soft hyphen is ignored');
 assertThrows(() => new URL('https://xn--ab\u00FC/'), TypeError, 'non-ASCII in an xn-- label');
+// UTS #46 validity (ICU on the host): Bidi and CONTEXTJ rules, disallowed code points.
+assertEq(new URL('https://\u0628\u0627.example/').hostname, 'xn--mgbb.example', 'an RTL label passes the Bidi rule');
+assertThrows(() => new URL('https://a\u200Cb.example/'), TypeError, 'ZWNJ outside a joining context (CONTEXTJ)');
+assertThrows(() => new URL('https://\u05D0a1.example/'), TypeError, 'an RTL label ending in a Latin letter (Bidi rule)');
+assertThrows(() => new URL('https://a\uFFFFb.example/'), TypeError, 'a noncharacter is disallowed');
+// A hostile host: far past any real one, refused before ICU copies it.
+assertThrows(() => new URL('https://' + '\u00FC'.repeat(70000) + '.example/'), TypeError, 'a 70,000-character host');
+assertEq(new URL('https://' + '\u00FC'.repeat(60) + '.example/').hostname.startsWith('xn--'), true, 'a long label still encodes (VerifyDnsLength off)');
 
   return n;
 }

@@ -45,6 +45,22 @@ export class Counter extends DurableObject {
       }
       case "count":
         return new Response(String((await storage.get("n")) ?? 0));
+      case "logged": {
+        // One task: a ledger row and the running total, committed together or not at all.
+        sql.exec("CREATE TABLE IF NOT EXISTS ledger (n INTEGER PRIMARY KEY)");
+        sql.exec("CREATE TABLE IF NOT EXISTS total (id INTEGER PRIMARY KEY, n INTEGER NOT NULL)");
+        const n = (sql.exec("SELECT n FROM total WHERE id = 1").toArray()[0]?.n ?? 0) + 1;
+        sql.exec("INSERT INTO ledger (n) VALUES (?)", n);
+        sql.exec("INSERT INTO total (id, n) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET n = excluded.n", n);
+        return new Response(String(n));
+      }
+      case "audit": {
+        sql.exec("CREATE TABLE IF NOT EXISTS ledger (n INTEGER PRIMARY KEY)");
+        sql.exec("CREATE TABLE IF NOT EXISTS total (id INTEGER PRIMARY KEY, n INTEGER NOT NULL)");
+        const ledger = sql.exec("SELECT count(*) AS c, coalesce(max(n), 0) AS m FROM ledger").one();
+        const total = sql.exec("SELECT n FROM total WHERE id = 1").toArray()[0]?.n ?? 0;
+        return Response.json({ total, rows: ledger.c, max: ledger.m });
+      }
       case "id":
         return Response.json({
           id: this.ctx.id.toString(),
@@ -150,6 +166,17 @@ export class Alarmed extends DurableObject {
   }
 }
 
+export class Evictable extends DurableObject {
+  constructor(ctx, env) {
+    super(ctx, env);
+    this.constructions = (ctx.storage.kv.get("constructions") ?? 0) + 1;
+    ctx.storage.kv.put("constructions", this.constructions);
+  }
+  fetch() {
+    return Response.json(this.constructions);
+  }
+}
+
 export class Other extends DurableObject {
   fetch() {
     return new Response("other");
@@ -163,6 +190,8 @@ export default {
     switch (kind) {
       case "do":
         return env.COUNTER.getByName(name).fetch(request);
+      case "evictable":
+        return env.EVICTABLE.getByName(name).fetch(request);
       case "alarm":
         return env.ALARMED.getByName(name).fetch(request);
       case "gated":

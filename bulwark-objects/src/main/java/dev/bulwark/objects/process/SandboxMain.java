@@ -44,6 +44,7 @@ public final class SandboxMain {
         int heapMb = Integer.parseInt(opts.getOrDefault("--heap-mb", "128"));
         int poolSize = Integer.parseInt(opts.getOrDefault("--pool", "2"));
         int isolatesPerWorker = Integer.parseInt(opts.getOrDefault("--isolates-per-worker", "1"));
+        long objectIdleMs = Long.parseLong(opts.getOrDefault("--object-idle-ms", "10000"));
         long rssSoft = Long.parseLong(opts.getOrDefault("--rss-soft-mb", "0")) << 20;
         Path dataDir = Path.of(required(opts, "--data-dir"));
 
@@ -51,7 +52,7 @@ public final class SandboxMain {
         ch.connect(UnixDomainSocketAddress.of(socket));
         MessageChannel channel = new MessageChannel(ch);
         SandboxRuntime runtime = new SandboxRuntime(IsolateSettings.forHeap(heapMb), poolSize, isolatesPerWorker, rssSoft,
-                new SqliteObjectStore(dataDir), new SocketOutbox(channel));
+                new SqliteObjectStore(dataDir), objectIdleMs, new SocketOutbox(channel));
         if ("on".equals(opts.get("--seccomp"))) {
             try {
                 Seccomp.install();

@@ -243,7 +243,7 @@ public final class ObjectStorage implements AutoCloseable {
     @Override
     public void close() {
         if (closed) return;
-        sql.closeAll();
+        sql.close();
         kv.closeStatements();
         if (tx.isOpen()) tx.rollback();
         closed = true;

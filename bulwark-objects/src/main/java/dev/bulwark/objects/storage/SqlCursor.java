@@ -1,6 +1,5 @@
 package dev.bulwark.objects.storage;
 
-import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.Arrays;
@@ -12,15 +11,15 @@ import java.util.List;
  *
  * <p>{@link #rowsRead()} and {@link #rowsWritten()} grow as rows are read ("so far", as in
  * Workers); {@code rowsWritten} of a statement with RETURNING is complete once the cursor is done.
- * The cursor closes itself after the last row; close it early to free the statement.
+ * The cursor closes itself after the last row; close it early to free the statement (a cached
+ * statement cannot be reused by another exec of the same SQL while a cursor holds it).
  */
 public final class SqlCursor implements AutoCloseable {
 
-    private final PreparedStatement statement;
     private final ResultSet rows;
     private final List<String> columnNames;
     private final Sqlite db;
-    private final Runnable onClose;
+    private final Owner owner;
     private long rowsRead;
     private long rowsWritten;
     private final long changesBefore;
@@ -28,16 +27,15 @@ public final class SqlCursor implements AutoCloseable {
     /** The row under the result set was already stepped to (see SqlRunner), not yet returned. */
     private boolean pending;
 
-    SqlCursor(Sqlite db, PreparedStatement statement, ResultSet rows, boolean firstRowPending,
-              List<String> columnNames, long rowsReadBefore, long changesBefore, Runnable onClose) {
+    SqlCursor(Sqlite db, ResultSet rows, boolean firstRowPending,
+              List<String> columnNames, long rowsReadBefore, long changesBefore, Owner owner) {
         this.db = db;
-        this.statement = statement;
         this.rows = rows;
         this.columnNames = columnNames;
         this.rowsRead = rowsReadBefore;
         this.changesBefore = changesBefore;
         this.rowsWritten = changesSinceStart();
-        this.onClose = onClose;
+        this.owner = owner;
         this.pending = firstRowPending;
         if (rows == null || !firstRowPending) close();
     }
@@ -61,9 +59,17 @@ public final class SqlCursor implements AutoCloseable {
             rowsRead++;
             return Arrays.asList(row);
         } catch (SQLException e) {
-            close();
-            throw db.translate(e);
+            finish(true);
+            throw owner.afterError(db.translate(e));
         }
+    }
+
+    /** What the cursor reports to the runner that made it. */
+    interface Owner {
+        /** The cursor is done; {@code failed} if its statement stopped with an error. */
+        void finished(SqlCursor cursor, boolean failed);
+
+        StorageException afterError(StorageException e);
     }
 
     private static Object value(Object v) {
@@ -103,17 +109,20 @@ public final class SqlCursor implements AutoCloseable {
 
     @Override
     public void close() {
+        finish(false);
+    }
+
+    private void finish(boolean failed) {
         if (done) return;
         done = true;
         try {
             if (rows != null) rows.close();
-            statement.close();
             // SQLite counts a statement's changes when it completes (RETURNING makes them at the
             // first step but reports them at the end).
             rowsWritten = Math.max(rowsWritten, changesSinceStart());
         } catch (SQLException e) {
             // closing a finished statement cannot lose data
         }
-        onClose.run();
+        owner.finished(this, failed);
     }
 }

@@ -120,6 +120,11 @@ final class SqlGuard {
             if (prev.is("FROM") && !(before - 1 >= first && stmt.get(before - 1).is("DELETE"))) {
                 target = false;
             }
+            // sqlite_version() and friends after ON in a join are function calls, not targets
+            // (CREATE INDEX ... ON sqlite_x(...) is one).
+            boolean call = i + 1 < stmt.size() && stmt.get(i + 1).value().equals("(")
+                    && stmt.get(i + 1).kind() == SqlToken.Kind.PUNCT;
+            if (call && prev.is("ON") && !head.is("CREATE")) target = false;
             if (head.is("ALTER") || head.is("DROP")) target = true;
             if (target) throw denied("writing to " + t.value() + " is not allowed");
         }

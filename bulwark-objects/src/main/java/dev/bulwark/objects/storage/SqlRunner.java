@@ -6,19 +6,47 @@ import java.sql.ResultSetMetaData;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
  * Runs the object's own SQL: checks every statement with {@link SqlGuard} before running any,
  * runs all but the last to completion, and returns a cursor over the last. As in workerd, only
  * the last statement may have parameters.
+ *
+ * <p>Single-statement SQL that passed the guard is kept prepared, keyed by its exact text (as
+ * workerd caches statements): running it again skips tokenizing, checking and compiling.
  */
 final class SqlRunner {
 
+    static final int CACHE_SIZE = 64;
+
+    /** A prepared statement of the cache; busy while a cursor reads from it. */
+    private static final class Cached {
+        final PreparedStatement ps;
+        boolean busy;
+        boolean evicted;
+
+        Cached(PreparedStatement ps) {
+            this.ps = ps;
+        }
+    }
+
     private final Sqlite db;
     private final Transactions tx;
-    private final Set<SqlCursor> open = Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+    private final Set<SqlCursor> open = Collections.newSetFromMap(new IdentityHashMap<>());
+    private final Map<String, Cached> cache = new LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Cached> eldest) {
+            if (size() <= CACHE_SIZE) return false;
+            Cached c = eldest.getValue();
+            if (c.busy) c.evicted = true; else closeQuietly(c.ps);
+            return true;
+        }
+    };
 
     SqlRunner(Sqlite db, Transactions tx) {
         this.db = db;
@@ -26,6 +54,11 @@ final class SqlRunner {
     }
 
     SqlCursor exec(String sql, List<?> bindings) {
+        Cached hit = cache.get(sql);
+        if (hit != null && !hit.busy) {
+            tx.ensureOpen();
+            return run(hit, hit.ps, bindings, 0, changes());
+        }
         if (sql.indexOf('\0') >= 0) {
             // SQLite stops reading at NUL; refuse rather than check text SQLite would not see.
             throw new StorageException(StorageException.Kind.AUTH, "SQL may not contain NUL characters: SQLITE_AUTH");
@@ -43,12 +76,7 @@ final class SqlRunner {
         }
         tx.ensureOpen();
         long read = 0;
-        long changesBefore;
-        try {
-            changesBefore = db.totalChanges();
-        } catch (SQLException e) {
-            throw db.translate(e);
-        }
+        long changesBefore = changes();
         for (int i = 0; i < statements.size() - 1; i++) {
             try (PreparedStatement ps = db.prepare(text(sql, statements.get(i)))) {
                 if (ps.execute()) {
@@ -60,13 +88,67 @@ final class SqlRunner {
                 throw tx.afterError(db.translate(e));
             }
         }
-        return last(sql, statements.getLast(), bindings, read, changesBefore);
+        PreparedStatement ps;
+        try {
+            ps = db.prepare(text(sql, statements.getLast()));
+        } catch (SQLException e) {
+            throw tx.afterError(db.translate(e));
+        }
+        Cached entry = null;
+        if (statements.size() == 1 && hit == null) {
+            entry = new Cached(ps);
+            cache.put(sql, entry);
+        }
+        return run(entry, ps, bindings, read, changesBefore);
     }
 
-    private SqlCursor last(String sql, List<SqlToken> stmt, List<?> bindings, long read, long changesBefore) {
-        PreparedStatement ps = null;
+    private long changes() {
         try {
-            ps = db.prepare(text(sql, stmt));
+            return db.totalChanges();
+        } catch (SQLException e) {
+            throw db.translate(e);
+        }
+    }
+
+    /** Binds and runs the last statement; {@code cached} is null for an uncached statement. */
+    private SqlCursor run(Cached cached, PreparedStatement ps, List<?> bindings, long read, long changesBefore) {
+        if (cached != null) cached.busy = true;
+        // After an error the statement may be left mid-step: finalize it rather than reuse it.
+        Runnable discard = () -> {
+            if (cached != null) {
+                cached.evicted = true;
+                cache.values().remove(cached);
+            }
+            closeQuietly(ps);
+        };
+        Runnable release = () -> {
+            if (cached == null || cached.evicted) {
+                closeQuietly(ps);
+            } else {
+                try {
+                    // Reset, so an idle cached statement is not "running" (an active statement
+                    // would keep a read snapshot and a pending sqlite3_interrupt alive).
+                    ((org.sqlite.core.CoreStatement) ps).pointer.safeRunInt((d, ptr) -> d.reset(ptr));
+                    ps.clearParameters();
+                } catch (SQLException e) {
+                    // bindings are replaced before each run anyway
+                }
+                cached.busy = false;
+            }
+        };
+        SqlCursor.Owner owner = new SqlCursor.Owner() {
+            @Override
+            public void finished(SqlCursor cursor, boolean failed) {
+                open.remove(cursor);
+                (failed ? discard : release).run();
+            }
+
+            @Override
+            public StorageException afterError(StorageException e) {
+                return SqlRunner.this.afterError(e);
+            }
+        };
+        try {
             int expected = ps.getParameterMetaData().getParameterCount();
             if (expected != bindings.size()) {
                 throw new StorageException(StorageException.Kind.SQL, "Wrong number of parameter bindings for SQL query.");
@@ -82,24 +164,40 @@ final class SqlRunner {
             }
             // Step to the first row now so that errors (constraints, RETURNING) surface from exec.
             boolean first = rs != null && rs.next();
-            SqlCursor[] holder = new SqlCursor[1];
-            SqlCursor cursor = new SqlCursor(db, ps, rs, first, names, read, changesBefore,
-                    () -> open.remove(holder[0]));
-            holder[0] = cursor;
+            SqlCursor cursor = new SqlCursor(db, rs, first, names, read, changesBefore, owner);
             if (!cursor.isDone()) open.add(cursor);
             return cursor;
         } catch (SQLException e) {
-            closeQuietly(ps);
-            throw tx.afterError(db.translate(e));
+            discard.run();
+            throw afterError(db.translate(e));
         } catch (RuntimeException e) {
-            closeQuietly(ps);
+            discard.run();
             throw e;
         }
+    }
+
+    private StorageException afterError(StorageException e) {
+        if (e.getMessage().contains("SQLITE_INTERRUPT")) {
+            // SQLite keeps an interrupt pending while any statement is still active; finalize the
+            // idle cached ones so that the next statement runs normally.
+            for (Cached c : List.copyOf(cache.values())) {
+                if (!c.busy) closeQuietly(c.ps);
+            }
+            cache.values().removeIf(c -> !c.busy);
+        }
+        return tx.afterError(e);
     }
 
     /** Closes cursors still open (their statements would block a rollback or close). */
     void closeAll() {
         for (SqlCursor c : List.copyOf(open)) c.close();
+    }
+
+    /** Closes every cursor and cached statement (before the connection closes). */
+    void close() {
+        closeAll();
+        for (Cached c : cache.values()) closeQuietly(c.ps);
+        cache.clear();
     }
 
     private static void bind(PreparedStatement ps, int index, Object value) throws SQLException {
@@ -120,7 +218,6 @@ final class SqlRunner {
     }
 
     private static void closeQuietly(PreparedStatement ps) {
-        if (ps == null) return;
         try {
             ps.close();
         } catch (SQLException ignored) {

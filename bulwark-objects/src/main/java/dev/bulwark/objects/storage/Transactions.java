@@ -126,12 +126,17 @@ final class Transactions {
     }
 
     /**
-     * Called with every error a statement raised inside the transaction. SQL errors (constraint,
-     * syntax) undo only their statement; other kinds may have ended the transaction: probe with
-     * BEGIN, which fails only while a transaction is still open.
+     * Called with every error a statement raised inside the transaction. Most SQL errors
+     * (constraint, syntax) undo only their statement, but some end the whole transaction: probe
+     * with BEGIN, which fails only while a transaction is still open.
      */
     StorageException afterError(StorageException e) {
-        if (!open || e.kind() == StorageException.Kind.SQL || e.kind() == StorageException.Kind.AUTH) return e;
+        // Refusals before execution cannot have touched the transaction; anything SQLite ran may
+        // have (SQLITE_FULL, I/O errors, an interrupted write all roll the transaction back).
+        if (!open || e.kind() == StorageException.Kind.AUTH || e.kind() == StorageException.Kind.RANGE
+                || e.kind() == StorageException.Kind.TYPE) {
+            return e;
+        }
         try {
             db.exec("BEGIN IMMEDIATE");
         } catch (SQLException stillOpen) {

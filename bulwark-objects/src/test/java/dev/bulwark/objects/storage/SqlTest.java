@@ -163,29 +163,61 @@ class SqlTest {
     }
 
     @Test
-    void pastTheDatabaseLimitWritesFailClearlyAndTheTurnIsNotAcknowledged(@TempDir Path d2) {
+    void pastTheDatabaseLimitTheTurnFailsClearlyAndIsNeverAcknowledged(@TempDir Path d2) {
         try (ObjectStorage small = ObjectStorage.open(d2.resolve("s.sqlite"),
                 StorageOptions.defaults().withMaxDatabaseBytes(256 * 1024))) {
             small.exec("CREATE TABLE t (b)", List.of());
-            small.commit();
             small.exec("INSERT INTO t VALUES (zeroblob(50000))", List.of());
             small.commit();
+            small.exec("INSERT INTO t VALUES (1)", List.of());
             assertThatThrownBy(() -> small.exec("INSERT INTO t VALUES (zeroblob(400000))", List.of()))
                     .isInstanceOf(StorageException.class)
-                    .hasMessageContaining("database or disk is full: SQLITE_FULL")
-                    .hasMessageContaining("limited to 262144 bytes")
+                    .hasMessage("database or disk is full: SQLITE_FULL (this object's database is limited to 262144 bytes)")
                     .extracting(e -> ((StorageException) e).kind()).isEqualTo(StorageException.Kind.FULL);
-            // Whatever SQLite did with the transaction, commit either keeps every write of the
-            // turn or refuses; the committed row stays.
-            try {
-                small.commit();
-            } catch (StorageException e) {
-                assertThat(e.kind()).isEqualTo(StorageException.Kind.STATE);
-            }
+            // SQLite rolled the whole transaction back: later writes of the turn are refused and
+            // commit() fails, so the output gate never acknowledges the lost write.
+            assertThatThrownBy(() -> small.put("k", new byte[] {1}))
+                    .extracting(e -> ((StorageException) e).kind()).isEqualTo(StorageException.Kind.STATE);
+            assertThatThrownBy(small::commit)
+                    .hasMessageStartingWith("the writes of this event were rolled back after an earlier error")
+                    .extracting(e -> ((StorageException) e).kind()).isEqualTo(StorageException.Kind.STATE);
+            // The next turn starts clean from the last commit.
             assertThat(small.exec("SELECT count(*) FROM t", List.of()).next()).containsExactly(1L);
-            small.exec("INSERT INTO t VALUES (1)", List.of());
+            assertThatThrownBy(() -> small.put("big", new byte[400_000]))
+                    .extracting(e -> ((StorageException) e).kind()).isEqualTo(StorageException.Kind.FULL);
+            small.rollback();
+            small.exec("INSERT INTO t VALUES (2)", List.of());
             small.commit();
             assertThat(small.exec("SELECT count(*) FROM t", List.of()).next()).containsExactly(2L);
         }
+    }
+
+    @Test
+    void theSameSqlRunsAgainWhileAnEarlierCursorOfItIsStillOpen() {
+        s.exec("CREATE TABLE t (v)", List.of());
+        for (long i = 0; i < 3; i++) s.exec("INSERT INTO t VALUES (?)", List.of(i));
+        SqlCursor first = s.exec("SELECT v FROM t ORDER BY v", List.of());
+        assertThat(first.next()).containsExactly(0L);
+        SqlCursor second = s.exec("SELECT v FROM t ORDER BY v", List.of());
+        assertThat(all(second)).containsExactly(List.of(0L), List.of(1L), List.of(2L));
+        assertThat(all(first)).containsExactly(List.of(1L), List.of(2L));
+        SqlCursor third = s.exec("SELECT v FROM t ORDER BY v", List.of());
+        assertThat(all(third)).hasSize(3);
+    }
+
+    @Test
+    void statementsStayCorrectAcrossCacheEvictionAndSchemaChanges() {
+        s.exec("CREATE TABLE t (v)", List.of());
+        for (int round = 0; round < 2; round++) {
+            for (int i = 0; i < SqlRunner.CACHE_SIZE * 2; i++) {
+                s.exec("INSERT INTO t VALUES (" + i + ")", List.of());
+            }
+        }
+        assertThat(all(s.exec("SELECT count(*) FROM t", List.of()))).containsExactly(List.of(4L * SqlRunner.CACHE_SIZE));
+        s.exec("DROP TABLE t", List.of());
+        assertThatThrownBy(() -> s.exec("SELECT count(*) FROM t", List.of())).hasMessage("no such table: t: SQLITE_ERROR");
+        s.exec("CREATE TABLE t (a, b)", List.of());
+        s.exec("INSERT INTO t VALUES (1, 2)", List.of());
+        assertThat(s.exec("SELECT count(*) FROM t", List.of()).next()).containsExactly(1L);
     }
 }

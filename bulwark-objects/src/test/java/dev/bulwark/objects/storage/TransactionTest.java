@@ -254,4 +254,26 @@ class TransactionTest {
         s.commit();
         assertThat(count(reopen())).isEqualTo(1);
     }
+
+    @Test
+    void anInterruptedWriteLosesTheTurnAndCommitSaysSo() throws Exception {
+        s.exec("INSERT INTO t VALUES (1)", List.of());
+        Thread watchdog = Thread.ofPlatform().start(() -> {
+            try {
+                Thread.sleep(300);
+            } catch (InterruptedException e) {
+                return;
+            }
+            s.interrupt();
+        });
+        assertThatThrownBy(() -> s.exec("INSERT INTO t WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c)"
+                + " SELECT x FROM c", List.of()))
+                .isInstanceOf(StorageException.class).hasMessage("interrupted: SQLITE_INTERRUPT");
+        watchdog.join();
+        // SQLite rolled the transaction back: later statements must not auto-commit on their own.
+        assertThatThrownBy(() -> s.exec("INSERT INTO t VALUES (2)", List.of()))
+                .extracting(e -> ((StorageException) e).kind()).isEqualTo(StorageException.Kind.STATE);
+        assertThatThrownBy(s::commit).hasMessageStartingWith("the writes of this event were rolled back");
+        assertThat(count(reopen())).isZero();
+    }
 }

@@ -17,6 +17,7 @@ public enum ErrorCode {
     SANDBOX_UNAVAILABLE(503, "no sandbox is available"),
     REQUEST_TOO_LARGE(413, "the request body is larger than the limit"),
     CANCELED(499, "the request was canceled"),
+    LOOP_LIMIT_EXCEEDED(508, "the request went through workers more times than the loop limit allows"),
     NOT_FOUND(404, "not found"),
     INTERNAL(500, "internal error");
 

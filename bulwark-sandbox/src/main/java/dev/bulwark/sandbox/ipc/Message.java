@@ -95,6 +95,28 @@ public sealed interface Message {
     record Subrequest(long invocationId, long subrequestId, String method, String url, List<Header> headers,
                       byte[] body) implements Message {}
 
+    /**
+     * The worker consumed {@code bytes} more of a streamed subrequest response body: the node may
+     * send that much more. At most {@link #SUBREQUEST_WINDOW} bytes are ever unacknowledged.
+     */
+    record SubrequestAck(long subrequestId, long bytes) implements Message {}
+
+    /** The worker no longer wants a subrequest (its body stream was canceled, or its invocation ended). */
+    record SubrequestCancel(long subrequestId) implements Message {}
+
+    /**
+     * A {@link Subrequest} whose request body is a stream: the node asks for it one chunk at a time
+     * ({@link SubrequestBodyPull}), and the sandbox answers each pull with one {@link
+     * SubrequestBodyChunk} (at most {@link #STREAM_CHUNK} bytes) or the {@link SubrequestBodyEnd}.
+     */
+    record StreamedSubrequest(long invocationId, long subrequestId, String method, String url, List<Header> headers)
+            implements Message {}
+
+    record SubrequestBodyChunk(long subrequestId, byte[] data) implements Message {}
+
+    /** The streamed request body is complete ({@code error} null) or broken (the reason). */
+    record SubrequestBodyEnd(long subrequestId, String error) implements Message {}
+
     // ---- node → sandbox ----
 
     /**
@@ -165,6 +187,28 @@ public sealed interface Message {
 
     record SubrequestFailed(long subrequestId, String message) implements Message {}
 
+    /**
+     * The head of a subrequest's upstream response. Its body follows as {@link SubrequestChunk}s
+     * (each at most {@link #STREAM_CHUNK} bytes, never more than {@link #SUBREQUEST_WINDOW} ahead
+     * of the worker's {@link SubrequestAck}s) and one {@link SubrequestEnd}; {@code hasBody} false
+     * means no chunk and no end follow.
+     */
+    record SubrequestHead(long subrequestId, int status, String statusText, List<Header> headers, String url,
+                          boolean hasBody) implements Message {}
+
+    record SubrequestChunk(long subrequestId, byte[] data) implements Message {}
+
+    /** The upstream is ready for the next chunk of a {@link StreamedSubrequest}'s body. */
+    record SubrequestBodyPull(long subrequestId) implements Message {}
+
+    /** The upstream body is complete ({@code error} null) or broken (the reason, for the worker). */
+    record SubrequestEnd(long subrequestId, String error) implements Message {}
+
+    /** Largest body chunk either side puts in one streamed-body message. */
+    int STREAM_CHUNK = 64 << 10;
+
+    /** Subrequest response bytes the node may send ahead of the worker's acknowledgements. */
+    long SUBREQUEST_WINDOW = 256 << 10;
     /** The answer to an {@link RpcCall}: the serialized result, or (threw) the serialized error. */
     record RpcResult(long callId, byte[] value, boolean threw) implements Message {}
 

@@ -27,7 +27,15 @@ public final class MessageChannel implements Closeable {
     private volatile Thread writer;
     private volatile IOException writeFailure;
 
+    private final int maxIncomingFrame;
+
     public MessageChannel(SocketChannel socket) {
+        this(socket, MessageCodec.MAX_FRAME);
+    }
+
+    /** @param maxIncomingFrame the largest frame this end accepts (see {@link MessageCodec#read(DataInputStream, int)}) */
+    public MessageChannel(SocketChannel socket, int maxIncomingFrame) {
+        this.maxIncomingFrame = maxIncomingFrame;
         this.socket = socket;
         this.in = new DataInputStream(new BufferedInputStream(Channels.newInputStream(socket), 64 << 10));
         this.out = new DataOutputStream(new BufferedOutputStream(Channels.newOutputStream(socket), 64 << 10));
@@ -83,7 +91,12 @@ public final class MessageChannel implements Closeable {
                     writeLock.lock();
                     try {
                         do {
-                            MessageCodec.write(out, m);
+                            try {
+                                MessageCodec.write(out, m);
+                            } catch (MessageCodec.FrameTooLargeException tooLarge) {
+                                // Refused before a byte was written: the stream is intact, the message is lost.
+                                System.err.println("bulwark: dropped a message: " + tooLarge.getMessage());
+                            }
                         } while ((m = outgoing.poll()) != null);
                         out.flush();
                     } finally {
@@ -100,7 +113,7 @@ public final class MessageChannel implements Closeable {
 
     /** Blocks for the next message; EOFException when the peer closed the connection. */
     public Message receive() throws IOException {
-        return MessageCodec.read(in);
+        return MessageCodec.read(in, maxIncomingFrame);
     }
 
     public boolean isOpen() {

@@ -4,6 +4,7 @@ import dev.bulwark.sandbox.ipc.Message.*;
 import dev.bulwark.sandbox.worker.Binding;
 import dev.bulwark.sandbox.worker.Limits;
 import dev.bulwark.sandbox.worker.ModuleType;
+import dev.bulwark.sandbox.worker.Compatibility;
 import dev.bulwark.sandbox.worker.WorkerBundle;
 import dev.bulwark.sandbox.worker.WorkerModule;
 
@@ -42,24 +43,41 @@ public final class MessageCodec {
             RPC_RESULT = 34, ALARM_SET = 16, ALARM_START = 35;
     private static final byte ADDRESS_WORKER = 1, ADDRESS_OBJECT = 2;
     private static final byte BINDING_NAMESPACE = 1, BINDING_LOADER = 2;
+    // Streamed subrequests (egress). Tags from 60 up, apart from the others' ranges.
+    private static final byte SUBREQUEST_ACK = 60, SUBREQUEST_CANCEL = 61, SUBREQUEST_HEAD = 62,
+            SUBREQUEST_CHUNK = 63, SUBREQUEST_END = 64, STREAMED_SUBREQUEST = 65, SUBREQUEST_BODY_PULL = 66,
+            SUBREQUEST_BODY_CHUNK = 67, SUBREQUEST_BODY_END = 68;
 
-    /** Writes one frame. Not thread-safe: callers serialize writes on one stream. */
+    /**
+     * Writes one frame. Not thread-safe: callers serialize writes on one stream. A message whose
+     * frame would pass {@link #MAX_FRAME} is refused with {@link FrameTooLargeException} before
+     * anything is written, so the stream stays intact (the peer would otherwise take the stream
+     * for corrupt and drop the connection, failing everything else on it).
+     */
     public static void write(DataOutputStream out, Message message) throws IOException {
         Body body = new Body();
         encode(body, message);
+        if (body.size() > MAX_FRAME) {
+            throw new FrameTooLargeException(message.getClass().getSimpleName(), body.size());
+        }
         out.writeInt(body.size());
         body.writeTo(out);
     }
 
     /** Reads one frame; throws EOFException at a clean end of stream. */
     public static Message read(DataInputStream in) throws IOException {
+        return read(in, MAX_FRAME);
+    }
+
+    /** Reads one frame of at most {@code maxFrame} bytes (a reader's own, smaller bound). */
+    public static Message read(DataInputStream in, int maxFrame) throws IOException {
         int length;
         try {
             length = in.readInt();
         } catch (EOFException e) {
             throw e;
         }
-        if (length < 1 || length > MAX_FRAME) throw new IOException("bad frame length " + length);
+        if (length < 1 || length > Math.min(maxFrame, MAX_FRAME)) throw new IOException("bad frame length " + length);
         byte[] frame = new byte[length];
         in.readFully(frame);
         DataInputStream d = new DataInputStream(new java.io.ByteArrayInputStream(frame));
@@ -152,6 +170,21 @@ public final class MessageCodec {
             }
             case UnloadWorker m -> { o.writeByte(UNLOAD_WORKER); str(o, m.workerId()); }
             case Shutdown m -> o.writeByte(SHUTDOWN);
+            case SubrequestAck m -> { o.writeByte(SUBREQUEST_ACK); o.writeLong(m.subrequestId()); o.writeLong(m.bytes()); }
+            case SubrequestCancel m -> { o.writeByte(SUBREQUEST_CANCEL); o.writeLong(m.subrequestId()); }
+            case SubrequestHead m -> {
+                o.writeByte(SUBREQUEST_HEAD); o.writeLong(m.subrequestId()); o.writeInt(m.status());
+                str(o, m.statusText()); headers(o, m.headers()); str(o, m.url()); o.writeBoolean(m.hasBody());
+            }
+            case SubrequestChunk m -> { o.writeByte(SUBREQUEST_CHUNK); o.writeLong(m.subrequestId()); bytes(o, m.data()); }
+            case SubrequestEnd m -> { o.writeByte(SUBREQUEST_END); o.writeLong(m.subrequestId()); str(o, m.error()); }
+            case StreamedSubrequest m -> {
+                o.writeByte(STREAMED_SUBREQUEST); o.writeLong(m.invocationId()); o.writeLong(m.subrequestId());
+                str(o, m.method()); str(o, m.url()); headers(o, m.headers());
+            }
+            case SubrequestBodyPull m -> { o.writeByte(SUBREQUEST_BODY_PULL); o.writeLong(m.subrequestId()); }
+            case SubrequestBodyChunk m -> { o.writeByte(SUBREQUEST_BODY_CHUNK); o.writeLong(m.subrequestId()); bytes(o, m.data()); }
+            case SubrequestBodyEnd m -> { o.writeByte(SUBREQUEST_BODY_END); o.writeLong(m.subrequestId()); str(o, m.error()); }
         }
     }
 
@@ -191,6 +224,15 @@ public final class MessageCodec {
             case SUBREQUEST_RESULT -> new SubrequestResult(i.readLong(), i.readInt(), str(i), headers(i), bytes(i), str(i));
             case SUBREQUEST_FAILED -> new SubrequestFailed(i.readLong(), str(i));
             case SHUTDOWN -> new Shutdown();
+            case SUBREQUEST_ACK -> new SubrequestAck(i.readLong(), i.readLong());
+            case SUBREQUEST_CANCEL -> new SubrequestCancel(i.readLong());
+            case SUBREQUEST_HEAD -> new SubrequestHead(i.readLong(), i.readInt(), str(i), headers(i), str(i), i.readBoolean());
+            case SUBREQUEST_CHUNK -> new SubrequestChunk(i.readLong(), bytes(i));
+            case SUBREQUEST_END -> new SubrequestEnd(i.readLong(), str(i));
+            case STREAMED_SUBREQUEST -> new StreamedSubrequest(i.readLong(), i.readLong(), str(i), str(i), headers(i));
+            case SUBREQUEST_BODY_PULL -> new SubrequestBodyPull(i.readLong());
+            case SUBREQUEST_BODY_CHUNK -> new SubrequestBodyChunk(i.readLong(), bytes(i));
+            case SUBREQUEST_BODY_END -> new SubrequestBodyEnd(i.readLong(), str(i));
             default -> throw new IOException("unknown message tag " + tag);
         };
     }
@@ -205,6 +247,7 @@ public final class MessageCodec {
     }
 
     private static void bytes(DataOutputStream o, byte[] b) throws IOException {
+        if (b != null && b.length > MAX_FRAME) throw new FrameTooLargeException("a field", b.length);
         if (b == null) {
             o.writeInt(-1);
         } else {
@@ -304,6 +347,11 @@ public final class MessageCodec {
             str(o, m.type().wireName());
             bytes(o, m.content());
         }
+        Compatibility c = b.compatibility();
+        o.writeBoolean(c.date() != null);
+        if (c.date() != null) str(o, c.date());
+        o.writeInt(c.flags().size());
+        for (String flag : c.flags()) str(o, flag);
     }
 
     private static WorkerBundle bundle(DataInputStream i) throws IOException {
@@ -321,7 +369,11 @@ public final class MessageCodec {
             modules.put(name, new WorkerModule(name, type, bytes(i)));
         }
         try {
-            return new WorkerBundle(main, modules);
+            String date = i.readBoolean() ? str(i) : null;
+            int flagCount = count(i);
+            List<String> flags = new ArrayList<>(flagCount);
+            for (int k = 0; k < flagCount; k++) flags.add(str(i));
+            return new WorkerBundle(main, modules, new Compatibility(date, flags));
         } catch (IllegalArgumentException e) {
             throw new IOException(e.getMessage());
         }
@@ -349,6 +401,13 @@ public final class MessageCodec {
         int n = i.readInt();
         if (n < 0 || n > 1_000_000) throw new IOException("bad count " + n);
         return n;
+    }
+
+    /** A message too large for one frame: a bug of the sender, never a broken stream. */
+    public static final class FrameTooLargeException extends IllegalArgumentException {
+        FrameTooLargeException(String what, long size) {
+            super(what + " of " + size + " bytes does not fit in a frame of at most " + MAX_FRAME + " bytes");
+        }
     }
 
     /** A growable frame body. */

@@ -99,6 +99,15 @@ final class Invocation {
 
     /** Ends the invocation: fails the response if it is still open, then reports it done. */
     synchronized boolean finish(ErrorCode failure, String message) {
+        return finish(failure, message, null);
+    }
+
+    /**
+     * Like {@link #finish(ErrorCode, String)}, sending {@code beforeDone} (e.g. the operator's
+     * line about a limit kill) after the failure and before InvocationDone: nothing of an
+     * invocation may follow its InvocationDone.
+     */
+    synchronized boolean finish(ErrorCode failure, String message, Message beforeDone) {
         if (!finished.compareAndSet(false, true)) return false;
         ScheduledFuture<?> d = deadline;
         if (d != null) d.cancel(false);
@@ -107,6 +116,7 @@ final class Invocation {
             String text = failure != null ? message : "the worker finished without sending a response";
             outbox.send(new Message.InvocationFailed(id, code.code(), text, false));
         }
+        if (beforeDone != null) outbox.send(beforeDone);
         outbox.send(new Message.InvocationDone(id, cpuNanos.get() / 1_000));
         return true;
     }

@@ -20,8 +20,8 @@ import com.caoccao.javet.values.reference.V8ValueObject;
 import com.caoccao.javet.values.reference.V8ValuePromise;
 import com.caoccao.javet.values.reference.V8ValueTypedArray;
 import dev.bulwark.sandbox.ipc.Address;
+import dev.bulwark.sandbox.isolate.crypto.CryptoHost;
 import dev.bulwark.sandbox.ipc.ErrorCode;
-import dev.bulwark.sandbox.ipc.ObjectIds;
 import dev.bulwark.sandbox.worker.Binding;
 import dev.bulwark.sandbox.ipc.Message;
 import dev.bulwark.sandbox.worker.Limits;
@@ -66,14 +66,14 @@ public final class Isolate {
     private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
     private static final AtomicInteger SEQUENCE = new AtomicInteger();
 
-    private final V8Runtime runtime;
-    private final SandboxServices services;
+    final V8Runtime runtime;
+    final SandboxServices services;
     private final List<JavetCallbackContext> callbacks = new ArrayList<>();
     private final V8ValueObject jsRuntime;
     /** dispatchFetch wrapped so that its settling reaches {@link #invocationDone}. */
     private final V8ValueFunction dispatcher;
     private final BlockingDeque<Task> tasks = new LinkedBlockingDeque<>();
-    private final Map<Long, Invocation> invocations = new ConcurrentHashMap<>();
+    final Map<Long, Invocation> invocations = new ConcurrentHashMap<>();
     private final Map<Integer, Timer> timers = new ConcurrentHashMap<>();
     private final Thread thread;
 
@@ -82,6 +82,8 @@ public final class Isolate {
     private volatile long taskStartCpu;
     private volatile boolean inTask;
     private volatile long terminationRequestedAt;
+    /** The isolate thread's CPU time when termination was requested. */
+    private volatile long terminationCpuAt;
     private volatile ErrorCode terminationReason;
     private volatile long terminationCulprit;
     private volatile boolean condemned;
@@ -91,6 +93,10 @@ public final class Isolate {
      * to it, and still stopped at its CPU limit.
      */
     private volatile Invocation taskInvocation;
+    /** Fails the running load when its isolate is abandoned (a builtin ignores termination); null when no load runs. */
+    private volatile Runnable loadAbandoned;
+    /** Console lines of the worker's top-level code so far (shared by its isolates); null when no load runs. */
+    private volatile AtomicInteger loadLogLines;
     /** CPU budget of the running load task (a worker's top-level code); MAX_VALUE when none runs. */
     private volatile long loadCpuNanos = Long.MAX_VALUE;
     /** Counts tasks, so the memory watchdog knows when a new one started. */
@@ -104,13 +110,23 @@ public final class Isolate {
      */
     private final Map<Integer, String> unhandledRejections = new java.util.LinkedHashMap<>();
     /** The intrinsic TypeError, captured before any worker code can replace the global. */
-    private final V8ValueFunction intrinsicTypeError;
+    final V8ValueFunction intrinsicTypeError;
     private int nearHeapLimitCalls;
     /** The databases of the durable objects this isolate runs. */
     private final ObjectStorageHost storage;
+    /** The sweep that evicts idle durable objects; started with the first object. */
+    private ScheduledFuture<?> evictions;
+    /** Calls out through the node: object stubs, dynamic workers, the loader. */
+    private final OutboundCalls calls = new OutboundCalls(this);
+    /** Compression streams and legacy text decoding (JDK-backed Web APIs). */
+    private final WebApisHost webApis;
+    /** What Date.now() answers during the running task (isolate thread only). */
+    private long clockMs;
 
     // Set when a worker is loaded into this isolate (isolate thread only).
-    private LoadedWorker worker;
+    LoadedWorker worker;
+    /** The worker whose top-level code runs now, so its log lines carry its name (isolate thread only). */
+    private String loadingWorkerId;
     /** False when the worker's globalOutbound is null: fetch() throws. */
     private volatile boolean networkAllowed = true;
 
@@ -155,6 +171,7 @@ public final class Isolate {
         });
         this.intrinsicTypeError = runtime.getGlobalObject().get("TypeError");
         this.storage = new ObjectStorageHost(runtime, services.objectStore());
+        this.webApis = new WebApisHost(runtime, () -> currentInvocation);
         this.jsRuntime = install();
         this.dispatcher = dispatcher();
         this.thread = Thread.ofPlatform()
@@ -189,6 +206,8 @@ public final class Isolate {
     }
 
     private void runTask(Task task) {
+        // Workers' clock: the time of the last I/O, i.e. when this task began; 0 in global scope.
+        clockMs = task.invocationId == 0 ? 0 : Math.max(clockMs, System.currentTimeMillis());
         currentInvocation = task.invocationId;
         taskInvocation = task.invocationId == 0 ? null : invocations.get(task.invocationId);
         taskStartCpu = THREADS.getCurrentThreadCpuTime();
@@ -200,6 +219,10 @@ public final class Isolate {
             reportUnhandledRejections();
         } catch (JavetTerminatedException e) {
             // handled below: terminationReason is set by whoever terminated us
+        } catch (VirtualMachineError e) {
+            // The JVM itself is in trouble (out of memory, a stack overflow in Java): nothing in
+            // this process can be trusted to go on. End the sandbox; the node replaces it.
+            services.fatal("isolate " + thread.getName() + ": " + e);
         } catch (Throwable e) {
             if (terminationRequestedAt == 0) {
                 Invocation inv = invocations.get(task.invocationId);
@@ -211,6 +234,7 @@ public final class Isolate {
             }
         } finally {
             inTask = false;
+            if (abandoned.get()) ABANDONED.decrementAndGet();
             long used = THREADS.getCurrentThreadCpuTime() - taskStartCpu;
             Invocation inv = invocations.get(task.invocationId);
             if (inv != null) inv.cpuNanos.addAndGet(used);
@@ -239,7 +263,7 @@ public final class Isolate {
      * messages are held and flushed together when the task ends; from any other thread (the
      * deadline timer, the watchdog) they leave at once.
      */
-    private final Outbox outbox = new Outbox() {
+    final Outbox outbox = new Outbox() {
         @Override
         public void send(Message message) {
             if (inTask && Thread.currentThread() == thread) {
@@ -250,7 +274,7 @@ public final class Isolate {
         }
     };
 
-    private void enqueue(long invocationId, JsAction action) {
+    void enqueue(long invocationId, JsAction action) {
         if (condemned) return;
         tasks.add(new Task(invocationId, action));
     }
@@ -261,19 +285,60 @@ public final class Isolate {
     void load(String workerId, dev.bulwark.sandbox.worker.WorkerBundle bundle, String envJson,
               List<dev.bulwark.sandbox.worker.Binding> bindings, boolean networkAllowed, Limits limits,
               LoadCallback callback) {
+        load(workerId, bundle, envJson, bindings, networkAllowed, limits, new AtomicInteger(), callback);
+    }
+
+    /**
+     * Loads a worker into this (fresh) isolate; the callback runs on the isolate thread. Top-level
+     * code runs under the request's CPU and wall-clock limits (past them the load fails), and its
+     * console lines count against {@code topLevelLogLines}, which the worker's isolates share, so
+     * a flood at top level is not repeated by every new isolate.
+     */
+    void load(String workerId, dev.bulwark.sandbox.worker.WorkerBundle bundle, String envJson,
+              List<dev.bulwark.sandbox.worker.Binding> bindings, boolean networkAllowed, Limits limits,
+              AtomicInteger topLevelLogLines, LoadCallback callback) {
         this.networkAllowed = networkAllowed;
+        // The outcome is reported once: by this task, or by the watchdog if the load is abandoned.
+        java.util.concurrent.atomic.AtomicBoolean reported = new java.util.concurrent.atomic.AtomicBoolean();
+        LoadCallback once = new LoadCallback() {
+            @Override
+            public void loaded(Isolate isolate) {
+                if (reported.compareAndSet(false, true)) callback.loaded(isolate);
+            }
+
+            @Override
+            public void failed(Isolate isolate, WorkerLoadException e) {
+                if (reported.compareAndSet(false, true)) callback.failed(isolate, e);
+            }
+        };
+        String topLevel = bundle.mainModule() + ": top-level code: ";
         enqueue(0, () -> {
-            // Top-level code runs under the same CPU limit as a request.
             loadCpuNanos = limits.cpuMs() * 1_000_000L;
+            loadingWorkerId = workerId;
+            loadLogLines = topLevelLogLines;
+            loadAbandoned = () -> once.failed(this, new WorkerLoadException(terminationReason,
+                    topLevel + limitMessage(terminationReason, limits)));
+            // A load that blocks (Atomics.wait) uses no CPU: the wall clock ends it.
+            ScheduledFuture<?> deadline = services.scheduler().schedule(() -> {
+                if (inTask && currentInvocation == 0 && loadLogLines == topLevelLogLines) {
+                    requestTermination(ErrorCode.WALL_TIME_EXCEEDED, 0);
+                }
+            }, limits.wallMs(), TimeUnit.MILLISECONDS);
             try {
                 worker = ModuleLinker.link(runtime, jsRuntime, workerId, bundle, envJson, bindings);
-                callback.loaded(this);
+                once.loaded(this);
             } catch (WorkerLoadException e) {
+                // The load error names what threw; the same rejection logged again as "Uncaught (in
+                // promise)" would report one failure twice.
+                unhandledRejections.clear();
                 ErrorCode reason = terminationReason;
-                callback.failed(this, reason == null ? e : new WorkerLoadException(reason,
-                        bundle.mainModule() + ": top-level code: " + limitMessage(reason, limits)));
+                once.failed(this, reason == null ? e : new WorkerLoadException(reason, topLevel + limitMessage(reason, limits)));
             } finally {
+                loadAbandoned = null;
+                deadline.cancel(false);
                 loadCpuNanos = Long.MAX_VALUE;
+                loadingWorkerId = null;
+                loadLogLines = null;
             }
         });
     }
@@ -295,7 +360,7 @@ public final class Isolate {
                 finish(inv, ErrorCode.WORKER_LOAD_FAILED, "worker is not loaded");
                 return;
             }
-            try (V8ValueObject req = requestObject(start); V8Value target = target(start.target())) {
+            try (V8ValueObject req = requestObject(start); V8Value target = target(start.target(), inv.id)) {
                 dispatcher.callVoid(null, worker.defaultExport(), req, worker.env(), runtime.createV8ValueLong(inv.id),
                         target);
             }
@@ -327,7 +392,7 @@ public final class Isolate {
                 finish(inv, ErrorCode.WORKER_LOAD_FAILED, "worker is not loaded");
                 return;
             }
-            try (V8Value base = target(start.target()); V8ValueObject alarm = runtime.createV8ValueObject()) {
+            try (V8Value base = target(start.target(), inv.id); V8ValueObject alarm = runtime.createV8ValueObject()) {
                 V8ValueObject target = (V8ValueObject) base;
                 alarm.set("retryCount", start.retryCount());
                 alarm.set("isRetry", start.isRetry());
@@ -352,7 +417,7 @@ public final class Isolate {
 
     /** The target of an RPC event: the address's target plus {@code rpc: {method, args}}. */
     private V8ValueObject rpcTarget(Message.RpcStart start) throws JavetException {
-        V8Value base = target(start.target());
+        V8Value base = target(start.target(), start.invocationId());
         V8ValueObject t;
         if (base instanceof V8ValueObject o) {
             t = o;
@@ -377,6 +442,10 @@ public final class Isolate {
 
     /** The prelude's promise for an invocation settled: the invocation is over. */
     private V8Value invocationDone(V8Value[] args) {
+        // Being terminated, a host call may have failed inside V8 with Javet's own error, which
+        // the prelude then reports as the worker's: the limit that terminated it is the answer,
+        // given when the task ends (condemn).
+        if (terminationRequestedAt != 0) return undefined();
         reportUnhandledRejections();
         Invocation inv = invocations.get((long) number(args, 0));
         if (inv != null) {
@@ -389,8 +458,11 @@ public final class Isolate {
         return undefined();
     }
 
-    /** What the prelude needs to find the object an event is for; null for the worker itself. */
-    private V8Value target(Address address) throws JavetException {
+    /**
+     * What the prelude needs to find the object an event is for; null for the worker itself. An
+     * object's storage is opened here, and the object counts as busy until the invocation ends.
+     */
+    private V8Value target(Address address, long invocationId) throws JavetException {
         return switch (address) {
             case Address.Worker w when w.entrypoint() == null -> runtime.createV8ValueNull();
             case Address.Worker w -> {
@@ -400,7 +472,12 @@ public final class Isolate {
                 yield t;
             }
             case Address.DurableObject o -> {
-                int handle = storage.handleFor(o);
+                int handle = storage.handleFor(o, invocationId);
+                if (evictions == null) {
+                    long period = Math.max(50, services.objectIdleMs() / 2);
+                    evictions = services.scheduler().scheduleWithFixedDelay(() -> enqueue(0, this::evictIdleObjects),
+                            period, period, TimeUnit.MILLISECONDS);
+                }
                 V8ValueObject t = runtime.createV8ValueObject();
                 t.set("exports", worker.exports());
                 t.set("workerId", o.workerId());
@@ -494,8 +571,27 @@ public final class Isolate {
     }
 
     private void finish(Invocation inv, ErrorCode failure, String message) {
-        if (inv.finish(failure, message)) forget(inv);
+        Message limit = failure != null && LIMIT_NAMES.containsKey(failure)
+                ? limitLine(inv.workerId, inv.id, LIMIT_NAMES.get(failure), message) : null;
+        if (inv.finish(failure, message, limit)) forget(inv);
     }
+
+    /** The name each limit kill is reported under ({@code bulwark tail} shows it as {@code limit}). */
+    private static final Map<ErrorCode, String> LIMIT_NAMES = Map.of(ErrorCode.CPU_LIMIT_EXCEEDED, "cpu",
+            ErrorCode.WALL_TIME_EXCEEDED, "wall_time", ErrorCode.MEMORY_LIMIT_EXCEEDED, "memory");
+
+    /**
+     * Tells the operator that a limit stopped a worker: one line of level {@link #LIMIT_LEVEL},
+     * {@code "<limit>: <message>"}, outside the per-request log budget (a worker that logged its
+     * budget away must still be reported). Worker code cannot write this level: console methods
+     * have fixed levels.
+     */
+    private static Message.LogLine limitLine(String workerId, long invocationId, String limit, String message) {
+        return new Message.LogLine(workerId, invocationId, LIMIT_LEVEL, limit + ": " + message, System.currentTimeMillis());
+    }
+
+    /** The log level of a limit kill (see {@link #limitLine}); the node's LogHub knows it too. */
+    static final String LIMIT_LEVEL = "limit";
 
     private void forget(Invocation inv) {
         invocations.remove(inv.id);
@@ -503,14 +599,75 @@ public final class Isolate {
             Timer t = timers.remove(timerId);
             if (t != null) t.cancel();
         }
-        services.subrequests().dropAll(inv.id);
+        for (long subrequestId : services.subrequests().dropAll(inv.id)) {
+            outbox.send(new Message.SubrequestCancel(subrequestId));
+        }
+        webApis.invocationEnded(inv.id);
+        storage.invocationEnded(inv.id);
+    }
+
+    /**
+     * Idle durable objects leave the isolate: their instance is dropped and their database closed
+     * (a task of its own, so no event of theirs is running). Their next event constructs them again.
+     */
+    private void evictIdleObjects() throws JavetException {
+        for (Address.DurableObject o : storage.evictIdle(services.objectIdleMs())) {
+            jsRuntime.invokeVoid("evictObject", runtime.createV8ValueString(o.className()),
+                    runtime.createV8ValueString(o.objectId()));
+        }
     }
 
     // ---------------------------------------------------------------- limits
 
+    /**
+     * How much CPU a task may spend ignoring TerminateExecution before its isolate is abandoned. Some V8
+     * builtins run to the end of their input without looking at termination (measured on V8
+     * 14.7: a default-order {@code Array.prototype.sort} of 3 million numbers ran 17 s, a
+     * {@code TypedArray.prototype.join} of 30 million 2 s, {@code JSON.parse} of 5 million nested
+     * arrays 33 s). Rather than end the sandbox (every in-flight request of the tenant), the
+     * isolate is written off: its requests fail now, its worker gets a fresh isolate, and its
+     * thread finishes the builtin, sees the termination and closes the runtime.
+     */
+    static final long ABANDON_AFTER_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
+    /** Past this, or with more isolates stuck at once than {@link #MAX_ABANDONED}, the process ends. */
+    static final long STUCK_FATAL_NANOS = TimeUnit.SECONDS.toNanos(30);
+    static final int MAX_ABANDONED = 2;
+    /** Isolates of this process whose thread is still stuck in a builtin after they were abandoned. */
+    private static final AtomicInteger ABANDONED = new AtomicInteger();
+    /** Set once by the watchdog when this isolate is abandoned; cleared by the isolate thread. */
+    private final java.util.concurrent.atomic.AtomicBoolean abandoned = new java.util.concurrent.atomic.AtomicBoolean();
+
+    /** Isolates of this process written off while their thread is still stuck in a builtin. */
+    static int abandonedIsolates() {
+        return ABANDONED.get();
+    }
+
     /** Called by the watchdog between its ticks. */
     void checkCpu(long nowNanos) {
-        if (!inTask || condemned) return;
+        if (!inTask) return;
+        long asked = terminationRequestedAt;
+        if (asked != 0) {
+            long ignored = nowNanos - asked;
+            // CPU the thread spent since, not wall time: on a busy machine a thread that is
+            // merely waiting for a core is not stuck.
+            long ignoredCpu = THREADS.getThreadCpuTime(thread.threadId()) - terminationCpuAt;
+            if (ignored > STUCK_FATAL_NANOS) {
+                // The process is the trust boundary: end it, the node fails its in-flight requests
+                // and starts a new sandbox.
+                services.fatal("isolate " + thread.getName() + " ignored termination for " + (ignored / 1_000_000_000L) + " s");
+            } else if (ignoredCpu > ABANDON_AFTER_NANOS && abandoned.compareAndSet(false, true)) {
+                if (ABANDONED.incrementAndGet() > MAX_ABANDONED) {
+                    services.fatal("more than " + MAX_ABANDONED + " isolates ignore termination at once");
+                }
+                condemn(terminationReason != null ? terminationReason : ErrorCode.INTERNAL, terminationCulprit);
+                // A load stuck this way fails now, so the worker's requests get the load error
+                // instead of loading it again into new isolates that get stuck the same way.
+                Runnable failLoad = loadAbandoned;
+                if (failLoad != null) failLoad.run();
+            }
+            return;
+        }
+        if (condemned) return;
         long inv = currentInvocation;
         Invocation invocation = taskInvocation;
         long slice = THREADS.getThreadCpuTime(thread.threadId()) - taskStartCpu;
@@ -520,12 +677,6 @@ public final class Isolate {
             }
         } else if (inv == 0 && slice > loadCpuNanos) {
             requestTermination(ErrorCode.CPU_LIMIT_EXCEEDED, 0);
-        }
-        long asked = terminationRequestedAt;
-        if (asked != 0 && nowNanos - asked > TimeUnit.SECONDS.toNanos(5)) {
-            // V8 did not honour TerminateExecution. The process is the trust boundary: end it,
-            // the node fails its in-flight requests and starts a new sandbox.
-            services.fatal("isolate " + thread.getName() + " ignored termination for 5 s");
         }
     }
 
@@ -557,6 +708,7 @@ public final class Isolate {
         if (terminationRequestedAt != 0) return;
         terminationReason = reason;
         terminationCulprit = culprit;
+        terminationCpuAt = THREADS.getThreadCpuTime(thread.threadId());
         terminationRequestedAt = System.nanoTime();
         runtime.terminateExecution(V8RuntimeTerminationMode.Synchronous);
     }
@@ -615,9 +767,12 @@ public final class Isolate {
 
     private void dispose() {
         condemned = true;
+        ScheduledFuture<?> sweep = evictions;
+        if (sweep != null) sweep.cancel(false);
         for (Invocation inv : List.copyOf(invocations.values())) finish(inv, ErrorCode.ISOLATE_RESET, "isolate closed");
         for (Timer t : timers.values()) t.cancel();
         timers.clear();
+        webApis.close();
         try {
             if (worker != null) worker.close();
             storage.close();
@@ -647,8 +802,7 @@ public final class Isolate {
                 services.random().nextBytes(b);
                 return bytes(b);
             });
-            bind(host, "digest", args -> bytes(Crypto.digest(string(args, 0), byteArray(args, 1))));
-            bind(host, "hmac", args -> bytes(Crypto.hmac(string(args, 0), byteArray(args, 1), byteArray(args, 2))));
+            bind(host, "crypto", new CryptoHost(runtime, services.random())::call);
             bind(host, "setTimer", args -> {
                 setTimer(integer(args, 0), Math.max(0, (long) number(args, 1)));
                 return undefined();
@@ -666,13 +820,16 @@ public final class Isolate {
             bind(host, "responseStart", args -> {
                 Invocation inv = invocation(args);
                 if (inv != null) {
-                    inv.responseStart(new Message.ResponseHead(inv.id, integer(args, 1), string(args, 2), headers(args, 3)));
+                    inv.responseStart(new Message.ResponseHead(inv.id, integer(args, 1),
+                            boundedString(args, 2, HostLimits.MAX_STATUS_TEXT_CHARS, "Response: the status text"),
+                            boundedHeaders(args, 3, "Response: the headers")));
                 }
                 return undefined();
             });
             bind(host, "responseChunk", args -> {
                 Invocation inv = invocation(args);
-                return runtime.createV8ValueBoolean(inv == null || inv.responseChunk(byteArray(args, 1)));
+                byte[] chunk = boundedBytes(args, 1, HostLimits.MAX_RESPONSE_CHUNK, "Response: a body chunk");
+                return runtime.createV8ValueBoolean(inv == null || inv.responseChunk(chunk));
             });
             bind(host, "responseEnd", args -> {
                 Invocation inv = invocation(args);
@@ -680,6 +837,7 @@ public final class Isolate {
                 return undefined();
             });
             bind(host, "responseError", args -> {
+                if (terminationRequestedAt != 0) return undefined(); // see invocationDone
                 Invocation inv = invocation(args);
                 String name = string(args, 1), message = string(args, 2), stack = string(args, 3);
                 boolean passThrough = args.length > 4 && args[4] instanceof V8ValueBoolean b && b.getValue();
@@ -693,12 +851,34 @@ public final class Isolate {
                 return undefined();
             });
             bind(host, "currentInvocation", args -> runtime.createV8ValueLong(currentInvocation));
-            bind(host, "objectId", this::objectId);
-            bind(host, "callObject", this::callObject);
-            bind(host, "callWorker", this::callWorker);
-            bind(host, "loadDynamic", this::loadDynamic);
-            bind(host, "rpcObject", this::rpcObject);
-            bind(host, "rpcWorker", this::rpcWorker);
+            bind(host, "subrequestAck", args -> {
+                long n = services.subrequests().acknowledge((long) number(args, 0), currentInvocation, (long) number(args, 1));
+                if (n > 0) outbox.send(new Message.SubrequestAck((long) number(args, 0), n));
+                return undefined();
+            });
+            bind(host, "subrequestBodyChunk", args -> {
+                long id = (long) number(args, 0);
+                byte[] data = boundedBytes(args, 1, Message.STREAM_CHUNK, "fetch: a request body chunk");
+                if (services.subrequests().owns(id, currentInvocation)) outbox.send(new Message.SubrequestBodyChunk(id, data));
+                return undefined();
+            });
+            bind(host, "subrequestBodyEnd", args -> {
+                long id = (long) number(args, 0);
+                String error = boundedString(args, 1, 1 << 10, "fetch: a request body error");
+                if (services.subrequests().owns(id, currentInvocation)) outbox.send(new Message.SubrequestBodyEnd(id, error));
+                return undefined();
+            });
+            bind(host, "subrequestCancel", args -> {
+                long id = (long) number(args, 0);
+                if (services.subrequests().cancel(id, currentInvocation)) outbox.send(new Message.SubrequestCancel(id));
+                return undefined();
+            });
+            bind(host, "objectId", calls::objectId);
+            bind(host, "callObject", calls::callObject);
+            bind(host, "callWorker", calls::callWorker);
+            bind(host, "loadDynamic", calls::loadDynamic);
+            bind(host, "rpcObject", calls::rpcObject);
+            bind(host, "rpcWorker", calls::rpcWorker);
             bind(host, "rpcReturn", args -> {
                 Invocation inv = invocation(args);
                 if (inv != null) {
@@ -714,6 +894,14 @@ public final class Isolate {
             bind(host, "kvDelete", storage::kvDelete);
             bind(host, "kvList", storage::kvList);
             bind(host, "storageOp", storage::storageOp);
+            webApis.install((name, fn) -> bind(host, name, fn));
+            NodeCryptoHost.install(runtime, host, this::bind);
+            AsyncContextHost.install(runtime, host);
+            bind(host, "domainToAscii", args -> {
+                String ascii = Idna.domainToAscii(string(args, 0));
+                return ascii == null ? runtime.createV8ValueNull() : runtime.createV8ValueString(ascii);
+            });
+            bind(host, "now", args -> runtime.createV8ValueDouble(clockMs));
             try (V8ValueFunction installer = runtime.getGlobalObject().get("__bulwark_install")) {
                 return installer.call(null, host);
             }
@@ -735,7 +923,23 @@ public final class Isolate {
 
     private void bind(V8ValueObject host, String name, IJavetDirectCallable.NoThisAndResult<Exception> fn)
             throws JavetException {
-        JavetCallbackContext ctx = new JavetCallbackContext(name, JavetCallbackType.DirectCallNoThisAndResult, fn);
+        // Javet turns what a callback throws into a JavaScript error; a VirtualMachineError must
+        // not become one the worker can catch: it ends the sandbox (the node replaces it).
+        IJavetDirectCallable.NoThisAndResult<Exception> guarded = args -> {
+            try {
+                return fn.call(args);
+            } catch (VirtualMachineError e) {
+                services.fatal("host function " + name + ": " + e);
+                throw e;
+            } catch (Exception e) {
+                // Terminated while in here (a limit was hit): a host call into V8 fails with "execution
+                // is terminated". Thrown on, that error would reach the worker as a catchable one and
+                // hide the termination; returning lets V8 go on unwinding the termination instead.
+                if (terminationRequestedAt != 0) return runtime.createV8ValueUndefined();
+                throw e;
+            }
+        };
+        JavetCallbackContext ctx = new JavetCallbackContext(name, JavetCallbackType.DirectCallNoThisAndResult, guarded);
         callbacks.add(ctx);
         try (V8ValueFunction f = runtime.createV8ValueFunction(ctx)) {
             host.set(name, f);
@@ -773,193 +977,110 @@ public final class Isolate {
             throw new IllegalStateException("This worker is not permitted to access the internet via global functions "
                     + "like fetch(). It must use capabilities (such as bindings in 'env') to talk to the outside world.");
         }
-        if (inv.subrequests.incrementAndGet() > inv.limits.subrequests()) {
+        // Sizes are checked before anything is copied into Java (and before a frame is built).
+        String method = boundedString(args, 0, HostLimits.MAX_METHOD_CHARS, "fetch: the method");
+        String url = boundedString(args, 1, HostLimits.MAX_URL_CHARS, "fetch: the URL");
+        List<Message.Header> headers = boundedHeaders(args, 2, "fetch: the request headers");
+        byte[] body = args.length > 3 && args[3] instanceof V8ValueTypedArray
+                ? boundedBytes(args, 3, HostLimits.MAX_SUBREQUEST_BODY, "fetch: the request body") : null;
+        boolean streamed = args.length > 5 && args[5] instanceof V8ValueBoolean b && b.getValue();
+        int made = inv.subrequests.incrementAndGet();
+        if (made > inv.limits.subrequests()) {
+            if (made == inv.limits.subrequests() + 1) {
+                outbox.send(limitLine(inv.workerId, inv.id, "subrequests",
+                        "the worker exceeded its limit of " + inv.limits.subrequests() + " subrequests"));
+            }
             throw new IllegalStateException("Too many subrequests: the limit is " + inv.limits.subrequests());
         }
         V8ValuePromise resolver = runtime.createV8ValuePromise();
-        long subrequestId = services.subrequests().register(inv.id, result -> enqueue(inv.id, () -> {
-            try (resolver) {
-                switch (result) {
-                    case Message.SubrequestResult r -> {
-                        try (V8ValueObject res = hostResponse(r.status(), r.statusText(), r.headers(), r.body(), r.url())) {
-                            resolver.resolve(res);
+        java.util.concurrent.atomic.AtomicBoolean settled = new java.util.concurrent.atomic.AtomicBoolean();
+        long[] idHolder = new long[1];
+        long subrequestId = services.subrequests().register(inv.id, answer -> enqueue(inv.id,
+                () -> subrequestAnswer(idHolder[0], answer, resolver, settled)),
+                () -> enqueue(0, () -> {
+                    // Never answered (or its body never ended): release the promise, error the body.
+                    if (settled.compareAndSet(false, true)) resolver.close();
+                    else jsRuntime.invokeVoid("subrequestDrop", runtime.createV8ValueLong(idHolder[0]));
+                }));
+        idHolder[0] = subrequestId;
+        if (!streamed) {
+            outbox.send(new Message.Subrequest(inv.id, subrequestId, method, url, headers, body));
+            return resolver.getPromise();
+        }
+        // The body follows on the node's pulls: the prelude needs the id to answer them.
+        outbox.send(new Message.StreamedSubrequest(inv.id, subrequestId, method, url, headers));
+        V8ValueArray pair = runtime.createV8ValueArray();
+        try (V8ValuePromise promise = resolver.getPromise()) {
+            pair.push(promise, runtime.createV8ValueDouble(subrequestId));
+        }
+        return pair;
+    }
+
+    /** One message of a subrequest's answer, on the isolate thread. */
+    private void subrequestAnswer(long id, Message answer, V8ValuePromise resolver,
+                                  java.util.concurrent.atomic.AtomicBoolean settled) throws JavetException {
+        switch (answer) {
+            case Message.SubrequestResult r -> {
+                if (!settled.compareAndSet(false, true)) return;
+                try (resolver; V8ValueObject res = responseHead(r.status(), r.statusText(), r.headers(), r.url())) {
+                    if (r.body() != null) {
+                        try (V8ValueTypedArray b = bytes(r.body())) {
+                            res.set("body", b);
                         }
+                    } else {
+                        res.setNull("body");
                     }
-                    case Message.SubrequestFailed f -> {
-                        try (V8Value e = intrinsicTypeError.callAsConstructor(runtime.createV8ValueString(f.message()))) {
-                            resolver.reject(e);
-                        }
-                    }
-                    default -> throw new IllegalStateException("unexpected subrequest result " + result);
+                    resolver.resolve(res);
                 }
             }
-        }), () -> enqueue(0, resolver::close)); // never answered: release the promise's handle
-        byte[] body = args.length > 3 && args[3] instanceof V8ValueTypedArray ? byteArray(args, 3) : null;
-        outbox.send(new Message.Subrequest(inv.id, subrequestId, string(args, 0), string(args, 1),
-                headers(args, 2), body));
-        return resolver.getPromise();
-    }
-
-    /** A namespace binding's id operations: {@code name} and {@code unique} make ids, {@code check} validates one. */
-    private V8Value objectId(V8Value[] args) throws JavetException {
-        Binding.DurableObjectNamespace ns = namespace(integer(args, 0));
-        String kind = string(args, 1), arg = string(args, 2);
-        byte[] key = ns.namespaceKey();
-        return switch (kind == null ? "" : kind) {
-            case "name" -> runtime.createV8ValueString(ObjectIds.fromName(key, arg));
-            case "unique" -> runtime.createV8ValueString(ObjectIds.unique(key));
-            case "check" -> runtime.createV8ValueBoolean(ObjectIds.belongsTo(key, arg));
-            default -> throw new IllegalArgumentException("unknown id operation " + kind);
-        };
-    }
-
-    private Binding.DurableObjectNamespace namespace(int index) {
-        if (worker == null || index < 0 || index >= worker.bindings().size()
-                || !(worker.bindings().get(index) instanceof Binding.DurableObjectNamespace ns)) {
-            throw new IllegalArgumentException("no such durable object namespace");
-        }
-        return ns;
-    }
-
-    /** A stub's fetch(): the node routes it to the object, which may live in another sandbox. */
-    private V8Value callObject(V8Value[] args) throws Exception {
-        Binding.DurableObjectNamespace ns = namespace(integer(args, 0));
-        String id = string(args, 1);
-        if (!ObjectIds.belongsTo(ns.namespaceKey(), id)) throw new IllegalArgumentException("ID is not for this namespace.");
-        Address target = new Address.DurableObject(ns.workerId(), ns.className(), id, string(args, 2));
-        return call(target, args, 3);
-    }
-
-    /** A dynamic worker's entrypoint's fetch(): {@code (workerId, entrypoint, method, url, headers, body)}. */
-    private V8Value callWorker(V8Value[] args) throws Exception {
-        return call(new Address.Worker(string(args, 0), string(args, 1)), args, 2);
-    }
-
-    private Invocation callingInvocation(String what) {
-        Invocation inv = invocations.get(currentInvocation);
-        if (inv == null || inv.isFinished()) {
-            throw new IllegalStateException(what + " can only be called while handling a request");
-        }
-        return inv;
-    }
-
-    /**
-     * Sends a fetch to another address through the node; {@code args[from..]} are method, url,
-     * header lines and body. Counts as a subrequest of the calling invocation.
-     */
-    private V8Value call(Address target, V8Value[] args, int from) throws Exception {
-        Invocation inv = callingInvocation("a durable object or dynamic worker");
-        if (inv.subrequests.incrementAndGet() > inv.limits.subrequests()) {
-            throw new IllegalStateException("Too many subrequests: the limit is " + inv.limits.subrequests());
-        }
-        byte[] body = args.length > from + 3 && args[from + 3] instanceof V8ValueTypedArray ? byteArray(args, from + 3) : null;
-        V8ValuePromise resolver = runtime.createV8ValuePromise();
-        long callId = services.subrequests().register(inv.id, result -> enqueue(inv.id, () -> {
-            try (resolver) {
-                switch (result) {
-                    case Message.CallResult r -> {
-                        try (V8ValueObject res = hostResponse(r.status(), r.statusText(), r.headers(), r.body(), null)) {
-                            resolver.resolve(res);
-                        }
+            case Message.SubrequestHead h -> {
+                if (!settled.compareAndSet(false, true)) return;
+                try (resolver; V8ValueObject res = responseHead(h.status(), h.statusText(), h.headers(), h.url())) {
+                    res.setNull("body");
+                    if (h.hasBody()) res.set("stream", (double) id);
+                    resolver.resolve(res);
+                }
+            }
+            case Message.SubrequestChunk c -> {
+                try (V8ValueTypedArray b = bytes(c.data())) {
+                    jsRuntime.invokeVoid("subrequestChunk", runtime.createV8ValueLong(id), b);
+                }
+            }
+            case Message.SubrequestBodyPull p -> jsRuntime.invokeVoid("subrequestBodyPull", runtime.createV8ValueLong(id));
+            case Message.SubrequestEnd e -> jsRuntime.invokeVoid("subrequestEnd", runtime.createV8ValueLong(id),
+                    e.error() == null ? runtime.createV8ValueNull() : runtime.createV8ValueString(e.error()));
+            case Message.SubrequestFailed f -> {
+                if (settled.compareAndSet(false, true)) {
+                    try (resolver; V8Value e = intrinsicTypeError.callAsConstructor(runtime.createV8ValueString(f.message()))) {
+                        resolver.reject(e);
                     }
-                    case Message.CallFailed f -> rejectCall(resolver, f);
-                    default -> throw new IllegalStateException("unexpected call result " + result);
+                } else {
+                    jsRuntime.invokeVoid("subrequestEnd", runtime.createV8ValueLong(id), runtime.createV8ValueString(f.message()));
                 }
             }
-        }), () -> enqueue(0, resolver::close));
-        outbox.send(new Message.CallStart(inv.id, callId, target, string(args, from), string(args, from + 1),
-                headers(args, from + 2), body));
-        return resolver.getPromise();
-    }
-
-    /** {@code stub.method(args)} on a durable object stub: {@code (binding, id, name, method, argsBytes|null)}. */
-    private V8Value rpcObject(V8Value[] args) throws Exception {
-        Binding.DurableObjectNamespace ns = namespace(integer(args, 0));
-        String id = string(args, 1);
-        if (!ObjectIds.belongsTo(ns.namespaceKey(), id)) throw new IllegalArgumentException("ID is not for this namespace.");
-        return rpc(new Address.DurableObject(ns.workerId(), ns.className(), id, string(args, 2)), args, 3);
-    }
-
-    /** {@code stub.method(args)} on a dynamic worker's entrypoint: {@code (workerId, entrypoint, method, argsBytes|null)}. */
-    private V8Value rpcWorker(V8Value[] args) throws Exception {
-        return rpc(new Address.Worker(string(args, 0), string(args, 1)), args, 2);
-    }
-
-    /**
-     * Sends an RPC call; {@code args[from]} is the method, {@code args[from + 1]} the serialized
-     * arguments (null: a property read). Resolves to {@code {value, threw}}. Counts as a subrequest.
-     */
-    private V8Value rpc(Address target, V8Value[] args, int from) throws Exception {
-        Invocation inv = callingInvocation("an RPC call");
-        if (inv.subrequests.incrementAndGet() > inv.limits.subrequests()) {
-            throw new IllegalStateException("Too many subrequests: the limit is " + inv.limits.subrequests());
-        }
-        String method = string(args, from);
-        byte[] payload = args.length > from + 1 && args[from + 1] instanceof V8ValueTypedArray t
-                ? ObjectStorageHost.checkedBytes(t) : null;
-        V8ValuePromise resolver = runtime.createV8ValuePromise();
-        long callId = services.subrequests().register(inv.id, result -> enqueue(inv.id, () -> {
-            try (resolver) {
-                switch (result) {
-                    case Message.RpcResult r -> {
-                        try (V8ValueObject out = runtime.createV8ValueObject();
-                             V8ValueTypedArray value = bytes(r.value() == null ? new byte[0] : r.value())) {
-                            out.set("value", value);
-                            out.set("threw", r.threw());
-                            resolver.resolve(out);
-                        }
-                    }
-                    case Message.CallFailed f -> rejectCall(resolver, f);
-                    default -> throw new IllegalStateException("unexpected RPC result " + result);
-                }
-            }
-        }), () -> enqueue(0, resolver::close));
-        outbox.send(new Message.RpcCall(inv.id, callId, target, method, payload));
-        return resolver.getPromise();
-    }
-
-    /** Rejects with a TypeError whose {@code code} property is the failure's code (the prelude reads it). */
-    private void rejectCall(V8ValuePromise resolver, Message.CallFailed f) throws JavetException {
-        try (V8ValueObject e = (V8ValueObject) intrinsicTypeError.callAsConstructor(runtime.createV8ValueString(f.message()))) {
-            e.set("code", f.code());
-            resolver.reject(e);
+            default -> throw new IllegalStateException("unexpected subrequest answer " + answer.getClass().getSimpleName());
         }
     }
 
-    /**
-     * A loader binding's request for a dynamic worker: {@code (binding, id, code)} where code is
-     * null (is this id loaded?) or {@code {mainModule, names, types, contents, env, network, cpuMs,
-     * subRequests}}. Resolves to the dynamic worker's id, or null when only asked and not loaded.
-     */
-    private V8Value loadDynamic(V8Value[] args) throws Exception {
-        int index = integer(args, 0);
-        if (worker == null || index < 0 || index >= worker.bindings().size()
-                || !(worker.bindings().get(index) instanceof Binding.WorkerLoader)) {
-            throw new IllegalArgumentException("no such worker loader");
+    private V8ValueObject responseHead(int status, String statusText, List<Message.Header> headers, String url)
+            throws JavetException {
+        V8ValueObject res = runtime.createV8ValueObject();
+        res.set("status", status);
+        res.set("statusText", statusText == null ? "" : statusText);
+        try (V8ValueArray h = headerArray(headers)) {
+            res.set("headers", h);
         }
-        Invocation inv = callingInvocation("the worker loader");
-        Message.LoadDynamic request = args.length > 2 && args[2] instanceof V8ValueObject code
-                ? DynamicCode.read(code, string(args, 1), inv.limits)
-                : new Message.LoadDynamic(0, 0, null, string(args, 1), null, null, true, inv.limits);
-        V8ValuePromise resolver = runtime.createV8ValuePromise();
-        long callId = services.subrequests().register(inv.id, result -> enqueue(inv.id, () -> {
-            try (resolver) {
-                switch (result) {
-                    case Message.DynamicLoaded l -> resolver.resolve(runtime.createV8ValueString(l.workerId()));
-                    case Message.CallFailed f when f.code().equals("not_found") && request.bundle() == null ->
-                            resolver.resolve(runtime.createV8ValueNull());
-                    case Message.CallFailed f -> rejectCall(resolver, f);
-                    default -> throw new IllegalStateException("unexpected load result " + result);
-                }
-            }
-        }), () -> enqueue(0, resolver::close));
-        outbox.send(new Message.LoadDynamic(inv.id, callId, worker.workerId(), request.id(), request.bundle(),
-                request.envJson(), request.networkAllowed(), request.limits()));
-        return resolver.getPromise();
+        res.set("url", url == null ? "" : url);
+        return res;
     }
 
     /** A response as the prelude's {@code responseInternals.fromHost} takes it. */
-    private V8ValueObject hostResponse(int status, String statusText, List<Message.Header> headers, byte[] body,
+    /** The invocation whose task is running (0: none). */
+    long currentInvocation() {
+        return currentInvocation;
+    }
+
+    V8ValueObject hostResponse(int status, String statusText, List<Message.Header> headers, byte[] body,
                                        String url) throws JavetException {
         V8ValueObject res = runtime.createV8ValueObject();
         res.set("status", status);
@@ -980,12 +1101,16 @@ public final class Isolate {
 
     private void log(String level, String message) {
         long invId = currentInvocation;
-        Invocation inv = invocations.get(invId);
-        if (inv != null) {
-            int n = inv.logLines.incrementAndGet();
+        // Lines are counted against the invocation whose task is running, also after its response
+        // (a detached promise chain), and top-level lines against the worker's top-level budget.
+        Invocation inv = Thread.currentThread() == thread && taskInvocation != null ? taskInvocation : invocations.get(invId);
+        AtomicInteger counter = inv != null ? inv.logLines : invId == 0 ? loadLogLines : null;
+        if (counter != null) {
+            int n = counter.incrementAndGet();
             if (n > Invocation.MAX_LOG_LINES) {
                 if (n == Invocation.MAX_LOG_LINES + 1) {
-                    message = "log limit reached: further console output of this request is dropped";
+                    message = inv != null ? "log limit reached: further console output of this request is dropped"
+                            : "log limit reached: further console output of this worker's top-level code is dropped";
                     level = "warn";
                 } else {
                     return;
@@ -995,7 +1120,7 @@ public final class Isolate {
         if (message != null && message.length() > MAX_LOG_CHARS) {
             message = message.substring(0, MAX_LOG_CHARS) + "… (truncated)";
         }
-        String workerId = worker != null ? worker.workerId() : "";
+        String workerId = worker != null ? worker.workerId() : loadingWorkerId != null ? loadingWorkerId : "";
         outbox.send(new Message.LogLine(workerId, invId, level, message, System.currentTimeMillis()));
     }
 
@@ -1011,7 +1136,7 @@ public final class Isolate {
         return runtime.createV8ValueUndefined();
     }
 
-    private V8ValueTypedArray bytes(byte[] b) throws JavetException {
+    V8ValueTypedArray bytes(byte[] b) throws JavetException {
         return bytes(runtime, b);
     }
 
@@ -1043,7 +1168,7 @@ public final class Isolate {
         return sb.toString();
     }
 
-    private static List<Message.Header> headers(V8Value[] args, int i) throws JavetException {
+    static List<Message.Header> headers(V8Value[] args, int i) throws JavetException {
         if (args.length > i && args[i] instanceof V8ValueString lines) {
             String s = lines.getValue();
             if (s.isEmpty()) return List.of();
@@ -1083,7 +1208,53 @@ public final class Isolate {
         return (int) number(args, i);
     }
 
-    private static byte[] byteArray(V8Value[] args, int i) throws JavetException {
+    /**
+     * A string argument, refused when longer than {@code max} UTF-16 units. Javet hands strings
+     * over already copied, so the prelude checks these lengths before it calls the host; this
+     * check keeps any oversized value out of the messages built from it.
+     */
+    private static String boundedString(V8Value[] args, int i, int max, String what) throws JavetException {
+        if (args.length > i && args[i] instanceof V8ValueString s && s.getValue().length() > max) {
+            throw new RangeError(what + " is longer than " + max + " characters");
+        }
+        return string(args, i);
+    }
+
+    private static List<Message.Header> boundedHeaders(V8Value[] args, int i, String what) throws JavetException {
+        if (args.length > i && args[i] instanceof V8ValueString s && s.getValue().length() > HostLimits.MAX_HEADER_CHARS) {
+            throw new RangeError(what + " are larger than " + HostLimits.MAX_HEADER_CHARS + " characters in total");
+        }
+        if (args.length > i && args[i] instanceof IV8ValueArray a && a.getLength() > HostLimits.MAX_HEADER_COUNT) {
+            throw new RangeError(what + " are more than " + HostLimits.MAX_HEADER_COUNT);
+        }
+        List<Message.Header> headers = headers(args, i);
+        long chars = 0;
+        for (Message.Header h : headers) chars += h.name().length() + h.value().length() + 1;
+        if (chars > HostLimits.MAX_HEADER_CHARS) {
+            throw new RangeError(what + " are larger than " + HostLimits.MAX_HEADER_CHARS + " characters in total");
+        }
+        return headers;
+    }
+
+    /** Bytes of a typed array or string argument, refused (before any copy) past {@code max} bytes. */
+    private static byte[] boundedBytes(V8Value[] args, int i, long max, String what) throws JavetException {
+        if (args.length > i && args[i] instanceof V8ValueTypedArray t && t.getByteLength() > max) {
+            throw new RangeError(what + " is " + t.getByteLength() + " bytes; at most " + max + " cross at once");
+        }
+        if (args.length > i && args[i] instanceof V8ValueString s && (long) s.getValue().length() * 3 > max) {
+            throw new RangeError(what + " is longer than " + max / 3 + " characters");
+        }
+        return byteArray(args, i);
+    }
+
+    /** Thrown by a host function: becomes a JavaScript RangeError-like Error with this message. */
+    static final class RangeError extends IllegalArgumentException {
+        RangeError(String message) {
+            super(message);
+        }
+    }
+
+    static byte[] byteArray(V8Value[] args, int i) throws JavetException {
         if (args.length > i && args[i] instanceof V8ValueTypedArray t) return t.toBytes();
         if (args.length > i && args[i] instanceof V8ValueString s) return s.getValue().getBytes(StandardCharsets.UTF_8);
         return new byte[0];

@@ -47,7 +47,11 @@ final class IsolatePool implements AutoCloseable {
               new TextDecoder().decode(new TextEncoder().encode("warm"));
             })();""";
 
-    /** Makes the prelude snapshot: the prelude evaluated once, serialized into V8's startup blob. */
+    /**
+     * Makes the prelude snapshot: the prelude evaluated once, serialized into V8's startup blob.
+     * Neither the prelude nor the warm-up may leave an Intl object (formatter, collator, segmenter…)
+     * reachable: V8 aborts the process when it snapshots one ("global handle not serialized").
+     */
     static byte[] snapshot(V8Host v8) throws JavetException {
         V8RuntimeOptions options = new V8RuntimeOptions();
         options.setCreateSnapshotEnabled(true);

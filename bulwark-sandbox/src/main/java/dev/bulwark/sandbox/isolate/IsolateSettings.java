@@ -2,6 +2,10 @@ package dev.bulwark.sandbox.isolate;
 
 import com.caoccao.javet.interop.options.V8RuntimeOptions;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+
 /**
  * Process-wide V8 settings. V8's flags are global to the process, so they are decided once,
  * before the first isolate exists; a sandbox process serves one tenant, whose limits decide them.
@@ -30,13 +34,23 @@ public record IsolateSettings(int heapMb, int wasmMaxPages) {
 
     private static volatile IsolateSettings applied;
 
-    /** Applies these settings to V8's global flags; a second, different call is an error. */
+    /**
+     * Applies these settings to V8's global flags, with ICU's data file (checked first: V8 ends the
+     * process when it is missing); a second, different call is an error.
+     */
     static synchronized void apply(IsolateSettings settings) {
         if (applied != null) {
             if (!applied.equals(settings)) {
                 throw new IllegalStateException("V8 flags are process-wide and already set to " + applied);
             }
             return;
+        }
+        try {
+            Path icu = NativeLibrary.icuDataFile();
+            if (!IcuData.isValid(icu)) throw new IOException("ICU data file is missing or damaged: " + icu);
+            V8RuntimeOptions.V8_FLAGS.setIcuDataFile(icu.toString());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot prepare ICU's data for V8: " + e.getMessage(), e);
         }
         V8RuntimeOptions.V8_FLAGS.setMaxHeapSize(settings.heapMb());
         V8RuntimeOptions.V8_FLAGS.setCustomFlags(settings.v8Flags());

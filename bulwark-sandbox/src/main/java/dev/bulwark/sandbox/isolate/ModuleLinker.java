@@ -12,6 +12,7 @@ import com.caoccao.javet.values.reference.V8ValueObject;
 import com.caoccao.javet.values.reference.V8ValuePromise;
 import dev.bulwark.sandbox.ipc.ErrorCode;
 import dev.bulwark.sandbox.worker.Binding;
+import dev.bulwark.sandbox.worker.Compatibility;
 import dev.bulwark.sandbox.worker.WorkerBundle;
 import dev.bulwark.sandbox.worker.WorkerModule;
 
@@ -28,12 +29,16 @@ import java.util.Map;
  *
  * <p>Resolution follows workerd: a relative specifier is resolved against the importing
  * module's name; a bare specifier must name a module of the bundle exactly;
- * {@code cloudflare:workers} (alias {@code bulwark:workers}) is the built-in module of base classes.
- * Nothing outside the bundle can be imported: there is no file system and no network here.
+ * {@code cloudflare:workers} (alias {@code bulwark:workers}) is the built-in module of base classes
+ * and {@code env}; {@code cloudflare:email} holds EmailMessage; the {@code node:*} built-ins exist
+ * only under the worker's Node.js compatibility flags ({@link NodeModules}), and a bundle module of
+ * the same name wins over a built-in, as in workerd. Nothing else can be imported: there is no file
+ * system and no network here.
  */
 final class ModuleLinker {
     static final String WORKERS_MODULE = "cloudflare:workers";
     static final String WORKERS_ALIAS = "bulwark:workers";
+    static final String EMAIL_MODULE = "cloudflare:email";
 
     /** V8's Module::Status. */
     private static final int STATUS_EVALUATED = 4, STATUS_ERRORED = 5;
@@ -43,6 +48,8 @@ final class ModuleLinker {
     private final WorkerBundle bundle;
     private final Map<String, IV8Module> linked = new HashMap<>();
     private final Deque<String> problems = new ArrayDeque<>();
+    private V8ValueObject env;
+    private NodeModules node;
 
     private ModuleLinker(V8Runtime runtime, V8ValueObject jsRuntime, WorkerBundle bundle) {
         this.runtime = runtime;
@@ -58,6 +65,9 @@ final class ModuleLinker {
     private LoadedWorker link(String workerId, String envJson, List<Binding> bindings) throws WorkerLoadException {
         runtime.setV8ModuleResolver((rt, specifier, referrer) -> resolve(specifier, referrer));
         try {
+            // The env exists before any module: cloudflare:workers exports it, process.env may copy it.
+            env = parseJson(envJson == null ? "{}" : envJson);
+            node = NodeModules.load(runtime, jsRuntime, bundle.compatibility(), env);
             IV8Module main = module(bundle.mainModule());
             boolean instantiated;
             try {
@@ -114,6 +124,7 @@ final class ModuleLinker {
                     }
                 }
             }
+            if (node != null) node.close();
             return new LoadedWorker(workerId, defaultExport, namespace, env, bindings, new ArrayList<>(linked.values()));
         } catch (WorkerLoadException e) {
             closeAll();
@@ -135,7 +146,7 @@ final class ModuleLinker {
         String from = referrer == null ? bundle.mainModule() : referrer.getResourceName();
         String name = resolveName(specifier, from);
         if (name == null) {
-            problems.add(from + ": cannot import '" + specifier + "': no such module in the worker's bundle");
+            problems.add(from + lineOf(from, specifier) + ": cannot import '" + specifier + "': " + missing(specifier));
             return null;
         }
         try {
@@ -146,9 +157,61 @@ final class ModuleLinker {
         }
     }
 
+    /**
+     * {@code ":<line>"} of the first place module {@code from} names {@code specifier} in quotes
+     * (its import statement), or "" if not found: V8 reports a failed resolution without a position.
+     */
+    String lineOf(String from, String specifier) {
+        WorkerModule module = bundle.modules().get(from);
+        if (module == null || module.type() != dev.bulwark.sandbox.worker.ModuleType.JS) return "";
+        String source = module.contentAsString();
+        int at = -1;
+        for (char quote : new char[] {'\'', '"', '`'}) {
+            int i = source.indexOf(quote + specifier + quote);
+            if (i >= 0 && (at < 0 || i < at)) at = i;
+        }
+        if (at < 0) return "";
+        int line = 1;
+        for (int i = 0; i < at; i++) if (source.charAt(i) == '\n') line++;
+        return ":" + line;
+    }
+
+    /** Why a specifier names nothing this worker may import. */
+    private String missing(String specifier) throws JavetException {
+        String plain = specifier.startsWith("node:") ? specifier.substring(5) : specifier;
+        Compatibility.NodeMode mode = node == null ? Compatibility.NodeMode.NONE : node.mode();
+        boolean prefixed = specifier.startsWith("node:");
+        return switch (mode) {
+            case NONE -> prefixed
+                    ? "Node.js built-in modules need the nodejs_compat compatibility flag"
+                    : "no such module in the worker's bundle";
+            case ALS -> prefixed
+                    ? "the nodejs_als compatibility flag provides only node:async_hooks; Node.js built-in modules need nodejs_compat"
+                    : "no such module in the worker's bundle";
+            case V1, V2 -> {
+                if (plain.equals("os") && !bundle.compatibility().nodeOs()) {
+                    yield prefixed ? "node:os needs a compatibility date of 2025-09-15 or later"
+                            : "no such module in the worker's bundle";
+                }
+                if (!prefixed) {
+                    yield mode == Compatibility.NodeMode.V1 && node.names().contains("node:" + specifier)
+                            ? "no such module in the worker's bundle (before nodejs_compat_v2, Node.js built-ins need the prefix: 'node:" + specifier + "')"
+                            : "no such module in the worker's bundle";
+                }
+                yield "Bulwark does not provide this Node.js module (under nodejs_compat it provides "
+                        + String.join(", ", node.names()) + ")";
+            }
+        };
+    }
+
     /** The bundle name a specifier refers to from module {@code from}, or null. */
-    String resolveName(String specifier, String from) {
+    String resolveName(String specifier, String from) throws JavetException {
         if (specifier.equals(WORKERS_MODULE) || specifier.equals(WORKERS_ALIAS)) return WORKERS_MODULE;
+        if (specifier.equals(EMAIL_MODULE)) return EMAIL_MODULE;
+        if (!specifier.startsWith("./") && !specifier.startsWith("../") && !specifier.startsWith("/")
+                && !bundle.modules().containsKey(specifier) && node != null) {
+            return node.resolve(specifier); // a built-in, or null
+        }
         String name;
         if (specifier.startsWith("./") || specifier.startsWith("../")) {
             int slash = from.lastIndexOf('/');
@@ -179,7 +242,12 @@ final class ModuleLinker {
         IV8Module m = linked.get(name);
         if (m != null) return m;
         try {
-            m = name.equals(WORKERS_MODULE) ? workersModule() : compile(bundle.modules().get(name));
+            // cloudflare:* cannot be replaced by the bundle; a node:* built-in can (resolveName decided).
+            WorkerModule own = bundle.modules().get(name);
+            if (name.equals(WORKERS_MODULE)) m = workersModule();
+            else if (name.equals(EMAIL_MODULE)) m = builtin(name, "emailModule");
+            else if (own != null) m = compile(own);
+            else m = nodeModule(name);
         } catch (JavetException e) {
             throw new WorkerLoadException(ErrorCode.WORKER_LOAD_FAILED, Isolate.describe(e));
         }
@@ -187,9 +255,32 @@ final class ModuleLinker {
         return m;
     }
 
+    /** cloudflare:workers: the prelude's classes, and this worker's env (and an empty exports). */
     private IV8Module workersModule() throws JavetException {
-        try (V8ValueObject exports = jsRuntime.get("workersModule")) {
+        try (V8ValueObject classes = jsRuntime.get("workersModule");
+             V8ValueObject exports = runtime.createV8ValueObject();
+             V8ValueObject loopback = runtime.createV8ValueObject()) {
+            for (String key : classes.getOwnPropertyNameStrings()) {
+                try (V8Value v = classes.get(key)) {
+                    exports.set(key, v);
+                }
+            }
+            exports.set("env", env);
+            exports.set("exports", loopback);
             return runtime.createV8Module(WORKERS_MODULE, exports);
+        }
+    }
+
+    private IV8Module builtin(String name, String runtimeKey) throws JavetException {
+        try (V8ValueObject exports = jsRuntime.get(runtimeKey)) {
+            return runtime.createV8Module(name, exports);
+        }
+    }
+
+    private IV8Module nodeModule(String name) throws JavetException, WorkerLoadException {
+        if (node == null) throw new WorkerLoadException(ErrorCode.WORKER_LOAD_FAILED, name + ": not available");
+        try (V8ValueObject exports = node.exports(name)) {
+            return runtime.createV8Module(name, exports);
         }
     }
 
@@ -251,6 +342,14 @@ final class ModuleLinker {
     }
 
     private void closeAll() {
+        try {
+            if (node != null) node.close();
+            if (env != null) env.close();
+        } catch (JavetException ignored) {
+            // the isolate goes on
+        }
+        node = null;
+        env = null;
         for (IV8Module m : linked.values()) {
             try {
                 m.close();

@@ -13,17 +13,27 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 
 /**
- * Where Javet's 39 MB V8 library lives. Left alone, Javet extracts it into
- * {@code java.io.tmpdir/javet/<pid>/} at every JVM start and never removes it; a node that starts
- * sandboxes would fill the disk. Instead the library is deployed once into a directory the node
- * owns, and every JVM loads it from there.
+ * Where Javet's 45 MB V8 library (the i18n build) and ICU's data file live. Left alone, Javet
+ * extracts its library into {@code java.io.tmpdir/javet/<pid>/} at every JVM start and never
+ * removes it; a node that starts sandboxes would fill the disk. Instead both are deployed once
+ * into a directory the node owns, and every JVM loads them from there.
  */
 public final class NativeLibrary {
     private NativeLibrary() {}
 
-    /** Copies the library into {@code dir} if it is not there yet (atomically); returns its path. */
+    /** The V8 build we run: with ICU, so Intl and Unicode property escapes exist as in workerd. */
+    static final JSRuntimeType RUNTIME = JSRuntimeType.V8I18n;
+
+    /** Where this JVM loads from, once {@link #useDirectory} was called. */
+    private static volatile Path directory;
+
+    /**
+     * Copies the library and ICU's data into {@code dir} if they are not there yet (atomically);
+     * returns the library's path.
+     */
     public static Path deploy(Path dir) throws IOException {
-        JavetLibLoader loader = new JavetLibLoader(JSRuntimeType.V8);
+        IcuData.deploy(dir);
+        JavetLibLoader loader = new JavetLibLoader(RUNTIME);
         String fileName;
         String resource;
         try {
@@ -47,6 +57,7 @@ public final class NativeLibrary {
     /** Makes this JVM load the library from {@code dir} (deploying it there first if needed). */
     public static void useDirectory(Path dir) throws IOException {
         deploy(dir);
+        directory = dir;
         File libDir = dir.toFile();
         JavetLibLoader.setLibLoadingListener(new IJavetLibLoadingListener() {
             @Override
@@ -59,5 +70,19 @@ public final class NativeLibrary {
                 return false;
             }
         });
+    }
+
+    /**
+     * ICU's data file for this JVM: in the directory given to {@link #useDirectory}, or else (tests,
+     * embedded use) in {@code java.io.tmpdir/bulwark-icu/}, shared by every JVM that uses it.
+     */
+    static Path icuDataFile() throws IOException {
+        Path dir = directory;
+        if (dir != null) {
+            Path file = dir.resolve(IcuData.FILE_NAME);
+            if (!IcuData.isValid(file)) IcuData.deploy(dir);
+            return file;
+        }
+        return IcuData.deploy(Path.of(System.getProperty("java.io.tmpdir"), "bulwark-icu"));
     }
 }

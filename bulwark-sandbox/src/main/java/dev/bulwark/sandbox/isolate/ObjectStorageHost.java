@@ -41,6 +41,10 @@ final class ObjectStorageHost implements AutoCloseable {
     private final Map<Integer, java.util.Optional<Long>> alarmChanges = new HashMap<>();
     private final Map<String, Integer> handles = new HashMap<>();
     private final Set<Database> touched = new LinkedHashSet<>();
+    /** When each object last had an event or a storage call (System.nanoTime). */
+    private final Map<Integer, Long> lastUsed = new HashMap<>();
+    /** The object each running invocation is for: such an object is never evicted. */
+    private final Map<Long, Integer> busy = new HashMap<>();
     private int nextHandle = 1;
 
     ObjectStorageHost(V8Runtime runtime, ObjectStore store) {
@@ -48,8 +52,47 @@ final class ObjectStorageHost implements AutoCloseable {
         this.store = store;
     }
 
-    /** The handle of an object's storage, opening it on its first event in this isolate. */
-    int handleFor(Address.DurableObject object) {
+    /**
+     * The handle of an object's storage, opening it on its first event in this isolate; the object
+     * is busy until {@code invocationId} ends.
+     */
+    int handleFor(Address.DurableObject object, long invocationId) {
+        int handle = handleFor(object);
+        busy.put(invocationId, handle);
+        lastUsed.put(handle, System.nanoTime());
+        return handle;
+    }
+
+    void invocationEnded(long invocationId) {
+        Integer handle = busy.remove(invocationId);
+        if (handle != null) lastUsed.put(handle, System.nanoTime());
+    }
+
+    /**
+     * Closes the databases of the objects that had no event for {@code idleMs} and none running
+     * now, and returns those objects (the caller drops their instances).
+     */
+    List<Address.DurableObject> evictIdle(long idleMs) {
+        long before = System.nanoTime() - idleMs * 1_000_000L;
+        List<Address.DurableObject> evicted = new ArrayList<>();
+        for (var e : List.copyOf(lastUsed.entrySet())) {
+            int handle = e.getKey();
+            if (e.getValue() - before > 0 || busy.containsValue(handle)) continue;
+            Address.DurableObject object = addresses.remove(handle);
+            Database db = byHandle.remove(handle);
+            lastUsed.remove(handle);
+            handles.remove(object.className() + "\n" + object.objectId());
+            try {
+                db.close();
+            } catch (RuntimeException ignored) {
+                // its writes were committed at the end of its last task
+            }
+            evicted.add(object);
+        }
+        return evicted;
+    }
+
+    private int handleFor(Address.DurableObject object) {
         String key = object.className() + "\n" + object.objectId();
         Integer h = handles.get(key);
         if (h != null) return h;
@@ -62,8 +105,10 @@ final class ObjectStorageHost implements AutoCloseable {
     }
 
     private Database db(V8Value[] args) {
-        Database db = byHandle.get(Isolate.integer(args, 0));
-        if (db == null) throw new IllegalStateException("no such storage");
+        int handle = Isolate.integer(args, 0);
+        Database db = byHandle.get(handle);
+        if (db == null) throw new IllegalStateException("this object's storage was closed: the object was evicted");
+        lastUsed.put(handle, System.nanoTime());
         touched.add(db);
         return db;
     }

@@ -38,6 +38,7 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
 
     private final Outbox outbox;
     private final ObjectStore objectStore;
+    private final long objectIdleMs;
     private final long rssSoftLimitBytes;
     private final int isolatesPerWorker;
     private final long memoryGrowthLimitBytes;
@@ -66,14 +67,19 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
      */
     public SandboxRuntime(IsolateSettings settings, int poolSize, int isolatesPerWorker, long rssSoftLimitBytes,
                           Outbox outbox) throws JavetException {
-        this(settings, poolSize, isolatesPerWorker, rssSoftLimitBytes, ObjectStore.NONE, outbox);
+        this(settings, poolSize, isolatesPerWorker, rssSoftLimitBytes, ObjectStore.NONE, DEFAULT_OBJECT_IDLE_MS, outbox);
     }
 
+    /** As workerd: an object idle for about ten seconds is evicted. */
+    public static final long DEFAULT_OBJECT_IDLE_MS = 10_000;
+
     /**
-     * @param objectStore where the durable objects this sandbox runs keep their data
+     * @param objectStore  where the durable objects this sandbox runs keep their data
+     * @param objectIdleMs a durable object with no event for this long leaves its isolate
      */
     public SandboxRuntime(IsolateSettings settings, int poolSize, int isolatesPerWorker, long rssSoftLimitBytes,
-                          ObjectStore objectStore, Outbox outbox) throws JavetException {
+                          ObjectStore objectStore, long objectIdleMs, Outbox outbox) throws JavetException {
+        this.objectIdleMs = objectIdleMs;
         if (isolatesPerWorker < 1) throw new IllegalArgumentException("isolatesPerWorker must be at least 1");
         this.objectStore = objectStore;
         this.isolatesPerWorker = isolatesPerWorker;
@@ -90,7 +96,7 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
         this.scheduler = timers;
         // A task may grow the process by its heap plus as much again outside the heap (typed arrays).
         this.memoryGrowthLimitBytes = 2L * settings.heapMb() << 20;
-        V8Host v8 = V8Host.getV8Instance();
+        V8Host v8 = V8Host.getV8I18nInstance();
         byte[] snapshot = IsolatePool.snapshot(v8);
         this.pool = new IsolatePool(v8, snapshot, poolSize, this);
         this.watchdog = Thread.ofPlatform().name("sandbox-watchdog").daemon(true).start(this::watch);
@@ -124,6 +130,10 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
             }
             case Message.SubrequestResult m -> subrequests.complete(m.subrequestId(), m);
             case Message.SubrequestFailed m -> subrequests.complete(m.subrequestId(), m);
+            case Message.SubrequestHead m -> subrequests.complete(m.subrequestId(), m);
+            case Message.SubrequestChunk m -> subrequests.complete(m.subrequestId(), m);
+            case Message.SubrequestEnd m -> subrequests.complete(m.subrequestId(), m);
+            case Message.SubrequestBodyPull m -> subrequests.complete(m.subrequestId(), m);
             case Message.CallResult m -> subrequests.complete(m.callId(), m);
             case Message.CallFailed m -> subrequests.complete(m.callId(), m);
             case Message.DynamicLoaded m -> subrequests.complete(m.callId(), m);
@@ -237,6 +247,8 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
         final boolean networkAllowed;
         final Limits limits;
         volatile String loadError;
+        /** Console lines written by the worker's top-level code, in all of its isolates. */
+        private final java.util.concurrent.atomic.AtomicInteger topLevelLogLines = new java.util.concurrent.atomic.AtomicInteger();
         private final Isolate[] isolates = new Isolate[isolatesPerWorker];
         private boolean retired;
 
@@ -290,7 +302,7 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
             }
             isolates[index] = isolate;
             live.add(isolate);
-            isolate.load(workerId, bundle, env, bindings, networkAllowed, limits, new Isolate.LoadCallback() {
+            isolate.load(workerId, bundle, env, bindings, networkAllowed, limits, topLevelLogLines, new Isolate.LoadCallback() {
                 @Override
                 public void loaded(Isolate loaded) {
                     if (correlationId != 0) outbox.send(new Message.WorkerLoaded(correlationId, workerId));
@@ -340,6 +352,11 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
     @Override
     public ObjectStore objectStore() {
         return objectStore;
+    }
+
+    @Override
+    public long objectIdleMs() {
+        return objectIdleMs;
     }
 
     @Override

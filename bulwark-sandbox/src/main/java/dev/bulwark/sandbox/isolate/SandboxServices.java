@@ -16,6 +16,9 @@ interface SandboxServices {
     /** Where the durable objects of this sandbox keep their data. */
     ObjectStore objectStore();
 
+    /** How long a durable object may go without an event before it leaves its isolate. */
+    long objectIdleMs();
+
     /** An isolate was terminated and must not be used again. */
     void condemned(Isolate isolate);
 

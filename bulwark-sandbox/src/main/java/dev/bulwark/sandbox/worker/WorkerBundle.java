@@ -8,11 +8,17 @@ import java.util.Objects;
 
 /**
  * The code of one worker: a main module and the modules it may import (WorkerCode's
- * {@code mainModule} + {@code modules}). Immutable; validated on construction.
+ * {@code mainModule} + {@code modules}), and the compatibility date and flags it runs under.
+ * Immutable; validated on construction.
  */
-public record WorkerBundle(String mainModule, Map<String, WorkerModule> modules) {
+public record WorkerBundle(String mainModule, Map<String, WorkerModule> modules, Compatibility compatibility) {
+    public WorkerBundle(String mainModule, Map<String, WorkerModule> modules) {
+        this(mainModule, modules, Compatibility.NONE);
+    }
+
     public WorkerBundle {
         Objects.requireNonNull(mainModule, "mainModule");
+        Objects.requireNonNull(compatibility, "compatibility");
         Map<String, WorkerModule> copy = new LinkedHashMap<>(modules);
         if (!copy.containsKey(mainModule)) {
             throw new IllegalArgumentException("mainModule '" + mainModule + "' is not among the modules " + copy.keySet());
@@ -30,6 +36,11 @@ public record WorkerBundle(String mainModule, Map<String, WorkerModule> modules)
             if (map.put(m.name(), m) != null) throw new IllegalArgumentException("duplicate module: " + m.name());
         }
         return new WorkerBundle(mainModule, map);
+    }
+
+    /** The same code under another compatibility date and flags. */
+    public WorkerBundle withCompatibility(Compatibility compatibility) {
+        return new WorkerBundle(mainModule, modules, compatibility);
     }
 
     /** Total size of all module contents in bytes (what the code-size limit counts). */

@@ -99,6 +99,18 @@ class MessageCodecTest {
                 new SubrequestResult(22L, 204, null, List.of(), null, null),
                 new SubrequestFailed(23L, "egress denied"),
                 new SubrequestFailed(24L, null),
+                new SubrequestAck(31L, 65_536L),
+                new SubrequestCancel(32L),
+                new SubrequestHead(33L, 200, "OK", HEADERS, "https://api.test/y", true),
+                new SubrequestHead(34L, 204, null, List.of(), null, false),
+                new SubrequestChunk(35L, binary),
+                new SubrequestEnd(36L, null),
+                new SubrequestEnd(37L, "upstream reset"),
+                new StreamedSubrequest(38L, 39L, "POST", "https://api.test/upload", HEADERS),
+                new SubrequestBodyPull(40L),
+                new SubrequestBodyChunk(41L, binary),
+                new SubrequestBodyEnd(42L, null),
+                new SubrequestBodyEnd(43L, "stream errored"),
                 new CallStart(25L, 26L, new Address.DurableObject("front", "Counter", "a".repeat(64), "alice"), "POST",
                         "https://do/x", HEADERS, binary),
                 new CallStart(27L, 28L, new Address.Worker("front", "Admin"), "GET", "https://do/", List.of(), null),
@@ -159,12 +171,41 @@ class MessageCodecTest {
     }
 
     @Test
+    void aFrameOverTheLimitIsRefusedBeforeAnythingIsWritten() throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        DataOutputStream out = new DataOutputStream(bytes);
+        byte[] huge = new byte[MessageCodec.MAX_FRAME + 1];
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> MessageCodec.write(out, new ResponseChunk(1L, huge)))
+                .isInstanceOf(MessageCodec.FrameTooLargeException.class);
+        assertThat(bytes.size()).isZero();
+        MessageCodec.write(out, new ResponseEnd(1L));
+        assertThat(decode(bytes.toByteArray())).isEqualTo(new ResponseEnd(1L));
+    }
+
+    @Test
+    void aReaderRefusesFramesOverItsOwnBound() throws IOException {
+        byte[] frame = encode(new SubrequestChunk(1L, new byte[1 << 20]));
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> MessageCodec.read(
+                new java.io.DataInputStream(new java.io.ByteArrayInputStream(frame)), 1 << 16))
+                .isInstanceOf(IOException.class).hasMessageContaining("bad frame length");
+    }
+
+    @Test
     void aBundleRoundTripsWithItsModuleOrderTypesAndBytes() throws IOException {
         LoadWorker back = (LoadWorker) decode(encode(new LoadWorker(1, "w", BUNDLE, "{}", LIMITS)));
         assertThat(back.bundle()).isEqualTo(BUNDLE);
         assertThat(back.bundle().modules().keySet()).containsExactlyElementsOf(BUNDLE.modules().keySet());
         assertThat(back.bundle().mainModule()).isEqualTo("src/index.js");
         assertThat(back.limits()).isEqualTo(LIMITS);
+    }
+
+    @Test
+    void aBundleCarriesItsCompatibilityDateAndFlags() throws IOException {
+        var compat = new dev.bulwark.sandbox.worker.Compatibility("2025-09-20", List.of("nodejs_compat", "nodejs_als"));
+        LoadWorker back = (LoadWorker) decode(encode(new LoadWorker(1, "w", BUNDLE.withCompatibility(compat), "{}", LIMITS)));
+        assertThat(back.bundle().compatibility()).isEqualTo(compat);
+        LoadWorker none = (LoadWorker) decode(encode(new LoadWorker(1, "w", BUNDLE, "{}", LIMITS)));
+        assertThat(none.bundle().compatibility()).isEqualTo(dev.bulwark.sandbox.worker.Compatibility.NONE);
     }
 
     @Test

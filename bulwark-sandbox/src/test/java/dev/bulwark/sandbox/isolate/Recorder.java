@@ -37,6 +37,8 @@ final class Recorder implements Outbox {
     private final Map<Long, CompletableFuture<Message>> loads = new ConcurrentHashMap<>();
     final List<Message.LogLine> logs = new CopyOnWriteArrayList<>();
     final List<Message.Subrequest> subrequests = new CopyOnWriteArrayList<>();
+    final List<Message.SubrequestAck> subrequestAcks = new CopyOnWriteArrayList<>();
+    final List<Message.SubrequestCancel> subrequestCancels = new CopyOnWriteArrayList<>();
 
     private Pending pending(long id) {
         return invocations.computeIfAbsent(id, k -> new Pending());
@@ -132,6 +134,11 @@ final class Recorder implements Outbox {
             case Message.LogLine m -> logs.add(m);
             case Message.Subrequest m -> subrequests.add(m);
             case Message.RequestBodyPull m -> { }
+            case Message.SubrequestAck m -> subrequestAcks.add(m);
+            case Message.SubrequestCancel m -> subrequestCancels.add(m);
+            case Message.StreamedSubrequest m -> { }
+            case Message.SubrequestBodyChunk m -> { }
+            case Message.SubrequestBodyEnd m -> { }
             default -> throw new IllegalStateException("unexpected " + message);
         }
     }

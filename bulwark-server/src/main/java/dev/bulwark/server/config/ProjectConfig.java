@@ -30,6 +30,11 @@ import java.util.stream.Collectors;
  * @param rules              the module rules in effect: the project's, then the defaults they do not shadow
  * @param settings           Bulwark's own settings
  * @param warnings           what was ignored or overridden, one line each, for the operator
+ * @param routes             the wrangler {@code routes} (and {@code route}): which hosts and paths reach the worker
+ * @param sourceRoot         where module names start, relative to the project directory ({@code "src/"},
+ *                           or {@code ""}): prefixed to module names in messages, so they are project paths
+ * @param workersDev         wrangler's {@code workers_dev} (default true): whether the worker also answers on its
+ *                           name as the host ({@code <name>.localhost}), Bulwark's counterpart of a workers.dev URL
  */
 public record ProjectConfig(
         Path directory,
@@ -45,7 +50,20 @@ public record ProjectConfig(
         List<ServiceBinding> services,
         List<ModuleRule> rules,
         Settings settings,
-        List<String> warnings) {
+        List<String> warnings,
+        List<Route> routes,
+        String sourceRoot,
+        boolean workersDev) {
+
+    /** A configuration without routes whose modules are named from the project directory. */
+    public ProjectConfig(Path directory, String name, WorkerBundle bundle, String compatibilityDate,
+                         List<String> compatibilityFlags, Map<String, JsonNode> vars, Map<String, String> secrets,
+                         List<DurableObjectBinding> durableObjects, List<Migration> migrations,
+                         List<WorkerLoaderBinding> workerLoaders, List<ServiceBinding> services, List<ModuleRule> rules,
+                         Settings settings, List<String> warnings) {
+        this(directory, name, bundle, compatibilityDate, compatibilityFlags, vars, secrets, durableObjects, migrations,
+                workerLoaders, services, rules, settings, warnings, List.of(), "", true);
+    }
 
     public ProjectConfig {
         Objects.requireNonNull(directory, "directory");
@@ -61,6 +79,8 @@ public record ProjectConfig(
         services = List.copyOf(services);
         rules = List.copyOf(rules);
         warnings = List.copyOf(warnings);
+        routes = List.copyOf(routes);
+        Objects.requireNonNull(sourceRoot, "sourceRoot");
     }
 
     /** The vars; each value is a copy, so changing it changes nothing here. */
@@ -72,7 +92,8 @@ public record ProjectConfig(
     /** This configuration with other settings (e.g. {@code settings().withPort(port)} from the CLI). */
     public ProjectConfig withSettings(Settings settings) {
         return new ProjectConfig(directory, name, bundle, compatibilityDate, compatibilityFlags, vars, secrets,
-                durableObjects, migrations, workerLoaders, services, rules, settings, warnings);
+                durableObjects, migrations, workerLoaders, services, rules, settings, warnings, routes, sourceRoot,
+                workersDev);
     }
 
     @Override
@@ -83,7 +104,8 @@ public record ProjectConfig(
                 + ", compatibilityDate=" + compatibilityDate + ", compatibilityFlags=" + compatibilityFlags
                 + ", vars=" + vars + ", secrets=" + redacted + ", durableObjects=" + durableObjects
                 + ", migrations=" + migrations + ", workerLoaders=" + workerLoaders + ", services=" + services
-                + ", rules=" + rules + ", settings=" + settings + ", warnings=" + warnings + "]";
+                + ", rules=" + rules + ", settings=" + settings + ", warnings=" + warnings + ", routes=" + routes
+                + ", sourceRoot=" + sourceRoot + ", workersDev=" + workersDev + "]";
     }
 
     private static Map<String, JsonNode> copyOfVars(Map<String, JsonNode> vars) {

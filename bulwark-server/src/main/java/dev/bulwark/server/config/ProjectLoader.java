@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.bulwark.sandbox.worker.Compatibility;
 import dev.bulwark.sandbox.worker.WorkerBundle;
 
 import java.io.IOException;
@@ -43,7 +44,7 @@ public final class ProjectLoader {
     /** Keys Bulwark reads (or deliberately accepts without effect). */
     private static final Set<String> KNOWN = Set.of("name", "main", "compatibility_date", "compatibility_flags", "vars",
             "durable_objects", "migrations", "worker_loaders", "services", "rules", "no_bundle",
-            "find_additional_modules", "base_dir", "workers_dev", "bulwark", "$schema", "limits");
+            "find_additional_modules", "base_dir", "workers_dev", "bulwark", "$schema", "limits", "route", "routes");
 
     /** Keys wrangler knows that Bulwark does not implement (yet). */
     private static final Set<String> UNSUPPORTED = Set.of("account_id", "ai", "alias", "analytics_engine_datasets",
@@ -51,8 +52,8 @@ public final class ProjectLoader {
             "data_blobs", "define", "dev", "dispatch_namespaces", "env", "first_party_worker", "hyperdrive", "images",
             "jsx_factory", "jsx_fragment", "keep_names", "keep_vars", "kv_namespaces", "legacy_env", "logfwdr",
             "logpush", "minify", "mtls_certificates", "node_compat", "observability", "pipelines", "placement",
-            "preserve_file_names", "preview_urls", "python_modules", "queues", "r2_buckets", "ratelimits", "route",
-            "routes", "secrets", "secrets_store_secrets", "send_email", "send_metrics", "site", "streaming_tail_consumers",
+            "preserve_file_names", "preview_urls", "python_modules", "queues", "r2_buckets", "ratelimits",
+            "secrets", "secrets_store_secrets", "send_email", "send_metrics", "site", "streaming_tail_consumers",
             "tail_consumers", "text_blobs", "triggers", "tsconfig", "unsafe", "upload_source_maps", "usage_model",
             "vectorize", "version_metadata", "vpc_services", "wasm_modules", "workflows");
 
@@ -79,6 +80,17 @@ public final class ProjectLoader {
      * are the ones the code and env sizes are checked against.
      */
     public static ProjectConfig load(Path dir, UnaryOperator<Settings> overrides) throws ConfigException {
+        return load(dir, null, overrides);
+    }
+
+    /**
+     * Like {@link #load(Path, UnaryOperator)}, with the main module taken from {@code mainOverride}
+     * (absolute, or relative to the project directory or else the working directory; inside the project) instead of the
+     * wrangler file's {@code main}: {@code bulwark serve --main dist/index.js} serves a built bundle
+     * with the project's own configuration. Null: the wrangler file's {@code main}.
+     */
+    public static ProjectConfig load(Path dir, Path mainOverride, UnaryOperator<Settings> overrides)
+            throws ConfigException {
         Path directory = projectDirectory(dir);
         Warnings warnings = new Warnings();
         ConfigValue root = ConfigFiles.read(wranglerFile(directory, warnings));
@@ -91,8 +103,10 @@ public final class ProjectLoader {
         Optional<ConfigValue> flagsValue = root.optional("compatibility_flags");
         List<String> compatibilityFlags = flagsValue.isPresent() ? flagsValue.get().strings() : List.of();
         for (String flag : compatibilityFlags) {
-            // Accepted so that the project loads; no flag changes Bulwark's behaviour yet.
-            warnings.add(file + ": compatibility flag '" + flag + "' is not supported yet and has no effect");
+            // Accepted so that the project loads; only the Node.js flags change Bulwark's behaviour yet.
+            if (!Compatibility.isKnownFlag(flag)) {
+                warnings.add(file + ": compatibility flag '" + flag + "' is not supported yet and has no effect");
+            }
         }
         Map<String, JsonNode> vars = vars(root);
 
@@ -111,9 +125,15 @@ public final class ProjectLoader {
         checkEnvSize(file, vars, secrets, settings.limits().envBytes());
 
         ModuleRules rules = ModuleRules.read(root, warnings);
-        WorkerBundle bundle = bundle(root, directory, rules, settings, warnings);
+        List<Route> routes = routes(root);
+        Path[] moduleRoot = new Path[1];
+        WorkerBundle bundle = bundle(root, directory, mainOverride, rules, settings, warnings, moduleRoot)
+                .withCompatibility(new Compatibility(compatibilityDate, compatibilityFlags));
+        String relativeRoot = directory.relativize(moduleRoot[0]).toString();
+        String sourceRoot = relativeRoot.isEmpty() ? "" : relativeRoot.replace('\\', '/') + "/";
         return new ProjectConfig(directory, name, bundle, compatibilityDate, compatibilityFlags, vars, secrets,
-                durableObjects, migrations, workerLoaders, services, rules.effective(), settings, warnings.list());
+                durableObjects, migrations, workerLoaders, services, rules.effective(), settings, warnings.list(),
+                routes, sourceRoot, workersDev(root));
     }
 
     /** Whether {@code name} may name a worker or a tenant. */
@@ -156,17 +176,82 @@ public final class ProjectLoader {
      * main and the modules the rules find under the base directory. Both are taken as real paths
      * (already checked to be inside the project), so a base directory reached through a link is walked.
      */
-    private static WorkerBundle bundle(ConfigValue root, Path directory, ModuleRules rules, Settings settings,
-                                       Warnings warnings) throws ConfigException {
+    private static WorkerBundle bundle(ConfigValue root, Path directory, Path mainOverride, ModuleRules rules,
+                                       Settings settings, Warnings warnings, Path[] moduleRootOut)
+            throws ConfigException {
         Optional<Path> baseDir = baseDir(root, directory);
-        Path main = main(root, directory, baseDir);
-        Path moduleRoot = realPath(baseDir.orElse(main.getParent()));
+        Path main = mainOverride != null ? mainOverride(directory, mainOverride) : main(root, directory, baseDir);
         Path realMain = realPath(main);
+        // A built bundle given with --main is its own module root unless it lies inside base_dir.
+        Optional<Path> base = baseDir.filter(b -> mainOverride == null || realMain.startsWith(realPathOrSelf(b)));
+        Path moduleRoot = realPath(base.orElse(main.getParent()));
         if (!realMain.startsWith(moduleRoot)) {
             throw new ConfigException(root.file() + ": main '" + root.required("main").string() + "' is not inside base_dir");
         }
+        moduleRootOut[0] = moduleRoot;
         return BundleCollector.collect(root.file(), moduleRoot, realMain, rules, settings.dataDir(),
                 settings.limits().codeBytes(), warnings);
+    }
+
+    /**
+     * The --main of the command line: an existing file inside the project directory. A relative
+     * path is taken from the project directory when it names a file there, else from the working
+     * directory.
+     */
+    private static Path mainOverride(Path directory, Path given) throws ConfigException {
+        Path main = given.toAbsolutePath().normalize();
+        if (!given.isAbsolute() && Files.isRegularFile(directory.resolve(given))) main = directory.resolve(given).normalize();
+        if (!Files.isRegularFile(main)) throw new ConfigException("--main " + given + ": no such file");
+        Path real = realPath(main);
+        if (!real.startsWith(directory)) {
+            throw new ConfigException("--main " + given + ": not inside the project directory " + directory);
+        }
+        return real;
+    }
+
+    private static Path realPathOrSelf(Path path) {
+        try {
+            return path.toRealPath();
+        } catch (IOException e) {
+            return path;
+        }
+    }
+
+    private static boolean workersDev(ConfigValue root) throws ConfigException {
+        Optional<ConfigValue> value = root.optional("workers_dev");
+        return value.isEmpty() || value.get().bool();
+    }
+
+    /** wrangler's {@code routes} (a list) or {@code route} (one): strings, or objects with a pattern. */
+    private static List<Route> routes(ConfigValue root) throws ConfigException {
+        List<Route> routes = new java.util.ArrayList<>();
+        Optional<ConfigValue> many = root.optional("routes");
+        if (many.isPresent()) {
+            for (ConfigValue element : many.get().elements()) routes.add(route(element));
+        }
+        Optional<ConfigValue> one = root.optional("route");
+        if (one.isPresent()) routes.add(route(one.get()));
+        return routes;
+    }
+
+    private static Route route(ConfigValue value) throws ConfigException {
+        ConfigValue patternValue = value;
+        boolean customDomain = false;
+        if (value.node().isObject()) {
+            patternValue = value.required("pattern");
+            Optional<ConfigValue> custom = value.optional("custom_domain");
+            if (custom.isPresent()) customDomain = custom.get().bool();
+            for (String zone : List.of("zone_name", "zone_id")) {
+                Optional<ConfigValue> z = value.optional(zone);
+                if (z.isPresent()) z.get().string(); // accepted: a node has no zones
+            }
+        }
+        String pattern = patternValue.nonEmptyString().toLowerCase(Locale.ROOT);
+        if (!Route.isValid(pattern, customDomain)) {
+            throw patternValue.invalid(customDomain ? "a host name such as \"shop.example.com\" (a custom domain has no path)"
+                    : "a route pattern such as \"example.com/*\" or \"*.example.com/api/*\"");
+        }
+        return new Route(pattern, customDomain);
     }
 
     private static Path realPath(Path path) throws ConfigException {

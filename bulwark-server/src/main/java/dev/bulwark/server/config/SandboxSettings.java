@@ -12,10 +12,12 @@ import java.util.List;
  * @param jvmOptions         extra options for the sandbox JVMs, each starting with '-'
  * @param dynamicWorkersMax  dynamic workers a tenant may have loaded at once; past it the least
  *                           recently used is evicted (and loaded again from its code when next called)
+ * @param objectIdleMs       a durable object with no event for this long is evicted from its isolate
+ *                           (its constructor runs again on its next event; its storage stays)
  * @param confine            how sandboxes are confined by the OS (namespaces, cgroups, seccomp; docs/security.md)
  */
 public record SandboxSettings(int processesPerTenant, int isolatesPerWorker, long rssCeilingMb, int poolSize,
-                              List<String> jvmOptions, int dynamicWorkersMax, Confine confine) {
+                              List<String> jvmOptions, int dynamicWorkersMax, long objectIdleMs, Confine confine) {
 
     /** {@code sandboxes.confine}: what the node does about OS confinement of its sandboxes. */
     public enum Confine {
@@ -28,22 +30,33 @@ public record SandboxSettings(int processesPerTenant, int isolatesPerWorker, lon
     }
 
     public static final int DEFAULT_DYNAMIC_WORKERS_MAX = 1000;
+    /** As workerd: an object idle for about ten seconds is evicted. */
+    public static final long DEFAULT_OBJECT_IDLE_MS = 10_000;
     public static final SandboxSettings DEFAULTS = new SandboxSettings(1, 1, 1024, 4, List.of());
 
     public SandboxSettings(int processesPerTenant, int isolatesPerWorker, long rssCeilingMb, int poolSize,
                            List<String> jvmOptions) {
-        this(processesPerTenant, isolatesPerWorker, rssCeilingMb, poolSize, jvmOptions, DEFAULT_DYNAMIC_WORKERS_MAX);
+        this(processesPerTenant, isolatesPerWorker, rssCeilingMb, poolSize, jvmOptions, DEFAULT_DYNAMIC_WORKERS_MAX,
+                DEFAULT_OBJECT_IDLE_MS);
     }
 
     public SandboxSettings(int processesPerTenant, int isolatesPerWorker, long rssCeilingMb, int poolSize,
                            List<String> jvmOptions, int dynamicWorkersMax) {
-        this(processesPerTenant, isolatesPerWorker, rssCeilingMb, poolSize, jvmOptions, dynamicWorkersMax, Confine.AUTO);
+        this(processesPerTenant, isolatesPerWorker, rssCeilingMb, poolSize, jvmOptions, dynamicWorkersMax,
+                DEFAULT_OBJECT_IDLE_MS);
+    }
+
+    public SandboxSettings(int processesPerTenant, int isolatesPerWorker, long rssCeilingMb, int poolSize,
+                           List<String> jvmOptions, int dynamicWorkersMax, long objectIdleMs) {
+        this(processesPerTenant, isolatesPerWorker, rssCeilingMb, poolSize, jvmOptions, dynamicWorkersMax, objectIdleMs,
+                Confine.AUTO);
     }
 
     public SandboxSettings {
         jvmOptions = List.copyOf(jvmOptions);
         java.util.Objects.requireNonNull(confine, "confine");
-        if (processesPerTenant < 1 || isolatesPerWorker < 1 || rssCeilingMb < 1 || poolSize < 0 || dynamicWorkersMax < 1) {
+        if (processesPerTenant < 1 || isolatesPerWorker < 1 || rssCeilingMb < 1 || poolSize < 0 || dynamicWorkersMax < 1
+                || objectIdleMs < 1) {
             throw new IllegalArgumentException("sandbox settings out of range: " + processesPerTenant + ", "
                     + isolatesPerWorker + ", " + rssCeilingMb + ", " + poolSize);
         }

@@ -15,9 +15,10 @@ import java.util.Objects;
  * @param limits    per-request and per-worker limits
  * @param sandboxes sandbox process settings
  * @param egress    outbound fetch policy
+ * @param frontDoor what the front door believes of clients' headers
  */
 public record Settings(String host, int port, Path dataDir, String tenant, Limits limits, SandboxSettings sandboxes,
-                       EgressSettings egress) {
+                       EgressSettings egress, FrontDoorSettings frontDoor) {
 
     public static final String DEFAULT_HOST = "127.0.0.1";
     /** wrangler dev's default port. */
@@ -30,8 +31,15 @@ public record Settings(String host, int port, Path dataDir, String tenant, Limit
         Objects.requireNonNull(sandboxes, "sandboxes");
         Objects.requireNonNull(egress, "egress");
         Objects.requireNonNull(dataDir, "dataDir");
+        Objects.requireNonNull(frontDoor, "frontDoor");
         if (port < 0 || port > 65_535) throw new IllegalArgumentException("port must be 0..65535, got " + port);
         dataDir = dataDir.toAbsolutePath().normalize();
+    }
+
+    /** Settings with the default front door. */
+    public Settings(String host, int port, Path dataDir, String tenant, Limits limits, SandboxSettings sandboxes,
+                    EgressSettings egress) {
+        this(host, port, dataDir, tenant, limits, sandboxes, egress, FrontDoorSettings.DEFAULTS);
     }
 
     /** The defaults for a project in {@code projectDir} whose tenant is {@code tenant}. */
@@ -47,11 +55,11 @@ public record Settings(String host, int port, Path dataDir, String tenant, Limit
 
     /** These settings with another port (the CLI's {@code --port}). */
     public Settings withPort(int port) {
-        return new Settings(host, port, dataDir, tenant, limits, sandboxes, egress);
+        return new Settings(host, port, dataDir, tenant, limits, sandboxes, egress, frontDoor);
     }
 
     /** These settings with another data directory (the CLI's {@code --data}); a relative one resolves against the working directory. */
     public Settings withDataDir(Path dir) {
-        return new Settings(host, port, dir, tenant, limits, sandboxes, egress);
+        return new Settings(host, port, dir, tenant, limits, sandboxes, egress, frontDoor);
     }
 }

@@ -34,9 +34,11 @@ final class SettingsReader {
             "limits", Set.of("cpu_ms", "wall_ms", "heap_mb", "subrequests", "code_bytes", "env_bytes",
                     "request_body_bytes"),
             "sandboxes", Set.of("processes_per_tenant", "isolates_per_worker", "rss_ceiling_mb", "pool_size",
-                    "dynamic_workers_max",
+                    "dynamic_workers_max", "object_idle_ms",
                     "jvm_options", "confine"),
-            "egress", Set.of("allow", "allow_private_networks"),
+            "egress", Set.of("allow", "allow_private_networks", "rules", "test_only_allow_loopback",
+                    "max_response_bytes", "timeout_ms", "max_concurrent", "max_concurrent_per_tenant"),
+            "front_door", Set.of("trusted_proxies", "colo"),
             "secrets", Set.of());
 
     private static final Pattern HOST = Pattern.compile("[A-Za-z0-9._:%\\[\\]-]+");
@@ -123,7 +125,7 @@ final class SettingsReader {
             if (!ProjectLoader.isValidName(s)) throw v.invalid(ProjectLoader.NAME_REQUIREMENT);
             return s;
         });
-        Settings settings = new Settings(host, port, dataDir, tenant, limits(), sandboxes(), egress());
+        Settings settings = new Settings(host, port, dataDir, tenant, limits(), sandboxes(), egress(), frontDoor());
         return new Result(settings, secrets());
     }
 
@@ -157,6 +159,7 @@ final class SettingsReader {
                 }),
                 orDefault(get("sandboxes.dynamic_workers_max"), d.dynamicWorkersMax(),
                         v -> v.integer(1, Integer.MAX_VALUE, POSITIVE)),
+                positiveLong("sandboxes.object_idle_ms", d.objectIdleMs()),
                 orDefault(get("sandboxes.confine"), d.confine(), v -> switch (v.nonEmptyString()) {
                     case "auto" -> SandboxSettings.Confine.AUTO;
                     case "require" -> SandboxSettings.Confine.REQUIRE;
@@ -178,7 +181,83 @@ final class SettingsReader {
             return patterns;
         });
         boolean privateNetworks = orDefault(get("egress.allow_private_networks"), false, ConfigValue::bool);
-        return new EgressSettings(allow, privateNetworks);
+        boolean loopback = orDefault(get("egress.test_only_allow_loopback"), false, ConfigValue::bool);
+        if (loopback) warnings.add("egress.test_only_allow_loopback is set: workers can reach loopback addresses (tests only)");
+        List<EgressRule> rules = orDefault(get("egress.rules"), List.of(), v -> {
+            List<EgressRule> list = new ArrayList<>();
+            for (ConfigValue element : v.elements()) list.add(egressRule(element));
+            return list;
+        });
+        EgressSettings settings = new EgressSettings(allow, privateNetworks).withRules(rules).withLimits(
+                positiveLong("egress.max_response_bytes", EgressSettings.DEFAULT_MAX_RESPONSE_BYTES),
+                positiveLong("egress.timeout_ms", EgressSettings.DEFAULT_TIMEOUT_MS),
+                orDefault(get("egress.max_concurrent"), EgressSettings.DEFAULT_MAX_CONCURRENT,
+                        v -> v.integer(1, Integer.MAX_VALUE, POSITIVE)),
+                orDefault(get("egress.max_concurrent_per_tenant"), EgressSettings.DEFAULT_MAX_CONCURRENT_PER_TENANT,
+                        v -> v.integer(1, Integer.MAX_VALUE, POSITIVE)));
+        return loopback ? settings.withTestOnlyLoopbackAllowed() : settings;
+    }
+
+    private static final Set<String> RULE_KEYS = Set.of("host", "schemes", "ports", "path_prefix", "methods", "workers",
+            "tenants");
+
+    private static EgressRule egressRule(ConfigValue v) throws ConfigException {
+        Map<String, ConfigValue> members = v.members();
+        for (Map.Entry<String, ConfigValue> e : members.entrySet()) {
+            if (!RULE_KEYS.contains(e.getKey())) {
+                throw e.getValue().error("is not a key of an egress rule; a rule has "
+                        + String.join(", ", RULE_KEYS.stream().sorted().toList()));
+            }
+        }
+        String host = v.required("host").nonEmptyString().toLowerCase(Locale.ROOT);
+        if (!EgressSettings.isHostPattern(host)) {
+            throw v.required("host").invalid("a host pattern such as \"api.example.com\" or \"*.example.org\"");
+        }
+        Set<String> schemes = new java.util.HashSet<>();
+        for (ConfigValue s : list(v, "schemes")) {
+            String scheme = s.nonEmptyString().toLowerCase(Locale.ROOT);
+            if (!scheme.equals("http") && !scheme.equals("https")) throw s.invalid("\"http\" or \"https\"");
+            schemes.add(scheme);
+        }
+        Set<Integer> ports = new java.util.HashSet<>();
+        for (ConfigValue p : list(v, "ports")) ports.add(p.integer(1, 65_535, "a port from 1 to 65535"));
+        String prefix = "";
+        Optional<ConfigValue> pathPrefix = v.optional("path_prefix");
+        if (pathPrefix.isPresent()) {
+            prefix = pathPrefix.get().nonEmptyString();
+            if (!prefix.startsWith("/") || prefix.contains("/../") || prefix.contains("/./")) {
+                throw pathPrefix.get().invalid("a URL path starting with '/'");
+            }
+        }
+        Set<String> methods = new java.util.HashSet<>();
+        for (ConfigValue m : list(v, "methods")) {
+            String method = m.nonEmptyString().toUpperCase(Locale.ROOT);
+            if (!method.matches("[A-Z]+")) throw m.invalid("an HTTP method such as \"GET\"");
+            methods.add(method);
+        }
+        Set<String> workers = new java.util.HashSet<>();
+        for (ConfigValue w : list(v, "workers")) workers.add(w.nonEmptyString());
+        Set<String> tenants = new java.util.HashSet<>();
+        for (ConfigValue t : list(v, "tenants")) tenants.add(t.nonEmptyString());
+        return new EgressRule(host, schemes, ports, prefix, methods, workers, tenants);
+    }
+
+    private static List<ConfigValue> list(ConfigValue v, String key) throws ConfigException {
+        Optional<ConfigValue> o = v.optional(key);
+        return o.isPresent() ? o.get().elements() : List.of();
+    }
+
+    private FrontDoorSettings frontDoor() throws ConfigException {
+        List<String> proxies = orDefault(get("front_door.trusted_proxies"), List.of(), v -> {
+            for (ConfigValue element : v.elements()) {
+                if (!FrontDoorSettings.isAddressOrBlock(element.nonEmptyString())) {
+                    throw element.invalid("an IP address or CIDR block such as \"10.0.0.0/8\"");
+                }
+            }
+            return v.strings();
+        });
+        String colo = orDefault(get("front_door.colo"), FrontDoorSettings.DEFAULTS.colo(), ConfigValue::nonEmptyString);
+        return new FrontDoorSettings(proxies, colo);
     }
 
     private Map<String, String> secrets() throws ConfigException {

@@ -25,6 +25,22 @@ public final class ErrorResponse {
         return root.toString();
     }
 
+    /**
+     * What a client is told about a failure. Messages the node or the sandbox composed from known
+     * facts (a limit and its value, a size) are shown; anything that may carry a worker's exception,
+     * a Java exception, a module path or a process's exit detail is replaced by the code's fixed
+     * description: that detail is in the operator's log under the request id.
+     */
+    static String clientMessage(ErrorCode code, String detail) {
+        return switch (code) {
+            case CPU_LIMIT_EXCEEDED, WALL_TIME_EXCEEDED, MEMORY_LIMIT_EXCEEDED, REQUEST_TOO_LARGE, CANCELED,
+                 LOOP_LIMIT_EXCEEDED ->
+                    detail == null ? code.description() : detail;
+            case WORKER_THREW, WORKER_LOAD_FAILED, CODE_TOO_LARGE, ENV_TOO_LARGE, ISOLATE_RESET, SANDBOX_CRASHED,
+                 SANDBOX_UNAVAILABLE, NOT_FOUND, INTERNAL -> code.description();
+        };
+    }
+
     static void write(Response response, Callback callback, ErrorCode code, String message, String requestId) {
         write(response, callback, code.status(), code.code(), message, requestId);
     }

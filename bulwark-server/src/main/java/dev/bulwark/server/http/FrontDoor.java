@@ -6,7 +6,6 @@ import dev.bulwark.server.node.DeployedWorker;
 import dev.bulwark.server.node.InvocationChannel;
 import dev.bulwark.server.node.LogHub;
 import dev.bulwark.server.node.Node;
-import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Handler;
@@ -20,7 +19,6 @@ import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -33,18 +31,35 @@ import java.util.concurrent.TimeUnit;
  */
 public final class FrontDoor extends Handler.Abstract {
     static final String ADMIN_PREFIX = "/cdn-cgi/bulwark/";
+    /** Request attribute: the request id, for errors Jetty answers after the worker was invoked. */
+    static final String REQUEST_ID = "bulwark.requestId";
     /** Bodies of known length up to this size travel inside the FetchStart message. */
     static final int INLINE_BODY_BYTES = 64 << 10;
     static final int BODY_CHUNK_BYTES = 64 << 10;
     /** How long past a worker's wall-clock limit the node waits before it gives up on a sandbox. */
     static final long GUARD_SLACK_MS = 30_000;
-    private static final java.util.concurrent.ScheduledExecutorService GUARD =
-            java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
-                Thread t = new Thread(r, "front-door-guard");
-                t.setDaemon(true);
-                return t;
-            });
+    private static final java.util.concurrent.ScheduledThreadPoolExecutor GUARD = guardTimer();
 
+    /**
+     * The guard timer. Its tasks are canceled when their request ends, and canceled tasks leave
+     * the queue at once: a finished request's relay is not kept reachable until its deadline.
+     */
+    private static java.util.concurrent.ScheduledThreadPoolExecutor guardTimer() {
+        var timer = new java.util.concurrent.ScheduledThreadPoolExecutor(1, r -> {
+            Thread t = new Thread(r, "front-door-guard");
+            t.setDaemon(true);
+            return t;
+        });
+        timer.setRemoveOnCancelPolicy(true);
+        return timer;
+    }
+
+    /** Guard tasks queued (tests: finished requests leave nothing behind). */
+    static int pendingGuards() {
+        return GUARD.getQueue().size();
+    }
+
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(FrontDoor.class);
     private final Node node;
 
     public FrontDoor(Node node) {
@@ -57,7 +72,13 @@ public final class FrontDoor extends Handler.Abstract {
     public boolean handle(Request request, Response response, Callback callback) {
         try {
             serve(request, response, callback);
+        } catch (VirtualMachineError e) {
+            // Never swallowed: the request fails, and the error goes on to the thread's handler.
+            callback.failed(e);
+            throw e;
         } catch (Throwable e) {
+            // The client gets the JSON error shape without the exception (JsonErrorHandler); the operator gets it here.
+            log.warn("request to {} failed in the front door: {}", request.getHttpURI().getPath(), e.toString());
             callback.failed(e);
         }
         return true;
@@ -69,16 +90,18 @@ public final class FrontDoor extends Handler.Abstract {
             admin(path.substring(ADMIN_PREFIX.length()), request, response, callback);
             return;
         }
-        DeployedWorker worker = node.route(Request.getServerName(request));
+        DeployedWorker worker = node.route(Request.getServerName(request), path);
         if (worker == null) {
-            ErrorResponse.write(response, callback, ErrorCode.NOT_FOUND, "no worker is deployed", null);
+            ErrorResponse.write(response, callback, ErrorCode.NOT_FOUND, "no worker is routed for this host", null);
             return;
         }
         long invocationId = node.nextInvocationId();
         String requestId = LogHub.requestId(invocationId);
         String loadError = node.loadError(worker.name());
         if (loadError != null) {
-            ErrorResponse.write(response, callback, ErrorCode.WORKER_LOAD_FAILED, loadError, requestId);
+            // The load error itself was logged once, at deploy; it may show code the client must not see.
+            ErrorResponse.write(response, callback, ErrorCode.WORKER_LOAD_FAILED,
+                    ErrorResponse.clientMessage(ErrorCode.WORKER_LOAD_FAILED, loadError), requestId);
             return;
         }
         long limit = worker.limits().requestBodyBytes();
@@ -104,19 +127,21 @@ public final class FrontDoor extends Handler.Abstract {
                 return;
             }
         }
-        List<Message.Header> headers = new ArrayList<>();
-        for (HttpField f : request.getHeaders()) headers.add(new Message.Header(f.getName(), f.getValue()));
-        headers.add(new Message.Header("cf-ray", requestId));
+        List<Message.Header> headers = ClientHeaders.forWorker(request, node.settings().frontDoor(), requestId);
         String url = request.getHttpURI().asString();
 
-        ResponseRelay relay = new ResponseRelay(response, callback, invocationId, requestId);
+        request.setAttribute(REQUEST_ID, requestId);
+        ResponseRelay relay = new ResponseRelay(response, callback, invocationId, requestId, worker.name());
         InvocationChannel channel = node.supervisor().fetch(worker.tenant(),
                 new Message.FetchStart(invocationId, worker.name(), method, url, headers, body, streamed), relay);
         relay.connect(channel);
         // The sandbox enforces the wall-clock limit; this guard only covers a sandbox that never answers.
-        GUARD.schedule(() -> {
-            if (!relay.isFinished()) relay.offer(new ResponseRelay.NoAnswer());
-        }, worker.limits().wallMs() + GUARD_SLACK_MS, TimeUnit.MILLISECONDS);
+        // The task holds the relay only weakly, and is canceled when the response completes.
+        java.lang.ref.WeakReference<ResponseRelay> weak = new java.lang.ref.WeakReference<>(relay);
+        relay.guard(GUARD.schedule(() -> {
+            ResponseRelay r = weak.get();
+            if (r != null && !r.isFinished()) r.offer(new ResponseRelay.NoAnswer());
+        }, worker.limits().wallMs() + GUARD_SLACK_MS, TimeUnit.MILLISECONDS));
         if (streamed) pumpBody(request, invocationId, limit, relay, channel);
     }
 
@@ -165,7 +190,7 @@ public final class FrontDoor extends Handler.Abstract {
                         "tail needs the node's admin token (Authorization: Bearer ..., see <data>/admin.token)", null);
                 return;
             }
-            tail(rest.substring("tail/".length()), response, callback);
+            tail(rest.substring("tail/".length()), request, response, callback);
             return;
         }
         ErrorResponse.write(response, callback, ErrorCode.NOT_FOUND, "no such endpoint: " + ADMIN_PREFIX + rest, null);
@@ -178,17 +203,36 @@ public final class FrontDoor extends Handler.Abstract {
                 expected.getBytes(StandardCharsets.UTF_8));
     }
 
-    private void tail(String worker, Response response, Callback callback) throws InterruptedException {
+    /** How often an idle tail writes a keep-alive line (which also finds out that its client left). */
+    static final long TAIL_HEARTBEAT_MS = 15_000;
+
+    /**
+     * Streams a worker's log lines until the client leaves. The loop ends when a write fails, when
+     * Jetty reports the request failed (the connection closed), or when the connection's end point
+     * is closed; so a tail whose client left never outlives the next heartbeat.
+     */
+    private void tail(String worker, Request request, Response response, Callback callback) throws InterruptedException {
+        if (!node.isDeployed(worker)) {
+            ErrorResponse.write(response, callback, ErrorCode.NOT_FOUND, "no worker named '" + worker + "' is deployed", null);
+            return;
+        }
         response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/x-ndjson");
+        java.util.concurrent.atomic.AtomicBoolean gone = new java.util.concurrent.atomic.AtomicBoolean();
+        request.addFailureListener(failure -> gone.set(true));
+        var endPoint = request.getConnectionMetaData().getConnection().getEndPoint();
         try (LogHub.Tail tail = node.logs().tail(worker); OutputStream out = Content.Sink.asOutputStream(response)) {
             out.write(("{\"tail\":\"" + worker + "\"}\n").getBytes(StandardCharsets.UTF_8));
             out.flush();
-            while (true) {
-                String line = tail.lines().poll(15, TimeUnit.SECONDS);
+            long lastWrite = System.nanoTime();
+            while (!gone.get() && endPoint.isOpen()) {
+                String line = tail.lines().poll(1, TimeUnit.SECONDS);
+                if (line == null && System.nanoTime() - lastWrite < TimeUnit.MILLISECONDS.toNanos(TAIL_HEARTBEAT_MS)) continue;
                 out.write(((line == null ? "" : line) + "\n").getBytes(StandardCharsets.UTF_8));
                 out.flush();
+                lastWrite = System.nanoTime();
             }
-        } catch (IOException clientGone) {
+            callback.succeeded();
+        } catch (IOException | java.io.UncheckedIOException | IllegalStateException clientGone) {
             callback.succeeded();
         }
     }

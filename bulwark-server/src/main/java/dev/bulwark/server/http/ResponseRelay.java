@@ -33,10 +33,13 @@ final class ResponseRelay extends IteratingCallback implements InvocationListene
     /** No answer came from the sandbox in time (sent by the node's guard timer). */
     record NoAnswer() {}
 
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ResponseRelay.class);
+
     private final Response response;
     private final Callback jettyCallback;
     private final long invocationId;
     private final String requestId;
+    private final String worker;
     private volatile InvocationChannel sandbox = InvocationChannel.NOWHERE;
     private final ConcurrentLinkedQueue<Object> events = new ConcurrentLinkedQueue<>();
     /** Pulls of a streamed request body the worker asked for (taken by the body pump). */
@@ -48,11 +51,25 @@ final class ResponseRelay extends IteratingCallback implements InvocationListene
     private volatile boolean finished;
     private boolean lastWritten;
 
-    ResponseRelay(Response response, Callback jettyCallback, long invocationId, String requestId) {
+    ResponseRelay(Response response, Callback jettyCallback, long invocationId, String requestId, String worker) {
+        this.worker = worker;
         this.response = response;
         this.jettyCallback = jettyCallback;
         this.invocationId = invocationId;
         this.requestId = requestId;
+    }
+
+    private volatile java.util.concurrent.Future<?> guard;
+
+    /** The guard timer's task for this request: canceled when the response completes. */
+    void guard(java.util.concurrent.Future<?> task) {
+        this.guard = task;
+        if (finished) task.cancel(false);
+    }
+
+    private void releaseGuard() {
+        java.util.concurrent.Future<?> g = guard;
+        if (g != null) g.cancel(false);
     }
 
     /** Where cancellations go: the sandbox that runs the invocation (known once it started). */
@@ -120,6 +137,15 @@ final class ResponseRelay extends IteratingCallback implements InvocationListene
             switch (e) {
                 case Message.ResponseHead head -> {
                     if (headSent) continue;
+                    if (head.status() < 200) {
+                        // A 101 without a WebSocket would leave the client's connection half-switched
+                        // and the bytes after it parsed as another HTTP message (a desync).
+                        sandbox.send(new Message.Cancel(invocationId, "invalid response status " + head.status()));
+                        log.warn("request {} of worker {}: the worker answered with status {} without a WebSocket",
+                                requestId, worker, head.status());
+                        return error(500, "invalid_response", "the worker answered with status " + head.status()
+                                + " without a WebSocket; a worker's response status must be 200 to 599");
+                    }
                     response.setStatus(head.status());
                     for (Message.Header h : head.headers()) {
                         if (!HOP_BY_HOP.contains(h.name().toLowerCase(Locale.ROOT))) {
@@ -151,7 +177,9 @@ final class ResponseRelay extends IteratingCallback implements InvocationListene
                         // Headers are gone already: the only honest signal left is an aborted response.
                         throw new Aborted(f.message());
                     }
-                    return error(ErrorCode.fromCode(f.code()).status(), f.code(), f.message());
+                    ErrorCode code = ErrorCode.fromCode(f.code());
+                    logFailure(code, f.message());
+                    return error(code.status(), code.code(), ErrorResponse.clientMessage(code, f.message()));
                 }
                 default -> {
                     if (e != END || !headSent) continue;
@@ -160,6 +188,21 @@ final class ResponseRelay extends IteratingCallback implements InvocationListene
                     return Action.SCHEDULED;
                 }
             }
+        }
+    }
+
+    /**
+     * Failures the sandbox has not reported itself go to the operator's log here, once, with the
+     * request id the client was given. (Uncaught exceptions and limit kills are logged by the
+     * sandbox; a crashed sandbox by the supervisor.)
+     */
+    private void logFailure(ErrorCode code, String detail) {
+        switch (code) {
+            case WORKER_THREW, CPU_LIMIT_EXCEEDED, WALL_TIME_EXCEEDED, MEMORY_LIMIT_EXCEEDED, CANCELED,
+                 REQUEST_TOO_LARGE, WORKER_LOAD_FAILED, CODE_TOO_LARGE, ENV_TOO_LARGE, SANDBOX_CRASHED ->
+                    log.debug("request {} of worker {} failed: {}: {}", requestId, worker, code.code(), detail);
+            case ISOLATE_RESET, SANDBOX_UNAVAILABLE, NOT_FOUND, INTERNAL ->
+                    log.warn("request {} of worker {} failed: {}: {}", requestId, worker, code.code(), detail);
         }
     }
 
@@ -173,6 +216,7 @@ final class ResponseRelay extends IteratingCallback implements InvocationListene
     @Override
     protected void onCompleteSuccess() {
         finished = true;
+        releaseGuard();
         pulls.release();
         jettyCallback.succeeded();
     }
@@ -180,9 +224,15 @@ final class ResponseRelay extends IteratingCallback implements InvocationListene
     @Override
     protected void onCompleteFailure(Throwable cause) {
         finished = true;
+        releaseGuard();
         pulls.release();
         // The client went away, or the response was aborted: either way the worker can stop.
         sandbox.send(new Message.Cancel(invocationId, "response ended: " + cause.getMessage()));
+        if (!(cause instanceof Aborted) && !(cause instanceof org.eclipse.jetty.io.EofException)) {
+            // E.g. a body longer than the worker's own Content-Length: the client gets a bare 500 or an
+            // aborted response; the reason is for the operator only.
+            log.warn("request {} of worker {}: the response failed: {}", requestId, worker, cause.toString());
+        }
         jettyCallback.failed(cause instanceof Aborted a ? new IOException("response aborted: " + a.getMessage()) : cause);
     }
 

@@ -1,114 +1,422 @@
 package dev.bulwark.server.node;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.bulwark.sandbox.ipc.Message;
+import dev.bulwark.sandbox.isolate.IsolateHost;
 import dev.bulwark.server.config.EgressSettings;
+import dev.bulwark.server.egress.AddressClassifier;
+import dev.bulwark.server.egress.AddressGuard;
+import dev.bulwark.server.egress.EgressTarget;
+import dev.bulwark.server.egress.OutboundCall;
+import org.eclipse.jetty.client.AsyncRequestContent;
+import org.eclipse.jetty.client.BytesRequestContent;
+import org.eclipse.jetty.client.HttpClient;
+import org.eclipse.jetty.client.InputStreamResponseListener;
+import org.eclipse.jetty.client.Request;
+import org.eclipse.jetty.client.Response;
+import org.eclipse.jetty.http.HttpField;
+import org.eclipse.jetty.io.ArrayByteBufferPool;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.URI;
+import java.io.InputStream;
+import java.net.ConnectException;
 import java.net.UnknownHostException;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
-import java.util.function.Consumer;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * Every outbound {@code fetch()} of a worker comes here, and nowhere else: sandboxes have no
- * network of their own. A request leaves only if its host matches the operator's allowlist and,
- * unless private networks are allowed, every address the host resolves to is public.
+ * network of their own. A request leaves only if the allowlist allows it (scheme, host, port, path
+ * prefix, method, worker, tenant) and every address its host resolves to may be reached ({@link
+ * AddressGuard}: the client connects to exactly the addresses that were checked).
+ *
+ * <p>Memory is bounded, whatever workers do: the upstream body is read only as fast as the worker
+ * acknowledges what it consumed ({@link Message#SUBREQUEST_WINDOW} ahead at most, in chunks of
+ * {@link Message#STREAM_CHUNK}), and at most {@link EgressSettings#maxConcurrent} upstreams (and
+ * {@link EgressSettings#maxConcurrentPerTenant} per tenant) are open, so the node holds at most a
+ * chunk and the client's buffers per upstream. Bodies are capped while they stream; every request
+ * has a deadline. Each call is logged (logger {@code bulwark.egress}) and added to its invocation's
+ * outbound summary.
  */
-final class EgressGateway {
-    /** Largest response body passed back to a worker. */
-    static final int MAX_BODY = 32 << 20;
+final class EgressGateway implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger("bulwark.egress");
+    private static final ObjectMapper JSON = new ObjectMapper();
     private static final Set<String> HOP_BY_HOP = Set.of("connection", "keep-alive", "transfer-encoding", "te",
-            "upgrade", "host", "content-length", "expect", "proxy-connection", "trailer");
+            "upgrade", "host", "content-length", "expect", "proxy-connection", "trailer", "proxy-authorization",
+            InvocationRecords.VIA, InvocationRecords.TREE);
+    /** Request bodies held for upstreams at once, node-wide: 64 MiB. */
+    static final int REQUEST_BODY_BUDGET_KIB = 64 << 10;
+    /** How long a connection may sit idle (no bytes either way) before the request fails. */
+    static final long IDLE_TIMEOUT_MS = 30_000;
+
+    /** Who asked: the sandbox the subrequest came from, and its tenant. */
+    record Origin(IsolateHost sandbox, String tenant) {}
+
+    private record Key(IsolateHost sandbox, long subrequestId) {}
 
     private final EgressSettings settings;
+    private final InvocationRecords invocations;
+    private final AddressGuard guard;
     private final HttpClient client;
+    private final Semaphore global;
+    /** Request body bytes (in KiB) the gateway holds for upstreams at once, over all requests. */
+    private final Semaphore requestBodyKib = new Semaphore(REQUEST_BODY_BUDGET_KIB);
+    private final Map<String, Semaphore> perTenant = new ConcurrentHashMap<>();
+    private final Map<Key, Upstream> live = new ConcurrentHashMap<>();
 
-    EgressGateway(EgressSettings settings) {
+    EgressGateway(EgressSettings settings, InvocationRecords invocations) {
+        this(settings, invocations, new AddressClassifier());
+    }
+
+    EgressGateway(EgressSettings settings, InvocationRecords invocations, AddressClassifier classifier) {
         this.settings = settings;
-        this.client = HttpClient.newBuilder()
-                .followRedirects(HttpClient.Redirect.NEVER)
-                .connectTimeout(Duration.ofSeconds(10))
-                .executor(java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor())
-                .build();
-    }
-
-    void handle(Message.Subrequest s, Consumer<Message> reply) {
-        Thread.startVirtualThread(() -> reply.accept(perform(s)));
-    }
-
-    Message perform(Message.Subrequest s) {
-        URI uri;
+        this.invocations = invocations;
+        this.guard = new AddressGuard(classifier, settings.allowPrivateNetworks(), settings.testOnlyAllowLoopback());
+        this.global = new Semaphore(settings.maxConcurrent());
+        QueuedThreadPool threads = new QueuedThreadPool(64, 4);
+        threads.setName("egress");
+        threads.setVirtualThreadsExecutor(Executors.newVirtualThreadPerTaskExecutor());
+        this.client = new HttpClient();
+        client.setExecutor(threads);
+        client.setSocketAddressResolver(guard);
+        client.setFollowRedirects(false);
+        client.setConnectTimeout(10_000);
+        client.setIdleTimeout(IDLE_TIMEOUT_MS);
+        client.setUserAgentField(null);
+        client.setMaxConnectionsPerDestination(Math.min(64, settings.maxConcurrent()));
+        client.setMaxRequestsQueuedPerDestination(settings.maxConcurrent());
+        // Bodies pass through as the upstream sent them (no transparent decompression to bomb the cap).
+        client.getContentDecoderFactories().clear();
+        // Pooled buffers retained between requests are capped too (8 MiB heap, 8 MiB direct).
+        client.setByteBufferPool(new ArrayByteBufferPool(0, 0, 64 << 10, Integer.MAX_VALUE, 8L << 20, 8L << 20));
         try {
-            uri = URI.create(s.url());
-        } catch (IllegalArgumentException e) {
-            return new Message.SubrequestFailed(s.subrequestId(), "Invalid URL: " + s.url());
+            client.start();
+        } catch (Exception e) {
+            throw new IllegalStateException("could not start the egress HTTP client", e);
         }
-        String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
-        if (!scheme.equals("http") && !scheme.equals("https")) {
-            return new Message.SubrequestFailed(s.subrequestId(), "Fetch API cannot load: " + s.url());
+    }
+
+    /** A message of the egress protocol from a sandbox: a subrequest, an acknowledgement or a cancellation. */
+    void receive(Origin from, Message m) {
+        switch (m) {
+            case Message.Subrequest s -> start(from, s, false);
+            case Message.StreamedSubrequest s -> start(from,
+                    new Message.Subrequest(s.invocationId(), s.subrequestId(), s.method(), s.url(), s.headers(), null), true);
+            case Message.SubrequestBodyChunk c -> uploaded(from, c.subrequestId(), c.data());
+            case Message.SubrequestBodyEnd e -> uploaded(from, e.subrequestId(), new Upstream.UploadEnd(e.error()));
+            case Message.SubrequestAck a -> {
+                Upstream u = live.get(new Key(from.sandbox(), a.subrequestId()));
+                if (u != null) u.acknowledge(a.bytes());
+            }
+            case Message.SubrequestCancel c -> {
+                Upstream u = live.get(new Key(from.sandbox(), c.subrequestId()));
+                if (u != null) u.cancel();
+            }
+            default -> throw new IllegalArgumentException("not an egress message: " + m.getClass().getSimpleName());
         }
-        String host = uri.getHost();
-        if (host == null || !settings.allowsHost(host)) {
-            return new Message.SubrequestFailed(s.subrequestId(),
-                    "Network connection to " + host + " is not allowed by this node's egress policy");
+    }
+
+    /**
+     * Registers the subrequest before anything else can happen to it (a cancellation right behind
+     * it on the same connection must find it), then performs it on a virtual thread.
+     */
+    private void start(Origin from, Message.Subrequest s, boolean streamedBody) {
+        Key key = new Key(from.sandbox(), s.subrequestId());
+        Upstream upstream = new Upstream();
+        if (live.putIfAbsent(key, upstream) != null) {
+            reply(from, new Message.SubrequestFailed(s.subrequestId(), "fetch(): duplicate subrequest"));
+            return;
         }
-        if (!settings.allowPrivateNetworks()) {
+        Thread.startVirtualThread(() -> {
             try {
-                for (InetAddress a : InetAddress.getAllByName(host)) {
-                    if (isPrivate(a)) {
-                        return new Message.SubrequestFailed(s.subrequestId(),
-                                "Network connection to " + host + " (" + a.getHostAddress()
-                                        + ") is not allowed: private addresses are denied");
-                    }
-                }
-            } catch (UnknownHostException e) {
-                return new Message.SubrequestFailed(s.subrequestId(), "DNS lookup failed for " + host);
+                perform(from, s, streamedBody, upstream);
+            } finally {
+                live.remove(key, upstream);
             }
+        });
+    }
+
+    private void uploaded(Origin from, long subrequestId, Object piece) {
+        Upstream u = live.get(new Key(from.sandbox(), subrequestId));
+        // More than was pulled is a broken sandbox: that upload ends.
+        if (u != null && !u.uploaded(piece)) u.cancel();
+    }
+
+    /** The sandbox is gone: close every upstream it had open. */
+    void sandboxGone(IsolateHost sandbox) {
+        live.forEach((k, u) -> {
+            if (k.sandbox() == sandbox) u.cancel();
+        });
+    }
+
+    int openUpstreams() {
+        return live.size();
+    }
+
+    private void perform(Origin from, Message.Subrequest s, boolean streamedBody, Upstream upstream) {
+        long started = System.nanoTime();
+        InvocationRecords.Record inv = invocations.get(s.invocationId());
+        String method = s.method() == null ? "GET" : s.method().toUpperCase(Locale.ROOT);
+        long bytesOut = s.body() == null ? 0 : s.body().length;
+        if (inv == null || !inv.tenant().equals(from.tenant())) {
+            // A request that ended already, or one this sandbox does not run.
+            reply(from, new Message.SubrequestFailed(s.subrequestId(), "fetch() can only be called while handling a request"));
+            return;
+        }
+        EgressTarget target;
+        try {
+            target = EgressTarget.parse(s.url());
+        } catch (IllegalArgumentException e) {
+            deny(from, s, inv, method, "", e.getMessage(), started);
+            return;
+        }
+        String host = target.host().name();
+        if (!settings.allows(target.scheme(), host, target.port(), target.path(), method, inv.worker(), inv.tenant())) {
+            deny(from, s, inv, method, host, "Network connection to " + host + " is not allowed by this node's egress policy",
+                    started);
+            return;
+        }
+        Semaphore tenantSlots = perTenant.computeIfAbsent(inv.tenant(), t -> new Semaphore(settings.maxConcurrentPerTenant()));
+        if (!global.tryAcquire()) {
+            fail(from, s, inv, method, host, 0, "failed", "Too many outbound requests in flight on this node; try again later",
+                    0, started);
+            return;
+        }
+        if (!tenantSlots.tryAcquire()) {
+            global.release();
+            fail(from, s, inv, method, host, 0, "failed",
+                    "Too many outbound requests in flight for this tenant; try again later", 0, started);
+            return;
+        }
+        int bodyKib = (int) ((bytesOut + 1023) >> 10);
+        if (bodyKib > 0 && !requestBodyKib.tryAcquire(bodyKib)) {
+            tenantSlots.release();
+            global.release();
+            fail(from, s, inv, method, host, 0, "failed",
+                    "Too many request body bytes in flight on this node; try again later", 0, started);
+            return;
         }
         try {
-            HttpRequest.Builder b = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(30));
-            for (Message.Header h : s.headers()) {
-                if (!HOP_BY_HOP.contains(h.name().toLowerCase(Locale.ROOT))) b.header(h.name(), h.value());
-            }
-            byte[] body = s.body();
-            b.method(s.method(), body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(body));
-            HttpResponse<byte[]> r = client.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
-            List<Message.Header> headers = new ArrayList<>();
-            r.headers().map().forEach((k, vs) -> {
-                if (!k.startsWith(":")) vs.forEach(v -> headers.add(new Message.Header(k, v)));
-            });
-            byte[] rb = r.body();
-            if (rb != null && rb.length > MAX_BODY) {
-                return new Message.SubrequestFailed(s.subrequestId(), "response body larger than " + MAX_BODY + " bytes");
-            }
-            return new Message.SubrequestResult(s.subrequestId(), r.statusCode(), "", headers, rb, s.url());
-        } catch (IOException | IllegalArgumentException e) {
-            return new Message.SubrequestFailed(s.subrequestId(), "Network error: " + e.getMessage());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return new Message.SubrequestFailed(s.subrequestId(), "interrupted");
+            if (upstream.isCanceled()) return; // the worker gave up before it started
+            stream(from, s, streamedBody, inv, method, target, upstream, started, bytesOut);
+        } finally {
+            if (bodyKib > 0) requestBodyKib.release(bodyKib);
+            tenantSlots.release();
+            global.release();
         }
     }
 
-    static boolean isPrivate(InetAddress a) {
-        if (a.isAnyLocalAddress() || a.isLoopbackAddress() || a.isLinkLocalAddress() || a.isSiteLocalAddress()
-                || a.isMulticastAddress()) {
-            return true;
+    private void stream(Origin from, Message.Subrequest s, boolean streamedBody, InvocationRecords.Record inv,
+                        String method, EgressTarget target, Upstream upstream, long started, long bytesOut) {
+        String host = target.host().name();
+        long deadline = started + TimeUnit.MILLISECONDS.toNanos(settings.timeoutMs());
+        Request request = client.newRequest(target.uri()).method(method)
+                .timeout(settings.timeoutMs(), TimeUnit.MILLISECONDS)
+                .idleTimeout(IDLE_TIMEOUT_MS, TimeUnit.MILLISECONDS)
+                .headers(h -> {
+                    for (Message.Header header : s.headers()) {
+                        if (!HOP_BY_HOP.contains(header.name().toLowerCase(Locale.ROOT))) h.add(header.name(), header.value());
+                    }
+                    for (Message.Header loop : inv.loopHeaders()) h.put(loop.name(), loop.value());
+                });
+        if (s.body() != null) request.body(new BytesRequestContent(s.body()));
+        AsyncRequestContent upload = streamedBody ? new AsyncRequestContent() : null;
+        if (upload != null) request.body(upload);
+        InputStreamResponseListener listener = new InputStreamResponseListener();
+        upstream.onCancel(() -> request.abort(new IOException("canceled by the worker")));
+        request.send(listener);
+        java.util.concurrent.atomic.AtomicLong uploadedBytes = new java.util.concurrent.atomic.AtomicLong();
+        if (upload != null) {
+            Thread.startVirtualThread(() -> pumpUpload(from, s.subrequestId(), upstream, upload, deadline, uploadedBytes));
         }
-        byte[] b = a.getAddress();
-        if (b.length == 4) {
-            int first = b[0] & 0xff, second = b[1] & 0xff;
-            return first == 0 || (first == 100 && second >= 64 && second < 128) // CGNAT
-                    || (first == 198 && (second == 18 || second == 19)) || first >= 224;
+        Response response;
+        try {
+            response = listener.get(settings.timeoutMs(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof AddressGuard.Denied denied) {
+                deny(from, s, inv, method, host, denied.getMessage(), started);
+            } else if (!upstream.isCanceled()) {
+                fail(from, s, inv, method, host, 0, outcome(cause), describe(cause, host), bytesOut, started);
+            }
+            return;
+        } catch (TimeoutException e) {
+            request.abort(e);
+            fail(from, s, inv, method, host, 0, "timeout", "The upstream did not answer within " + settings.timeoutMs() + " ms",
+                    bytesOut, started);
+            return;
+        } catch (InterruptedException e) {
+            request.abort(e);
+            Thread.currentThread().interrupt();
+            return;
         }
-        return (b[0] & 0xfe) == 0xfc; // IPv6 unique local fc00::/7
+        int status = response.getStatus();
+        List<Message.Header> headers = new ArrayList<>();
+        for (HttpField f : response.getHeaders()) headers.add(new Message.Header(f.getName().toLowerCase(Locale.ROOT), f.getValue()));
+        boolean hasBody = !method.equals("HEAD") && status != 204 && status != 304 && status >= 200;
+        reply(from, new Message.SubrequestHead(s.subrequestId(), status, response.getReason() == null ? "" : response.getReason(),
+                headers, s.url(), hasBody));
+        if (!hasBody) {
+            request.abort(new IOException("no body expected"));
+            record(inv, method, host, status, "ok", 0, bytesOut, started);
+            return;
+        }
+        long total = 0;
+        String outcome = "ok";
+        byte[] buffer = new byte[Message.STREAM_CHUNK];
+        try (InputStream in = listener.getInputStream()) {
+            while (true) {
+                if (!upstream.awaitRoom(deadline)) {
+                    if (!upstream.isCanceled()) {
+                        outcome = "timeout";
+                        reply(from, new Message.SubrequestEnd(s.subrequestId(),
+                                "The response body was not read within " + settings.timeoutMs() + " ms"));
+                    } else {
+                        outcome = "canceled";
+                    }
+                    request.abort(new IOException("ended"));
+                    break;
+                }
+                int n = in.read(buffer);
+                if (n < 0) {
+                    reply(from, new Message.SubrequestEnd(s.subrequestId(), null));
+                    break;
+                }
+                total += n;
+                if (total > settings.maxResponseBytes()) {
+                    outcome = "too_large";
+                    total -= n;
+                    request.abort(new IOException("too large"));
+                    reply(from, new Message.SubrequestEnd(s.subrequestId(),
+                            "The response body is larger than this node passes to a worker (" + settings.maxResponseBytes() + " bytes)"));
+                    break;
+                }
+                upstream.sent(n);
+                reply(from, new Message.SubrequestChunk(s.subrequestId(), Arrays.copyOf(buffer, n)));
+            }
+        } catch (IOException e) {
+            if (upstream.isCanceled()) {
+                outcome = "canceled";
+            } else {
+                outcome = outcome(e);
+                reply(from, new Message.SubrequestEnd(s.subrequestId(), describe(e, host)));
+            }
+        } catch (InterruptedException e) {
+            request.abort(e);
+            Thread.currentThread().interrupt();
+            outcome = "canceled";
+        }
+        record(inv, method, host, status, outcome, total, bytesOut + uploadedBytes.get(), started);
+    }
+
+    /**
+     * Feeds a streamed request body to the upstream: one pull to the sandbox, one chunk back, and
+     * the next pull only once the client has taken that chunk, so at most one chunk is held here.
+     */
+    private void pumpUpload(Origin from, long subrequestId, Upstream upstream, AsyncRequestContent upload, long deadline,
+                            java.util.concurrent.atomic.AtomicLong uploadedBytes) {
+        try {
+            while (true) {
+                reply(from, new Message.SubrequestBodyPull(subrequestId));
+                Object next = upstream.nextUpload(deadline);
+                if (next == null) {
+                    upload.fail(new IOException("the request body did not come in time"));
+                    return;
+                }
+                if (next instanceof Upstream.UploadEnd end) {
+                    if (end.error() == null) upload.close();
+                    else upload.fail(new IOException(end.error()));
+                    return;
+                }
+                byte[] chunk = (byte[]) next;
+                org.eclipse.jetty.util.FutureCallback written = new org.eclipse.jetty.util.FutureCallback();
+                upload.write(java.nio.ByteBuffer.wrap(chunk), written);
+                written.get(EgressGateway.IDLE_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+                uploadedBytes.addAndGet(chunk.length);
+            }
+        } catch (InterruptedException e) {
+            upload.fail(e);
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException e) {
+            upload.fail(e); // the request ended (answered, aborted or timed out): stop pulling
+        }
+    }
+
+    private void deny(Origin from, Message.Subrequest s, InvocationRecords.Record inv, String method, String host,
+                      String message, long started) {
+        reply(from, new Message.SubrequestFailed(s.subrequestId(), message));
+        record(inv, method, host, 0, "denied", 0, 0, started);
+    }
+
+    private void fail(Origin from, Message.Subrequest s, InvocationRecords.Record inv, String method, String host,
+                      int status, String outcome, String message, long bytesOut, long started) {
+        reply(from, new Message.SubrequestFailed(s.subrequestId(), message));
+        record(inv, method, host, status, outcome, 0, bytesOut, started);
+    }
+
+    private static void reply(Origin from, Message m) {
+        from.sandbox().deliver(m);
+    }
+
+    private void record(InvocationRecords.Record inv, String method, String host, int status, String outcome,
+                        long bytesIn, long bytesOut, long started) {
+        long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+        OutboundCall call = new OutboundCall(method, host, status, outcome, bytesIn, bytesOut, millis);
+        inv.outbound().add(call);
+        if (log.isInfoEnabled()) {
+            ObjectNode json = JSON.createObjectNode();
+            json.put("requestId", LogHub.requestId(inv.id()));
+            json.put("worker", inv.worker());
+            json.put("tenant", inv.tenant());
+            json.put("method", method);
+            json.put("host", host);
+            json.put("status", status);
+            json.put("outcome", outcome);
+            json.put("bytesIn", bytesIn);
+            json.put("bytesOut", bytesOut);
+            json.put("ms", millis);
+            log.info(json.toString());
+        }
+    }
+
+    private static String outcome(Throwable e) {
+        return e instanceof TimeoutException || e instanceof java.net.SocketTimeoutException ? "timeout" : "failed";
+    }
+
+    /** What the worker is told about a network failure: never a Java exception's name or text. */
+    private static String describe(Throwable e, String host) {
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) root = root.getCause();
+        if (root instanceof ConnectException) return "Network connection to " + host + " was refused";
+        if (root instanceof UnknownHostException) return "DNS lookup failed for " + host;
+        if (root instanceof TimeoutException || root instanceof java.net.SocketTimeoutException) {
+            return "Network connection to " + host + " timed out";
+        }
+        if (root instanceof javax.net.ssl.SSLException) return "TLS connection to " + host + " failed";
+        return "Network connection to " + host + " failed";
+    }
+
+    @Override
+    public void close() {
+        live.values().forEach(Upstream::cancel);
+        try {
+            client.stop();
+        } catch (Exception e) {
+            log.warn("stopping the egress HTTP client: {}", e.toString());
+        }
     }
 }

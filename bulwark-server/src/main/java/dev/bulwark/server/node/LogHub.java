@@ -44,6 +44,23 @@ public final class LogHub {
     }
 
     private final Set<Tail> tails = ConcurrentHashMap.newKeySet();
+    private final java.util.function.Function<String, SourceNames> sourceNames;
+
+    public LogHub() {
+        this(worker -> SourceNames.NONE);
+    }
+
+    LogHub(java.util.function.Function<String, SourceNames> sourceNames) {
+        this.sourceNames = sourceNames;
+    }
+
+    /** The sandbox's level for a limit kill (Isolate.LIMIT_LEVEL): the message is {@code "<limit>: <text>"}. */
+    static final String LIMIT_LEVEL = "limit";
+
+    /** Tails open right now (operators and tests). */
+    public int openTails() {
+        return tails.size();
+    }
 
     public Tail tail(String worker) {
         Tail t = new Tail(worker, this);
@@ -59,12 +76,21 @@ public final class LogHub {
     void accept(Message.LogLine line) {
         ObjectNode json = JSON.createObjectNode();
         json.put("ts", Instant.ofEpochMilli(line.timestampMillis()).toString());
-        json.put("level", line.level());
+        boolean limit = LIMIT_LEVEL.equals(line.level());
+        String level = limit ? "error" : line.level();
+        String message = sourceNames.apply(line.workerId()).rewrite(line.message());
+        json.put("level", level);
         json.put("worker", line.workerId());
         if (line.invocationId() != 0) json.put("requestId", requestId(line.invocationId()));
-        json.put("message", line.message());
+        if (limit && message != null) {
+            int colon = message.indexOf(": ");
+            json.put("event", "limit_exceeded");
+            json.put("limit", colon < 0 ? message : message.substring(0, colon));
+            message = colon < 0 ? message : message.substring(colon + 2);
+        }
+        json.put("message", message);
         String text = json.toString();
-        switch (line.level()) {
+        switch (level) {
             case "error" -> workerLog.error(text);
             case "warn" -> workerLog.warn(text);
             case "debug" -> workerLog.debug(text);

@@ -29,10 +29,8 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.LinkedHashMap;
-import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The node: the JVM the operator starts. It owns the front door, the sandbox supervisor, the
@@ -52,15 +50,15 @@ public final class Node implements AutoCloseable {
     private final Settings settings;
     private final Path runDir;
     private final SandboxSupervisor supervisor;
-    private final LogHub logs = new LogHub();
+    private final LogHub logs = new LogHub(this::sourceNames);
     private final EgressGateway egress;
+    private final InvocationRecords invocationRecords = new InvocationRecords();
     private final Map<String, DeployedWorker> workers = new LinkedHashMap<>();
     private final Map<String, String> loadErrors = new ConcurrentHashMap<>();
-    /**
-     * Invocation ids cross into JavaScript as numbers, so they stay below 2^53: 20 bits of the
-     * node's start time (so request ids differ across restarts) and a 32-bit counter.
-     */
-    private final AtomicLong invocations = new AtomicLong(((System.currentTimeMillis() / 1000) & 0xFFFFF) << 32);
+    private final Map<String, SourceNames> sourceNames = new ConcurrentHashMap<>();
+    private final Router router = new Router();
+    /** Unique, unpredictable, below 2^53 (see RequestIds). */
+    private final RequestIds invocations = new RequestIds();
     private final String adminToken;
     private final NamespaceKeys namespaceKeys;
     private final DynamicWorkers dynamicWorkers;
@@ -90,16 +88,16 @@ public final class Node implements AutoCloseable {
         this.settings = settings;
         this.confinement = confine(settings.sandboxes().confine());
         Files.createDirectories(settings.dataDir());
-        this.adminToken = writeAdminToken(settings.dataDir());
+        this.adminToken = newAdminToken();
         this.namespaceKeys = NamespaceKeys.load(settings.dataDir());
         // Unix socket paths are short (108 bytes): the run directory lives in the temp directory.
         this.runDir = Files.createTempDirectory(RUN_DIR_PREFIX);
         Files.writeString(runDir.resolve(OWNER_FILE), Long.toString(ProcessHandle.current().pid()));
         sweepStaleRunDirs(runDir.getParent());
-        this.egress = new EgressGateway(settings.egress());
+        this.egress = new EgressGateway(settings.egress(), invocationRecords);
         var sb = settings.sandboxes();
         SandboxLauncher launcher = new SandboxLauncher(runDir, settings.dataDir(), settings.limits().heapMb(), sb.poolSize(),
-                sb.isolatesPerWorker(), sb.rssCeilingMb(), sb.jvmOptions(), confinement);
+                sb.isolatesPerWorker(), sb.rssCeilingMb(), sb.jvmOptions(), sb.objectIdleMs(), confinement);
         this.supervisor = new SandboxSupervisor(launcher, sb.processesPerTenant(), sb.rssCeilingMb() << 20,
                 new SandboxEvents() {
                     @Override
@@ -108,8 +106,21 @@ public final class Node implements AutoCloseable {
                     }
 
                     @Override
-                    public void subrequest(Message.Subrequest request, java.util.function.Consumer<Message> reply) {
-                        egress.handle(request, reply);
+                    public void egress(SandboxProcess from, Message message) {
+                        egress.receive(new EgressGateway.Origin(from, from.tenant()), message);
+                    }
+
+                    @Override
+                    public InvocationListener admit(String tenant, long invocationId, String workerId,
+                                                    java.util.List<Message.Header> headers, InvocationListener listener) {
+                        InvocationRecords.Record record = invocationRecords.admit(tenant, invocationId, workerId, headers,
+                                listener);
+                        return record == null ? null : new RecordedInvocation(listener, record, invocationRecords, egress);
+                    }
+
+                    @Override
+                    public void sandboxGone(SandboxProcess sandbox) {
+                        egress.sandboxGone(sandbox);
                     }
 
                     @Override
@@ -167,6 +178,9 @@ public final class Node implements AutoCloseable {
         Node node = new Node(settings);
         try {
             node.server.start();
+            // Only once the port is ours: a node that could not listen must not replace the token
+            // of another node that uses the same data directory.
+            writeAdminToken(settings.dataDir(), node.adminToken);
         } catch (Exception e) {
             node.close();
             throw e;
@@ -175,11 +189,30 @@ public final class Node implements AutoCloseable {
         return node;
     }
 
-    /** Starts a node serving one project (what {@code bulwark serve <dir>} does). */
+    /**
+     * Starts a node serving one project (what {@code bulwark serve <dir>} does): its worker is the
+     * default worker, which answers every host no route claims. A worker that fails to load stays
+     * deployed (see {@link #deploy}); {@link #loadError} says so.
+     */
     public static Node serve(ProjectConfig project) throws Exception {
-        Node node = start(project.settings());
+        return serve(java.util.List.of(project));
+    }
+
+    /**
+     * Starts a node serving several projects, with the node settings (host, port, data directory,
+     * sandboxes, egress, front door) of the first; each worker keeps its own tenant and limits.
+     * With one project its worker is the default worker; with several, a request reaches a worker
+     * only through its routes or its name ({@code <name>.localhost}), and any other host gets 404.
+     * Workers that fail to load are logged once each and answer with their load error.
+     */
+    public static Node serve(java.util.List<ProjectConfig> projects) throws Exception {
+        if (projects.isEmpty()) throw new IllegalArgumentException("no project to serve");
+        Node node = start(projects.getFirst().settings());
         try {
-            node.deploy(node.worker(project));
+            for (ProjectConfig project : projects) {
+                node.deploy(node.worker(project), project.routes(), project.sourceRoot(), project.workersDev());
+            }
+            if (projects.size() == 1) node.router.defaultWorker(projects.getFirst().name());
         } catch (RuntimeException e) {
             node.close();
             throw e;
@@ -266,14 +299,38 @@ public final class Node implements AutoCloseable {
      * @return null when loaded, else the load error
      */
     public String deploy(DeployedWorker worker) {
+        return deploy(worker, java.util.List.of(), "");
+    }
+
+    /**
+     * Like {@link #deploy(DeployedWorker)}, with the worker's wrangler routes, and the project
+     * directory its module names start from (e.g. {@code "src/"}), so that positions in its load
+     * errors and log lines are project paths.
+     */
+    public String deploy(DeployedWorker worker, java.util.List<dev.bulwark.server.config.Route> routes, String sourceRoot) {
+        return deploy(worker, routes, sourceRoot, true);
+    }
+
+    /**
+     * Like {@link #deploy(DeployedWorker, java.util.List, String)}; {@code byName} false (wrangler's
+     * {@code workers_dev: false}) means the worker answers only on its routes (or as the default worker),
+     * not on {@code <name>.localhost}.
+     */
+    public String deploy(DeployedWorker worker, java.util.List<dev.bulwark.server.config.Route> routes, String sourceRoot,
+                         boolean byName) {
+        router.byName(worker.name(), byName);
+        SourceNames names = SourceNames.of(sourceRoot, worker.bundle());
+        sourceNames.put(worker.name(), names);
         synchronized (workers) {
             workers.put(worker.name(), worker);
         }
+        router.routes(worker.name(), routes);
         Message.WorkerLoadFailed failure = supervisor.deploy(worker);
         if (failure != null) {
-            loadErrors.put(worker.name(), failure.message());
-            log.error("worker {} failed to load: {}", worker.name(), failure.message());
-            return failure.message();
+            String message = names.rewrite(failure.message());
+            loadErrors.put(worker.name(), message);
+            log.error("worker {} failed to load: {}", worker.name(), message);
+            return message;
         }
         loadErrors.remove(worker.name());
         alarms.resume();
@@ -282,21 +339,33 @@ public final class Node implements AutoCloseable {
         return null;
     }
 
-    /**
-     * The worker a request for {@code host} goes to: the worker named like the host's first label
-     * ({@code name.localhost}, or the bare name), else the first deployed worker.
-     */
-    public DeployedWorker route(String host) {
+    /** The worker a request for {@code host} and {@code path} goes to, or null (see {@link Router}). */
+    public DeployedWorker route(String host, String path) {
         synchronized (workers) {
-            if (host != null) {
-                String h = host.toLowerCase(Locale.ROOT);
-                int dot = h.indexOf('.');
-                String label = dot < 0 ? h : h.substring(0, dot);
-                DeployedWorker w = workers.get(label);
-                if (w != null) return w;
-            }
-            return workers.isEmpty() ? null : workers.values().iterator().next();
+            String name = router.route(host, path, workers);
+            return name == null ? null : workers.get(name);
         }
+    }
+
+    /** {@link #route(String, String)} for the path {@code /}. */
+    public DeployedWorker route(String host) {
+        return route(host, "/");
+    }
+
+    /** Makes {@code worker} answer every request no route or name claims (null: such requests get 404). */
+    public void defaultWorker(String worker) {
+        router.defaultWorker(worker);
+    }
+
+    /** Whether a worker of that name is deployed. */
+    public boolean isDeployed(String worker) {
+        synchronized (workers) {
+            return workers.containsKey(worker);
+        }
+    }
+
+    SourceNames sourceNames(String worker) {
+        return sourceNames.getOrDefault(worker, SourceNames.NONE);
     }
 
     public String loadError(String worker) {
@@ -304,7 +373,7 @@ public final class Node implements AutoCloseable {
     }
 
     public long nextInvocationId() {
-        return invocations.incrementAndGet();
+        return invocations.next();
     }
 
     public SandboxSupervisor supervisor() {
@@ -313,6 +382,16 @@ public final class Node implements AutoCloseable {
 
     public LogHub logs() {
         return logs;
+    }
+
+    /** Upstream responses the egress gateway is streaming right now (operators and tests). */
+    public int egressOpenUpstreams() {
+        return egress.openUpstreams();
+    }
+
+    /** Loop chains through this node with an invocation in flight (tests). */
+    int liveLoopTrees() {
+        return invocationRecords.liveTrees();
     }
 
     public String adminToken() {
@@ -328,15 +407,17 @@ public final class Node implements AutoCloseable {
         return ((ServerConnector) server.getConnectors()[0]).getLocalPort();
     }
 
-    private static String writeAdminToken(Path dataDir) throws IOException {
+    private static String newAdminToken() {
         byte[] raw = new byte[24];
         new SecureRandom().nextBytes(raw);
-        String token = HexFormat.of().formatHex(raw);
+        return HexFormat.of().formatHex(raw);
+    }
+
+    private static void writeAdminToken(Path dataDir, String token) throws IOException {
         Path file = dataDir.resolve("admin.token");
         Files.deleteIfExists(file);
         Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
         Files.writeString(file, token);
-        return token;
     }
 
     @Override
@@ -348,6 +429,7 @@ public final class Node implements AutoCloseable {
         }
         supervisor.close();
         confinement.close();
+        egress.close();
         alarms.close();
         deleteTree(runDir);
     }

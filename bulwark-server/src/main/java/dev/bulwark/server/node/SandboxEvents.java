@@ -2,14 +2,31 @@ package dev.bulwark.server.node;
 
 import dev.bulwark.sandbox.ipc.Message;
 
+import java.util.List;
 import java.util.function.Consumer;
 
-/** What sandboxes say on their own: console lines, and outbound fetches for the egress gateway. */
+/** What sandboxes say on their own (console lines, egress traffic), and the node's say on invocations. */
 interface SandboxEvents {
     void log(Message.LogLine line);
 
-    /** Decide and perform a subrequest; answer exactly once through {@code reply}. */
-    void subrequest(Message.Subrequest request, Consumer<Message> reply);
+    /**
+     * An egress message of one of {@code from}'s invocations (Subrequest, SubrequestAck,
+     * SubrequestCancel); answers go back through {@code from.deliver}.
+     */
+    void egress(SandboxProcess from, Message message);
+
+    /**
+     * An invocation (a fetch with its request headers, or an RPC call without) is about to start:
+     * the listener to use for it (the given one, or one wrapping it), or null when the node refuses
+     * it (the listener has then been told why).
+     */
+    default InvocationListener admit(String tenant, long invocationId, String workerId, List<Message.Header> headers,
+                                     InvocationListener listener) {
+        return listener;
+    }
+
+    /** A sandbox process is gone; whatever the node held for it can go. */
+    default void sandboxGone(SandboxProcess sandbox) {}
 
     /**
      * A worker of {@code tenant} calls a capability (a durable object); answer exactly once with a

@@ -40,6 +40,12 @@ final class SandboxProcess implements IsolateHost {
     /** Which version of a worker this sandbox loaded, and how that went (failure null: loaded). */
     record Loaded(DeployedWorker worker, Message.WorkerLoadFailed failure) {}
     private volatile String deathCause;
+    /**
+     * The largest frame the node reads from a sandbox. What a sandbox sends is bounded before it
+     * is built (an inline subrequest body of 1 MiB, body pieces of 64 KiB, headers of 256 Ki chars), so
+     * one reader never holds more than this, whatever a compromised sandbox writes.
+     */
+    static final int MAX_FRAME_FROM_SANDBOX = 16 << 20;
 
     private final boolean confined;
 
@@ -89,11 +95,31 @@ final class SandboxProcess implements IsolateHost {
             server.close();
             Files.deleteIfExists(socketPath);
         }
-        MessageChannel channel = new MessageChannel(socket);
-        Message first = channel.receive();
-        if (!(first instanceof Message.Ready ready) || ready.protocolVersion() != Message.PROTOCOL_VERSION) {
+        MessageChannel channel = new MessageChannel(socket, MAX_FRAME_FROM_SANDBOX);
+        try {
+            // The handshake is bounded in time too: a child that connects and says nothing is killed.
+            CompletableFuture<Message> hello = new CompletableFuture<>();
+            Thread.startVirtualThread(() -> {
+                try {
+                    hello.complete(channel.receive());
+                } catch (Throwable e) {
+                    hello.completeExceptionally(e);
+                }
+            });
+            Message first;
+            try {
+                first = hello.get(60, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                throw new IOException("sandbox " + name + " did not say hello: " + e.getMessage(), e);
+            }
+            if (!(first instanceof Message.Ready ready) || ready.protocolVersion() != Message.PROTOCOL_VERSION) {
+                throw new IOException("sandbox " + name + " speaks another protocol: " + first);
+            }
+        } catch (IOException e) {
+            // A failed handshake leaves nothing behind: neither the child nor its socket.
             process.destroyForcibly();
-            throw new IOException("sandbox " + name + " speaks another protocol: " + first);
+            channel.close();
+            throw e;
         }
         SandboxProcess sandbox = new SandboxProcess(name, tenant, process, channel, unsolicited,
                 launcher.confinement().confined());
@@ -207,6 +233,10 @@ final class SandboxProcess implements IsolateHost {
             // the process closed its end: it is exiting
         } catch (IOException e) {
             kill("protocol error: " + e.getMessage());
+        } catch (VirtualMachineError e) {
+            // The node is in trouble: this sandbox's stream cannot be trusted any more; never swallowed.
+            kill("the node failed reading from it: " + e);
+            throw e;
         }
     }
 
@@ -225,6 +255,11 @@ final class SandboxProcess implements IsolateHost {
             case Message.RequestBodyPull m -> listener(m.invocationId()).pull();
             case Message.LogLine m -> unsolicited.accept(m);
             case Message.Subrequest m -> unsolicited.accept(m);
+            case Message.SubrequestAck m -> unsolicited.accept(m);
+            case Message.SubrequestCancel m -> unsolicited.accept(m);
+            case Message.StreamedSubrequest m -> unsolicited.accept(m);
+            case Message.SubrequestBodyChunk m -> unsolicited.accept(m);
+            case Message.SubrequestBodyEnd m -> unsolicited.accept(m);
             case Message.CallStart m -> unsolicited.accept(m);
             case Message.LoadDynamic m -> unsolicited.accept(m);
             case Message.RpcCall m -> unsolicited.accept(m);

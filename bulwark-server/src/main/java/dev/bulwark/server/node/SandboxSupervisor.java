@@ -127,6 +127,11 @@ public final class SandboxSupervisor implements AutoCloseable {
                 case Address.DurableObject o -> directory.place(o, t.live);
             };
         }
+        if (p != null) {
+            listener = events.admit(tenant, invocationId, target.workerId(),
+                    start instanceof Message.FetchStart f ? f.headers() : java.util.List.of(), listener);
+            if (listener == null) return InvocationChannel.NOWHERE;
+        }
         if (p == null) {
             listener.failed(new Message.InvocationFailed(invocationId, ErrorCode.SANDBOX_UNAVAILABLE.code(),
                     "no sandbox is available for tenant '" + tenant + "'", false));
@@ -184,7 +189,8 @@ public final class SandboxSupervisor implements AutoCloseable {
             long startMs = (System.nanoTime() - t0) / 1_000_000;
             for (DeployedWorker w : t.workers) {
                 Message.WorkerLoadFailed f = loadInto(p, w);
-                if (f != null) log.warn("worker {} failed to load in {}: {}", w.name(), name, f.message());
+                // Node.deploy reports a failed load once, with project paths; this is its detail.
+                if (f != null) log.debug("worker {} failed to load in {}: {}", w.name(), name, f.message());
             }
             synchronized (t) {
                 t.starting--;
@@ -208,9 +214,24 @@ public final class SandboxSupervisor implements AutoCloseable {
     private void unsolicited(SandboxProcess from, Message m) {
         switch (m) {
             case Message.LogLine line -> events.log(line);
-            case Message.Subrequest s -> events.subrequest(s, reply -> {
-                if (from != null) from.deliver(reply);
-            });
+            case Message.Subrequest s -> {
+                if (from != null) events.egress(from, s);
+            }
+            case Message.SubrequestAck a -> {
+                if (from != null) events.egress(from, a);
+            }
+            case Message.SubrequestCancel c -> {
+                if (from != null) events.egress(from, c);
+            }
+            case Message.StreamedSubrequest s -> {
+                if (from != null) events.egress(from, s);
+            }
+            case Message.SubrequestBodyChunk c -> {
+                if (from != null) events.egress(from, c);
+            }
+            case Message.SubrequestBodyEnd e -> {
+                if (from != null) events.egress(from, e);
+            }
             case Message.CallStart c -> {
                 if (from != null) events.call(from.tenant(), c, from::deliver);
             }
@@ -228,6 +249,7 @@ public final class SandboxSupervisor implements AutoCloseable {
     }
 
     private void exited(SandboxProcess p) {
+        events.sandboxGone(p);
         Tenant t = tenants.get(p.tenant());
         if (t == null) return;
         directory.release(p);

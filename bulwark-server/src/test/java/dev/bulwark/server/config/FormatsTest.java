@@ -38,13 +38,15 @@ class FormatsTest {
         Path dir = project(format);
         ProjectConfig config = ProjectLoader.load(dir);
 
-        // The one warning names the file it comes from; everything else is read without complaint.
-        assertThat(config.warnings())
-                .containsExactly(format + ": compatibility flag 'nodejs_compat' is not supported yet and has no effect");
+        // nodejs_compat is understood now: everything is read without complaint.
+        assertThat(config.warnings()).isEmpty();
         assertThat(config.directory()).isEqualTo(dir);
         assertThat(config.name()).isEqualTo("formats");
         assertThat(config.compatibilityDate()).isEqualTo("2025-09-01");
         assertThat(config.compatibilityFlags()).containsExactly("nodejs_compat");
+        // ... and the date and flags travel with the bundle to the sandbox.
+        assertThat(config.bundle().compatibility())
+                .isEqualTo(new dev.bulwark.sandbox.worker.Compatibility("2025-09-01", java.util.List.of("nodejs_compat")));
 
         JsonNodeFactory json = JsonNodeFactory.instance;
         ObjectNode nested = json.objectNode();

@@ -24,7 +24,7 @@ class WarningsTest {
                   "compatibility_date": "2025-09-01",
                   "kv_namespaces": [ { "binding": "KV", "id": "abc" } ],
                   "r2_buckets": [ { "binding": "R2", "bucket_name": "b" } ],
-                  "routes": [ "example.com/*" ],
+                  "triggers": { "crons": [ "0 * * * *" ] },
                   "observability": { "enabled": true },
                   "colour": "blue",
                   "durable_objects": { "bindings": [ { "name": "A", "class_name": "A", "environment": "prod", "shard": 1 } ] },
@@ -38,7 +38,7 @@ class WarningsTest {
         assertThat(config.warnings()).containsExactly(
                 "wrangler.jsonc: unsupported key 'kv_namespaces' is ignored",
                 "wrangler.jsonc: unsupported key 'r2_buckets' is ignored",
-                "wrangler.jsonc: unsupported key 'routes' is ignored",
+                "wrangler.jsonc: unsupported key 'triggers' is ignored",
                 "wrangler.jsonc: unsupported key 'observability' is ignored",
                 "wrangler.jsonc: unknown key 'colour' is ignored",
                 "wrangler.jsonc: unsupported key 'durable_objects.bindings[0].environment' is ignored",
@@ -59,7 +59,7 @@ class WarningsTest {
     }
 
     @Test
-    void compatibility_flags_are_accepted_and_each_warned_as_having_no_effect() throws ConfigException {
+    void compatibility_flags_are_accepted_and_each_unknown_one_warned_as_having_no_effect() throws ConfigException {
         project(dir, """
                 { "name": "w", "main": "index.js", "compatibility_date": "2025-09-01",
                   "compatibility_flags": ["nodejs_compat", "streams_enable_constructors"] }""");
@@ -68,7 +68,6 @@ class WarningsTest {
 
         assertThat(config.compatibilityFlags()).containsExactly("nodejs_compat", "streams_enable_constructors");
         assertThat(config.warnings()).containsExactly(
-                "wrangler.jsonc: compatibility flag 'nodejs_compat' is not supported yet and has no effect",
                 "wrangler.jsonc: compatibility flag 'streams_enable_constructors' is not supported yet and has no effect");
     }
 

@@ -79,6 +79,11 @@ class AlarmsTest {
         get("/alarm/killed/set?ms=2000");
         List<Long> pids = node.supervisor().pids("objects");
         ProcessHandle.of(pids.getFirst()).orElseThrow().destroyForcibly();
+        // Requests in flight in the killed sandbox fail (503 sandbox_crashed): ask the replacement.
+        await().atMost(Duration.ofSeconds(60)).until(() -> {
+            List<Long> now = node.supervisor().pids("objects");
+            return now.size() == 1 && !now.equals(pids);
+        });
         await().atMost(Duration.ofSeconds(60)).until(() -> get("/alarm/killed/log").size() == 1);
     }
 

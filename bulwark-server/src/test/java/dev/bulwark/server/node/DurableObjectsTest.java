@@ -170,6 +170,15 @@ class DurableObjectsTest {
     }
 
     @Test
+    void anIdleObjectIsEvictedAndConstructedAgainFromItsStorage() throws Exception {
+        assertThat(body("/evictable/e")).isEqualTo("1");
+        assertThat(body("/evictable/e")).as("still in its isolate").isEqualTo("1");
+        // The project evicts after 1.5 s without an event; the sweep runs every 0.75 s.
+        Thread.sleep(3_500);
+        assertThat(body("/evictable/e")).as("constructed again, its storage kept").isEqualTo("2");
+    }
+
+    @Test
     void blockConcurrencyWhileInTheConstructorHoldsEventsBack() throws Exception {
         assertThat(body("/gated/first")).isEqualTo("true");
     }
@@ -187,5 +196,17 @@ class DurableObjectsTest {
         // The object re-activates in the new sandbox (its constructor runs again) with its data.
         assertThat(body("/do/durable/count")).isEqualTo("5");
         assertThat(body("/do/durable/increment")).isEqualTo("6");
+    }
+
+    @Test
+    void acknowledgedSqlWritesSurviveKillingTheSandbox() throws Exception {
+        for (int i = 1; i <= 5; i++) assertThat(body("/do/sqldurable/logged")).isEqualTo(Integer.toString(i));
+        List<Long> before = node.supervisor().pids("objects");
+        ProcessHandle.of(before.getFirst()).orElseThrow().destroyForcibly();
+        await().atMost(Duration.ofSeconds(60)).until(() -> {
+            List<Long> now = node.supervisor().pids("objects");
+            return now.size() == 1 && !now.equals(before);
+        });
+        assertThat(body("/do/sqldurable/audit")).isEqualTo("{\"total\":5,\"rows\":5,\"max\":5}");
     }
 }

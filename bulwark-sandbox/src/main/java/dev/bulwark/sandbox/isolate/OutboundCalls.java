@@ -1,0 +1,185 @@
+package dev.bulwark.sandbox.isolate;
+
+import com.caoccao.javet.exceptions.JavetException;
+import com.caoccao.javet.values.V8Value;
+import com.caoccao.javet.values.reference.V8ValueObject;
+import com.caoccao.javet.values.reference.V8ValuePromise;
+import com.caoccao.javet.values.reference.V8ValueTypedArray;
+import dev.bulwark.sandbox.ipc.Address;
+import dev.bulwark.sandbox.ipc.Message;
+import dev.bulwark.sandbox.ipc.ObjectIds;
+import dev.bulwark.sandbox.worker.Binding;
+
+/**
+ * The host functions by which a worker reaches out through the node: its durable object
+ * namespaces (ids, a stub's {@code fetch()} and RPC), its loader binding (loading dynamic workers)
+ * and their entrypoints ({@code fetch()} and RPC). Each call is registered under the calling
+ * invocation, so its answer is dropped if the invocation ended first; each counts as a
+ * subrequest. A binding is named by its index in the loaded worker's bindings: JS never holds
+ * anything that names a capability it was not given. Isolate thread only.
+ */
+final class OutboundCalls {
+    private final Isolate isolate;
+
+    OutboundCalls(Isolate isolate) {
+        this.isolate = isolate;
+    }
+
+    /** A namespace binding's id operations: {@code name} and {@code unique} make ids, {@code check} validates one. */
+    V8Value objectId(V8Value[] args) throws JavetException {
+        Binding.DurableObjectNamespace ns = namespace(Isolate.integer(args, 0));
+        String kind = Isolate.string(args, 1), arg = Isolate.string(args, 2);
+        byte[] key = ns.namespaceKey();
+        return switch (kind == null ? "" : kind) {
+            case "name" -> isolate.runtime.createV8ValueString(ObjectIds.fromName(key, arg));
+            case "unique" -> isolate.runtime.createV8ValueString(ObjectIds.unique(key));
+            case "check" -> isolate.runtime.createV8ValueBoolean(ObjectIds.belongsTo(key, arg));
+            default -> throw new IllegalArgumentException("unknown id operation " + kind);
+        };
+    }
+
+    Binding.DurableObjectNamespace namespace(int index) {
+        if (isolate.worker == null || index < 0 || index >= isolate.worker.bindings().size()
+                || !(isolate.worker.bindings().get(index) instanceof Binding.DurableObjectNamespace ns)) {
+            throw new IllegalArgumentException("no such durable object namespace");
+        }
+        return ns;
+    }
+
+    /** A stub's fetch(): the node routes it to the object, which may live in another sandbox. */
+    V8Value callObject(V8Value[] args) throws Exception {
+        Binding.DurableObjectNamespace ns = namespace(Isolate.integer(args, 0));
+        String id = Isolate.string(args, 1);
+        if (!ObjectIds.belongsTo(ns.namespaceKey(), id)) throw new IllegalArgumentException("ID is not for this namespace.");
+        Address target = new Address.DurableObject(ns.workerId(), ns.className(), id, Isolate.string(args, 2));
+        return call(target, args, 3);
+    }
+
+    /** A dynamic worker's entrypoint's fetch(): {@code (workerId, entrypoint, method, url, headers, body)}. */
+    V8Value callWorker(V8Value[] args) throws Exception {
+        return call(new Address.Worker(Isolate.string(args, 0), Isolate.string(args, 1)), args, 2);
+    }
+
+    Invocation callingInvocation(String what) {
+        Invocation inv = isolate.invocations.get(isolate.currentInvocation());
+        if (inv == null || inv.isFinished()) {
+            throw new IllegalStateException(what + " can only be called while handling a request");
+        }
+        return inv;
+    }
+
+    /**
+     * Sends a fetch to another address through the node; {@code args[from..]} are method, url,
+     * header lines and body. Counts as a subrequest of the calling invocation.
+     */
+    V8Value call(Address target, V8Value[] args, int from) throws Exception {
+        Invocation inv = callingInvocation("a durable object or dynamic worker");
+        if (inv.subrequests.incrementAndGet() > inv.limits.subrequests()) {
+            throw new IllegalStateException("Too many subrequests: the limit is " + inv.limits.subrequests());
+        }
+        byte[] body = args.length > from + 3 && args[from + 3] instanceof V8ValueTypedArray ? Isolate.byteArray(args, from + 3) : null;
+        V8ValuePromise resolver = isolate.runtime.createV8ValuePromise();
+        long callId = isolate.services.subrequests().register(inv.id, result -> isolate.enqueue(inv.id, () -> {
+            try (resolver) {
+                switch (result) {
+                    case Message.CallResult r -> {
+                        try (V8ValueObject res = isolate.hostResponse(r.status(), r.statusText(), r.headers(), r.body(), null)) {
+                            resolver.resolve(res);
+                        }
+                    }
+                    case Message.CallFailed f -> rejectCall(resolver, f);
+                    default -> throw new IllegalStateException("unexpected call result " + result);
+                }
+            }
+        }), () -> isolate.enqueue(0, resolver::close));
+        isolate.outbox.send(new Message.CallStart(inv.id, callId, target, Isolate.string(args, from), Isolate.string(args, from + 1),
+                Isolate.headers(args, from + 2), body));
+        return resolver.getPromise();
+    }
+
+    /** {@code stub.method(args)} on a durable object stub: {@code (binding, id, name, method, argsBytes|null)}. */
+    V8Value rpcObject(V8Value[] args) throws Exception {
+        Binding.DurableObjectNamespace ns = namespace(Isolate.integer(args, 0));
+        String id = Isolate.string(args, 1);
+        if (!ObjectIds.belongsTo(ns.namespaceKey(), id)) throw new IllegalArgumentException("ID is not for this namespace.");
+        return rpc(new Address.DurableObject(ns.workerId(), ns.className(), id, Isolate.string(args, 2)), args, 3);
+    }
+
+    /** {@code stub.method(args)} on a dynamic worker's entrypoint: {@code (workerId, entrypoint, method, argsBytes|null)}. */
+    V8Value rpcWorker(V8Value[] args) throws Exception {
+        return rpc(new Address.Worker(Isolate.string(args, 0), Isolate.string(args, 1)), args, 2);
+    }
+
+    /**
+     * Sends an RPC call; {@code args[from]} is the method, {@code args[from + 1]} the serialized
+     * arguments (null: a property read). Resolves to {@code {value, threw}}. Counts as a subrequest.
+     */
+    V8Value rpc(Address target, V8Value[] args, int from) throws Exception {
+        Invocation inv = callingInvocation("an RPC call");
+        if (inv.subrequests.incrementAndGet() > inv.limits.subrequests()) {
+            throw new IllegalStateException("Too many subrequests: the limit is " + inv.limits.subrequests());
+        }
+        String method = Isolate.string(args, from);
+        byte[] payload = args.length > from + 1 && args[from + 1] instanceof V8ValueTypedArray t
+                ? ObjectStorageHost.checkedBytes(t) : null;
+        V8ValuePromise resolver = isolate.runtime.createV8ValuePromise();
+        long callId = isolate.services.subrequests().register(inv.id, result -> isolate.enqueue(inv.id, () -> {
+            try (resolver) {
+                switch (result) {
+                    case Message.RpcResult r -> {
+                        try (V8ValueObject out = isolate.runtime.createV8ValueObject();
+                             V8ValueTypedArray value = isolate.bytes(r.value() == null ? new byte[0] : r.value())) {
+                            out.set("value", value);
+                            out.set("threw", r.threw());
+                            resolver.resolve(out);
+                        }
+                    }
+                    case Message.CallFailed f -> rejectCall(resolver, f);
+                    default -> throw new IllegalStateException("unexpected RPC result " + result);
+                }
+            }
+        }), () -> isolate.enqueue(0, resolver::close));
+        isolate.outbox.send(new Message.RpcCall(inv.id, callId, target, method, payload));
+        return resolver.getPromise();
+    }
+
+    /** Rejects with a TypeError whose {@code code} property is the failure's code (the prelude reads it). */
+    void rejectCall(V8ValuePromise resolver, Message.CallFailed f) throws JavetException {
+        try (V8ValueObject e = (V8ValueObject) isolate.intrinsicTypeError.callAsConstructor(isolate.runtime.createV8ValueString(f.message()))) {
+            e.set("code", f.code());
+            resolver.reject(e);
+        }
+    }
+
+    /**
+     * A loader binding's request for a dynamic worker: {@code (binding, id, code)} where code is
+     * null (is this id loaded?) or {@code {mainModule, names, types, contents, env, network, cpuMs,
+     * subRequests}}. Resolves to the dynamic worker's id, or null when only asked and not loaded.
+     */
+    V8Value loadDynamic(V8Value[] args) throws Exception {
+        int index = Isolate.integer(args, 0);
+        if (isolate.worker == null || index < 0 || index >= isolate.worker.bindings().size()
+                || !(isolate.worker.bindings().get(index) instanceof Binding.WorkerLoader)) {
+            throw new IllegalArgumentException("no such worker loader");
+        }
+        Invocation inv = callingInvocation("the worker loader");
+        Message.LoadDynamic request = args.length > 2 && args[2] instanceof V8ValueObject code
+                ? DynamicCode.read(code, Isolate.string(args, 1), inv.limits)
+                : new Message.LoadDynamic(0, 0, null, Isolate.string(args, 1), null, null, true, inv.limits);
+        V8ValuePromise resolver = isolate.runtime.createV8ValuePromise();
+        long callId = isolate.services.subrequests().register(inv.id, result -> isolate.enqueue(inv.id, () -> {
+            try (resolver) {
+                switch (result) {
+                    case Message.DynamicLoaded l -> resolver.resolve(isolate.runtime.createV8ValueString(l.workerId()));
+                    case Message.CallFailed f when f.code().equals("not_found") && request.bundle() == null ->
+                            resolver.resolve(isolate.runtime.createV8ValueNull());
+                    case Message.CallFailed f -> rejectCall(resolver, f);
+                    default -> throw new IllegalStateException("unexpected load result " + result);
+                }
+            }
+        }), () -> isolate.enqueue(0, resolver::close));
+        isolate.outbox.send(new Message.LoadDynamic(inv.id, callId, isolate.worker.workerId(), request.id(), request.bundle(),
+                request.envJson(), request.networkAllowed(), request.limits()));
+        return resolver.getPromise();
+    }
+}

@@ -1,0 +1,85 @@
+package dev.bulwark.sandbox.worker;
+
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * A worker's compatibility date and flags (wrangler's {@code compatibility_date} and
+ * {@code compatibility_flags}), and what they switch on. The rules follow workerd's, as wrangler
+ * and miniflare resolve them: {@code nodejs_compat} and {@code nodejs_compat_v2} are on by default
+ * from 2026-08-04 (each turned off with its {@code no_} flag); before that date {@code nodejs_compat}
+ * implies v2 from 2024-09-23; {@code process.env} holds the worker's text bindings from 2025-04-01.
+ *
+ * @param date  {@code YYYY-MM-DD}, or null when the worker has none (then the oldest behaviour)
+ * @param flags the flags, in the order given
+ */
+public record Compatibility(String date, List<String> flags) {
+    public static final Compatibility NONE = new Compatibility(null, List.of());
+
+    static final String NODEJS_COMPAT_DEFAULT_ON = "2026-08-04";
+    static final String NODEJS_COMPAT_V2_SWITCH_OVER = "2024-09-23";
+    static final String PROCESS_ENV_POPULATED_FROM = "2025-04-01";
+    static final String NODE_OS_FROM = "2025-09-15";
+
+    public Compatibility {
+        flags = List.copyOf(Objects.requireNonNull(flags, "flags"));
+        if (date != null && !date.matches("\\d{4}-\\d{2}-\\d{2}")) {
+            throw new IllegalArgumentException("compatibility date must be YYYY-MM-DD: " + date);
+        }
+    }
+
+    /** Which Node.js compatibility the worker gets (workerd's modes). */
+    public enum NodeMode {
+        /** No Node.js modules at all. */
+        NONE,
+        /** {@code nodejs_als} alone: only {@code node:async_hooks}. */
+        ALS,
+        /** {@code nodejs_compat} before v2: the built-ins under {@code node:} only, no globals. */
+        V1,
+        /** Also importable without the prefix; {@code Buffer} and {@code process} are globals. */
+        V2
+    }
+
+    public boolean has(String flag) {
+        return flags.contains(flag);
+    }
+
+    private boolean dateAtLeast(String day) {
+        return date != null && date.compareTo(day) >= 0;
+    }
+
+    public NodeMode nodeMode() {
+        boolean defaultOn = dateAtLeast(NODEJS_COMPAT_DEFAULT_ON);
+        boolean compat = has("nodejs_compat") || (defaultOn && !has("no_nodejs_compat"));
+        boolean v2 = has("nodejs_compat_v2") || (!has("no_nodejs_compat_v2")
+                && (defaultOn || (compat && dateAtLeast(NODEJS_COMPAT_V2_SWITCH_OVER))));
+        if (v2) return NodeMode.V2;
+        if (compat) return NodeMode.V1;
+        return has("nodejs_als") ? NodeMode.ALS : NodeMode.NONE;
+    }
+
+    /** Whether {@code process.env} holds the worker's text bindings (vars and secrets). */
+    public boolean processEnvPopulated() {
+        NodeMode mode = nodeMode();
+        boolean full = mode == NodeMode.V1 || mode == NodeMode.V2;
+        if (!full) return false;
+        if (has("nodejs_compat_populate_process_env")) return true;
+        if (has("nodejs_compat_do_not_populate_process_env")) return false;
+        return dateAtLeast(PROCESS_ENV_POPULATED_FROM);
+    }
+
+    /** workerd offers {@code node:os} only from this compatibility date on. */
+    public boolean nodeOs() {
+        return dateAtLeast(NODE_OS_FROM) || has("enable_nodejs_os_module");
+    }
+
+    /** The flags this runtime understands; others are accepted with a warning, as before. */
+    public static boolean isKnownFlag(String flag) {
+        return switch (flag) {
+            case "nodejs_compat", "nodejs_compat_v2", "no_nodejs_compat", "no_nodejs_compat_v2", "nodejs_als",
+                 "nodejs_compat_populate_process_env", "nodejs_compat_do_not_populate_process_env",
+                 "enable_nodejs_os_module" -> true;
+            default -> false;
+        };
+    }
+}

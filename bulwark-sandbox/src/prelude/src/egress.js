@@ -1,0 +1,126 @@
+// Streamed subrequest response bodies. The node's egress gateway sends an upstream body in
+// chunks, never more than a window ahead of what this worker has read: each chunk a reader takes
+// out of the stream is acknowledged (host.subrequestAck), which lets the node send that much
+// more. A body nobody reads therefore costs at most one window here and nothing in the node;
+// canceling the stream (or ending the invocation) tells the node to drop the upstream.
+import { H } from './host.js';
+import { PromiseCtor } from './util.js';
+import { ReadableStream, getReader, readerReadChunk } from './streams-core.js';
+import { chunkToBytes } from './body.js';
+
+const bodies = new Map(); // subrequestId -> { chunks, ended, error, wake }
+
+export function subrequestBodyStream(id) {
+  const state = { chunks: [], ended: false, error: null, wake: null };
+  bodies.set(id, state);
+  const next = (controller) => {
+    if (state.chunks.length > 0) {
+      const b = state.chunks.shift();
+      const n = b.byteLength; // read first: a byte stream takes the buffer over
+      controller.enqueue(b);
+      try { H.subrequestAck(id, n); } catch { /* invocation over */ }
+      return true;
+    }
+    if (state.error !== null) {
+      bodies.delete(id);
+      controller.error(new TypeError(state.error));
+      return true;
+    }
+    if (state.ended) {
+      bodies.delete(id);
+      controller.close();
+      return true;
+    }
+    return false;
+  };
+  return new ReadableStream({
+    type: 'bytes',
+    pull(controller) {
+      if (next(controller)) return undefined;
+      return new PromiseCtor((resolve) => {
+        state.wake = () => { state.wake = null; next(controller); resolve(); };
+      });
+    },
+    cancel() {
+      bodies.delete(id);
+      state.chunks = [];
+      try { H.subrequestCancel(id); } catch { /* invocation over */ }
+    },
+  }, { highWaterMark: 0 });
+}
+
+export function subrequestChunk(id, bytes) {
+  const state = bodies.get(id);
+  if (state === undefined) return;
+  state.chunks.push(bytes);
+  if (state.wake !== null) state.wake();
+}
+
+export function subrequestEnd(id, error) {
+  const state = bodies.get(id);
+  if (state === undefined) return;
+  if (error === null || error === undefined) state.ended = true;
+  else state.error = `${error}`;
+  if (state.wake !== null) state.wake();
+}
+
+/** The host dropped the subrequest (its invocation ended): the stream errors, nothing is kept. */
+export function subrequestDrop(id) {
+  const state = bodies.get(id);
+  if (state === undefined) return;
+  bodies.delete(id);
+  state.chunks = [];
+  state.error = 'The request that made this fetch() has ended.';
+  if (state.wake !== null) state.wake();
+}
+
+// Streamed request bodies of subrequests: the node pulls, one piece of at most 64 KiB per pull,
+// so a worker's stream is read only as fast as the upstream takes it.
+const PIECE = 64 * 1024;
+const uploads = new Map(); // subrequestId -> { reader, rest, invocation }
+
+export function startUpload(id, stream, invocation) {
+  uploads.set(id, { reader: getReader(stream), rest: null, invocation });
+}
+
+/** The invocation is over: drop whatever of its uploads the node did not finish pulling. */
+export function endUploadsOf(invocation) {
+  for (const [id, u] of uploads) if (u.invocation === invocation) endUpload(id);
+}
+
+export function subrequestBodyPull(id) {
+  const u = uploads.get(id);
+  if (u === undefined) return;
+  const send = (b) => {
+    if (b.byteLength > PIECE) {
+      u.rest = b.subarray(PIECE);
+      b = b.subarray(0, PIECE);
+    } else {
+      u.rest = null;
+    }
+    H.subrequestBodyChunk(id, b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? b : b.slice());
+  };
+  if (u.rest !== null) { send(u.rest); return; }
+  readerReadChunk(u.reader).then(({ done, value }) => {
+    if (!uploads.has(id)) return;
+    if (done) {
+      uploads.delete(id);
+      H.subrequestBodyEnd(id, null);
+      return;
+    }
+    let b;
+    try { b = chunkToBytes(value); } catch (err) { uploads.delete(id); H.subrequestBodyEnd(id, `${err}`); return; }
+    send(b);
+  }, (err) => {
+    uploads.delete(id);
+    try { H.subrequestBodyEnd(id, `${err && err.message !== undefined ? err.message : err}`); } catch { /* over */ }
+  });
+}
+
+/** The subrequest is over (answered, canceled or dropped): stop reading the worker's stream. */
+export function endUpload(id) {
+  const u = uploads.get(id);
+  if (u === undefined) return;
+  uploads.delete(id);
+  try { u.reader.cancel().catch(() => {}); } catch { /* already closed */ }
+}

@@ -1,0 +1,6 @@
+// node:string_decoder: the npm `string_decoder` package (Node's own, MIT).
+import { StringDecoder } from 'string_decoder';
+
+export function stringDecoderModule() {
+  return { default: { StringDecoder }, StringDecoder };
+}

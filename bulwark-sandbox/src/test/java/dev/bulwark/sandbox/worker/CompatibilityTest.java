@@ -1,0 +1,40 @@
+package dev.bulwark.sandbox.worker;
+
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.util.Arrays;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** workerd's rules for which Node.js compatibility a date and flags give, as wrangler resolves them. */
+class CompatibilityTest {
+    static Compatibility of(String date, String flags) {
+        return new Compatibility(date.equals("-") ? null : date, flags.isEmpty() ? List.of() : Arrays.asList(flags.split(" ")));
+    }
+
+    @ParameterizedTest(name = "{0} [{1}] -> {2}, process.env populated: {3}")
+    @CsvSource(delimiter = '|', textBlock = """
+            -          |                                                      | NONE | false
+            2025-09-20 |                                                      | NONE | false
+            2024-09-22 | nodejs_compat                                        | V1   | false
+            2024-09-23 | nodejs_compat                                        | V2   | false
+            2024-09-23 | nodejs_compat no_nodejs_compat_v2                    | V1   | false
+            2020-01-01 | nodejs_compat_v2                                     | V2   | false
+            2025-04-01 | nodejs_compat                                        | V2   | true
+            2025-03-31 | nodejs_compat nodejs_compat_populate_process_env     | V2   | true
+            2025-09-20 | nodejs_compat nodejs_compat_do_not_populate_process_env | V2 | false
+            2025-09-20 | nodejs_als                                           | ALS  | false
+            2026-08-04 |                                                      | V2   | true
+            2026-08-03 |                                                      | NONE | false
+            2026-08-04 | no_nodejs_compat                                     | V2   | true
+            2026-08-04 | no_nodejs_compat no_nodejs_compat_v2                 | NONE | false
+            2026-08-04 | no_nodejs_compat no_nodejs_compat_v2 nodejs_als      | ALS  | false
+            """)
+    void nodeModeAndProcessEnv(String date, String flags, Compatibility.NodeMode mode, boolean env) {
+        Compatibility c = of(date.trim(), flags == null ? "" : flags.trim());
+        assertThat(c.nodeMode()).isEqualTo(mode);
+        assertThat(c.processEnvPopulated()).isEqualTo(env);
+    }
+}

@@ -1,0 +1,78 @@
+package dev.bulwark.server.config;
+
+import java.net.InetAddress;
+import java.util.List;
+
+/**
+ * How the front door treats what clients say about themselves.
+ *
+ * @param trustedProxies addresses (IP literals, or CIDR blocks such as {@code 10.0.0.0/8}) of proxies in
+ *                       front of the node whose {@code cf-*} headers ({@code CF-Connecting-IP},
+ *                       {@code CF-IPCountry}, ...) are passed to workers as sent. From any other peer
+ *                       those headers are removed and replaced by the node's own values.
+ * @param colo           what {@code request.cf.colo} says (Cloudflare puts its data centre's code there)
+ */
+public record FrontDoorSettings(List<String> trustedProxies, String colo) {
+    public static final FrontDoorSettings DEFAULTS = new FrontDoorSettings(List.of(), "local");
+
+    public FrontDoorSettings {
+        trustedProxies = List.copyOf(trustedProxies);
+        for (String p : trustedProxies) {
+            if (!isAddressOrBlock(p)) throw new IllegalArgumentException("not an IP address or CIDR block: " + p);
+        }
+        if (colo == null || colo.isBlank()) throw new IllegalArgumentException("colo must not be empty");
+    }
+
+    /** Whether {@code text} is an IP literal or {@code literal/prefix}. */
+    public static boolean isAddressOrBlock(String text) {
+        int slash = text.indexOf('/');
+        String address = slash < 0 ? text : text.substring(0, slash);
+        byte[] raw = literal(address);
+        if (raw == null) return false;
+        if (slash < 0) return true;
+        try {
+            int bits = Integer.parseInt(text.substring(slash + 1));
+            return bits >= 0 && bits <= raw.length * 8;
+        } catch (NumberFormatException e) {
+            return false;
+        }
+    }
+
+    /** Whether the peer {@code address} is one of the trusted proxies. */
+    public boolean trusts(InetAddress address) {
+        if (address == null) return false;
+        byte[] peer = address.getAddress();
+        for (String p : trustedProxies) {
+            int slash = p.indexOf('/');
+            byte[] block = literal(slash < 0 ? p : p.substring(0, slash));
+            if (block == null || block.length != peer.length) continue;
+            int bits = slash < 0 ? block.length * 8 : Integer.parseInt(p.substring(slash + 1));
+            if (samePrefix(block, peer, bits)) return true;
+        }
+        return false;
+    }
+
+    private static boolean samePrefix(byte[] a, byte[] b, int bits) {
+        for (int i = 0; i < bits; i++) {
+            int mask = 0x80 >>> (i % 8);
+            if ((a[i / 8] & mask) != (b[i / 8] & mask)) return false;
+        }
+        return true;
+    }
+
+    /** The bytes of an IP literal, or null; never a DNS lookup. */
+    private static byte[] literal(String s) {
+        if (s.isEmpty()) return null;
+        boolean v4 = s.matches("\\d{1,3}(\\.\\d{1,3}){3}");
+        boolean v6 = s.contains(":") && s.matches("[0-9a-fA-F:.]+");
+        if (!v4 && !v6) return null;
+        if (v4) {
+            for (String octet : s.split("\\.")) if (Integer.parseInt(octet) > 255) return null;
+        }
+        try {
+            return InetAddress.getByName(s).getAddress(); // a literal: parsed, not resolved
+        } catch (java.net.UnknownHostException e) {
+            return null;
+        }
+    }
+}

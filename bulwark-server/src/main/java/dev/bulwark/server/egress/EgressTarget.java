@@ -1,0 +1,63 @@
+package dev.bulwark.server.egress;
+
+import java.net.URI;
+import java.util.Locale;
+
+/**
+ * Where an outbound request goes, read from its URL once, in the form every decision uses.
+ *
+ * @param scheme {@code http} or {@code https}
+ * @param host   the canonical host (see {@link HostName})
+ * @param port   the explicit port, or the scheme's default
+ * @param path   the raw path ({@code /} when empty), free of dot segments
+ * @param uri    the URL to request, with the canonical host
+ */
+public record EgressTarget(String scheme, HostName host, int port, String path, URI uri) {
+
+    /** Parses a worker's URL; IllegalArgumentException (with a message for the worker) when it cannot be fetched. */
+    public static EgressTarget parse(String url) {
+        URI uri;
+        try {
+            uri = new URI(url);
+        } catch (Exception e) {
+            throw new IllegalArgumentException("Invalid URL: " + url);
+        }
+        String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+        if (!scheme.equals("http") && !scheme.equals("https")) {
+            throw new IllegalArgumentException("Fetch API cannot load: " + url);
+        }
+        String authority = uri.getRawAuthority();
+        if (authority == null || authority.isEmpty()) throw new IllegalArgumentException("Invalid URL: " + url);
+        if (authority.indexOf('@') >= 0) {
+            throw new IllegalArgumentException("URLs with credentials are not fetched by this node; use an Authorization header");
+        }
+        String hostPart = authority;
+        int port = scheme.equals("https") ? 443 : 80;
+        int colon = authority.startsWith("[") ? authority.indexOf(':', authority.indexOf(']')) : authority.lastIndexOf(':');
+        if (colon >= 0) {
+            hostPart = authority.substring(0, colon);
+            String p = authority.substring(colon + 1);
+            if (!p.isEmpty()) {
+                if (!p.matches("[0-9]{1,5}")) throw new IllegalArgumentException("Invalid URL: " + url);
+                port = Integer.parseInt(p);
+                if (port < 1 || port > 65_535) throw new IllegalArgumentException("Invalid URL: " + url);
+            }
+        }
+        HostName host = HostName.parse(hostPart);
+        String path = uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath();
+        if (hasDotSegment(path)) throw new IllegalArgumentException("Invalid URL (dot segments in the path): " + url);
+        String hostInUri = host.literal() != null && host.name().indexOf(':') >= 0 ? "[" + host.name() + "]" : host.name();
+        String query = uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery();
+        URI canonical = URI.create(scheme + "://" + hostInUri + ":" + port + path + query);
+        return new EgressTarget(scheme, host, port, path, canonical);
+    }
+
+    /** "." or ".." segments, also percent-encoded, which a server might resolve past an allowed path prefix. */
+    private static boolean hasDotSegment(String path) {
+        String p = path.replace("%2e", ".").replace("%2E", ".");
+        for (String segment : p.split("/", -1)) {
+            if (segment.equals(".") || segment.equals("..")) return true;
+        }
+        return false;
+    }
+}
