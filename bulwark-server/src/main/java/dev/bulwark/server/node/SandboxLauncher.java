@@ -42,9 +42,14 @@ final class SandboxLauncher {
         // Inside the sandbox, running JS is terminated at 80% of the node's hard ceiling.
         this.rssSoftMb = rssCeilingMb * 8 / 10;
         this.jvmOptions = List.copyOf(jvmOptions);
-        Path library = NativeLibrary.deploy(libDir);
-        // A confined sandbox runs as another user: the library must be readable by it (never writable).
-        Files.setPosixFilePermissions(library, java.nio.file.attribute.PosixFilePermissions.fromString("r--r--r--"));
+        NativeLibrary.deploy(libDir);
+        // A confined sandbox runs as another user: the library and ICU's data must be readable by it
+        // (never writable; they are created owner-only).
+        try (var files = Files.list(libDir)) {
+            for (Path f : files.filter(Files::isRegularFile).toList()) {
+                Files.setPosixFilePermissions(f, java.nio.file.attribute.PosixFilePermissions.fromString("r--r--r--"));
+            }
+        }
     }
 
     /** Where the sandbox {@code name} finds the node's socket: a directory of its own (it sees no other). */
