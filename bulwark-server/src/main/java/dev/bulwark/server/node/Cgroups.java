@@ -46,6 +46,7 @@ final class Cgroups {
         if (Files.isRegularFile(ROOT.resolve("cgroup.controllers"))) {
             Path own = ROOT.resolve(ownPath(self, "").substring(1));
             Path parent = own.resolve(nodeName);
+            sweepDeadNodes(own);
             Files.createDirectories(parent);
             try {
                 Files.writeString(parent.resolve("cgroup.subtree_control"), "+memory +pids");
@@ -61,11 +62,30 @@ final class Cgroups {
 
     private static Path v1Parent(String self, String controller, String nodeName) throws IOException {
         Path parent = ROOT.resolve(controller).resolve(ownPath(self, controller).substring(1)).resolve(nodeName);
+        sweepDeadNodes(parent.getParent());
         Files.createDirectories(parent);
         if (!Files.isWritable(parent.resolve("cgroup.procs"))) {
             throw new IOException("cannot write " + parent.resolve("cgroup.procs"));
         }
         return parent;
+    }
+
+    /** Removes the cgroups a node that was killed (never closed) left: {@code bulwark-...-<pid>} of a dead pid. */
+    private static void sweepDeadNodes(Path dir) {
+        try (var children = Files.list(dir)) {
+            for (Path c : children.filter(Files::isDirectory).toList()) {
+                String name = c.getFileName().toString();
+                String pid = name.substring(name.lastIndexOf('-') + 1);
+                if (!name.startsWith("bulwark-") || pid.isEmpty() || !pid.chars().allMatch(Character::isDigit)) continue;
+                if (ProcessHandle.of(Long.parseLong(pid)).isPresent()) continue;
+                try (var sandboxes = Files.list(c)) {
+                    for (Path s : sandboxes.filter(Files::isDirectory).toList()) Files.deleteIfExists(s);
+                }
+                Files.deleteIfExists(c);
+            }
+        } catch (IOException | RuntimeException e) {
+            // best effort: a cgroup still in use stays
+        }
     }
 
     /** The node's own cgroup path in a hierarchy ("" for the unified one), from /proc/self/cgroup. */
