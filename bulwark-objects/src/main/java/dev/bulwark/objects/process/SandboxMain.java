@@ -25,9 +25,16 @@ import java.util.Map;
  * SQLite files under {@code --data-dir}, the one directory of its tenant it is told about.
  *
  * <pre>java ... dev.bulwark.objects.process.SandboxMain --socket PATH --lib-dir DIR --data-dir DIR
- *     [--heap-mb N] [--pool N] [--isolates-per-worker N] [--rss-soft-mb N]</pre>
+ *     [--heap-mb N] [--pool N] [--isolates-per-worker N] [--rss-soft-mb N] [--seccomp on]</pre>
+ *
+ * <p>With {@code --seccomp on} it installs its {@link Seccomp} filter before it announces itself,
+ * and exits if it cannot. The system property {@value #PROBE} names a {@link Runnable} run at that
+ * point: a test hook to look around from inside a confined sandbox (an operator's JVM option, never
+ * reachable from JavaScript).
  */
 public final class SandboxMain {
+    static final String PROBE = "bulwark.sandbox.probe";
+
     private SandboxMain() {}
 
     public static void main(String[] args) throws Exception {
@@ -46,6 +53,16 @@ public final class SandboxMain {
         MessageChannel channel = new MessageChannel(ch);
         SandboxRuntime runtime = new SandboxRuntime(IsolateSettings.forHeap(heapMb), poolSize, isolatesPerWorker, rssSoft,
                 new SqliteObjectStore(dataDir), objectIdleMs, new SocketOutbox(channel));
+        if ("on".equals(opts.get("--seccomp"))) {
+            try {
+                Seccomp.install();
+            } catch (Throwable e) {
+                System.err.println("sandbox: could not install the seccomp filter the node asked for: " + e);
+                Runtime.getRuntime().halt(3);
+            }
+        }
+        String probe = System.getProperty(PROBE);
+        if (probe != null) ((Runnable) Class.forName(probe).getDeclaredConstructor().newInstance()).run();
         channel.send(new Message.Ready(Message.PROTOCOL_VERSION, ProcessHandle.current().pid()));
         try {
             while (true) {

@@ -14,9 +14,20 @@ import java.util.List;
  *                           recently used is evicted (and loaded again from its code when next called)
  * @param objectIdleMs       a durable object with no event for this long is evicted from its isolate
  *                           (its constructor runs again on its next event; its storage stays)
+ * @param confine            how sandboxes are confined by the OS (namespaces, cgroups, seccomp; docs/security.md)
  */
 public record SandboxSettings(int processesPerTenant, int isolatesPerWorker, long rssCeilingMb, int poolSize,
-                              List<String> jvmOptions, int dynamicWorkersMax, long objectIdleMs) {
+                              List<String> jvmOptions, int dynamicWorkersMax, long objectIdleMs, Confine confine) {
+
+    /** {@code sandboxes.confine}: what the node does about OS confinement of its sandboxes. */
+    public enum Confine {
+        /** Apply every protection the machine allows; say at start-up which could not be applied. */
+        AUTO,
+        /** Refuse to start unless every protection can be applied. */
+        REQUIRE,
+        /** Apply none (sandboxes are plain child processes; for debugging). */
+        OFF
+    }
 
     /** A loaded dynamic worker costs an isolate (about 4.4 MiB RSS measured): 64 fit the default ceiling. */
     public static final int DEFAULT_DYNAMIC_WORKERS_MAX = 64;
@@ -30,8 +41,21 @@ public record SandboxSettings(int processesPerTenant, int isolatesPerWorker, lon
                 DEFAULT_OBJECT_IDLE_MS);
     }
 
+    public SandboxSettings(int processesPerTenant, int isolatesPerWorker, long rssCeilingMb, int poolSize,
+                           List<String> jvmOptions, int dynamicWorkersMax) {
+        this(processesPerTenant, isolatesPerWorker, rssCeilingMb, poolSize, jvmOptions, dynamicWorkersMax,
+                DEFAULT_OBJECT_IDLE_MS);
+    }
+
+    public SandboxSettings(int processesPerTenant, int isolatesPerWorker, long rssCeilingMb, int poolSize,
+                           List<String> jvmOptions, int dynamicWorkersMax, long objectIdleMs) {
+        this(processesPerTenant, isolatesPerWorker, rssCeilingMb, poolSize, jvmOptions, dynamicWorkersMax, objectIdleMs,
+                Confine.AUTO);
+    }
+
     public SandboxSettings {
         jvmOptions = List.copyOf(jvmOptions);
+        java.util.Objects.requireNonNull(confine, "confine");
         if (processesPerTenant < 1 || isolatesPerWorker < 1 || rssCeilingMb < 1 || poolSize < 0 || dynamicWorkersMax < 1
                 || objectIdleMs < 1) {
             throw new IllegalArgumentException("sandbox settings out of range: " + processesPerTenant + ", "

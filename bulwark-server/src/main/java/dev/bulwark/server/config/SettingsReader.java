@@ -35,7 +35,7 @@ final class SettingsReader {
                     "request_body_bytes"),
             "sandboxes", Set.of("processes_per_tenant", "isolates_per_worker", "rss_ceiling_mb", "pool_size",
                     "dynamic_workers_max", "object_idle_ms",
-                    "jvm_options"),
+                    "jvm_options", "confine"),
             "egress", Set.of("allow", "allow_private_networks", "rules", "test_only_allow_loopback",
                     "max_response_bytes", "timeout_ms", "max_concurrent", "max_concurrent_per_tenant"),
             "front_door", Set.of("trusted_proxies", "colo"),
@@ -159,7 +159,13 @@ final class SettingsReader {
                 }),
                 orDefault(get("sandboxes.dynamic_workers_max"), d.dynamicWorkersMax(),
                         v -> v.integer(1, Integer.MAX_VALUE, POSITIVE)),
-                positiveLong("sandboxes.object_idle_ms", d.objectIdleMs()));
+                positiveLong("sandboxes.object_idle_ms", d.objectIdleMs()),
+                orDefault(get("sandboxes.confine"), d.confine(), v -> switch (v.nonEmptyString()) {
+                    case "auto" -> SandboxSettings.Confine.AUTO;
+                    case "require" -> SandboxSettings.Confine.REQUIRE;
+                    case "off" -> SandboxSettings.Confine.OFF;
+                    default -> throw v.invalid("\"auto\", \"require\" or \"off\"");
+                }));
     }
 
     private EgressSettings egress() throws ConfigException {

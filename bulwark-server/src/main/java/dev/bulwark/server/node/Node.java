@@ -69,9 +69,29 @@ public final class Node implements AutoCloseable {
     public static final String WEBSOCKETS_PER_OBJECT_PROPERTY = "bulwark.websockets.per_object";
     /** Workers' documented limit of hibernatable WebSockets per object. */
     public static final int DEFAULT_WEBSOCKETS_PER_OBJECT = 32_768;
+    private final Confinement confinement;
+
+    /**
+     * Decides how sandboxes are confined and says so, one line per protection; with
+     * {@code sandboxes.confine = "require"} a protection that cannot be applied stops the node.
+     */
+    private static Confinement confine(dev.bulwark.server.config.SandboxSettings.Confine mode) throws IOException {
+        Confinement c = Confinement.detect(mode, "bulwark-" + ProcessHandle.current().pid());
+        for (Confinement.Protection p : c.protections()) {
+            if (p.applied()) log.info(p.line());
+            else log.warn(p.line());
+        }
+        if (mode == dev.bulwark.server.config.SandboxSettings.Confine.REQUIRE && !c.complete()) {
+            c.close();
+            throw new IOException("sandboxes.confine is \"require\" but this machine cannot apply: " + String.join(", ",
+                    c.protections().stream().filter(p -> !p.applied()).map(Confinement.Protection::name).toList()));
+        }
+        return c;
+    }
 
     private Node(Settings settings) throws IOException {
         this.settings = settings;
+        this.confinement = confine(settings.sandboxes().confine());
         Files.createDirectories(settings.dataDir());
         this.adminToken = newAdminToken();
         this.namespaceKeys = NamespaceKeys.load(settings.dataDir());
@@ -82,7 +102,7 @@ public final class Node implements AutoCloseable {
         this.egress = new EgressGateway(settings.egress(), invocationRecords);
         var sb = settings.sandboxes();
         SandboxLauncher launcher = new SandboxLauncher(runDir, settings.dataDir(), settings.limits().heapMb(), sb.poolSize(),
-                sb.isolatesPerWorker(), sb.rssCeilingMb(), sb.jvmOptions(), sb.objectIdleMs());
+                sb.isolatesPerWorker(), sb.rssCeilingMb(), sb.jvmOptions(), sb.objectIdleMs(), confinement);
         this.supervisor = new SandboxSupervisor(launcher, sb.processesPerTenant(), sb.rssCeilingMb() << 20,
                 new SandboxEvents() {
                     @Override
@@ -425,6 +445,7 @@ public final class Node implements AutoCloseable {
             log.warn("stopping the front door: {}", e.toString());
         }
         supervisor.close();
+        confinement.close();
         egress.close();
         sockets.close();
         alarms.close();

@@ -24,10 +24,15 @@ final class SandboxLauncher {
     private final int isolatesPerWorker;
     private final long rssSoftMb;
     private final List<String> jvmOptions;
+    private final Confinement confinement;
+    /** The memory cgroup's hard limit: above the node's own kill ceiling, so that one normally acts first. */
+    private final long memoryLimitBytes;
 
     SandboxLauncher(Path runDir, Path dataDir, int heapMb, int poolSize, int isolatesPerWorker, long rssCeilingMb,
-                    List<String> jvmOptions, long objectIdleMs) throws IOException {
+                    List<String> jvmOptions, long objectIdleMs, Confinement confinement) throws IOException {
         this.objectIdleMs = objectIdleMs;
+        this.confinement = confinement;
+        this.memoryLimitBytes = (rssCeilingMb + 64) << 20;
         this.dataDir = dataDir;
         this.isolatesPerWorker = isolatesPerWorker;
         this.runDir = runDir;
@@ -38,10 +43,29 @@ final class SandboxLauncher {
         this.rssSoftMb = rssCeilingMb * 8 / 10;
         this.jvmOptions = List.copyOf(jvmOptions);
         NativeLibrary.deploy(libDir);
+        // A confined sandbox runs as another user: the library and ICU's data must be readable by it
+        // (never writable; they are created owner-only).
+        try (var files = Files.list(libDir)) {
+            for (Path f : files.filter(Files::isRegularFile).toList()) {
+                Files.setPosixFilePermissions(f, java.nio.file.attribute.PosixFilePermissions.fromString("r--r--r--"));
+            }
+        }
     }
 
-    Path runDir() {
-        return runDir;
+    /** Where the sandbox {@code name} finds the node's socket: a directory of its own (it sees no other). */
+    Path socketPath(String name) throws IOException {
+        Path dir = runDir.resolve(name).resolve("ipc");
+        Files.createDirectories(dir);
+        return dir.resolve("node.sock");
+    }
+
+    /** Forgets a sandbox that is gone (its cgroups). */
+    void release(String name) {
+        confinement.release(name);
+    }
+
+    Confinement confinement() {
+        return confinement;
     }
 
     /**
@@ -49,7 +73,8 @@ final class SandboxLauncher {
      * the tenant's own under the node's data directory: a sandbox is never told of another's.
      */
     Process launch(String name, String tenant, Path socket) throws IOException {
-        Path tenantData = dataDir.resolve("tenants").resolve(TenantNames.directoryName(tenant));
+        String tenantDir = TenantNames.directoryName(tenant);
+        Path tenantData = dataDir.resolve("tenants").resolve(tenantDir);
         Files.createDirectories(tenantData);
         Path workDir = runDir.resolve(name);
         Path tmp = workDir.resolve("tmp");
@@ -75,6 +100,14 @@ final class SandboxLauncher {
                 "--isolates-per-worker", Integer.toString(isolatesPerWorker),
                 "--object-idle-ms", Long.toString(objectIdleMs),
                 "--rss-soft-mb", Long.toString(rssSoftMb)));
+        if (confinement.seccomp()) cmd.addAll(List.of("--seccomp", "on"));
+        if (confinement.confined()) {
+            SandboxView view = new SandboxView(tenantDir, workDir.resolve("root"),
+                    SandboxView.readOnly(Path.of(System.getProperty("java.home")), System.getProperty("java.class.path"),
+                            libDir),
+                    tenantData.toAbsolutePath(), tmp, socket.getParent());
+            cmd = confinement.command(name, cmd, view, memoryLimitBytes);
+        }
         ProcessBuilder pb = new ProcessBuilder(cmd).directory(workDir.toFile());
         pb.environment().clear();
         // Workers' clock is UTC: V8's ICU takes the default time zone of Date and Intl from TZ.

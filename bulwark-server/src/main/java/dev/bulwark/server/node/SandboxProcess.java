@@ -47,8 +47,11 @@ final class SandboxProcess implements IsolateHost {
      */
     static final int MAX_FRAME_FROM_SANDBOX = 16 << 20;
 
+    private final boolean confined;
+
     private SandboxProcess(String name, String tenant, Process process, MessageChannel channel,
-                           Consumer<Message> unsolicited) {
+                           Consumer<Message> unsolicited, boolean confined) {
+        this.confined = confined;
         this.name = name;
         this.tenant = tenant;
         this.process = process;
@@ -64,7 +67,7 @@ final class SandboxProcess implements IsolateHost {
      */
     static SandboxProcess start(String name, String tenant, SandboxLauncher launcher, Consumer<Message> unsolicited,
                                 Consumer<SandboxProcess> onExit) throws IOException {
-        Path socketPath = launcher.runDir().resolve(name + ".sock");
+        Path socketPath = launcher.socketPath(name);
         Files.deleteIfExists(socketPath);
         ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         server.bind(UnixDomainSocketAddress.of(socketPath));
@@ -118,7 +121,8 @@ final class SandboxProcess implements IsolateHost {
             channel.close();
             throw e;
         }
-        SandboxProcess sandbox = new SandboxProcess(name, tenant, process, channel, unsolicited);
+        SandboxProcess sandbox = new SandboxProcess(name, tenant, process, channel, unsolicited,
+                launcher.confinement().confined());
         Thread.ofPlatform().name("sandbox-reader-" + name).daemon(true).start(sandbox::read);
         process.onExit().thenRun(() -> sandbox.died(onExit));
         return sandbox;
@@ -132,9 +136,21 @@ final class SandboxProcess implements IsolateHost {
         return tenant;
     }
 
+    /**
+     * The sandbox JVM's process id as the node sees it. A confined sandbox is the java process
+     * among the descendants of the {@code unshare} process the node started.
+     */
     long pid() {
-        return process.pid();
+        long p = jvmPid;
+        if (p != 0 || !confined) return confined ? p : process.pid();
+        p = process.descendants().filter(h -> h.info().command().map(c -> c.endsWith("/java")).orElse(false))
+                .findFirst().map(ProcessHandle::pid).orElse(0L);
+        if (p == 0) return process.pid(); // not started yet
+        jvmPid = p;
+        return p;
     }
+
+    private volatile long jvmPid;
 
     boolean isAlive() {
         return process.isAlive() && deathCause == null;
@@ -190,13 +206,14 @@ final class SandboxProcess implements IsolateHost {
     /** Ends the process with SIGKILL; its in-flight invocations fail with the cause. */
     void kill(String cause) {
         if (deathCause == null) deathCause = cause;
+        if (confined) ProcessHandle.of(pid()).ifPresent(ProcessHandle::destroyForcibly);
         process.destroyForcibly();
     }
 
     /** Resident set size of the process in bytes, from /proc (0 if unknown). */
     long residentBytes() {
         try {
-            for (String line : Files.readAllLines(Path.of("/proc", Long.toString(process.pid()), "status"))) {
+            for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid()), "status"))) {
                 if (line.startsWith("VmRSS:")) {
                     return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024L;
                 }

@@ -217,9 +217,11 @@ public final class SandboxSupervisor implements AutoCloseable {
         if (closed) return;
         String name = "sandbox-" + ids.incrementAndGet();
         try {
+            long t0 = System.nanoTime();
             var self = new java.util.concurrent.atomic.AtomicReference<SandboxProcess>();
             SandboxProcess p = SandboxProcess.start(name, t.name, launcher, m -> unsolicited(self.get(), m), this::exited);
             self.set(p);
+            long startMs = (System.nanoTime() - t0) / 1_000_000;
             for (DeployedWorker w : t.workers) {
                 Message.WorkerLoadFailed f = loadInto(p, w);
                 // Node.deploy reports a failed load once, with project paths; this is its detail.
@@ -230,8 +232,9 @@ public final class SandboxSupervisor implements AutoCloseable {
                 t.live.add(p);
                 t.ready.complete(null);
             }
-            log.info("sandbox {} (pid {}) serves tenant {}", name, p.pid(), t.name);
+            log.info("sandbox {} (pid {}) serves tenant {} (up in {} ms)", name, p.pid(), t.name, startMs);
         } catch (IOException e) {
+            launcher.release(name);
             log.error("could not start a sandbox for tenant {}: {}", t.name, e.getMessage());
             if (closed) return;
             try {
@@ -296,6 +299,7 @@ public final class SandboxSupervisor implements AutoCloseable {
         directory.release(p);
         SocketHub hub = sockets;
         if (hub != null) hub.sandboxGone(p);
+        launcher.release(p.name());
         synchronized (t) {
             t.live.remove(p);
             if (t.live.isEmpty()) t.ready = new CompletableFuture<>();

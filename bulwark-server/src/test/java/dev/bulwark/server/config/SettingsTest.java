@@ -116,6 +116,24 @@ class SettingsTest {
     }
 
     @Test
+    void sandbox_confinement_is_auto_unless_required_or_turned_off() throws ConfigException {
+        project(dir, """
+                { "name": "w", "main": "index.js", "compatibility_date": "2025-09-01" }""");
+        assertThat(ProjectLoader.load(dir).settings().sandboxes().confine()).isEqualTo(SandboxSettings.Confine.AUTO);
+
+        project(dir, """
+                { "name": "w", "main": "index.js", "compatibility_date": "2025-09-01",
+                  "bulwark": { "sandboxes": { "confine": "require" } } }""");
+        assertThat(ProjectLoader.load(dir).settings().sandboxes().confine()).isEqualTo(SandboxSettings.Confine.REQUIRE);
+
+        project(dir, """
+                { "name": "w", "main": "index.js", "compatibility_date": "2025-09-01",
+                  "bulwark": { "sandboxes": { "confine": "maybe" } } }""");
+        assertThatThrownBy(() -> ProjectLoader.load(dir)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("sandboxes.confine").hasMessageContaining("\"auto\", \"require\" or \"off\"");
+    }
+
+    @Test
     void data_dir_is_relative_to_the_project_directory() throws ConfigException {
         project(dir, """
                 { "name": "w", "main": "index.js", "compatibility_date": "2025-09-01", "bulwark": { "data_dir": "../state" } }""");
