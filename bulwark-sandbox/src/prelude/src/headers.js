@@ -166,6 +166,16 @@ export function headersFromPairs(pairs, guard = 'none') {
   return h;
 }
 /** Copy of the raw header list as [[name, value], ...] (lowercase names, duplicates kept). */
+/**
+ * Headers as they cross the host boundary in one string, "name\nvalue\nname\nvalue": one call
+ * instead of several per header. HTTP forbids CR and LF in names and values.
+ */
+export function joinHeaderLines(pairs) {
+  let out = '';
+  for (let i = 0; i < pairs.length; i++) out += (i === 0 ? '' : '\n') + pairs[i][0] + '\n' + pairs[i][1];
+  return out;
+}
+
 export function headersToPairs(h) {
   return headersList(h).map((e) => [e[0], e[1]]);
 }

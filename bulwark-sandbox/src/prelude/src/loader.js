@@ -7,7 +7,7 @@ import { PromiseCtor, PromiseResolve, PromiseThen, ArrayIsArray, isArrayBuffer, 
 import { utf8Encode } from './encoding.js';
 import { Request, requestInternals } from './request.js';
 import { responseInternals } from './response.js';
-import { headersToPairs } from './headers.js';
+import { headersToPairs, joinHeaderLines } from './headers.js';
 import { stubHandler } from './rpc.js';
 
 const INTERNAL = Symbol('internal');
@@ -15,11 +15,6 @@ const MAX_CODE_BYTES = 64 * 1024 * 1024;
 const MAX_ENV_BYTES = 1024 * 1024;
 const MODULE_KINDS = ['js', 'cjs', 'text', 'data', 'json', 'wasm', 'py'];
 
-function joinHeaderLines(pairs) {
-  let out = '';
-  for (let i = 0; i < pairs.length; i++) out += (i === 0 ? '' : '\n') + pairs[i][0] + '\n' + pairs[i][1];
-  return out;
-}
 
 function codeError(message) {
   return new TypeError(`Invalid WorkerCode: ${message}`);

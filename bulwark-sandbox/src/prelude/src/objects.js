@@ -6,7 +6,7 @@ import { H } from './host.js';
 import { PromiseCtor, PromiseResolve, PromiseThen, ReflectApply } from './util.js';
 import { Request, requestInternals } from './request.js';
 import { responseInternals } from './response.js';
-import { headersToPairs } from './headers.js';
+import { headersToPairs, joinHeaderLines } from './headers.js';
 import { createStorage } from './storage.js';
 import { stubHandler } from './rpc.js';
 import { WebSocket, WebSocketRequestResponsePair, socketInternals, deliverToObject, deliverToListeners } from './websocket.js';
@@ -15,11 +15,6 @@ import { WebSocket, WebSocketRequestResponsePair, socketInternals, deliverToObje
 // (ctx.id.constructor) but never make one, so it can never forge an id or a stub.
 const INTERNAL = Symbol('internal');
 
-function joinHeaderLines(pairs) {
-  let out = '';
-  for (let i = 0; i < pairs.length; i++) out += (i === 0 ? '' : '\n') + pairs[i][0] + '\n' + pairs[i][1];
-  return out;
-}
 
 export class DurableObjectId {
   #hex;

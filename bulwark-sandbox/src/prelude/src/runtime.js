@@ -6,7 +6,7 @@ import { fireTimer, cancelInvocationTimers } from './timers.js';
 import { format, inspect } from './console.js';
 import { requestInternals } from './request.js';
 import { Response, isResponse, responseInternals } from './response.js';
-import { headersToPairs } from './headers.js';
+import { headersToPairs, joinHeaderLines } from './headers.js';
 import { Body, chunkToBytes } from './body.js';
 import { getReader, readerReadChunk, ReadableStream } from './streams-core.js';
 import { parseURL, serializeURL } from './url.js';
@@ -141,11 +141,6 @@ function splitHeaderLines(s) {
   return pairs;
 }
 
-function joinHeaderLines(pairs) {
-  let out = '';
-  for (let i = 0; i < pairs.length; i++) out += (i === 0 ? '' : '\n') + pairs[i][0] + '\n' + pairs[i][1];
-  return out;
-}
 
 // Response back-pressure: invocations waiting for the node to send what it already has.
 const drainWaiters = new Map(); // invocationId -> resolve

@@ -8286,6 +8286,12 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     }
   }
   __name(fill, "fill");
+  function joinHeaderLines(pairs) {
+    let out = "";
+    for (let i2 = 0; i2 < pairs.length; i2++) out += (i2 === 0 ? "" : "\n") + pairs[i2][0] + "\n" + pairs[i2][1];
+    return out;
+  }
+  __name(joinHeaderLines, "joinHeaderLines");
   function headersToPairs(h2) {
     return headersList(h2).map((e2) => [e2[0], e2[1]]);
   }
@@ -12248,12 +12254,6 @@ Content-Type: ${value.type || "application/octet-stream"}\r
 
   // src/objects.js
   var INTERNAL3 = /* @__PURE__ */ Symbol("internal");
-  function joinHeaderLines(pairs) {
-    let out = "";
-    for (let i2 = 0; i2 < pairs.length; i2++) out += (i2 === 0 ? "" : "\n") + pairs[i2][0] + "\n" + pairs[i2][1];
-    return out;
-  }
-  __name(joinHeaderLines, "joinHeaderLines");
   var DurableObjectId = class _DurableObjectId {
     static {
       __name(this, "DurableObjectId");
@@ -12631,12 +12631,6 @@ ${hex}`);
   var MAX_CODE_BYTES = 64 * 1024 * 1024;
   var MAX_ENV_BYTES = 1024 * 1024;
   var MODULE_KINDS = ["js", "cjs", "text", "data", "json", "wasm", "py"];
-  function joinHeaderLines2(pairs) {
-    let out = "";
-    for (let i2 = 0; i2 < pairs.length; i2++) out += (i2 === 0 ? "" : "\n") + pairs[i2][0] + "\n" + pairs[i2][1];
-    return out;
-  }
-  __name(joinHeaderLines2, "joinHeaderLines");
   function codeError(message) {
     return new TypeError(`Invalid WorkerCode: ${message}`);
   }
@@ -12788,7 +12782,7 @@ ${hex}`);
             entrypoint,
             requestInternals.method(request),
             url,
-            joinHeaderLines2(headersToPairs(requestInternals.headers(request))),
+            joinHeaderLines(headersToPairs(requestInternals.headers(request))),
             bytes
           );
           PromiseThen(pending, (result) => {
@@ -13040,12 +13034,6 @@ ${hex}`);
     return pairs;
   }
   __name(splitHeaderLines, "splitHeaderLines");
-  function joinHeaderLines3(pairs) {
-    let out = "";
-    for (let i2 = 0; i2 < pairs.length; i2++) out += (i2 === 0 ? "" : "\n") + pairs[i2][0] + "\n" + pairs[i2][1];
-    return out;
-  }
-  __name(joinHeaderLines3, "joinHeaderLines");
   var drainWaiters = /* @__PURE__ */ new Map();
   function responseDrained(invocationId) {
     const resolve = drainWaiters.get(invocationId);
@@ -13104,7 +13092,7 @@ ${hex}`);
       if (status !== 101) throw new TypeError("A Response with a WebSocket must have status 101.");
       socketInternals.bind(webSocket, invocationId);
     }
-    const headerLines = joinHeaderLines3(headersToPairs(headers));
+    const headerLines = joinHeaderLines(headersToPairs(headers));
     if (headerLines.length > MAX_RESPONSE_HEADER_CHARS) throw new TypeError(`The response headers are larger than ${MAX_RESPONSE_HEADER_CHARS} characters.`);
     if (statusText.length > 1024) throw new TypeError("The response status text is longer than 1024 characters.");
     H.responseStart(invocationId, status, statusText, headerLines);
