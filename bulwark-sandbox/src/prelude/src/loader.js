@@ -11,7 +11,8 @@ import { headersToPairs, joinHeaderLines } from './headers.js';
 import { stubHandler } from './rpc.js';
 
 const INTERNAL = Symbol('internal');
-const MAX_CODE_BYTES = 64 * 1024 * 1024;
+// As DynamicCode.MAX_CODE_BYTES: the code travels to the node in one frame (16 MiB at most).
+const MAX_CODE_BYTES = 14 * 1024 * 1024;
 const MAX_ENV_BYTES = 1024 * 1024;
 const MODULE_KINDS = ['js', 'cjs', 'text', 'data', 'json', 'wasm', 'py'];
 

@@ -74,6 +74,7 @@ export default {
           syntax: await tryLoad(code("export default { fetch() { return new Response( }")),
           outside: await tryLoad(code(`import x from "../etc/passwd"; export default { fetch() { return new Response(x); } };`)),
           hugeEnv: await tryLoad(code("export default {}", { env: { big: "x".repeat(1100000) } })),
+          hugeCode: await tryLoad(code("export default {}; // " + "x".repeat(15 * 1024 * 1024))),
           envFunction: await tryLoad(code("export default {}", { env: { f: () => 1 } })),
         });
       }

@@ -21,7 +21,11 @@ import java.util.List;
  * byte is copied: code over {@link #MAX_CODE_BYTES}, env over {@link #MAX_ENV_BYTES}.
  */
 final class DynamicCode {
-    static final long MAX_CODE_BYTES = 64L << 20;
+    /**
+     * Code travels to the node in one frame, which the node bounds at 16 MiB from a sandbox: 14 MiB
+     * leaves room for the env. (Workers allows 64 MiB; that needs the load streamed in chunks.)
+     */
+    static final long MAX_CODE_BYTES = 14L << 20;
     static final int MAX_ENV_BYTES = 1 << 20;
 
     private DynamicCode() {}

@@ -24,4 +24,9 @@ final class HostLimits {
     /** Headers as one "name\nvalue" string: Workers allows 128 KiB of headers; a little more here. */
     static final int MAX_HEADER_CHARS = 256 << 10;
     static final int MAX_HEADER_COUNT = 4_096;
+    /**
+     * A call's request body, RPC arguments or an RPC result: each travels whole in one frame from
+     * the sandbox, which the node bounds at 16 MiB.
+     */
+    static final long MAX_CALL_PAYLOAD = 8L << 20;
 }

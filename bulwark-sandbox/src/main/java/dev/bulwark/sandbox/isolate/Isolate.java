@@ -625,6 +625,21 @@ public final class Isolate {
      * budget away must still be reported). Worker code cannot write this level: console methods
      * have fixed levels.
      */
+    /**
+     * Counts one subrequest (a fetch, a call or an RPC) of {@code inv}; past the limit the first
+     * refusal is logged as a limit kill, and every one throws.
+     */
+    void countSubrequest(Invocation inv) {
+        int made = inv.subrequests.incrementAndGet();
+        if (made > inv.limits.subrequests()) {
+            if (made == inv.limits.subrequests() + 1) {
+                outbox.send(limitLine(inv.workerId, inv.id, "subrequests",
+                        "the worker exceeded its limit of " + inv.limits.subrequests() + " subrequests"));
+            }
+            throw new IllegalStateException("Too many subrequests: the limit is " + inv.limits.subrequests());
+        }
+    }
+
     private static Message.LogLine limitLine(String workerId, long invocationId, String limit, String message) {
         return new Message.LogLine(workerId, invocationId, LIMIT_LEVEL, limit + ": " + message, System.currentTimeMillis());
     }
@@ -921,8 +936,8 @@ public final class Isolate {
             bind(host, "rpcReturn", args -> {
                 Invocation inv = invocation(args);
                 if (inv != null) {
-                    inv.rpcReturn(args.length > 1 && args[1] instanceof V8ValueTypedArray t
-                            ? ObjectStorageHost.checkedBytes(t) : null,
+                    inv.rpcReturn(args.length > 1 && args[1] instanceof V8ValueTypedArray
+                            ? boundedBytes(args, 1, HostLimits.MAX_CALL_PAYLOAD, "an RPC result") : null,
                             args.length > 2 && args[2] instanceof V8ValueBoolean b && b.getValue());
                 }
                 return undefined();
@@ -1025,14 +1040,7 @@ public final class Isolate {
         byte[] body = args.length > 3 && args[3] instanceof V8ValueTypedArray
                 ? boundedBytes(args, 3, HostLimits.MAX_SUBREQUEST_BODY, "fetch: the request body") : null;
         boolean streamed = args.length > 5 && args[5] instanceof V8ValueBoolean b && b.getValue();
-        int made = inv.subrequests.incrementAndGet();
-        if (made > inv.limits.subrequests()) {
-            if (made == inv.limits.subrequests() + 1) {
-                outbox.send(limitLine(inv.workerId, inv.id, "subrequests",
-                        "the worker exceeded its limit of " + inv.limits.subrequests() + " subrequests"));
-            }
-            throw new IllegalStateException("Too many subrequests: the limit is " + inv.limits.subrequests());
-        }
+        countSubrequest(inv);
         V8ValuePromise resolver = runtime.createV8ValuePromise();
         java.util.concurrent.atomic.AtomicBoolean settled = new java.util.concurrent.atomic.AtomicBoolean();
         long[] idHolder = new long[1];
@@ -1254,14 +1262,14 @@ public final class Isolate {
      * over already copied, so the prelude checks these lengths before it calls the host; this
      * check keeps any oversized value out of the messages built from it.
      */
-    private static String boundedString(V8Value[] args, int i, int max, String what) throws JavetException {
+    static String boundedString(V8Value[] args, int i, int max, String what) throws JavetException {
         if (args.length > i && args[i] instanceof V8ValueString s && s.getValue().length() > max) {
             throw new RangeError(what + " is longer than " + max + " characters");
         }
         return string(args, i);
     }
 
-    private static List<Message.Header> boundedHeaders(V8Value[] args, int i, String what) throws JavetException {
+    static List<Message.Header> boundedHeaders(V8Value[] args, int i, String what) throws JavetException {
         if (args.length > i && args[i] instanceof V8ValueString s && s.getValue().length() > HostLimits.MAX_HEADER_CHARS) {
             throw new RangeError(what + " are larger than " + HostLimits.MAX_HEADER_CHARS + " characters in total");
         }
@@ -1278,7 +1286,7 @@ public final class Isolate {
     }
 
     /** Bytes of a typed array or string argument, refused (before any copy) past {@code max} bytes. */
-    private static byte[] boundedBytes(V8Value[] args, int i, long max, String what) throws JavetException {
+    static byte[] boundedBytes(V8Value[] args, int i, long max, String what) throws JavetException {
         if (args.length > i && args[i] instanceof V8ValueTypedArray t && t.getByteLength() > max) {
             throw new RangeError(what + " is " + t.getByteLength() + " bytes; at most " + max + " cross at once");
         }

@@ -74,10 +74,13 @@ final class OutboundCalls {
      */
     V8Value call(Address target, V8Value[] args, int from) throws Exception {
         Invocation inv = callingInvocation("a durable object or dynamic worker");
-        if (inv.subrequests.incrementAndGet() > inv.limits.subrequests()) {
-            throw new IllegalStateException("Too many subrequests: the limit is " + inv.limits.subrequests());
-        }
-        byte[] body = args.length > from + 3 && args[from + 3] instanceof V8ValueTypedArray ? Isolate.byteArray(args, from + 3) : null;
+        isolate.countSubrequest(inv);
+        // Sizes are checked before anything is copied: a call travels whole, in one frame.
+        String method = Isolate.boundedString(args, from, HostLimits.MAX_METHOD_CHARS, "fetch: the method");
+        String url = Isolate.boundedString(args, from + 1, HostLimits.MAX_URL_CHARS, "fetch: the URL");
+        java.util.List<Message.Header> headers = Isolate.boundedHeaders(args, from + 2, "fetch: the request headers");
+        byte[] body = args.length > from + 3 && args[from + 3] instanceof V8ValueTypedArray
+                ? Isolate.boundedBytes(args, from + 3, HostLimits.MAX_CALL_PAYLOAD, "fetch: the request body") : null;
         V8ValuePromise resolver = isolate.runtime.createV8ValuePromise();
         long callId = isolate.services.subrequests().register(inv.id, result -> isolate.enqueue(inv.id, () -> {
             try (resolver) {
@@ -92,8 +95,7 @@ final class OutboundCalls {
                 }
             }
         }), () -> isolate.enqueue(0, resolver::close));
-        isolate.outbox.send(new Message.CallStart(inv.id, callId, target, Isolate.string(args, from), Isolate.string(args, from + 1),
-                Isolate.headers(args, from + 2), body));
+        isolate.outbox.send(new Message.CallStart(inv.id, callId, target, method, url, headers, body));
         return resolver.getPromise();
     }
 
@@ -116,12 +118,10 @@ final class OutboundCalls {
      */
     V8Value rpc(Address target, V8Value[] args, int from) throws Exception {
         Invocation inv = callingInvocation("an RPC call");
-        if (inv.subrequests.incrementAndGet() > inv.limits.subrequests()) {
-            throw new IllegalStateException("Too many subrequests: the limit is " + inv.limits.subrequests());
-        }
+        isolate.countSubrequest(inv);
         String method = Isolate.string(args, from);
-        byte[] payload = args.length > from + 1 && args[from + 1] instanceof V8ValueTypedArray t
-                ? ObjectStorageHost.checkedBytes(t) : null;
+        byte[] payload = args.length > from + 1 && args[from + 1] instanceof V8ValueTypedArray
+                ? Isolate.boundedBytes(args, from + 1, HostLimits.MAX_CALL_PAYLOAD, "RPC arguments") : null;
         V8ValuePromise resolver = isolate.runtime.createV8ValuePromise();
         long callId = isolate.services.subrequests().register(inv.id, result -> isolate.enqueue(inv.id, () -> {
             try (resolver) {

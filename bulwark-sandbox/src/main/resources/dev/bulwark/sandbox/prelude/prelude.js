@@ -12628,7 +12628,7 @@ ${hex}`);
   init_util();
   init_encoding();
   var INTERNAL4 = /* @__PURE__ */ Symbol("internal");
-  var MAX_CODE_BYTES = 64 * 1024 * 1024;
+  var MAX_CODE_BYTES = 14 * 1024 * 1024;
   var MAX_ENV_BYTES = 1024 * 1024;
   var MODULE_KINDS = ["js", "cjs", "text", "data", "json", "wasm", "py"];
   function codeError(message) {

@@ -143,6 +143,8 @@ class DynamicWorkersTest {
                 .contains("main.js:1:").contains("SyntaxError");
         assertThat(r.at("/outside/error").asText()).contains("cannot import '../etc/passwd'");
         assertThat(r.at("/hugeEnv/error").asText()).contains("env is larger than the limit of 1048576 bytes");
+        assertThat(r.at("/hugeCode/error").asText())
+                .isEqualTo("TypeError: Invalid WorkerCode: the modules are larger than the limit of 14680064 bytes");
         assertThat(r.at("/envFunction/ok").asBoolean()).isFalse();
     }
 
