@@ -24,6 +24,7 @@ import java.util.function.Consumer;
  */
 final class DynamicWorkers {
     private static final SecureRandom RANDOM = new SecureRandom();
+    private static final String GENERATED = "generated:";
 
     private final SandboxSupervisor supervisor;
     private final int budget;
@@ -38,7 +39,7 @@ final class DynamicWorkers {
 
     /** The tenant key of a tenant's sandboxes for generated code (real tenant names cannot contain ':'). */
     static String generatedTenant(String tenant) {
-        return "generated:" + tenant;
+        return GENERATED + tenant;
     }
 
     /**
@@ -74,7 +75,7 @@ final class DynamicWorkers {
      * loaded again from their parents' code on their next call (a replacement starts empty).
      */
     synchronized void sandboxGone(String sandboxTenant) {
-        if (!sandboxTenant.startsWith("generated:")) return;
+        if (!sandboxTenant.startsWith(GENERATED)) return;
         loaded.values().removeIf(w -> w.tenant().equals(sandboxTenant));
         idsByKey.values().removeIf(id -> !loaded.containsKey(id));
     }
