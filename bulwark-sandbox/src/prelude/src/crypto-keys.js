@@ -200,7 +200,7 @@ function importAsymmetric(format, data, name, p, extractable, usages) {
   } else if (name === 'ECDSA' || name === 'ECDH') {
     extra.namedCurve = kind;
   }
-  return record(type, type === 'public' ? true : extractable, name, usages, extra);
+  return record(type, extractable, name, usages, extra);
 }
 
 function importJwk(kind, name, jwk, type, hash, extractable, usages) {

@@ -89,6 +89,16 @@ async function roundTrips() {
     await assertRejects(s.exportKey('pkcs8', pair.publicKey), 'InvalidAccessError', `${alg.name}: pkcs8 export of a public key`);
     const jwk = await s.exportKey('jwk', pair.privateKey);
     assertEq(`${jwk.ext} ${jwk.key_ops}`, `true ${privUsages}`, `${alg.name}: JWK ext and key_ops`);
+    // An imported public key keeps the extractable argument ("set the [[extractable]] internal
+    // slot of result to extractable"), as in workerd; only generateKey's public key is always extractable.
+    const publicFormats = alg.name.startsWith('RSA') ? ['spki', 'jwk'] : ['spki', 'jwk', 'raw'];
+    for (const format of publicFormats) {
+      const data = await s.exportKey(format, pair.publicKey);
+      const locked = await s.importKey(format, data, alg, false, pubUsages);
+      assertEq(`${locked.type} ${locked.extractable}`, 'public false', `${alg.name}: public key imported from ${format} as non-extractable`);
+      await assertRejects(s.exportKey(format, locked), 'InvalidAccessError', `${alg.name}: export of a non-extractable public key (${format})`);
+      assertEq((await s.importKey(format, data, alg, true, pubUsages)).extractable, true, `${alg.name}: public key imported from ${format} as extractable`);
+    }
   }
   for (const [alg, usages, jwkAlg] of [[{ name: 'AES-CTR', length: 128 }, ['encrypt'], 'A128CTR'], [{ name: 'AES-CBC', length: 192 }, ['decrypt'], 'A192CBC'],
     [{ name: 'AES-GCM', length: 256 }, ['wrapKey'], 'A256GCM'], [{ name: 'AES-KW', length: 128 }, ['unwrapKey'], 'A128KW'], [{ name: 'HMAC', hash: 'SHA-384' }, ['verify'], 'HS384']]) {

@@ -11221,7 +11221,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     } else if (name === "ECDSA" || name === "ECDH") {
       extra.namedCurve = kind;
     }
-    return record(type, type === "public" ? true : extractable, name, usages, extra);
+    return record(type, extractable, name, usages, extra);
   }
   __name(importAsymmetric, "importAsymmetric");
   function importJwk(kind, name, jwk, type, hash, extractable, usages) {
