@@ -38,6 +38,11 @@ async function generated() {
   await assertRejects(s.generateKey({ name: 'RSA-OAEP', modulusLength: 2048, publicExponent: new Uint8Array([3, 0, 0]), hash: 'SHA-256' }, true, ['encrypt', 'decrypt']), 'OperationError', 'RSA exponent other than 3 or 65537');
   await assertRejects(s.generateKey({ name: 'RSA-OAEP', modulusLength: 8192, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' }, true, ['encrypt', 'decrypt']), 'OperationError', 'RSA generation above 4096 bits (Bulwark\'s cap)');
   await assertRejects(s.generateKey({ name: 'RSA-OAEP', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' }, true, ['encrypt']), 'SyntaxError', 'a pair whose private key has no usage');
+  // The algorithm (its hash included) is normalized before the usages are checked: an unknown
+  // hash is NotSupportedError even with usages the algorithm cannot have (WebCrypto, workerd).
+  await assertRejects(s.generateKey({ name: 'RSA-PSS', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA' }, true, ['decrypt']), 'NotSupportedError', 'RSA with an unknown hash and bad usages');
+  await assertRejects(s.generateKey({ name: 'HMAC', hash: 'SHA-3' }, true, ['encrypt']), 'NotSupportedError', 'HMAC with an unknown hash and bad usages');
+  await assertRejects(s.generateKey({ name: 'RSA-PSS', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' }, true, ['decrypt']), 'SyntaxError', 'RSA with a known hash and bad usages');
 
   for (const curve of ['P-256', 'P-384', 'P-521']) {
     const pair = await s.generateKey({ name: 'ECDSA', namedCurve: curve }, true, ['sign', 'verify']);

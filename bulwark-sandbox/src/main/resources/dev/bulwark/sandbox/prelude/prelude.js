@@ -11295,10 +11295,10 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     const { name, p: p2 } = alg;
     const [privateUsages, publicUsages] = usagesFor(name);
     if (isSecretFamily(name)) {
+      const hash2 = name === "HMAC" ? hashMember(p2, "HMAC", true) : void 0;
       checkUsages(usages, privateUsages, name);
       let k2;
       if (name === "HMAC") {
-        const hash2 = hashMember(p2, "HMAC", true);
         let length = HASH_BLOCK_BITS[hash2];
         if (p2.length !== void 0) {
           length = unsigned(p2.length, "HMAC length");
@@ -11317,13 +11317,15 @@ Content-Type: ${value.type || "application/octet-stream"}\r
       return newKey(k2);
     }
     const kind = kindOf(name, p2);
+    let hash, modulusLength, exponent, res;
+    if (kind === "RSA") {
+      modulusLength = unsigned(required(p2, "modulusLength", name), "modulusLength");
+      exponent = bytesArg(required(p2, "publicExponent", name), "publicExponent", 64);
+      hash = hashMember(p2, name);
+    }
     checkUsages(usages, [...privateUsages, ...publicUsages], name);
     if (only(usages, privateUsages).length === 0) throw syntaxError("Usages cannot be empty when creating a key.");
-    let hash, res;
     if (kind === "RSA") {
-      const modulusLength = unsigned(required(p2, "modulusLength", name), "modulusLength");
-      const exponent = bytesArg(required(p2, "publicExponent", name), "publicExponent", 64);
-      hash = hashMember(p2, name);
       res = unframe(host("generate", "RSA", modulusLength, exponent));
     } else {
       res = unframe(host("generate", kind, 0, new U82(0)));
