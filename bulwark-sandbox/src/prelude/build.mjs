@@ -62,6 +62,7 @@ function replaceFunction(source, displayName, make) {
   const name = marker[1];
   const start = source.lastIndexOf(`function ${name}(`, marker.index);
   if (start < 0) throw new Error(`urlpattern-polyfill: no definition of ${displayName}`);
+  if (/[;}]a\([A-Za-z_$][\w$]*,"/.test(source.slice(start, marker.index))) throw new Error(`urlpattern-polyfill: ${displayName} is not one function before its name marker`);
   // The definition ends right before the marker: "function X(...){...};a(X,...)".
   return source.slice(0, start) + make(name) + ';' + source.slice(marker.index);
 }
