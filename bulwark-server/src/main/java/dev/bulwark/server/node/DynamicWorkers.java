@@ -48,7 +48,7 @@ final class DynamicWorkers {
      * call it on a thread of its own.
      */
     void load(String tenant, Message.LoadDynamic request, Consumer<Message> reply) {
-        String key = request.id() == null ? null : tenant + "\n" + request.parentWorker() + "\n" + request.id();
+        String key = request.id() == null ? null : key(tenant, request.parentWorker(), request.id());
         if (request.bundle() == null) {
             DeployedWorker known = known(key);
             reply.accept(known != null ? new Message.DynamicLoaded(request.callId(), known.name())
@@ -84,6 +84,26 @@ final class DynamicWorkers {
     synchronized DeployedWorker callable(String tenant, String workerId) {
         DeployedWorker w = loaded.get(workerId);
         return w != null && w.tenant().equals(generatedTenant(tenant)) ? w : null;
+    }
+
+    /** The cache key of a {@code get()} id: per tenant and per parent, never shared. */
+    private static String key(String tenant, String parent, String id) {
+        return tenant + "\n" + parent + "\n" + id;
+    }
+
+    /** The loaded dynamic worker of this tenant, parent and id, or null (never loaded, evicted, or its sandbox died). */
+    synchronized DeployedWorker loaded(String tenant, String parent, String id) {
+        return known(key(tenant, parent, id));
+    }
+
+    /** Unloads the dynamic worker of this tenant, parent and id, if it is loaded (the tenant API's DELETE). */
+    void unload(String tenant, String parent, String id) {
+        DeployedWorker w;
+        synchronized (this) {
+            String workerId = idsByKey.remove(key(tenant, parent, id));
+            w = workerId == null ? null : loaded.remove(workerId);
+        }
+        if (w != null) supervisor.undeploy(w.tenant(), w.name());
     }
 
     synchronized int size() {
