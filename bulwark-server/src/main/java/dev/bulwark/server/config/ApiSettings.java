@@ -39,6 +39,17 @@ public record ApiSettings(List<Key> keys) {
         }
 
         @Override
+        public boolean equals(Object o) {
+            return o instanceof Key k && tenant.equals(k.tenant) && java.util.Arrays.equals(sha256, k.sha256);
+        }
+
+        @Override
+        public int hashCode() {
+            return tenant.hashCode() * 31 + java.util.Arrays.hashCode(sha256);
+        }
+
+        /** Never the digest: it is as good as a password hash. */
+        @Override
         public String toString() {
             return "Key[tenant=" + tenant + "]";
         }
