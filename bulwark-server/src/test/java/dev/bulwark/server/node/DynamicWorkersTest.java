@@ -150,8 +150,8 @@ class DynamicWorkersTest {
 
     @Test
     void codeLargerThanOneFrameLoadsInChunks() throws Exception {
-        // 20 MiB: more than the 16 MiB the node reads in one frame from a sandbox (the old cap was 14 MiB).
-        assertThat(body("/big?mb=20")).isEqualTo((20 << 20) + " 7");
+        // 60 MiB: far more than the 16 MiB the node reads in one frame from a sandbox (the old cap was 14 MiB).
+        assertThat(body("/big?mb=60")).isEqualTo((60 << 20) + " 7");
     }
 
     @Test
