@@ -82,7 +82,7 @@ public final class TenantWorkersClient {
         byte[] serialized = CloneCodec.serialize(Arrays.asList(args));
         CompletableFuture<Message> answer = new CompletableFuture<>();
         workers.rpc(tenant, id, entrypoint, method, serialized, answer::complete);
-        return switch (answer.join()) {
+        return switch (await(answer)) {
             case Message.RpcResult r when r.threw() -> {
                 Object thrown = CloneCodec.deserialize(r.value());
                 if (thrown instanceof CloneCodec.JsError e) throw new WorkerException("worker_threw", e.message(), e.name());
@@ -98,10 +98,24 @@ public final class TenantWorkersClient {
     public FetchResult fetch(String id, String entrypoint, String method, String url, List<Message.Header> headers, byte[] body) {
         CompletableFuture<Message> answer = new CompletableFuture<>();
         workers.fetch(tenant, id, entrypoint, method, url, headers, body, answer::complete);
-        return switch (answer.join()) {
+        return switch (await(answer)) {
             case Message.CallResult r -> new FetchResult(r.status(), r.headers(), r.body());
             case Message.CallFailed f -> throw new WorkerException(f.code(), f.message());
             default -> throw new WorkerException(ErrorCode.INTERNAL.code(), ErrorCode.INTERNAL.description());
         };
+    }
+
+    /** The answer, or a sandbox_unavailable error when none comes within the worker's wall-clock limit and some slack. */
+    private Message await(CompletableFuture<Message> answer) {
+        try {
+            return answer.get(workers.answerTimeoutMs(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new WorkerException(ErrorCode.SANDBOX_UNAVAILABLE.code(), "no answer from the sandbox in time");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new WorkerException(ErrorCode.CANCELED.code(), ErrorCode.CANCELED.description());
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new WorkerException(ErrorCode.INTERNAL.code(), ErrorCode.INTERNAL.description());
+        }
     }
 }

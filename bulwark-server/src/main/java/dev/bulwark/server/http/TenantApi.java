@@ -216,7 +216,13 @@ final class TenantApi {
         }
         CompletableFuture<Message> answer = new CompletableFuture<>();
         node.tenantWorkers().rpc(tenant, id, entrypoint, method, args, answer::complete);
-        switch (answer.get()) {
+        Message outcome;
+        try {
+            outcome = answer.get(node.tenantWorkers().answerTimeoutMs(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            outcome = new Message.CallFailed(0, ErrorCode.SANDBOX_UNAVAILABLE.code(), ErrorCode.SANDBOX_UNAVAILABLE.description());
+        }
+        switch (outcome) {
             case Message.RpcResult r when r.threw() -> {
                 Object thrown = decodeOrNull(r.value());
                 String message = thrown instanceof CloneCodec.JsError e ? e.name() + ": " + e.message() : "the worker threw a value";

@@ -4,8 +4,6 @@ import dev.bulwark.sandbox.ipc.ErrorCode;
 import dev.bulwark.sandbox.ipc.Message;
 
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -134,17 +132,25 @@ final class DynamicWorkers {
     }
 
     private static byte[] randomBytes() {
-        byte[] b = new byte[12];
+        return randomBytes(12);
+    }
+
+    private static byte[] randomBytes(int n) {
+        byte[] b = new byte[n];
         RANDOM.nextBytes(b);
         return b;
     }
 
+    /** A secret of this JVM: worker ids of cache keys cannot be computed from the key outside the node. */
+    private static final byte[] ID_KEY = randomBytes(32);
+
     private static String hash(String key) {
         try {
-            byte[] d = MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8));
-            return HexFormat.of().formatHex(d, 0, 12);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is missing from this JDK", e);
+            javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+            mac.init(new javax.crypto.spec.SecretKeySpec(ID_KEY, "HmacSHA256"));
+            return HexFormat.of().formatHex(mac.doFinal(key.getBytes(StandardCharsets.UTF_8)), 0, 12);
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IllegalStateException("HmacSHA256 is missing from this JDK", e);
         }
     }
 }

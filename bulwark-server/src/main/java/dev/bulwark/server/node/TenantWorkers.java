@@ -34,6 +34,10 @@ public final class TenantWorkers {
     public static final String PARENT = ":api";
     public static final int MAX_WORKERS_PER_TENANT = 1000;
     public static final long MAX_CODE_BYTES_PER_TENANT = 512L << 20;
+    /** Largest RPC argument bytes or fetch body one call carries (each travels whole in one frame to the sandbox). */
+    public static final int MAX_CALL_PAYLOAD = 32 << 20;
+    /** How long past the worker's wall-clock limit a caller waits for a sandbox that never answers. */
+    public static final long ANSWER_SLACK_MS = 30_000;
 
     private final DynamicWorkers dynamic;
     private final SandboxSupervisor supervisor;
@@ -135,6 +139,10 @@ public final class TenantWorkers {
 
     private void rpc(String tenant, String id, String entrypoint, String method, byte[] args, Consumer<Message> reply,
                      boolean retried) {
+        if (args != null && args.length > MAX_CALL_PAYLOAD) {
+            reply.accept(tooLarge("RPC arguments"));
+            return;
+        }
         switch (target(tenant, id)) {
             case Outcome.Refused r -> reply.accept(new Message.CallFailed(0, r.code(), r.message()));
             case Outcome.Ready(DeployedWorker w) -> supervisor.rpc(w.tenant(), new Message.RpcStart(invocationIds.getAsLong(),
@@ -155,6 +163,10 @@ public final class TenantWorkers {
      */
     public void fetch(String tenant, String id, String entrypoint, String method, String url, List<Message.Header> headers,
                       byte[] body, Consumer<Message> reply) {
+        if (body != null && body.length > MAX_CALL_PAYLOAD) {
+            reply.accept(tooLarge("a fetch body"));
+            return;
+        }
         switch (target(tenant, id)) {
             case Outcome.Refused r -> reply.accept(new Message.CallFailed(0, r.code(), r.message()));
             case Outcome.Ready(DeployedWorker w) -> {
@@ -207,6 +219,15 @@ public final class TenantWorkers {
             }
             return null;
         }
+    }
+
+    /** How long a caller waits for an answer at most: the node's wall-clock limit and some slack. */
+    public long answerTimeoutMs() {
+        return limits.wallMs() + ANSWER_SLACK_MS;
+    }
+
+    private static Message.CallFailed tooLarge(String what) {
+        return new Message.CallFailed(0, ErrorCode.REQUEST_TOO_LARGE.code(), what + " may have at most " + MAX_CALL_PAYLOAD + " bytes");
     }
 
     private static Outcome.Refused notFound(String id) {
