@@ -54,6 +54,8 @@ class TenantApiTest {
               echo(v) { return v; }
               owner() { return this.env.OWNER; }
               boom() { throw new RangeError("too far"); }
+              cyclic() { const a = { name: "loop" }; a.self = a; return a; }
+              big() { return "x".repeat(12 * 1024 * 1024); }
               fetch(request) {
                 const u = new URL(request.url);
                 return new Response(this.env.OWNER + " " + request.method + " " + u.pathname + u.search
@@ -140,6 +142,36 @@ class TenantApiTest {
         assertThat(gone.statusCode()).isEqualTo(404);
         assertThat(error(gone).get("code").asText()).isEqualTo("not_found");
         assertThat(send(LOADER_KEY, "DELETE", "v1/workers/calc", null).statusCode()).isEqualTo(404);
+    }
+
+    @Test
+    void hostileResultsFailOnlyTheirCall() throws Exception {
+        assertThat(send(LOADER_KEY, "PUT", "v1/workers/hostile", code(CALC, "loader")).statusCode()).isEqualTo(200);
+        HttpResponse<String> cyclic = call(LOADER_KEY, "hostile", "{\"method\":\"cyclic\"}");
+        assertThat(cyclic.statusCode()).isEqualTo(500);
+        assertThat(error(cyclic).get("code").asText()).isEqualTo("result_not_json");
+        // From Java the cycle survives.
+        Map<?, ?> loop = (Map<?, ?>) Bulwark.attach(node).tenant("loader").call("hostile", null, "cyclic");
+        assertThat(loop.get("self")).isSameAs(loop);
+        // A result over the 8 MiB a call carries fails that call, cleanly.
+        HttpResponse<String> big = call(LOADER_KEY, "hostile", "{\"method\":\"big\"}");
+        assertThat(big.statusCode()).isEqualTo(500);
+        assertThat(error(big).get("code").asText()).isEqualTo("worker_threw");
+        assertThat(call(LOADER_KEY, "hostile", "{\"method\":\"add\",\"args\":[1,2]}").body()).isEqualTo("{\"result\":3}");
+        send(LOADER_KEY, "DELETE", "v1/workers/hostile", null);
+    }
+
+    @Test
+    void anOversizedLoadIsRefusedBeforeItsBodyIsRead() throws Exception {
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", node.port())) {
+            socket.setSoTimeout(30_000);
+            socket.getOutputStream().write(("PUT " + TenantApi.PREFIX + "v1/workers/big HTTP/1.1\r\nHost: x\r\n"
+                    + "Authorization: Bearer " + LOADER_KEY + "\r\nContent-Length: " + (200L << 20) + "\r\n\r\n")
+                    .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            socket.getOutputStream().flush();
+            String head = new String(socket.getInputStream().readNBytes(12), java.nio.charset.StandardCharsets.US_ASCII);
+            assertThat(head).isEqualTo("HTTP/1.1 413");
+        }
     }
 
     @Test
