@@ -216,7 +216,7 @@ class TenantApiTest {
     @Test
     void aBundleOver64MiBIsRefusedAnd60MiBLoads() throws Exception {
         ObjectNode big = (ObjectNode) json.readTree(code("export default {}", "x"));
-        big.with("modules").putObject("big.bin").put("data", Base64.getEncoder().encodeToString(new byte[65 << 20]));
+        ((ObjectNode) big.get("modules")).putObject("big.bin").put("data", Base64.getEncoder().encodeToString(new byte[65 << 20]));
         HttpResponse<String> over = send(LOADER_KEY, "PUT", "v1/workers/huge", big.toString());
         big = null;
         assertThat(over.statusCode()).isEqualTo(413);
@@ -231,7 +231,7 @@ class TenantApiTest {
                 export default class extends WorkerEntrypoint {
                   size() { const b = new Uint8Array(big); return [b.length, b[b.length - 1]]; }
                 }""", "x"));
-        sixty.with("modules").putObject("big.bin").put("data", Base64.getEncoder().encodeToString(bytes));
+        ((ObjectNode) sixty.get("modules")).putObject("big.bin").put("data", Base64.getEncoder().encodeToString(bytes));
         bytes = null;
         HttpResponse<String> loaded = send(LOADER_KEY, "PUT", "v1/workers/sixty", sixty.toString());
         sixty = null;
