@@ -62,6 +62,7 @@ public final class Node implements AutoCloseable {
     private final String adminToken;
     private final NamespaceKeys namespaceKeys;
     private final DynamicWorkers dynamicWorkers;
+    private final TenantWorkers tenantWorkers;
     private final Alarms alarms;
     private final Server server;
     private final SocketHub sockets;
@@ -158,6 +159,7 @@ public final class Node implements AutoCloseable {
                     }
                 });
         this.dynamicWorkers = new DynamicWorkers(supervisor, sb.dynamicWorkersMax());
+        this.tenantWorkers = new TenantWorkers(dynamicWorkers, supervisor, settings.limits(), this::nextInvocationId);
         this.sockets = new SocketHub(supervisor, this::nextInvocationId,
                 Integer.getInteger(WEBSOCKETS_PER_OBJECT_PROPERTY, DEFAULT_WEBSOCKETS_PER_OBJECT));
         supervisor.sockets(sockets);
@@ -387,6 +389,11 @@ public final class Node implements AutoCloseable {
 
     public long nextInvocationId() {
         return invocations.next();
+    }
+
+    /** Dynamic workers loaded for tenants from outside any worker (the tenant API, the embedding API). */
+    public TenantWorkers tenantWorkers() {
+        return tenantWorkers;
     }
 
     public SandboxSupervisor supervisor() {
