@@ -35,6 +35,9 @@ final class JavaObjectCalls {
             return new Message.CallResult(call.callId(), r.status(), "", out, r.body());
         } catch (RpcError e) {
             return new Message.CallFailed(call.callId(), ErrorCode.WORKER_THREW.code(), e.toString());
+        } catch (RuntimeException e) {
+            // A call no honest sandbox sends (no method, no URL): refused, the object never reached.
+            return new Message.CallFailed(call.callId(), ErrorCode.INTERNAL.code(), "malformed call to a durable object");
         }
     }
 
