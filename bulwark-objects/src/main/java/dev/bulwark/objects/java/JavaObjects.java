@@ -192,7 +192,8 @@ public final class JavaObjects implements AutoCloseable {
             return o.run(body, alarmRun, alarms);
         } catch (RpcError e) {
             throw e;
-        } catch (Exception | StackOverflowError e) {
+        } catch (Throwable e) {
+            if (e instanceof VirtualMachineError && !(e instanceof StackOverflowError)) throw (VirtualMachineError) e;
             String reference = HexFormat.of().formatHex(randomBytes());
             host.internalError(reference, cls.name() + " " + key.id() + " (tenant " + key.tenant() + ")", e);
             throw new RpcError("internal error; reference = " + reference);

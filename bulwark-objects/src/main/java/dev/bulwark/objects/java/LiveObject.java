@@ -81,7 +81,8 @@ final class LiveObject {
             }
             if (alarmChange != null) alarms.changed(key, ctx.id().name(), alarmChange.orElse(null));
             return result;
-        } catch (Exception | StackOverflowError e) {
+        } catch (Throwable e) {
+            // Whatever ended the event (an Error too), its writes must not ride on the next event's commit.
             if (storage != null) {
                 try {
                     storage.rollback();
@@ -89,6 +90,7 @@ final class LiveObject {
                     reset();
                 }
             }
+            if (!(e instanceof Exception)) instance = null; // an Error may have left the instance half-changed
             throw e;
         } finally {
             alarmChange = null;

@@ -96,6 +96,10 @@ class JavaObjectsTest {
                     ctx.storage().put("n", 999L);
                     throw new RpcError(RpcError.Type.RANGE_ERROR, "no");
                 }
+                case "errorAfterWrite" -> {
+                    ctx.storage().put("n", 777L);
+                    throw new AssertionError("an Error, not an Exception");
+                }
                 case "crash" -> throw new IllegalStateException("secret detail of " + getClass().getName());
                 case "slow" -> {
                     trace.add("start " + args.get(0));
@@ -137,7 +141,7 @@ class JavaObjectsTest {
 
     JavaObjects start(long idleMs) {
         objects = new JavaObjects(host(), idleMs, StorageOptions.defaults());
-        objects.register(JavaObjectClass.bindable("Counter", Counter::new, "increment", "get", "failAfterWrite", "crash",
+        objects.register(JavaObjectClass.bindable("Counter", Counter::new, "increment", "get", "failAfterWrite", "errorAfterWrite", "crash",
                 "slow", "callSelf", "stash", "setAlarm", "getAlarm", "echo"));
         objects.register(JavaObjectClass.javaOnly("Session", Counter::new, "get"));
         return objects;
@@ -210,6 +214,17 @@ class JavaObjectsTest {
                     .startsWith(e.getMessage().substring("internal error; reference = ".length()))
                     .contains("secret detail");
         });
+    }
+
+    @Test
+    void anErrorThatIsNotAnExceptionAlsoRollsBackAndTheInstanceIsMadeAgain() {
+        start(60_000);
+        JavaObjectStub stub = counter("t", "error");
+        stub.call("increment");
+        assertThatThrownBy(() -> stub.call("errorAfterWrite")).isInstanceOfSatisfying(RpcError.class,
+                e -> assertThat(e.getMessage()).startsWith("internal error; reference = "));
+        assertThat(stub.call("get")).as("the write before the Error was rolled back, not committed by the next event").isEqualTo(1L);
+        assertThat(constructed).hasValue(2);
     }
 
     @Test
