@@ -65,10 +65,6 @@ public final class Node implements AutoCloseable {
     private final Alarms alarms;
     private final Server server;
     private final SocketHub sockets;
-    /** The system property that bounds the WebSockets one durable object may hold. */
-    public static final String WEBSOCKETS_PER_OBJECT_PROPERTY = "bulwark.websockets.per_object";
-    /** Workers' documented limit of hibernatable WebSockets per object. */
-    public static final int DEFAULT_WEBSOCKETS_PER_OBJECT = 32_768;
     private final Confinement confinement;
 
     /**
@@ -158,8 +154,7 @@ public final class Node implements AutoCloseable {
                     }
                 });
         this.dynamicWorkers = new DynamicWorkers(supervisor, sb.dynamicWorkersMax());
-        this.sockets = new SocketHub(supervisor, this::nextInvocationId,
-                Integer.getInteger(WEBSOCKETS_PER_OBJECT_PROPERTY, DEFAULT_WEBSOCKETS_PER_OBJECT));
+        this.sockets = new SocketHub(supervisor, this::nextInvocationId, sb.websocketsPerObject());
         supervisor.sockets(sockets);
         try {
             this.alarms = new Alarms(settings.dataDir(), this::runAlarm, Alarms.FIRST_BACKOFF_MS);

@@ -184,7 +184,7 @@ public final class SocketHub {
                             "too many WebSockets"), false);
                     sockets.remove(s.id);
                     return "too many WebSockets: the durable object holds " + ids.size() + "; the limit is "
-                            + perObjectLimit + " (bulwark.websockets.per_object)";
+                            + perObjectLimit + " (sandboxes.websockets_per_object)";
                 }
                 ids.add(s.id);
             }
