@@ -48,6 +48,8 @@ public final class MessageCodec {
     private static final byte SUBREQUEST_ACK = 60, SUBREQUEST_CANCEL = 61, SUBREQUEST_HEAD = 62,
             SUBREQUEST_CHUNK = 63, SUBREQUEST_END = 64, STREAMED_SUBREQUEST = 65, SUBREQUEST_BODY_PULL = 66,
             SUBREQUEST_BODY_CHUNK = 67, SUBREQUEST_BODY_END = 68;
+    // Operator access (the admin helper): tags from 90 up.
+    private static final byte SNAPSHOT_OBJECT = 90, SNAPSHOT_TAKEN = 91;
 
     /**
      * Writes one frame. Not thread-safe: callers serialize writes on one stream. A message whose
@@ -191,6 +193,10 @@ public final class MessageCodec {
             }
             case UnloadWorker m -> { o.writeByte(UNLOAD_WORKER); str(o, m.workerId()); }
             case Shutdown m -> o.writeByte(SHUTDOWN);
+            case SnapshotObject m -> {
+                o.writeByte(SNAPSHOT_OBJECT); o.writeLong(m.correlationId()); address(o, m.target()); str(o, m.fileName());
+            }
+            case SnapshotTaken m -> { o.writeByte(SNAPSHOT_TAKEN); o.writeLong(m.correlationId()); str(o, m.error()); }
             case SubrequestAck m -> { o.writeByte(SUBREQUEST_ACK); o.writeLong(m.subrequestId()); o.writeLong(m.bytes()); }
             case SubrequestCancel m -> { o.writeByte(SUBREQUEST_CANCEL); o.writeLong(m.subrequestId()); }
             case SubrequestHead m -> {
@@ -259,6 +265,8 @@ public final class MessageCodec {
             case SUBREQUEST_RESULT -> new SubrequestResult(i.readLong(), i.readInt(), str(i), headers(i), bytes(i), str(i));
             case SUBREQUEST_FAILED -> new SubrequestFailed(i.readLong(), str(i));
             case SHUTDOWN -> new Shutdown();
+            case SNAPSHOT_OBJECT -> new SnapshotObject(i.readLong(), objectAddress(i), str(i));
+            case SNAPSHOT_TAKEN -> new SnapshotTaken(i.readLong(), str(i));
             case SUBREQUEST_ACK -> new SubrequestAck(i.readLong(), i.readLong());
             case SUBREQUEST_CANCEL -> new SubrequestCancel(i.readLong());
             case SUBREQUEST_HEAD -> new SubrequestHead(i.readLong(), i.readInt(), str(i), headers(i), str(i), i.readBoolean());

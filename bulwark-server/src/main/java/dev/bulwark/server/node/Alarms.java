@@ -110,6 +110,19 @@ final class Alarms implements AutoCloseable {
         else entries.put(key(object), new Entry(tenant, object, time, null));
     }
 
+    /** The time of an object's alarm as the index has it (epoch ms), or null when none is set. */
+    synchronized Long timeOf(Address.DurableObject object) {
+        try (PreparedStatement p = db.prepareStatement("SELECT time FROM alarms WHERE worker = ? AND class = ? AND id = ?")) {
+            bindKey(p, object);
+            try (ResultSet rs = p.executeQuery()) {
+                return rs.next() ? rs.getLong(1) : null;
+            }
+        } catch (SQLException e) {
+            log.error("could not read the alarm of {}: {}", object, e.getMessage());
+            return null;
+        }
+    }
+
     private static void bindKey(PreparedStatement p, Address.DurableObject o) throws SQLException {
         p.setString(1, o.workerId());
         p.setString(2, o.className());

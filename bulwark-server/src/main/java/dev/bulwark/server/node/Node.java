@@ -66,6 +66,7 @@ public final class Node implements AutoCloseable {
     private final Server server;
     private final SocketHub sockets;
     private final Confinement confinement;
+    private final ObjectAdmin objectAdmin;
 
     /**
      * Decides how sandboxes are confined and says so, one line per protection; with
@@ -168,6 +169,10 @@ public final class Node implements AutoCloseable {
         this.server = new Server(threads);
         HttpConfiguration http = new HttpConfiguration();
         http.setSendServerVersion(false);
+        // Jetty's per-connection header cache matches values ignoring case: on a kept-alive
+        // connection, "Authorization: Bearer <TOKEN>" after "Bearer <token>" read as the cached
+        // field (found by AdminObjectsTest), and a worker would see an earlier request's spelling.
+        http.setHeaderCacheCaseSensitive(true);
         ServerConnector connector = new ServerConnector(server, new HttpConnectionFactory(http),
                 new HTTP2CServerConnectionFactory(http));
         connector.setHost(settings.host());
@@ -179,6 +184,11 @@ public final class Node implements AutoCloseable {
         ws.setMaxBinaryMessageSize(SocketHub.MAX_MESSAGE_BYTES);
         ws.setIdleTimeout(java.time.Duration.ZERO);
         server.setErrorHandler(new dev.bulwark.server.http.JsonErrorHandler());
+        this.objectAdmin = new ObjectAdmin(settings.dataDir(), () -> {
+            synchronized (workers) {
+                return List.copyOf(workers.values());
+            }
+        }, supervisor, alarms, sockets);
     }
 
     /** Starts a node: its front door listens when this returns; deploy workers next. */
@@ -390,6 +400,11 @@ public final class Node implements AutoCloseable {
 
     public SocketHub sockets() {
         return sockets;
+    }
+
+    /** What the admin endpoints ask about durable objects. */
+    public ObjectAdmin objects() {
+        return objectAdmin;
     }
 
     public LogHub logs() {
