@@ -143,6 +143,9 @@ public final class Main implements Runnable {
             Node node;
             try {
                 node = Node.serve(configs);
+            } catch (dev.bulwark.server.node.MigrationException e) {
+                err.println("bulwark: " + oneLine(e));
+                return USAGE;
             } catch (java.nio.file.FileSystemException e) {
                 err.println("bulwark: " + fileProblem(e));
                 return FAILED;

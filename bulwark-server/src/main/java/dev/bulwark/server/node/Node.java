@@ -67,6 +67,7 @@ public final class Node implements AutoCloseable {
     private final SocketHub sockets;
     private final Confinement confinement;
     private final ObjectAdmin objectAdmin;
+    private final Migrations migrations;
 
     /**
      * Decides how sandboxes are confined and says so, one line per protection; with
@@ -184,6 +185,17 @@ public final class Node implements AutoCloseable {
         ws.setMaxBinaryMessageSize(SocketHub.MAX_MESSAGE_BYTES);
         ws.setIdleTimeout(java.time.Duration.ZERO);
         server.setErrorHandler(new dev.bulwark.server.http.JsonErrorHandler());
+        this.migrations = new Migrations(settings.dataDir(), new Migrations.AlarmIndex() {
+            @Override
+            public void renameClass(String tenant, String worker, String from, String to) {
+                alarms.renameClass(worker, from, to);
+            }
+
+            @Override
+            public void deleteClass(String tenant, String worker, String className) {
+                alarms.deleteClass(worker, className);
+            }
+        });
         this.objectAdmin = new ObjectAdmin(settings.dataDir(), () -> {
             synchronized (workers) {
                 return List.copyOf(workers.values());
@@ -227,6 +239,8 @@ public final class Node implements AutoCloseable {
         if (projects.isEmpty()) throw new IllegalArgumentException("no project to serve");
         Node node = start(projects.getFirst().settings());
         try {
+            // Storage changes first, before any sandbox could open an object of a renamed or deleted class.
+            for (ProjectConfig project : projects) node.migrate(project);
             for (ProjectConfig project : projects) {
                 node.deploy(node.worker(project), project.routes(), project.sourceRoot(), project.workersDev());
             }
@@ -236,6 +250,19 @@ public final class Node implements AutoCloseable {
             throw e;
         }
         return node;
+    }
+
+    /**
+     * Applies the project's durable object migrations that this node has not applied yet (renamed
+     * and deleted classes change storage; see {@link Migrations}). Call it before deploying the
+     * project's worker; a migration that changes a class whose objects run now is refused.
+     *
+     * @return the tags applied now
+     * @throws MigrationException when the migrations do not fit what was applied or what is bound
+     */
+    public List<String> migrate(ProjectConfig project) {
+        return migrations.apply(project.settings().tenant(), project.name(), project.migrations(), project.durableObjects(),
+                supervisor::anyPlaced);
     }
 
     /**
@@ -251,7 +278,7 @@ public final class Node implements AutoCloseable {
         for (DurableObjectBinding b : project.durableObjects()) {
             String workerId = b.scriptName() == null ? project.name() : b.scriptName();
             bindings.add(new Binding.DurableObjectNamespace(b.name(), workerId, b.className(),
-                    namespaceKeys.keyFor(tenant, workerId, b.className())));
+                    namespaceKeys.keyFor(tenant, workerId, migrations.keyClass(tenant, workerId, b.className()))));
         }
         for (WorkerLoaderBinding b : project.workerLoaders()) bindings.add(new Binding.WorkerLoader(b.binding()));
         return new DeployedWorker(project.name(), tenant, project.bundle(), env.toString(), bindings, true,

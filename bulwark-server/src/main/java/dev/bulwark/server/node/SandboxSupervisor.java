@@ -167,6 +167,11 @@ public final class SandboxSupervisor implements AutoCloseable {
         }
     }
 
+    /** Whether some object of the class runs now (a migration must not move its storage). */
+    boolean anyPlaced(String workerId, String className) {
+        return directory.anyPlaced(workerId, className);
+    }
+
     /** The sandbox that runs an object now, or null. */
     SandboxProcess placement(Address.DurableObject object) {
         return directory.current(object);
