@@ -88,6 +88,29 @@ public final class ObjectAdmin {
         this.supervisor = supervisor;
         this.alarms = alarms;
         this.sockets = sockets;
+        sweepSnapshots(dataDir);
+    }
+
+    /**
+     * Removes copies left by a node that stopped while sending them, or by a sandbox that answered
+     * too late (no snapshot is in progress when a node starts). Regular files only, no link followed.
+     */
+    private static void sweepSnapshots(Path dataDir) {
+        Path tenants = dataDir.resolve("tenants");
+        if (!Files.isDirectory(tenants, LinkOption.NOFOLLOW_LINKS)) return;
+        try (DirectoryStream<Path> dirs = Files.newDirectoryStream(tenants)) {
+            for (Path tenant : dirs) {
+                Path snapshots = tenant.resolve("snapshots");
+                if (!Files.isDirectory(snapshots, LinkOption.NOFOLLOW_LINKS)) continue;
+                try (DirectoryStream<Path> files = Files.newDirectoryStream(snapshots, "*.sqlite")) {
+                    for (Path f : files) {
+                        if (Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS)) deleteQuietly(f);
+                    }
+                }
+            }
+        } catch (IOException e) {
+            // best effort: a leftover copy is only disk space
+        }
     }
 
     /**

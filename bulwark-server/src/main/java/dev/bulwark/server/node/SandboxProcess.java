@@ -195,6 +195,11 @@ final class SandboxProcess implements IsolateHost {
         return result;
     }
 
+    /** The node stopped waiting for a correlated answer (a snapshot that timed out): forget it. */
+    void forgetAnswer(long correlationId) {
+        loads.remove(correlationId);
+    }
+
     /**
      * Starts an invocation ({@code start} is its FetchStart or RpcStart); its outcome goes to the
      * listener, whatever happens to the process.

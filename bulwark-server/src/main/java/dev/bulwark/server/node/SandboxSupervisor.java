@@ -152,8 +152,9 @@ public final class SandboxSupervisor implements AutoCloseable {
         awaitReady(t);
         SandboxProcess p = directory.place(object, t.live);
         if (p == null) return "no sandbox is available for tenant '" + tenant + "'";
+        long id = ids.incrementAndGet();
         try {
-            Message answer = p.snapshot(new Message.SnapshotObject(ids.incrementAndGet(), object, fileName))
+            Message answer = p.snapshot(new Message.SnapshotObject(id, object, fileName))
                     .get(READY_WAIT_SECONDS, TimeUnit.SECONDS);
             return switch (answer) {
                 case Message.SnapshotTaken taken -> taken.error();
@@ -161,6 +162,7 @@ public final class SandboxSupervisor implements AutoCloseable {
                 default -> "unexpected answer " + answer.getClass().getSimpleName();
             };
         } catch (java.util.concurrent.TimeoutException e) {
+            p.forgetAnswer(id);
             return "the sandbox did not answer within " + READY_WAIT_SECONDS + " s";
         } catch (Exception e) {
             return "the snapshot failed: " + e.getClass().getSimpleName();

@@ -51,6 +51,9 @@ class AdminObjectsTest {
     @BeforeAll
     static void start() throws Exception {
         Path root = Path.of("src", "test", "resources", "admin-project").toAbsolutePath();
+        // A copy a previous node left behind (it stopped while sending it): swept at start.
+        Files.createDirectories(data.resolve("tenants/alpha/snapshots"));
+        Files.writeString(data.resolve("tenants/alpha/snapshots/" + "ab".repeat(16) + ".sqlite"), "left over");
         node = Node.serve(ProjectLoader.load(root.resolve("a"), s -> s.withPort(0).withDataDir(data)));
         ProjectConfig beta = ProjectLoader.load(root.resolve("b"), s -> s.withPort(0).withDataDir(data));
         assertThat(node.deploy(node.worker(beta), beta.routes(), beta.sourceRoot(), true)).isNull();
@@ -138,6 +141,11 @@ class AdminObjectsTest {
         assertThat(snapshotFiles("alpha")).isEmpty();
         // The scheme's case does not matter (RFC 9110 11.1); the token's does.
         assertThat(request(null, PREFIX + "namespaces", "bearer " + token).statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void aCopyLeftByAnEarlierNodeIsRemovedAtStart() throws Exception {
+        assertThat(data.resolve("tenants/alpha/snapshots/" + "ab".repeat(16) + ".sqlite")).doesNotExist();
     }
 
     @Test
