@@ -145,7 +145,7 @@ final class Alarms implements AutoCloseable {
         }
         for (Entry e : moved) {
             Address.DurableObject o = new Address.DurableObject(worker, to, e.object.objectId(), e.object.name());
-            if (resumed) schedule(e.tenant, o, e.time, 0);
+            if (started.test(o)) schedule(e.tenant, o, e.time, 0);
             else entries.put(key(o), new Entry(e.tenant, o, e.time, null));
         }
     }
