@@ -15,7 +15,7 @@ import java.util.List;
  */
 public sealed interface Message {
 
-    int PROTOCOL_VERSION = 2;
+    int PROTOCOL_VERSION = 3;
 
     /** A header as it crosses the wire: name and value, in order, duplicates kept. */
     record Header(String name, String value) {}
@@ -89,7 +89,21 @@ public sealed interface Message {
      * @param limits         the dynamic worker's limits (never above the parent's)
      */
     record LoadDynamic(long invocationId, long callId, String parentWorker, String id, WorkerBundle bundle, String envJson,
-                       boolean networkAllowed, Limits limits) implements Message {}
+                       boolean networkAllowed, Limits limits, List<Binding> bindings) implements Message {
+        /**
+         * @param bindings the capabilities the parent grants beyond the JSON env: its
+         *                 {@code globalOutbound} fetcher ({@link Binding.Outbound}) and {@code tails}
+         *                 ({@link Binding.Tail}); the node checks the parent may grant each
+         */
+        public LoadDynamic {
+            bindings = List.copyOf(bindings);
+        }
+
+        public LoadDynamic(long invocationId, long callId, String parentWorker, String id, WorkerBundle bundle,
+                           String envJson, boolean networkAllowed, Limits limits) {
+            this(invocationId, callId, parentWorker, id, bundle, envJson, networkAllowed, limits, List.of());
+        }
+    }
 
     /** An outbound {@code fetch()} the node's egress gateway must decide and perform. */
     record Subrequest(long invocationId, long subrequestId, String method, String url, List<Header> headers,
@@ -192,6 +206,13 @@ public sealed interface Message {
 
     /** Start one RPC invocation at {@code target}: see {@link RpcCall}. Answered by RpcReturn, then InvocationDone. */
     record RpcStart(long invocationId, Address target, String method, byte[] args) implements Message {}
+
+    /**
+     * Deliver trace items to a tail worker: {@code target}'s {@code tail(events)} handler runs as an
+     * invocation with {@code eventsJson} (a JSON array of Workers' TraceItem objects) as its
+     * argument. Answered by InvocationDone (and InvocationFailed if the handler threw).
+     */
+    record TailStart(long invocationId, Address.Worker target, String eventsJson) implements Message {}
 
     /** The next chunk of a streamed request body, answering one pull. */
     record RequestBodyChunk(long invocationId, byte[] data) implements Message {}

@@ -6,6 +6,7 @@ import com.caoccao.javet.values.reference.IV8ValueArray;
 import com.caoccao.javet.values.reference.V8ValueObject;
 import com.caoccao.javet.values.reference.V8ValueTypedArray;
 import dev.bulwark.sandbox.ipc.Message;
+import dev.bulwark.sandbox.worker.Binding;
 import dev.bulwark.sandbox.worker.Limits;
 import dev.bulwark.sandbox.worker.ModuleType;
 import dev.bulwark.sandbox.worker.WorkerBundle;
@@ -30,7 +31,15 @@ final class DynamicCode {
 
     private DynamicCode() {}
 
-    static Message.LoadDynamic read(V8ValueObject code, String id, Limits parent) throws JavetException {
+    /** Turns a stub descriptor of the parent's into the address it names (only what the parent holds). */
+    interface Resolver {
+        dev.bulwark.sandbox.ipc.Address.Worker resolve(V8ValueObject descriptor) throws Exception;
+    }
+
+    /** Tail workers one WorkerCode may name. */
+    static final int MAX_TAILS = 8;
+
+    static Message.LoadDynamic read(V8ValueObject code, String id, Limits parent, Resolver resolver) throws Exception {
         String mainModule = code.getString("mainModule");
         List<WorkerModule> modules = new ArrayList<>();
         long total = 0;
@@ -68,7 +77,25 @@ final class DynamicCode {
             throw new IllegalArgumentException("the WorkerCode's env is larger than the limit of " + MAX_ENV_BYTES + " bytes");
         }
         boolean network = code.getBoolean("network") == Boolean.TRUE;
-        return new Message.LoadDynamic(0, 0, null, id, bundle, env, network, limits(code, parent));
+        List<Binding> grants = new ArrayList<>();
+        try (V8Value outbound = code.get("outbound")) {
+            if (outbound instanceof V8ValueObject d) {
+                grants.add(new Binding.Outbound(resolver.resolve(d)));
+                network = false; // fetch() goes to the fetcher, never to the egress gateway
+            }
+        }
+        try (V8Value tails = code.get("tails")) {
+            if (tails instanceof IV8ValueArray list) {
+                if (list.getLength() > MAX_TAILS) throw new IllegalArgumentException("a WorkerCode can name at most " + MAX_TAILS + " tails");
+                for (int i = 0; i < list.getLength(); i++) {
+                    try (V8Value d = list.get(i)) {
+                        if (!(d instanceof V8ValueObject o)) throw new IllegalArgumentException("malformed tails");
+                        grants.add(new Binding.Tail(resolver.resolve(o)));
+                    }
+                }
+            }
+        }
+        return new Message.LoadDynamic(0, 0, null, id, bundle, env, network, limits(code, parent), grants);
     }
 
     /** The lower of the parent's limits and those the code asks for. */
