@@ -362,19 +362,8 @@ public final class Node implements AutoCloseable {
         if (caller == null || !caller.tenant().equals(tenant) || !(address instanceof Address.Worker w)) return null;
         DeployedWorker self = dynamicWorkers.get(caller.worker());
         if (self == null || !self.tenant().equals(tenant)) return null;
-        if (w.workerId().equals(self.name())) return self;
-        for (Binding b : self.bindings()) {
-            Address.Worker granted = switch (b) {
-                case Binding.Outbound o -> o.target();
-                case Binding.Service sv -> sv.target();
-                case Binding.Tail t -> null;
-                case Binding.DurableObjectNamespace ns -> null;
-                case Binding.WorkerLoader l -> null;
-                case Binding.ExportedNamespace e -> null;
-            };
-            if (w.equals(granted)) return deployedOf(DynamicWorkers.tenantOf(tenant), w.workerId());
-        }
-        return null;
+        if (!Grants.allows(self, w)) return null;
+        return w.workerId().equals(self.name()) ? self : deployedOf(DynamicWorkers.tenantOf(tenant), w.workerId());
     }
 
     /** The deployed worker of that name if it belongs to {@code tenant}, else null. */
