@@ -38,6 +38,7 @@ export class Aborter extends DurableObject {
     ctx.storage.kv.put('constructed', (ctx.storage.kv.get('constructed') ?? 0) + 1);
   }
   ping() { return 'pong'; }
+  exportsKeys() { return Object.keys(this.ctx.exports).sort(); }
   inc() { return ++this.n; }
   constructions() { return this.ctx.storage.kv.get('constructed'); }
   slow() {
@@ -126,6 +127,7 @@ export default {
           same: exports === ctx.exports,
           keys: Object.keys(ctx.exports).sort(),
           ns: await ctx.exports.Aborter.getByName('ns').ping(),
+          objectSees: await ctx.exports.Aborter.getByName('ns').exportsKeys(),
           envHasNoExports: env.Aborter === undefined && env.Local === undefined,
         });
       case '/peek': {

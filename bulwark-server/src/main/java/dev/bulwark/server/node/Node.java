@@ -122,6 +122,7 @@ public final class Node implements AutoCloseable {
 
                     @Override
                     public void egress(SandboxProcess from, Message message) {
+                        if (refusesNetwork(from, message)) return;
                         egress.receive(new EgressGateway.Origin(from, from.tenant()), message);
                     }
 
@@ -402,6 +403,38 @@ public final class Node implements AutoCloseable {
             }
         }
         dynamicWorkers.load(tenant, request, reply);
+    }
+
+    /**
+     * Defence in depth behind the sandbox's own check: a dynamic worker whose globalOutbound is null
+     * or a fetcher has no egress at all, so a subrequest it sends anyway (its sandbox subverted) is
+     * answered with a failure here and never reaches the gateway.
+     */
+    private boolean refusesNetwork(SandboxProcess from, Message message) {
+        if (!DynamicWorkers.isGenerated(from.tenant())) return false;
+        long invocationId;
+        long subrequestId;
+        switch (message) {
+            case Message.Subrequest s -> {
+                invocationId = s.invocationId();
+                subrequestId = s.subrequestId();
+            }
+            case Message.StreamedSubrequest s -> {
+                invocationId = s.invocationId();
+                subrequestId = s.subrequestId();
+            }
+            default -> {
+                return false; // acknowledgements and body chunks of a subrequest the gateway let through
+            }
+        }
+        InvocationRecords.Record caller = invocationRecords.get(invocationId);
+        DeployedWorker worker = caller == null || !caller.tenant().equals(from.tenant()) ? null
+                : dynamicWorkers.get(caller.worker());
+        if (worker != null && worker.networkAllowed()) return false;
+        from.deliver(new Message.SubrequestFailed(subrequestId, "This worker is not permitted to access the internet "
+                + "via global functions like fetch(). It must use capabilities (such as bindings in 'env') to talk to "
+                + "the outside world."));
+        return true;
     }
 
     /** An invocation of a dynamic worker that has tails reports to them (see {@link Tails}). */

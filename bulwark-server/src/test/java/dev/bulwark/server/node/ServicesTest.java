@@ -102,6 +102,8 @@ class ServicesTest {
         assertThat(r.get("keys").toString())
                 .isEqualTo("[\"Aborter\",\"Local\",\"Outbound\",\"Tail\",\"TailLog\",\"default\"]");
         assertThat(r.get("ns").asText()).isEqualTo("pong");
+        // A durable object's ctx.exports are its worker's too.
+        assertThat(r.get("objectSees")).isEqualTo(r.get("keys"));
         assertThat(r.get("envHasNoExports").asBoolean()).isTrue();
     }
 
