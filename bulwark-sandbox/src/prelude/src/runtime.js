@@ -19,6 +19,7 @@ import { answerRpc, answerAlarm, entrypointReceiver } from './rpc.js';
 import { makeLoader } from './loader.js';
 import { makeService, linkExports, ctxExports, setGlobalOutbound } from './services.js';
 import { serialize, deserialize } from './serialize.js';
+import { utf8DecodeReplace } from './encoding.js';
 import { installAsyncContext, enterFrame } from './async-context.js';
 import { nodeInternals } from './node-internals.js';
 import { EmailMessage } from './email.js';
@@ -267,7 +268,8 @@ async function dispatchFetch(handler, req, env, invocationId, target) {
   // The props the granter of the stub this call came through fixed: the callee's alone.
   if (target !== null && target !== undefined && target.props !== undefined && target.props !== null) {
     try {
-      ctx.props = deserialize(target.props);
+      // Serialized by the granter's stub (magic byte 0xB7), or JSON text from a service binding's configuration.
+      ctx.props = target.props[0] === 0xb7 ? deserialize(target.props) : JSONParse(utf8DecodeReplace(target.props));
     } catch (err) {
       safeLog('error', `ctx.props could not be read: ${err}`);
     }

@@ -111,6 +111,7 @@ export default {
           greet: await env.ADMIN.greet('ada'),
           adminFetch: await (await env.ADMIN.fetch('https://admin.test/y')).text(),
           props: await env.ADMIN.whoami(),
+          configured: await env.CONFIGURED.whoami(),
           tag: Object.prototype.toString.call(env.BACK),
           defaultRpc: await settle(env.BACK.greet('x')),
           missing: await settle(env.ADMIN.nothing()),

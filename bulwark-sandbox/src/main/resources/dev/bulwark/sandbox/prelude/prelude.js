@@ -13173,6 +13173,7 @@ ${hex}`);
   __name(makeLoader, "makeLoader");
 
   // src/runtime.js
+  init_encoding();
   init_async_context();
 
   // src/node-internals.js
@@ -13443,7 +13444,7 @@ ${hex}`);
     registerWaitUntil(invocationId, (promise) => ctx.waitUntil(promise));
     if (target !== null && target !== void 0 && target.props !== void 0 && target.props !== null) {
       try {
-        ctx.props = deserialize(target.props);
+        ctx.props = target.props[0] === 183 ? deserialize(target.props) : JSONParse2(utf8DecodeReplace(target.props));
       } catch (err) {
         safeLog("error", `ctx.props could not be read: ${err}`);
       }

@@ -271,7 +271,10 @@ public final class Node implements AutoCloseable {
         }
         for (WorkerLoaderBinding b : project.workerLoaders()) bindings.add(new Binding.WorkerLoader(b.binding()));
         for (ServiceBinding b : project.services()) {
-            bindings.add(new Binding.Service(b.binding(), new Address.Worker(b.service(), b.entrypoint())));
+            // Props from configuration travel as JSON text; the callee tells it from serialized props by its first byte.
+            Address.Grant grant = b.propsJson() == null ? null
+                    : Address.Grant.props(b.propsJson().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            bindings.add(new Binding.Service(b.binding(), new Address.Worker(b.service(), b.entrypoint(), grant)));
         }
         // ctx.exports: the worker's own durable object classes as namespaces, keyed as its bindings are.
         for (String className : ownClasses(project)) {

@@ -81,6 +81,8 @@ class ServicesTest {
         assertThat(r.get("greet").asText()).isEqualTo("hello ada from back");
         assertThat(r.get("adminFetch").asText()).isEqualTo("admin fetch /y");
         assertThat(r.get("props")).isEqualTo(json.createObjectNode());
+        // wrangler's services[].props: the callee's ctx.props.
+        assertThat(r.get("configured").toString()).isEqualTo("{\"clientId\":\"front\",\"permissions\":[\"read\",\"write\"]}");
         assertThat(r.get("tag").asText()).isEqualTo("[object Fetcher]");
         // The default export is a plain object: no RPC, as in workerd.
         assertThat(r.at("/defaultRpc/ok").asBoolean()).isFalse();
