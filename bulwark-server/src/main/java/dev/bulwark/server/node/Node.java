@@ -350,7 +350,7 @@ public final class Node implements AutoCloseable {
      * dynamic worker (a sandbox for generated code) may call only what it was granted: its own
      * entrypoints (ctx.exports) and the exact grants in its bindings (globalOutbound), props included.
      */
-    private DeployedWorker callable(String tenant, long invocationId, Address address) {
+    DeployedWorker callable(String tenant, long invocationId, Address address) {
         if (DynamicWorkers.isGenerated(tenant)) return callableFromGenerated(tenant, invocationId, address);
         return switch (address) {
             case Address.DurableObject o -> deployedOf(tenant, o.workerId());
@@ -384,7 +384,7 @@ public final class Node implements AutoCloseable {
      * grants (globalOutbound, tails) must name workers of its own tenant: a sandbox cannot hand
      * generated code a way into another tenant, whatever it claims.
      */
-    private void loadDynamic(String tenant, Message.LoadDynamic request, java.util.function.Consumer<Message> reply) {
+    void loadDynamic(String tenant, Message.LoadDynamic request, java.util.function.Consumer<Message> reply) {
         if (DynamicWorkers.isGenerated(tenant)) {
             reply.accept(new Message.CallFailed(request.callId(), ErrorCode.NOT_FOUND.code(),
                     "a dynamic worker has no worker loader"));

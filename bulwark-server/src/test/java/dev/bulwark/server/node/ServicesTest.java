@@ -3,6 +3,7 @@ package dev.bulwark.server.node;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.bulwark.sandbox.ipc.Address;
+import dev.bulwark.sandbox.ipc.Message;
 import dev.bulwark.sandbox.worker.Binding;
 import dev.bulwark.sandbox.worker.Limits;
 import dev.bulwark.sandbox.worker.ModuleType;
@@ -227,12 +228,29 @@ class ServicesTest {
     }
 
     @Test
-    void anotherTenantsWorkerCannotBeReachedThroughADynamicWorkersGrant() throws Exception {
-        // A worker of another tenant, deployed beside them: front's dynamic workers can only be
-        // handed front's tenant's workers, and front has no way to name this one.
+    void theNodeRefusesCallsAndGrantsAcrossTenantsWhateverASandboxClaims() throws Exception {
         node.deploy(new DeployedWorker("elsewhere", "other", bundle(
                 "export default { fetch() { return new Response('elsewhere secret'); } };"), "{}", Limits.DEFAULTS));
-        assertThat(body("/outbound-service")).isEqualTo("back saw GET /t props={}");
-        assertThat(node.supervisor().pids("other")).hasSize(1);
+        // A call as a sandbox of tenant svc would send it: its own tenant's worker, yes; another's, no.
+        assertThat(node.callable("svc", 0, new Address.Worker("back", "Admin"))).isNotNull();
+        assertThat(node.callable("svc", 0, new Address.Worker("elsewhere"))).isNull();
+        assertThat(node.callable("other", 0, new Address.Worker("back"))).isNull();
+        // A sandbox for generated code with no invocation of that id behind the call reaches nothing.
+        assertThat(node.callable(DynamicWorkers.generatedTenant("svc"), 12345, new Address.Worker("back"))).isNull();
+        // A parent cannot hand generated code another tenant's worker, and generated code has no loader.
+        WorkerBundle code = bundle("export default {};");
+        Message.LoadDynamic foreign = new Message.LoadDynamic(1, 2, "front", "x", code, null, false, Limits.DEFAULTS,
+                List.of(new Binding.Outbound(new Address.Worker("elsewhere"))));
+        assertThat(answer(r -> node.loadDynamic("svc", foreign, r))).isEqualTo(new Message.CallFailed(2, "not_found",
+                "a dynamic worker can be given only service bindings and ctx.exports entrypoints of its parent's tenant"));
+        Message.LoadDynamic nested = new Message.LoadDynamic(1, 3, "dyn-x", null, code, null, false, Limits.DEFAULTS);
+        assertThat(answer(r -> node.loadDynamic(DynamicWorkers.generatedTenant("svc"), nested, r)))
+                .isEqualTo(new Message.CallFailed(3, "not_found", "a dynamic worker has no worker loader"));
+    }
+
+    static Message answer(java.util.function.Consumer<java.util.function.Consumer<Message>> call) throws Exception {
+        java.util.concurrent.CompletableFuture<Message> reply = new java.util.concurrent.CompletableFuture<>();
+        call.accept(reply::complete);
+        return reply.get(30, TimeUnit.SECONDS);
     }
 }
