@@ -45,7 +45,7 @@ final class ServiceCalls {
     /** {@code (index, entrypoint, props)}: the address a stub's call goes to. */
     Address.Worker target(V8Value[] args) throws Exception {
         int index = Isolate.integer(args, 0);
-        if (index != SELF) return service(index).target();
+        if (index != SELF) return service(index);
         byte[] props = args.length > 2 && args[2] instanceof V8ValueTypedArray
                 ? Isolate.boundedBytes(args, 2, MAX_PROPS_BYTES, "ctx.exports: the props") : null;
         return self(Isolate.string(args, 1), props);
@@ -54,7 +54,7 @@ final class ServiceCalls {
     /** A stub's descriptor {@code {index, entrypoint, props}} (globalOutbound, tails) as the address it names. */
     Address.Worker resolve(V8ValueObject descriptor) throws Exception {
         int index = descriptor.getInteger("index");
-        if (index != SELF) return service(index).target();
+        if (index != SELF) return service(index);
         byte[] props = null;
         try (V8Value p = descriptor.get("props")) {
             if (p instanceof V8ValueTypedArray bytes) {
@@ -72,17 +72,23 @@ final class ServiceCalls {
         return new Address.Worker(isolate.worker.workerId(), entrypoint, props == null ? null : Address.Grant.props(props));
     }
 
-    Binding.Service service(int index) {
-        if (isolate.worker == null || index < 0 || index >= isolate.worker.bindings().size()
-                || !(isolate.worker.bindings().get(index) instanceof Binding.Service s)) {
-            // A globalOutbound binding is reached the same way (services.js setGlobalOutbound).
-            if (isolate.worker != null && index >= 0 && index < isolate.worker.bindings().size()
-                    && isolate.worker.bindings().get(index) instanceof Binding.Outbound o) {
-                return new Binding.Service(o.name(), o.target());
+    /** The entrypoint a service binding (or the worker's globalOutbound fetcher) at {@code index} names. */
+    Address.Worker service(int index) {
+        if (isolate.worker != null && index >= 0 && index < isolate.worker.bindings().size()) {
+            switch (isolate.worker.bindings().get(index)) {
+                case Binding.Service s -> {
+                    return s.target();
+                }
+                case Binding.Outbound o -> {
+                    return o.target(); // services.js setGlobalOutbound: the child's fetch() goes here
+                }
+                case Binding.DurableObjectNamespace ns -> { }
+                case Binding.WorkerLoader l -> { }
+                case Binding.Tail t -> { }
+                case Binding.ExportedNamespace e -> { }
             }
-            throw new IllegalArgumentException("no such service binding");
         }
-        return s;
+        throw new IllegalArgumentException("no such service binding");
     }
 
     static boolean absent(V8Value v) {
