@@ -13,8 +13,8 @@ import { serviceDescriptor } from './services.js';
 import { serialize } from './serialize.js';
 
 const INTERNAL = Symbol('internal');
-// As DynamicCode.MAX_CODE_BYTES: the code travels to the node in one frame (16 MiB at most).
-const MAX_CODE_BYTES = 14 * 1024 * 1024;
+// As WorkerCode.MAX_CODE_BYTES (Workers' 64 MiB): the code travels to the node in chunks.
+const MAX_CODE_BYTES = 64 * 1024 * 1024;
 const MAX_ENV_BYTES = 1024 * 1024;
 const MODULE_KINDS = ['js', 'cjs', 'text', 'data', 'json', 'wasm', 'py'];
 
@@ -80,11 +80,11 @@ function shape(code) {
     }
     if (type === 'py') throw codeError(`module '${name}': Python modules are not supported by Bulwark yet`);
     if (typeof content === 'string') {
-      if (content.length > MAX_CODE_BYTES) throw codeError(`the modules are larger than the limit of ${MAX_CODE_BYTES} bytes`);
+      if (content.length > MAX_CODE_BYTES) throw codeError(`bundle over 64 MiB (the modules are larger than the limit of ${MAX_CODE_BYTES} bytes)`);
       content = utf8Encode(content);
     }
     total += content.byteLength;
-    if (total > MAX_CODE_BYTES) throw codeError(`the modules are larger than the limit of ${MAX_CODE_BYTES} bytes`);
+    if (total > MAX_CODE_BYTES) throw codeError(`bundle over 64 MiB (the modules are larger than the limit of ${MAX_CODE_BYTES} bytes)`);
     names.push(name);
     types.push(type);
     contents.push(content);
@@ -121,7 +121,7 @@ function shape(code) {
       tails.push(d);
     }
   }
-  const shaped = { mainModule: code.mainModule, names, types, contents, env, network };
+  const shaped = { compatibilityDate: code.compatibilityDate, mainModule: code.mainModule, names, types, contents, env, network };
   if (outbound !== null) shaped.outbound = outbound;
   if (tails !== null) shaped.tails = tails;
   if (code.limits !== undefined && code.limits !== null) {

@@ -15,7 +15,7 @@ import java.util.List;
  */
 public sealed interface Message {
 
-    int PROTOCOL_VERSION = 3;
+    int PROTOCOL_VERSION = 4;
 
     /** A header as it crosses the wire: name and value, in order, duplicates kept. */
     record Header(String name, String value) {}
@@ -104,6 +104,38 @@ public sealed interface Message {
             this(invocationId, callId, parentWorker, id, bundle, envJson, networkAllowed, limits, List.of());
         }
     }
+
+    /** One module of a {@link LoadDynamicStart}: its content follows in {@link LoadDynamicChunk}s. */
+    record ModuleHead(String name, String type, long size) {}
+
+    /**
+     * A {@link LoadDynamic} with code, whose module contents follow in {@link LoadDynamicChunk}s
+     * under {@code callId} (each at most {@link #LOAD_CHUNK} bytes; the modules' contents in order,
+     * concatenated): code up to 64 MiB never travels in one frame, and the node reads at most 16 MiB
+     * per frame from a sandbox. The node assembles the load once the chunks add up to the sizes
+     * (bounded by the 64 MiB limit before anything is allocated), then answers as for LoadDynamic.
+     */
+    record LoadDynamicStart(long invocationId, long callId, String parentWorker, String id, String mainModule,
+                            List<ModuleHead> modules, String envJson, boolean networkAllowed, Limits limits,
+                            List<Binding> bindings)
+            implements Message {
+        /** @param bindings as {@link LoadDynamic#bindings()} */
+        public LoadDynamicStart {
+            modules = List.copyOf(modules);
+            bindings = List.copyOf(bindings);
+        }
+
+        public LoadDynamicStart(long invocationId, long callId, String parentWorker, String id, String mainModule,
+                                List<ModuleHead> modules, String envJson, boolean networkAllowed, Limits limits) {
+            this(invocationId, callId, parentWorker, id, mainModule, modules, envJson, networkAllowed, limits, List.of());
+        }
+    }
+
+    /** The next bytes of a {@link LoadDynamicStart}'s module contents. */
+    record LoadDynamicChunk(long callId, byte[] data) implements Message {}
+
+    /** Largest piece of dynamic worker code in one {@link LoadDynamicChunk}. */
+    int LOAD_CHUNK = 1 << 20;
 
     /** An outbound {@code fetch()} the node's egress gateway must decide and perform. */
     record Subrequest(long invocationId, long subrequestId, String method, String url, List<Header> headers,
