@@ -29,7 +29,7 @@ public final class LoadDynamicParts {
         for (WorkerModule m : bundle.modules().values()) heads.add(new Message.ModuleHead(m.name(), m.type().wireName(), m.size()));
         List<Message> parts = new ArrayList<>();
         parts.add(new Message.LoadDynamicStart(load.invocationId(), load.callId(), load.parentWorker(), load.id(),
-                bundle.mainModule(), heads, load.envJson(), load.networkAllowed(), load.limits()));
+                bundle.mainModule(), heads, load.envJson(), load.networkAllowed(), load.limits(), load.bindings()));
         // Chunks may span module boundaries: the contents are one sequence.
         byte[] chunk = new byte[Message.LOAD_CHUNK];
         int filled = 0;
@@ -157,7 +157,8 @@ public final class LoadDynamicParts {
                 modules.add(new WorkerModule(h.name(), ModuleType.fromWireName(h.type()), content));
             }
             return new Message.LoadDynamic(start.invocationId(), start.callId(), start.parentWorker(), start.id(),
-                    WorkerBundle.of(start.mainModule(), modules), start.envJson(), start.networkAllowed(), start.limits());
+                    WorkerBundle.of(start.mainModule(), modules), start.envJson(), start.networkAllowed(), start.limits(),
+                    start.bindings());
         }
     }
 }

@@ -15,7 +15,7 @@ import java.util.List;
  */
 public sealed interface Message {
 
-    int PROTOCOL_VERSION = 2;
+    int PROTOCOL_VERSION = 4;
 
     /** A header as it crosses the wire: name and value, in order, duplicates kept. */
     record Header(String name, String value) {}
@@ -89,7 +89,21 @@ public sealed interface Message {
      * @param limits         the dynamic worker's limits (never above the parent's)
      */
     record LoadDynamic(long invocationId, long callId, String parentWorker, String id, WorkerBundle bundle, String envJson,
-                       boolean networkAllowed, Limits limits) implements Message {}
+                       boolean networkAllowed, Limits limits, List<Binding> bindings) implements Message {
+        /**
+         * @param bindings the capabilities the parent grants beyond the JSON env: its
+         *                 {@code globalOutbound} fetcher ({@link Binding.Outbound}) and {@code tails}
+         *                 ({@link Binding.Tail}); the node checks the parent may grant each
+         */
+        public LoadDynamic {
+            bindings = List.copyOf(bindings);
+        }
+
+        public LoadDynamic(long invocationId, long callId, String parentWorker, String id, WorkerBundle bundle,
+                           String envJson, boolean networkAllowed, Limits limits) {
+            this(invocationId, callId, parentWorker, id, bundle, envJson, networkAllowed, limits, List.of());
+        }
+    }
 
     /** One module of a {@link LoadDynamicStart}: its content follows in {@link LoadDynamicChunk}s. */
     record ModuleHead(String name, String type, long size) {}
@@ -102,10 +116,18 @@ public sealed interface Message {
      * (bounded by the 64 MiB limit before anything is allocated), then answers as for LoadDynamic.
      */
     record LoadDynamicStart(long invocationId, long callId, String parentWorker, String id, String mainModule,
-                            List<ModuleHead> modules, String envJson, boolean networkAllowed, Limits limits)
+                            List<ModuleHead> modules, String envJson, boolean networkAllowed, Limits limits,
+                            List<Binding> bindings)
             implements Message {
+        /** @param bindings as {@link LoadDynamic#bindings()} */
         public LoadDynamicStart {
             modules = List.copyOf(modules);
+            bindings = List.copyOf(bindings);
+        }
+
+        public LoadDynamicStart(long invocationId, long callId, String parentWorker, String id, String mainModule,
+                                List<ModuleHead> modules, String envJson, boolean networkAllowed, Limits limits) {
+            this(invocationId, callId, parentWorker, id, mainModule, modules, envJson, networkAllowed, limits, List.of());
         }
     }
 
@@ -222,6 +244,13 @@ public sealed interface Message {
 
     /** Start one RPC invocation at {@code target}: see {@link RpcCall}. Answered by RpcReturn, then InvocationDone. */
     record RpcStart(long invocationId, Address target, String method, byte[] args) implements Message {}
+
+    /**
+     * Deliver trace items to a tail worker: {@code target}'s {@code tail(events)} handler runs as an
+     * invocation with {@code eventsJson} (a JSON array of Workers' TraceItem objects) as its
+     * argument. Answered by InvocationDone (and InvocationFailed if the handler threw).
+     */
+    record TailStart(long invocationId, Address.Worker target, String eventsJson) implements Message {}
 
     /** The next chunk of a streamed request body, answering one pull. */
     record RequestBodyChunk(long invocationId, byte[] data) implements Message {}

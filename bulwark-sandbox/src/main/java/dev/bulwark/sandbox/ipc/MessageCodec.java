@@ -44,6 +44,9 @@ public final class MessageCodec {
             SOCKET_ATTACHMENT = 40, SOCKET_AUTO_RESPONSE = 41, SOCKET_EVENT = 36, SOCKET_RESTORE = 37;
     private static final byte ADDRESS_WORKER = 1, ADDRESS_OBJECT = 2;
     private static final byte BINDING_NAMESPACE = 1, BINDING_LOADER = 2;
+    // Service bindings, ctx.exports, globalOutbound, tails (the services branch): message tags from 80 up.
+    private static final byte TAIL_START = 80;
+    private static final byte BINDING_SERVICE = 3, BINDING_OUTBOUND = 4, BINDING_TAIL = 5, BINDING_EXPORTED_NAMESPACE = 6;
     // Streamed subrequests (egress). Tags from 60 up, apart from the others' ranges.
     private static final byte SUBREQUEST_ACK = 60, SUBREQUEST_CANCEL = 61, SUBREQUEST_HEAD = 62,
             SUBREQUEST_CHUNK = 63, SUBREQUEST_END = 64, STREAMED_SUBREQUEST = 65, SUBREQUEST_BODY_PULL = 66,
@@ -152,8 +155,9 @@ public final class MessageCodec {
                 str(o, m.id());
                 o.writeBoolean(m.bundle() != null);
                 if (m.bundle() != null) bundle(o, m.bundle());
-                str(o, m.envJson()); o.writeBoolean(m.networkAllowed()); limits(o, m.limits());
+                str(o, m.envJson()); o.writeBoolean(m.networkAllowed()); limits(o, m.limits()); bindings(o, m.bindings());
             }
+            case TailStart m -> { o.writeByte(TAIL_START); o.writeLong(m.invocationId()); address(o, m.target()); str(o, m.eventsJson()); }
             case DynamicLoaded m -> { o.writeByte(DYNAMIC_LOADED); o.writeLong(m.callId()); str(o, m.workerId()); }
             case RpcCall m -> {
                 o.writeByte(RPC_CALL); o.writeLong(m.invocationId()); o.writeLong(m.callId()); address(o, m.target());
@@ -200,7 +204,7 @@ public final class MessageCodec {
                 str(o, m.parentWorker()); str(o, m.id()); str(o, m.mainModule());
                 o.writeInt(m.modules().size());
                 for (ModuleHead h : m.modules()) { str(o, h.name()); str(o, h.type()); o.writeLong(h.size()); }
-                str(o, m.envJson()); o.writeBoolean(m.networkAllowed()); limits(o, m.limits());
+                str(o, m.envJson()); o.writeBoolean(m.networkAllowed()); limits(o, m.limits()); bindings(o, m.bindings());
             }
             case LoadDynamicChunk m -> { o.writeByte(LOAD_DYNAMIC_CHUNK); o.writeLong(m.callId()); bytes(o, m.data()); }
             case SnapshotObject m -> {
@@ -240,7 +244,8 @@ public final class MessageCodec {
             case SUBREQUEST -> new Subrequest(i.readLong(), i.readLong(), str(i), str(i), headers(i), bytes(i));
             case LOAD_WORKER -> new LoadWorker(i.readLong(), str(i), bundle(i), str(i), bindings(i), i.readBoolean(), limits(i));
             case LOAD_DYNAMIC -> new LoadDynamic(i.readLong(), i.readLong(), str(i), str(i), i.readBoolean() ? bundle(i) : null,
-                    str(i), i.readBoolean(), limits(i));
+                    str(i), i.readBoolean(), limits(i), bindings(i));
+            case TAIL_START -> new TailStart(i.readLong(), workerAddress(i), str(i));
             case DYNAMIC_LOADED -> new DynamicLoaded(i.readLong(), str(i));
             case RPC_CALL -> new RpcCall(i.readLong(), i.readLong(), address(i), str(i), bytes(i));
             case RPC_RETURN -> new RpcReturn(i.readLong(), bytes(i), i.readBoolean());
@@ -281,7 +286,8 @@ public final class MessageCodec {
                 int n = count(i);
                 List<ModuleHead> heads = new ArrayList<>(Math.min(n, 1024));
                 for (int k = 0; k < n; k++) heads.add(new ModuleHead(str(i), str(i), i.readLong()));
-                yield new LoadDynamicStart(invocationId, callId, parent, id, main, heads, str(i), i.readBoolean(), limits(i));
+                yield new LoadDynamicStart(invocationId, callId, parent, id, main, heads, str(i), i.readBoolean(), limits(i),
+                        bindings(i));
             }
             case LOAD_DYNAMIC_CHUNK -> new LoadDynamicChunk(i.readLong(), bytes(i));
             case SNAPSHOT_OBJECT -> new SnapshotObject(i.readLong(), objectAddress(i), str(i));
@@ -366,7 +372,12 @@ public final class MessageCodec {
 
     private static void address(DataOutputStream o, Address a) throws IOException {
         switch (a) {
-            case Address.Worker w -> { o.writeByte(ADDRESS_WORKER); str(o, w.workerId()); str(o, w.entrypoint()); }
+            case Address.Worker w -> {
+                o.writeByte(ADDRESS_WORKER); str(o, w.workerId()); str(o, w.entrypoint());
+                Address.Grant g = w.grant();
+                o.writeBoolean(g != null);
+                if (g != null) { bytes(o, g.props()); o.writeLong(g.cpuMs()); o.writeInt(g.subrequests()); }
+            }
             case Address.DurableObject d -> {
                 o.writeByte(ADDRESS_OBJECT); str(o, d.workerId()); str(o, d.className()); str(o, d.objectId());
                 str(o, d.name());
@@ -378,13 +389,19 @@ public final class MessageCodec {
         byte kind = i.readByte();
         try {
             return switch (kind) {
-                case ADDRESS_WORKER -> new Address.Worker(str(i), str(i));
+                case ADDRESS_WORKER -> new Address.Worker(str(i), str(i),
+                        i.readBoolean() ? new Address.Grant(bytes(i), i.readLong(), i.readInt()) : null);
                 case ADDRESS_OBJECT -> new Address.DurableObject(str(i), str(i), str(i), str(i));
                 default -> throw new IOException("unknown address kind " + kind);
             };
         } catch (IllegalArgumentException | NullPointerException e) {
             throw new IOException("bad address: " + e.getMessage());
         }
+    }
+
+    private static Address.Worker workerAddress(DataInputStream i) throws IOException {
+        if (address(i) instanceof Address.Worker w) return w;
+        throw new IOException("expected a worker's address");
     }
 
     private static Address.DurableObject objectAddress(DataInputStream i) throws IOException {
@@ -401,6 +418,12 @@ public final class MessageCodec {
                     bytes(o, n.namespaceKey());
                 }
                 case Binding.WorkerLoader l -> { o.writeByte(BINDING_LOADER); str(o, l.name()); }
+                case Binding.Service sv -> { o.writeByte(BINDING_SERVICE); str(o, sv.name()); address(o, sv.target()); }
+                case Binding.Outbound ob -> { o.writeByte(BINDING_OUTBOUND); address(o, ob.target()); }
+                case Binding.Tail t -> { o.writeByte(BINDING_TAIL); address(o, t.target()); }
+                case Binding.ExportedNamespace e -> {
+                    o.writeByte(BINDING_EXPORTED_NAMESPACE); str(o, e.className()); bytes(o, e.namespaceKey());
+                }
             }
         }
     }
@@ -414,6 +437,10 @@ public final class MessageCodec {
                 list.add(switch (kind) {
                     case BINDING_NAMESPACE -> new Binding.DurableObjectNamespace(str(i), str(i), str(i), bytes(i));
                     case BINDING_LOADER -> new Binding.WorkerLoader(str(i));
+                    case BINDING_SERVICE -> new Binding.Service(str(i), workerAddress(i));
+                    case BINDING_OUTBOUND -> new Binding.Outbound(workerAddress(i));
+                    case BINDING_TAIL -> new Binding.Tail(workerAddress(i));
+                    case BINDING_EXPORTED_NAMESPACE -> new Binding.ExportedNamespace(str(i), bytes(i));
                     default -> throw new IOException("unknown binding kind " + kind);
                 });
             } catch (IllegalArgumentException | NullPointerException e) {

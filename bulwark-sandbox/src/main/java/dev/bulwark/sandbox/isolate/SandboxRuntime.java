@@ -112,6 +112,7 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
             case Message.FetchStart m -> fetch(m);
             case Message.RpcStart m -> rpc(m);
             case Message.AlarmStart m -> alarm(m);
+            case Message.TailStart m -> tail(m);
             case Message.SocketEvent m -> socketEvent(m);
             case Message.SocketRestore m -> sockets.restore(m);
             case Message.RpcResult m -> subrequests.complete(m.callId(), m);
@@ -202,7 +203,24 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
             outbox.send(new Message.InvocationDone(m.invocationId(), 0));
             return;
         }
-        isolate.dispatch(m, slot.limits);
+        isolate.dispatch(m, granted(slot.limits, m.target()));
+    }
+
+    /** A tail worker's tail(events) handler, run as an invocation of its own. */
+    private void tail(Message.TailStart m) {
+        Isolate isolate = isolateFor(m.invocationId(), m.target());
+        if (isolate != null) isolate.dispatch(m, granted(workers.get(m.target().workerId()).limits, m.target()));
+    }
+
+    /** A worker's limits, lowered by the grant of the entrypoint stub the call came through (never raised). */
+    static Limits granted(Limits limits, Address target) {
+        if (!(target instanceof Address.Worker w) || w.grant() == null) return limits;
+        Address.Grant g = w.grant();
+        long cpuMs = g.cpuMs() >= 0 ? Math.max(1, Math.min(limits.cpuMs(), g.cpuMs())) : limits.cpuMs();
+        int subrequests = g.subrequests() >= 0 ? Math.min(limits.subrequests(), g.subrequests()) : limits.subrequests();
+        if (cpuMs == limits.cpuMs() && subrequests == limits.subrequests()) return limits;
+        return new Limits(cpuMs, limits.wallMs(), limits.heapMb(), subrequests, limits.codeBytes(), limits.envBytes(),
+                limits.requestBodyBytes());
     }
 
     private void alarm(Message.AlarmStart m) {
@@ -274,7 +292,7 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
 
     private void rpc(Message.RpcStart m) {
         Isolate isolate = isolateFor(m.invocationId(), m.target());
-        if (isolate != null) isolate.dispatch(m, workers.get(m.target().workerId()).limits);
+        if (isolate != null) isolate.dispatch(m, granted(workers.get(m.target().workerId()).limits, m.target()));
     }
 
     /** The isolate for an event at {@code target}; null (and the invocation failed) if there is none. */

@@ -383,6 +383,8 @@
       "loadDynamic",
       "rpcObject",
       "rpcWorker",
+      "serviceCall",
+      "serviceRpc",
       "rpcReturn",
       "sqlExec",
       "kvGet",
@@ -456,6 +458,8 @@
         loadDynamic: notInstalled,
         rpcObject: notInstalled,
         rpcWorker: notInstalled,
+        serviceCall: notInstalled,
+        serviceRpc: notInstalled,
         rpcReturn: notInstalled,
         sqlExec: notInstalled,
         kvGet: notInstalled,
@@ -8929,7 +8933,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
   function subrequestBodyPull(id) {
     const u2 = uploads.get(id);
     if (u2 === void 0) return;
-    const send = /* @__PURE__ */ __name((b3) => {
+    const send2 = /* @__PURE__ */ __name((b3) => {
       if (b3.byteLength > PIECE) {
         u2.rest = b3.subarray(PIECE);
         b3 = b3.subarray(0, PIECE);
@@ -8939,7 +8943,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
       H.subrequestBodyChunk(id, b3.byteOffset === 0 && b3.byteLength === b3.buffer.byteLength ? b3 : b3.slice());
     }, "send");
     if (u2.rest !== null) {
-      send(u2.rest);
+      send2(u2.rest);
       return;
     }
     readerReadChunk(u2.reader).then(({ done, value }) => {
@@ -8957,7 +8961,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
         H.subrequestBodyEnd(id, `${err}`);
         return;
       }
-      send(b3);
+      send2(b3);
     }, (err) => {
       uploads.delete(id);
       try {
@@ -10384,6 +10388,331 @@ Content-Type: ${value.type || "application/octet-stream"}\r
 
   // src/fetch.js
   init_inject();
+
+  // src/services.js
+  init_inject();
+  init_host();
+  init_util();
+
+  // src/rpc.js
+  init_inject();
+  init_host();
+  init_util();
+
+  // src/runtime-classes.js
+  init_inject();
+  var DurableObject = class {
+    static {
+      __name(this, "DurableObject");
+    }
+    constructor(ctx, env) {
+      this.ctx = ctx;
+      this.env = env;
+    }
+  };
+  var WorkerEntrypoint = class {
+    static {
+      __name(this, "WorkerEntrypoint");
+    }
+    constructor(ctx, env) {
+      this.ctx = ctx;
+      this.env = env;
+    }
+  };
+  var WorkflowEntrypoint = class {
+    static {
+      __name(this, "WorkflowEntrypoint");
+    }
+    constructor(ctx, env) {
+      this.ctx = ctx;
+      this.env = env;
+    }
+  };
+  var RpcTarget = class {
+    static {
+      __name(this, "RpcTarget");
+    }
+  };
+
+  // src/rpc.js
+  var RESERVED = /* @__PURE__ */ new Set([
+    "constructor",
+    "fetch",
+    "connect",
+    "alarm",
+    "webSocketMessage",
+    "webSocketClose",
+    "webSocketError",
+    "then",
+    "dup"
+  ]);
+  async function invoke(send2, name, args) {
+    const result = await send2(name, args);
+    const value = deserialize(result.value);
+    if (result.threw) throw value;
+    return value;
+  }
+  __name(invoke, "invoke");
+  function rpcProperty(send2, name) {
+    const call = /* @__PURE__ */ __name((...args) => invoke(send2, name, serialize(args)), "call");
+    Object.defineProperty(call, "then", {
+      value: /* @__PURE__ */ __name((onOk, onErr) => PromiseThen(invoke(send2, name, null), onOk, onErr), "value")
+    });
+    return call;
+  }
+  __name(rpcProperty, "rpcProperty");
+  function stubHandler(own, sendOf) {
+    return {
+      get(target, prop) {
+        if (typeof prop === "symbol" || own.has(prop)) {
+          const v3 = Reflect.get(target, prop, target);
+          return typeof v3 === "function" ? v3.bind(target) : v3;
+        }
+        if (prop === "then") return void 0;
+        return rpcProperty(sendOf(target), prop);
+      }
+    };
+  }
+  __name(stubHandler, "stubHandler");
+  var BASES = /* @__PURE__ */ new Set([Object.prototype, DurableObject.prototype, WorkerEntrypoint.prototype, RpcTarget.prototype]);
+  function notImplemented(name) {
+    return new TypeError(`The RPC receiver does not implement the method "${name}".`);
+  }
+  __name(notImplemented, "notImplemented");
+  function lookup(receiver, name) {
+    if (RESERVED.has(name) || typeof name !== "string") throw notImplemented(name);
+    for (let o2 = ObjectGetPrototypeOf(receiver); o2 !== null && !BASES.has(o2); o2 = ObjectGetPrototypeOf(o2)) {
+      if (ObjectGetOwnPropertyDescriptor(o2, name) !== void 0) return Reflect.get(o2, name, receiver);
+    }
+    throw notImplemented(name);
+  }
+  __name(lookup, "lookup");
+  async function answerRpc(receiverPromise, rpc, invocationId, abortedReason2 = void 0) {
+    let value, threw = false;
+    try {
+      const receiver = await receiverPromise;
+      const member = lookup(receiver, rpc.method);
+      if (rpc.args === null || rpc.args === void 0) {
+        if (typeof member === "function") throw new TypeError(`"${rpc.method}" is a method: call it.`);
+        value = await member;
+      } else {
+        if (typeof member !== "function") throw new TypeError(`"${rpc.method}" is not a method.`);
+        const args = deserialize(rpc.args);
+        value = await ReflectApply(member, receiver, args);
+      }
+      const aborted = abortedReason2 === void 0 ? void 0 : abortedReason2(receiver);
+      if (aborted !== void 0) throw aborted;
+    } catch (err) {
+      value = err;
+      threw = true;
+    }
+    let bytes;
+    try {
+      bytes = serialize(value);
+    } catch (err) {
+      bytes = serialize(err instanceof Error ? err : new TypeError(`${err}`));
+      threw = true;
+    }
+    H.rpcReturn(invocationId, bytes, threw);
+  }
+  __name(answerRpc, "answerRpc");
+  async function answerAlarm(receiverPromise, target, invocationId, abortWithoutRetry2 = void 0) {
+    let value, threw = false;
+    try {
+      const receiver = await receiverPromise;
+      const handler = receiver.alarm;
+      if (typeof handler !== "function") throw new TypeError("The durable object has an alarm set but no alarm() handler.");
+      H.storageOp(target.storage, "alarmStarted");
+      await ReflectApply(handler, receiver, [{ retryCount: target.alarm.retryCount, isRetry: target.alarm.isRetry }]);
+    } catch (err) {
+      value = err;
+      threw = true;
+      safeLog("error", `Uncaught exception in alarm(): ${err && err.stack ? err.stack : err}`);
+      if (abortWithoutRetry2 !== void 0 && abortWithoutRetry2(err)) threw = false;
+    }
+    H.rpcReturn(invocationId, serialize(threw ? `${value}` : void 0), threw);
+  }
+  __name(answerAlarm, "answerAlarm");
+  function entrypointReceiver(target, env, ctx) {
+    const name = target.entrypoint ?? "default";
+    const cls = target.exports[name];
+    if (typeof cls !== "function") {
+      throw new TypeError(`The entrypoint '${name}' does not support RPC: export a class that extends WorkerEntrypoint.`);
+    }
+    return new cls(ctx, env);
+  }
+  __name(entrypointReceiver, "entrypointReceiver");
+
+  // src/services.js
+  var DESCRIPTORS = /* @__PURE__ */ new WeakMap();
+  var SELF = -1;
+  function send(d2) {
+    return (method3, args) => H.serviceRpc(d2.index, d2.entrypoint, d2.props, method3, args);
+  }
+  __name(send, "send");
+  function serviceFetch(d2, input, init) {
+    return new PromiseCtor((resolve, reject) => {
+      const request = new Request(input, init);
+      const body = requestInternals.body(request);
+      const url = requestInternals.url(request);
+      PromiseThen(body === null ? PromiseResolve(null) : body.consume(), (bytes) => {
+        let pending;
+        try {
+          pending = H.serviceCall(
+            d2.index,
+            d2.entrypoint,
+            d2.props,
+            requestInternals.method(request),
+            url,
+            joinHeaderLines(headersToPairs(requestInternals.headers(request))),
+            bytes
+          );
+        } catch (err) {
+          reject(err);
+          return;
+        }
+        PromiseThen(pending, (result) => {
+          try {
+            resolve(responseInternals.fromHost(result, url));
+          } catch (err) {
+            reject(err);
+          }
+        }, reject);
+      }, reject);
+    });
+  }
+  __name(serviceFetch, "serviceFetch");
+  var OWN = /* @__PURE__ */ new Set(["fetch", "connect"]);
+  function memberOf(d2, prop) {
+    if (prop === "fetch") return (input, init = void 0) => serviceFetch(d2, input, init);
+    if (prop === "connect") {
+      return () => {
+        throw new TypeError("connect() on a service binding is not supported by Bulwark yet");
+      };
+    }
+    return void 0;
+  }
+  __name(memberOf, "memberOf");
+  function makeHandler(d2, specializable) {
+    return {
+      get(target, prop) {
+        if (typeof prop === "symbol") {
+          if (prop === Symbol.toStringTag) return "Fetcher";
+          return void 0;
+        }
+        if (OWN.has(prop)) return memberOf(d2, prop);
+        if (prop === "then" || prop === "toJSON") return void 0;
+        return rpcProperty(send(d2), prop);
+      },
+      has(target, prop) {
+        return OWN.has(prop);
+      },
+      ownKeys() {
+        return [];
+      },
+      getOwnPropertyDescriptor() {
+        return void 0;
+      },
+      defineProperty() {
+        return false;
+      },
+      set() {
+        return false;
+      },
+      deleteProperty() {
+        return false;
+      },
+      getPrototypeOf() {
+        return FetcherProto;
+      },
+      setPrototypeOf() {
+        return false;
+      },
+      apply(target, thisArg, args) {
+        if (!specializable) throw new TypeError("A service binding is not a function.");
+        return specialize(d2, args[0]);
+      },
+      construct() {
+        throw new TypeError("Illegal constructor");
+      }
+    };
+  }
+  __name(makeHandler, "makeHandler");
+  var Fetcher = class {
+    static {
+      __name(this, "Fetcher");
+    }
+    constructor() {
+      throw new TypeError("Illegal constructor");
+    }
+  };
+  var FetcherProto = Fetcher.prototype;
+  Object.defineProperty(FetcherProto, Symbol.toStringTag, { value: "Fetcher", configurable: true });
+  function makeStub(d2, specializable) {
+    const stub = new Proxy(() => {
+    }, makeHandler(d2, specializable));
+    DESCRIPTORS.set(stub, d2);
+    return stub;
+  }
+  __name(makeStub, "makeStub");
+  function specialize(d2, options) {
+    if (options !== void 0 && options !== null && !isObjectLike(options)) {
+      throw new TypeError("ctx.exports entrypoints take one argument: an options object {props}");
+    }
+    const props = options === void 0 || options === null || options.props === void 0 ? null : serialize(options.props);
+    return makeStub({ index: d2.index, entrypoint: d2.entrypoint, props }, false);
+  }
+  __name(specialize, "specialize");
+  function makeService(index) {
+    return makeStub({ index, entrypoint: null, props: null }, false);
+  }
+  __name(makeService, "makeService");
+  function serviceDescriptor(value) {
+    return isObjectLike(value) ? DESCRIPTORS.get(value) : void 0;
+  }
+  __name(serviceDescriptor, "serviceDescriptor");
+  function isSubclassOf(cls, base) {
+    if (typeof cls !== "function") return false;
+    for (let p2 = cls.prototype; p2 !== null && p2 !== void 0; p2 = ObjectGetPrototypeOf(p2)) {
+      if (p2 === base.prototype) return true;
+    }
+    return false;
+  }
+  __name(isSubclassOf, "isSubclassOf");
+  var selfExports = Object.freeze({});
+  function linkExports(namespace, loopback, namespaces) {
+    for (const name of Object.keys(namespace)) {
+      let value;
+      try {
+        value = namespace[name];
+      } catch {
+        continue;
+      }
+      if (isSubclassOf(value, DurableObject)) {
+        if (namespaces[name] !== void 0) loopback[name] = namespaces[name];
+      } else if (isSubclassOf(value, WorkerEntrypoint) || isObjectLike(value) && typeof value !== "function" && typeof value.fetch === "function") {
+        loopback[name] = makeStub({ index: SELF, entrypoint: name === "default" ? null : name, props: null }, true);
+      }
+    }
+    Object.freeze(loopback);
+    selfExports = loopback;
+  }
+  __name(linkExports, "linkExports");
+  function ctxExports() {
+    return selfExports;
+  }
+  __name(ctxExports, "ctxExports");
+  var outbound = null;
+  function setGlobalOutbound(index) {
+    outbound = { index, entrypoint: null, props: null };
+  }
+  __name(setGlobalOutbound, "setGlobalOutbound");
+  function outboundFetch(input, init) {
+    return outbound === null ? null : serviceFetch(outbound, input, init);
+  }
+  __name(outboundFetch, "outboundFetch");
+
+  // src/fetch.js
   init_host();
   init_util();
   init_events();
@@ -10444,6 +10773,8 @@ Content-Type: ${value.type || "application/octet-stream"}\r
   }
   __name(redirectTarget, "redirectTarget");
   function fetch(input, init = void 0) {
+    const viaOutbound = outboundFetch(input, init);
+    if (viaOutbound !== null) return viaOutbound;
     return new PromiseCtor((resolve, reject) => {
       let request;
       try {
@@ -12108,152 +12439,6 @@ Content-Type: ${value.type || "application/octet-stream"}\r
   }
   __name(createStorage, "createStorage");
 
-  // src/rpc.js
-  init_inject();
-  init_host();
-  init_util();
-
-  // src/runtime-classes.js
-  init_inject();
-  var DurableObject = class {
-    static {
-      __name(this, "DurableObject");
-    }
-    constructor(ctx, env) {
-      this.ctx = ctx;
-      this.env = env;
-    }
-  };
-  var WorkerEntrypoint = class {
-    static {
-      __name(this, "WorkerEntrypoint");
-    }
-    constructor(ctx, env) {
-      this.ctx = ctx;
-      this.env = env;
-    }
-  };
-  var WorkflowEntrypoint = class {
-    static {
-      __name(this, "WorkflowEntrypoint");
-    }
-    constructor(ctx, env) {
-      this.ctx = ctx;
-      this.env = env;
-    }
-  };
-  var RpcTarget = class {
-    static {
-      __name(this, "RpcTarget");
-    }
-  };
-
-  // src/rpc.js
-  var RESERVED = /* @__PURE__ */ new Set([
-    "constructor",
-    "fetch",
-    "connect",
-    "alarm",
-    "webSocketMessage",
-    "webSocketClose",
-    "webSocketError",
-    "then",
-    "dup"
-  ]);
-  async function invoke(send, name, args) {
-    const result = await send(name, args);
-    const value = deserialize(result.value);
-    if (result.threw) throw value;
-    return value;
-  }
-  __name(invoke, "invoke");
-  function rpcProperty(send, name) {
-    const call = /* @__PURE__ */ __name((...args) => invoke(send, name, serialize(args)), "call");
-    Object.defineProperty(call, "then", {
-      value: /* @__PURE__ */ __name((onOk, onErr) => PromiseThen(invoke(send, name, null), onOk, onErr), "value")
-    });
-    return call;
-  }
-  __name(rpcProperty, "rpcProperty");
-  function stubHandler(own, sendOf) {
-    return {
-      get(target, prop) {
-        if (typeof prop === "symbol" || own.has(prop)) {
-          const v3 = Reflect.get(target, prop, target);
-          return typeof v3 === "function" ? v3.bind(target) : v3;
-        }
-        if (prop === "then") return void 0;
-        return rpcProperty(sendOf(target), prop);
-      }
-    };
-  }
-  __name(stubHandler, "stubHandler");
-  var BASES = /* @__PURE__ */ new Set([Object.prototype, DurableObject.prototype, WorkerEntrypoint.prototype, RpcTarget.prototype]);
-  function notImplemented(name) {
-    return new TypeError(`The RPC receiver does not implement the method "${name}".`);
-  }
-  __name(notImplemented, "notImplemented");
-  function lookup(receiver, name) {
-    if (RESERVED.has(name) || typeof name !== "string") throw notImplemented(name);
-    for (let o2 = ObjectGetPrototypeOf(receiver); o2 !== null && !BASES.has(o2); o2 = ObjectGetPrototypeOf(o2)) {
-      if (ObjectGetOwnPropertyDescriptor(o2, name) !== void 0) return Reflect.get(o2, name, receiver);
-    }
-    throw notImplemented(name);
-  }
-  __name(lookup, "lookup");
-  async function answerRpc(receiverPromise, rpc, invocationId) {
-    let value, threw = false;
-    try {
-      const receiver = await receiverPromise;
-      const member = lookup(receiver, rpc.method);
-      if (rpc.args === null || rpc.args === void 0) {
-        if (typeof member === "function") throw new TypeError(`"${rpc.method}" is a method: call it.`);
-        value = await member;
-      } else {
-        if (typeof member !== "function") throw new TypeError(`"${rpc.method}" is not a method.`);
-        const args = deserialize(rpc.args);
-        value = await ReflectApply(member, receiver, args);
-      }
-    } catch (err) {
-      value = err;
-      threw = true;
-    }
-    let bytes;
-    try {
-      bytes = serialize(value);
-    } catch (err) {
-      bytes = serialize(err instanceof Error ? err : new TypeError(`${err}`));
-      threw = true;
-    }
-    H.rpcReturn(invocationId, bytes, threw);
-  }
-  __name(answerRpc, "answerRpc");
-  async function answerAlarm(receiverPromise, target, invocationId) {
-    let value, threw = false;
-    try {
-      const receiver = await receiverPromise;
-      const handler = receiver.alarm;
-      if (typeof handler !== "function") throw new TypeError("The durable object has an alarm set but no alarm() handler.");
-      H.storageOp(target.storage, "alarmStarted");
-      await ReflectApply(handler, receiver, [{ retryCount: target.alarm.retryCount, isRetry: target.alarm.isRetry }]);
-    } catch (err) {
-      value = err;
-      threw = true;
-      safeLog("error", `Uncaught exception in alarm(): ${err && err.stack ? err.stack : err}`);
-    }
-    H.rpcReturn(invocationId, serialize(threw ? `${value}` : void 0), threw);
-  }
-  __name(answerAlarm, "answerAlarm");
-  function entrypointReceiver(target, env, ctx) {
-    const name = target.entrypoint ?? "default";
-    const cls = target.exports[name];
-    if (typeof cls !== "function") {
-      throw new TypeError(`The entrypoint '${name}' does not support RPC: export a class that extends WorkerEntrypoint.`);
-    }
-    return new cls(ctx, env);
-  }
-  __name(entrypointReceiver, "entrypointReceiver");
-
   // src/objects.js
   var INTERNAL3 = /* @__PURE__ */ Symbol("internal");
   var DurableObjectId = class _DurableObjectId {
@@ -12319,7 +12504,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     get(id, options = void 0) {
       if (!(id instanceof DurableObjectId)) throw new TypeError("Failed to execute 'get' on 'DurableObjectNamespace': parameter 1 is not of type 'DurableObjectId'.");
       if (namespaceOf(id) !== this.#namespace) throw new TypeError("ID is not for this namespace.");
-      return makeStub(this.#binding, id);
+      return makeStub2(this.#binding, id);
     }
     getByName(name, options = void 0) {
       return this.get(this.idFromName(name), options);
@@ -12391,10 +12576,10 @@ ${className}`);
     /* @__PURE__ */ new Set(["fetch", "connect", "id", "name"]),
     (stub) => DurableObjectStub.sender(stub)
   );
-  function makeStub(binding, id) {
+  function makeStub2(binding, id) {
     return new Proxy(new DurableObjectStub(INTERNAL3, binding, id), objectStubHandler);
   }
-  __name(makeStub, "makeStub");
+  __name(makeStub2, "makeStub");
   var DurableObjectState = class {
     static {
       __name(this, "DurableObjectState");
@@ -12441,9 +12626,21 @@ ${className}`);
       });
       return result;
     }
-    abort(reason = void 0) {
-      this.#entry.broken = true;
-      throw reason instanceof Error ? reason : new Error(reason === void 0 ? "Durable object aborted" : `${reason}`);
+    /**
+     * Resets the object, as Workers' ctx.abort(reason): the error is thrown here, every event of this
+     * instance still queued behind its gates or still running fails with it, and the next event
+     * constructs the object again (its storage is kept). {retryAlarm: false}: an alarm handler that
+     * aborts is not retried.
+     */
+    abort(reason = void 0, options = void 0) {
+      const err = reason instanceof Error ? reason : new Error(reason === void 0 ? "Durable object aborted" : `${reason}`);
+      const retryAlarm = !(options !== void 0 && options !== null && options.retryAlarm === false);
+      abortEntry(this.#entry, err, retryAlarm);
+      throw err;
+    }
+    /** Loopback stubs to the worker's own entrypoints and durable object classes. */
+    get exports() {
+      return ctxExports();
     }
     // ---- the WebSocket Hibernation API: the node keeps these sockets while the object is gone.
     acceptWebSocket(ws, tags = void 0) {
@@ -12517,6 +12714,26 @@ ${className}`);
   };
   Object.defineProperty(DurableObjectState.prototype, Symbol.toStringTag, { value: "DurableObjectState", configurable: true });
   var live = /* @__PURE__ */ new Map();
+  var entryOfInstance = /* @__PURE__ */ new WeakMap();
+  var noAlarmRetry = /* @__PURE__ */ new WeakSet();
+  function abortEntry(entry, err, retryAlarm) {
+    if (entry.aborted === void 0) entry.aborted = err;
+    entry.broken = true;
+    if (!retryAlarm && typeof err === "object" && err !== null) noAlarmRetry.add(err);
+    const key = `${entry.object.className}
+${entry.object.id}`;
+    if (live.get(key) === entry) live.delete(key);
+  }
+  __name(abortEntry, "abortEntry");
+  function abortedReason(instance) {
+    const entry = instance === null || typeof instance !== "object" ? void 0 : entryOfInstance.get(instance);
+    return entry === void 0 ? void 0 : entry.aborted;
+  }
+  __name(abortedReason, "abortedReason");
+  function abortWithoutRetry(err) {
+    return typeof err === "object" && err !== null && noAlarmRetry.has(err);
+  }
+  __name(abortWithoutRetry, "abortWithoutRetry");
   var MAX_TAGS = 10;
   var MAX_TAG_CHARS = 256;
   var MAX_HIBERNATABLE = 32768;
@@ -12570,6 +12787,7 @@ ${className}`);
     live.set(key, entry);
     try {
       entry.instance = new cls(state, env);
+      if (entry.instance !== null && typeof entry.instance === "object") entryOfInstance.set(entry.instance, entry);
     } catch (err) {
       live.delete(key);
       throw err;
@@ -12593,6 +12811,7 @@ ${hex}`);
       target.storage
     );
     while (entry.gates.length > 0) await entry.gates[0];
+    if (entry.aborted !== void 0) throw entry.aborted;
     if (entry.broken) throw new Error("The durable object was reset because its initialization failed.");
     return entry.instance;
   }
@@ -12602,7 +12821,10 @@ ${hex}`);
     if (instance === null || typeof instance.fetch !== "function") {
       throw new TypeError("Handler does not export a fetch() function.");
     }
-    return await instance.fetch(request);
+    const response = await instance.fetch(request);
+    const aborted = abortedReason(instance);
+    if (aborted !== void 0) throw aborted;
+    return response;
   }
   __name(objectFetch, "objectFetch");
   async function objectSocketEvent(target, env) {
@@ -12616,6 +12838,7 @@ ${hex}`);
       target.storage
     );
     while (entry.gates.length > 0) await entry.gates[0];
+    if (entry.aborted !== void 0) throw entry.aborted;
     if (entry.broken) throw new Error("The durable object was reset because its initialization failed.");
     const ev = target.socket;
     const ws = entry.socketsById.get(ev.id);
@@ -12714,13 +12937,28 @@ ${hex}`);
         throw codeError(`env is larger than the limit of ${MAX_ENV_BYTES} bytes`);
       }
     }
-    let network = true;
+    let network = true, outbound2 = null;
     if (code2.globalOutbound === null) network = false;
-    else if (code2.globalOutbound !== void 0) throw codeError("globalOutbound as a service binding is not supported by Bulwark yet; use null or leave it out");
-    if (code2.tails !== void 0 && (!ArrayIsArray(code2.tails) || code2.tails.length > 0)) {
-      throw codeError("tails are not supported by Bulwark yet");
+    else if (code2.globalOutbound !== void 0) {
+      outbound2 = serviceDescriptor(code2.globalOutbound);
+      if (outbound2 === void 0) {
+        throw codeError("globalOutbound must be null or a Fetcher: a service binding or a ctx.exports entrypoint");
+      }
+      network = false;
+    }
+    let tails = null;
+    if (code2.tails !== void 0 && code2.tails !== null) {
+      if (!ArrayIsArray(code2.tails)) throw codeError("tails must be an array of Fetchers");
+      tails = [];
+      for (const t2 of code2.tails) {
+        const d2 = serviceDescriptor(t2);
+        if (d2 === void 0) throw codeError("each of tails must be a Fetcher: a service binding or a ctx.exports entrypoint");
+        tails.push(d2);
+      }
     }
     const shaped = { compatibilityDate: code2.compatibilityDate, mainModule: code2.mainModule, names, types, contents, env, network };
+    if (outbound2 !== null) shaped.outbound = outbound2;
+    if (tails !== null) shaped.tails = tails;
     if (code2.limits !== void 0 && code2.limits !== null) {
       if (code2.limits.cpuMs !== void 0) shaped.cpuMs = Number(code2.limits.cpuMs);
       if (code2.limits.subRequests !== void 0) shaped.subRequests = Number(code2.limits.subRequests);
@@ -12761,32 +12999,44 @@ ${hex}`);
       if (this.workerId === workerId) this.workerId = null;
     }
   };
-  var Fetcher = class {
+  var Fetcher2 = class {
     static {
       __name(this, "Fetcher");
     }
     #loadable;
     #entrypoint;
-    constructor(token, loadable, entrypoint) {
+    #grant;
+    // [props bytes | null, cpuMs | null, subRequests | null]: getEntrypoint's options
+    constructor(token, loadable, entrypoint, grant) {
       if (token !== INTERNAL4) throw new TypeError("Illegal constructor");
       this.#loadable = loadable;
       this.#entrypoint = entrypoint;
+      this.#grant = grant;
     }
     fetch(input, init = void 0) {
-      const loadable = this.#loadable, entrypoint = this.#entrypoint;
+      const loadable = this.#loadable, entrypoint = this.#entrypoint, grant = this.#grant;
       return new PromiseCtor((resolve, reject) => {
         const request = new Request(input, init);
         const body = requestInternals.body(request);
         const url = requestInternals.url(request);
-        const send = /* @__PURE__ */ __name((bytes, retried) => PromiseThen(loadable.ensure(), (workerId) => {
-          const pending = H.callWorker(
-            workerId,
-            entrypoint,
-            requestInternals.method(request),
-            url,
-            joinHeaderLines(headersToPairs(requestInternals.headers(request))),
-            bytes
-          );
+        const send2 = /* @__PURE__ */ __name((bytes, retried) => PromiseThen(loadable.ensure(), (workerId) => {
+          let pending;
+          try {
+            pending = H.callWorker(
+              workerId,
+              entrypoint,
+              grant[0],
+              grant[1],
+              grant[2],
+              requestInternals.method(request),
+              url,
+              joinHeaderLines(headersToPairs(requestInternals.headers(request))),
+              bytes
+            );
+          } catch (err) {
+            reject(err);
+            return;
+          }
           PromiseThen(pending, (result) => {
             try {
               resolve(responseInternals.fromHost(result, url));
@@ -12796,13 +13046,13 @@ ${hex}`);
           }, (err) => {
             if (!retried && err && err.code === "not_found") {
               loadable.forget(workerId);
-              send(bytes, true);
+              send2(bytes, true);
             } else {
               reject(err);
             }
           });
         }, reject), "send");
-        PromiseThen(body === null ? PromiseResolve(null) : body.consume(), (bytes) => send(bytes, false), reject);
+        PromiseThen(body === null ? PromiseResolve(null) : body.consume(), (bytes) => send2(bytes, false), reject);
       });
     }
     connect() {
@@ -12810,22 +13060,22 @@ ${hex}`);
     }
     /** How RPC calls on this entrypoint reach it: loaded first, loaded again once if it was evicted. */
     static sender(fetcher) {
-      const loadable = fetcher.#loadable, entrypoint = fetcher.#entrypoint;
-      const send = /* @__PURE__ */ __name(async (method3, args, retried) => {
+      const loadable = fetcher.#loadable, entrypoint = fetcher.#entrypoint, grant = fetcher.#grant;
+      const send2 = /* @__PURE__ */ __name(async (method3, args, retried) => {
         const workerId = await loadable.ensure();
         try {
-          return await H.rpcWorker(workerId, entrypoint, method3, args);
+          return await H.rpcWorker(workerId, entrypoint, grant[0], grant[1], grant[2], method3, args);
         } catch (err) {
           if (retried || !err || err.code !== "not_found") throw err;
           loadable.forget(workerId);
-          return send(method3, args, true);
+          return send2(method3, args, true);
         }
       }, "send");
-      return (method3, args) => send(method3, args, false);
+      return (method3, args) => send2(method3, args, false);
     }
   };
-  Object.defineProperty(Fetcher.prototype, Symbol.toStringTag, { value: "Fetcher", configurable: true });
-  var fetcherHandler = stubHandler(/* @__PURE__ */ new Set(["fetch", "connect"]), (fetcher) => Fetcher.sender(fetcher));
+  Object.defineProperty(Fetcher2.prototype, Symbol.toStringTag, { value: "Fetcher", configurable: true });
+  var fetcherHandler = stubHandler(/* @__PURE__ */ new Set(["fetch", "connect"]), (fetcher) => Fetcher2.sender(fetcher));
   var WorkerStub = class {
     static {
       __name(this, "WorkerStub");
@@ -12835,17 +13085,63 @@ ${hex}`);
       if (token !== INTERNAL4) throw new TypeError("Illegal constructor");
       this.#loadable = loadable;
     }
+    /**
+     * A fetcher and RPC stub for the entrypoint {@code name} (the default export when absent). Its
+     * {@code props} are serialized now and travel with each call to the callee's ctx.props; its
+     * {@code limits} ({cpuMs, subRequests}) lower the WorkerCode's for calls through this stub.
+     */
     getEntrypoint(name = void 0, options = void 0) {
       if (name !== void 0 && name !== null && typeof name !== "string") throw new TypeError("getEntrypoint(name): name must be a string");
-      if (options !== void 0 && options !== null && options.props !== void 0) {
-        throw new TypeError("getEntrypoint(name, {props}) is not supported by Bulwark yet");
+      let grant = [null, null, null];
+      if (options !== void 0 && options !== null) {
+        if (typeof options !== "object") throw new TypeError("getEntrypoint(name, options): options must be an object");
+        const props = options.props === void 0 ? null : serialize(options.props);
+        let cpuMs = null, subRequests = null;
+        const limits = options.limits;
+        if (limits !== void 0 && limits !== null) {
+          if (limits.cpuMs !== void 0) cpuMs = limitNumber(limits.cpuMs, "cpuMs");
+          if (limits.subRequests !== void 0) subRequests = limitNumber(limits.subRequests, "subRequests");
+        }
+        grant = [props, cpuMs, subRequests];
       }
-      return new Proxy(new Fetcher(INTERNAL4, this.#loadable, name ?? null), fetcherHandler);
+      return new Proxy(new Fetcher2(INTERNAL4, this.#loadable, name ?? null, grant), fetcherHandler);
     }
-    getDurableObjectClass(name) {
-      throw new TypeError("getDurableObjectClass() is not supported by Bulwark yet");
+    /**
+     * The durable object class {@code name} that this dynamic worker exports, as a value durable
+     * object code can consume (ctx.facets.get(name, () => ({class}))): an opaque handle that the
+     * runtime resolves to (the loaded dynamic worker, the class name); see resolveDurableObjectClass.
+     */
+    getDurableObjectClass(name, options = void 0) {
+      if (typeof name !== "string" || name === "") throw new TypeError("getDurableObjectClass(name): name must be a non-empty string");
+      return new DurableObjectClass(INTERNAL4, this.#loadable, name);
     }
   };
+  function limitNumber(v3, what) {
+    const n2 = Number(v3);
+    if (!Number.isFinite(n2) || n2 < 0) throw new TypeError(`getEntrypoint: limits.${what} must be a non-negative number`);
+    return Math.floor(n2);
+  }
+  __name(limitNumber, "limitNumber");
+  var DurableObjectClass = class _DurableObjectClass {
+    static {
+      __name(this, "DurableObjectClass");
+    }
+    #loadable;
+    #className;
+    constructor(token, loadable, className) {
+      if (token !== INTERNAL4) throw new TypeError("Illegal constructor");
+      this.#loadable = loadable;
+      this.#className = className;
+    }
+    static resolve(value) {
+      if (!(value instanceof _DurableObjectClass)) return null;
+      const loadable = value.#loadable, className = value.#className;
+      return PromiseThen(loadable.ensure(), (workerId) => ({ workerId, className }));
+    }
+  };
+  Object.defineProperty(DurableObjectClass.prototype, Symbol.toStringTag, { value: "DurableObjectClass", configurable: true });
+  var resolveClass = DurableObjectClass.resolve;
+  delete DurableObjectClass.resolve;
   Object.defineProperty(WorkerStub.prototype, Symbol.toStringTag, { value: "WorkerStub", configurable: true });
   var WorkerLoader = class {
     static {
@@ -12879,6 +13175,7 @@ ${hex}`);
   __name(makeLoader, "makeLoader");
 
   // src/runtime.js
+  init_encoding();
   init_async_context();
 
   // src/node-internals.js
@@ -12944,6 +13241,10 @@ ${hex}`);
     }
     passThroughOnException() {
       this.#passThrough();
+    }
+    /** Loopback stubs to this worker's own entrypoints and durable object classes. */
+    get exports() {
+      return ctxExports();
     }
   };
   Object.defineProperty(ExecutionContext.prototype, Symbol.toStringTag, { value: "ExecutionContext", configurable: true });
@@ -13056,6 +13357,17 @@ ${hex}`);
     return requestInternals.incoming(method3, url, headers, body, cf);
   }
   __name(makeIncomingRequest, "makeIncomingRequest");
+  async function answerTail(handler, eventsJson, env, ctx) {
+    const events = JSONParse2(eventsJson);
+    if (typeof handler === "function") {
+      const instance = new handler(ctx, env);
+      if (!isObjectLike(instance) || typeof instance.tail !== "function") throw new TypeError("Handler does not export a tail() function.");
+      return await instance.tail(events);
+    }
+    if (isObjectLike(handler) && typeof handler.tail === "function") return await handler.tail(events, env, ctx);
+    throw new TypeError("Handler does not export a tail() function.");
+  }
+  __name(answerTail, "answerTail");
   async function callHandler(handler, request, env, ctx) {
     if (typeof handler === "function") {
       const instance = new handler(ctx, env);
@@ -13132,6 +13444,13 @@ ${hex}`);
       }
     );
     registerWaitUntil(invocationId, (promise) => ctx.waitUntil(promise));
+    if (target !== null && target !== void 0 && target.props !== void 0 && target.props !== null) {
+      try {
+        ctx.props = target.props[0] === 183 ? deserialize(target.props) : JSONParse2(utf8DecodeReplace(target.props));
+      } catch (err) {
+        safeLog("error", `ctx.props could not be read: ${err}`);
+      }
+    }
     if (target !== null && target !== void 0 && target.socket !== void 0) {
       try {
         if (target.className !== void 0) await objectSocketEvent(target, env);
@@ -13139,11 +13458,25 @@ ${hex}`);
       } catch (err) {
         safeLog("error", `Uncaught exception in a WebSocket handler: ${err && err.stack ? err.stack : err}`);
       }
+    } else if (target !== null && target !== void 0 && target.tail !== void 0) {
+      let threw = false;
+      try {
+        await answerTail(
+          target.entrypoint === void 0 || target.entrypoint === "default" ? handler : entrypointOf(target),
+          target.tail,
+          env,
+          ctx
+        );
+      } catch (err) {
+        threw = true;
+        safeLog("error", `Uncaught exception in tail(): ${err && err.stack ? err.stack : err}`);
+      }
+      H.rpcReturn(invocationId, serialize(void 0), threw);
     } else if (target !== null && target !== void 0 && target.alarm !== void 0) {
-      await answerAlarm(objectReceiver(target, env), target, invocationId);
+      await answerAlarm(objectReceiver(target, env), target, invocationId, abortWithoutRetry);
     } else if (target !== null && target !== void 0 && target.rpc !== void 0) {
       const receiver = target.className !== void 0 ? objectReceiver(target, env) : new PromiseCtor((resolve) => resolve(entrypointReceiver(target, env, ctx)));
-      await answerRpc(receiver, target.rpc, invocationId);
+      await answerRpc(receiver, target.rpc, invocationId, target.className !== void 0 ? abortedReason : void 0);
     } else try {
       const request = makeIncomingRequest(req, invocationId);
       let result;
@@ -13189,6 +13522,15 @@ ${hex}`);
       },
       makeLoader(binding) {
         return makeLoader(binding);
+      },
+      makeService(binding) {
+        return makeService(binding);
+      },
+      linkExports(namespace, loopback, namespaces) {
+        linkExports(namespace, loopback, namespaces);
+      },
+      setGlobalOutbound(binding) {
+        setGlobalOutbound(binding);
       },
       evictObject(className, id) {
         evictObject(className, id);

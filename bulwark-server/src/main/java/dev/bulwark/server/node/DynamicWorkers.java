@@ -40,6 +40,24 @@ final class DynamicWorkers {
         return GENERATED + tenant;
     }
 
+    /** Whether a sandbox tenant key is that of a sandbox for generated code. */
+    static boolean isGenerated(String sandboxTenant) {
+        return sandboxTenant.startsWith(GENERATED);
+    }
+
+    /** The tenant a sandbox for generated code belongs to. */
+    static String tenantOf(String sandboxTenant) {
+        return isGenerated(sandboxTenant) ? sandboxTenant.substring(GENERATED.length()) : sandboxTenant;
+    }
+
+    /** The loaded dynamic worker with this id, or null (no use-order change: not a call). */
+    synchronized DeployedWorker get(String workerId) {
+        for (Map.Entry<String, DeployedWorker> e : loaded.entrySet()) {
+            if (e.getKey().equals(workerId)) return e.getValue();
+        }
+        return null;
+    }
+
     /**
      * A loader binding of a worker of {@code tenant} asks for a dynamic worker; answers
      * DynamicLoaded or CallFailed through {@code reply}. Blocks (a sandbox may have to start):
@@ -55,7 +73,7 @@ final class DynamicWorkers {
         }
         String workerId = key == null ? "dyn-" + HexFormat.of().formatHex(randomBytes()) : "dyn-" + hash(key);
         DeployedWorker worker = new DeployedWorker(workerId, generatedTenant(tenant), request.bundle(),
-                request.envJson(), List.of(), request.networkAllowed(), request.limits());
+                request.envJson(), request.bindings(), request.networkAllowed(), request.limits());
         Message.WorkerLoadFailed failure = supervisor.deploy(worker, false);
         if (failure != null) {
             supervisor.undeploy(worker.tenant(), workerId);

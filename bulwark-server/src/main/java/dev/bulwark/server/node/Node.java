@@ -10,6 +10,7 @@ import dev.bulwark.sandbox.ipc.ErrorCode;
 import dev.bulwark.sandbox.ipc.Message;
 import dev.bulwark.sandbox.worker.Binding;
 import dev.bulwark.server.config.DurableObjectBinding;
+import dev.bulwark.server.config.ServiceBinding;
 import dev.bulwark.server.config.WorkerLoaderBinding;
 import dev.bulwark.server.config.ProjectConfig;
 import dev.bulwark.server.config.Settings;
@@ -65,6 +66,8 @@ public final class Node implements AutoCloseable {
     private final String adminToken;
     private final NamespaceKeys namespaceKeys;
     private final DynamicWorkers dynamicWorkers;
+    /** Tail workers of dynamic workers: trace items of their invocations. */
+    private final Tails tails;
     private final TenantWorkers tenantWorkers;
     private final Alarms alarms;
     private final JavaObjects javaObjects;
@@ -111,10 +114,18 @@ public final class Node implements AutoCloseable {
                     @Override
                     public void log(Message.LogLine line) {
                         logs.accept(line);
+                        tails.log(line);
+                    }
+
+                    @Override
+                    public InvocationListener watch(String tenant, long invocationId, Message start,
+                                                    InvocationListener listener) {
+                        return Node.this.watch(tenant, invocationId, start, listener);
                     }
 
                     @Override
                     public void egress(SandboxProcess from, Message message) {
+                        if (refusesNetwork(from, message)) return;
                         egress.receive(new EgressGateway.Origin(from, from.tenant()), message);
                     }
 
@@ -157,10 +168,11 @@ public final class Node implements AutoCloseable {
                     public void loadDynamic(String tenant, Message.LoadDynamic request,
                                             java.util.function.Consumer<Message> reply) {
                         // Loading may wait for the tenant's sandbox for generated code to start.
-                        Thread.startVirtualThread(() -> dynamicWorkers.load(tenant, request, reply));
+                        Thread.startVirtualThread(() -> Node.this.loadDynamic(tenant, request, reply));
                     }
                 });
         this.dynamicWorkers = new DynamicWorkers(supervisor, sb.dynamicWorkersMax());
+        this.tails = new Tails(supervisor::tail, this::nextInvocationId);
         this.tenantWorkers = new TenantWorkers(dynamicWorkers, supervisor, settings.limits(), this::nextInvocationId);
         this.sockets = new SocketHub(supervisor, this::nextInvocationId, sb.websocketsPerObject());
         supervisor.sockets(sockets);
@@ -265,8 +277,17 @@ public final class Node implements AutoCloseable {
         try {
             // Storage changes first, before any sandbox could open an object of a renamed or deleted class.
             for (ProjectConfig project : projects) node.migrate(project);
+            java.util.Map<String, String> all = new java.util.HashMap<>();
+            List<DeployedWorker> deployed = new ArrayList<>();
             for (ProjectConfig project : projects) {
-                node.deploy(node.worker(project), project.routes(), project.sourceRoot(), project.workersDev());
+                DeployedWorker w = node.worker(project);
+                all.put(w.name(), w.tenant());
+                deployed.add(w);
+            }
+            for (DeployedWorker w : deployed) node.checkServices(w, all);
+            for (int i = 0; i < projects.size(); i++) {
+                ProjectConfig project = projects.get(i);
+                node.deploy(deployed.get(i), project.routes(), project.sourceRoot(), project.workersDev(), false);
             }
             if (projects.size() == 1) node.router.defaultWorker(projects.getFirst().name());
         } catch (RuntimeException e) {
@@ -312,8 +333,40 @@ public final class Node implements AutoCloseable {
                     namespaceKeys.keyFor(tenant, workerId, migrations.keyClass(tenant, workerId, b.className()))));
         }
         for (WorkerLoaderBinding b : project.workerLoaders()) bindings.add(new Binding.WorkerLoader(b.binding()));
+        for (ServiceBinding b : project.services()) {
+            // Props from configuration travel as JSON text; the callee tells it from serialized props by its first byte.
+            Address.Grant grant = b.propsJson() == null ? null
+                    : Address.Grant.props(b.propsJson().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            bindings.add(new Binding.Service(b.binding(), new Address.Worker(b.service(), b.entrypoint(), grant)));
+        }
+        // ctx.exports: the worker's own durable object classes as namespaces, keyed as its bindings are.
+        for (String className : ownClasses(project)) {
+            bindings.add(new Binding.ExportedNamespace(className,
+                    namespaceKeys.keyFor(tenant, project.name(), migrations.keyClass(tenant, project.name(), className))));
+        }
         return new DeployedWorker(project.name(), tenant, project.bundle(), env.toString(), bindings, true,
                 project.settings().limits());
+    }
+
+    /**
+     * The durable object classes a project's worker exports: those its migrations create (under
+     * their latest names, deleted ones left out) and those its own namespace bindings name.
+     */
+    static java.util.Set<String> ownClasses(ProjectConfig project) {
+        java.util.Set<String> classes = new java.util.LinkedHashSet<>();
+        for (dev.bulwark.server.config.Migration m : project.migrations()) {
+            classes.addAll(m.newSqliteClasses());
+            classes.addAll(m.newClasses());
+            for (dev.bulwark.server.config.RenamedClass r : m.renamedClasses()) {
+                classes.remove(r.from());
+                classes.add(r.to());
+            }
+            m.deletedClasses().forEach(classes::remove);
+        }
+        for (DurableObjectBinding b : project.durableObjects()) {
+            if (b.scriptName() == null || b.scriptName().equals(project.name())) classes.add(b.className());
+        }
+        return classes;
     }
 
     /**
@@ -326,7 +379,7 @@ public final class Node implements AutoCloseable {
             reply.accept(JavaObjectCalls.fetch(javaObjects, tenant, o, call));
             return;
         }
-        DeployedWorker target = callable(tenant, call.target());
+        DeployedWorker target = callable(tenant, call.invocationId(), call.target());
         if (target == null) {
             reply.accept(new Message.CallFailed(call.callId(), ErrorCode.NOT_FOUND.code(),
                     "no worker '" + call.target().workerId() + "' can be called from this worker"));
@@ -344,7 +397,7 @@ public final class Node implements AutoCloseable {
             reply.accept(JavaObjectCalls.rpc(javaObjects, tenant, o, call));
             return;
         }
-        DeployedWorker target = callable(tenant, call.target());
+        DeployedWorker target = callable(tenant, call.invocationId(), call.target());
         if (target == null) {
             reply.accept(new Message.CallFailed(call.callId(), ErrorCode.NOT_FOUND.code(),
                     "no worker '" + call.target().workerId() + "' can be called from this worker"));
@@ -367,18 +420,141 @@ public final class Node implements AutoCloseable {
                 retryCount, retryCount > 0), new AlarmRelay(done)));
     }
 
-    /** The worker behind an address that a worker of {@code tenant} may call, or null. */
-    private DeployedWorker callable(String tenant, Address address) {
+    /**
+     * The worker behind an address that invocation {@code invocationId} of a sandbox of {@code tenant}
+     * may call, or null. A tenant's own workers may call its durable objects, its deployed workers
+     * (service bindings, ctx.exports) and its dynamic workers, whatever its sandbox claims. A
+     * dynamic worker (a sandbox for generated code) may call only what it was granted: its own
+     * entrypoints (ctx.exports) and the exact grants in its bindings (globalOutbound), props included.
+     */
+    DeployedWorker callable(String tenant, long invocationId, Address address) {
+        if (DynamicWorkers.isGenerated(tenant)) return callableFromGenerated(tenant, invocationId, address);
         return switch (address) {
-            case Address.DurableObject o -> {
-                DeployedWorker w;
-                synchronized (workers) {
-                    w = workers.get(o.workerId());
-                }
-                yield w != null && w.tenant().equals(tenant) ? w : null;
+            case Address.DurableObject o -> deployedOf(tenant, o.workerId());
+            case Address.Worker w -> {
+                DeployedWorker dynamic = dynamicWorkers.callable(tenant, w.workerId());
+                yield dynamic != null ? dynamic : deployedOf(tenant, w.workerId());
             }
-            case Address.Worker w -> dynamicWorkers.callable(tenant, w.workerId());
         };
+    }
+
+    private DeployedWorker callableFromGenerated(String tenant, long invocationId, Address address) {
+        InvocationRecords.Record caller = invocationRecords.get(invocationId);
+        if (caller == null || !caller.tenant().equals(tenant) || !(address instanceof Address.Worker w)) return null;
+        DeployedWorker self = dynamicWorkers.get(caller.worker());
+        if (self == null || !self.tenant().equals(tenant)) return null;
+        if (!Grants.allows(self, w)) return null;
+        return w.workerId().equals(self.name()) ? self : deployedOf(DynamicWorkers.tenantOf(tenant), w.workerId());
+    }
+
+    /** The deployed worker of that name if it belongs to {@code tenant}, else null. */
+    private DeployedWorker deployedOf(String tenant, String name) {
+        DeployedWorker w;
+        synchronized (workers) {
+            w = workers.get(name);
+        }
+        return w != null && w.tenant().equals(tenant) ? w : null;
+    }
+
+    /**
+     * A loader binding of a worker of {@code tenant} asks for a dynamic worker. The capabilities it
+     * grants (globalOutbound, tails) must name workers of its own tenant: a sandbox cannot hand
+     * generated code a way into another tenant, whatever it claims.
+     */
+    void loadDynamic(String tenant, Message.LoadDynamic request, java.util.function.Consumer<Message> reply) {
+        if (DynamicWorkers.isGenerated(tenant)) {
+            reply.accept(new Message.CallFailed(request.callId(), ErrorCode.NOT_FOUND.code(),
+                    "a dynamic worker has no worker loader"));
+            return;
+        }
+        for (Binding b : request.bindings()) {
+            Address.Worker target = switch (b) {
+                case Binding.Outbound o -> o.target();
+                case Binding.Tail t -> t.target();
+                case Binding.Service sv -> sv.target();
+                case Binding.DurableObjectNamespace ns -> null;
+                case Binding.WorkerLoader l -> null;
+                case Binding.ExportedNamespace e -> null;
+            };
+            if (target == null || deployedOf(tenant, target.workerId()) == null) {
+                reply.accept(new Message.CallFailed(request.callId(), ErrorCode.NOT_FOUND.code(),
+                        "a dynamic worker can be given only service bindings and ctx.exports entrypoints of its parent's tenant"));
+                return;
+            }
+        }
+        dynamicWorkers.load(tenant, request, reply);
+    }
+
+    /**
+     * Defence in depth behind the sandbox's own check: a dynamic worker whose globalOutbound is null
+     * or a fetcher has no egress at all, so a subrequest it sends anyway (its sandbox subverted) is
+     * answered with a failure here and never reaches the gateway.
+     */
+    private boolean refusesNetwork(SandboxProcess from, Message message) {
+        if (!DynamicWorkers.isGenerated(from.tenant())) return false;
+        long invocationId;
+        long subrequestId;
+        switch (message) {
+            case Message.Subrequest s -> {
+                invocationId = s.invocationId();
+                subrequestId = s.subrequestId();
+            }
+            case Message.StreamedSubrequest s -> {
+                invocationId = s.invocationId();
+                subrequestId = s.subrequestId();
+            }
+            default -> {
+                return false; // acknowledgements and body chunks of a subrequest the gateway let through
+            }
+        }
+        InvocationRecords.Record caller = invocationRecords.get(invocationId);
+        DeployedWorker worker = caller == null || !caller.tenant().equals(from.tenant()) ? null
+                : dynamicWorkers.get(caller.worker());
+        if (worker != null && worker.networkAllowed()) return false;
+        from.deliver(new Message.SubrequestFailed(subrequestId, "This worker is not permitted to access the internet "
+                + "via global functions like fetch(). It must use capabilities (such as bindings in 'env') to talk to "
+                + "the outside world."));
+        return true;
+    }
+
+    /** An invocation of a dynamic worker that has tails reports to them (see {@link Tails}). */
+    private InvocationListener watch(String tenant, long invocationId, Message start, InvocationListener listener) {
+        if (!DynamicWorkers.isGenerated(tenant)) return listener;
+        String workerId = switch (start) {
+            case Message.FetchStart f -> f.workerId();
+            case Message.RpcStart r -> r.target().workerId();
+            default -> null;
+        };
+        DeployedWorker worker = workerId == null ? null : dynamicWorkers.get(workerId);
+        if (worker == null) return listener;
+        InvocationRecords.Record record = invocationRecords.get(invocationId);
+        return tails.watch(worker, DynamicWorkers.tenantOf(tenant), invocationId, start, listener,
+                () -> record == null ? null : record.outbound().snapshot());
+    }
+
+    /**
+     * Service bindings must name deployed workers of the same tenant ({@code alsoDeploying}: the
+     * workers deployed together with this one). A missing or foreign service is a deploy error.
+     */
+    private void checkServices(DeployedWorker worker, java.util.Map<String, String> alsoDeploying) {
+        for (Binding b : worker.bindings()) {
+            if (!(b instanceof Binding.Service sv)) continue;
+            String name = sv.target().workerId();
+            String ownerTenant;
+            synchronized (workers) {
+                DeployedWorker known = workers.get(name);
+                ownerTenant = known != null ? known.tenant() : alsoDeploying.get(name);
+            }
+            if (name.equals(worker.name())) ownerTenant = worker.tenant();
+            if (ownerTenant == null) {
+                throw new IllegalArgumentException("worker " + worker.name() + ": service binding " + sv.name()
+                        + " names the worker '" + name + "', which is not deployed on this node");
+            }
+            if (!ownerTenant.equals(worker.tenant())) {
+                throw new IllegalArgumentException("worker " + worker.name() + ": service binding " + sv.name()
+                        + " names the worker '" + name + "' of another tenant; a worker can bind only workers of its own tenant");
+            }
+        }
     }
 
     /**
@@ -407,6 +583,16 @@ public final class Node implements AutoCloseable {
      */
     public String deploy(DeployedWorker worker, java.util.List<dev.bulwark.server.config.Route> routes, String sourceRoot,
                          boolean byName) {
+        return deploy(worker, routes, sourceRoot, byName, true);
+    }
+
+    /**
+     * @throws IllegalArgumentException when a service binding names a worker that is not deployed
+     *                                  (checked unless the caller did) or one of another tenant
+     */
+    private String deploy(DeployedWorker worker, java.util.List<dev.bulwark.server.config.Route> routes, String sourceRoot,
+                          boolean byName, boolean checkServices) {
+        if (checkServices) checkServices(worker, java.util.Map.of());
         router.byName(worker.name(), byName);
         SourceNames names = SourceNames.of(sourceRoot, worker.bundle());
         sourceNames.put(worker.name(), names);

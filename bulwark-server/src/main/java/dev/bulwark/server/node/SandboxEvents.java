@@ -25,6 +25,14 @@ interface SandboxEvents {
         return listener;
     }
 
+    /**
+     * After {@link #admit}: the listener for an invocation that starts with {@code start} in a
+     * sandbox of {@code tenant} (one that also reports it to the worker's tail workers, if it has any).
+     */
+    default InvocationListener watch(String tenant, long invocationId, Message start, InvocationListener listener) {
+        return listener;
+    }
+
     /** A sandbox process is gone; whatever the node held for it can go. */
     default void sandboxGone(SandboxProcess sandbox) {}
 

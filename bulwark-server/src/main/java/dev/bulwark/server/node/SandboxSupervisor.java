@@ -121,6 +121,11 @@ public final class SandboxSupervisor implements AutoCloseable {
         return start(tenant, start.target(), start.invocationId(), start, listener);
     }
 
+    /** Delivers trace items to a tail worker, placed as {@link #fetch} places a fetch. */
+    void tail(String tenant, Message.TailStart start, InvocationListener listener) {
+        start(tenant, start.target(), start.invocationId(), start, listener);
+    }
+
     /** Starts an RPC invocation, placed as {@link #fetch} places a fetch. */
     InvocationChannel rpc(String tenant, Message.RpcStart start, InvocationListener listener) {
         return start(tenant, start.target(), start.invocationId(), start, listener);
@@ -195,6 +200,7 @@ public final class SandboxSupervisor implements AutoCloseable {
             listener = events.admit(tenant, invocationId, target.workerId(),
                     start instanceof Message.FetchStart f ? f.headers() : java.util.List.of(), listener);
             if (listener == null) return InvocationChannel.NOWHERE;
+            listener = events.watch(tenant, invocationId, start, listener);
         }
         if (p == null) {
             listener.failed(new Message.InvocationFailed(invocationId, ErrorCode.SANDBOX_UNAVAILABLE.code(),
