@@ -61,35 +61,53 @@ public final class FrontDoor extends Handler.Abstract {
 
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(FrontDoor.class);
     private final Node node;
+    private final RequestGate gate;
 
     public FrontDoor(Node node) {
         super(InvocationType.BLOCKING);
         this.node = node;
+        this.gate = new RequestGate(node.settings().frontDoor().maxConcurrentRequests());
+    }
+
+    /** Requests to workers in flight now (tests). */
+    int inFlight() {
+        return gate.inFlight();
     }
 
     /** Jetty runs this BLOCKING handler on a virtual thread (see the node's thread pool). */
     @Override
     public boolean handle(Request request, Response response, Callback callback) {
+        Callback done = callback;
         try {
-            serve(request, response, callback);
+            String path = request.getHttpURI().getPath();
+            if (path != null && path.startsWith(ADMIN_PREFIX)) {
+                // The node's own endpoints (health, tail) are not requests to workers: not counted.
+                admin(path.substring(ADMIN_PREFIX.length()), request, response, callback);
+                return true;
+            }
+            RequestGate.Permit permit = gate.tryEnter();
+            if (permit == null) {
+                ErrorResponse.write(response, callback, 503, "node_overloaded", "the node is serving its maximum of "
+                        + gate.capacity() + " concurrent requests; retry later", null);
+                return true;
+            }
+            // Released when the response completes (or fails), or when a WebSocket takes the connection over.
+            done = Callback.from(callback, permit::release);
+            serve(request, response, done, permit);
         } catch (VirtualMachineError e) {
             // Never swallowed: the request fails, and the error goes on to the thread's handler.
-            callback.failed(e);
+            done.failed(e);
             throw e;
         } catch (Throwable e) {
             // The client gets the JSON error shape without the exception (JsonErrorHandler); the operator gets it here.
             log.warn("request to {} failed in the front door: {}", request.getHttpURI().getPath(), e.toString());
-            callback.failed(e);
+            done.failed(e);
         }
         return true;
     }
 
-    private void serve(Request request, Response response, Callback callback) throws Exception {
+    private void serve(Request request, Response response, Callback callback, RequestGate.Permit permit) throws Exception {
         String path = request.getHttpURI().getPath();
-        if (path != null && path.startsWith(ADMIN_PREFIX)) {
-            admin(path.substring(ADMIN_PREFIX.length()), request, response, callback);
-            return;
-        }
         DeployedWorker worker = node.route(Request.getServerName(request), path);
         if (worker == null) {
             ErrorResponse.write(response, callback, ErrorCode.NOT_FOUND, "no worker is routed for this host", null);
@@ -138,7 +156,8 @@ public final class FrontDoor extends Handler.Abstract {
                 new Message.FetchStart(invocationId, worker.name(), method, url, headers, body, streamed), sockets);
         relay.connect(channel);
         if (upgrade) {
-            sockets.await(worker.limits().wallMs() + GUARD_SLACK_MS, node.sockets(), request, response, callback);
+            sockets.await(worker.limits().wallMs() + GUARD_SLACK_MS, node.sockets(), request, response, callback,
+                    permit::release);
             return;
         }
         // The sandbox enforces the wall-clock limit; this guard only covers a sandbox that never answers.
