@@ -88,6 +88,16 @@ class ConfinementTest {
     }
 
     @Test
+    void requireRefusesToStartANodeThatCannotApplyEveryProtection() {
+        // Confinement turned off stands for a machine that allows none of it.
+        Confinement none = Confinement.detect(SandboxSettings.Confine.OFF, "bulwark-test-none");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Node.refuseIfIncomplete(SandboxSettings.Confine.REQUIRE, none))
+                .isInstanceOf(java.io.IOException.class)
+                .hasMessage("sandboxes.confine is \"require\" but this machine cannot apply: network namespace, mount namespace,"
+                        + " pid namespace, unprivileged user, memory cgroup, pids limit, seccomp filter");
+    }
+
+    @Test
     void theSandboxStillServesRequests() throws Exception {
         var r = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
                         java.net.URI.create("http://127.0.0.1:" + node.port() + "/")).header("Host", "probe").build(),
