@@ -163,6 +163,11 @@ final class EgressGateway implements AutoCloseable {
         });
     }
 
+    /** Whether the gateway's HTTP client still runs (tests: closing the node stops it). */
+    boolean clientRunning() {
+        return client.isRunning();
+    }
+
     int openUpstreams() {
         return live.size();
     }

@@ -407,6 +407,11 @@ public final class Node implements AutoCloseable {
     }
 
     /** Upstream responses the egress gateway is streaming right now (operators and tests). */
+    /** Whether the egress gateway's HTTP client still runs (tests). */
+    boolean egressClientRunning() {
+        return egress.clientRunning();
+    }
+
     public int egressOpenUpstreams() {
         return egress.openUpstreams();
     }

@@ -114,6 +114,15 @@ class EgressLimitsTest {
     }
 
     @Test
+    void closingANodeStopsItsEgressClient(@TempDir Path dir) throws Exception {
+        Node other = Node.start(new Settings("127.0.0.1", 0, dir, "t", Limits.DEFAULTS,
+                new SandboxSettings(1, 1, 1024, 0, List.of()), EgressSettings.NONE));
+        assertThat(other.egressClientRunning()).isTrue();
+        other.close();
+        assertThat(other.egressClientRunning()).as("the egress HTTP client (its threads and pooled buffers) is stopped").isFalse();
+    }
+
+    @Test
     void anUpstreamThatNeverAnswersFailsTheFetchAtTheTimeout() throws Exception {
         assertThat(get("one", "/hang").body()).isEqualTo("TypeError: The upstream did not answer within 3000 ms");
     }
