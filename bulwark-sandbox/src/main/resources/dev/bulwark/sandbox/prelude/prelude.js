@@ -12630,7 +12630,7 @@ ${hex}`);
   init_util();
   init_encoding();
   var INTERNAL4 = /* @__PURE__ */ Symbol("internal");
-  var MAX_CODE_BYTES = 14 * 1024 * 1024;
+  var MAX_CODE_BYTES = 64 * 1024 * 1024;
   var MAX_ENV_BYTES = 1024 * 1024;
   var MODULE_KINDS = ["js", "cjs", "text", "data", "json", "wasm", "py"];
   function codeError(message) {
@@ -12693,11 +12693,11 @@ ${hex}`);
       }
       if (type === "py") throw codeError(`module '${name}': Python modules are not supported by Bulwark yet`);
       if (typeof content === "string") {
-        if (content.length > MAX_CODE_BYTES) throw codeError(`the modules are larger than the limit of ${MAX_CODE_BYTES} bytes`);
+        if (content.length > MAX_CODE_BYTES) throw codeError(`bundle over 64 MiB (the modules are larger than the limit of ${MAX_CODE_BYTES} bytes)`);
         content = utf8Encode(content);
       }
       total += content.byteLength;
-      if (total > MAX_CODE_BYTES) throw codeError(`the modules are larger than the limit of ${MAX_CODE_BYTES} bytes`);
+      if (total > MAX_CODE_BYTES) throw codeError(`bundle over 64 MiB (the modules are larger than the limit of ${MAX_CODE_BYTES} bytes)`);
       names.push(name);
       types.push(type);
       contents.push(content);
@@ -12720,7 +12720,7 @@ ${hex}`);
     if (code2.tails !== void 0 && (!ArrayIsArray(code2.tails) || code2.tails.length > 0)) {
       throw codeError("tails are not supported by Bulwark yet");
     }
-    const shaped = { mainModule: code2.mainModule, names, types, contents, env, network };
+    const shaped = { compatibilityDate: code2.compatibilityDate, mainModule: code2.mainModule, names, types, contents, env, network };
     if (code2.limits !== void 0 && code2.limits !== null) {
       if (code2.limits.cpuMs !== void 0) shaped.cpuMs = Number(code2.limits.cpuMs);
       if (code2.limits.subRequests !== void 0) shaped.subRequests = Number(code2.limits.subRequests);

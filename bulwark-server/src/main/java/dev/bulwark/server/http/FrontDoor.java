@@ -33,6 +33,8 @@ public final class FrontDoor extends Handler.Abstract {
     static final String ADMIN_PREFIX = "/cdn-cgi/bulwark/";
     /** Request attribute: the request id, for errors Jetty answers after the worker was invoked. */
     static final String REQUEST_ID = "bulwark.requestId";
+    /** Request attribute: the request's place under the front door's cap ({@link RequestGate}). */
+    static final String PERMIT = "bulwark.permit";
     /** Bodies of known length up to this size travel inside the FetchStart message. */
     static final int INLINE_BODY_BYTES = 64 << 10;
     static final int BODY_CHUNK_BYTES = 64 << 10;
@@ -61,11 +63,13 @@ public final class FrontDoor extends Handler.Abstract {
 
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(FrontDoor.class);
     private final Node node;
+    private final TenantApi tenantApi;
     private final RequestGate gate;
 
     public FrontDoor(Node node) {
         super(InvocationType.BLOCKING);
         this.node = node;
+        this.tenantApi = new TenantApi(node, this);
         this.gate = new RequestGate(node.settings().frontDoor().maxConcurrentRequests());
     }
 
@@ -80,7 +84,7 @@ public final class FrontDoor extends Handler.Abstract {
         Callback done = callback;
         try {
             String path = request.getHttpURI().getPath();
-            if (path != null && path.startsWith(ADMIN_PREFIX)) {
+            if (path != null && path.startsWith(ADMIN_PREFIX) && !path.startsWith(TenantApi.PREFIX)) {
                 // The node's own endpoints (health, tail) are not requests to workers: not counted.
                 admin(path.substring(ADMIN_PREFIX.length()), request, response, callback);
                 return true;
@@ -92,8 +96,9 @@ public final class FrontDoor extends Handler.Abstract {
                 return true;
             }
             // Released when the response completes (or fails), or when a WebSocket takes the connection over.
+            request.setAttribute(PERMIT, permit);
             done = Callback.from(callback, permit::release);
-            serve(request, response, done, permit);
+            serve(request, response, done);
         } catch (VirtualMachineError e) {
             // Never swallowed: the request fails, and the error goes on to the thread's handler.
             done.failed(e);
@@ -106,8 +111,13 @@ public final class FrontDoor extends Handler.Abstract {
         return true;
     }
 
-    private void serve(Request request, Response response, Callback callback, RequestGate.Permit permit) throws Exception {
+    private void serve(Request request, Response response, Callback callback) throws Exception {
         String path = request.getHttpURI().getPath();
+        // The tenant API counts as requests to workers: it runs and forwards to them.
+        if (path != null && path.startsWith(TenantApi.PREFIX)) {
+            tenantApi.handle(path.substring(TenantApi.PREFIX.length()), request, response, callback);
+            return;
+        }
         DeployedWorker worker = node.route(Request.getServerName(request), path);
         if (worker == null) {
             ErrorResponse.write(response, callback, ErrorCode.NOT_FOUND, "no worker is routed for this host", null);
@@ -122,7 +132,20 @@ public final class FrontDoor extends Handler.Abstract {
                     ErrorResponse.clientMessage(ErrorCode.WORKER_LOAD_FAILED, loadError), requestId);
             return;
         }
-        long limit = worker.limits().requestBodyBytes();
+        invoke(request, response, callback, worker.tenant(), new dev.bulwark.sandbox.ipc.Address.Worker(worker.name()),
+                worker.limits(), invocationId, requestId, request.getHttpURI().asString(),
+                ClientHeaders.forWorker(request, node.settings().frontDoor(), requestId));
+    }
+
+    /**
+     * Starts a fetch invocation of {@code target} for this request and relays its response: the body
+     * travels inline when small and of known length, else streamed on demand. Also the tenant API's
+     * way to forward a request to a dynamic worker ({@link TenantApi}).
+     */
+    void invoke(Request request, Response response, Callback callback, String tenant, dev.bulwark.sandbox.ipc.Address target,
+                dev.bulwark.sandbox.worker.Limits limits, long invocationId, String requestId, String url,
+                List<Message.Header> headers) throws Exception {
+        long limit = limits.requestBodyBytes();
         long declared = request.getLength();
         if (declared > limit) {
             ErrorResponse.write(response, callback, ErrorCode.REQUEST_TOO_LARGE,
@@ -145,19 +168,17 @@ public final class FrontDoor extends Handler.Abstract {
                 return;
             }
         }
-        List<Message.Header> headers = ClientHeaders.forWorker(request, node.settings().frontDoor(), requestId);
-        String url = request.getHttpURI().asString();
-
         request.setAttribute(REQUEST_ID, requestId);
-        ResponseRelay relay = new ResponseRelay(response, callback, invocationId, requestId, worker.name());
+        ResponseRelay relay = new ResponseRelay(response, callback, invocationId, requestId, target.workerId());
         boolean upgrade = SocketUpgrade.isUpgrade(request);
         SocketUpgrade sockets = new SocketUpgrade(relay, upgrade);
-        InvocationChannel channel = node.supervisor().fetch(worker.tenant(),
-                new Message.FetchStart(invocationId, worker.name(), method, url, headers, body, streamed), sockets);
+        InvocationChannel channel = node.supervisor().fetch(tenant,
+                new Message.FetchStart(invocationId, target, method, url, headers, body, streamed), sockets);
         relay.connect(channel);
         if (upgrade) {
-            sockets.await(worker.limits().wallMs() + GUARD_SLACK_MS, node.sockets(), request, response, callback,
-                    permit::release);
+            sockets.await(limits.wallMs() + GUARD_SLACK_MS, node.sockets(), request, response, callback, () -> {
+                if (request.getAttribute(PERMIT) instanceof RequestGate.Permit p) p.release();
+            });
             return;
         }
         // The sandbox enforces the wall-clock limit; this guard only covers a sandbox that never answers.
@@ -166,7 +187,7 @@ public final class FrontDoor extends Handler.Abstract {
         relay.guard(GUARD.schedule(() -> {
             ResponseRelay r = weak.get();
             if (r != null && !r.isFinished()) r.offer(new ResponseRelay.NoAnswer());
-        }, worker.limits().wallMs() + GUARD_SLACK_MS, TimeUnit.MILLISECONDS));
+        }, limits.wallMs() + GUARD_SLACK_MS, TimeUnit.MILLISECONDS));
         if (streamed) pumpBody(request, invocationId, limit, relay, channel);
     }
 

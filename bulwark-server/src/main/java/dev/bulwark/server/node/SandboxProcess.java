@@ -36,6 +36,8 @@ final class SandboxProcess implements IsolateHost {
     private final Consumer<Message> unsolicited;
     private final CompletableFuture<String> exited = new CompletableFuture<>();
     private final Map<String, Loaded> loaded = new ConcurrentHashMap<>();
+    /** Dynamic worker code arriving in chunks (owned by the reader thread). */
+    private final dev.bulwark.sandbox.ipc.LoadDynamicParts.Assembly loadParts = new dev.bulwark.sandbox.ipc.LoadDynamicParts.Assembly();
 
     /** Which version of a worker this sandbox loaded, and how that went (failure null: loaded). */
     record Loaded(DeployedWorker worker, Message.WorkerLoadFailed failure) {}
@@ -262,6 +264,8 @@ final class SandboxProcess implements IsolateHost {
             case Message.SubrequestBodyEnd m -> unsolicited.accept(m);
             case Message.CallStart m -> unsolicited.accept(m);
             case Message.LoadDynamic m -> unsolicited.accept(m);
+            case Message.LoadDynamicStart m -> assembled(loadParts.start(m));
+            case Message.LoadDynamicChunk m -> assembled(loadParts.chunk(m));
             case Message.RpcCall m -> unsolicited.accept(m);
             case Message.AlarmSet m -> unsolicited.accept(m);
             case Message.RpcReturn m -> listener(m.invocationId()).rpcReturn(m);
@@ -271,6 +275,15 @@ final class SandboxProcess implements IsolateHost {
             case Message.SocketAttachment m -> unsolicited.accept(m);
             case Message.SocketAutoResponse m -> unsolicited.accept(m);
             default -> kill("unexpected message from sandbox: " + message.getClass().getSimpleName());
+        }
+    }
+
+    /** A load assembled from its chunks goes on as a LoadDynamic; a refused one is answered here. */
+    private void assembled(Message outcome) {
+        switch (outcome) {
+            case null -> {}
+            case Message.LoadDynamic load -> unsolicited.accept(load);
+            default -> deliver(outcome);
         }
     }
 
