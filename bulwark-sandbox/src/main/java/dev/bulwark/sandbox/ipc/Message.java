@@ -168,6 +168,12 @@ public sealed interface Message {
      */
     record SocketAutoResponse(Address.DurableObject target, String request, String response) implements Message {}
 
+    /**
+     * The answer to a {@link SnapshotObject}: {@code error} is null when the copy was written, else
+     * why not (shown to the operator).
+     */
+    record SnapshotTaken(long correlationId, String error) implements Message {}
+
     // ---- node → sandbox ----
 
     /**
@@ -303,6 +309,13 @@ public sealed interface Message {
             sockets = List.copyOf(sockets);
         }
     }
+
+    /**
+     * Write a consistent copy of an object's committed database (SQLite's backup API) to the
+     * sandbox's snapshot directory as {@code fileName}, on the object's own thread between its
+     * events. Answered by {@link SnapshotTaken} under {@code correlationId}.
+     */
+    record SnapshotObject(long correlationId, Address.DurableObject target, String fileName) implements Message {}
 
     /** Ask the sandbox to exit cleanly. */
     record Shutdown() implements Message {}

@@ -50,6 +50,8 @@ public final class MessageCodec {
             SUBREQUEST_BODY_CHUNK = 67, SUBREQUEST_BODY_END = 68;
     // Dynamic worker code in chunks (the tenant API branch). Tags from 70 up.
     private static final byte LOAD_DYNAMIC_START = 70, LOAD_DYNAMIC_CHUNK = 71;
+    // Operator access (the admin helper): tags from 90 up.
+    private static final byte SNAPSHOT_OBJECT = 90, SNAPSHOT_TAKEN = 91;
 
     /**
      * Writes one frame. Not thread-safe: callers serialize writes on one stream. A message whose
@@ -201,6 +203,10 @@ public final class MessageCodec {
                 str(o, m.envJson()); o.writeBoolean(m.networkAllowed()); limits(o, m.limits());
             }
             case LoadDynamicChunk m -> { o.writeByte(LOAD_DYNAMIC_CHUNK); o.writeLong(m.callId()); bytes(o, m.data()); }
+            case SnapshotObject m -> {
+                o.writeByte(SNAPSHOT_OBJECT); o.writeLong(m.correlationId()); address(o, m.target()); str(o, m.fileName());
+            }
+            case SnapshotTaken m -> { o.writeByte(SNAPSHOT_TAKEN); o.writeLong(m.correlationId()); str(o, m.error()); }
             case SubrequestAck m -> { o.writeByte(SUBREQUEST_ACK); o.writeLong(m.subrequestId()); o.writeLong(m.bytes()); }
             case SubrequestCancel m -> { o.writeByte(SUBREQUEST_CANCEL); o.writeLong(m.subrequestId()); }
             case SubrequestHead m -> {
@@ -278,6 +284,8 @@ public final class MessageCodec {
                 yield new LoadDynamicStart(invocationId, callId, parent, id, main, heads, str(i), i.readBoolean(), limits(i));
             }
             case LOAD_DYNAMIC_CHUNK -> new LoadDynamicChunk(i.readLong(), bytes(i));
+            case SNAPSHOT_OBJECT -> new SnapshotObject(i.readLong(), objectAddress(i), str(i));
+            case SNAPSHOT_TAKEN -> new SnapshotTaken(i.readLong(), str(i));
             case SUBREQUEST_ACK -> new SubrequestAck(i.readLong(), i.readLong());
             case SUBREQUEST_CANCEL -> new SubrequestCancel(i.readLong());
             case SUBREQUEST_HEAD -> new SubrequestHead(i.readLong(), i.readInt(), str(i), headers(i), str(i), i.readBoolean());

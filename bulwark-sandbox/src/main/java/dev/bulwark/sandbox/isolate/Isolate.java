@@ -661,6 +661,15 @@ public final class Isolate {
     }
 
     /**
+     * Snapshots an object's database on this isolate's thread, as a task of its own: it runs
+     * between the object's events, after the output gate committed the last one's writes.
+     * {@code done} gets null or the reason it failed; it is not called if the isolate is condemned.
+     */
+    void snapshotObject(Address.DurableObject object, String fileName, java.util.function.Consumer<String> done) {
+        enqueue(0, () -> done.accept(storage.snapshot(object, fileName)));
+    }
+
+    /**
      * Idle durable objects leave the isolate: their instance is dropped and their database closed
      * (a task of its own, so no event of theirs is running). Their next event constructs them again.
      */

@@ -92,6 +92,30 @@ final class ObjectStorageHost implements AutoCloseable {
         return evicted;
     }
 
+    /**
+     * Writes a snapshot of an object's committed database (isolate thread, between tasks, so the
+     * last task's writes are committed and no event of the object runs). An object not open here
+     * is opened for the copy and closed again: the directory placed it in this sandbox, so nothing
+     * else holds its file. Returns null, or why the copy failed.
+     */
+    String snapshot(Address.DurableObject object, String fileName) {
+        Integer handle = handles.get(object.className() + "\n" + object.objectId());
+        try {
+            if (handle != null) {
+                byHandle.get(handle).snapshot(fileName);
+                return null;
+            }
+            try (Database db = store.open(object.workerId(), object.className(), object.objectId())) {
+                db.snapshot(fileName);
+            }
+            return null;
+        } catch (ObjectStore.StorageException e) {
+            return e.getMessage();
+        } catch (RuntimeException e) {
+            return "the snapshot failed: " + e.getClass().getSimpleName();
+        }
+    }
+
     private int handleFor(Address.DurableObject object) {
         String key = object.className() + "\n" + object.objectId();
         Integer h = handles.get(key);

@@ -144,6 +144,7 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
                 WorkerSlot slot = workers.remove(m.workerId());
                 if (slot != null) slot.retire();
             }
+            case Message.SnapshotObject m -> snapshot(m);
             case Message.Shutdown m -> close();
             default -> throw new IllegalArgumentException("not a node-to-sandbox message: " + message);
         }
@@ -248,6 +249,22 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
             return;
         }
         home.dispatch(m, slot.limits);
+    }
+
+    /**
+     * A snapshot of an object's database, taken in the isolate that runs (or would run) the object,
+     * so it is serial with the object's events. A worker whose code failed to load still has its
+     * objects' storage: the copy needs no JavaScript.
+     */
+    private void snapshot(Message.SnapshotObject m) {
+        WorkerSlot slot = workers.get(m.target().workerId());
+        Isolate isolate = slot == null ? null : pickFor(slot, m.target());
+        if (isolate == null) {
+            outbox.send(new Message.SnapshotTaken(m.correlationId(), slot == null
+                    ? "no worker '" + m.target().workerId() + "' is loaded in this sandbox" : "could not create an isolate"));
+            return;
+        }
+        isolate.snapshotObject(m.target(), m.fileName(), error -> outbox.send(new Message.SnapshotTaken(m.correlationId(), error)));
     }
 
     @Override

@@ -156,6 +156,11 @@ class MessageCodecTest {
                         List.of(new SocketState(48L, List.of("a", "b"), binary), new SocketState(54L, List.of(), null))),
                 new SocketRestore(new Address.DurableObject("front", "Chat", "f".repeat(64), null), List.of()),
                 new LoadWorker(39L, "w3", BUNDLE, "{}", List.of(new Binding.WorkerLoader("LOADER")), false, LIMITS),
+                new SnapshotObject(55L, new Address.DurableObject("front", "Counter", "a".repeat(64), null),
+                        "0123456789abcdef0123456789abcdef.sqlite"),
+                new SnapshotObject(56L, new Address.DurableObject("front", "Counter", "b".repeat(64), "name"), "x"),
+                new SnapshotTaken(55L, null),
+                new SnapshotTaken(56L, "the object is inside a transaction"),
                 new Shutdown());
     }
 

@@ -239,14 +239,30 @@ public final class FrontDoor extends Handler.Abstract {
             tail(rest.substring("tail/".length()), request, response, callback);
             return;
         }
+        if (rest.equals("namespaces") || rest.startsWith("namespaces/")) {
+            if (!authorized(request)) {
+                ErrorResponse.write(response, callback, 401, "unauthorized",
+                        "the admin endpoints need the node's admin token (Authorization: Bearer ..., see <data>/admin.token)",
+                        null);
+                return;
+            }
+            new AdminObjects(node.objects()).serve(rest, request, response, callback);
+            return;
+        }
         ErrorResponse.write(response, callback, ErrorCode.NOT_FOUND, "no such endpoint: " + ADMIN_PREFIX + rest, null);
     }
 
+    /**
+     * Whether the request carries the node's admin token ({@code Authorization: Bearer <token>}; the
+     * scheme in any case, as HTTP says). The token is compared in constant time.
+     */
     private boolean authorized(Request request) {
         String auth = request.getHeaders().get(HttpHeader.AUTHORIZATION);
-        String expected = "Bearer " + node.adminToken();
-        return auth != null && MessageDigest.isEqual(auth.getBytes(StandardCharsets.UTF_8),
-                expected.getBytes(StandardCharsets.UTF_8));
+        if (auth == null) return false;
+        int space = auth.indexOf(' ');
+        if (space < 0 || !auth.substring(0, space).equalsIgnoreCase("Bearer")) return false;
+        return MessageDigest.isEqual(auth.substring(space + 1).getBytes(StandardCharsets.UTF_8),
+                node.adminToken().getBytes(StandardCharsets.UTF_8));
     }
 
     /** How often an idle tail writes a keep-alive line (which also finds out that its client left). */

@@ -70,11 +70,9 @@ public final class Node implements AutoCloseable {
     private final JavaObjects javaObjects;
     private final Server server;
     private final SocketHub sockets;
-    /** The system property that bounds the WebSockets one durable object may hold. */
-    public static final String WEBSOCKETS_PER_OBJECT_PROPERTY = "bulwark.websockets.per_object";
-    /** Workers' documented limit of hibernatable WebSockets per object. */
-    public static final int DEFAULT_WEBSOCKETS_PER_OBJECT = 32_768;
     private final Confinement confinement;
+    private final ObjectAdmin objectAdmin;
+    private final Migrations migrations;
 
     /**
      * Decides how sandboxes are confined and says so, one line per protection; with
@@ -169,8 +167,7 @@ public final class Node implements AutoCloseable {
                 });
         this.dynamicWorkers = new DynamicWorkers(supervisor, sb.dynamicWorkersMax());
         this.tenantWorkers = new TenantWorkers(dynamicWorkers, supervisor, settings.limits(), this::nextInvocationId);
-        this.sockets = new SocketHub(supervisor, this::nextInvocationId,
-                Integer.getInteger(WEBSOCKETS_PER_OBJECT_PROPERTY, DEFAULT_WEBSOCKETS_PER_OBJECT));
+        this.sockets = new SocketHub(supervisor, this::nextInvocationId, sb.websocketsPerObject());
         supervisor.sockets(sockets);
         try {
             this.alarms = new Alarms(settings.dataDir(), this::runAlarm, Alarms.FIRST_BACKOFF_MS);
@@ -188,6 +185,10 @@ public final class Node implements AutoCloseable {
         this.server = new Server(threads);
         HttpConfiguration http = new HttpConfiguration();
         http.setSendServerVersion(false);
+        // Jetty's per-connection header cache matches values ignoring case: on a kept-alive
+        // connection, "Authorization: Bearer <TOKEN>" after "Bearer <token>" read as the cached
+        // field (found by AdminObjectsTest), and a worker would see an earlier request's spelling.
+        http.setHeaderCacheCaseSensitive(true);
         ServerConnector connector = new ServerConnector(server, new HttpConnectionFactory(http),
                 new HTTP2CServerConnectionFactory(http));
         connector.setHost(settings.host());
@@ -199,6 +200,22 @@ public final class Node implements AutoCloseable {
         ws.setMaxBinaryMessageSize(SocketHub.MAX_MESSAGE_BYTES);
         ws.setIdleTimeout(java.time.Duration.ZERO);
         server.setErrorHandler(new dev.bulwark.server.http.JsonErrorHandler());
+        this.migrations = new Migrations(settings.dataDir(), new Migrations.AlarmIndex() {
+            @Override
+            public void renameClass(String tenant, String worker, String from, String to) {
+                alarms.renameClass(worker, from, to);
+            }
+
+            @Override
+            public void deleteClass(String tenant, String worker, String className) {
+                alarms.deleteClass(worker, className);
+            }
+        });
+        this.objectAdmin = new ObjectAdmin(settings.dataDir(), () -> {
+            synchronized (workers) {
+                return List.copyOf(workers.values());
+            }
+        }, supervisor, alarms, sockets);
     }
 
     /** Starts a node: its front door listens when this returns; deploy workers next. */
@@ -251,6 +268,8 @@ public final class Node implements AutoCloseable {
         if (projects.isEmpty()) throw new IllegalArgumentException("no project to serve");
         Node node = start(projects.getFirst().settings(), javaClasses);
         try {
+            // Storage changes first, before any sandbox could open an object of a renamed or deleted class.
+            for (ProjectConfig project : projects) node.migrate(project);
             for (ProjectConfig project : projects) {
                 node.deploy(node.worker(project), project.routes(), project.sourceRoot(), project.workersDev());
             }
@@ -260,6 +279,19 @@ public final class Node implements AutoCloseable {
             throw e;
         }
         return node;
+    }
+
+    /**
+     * Applies the project's durable object migrations that this node has not applied yet (renamed
+     * and deleted classes change storage; see {@link Migrations}). Call it before deploying the
+     * project's worker; a migration that changes a class whose objects run now is refused.
+     *
+     * @return the tags applied now
+     * @throws MigrationException when the migrations do not fit what was applied or what is bound
+     */
+    public List<String> migrate(ProjectConfig project) {
+        return migrations.apply(project.settings().tenant(), project.name(), project.migrations(), project.durableObjects(),
+                supervisor::anyPlaced);
     }
 
     /**
@@ -282,7 +314,7 @@ public final class Node implements AutoCloseable {
             }
             String workerId = b.scriptName() == null ? project.name() : b.scriptName();
             bindings.add(new Binding.DurableObjectNamespace(b.name(), workerId, b.className(),
-                    namespaceKeys.keyFor(tenant, workerId, b.className())));
+                    namespaceKeys.keyFor(tenant, workerId, migrations.keyClass(tenant, workerId, b.className()))));
         }
         for (WorkerLoaderBinding b : project.workerLoaders()) bindings.add(new Binding.WorkerLoader(b.binding()));
         return new DeployedWorker(project.name(), tenant, project.bundle(), env.toString(), bindings, true,
@@ -459,6 +491,11 @@ public final class Node implements AutoCloseable {
 
     public SocketHub sockets() {
         return sockets;
+    }
+
+    /** What the admin endpoints ask about durable objects. */
+    public ObjectAdmin objects() {
+        return objectAdmin;
     }
 
     public LogHub logs() {

@@ -183,6 +183,26 @@ final class SandboxProcess implements IsolateHost {
     }
 
     /**
+     * Asks for a snapshot of an object's database; completes with SnapshotTaken, or with
+     * WorkerLoadFailed (sandbox_crashed) if the process dies first.
+     */
+    CompletableFuture<Message> snapshot(Message.SnapshotObject request) {
+        CompletableFuture<Message> result = new CompletableFuture<>();
+        loads.put(request.correlationId(), result);
+        if (deathCause != null) {
+            complete(request.correlationId(), new Message.SnapshotTaken(request.correlationId(), "the sandbox is gone"));
+            return result;
+        }
+        deliver(request);
+        return result;
+    }
+
+    /** The node stopped waiting for a correlated answer (a snapshot that timed out): forget it. */
+    void forgetAnswer(long correlationId) {
+        loads.remove(correlationId);
+    }
+
+    /**
      * Starts an invocation ({@code start} is its FetchStart or RpcStart); its outcome goes to the
      * listener, whatever happens to the process.
      */
@@ -246,6 +266,7 @@ final class SandboxProcess implements IsolateHost {
         switch (message) {
             case Message.WorkerLoaded m -> complete(m.correlationId(), m);
             case Message.WorkerLoadFailed m -> complete(m.correlationId(), m);
+            case Message.SnapshotTaken m -> complete(m.correlationId(), m);
             case Message.ResponseHead m -> listener(m.invocationId()).head(m);
             case Message.ResponseChunk m -> listener(m.invocationId()).chunk(m.data());
             case Message.ResponseEnd m -> listener(m.invocationId()).end();

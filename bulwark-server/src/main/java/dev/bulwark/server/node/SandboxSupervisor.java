@@ -140,6 +140,40 @@ public final class SandboxSupervisor implements AutoCloseable {
         sandbox.start(event.invocationId(), event, listener);
     }
 
+    /**
+     * Takes a snapshot of an object's database where the directory places it (placing it if it
+     * runs nowhere, as its next event would), so the copy is serial with its events and holds every
+     * write acknowledged before it. Returns null when the sandbox wrote {@code fileName} into the
+     * tenant's snapshot directory, else why not.
+     */
+    String snapshot(String tenant, Address.DurableObject object, String fileName) {
+        Tenant t = tenants.get(tenant);
+        if (t == null) return "no sandbox runs tenant '" + tenant + "'";
+        awaitReady(t);
+        SandboxProcess p = directory.place(object, t.live);
+        if (p == null) return "no sandbox is available for tenant '" + tenant + "'";
+        long id = ids.incrementAndGet();
+        try {
+            Message answer = p.snapshot(new Message.SnapshotObject(id, object, fileName))
+                    .get(READY_WAIT_SECONDS, TimeUnit.SECONDS);
+            return switch (answer) {
+                case Message.SnapshotTaken taken -> taken.error();
+                case Message.WorkerLoadFailed gone -> gone.message();
+                default -> "unexpected answer " + answer.getClass().getSimpleName();
+            };
+        } catch (java.util.concurrent.TimeoutException e) {
+            p.forgetAnswer(id);
+            return "the sandbox did not answer within " + READY_WAIT_SECONDS + " s";
+        } catch (Exception e) {
+            return "the snapshot failed: " + e.getClass().getSimpleName();
+        }
+    }
+
+    /** Whether some object of the class runs now (a migration must not move its storage). */
+    boolean anyPlaced(String workerId, String className) {
+        return directory.anyPlaced(workerId, className);
+    }
+
     /** The sandbox that runs an object now, or null. */
     SandboxProcess placement(Address.DurableObject object) {
         return directory.current(object);

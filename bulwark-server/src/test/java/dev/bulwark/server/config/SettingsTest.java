@@ -184,6 +184,31 @@ class SettingsTest {
     }
 
     @Test
+    void websockets_per_object_is_a_sandboxes_setting_in_bulwark_toml() throws ConfigException {
+        project(dir, """
+                { "name": "w", "main": "index.js", "compatibility_date": "2025-09-01" }""");
+        write(dir, "bulwark.toml", """
+                [sandboxes]
+                websockets_per_object = 50
+                """);
+
+        assertThat(ProjectLoader.load(dir).settings().sandboxes().websocketsPerObject()).isEqualTo(50);
+    }
+
+    @Test
+    void websockets_per_object_defaults_to_workers_number_and_must_be_positive() throws ConfigException {
+        project(dir, """
+                { "name": "w", "main": "index.js", "compatibility_date": "2025-09-01" }""");
+        assertThat(ProjectLoader.load(dir).settings().sandboxes().websocketsPerObject()).isEqualTo(32_768);
+
+        project(dir, """
+                { "name": "w", "main": "index.js", "compatibility_date": "2025-09-01",
+                  "bulwark": { "sandboxes": { "websockets_per_object": 0 } } }""");
+        assertThatThrownBy(() -> ProjectLoader.load(dir)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("sandboxes.websockets_per_object");
+    }
+
+    @Test
     void port_zero_means_any_free_port() throws ConfigException {
         project(dir, """
                 { "name": "w", "main": "index.js", "compatibility_date": "2025-09-01", "bulwark": { "port": 0 } }""");
