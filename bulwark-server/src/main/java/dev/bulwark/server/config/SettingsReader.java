@@ -38,7 +38,7 @@ final class SettingsReader {
                     "jvm_options", "confine"),
             "egress", Set.of("allow", "allow_private_networks", "rules", "test_only_allow_loopback",
                     "max_response_bytes", "timeout_ms", "max_concurrent", "max_concurrent_per_tenant"),
-            "front_door", Set.of("trusted_proxies", "colo"),
+            "front_door", Set.of("trusted_proxies", "colo", "max_concurrent_requests"),
             "api", Set.of("keys"),
             "secrets", Set.of());
 
@@ -260,7 +260,10 @@ final class SettingsReader {
             return v.strings();
         });
         String colo = orDefault(get("front_door.colo"), FrontDoorSettings.DEFAULTS.colo(), ConfigValue::nonEmptyString);
-        return new FrontDoorSettings(proxies, colo);
+        FrontDoorSettings settings = new FrontDoorSettings(proxies, colo);
+        int max = orDefault(get("front_door.max_concurrent_requests"), settings.maxConcurrentRequests(),
+                v -> v.integer(1, 1_000_000, POSITIVE));
+        return settings.withMaxConcurrentRequests(max);
     }
 
     private static final Set<String> KEY_KEYS = Set.of("tenant", "key_sha256");

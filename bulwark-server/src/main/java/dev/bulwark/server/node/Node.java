@@ -87,12 +87,17 @@ public final class Node implements AutoCloseable {
             if (p.applied()) log.info(p.line());
             else log.warn(p.line());
         }
+        refuseIfIncomplete(mode, c);
+        return c;
+    }
+
+    /** With {@code sandboxes.confine = "require"}, a protection that cannot be applied stops the node (and frees {@code c}). */
+    static void refuseIfIncomplete(dev.bulwark.server.config.SandboxSettings.Confine mode, Confinement c) throws IOException {
         if (mode == dev.bulwark.server.config.SandboxSettings.Confine.REQUIRE && !c.complete()) {
             c.close();
             throw new IOException("sandboxes.confine is \"require\" but this machine cannot apply: " + String.join(", ",
                     c.protections().stream().filter(p -> !p.applied()).map(Confinement.Protection::name).toList()));
         }
-        return c;
     }
 
     private Node(Settings settings, List<JavaObjectClass> javaClasses) throws IOException {
@@ -684,6 +689,11 @@ public final class Node implements AutoCloseable {
     }
 
     /** Upstream responses the egress gateway is streaming right now (operators and tests). */
+    /** Whether the egress gateway's HTTP client still runs (tests). */
+    boolean egressClientRunning() {
+        return egress.clientRunning();
+    }
+
     public int egressOpenUpstreams() {
         return egress.openUpstreams();
     }

@@ -36,6 +36,20 @@ class SettingsTest {
     }
 
     @Test
+    void front_door_max_concurrent_requests_is_read_and_must_be_positive() throws ConfigException {
+        project(dir, """
+                { "name": "w", "main": "index.js", "compatibility_date": "2025-09-01",
+                  "bulwark": { "front_door": { "max_concurrent_requests": 7 } } }""");
+        assertThat(ProjectLoader.load(dir).settings().frontDoor().maxConcurrentRequests()).isEqualTo(7);
+
+        project(dir, """
+                { "name": "w", "main": "index.js", "compatibility_date": "2025-09-01",
+                  "bulwark": { "front_door": { "max_concurrent_requests": 0 } } }""");
+        assertThatThrownBy(() -> ProjectLoader.load(dir)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("front_door.max_concurrent_requests");
+    }
+
+    @Test
     void wrangler_top_level_limits_cpu_ms_sets_the_cpu_limit() throws ConfigException {
         project(dir, """
                 { "name": "w", "main": "index.js", "compatibility_date": "2025-09-01", "limits": { "cpu_ms": 25 } }""");
