@@ -45,6 +45,15 @@ export class Counter extends DurableObject {
       }
       case "count":
         return new Response(String((await storage.get("n")) ?? 0));
+      case "egress": {
+        // An outbound request of this invocation: the node's egress policy must know whose it is.
+        try {
+          await fetch("http://10.1.2.3/");
+          return new Response("fetched");
+        } catch (e) {
+          return new Response(`${e.name}: ${e.message}`);
+        }
+      }
       case "logged": {
         // One task: a ledger row and the running total, committed together or not at all.
         sql.exec("CREATE TABLE IF NOT EXISTS ledger (n INTEGER PRIMARY KEY)");
