@@ -133,6 +133,13 @@ class DurableObjectsTest {
         assertThat(sql.get("blob").toString()).isEqualTo("[true,[1,2]]");
         assertThat(sql.get("bad").asText()).isEqualTo("refused");
         assertThat(sql.get("size").asBoolean()).isTrue();
+        assertThat(sql.get("read").toString()).isEqualTo("[2,2,0]");
+        assertThat(sql.get("manyBindings").toString()).isEqualTo("{\"n\":1500,\"s\":1125750}");
+        assertThat(sql.get("bigColumns").toString()).isEqualTo("[\"x\",\"h\",\"z\"]");
+        assertThat(sql.get("bigFirst").toString()).isEqualTo("{\"x\":1,\"h\":0.5,\"z\":null}");
+        assertThat(sql.get("bigCount").asInt()).isEqualTo(5000);
+        assertThat(sql.get("bigLast").toString()).isEqualTo("[5000,2500,null]");
+        assertThat(sql.at("/wrongCount/error").asText()).isEqualTo("Error: Wrong number of parameter bindings for SQL query.");
     }
 
     @Test
