@@ -70,6 +70,16 @@ public sealed interface Message {
     record RpcCall(long invocationId, long callId, Address target, String method, byte[] args) implements Message {}
 
     /**
+     * The sandbox started an invocation of {@code target} itself, without the node: a call from
+     * one of its isolates to a durable object the node placed in this very sandbox (see
+     * {@code LocalCalls}). One-way: the node records it as it records the invocations it starts
+     * (its {@link InvocationDone} follows), so its outbound requests are attributed and its end
+     * is logged. {@code invocationId} is in the sandbox's own range (bit 52 set).
+     */
+    record LocalInvocation(long invocationId, long callerInvocationId, Address.DurableObject target, boolean rpc)
+            implements Message {}
+
+    /**
      * An object's alarm changed and the change is durable: {@code epochMillis} is the new time,
      * or null when it was deleted. The node keeps the index alarms fire from.
      */

@@ -41,7 +41,8 @@ public final class MessageCodec {
             REQUEST_BODY_END = 27, RESPONSE_ACK = 28, CALL_START = 12, CALL_RESULT = 29, CALL_FAILED = 30,
             LOAD_DYNAMIC = 13, DYNAMIC_LOADED = 31, UNLOAD_WORKER = 32, RPC_CALL = 14, RPC_RETURN = 15, RPC_START = 33,
             RPC_RESULT = 34, ALARM_SET = 16, ALARM_START = 35, SOCKET_OPEN = 17, SOCKET_SEND = 18, SOCKET_CLOSE = 19,
-            SOCKET_ATTACHMENT = 40, SOCKET_AUTO_RESPONSE = 41, SOCKET_EVENT = 36, SOCKET_RESTORE = 37;
+            SOCKET_ATTACHMENT = 40, SOCKET_AUTO_RESPONSE = 41, SOCKET_EVENT = 36, SOCKET_RESTORE = 37,
+            LOCAL_INVOCATION = 42;
     private static final byte ADDRESS_WORKER = 1, ADDRESS_OBJECT = 2;
     private static final byte BINDING_NAMESPACE = 1, BINDING_LOADER = 2;
     // Service bindings, ctx.exports, globalOutbound, tails (the services branch): message tags from 80 up.
@@ -163,6 +164,10 @@ public final class MessageCodec {
                 o.writeByte(RPC_CALL); o.writeLong(m.invocationId()); o.writeLong(m.callId()); address(o, m.target());
                 str(o, m.method()); bytes(o, m.args());
             }
+            case LocalInvocation m -> {
+                o.writeByte(LOCAL_INVOCATION); o.writeLong(m.invocationId()); o.writeLong(m.callerInvocationId());
+                address(o, m.target()); o.writeBoolean(m.rpc());
+            }
             case RpcReturn m -> { o.writeByte(RPC_RETURN); o.writeLong(m.invocationId()); bytes(o, m.value()); o.writeBoolean(m.threw()); }
             case RpcStart m -> {
                 o.writeByte(RPC_START); o.writeLong(m.invocationId()); address(o, m.target()); str(o, m.method());
@@ -248,6 +253,7 @@ public final class MessageCodec {
             case TAIL_START -> new TailStart(i.readLong(), workerAddress(i), str(i));
             case DYNAMIC_LOADED -> new DynamicLoaded(i.readLong(), str(i));
             case RPC_CALL -> new RpcCall(i.readLong(), i.readLong(), address(i), str(i), bytes(i));
+            case LOCAL_INVOCATION -> new LocalInvocation(i.readLong(), i.readLong(), objectAddress(i), i.readBoolean());
             case RPC_RETURN -> new RpcReturn(i.readLong(), bytes(i), i.readBoolean());
             case RPC_START -> new RpcStart(i.readLong(), address(i), str(i), bytes(i));
             case RPC_RESULT -> new RpcResult(i.readLong(), bytes(i), i.readBoolean());

@@ -127,6 +127,11 @@ final class OutboundCalls {
                 }
             }
         }), () -> isolate.enqueue(0, resolver::close));
+        LocalCalls local = isolate.services.localCalls();
+        if (local != null && target instanceof Address.DurableObject o
+                && local.fetch(isolate.outbox, inv.id, callId, o, method, url, headers, body)) {
+            return resolver.getPromise();
+        }
         isolate.outbox.send(new Message.CallStart(inv.id, callId, target, method, url, headers, body));
         return resolver.getPromise();
     }
@@ -171,6 +176,11 @@ final class OutboundCalls {
                 }
             }
         }), () -> isolate.enqueue(0, resolver::close));
+        LocalCalls local = isolate.services.localCalls();
+        if (local != null && target instanceof Address.DurableObject o
+                && local.rpc(isolate.outbox, inv.id, callId, o, method, payload)) {
+            return resolver.getPromise();
+        }
         isolate.outbox.send(new Message.RpcCall(inv.id, callId, target, method, payload));
         return resolver.getPromise();
     }

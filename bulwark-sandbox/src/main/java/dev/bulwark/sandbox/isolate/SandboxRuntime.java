@@ -37,6 +37,7 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
     static final long MEMORY_CHECK_MS = 10;
 
     private final Outbox outbox;
+    private final LocalCalls local;
     private final ObjectStore objectStore;
     private final long objectIdleMs;
     private final long rssSoftLimitBytes;
@@ -85,7 +86,8 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
         this.objectStore = objectStore;
         this.isolatesPerWorker = isolatesPerWorker;
         IsolateSettings.apply(settings);
-        this.outbox = outbox;
+        this.local = new LocalCalls(outbox, this::deliver, subrequests);
+        this.outbox = local.outbox;
         this.rssSoftLimitBytes = rssSoftLimitBytes;
         ScheduledThreadPoolExecutor timers = new ScheduledThreadPoolExecutor(1, r -> {
             Thread t = new Thread(r, "sandbox-timers");
@@ -109,9 +111,18 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
     public void deliver(Message message) {
         switch (message) {
             case Message.LoadWorker m -> load(m);
-            case Message.FetchStart m -> fetch(m);
-            case Message.RpcStart m -> rpc(m);
-            case Message.AlarmStart m -> alarm(m);
+            case Message.FetchStart m -> {
+                local.delivered(m.invocationId(), m.target());
+                fetch(m);
+            }
+            case Message.RpcStart m -> {
+                local.delivered(m.invocationId(), m.target());
+                rpc(m);
+            }
+            case Message.AlarmStart m -> {
+                local.delivered(m.invocationId(), m.target());
+                alarm(m);
+            }
             case Message.TailStart m -> tail(m);
             case Message.SocketEvent m -> socketEvent(m);
             case Message.SocketRestore m -> sockets.restore(m);
@@ -421,6 +432,11 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
     @Override
     public ScheduledExecutorService scheduler() {
         return scheduler;
+    }
+
+    @Override
+    public LocalCalls localCalls() {
+        return local;
     }
 
     @Override

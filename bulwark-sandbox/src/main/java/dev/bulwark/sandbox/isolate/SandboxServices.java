@@ -25,6 +25,11 @@ interface SandboxServices {
 
     SocketRegistry NO_SOCKETS = new SocketRegistry();
 
+    /** Calls to durable objects placed in this sandbox, made without the node; null: every call goes to the node. */
+    default LocalCalls localCalls() {
+        return null;
+    }
+
     /** An isolate was terminated and must not be used again. */
     void condemned(Isolate isolate);
 

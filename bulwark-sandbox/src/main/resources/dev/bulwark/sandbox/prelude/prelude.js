@@ -12108,6 +12108,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
   init_util();
   var INTERNAL2 = /* @__PURE__ */ Symbol("internal");
   var MAX_BATCH_KEYS = 128;
+  var MAX_BINDING_ARGS = 1024;
   function settle(fn) {
     try {
       return PromiseResolve(fn());
@@ -12138,12 +12139,17 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     #next = 0;
     #rowsRead;
     #rowsWritten;
+    // result: the host's flat answer [rowsRead, rowsWritten, columnCount, ...columnNames, ...values row by row].
     constructor(token, result) {
       if (token !== INTERNAL2) throw new TypeError("Illegal constructor");
-      this.#columns = result.columns;
-      this.#rows = result.rows;
-      this.#rowsRead = result.rowsRead;
-      this.#rowsWritten = result.rowsWritten;
+      const width = result[2];
+      const first = 3 + width;
+      this.#rowsRead = result[0];
+      this.#rowsWritten = result[1];
+      this.#columns = result.slice(3, first);
+      const rows = [];
+      if (width > 0) for (let i2 = first; i2 < result.length; i2 += width) rows.push(result.slice(i2, i2 + width));
+      this.#rows = rows;
     }
     #object(row) {
       const o2 = {};
@@ -12220,9 +12226,15 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     }
     exec(query, ...bindings) {
       if (typeof query !== "string") throw new TypeError("Failed to execute 'exec' on 'SqlStorage': parameter 1 is not of type 'string'.");
-      const values = [];
-      for (let i2 = 0; i2 < bindings.length; i2++) values.push(sqlValue(bindings[i2]));
-      return new SqlStorageCursor(INTERNAL2, H.sqlExec(this.#handle, query, values));
+      const args = [this.#handle, query];
+      if (bindings.length <= MAX_BINDING_ARGS) {
+        for (let i2 = 0; i2 < bindings.length; i2++) args.push(sqlValue(bindings[i2]));
+      } else {
+        const values = [];
+        for (let i2 = 0; i2 < bindings.length; i2++) values.push(sqlValue(bindings[i2]));
+        args.push(values);
+      }
+      return new SqlStorageCursor(INTERNAL2, ReflectApply(H.sqlExec, void 0, args));
     }
     get databaseSize() {
       return H.storageOp(this.#handle, "size");

@@ -133,6 +133,7 @@ class MessageCodecTest {
                 new DynamicLoaded(38L, "dyn-abc"),
                 new RpcCall(40L, 41L, new Address.Worker("dyn-abc", "Admin"), "greet", binary),
                 new RpcCall(42L, 43L, new Address.DurableObject("front", "Counter", "c".repeat(64), null), "count", null),
+                new LocalInvocation((1L << 52) | 7L, 44L, new Address.DurableObject("front", "Counter", "d".repeat(64), "n"), true),
                 new RpcReturn(44L, binary, true),
                 new RpcStart(45L, new Address.Worker("front"), "greet", binary),
                 new RpcResult(46L, binary, false),

@@ -57,6 +57,8 @@ public final class Node implements AutoCloseable {
     private final LogHub logs = new LogHub(this::sourceNames);
     private final EgressGateway egress;
     private final InvocationRecords invocationRecords = new InvocationRecords();
+    private final java.util.concurrent.atomic.AtomicLong relayedCalls = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong localCalls = new java.util.concurrent.atomic.AtomicLong();
     private final Map<String, DeployedWorker> workers = new LinkedHashMap<>();
     private final Map<String, String> loadErrors = new ConcurrentHashMap<>();
     private final Map<String, SourceNames> sourceNames = new ConcurrentHashMap<>();
@@ -152,6 +154,11 @@ public final class Node implements AutoCloseable {
                     public void call(String tenant, Message.CallStart call, java.util.function.Consumer<Message> reply) {
                         // Starting the callee may wait for a sandbox: never on the caller's reader thread.
                         Thread.startVirtualThread(() -> Node.this.call(tenant, call, reply));
+                    }
+
+                    @Override
+                    public void localInvocation(SandboxProcess from, Message.LocalInvocation notice) {
+                        Node.this.localInvocation(from, notice);
                     }
 
                     @Override
@@ -380,6 +387,7 @@ public final class Node implements AutoCloseable {
      * of its own tenant's workers, whatever its sandbox claims.
      */
     private void call(String tenant, Message.CallStart call, java.util.function.Consumer<Message> reply) {
+        relayedCalls.incrementAndGet();
         if (call.target() instanceof Address.DurableObject o && ObjectDirectory.runsInNode(o)) {
             reply.accept(JavaObjectCalls.fetch(javaObjects, tenant, o, call));
             return;
@@ -398,6 +406,7 @@ public final class Node implements AutoCloseable {
 
     /** An RPC call of a worker of {@code tenant}: placed and checked as {@link #call} is. */
     private void rpc(String tenant, Message.RpcCall call, java.util.function.Consumer<Message> reply) {
+        relayedCalls.incrementAndGet();
         if (call.target() instanceof Address.DurableObject o && ObjectDirectory.runsInNode(o)) {
             reply.accept(JavaObjectCalls.rpc(javaObjects, tenant, o, call));
             return;
@@ -411,6 +420,59 @@ public final class Node implements AutoCloseable {
         long invocationId = nextInvocationId();
         supervisor.rpc(target.tenant(), new Message.RpcStart(invocationId, call.target(), call.method(), call.args()),
                 new RpcRelay(call.callId(), reply));
+    }
+
+    /** The no-op end of a local invocation's record: the sandbox answers the caller itself. */
+    private static final InvocationListener LOCAL = new InvocationListener() {
+        public void head(Message.ResponseHead head) {}
+        public void chunk(byte[] data) {}
+        public void end() {}
+        public void failed(Message.InvocationFailed failure) {}
+        public void rpcReturn(Message.RpcReturn result) {}
+        public void socketOpen(Message.SocketOpen open) {}
+        public void done(long cpuMicros) {}
+    };
+
+    /** Sandbox-chosen invocation ids: bit 52 set, below 2^53 (the node's own are below 2^52). */
+    private static final long LOCAL_ID_BIT = 1L << 52;
+
+    /**
+     * A sandbox says it started an invocation of an object placed in it (a call between two of its
+     * own isolates, made without the node). The node checks what it would have checked for a
+     * relayed call (the object is its tenant's, and placed in that very sandbox) and records the
+     * invocation as one it started, so the callee's outbound requests are attributed and its end is
+     * logged. A notice that does not check out is refused and logged; the sandbox, which alone could
+     * send it, can then reach nothing outbound for that invocation.
+     */
+    private void localInvocation(SandboxProcess from, Message.LocalInvocation notice) {
+        long id = notice.invocationId();
+        Address.DurableObject target = notice.target();
+        if ((id & ~(LOCAL_ID_BIT - 1)) != LOCAL_ID_BIT || callable(from.tenant(), id, target) == null
+                || supervisor.placement(target) != from) {
+            log.warn("sandbox {} of tenant {} announced a local invocation it may not make ({} {}.{})", from.name(),
+                    from.tenant(), LogHub.requestId(id), target.workerId(), target.className());
+            return;
+        }
+        // No loop headers (a request with them goes through the node): the loop limits cannot refuse it.
+        InvocationRecords.Record record = invocationRecords.admit(from.tenant(), id, target.workerId(), List.of(), LOCAL);
+        if (record == null) return;
+        InvocationListener listener = new RecordedInvocation(LOCAL, record, invocationRecords, egress);
+        if (!from.track(id, listener)) {
+            invocationRecords.done(id);
+            log.warn("sandbox {} announced local invocation {} twice or while dying", from.name(), LogHub.requestId(id));
+            return;
+        }
+        localCalls.incrementAndGet();
+    }
+
+    /** Calls from workers to objects and entrypoints the node relayed ({@code CallStart}, {@code RpcCall}). */
+    public long relayedCalls() {
+        return relayedCalls.get();
+    }
+
+    /** Calls to objects that sandboxes made without the node and announced ({@code LocalInvocation}). */
+    public long localCalls() {
+        return localCalls.get();
     }
 
     /** Runs an object's alarm handler where the directory places the object. */

@@ -42,6 +42,13 @@ interface SandboxEvents {
      */
     void call(String tenant, Message.CallStart call, Consumer<Message> reply);
 
+    /**
+     * A sandbox started an invocation of an object placed in it without the node (see
+     * {@code LocalCalls}): the node checks and records it; its InvocationDone follows. Called on the
+     * sandbox's reader thread, before anything else of that invocation: must not block.
+     */
+    default void localInvocation(SandboxProcess from, Message.LocalInvocation notice) {}
+
     /** A sandbox of {@code tenant} committed a change of an object's alarm. */
     void alarmSet(String tenant, Message.AlarmSet change);
 

@@ -216,6 +216,20 @@ final class SandboxProcess implements IsolateHost {
         deliver(start);
     }
 
+    /**
+     * Follows an invocation the sandbox started itself (a local call): its InvocationDone, or the
+     * process's death, ends it at {@code listener} as for one started here. False when the id is
+     * in use or the process is gone.
+     */
+    boolean track(long invocationId, InvocationListener listener) {
+        if (deathCause != null || invocations.putIfAbsent(invocationId, listener) != null) return false;
+        if (deathCause != null) {
+            fail(invocationId, deathCause);
+            return false;
+        }
+        return true;
+    }
+
     @Override
     public void deliver(Message message) {
         try {
@@ -288,6 +302,7 @@ final class SandboxProcess implements IsolateHost {
             case Message.LoadDynamicStart m -> assembled(loadParts.start(m));
             case Message.LoadDynamicChunk m -> assembled(loadParts.chunk(m));
             case Message.RpcCall m -> unsolicited.accept(m);
+            case Message.LocalInvocation m -> unsolicited.accept(m);
             case Message.AlarmSet m -> unsolicited.accept(m);
             case Message.RpcReturn m -> listener(m.invocationId()).rpcReturn(m);
             case Message.SocketOpen m -> listener(m.invocationId()).socketOpen(m);

@@ -316,6 +316,9 @@ public final class SandboxSupervisor implements AutoCloseable {
             case Message.RpcCall c -> {
                 if (from != null) events.rpc(from.tenant(), c, from::deliver);
             }
+            case Message.LocalInvocation n -> {
+                if (from != null) events.localInvocation(from, n);
+            }
             case Message.SocketSend x -> socketMessage(from, x);
             case Message.SocketClose x -> socketMessage(from, x);
             case Message.SocketAttachment x -> socketMessage(from, x);
