@@ -9,6 +9,7 @@ import { Request, requestInternals } from './request.js';
 import { responseInternals } from './response.js';
 import { headersToPairs, joinHeaderLines } from './headers.js';
 import { stubHandler } from './rpc.js';
+import { registerAddressStub, workerRef, isCapValue, encodeEnvCaps } from './caps.js';
 
 const INTERNAL = Symbol('internal');
 // As DynamicCode.MAX_CODE_BYTES: the code travels to the node in one frame (16 MiB at most).
@@ -88,9 +89,21 @@ function shape(code) {
     contents.push(content);
   }
   let env = null;
+  let envCaps = null;
   if (code.env !== undefined && code.env !== null) {
+    // Stubs, RpcTargets and functions in env cross by reference (top-level entries only); the
+    // rest is data.
+    const plain = {}, caps = {};
+    let hasCaps = false;
+    if (typeof code.env === 'object') {
+      for (const k of Object.keys(code.env)) {
+        const v = code.env[k];
+        if (isCapValue(v)) { caps[k] = v; hasCaps = true; } else plain[k] = v;
+      }
+    }
+    if (hasCaps) envCaps = caps;
     try {
-      env = JSON.stringify(code.env);
+      env = JSON.stringify(hasCaps ? plain : code.env);
     } catch (err) {
       throw codeError(`env is not serializable: ${err && err.message}`);
     }
@@ -105,7 +118,7 @@ function shape(code) {
   if (code.tails !== undefined && (!ArrayIsArray(code.tails) || code.tails.length > 0)) {
     throw codeError('tails are not supported by Bulwark yet');
   }
-  const shaped = { mainModule: code.mainModule, names, types, contents, env, network };
+  const shaped = { mainModule: code.mainModule, names, types, contents, env, network, envCaps };
   if (code.limits !== undefined && code.limits !== null) {
     if (code.limits.cpuMs !== undefined) shaped.cpuMs = Number(code.limits.cpuMs);
     if (code.limits.subRequests !== undefined) shaped.subRequests = Number(code.limits.subRequests);
@@ -132,6 +145,16 @@ class Loadable {
           if (known !== null) return (this.workerId = known);
         }
         const code = shape(await this.getCode());
+        let sent = [];
+        if (code.envCaps !== null) {
+          const payload = await encodeEnvCaps(code.envCaps);
+          code.envCaps = payload.bytes;
+          sent = payload.sent;
+        } else {
+          delete code.envCaps;
+        }
+        // Stubs in env are not moved: the parent keeps its own (they were granted anew to the child).
+        void sent;
         return (this.workerId = await H.loadDynamic(this.binding, this.id, code));
       } finally {
         this.loading = null;
@@ -215,7 +238,10 @@ class WorkerStub {
     if (options !== undefined && options !== null && options.props !== undefined) {
       throw new TypeError('getEntrypoint(name, {props}) is not supported by Bulwark yet');
     }
-    return new Proxy(new Fetcher(INTERNAL, this.#loadable, name ?? null), fetcherHandler);
+    const loadable = this.#loadable;
+    const stub = new Proxy(new Fetcher(INTERNAL, loadable, name ?? null), fetcherHandler);
+    registerAddressStub(stub, () => workerRef(loadable, name ?? null));
+    return stub;
   }
   getDurableObjectClass(name) {
     throw new TypeError('getDurableObjectClass() is not supported by Bulwark yet');

@@ -4,33 +4,49 @@
 // The callee's side looks the member up on the receiver's class, never on Object.prototype or
 // the runtime's base classes, and answers with the value or the error thrown.
 //
-// Not yet (see docs): functions, RpcTarget instances and stubs passed by reference, streams,
-// promise pipelining. Serializing one of them fails with a DataCloneError.
+// Functions, RpcTarget instances and stubs cross by reference (caps.js). Not yet: streams,
+// promise pipelining.
 import { H, safeLog } from './host.js';
 import { PromiseResolve, PromiseThen, ReflectApply, ObjectGetPrototypeOf, ObjectGetOwnPropertyDescriptor } from './util.js';
 import { serialize, deserialize } from './serialize.js';
 import { DurableObject, WorkerEntrypoint, RpcTarget } from './runtime-classes.js';
+import { encodePayload, decodePayload, moved, bindRpc, exportedCall } from './caps.js';
 
 // Names a stub never forwards: the HTTP and lifecycle members, and those that would make a stub
 // look like a promise or an iterator to the language.
 const RESERVED = new Set(['constructor', 'fetch', 'connect', 'alarm', 'webSocketMessage', 'webSocketClose',
   'webSocketError', 'then', 'dup']);
 
-async function invoke(send, name, args) {
-  const result = await send(name, args);
-  const value = deserialize(result.value);
+/**
+ * One call ({@code isCall}: args is the argument array) or property read through {@code send}.
+ * Stubs passed on are moved to the receiver once the call is sent; a call the node refused for a
+ * capability reason rejects with an Error of its message (as workerd's).
+ */
+async function invoke(send, name, args, isCall) {
+  const payload = isCall ? await encodePayload(args) : { bytes: null, sent: [] };
+  let result;
+  try {
+    result = await send(name, payload.bytes);
+  } catch (err) {
+    if (err && err.code === 'capability') throw new Error(err.message);
+    throw err;
+  } finally {
+    moved(payload.sent);
+  }
+  const value = decodePayload(result.value);
   if (result.threw) throw value;
   return value;
 }
 
 /** A member of a stub: call it for a method call, await it for a property read. */
 export function rpcProperty(send, name) {
-  const call = (...args) => invoke(send, name, serialize(args));
+  const call = (...args) => invoke(send, name, args, true);
   Object.defineProperty(call, 'then', {
-    value: (onOk, onErr) => PromiseThen(invoke(send, name, null), onOk, onErr),
+    value: (onOk, onErr) => PromiseThen(invoke(send, name, null, false), onOk, onErr),
   });
   return call;
 }
+bindRpc(rpcProperty, invoke);
 
 /**
  * A Proxy handler for a stub whose own members are {@code own} (read from the target) and whose
@@ -69,30 +85,48 @@ function lookup(receiver, name) {
 
 /** Runs one RPC event on {@code receiver} and reports through rpcReturn; never throws. */
 export async function answerRpc(receiverPromise, rpc, invocationId) {
+  await answer(async () => {
+    const receiver = await receiverPromise;
+    return [receiver, lookup(receiver, rpc.method)];
+  }, rpc, invocationId);
+}
+
+/** Runs a call on something this isolate exported ({export, method, args}); never throws. */
+export async function answerCap(cap, invocationId) {
+  await answer(async () => exportedCall(cap), cap, invocationId);
+}
+
+async function answer(resolve, rpc, invocationId) {
   let value, threw = false;
   try {
-    const receiver = await receiverPromise;
-    const member = lookup(receiver, rpc.method);
+    const [receiver, member] = await resolve();
     if (rpc.args === null || rpc.args === undefined) {
-      if (typeof member === 'function') throw new TypeError(`"${rpc.method}" is a method: call it.`);
+      if (typeof member === 'function' && rpc.method !== '') throw new TypeError(`"${rpc.method}" is a method: call it.`);
       value = await member;
     } else {
       if (typeof member !== 'function') throw new TypeError(`"${rpc.method}" is not a method.`);
-      const args = deserialize(rpc.args);
+      const args = decodePayload(rpc.args);
       value = await ReflectApply(member, receiver, args);
     }
   } catch (err) {
     value = err;
     threw = true;
   }
-  let bytes;
+  let payload;
   try {
-    bytes = serialize(value);
+    payload = await encodePayload(value);
   } catch (err) {
-    bytes = serialize(err instanceof Error ? err : new TypeError(`${err}`));
+    payload = { bytes: serialize(err instanceof Error ? err : new TypeError(`${err}`)), sent: [] };
     threw = true;
   }
-  H.rpcReturn(invocationId, bytes, threw);
+  try {
+    H.rpcReturn(invocationId, payload.bytes, threw);
+  } catch (err) {
+    // The host refused a capability in the result (a stub of another request): say so instead.
+    H.rpcReturn(invocationId, serialize(err instanceof Error ? new Error(err.message) : new TypeError(`${err}`)), true);
+    return;
+  }
+  moved(payload.sent);
 }
 
 /**

@@ -15,7 +15,8 @@ import { freezeTemporal } from './clock.js';
 import { subrequestChunk, subrequestEnd, subrequestDrop, subrequestBodyPull, endUpload, endUploadsOf } from './egress.js';
 import { makeNamespace, objectFetch, objectReceiver, evictObject, objectSocketEvent, registerWaitUntil, forgetWaitUntil } from './objects.js';
 import { socketInternals, deliverToListeners } from './websocket.js';
-import { answerRpc, answerAlarm, entrypointReceiver } from './rpc.js';
+import { answerRpc, answerCap, answerAlarm, entrypointReceiver } from './rpc.js';
+import { dropExport, makeCapStub, revoke } from './caps.js';
 import { makeLoader } from './loader.js';
 import { installAsyncContext, enterFrame } from './async-context.js';
 import { nodeInternals } from './node-internals.js';
@@ -257,6 +258,8 @@ async function dispatchFetch(handler, req, env, invocationId, target) {
     }
   } else if (target !== null && target !== undefined && target.alarm !== undefined) {
     await answerAlarm(objectReceiver(target, env), target, invocationId);
+  } else if (target !== null && target !== undefined && target.cap !== undefined) {
+    await answerCap(target.cap, invocationId);
   } else if (target !== null && target !== undefined && target.rpc !== undefined) {
     const receiver = target.className !== undefined
       ? objectReceiver(target, env)
@@ -301,6 +304,9 @@ export function install(host) {
     dispatchFetch(handler, req, env, invocationId, target) { return dispatchFetch(handler, req, env, invocationId, target); },
     makeNamespace(binding, workerId, className) { return makeNamespace(binding, workerId, className); },
     makeLoader(binding) { return makeLoader(binding); },
+    makeCapStub(index) { return makeCapStub(index); },
+    dropExport(id) { dropExport(id); },
+    rpcModule: Object.freeze({ revoke }),
     evictObject(className, id) { evictObject(className, id); },
     requestBodyChunk(invocationId, bytes) { requestBodyChunk(Number(invocationId), bytes); },
     requestBodyEnd(invocationId, error) { requestBodyEnd(Number(invocationId), error); },

@@ -87,9 +87,18 @@ public sealed interface Message {
      * @param parentWorker   the worker whose loader asks: ids are cached per parent, never shared
      * @param networkAllowed false when the code's {@code globalOutbound} is null: fetch() throws
      * @param limits         the dynamic worker's limits (never above the parent's)
+     * @param envCaps        the env entries that are capabilities (stubs, RpcTargets, functions): a
+     *                       {@link CapPayload} whose value is the UTF-8 JSON array of their names,
+     *                       in the order of its refs; null for none
      */
     record LoadDynamic(long invocationId, long callId, String parentWorker, String id, WorkerBundle bundle, String envJson,
-                       boolean networkAllowed, Limits limits) implements Message {}
+                       boolean networkAllowed, Limits limits, byte[] envCaps) implements Message {
+        /** Without capabilities in the env. */
+        public LoadDynamic(long invocationId, long callId, String parentWorker, String id, WorkerBundle bundle,
+                           String envJson, boolean networkAllowed, Limits limits) {
+            this(invocationId, callId, parentWorker, id, bundle, envJson, networkAllowed, limits, null);
+        }
+    }
 
     /** An outbound {@code fetch()} the node's egress gateway must decide and perform. */
     record Subrequest(long invocationId, long subrequestId, String method, String url, List<Header> headers,
@@ -282,4 +291,45 @@ public sealed interface Message {
 
     /** Ask the sandbox to exit cleanly. */
     record Shutdown() implements Message {}
+
+    // ---- capabilities passed by reference (see CapPayload; tags 80-84) ----
+
+    /**
+     * sandbox → node: a call on a stub the calling invocation holds: {@code capId} is the id the
+     * node issued to it; {@code method} is "" to call a function stub itself; {@code args} is the
+     * payload of the argument array, or null to read the property {@code method}. Answered, like
+     * {@link RpcCall}, by {@link RpcResult} or {@link CallFailed} under {@code callId}.
+     */
+    record CapCall(long invocationId, long callId, long capId, String method, byte[] args) implements Message {}
+
+    /**
+     * node → sandbox: run a call on something this sandbox exported ({@code exportId} is the
+     * sandbox's own id) as a new invocation in the isolate that exported it. Answered by RpcReturn,
+     * then InvocationDone, as {@link RpcStart} is.
+     */
+    record CapStart(long invocationId, long exportId, String method, byte[] args) implements Message {}
+
+    /**
+     * sandbox → node: invocation {@code invocationId} gives up these capabilities (disposed, or the
+     * invocation ended). Invocation 0: references held by a loaded worker's env.
+     */
+    record CapRelease(long invocationId, List<Long> capIds) implements Message {
+        public CapRelease {
+            capIds = List.copyOf(capIds);
+        }
+    }
+
+    /** node → sandbox: no one holds these exports any more: drop them (their disposers run). */
+    record ExportDrop(List<Long> exportIds) implements Message {
+        public ExportDrop {
+            exportIds = List.copyOf(exportIds);
+        }
+    }
+
+    /** sandbox → node: the exporter revokes these exports: every call on them fails from now on. */
+    record CapRevoke(List<Long> exportIds) implements Message {
+        public CapRevoke {
+            exportIds = List.copyOf(exportIds);
+        }
+    }
 }

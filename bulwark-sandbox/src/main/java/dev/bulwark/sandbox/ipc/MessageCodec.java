@@ -43,11 +43,13 @@ public final class MessageCodec {
             RPC_RESULT = 34, ALARM_SET = 16, ALARM_START = 35, SOCKET_OPEN = 17, SOCKET_SEND = 18, SOCKET_CLOSE = 19,
             SOCKET_ATTACHMENT = 40, SOCKET_AUTO_RESPONSE = 41, SOCKET_EVENT = 36, SOCKET_RESTORE = 37;
     private static final byte ADDRESS_WORKER = 1, ADDRESS_OBJECT = 2;
-    private static final byte BINDING_NAMESPACE = 1, BINDING_LOADER = 2;
+    private static final byte BINDING_NAMESPACE = 1, BINDING_LOADER = 2, BINDING_CAPABILITY = 10;
     // Streamed subrequests (egress). Tags from 60 up, apart from the others' ranges.
     private static final byte SUBREQUEST_ACK = 60, SUBREQUEST_CANCEL = 61, SUBREQUEST_HEAD = 62,
             SUBREQUEST_CHUNK = 63, SUBREQUEST_END = 64, STREAMED_SUBREQUEST = 65, SUBREQUEST_BODY_PULL = 66,
             SUBREQUEST_BODY_CHUNK = 67, SUBREQUEST_BODY_END = 68;
+    // Capabilities passed by reference (the caps branch): tags 80-84.
+    private static final byte CAP_CALL = 80, CAP_START = 81, CAP_RELEASE = 82, EXPORT_DROP = 83, CAP_REVOKE = 84;
 
     /**
      * Writes one frame. Not thread-safe: callers serialize writes on one stream. A message whose
@@ -148,7 +150,7 @@ public final class MessageCodec {
                 str(o, m.id());
                 o.writeBoolean(m.bundle() != null);
                 if (m.bundle() != null) bundle(o, m.bundle());
-                str(o, m.envJson()); o.writeBoolean(m.networkAllowed()); limits(o, m.limits());
+                str(o, m.envJson()); o.writeBoolean(m.networkAllowed()); limits(o, m.limits()); bytes(o, m.envCaps());
             }
             case DynamicLoaded m -> { o.writeByte(DYNAMIC_LOADED); o.writeLong(m.callId()); str(o, m.workerId()); }
             case RpcCall m -> {
@@ -191,6 +193,17 @@ public final class MessageCodec {
             }
             case UnloadWorker m -> { o.writeByte(UNLOAD_WORKER); str(o, m.workerId()); }
             case Shutdown m -> o.writeByte(SHUTDOWN);
+            case CapCall m -> {
+                o.writeByte(CAP_CALL); o.writeLong(m.invocationId()); o.writeLong(m.callId()); o.writeLong(m.capId());
+                str(o, m.method()); bytes(o, m.args());
+            }
+            case CapStart m -> {
+                o.writeByte(CAP_START); o.writeLong(m.invocationId()); o.writeLong(m.exportId()); str(o, m.method());
+                bytes(o, m.args());
+            }
+            case CapRelease m -> { o.writeByte(CAP_RELEASE); o.writeLong(m.invocationId()); longs(o, m.capIds()); }
+            case ExportDrop m -> { o.writeByte(EXPORT_DROP); longs(o, m.exportIds()); }
+            case CapRevoke m -> { o.writeByte(CAP_REVOKE); longs(o, m.exportIds()); }
             case SubrequestAck m -> { o.writeByte(SUBREQUEST_ACK); o.writeLong(m.subrequestId()); o.writeLong(m.bytes()); }
             case SubrequestCancel m -> { o.writeByte(SUBREQUEST_CANCEL); o.writeLong(m.subrequestId()); }
             case SubrequestHead m -> {
@@ -224,7 +237,7 @@ public final class MessageCodec {
             case SUBREQUEST -> new Subrequest(i.readLong(), i.readLong(), str(i), str(i), headers(i), bytes(i));
             case LOAD_WORKER -> new LoadWorker(i.readLong(), str(i), bundle(i), str(i), bindings(i), i.readBoolean(), limits(i));
             case LOAD_DYNAMIC -> new LoadDynamic(i.readLong(), i.readLong(), str(i), str(i), i.readBoolean() ? bundle(i) : null,
-                    str(i), i.readBoolean(), limits(i));
+                    str(i), i.readBoolean(), limits(i), bytes(i));
             case DYNAMIC_LOADED -> new DynamicLoaded(i.readLong(), str(i));
             case RPC_CALL -> new RpcCall(i.readLong(), i.readLong(), address(i), str(i), bytes(i));
             case RPC_RETURN -> new RpcReturn(i.readLong(), bytes(i), i.readBoolean());
@@ -259,6 +272,11 @@ public final class MessageCodec {
             case SUBREQUEST_RESULT -> new SubrequestResult(i.readLong(), i.readInt(), str(i), headers(i), bytes(i), str(i));
             case SUBREQUEST_FAILED -> new SubrequestFailed(i.readLong(), str(i));
             case SHUTDOWN -> new Shutdown();
+            case CAP_CALL -> new CapCall(i.readLong(), i.readLong(), i.readLong(), str(i), bytes(i));
+            case CAP_START -> new CapStart(i.readLong(), i.readLong(), str(i), bytes(i));
+            case CAP_RELEASE -> new CapRelease(i.readLong(), longs(i));
+            case EXPORT_DROP -> new ExportDrop(longs(i));
+            case CAP_REVOKE -> new CapRevoke(longs(i));
             case SUBREQUEST_ACK -> new SubrequestAck(i.readLong(), i.readLong());
             case SUBREQUEST_CANCEL -> new SubrequestCancel(i.readLong());
             case SUBREQUEST_HEAD -> new SubrequestHead(i.readLong(), i.readInt(), str(i), headers(i), str(i), i.readBoolean());
@@ -365,6 +383,19 @@ public final class MessageCodec {
         throw new IOException("expected a durable object's address");
     }
 
+    private static void longs(DataOutputStream o, List<Long> values) throws IOException {
+        o.writeInt(values.size());
+        for (long v : values) o.writeLong(v);
+    }
+
+    private static List<Long> longs(DataInputStream i) throws IOException {
+        int n = i.readInt();
+        if (n < 0 || n > i.available() / 8) throw new IOException("bad count " + n);
+        List<Long> list = new ArrayList<>(n);
+        for (int k = 0; k < n; k++) list.add(i.readLong());
+        return list;
+    }
+
     private static void bindings(DataOutputStream o, List<Binding> bindings) throws IOException {
         o.writeInt(bindings.size());
         for (Binding b : bindings) {
@@ -374,6 +405,7 @@ public final class MessageCodec {
                     bytes(o, n.namespaceKey());
                 }
                 case Binding.WorkerLoader l -> { o.writeByte(BINDING_LOADER); str(o, l.name()); }
+                case Binding.Capability c -> { o.writeByte(BINDING_CAPABILITY); str(o, c.name()); o.writeLong(c.capId()); }
             }
         }
     }
@@ -387,6 +419,7 @@ public final class MessageCodec {
                 list.add(switch (kind) {
                     case BINDING_NAMESPACE -> new Binding.DurableObjectNamespace(str(i), str(i), str(i), bytes(i));
                     case BINDING_LOADER -> new Binding.WorkerLoader(str(i));
+                    case BINDING_CAPABILITY -> new Binding.Capability(str(i), i.readLong());
                     default -> throw new IOException("unknown binding kind " + kind);
                 });
             } catch (IllegalArgumentException | NullPointerException e) {

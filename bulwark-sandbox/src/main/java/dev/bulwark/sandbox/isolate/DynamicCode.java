@@ -68,7 +68,16 @@ final class DynamicCode {
             throw new IllegalArgumentException("the WorkerCode's env is larger than the limit of " + MAX_ENV_BYTES + " bytes");
         }
         boolean network = code.getBoolean("network") == Boolean.TRUE;
-        return new Message.LoadDynamic(0, 0, null, id, bundle, env, network, limits(code, parent));
+        byte[] envCaps = null;
+        try (V8Value c = code.get("envCaps")) {
+            if (c instanceof V8ValueTypedArray t) {
+                if (t.getByteLength() > MAX_ENV_BYTES) {
+                    throw new IllegalArgumentException("the WorkerCode's env is larger than the limit of " + MAX_ENV_BYTES + " bytes");
+                }
+                envCaps = t.toBytes();
+            }
+        }
+        return new Message.LoadDynamic(0, 0, null, id, bundle, env, network, limits(code, parent), envCaps);
     }
 
     /** The lower of the parent's limits and those the code asks for. */

@@ -25,6 +25,13 @@ interface SandboxServices {
 
     SocketRegistry NO_SOCKETS = new SocketRegistry();
 
+    /** The functions and RpcTargets this sandbox's isolates passed by reference. */
+    default CapExports capExports() {
+        return SHARED_EXPORTS;
+    }
+
+    CapExports SHARED_EXPORTS = new CapExports();
+
     /** An isolate was terminated and must not be used again. */
     void condemned(Isolate isolate);
 

@@ -27,6 +27,17 @@ public sealed interface Binding {
         }
     }
 
+    /**
+     * A capability the node granted to the worker itself (not to one invocation): a Java
+     * capability, or a stub a parent put in a dynamic worker's {@code env}. {@code capId} is the
+     * node's id for this grant; JS sees only a stub.
+     */
+    record Capability(String name, long capId) implements Binding {
+        public Capability {
+            Objects.requireNonNull(name, "name");
+        }
+    }
+
     record DurableObjectNamespace(String name, String workerId, String className, byte[] namespaceKey)
             implements Binding {
         public DurableObjectNamespace {

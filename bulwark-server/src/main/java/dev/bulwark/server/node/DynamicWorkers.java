@@ -48,6 +48,22 @@ final class DynamicWorkers {
      * call it on a thread of its own.
      */
     void load(String tenant, Message.LoadDynamic request, Consumer<Message> reply) {
+        load(tenant, request, reply, workerId -> List.of());
+    }
+
+    private volatile Consumer<String> onUnload = id -> {};
+
+    /** Told the id of every dynamic worker unloaded (evicted, failed, or gone with its sandbox). */
+    void onUnload(Consumer<String> listener) {
+        this.onUnload = listener;
+    }
+
+    /**
+     * {@link #load(String, Message.LoadDynamic, Consumer)} whose worker gets the bindings
+     * {@code envBindings} makes for its id (capabilities its parent put in its env).
+     */
+    void load(String tenant, Message.LoadDynamic request, Consumer<Message> reply,
+              java.util.function.Function<String, List<dev.bulwark.sandbox.worker.Binding>> envBindings) {
         String key = request.id() == null ? null : tenant + "\n" + request.parentWorker() + "\n" + request.id();
         if (request.bundle() == null) {
             DeployedWorker known = known(key);
@@ -57,16 +73,20 @@ final class DynamicWorkers {
         }
         String workerId = key == null ? "dyn-" + HexFormat.of().formatHex(randomBytes()) : "dyn-" + hash(key);
         DeployedWorker worker = new DeployedWorker(workerId, generatedTenant(tenant), request.bundle(),
-                request.envJson(), List.of(), request.networkAllowed(), request.limits());
+                request.envJson(), envBindings.apply(workerId), request.networkAllowed(), request.limits());
         Message.WorkerLoadFailed failure = supervisor.deploy(worker, false);
         if (failure != null) {
             supervisor.undeploy(worker.tenant(), workerId);
+            onUnload.accept(workerId);
             reply.accept(new Message.CallFailed(request.callId(), ErrorCode.WORKER_LOAD_FAILED.code(),
                     "the dynamic worker failed to load: " + failure.message()));
             return;
         }
         List<DeployedWorker> evicted = remember(key, worker);
-        for (DeployedWorker w : evicted) supervisor.undeploy(w.tenant(), w.name());
+        for (DeployedWorker w : evicted) {
+            supervisor.undeploy(w.tenant(), w.name());
+            onUnload.accept(w.name());
+        }
         reply.accept(new Message.DynamicLoaded(request.callId(), workerId));
     }
 

@@ -70,6 +70,10 @@ public final class Node implements AutoCloseable {
     /** Workers' documented limit of hibernatable WebSockets per object. */
     public static final int DEFAULT_WEBSOCKETS_PER_OBJECT = 32_768;
     private final Confinement confinement;
+    /** Capabilities passed by reference, and the Java capabilities the embedding application registered. */
+    private final Capabilities caps = new Capabilities();
+    private final dev.bulwark.server.caps.JavaCapabilities javaCapabilities = new dev.bulwark.server.caps.JavaCapabilities();
+    private final CapabilityCalls capCalls;
 
     /**
      * Decides how sandboxes are confined and says so, one line per protection; with
@@ -125,6 +129,7 @@ public final class Node implements AutoCloseable {
 
                     @Override
                     public void sandboxGone(SandboxProcess sandbox) {
+                        caps.sandboxGone(sandbox);
                         egress.sandboxGone(sandbox);
                         dynamicWorkers.sandboxGone(sandbox.tenant());
                     }
@@ -151,6 +156,42 @@ public final class Node implements AutoCloseable {
                     }
 
                     @Override
+                    public void rpc(SandboxProcess from, Message.RpcCall call, java.util.function.Consumer<Message> reply) {
+                        // Capabilities in the arguments are taken in now, on the reader thread, before any
+                        // later message of the caller (a release of a stub it passed on) is read.
+                        byte[] args;
+                        try {
+                            args = caps.accept(from, call.invocationId(), call.args(), Node.this::mayCall);
+                        } catch (Capabilities.CapabilityException e) {
+                            reply.accept(new Message.CallFailed(call.callId(), CapabilityCalls.CODE, e.getMessage()));
+                            return;
+                        }
+                        Message.RpcCall accepted = new Message.RpcCall(call.invocationId(), call.callId(), call.target(),
+                                call.method(), args);
+                        Thread.startVirtualThread(() -> Node.this.rpc(from.tenant(), accepted, reply));
+                    }
+
+                    @Override
+                    public void capabilities(SandboxProcess from, Message message) {
+                        capCalls.receive(from, message);
+                    }
+
+                    @Override
+                    public void loadDynamic(SandboxProcess from, Message.LoadDynamic request,
+                                            java.util.function.Consumer<Message> reply) {
+                        byte[] envCaps;
+                        try {
+                            envCaps = request.envCaps() == null ? null
+                                    : caps.accept(from, request.invocationId(), request.envCaps(), Node.this::mayCall);
+                        } catch (Capabilities.CapabilityException e) {
+                            reply.accept(new Message.CallFailed(request.callId(), CapabilityCalls.CODE, e.getMessage()));
+                            return;
+                        }
+                        Thread.startVirtualThread(() -> dynamicWorkers.load(from.tenant(), request, reply,
+                                workerId -> capCalls.envBindings(envCaps, workerId, DynamicWorkers.generatedTenant(from.tenant()))));
+                    }
+
+                    @Override
                     public void loadDynamic(String tenant, Message.LoadDynamic request,
                                             java.util.function.Consumer<Message> reply) {
                         // Loading may wait for the tenant's sandbox for generated code to start.
@@ -158,6 +199,9 @@ public final class Node implements AutoCloseable {
                     }
                 });
         this.dynamicWorkers = new DynamicWorkers(supervisor, sb.dynamicWorkersMax());
+        dynamicWorkers.onUnload(caps::workerUnloaded);
+        this.capCalls = new CapabilityCalls(caps, supervisor, this::nextInvocationId, this::callable);
+        supervisor.capHooks(capCalls.hooks());
         this.sockets = new SocketHub(supervisor, this::nextInvocationId,
                 Integer.getInteger(WEBSOCKETS_PER_OBJECT_PROPERTY, DEFAULT_WEBSOCKETS_PER_OBJECT));
         supervisor.sockets(sockets);
@@ -280,8 +324,39 @@ public final class Node implements AutoCloseable {
             return;
         }
         long invocationId = nextInvocationId();
+        caps.deliver(call.args(), invocationId);
         supervisor.rpc(target.tenant(), new Message.RpcStart(invocationId, call.target(), call.method(), call.args()),
-                new RpcRelay(call.callId(), reply));
+                new RpcRelay(call.callId(), reply, caps, call.invocationId()));
+    }
+
+    /** Whether a worker of {@code tenant} may call {@code address} (and so pass a stub to it on). */
+    private boolean mayCall(String tenant, Address address) {
+        return callable(tenant, address) != null;
+    }
+
+    /** The registry of Java capabilities this node's workers can be given (see {@link #withCapability}). */
+    public dev.bulwark.server.caps.JavaCapabilities capabilities() {
+        return javaCapabilities;
+    }
+
+    /**
+     * {@code worker} with one more binding: {@code env[envName]} is a stub on the Java capability
+     * registered as {@code capabilityName} (see {@link dev.bulwark.server.caps.JavaCapability}).
+     * Deploy the worker this returns.
+     */
+    public DeployedWorker withCapability(DeployedWorker worker, String envName, String capabilityName) {
+        dev.bulwark.server.caps.JavaCapability object = javaCapabilities.get(capabilityName);
+        if (object == null) throw new IllegalArgumentException("no Java capability is registered as '" + capabilityName + "'");
+        long capId = caps.grantToWorker(caps.javaCap(capabilityName, object), worker.name(), worker.tenant());
+        List<Binding> bindings = new ArrayList<>(worker.bindings());
+        bindings.add(new Binding.Capability(envName, capId));
+        return new DeployedWorker(worker.name(), worker.tenant(), worker.bundle(), worker.envJson(), bindings,
+                worker.networkAllowed(), worker.limits());
+    }
+
+    /** Capability references the node holds (tests). */
+    int liveCapabilityRefs() {
+        return caps.liveRefs();
     }
 
     /** Runs an object's alarm handler where the directory places the object. */

@@ -250,6 +250,7 @@ final class SandboxProcess implements IsolateHost {
             case Message.InvocationFailed m -> listener(m.invocationId()).failed(m);
             case Message.InvocationDone m -> {
                 InvocationListener l = invocations.remove(m.invocationId());
+                capHooks.invocationDone(m.invocationId());
                 if (l != null) l.done(m.cpuMicros());
             }
             case Message.RequestBodyPull m -> listener(m.invocationId()).pull();
@@ -264,7 +265,10 @@ final class SandboxProcess implements IsolateHost {
             case Message.LoadDynamic m -> unsolicited.accept(m);
             case Message.RpcCall m -> unsolicited.accept(m);
             case Message.AlarmSet m -> unsolicited.accept(m);
-            case Message.RpcReturn m -> listener(m.invocationId()).rpcReturn(m);
+            case Message.RpcReturn m -> listener(m.invocationId()).rpcReturn(capHooks.returned(this, m));
+            case Message.CapCall m -> unsolicited.accept(m);
+            case Message.CapRelease m -> unsolicited.accept(m);
+            case Message.CapRevoke m -> unsolicited.accept(m);
             case Message.SocketOpen m -> listener(m.invocationId()).socketOpen(m);
             case Message.SocketSend m -> unsolicited.accept(m);
             case Message.SocketClose m -> unsolicited.accept(m);
@@ -272,6 +276,33 @@ final class SandboxProcess implements IsolateHost {
             case Message.SocketAutoResponse m -> unsolicited.accept(m);
             default -> kill("unexpected message from sandbox: " + message.getClass().getSimpleName());
         }
+    }
+
+    /** Whether invocation {@code invocationId} is in flight in this process. */
+    boolean runs(long invocationId) {
+        return invocations.containsKey(invocationId);
+    }
+
+    /** What the node's capability table does with an invocation's result and its end (see Capabilities). */
+    interface CapHooks {
+        /** An RPC result leaves invocation {@code r.invocationId()} of {@code from}: its capabilities taken in. */
+        Message.RpcReturn returned(SandboxProcess from, Message.RpcReturn r);
+
+        void invocationDone(long invocationId);
+
+        CapHooks NONE = new CapHooks() {
+            public Message.RpcReturn returned(SandboxProcess from, Message.RpcReturn r) {
+                return r;
+            }
+
+            public void invocationDone(long invocationId) {}
+        };
+    }
+
+    private volatile CapHooks capHooks = CapHooks.NONE;
+
+    void capHooks(CapHooks hooks) {
+        this.capHooks = hooks;
     }
 
     private void complete(long correlationId, Message m) {
