@@ -153,6 +153,16 @@ class MessageCodecTest {
                         List.of(new SocketState(48L, List.of("a", "b"), binary), new SocketState(54L, List.of(), null))),
                 new SocketRestore(new Address.DurableObject("front", "Chat", "f".repeat(64), null), List.of()),
                 new LoadWorker(39L, "w3", BUNDLE, "{}", List.of(new Binding.WorkerLoader("LOADER")), false, LIMITS),
+                new LoadWorker(55L, "w4", BUNDLE, "{}", List.of(new Binding.Capability("TOOL", 1L << 52)), true, LIMITS),
+                new LoadDynamic(56L, 57L, "front", null, BUNDLE, "{}", false, LIMITS, binary),
+                new CapCall(58L, 59L, 123_456_789L, "greet", binary),
+                new CapCall(60L, 61L, 7L, "", null),
+                new CapStart(62L, 8L, "method", binary),
+                new CapStart(63L, 9L, "prop", null),
+                new CapRelease(64L, List.of(1L, 2L, 3L)),
+                new CapRelease(0L, List.of()),
+                new ExportDrop(List.of(10L, 11L)),
+                new CapRevoke(List.of(12L)),
                 new Shutdown());
     }
 

@@ -30,11 +30,21 @@ final class Capabilities {
         }
     }
 
+    /** A sandbox as the table sees it (SandboxProcess; a fake in tests). */
+    interface Peer {
+        String tenant();
+
+        /** Whether invocation {@code invocationId} is in flight in this peer. */
+        boolean runs(long invocationId);
+
+        void deliver(Message message);
+    }
+
     /** What a capability reaches. */
     sealed interface Target {}
 
     /** Something a sandbox's isolate exported, under the sandbox's export id. */
-    record Exported(SandboxProcess sandbox, long exportId) implements Target {}
+    record Exported(Peer sandbox, long exportId) implements Target {}
 
     /** A durable object stub or a worker entrypoint passed on by a worker of {@code tenant}. */
     record AtAddress(String tenant, Address address) implements Target {}
@@ -75,14 +85,14 @@ final class Capabilities {
     private final Map<Long, Ref> refs = new HashMap<>();
     private final Map<Long, List<Ref>> byInvocation = new HashMap<>();
     private final Map<String, List<Ref>> byWorker = new HashMap<>();
-    private final Map<SandboxProcess, Map<Long, Cap>> exports = new HashMap<>();
+    private final Map<Peer, Map<Long, Cap>> exports = new HashMap<>();
 
     /**
      * Takes in a payload a sandbox sent for one of its invocations: exports become caps, held ids
      * are checked against the sender, addresses against {@code mayCall}; each capability gets a new
      * ref, not yet delivered. Returns the payload with those refs' ids.
      */
-    synchronized byte[] accept(SandboxProcess from, long invocationId, byte[] payload,
+    synchronized byte[] accept(Peer from, long invocationId, byte[] payload,
                                BiPredicate<String, Address> mayCall) throws CapabilityException {
         if (!CapPayload.hasRefs(payload)) return payload;
         CapPayload p;
@@ -160,13 +170,13 @@ final class Capabilities {
     }
 
     /** The cap behind a call on {@code capId} by invocation {@code invocationId} of {@code from}. */
-    synchronized Cap use(SandboxProcess from, long invocationId, long capId) throws CapabilityException {
+    synchronized Cap use(Peer from, long invocationId, long capId) throws CapabilityException {
         Cap cap = held(from, invocationId, capId).cap;
         if (cap.dead != null) throw new CapabilityException(cap.dead);
         return cap;
     }
 
-    private Ref held(SandboxProcess from, long invocationId, long capId) throws CapabilityException {
+    private Ref held(Peer from, long invocationId, long capId) throws CapabilityException {
         Ref r = refs.get(capId);
         if (r == null || !r.delivered) throw new CapabilityException(NOT_GRANTED);
         boolean mine = r.holderWorker != null
@@ -177,7 +187,7 @@ final class Capabilities {
     }
 
     /** The holder disposed these refs. Ids it does not hold are ignored. */
-    synchronized void release(SandboxProcess from, long invocationId, List<Long> capIds) {
+    synchronized void release(Peer from, long invocationId, List<Long> capIds) {
         for (long id : capIds) {
             Ref r = refs.get(id);
             if (r == null || !r.delivered) continue;
@@ -208,7 +218,7 @@ final class Capabilities {
     }
 
     /** The exporter revokes exports of its own: calls on them fail from now on, wherever they are held. */
-    synchronized void revoke(SandboxProcess from, List<Long> exportIds) {
+    synchronized void revoke(Peer from, List<Long> exportIds) {
         Map<Long, Cap> mine = exports.get(from);
         if (mine == null) return;
         for (long id : exportIds) {
@@ -218,7 +228,7 @@ final class Capabilities {
     }
 
     /** A sandbox is gone: what it exported fails at once from now on. */
-    synchronized void sandboxGone(SandboxProcess sandbox) {
+    synchronized void sandboxGone(Peer sandbox) {
         Map<Long, Cap> mine = exports.remove(sandbox);
         if (mine != null) for (Cap cap : mine.values()) cap.dead = EXPORTER_GONE;
     }

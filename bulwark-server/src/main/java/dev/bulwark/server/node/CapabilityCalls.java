@@ -91,7 +91,8 @@ final class CapabilityCalls {
             case Capabilities.Exported e -> {
                 long invocationId = invocationIds.getAsLong();
                 caps.deliver(args, invocationId);
-                e.sandbox().start(invocationId, new Message.CapStart(invocationId, e.exportId(), c.method(), args), relay);
+                if (!(e.sandbox() instanceof SandboxProcess exporter)) throw new IllegalStateException("not a sandbox");
+                exporter.start(invocationId, new Message.CapStart(invocationId, e.exportId(), c.method(), args), relay);
             }
             case Capabilities.AtAddress a -> {
                 DeployedWorker target = callable.apply(a.tenant(), a.address());

@@ -26,7 +26,7 @@ import java.util.function.Consumer;
  * flight in it. When the process dies, every invocation in flight fails with
  * {@code sandbox_crashed} naming the cause, and the supervisor is told.
  */
-final class SandboxProcess implements IsolateHost {
+final class SandboxProcess implements IsolateHost, Capabilities.Peer {
     private final String name;
     private final String tenant;
     private final Process process;
@@ -132,7 +132,8 @@ final class SandboxProcess implements IsolateHost {
         return name;
     }
 
-    String tenant() {
+    @Override
+    public String tenant() {
         return tenant;
     }
 
@@ -279,7 +280,8 @@ final class SandboxProcess implements IsolateHost {
     }
 
     /** Whether invocation {@code invocationId} is in flight in this process. */
-    boolean runs(long invocationId) {
+    @Override
+    public boolean runs(long invocationId) {
         return invocations.containsKey(invocationId);
     }
 
