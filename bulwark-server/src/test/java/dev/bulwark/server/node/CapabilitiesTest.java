@@ -5,6 +5,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.bulwark.server.caps.CapabilityError;
 import dev.bulwark.server.config.ProjectConfig;
 import dev.bulwark.server.config.ProjectLoader;
+import dev.bulwark.sandbox.worker.Binding;
+import dev.bulwark.sandbox.worker.Limits;
+import dev.bulwark.sandbox.worker.ModuleType;
+import dev.bulwark.sandbox.worker.WorkerBundle;
+import dev.bulwark.sandbox.worker.WorkerModule;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -49,6 +54,11 @@ class CapabilitiesTest {
             default -> throw new CapabilityError("TypeError", "no method " + method);
         });
         assertThat(node.deploy(node.withCapability(node.worker(config), "TOOL", "tool"))).isNull();
+        // @cloudflare/codemode's DynamicWorkerExecutor, bundled unchanged (see codemode-fixture/README.md).
+        String bundle = java.nio.file.Files.readString(Path.of("src", "test", "resources", "codemode-fixture", "index.js"));
+        assertThat(node.deploy(new DeployedWorker("codemode", "caps", WorkerBundle.of("index.js",
+                List.of(WorkerModule.text("index.js", ModuleType.JS, bundle))), "{}",
+                List.of(new Binding.WorkerLoader("LOADER")), true, Limits.DEFAULTS))).isNull();
     }
 
     @AfterAll
@@ -57,8 +67,12 @@ class CapabilitiesTest {
     }
 
     static JsonNode get(String path) throws Exception {
+        return get("caps", path);
+    }
+
+    static JsonNode get(String host, String path) throws Exception {
         HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port() + path))
-                .header("Host", "caps").timeout(Duration.ofSeconds(120)).build(), HttpResponse.BodyHandlers.ofString());
+                .header("Host", host).timeout(Duration.ofSeconds(120)).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(r.statusCode()).as(path + ": " + r.body()).isEqualTo(200);
         return json.readTree(r.body());
     }
@@ -89,6 +103,14 @@ class CapabilitiesTest {
     void codeModesPatternAnRpcTargetInTheChildsEnvAndAsAnArgument() throws Exception {
         assertThat(get("/codemode")).isEqualTo(json.readTree("""
                 {"viaEnv":"tool env","viaArg":"dispatch arg","plain":"data","argDisposed":true}"""));
+    }
+
+    @Test
+    void codeModesDynamicWorkerExecutorRunsUnchanged() throws Exception {
+        assertThat(get("codemode", "/")).isEqualTo(json.readTree("""
+                {"result":{"result":{"sum":42,"bytes":[7,8,9],"failed":"tool exploded","blocked":"Error"},
+                           "logs":["sum is 42"]},
+                 "calls":["add"]}"""));
     }
 
     @Test
