@@ -168,6 +168,7 @@ export default {
             selfish() { const f = () => f; return f; }
             cyclic() { const o = { f: () => "in cycle" }; o.self = o; return o; }
             throwingGetter() { return { get boom() { throw new RangeError("getter threw"); } }; }
+            huge() { return "x".repeat(20 * 1024 * 1024); }
           }`));
         const ep = child.getEntrypoint();
         const box = await ep.make(5);
@@ -179,6 +180,8 @@ export default {
         out.cycle = o.self === o;
         out.cycleCall = await o.self.f();
         out.getter = await attempt(() => ep.throwingGetter());
+        out.huge = await attempt(() => ep.huge());
+        out.stillFine = await box.get();
         return Response.json(out);
       }
       case "/object": {
@@ -218,6 +221,23 @@ export default {
         const revoked = revoke(api);
         const after = await ep.call();
         return Response.json({ before, revoked, after });
+      }
+      case "/probe": {
+        // A child walks a stub looking for the host: it finds only RPC properties and its own realm.
+        const child = env.LOADER.load(code(`
+          export default class extends WorkerEntrypoint {
+            async probe(stub) {
+              const out = {};
+              out.protoIsOwnFunctionPrototype = Object.getPrototypeOf(stub) === Function.prototype;
+              out.ctor = await stub.constructor("return globalThis").then(() => "called", (e) => e.message);
+              out.proto = await stub.__proto__.then(() => "read", (e) => e.message);
+              out.keys = Reflect.ownKeys(stub).filter((k) => typeof k === "string").sort();
+              out.set = (() => { try { stub.x = 1; return "set"; } catch (e) { return e.constructor.name; } })();
+              out.call = await stub("ok");
+              return out;
+            }
+          }`));
+        return Response.json(await child.getEntrypoint().probe((s) => "called with " + s));
       }
       case "/gone": {
         // The child exports a function; its sandbox is killed (by the test) while the parent keeps calling it.

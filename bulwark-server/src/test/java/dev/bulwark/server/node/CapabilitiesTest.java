@@ -131,7 +131,17 @@ class CapabilitiesTest {
     void returnedTargetsStayUsableAndHostileResultsCannotHurtTheParent() throws Exception {
         assertThat(get("/returned")).isEqualTo(json.readTree("""
                 {"first":5,"set":7,"second":7,"selfAgain":"function","cycle":true,"cycleCall":"in cycle",
-                 "getter":"RangeError: getter threw"}"""));
+                 "getter":"RangeError: getter threw",
+                 "huge":"Error: an RPC result is 20971527 bytes; at most 8388608 cross at once","stillFine":7}"""));
+    }
+
+    @Test
+    void aStubShowsNothingOfTheHostToWhoWalksIt() throws Exception {
+        assertThat(get("/probe")).isEqualTo(json.readTree("""
+                {"protoIsOwnFunctionPrototype":true,
+                 "ctor":"The RPC receiver does not implement the method \\"constructor\\".",
+                 "proto":"The RPC receiver does not implement the method \\"__proto__\\".",
+                 "keys":["length","name","prototype"],"set":"TypeError","call":"called with ok"}"""));
     }
 
     @Test
