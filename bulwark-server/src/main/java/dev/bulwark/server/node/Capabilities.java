@@ -79,6 +79,7 @@ final class Capabilities {
     static final String NOT_GRANTED = "This RPC stub cannot be used here: it was never granted to this request, "
             + "was disposed, or was released when the request that received it ended.";
     static final String REVOKED = "The RPC stub was revoked by the worker that granted it.";
+    static final String JAVA_REVOKED = "The RPC stub was revoked by the host that granted it.";
     static final String EXPORTER_GONE = "The RPC stub points to an object in a worker that is gone (its sandbox exited).";
 
     private final SecureRandom random = new SecureRandom();
@@ -164,9 +165,19 @@ final class Capabilities {
         return ids;
     }
 
+    private final Map<String, List<Cap>> javaCaps = new HashMap<>();
+
     /** A new cap for a Java object (not yet granted to anyone). */
-    Cap javaCap(String name, JavaCapability object) {
-        return new Cap(new Java(name, object));
+    synchronized Cap javaCap(String name, JavaCapability object) {
+        Cap cap = new Cap(new Java(name, object));
+        javaCaps.computeIfAbsent(name, k -> new ArrayList<>()).add(cap);
+        return cap;
+    }
+
+    /** The embedding application revokes the Java capability {@code name}: every stub on it fails from now on. */
+    synchronized void revokeJava(String name) {
+        List<Cap> list = javaCaps.remove(name);
+        if (list != null) for (Cap cap : list) cap.dead = JAVA_REVOKED;
     }
 
     /** The cap behind a call on {@code capId} by invocation {@code invocationId} of {@code from}. */

@@ -354,6 +354,16 @@ public final class Node implements AutoCloseable {
                 worker.networkAllowed(), worker.limits());
     }
 
+    /**
+     * Revokes every grant of the Java capability registered as {@code capabilityName} made so far
+     * (workers' env bindings and every stub passed on from them): calls fail from now on with
+     * "The RPC stub was revoked by the host that granted it." Register and grant it again to
+     * give it anew.
+     */
+    public void revokeCapability(String capabilityName) {
+        caps.revokeJava(capabilityName);
+    }
+
     /** Capability references the node holds (tests). */
     int liveCapabilityRefs() {
         return caps.liveRefs();

@@ -129,6 +129,20 @@ class CapabilityTableTest {
     }
 
     @Test
+    void theHostRevokesAJavaCapabilityEverywhereItWasPassed() throws Exception {
+        long envId = caps.grantToWorker(caps.javaCap("tool", (m, a) -> null), "w", "t");
+        exporter.running.add(1L);
+        receiver.running.add(2L);
+        byte[] onward = caps.accept(exporter, 1, payload(new CapPayload.Held(envId)), (t, a) -> true);
+        caps.deliver(onward, 2);
+        long passed = heldId(onward);
+        assertThat(caps.use(receiver, 2, passed).target).isInstanceOf(Capabilities.Java.class);
+        caps.revokeJava("tool");
+        assertThatThrownBy(() -> caps.use(exporter, 1, envId)).hasMessage(Capabilities.JAVA_REVOKED);
+        assertThatThrownBy(() -> caps.use(receiver, 2, passed)).hasMessage(Capabilities.JAVA_REVOKED);
+    }
+
+    @Test
     void envRefsAreHeldByTheWorkerForItsTenantsSandboxes() throws Exception {
         exporter.running.add(1L);
         byte[] accepted = caps.accept(exporter, 1, payload(new CapPayload.Export(8)), (t, a) -> true);
