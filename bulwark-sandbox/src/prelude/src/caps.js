@@ -12,10 +12,16 @@ import { ReflectApply, ObjectGetPrototypeOf, ObjectGetOwnPropertyDescriptor, Obj
 import { serialize, deserialize } from './serialize.js';
 import { utf8Encode, utf8DecodeReplace } from './encoding.js';
 import { RpcTarget, DurableObject, WorkerEntrypoint } from './runtime-classes.js';
+import { ReadableStream, isReadableStream, isStreamLocked, getReader, readerReadChunk, readerCancelWith } from './streams-core.js';
+import { isArrayBuffer, isArrayBufferView, viewBytes } from './util.js';
 
 const MAGIC = 0xca;
 const EXPORT = 1, IMPORT = 2, OBJECT_STUB = 4, ADDRESS_WORKER = 5;
 const MAX_REFS = 1024;
+// Slot tags (serialize.js): what a host-object slot stands for on the receiving side.
+const TAG_STUB = 0, TAG_STREAM = 1;
+// A byte stream crosses as a stub on a StreamSource; each read() returns at most this much.
+const STREAM_CHUNK = 1 << 20;
 
 const RpcTargetProto = RpcTarget.prototype;
 const hasOwn = Object.prototype.hasOwnProperty;
@@ -165,7 +171,7 @@ export async function encodePayload(value) {
       const ref = classify(v);
       if (ref === undefined) return undefined;
       refs.push(ref);
-      return refs.length - 1;
+      return ref.tag === undefined ? refs.length - 1 : { slot: refs.length - 1, tag: ref.tag };
     },
   });
   if (refs.length === 0) return { bytes, sent: [] };
@@ -181,6 +187,7 @@ function classify(v) {
   }
   const describe = addressStubs.get(v);
   if (describe !== undefined) return describe();
+  if (isReadableStream(v)) return { kind: EXPORT, value: new StreamSource(v), tag: TAG_STREAM };
   if (typeof v === 'function' || (typeof v === 'object' && v !== null && isRpcTarget(v))) return { kind: EXPORT, value: v };
   return undefined;
 }
@@ -259,10 +266,12 @@ export function decodePayload(bytes) {
   }
   const made = [];
   const value = deserialize(bytes.subarray(p), {
-    decode(slot) {
+    decode(slot, tag) {
       if (slot >= indexes.length) throw new TypeError('malformed RPC payload');
       const stub = makeCapStub(indexes[slot]);
       made.push(stub);
+      if (tag === TAG_STREAM) return remoteStream(stub);
+      if (tag !== TAG_STUB) throw new TypeError('malformed RPC payload');
       return stub;
     },
   });
@@ -275,6 +284,72 @@ export function decodePayload(bytes) {
     } catch { /* a frozen value keeps no disposer */ }
   }
   return value;
+}
+
+// ---- byte streams: a ReadableStream crosses as a stub on a StreamSource, read one chunk per call
+
+/**
+ * The sending side of a ReadableStream passed over RPC: the receiver pulls it one chunk (at most
+ * STREAM_CHUNK bytes) per call, so the sender never reads ahead of the receiver (back-pressure),
+ * and no message is larger than a chunk. Passing a stream locks it, as in workerd.
+ */
+class StreamSource extends RpcTarget {
+  #reader;
+  #pending = null;
+  constructor(stream) {
+    super();
+    if (isStreamLocked(stream)) throw new TypeError('The ReadableStream passed over RPC is locked to a reader.');
+    this.#reader = getReader(stream);
+  }
+  async read() {
+    if (this.#pending === null) {
+      const { done, value } = await readerReadChunk(this.#reader);
+      if (done) return { done: true };
+      let bytes;
+      if (isArrayBuffer(value)) bytes = new Uint8Array(value);
+      else if (isArrayBufferView(value)) bytes = viewBytes(value);
+      else throw new TypeError('Only byte streams (chunks of ArrayBuffer or ArrayBufferView) can be passed over RPC.');
+      this.#pending = bytes;
+    }
+    const out = this.#pending.subarray(0, STREAM_CHUNK);
+    this.#pending = this.#pending.length > STREAM_CHUNK ? this.#pending.subarray(STREAM_CHUNK) : null;
+    return { done: false, value: out.slice() };
+  }
+  cancel(reason) {
+    return readerCancelWith(this.#reader, reason);
+  }
+  [DisposeSymbol]() {
+    try { PromiseCatch(readerCancelWith(this.#reader, undefined)); } catch { /* closed */ }
+  }
+}
+
+function PromiseCatch(p) { if (p && typeof p.then === 'function') p.then(undefined, () => {}); }
+
+/** The receiving side: a ReadableStream that pulls from the sender only when it is read. */
+function remoteStream(stub) {
+  let finished = false;
+  const finish = () => { if (!finished) { finished = true; stub[DisposeSymbol](); } };
+  return new ReadableStream({
+    async pull(controller) {
+      let r;
+      try {
+        r = await stub.read();
+      } catch (err) {
+        finish();
+        throw err;
+      }
+      if (r.done) {
+        finish();
+        controller.close();
+      } else {
+        controller.enqueue(r.value);
+      }
+    },
+    async cancel(reason) {
+      try { await stub.cancel(reason === undefined ? undefined : `${reason}`); } catch { /* gone */ }
+      finish();
+    },
+  }, { highWaterMark: 0 });
 }
 
 // ---- the exporter's side of a call

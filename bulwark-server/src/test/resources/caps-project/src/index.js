@@ -222,6 +222,47 @@ export default {
         const after = await ep.call();
         return Response.json({ before, revoked, after });
       }
+      case "/stream": {
+        // Byte streams cross as streams, pulled one chunk per read (never ahead of the reader).
+        const child = env.LOADER.load(code(`
+          export default class extends WorkerEntrypoint {
+            async digest(stream) {
+              const b = new Uint8Array(await new Response(stream).arrayBuffer());
+              let sum = 0;
+              for (const x of b) sum = (sum + x) % 65521;
+              return { length: b.length, sum };
+            }
+            counting() {
+              let n = 0;
+              const stream = new ReadableStream({ pull(c) { n++; c.enqueue(new Uint8Array([n])); } }, { highWaterMark: 0 });
+              return { stream, pulls: () => n };
+            }
+            async text(stream) { return await new Response(stream).text(); }
+          }`));
+        const ep = child.getEntrypoint();
+        const total = 3 * 1024 * 1024 + 5;
+        let sent = 0, expected = 0;
+        const big = new ReadableStream({
+          pull(c) {
+            const n = Math.min(700000, total - sent);
+            if (n === 0) { c.close(); return; }
+            const b = new Uint8Array(n);
+            for (let i = 0; i < n; i++) { b[i] = (sent + i) & 0xff; expected = (expected + b[i]) % 65521; }
+            sent += n;
+            c.enqueue(b);
+          },
+        });
+        const digest = await ep.digest(big);
+        const { stream, pulls } = await ep.counting();
+        const before = await pulls();
+        const reader = stream.getReader();
+        const first = (await reader.read()).value[0];
+        const second = (await reader.read()).value[0];
+        const after = await pulls();
+        await reader.cancel();
+        const strings = await attempt(() => ep.text(new ReadableStream({ start(c) { c.enqueue("not bytes"); c.close(); } })));
+        return Response.json({ length: digest.length, sumMatches: digest.sum === expected, before, first, second, after, strings });
+      }
       case "/probe": {
         // A child walks a stub looking for the host: it finds only RPC properties and its own realm.
         const child = env.LOADER.load(code(`

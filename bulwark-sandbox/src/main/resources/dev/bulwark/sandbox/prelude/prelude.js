@@ -4887,6 +4887,9 @@ ${groupIndent}`);
   function readerReadChunk(r2) {
     return ReflectApply(readerRead, r2, []);
   }
+  function readerCancelWith(r2, reason) {
+    return ReflectApply(readerCancel, r2, [reason]);
+  }
   function teeStream(s2) {
     return ReflectApply(rsTee, s2, []);
   }
@@ -4909,6 +4912,7 @@ ${groupIndent}`);
       __name(isStreamDisturbed, "isStreamDisturbed");
       __name(getReader, "getReader");
       __name(readerReadChunk, "readerReadChunk");
+      __name(readerCancelWith, "readerCancelWith");
       __name(teeStream, "teeStream");
       defineInspect = /* @__PURE__ */ __name((cls, fn) => Object.defineProperty(cls.prototype, inspectCustom, { value: fn, configurable: true }), "defineInspect");
       defineInspect(ReadableStream, function() {
@@ -9280,12 +9284,16 @@ Content-Type: ${value.type || "application/octet-stream"}\r
         return;
       }
       if (this.encode !== null) {
-        const slot = this.encode(v3);
-        if (slot !== void 0) {
+        const encoded = this.encode(v3);
+        if (encoded !== void 0) {
+          const slot = typeof encoded === "object" && encoded !== null ? encoded.slot : encoded;
+          const tag = typeof encoded === "object" && encoded !== null ? encoded.tag : 0;
           if (!NumberIsInteger(slot) || slot < 0) throw new TypeError("hooks.encode must return a non-negative integer slot or undefined");
+          if (!NumberIsInteger(tag) || tag < 0 || tag > 255) throw new TypeError("hooks.encode: a slot tag is a byte");
           this.remember(v3);
           w3.byte(T2.SLOT);
           w3.varint(slot);
+          w3.byte(tag);
           return;
         }
       }
@@ -9604,8 +9612,9 @@ Content-Type: ${value.type || "application/octet-stream"}\r
         }
         case T2.SLOT: {
           const slot = this.varint();
+          const tag2 = this.byte();
           if (this.decode === null) throw invalid("a host object slot without hooks.decode");
-          return this.keep(this.decode(slot));
+          return this.keep(this.decode(slot, tag2));
         }
         default:
           break;
@@ -12157,12 +12166,17 @@ Content-Type: ${value.type || "application/octet-stream"}\r
   init_host();
   init_util();
   init_encoding();
+  init_streams_core();
+  init_util();
   var MAGIC2 = 202;
   var EXPORT = 1;
   var IMPORT = 2;
   var OBJECT_STUB = 4;
   var ADDRESS_WORKER = 5;
   var MAX_REFS = 1024;
+  var TAG_STUB = 0;
+  var TAG_STREAM = 1;
+  var STREAM_CHUNK = 1 << 20;
   var RpcTargetProto = RpcTarget.prototype;
   var hasOwn2 = Object.prototype.hasOwnProperty;
   var DisposeSymbol = typeof Symbol.dispose === "symbol" ? Symbol.dispose : /* @__PURE__ */ Symbol.for("Symbol.dispose");
@@ -12329,7 +12343,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
         const ref = classify(v3);
         if (ref === void 0) return void 0;
         refs.push(ref);
-        return refs.length - 1;
+        return ref.tag === void 0 ? refs.length - 1 : { slot: refs.length - 1, tag: ref.tag };
       }
     });
     if (refs.length === 0) return { bytes, sent: [] };
@@ -12344,6 +12358,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     }
     const describe3 = addressStubs.get(v3);
     if (describe3 !== void 0) return describe3();
+    if (isReadableStream(v3)) return { kind: EXPORT, value: new StreamSource(v3), tag: TAG_STREAM };
     if (typeof v3 === "function" || typeof v3 === "object" && v3 !== null && isRpcTarget(v3)) return { kind: EXPORT, value: v3 };
     return void 0;
   }
@@ -12435,10 +12450,12 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     }
     const made = [];
     const value = deserialize(bytes.subarray(p2), {
-      decode(slot) {
+      decode(slot, tag) {
         if (slot >= indexes.length) throw new TypeError("malformed RPC payload");
         const stub = makeCapStub(indexes[slot]);
         made.push(stub);
+        if (tag === TAG_STREAM) return remoteStream(stub);
+        if (tag !== TAG_STUB) throw new TypeError("malformed RPC payload");
         return stub;
       }
     });
@@ -12458,6 +12475,80 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     return value;
   }
   __name(decodePayload, "decodePayload");
+  var StreamSource = class extends RpcTarget {
+    static {
+      __name(this, "StreamSource");
+    }
+    #reader;
+    #pending = null;
+    constructor(stream) {
+      super();
+      if (isStreamLocked(stream)) throw new TypeError("The ReadableStream passed over RPC is locked to a reader.");
+      this.#reader = getReader(stream);
+    }
+    async read() {
+      if (this.#pending === null) {
+        const { done, value } = await readerReadChunk(this.#reader);
+        if (done) return { done: true };
+        let bytes;
+        if (isArrayBuffer(value)) bytes = new Uint8Array(value);
+        else if (isArrayBufferView(value)) bytes = viewBytes(value);
+        else throw new TypeError("Only byte streams (chunks of ArrayBuffer or ArrayBufferView) can be passed over RPC.");
+        this.#pending = bytes;
+      }
+      const out = this.#pending.subarray(0, STREAM_CHUNK);
+      this.#pending = this.#pending.length > STREAM_CHUNK ? this.#pending.subarray(STREAM_CHUNK) : null;
+      return { done: false, value: out.slice() };
+    }
+    cancel(reason) {
+      return readerCancelWith(this.#reader, reason);
+    }
+    [DisposeSymbol]() {
+      try {
+        PromiseCatch(readerCancelWith(this.#reader, void 0));
+      } catch {
+      }
+    }
+  };
+  function PromiseCatch(p2) {
+    if (p2 && typeof p2.then === "function") p2.then(void 0, () => {
+    });
+  }
+  __name(PromiseCatch, "PromiseCatch");
+  function remoteStream(stub) {
+    let finished = false;
+    const finish = /* @__PURE__ */ __name(() => {
+      if (!finished) {
+        finished = true;
+        stub[DisposeSymbol]();
+      }
+    }, "finish");
+    return new ReadableStream({
+      async pull(controller) {
+        let r2;
+        try {
+          r2 = await stub.read();
+        } catch (err) {
+          finish();
+          throw err;
+        }
+        if (r2.done) {
+          finish();
+          controller.close();
+        } else {
+          controller.enqueue(r2.value);
+        }
+      },
+      async cancel(reason) {
+        try {
+          await stub.cancel(reason === void 0 ? void 0 : `${reason}`);
+        } catch {
+        }
+        finish();
+      }
+    }, { highWaterMark: 0 });
+  }
+  __name(remoteStream, "remoteStream");
   function notImplemented(name) {
     return new TypeError(`The RPC receiver does not implement the method "${name}".`);
   }

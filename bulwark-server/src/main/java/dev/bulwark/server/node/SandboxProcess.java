@@ -351,6 +351,7 @@ final class SandboxProcess implements IsolateHost, Capabilities.Peer {
     private void fail(long invocationId, String cause) {
         InvocationListener l = invocations.remove(invocationId);
         if (l == null) return;
+        capHooks.invocationDone(invocationId); // the stubs it held die with it
         l.failed(new Message.InvocationFailed(invocationId, ErrorCode.SANDBOX_CRASHED.code(),
                 ErrorCode.SANDBOX_CRASHED.description() + ": " + cause, false));
         l.done(0);

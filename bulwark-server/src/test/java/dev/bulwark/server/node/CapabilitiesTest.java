@@ -136,6 +136,13 @@ class CapabilitiesTest {
     }
 
     @Test
+    void byteStreamsCrossBothWaysPulledOneChunkPerRead() throws Exception {
+        assertThat(get("/stream")).isEqualTo(json.readTree("""
+                {"length":3145733,"sumMatches":true,"before":0,"first":1,"second":2,"after":2,
+                 "strings":"TypeError: Only byte streams (chunks of ArrayBuffer or ArrayBufferView) can be passed over RPC."}"""));
+    }
+
+    @Test
     void aStubShowsNothingOfTheHostToWhoWalksIt() throws Exception {
         assertThat(get("/probe")).isEqualTo(json.readTree("""
                 {"protoIsOwnFunctionPrototype":true,
