@@ -15,7 +15,7 @@ import java.util.List;
  */
 public sealed interface Message {
 
-    int PROTOCOL_VERSION = 2;
+    int PROTOCOL_VERSION = 3; // 3: capabilities by reference (CapCall..CapRevoke, LoadDynamic.envCaps, Binding.Capability)
 
     /** A header as it crosses the wire: name and value, in order, duplicates kept. */
     record Header(String name, String value) {}
