@@ -40,13 +40,45 @@ async function invoke(send, name, args, isCall) {
 
 /** A member of a stub: call it for a method call, await it for a property read. */
 export function rpcProperty(send, name) {
-  const call = (...args) => invoke(send, name, args, true);
+  const call = (...args) => pipelined(PromiseThen(invoke(send, name, args, true), box));
   Object.defineProperty(call, 'then', {
     value: (onOk, onErr) => PromiseThen(invoke(send, name, null, false), onOk, onErr),
   });
   return call;
 }
 bindRpc(rpcProperty, invoke);
+
+const PromiseFinally = Promise.prototype.finally;
+const box = (v) => ({ v });
+const unbox = (b) => b.v;
+
+/**
+ * The result of an RPC call, as workerd's RpcPromise: a thenable whose members can be used before
+ * it settles (`stub.make(5).get()`, `await stub.getObject().field`). Bulwark sends the next call
+ * once the first result is in (the API of promise pipelining, not its saving of a round trip).
+ * Values travel boxed between steps so that a member that is itself thenable (an RPC property) is
+ * not read before it is used.
+ */
+function pipelined(boxed) {
+  return new Proxy(function () {}, {
+    get(_, prop) {
+      if (prop === 'then') return (onOk, onErr) => PromiseThen(PromiseThen(boxed, unbox), onOk, onErr);
+      if (prop === 'catch') return (onErr) => PromiseThen(PromiseThen(boxed, unbox), undefined, onErr);
+      if (prop === 'finally') return (f) => ReflectApply(PromiseFinally, PromiseThen(boxed, unbox), [f]);
+      if (typeof prop === 'symbol') return undefined;
+      return pipelined(PromiseThen(boxed, (b) => {
+        if (b.v === null || b.v === undefined) throw new TypeError(`Cannot read properties of ${b.v} (reading '${prop}')`);
+        return box(b.v[prop]);
+      }));
+    },
+    apply(_, thisArg, args) {
+      return pipelined(PromiseThen(boxed, (b) => {
+        if (typeof b.v !== 'function') throw new TypeError('The RPC result is not a function.');
+        return box(ReflectApply(b.v, undefined, args));
+      }));
+    },
+  });
+}
 
 /**
  * A Proxy handler for a stub whose own members are {@code own} (read from the target) and whose

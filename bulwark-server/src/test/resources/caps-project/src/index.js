@@ -182,6 +182,10 @@ export default {
         out.getter = await attempt(() => ep.throwingGetter());
         out.huge = await attempt(() => ep.huge());
         out.stillFine = await box.get();
+        // Promise pipelining's API: members of a result used before it settles.
+        out.pipelined = await ep.make(9).get();
+        out.pipelinedPath = await ep.cyclic().self.self.f();
+        out.pipelinedThen = await ep.make(3).then((b) => b.get());
         return Response.json(out);
       }
       case "/object": {

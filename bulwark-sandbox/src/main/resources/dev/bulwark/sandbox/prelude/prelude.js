@@ -12607,7 +12607,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
   }
   __name(invoke, "invoke");
   function rpcProperty(send, name) {
-    const call = /* @__PURE__ */ __name((...args) => invoke(send, name, args, true), "call");
+    const call = /* @__PURE__ */ __name((...args) => pipelined(PromiseThen(invoke(send, name, args, true), box)), "call");
     Object.defineProperty(call, "then", {
       value: /* @__PURE__ */ __name((onOk, onErr) => PromiseThen(invoke(send, name, null, false), onOk, onErr), "value")
     });
@@ -12615,6 +12615,31 @@ Content-Type: ${value.type || "application/octet-stream"}\r
   }
   __name(rpcProperty, "rpcProperty");
   bindRpc(rpcProperty, invoke);
+  var PromiseFinally = Promise.prototype.finally;
+  var box = /* @__PURE__ */ __name((v3) => ({ v: v3 }), "box");
+  var unbox = /* @__PURE__ */ __name((b3) => b3.v, "unbox");
+  function pipelined(boxed) {
+    return new Proxy(function() {
+    }, {
+      get(_3, prop) {
+        if (prop === "then") return (onOk, onErr) => PromiseThen(PromiseThen(boxed, unbox), onOk, onErr);
+        if (prop === "catch") return (onErr) => PromiseThen(PromiseThen(boxed, unbox), void 0, onErr);
+        if (prop === "finally") return (f2) => ReflectApply(PromiseFinally, PromiseThen(boxed, unbox), [f2]);
+        if (typeof prop === "symbol") return void 0;
+        return pipelined(PromiseThen(boxed, (b3) => {
+          if (b3.v === null || b3.v === void 0) throw new TypeError(`Cannot read properties of ${b3.v} (reading '${prop}')`);
+          return box(b3.v[prop]);
+        }));
+      },
+      apply(_3, thisArg, args) {
+        return pipelined(PromiseThen(boxed, (b3) => {
+          if (typeof b3.v !== "function") throw new TypeError("The RPC result is not a function.");
+          return box(ReflectApply(b3.v, void 0, args));
+        }));
+      }
+    });
+  }
+  __name(pipelined, "pipelined");
   function stubHandler(own, sendOf2) {
     return {
       get(target, prop) {
