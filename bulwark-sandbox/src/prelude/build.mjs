@@ -14,23 +14,78 @@ const MAX_BYTES = 640 * 1024;
 // Packages whose code ends up in prelude.js.
 const bundled = ['web-streams-polyfill', 'urlpattern-polyfill', 'html-rewriter-wasm'];
 
-// urlpattern-polyfill tests name characters with Unicode property escapes in regexp literals,
-// which do not compile without ICU; they are replaced by src/urlpattern-ids.js.
+// urlpattern-polyfill 10.1.0 (the newest on npm) predates parts of the current URL Pattern
+// Standard that workerd follows. Its source is edited here, at build time, each edit checked to
+// apply exactly once (an upgrade must re-check them all):
+// - its three /[$_\p{ID_Start}]/u-style literals are replaced by src/urlpattern-ids.js (a Unicode
+//   property escape must not be compiled while the snapshot is made);
+// - the tokenizer and pattern serializer read code points, not UTF-16 code units, so a group
+//   name with a character outside the BMP (":a\u{10450}b") is one name;
+// - regular expressions are compiled with the `v` flag (set notation, as the spec and workerd);
+// - hostname and port canonicalization, and the default ports, are those of src/urlpattern-canon.js
+//   (the URL parser with a state override, as the spec defines them).
+const URLPATTERN_VERSION = '10.1.0';
 const idLiterals = [
   ['/[$_\\p{ID_Start}]/u', '__bulwarkIdStart'],
   ['/[$_\\u200C\\u200D\\p{ID_Continue}]/u', '__bulwarkIdContinue'],
 ];
+const urlpatternEdits = [
+  // The tokenizer's name loop: one code point at a time.
+  ['let i=e.substr(s,1);if(s===n+1&&Re.test(i)||s!==n+1&&Ee.test(i)){f+=e[s++];continue}',
+    'let i=__bulwarkCodePointAt(e,s);if(s===n+1&&Re.test(i)||s!==n+1&&Ee.test(i)){f+=i,s+=i.length;continue}'],
+  // A char token and an escaped-char token hold a whole code point.
+  ['r.push({type:"CHAR",index:n,value:e[n++]})',
+    '{let __c=__bulwarkCodePointAt(e,n);r.push({type:"CHAR",index:n,value:__c}),n+=__c.length}'],
+  ['r.push({type:"ESCAPED_CHAR",index:n++,value:e[n++]})',
+    '{let __i=n++,__c=__bulwarkCodePointAt(e,n);r.push({type:"ESCAPED_CHAR",index:__i,value:__c}),n+=__c===void 0?1:__c.length}'],
+  // Generating a pattern string: "is the next code point a name code point".
+  ['let A=p.value.length>0?p.value[0]:"";', 'let A=p.value.length>0?__bulwarkCodePointAt(p.value,0):"";'],
+  ['c.test(s.suffix[0])', 'c.test(__bulwarkCodePointAt(s.suffix,0))'],
+];
+// Whole functions replaced, found by the name the bundler keeps for them (a(NAME,"display name")).
+const urlpatternFunctions = {
+  flags: (n) => `function ${n}(e){return e&&e.ignoreCase?"vi":"v"}`,
+  hostnameEncodeCallback: (n) => `function ${n}(e){return __bulwarkCanonicalizeHostname(e)}`,
+  canonicalizeHostname: (n) => `function ${n}(e,t){return t?e:__bulwarkCanonicalizeHostname(e)}`,
+  portEncodeCallback: (n) => `function ${n}(e){return __bulwarkCanonicalizePort(e)}`,
+  canonicalizePort: (n) => `function ${n}(e,t,r){return r?e:__bulwarkCanonicalizePort(e,t)}`,
+  defaultPortForProtocol: (n) => `function ${n}(e){return __bulwarkDefaultPortString(e)}`,
+};
+function replaceOnce(source, from, to) {
+  const at = source.indexOf(from);
+  if (at < 0 || source.indexOf(from, at + 1) >= 0) throw new Error(`urlpattern-polyfill: expected ${JSON.stringify(from.slice(0, 60))} exactly once (has the package changed?)`);
+  return source.slice(0, at) + to + source.slice(at + from.length);
+}
+function replaceFunction(source, displayName, make) {
+  const marker = new RegExp(`a\\(([A-Za-z_$][\\w$]*),"${displayName}"\\)`).exec(source);
+  if (!marker) throw new Error(`urlpattern-polyfill: no function named ${displayName} (has the package changed?)`);
+  const name = marker[1];
+  const start = source.lastIndexOf(`function ${name}(`, marker.index);
+  if (start < 0) throw new Error(`urlpattern-polyfill: no definition of ${displayName}`);
+  if (/[;}]a\([A-Za-z_$][\w$]*,"/.test(source.slice(start, marker.index))) throw new Error(`urlpattern-polyfill: ${displayName} is not one function before its name marker`);
+  // The definition ends right before the marker: "function X(...){...};a(X,...)".
+  return source.slice(0, start) + make(name) + ';' + source.slice(marker.index);
+}
 const urlpatternIds = {
   name: 'urlpattern-ids',
   setup(b) {
     b.onLoad({ filter: /urlpattern-polyfill[\\/]dist[\\/]urlpattern\.js$/ }, (args) => {
+      const pkg = JSON.parse(readFileSync(join(dirname(args.path), '..', 'package.json'), 'utf8'));
+      if (pkg.version !== URLPATTERN_VERSION) throw new Error(`urlpattern-polyfill ${pkg.version}: the build edits are for ${URLPATTERN_VERSION}; re-check them`);
       let source = readFileSync(args.path, 'utf8');
       for (const [literal, name] of idLiterals) {
         if (!source.includes(literal)) throw new Error(`urlpattern-polyfill: expected ${literal} (has the package changed?)`);
         source = source.split(literal).join(name);
       }
+      for (const [from, to] of urlpatternEdits) source = replaceOnce(source, from, to);
+      for (const [displayName, make] of Object.entries(urlpatternFunctions)) source = replaceFunction(source, displayName, make);
       const ids = JSON.stringify(join(here, 'src', 'urlpattern-ids.js'));
-      return { contents: `import { idStart as __bulwarkIdStart, idContinue as __bulwarkIdContinue } from ${ids};\n${source}`, loader: 'js' };
+      const canon = JSON.stringify(join(here, 'src', 'urlpattern-canon.js'));
+      return {
+        contents: `import { idStart as __bulwarkIdStart, idContinue as __bulwarkIdContinue } from ${ids};\n`
+          + `import { canonicalizeHostname as __bulwarkCanonicalizeHostname, canonicalizePort as __bulwarkCanonicalizePort, defaultPortString as __bulwarkDefaultPortString, codePointAt as __bulwarkCodePointAt } from ${canon};\n${source}`,
+        loader: 'js',
+      };
     });
   },
 };
@@ -114,12 +169,17 @@ if (size > MAX_BYTES) throw new Error(`prelude.js is ${size} bytes, over the ${M
 mkdirSync(outDir, { recursive: true });
 writeFileSync(outFile, code);
 
+// Packages whose bundled code is edited by this build (said next to their licence).
+const modified = {
+  'urlpattern-polyfill': 'Modified: edited at build time by bulwark-sandbox/src/prelude/build.mjs (code points in the tokenizer, the v flag, hostname and port canonicalization from src/urlpattern-canon.js).',
+};
 let licenses = 'Third-party software bundled into prelude.js\n============================================\n';
 for (const name of bundled) {
   const pkg = JSON.parse(readFileSync(join(here, 'node_modules', name, 'package.json'), 'utf8'));
   const licenseFile = join(here, 'node_modules', name, 'LICENSE');
   const text = existsSync(licenseFile) ? readFileSync(licenseFile, 'utf8').trim() : readFileSync(join(here, 'licenses', `${name}.txt`), 'utf8').trim();
-  licenses += `\n${pkg.name} ${pkg.version} (${pkg.license})\n${pkg.repository && pkg.repository.url ? pkg.repository.url.replace(/^git\+/, '') + '\n' : ''}${'-'.repeat(72)}\n${text}\n`;
+  const note = modified[name] ? `${modified[name]}\n` : '';
+  licenses += `\n${pkg.name} ${pkg.version} (${pkg.license})\n${pkg.repository && pkg.repository.url ? pkg.repository.url.replace(/^git\+/, '') + '\n' : ''}${note}${'-'.repeat(72)}\n${text}\n`;
 }
 writeFileSync(join(outDir, 'THIRD_PARTY_LICENSES.txt'), licenses);
 copyFileSync(join(here, 'node_modules', 'html-rewriter-wasm', 'dist', 'html_rewriter_bg.wasm'), join(outDir, 'html_rewriter_bg.wasm'));

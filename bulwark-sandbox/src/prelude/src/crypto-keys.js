@@ -200,7 +200,7 @@ function importAsymmetric(format, data, name, p, extractable, usages) {
   } else if (name === 'ECDSA' || name === 'ECDH') {
     extra.namedCurve = kind;
   }
-  return record(type, type === 'public' ? true : extractable, name, usages, extra);
+  return record(type, extractable, name, usages, extra);
 }
 
 function importJwk(kind, name, jwk, type, hash, extractable, usages) {
@@ -276,10 +276,13 @@ export function generateKey(alg, extractable, usages) {
   const { name, p } = alg;
   const [privateUsages, publicUsages] = usagesFor(name);
   if (isSecretFamily(name)) {
+    // The algorithm's members (HMAC's hash) are normalized before the usages are checked, as in
+    // WebCrypto's normalize-then-generate order and workerd's generateHmac/generateRsa: a hash
+    // that does not exist is a NotSupportedError even when the usages are wrong too.
+    const hash = name === 'HMAC' ? hashMember(p, 'HMAC', true) : undefined;
     checkUsages(usages, privateUsages, name);
     let k;
     if (name === 'HMAC') {
-      const hash = hashMember(p, 'HMAC', true);
       let length = HASH_BLOCK_BITS[hash];
       if (p.length !== undefined) {
         length = unsigned(p.length, 'HMAC length');
@@ -298,13 +301,15 @@ export function generateKey(alg, extractable, usages) {
     return newKey(k);
   }
   const kind = kindOf(name, p);
+  let hash, modulusLength, exponent, res;
+  if (kind === 'RSA') {
+    modulusLength = unsigned(required(p, 'modulusLength', name), 'modulusLength');
+    exponent = bytesArg(required(p, 'publicExponent', name), 'publicExponent', 64);
+    hash = hashMember(p, name);
+  }
   checkUsages(usages, [...privateUsages, ...publicUsages], name);
   if (only(usages, privateUsages).length === 0) throw syntaxError('Usages cannot be empty when creating a key.');
-  let hash, res;
   if (kind === 'RSA') {
-    const modulusLength = unsigned(required(p, 'modulusLength', name), 'modulusLength');
-    const exponent = bytesArg(required(p, 'publicExponent', name), 'publicExponent', 64);
-    hash = hashMember(p, name);
     res = unframe(host('generate', 'RSA', modulusLength, exponent));
   } else {
     res = unframe(host('generate', kind, 0, new U8(0)));

@@ -12,8 +12,8 @@ import { stubHandler } from './rpc.js';
 import { registerAddressStub, workerRef, isCapValue, encodeEnvCaps } from './caps.js';
 
 const INTERNAL = Symbol('internal');
-// As DynamicCode.MAX_CODE_BYTES: the code travels to the node in one frame (16 MiB at most).
-const MAX_CODE_BYTES = 14 * 1024 * 1024;
+// As WorkerCode.MAX_CODE_BYTES (Workers' 64 MiB): the code travels to the node in chunks.
+const MAX_CODE_BYTES = 64 * 1024 * 1024;
 const MAX_ENV_BYTES = 1024 * 1024;
 const MODULE_KINDS = ['js', 'cjs', 'text', 'data', 'json', 'wasm', 'py'];
 
@@ -79,11 +79,11 @@ function shape(code) {
     }
     if (type === 'py') throw codeError(`module '${name}': Python modules are not supported by Bulwark yet`);
     if (typeof content === 'string') {
-      if (content.length > MAX_CODE_BYTES) throw codeError(`the modules are larger than the limit of ${MAX_CODE_BYTES} bytes`);
+      if (content.length > MAX_CODE_BYTES) throw codeError(`bundle over 64 MiB (the modules are larger than the limit of ${MAX_CODE_BYTES} bytes)`);
       content = utf8Encode(content);
     }
     total += content.byteLength;
-    if (total > MAX_CODE_BYTES) throw codeError(`the modules are larger than the limit of ${MAX_CODE_BYTES} bytes`);
+    if (total > MAX_CODE_BYTES) throw codeError(`bundle over 64 MiB (the modules are larger than the limit of ${MAX_CODE_BYTES} bytes)`);
     names.push(name);
     types.push(type);
     contents.push(content);
@@ -118,7 +118,7 @@ function shape(code) {
   if (code.tails !== undefined && (!ArrayIsArray(code.tails) || code.tails.length > 0)) {
     throw codeError('tails are not supported by Bulwark yet');
   }
-  const shaped = { mainModule: code.mainModule, names, types, contents, env, network, envCaps };
+  const shaped = { compatibilityDate: code.compatibilityDate, mainModule: code.mainModule, names, types, contents, env, network, envCaps };
   if (code.limits !== undefined && code.limits !== null) {
     if (code.limits.cpuMs !== undefined) shaped.cpuMs = Number(code.limits.cpuMs);
     if (code.limits.subRequests !== undefined) shaped.subRequests = Number(code.limits.subRequests);

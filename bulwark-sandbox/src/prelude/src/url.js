@@ -861,6 +861,8 @@ export function parseURL(input, base = undefined) {
   return basicParse(toUSVString(input), baseRecord);
 }
 export { serializeURL, serializeOrigin };
+// For URLPattern's canonicalization (urlpattern-canon.js): the parser with a state override.
+export { basicParse, newRecord, defaultPort, HOSTNAME, PORT };
 
 // ---------------------------------------------------------------------------------------
 // application/x-www-form-urlencoded

@@ -38,6 +38,11 @@ async function generated() {
   await assertRejects(s.generateKey({ name: 'RSA-OAEP', modulusLength: 2048, publicExponent: new Uint8Array([3, 0, 0]), hash: 'SHA-256' }, true, ['encrypt', 'decrypt']), 'OperationError', 'RSA exponent other than 3 or 65537');
   await assertRejects(s.generateKey({ name: 'RSA-OAEP', modulusLength: 8192, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' }, true, ['encrypt', 'decrypt']), 'OperationError', 'RSA generation above 4096 bits (Bulwark\'s cap)');
   await assertRejects(s.generateKey({ name: 'RSA-OAEP', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' }, true, ['encrypt']), 'SyntaxError', 'a pair whose private key has no usage');
+  // The algorithm (its hash included) is normalized before the usages are checked: an unknown
+  // hash is NotSupportedError even with usages the algorithm cannot have (WebCrypto, workerd).
+  await assertRejects(s.generateKey({ name: 'RSA-PSS', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA' }, true, ['decrypt']), 'NotSupportedError', 'RSA with an unknown hash and bad usages');
+  await assertRejects(s.generateKey({ name: 'HMAC', hash: 'SHA-3' }, true, ['encrypt']), 'NotSupportedError', 'HMAC with an unknown hash and bad usages');
+  await assertRejects(s.generateKey({ name: 'RSA-PSS', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' }, true, ['decrypt']), 'SyntaxError', 'RSA with a known hash and bad usages');
 
   for (const curve of ['P-256', 'P-384', 'P-521']) {
     const pair = await s.generateKey({ name: 'ECDSA', namedCurve: curve }, true, ['sign', 'verify']);
@@ -89,6 +94,16 @@ async function roundTrips() {
     await assertRejects(s.exportKey('pkcs8', pair.publicKey), 'InvalidAccessError', `${alg.name}: pkcs8 export of a public key`);
     const jwk = await s.exportKey('jwk', pair.privateKey);
     assertEq(`${jwk.ext} ${jwk.key_ops}`, `true ${privUsages}`, `${alg.name}: JWK ext and key_ops`);
+    // An imported public key keeps the extractable argument ("set the [[extractable]] internal
+    // slot of result to extractable"), as in workerd; only generateKey's public key is always extractable.
+    const publicFormats = alg.name.startsWith('RSA') ? ['spki', 'jwk'] : ['spki', 'jwk', 'raw'];
+    for (const format of publicFormats) {
+      const data = await s.exportKey(format, pair.publicKey);
+      const locked = await s.importKey(format, data, alg, false, pubUsages);
+      assertEq(`${locked.type} ${locked.extractable}`, 'public false', `${alg.name}: public key imported from ${format} as non-extractable`);
+      await assertRejects(s.exportKey(format, locked), 'InvalidAccessError', `${alg.name}: export of a non-extractable public key (${format})`);
+      assertEq((await s.importKey(format, data, alg, true, pubUsages)).extractable, true, `${alg.name}: public key imported from ${format} as extractable`);
+    }
   }
   for (const [alg, usages, jwkAlg] of [[{ name: 'AES-CTR', length: 128 }, ['encrypt'], 'A128CTR'], [{ name: 'AES-CBC', length: 192 }, ['decrypt'], 'A192CBC'],
     [{ name: 'AES-GCM', length: 256 }, ['wrapKey'], 'A256GCM'], [{ name: 'AES-KW', length: 128 }, ['unwrapKey'], 'A128KW'], [{ name: 'HMAC', hash: 'SHA-384' }, ['verify'], 'HS384']]) {

@@ -33,6 +33,21 @@ export default {
         const r = await worker.getEntrypoint().fetch(request);
         return new Response(`${await r.text()} callbacks=${callbacks}`);
       }
+      case "/big": {
+        // More code than one 16 MiB frame from a sandbox holds: it travels to the node in chunks.
+        const mb = Number(q.get("mb"));
+        const bytes = new Uint8Array(mb * 1024 * 1024);
+        bytes[bytes.length - 1] = 7;
+        const main = `import big from "./big.bin";
+          export default { fetch() { const b = new Uint8Array(big); return new Response(b.length + " " + b[b.length - 1]); } };`;
+        const worker = env.LOADER.load(code(main, { modules: { "main.js": main, "big.bin": { data: bytes } } }));
+        return worker.getEntrypoint().fetch("http://dyn/");
+      }
+      case "/api-id": {
+        // The same id the tenant API loaded: the loader's own namespace, so its callback runs.
+        const worker = env.LOADER.get(q.get("id"), () => code(`export default { fetch() { return new Response("loader's own"); } };`));
+        return worker.getEntrypoint().fetch("http://dyn/");
+      }
       case "/load": {
         const worker = env.LOADER.load(code(`export default { fetch() { return new Response("fresh"); } };`));
         return worker.getEntrypoint().fetch("http://dyn/");
@@ -74,7 +89,7 @@ export default {
           syntax: await tryLoad(code("export default { fetch() { return new Response( }")),
           outside: await tryLoad(code(`import x from "../etc/passwd"; export default { fetch() { return new Response(x); } };`)),
           hugeEnv: await tryLoad(code("export default {}", { env: { big: "x".repeat(1100000) } })),
-          hugeCode: await tryLoad(code("export default {}; // " + "x".repeat(15 * 1024 * 1024))),
+          hugeCode: await tryLoad(code("export default {}", { modules: { "main.js": "export default {}", "big.bin": { data: new Uint8Array(65 * 1024 * 1024) } } })),
           // A function in env crosses by reference (a capability), as in workerd.
           envFunction: await tryLoad(code("export default { async fetch(req, env) { return new Response(String(await env.f())); } };", { env: { f: () => 1 } })),
         });

@@ -100,6 +100,36 @@ public sealed interface Message {
         }
     }
 
+    /** One module of a {@link LoadDynamicStart}: its content follows in {@link LoadDynamicChunk}s. */
+    record ModuleHead(String name, String type, long size) {}
+
+    /**
+     * A {@link LoadDynamic} with code, whose module contents follow in {@link LoadDynamicChunk}s
+     * under {@code callId} (each at most {@link #LOAD_CHUNK} bytes; the modules' contents in order,
+     * concatenated): code up to 64 MiB never travels in one frame, and the node reads at most 16 MiB
+     * per frame from a sandbox. The node assembles the load once the chunks add up to the sizes
+     * (bounded by the 64 MiB limit before anything is allocated), then answers as for LoadDynamic.
+     */
+    record LoadDynamicStart(long invocationId, long callId, String parentWorker, String id, String mainModule,
+                            List<ModuleHead> modules, String envJson, boolean networkAllowed, Limits limits,
+                            byte[] envCaps) implements Message {
+        public LoadDynamicStart {
+            modules = List.copyOf(modules);
+        }
+
+        /** Without capabilities in the env (see {@link LoadDynamic#envCaps}). */
+        public LoadDynamicStart(long invocationId, long callId, String parentWorker, String id, String mainModule,
+                                List<ModuleHead> modules, String envJson, boolean networkAllowed, Limits limits) {
+            this(invocationId, callId, parentWorker, id, mainModule, modules, envJson, networkAllowed, limits, null);
+        }
+    }
+
+    /** The next bytes of a {@link LoadDynamicStart}'s module contents. */
+    record LoadDynamicChunk(long callId, byte[] data) implements Message {}
+
+    /** Largest piece of dynamic worker code in one {@link LoadDynamicChunk}. */
+    int LOAD_CHUNK = 1 << 20;
+
     /** An outbound {@code fetch()} the node's egress gateway must decide and perform. */
     record Subrequest(long invocationId, long subrequestId, String method, String url, List<Header> headers,
                       byte[] body) implements Message {}

@@ -48,6 +48,8 @@ public final class MessageCodec {
     private static final byte SUBREQUEST_ACK = 60, SUBREQUEST_CANCEL = 61, SUBREQUEST_HEAD = 62,
             SUBREQUEST_CHUNK = 63, SUBREQUEST_END = 64, STREAMED_SUBREQUEST = 65, SUBREQUEST_BODY_PULL = 66,
             SUBREQUEST_BODY_CHUNK = 67, SUBREQUEST_BODY_END = 68;
+    // Dynamic worker code in chunks (the tenant API branch). Tags from 70 up.
+    private static final byte LOAD_DYNAMIC_START = 70, LOAD_DYNAMIC_CHUNK = 71;
     // Capabilities passed by reference (the caps branch): tags 80-84.
     private static final byte CAP_CALL = 80, CAP_START = 81, CAP_RELEASE = 82, EXPORT_DROP = 83, CAP_REVOKE = 84;
 
@@ -193,6 +195,14 @@ public final class MessageCodec {
             }
             case UnloadWorker m -> { o.writeByte(UNLOAD_WORKER); str(o, m.workerId()); }
             case Shutdown m -> o.writeByte(SHUTDOWN);
+            case LoadDynamicStart m -> {
+                o.writeByte(LOAD_DYNAMIC_START); o.writeLong(m.invocationId()); o.writeLong(m.callId());
+                str(o, m.parentWorker()); str(o, m.id()); str(o, m.mainModule());
+                o.writeInt(m.modules().size());
+                for (ModuleHead h : m.modules()) { str(o, h.name()); str(o, h.type()); o.writeLong(h.size()); }
+                str(o, m.envJson()); o.writeBoolean(m.networkAllowed()); limits(o, m.limits()); bytes(o, m.envCaps());
+            }
+            case LoadDynamicChunk m -> { o.writeByte(LOAD_DYNAMIC_CHUNK); o.writeLong(m.callId()); bytes(o, m.data()); }
             case CapCall m -> {
                 o.writeByte(CAP_CALL); o.writeLong(m.invocationId()); o.writeLong(m.callId()); o.writeLong(m.capId());
                 str(o, m.method()); bytes(o, m.args());
@@ -272,6 +282,16 @@ public final class MessageCodec {
             case SUBREQUEST_RESULT -> new SubrequestResult(i.readLong(), i.readInt(), str(i), headers(i), bytes(i), str(i));
             case SUBREQUEST_FAILED -> new SubrequestFailed(i.readLong(), str(i));
             case SHUTDOWN -> new Shutdown();
+            case LOAD_DYNAMIC_START -> {
+                long invocationId = i.readLong(), callId = i.readLong();
+                String parent = str(i), id = str(i), main = str(i);
+                int n = count(i);
+                List<ModuleHead> heads = new ArrayList<>(Math.min(n, 1024));
+                for (int k = 0; k < n; k++) heads.add(new ModuleHead(str(i), str(i), i.readLong()));
+                yield new LoadDynamicStart(invocationId, callId, parent, id, main, heads, str(i), i.readBoolean(), limits(i),
+                        bytes(i));
+            }
+            case LOAD_DYNAMIC_CHUNK -> new LoadDynamicChunk(i.readLong(), bytes(i));
             case CAP_CALL -> new CapCall(i.readLong(), i.readLong(), i.readLong(), str(i), bytes(i));
             case CAP_START -> new CapStart(i.readLong(), i.readLong(), str(i), bytes(i));
             case CAP_RELEASE -> new CapRelease(i.readLong(), longs(i));

@@ -6,6 +6,7 @@ import com.caoccao.javet.values.reference.V8ValueObject;
 import com.caoccao.javet.values.reference.V8ValuePromise;
 import com.caoccao.javet.values.reference.V8ValueTypedArray;
 import dev.bulwark.sandbox.ipc.Address;
+import dev.bulwark.sandbox.ipc.LoadDynamicParts;
 import dev.bulwark.sandbox.ipc.Message;
 import dev.bulwark.sandbox.ipc.ObjectIds;
 import dev.bulwark.sandbox.worker.Binding;
@@ -196,8 +197,11 @@ final class OutboundCalls {
                 }
             }
         }), () -> isolate.enqueue(0, resolver::close));
-        isolate.outbox.send(new Message.LoadDynamic(inv.id, callId, isolate.worker.workerId(), request.id(), request.bundle(),
-                request.envJson(), request.networkAllowed(), request.limits(), isolate.caps.outbound(request.envCaps(), inv)));
+        Message.LoadDynamic load = new Message.LoadDynamic(inv.id, callId, isolate.worker.workerId(), request.id(),
+                request.bundle(), request.envJson(), request.networkAllowed(), request.limits(),
+                isolate.caps.outbound(request.envCaps(), inv));
+        if (load.bundle() == null) isolate.outbox.send(load);
+        else for (Message part : LoadDynamicParts.split(load)) isolate.outbox.send(part); // code up to 64 MiB, in chunks
         return resolver.getPromise();
     }
 }

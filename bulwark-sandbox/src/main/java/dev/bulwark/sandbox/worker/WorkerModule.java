@@ -25,6 +25,11 @@ public record WorkerModule(String name, ModuleType type, byte[] content) {
         return content.clone();
     }
 
+    /** Bytes {@code from} (inclusive) to {@code to} (exclusive) of the content, without copying the rest. */
+    public byte[] slice(int from, int to) {
+        return Arrays.copyOfRange(content, from, to);
+    }
+
     public String contentAsString() {
         return new String(content, java.nio.charset.StandardCharsets.UTF_8);
     }

@@ -11236,7 +11236,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     } else if (name === "ECDSA" || name === "ECDH") {
       extra.namedCurve = kind;
     }
-    return record(type, type === "public" ? true : extractable, name, usages, extra);
+    return record(type, extractable, name, usages, extra);
   }
   __name(importAsymmetric, "importAsymmetric");
   function importJwk(kind, name, jwk, type, hash, extractable, usages) {
@@ -11310,10 +11310,10 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     const { name, p: p2 } = alg;
     const [privateUsages, publicUsages] = usagesFor(name);
     if (isSecretFamily(name)) {
+      const hash2 = name === "HMAC" ? hashMember(p2, "HMAC", true) : void 0;
       checkUsages(usages, privateUsages, name);
       let k2;
       if (name === "HMAC") {
-        const hash2 = hashMember(p2, "HMAC", true);
         let length = HASH_BLOCK_BITS[hash2];
         if (p2.length !== void 0) {
           length = unsigned(p2.length, "HMAC length");
@@ -11332,13 +11332,15 @@ Content-Type: ${value.type || "application/octet-stream"}\r
       return newKey(k2);
     }
     const kind = kindOf(name, p2);
+    let hash, modulusLength, exponent, res;
+    if (kind === "RSA") {
+      modulusLength = unsigned(required(p2, "modulusLength", name), "modulusLength");
+      exponent = bytesArg(required(p2, "publicExponent", name), "publicExponent", 64);
+      hash = hashMember(p2, name);
+    }
     checkUsages(usages, [...privateUsages, ...publicUsages], name);
     if (only(usages, privateUsages).length === 0) throw syntaxError("Usages cannot be empty when creating a key.");
-    let hash, res;
     if (kind === "RSA") {
-      const modulusLength = unsigned(required(p2, "modulusLength", name), "modulusLength");
-      const exponent = bytesArg(required(p2, "publicExponent", name), "publicExponent", 64);
-      hash = hashMember(p2, name);
       res = unframe(host("generate", "RSA", modulusLength, exponent));
     } else {
       res = unframe(host("generate", kind, 0, new U82(0)));
@@ -13113,7 +13115,7 @@ ${hex}`);
   init_util();
   init_encoding();
   var INTERNAL4 = /* @__PURE__ */ Symbol("internal");
-  var MAX_CODE_BYTES = 14 * 1024 * 1024;
+  var MAX_CODE_BYTES = 64 * 1024 * 1024;
   var MAX_ENV_BYTES = 1024 * 1024;
   var MODULE_KINDS = ["js", "cjs", "text", "data", "json", "wasm", "py"];
   function codeError(message) {
@@ -13176,11 +13178,11 @@ ${hex}`);
       }
       if (type === "py") throw codeError(`module '${name}': Python modules are not supported by Bulwark yet`);
       if (typeof content === "string") {
-        if (content.length > MAX_CODE_BYTES) throw codeError(`the modules are larger than the limit of ${MAX_CODE_BYTES} bytes`);
+        if (content.length > MAX_CODE_BYTES) throw codeError(`bundle over 64 MiB (the modules are larger than the limit of ${MAX_CODE_BYTES} bytes)`);
         content = utf8Encode(content);
       }
       total += content.byteLength;
-      if (total > MAX_CODE_BYTES) throw codeError(`the modules are larger than the limit of ${MAX_CODE_BYTES} bytes`);
+      if (total > MAX_CODE_BYTES) throw codeError(`bundle over 64 MiB (the modules are larger than the limit of ${MAX_CODE_BYTES} bytes)`);
       names.push(name);
       types.push(type);
       contents.push(content);
@@ -13216,7 +13218,7 @@ ${hex}`);
     if (code2.tails !== void 0 && (!ArrayIsArray(code2.tails) || code2.tails.length > 0)) {
       throw codeError("tails are not supported by Bulwark yet");
     }
-    const shaped = { mainModule: code2.mainModule, names, types, contents, env, network, envCaps };
+    const shaped = { compatibilityDate: code2.compatibilityDate, mainModule: code2.mainModule, names, types, contents, env, network, envCaps };
     if (code2.limits !== void 0 && code2.limits !== null) {
       if (code2.limits.cpuMs !== void 0) shaped.cpuMs = Number(code2.limits.cpuMs);
       if (code2.limits.subRequests !== void 0) shaped.subRequests = Number(code2.limits.subRequests);
@@ -13975,6 +13977,40 @@ ${hex}`);
   var idStart = identifierTest("", "ID_Start", /^[$_A-Za-z]/);
   var idContinue = identifierTest("\\u200C\\u200D", "ID_Continue", /^[$_A-Za-z0-9]/);
 
+  // src/urlpattern-canon.js
+  init_inject();
+  init_url();
+  function dummyURL() {
+    return basicParse("https://dummy.invalid/");
+  }
+  __name(dummyURL, "dummyURL");
+  function canonicalizeHostname(value) {
+    if (value === "") return value;
+    const url = dummyURL();
+    if (basicParse(value, null, url, HOSTNAME) === null) throw new TypeError(`Invalid hostname '${value}'.`);
+    return url.host ?? "";
+  }
+  __name(canonicalizeHostname, "canonicalizeHostname");
+  function canonicalizePort(value, protocol = "") {
+    if (value === "") return value;
+    const url = newRecord();
+    url.scheme = protocol;
+    url.host = "dummy.invalid";
+    if (basicParse(value, null, url, PORT) === null) throw new TypeError(`Invalid port '${value}'.`);
+    return url.port === null ? "" : `${url.port}`;
+  }
+  __name(canonicalizePort, "canonicalizePort");
+  function defaultPortString(protocol) {
+    const port = defaultPort(protocol);
+    return port === null ? "" : `${port}`;
+  }
+  __name(defaultPortString, "defaultPortString");
+  function codePointAt(s2, index) {
+    const c2 = s2.codePointAt(index);
+    return c2 === void 0 ? void 0 : String.fromCodePoint(c2);
+  }
+  __name(codePointAt, "codePointAt");
+
   // node_modules/urlpattern-polyfill/dist/urlpattern.js
   var Pe2 = Object.defineProperty;
   var a2 = /* @__PURE__ */ __name((e2, t2) => Pe2(e2, "name", { value: t2, configurable: true }), "a");
@@ -14020,7 +14056,11 @@ ${hex}`);
         continue;
       }
       if (c2 === "\\") {
-        r2.push({ type: "ESCAPED_CHAR", index: n2++, value: e2[n2++] });
+        {
+          let __i = n2++, __c = codePointAt(e2, n2);
+          r2.push({ type: "ESCAPED_CHAR", index: __i, value: __c }), n2 += __c === void 0 ? 1 : __c.length;
+        }
+        ;
         continue;
       }
       if (c2 === "{") {
@@ -14034,9 +14074,9 @@ ${hex}`);
       if (c2 === ":") {
         let f2 = "", s2 = n2 + 1;
         for (; s2 < e2.length; ) {
-          let i2 = e2.substr(s2, 1);
+          let i2 = codePointAt(e2, s2);
           if (s2 === n2 + 1 && Re2.test(i2) || s2 !== n2 + 1 && Ee2.test(i2)) {
-            f2 += e2[s2++];
+            f2 += i2, s2 += i2.length;
             continue;
           }
           break;
@@ -14086,7 +14126,10 @@ ${hex}`);
         r2.push({ type: "REGEX", index: n2, value: s2 }), n2 = i2;
         continue;
       }
-      r2.push({ type: "CHAR", index: n2, value: e2[n2++] });
+      {
+        let __c = codePointAt(e2, n2);
+        r2.push({ type: "CHAR", index: n2, value: __c }), n2 += __c.length;
+      }
     }
     return r2.push({ type: "END", index: n2, value: "" }), r2;
   }
@@ -14175,7 +14218,7 @@ ${hex}`);
   __name(x3, "x");
   a2(x3, "escapeString");
   function B2(e2) {
-    return e2 && e2.ignoreCase ? "ui" : "u";
+    return e2 && e2.ignoreCase ? "vi" : "v";
   }
   __name(B2, "B");
   a2(B2, "flags");
@@ -14276,7 +14319,7 @@ ${hex}`);
   __name(se2, "se");
   a2(se2, "canonicalizeSearch");
   function ie2(e2, t2) {
-    return t2 || e2 === "" ? e2 : _2(e2) ? K2(e2) : j2(e2);
+    return t2 ? e2 : canonicalizeHostname(e2);
   }
   __name(ie2, "ie");
   a2(ie2, "canonicalizeHostname");
@@ -14303,7 +14346,7 @@ ${hex}`);
   __name(ce2, "ce");
   a2(ce2, "canonicalizePathname");
   function le2(e2, t2, r2) {
-    return z2(t2) === e2 && (e2 = ""), r2 || e2 === "" ? e2 : G2(e2);
+    return r2 ? e2 : canonicalizePort(e2, t2);
   }
   __name(le2, "le");
   a2(le2, "canonicalizePort");
@@ -14313,18 +14356,7 @@ ${hex}`);
   __name(fe2, "fe");
   a2(fe2, "canonicalizeProtocol");
   function z2(e2) {
-    switch (e2) {
-      case "ws":
-      case "http":
-        return "80";
-      case "wws":
-      case "https":
-        return "443";
-      case "ftp":
-        return "21";
-      default:
-        return "";
-    }
+    return defaultPortString(e2);
   }
   __name(z2, "z");
   a2(z2, "defaultPortForProtocol");
@@ -14350,10 +14382,7 @@ ${hex}`);
   __name(ue2, "ue");
   a2(ue2, "passwordEncodeCallback");
   function j2(e2) {
-    if (e2 === "") return e2;
-    if (/[\t\n\r #%/:<>?@[\]^\\|]/g.test(e2)) throw new TypeError(`Invalid hostname '${e2}'`);
-    let t2 = new URL("https://example.com");
-    return t2.hostname = e2, t2.hostname;
+    return canonicalizeHostname(e2);
   }
   __name(j2, "j");
   a2(j2, "hostnameEncodeCallback");
@@ -14365,8 +14394,7 @@ ${hex}`);
   __name(K2, "K");
   a2(K2, "ipv6HostnameEncodeCallback");
   function G2(e2) {
-    if (e2 === "" || /^[0-9]*$/.test(e2) && parseInt(e2) <= 65535) return e2;
-    throw new TypeError(`Invalid port '${e2}'.`);
+    return canonicalizePort(e2);
   }
   __name(G2, "G");
   a2(G2, "portEncodeCallback");
@@ -14634,14 +14662,14 @@ ${hex}`);
       }
       let i2 = s2.hasCustomName(), o2 = !!s2.suffix.length || !!s2.prefix.length && (s2.prefix.length !== 1 || !t2.prefixes.includes(s2.prefix)), h2 = f2 > 0 ? e2[f2 - 1] : null, p2 = f2 < e2.length - 1 ? e2[f2 + 1] : null;
       if (!o2 && i2 && s2.type === 1 && s2.modifier === 3 && p2 && !p2.prefix.length && !p2.suffix.length) if (p2.type === 3) {
-        let A2 = p2.value.length > 0 ? p2.value[0] : "";
+        let A2 = p2.value.length > 0 ? codePointAt(p2.value, 0) : "";
         o2 = c2.test(A2);
       } else o2 = !p2.hasCustomName();
       if (!o2 && !s2.prefix.length && h2 && h2.type === 3) {
         let A2 = h2.value[h2.value.length - 1];
         o2 = t2.prefixes.includes(A2);
       }
-      o2 && (l2 += "{"), l2 += I2(s2.prefix), i2 && (l2 += `:${s2.name}`), s2.type === 2 ? l2 += `(${s2.value})` : s2.type === 1 ? i2 || (l2 += `(${n2})`) : s2.type === 0 && (!i2 && (!h2 || h2.type === 3 || h2.modifier !== 3 || o2 || s2.prefix !== "") ? l2 += "*" : l2 += `(${r2})`), s2.type === 1 && i2 && s2.suffix.length && c2.test(s2.suffix[0]) && (l2 += "\\"), l2 += I2(s2.suffix), o2 && (l2 += "}"), s2.modifier !== 3 && (l2 += T3(s2.modifier));
+      o2 && (l2 += "{"), l2 += I2(s2.prefix), i2 && (l2 += `:${s2.name}`), s2.type === 2 ? l2 += `(${s2.value})` : s2.type === 1 ? i2 || (l2 += `(${n2})`) : s2.type === 0 && (!i2 && (!h2 || h2.type === 3 || h2.modifier !== 3 || o2 || s2.prefix !== "") ? l2 += "*" : l2 += `(${r2})`), s2.type === 1 && i2 && s2.suffix.length && c2.test(codePointAt(s2.suffix, 0)) && (l2 += "\\"), l2 += I2(s2.suffix), o2 && (l2 += "}"), s2.modifier !== 3 && (l2 += T3(s2.modifier));
     }
     return l2;
   }

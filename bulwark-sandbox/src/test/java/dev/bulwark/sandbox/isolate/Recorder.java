@@ -35,6 +35,8 @@ final class Recorder implements Outbox {
 
     private final Map<Long, Pending> invocations = new ConcurrentHashMap<>();
     private final Map<Long, CompletableFuture<Message>> loads = new ConcurrentHashMap<>();
+    /** The thread that reported each load's outcome (read it after the load's future completed). */
+    private final Map<Long, String> loadReporters = new ConcurrentHashMap<>();
     final List<Message.LogLine> logs = new CopyOnWriteArrayList<>();
     final List<Message.Subrequest> subrequests = new CopyOnWriteArrayList<>();
     final List<Message.SubrequestAck> subrequestAcks = new CopyOnWriteArrayList<>();
@@ -46,6 +48,15 @@ final class Recorder implements Outbox {
 
     CompletableFuture<Message> load(long correlationId) {
         return loads.computeIfAbsent(correlationId, k -> new CompletableFuture<>());
+    }
+
+    /**
+     * The name of the thread that reported the load. Recorded at {@link #send} rather than in a
+     * dependent of the load's future: a thread blocked in {@code get()} may run the dependents
+     * itself once it wakes (CompletableFuture's waitingGet calls postComplete).
+     */
+    String loadReporter(long correlationId) {
+        return loadReporters.get(correlationId);
     }
 
     Outcome await(long invocationId) throws Exception {
@@ -107,8 +118,14 @@ final class Recorder implements Outbox {
         };
         if (invocation != 0) pending(invocation).events.add(message);
         switch (message) {
-            case Message.WorkerLoaded m -> load(m.correlationId()).complete(m);
-            case Message.WorkerLoadFailed m -> load(m.correlationId()).complete(m);
+            case Message.WorkerLoaded m -> {
+                loadReporters.put(m.correlationId(), Thread.currentThread().getName());
+                load(m.correlationId()).complete(m);
+            }
+            case Message.WorkerLoadFailed m -> {
+                loadReporters.put(m.correlationId(), Thread.currentThread().getName());
+                load(m.correlationId()).complete(m);
+            }
             case Message.ResponseHead m -> pending(m.invocationId()).head = m;
             case Message.ResponseChunk m -> {
                 Pending p = pending(m.invocationId());

@@ -16,9 +16,10 @@ import java.util.Objects;
  * @param sandboxes sandbox process settings
  * @param egress    outbound fetch policy
  * @param frontDoor what the front door believes of clients' headers
+ * @param api       the tenant API's keys
  */
 public record Settings(String host, int port, Path dataDir, String tenant, Limits limits, SandboxSettings sandboxes,
-                       EgressSettings egress, FrontDoorSettings frontDoor) {
+                       EgressSettings egress, FrontDoorSettings frontDoor, ApiSettings api) {
 
     public static final String DEFAULT_HOST = "127.0.0.1";
     /** wrangler dev's default port. */
@@ -32,8 +33,15 @@ public record Settings(String host, int port, Path dataDir, String tenant, Limit
         Objects.requireNonNull(egress, "egress");
         Objects.requireNonNull(dataDir, "dataDir");
         Objects.requireNonNull(frontDoor, "frontDoor");
+        Objects.requireNonNull(api, "api");
         if (port < 0 || port > 65_535) throw new IllegalArgumentException("port must be 0..65535, got " + port);
         dataDir = dataDir.toAbsolutePath().normalize();
+    }
+
+    /** Settings without tenant API keys. */
+    public Settings(String host, int port, Path dataDir, String tenant, Limits limits, SandboxSettings sandboxes,
+                    EgressSettings egress, FrontDoorSettings frontDoor) {
+        this(host, port, dataDir, tenant, limits, sandboxes, egress, frontDoor, ApiSettings.NONE);
     }
 
     /** Settings with the default front door. */
@@ -55,11 +63,16 @@ public record Settings(String host, int port, Path dataDir, String tenant, Limit
 
     /** These settings with another port (the CLI's {@code --port}). */
     public Settings withPort(int port) {
-        return new Settings(host, port, dataDir, tenant, limits, sandboxes, egress, frontDoor);
+        return new Settings(host, port, dataDir, tenant, limits, sandboxes, egress, frontDoor, api);
     }
 
     /** These settings with another data directory (the CLI's {@code --data}); a relative one resolves against the working directory. */
     public Settings withDataDir(Path dir) {
-        return new Settings(host, port, dir, tenant, limits, sandboxes, egress, frontDoor);
+        return new Settings(host, port, dir, tenant, limits, sandboxes, egress, frontDoor, api);
+    }
+
+    /** These settings with the tenant API's keys. */
+    public Settings withApi(ApiSettings api) {
+        return new Settings(host, port, dataDir, tenant, limits, sandboxes, egress, frontDoor, api);
     }
 }

@@ -39,6 +39,7 @@ final class SettingsReader {
             "egress", Set.of("allow", "allow_private_networks", "rules", "test_only_allow_loopback",
                     "max_response_bytes", "timeout_ms", "max_concurrent", "max_concurrent_per_tenant"),
             "front_door", Set.of("trusted_proxies", "colo"),
+            "api", Set.of("keys"),
             "secrets", Set.of());
 
     private static final Pattern HOST = Pattern.compile("[A-Za-z0-9._:%\\[\\]-]+");
@@ -125,7 +126,7 @@ final class SettingsReader {
             if (!ProjectLoader.isValidName(s)) throw v.invalid(ProjectLoader.NAME_REQUIREMENT);
             return s;
         });
-        Settings settings = new Settings(host, port, dataDir, tenant, limits(), sandboxes(), egress(), frontDoor());
+        Settings settings = new Settings(host, port, dataDir, tenant, limits(), sandboxes(), egress(), frontDoor(), api());
         return new Result(settings, secrets());
     }
 
@@ -258,6 +259,36 @@ final class SettingsReader {
         });
         String colo = orDefault(get("front_door.colo"), FrontDoorSettings.DEFAULTS.colo(), ConfigValue::nonEmptyString);
         return new FrontDoorSettings(proxies, colo);
+    }
+
+    private static final Set<String> KEY_KEYS = Set.of("tenant", "key_sha256");
+
+    /** {@code api.keys}: tables of {@code tenant} and {@code key_sha256}; a digest given twice is an error. */
+    private ApiSettings api() throws ConfigException {
+        List<ApiSettings.Key> keys = orDefault(get("api.keys"), List.of(), v -> {
+            List<ApiSettings.Key> list = new ArrayList<>();
+            Set<String> digests = new java.util.HashSet<>();
+            for (ConfigValue element : v.elements()) {
+                for (Map.Entry<String, ConfigValue> e : element.members().entrySet()) {
+                    if (!KEY_KEYS.contains(e.getKey())) {
+                        throw e.getValue().error("is not a key of an API key; an API key has key_sha256, tenant");
+                    }
+                }
+                ConfigValue tenantValue = element.required("tenant");
+                String tenant = tenantValue.nonEmptyString();
+                if (!ProjectLoader.isValidName(tenant)) throw tenantValue.invalid(ProjectLoader.NAME_REQUIREMENT);
+                ConfigValue digestValue = element.required("key_sha256");
+                if (!digestValue.node().isTextual() || !ApiSettings.isDigest(digestValue.node().textValue())) {
+                    throw digestValue.invalidRedacted("the SHA-256 of the key as 64 lower-case hex digits "
+                            + "(printf %s \"$KEY\" | sha256sum)");
+                }
+                String hex = digestValue.node().textValue();
+                if (!digests.add(hex)) throw digestValue.error("is the digest of a key listed before");
+                list.add(new ApiSettings.Key(tenant, ApiSettings.parseDigest(hex)));
+            }
+            return list;
+        });
+        return new ApiSettings(keys);
     }
 
     private Map<String, String> secrets() throws ConfigException {

@@ -61,10 +61,12 @@ public final class FrontDoor extends Handler.Abstract {
 
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(FrontDoor.class);
     private final Node node;
+    private final TenantApi tenantApi;
 
     public FrontDoor(Node node) {
         super(InvocationType.BLOCKING);
         this.node = node;
+        this.tenantApi = new TenantApi(node, this);
     }
 
     /** Jetty runs this BLOCKING handler on a virtual thread (see the node's thread pool). */
@@ -86,6 +88,10 @@ public final class FrontDoor extends Handler.Abstract {
 
     private void serve(Request request, Response response, Callback callback) throws Exception {
         String path = request.getHttpURI().getPath();
+        if (path != null && path.startsWith(TenantApi.PREFIX)) {
+            tenantApi.handle(path.substring(TenantApi.PREFIX.length()), request, response, callback);
+            return;
+        }
         if (path != null && path.startsWith(ADMIN_PREFIX)) {
             admin(path.substring(ADMIN_PREFIX.length()), request, response, callback);
             return;
@@ -104,7 +110,20 @@ public final class FrontDoor extends Handler.Abstract {
                     ErrorResponse.clientMessage(ErrorCode.WORKER_LOAD_FAILED, loadError), requestId);
             return;
         }
-        long limit = worker.limits().requestBodyBytes();
+        invoke(request, response, callback, worker.tenant(), new dev.bulwark.sandbox.ipc.Address.Worker(worker.name()),
+                worker.limits(), invocationId, requestId, request.getHttpURI().asString(),
+                ClientHeaders.forWorker(request, node.settings().frontDoor(), requestId));
+    }
+
+    /**
+     * Starts a fetch invocation of {@code target} for this request and relays its response: the body
+     * travels inline when small and of known length, else streamed on demand. Also the tenant API's
+     * way to forward a request to a dynamic worker ({@link TenantApi}).
+     */
+    void invoke(Request request, Response response, Callback callback, String tenant, dev.bulwark.sandbox.ipc.Address target,
+                dev.bulwark.sandbox.worker.Limits limits, long invocationId, String requestId, String url,
+                List<Message.Header> headers) throws Exception {
+        long limit = limits.requestBodyBytes();
         long declared = request.getLength();
         if (declared > limit) {
             ErrorResponse.write(response, callback, ErrorCode.REQUEST_TOO_LARGE,
@@ -127,18 +146,15 @@ public final class FrontDoor extends Handler.Abstract {
                 return;
             }
         }
-        List<Message.Header> headers = ClientHeaders.forWorker(request, node.settings().frontDoor(), requestId);
-        String url = request.getHttpURI().asString();
-
         request.setAttribute(REQUEST_ID, requestId);
-        ResponseRelay relay = new ResponseRelay(response, callback, invocationId, requestId, worker.name());
+        ResponseRelay relay = new ResponseRelay(response, callback, invocationId, requestId, target.workerId());
         boolean upgrade = SocketUpgrade.isUpgrade(request);
         SocketUpgrade sockets = new SocketUpgrade(relay, upgrade);
-        InvocationChannel channel = node.supervisor().fetch(worker.tenant(),
-                new Message.FetchStart(invocationId, worker.name(), method, url, headers, body, streamed), sockets);
+        InvocationChannel channel = node.supervisor().fetch(tenant,
+                new Message.FetchStart(invocationId, target, method, url, headers, body, streamed), sockets);
         relay.connect(channel);
         if (upgrade) {
-            sockets.await(worker.limits().wallMs() + GUARD_SLACK_MS, node.sockets(), request, response, callback);
+            sockets.await(limits.wallMs() + GUARD_SLACK_MS, node.sockets(), request, response, callback);
             return;
         }
         // The sandbox enforces the wall-clock limit; this guard only covers a sandbox that never answers.
@@ -147,7 +163,7 @@ public final class FrontDoor extends Handler.Abstract {
         relay.guard(GUARD.schedule(() -> {
             ResponseRelay r = weak.get();
             if (r != null && !r.isFinished()) r.offer(new ResponseRelay.NoAnswer());
-        }, worker.limits().wallMs() + GUARD_SLACK_MS, TimeUnit.MILLISECONDS));
+        }, limits.wallMs() + GUARD_SLACK_MS, TimeUnit.MILLISECONDS));
         if (streamed) pumpBody(request, invocationId, limit, relay, channel);
     }
 

@@ -48,7 +48,8 @@ final class Alarms implements AutoCloseable {
         return t;
     });
     private final Map<String, Entry> entries = new HashMap<>();
-    private boolean resumed;
+    /** The objects whose alarms fire now (the rest wait in the index until {@link #resume()}). */
+    private java.util.function.Predicate<Address.DurableObject> started = o -> false;
 
     Alarms(Path dataDir, Runner runner, long firstBackoffMs) throws SQLException {
         this.runner = runner;
@@ -68,13 +69,22 @@ final class Alarms implements AutoCloseable {
 
     /** Starts firing the alarms of the index (once the node's workers are deployed). */
     synchronized void resume() {
-        if (resumed) return;
-        resumed = true;
+        resume(o -> true);
+    }
+
+    /**
+     * Starts firing the alarms of the objects {@code which} selects (the node's own Java objects
+     * can run as soon as the node is up; workers' objects wait for their workers to be deployed).
+     */
+    synchronized void resume(java.util.function.Predicate<Address.DurableObject> which) {
+        java.util.function.Predicate<Address.DurableObject> before = started;
+        started = before.or(which);
         try (Statement s = db.createStatement();
              ResultSet rs = s.executeQuery("SELECT worker, class, id, name, tenant, time FROM alarms")) {
             while (rs.next()) {
                 Address.DurableObject o = new Address.DurableObject(rs.getString(1), rs.getString(2), rs.getString(3),
                         rs.getString(4));
+                if (before.test(o) || !which.test(o)) continue;
                 schedule(rs.getString(5), o, rs.getLong(6), 0);
             }
         } catch (SQLException e) {
@@ -106,7 +116,7 @@ final class Alarms implements AutoCloseable {
         } catch (SQLException e) {
             log.error("could not record the alarm of {}: {}", object, e.getMessage());
         }
-        if (resumed) schedule(tenant, object, time, 0);
+        if (started.test(object)) schedule(tenant, object, time, 0);
         else entries.put(key(object), new Entry(tenant, object, time, null));
     }
 

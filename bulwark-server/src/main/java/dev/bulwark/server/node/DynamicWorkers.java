@@ -4,8 +4,6 @@ import dev.bulwark.sandbox.ipc.ErrorCode;
 import dev.bulwark.sandbox.ipc.Message;
 
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -64,7 +62,7 @@ final class DynamicWorkers {
      */
     void load(String tenant, Message.LoadDynamic request, Consumer<Message> reply,
               java.util.function.Function<String, List<dev.bulwark.sandbox.worker.Binding>> envBindings) {
-        String key = request.id() == null ? null : tenant + "\n" + request.parentWorker() + "\n" + request.id();
+        String key = request.id() == null ? null : key(tenant, request.parentWorker(), request.id());
         if (request.bundle() == null) {
             DeployedWorker known = known(key);
             reply.accept(known != null ? new Message.DynamicLoaded(request.callId(), known.name())
@@ -106,6 +104,26 @@ final class DynamicWorkers {
         return w != null && w.tenant().equals(generatedTenant(tenant)) ? w : null;
     }
 
+    /** The cache key of a {@code get()} id: per tenant and per parent, never shared. */
+    private static String key(String tenant, String parent, String id) {
+        return tenant + "\n" + parent + "\n" + id;
+    }
+
+    /** The loaded dynamic worker of this tenant, parent and id, or null (never loaded, evicted, or its sandbox died). */
+    synchronized DeployedWorker loaded(String tenant, String parent, String id) {
+        return known(key(tenant, parent, id));
+    }
+
+    /** Unloads the dynamic worker of this tenant, parent and id, if it is loaded (the tenant API's DELETE). */
+    void unload(String tenant, String parent, String id) {
+        DeployedWorker w;
+        synchronized (this) {
+            String workerId = idsByKey.remove(key(tenant, parent, id));
+            w = workerId == null ? null : loaded.remove(workerId);
+        }
+        if (w != null) supervisor.undeploy(w.tenant(), w.name());
+    }
+
     synchronized int size() {
         return loaded.size();
     }
@@ -134,17 +152,25 @@ final class DynamicWorkers {
     }
 
     private static byte[] randomBytes() {
-        byte[] b = new byte[12];
+        return randomBytes(12);
+    }
+
+    private static byte[] randomBytes(int n) {
+        byte[] b = new byte[n];
         RANDOM.nextBytes(b);
         return b;
     }
 
+    /** A secret of this JVM: worker ids of cache keys cannot be computed from the key outside the node. */
+    private static final byte[] ID_KEY = randomBytes(32);
+
     private static String hash(String key) {
         try {
-            byte[] d = MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8));
-            return HexFormat.of().formatHex(d, 0, 12);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is missing from this JDK", e);
+            javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+            mac.init(new javax.crypto.spec.SecretKeySpec(ID_KEY, "HmacSHA256"));
+            return HexFormat.of().formatHex(mac.doFinal(key.getBytes(StandardCharsets.UTF_8)), 0, 12);
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IllegalStateException("HmacSHA256 is missing from this JDK", e);
         }
     }
 }

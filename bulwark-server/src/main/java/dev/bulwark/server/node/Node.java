@@ -2,6 +2,9 @@ package dev.bulwark.server.node;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.bulwark.objects.java.JavaObjectClass;
+import dev.bulwark.objects.java.JavaObjects;
+import dev.bulwark.objects.storage.StorageOptions;
 import dev.bulwark.sandbox.ipc.Address;
 import dev.bulwark.sandbox.ipc.ErrorCode;
 import dev.bulwark.sandbox.ipc.Message;
@@ -62,7 +65,9 @@ public final class Node implements AutoCloseable {
     private final String adminToken;
     private final NamespaceKeys namespaceKeys;
     private final DynamicWorkers dynamicWorkers;
+    private final TenantWorkers tenantWorkers;
     private final Alarms alarms;
+    private final JavaObjects javaObjects;
     private final Server server;
     private final SocketHub sockets;
     /** The system property that bounds the WebSockets one durable object may hold. */
@@ -93,7 +98,7 @@ public final class Node implements AutoCloseable {
         return c;
     }
 
-    private Node(Settings settings) throws IOException {
+    private Node(Settings settings, List<JavaObjectClass> javaClasses) throws IOException {
         this.settings = settings;
         this.confinement = confine(settings.sandboxes().confine());
         Files.createDirectories(settings.dataDir());
@@ -202,6 +207,7 @@ public final class Node implements AutoCloseable {
         dynamicWorkers.onUnload(caps::workerUnloaded);
         this.capCalls = new CapabilityCalls(caps, supervisor, this::nextInvocationId, this::callable);
         supervisor.capHooks(capCalls.hooks());
+        this.tenantWorkers = new TenantWorkers(dynamicWorkers, supervisor, settings.limits(), this::nextInvocationId);
         this.sockets = new SocketHub(supervisor, this::nextInvocationId,
                 Integer.getInteger(WEBSOCKETS_PER_OBJECT_PROPERTY, DEFAULT_WEBSOCKETS_PER_OBJECT));
         supervisor.sockets(sockets);
@@ -210,6 +216,10 @@ public final class Node implements AutoCloseable {
         } catch (java.sql.SQLException e) {
             throw new IOException("could not open the alarm index in " + settings.dataDir() + ": " + e.getMessage(), e);
         }
+        this.javaObjects = new JavaObjects(new NodeObjectsHost(settings.dataDir(), namespaceKeys, alarms),
+                sb.objectIdleMs(), StorageOptions.defaults());
+        javaClasses.forEach(javaObjects::register);
+        alarms.resume(ObjectDirectory::runsInNode);
         QueuedThreadPool threads = new QueuedThreadPool();
         threads.setName("front-door");
         // Handlers block (body reads, waiting on the sandbox, writes): run them on virtual threads.
@@ -232,7 +242,16 @@ public final class Node implements AutoCloseable {
 
     /** Starts a node: its front door listens when this returns; deploy workers next. */
     public static Node start(Settings settings) throws Exception {
-        Node node = new Node(settings);
+        return start(settings, List.of());
+    }
+
+    /**
+     * Starts a node with durable object classes implemented in Java (trusted platform code run in
+     * the node; see {@link #javaObjects()}). Registering them here, before any worker is deployed,
+     * lets their alarms fire from the first moment and workers' bindings resolve to them.
+     */
+    public static Node start(Settings settings, List<JavaObjectClass> javaClasses) throws Exception {
+        Node node = new Node(settings, javaClasses);
         try {
             node.server.start();
             // Only once the port is ours: a node that could not listen must not replace the token
@@ -263,8 +282,13 @@ public final class Node implements AutoCloseable {
      * Workers that fail to load are logged once each and answer with their load error.
      */
     public static Node serve(java.util.List<ProjectConfig> projects) throws Exception {
+        return serve(projects, List.of());
+    }
+
+    /** {@link #serve(java.util.List)} with durable object classes implemented in Java (see {@link #start(Settings, List)}). */
+    public static Node serve(java.util.List<ProjectConfig> projects, List<JavaObjectClass> javaClasses) throws Exception {
         if (projects.isEmpty()) throw new IllegalArgumentException("no project to serve");
-        Node node = start(projects.getFirst().settings());
+        Node node = start(projects.getFirst().settings(), javaClasses);
         try {
             for (ProjectConfig project : projects) {
                 node.deploy(node.worker(project), project.routes(), project.sourceRoot(), project.workersDev());
@@ -288,6 +312,13 @@ public final class Node implements AutoCloseable {
         String tenant = project.settings().tenant();
         List<Binding> bindings = new ArrayList<>();
         for (DurableObjectBinding b : project.durableObjects()) {
+            if (JavaObjects.SCRIPT_NAME.equals(b.scriptName())) {
+                // A class implemented in Java, run in the node: the embedder must have registered it for workers.
+                if (javaObjects.registered(b.className()).filter(JavaObjectClass::bindable).isEmpty()) {
+                    throw new IllegalArgumentException("durable object binding " + b.name() + " names the Java class '"
+                            + b.className() + "', which this node has not registered for workers");
+                }
+            }
             String workerId = b.scriptName() == null ? project.name() : b.scriptName();
             bindings.add(new Binding.DurableObjectNamespace(b.name(), workerId, b.className(),
                     namespaceKeys.keyFor(tenant, workerId, b.className())));
@@ -303,6 +334,10 @@ public final class Node implements AutoCloseable {
      * of its own tenant's workers, whatever its sandbox claims.
      */
     private void call(String tenant, Message.CallStart call, java.util.function.Consumer<Message> reply) {
+        if (call.target() instanceof Address.DurableObject o && ObjectDirectory.runsInNode(o)) {
+            reply.accept(JavaObjectCalls.fetch(javaObjects, tenant, o, call));
+            return;
+        }
         DeployedWorker target = callable(tenant, call.target());
         if (target == null) {
             reply.accept(new Message.CallFailed(call.callId(), ErrorCode.NOT_FOUND.code(),
@@ -317,8 +352,19 @@ public final class Node implements AutoCloseable {
 
     /** An RPC call of a worker of {@code tenant}: placed and checked as {@link #call} is. */
     private void rpc(String tenant, Message.RpcCall call, java.util.function.Consumer<Message> reply) {
+        if (call.target() instanceof Address.DurableObject o && ObjectDirectory.runsInNode(o)) {
+            if (dev.bulwark.sandbox.ipc.CapPayload.hasRefs(call.args())) {
+                caps.discard(call.args());
+                reply.accept(new Message.CallFailed(call.callId(), CapabilityCalls.CODE,
+                        "A durable object implemented in Java takes plain values only: no functions, RpcTargets or stubs."));
+                return;
+            }
+            reply.accept(JavaObjectCalls.rpc(javaObjects, tenant, o, call));
+            return;
+        }
         DeployedWorker target = callable(tenant, call.target());
         if (target == null) {
+            caps.discard(call.args());
             reply.accept(new Message.CallFailed(call.callId(), ErrorCode.NOT_FOUND.code(),
                     "no worker '" + call.target().workerId() + "' can be called from this worker"));
             return;
@@ -372,6 +418,11 @@ public final class Node implements AutoCloseable {
     /** Runs an object's alarm handler where the directory places the object. */
     private void runAlarm(String tenant, Address.DurableObject object, int retryCount,
                           java.util.function.Consumer<Boolean> done) {
+        if (ObjectDirectory.runsInNode(object)) {
+            Thread.startVirtualThread(() -> done.accept(javaObjects.alarm(tenant, object.className(), object.objectId(),
+                    object.name(), retryCount)));
+            return;
+        }
         Thread.startVirtualThread(() -> supervisor.alarm(tenant, new Message.AlarmStart(nextInvocationId(), object,
                 retryCount, retryCount > 0), new AlarmRelay(done)));
     }
@@ -474,8 +525,23 @@ public final class Node implements AutoCloseable {
         return invocations.next();
     }
 
+    /** Dynamic workers loaded for tenants from outside any worker (the tenant API, the embedding API). */
+    public TenantWorkers tenantWorkers() {
+        return tenantWorkers;
+    }
+
     public SandboxSupervisor supervisor() {
         return supervisor;
+    }
+
+    /**
+     * The durable objects implemented in Java that run in this node: register classes, and reach
+     * objects from Java ({@code javaObjects().namespace(tenant, "SessionObject").getByName(...).call(...)}).
+     * Workers reach the classes registered as bindable through a {@code durable_objects} binding
+     * with {@code script_name} {@value JavaObjects#SCRIPT_NAME}.
+     */
+    public JavaObjects javaObjects() {
+        return javaObjects;
     }
 
     public SocketHub sockets() {
@@ -533,6 +599,7 @@ public final class Node implements AutoCloseable {
         confinement.close();
         egress.close();
         sockets.close();
+        javaObjects.close();
         alarms.close();
         deleteTree(runDir);
     }

@@ -1,5 +1,6 @@
 package dev.bulwark.server.node;
 
+import dev.bulwark.objects.java.JavaObjects;
 import dev.bulwark.sandbox.ipc.Address;
 
 import java.util.List;
@@ -17,10 +18,20 @@ final class ObjectDirectory {
     private final Map<String, SandboxProcess> placements = new ConcurrentHashMap<>();
 
     /**
+     * Whether an object lives in the node itself: the durable object classes implemented in Java
+     * (trusted platform code, {@link JavaObjects}) run there, never in a sandbox, and keep their
+     * files where no sandbox can open them. Their one-instance-per-id table is {@link JavaObjects}'s.
+     */
+    static boolean runsInNode(Address.DurableObject object) {
+        return JavaObjects.isJava(object);
+    }
+
+    /**
      * The sandbox that runs this object, placing it among {@code candidates} (the live sandboxes of
      * its tenant) if it runs nowhere; null if there is no candidate.
      */
     SandboxProcess place(Address.DurableObject object, List<SandboxProcess> candidates) {
+        if (runsInNode(object)) return null; // never placed in a sandbox
         String key = object.workerId() + "\n" + object.className() + "\n" + object.objectId();
         return placements.compute(key, (k, current) -> {
             if (current != null && current.isAlive()) return current;

@@ -36,6 +36,8 @@ final class SandboxProcess implements IsolateHost, Capabilities.Peer {
     private final Consumer<Message> unsolicited;
     private final CompletableFuture<String> exited = new CompletableFuture<>();
     private final Map<String, Loaded> loaded = new ConcurrentHashMap<>();
+    /** Dynamic worker code arriving in chunks (owned by the reader thread). */
+    private final dev.bulwark.sandbox.ipc.LoadDynamicParts.Assembly loadParts = new dev.bulwark.sandbox.ipc.LoadDynamicParts.Assembly();
 
     /** Which version of a worker this sandbox loaded, and how that went (failure null: loaded). */
     record Loaded(DeployedWorker worker, Message.WorkerLoadFailed failure) {}
@@ -264,6 +266,8 @@ final class SandboxProcess implements IsolateHost, Capabilities.Peer {
             case Message.SubrequestBodyEnd m -> unsolicited.accept(m);
             case Message.CallStart m -> unsolicited.accept(m);
             case Message.LoadDynamic m -> unsolicited.accept(m);
+            case Message.LoadDynamicStart m -> assembled(loadParts.start(m));
+            case Message.LoadDynamicChunk m -> assembled(loadParts.chunk(m));
             case Message.RpcCall m -> unsolicited.accept(m);
             case Message.AlarmSet m -> unsolicited.accept(m);
             case Message.RpcReturn m -> listener(m.invocationId()).rpcReturn(capHooks.returned(this, m));
@@ -305,6 +309,15 @@ final class SandboxProcess implements IsolateHost, Capabilities.Peer {
 
     void capHooks(CapHooks hooks) {
         this.capHooks = hooks;
+    }
+
+    /** A load assembled from its chunks goes on as a LoadDynamic; a refused one is answered here. */
+    private void assembled(Message outcome) {
+        switch (outcome) {
+            case null -> {}
+            case Message.LoadDynamic load -> unsolicited.accept(load);
+            default -> deliver(outcome);
+        }
     }
 
     private void complete(long correlationId, Message m) {

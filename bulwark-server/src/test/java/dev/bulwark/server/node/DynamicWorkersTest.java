@@ -144,8 +144,14 @@ class DynamicWorkersTest {
         assertThat(r.at("/outside/error").asText()).contains("cannot import '../etc/passwd'");
         assertThat(r.at("/hugeEnv/error").asText()).contains("env is larger than the limit of 1048576 bytes");
         assertThat(r.at("/hugeCode/error").asText())
-                .isEqualTo("TypeError: Invalid WorkerCode: the modules are larger than the limit of 14680064 bytes");
+                .isEqualTo("TypeError: Invalid WorkerCode: bundle over 64 MiB (the modules are larger than the limit of 67108864 bytes)");
         assertThat(r.at("/envFunction/value").asText()).isEqualTo("1");
+    }
+
+    @Test
+    void codeLargerThanOneFrameLoadsInChunks() throws Exception {
+        // 60 MiB: far more than the 16 MiB the node reads in one frame from a sandbox (the old cap was 14 MiB).
+        assertThat(body("/big?mb=60")).isEqualTo((60 << 20) + " 7");
     }
 
     @Test
