@@ -30,6 +30,11 @@ final class RpcRelay implements InvocationListener {
     }
 
     @Override
+    public boolean takesCapabilities() {
+        return caps != null;
+    }
+
+    @Override
     public synchronized void rpcReturn(Message.RpcReturn result) {
         if (answered) {
             if (caps != null) caps.discard(result.value());

@@ -270,7 +270,10 @@ final class SandboxProcess implements IsolateHost, Capabilities.Peer {
             case Message.LoadDynamicChunk m -> assembled(loadParts.chunk(m));
             case Message.RpcCall m -> unsolicited.accept(m);
             case Message.AlarmSet m -> unsolicited.accept(m);
-            case Message.RpcReturn m -> listener(m.invocationId()).rpcReturn(capHooks.returned(this, m));
+            case Message.RpcReturn m -> {
+                InvocationListener l = listener(m.invocationId());
+                l.rpcReturn(l.takesCapabilities() ? capHooks.returned(this, m) : CapHooks.plain(m));
+            }
             case Message.CapCall m -> unsolicited.accept(m);
             case Message.CapRelease m -> unsolicited.accept(m);
             case Message.CapRevoke m -> unsolicited.accept(m);
@@ -295,6 +298,17 @@ final class SandboxProcess implements IsolateHost, Capabilities.Peer {
         Message.RpcReturn returned(SandboxProcess from, Message.RpcReturn r);
 
         void invocationDone(long invocationId);
+
+        /**
+         * A result for a listener that cannot hand capabilities on (the tenant API, alarms): one
+         * that holds some becomes a TypeError, and no ref is made for them.
+         */
+        static Message.RpcReturn plain(Message.RpcReturn r) {
+            if (!dev.bulwark.sandbox.ipc.CapPayload.hasRefs(r.value())) return r;
+            return new Message.RpcReturn(r.invocationId(), dev.bulwark.sandbox.ipc.CloneValues.serialize(
+                    new dev.bulwark.sandbox.ipc.CloneValues.JsError("TypeError",
+                            "This result holds functions, RpcTargets or stubs, which cannot be passed to this caller.")), true);
+        }
 
         CapHooks NONE = new CapHooks() {
             public Message.RpcReturn returned(SandboxProcess from, Message.RpcReturn r) {
