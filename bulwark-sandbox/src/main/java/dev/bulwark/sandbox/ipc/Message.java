@@ -322,7 +322,7 @@ public sealed interface Message {
     /** Ask the sandbox to exit cleanly. */
     record Shutdown() implements Message {}
 
-    // ---- capabilities passed by reference (see CapPayload; tags 80-84) ----
+    // ---- capabilities passed by reference (see CapPayload; tags 110-114) ----
 
     /**
      * sandbox → node: a call on a stub the calling invocation holds: {@code capId} is the id the

@@ -50,8 +50,8 @@ public final class MessageCodec {
             SUBREQUEST_BODY_CHUNK = 67, SUBREQUEST_BODY_END = 68;
     // Dynamic worker code in chunks (the tenant API branch). Tags from 70 up.
     private static final byte LOAD_DYNAMIC_START = 70, LOAD_DYNAMIC_CHUNK = 71;
-    // Capabilities passed by reference (the caps branch): tags 80-84.
-    private static final byte CAP_CALL = 80, CAP_START = 81, CAP_RELEASE = 82, EXPORT_DROP = 83, CAP_REVOKE = 84;
+    // Capabilities passed by reference (the caps branch): tags 110-114 (80 is the services branch's TailStart, 90-91 admin's).
+    private static final byte CAP_CALL = 110, CAP_START = 111, CAP_RELEASE = 112, EXPORT_DROP = 113, CAP_REVOKE = 114;
 
     /**
      * Writes one frame. Not thread-safe: callers serialize writes on one stream. A message whose
