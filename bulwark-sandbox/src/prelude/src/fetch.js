@@ -1,4 +1,5 @@
 // fetch(): builds a Request, reads its body, calls host.fetch, and wraps the result.
+import { outboundFetch } from './services.js';
 import { H } from './host.js';
 import { PromiseCtor, PromiseResolve, PromiseThen } from './util.js';
 import { Request, requestInternals } from './request.js';
@@ -61,6 +62,9 @@ function redirectTarget(request, result, currentUrl) {
 }
 
 export function fetch(input, init = undefined) {
+  // A dynamic worker whose globalOutbound is a fetcher: every fetch() goes to its fetch handler.
+  const viaOutbound = outboundFetch(input, init);
+  if (viaOutbound !== null) return viaOutbound;
   return new PromiseCtor((resolve, reject) => {
     let request;
     try {

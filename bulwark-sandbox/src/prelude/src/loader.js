@@ -10,6 +10,8 @@ import { responseInternals } from './response.js';
 import { headersToPairs, joinHeaderLines } from './headers.js';
 import { stubHandler } from './rpc.js';
 import { registerAddressStub, workerRef, isCapValue, encodeEnvCaps } from './caps.js';
+import { serviceDescriptor } from './services.js';
+import { serialize } from './serialize.js';
 
 const INTERNAL = Symbol('internal');
 // As WorkerCode.MAX_CODE_BYTES (Workers' 64 MiB): the code travels to the node in chunks.
@@ -112,13 +114,29 @@ function shape(code) {
       throw codeError(`env is larger than the limit of ${MAX_ENV_BYTES} bytes`);
     }
   }
-  let network = true;
+  let network = true, outbound = null;
   if (code.globalOutbound === null) network = false;
-  else if (code.globalOutbound !== undefined) throw codeError('globalOutbound as a service binding is not supported by Bulwark yet; use null or leave it out');
-  if (code.tails !== undefined && (!ArrayIsArray(code.tails) || code.tails.length > 0)) {
-    throw codeError('tails are not supported by Bulwark yet');
+  else if (code.globalOutbound !== undefined) {
+    // A fetcher: a service binding or a ctx.exports entrypoint (with its props), never read here.
+    outbound = serviceDescriptor(code.globalOutbound);
+    if (outbound === undefined) {
+      throw codeError('globalOutbound must be null or a Fetcher: a service binding or a ctx.exports entrypoint');
+    }
+    network = false;
+  }
+  let tails = null;
+  if (code.tails !== undefined && code.tails !== null) {
+    if (!ArrayIsArray(code.tails)) throw codeError('tails must be an array of Fetchers');
+    tails = [];
+    for (const t of code.tails) {
+      const d = serviceDescriptor(t);
+      if (d === undefined) throw codeError('each of tails must be a Fetcher: a service binding or a ctx.exports entrypoint');
+      tails.push(d);
+    }
   }
   const shaped = { compatibilityDate: code.compatibilityDate, mainModule: code.mainModule, names, types, contents, env, network, envCaps };
+  if (outbound !== null) shaped.outbound = outbound;
+  if (tails !== null) shaped.tails = tails;
   if (code.limits !== undefined && code.limits !== null) {
     if (code.limits.cpuMs !== undefined) shaped.cpuMs = Number(code.limits.cpuMs);
     if (code.limits.subRequests !== undefined) shaped.subRequests = Number(code.limits.subRequests);
@@ -171,20 +189,28 @@ class Loadable {
 class Fetcher {
   #loadable;
   #entrypoint;
-  constructor(token, loadable, entrypoint) {
+  #grant; // [props bytes | null, cpuMs | null, subRequests | null]: getEntrypoint's options
+  constructor(token, loadable, entrypoint, grant) {
     if (token !== INTERNAL) throw new TypeError('Illegal constructor');
     this.#loadable = loadable;
     this.#entrypoint = entrypoint;
+    this.#grant = grant;
   }
   fetch(input, init = undefined) {
-    const loadable = this.#loadable, entrypoint = this.#entrypoint;
+    const loadable = this.#loadable, entrypoint = this.#entrypoint, grant = this.#grant;
     return new PromiseCtor((resolve, reject) => {
       const request = new Request(input, init);
       const body = requestInternals.body(request);
       const url = requestInternals.url(request);
       const send = (bytes, retried) => PromiseThen(loadable.ensure(), (workerId) => {
-        const pending = H.callWorker(workerId, entrypoint, requestInternals.method(request), url,
+        let pending;
+        try {
+          pending = H.callWorker(workerId, entrypoint, grant[0], grant[1], grant[2], requestInternals.method(request), url,
           joinHeaderLines(headersToPairs(requestInternals.headers(request))), bytes);
+        } catch (err) {
+          reject(err); // refused before it left (the subrequest limit, sizes)
+          return;
+        }
         PromiseThen(pending, (result) => {
           try {
             resolve(responseInternals.fromHost(result, url));
@@ -208,11 +234,11 @@ class Fetcher {
   }
   /** How RPC calls on this entrypoint reach it: loaded first, loaded again once if it was evicted. */
   static sender(fetcher) {
-    const loadable = fetcher.#loadable, entrypoint = fetcher.#entrypoint;
+    const loadable = fetcher.#loadable, entrypoint = fetcher.#entrypoint, grant = fetcher.#grant;
     const send = async (method, args, retried) => {
       const workerId = await loadable.ensure();
       try {
-        return await H.rpcWorker(workerId, entrypoint, method, args);
+        return await H.rpcWorker(workerId, entrypoint, grant[0], grant[1], grant[2], method, args);
       } catch (err) {
         if (retried || !err || err.code !== 'not_found') throw err;
         loadable.forget(workerId);
@@ -233,19 +259,78 @@ class WorkerStub {
     if (token !== INTERNAL) throw new TypeError('Illegal constructor');
     this.#loadable = loadable;
   }
+  /**
+   * A fetcher and RPC stub for the entrypoint {@code name} (the default export when absent). Its
+   * {@code props} are serialized now and travel with each call to the callee's ctx.props; its
+   * {@code limits} ({cpuMs, subRequests}) lower the WorkerCode's for calls through this stub.
+   */
   getEntrypoint(name = undefined, options = undefined) {
     if (name !== undefined && name !== null && typeof name !== 'string') throw new TypeError('getEntrypoint(name): name must be a string');
-    if (options !== undefined && options !== null && options.props !== undefined) {
-      throw new TypeError('getEntrypoint(name, {props}) is not supported by Bulwark yet');
+    let grant = [null, null, null];
+    if (options !== undefined && options !== null) {
+      if (typeof options !== 'object') throw new TypeError('getEntrypoint(name, options): options must be an object');
+      const props = options.props === undefined ? null : serialize(options.props);
+      let cpuMs = null, subRequests = null;
+      const limits = options.limits;
+      if (limits !== undefined && limits !== null) {
+        if (limits.cpuMs !== undefined) cpuMs = limitNumber(limits.cpuMs, 'cpuMs');
+        if (limits.subRequests !== undefined) subRequests = limitNumber(limits.subRequests, 'subRequests');
+      }
+      grant = [props, cpuMs, subRequests];
     }
     const loadable = this.#loadable;
-    const stub = new Proxy(new Fetcher(INTERNAL, loadable, name ?? null), fetcherHandler);
-    registerAddressStub(stub, () => workerRef(loadable, name ?? null));
+    const stub = new Proxy(new Fetcher(INTERNAL, loadable, name ?? null, grant), fetcherHandler);
+    // Passed on by address; an entrypoint specialized with props or limits is not (its grant
+    // would be lost on the way), so passing one fails with DataCloneError.
+    if (grant[0] === null && grant[1] === null && grant[2] === null) {
+      registerAddressStub(stub, () => workerRef(loadable, name ?? null));
+    }
     return stub;
   }
-  getDurableObjectClass(name) {
-    throw new TypeError('getDurableObjectClass() is not supported by Bulwark yet');
+  /**
+   * The durable object class {@code name} that this dynamic worker exports, as a value durable
+   * object code can consume (ctx.facets.get(name, () => ({class}))): an opaque handle that the
+   * runtime resolves to (the loaded dynamic worker, the class name); see resolveDurableObjectClass.
+   */
+  getDurableObjectClass(name, options = undefined) {
+    if (typeof name !== 'string' || name === '') throw new TypeError('getDurableObjectClass(name): name must be a non-empty string');
+    return new DurableObjectClass(INTERNAL, this.#loadable, name);
   }
+}
+
+function limitNumber(v, what) {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new TypeError(`getEntrypoint: limits.${what} must be a non-negative number`);
+  return Math.floor(n);
+}
+
+/** What getDurableObjectClass returns: names a class of a dynamic worker, reveals nothing else. */
+class DurableObjectClass {
+  #loadable;
+  #className;
+  constructor(token, loadable, className) {
+    if (token !== INTERNAL) throw new TypeError('Illegal constructor');
+    this.#loadable = loadable;
+    this.#className = className;
+  }
+  static resolve(value) {
+    if (!(value instanceof DurableObjectClass)) return null;
+    const loadable = value.#loadable, className = value.#className;
+    return PromiseThen(loadable.ensure(), (workerId) => ({ workerId, className }));
+  }
+}
+Object.defineProperty(DurableObjectClass.prototype, Symbol.toStringTag, { value: 'DurableObjectClass', configurable: true });
+const resolveClass = DurableObjectClass.resolve;
+delete DurableObjectClass.resolve;
+
+/**
+ * For the facets issue: the dynamic worker (loaded now if it is not) and the class a value of
+ * getDurableObjectClass() names, as a promise of {workerId, className}; null for any other value.
+ * A facet of that class is then Address.DurableObject(workerId, className, ...) in the tenant's
+ * sandbox for generated code.
+ */
+export function resolveDurableObjectClass(value) {
+  return resolveClass(value);
 }
 Object.defineProperty(WorkerStub.prototype, Symbol.toStringTag, { value: 'WorkerStub', configurable: true });
 

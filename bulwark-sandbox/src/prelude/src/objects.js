@@ -10,6 +10,7 @@ import { headersToPairs, joinHeaderLines } from './headers.js';
 import { createStorage } from './storage.js';
 import { stubHandler } from './rpc.js';
 import { registerAddressStub, objectRef } from './caps.js';
+import { ctxExports } from './services.js';
 import { WebSocket, WebSocketRequestResponsePair, socketInternals, deliverToObject, deliverToListeners } from './websocket.js';
 
 // Constructors below refuse callers that do not hold this: user code can name the classes
@@ -175,10 +176,20 @@ class DurableObjectState {
     PromiseThen(result, undefined, () => { entry.broken = true; });
     return result;
   }
-  abort(reason = undefined) {
-    this.#entry.broken = true;
-    throw reason instanceof Error ? reason : new Error(reason === undefined ? 'Durable object aborted' : `${reason}`);
+  /**
+   * Resets the object, as Workers' ctx.abort(reason): the error is thrown here, every event of this
+   * instance still queued behind its gates or still running fails with it, and the next event
+   * constructs the object again (its storage is kept). {retryAlarm: false}: an alarm handler that
+   * aborts is not retried.
+   */
+  abort(reason = undefined, options = undefined) {
+    const err = reason instanceof Error ? reason : new Error(reason === undefined ? 'Durable object aborted' : `${reason}`);
+    const retryAlarm = !(options !== undefined && options !== null && options.retryAlarm === false);
+    abortEntry(this.#entry, err, retryAlarm);
+    throw err;
   }
+  /** Loopback stubs to the worker's own entrypoints and durable object classes. */
+  get exports() { return ctxExports(); }
   // ---- the WebSocket Hibernation API: the node keeps these sockets while the object is gone.
   acceptWebSocket(ws, tags = undefined) {
     if (!socketInternals.isSocket(ws)) throw new TypeError("Failed to execute 'acceptWebSocket': parameter 1 is not of type 'WebSocket'.");
@@ -240,6 +251,27 @@ class DurableObjectState {
 Object.defineProperty(DurableObjectState.prototype, Symbol.toStringTag, { value: 'DurableObjectState', configurable: true });
 
 const live = new Map(); // "<class>\n<id>" -> entry
+const entryOfInstance = new WeakMap(); // instance -> entry
+const noAlarmRetry = new WeakSet(); // abort errors thrown with {retryAlarm: false}
+
+function abortEntry(entry, err, retryAlarm) {
+  if (entry.aborted === undefined) entry.aborted = err;
+  entry.broken = true;
+  if (!retryAlarm && typeof err === 'object' && err !== null) noAlarmRetry.add(err);
+  const key = `${entry.object.className}\n${entry.object.id}`;
+  if (live.get(key) === entry) live.delete(key);
+}
+
+/** The reason an event on {@code instance} must fail with because the object was aborted meanwhile, or undefined. */
+export function abortedReason(instance) {
+  const entry = instance === null || typeof instance !== 'object' ? undefined : entryOfInstance.get(instance);
+  return entry === undefined ? undefined : entry.aborted;
+}
+
+/** Whether an alarm handler's error is an abort that asked for no retry. */
+export function abortWithoutRetry(err) {
+  return typeof err === 'object' && err !== null && noAlarmRetry.has(err);
+}
 const MAX_TAGS = 10, MAX_TAG_CHARS = 256, MAX_HIBERNATABLE = 32768;
 
 /** The object's hibernatable sockets that are still open: accepted ones first, then the bound ones. */
@@ -280,6 +312,7 @@ function objectEntry(exportsNs, env, workerId, className, hex, name, storageHand
   live.set(key, entry);
   try {
     entry.instance = new cls(state, env);
+    if (entry.instance !== null && typeof entry.instance === 'object') entryOfInstance.set(entry.instance, entry);
   } catch (err) {
     live.delete(key);
     throw err;
@@ -297,6 +330,7 @@ export async function objectReceiver(target, env) {
   const entry = objectEntry(target.exports, env, target.workerId, target.className, target.id, target.name,
     target.storage);
   while (entry.gates.length > 0) await entry.gates[0];
+  if (entry.aborted !== undefined) throw entry.aborted;
   if (entry.broken) throw new Error('The durable object was reset because its initialization failed.');
   return entry.instance;
 }
@@ -307,7 +341,10 @@ export async function objectFetch(target, env, request) {
   if (instance === null || typeof instance.fetch !== 'function') {
     throw new TypeError('Handler does not export a fetch() function.');
   }
-  return await instance.fetch(request);
+  const response = await instance.fetch(request);
+  const aborted = abortedReason(instance);
+  if (aborted !== undefined) throw aborted;
+  return response;
 }
 
 /** Delivers a WebSocket event to an object once its gates are open. */
@@ -315,6 +352,7 @@ export async function objectSocketEvent(target, env) {
   const entry = objectEntry(target.exports, env, target.workerId, target.className, target.id, target.name,
     target.storage);
   while (entry.gates.length > 0) await entry.gates[0];
+  if (entry.aborted !== undefined) throw entry.aborted;
   if (entry.broken) throw new Error('The durable object was reset because its initialization failed.');
   const ev = target.socket;
   const ws = entry.socketsById.get(ev.id);

@@ -116,11 +116,11 @@ function lookup(receiver, name) {
 }
 
 /** Runs one RPC event on {@code receiver} and reports through rpcReturn; never throws. */
-export async function answerRpc(receiverPromise, rpc, invocationId) {
+export async function answerRpc(receiverPromise, rpc, invocationId, abortedReason = undefined) {
   await answer(async () => {
     const receiver = await receiverPromise;
     return [receiver, lookup(receiver, rpc.method)];
-  }, rpc, invocationId);
+  }, rpc, invocationId, abortedReason);
 }
 
 /** Runs a call on something this isolate exported ({export, method, args}); never throws. */
@@ -128,7 +128,7 @@ export async function answerCap(cap, invocationId) {
   await answer(async () => exportedCall(cap), cap, invocationId);
 }
 
-async function answer(resolve, rpc, invocationId) {
+async function answer(resolve, rpc, invocationId, abortedReason = undefined) {
   let value, threw = false;
   try {
     const [receiver, member] = await resolve();
@@ -140,6 +140,9 @@ async function answer(resolve, rpc, invocationId) {
       const args = decodePayload(rpc.args);
       value = await ReflectApply(member, receiver, args);
     }
+    // The object was aborted (ctx.abort) while this call ran: the call fails with its reason.
+    const aborted = abortedReason === undefined ? undefined : abortedReason(receiver);
+    if (aborted !== undefined) throw aborted;
   } catch (err) {
     value = err;
     threw = true;
@@ -165,7 +168,7 @@ async function answer(resolve, rpc, invocationId) {
  * Runs an object's alarm handler, looked up on the instance now (an SDK may install it as an own
  * property). While it runs getAlarm() answers null unless it sets a new alarm.
  */
-export async function answerAlarm(receiverPromise, target, invocationId) {
+export async function answerAlarm(receiverPromise, target, invocationId, abortWithoutRetry = undefined) {
   let value, threw = false;
   try {
     const receiver = await receiverPromise;
@@ -177,6 +180,8 @@ export async function answerAlarm(receiverPromise, target, invocationId) {
     value = err;
     threw = true;
     safeLog('error', `Uncaught exception in alarm(): ${err && err.stack ? err.stack : err}`);
+    // ctx.abort(reason, {retryAlarm: false}) in the handler: the alarm is over, not retried.
+    if (abortWithoutRetry !== undefined && abortWithoutRetry(err)) threw = false;
   }
   H.rpcReturn(invocationId, serialize(threw ? `${value}` : undefined), threw);
 }

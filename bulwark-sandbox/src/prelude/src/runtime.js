@@ -13,11 +13,14 @@ import { parseURL, serializeURL } from './url.js';
 import { normalizeMethod } from './request.js';
 import { freezeTemporal } from './clock.js';
 import { subrequestChunk, subrequestEnd, subrequestDrop, subrequestBodyPull, endUpload, endUploadsOf } from './egress.js';
-import { makeNamespace, objectFetch, objectReceiver, evictObject, objectSocketEvent, registerWaitUntil, forgetWaitUntil } from './objects.js';
+import { makeNamespace, objectFetch, objectReceiver, evictObject, objectSocketEvent, registerWaitUntil, forgetWaitUntil, abortedReason, abortWithoutRetry } from './objects.js';
 import { socketInternals, deliverToListeners } from './websocket.js';
 import { answerRpc, answerCap, answerAlarm, entrypointReceiver } from './rpc.js';
 import { dropExport, makeCapStub, revoke } from './caps.js';
 import { makeLoader } from './loader.js';
+import { makeService, linkExports, ctxExports, setGlobalOutbound } from './services.js';
+import { serialize, deserialize } from './serialize.js';
+import { utf8DecodeReplace } from './encoding.js';
 import { installAsyncContext, enterFrame } from './async-context.js';
 import { nodeInternals } from './node-internals.js';
 import { EmailMessage } from './email.js';
@@ -46,6 +49,8 @@ class ExecutionContext {
     this.#waitUntil(promise);
   }
   passThroughOnException() { this.#passThrough(); }
+  /** Loopback stubs to this worker's own entrypoints and durable object classes. */
+  get exports() { return ctxExports(); }
 }
 Object.defineProperty(ExecutionContext.prototype, Symbol.toStringTag, { value: 'ExecutionContext', configurable: true });
 
@@ -165,6 +170,18 @@ function makeIncomingRequest(req, invocationId) {
   return requestInternals.incoming(method, url, headers, body, cf);
 }
 
+/** A tail worker's handler receives the trace items: tail(events, env, ctx), or an entrypoint's tail(events). */
+async function answerTail(handler, eventsJson, env, ctx) {
+  const events = JSONParse(eventsJson);
+  if (typeof handler === 'function') {
+    const instance = new handler(ctx, env);
+    if (!isObjectLike(instance) || typeof instance.tail !== 'function') throw new TypeError('Handler does not export a tail() function.');
+    return await instance.tail(events);
+  }
+  if (isObjectLike(handler) && typeof handler.tail === 'function') return await handler.tail(events, env, ctx);
+  throw new TypeError('Handler does not export a tail() function.');
+}
+
 async function callHandler(handler, request, env, ctx) {
   if (typeof handler === 'function') {
     const instance = new handler(ctx, env);
@@ -249,6 +266,15 @@ async function dispatchFetch(handler, req, env, invocationId, target) {
     () => { passThrough = true; },
   );
   registerWaitUntil(invocationId, (promise) => ctx.waitUntil(promise));
+  // The props the granter of the stub this call came through fixed: the callee's alone.
+  if (target !== null && target !== undefined && target.props !== undefined && target.props !== null) {
+    try {
+      // Serialized by the granter's stub (magic byte 0xB7), or JSON text from a service binding's configuration.
+      ctx.props = target.props[0] === 0xb7 ? deserialize(target.props) : JSONParse(utf8DecodeReplace(target.props));
+    } catch (err) {
+      safeLog('error', `ctx.props could not be read: ${err}`);
+    }
+  }
   if (target !== null && target !== undefined && target.socket !== undefined) {
     try {
       if (target.className !== undefined) await objectSocketEvent(target, env);
@@ -256,15 +282,26 @@ async function dispatchFetch(handler, req, env, invocationId, target) {
     } catch (err) {
       safeLog('error', `Uncaught exception in a WebSocket handler: ${err && err.stack ? err.stack : err}`);
     }
+  } else if (target !== null && target !== undefined && target.tail !== undefined) {
+    let threw = false;
+    try {
+      await answerTail(target.entrypoint === undefined || target.entrypoint === 'default' ? handler : entrypointOf(target),
+        target.tail, env, ctx);
+    } catch (err) {
+      threw = true;
+      safeLog('error', `Uncaught exception in tail(): ${err && err.stack ? err.stack : err}`);
+    }
+    // A tail event answers like an RPC (no response): the node only logs a failure.
+    H.rpcReturn(invocationId, serialize(undefined), threw);
   } else if (target !== null && target !== undefined && target.alarm !== undefined) {
-    await answerAlarm(objectReceiver(target, env), target, invocationId);
+    await answerAlarm(objectReceiver(target, env), target, invocationId, abortWithoutRetry);
   } else if (target !== null && target !== undefined && target.cap !== undefined) {
     await answerCap(target.cap, invocationId);
   } else if (target !== null && target !== undefined && target.rpc !== undefined) {
     const receiver = target.className !== undefined
       ? objectReceiver(target, env)
       : new PromiseCtor((resolve) => resolve(entrypointReceiver(target, env, ctx)));
-    await answerRpc(receiver, target.rpc, invocationId);
+    await answerRpc(receiver, target.rpc, invocationId, target.className !== undefined ? abortedReason : undefined);
   } else try {
     const request = makeIncomingRequest(req, invocationId);
     let result;
@@ -307,6 +344,9 @@ export function install(host) {
     makeCapStub(index) { return makeCapStub(index); },
     dropExport(id) { dropExport(id); },
     rpcModule: Object.freeze({ revoke }),
+    makeService(binding) { return makeService(binding); },
+    linkExports(namespace, loopback, namespaces) { linkExports(namespace, loopback, namespaces); },
+    setGlobalOutbound(binding) { setGlobalOutbound(binding); },
     evictObject(className, id) { evictObject(className, id); },
     requestBodyChunk(invocationId, bytes) { requestBodyChunk(Number(invocationId), bytes); },
     requestBodyEnd(invocationId, error) { requestBodyEnd(Number(invocationId), error); },

@@ -4,11 +4,12 @@
 // with awaits between its storage calls is still atomic: no other event is delivered meanwhile.
 // Writes commit together at the end of the task that made them, before any response leaves.
 import { H } from './host.js';
-import { PromiseResolve, PromiseReject, ArrayIsArray, isArrayBuffer, isArrayBufferView, viewBytes } from './util.js';
+import { PromiseResolve, PromiseReject, ReflectApply, ArrayIsArray, isArrayBuffer, isArrayBufferView, viewBytes } from './util.js';
 import { serialize, deserialize } from './serialize.js';
 
 const INTERNAL = Symbol('internal');
 const MAX_BATCH_KEYS = 128;
+const MAX_BINDING_ARGS = 1024;
 
 function settle(fn) {
   try {
@@ -37,12 +38,17 @@ export class SqlStorageCursor {
   #next = 0;
   #rowsRead;
   #rowsWritten;
+  // result: the host's flat answer [rowsRead, rowsWritten, columnCount, ...columnNames, ...values row by row].
   constructor(token, result) {
     if (token !== INTERNAL) throw new TypeError('Illegal constructor');
-    this.#columns = result.columns;
-    this.#rows = result.rows;
-    this.#rowsRead = result.rowsRead;
-    this.#rowsWritten = result.rowsWritten;
+    const width = result[2];
+    const first = 3 + width;
+    this.#rowsRead = result[0];
+    this.#rowsWritten = result[1];
+    this.#columns = result.slice(3, first);
+    const rows = [];
+    if (width > 0) for (let i = first; i < result.length; i += width) rows.push(result.slice(i, i + width));
+    this.#rows = rows;
   }
   #object(row) {
     const o = {};
@@ -101,9 +107,17 @@ class SqlStorage {
   }
   exec(query, ...bindings) {
     if (typeof query !== 'string') throw new TypeError("Failed to execute 'exec' on 'SqlStorage': parameter 1 is not of type 'string'.");
-    const values = [];
-    for (let i = 0; i < bindings.length; i++) values.push(sqlValue(bindings[i]));
-    return new SqlStorageCursor(INTERNAL, H.sqlExec(this.#handle, query, values));
+    // The bindings travel as arguments, so each string or number crosses with the call itself;
+    // very many go as one array instead (a call's arguments are bounded).
+    const args = [this.#handle, query];
+    if (bindings.length <= MAX_BINDING_ARGS) {
+      for (let i = 0; i < bindings.length; i++) args.push(sqlValue(bindings[i]));
+    } else {
+      const values = [];
+      for (let i = 0; i < bindings.length; i++) values.push(sqlValue(bindings[i]));
+      args.push(values);
+    }
+    return new SqlStorageCursor(INTERNAL, ReflectApply(H.sqlExec, undefined, args));
   }
   get databaseSize() { return H.storageOp(this.#handle, 'size'); }
   get Cursor() { return SqlStorageCursor; }

@@ -45,6 +45,15 @@ export class Counter extends DurableObject {
       }
       case "count":
         return new Response(String((await storage.get("n")) ?? 0));
+      case "egress": {
+        // An outbound request of this invocation: the node's egress policy must know whose it is.
+        try {
+          await fetch("http://10.1.2.3/");
+          return new Response("fetched");
+        } catch (e) {
+          return new Response(`${e.name}: ${e.message}`);
+        }
+      }
       case "logged": {
         // One task: a ledger row and the running total, committed together or not at all.
         sql.exec("CREATE TABLE IF NOT EXISTS ledger (n INTEGER PRIMARY KEY)");
@@ -95,7 +104,21 @@ export class Counter extends DurableObject {
         const many = await attempt(() => sql.exec("SELECT * FROM t").one());
         const blob = sql.exec("SELECT b FROM t WHERE v = 'x'").one().b;
         const bad = await attempt(() => sql.exec("SELEC nonsense"));
+        const read = sql.exec("SELECT id FROM t");
+        const readRows = [...read].length;
+        // More bindings than travel as arguments go as one array.
+        const ones = Array.from({ length: 1500 }, (_, i) => i + 1);
+        const manyBindings = sql.exec(`SELECT count(*) AS n, sum(column1) AS s FROM (VALUES ${ones.map(() => "(?)").join(",")})`, ...ones).one();
+        // More values than one push carries back.
+        const big = sql.exec("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 5000) SELECT x, x * 0.5 AS h, NULL AS z FROM c");
+        const bigColumns = big.columnNames;
+        const bigFirst = big.next().value;
+        const bigRest = big.raw().toArray();
+        const wrongCount = await attempt(() => sql.exec("SELECT ?", 1, 2));
         return Response.json({
+          read: [readRows, read.rowsRead, read.rowsWritten],
+          manyBindings, bigColumns, bigFirst, bigCount: bigRest.length + 1, bigLast: bigRest[bigRest.length - 1],
+          wrongCount,
           written: ins.rowsWritten, columns, rows, raw, none, many,
           blob: [blob instanceof ArrayBuffer, [...new Uint8Array(blob)]],
           bad: bad.ok ? "accepted" : "refused",

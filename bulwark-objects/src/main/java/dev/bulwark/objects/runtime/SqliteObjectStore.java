@@ -31,8 +31,11 @@ import java.util.regex.Pattern;
 public final class SqliteObjectStore implements ObjectStore {
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_$][A-Za-z0-9_$.-]{0,127}");
     private static final Pattern ID = Pattern.compile("[0-9a-f]{64}");
+    /** Snapshot file names the node chooses: random hex, nothing that could name another path. */
+    private static final Pattern SNAPSHOT_NAME = Pattern.compile("[0-9a-f]{32}\\.sqlite");
 
     private final Path root;
+    private final Path snapshots;
     private final StorageOptions options;
 
     public SqliteObjectStore(Path dataDir) {
@@ -41,6 +44,7 @@ public final class SqliteObjectStore implements ObjectStore {
 
     public SqliteObjectStore(Path dataDir, StorageOptions options) {
         this.root = dataDir.toAbsolutePath().normalize().resolve("objects");
+        this.snapshots = dataDir.toAbsolutePath().normalize().resolve("snapshots");
         this.options = options;
     }
 
@@ -60,7 +64,18 @@ public final class SqliteObjectStore implements ObjectStore {
         } catch (IOException e) {
             throw new StorageException("could not create the object's directory: " + e.getMessage());
         }
-        return new SqliteDatabase(translate(() -> ObjectStorage.open(file, options)));
+        return new SqliteDatabase(translate(() -> ObjectStorage.open(file, options)), this);
+    }
+
+    /** Where the snapshot named {@code fileName} goes (the node reads it from there and deletes it). */
+    Path snapshotFile(String fileName) {
+        if (!SNAPSHOT_NAME.matcher(fileName).matches()) throw new StorageException("bad snapshot name");
+        try {
+            Files.createDirectories(snapshots);
+        } catch (IOException e) {
+            throw new StorageException("could not create the snapshot directory: " + e.getMessage());
+        }
+        return snapshots.resolve(fileName);
     }
 
     /** Runs a storage call, giving the worker the storage layer's message and nothing of Java. */
@@ -84,10 +99,18 @@ public final class SqliteObjectStore implements ObjectStore {
     /** One object's database, adapted to what the isolate layer asks. */
     private static final class SqliteDatabase implements Database {
         private final ObjectStorage storage;
+        private final SqliteObjectStore store;
         private final Deque<Savepoint> savepoints = new ArrayDeque<>();
 
-        SqliteDatabase(ObjectStorage storage) {
+        SqliteDatabase(ObjectStorage storage, SqliteObjectStore store) {
             this.storage = storage;
+            this.store = store;
+        }
+
+        @Override
+        public void snapshot(String fileName) {
+            Path target = store.snapshotFile(fileName);
+            run(() -> storage.snapshot(target));
         }
 
         @Override

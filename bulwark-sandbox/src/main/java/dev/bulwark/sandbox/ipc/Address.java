@@ -12,14 +12,71 @@ public sealed interface Address {
     /** The deployed (or loaded) worker the address lies in. */
     String workerId();
 
-    /** A worker's default export (entrypoint null) or one of its named {@code WorkerEntrypoint}s. */
-    record Worker(String workerId, String entrypoint) implements Address {
+    /**
+     * A worker's default export (entrypoint null) or one of its named {@code WorkerEntrypoint}s,
+     * optionally specialized by a {@link Grant} (props, lower limits): a service binding,
+     * a {@code ctx.exports} stub or a dynamic worker's entrypoint. The grant travels with every
+     * call through the node to the callee, which alone sees the props ({@code ctx.props}).
+     */
+    record Worker(String workerId, String entrypoint, Grant grant) implements Address {
         public Worker {
             Objects.requireNonNull(workerId, "workerId");
         }
 
+        public Worker(String workerId, String entrypoint) {
+            this(workerId, entrypoint, null);
+        }
+
         public Worker(String workerId) {
-            this(workerId, null);
+            this(workerId, null, null);
+        }
+
+        /** The same entrypoint with another grant. */
+        public Worker with(Grant g) {
+            return new Worker(workerId, entrypoint, g);
+        }
+    }
+
+    /**
+     * What the granter of an entrypoint stub fixed: {@code props} (structured-serialized, null for
+     * none; the callee's {@code ctx.props}) and limits lower than the callee's own ({@code cpuMs},
+     * {@code subrequests}; negative: not lowered). Compared by content.
+     */
+    record Grant(byte[] props, long cpuMs, int subrequests) {
+        public Grant {
+            props = props == null ? null : props.clone();
+        }
+
+        /** Props only, limits not lowered. */
+        public static Grant props(byte[] props) {
+            return new Grant(props, -1, -1);
+        }
+
+        @Override
+        public byte[] props() {
+            return props == null ? null : props.clone();
+        }
+
+        public boolean isEmpty() {
+            return props == null && cpuMs < 0 && subrequests < 0;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Grant g && java.util.Arrays.equals(props, g.props) && cpuMs == g.cpuMs
+                    && subrequests == g.subrequests;
+        }
+
+        @Override
+        public int hashCode() {
+            return java.util.Arrays.hashCode(props) * 31 + Long.hashCode(cpuMs) * 17 + subrequests;
+        }
+
+        /** Never shows the props: they are the granter's secret. */
+        @Override
+        public String toString() {
+            return "Grant[props " + (props == null ? "none" : props.length + " bytes") + ", cpuMs " + cpuMs
+                    + ", subrequests " + subrequests + "]";
         }
     }
 

@@ -15,7 +15,7 @@ import java.util.List;
  */
 public sealed interface Message {
 
-    int PROTOCOL_VERSION = 3; // 3: capabilities by reference (CapCall..CapRevoke, LoadDynamic.envCaps, Binding.Capability)
+    int PROTOCOL_VERSION = 5; // 4: services (TailStart, bindings in LoadDynamic); 5: capabilities by reference (CapCall..CapRevoke, envCaps, Binding.Capability)
 
     /** A header as it crosses the wire: name and value, in order, duplicates kept. */
     record Header(String name, String value) {}
@@ -70,6 +70,16 @@ public sealed interface Message {
     record RpcCall(long invocationId, long callId, Address target, String method, byte[] args) implements Message {}
 
     /**
+     * The sandbox started an invocation of {@code target} itself, without the node: a call from
+     * one of its isolates to a durable object the node placed in this very sandbox (see
+     * {@code LocalCalls}). One-way: the node records it as it records the invocations it starts
+     * (its {@link InvocationDone} follows), so its outbound requests are attributed and its end
+     * is logged. {@code invocationId} is in the sandbox's own range (bit 52 set).
+     */
+    record LocalInvocation(long invocationId, long callerInvocationId, Address.DurableObject target, boolean rpc)
+            implements Message {}
+
+    /**
      * An object's alarm changed and the change is durable: {@code epochMillis} is the new time,
      * or null when it was deleted. The node keeps the index alarms fire from.
      */
@@ -92,35 +102,43 @@ public sealed interface Message {
      *                       in the order of its refs; null for none
      */
     record LoadDynamic(long invocationId, long callId, String parentWorker, String id, WorkerBundle bundle, String envJson,
-                       boolean networkAllowed, Limits limits, byte[] envCaps) implements Message {
-        /** Without capabilities in the env. */
+                       boolean networkAllowed, Limits limits, List<Binding> bindings, byte[] envCaps) implements Message {
+        /**
+         * @param bindings the capabilities the parent grants beyond the JSON env: its
+         *                 {@code globalOutbound} fetcher ({@link Binding.Outbound}) and {@code tails}
+         *                 ({@link Binding.Tail}); the node checks the parent may grant each
+         * @param envCaps  the env's capabilities (stubs, RpcTargets, functions) as a capability
+         *                 payload, or null when the env holds none
+         */
+        public LoadDynamic {
+            bindings = List.copyOf(bindings);
+        }
+
+        public LoadDynamic(long invocationId, long callId, String parentWorker, String id, WorkerBundle bundle,
+                           String envJson, boolean networkAllowed, Limits limits, List<Binding> bindings) {
+            this(invocationId, callId, parentWorker, id, bundle, envJson, networkAllowed, limits, bindings, null);
+        }
+
         public LoadDynamic(long invocationId, long callId, String parentWorker, String id, WorkerBundle bundle,
                            String envJson, boolean networkAllowed, Limits limits) {
-            this(invocationId, callId, parentWorker, id, bundle, envJson, networkAllowed, limits, null);
+            this(invocationId, callId, parentWorker, id, bundle, envJson, networkAllowed, limits, List.of(), null);
         }
     }
-
     /** One module of a {@link LoadDynamicStart}: its content follows in {@link LoadDynamicChunk}s. */
     record ModuleHead(String name, String type, long size) {}
 
-    /**
-     * A {@link LoadDynamic} with code, whose module contents follow in {@link LoadDynamicChunk}s
-     * under {@code callId} (each at most {@link #LOAD_CHUNK} bytes; the modules' contents in order,
-     * concatenated): code up to 64 MiB never travels in one frame, and the node reads at most 16 MiB
-     * per frame from a sandbox. The node assembles the load once the chunks add up to the sizes
-     * (bounded by the 64 MiB limit before anything is allocated), then answers as for LoadDynamic.
-     */
     record LoadDynamicStart(long invocationId, long callId, String parentWorker, String id, String mainModule,
                             List<ModuleHead> modules, String envJson, boolean networkAllowed, Limits limits,
-                            byte[] envCaps) implements Message {
+                            List<Binding> bindings, byte[] envCaps) implements Message {
+        /** @param bindings as {@link LoadDynamic#bindings()}; @param envCaps as {@link LoadDynamic#envCaps()} */
         public LoadDynamicStart {
             modules = List.copyOf(modules);
+            bindings = List.copyOf(bindings);
         }
 
-        /** Without capabilities in the env (see {@link LoadDynamic#envCaps}). */
         public LoadDynamicStart(long invocationId, long callId, String parentWorker, String id, String mainModule,
                                 List<ModuleHead> modules, String envJson, boolean networkAllowed, Limits limits) {
-            this(invocationId, callId, parentWorker, id, mainModule, modules, envJson, networkAllowed, limits, null);
+            this(invocationId, callId, parentWorker, id, mainModule, modules, envJson, networkAllowed, limits, List.of(), null);
         }
     }
 
@@ -183,6 +201,12 @@ public sealed interface Message {
      */
     record SocketAutoResponse(Address.DurableObject target, String request, String response) implements Message {}
 
+    /**
+     * The answer to a {@link SnapshotObject}: {@code error} is null when the copy was written, else
+     * why not (shown to the operator).
+     */
+    record SnapshotTaken(long correlationId, String error) implements Message {}
+
     // ---- node → sandbox ----
 
     /**
@@ -231,6 +255,13 @@ public sealed interface Message {
 
     /** Start one RPC invocation at {@code target}: see {@link RpcCall}. Answered by RpcReturn, then InvocationDone. */
     record RpcStart(long invocationId, Address target, String method, byte[] args) implements Message {}
+
+    /**
+     * Deliver trace items to a tail worker: {@code target}'s {@code tail(events)} handler runs as an
+     * invocation with {@code eventsJson} (a JSON array of Workers' TraceItem objects) as its
+     * argument. Answered by InvocationDone (and InvocationFailed if the handler threw).
+     */
+    record TailStart(long invocationId, Address.Worker target, String eventsJson) implements Message {}
 
     /** The next chunk of a streamed request body, answering one pull. */
     record RequestBodyChunk(long invocationId, byte[] data) implements Message {}
@@ -318,6 +349,13 @@ public sealed interface Message {
             sockets = List.copyOf(sockets);
         }
     }
+
+    /**
+     * Write a consistent copy of an object's committed database (SQLite's backup API) to the
+     * sandbox's snapshot directory as {@code fileName}, on the object's own thread between its
+     * events. Answered by {@link SnapshotTaken} under {@code correlationId}.
+     */
+    record SnapshotObject(long correlationId, Address.DurableObject target, String fileName) implements Message {}
 
     /** Ask the sandbox to exit cleanly. */
     record Shutdown() implements Message {}

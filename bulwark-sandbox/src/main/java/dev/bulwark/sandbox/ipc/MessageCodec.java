@@ -41,9 +41,13 @@ public final class MessageCodec {
             REQUEST_BODY_END = 27, RESPONSE_ACK = 28, CALL_START = 12, CALL_RESULT = 29, CALL_FAILED = 30,
             LOAD_DYNAMIC = 13, DYNAMIC_LOADED = 31, UNLOAD_WORKER = 32, RPC_CALL = 14, RPC_RETURN = 15, RPC_START = 33,
             RPC_RESULT = 34, ALARM_SET = 16, ALARM_START = 35, SOCKET_OPEN = 17, SOCKET_SEND = 18, SOCKET_CLOSE = 19,
-            SOCKET_ATTACHMENT = 40, SOCKET_AUTO_RESPONSE = 41, SOCKET_EVENT = 36, SOCKET_RESTORE = 37;
+            SOCKET_ATTACHMENT = 40, SOCKET_AUTO_RESPONSE = 41, SOCKET_EVENT = 36, SOCKET_RESTORE = 37,
+            LOCAL_INVOCATION = 42;
     private static final byte ADDRESS_WORKER = 1, ADDRESS_OBJECT = 2;
     private static final byte BINDING_NAMESPACE = 1, BINDING_LOADER = 2, BINDING_CAPABILITY = 10;
+    // Service bindings, ctx.exports, globalOutbound, tails (the services branch): message tags from 80 up.
+    private static final byte TAIL_START = 80;
+    private static final byte BINDING_SERVICE = 3, BINDING_OUTBOUND = 4, BINDING_TAIL = 5, BINDING_EXPORTED_NAMESPACE = 6;
     // Streamed subrequests (egress). Tags from 60 up, apart from the others' ranges.
     private static final byte SUBREQUEST_ACK = 60, SUBREQUEST_CANCEL = 61, SUBREQUEST_HEAD = 62,
             SUBREQUEST_CHUNK = 63, SUBREQUEST_END = 64, STREAMED_SUBREQUEST = 65, SUBREQUEST_BODY_PULL = 66,
@@ -52,6 +56,8 @@ public final class MessageCodec {
     private static final byte LOAD_DYNAMIC_START = 70, LOAD_DYNAMIC_CHUNK = 71;
     // Capabilities passed by reference (the caps branch): tags 110-114 (80 is the services branch's TailStart, 90-91 admin's).
     private static final byte CAP_CALL = 110, CAP_START = 111, CAP_RELEASE = 112, EXPORT_DROP = 113, CAP_REVOKE = 114;
+    // Operator access (the admin helper): tags from 90 up.
+    private static final byte SNAPSHOT_OBJECT = 90, SNAPSHOT_TAKEN = 91;
 
     /**
      * Writes one frame. Not thread-safe: callers serialize writes on one stream. A message whose
@@ -152,12 +158,17 @@ public final class MessageCodec {
                 str(o, m.id());
                 o.writeBoolean(m.bundle() != null);
                 if (m.bundle() != null) bundle(o, m.bundle());
-                str(o, m.envJson()); o.writeBoolean(m.networkAllowed()); limits(o, m.limits()); bytes(o, m.envCaps());
+                str(o, m.envJson()); o.writeBoolean(m.networkAllowed()); limits(o, m.limits()); bindings(o, m.bindings()); bytes(o, m.envCaps());
             }
+            case TailStart m -> { o.writeByte(TAIL_START); o.writeLong(m.invocationId()); address(o, m.target()); str(o, m.eventsJson()); }
             case DynamicLoaded m -> { o.writeByte(DYNAMIC_LOADED); o.writeLong(m.callId()); str(o, m.workerId()); }
             case RpcCall m -> {
                 o.writeByte(RPC_CALL); o.writeLong(m.invocationId()); o.writeLong(m.callId()); address(o, m.target());
                 str(o, m.method()); bytes(o, m.args());
+            }
+            case LocalInvocation m -> {
+                o.writeByte(LOCAL_INVOCATION); o.writeLong(m.invocationId()); o.writeLong(m.callerInvocationId());
+                address(o, m.target()); o.writeBoolean(m.rpc());
             }
             case RpcReturn m -> { o.writeByte(RPC_RETURN); o.writeLong(m.invocationId()); bytes(o, m.value()); o.writeBoolean(m.threw()); }
             case RpcStart m -> {
@@ -200,9 +211,13 @@ public final class MessageCodec {
                 str(o, m.parentWorker()); str(o, m.id()); str(o, m.mainModule());
                 o.writeInt(m.modules().size());
                 for (ModuleHead h : m.modules()) { str(o, h.name()); str(o, h.type()); o.writeLong(h.size()); }
-                str(o, m.envJson()); o.writeBoolean(m.networkAllowed()); limits(o, m.limits()); bytes(o, m.envCaps());
+                str(o, m.envJson()); o.writeBoolean(m.networkAllowed()); limits(o, m.limits()); bindings(o, m.bindings()); bytes(o, m.envCaps());
             }
             case LoadDynamicChunk m -> { o.writeByte(LOAD_DYNAMIC_CHUNK); o.writeLong(m.callId()); bytes(o, m.data()); }
+            case SnapshotObject m -> {
+                o.writeByte(SNAPSHOT_OBJECT); o.writeLong(m.correlationId()); address(o, m.target()); str(o, m.fileName());
+            }
+            case SnapshotTaken m -> { o.writeByte(SNAPSHOT_TAKEN); o.writeLong(m.correlationId()); str(o, m.error()); }
             case CapCall m -> {
                 o.writeByte(CAP_CALL); o.writeLong(m.invocationId()); o.writeLong(m.callId()); o.writeLong(m.capId());
                 str(o, m.method()); bytes(o, m.args());
@@ -247,9 +262,11 @@ public final class MessageCodec {
             case SUBREQUEST -> new Subrequest(i.readLong(), i.readLong(), str(i), str(i), headers(i), bytes(i));
             case LOAD_WORKER -> new LoadWorker(i.readLong(), str(i), bundle(i), str(i), bindings(i), i.readBoolean(), limits(i));
             case LOAD_DYNAMIC -> new LoadDynamic(i.readLong(), i.readLong(), str(i), str(i), i.readBoolean() ? bundle(i) : null,
-                    str(i), i.readBoolean(), limits(i), bytes(i));
+                    str(i), i.readBoolean(), limits(i), bindings(i), bytes(i));
+            case TAIL_START -> new TailStart(i.readLong(), workerAddress(i), str(i));
             case DYNAMIC_LOADED -> new DynamicLoaded(i.readLong(), str(i));
             case RPC_CALL -> new RpcCall(i.readLong(), i.readLong(), address(i), str(i), bytes(i));
+            case LOCAL_INVOCATION -> new LocalInvocation(i.readLong(), i.readLong(), objectAddress(i), i.readBoolean());
             case RPC_RETURN -> new RpcReturn(i.readLong(), bytes(i), i.readBoolean());
             case RPC_START -> new RpcStart(i.readLong(), address(i), str(i), bytes(i));
             case RPC_RESULT -> new RpcResult(i.readLong(), bytes(i), i.readBoolean());
@@ -289,9 +306,11 @@ public final class MessageCodec {
                 List<ModuleHead> heads = new ArrayList<>(Math.min(n, 1024));
                 for (int k = 0; k < n; k++) heads.add(new ModuleHead(str(i), str(i), i.readLong()));
                 yield new LoadDynamicStart(invocationId, callId, parent, id, main, heads, str(i), i.readBoolean(), limits(i),
-                        bytes(i));
+                        bindings(i), bytes(i));
             }
             case LOAD_DYNAMIC_CHUNK -> new LoadDynamicChunk(i.readLong(), bytes(i));
+            case SNAPSHOT_OBJECT -> new SnapshotObject(i.readLong(), objectAddress(i), str(i));
+            case SNAPSHOT_TAKEN -> new SnapshotTaken(i.readLong(), str(i));
             case CAP_CALL -> new CapCall(i.readLong(), i.readLong(), i.readLong(), str(i), bytes(i));
             case CAP_START -> new CapStart(i.readLong(), i.readLong(), str(i), bytes(i));
             case CAP_RELEASE -> new CapRelease(i.readLong(), longs(i));
@@ -377,7 +396,12 @@ public final class MessageCodec {
 
     private static void address(DataOutputStream o, Address a) throws IOException {
         switch (a) {
-            case Address.Worker w -> { o.writeByte(ADDRESS_WORKER); str(o, w.workerId()); str(o, w.entrypoint()); }
+            case Address.Worker w -> {
+                o.writeByte(ADDRESS_WORKER); str(o, w.workerId()); str(o, w.entrypoint());
+                Address.Grant g = w.grant();
+                o.writeBoolean(g != null);
+                if (g != null) { bytes(o, g.props()); o.writeLong(g.cpuMs()); o.writeInt(g.subrequests()); }
+            }
             case Address.DurableObject d -> {
                 o.writeByte(ADDRESS_OBJECT); str(o, d.workerId()); str(o, d.className()); str(o, d.objectId());
                 str(o, d.name());
@@ -389,13 +413,19 @@ public final class MessageCodec {
         byte kind = i.readByte();
         try {
             return switch (kind) {
-                case ADDRESS_WORKER -> new Address.Worker(str(i), str(i));
+                case ADDRESS_WORKER -> new Address.Worker(str(i), str(i),
+                        i.readBoolean() ? new Address.Grant(bytes(i), i.readLong(), i.readInt()) : null);
                 case ADDRESS_OBJECT -> new Address.DurableObject(str(i), str(i), str(i), str(i));
                 default -> throw new IOException("unknown address kind " + kind);
             };
         } catch (IllegalArgumentException | NullPointerException e) {
             throw new IOException("bad address: " + e.getMessage());
         }
+    }
+
+    private static Address.Worker workerAddress(DataInputStream i) throws IOException {
+        if (address(i) instanceof Address.Worker w) return w;
+        throw new IOException("expected a worker's address");
     }
 
     private static Address.DurableObject objectAddress(DataInputStream i) throws IOException {
@@ -426,6 +456,12 @@ public final class MessageCodec {
                 }
                 case Binding.WorkerLoader l -> { o.writeByte(BINDING_LOADER); str(o, l.name()); }
                 case Binding.Capability c -> { o.writeByte(BINDING_CAPABILITY); str(o, c.name()); o.writeLong(c.capId()); }
+                case Binding.Service sv -> { o.writeByte(BINDING_SERVICE); str(o, sv.name()); address(o, sv.target()); }
+                case Binding.Outbound ob -> { o.writeByte(BINDING_OUTBOUND); address(o, ob.target()); }
+                case Binding.Tail t -> { o.writeByte(BINDING_TAIL); address(o, t.target()); }
+                case Binding.ExportedNamespace e -> {
+                    o.writeByte(BINDING_EXPORTED_NAMESPACE); str(o, e.className()); bytes(o, e.namespaceKey());
+                }
             }
         }
     }
@@ -440,6 +476,10 @@ public final class MessageCodec {
                     case BINDING_NAMESPACE -> new Binding.DurableObjectNamespace(str(i), str(i), str(i), bytes(i));
                     case BINDING_LOADER -> new Binding.WorkerLoader(str(i));
                     case BINDING_CAPABILITY -> new Binding.Capability(str(i), i.readLong());
+                    case BINDING_SERVICE -> new Binding.Service(str(i), workerAddress(i));
+                    case BINDING_OUTBOUND -> new Binding.Outbound(workerAddress(i));
+                    case BINDING_TAIL -> new Binding.Tail(workerAddress(i));
+                    case BINDING_EXPORTED_NAMESPACE -> new Binding.ExportedNamespace(str(i), bytes(i));
                     default -> throw new IOException("unknown binding kind " + kind);
                 });
             } catch (IllegalArgumentException | NullPointerException e) {

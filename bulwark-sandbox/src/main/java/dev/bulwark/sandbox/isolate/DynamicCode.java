@@ -6,6 +6,7 @@ import com.caoccao.javet.values.reference.IV8ValueArray;
 import com.caoccao.javet.values.reference.V8ValueObject;
 import com.caoccao.javet.values.reference.V8ValueTypedArray;
 import dev.bulwark.sandbox.ipc.Message;
+import dev.bulwark.sandbox.worker.Binding;
 import dev.bulwark.sandbox.worker.Limits;
 import dev.bulwark.sandbox.worker.WorkerCode;
 import dev.bulwark.sandbox.worker.WorkerModule;
@@ -22,7 +23,15 @@ import java.util.List;
 final class DynamicCode {
     private DynamicCode() {}
 
-    static Message.LoadDynamic read(V8ValueObject code, String id, Limits parent) throws JavetException {
+    /** Turns a stub descriptor of the parent's into the address it names (only what the parent holds). */
+    interface Resolver {
+        dev.bulwark.sandbox.ipc.Address.Worker resolve(V8ValueObject descriptor) throws Exception;
+    }
+
+    /** Tail workers one WorkerCode may name. */
+    static final int MAX_TAILS = 8;
+
+    static Message.LoadDynamic read(V8ValueObject code, String id, Limits parent, Resolver resolver) throws Exception {
         String mainModule = code.getString("mainModule");
         List<WorkerModule> modules = new ArrayList<>();
         long total = 0;
@@ -45,8 +54,26 @@ final class DynamicCode {
         }
         String env = code.getString("env");
         WorkerCode.checkEnv(env); // before the env is copied again
-        WorkerCode checked = WorkerCode.of(code.getString("compatibilityDate"), mainModule, modules, env,
-                code.getBoolean("network") == Boolean.TRUE,
+        boolean network = code.getBoolean("network") == Boolean.TRUE;
+        List<Binding> grants = new ArrayList<>();
+        try (V8Value outbound = code.get("outbound")) {
+            if (outbound instanceof V8ValueObject d) {
+                grants.add(new Binding.Outbound(resolver.resolve(d)));
+                network = false; // fetch() goes to the fetcher, never to the egress gateway
+            }
+        }
+        try (V8Value tails = code.get("tails")) {
+            if (tails instanceof IV8ValueArray list) {
+                if (list.getLength() > MAX_TAILS) throw new IllegalArgumentException("a WorkerCode can name at most " + MAX_TAILS + " tails");
+                for (int i = 0; i < list.getLength(); i++) {
+                    try (V8Value d = list.get(i)) {
+                        if (!(d instanceof V8ValueObject o)) throw new IllegalArgumentException("malformed tails");
+                        grants.add(new Binding.Tail(resolver.resolve(o)));
+                    }
+                }
+            }
+        }
+        WorkerCode checked = WorkerCode.of(code.getString("compatibilityDate"), mainModule, modules, env, network,
                 code.has("cpuMs") ? code.getDouble("cpuMs") : null,
                 code.has("subRequests") ? code.getDouble("subRequests") : null);
         byte[] envCaps = null;
@@ -59,6 +86,6 @@ final class DynamicCode {
             }
         }
         return new Message.LoadDynamic(0, 0, null, id, checked.bundle(), checked.envJson(), checked.networkAllowed(),
-                checked.limits(parent), envCaps);
+                checked.limits(parent), grants, envCaps);
     }
 }

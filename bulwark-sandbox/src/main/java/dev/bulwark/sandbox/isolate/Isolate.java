@@ -445,6 +445,31 @@ public final class Isolate {
         });
     }
 
+    /** Delivers trace items to a tail worker's tail(events) handler; answered by InvocationDone. */
+    void dispatch(Message.TailStart start, Limits limits) {
+        Invocation inv = begin(start.invocationId(), start.target().workerId(), limits);
+        if (inv == null) return;
+        enqueue(inv.id, () -> {
+            if (worker == null) {
+                finish(inv, ErrorCode.WORKER_LOAD_FAILED, "worker is not loaded");
+                return;
+            }
+            V8Value base = target(start.target(), inv.id);
+            V8ValueObject target;
+            if (base instanceof V8ValueObject o) {
+                target = o;
+            } else {
+                base.close();
+                target = runtime.createV8ValueObject();
+            }
+            try (target) {
+                target.set("tail", start.eventsJson());
+                dispatcher.callVoid(null, worker.defaultExport(), runtime.createV8ValueNull(), worker.env(),
+                        runtime.createV8ValueLong(inv.id), target);
+            }
+        });
+    }
+
     /**
      * Delivers a WebSocket event: to an object's hibernation handlers or its sockets' listeners
      * (through its gates), or to a plain worker's socket listeners. Answered by InvocationDone.
@@ -545,11 +570,19 @@ public final class Isolate {
      */
     private V8Value target(Address address, long invocationId) throws JavetException {
         return switch (address) {
-            case Address.Worker w when w.entrypoint() == null -> runtime.createV8ValueNull();
+            case Address.Worker w when w.entrypoint() == null && (w.grant() == null || w.grant().props() == null) ->
+                    runtime.createV8ValueNull();
             case Address.Worker w -> {
                 V8ValueObject t = runtime.createV8ValueObject();
                 t.set("exports", worker.exports());
-                t.set("entrypoint", w.entrypoint());
+                t.set("entrypoint", w.entrypoint() == null ? "default" : w.entrypoint());
+                byte[] props = w.grant() == null ? null : w.grant().props();
+                if (props != null) {
+                    // The callee's ctx.props: set by the granter of the stub, seen by no one else.
+                    try (V8ValueTypedArray p = bytes(props)) {
+                        t.set("props", p);
+                    }
+                }
                 yield t;
             }
             case Address.DurableObject o -> {
@@ -701,6 +734,15 @@ public final class Isolate {
         webApis.invocationEnded(inv.id);
         storage.invocationEnded(inv.id);
         caps.invocationEnded(inv.id);
+    }
+
+    /**
+     * Snapshots an object's database on this isolate's thread, as a task of its own: it runs
+     * between the object's events, after the output gate committed the last one's writes.
+     * {@code done} gets null or the reason it failed; it is not called if the isolate is condemned.
+     */
+    void snapshotObject(Address.DurableObject object, String fileName, java.util.function.Consumer<String> done) {
+        enqueue(0, () -> done.accept(storage.snapshot(object, fileName)));
     }
 
     /**
@@ -976,6 +1018,7 @@ public final class Isolate {
             bind(host, "loadDynamic", calls::loadDynamic);
             bind(host, "rpcObject", calls::rpcObject);
             bind(host, "rpcWorker", calls::rpcWorker);
+            calls.serviceCalls.install((name, fn) -> bind(host, name, fn));
             bind(host, "rpcReturn", args -> {
                 Invocation inv = invocation(args);
                 if (inv != null) {

@@ -51,6 +51,8 @@ final class ModuleLinker {
     private final Map<String, IV8Module> linked = new HashMap<>();
     private final Deque<String> problems = new ArrayDeque<>();
     private V8ValueObject env;
+    /** {@code exports} of cloudflare:workers, filled (as ctx.exports) once the main module is evaluated. */
+    private V8ValueObject loopback;
     private NodeModules node;
 
     private ModuleLinker(V8Runtime runtime, V8ValueObject jsRuntime, WorkerBundle bundle) {
@@ -69,6 +71,7 @@ final class ModuleLinker {
         try {
             // The env exists before any module: cloudflare:workers exports it, process.env may copy it.
             env = parseJson(envJson == null ? "{}" : envJson);
+            loopback = runtime.createV8ValueObject();
             node = NodeModules.load(runtime, jsRuntime, bundle.compatibility(), env);
             IV8Module main = module(bundle.mainModule());
             boolean instantiated;
@@ -111,26 +114,40 @@ final class ModuleLinker {
                 defaultExport = runtime.createV8ValueObject();
             }
             V8ValueObject env = parseJson(envJson == null ? "{}" : envJson);
-            for (int i = 0; i < bindings.size(); i++) {
-                switch (bindings.get(i)) {
-                    case Binding.DurableObjectNamespace ns -> {
-                        try (V8Value stub = jsRuntime.invoke("makeNamespace", runtime.createV8ValueInteger(i),
-                                runtime.createV8ValueString(ns.workerId()), runtime.createV8ValueString(ns.className()))) {
-                            env.set(ns.name(), stub);
+            try (V8ValueObject namespaces = runtime.createV8ValueObject()) {
+                for (int i = 0; i < bindings.size(); i++) {
+                    V8Value made = switch (bindings.get(i)) {
+                        case Binding.DurableObjectNamespace ns -> jsRuntime.invoke("makeNamespace",
+                                runtime.createV8ValueInteger(i), runtime.createV8ValueString(ns.workerId()),
+                                runtime.createV8ValueString(ns.className()));
+                        case Binding.WorkerLoader l -> jsRuntime.invoke("makeLoader", runtime.createV8ValueInteger(i));
+                        case Binding.Service sv -> jsRuntime.invoke("makeService", runtime.createV8ValueInteger(i));
+                        case Binding.ExportedNamespace e -> {
+                            try (V8Value ns = jsRuntime.invoke("makeNamespace", runtime.createV8ValueInteger(i),
+                                    runtime.createV8ValueString(workerId), runtime.createV8ValueString(e.className()))) {
+                                namespaces.set(e.className(), ns);
+                            }
+                            yield null;
                         }
-                    }
-                    case Binding.WorkerLoader l -> {
-                        try (V8Value loader = jsRuntime.invoke("makeLoader", runtime.createV8ValueInteger(i))) {
-                            env.set(l.name(), loader);
+                        case Binding.Outbound o -> {
+                            jsRuntime.invokeVoid("setGlobalOutbound", runtime.createV8ValueInteger(i));
+                            yield null;
                         }
-                    }
-                    case Binding.Capability c -> {
+                        case Binding.Tail t -> null; // the node delivers tail events; nothing in the isolate
                         // A stub on the env's own import entry: index -(i + 1) names binding i.
-                        try (V8Value stub = jsRuntime.invoke("makeCapStub", runtime.createV8ValueInteger(-(i + 1)))) {
-                            env.set(c.name(), stub);
-                        }
+                        case Binding.Capability c -> jsRuntime.invoke("makeCapStub", runtime.createV8ValueInteger(-(i + 1)));
+                    };
+                    if (made == null) continue;
+                    try (made) {
+                        // Both the handlers' env and `env` of cloudflare:workers hold the bindings.
+                        env.set(bindings.get(i).name(), made);
+                        this.env.set(bindings.get(i).name(), made);
                     }
                 }
+                // ctx.exports and `exports` of cloudflare:workers: loopback stubs to this worker's own exports.
+                jsRuntime.invokeVoid("linkExports", namespace, loopback, namespaces);
+                loopback.close(); // the object lives on in the module; this handle is no longer needed
+                loopback = null;
             }
             if (node != null) node.close();
             return new LoadedWorker(workerId, defaultExport, namespace, env, bindings, new ArrayList<>(linked.values()));
@@ -268,8 +285,7 @@ final class ModuleLinker {
     /** cloudflare:workers: the prelude's classes, and this worker's env (and an empty exports). */
     private IV8Module workersModule() throws JavetException {
         try (V8ValueObject classes = jsRuntime.get("workersModule");
-             V8ValueObject exports = runtime.createV8ValueObject();
-             V8ValueObject loopback = runtime.createV8ValueObject()) {
+             V8ValueObject exports = runtime.createV8ValueObject()) {
             for (String key : classes.getOwnPropertyNameStrings()) {
                 try (V8Value v = classes.get(key)) {
                     exports.set(key, v);
@@ -355,6 +371,7 @@ final class ModuleLinker {
         try {
             if (node != null) node.close();
             if (env != null) env.close();
+            if (loopback != null) loopback.close();
         } catch (JavetException ignored) {
             // the isolate goes on
         }

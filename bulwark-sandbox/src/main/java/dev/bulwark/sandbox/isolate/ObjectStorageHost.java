@@ -92,6 +92,30 @@ final class ObjectStorageHost implements AutoCloseable {
         return evicted;
     }
 
+    /**
+     * Writes a snapshot of an object's committed database (isolate thread, between tasks, so the
+     * last task's writes are committed and no event of the object runs). An object not open here
+     * is opened for the copy and closed again: the directory placed it in this sandbox, so nothing
+     * else holds its file. Returns null, or why the copy failed.
+     */
+    String snapshot(Address.DurableObject object, String fileName) {
+        Integer handle = handles.get(object.className() + "\n" + object.objectId());
+        try {
+            if (handle != null) {
+                byHandle.get(handle).snapshot(fileName);
+                return null;
+            }
+            try (Database db = store.open(object.workerId(), object.className(), object.objectId())) {
+                db.snapshot(fileName);
+            }
+            return null;
+        } catch (ObjectStore.StorageException e) {
+            return e.getMessage();
+        } catch (RuntimeException e) {
+            return "the snapshot failed: " + e.getClass().getSimpleName();
+        }
+    }
+
     private int handleFor(Address.DurableObject object) {
         String key = object.className() + "\n" + object.objectId();
         Integer h = handles.get(key);
@@ -141,37 +165,58 @@ final class ObjectStorageHost implements AutoCloseable {
 
     // ---------------------------------------------------------------- host functions
 
+    /** Values pushed into a JS array per call: a JS call takes a bounded number of arguments. */
+    private static final int PUSH_BATCH = 4096;
+
+    /**
+     * {@code (handle, query, ...bindings)} (or {@code (handle, query, [bindings])}): runs the SQL and answers one flat array,
+     * {@code [rowsRead, rowsWritten, columnCount, ...columnNames, ...values row by row]}, which the
+     * prelude's cursor unpacks. The bindings arrive as arguments and the result leaves as one
+     * array filled by one push per {@value #PUSH_BATCH} values: strings and numbers cross without a
+     * JNI call of their own, so a call costs a few JNI crossings instead of one per binding, row,
+     * value and property.
+     */
     V8Value sqlExec(V8Value[] args) throws JavetException {
         Database db = db(args);
         String sql = Isolate.string(args, 1);
-        List<Object> bindings = new ArrayList<>();
-        if (args.length > 2 && args[2] instanceof IV8ValueArray array) {
+        List<Object> bindings = new ArrayList<>(Math.max(0, args.length - 2));
+        if (args.length == 3 && args[2] instanceof IV8ValueArray array) {
+            // Very many bindings come as one array (a binding itself is never a plain array).
             int n = array.getLength();
             for (int i = 0; i < n; i++) {
                 try (V8Value v = array.get(i)) {
                     bindings.add(javaValue(v));
                 }
             }
+        } else {
+            for (int i = 2; i < args.length; i++) bindings.add(javaValue(args[i]));
         }
         ObjectStore.SqlResult result = db.exec(sql, bindings);
-        V8ValueObject out = runtime.createV8ValueObject();
-        try (V8ValueArray columns = runtime.createV8ValueArray(); V8ValueArray rows = runtime.createV8ValueArray()) {
-            for (String c : result.columns()) columns.push(c);
-            for (Object[] row : result.rows()) {
-                try (V8ValueArray r = runtime.createV8ValueArray()) {
-                    for (Object v : row) {
-                        try (V8Value js = jsValue(v)) {
-                            r.push(js);
-                        }
-                    }
-                    rows.push(r);
-                }
+        List<String> columns = result.columns();
+        List<Object[]> rows = result.rows();
+        int width = columns.size();
+        V8Value[] flat = new V8Value[3 + width + rows.size() * width];
+        int k = 0;
+        flat[k++] = runtime.createV8ValueDouble(result.rowsRead());
+        flat[k++] = runtime.createV8ValueDouble(result.rowsWritten());
+        flat[k++] = runtime.createV8ValueInteger(width);
+        for (String c : columns) flat[k++] = runtime.createV8ValueString(c);
+        V8ValueArray out = runtime.createV8ValueArray();
+        try {
+            for (Object[] row : rows) {
+                for (Object v : row) flat[k++] = jsValue(v);
             }
-            out.set("columns", columns);
-            out.set("rows", rows);
+            if (flat.length <= PUSH_BATCH) out.push((Object[]) flat);
+            else out.batchPush(PUSH_BATCH, (Object[]) flat);
+        } catch (JavetException | RuntimeException e) {
+            out.close();
+            throw e;
+        } finally {
+            // Blobs are ArrayBuffers (references); the array holds its own references to them.
+            for (V8Value v : flat) {
+                if (v instanceof com.caoccao.javet.values.reference.V8ValueReference r) r.close();
+            }
         }
-        out.set("rowsRead", (double) result.rowsRead());
-        out.set("rowsWritten", (double) result.rowsWritten());
         return out;
     }
 

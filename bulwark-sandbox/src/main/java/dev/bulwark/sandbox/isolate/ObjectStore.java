@@ -55,6 +55,13 @@ public interface ObjectStore {
 
         void rollback();
 
+        /**
+         * Writes a consistent copy of the committed database (SQLite's backup API) into the store's
+         * snapshot directory as {@code fileName} (a plain name the node chose). Between tasks only:
+         * a database with uncommitted writes (an async {@code transaction()} still open) refuses.
+         */
+        void snapshot(String fileName);
+
         @Override
         void close();
     }

@@ -21,9 +21,12 @@ import dev.bulwark.sandbox.worker.Binding;
  */
 final class OutboundCalls {
     private final Isolate isolate;
+    /** Service bindings and ctx.exports stubs, which go out through this class. */
+    final ServiceCalls serviceCalls;
 
     OutboundCalls(Isolate isolate) {
         this.isolate = isolate;
+        this.serviceCalls = new ServiceCalls(isolate, this);
     }
 
     /** A namespace binding's id operations: {@code name} and {@code unique} make ids, {@code check} validates one. */
@@ -40,11 +43,24 @@ final class OutboundCalls {
     }
 
     Binding.DurableObjectNamespace namespace(int index) {
-        if (isolate.worker == null || index < 0 || index >= isolate.worker.bindings().size()
-                || !(isolate.worker.bindings().get(index) instanceof Binding.DurableObjectNamespace ns)) {
-            throw new IllegalArgumentException("no such durable object namespace");
+        if (isolate.worker != null && index >= 0 && index < isolate.worker.bindings().size()) {
+            switch (isolate.worker.bindings().get(index)) {
+                case Binding.DurableObjectNamespace ns -> {
+                    return ns;
+                }
+                // ctx.exports.ClassName: the worker's own class.
+                case Binding.ExportedNamespace e -> {
+                    return new Binding.DurableObjectNamespace(e.name(), isolate.worker.workerId(), e.className(),
+                            e.namespaceKey());
+                }
+                case Binding.WorkerLoader l -> { }
+                case Binding.Service sv -> { }
+                case Binding.Outbound o -> { }
+                case Binding.Tail t -> { }
+                case Binding.Capability c -> { }
+            }
         }
-        return ns;
+        throw new IllegalArgumentException("no such durable object namespace");
     }
 
     /** A stub's fetch(): the node routes it to the object, which may live in another sandbox. */
@@ -56,9 +72,25 @@ final class OutboundCalls {
         return call(target, args, 3);
     }
 
-    /** A dynamic worker's entrypoint's fetch(): {@code (workerId, entrypoint, method, url, headers, body)}. */
+    /**
+     * A dynamic worker's entrypoint's fetch(): {@code (workerId, entrypoint, props, cpuMs, subRequests,
+     * method, url, headers, body)}; props, cpuMs and subRequests are what getEntrypoint(name,
+     * {props, limits}) fixed (null: none).
+     */
     V8Value callWorker(V8Value[] args) throws Exception {
-        return call(new Address.Worker(Isolate.string(args, 0), Isolate.string(args, 1)), args, 2);
+        return call(new Address.Worker(Isolate.string(args, 0), Isolate.string(args, 1), grant(args, 2)), args, 5);
+    }
+
+    /** The grant of {@code args[from..from+2]}: props bytes, cpuMs, subRequests (each may be null); null if none. */
+    static Address.Grant grant(V8Value[] args, int from) throws Exception {
+        byte[] props = args.length > from && args[from] instanceof V8ValueTypedArray
+                ? Isolate.boundedBytes(args, from, ServiceCalls.MAX_PROPS_BYTES, "getEntrypoint: the props") : null;
+        long cpuMs = args.length > from + 1 && !ServiceCalls.absent(args[from + 1])
+                ? (long) Math.max(0, Math.min(Long.MAX_VALUE, Isolate.number(args, from + 1))) : -1;
+        int subrequests = args.length > from + 2 && !ServiceCalls.absent(args[from + 2])
+                ? (int) Math.max(0, Math.min(Integer.MAX_VALUE, Isolate.number(args, from + 2))) : -1;
+        Address.Grant g = new Address.Grant(props, cpuMs, subrequests);
+        return g.isEmpty() ? null : g;
     }
 
     Invocation callingInvocation(String what) {
@@ -96,6 +128,11 @@ final class OutboundCalls {
                 }
             }
         }), () -> isolate.enqueue(0, resolver::close));
+        LocalCalls local = isolate.services.localCalls();
+        if (local != null && target instanceof Address.DurableObject o
+                && local.fetch(isolate.outbox, inv.id, callId, o, method, url, headers, body)) {
+            return resolver.getPromise();
+        }
         isolate.outbox.send(new Message.CallStart(inv.id, callId, target, method, url, headers, body));
         return resolver.getPromise();
     }
@@ -108,9 +145,9 @@ final class OutboundCalls {
         return rpc(new Address.DurableObject(ns.workerId(), ns.className(), id, Isolate.string(args, 2)), args, 3);
     }
 
-    /** {@code stub.method(args)} on a dynamic worker's entrypoint: {@code (workerId, entrypoint, method, argsBytes|null)}. */
+    /** {@code stub.method(args)} on a dynamic worker's entrypoint: {@code (workerId, entrypoint, props, cpuMs, subRequests, method, argsBytes|null)}. */
     V8Value rpcWorker(V8Value[] args) throws Exception {
-        return rpc(new Address.Worker(Isolate.string(args, 0), Isolate.string(args, 1)), args, 2);
+        return rpc(new Address.Worker(Isolate.string(args, 0), Isolate.string(args, 1), grant(args, 2)), args, 5);
     }
 
     /**
@@ -158,6 +195,9 @@ final class OutboundCalls {
                 }
             }
         }), () -> isolate.enqueue(0, resolver::close));
+        // Not started locally (LocalCalls) as a fetch to an object in this sandbox is: an RPC's
+        // arguments and result may pass capabilities, which only the node can translate between
+        // the two invocations.
         isolate.outbox.send(message.apply(callId));
         return resolver.getPromise();
     }
@@ -183,7 +223,7 @@ final class OutboundCalls {
         }
         Invocation inv = callingInvocation("the worker loader");
         Message.LoadDynamic request = args.length > 2 && args[2] instanceof V8ValueObject code
-                ? DynamicCode.read(code, Isolate.string(args, 1), inv.limits)
+                ? DynamicCode.read(code, Isolate.string(args, 1), inv.limits, serviceCalls::resolve)
                 : new Message.LoadDynamic(0, 0, null, Isolate.string(args, 1), null, null, true, inv.limits);
         V8ValuePromise resolver = isolate.runtime.createV8ValuePromise();
         long callId = isolate.services.subrequests().register(inv.id, result -> isolate.enqueue(inv.id, () -> {
@@ -198,7 +238,7 @@ final class OutboundCalls {
             }
         }), () -> isolate.enqueue(0, resolver::close));
         Message.LoadDynamic load = new Message.LoadDynamic(inv.id, callId, isolate.worker.workerId(), request.id(),
-                request.bundle(), request.envJson(), request.networkAllowed(), request.limits(),
+                request.bundle(), request.envJson(), request.networkAllowed(), request.limits(), request.bindings(),
                 isolate.caps.outbound(request.envCaps(), inv));
         if (load.bundle() == null) isolate.outbox.send(load);
         else for (Message part : LoadDynamicParts.split(load)) isolate.outbox.send(part); // code up to 64 MiB, in chunks

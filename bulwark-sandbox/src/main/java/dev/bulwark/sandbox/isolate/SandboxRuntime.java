@@ -37,6 +37,7 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
     static final long MEMORY_CHECK_MS = 10;
 
     private final Outbox outbox;
+    private final LocalCalls local;
     private final ObjectStore objectStore;
     private final long objectIdleMs;
     private final long rssSoftLimitBytes;
@@ -85,7 +86,8 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
         this.objectStore = objectStore;
         this.isolatesPerWorker = isolatesPerWorker;
         IsolateSettings.apply(settings);
-        this.outbox = outbox;
+        this.local = new LocalCalls(outbox, this::deliver, subrequests);
+        this.outbox = local.outbox;
         this.rssSoftLimitBytes = rssSoftLimitBytes;
         ScheduledThreadPoolExecutor timers = new ScheduledThreadPoolExecutor(1, r -> {
             Thread t = new Thread(r, "sandbox-timers");
@@ -109,8 +111,19 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
     public void deliver(Message message) {
         switch (message) {
             case Message.LoadWorker m -> load(m);
-            case Message.FetchStart m -> fetch(m);
-            case Message.RpcStart m -> rpc(m);
+            case Message.FetchStart m -> {
+                local.delivered(m.invocationId(), m.target());
+                fetch(m);
+            }
+            case Message.RpcStart m -> {
+                local.delivered(m.invocationId(), m.target());
+                rpc(m);
+            }
+            case Message.AlarmStart m -> {
+                local.delivered(m.invocationId(), m.target());
+                alarm(m);
+            }
+            case Message.TailStart m -> tail(m);
             case Message.CapStart m -> capStart(m);
             case Message.ExportDrop m -> {
                 for (long id : m.exportIds()) {
@@ -118,7 +131,6 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
                     if (e != null) e.isolate().dropExport(e.localId());
                 }
             }
-            case Message.AlarmStart m -> alarm(m);
             case Message.SocketEvent m -> socketEvent(m);
             case Message.SocketRestore m -> sockets.restore(m);
             case Message.RpcResult m -> subrequests.complete(m.callId(), m);
@@ -151,6 +163,7 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
                 WorkerSlot slot = workers.remove(m.workerId());
                 if (slot != null) slot.retire();
             }
+            case Message.SnapshotObject m -> snapshot(m);
             case Message.Shutdown m -> close();
             default -> throw new IllegalArgumentException("not a node-to-sandbox message: " + message);
         }
@@ -208,7 +221,24 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
             outbox.send(new Message.InvocationDone(m.invocationId(), 0));
             return;
         }
-        isolate.dispatch(m, slot.limits);
+        isolate.dispatch(m, granted(slot.limits, m.target()));
+    }
+
+    /** A tail worker's tail(events) handler, run as an invocation of its own. */
+    private void tail(Message.TailStart m) {
+        Isolate isolate = isolateFor(m.invocationId(), m.target());
+        if (isolate != null) isolate.dispatch(m, granted(workers.get(m.target().workerId()).limits, m.target()));
+    }
+
+    /** A worker's limits, lowered by the grant of the entrypoint stub the call came through (never raised). */
+    static Limits granted(Limits limits, Address target) {
+        if (!(target instanceof Address.Worker w) || w.grant() == null) return limits;
+        Address.Grant g = w.grant();
+        long cpuMs = g.cpuMs() >= 0 ? Math.max(1, Math.min(limits.cpuMs(), g.cpuMs())) : limits.cpuMs();
+        int subrequests = g.subrequests() >= 0 ? Math.min(limits.subrequests(), g.subrequests()) : limits.subrequests();
+        if (cpuMs == limits.cpuMs() && subrequests == limits.subrequests()) return limits;
+        return new Limits(cpuMs, limits.wallMs(), limits.heapMb(), subrequests, limits.codeBytes(), limits.envBytes(),
+                limits.requestBodyBytes());
     }
 
     private void alarm(Message.AlarmStart m) {
@@ -257,6 +287,22 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
         home.dispatch(m, slot.limits);
     }
 
+    /**
+     * A snapshot of an object's database, taken in the isolate that runs (or would run) the object,
+     * so it is serial with the object's events. A worker whose code failed to load still has its
+     * objects' storage: the copy needs no JavaScript.
+     */
+    private void snapshot(Message.SnapshotObject m) {
+        WorkerSlot slot = workers.get(m.target().workerId());
+        Isolate isolate = slot == null ? null : pickFor(slot, m.target());
+        if (isolate == null) {
+            outbox.send(new Message.SnapshotTaken(m.correlationId(), slot == null
+                    ? "no worker '" + m.target().workerId() + "' is loaded in this sandbox" : "could not create an isolate"));
+            return;
+        }
+        isolate.snapshotObject(m.target(), m.fileName(), error -> outbox.send(new Message.SnapshotTaken(m.correlationId(), error)));
+    }
+
     @Override
     public SocketRegistry sockets() {
         return sockets;
@@ -278,7 +324,7 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
 
     private void rpc(Message.RpcStart m) {
         Isolate isolate = isolateFor(m.invocationId(), m.target());
-        if (isolate != null) isolate.dispatch(m, workers.get(m.target().workerId()).limits);
+        if (isolate != null) isolate.dispatch(m, granted(workers.get(m.target().workerId()).limits, m.target()));
     }
 
     /** The isolate for an event at {@code target}; null (and the invocation failed) if there is none. */
@@ -407,6 +453,11 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
     @Override
     public ScheduledExecutorService scheduler() {
         return scheduler;
+    }
+
+    @Override
+    public LocalCalls localCalls() {
+        return local;
     }
 
     @Override

@@ -32,6 +32,11 @@ interface SandboxServices {
 
     CapExports SHARED_EXPORTS = new CapExports();
 
+    /** Calls to durable objects placed in this sandbox, made without the node; null: every call goes to the node. */
+    default LocalCalls localCalls() {
+        return null;
+    }
+
     /** An isolate was terminated and must not be used again. */
     void condemned(Isolate isolate);
 

@@ -38,6 +38,77 @@ public sealed interface Binding {
         }
     }
 
+    /**
+     * A service binding ({@code services} in wrangler config, or a stub a parent gave a dynamic
+     * worker): {@code env.NAME.fetch()} and JS RPC to {@code target}, a worker's entrypoint with
+     * the grant the binding fixed. JS sees the binding's index only, never the target or props.
+     */
+    record Service(String name, dev.bulwark.sandbox.ipc.Address.Worker target) implements Binding {
+        public Service {
+            Objects.requireNonNull(name, "name");
+            Objects.requireNonNull(target, "target");
+        }
+    }
+
+    /**
+     * A dynamic worker's {@code globalOutbound} fetcher: every {@code fetch()} of the worker goes to
+     * {@code target}'s fetch handler. Not in env.
+     */
+    record Outbound(dev.bulwark.sandbox.ipc.Address.Worker target) implements Binding {
+        public Outbound {
+            Objects.requireNonNull(target, "target");
+        }
+
+        @Override
+        public String name() {
+            return "(globalOutbound)";
+        }
+    }
+
+    /**
+     * A tail worker of a dynamic worker ({@code tails} in WorkerCode): the node delivers one trace
+     * item per invocation to {@code target}'s {@code tail(events)} handler. Not in env; the node
+     * acts on it, the sandbox ignores it.
+     */
+    record Tail(dev.bulwark.sandbox.ipc.Address.Worker target) implements Binding {
+        public Tail {
+            Objects.requireNonNull(target, "target");
+        }
+
+        @Override
+        public String name() {
+            return "(tail)";
+        }
+    }
+
+    /**
+     * A durable object class the worker itself exports, as {@code ctx.exports.ClassName} (a
+     * namespace, as workerd's loopback): the worker's own class, keyed as its namespace binding
+     * would be. Not in env.
+     */
+    record ExportedNamespace(String className, byte[] namespaceKey) implements Binding {
+        public ExportedNamespace {
+            Objects.requireNonNull(className, "className");
+            if (namespaceKey == null || namespaceKey.length < 16) throw new IllegalArgumentException("namespace key too short");
+            namespaceKey = namespaceKey.clone();
+        }
+
+        @Override
+        public byte[] namespaceKey() {
+            return namespaceKey.clone();
+        }
+
+        @Override
+        public String name() {
+            return "(exports." + className + ")";
+        }
+
+        @Override
+        public String toString() {
+            return "ExportedNamespace[" + className + "]";
+        }
+    }
+
     record DurableObjectNamespace(String name, String workerId, String className, byte[] namespaceKey)
             implements Binding {
         public DurableObjectNamespace {

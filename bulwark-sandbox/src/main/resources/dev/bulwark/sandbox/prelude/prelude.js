@@ -383,6 +383,8 @@
       "loadDynamic",
       "rpcObject",
       "rpcWorker",
+      "serviceCall",
+      "serviceRpc",
       "rpcReturn",
       "capCall",
       "capRelease",
@@ -459,6 +461,8 @@
         loadDynamic: notInstalled,
         rpcObject: notInstalled,
         rpcWorker: notInstalled,
+        serviceCall: notInstalled,
+        serviceRpc: notInstalled,
         rpcReturn: notInstalled,
         capCall: notInstalled,
         capRelease: notInstalled,
@@ -8939,7 +8943,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
   function subrequestBodyPull(id) {
     const u2 = uploads.get(id);
     if (u2 === void 0) return;
-    const send = /* @__PURE__ */ __name((b3) => {
+    const send2 = /* @__PURE__ */ __name((b3) => {
       if (b3.byteLength > PIECE) {
         u2.rest = b3.subarray(PIECE);
         b3 = b3.subarray(0, PIECE);
@@ -8949,7 +8953,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
       H.subrequestBodyChunk(id, b3.byteOffset === 0 && b3.byteLength === b3.buffer.byteLength ? b3 : b3.slice());
     }, "send");
     if (u2.rest !== null) {
-      send(u2.rest);
+      send2(u2.rest);
       return;
     }
     readerReadChunk(u2.reader).then(({ done, value }) => {
@@ -8967,7 +8971,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
         H.subrequestBodyEnd(id, `${err}`);
         return;
       }
-      send(b3);
+      send2(b3);
     }, (err) => {
       uploads.delete(id);
       try {
@@ -10399,6 +10403,799 @@ Content-Type: ${value.type || "application/octet-stream"}\r
 
   // src/fetch.js
   init_inject();
+
+  // src/services.js
+  init_inject();
+  init_host();
+  init_util();
+
+  // src/rpc.js
+  init_inject();
+  init_host();
+  init_util();
+
+  // src/runtime-classes.js
+  init_inject();
+  var DurableObject = class {
+    static {
+      __name(this, "DurableObject");
+    }
+    constructor(ctx, env) {
+      this.ctx = ctx;
+      this.env = env;
+    }
+  };
+  var WorkerEntrypoint = class {
+    static {
+      __name(this, "WorkerEntrypoint");
+    }
+    constructor(ctx, env) {
+      this.ctx = ctx;
+      this.env = env;
+    }
+  };
+  var WorkflowEntrypoint = class {
+    static {
+      __name(this, "WorkflowEntrypoint");
+    }
+    constructor(ctx, env) {
+      this.ctx = ctx;
+      this.env = env;
+    }
+  };
+  var RpcTarget = class {
+    static {
+      __name(this, "RpcTarget");
+    }
+  };
+
+  // src/caps.js
+  init_inject();
+  init_host();
+  init_util();
+  init_encoding();
+  init_streams_core();
+  init_util();
+  var MAGIC2 = 202;
+  var EXPORT = 1;
+  var IMPORT = 2;
+  var OBJECT_STUB = 4;
+  var ADDRESS_WORKER = 5;
+  var MAX_REFS = 1024;
+  var TAG_STUB = 0;
+  var TAG_STREAM = 1;
+  var STREAM_CHUNK = 1 << 20;
+  var RpcTargetProto = RpcTarget.prototype;
+  var hasOwn2 = Object.prototype.hasOwnProperty;
+  var DisposeSymbol = typeof Symbol.dispose === "symbol" ? Symbol.dispose : /* @__PURE__ */ Symbol.for("Symbol.dispose");
+  function disposedError() {
+    return new Error("RPC stub used after being disposed.");
+  }
+  __name(disposedError, "disposedError");
+  var exported = /* @__PURE__ */ new Map();
+  var exportIdsOf = /* @__PURE__ */ new Map();
+  var nextExportId = 1;
+  function isRpcTarget(v3) {
+    for (let o2 = ObjectGetPrototypeOf(v3); o2 !== null; o2 = ObjectGetPrototypeOf(o2)) {
+      if (o2 === RpcTargetProto) return true;
+    }
+    return false;
+  }
+  __name(isRpcTarget, "isRpcTarget");
+  function exportValue(value) {
+    const id = nextExportId++;
+    exported.set(id, value);
+    let ids = exportIdsOf.get(value);
+    if (ids === void 0) exportIdsOf.set(value, ids = /* @__PURE__ */ new Set());
+    ids.add(id);
+    return id;
+  }
+  __name(exportValue, "exportValue");
+  function dropExport(id) {
+    id = Number(id);
+    const value = exported.get(id);
+    if (value === void 0) return;
+    exported.delete(id);
+    const ids = exportIdsOf.get(value);
+    if (ids !== void 0) {
+      ids.delete(id);
+      if (ids.size > 0) return;
+      exportIdsOf.delete(value);
+    }
+    try {
+      const dispose = value[DisposeSymbol];
+      if (typeof dispose === "function") ReflectApply(dispose, value, []);
+    } catch (err) {
+      safeLog("error", `Uncaught exception in [Symbol.dispose](): ${err && err.stack ? err.stack : err}`);
+    }
+  }
+  __name(dropExport, "dropExport");
+  function revoke(value) {
+    const ids = exportIdsOf.get(value);
+    if (ids === void 0) return false;
+    H.capRevoke(Array.from(ids));
+    return true;
+  }
+  __name(revoke, "revoke");
+  var stubs = /* @__PURE__ */ new WeakMap();
+  var addressStubs = /* @__PURE__ */ new WeakMap();
+  function registerAddressStub(stub, describe3) {
+    addressStubs.set(stub, describe3);
+  }
+  __name(registerAddressStub, "registerAddressStub");
+  function release(state) {
+    if (state.disposed) return;
+    state.disposed = true;
+    if (--state.shared.count === 0) {
+      try {
+        H.capRelease(state.shared.index);
+      } catch {
+      }
+    }
+  }
+  __name(release, "release");
+  function sendOf(state) {
+    return (method3, payload) => {
+      if (state.disposed) throw disposedError();
+      return H.capCall(state.shared.index, method3, payload);
+    };
+  }
+  __name(sendOf, "sendOf");
+  var rpcPropertyOf = null;
+  var invokeOf = null;
+  function bindRpc(rpcProperty2, invoke2) {
+    rpcPropertyOf = rpcProperty2;
+    invokeOf = invoke2;
+  }
+  __name(bindRpc, "bindRpc");
+  function newStub(shared) {
+    const state = { shared, disposed: false };
+    shared.count++;
+    const target = /* @__PURE__ */ __name(function() {
+    }, "target");
+    const stub = new Proxy(target, {
+      get(_3, prop) {
+        if (prop === DisposeSymbol) return () => release(state);
+        if (typeof prop === "symbol" || prop === "then") return void 0;
+        if (prop === "dup") {
+          return () => {
+            if (state.disposed) throw disposedError();
+            return newStub(shared);
+          };
+        }
+        return rpcPropertyOf(sendOf(state), prop);
+      },
+      apply(_3, thisArg, args) {
+        return invokeOf(sendOf(state), "", args, true);
+      },
+      set() {
+        return false;
+      },
+      defineProperty() {
+        return false;
+      },
+      deleteProperty() {
+        return false;
+      },
+      setPrototypeOf() {
+        return false;
+      }
+    });
+    stubs.set(stub, state);
+    return stub;
+  }
+  __name(newStub, "newStub");
+  function makeCapStub(index) {
+    return newStub({ index: Number(index), count: 0 });
+  }
+  __name(makeCapStub, "makeCapStub");
+  function isCapValue(v3) {
+    if (v3 === null || typeof v3 !== "object" && typeof v3 !== "function") return false;
+    return stubs.has(v3) || addressStubs.has(v3) || typeof v3 === "function" || isRpcTarget(v3);
+  }
+  __name(isCapValue, "isCapValue");
+  var HeaderWriter = class {
+    static {
+      __name(this, "HeaderWriter");
+    }
+    constructor() {
+      this.out = [];
+    }
+    byte(b3) {
+      this.out.push(b3);
+    }
+    varint(n2) {
+      while (n2 >= 128) {
+        this.out.push(n2 % 128 | 128);
+        n2 = Math.floor(n2 / 128);
+      }
+      this.out.push(n2);
+    }
+    str(s2) {
+      const b3 = utf8Encode(s2);
+      this.varint(b3.length);
+      for (let i2 = 0; i2 < b3.length; i2++) this.out.push(b3[i2]);
+    }
+    optStr(s2) {
+      if (s2 === null || s2 === void 0) this.byte(0);
+      else {
+        this.byte(1);
+        this.str(s2);
+      }
+    }
+  };
+  async function encodePayload(value) {
+    const refs = [];
+    const bytes = serialize(value, {
+      encode(v3) {
+        const ref = classify(v3);
+        if (ref === void 0) return void 0;
+        refs.push(ref);
+        return ref.tag === void 0 ? refs.length - 1 : { slot: refs.length - 1, tag: ref.tag };
+      }
+    });
+    if (refs.length === 0) return { bytes, sent: [] };
+    return withHeader(refs, bytes);
+  }
+  __name(encodePayload, "encodePayload");
+  function classify(v3) {
+    const state = stubs.get(v3);
+    if (state !== void 0) {
+      if (state.disposed) throw disposedError();
+      return { kind: IMPORT, state };
+    }
+    const describe3 = addressStubs.get(v3);
+    if (describe3 !== void 0) return describe3();
+    if (isReadableStream(v3)) return { kind: EXPORT, value: new StreamSource(v3), tag: TAG_STREAM };
+    if (typeof v3 === "function" || typeof v3 === "object" && v3 !== null && isRpcTarget(v3)) return { kind: EXPORT, value: v3 };
+    return void 0;
+  }
+  __name(classify, "classify");
+  async function encodeEnvCaps(entries) {
+    const names = Object.keys(entries);
+    const refs = names.map((n2) => classify(entries[n2]));
+    return withHeader(refs, utf8Encode(JSON.stringify(names)));
+  }
+  __name(encodeEnvCaps, "encodeEnvCaps");
+  function objectRef(binding, id, name) {
+    return { kind: OBJECT_STUB, binding, id, name };
+  }
+  __name(objectRef, "objectRef");
+  function workerRef(loadable, entrypoint) {
+    return { kind: ADDRESS_WORKER, loadable, entrypoint };
+  }
+  __name(workerRef, "workerRef");
+  async function withHeader(refs, bytes) {
+    if (refs.length > MAX_REFS) throw new RangeError(`An RPC message can pass at most ${MAX_REFS} stubs, functions and RpcTargets.`);
+    for (const r2 of refs) {
+      if (r2.kind === ADDRESS_WORKER && r2.workerId === void 0) r2.workerId = await r2.loadable.ensure();
+    }
+    const w3 = new HeaderWriter();
+    w3.byte(MAGIC2);
+    w3.varint(refs.length);
+    const sent = [];
+    for (const r2 of refs) {
+      w3.byte(r2.kind);
+      switch (r2.kind) {
+        case EXPORT:
+          w3.varint(exportValue(r2.value));
+          break;
+        case IMPORT: {
+          const i2 = r2.state.shared.index;
+          w3.varint(i2 >= 0 ? 2 * i2 : -2 * i2 - 1);
+          sent.push(r2.state);
+          break;
+        }
+        case OBJECT_STUB:
+          w3.varint(r2.binding);
+          w3.str(r2.id);
+          w3.optStr(r2.name);
+          break;
+        case ADDRESS_WORKER:
+          w3.str(r2.workerId);
+          w3.optStr(r2.entrypoint);
+          break;
+        default:
+          throw new TypeError("unknown capability kind");
+      }
+    }
+    const out = new Uint8Array(w3.out.length + bytes.length);
+    out.set(w3.out, 0);
+    out.set(bytes, w3.out.length);
+    return { bytes: out, sent };
+  }
+  __name(withHeader, "withHeader");
+  function moved(sent) {
+    for (const s2 of sent) {
+      if (s2.shared.index > 0) release(s2);
+    }
+  }
+  __name(moved, "moved");
+  function decodePayload(bytes) {
+    if (bytes.length === 0 || bytes[0] !== MAGIC2) return deserialize(bytes);
+    let p2 = 1;
+    const byte = /* @__PURE__ */ __name(() => {
+      if (p2 >= bytes.length) throw new TypeError("malformed RPC payload");
+      return bytes[p2++];
+    }, "byte");
+    const varint = /* @__PURE__ */ __name(() => {
+      let n3 = 0, scale = 1;
+      for (let i2 = 0; i2 < 8; i2++) {
+        const c2 = byte();
+        n3 += (c2 & 127) * scale;
+        if (c2 < 128) return n3;
+        scale *= 128;
+      }
+      throw new TypeError("malformed RPC payload");
+    }, "varint");
+    const n2 = varint();
+    if (n2 > MAX_REFS) throw new TypeError("malformed RPC payload");
+    const indexes = [];
+    for (let i2 = 0; i2 < n2; i2++) {
+      if (byte() !== IMPORT) throw new TypeError("malformed RPC payload");
+      const z3 = varint();
+      indexes.push(z3 % 2 === 0 ? z3 / 2 : -(z3 + 1) / 2);
+    }
+    const made = [];
+    const value = deserialize(bytes.subarray(p2), {
+      decode(slot, tag) {
+        if (slot >= indexes.length) throw new TypeError("malformed RPC payload");
+        const stub = makeCapStub(indexes[slot]);
+        made.push(stub);
+        if (tag === TAG_STREAM) return remoteStream(stub);
+        if (tag !== TAG_STUB) throw new TypeError("malformed RPC payload");
+        return stub;
+      }
+    });
+    if (made.length > 0 && value !== null && typeof value === "object" && !stubs.has(value)) {
+      try {
+        ObjectDefineProperty(value, DisposeSymbol, {
+          value() {
+            for (const s2 of made) s2[DisposeSymbol]();
+          },
+          writable: true,
+          configurable: true,
+          enumerable: false
+        });
+      } catch {
+      }
+    }
+    return value;
+  }
+  __name(decodePayload, "decodePayload");
+  var StreamSource = class extends RpcTarget {
+    static {
+      __name(this, "StreamSource");
+    }
+    #reader;
+    #pending = null;
+    constructor(stream) {
+      super();
+      if (isStreamLocked(stream)) throw new TypeError("The ReadableStream passed over RPC is locked to a reader.");
+      this.#reader = getReader(stream);
+    }
+    async read() {
+      if (this.#pending === null) {
+        const { done, value } = await readerReadChunk(this.#reader);
+        if (done) return { done: true };
+        let bytes;
+        if (isArrayBuffer(value)) bytes = new Uint8Array(value);
+        else if (isArrayBufferView(value)) bytes = viewBytes(value);
+        else throw new TypeError("Only byte streams (chunks of ArrayBuffer or ArrayBufferView) can be passed over RPC.");
+        this.#pending = bytes;
+      }
+      const out = this.#pending.subarray(0, STREAM_CHUNK);
+      this.#pending = this.#pending.length > STREAM_CHUNK ? this.#pending.subarray(STREAM_CHUNK) : null;
+      return { done: false, value: out.slice() };
+    }
+    cancel(reason) {
+      return readerCancelWith(this.#reader, reason);
+    }
+    [DisposeSymbol]() {
+      try {
+        PromiseCatch(readerCancelWith(this.#reader, void 0));
+      } catch {
+      }
+    }
+  };
+  function PromiseCatch(p2) {
+    if (p2 && typeof p2.then === "function") p2.then(void 0, () => {
+    });
+  }
+  __name(PromiseCatch, "PromiseCatch");
+  function remoteStream(stub) {
+    let finished = false;
+    const finish = /* @__PURE__ */ __name(() => {
+      if (!finished) {
+        finished = true;
+        stub[DisposeSymbol]();
+      }
+    }, "finish");
+    return new ReadableStream({
+      async pull(controller) {
+        let r2;
+        try {
+          r2 = await stub.read();
+        } catch (err) {
+          finish();
+          throw err;
+        }
+        if (r2.done) {
+          finish();
+          controller.close();
+        } else {
+          controller.enqueue(r2.value);
+        }
+      },
+      async cancel(reason) {
+        try {
+          await stub.cancel(reason === void 0 ? void 0 : `${reason}`);
+        } catch {
+        }
+        finish();
+      }
+    }, { highWaterMark: 0 });
+  }
+  __name(remoteStream, "remoteStream");
+  function notImplemented(name) {
+    return new TypeError(`The RPC receiver does not implement the method "${name}".`);
+  }
+  __name(notImplemented, "notImplemented");
+  var TARGET_BASES = /* @__PURE__ */ new Set([Object.prototype, RpcTargetProto, DurableObject.prototype, WorkerEntrypoint.prototype, Function.prototype]);
+  var TARGET_RESERVED = /* @__PURE__ */ new Set(["constructor", "then", "dup"]);
+  function exportedMember(value, name) {
+    if (typeof name !== "string" || TARGET_RESERVED.has(name)) throw notImplemented(name);
+    if (typeof value === "function") {
+      if (ReflectApply(hasOwn2, value, [name])) return value[name];
+      throw notImplemented(name);
+    }
+    for (let o2 = ObjectGetPrototypeOf(value); o2 !== null && !TARGET_BASES.has(o2); o2 = ObjectGetPrototypeOf(o2)) {
+      if (ObjectGetOwnPropertyDescriptor(o2, name) !== void 0) return Reflect.get(o2, name, value);
+    }
+    throw notImplemented(name);
+  }
+  __name(exportedMember, "exportedMember");
+  function exportedCall(cap) {
+    const value = exported.get(Number(cap.export));
+    if (value === void 0) throw disposedError();
+    if (cap.method === "") {
+      if (typeof value !== "function") throw new TypeError("The RPC stub is not a function.");
+      return [void 0, value];
+    }
+    return [value, exportedMember(value, cap.method)];
+  }
+  __name(exportedCall, "exportedCall");
+
+  // src/rpc.js
+  var RESERVED = /* @__PURE__ */ new Set([
+    "constructor",
+    "fetch",
+    "connect",
+    "alarm",
+    "webSocketMessage",
+    "webSocketClose",
+    "webSocketError",
+    "then",
+    "dup"
+  ]);
+  async function invoke(send2, name, args, isCall) {
+    const payload = isCall ? await encodePayload(args) : { bytes: null, sent: [] };
+    let result;
+    try {
+      result = await send2(name, payload.bytes);
+    } catch (err) {
+      if (err && err.code === "capability") throw new Error(err.message);
+      throw err;
+    } finally {
+      moved(payload.sent);
+    }
+    const value = decodePayload(result.value);
+    if (result.threw) throw value;
+    return value;
+  }
+  __name(invoke, "invoke");
+  function rpcProperty(send2, name) {
+    const call = /* @__PURE__ */ __name((...args) => pipelined(PromiseThen(invoke(send2, name, args, true), box)), "call");
+    Object.defineProperty(call, "then", {
+      value: /* @__PURE__ */ __name((onOk, onErr) => PromiseThen(invoke(send2, name, null, false), onOk, onErr), "value")
+    });
+    return call;
+  }
+  __name(rpcProperty, "rpcProperty");
+  bindRpc(rpcProperty, invoke);
+  var PromiseFinally = Promise.prototype.finally;
+  var box = /* @__PURE__ */ __name((v3) => ({ v: v3 }), "box");
+  var unbox = /* @__PURE__ */ __name((b3) => b3.v, "unbox");
+  function pipelined(boxed) {
+    return new Proxy(function() {
+    }, {
+      get(_3, prop) {
+        if (prop === "then") return (onOk, onErr) => PromiseThen(PromiseThen(boxed, unbox), onOk, onErr);
+        if (prop === "catch") return (onErr) => PromiseThen(PromiseThen(boxed, unbox), void 0, onErr);
+        if (prop === "finally") return (f2) => ReflectApply(PromiseFinally, PromiseThen(boxed, unbox), [f2]);
+        if (typeof prop === "symbol") return void 0;
+        return pipelined(PromiseThen(boxed, (b3) => {
+          if (b3.v === null || b3.v === void 0) throw new TypeError(`Cannot read properties of ${b3.v} (reading '${prop}')`);
+          return box(b3.v[prop]);
+        }));
+      },
+      apply(_3, thisArg, args) {
+        return pipelined(PromiseThen(boxed, (b3) => {
+          if (typeof b3.v !== "function") throw new TypeError("The RPC result is not a function.");
+          return box(ReflectApply(b3.v, void 0, args));
+        }));
+      }
+    });
+  }
+  __name(pipelined, "pipelined");
+  function stubHandler(own, sendOf2) {
+    return {
+      get(target, prop) {
+        if (typeof prop === "symbol" || own.has(prop)) {
+          const v3 = Reflect.get(target, prop, target);
+          return typeof v3 === "function" ? v3.bind(target) : v3;
+        }
+        if (prop === "then") return void 0;
+        return rpcProperty(sendOf2(target), prop);
+      }
+    };
+  }
+  __name(stubHandler, "stubHandler");
+  var BASES = /* @__PURE__ */ new Set([Object.prototype, DurableObject.prototype, WorkerEntrypoint.prototype, RpcTarget.prototype]);
+  function notImplemented2(name) {
+    return new TypeError(`The RPC receiver does not implement the method "${name}".`);
+  }
+  __name(notImplemented2, "notImplemented");
+  function lookup(receiver, name) {
+    if (RESERVED.has(name) || typeof name !== "string") throw notImplemented2(name);
+    for (let o2 = ObjectGetPrototypeOf(receiver); o2 !== null && !BASES.has(o2); o2 = ObjectGetPrototypeOf(o2)) {
+      if (ObjectGetOwnPropertyDescriptor(o2, name) !== void 0) return Reflect.get(o2, name, receiver);
+    }
+    throw notImplemented2(name);
+  }
+  __name(lookup, "lookup");
+  async function answerRpc(receiverPromise, rpc, invocationId, abortedReason2 = void 0) {
+    await answer(async () => {
+      const receiver = await receiverPromise;
+      return [receiver, lookup(receiver, rpc.method)];
+    }, rpc, invocationId, abortedReason2);
+  }
+  __name(answerRpc, "answerRpc");
+  async function answerCap(cap, invocationId) {
+    await answer(async () => exportedCall(cap), cap, invocationId);
+  }
+  __name(answerCap, "answerCap");
+  async function answer(resolve, rpc, invocationId, abortedReason2 = void 0) {
+    let value, threw = false;
+    try {
+      const [receiver, member] = await resolve();
+      if (rpc.args === null || rpc.args === void 0) {
+        if (typeof member === "function" && rpc.method !== "") throw new TypeError(`"${rpc.method}" is a method: call it.`);
+        value = await member;
+      } else {
+        if (typeof member !== "function") throw new TypeError(`"${rpc.method}" is not a method.`);
+        const args = decodePayload(rpc.args);
+        value = await ReflectApply(member, receiver, args);
+      }
+      const aborted = abortedReason2 === void 0 ? void 0 : abortedReason2(receiver);
+      if (aborted !== void 0) throw aborted;
+    } catch (err) {
+      value = err;
+      threw = true;
+    }
+    let payload;
+    try {
+      payload = await encodePayload(value);
+    } catch (err) {
+      payload = { bytes: serialize(err instanceof Error ? err : new TypeError(`${err}`)), sent: [] };
+      threw = true;
+    }
+    try {
+      H.rpcReturn(invocationId, payload.bytes, threw);
+    } catch (err) {
+      H.rpcReturn(invocationId, serialize(err instanceof Error ? new Error(err.message) : new TypeError(`${err}`)), true);
+      return;
+    }
+    moved(payload.sent);
+  }
+  __name(answer, "answer");
+  async function answerAlarm(receiverPromise, target, invocationId, abortWithoutRetry2 = void 0) {
+    let value, threw = false;
+    try {
+      const receiver = await receiverPromise;
+      const handler = receiver.alarm;
+      if (typeof handler !== "function") throw new TypeError("The durable object has an alarm set but no alarm() handler.");
+      H.storageOp(target.storage, "alarmStarted");
+      await ReflectApply(handler, receiver, [{ retryCount: target.alarm.retryCount, isRetry: target.alarm.isRetry }]);
+    } catch (err) {
+      value = err;
+      threw = true;
+      safeLog("error", `Uncaught exception in alarm(): ${err && err.stack ? err.stack : err}`);
+      if (abortWithoutRetry2 !== void 0 && abortWithoutRetry2(err)) threw = false;
+    }
+    H.rpcReturn(invocationId, serialize(threw ? `${value}` : void 0), threw);
+  }
+  __name(answerAlarm, "answerAlarm");
+  function entrypointReceiver(target, env, ctx) {
+    const name = target.entrypoint ?? "default";
+    const cls = target.exports[name];
+    if (typeof cls !== "function") {
+      throw new TypeError(`The entrypoint '${name}' does not support RPC: export a class that extends WorkerEntrypoint.`);
+    }
+    return new cls(ctx, env);
+  }
+  __name(entrypointReceiver, "entrypointReceiver");
+
+  // src/services.js
+  var DESCRIPTORS = /* @__PURE__ */ new WeakMap();
+  var SELF = -1;
+  function send(d2) {
+    return (method3, args) => H.serviceRpc(d2.index, d2.entrypoint, d2.props, method3, args);
+  }
+  __name(send, "send");
+  function serviceFetch(d2, input, init) {
+    return new PromiseCtor((resolve, reject) => {
+      const request = new Request(input, init);
+      const body = requestInternals.body(request);
+      const url = requestInternals.url(request);
+      PromiseThen(body === null ? PromiseResolve(null) : body.consume(), (bytes) => {
+        let pending;
+        try {
+          pending = H.serviceCall(
+            d2.index,
+            d2.entrypoint,
+            d2.props,
+            requestInternals.method(request),
+            url,
+            joinHeaderLines(headersToPairs(requestInternals.headers(request))),
+            bytes
+          );
+        } catch (err) {
+          reject(err);
+          return;
+        }
+        PromiseThen(pending, (result) => {
+          try {
+            resolve(responseInternals.fromHost(result, url));
+          } catch (err) {
+            reject(err);
+          }
+        }, reject);
+      }, reject);
+    });
+  }
+  __name(serviceFetch, "serviceFetch");
+  var OWN = /* @__PURE__ */ new Set(["fetch", "connect"]);
+  function memberOf(d2, prop) {
+    if (prop === "fetch") return (input, init = void 0) => serviceFetch(d2, input, init);
+    if (prop === "connect") {
+      return () => {
+        throw new TypeError("connect() on a service binding is not supported by Bulwark yet");
+      };
+    }
+    return void 0;
+  }
+  __name(memberOf, "memberOf");
+  function makeHandler(d2, specializable) {
+    return {
+      get(target, prop) {
+        if (typeof prop === "symbol") {
+          if (prop === Symbol.toStringTag) return "Fetcher";
+          return void 0;
+        }
+        if (OWN.has(prop)) return memberOf(d2, prop);
+        if (prop === "then" || prop === "toJSON") return void 0;
+        return rpcProperty(send(d2), prop);
+      },
+      has(target, prop) {
+        return OWN.has(prop);
+      },
+      ownKeys() {
+        return [];
+      },
+      getOwnPropertyDescriptor() {
+        return void 0;
+      },
+      defineProperty() {
+        return false;
+      },
+      set() {
+        return false;
+      },
+      deleteProperty() {
+        return false;
+      },
+      getPrototypeOf() {
+        return FetcherProto;
+      },
+      setPrototypeOf() {
+        return false;
+      },
+      apply(target, thisArg, args) {
+        if (!specializable) throw new TypeError("A service binding is not a function.");
+        return specialize(d2, args[0]);
+      },
+      construct() {
+        throw new TypeError("Illegal constructor");
+      }
+    };
+  }
+  __name(makeHandler, "makeHandler");
+  var Fetcher = class {
+    static {
+      __name(this, "Fetcher");
+    }
+    constructor() {
+      throw new TypeError("Illegal constructor");
+    }
+  };
+  var FetcherProto = Fetcher.prototype;
+  Object.defineProperty(FetcherProto, Symbol.toStringTag, { value: "Fetcher", configurable: true });
+  function makeStub(d2, specializable) {
+    const stub = new Proxy(() => {
+    }, makeHandler(d2, specializable));
+    DESCRIPTORS.set(stub, d2);
+    return stub;
+  }
+  __name(makeStub, "makeStub");
+  function specialize(d2, options) {
+    if (options !== void 0 && options !== null && !isObjectLike(options)) {
+      throw new TypeError("ctx.exports entrypoints take one argument: an options object {props}");
+    }
+    const props = options === void 0 || options === null || options.props === void 0 ? null : serialize(options.props);
+    return makeStub({ index: d2.index, entrypoint: d2.entrypoint, props }, false);
+  }
+  __name(specialize, "specialize");
+  function makeService(index) {
+    return makeStub({ index, entrypoint: null, props: null }, false);
+  }
+  __name(makeService, "makeService");
+  function serviceDescriptor(value) {
+    return isObjectLike(value) ? DESCRIPTORS.get(value) : void 0;
+  }
+  __name(serviceDescriptor, "serviceDescriptor");
+  function isSubclassOf(cls, base) {
+    if (typeof cls !== "function") return false;
+    for (let p2 = cls.prototype; p2 !== null && p2 !== void 0; p2 = ObjectGetPrototypeOf(p2)) {
+      if (p2 === base.prototype) return true;
+    }
+    return false;
+  }
+  __name(isSubclassOf, "isSubclassOf");
+  var selfExports = Object.freeze({});
+  function linkExports(namespace, loopback, namespaces) {
+    for (const name of Object.keys(namespace)) {
+      let value;
+      try {
+        value = namespace[name];
+      } catch {
+        continue;
+      }
+      if (isSubclassOf(value, DurableObject)) {
+        if (namespaces[name] !== void 0) loopback[name] = namespaces[name];
+      } else if (isSubclassOf(value, WorkerEntrypoint) || isObjectLike(value) && typeof value !== "function" && typeof value.fetch === "function") {
+        loopback[name] = makeStub({ index: SELF, entrypoint: name === "default" ? null : name, props: null }, true);
+      }
+    }
+    Object.freeze(loopback);
+    selfExports = loopback;
+  }
+  __name(linkExports, "linkExports");
+  function ctxExports() {
+    return selfExports;
+  }
+  __name(ctxExports, "ctxExports");
+  var outbound = null;
+  function setGlobalOutbound(index) {
+    outbound = { index, entrypoint: null, props: null };
+  }
+  __name(setGlobalOutbound, "setGlobalOutbound");
+  function outboundFetch(input, init) {
+    return outbound === null ? null : serviceFetch(outbound, input, init);
+  }
+  __name(outboundFetch, "outboundFetch");
+
+  // src/fetch.js
   init_host();
   init_util();
   init_events();
@@ -10459,6 +11256,8 @@ Content-Type: ${value.type || "application/octet-stream"}\r
   }
   __name(redirectTarget, "redirectTarget");
   function fetch(input, init = void 0) {
+    const viaOutbound = outboundFetch(input, init);
+    if (viaOutbound !== null) return viaOutbound;
     return new PromiseCtor((resolve, reject) => {
       let request;
       try {
@@ -11792,6 +12591,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
   init_util();
   var INTERNAL2 = /* @__PURE__ */ Symbol("internal");
   var MAX_BATCH_KEYS = 128;
+  var MAX_BINDING_ARGS = 1024;
   function settle(fn) {
     try {
       return PromiseResolve(fn());
@@ -11822,12 +12622,17 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     #next = 0;
     #rowsRead;
     #rowsWritten;
+    // result: the host's flat answer [rowsRead, rowsWritten, columnCount, ...columnNames, ...values row by row].
     constructor(token, result) {
       if (token !== INTERNAL2) throw new TypeError("Illegal constructor");
-      this.#columns = result.columns;
-      this.#rows = result.rows;
-      this.#rowsRead = result.rowsRead;
-      this.#rowsWritten = result.rowsWritten;
+      const width = result[2];
+      const first = 3 + width;
+      this.#rowsRead = result[0];
+      this.#rowsWritten = result[1];
+      this.#columns = result.slice(3, first);
+      const rows = [];
+      if (width > 0) for (let i2 = first; i2 < result.length; i2 += width) rows.push(result.slice(i2, i2 + width));
+      this.#rows = rows;
     }
     #object(row) {
       const o2 = {};
@@ -11904,9 +12709,15 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     }
     exec(query, ...bindings) {
       if (typeof query !== "string") throw new TypeError("Failed to execute 'exec' on 'SqlStorage': parameter 1 is not of type 'string'.");
-      const values = [];
-      for (let i2 = 0; i2 < bindings.length; i2++) values.push(sqlValue(bindings[i2]));
-      return new SqlStorageCursor(INTERNAL2, H.sqlExec(this.#handle, query, values));
+      const args = [this.#handle, query];
+      if (bindings.length <= MAX_BINDING_ARGS) {
+        for (let i2 = 0; i2 < bindings.length; i2++) args.push(sqlValue(bindings[i2]));
+      } else {
+        const values = [];
+        for (let i2 = 0; i2 < bindings.length; i2++) values.push(sqlValue(bindings[i2]));
+        args.push(values);
+      }
+      return new SqlStorageCursor(INTERNAL2, ReflectApply(H.sqlExec, void 0, args));
     }
     get databaseSize() {
       return H.storageOp(this.#handle, "size");
@@ -12123,620 +12934,6 @@ Content-Type: ${value.type || "application/octet-stream"}\r
   }
   __name(createStorage, "createStorage");
 
-  // src/rpc.js
-  init_inject();
-  init_host();
-  init_util();
-
-  // src/runtime-classes.js
-  init_inject();
-  var DurableObject = class {
-    static {
-      __name(this, "DurableObject");
-    }
-    constructor(ctx, env) {
-      this.ctx = ctx;
-      this.env = env;
-    }
-  };
-  var WorkerEntrypoint = class {
-    static {
-      __name(this, "WorkerEntrypoint");
-    }
-    constructor(ctx, env) {
-      this.ctx = ctx;
-      this.env = env;
-    }
-  };
-  var WorkflowEntrypoint = class {
-    static {
-      __name(this, "WorkflowEntrypoint");
-    }
-    constructor(ctx, env) {
-      this.ctx = ctx;
-      this.env = env;
-    }
-  };
-  var RpcTarget = class {
-    static {
-      __name(this, "RpcTarget");
-    }
-  };
-
-  // src/caps.js
-  init_inject();
-  init_host();
-  init_util();
-  init_encoding();
-  init_streams_core();
-  init_util();
-  var MAGIC2 = 202;
-  var EXPORT = 1;
-  var IMPORT = 2;
-  var OBJECT_STUB = 4;
-  var ADDRESS_WORKER = 5;
-  var MAX_REFS = 1024;
-  var TAG_STUB = 0;
-  var TAG_STREAM = 1;
-  var STREAM_CHUNK = 1 << 20;
-  var RpcTargetProto = RpcTarget.prototype;
-  var hasOwn2 = Object.prototype.hasOwnProperty;
-  var DisposeSymbol = typeof Symbol.dispose === "symbol" ? Symbol.dispose : /* @__PURE__ */ Symbol.for("Symbol.dispose");
-  function disposedError() {
-    return new Error("RPC stub used after being disposed.");
-  }
-  __name(disposedError, "disposedError");
-  var exported = /* @__PURE__ */ new Map();
-  var exportIdsOf = /* @__PURE__ */ new Map();
-  var nextExportId = 1;
-  function isRpcTarget(v3) {
-    for (let o2 = ObjectGetPrototypeOf(v3); o2 !== null; o2 = ObjectGetPrototypeOf(o2)) {
-      if (o2 === RpcTargetProto) return true;
-    }
-    return false;
-  }
-  __name(isRpcTarget, "isRpcTarget");
-  function exportValue(value) {
-    const id = nextExportId++;
-    exported.set(id, value);
-    let ids = exportIdsOf.get(value);
-    if (ids === void 0) exportIdsOf.set(value, ids = /* @__PURE__ */ new Set());
-    ids.add(id);
-    return id;
-  }
-  __name(exportValue, "exportValue");
-  function dropExport(id) {
-    id = Number(id);
-    const value = exported.get(id);
-    if (value === void 0) return;
-    exported.delete(id);
-    const ids = exportIdsOf.get(value);
-    if (ids !== void 0) {
-      ids.delete(id);
-      if (ids.size > 0) return;
-      exportIdsOf.delete(value);
-    }
-    try {
-      const dispose = value[DisposeSymbol];
-      if (typeof dispose === "function") ReflectApply(dispose, value, []);
-    } catch (err) {
-      safeLog("error", `Uncaught exception in [Symbol.dispose](): ${err && err.stack ? err.stack : err}`);
-    }
-  }
-  __name(dropExport, "dropExport");
-  function revoke(value) {
-    const ids = exportIdsOf.get(value);
-    if (ids === void 0) return false;
-    H.capRevoke(Array.from(ids));
-    return true;
-  }
-  __name(revoke, "revoke");
-  var stubs = /* @__PURE__ */ new WeakMap();
-  var addressStubs = /* @__PURE__ */ new WeakMap();
-  function registerAddressStub(stub, describe3) {
-    addressStubs.set(stub, describe3);
-  }
-  __name(registerAddressStub, "registerAddressStub");
-  function release(state) {
-    if (state.disposed) return;
-    state.disposed = true;
-    if (--state.shared.count === 0) {
-      try {
-        H.capRelease(state.shared.index);
-      } catch {
-      }
-    }
-  }
-  __name(release, "release");
-  function sendOf(state) {
-    return (method3, payload) => {
-      if (state.disposed) throw disposedError();
-      return H.capCall(state.shared.index, method3, payload);
-    };
-  }
-  __name(sendOf, "sendOf");
-  var rpcPropertyOf = null;
-  var invokeOf = null;
-  function bindRpc(rpcProperty2, invoke2) {
-    rpcPropertyOf = rpcProperty2;
-    invokeOf = invoke2;
-  }
-  __name(bindRpc, "bindRpc");
-  function newStub(shared) {
-    const state = { shared, disposed: false };
-    shared.count++;
-    const target = /* @__PURE__ */ __name(function() {
-    }, "target");
-    const stub = new Proxy(target, {
-      get(_3, prop) {
-        if (prop === DisposeSymbol) return () => release(state);
-        if (typeof prop === "symbol" || prop === "then") return void 0;
-        if (prop === "dup") {
-          return () => {
-            if (state.disposed) throw disposedError();
-            return newStub(shared);
-          };
-        }
-        return rpcPropertyOf(sendOf(state), prop);
-      },
-      apply(_3, thisArg, args) {
-        return invokeOf(sendOf(state), "", args, true);
-      },
-      set() {
-        return false;
-      },
-      defineProperty() {
-        return false;
-      },
-      deleteProperty() {
-        return false;
-      },
-      setPrototypeOf() {
-        return false;
-      }
-    });
-    stubs.set(stub, state);
-    return stub;
-  }
-  __name(newStub, "newStub");
-  function makeCapStub(index) {
-    return newStub({ index: Number(index), count: 0 });
-  }
-  __name(makeCapStub, "makeCapStub");
-  function isCapValue(v3) {
-    if (v3 === null || typeof v3 !== "object" && typeof v3 !== "function") return false;
-    return stubs.has(v3) || addressStubs.has(v3) || typeof v3 === "function" || isRpcTarget(v3);
-  }
-  __name(isCapValue, "isCapValue");
-  var HeaderWriter = class {
-    static {
-      __name(this, "HeaderWriter");
-    }
-    constructor() {
-      this.out = [];
-    }
-    byte(b3) {
-      this.out.push(b3);
-    }
-    varint(n2) {
-      while (n2 >= 128) {
-        this.out.push(n2 % 128 | 128);
-        n2 = Math.floor(n2 / 128);
-      }
-      this.out.push(n2);
-    }
-    str(s2) {
-      const b3 = utf8Encode(s2);
-      this.varint(b3.length);
-      for (let i2 = 0; i2 < b3.length; i2++) this.out.push(b3[i2]);
-    }
-    optStr(s2) {
-      if (s2 === null || s2 === void 0) this.byte(0);
-      else {
-        this.byte(1);
-        this.str(s2);
-      }
-    }
-  };
-  async function encodePayload(value) {
-    const refs = [];
-    const bytes = serialize(value, {
-      encode(v3) {
-        const ref = classify(v3);
-        if (ref === void 0) return void 0;
-        refs.push(ref);
-        return ref.tag === void 0 ? refs.length - 1 : { slot: refs.length - 1, tag: ref.tag };
-      }
-    });
-    if (refs.length === 0) return { bytes, sent: [] };
-    return withHeader(refs, bytes);
-  }
-  __name(encodePayload, "encodePayload");
-  function classify(v3) {
-    const state = stubs.get(v3);
-    if (state !== void 0) {
-      if (state.disposed) throw disposedError();
-      return { kind: IMPORT, state };
-    }
-    const describe3 = addressStubs.get(v3);
-    if (describe3 !== void 0) return describe3();
-    if (isReadableStream(v3)) return { kind: EXPORT, value: new StreamSource(v3), tag: TAG_STREAM };
-    if (typeof v3 === "function" || typeof v3 === "object" && v3 !== null && isRpcTarget(v3)) return { kind: EXPORT, value: v3 };
-    return void 0;
-  }
-  __name(classify, "classify");
-  async function encodeEnvCaps(entries) {
-    const names = Object.keys(entries);
-    const refs = names.map((n2) => classify(entries[n2]));
-    return withHeader(refs, utf8Encode(JSON.stringify(names)));
-  }
-  __name(encodeEnvCaps, "encodeEnvCaps");
-  function objectRef(binding, id, name) {
-    return { kind: OBJECT_STUB, binding, id, name };
-  }
-  __name(objectRef, "objectRef");
-  function workerRef(loadable, entrypoint) {
-    return { kind: ADDRESS_WORKER, loadable, entrypoint };
-  }
-  __name(workerRef, "workerRef");
-  async function withHeader(refs, bytes) {
-    if (refs.length > MAX_REFS) throw new RangeError(`An RPC message can pass at most ${MAX_REFS} stubs, functions and RpcTargets.`);
-    for (const r2 of refs) {
-      if (r2.kind === ADDRESS_WORKER && r2.workerId === void 0) r2.workerId = await r2.loadable.ensure();
-    }
-    const w3 = new HeaderWriter();
-    w3.byte(MAGIC2);
-    w3.varint(refs.length);
-    const sent = [];
-    for (const r2 of refs) {
-      w3.byte(r2.kind);
-      switch (r2.kind) {
-        case EXPORT:
-          w3.varint(exportValue(r2.value));
-          break;
-        case IMPORT: {
-          const i2 = r2.state.shared.index;
-          w3.varint(i2 >= 0 ? 2 * i2 : -2 * i2 - 1);
-          sent.push(r2.state);
-          break;
-        }
-        case OBJECT_STUB:
-          w3.varint(r2.binding);
-          w3.str(r2.id);
-          w3.optStr(r2.name);
-          break;
-        case ADDRESS_WORKER:
-          w3.str(r2.workerId);
-          w3.optStr(r2.entrypoint);
-          break;
-        default:
-          throw new TypeError("unknown capability kind");
-      }
-    }
-    const out = new Uint8Array(w3.out.length + bytes.length);
-    out.set(w3.out, 0);
-    out.set(bytes, w3.out.length);
-    return { bytes: out, sent };
-  }
-  __name(withHeader, "withHeader");
-  function moved(sent) {
-    for (const s2 of sent) {
-      if (s2.shared.index > 0) release(s2);
-    }
-  }
-  __name(moved, "moved");
-  function decodePayload(bytes) {
-    if (bytes.length === 0 || bytes[0] !== MAGIC2) return deserialize(bytes);
-    let p2 = 1;
-    const byte = /* @__PURE__ */ __name(() => {
-      if (p2 >= bytes.length) throw new TypeError("malformed RPC payload");
-      return bytes[p2++];
-    }, "byte");
-    const varint = /* @__PURE__ */ __name(() => {
-      let n3 = 0, scale = 1;
-      for (let i2 = 0; i2 < 8; i2++) {
-        const c2 = byte();
-        n3 += (c2 & 127) * scale;
-        if (c2 < 128) return n3;
-        scale *= 128;
-      }
-      throw new TypeError("malformed RPC payload");
-    }, "varint");
-    const n2 = varint();
-    if (n2 > MAX_REFS) throw new TypeError("malformed RPC payload");
-    const indexes = [];
-    for (let i2 = 0; i2 < n2; i2++) {
-      if (byte() !== IMPORT) throw new TypeError("malformed RPC payload");
-      const z3 = varint();
-      indexes.push(z3 % 2 === 0 ? z3 / 2 : -(z3 + 1) / 2);
-    }
-    const made = [];
-    const value = deserialize(bytes.subarray(p2), {
-      decode(slot, tag) {
-        if (slot >= indexes.length) throw new TypeError("malformed RPC payload");
-        const stub = makeCapStub(indexes[slot]);
-        made.push(stub);
-        if (tag === TAG_STREAM) return remoteStream(stub);
-        if (tag !== TAG_STUB) throw new TypeError("malformed RPC payload");
-        return stub;
-      }
-    });
-    if (made.length > 0 && value !== null && typeof value === "object" && !stubs.has(value)) {
-      try {
-        ObjectDefineProperty(value, DisposeSymbol, {
-          value() {
-            for (const s2 of made) s2[DisposeSymbol]();
-          },
-          writable: true,
-          configurable: true,
-          enumerable: false
-        });
-      } catch {
-      }
-    }
-    return value;
-  }
-  __name(decodePayload, "decodePayload");
-  var StreamSource = class extends RpcTarget {
-    static {
-      __name(this, "StreamSource");
-    }
-    #reader;
-    #pending = null;
-    constructor(stream) {
-      super();
-      if (isStreamLocked(stream)) throw new TypeError("The ReadableStream passed over RPC is locked to a reader.");
-      this.#reader = getReader(stream);
-    }
-    async read() {
-      if (this.#pending === null) {
-        const { done, value } = await readerReadChunk(this.#reader);
-        if (done) return { done: true };
-        let bytes;
-        if (isArrayBuffer(value)) bytes = new Uint8Array(value);
-        else if (isArrayBufferView(value)) bytes = viewBytes(value);
-        else throw new TypeError("Only byte streams (chunks of ArrayBuffer or ArrayBufferView) can be passed over RPC.");
-        this.#pending = bytes;
-      }
-      const out = this.#pending.subarray(0, STREAM_CHUNK);
-      this.#pending = this.#pending.length > STREAM_CHUNK ? this.#pending.subarray(STREAM_CHUNK) : null;
-      return { done: false, value: out.slice() };
-    }
-    cancel(reason) {
-      return readerCancelWith(this.#reader, reason);
-    }
-    [DisposeSymbol]() {
-      try {
-        PromiseCatch(readerCancelWith(this.#reader, void 0));
-      } catch {
-      }
-    }
-  };
-  function PromiseCatch(p2) {
-    if (p2 && typeof p2.then === "function") p2.then(void 0, () => {
-    });
-  }
-  __name(PromiseCatch, "PromiseCatch");
-  function remoteStream(stub) {
-    let finished = false;
-    const finish = /* @__PURE__ */ __name(() => {
-      if (!finished) {
-        finished = true;
-        stub[DisposeSymbol]();
-      }
-    }, "finish");
-    return new ReadableStream({
-      async pull(controller) {
-        let r2;
-        try {
-          r2 = await stub.read();
-        } catch (err) {
-          finish();
-          throw err;
-        }
-        if (r2.done) {
-          finish();
-          controller.close();
-        } else {
-          controller.enqueue(r2.value);
-        }
-      },
-      async cancel(reason) {
-        try {
-          await stub.cancel(reason === void 0 ? void 0 : `${reason}`);
-        } catch {
-        }
-        finish();
-      }
-    }, { highWaterMark: 0 });
-  }
-  __name(remoteStream, "remoteStream");
-  function notImplemented(name) {
-    return new TypeError(`The RPC receiver does not implement the method "${name}".`);
-  }
-  __name(notImplemented, "notImplemented");
-  var TARGET_BASES = /* @__PURE__ */ new Set([Object.prototype, RpcTargetProto, DurableObject.prototype, WorkerEntrypoint.prototype, Function.prototype]);
-  var TARGET_RESERVED = /* @__PURE__ */ new Set(["constructor", "then", "dup"]);
-  function exportedMember(value, name) {
-    if (typeof name !== "string" || TARGET_RESERVED.has(name)) throw notImplemented(name);
-    if (typeof value === "function") {
-      if (ReflectApply(hasOwn2, value, [name])) return value[name];
-      throw notImplemented(name);
-    }
-    for (let o2 = ObjectGetPrototypeOf(value); o2 !== null && !TARGET_BASES.has(o2); o2 = ObjectGetPrototypeOf(o2)) {
-      if (ObjectGetOwnPropertyDescriptor(o2, name) !== void 0) return Reflect.get(o2, name, value);
-    }
-    throw notImplemented(name);
-  }
-  __name(exportedMember, "exportedMember");
-  function exportedCall(cap) {
-    const value = exported.get(Number(cap.export));
-    if (value === void 0) throw disposedError();
-    if (cap.method === "") {
-      if (typeof value !== "function") throw new TypeError("The RPC stub is not a function.");
-      return [void 0, value];
-    }
-    return [value, exportedMember(value, cap.method)];
-  }
-  __name(exportedCall, "exportedCall");
-
-  // src/rpc.js
-  var RESERVED = /* @__PURE__ */ new Set([
-    "constructor",
-    "fetch",
-    "connect",
-    "alarm",
-    "webSocketMessage",
-    "webSocketClose",
-    "webSocketError",
-    "then",
-    "dup"
-  ]);
-  async function invoke(send, name, args, isCall) {
-    const payload = isCall ? await encodePayload(args) : { bytes: null, sent: [] };
-    let result;
-    try {
-      result = await send(name, payload.bytes);
-    } catch (err) {
-      if (err && err.code === "capability") throw new Error(err.message);
-      throw err;
-    } finally {
-      moved(payload.sent);
-    }
-    const value = decodePayload(result.value);
-    if (result.threw) throw value;
-    return value;
-  }
-  __name(invoke, "invoke");
-  function rpcProperty(send, name) {
-    const call = /* @__PURE__ */ __name((...args) => pipelined(PromiseThen(invoke(send, name, args, true), box)), "call");
-    Object.defineProperty(call, "then", {
-      value: /* @__PURE__ */ __name((onOk, onErr) => PromiseThen(invoke(send, name, null, false), onOk, onErr), "value")
-    });
-    return call;
-  }
-  __name(rpcProperty, "rpcProperty");
-  bindRpc(rpcProperty, invoke);
-  var PromiseFinally = Promise.prototype.finally;
-  var box = /* @__PURE__ */ __name((v3) => ({ v: v3 }), "box");
-  var unbox = /* @__PURE__ */ __name((b3) => b3.v, "unbox");
-  function pipelined(boxed) {
-    return new Proxy(function() {
-    }, {
-      get(_3, prop) {
-        if (prop === "then") return (onOk, onErr) => PromiseThen(PromiseThen(boxed, unbox), onOk, onErr);
-        if (prop === "catch") return (onErr) => PromiseThen(PromiseThen(boxed, unbox), void 0, onErr);
-        if (prop === "finally") return (f2) => ReflectApply(PromiseFinally, PromiseThen(boxed, unbox), [f2]);
-        if (typeof prop === "symbol") return void 0;
-        return pipelined(PromiseThen(boxed, (b3) => {
-          if (b3.v === null || b3.v === void 0) throw new TypeError(`Cannot read properties of ${b3.v} (reading '${prop}')`);
-          return box(b3.v[prop]);
-        }));
-      },
-      apply(_3, thisArg, args) {
-        return pipelined(PromiseThen(boxed, (b3) => {
-          if (typeof b3.v !== "function") throw new TypeError("The RPC result is not a function.");
-          return box(ReflectApply(b3.v, void 0, args));
-        }));
-      }
-    });
-  }
-  __name(pipelined, "pipelined");
-  function stubHandler(own, sendOf2) {
-    return {
-      get(target, prop) {
-        if (typeof prop === "symbol" || own.has(prop)) {
-          const v3 = Reflect.get(target, prop, target);
-          return typeof v3 === "function" ? v3.bind(target) : v3;
-        }
-        if (prop === "then") return void 0;
-        return rpcProperty(sendOf2(target), prop);
-      }
-    };
-  }
-  __name(stubHandler, "stubHandler");
-  var BASES = /* @__PURE__ */ new Set([Object.prototype, DurableObject.prototype, WorkerEntrypoint.prototype, RpcTarget.prototype]);
-  function notImplemented2(name) {
-    return new TypeError(`The RPC receiver does not implement the method "${name}".`);
-  }
-  __name(notImplemented2, "notImplemented");
-  function lookup(receiver, name) {
-    if (RESERVED.has(name) || typeof name !== "string") throw notImplemented2(name);
-    for (let o2 = ObjectGetPrototypeOf(receiver); o2 !== null && !BASES.has(o2); o2 = ObjectGetPrototypeOf(o2)) {
-      if (ObjectGetOwnPropertyDescriptor(o2, name) !== void 0) return Reflect.get(o2, name, receiver);
-    }
-    throw notImplemented2(name);
-  }
-  __name(lookup, "lookup");
-  async function answerRpc(receiverPromise, rpc, invocationId) {
-    await answer(async () => {
-      const receiver = await receiverPromise;
-      return [receiver, lookup(receiver, rpc.method)];
-    }, rpc, invocationId);
-  }
-  __name(answerRpc, "answerRpc");
-  async function answerCap(cap, invocationId) {
-    await answer(async () => exportedCall(cap), cap, invocationId);
-  }
-  __name(answerCap, "answerCap");
-  async function answer(resolve, rpc, invocationId) {
-    let value, threw = false;
-    try {
-      const [receiver, member] = await resolve();
-      if (rpc.args === null || rpc.args === void 0) {
-        if (typeof member === "function" && rpc.method !== "") throw new TypeError(`"${rpc.method}" is a method: call it.`);
-        value = await member;
-      } else {
-        if (typeof member !== "function") throw new TypeError(`"${rpc.method}" is not a method.`);
-        const args = decodePayload(rpc.args);
-        value = await ReflectApply(member, receiver, args);
-      }
-    } catch (err) {
-      value = err;
-      threw = true;
-    }
-    let payload;
-    try {
-      payload = await encodePayload(value);
-    } catch (err) {
-      payload = { bytes: serialize(err instanceof Error ? err : new TypeError(`${err}`)), sent: [] };
-      threw = true;
-    }
-    try {
-      H.rpcReturn(invocationId, payload.bytes, threw);
-    } catch (err) {
-      H.rpcReturn(invocationId, serialize(err instanceof Error ? new Error(err.message) : new TypeError(`${err}`)), true);
-      return;
-    }
-    moved(payload.sent);
-  }
-  __name(answer, "answer");
-  async function answerAlarm(receiverPromise, target, invocationId) {
-    let value, threw = false;
-    try {
-      const receiver = await receiverPromise;
-      const handler = receiver.alarm;
-      if (typeof handler !== "function") throw new TypeError("The durable object has an alarm set but no alarm() handler.");
-      H.storageOp(target.storage, "alarmStarted");
-      await ReflectApply(handler, receiver, [{ retryCount: target.alarm.retryCount, isRetry: target.alarm.isRetry }]);
-    } catch (err) {
-      value = err;
-      threw = true;
-      safeLog("error", `Uncaught exception in alarm(): ${err && err.stack ? err.stack : err}`);
-    }
-    H.rpcReturn(invocationId, serialize(threw ? `${value}` : void 0), threw);
-  }
-  __name(answerAlarm, "answerAlarm");
-  function entrypointReceiver(target, env, ctx) {
-    const name = target.entrypoint ?? "default";
-    const cls = target.exports[name];
-    if (typeof cls !== "function") {
-      throw new TypeError(`The entrypoint '${name}' does not support RPC: export a class that extends WorkerEntrypoint.`);
-    }
-    return new cls(ctx, env);
-  }
-  __name(entrypointReceiver, "entrypointReceiver");
-
   // src/objects.js
   var INTERNAL3 = /* @__PURE__ */ Symbol("internal");
   var DurableObjectId = class _DurableObjectId {
@@ -12802,7 +12999,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     get(id, options = void 0) {
       if (!(id instanceof DurableObjectId)) throw new TypeError("Failed to execute 'get' on 'DurableObjectNamespace': parameter 1 is not of type 'DurableObjectId'.");
       if (namespaceOf(id) !== this.#namespace) throw new TypeError("ID is not for this namespace.");
-      return makeStub(this.#binding, id);
+      return makeStub2(this.#binding, id);
     }
     getByName(name, options = void 0) {
       return this.get(this.idFromName(name), options);
@@ -12874,12 +13071,12 @@ ${className}`);
     /* @__PURE__ */ new Set(["fetch", "connect", "id", "name"]),
     (stub) => DurableObjectStub.sender(stub)
   );
-  function makeStub(binding, id) {
+  function makeStub2(binding, id) {
     const stub = new Proxy(new DurableObjectStub(INTERNAL3, binding, id), objectStubHandler);
     registerAddressStub(stub, () => objectRef(binding, id.toString(), id.name ?? null));
     return stub;
   }
-  __name(makeStub, "makeStub");
+  __name(makeStub2, "makeStub");
   var DurableObjectState = class {
     static {
       __name(this, "DurableObjectState");
@@ -12926,9 +13123,21 @@ ${className}`);
       });
       return result;
     }
-    abort(reason = void 0) {
-      this.#entry.broken = true;
-      throw reason instanceof Error ? reason : new Error(reason === void 0 ? "Durable object aborted" : `${reason}`);
+    /**
+     * Resets the object, as Workers' ctx.abort(reason): the error is thrown here, every event of this
+     * instance still queued behind its gates or still running fails with it, and the next event
+     * constructs the object again (its storage is kept). {retryAlarm: false}: an alarm handler that
+     * aborts is not retried.
+     */
+    abort(reason = void 0, options = void 0) {
+      const err = reason instanceof Error ? reason : new Error(reason === void 0 ? "Durable object aborted" : `${reason}`);
+      const retryAlarm = !(options !== void 0 && options !== null && options.retryAlarm === false);
+      abortEntry(this.#entry, err, retryAlarm);
+      throw err;
+    }
+    /** Loopback stubs to the worker's own entrypoints and durable object classes. */
+    get exports() {
+      return ctxExports();
     }
     // ---- the WebSocket Hibernation API: the node keeps these sockets while the object is gone.
     acceptWebSocket(ws, tags = void 0) {
@@ -13002,6 +13211,26 @@ ${className}`);
   };
   Object.defineProperty(DurableObjectState.prototype, Symbol.toStringTag, { value: "DurableObjectState", configurable: true });
   var live = /* @__PURE__ */ new Map();
+  var entryOfInstance = /* @__PURE__ */ new WeakMap();
+  var noAlarmRetry = /* @__PURE__ */ new WeakSet();
+  function abortEntry(entry, err, retryAlarm) {
+    if (entry.aborted === void 0) entry.aborted = err;
+    entry.broken = true;
+    if (!retryAlarm && typeof err === "object" && err !== null) noAlarmRetry.add(err);
+    const key = `${entry.object.className}
+${entry.object.id}`;
+    if (live.get(key) === entry) live.delete(key);
+  }
+  __name(abortEntry, "abortEntry");
+  function abortedReason(instance) {
+    const entry = instance === null || typeof instance !== "object" ? void 0 : entryOfInstance.get(instance);
+    return entry === void 0 ? void 0 : entry.aborted;
+  }
+  __name(abortedReason, "abortedReason");
+  function abortWithoutRetry(err) {
+    return typeof err === "object" && err !== null && noAlarmRetry.has(err);
+  }
+  __name(abortWithoutRetry, "abortWithoutRetry");
   var MAX_TAGS = 10;
   var MAX_TAG_CHARS = 256;
   var MAX_HIBERNATABLE = 32768;
@@ -13055,6 +13284,7 @@ ${className}`);
     live.set(key, entry);
     try {
       entry.instance = new cls(state, env);
+      if (entry.instance !== null && typeof entry.instance === "object") entryOfInstance.set(entry.instance, entry);
     } catch (err) {
       live.delete(key);
       throw err;
@@ -13078,6 +13308,7 @@ ${hex}`);
       target.storage
     );
     while (entry.gates.length > 0) await entry.gates[0];
+    if (entry.aborted !== void 0) throw entry.aborted;
     if (entry.broken) throw new Error("The durable object was reset because its initialization failed.");
     return entry.instance;
   }
@@ -13087,7 +13318,10 @@ ${hex}`);
     if (instance === null || typeof instance.fetch !== "function") {
       throw new TypeError("Handler does not export a fetch() function.");
     }
-    return await instance.fetch(request);
+    const response = await instance.fetch(request);
+    const aborted = abortedReason(instance);
+    if (aborted !== void 0) throw aborted;
+    return response;
   }
   __name(objectFetch, "objectFetch");
   async function objectSocketEvent(target, env) {
@@ -13101,6 +13335,7 @@ ${hex}`);
       target.storage
     );
     while (entry.gates.length > 0) await entry.gates[0];
+    if (entry.aborted !== void 0) throw entry.aborted;
     if (entry.broken) throw new Error("The durable object was reset because its initialization failed.");
     const ev = target.socket;
     const ws = entry.socketsById.get(ev.id);
@@ -13212,13 +13447,28 @@ ${hex}`);
         throw codeError(`env is larger than the limit of ${MAX_ENV_BYTES} bytes`);
       }
     }
-    let network = true;
+    let network = true, outbound2 = null;
     if (code2.globalOutbound === null) network = false;
-    else if (code2.globalOutbound !== void 0) throw codeError("globalOutbound as a service binding is not supported by Bulwark yet; use null or leave it out");
-    if (code2.tails !== void 0 && (!ArrayIsArray(code2.tails) || code2.tails.length > 0)) {
-      throw codeError("tails are not supported by Bulwark yet");
+    else if (code2.globalOutbound !== void 0) {
+      outbound2 = serviceDescriptor(code2.globalOutbound);
+      if (outbound2 === void 0) {
+        throw codeError("globalOutbound must be null or a Fetcher: a service binding or a ctx.exports entrypoint");
+      }
+      network = false;
+    }
+    let tails = null;
+    if (code2.tails !== void 0 && code2.tails !== null) {
+      if (!ArrayIsArray(code2.tails)) throw codeError("tails must be an array of Fetchers");
+      tails = [];
+      for (const t2 of code2.tails) {
+        const d2 = serviceDescriptor(t2);
+        if (d2 === void 0) throw codeError("each of tails must be a Fetcher: a service binding or a ctx.exports entrypoint");
+        tails.push(d2);
+      }
     }
     const shaped = { compatibilityDate: code2.compatibilityDate, mainModule: code2.mainModule, names, types, contents, env, network, envCaps };
+    if (outbound2 !== null) shaped.outbound = outbound2;
+    if (tails !== null) shaped.tails = tails;
     if (code2.limits !== void 0 && code2.limits !== null) {
       if (code2.limits.cpuMs !== void 0) shaped.cpuMs = Number(code2.limits.cpuMs);
       if (code2.limits.subRequests !== void 0) shaped.subRequests = Number(code2.limits.subRequests);
@@ -13268,32 +13518,44 @@ ${hex}`);
       if (this.workerId === workerId) this.workerId = null;
     }
   };
-  var Fetcher = class {
+  var Fetcher2 = class {
     static {
       __name(this, "Fetcher");
     }
     #loadable;
     #entrypoint;
-    constructor(token, loadable, entrypoint) {
+    #grant;
+    // [props bytes | null, cpuMs | null, subRequests | null]: getEntrypoint's options
+    constructor(token, loadable, entrypoint, grant) {
       if (token !== INTERNAL4) throw new TypeError("Illegal constructor");
       this.#loadable = loadable;
       this.#entrypoint = entrypoint;
+      this.#grant = grant;
     }
     fetch(input, init = void 0) {
-      const loadable = this.#loadable, entrypoint = this.#entrypoint;
+      const loadable = this.#loadable, entrypoint = this.#entrypoint, grant = this.#grant;
       return new PromiseCtor((resolve, reject) => {
         const request = new Request(input, init);
         const body = requestInternals.body(request);
         const url = requestInternals.url(request);
-        const send = /* @__PURE__ */ __name((bytes, retried) => PromiseThen(loadable.ensure(), (workerId) => {
-          const pending = H.callWorker(
-            workerId,
-            entrypoint,
-            requestInternals.method(request),
-            url,
-            joinHeaderLines(headersToPairs(requestInternals.headers(request))),
-            bytes
-          );
+        const send2 = /* @__PURE__ */ __name((bytes, retried) => PromiseThen(loadable.ensure(), (workerId) => {
+          let pending;
+          try {
+            pending = H.callWorker(
+              workerId,
+              entrypoint,
+              grant[0],
+              grant[1],
+              grant[2],
+              requestInternals.method(request),
+              url,
+              joinHeaderLines(headersToPairs(requestInternals.headers(request))),
+              bytes
+            );
+          } catch (err) {
+            reject(err);
+            return;
+          }
           PromiseThen(pending, (result) => {
             try {
               resolve(responseInternals.fromHost(result, url));
@@ -13303,13 +13565,13 @@ ${hex}`);
           }, (err) => {
             if (!retried && err && err.code === "not_found") {
               loadable.forget(workerId);
-              send(bytes, true);
+              send2(bytes, true);
             } else {
               reject(err);
             }
           });
         }, reject), "send");
-        PromiseThen(body === null ? PromiseResolve(null) : body.consume(), (bytes) => send(bytes, false), reject);
+        PromiseThen(body === null ? PromiseResolve(null) : body.consume(), (bytes) => send2(bytes, false), reject);
       });
     }
     connect() {
@@ -13317,22 +13579,22 @@ ${hex}`);
     }
     /** How RPC calls on this entrypoint reach it: loaded first, loaded again once if it was evicted. */
     static sender(fetcher) {
-      const loadable = fetcher.#loadable, entrypoint = fetcher.#entrypoint;
-      const send = /* @__PURE__ */ __name(async (method3, args, retried) => {
+      const loadable = fetcher.#loadable, entrypoint = fetcher.#entrypoint, grant = fetcher.#grant;
+      const send2 = /* @__PURE__ */ __name(async (method3, args, retried) => {
         const workerId = await loadable.ensure();
         try {
-          return await H.rpcWorker(workerId, entrypoint, method3, args);
+          return await H.rpcWorker(workerId, entrypoint, grant[0], grant[1], grant[2], method3, args);
         } catch (err) {
           if (retried || !err || err.code !== "not_found") throw err;
           loadable.forget(workerId);
-          return send(method3, args, true);
+          return send2(method3, args, true);
         }
       }, "send");
-      return (method3, args) => send(method3, args, false);
+      return (method3, args) => send2(method3, args, false);
     }
   };
-  Object.defineProperty(Fetcher.prototype, Symbol.toStringTag, { value: "Fetcher", configurable: true });
-  var fetcherHandler = stubHandler(/* @__PURE__ */ new Set(["fetch", "connect"]), (fetcher) => Fetcher.sender(fetcher));
+  Object.defineProperty(Fetcher2.prototype, Symbol.toStringTag, { value: "Fetcher", configurable: true });
+  var fetcherHandler = stubHandler(/* @__PURE__ */ new Set(["fetch", "connect"]), (fetcher) => Fetcher2.sender(fetcher));
   var WorkerStub = class {
     static {
       __name(this, "WorkerStub");
@@ -13342,20 +13604,68 @@ ${hex}`);
       if (token !== INTERNAL4) throw new TypeError("Illegal constructor");
       this.#loadable = loadable;
     }
+    /**
+     * A fetcher and RPC stub for the entrypoint {@code name} (the default export when absent). Its
+     * {@code props} are serialized now and travel with each call to the callee's ctx.props; its
+     * {@code limits} ({cpuMs, subRequests}) lower the WorkerCode's for calls through this stub.
+     */
     getEntrypoint(name = void 0, options = void 0) {
       if (name !== void 0 && name !== null && typeof name !== "string") throw new TypeError("getEntrypoint(name): name must be a string");
-      if (options !== void 0 && options !== null && options.props !== void 0) {
-        throw new TypeError("getEntrypoint(name, {props}) is not supported by Bulwark yet");
+      let grant = [null, null, null];
+      if (options !== void 0 && options !== null) {
+        if (typeof options !== "object") throw new TypeError("getEntrypoint(name, options): options must be an object");
+        const props = options.props === void 0 ? null : serialize(options.props);
+        let cpuMs = null, subRequests = null;
+        const limits = options.limits;
+        if (limits !== void 0 && limits !== null) {
+          if (limits.cpuMs !== void 0) cpuMs = limitNumber(limits.cpuMs, "cpuMs");
+          if (limits.subRequests !== void 0) subRequests = limitNumber(limits.subRequests, "subRequests");
+        }
+        grant = [props, cpuMs, subRequests];
       }
       const loadable = this.#loadable;
-      const stub = new Proxy(new Fetcher(INTERNAL4, loadable, name ?? null), fetcherHandler);
-      registerAddressStub(stub, () => workerRef(loadable, name ?? null));
+      const stub = new Proxy(new Fetcher2(INTERNAL4, loadable, name ?? null, grant), fetcherHandler);
+      if (grant[0] === null && grant[1] === null && grant[2] === null) {
+        registerAddressStub(stub, () => workerRef(loadable, name ?? null));
+      }
       return stub;
     }
-    getDurableObjectClass(name) {
-      throw new TypeError("getDurableObjectClass() is not supported by Bulwark yet");
+    /**
+     * The durable object class {@code name} that this dynamic worker exports, as a value durable
+     * object code can consume (ctx.facets.get(name, () => ({class}))): an opaque handle that the
+     * runtime resolves to (the loaded dynamic worker, the class name); see resolveDurableObjectClass.
+     */
+    getDurableObjectClass(name, options = void 0) {
+      if (typeof name !== "string" || name === "") throw new TypeError("getDurableObjectClass(name): name must be a non-empty string");
+      return new DurableObjectClass(INTERNAL4, this.#loadable, name);
     }
   };
+  function limitNumber(v3, what) {
+    const n2 = Number(v3);
+    if (!Number.isFinite(n2) || n2 < 0) throw new TypeError(`getEntrypoint: limits.${what} must be a non-negative number`);
+    return Math.floor(n2);
+  }
+  __name(limitNumber, "limitNumber");
+  var DurableObjectClass = class _DurableObjectClass {
+    static {
+      __name(this, "DurableObjectClass");
+    }
+    #loadable;
+    #className;
+    constructor(token, loadable, className) {
+      if (token !== INTERNAL4) throw new TypeError("Illegal constructor");
+      this.#loadable = loadable;
+      this.#className = className;
+    }
+    static resolve(value) {
+      if (!(value instanceof _DurableObjectClass)) return null;
+      const loadable = value.#loadable, className = value.#className;
+      return PromiseThen(loadable.ensure(), (workerId) => ({ workerId, className }));
+    }
+  };
+  Object.defineProperty(DurableObjectClass.prototype, Symbol.toStringTag, { value: "DurableObjectClass", configurable: true });
+  var resolveClass = DurableObjectClass.resolve;
+  delete DurableObjectClass.resolve;
   Object.defineProperty(WorkerStub.prototype, Symbol.toStringTag, { value: "WorkerStub", configurable: true });
   var WorkerLoader = class {
     static {
@@ -13389,6 +13699,7 @@ ${hex}`);
   __name(makeLoader, "makeLoader");
 
   // src/runtime.js
+  init_encoding();
   init_async_context();
 
   // src/node-internals.js
@@ -13454,6 +13765,10 @@ ${hex}`);
     }
     passThroughOnException() {
       this.#passThrough();
+    }
+    /** Loopback stubs to this worker's own entrypoints and durable object classes. */
+    get exports() {
+      return ctxExports();
     }
   };
   Object.defineProperty(ExecutionContext.prototype, Symbol.toStringTag, { value: "ExecutionContext", configurable: true });
@@ -13566,6 +13881,17 @@ ${hex}`);
     return requestInternals.incoming(method3, url, headers, body, cf);
   }
   __name(makeIncomingRequest, "makeIncomingRequest");
+  async function answerTail(handler, eventsJson, env, ctx) {
+    const events = JSONParse2(eventsJson);
+    if (typeof handler === "function") {
+      const instance = new handler(ctx, env);
+      if (!isObjectLike(instance) || typeof instance.tail !== "function") throw new TypeError("Handler does not export a tail() function.");
+      return await instance.tail(events);
+    }
+    if (isObjectLike(handler) && typeof handler.tail === "function") return await handler.tail(events, env, ctx);
+    throw new TypeError("Handler does not export a tail() function.");
+  }
+  __name(answerTail, "answerTail");
   async function callHandler(handler, request, env, ctx) {
     if (typeof handler === "function") {
       const instance = new handler(ctx, env);
@@ -13642,6 +13968,13 @@ ${hex}`);
       }
     );
     registerWaitUntil(invocationId, (promise) => ctx.waitUntil(promise));
+    if (target !== null && target !== void 0 && target.props !== void 0 && target.props !== null) {
+      try {
+        ctx.props = target.props[0] === 183 ? deserialize(target.props) : JSONParse2(utf8DecodeReplace(target.props));
+      } catch (err) {
+        safeLog("error", `ctx.props could not be read: ${err}`);
+      }
+    }
     if (target !== null && target !== void 0 && target.socket !== void 0) {
       try {
         if (target.className !== void 0) await objectSocketEvent(target, env);
@@ -13649,13 +13982,27 @@ ${hex}`);
       } catch (err) {
         safeLog("error", `Uncaught exception in a WebSocket handler: ${err && err.stack ? err.stack : err}`);
       }
+    } else if (target !== null && target !== void 0 && target.tail !== void 0) {
+      let threw = false;
+      try {
+        await answerTail(
+          target.entrypoint === void 0 || target.entrypoint === "default" ? handler : entrypointOf(target),
+          target.tail,
+          env,
+          ctx
+        );
+      } catch (err) {
+        threw = true;
+        safeLog("error", `Uncaught exception in tail(): ${err && err.stack ? err.stack : err}`);
+      }
+      H.rpcReturn(invocationId, serialize(void 0), threw);
     } else if (target !== null && target !== void 0 && target.alarm !== void 0) {
-      await answerAlarm(objectReceiver(target, env), target, invocationId);
+      await answerAlarm(objectReceiver(target, env), target, invocationId, abortWithoutRetry);
     } else if (target !== null && target !== void 0 && target.cap !== void 0) {
       await answerCap(target.cap, invocationId);
     } else if (target !== null && target !== void 0 && target.rpc !== void 0) {
       const receiver = target.className !== void 0 ? objectReceiver(target, env) : new PromiseCtor((resolve) => resolve(entrypointReceiver(target, env, ctx)));
-      await answerRpc(receiver, target.rpc, invocationId);
+      await answerRpc(receiver, target.rpc, invocationId, target.className !== void 0 ? abortedReason : void 0);
     } else try {
       const request = makeIncomingRequest(req, invocationId);
       let result;
@@ -13709,6 +14056,15 @@ ${hex}`);
         dropExport(id);
       },
       rpcModule: Object.freeze({ revoke }),
+      makeService(binding) {
+        return makeService(binding);
+      },
+      linkExports(namespace, loopback, namespaces) {
+        linkExports(namespace, loopback, namespaces);
+      },
+      setGlobalOutbound(binding) {
+        setGlobalOutbound(binding);
+      },
       evictObject(className, id) {
         evictObject(className, id);
       },

@@ -67,6 +67,20 @@ class LoadDynamicPartsTest {
     }
 
     @Test
+    void theGrantsOfALoadArriveWithIt() throws IOException {
+        Message.LoadDynamic plain = load(8, 100, 2 << 20);
+        Message.LoadDynamic original = new Message.LoadDynamic(plain.invocationId(), plain.callId(), plain.parentWorker(),
+                plain.id(), plain.bundle(), plain.envJson(), false, plain.limits(), List.of(
+                        new dev.bulwark.sandbox.worker.Binding.Outbound(new Address.Worker("front", "Outbound",
+                                Address.Grant.props(new byte[] {(byte) 0xb7, 1, 7}))),
+                        new dev.bulwark.sandbox.worker.Binding.Tail(new Address.Worker("front", "Tail"))));
+        Message result = throughTheWire(LoadDynamicParts.split(original), new LoadDynamicParts.Assembly());
+        assertThat(result).isInstanceOf(Message.LoadDynamic.class);
+        assertThat(((Message.LoadDynamic) result).bindings()).isEqualTo(original.bindings());
+        assertThat(((Message.LoadDynamic) result).networkAllowed()).isFalse();
+    }
+
+    @Test
     void anAnnouncedTotalOver64MiBIsRefusedBeforeAnythingIsAllocated() {
         Message.LoadDynamicStart start = new Message.LoadDynamicStart(1, 9, "p", null, "main.js",
                 List.of(new Message.ModuleHead("main.js", "js", 10), new Message.ModuleHead("b.bin", "data", WorkerCode.MAX_CODE_BYTES)),

@@ -126,10 +126,14 @@ class MessageCodecTest {
                 new LoadDynamic(36L, 37L, "front", null, null, null, true, Limits.DEFAULTS),
                 new LoadDynamicStart(38L, 39L, "front", "alice", "index.js",
                         List.of(new ModuleHead("index.js", "js", 12), new ModuleHead("b.bin", "data", 0)), "{}", false, LIMITS),
+                new LoadDynamicStart(64L, 65L, "front", null, "m.js", List.of(new ModuleHead("m.js", "js", 3)), null, false,
+                        LIMITS, List.of(new Binding.Outbound(new Address.Worker("front", "Outbound", Address.Grant.props(binary))),
+                                new Binding.Tail(new Address.Worker("front", "Tail"))), binary),
                 new LoadDynamicChunk(39L, new byte[] {1, 2, 3}),
                 new DynamicLoaded(38L, "dyn-abc"),
                 new RpcCall(40L, 41L, new Address.Worker("dyn-abc", "Admin"), "greet", binary),
                 new RpcCall(42L, 43L, new Address.DurableObject("front", "Counter", "c".repeat(64), null), "count", null),
+                new LocalInvocation((1L << 52) | 7L, 44L, new Address.DurableObject("front", "Counter", "d".repeat(64), "n"), true),
                 new RpcReturn(44L, binary, true),
                 new RpcStart(45L, new Address.Worker("front"), "greet", binary),
                 new RpcResult(46L, binary, false),
@@ -157,7 +161,8 @@ class MessageCodecTest {
                 new SocketRestore(new Address.DurableObject("front", "Chat", "f".repeat(64), null), List.of()),
                 new LoadWorker(39L, "w3", BUNDLE, "{}", List.of(new Binding.WorkerLoader("LOADER")), false, LIMITS),
                 new LoadWorker(55L, "w4", BUNDLE, "{}", List.of(new Binding.Capability("TOOL", 1L << 52)), true, LIMITS),
-                new LoadDynamic(56L, 57L, "front", null, BUNDLE, "{}", false, LIMITS, binary),
+                new LoadDynamic(56L, 57L, "front", null, BUNDLE, "{}", false, LIMITS, List.of(
+                        new Binding.Tail(new Address.Worker("front", "Tail"))), binary),
                 new CapCall(58L, 59L, 123_456_789L, "greet", binary),
                 new CapCall(60L, 61L, 7L, "", null),
                 new CapStart(62L, 8L, "method", binary),
@@ -166,6 +171,25 @@ class MessageCodecTest {
                 new CapRelease(0L, List.of()),
                 new ExportDrop(List.of(10L, 11L)),
                 new CapRevoke(List.of(12L)),
+                new SnapshotObject(55L, new Address.DurableObject("front", "Counter", "a".repeat(64), null),
+                        "0123456789abcdef0123456789abcdef.sqlite"),
+                new SnapshotObject(56L, new Address.DurableObject("front", "Counter", "b".repeat(64), "name"), "x"),
+                new SnapshotTaken(55L, null),
+                new SnapshotTaken(56L, "the object is inside a transaction"),
+                new LoadWorker(55L, "front", BUNDLE, "{}", List.of(
+                        new Binding.Service("BACK", new Address.Worker("back")),
+                        new Binding.Service("ADMIN", new Address.Worker("back", "Admin",
+                                new Address.Grant(utf8("props ✓"), 10, 0))),
+                        new Binding.ExportedNamespace("Counter", new byte[32])), true, LIMITS),
+                new LoadDynamic(56L, 57L, "front", "x", BUNDLE, null, false, LIMITS, List.of(
+                        new Binding.Outbound(new Address.Worker("front", "Outbound", Address.Grant.props(binary))),
+                        new Binding.Tail(new Address.Worker("front", "Tail")),
+                        new Binding.Tail(new Address.Worker("back", null, new Address.Grant(null, -1, 5))))),
+                new RpcCall(58L, 59L, new Address.Worker("dyn-abc", null, Address.Grant.props(new byte[0])), "who", null),
+                new CallStart(60L, 61L, new Address.Worker("front", "Local", new Address.Grant(binary, 50, -1)), "GET",
+                        "https://self/", List.of(), null),
+                new TailStart(62L, new Address.Worker("front", "Tail"), "[{\"outcome\":\"ok\"}]"),
+                new TailStart(63L, new Address.Worker("front", null, Address.Grant.props(binary)), "[]"),
                 new Shutdown());
     }
 
@@ -499,5 +523,26 @@ class MessageCodecTest {
             return new ResponseChunk(id, data);
         }
         return new LogLine("sender-" + thread, id, "log", "message " + i + " ✓".repeat(i % 20), i);
+    }
+    @Test
+    void aGrantComparesByContentAndNeverPrintsItsProps() {
+        Address.Grant a = Address.Grant.props(utf8("{\"token\":\"secret\"}"));
+        Address.Grant b = Address.Grant.props(utf8("{\"token\":\"secret\"}"));
+        assertThat(a).isEqualTo(b).hasSameHashCodeAs(b);
+        assertThat(new Address.Worker("w", "E", a)).isEqualTo(new Address.Worker("w", "E", b));
+        assertThat(new Address.Worker("w", "E", a)).isNotEqualTo(new Address.Worker("w", "E", Address.Grant.props(utf8("{}"))));
+        assertThat(new Address.Worker("w", "E", a)).isNotEqualTo(new Address.Worker("w", "E"));
+        assertThat(a.toString()).doesNotContain("secret").contains("bytes");
+        assertThat(new Address.Worker("w", "E", a).toString()).doesNotContain("secret");
+        byte[] props = a.props();
+        props[0] = 'X';
+        assertThat(a).isEqualTo(b); // a copy: the grant cannot be changed from outside
+    }
+
+    @Test
+    void aTailStartMustNameAWorker() throws IOException {
+        byte[] frame = encode(new RpcStart(1L, new Address.DurableObject("w", "C", "a".repeat(64), null), "m", null));
+        frame[4] = 80; // the TailStart tag, over an object's address
+        assertThatThrownBy(() -> decode(frame)).isInstanceOf(IOException.class);
     }
 }

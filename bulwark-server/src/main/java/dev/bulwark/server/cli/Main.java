@@ -36,7 +36,7 @@ import java.util.function.Consumer;
  */
 @Command(name = "bulwark", mixinStandardHelpOptions = true, version = "bulwark 0.1.0",
         description = "A self-hosted runtime for Workers-style code nobody reviewed.",
-        subcommands = {Main.Serve.class, Main.Tail.class, Doctor.class})
+        subcommands = {Main.Serve.class, Main.Tail.class, Doctor.class, Objects.class})
 public final class Main implements Runnable {
     static final int USAGE = 2, FAILED = 1;
 
@@ -143,6 +143,9 @@ public final class Main implements Runnable {
             Node node;
             try {
                 node = Node.serve(configs);
+            } catch (dev.bulwark.server.node.MigrationException e) {
+                err.println("bulwark: " + oneLine(e));
+                return USAGE;
             } catch (java.nio.file.FileSystemException e) {
                 err.println("bulwark: " + fileProblem(e));
                 return FAILED;

@@ -77,11 +77,18 @@ final class BindingsReader {
         if (section.isEmpty()) return List.of();
         List<ServiceBinding> result = new ArrayList<>();
         for (ConfigValue s : section.get().elements()) {
-            s.warnUnknownKeys(Set.of("binding", "service", "entrypoint"), Set.of("environment", "props"), warnings);
+            s.warnUnknownKeys(Set.of("binding", "service", "entrypoint", "props"), Set.of("environment"), warnings);
+            String props = null;
+            Optional<ConfigValue> p = s.optional("props");
+            if (p.isPresent()) {
+                if (!p.get().node().isObject()) throw p.get().error("must be an object (the callee's ctx.props)");
+                props = p.get().node().toString();
+            }
             result.add(new ServiceBinding(
                     s.required("binding").nonEmptyString(),
                     s.required("service").nonEmptyString(),
-                    optionalString(s, "entrypoint")));
+                    optionalString(s, "entrypoint"),
+                    props));
         }
         return result;
     }

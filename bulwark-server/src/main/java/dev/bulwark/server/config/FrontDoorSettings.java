@@ -11,16 +11,44 @@ import java.util.List;
  *                       {@code CF-IPCountry}, ...) are passed to workers as sent. From any other peer
  *                       those headers are removed and replaced by the node's own values.
  * @param colo           what {@code request.cf.colo} says (Cloudflare puts its data centre's code there)
+ * @param maxConcurrentRequests how many requests to workers the node serves at once; past it a client gets
+ *                       {@code 503 node_overloaded} with {@code Retry-After}. Each request in flight can
+ *                       hold up to {@link #BYTES_PER_REQUEST} of the node's heap (its response window),
+ *                       so the default gives them half the heap: see {@link #defaultMaxConcurrentRequests}
  */
-public record FrontDoorSettings(List<String> trustedProxies, String colo) {
+public record FrontDoorSettings(List<String> trustedProxies, String colo, int maxConcurrentRequests) {
+    /**
+     * What one request in flight may hold in the node, at most: 1 MiB of response bytes the client
+     * has not taken plus one 64 KiB piece, rounded up to leave room for Jetty's own buffers.
+     */
+    public static final long BYTES_PER_REQUEST = 2L << 20;
     public static final FrontDoorSettings DEFAULTS = new FrontDoorSettings(List.of(), "local");
 
     public FrontDoorSettings {
+        if (maxConcurrentRequests < 1) throw new IllegalArgumentException("maxConcurrentRequests must be positive");
         trustedProxies = List.copyOf(trustedProxies);
         for (String p : trustedProxies) {
             if (!isAddressOrBlock(p)) throw new IllegalArgumentException("not an IP address or CIDR block: " + p);
         }
         if (colo == null || colo.isBlank()) throw new IllegalArgumentException("colo must not be empty");
+    }
+
+    /** With the default cap on concurrent requests. */
+    public FrontDoorSettings(List<String> trustedProxies, String colo) {
+        this(trustedProxies, colo, defaultMaxConcurrentRequests(Runtime.getRuntime().maxMemory()));
+    }
+
+    public FrontDoorSettings withMaxConcurrentRequests(int max) {
+        return new FrontDoorSettings(trustedProxies, colo, max);
+    }
+
+    /**
+     * Half of the node's heap divided by what one request may hold ({@value #BYTES_PER_REQUEST} bytes),
+     * between 16 and 4096: 64 for a 256 MiB heap, 1024 for 4 GiB.
+     */
+    public static int defaultMaxConcurrentRequests(long maxHeapBytes) {
+        long n = maxHeapBytes / 2 / BYTES_PER_REQUEST;
+        return (int) Math.max(16, Math.min(4096, n));
     }
 
     /** Whether {@code text} is an IP literal or {@code literal/prefix}. */

@@ -15,9 +15,11 @@ import java.util.List;
  * @param objectIdleMs       a durable object with no event for this long is evicted from its isolate
  *                           (its constructor runs again on its next event; its storage stays)
  * @param confine            how sandboxes are confined by the OS (namespaces, cgroups, seccomp; docs/security.md)
+ * @param websocketsPerObject WebSockets one durable object may hold open at once (the node refuses more with 429)
  */
 public record SandboxSettings(int processesPerTenant, int isolatesPerWorker, long rssCeilingMb, int poolSize,
-                              List<String> jvmOptions, int dynamicWorkersMax, long objectIdleMs, Confine confine) {
+                              List<String> jvmOptions, int dynamicWorkersMax, long objectIdleMs, Confine confine,
+                              int websocketsPerObject) {
 
     /** {@code sandboxes.confine}: what the node does about OS confinement of its sandboxes. */
     public enum Confine {
@@ -33,6 +35,8 @@ public record SandboxSettings(int processesPerTenant, int isolatesPerWorker, lon
     public static final int DEFAULT_DYNAMIC_WORKERS_MAX = 64;
     /** As workerd: an object idle for about ten seconds is evicted. */
     public static final long DEFAULT_OBJECT_IDLE_MS = 10_000;
+    /** Workers' documented limit of hibernatable WebSockets per object. */
+    public static final int DEFAULT_WEBSOCKETS_PER_OBJECT = 32_768;
     public static final SandboxSettings DEFAULTS = new SandboxSettings(1, 1, 1024, 4, List.of());
 
     public SandboxSettings(int processesPerTenant, int isolatesPerWorker, long rssCeilingMb, int poolSize,
@@ -53,11 +57,23 @@ public record SandboxSettings(int processesPerTenant, int isolatesPerWorker, lon
                 Confine.AUTO);
     }
 
+    public SandboxSettings(int processesPerTenant, int isolatesPerWorker, long rssCeilingMb, int poolSize,
+                           List<String> jvmOptions, int dynamicWorkersMax, long objectIdleMs, Confine confine) {
+        this(processesPerTenant, isolatesPerWorker, rssCeilingMb, poolSize, jvmOptions, dynamicWorkersMax, objectIdleMs,
+                confine, DEFAULT_WEBSOCKETS_PER_OBJECT);
+    }
+
+    /** These settings with another per-object WebSocket limit. */
+    public SandboxSettings withWebsocketsPerObject(int limit) {
+        return new SandboxSettings(processesPerTenant, isolatesPerWorker, rssCeilingMb, poolSize, jvmOptions,
+                dynamicWorkersMax, objectIdleMs, confine, limit);
+    }
+
     public SandboxSettings {
         jvmOptions = List.copyOf(jvmOptions);
         java.util.Objects.requireNonNull(confine, "confine");
         if (processesPerTenant < 1 || isolatesPerWorker < 1 || rssCeilingMb < 1 || poolSize < 0 || dynamicWorkersMax < 1
-                || objectIdleMs < 1) {
+                || objectIdleMs < 1 || websocketsPerObject < 1) {
             throw new IllegalArgumentException("sandbox settings out of range: " + processesPerTenant + ", "
                     + isolatesPerWorker + ", " + rssCeilingMb + ", " + poolSize);
         }

@@ -66,6 +66,11 @@ public record Settings(String host, int port, Path dataDir, String tenant, Limit
         return new Settings(host, port, dataDir, tenant, limits, sandboxes, egress, frontDoor, api);
     }
 
+    /** These settings with other sandbox settings. */
+    public Settings withSandboxes(SandboxSettings sandboxes) {
+        return new Settings(host, port, dataDir, tenant, limits, sandboxes, egress, frontDoor);
+    }
+
     /** These settings with another data directory (the CLI's {@code --data}); a relative one resolves against the working directory. */
     public Settings withDataDir(Path dir) {
         return new Settings(host, port, dir, tenant, limits, sandboxes, egress, frontDoor, api);

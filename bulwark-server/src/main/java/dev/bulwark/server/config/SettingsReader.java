@@ -34,11 +34,11 @@ final class SettingsReader {
             "limits", Set.of("cpu_ms", "wall_ms", "heap_mb", "subrequests", "code_bytes", "env_bytes",
                     "request_body_bytes"),
             "sandboxes", Set.of("processes_per_tenant", "isolates_per_worker", "rss_ceiling_mb", "pool_size",
-                    "dynamic_workers_max", "object_idle_ms",
+                    "dynamic_workers_max", "object_idle_ms", "websockets_per_object",
                     "jvm_options", "confine"),
             "egress", Set.of("allow", "allow_private_networks", "rules", "test_only_allow_loopback",
                     "max_response_bytes", "timeout_ms", "max_concurrent", "max_concurrent_per_tenant"),
-            "front_door", Set.of("trusted_proxies", "colo"),
+            "front_door", Set.of("trusted_proxies", "colo", "max_concurrent_requests"),
             "api", Set.of("keys"),
             "secrets", Set.of());
 
@@ -166,7 +166,9 @@ final class SettingsReader {
                     case "require" -> SandboxSettings.Confine.REQUIRE;
                     case "off" -> SandboxSettings.Confine.OFF;
                     default -> throw v.invalid("\"auto\", \"require\" or \"off\"");
-                }));
+                }),
+                orDefault(get("sandboxes.websockets_per_object"), d.websocketsPerObject(),
+                        v -> v.integer(1, Integer.MAX_VALUE, POSITIVE)));
     }
 
     private EgressSettings egress() throws ConfigException {
@@ -258,7 +260,10 @@ final class SettingsReader {
             return v.strings();
         });
         String colo = orDefault(get("front_door.colo"), FrontDoorSettings.DEFAULTS.colo(), ConfigValue::nonEmptyString);
-        return new FrontDoorSettings(proxies, colo);
+        FrontDoorSettings settings = new FrontDoorSettings(proxies, colo);
+        int max = orDefault(get("front_door.max_concurrent_requests"), settings.maxConcurrentRequests(),
+                v -> v.integer(1, 1_000_000, POSITIVE));
+        return settings.withMaxConcurrentRequests(max);
     }
 
     private static final Set<String> KEY_KEYS = Set.of("tenant", "key_sha256");

@@ -33,6 +33,8 @@ public final class FrontDoor extends Handler.Abstract {
     static final String ADMIN_PREFIX = "/cdn-cgi/bulwark/";
     /** Request attribute: the request id, for errors Jetty answers after the worker was invoked. */
     static final String REQUEST_ID = "bulwark.requestId";
+    /** Request attribute: the request's place under the front door's cap ({@link RequestGate}). */
+    static final String PERMIT = "bulwark.permit";
     /** Bodies of known length up to this size travel inside the FetchStart message. */
     static final int INLINE_BODY_BYTES = 64 << 10;
     static final int BODY_CHUNK_BYTES = 64 << 10;
@@ -62,38 +64,58 @@ public final class FrontDoor extends Handler.Abstract {
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(FrontDoor.class);
     private final Node node;
     private final TenantApi tenantApi;
+    private final RequestGate gate;
 
     public FrontDoor(Node node) {
         super(InvocationType.BLOCKING);
         this.node = node;
         this.tenantApi = new TenantApi(node, this);
+        this.gate = new RequestGate(node.settings().frontDoor().maxConcurrentRequests());
+    }
+
+    /** Requests to workers in flight now (tests). */
+    int inFlight() {
+        return gate.inFlight();
     }
 
     /** Jetty runs this BLOCKING handler on a virtual thread (see the node's thread pool). */
     @Override
     public boolean handle(Request request, Response response, Callback callback) {
+        Callback done = callback;
         try {
-            serve(request, response, callback);
+            String path = request.getHttpURI().getPath();
+            if (path != null && path.startsWith(ADMIN_PREFIX) && !path.startsWith(TenantApi.PREFIX)) {
+                // The node's own endpoints (health, tail) are not requests to workers: not counted.
+                admin(path.substring(ADMIN_PREFIX.length()), request, response, callback);
+                return true;
+            }
+            RequestGate.Permit permit = gate.tryEnter();
+            if (permit == null) {
+                ErrorResponse.write(response, callback, 503, "node_overloaded", "the node is serving its maximum of "
+                        + gate.capacity() + " concurrent requests; retry later", null);
+                return true;
+            }
+            // Released when the response completes (or fails), or when a WebSocket takes the connection over.
+            request.setAttribute(PERMIT, permit);
+            done = Callback.from(callback, permit::release);
+            serve(request, response, done);
         } catch (VirtualMachineError e) {
             // Never swallowed: the request fails, and the error goes on to the thread's handler.
-            callback.failed(e);
+            done.failed(e);
             throw e;
         } catch (Throwable e) {
             // The client gets the JSON error shape without the exception (JsonErrorHandler); the operator gets it here.
             log.warn("request to {} failed in the front door: {}", request.getHttpURI().getPath(), e.toString());
-            callback.failed(e);
+            done.failed(e);
         }
         return true;
     }
 
     private void serve(Request request, Response response, Callback callback) throws Exception {
         String path = request.getHttpURI().getPath();
+        // The tenant API counts as requests to workers: it runs and forwards to them.
         if (path != null && path.startsWith(TenantApi.PREFIX)) {
             tenantApi.handle(path.substring(TenantApi.PREFIX.length()), request, response, callback);
-            return;
-        }
-        if (path != null && path.startsWith(ADMIN_PREFIX)) {
-            admin(path.substring(ADMIN_PREFIX.length()), request, response, callback);
             return;
         }
         DeployedWorker worker = node.route(Request.getServerName(request), path);
@@ -154,7 +176,9 @@ public final class FrontDoor extends Handler.Abstract {
                 new Message.FetchStart(invocationId, target, method, url, headers, body, streamed), sockets);
         relay.connect(channel);
         if (upgrade) {
-            sockets.await(limits.wallMs() + GUARD_SLACK_MS, node.sockets(), request, response, callback);
+            sockets.await(limits.wallMs() + GUARD_SLACK_MS, node.sockets(), request, response, callback, () -> {
+                if (request.getAttribute(PERMIT) instanceof RequestGate.Permit p) p.release();
+            });
             return;
         }
         // The sandbox enforces the wall-clock limit; this guard only covers a sandbox that never answers.
@@ -215,14 +239,30 @@ public final class FrontDoor extends Handler.Abstract {
             tail(rest.substring("tail/".length()), request, response, callback);
             return;
         }
+        if (rest.equals("namespaces") || rest.startsWith("namespaces/")) {
+            if (!authorized(request)) {
+                ErrorResponse.write(response, callback, 401, "unauthorized",
+                        "the admin endpoints need the node's admin token (Authorization: Bearer ..., see <data>/admin.token)",
+                        null);
+                return;
+            }
+            new AdminObjects(node.objects()).serve(rest, request, response, callback);
+            return;
+        }
         ErrorResponse.write(response, callback, ErrorCode.NOT_FOUND, "no such endpoint: " + ADMIN_PREFIX + rest, null);
     }
 
+    /**
+     * Whether the request carries the node's admin token ({@code Authorization: Bearer <token>}; the
+     * scheme in any case, as HTTP says). The token is compared in constant time.
+     */
     private boolean authorized(Request request) {
         String auth = request.getHeaders().get(HttpHeader.AUTHORIZATION);
-        String expected = "Bearer " + node.adminToken();
-        return auth != null && MessageDigest.isEqual(auth.getBytes(StandardCharsets.UTF_8),
-                expected.getBytes(StandardCharsets.UTF_8));
+        if (auth == null) return false;
+        int space = auth.indexOf(' ');
+        if (space < 0 || !auth.substring(0, space).equalsIgnoreCase("Bearer")) return false;
+        return MessageDigest.isEqual(auth.substring(space + 1).getBytes(StandardCharsets.UTF_8),
+                node.adminToken().getBytes(StandardCharsets.UTF_8));
     }
 
     /** How often an idle tail writes a keep-alive line (which also finds out that its client left). */

@@ -90,7 +90,8 @@ final class SocketUpgrade implements InvocationListener {
     }
 
     /** On the request's virtual thread: upgrade if the worker accepted a socket, else let the relay answer. */
-    void await(long waitMs, SocketHub hub, Request request, Response response, Callback callback) throws Exception {
+    void await(long waitMs, SocketHub hub, Request request, Response response, Callback callback,
+               Runnable handedOver) throws Exception {
         long id;
         try {
             id = decided.get(waitMs, TimeUnit.MILLISECONDS);
@@ -100,6 +101,7 @@ final class SocketUpgrade implements InvocationListener {
         }
         if (id < 0) return;
         relay.handOver();
+        handedOver.run(); // an open WebSocket is no longer a request in flight (sockets have their own limit)
         ServerWebSocketContainer container = ServerWebSocketContainer.get(request.getContext());
         boolean ok = container.upgrade((rq, rs, cb) -> new ClientSocket(hub, id), request, response, callback);
         if (!ok) {

@@ -12,6 +12,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -118,6 +119,66 @@ final class Alarms implements AutoCloseable {
         }
         if (started.test(object)) schedule(tenant, object, time, 0);
         else entries.put(key(object), new Entry(tenant, object, time, null));
+    }
+
+    /**
+     * A migration renamed a class: its objects' alarms follow it (their timers are set again under
+     * the new address when alarms are running).
+     */
+    synchronized void renameClass(String worker, String from, String to) {
+        List<Entry> moved = new java.util.ArrayList<>();
+        for (var it = entries.values().iterator(); it.hasNext(); ) {
+            Entry e = it.next();
+            if (e.object.workerId().equals(worker) && e.object.className().equals(from)) {
+                if (e.timer != null) e.timer.cancel(false);
+                it.remove();
+                moved.add(e);
+            }
+        }
+        try (PreparedStatement p = db.prepareStatement("UPDATE alarms SET class = ? WHERE worker = ? AND class = ?")) {
+            p.setString(1, to);
+            p.setString(2, worker);
+            p.setString(3, from);
+            p.executeUpdate();
+        } catch (SQLException e) {
+            throw new MigrationException("could not move the alarms of class '" + from + "' to '" + to + "': " + e.getMessage(), e);
+        }
+        for (Entry e : moved) {
+            Address.DurableObject o = new Address.DurableObject(worker, to, e.object.objectId(), e.object.name());
+            if (started.test(o)) schedule(e.tenant, o, e.time, 0);
+            else entries.put(key(o), new Entry(e.tenant, o, e.time, null));
+        }
+    }
+
+    /** A migration deleted a class: its objects' alarms go with them. */
+    synchronized void deleteClass(String worker, String className) {
+        for (var it = entries.values().iterator(); it.hasNext(); ) {
+            Entry e = it.next();
+            if (e.object.workerId().equals(worker) && e.object.className().equals(className)) {
+                if (e.timer != null) e.timer.cancel(false);
+                it.remove();
+            }
+        }
+        try (PreparedStatement p = db.prepareStatement("DELETE FROM alarms WHERE worker = ? AND class = ?")) {
+            p.setString(1, worker);
+            p.setString(2, className);
+            p.executeUpdate();
+        } catch (SQLException e) {
+            throw new MigrationException("could not delete the alarms of class '" + className + "': " + e.getMessage(), e);
+        }
+    }
+
+    /** The time of an object's alarm as the index has it (epoch ms), or null when none is set. */
+    synchronized Long timeOf(Address.DurableObject object) {
+        try (PreparedStatement p = db.prepareStatement("SELECT time FROM alarms WHERE worker = ? AND class = ? AND id = ?")) {
+            bindKey(p, object);
+            try (ResultSet rs = p.executeQuery()) {
+                return rs.next() ? rs.getLong(1) : null;
+            }
+        } catch (SQLException e) {
+            log.error("could not read the alarm of {}: {}", object, e.getMessage());
+            return null;
+        }
     }
 
     private static void bindKey(PreparedStatement p, Address.DurableObject o) throws SQLException {

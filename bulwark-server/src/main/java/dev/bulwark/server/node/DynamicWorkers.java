@@ -40,6 +40,24 @@ final class DynamicWorkers {
         return GENERATED + tenant;
     }
 
+    /** Whether a sandbox tenant key is that of a sandbox for generated code. */
+    static boolean isGenerated(String sandboxTenant) {
+        return sandboxTenant.startsWith(GENERATED);
+    }
+
+    /** The tenant a sandbox for generated code belongs to. */
+    static String tenantOf(String sandboxTenant) {
+        return isGenerated(sandboxTenant) ? sandboxTenant.substring(GENERATED.length()) : sandboxTenant;
+    }
+
+    /** The loaded dynamic worker with this id, or null (no use-order change: not a call). */
+    synchronized DeployedWorker get(String workerId) {
+        for (Map.Entry<String, DeployedWorker> e : loaded.entrySet()) {
+            if (e.getKey().equals(workerId)) return e.getValue();
+        }
+        return null;
+    }
+
     /**
      * A loader binding of a worker of {@code tenant} asks for a dynamic worker; answers
      * DynamicLoaded or CallFailed through {@code reply}. Blocks (a sandbox may have to start):
@@ -47,6 +65,15 @@ final class DynamicWorkers {
      */
     void load(String tenant, Message.LoadDynamic request, Consumer<Message> reply) {
         load(tenant, request, reply, workerId -> List.of());
+    }
+
+    /** The parent's typed grants (globalOutbound, tails) and the capabilities it put in the env. */
+    private static List<dev.bulwark.sandbox.worker.Binding> withEnvCapabilities(List<dev.bulwark.sandbox.worker.Binding> grants,
+                                                                           List<dev.bulwark.sandbox.worker.Binding> envCaps) {
+        if (envCaps.isEmpty()) return grants;
+        List<dev.bulwark.sandbox.worker.Binding> all = new java.util.ArrayList<>(grants);
+        all.addAll(envCaps);
+        return List.copyOf(all);
     }
 
     private volatile Consumer<String> onUnload = id -> {};
@@ -71,7 +98,8 @@ final class DynamicWorkers {
         }
         String workerId = key == null ? "dyn-" + HexFormat.of().formatHex(randomBytes()) : "dyn-" + hash(key);
         DeployedWorker worker = new DeployedWorker(workerId, generatedTenant(tenant), request.bundle(),
-                request.envJson(), envBindings.apply(workerId), request.networkAllowed(), request.limits());
+                request.envJson(), withEnvCapabilities(request.bindings(), envBindings.apply(workerId)),
+                request.networkAllowed(), request.limits());
         Message.WorkerLoadFailed failure = supervisor.deploy(worker, false);
         if (failure != null) {
             supervisor.undeploy(worker.tenant(), workerId);

@@ -163,6 +163,11 @@ final class EgressGateway implements AutoCloseable {
         });
     }
 
+    /** Whether the gateway's HTTP client still runs (tests: closing the node stops it). */
+    boolean clientRunning() {
+        return client.isRunning();
+    }
+
     int openUpstreams() {
         return live.size();
     }
@@ -251,7 +256,10 @@ final class EgressGateway implements AutoCloseable {
             if (cause instanceof AddressGuard.Denied denied) {
                 deny(from, s, inv, method, host, denied.getMessage(), started);
             } else if (!upstream.isCanceled()) {
-                fail(from, s, inv, method, host, 0, outcome(cause), describe(cause, host), bytesOut, started);
+                // The client's own total timeout (egress.timeout_ms) races the wait below: one message for both.
+                String message = cause instanceof TimeoutException
+                        ? "The upstream did not answer within " + settings.timeoutMs() + " ms" : describe(cause, host);
+                fail(from, s, inv, method, host, 0, outcome(cause), message, bytesOut, started);
             }
             return;
         } catch (TimeoutException e) {

@@ -10,6 +10,7 @@ import dev.bulwark.sandbox.ipc.ErrorCode;
 import dev.bulwark.sandbox.ipc.Message;
 import dev.bulwark.sandbox.worker.Binding;
 import dev.bulwark.server.config.DurableObjectBinding;
+import dev.bulwark.server.config.ServiceBinding;
 import dev.bulwark.server.config.WorkerLoaderBinding;
 import dev.bulwark.server.config.ProjectConfig;
 import dev.bulwark.server.config.Settings;
@@ -56,6 +57,8 @@ public final class Node implements AutoCloseable {
     private final LogHub logs = new LogHub(this::sourceNames);
     private final EgressGateway egress;
     private final InvocationRecords invocationRecords = new InvocationRecords();
+    private final java.util.concurrent.atomic.AtomicLong relayedCalls = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong localCalls = new java.util.concurrent.atomic.AtomicLong();
     private final Map<String, DeployedWorker> workers = new LinkedHashMap<>();
     private final Map<String, String> loadErrors = new ConcurrentHashMap<>();
     private final Map<String, SourceNames> sourceNames = new ConcurrentHashMap<>();
@@ -65,20 +68,20 @@ public final class Node implements AutoCloseable {
     private final String adminToken;
     private final NamespaceKeys namespaceKeys;
     private final DynamicWorkers dynamicWorkers;
+    /** Tail workers of dynamic workers: trace items of their invocations. */
+    private final Tails tails;
     private final TenantWorkers tenantWorkers;
     private final Alarms alarms;
     private final JavaObjects javaObjects;
     private final Server server;
     private final SocketHub sockets;
-    /** The system property that bounds the WebSockets one durable object may hold. */
-    public static final String WEBSOCKETS_PER_OBJECT_PROPERTY = "bulwark.websockets.per_object";
-    /** Workers' documented limit of hibernatable WebSockets per object. */
-    public static final int DEFAULT_WEBSOCKETS_PER_OBJECT = 32_768;
     private final Confinement confinement;
     /** Capabilities passed by reference, and the Java capabilities the embedding application registered. */
     private final Capabilities caps = new Capabilities();
     private final dev.bulwark.server.caps.JavaCapabilities javaCapabilities = new dev.bulwark.server.caps.JavaCapabilities();
     private final CapabilityCalls capCalls;
+    private final ObjectAdmin objectAdmin;
+    private final Migrations migrations;
 
     /**
      * Decides how sandboxes are confined and says so, one line per protection; with
@@ -90,12 +93,17 @@ public final class Node implements AutoCloseable {
             if (p.applied()) log.info(p.line());
             else log.warn(p.line());
         }
+        refuseIfIncomplete(mode, c);
+        return c;
+    }
+
+    /** With {@code sandboxes.confine = "require"}, a protection that cannot be applied stops the node (and frees {@code c}). */
+    static void refuseIfIncomplete(dev.bulwark.server.config.SandboxSettings.Confine mode, Confinement c) throws IOException {
         if (mode == dev.bulwark.server.config.SandboxSettings.Confine.REQUIRE && !c.complete()) {
             c.close();
             throw new IOException("sandboxes.confine is \"require\" but this machine cannot apply: " + String.join(", ",
                     c.protections().stream().filter(p -> !p.applied()).map(Confinement.Protection::name).toList()));
         }
-        return c;
     }
 
     private Node(Settings settings, List<JavaObjectClass> javaClasses) throws IOException {
@@ -117,10 +125,18 @@ public final class Node implements AutoCloseable {
                     @Override
                     public void log(Message.LogLine line) {
                         logs.accept(line);
+                        tails.log(line);
+                    }
+
+                    @Override
+                    public InvocationListener watch(String tenant, long invocationId, Message start,
+                                                    InvocationListener listener) {
+                        return Node.this.watch(tenant, invocationId, start, listener);
                     }
 
                     @Override
                     public void egress(SandboxProcess from, Message message) {
+                        if (refusesNetwork(from, message)) return;
                         egress.receive(new EgressGateway.Origin(from, from.tenant()), message);
                     }
 
@@ -143,6 +159,11 @@ public final class Node implements AutoCloseable {
                     public void call(String tenant, Message.CallStart call, java.util.function.Consumer<Message> reply) {
                         // Starting the callee may wait for a sandbox: never on the caller's reader thread.
                         Thread.startVirtualThread(() -> Node.this.call(tenant, call, reply));
+                    }
+
+                    @Override
+                    public void localInvocation(SandboxProcess from, Message.LocalInvocation notice) {
+                        Node.this.localInvocation(from, notice);
                     }
 
                     @Override
@@ -192,7 +213,8 @@ public final class Node implements AutoCloseable {
                             reply.accept(new Message.CallFailed(request.callId(), CapabilityCalls.CODE, e.getMessage()));
                             return;
                         }
-                        Thread.startVirtualThread(() -> dynamicWorkers.load(from.tenant(), request, reply,
+                        // Loading may wait for the tenant's sandbox for generated code to start.
+                        Thread.startVirtualThread(() -> Node.this.loadDynamic(from.tenant(), request, reply,
                                 workerId -> capCalls.envBindings(envCaps, workerId, DynamicWorkers.generatedTenant(from.tenant()))));
                     }
 
@@ -200,16 +222,19 @@ public final class Node implements AutoCloseable {
                     public void loadDynamic(String tenant, Message.LoadDynamic request,
                                             java.util.function.Consumer<Message> reply) {
                         // Loading may wait for the tenant's sandbox for generated code to start.
-                        Thread.startVirtualThread(() -> dynamicWorkers.load(tenant, request, reply));
+                        Thread.startVirtualThread(() -> Node.this.loadDynamic(tenant, request, reply));
                     }
                 });
         this.dynamicWorkers = new DynamicWorkers(supervisor, sb.dynamicWorkersMax());
         dynamicWorkers.onUnload(caps::workerUnloaded);
-        this.capCalls = new CapabilityCalls(caps, supervisor, this::nextInvocationId, this::callable);
+        // A capability by address is held for its tenant, not for one invocation: generated code (whose
+        // calls are allowed per invocation) cannot pass a new address on, only what it was given.
+        this.capCalls = new CapabilityCalls(caps, supervisor, this::nextInvocationId,
+                (tenant, address) -> callable(tenant, 0, address));
         supervisor.capHooks(capCalls.hooks());
+        this.tails = new Tails(supervisor::tail, this::nextInvocationId);
         this.tenantWorkers = new TenantWorkers(dynamicWorkers, supervisor, settings.limits(), this::nextInvocationId);
-        this.sockets = new SocketHub(supervisor, this::nextInvocationId,
-                Integer.getInteger(WEBSOCKETS_PER_OBJECT_PROPERTY, DEFAULT_WEBSOCKETS_PER_OBJECT));
+        this.sockets = new SocketHub(supervisor, this::nextInvocationId, sb.websocketsPerObject());
         supervisor.sockets(sockets);
         try {
             this.alarms = new Alarms(settings.dataDir(), this::runAlarm, Alarms.FIRST_BACKOFF_MS);
@@ -227,6 +252,10 @@ public final class Node implements AutoCloseable {
         this.server = new Server(threads);
         HttpConfiguration http = new HttpConfiguration();
         http.setSendServerVersion(false);
+        // Jetty's per-connection header cache matches values ignoring case: on a kept-alive
+        // connection, "Authorization: Bearer <TOKEN>" after "Bearer <token>" read as the cached
+        // field (found by AdminObjectsTest), and a worker would see an earlier request's spelling.
+        http.setHeaderCacheCaseSensitive(true);
         ServerConnector connector = new ServerConnector(server, new HttpConnectionFactory(http),
                 new HTTP2CServerConnectionFactory(http));
         connector.setHost(settings.host());
@@ -238,6 +267,22 @@ public final class Node implements AutoCloseable {
         ws.setMaxBinaryMessageSize(SocketHub.MAX_MESSAGE_BYTES);
         ws.setIdleTimeout(java.time.Duration.ZERO);
         server.setErrorHandler(new dev.bulwark.server.http.JsonErrorHandler());
+        this.migrations = new Migrations(settings.dataDir(), new Migrations.AlarmIndex() {
+            @Override
+            public void renameClass(String tenant, String worker, String from, String to) {
+                alarms.renameClass(worker, from, to);
+            }
+
+            @Override
+            public void deleteClass(String tenant, String worker, String className) {
+                alarms.deleteClass(worker, className);
+            }
+        });
+        this.objectAdmin = new ObjectAdmin(settings.dataDir(), () -> {
+            synchronized (workers) {
+                return List.copyOf(workers.values());
+            }
+        }, supervisor, alarms, sockets);
     }
 
     /** Starts a node: its front door listens when this returns; deploy workers next. */
@@ -290,8 +335,19 @@ public final class Node implements AutoCloseable {
         if (projects.isEmpty()) throw new IllegalArgumentException("no project to serve");
         Node node = start(projects.getFirst().settings(), javaClasses);
         try {
+            // Storage changes first, before any sandbox could open an object of a renamed or deleted class.
+            for (ProjectConfig project : projects) node.migrate(project);
+            java.util.Map<String, String> all = new java.util.HashMap<>();
+            List<DeployedWorker> deployed = new ArrayList<>();
             for (ProjectConfig project : projects) {
-                node.deploy(node.worker(project), project.routes(), project.sourceRoot(), project.workersDev());
+                DeployedWorker w = node.worker(project);
+                all.put(w.name(), w.tenant());
+                deployed.add(w);
+            }
+            for (DeployedWorker w : deployed) node.checkServices(w, all);
+            for (int i = 0; i < projects.size(); i++) {
+                ProjectConfig project = projects.get(i);
+                node.deploy(deployed.get(i), project.routes(), project.sourceRoot(), project.workersDev(), false);
             }
             if (projects.size() == 1) node.router.defaultWorker(projects.getFirst().name());
         } catch (RuntimeException e) {
@@ -299,6 +355,19 @@ public final class Node implements AutoCloseable {
             throw e;
         }
         return node;
+    }
+
+    /**
+     * Applies the project's durable object migrations that this node has not applied yet (renamed
+     * and deleted classes change storage; see {@link Migrations}). Call it before deploying the
+     * project's worker; a migration that changes a class whose objects run now is refused.
+     *
+     * @return the tags applied now
+     * @throws MigrationException when the migrations do not fit what was applied or what is bound
+     */
+    public List<String> migrate(ProjectConfig project) {
+        return migrations.apply(project.settings().tenant(), project.name(), project.migrations(), project.durableObjects(),
+                supervisor::anyPlaced);
     }
 
     /**
@@ -321,11 +390,43 @@ public final class Node implements AutoCloseable {
             }
             String workerId = b.scriptName() == null ? project.name() : b.scriptName();
             bindings.add(new Binding.DurableObjectNamespace(b.name(), workerId, b.className(),
-                    namespaceKeys.keyFor(tenant, workerId, b.className())));
+                    namespaceKeys.keyFor(tenant, workerId, migrations.keyClass(tenant, workerId, b.className()))));
         }
         for (WorkerLoaderBinding b : project.workerLoaders()) bindings.add(new Binding.WorkerLoader(b.binding()));
+        for (ServiceBinding b : project.services()) {
+            // Props from configuration travel as JSON text; the callee tells it from serialized props by its first byte.
+            Address.Grant grant = b.propsJson() == null ? null
+                    : Address.Grant.props(b.propsJson().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            bindings.add(new Binding.Service(b.binding(), new Address.Worker(b.service(), b.entrypoint(), grant)));
+        }
+        // ctx.exports: the worker's own durable object classes as namespaces, keyed as its bindings are.
+        for (String className : ownClasses(project)) {
+            bindings.add(new Binding.ExportedNamespace(className,
+                    namespaceKeys.keyFor(tenant, project.name(), migrations.keyClass(tenant, project.name(), className))));
+        }
         return new DeployedWorker(project.name(), tenant, project.bundle(), env.toString(), bindings, true,
                 project.settings().limits());
+    }
+
+    /**
+     * The durable object classes a project's worker exports: those its migrations create (under
+     * their latest names, deleted ones left out) and those its own namespace bindings name.
+     */
+    static java.util.Set<String> ownClasses(ProjectConfig project) {
+        java.util.Set<String> classes = new java.util.LinkedHashSet<>();
+        for (dev.bulwark.server.config.Migration m : project.migrations()) {
+            classes.addAll(m.newSqliteClasses());
+            classes.addAll(m.newClasses());
+            for (dev.bulwark.server.config.RenamedClass r : m.renamedClasses()) {
+                classes.remove(r.from());
+                classes.add(r.to());
+            }
+            m.deletedClasses().forEach(classes::remove);
+        }
+        for (DurableObjectBinding b : project.durableObjects()) {
+            if (b.scriptName() == null || b.scriptName().equals(project.name())) classes.add(b.className());
+        }
+        return classes;
     }
 
     /**
@@ -334,11 +435,12 @@ public final class Node implements AutoCloseable {
      * of its own tenant's workers, whatever its sandbox claims.
      */
     private void call(String tenant, Message.CallStart call, java.util.function.Consumer<Message> reply) {
+        relayedCalls.incrementAndGet();
         if (call.target() instanceof Address.DurableObject o && ObjectDirectory.runsInNode(o)) {
             reply.accept(JavaObjectCalls.fetch(javaObjects, tenant, o, call));
             return;
         }
-        DeployedWorker target = callable(tenant, call.target());
+        DeployedWorker target = callable(tenant, call.invocationId(), call.target());
         if (target == null) {
             reply.accept(new Message.CallFailed(call.callId(), ErrorCode.NOT_FOUND.code(),
                     "no worker '" + call.target().workerId() + "' can be called from this worker"));
@@ -352,6 +454,7 @@ public final class Node implements AutoCloseable {
 
     /** An RPC call of a worker of {@code tenant}: placed and checked as {@link #call} is. */
     private void rpc(String tenant, Message.RpcCall call, java.util.function.Consumer<Message> reply) {
+        relayedCalls.incrementAndGet();
         if (call.target() instanceof Address.DurableObject o && ObjectDirectory.runsInNode(o)) {
             if (dev.bulwark.sandbox.ipc.CapPayload.hasRefs(call.args())) {
                 caps.discard(call.args());
@@ -362,7 +465,7 @@ public final class Node implements AutoCloseable {
             reply.accept(JavaObjectCalls.rpc(javaObjects, tenant, o, call));
             return;
         }
-        DeployedWorker target = callable(tenant, call.target());
+        DeployedWorker target = callable(tenant, call.invocationId(), call.target());
         if (target == null) {
             caps.discard(call.args());
             reply.accept(new Message.CallFailed(call.callId(), ErrorCode.NOT_FOUND.code(),
@@ -377,7 +480,7 @@ public final class Node implements AutoCloseable {
 
     /** Whether a worker of {@code tenant} may call {@code address} (and so pass a stub to it on). */
     private boolean mayCall(String tenant, Address address) {
-        return callable(tenant, address) != null;
+        return callable(tenant, 0, address) != null;
     }
 
     /** The registry of Java capabilities this node's workers can be given (see {@link #withCapability}). */
@@ -415,6 +518,59 @@ public final class Node implements AutoCloseable {
         return caps.liveRefs();
     }
 
+    /** The no-op end of a local invocation's record: the sandbox answers the caller itself. */
+    private static final InvocationListener LOCAL = new InvocationListener() {
+        public void head(Message.ResponseHead head) {}
+        public void chunk(byte[] data) {}
+        public void end() {}
+        public void failed(Message.InvocationFailed failure) {}
+        public void rpcReturn(Message.RpcReturn result) {}
+        public void socketOpen(Message.SocketOpen open) {}
+        public void done(long cpuMicros) {}
+    };
+
+    /** Sandbox-chosen invocation ids: bit 52 set, below 2^53 (the node's own are below 2^52). */
+    private static final long LOCAL_ID_BIT = 1L << 52;
+
+    /**
+     * A sandbox says it started an invocation of an object placed in it (a call between two of its
+     * own isolates, made without the node). The node checks what it would have checked for a
+     * relayed call (the object is its tenant's, and placed in that very sandbox) and records the
+     * invocation as one it started, so the callee's outbound requests are attributed and its end is
+     * logged. A notice that does not check out is refused and logged; the sandbox, which alone could
+     * send it, can then reach nothing outbound for that invocation.
+     */
+    private void localInvocation(SandboxProcess from, Message.LocalInvocation notice) {
+        long id = notice.invocationId();
+        Address.DurableObject target = notice.target();
+        if ((id & ~(LOCAL_ID_BIT - 1)) != LOCAL_ID_BIT || callable(from.tenant(), id, target) == null
+                || supervisor.placement(target) != from) {
+            log.warn("sandbox {} of tenant {} announced a local invocation it may not make ({} {}.{})", from.name(),
+                    from.tenant(), LogHub.requestId(id), target.workerId(), target.className());
+            return;
+        }
+        // No loop headers (a request with them goes through the node): the loop limits cannot refuse it.
+        InvocationRecords.Record record = invocationRecords.admit(from.tenant(), id, target.workerId(), List.of(), LOCAL);
+        if (record == null) return;
+        InvocationListener listener = new RecordedInvocation(LOCAL, record, invocationRecords, egress);
+        if (!from.track(id, listener)) {
+            invocationRecords.done(id);
+            log.warn("sandbox {} announced local invocation {} twice or while dying", from.name(), LogHub.requestId(id));
+            return;
+        }
+        localCalls.incrementAndGet();
+    }
+
+    /** Calls from workers to objects and entrypoints the node relayed ({@code CallStart}, {@code RpcCall}). */
+    public long relayedCalls() {
+        return relayedCalls.get();
+    }
+
+    /** Calls to objects that sandboxes made without the node and announced ({@code LocalInvocation}). */
+    public long localCalls() {
+        return localCalls.get();
+    }
+
     /** Runs an object's alarm handler where the directory places the object. */
     private void runAlarm(String tenant, Address.DurableObject object, int retryCount,
                           java.util.function.Consumer<Boolean> done) {
@@ -427,18 +583,148 @@ public final class Node implements AutoCloseable {
                 retryCount, retryCount > 0), new AlarmRelay(done)));
     }
 
-    /** The worker behind an address that a worker of {@code tenant} may call, or null. */
-    private DeployedWorker callable(String tenant, Address address) {
+    /**
+     * The worker behind an address that invocation {@code invocationId} of a sandbox of {@code tenant}
+     * may call, or null. A tenant's own workers may call its durable objects, its deployed workers
+     * (service bindings, ctx.exports) and its dynamic workers, whatever its sandbox claims. A
+     * dynamic worker (a sandbox for generated code) may call only what it was granted: its own
+     * entrypoints (ctx.exports) and the exact grants in its bindings (globalOutbound), props included.
+     */
+    DeployedWorker callable(String tenant, long invocationId, Address address) {
+        if (DynamicWorkers.isGenerated(tenant)) return callableFromGenerated(tenant, invocationId, address);
         return switch (address) {
-            case Address.DurableObject o -> {
-                DeployedWorker w;
-                synchronized (workers) {
-                    w = workers.get(o.workerId());
-                }
-                yield w != null && w.tenant().equals(tenant) ? w : null;
+            case Address.DurableObject o -> deployedOf(tenant, o.workerId());
+            case Address.Worker w -> {
+                DeployedWorker dynamic = dynamicWorkers.callable(tenant, w.workerId());
+                yield dynamic != null ? dynamic : deployedOf(tenant, w.workerId());
             }
-            case Address.Worker w -> dynamicWorkers.callable(tenant, w.workerId());
         };
+    }
+
+    private DeployedWorker callableFromGenerated(String tenant, long invocationId, Address address) {
+        InvocationRecords.Record caller = invocationRecords.get(invocationId);
+        if (caller == null || !caller.tenant().equals(tenant) || !(address instanceof Address.Worker w)) return null;
+        DeployedWorker self = dynamicWorkers.get(caller.worker());
+        if (self == null || !self.tenant().equals(tenant)) return null;
+        if (!Grants.allows(self, w)) return null;
+        return w.workerId().equals(self.name()) ? self : deployedOf(DynamicWorkers.tenantOf(tenant), w.workerId());
+    }
+
+    /** The deployed worker of that name if it belongs to {@code tenant}, else null. */
+    private DeployedWorker deployedOf(String tenant, String name) {
+        DeployedWorker w;
+        synchronized (workers) {
+            w = workers.get(name);
+        }
+        return w != null && w.tenant().equals(tenant) ? w : null;
+    }
+
+    /**
+     * A loader binding of a worker of {@code tenant} asks for a dynamic worker. The capabilities it
+     * grants (globalOutbound, tails) must name workers of its own tenant: a sandbox cannot hand
+     * generated code a way into another tenant, whatever it claims.
+     */
+    void loadDynamic(String tenant, Message.LoadDynamic request, java.util.function.Consumer<Message> reply) {
+        loadDynamic(tenant, request, reply, workerId -> List.of());
+    }
+
+    /** {@link #loadDynamic(String, Message.LoadDynamic, java.util.function.Consumer)} whose worker gets the env's capabilities {@code envBindings} makes. */
+    private void loadDynamic(String tenant, Message.LoadDynamic request, java.util.function.Consumer<Message> reply,
+                             java.util.function.Function<String, List<Binding>> envBindings) {
+        if (DynamicWorkers.isGenerated(tenant)) {
+            reply.accept(new Message.CallFailed(request.callId(), ErrorCode.NOT_FOUND.code(),
+                    "a dynamic worker has no worker loader"));
+            return;
+        }
+        for (Binding b : request.bindings()) {
+            Address.Worker target = switch (b) {
+                case Binding.Outbound o -> o.target();
+                case Binding.Tail t -> t.target();
+                case Binding.Service sv -> sv.target();
+                case Binding.DurableObjectNamespace ns -> null;
+                case Binding.WorkerLoader l -> null;
+                case Binding.ExportedNamespace e -> null;
+                case Binding.Capability c -> null; // only the node makes these, from envCaps
+            };
+            if (target == null || deployedOf(tenant, target.workerId()) == null) {
+                reply.accept(new Message.CallFailed(request.callId(), ErrorCode.NOT_FOUND.code(),
+                        "a dynamic worker can be given only service bindings and ctx.exports entrypoints of its parent's tenant"));
+                return;
+            }
+        }
+        dynamicWorkers.load(tenant, request, reply, envBindings);
+    }
+
+    /**
+     * Defence in depth behind the sandbox's own check: a dynamic worker whose globalOutbound is null
+     * or a fetcher has no egress at all, so a subrequest it sends anyway (its sandbox subverted) is
+     * answered with a failure here and never reaches the gateway.
+     */
+    private boolean refusesNetwork(SandboxProcess from, Message message) {
+        if (!DynamicWorkers.isGenerated(from.tenant())) return false;
+        long invocationId;
+        long subrequestId;
+        switch (message) {
+            case Message.Subrequest s -> {
+                invocationId = s.invocationId();
+                subrequestId = s.subrequestId();
+            }
+            case Message.StreamedSubrequest s -> {
+                invocationId = s.invocationId();
+                subrequestId = s.subrequestId();
+            }
+            default -> {
+                return false; // acknowledgements and body chunks of a subrequest the gateway let through
+            }
+        }
+        InvocationRecords.Record caller = invocationRecords.get(invocationId);
+        DeployedWorker worker = caller == null || !caller.tenant().equals(from.tenant()) ? null
+                : dynamicWorkers.get(caller.worker());
+        if (worker != null && worker.networkAllowed()) return false;
+        from.deliver(new Message.SubrequestFailed(subrequestId, "This worker is not permitted to access the internet "
+                + "via global functions like fetch(). It must use capabilities (such as bindings in 'env') to talk to "
+                + "the outside world."));
+        return true;
+    }
+
+    /** An invocation of a dynamic worker that has tails reports to them (see {@link Tails}). */
+    private InvocationListener watch(String tenant, long invocationId, Message start, InvocationListener listener) {
+        if (!DynamicWorkers.isGenerated(tenant)) return listener;
+        String workerId = switch (start) {
+            case Message.FetchStart f -> f.workerId();
+            case Message.RpcStart r -> r.target().workerId();
+            default -> null;
+        };
+        DeployedWorker worker = workerId == null ? null : dynamicWorkers.get(workerId);
+        if (worker == null) return listener;
+        InvocationRecords.Record record = invocationRecords.get(invocationId);
+        return tails.watch(worker, DynamicWorkers.tenantOf(tenant), invocationId, start, listener,
+                () -> record == null ? null : record.outbound().snapshot());
+    }
+
+    /**
+     * Service bindings must name deployed workers of the same tenant ({@code alsoDeploying}: the
+     * workers deployed together with this one). A missing or foreign service is a deploy error.
+     */
+    private void checkServices(DeployedWorker worker, java.util.Map<String, String> alsoDeploying) {
+        for (Binding b : worker.bindings()) {
+            if (!(b instanceof Binding.Service sv)) continue;
+            String name = sv.target().workerId();
+            String ownerTenant;
+            synchronized (workers) {
+                DeployedWorker known = workers.get(name);
+                ownerTenant = known != null ? known.tenant() : alsoDeploying.get(name);
+            }
+            if (name.equals(worker.name())) ownerTenant = worker.tenant();
+            if (ownerTenant == null) {
+                throw new IllegalArgumentException("worker " + worker.name() + ": service binding " + sv.name()
+                        + " names the worker '" + name + "', which is not deployed on this node");
+            }
+            if (!ownerTenant.equals(worker.tenant())) {
+                throw new IllegalArgumentException("worker " + worker.name() + ": service binding " + sv.name()
+                        + " names the worker '" + name + "' of another tenant; a worker can bind only workers of its own tenant");
+            }
+        }
     }
 
     /**
@@ -467,6 +753,16 @@ public final class Node implements AutoCloseable {
      */
     public String deploy(DeployedWorker worker, java.util.List<dev.bulwark.server.config.Route> routes, String sourceRoot,
                          boolean byName) {
+        return deploy(worker, routes, sourceRoot, byName, true);
+    }
+
+    /**
+     * @throws IllegalArgumentException when a service binding names a worker that is not deployed
+     *                                  (checked unless the caller did) or one of another tenant
+     */
+    private String deploy(DeployedWorker worker, java.util.List<dev.bulwark.server.config.Route> routes, String sourceRoot,
+                          boolean byName, boolean checkServices) {
+        if (checkServices) checkServices(worker, java.util.Map.of());
         router.byName(worker.name(), byName);
         SourceNames names = SourceNames.of(sourceRoot, worker.bundle());
         sourceNames.put(worker.name(), names);
@@ -548,11 +844,21 @@ public final class Node implements AutoCloseable {
         return sockets;
     }
 
+    /** What the admin endpoints ask about durable objects. */
+    public ObjectAdmin objects() {
+        return objectAdmin;
+    }
+
     public LogHub logs() {
         return logs;
     }
 
     /** Upstream responses the egress gateway is streaming right now (operators and tests). */
+    /** Whether the egress gateway's HTTP client still runs (tests). */
+    boolean egressClientRunning() {
+        return egress.clientRunning();
+    }
+
     public int egressOpenUpstreams() {
         return egress.openUpstreams();
     }

@@ -49,6 +49,15 @@ final class ObjectDirectory {
         return p != null && p.isAlive() ? p : null;
     }
 
+    /** Whether some object of a worker's class is placed in a live sandbox now. */
+    boolean anyPlaced(String workerId, String className) {
+        String prefix = workerId + "\n" + className + "\n";
+        for (var e : placements.entrySet()) {
+            if (e.getKey().startsWith(prefix) && e.getValue().isAlive()) return true;
+        }
+        return false;
+    }
+
     /** A sandbox is gone: its objects run nowhere now. */
     void release(SandboxProcess sandbox) {
         placements.values().removeIf(p -> p == sandbox);

@@ -25,6 +25,14 @@ interface SandboxEvents {
         return listener;
     }
 
+    /**
+     * After {@link #admit}: the listener for an invocation that starts with {@code start} in a
+     * sandbox of {@code tenant} (one that also reports it to the worker's tail workers, if it has any).
+     */
+    default InvocationListener watch(String tenant, long invocationId, Message start, InvocationListener listener) {
+        return listener;
+    }
+
     /** A sandbox process is gone; whatever the node held for it can go. */
     default void sandboxGone(SandboxProcess sandbox) {}
 
@@ -33,6 +41,13 @@ interface SandboxEvents {
      * CallResult or CallFailed through {@code reply}.
      */
     void call(String tenant, Message.CallStart call, Consumer<Message> reply);
+
+    /**
+     * A sandbox started an invocation of an object placed in it without the node (see
+     * {@code LocalCalls}): the node checks and records it; its InvocationDone follows. Called on the
+     * sandbox's reader thread, before anything else of that invocation: must not block.
+     */
+    default void localInvocation(SandboxProcess from, Message.LocalInvocation notice) {}
 
     /** A sandbox of {@code tenant} committed a change of an object's alarm. */
     void alarmSet(String tenant, Message.AlarmSet change);

@@ -184,6 +184,26 @@ final class SandboxProcess implements IsolateHost, Capabilities.Peer {
     }
 
     /**
+     * Asks for a snapshot of an object's database; completes with SnapshotTaken, or with
+     * WorkerLoadFailed (sandbox_crashed) if the process dies first.
+     */
+    CompletableFuture<Message> snapshot(Message.SnapshotObject request) {
+        CompletableFuture<Message> result = new CompletableFuture<>();
+        loads.put(request.correlationId(), result);
+        if (deathCause != null) {
+            complete(request.correlationId(), new Message.SnapshotTaken(request.correlationId(), "the sandbox is gone"));
+            return result;
+        }
+        deliver(request);
+        return result;
+    }
+
+    /** The node stopped waiting for a correlated answer (a snapshot that timed out): forget it. */
+    void forgetAnswer(long correlationId) {
+        loads.remove(correlationId);
+    }
+
+    /**
      * Starts an invocation ({@code start} is its FetchStart or RpcStart); its outcome goes to the
      * listener, whatever happens to the process.
      */
@@ -195,6 +215,20 @@ final class SandboxProcess implements IsolateHost, Capabilities.Peer {
             return;
         }
         deliver(start);
+    }
+
+    /**
+     * Follows an invocation the sandbox started itself (a local call): its InvocationDone, or the
+     * process's death, ends it at {@code listener} as for one started here. False when the id is
+     * in use or the process is gone.
+     */
+    boolean track(long invocationId, InvocationListener listener) {
+        if (deathCause != null || invocations.putIfAbsent(invocationId, listener) != null) return false;
+        if (deathCause != null) {
+            fail(invocationId, deathCause);
+            return false;
+        }
+        return true;
     }
 
     @Override
@@ -247,6 +281,7 @@ final class SandboxProcess implements IsolateHost, Capabilities.Peer {
         switch (message) {
             case Message.WorkerLoaded m -> complete(m.correlationId(), m);
             case Message.WorkerLoadFailed m -> complete(m.correlationId(), m);
+            case Message.SnapshotTaken m -> complete(m.correlationId(), m);
             case Message.ResponseHead m -> listener(m.invocationId()).head(m);
             case Message.ResponseChunk m -> listener(m.invocationId()).chunk(m.data());
             case Message.ResponseEnd m -> listener(m.invocationId()).end();
@@ -269,6 +304,7 @@ final class SandboxProcess implements IsolateHost, Capabilities.Peer {
             case Message.LoadDynamicStart m -> assembled(loadParts.start(m));
             case Message.LoadDynamicChunk m -> assembled(loadParts.chunk(m));
             case Message.RpcCall m -> unsolicited.accept(m);
+            case Message.LocalInvocation m -> unsolicited.accept(m);
             case Message.AlarmSet m -> unsolicited.accept(m);
             case Message.RpcReturn m -> {
                 InvocationListener l = listener(m.invocationId());

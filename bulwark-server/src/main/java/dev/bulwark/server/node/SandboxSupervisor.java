@@ -121,6 +121,11 @@ public final class SandboxSupervisor implements AutoCloseable {
         return start(tenant, start.target(), start.invocationId(), start, listener);
     }
 
+    /** Delivers trace items to a tail worker, placed as {@link #fetch} places a fetch. */
+    void tail(String tenant, Message.TailStart start, InvocationListener listener) {
+        start(tenant, start.target(), start.invocationId(), start, listener);
+    }
+
     /** Starts an RPC invocation, placed as {@link #fetch} places a fetch. */
     InvocationChannel rpc(String tenant, Message.RpcStart start, InvocationListener listener) {
         return start(tenant, start.target(), start.invocationId(), start, listener);
@@ -147,6 +152,40 @@ public final class SandboxSupervisor implements AutoCloseable {
         sandbox.start(event.invocationId(), event, listener);
     }
 
+    /**
+     * Takes a snapshot of an object's database where the directory places it (placing it if it
+     * runs nowhere, as its next event would), so the copy is serial with its events and holds every
+     * write acknowledged before it. Returns null when the sandbox wrote {@code fileName} into the
+     * tenant's snapshot directory, else why not.
+     */
+    String snapshot(String tenant, Address.DurableObject object, String fileName) {
+        Tenant t = tenants.get(tenant);
+        if (t == null) return "no sandbox runs tenant '" + tenant + "'";
+        awaitReady(t);
+        SandboxProcess p = directory.place(object, t.live);
+        if (p == null) return "no sandbox is available for tenant '" + tenant + "'";
+        long id = ids.incrementAndGet();
+        try {
+            Message answer = p.snapshot(new Message.SnapshotObject(id, object, fileName))
+                    .get(READY_WAIT_SECONDS, TimeUnit.SECONDS);
+            return switch (answer) {
+                case Message.SnapshotTaken taken -> taken.error();
+                case Message.WorkerLoadFailed gone -> gone.message();
+                default -> "unexpected answer " + answer.getClass().getSimpleName();
+            };
+        } catch (java.util.concurrent.TimeoutException e) {
+            p.forgetAnswer(id);
+            return "the sandbox did not answer within " + READY_WAIT_SECONDS + " s";
+        } catch (Exception e) {
+            return "the snapshot failed: " + e.getClass().getSimpleName();
+        }
+    }
+
+    /** Whether some object of the class runs now (a migration must not move its storage). */
+    boolean anyPlaced(String workerId, String className) {
+        return directory.anyPlaced(workerId, className);
+    }
+
     /** The sandbox that runs an object now, or null. */
     SandboxProcess placement(Address.DurableObject object) {
         return directory.current(object);
@@ -168,6 +207,7 @@ public final class SandboxSupervisor implements AutoCloseable {
             listener = events.admit(tenant, invocationId, target.workerId(),
                     start instanceof Message.FetchStart f ? f.headers() : java.util.List.of(), listener);
             if (listener == null) return InvocationChannel.NOWHERE;
+            listener = events.watch(tenant, invocationId, start, listener);
         }
         if (p == null) {
             listener.failed(new Message.InvocationFailed(invocationId, ErrorCode.SANDBOX_UNAVAILABLE.code(),
@@ -292,6 +332,9 @@ public final class SandboxSupervisor implements AutoCloseable {
             }
             case Message.CapRevoke c -> {
                 if (from != null) events.capabilities(from, c);
+            }
+            case Message.LocalInvocation n -> {
+                if (from != null) events.localInvocation(from, n);
             }
             case Message.SocketSend x -> socketMessage(from, x);
             case Message.SocketClose x -> socketMessage(from, x);

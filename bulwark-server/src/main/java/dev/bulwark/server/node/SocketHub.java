@@ -89,6 +89,21 @@ public final class SocketHub {
         }
     }
 
+    /** The tags of each open WebSocket an object holds (for operators), in no particular order. */
+    List<List<String>> objectSockets(Address.DurableObject o) {
+        Set<Long> ids = byObject.get(key(o));
+        if (ids == null) return List.of();
+        List<List<String>> out = new java.util.ArrayList<>();
+        for (Long id : List.copyOf(ids)) { // a concurrent set: copied without its lock (no lock order to keep)
+            Socket s = sockets.get(id);
+            if (s == null) continue;
+            synchronized (s) {
+                if (!s.closed) out.add(List.copyOf(s.tags));
+            }
+        }
+        return out;
+    }
+
     private static String key(Address.DurableObject o) {
         return o.workerId() + "\n" + o.className() + "\n" + o.objectId();
     }
@@ -184,7 +199,7 @@ public final class SocketHub {
                             "too many WebSockets"), false);
                     sockets.remove(s.id);
                     return "too many WebSockets: the durable object holds " + ids.size() + "; the limit is "
-                            + perObjectLimit + " (bulwark.websockets.per_object)";
+                            + perObjectLimit + " (sandboxes.websockets_per_object)";
                 }
                 ids.add(s.id);
             }

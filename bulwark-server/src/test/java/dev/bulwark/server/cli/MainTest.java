@@ -62,6 +62,24 @@ class MainTest {
     }
 
     @Test
+    void doctorSaysOfEveryProtectionWhetherItAppliesAndFailsIfOneDoesNot() {
+        Run r = run("doctor");
+        List<String> lines = r.out().lines().toList();
+        List<String> names = List.of("network namespace", "mount namespace", "pid namespace", "unprivileged user",
+                "memory cgroup", "pids limit", "seccomp filter");
+        assertThat(lines).hasSize(names.size() + 1);
+        for (int i = 0; i < names.size(); i++) {
+            assertThat(lines.get(i)).as("line %d", i).matches("bulwark: sandbox confinement: " + names.get(i)
+                    + ": (applied|NOT applied) \\(.+\\)");
+        }
+        boolean all = lines.stream().limit(names.size()).noneMatch(l -> l.contains(": NOT applied ("));
+        assertThat(r.status()).as("exit status: 0 only if every protection applies").isEqualTo(all ? 0 : 1);
+        assertThat(lines.getLast()).isEqualTo(all
+                ? "bulwark: every protection applies; sandboxes.confine = \"require\" will start"
+                : "bulwark: some protections cannot be applied here; sandboxes.confine = \"require\" would refuse to start");
+    }
+
+    @Test
     void aMissingDirectory() {
         assertOneLine(run("serve", tmp.resolve("nowhere").toString()), 2, "not a directory");
     }

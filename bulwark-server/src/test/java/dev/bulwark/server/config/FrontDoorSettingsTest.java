@@ -29,4 +29,14 @@ class FrontDoorSettingsTest {
         assertThatThrownBy(() -> new FrontDoorSettings(List.of("localhost"), "local"))
                 .isInstanceOf(IllegalArgumentException.class);
     }
+
+    @Test
+    void theDefaultCapGivesRequestsInFlightHalfTheHeap() {
+        assertThat(FrontDoorSettings.defaultMaxConcurrentRequests(256L << 20)).isEqualTo(64);
+        assertThat(FrontDoorSettings.defaultMaxConcurrentRequests(4L << 30)).isEqualTo(1024);
+        assertThat(FrontDoorSettings.defaultMaxConcurrentRequests(16L << 20)).isEqualTo(16);
+        assertThat(FrontDoorSettings.defaultMaxConcurrentRequests(64L << 30)).isEqualTo(4096);
+        assertThat(FrontDoorSettings.DEFAULTS.maxConcurrentRequests())
+                .isEqualTo(FrontDoorSettings.defaultMaxConcurrentRequests(Runtime.getRuntime().maxMemory()));
+    }
 }

@@ -36,6 +36,20 @@ class SettingsTest {
     }
 
     @Test
+    void front_door_max_concurrent_requests_is_read_and_must_be_positive() throws ConfigException {
+        project(dir, """
+                { "name": "w", "main": "index.js", "compatibility_date": "2025-09-01",
+                  "bulwark": { "front_door": { "max_concurrent_requests": 7 } } }""");
+        assertThat(ProjectLoader.load(dir).settings().frontDoor().maxConcurrentRequests()).isEqualTo(7);
+
+        project(dir, """
+                { "name": "w", "main": "index.js", "compatibility_date": "2025-09-01",
+                  "bulwark": { "front_door": { "max_concurrent_requests": 0 } } }""");
+        assertThatThrownBy(() -> ProjectLoader.load(dir)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("front_door.max_concurrent_requests");
+    }
+
+    @Test
     void wrangler_top_level_limits_cpu_ms_sets_the_cpu_limit() throws ConfigException {
         project(dir, """
                 { "name": "w", "main": "index.js", "compatibility_date": "2025-09-01", "limits": { "cpu_ms": 25 } }""");
@@ -167,6 +181,31 @@ class SettingsTest {
         assertThat(config.settings().port()).isEqualTo(18787);
         assertThat(config.settings().dataDir()).isEqualTo(dir.resolve("cli-data"));
         assertThat(config.bundle().modules()).containsOnlyKeys("index.js");
+    }
+
+    @Test
+    void websockets_per_object_is_a_sandboxes_setting_in_bulwark_toml() throws ConfigException {
+        project(dir, """
+                { "name": "w", "main": "index.js", "compatibility_date": "2025-09-01" }""");
+        write(dir, "bulwark.toml", """
+                [sandboxes]
+                websockets_per_object = 50
+                """);
+
+        assertThat(ProjectLoader.load(dir).settings().sandboxes().websocketsPerObject()).isEqualTo(50);
+    }
+
+    @Test
+    void websockets_per_object_defaults_to_workers_number_and_must_be_positive() throws ConfigException {
+        project(dir, """
+                { "name": "w", "main": "index.js", "compatibility_date": "2025-09-01" }""");
+        assertThat(ProjectLoader.load(dir).settings().sandboxes().websocketsPerObject()).isEqualTo(32_768);
+
+        project(dir, """
+                { "name": "w", "main": "index.js", "compatibility_date": "2025-09-01",
+                  "bulwark": { "sandboxes": { "websockets_per_object": 0 } } }""");
+        assertThatThrownBy(() -> ProjectLoader.load(dir)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("sandboxes.websockets_per_object");
     }
 
     @Test

@@ -92,17 +92,29 @@ class AlarmsTest {
         start();
         // Due well after the node is closed (closing waits for its sandboxes), so the alarm cannot
         // begin to run in the old node: a run cut off by the shutdown is retried (at least once),
-        // and this test counts runs.
-        long set = System.currentTimeMillis();
-        get("/alarm/restart/set?ms=6000");
-        node.close();
-        node = null;
-        long sinceSet = System.currentTimeMillis() - set;
-        assertThat(sinceSet).as("the node closed before the alarm was due").isLessThan(6_000);
-        Thread.sleep(6_500 - sinceSet);
+        // and this test counts runs. On a loaded machine the first request and the close can take
+        // longer than the delay; then the setup did not happen and is made again, with a new object
+        // and a longer delay (the outcome asserted is the same).
+        String object = null;
+        for (long delay : new long[] {6_000, 20_000, 60_000}) {
+            String attempt = "restart-" + delay;
+            if (node == null) start();
+            long set = System.currentTimeMillis();
+            get("/alarm/" + attempt + "/set?ms=" + delay);
+            node.close();
+            node = null;
+            long sinceSet = System.currentTimeMillis() - set;
+            if (sinceSet < delay) {
+                object = attempt;
+                Thread.sleep(delay + 500 - sinceSet);
+                break;
+            }
+        }
+        assertThat(object).as("the node closed before the alarm was due, in one of three attempts").isNotNull();
         start();
-        await().atMost(Duration.ofSeconds(120)).until(() -> get("/alarm/restart/log").size() >= 1);
+        String log = "/alarm/" + object + "/log";
+        await().atMost(Duration.ofSeconds(120)).until(() -> get(log).size() >= 1);
         Thread.sleep(1_000);
-        assertThat(get("/alarm/restart/log").size()).as("it ran once").isEqualTo(1);
+        assertThat(get(log).size()).as("it ran once").isEqualTo(1);
     }
 }

@@ -5,6 +5,7 @@ import dev.bulwark.sandbox.worker.ModuleType;
 import dev.bulwark.sandbox.worker.WorkerBundle;
 import dev.bulwark.sandbox.worker.WorkerModule;
 import dev.bulwark.server.config.EgressSettings;
+import dev.bulwark.server.config.FrontDoorSettings;
 import dev.bulwark.server.config.SandboxSettings;
 import dev.bulwark.server.config.Settings;
 
@@ -59,8 +60,10 @@ public final class BudgetNodeMain {
         Limits limits = new Limits(20_000, 90_000, 256, 50, 1 << 20, 1 << 16, 1 << 20);
         EgressSettings egress = new EgressSettings(List.of("127.0.0.1"), false).withTestOnlyLoopbackAllowed()
                 .withLimits(2L << 30, 60_000, 64, 32);
+        // The test has 31 requests in flight at once; the default cap for a 96 MiB heap (24) would refuse some.
+        FrontDoorSettings frontDoor = new FrontDoorSettings(List.of(), "local", 48);
         try (Node node = Node.start(new Settings("127.0.0.1", 0, data, "fetcher", limits,
-                new SandboxSettings(1, 1, 2048, 2, List.of()), egress))) {
+                new SandboxSettings(1, 1, 2048, 2, List.of()), egress, frontDoor))) {
             // Two attacker tenants: the response attacks cost their own sandbox a lot of memory (the
             // bodies live there until the clients read them), and must not decide the egress attacks' fate.
             node.deploy(new DeployedWorker("fetcher", "fetcher", bundle(ATTACKER),

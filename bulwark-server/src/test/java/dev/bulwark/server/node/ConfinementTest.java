@@ -88,6 +88,54 @@ class ConfinementTest {
     }
 
     @Test
+    void requireRefusesToStartANodeThatCannotApplyEveryProtection() {
+        // Confinement turned off stands for a machine that allows none of it.
+        Confinement none = Confinement.detect(SandboxSettings.Confine.OFF, "bulwark-test-none");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Node.refuseIfIncomplete(SandboxSettings.Confine.REQUIRE, none))
+                .isInstanceOf(java.io.IOException.class)
+                .hasMessage("sandboxes.confine is \"require\" but this machine cannot apply: network namespace, mount namespace,"
+                        + " pid namespace, unprivileged user, memory cgroup, pids limit, seccomp filter");
+    }
+
+    @Test
+    void sandboxesRunInAMemoryCgroupAndAPidsLimit() throws Exception {
+        Confinement here = Confinement.detect(SandboxSettings.Confine.AUTO, "bulwark-probe-cg-" + ProcessHandle.current().pid());
+        here.close();
+        Assumptions.assumeTrue(here.protections().stream().filter(p -> p.name().equals("memory cgroup"))
+                .allMatch(Confinement.Protection::applied), () -> "no memory cgroup here: " + here.protections());
+        probe(); // the sandbox is up
+        String nodeGroup = "bulwark-" + ProcessHandle.current().pid();
+        // Seen from the node's side: every process of the sandbox (the wrapper and the JVM) is in a cgroup of this node.
+        List<String> groups = ProcessHandle.current().descendants()
+                .map(h -> Path.of("/proc", Long.toString(h.pid()), "cgroup"))
+                .<String>flatMap(f -> {
+                    try {
+                        return Files.readAllLines(f).stream();
+                    } catch (java.io.IOException gone) {
+                        return java.util.stream.Stream.<String>empty();
+                    }
+                })
+                .filter(l -> l.contains("/" + nodeGroup + "/")).toList();
+        assertThat(groups).as("the sandboxes' cgroups").isNotEmpty();
+        String[] parts = groups.getFirst().split(":", 3); // "9:memory:/path" (v1) or "0::/path" (v2)
+        boolean v1 = Files.isRegularFile(Path.of("/sys/fs/cgroup/memory/memory.limit_in_bytes"));
+        Path memory = v1 ? Path.of("/sys/fs/cgroup/memory" + memoryPath(groups)) : Path.of("/sys/fs/cgroup" + parts[2]);
+        Path pids = v1 ? Path.of("/sys/fs/cgroup/pids" + pidsPath(groups)) : memory;
+        long ceilingMb = 1024; // sandboxes.rss_ceiling_mb of this node
+        assertThat(Files.readString(memory.resolve(v1 ? "memory.limit_in_bytes" : "memory.max")).trim())
+                .isEqualTo(Long.toString((ceilingMb + 64) << 20));
+        assertThat(Files.readString(pids.resolve("pids.max")).trim()).isEqualTo("512");
+    }
+
+    private static String memoryPath(List<String> groups) {
+        return groups.stream().filter(l -> l.split(":", 3)[1].contains("memory")).findFirst().orElseThrow().split(":", 3)[2];
+    }
+
+    private static String pidsPath(List<String> groups) {
+        return groups.stream().filter(l -> l.split(":", 3)[1].equals("pids")).findFirst().orElseThrow().split(":", 3)[2];
+    }
+
+    @Test
     void theSandboxStillServesRequests() throws Exception {
         var r = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
                         java.net.URI.create("http://127.0.0.1:" + node.port() + "/")).header("Host", "probe").build(),

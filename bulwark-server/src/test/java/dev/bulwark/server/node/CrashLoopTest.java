@@ -7,20 +7,15 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -43,42 +38,18 @@ class CrashLoopTest {
 
     @TempDir
     Path data;
-    Process node;
+    NodeProcess node;
     int port;
 
     @AfterEach
     void stop() {
-        if (node != null) killTree(node.toHandle());
+        if (node != null) node.kill();
     }
 
     void startNode() throws Exception {
-        String java = ProcessHandle.current().info().command().orElseThrow();
-        ProcessBuilder pb = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC",
-                "-Djava.io.tmpdir=" + System.getProperty("java.io.tmpdir"), "-cp", System.getProperty("java.class.path"),
-                "dev.bulwark.server.cli.Main", "serve", PROJECT.toString(), "--port", Integer.toString(port),
-                "--data", data.toString()).redirectErrorStream(true);
-        node = pb.start();
-        BufferedReader out = new BufferedReader(new InputStreamReader(node.getInputStream(), StandardCharsets.UTF_8));
-        CompletableFuture<Void> serving = new CompletableFuture<>();
-        Thread.ofVirtual().start(() -> {
-            try {
-                for (String line = out.readLine(); line != null; line = out.readLine()) {
-                    if (line.startsWith("bulwark: serving")) serving.complete(null);
-                }
-            } catch (Exception ignored) {
-                // the node was killed
-            }
-            serving.completeExceptionally(new IllegalStateException("the node exited before serving"));
-        });
-        serving.get(120, TimeUnit.SECONDS);
-    }
-
-    static void killTree(ProcessHandle root) {
-        List<ProcessHandle> all = new ArrayList<>(root.descendants().toList());
-        root.destroyForcibly();
-        for (ProcessHandle p : all) p.destroyForcibly();
-        for (ProcessHandle p : all) p.onExit().orTimeout(30, TimeUnit.SECONDS).exceptionally(e -> p).join();
-        root.onExit().orTimeout(30, TimeUnit.SECONDS).exceptionally(e -> root).join();
+        node = NodeProcess.start(List.of("-XX:+UseSerialGC"), "dev.bulwark.server.cli.Main",
+                List.of("serve", PROJECT.toString(), "--port", Integer.toString(port), "--data", data.toString()),
+                line -> line.startsWith("bulwark: serving"), line -> {});
     }
 
     HttpResponse<String> get(String path) throws Exception {
@@ -131,10 +102,10 @@ class CrashLoopTest {
             Thread.sleep(random.nextInt(1000));
             boolean killNode = k % 3 == 2 || k == kills - 1;
             if (killNode) {
-                killTree(node.toHandle());
+                node.kill();
                 startNode();
             } else {
-                List<ProcessHandle> sandboxes = node.toHandle().children().toList();
+                List<ProcessHandle> sandboxes = node.process().toHandle().children().toList();
                 assertThat(sandboxes).as("the node's sandboxes").isNotEmpty();
                 for (ProcessHandle p : sandboxes) p.destroyForcibly();
             }

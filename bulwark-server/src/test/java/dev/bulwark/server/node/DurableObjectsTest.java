@@ -133,6 +133,13 @@ class DurableObjectsTest {
         assertThat(sql.get("blob").toString()).isEqualTo("[true,[1,2]]");
         assertThat(sql.get("bad").asText()).isEqualTo("refused");
         assertThat(sql.get("size").asBoolean()).isTrue();
+        assertThat(sql.get("read").toString()).isEqualTo("[2,2,0]");
+        assertThat(sql.get("manyBindings").toString()).isEqualTo("{\"n\":1500,\"s\":1125750}");
+        assertThat(sql.get("bigColumns").toString()).isEqualTo("[\"x\",\"h\",\"z\"]");
+        assertThat(sql.get("bigFirst").toString()).isEqualTo("{\"x\":1,\"h\":0.5,\"z\":null}");
+        assertThat(sql.get("bigCount").asInt()).isEqualTo(5000);
+        assertThat(sql.get("bigLast").toString()).isEqualTo("[5000,2500,null]");
+        assertThat(sql.at("/wrongCount/error").asText()).isEqualTo("Error: Wrong number of parameter bindings for SQL query.");
     }
 
     @Test
@@ -151,6 +158,50 @@ class DurableObjectsTest {
         assertThat(rpc.at("/fn/value").asInt()).isEqualTo(1);
         // RPC and fetch reach the same object and storage.
         assertThat(body("/do/rpc-counter/count")).isEqualTo("5");
+    }
+
+    /** The RPC calls /rpc/NAME makes: add, add, echo, label, fail, nope, secret, and echo of a function. */
+    private static final int RPCS_OF_THE_RPC_ROUTE = 8;
+
+    @Test
+    void callsToAnObjectPlacedInTheCallersSandboxAreMadeThereWithoutTheNode() throws Exception {
+        // Its first event places the object: that call goes through the node.
+        long relayed = node.relayedCalls(), local = node.localCalls();
+        assertThat(body("/do/local-path/increment")).isEqualTo("1");
+        assertThat(node.relayedCalls()).isEqualTo(relayed + 1);
+        assertThat(node.localCalls()).isEqualTo(local);
+        // Later calls from the same sandbox start the object's invocation there: the node relays
+        // none of them, and is told of each, before it starts.
+        for (int i = 2; i <= 6; i++) assertThat(body("/do/local-path/increment")).isEqualTo(Integer.toString(i));
+        assertThat(node.relayedCalls()).isEqualTo(relayed + 1);
+        assertThat(node.localCalls()).isEqualTo(local + 5);
+
+        // RPC goes through the node even then (its arguments and result may pass capabilities,
+        // which only the node translates); the one fetch among these calls is made locally.
+        long relayedBeforeRpc = node.relayedCalls();
+        JsonNode rpc = jsonBody("/rpc/local-path");
+        assertThat(node.relayedCalls() - relayedBeforeRpc).as("RPC calls relayed").isEqualTo(RPCS_OF_THE_RPC_ROUTE);
+        assertThat(node.localCalls()).isEqualTo(local + 6);
+        assertThat(rpc.get("first").asInt()).isEqualTo(8);
+        assertThat(rpc.get("second").asInt()).isEqualTo(11);
+        assertThat(rpc.get("label").asText()).isEqualTo("counter local-path");
+        assertThat(rpc.get("echoed").toString()).isEqualTo("[0,[\"a\"],[[1,\"one\"]],[7]]");
+        assertThat(rpc.at("/thrown/error").asText()).isEqualTo("RangeError: too far");
+        assertThat(rpc.at("/missing/error").asText())
+                .isEqualTo("TypeError: The RPC receiver does not implement the method \"nope\".");
+        assertThat(rpc.at("/field/error").asText())
+                .isEqualTo("TypeError: The RPC receiver does not implement the method \"secret\".");
+        assertThat(rpc.get("viaFetch").asText()).isEqualTo("11");
+
+        // The node records a local invocation as one it started: its outbound request is judged by
+        // the egress policy under its worker (through the node first, then locally: the same answer).
+        String viaNode = body("/do/egress-path/egress");
+        long localBefore = node.localCalls();
+        assertThat(body("/do/egress-path/egress")).isEqualTo(viaNode);
+        assertThat(node.localCalls()).isEqualTo(localBefore + 1);
+        assertThat(viaNode).contains("not allowed by this node's egress policy");
+        // ...and ends its record when it ends.
+        await().atMost(Duration.ofSeconds(10)).until(() -> node.liveLoopTrees() == 0);
     }
 
     @Test

@@ -5,9 +5,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -49,11 +47,11 @@ class NodeMemoryBudgetTest {
     @Test
     void aSmallHeapNodeSurvivesTheMemoryAttacksAndTheBystanderKeepsAnswering() throws Exception {
         HttpServer upstream = upstream();
-        Process node = startNode(upstream.getAddress().getPort());
+        NodeProcess node = startNode(upstream.getAddress().getPort());
         ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor();
         List<Socket> stalled = new ArrayList<>();
         try {
-            int port = awaitPort(node);
+            int port = Integer.parseInt(node.readyLine().substring(5).trim());
             HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).executor(pool).build();
             assertThat(get(http, port, "bystander", "/").body()).isEqualTo("still here");
 
@@ -76,7 +74,7 @@ class NodeMemoryBudgetTest {
                 assertThat(r.statusCode()).as("bystander probe " + probes).isEqualTo(200);
                 assertThat(r.body()).isEqualTo("still here");
                 probes++;
-                peakRss = Math.max(peakRss, rss(node.pid()));
+                peakRss = Math.max(peakRss, node.rss());
                 assertThat(node.isAlive()).isTrue();
                 Thread.sleep(200);
             }
@@ -96,14 +94,13 @@ class NodeMemoryBudgetTest {
                     NODE_HEAP_MB, peakRss >> 20, probes);
         } finally {
             for (Socket s : stalled) s.close();
-            node.getOutputStream().close();
-            if (!node.waitFor(20, TimeUnit.SECONDS)) node.destroyForcibly();
+            node.stop(20);
             upstream.stop(0);
             pool.shutdownNow();
         }
     }
 
-    private static CompletableFuture<Object> async(ExecutorService pool, java.util.concurrent.Callable<Object> c) {
+    static CompletableFuture<Object> async(ExecutorService pool, java.util.concurrent.Callable<Object> c) {
         return CompletableFuture.supplyAsync(() -> {
             try {
                 return c.call();
@@ -119,7 +116,7 @@ class NodeMemoryBudgetTest {
     }
 
     /** A client that sends its request and never reads a byte of the answer. */
-    private static Socket stalledClient(int port, String path) throws IOException {
+    static Socket stalledClient(int port, String path) throws IOException {
         Socket s = new Socket("127.0.0.1", port);
         s.setReceiveBufferSize(4096);
         s.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: responder\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
@@ -127,7 +124,8 @@ class NodeMemoryBudgetTest {
         return s;
     }
 
-    private static HttpServer upstream() throws IOException {
+    /** A local upstream: {@code /big?mb=N} writes N MiB; {@code /stuck} never reads the request body. */
+    static HttpServer upstream() throws IOException {
         HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 64);
         server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
         AtomicLong written = new AtomicLong();
@@ -156,42 +154,11 @@ class NodeMemoryBudgetTest {
         return server;
     }
 
-    private Process startNode(int upstreamPort) throws IOException {
-        String java = ProcessHandle.current().info().command().orElseThrow();
-        ProcessBuilder pb = new ProcessBuilder(java, "-Xmx" + NODE_HEAP_MB + "m", "-XX:+ExitOnOutOfMemoryError",
-                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
-                BudgetNodeMain.class.getName(), Files.createDirectories(dir.resolve("data")).toString(),
-                Integer.toString(upstreamPort));
-        pb.redirectErrorStream(true);
-        return pb.start();
-    }
-
-    private static int awaitPort(Process node) throws Exception {
-        BufferedReader out = new BufferedReader(new InputStreamReader(node.getInputStream(), StandardCharsets.UTF_8));
-        CompletableFuture<Integer> port = new CompletableFuture<>();
-        Thread.startVirtualThread(() -> {
-            try {
-                String line;
-                while ((line = out.readLine()) != null) {
-                    if (line.startsWith("PORT ")) port.complete(Integer.parseInt(line.substring(5).trim()));
-                    else if (line.contains("OutOfMemoryError") || line.contains("ERROR")) System.out.println("node: " + line);
-                }
-                port.completeExceptionally(new IllegalStateException("the node ended before it served"));
-            } catch (IOException e) {
-                port.completeExceptionally(e);
-            }
-        });
-        return port.get(120, TimeUnit.SECONDS);
-    }
-
-    private static long rss(long pid) {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
-                if (line.startsWith("VmRSS:")) return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024L;
-            }
-        } catch (IOException e) {
-            // gone
-        }
-        return 0;
+    private NodeProcess startNode(int upstreamPort) throws Exception {
+        return NodeProcess.start(List.of("-Xmx" + NODE_HEAP_MB + "m", "-XX:+ExitOnOutOfMemoryError"),
+                BudgetNodeMain.class.getName(), List.of(Files.createDirectories(dir.resolve("data")).toString(),
+                        Integer.toString(upstreamPort)), line -> line.startsWith("PORT "), line -> {
+                    if (line.contains("OutOfMemoryError") || line.contains("ERROR")) System.out.println("node: " + line);
+                });
     }
 }

@@ -34,13 +34,18 @@ class WebSocketsTest {
     static final Path PROJECT = Path.of("src", "test", "resources", "sockets-project").toAbsolutePath();
 
     Node start() throws Exception {
-        node = Node.serve(ProjectLoader.load(PROJECT, s -> s.withPort(0).withDataDir(data)));
+        return start(dev.bulwark.server.config.SandboxSettings.DEFAULT_WEBSOCKETS_PER_OBJECT);
+    }
+
+    /** A node whose configuration sets {@code sandboxes.websockets_per_object}. */
+    Node start(int websocketsPerObject) throws Exception {
+        node = Node.serve(ProjectLoader.load(PROJECT, s -> s.withPort(0).withDataDir(data)
+                .withSandboxes(s.sandboxes().withWebsocketsPerObject(websocketsPerObject))));
         return node;
     }
 
     @AfterEach
     void stop() {
-        System.clearProperty(Node.WEBSOCKETS_PER_OBJECT_PROPERTY);
         if (node != null) node.close();
     }
 
@@ -259,8 +264,7 @@ class WebSocketsTest {
 
     @Test
     void hostileAThousandSocketsToOneObjectAreBoundedByThePerObjectLimit() throws Exception {
-        System.setProperty(Node.WEBSOCKETS_PER_OBJECT_PROPERTY, "50");
-        start();
+        start(50);
         List<CompletableFuture<WebSocket>> attempts = new ArrayList<>();
         List<Client> clients = new ArrayList<>();
         for (int i = 0; i < 1000; i++) {

@@ -1,0 +1,107 @@
+package dev.bulwark.server.node;
+
+import dev.bulwark.server.config.ProjectLoader;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * Migrations across node restarts on one data directory, as an operator deploys them: a renamed
+ * class keeps its objects (idFromName reaches the same object and its data), a deleted class's
+ * objects are gone, and a migration that contradicts a binding stops the deploy.
+ */
+@Timeout(value = 300, unit = TimeUnit.SECONDS)
+class MigrationsNodeTest {
+    @TempDir
+    Path project;
+    @TempDir
+    Path data;
+    static final HttpClient http = HttpClient.newHttpClient();
+
+    static final String CODE = """
+            import { DurableObject } from 'cloudflare:workers';
+            class Base extends DurableObject {
+              async fetch() {
+                const n = ((await this.ctx.storage.get('n')) ?? 0) + 1;
+                await this.ctx.storage.put('n', n);
+                return new Response(n + ' ' + this.ctx.id.toString());
+              }
+            }
+            export class Counter extends Base {}
+            export class Tally extends Base {}
+            export class Fresh extends Base {}
+            export default { fetch(request, env) { return env.NS.getByName('x').fetch(request); } };
+            """;
+
+    void configure(String className, String migrations) throws Exception {
+        Files.createDirectories(project.resolve("src"));
+        Files.writeString(project.resolve("src/index.js"), CODE);
+        Files.writeString(project.resolve("wrangler.jsonc"), """
+                { "name": "mig", "main": "src/index.js", "compatibility_date": "2025-09-01",
+                  "durable_objects": { "bindings": [{ "name": "NS", "class_name": "%s" }] },
+                  "migrations": [%s] }""".formatted(className, migrations));
+    }
+
+    /** Starts a node on the project, makes {@code calls} requests, stops it; returns the last answer. */
+    String serve(int calls) throws Exception {
+        try (Node node = Node.serve(ProjectLoader.load(project, s -> s.withPort(0).withDataDir(data)))) {
+            String last = null;
+            for (int i = 0; i < calls; i++) {
+                HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port() + "/"))
+                        .build(), HttpResponse.BodyHandlers.ofString());
+                assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+                last = r.body();
+            }
+            return last;
+        }
+    }
+
+    Path classDir(String className) {
+        return data.resolve("tenants/mig/objects/mig/" + className);
+    }
+
+    @Test
+    void aRenamedClassKeepsItsObjectsAndADeletedOneLosesThem() throws Exception {
+        String v1 = """
+                { "tag": "v1", "new_sqlite_classes": ["Counter"] }""";
+        configure("Counter", v1);
+        String first = serve(3);
+        assertThat(first).startsWith("3 ");
+        String id = first.substring(2);
+
+        String v2 = v1 + """
+                , { "tag": "v2", "renamed_classes": [{ "from": "Counter", "to": "Tally" }] }""";
+        configure("Tally", v2);
+        assertThat(serve(1)).as("same object, same data, under the new name").isEqualTo("4 " + id);
+        assertThat(classDir("Counter")).doesNotExist();
+        assertThat(classDir("Tally").resolve(id + ".sqlite")).exists();
+
+        // The same configuration again: v2 is not applied twice (the data stays and goes on counting).
+        assertThat(serve(1)).isEqualTo("5 " + id);
+
+        // A delete while the binding still names the class is refused, and changes nothing.
+        String v3 = v2 + """
+                , { "tag": "v3", "deleted_classes": ["Tally"], "new_sqlite_classes": ["Fresh"] }""";
+        configure("Tally", v3);
+        assertThatThrownBy(() -> serve(0)).isInstanceOf(MigrationException.class)
+                .hasMessage("worker mig: binding NS names class 'Tally', but migration 'v3' deletes it; change or remove "
+                        + "the binding");
+        assertThat(classDir("Tally").resolve(id + ".sqlite")).exists();
+
+        configure("Fresh", v3);
+        String fresh = serve(1);
+        assertThat(fresh).startsWith("1 ");
+        assertThat(classDir("Tally")).doesNotExist();
+    }
+}

@@ -1,0 +1,13 @@
+import { WorkerEntrypoint } from 'cloudflare:workers';
+
+export class Admin extends WorkerEntrypoint {
+  greet(name) { return `hello ${name} from back`; }
+  whoami() { return this.ctx.props; }
+  async fetch(request) { return new Response(`admin fetch ${new URL(request.url).pathname}`); }
+}
+
+export default {
+  async fetch(request, env, ctx) {
+    return new Response(`back saw ${request.method} ${new URL(request.url).pathname} props=${JSON.stringify(ctx.props)}`);
+  },
+};
