@@ -160,8 +160,8 @@ class DurableObjectsTest {
         assertThat(body("/do/rpc-counter/count")).isEqualTo("5");
     }
 
-    /** The RPC calls /rpc/NAME makes: add, add, echo, label, fail, nope, secret, and echo of a function. */
-    private static final int RPCS_OF_THE_RPC_ROUTE = 8;
+    /** The RPC calls /rpc/NAME makes: add, add, echo, label, fail, nope, secret, constructor, and echo of a function. */
+    private static final int RPCS_OF_THE_RPC_ROUTE = 9;
 
     @Test
     void callsToAnObjectPlacedInTheCallersSandboxAreMadeThereWithoutTheNode() throws Exception {
