@@ -31,6 +31,9 @@ export const H = {
   serviceCall: notInstalled,
   serviceRpc: notInstalled,
   rpcReturn: notInstalled,
+  capCall: notInstalled,
+  capRelease: notInstalled,
+  capRevoke: notInstalled,
   sqlExec: notInstalled,
   kvGet: notInstalled,
   kvPut: notInstalled,
@@ -61,7 +64,7 @@ export function bindHost(host) {
   if (H.installed) throw new Error('already installed');
   const names = ['log', 'randomBytes', 'crypto', 'setTimer', 'clearTimer', 'fetch',
     'responseStart', 'responseChunk', 'responseEnd', 'responseError', 'requestBodyPull', 'currentInvocation',
-    'objectId', 'callObject', 'callWorker', 'loadDynamic', 'rpcObject', 'rpcWorker', 'serviceCall', 'serviceRpc', 'rpcReturn', 'sqlExec', 'kvGet', 'kvPut', 'kvDelete', 'kvList', 'storageOp',
+    'objectId', 'callObject', 'callWorker', 'loadDynamic', 'rpcObject', 'rpcWorker', 'serviceCall', 'serviceRpc', 'rpcReturn', 'capCall', 'capRelease', 'capRevoke', 'sqlExec', 'kvGet', 'kvPut', 'kvDelete', 'kvList', 'storageOp',
     'zlibOpen', 'zlibPush', 'zlibClose', 'decodeLegacy', 'htmlRewriterWasm',
     'nodeHash', 'nodeHmac', 'domainToAscii', 'now',
     'subrequestAck', 'subrequestCancel', 'subrequestBodyChunk', 'subrequestBodyEnd',

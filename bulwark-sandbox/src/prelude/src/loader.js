@@ -9,6 +9,7 @@ import { Request, requestInternals } from './request.js';
 import { responseInternals } from './response.js';
 import { headersToPairs, joinHeaderLines } from './headers.js';
 import { stubHandler } from './rpc.js';
+import { registerAddressStub, workerRef, isCapValue, encodeEnvCaps } from './caps.js';
 import { serviceDescriptor } from './services.js';
 import { serialize } from './serialize.js';
 
@@ -90,9 +91,21 @@ function shape(code) {
     contents.push(content);
   }
   let env = null;
+  let envCaps = null;
   if (code.env !== undefined && code.env !== null) {
+    // Stubs, RpcTargets and functions in env cross by reference (top-level entries only); the
+    // rest is data.
+    const plain = {}, caps = {};
+    let hasCaps = false;
+    if (typeof code.env === 'object') {
+      for (const k of Object.keys(code.env)) {
+        const v = code.env[k];
+        if (isCapValue(v)) { caps[k] = v; hasCaps = true; } else plain[k] = v;
+      }
+    }
+    if (hasCaps) envCaps = caps;
     try {
-      env = JSON.stringify(code.env);
+      env = JSON.stringify(hasCaps ? plain : code.env);
     } catch (err) {
       throw codeError(`env is not serializable: ${err && err.message}`);
     }
@@ -121,7 +134,7 @@ function shape(code) {
       tails.push(d);
     }
   }
-  const shaped = { compatibilityDate: code.compatibilityDate, mainModule: code.mainModule, names, types, contents, env, network };
+  const shaped = { compatibilityDate: code.compatibilityDate, mainModule: code.mainModule, names, types, contents, env, network, envCaps };
   if (outbound !== null) shaped.outbound = outbound;
   if (tails !== null) shaped.tails = tails;
   if (code.limits !== undefined && code.limits !== null) {
@@ -150,6 +163,16 @@ class Loadable {
           if (known !== null) return (this.workerId = known);
         }
         const code = shape(await this.getCode());
+        let sent = [];
+        if (code.envCaps !== null) {
+          const payload = await encodeEnvCaps(code.envCaps);
+          code.envCaps = payload.bytes;
+          sent = payload.sent;
+        } else {
+          delete code.envCaps;
+        }
+        // Stubs in env are not moved: the parent keeps its own (they were granted anew to the child).
+        void sent;
         return (this.workerId = await H.loadDynamic(this.binding, this.id, code));
       } finally {
         this.loading = null;
@@ -255,7 +278,14 @@ class WorkerStub {
       }
       grant = [props, cpuMs, subRequests];
     }
-    return new Proxy(new Fetcher(INTERNAL, this.#loadable, name ?? null, grant), fetcherHandler);
+    const loadable = this.#loadable;
+    const stub = new Proxy(new Fetcher(INTERNAL, loadable, name ?? null, grant), fetcherHandler);
+    // Passed on by address; an entrypoint specialized with props or limits is not (its grant
+    // would be lost on the way), so passing one fails with DataCloneError.
+    if (grant[0] === null && grant[1] === null && grant[2] === null) {
+      registerAddressStub(stub, () => workerRef(loadable, name ?? null));
+    }
+    return stub;
   }
   /**
    * The durable object class {@code name} that this dynamic worker exports, as a value durable

@@ -9,6 +9,7 @@ import { responseInternals } from './response.js';
 import { headersToPairs, joinHeaderLines } from './headers.js';
 import { createStorage } from './storage.js';
 import { stubHandler } from './rpc.js';
+import { registerAddressStub, objectRef } from './caps.js';
 import { ctxExports } from './services.js';
 import { WebSocket, WebSocketRequestResponsePair, socketInternals, deliverToObject, deliverToListeners } from './websocket.js';
 
@@ -129,7 +130,10 @@ const objectStubHandler = stubHandler(new Set(['fetch', 'connect', 'id', 'name']
   (stub) => DurableObjectStub.sender(stub));
 
 function makeStub(binding, id) {
-  return new Proxy(new DurableObjectStub(INTERNAL, binding, id), objectStubHandler);
+  const stub = new Proxy(new DurableObjectStub(INTERNAL, binding, id), objectStubHandler);
+  // Passed in RPC arguments, results or a dynamic worker's env, it crosses by address.
+  registerAddressStub(stub, () => objectRef(binding, id.toString(), id.name ?? null));
+  return stub;
 }
 
 // ---------------------------------------------------------------------------------------

@@ -4,32 +4,80 @@
 // The callee's side looks the member up on the receiver's class, never on Object.prototype or
 // the runtime's base classes, and answers with the value or the error thrown.
 //
-// Not yet (see docs): functions, RpcTarget instances and stubs passed by reference, streams,
-// promise pipelining. Serializing one of them fails with a DataCloneError.
+// Functions, RpcTarget instances and stubs cross by reference (caps.js). Not yet: streams,
+// promise pipelining.
 import { H, safeLog } from './host.js';
 import { PromiseResolve, PromiseThen, ReflectApply, ObjectGetPrototypeOf, ObjectGetOwnPropertyDescriptor } from './util.js';
 import { serialize, deserialize } from './serialize.js';
 import { DurableObject, WorkerEntrypoint, RpcTarget } from './runtime-classes.js';
+import { encodePayload, decodePayload, moved, bindRpc, exportedCall } from './caps.js';
 
 // Names a stub never forwards: the HTTP and lifecycle members, and those that would make a stub
 // look like a promise or an iterator to the language.
 const RESERVED = new Set(['constructor', 'fetch', 'connect', 'alarm', 'webSocketMessage', 'webSocketClose',
   'webSocketError', 'then', 'dup']);
 
-async function invoke(send, name, args) {
-  const result = await send(name, args);
-  const value = deserialize(result.value);
+/**
+ * One call ({@code isCall}: args is the argument array) or property read through {@code send}.
+ * Stubs passed on are moved to the receiver once the call is sent; a call the node refused for a
+ * capability reason rejects with an Error of its message (as workerd's).
+ */
+async function invoke(send, name, args, isCall) {
+  const payload = isCall ? await encodePayload(args) : { bytes: null, sent: [] };
+  let result;
+  try {
+    result = await send(name, payload.bytes);
+  } catch (err) {
+    if (err && err.code === 'capability') throw new Error(err.message);
+    throw err;
+  } finally {
+    moved(payload.sent);
+  }
+  const value = decodePayload(result.value);
   if (result.threw) throw value;
   return value;
 }
 
 /** A member of a stub: call it for a method call, await it for a property read. */
 export function rpcProperty(send, name) {
-  const call = (...args) => invoke(send, name, serialize(args));
+  const call = (...args) => pipelined(PromiseThen(invoke(send, name, args, true), box));
   Object.defineProperty(call, 'then', {
-    value: (onOk, onErr) => PromiseThen(invoke(send, name, null), onOk, onErr),
+    value: (onOk, onErr) => PromiseThen(invoke(send, name, null, false), onOk, onErr),
   });
   return call;
+}
+bindRpc(rpcProperty, invoke);
+
+const PromiseFinally = Promise.prototype.finally;
+const box = (v) => ({ v });
+const unbox = (b) => b.v;
+
+/**
+ * The result of an RPC call, as workerd's RpcPromise: a thenable whose members can be used before
+ * it settles (`stub.make(5).get()`, `await stub.getObject().field`). Bulwark sends the next call
+ * once the first result is in (the API of promise pipelining, not its saving of a round trip).
+ * Values travel boxed between steps so that a member that is itself thenable (an RPC property) is
+ * not read before it is used.
+ */
+function pipelined(boxed) {
+  return new Proxy(function () {}, {
+    get(_, prop) {
+      if (prop === 'then') return (onOk, onErr) => PromiseThen(PromiseThen(boxed, unbox), onOk, onErr);
+      if (prop === 'catch') return (onErr) => PromiseThen(PromiseThen(boxed, unbox), undefined, onErr);
+      if (prop === 'finally') return (f) => ReflectApply(PromiseFinally, PromiseThen(boxed, unbox), [f]);
+      if (typeof prop === 'symbol') return undefined;
+      return pipelined(PromiseThen(boxed, (b) => {
+        if (b.v === null || b.v === undefined) throw new TypeError(`Cannot read properties of ${b.v} (reading '${prop}')`);
+        return box(b.v[prop]);
+      }));
+    },
+    apply(_, thisArg, args) {
+      return pipelined(PromiseThen(boxed, (b) => {
+        if (typeof b.v !== 'function') throw new TypeError('The RPC result is not a function.');
+        return box(ReflectApply(b.v, undefined, args));
+      }));
+    },
+  });
 }
 
 /**
@@ -69,16 +117,27 @@ function lookup(receiver, name) {
 
 /** Runs one RPC event on {@code receiver} and reports through rpcReturn; never throws. */
 export async function answerRpc(receiverPromise, rpc, invocationId, abortedReason = undefined) {
+  await answer(async () => {
+    const receiver = await receiverPromise;
+    return [receiver, lookup(receiver, rpc.method)];
+  }, rpc, invocationId, abortedReason);
+}
+
+/** Runs a call on something this isolate exported ({export, method, args}); never throws. */
+export async function answerCap(cap, invocationId) {
+  await answer(async () => exportedCall(cap), cap, invocationId);
+}
+
+async function answer(resolve, rpc, invocationId, abortedReason = undefined) {
   let value, threw = false;
   try {
-    const receiver = await receiverPromise;
-    const member = lookup(receiver, rpc.method);
+    const [receiver, member] = await resolve();
     if (rpc.args === null || rpc.args === undefined) {
-      if (typeof member === 'function') throw new TypeError(`"${rpc.method}" is a method: call it.`);
+      if (typeof member === 'function' && rpc.method !== '') throw new TypeError(`"${rpc.method}" is a method: call it.`);
       value = await member;
     } else {
       if (typeof member !== 'function') throw new TypeError(`"${rpc.method}" is not a method.`);
-      const args = deserialize(rpc.args);
+      const args = decodePayload(rpc.args);
       value = await ReflectApply(member, receiver, args);
     }
     // The object was aborted (ctx.abort) while this call ran: the call fails with its reason.
@@ -88,14 +147,21 @@ export async function answerRpc(receiverPromise, rpc, invocationId, abortedReaso
     value = err;
     threw = true;
   }
-  let bytes;
+  let payload;
   try {
-    bytes = serialize(value);
+    payload = await encodePayload(value);
   } catch (err) {
-    bytes = serialize(err instanceof Error ? err : new TypeError(`${err}`));
+    payload = { bytes: serialize(err instanceof Error ? err : new TypeError(`${err}`)), sent: [] };
     threw = true;
   }
-  H.rpcReturn(invocationId, bytes, threw);
+  try {
+    H.rpcReturn(invocationId, payload.bytes, threw);
+  } catch (err) {
+    // The host refused a capability in the result (a stub of another request): say so instead.
+    H.rpcReturn(invocationId, serialize(err instanceof Error ? new Error(err.message) : new TypeError(`${err}`)), true);
+    return;
+  }
+  moved(payload.sent);
 }
 
 /**

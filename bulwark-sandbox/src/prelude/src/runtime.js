@@ -15,7 +15,8 @@ import { freezeTemporal } from './clock.js';
 import { subrequestChunk, subrequestEnd, subrequestDrop, subrequestBodyPull, endUpload, endUploadsOf } from './egress.js';
 import { makeNamespace, objectFetch, objectReceiver, evictObject, objectSocketEvent, registerWaitUntil, forgetWaitUntil, abortedReason, abortWithoutRetry } from './objects.js';
 import { socketInternals, deliverToListeners } from './websocket.js';
-import { answerRpc, answerAlarm, entrypointReceiver } from './rpc.js';
+import { answerRpc, answerCap, answerAlarm, entrypointReceiver } from './rpc.js';
+import { dropExport, makeCapStub, revoke } from './caps.js';
 import { makeLoader } from './loader.js';
 import { makeService, linkExports, ctxExports, setGlobalOutbound } from './services.js';
 import { serialize, deserialize } from './serialize.js';
@@ -294,6 +295,8 @@ async function dispatchFetch(handler, req, env, invocationId, target) {
     H.rpcReturn(invocationId, serialize(undefined), threw);
   } else if (target !== null && target !== undefined && target.alarm !== undefined) {
     await answerAlarm(objectReceiver(target, env), target, invocationId, abortWithoutRetry);
+  } else if (target !== null && target !== undefined && target.cap !== undefined) {
+    await answerCap(target.cap, invocationId);
   } else if (target !== null && target !== undefined && target.rpc !== undefined) {
     const receiver = target.className !== undefined
       ? objectReceiver(target, env)
@@ -338,6 +341,9 @@ export function install(host) {
     dispatchFetch(handler, req, env, invocationId, target) { return dispatchFetch(handler, req, env, invocationId, target); },
     makeNamespace(binding, workerId, className) { return makeNamespace(binding, workerId, className); },
     makeLoader(binding) { return makeLoader(binding); },
+    makeCapStub(index) { return makeCapStub(index); },
+    dropExport(id) { dropExport(id); },
+    rpcModule: Object.freeze({ revoke }),
     makeService(binding) { return makeService(binding); },
     linkExports(namespace, loopback, namespaces) { linkExports(namespace, loopback, namespaces); },
     setGlobalOutbound(binding) { setGlobalOutbound(binding); },

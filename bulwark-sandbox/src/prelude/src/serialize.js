@@ -5,11 +5,11 @@
 //   deserialize(bytes, hooks?) -> value
 //
 // hooks (all optional):
-//   encode(value) -> integer slot >= 0, or undefined to serialize normally. Called for every
+//   encode(value) -> integer slot >= 0 (or {slot, tag}, tag a byte), or undefined to serialize normally. Called for every
 //     object and function before anything else, so the caller can pass host objects (capability
 //     stubs, RpcTarget instances, functions) by reference: it keeps them in its own table and
 //     returns their slot number.
-//   decode(slot) -> the value to put where that slot was written.
+//   decode(slot, tag) -> the value to put where that slot was written.
 //   maxBytes: the serialized size limit (default 32 MiB); past it, RangeError.
 //
 // Format (version 1): the bytes 0xB7 0x01, then one value. A value is a tag byte followed by its
@@ -191,11 +191,15 @@ class Serializer {
     if (v === null) { w.byte(T.NULL); return; }
     if (ReflectApply(mapHas, this.ids, [v])) { w.byte(T.REF); w.varint(ReflectApply(mapGet, this.ids, [v])); return; }
     if (this.encode !== null) {
-      const slot = this.encode(v);
-      if (slot !== undefined) {
+      const encoded = this.encode(v);
+      if (encoded !== undefined) {
+        // A slot, or {slot, tag}: the tag (a byte) tells decode what kind of host object it is.
+        const slot = typeof encoded === 'object' && encoded !== null ? encoded.slot : encoded;
+        const tag = typeof encoded === 'object' && encoded !== null ? encoded.tag : 0;
         if (!NumberIsInteger(slot) || slot < 0) throw new TypeError('hooks.encode must return a non-negative integer slot or undefined');
+        if (!NumberIsInteger(tag) || tag < 0 || tag > 255) throw new TypeError('hooks.encode: a slot tag is a byte');
         this.remember(v);
-        w.byte(T.SLOT); w.varint(slot);
+        w.byte(T.SLOT); w.varint(slot); w.byte(tag);
         return;
       }
     }
@@ -419,8 +423,9 @@ class Deserializer {
       }
       case T.SLOT: {
         const slot = this.varint();
+        const tag = this.byte();
         if (this.decode === null) throw invalid('a host object slot without hooks.decode');
-        return this.keep(this.decode(slot));
+        return this.keep(this.decode(slot, tag));
       }
       default: break;
     }

@@ -90,7 +90,8 @@ export default {
           outside: await tryLoad(code(`import x from "../etc/passwd"; export default { fetch() { return new Response(x); } };`)),
           hugeEnv: await tryLoad(code("export default {}", { env: { big: "x".repeat(1100000) } })),
           hugeCode: await tryLoad(code("export default {}", { modules: { "main.js": "export default {}", "big.bin": { data: new Uint8Array(65 * 1024 * 1024) } } })),
-          envFunction: await tryLoad(code("export default {}", { env: { f: () => 1 } })),
+          // A function in env crosses by reference (a capability), as in workerd.
+          envFunction: await tryLoad(code("export default { async fetch(req, env) { return new Response(String(await env.f())); } };", { env: { f: () => 1 } })),
         });
       }
       case "/outbound": {

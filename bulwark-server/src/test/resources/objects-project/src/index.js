@@ -247,7 +247,8 @@ export default {
           missing: await attempt(() => stub.nope()),
           field: await attempt(() => stub.secret),
           ctor: await attempt(() => stub.constructor()),
-          fn: await attempt(() => stub.echo(() => 1)),
+          // A function crosses by reference: the object gets a stub, echoes it back, and calling it calls this one.
+          fn: await attempt(async () => { const f = await stub.echo(() => 1); return await f(); }),
           viaFetch: await (await stub.fetch("http://do/do/x/count")).text(),
         });
       }

@@ -29,7 +29,8 @@ public final class LoadDynamicParts {
         for (WorkerModule m : bundle.modules().values()) heads.add(new Message.ModuleHead(m.name(), m.type().wireName(), m.size()));
         List<Message> parts = new ArrayList<>();
         parts.add(new Message.LoadDynamicStart(load.invocationId(), load.callId(), load.parentWorker(), load.id(),
-                bundle.mainModule(), heads, load.envJson(), load.networkAllowed(), load.limits(), load.bindings()));
+                bundle.mainModule(), heads, load.envJson(), load.networkAllowed(), load.limits(), load.bindings(),
+                load.envCaps()));
         // Chunks may span module boundaries: the contents are one sequence.
         byte[] chunk = new byte[Message.LOAD_CHUNK];
         int filled = 0;
@@ -158,7 +159,7 @@ public final class LoadDynamicParts {
             }
             return new Message.LoadDynamic(start.invocationId(), start.callId(), start.parentWorker(), start.id(),
                     WorkerBundle.of(start.mainModule(), modules), start.envJson(), start.networkAllowed(), start.limits(),
-                    start.bindings());
+                    start.bindings(), start.envCaps());
         }
     }
 }

@@ -15,7 +15,7 @@ import java.util.List;
  */
 public sealed interface Message {
 
-    int PROTOCOL_VERSION = 4;
+    int PROTOCOL_VERSION = 5; // 4: services (TailStart, bindings in LoadDynamic); 5: capabilities by reference (CapCall..CapRevoke, envCaps, Binding.Capability)
 
     /** A header as it crosses the wire: name and value, in order, duplicates kept. */
     record Header(String name, String value) {}
@@ -97,39 +97,40 @@ public sealed interface Message {
      * @param parentWorker   the worker whose loader asks: ids are cached per parent, never shared
      * @param networkAllowed false when the code's {@code globalOutbound} is null: fetch() throws
      * @param limits         the dynamic worker's limits (never above the parent's)
+     * @param envCaps        the env entries that are capabilities (stubs, RpcTargets, functions): a
+     *                       {@link CapPayload} whose value is the UTF-8 JSON array of their names,
+     *                       in the order of its refs; null for none
      */
     record LoadDynamic(long invocationId, long callId, String parentWorker, String id, WorkerBundle bundle, String envJson,
-                       boolean networkAllowed, Limits limits, List<Binding> bindings) implements Message {
+                       boolean networkAllowed, Limits limits, List<Binding> bindings, byte[] envCaps) implements Message {
         /**
          * @param bindings the capabilities the parent grants beyond the JSON env: its
          *                 {@code globalOutbound} fetcher ({@link Binding.Outbound}) and {@code tails}
          *                 ({@link Binding.Tail}); the node checks the parent may grant each
+         * @param envCaps  the env's capabilities (stubs, RpcTargets, functions) as a capability
+         *                 payload, or null when the env holds none
          */
         public LoadDynamic {
             bindings = List.copyOf(bindings);
         }
 
         public LoadDynamic(long invocationId, long callId, String parentWorker, String id, WorkerBundle bundle,
+                           String envJson, boolean networkAllowed, Limits limits, List<Binding> bindings) {
+            this(invocationId, callId, parentWorker, id, bundle, envJson, networkAllowed, limits, bindings, null);
+        }
+
+        public LoadDynamic(long invocationId, long callId, String parentWorker, String id, WorkerBundle bundle,
                            String envJson, boolean networkAllowed, Limits limits) {
-            this(invocationId, callId, parentWorker, id, bundle, envJson, networkAllowed, limits, List.of());
+            this(invocationId, callId, parentWorker, id, bundle, envJson, networkAllowed, limits, List.of(), null);
         }
     }
-
     /** One module of a {@link LoadDynamicStart}: its content follows in {@link LoadDynamicChunk}s. */
     record ModuleHead(String name, String type, long size) {}
 
-    /**
-     * A {@link LoadDynamic} with code, whose module contents follow in {@link LoadDynamicChunk}s
-     * under {@code callId} (each at most {@link #LOAD_CHUNK} bytes; the modules' contents in order,
-     * concatenated): code up to 64 MiB never travels in one frame, and the node reads at most 16 MiB
-     * per frame from a sandbox. The node assembles the load once the chunks add up to the sizes
-     * (bounded by the 64 MiB limit before anything is allocated), then answers as for LoadDynamic.
-     */
     record LoadDynamicStart(long invocationId, long callId, String parentWorker, String id, String mainModule,
                             List<ModuleHead> modules, String envJson, boolean networkAllowed, Limits limits,
-                            List<Binding> bindings)
-            implements Message {
-        /** @param bindings as {@link LoadDynamic#bindings()} */
+                            List<Binding> bindings, byte[] envCaps) implements Message {
+        /** @param bindings as {@link LoadDynamic#bindings()}; @param envCaps as {@link LoadDynamic#envCaps()} */
         public LoadDynamicStart {
             modules = List.copyOf(modules);
             bindings = List.copyOf(bindings);
@@ -137,7 +138,7 @@ public sealed interface Message {
 
         public LoadDynamicStart(long invocationId, long callId, String parentWorker, String id, String mainModule,
                                 List<ModuleHead> modules, String envJson, boolean networkAllowed, Limits limits) {
-            this(invocationId, callId, parentWorker, id, mainModule, modules, envJson, networkAllowed, limits, List.of());
+            this(invocationId, callId, parentWorker, id, mainModule, modules, envJson, networkAllowed, limits, List.of(), null);
         }
     }
 
@@ -358,4 +359,45 @@ public sealed interface Message {
 
     /** Ask the sandbox to exit cleanly. */
     record Shutdown() implements Message {}
+
+    // ---- capabilities passed by reference (see CapPayload; tags 110-114) ----
+
+    /**
+     * sandbox → node: a call on a stub the calling invocation holds: {@code capId} is the id the
+     * node issued to it; {@code method} is "" to call a function stub itself; {@code args} is the
+     * payload of the argument array, or null to read the property {@code method}. Answered, like
+     * {@link RpcCall}, by {@link RpcResult} or {@link CallFailed} under {@code callId}.
+     */
+    record CapCall(long invocationId, long callId, long capId, String method, byte[] args) implements Message {}
+
+    /**
+     * node → sandbox: run a call on something this sandbox exported ({@code exportId} is the
+     * sandbox's own id) as a new invocation in the isolate that exported it. Answered by RpcReturn,
+     * then InvocationDone, as {@link RpcStart} is.
+     */
+    record CapStart(long invocationId, long exportId, String method, byte[] args) implements Message {}
+
+    /**
+     * sandbox → node: invocation {@code invocationId} gives up these capabilities (disposed, or the
+     * invocation ended). Invocation 0: references held by a loaded worker's env.
+     */
+    record CapRelease(long invocationId, List<Long> capIds) implements Message {
+        public CapRelease {
+            capIds = List.copyOf(capIds);
+        }
+    }
+
+    /** node → sandbox: no one holds these exports any more: drop them (their disposers run). */
+    record ExportDrop(List<Long> exportIds) implements Message {
+        public ExportDrop {
+            exportIds = List.copyOf(exportIds);
+        }
+    }
+
+    /** sandbox → node: the exporter revokes these exports: every call on them fails from now on. */
+    record CapRevoke(List<Long> exportIds) implements Message {
+        public CapRevoke {
+            exportIds = List.copyOf(exportIds);
+        }
+    }
 }

@@ -44,7 +44,7 @@ public final class MessageCodec {
             SOCKET_ATTACHMENT = 40, SOCKET_AUTO_RESPONSE = 41, SOCKET_EVENT = 36, SOCKET_RESTORE = 37,
             LOCAL_INVOCATION = 42;
     private static final byte ADDRESS_WORKER = 1, ADDRESS_OBJECT = 2;
-    private static final byte BINDING_NAMESPACE = 1, BINDING_LOADER = 2;
+    private static final byte BINDING_NAMESPACE = 1, BINDING_LOADER = 2, BINDING_CAPABILITY = 10;
     // Service bindings, ctx.exports, globalOutbound, tails (the services branch): message tags from 80 up.
     private static final byte TAIL_START = 80;
     private static final byte BINDING_SERVICE = 3, BINDING_OUTBOUND = 4, BINDING_TAIL = 5, BINDING_EXPORTED_NAMESPACE = 6;
@@ -54,6 +54,8 @@ public final class MessageCodec {
             SUBREQUEST_BODY_CHUNK = 67, SUBREQUEST_BODY_END = 68;
     // Dynamic worker code in chunks (the tenant API branch). Tags from 70 up.
     private static final byte LOAD_DYNAMIC_START = 70, LOAD_DYNAMIC_CHUNK = 71;
+    // Capabilities passed by reference (the caps branch): tags 110-114 (80 is the services branch's TailStart, 90-91 admin's).
+    private static final byte CAP_CALL = 110, CAP_START = 111, CAP_RELEASE = 112, EXPORT_DROP = 113, CAP_REVOKE = 114;
     // Operator access (the admin helper): tags from 90 up.
     private static final byte SNAPSHOT_OBJECT = 90, SNAPSHOT_TAKEN = 91;
 
@@ -156,7 +158,7 @@ public final class MessageCodec {
                 str(o, m.id());
                 o.writeBoolean(m.bundle() != null);
                 if (m.bundle() != null) bundle(o, m.bundle());
-                str(o, m.envJson()); o.writeBoolean(m.networkAllowed()); limits(o, m.limits()); bindings(o, m.bindings());
+                str(o, m.envJson()); o.writeBoolean(m.networkAllowed()); limits(o, m.limits()); bindings(o, m.bindings()); bytes(o, m.envCaps());
             }
             case TailStart m -> { o.writeByte(TAIL_START); o.writeLong(m.invocationId()); address(o, m.target()); str(o, m.eventsJson()); }
             case DynamicLoaded m -> { o.writeByte(DYNAMIC_LOADED); o.writeLong(m.callId()); str(o, m.workerId()); }
@@ -209,13 +211,24 @@ public final class MessageCodec {
                 str(o, m.parentWorker()); str(o, m.id()); str(o, m.mainModule());
                 o.writeInt(m.modules().size());
                 for (ModuleHead h : m.modules()) { str(o, h.name()); str(o, h.type()); o.writeLong(h.size()); }
-                str(o, m.envJson()); o.writeBoolean(m.networkAllowed()); limits(o, m.limits()); bindings(o, m.bindings());
+                str(o, m.envJson()); o.writeBoolean(m.networkAllowed()); limits(o, m.limits()); bindings(o, m.bindings()); bytes(o, m.envCaps());
             }
             case LoadDynamicChunk m -> { o.writeByte(LOAD_DYNAMIC_CHUNK); o.writeLong(m.callId()); bytes(o, m.data()); }
             case SnapshotObject m -> {
                 o.writeByte(SNAPSHOT_OBJECT); o.writeLong(m.correlationId()); address(o, m.target()); str(o, m.fileName());
             }
             case SnapshotTaken m -> { o.writeByte(SNAPSHOT_TAKEN); o.writeLong(m.correlationId()); str(o, m.error()); }
+            case CapCall m -> {
+                o.writeByte(CAP_CALL); o.writeLong(m.invocationId()); o.writeLong(m.callId()); o.writeLong(m.capId());
+                str(o, m.method()); bytes(o, m.args());
+            }
+            case CapStart m -> {
+                o.writeByte(CAP_START); o.writeLong(m.invocationId()); o.writeLong(m.exportId()); str(o, m.method());
+                bytes(o, m.args());
+            }
+            case CapRelease m -> { o.writeByte(CAP_RELEASE); o.writeLong(m.invocationId()); longs(o, m.capIds()); }
+            case ExportDrop m -> { o.writeByte(EXPORT_DROP); longs(o, m.exportIds()); }
+            case CapRevoke m -> { o.writeByte(CAP_REVOKE); longs(o, m.exportIds()); }
             case SubrequestAck m -> { o.writeByte(SUBREQUEST_ACK); o.writeLong(m.subrequestId()); o.writeLong(m.bytes()); }
             case SubrequestCancel m -> { o.writeByte(SUBREQUEST_CANCEL); o.writeLong(m.subrequestId()); }
             case SubrequestHead m -> {
@@ -249,7 +262,7 @@ public final class MessageCodec {
             case SUBREQUEST -> new Subrequest(i.readLong(), i.readLong(), str(i), str(i), headers(i), bytes(i));
             case LOAD_WORKER -> new LoadWorker(i.readLong(), str(i), bundle(i), str(i), bindings(i), i.readBoolean(), limits(i));
             case LOAD_DYNAMIC -> new LoadDynamic(i.readLong(), i.readLong(), str(i), str(i), i.readBoolean() ? bundle(i) : null,
-                    str(i), i.readBoolean(), limits(i), bindings(i));
+                    str(i), i.readBoolean(), limits(i), bindings(i), bytes(i));
             case TAIL_START -> new TailStart(i.readLong(), workerAddress(i), str(i));
             case DYNAMIC_LOADED -> new DynamicLoaded(i.readLong(), str(i));
             case RPC_CALL -> new RpcCall(i.readLong(), i.readLong(), address(i), str(i), bytes(i));
@@ -293,11 +306,16 @@ public final class MessageCodec {
                 List<ModuleHead> heads = new ArrayList<>(Math.min(n, 1024));
                 for (int k = 0; k < n; k++) heads.add(new ModuleHead(str(i), str(i), i.readLong()));
                 yield new LoadDynamicStart(invocationId, callId, parent, id, main, heads, str(i), i.readBoolean(), limits(i),
-                        bindings(i));
+                        bindings(i), bytes(i));
             }
             case LOAD_DYNAMIC_CHUNK -> new LoadDynamicChunk(i.readLong(), bytes(i));
             case SNAPSHOT_OBJECT -> new SnapshotObject(i.readLong(), objectAddress(i), str(i));
             case SNAPSHOT_TAKEN -> new SnapshotTaken(i.readLong(), str(i));
+            case CAP_CALL -> new CapCall(i.readLong(), i.readLong(), i.readLong(), str(i), bytes(i));
+            case CAP_START -> new CapStart(i.readLong(), i.readLong(), str(i), bytes(i));
+            case CAP_RELEASE -> new CapRelease(i.readLong(), longs(i));
+            case EXPORT_DROP -> new ExportDrop(longs(i));
+            case CAP_REVOKE -> new CapRevoke(longs(i));
             case SUBREQUEST_ACK -> new SubrequestAck(i.readLong(), i.readLong());
             case SUBREQUEST_CANCEL -> new SubrequestCancel(i.readLong());
             case SUBREQUEST_HEAD -> new SubrequestHead(i.readLong(), i.readInt(), str(i), headers(i), str(i), i.readBoolean());
@@ -415,6 +433,19 @@ public final class MessageCodec {
         throw new IOException("expected a durable object's address");
     }
 
+    private static void longs(DataOutputStream o, List<Long> values) throws IOException {
+        o.writeInt(values.size());
+        for (long v : values) o.writeLong(v);
+    }
+
+    private static List<Long> longs(DataInputStream i) throws IOException {
+        int n = i.readInt();
+        if (n < 0 || n > i.available() / 8) throw new IOException("bad count " + n);
+        List<Long> list = new ArrayList<>(n);
+        for (int k = 0; k < n; k++) list.add(i.readLong());
+        return list;
+    }
+
     private static void bindings(DataOutputStream o, List<Binding> bindings) throws IOException {
         o.writeInt(bindings.size());
         for (Binding b : bindings) {
@@ -424,6 +455,7 @@ public final class MessageCodec {
                     bytes(o, n.namespaceKey());
                 }
                 case Binding.WorkerLoader l -> { o.writeByte(BINDING_LOADER); str(o, l.name()); }
+                case Binding.Capability c -> { o.writeByte(BINDING_CAPABILITY); str(o, c.name()); o.writeLong(c.capId()); }
                 case Binding.Service sv -> { o.writeByte(BINDING_SERVICE); str(o, sv.name()); address(o, sv.target()); }
                 case Binding.Outbound ob -> { o.writeByte(BINDING_OUTBOUND); address(o, ob.target()); }
                 case Binding.Tail t -> { o.writeByte(BINDING_TAIL); address(o, t.target()); }
@@ -443,6 +475,7 @@ public final class MessageCodec {
                 list.add(switch (kind) {
                     case BINDING_NAMESPACE -> new Binding.DurableObjectNamespace(str(i), str(i), str(i), bytes(i));
                     case BINDING_LOADER -> new Binding.WorkerLoader(str(i));
+                    case BINDING_CAPABILITY -> new Binding.Capability(str(i), i.readLong());
                     case BINDING_SERVICE -> new Binding.Service(str(i), workerAddress(i));
                     case BINDING_OUTBOUND -> new Binding.Outbound(workerAddress(i));
                     case BINDING_TAIL -> new Binding.Tail(workerAddress(i));

@@ -76,7 +76,16 @@ final class DynamicCode {
         WorkerCode checked = WorkerCode.of(code.getString("compatibilityDate"), mainModule, modules, env, network,
                 code.has("cpuMs") ? code.getDouble("cpuMs") : null,
                 code.has("subRequests") ? code.getDouble("subRequests") : null);
+        byte[] envCaps = null;
+        try (V8Value c = code.get("envCaps")) {
+            if (c instanceof V8ValueTypedArray t) {
+                if (t.getByteLength() > WorkerCode.MAX_ENV_BYTES) {
+                    throw new IllegalArgumentException("the WorkerCode's env is larger than the limit of " + WorkerCode.MAX_ENV_BYTES + " bytes");
+                }
+                envCaps = t.toBytes();
+            }
+        }
         return new Message.LoadDynamic(0, 0, null, id, checked.bundle(), checked.envJson(), checked.networkAllowed(),
-                checked.limits(parent), grants);
+                checked.limits(parent), grants, envCaps);
     }
 }

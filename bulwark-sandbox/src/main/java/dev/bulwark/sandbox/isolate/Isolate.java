@@ -118,6 +118,8 @@ public final class Isolate {
     private ScheduledFuture<?> evictions;
     /** Calls out through the node: object stubs, dynamic workers, the loader. */
     private final OutboundCalls calls = new OutboundCalls(this);
+    /** Capabilities passed by reference: this isolate's import table and exports. */
+    final CapabilityHost caps = new CapabilityHost(this);
     /** Compression streams and legacy text decoding (JDK-backed Web APIs). */
     private final WebApisHost webApis;
     /** What Date.now() answers during the running task (isolate thread only). */
@@ -383,6 +385,46 @@ public final class Isolate {
         });
     }
 
+    /**
+     * Starts a call on something this isolate exported ({@code localId} is its JS export id) as an
+     * invocation of its own; the prelude answers through rpcReturn, as for an RPC.
+     */
+    void dispatch(Message.CapStart start, long localId, Limits limits) {
+        Invocation inv = begin(start.invocationId(), worker == null ? "" : worker.workerId(), limits);
+        if (inv == null) return;
+        enqueue(inv.id, () -> {
+            if (worker == null) {
+                finish(inv, ErrorCode.WORKER_LOAD_FAILED, "worker is not loaded");
+                return;
+            }
+            try (V8ValueObject target = runtime.createV8ValueObject(); V8ValueObject cap = runtime.createV8ValueObject()) {
+                cap.set("export", (double) localId);
+                cap.set("method", start.method());
+                if (start.args() == null) cap.setNull("args");
+                else {
+                    try (V8ValueTypedArray a = bytes(caps.inbound(start.args(), inv.id))) {
+                        cap.set("args", a);
+                    }
+                }
+                target.set("cap", cap);
+                dispatcher.callVoid(null, worker.defaultExport(), runtime.createV8ValueNull(), worker.env(),
+                        runtime.createV8ValueLong(inv.id), target);
+            }
+        });
+    }
+
+    /** The node dropped an export of this isolate: the prelude forgets it and runs its disposer. */
+    void dropExport(long localId) {
+        enqueue(0, () -> {
+            caps.exportDropped(localId);
+            jsRuntime.invokeVoid("dropExport", runtime.createV8ValueDouble(localId));
+        });
+    }
+
+    OutboundCalls outboundCalls() {
+        return calls;
+    }
+
     /** Runs an object's alarm handler; the prelude answers through rpcReturn (threw: the handler threw). */
     void dispatch(Message.AlarmStart start, Limits limits) {
         Invocation inv = begin(start.invocationId(), start.target().workerId(), limits);
@@ -495,7 +537,7 @@ public final class Isolate {
             rpc.set("method", start.method());
             if (start.args() == null) rpc.setNull("args");
             else {
-                try (V8ValueTypedArray a = bytes(start.args())) {
+                try (V8ValueTypedArray a = bytes(caps.inbound(start.args(), start.invocationId()))) {
                     rpc.set("args", a);
                 }
             }
@@ -691,6 +733,7 @@ public final class Isolate {
         }
         webApis.invocationEnded(inv.id);
         storage.invocationEnded(inv.id);
+        caps.invocationEnded(inv.id);
     }
 
     /**
@@ -979,12 +1022,15 @@ public final class Isolate {
             bind(host, "rpcReturn", args -> {
                 Invocation inv = invocation(args);
                 if (inv != null) {
-                    inv.rpcReturn(args.length > 1 && args[1] instanceof V8ValueTypedArray
-                            ? boundedBytes(args, 1, HostLimits.MAX_CALL_PAYLOAD, "an RPC result") : null,
-                            args.length > 2 && args[2] instanceof V8ValueBoolean b && b.getValue());
+                    byte[] value = args.length > 1 && args[1] instanceof V8ValueTypedArray
+                            ? boundedBytes(args, 1, HostLimits.MAX_CALL_PAYLOAD, "an RPC result") : null;
+                    inv.rpcReturn(caps.outbound(value, inv), args.length > 2 && args[2] instanceof V8ValueBoolean b && b.getValue());
                 }
                 return undefined();
             });
+            bind(host, "capCall", caps::capCall);
+            bind(host, "capRelease", caps::capRelease);
+            bind(host, "capRevoke", caps::capRevoke);
             bind(host, "sqlExec", storage::sqlExec);
             bind(host, "kvGet", storage::kvGet);
             bind(host, "kvPut", storage::kvPut);

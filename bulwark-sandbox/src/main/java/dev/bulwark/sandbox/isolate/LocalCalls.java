@@ -128,14 +128,6 @@ final class LocalCalls {
         return true;
     }
 
-    /** A stub's RPC call from invocation {@code caller}: as {@link #fetch}. */
-    boolean rpc(Outbox via, long caller, long callId, Address.DurableObject target, String method, byte[] args) {
-        if (!placedHere(target)) return false;
-        long id = register(new RpcRelay(callId));
-        start(via, new Message.LocalInvocation(id, caller, target, true), new Message.RpcStart(id, target, method, args));
-        return true;
-    }
-
     /** Local invocations in flight (tests). */
     int inFlight() {
         return relays.size();
@@ -231,22 +223,6 @@ final class LocalCalls {
             if (answered) return;
             answered = true;
             subrequests.complete(callId, m);
-        }
-    }
-
-    private final class RpcRelay extends Relay {
-        RpcRelay(long callId) {
-            super(callId);
-        }
-
-        @Override
-        void outcome(Message m) {
-            if (m instanceof Message.RpcReturn r) answer(new Message.RpcResult(callId, r.value(), r.threw()));
-        }
-
-        @Override
-        String noAnswer() {
-            return "the RPC call ended without a result";
         }
     }
 

@@ -39,6 +39,8 @@ final class ModuleLinker {
     static final String WORKERS_MODULE = "cloudflare:workers";
     static final String WORKERS_ALIAS = "bulwark:workers";
     static final String EMAIL_MODULE = "cloudflare:email";
+    /** Bulwark's own extension of JS RPC: {@code revoke(target)} (see docs/notes/caps.md). */
+    static final String RPC_MODULE = "bulwark:rpc";
 
     /** V8's Module::Status. */
     private static final int STATUS_EVALUATED = 4, STATUS_ERRORED = 5;
@@ -132,6 +134,8 @@ final class ModuleLinker {
                             yield null;
                         }
                         case Binding.Tail t -> null; // the node delivers tail events; nothing in the isolate
+                        // A stub on the env's own import entry: index -(i + 1) names binding i.
+                        case Binding.Capability c -> jsRuntime.invoke("makeCapStub", runtime.createV8ValueInteger(-(i + 1)));
                     };
                     if (made == null) continue;
                     try (made) {
@@ -229,6 +233,7 @@ final class ModuleLinker {
     String resolveName(String specifier, String from) throws JavetException {
         if (specifier.equals(WORKERS_MODULE) || specifier.equals(WORKERS_ALIAS)) return WORKERS_MODULE;
         if (specifier.equals(EMAIL_MODULE)) return EMAIL_MODULE;
+        if (specifier.equals(RPC_MODULE)) return RPC_MODULE;
         if (!specifier.startsWith("./") && !specifier.startsWith("../") && !specifier.startsWith("/")
                 && !bundle.modules().containsKey(specifier) && node != null) {
             return node.resolve(specifier); // a built-in, or null
@@ -267,6 +272,7 @@ final class ModuleLinker {
             WorkerModule own = bundle.modules().get(name);
             if (name.equals(WORKERS_MODULE)) m = workersModule();
             else if (name.equals(EMAIL_MODULE)) m = builtin(name, "emailModule");
+            else if (name.equals(RPC_MODULE)) m = builtin(name, "rpcModule");
             else if (own != null) m = compile(own);
             else m = nodeModule(name);
         } catch (JavetException e) {

@@ -57,6 +57,7 @@ final class OutboundCalls {
                 case Binding.Service sv -> { }
                 case Binding.Outbound o -> { }
                 case Binding.Tail t -> { }
+                case Binding.Capability c -> { }
             }
         }
         throw new IllegalArgumentException("no such durable object namespace");
@@ -159,14 +160,32 @@ final class OutboundCalls {
         String method = Isolate.string(args, from);
         byte[] payload = args.length > from + 1 && args[from + 1] instanceof V8ValueTypedArray
                 ? Isolate.boundedBytes(args, from + 1, HostLimits.MAX_CALL_PAYLOAD, "RPC arguments") : null;
+        // Capabilities in the arguments become the node's: checked and renamed before they leave.
+        byte[] wire = isolate.caps.outbound(payload, inv);
+        return rpcSend(inv, callId -> new Message.RpcCall(inv.id, callId, target, method, wire));
+    }
+
+    /**
+     * Sends an RPC-shaped call ({@link Message.RpcCall} or {@link Message.CapCall}) made by
+     * {@code message} from its call id; resolves to {@code {value, threw}}, the capabilities in the
+     * value imported for {@code inv}.
+     */
+    V8Value rpcSend(Invocation inv, java.util.function.LongFunction<Message> message) throws Exception {
         V8ValuePromise resolver = isolate.runtime.createV8ValuePromise();
         long callId = isolate.services.subrequests().register(inv.id, result -> isolate.enqueue(inv.id, () -> {
             try (resolver) {
                 switch (result) {
                     case Message.RpcResult r -> {
+                        byte[] value;
+                        try {
+                            value = isolate.caps.inbound(r.value() == null ? new byte[0] : r.value(), inv.id);
+                        } catch (IllegalArgumentException e) {
+                            rejectCall(resolver, new Message.CallFailed(0, "internal", "malformed RPC result: " + e.getMessage()));
+                            return;
+                        }
                         try (V8ValueObject out = isolate.runtime.createV8ValueObject();
-                             V8ValueTypedArray value = isolate.bytes(r.value() == null ? new byte[0] : r.value())) {
-                            out.set("value", value);
+                             V8ValueTypedArray v = isolate.bytes(value)) {
+                            out.set("value", v);
                             out.set("threw", r.threw());
                             resolver.resolve(out);
                         }
@@ -176,12 +195,10 @@ final class OutboundCalls {
                 }
             }
         }), () -> isolate.enqueue(0, resolver::close));
-        LocalCalls local = isolate.services.localCalls();
-        if (local != null && target instanceof Address.DurableObject o
-                && local.rpc(isolate.outbox, inv.id, callId, o, method, payload)) {
-            return resolver.getPromise();
-        }
-        isolate.outbox.send(new Message.RpcCall(inv.id, callId, target, method, payload));
+        // Not started locally (LocalCalls) as a fetch to an object in this sandbox is: an RPC's
+        // arguments and result may pass capabilities, which only the node can translate between
+        // the two invocations.
+        isolate.outbox.send(message.apply(callId));
         return resolver.getPromise();
     }
 
@@ -221,7 +238,8 @@ final class OutboundCalls {
             }
         }), () -> isolate.enqueue(0, resolver::close));
         Message.LoadDynamic load = new Message.LoadDynamic(inv.id, callId, isolate.worker.workerId(), request.id(),
-                request.bundle(), request.envJson(), request.networkAllowed(), request.limits(), request.bindings());
+                request.bundle(), request.envJson(), request.networkAllowed(), request.limits(), request.bindings(),
+                isolate.caps.outbound(request.envCaps(), inv));
         if (load.bundle() == null) isolate.outbox.send(load);
         else for (Message part : LoadDynamicParts.split(load)) isolate.outbox.send(part); // code up to 64 MiB, in chunks
         return resolver.getPromise();

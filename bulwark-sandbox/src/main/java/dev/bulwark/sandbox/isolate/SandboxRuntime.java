@@ -124,6 +124,13 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
                 alarm(m);
             }
             case Message.TailStart m -> tail(m);
+            case Message.CapStart m -> capStart(m);
+            case Message.ExportDrop m -> {
+                for (long id : m.exportIds()) {
+                    CapExports.Export e = capExports().remove(id);
+                    if (e != null) e.isolate().dropExport(e.localId());
+                }
+            }
             case Message.SocketEvent m -> socketEvent(m);
             case Message.SocketRestore m -> sockets.restore(m);
             case Message.RpcResult m -> subrequests.complete(m.callId(), m);
@@ -301,6 +308,20 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
         return sockets;
     }
 
+    /** A call on an export runs in the isolate that exported it, under that worker's limits. */
+    private void capStart(Message.CapStart m) {
+        CapExports.Export e = capExports().get(m.exportId());
+        Isolate isolate = e == null ? null : e.isolate();
+        WorkerSlot slot = isolate == null || isolate.worker == null ? null : workers.get(isolate.worker.workerId());
+        if (slot == null || isolate.isCondemned()) {
+            outbox.send(new Message.InvocationFailed(m.invocationId(), ErrorCode.NOT_FOUND.code(),
+                    "The object this RPC stub points to is gone (its isolate was reset or its worker unloaded).", false));
+            outbox.send(new Message.InvocationDone(m.invocationId(), 0));
+            return;
+        }
+        isolate.dispatch(m, e.localId(), slot.limits);
+    }
+
     private void rpc(Message.RpcStart m) {
         Isolate isolate = isolateFor(m.invocationId(), m.target());
         if (isolate != null) isolate.dispatch(m, granted(workers.get(m.target().workerId()).limits, m.target()));
@@ -468,6 +489,7 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
     @Override
     public void closed(Isolate isolate) {
         live.remove(isolate);
+        capExports().isolateGone(isolate);
     }
 
     @Override

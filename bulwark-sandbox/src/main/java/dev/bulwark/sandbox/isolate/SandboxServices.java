@@ -25,6 +25,13 @@ interface SandboxServices {
 
     SocketRegistry NO_SOCKETS = new SocketRegistry();
 
+    /** The functions and RpcTargets this sandbox's isolates passed by reference. */
+    default CapExports capExports() {
+        return SHARED_EXPORTS;
+    }
+
+    CapExports SHARED_EXPORTS = new CapExports();
+
     /** Calls to durable objects placed in this sandbox, made without the node; null: every call goes to the node. */
     default LocalCalls localCalls() {
         return null;

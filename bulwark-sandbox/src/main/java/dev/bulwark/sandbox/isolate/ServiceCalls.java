@@ -86,6 +86,7 @@ final class ServiceCalls {
                 case Binding.WorkerLoader l -> { }
                 case Binding.Tail t -> { }
                 case Binding.ExportedNamespace e -> { }
+                case Binding.Capability c -> { }
             }
         }
         throw new IllegalArgumentException("no such service binding");

@@ -28,6 +28,17 @@ public sealed interface Binding {
     }
 
     /**
+     * A capability the node granted to the worker itself (not to one invocation): a Java
+     * capability, or a stub a parent put in a dynamic worker's {@code env}. {@code capId} is the
+     * node's id for this grant; JS sees only a stub.
+     */
+    record Capability(String name, long capId) implements Binding {
+        public Capability {
+            Objects.requireNonNull(name, "name");
+        }
+    }
+
+    /**
      * A service binding ({@code services} in wrangler config, or a stub a parent gave a dynamic
      * worker): {@code env.NAME.fetch()} and JS RPC to {@code target}, a worker's entrypoint with
      * the grant the binding fixed. JS sees the binding's index only, never the target or props.

@@ -386,6 +386,9 @@
       "serviceCall",
       "serviceRpc",
       "rpcReturn",
+      "capCall",
+      "capRelease",
+      "capRevoke",
       "sqlExec",
       "kvGet",
       "kvPut",
@@ -461,6 +464,9 @@
         serviceCall: notInstalled,
         serviceRpc: notInstalled,
         rpcReturn: notInstalled,
+        capCall: notInstalled,
+        capRelease: notInstalled,
+        capRevoke: notInstalled,
         sqlExec: notInstalled,
         kvGet: notInstalled,
         kvPut: notInstalled,
@@ -4885,6 +4891,9 @@ ${groupIndent}`);
   function readerReadChunk(r2) {
     return ReflectApply(readerRead, r2, []);
   }
+  function readerCancelWith(r2, reason) {
+    return ReflectApply(readerCancel, r2, [reason]);
+  }
   function teeStream(s2) {
     return ReflectApply(rsTee, s2, []);
   }
@@ -4907,6 +4916,7 @@ ${groupIndent}`);
       __name(isStreamDisturbed, "isStreamDisturbed");
       __name(getReader, "getReader");
       __name(readerReadChunk, "readerReadChunk");
+      __name(readerCancelWith, "readerCancelWith");
       __name(teeStream, "teeStream");
       defineInspect = /* @__PURE__ */ __name((cls, fn) => Object.defineProperty(cls.prototype, inspectCustom, { value: fn, configurable: true }), "defineInspect");
       defineInspect(ReadableStream, function() {
@@ -9278,12 +9288,16 @@ Content-Type: ${value.type || "application/octet-stream"}\r
         return;
       }
       if (this.encode !== null) {
-        const slot = this.encode(v3);
-        if (slot !== void 0) {
+        const encoded = this.encode(v3);
+        if (encoded !== void 0) {
+          const slot = typeof encoded === "object" && encoded !== null ? encoded.slot : encoded;
+          const tag = typeof encoded === "object" && encoded !== null ? encoded.tag : 0;
           if (!NumberIsInteger(slot) || slot < 0) throw new TypeError("hooks.encode must return a non-negative integer slot or undefined");
+          if (!NumberIsInteger(tag) || tag < 0 || tag > 255) throw new TypeError("hooks.encode: a slot tag is a byte");
           this.remember(v3);
           w3.byte(T2.SLOT);
           w3.varint(slot);
+          w3.byte(tag);
           return;
         }
       }
@@ -9602,8 +9616,9 @@ Content-Type: ${value.type || "application/octet-stream"}\r
         }
         case T2.SLOT: {
           const slot = this.varint();
+          const tag2 = this.byte();
           if (this.decode === null) throw invalid("a host object slot without hooks.decode");
-          return this.keep(this.decode(slot));
+          return this.keep(this.decode(slot, tag2));
         }
         default:
           break;
@@ -10434,6 +10449,423 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     }
   };
 
+  // src/caps.js
+  init_inject();
+  init_host();
+  init_util();
+  init_encoding();
+  init_streams_core();
+  init_util();
+  var MAGIC2 = 202;
+  var EXPORT = 1;
+  var IMPORT = 2;
+  var OBJECT_STUB = 4;
+  var ADDRESS_WORKER = 5;
+  var MAX_REFS = 1024;
+  var TAG_STUB = 0;
+  var TAG_STREAM = 1;
+  var STREAM_CHUNK = 1 << 20;
+  var RpcTargetProto = RpcTarget.prototype;
+  var hasOwn2 = Object.prototype.hasOwnProperty;
+  var DisposeSymbol = typeof Symbol.dispose === "symbol" ? Symbol.dispose : /* @__PURE__ */ Symbol.for("Symbol.dispose");
+  function disposedError() {
+    return new Error("RPC stub used after being disposed.");
+  }
+  __name(disposedError, "disposedError");
+  var exported = /* @__PURE__ */ new Map();
+  var exportIdsOf = /* @__PURE__ */ new Map();
+  var nextExportId = 1;
+  function isRpcTarget(v3) {
+    for (let o2 = ObjectGetPrototypeOf(v3); o2 !== null; o2 = ObjectGetPrototypeOf(o2)) {
+      if (o2 === RpcTargetProto) return true;
+    }
+    return false;
+  }
+  __name(isRpcTarget, "isRpcTarget");
+  function exportValue(value) {
+    const id = nextExportId++;
+    exported.set(id, value);
+    let ids = exportIdsOf.get(value);
+    if (ids === void 0) exportIdsOf.set(value, ids = /* @__PURE__ */ new Set());
+    ids.add(id);
+    return id;
+  }
+  __name(exportValue, "exportValue");
+  function dropExport(id) {
+    id = Number(id);
+    const value = exported.get(id);
+    if (value === void 0) return;
+    exported.delete(id);
+    const ids = exportIdsOf.get(value);
+    if (ids !== void 0) {
+      ids.delete(id);
+      if (ids.size > 0) return;
+      exportIdsOf.delete(value);
+    }
+    try {
+      const dispose = value[DisposeSymbol];
+      if (typeof dispose === "function") ReflectApply(dispose, value, []);
+    } catch (err) {
+      safeLog("error", `Uncaught exception in [Symbol.dispose](): ${err && err.stack ? err.stack : err}`);
+    }
+  }
+  __name(dropExport, "dropExport");
+  function revoke(value) {
+    const ids = exportIdsOf.get(value);
+    if (ids === void 0) return false;
+    H.capRevoke(Array.from(ids));
+    return true;
+  }
+  __name(revoke, "revoke");
+  var stubs = /* @__PURE__ */ new WeakMap();
+  var addressStubs = /* @__PURE__ */ new WeakMap();
+  function registerAddressStub(stub, describe3) {
+    addressStubs.set(stub, describe3);
+  }
+  __name(registerAddressStub, "registerAddressStub");
+  function release(state) {
+    if (state.disposed) return;
+    state.disposed = true;
+    if (--state.shared.count === 0) {
+      try {
+        H.capRelease(state.shared.index);
+      } catch {
+      }
+    }
+  }
+  __name(release, "release");
+  function sendOf(state) {
+    return (method3, payload) => {
+      if (state.disposed) throw disposedError();
+      return H.capCall(state.shared.index, method3, payload);
+    };
+  }
+  __name(sendOf, "sendOf");
+  var rpcPropertyOf = null;
+  var invokeOf = null;
+  function bindRpc(rpcProperty2, invoke2) {
+    rpcPropertyOf = rpcProperty2;
+    invokeOf = invoke2;
+  }
+  __name(bindRpc, "bindRpc");
+  function newStub(shared) {
+    const state = { shared, disposed: false };
+    shared.count++;
+    const target = /* @__PURE__ */ __name(function() {
+    }, "target");
+    const stub = new Proxy(target, {
+      get(_3, prop) {
+        if (prop === DisposeSymbol) return () => release(state);
+        if (typeof prop === "symbol" || prop === "then") return void 0;
+        if (prop === "dup") {
+          return () => {
+            if (state.disposed) throw disposedError();
+            return newStub(shared);
+          };
+        }
+        return rpcPropertyOf(sendOf(state), prop);
+      },
+      apply(_3, thisArg, args) {
+        return invokeOf(sendOf(state), "", args, true);
+      },
+      set() {
+        return false;
+      },
+      defineProperty() {
+        return false;
+      },
+      deleteProperty() {
+        return false;
+      },
+      setPrototypeOf() {
+        return false;
+      }
+    });
+    stubs.set(stub, state);
+    return stub;
+  }
+  __name(newStub, "newStub");
+  function makeCapStub(index) {
+    return newStub({ index: Number(index), count: 0 });
+  }
+  __name(makeCapStub, "makeCapStub");
+  function isCapValue(v3) {
+    if (v3 === null || typeof v3 !== "object" && typeof v3 !== "function") return false;
+    return stubs.has(v3) || addressStubs.has(v3) || typeof v3 === "function" || isRpcTarget(v3);
+  }
+  __name(isCapValue, "isCapValue");
+  var HeaderWriter = class {
+    static {
+      __name(this, "HeaderWriter");
+    }
+    constructor() {
+      this.out = [];
+    }
+    byte(b3) {
+      this.out.push(b3);
+    }
+    varint(n2) {
+      while (n2 >= 128) {
+        this.out.push(n2 % 128 | 128);
+        n2 = Math.floor(n2 / 128);
+      }
+      this.out.push(n2);
+    }
+    str(s2) {
+      const b3 = utf8Encode(s2);
+      this.varint(b3.length);
+      for (let i2 = 0; i2 < b3.length; i2++) this.out.push(b3[i2]);
+    }
+    optStr(s2) {
+      if (s2 === null || s2 === void 0) this.byte(0);
+      else {
+        this.byte(1);
+        this.str(s2);
+      }
+    }
+  };
+  async function encodePayload(value) {
+    const refs = [];
+    const bytes = serialize(value, {
+      encode(v3) {
+        const ref = classify(v3);
+        if (ref === void 0) return void 0;
+        refs.push(ref);
+        return ref.tag === void 0 ? refs.length - 1 : { slot: refs.length - 1, tag: ref.tag };
+      }
+    });
+    if (refs.length === 0) return { bytes, sent: [] };
+    return withHeader(refs, bytes);
+  }
+  __name(encodePayload, "encodePayload");
+  function classify(v3) {
+    const state = stubs.get(v3);
+    if (state !== void 0) {
+      if (state.disposed) throw disposedError();
+      return { kind: IMPORT, state };
+    }
+    const describe3 = addressStubs.get(v3);
+    if (describe3 !== void 0) return describe3();
+    if (isReadableStream(v3)) return { kind: EXPORT, value: new StreamSource(v3), tag: TAG_STREAM };
+    if (typeof v3 === "function" || typeof v3 === "object" && v3 !== null && isRpcTarget(v3)) return { kind: EXPORT, value: v3 };
+    return void 0;
+  }
+  __name(classify, "classify");
+  async function encodeEnvCaps(entries) {
+    const names = Object.keys(entries);
+    const refs = names.map((n2) => classify(entries[n2]));
+    return withHeader(refs, utf8Encode(JSON.stringify(names)));
+  }
+  __name(encodeEnvCaps, "encodeEnvCaps");
+  function objectRef(binding, id, name) {
+    return { kind: OBJECT_STUB, binding, id, name };
+  }
+  __name(objectRef, "objectRef");
+  function workerRef(loadable, entrypoint) {
+    return { kind: ADDRESS_WORKER, loadable, entrypoint };
+  }
+  __name(workerRef, "workerRef");
+  async function withHeader(refs, bytes) {
+    if (refs.length > MAX_REFS) throw new RangeError(`An RPC message can pass at most ${MAX_REFS} stubs, functions and RpcTargets.`);
+    for (const r2 of refs) {
+      if (r2.kind === ADDRESS_WORKER && r2.workerId === void 0) r2.workerId = await r2.loadable.ensure();
+    }
+    const w3 = new HeaderWriter();
+    w3.byte(MAGIC2);
+    w3.varint(refs.length);
+    const sent = [];
+    for (const r2 of refs) {
+      w3.byte(r2.kind);
+      switch (r2.kind) {
+        case EXPORT:
+          w3.varint(exportValue(r2.value));
+          break;
+        case IMPORT: {
+          const i2 = r2.state.shared.index;
+          w3.varint(i2 >= 0 ? 2 * i2 : -2 * i2 - 1);
+          sent.push(r2.state);
+          break;
+        }
+        case OBJECT_STUB:
+          w3.varint(r2.binding);
+          w3.str(r2.id);
+          w3.optStr(r2.name);
+          break;
+        case ADDRESS_WORKER:
+          w3.str(r2.workerId);
+          w3.optStr(r2.entrypoint);
+          break;
+        default:
+          throw new TypeError("unknown capability kind");
+      }
+    }
+    const out = new Uint8Array(w3.out.length + bytes.length);
+    out.set(w3.out, 0);
+    out.set(bytes, w3.out.length);
+    return { bytes: out, sent };
+  }
+  __name(withHeader, "withHeader");
+  function moved(sent) {
+    for (const s2 of sent) {
+      if (s2.shared.index > 0) release(s2);
+    }
+  }
+  __name(moved, "moved");
+  function decodePayload(bytes) {
+    if (bytes.length === 0 || bytes[0] !== MAGIC2) return deserialize(bytes);
+    let p2 = 1;
+    const byte = /* @__PURE__ */ __name(() => {
+      if (p2 >= bytes.length) throw new TypeError("malformed RPC payload");
+      return bytes[p2++];
+    }, "byte");
+    const varint = /* @__PURE__ */ __name(() => {
+      let n3 = 0, scale = 1;
+      for (let i2 = 0; i2 < 8; i2++) {
+        const c2 = byte();
+        n3 += (c2 & 127) * scale;
+        if (c2 < 128) return n3;
+        scale *= 128;
+      }
+      throw new TypeError("malformed RPC payload");
+    }, "varint");
+    const n2 = varint();
+    if (n2 > MAX_REFS) throw new TypeError("malformed RPC payload");
+    const indexes = [];
+    for (let i2 = 0; i2 < n2; i2++) {
+      if (byte() !== IMPORT) throw new TypeError("malformed RPC payload");
+      const z3 = varint();
+      indexes.push(z3 % 2 === 0 ? z3 / 2 : -(z3 + 1) / 2);
+    }
+    const made = [];
+    const value = deserialize(bytes.subarray(p2), {
+      decode(slot, tag) {
+        if (slot >= indexes.length) throw new TypeError("malformed RPC payload");
+        const stub = makeCapStub(indexes[slot]);
+        made.push(stub);
+        if (tag === TAG_STREAM) return remoteStream(stub);
+        if (tag !== TAG_STUB) throw new TypeError("malformed RPC payload");
+        return stub;
+      }
+    });
+    if (made.length > 0 && value !== null && typeof value === "object" && !stubs.has(value)) {
+      try {
+        ObjectDefineProperty(value, DisposeSymbol, {
+          value() {
+            for (const s2 of made) s2[DisposeSymbol]();
+          },
+          writable: true,
+          configurable: true,
+          enumerable: false
+        });
+      } catch {
+      }
+    }
+    return value;
+  }
+  __name(decodePayload, "decodePayload");
+  var StreamSource = class extends RpcTarget {
+    static {
+      __name(this, "StreamSource");
+    }
+    #reader;
+    #pending = null;
+    constructor(stream) {
+      super();
+      if (isStreamLocked(stream)) throw new TypeError("The ReadableStream passed over RPC is locked to a reader.");
+      this.#reader = getReader(stream);
+    }
+    async read() {
+      if (this.#pending === null) {
+        const { done, value } = await readerReadChunk(this.#reader);
+        if (done) return { done: true };
+        let bytes;
+        if (isArrayBuffer(value)) bytes = new Uint8Array(value);
+        else if (isArrayBufferView(value)) bytes = viewBytes(value);
+        else throw new TypeError("Only byte streams (chunks of ArrayBuffer or ArrayBufferView) can be passed over RPC.");
+        this.#pending = bytes;
+      }
+      const out = this.#pending.subarray(0, STREAM_CHUNK);
+      this.#pending = this.#pending.length > STREAM_CHUNK ? this.#pending.subarray(STREAM_CHUNK) : null;
+      return { done: false, value: out.slice() };
+    }
+    cancel(reason) {
+      return readerCancelWith(this.#reader, reason);
+    }
+    [DisposeSymbol]() {
+      try {
+        PromiseCatch(readerCancelWith(this.#reader, void 0));
+      } catch {
+      }
+    }
+  };
+  function PromiseCatch(p2) {
+    if (p2 && typeof p2.then === "function") p2.then(void 0, () => {
+    });
+  }
+  __name(PromiseCatch, "PromiseCatch");
+  function remoteStream(stub) {
+    let finished = false;
+    const finish = /* @__PURE__ */ __name(() => {
+      if (!finished) {
+        finished = true;
+        stub[DisposeSymbol]();
+      }
+    }, "finish");
+    return new ReadableStream({
+      async pull(controller) {
+        let r2;
+        try {
+          r2 = await stub.read();
+        } catch (err) {
+          finish();
+          throw err;
+        }
+        if (r2.done) {
+          finish();
+          controller.close();
+        } else {
+          controller.enqueue(r2.value);
+        }
+      },
+      async cancel(reason) {
+        try {
+          await stub.cancel(reason === void 0 ? void 0 : `${reason}`);
+        } catch {
+        }
+        finish();
+      }
+    }, { highWaterMark: 0 });
+  }
+  __name(remoteStream, "remoteStream");
+  function notImplemented(name) {
+    return new TypeError(`The RPC receiver does not implement the method "${name}".`);
+  }
+  __name(notImplemented, "notImplemented");
+  var TARGET_BASES = /* @__PURE__ */ new Set([Object.prototype, RpcTargetProto, DurableObject.prototype, WorkerEntrypoint.prototype, Function.prototype]);
+  var TARGET_RESERVED = /* @__PURE__ */ new Set(["constructor", "then", "dup"]);
+  function exportedMember(value, name) {
+    if (typeof name !== "string" || TARGET_RESERVED.has(name)) throw notImplemented(name);
+    if (typeof value === "function") {
+      if (ReflectApply(hasOwn2, value, [name])) return value[name];
+      throw notImplemented(name);
+    }
+    for (let o2 = ObjectGetPrototypeOf(value); o2 !== null && !TARGET_BASES.has(o2); o2 = ObjectGetPrototypeOf(o2)) {
+      if (ObjectGetOwnPropertyDescriptor(o2, name) !== void 0) return Reflect.get(o2, name, value);
+    }
+    throw notImplemented(name);
+  }
+  __name(exportedMember, "exportedMember");
+  function exportedCall(cap) {
+    const value = exported.get(Number(cap.export));
+    if (value === void 0) throw disposedError();
+    if (cap.method === "") {
+      if (typeof value !== "function") throw new TypeError("The RPC stub is not a function.");
+      return [void 0, value];
+    }
+    return [value, exportedMember(value, cap.method)];
+  }
+  __name(exportedCall, "exportedCall");
+
   // src/rpc.js
   var RESERVED = /* @__PURE__ */ new Set([
     "constructor",
@@ -10446,22 +10878,57 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     "then",
     "dup"
   ]);
-  async function invoke(send2, name, args) {
-    const result = await send2(name, args);
-    const value = deserialize(result.value);
+  async function invoke(send2, name, args, isCall) {
+    const payload = isCall ? await encodePayload(args) : { bytes: null, sent: [] };
+    let result;
+    try {
+      result = await send2(name, payload.bytes);
+    } catch (err) {
+      if (err && err.code === "capability") throw new Error(err.message);
+      throw err;
+    } finally {
+      moved(payload.sent);
+    }
+    const value = decodePayload(result.value);
     if (result.threw) throw value;
     return value;
   }
   __name(invoke, "invoke");
   function rpcProperty(send2, name) {
-    const call = /* @__PURE__ */ __name((...args) => invoke(send2, name, serialize(args)), "call");
+    const call = /* @__PURE__ */ __name((...args) => pipelined(PromiseThen(invoke(send2, name, args, true), box)), "call");
     Object.defineProperty(call, "then", {
-      value: /* @__PURE__ */ __name((onOk, onErr) => PromiseThen(invoke(send2, name, null), onOk, onErr), "value")
+      value: /* @__PURE__ */ __name((onOk, onErr) => PromiseThen(invoke(send2, name, null, false), onOk, onErr), "value")
     });
     return call;
   }
   __name(rpcProperty, "rpcProperty");
-  function stubHandler(own, sendOf) {
+  bindRpc(rpcProperty, invoke);
+  var PromiseFinally = Promise.prototype.finally;
+  var box = /* @__PURE__ */ __name((v3) => ({ v: v3 }), "box");
+  var unbox = /* @__PURE__ */ __name((b3) => b3.v, "unbox");
+  function pipelined(boxed) {
+    return new Proxy(function() {
+    }, {
+      get(_3, prop) {
+        if (prop === "then") return (onOk, onErr) => PromiseThen(PromiseThen(boxed, unbox), onOk, onErr);
+        if (prop === "catch") return (onErr) => PromiseThen(PromiseThen(boxed, unbox), void 0, onErr);
+        if (prop === "finally") return (f2) => ReflectApply(PromiseFinally, PromiseThen(boxed, unbox), [f2]);
+        if (typeof prop === "symbol") return void 0;
+        return pipelined(PromiseThen(boxed, (b3) => {
+          if (b3.v === null || b3.v === void 0) throw new TypeError(`Cannot read properties of ${b3.v} (reading '${prop}')`);
+          return box(b3.v[prop]);
+        }));
+      },
+      apply(_3, thisArg, args) {
+        return pipelined(PromiseThen(boxed, (b3) => {
+          if (typeof b3.v !== "function") throw new TypeError("The RPC result is not a function.");
+          return box(ReflectApply(b3.v, void 0, args));
+        }));
+      }
+    });
+  }
+  __name(pipelined, "pipelined");
+  function stubHandler(own, sendOf2) {
     return {
       get(target, prop) {
         if (typeof prop === "symbol" || own.has(prop)) {
@@ -10469,35 +10936,45 @@ Content-Type: ${value.type || "application/octet-stream"}\r
           return typeof v3 === "function" ? v3.bind(target) : v3;
         }
         if (prop === "then") return void 0;
-        return rpcProperty(sendOf(target), prop);
+        return rpcProperty(sendOf2(target), prop);
       }
     };
   }
   __name(stubHandler, "stubHandler");
   var BASES = /* @__PURE__ */ new Set([Object.prototype, DurableObject.prototype, WorkerEntrypoint.prototype, RpcTarget.prototype]);
-  function notImplemented(name) {
+  function notImplemented2(name) {
     return new TypeError(`The RPC receiver does not implement the method "${name}".`);
   }
-  __name(notImplemented, "notImplemented");
+  __name(notImplemented2, "notImplemented");
   function lookup(receiver, name) {
-    if (RESERVED.has(name) || typeof name !== "string") throw notImplemented(name);
+    if (RESERVED.has(name) || typeof name !== "string") throw notImplemented2(name);
     for (let o2 = ObjectGetPrototypeOf(receiver); o2 !== null && !BASES.has(o2); o2 = ObjectGetPrototypeOf(o2)) {
       if (ObjectGetOwnPropertyDescriptor(o2, name) !== void 0) return Reflect.get(o2, name, receiver);
     }
-    throw notImplemented(name);
+    throw notImplemented2(name);
   }
   __name(lookup, "lookup");
   async function answerRpc(receiverPromise, rpc, invocationId, abortedReason2 = void 0) {
+    await answer(async () => {
+      const receiver = await receiverPromise;
+      return [receiver, lookup(receiver, rpc.method)];
+    }, rpc, invocationId, abortedReason2);
+  }
+  __name(answerRpc, "answerRpc");
+  async function answerCap(cap, invocationId) {
+    await answer(async () => exportedCall(cap), cap, invocationId);
+  }
+  __name(answerCap, "answerCap");
+  async function answer(resolve, rpc, invocationId, abortedReason2 = void 0) {
     let value, threw = false;
     try {
-      const receiver = await receiverPromise;
-      const member = lookup(receiver, rpc.method);
+      const [receiver, member] = await resolve();
       if (rpc.args === null || rpc.args === void 0) {
-        if (typeof member === "function") throw new TypeError(`"${rpc.method}" is a method: call it.`);
+        if (typeof member === "function" && rpc.method !== "") throw new TypeError(`"${rpc.method}" is a method: call it.`);
         value = await member;
       } else {
         if (typeof member !== "function") throw new TypeError(`"${rpc.method}" is not a method.`);
-        const args = deserialize(rpc.args);
+        const args = decodePayload(rpc.args);
         value = await ReflectApply(member, receiver, args);
       }
       const aborted = abortedReason2 === void 0 ? void 0 : abortedReason2(receiver);
@@ -10506,16 +10983,22 @@ Content-Type: ${value.type || "application/octet-stream"}\r
       value = err;
       threw = true;
     }
-    let bytes;
+    let payload;
     try {
-      bytes = serialize(value);
+      payload = await encodePayload(value);
     } catch (err) {
-      bytes = serialize(err instanceof Error ? err : new TypeError(`${err}`));
+      payload = { bytes: serialize(err instanceof Error ? err : new TypeError(`${err}`)), sent: [] };
       threw = true;
     }
-    H.rpcReturn(invocationId, bytes, threw);
+    try {
+      H.rpcReturn(invocationId, payload.bytes, threw);
+    } catch (err) {
+      H.rpcReturn(invocationId, serialize(err instanceof Error ? new Error(err.message) : new TypeError(`${err}`)), true);
+      return;
+    }
+    moved(payload.sent);
   }
-  __name(answerRpc, "answerRpc");
+  __name(answer, "answer");
   async function answerAlarm(receiverPromise, target, invocationId, abortWithoutRetry2 = void 0) {
     let value, threw = false;
     try {
@@ -11923,8 +12406,8 @@ Content-Type: ${value.type || "application/octet-stream"}\r
         const wk = useKey(wrappingKey, alg.name, "wrapKey", "wrappingKey");
         const k2 = keyRecord(key);
         if (k2 === null) throw new TypeError("parameter 2 is not of type 'CryptoKey'.");
-        const exported = exportKey(fmt, k2);
-        const bytes = fmt === "jwk" ? utf8Encode(JSONStringify(exported)) : new U82(exported);
+        const exported2 = exportKey(fmt, k2);
+        const bytes = fmt === "jwk" ? utf8Encode(JSONStringify(exported2)) : new U82(exported2);
         if (len(bytes) > MAX_INPUT) throw operationError("The key is too large to wrap");
         return bytesToArrayBuffer(crypt(true, alg, wk, bytes));
       });
@@ -12012,7 +12495,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
       });
       PromiseThen(digest, void 0, () => {
       });
-      const release = /* @__PURE__ */ __name(() => {
+      const release2 = /* @__PURE__ */ __name(() => {
         if (state.handle !== 0) {
           host("hashDrop", state.handle);
           state.handle = 0;
@@ -12034,7 +12517,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
           state.resolve(bytesToArrayBuffer(out));
         },
         abort(reason) {
-          release();
+          release2();
           state.reject(reason);
         }
       });
@@ -12589,7 +13072,9 @@ ${className}`);
     (stub) => DurableObjectStub.sender(stub)
   );
   function makeStub2(binding, id) {
-    return new Proxy(new DurableObjectStub(INTERNAL3, binding, id), objectStubHandler);
+    const stub = new Proxy(new DurableObjectStub(INTERNAL3, binding, id), objectStubHandler);
+    registerAddressStub(stub, () => objectRef(binding, id.toString(), id.name ?? null));
+    return stub;
   }
   __name(makeStub2, "makeStub");
   var DurableObjectState = class {
@@ -12938,9 +13423,22 @@ ${hex}`);
       contents.push(content);
     }
     let env = null;
+    let envCaps = null;
     if (code2.env !== void 0 && code2.env !== null) {
+      const plain = {}, caps = {};
+      let hasCaps = false;
+      if (typeof code2.env === "object") {
+        for (const k2 of Object.keys(code2.env)) {
+          const v3 = code2.env[k2];
+          if (isCapValue(v3)) {
+            caps[k2] = v3;
+            hasCaps = true;
+          } else plain[k2] = v3;
+        }
+      }
+      if (hasCaps) envCaps = caps;
       try {
-        env = JSON.stringify(code2.env);
+        env = JSON.stringify(hasCaps ? plain : code2.env);
       } catch (err) {
         throw codeError(`env is not serializable: ${err && err.message}`);
       }
@@ -12968,7 +13466,7 @@ ${hex}`);
         tails.push(d2);
       }
     }
-    const shaped = { compatibilityDate: code2.compatibilityDate, mainModule: code2.mainModule, names, types, contents, env, network };
+    const shaped = { compatibilityDate: code2.compatibilityDate, mainModule: code2.mainModule, names, types, contents, env, network, envCaps };
     if (outbound2 !== null) shaped.outbound = outbound2;
     if (tails !== null) shaped.tails = tails;
     if (code2.limits !== void 0 && code2.limits !== null) {
@@ -12999,6 +13497,15 @@ ${hex}`);
             if (known !== null) return this.workerId = known;
           }
           const code2 = shape(await this.getCode());
+          let sent = [];
+          if (code2.envCaps !== null) {
+            const payload = await encodeEnvCaps(code2.envCaps);
+            code2.envCaps = payload.bytes;
+            sent = payload.sent;
+          } else {
+            delete code2.envCaps;
+          }
+          void sent;
           return this.workerId = await H.loadDynamic(this.binding, this.id, code2);
         } finally {
           this.loading = null;
@@ -13116,7 +13623,12 @@ ${hex}`);
         }
         grant = [props, cpuMs, subRequests];
       }
-      return new Proxy(new Fetcher2(INTERNAL4, this.#loadable, name ?? null, grant), fetcherHandler);
+      const loadable = this.#loadable;
+      const stub = new Proxy(new Fetcher2(INTERNAL4, loadable, name ?? null, grant), fetcherHandler);
+      if (grant[0] === null && grant[1] === null && grant[2] === null) {
+        registerAddressStub(stub, () => workerRef(loadable, name ?? null));
+      }
+      return stub;
     }
     /**
      * The durable object class {@code name} that this dynamic worker exports, as a value durable
@@ -13486,6 +13998,8 @@ ${hex}`);
       H.rpcReturn(invocationId, serialize(void 0), threw);
     } else if (target !== null && target !== void 0 && target.alarm !== void 0) {
       await answerAlarm(objectReceiver(target, env), target, invocationId, abortWithoutRetry);
+    } else if (target !== null && target !== void 0 && target.cap !== void 0) {
+      await answerCap(target.cap, invocationId);
     } else if (target !== null && target !== void 0 && target.rpc !== void 0) {
       const receiver = target.className !== void 0 ? objectReceiver(target, env) : new PromiseCtor((resolve) => resolve(entrypointReceiver(target, env, ctx)));
       await answerRpc(receiver, target.rpc, invocationId, target.className !== void 0 ? abortedReason : void 0);
@@ -13535,6 +14049,13 @@ ${hex}`);
       makeLoader(binding) {
         return makeLoader(binding);
       },
+      makeCapStub(index) {
+        return makeCapStub(index);
+      },
+      dropExport(id) {
+        dropExport(id);
+      },
+      rpcModule: Object.freeze({ revoke }),
       makeService(binding) {
         return makeService(binding);
       },
@@ -13607,7 +14128,7 @@ ${hex}`);
     let wake = null;
     let readableController, writableController;
     let failed = false;
-    const release = /* @__PURE__ */ __name(() => {
+    const release2 = /* @__PURE__ */ __name(() => {
       if (handle !== 0) {
         const h2 = handle;
         handle = 0;
@@ -13633,7 +14154,7 @@ ${hex}`);
     const fail = /* @__PURE__ */ __name((err) => {
       if (failed) return;
       failed = true;
-      release();
+      release2();
       try {
         readableController.error(err);
       } catch {
@@ -13690,7 +14211,7 @@ ${hex}`);
           if (p2.index < p2.parts.length) continue;
           pending = null;
           if (p2.finish) {
-            release();
+            release2();
             c2.close();
             p2.resolve();
             return;

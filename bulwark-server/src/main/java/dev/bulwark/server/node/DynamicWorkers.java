@@ -64,6 +64,31 @@ final class DynamicWorkers {
      * call it on a thread of its own.
      */
     void load(String tenant, Message.LoadDynamic request, Consumer<Message> reply) {
+        load(tenant, request, reply, workerId -> List.of());
+    }
+
+    /** The parent's typed grants (globalOutbound, tails) and the capabilities it put in the env. */
+    private static List<dev.bulwark.sandbox.worker.Binding> withEnvCapabilities(List<dev.bulwark.sandbox.worker.Binding> grants,
+                                                                           List<dev.bulwark.sandbox.worker.Binding> envCaps) {
+        if (envCaps.isEmpty()) return grants;
+        List<dev.bulwark.sandbox.worker.Binding> all = new java.util.ArrayList<>(grants);
+        all.addAll(envCaps);
+        return List.copyOf(all);
+    }
+
+    private volatile Consumer<String> onUnload = id -> {};
+
+    /** Told the id of every dynamic worker unloaded (evicted, failed, or gone with its sandbox). */
+    void onUnload(Consumer<String> listener) {
+        this.onUnload = listener;
+    }
+
+    /**
+     * {@link #load(String, Message.LoadDynamic, Consumer)} whose worker gets the bindings
+     * {@code envBindings} makes for its id (capabilities its parent put in its env).
+     */
+    void load(String tenant, Message.LoadDynamic request, Consumer<Message> reply,
+              java.util.function.Function<String, List<dev.bulwark.sandbox.worker.Binding>> envBindings) {
         String key = request.id() == null ? null : key(tenant, request.parentWorker(), request.id());
         if (request.bundle() == null) {
             DeployedWorker known = known(key);
@@ -73,16 +98,21 @@ final class DynamicWorkers {
         }
         String workerId = key == null ? "dyn-" + HexFormat.of().formatHex(randomBytes()) : "dyn-" + hash(key);
         DeployedWorker worker = new DeployedWorker(workerId, generatedTenant(tenant), request.bundle(),
-                request.envJson(), request.bindings(), request.networkAllowed(), request.limits());
+                request.envJson(), withEnvCapabilities(request.bindings(), envBindings.apply(workerId)),
+                request.networkAllowed(), request.limits());
         Message.WorkerLoadFailed failure = supervisor.deploy(worker, false);
         if (failure != null) {
             supervisor.undeploy(worker.tenant(), workerId);
+            onUnload.accept(workerId);
             reply.accept(new Message.CallFailed(request.callId(), ErrorCode.WORKER_LOAD_FAILED.code(),
                     "the dynamic worker failed to load: " + failure.message()));
             return;
         }
         List<DeployedWorker> evicted = remember(key, worker);
-        for (DeployedWorker w : evicted) supervisor.undeploy(w.tenant(), w.name());
+        for (DeployedWorker w : evicted) {
+            supervisor.undeploy(w.tenant(), w.name());
+            onUnload.accept(w.name());
+        }
         reply.accept(new Message.DynamicLoaded(request.callId(), workerId));
     }
 

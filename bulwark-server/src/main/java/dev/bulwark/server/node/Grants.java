@@ -23,6 +23,7 @@ final class Grants {
                 case Binding.DurableObjectNamespace ns -> null;
                 case Binding.WorkerLoader l -> null;
                 case Binding.ExportedNamespace e -> null;
+                case Binding.Capability c -> null; // called through the capability table, not by address
             };
             if (target.equals(granted)) return true;
         }

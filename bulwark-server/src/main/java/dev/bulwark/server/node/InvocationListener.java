@@ -21,6 +21,15 @@ public interface InvocationListener {
     /** The response carries a WebSocket (sent before its 101 head); checked by the node's socket hub. */
     void socketOpen(Message.SocketOpen open);
 
+    /**
+     * Whether this listener hands capabilities in an RPC result on to a holder (see Capabilities).
+     * One that does not gets a result with capabilities replaced by a TypeError, and the node keeps
+     * no refs for them.
+     */
+    default boolean takesCapabilities() {
+        return false;
+    }
+
     /** The worker asks for the next chunk of a streamed request body. */
     default void pull() {}
 

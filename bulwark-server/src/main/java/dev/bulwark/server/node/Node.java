@@ -76,6 +76,10 @@ public final class Node implements AutoCloseable {
     private final Server server;
     private final SocketHub sockets;
     private final Confinement confinement;
+    /** Capabilities passed by reference, and the Java capabilities the embedding application registered. */
+    private final Capabilities caps = new Capabilities();
+    private final dev.bulwark.server.caps.JavaCapabilities javaCapabilities = new dev.bulwark.server.caps.JavaCapabilities();
+    private final CapabilityCalls capCalls;
     private final ObjectAdmin objectAdmin;
     private final Migrations migrations;
 
@@ -146,6 +150,7 @@ public final class Node implements AutoCloseable {
 
                     @Override
                     public void sandboxGone(SandboxProcess sandbox) {
+                        caps.sandboxGone(sandbox);
                         egress.sandboxGone(sandbox);
                         dynamicWorkers.sandboxGone(sandbox.tenant());
                     }
@@ -177,6 +182,43 @@ public final class Node implements AutoCloseable {
                     }
 
                     @Override
+                    public void rpc(SandboxProcess from, Message.RpcCall call, java.util.function.Consumer<Message> reply) {
+                        // Capabilities in the arguments are taken in now, on the reader thread, before any
+                        // later message of the caller (a release of a stub it passed on) is read.
+                        byte[] args;
+                        try {
+                            args = caps.accept(from, call.invocationId(), call.args(), Node.this::mayCall);
+                        } catch (Capabilities.CapabilityException e) {
+                            reply.accept(new Message.CallFailed(call.callId(), CapabilityCalls.CODE, e.getMessage()));
+                            return;
+                        }
+                        Message.RpcCall accepted = new Message.RpcCall(call.invocationId(), call.callId(), call.target(),
+                                call.method(), args);
+                        Thread.startVirtualThread(() -> Node.this.rpc(from.tenant(), accepted, reply));
+                    }
+
+                    @Override
+                    public void capabilities(SandboxProcess from, Message message) {
+                        capCalls.receive(from, message);
+                    }
+
+                    @Override
+                    public void loadDynamic(SandboxProcess from, Message.LoadDynamic request,
+                                            java.util.function.Consumer<Message> reply) {
+                        byte[] envCaps;
+                        try {
+                            envCaps = request.envCaps() == null ? null
+                                    : caps.accept(from, request.invocationId(), request.envCaps(), Node.this::mayCall);
+                        } catch (Capabilities.CapabilityException e) {
+                            reply.accept(new Message.CallFailed(request.callId(), CapabilityCalls.CODE, e.getMessage()));
+                            return;
+                        }
+                        // Loading may wait for the tenant's sandbox for generated code to start.
+                        Thread.startVirtualThread(() -> Node.this.loadDynamic(from.tenant(), request, reply,
+                                workerId -> capCalls.envBindings(envCaps, workerId, DynamicWorkers.generatedTenant(from.tenant()))));
+                    }
+
+                    @Override
                     public void loadDynamic(String tenant, Message.LoadDynamic request,
                                             java.util.function.Consumer<Message> reply) {
                         // Loading may wait for the tenant's sandbox for generated code to start.
@@ -184,6 +226,12 @@ public final class Node implements AutoCloseable {
                     }
                 });
         this.dynamicWorkers = new DynamicWorkers(supervisor, sb.dynamicWorkersMax());
+        dynamicWorkers.onUnload(caps::workerUnloaded);
+        // A capability by address is held for its tenant, not for one invocation: generated code (whose
+        // calls are allowed per invocation) cannot pass a new address on, only what it was given.
+        this.capCalls = new CapabilityCalls(caps, supervisor, this::nextInvocationId,
+                (tenant, address) -> callable(tenant, 0, address));
+        supervisor.capHooks(capCalls.hooks());
         this.tails = new Tails(supervisor::tail, this::nextInvocationId);
         this.tenantWorkers = new TenantWorkers(dynamicWorkers, supervisor, settings.limits(), this::nextInvocationId);
         this.sockets = new SocketHub(supervisor, this::nextInvocationId, sb.websocketsPerObject());
@@ -408,18 +456,66 @@ public final class Node implements AutoCloseable {
     private void rpc(String tenant, Message.RpcCall call, java.util.function.Consumer<Message> reply) {
         relayedCalls.incrementAndGet();
         if (call.target() instanceof Address.DurableObject o && ObjectDirectory.runsInNode(o)) {
+            if (dev.bulwark.sandbox.ipc.CapPayload.hasRefs(call.args())) {
+                caps.discard(call.args());
+                reply.accept(new Message.CallFailed(call.callId(), CapabilityCalls.CODE,
+                        "A durable object implemented in Java takes plain values only: no functions, RpcTargets or stubs."));
+                return;
+            }
             reply.accept(JavaObjectCalls.rpc(javaObjects, tenant, o, call));
             return;
         }
         DeployedWorker target = callable(tenant, call.invocationId(), call.target());
         if (target == null) {
+            caps.discard(call.args());
             reply.accept(new Message.CallFailed(call.callId(), ErrorCode.NOT_FOUND.code(),
                     "no worker '" + call.target().workerId() + "' can be called from this worker"));
             return;
         }
         long invocationId = nextInvocationId();
+        caps.deliver(call.args(), invocationId);
         supervisor.rpc(target.tenant(), new Message.RpcStart(invocationId, call.target(), call.method(), call.args()),
-                new RpcRelay(call.callId(), reply));
+                new RpcRelay(call.callId(), reply, caps, call.invocationId()));
+    }
+
+    /** Whether a worker of {@code tenant} may call {@code address} (and so pass a stub to it on). */
+    private boolean mayCall(String tenant, Address address) {
+        return callable(tenant, 0, address) != null;
+    }
+
+    /** The registry of Java capabilities this node's workers can be given (see {@link #withCapability}). */
+    public dev.bulwark.server.caps.JavaCapabilities capabilities() {
+        return javaCapabilities;
+    }
+
+    /**
+     * {@code worker} with one more binding: {@code env[envName]} is a stub on the Java capability
+     * registered as {@code capabilityName} (see {@link dev.bulwark.server.caps.JavaCapability}).
+     * Deploy the worker this returns.
+     */
+    public DeployedWorker withCapability(DeployedWorker worker, String envName, String capabilityName) {
+        dev.bulwark.server.caps.JavaCapability object = javaCapabilities.get(capabilityName);
+        if (object == null) throw new IllegalArgumentException("no Java capability is registered as '" + capabilityName + "'");
+        long capId = caps.grantToWorker(caps.javaCap(capabilityName, object), worker.name(), worker.tenant());
+        List<Binding> bindings = new ArrayList<>(worker.bindings());
+        bindings.add(new Binding.Capability(envName, capId));
+        return new DeployedWorker(worker.name(), worker.tenant(), worker.bundle(), worker.envJson(), bindings,
+                worker.networkAllowed(), worker.limits());
+    }
+
+    /**
+     * Revokes every grant of the Java capability registered as {@code capabilityName} made so far
+     * (workers' env bindings and every stub passed on from them): calls fail from now on with
+     * "The RPC stub was revoked by the host that granted it." Register and grant it again to
+     * give it anew.
+     */
+    public void revokeCapability(String capabilityName) {
+        caps.revokeJava(capabilityName);
+    }
+
+    /** Capability references the node holds (tests). */
+    int liveCapabilityRefs() {
+        return caps.liveRefs();
     }
 
     /** The no-op end of a local invocation's record: the sandbox answers the caller itself. */
@@ -529,6 +625,12 @@ public final class Node implements AutoCloseable {
      * generated code a way into another tenant, whatever it claims.
      */
     void loadDynamic(String tenant, Message.LoadDynamic request, java.util.function.Consumer<Message> reply) {
+        loadDynamic(tenant, request, reply, workerId -> List.of());
+    }
+
+    /** {@link #loadDynamic(String, Message.LoadDynamic, java.util.function.Consumer)} whose worker gets the env's capabilities {@code envBindings} makes. */
+    private void loadDynamic(String tenant, Message.LoadDynamic request, java.util.function.Consumer<Message> reply,
+                             java.util.function.Function<String, List<Binding>> envBindings) {
         if (DynamicWorkers.isGenerated(tenant)) {
             reply.accept(new Message.CallFailed(request.callId(), ErrorCode.NOT_FOUND.code(),
                     "a dynamic worker has no worker loader"));
@@ -542,6 +644,7 @@ public final class Node implements AutoCloseable {
                 case Binding.DurableObjectNamespace ns -> null;
                 case Binding.WorkerLoader l -> null;
                 case Binding.ExportedNamespace e -> null;
+                case Binding.Capability c -> null; // only the node makes these, from envCaps
             };
             if (target == null || deployedOf(tenant, target.workerId()) == null) {
                 reply.accept(new Message.CallFailed(request.callId(), ErrorCode.NOT_FOUND.code(),
@@ -549,7 +652,7 @@ public final class Node implements AutoCloseable {
                 return;
             }
         }
-        dynamicWorkers.load(tenant, request, reply);
+        dynamicWorkers.load(tenant, request, reply, envBindings);
     }
 
     /**

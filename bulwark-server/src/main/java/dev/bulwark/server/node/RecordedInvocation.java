@@ -60,6 +60,11 @@ final class RecordedInvocation implements InvocationListener {
     }
 
     @Override
+    public boolean takesCapabilities() {
+        return inner.takesCapabilities();
+    }
+
+    @Override
     public void socketOpen(Message.SocketOpen open) {
         inner.socketOpen(open);
     }

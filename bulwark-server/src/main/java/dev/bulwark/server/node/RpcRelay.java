@@ -13,15 +13,34 @@ import java.util.function.Consumer;
 final class RpcRelay implements InvocationListener {
     private final long callId;
     private final Consumer<Message> caller;
+    private final Capabilities caps;
+    private final long holder;
     private boolean answered;
 
     RpcRelay(long callId, Consumer<Message> caller) {
+        this(callId, caller, null, 0);
+    }
+
+    /** The capabilities in the result go to the caller's invocation {@code holder}. */
+    RpcRelay(long callId, Consumer<Message> caller, Capabilities caps, long holder) {
         this.callId = callId;
         this.caller = caller;
+        this.caps = caps;
+        this.holder = holder;
+    }
+
+    @Override
+    public boolean takesCapabilities() {
+        return caps != null;
     }
 
     @Override
     public synchronized void rpcReturn(Message.RpcReturn result) {
+        if (answered) {
+            if (caps != null) caps.discard(result.value());
+            return;
+        }
+        if (caps != null) caps.deliver(result.value(), holder);
         answer(new Message.RpcResult(callId, result.value(), result.threw()));
     }
 

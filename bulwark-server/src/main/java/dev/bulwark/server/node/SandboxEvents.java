@@ -57,4 +57,17 @@ interface SandboxEvents {
 
     /** A loader binding of a worker of {@code tenant} asks for a dynamic worker; answer exactly once. */
     void loadDynamic(String tenant, Message.LoadDynamic request, Consumer<Message> reply);
+
+    /** {@link #rpc(String, Message.RpcCall, Consumer)}, knowing the sandbox (for the capabilities it passes). */
+    default void rpc(SandboxProcess from, Message.RpcCall call, Consumer<Message> reply) {
+        rpc(from.tenant(), call, reply);
+    }
+
+    /** {@link #loadDynamic(String, Message.LoadDynamic, Consumer)}, knowing the sandbox (for capabilities in env). */
+    default void loadDynamic(SandboxProcess from, Message.LoadDynamic request, Consumer<Message> reply) {
+        loadDynamic(from.tenant(), request, reply);
+    }
+
+    /** A capability message of {@code from}: CapCall, CapRelease or CapRevoke (see Capabilities). */
+    default void capabilities(SandboxProcess from, Message message) {}
 }

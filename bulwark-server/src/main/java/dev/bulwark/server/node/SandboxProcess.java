@@ -26,7 +26,7 @@ import java.util.function.Consumer;
  * flight in it. When the process dies, every invocation in flight fails with
  * {@code sandbox_crashed} naming the cause, and the supervisor is told.
  */
-final class SandboxProcess implements IsolateHost {
+final class SandboxProcess implements IsolateHost, Capabilities.Peer {
     private final String name;
     private final String tenant;
     private final Process process;
@@ -134,7 +134,8 @@ final class SandboxProcess implements IsolateHost {
         return name;
     }
 
-    String tenant() {
+    @Override
+    public String tenant() {
         return tenant;
     }
 
@@ -287,6 +288,7 @@ final class SandboxProcess implements IsolateHost {
             case Message.InvocationFailed m -> listener(m.invocationId()).failed(m);
             case Message.InvocationDone m -> {
                 InvocationListener l = invocations.remove(m.invocationId());
+                capHooks.invocationDone(m.invocationId());
                 if (l != null) l.done(m.cpuMicros());
             }
             case Message.RequestBodyPull m -> listener(m.invocationId()).pull();
@@ -304,7 +306,13 @@ final class SandboxProcess implements IsolateHost {
             case Message.RpcCall m -> unsolicited.accept(m);
             case Message.LocalInvocation m -> unsolicited.accept(m);
             case Message.AlarmSet m -> unsolicited.accept(m);
-            case Message.RpcReturn m -> listener(m.invocationId()).rpcReturn(m);
+            case Message.RpcReturn m -> {
+                InvocationListener l = listener(m.invocationId());
+                l.rpcReturn(l.takesCapabilities() ? capHooks.returned(this, m) : CapHooks.plain(m));
+            }
+            case Message.CapCall m -> unsolicited.accept(m);
+            case Message.CapRelease m -> unsolicited.accept(m);
+            case Message.CapRevoke m -> unsolicited.accept(m);
             case Message.SocketOpen m -> listener(m.invocationId()).socketOpen(m);
             case Message.SocketSend m -> unsolicited.accept(m);
             case Message.SocketClose m -> unsolicited.accept(m);
@@ -312,6 +320,45 @@ final class SandboxProcess implements IsolateHost {
             case Message.SocketAutoResponse m -> unsolicited.accept(m);
             default -> kill("unexpected message from sandbox: " + message.getClass().getSimpleName());
         }
+    }
+
+    /** Whether invocation {@code invocationId} is in flight in this process. */
+    @Override
+    public boolean runs(long invocationId) {
+        return invocations.containsKey(invocationId);
+    }
+
+    /** What the node's capability table does with an invocation's result and its end (see Capabilities). */
+    interface CapHooks {
+        /** An RPC result leaves invocation {@code r.invocationId()} of {@code from}: its capabilities taken in. */
+        Message.RpcReturn returned(SandboxProcess from, Message.RpcReturn r);
+
+        void invocationDone(long invocationId);
+
+        /**
+         * A result for a listener that cannot hand capabilities on (the tenant API, alarms): one
+         * that holds some becomes a TypeError, and no ref is made for them.
+         */
+        static Message.RpcReturn plain(Message.RpcReturn r) {
+            if (!dev.bulwark.sandbox.ipc.CapPayload.hasRefs(r.value())) return r;
+            return new Message.RpcReturn(r.invocationId(), dev.bulwark.sandbox.ipc.CloneValues.serialize(
+                    new dev.bulwark.sandbox.ipc.CloneValues.JsError("TypeError",
+                            "This result holds functions, RpcTargets or stubs, which cannot be passed to this caller.")), true);
+        }
+
+        CapHooks NONE = new CapHooks() {
+            public Message.RpcReturn returned(SandboxProcess from, Message.RpcReturn r) {
+                return r;
+            }
+
+            public void invocationDone(long invocationId) {}
+        };
+    }
+
+    private volatile CapHooks capHooks = CapHooks.NONE;
+
+    void capHooks(CapHooks hooks) {
+        this.capHooks = hooks;
     }
 
     /** A load assembled from its chunks goes on as a LoadDynamic; a refused one is answered here. */
@@ -367,6 +414,7 @@ final class SandboxProcess implements IsolateHost {
     private void fail(long invocationId, String cause) {
         InvocationListener l = invocations.remove(invocationId);
         if (l == null) return;
+        capHooks.invocationDone(invocationId); // the stubs it held die with it
         l.failed(new Message.InvocationFailed(invocationId, ErrorCode.SANDBOX_CRASHED.code(),
                 ErrorCode.SANDBOX_CRASHED.description() + ": " + cause, false));
         l.done(0);

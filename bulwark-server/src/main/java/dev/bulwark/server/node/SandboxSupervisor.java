@@ -131,6 +131,13 @@ public final class SandboxSupervisor implements AutoCloseable {
         return start(tenant, start.target(), start.invocationId(), start, listener);
     }
 
+    private volatile SandboxProcess.CapHooks capHooks = SandboxProcess.CapHooks.NONE;
+
+    /** The capability table's hooks, for every sandbox started from now on (set before any starts). */
+    void capHooks(SandboxProcess.CapHooks hooks) {
+        this.capHooks = hooks;
+    }
+
     void sockets(SocketHub hub) {
         this.sockets = hub;
     }
@@ -260,6 +267,7 @@ public final class SandboxSupervisor implements AutoCloseable {
             long t0 = System.nanoTime();
             var self = new java.util.concurrent.atomic.AtomicReference<SandboxProcess>();
             SandboxProcess p = SandboxProcess.start(name, t.name, launcher, m -> unsolicited(self.get(), m), this::exited);
+            p.capHooks(capHooks);
             self.set(p);
             long startMs = (System.nanoTime() - t0) / 1_000_000;
             for (DeployedWorker w : t.workers) {
@@ -314,7 +322,16 @@ public final class SandboxSupervisor implements AutoCloseable {
                 if (from != null) events.alarmSet(from.tenant(), a);
             }
             case Message.RpcCall c -> {
-                if (from != null) events.rpc(from.tenant(), c, from::deliver);
+                if (from != null) events.rpc(from, c, from::deliver);
+            }
+            case Message.CapCall c -> {
+                if (from != null) events.capabilities(from, c);
+            }
+            case Message.CapRelease c -> {
+                if (from != null) events.capabilities(from, c);
+            }
+            case Message.CapRevoke c -> {
+                if (from != null) events.capabilities(from, c);
             }
             case Message.LocalInvocation n -> {
                 if (from != null) events.localInvocation(from, n);
@@ -324,7 +341,7 @@ public final class SandboxSupervisor implements AutoCloseable {
             case Message.SocketAttachment x -> socketMessage(from, x);
             case Message.SocketAutoResponse x -> socketMessage(from, x);
             case Message.LoadDynamic d -> {
-                if (from != null) events.loadDynamic(from.tenant(), d, from::deliver);
+                if (from != null) events.loadDynamic(from, d, from::deliver);
             }
             default -> log.warn("unexpected message from a sandbox: {}", m.getClass().getSimpleName());
         }

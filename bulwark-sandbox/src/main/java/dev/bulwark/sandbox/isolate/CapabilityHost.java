@@ -1,0 +1,142 @@
+package dev.bulwark.sandbox.isolate;
+
+import com.caoccao.javet.exceptions.JavetException;
+import com.caoccao.javet.values.V8Value;
+import com.caoccao.javet.values.reference.V8ValueTypedArray;
+import dev.bulwark.sandbox.ipc.Address;
+import dev.bulwark.sandbox.ipc.CapPayload;
+import dev.bulwark.sandbox.ipc.Message;
+import dev.bulwark.sandbox.ipc.ObjectIds;
+import dev.bulwark.sandbox.worker.Binding;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One isolate's side of capabilities passed by reference. JS holds a stub as an index into this
+ * isolate's import table; an entry holds the node's capability id and the invocation it was
+ * granted to, and an index is usable only by that invocation (a negative index names a
+ * {@link Binding.Capability} of the worker's env, usable by any of its invocations). Exports (a
+ * function or RpcTarget JS passed) get a sandbox-wide id in {@link CapExports}. Payloads are
+ * rewritten at the border both ways, so JS never holds an id the node issued, and the node never
+ * sees an index. The node checks every call again: this table is for clear errors and for
+ * keeping ids out of JS, not the security boundary. Isolate thread only.
+ */
+final class CapabilityHost {
+    private record Entry(long capId, long holder) {}
+
+    private final Isolate isolate;
+    private final Map<Long, Entry> imports = new HashMap<>();
+    /** Sandbox-wide export ids by the JS export id they stand for (1:1: JS exports anew each time it sends). */
+    private final Map<Long, Long> exportIds = new HashMap<>();
+    private long nextIndex = 1;
+
+    CapabilityHost(Isolate isolate) {
+        this.isolate = isolate;
+    }
+
+    static final String NOT_HELD = "This RPC stub cannot be used here: it was released when the request that "
+            + "received it ended, or it belongs to another request.";
+
+    /** A payload JS made, for {@code inv} to send: exports registered, stubs turned into capability ids. */
+    byte[] outbound(byte[] js, Invocation inv) {
+        if (!CapPayload.hasRefs(js)) return js;
+        CapPayload p = CapPayload.decode(js);
+        List<CapPayload.Ref> out = new ArrayList<>(p.refs().size());
+        for (CapPayload.Ref ref : p.refs()) {
+            out.add(switch (ref) {
+                case CapPayload.Export e -> {
+                    long id = isolate.services.capExports().register(isolate, e.id());
+                    exportIds.put(e.id(), id);
+                    yield new CapPayload.Export(id);
+                }
+                case CapPayload.Import i -> new CapPayload.Held(usable(i.index(), inv.id).capId());
+                case CapPayload.ObjectStub s -> {
+                    Binding.DurableObjectNamespace ns = isolate.outboundCalls().namespace((int) s.binding());
+                    if (!ObjectIds.belongsTo(ns.namespaceKey(), s.id())) throw new IllegalArgumentException("ID is not for this namespace.");
+                    yield new CapPayload.Addressed(new Address.DurableObject(ns.workerId(), ns.className(), s.id(), s.name()));
+                }
+                case CapPayload.Addressed a when a.address() instanceof Address.Worker -> a;
+                case CapPayload.Addressed a -> throw new IllegalArgumentException("malformed RPC payload");
+                case CapPayload.Held h -> throw new IllegalArgumentException("malformed RPC payload");
+            });
+        }
+        return p.withRefs(out).encode();
+    }
+
+    /** A payload from the node for invocation {@code holder}: its capability ids become import indexes. */
+    byte[] inbound(byte[] wire, long holder) {
+        if (!CapPayload.hasRefs(wire)) return wire;
+        CapPayload p = CapPayload.decode(wire);
+        List<CapPayload.Ref> out = new ArrayList<>(p.refs().size());
+        for (CapPayload.Ref ref : p.refs()) {
+            if (!(ref instanceof CapPayload.Held h)) throw new IllegalArgumentException("malformed RPC payload from the node");
+            long index = nextIndex++;
+            imports.put(index, new Entry(h.capId(), holder));
+            out.add(new CapPayload.Import(index));
+        }
+        return p.withRefs(out).encode();
+    }
+
+    private Entry usable(long index, long invocationId) {
+        if (index < 0) {
+            int b = (int) (-index - 1);
+            if (isolate.worker != null && b < isolate.worker.bindings().size()
+                    && isolate.worker.bindings().get(b) instanceof Binding.Capability c) {
+                return new Entry(c.capId(), invocationId);
+            }
+            throw new IllegalStateException(NOT_HELD);
+        }
+        Entry e = imports.get(index);
+        if (e == null || e.holder() != invocationId) throw new IllegalStateException(NOT_HELD);
+        return e;
+    }
+
+    /** {@code capCall(index, method, payload|null)}: a call on a stub; resolves to {@code {value, threw}}. */
+    V8Value capCall(V8Value[] args) throws Exception {
+        Invocation inv = isolate.outboundCalls().callingInvocation("an RPC stub");
+        long index = (long) Isolate.number(args, 0);
+        Entry e = usable(index, inv.id);
+        isolate.countSubrequest(inv);
+        String method = Isolate.boundedString(args, 1, 1024, "an RPC method name");
+        byte[] payload = args.length > 2 && args[2] instanceof V8ValueTypedArray
+                ? Isolate.boundedBytes(args, 2, HostLimits.MAX_CALL_PAYLOAD, "RPC arguments") : null;
+        byte[] wire = outbound(payload, inv);
+        return isolate.outboundCalls().rpcSend(inv,
+                callId -> new Message.CapCall(inv.id, callId, e.capId(), method == null ? "" : method, wire));
+    }
+
+    /** {@code capRelease(index)}: the stub was disposed (or passed on): the node may let go of it. */
+    V8Value capRelease(V8Value[] args) throws JavetException {
+        long index = (long) Isolate.number(args, 0);
+        Entry e = index > 0 ? imports.remove(index) : null;
+        if (e != null) isolate.outbox.send(new Message.CapRelease(e.holder(), List.of(e.capId())));
+        return isolate.runtime.createV8ValueUndefined();
+    }
+
+    /** {@code capRevoke([exportId...])}: the exporter revokes what it exported: calls fail from now on. */
+    V8Value capRevoke(V8Value[] args) throws JavetException {
+        List<Long> ids = new ArrayList<>();
+        if (args.length > 0 && args[0] instanceof com.caoccao.javet.values.reference.IV8ValueArray a) {
+            int n = Math.min(a.getLength(), CapPayload.MAX_REFS * 64);
+            for (int i = 0; i < n; i++) {
+                Long id = exportIds.get((long) (double) a.getDouble(i));
+                if (id != null) ids.add(id);
+            }
+        }
+        if (!ids.isEmpty()) isolate.outbox.send(new Message.CapRevoke(ids));
+        return isolate.runtime.createV8ValueUndefined();
+    }
+
+    /** The node dropped an export: forget its id. */
+    void exportDropped(long localId) {
+        exportIds.remove(localId);
+    }
+
+    /** An invocation ended: its stubs die with it (the node releases them when it sees the end). */
+    void invocationEnded(long invocationId) {
+        imports.values().removeIf(e -> e.holder() == invocationId);
+    }
+}

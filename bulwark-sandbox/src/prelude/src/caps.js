@@ -1,0 +1,388 @@
+// Capabilities passed by reference over JS RPC, as workerd's: a function or an RpcTarget in RPC
+// arguments or results (at any depth) crosses as a stub that calls back into this isolate; a stub
+// received can be passed on; durable object stubs and dynamic worker entrypoints cross as stubs
+// too. A stub holds only an index into this isolate's import table (kept by the host, which maps
+// it to the node's capability id); what this isolate exported is kept here, by export id, until
+// the node says no one holds it any more (then its [Symbol.dispose]() runs).
+//
+// Payload: serialize.js's bytes, or, when capabilities are in them, 0xCA, count, the refs, then
+// the bytes (host-object slot n = ref n). See CapPayload.java.
+import { H, safeLog } from './host.js';
+import { ReflectApply, ObjectGetPrototypeOf, ObjectGetOwnPropertyDescriptor, ObjectDefineProperty } from './util.js';
+import { serialize, deserialize } from './serialize.js';
+import { utf8Encode, utf8DecodeReplace } from './encoding.js';
+import { RpcTarget, DurableObject, WorkerEntrypoint } from './runtime-classes.js';
+import { ReadableStream, isReadableStream, isStreamLocked, getReader, readerReadChunk, readerCancelWith } from './streams-core.js';
+import { isArrayBuffer, isArrayBufferView, viewBytes } from './util.js';
+
+const MAGIC = 0xca;
+const EXPORT = 1, IMPORT = 2, OBJECT_STUB = 4, ADDRESS_WORKER = 5;
+const MAX_REFS = 1024;
+// Slot tags (serialize.js): what a host-object slot stands for on the receiving side.
+const TAG_STUB = 0, TAG_STREAM = 1;
+// A byte stream crosses as a stub on a StreamSource; each read() returns at most this much.
+const STREAM_CHUNK = 1 << 20;
+
+const RpcTargetProto = RpcTarget.prototype;
+const hasOwn = Object.prototype.hasOwnProperty;
+const DisposeSymbol = typeof Symbol.dispose === 'symbol' ? Symbol.dispose : Symbol.for('Symbol.dispose');
+
+export function disposedError() {
+  return new Error('RPC stub used after being disposed.');
+}
+
+// ---- what this isolate exported: export id -> value; value -> its live export ids
+
+const exported = new Map();
+const exportIdsOf = new Map();
+let nextExportId = 1;
+
+function isRpcTarget(v) {
+  for (let o = ObjectGetPrototypeOf(v); o !== null; o = ObjectGetPrototypeOf(o)) {
+    if (o === RpcTargetProto) return true;
+  }
+  return false;
+}
+
+function exportValue(value) {
+  const id = nextExportId++;
+  exported.set(id, value);
+  let ids = exportIdsOf.get(value);
+  if (ids === undefined) exportIdsOf.set(value, (ids = new Set()));
+  ids.add(id);
+  return id;
+}
+
+/** The node says no one holds export {@code id} any more: drop it; the last one runs the disposer. */
+export function dropExport(id) {
+  id = Number(id);
+  const value = exported.get(id);
+  if (value === undefined) return;
+  exported.delete(id);
+  const ids = exportIdsOf.get(value);
+  if (ids !== undefined) {
+    ids.delete(id);
+    if (ids.size > 0) return;
+    exportIdsOf.delete(value);
+  }
+  try {
+    const dispose = value[DisposeSymbol];
+    if (typeof dispose === 'function') ReflectApply(dispose, value, []);
+  } catch (err) {
+    safeLog('error', `Uncaught exception in [Symbol.dispose](): ${err && err.stack ? err.stack : err}`);
+  }
+}
+
+/**
+ * Bulwark's revocation (module 'bulwark:rpc'): every stub anyone holds on {@code value} (a
+ * function or RpcTarget this isolate passed by reference) fails from now on, in every process.
+ */
+export function revoke(value) {
+  const ids = exportIdsOf.get(value);
+  if (ids === undefined) return false;
+  H.capRevoke(Array.from(ids));
+  return true;
+}
+
+// ---- stubs: index into the host's import table
+
+const stubs = new WeakMap(); // stub -> state
+const addressStubs = new WeakMap(); // durable object / entrypoint stub -> () => ref
+
+/** objects.js and loader.js register their stubs so they can cross by address. */
+export function registerAddressStub(stub, describe) {
+  addressStubs.set(stub, describe);
+}
+
+function release(state) {
+  if (state.disposed) return;
+  state.disposed = true;
+  if (--state.shared.count === 0) {
+    try { H.capRelease(state.shared.index); } catch { /* the isolate is going */ }
+  }
+}
+
+function sendOf(state) {
+  return (method, payload) => {
+    if (state.disposed) throw disposedError();
+    return H.capCall(state.shared.index, method, payload);
+  };
+}
+
+let rpcPropertyOf = null; // rpc.js's rpcProperty (set by rpc.js: avoids an import cycle)
+let invokeOf = null;
+export function bindRpc(rpcProperty, invoke) { rpcPropertyOf = rpcProperty; invokeOf = invoke; }
+
+function newStub(shared) {
+  const state = { shared, disposed: false };
+  shared.count++;
+  const target = function () {};
+  const stub = new Proxy(target, {
+    get(_, prop) {
+      if (prop === DisposeSymbol) return () => release(state);
+      if (typeof prop === 'symbol' || prop === 'then') return undefined;
+      if (prop === 'dup') {
+        return () => {
+          if (state.disposed) throw disposedError();
+          return newStub(shared);
+        };
+      }
+      return rpcPropertyOf(sendOf(state), prop);
+    },
+    apply(_, thisArg, args) { return invokeOf(sendOf(state), '', args, true); },
+    set() { return false; },
+    defineProperty() { return false; },
+    deleteProperty() { return false; },
+    setPrototypeOf() { return false; },
+  });
+  stubs.set(stub, state);
+  return stub;
+}
+
+/** A stub on the import table entry {@code index} (negative: a capability binding of env). */
+export function makeCapStub(index) {
+  return newStub({ index: Number(index), count: 0 });
+}
+
+export function isCapValue(v) {
+  if (v === null || (typeof v !== 'object' && typeof v !== 'function')) return false;
+  return stubs.has(v) || addressStubs.has(v) || typeof v === 'function' || isRpcTarget(v);
+}
+
+// ---- payloads
+
+class HeaderWriter {
+  constructor() { this.out = []; }
+  byte(b) { this.out.push(b); }
+  varint(n) { while (n >= 0x80) { this.out.push((n % 0x80) | 0x80); n = Math.floor(n / 0x80); } this.out.push(n); }
+  str(s) { const b = utf8Encode(s); this.varint(b.length); for (let i = 0; i < b.length; i++) this.out.push(b[i]); }
+  optStr(s) { if (s === null || s === undefined) this.byte(0); else { this.byte(1); this.str(s); } }
+}
+
+/**
+ * Serializes {@code value} with its capabilities. Resolves to {bytes, sent}: {@code sent} are the
+ * stubs it passed on, which the caller disposes once the message has left (a stub passed on is
+ * moved, as in workerd). Exports are made only once serializing succeeded.
+ */
+export async function encodePayload(value) {
+  const refs = [];
+  const bytes = serialize(value, {
+    encode(v) {
+      const ref = classify(v);
+      if (ref === undefined) return undefined;
+      refs.push(ref);
+      return ref.tag === undefined ? refs.length - 1 : { slot: refs.length - 1, tag: ref.tag };
+    },
+  });
+  if (refs.length === 0) return { bytes, sent: [] };
+  return withHeader(refs, bytes);
+}
+
+/** The ref a value crosses as, or undefined when it is plain data. */
+function classify(v) {
+  const state = stubs.get(v);
+  if (state !== undefined) {
+    if (state.disposed) throw disposedError();
+    return { kind: IMPORT, state };
+  }
+  const describe = addressStubs.get(v);
+  if (describe !== undefined) return describe();
+  if (isReadableStream(v)) return { kind: EXPORT, value: new StreamSource(v), tag: TAG_STREAM };
+  if (typeof v === 'function' || (typeof v === 'object' && v !== null && isRpcTarget(v))) return { kind: EXPORT, value: v };
+  return undefined;
+}
+
+/**
+ * A dynamic worker's env entries that are capabilities: the refs, then the UTF-8 JSON of their
+ * names in the same order (the node grants each to the loaded worker as a binding).
+ */
+export async function encodeEnvCaps(entries) {
+  const names = Object.keys(entries);
+  const refs = names.map((n) => classify(entries[n]));
+  return withHeader(refs, utf8Encode(JSON.stringify(names)));
+}
+
+export function objectRef(binding, id, name) {
+  return { kind: OBJECT_STUB, binding, id, name };
+}
+
+export function workerRef(loadable, entrypoint) {
+  return { kind: ADDRESS_WORKER, loadable, entrypoint };
+}
+
+async function withHeader(refs, bytes) {
+  if (refs.length > MAX_REFS) throw new RangeError(`An RPC message can pass at most ${MAX_REFS} stubs, functions and RpcTargets.`);
+  for (const r of refs) {
+    if (r.kind === ADDRESS_WORKER && r.workerId === undefined) r.workerId = await r.loadable.ensure();
+  }
+  const w = new HeaderWriter();
+  w.byte(MAGIC);
+  w.varint(refs.length);
+  const sent = [];
+  for (const r of refs) {
+    w.byte(r.kind);
+    switch (r.kind) {
+      case EXPORT: w.varint(exportValue(r.value)); break;
+      case IMPORT: { const i = r.state.shared.index; w.varint(i >= 0 ? 2 * i : -2 * i - 1); sent.push(r.state); break; }
+      case OBJECT_STUB: w.varint(r.binding); w.str(r.id); w.optStr(r.name); break;
+      case ADDRESS_WORKER: w.str(r.workerId); w.optStr(r.entrypoint); break;
+      default: throw new TypeError('unknown capability kind');
+    }
+  }
+  const out = new Uint8Array(w.out.length + bytes.length);
+  out.set(w.out, 0);
+  out.set(bytes, w.out.length);
+  return { bytes: out, sent };
+}
+
+/** Disposes the stubs a sent payload moved to its receiver. */
+export function moved(sent) {
+  for (const s of sent) {
+    // A stub of env is not moved: it stays usable by every request of this worker.
+    if (s.shared.index > 0) release(s);
+  }
+}
+
+/**
+ * Deserializes a payload from the host; stubs become stubs of this isolate. When the value is an
+ * object that holds stubs, it gets a [Symbol.dispose]() that disposes them all (as in workerd).
+ */
+export function decodePayload(bytes) {
+  if (bytes.length === 0 || bytes[0] !== MAGIC) return deserialize(bytes);
+  let p = 1;
+  const byte = () => { if (p >= bytes.length) throw new TypeError('malformed RPC payload'); return bytes[p++]; };
+  const varint = () => {
+    let n = 0, scale = 1;
+    for (let i = 0; i < 8; i++) { const c = byte(); n += (c & 0x7f) * scale; if (c < 0x80) return n; scale *= 0x80; }
+    throw new TypeError('malformed RPC payload');
+  };
+  const n = varint();
+  if (n > MAX_REFS) throw new TypeError('malformed RPC payload');
+  const indexes = [];
+  for (let i = 0; i < n; i++) {
+    if (byte() !== IMPORT) throw new TypeError('malformed RPC payload');
+    const z = varint();
+    indexes.push(z % 2 === 0 ? z / 2 : -(z + 1) / 2);
+  }
+  const made = [];
+  const value = deserialize(bytes.subarray(p), {
+    decode(slot, tag) {
+      if (slot >= indexes.length) throw new TypeError('malformed RPC payload');
+      const stub = makeCapStub(indexes[slot]);
+      made.push(stub);
+      if (tag === TAG_STREAM) return remoteStream(stub);
+      if (tag !== TAG_STUB) throw new TypeError('malformed RPC payload');
+      return stub;
+    },
+  });
+  if (made.length > 0 && value !== null && typeof value === 'object' && !stubs.has(value)) {
+    try {
+      ObjectDefineProperty(value, DisposeSymbol, {
+        value() { for (const s of made) s[DisposeSymbol](); },
+        writable: true, configurable: true, enumerable: false,
+      });
+    } catch { /* a frozen value keeps no disposer */ }
+  }
+  return value;
+}
+
+// ---- byte streams: a ReadableStream crosses as a stub on a StreamSource, read one chunk per call
+
+/**
+ * The sending side of a ReadableStream passed over RPC: the receiver pulls it one chunk (at most
+ * STREAM_CHUNK bytes) per call, so the sender never reads ahead of the receiver (back-pressure),
+ * and no message is larger than a chunk. Passing a stream locks it, as in workerd.
+ */
+class StreamSource extends RpcTarget {
+  #reader;
+  #pending = null;
+  constructor(stream) {
+    super();
+    if (isStreamLocked(stream)) throw new TypeError('The ReadableStream passed over RPC is locked to a reader.');
+    this.#reader = getReader(stream);
+  }
+  async read() {
+    if (this.#pending === null) {
+      const { done, value } = await readerReadChunk(this.#reader);
+      if (done) return { done: true };
+      let bytes;
+      if (isArrayBuffer(value)) bytes = new Uint8Array(value);
+      else if (isArrayBufferView(value)) bytes = viewBytes(value);
+      else throw new TypeError('Only byte streams (chunks of ArrayBuffer or ArrayBufferView) can be passed over RPC.');
+      this.#pending = bytes;
+    }
+    const out = this.#pending.subarray(0, STREAM_CHUNK);
+    this.#pending = this.#pending.length > STREAM_CHUNK ? this.#pending.subarray(STREAM_CHUNK) : null;
+    return { done: false, value: out.slice() };
+  }
+  cancel(reason) {
+    return readerCancelWith(this.#reader, reason);
+  }
+  [DisposeSymbol]() {
+    try { PromiseCatch(readerCancelWith(this.#reader, undefined)); } catch { /* closed */ }
+  }
+}
+
+function PromiseCatch(p) { if (p && typeof p.then === 'function') p.then(undefined, () => {}); }
+
+/** The receiving side: a ReadableStream that pulls from the sender only when it is read. */
+function remoteStream(stub) {
+  let finished = false;
+  const finish = () => { if (!finished) { finished = true; stub[DisposeSymbol](); } };
+  return new ReadableStream({
+    async pull(controller) {
+      let r;
+      try {
+        r = await stub.read();
+      } catch (err) {
+        finish();
+        throw err;
+      }
+      if (r.done) {
+        finish();
+        controller.close();
+      } else {
+        controller.enqueue(r.value);
+      }
+    },
+    async cancel(reason) {
+      try { await stub.cancel(reason === undefined ? undefined : `${reason}`); } catch { /* gone */ }
+      finish();
+    },
+  }, { highWaterMark: 0 });
+}
+
+// ---- the exporter's side of a call
+
+function notImplemented(name) {
+  return new TypeError(`The RPC receiver does not implement the method "${name}".`);
+}
+
+const TARGET_BASES = new Set([Object.prototype, RpcTargetProto, DurableObject.prototype, WorkerEntrypoint.prototype, Function.prototype]);
+const TARGET_RESERVED = new Set(['constructor', 'then', 'dup']);
+
+/** The member {@code name} of an exported value: a class member of an RpcTarget, an own property of a function. */
+function exportedMember(value, name) {
+  if (typeof name !== 'string' || TARGET_RESERVED.has(name)) throw notImplemented(name);
+  if (typeof value === 'function') {
+    if (ReflectApply(hasOwn, value, [name])) return value[name];
+    throw notImplemented(name);
+  }
+  for (let o = ObjectGetPrototypeOf(value); o !== null && !TARGET_BASES.has(o); o = ObjectGetPrototypeOf(o)) {
+    if (ObjectGetOwnPropertyDescriptor(o, name) !== undefined) return Reflect.get(o, name, value);
+  }
+  throw notImplemented(name);
+}
+
+/** Resolves the receiver and member of a call on export {@code cap.export}: [receiver, member]. */
+export function exportedCall(cap) {
+  const value = exported.get(Number(cap.export));
+  if (value === undefined) throw disposedError();
+  if (cap.method === '') {
+    if (typeof value !== 'function') throw new TypeError('The RPC stub is not a function.');
+    return [undefined, value];
+  }
+  return [value, exportedMember(value, cap.method)];
+}
+
+export { utf8DecodeReplace };

@@ -1,0 +1,285 @@
+package dev.bulwark.server.node;
+
+import dev.bulwark.sandbox.ipc.Address;
+import dev.bulwark.sandbox.ipc.CapPayload;
+import dev.bulwark.sandbox.ipc.Message;
+import dev.bulwark.server.caps.JavaCapability;
+
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BiPredicate;
+
+/**
+ * The node's capability table: what was passed by reference and who may call it. A {@link Cap}
+ * is one thing that can be called (an export of one sandbox, a durable object or worker address,
+ * a Java object); a {@link Ref} is one grant of it, under an id the node issued, to one holder: an
+ * invocation (it dies when that invocation is done) or a loaded worker's env. A call names a ref;
+ * it is refused unless the calling invocation (or, for env, the calling sandbox's tenant) is the
+ * holder, the ref is live and the cap is not revoked or gone. Payloads are rewritten as they pass
+ * ({@link #accept} then {@link #deliver}), so receivers see only their own ids. An export is
+ * dropped in its sandbox when its last ref goes.
+ */
+final class Capabilities {
+    /** Why a capability cannot be used or passed: the message is the caller's error. */
+    static final class CapabilityException extends Exception {
+        CapabilityException(String message) {
+            super(message, null, false, false);
+        }
+    }
+
+    /** A sandbox as the table sees it (SandboxProcess; a fake in tests). */
+    interface Peer {
+        String tenant();
+
+        /** Whether invocation {@code invocationId} is in flight in this peer. */
+        boolean runs(long invocationId);
+
+        void deliver(Message message);
+    }
+
+    /** What a capability reaches. */
+    sealed interface Target {}
+
+    /** Something a sandbox's isolate exported, under the sandbox's export id. */
+    record Exported(Peer sandbox, long exportId) implements Target {}
+
+    /** A durable object stub or a worker entrypoint passed on by a worker of {@code tenant}. */
+    record AtAddress(String tenant, Address address) implements Target {}
+
+    /** A Java object the embedding application registered. */
+    record Java(String name, JavaCapability object) implements Target {}
+
+    static final class Cap {
+        final Target target;
+        int refs;
+        String dead; // null while callable
+
+        Cap(Target target) {
+            this.target = target;
+        }
+    }
+
+    private static final class Ref {
+        final long id;
+        final Cap cap;
+        boolean delivered;
+        long holderInvocation; // 0: held by a worker's env
+        String holderWorker;
+        String holderTenant; // for env refs: the tenant of the sandboxes that run that worker
+
+        Ref(long id, Cap cap) {
+            this.id = id;
+            this.cap = cap;
+        }
+    }
+
+    static final String NOT_GRANTED = "This RPC stub cannot be used here: it was never granted to this request, "
+            + "was disposed, or was released when the request that received it ended.";
+    static final String REVOKED = "The RPC stub was revoked by the worker that granted it.";
+    static final String JAVA_REVOKED = "The RPC stub was revoked by the host that granted it.";
+    static final String EXPORTER_GONE = "The RPC stub points to an object in a worker that is gone (its sandbox exited).";
+
+    private final SecureRandom random = new SecureRandom();
+    private final Map<Long, Ref> refs = new HashMap<>();
+    private final Map<Long, List<Ref>> byInvocation = new HashMap<>();
+    private final Map<String, List<Ref>> byWorker = new HashMap<>();
+    private final Map<Peer, Map<Long, Cap>> exports = new HashMap<>();
+
+    /**
+     * Takes in a payload a sandbox sent for one of its invocations: exports become caps, held ids
+     * are checked against the sender, addresses against {@code mayCall}; each capability gets a new
+     * ref, not yet delivered. Returns the payload with those refs' ids.
+     */
+    synchronized byte[] accept(Peer from, long invocationId, byte[] payload,
+                               BiPredicate<String, Address> mayCall) throws CapabilityException {
+        if (!CapPayload.hasRefs(payload)) return payload;
+        CapPayload p;
+        try {
+            p = CapPayload.decode(payload);
+        } catch (IllegalArgumentException e) {
+            throw new CapabilityException("malformed RPC payload: " + e.getMessage());
+        }
+        List<Cap> caps = new ArrayList<>(p.refs().size());
+        for (CapPayload.Ref r : p.refs()) {
+            caps.add(switch (r) {
+                case CapPayload.Export e -> {
+                    Cap cap = new Cap(new Exported(from, e.id()));
+                    exports.computeIfAbsent(from, k -> new HashMap<>()).put(e.id(), cap);
+                    yield cap;
+                }
+                case CapPayload.Held h -> held(from, invocationId, h.capId()).cap;
+                case CapPayload.Addressed a -> {
+                    if (!mayCall.test(from.tenant(), a.address())) {
+                        throw new CapabilityException("no worker '" + a.address().workerId() + "' can be called from this worker");
+                    }
+                    yield new Cap(new AtAddress(from.tenant(), a.address()));
+                }
+                case CapPayload.Import i -> throw new CapabilityException("malformed RPC payload");
+                case CapPayload.ObjectStub s -> throw new CapabilityException("malformed RPC payload");
+            });
+        }
+        List<CapPayload.Ref> out = new ArrayList<>(caps.size());
+        for (Cap cap : caps) out.add(new CapPayload.Held(newRef(cap).id));
+        return p.withRefs(out).encode();
+    }
+
+    /** Gives the refs of an accepted payload to invocation {@code holder}: they die when it is done. */
+    synchronized void deliver(byte[] accepted, long holder) {
+        for (Ref r : refsOf(accepted)) {
+            r.delivered = true;
+            r.holderInvocation = holder;
+            byInvocation.computeIfAbsent(holder, k -> new ArrayList<>()).add(r);
+        }
+    }
+
+    /** An accepted payload that will never be delivered (its call failed): its refs go. */
+    synchronized void discard(byte[] accepted) {
+        for (Ref r : refsOf(accepted)) {
+            if (!r.delivered) drop(r);
+        }
+    }
+
+    /** A new ref to {@code cap}, held by a worker's env: returns its id, for a Binding.Capability. */
+    synchronized long grantToWorker(Cap cap, String workerId, String sandboxTenant) {
+        Ref r = newRef(cap);
+        r.delivered = true;
+        r.holderWorker = workerId;
+        r.holderTenant = sandboxTenant;
+        byWorker.computeIfAbsent(workerId, k -> new ArrayList<>()).add(r);
+        return r.id;
+    }
+
+    /** Moves the refs of an accepted payload to a worker's env; their caps, in order. */
+    synchronized List<Long> deliverToWorker(byte[] accepted, String workerId, String sandboxTenant) {
+        List<Long> ids = new ArrayList<>();
+        for (Ref r : refsOf(accepted)) {
+            r.delivered = true;
+            r.holderWorker = workerId;
+            r.holderTenant = sandboxTenant;
+            byWorker.computeIfAbsent(workerId, k -> new ArrayList<>()).add(r);
+            ids.add(r.id);
+        }
+        return ids;
+    }
+
+    private final Map<String, List<Cap>> javaCaps = new HashMap<>();
+
+    /** A new cap for a Java object (not yet granted to anyone). */
+    synchronized Cap javaCap(String name, JavaCapability object) {
+        Cap cap = new Cap(new Java(name, object));
+        javaCaps.computeIfAbsent(name, k -> new ArrayList<>()).add(cap);
+        return cap;
+    }
+
+    /** The embedding application revokes the Java capability {@code name}: every stub on it fails from now on. */
+    synchronized void revokeJava(String name) {
+        List<Cap> list = javaCaps.remove(name);
+        if (list != null) for (Cap cap : list) cap.dead = JAVA_REVOKED;
+    }
+
+    /** The cap behind a call on {@code capId} by invocation {@code invocationId} of {@code from}. */
+    synchronized Cap use(Peer from, long invocationId, long capId) throws CapabilityException {
+        Cap cap = held(from, invocationId, capId).cap;
+        if (cap.dead != null) throw new CapabilityException(cap.dead);
+        return cap;
+    }
+
+    private Ref held(Peer from, long invocationId, long capId) throws CapabilityException {
+        Ref r = refs.get(capId);
+        if (r == null || !r.delivered) throw new CapabilityException(NOT_GRANTED);
+        boolean mine = r.holderWorker != null
+                ? r.holderTenant.equals(from.tenant())
+                : r.holderInvocation == invocationId && from.runs(invocationId);
+        if (!mine) throw new CapabilityException(NOT_GRANTED);
+        return r;
+    }
+
+    /** The holder disposed these refs. Ids it does not hold are ignored. */
+    synchronized void release(Peer from, long invocationId, List<Long> capIds) {
+        for (long id : capIds) {
+            Ref r = refs.get(id);
+            if (r == null || !r.delivered) continue;
+            boolean mine = r.holderWorker != null ? r.holderTenant.equals(from.tenant()) && invocationId == 0
+                    : r.holderInvocation == invocationId;
+            if (!mine) continue;
+            if (r.holderWorker != null) {
+                List<Ref> list = byWorker.get(r.holderWorker);
+                if (list != null) list.remove(r);
+            } else {
+                List<Ref> list = byInvocation.get(r.holderInvocation);
+                if (list != null) list.remove(r);
+            }
+            drop(r);
+        }
+    }
+
+    /** An invocation is done: every ref it held goes (references die with their invocation). */
+    synchronized void invocationDone(long invocationId) {
+        List<Ref> held = byInvocation.remove(invocationId);
+        if (held != null) for (Ref r : held) drop(r);
+    }
+
+    /** A worker was unloaded: the refs its env held go. */
+    synchronized void workerUnloaded(String workerId) {
+        List<Ref> held = byWorker.remove(workerId);
+        if (held != null) for (Ref r : held) drop(r);
+    }
+
+    /** The exporter revokes exports of its own: calls on them fail from now on, wherever they are held. */
+    synchronized void revoke(Peer from, List<Long> exportIds) {
+        Map<Long, Cap> mine = exports.get(from);
+        if (mine == null) return;
+        for (long id : exportIds) {
+            Cap cap = mine.get(id);
+            if (cap != null && cap.dead == null) cap.dead = REVOKED;
+        }
+    }
+
+    /** A sandbox is gone: what it exported fails at once from now on. */
+    synchronized void sandboxGone(Peer sandbox) {
+        Map<Long, Cap> mine = exports.remove(sandbox);
+        if (mine != null) for (Cap cap : mine.values()) cap.dead = EXPORTER_GONE;
+    }
+
+    /** Live refs (tests). */
+    synchronized int liveRefs() {
+        return refs.size();
+    }
+
+    private Ref newRef(Cap cap) {
+        long id;
+        do {
+            id = random.nextLong() & ((1L << 53) - 1);
+        } while (id == 0 || refs.containsKey(id));
+        Ref r = new Ref(id, cap);
+        refs.put(id, r);
+        cap.refs++;
+        return r;
+    }
+
+    private void drop(Ref r) {
+        if (refs.remove(r.id) == null) return;
+        Cap cap = r.cap;
+        if (--cap.refs > 0) return;
+        if (cap.target instanceof Exported e) {
+            Map<Long, Cap> mine = exports.get(e.sandbox());
+            if (mine != null) mine.remove(e.exportId());
+            if (cap.dead != EXPORTER_GONE) e.sandbox().deliver(new Message.ExportDrop(List.of(e.exportId())));
+        }
+    }
+
+    private List<Ref> refsOf(byte[] accepted) {
+        if (!CapPayload.hasRefs(accepted)) return List.of();
+        List<Ref> out = new ArrayList<>();
+        for (CapPayload.Ref r : CapPayload.decode(accepted).refs()) {
+            if (r instanceof CapPayload.Held h) {
+                Ref ref = refs.get(h.capId());
+                if (ref != null) out.add(ref);
+            }
+        }
+        return out;
+    }
+}

@@ -1,0 +1,168 @@
+package dev.bulwark.server.node;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.bulwark.sandbox.ipc.Address;
+import dev.bulwark.sandbox.ipc.CapPayload;
+import dev.bulwark.sandbox.ipc.CloneValues;
+import dev.bulwark.sandbox.ipc.Message;
+import dev.bulwark.sandbox.worker.Binding;
+import dev.bulwark.server.caps.CapabilityError;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.BiFunction;
+import java.util.function.LongSupplier;
+
+/**
+ * Calls on capabilities passed by reference, as the node relays them: a call on an export runs as
+ * a new invocation in the sandbox (and isolate) that exported it; on a durable object or worker
+ * address as an RPC to it, under the tenant that passed it; on a Java capability here, on a
+ * virtual thread. Checks come first ({@link Capabilities#use}), on the sandbox's reader thread, so
+ * a call and a later release of the same stub are seen in order.
+ */
+final class CapabilityCalls {
+    private static final Logger log = LoggerFactory.getLogger(CapabilityCalls.class);
+
+    /** The CallFailed code of a refused capability; the prelude rejects with an Error of its message. */
+    static final String CODE = "capability";
+
+    private final Capabilities caps;
+    private final SandboxSupervisor supervisor;
+    private final LongSupplier invocationIds;
+    private final BiFunction<String, Address, DeployedWorker> callable;
+
+    CapabilityCalls(Capabilities caps, SandboxSupervisor supervisor, LongSupplier invocationIds,
+                    BiFunction<String, Address, DeployedWorker> callable) {
+        this.caps = caps;
+        this.supervisor = supervisor;
+        this.invocationIds = invocationIds;
+        this.callable = callable;
+    }
+
+    SandboxProcess.CapHooks hooks() {
+        return new SandboxProcess.CapHooks() {
+            @Override
+            public Message.RpcReturn returned(SandboxProcess from, Message.RpcReturn r) {
+                try {
+                    return new Message.RpcReturn(r.invocationId(), caps.accept(from, r.invocationId(), r.value(),
+                            (tenant, address) -> callable.apply(tenant, address) != null), r.threw());
+                } catch (Capabilities.CapabilityException e) {
+                    // A result that names a stub its invocation does not hold: the caller gets the refusal.
+                    return new Message.RpcReturn(r.invocationId(), CloneValues.serialize(new CloneValues.JsError("Error",
+                            e.getMessage())), true);
+                }
+            }
+
+            @Override
+            public void invocationDone(long invocationId) {
+                caps.invocationDone(invocationId);
+            }
+        };
+    }
+
+    void receive(SandboxProcess from, Message message) {
+        switch (message) {
+            case Message.CapCall c -> call(from, c);
+            case Message.CapRelease r -> caps.release(from, r.invocationId(), r.capIds());
+            case Message.CapRevoke r -> caps.revoke(from, r.exportIds());
+            default -> log.warn("not a capability message: {}", message.getClass().getSimpleName());
+        }
+    }
+
+    private void call(SandboxProcess from, Message.CapCall c) {
+        Capabilities.Cap cap;
+        byte[] args;
+        try {
+            cap = caps.use(from, c.invocationId(), c.capId());
+            args = caps.accept(from, c.invocationId(), c.args(), (tenant, address) -> callable.apply(tenant, address) != null);
+        } catch (Capabilities.CapabilityException e) {
+            from.deliver(new Message.CallFailed(c.callId(), CODE, e.getMessage()));
+            return;
+        }
+        Thread.startVirtualThread(() -> run(from, c, cap, args));
+    }
+
+    private void run(SandboxProcess from, Message.CapCall c, Capabilities.Cap cap, byte[] args) {
+        RpcRelay relay = new RpcRelay(c.callId(), from::deliver, caps, c.invocationId());
+        switch (cap.target) {
+            case Capabilities.Exported e -> {
+                long invocationId = invocationIds.getAsLong();
+                caps.deliver(args, invocationId);
+                if (!(e.sandbox() instanceof SandboxProcess exporter)) throw new IllegalStateException("not a sandbox");
+                exporter.start(invocationId, new Message.CapStart(invocationId, e.exportId(), c.method(), args), relay);
+            }
+            case Capabilities.AtAddress a -> {
+                DeployedWorker target = callable.apply(a.tenant(), a.address());
+                if (target == null) {
+                    caps.discard(args);
+                    from.deliver(new Message.CallFailed(c.callId(), CODE,
+                            "The RPC stub points to a worker that is no longer loaded."));
+                    return;
+                }
+                long invocationId = invocationIds.getAsLong();
+                caps.deliver(args, invocationId);
+                supervisor.rpc(target.tenant(), new Message.RpcStart(invocationId, a.address(), c.method(), args), relay);
+            }
+            case Capabilities.Java j -> {
+                if (CapPayload.hasRefs(args)) {
+                    caps.discard(args);
+                    from.deliver(new Message.RpcResult(c.callId(), CloneValues.serialize(new CloneValues.JsError("TypeError",
+                            "A Java capability takes plain values only: no functions, RpcTargets or stubs.")), true));
+                    return;
+                }
+                from.deliver(callJava(c.callId(), j, c.method(), args));
+            }
+        }
+    }
+
+    private static Message callJava(long callId, Capabilities.Java j, String method, byte[] args) {
+        if (args == null) {
+            return new Message.RpcResult(callId, CloneValues.serialize(new CloneValues.JsError("TypeError",
+                    "\"" + method + "\" is a method of a Java capability: call it.")), true);
+        }
+        List<Object> list;
+        try {
+            Object decoded = CloneValues.deserialize(args);
+            if (!(decoded instanceof List<?> l)) throw new IllegalArgumentException("the arguments are not an array");
+            list = new ArrayList<>(l);
+        } catch (IllegalArgumentException e) {
+            return new Message.RpcResult(callId, CloneValues.serialize(new CloneValues.JsError("TypeError",
+                    "Java capability " + j.name() + ": " + e.getMessage())), true);
+        }
+        try {
+            Object result = j.object().call(method, list);
+            return new Message.RpcResult(callId, CloneValues.serialize(result), false);
+        } catch (CapabilityError e) {
+            return new Message.RpcResult(callId, CloneValues.serialize(new CloneValues.JsError(e.type(), e.getMessage())), true);
+        } catch (IllegalArgumentException e) {
+            // The result could not be converted: the capability's bug, told to the operator.
+            log.warn("Java capability {} returned a value JavaScript cannot take: {}", j.name(), e.getMessage());
+            return new Message.RpcResult(callId, CloneValues.serialize(new CloneValues.JsError("Error",
+                    "internal error in capability " + j.name())), true);
+        } catch (Exception | LinkageError e) {
+            log.warn("Java capability {} failed on {}: {}", j.name(), method, e.toString());
+            return new Message.RpcResult(callId, CloneValues.serialize(new CloneValues.JsError("Error",
+                    "internal error in capability " + j.name())), true);
+        }
+    }
+
+    /** The env bindings of a dynamic worker from its parent's accepted env capabilities (null: none). */
+    List<Binding> envBindings(byte[] envCaps, String workerId, String sandboxTenant) {
+        if (envCaps == null) return List.of();
+        List<String> names;
+        try {
+            names = List.of(new ObjectMapper().readValue(new String(CapPayload.decode(envCaps).value(),
+                    StandardCharsets.UTF_8), String[].class));
+        } catch (Exception e) {
+            caps.discard(envCaps);
+            return List.of();
+        }
+        List<Long> ids = caps.deliverToWorker(envCaps, workerId, sandboxTenant);
+        List<Binding> out = new ArrayList<>();
+        for (int i = 0; i < ids.size() && i < names.size(); i++) out.add(new Binding.Capability(names.get(i), ids.get(i)));
+        return out;
+    }
+}

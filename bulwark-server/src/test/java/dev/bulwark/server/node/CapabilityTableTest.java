@@ -1,0 +1,156 @@
+package dev.bulwark.server.node;
+
+import dev.bulwark.sandbox.ipc.Address;
+import dev.bulwark.sandbox.ipc.CapPayload;
+import dev.bulwark.sandbox.ipc.CloneValues;
+import dev.bulwark.sandbox.ipc.Message;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * The node's capability table from the attacker's side: whatever a (compromised) sandbox names,
+ * only refs granted to the calling invocation work; ids are renamed as they pass; the exporter
+ * hears when the last holder lets go.
+ */
+class CapabilityTableTest {
+    static final class FakePeer implements Capabilities.Peer {
+        final String tenant;
+        final Set<Long> running = new HashSet<>();
+        final List<Message> received = new ArrayList<>();
+
+        FakePeer(String tenant) {
+            this.tenant = tenant;
+        }
+
+        public String tenant() {
+            return tenant;
+        }
+
+        public boolean runs(long invocationId) {
+            return running.contains(invocationId);
+        }
+
+        public void deliver(Message message) {
+            received.add(message);
+        }
+    }
+
+    final Capabilities caps = new Capabilities();
+    final FakePeer exporter = new FakePeer("t");
+    final FakePeer receiver = new FakePeer("generated:t");
+
+    static byte[] payload(CapPayload.Ref... refs) {
+        return new CapPayload(List.of(refs), CloneValues.serialize(List.of())).encode();
+    }
+
+    static long heldId(byte[] payload) {
+        return ((CapPayload.Held) CapPayload.decode(payload).refs().getFirst()).capId();
+    }
+
+    /** Invocation 1 of the exporter passes export 7 to invocation 2 of the receiver; returns the receiver's id. */
+    long grant() throws Exception {
+        exporter.running.add(1L);
+        receiver.running.add(2L);
+        byte[] accepted = caps.accept(exporter, 1, payload(new CapPayload.Export(7)), (t, a) -> true);
+        caps.deliver(accepted, 2);
+        return heldId(accepted);
+    }
+
+    @Test
+    void theReceiverSeesANewIdAndOnlyItsInvocationMayCallIt() throws Exception {
+        long id = grant();
+        assertThat(id).isNotEqualTo(7L);
+        assertThat(caps.use(receiver, 2, id).target).isEqualTo(new Capabilities.Exported(exporter, 7));
+        // Another invocation of the same sandbox, the same invocation id claimed by another sandbox, a forged id.
+        receiver.running.add(3L);
+        assertThatThrownBy(() -> caps.use(receiver, 3, id)).hasMessage(Capabilities.NOT_GRANTED);
+        FakePeer other = new FakePeer("generated:t"); // claims invocation 2 but does not run it
+        assertThatThrownBy(() -> caps.use(other, 2, id)).hasMessage(Capabilities.NOT_GRANTED);
+        assertThatThrownBy(() -> caps.use(receiver, 2, id + 1)).hasMessage(Capabilities.NOT_GRANTED);
+        assertThatThrownBy(() -> caps.use(receiver, 2, 7)).hasMessage(Capabilities.NOT_GRANTED);
+    }
+
+    @Test
+    void aStubCanBePassedOnOnlyByItsHolder() throws Exception {
+        long id = grant();
+        assertThatThrownBy(() -> caps.accept(receiver, 99, payload(new CapPayload.Held(id)), (t, a) -> true))
+                .hasMessage(Capabilities.NOT_GRANTED);
+        byte[] onward = caps.accept(receiver, 2, payload(new CapPayload.Held(id)), (t, a) -> true);
+        assertThat(heldId(onward)).isNotEqualTo(id);
+    }
+
+    @Test
+    void refsDieWithTheirInvocationAndTheLastOneDropsTheExport() throws Exception {
+        long id = grant();
+        caps.invocationDone(2);
+        assertThatThrownBy(() -> caps.use(receiver, 2, id)).hasMessage(Capabilities.NOT_GRANTED);
+        assertThat(exporter.received).containsExactly(new Message.ExportDrop(List.of(7L)));
+        assertThat(caps.liveRefs()).isZero();
+    }
+
+    @Test
+    void onlyTheHolderCanReleaseARef() throws Exception {
+        long id = grant();
+        caps.release(receiver, 3, List.of(id));
+        assertThat(caps.use(receiver, 2, id)).isNotNull();
+        caps.release(receiver, 2, List.of(id));
+        assertThatThrownBy(() -> caps.use(receiver, 2, id)).hasMessage(Capabilities.NOT_GRANTED);
+    }
+
+    @Test
+    void revokedAndGoneExportsFailForEveryHolder() throws Exception {
+        long id = grant();
+        caps.revoke(receiver, List.of(7L)); // not the exporter: no effect
+        assertThat(caps.use(receiver, 2, id)).isNotNull();
+        caps.revoke(exporter, List.of(7L));
+        assertThatThrownBy(() -> caps.use(receiver, 2, id)).hasMessage(Capabilities.REVOKED);
+        long second = grant();
+        caps.sandboxGone(exporter);
+        assertThatThrownBy(() -> caps.use(receiver, 2, second)).hasMessage(Capabilities.EXPORTER_GONE);
+    }
+
+    @Test
+    void addressesArePassedOnlyWhenTheSenderMayCallThemAndIdsFromSandboxesAreNeverTakenAsTheirs() throws Exception {
+        exporter.running.add(1L);
+        Address addr = new Address.Worker("dyn-x", null);
+        assertThatThrownBy(() -> caps.accept(exporter, 1, payload(new CapPayload.Addressed(addr)), (t, a) -> false))
+                .hasMessageContaining("can be called from this worker");
+        assertThatThrownBy(() -> caps.accept(exporter, 1, payload(new CapPayload.Import(1)), (t, a) -> true))
+                .hasMessageContaining("malformed");
+        assertThatThrownBy(() -> caps.accept(exporter, 1, new byte[] {(byte) 0xCA, 5}, (t, a) -> true))
+                .hasMessageContaining("malformed");
+    }
+
+    @Test
+    void theHostRevokesAJavaCapabilityEverywhereItWasPassed() throws Exception {
+        long envId = caps.grantToWorker(caps.javaCap("tool", (m, a) -> null), "w", "t");
+        exporter.running.add(1L);
+        receiver.running.add(2L);
+        byte[] onward = caps.accept(exporter, 1, payload(new CapPayload.Held(envId)), (t, a) -> true);
+        caps.deliver(onward, 2);
+        long passed = heldId(onward);
+        assertThat(caps.use(receiver, 2, passed).target).isInstanceOf(Capabilities.Java.class);
+        caps.revokeJava("tool");
+        assertThatThrownBy(() -> caps.use(exporter, 1, envId)).hasMessage(Capabilities.JAVA_REVOKED);
+        assertThatThrownBy(() -> caps.use(receiver, 2, passed)).hasMessage(Capabilities.JAVA_REVOKED);
+    }
+
+    @Test
+    void envRefsAreHeldByTheWorkerForItsTenantsSandboxes() throws Exception {
+        exporter.running.add(1L);
+        byte[] accepted = caps.accept(exporter, 1, payload(new CapPayload.Export(8)), (t, a) -> true);
+        long id = caps.deliverToWorker(accepted, "dyn-1", "generated:t").getFirst();
+        assertThat(caps.use(receiver, 12345, id)).isNotNull();
+        assertThatThrownBy(() -> caps.use(new FakePeer("generated:other"), 1, id)).hasMessage(Capabilities.NOT_GRANTED);
+        caps.workerUnloaded("dyn-1");
+        assertThatThrownBy(() -> caps.use(receiver, 12345, id)).hasMessage(Capabilities.NOT_GRANTED);
+        assertThat(exporter.received).containsExactly(new Message.ExportDrop(List.of(8L)));
+    }
+}
