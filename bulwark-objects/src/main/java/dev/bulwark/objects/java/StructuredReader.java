@@ -8,6 +8,7 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -45,8 +46,8 @@ final class StructuredReader {
 
     private static RpcError unsupported(String what) {
         return new RpcError(RpcError.Type.TYPE_ERROR,
-                what + " cannot be passed to a Java durable object (it takes null, booleans, numbers, bigints, strings, "
-                        + "Uint8Array/ArrayBuffer, Date, arrays, plain objects and errors).");
+                what + " cannot be passed to Java (it takes null, booleans, numbers, bigints, strings, "
+                        + "Uint8Array/ArrayBuffer, Date, arrays, plain objects, Map, Set and errors).");
     }
 
     private int left() {
@@ -191,10 +192,10 @@ final class StructuredReader {
             case Tags.ERROR -> error();
             case Tags.DOM_EXCEPTION -> {
                 int id = placeholder();
-                string(); // the name
+                String name = string();
                 String message = string();
                 if (u8() == 1) string(); // the stack
-                RpcError e = new RpcError(RpcError.Type.ERROR, message);
+                RpcError e = RpcError.domException(name, message);
                 objects.set(id, e);
                 yield e;
             }
@@ -208,13 +209,35 @@ final class StructuredReader {
                 yield map;
             }
             case Tags.ARRAY, Tags.SPARSE_ARRAY -> array(tag);
-            case Tags.MAP -> throw unsupported("A Map");
-            case Tags.SET -> throw unsupported("A Set");
+            case Tags.MAP -> {
+                Map<Object, Object> map = keep(new StructuredValues.JsMap());
+                int n = length();
+                for (int i = 0; i < n; i++) {
+                    Object key = key(value());
+                    map.put(key, value());
+                }
+                yield map;
+            }
+            case Tags.SET -> {
+                Set<Object> set = keep(new LinkedHashSet<>());
+                int n = length();
+                for (int i = 0; i < n; i++) set.add(key(value()));
+                yield set;
+            }
             case Tags.REGEXP -> throw unsupported("A RegExp");
             case Tags.NUMBER_OBJECT, Tags.STRING_OBJECT, Tags.BOOLEAN_OBJECT, Tags.BIGINT_OBJECT ->
                     throw unsupported("A boxed primitive");
             default -> throw invalid("unknown tag 0x" + Integer.toHexString(tag));
         };
+    }
+
+    /**
+     * A Map key or Set element: primitives only. An object key would be compared by identity in JS
+     * but by (mutable, possibly cyclic) content in Java, so it is refused.
+     */
+    private static Object key(Object k) {
+        if (StructuredValues.isPrimitive(k)) return k;
+        throw unsupported("An object as a Map key or Set element");
     }
 
     private byte[] view() {
