@@ -26,6 +26,8 @@ final class StructuredReader {
     /** The byte arrays that came from an ArrayBuffer (a view must sit on one of these). */
     private final Set<Object> buffers = Collections.newSetFromMap(new IdentityHashMap<>());
     private int depth;
+    /** The elements sparse arrays may still have beyond the bytes left (see {@link #array}). */
+    private long sparseLeft = StructuredValues.MAX_SPARSE_ELEMENTS;
 
     StructuredReader(byte[] bytes) {
         this.b = bytes;
@@ -270,7 +272,12 @@ final class StructuredReader {
 
     private List<Object> array(int tag) {
         long length = varint();
-        if (length > left()) throw invalid("array past the end");
+        if (length > left()) {
+            // Only a sparse array ([] with a[100] = 1) is longer than its bytes. Its holes become nulls,
+            // bounded for the whole value, so a few hostile bytes cannot make the node allocate much.
+            if (tag != Tags.SPARSE_ARRAY || length > sparseLeft) throw invalid("array past the end");
+            sparseLeft -= length;
+        }
         List<Object> list = keep(new ArrayList<>((int) length));
         if (tag == Tags.ARRAY) {
             for (long i = 0; i < length; i++) {

@@ -23,7 +23,8 @@ import java.util.LinkedHashMap;
  *     a {@code byte[]} is sent as a {@code Uint8Array}</td></tr>
  * <tr><td>{@code Date}</td><td>{@link java.time.Instant} (milliseconds; an invalid Date is refused)</td></tr>
  * <tr><td>array</td><td>{@link java.util.List} (holes arrive as null; an array with extra named properties is
- *     refused)</td></tr>
+ *     refused; sparse arrays longer than their bytes may have {@value #MAX_SPARSE_ELEMENTS} elements in all
+ *     per value)</td></tr>
  * <tr><td>plain object</td><td>{@link java.util.Map} with String keys, in insertion order (own enumerable
  *     properties; prototypes are not kept, as in structured clone). Sent: any Map whose keys are all
  *     Strings (an empty Map too), except one that arrived as a JS {@code Map}</td></tr>
@@ -50,6 +51,8 @@ public final class StructuredValues {
     static final int MAGIC = 0xB7;
     static final int VERSION = 1;
     static final int MAX_DEPTH = 1000;
+    /** The most elements that sparse arrays of one value may have beyond its bytes (holes arrive as nulls). */
+    static final int MAX_SPARSE_ELEMENTS = 1 << 20;
     /** The largest integer a JS number holds exactly. */
     static final long MAX_SAFE_INTEGER = (1L << 53) - 1;
 

@@ -97,6 +97,14 @@ class StructuredValuesTest {
         assertThat(cycle.get(0)).isSameAs(cycle);
         // [1, , 3]
         assertThat((List<?>) decode("b701120304020f040600")).isEqualTo(Arrays.asList(1L, null, 3L));
+        // const a = []; a[100] = 1 (sparse: longer than its bytes)
+        List<?> sparse = (List<?>) decode("b70113650164040200");
+        assertThat(sparse).hasSize(101);
+        assertThat(sparse.get(100)).isEqualTo(1L);
+        assertThat(sparse.subList(0, 100)).containsOnlyNulls();
+        // new Array(600000) is taken; [new Array(600000), new Array(600000)] passes the 2^20 holes a value may have
+        assertThat((List<?>) decode("b70113c0cf240000")).hasSize(600_000);
+        assertThatThrownBy(() -> decode("b701120213c0cf24000013c0cf24000000")).hasMessageContaining("array past the end");
         // and a cyclic Java list goes out and comes back cyclic
         List<Object> self = new ArrayList<>();
         self.add(self);
