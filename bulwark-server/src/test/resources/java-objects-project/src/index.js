@@ -26,9 +26,10 @@ export default {
         return new Response(await r.text(), { status: r.status, headers: { 'x-from-object': r.headers.get('x-object') ?? 'none' } });
       }
       case 'echo': {
-        const value = await stub.echo({ a: [1, 'two', null], n: 1.5, big: 10n, bytes: new Uint8Array([1, 2]), when: new Date(5) });
+        const value = await stub.echo({ a: [1, 'two', null], n: 1.5, big: 10n, bytes: new Uint8Array([1, 2]), when: new Date(5), tags: new Set(['x', 2]) });
         return Response.json({ a: value.a, n: value.n, big: typeof value.big + ':' + value.big,
           bytes: value.bytes instanceof Uint8Array ? [...value.bytes] : 'not bytes', when: value.when instanceof Date ? value.when.getTime() : 'not a date',
+          tags: value.tags instanceof Set ? [...value.tags] : 'not a set',
           javaAdded: value.javaAdded });
       }
       case 'errors': return Response.json({
@@ -37,7 +38,7 @@ export default {
         notExported: (await outcome(stub.notListed())).error,
         reserved: (await outcome(stub.constructor())).error,
         propertyRead: (await outcome(stub.get)).error,
-        unsupported: (await outcome(stub.echo(new Map()))).error,
+        unsupported: (await outcome(stub.echo(/x/))).error,
         fetchThrows: (await outcome(env.COUNTER.getByName('throwing-fetch').fetch('http://object/throw'))).error,
       });
       case 'foreign': {

@@ -8,6 +8,7 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -25,6 +26,8 @@ final class StructuredReader {
     /** The byte arrays that came from an ArrayBuffer (a view must sit on one of these). */
     private final Set<Object> buffers = Collections.newSetFromMap(new IdentityHashMap<>());
     private int depth;
+    /** The elements sparse arrays may still have beyond the bytes left (see {@link #array}). */
+    private long sparseLeft = StructuredValues.MAX_SPARSE_ELEMENTS;
 
     StructuredReader(byte[] bytes) {
         this.b = bytes;
@@ -45,8 +48,8 @@ final class StructuredReader {
 
     private static RpcError unsupported(String what) {
         return new RpcError(RpcError.Type.TYPE_ERROR,
-                what + " cannot be passed to a Java durable object (it takes null, booleans, numbers, bigints, strings, "
-                        + "Uint8Array/ArrayBuffer, Date, arrays, plain objects and errors).");
+                what + " cannot be passed to Java (it takes null, booleans, numbers, bigints, strings, "
+                        + "Uint8Array/ArrayBuffer, Date, arrays, plain objects, Map, Set and errors).");
     }
 
     private int left() {
@@ -191,10 +194,10 @@ final class StructuredReader {
             case Tags.ERROR -> error();
             case Tags.DOM_EXCEPTION -> {
                 int id = placeholder();
-                string(); // the name
+                String name = string();
                 String message = string();
                 if (u8() == 1) string(); // the stack
-                RpcError e = new RpcError(RpcError.Type.ERROR, message);
+                RpcError e = RpcError.domException(name, message);
                 objects.set(id, e);
                 yield e;
             }
@@ -208,13 +211,35 @@ final class StructuredReader {
                 yield map;
             }
             case Tags.ARRAY, Tags.SPARSE_ARRAY -> array(tag);
-            case Tags.MAP -> throw unsupported("A Map");
-            case Tags.SET -> throw unsupported("A Set");
+            case Tags.MAP -> {
+                Map<Object, Object> map = keep(new StructuredValues.JsMap());
+                int n = length();
+                for (int i = 0; i < n; i++) {
+                    Object key = key(value());
+                    map.put(key, value());
+                }
+                yield map;
+            }
+            case Tags.SET -> {
+                Set<Object> set = keep(new LinkedHashSet<>());
+                int n = length();
+                for (int i = 0; i < n; i++) set.add(key(value()));
+                yield set;
+            }
             case Tags.REGEXP -> throw unsupported("A RegExp");
             case Tags.NUMBER_OBJECT, Tags.STRING_OBJECT, Tags.BOOLEAN_OBJECT, Tags.BIGINT_OBJECT ->
                     throw unsupported("A boxed primitive");
             default -> throw invalid("unknown tag 0x" + Integer.toHexString(tag));
         };
+    }
+
+    /**
+     * A Map key or Set element: primitives only. An object key would be compared by identity in JS
+     * but by (mutable, possibly cyclic) content in Java, so it is refused.
+     */
+    private static Object key(Object k) {
+        if (StructuredValues.isPrimitive(k)) return k;
+        throw unsupported("An object as a Map key or Set element");
     }
 
     private byte[] view() {
@@ -247,7 +272,12 @@ final class StructuredReader {
 
     private List<Object> array(int tag) {
         long length = varint();
-        if (length > left()) throw invalid("array past the end");
+        if (length > left()) {
+            // Only a sparse array ([] with a[100] = 1) is longer than its bytes. Its holes become nulls,
+            // bounded for the whole value, so a few hostile bytes cannot make the node allocate much.
+            if (tag != Tags.SPARSE_ARRAY || length > sparseLeft) throw invalid("array past the end");
+            sparseLeft -= length;
+        }
         List<Object> list = keep(new ArrayList<>((int) length));
         if (tag == Tags.ARRAY) {
             for (long i = 0; i < length; i++) {

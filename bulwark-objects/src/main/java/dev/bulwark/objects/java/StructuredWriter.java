@@ -7,6 +7,7 @@ import java.time.Instant;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /** Writes Java values in the structured format (see {@link StructuredValues}). Not thread-safe; one use. */
 final class StructuredWriter {
@@ -171,6 +172,13 @@ final class StructuredWriter {
                     tag(Tags.DATE);
                     float64(t.toEpochMilli());
                 }
+                case RpcError e when e.isDomException() -> {
+                    remember(v);
+                    tag(Tags.DOM_EXCEPTION);
+                    string(e.name());
+                    string(e.getMessage());
+                    tag(0); // no stack
+                }
                 case RpcError e -> {
                     remember(v);
                     tag(Tags.ERROR);
@@ -185,23 +193,44 @@ final class StructuredWriter {
                     for (Object item : list) value(item);
                     varint(0); // no extra properties
                 }
-                case Map<?, ?> map -> {
+                case StructuredValues.JsMap map -> jsMap(map);
+                case Map<?, ?> map when map.keySet().stream().allMatch(k -> k instanceof String) -> {
                     remember(v);
                     tag(Tags.OBJECT);
                     varint(map.size());
                     for (Map.Entry<?, ?> e : map.entrySet()) {
-                        if (!(e.getKey() instanceof String key)) {
-                            throw new IllegalArgumentException("a Map sent to JS must have String keys, not " + typeName(e.getKey()));
-                        }
-                        string(key);
+                        string((String) e.getKey());
                         value(e.getValue());
                     }
+                }
+                case Map<?, ?> map -> jsMap(map);
+                case Set<?> set -> {
+                    remember(v);
+                    tag(Tags.SET);
+                    varint(set.size());
+                    for (Object item : set) value(key(item));
                 }
                 default -> throw new IllegalArgumentException("a " + typeName(v) + " has no JS form (see StructuredValues)");
             }
         } finally {
             depth--;
         }
+    }
+
+    private void jsMap(Map<?, ?> map) {
+        remember(map);
+        tag(Tags.MAP);
+        varint(map.size());
+        for (Map.Entry<?, ?> e : map.entrySet()) {
+            value(key(e.getKey()));
+            value(e.getValue());
+        }
+    }
+
+    private static Object key(Object k) {
+        if (StructuredValues.isPrimitive(k)) return k;
+        throw new IllegalArgumentException("a Map key or Set element sent to JS must be null, a Boolean, a number, a BigInteger or a String, not "
+                + typeName(k));
     }
 
     private void remember(Object v) {

@@ -8,9 +8,11 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -95,6 +97,14 @@ class StructuredValuesTest {
         assertThat(cycle.get(0)).isSameAs(cycle);
         // [1, , 3]
         assertThat((List<?>) decode("b701120304020f040600")).isEqualTo(Arrays.asList(1L, null, 3L));
+        // const a = []; a[100] = 1 (sparse: longer than its bytes)
+        List<?> sparse = (List<?>) decode("b70113650164040200");
+        assertThat(sparse).hasSize(101);
+        assertThat(sparse.get(100)).isEqualTo(1L);
+        assertThat(sparse.subList(0, 100)).containsOnlyNulls();
+        // new Array(600000) is taken; [new Array(600000), new Array(600000)] passes the 2^20 holes a value may have
+        assertThat((List<?>) decode("b70113c0cf240000")).hasSize(600_000);
+        assertThatThrownBy(() -> decode("b701120213c0cf24000013c0cf24000000")).hasMessageContaining("array past the end");
         // and a cyclic Java list goes out and comes back cyclic
         List<Object> self = new ArrayList<>();
         self.add(self);
@@ -103,26 +113,78 @@ class StructuredValuesTest {
     }
 
     @Test
-    void valuesJavaObjectsDoNotTakeAreRefusedWithATypeError() {
-        // new Map([[1, 2]]), new Float32Array(2), Object.assign([1], {x: 2})
-        for (String hex : List.of("b701160104020404", "b7011908180800000000000000000002", "b70112010402010701780404")) {
-            assertThatThrownBy(() -> decode(hex)).isInstanceOfSatisfying(RpcError.class,
+    void mapsAndSetsWithPrimitiveKeysCrossBothWays() {
+        // new Map([[1, 'one'], ['k', [true]], [null, 2.5]])
+        String mapHex = "b7011603040207036f6e6507016b1201020001050000000000000440";
+        Map<?, ?> map = (Map<?, ?>) decode(mapHex);
+        assertThat(new ArrayList<Object>(map.keySet())).containsExactly(1L, "k", null);
+        assertThat(map.get(1L)).isEqualTo("one");
+        assertThat(map.get("k")).isEqualTo(List.of(true));
+        assertThat(map.get(null)).isEqualTo(2.5);
+        assertThat(encode(map)).isEqualTo(mapHex);
+        // A Java Map with a key that is not a String is a JS Map, written as serialize.js writes it.
+        Map<Object, Object> javaMap = new LinkedHashMap<>();
+        javaMap.put(1, "one");
+        javaMap.put("k", List.of(true));
+        javaMap.put(null, 2.5);
+        assertThat(encode(javaMap)).isEqualTo(mapHex);
+        // new Map([['a', 1]]): only String keys, and still a JS Map when it goes back (checked with Node)...
+        Object stringKeyed = decode("b70116010701610402");
+        assertThat(stringKeyed).isEqualTo(Map.of("a", 1L));
+        assertThat(encode(stringKeyed)).isEqualTo("b70116010701610402");
+        // ...while a Java Map of String keys is a plain object.
+        assertThat(encode(Map.of("a", 1))).isEqualTo("b70111010701610402");
+        // const m = new Map(); m.set('self', m)
+        Map<?, ?> self = (Map<?, ?>) decode("b7011601070473656c661000");
+        assertThat(self.get("self")).isSameAs(self);
+        // new Set(['a', 1, 2n])
+        String setHex = "b7011703070161040206000102";
+        assertThat(decode(setHex)).isInstanceOf(Set.class).asInstanceOf(org.assertj.core.api.InstanceOfAssertFactories.ITERABLE)
+                .containsExactly("a", 1L, BigInteger.TWO);
+        assertThat(encode(new LinkedHashSet<>(List.of("a", 1, BigInteger.TWO)))).isEqualTo(setHex);
+    }
+
+    @Test
+    void aDomExceptionKeepsItsName() {
+        // new DOMException('stop', 'AbortError') (without its stack); serialize.js reads these bytes back as that DOMException
+        String hex = "b7011f070a41626f72744572726f72070473746f7000";
+        RpcError e = (RpcError) decode(hex);
+        assertThat(e.type()).isEqualTo(RpcError.Type.ERROR);
+        assertThat(e.name()).isEqualTo("AbortError");
+        assertThat(e.getMessage()).isEqualTo("stop");
+        assertThat(e).hasToString("AbortError: stop");
+        assertThat(e).isNotEqualTo(new RpcError("stop"));
+        assertThat(encode(e)).isEqualTo(hex);
+        assertThat(new RpcError(RpcError.Type.TYPE_ERROR, "bad").name()).isEqualTo("TypeError");
+    }
+
+    @Test
+    void valuesJavaDoesNotTakeAreRefusedWithATypeError() {
+        // /x/g, new Float32Array(2), Object.assign([1], {x: 2}), new Map([[{}, 1]]), new Set([[]])
+        for (String hex : List.of("b70115070178070167", "b7011908180800000000000000000002", "b70112010402010701780404",
+                "b701160111000402", "b7011701120000")) {
+            assertThatThrownBy(() -> decode(hex)).as(hex).isInstanceOfSatisfying(RpcError.class,
                     e -> assertThat(e.type()).isEqualTo(RpcError.Type.TYPE_ERROR));
         }
-        assertThatThrownBy(() -> decode("b701160104020404")).hasMessageStartingWith("A Map cannot be passed to a Java durable object");
+        assertThatThrownBy(() -> decode("b70115070178070167")).hasMessageStartingWith("A RegExp cannot be passed to Java");
+        assertThatThrownBy(() -> decode("b701160111000402")).hasMessageStartingWith("An object as a Map key or Set element cannot be passed");
         // a capability slot
         assertThatThrownBy(() -> decode("b7012000")).hasMessageStartingWith("A stub, function or RpcTarget cannot be passed");
-        // and on the way out: a Java value with no JS form, a Long past 2^53, a Map with other keys
+        // and on the way out: a Java value with no JS form, a Long past 2^53, an object as a Map key or Set element
         assertThatThrownBy(() -> StructuredValues.encode(new Object())).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> StructuredValues.encode(1L << 60)).isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> StructuredValues.encode(Map.of(1, 2))).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> StructuredValues.encode(new java.math.BigDecimal("1.5"))).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> StructuredValues.encode(Map.of(List.of(), 2))).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> StructuredValues.encode(Set.of(new byte[0]))).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> StructuredValues.encode("x".repeat(100), 50)).isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test
     void malformedInputIsRefusedWithoutAllocatingWhatItClaims() {
         for (String hex : List.of("", "b7", "b702", "0001", "b70107ffffffff0f", "b70112ffffffff0f", "b7011308ffffffff0f00",
-                "b7011001", "b701191802", "b70101ff", "b7011a0901", "b701", "b70118ffffffffffffffff7f")) {
+                "b7011001", "b701191802", "b70101ff", "b7011a0901", "b701", "b70118ffffffffffffffff7f",
+                // an array of 2^35 elements, a string of 2^31 bytes, a sparse array of 2^32 * 15, a Map and a Set of 2^32 entries
+                "b70112808080808020", "b701078080808008", "b70113808080800f0000", "b70116ffffffff0f", "b70117ffffffff0f")) {
             assertThatThrownBy(() -> decode(hex)).as(hex).isInstanceOf(RpcError.class);
         }
         // a view whose range passes its buffer's end
@@ -139,7 +201,7 @@ class StructuredValuesTest {
     void randomMutationsOfValidEncodingsDecodeOrAreRefusedCleanly() {
         Random random = new Random(11);
         byte[] valid = StructuredValues.encode(List.of(Map.of("a", List.of(1, "two", new byte[]{3}), "b", 2.5),
-                Instant.ofEpochMilli(5), new RpcError("e"), BigInteger.TEN));
+                Instant.ofEpochMilli(5), new RpcError("e"), BigInteger.TEN, Map.of(7, "seven"), Set.of("s")));
         for (int i = 0; i < 20_000; i++) {
             byte[] m = valid.clone();
             int flips = 1 + random.nextInt(4);

@@ -1,9 +1,10 @@
 package dev.bulwark.server.embed;
 
+import dev.bulwark.objects.java.RpcError;
+import dev.bulwark.objects.java.StructuredValues;
 import dev.bulwark.sandbox.ipc.ErrorCode;
 import dev.bulwark.sandbox.ipc.Message;
 import dev.bulwark.sandbox.worker.WorkerCode;
-import dev.bulwark.server.node.CloneCodec;
 import dev.bulwark.server.node.TenantWorkers;
 
 import java.util.ArrayList;
@@ -14,8 +15,9 @@ import java.util.concurrent.CompletableFuture;
 /**
  * One tenant's dynamic workers, from Java: load, call (RPC and fetch), list, unload. The same workers
  * as the tenant API's over HTTP ({@link TenantWorkers}); calls block the calling thread (virtual
- * threads are fine). RPC values are {@link CloneCodec}'s: null, Boolean, Number (Double back),
- * String, byte[], List, Map, Set.
+ * threads are fine). RPC values are those of {@link StructuredValues} (the same mapping as Java durable
+ * objects): null, Boolean, numbers (a Long back for a safe integer, else a Double), BigInteger,
+ * String, byte[], Instant, List, Map, Set, {@link RpcError}.
  */
 public final class TenantWorkersClient {
     private final TenantWorkers workers;
@@ -77,18 +79,29 @@ public final class TenantWorkersClient {
         return workers.unload(tenant, id);
     }
 
-    /** Calls {@code method(args...)} on worker {@code id}'s {@code entrypoint} (null: its default export). */
+    /**
+     * Calls {@code method(args...)} on worker {@code id}'s {@code entrypoint} (null: its default export).
+     *
+     * @throws IllegalArgumentException when an argument has no JS form (see {@link StructuredValues})
+     * @throws WorkerException          when the call fails; {@code result_not_java} when the result has no
+     *                                  Java form (a RegExp, a Float32Array, a stub, ...)
+     */
     public Object call(String id, String entrypoint, String method, Object... args) {
-        byte[] serialized = CloneCodec.serialize(Arrays.asList(args));
+        byte[] serialized = StructuredValues.encode(Arrays.asList(args), TenantWorkers.MAX_CALL_PAYLOAD);
         CompletableFuture<Message> answer = new CompletableFuture<>();
         workers.rpc(tenant, id, entrypoint, method, serialized, answer::complete);
         return switch (await(answer)) {
             case Message.RpcResult r when r.threw() -> {
-                Object thrown = CloneCodec.deserialize(r.value());
-                if (thrown instanceof CloneCodec.JsError e) throw new WorkerException("worker_threw", e.message(), e.name());
+                Object thrown;
+                try {
+                    thrown = StructuredValues.decode(r.value());
+                } catch (RpcError notJava) {
+                    thrown = null;
+                }
+                if (thrown instanceof RpcError e) throw new WorkerException("worker_threw", e.getMessage(), e.name());
                 throw new WorkerException("worker_threw", "the worker threw a value that is not an Error");
             }
-            case Message.RpcResult r -> CloneCodec.deserialize(r.value());
+            case Message.RpcResult r -> decode(r.value());
             case Message.CallFailed f -> throw new WorkerException(f.code(), f.message());
             default -> throw new WorkerException(ErrorCode.INTERNAL.code(), ErrorCode.INTERNAL.description());
         };
@@ -103,6 +116,14 @@ public final class TenantWorkersClient {
             case Message.CallFailed f -> throw new WorkerException(f.code(), f.message());
             default -> throw new WorkerException(ErrorCode.INTERNAL.code(), ErrorCode.INTERNAL.description());
         };
+    }
+
+    private static Object decode(byte[] value) {
+        try {
+            return StructuredValues.decode(value);
+        } catch (RpcError e) {
+            throw new WorkerException("result_not_java", e.getMessage());
+        }
     }
 
     /** The answer, or a sandbox_unavailable error when none comes within the worker's wall-clock limit and some slack. */

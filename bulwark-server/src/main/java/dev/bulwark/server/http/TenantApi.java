@@ -5,11 +5,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.bulwark.objects.java.RpcError;
+import dev.bulwark.objects.java.StructuredValues;
 import dev.bulwark.sandbox.ipc.Address;
 import dev.bulwark.sandbox.ipc.ErrorCode;
 import dev.bulwark.sandbox.ipc.Message;
 import dev.bulwark.sandbox.worker.WorkerCode;
-import dev.bulwark.server.node.CloneCodec;
 import dev.bulwark.server.node.LogHub;
 import dev.bulwark.server.node.Node;
 import dev.bulwark.server.node.TenantWorkers;
@@ -206,7 +207,7 @@ final class TenantApi {
             }
             JsonNode a = call.get("args");
             if (a != null && !a.isNull() && !a.isArray()) throw new IllegalArgumentException("args must be an array");
-            args = CloneCodec.serialize(a == null || a.isNull() ? List.of() : JSON.convertValue(a, List.class));
+            args = StructuredValues.encode(a == null || a.isNull() ? List.of() : JsonValues.fromJson(a), TenantWorkers.MAX_CALL_PAYLOAD);
         } catch (IOException e) {
             fail(response, callback, new Refusal(400, "bad_request", "the body is not JSON"));
             return;
@@ -225,14 +226,14 @@ final class TenantApi {
         switch (outcome) {
             case Message.RpcResult r when r.threw() -> {
                 Object thrown = decodeOrNull(r.value());
-                String message = thrown instanceof CloneCodec.JsError e ? e.name() + ": " + e.message() : "the worker threw a value";
+                String message = thrown instanceof RpcError e ? e.toString() : "the worker threw a value";
                 fail(response, callback, new Refusal(500, ErrorCode.WORKER_THREW.code(), message));
             }
             case Message.RpcResult r -> {
                 JsonNode result;
                 try {
-                    result = JsonValues.toJson(CloneCodec.deserialize(r.value()));
-                } catch (IllegalArgumentException e) {
+                    result = JsonValues.toJson(StructuredValues.decode(r.value()));
+                } catch (IllegalArgumentException | RpcError e) {
                     fail(response, callback, new Refusal(500, "result_not_json", "the result cannot be written as JSON: " + e.getMessage()));
                     return;
                 }
@@ -267,8 +268,8 @@ final class TenantApi {
 
     private static Object decodeOrNull(byte[] value) {
         try {
-            return CloneCodec.deserialize(value);
-        } catch (IllegalArgumentException e) {
+            return StructuredValues.decode(value);
+        } catch (RpcError e) {
             return null;
         }
     }

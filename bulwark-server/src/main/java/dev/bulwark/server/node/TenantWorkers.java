@@ -130,7 +130,7 @@ public final class TenantWorkers {
 
     /**
      * Calls {@code method} of the tenant's worker {@code id} (its {@code entrypoint}, null: the
-     * default export) with serialized {@code args} ({@link CloneCodec}); answers one
+     * default export) with serialized {@code args} ({@code StructuredValues}); answers one
      * {@link Message.RpcResult} or {@link Message.CallFailed}.
      */
     public void rpc(String tenant, String id, String entrypoint, String method, byte[] args, Consumer<Message> reply) {

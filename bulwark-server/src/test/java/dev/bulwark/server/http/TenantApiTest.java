@@ -54,6 +54,9 @@ class TenantApiTest {
               echo(v) { return v; }
               owner() { return this.env.OWNER; }
               boom() { throw new RangeError("too far"); }
+              abort() { throw new DOMException("stop", "AbortError"); }
+              collections() { return { m: new Map([[1, "one"], ["k", true]]), s: new Set(["a", 2]) }; }
+              regexp() { return /x/; }
               cyclic() { const a = { name: "loop" }; a.self = a; return a; }
               big() { return "x".repeat(12 * 1024 * 1024); }
               fetch(request) {
@@ -128,6 +131,15 @@ class TenantApiTest {
         assertThat(boom.statusCode()).isEqualTo(500);
         assertThat(error(boom).get("code").asText()).isEqualTo("worker_threw");
         assertThat(error(boom).get("message").asText()).isEqualTo("RangeError: too far");
+        assertThat(error(call(LOADER_KEY, "calc", "{\"method\":\"abort\"}")).get("message").asText()).isEqualTo("AbortError: stop");
+        // Maps and Sets come back as objects and arrays; a JSON number is a JS number, however large.
+        assertThat(call(LOADER_KEY, "calc", "{\"method\":\"collections\"}").body())
+                .isEqualTo("{\"result\":{\"m\":{\"1\":\"one\",\"k\":true},\"s\":[\"a\",2]}}");
+        assertThat(call(LOADER_KEY, "calc", "{\"method\":\"add\",\"args\":[9007199254740993,12345678901234567890]}").body())
+                .isEqualTo("{\"result\":12354686100489308000}");
+        HttpResponse<String> regexp = call(LOADER_KEY, "calc", "{\"method\":\"regexp\"}");
+        assertThat(regexp.statusCode()).isEqualTo(500);
+        assertThat(error(regexp).get("code").asText()).isEqualTo("result_not_json");
 
         // A fetch forwards the request; the tenant's key never reaches the worker.
         HttpResponse<String> fetched = send(LOADER_KEY, "POST", "v1/workers/calc/fetch/some/path?q=1", "body");
@@ -274,7 +286,17 @@ class TenantApiTest {
     void theEmbeddingApiLoadsCallsAndFetches() {
         TenantWorkersClient acme = Bulwark.attach(node).tenant("loader");
         acme.load("embedded", WorkerSource.of("2025-06-01", "main.js").js("main.js", CALC).env(Map.of("OWNER", "java")));
-        assertThat(acme.call("embedded", null, "add", 40, 2)).isEqualTo(42.0);
+        assertThat(acme.call("embedded", null, "add", 40, 2)).isEqualTo(42L);
+        assertThat(acme.call("embedded", null, "add", 0.5, 2)).isEqualTo(2.5);
+        Map<?, ?> collections = (Map<?, ?>) acme.call("embedded", null, "collections");
+        assertThat(collections.get("m")).isEqualTo(Map.of(1L, "one", "k", true));
+        assertThat(collections.get("s")).isEqualTo(java.util.Set.of("a", 2L));
+        assertThatThrownBy(() -> acme.call("embedded", null, "regexp")).isInstanceOfSatisfying(WorkerException.class, e -> {
+            assertThat(e.code()).isEqualTo("result_not_java");
+            assertThat(e.getMessage()).startsWith("A RegExp cannot be passed to Java");
+        });
+        assertThatThrownBy(() -> acme.call("embedded", null, "abort")).isInstanceOfSatisfying(WorkerException.class,
+                e -> assertThat(e.errorName()).isEqualTo("AbortError"));
         assertThat(acme.call("embedded", null, "echo", Map.of("k", List.of("v", true)))).isEqualTo(Map.of("k", List.of("v", true)));
         assertThat((byte[]) acme.call("embedded", null, "echo", (Object) new byte[] {1, 2, 3})).containsExactly(1, 2, 3);
         assertThatThrownBy(() -> acme.call("embedded", null, "boom")).isInstanceOfSatisfying(WorkerException.class, e -> {
