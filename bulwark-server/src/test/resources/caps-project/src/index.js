@@ -207,9 +207,15 @@ export default {
             async run(tool) {
               const viaEnv = await this.env.TOOL.add(1, 2);
               const viaArg = await tool.echo({ s: "é", n: 1.5, list: [true, null], bytes: new Uint8Array([1, 2]) });
+              const types = await tool.types(7, 1.5, 2n, new Date(0), new Map([[1, "a"]]), new Set([1]), new TypeError("t"), undefined);
+              const v = await tool.echo({ m: new Map([[1, "a"]]), set: new Set(["x"]), d: new Date(5), big: 2n ** 64n, e: new RangeError("r") });
+              const back = [v.m instanceof Map && v.m.get(1) === "a", v.set instanceof Set && v.set.has("x"),
+                v.d instanceof Date && v.d.getTime() === 5, v.big === 2n ** 64n, v.e instanceof RangeError && v.e.message === "r"];
+              const regexp = await tool.echo(/x/).then(() => "no", (e) => e.constructor.name + ": " + e.message);
+              const unsendable = await tool.unsendable().then(() => "no", (e) => e.constructor.name + ": " + e.message);
               const failed = await this.env.TOOL.fail().then(() => "no", (e) => e.constructor.name + ": " + e.message);
               const fn = await tool.add(() => 1).then(() => "no", (e) => e.constructor.name + ": " + e.message);
-              return { viaEnv, viaArg: { ...viaArg, bytes: Array.from(viaArg.bytes) }, failed, fn };
+              return { viaEnv, viaArg: { ...viaArg, bytes: Array.from(viaArg.bytes) }, types, back, regexp, unsendable, failed, fn };
             }
           }`, { TOOL: env.TOOL }));
         return Response.json(await child.getEntrypoint().run(env.TOOL));

@@ -5,7 +5,8 @@ import java.util.LinkedHashMap;
 
 /**
  * Java values in the structured format of JS RPC and durable-object KV values ({@code serialize.js},
- * format v1): the one codec between Java and JS values, used by Java durable objects, the tenant
+ * format v1): the one codec between Java and JS values, used by Java durable objects, Java
+ * capabilities ({@code dev.bulwark.server.caps}), the tenant
  * HTTP API and the Java embedding API. The mapping, both ways:
  *
  * <table>

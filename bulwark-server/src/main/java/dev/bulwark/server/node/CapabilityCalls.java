@@ -1,9 +1,10 @@
 package dev.bulwark.server.node;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.bulwark.objects.java.RpcError;
+import dev.bulwark.objects.java.StructuredValues;
 import dev.bulwark.sandbox.ipc.Address;
 import dev.bulwark.sandbox.ipc.CapPayload;
-import dev.bulwark.sandbox.ipc.CloneValues;
 import dev.bulwark.sandbox.ipc.Message;
 import dev.bulwark.sandbox.worker.Binding;
 import dev.bulwark.server.caps.CapabilityError;
@@ -51,8 +52,7 @@ final class CapabilityCalls {
                             (tenant, address) -> callable.apply(tenant, address) != null), r.threw());
                 } catch (Capabilities.CapabilityException e) {
                     // A result that names a stub its invocation does not hold: the caller gets the refusal.
-                    return new Message.RpcReturn(r.invocationId(), CloneValues.serialize(new CloneValues.JsError("Error",
-                            e.getMessage())), true);
+                    return new Message.RpcReturn(r.invocationId(), error(RpcError.Type.ERROR, e.getMessage()), true);
                 }
             }
 
@@ -109,8 +109,8 @@ final class CapabilityCalls {
             case Capabilities.Java j -> {
                 if (CapPayload.hasRefs(args)) {
                     caps.discard(args);
-                    from.deliver(new Message.RpcResult(c.callId(), CloneValues.serialize(new CloneValues.JsError("TypeError",
-                            "A Java capability takes plain values only: no functions, RpcTargets or stubs.")), true));
+                    from.deliver(new Message.RpcResult(c.callId(), error(RpcError.Type.TYPE_ERROR,
+                            "A Java capability takes plain values only: no functions, RpcTargets or stubs."), true));
                     return;
                 }
                 from.deliver(callJava(c.callId(), j, c.method(), args));
@@ -120,33 +120,47 @@ final class CapabilityCalls {
 
     private static Message callJava(long callId, Capabilities.Java j, String method, byte[] args) {
         if (args == null) {
-            return new Message.RpcResult(callId, CloneValues.serialize(new CloneValues.JsError("TypeError",
-                    "\"" + method + "\" is a method of a Java capability: call it.")), true);
+            return new Message.RpcResult(callId, error(RpcError.Type.TYPE_ERROR,
+                    "\"" + method + "\" is a method of a Java capability: call it."), true);
         }
         List<Object> list;
         try {
-            Object decoded = CloneValues.deserialize(args);
-            if (!(decoded instanceof List<?> l)) throw new IllegalArgumentException("the arguments are not an array");
+            Object decoded = StructuredValues.decode(args);
+            if (!(decoded instanceof List<?> l)) throw new RpcError(RpcError.Type.TYPE_ERROR, "the arguments are not an array");
             list = new ArrayList<>(l);
-        } catch (IllegalArgumentException e) {
-            return new Message.RpcResult(callId, CloneValues.serialize(new CloneValues.JsError("TypeError",
-                    "Java capability " + j.name() + ": " + e.getMessage())), true);
+        } catch (RpcError e) {
+            return new Message.RpcResult(callId, error(RpcError.Type.TYPE_ERROR,
+                    "Java capability " + j.name() + ": " + e.getMessage()), true);
         }
+        Object result;
         try {
-            Object result = j.object().call(method, list);
-            return new Message.RpcResult(callId, CloneValues.serialize(result), false);
+            result = j.object().call(method, list);
         } catch (CapabilityError e) {
-            return new Message.RpcResult(callId, CloneValues.serialize(new CloneValues.JsError(e.type(), e.getMessage())), true);
-        } catch (IllegalArgumentException e) {
-            // The result could not be converted: the capability's bug, told to the operator.
-            log.warn("Java capability {} returned a value JavaScript cannot take: {}", j.name(), e.getMessage());
-            return new Message.RpcResult(callId, CloneValues.serialize(new CloneValues.JsError("Error",
-                    "internal error in capability " + j.name())), true);
+            return new Message.RpcResult(callId, error(errorType(e.type()), e.getMessage()), true);
         } catch (Exception | LinkageError e) {
             log.warn("Java capability {} failed on {}: {}", j.name(), method, e.toString());
-            return new Message.RpcResult(callId, CloneValues.serialize(new CloneValues.JsError("Error",
-                    "internal error in capability " + j.name())), true);
+            return new Message.RpcResult(callId, error(RpcError.Type.ERROR,
+                    "internal error in capability " + j.name()), true);
         }
+        try {
+            return new Message.RpcResult(callId, StructuredValues.encode(result), false);
+        } catch (IllegalArgumentException e) {
+            // The result has no JS form: the capability's bug, told to the operator.
+            log.warn("Java capability {} returned a value JavaScript cannot take: {}", j.name(), e.getMessage());
+            return new Message.RpcResult(callId, error(RpcError.Type.ERROR,
+                    "internal error in capability " + j.name()), true);
+        }
+    }
+
+    /** The bytes of a JS error of {@code type} with {@code message}, as an RPC result that threw. */
+    static byte[] error(RpcError.Type type, String message) {
+        return StructuredValues.encode(new RpcError(type, message));
+    }
+
+    /** The standard JS error named {@code name} (a {@link CapabilityError}'s type); another name is Error. */
+    private static RpcError.Type errorType(String name) {
+        for (RpcError.Type t : RpcError.Type.values()) if (t.jsName().equals(name)) return t;
+        return RpcError.Type.ERROR;
     }
 
     /** The env bindings of a dynamic worker from its parent's accepted env capabilities (null: none). */

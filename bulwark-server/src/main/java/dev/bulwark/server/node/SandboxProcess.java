@@ -341,9 +341,9 @@ final class SandboxProcess implements IsolateHost, Capabilities.Peer {
          */
         static Message.RpcReturn plain(Message.RpcReturn r) {
             if (!dev.bulwark.sandbox.ipc.CapPayload.hasRefs(r.value())) return r;
-            return new Message.RpcReturn(r.invocationId(), dev.bulwark.sandbox.ipc.CloneValues.serialize(
-                    new dev.bulwark.sandbox.ipc.CloneValues.JsError("TypeError",
-                            "This result holds functions, RpcTargets or stubs, which cannot be passed to this caller.")), true);
+            return new Message.RpcReturn(r.invocationId(), CapabilityCalls.error(
+                    dev.bulwark.objects.java.RpcError.Type.TYPE_ERROR,
+                    "This result holds functions, RpcTargets or stubs, which cannot be passed to this caller."), true);
         }
 
         CapHooks NONE = new CapHooks() {

@@ -48,8 +48,11 @@ class CapabilitiesTest {
         ProjectConfig config = ProjectLoader.load(project, s -> s.withPort(0).withDataDir(data));
         node = Node.serve(config);
         node.capabilities().register("tool", (method, args) -> switch (method) {
-            case "add" -> (Double) args.get(0) + (Double) args.get(1);
+            case "add" -> (Long) args.get(0) + (Long) args.get(1);
             case "echo" -> args.getFirst();
+            // What each argument arrives as in Java (StructuredValues' mapping).
+            case "types" -> args.stream().map(a -> a == null ? "null" : a.getClass().getSimpleName()).toList();
+            case "unsendable" -> new Object();
             case "fail" -> throw new CapabilityError("RangeError", "nope");
             default -> throw new CapabilityError("TypeError", "no method " + method);
         });
@@ -162,6 +165,11 @@ class CapabilitiesTest {
     void aJavaCapabilityIsCalledFromADynamicWorkerThroughEnvAndAsAnArgument() throws Exception {
         assertThat(get("/java")).isEqualTo(json.readTree("""
                 {"viaEnv":3,"viaArg":{"s":"é","n":1.5,"list":[true,null],"bytes":[1,2]},
+                 "types":["Long","Double","BigInteger","Instant","JsMap","LinkedHashSet","RpcError","null"],
+                 "back":[true,true,true,true,true],
+                 "regexp":"TypeError: Java capability tool: A RegExp cannot be passed to Java (it takes null, booleans, numbers,\
+                 bigints, strings, Uint8Array/ArrayBuffer, Date, arrays, plain objects, Map, Set and errors).",
+                 "unsendable":"Error: internal error in capability tool",
                  "failed":"RangeError: nope",
                  "fn":"TypeError: A Java capability takes plain values only: no functions, RpcTargets or stubs."}"""));
     }

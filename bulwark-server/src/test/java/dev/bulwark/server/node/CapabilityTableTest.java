@@ -2,7 +2,6 @@ package dev.bulwark.server.node;
 
 import dev.bulwark.sandbox.ipc.Address;
 import dev.bulwark.sandbox.ipc.CapPayload;
-import dev.bulwark.sandbox.ipc.CloneValues;
 import dev.bulwark.sandbox.ipc.Message;
 import org.junit.jupiter.api.Test;
 
@@ -47,7 +46,7 @@ class CapabilityTableTest {
     final FakePeer receiver = new FakePeer("generated:t");
 
     static byte[] payload(CapPayload.Ref... refs) {
-        return new CapPayload(List.of(refs), CloneValues.serialize(List.of())).encode();
+        return new CapPayload(List.of(refs), dev.bulwark.objects.java.StructuredValues.encode(List.of())).encode();
     }
 
     static long heldId(byte[] payload) {
