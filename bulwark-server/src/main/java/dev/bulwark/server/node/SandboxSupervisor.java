@@ -384,5 +384,6 @@ public final class SandboxSupervisor implements AutoCloseable {
         closed = true;
         monitor.interrupt();
         for (SandboxProcess p : processes()) p.close();
+        launcher.killAll();
     }
 }

@@ -58,6 +58,19 @@ class SandboxHandshakeTest {
     @BeforeAll
     static void start() throws Exception {
         record = dir.resolve("attempts.txt");
+        String agentArgs = record + ";garbage=garbage;exit=exit;silent=silent";
+        Limits limits = new Limits(1_000, 30_000, 64, 50, 1 << 20, 1 << 16, 1 << 20);
+        node = nodeWith(dir, agentArgs);
+        node.deploy(new DeployedWorker("bystander", "bystander", bundle(WORKER), "{}", limits));
+        boolean silent = Boolean.getBoolean("bulwark.handshake.silent");
+        for (String tenant : silent ? List.of("garbage", "exit", "silent") : List.of("garbage", "exit")) {
+            // A deploy waits for its tenant's sandbox, which never comes: deployed from the side.
+            Thread.startVirtualThread(() -> node.deploy(new DeployedWorker(tenant, tenant, bundle(WORKER), "{}", limits)));
+        }
+    }
+
+    /** A node (in {@code dir}) whose sandboxes run the saboteur with {@code agentArgs}; unconfined. */
+    static Node nodeWith(Path dir, String agentArgs) throws Exception {
         Path agent = dir.resolve("saboteur.jar");
         Manifest manifest = new Manifest();
         manifest.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
@@ -65,17 +78,10 @@ class SandboxHandshakeTest {
         try (OutputStream out = Files.newOutputStream(agent); JarOutputStream jar = new JarOutputStream(out, manifest)) {
             jar.flush(); // the class itself comes from the class path the sandbox shares with this JVM
         }
-        String agentArgs = record + ";garbage=garbage;exit=exit;silent=silent";
         Limits limits = new Limits(1_000, 30_000, 64, 50, 1 << 20, 1 << 16, 1 << 20);
         SandboxSettings sandboxes = new SandboxSettings(1, 1, 1024, 0, List.of("-javaagent:" + agent + "=" + agentArgs),
                 SandboxSettings.DEFAULT_DYNAMIC_WORKERS_MAX, SandboxSettings.DEFAULT_OBJECT_IDLE_MS, SandboxSettings.Confine.OFF);
-        node = Node.start(new Settings("127.0.0.1", 0, dir.resolve("data"), "bystander", limits, sandboxes, EgressSettings.NONE));
-        node.deploy(new DeployedWorker("bystander", "bystander", bundle(WORKER), "{}", limits));
-        boolean silent = Boolean.getBoolean("bulwark.handshake.silent");
-        for (String tenant : silent ? List.of("garbage", "exit", "silent") : List.of("garbage", "exit")) {
-            // A deploy waits for its tenant's sandbox, which never comes: deployed from the side.
-            Thread.startVirtualThread(() -> node.deploy(new DeployedWorker(tenant, tenant, bundle(WORKER), "{}", limits)));
-        }
+        return Node.start(new Settings("127.0.0.1", 0, dir.resolve("data"), "bystander", limits, sandboxes, EgressSettings.NONE));
     }
 
     @AfterAll
@@ -123,6 +129,21 @@ class SandboxHandshakeTest {
     @Test
     void aSandboxThatConnectsAndExitsLeavesNoSocket() throws Exception {
         everyGivenUpAttemptLeftNothing("exit", 3, Duration.ofSeconds(90));
+    }
+
+    @Test
+    void closingTheNodeKillsASandboxStillInItsHandshake(@TempDir Path other) throws Exception {
+        Path attempts = other.resolve("attempts.txt");
+        Node closing = nodeWith(other, attempts + ";silent=silent");
+        Limits limits = Limits.DEFAULTS;
+        Thread.startVirtualThread(() -> closing.deploy(new DeployedWorker("silent", "silent", bundle(WORKER), "{}", limits)));
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
+                .until(() -> Files.exists(attempts) && !Files.readAllLines(attempts).isEmpty());
+        long pid = Long.parseLong(Files.readAllLines(attempts).getFirst().split(" ")[1]);
+        assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)).as("it waits in its handshake").isTrue();
+        closing.close();
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(
+                ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)).as("the child outlived its node").isFalse());
     }
 
     /** Long variant: the handshake's bound is 60 s. */
