@@ -27,6 +27,9 @@ final class SandboxLauncher {
     private final Confinement confinement;
     /** The memory cgroup's hard limit: above the node's own kill ceiling, so that one normally acts first. */
     private final long memoryLimitBytes;
+    /** Every child started and still running, handshake done or not: closing the node ends them all. */
+    private final java.util.Set<Process> running = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private volatile boolean killed;
 
     SandboxLauncher(Path runDir, Path dataDir, int heapMb, int poolSize, int isolatesPerWorker, long rssCeilingMb,
                     List<String> jvmOptions, long objectIdleMs, Confinement confinement) throws IOException {
@@ -114,6 +117,23 @@ final class SandboxLauncher {
         pb.environment().put("TZ", "UTC");
         pb.redirectOutput(ProcessBuilder.Redirect.INHERIT);
         pb.redirectError(ProcessBuilder.Redirect.INHERIT);
-        return pb.start();
+        if (killed) throw new IOException("the node is closing");
+        Process process = pb.start();
+        running.add(process);
+        process.onExit().thenRun(() -> running.remove(process));
+        if (killed) { // closed while it started: it would outlive the node
+            process.destroyForcibly();
+            throw new IOException("the node is closing");
+        }
+        return process;
+    }
+
+    /**
+     * Kills every child still running, including one still in its handshake (which no
+     * {@link SandboxProcess} owns yet, and which would otherwise outlive the node).
+     */
+    void killAll() {
+        killed = true;
+        for (Process p : running) p.destroyForcibly();
     }
 }

@@ -401,5 +401,6 @@ public final class SandboxSupervisor implements AutoCloseable {
         closed = true;
         monitor.interrupt();
         for (SandboxProcess p : processes()) p.close();
+        launcher.killAll();
     }
 }
