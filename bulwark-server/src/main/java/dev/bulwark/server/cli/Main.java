@@ -14,15 +14,9 @@ import java.io.InputStream;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.net.BindException;
-import java.net.ConnectException;
-import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpConnectTimeoutException;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -217,48 +211,23 @@ public final class Main implements Runnable {
         @Parameters(index = "0", description = "the worker's name")
         String worker;
 
-        @Option(names = "--port", defaultValue = "8787", description = "port of the node (default ${DEFAULT-VALUE})")
-        int port;
-
-        @Option(names = "--host", defaultValue = "127.0.0.1")
-        String host;
-
-        @Option(names = "--data", defaultValue = ".bulwark/data",
-                description = "the node's data directory, which holds admin.token (default ${DEFAULT-VALUE})")
-        Path data;
+        @CommandLine.Mixin
+        AdminNode node;
 
         @Override
         public Integer call() throws Exception {
             PrintWriter err = spec.commandLine().getErr(), out = spec.commandLine().getOut();
-            if (port < 1 || port > 65_535) {
-                err.println("bulwark: --port " + port + ": must be from 1 to 65535");
-                return USAGE;
-            }
-            Path tokenFile = data.resolve("admin.token");
-            if (!Files.isReadable(tokenFile)) {
-                err.println("bulwark: no admin token at " + tokenFile + " (is the node running with --data " + data + "?)");
-                return USAGE;
-            }
-            String token = Files.readString(tokenFile).trim();
-            URI uri;
-            try {
-                uri = URI.create("http://" + host + ":" + port + "/cdn-cgi/bulwark/tail/"
-                        + java.net.URLEncoder.encode(worker, java.nio.charset.StandardCharsets.UTF_8));
-            } catch (IllegalArgumentException e) {
-                err.println("bulwark: --host " + host + ": not a host name or address");
-                return USAGE;
-            }
-            HttpRequest req = HttpRequest.newBuilder(uri).header("Authorization", "Bearer " + token).build();
-            HttpResponse<InputStream> res;
-            try (HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build()) {
+            try (HttpClient client = AdminNode.client()) {
+                HttpResponse<InputStream> res;
                 try {
-                    res = client.send(req, HttpResponse.BodyHandlers.ofInputStream());
-                } catch (ConnectException | HttpConnectTimeoutException e) {
-                    err.println("bulwark: no node answers on " + host + ":" + port + " (is it running? try --port)");
-                    return FAILED;
+                    node.checkPort();
+                    res = node.get(client, "tail/" + java.net.URLEncoder.encode(worker, java.nio.charset.StandardCharsets.UTF_8), null);
+                } catch (AdminNode.Refusal r) {
+                    err.println("bulwark: " + r.getMessage());
+                    return r.status;
                 }
                 if (res.statusCode() == 404) {
-                    err.println("bulwark: the node on " + host + ":" + port + " has no worker named '" + worker + "'");
+                    err.println("bulwark: the node on " + node.host + ":" + node.port + " has no worker named '" + worker + "'");
                     return FAILED;
                 }
                 if (res.statusCode() != 200) {

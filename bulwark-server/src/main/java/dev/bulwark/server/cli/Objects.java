@@ -2,6 +2,7 @@ package dev.bulwark.server.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.bulwark.server.cli.AdminNode.Refusal;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -10,12 +11,7 @@ import picocli.CommandLine.Parameters;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
-import java.net.ConnectException;
-import java.net.URI;
 import java.net.URLEncoder;
-import java.net.http.HttpClient;
-import java.net.http.HttpConnectTimeoutException;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -25,8 +21,8 @@ import java.time.Duration;
 import java.util.concurrent.Callable;
 
 /**
- * {@code bulwark objects ...}: the admin endpoints for durable objects, from the command line. Like
- * {@code tail}, it reads the node's admin token from its data directory; every failure is one line.
+ * {@code bulwark objects ...}: the admin endpoints for durable objects, from the command line
+ * (through {@link AdminNode}, as {@code tail}); every failure is one line.
  */
 @Command(name = "objects", description = "Inspect the durable objects of a running node (namespaces, objects, snapshots).",
         subcommands = {Objects.Namespaces.class, Objects.ListObjects.class, Objects.Show.class, Objects.Snapshot.class})
@@ -41,35 +37,18 @@ final class Objects implements Runnable {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    /** A failure already worded for the operator, with the exit status it means. */
-    static final class Refusal extends Exception {
-        final int status;
-
-        Refusal(int status, String message) {
-            super(message);
-            this.status = status;
-        }
-    }
-
     /** The common part of each subcommand: the request, its one-line failures. */
     abstract static class AdminCall implements Callable<Integer> {
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
 
-        @Option(names = "--port", defaultValue = "8787", description = "port of the node (default ${DEFAULT-VALUE})")
-        int port;
-
-        @Option(names = "--host", defaultValue = "127.0.0.1")
-        String host;
-
-        @Option(names = "--data", defaultValue = ".bulwark/data",
-                description = "the node's data directory, which holds admin.token (default ${DEFAULT-VALUE})")
-        Path data;
+        @CommandLine.Mixin
+        AdminNode node;
 
         @Override
         public final Integer call() throws Exception {
             try {
-                if (port < 1 || port > 65_535) throw new Refusal(Main.USAGE, "--port " + port + ": must be from 1 to 65535");
+                node.checkPort();
                 run(spec.commandLine().getOut());
                 return 0;
             } catch (Refusal r) {
@@ -82,26 +61,7 @@ final class Objects implements Runnable {
 
         /** GETs an admin path; a non-200 answer becomes a Refusal with the node's message. */
         HttpResponse<InputStream> get(String path) throws Exception {
-            Path tokenFile = data.resolve("admin.token");
-            if (!Files.isReadable(tokenFile)) {
-                throw new Refusal(Main.USAGE, "no admin token at " + tokenFile + " (is the node running with --data "
-                        + data + "?)");
-            }
-            String token = Files.readString(tokenFile).trim();
-            URI uri;
-            try {
-                uri = URI.create("http://" + host + ":" + port + "/cdn-cgi/bulwark/" + path);
-            } catch (IllegalArgumentException e) {
-                throw new Refusal(Main.USAGE, "--host " + host + ": not a host name or address");
-            }
-            HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-            HttpResponse<InputStream> res;
-            try {
-                res = client.send(HttpRequest.newBuilder(uri).header("Authorization", "Bearer " + token)
-                        .timeout(Duration.ofMinutes(5)).build(), HttpResponse.BodyHandlers.ofInputStream());
-            } catch (ConnectException | HttpConnectTimeoutException e) {
-                throw new Refusal(Main.FAILED, "no node answers on " + host + ":" + port + " (is it running? try --port)");
-            }
+            HttpResponse<InputStream> res = node.get(AdminNode.client(), path, Duration.ofMinutes(5));
             if (res.statusCode() != 200) {
                 String body;
                 try (InputStream in = res.body()) {
