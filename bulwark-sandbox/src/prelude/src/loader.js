@@ -3,12 +3,9 @@
 // generated code on the first call, and cached by id per parent worker. A dynamic worker the
 // node evicted is loaded again from getCode on the next call: eviction costs time, nothing else.
 import { H } from './host.js';
-import { PromiseCtor, PromiseResolve, PromiseThen, ArrayIsArray, isArrayBuffer, isArrayBufferView, viewBytes } from './util.js';
+import { PromiseResolve, PromiseThen, ArrayIsArray, isArrayBuffer, isArrayBufferView, viewBytes } from './util.js';
 import { utf8Encode } from './encoding.js';
-import { Request, requestInternals } from './request.js';
-import { responseInternals } from './response.js';
-import { headersToPairs, joinHeaderLines } from './headers.js';
-import { stubHandler } from './rpc.js';
+import { stubHandler, stubFetch } from './rpc.js';
 import { registerAddressStub, workerRef, isCapValue, encodeEnvCaps } from './caps.js';
 import { serviceDescriptor } from './services.js';
 import { serialize } from './serialize.js';
@@ -198,35 +195,16 @@ class Fetcher {
   }
   fetch(input, init = undefined) {
     const loadable = this.#loadable, entrypoint = this.#entrypoint, grant = this.#grant;
-    return new PromiseCtor((resolve, reject) => {
-      const request = new Request(input, init);
-      const body = requestInternals.body(request);
-      const url = requestInternals.url(request);
-      const send = (bytes, retried) => PromiseThen(loadable.ensure(), (workerId) => {
-        let pending;
-        try {
-          pending = H.callWorker(workerId, entrypoint, grant[0], grant[1], grant[2], requestInternals.method(request), url,
-          joinHeaderLines(headersToPairs(requestInternals.headers(request))), bytes);
-        } catch (err) {
-          reject(err); // refused before it left (the subrequest limit, sizes)
-          return;
-        }
-        PromiseThen(pending, (result) => {
-          try {
-            resolve(responseInternals.fromHost(result, url));
-          } catch (err) {
-            reject(err);
-          }
-        }, (err) => {
-          if (!retried && err && err.code === 'not_found') {
-            loadable.forget(workerId);
-            send(bytes, true);
-          } else {
-            reject(err);
-          }
-        });
-      }, reject);
-      PromiseThen(body === null ? PromiseResolve(null) : body.consume(), (bytes) => send(bytes, false), reject);
+    return stubFetch(input, init, (method, url, headerLines, bytes) => {
+      // Loaded first, and loaded again once if it was evicted meanwhile.
+      const attempt = (retried) => PromiseThen(loadable.ensure(), (workerId) => PromiseThen(
+        H.callWorker(workerId, entrypoint, grant[0], grant[1], grant[2], method, url, headerLines, bytes),
+        undefined, (err) => {
+          if (retried || !err || err.code !== 'not_found') throw err;
+          loadable.forget(workerId);
+          return attempt(true);
+        }));
+      return attempt(false);
     });
   }
   connect() {

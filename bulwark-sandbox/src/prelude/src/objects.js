@@ -3,12 +3,9 @@
 // class share the class's isolate, as in workerd; what is per object is its instance, its
 // storage and its gate.
 import { H } from './host.js';
-import { PromiseCtor, PromiseResolve, PromiseThen, ReflectApply } from './util.js';
-import { Request, requestInternals } from './request.js';
-import { responseInternals } from './response.js';
-import { headersToPairs, joinHeaderLines } from './headers.js';
+import { PromiseResolve, PromiseThen, ReflectApply } from './util.js';
 import { createStorage } from './storage.js';
-import { stubHandler } from './rpc.js';
+import { stubHandler, stubFetch } from './rpc.js';
 import { registerAddressStub, objectRef } from './caps.js';
 import { ctxExports } from './services.js';
 import { WebSocket, WebSocketRequestResponsePair, socketInternals, deliverToObject, deliverToListeners } from './websocket.js';
@@ -97,22 +94,8 @@ export class DurableObjectStub {
   get name() { return this.#id.name; }
   fetch(input, init = undefined) {
     const binding = this.#binding, id = this.#id;
-    return new PromiseCtor((resolve, reject) => {
-      const request = new Request(input, init);
-      const body = requestInternals.body(request);
-      const url = requestInternals.url(request);
-      PromiseThen(body === null ? PromiseResolve(null) : body.consume(), (bytes) => {
-        const pending = H.callObject(binding, id.toString(), id.name ?? null, requestInternals.method(request), url,
-          joinHeaderLines(headersToPairs(requestInternals.headers(request))), bytes);
-        PromiseThen(pending, (result) => {
-          try {
-            resolve(responseInternals.fromHost(result, url));
-          } catch (err) {
-            reject(err);
-          }
-        }, reject);
-      }, reject);
-    });
+    return stubFetch(input, init, (method, url, headerLines, bytes) =>
+      H.callObject(binding, id.toString(), id.name ?? null, method, url, headerLines, bytes));
   }
   connect() {
     throw new TypeError('connect() to a durable object is not supported');

@@ -7,7 +7,10 @@
 // Functions, RpcTarget instances and stubs cross by reference (caps.js). Not yet: streams,
 // promise pipelining.
 import { H, safeLog } from './host.js';
-import { PromiseResolve, PromiseThen, ReflectApply, ObjectGetPrototypeOf, ObjectGetOwnPropertyDescriptor } from './util.js';
+import { PromiseCtor, PromiseResolve, PromiseThen, ReflectApply, ObjectGetPrototypeOf, ObjectGetOwnPropertyDescriptor } from './util.js';
+import { Request, requestInternals } from './request.js';
+import { responseInternals } from './response.js';
+import { headersToPairs, joinHeaderLines } from './headers.js';
 import { serialize, deserialize } from './serialize.js';
 import { DurableObject, WorkerEntrypoint, RpcTarget } from './runtime-classes.js';
 import { encodePayload, decodePayload, moved, bindRpc, exportedCall } from './caps.js';
@@ -77,6 +80,37 @@ function pipelined(boxed) {
         return box(ReflectApply(b.v, undefined, args));
       }));
     },
+  });
+}
+
+/**
+ * A stub's {@code fetch(input, init)} (durable objects, service bindings, dynamic worker
+ * entrypoints): the request is read whole and handed to {@code send(method, url, headerLines,
+ * bytes)}, which returns the host's promise of the response's parts. A {@code send} that throws
+ * (the subrequest limit, sizes: refused before it left) rejects the fetch.
+ */
+export function stubFetch(input, init, send) {
+  return new PromiseCtor((resolve, reject) => {
+    const request = new Request(input, init);
+    const body = requestInternals.body(request);
+    const url = requestInternals.url(request);
+    PromiseThen(body === null ? PromiseResolve(null) : body.consume(), (bytes) => {
+      let pending;
+      try {
+        pending = send(requestInternals.method(request), url,
+          joinHeaderLines(headersToPairs(requestInternals.headers(request))), bytes);
+      } catch (err) {
+        reject(err);
+        return;
+      }
+      PromiseThen(pending, (result) => {
+        try {
+          resolve(responseInternals.fromHost(result, url));
+        } catch (err) {
+          reject(err);
+        }
+      }, reject);
+    }, reject);
   });
 }
 

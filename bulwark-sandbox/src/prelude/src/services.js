@@ -9,11 +9,8 @@
 // binding never reach this isolate at all: they travel with the call to the callee, which alone
 // sees them as ctx.props.
 import { H } from './host.js';
-import { PromiseCtor, PromiseResolve, PromiseThen, ObjectGetPrototypeOf, isObjectLike } from './util.js';
-import { Request, requestInternals } from './request.js';
-import { responseInternals } from './response.js';
-import { headersToPairs, joinHeaderLines } from './headers.js';
-import { rpcProperty } from './rpc.js';
+import { ObjectGetPrototypeOf, isObjectLike } from './util.js';
+import { rpcProperty, stubFetch } from './rpc.js';
 import { serialize } from './serialize.js';
 import { WorkerEntrypoint, DurableObject } from './runtime-classes.js';
 
@@ -25,28 +22,8 @@ function send(d) {
 }
 
 function serviceFetch(d, input, init) {
-  return new PromiseCtor((resolve, reject) => {
-    const request = new Request(input, init);
-    const body = requestInternals.body(request);
-    const url = requestInternals.url(request);
-    PromiseThen(body === null ? PromiseResolve(null) : body.consume(), (bytes) => {
-      let pending;
-      try {
-        pending = H.serviceCall(d.index, d.entrypoint, d.props, requestInternals.method(request), url,
-          joinHeaderLines(headersToPairs(requestInternals.headers(request))), bytes);
-      } catch (err) {
-        reject(err); // refused before it left (the subrequest limit, sizes)
-        return;
-      }
-      PromiseThen(pending, (result) => {
-        try {
-          resolve(responseInternals.fromHost(result, url));
-        } catch (err) {
-          reject(err);
-        }
-      }, reject);
-    }, reject);
-  });
+  return stubFetch(input, init, (method, url, headerLines, bytes) =>
+    H.serviceCall(d.index, d.entrypoint, d.props, method, url, headerLines, bytes));
 }
 
 // The stub's own members; every other string member is an RPC property of the entrypoint.

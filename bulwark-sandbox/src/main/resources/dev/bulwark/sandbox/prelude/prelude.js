@@ -10928,6 +10928,35 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     });
   }
   __name(pipelined, "pipelined");
+  function stubFetch(input, init, send2) {
+    return new PromiseCtor((resolve, reject) => {
+      const request = new Request(input, init);
+      const body = requestInternals.body(request);
+      const url = requestInternals.url(request);
+      PromiseThen(body === null ? PromiseResolve(null) : body.consume(), (bytes) => {
+        let pending;
+        try {
+          pending = send2(
+            requestInternals.method(request),
+            url,
+            joinHeaderLines(headersToPairs(requestInternals.headers(request))),
+            bytes
+          );
+        } catch (err) {
+          reject(err);
+          return;
+        }
+        PromiseThen(pending, (result) => {
+          try {
+            resolve(responseInternals.fromHost(result, url));
+          } catch (err) {
+            reject(err);
+          }
+        }, reject);
+      }, reject);
+    });
+  }
+  __name(stubFetch, "stubFetch");
   function stubHandler(own, sendOf2) {
     return {
       get(target, prop) {
@@ -11034,35 +11063,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
   }
   __name(send, "send");
   function serviceFetch(d2, input, init) {
-    return new PromiseCtor((resolve, reject) => {
-      const request = new Request(input, init);
-      const body = requestInternals.body(request);
-      const url = requestInternals.url(request);
-      PromiseThen(body === null ? PromiseResolve(null) : body.consume(), (bytes) => {
-        let pending;
-        try {
-          pending = H.serviceCall(
-            d2.index,
-            d2.entrypoint,
-            d2.props,
-            requestInternals.method(request),
-            url,
-            joinHeaderLines(headersToPairs(requestInternals.headers(request))),
-            bytes
-          );
-        } catch (err) {
-          reject(err);
-          return;
-        }
-        PromiseThen(pending, (result) => {
-          try {
-            resolve(responseInternals.fromHost(result, url));
-          } catch (err) {
-            reject(err);
-          }
-        }, reject);
-      }, reject);
-    });
+    return stubFetch(input, init, (method3, url, headerLines, bytes) => H.serviceCall(d2.index, d2.entrypoint, d2.props, method3, url, headerLines, bytes));
   }
   __name(serviceFetch, "serviceFetch");
   var OWN = /* @__PURE__ */ new Set(["fetch", "connect"]);
@@ -13033,29 +13034,7 @@ ${className}`);
     }
     fetch(input, init = void 0) {
       const binding = this.#binding, id = this.#id;
-      return new PromiseCtor((resolve, reject) => {
-        const request = new Request(input, init);
-        const body = requestInternals.body(request);
-        const url = requestInternals.url(request);
-        PromiseThen(body === null ? PromiseResolve(null) : body.consume(), (bytes) => {
-          const pending = H.callObject(
-            binding,
-            id.toString(),
-            id.name ?? null,
-            requestInternals.method(request),
-            url,
-            joinHeaderLines(headersToPairs(requestInternals.headers(request))),
-            bytes
-          );
-          PromiseThen(pending, (result) => {
-            try {
-              resolve(responseInternals.fromHost(result, url));
-            } catch (err) {
-              reject(err);
-            }
-          }, reject);
-        }, reject);
-      });
+      return stubFetch(input, init, (method3, url, headerLines, bytes) => H.callObject(binding, id.toString(), id.name ?? null, method3, url, headerLines, bytes));
     }
     connect() {
       throw new TypeError("connect() to a durable object is not supported");
@@ -13534,44 +13513,17 @@ ${hex}`);
     }
     fetch(input, init = void 0) {
       const loadable = this.#loadable, entrypoint = this.#entrypoint, grant = this.#grant;
-      return new PromiseCtor((resolve, reject) => {
-        const request = new Request(input, init);
-        const body = requestInternals.body(request);
-        const url = requestInternals.url(request);
-        const send2 = /* @__PURE__ */ __name((bytes, retried) => PromiseThen(loadable.ensure(), (workerId) => {
-          let pending;
-          try {
-            pending = H.callWorker(
-              workerId,
-              entrypoint,
-              grant[0],
-              grant[1],
-              grant[2],
-              requestInternals.method(request),
-              url,
-              joinHeaderLines(headersToPairs(requestInternals.headers(request))),
-              bytes
-            );
-          } catch (err) {
-            reject(err);
-            return;
+      return stubFetch(input, init, (method3, url, headerLines, bytes) => {
+        const attempt = /* @__PURE__ */ __name((retried) => PromiseThen(loadable.ensure(), (workerId) => PromiseThen(
+          H.callWorker(workerId, entrypoint, grant[0], grant[1], grant[2], method3, url, headerLines, bytes),
+          void 0,
+          (err) => {
+            if (retried || !err || err.code !== "not_found") throw err;
+            loadable.forget(workerId);
+            return attempt(true);
           }
-          PromiseThen(pending, (result) => {
-            try {
-              resolve(responseInternals.fromHost(result, url));
-            } catch (err) {
-              reject(err);
-            }
-          }, (err) => {
-            if (!retried && err && err.code === "not_found") {
-              loadable.forget(workerId);
-              send2(bytes, true);
-            } else {
-              reject(err);
-            }
-          });
-        }, reject), "send");
-        PromiseThen(body === null ? PromiseResolve(null) : body.consume(), (bytes) => send2(bytes, false), reject);
+        )), "attempt");
+        return attempt(false);
       });
     }
     connect() {
