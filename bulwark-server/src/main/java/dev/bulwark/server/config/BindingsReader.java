@@ -41,8 +41,8 @@ final class BindingsReader {
         List<Migration> result = new ArrayList<>();
         Map<String, String> tags = new HashMap<>();
         for (ConfigValue m : section.get().elements()) {
-            m.warnUnknownKeys(Set.of("tag", "new_sqlite_classes", "new_classes", "renamed_classes", "deleted_classes"),
-                    Set.of("transferred_classes"), warnings);
+            m.warnUnknownKeys(Set.of("tag", "new_sqlite_classes", "new_classes", "renamed_classes", "deleted_classes",
+                    "transferred_classes"), Set.of(), warnings);
             ConfigValue tagValue = m.required("tag");
             String tag = tagValue.nonEmptyString();
             String earlier = tags.putIfAbsent(tag, tagValue.path());
@@ -55,8 +55,17 @@ final class BindingsReader {
                     renamed.add(new RenamedClass(r.required("from").nonEmptyString(), r.required("to").nonEmptyString()));
                 }
             }
+            List<TransferredClass> transferred = new ArrayList<>();
+            Optional<ConfigValue> transferredValue = m.optional("transferred_classes");
+            if (transferredValue.isPresent()) {
+                for (ConfigValue t : transferredValue.get().elements()) {
+                    t.warnUnknownKeys(Set.of("from", "from_script", "to"), Set.of(), warnings);
+                    transferred.add(new TransferredClass(t.required("from").nonEmptyString(),
+                            t.required("from_script").nonEmptyString(), t.required("to").nonEmptyString()));
+                }
+            }
             result.add(new Migration(tag, optionalStrings(m, "new_sqlite_classes"), optionalStrings(m, "new_classes"),
-                    renamed, optionalStrings(m, "deleted_classes")));
+                    renamed, optionalStrings(m, "deleted_classes"), transferred));
         }
         return result;
     }
@@ -108,6 +117,7 @@ final class BindingsReader {
                 classes.add(r.to());
             }
             m.deletedClasses().forEach(classes::remove);
+            m.transferredClasses().forEach(t -> classes.add(t.to()));
         }
         for (DurableObjectBinding b : bindings) {
             if (b.scriptName() == null && !classes.contains(b.className())) {

@@ -11,14 +11,23 @@ import java.util.Objects;
  * @param newClasses       classes created with key-value storage
  * @param renamedClasses   classes renamed, keeping their objects
  * @param deletedClasses   classes deleted with all their objects
+ * @param transferredClasses classes moved here from another worker of the tenant, keeping their objects
  */
 public record Migration(String tag, List<String> newSqliteClasses, List<String> newClasses,
-                        List<RenamedClass> renamedClasses, List<String> deletedClasses) {
+                        List<RenamedClass> renamedClasses, List<String> deletedClasses,
+                        List<TransferredClass> transferredClasses) {
     public Migration {
         Objects.requireNonNull(tag, "tag");
         newSqliteClasses = List.copyOf(newSqliteClasses);
         newClasses = List.copyOf(newClasses);
         renamedClasses = List.copyOf(renamedClasses);
         deletedClasses = List.copyOf(deletedClasses);
+        transferredClasses = List.copyOf(transferredClasses);
+    }
+
+    /** A migration without transfers. */
+    public Migration(String tag, List<String> newSqliteClasses, List<String> newClasses,
+                     List<RenamedClass> renamedClasses, List<String> deletedClasses) {
+        this(tag, newSqliteClasses, newClasses, renamedClasses, deletedClasses, List.of());
     }
 }

@@ -126,25 +126,35 @@ final class Alarms implements AutoCloseable {
      * the new address when alarms are running).
      */
     synchronized void renameClass(String worker, String from, String to) {
+        transferClass(worker, from, worker, to);
+    }
+
+    /**
+     * A migration transferred a class to another worker of the tenant: its objects' alarms follow
+     * it, as they follow a rename.
+     */
+    synchronized void transferClass(String fromWorker, String fromClass, String toWorker, String toClass) {
         List<Entry> moved = new java.util.ArrayList<>();
         for (var it = entries.values().iterator(); it.hasNext(); ) {
             Entry e = it.next();
-            if (e.object.workerId().equals(worker) && e.object.className().equals(from)) {
+            if (e.object.workerId().equals(fromWorker) && e.object.className().equals(fromClass)) {
                 if (e.timer != null) e.timer.cancel(false);
                 it.remove();
                 moved.add(e);
             }
         }
-        try (PreparedStatement p = db.prepareStatement("UPDATE alarms SET class = ? WHERE worker = ? AND class = ?")) {
-            p.setString(1, to);
-            p.setString(2, worker);
-            p.setString(3, from);
+        try (PreparedStatement p = db.prepareStatement("UPDATE alarms SET worker = ?, class = ? WHERE worker = ? AND class = ?")) {
+            p.setString(1, toWorker);
+            p.setString(2, toClass);
+            p.setString(3, fromWorker);
+            p.setString(4, fromClass);
             p.executeUpdate();
         } catch (SQLException e) {
-            throw new MigrationException("could not move the alarms of class '" + from + "' to '" + to + "': " + e.getMessage(), e);
+            throw new MigrationException("could not move the alarms of class '" + fromClass + "' of worker " + fromWorker
+                    + " to '" + toClass + "' of worker " + toWorker + ": " + e.getMessage(), e);
         }
         for (Entry e : moved) {
-            Address.DurableObject o = new Address.DurableObject(worker, to, e.object.objectId(), e.object.name());
+            Address.DurableObject o = new Address.DurableObject(toWorker, toClass, e.object.objectId(), e.object.name());
             if (started.test(o)) schedule(e.tenant, o, e.time, 0);
             else entries.put(key(o), new Entry(e.tenant, o, e.time, null));
         }

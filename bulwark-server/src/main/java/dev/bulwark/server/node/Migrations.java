@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.bulwark.server.config.DurableObjectBinding;
 import dev.bulwark.server.config.Migration;
 import dev.bulwark.server.config.RenamedClass;
+import dev.bulwark.server.config.TransferredClass;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,28 +26,47 @@ import java.util.TreeMap;
  * Applies a worker's durable object {@code migrations} to storage at deploy, as Cloudflare does:
  * each tag once, in the order of the list. A rename moves the class's storage directory (its
  * objects keep their data, and ids made by {@code idFromName} keep reaching them: the renamed class
- * keeps the id key of the class it was first created as); a delete removes the class's objects and
- * their alarms. Nothing is removed unless a migration says so.
+ * keeps the id key of the class it was first created as); a transfer does the same across two
+ * workers of one tenant (bindings to the old worker's class then reach the new one); a delete
+ * removes the class's objects and their alarms. Nothing is removed unless a migration says so.
  *
  * <p>What was applied is kept per worker in {@code <data>/migrations/<tenant>/<worker>.json}, in
  * the node's own part of the data directory (a sandbox can write its tenant's directory, never
- * this one): the applied tags, and for each renamed class the class whose id key it keeps.
+ * this one): the applied tags, for each renamed or transferred-in class the class whose id key it
+ * keeps, and for each class renamed or transferred away where its objects went (bindings of other
+ * workers that name the old class follow them).
  */
 final class Migrations {
     private static final Logger log = LoggerFactory.getLogger(Migrations.class);
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** Transfers form chains (A to B, later B to C); a longer one than this is a broken record, not a deploy. */
+    private static final int MAX_TRANSFER_CHAIN = 32;
 
-    /** What is recorded for one worker: applied tags in order, and renamed class → the class its ids are keyed by. */
-    record State(List<String> applied, Map<String, String> keyClasses) {
+    /** A durable object class of one worker. */
+    record ClassRef(String worker, String className) {
+    }
+
+    /** Where a bound class's objects live now, and the class whose id key their ids are made with. */
+    record Namespace(ClassRef storage, ClassRef key) {
+    }
+
+    /**
+     * What is recorded for one worker: applied tags in order, class → the class its ids are keyed
+     * by (when not itself), and class → where a transfer moved its objects.
+     */
+    record State(List<String> applied, Map<String, ClassRef> keyClasses, Map<String, ClassRef> movedTo) {
         State {
             applied = List.copyOf(applied);
             keyClasses = Map.copyOf(keyClasses);
+            movedTo = Map.copyOf(movedTo);
         }
     }
 
     /** What a storage step needs of the node besides files: its alarm index. */
     interface AlarmIndex {
         void renameClass(String tenant, String worker, String from, String to);
+
+        void transferClass(String tenant, ClassRef from, ClassRef to);
 
         void deleteClass(String tenant, String worker, String className);
     }
@@ -71,22 +91,51 @@ final class Migrations {
 
     State state(String tenant, String worker) {
         Path file = stateFile(tenant, worker);
-        if (!Files.exists(file)) return new State(List.of(), Map.of());
+        if (!Files.exists(file)) return new State(List.of(), Map.of(), Map.of());
         try {
             JsonNode root = JSON.readTree(file.toFile());
             List<String> applied = new ArrayList<>();
             root.path("applied").forEach(t -> applied.add(t.asText()));
-            Map<String, String> keys = new TreeMap<>();
-            root.path("keyClasses").fields().forEachRemaining(e -> keys.put(e.getKey(), e.getValue().asText()));
-            return new State(applied, keys);
+            Map<String, ClassRef> keys = new TreeMap<>();
+            // A key class of the worker itself is a plain name (the only form before transfers).
+            root.path("keyClasses").fields().forEachRemaining(e -> keys.put(e.getKey(), e.getValue().isTextual()
+                    ? new ClassRef(worker, e.getValue().asText()) : classRef(e.getValue())));
+            Map<String, ClassRef> moved = new TreeMap<>();
+            root.path("movedTo").fields().forEachRemaining(e -> moved.put(e.getKey(), classRef(e.getValue())));
+            return new State(applied, keys, moved);
         } catch (IOException e) {
             throw new MigrationException("the record of applied migrations " + file + " cannot be read: " + e.getMessage(), e);
         }
     }
 
-    /** The class whose id key {@code className} uses: the class it was first created as, through renames. */
-    String keyClass(String tenant, String worker, String className) {
-        return state(tenant, worker).keyClasses().getOrDefault(className, className);
+    private static ClassRef classRef(JsonNode node) {
+        return new ClassRef(node.path("worker").asText(), node.path("class").asText());
+    }
+
+    /**
+     * The namespace a binding of {@code worker}'s class reaches: through transfers to where its
+     * objects are now, keyed as the class they were first created as.
+     */
+    Namespace namespace(String tenant, String worker, String className) {
+        ClassRef at = new ClassRef(worker, className);
+        for (int hops = 0; ; hops++) {
+            State state = state(tenant, at.worker());
+            ClassRef next = state.movedTo().get(at.className());
+            if (next == null) {
+                return new Namespace(at, state.keyClasses().getOrDefault(at.className(), at));
+            }
+            if (hops == MAX_TRANSFER_CHAIN) {
+                throw new MigrationException("the transfers of class '" + className + "' of worker " + worker
+                        + " do not end after " + MAX_TRANSFER_CHAIN + " steps; the records in " + dataDir.resolve("migrations")
+                        + " are inconsistent");
+            }
+            at = next;
+        }
+    }
+
+    /** Whether a transfer moved {@code worker}'s class away (it then has no objects of its own). */
+    boolean transferredAway(String tenant, String worker, String className) {
+        return state(tenant, worker).movedTo().containsKey(className);
     }
 
     private void save(String tenant, String worker, State state) {
@@ -94,7 +143,12 @@ final class Migrations {
         ObjectNode root = JSON.createObjectNode();
         state.applied().forEach(root.putArray("applied")::add);
         ObjectNode keys = root.putObject("keyClasses");
-        new TreeMap<>(state.keyClasses()).forEach(keys::put);
+        new TreeMap<>(state.keyClasses()).forEach((c, ref) -> {
+            if (ref.worker().equals(worker)) keys.put(c, ref.className());
+            else keys.set(c, json(ref));
+        });
+        ObjectNode moved = root.putObject("movedTo");
+        new TreeMap<>(state.movedTo()).forEach((c, ref) -> moved.set(c, json(ref)));
         try {
             Files.createDirectories(file.getParent());
             Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
@@ -103,6 +157,13 @@ final class Migrations {
         } catch (IOException e) {
             throw new MigrationException("could not record the applied migrations in " + file + ": " + e.getMessage(), e);
         }
+    }
+
+    private static ObjectNode json(ClassRef ref) {
+        ObjectNode node = JSON.createObjectNode();
+        node.put("worker", ref.worker());
+        node.put("class", ref.className());
+        return node;
     }
 
     /**
@@ -160,6 +221,17 @@ final class Migrations {
                 }
                 removedBy.put(c, "deletes it");
             }
+            for (TransferredClass t : m.transferredClasses()) {
+                if (t.fromScript().equals(worker)) {
+                    throw new MigrationException(where + "transfers class '" + t.from() + "' from this worker itself; "
+                            + "use renamed_classes to move a class within one worker");
+                }
+                if (!live.add(t.to())) {
+                    throw new MigrationException(where + "transfers '" + t.from() + "' of worker " + t.fromScript() + " to '"
+                            + t.to() + "', which exists already (a transfer creates its destination class)");
+                }
+                removedBy.remove(t.to());
+            }
         }
         for (DurableObjectBinding b : bindings) {
             if (b.scriptName() != null) continue;
@@ -175,27 +247,37 @@ final class Migrations {
         for (Migration m : pending) {
             for (RenamedClass r : m.renamedClasses()) refuseIfActive(worker, r.from(), m, active);
             for (String c : m.deletedClasses()) refuseIfActive(worker, c, m, active);
+            for (TransferredClass t : m.transferredClasses()) refuseIfActive(t.fromScript(), t.from(), m, active);
         }
 
         List<String> applied = new ArrayList<>(state.applied());
-        Map<String, String> keys = new TreeMap<>(state.keyClasses());
+        Map<String, ClassRef> keys = new TreeMap<>(state.keyClasses());
+        Map<String, ClassRef> moved = new TreeMap<>(state.movedTo());
         List<String> now = new ArrayList<>();
         for (Migration m : pending) {
+            for (String c : concat(m.newSqliteClasses(), m.newClasses())) moved.remove(c);
             for (RenamedClass r : m.renamedClasses()) {
                 rename(tenant, worker, r, m.tag());
-                keys.put(r.to(), keys.getOrDefault(r.from(), r.from()));
+                keys.put(r.to(), keys.getOrDefault(r.from(), new ClassRef(worker, r.from())));
                 keys.remove(r.from());
+                // Other workers' bindings to the old name follow the objects, as after a transfer.
+                moved.put(r.from(), new ClassRef(worker, r.to()));
+                moved.remove(r.to());
             }
             for (String c : m.deletedClasses()) {
                 delete(tenant, worker, c);
                 keys.remove(c);
             }
+            for (TransferredClass t : m.transferredClasses()) {
+                keys.put(t.to(), transfer(tenant, worker, t, m.tag()));
+                moved.remove(t.to());
+            }
             applied.add(m.tag());
-            save(tenant, worker, new State(applied, keys));
+            save(tenant, worker, new State(applied, keys, moved));
             now.add(m.tag());
-            if (!m.renamedClasses().isEmpty() || !m.deletedClasses().isEmpty()) {
-                log.info("worker {}: applied migration {} (renamed {}, deleted {})", worker, m.tag(), m.renamedClasses(),
-                        m.deletedClasses());
+            if (!m.renamedClasses().isEmpty() || !m.deletedClasses().isEmpty() || !m.transferredClasses().isEmpty()) {
+                log.info("worker {}: applied migration {} (renamed {}, deleted {}, transferred {})", worker, m.tag(),
+                        m.renamedClasses(), m.deletedClasses(), m.transferredClasses());
             }
         }
         return now;
@@ -226,6 +308,41 @@ final class Migrations {
                     + to + ": " + e.getMessage(), e);
         }
         alarms.renameClass(tenant, worker, r.from(), r.to());
+    }
+
+    /**
+     * Moves a class's objects and alarms from another worker of the tenant and records in that
+     * worker's state where they went; returns the class whose id key they keep. Idempotent like
+     * {@link #rename}: the source directory is gone once moved, and the records are rewritten whole.
+     */
+    private ClassRef transfer(String tenant, String worker, TransferredClass t, String tag) {
+        ClassRef source = new ClassRef(t.fromScript(), t.from());
+        ClassRef target = new ClassRef(worker, t.to());
+        Path from = classDir(tenant, t.fromScript(), t.from());
+        Path to = classDir(tenant, worker, t.to());
+        try {
+            if (Files.isDirectory(from, LinkOption.NOFOLLOW_LINKS)) {
+                if (Files.exists(to, LinkOption.NOFOLLOW_LINKS)) {
+                    throw new MigrationException("worker " + worker + ", migration '" + tag + "': cannot transfer '" + t.from()
+                            + "' of worker " + t.fromScript() + " to '" + t.to() + "': " + to + " holds objects already");
+                }
+                Files.createDirectories(to.getParent());
+                Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
+            }
+        } catch (IOException e) {
+            throw new MigrationException("worker " + worker + ", migration '" + tag + "': could not move " + from + " to "
+                    + to + ": " + e.getMessage(), e);
+        }
+        alarms.transferClass(tenant, source, target);
+        State sourceState = state(tenant, t.fromScript());
+        ClassRef key = sourceState.keyClasses().getOrDefault(t.from(), source);
+        // The source keeps its key entry: a node that dies before the destination's record is saved
+        // transfers again and must find the same key.
+        Map<String, ClassRef> sourceKeys = new TreeMap<>(sourceState.keyClasses());
+        Map<String, ClassRef> sourceMoved = new TreeMap<>(sourceState.movedTo());
+        sourceMoved.put(t.from(), target);
+        save(tenant, t.fromScript(), new State(sourceState.applied(), sourceKeys, sourceMoved));
+        return key;
     }
 
     private void delete(String tenant, String worker, String className) {

@@ -274,6 +274,11 @@ public final class Node implements AutoCloseable {
             }
 
             @Override
+            public void transferClass(String tenant, Migrations.ClassRef from, Migrations.ClassRef to) {
+                alarms.transferClass(from.worker(), from.className(), to.worker(), to.className());
+            }
+
+            @Override
             public void deleteClass(String tenant, String worker, String className) {
                 alarms.deleteClass(worker, className);
             }
@@ -389,8 +394,9 @@ public final class Node implements AutoCloseable {
                 }
             }
             String workerId = b.scriptName() == null ? project.name() : b.scriptName();
-            bindings.add(new Binding.DurableObjectNamespace(b.name(), workerId, b.className(),
-                    namespaceKeys.keyFor(tenant, workerId, migrations.keyClass(tenant, workerId, b.className()))));
+            Migrations.Namespace ns = migrations.namespace(tenant, workerId, b.className());
+            bindings.add(new Binding.DurableObjectNamespace(b.name(), ns.storage().worker(), ns.storage().className(),
+                    namespaceKeys.keyFor(tenant, ns.key().worker(), ns.key().className())));
         }
         for (WorkerLoaderBinding b : project.workerLoaders()) bindings.add(new Binding.WorkerLoader(b.binding()));
         for (ServiceBinding b : project.services()) {
@@ -401,8 +407,10 @@ public final class Node implements AutoCloseable {
         }
         // ctx.exports: the worker's own durable object classes as namespaces, keyed as its bindings are.
         for (String className : ownClasses(project)) {
-            bindings.add(new Binding.ExportedNamespace(className,
-                    namespaceKeys.keyFor(tenant, project.name(), migrations.keyClass(tenant, project.name(), className))));
+            // A class transferred to another worker is that worker's now: this one exports no namespace for it.
+            if (migrations.transferredAway(tenant, project.name(), className)) continue;
+            Migrations.ClassRef key = migrations.namespace(tenant, project.name(), className).key();
+            bindings.add(new Binding.ExportedNamespace(className, namespaceKeys.keyFor(tenant, key.worker(), key.className())));
         }
         return new DeployedWorker(project.name(), tenant, project.bundle(), env.toString(), bindings, true,
                 project.settings().limits());
@@ -422,6 +430,7 @@ public final class Node implements AutoCloseable {
                 classes.add(r.to());
             }
             m.deletedClasses().forEach(classes::remove);
+            m.transferredClasses().forEach(t -> classes.add(t.to()));
         }
         for (DurableObjectBinding b : project.durableObjects()) {
             if (b.scriptName() == null || b.scriptName().equals(project.name())) classes.add(b.className());

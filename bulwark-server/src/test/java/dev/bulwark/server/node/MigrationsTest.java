@@ -30,6 +30,12 @@ class MigrationsTest {
         }
 
         @Override
+        public void transferClass(String tenant, Migrations.ClassRef from, Migrations.ClassRef to) {
+            alarmCalls.add("transfer " + tenant + " " + from.worker() + " " + from.className() + " " + to.worker() + " "
+                    + to.className());
+        }
+
+        @Override
         public void deleteClass(String tenant, String worker, String className) {
             alarmCalls.add("delete " + tenant + " " + worker + " " + className);
         }
@@ -46,6 +52,17 @@ class MigrationsTest {
 
     static Migration delete(String tag, String... classes) {
         return new Migration(tag, List.of(), List.of(), List.of(), List.of(classes));
+    }
+
+    static Migration transfer(String tag, String from, String fromScript, String to) {
+        return new Migration(tag, List.of(), List.of(), List.of(), List.of(),
+                List.of(new dev.bulwark.server.config.TransferredClass(from, fromScript, to)));
+    }
+
+    /** The class whose id key a class of worker w uses. */
+    String keyClass(String className) {
+        Migrations.ClassRef key = migrations.namespace("t", "w", className).key();
+        return key.worker() + "/" + key.className();
     }
 
     static List<DurableObjectBinding> bound(String... classes) {
@@ -75,8 +92,8 @@ class MigrationsTest {
 
         assertThat(data.resolve("tenants/t/objects/w/Counter")).doesNotExist();
         assertThat(data.resolve("tenants/t/objects/w/Tally/" + "a".repeat(64) + ".sqlite")).hasContent("db of Counter");
-        assertThat(migrations.keyClass("t", "w", "Tally")).isEqualTo("Counter");
-        assertThat(migrations.keyClass("t", "w", "Other")).isEqualTo("Other");
+        assertThat(keyClass("Tally")).isEqualTo("w/Counter");
+        assertThat(keyClass("Other")).isEqualTo("w/Other");
         assertThat(alarmCalls).containsExactly("rename t w Counter Tally");
         assertThat(migrations.state("t", "w").applied()).containsExactly("v1", "v2");
     }
@@ -84,7 +101,7 @@ class MigrationsTest {
     @Test
     void aChainOfRenamesKeysByTheFirstName() {
         apply(List.of(create("v1", "A"), rename("v2", "A", "B"), rename("v3", "B", "C")), bound("C"));
-        assertThat(migrations.keyClass("t", "w", "C")).isEqualTo("A");
+        assertThat(keyClass("C")).isEqualTo("w/A");
         assertThat(migrations.state("t", "w").keyClasses()).containsOnlyKeys("C");
     }
 
@@ -176,5 +193,66 @@ class MigrationsTest {
                 .hasMessageStartingWith("worker w, migration 'v2': cannot rename 'A' to 'B': ")
                 .hasMessageEndingWith(" holds objects already");
         assertThat(migrations.state("t", "w").applied()).containsExactly("v1");
+    }
+
+    Path objectOf(String worker, String className, String id) throws Exception {
+        Path file = data.resolve("tenants/t/objects/" + worker + "/" + className + "/" + id + ".sqlite");
+        Files.createDirectories(file.getParent());
+        Files.writeString(file, "db of " + worker + "/" + className);
+        return file;
+    }
+
+    @Test
+    void aTransferMovesAnotherWorkersClassAndKeepsItsIdKey() throws Exception {
+        objectOf("old", "Legacy", "a".repeat(64));
+        migrations.apply("t", "old", List.of(create("v1", "Legacy")), bound("Legacy"), (worker, c) -> false);
+
+        assertThat(apply(List.of(transfer("v1", "Legacy", "old", "Moved")), bound("Moved"))).containsExactly("v1");
+
+        assertThat(data.resolve("tenants/t/objects/old/Legacy")).doesNotExist();
+        assertThat(data.resolve("tenants/t/objects/w/Moved/" + "a".repeat(64) + ".sqlite")).hasContent("db of old/Legacy");
+        assertThat(keyClass("Moved")).as("ids made before the transfer keep reaching the objects").isEqualTo("old/Legacy");
+        assertThat(alarmCalls).containsExactly("transfer t old Legacy w Moved");
+        // A binding to the old worker's class reaches the destination, keyed alike.
+        Migrations.Namespace forwarded = migrations.namespace("t", "old", "Legacy");
+        assertThat(forwarded.storage()).isEqualTo(new Migrations.ClassRef("w", "Moved"));
+        assertThat(forwarded.key()).isEqualTo(new Migrations.ClassRef("old", "Legacy"));
+        assertThat(migrations.transferredAway("t", "old", "Legacy")).isTrue();
+        assertThat(migrations.transferredAway("t", "w", "Moved")).isFalse();
+    }
+
+    @Test
+    void aTransferredClassKeepsTheKeyOfItsFirstNameThroughRenamesOnBothSides() throws Exception {
+        migrations.apply("t", "old", List.of(create("v1", "A"), rename("v2", "A", "B")), bound("B"), (worker, c) -> false);
+        apply(List.of(transfer("v1", "B", "old", "C"), rename("v2", "C", "D")), bound("D"));
+        assertThat(keyClass("D")).isEqualTo("old/A");
+        assertThat(migrations.namespace("t", "old", "B").storage()).isEqualTo(new Migrations.ClassRef("w", "D"));
+    }
+
+    @Test
+    void aTransferRunTwiceAfterACrashFindsTheSameKey() throws Exception {
+        migrations.apply("t", "old", List.of(create("v1", "A"), rename("v2", "A", "B")), bound("B"), (worker, c) -> false);
+        apply(List.of(transfer("v1", "B", "old", "C")), bound("C"));
+        // The node died after the source's record was saved and before the destination's: the tag is applied again.
+        Files.delete(data.resolve("migrations/t/w.json"));
+        apply(List.of(transfer("v1", "B", "old", "C")), bound("C"));
+        assertThat(keyClass("C")).isEqualTo("old/A");
+    }
+
+    @Test
+    void transfersThatDoNotFitAreRefused() throws Exception {
+        assertThatThrownBy(() -> apply(List.of(create("v1", "A"), transfer("v2", "X", "w", "B")), bound("A", "B")))
+                .hasMessage("worker w, migration 'v2': transfers class 'X' from this worker itself; use renamed_classes to "
+                        + "move a class within one worker");
+        assertThatThrownBy(() -> apply(List.of(create("v1", "A"), transfer("v2", "X", "old", "A")), bound("A")))
+                .hasMessage("worker w, migration 'v2': transfers 'X' of worker old to 'A', which exists already (a transfer "
+                        + "creates its destination class)");
+        Path running = objectOf("old", "X", "a".repeat(64));
+        assertThatThrownBy(() -> migrations.apply("t", "w", List.of(transfer("v1", "X", "old", "Y")), bound("Y"),
+                (worker, c) -> worker.equals("old") && c.equals("X")))
+                .hasMessage("worker old: migration 'v1' changes class 'X', whose objects are running on this node; apply "
+                        + "it when the node starts");
+        assertThat(running).exists();
+        assertThat(migrations.state("t", "w").applied()).isEmpty();
     }
 }
