@@ -58,6 +58,9 @@ final class CapabilityHost {
                     if (!ObjectIds.belongsTo(ns.namespaceKey(), s.id())) throw new IllegalArgumentException("ID is not for this namespace.");
                     yield new CapPayload.Addressed(new Address.DurableObject(ns.workerId(), ns.className(), s.id(), s.name()));
                 }
+                // A service binding or ctx.exports stub: the address (and grant) the host knows, never JS.
+                case CapPayload.Service sv -> new CapPayload.Addressed(
+                        isolate.outboundCalls().serviceCalls.address((int) sv.index(), sv.entrypoint(), sv.props()));
                 case CapPayload.Addressed a when a.address() instanceof Address.Worker -> a;
                 case CapPayload.Addressed a -> throw new IllegalArgumentException("malformed RPC payload");
                 case CapPayload.Held h -> throw new IllegalArgumentException("malformed RPC payload");
@@ -75,7 +78,7 @@ final class CapabilityHost {
             if (!(ref instanceof CapPayload.Held h)) throw new IllegalArgumentException("malformed RPC payload from the node");
             long index = nextIndex++;
             imports.put(index, new Entry(h.capId(), holder));
-            out.add(new CapPayload.Import(index));
+            out.add(new CapPayload.Import(index, h.shape()));
         }
         return p.withRefs(out).encode();
     }
@@ -106,6 +109,19 @@ final class CapabilityHost {
         byte[] wire = outbound(payload, inv);
         return isolate.outboundCalls().rpcSend(inv,
                 callId -> new Message.CapCall(inv.id, callId, e.capId(), method == null ? "" : method, wire));
+    }
+
+    /**
+     * {@code capFetch(index, method, url, headerLines, body|null)}: fetch() on a stub whose
+     * capability is a durable object or a worker entrypoint; resolves to the response's parts. The
+     * node checks the capability again and routes it to the address only it knows.
+     */
+    V8Value capFetch(V8Value[] args) throws Exception {
+        Invocation inv = isolate.outboundCalls().callingInvocation("an RPC stub");
+        Entry e = usable((long) Isolate.number(args, 0), inv.id);
+        isolate.countSubrequest(inv);
+        return isolate.outboundCalls().send(inv, args, 1, null,
+                (callId, method, url, headers, body) -> new Message.CapFetch(inv.id, callId, e.capId(), method, url, headers, body));
     }
 
     /** {@code capRelease(index)}: the stub was disposed (or passed on): the node may let go of it. */

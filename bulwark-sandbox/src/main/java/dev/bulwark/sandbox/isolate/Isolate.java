@@ -1029,6 +1029,7 @@ public final class Isolate {
                 return undefined();
             });
             bind(host, "capCall", caps::capCall);
+            bind(host, "capFetch", caps::capFetch);
             bind(host, "capRelease", caps::capRelease);
             bind(host, "capRevoke", caps::capRevoke);
             bind(host, "sqlExec", storage::sqlExec);

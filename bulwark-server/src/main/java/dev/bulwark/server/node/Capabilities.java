@@ -119,11 +119,24 @@ final class Capabilities {
                 }
                 case CapPayload.Import i -> throw new CapabilityException("malformed RPC payload");
                 case CapPayload.ObjectStub s -> throw new CapabilityException("malformed RPC payload");
+                case CapPayload.Service s -> throw new CapabilityException("malformed RPC payload");
             });
         }
         List<CapPayload.Ref> out = new ArrayList<>(caps.size());
-        for (Cap cap : caps) out.add(new CapPayload.Held(newRef(cap).id));
+        for (Cap cap : caps) out.add(new CapPayload.Held(newRef(cap).id, shapeOf(cap)));
         return p.withRefs(out).encode();
+    }
+
+    /** What the receiver's stub on {@code cap} offers beyond RPC (fetch(), a durable object's id and name). */
+    static CapPayload.Shape shapeOf(Cap cap) {
+        return switch (cap.target) {
+            case AtAddress a -> switch (a.address()) {
+                case Address.DurableObject d -> new CapPayload.ObjectShape(d.objectId(), d.name());
+                case Address.Worker w -> CapPayload.Shape.FETCHER;
+            };
+            case Exported e -> CapPayload.Shape.PLAIN;
+            case Java j -> CapPayload.Shape.PLAIN;
+        };
     }
 
     /** Gives the refs of an accepted payload to invocation {@code holder}: they die when it is done. */
@@ -152,15 +165,18 @@ final class Capabilities {
         return r.id;
     }
 
-    /** Moves the refs of an accepted payload to a worker's env; their caps, in order. */
-    synchronized List<Long> deliverToWorker(byte[] accepted, String workerId, String sandboxTenant) {
-        List<Long> ids = new ArrayList<>();
+    /** One ref moved to a worker's env: its id and the shape of its stub. */
+    record EnvRef(long capId, CapPayload.Shape shape) {}
+
+    /** Moves the refs of an accepted payload to a worker's env; their ids and shapes, in order. */
+    synchronized List<EnvRef> deliverToWorker(byte[] accepted, String workerId, String sandboxTenant) {
+        List<EnvRef> ids = new ArrayList<>();
         for (Ref r : refsOf(accepted)) {
             r.delivered = true;
             r.holderWorker = workerId;
             r.holderTenant = sandboxTenant;
             byWorker.computeIfAbsent(workerId, k -> new ArrayList<>()).add(r);
-            ids.add(r.id);
+            ids.add(new EnvRef(r.id, shapeOf(r.cap)));
         }
         return ids;
     }

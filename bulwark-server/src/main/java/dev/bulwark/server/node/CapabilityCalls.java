@@ -34,13 +34,20 @@ final class CapabilityCalls {
     private final SandboxSupervisor supervisor;
     private final LongSupplier invocationIds;
     private final BiFunction<String, Address, DeployedWorker> callable;
+    private final Fetches fetches;
+
+    /** How the node relays a fetch() to an address for a tenant (Node's CallStart path). */
+    interface Fetches {
+        void call(String tenant, Message.CallStart call, java.util.function.Consumer<Message> reply);
+    }
 
     CapabilityCalls(Capabilities caps, SandboxSupervisor supervisor, LongSupplier invocationIds,
-                    BiFunction<String, Address, DeployedWorker> callable) {
+                    BiFunction<String, Address, DeployedWorker> callable, Fetches fetches) {
         this.caps = caps;
         this.supervisor = supervisor;
         this.invocationIds = invocationIds;
         this.callable = callable;
+        this.fetches = fetches;
     }
 
     SandboxProcess.CapHooks hooks() {
@@ -66,6 +73,7 @@ final class CapabilityCalls {
     void receive(SandboxProcess from, Message message) {
         switch (message) {
             case Message.CapCall c -> call(from, c);
+            case Message.CapFetch f -> fetch(from, f);
             case Message.CapRelease r -> caps.release(from, r.invocationId(), r.capIds());
             case Message.CapRevoke r -> caps.revoke(from, r.exportIds());
             default -> log.warn("not a capability message: {}", message.getClass().getSimpleName());
@@ -83,6 +91,28 @@ final class CapabilityCalls {
             return;
         }
         Thread.startVirtualThread(() -> run(from, c, cap, args));
+    }
+
+    /**
+     * {@code fetch()} on a passed-on durable object or entrypoint stub: relayed as the fetch of the
+     * worker that passed it (its tenant), to the address it names. Functions, RpcTargets and Java
+     * capabilities have no fetch() of their own (JS calls an RPC method "fetch" on them instead).
+     */
+    private void fetch(SandboxProcess from, Message.CapFetch f) {
+        Capabilities.Cap cap;
+        try {
+            cap = caps.use(from, f.invocationId(), f.capId());
+        } catch (Capabilities.CapabilityException e) {
+            from.deliver(new Message.CallFailed(f.callId(), CODE, e.getMessage()));
+            return;
+        }
+        if (!(cap.target instanceof Capabilities.AtAddress a)) {
+            from.deliver(new Message.CallFailed(f.callId(), CODE, "This RPC stub has no fetch(): it is not a durable object or a worker entrypoint."));
+            return;
+        }
+        Message.CallStart call = new Message.CallStart(f.invocationId(), f.callId(), a.address(), f.method(), f.url(),
+                f.headers(), f.body());
+        Thread.startVirtualThread(() -> fetches.call(a.tenant(), call, from::deliver));
     }
 
     private void run(SandboxProcess from, Message.CapCall c, Capabilities.Cap cap, byte[] args) {
@@ -174,9 +204,11 @@ final class CapabilityCalls {
             caps.discard(envCaps);
             return List.of();
         }
-        List<Long> ids = caps.deliverToWorker(envCaps, workerId, sandboxTenant);
+        List<Capabilities.EnvRef> ids = caps.deliverToWorker(envCaps, workerId, sandboxTenant);
         List<Binding> out = new ArrayList<>();
-        for (int i = 0; i < ids.size() && i < names.size(); i++) out.add(new Binding.Capability(names.get(i), ids.get(i)));
+        for (int i = 0; i < ids.size() && i < names.size(); i++) {
+            out.add(new Binding.Capability(names.get(i), ids.get(i).capId(), ids.get(i).shape()));
+        }
         return out;
     }
 }

@@ -230,7 +230,7 @@ public final class Node implements AutoCloseable {
         // A capability by address is held for its tenant, not for one invocation: generated code (whose
         // calls are allowed per invocation) cannot pass a new address on, only what it was given.
         this.capCalls = new CapabilityCalls(caps, supervisor, this::nextInvocationId,
-                (tenant, address) -> callable(tenant, 0, address));
+                (tenant, address) -> callable(tenant, 0, address), this::call);
         supervisor.capHooks(capCalls.hooks());
         this.tails = new Tails(supervisor::tail, this::nextInvocationId);
         this.tenantWorkers = new TenantWorkers(dynamicWorkers, supervisor, settings.limits(), this::nextInvocationId);

@@ -145,7 +145,7 @@ class CapabilityTableTest {
     void envRefsAreHeldByTheWorkerForItsTenantsSandboxes() throws Exception {
         exporter.running.add(1L);
         byte[] accepted = caps.accept(exporter, 1, payload(new CapPayload.Export(8)), (t, a) -> true);
-        long id = caps.deliverToWorker(accepted, "dyn-1", "generated:t").getFirst();
+        long id = caps.deliverToWorker(accepted, "dyn-1", "generated:t").getFirst().capId();
         assertThat(caps.use(receiver, 12345, id)).isNotNull();
         assertThatThrownBy(() -> caps.use(new FakePeer("generated:other"), 1, id)).hasMessage(Capabilities.NOT_GRANTED);
         caps.workerUnloaded("dyn-1");

@@ -1,0 +1,109 @@
+package dev.bulwark.server.node;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.bulwark.server.config.ProjectConfig;
+import dev.bulwark.server.config.ProjectLoader;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Stubs passed on keep what they were: a durable object stub keeps {@code fetch()}, {@code id} and
+ * {@code name}; a service binding, a {@code ctx.exports} entrypoint with props and a dynamic
+ * worker's entrypoint with props keep {@code fetch()} and their grant, in a dynamic worker's
+ * {@code env} and as RPC arguments; against a real node (rpcgaps-project: gapfront and gapback).
+ */
+@Timeout(value = 240, unit = TimeUnit.SECONDS)
+class PassedStubsTest {
+    @TempDir
+    static Path data;
+    static Node node;
+    static final ObjectMapper json = new ObjectMapper();
+    static final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5)).build();
+
+    @BeforeAll
+    static void start() throws Exception {
+        Path root = Path.of("src", "test", "resources", "rpcgaps-project").toAbsolutePath();
+        List<ProjectConfig> projects = new ArrayList<>();
+        for (String name : List.of("front", "back")) {
+            projects.add(ProjectLoader.load(root.resolve(name), s -> s.withPort(0).withDataDir(data)));
+        }
+        node = Node.serve(projects);
+    }
+
+    @AfterAll
+    static void stop() {
+        if (node != null) node.close();
+    }
+
+    static JsonNode get(String path) throws Exception {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port() + path))
+                .header("Host", "gapfront.localhost").timeout(Duration.ofSeconds(90)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).as(path + ": " + r.body()).isEqualTo(200);
+        return json.readTree(r.body());
+    }
+
+    @Test
+    void aDurableObjectStubPassedOnKeepsFetchIdNameAndRpc() throws Exception {
+        JsonNode r = get("/object");
+        String id = r.get("expectedId").asText();
+        assertThat(r.get("arg")).isEqualTo(json.readTree("""
+                {"tag":"[object DurableObjectStub]","status":200,"body":"room lobby POST /arg #1",
+                 "id":"%s","idTag":"[object DurableObjectId]","name":"lobby","idName":"lobby","equals":true,
+                 "rpc":"room says hello to arg"}""".formatted(id)));
+        assertThat(r.get("env")).isEqualTo(json.readTree("""
+                {"tag":"[object DurableObjectStub]","status":200,"body":"room lobby POST /env #2","id":"%s","name":"lobby",
+                 "rpc":"room says hello to env"}""".formatted(id)));
+    }
+
+    @Test
+    void serviceBindingsAndCtxExportsWithPropsCanBeGrantedInAChildsEnvAndPassedAsArguments() throws Exception {
+        assertThat(get("/service")).isEqualTo(json.readTree("""
+                {"env":{
+                   "back":{"tag":"[object Fetcher]","status":200,"body":"back saw POST /b payload"},
+                   "scoped":{"tag":"[object Fetcher]","status":200,"body":"admin fetch /s props={\\"tenant\\":\\"acme\\"}"},
+                   "scopedRpc":{"tenant":"acme"},
+                   "self":{"tag":"[object Fetcher]","status":200,"body":"scoped fetch /self props={\\"grantee\\":\\"child\\"}"},
+                   "selfRpc":{"grantee":"child"},
+                   "envKeys":["BACK","SCOPED","SELF"],
+                   "peek":"TypeError: The RPC receiver does not implement the method \\"props\\"."},
+                 "arg":{
+                   "svc":{"tag":"[object Fetcher]","status":200,"body":"admin fetch /arg props={\\"tenant\\":\\"acme\\"}"},
+                   "self":{"grantee":"arg"}}}"""));
+    }
+
+    @Test
+    void aCtxExportsEntrypointWithPropsServesAsGlobalOutbound() throws Exception {
+        assertThat(get("/outbound")).isEqualTo(json.readTree("""
+                {"text":"scoped fetch /out props={\\"via\\":\\"outbound\\"}"}"""));
+    }
+
+    @Test
+    void aDynamicEntrypointWithPropsPassedOnKeepsItsProps() throws Exception {
+        assertThat(get("/entrypoint")).isEqualTo(json.readTree("""
+                {"rpc":{"level":2},"fetch":{"tag":"[object Fetcher]","status":200,"body":"inner {\\"level\\":2}"}}"""));
+    }
+
+    @Test
+    void aDisposedPassedStubCannotFetch() throws Exception {
+        assertThat(get("/forged")).isEqualTo(json.readTree("""
+                {"afterDispose":"Error: RPC stub used after being disposed."}"""));
+    }
+}

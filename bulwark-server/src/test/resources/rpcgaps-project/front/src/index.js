@@ -1,0 +1,149 @@
+// Scenarios of PassedStubsTest: each path answers JSON the test checks exactly.
+import { DurableObject, WorkerEntrypoint } from "cloudflare:workers";
+
+export class Room extends DurableObject {
+  async fetch(request) {
+    const n = ((await this.ctx.storage.get("n")) ?? 0) + 1;
+    await this.ctx.storage.put("n", n);
+    return new Response(`room ${this.ctx.id.name ?? "?"} ${request.method} ${new URL(request.url).pathname} #${n}`);
+  }
+  hello(who) { return `room says hello to ${who}`; }
+}
+
+export class Scoped extends WorkerEntrypoint {
+  props() { return this.ctx.props; }
+  async fetch(request) {
+    return new Response(`scoped fetch ${new URL(request.url).pathname} props=${JSON.stringify(this.ctx.props)}`);
+  }
+}
+
+async function attempt(fn) {
+  try {
+    return await fn();
+  } catch (e) {
+    return `${e.name}: ${e.message}`;
+  }
+}
+
+const code = (body, env = {}, extra = {}) => ({
+  compatibilityDate: "2025-06-01",
+  mainModule: "main.js",
+  modules: { "main.js": `import { WorkerEntrypoint } from "cloudflare:workers";\n${body}` },
+  env,
+  globalOutbound: null,
+  ...extra,
+});
+
+// The child's side: what a stub it was given (as an argument, or in env) can do.
+const PROBE = `
+  async function probe(stub, path) {
+    const out = {};
+    out.tag = Object.prototype.toString.call(stub);
+    const r = await stub.fetch("https://any.host" + path, { method: "POST", body: "payload" });
+    out.status = r.status;
+    out.body = await r.text();
+    return out;
+  }
+  async function attempt(fn) {
+    try { return await fn(); } catch (e) { return e.name + ": " + e.message; }
+  }
+`;
+
+export default {
+  async fetch(request, env, ctx) {
+    const url = new URL(request.url);
+    switch (url.pathname) {
+      case "/object": {
+        // A durable object stub as an RPC argument and in a dynamic worker's env: fetch(), id,
+        // name and RPC all work on the receiver's side.
+        const room = env.ROOM.getByName("lobby");
+        const child = env.LOADER.load(code(`${PROBE}
+          export default class extends WorkerEntrypoint {
+            async viaArg(room) {
+              const out = await probe(room, "/arg");
+              out.id = room.id.toString();
+              out.idTag = Object.prototype.toString.call(room.id);
+              out.name = room.name;
+              out.idName = room.id.name;
+              out.equals = room.id.equals(room.id);
+              out.rpc = await room.hello("arg");
+              return out;
+            }
+            async viaEnv() {
+              const out = await probe(this.env.ROOM, "/env");
+              out.id = this.env.ROOM.id.toString();
+              out.name = this.env.ROOM.name;
+              out.rpc = await this.env.ROOM.hello("env");
+              return out;
+            }
+          }`, { ROOM: env.ROOM.getByName("lobby") }));
+        const ep = child.getEntrypoint();
+        return Response.json({ expectedId: room.id.toString(), arg: await ep.viaArg(room), env: await ep.viaEnv() });
+      }
+      case "/service": {
+        // Service bindings (with and without config props) and a ctx.exports entrypoint with props,
+        // in the child's env and as arguments: fetch() and RPC reach the granted entrypoint, with
+        // the granter's props, which the child never sees.
+        const child = env.LOADER.load(code(`${PROBE}
+          export default class extends WorkerEntrypoint {
+            async viaEnv() {
+              return {
+                back: await probe(this.env.BACK, "/b"),
+                scoped: await probe(this.env.SCOPED, "/s"),
+                scopedRpc: await this.env.SCOPED.whoami(),
+                self: await probe(this.env.SELF, "/self"),
+                selfRpc: await this.env.SELF.props(),
+                envKeys: Object.keys(this.env).sort(),
+                peek: await attempt(() => this.env.SCOPED.props),
+              };
+            }
+            async viaArg(svc, self) {
+              return { svc: await probe(svc, "/arg"), self: await self.props() };
+            }
+          }`, { BACK: env.BACK, SCOPED: env.SCOPED, SELF: ctx.exports.Scoped({ props: { grantee: "child" } }) }));
+        const ep = child.getEntrypoint();
+        return Response.json({
+          env: await ep.viaEnv(),
+          arg: await ep.viaArg(env.SCOPED, ctx.exports.Scoped({ props: { grantee: "arg" } })),
+        });
+      }
+      case "/outbound": {
+        // A props-specialized ctx.exports entrypoint as globalOutbound: the child's fetch() goes to it.
+        const child = env.LOADER.load(code(`
+          export default class extends WorkerEntrypoint {
+            async run() { return await (await fetch("https://example.com/out")).text(); }
+          }`, {}, { globalOutbound: ctx.exports.Scoped({ props: { via: "outbound" } }) }));
+        return Response.json({ text: await child.getEntrypoint().run() });
+      }
+      case "/entrypoint": {
+        // A dynamic worker's entrypoint specialized with props and limits, passed to another dynamic
+        // worker: its props (and its lowered subrequest limit) travel with it.
+        const inner = env.LOADER.load(code(`
+          export default class extends WorkerEntrypoint {
+            props() { return this.ctx.props; }
+            async fetch(request) { return new Response("inner " + JSON.stringify(this.ctx.props)); }
+          }`));
+        const outer = env.LOADER.load(code(`${PROBE}
+          export default class extends WorkerEntrypoint {
+            async run(ep) { return { rpc: await ep.props(), fetch: await probe(ep, "/x") }; }
+          }`));
+        return Response.json(await outer.getEntrypoint().run(inner.getEntrypoint(undefined, { props: { level: 2 } })));
+      }
+      case "/forged": {
+        // The child cannot name a capability it was not given: no index of its own import table
+        // (stubs are proxies over a private index), and a fetch through a stub it was given but
+        // disposed fails.
+        const child = env.LOADER.load(code(`${PROBE}
+          export default class extends WorkerEntrypoint {
+            async run(room) {
+              room[Symbol.dispose]();
+              return { afterDispose: await attempt(() => room.fetch("https://x/after")) };
+            }
+          }`));
+        return Response.json(await child.getEntrypoint().run(env.ROOM.getByName("forged")));
+      }
+      default:
+        return new Response("not found", { status: 404 });
+    }
+  },
+};
