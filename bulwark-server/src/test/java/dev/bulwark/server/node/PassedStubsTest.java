@@ -2,6 +2,14 @@ package dev.bulwark.server.node;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.bulwark.sandbox.ipc.Address;
+import dev.bulwark.sandbox.ipc.CapPayload;
+import dev.bulwark.sandbox.ipc.Message;
+import dev.bulwark.sandbox.worker.Binding;
+import dev.bulwark.sandbox.worker.Limits;
+import dev.bulwark.sandbox.worker.ModuleType;
+import dev.bulwark.sandbox.worker.WorkerBundle;
+import dev.bulwark.sandbox.worker.WorkerModule;
 import dev.bulwark.server.config.ProjectConfig;
 import dev.bulwark.server.config.ProjectLoader;
 import org.junit.jupiter.api.AfterAll;
@@ -99,6 +107,25 @@ class PassedStubsTest {
     void aDynamicEntrypointWithPropsPassedOnKeepsItsProps() throws Exception {
         assertThat(get("/entrypoint")).isEqualTo(json.readTree("""
                 {"rpc":{"level":2},"fetch":{"tag":"[object Fetcher]","status":200,"body":"inner {\\"level\\":2}"}}"""));
+    }
+
+    @Test
+    void aRefusedLoadLetsGoOfTheCapabilitiesItsEnvHeld() throws Exception {
+        CapabilityTableTest.FakePeer parent = new CapabilityTableTest.FakePeer("gaps");
+        parent.running.add(1L);
+        int before = node.liveCapabilityRefs();
+        // A load the node refuses (a grant of another tenant's worker, as a subverted sandbox might send)
+        // whose env passes an RpcTarget of the parent's (export 7).
+        Message.LoadDynamic load = new Message.LoadDynamic(1, 2, "gapfront", "x",
+                WorkerBundle.of("index.js", List.of(WorkerModule.text("index.js", ModuleType.JS, "export default {};"))),
+                "{}", false, Limits.DEFAULTS, List.of(new Binding.Outbound(new Address.Worker("elsewhere"))),
+                CapabilityTableTest.payload(new CapPayload.Export(7)));
+        java.util.concurrent.CompletableFuture<Message> reply = new java.util.concurrent.CompletableFuture<>();
+        node.loadDynamic(parent, load, reply::complete);
+        assertThat(reply.get(30, TimeUnit.SECONDS)).isInstanceOf(Message.CallFailed.class);
+        assertThat(node.liveCapabilityRefs()).isEqualTo(before);
+        // The parent is told at once that no one holds its export (its [Symbol.dispose]() runs).
+        assertThat(parent.received).containsExactly(new Message.ExportDrop(List.of(7L)));
     }
 
     @Test
