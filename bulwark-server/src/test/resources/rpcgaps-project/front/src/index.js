@@ -142,6 +142,22 @@ export default {
           }`));
         return Response.json(await child.getEntrypoint().run(env.ROOM.getByName("forged")));
       }
+      case "/blocking": {
+        // Top-level code that never ends: the parent catches a load error naming the limit.
+        const spin = env.LOADER.load(code(`while (true) {}\nexport default class extends WorkerEntrypoint { ok() { return 1; } }`,
+          {}, { limits: { cpuMs: 200 } }));
+        const wait = env.LOADER.load(code(`Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
+          export default class extends WorkerEntrypoint { ok() { return 1; } }`));
+        const fail = async (stub) => {
+          try {
+            await stub.getEntrypoint().ok();
+            return "loaded";
+          } catch (e) {
+            return { name: e.name, message: e.message, code: e.code ?? null };
+          }
+        };
+        return Response.json({ spin: await fail(spin), wait: await fail(wait) });
+      }
       default:
         return new Response("not found", { status: 404 });
     }

@@ -314,18 +314,19 @@ public final class Isolate {
             }
         };
         String topLevel = bundle.mainModule() + ": top-level code: ";
+        Limits loadLimits = topLevelLimits(limits);
         enqueue(0, () -> {
-            loadCpuNanos = limits.cpuMs() * 1_000_000L;
+            loadCpuNanos = loadLimits.cpuMs() * 1_000_000L;
             loadingWorkerId = workerId;
             loadLogLines = topLevelLogLines;
             loadAbandoned = () -> once.failed(this, new WorkerLoadException(terminationReason,
-                    topLevel + limitMessage(terminationReason, limits)));
+                    topLevel + limitMessage(terminationReason, loadLimits)));
             // A load that blocks (Atomics.wait) uses no CPU: the wall clock ends it.
             ScheduledFuture<?> deadline = services.scheduler().schedule(() -> {
                 if (inTask && currentInvocation == 0 && loadLogLines == topLevelLogLines) {
                     requestTermination(ErrorCode.WALL_TIME_EXCEEDED, 0);
                 }
-            }, limits.wallMs(), TimeUnit.MILLISECONDS);
+            }, loadLimits.wallMs(), TimeUnit.MILLISECONDS);
             try {
                 worker = ModuleLinker.link(runtime, jsRuntime, workerId, bundle, envJson, bindings);
                 once.loaded(this);
@@ -334,7 +335,7 @@ public final class Isolate {
                 // promise)" would report one failure twice.
                 unhandledRejections.clear();
                 ErrorCode reason = terminationReason;
-                once.failed(this, reason == null ? e : new WorkerLoadException(reason, topLevel + limitMessage(reason, limits)));
+                once.failed(this, reason == null ? e : new WorkerLoadException(reason, topLevel + limitMessage(reason, loadLimits)));
             } finally {
                 loadAbandoned = null;
                 deadline.cancel(false);
@@ -343,6 +344,18 @@ public final class Isolate {
                 loadLogLines = null;
             }
         });
+    }
+
+    /**
+     * The limits top-level code runs under: the request's, with a wall clock of at most ten times
+     * its CPU limit (at least 2 s). Top-level code can do no I/O, so only blocking (Atomics.wait)
+     * outlasts that; a dynamic worker's load then fails well before its parent's own request, whose
+     * wall clock it shares, so the parent catches a load error rather than timing out (branch rpcgaps).
+     */
+    static Limits topLevelLimits(Limits limits) {
+        long wall = Math.min(limits.wallMs(), Math.max(2_000, Math.min(limits.cpuMs(), Long.MAX_VALUE / 10) * 10));
+        return wall == limits.wallMs() ? limits : new Limits(limits.cpuMs(), wall, limits.heapMb(), limits.subrequests(),
+                limits.codeBytes(), limits.envBytes(), limits.requestBodyBytes());
     }
 
     interface LoadCallback {

@@ -129,6 +129,17 @@ class PassedStubsTest {
     }
 
     @Test
+    void topLevelCodeThatNeverEndsIsALoadErrorTheParentCatches() throws Exception {
+        // A CPU-bound loop stops at the child's CPU limit; a blocking wait (no CPU) at the top-level
+        // wall clock (ten times the CPU limit, at least 2 s), well before the parent's own 30 s.
+        assertThat(get("/blocking")).isEqualTo(json.readTree("""
+                {"spin":{"name":"TypeError","code":"worker_load_failed","message":"the dynamic worker failed to load: \
+                main.js: top-level code: the worker exceeded its CPU time limit of 200 ms"},
+                 "wait":{"name":"TypeError","code":"worker_load_failed","message":"the dynamic worker failed to load: \
+                main.js: top-level code: the worker did not finish within its wall-clock limit of 10000 ms"}}"""));
+    }
+
+    @Test
     void aDisposedPassedStubCannotFetch() throws Exception {
         assertThat(get("/forged")).isEqualTo(json.readTree("""
                 {"afterDispose":"Error: RPC stub used after being disposed."}"""));
