@@ -31,6 +31,9 @@ const RpcTargetProto = RpcTarget.prototype;
 const hasOwn = Object.prototype.hasOwnProperty;
 const DisposeSymbol = typeof Symbol.dispose === 'symbol' ? Symbol.dispose : Symbol.for('Symbol.dispose');
 
+const ENDED = 'This RPC callback cannot be called any more: the request that passed it has ended '
+  + '(references die with the invocation that created them).';
+
 export function disposedError() {
   return new Error('RPC stub used after being disposed.');
 }
@@ -456,6 +459,8 @@ function exportedMember(value, name) {
 export function exportedCall(cap) {
   const value = exported.get(Number(cap.export));
   if (value === undefined) throw disposedError();
+  // Passed as an argument or in an env by a request that has ended: references die with it.
+  if (cap.ended === true) throw new Error(ENDED);
   if (cap.method === '') {
     if (typeof value !== 'function') throw new TypeError('The RPC stub is not a function.');
     return [undefined, value];

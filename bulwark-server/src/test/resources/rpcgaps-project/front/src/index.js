@@ -158,6 +158,38 @@ export default {
         };
         return Response.json({ spin: await fail(spin), wait: await fail(wait) });
       }
+      case "/context": {
+        // A callback runs inside the request that passed it: its closures, and a stub this request
+        // received (which dies with this request), are usable from it.
+        const maker = env.LOADER.load(code(`
+          import { RpcTarget } from "cloudflare:workers";
+          class Box extends RpcTarget { constructor(v) { super(); this.v = v; } get() { return this.v; } }
+          export default class extends WorkerEntrypoint { make(v) { return new Box(v); } }`));
+        const box = await maker.getEntrypoint().make(41); // a stub held by this request
+        let calls = 0;
+        const callback = async (x) => { calls++; return (await box.get()) + x; };
+        const child = env.LOADER.load(code(`
+          export default class extends WorkerEntrypoint {
+            async run(cb) { return [await cb(1), await cb(2)]; }
+            async viaEnv() { return await this.env.CB(10); }
+          }`, { CB: callback }));
+        const results = await child.getEntrypoint().run(callback);
+        const viaEnv = await child.getEntrypoint().viaEnv();
+        return Response.json({ results, viaEnv, calls });
+      }
+      case "/keep": {
+        // A cached child holds, in its env, a callback of the request that loaded it.
+        const child = env.LOADER.get("keeper", () => code(`
+          export default class extends WorkerEntrypoint {
+            async call() { return await this.env.CB(); }
+          }`, { CB: () => "called back" }));
+        return Response.json({ now: await child.getEntrypoint().call() });
+      }
+      case "/later": {
+        // A later request reaches that cached child: the callback's request has ended.
+        const child = env.LOADER.get("keeper", () => { throw new Error("expected the cached child"); });
+        return Response.json({ later: await attempt(() => child.getEntrypoint().call()) });
+      }
       default:
         return new Response("not found", { status: 404 });
     }

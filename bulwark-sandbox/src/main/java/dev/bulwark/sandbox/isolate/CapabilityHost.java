@@ -40,15 +40,23 @@ final class CapabilityHost {
     static final String NOT_HELD = "This RPC stub cannot be used here: it was released when the request that "
             + "received it ended, or it belongs to another request.";
 
-    /** A payload JS made, for {@code inv} to send: exports registered, stubs turned into capability ids. */
+    /** A payload JS made, for {@code inv} to send as arguments or an env: see {@link #outbound(byte[], Invocation, boolean)}. */
     byte[] outbound(byte[] js, Invocation inv) {
+        return outbound(js, inv, false);
+    }
+
+    /**
+     * A payload JS made, for {@code inv} to send: exports registered (as {@code inv}'s; {@code
+     * result}: a call's result, which outlives {@code inv}), stubs turned into capability ids.
+     */
+    byte[] outbound(byte[] js, Invocation inv, boolean result) {
         if (!CapPayload.hasRefs(js)) return js;
         CapPayload p = CapPayload.decode(js);
         List<CapPayload.Ref> out = new ArrayList<>(p.refs().size());
         for (CapPayload.Ref ref : p.refs()) {
             out.add(switch (ref) {
                 case CapPayload.Export e -> {
-                    long id = isolate.services.capExports().register(isolate, e.id());
+                    long id = isolate.services.capExports().register(new CapExports.Export(isolate, e.id(), inv.id, result));
                     exportIds.put(e.id(), id);
                     yield new CapPayload.Export(id);
                 }

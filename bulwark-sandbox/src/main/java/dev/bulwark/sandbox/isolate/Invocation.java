@@ -47,6 +47,9 @@ final class Invocation {
         this.outbox = outbox;
     }
 
+    /** Calls on this invocation's callbacks that run inside it (Isolate.dispatch(CapStart)); isolate thread only. */
+    final java.util.List<Invocation> hosted = new java.util.ArrayList<>();
+
     boolean isFinished() {
         return finished.get();
     }

@@ -402,7 +402,8 @@ public final class Isolate {
      * Starts a call on something this isolate exported ({@code localId} is its JS export id) as an
      * invocation of its own; the prelude answers through rpcReturn, as for an RPC.
      */
-    void dispatch(Message.CapStart start, long localId, Limits limits) {
+    void dispatch(Message.CapStart start, CapExports.Export export, Limits limits) {
+        long localId = export.localId();
         Invocation inv = begin(start.invocationId(), worker == null ? "" : worker.workerId(), limits);
         if (inv == null) return;
         enqueue(inv.id, () -> {
@@ -410,14 +411,25 @@ public final class Isolate {
                 finish(inv, ErrorCode.WORKER_LOAD_FAILED, "worker is not loaded");
                 return;
             }
+            // As in workerd, a call on a callback runs inside the invocation that passed it while that
+            // one lives: its closures' I/O, the stubs it holds, its limits (branch rpcgaps). The call
+            // keeps its own invocation id for the answer; what it awaits continues in the host's.
+            Invocation host = export.invocation() == 0 ? null : invocations.get(export.invocation());
+            boolean inside = host != null && !host.isFinished() && host != inv;
             try (V8ValueObject target = runtime.createV8ValueObject(); V8ValueObject cap = runtime.createV8ValueObject()) {
                 cap.set("export", (double) localId);
                 cap.set("method", start.method());
+                if (!inside && !export.outlives()) cap.set("ended", true);
                 if (start.args() == null) cap.setNull("args");
                 else {
-                    try (V8ValueTypedArray a = bytes(caps.inbound(start.args(), inv.id))) {
+                    try (V8ValueTypedArray a = bytes(caps.inbound(start.args(), inside ? host.id : inv.id))) {
                         cap.set("args", a);
                     }
+                }
+                if (inside) {
+                    host.hosted.add(inv);
+                    currentInvocation = host.id;
+                    taskInvocation = host;
                 }
                 target.set("cap", cap);
                 dispatcher.callVoid(null, worker.defaultExport(), runtime.createV8ValueNull(), worker.env(),
@@ -737,6 +749,12 @@ public final class Isolate {
 
     private void forget(Invocation inv) {
         invocations.remove(inv.id);
+        // Calls that ran inside it and are still waiting would continue in it: they fail now.
+        List<Invocation> hosted = List.copyOf(inv.hosted);
+        inv.hosted.clear();
+        for (Invocation h : hosted) {
+            if (!h.isFinished()) finish(h, ErrorCode.CANCELED, "The request that passed this RPC callback ended while the callback ran.");
+        }
         for (Integer timerId : inv.timers) {
             Timer t = timers.remove(timerId);
             if (t != null) t.cancel();
@@ -1037,7 +1055,7 @@ public final class Isolate {
                 if (inv != null) {
                     byte[] value = args.length > 1 && args[1] instanceof V8ValueTypedArray
                             ? boundedBytes(args, 1, HostLimits.MAX_CALL_PAYLOAD, "an RPC result") : null;
-                    inv.rpcReturn(caps.outbound(value, inv), args.length > 2 && args[2] instanceof V8ValueBoolean b && b.getValue());
+                    inv.rpcReturn(caps.outbound(value, inv, true), args.length > 2 && args[2] instanceof V8ValueBoolean b && b.getValue());
                 }
                 return undefined();
             });

@@ -10476,6 +10476,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
   var RpcTargetProto = RpcTarget.prototype;
   var hasOwn2 = Object.prototype.hasOwnProperty;
   var DisposeSymbol = typeof Symbol.dispose === "symbol" ? Symbol.dispose : /* @__PURE__ */ Symbol.for("Symbol.dispose");
+  var ENDED = "This RPC callback cannot be called any more: the request that passed it has ended (references die with the invocation that created them).";
   function disposedError() {
     return new Error("RPC stub used after being disposed.");
   }
@@ -10950,6 +10951,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
   function exportedCall(cap) {
     const value = exported.get(Number(cap.export));
     if (value === void 0) throw disposedError();
+    if (cap.ended === true) throw new Error(ENDED);
     if (cap.method === "") {
       if (typeof value !== "function") throw new TypeError("The RPC stub is not a function.");
       return [void 0, value];

@@ -43,8 +43,11 @@ final class Capabilities {
     /** What a capability reaches. */
     sealed interface Target {}
 
-    /** Something a sandbox's isolate exported, under the sandbox's export id. */
-    record Exported(Peer sandbox, long exportId) implements Target {}
+    /**
+     * Something a sandbox's isolate exported, under the sandbox's export id, by invocation
+     * {@code invocation} of it (calls run inside that invocation while it lives).
+     */
+    record Exported(Peer sandbox, long exportId, long invocation) implements Target {}
 
     /** A durable object stub or a worker entrypoint passed on by a worker of {@code tenant}. */
     record AtAddress(String tenant, Address address) implements Target {}
@@ -106,7 +109,7 @@ final class Capabilities {
         for (CapPayload.Ref r : p.refs()) {
             caps.add(switch (r) {
                 case CapPayload.Export e -> {
-                    Cap cap = new Cap(new Exported(from, e.id()));
+                    Cap cap = new Cap(new Exported(from, e.id(), invocationId));
                     exports.computeIfAbsent(from, k -> new HashMap<>()).put(e.id(), cap);
                     yield cap;
                 }

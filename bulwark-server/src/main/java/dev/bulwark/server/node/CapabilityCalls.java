@@ -120,8 +120,10 @@ final class CapabilityCalls {
         switch (cap.target) {
             case Capabilities.Exported e -> {
                 long invocationId = invocationIds.getAsLong();
-                caps.deliver(args, invocationId);
                 if (!(e.sandbox() instanceof SandboxProcess exporter)) throw new IllegalStateException("not a sandbox");
+                // The call runs inside the invocation that passed the export while that one lives (the
+                // sandbox decides the same way): stubs in its arguments are that invocation's.
+                caps.deliver(args, exporter.runs(e.invocation()) ? e.invocation() : invocationId);
                 exporter.start(invocationId, new Message.CapStart(invocationId, e.exportId(), c.method(), args), relay);
             }
             case Capabilities.AtAddress a -> {

@@ -66,7 +66,7 @@ class CapabilityTableTest {
     void theReceiverSeesANewIdAndOnlyItsInvocationMayCallIt() throws Exception {
         long id = grant();
         assertThat(id).isNotEqualTo(7L);
-        assertThat(caps.use(receiver, 2, id).target).isEqualTo(new Capabilities.Exported(exporter, 7));
+        assertThat(caps.use(receiver, 2, id).target).isEqualTo(new Capabilities.Exported(exporter, 7, 1));
         // Another invocation of the same sandbox, the same invocation id claimed by another sandbox, a forged id.
         receiver.running.add(3L);
         assertThatThrownBy(() -> caps.use(receiver, 3, id)).hasMessage(Capabilities.NOT_GRANTED);

@@ -140,6 +140,21 @@ class PassedStubsTest {
     }
 
     @Test
+    void aCallbackRunsInsideTheRequestThatPassedItWithItsClosuresAndStubs() throws Exception {
+        assertThat(get("/context")).isEqualTo(json.readTree("""
+                {"results":[42,43],"viaEnv":51,"calls":3}"""));
+    }
+
+    @Test
+    void aCallbackWhoseRequestEndedFailsCleanly() throws Exception {
+        assertThat(get("/keep")).isEqualTo(json.readTree("""
+                {"now":"called back"}"""));
+        assertThat(get("/later")).isEqualTo(json.readTree("""
+                {"later":"Error: This RPC callback cannot be called any more: the request that passed it has ended \
+                (references die with the invocation that created them)."}"""));
+    }
+
+    @Test
     void aDisposedPassedStubCannotFetch() throws Exception {
         assertThat(get("/forged")).isEqualTo(json.readTree("""
                 {"afterDispose":"Error: RPC stub used after being disposed."}"""));
