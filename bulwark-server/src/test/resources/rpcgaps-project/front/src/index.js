@@ -17,6 +17,20 @@ export class Scoped extends WorkerEntrypoint {
   }
 }
 
+// Tail events of dynamic workers, kept in order (the outbound summary of capability calls).
+export class TailSink extends WorkerEntrypoint {
+  async tail(events) { await this.env.TAILS.getByName("log").add(events); }
+}
+
+export class Tails extends DurableObject {
+  add(events) {
+    const all = this.ctx.storage.kv.get("events") ?? [];
+    all.push(...events);
+    this.ctx.storage.kv.put("events", all);
+  }
+  list() { return this.ctx.storage.kv.get("events") ?? []; }
+}
+
 async function attempt(fn) {
   try {
     return await fn();
@@ -189,6 +203,27 @@ export default {
         // A later request reaches that cached child: the callback's request has ended.
         const child = env.LOADER.get("keeper", () => { throw new Error("expected the cached child"); });
         return Response.json({ later: await attempt(() => child.getEntrypoint().call()) });
+      }
+      case "/tailed": {
+        // A child's capability calls (a callback, a durable object's RPC and fetch, one that
+        // throws, one refused) are in its invocation's outbound summary, as its tail event shows.
+        const child = env.LOADER.load(code(`
+          export default class extends WorkerEntrypoint {
+            async run(cb, room) {
+              await cb(1);
+              await room.hello("tail");
+              await (await room.fetch("https://x/t")).text();
+              try { await cb(-1); } catch {}
+              room[Symbol.dispose]();
+              return "done";
+            }
+          }`, {}, { tails: [ctx.exports.TailSink] }));
+        const cb = (x) => { if (x < 0) throw new RangeError("negative"); return x; };
+        return Response.json({ run: await child.getEntrypoint().run(cb, env.ROOM.getByName("tails")) });
+      }
+      case "/tails": {
+        const events = await env.TAILS.getByName("log").list();
+        return Response.json(events.map((e) => ({ rpcMethod: e.event?.rpcMethod ?? null, outbound: e.outbound })));
       }
       default:
         return new Response("not found", { status: 404 });

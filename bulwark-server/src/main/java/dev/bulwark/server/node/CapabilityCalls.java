@@ -35,6 +35,7 @@ final class CapabilityCalls {
     private final LongSupplier invocationIds;
     private final BiFunction<String, Address, DeployedWorker> callable;
     private final Fetches fetches;
+    private final java.util.function.LongFunction<dev.bulwark.server.egress.OutboundSummary> summaries;
 
     /** How the node relays a fetch() to an address for a tenant (Node's CallStart path). */
     interface Fetches {
@@ -42,7 +43,9 @@ final class CapabilityCalls {
     }
 
     CapabilityCalls(Capabilities caps, SandboxSupervisor supervisor, LongSupplier invocationIds,
-                    BiFunction<String, Address, DeployedWorker> callable, Fetches fetches) {
+                    BiFunction<String, Address, DeployedWorker> callable, Fetches fetches,
+                    java.util.function.LongFunction<dev.bulwark.server.egress.OutboundSummary> summaries) {
+        this.summaries = summaries;
         this.caps = caps;
         this.supervisor = supervisor;
         this.invocationIds = invocationIds;
@@ -83,14 +86,69 @@ final class CapabilityCalls {
     private void call(SandboxProcess from, Message.CapCall c) {
         Capabilities.Cap cap;
         byte[] args;
+        java.util.function.Consumer<Message> reply;
         try {
             cap = caps.use(from, c.invocationId(), c.capId());
+            reply = recorded(c.invocationId(), "RPC", cap, size(c.args()), from::deliver);
             args = caps.accept(from, c.invocationId(), c.args(), (tenant, address) -> callable.apply(tenant, address) != null);
         } catch (Capabilities.CapabilityException e) {
+            refused(c.invocationId(), "RPC", size(c.args()));
             from.deliver(new Message.CallFailed(c.callId(), CODE, e.getMessage()));
             return;
         }
-        Thread.startVirtualThread(() -> run(from, c, cap, args));
+        Thread.startVirtualThread(() -> run(from, reply, c, cap, args));
+    }
+
+    private static long size(byte[] b) {
+        return b == null ? 0 : b.length;
+    }
+
+    /**
+     * The caller's answer, recorded on its way in the calling invocation's outbound summary (its
+     * log record and tail events): method "RPC" (or the fetch's), host {@code capability:<what>}.
+     */
+    private java.util.function.Consumer<Message> recorded(long invocationId, String method, Capabilities.Cap cap,
+                                                          long bytesOut, java.util.function.Consumer<Message> reply) {
+        dev.bulwark.server.egress.OutboundSummary summary = summaries.apply(invocationId);
+        if (summary == null) return reply;
+        long started = System.nanoTime();
+        String host = "capability:" + describe(cap.target);
+        java.util.concurrent.atomic.AtomicBoolean once = new java.util.concurrent.atomic.AtomicBoolean();
+        return m -> {
+            if (once.compareAndSet(false, true)) {
+                long ms = java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+                summary.add(switch (m) {
+                    case Message.RpcResult r -> new dev.bulwark.server.egress.OutboundCall(method, host, r.threw() ? 500 : 200,
+                            r.threw() ? "threw" : "ok", size(r.value()), bytesOut, ms);
+                    case Message.CallResult r -> new dev.bulwark.server.egress.OutboundCall(method, host, r.status(), "ok",
+                            size(r.body()), bytesOut, ms);
+                    case Message.CallFailed f -> new dev.bulwark.server.egress.OutboundCall(method, host, 0,
+                            CODE.equals(f.code()) ? "refused" : "failed", 0, bytesOut, ms);
+                    default -> new dev.bulwark.server.egress.OutboundCall(method, host, 0, "failed", 0, bytesOut, ms);
+                });
+            }
+            reply.accept(m);
+        };
+    }
+
+    /** A call the table refused before it left: "denied" in the caller's summary. */
+    private void refused(long invocationId, String method, long bytesOut) {
+        dev.bulwark.server.egress.OutboundSummary summary = summaries.apply(invocationId);
+        if (summary != null) {
+            summary.add(new dev.bulwark.server.egress.OutboundCall(method, "capability", 0, "denied", 0, bytesOut, 0));
+        }
+    }
+
+    /** What a capability is, as the caller's summary names it (never an export's or a grant's secret). */
+    private static String describe(Capabilities.Target target) {
+        return switch (target) {
+            case Capabilities.Exported e -> "callback";
+            case Capabilities.AtAddress a -> switch (a.address()) {
+                case Address.DurableObject d -> "object/" + d.className();
+                case Address.Worker w -> "worker/" + w.workerId() + (w.entrypoint() == null ? "" : "/" + w.entrypoint());
+            };
+            case Capabilities.Java j -> "java/" + j.name();
+        };
     }
 
     /**
@@ -103,20 +161,23 @@ final class CapabilityCalls {
         try {
             cap = caps.use(from, f.invocationId(), f.capId());
         } catch (Capabilities.CapabilityException e) {
+            refused(f.invocationId(), f.method(), size(f.body()));
             from.deliver(new Message.CallFailed(f.callId(), CODE, e.getMessage()));
             return;
         }
+        java.util.function.Consumer<Message> reply = recorded(f.invocationId(), f.method(), cap, size(f.body()), from::deliver);
         if (!(cap.target instanceof Capabilities.AtAddress a)) {
-            from.deliver(new Message.CallFailed(f.callId(), CODE, "This RPC stub has no fetch(): it is not a durable object or a worker entrypoint."));
+            reply.accept(new Message.CallFailed(f.callId(), CODE, "This RPC stub has no fetch(): it is not a durable object or a worker entrypoint."));
             return;
         }
         Message.CallStart call = new Message.CallStart(f.invocationId(), f.callId(), a.address(), f.method(), f.url(),
                 f.headers(), f.body());
-        Thread.startVirtualThread(() -> fetches.call(a.tenant(), call, from::deliver));
+        Thread.startVirtualThread(() -> fetches.call(a.tenant(), call, reply));
     }
 
-    private void run(SandboxProcess from, Message.CapCall c, Capabilities.Cap cap, byte[] args) {
-        RpcRelay relay = new RpcRelay(c.callId(), from::deliver, caps, c.invocationId());
+    private void run(SandboxProcess from, java.util.function.Consumer<Message> reply, Message.CapCall c,
+                     Capabilities.Cap cap, byte[] args) {
+        RpcRelay relay = new RpcRelay(c.callId(), reply, caps, c.invocationId());
         switch (cap.target) {
             case Capabilities.Exported e -> {
                 long invocationId = invocationIds.getAsLong();
@@ -130,7 +191,7 @@ final class CapabilityCalls {
                 DeployedWorker target = callable.apply(a.tenant(), a.address());
                 if (target == null) {
                     caps.discard(args);
-                    from.deliver(new Message.CallFailed(c.callId(), CODE,
+                    reply.accept(new Message.CallFailed(c.callId(), CODE,
                             "The RPC stub points to a worker that is no longer loaded."));
                     return;
                 }
@@ -141,11 +202,11 @@ final class CapabilityCalls {
             case Capabilities.Java j -> {
                 if (CapPayload.hasRefs(args)) {
                     caps.discard(args);
-                    from.deliver(new Message.RpcResult(c.callId(), error(RpcError.Type.TYPE_ERROR,
+                    reply.accept(new Message.RpcResult(c.callId(), error(RpcError.Type.TYPE_ERROR,
                             "A Java capability takes plain values only: no functions, RpcTargets or stubs."), true));
                     return;
                 }
-                from.deliver(callJava(c.callId(), j, c.method(), args));
+                reply.accept(callJava(c.callId(), j, c.method(), args));
             }
         }
     }

@@ -220,7 +220,10 @@ public final class Node implements AutoCloseable {
         // A capability by address is held for its tenant, not for one invocation: generated code (whose
         // calls are allowed per invocation) cannot pass a new address on, only what it was given.
         this.capCalls = new CapabilityCalls(caps, supervisor, this::nextInvocationId,
-                (tenant, address) -> callable(tenant, 0, address), this::call);
+                (tenant, address) -> callable(tenant, 0, address), this::call, id -> {
+                    InvocationRecords.Record r = invocationRecords.get(id);
+                    return r == null ? null : r.outbound();
+                });
         supervisor.capHooks(capCalls.hooks());
         this.tails = new Tails(supervisor::tail, this::nextInvocationId);
         this.tenantWorkers = new TenantWorkers(dynamicWorkers, supervisor, settings.limits(), this::nextInvocationId);

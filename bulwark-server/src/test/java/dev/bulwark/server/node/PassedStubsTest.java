@@ -29,6 +29,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * Stubs passed on keep what they were: a durable object stub keeps {@code fetch()}, {@code id} and
@@ -152,6 +153,29 @@ class PassedStubsTest {
         assertThat(get("/later")).isEqualTo(json.readTree("""
                 {"later":"Error: This RPC callback cannot be called any more: the request that passed it has ended \
                 (references die with the invocation that created them)."}"""));
+    }
+
+    @Test
+    void capabilityCallsAreInTheCallersOutboundSummaryAndTailEvent() throws Exception {
+        assertThat(get("/tailed")).isEqualTo(json.readTree("""
+                {"run":"done"}"""));
+        await().atMost(Duration.ofSeconds(60)).until(() -> get("/tails").size() == 1);
+        JsonNode event = get("/tails").get(0);
+        assertThat(event.get("rpcMethod").asText()).isEqualTo("run");
+        JsonNode outbound = event.get("outbound");
+        assertThat(outbound.get("calls").asInt()).isEqualTo(4);
+        assertThat(outbound.get("failed").asInt()).isEqualTo(1);
+        StringBuilder seen = new StringBuilder();
+        for (JsonNode c : outbound.get("first")) {
+            seen.append(c.get("method").asText()).append(' ').append(c.get("host").asText()).append(' ')
+                    .append(c.get("status").asInt()).append(' ').append(c.get("outcome").asText()).append('\n');
+        }
+        assertThat(seen.toString()).isEqualTo("""
+                RPC capability:callback 200 ok
+                RPC capability:object/Room 200 ok
+                GET capability:object/Room 200 ok
+                RPC capability:callback 500 threw
+                """);
     }
 
     @Test
