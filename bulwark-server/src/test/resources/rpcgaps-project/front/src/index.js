@@ -8,6 +8,7 @@ export class Room extends DurableObject {
     return new Response(`room ${this.ctx.id.name ?? "?"} ${request.method} ${new URL(request.url).pathname} #${n}`);
   }
   hello(who) { return `room says hello to ${who}`; }
+  huge() { return "y".repeat(9 << 20); }
 }
 
 export class Scoped extends WorkerEntrypoint {
@@ -224,6 +225,25 @@ export default {
       case "/tails": {
         const events = await env.TAILS.getByName("log").list();
         return Response.json(events.map((e) => ({ rpcMethod: e.event?.rpcMethod ?? null, outbound: e.outbound })));
+      }
+      case "/oversize": {
+        // Calls travel whole: past the limits each side gets a clear error, and the stub goes on working.
+        const room = env.ROOM.getByName("big");
+        const child = env.LOADER.load(code(`
+          export default class extends WorkerEntrypoint {
+            take(s) { return s.length; }
+            async bigBody(room) {
+              const r = await room.fetch("https://x/big", { method: "POST", body: "z".repeat(9 << 20) }).then((r) => r.status, (e) => e.name + ": " + e.message);
+              const huge = await room.huge().then((s) => s.length, (e) => e.name + ": " + e.message);
+              return { r, huge, after: await room.hello("after") };
+            }
+          }`));
+        const ep = child.getEntrypoint();
+        return Response.json({
+          args: await attempt(() => ep.take("x".repeat(9 << 20))),
+          small: await ep.take("x"),
+          child: await ep.bigBody(room),
+        });
       }
       default:
         return new Response("not found", { status: 404 });

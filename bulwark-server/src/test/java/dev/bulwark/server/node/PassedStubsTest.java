@@ -179,6 +179,16 @@ class PassedStubsTest {
     }
 
     @Test
+    void callsPastTheSizeLimitsFailClearlyAndTheStubGoesOnWorking() throws Exception {
+        // No streaming of calls yet: arguments, a passed stub's fetch body and results over 8 MiB are refused.
+        assertThat(get("/oversize")).isEqualTo(json.readTree("""
+                {"args":"Error: RPC arguments is 9437194 bytes; at most 8388608 cross at once","small":1,
+                 "child":{"r":"Error: fetch: the request body is 9437184 bytes; at most 8388608 cross at once",
+                          "huge":"Error: an RPC result is 9437191 bytes; at most 8388608 cross at once",
+                          "after":"room says hello to after"}}"""));
+    }
+
+    @Test
     void aDisposedPassedStubCannotFetch() throws Exception {
         assertThat(get("/forged")).isEqualTo(json.readTree("""
                 {"afterDispose":"Error: RPC stub used after being disposed."}"""));
