@@ -195,15 +195,22 @@ export default {
       case "/keep": {
         // A cached child holds, in its env, a callback of the request that loaded it.
         const child = env.LOADER.get("keeper", () => code(`
+          let kept = null;
           export default class extends WorkerEntrypoint {
             async call() { return await this.env.CB(); }
+            async keep(room) { kept = room; return (await room.fetch("https://x/kept")).status; }
+            async useKept() {
+              try { await kept.fetch("https://x/again"); return "fetched"; } catch (e) { return e.name + ": " + e.message; }
+            }
           }`, { CB: () => "called back" }));
-        return Response.json({ now: await child.getEntrypoint().call() });
+        const ep = child.getEntrypoint();
+        return Response.json({ now: await ep.call(), kept: await ep.keep(env.ROOM.getByName("kept")) });
       }
       case "/later": {
         // A later request reaches that cached child: the callback's request has ended.
         const child = env.LOADER.get("keeper", () => { throw new Error("expected the cached child"); });
-        return Response.json({ later: await attempt(() => child.getEntrypoint().call()) });
+        return Response.json({ later: await attempt(() => child.getEntrypoint().call()),
+          keptStub: await child.getEntrypoint().useKept() });
       }
       case "/tailed": {
         // A child's capability calls (a callback, a durable object's RPC and fetch, one that
