@@ -186,11 +186,14 @@ export default {
         const child = env.LOADER.load(code(`
           export default class extends WorkerEntrypoint {
             async run(cb) { return [await cb(1), await cb(2)]; }
+            async relay(give) { const b = await give(); return await b.get(); }
             async viaEnv() { return await this.env.CB(10); }
           }`, { CB: callback }));
         const results = await child.getEntrypoint().run(callback);
         const viaEnv = await child.getEntrypoint().viaEnv();
-        return Response.json({ results, viaEnv, calls });
+        // A callback may return a stub its request holds: the child gets its own stub on it.
+        const relayed = await child.getEntrypoint().relay(() => box.dup());
+        return Response.json({ results, viaEnv, calls, relayed });
       }
       case "/keep": {
         // A cached child holds, in its env, a callback of the request that loaded it.

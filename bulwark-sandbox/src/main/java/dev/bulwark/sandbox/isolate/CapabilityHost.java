@@ -60,7 +60,7 @@ final class CapabilityHost {
                     exportIds.put(e.id(), id);
                     yield new CapPayload.Export(id);
                 }
-                case CapPayload.Import i -> new CapPayload.Held(usable(i.index(), inv.id).capId());
+                case CapPayload.Import i -> new CapPayload.Held(usable(i.index(), inv).capId());
                 case CapPayload.ObjectStub s -> {
                     Binding.DurableObjectNamespace ns = isolate.outboundCalls().namespace((int) s.binding());
                     if (!ObjectIds.belongsTo(ns.namespaceKey(), s.id())) throw new IllegalArgumentException("ID is not for this namespace.");
@@ -89,6 +89,17 @@ final class CapabilityHost {
             out.add(new CapPayload.Import(index, h.shape()));
         }
         return p.withRefs(out).encode();
+    }
+
+    /**
+     * The entry {@code index} names for {@code inv}: its own, or (a call on a callback running
+     * inside the invocation that passed it) that invocation's: a callback may return what it holds.
+     */
+    private Entry usable(long index, Invocation inv) {
+        Invocation host = inv.hostedBy;
+        if (host == null || host.isFinished() || index < 0) return usable(index, inv.id);
+        Entry e = imports.get(index);
+        return e != null && e.holder() == host.id ? e : usable(index, inv.id);
     }
 
     private Entry usable(long index, long invocationId) {

@@ -428,6 +428,7 @@ public final class Isolate {
                 }
                 if (inside) {
                     host.hosted.add(inv);
+                    inv.hostedBy = host;
                     currentInvocation = host.id;
                     taskInvocation = host;
                 }

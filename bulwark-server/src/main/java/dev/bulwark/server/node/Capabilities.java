@@ -90,6 +90,17 @@ final class Capabilities {
     private final Map<Long, List<Ref>> byInvocation = new HashMap<>();
     private final Map<String, List<Ref>> byWorker = new HashMap<>();
     private final Map<Peer, Map<Long, Cap>> exports = new HashMap<>();
+    /** A call on a callback (its invocation id) running inside the invocation that passed it: that one's id. */
+    private final Map<Long, Long> hostOf = new HashMap<>();
+
+    /**
+     * Invocation {@code call} runs inside invocation {@code host} of the same sandbox (a call on a
+     * callback, while the invocation that passed it lives): what {@code host} holds, {@code call}
+     * may pass on (return) too, until {@code call} is done.
+     */
+    synchronized void runsInside(long call, long host) {
+        hostOf.put(call, host);
+    }
 
     /**
      * Takes in a payload a sandbox sent for one of its invocations: exports become caps, held ids
@@ -209,9 +220,11 @@ final class Capabilities {
     private Ref held(Peer from, long invocationId, long capId) throws CapabilityException {
         Ref r = refs.get(capId);
         if (r == null || !r.delivered) throw new CapabilityException(NOT_GRANTED);
+        Long host = hostOf.get(invocationId);
         boolean mine = r.holderWorker != null
                 ? r.holderTenant.equals(from.tenant())
-                : r.holderInvocation == invocationId && from.runs(invocationId);
+                : (r.holderInvocation == invocationId || host != null && r.holderInvocation == host)
+                        && from.runs(r.holderInvocation) && from.runs(invocationId);
         if (!mine) throw new CapabilityException(NOT_GRANTED);
         return r;
     }
@@ -237,6 +250,7 @@ final class Capabilities {
 
     /** An invocation is done: every ref it held goes (references die with their invocation). */
     synchronized void invocationDone(long invocationId) {
+        hostOf.remove(invocationId);
         List<Ref> held = byInvocation.remove(invocationId);
         if (held != null) for (Ref r : held) drop(r);
     }

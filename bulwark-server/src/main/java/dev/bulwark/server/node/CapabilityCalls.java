@@ -184,7 +184,9 @@ final class CapabilityCalls {
                 if (!(e.sandbox() instanceof SandboxProcess exporter)) throw new IllegalStateException("not a sandbox");
                 // The call runs inside the invocation that passed the export while that one lives (the
                 // sandbox decides the same way): stubs in its arguments are that invocation's.
-                caps.deliver(args, exporter.runs(e.invocation()) ? e.invocation() : invocationId);
+                boolean inside = exporter.runs(e.invocation());
+                if (inside) caps.runsInside(invocationId, e.invocation());
+                caps.deliver(args, inside ? e.invocation() : invocationId);
                 exporter.start(invocationId, new Message.CapStart(invocationId, e.exportId(), c.method(), args), relay);
             }
             case Capabilities.AtAddress a -> {

@@ -86,6 +86,26 @@ class CapabilityTableTest {
     }
 
     @Test
+    void aCallRunningInsideTheInvocationThatPassedItsCallbackMayPassOnWhatThatOneHoldsAndNoLonger() throws Exception {
+        long id = grant(); // held by invocation 2 of the receiver
+        receiver.running.add(5L);
+        receiver.running.add(6L);
+        // Invocation 5 (a call on a callback of invocation 2) runs inside it; 6 does not.
+        caps.runsInside(5, 2);
+        assertThat(heldId(caps.accept(receiver, 5, payload(new CapPayload.Held(id)), (t, a) -> true))).isNotEqualTo(id);
+        assertThatThrownBy(() -> caps.accept(receiver, 6, payload(new CapPayload.Held(id)), (t, a) -> true))
+                .hasMessage(Capabilities.NOT_GRANTED);
+        // Another sandbox claiming invocation 5 gets nothing; once 5 is done the alias is gone.
+        assertThatThrownBy(() -> caps.use(new FakePeer("generated:t"), 5, id)).hasMessage(Capabilities.NOT_GRANTED);
+        caps.invocationDone(5);
+        assertThatThrownBy(() -> caps.use(receiver, 5, id)).hasMessage(Capabilities.NOT_GRANTED);
+        // The host ended: its refs are gone for the calls it hosted too.
+        caps.runsInside(6, 2);
+        receiver.running.remove(2L);
+        assertThatThrownBy(() -> caps.use(receiver, 6, id)).hasMessage(Capabilities.NOT_GRANTED);
+    }
+
+    @Test
     void refsDieWithTheirInvocationAndTheLastOneDropsTheExport() throws Exception {
         long id = grant();
         caps.invocationDone(2);

@@ -143,7 +143,7 @@ class PassedStubsTest {
     @Test
     void aCallbackRunsInsideTheRequestThatPassedItWithItsClosuresAndStubs() throws Exception {
         assertThat(get("/context")).isEqualTo(json.readTree("""
-                {"results":[42,43],"viaEnv":51,"calls":3}"""));
+                {"results":[42,43],"viaEnv":51,"calls":3,"relayed":41}"""));
     }
 
     @Test
