@@ -17,6 +17,10 @@ import { isArrayBuffer, isArrayBufferView, viewBytes } from './util.js';
 
 const MAGIC = 0xca;
 const EXPORT = 1, IMPORT = 2, OBJECT_STUB = 4, ADDRESS_WORKER = 5;
+// Shaped imports (the host tells what a stub passed on was: a durable object, a fetcher), a
+// service binding or ctx.exports stub by its descriptor, an entrypoint with its grant.
+const IMPORT_SHAPED = 22, SERVICE = 23, ADDRESS_WORKER_GRANT = 24;
+const SHAPE_PLAIN = 0, SHAPE_OBJECT = 1, SHAPE_FETCHER = 2;
 const MAX_REFS = 1024;
 // Slot tags (serialize.js): what a host-object slot stands for on the receiving side.
 const TAG_STUB = 0, TAG_STREAM = 1;
@@ -26,6 +30,9 @@ const STREAM_CHUNK = 1 << 20;
 const RpcTargetProto = RpcTarget.prototype;
 const hasOwn = Object.prototype.hasOwnProperty;
 const DisposeSymbol = typeof Symbol.dispose === 'symbol' ? Symbol.dispose : Symbol.for('Symbol.dispose');
+
+const ENDED = 'This RPC callback cannot be called any more: the request that passed it has ended '
+  + '(references die with the invocation that created them).';
 
 export function disposedError() {
   return new Error('RPC stub used after being disposed.');
@@ -111,7 +118,33 @@ function sendOf(state) {
 
 let rpcPropertyOf = null; // rpc.js's rpcProperty (set by rpc.js: avoids an import cycle)
 let invokeOf = null;
-export function bindRpc(rpcProperty, invoke) { rpcPropertyOf = rpcProperty; invokeOf = invoke; }
+let stubFetchOf = null;
+export function bindRpc(rpcProperty, invoke, stubFetch) { rpcPropertyOf = rpcProperty; invokeOf = invoke; stubFetchOf = stubFetch; }
+let objectIdOf = null; // objects.js: (hex, name) -> a DurableObjectId of an object passed on
+export function bindObjectIds(make) { objectIdOf = make; }
+
+/**
+ * The members a shaped stub has beyond RPC: a durable object stub or a fetcher passed on keeps
+ * fetch() (through the node, to the address only the node knows), and an object its id and name.
+ */
+function shapedMember(state, prop) {
+  const shape = state.shared.shape;
+  if (shape === null) return undefined;
+  if (prop === 'fetch') {
+    return (input, init = undefined) => stubFetchOf(input, init, (method, url, headerLines, bytes) => {
+      if (state.disposed) throw disposedError();
+      return H.capFetch(state.shared.index, method, url, headerLines, bytes);
+    });
+  }
+  if (prop === 'connect') {
+    return () => { throw new TypeError('connect() is not supported by Bulwark yet'); };
+  }
+  if (shape.kind === SHAPE_OBJECT) {
+    if (prop === 'id') return shape.idObject ??= objectIdOf(shape.id, shape.name);
+    if (prop === 'name') return shape.name;
+  }
+  return undefined;
+}
 
 function newStub(shared) {
   const state = { shared, disposed: false };
@@ -120,12 +153,19 @@ function newStub(shared) {
   const stub = new Proxy(target, {
     get(_, prop) {
       if (prop === DisposeSymbol) return () => release(state);
+      if (prop === Symbol.toStringTag && shared.shape !== null) {
+        return shared.shape.kind === SHAPE_OBJECT ? 'DurableObjectStub' : 'Fetcher';
+      }
       if (typeof prop === 'symbol' || prop === 'then') return undefined;
       if (prop === 'dup') {
         return () => {
           if (state.disposed) throw disposedError();
           return newStub(shared);
         };
+      }
+      if (shared.shape !== null && (prop === 'fetch' || prop === 'connect' || prop === 'id' || prop === 'name')) {
+        const member = shapedMember(state, prop);
+        if (member !== undefined || shared.shape.kind === SHAPE_OBJECT) return member;
       }
       return rpcPropertyOf(sendOf(state), prop);
     },
@@ -139,9 +179,15 @@ function newStub(shared) {
   return stub;
 }
 
-/** A stub on the import table entry {@code index} (negative: a capability binding of env). */
-export function makeCapStub(index) {
-  return newStub({ index: Number(index), count: 0 });
+/**
+ * A stub on the import table entry {@code index} (negative: a capability binding of env);
+ * {@code kind} (SHAPE_OBJECT with the object's {@code id} and {@code name}, or SHAPE_FETCHER)
+ * gives it fetch() and an object's id, as the stub that was passed on had.
+ */
+export function makeCapStub(index, kind = SHAPE_PLAIN, id = null, name = null) {
+  const shape = kind === SHAPE_PLAIN || kind === undefined ? null
+    : { kind, id, name: name ?? undefined, idObject: undefined };
+  return newStub({ index: Number(index), count: 0, shape });
 }
 
 export function isCapValue(v) {
@@ -157,6 +203,10 @@ class HeaderWriter {
   varint(n) { while (n >= 0x80) { this.out.push((n % 0x80) | 0x80); n = Math.floor(n / 0x80); } this.out.push(n); }
   str(s) { const b = utf8Encode(s); this.varint(b.length); for (let i = 0; i < b.length; i++) this.out.push(b[i]); }
   optStr(s) { if (s === null || s === undefined) this.byte(0); else { this.byte(1); this.str(s); } }
+  optBytes(b) {
+    if (b === null || b === undefined) { this.byte(0); return; }
+    this.byte(1); this.varint(b.length); for (let i = 0; i < b.length; i++) this.out.push(b[i]);
+  }
 }
 
 /**
@@ -206,14 +256,21 @@ export function objectRef(binding, id, name) {
   return { kind: OBJECT_STUB, binding, id, name };
 }
 
-export function workerRef(loadable, entrypoint) {
-  return { kind: ADDRESS_WORKER, loadable, entrypoint };
+/** A dynamic worker's entrypoint; {@code grant}: [props bytes | null, cpuMs | null, subRequests | null]. */
+export function workerRef(loadable, entrypoint, grant = null) {
+  const granted = grant !== null && (grant[0] !== null || grant[1] !== null || grant[2] !== null);
+  return { kind: granted ? ADDRESS_WORKER_GRANT : ADDRESS_WORKER, loadable, entrypoint, grant };
+}
+
+/** A service binding or ctx.exports stub: its descriptor ({index, entrypoint, props}); the host resolves it. */
+export function serviceRef(d) {
+  return { kind: SERVICE, index: d.index, entrypoint: d.entrypoint, props: d.props };
 }
 
 async function withHeader(refs, bytes) {
   if (refs.length > MAX_REFS) throw new RangeError(`An RPC message can pass at most ${MAX_REFS} stubs, functions and RpcTargets.`);
   for (const r of refs) {
-    if (r.kind === ADDRESS_WORKER && r.workerId === undefined) r.workerId = await r.loadable.ensure();
+    if ((r.kind === ADDRESS_WORKER || r.kind === ADDRESS_WORKER_GRANT) && r.workerId === undefined) r.workerId = await r.loadable.ensure();
   }
   const w = new HeaderWriter();
   w.byte(MAGIC);
@@ -226,6 +283,11 @@ async function withHeader(refs, bytes) {
       case IMPORT: { const i = r.state.shared.index; w.varint(i >= 0 ? 2 * i : -2 * i - 1); sent.push(r.state); break; }
       case OBJECT_STUB: w.varint(r.binding); w.str(r.id); w.optStr(r.name); break;
       case ADDRESS_WORKER: w.str(r.workerId); w.optStr(r.entrypoint); break;
+      case ADDRESS_WORKER_GRANT:
+        w.str(r.workerId); w.optStr(r.entrypoint); w.optBytes(r.grant[0]);
+        w.varint(r.grant[1] === null ? 0 : r.grant[1] + 1); w.varint(r.grant[2] === null ? 0 : r.grant[2] + 1);
+        break;
+      case SERVICE: w.varint(r.index >= 0 ? 2 * r.index : -2 * r.index - 1); w.optStr(r.entrypoint); w.optBytes(r.props); break;
       default: throw new TypeError('unknown capability kind');
     }
   }
@@ -258,17 +320,36 @@ export function decodePayload(bytes) {
   };
   const n = varint();
   if (n > MAX_REFS) throw new TypeError('malformed RPC payload');
+  const str = () => {
+    const len = varint();
+    if (p + len > bytes.length) throw new TypeError('malformed RPC payload');
+    const out = utf8DecodeReplace(bytes.subarray(p, p + len));
+    p += len;
+    return out;
+  };
   const indexes = [];
   for (let i = 0; i < n; i++) {
-    if (byte() !== IMPORT) throw new TypeError('malformed RPC payload');
+    const kind = byte();
+    if (kind !== IMPORT && kind !== IMPORT_SHAPED) throw new TypeError('malformed RPC payload');
     const z = varint();
-    indexes.push(z % 2 === 0 ? z / 2 : -(z + 1) / 2);
+    const index = z % 2 === 0 ? z / 2 : -(z + 1) / 2;
+    if (kind === IMPORT) { indexes.push([index, SHAPE_PLAIN, null, null]); continue; }
+    const shape = byte();
+    if (shape === SHAPE_OBJECT) {
+      const id = str();
+      indexes.push([index, shape, id, byte() === 0 ? null : str()]);
+    } else if (shape === SHAPE_FETCHER || shape === SHAPE_PLAIN) {
+      indexes.push([index, shape, null, null]);
+    } else {
+      throw new TypeError('malformed RPC payload');
+    }
   }
   const made = [];
   const value = deserialize(bytes.subarray(p), {
     decode(slot, tag) {
       if (slot >= indexes.length) throw new TypeError('malformed RPC payload');
-      const stub = makeCapStub(indexes[slot]);
+      const [index, kind, id, name] = indexes[slot];
+      const stub = makeCapStub(index, kind, id, name);
       made.push(stub);
       if (tag === TAG_STREAM) return remoteStream(stub);
       if (tag !== TAG_STUB) throw new TypeError('malformed RPC payload');
@@ -378,6 +459,8 @@ function exportedMember(value, name) {
 export function exportedCall(cap) {
   const value = exported.get(Number(cap.export));
   if (value === undefined) throw disposedError();
+  // Passed as an argument or in an env by a request that has ended: references die with it.
+  if (cap.ended === true) throw new Error(ENDED);
   if (cap.method === '') {
     if (typeof value !== 'function') throw new TypeError('The RPC stub is not a function.');
     return [undefined, value];

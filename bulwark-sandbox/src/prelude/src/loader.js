@@ -258,11 +258,8 @@ class WorkerStub {
     }
     const loadable = this.#loadable;
     const stub = new Proxy(new Fetcher(INTERNAL, loadable, name ?? null, grant), fetcherHandler);
-    // Passed on by address; an entrypoint specialized with props or limits is not (its grant
-    // would be lost on the way), so passing one fails with DataCloneError.
-    if (grant[0] === null && grant[1] === null && grant[2] === null) {
-      registerAddressStub(stub, () => workerRef(loadable, name ?? null));
-    }
+    // Passed on by address, with its grant: the receiver calls it with the same props and limits.
+    registerAddressStub(stub, () => workerRef(loadable, name ?? null, grant));
     return stub;
   }
   /**

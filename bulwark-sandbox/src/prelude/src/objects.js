@@ -6,7 +6,7 @@ import { H } from './host.js';
 import { PromiseResolve, PromiseThen, ReflectApply } from './util.js';
 import { createStorage } from './storage.js';
 import { stubHandler, stubFetch } from './rpc.js';
-import { registerAddressStub, objectRef } from './caps.js';
+import { registerAddressStub, objectRef, bindObjectIds } from './caps.js';
 import { ctxExports } from './services.js';
 import { WebSocket, WebSocketRequestResponsePair, socketInternals, deliverToObject, deliverToListeners } from './websocket.js';
 
@@ -35,6 +35,9 @@ export class DurableObjectId {
 Object.defineProperty(DurableObjectId.prototype, Symbol.toStringTag, { value: 'DurableObjectId', configurable: true });
 const namespaceOf = DurableObjectId.namespaceOf;
 delete DurableObjectId.namespaceOf;
+// The id of a durable object stub passed on to this isolate: comparable, never usable with a
+// namespace binding of this worker (its namespace is none of them).
+bindObjectIds((hex, name) => new DurableObjectId(INTERNAL, hex, name ?? undefined, '\npassed'));
 
 export class DurableObjectNamespace {
   #binding; // the index of this binding in the worker's bindings (the host resolves it)

@@ -49,7 +49,7 @@ export function rpcProperty(send, name) {
   });
   return call;
 }
-bindRpc(rpcProperty, invoke);
+bindRpc(rpcProperty, invoke, stubFetch);
 
 const PromiseFinally = Promise.prototype.finally;
 const box = (v) => ({ v });

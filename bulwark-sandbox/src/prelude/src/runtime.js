@@ -341,7 +341,7 @@ export function install(host) {
     dispatchFetch(handler, req, env, invocationId, target) { return dispatchFetch(handler, req, env, invocationId, target); },
     makeNamespace(binding, workerId, className) { return makeNamespace(binding, workerId, className); },
     makeLoader(binding) { return makeLoader(binding); },
-    makeCapStub(index) { return makeCapStub(index); },
+    makeCapStub(index, kind, id, name) { return makeCapStub(index, kind, id, name); },
     dropExport(id) { dropExport(id); },
     rpcModule: Object.freeze({ revoke }),
     makeService(binding) { return makeService(binding); },

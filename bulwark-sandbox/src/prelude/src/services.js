@@ -13,6 +13,7 @@ import { ObjectGetPrototypeOf, isObjectLike } from './util.js';
 import { rpcProperty, stubFetch } from './rpc.js';
 import { serialize } from './serialize.js';
 import { WorkerEntrypoint, DurableObject } from './runtime-classes.js';
+import { registerAddressStub, serviceRef } from './caps.js';
 
 const DESCRIPTORS = new WeakMap(); // stub -> { index, entrypoint, props }
 const SELF = -1; // index of a ctx.exports stub: the worker's own entrypoint
@@ -77,6 +78,9 @@ function makeStub(d, specializable) {
   // no non-configurable `prototype`, so the proxy may show no own keys at all).
   const stub = new Proxy(() => {}, makeHandler(d, specializable));
   DESCRIPTORS.set(stub, d);
+  // Passed in RPC arguments, results or a dynamic worker's env, it crosses by its address and
+  // grant, which the host resolves from the descriptor (JS never learns them).
+  registerAddressStub(stub, () => serviceRef(d));
   return stub;
 }
 

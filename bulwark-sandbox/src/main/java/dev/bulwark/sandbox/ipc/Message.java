@@ -371,6 +371,15 @@ public sealed interface Message {
     record CapCall(long invocationId, long callId, long capId, String method, byte[] args) implements Message {}
 
     /**
+     * sandbox → node: {@code fetch()} on a stub the calling invocation holds whose capability is a
+     * durable object or a worker entrypoint (a stub passed on keeps its fetch()). Routed as
+     * {@link CallStart} to the capability's address; answered by {@link CallResult} or
+     * {@link CallFailed} under {@code callId}. Tag 115 (branch rpcgaps).
+     */
+    record CapFetch(long invocationId, long callId, long capId, String method, String url, List<Header> headers,
+                    byte[] body) implements Message {}
+
+    /**
      * node → sandbox: run a call on something this sandbox exported ({@code exportId} is the
      * sandbox's own id) as a new invocation in the isolate that exported it. Answered by RpcReturn,
      * then InvocationDone, as {@link RpcStart} is.

@@ -45,6 +45,8 @@ public final class MessageCodec {
             LOCAL_INVOCATION = 42;
     private static final byte ADDRESS_WORKER = 1, ADDRESS_OBJECT = 2;
     private static final byte BINDING_NAMESPACE = 1, BINDING_LOADER = 2, BINDING_CAPABILITY = 10;
+    // A capability in env whose stub has fetch() (and an object's id): branch rpcgaps.
+    private static final byte BINDING_SHAPED_CAPABILITY = 11;
     // Service bindings, ctx.exports, globalOutbound, tails (the services branch): message tags from 80 up.
     private static final byte TAIL_START = 80;
     private static final byte BINDING_SERVICE = 3, BINDING_OUTBOUND = 4, BINDING_TAIL = 5, BINDING_EXPORTED_NAMESPACE = 6;
@@ -56,6 +58,7 @@ public final class MessageCodec {
     private static final byte LOAD_DYNAMIC_START = 70, LOAD_DYNAMIC_CHUNK = 71;
     // Capabilities passed by reference (the caps branch): tags 110-114 (80 is the services branch's TailStart, 90-91 admin's).
     private static final byte CAP_CALL = 110, CAP_START = 111, CAP_RELEASE = 112, EXPORT_DROP = 113, CAP_REVOKE = 114;
+    private static final byte CAP_FETCH = 115; // branch rpcgaps
     // Operator access (the admin helper): tags from 90 up.
     private static final byte SNAPSHOT_OBJECT = 90, SNAPSHOT_TAKEN = 91;
 
@@ -226,6 +229,10 @@ public final class MessageCodec {
                 o.writeByte(CAP_START); o.writeLong(m.invocationId()); o.writeLong(m.exportId()); str(o, m.method());
                 bytes(o, m.args());
             }
+            case CapFetch m -> {
+                o.writeByte(CAP_FETCH); o.writeLong(m.invocationId()); o.writeLong(m.callId()); o.writeLong(m.capId());
+                str(o, m.method()); str(o, m.url()); headers(o, m.headers()); bytes(o, m.body());
+            }
             case CapRelease m -> { o.writeByte(CAP_RELEASE); o.writeLong(m.invocationId()); longs(o, m.capIds()); }
             case ExportDrop m -> { o.writeByte(EXPORT_DROP); longs(o, m.exportIds()); }
             case CapRevoke m -> { o.writeByte(CAP_REVOKE); longs(o, m.exportIds()); }
@@ -316,6 +323,7 @@ public final class MessageCodec {
             case CAP_RELEASE -> new CapRelease(i.readLong(), longs(i));
             case EXPORT_DROP -> new ExportDrop(longs(i));
             case CAP_REVOKE -> new CapRevoke(longs(i));
+            case CAP_FETCH -> new CapFetch(i.readLong(), i.readLong(), i.readLong(), str(i), str(i), headers(i), bytes(i));
             case SUBREQUEST_ACK -> new SubrequestAck(i.readLong(), i.readLong());
             case SUBREQUEST_CANCEL -> new SubrequestCancel(i.readLong());
             case SUBREQUEST_HEAD -> new SubrequestHead(i.readLong(), i.readInt(), str(i), headers(i), str(i), i.readBoolean());
@@ -455,7 +463,14 @@ public final class MessageCodec {
                     bytes(o, n.namespaceKey());
                 }
                 case Binding.WorkerLoader l -> { o.writeByte(BINDING_LOADER); str(o, l.name()); }
-                case Binding.Capability c -> { o.writeByte(BINDING_CAPABILITY); str(o, c.name()); o.writeLong(c.capId()); }
+                case Binding.Capability c when c.shape() instanceof CapPayload.Plain -> {
+                    o.writeByte(BINDING_CAPABILITY); str(o, c.name()); o.writeLong(c.capId());
+                }
+                case Binding.Capability c -> {
+                    // The shape travels as a one-ref capability header (CapPayload's own encoding).
+                    o.writeByte(BINDING_SHAPED_CAPABILITY); str(o, c.name());
+                    bytes(o, new CapPayload(List.of(new CapPayload.Held(c.capId(), c.shape())), new byte[0]).encode());
+                }
                 case Binding.Service sv -> { o.writeByte(BINDING_SERVICE); str(o, sv.name()); address(o, sv.target()); }
                 case Binding.Outbound ob -> { o.writeByte(BINDING_OUTBOUND); address(o, ob.target()); }
                 case Binding.Tail t -> { o.writeByte(BINDING_TAIL); address(o, t.target()); }
@@ -476,6 +491,15 @@ public final class MessageCodec {
                     case BINDING_NAMESPACE -> new Binding.DurableObjectNamespace(str(i), str(i), str(i), bytes(i));
                     case BINDING_LOADER -> new Binding.WorkerLoader(str(i));
                     case BINDING_CAPABILITY -> new Binding.Capability(str(i), i.readLong());
+                    case BINDING_SHAPED_CAPABILITY -> {
+                        String name = str(i);
+                        byte[] ref = bytes(i);
+                        if (ref == null || !(CapPayload.decode(ref).refs().size() == 1
+                                && CapPayload.decode(ref).refs().getFirst() instanceof CapPayload.Held h)) {
+                            throw new IOException("bad capability binding");
+                        }
+                        yield new Binding.Capability(name, h.capId(), h.shape());
+                    }
                     case BINDING_SERVICE -> new Binding.Service(str(i), workerAddress(i));
                     case BINDING_OUTBOUND -> new Binding.Outbound(workerAddress(i));
                     case BINDING_TAIL -> new Binding.Tail(workerAddress(i));

@@ -10,14 +10,29 @@ import java.util.concurrent.atomic.AtomicLong;
  * id is the sandbox's; the node gives receivers ids of its own.
  */
 final class CapExports {
-    record Export(Isolate isolate, long localId) {}
+    /**
+     * One export: {@code invocation} is the invocation that passed it (calls on it run inside that
+     * invocation while it lives); {@code outlives} whether calls may still run, each as an
+     * invocation of its own, once it ended: true for what a call returned (workerd keeps a callee's
+     * context alive while stubs on its results exist), false for what was passed as an argument or
+     * in an env (references die with the invocation that created them).
+     */
+    record Export(Isolate isolate, long localId, long invocation, boolean outlives) {
+        Export(Isolate isolate, long localId) {
+            this(isolate, localId, 0, true);
+        }
+    }
 
     private final AtomicLong ids = new AtomicLong();
     private final Map<Long, Export> exports = new ConcurrentHashMap<>();
 
     long register(Isolate isolate, long localId) {
+        return register(new Export(isolate, localId));
+    }
+
+    long register(Export export) {
         long id = ids.incrementAndGet();
-        exports.put(id, new Export(isolate, localId));
+        exports.put(id, export);
         return id;
     }
 

@@ -40,24 +40,35 @@ final class CapabilityHost {
     static final String NOT_HELD = "This RPC stub cannot be used here: it was released when the request that "
             + "received it ended, or it belongs to another request.";
 
-    /** A payload JS made, for {@code inv} to send: exports registered, stubs turned into capability ids. */
+    /** A payload JS made, for {@code inv} to send as arguments or an env: see {@link #outbound(byte[], Invocation, boolean)}. */
     byte[] outbound(byte[] js, Invocation inv) {
+        return outbound(js, inv, false);
+    }
+
+    /**
+     * A payload JS made, for {@code inv} to send: exports registered (as {@code inv}'s; {@code
+     * result}: a call's result, which outlives {@code inv}), stubs turned into capability ids.
+     */
+    byte[] outbound(byte[] js, Invocation inv, boolean result) {
         if (!CapPayload.hasRefs(js)) return js;
         CapPayload p = CapPayload.decode(js);
         List<CapPayload.Ref> out = new ArrayList<>(p.refs().size());
         for (CapPayload.Ref ref : p.refs()) {
             out.add(switch (ref) {
                 case CapPayload.Export e -> {
-                    long id = isolate.services.capExports().register(isolate, e.id());
+                    long id = isolate.services.capExports().register(new CapExports.Export(isolate, e.id(), inv.id, result));
                     exportIds.put(e.id(), id);
                     yield new CapPayload.Export(id);
                 }
-                case CapPayload.Import i -> new CapPayload.Held(usable(i.index(), inv.id).capId());
+                case CapPayload.Import i -> new CapPayload.Held(usable(i.index(), inv).capId());
                 case CapPayload.ObjectStub s -> {
                     Binding.DurableObjectNamespace ns = isolate.outboundCalls().namespace((int) s.binding());
                     if (!ObjectIds.belongsTo(ns.namespaceKey(), s.id())) throw new IllegalArgumentException("ID is not for this namespace.");
                     yield new CapPayload.Addressed(new Address.DurableObject(ns.workerId(), ns.className(), s.id(), s.name()));
                 }
+                // A service binding or ctx.exports stub: the address (and grant) the host knows, never JS.
+                case CapPayload.Service sv -> new CapPayload.Addressed(
+                        isolate.outboundCalls().serviceCalls.address((int) sv.index(), sv.entrypoint(), sv.props()));
                 case CapPayload.Addressed a when a.address() instanceof Address.Worker -> a;
                 case CapPayload.Addressed a -> throw new IllegalArgumentException("malformed RPC payload");
                 case CapPayload.Held h -> throw new IllegalArgumentException("malformed RPC payload");
@@ -75,9 +86,20 @@ final class CapabilityHost {
             if (!(ref instanceof CapPayload.Held h)) throw new IllegalArgumentException("malformed RPC payload from the node");
             long index = nextIndex++;
             imports.put(index, new Entry(h.capId(), holder));
-            out.add(new CapPayload.Import(index));
+            out.add(new CapPayload.Import(index, h.shape()));
         }
         return p.withRefs(out).encode();
+    }
+
+    /**
+     * The entry {@code index} names for {@code inv}: its own, or (a call on a callback running
+     * inside the invocation that passed it) that invocation's: a callback may return what it holds.
+     */
+    private Entry usable(long index, Invocation inv) {
+        Invocation host = inv.hostedBy;
+        if (host == null || host.isFinished() || index < 0) return usable(index, inv.id);
+        Entry e = imports.get(index);
+        return e != null && e.holder() == host.id ? e : usable(index, inv.id);
     }
 
     private Entry usable(long index, long invocationId) {
@@ -106,6 +128,19 @@ final class CapabilityHost {
         byte[] wire = outbound(payload, inv);
         return isolate.outboundCalls().rpcSend(inv,
                 callId -> new Message.CapCall(inv.id, callId, e.capId(), method == null ? "" : method, wire));
+    }
+
+    /**
+     * {@code capFetch(index, method, url, headerLines, body|null)}: fetch() on a stub whose
+     * capability is a durable object or a worker entrypoint; resolves to the response's parts. The
+     * node checks the capability again and routes it to the address only it knows.
+     */
+    V8Value capFetch(V8Value[] args) throws Exception {
+        Invocation inv = isolate.outboundCalls().callingInvocation("an RPC stub");
+        Entry e = usable((long) Isolate.number(args, 0), inv.id);
+        isolate.countSubrequest(inv);
+        return isolate.outboundCalls().send(inv, args, 1, null,
+                (callId, method, url, headers, body) -> new Message.CapFetch(inv.id, callId, e.capId(), method, url, headers, body));
     }
 
     /** {@code capRelease(index)}: the stub was disposed (or passed on): the node may let go of it. */

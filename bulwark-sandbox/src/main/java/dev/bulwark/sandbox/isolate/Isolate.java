@@ -314,18 +314,19 @@ public final class Isolate {
             }
         };
         String topLevel = bundle.mainModule() + ": top-level code: ";
+        Limits loadLimits = topLevelLimits(limits);
         enqueue(0, () -> {
-            loadCpuNanos = limits.cpuMs() * 1_000_000L;
+            loadCpuNanos = loadLimits.cpuMs() * 1_000_000L;
             loadingWorkerId = workerId;
             loadLogLines = topLevelLogLines;
             loadAbandoned = () -> once.failed(this, new WorkerLoadException(terminationReason,
-                    topLevel + limitMessage(terminationReason, limits)));
+                    topLevel + limitMessage(terminationReason, loadLimits)));
             // A load that blocks (Atomics.wait) uses no CPU: the wall clock ends it.
             ScheduledFuture<?> deadline = services.scheduler().schedule(() -> {
                 if (inTask && currentInvocation == 0 && loadLogLines == topLevelLogLines) {
                     requestTermination(ErrorCode.WALL_TIME_EXCEEDED, 0);
                 }
-            }, limits.wallMs(), TimeUnit.MILLISECONDS);
+            }, loadLimits.wallMs(), TimeUnit.MILLISECONDS);
             try {
                 worker = ModuleLinker.link(runtime, jsRuntime, workerId, bundle, envJson, bindings);
                 once.loaded(this);
@@ -334,7 +335,7 @@ public final class Isolate {
                 // promise)" would report one failure twice.
                 unhandledRejections.clear();
                 ErrorCode reason = terminationReason;
-                once.failed(this, reason == null ? e : new WorkerLoadException(reason, topLevel + limitMessage(reason, limits)));
+                once.failed(this, reason == null ? e : new WorkerLoadException(reason, topLevel + limitMessage(reason, loadLimits)));
             } finally {
                 loadAbandoned = null;
                 deadline.cancel(false);
@@ -343,6 +344,18 @@ public final class Isolate {
                 loadLogLines = null;
             }
         });
+    }
+
+    /**
+     * The limits top-level code runs under: the request's, with a wall clock of at most ten times
+     * its CPU limit (at least 2 s). Top-level code can do no I/O, so only blocking (Atomics.wait)
+     * outlasts that; a dynamic worker's load then fails well before its parent's own request, whose
+     * wall clock it shares, so the parent catches a load error rather than timing out (branch rpcgaps).
+     */
+    static Limits topLevelLimits(Limits limits) {
+        long wall = Math.min(limits.wallMs(), Math.max(2_000, Math.min(limits.cpuMs(), Long.MAX_VALUE / 10) * 10));
+        return wall == limits.wallMs() ? limits : new Limits(limits.cpuMs(), wall, limits.heapMb(), limits.subrequests(),
+                limits.codeBytes(), limits.envBytes(), limits.requestBodyBytes());
     }
 
     interface LoadCallback {
@@ -389,7 +402,8 @@ public final class Isolate {
      * Starts a call on something this isolate exported ({@code localId} is its JS export id) as an
      * invocation of its own; the prelude answers through rpcReturn, as for an RPC.
      */
-    void dispatch(Message.CapStart start, long localId, Limits limits) {
+    void dispatch(Message.CapStart start, CapExports.Export export, Limits limits) {
+        long localId = export.localId();
         Invocation inv = begin(start.invocationId(), worker == null ? "" : worker.workerId(), limits);
         if (inv == null) return;
         enqueue(inv.id, () -> {
@@ -397,14 +411,26 @@ public final class Isolate {
                 finish(inv, ErrorCode.WORKER_LOAD_FAILED, "worker is not loaded");
                 return;
             }
+            // As in workerd, a call on a callback runs inside the invocation that passed it while that
+            // one lives: its closures' I/O, the stubs it holds, its limits (branch rpcgaps). The call
+            // keeps its own invocation id for the answer; what it awaits continues in the host's.
+            Invocation host = export.invocation() == 0 ? null : invocations.get(export.invocation());
+            boolean inside = host != null && !host.isFinished() && host != inv;
             try (V8ValueObject target = runtime.createV8ValueObject(); V8ValueObject cap = runtime.createV8ValueObject()) {
                 cap.set("export", (double) localId);
                 cap.set("method", start.method());
+                if (!inside && !export.outlives()) cap.set("ended", true);
                 if (start.args() == null) cap.setNull("args");
                 else {
-                    try (V8ValueTypedArray a = bytes(caps.inbound(start.args(), inv.id))) {
+                    try (V8ValueTypedArray a = bytes(caps.inbound(start.args(), inside ? host.id : inv.id))) {
                         cap.set("args", a);
                     }
+                }
+                if (inside) {
+                    host.hosted.add(inv);
+                    inv.hostedBy = host;
+                    currentInvocation = host.id;
+                    taskInvocation = host;
                 }
                 target.set("cap", cap);
                 dispatcher.callVoid(null, worker.defaultExport(), runtime.createV8ValueNull(), worker.env(),
@@ -724,6 +750,12 @@ public final class Isolate {
 
     private void forget(Invocation inv) {
         invocations.remove(inv.id);
+        // Calls that ran inside it and are still waiting would continue in it: they fail now.
+        List<Invocation> hosted = List.copyOf(inv.hosted);
+        inv.hosted.clear();
+        for (Invocation h : hosted) {
+            if (!h.isFinished()) finish(h, ErrorCode.CANCELED, "The request that passed this RPC callback ended while the callback ran.");
+        }
         for (Integer timerId : inv.timers) {
             Timer t = timers.remove(timerId);
             if (t != null) t.cancel();
@@ -1024,11 +1056,12 @@ public final class Isolate {
                 if (inv != null) {
                     byte[] value = args.length > 1 && args[1] instanceof V8ValueTypedArray
                             ? boundedBytes(args, 1, HostLimits.MAX_CALL_PAYLOAD, "an RPC result") : null;
-                    inv.rpcReturn(caps.outbound(value, inv), args.length > 2 && args[2] instanceof V8ValueBoolean b && b.getValue());
+                    inv.rpcReturn(caps.outbound(value, inv, true), args.length > 2 && args[2] instanceof V8ValueBoolean b && b.getValue());
                 }
                 return undefined();
             });
             bind(host, "capCall", caps::capCall);
+            bind(host, "capFetch", caps::capFetch);
             bind(host, "capRelease", caps::capRelease);
             bind(host, "capRevoke", caps::capRevoke);
             bind(host, "sqlExec", storage::sqlExec);

@@ -135,7 +135,17 @@ final class ModuleLinker {
                         }
                         case Binding.Tail t -> null; // the node delivers tail events; nothing in the isolate
                         // A stub on the env's own import entry: index -(i + 1) names binding i.
-                        case Binding.Capability c -> jsRuntime.invoke("makeCapStub", runtime.createV8ValueInteger(-(i + 1)));
+                        case Binding.Capability c -> switch (c.shape()) {
+                            case dev.bulwark.sandbox.ipc.CapPayload.Plain plain ->
+                                    jsRuntime.invoke("makeCapStub", runtime.createV8ValueInteger(-(i + 1)));
+                            // A durable object stub or a fetcher passed on keeps fetch() (and id, name).
+                            case dev.bulwark.sandbox.ipc.CapPayload.FetcherShape fetcher -> jsRuntime.invoke("makeCapStub",
+                                    runtime.createV8ValueInteger(-(i + 1)), runtime.createV8ValueInteger(2));
+                            case dev.bulwark.sandbox.ipc.CapPayload.ObjectShape os -> jsRuntime.invoke("makeCapStub",
+                                    runtime.createV8ValueInteger(-(i + 1)), runtime.createV8ValueInteger(1),
+                                    runtime.createV8ValueString(os.id()),
+                                    os.name() == null ? runtime.createV8ValueNull() : runtime.createV8ValueString(os.name()));
+                        };
                     };
                     if (made == null) continue;
                     try (made) {

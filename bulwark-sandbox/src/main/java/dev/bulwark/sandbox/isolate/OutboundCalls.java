@@ -108,6 +108,21 @@ final class OutboundCalls {
     V8Value call(Address target, V8Value[] args, int from) throws Exception {
         Invocation inv = callingInvocation("a durable object or dynamic worker");
         isolate.countSubrequest(inv);
+        return send(inv, args, from, target,
+                (callId, method, url, headers, body) -> new Message.CallStart(inv.id, callId, target, method, url, headers, body));
+    }
+
+    /** Makes the message of a fetch through the node under its call id. */
+    interface FetchMessage {
+        Message make(long callId, String method, String url, java.util.List<Message.Header> headers, byte[] body);
+    }
+
+    /**
+     * Sends a fetch of {@code inv} ({@code args[from..]}: method, url, header lines, body) as the
+     * message {@code make} builds; resolves to the host's response. {@code local}: the address, when
+     * an object placed in this sandbox may take it without the node (null: always the node).
+     */
+    V8Value send(Invocation inv, V8Value[] args, int from, Address local, FetchMessage make) throws Exception {
         // Sizes are checked before anything is copied: a call travels whole, in one frame.
         String method = Isolate.boundedString(args, from, HostLimits.MAX_METHOD_CHARS, "fetch: the method");
         String url = Isolate.boundedString(args, from + 1, HostLimits.MAX_URL_CHARS, "fetch: the URL");
@@ -128,12 +143,12 @@ final class OutboundCalls {
                 }
             }
         }), () -> isolate.enqueue(0, resolver::close));
-        LocalCalls local = isolate.services.localCalls();
-        if (local != null && target instanceof Address.DurableObject o
-                && local.fetch(isolate.outbox, inv.id, callId, o, method, url, headers, body)) {
+        LocalCalls localCalls = isolate.services.localCalls();
+        if (localCalls != null && local instanceof Address.DurableObject o
+                && localCalls.fetch(isolate.outbox, inv.id, callId, o, method, url, headers, body)) {
             return resolver.getPromise();
         }
-        isolate.outbox.send(new Message.CallStart(inv.id, callId, target, method, url, headers, body));
+        isolate.outbox.send(make.make(callId, method, url, headers, body));
         return resolver.getPromise();
     }
 

@@ -319,7 +319,7 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
             outbox.send(new Message.InvocationDone(m.invocationId(), 0));
             return;
         }
-        isolate.dispatch(m, e.localId(), slot.limits);
+        isolate.dispatch(m, e, slot.limits);
     }
 
     private void rpc(Message.RpcStart m) {

@@ -51,6 +51,14 @@ final class ServiceCalls {
         return self(Isolate.string(args, 1), props);
     }
 
+    /** A service or ctx.exports stub passed by reference: the address its descriptor names. */
+    Address.Worker address(int index, String entrypoint, byte[] props) {
+        if (props != null && props.length > MAX_PROPS_BYTES) {
+            throw new IllegalArgumentException("ctx.exports: the props are larger than " + MAX_PROPS_BYTES + " bytes");
+        }
+        return index == SELF ? self(entrypoint, props) : service(index);
+    }
+
     /** A stub's descriptor {@code {index, entrypoint, props}} (globalOutbound, tails) as the address it names. */
     Address.Worker resolve(V8ValueObject descriptor) throws Exception {
         int index = descriptor.getInteger("index");

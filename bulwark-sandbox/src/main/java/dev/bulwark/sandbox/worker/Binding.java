@@ -32,9 +32,15 @@ public sealed interface Binding {
      * capability, or a stub a parent put in a dynamic worker's {@code env}. {@code capId} is the
      * node's id for this grant; JS sees only a stub.
      */
-    record Capability(String name, long capId) implements Binding {
+    record Capability(String name, long capId, dev.bulwark.sandbox.ipc.CapPayload.Shape shape) implements Binding {
         public Capability {
             Objects.requireNonNull(name, "name");
+            Objects.requireNonNull(shape, "shape");
+        }
+
+        /** A capability whose stub offers RPC only (a Java capability, a function, an RpcTarget). */
+        public Capability(String name, long capId) {
+            this(name, capId, dev.bulwark.sandbox.ipc.CapPayload.Shape.PLAIN);
         }
     }
 

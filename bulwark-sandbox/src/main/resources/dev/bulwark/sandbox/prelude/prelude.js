@@ -387,6 +387,7 @@
       "serviceRpc",
       "rpcReturn",
       "capCall",
+      "capFetch",
       "capRelease",
       "capRevoke",
       "sqlExec",
@@ -465,6 +466,7 @@
         serviceRpc: notInstalled,
         rpcReturn: notInstalled,
         capCall: notInstalled,
+        capFetch: notInstalled,
         capRelease: notInstalled,
         capRevoke: notInstalled,
         sqlExec: notInstalled,
@@ -10461,6 +10463,12 @@ Content-Type: ${value.type || "application/octet-stream"}\r
   var IMPORT = 2;
   var OBJECT_STUB = 4;
   var ADDRESS_WORKER = 5;
+  var IMPORT_SHAPED = 22;
+  var SERVICE = 23;
+  var ADDRESS_WORKER_GRANT = 24;
+  var SHAPE_PLAIN = 0;
+  var SHAPE_OBJECT = 1;
+  var SHAPE_FETCHER = 2;
   var MAX_REFS = 1024;
   var TAG_STUB = 0;
   var TAG_STREAM = 1;
@@ -10468,6 +10476,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
   var RpcTargetProto = RpcTarget.prototype;
   var hasOwn2 = Object.prototype.hasOwnProperty;
   var DisposeSymbol = typeof Symbol.dispose === "symbol" ? Symbol.dispose : /* @__PURE__ */ Symbol.for("Symbol.dispose");
+  var ENDED = "This RPC callback cannot be called any more: the request that passed it has ended (references die with the invocation that created them).";
   function disposedError() {
     return new Error("RPC stub used after being disposed.");
   }
@@ -10543,11 +10552,39 @@ Content-Type: ${value.type || "application/octet-stream"}\r
   __name(sendOf, "sendOf");
   var rpcPropertyOf = null;
   var invokeOf = null;
-  function bindRpc(rpcProperty2, invoke2) {
+  var stubFetchOf = null;
+  function bindRpc(rpcProperty2, invoke2, stubFetch2) {
     rpcPropertyOf = rpcProperty2;
     invokeOf = invoke2;
+    stubFetchOf = stubFetch2;
   }
   __name(bindRpc, "bindRpc");
+  var objectIdOf = null;
+  function bindObjectIds(make) {
+    objectIdOf = make;
+  }
+  __name(bindObjectIds, "bindObjectIds");
+  function shapedMember(state, prop) {
+    const shape2 = state.shared.shape;
+    if (shape2 === null) return void 0;
+    if (prop === "fetch") {
+      return (input, init = void 0) => stubFetchOf(input, init, (method3, url, headerLines, bytes) => {
+        if (state.disposed) throw disposedError();
+        return H.capFetch(state.shared.index, method3, url, headerLines, bytes);
+      });
+    }
+    if (prop === "connect") {
+      return () => {
+        throw new TypeError("connect() is not supported by Bulwark yet");
+      };
+    }
+    if (shape2.kind === SHAPE_OBJECT) {
+      if (prop === "id") return shape2.idObject ??= objectIdOf(shape2.id, shape2.name);
+      if (prop === "name") return shape2.name;
+    }
+    return void 0;
+  }
+  __name(shapedMember, "shapedMember");
   function newStub(shared) {
     const state = { shared, disposed: false };
     shared.count++;
@@ -10556,12 +10593,19 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     const stub = new Proxy(target, {
       get(_3, prop) {
         if (prop === DisposeSymbol) return () => release(state);
+        if (prop === Symbol.toStringTag && shared.shape !== null) {
+          return shared.shape.kind === SHAPE_OBJECT ? "DurableObjectStub" : "Fetcher";
+        }
         if (typeof prop === "symbol" || prop === "then") return void 0;
         if (prop === "dup") {
           return () => {
             if (state.disposed) throw disposedError();
             return newStub(shared);
           };
+        }
+        if (shared.shape !== null && (prop === "fetch" || prop === "connect" || prop === "id" || prop === "name")) {
+          const member = shapedMember(state, prop);
+          if (member !== void 0 || shared.shape.kind === SHAPE_OBJECT) return member;
         }
         return rpcPropertyOf(sendOf(state), prop);
       },
@@ -10585,8 +10629,9 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     return stub;
   }
   __name(newStub, "newStub");
-  function makeCapStub(index) {
-    return newStub({ index: Number(index), count: 0 });
+  function makeCapStub(index, kind = SHAPE_PLAIN, id = null, name = null) {
+    const shape2 = kind === SHAPE_PLAIN || kind === void 0 ? null : { kind, id, name: name ?? void 0, idObject: void 0 };
+    return newStub({ index: Number(index), count: 0, shape: shape2 });
   }
   __name(makeCapStub, "makeCapStub");
   function isCapValue(v3) {
@@ -10622,6 +10667,15 @@ Content-Type: ${value.type || "application/octet-stream"}\r
         this.byte(1);
         this.str(s2);
       }
+    }
+    optBytes(b3) {
+      if (b3 === null || b3 === void 0) {
+        this.byte(0);
+        return;
+      }
+      this.byte(1);
+      this.varint(b3.length);
+      for (let i2 = 0; i2 < b3.length; i2++) this.out.push(b3[i2]);
     }
   };
   async function encodePayload(value) {
@@ -10661,14 +10715,19 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     return { kind: OBJECT_STUB, binding, id, name };
   }
   __name(objectRef, "objectRef");
-  function workerRef(loadable, entrypoint) {
-    return { kind: ADDRESS_WORKER, loadable, entrypoint };
+  function workerRef(loadable, entrypoint, grant = null) {
+    const granted = grant !== null && (grant[0] !== null || grant[1] !== null || grant[2] !== null);
+    return { kind: granted ? ADDRESS_WORKER_GRANT : ADDRESS_WORKER, loadable, entrypoint, grant };
   }
   __name(workerRef, "workerRef");
+  function serviceRef(d2) {
+    return { kind: SERVICE, index: d2.index, entrypoint: d2.entrypoint, props: d2.props };
+  }
+  __name(serviceRef, "serviceRef");
   async function withHeader(refs, bytes) {
     if (refs.length > MAX_REFS) throw new RangeError(`An RPC message can pass at most ${MAX_REFS} stubs, functions and RpcTargets.`);
     for (const r2 of refs) {
-      if (r2.kind === ADDRESS_WORKER && r2.workerId === void 0) r2.workerId = await r2.loadable.ensure();
+      if ((r2.kind === ADDRESS_WORKER || r2.kind === ADDRESS_WORKER_GRANT) && r2.workerId === void 0) r2.workerId = await r2.loadable.ensure();
     }
     const w3 = new HeaderWriter();
     w3.byte(MAGIC2);
@@ -10694,6 +10753,18 @@ Content-Type: ${value.type || "application/octet-stream"}\r
         case ADDRESS_WORKER:
           w3.str(r2.workerId);
           w3.optStr(r2.entrypoint);
+          break;
+        case ADDRESS_WORKER_GRANT:
+          w3.str(r2.workerId);
+          w3.optStr(r2.entrypoint);
+          w3.optBytes(r2.grant[0]);
+          w3.varint(r2.grant[1] === null ? 0 : r2.grant[1] + 1);
+          w3.varint(r2.grant[2] === null ? 0 : r2.grant[2] + 1);
+          break;
+        case SERVICE:
+          w3.varint(r2.index >= 0 ? 2 * r2.index : -2 * r2.index - 1);
+          w3.optStr(r2.entrypoint);
+          w3.optBytes(r2.props);
           break;
         default:
           throw new TypeError("unknown capability kind");
@@ -10730,17 +10801,39 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     }, "varint");
     const n2 = varint();
     if (n2 > MAX_REFS) throw new TypeError("malformed RPC payload");
+    const str = /* @__PURE__ */ __name(() => {
+      const len2 = varint();
+      if (p2 + len2 > bytes.length) throw new TypeError("malformed RPC payload");
+      const out = utf8DecodeReplace(bytes.subarray(p2, p2 + len2));
+      p2 += len2;
+      return out;
+    }, "str");
     const indexes = [];
     for (let i2 = 0; i2 < n2; i2++) {
-      if (byte() !== IMPORT) throw new TypeError("malformed RPC payload");
+      const kind = byte();
+      if (kind !== IMPORT && kind !== IMPORT_SHAPED) throw new TypeError("malformed RPC payload");
       const z3 = varint();
-      indexes.push(z3 % 2 === 0 ? z3 / 2 : -(z3 + 1) / 2);
+      const index = z3 % 2 === 0 ? z3 / 2 : -(z3 + 1) / 2;
+      if (kind === IMPORT) {
+        indexes.push([index, SHAPE_PLAIN, null, null]);
+        continue;
+      }
+      const shape2 = byte();
+      if (shape2 === SHAPE_OBJECT) {
+        const id = str();
+        indexes.push([index, shape2, id, byte() === 0 ? null : str()]);
+      } else if (shape2 === SHAPE_FETCHER || shape2 === SHAPE_PLAIN) {
+        indexes.push([index, shape2, null, null]);
+      } else {
+        throw new TypeError("malformed RPC payload");
+      }
     }
     const made = [];
     const value = deserialize(bytes.subarray(p2), {
       decode(slot, tag) {
         if (slot >= indexes.length) throw new TypeError("malformed RPC payload");
-        const stub = makeCapStub(indexes[slot]);
+        const [index, kind, id, name] = indexes[slot];
+        const stub = makeCapStub(index, kind, id, name);
         made.push(stub);
         if (tag === TAG_STREAM) return remoteStream(stub);
         if (tag !== TAG_STUB) throw new TypeError("malformed RPC payload");
@@ -10858,6 +10951,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
   function exportedCall(cap) {
     const value = exported.get(Number(cap.export));
     if (value === void 0) throw disposedError();
+    if (cap.ended === true) throw new Error(ENDED);
     if (cap.method === "") {
       if (typeof value !== "function") throw new TypeError("The RPC stub is not a function.");
       return [void 0, value];
@@ -10902,7 +10996,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     return call;
   }
   __name(rpcProperty, "rpcProperty");
-  bindRpc(rpcProperty, invoke);
+  bindRpc(rpcProperty, invoke, stubFetch);
   var PromiseFinally = Promise.prototype.finally;
   var box = /* @__PURE__ */ __name((v3) => ({ v: v3 }), "box");
   var unbox = /* @__PURE__ */ __name((b3) => b3.v, "unbox");
@@ -11136,6 +11230,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     const stub = new Proxy(() => {
     }, makeHandler(d2, specializable));
     DESCRIPTORS.set(stub, d2);
+    registerAddressStub(stub, () => serviceRef(d2));
     return stub;
   }
   __name(makeStub, "makeStub");
@@ -12967,6 +13062,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
   Object.defineProperty(DurableObjectId.prototype, Symbol.toStringTag, { value: "DurableObjectId", configurable: true });
   var namespaceOf = DurableObjectId.namespaceOf;
   delete DurableObjectId.namespaceOf;
+  bindObjectIds((hex, name) => new DurableObjectId(INTERNAL3, hex, name ?? void 0, "\npassed"));
   var DurableObjectNamespace = class {
     static {
       __name(this, "DurableObjectNamespace");
@@ -13577,9 +13673,7 @@ ${hex}`);
       }
       const loadable = this.#loadable;
       const stub = new Proxy(new Fetcher2(INTERNAL4, loadable, name ?? null, grant), fetcherHandler);
-      if (grant[0] === null && grant[1] === null && grant[2] === null) {
-        registerAddressStub(stub, () => workerRef(loadable, name ?? null));
-      }
+      registerAddressStub(stub, () => workerRef(loadable, name ?? null, grant));
       return stub;
     }
     /**
@@ -14001,8 +14095,8 @@ ${hex}`);
       makeLoader(binding) {
         return makeLoader(binding);
       },
-      makeCapStub(index) {
-        return makeCapStub(index);
+      makeCapStub(index, kind, id, name) {
+        return makeCapStub(index, kind, id, name);
       },
       dropExport(id) {
         dropExport(id);

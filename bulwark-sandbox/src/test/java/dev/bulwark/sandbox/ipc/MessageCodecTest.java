@@ -171,6 +171,12 @@ class MessageCodecTest {
                 new CapRelease(0L, List.of()),
                 new ExportDrop(List.of(10L, 11L)),
                 new CapRevoke(List.of(12L)),
+                new CapFetch(65L, 66L, 1L << 52, "POST", "https://x/y", List.of(new Header("a", "b")), binary),
+                new CapFetch(67L, 68L, 9L, "GET", "https://x/", List.of(), null),
+                new LoadWorker(69L, "w5", BUNDLE, "{}", List.of(
+                        new Binding.Capability("ROOM", 5L, new CapPayload.ObjectShape("c".repeat(64), "lobby")),
+                        new Binding.Capability("ANON", 6L, new CapPayload.ObjectShape("d".repeat(64), null)),
+                        new Binding.Capability("SVC", 7L, CapPayload.Shape.FETCHER)), true, LIMITS),
                 new SnapshotObject(55L, new Address.DurableObject("front", "Counter", "a".repeat(64), null),
                         "0123456789abcdef0123456789abcdef.sqlite"),
                 new SnapshotObject(56L, new Address.DurableObject("front", "Counter", "b".repeat(64), "name"), "x"),

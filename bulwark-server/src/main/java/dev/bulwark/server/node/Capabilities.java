@@ -43,8 +43,11 @@ final class Capabilities {
     /** What a capability reaches. */
     sealed interface Target {}
 
-    /** Something a sandbox's isolate exported, under the sandbox's export id. */
-    record Exported(Peer sandbox, long exportId) implements Target {}
+    /**
+     * Something a sandbox's isolate exported, under the sandbox's export id, by invocation
+     * {@code invocation} of it (calls run inside that invocation while it lives).
+     */
+    record Exported(Peer sandbox, long exportId, long invocation) implements Target {}
 
     /** A durable object stub or a worker entrypoint passed on by a worker of {@code tenant}. */
     record AtAddress(String tenant, Address address) implements Target {}
@@ -87,6 +90,17 @@ final class Capabilities {
     private final Map<Long, List<Ref>> byInvocation = new HashMap<>();
     private final Map<String, List<Ref>> byWorker = new HashMap<>();
     private final Map<Peer, Map<Long, Cap>> exports = new HashMap<>();
+    /** A call on a callback (its invocation id) running inside the invocation that passed it: that one's id. */
+    private final Map<Long, Long> hostOf = new HashMap<>();
+
+    /**
+     * Invocation {@code call} runs inside invocation {@code host} of the same sandbox (a call on a
+     * callback, while the invocation that passed it lives): what {@code host} holds, {@code call}
+     * may pass on (return) too, until {@code call} is done.
+     */
+    synchronized void runsInside(long call, long host) {
+        hostOf.put(call, host);
+    }
 
     /**
      * Takes in a payload a sandbox sent for one of its invocations: exports become caps, held ids
@@ -106,7 +120,7 @@ final class Capabilities {
         for (CapPayload.Ref r : p.refs()) {
             caps.add(switch (r) {
                 case CapPayload.Export e -> {
-                    Cap cap = new Cap(new Exported(from, e.id()));
+                    Cap cap = new Cap(new Exported(from, e.id(), invocationId));
                     exports.computeIfAbsent(from, k -> new HashMap<>()).put(e.id(), cap);
                     yield cap;
                 }
@@ -119,11 +133,24 @@ final class Capabilities {
                 }
                 case CapPayload.Import i -> throw new CapabilityException("malformed RPC payload");
                 case CapPayload.ObjectStub s -> throw new CapabilityException("malformed RPC payload");
+                case CapPayload.Service s -> throw new CapabilityException("malformed RPC payload");
             });
         }
         List<CapPayload.Ref> out = new ArrayList<>(caps.size());
-        for (Cap cap : caps) out.add(new CapPayload.Held(newRef(cap).id));
+        for (Cap cap : caps) out.add(new CapPayload.Held(newRef(cap).id, shapeOf(cap)));
         return p.withRefs(out).encode();
+    }
+
+    /** What the receiver's stub on {@code cap} offers beyond RPC (fetch(), a durable object's id and name). */
+    static CapPayload.Shape shapeOf(Cap cap) {
+        return switch (cap.target) {
+            case AtAddress a -> switch (a.address()) {
+                case Address.DurableObject d -> new CapPayload.ObjectShape(d.objectId(), d.name());
+                case Address.Worker w -> CapPayload.Shape.FETCHER;
+            };
+            case Exported e -> CapPayload.Shape.PLAIN;
+            case Java j -> CapPayload.Shape.PLAIN;
+        };
     }
 
     /** Gives the refs of an accepted payload to invocation {@code holder}: they die when it is done. */
@@ -152,15 +179,18 @@ final class Capabilities {
         return r.id;
     }
 
-    /** Moves the refs of an accepted payload to a worker's env; their caps, in order. */
-    synchronized List<Long> deliverToWorker(byte[] accepted, String workerId, String sandboxTenant) {
-        List<Long> ids = new ArrayList<>();
+    /** One ref moved to a worker's env: its id and the shape of its stub. */
+    record EnvRef(long capId, CapPayload.Shape shape) {}
+
+    /** Moves the refs of an accepted payload to a worker's env; their ids and shapes, in order. */
+    synchronized List<EnvRef> deliverToWorker(byte[] accepted, String workerId, String sandboxTenant) {
+        List<EnvRef> ids = new ArrayList<>();
         for (Ref r : refsOf(accepted)) {
             r.delivered = true;
             r.holderWorker = workerId;
             r.holderTenant = sandboxTenant;
             byWorker.computeIfAbsent(workerId, k -> new ArrayList<>()).add(r);
-            ids.add(r.id);
+            ids.add(new EnvRef(r.id, shapeOf(r.cap)));
         }
         return ids;
     }
@@ -190,9 +220,11 @@ final class Capabilities {
     private Ref held(Peer from, long invocationId, long capId) throws CapabilityException {
         Ref r = refs.get(capId);
         if (r == null || !r.delivered) throw new CapabilityException(NOT_GRANTED);
+        Long host = hostOf.get(invocationId);
         boolean mine = r.holderWorker != null
                 ? r.holderTenant.equals(from.tenant())
-                : r.holderInvocation == invocationId && from.runs(invocationId);
+                : (r.holderInvocation == invocationId || host != null && r.holderInvocation == host)
+                        && from.runs(r.holderInvocation) && from.runs(invocationId);
         if (!mine) throw new CapabilityException(NOT_GRANTED);
         return r;
     }
@@ -218,6 +250,7 @@ final class Capabilities {
 
     /** An invocation is done: every ref it held goes (references die with their invocation). */
     synchronized void invocationDone(long invocationId) {
+        hostOf.remove(invocationId);
         List<Ref> held = byInvocation.remove(invocationId);
         if (held != null) for (Ref r : held) drop(r);
     }

@@ -34,13 +34,23 @@ final class CapabilityCalls {
     private final SandboxSupervisor supervisor;
     private final LongSupplier invocationIds;
     private final BiFunction<String, Address, DeployedWorker> callable;
+    private final Fetches fetches;
+    private final java.util.function.LongFunction<dev.bulwark.server.egress.OutboundSummary> summaries;
+
+    /** How the node relays a fetch() to an address for a tenant (Node's CallStart path). */
+    interface Fetches {
+        void call(String tenant, Message.CallStart call, java.util.function.Consumer<Message> reply);
+    }
 
     CapabilityCalls(Capabilities caps, SandboxSupervisor supervisor, LongSupplier invocationIds,
-                    BiFunction<String, Address, DeployedWorker> callable) {
+                    BiFunction<String, Address, DeployedWorker> callable, Fetches fetches,
+                    java.util.function.LongFunction<dev.bulwark.server.egress.OutboundSummary> summaries) {
+        this.summaries = summaries;
         this.caps = caps;
         this.supervisor = supervisor;
         this.invocationIds = invocationIds;
         this.callable = callable;
+        this.fetches = fetches;
     }
 
     SandboxProcess.CapHooks hooks() {
@@ -66,6 +76,7 @@ final class CapabilityCalls {
     void receive(SandboxProcess from, Message message) {
         switch (message) {
             case Message.CapCall c -> call(from, c);
+            case Message.CapFetch f -> fetch(from, f);
             case Message.CapRelease r -> caps.release(from, r.invocationId(), r.capIds());
             case Message.CapRevoke r -> caps.revoke(from, r.exportIds());
             default -> log.warn("not a capability message: {}", message.getClass().getSimpleName());
@@ -75,30 +86,114 @@ final class CapabilityCalls {
     private void call(SandboxProcess from, Message.CapCall c) {
         Capabilities.Cap cap;
         byte[] args;
+        java.util.function.Consumer<Message> reply;
         try {
             cap = caps.use(from, c.invocationId(), c.capId());
+            reply = recorded(c.invocationId(), "RPC", cap, size(c.args()), from::deliver);
             args = caps.accept(from, c.invocationId(), c.args(), (tenant, address) -> callable.apply(tenant, address) != null);
         } catch (Capabilities.CapabilityException e) {
+            refused(c.invocationId(), "RPC", size(c.args()));
             from.deliver(new Message.CallFailed(c.callId(), CODE, e.getMessage()));
             return;
         }
-        Thread.startVirtualThread(() -> run(from, c, cap, args));
+        Thread.startVirtualThread(() -> run(from, reply, c, cap, args));
     }
 
-    private void run(SandboxProcess from, Message.CapCall c, Capabilities.Cap cap, byte[] args) {
-        RpcRelay relay = new RpcRelay(c.callId(), from::deliver, caps, c.invocationId());
+    private static long size(byte[] b) {
+        return b == null ? 0 : b.length;
+    }
+
+    /**
+     * The caller's answer, recorded on its way in the calling invocation's outbound summary (its
+     * log record and tail events): method "RPC" (or the fetch's), host {@code capability:<what>}.
+     */
+    private java.util.function.Consumer<Message> recorded(long invocationId, String method, Capabilities.Cap cap,
+                                                          long bytesOut, java.util.function.Consumer<Message> reply) {
+        dev.bulwark.server.egress.OutboundSummary summary = summaries.apply(invocationId);
+        if (summary == null) return reply;
+        long started = System.nanoTime();
+        String host = "capability:" + describe(cap.target);
+        java.util.concurrent.atomic.AtomicBoolean once = new java.util.concurrent.atomic.AtomicBoolean();
+        return m -> {
+            if (once.compareAndSet(false, true)) {
+                long ms = java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+                summary.add(switch (m) {
+                    case Message.RpcResult r -> new dev.bulwark.server.egress.OutboundCall(method, host, r.threw() ? 500 : 200,
+                            r.threw() ? "threw" : "ok", size(r.value()), bytesOut, ms);
+                    case Message.CallResult r -> new dev.bulwark.server.egress.OutboundCall(method, host, r.status(), "ok",
+                            size(r.body()), bytesOut, ms);
+                    case Message.CallFailed f -> new dev.bulwark.server.egress.OutboundCall(method, host, 0,
+                            CODE.equals(f.code()) ? "refused" : "failed", 0, bytesOut, ms);
+                    default -> new dev.bulwark.server.egress.OutboundCall(method, host, 0, "failed", 0, bytesOut, ms);
+                });
+            }
+            reply.accept(m);
+        };
+    }
+
+    /** A call the table refused before it left: "denied" in the caller's summary. */
+    private void refused(long invocationId, String method, long bytesOut) {
+        dev.bulwark.server.egress.OutboundSummary summary = summaries.apply(invocationId);
+        if (summary != null) {
+            summary.add(new dev.bulwark.server.egress.OutboundCall(method, "capability", 0, "denied", 0, bytesOut, 0));
+        }
+    }
+
+    /** What a capability is, as the caller's summary names it (never an export's or a grant's secret). */
+    private static String describe(Capabilities.Target target) {
+        return switch (target) {
+            case Capabilities.Exported e -> "callback";
+            case Capabilities.AtAddress a -> switch (a.address()) {
+                case Address.DurableObject d -> "object/" + d.className();
+                case Address.Worker w -> "worker/" + w.workerId() + (w.entrypoint() == null ? "" : "/" + w.entrypoint());
+            };
+            case Capabilities.Java j -> "java/" + j.name();
+        };
+    }
+
+    /**
+     * {@code fetch()} on a passed-on durable object or entrypoint stub: relayed as the fetch of the
+     * worker that passed it (its tenant), to the address it names. Functions, RpcTargets and Java
+     * capabilities have no fetch() of their own (JS calls an RPC method "fetch" on them instead).
+     */
+    private void fetch(SandboxProcess from, Message.CapFetch f) {
+        Capabilities.Cap cap;
+        try {
+            cap = caps.use(from, f.invocationId(), f.capId());
+        } catch (Capabilities.CapabilityException e) {
+            refused(f.invocationId(), f.method(), size(f.body()));
+            from.deliver(new Message.CallFailed(f.callId(), CODE, e.getMessage()));
+            return;
+        }
+        java.util.function.Consumer<Message> reply = recorded(f.invocationId(), f.method(), cap, size(f.body()), from::deliver);
+        if (!(cap.target instanceof Capabilities.AtAddress a)) {
+            reply.accept(new Message.CallFailed(f.callId(), CODE, "This RPC stub has no fetch(): it is not a durable object or a worker entrypoint."));
+            return;
+        }
+        Message.CallStart call = new Message.CallStart(f.invocationId(), f.callId(), a.address(), f.method(), f.url(),
+                f.headers(), f.body());
+        Thread.startVirtualThread(() -> fetches.call(a.tenant(), call, reply));
+    }
+
+    private void run(SandboxProcess from, java.util.function.Consumer<Message> reply, Message.CapCall c,
+                     Capabilities.Cap cap, byte[] args) {
+        RpcRelay relay = new RpcRelay(c.callId(), reply, caps, c.invocationId());
         switch (cap.target) {
             case Capabilities.Exported e -> {
                 long invocationId = invocationIds.getAsLong();
-                caps.deliver(args, invocationId);
                 if (!(e.sandbox() instanceof SandboxProcess exporter)) throw new IllegalStateException("not a sandbox");
+                // The call runs inside the invocation that passed the export while that one lives (the
+                // sandbox decides the same way): stubs in its arguments are that invocation's.
+                boolean inside = exporter.runs(e.invocation());
+                if (inside) caps.runsInside(invocationId, e.invocation());
+                caps.deliver(args, inside ? e.invocation() : invocationId);
                 exporter.start(invocationId, new Message.CapStart(invocationId, e.exportId(), c.method(), args), relay);
             }
             case Capabilities.AtAddress a -> {
                 DeployedWorker target = callable.apply(a.tenant(), a.address());
                 if (target == null) {
                     caps.discard(args);
-                    from.deliver(new Message.CallFailed(c.callId(), CODE,
+                    reply.accept(new Message.CallFailed(c.callId(), CODE,
                             "The RPC stub points to a worker that is no longer loaded."));
                     return;
                 }
@@ -109,11 +204,11 @@ final class CapabilityCalls {
             case Capabilities.Java j -> {
                 if (CapPayload.hasRefs(args)) {
                     caps.discard(args);
-                    from.deliver(new Message.RpcResult(c.callId(), error(RpcError.Type.TYPE_ERROR,
+                    reply.accept(new Message.RpcResult(c.callId(), error(RpcError.Type.TYPE_ERROR,
                             "A Java capability takes plain values only: no functions, RpcTargets or stubs."), true));
                     return;
                 }
-                from.deliver(callJava(c.callId(), j, c.method(), args));
+                reply.accept(callJava(c.callId(), j, c.method(), args));
             }
         }
     }
@@ -174,9 +269,11 @@ final class CapabilityCalls {
             caps.discard(envCaps);
             return List.of();
         }
-        List<Long> ids = caps.deliverToWorker(envCaps, workerId, sandboxTenant);
+        List<Capabilities.EnvRef> ids = caps.deliverToWorker(envCaps, workerId, sandboxTenant);
         List<Binding> out = new ArrayList<>();
-        for (int i = 0; i < ids.size() && i < names.size(); i++) out.add(new Binding.Capability(names.get(i), ids.get(i)));
+        for (int i = 0; i < ids.size() && i < names.size(); i++) {
+            out.add(new Binding.Capability(names.get(i), ids.get(i).capId(), ids.get(i).shape()));
+        }
         return out;
     }
 }

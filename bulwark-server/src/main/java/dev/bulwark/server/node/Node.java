@@ -205,17 +205,7 @@ public final class Node implements AutoCloseable {
                     @Override
                     public void loadDynamic(SandboxProcess from, Message.LoadDynamic request,
                                             java.util.function.Consumer<Message> reply) {
-                        byte[] envCaps;
-                        try {
-                            envCaps = request.envCaps() == null ? null
-                                    : caps.accept(from, request.invocationId(), request.envCaps(), Node.this::mayCall);
-                        } catch (Capabilities.CapabilityException e) {
-                            reply.accept(new Message.CallFailed(request.callId(), CapabilityCalls.CODE, e.getMessage()));
-                            return;
-                        }
-                        // Loading may wait for the tenant's sandbox for generated code to start.
-                        Thread.startVirtualThread(() -> Node.this.loadDynamic(from.tenant(), request, reply,
-                                workerId -> capCalls.envBindings(envCaps, workerId, DynamicWorkers.generatedTenant(from.tenant()))));
+                        Node.this.loadDynamic(from, request, reply);
                     }
 
                     @Override
@@ -230,7 +220,10 @@ public final class Node implements AutoCloseable {
         // A capability by address is held for its tenant, not for one invocation: generated code (whose
         // calls are allowed per invocation) cannot pass a new address on, only what it was given.
         this.capCalls = new CapabilityCalls(caps, supervisor, this::nextInvocationId,
-                (tenant, address) -> callable(tenant, 0, address));
+                (tenant, address) -> callable(tenant, 0, address), this::call, id -> {
+                    InvocationRecords.Record r = invocationRecords.get(id);
+                    return r == null ? null : r.outbound();
+                });
         supervisor.capHooks(capCalls.hooks());
         this.tails = new Tails(supervisor::tail, this::nextInvocationId);
         this.tenantWorkers = new TenantWorkers(dynamicWorkers, supervisor, settings.limits(), this::nextInvocationId);
@@ -635,6 +628,44 @@ public final class Node implements AutoCloseable {
      */
     void loadDynamic(String tenant, Message.LoadDynamic request, java.util.function.Consumer<Message> reply) {
         loadDynamic(tenant, request, reply, workerId -> List.of());
+    }
+
+    /**
+     * A loader binding's request from sandbox {@code from}, with the capabilities its parent put in
+     * the env: they are taken in now (on the reader thread, before a later release by the parent is
+     * read) and granted to the loaded worker; a load refused or failed before they were granted
+     * lets them go at once (an export's disposer runs in the parent), so a refused load leaks none.
+     */
+    void loadDynamic(Capabilities.Peer from, Message.LoadDynamic request, java.util.function.Consumer<Message> reply) {
+        byte[] envCaps;
+        try {
+            envCaps = request.envCaps() == null ? null
+                    : caps.accept(from, request.invocationId(), request.envCaps(), Node.this::mayCall);
+        } catch (Capabilities.CapabilityException e) {
+            reply.accept(new Message.CallFailed(request.callId(), CapabilityCalls.CODE, e.getMessage()));
+            return;
+        }
+        java.util.concurrent.atomic.AtomicBoolean granted = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicBoolean answered = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.function.Consumer<Message> once = m -> {
+            if (!answered.compareAndSet(false, true)) return;
+            if (envCaps != null && !granted.get()) caps.discard(envCaps);
+            reply.accept(m);
+        };
+        java.util.function.Function<String, List<Binding>> envBindings = workerId -> {
+            granted.set(true);
+            return capCalls.envBindings(envCaps, workerId, DynamicWorkers.generatedTenant(from.tenant()));
+        };
+        // Loading may wait for the tenant's sandbox for generated code to start.
+        Thread.startVirtualThread(() -> {
+            try {
+                loadDynamic(from.tenant(), request, once, envBindings);
+            } catch (RuntimeException e) {
+                log.warn("loading a dynamic worker failed", e);
+                once.accept(new Message.CallFailed(request.callId(), ErrorCode.INTERNAL.code(),
+                        "the dynamic worker could not be loaded"));
+            }
+        });
     }
 
     /** {@link #loadDynamic(String, Message.LoadDynamic, java.util.function.Consumer)} whose worker gets the env's capabilities {@code envBindings} makes. */

@@ -311,6 +311,7 @@ final class SandboxProcess implements IsolateHost, Capabilities.Peer {
                 l.rpcReturn(l.takesCapabilities() ? capHooks.returned(this, m) : CapHooks.plain(m));
             }
             case Message.CapCall m -> unsolicited.accept(m);
+            case Message.CapFetch m -> unsolicited.accept(m);
             case Message.CapRelease m -> unsolicited.accept(m);
             case Message.CapRevoke m -> unsolicited.accept(m);
             case Message.SocketOpen m -> listener(m.invocationId()).socketOpen(m);

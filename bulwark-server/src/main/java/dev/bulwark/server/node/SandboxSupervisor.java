@@ -327,6 +327,9 @@ public final class SandboxSupervisor implements AutoCloseable {
             case Message.CapCall c -> {
                 if (from != null) events.capabilities(from, c);
             }
+            case Message.CapFetch c -> {
+                if (from != null) events.capabilities(from, c);
+            }
             case Message.CapRelease c -> {
                 if (from != null) events.capabilities(from, c);
             }

@@ -66,7 +66,7 @@ class CapabilityTableTest {
     void theReceiverSeesANewIdAndOnlyItsInvocationMayCallIt() throws Exception {
         long id = grant();
         assertThat(id).isNotEqualTo(7L);
-        assertThat(caps.use(receiver, 2, id).target).isEqualTo(new Capabilities.Exported(exporter, 7));
+        assertThat(caps.use(receiver, 2, id).target).isEqualTo(new Capabilities.Exported(exporter, 7, 1));
         // Another invocation of the same sandbox, the same invocation id claimed by another sandbox, a forged id.
         receiver.running.add(3L);
         assertThatThrownBy(() -> caps.use(receiver, 3, id)).hasMessage(Capabilities.NOT_GRANTED);
@@ -83,6 +83,26 @@ class CapabilityTableTest {
                 .hasMessage(Capabilities.NOT_GRANTED);
         byte[] onward = caps.accept(receiver, 2, payload(new CapPayload.Held(id)), (t, a) -> true);
         assertThat(heldId(onward)).isNotEqualTo(id);
+    }
+
+    @Test
+    void aCallRunningInsideTheInvocationThatPassedItsCallbackMayPassOnWhatThatOneHoldsAndNoLonger() throws Exception {
+        long id = grant(); // held by invocation 2 of the receiver
+        receiver.running.add(5L);
+        receiver.running.add(6L);
+        // Invocation 5 (a call on a callback of invocation 2) runs inside it; 6 does not.
+        caps.runsInside(5, 2);
+        assertThat(heldId(caps.accept(receiver, 5, payload(new CapPayload.Held(id)), (t, a) -> true))).isNotEqualTo(id);
+        assertThatThrownBy(() -> caps.accept(receiver, 6, payload(new CapPayload.Held(id)), (t, a) -> true))
+                .hasMessage(Capabilities.NOT_GRANTED);
+        // Another sandbox claiming invocation 5 gets nothing; once 5 is done the alias is gone.
+        assertThatThrownBy(() -> caps.use(new FakePeer("generated:t"), 5, id)).hasMessage(Capabilities.NOT_GRANTED);
+        caps.invocationDone(5);
+        assertThatThrownBy(() -> caps.use(receiver, 5, id)).hasMessage(Capabilities.NOT_GRANTED);
+        // The host ended: its refs are gone for the calls it hosted too.
+        caps.runsInside(6, 2);
+        receiver.running.remove(2L);
+        assertThatThrownBy(() -> caps.use(receiver, 6, id)).hasMessage(Capabilities.NOT_GRANTED);
     }
 
     @Test
@@ -145,7 +165,7 @@ class CapabilityTableTest {
     void envRefsAreHeldByTheWorkerForItsTenantsSandboxes() throws Exception {
         exporter.running.add(1L);
         byte[] accepted = caps.accept(exporter, 1, payload(new CapPayload.Export(8)), (t, a) -> true);
-        long id = caps.deliverToWorker(accepted, "dyn-1", "generated:t").getFirst();
+        long id = caps.deliverToWorker(accepted, "dyn-1", "generated:t").getFirst().capId();
         assertThat(caps.use(receiver, 12345, id)).isNotNull();
         assertThatThrownBy(() -> caps.use(new FakePeer("generated:other"), 1, id)).hasMessage(Capabilities.NOT_GRANTED);
         caps.workerUnloaded("dyn-1");
