@@ -106,6 +106,11 @@ final class OutboundCalls {
      * header lines and body. Counts as a subrequest of the calling invocation.
      */
     V8Value call(Address target, V8Value[] args, int from) throws Exception {
+        return call(target, args, from, true);
+    }
+
+    /** {@link #call(Address, V8Value[], int)}; {@code mayRunLocally} false: always through the node (facets). */
+    V8Value call(Address target, V8Value[] args, int from, boolean mayRunLocally) throws Exception {
         Invocation inv = callingInvocation("a durable object or dynamic worker");
         isolate.countSubrequest(inv);
         // Sizes are checked before anything is copied: a call travels whole, in one frame.
@@ -129,7 +134,7 @@ final class OutboundCalls {
             }
         }), () -> isolate.enqueue(0, resolver::close));
         LocalCalls local = isolate.services.localCalls();
-        if (local != null && target instanceof Address.DurableObject o
+        if (mayRunLocally && local != null && target instanceof Address.DurableObject o
                 && local.fetch(isolate.outbox, inv.id, callId, o, method, url, headers, body)) {
             return resolver.getPromise();
         }

@@ -68,6 +68,8 @@ public final class Node implements AutoCloseable {
     private final String adminToken;
     private final NamespaceKeys namespaceKeys;
     private final DynamicWorkers dynamicWorkers;
+    /** Durable object facets (issue 14): who may call them, which code runs them, their quotas. */
+    private final Facets facets;
     /** Tail workers of dynamic workers: trace items of their invocations. */
     private final Tails tails;
     private final TenantWorkers tenantWorkers;
@@ -173,6 +175,7 @@ public final class Node implements AutoCloseable {
                             w = workers.get(change.target().workerId());
                         }
                         if (w != null && w.tenant().equals(tenant)) alarms.set(tenant, change.target(), change.epochMillis());
+                        else if (facets.runs(tenant, change.target())) alarms.set(tenant, change.target(), change.epochMillis());
                         else log.warn("a sandbox of tenant {} set an alarm for an object it does not run", tenant);
                     }
 
@@ -227,6 +230,8 @@ public final class Node implements AutoCloseable {
                 });
         this.dynamicWorkers = new DynamicWorkers(supervisor, sb.dynamicWorkersMax());
         dynamicWorkers.onUnload(caps::workerUnloaded);
+        this.facets = new Facets(supervisor, dynamicWorkers, caps, this::nextInvocationId, settings.dataDir(),
+                new FacetQuotas(FacetQuotas.Limits.NONE));
         // A capability by address is held for its tenant, not for one invocation: generated code (whose
         // calls are allowed per invocation) cannot pass a new address on, only what it was given.
         this.capCalls = new CapabilityCalls(caps, supervisor, this::nextInvocationId,
@@ -436,6 +441,10 @@ public final class Node implements AutoCloseable {
      */
     private void call(String tenant, Message.CallStart call, java.util.function.Consumer<Message> reply) {
         relayedCalls.incrementAndGet();
+        if (Facets.concerns(call.target())) {
+            facets.call(tenant, call, reply);
+            return;
+        }
         if (call.target() instanceof Address.DurableObject o && ObjectDirectory.runsInNode(o)) {
             reply.accept(JavaObjectCalls.fetch(javaObjects, tenant, o, call));
             return;
@@ -455,6 +464,10 @@ public final class Node implements AutoCloseable {
     /** An RPC call of a worker of {@code tenant}: placed and checked as {@link #call} is. */
     private void rpc(String tenant, Message.RpcCall call, java.util.function.Consumer<Message> reply) {
         relayedCalls.incrementAndGet();
+        if (Facets.concerns(call.target())) {
+            facets.rpc(tenant, call, reply);
+            return;
+        }
         if (call.target() instanceof Address.DurableObject o && ObjectDirectory.runsInNode(o)) {
             if (dev.bulwark.sandbox.ipc.CapPayload.hasRefs(call.args())) {
                 caps.discard(call.args());
@@ -481,6 +494,11 @@ public final class Node implements AutoCloseable {
     /** Whether a worker of {@code tenant} may call {@code address} (and so pass a stub to it on). */
     private boolean mayCall(String tenant, Address address) {
         return callable(tenant, 0, address) != null;
+    }
+
+    /** The facet quotas of this node's supervisors (issue 14): defaults and per supervisor, changeable at run time. */
+    public FacetQuotas facetQuotas() {
+        return facets.quotas;
     }
 
     /** The registry of Java capabilities this node's workers can be given (see {@link #withCapability}). */
@@ -552,7 +570,7 @@ public final class Node implements AutoCloseable {
         // No loop headers (a request with them goes through the node): the loop limits cannot refuse it.
         InvocationRecords.Record record = invocationRecords.admit(from.tenant(), id, target.workerId(), List.of(), LOCAL);
         if (record == null) return;
-        InvocationListener listener = new RecordedInvocation(LOCAL, record, invocationRecords, egress);
+        InvocationListener listener = facets.watch(id, target, new RecordedInvocation(LOCAL, record, invocationRecords, egress));
         if (!from.track(id, listener)) {
             invocationRecords.done(id);
             log.warn("sandbox {} announced local invocation {} twice or while dying", from.name(), LogHub.requestId(id));
@@ -579,7 +597,14 @@ public final class Node implements AutoCloseable {
                     object.name(), retryCount)));
             return;
         }
-        Thread.startVirtualThread(() -> supervisor.alarm(tenant, new Message.AlarmStart(nextInvocationId(), object,
+        // A facet's alarm fires where its current code version runs; not running: retried later.
+        Address.DurableObject target = dev.bulwark.sandbox.ipc.FacetIds.isFacet(object)
+                ? facets.running(object.objectId()) : object;
+        if (target == null) {
+            done.accept(false);
+            return;
+        }
+        Thread.startVirtualThread(() -> supervisor.alarm(tenant, new Message.AlarmStart(nextInvocationId(), target,
                 retryCount, retryCount > 0), new AlarmRelay(done)));
     }
 
@@ -689,6 +714,7 @@ public final class Node implements AutoCloseable {
 
     /** An invocation of a dynamic worker that has tails reports to them (see {@link Tails}). */
     private InvocationListener watch(String tenant, long invocationId, Message start, InvocationListener listener) {
+        listener = facets.watch(invocationId, start, listener);
         if (!DynamicWorkers.isGenerated(tenant)) return listener;
         String workerId = switch (start) {
             case Message.FetchStart f -> f.workerId();
