@@ -9,6 +9,8 @@ import { H } from './host.js';
 import { PromiseCtor, PromiseResolve, PromiseThen } from './util.js';
 import { stubHandler, stubFetch } from './rpc.js';
 import { resolveDurableObjectClass, forgetDurableObjectClass } from './loader.js';
+import { registerAddressStub } from './caps.js';
+import { DOMException } from './dom-exception.js';
 
 const INTERNAL = Symbol('internal');
 const MAX_NAME_CHARS = 128;
@@ -125,9 +127,11 @@ export class DurableObjectFacets {
   #parent; // {workerId, className, id, name}: the object these facets belong to
   #starts = new Map(); // name -> Start
   #pending = new Map(); // name -> the last abort/delete, until the node finished it
-  constructor(token, parent) {
+  #waitUntil; // the calling event's waitUntil: an abort outlives the event's response
+  constructor(token, parent, waitUntil) {
     if (token !== INTERNAL) throw new TypeError('Illegal constructor');
     this.#parent = parent;
+    this.#waitUntil = waitUntil;
   }
   /**
    * A stub on the facet {@code name}; {@code callback} ({@code () => ({class, id?})}, may be async)
@@ -144,8 +148,10 @@ export class DurableObjectFacets {
       start = new Start(callback, this.#pending.get(name) ?? null);
       this.#starts.set(name, start);
     }
-    // Not registered as an address stub: a facet stub cannot be passed on (DataCloneError).
-    return new Proxy(new FacetStub(INTERNAL, this.#parent, name, start), facetStubHandler);
+    const stub = new Proxy(new FacetStub(INTERNAL, this.#parent, name, start), facetStubHandler);
+    // A facet stub cannot be passed on (in RPC, in a dynamic worker's env): only its parent reaches it.
+    registerAddressStub(stub, () => { throw new DOMException('A facet stub could not be cloned: facet stubs are not serializable.', 'DataCloneError'); });
+    return stub;
   }
   /**
    * Stops the facet: its open stubs throw {@code reason}, its running events fail, its storage is
@@ -170,12 +176,14 @@ export class DurableObjectFacets {
     const done = PromiseThen(before, () => H.facetControl(p.workerId, p.className, p.id, p.name, name, op));
     const settled = PromiseThen(done, () => undefined, () => undefined);
     this.#pending.set(name, settled);
+    // The node's answer must reach this isolate: the event that aborted stays until it has.
+    this.#waitUntil(settled);
     PromiseThen(settled, () => { if (this.#pending.get(name) === settled) this.#pending.delete(name); });
     return PromiseThen(done, () => undefined);
   }
 }
 Object.defineProperty(DurableObjectFacets.prototype, Symbol.toStringTag, { value: 'DurableObjectFacets', configurable: true });
 
-export function makeFacets(parent) {
-  return new DurableObjectFacets(INTERNAL, parent);
+export function makeFacets(parent, waitUntil) {
+  return new DurableObjectFacets(INTERNAL, parent, waitUntil);
 }

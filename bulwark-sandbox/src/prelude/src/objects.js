@@ -177,7 +177,7 @@ class DurableObjectState {
   /** The facets of this object (issue 14): child objects of dynamic workers' classes, each with its own database. */
   get facets() {
     const entry = this.#entry;
-    if (entry.facets === undefined) entry.facets = makeFacets(entry.object);
+    if (entry.facets === undefined) entry.facets = makeFacets(entry.object, (p) => this.waitUntil(p));
     return entry.facets;
   }
   // ---- the WebSocket Hibernation API: the node keeps these sockets while the object is gone.

@@ -13287,6 +13287,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
   __name(makeLoader, "makeLoader");
 
   // src/facets.js
+  init_dom_exception();
   var INTERNAL4 = /* @__PURE__ */ Symbol("internal");
   var MAX_NAME_CHARS = 128;
   var MAX_DEPTH2 = 4;
@@ -13411,9 +13412,12 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     // name -> Start
     #pending = /* @__PURE__ */ new Map();
     // name -> the last abort/delete, until the node finished it
-    constructor(token, parent) {
+    #waitUntil;
+    // the calling event's waitUntil: an abort outlives the event's response
+    constructor(token, parent, waitUntil) {
       if (token !== INTERNAL4) throw new TypeError("Illegal constructor");
       this.#parent = parent;
+      this.#waitUntil = waitUntil;
     }
     /**
      * A stub on the facet {@code name}; {@code callback} ({@code () => ({class, id?})}, may be async)
@@ -13430,7 +13434,11 @@ Content-Type: ${value.type || "application/octet-stream"}\r
         start = new Start(callback, this.#pending.get(name) ?? null);
         this.#starts.set(name, start);
       }
-      return new Proxy(new FacetStub(INTERNAL4, this.#parent, name, start), facetStubHandler);
+      const stub = new Proxy(new FacetStub(INTERNAL4, this.#parent, name, start), facetStubHandler);
+      registerAddressStub(stub, () => {
+        throw new DOMException("A facet stub could not be cloned: facet stubs are not serializable.", "DataCloneError");
+      });
+      return stub;
     }
     /**
      * Stops the facet: its open stubs throw {@code reason}, its running events fail, its storage is
@@ -13451,17 +13459,10 @@ Content-Type: ${value.type || "application/octet-stream"}\r
       if (start !== void 0) start.abort(err);
       const p2 = this.#parent;
       const before2 = this.#pending.get(name) ?? PromiseResolve();
-      const done = PromiseThen(before2, () => H.facetControl(
-        p2.workerId,
-        p2.className,
-        p2.id,
-        p2.name,
-        name,
-        op,
-        serialize(`${err.message}`)
-      ));
+      const done = PromiseThen(before2, () => H.facetControl(p2.workerId, p2.className, p2.id, p2.name, name, op));
       const settled = PromiseThen(done, () => void 0, () => void 0);
       this.#pending.set(name, settled);
+      this.#waitUntil(settled);
       PromiseThen(settled, () => {
         if (this.#pending.get(name) === settled) this.#pending.delete(name);
       });
@@ -13469,8 +13470,8 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     }
   };
   Object.defineProperty(DurableObjectFacets.prototype, Symbol.toStringTag, { value: "DurableObjectFacets", configurable: true });
-  function makeFacets(parent) {
-    return new DurableObjectFacets(INTERNAL4, parent);
+  function makeFacets(parent, waitUntil) {
+    return new DurableObjectFacets(INTERNAL4, parent, waitUntil);
   }
   __name(makeFacets, "makeFacets");
 
@@ -13660,7 +13661,7 @@ ${className}`);
     /** The facets of this object (issue 14): child objects of dynamic workers' classes, each with its own database. */
     get facets() {
       const entry = this.#entry;
-      if (entry.facets === void 0) entry.facets = makeFacets(entry.object);
+      if (entry.facets === void 0) entry.facets = makeFacets(entry.object, (p2) => this.waitUntil(p2));
       return entry.facets;
     }
     // ---- the WebSocket Hibernation API: the node keeps these sockets while the object is gone.
