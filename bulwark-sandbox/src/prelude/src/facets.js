@@ -43,9 +43,8 @@ function reasonError(reason, fallback) {
  * a new get() makes a new start.
  */
 class Start {
-  constructor(callback, before) {
+  constructor(callback) {
     this.callback = callback;
-    this.before = before; // the abort/delete the node must finish first, or null
     this.resolved = null; // Promise<{workerId, className, cls}>
     this.aborted = undefined;
     this.waiters = new Set(); // reject functions of calls in flight
@@ -53,7 +52,6 @@ class Start {
   target() {
     if (this.resolved !== null) return this.resolved;
     const p = (async () => {
-      if (this.before !== null) await this.before;
       const options = await this.callback();
       if (options === null || typeof options !== 'object') {
         throw new TypeError('The facet callback must return an object {class, id?}.');
@@ -126,7 +124,6 @@ const facetStubHandler = stubHandler(new Set(['fetch', 'connect']), (stub) => Fa
 export class DurableObjectFacets {
   #parent; // {workerId, className, id, name}: the object these facets belong to
   #starts = new Map(); // name -> Start
-  #pending = new Map(); // name -> the last abort/delete, until the node finished it
   #waitUntil; // the calling event's waitUntil: an abort outlives the event's response
   constructor(token, parent, waitUntil) {
     if (token !== INTERNAL) throw new TypeError('Illegal constructor');
@@ -145,7 +142,7 @@ export class DurableObjectFacets {
     }
     let start = this.#starts.get(name);
     if (start === undefined) {
-      start = new Start(callback, this.#pending.get(name) ?? null);
+      start = new Start(callback);
       this.#starts.set(name, start);
     }
     const stub = new Proxy(new FacetStub(INTERNAL, this.#parent, name, start), facetStubHandler);
@@ -172,13 +169,15 @@ export class DurableObjectFacets {
     this.#starts.delete(name);
     if (start !== undefined) start.abort(err);
     const p = this.#parent;
-    const before = this.#pending.get(name) ?? PromiseResolve();
-    const done = PromiseThen(before, () => H.facetControl(p.workerId, p.className, p.id, p.name, name, op));
-    const settled = PromiseThen(done, () => undefined, () => undefined);
-    this.#pending.set(name, settled);
+    // Sent now: the node takes the facet's calls sent after it only once it is done.
+    let done;
+    try {
+      done = H.facetControl(p.workerId, p.className, p.id, p.name, name, op);
+    } catch (e) {
+      done = Promise.reject(e);
+    }
     // The node's answer must reach this isolate: the event that aborted stays until it has.
-    this.#waitUntil(settled);
-    PromiseThen(settled, () => { if (this.#pending.get(name) === settled) this.#pending.delete(name); });
+    this.#waitUntil(PromiseThen(done, () => undefined, () => undefined));
     return PromiseThen(done, () => undefined);
   }
 }

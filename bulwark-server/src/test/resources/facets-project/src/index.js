@@ -52,6 +52,13 @@ export class Supervisor extends DurableObject {
           const value = await this.facet(app)[rest[0]](...args);
           return Response.json({ value });
         }
+        case 'named': {
+          // Names that look like paths are names like any other: the database is named by a hash.
+          const name = url.searchParams.get('name');
+          await this.ctx.storage.put({ ['code:' + name]: await request.text(), ['ver:' + name]: 1 });
+          const res = await this.facet(name).fetch('http://facet/hit');
+          return new Response(await res.text(), { status: res.status });
+        }
         case 'id': return new Response(this.ctx.id.toString());
         case 'callbacks': return new Response(String(this.callbacks));
         case 'abort': this.ctx.facets.abort(app, url.searchParams.get('reason') ?? undefined); return new Response('aborted');

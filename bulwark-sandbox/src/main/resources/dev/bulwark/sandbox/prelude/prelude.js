@@ -13315,9 +13315,8 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     static {
       __name(this, "Start");
     }
-    constructor(callback, before2) {
+    constructor(callback) {
       this.callback = callback;
-      this.before = before2;
       this.resolved = null;
       this.aborted = void 0;
       this.waiters = /* @__PURE__ */ new Set();
@@ -13325,7 +13324,6 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     target() {
       if (this.resolved !== null) return this.resolved;
       const p2 = (async () => {
-        if (this.before !== null) await this.before;
         const options = await this.callback();
         if (options === null || typeof options !== "object") {
           throw new TypeError("The facet callback must return an object {class, id?}.");
@@ -13410,8 +13408,6 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     // {workerId, className, id, name}: the object these facets belong to
     #starts = /* @__PURE__ */ new Map();
     // name -> Start
-    #pending = /* @__PURE__ */ new Map();
-    // name -> the last abort/delete, until the node finished it
     #waitUntil;
     // the calling event's waitUntil: an abort outlives the event's response
     constructor(token, parent, waitUntil) {
@@ -13431,7 +13427,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
       }
       let start = this.#starts.get(name);
       if (start === void 0) {
-        start = new Start(callback, this.#pending.get(name) ?? null);
+        start = new Start(callback);
         this.#starts.set(name, start);
       }
       const stub = new Proxy(new FacetStub(INTERNAL4, this.#parent, name, start), facetStubHandler);
@@ -13458,14 +13454,13 @@ Content-Type: ${value.type || "application/octet-stream"}\r
       this.#starts.delete(name);
       if (start !== void 0) start.abort(err);
       const p2 = this.#parent;
-      const before2 = this.#pending.get(name) ?? PromiseResolve();
-      const done = PromiseThen(before2, () => H.facetControl(p2.workerId, p2.className, p2.id, p2.name, name, op));
-      const settled = PromiseThen(done, () => void 0, () => void 0);
-      this.#pending.set(name, settled);
-      this.#waitUntil(settled);
-      PromiseThen(settled, () => {
-        if (this.#pending.get(name) === settled) this.#pending.delete(name);
-      });
+      let done;
+      try {
+        done = H.facetControl(p2.workerId, p2.className, p2.id, p2.name, name, op);
+      } catch (e2) {
+        done = Promise.reject(e2);
+      }
+      this.#waitUntil(PromiseThen(done, () => void 0, () => void 0));
       return PromiseThen(done, () => void 0);
     }
   };

@@ -19,11 +19,17 @@ public final class FacetQuotas {
      * Limits; a negative value means none. {@code cpuMsPerPeriod} is over {@code periodMs}.
      */
     public record Limits(int maxFacets, long maxBytesPerFacet, long maxBytesTotal, long cpuMsPerPeriod, long periodMs,
-                         double requestsPerSecond) {
+                         long requestsPerSecond) {
         public static final Limits NONE = new Limits(-1, -1, -1, -1, 60_000, -1);
 
         public Limits {
             if (periodMs <= 0) throw new IllegalArgumentException("periodMs must be positive");
+        }
+
+        /** The defaults of the node's settings ({@code facets} table). */
+        public static Limits of(dev.bulwark.server.config.FacetSettings s) {
+            return new Limits(s.maxFacets(), s.maxBytesPerFacet(), s.maxBytesTotal(), s.cpuMsPerPeriod(), s.periodMs(),
+                    s.requestsPerSecond());
         }
     }
 
@@ -112,7 +118,7 @@ public final class FacetQuotas {
                 }
             }
             if (l.requestsPerSecond() >= 0) {
-                double burst = Math.max(1, l.requestsPerSecond());
+                double burst = l.requestsPerSecond(); // a second's worth; 0 refuses every request
                 if (u.tokens < 0) u.tokens = burst;
                 u.tokens = Math.min(burst, u.tokens + (now - u.tokensAt) / 1e9 * l.requestsPerSecond());
                 u.tokensAt = now;

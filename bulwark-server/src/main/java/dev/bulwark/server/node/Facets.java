@@ -62,6 +62,37 @@ final class Facets {
         this.quotas = quotas;
     }
 
+    /** Facets being aborted or deleted: calls that arrived after the operation wait for it. */
+    private final Map<String, java.util.concurrent.CompletableFuture<Void>> resetting = new ConcurrentHashMap<>();
+
+    /**
+     * Called on the sandbox's reader thread as each RPC arrives, in the order the sandbox sent
+     * them: an abort or delete is noted before any later call of the same sandbox is read.
+     */
+    void arrived(Message.RpcCall call) {
+        if (call.target() instanceof Address.DurableObject o && FacetIds.CONTROL_WORKER.equals(o.workerId())) {
+            java.util.concurrent.CompletableFuture<Void> mine = new java.util.concurrent.CompletableFuture<>();
+            java.util.concurrent.CompletableFuture<Void> before = resetting.put(o.objectId(), mine);
+            pending.put(call.invocationId() + "/" + call.callId(), new Pending(before, mine));
+        }
+    }
+
+    /** An abort or delete that arrived: the one of the same facet before it, and its own completion. */
+    private record Pending(java.util.concurrent.CompletableFuture<Void> before, java.util.concurrent.CompletableFuture<Void> mine) {}
+
+    private final Map<String, Pending> pending = new ConcurrentHashMap<>();
+
+    /** Waits until the aborts and deletes of facet {@code id} that arrived before now are done. */
+    private void awaitResets(String id) {
+        java.util.concurrent.CompletableFuture<Void> f = resetting.get(id);
+        if (f == null) return;
+        try {
+            f.get(60, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (Exception e) {
+            // a reset that failed or hung: the call goes on and meets what is there
+        }
+    }
+
     /** Whether a call goes to a facet (or to the node's facet operations). */
     static boolean concerns(Address target) {
         return target instanceof Address.DurableObject o && (FacetIds.isFacet(o) || FacetIds.CONTROL_WORKER.equals(o.workerId()));
@@ -108,7 +139,21 @@ final class Facets {
         Address.DurableObject target = (Address.DurableObject) call.target();
         if (FacetIds.CONTROL_WORKER.equals(target.workerId())) {
             caps.discard(call.args());
-            reply.accept(control(tenant, call, target));
+            Pending p = pending.remove(call.invocationId() + "/" + call.callId());
+            java.util.concurrent.CompletableFuture<Void> mine = p == null ? null : p.mine();
+            try {
+                if (p != null && p.before() != null) p.before().get(60, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (Exception e) {
+                // the one before failed: this one still runs
+            }
+            try {
+                reply.accept(control(tenant, call, target));
+            } finally {
+                if (mine != null) {
+                    mine.complete(null);
+                    resetting.remove(target.objectId(), mine);
+                }
+            }
             return;
         }
         Admitted a = admit(tenant, call.invocationId(), target);
@@ -136,6 +181,7 @@ final class Facets {
      * older code version first) and applies the parent's quotas.
      */
     private Admitted admit(String tenant, long invocationId, Address.DurableObject target) {
+        awaitResets(target.objectId());
         Address.DurableObject parent = eventsOf.get(invocationId);
         String base = DynamicWorkers.tenantOf(tenant);
         if (parent == null) return Admitted.refused(ErrorCode.NOT_FOUND.code(), "only a durable object can use facets");
@@ -270,6 +316,17 @@ final class Facets {
     boolean runs(String sandboxTenant, Address.DurableObject target) {
         Facet f = byId.get(target.objectId());
         return f != null && DynamicWorkers.generatedTenant(f.tenant).equals(sandboxTenant) && target.equals(running(f.id));
+    }
+
+    /** Every facet the node knows (called since it started), in id order. */
+    java.util.List<FacetRecord> records() {
+        java.util.List<FacetRecord> out = new java.util.ArrayList<>();
+        for (Facet f : new java.util.TreeMap<>(byId).values()) {
+            Address.DurableObject r = f.running;
+            out.add(new FacetRecord(f.id, f.tenant, rootOfId(f.parentId), f.path, r == null ? null : r.workerId(),
+                    f.usage.codeHash(), f.usage.requests(), f.usage.errors(), f.usage.cpuMs(), storageBytes(f)));
+        }
+        return out;
     }
 
     /** The facet with that id, or null. */

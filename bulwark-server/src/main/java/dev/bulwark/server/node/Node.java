@@ -186,6 +186,9 @@ public final class Node implements AutoCloseable {
 
                     @Override
                     public void rpc(SandboxProcess from, Message.RpcCall call, java.util.function.Consumer<Message> reply) {
+                        // A facet's abort or delete is noted now, on the reader thread: calls the caller
+                        // sends after it wait until it is done.
+                        facets.arrived(call);
                         // Capabilities in the arguments are taken in now, on the reader thread, before any
                         // later message of the caller (a release of a stub it passed on) is read.
                         byte[] args;
@@ -231,7 +234,7 @@ public final class Node implements AutoCloseable {
         this.dynamicWorkers = new DynamicWorkers(supervisor, sb.dynamicWorkersMax());
         dynamicWorkers.onUnload(caps::workerUnloaded);
         this.facets = new Facets(supervisor, dynamicWorkers, caps, this::nextInvocationId, settings.dataDir(),
-                new FacetQuotas(FacetQuotas.Limits.NONE));
+                new FacetQuotas(FacetQuotas.Limits.of(settings.facets())));
         // A capability by address is held for its tenant, not for one invocation: generated code (whose
         // calls are allowed per invocation) cannot pass a new address on, only what it was given.
         this.capCalls = new CapabilityCalls(caps, supervisor, this::nextInvocationId,
@@ -494,6 +497,16 @@ public final class Node implements AutoCloseable {
     /** Whether a worker of {@code tenant} may call {@code address} (and so pass a stub to it on). */
     private boolean mayCall(String tenant, Address address) {
         return callable(tenant, 0, address) != null;
+    }
+
+    /** What the node recorded of every facet it ran since it started (the admin API's {@code facets}). */
+    public List<FacetRecord> facetRecords() {
+        return facets.records();
+    }
+
+    /** The node's side of facets (tests). */
+    Facets facets() {
+        return facets;
     }
 
     /** The facet quotas of this node's supervisors (issue 14): defaults and per supervisor, changeable at run time. */

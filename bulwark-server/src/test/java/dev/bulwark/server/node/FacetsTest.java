@@ -234,4 +234,141 @@ class FacetsTest {
         node.facetQuotas().set(supervisor, new FacetQuotas.Limits(3, -1, -1, -1, 60_000, -1));
         assertThat(ok("/s7/app/C/hit")).isEqualTo("C 1");
     }
+
+    @Test
+    void namesThatLookLikePathsNameADatabaseByItsHash() throws Exception {
+        for (String name : List.of("..", ".", "..%5C..", "x.sqlite", "%7E")) {
+            HttpResponse<String> r = send("POST", "/s10/named/-?name=" + name, COUNTER.replace("VERSION", "n"));
+            assertThat(r.statusCode()).as(name + ": " + r.body()).isEqualTo(200);
+            assertThat(r.body()).isEqualTo("n 1");
+        }
+        assertThat(send("POST", "/s10/named/-?name=..", COUNTER.replace("VERSION", "n")).body()).isEqualTo("n 2");
+        // Every facet database is a 64-hex-digit file directly in facets/; nothing else was created.
+        try (var files = Files.list(facetFiles())) {
+            for (Path p : files.toList()) {
+                assertThat(Files.isRegularFile(p)).isTrue();
+                assertThat(p.getFileName().toString()).matches("[0-9a-f]{64}\\.sqlite(-wal|-shm)?");
+            }
+        }
+    }
+
+    static String token() throws Exception {
+        return Files.readString(data.resolve("admin.token")).trim();
+    }
+
+    static HttpResponse<String> admin(String method, String path, String body, String token) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port() + "/cdn-cgi/bulwark/" + path))
+                .timeout(Duration.ofSeconds(30))
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        if (token != null) b.header("Authorization", "Bearer " + token);
+        return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    static JsonNode refusal(String path) throws Exception {
+        HttpResponse<String> r = send("GET", path, null);
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(502);
+        JsonNode err = json.readTree(r.body());
+        assertThat(err.get("code").asText()).isEqualTo("facet_quota");
+        return err;
+    }
+
+    @Test
+    void theAdminApiShowsEachFacetsRecordsAndChangesQuotasAtRunTime() throws Exception {
+        upload("s8", "X", "x");
+        assertThat(ok("/s8/app/X/hit")).isEqualTo("x 1");
+        assertThat(ok("/s8/app/X/hit")).isEqualTo("x 2");
+        String supervisor = ok("/s8/id/-");
+        assertThat(admin("GET", "facets", null, null).statusCode()).isEqualTo(401);
+        assertThat(admin("GET", "facets/quotas/default", null, "wrong").statusCode()).isEqualTo(401);
+        JsonNode list = json.readTree(admin("GET", "facets", null, token()).body()).get("facets");
+        JsonNode x = null;
+        for (JsonNode f : list) if (f.get("supervisor").asText().equals(supervisor) && f.get("path").asText().equals("X")) x = f;
+        assertThat(x).as(list.toString()).isNotNull();
+        assertThat(x.get("tenant").asText()).isEqualTo("facets");
+        assertThat(x.get("requests").asLong()).isEqualTo(2);
+        assertThat(x.get("errors").asLong()).isEqualTo(0);
+        assertThat(x.get("storageBytes").asLong()).isGreaterThan(0);
+        assertThat(x.get("codeHash").asText()).startsWith("dyn-");
+        assertThat(x.get("running").asText()).isEqualTo(x.get("codeHash").asText());
+        // Each quota, set at run time over the admin API, refuses the facet with a structured error.
+        String quotas = "facets/quotas/" + supervisor;
+        assertThat(admin("PUT", quotas, "{\"requestsPerSecond\": 0}", token()).statusCode()).isEqualTo(200);
+        assertThat(refusal("/s8/app/X/hit").get("message").asText())
+                .isEqualTo("facet quota: the facet is over its limit of 0 requests per second");
+        assertThat(admin("PUT", quotas, "{\"cpuMsPerPeriod\": 0, \"periodMs\": 1000}", token()).statusCode()).isEqualTo(200);
+        assertThat(refusal("/s8/app/X/hit").get("message").asText()).startsWith("facet quota: the facet used ");
+        assertThat(admin("PUT", quotas, "{\"maxBytesPerFacet\": 1}", token()).statusCode()).isEqualTo(200);
+        assertThat(refusal("/s8/app/X/hit").get("message").asText()).endsWith("is over its limit of 1 bytes");
+        assertThat(admin("PUT", quotas, "{\"maxBytesTotal\": 1}", token()).statusCode()).isEqualTo(200);
+        assertThat(refusal("/s8/app/X/hit").get("message").asText()).endsWith("over the limit of 1 bytes");
+        // The supervisor itself keeps working while its facet is refused.
+        assertThat(ok("/s8/own/-")).contains("supervisor-secret");
+        JsonNode read = json.readTree(admin("GET", quotas, null, token()).body());
+        assertThat(read.get("maxBytesTotal").asLong()).isEqualTo(1);
+        assertThat(admin("PUT", quotas, "{\"maxFacet\": 1}", token()).statusCode()).isEqualTo(400);
+        assertThat(admin("PUT", quotas, "{}", token()).statusCode()).isEqualTo(200);
+        assertThat(ok("/s8/app/X/hit")).isEqualTo("x 3");
+        assertThat(admin("GET", "facets/quotas/NOT-AN-ID", null, token()).statusCode()).isEqualTo(404);
+        assertThat(json.readTree(admin("GET", "facets/quotas/default", null, token()).body()).get("maxFacets").asLong()).isEqualTo(-1);
+    }
+
+    static final InvocationListener NOOP = new InvocationListener() {
+        public void head(dev.bulwark.sandbox.ipc.Message.ResponseHead head) {}
+        public void chunk(byte[] data) {}
+        public void end() {}
+        public void failed(dev.bulwark.sandbox.ipc.Message.InvocationFailed failure) {}
+        public void rpcReturn(dev.bulwark.sandbox.ipc.Message.RpcReturn result) {}
+        public void socketOpen(dev.bulwark.sandbox.ipc.Message.SocketOpen open) {}
+        public void done(long cpuMicros) {}
+    };
+
+    /** What a subverted sandbox could send: calls and facet operations with forged addresses. */
+    @Test
+    void theNodeRefusesForgedFacetCalls() throws Exception {
+        upload("s9", "X", "x");
+        assertThat(ok("/s9/app/X/hit")).isEqualTo("x 1");
+        String s9 = ok("/s9/id/-");
+        JsonNode records = json.readTree(admin("GET", "facets", null, token()).body()).get("facets");
+        JsonNode x = null;
+        for (JsonNode f : records) if (f.get("supervisor").asText().equals(s9)) x = f;
+        assertThat(x).isNotNull();
+        String worker = x.get("running").asText();
+        var facets = node.facets();
+        var replies = new java.util.concurrent.LinkedBlockingQueue<dev.bulwark.sandbox.ipc.Message>();
+        // No event of any object: refused.
+        var target = new dev.bulwark.sandbox.ipc.Address.DurableObject(worker, "App", x.get("id").asText(), "X");
+        facets.call("facets", new dev.bulwark.sandbox.ipc.Message.CallStart(987_654L, 1L, target, "GET", "http://x/hit",
+                List.of(), null), replies::add);
+        assertThat(failure(replies)).isEqualTo("only a durable object can use facets");
+        // An event of another supervisor (s9b) naming s9's facet X (its id, its path): refused.
+        String other = "ab".repeat(32);
+        facets.watch(987_655L, new dev.bulwark.sandbox.ipc.Address.DurableObject("facets", "Supervisor", other, "s9b"), NOOP);
+        facets.call("facets", new dev.bulwark.sandbox.ipc.Message.CallStart(987_655L, 2L, target, "GET", "http://x/hit",
+                List.of(), null), replies::add);
+        assertThat(failure(replies)).isEqualTo("a durable object can reach only its own facets");
+        facets.rpc("facets", new dev.bulwark.sandbox.ipc.Message.RpcCall(987_655L, 3L,
+                new dev.bulwark.sandbox.ipc.Address.DurableObject(dev.bulwark.sandbox.ipc.FacetIds.CONTROL_WORKER, "Facets",
+                        x.get("id").asText(), "X"), "delete", null), replies::add);
+        assertThat(failure(replies)).isEqualTo("a durable object can reach only its own facets");
+        // Its own facet X, but a class of a dynamic worker that does not exist (or is another tenant's): refused.
+        var own = new dev.bulwark.sandbox.ipc.Address.DurableObject("dyn-" + "00".repeat(12), "App",
+                dev.bulwark.sandbox.ipc.FacetIds.id(other, "X"), "X");
+        facets.call("facets", new dev.bulwark.sandbox.ipc.Message.CallStart(987_655L, 4L, own, "GET", "http://x/hit",
+                List.of(), null), replies::add);
+        assertThat(failure(replies)).startsWith("no worker 'dyn-");
+        // A path that skips a level (depth) or a name with '/' in it: refused.
+        var deep = new dev.bulwark.sandbox.ipc.Address.DurableObject(worker, "App",
+                dev.bulwark.sandbox.ipc.FacetIds.id(other, "a/b"), "a/b");
+        facets.call("facets", new dev.bulwark.sandbox.ipc.Message.CallStart(987_655L, 5L, deep, "GET", "http://x/hit",
+                List.of(), null), replies::add);
+        assertThat(failure(replies)).isEqualTo("a durable object can reach only its own facets");
+        // s9's X is untouched.
+        assertThat(ok("/s9/app/X/hit")).isEqualTo("x 2");
+    }
+
+    static String failure(java.util.concurrent.BlockingQueue<dev.bulwark.sandbox.ipc.Message> replies) throws Exception {
+        var m = replies.poll(30, TimeUnit.SECONDS);
+        assertThat(m).isInstanceOf(dev.bulwark.sandbox.ipc.Message.CallFailed.class);
+        return ((dev.bulwark.sandbox.ipc.Message.CallFailed) m).message();
+    }
 }
