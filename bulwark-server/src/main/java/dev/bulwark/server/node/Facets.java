@@ -182,7 +182,10 @@ final class Facets {
      */
     private Admitted admit(String tenant, long invocationId, Address.DurableObject target) {
         awaitResets(target.objectId());
-        Address.DurableObject parent = eventsOf.get(invocationId);
+        return admit(tenant, eventsOf.get(invocationId), target);
+    }
+
+    private Admitted admit(String tenant, Address.DurableObject parent, Address.DurableObject target) {
         String base = DynamicWorkers.tenantOf(tenant);
         if (parent == null) return Admitted.refused(ErrorCode.NOT_FOUND.code(), "only a durable object can use facets");
         String path = target.name();
@@ -220,6 +223,47 @@ final class Facets {
         return new Admitted(worker, facet, null, null);
     }
 
+    // ---------------------------------------------------------------- supervisors in the node
+
+    /**
+     * A fetch from a supervisor implemented in Java ({@code parent}, in the node) to its facet
+     * {@code name}, run by {@code workerId}'s {@code className}; checked and counted as a JS
+     * supervisor's. Blocks until the answer ({@link Message.CallResult} or {@link Message.CallFailed}).
+     */
+    Message fetchFromNode(String tenant, Address.DurableObject parent, String name, String workerId, String className,
+                          String method, String url, java.util.List<Message.Header> headers, byte[] body) {
+        String problem = FacetIds.nameProblem(name);
+        if (problem != null) return new Message.CallFailed(0, ErrorCode.NOT_FOUND.code(), problem);
+        Address.DurableObject target = new Address.DurableObject(workerId, className, FacetIds.id(parent.objectId(), name),
+                FacetIds.path(parent, name));
+        awaitResets(target.objectId());
+        Admitted a = admit(tenant, parent, target);
+        if (a.refusal != null) return new Message.CallFailed(0, a.code, a.refusal);
+        java.util.concurrent.CompletableFuture<Message> answer = new java.util.concurrent.CompletableFuture<>();
+        long invocationId = nextInvocationId.getAsLong();
+        CallRelay relay = new CallRelay(0, invocationId, answer::complete);
+        relay.connect(supervisor.fetch(a.worker.tenant(), new Message.FetchStart(invocationId, target, method, url, headers,
+                body, false), relay));
+        try {
+            return answer.get(5, java.util.concurrent.TimeUnit.MINUTES);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return new Message.CallFailed(0, ErrorCode.INTERNAL.code(), "interrupted");
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            return new Message.CallFailed(0, ErrorCode.INTERNAL.code(), "the facet did not answer");
+        }
+    }
+
+    /** {@code abort} ({@code delete} false) or {@code delete} of facet {@code name} by a supervisor in the node; null or why it failed. */
+    String resetFromNode(String tenant, Address.DurableObject parent, String name, boolean delete) {
+        String problem = FacetIds.nameProblem(name);
+        if (problem != null) return problem;
+        Address.DurableObject target = new Address.DurableObject(FacetIds.CONTROL_WORKER, "Facets",
+                FacetIds.id(parent.objectId(), name), FacetIds.path(parent, name));
+        Message m = control(tenant, parent, new Message.RpcCall(0, 0, target, delete ? "delete" : "abort", null), target);
+        return m instanceof Message.CallFailed f ? f.message() : null;
+    }
+
     /** The root supervisor's id of an object that is a supervisor or a facet. */
     String rootOf(Address.DurableObject object) {
         if (!FacetIds.isFacet(object)) return object.objectId();
@@ -241,7 +285,10 @@ final class Facets {
 
     /** {@code abort} or {@code delete} of a facet by its parent. */
     private Message control(String tenant, Message.RpcCall call, Address.DurableObject target) {
-        Address.DurableObject parent = eventsOf.get(call.invocationId());
+        return control(tenant, eventsOf.get(call.invocationId()), call, target);
+    }
+
+    private Message control(String tenant, Address.DurableObject parent, Message.RpcCall call, Address.DurableObject target) {
         String path = target.name();
         String name = path == null ? "" : path.substring(path.lastIndexOf('/') + 1);
         if (parent == null || path == null || !path.equals(FacetIds.path(parent, name))

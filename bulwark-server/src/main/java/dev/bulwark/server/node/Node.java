@@ -252,6 +252,11 @@ public final class Node implements AutoCloseable {
         this.javaObjects = new JavaObjects(new NodeObjectsHost(settings.dataDir(), namespaceKeys, alarms),
                 sb.objectIdleMs(), StorageOptions.defaults());
         javaClasses.forEach(javaObjects::register);
+        // The built-in facet supervisor (issue 14), unless the embedder registered a class of that name.
+        if (javaClasses.stream().noneMatch(c -> c.name().equals(PlatformSupervisor.CLASS_NAME))) {
+            javaObjects.register(JavaObjectClass.bindable(PlatformSupervisor.CLASS_NAME,
+                    ctx -> new PlatformSupervisor(ctx, platform())));
+        }
         alarms.resume(ObjectDirectory::runsInNode);
         QueuedThreadPool threads = new QueuedThreadPool();
         threads.setName("front-door");
@@ -497,6 +502,48 @@ public final class Node implements AutoCloseable {
     /** Whether a worker of {@code tenant} may call {@code address} (and so pass a stub to it on). */
     private boolean mayCall(String tenant, Address address) {
         return callable(tenant, 0, address) != null;
+    }
+
+    /** What the built-in facet supervisor asks of the node. */
+    private PlatformSupervisor.Platform platform() {
+        return new PlatformSupervisor.Platform() {
+            @Override
+            public String load(String tenant, String codeHash, String source) {
+                if (source == null) throw new IllegalStateException("the app's code is missing");
+                java.util.concurrent.CompletableFuture<Message> answer = new java.util.concurrent.CompletableFuture<>();
+                dev.bulwark.sandbox.worker.WorkerBundle bundle = dev.bulwark.sandbox.worker.WorkerBundle.of("app.js",
+                        List.of(dev.bulwark.sandbox.worker.WorkerModule.text("app.js", dev.bulwark.sandbox.worker.ModuleType.JS, source)));
+                dynamicWorkers.load(tenant, new Message.LoadDynamic(0, 0, JavaObjects.WORKER_ID, codeHash, null, null, false,
+                        settings.limits()), answer::complete);
+                Message known = answer.join();
+                if (known instanceof Message.DynamicLoaded l) return l.workerId();
+                java.util.concurrent.CompletableFuture<Message> loaded = new java.util.concurrent.CompletableFuture<>();
+                // Generated apps get no network (no globalOutbound): the supervisor is their only way out.
+                dynamicWorkers.load(tenant, new Message.LoadDynamic(0, 0, JavaObjects.WORKER_ID, codeHash, bundle, "{}", false,
+                        settings.limits()), loaded::complete);
+                return switch (loaded.join()) {
+                    case Message.DynamicLoaded l -> l.workerId();
+                    case Message.CallFailed f -> throw new IllegalStateException(f.message());
+                    default -> throw new IllegalStateException("the app could not be loaded");
+                };
+            }
+
+            @Override
+            public Message fetch(String tenant, Address.DurableObject parent, String app, String workerId, String className,
+                                 dev.bulwark.objects.java.JavaRequest request) {
+                List<Message.Header> headers = new ArrayList<>();
+                for (dev.bulwark.objects.java.HttpHeader h : request.headers()) {
+                    if (!h.name().startsWith(":")) headers.add(new Message.Header(h.name(), h.value()));
+                }
+                return facets.fetchFromNode(tenant, parent, app, workerId, className, request.method(), request.url(),
+                        headers, request.body());
+            }
+
+            @Override
+            public String reset(String tenant, Address.DurableObject parent, String app, boolean delete) {
+                return facets.resetFromNode(tenant, parent, app, delete);
+            }
+        };
     }
 
     /** What the node recorded of every facet it ran since it started (the admin API's {@code facets}). */
