@@ -4,12 +4,33 @@ import { DurableObject } from 'cloudflare:workers';
 export default {
   async fetch(request, env) {
     const sup = new URL(request.url).pathname.split('/')[1];
+    // The benchmark's comparisons (FacetRttBench): the same counter as a plain object, and
+    // behind the built-in supervisor (/_platform/_apps/x, /_platform/x/hit).
+    if (sup === '_direct') return env.DIRECT.getByName('d').fetch(request);
+    if (sup === '_platform') {
+      const url = new URL(request.url);
+      url.pathname = url.pathname.slice('/_platform'.length);
+      return env.PLATFORM.getByName('bench').fetch(new Request(url, request));
+    }
     return env.SUP.getByName(sup).fetch(request);
   }
 };
 
 function failure(err) {
   return Response.json({ name: err && err.name, message: err && err.message, code: (err && err.code) ?? null }, { status: 502 });
+}
+
+/** The counter of the benchmark's app, as a plain durable object. */
+export class Direct extends DurableObject {
+  constructor(ctx, env) {
+    super(ctx, env);
+    ctx.storage.sql.exec('CREATE TABLE IF NOT EXISTS counter (n INTEGER)');
+  }
+  fetch() {
+    const sql = this.ctx.storage.sql;
+    sql.exec('INSERT INTO counter VALUES (1)');
+    return new Response('direct ' + sql.exec('SELECT count(*) AS n FROM counter').one().n);
+  }
 }
 
 export class Supervisor extends DurableObject {
