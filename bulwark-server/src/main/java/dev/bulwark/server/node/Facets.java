@@ -368,12 +368,20 @@ final class Facets {
     /** Every facet the node knows (called since it started), in id order. */
     java.util.List<FacetRecord> records() {
         java.util.List<FacetRecord> out = new java.util.ArrayList<>();
-        for (Facet f : new java.util.TreeMap<>(byId).values()) {
-            Address.DurableObject r = f.running;
-            out.add(new FacetRecord(f.id, f.tenant, rootOfId(f.parentId), f.path, r == null ? null : r.workerId(),
-                    f.usage.codeHash(), f.usage.requests(), f.usage.errors(), f.usage.cpuMs(), storageBytes(f)));
-        }
+        for (Facet f : new java.util.TreeMap<>(byId).values()) out.add(record(f));
         return out;
+    }
+
+    /** The record of one facet, or null if the node does not know it. */
+    FacetRecord recordOf(String facetId) {
+        Facet f = byId.get(facetId);
+        return f == null ? null : record(f);
+    }
+
+    private FacetRecord record(Facet f) {
+        Address.DurableObject r = f.running;
+        return new FacetRecord(f.id, f.tenant, rootOfId(f.parentId), f.path, r == null ? null : r.workerId(),
+                f.usage.codeHash(), f.usage.requests(), f.usage.errors(), f.usage.cpuMs(), storageBytes(f));
     }
 
     /** The facet with that id, or null. */

@@ -543,6 +543,11 @@ public final class Node implements AutoCloseable {
             public String reset(String tenant, Address.DurableObject parent, String app, boolean delete) {
                 return facets.resetFromNode(tenant, parent, app, delete);
             }
+
+            @Override
+            public FacetRecord record(Address.DurableObject parent, String app) {
+                return facets.recordOf(dev.bulwark.sandbox.ipc.FacetIds.id(parent.objectId(), app));
+            }
         };
     }
 

@@ -30,6 +30,9 @@ import java.util.List;
  * DELETE /_apps/{app}               deletes the app and its facet's database
  * GET    /_apps                     the apps and their code hashes
  * *      /{app}/{rest...}           served by the facet {app} as /{rest...}
+ * GET    /_records                  the facets' records, as this object keeps them in its own database
+ *                                   (table facet_records: requests, errors, CPU ms, storage bytes, last code
+ *                                   hash; updated after each request from what the node counted)
  * </pre>
  * Quotas are the node's facet quotas of this object (its id), from configuration or the admin API.
  * Errors are JSON {@code {"error": {"code", "message", "app"}}}: 404 {@code no_such_app}, 429
@@ -38,6 +41,7 @@ import java.util.List;
 final class PlatformSupervisor implements JavaDurableObject {
     static final String CLASS_NAME = "FacetPlatform";
     private static final String APPS = "_apps";
+    private static final String RECORDS = "_records";
     private static final java.util.regex.Pattern CLASS = java.util.regex.Pattern.compile("[A-Za-z_$][A-Za-z0-9_$]{0,63}");
     /** Code bigger than this is refused (it travels whole to the sandbox). */
     static final int MAX_CODE_BYTES = 4 << 20;
@@ -52,6 +56,9 @@ final class PlatformSupervisor implements JavaDurableObject {
 
         /** Null, or why the abort or delete failed. */
         String reset(String tenant, Address.DurableObject parent, String app, boolean delete);
+
+        /** What the node counted of the facet {@code app} so far, or null if it never ran. */
+        FacetRecord record(Address.DurableObject parent, String app);
     }
 
     private final JavaObjectContext ctx;
@@ -72,6 +79,7 @@ final class PlatformSupervisor implements JavaDurableObject {
         String[] parts = path.split("/", 3);
         String first = parts.length > 1 ? parts[1] : "";
         if (first.equals(APPS)) return manage(request, parts.length > 2 ? parts[2] : null);
+        if (first.equals(RECORDS) && parts.length == 2) return records();
         if (first.isEmpty()) return error(404, "no_such_app", "requests go to /{app}/...", null);
         return serve(first, parts.length > 2 ? "/" + parts[2] : "/", request);
     }
@@ -137,6 +145,7 @@ final class PlatformSupervisor implements JavaDurableObject {
         JavaRequest forwarded = new JavaRequest(request.method(), "http://" + app + rest + (query == null ? "" : "?" + query),
                 request.headers(), request.body());
         Message answer = platform.fetch(ctx.tenant(), self(), app, workerId, className instanceof String c ? c : "App", forwarded);
+        keepRecord(app, h);
         return switch (answer) {
             case Message.CallResult r -> {
                 List<HttpHeader> headers = new ArrayList<>();
@@ -147,6 +156,40 @@ final class PlatformSupervisor implements JavaDurableObject {
             case Message.CallFailed f -> error(502, "facet_failed", f.message(), app);
             default -> error(502, "facet_failed", "unexpected answer", app);
         };
+    }
+
+    private void recordsTable() {
+        ctx.storage().sql("CREATE TABLE IF NOT EXISTS facet_records (app TEXT PRIMARY KEY, requests INTEGER NOT NULL, "
+                + "errors INTEGER NOT NULL, cpu_ms INTEGER NOT NULL, storage_bytes INTEGER NOT NULL, code_hash TEXT, "
+                + "updated_ms INTEGER NOT NULL)").close();
+    }
+
+    /** Copies what the node counted of the app's facet into this object's own database. */
+    private void keepRecord(String app, String codeHash) {
+        FacetRecord r = platform.record(self(), app);
+        if (r == null) return;
+        recordsTable();
+        ctx.storage().sql("INSERT INTO facet_records VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(app) DO UPDATE SET "
+                        + "requests = excluded.requests, errors = excluded.errors, cpu_ms = excluded.cpu_ms, "
+                        + "storage_bytes = excluded.storage_bytes, code_hash = excluded.code_hash, updated_ms = excluded.updated_ms",
+                app, r.requests(), r.errors(), r.cpuMs(), r.storageBytes(), codeHash, System.currentTimeMillis()).close();
+    }
+
+    private JavaResponse records() {
+        recordsTable();
+        StringBuilder out = new StringBuilder("{\"records\":[");
+        boolean firstRow = true;
+        try (var cursor = ctx.storage().sql("SELECT app, requests, errors, cpu_ms, storage_bytes, code_hash FROM facet_records ORDER BY app")) {
+            for (java.util.List<Object> row = cursor.next(); row != null; row = cursor.next()) {
+                if (!firstRow) out.append(',');
+                firstRow = false;
+                out.append("{\"app\":").append(quote(String.valueOf(row.get(0)))).append(",\"requests\":").append(row.get(1))
+                        .append(",\"errors\":").append(row.get(2)).append(",\"cpuMs\":").append(row.get(3))
+                        .append(",\"storageBytes\":").append(row.get(4)).append(",\"codeHash\":")
+                        .append(row.get(5) == null ? "null" : quote(String.valueOf(row.get(5)))).append('}');
+            }
+        }
+        return json(200, out.append("]}").toString());
     }
 
     private static String queryParam(String url, String name) {

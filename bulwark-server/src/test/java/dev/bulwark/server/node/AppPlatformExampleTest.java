@@ -98,6 +98,20 @@ class AppPlatformExampleTest {
         assertThat(err.get("app").asText()).isEqualTo("z");
         assertThat(err.get("message").asText()).contains("this generated app is broken");
         assertThat(ok("/x/hit")).isEqualTo("v2 5");
+        // The supervisor keeps each facet's records in its own database.
+        JsonNode records = json.readTree(ok("/_records")).get("records");
+        JsonNode rx = null, rz = null;
+        for (JsonNode r : records) {
+            if (r.get("app").asText().equals("x")) rx = r;
+            if (r.get("app").asText().equals("z")) rz = r;
+        }
+        assertThat(rx).as(records.toString()).isNotNull();
+        assertThat(rx.get("codeHash").asText()).isEqualTo(x2.get("codeHash").asText());
+        assertThat(rx.get("requests").asLong()).isGreaterThanOrEqualTo(7);
+        assertThat(rx.get("errors").asLong()).isEqualTo(0);
+        assertThat(rx.get("storageBytes").asLong()).isGreaterThan(0);
+        assertThat(rz.get("requests").asLong()).isEqualTo(1);
+        assertThat(rz.get("errors").asLong()).isEqualTo(1);
         // The facet-count quota (max_facets = 3 in wrangler.jsonc) refuses a fourth app.
         upload("n", counter);
         HttpResponse<String> refused = send("GET", "/n/hit", null);

@@ -50,6 +50,7 @@ class FacetsTest {
                 if (path === '/slow') { await new Promise((r) => setTimeout(r, 3000)); return new Response('slow done'); }
                 if (path === '/throw') throw new RangeError('app threw');
                 if (path === '/loop') { for (;;) {} }
+                if (path === '/oom') { const a = []; for (;;) a.push(new Array(1 << 20).fill(path)); }
                 if (path === '/alarm') { await this.ctx.storage.setAlarm(Date.now() + 300); return new Response('set'); }
                 if (path === '/alarmed') return new Response(String((await this.ctx.storage.get('alarmed')) ?? 0));
                 if (path === '/tables') return Response.json(sql.exec("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").toArray().map((r) => r.name));
@@ -205,6 +206,11 @@ class FacetsTest {
         HttpResponse<String> killed = slow.get(60, TimeUnit.SECONDS);
         assertThat(killed.statusCode()).as(killed.body()).isEqualTo(502);
         await().atMost(60, TimeUnit.SECONDS).untilAsserted(() -> assertThat(ok("/s5/app/X/hit")).isEqualTo("x 3"));
+        assertThat(ok("/s5/own/-")).contains("supervisor-secret");
+        // A facet that exhausts its memory fails its own request; X and the supervisor go on.
+        HttpResponse<String> oom = send("GET", "/s5/app/Z/oom", null);
+        assertThat(oom.statusCode()).as(oom.body()).isEqualTo(502);
+        await().atMost(60, TimeUnit.SECONDS).untilAsserted(() -> assertThat(ok("/s5/app/X/hit")).isEqualTo("x 4"));
         assertThat(ok("/s5/own/-")).contains("supervisor-secret");
     }
 
