@@ -58,6 +58,9 @@ export const H = {
   socketAutoResponse: notInstalled,
   socketEventTimeout: notInstalled,
   socketList: notInstalled,
+  facetCall: notInstalled,
+  facetRpc: notInstalled,
+  facetControl: notInstalled,
 };
 Object.setPrototypeOf(H, null);
 
@@ -69,7 +72,8 @@ export function bindHost(host) {
     'zlibOpen', 'zlibPush', 'zlibClose', 'decodeLegacy', 'htmlRewriterWasm',
     'nodeHash', 'nodeHmac', 'domainToAscii', 'now',
     'subrequestAck', 'subrequestCancel', 'subrequestBodyChunk', 'subrequestBodyEnd',
-    'socketOpen', 'socketSend', 'socketClose', 'socketAttachment', 'socketAutoResponse', 'socketEventTimeout', 'socketList'];
+    'socketOpen', 'socketSend', 'socketClose', 'socketAttachment', 'socketAutoResponse', 'socketEventTimeout', 'socketList',
+    'facetCall', 'facetRpc', 'facetControl'];
   for (const name of names) {
     const fn = host[name];
     if (typeof fn !== 'function') throw new TypeError(`host.${name} is not a function`);

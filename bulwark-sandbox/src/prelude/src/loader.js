@@ -293,10 +293,20 @@ class DurableObjectClass {
     const loadable = value.#loadable, className = value.#className;
     return PromiseThen(loadable.ensure(), (workerId) => ({ workerId, className }));
   }
+  static forget(value, workerId) {
+    if (value instanceof DurableObjectClass) value.#loadable.forget(workerId);
+  }
 }
 Object.defineProperty(DurableObjectClass.prototype, Symbol.toStringTag, { value: 'DurableObjectClass', configurable: true });
 const resolveClass = DurableObjectClass.resolve;
+const forgetClass = DurableObjectClass.forget;
 delete DurableObjectClass.resolve;
+delete DurableObjectClass.forget;
+
+/** For facets: the node no longer has the dynamic worker a class was resolved to (evicted): load it again next time. */
+export function forgetDurableObjectClass(value, workerId) {
+  forgetClass(value, workerId);
+}
 
 /**
  * For the facets issue: the dynamic worker (loaded now if it is not) and the class a value of

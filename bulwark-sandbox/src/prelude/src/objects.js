@@ -8,6 +8,7 @@ import { createStorage } from './storage.js';
 import { stubHandler, stubFetch } from './rpc.js';
 import { registerAddressStub, objectRef, bindObjectIds } from './caps.js';
 import { ctxExports } from './services.js';
+import { makeFacets } from './facets.js';
 import { WebSocket, WebSocketRequestResponsePair, socketInternals, deliverToObject, deliverToListeners } from './websocket.js';
 
 // Constructors below refuse callers that do not hold this: user code can name the classes
@@ -176,6 +177,12 @@ class DurableObjectState {
   }
   /** Loopback stubs to the worker's own entrypoints and durable object classes. */
   get exports() { return ctxExports(); }
+  /** The facets of this object (issue 14): child objects of dynamic workers' classes, each with its own database. */
+  get facets() {
+    const entry = this.#entry;
+    if (entry.facets === undefined) entry.facets = makeFacets(entry.object, (p) => this.waitUntil(p));
+    return entry.facets;
+  }
   // ---- the WebSocket Hibernation API: the node keeps these sockets while the object is gone.
   acceptWebSocket(ws, tags = undefined) {
     if (!socketInternals.isSocket(ws)) throw new TypeError("Failed to execute 'acceptWebSocket': parameter 1 is not of type 'WebSocket'.");
@@ -304,6 +311,15 @@ function objectEntry(exportsNs, env, workerId, className, hex, name, storageHand
     throw err;
   }
   return entry;
+}
+
+/**
+ * A facet was aborted or deleted by its supervisor (through the node): its instance is dropped,
+ * every event of it still running fails with the reason, the next event constructs it again.
+ */
+export function resetObject(className, hex, reason) {
+  const entry = live.get(`${className}\n${hex}`);
+  if (entry !== undefined) abortEntry(entry, new Error(reason === null || reason === undefined ? 'The facet was aborted.' : `${reason}`), true);
 }
 
 /** The host evicted an idle object: drop its instance; its next event constructs it again. */

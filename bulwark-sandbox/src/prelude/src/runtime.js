@@ -13,7 +13,7 @@ import { parseURL, serializeURL } from './url.js';
 import { normalizeMethod } from './request.js';
 import { freezeTemporal } from './clock.js';
 import { subrequestChunk, subrequestEnd, subrequestDrop, subrequestBodyPull, endUpload, endUploadsOf } from './egress.js';
-import { makeNamespace, objectFetch, objectReceiver, evictObject, objectSocketEvent, registerWaitUntil, forgetWaitUntil, abortedReason, abortWithoutRetry } from './objects.js';
+import { makeNamespace, objectFetch, objectReceiver, evictObject, resetObject, objectSocketEvent, registerWaitUntil, forgetWaitUntil, abortedReason, abortWithoutRetry } from './objects.js';
 import { socketInternals, deliverToListeners } from './websocket.js';
 import { answerRpc, answerCap, answerAlarm, entrypointReceiver } from './rpc.js';
 import { dropExport, makeCapStub, revoke } from './caps.js';
@@ -348,6 +348,7 @@ export function install(host) {
     linkExports(namespace, loopback, namespaces) { linkExports(namespace, loopback, namespaces); },
     setGlobalOutbound(binding) { setGlobalOutbound(binding); },
     evictObject(className, id) { evictObject(className, id); },
+    resetObject(className, id, reason) { resetObject(className, id, reason); },
     requestBodyChunk(invocationId, bytes) { requestBodyChunk(Number(invocationId), bytes); },
     requestBodyEnd(invocationId, error) { requestBodyEnd(Number(invocationId), error); },
     responseDrained(invocationId) { responseDrained(Number(invocationId)); },

@@ -36,6 +36,7 @@ public final class SqliteObjectStore implements ObjectStore {
 
     private final Path root;
     private final Path snapshots;
+    private final Path facets;
     private final StorageOptions options;
 
     public SqliteObjectStore(Path dataDir) {
@@ -45,15 +46,35 @@ public final class SqliteObjectStore implements ObjectStore {
     public SqliteObjectStore(Path dataDir, StorageOptions options) {
         this.root = dataDir.toAbsolutePath().normalize().resolve("objects");
         this.snapshots = dataDir.toAbsolutePath().normalize().resolve("snapshots");
+        this.facets = dataDir.toAbsolutePath().normalize().resolve("facets");
         this.options = options;
     }
 
-    /** The file an object's database lives in. */
+    /**
+     * The file an object's database lives in. A facet (a class of a dynamic worker: only facets
+     * have storage there) keeps its file under {@code facets/<id>.sqlite}, whatever code version
+     * and class run it: a supervisor swaps code and the new version sees the old data.
+     */
     public Path file(String workerId, String className, String objectId) {
         if (!NAME.matcher(workerId).matches() || workerId.contains("..")) throw new StorageException("bad worker name");
         if (!NAME.matcher(className).matches() || className.contains("..")) throw new StorageException("bad class name");
         if (!ID.matcher(objectId).matches()) throw new StorageException("bad object id");
+        if (workerId.startsWith(dev.bulwark.sandbox.ipc.FacetIds.DYNAMIC_PREFIX)) {
+            return facets.resolve(objectId + ".sqlite");
+        }
         return root.resolve(workerId).resolve(className).resolve(objectId + ".sqlite");
+    }
+
+    @Override
+    public void delete(String workerId, String className, String objectId) {
+        Path file = file(workerId, className, objectId);
+        try {
+            for (String suffix : new String[] {"", "-wal", "-shm", "-journal"}) {
+                Files.deleteIfExists(file.resolveSibling(file.getFileName() + suffix));
+            }
+        } catch (IOException e) {
+            throw new StorageException("could not delete the database: " + e.getMessage());
+        }
     }
 
     @Override

@@ -360,6 +360,19 @@ public sealed interface Message {
     /** Ask the sandbox to exit cleanly. */
     record Shutdown() implements Message {}
 
+    // ---- facets (issue 14; tags 120-121) ----
+
+    /**
+     * node → sandbox: stop the facet {@code target} (its instance is dropped, every event of it
+     * still running fails with {@code reason}, its database is closed) and, if {@code delete},
+     * remove its database. Answered by {@link FacetResetDone} under {@code correlationId}.
+     */
+    record FacetReset(long correlationId, Address.DurableObject target, String reason, boolean delete)
+            implements Message {}
+
+    /** sandbox → node: the answer to a {@link FacetReset}: {@code error} is null when it was done. */
+    record FacetResetDone(long correlationId, String error) implements Message {}
+
     // ---- capabilities passed by reference (see CapPayload; tags 110-114) ----
 
     /**

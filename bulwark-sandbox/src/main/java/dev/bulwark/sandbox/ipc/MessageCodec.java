@@ -61,6 +61,8 @@ public final class MessageCodec {
     private static final byte CAP_FETCH = 115; // branch rpcgaps
     // Operator access (the admin helper): tags from 90 up.
     private static final byte SNAPSHOT_OBJECT = 90, SNAPSHOT_TAKEN = 91;
+    // Facets (issue 14).
+    private static final byte FACET_RESET = 120, FACET_RESET_DONE = 121;
 
     /**
      * Writes one frame. Not thread-safe: callers serialize writes on one stream. A message whose
@@ -221,6 +223,11 @@ public final class MessageCodec {
                 o.writeByte(SNAPSHOT_OBJECT); o.writeLong(m.correlationId()); address(o, m.target()); str(o, m.fileName());
             }
             case SnapshotTaken m -> { o.writeByte(SNAPSHOT_TAKEN); o.writeLong(m.correlationId()); str(o, m.error()); }
+            case FacetReset m -> {
+                o.writeByte(FACET_RESET); o.writeLong(m.correlationId()); address(o, m.target()); str(o, m.reason());
+                o.writeBoolean(m.delete());
+            }
+            case FacetResetDone m -> { o.writeByte(FACET_RESET_DONE); o.writeLong(m.correlationId()); str(o, m.error()); }
             case CapCall m -> {
                 o.writeByte(CAP_CALL); o.writeLong(m.invocationId()); o.writeLong(m.callId()); o.writeLong(m.capId());
                 str(o, m.method()); bytes(o, m.args());
@@ -318,6 +325,8 @@ public final class MessageCodec {
             case LOAD_DYNAMIC_CHUNK -> new LoadDynamicChunk(i.readLong(), bytes(i));
             case SNAPSHOT_OBJECT -> new SnapshotObject(i.readLong(), objectAddress(i), str(i));
             case SNAPSHOT_TAKEN -> new SnapshotTaken(i.readLong(), str(i));
+            case FACET_RESET -> new FacetReset(i.readLong(), objectAddress(i), str(i), i.readBoolean());
+            case FACET_RESET_DONE -> new FacetResetDone(i.readLong(), str(i));
             case CAP_CALL -> new CapCall(i.readLong(), i.readLong(), i.readLong(), str(i), bytes(i));
             case CAP_START -> new CapStart(i.readLong(), i.readLong(), str(i), bytes(i));
             case CAP_RELEASE -> new CapRelease(i.readLong(), longs(i));

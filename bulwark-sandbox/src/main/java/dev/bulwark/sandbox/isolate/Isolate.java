@@ -778,6 +778,24 @@ public final class Isolate {
     }
 
     /**
+     * Resets a facet on this isolate's thread, as a task of its own: its instance is dropped (its
+     * running events fail with {@code reason}), its database closed and, if {@code delete}, removed.
+     * {@code done} gets null or why it failed; it is not called if the isolate is condemned.
+     */
+    void resetFacet(Address.DurableObject object, String reason, boolean delete, java.util.function.Consumer<String> done) {
+        enqueue(0, () -> {
+            try {
+                jsRuntime.invokeVoid("resetObject", runtime.createV8ValueString(object.className()),
+                        runtime.createV8ValueString(object.objectId()),
+                        reason == null ? runtime.createV8ValueNull() : runtime.createV8ValueString(reason));
+            } catch (JavetException e) {
+                // the instance stays until the database is gone: its next storage call fails
+            }
+            done.accept(storage.reset(object, delete));
+        });
+    }
+
+    /**
      * Idle durable objects leave the isolate: their instance is dropped and their database closed
      * (a task of its own, so no event of theirs is running). Their next event constructs them again.
      */
@@ -1051,6 +1069,7 @@ public final class Isolate {
             bind(host, "rpcObject", calls::rpcObject);
             bind(host, "rpcWorker", calls::rpcWorker);
             calls.serviceCalls.install((name, fn) -> bind(host, name, fn));
+            new FacetHost(calls).install((name, fn) -> bind(host, name, fn));
             bind(host, "rpcReturn", args -> {
                 Invocation inv = invocation(args);
                 if (inv != null) {

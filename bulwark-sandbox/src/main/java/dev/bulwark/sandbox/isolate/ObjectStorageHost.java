@@ -93,6 +93,35 @@ final class ObjectStorageHost implements AutoCloseable {
     }
 
     /**
+     * Closes an object's database now, whether or not an event of it runs (a facet being aborted:
+     * its running events fail; their storage calls find the storage closed), and removes the file
+     * if {@code delete}. Returns null, or why it failed.
+     */
+    String reset(Address.DurableObject object, boolean delete) {
+        Integer handle = handles.remove(object.className() + "\n" + object.objectId());
+        if (handle != null) {
+            Database db = byHandle.remove(handle);
+            addresses.remove(handle);
+            lastUsed.remove(handle);
+            alarmChanges.remove(handle);
+            busy.values().removeIf(handle::equals);
+            touched.remove(db);
+            try {
+                db.close();
+            } catch (RuntimeException ignored) {
+                // what the aborted events wrote and did not commit is dropped with them
+            }
+        }
+        if (!delete) return null;
+        try {
+            store.delete(object.workerId(), object.className(), object.objectId());
+            return null;
+        } catch (ObjectStore.StorageException e) {
+            return e.getMessage();
+        }
+    }
+
+    /**
      * Writes a snapshot of an object's committed database (isolate thread, between tasks, so the
      * last task's writes are committed and no event of the object runs). An object not open here
      * is opened for the copy and closed again: the directory placed it in this sandbox, so nothing

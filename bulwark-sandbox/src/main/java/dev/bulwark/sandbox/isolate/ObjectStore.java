@@ -13,6 +13,11 @@ public interface ObjectStore {
     /** Opens (creating if needed) the database of one object. */
     Database open(String workerId, String className, String objectId);
 
+    /** Removes an object's database (it must not be open): a facet's {@code delete}. */
+    default void delete(String workerId, String className, String objectId) {
+        throw new StorageException("durable object storage cannot be deleted in this host");
+    }
+
     /** A store for hosts that run no durable objects: opening fails clearly. */
     ObjectStore NONE = (workerId, className, objectId) -> {
         throw new StorageException("durable object storage is not available in this host");

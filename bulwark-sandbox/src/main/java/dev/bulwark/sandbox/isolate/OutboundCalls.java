@@ -106,9 +106,14 @@ final class OutboundCalls {
      * header lines and body. Counts as a subrequest of the calling invocation.
      */
     V8Value call(Address target, V8Value[] args, int from) throws Exception {
+        return call(target, args, from, true);
+    }
+
+    /** {@link #call(Address, V8Value[], int)}; {@code mayRunLocally} false: always through the node (facets). */
+    V8Value call(Address target, V8Value[] args, int from, boolean mayRunLocally) throws Exception {
         Invocation inv = callingInvocation("a durable object or dynamic worker");
         isolate.countSubrequest(inv);
-        return send(inv, args, from, target,
+        return send(inv, args, from, mayRunLocally ? target : null,
                 (callId, method, url, headers, body) -> new Message.CallStart(inv.id, callId, target, method, url, headers, body));
     }
 

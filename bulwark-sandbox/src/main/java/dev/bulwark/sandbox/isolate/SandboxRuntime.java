@@ -164,6 +164,7 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
                 if (slot != null) slot.retire();
             }
             case Message.SnapshotObject m -> snapshot(m);
+            case Message.FacetReset m -> resetFacet(m);
             case Message.Shutdown m -> close();
             default -> throw new IllegalArgumentException("not a node-to-sandbox message: " + message);
         }
@@ -301,6 +302,29 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
             return;
         }
         isolate.snapshotObject(m.target(), m.fileName(), error -> outbox.send(new Message.SnapshotTaken(m.correlationId(), error)));
+    }
+
+    /**
+     * A facet's supervisor aborted or deleted it: reset in the isolate that runs (or would run) it,
+     * serial with its events; with no such isolate (its code is not loaded here), only the file.
+     */
+    private void resetFacet(Message.FacetReset m) {
+        WorkerSlot slot = workers.get(m.target().workerId());
+        Isolate isolate = slot == null ? null : pickFor(slot, m.target());
+        if (isolate == null) {
+            String error = null;
+            if (m.delete()) {
+                try {
+                    objectStore.delete(m.target().workerId(), m.target().className(), m.target().objectId());
+                } catch (ObjectStore.StorageException e) {
+                    error = e.getMessage();
+                }
+            }
+            outbox.send(new Message.FacetResetDone(m.correlationId(), error));
+            return;
+        }
+        isolate.resetFacet(m.target(), m.reason(), m.delete(),
+                error -> outbox.send(new Message.FacetResetDone(m.correlationId(), error)));
     }
 
     @Override

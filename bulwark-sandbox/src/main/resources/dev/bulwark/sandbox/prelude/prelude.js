@@ -415,7 +415,10 @@
       "socketAttachment",
       "socketAutoResponse",
       "socketEventTimeout",
-      "socketList"
+      "socketList",
+      "facetCall",
+      "facetRpc",
+      "facetControl"
     ];
     for (const name of names) {
       const fn = host2[name];
@@ -491,7 +494,10 @@
         socketAttachment: notInstalled,
         socketAutoResponse: notInstalled,
         socketEventTimeout: notInstalled,
-        socketList: notInstalled
+        socketList: notInstalled,
+        facetCall: notInstalled,
+        facetRpc: notInstalled,
+        facetControl: notInstalled
       };
       Object.setPrototypeOf(H, null);
       __name(bindHost, "bindHost");
@@ -13030,401 +13036,17 @@ Content-Type: ${value.type || "application/octet-stream"}\r
   }
   __name(createStorage, "createStorage");
 
-  // src/objects.js
-  var INTERNAL3 = /* @__PURE__ */ Symbol("internal");
-  var DurableObjectId = class _DurableObjectId {
-    static {
-      __name(this, "DurableObjectId");
-    }
-    #hex;
-    #name;
-    #namespace;
-    // "<worker>\n<class>": ids are comparable across isolates, never across namespaces
-    constructor(token, hex, name, namespace) {
-      if (token !== INTERNAL3) throw new TypeError("Illegal constructor");
-      this.#hex = hex;
-      this.#name = name;
-      this.#namespace = namespace;
-    }
-    toString() {
-      return this.#hex;
-    }
-    get name() {
-      return this.#name;
-    }
-    equals(other) {
-      return other instanceof _DurableObjectId && other.#hex === this.#hex;
-    }
-    static namespaceOf(id) {
-      return id.#namespace;
-    }
-  };
-  Object.defineProperty(DurableObjectId.prototype, Symbol.toStringTag, { value: "DurableObjectId", configurable: true });
-  var namespaceOf = DurableObjectId.namespaceOf;
-  delete DurableObjectId.namespaceOf;
-  bindObjectIds((hex, name) => new DurableObjectId(INTERNAL3, hex, name ?? void 0, "\npassed"));
-  var DurableObjectNamespace = class {
-    static {
-      __name(this, "DurableObjectNamespace");
-    }
-    #binding;
-    // the index of this binding in the worker's bindings (the host resolves it)
-    #namespace;
-    constructor(token, binding, namespace) {
-      if (token !== INTERNAL3) throw new TypeError("Illegal constructor");
-      this.#binding = binding;
-      this.#namespace = namespace;
-    }
-    idFromName(name) {
-      if (arguments.length < 1) throw new TypeError("Failed to execute 'idFromName' on 'DurableObjectNamespace': parameter 1 is not of type 'string'.");
-      name = `${name}`;
-      return new DurableObjectId(INTERNAL3, H.objectId(this.#binding, "name", name), name, this.#namespace);
-    }
-    newUniqueId(options = void 0) {
-      if (options !== void 0 && options !== null && options.jurisdiction !== void 0) {
-        throw new TypeError("Bulwark runs on one node: jurisdictions are not supported");
-      }
-      return new DurableObjectId(INTERNAL3, H.objectId(this.#binding, "unique", ""), void 0, this.#namespace);
-    }
-    idFromString(id) {
-      id = `${id}`;
-      if (!H.objectId(this.#binding, "check", id)) {
-        throw new TypeError(/^[0-9a-f]{64}$/.test(id) ? "Invalid Durable Object ID: the ID is not for this namespace." : "Invalid Durable Object ID: must be 64 hex digits");
-      }
-      return new DurableObjectId(INTERNAL3, id, void 0, this.#namespace);
-    }
-    get(id, options = void 0) {
-      if (!(id instanceof DurableObjectId)) throw new TypeError("Failed to execute 'get' on 'DurableObjectNamespace': parameter 1 is not of type 'DurableObjectId'.");
-      if (namespaceOf(id) !== this.#namespace) throw new TypeError("ID is not for this namespace.");
-      return makeStub2(this.#binding, id);
-    }
-    getByName(name, options = void 0) {
-      return this.get(this.idFromName(name), options);
-    }
-    jurisdiction(name) {
-      throw new TypeError("Bulwark runs on one node: jurisdictions are not supported");
-    }
-  };
-  Object.defineProperty(DurableObjectNamespace.prototype, Symbol.toStringTag, { value: "DurableObjectNamespace", configurable: true });
-  function makeNamespace(binding, workerId, className) {
-    return new DurableObjectNamespace(INTERNAL3, binding, `${workerId}
-${className}`);
-  }
-  __name(makeNamespace, "makeNamespace");
-  var DurableObjectStub = class {
-    static {
-      __name(this, "DurableObjectStub");
-    }
-    #binding;
-    #id;
-    constructor(token, binding, id) {
-      if (token !== INTERNAL3) throw new TypeError("Illegal constructor");
-      this.#binding = binding;
-      this.#id = id;
-    }
-    get id() {
-      return this.#id;
-    }
-    get name() {
-      return this.#id.name;
-    }
-    fetch(input, init = void 0) {
-      const binding = this.#binding, id = this.#id;
-      return stubFetch(input, init, (method3, url, headerLines, bytes) => H.callObject(binding, id.toString(), id.name ?? null, method3, url, headerLines, bytes));
-    }
-    connect() {
-      throw new TypeError("connect() to a durable object is not supported");
-    }
-    /** How RPC calls on this stub reach its object. */
-    static sender(stub) {
-      const binding = stub.#binding, id = stub.#id;
-      return (method3, args) => H.rpcObject(binding, id.toString(), id.name ?? null, method3, args);
-    }
-  };
-  Object.defineProperty(DurableObjectStub.prototype, Symbol.toStringTag, { value: "DurableObjectStub", configurable: true });
-  var objectStubHandler = stubHandler(
-    /* @__PURE__ */ new Set(["fetch", "connect", "id", "name"]),
-    (stub) => DurableObjectStub.sender(stub)
-  );
-  function makeStub2(binding, id) {
-    const stub = new Proxy(new DurableObjectStub(INTERNAL3, binding, id), objectStubHandler);
-    registerAddressStub(stub, () => objectRef(binding, id.toString(), id.name ?? null));
-    return stub;
-  }
-  __name(makeStub2, "makeStub");
-  var DurableObjectState = class {
-    static {
-      __name(this, "DurableObjectState");
-    }
-    #id;
-    #storage;
-    #entry;
-    constructor(token, id, storage, entry) {
-      if (token !== INTERNAL3) throw new TypeError("Illegal constructor");
-      this.#id = id;
-      this.#storage = storage;
-      this.#entry = entry;
-    }
-    get id() {
-      return this.#id;
-    }
-    get storage() {
-      return this.#storage;
-    }
-    waitUntil(promise) {
-      const add = waitUntilOf(H.currentInvocation());
-      if (add !== void 0) add(promise);
-    }
-    /**
-     * Runs fn with the object's input gate closed: no other event is delivered to this object until
-     * the promise fn returns settles. If it rejects, the object is reset, as in Workers.
-     */
-    blockConcurrencyWhile(fn) {
-      const entry = this.#entry;
-      let result;
-      try {
-        result = PromiseResolve(fn());
-      } catch (err) {
-        result = Promise.reject(err);
-      }
-      const gate = PromiseThen(result, () => void 0, () => void 0);
-      entry.gates.push(gate);
-      PromiseThen(gate, () => {
-        const i2 = entry.gates.indexOf(gate);
-        if (i2 >= 0) entry.gates.splice(i2, 1);
-      });
-      PromiseThen(result, void 0, () => {
-        entry.broken = true;
-      });
-      return result;
-    }
-    /**
-     * Resets the object, as Workers' ctx.abort(reason): the error is thrown here, every event of this
-     * instance still queued behind its gates or still running fails with it, and the next event
-     * constructs the object again (its storage is kept). {retryAlarm: false}: an alarm handler that
-     * aborts is not retried.
-     */
-    abort(reason = void 0, options = void 0) {
-      const err = reason instanceof Error ? reason : new Error(reason === void 0 ? "Durable object aborted" : `${reason}`);
-      const retryAlarm = !(options !== void 0 && options !== null && options.retryAlarm === false);
-      abortEntry(this.#entry, err, retryAlarm);
-      throw err;
-    }
-    /** Loopback stubs to the worker's own entrypoints and durable object classes. */
-    get exports() {
-      return ctxExports();
-    }
-    // ---- the WebSocket Hibernation API: the node keeps these sockets while the object is gone.
-    acceptWebSocket(ws, tags = void 0) {
-      if (!socketInternals.isSocket(ws)) throw new TypeError("Failed to execute 'acceptWebSocket': parameter 1 is not of type 'WebSocket'.");
-      const list = tags === void 0 || tags === null ? [] : Array.from(tags, (t2) => `${t2}`);
-      if (list.length > MAX_TAGS) throw new RangeError(`A WebSocket can have at most ${MAX_TAGS} tags; got ${list.length}.`);
-      for (const t2 of list) {
-        if (t2.length > MAX_TAG_CHARS) throw new RangeError(`A WebSocket tag can be at most ${MAX_TAG_CHARS} characters long.`);
-        if (t2.includes("\n")) throw new TypeError("A WebSocket tag cannot contain a newline.");
-      }
-      const entry = this.#entry;
-      if (hibernatableOf(entry).length >= MAX_HIBERNATABLE) {
-        throw new RangeError(`too many WebSockets: a durable object can hold at most ${MAX_HIBERNATABLE} hibernatable WebSockets.`);
-      }
-      socketInternals.acceptHibernatable(ws, entry, entry.object, list);
-      entry.pendingSockets.add(ws);
-    }
-    getWebSockets(tag = void 0) {
-      const all = hibernatableOf(this.#entry);
-      if (tag === void 0 || tag === null) return all;
-      tag = `${tag}`;
-      return all.filter((ws) => socketInternals.hibernation(ws).tags.includes(tag));
-    }
-    getTags(ws) {
-      const h2 = socketInternals.isSocket(ws) ? socketInternals.hibernation(ws) : null;
-      if (h2 === null || h2.entry !== this.#entry) throw new TypeError("getTags(): the WebSocket was not accepted with this object's acceptWebSocket().");
-      return h2.tags.slice();
-    }
-    setWebSocketAutoResponse(pair = void 0) {
-      const entry = this.#entry;
-      if (pair === void 0 || pair === null) {
-        entry.autoResponse = null;
-        H.socketAutoResponse(entry.object.workerId, entry.object.className, entry.object.id, entry.object.name, null, null);
-        return;
-      }
-      if (!(pair instanceof WebSocketRequestResponsePair)) {
-        throw new TypeError("Failed to execute 'setWebSocketAutoResponse': parameter 1 is not of type 'WebSocketRequestResponsePair'.");
-      }
-      if (pair.request.length > 2048 || pair.response.length > 2048) {
-        throw new RangeError("setWebSocketAutoResponse: request and response can be at most 2048 characters each.");
-      }
-      entry.autoResponse = pair;
-      H.socketAutoResponse(
-        entry.object.workerId,
-        entry.object.className,
-        entry.object.id,
-        entry.object.name,
-        pair.request,
-        pair.response
-      );
-    }
-    getWebSocketAutoResponse() {
-      return this.#entry.autoResponse;
-    }
-    getWebSocketAutoResponseTimestamp(ws) {
-      return null;
-    }
-    setHibernatableWebSocketEventTimeout(ms = void 0) {
-      const entry = this.#entry;
-      if (ms === void 0 || ms === null) entry.eventTimeout = null;
-      else {
-        ms = Number(ms);
-        if (!Number.isFinite(ms) || ms < 0 || ms > 6048e5) throw new RangeError("The event timeout must be between 0 and 604800000 ms.");
-        entry.eventTimeout = Math.trunc(ms);
-      }
-      H.socketEventTimeout(entry.object.className, entry.object.id, entry.eventTimeout ?? 0);
-    }
-    getHibernatableWebSocketEventTimeout() {
-      return this.#entry.eventTimeout;
-    }
-  };
-  Object.defineProperty(DurableObjectState.prototype, Symbol.toStringTag, { value: "DurableObjectState", configurable: true });
-  var live = /* @__PURE__ */ new Map();
-  var entryOfInstance = /* @__PURE__ */ new WeakMap();
-  var noAlarmRetry = /* @__PURE__ */ new WeakSet();
-  function abortEntry(entry, err, retryAlarm) {
-    if (entry.aborted === void 0) entry.aborted = err;
-    entry.broken = true;
-    if (!retryAlarm && typeof err === "object" && err !== null) noAlarmRetry.add(err);
-    const key = `${entry.object.className}
-${entry.object.id}`;
-    if (live.get(key) === entry) live.delete(key);
-  }
-  __name(abortEntry, "abortEntry");
-  function abortedReason(instance) {
-    const entry = instance === null || typeof instance !== "object" ? void 0 : entryOfInstance.get(instance);
-    return entry === void 0 ? void 0 : entry.aborted;
-  }
-  __name(abortedReason, "abortedReason");
-  function abortWithoutRetry(err) {
-    return typeof err === "object" && err !== null && noAlarmRetry.has(err);
-  }
-  __name(abortWithoutRetry, "abortWithoutRetry");
-  var MAX_TAGS = 10;
-  var MAX_TAG_CHARS = 256;
-  var MAX_HIBERNATABLE = 32768;
-  function hibernatableOf(entry) {
-    const out = [];
-    for (const ws of entry.pendingSockets) {
-      if (socketInternals.id(ws) === null && ws.readyState !== 3) out.push(ws);
-    }
-    for (const ws of entry.socketsById.values()) if (ws.readyState !== 3) out.push(ws);
-    return out;
-  }
-  __name(hibernatableOf, "hibernatableOf");
-  var invocationWaitUntil = /* @__PURE__ */ new Map();
-  function registerWaitUntil(invocationId, fn) {
-    invocationWaitUntil.set(invocationId, fn);
-  }
-  __name(registerWaitUntil, "registerWaitUntil");
-  function forgetWaitUntil(invocationId) {
-    invocationWaitUntil.delete(invocationId);
-  }
-  __name(forgetWaitUntil, "forgetWaitUntil");
-  function waitUntilOf(invocationId) {
-    return invocationWaitUntil.get(Number(invocationId));
-  }
-  __name(waitUntilOf, "waitUntilOf");
-  function objectEntry(exportsNs, env, workerId, className, hex, name, storageHandle) {
-    const key = `${className}
-${hex}`;
-    let entry = live.get(key);
-    if (entry !== void 0 && !entry.broken) return entry;
-    const cls = exportsNs[className];
-    if (typeof cls !== "function") throw new TypeError(`The worker does not export a durable object class named '${className}'.`);
-    entry = {
-      instance: null,
-      gates: [],
-      broken: false,
-      pendingSockets: /* @__PURE__ */ new Set(),
-      socketsById: /* @__PURE__ */ new Map(),
-      object: { workerId, className, id: hex, name: name === null ? null : name },
-      autoResponse: null,
-      eventTimeout: null
-    };
-    const kept = H.socketList(className, hex);
-    for (let i2 = 0; i2 + 2 < kept.length; i2 += 3) {
-      const tags = kept[i2 + 1] === "" ? [] : kept[i2 + 1].split("\n");
-      entry.socketsById.set(kept[i2], socketInternals.restored(kept[i2], tags, kept[i2 + 2], entry, entry.object));
-    }
-    const id = new DurableObjectId(INTERNAL3, hex, name === null ? void 0 : name, `${workerId}
-${className}`);
-    const state = new DurableObjectState(INTERNAL3, id, createStorage(storageHandle), entry);
-    live.set(key, entry);
-    try {
-      entry.instance = new cls(state, env);
-      if (entry.instance !== null && typeof entry.instance === "object") entryOfInstance.set(entry.instance, entry);
-    } catch (err) {
-      live.delete(key);
-      throw err;
-    }
-    return entry;
-  }
-  __name(objectEntry, "objectEntry");
-  function evictObject(className, hex) {
-    live.delete(`${className}
-${hex}`);
-  }
-  __name(evictObject, "evictObject");
-  async function objectReceiver(target, env) {
-    const entry = objectEntry(
-      target.exports,
-      env,
-      target.workerId,
-      target.className,
-      target.id,
-      target.name,
-      target.storage
-    );
-    while (entry.gates.length > 0) await entry.gates[0];
-    if (entry.aborted !== void 0) throw entry.aborted;
-    if (entry.broken) throw new Error("The durable object was reset because its initialization failed.");
-    return entry.instance;
-  }
-  __name(objectReceiver, "objectReceiver");
-  async function objectFetch(target, env, request) {
-    const instance = await objectReceiver(target, env);
-    if (instance === null || typeof instance.fetch !== "function") {
-      throw new TypeError("Handler does not export a fetch() function.");
-    }
-    const response = await instance.fetch(request);
-    const aborted = abortedReason(instance);
-    if (aborted !== void 0) throw aborted;
-    return response;
-  }
-  __name(objectFetch, "objectFetch");
-  async function objectSocketEvent(target, env) {
-    const entry = objectEntry(
-      target.exports,
-      env,
-      target.workerId,
-      target.className,
-      target.id,
-      target.name,
-      target.storage
-    );
-    while (entry.gates.length > 0) await entry.gates[0];
-    if (entry.aborted !== void 0) throw entry.aborted;
-    if (entry.broken) throw new Error("The durable object was reset because its initialization failed.");
-    const ev = target.socket;
-    const ws = entry.socketsById.get(ev.id);
-    if (ws !== void 0) await deliverToObject(entry.instance, ws, ev);
-    else deliverToListeners(ev);
-  }
-  __name(objectSocketEvent, "objectSocketEvent");
+  // src/facets.js
+  init_inject();
+  init_host();
+  init_util();
 
   // src/loader.js
   init_inject();
   init_host();
   init_util();
   init_encoding();
-  var INTERNAL4 = /* @__PURE__ */ Symbol("internal");
+  var INTERNAL3 = /* @__PURE__ */ Symbol("internal");
   var MAX_CODE_BYTES = 64 * 1024 * 1024;
   var MAX_ENV_BYTES = 1024 * 1024;
   var MODULE_KINDS = ["js", "cjs", "text", "data", "json", "wasm", "py"];
@@ -13602,7 +13224,7 @@ ${hex}`);
     #grant;
     // [props bytes | null, cpuMs | null, subRequests | null]: getEntrypoint's options
     constructor(token, loadable, entrypoint, grant) {
-      if (token !== INTERNAL4) throw new TypeError("Illegal constructor");
+      if (token !== INTERNAL3) throw new TypeError("Illegal constructor");
       this.#loadable = loadable;
       this.#entrypoint = entrypoint;
       this.#grant = grant;
@@ -13649,7 +13271,7 @@ ${hex}`);
     }
     #loadable;
     constructor(token, loadable) {
-      if (token !== INTERNAL4) throw new TypeError("Illegal constructor");
+      if (token !== INTERNAL3) throw new TypeError("Illegal constructor");
       this.#loadable = loadable;
     }
     /**
@@ -13672,7 +13294,7 @@ ${hex}`);
         grant = [props, cpuMs, subRequests];
       }
       const loadable = this.#loadable;
-      const stub = new Proxy(new Fetcher2(INTERNAL4, loadable, name ?? null, grant), fetcherHandler);
+      const stub = new Proxy(new Fetcher2(INTERNAL3, loadable, name ?? null, grant), fetcherHandler);
       registerAddressStub(stub, () => workerRef(loadable, name ?? null, grant));
       return stub;
     }
@@ -13683,7 +13305,7 @@ ${hex}`);
      */
     getDurableObjectClass(name, options = void 0) {
       if (typeof name !== "string" || name === "") throw new TypeError("getDurableObjectClass(name): name must be a non-empty string");
-      return new DurableObjectClass(INTERNAL4, this.#loadable, name);
+      return new DurableObjectClass(INTERNAL3, this.#loadable, name);
     }
   };
   function limitNumber(v3, what) {
@@ -13699,7 +13321,7 @@ ${hex}`);
     #loadable;
     #className;
     constructor(token, loadable, className) {
-      if (token !== INTERNAL4) throw new TypeError("Illegal constructor");
+      if (token !== INTERNAL3) throw new TypeError("Illegal constructor");
       this.#loadable = loadable;
       this.#className = className;
     }
@@ -13708,10 +13330,23 @@ ${hex}`);
       const loadable = value.#loadable, className = value.#className;
       return PromiseThen(loadable.ensure(), (workerId) => ({ workerId, className }));
     }
+    static forget(value, workerId) {
+      if (value instanceof _DurableObjectClass) value.#loadable.forget(workerId);
+    }
   };
   Object.defineProperty(DurableObjectClass.prototype, Symbol.toStringTag, { value: "DurableObjectClass", configurable: true });
   var resolveClass = DurableObjectClass.resolve;
+  var forgetClass = DurableObjectClass.forget;
   delete DurableObjectClass.resolve;
+  delete DurableObjectClass.forget;
+  function forgetDurableObjectClass(value, workerId) {
+    forgetClass(value, workerId);
+  }
+  __name(forgetDurableObjectClass, "forgetDurableObjectClass");
+  function resolveDurableObjectClass(value) {
+    return resolveClass(value);
+  }
+  __name(resolveDurableObjectClass, "resolveDurableObjectClass");
   Object.defineProperty(WorkerStub.prototype, Symbol.toStringTag, { value: "WorkerStub", configurable: true });
   var WorkerLoader = class {
     static {
@@ -13721,7 +13356,7 @@ ${hex}`);
     #cache = /* @__PURE__ */ new Map();
     // id -> Loadable: per parent worker (this binding lives in one worker's env)
     constructor(token, binding) {
-      if (token !== INTERNAL4) throw new TypeError("Illegal constructor");
+      if (token !== INTERNAL3) throw new TypeError("Illegal constructor");
       this.#binding = binding;
     }
     get(id, getCode) {
@@ -13732,17 +13367,602 @@ ${hex}`);
         loadable = new Loadable(this.#binding, id, getCode);
         this.#cache.set(id, loadable);
       }
-      return new WorkerStub(INTERNAL4, loadable);
+      return new WorkerStub(INTERNAL3, loadable);
     }
     load(code2) {
-      return new WorkerStub(INTERNAL4, new Loadable(this.#binding, null, () => code2));
+      return new WorkerStub(INTERNAL3, new Loadable(this.#binding, null, () => code2));
     }
   };
   Object.defineProperty(WorkerLoader.prototype, Symbol.toStringTag, { value: "WorkerLoader", configurable: true });
   function makeLoader(binding) {
-    return new WorkerLoader(INTERNAL4, binding);
+    return new WorkerLoader(INTERNAL3, binding);
   }
   __name(makeLoader, "makeLoader");
+
+  // src/facets.js
+  init_dom_exception();
+  var INTERNAL4 = /* @__PURE__ */ Symbol("internal");
+  var MAX_NAME_CHARS = 128;
+  var MAX_DEPTH2 = 4;
+  var DYNAMIC_PREFIX = "dyn-";
+  function checkName(name, what) {
+    if (typeof name !== "string" || name === "") throw new TypeError(`${what}: a facet name must be a non-empty string.`);
+    if (name.length > MAX_NAME_CHARS) throw new TypeError(`${what}: a facet name can be at most ${MAX_NAME_CHARS} characters long.`);
+    if (/[\u0000-\u001f\u007f-\u009f]/.test(name)) throw new TypeError(`${what}: a facet name cannot contain control characters.`);
+    if (name.includes("/")) throw new TypeError(`${what}: a facet name cannot contain '/'.`);
+  }
+  __name(checkName, "checkName");
+  function depthOf(object) {
+    if (!object.workerId.startsWith(DYNAMIC_PREFIX)) return 1;
+    let d2 = 2;
+    for (const c2 of object.name ?? "") if (c2 === "/") d2++;
+    return d2;
+  }
+  __name(depthOf, "depthOf");
+  function reasonError(reason, fallback) {
+    if (reason instanceof Error) return reason;
+    return new Error(reason === void 0 ? fallback : `${reason}`);
+  }
+  __name(reasonError, "reasonError");
+  var Start = class {
+    static {
+      __name(this, "Start");
+    }
+    constructor(callback) {
+      this.callback = callback;
+      this.resolved = null;
+      this.aborted = void 0;
+      this.waiters = /* @__PURE__ */ new Set();
+    }
+    target() {
+      if (this.resolved !== null) return this.resolved;
+      const p2 = (async () => {
+        const options = await this.callback();
+        if (options === null || typeof options !== "object") {
+          throw new TypeError("The facet callback must return an object {class, id?}.");
+        }
+        const cls = options.class;
+        const resolving = resolveDurableObjectClass(cls);
+        if (resolving === null) {
+          throw new TypeError("The facet callback's 'class' must be a DurableObjectClass (from a WorkerStub's getDurableObjectClass()).");
+        }
+        const { workerId, className } = await resolving;
+        return { workerId, className, cls };
+      })();
+      this.resolved = p2;
+      PromiseThen(p2, void 0, () => {
+        if (this.resolved === p2) this.resolved = null;
+      });
+      return p2;
+    }
+    abort(err) {
+      if (this.aborted !== void 0) return;
+      this.aborted = err;
+      for (const reject of this.waiters) reject(err);
+      this.waiters.clear();
+    }
+    /** Runs {@code op(workerId, className)}; fails at once with the abort reason if the facet is aborted meanwhile. */
+    send(op) {
+      if (this.aborted !== void 0) return Promise.reject(this.aborted);
+      return new PromiseCtor((resolve, reject) => {
+        this.waiters.add(reject);
+        const attempt = /* @__PURE__ */ __name((retried) => PromiseThen(this.target(), (t2) => PromiseThen(op(t2.workerId, t2.className), void 0, (err) => {
+          if (retried || !err || err.code !== "not_found" || this.aborted !== void 0) throw err;
+          forgetDurableObjectClass(t2.cls, t2.workerId);
+          if (this.resolved !== null) this.resolved = null;
+          return attempt(true);
+        })), "attempt");
+        PromiseThen(
+          attempt(false),
+          (v3) => {
+            this.waiters.delete(reject);
+            resolve(v3);
+          },
+          (err) => {
+            this.waiters.delete(reject);
+            reject(err);
+          }
+        );
+      });
+    }
+  };
+  var FacetStub = class {
+    static {
+      __name(this, "FacetStub");
+    }
+    #parent;
+    #name;
+    #start;
+    constructor(token, parent, name, start) {
+      if (token !== INTERNAL4) throw new TypeError("Illegal constructor");
+      this.#parent = parent;
+      this.#name = name;
+      this.#start = start;
+    }
+    fetch(input, init = void 0) {
+      const p2 = this.#parent, name = this.#name, start = this.#start;
+      return stubFetch(input, init, (method3, url, headerLines, bytes) => start.send((workerId, className) => H.facetCall(p2.workerId, p2.className, p2.id, p2.name, name, workerId, className, method3, url, headerLines, bytes)));
+    }
+    connect() {
+      throw new TypeError("connect() to a facet is not supported");
+    }
+    static sender(stub) {
+      const p2 = stub.#parent, name = stub.#name, start = stub.#start;
+      return (method3, args) => start.send((workerId, className) => H.facetRpc(p2.workerId, p2.className, p2.id, p2.name, name, workerId, className, method3, args));
+    }
+  };
+  Object.defineProperty(FacetStub.prototype, Symbol.toStringTag, { value: "Fetcher", configurable: true });
+  var facetStubHandler = stubHandler(/* @__PURE__ */ new Set(["fetch", "connect"]), (stub) => FacetStub.sender(stub));
+  var DurableObjectFacets = class {
+    static {
+      __name(this, "DurableObjectFacets");
+    }
+    #parent;
+    // {workerId, className, id, name}: the object these facets belong to
+    #starts = /* @__PURE__ */ new Map();
+    // name -> Start
+    #waitUntil;
+    // the calling event's waitUntil: an abort outlives the event's response
+    constructor(token, parent, waitUntil) {
+      if (token !== INTERNAL4) throw new TypeError("Illegal constructor");
+      this.#parent = parent;
+      this.#waitUntil = waitUntil;
+    }
+    /**
+     * A stub on the facet {@code name}; {@code callback} ({@code () => ({class, id?})}, may be async)
+     * runs when the facet is not running, on the stub's first use.
+     */
+    get(name, callback) {
+      checkName(name, "facets.get()");
+      if (typeof callback !== "function") throw new TypeError("facets.get(): parameter 2 must be a function returning {class}.");
+      if (depthOf(this.#parent) + 1 > MAX_DEPTH2) {
+        throw new RangeError(`facets.get(): facets can be nested at most ${MAX_DEPTH2} deep, counting the root object.`);
+      }
+      let start = this.#starts.get(name);
+      if (start === void 0) {
+        start = new Start(callback);
+        this.#starts.set(name, start);
+      }
+      const stub = new Proxy(new FacetStub(INTERNAL4, this.#parent, name, start), facetStubHandler);
+      registerAddressStub(stub, () => {
+        throw new DOMException("A facet stub could not be cloned: facet stubs are not serializable.", "DataCloneError");
+      });
+      return stub;
+    }
+    /**
+     * Stops the facet: its open stubs throw {@code reason}, its running events fail, its storage is
+     * kept; the next get() runs its callback again (a new code version sees the old data).
+     */
+    abort(name, reason = void 0) {
+      checkName(name, "facets.abort()");
+      PromiseThen(this.#reset(name, reasonError(reason, "The facet was aborted."), "abort"), void 0, () => void 0);
+    }
+    /** Aborts the facet and deletes its database. */
+    delete(name) {
+      checkName(name, "facets.delete()");
+      return this.#reset(name, new Error("The facet was deleted."), "delete");
+    }
+    #reset(name, err, op) {
+      const start = this.#starts.get(name);
+      this.#starts.delete(name);
+      if (start !== void 0) start.abort(err);
+      const p2 = this.#parent;
+      let done;
+      try {
+        done = H.facetControl(p2.workerId, p2.className, p2.id, p2.name, name, op);
+      } catch (e2) {
+        done = Promise.reject(e2);
+      }
+      this.#waitUntil(PromiseThen(done, () => void 0, () => void 0));
+      return PromiseThen(done, () => void 0);
+    }
+  };
+  Object.defineProperty(DurableObjectFacets.prototype, Symbol.toStringTag, { value: "DurableObjectFacets", configurable: true });
+  function makeFacets(parent, waitUntil) {
+    return new DurableObjectFacets(INTERNAL4, parent, waitUntil);
+  }
+  __name(makeFacets, "makeFacets");
+
+  // src/objects.js
+  var INTERNAL5 = /* @__PURE__ */ Symbol("internal");
+  var DurableObjectId = class _DurableObjectId {
+    static {
+      __name(this, "DurableObjectId");
+    }
+    #hex;
+    #name;
+    #namespace;
+    // "<worker>\n<class>": ids are comparable across isolates, never across namespaces
+    constructor(token, hex, name, namespace) {
+      if (token !== INTERNAL5) throw new TypeError("Illegal constructor");
+      this.#hex = hex;
+      this.#name = name;
+      this.#namespace = namespace;
+    }
+    toString() {
+      return this.#hex;
+    }
+    get name() {
+      return this.#name;
+    }
+    equals(other) {
+      return other instanceof _DurableObjectId && other.#hex === this.#hex;
+    }
+    static namespaceOf(id) {
+      return id.#namespace;
+    }
+  };
+  Object.defineProperty(DurableObjectId.prototype, Symbol.toStringTag, { value: "DurableObjectId", configurable: true });
+  var namespaceOf = DurableObjectId.namespaceOf;
+  delete DurableObjectId.namespaceOf;
+  bindObjectIds((hex, name) => new DurableObjectId(INTERNAL5, hex, name ?? void 0, "\npassed"));
+  var DurableObjectNamespace = class {
+    static {
+      __name(this, "DurableObjectNamespace");
+    }
+    #binding;
+    // the index of this binding in the worker's bindings (the host resolves it)
+    #namespace;
+    constructor(token, binding, namespace) {
+      if (token !== INTERNAL5) throw new TypeError("Illegal constructor");
+      this.#binding = binding;
+      this.#namespace = namespace;
+    }
+    idFromName(name) {
+      if (arguments.length < 1) throw new TypeError("Failed to execute 'idFromName' on 'DurableObjectNamespace': parameter 1 is not of type 'string'.");
+      name = `${name}`;
+      return new DurableObjectId(INTERNAL5, H.objectId(this.#binding, "name", name), name, this.#namespace);
+    }
+    newUniqueId(options = void 0) {
+      if (options !== void 0 && options !== null && options.jurisdiction !== void 0) {
+        throw new TypeError("Bulwark runs on one node: jurisdictions are not supported");
+      }
+      return new DurableObjectId(INTERNAL5, H.objectId(this.#binding, "unique", ""), void 0, this.#namespace);
+    }
+    idFromString(id) {
+      id = `${id}`;
+      if (!H.objectId(this.#binding, "check", id)) {
+        throw new TypeError(/^[0-9a-f]{64}$/.test(id) ? "Invalid Durable Object ID: the ID is not for this namespace." : "Invalid Durable Object ID: must be 64 hex digits");
+      }
+      return new DurableObjectId(INTERNAL5, id, void 0, this.#namespace);
+    }
+    get(id, options = void 0) {
+      if (!(id instanceof DurableObjectId)) throw new TypeError("Failed to execute 'get' on 'DurableObjectNamespace': parameter 1 is not of type 'DurableObjectId'.");
+      if (namespaceOf(id) !== this.#namespace) throw new TypeError("ID is not for this namespace.");
+      return makeStub2(this.#binding, id);
+    }
+    getByName(name, options = void 0) {
+      return this.get(this.idFromName(name), options);
+    }
+    jurisdiction(name) {
+      throw new TypeError("Bulwark runs on one node: jurisdictions are not supported");
+    }
+  };
+  Object.defineProperty(DurableObjectNamespace.prototype, Symbol.toStringTag, { value: "DurableObjectNamespace", configurable: true });
+  function makeNamespace(binding, workerId, className) {
+    return new DurableObjectNamespace(INTERNAL5, binding, `${workerId}
+${className}`);
+  }
+  __name(makeNamespace, "makeNamespace");
+  var DurableObjectStub = class {
+    static {
+      __name(this, "DurableObjectStub");
+    }
+    #binding;
+    #id;
+    constructor(token, binding, id) {
+      if (token !== INTERNAL5) throw new TypeError("Illegal constructor");
+      this.#binding = binding;
+      this.#id = id;
+    }
+    get id() {
+      return this.#id;
+    }
+    get name() {
+      return this.#id.name;
+    }
+    fetch(input, init = void 0) {
+      const binding = this.#binding, id = this.#id;
+      return stubFetch(input, init, (method3, url, headerLines, bytes) => H.callObject(binding, id.toString(), id.name ?? null, method3, url, headerLines, bytes));
+    }
+    connect() {
+      throw new TypeError("connect() to a durable object is not supported");
+    }
+    /** How RPC calls on this stub reach its object. */
+    static sender(stub) {
+      const binding = stub.#binding, id = stub.#id;
+      return (method3, args) => H.rpcObject(binding, id.toString(), id.name ?? null, method3, args);
+    }
+  };
+  Object.defineProperty(DurableObjectStub.prototype, Symbol.toStringTag, { value: "DurableObjectStub", configurable: true });
+  var objectStubHandler = stubHandler(
+    /* @__PURE__ */ new Set(["fetch", "connect", "id", "name"]),
+    (stub) => DurableObjectStub.sender(stub)
+  );
+  function makeStub2(binding, id) {
+    const stub = new Proxy(new DurableObjectStub(INTERNAL5, binding, id), objectStubHandler);
+    registerAddressStub(stub, () => objectRef(binding, id.toString(), id.name ?? null));
+    return stub;
+  }
+  __name(makeStub2, "makeStub");
+  var DurableObjectState = class {
+    static {
+      __name(this, "DurableObjectState");
+    }
+    #id;
+    #storage;
+    #entry;
+    constructor(token, id, storage, entry) {
+      if (token !== INTERNAL5) throw new TypeError("Illegal constructor");
+      this.#id = id;
+      this.#storage = storage;
+      this.#entry = entry;
+    }
+    get id() {
+      return this.#id;
+    }
+    get storage() {
+      return this.#storage;
+    }
+    waitUntil(promise) {
+      const add = waitUntilOf(H.currentInvocation());
+      if (add !== void 0) add(promise);
+    }
+    /**
+     * Runs fn with the object's input gate closed: no other event is delivered to this object until
+     * the promise fn returns settles. If it rejects, the object is reset, as in Workers.
+     */
+    blockConcurrencyWhile(fn) {
+      const entry = this.#entry;
+      let result;
+      try {
+        result = PromiseResolve(fn());
+      } catch (err) {
+        result = Promise.reject(err);
+      }
+      const gate = PromiseThen(result, () => void 0, () => void 0);
+      entry.gates.push(gate);
+      PromiseThen(gate, () => {
+        const i2 = entry.gates.indexOf(gate);
+        if (i2 >= 0) entry.gates.splice(i2, 1);
+      });
+      PromiseThen(result, void 0, () => {
+        entry.broken = true;
+      });
+      return result;
+    }
+    /**
+     * Resets the object, as Workers' ctx.abort(reason): the error is thrown here, every event of this
+     * instance still queued behind its gates or still running fails with it, and the next event
+     * constructs the object again (its storage is kept). {retryAlarm: false}: an alarm handler that
+     * aborts is not retried.
+     */
+    abort(reason = void 0, options = void 0) {
+      const err = reason instanceof Error ? reason : new Error(reason === void 0 ? "Durable object aborted" : `${reason}`);
+      const retryAlarm = !(options !== void 0 && options !== null && options.retryAlarm === false);
+      abortEntry(this.#entry, err, retryAlarm);
+      throw err;
+    }
+    /** Loopback stubs to the worker's own entrypoints and durable object classes. */
+    get exports() {
+      return ctxExports();
+    }
+    /** The facets of this object (issue 14): child objects of dynamic workers' classes, each with its own database. */
+    get facets() {
+      const entry = this.#entry;
+      if (entry.facets === void 0) entry.facets = makeFacets(entry.object, (p2) => this.waitUntil(p2));
+      return entry.facets;
+    }
+    // ---- the WebSocket Hibernation API: the node keeps these sockets while the object is gone.
+    acceptWebSocket(ws, tags = void 0) {
+      if (!socketInternals.isSocket(ws)) throw new TypeError("Failed to execute 'acceptWebSocket': parameter 1 is not of type 'WebSocket'.");
+      const list = tags === void 0 || tags === null ? [] : Array.from(tags, (t2) => `${t2}`);
+      if (list.length > MAX_TAGS) throw new RangeError(`A WebSocket can have at most ${MAX_TAGS} tags; got ${list.length}.`);
+      for (const t2 of list) {
+        if (t2.length > MAX_TAG_CHARS) throw new RangeError(`A WebSocket tag can be at most ${MAX_TAG_CHARS} characters long.`);
+        if (t2.includes("\n")) throw new TypeError("A WebSocket tag cannot contain a newline.");
+      }
+      const entry = this.#entry;
+      if (hibernatableOf(entry).length >= MAX_HIBERNATABLE) {
+        throw new RangeError(`too many WebSockets: a durable object can hold at most ${MAX_HIBERNATABLE} hibernatable WebSockets.`);
+      }
+      socketInternals.acceptHibernatable(ws, entry, entry.object, list);
+      entry.pendingSockets.add(ws);
+    }
+    getWebSockets(tag = void 0) {
+      const all = hibernatableOf(this.#entry);
+      if (tag === void 0 || tag === null) return all;
+      tag = `${tag}`;
+      return all.filter((ws) => socketInternals.hibernation(ws).tags.includes(tag));
+    }
+    getTags(ws) {
+      const h2 = socketInternals.isSocket(ws) ? socketInternals.hibernation(ws) : null;
+      if (h2 === null || h2.entry !== this.#entry) throw new TypeError("getTags(): the WebSocket was not accepted with this object's acceptWebSocket().");
+      return h2.tags.slice();
+    }
+    setWebSocketAutoResponse(pair = void 0) {
+      const entry = this.#entry;
+      if (pair === void 0 || pair === null) {
+        entry.autoResponse = null;
+        H.socketAutoResponse(entry.object.workerId, entry.object.className, entry.object.id, entry.object.name, null, null);
+        return;
+      }
+      if (!(pair instanceof WebSocketRequestResponsePair)) {
+        throw new TypeError("Failed to execute 'setWebSocketAutoResponse': parameter 1 is not of type 'WebSocketRequestResponsePair'.");
+      }
+      if (pair.request.length > 2048 || pair.response.length > 2048) {
+        throw new RangeError("setWebSocketAutoResponse: request and response can be at most 2048 characters each.");
+      }
+      entry.autoResponse = pair;
+      H.socketAutoResponse(
+        entry.object.workerId,
+        entry.object.className,
+        entry.object.id,
+        entry.object.name,
+        pair.request,
+        pair.response
+      );
+    }
+    getWebSocketAutoResponse() {
+      return this.#entry.autoResponse;
+    }
+    getWebSocketAutoResponseTimestamp(ws) {
+      return null;
+    }
+    setHibernatableWebSocketEventTimeout(ms = void 0) {
+      const entry = this.#entry;
+      if (ms === void 0 || ms === null) entry.eventTimeout = null;
+      else {
+        ms = Number(ms);
+        if (!Number.isFinite(ms) || ms < 0 || ms > 6048e5) throw new RangeError("The event timeout must be between 0 and 604800000 ms.");
+        entry.eventTimeout = Math.trunc(ms);
+      }
+      H.socketEventTimeout(entry.object.className, entry.object.id, entry.eventTimeout ?? 0);
+    }
+    getHibernatableWebSocketEventTimeout() {
+      return this.#entry.eventTimeout;
+    }
+  };
+  Object.defineProperty(DurableObjectState.prototype, Symbol.toStringTag, { value: "DurableObjectState", configurable: true });
+  var live = /* @__PURE__ */ new Map();
+  var entryOfInstance = /* @__PURE__ */ new WeakMap();
+  var noAlarmRetry = /* @__PURE__ */ new WeakSet();
+  function abortEntry(entry, err, retryAlarm) {
+    if (entry.aborted === void 0) entry.aborted = err;
+    entry.broken = true;
+    if (!retryAlarm && typeof err === "object" && err !== null) noAlarmRetry.add(err);
+    const key = `${entry.object.className}
+${entry.object.id}`;
+    if (live.get(key) === entry) live.delete(key);
+  }
+  __name(abortEntry, "abortEntry");
+  function abortedReason(instance) {
+    const entry = instance === null || typeof instance !== "object" ? void 0 : entryOfInstance.get(instance);
+    return entry === void 0 ? void 0 : entry.aborted;
+  }
+  __name(abortedReason, "abortedReason");
+  function abortWithoutRetry(err) {
+    return typeof err === "object" && err !== null && noAlarmRetry.has(err);
+  }
+  __name(abortWithoutRetry, "abortWithoutRetry");
+  var MAX_TAGS = 10;
+  var MAX_TAG_CHARS = 256;
+  var MAX_HIBERNATABLE = 32768;
+  function hibernatableOf(entry) {
+    const out = [];
+    for (const ws of entry.pendingSockets) {
+      if (socketInternals.id(ws) === null && ws.readyState !== 3) out.push(ws);
+    }
+    for (const ws of entry.socketsById.values()) if (ws.readyState !== 3) out.push(ws);
+    return out;
+  }
+  __name(hibernatableOf, "hibernatableOf");
+  var invocationWaitUntil = /* @__PURE__ */ new Map();
+  function registerWaitUntil(invocationId, fn) {
+    invocationWaitUntil.set(invocationId, fn);
+  }
+  __name(registerWaitUntil, "registerWaitUntil");
+  function forgetWaitUntil(invocationId) {
+    invocationWaitUntil.delete(invocationId);
+  }
+  __name(forgetWaitUntil, "forgetWaitUntil");
+  function waitUntilOf(invocationId) {
+    return invocationWaitUntil.get(Number(invocationId));
+  }
+  __name(waitUntilOf, "waitUntilOf");
+  function objectEntry(exportsNs, env, workerId, className, hex, name, storageHandle) {
+    const key = `${className}
+${hex}`;
+    let entry = live.get(key);
+    if (entry !== void 0 && !entry.broken) return entry;
+    const cls = exportsNs[className];
+    if (typeof cls !== "function") throw new TypeError(`The worker does not export a durable object class named '${className}'.`);
+    entry = {
+      instance: null,
+      gates: [],
+      broken: false,
+      pendingSockets: /* @__PURE__ */ new Set(),
+      socketsById: /* @__PURE__ */ new Map(),
+      object: { workerId, className, id: hex, name: name === null ? null : name },
+      autoResponse: null,
+      eventTimeout: null
+    };
+    const kept = H.socketList(className, hex);
+    for (let i2 = 0; i2 + 2 < kept.length; i2 += 3) {
+      const tags = kept[i2 + 1] === "" ? [] : kept[i2 + 1].split("\n");
+      entry.socketsById.set(kept[i2], socketInternals.restored(kept[i2], tags, kept[i2 + 2], entry, entry.object));
+    }
+    const id = new DurableObjectId(INTERNAL5, hex, name === null ? void 0 : name, `${workerId}
+${className}`);
+    const state = new DurableObjectState(INTERNAL5, id, createStorage(storageHandle), entry);
+    live.set(key, entry);
+    try {
+      entry.instance = new cls(state, env);
+      if (entry.instance !== null && typeof entry.instance === "object") entryOfInstance.set(entry.instance, entry);
+    } catch (err) {
+      live.delete(key);
+      throw err;
+    }
+    return entry;
+  }
+  __name(objectEntry, "objectEntry");
+  function resetObject(className, hex, reason) {
+    const entry = live.get(`${className}
+${hex}`);
+    if (entry !== void 0) abortEntry(entry, new Error(reason === null || reason === void 0 ? "The facet was aborted." : `${reason}`), true);
+  }
+  __name(resetObject, "resetObject");
+  function evictObject(className, hex) {
+    live.delete(`${className}
+${hex}`);
+  }
+  __name(evictObject, "evictObject");
+  async function objectReceiver(target, env) {
+    const entry = objectEntry(
+      target.exports,
+      env,
+      target.workerId,
+      target.className,
+      target.id,
+      target.name,
+      target.storage
+    );
+    while (entry.gates.length > 0) await entry.gates[0];
+    if (entry.aborted !== void 0) throw entry.aborted;
+    if (entry.broken) throw new Error("The durable object was reset because its initialization failed.");
+    return entry.instance;
+  }
+  __name(objectReceiver, "objectReceiver");
+  async function objectFetch(target, env, request) {
+    const instance = await objectReceiver(target, env);
+    if (instance === null || typeof instance.fetch !== "function") {
+      throw new TypeError("Handler does not export a fetch() function.");
+    }
+    const response = await instance.fetch(request);
+    const aborted = abortedReason(instance);
+    if (aborted !== void 0) throw aborted;
+    return response;
+  }
+  __name(objectFetch, "objectFetch");
+  async function objectSocketEvent(target, env) {
+    const entry = objectEntry(
+      target.exports,
+      env,
+      target.workerId,
+      target.className,
+      target.id,
+      target.name,
+      target.storage
+    );
+    while (entry.gates.length > 0) await entry.gates[0];
+    if (entry.aborted !== void 0) throw entry.aborted;
+    if (entry.broken) throw new Error("The durable object was reset because its initialization failed.");
+    const ev = target.socket;
+    const ws = entry.socketsById.get(ev.id);
+    if (ws !== void 0) await deliverToObject(entry.instance, ws, ev);
+    else deliverToListeners(ev);
+  }
+  __name(objectSocketEvent, "objectSocketEvent");
 
   // src/runtime.js
   init_encoding();
@@ -14113,6 +14333,9 @@ ${hex}`);
       },
       evictObject(className, id) {
         evictObject(className, id);
+      },
+      resetObject(className, id, reason) {
+        resetObject(className, id, reason);
       },
       requestBodyChunk(invocationId, bytes) {
         requestBodyChunk(Number(invocationId), bytes);

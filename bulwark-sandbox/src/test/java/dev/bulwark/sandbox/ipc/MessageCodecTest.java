@@ -182,6 +182,10 @@ class MessageCodecTest {
                 new SnapshotObject(56L, new Address.DurableObject("front", "Counter", "b".repeat(64), "name"), "x"),
                 new SnapshotTaken(55L, null),
                 new SnapshotTaken(56L, "the object is inside a transaction"),
+                new FacetReset(57L, new Address.DurableObject("dyn-1", "App", "c".repeat(64), "app/sub"), "new code", false),
+                new FacetReset(58L, new Address.DurableObject("dyn-2", "App", "d".repeat(64), "x"), null, true),
+                new FacetResetDone(57L, null),
+                new FacetResetDone(58L, "the facet's database could not be deleted"),
                 new LoadWorker(55L, "front", BUNDLE, "{}", List.of(
                         new Binding.Service("BACK", new Address.Worker("back")),
                         new Binding.Service("ADMIN", new Address.Worker("back", "Admin",

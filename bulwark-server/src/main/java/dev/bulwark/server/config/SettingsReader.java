@@ -40,6 +40,8 @@ final class SettingsReader {
                     "max_response_bytes", "timeout_ms", "max_concurrent", "max_concurrent_per_tenant"),
             "front_door", Set.of("trusted_proxies", "colo", "max_concurrent_requests"),
             "api", Set.of("keys"),
+            "facets", Set.of("max_facets", "max_bytes_per_facet", "max_bytes_total", "cpu_ms_per_period", "period_ms",
+                    "requests_per_second"),
             "secrets", Set.of());
 
     private static final Pattern HOST = Pattern.compile("[A-Za-z0-9._:%\\[\\]-]+");
@@ -126,7 +128,7 @@ final class SettingsReader {
             if (!ProjectLoader.isValidName(s)) throw v.invalid(ProjectLoader.NAME_REQUIREMENT);
             return s;
         });
-        Settings settings = new Settings(host, port, dataDir, tenant, limits(), sandboxes(), egress(), frontDoor(), api());
+        Settings settings = new Settings(host, port, dataDir, tenant, limits(), sandboxes(), egress(), frontDoor(), api(), facets());
         return new Result(settings, secrets());
     }
 
@@ -305,6 +307,21 @@ final class SettingsReader {
             secrets.put(e.getKey().substring("secrets.".length()), v.node().textValue());
         }
         return secrets;
+    }
+
+    private FacetSettings facets() throws ConfigException {
+        FacetSettings d = FacetSettings.NONE;
+        return new FacetSettings(
+                orDefault(get("facets.max_facets"), d.maxFacets(), v -> v.integer(0, Integer.MAX_VALUE, NON_NEGATIVE)),
+                nonNegativeLong("facets.max_bytes_per_facet", d.maxBytesPerFacet()),
+                nonNegativeLong("facets.max_bytes_total", d.maxBytesTotal()),
+                nonNegativeLong("facets.cpu_ms_per_period", d.cpuMsPerPeriod()),
+                positiveLong("facets.period_ms", d.periodMs()),
+                nonNegativeLong("facets.requests_per_second", d.requestsPerSecond()));
+    }
+
+    private long nonNegativeLong(String key, long dflt) throws ConfigException {
+        return orDefault(get(key), dflt, v -> v.integer(0L, Long.MAX_VALUE, NON_NEGATIVE));
     }
 
     private long positiveLong(String key, long dflt) throws ConfigException {

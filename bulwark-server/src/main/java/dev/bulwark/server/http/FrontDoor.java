@@ -249,6 +249,16 @@ public final class FrontDoor extends Handler.Abstract {
             new AdminObjects(node.objects()).serve(rest, request, response, callback);
             return;
         }
+        if (rest.equals("facets") || rest.startsWith("facets/")) {
+            if (!authorized(request)) {
+                ErrorResponse.write(response, callback, 401, "unauthorized",
+                        "the admin endpoints need the node's admin token (Authorization: Bearer ..., see <data>/admin.token)",
+                        null);
+                return;
+            }
+            new AdminFacets(node).serve(rest, request, response, callback);
+            return;
+        }
         ErrorResponse.write(response, callback, ErrorCode.NOT_FOUND, "no such endpoint: " + ADMIN_PREFIX + rest, null);
     }
 

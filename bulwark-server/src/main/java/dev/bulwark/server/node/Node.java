@@ -68,6 +68,8 @@ public final class Node implements AutoCloseable {
     private final String adminToken;
     private final NamespaceKeys namespaceKeys;
     private final DynamicWorkers dynamicWorkers;
+    /** Durable object facets (issue 14): who may call them, which code runs them, their quotas. */
+    private final Facets facets;
     /** Tail workers of dynamic workers: trace items of their invocations. */
     private final Tails tails;
     private final TenantWorkers tenantWorkers;
@@ -173,6 +175,7 @@ public final class Node implements AutoCloseable {
                             w = workers.get(change.target().workerId());
                         }
                         if (w != null && w.tenant().equals(tenant)) alarms.set(tenant, change.target(), change.epochMillis());
+                        else if (facets.runs(tenant, change.target())) alarms.set(tenant, change.target(), change.epochMillis());
                         else log.warn("a sandbox of tenant {} set an alarm for an object it does not run", tenant);
                     }
 
@@ -183,6 +186,9 @@ public final class Node implements AutoCloseable {
 
                     @Override
                     public void rpc(SandboxProcess from, Message.RpcCall call, java.util.function.Consumer<Message> reply) {
+                        // A facet's abort or delete is noted now, on the reader thread: calls the caller
+                        // sends after it wait until it is done.
+                        facets.arrived(call);
                         // Capabilities in the arguments are taken in now, on the reader thread, before any
                         // later message of the caller (a release of a stub it passed on) is read.
                         byte[] args;
@@ -217,6 +223,8 @@ public final class Node implements AutoCloseable {
                 });
         this.dynamicWorkers = new DynamicWorkers(supervisor, sb.dynamicWorkersMax());
         dynamicWorkers.onUnload(caps::workerUnloaded);
+        this.facets = new Facets(supervisor, dynamicWorkers, caps, this::nextInvocationId, settings.dataDir(),
+                new FacetQuotas(FacetQuotas.Limits.of(settings.facets())));
         // A capability by address is held for its tenant, not for one invocation: generated code (whose
         // calls are allowed per invocation) cannot pass a new address on, only what it was given.
         this.capCalls = new CapabilityCalls(caps, supervisor, this::nextInvocationId,
@@ -237,6 +245,11 @@ public final class Node implements AutoCloseable {
         this.javaObjects = new JavaObjects(new NodeObjectsHost(settings.dataDir(), namespaceKeys, alarms),
                 sb.objectIdleMs(), StorageOptions.defaults());
         javaClasses.forEach(javaObjects::register);
+        // The built-in facet supervisor (issue 14), unless the embedder registered a class of that name.
+        if (javaClasses.stream().noneMatch(c -> c.name().equals(PlatformSupervisor.CLASS_NAME))) {
+            javaObjects.register(JavaObjectClass.bindable(PlatformSupervisor.CLASS_NAME,
+                    ctx -> new PlatformSupervisor(ctx, platform())));
+        }
         alarms.resume(ObjectDirectory::runsInNode);
         QueuedThreadPool threads = new QueuedThreadPool();
         threads.setName("front-door");
@@ -438,6 +451,10 @@ public final class Node implements AutoCloseable {
      */
     private void call(String tenant, Message.CallStart call, java.util.function.Consumer<Message> reply) {
         relayedCalls.incrementAndGet();
+        if (Facets.concerns(call.target())) {
+            facets.call(tenant, call, reply);
+            return;
+        }
         if (call.target() instanceof Address.DurableObject o && ObjectDirectory.runsInNode(o)) {
             reply.accept(JavaObjectCalls.fetch(javaObjects, tenant, o, call));
             return;
@@ -457,6 +474,10 @@ public final class Node implements AutoCloseable {
     /** An RPC call of a worker of {@code tenant}: placed and checked as {@link #call} is. */
     private void rpc(String tenant, Message.RpcCall call, java.util.function.Consumer<Message> reply) {
         relayedCalls.incrementAndGet();
+        if (Facets.concerns(call.target())) {
+            facets.rpc(tenant, call, reply);
+            return;
+        }
         if (call.target() instanceof Address.DurableObject o && ObjectDirectory.runsInNode(o)) {
             if (dev.bulwark.sandbox.ipc.CapPayload.hasRefs(call.args())) {
                 caps.discard(call.args());
@@ -483,6 +504,68 @@ public final class Node implements AutoCloseable {
     /** Whether a worker of {@code tenant} may call {@code address} (and so pass a stub to it on). */
     private boolean mayCall(String tenant, Address address) {
         return callable(tenant, 0, address) != null;
+    }
+
+    /** What the built-in facet supervisor asks of the node. */
+    private PlatformSupervisor.Platform platform() {
+        return new PlatformSupervisor.Platform() {
+            @Override
+            public String load(String tenant, String codeHash, String source) {
+                if (source == null) throw new IllegalStateException("the app's code is missing");
+                java.util.concurrent.CompletableFuture<Message> answer = new java.util.concurrent.CompletableFuture<>();
+                dev.bulwark.sandbox.worker.WorkerBundle bundle = dev.bulwark.sandbox.worker.WorkerBundle.of("app.js",
+                        List.of(dev.bulwark.sandbox.worker.WorkerModule.text("app.js", dev.bulwark.sandbox.worker.ModuleType.JS, source)));
+                dynamicWorkers.load(tenant, new Message.LoadDynamic(0, 0, JavaObjects.WORKER_ID, codeHash, null, null, false,
+                        settings.limits()), answer::complete);
+                Message known = answer.join();
+                if (known instanceof Message.DynamicLoaded l) return l.workerId();
+                java.util.concurrent.CompletableFuture<Message> loaded = new java.util.concurrent.CompletableFuture<>();
+                // Generated apps get no network (no globalOutbound): the supervisor is their only way out.
+                dynamicWorkers.load(tenant, new Message.LoadDynamic(0, 0, JavaObjects.WORKER_ID, codeHash, bundle, "{}", false,
+                        settings.limits()), loaded::complete);
+                return switch (loaded.join()) {
+                    case Message.DynamicLoaded l -> l.workerId();
+                    case Message.CallFailed f -> throw new IllegalStateException(f.message());
+                    default -> throw new IllegalStateException("the app could not be loaded");
+                };
+            }
+
+            @Override
+            public Message fetch(String tenant, Address.DurableObject parent, String app, String workerId, String className,
+                                 dev.bulwark.objects.java.JavaRequest request) {
+                List<Message.Header> headers = new ArrayList<>();
+                for (dev.bulwark.objects.java.HttpHeader h : request.headers()) {
+                    if (!h.name().startsWith(":")) headers.add(new Message.Header(h.name(), h.value()));
+                }
+                return facets.fetchFromNode(tenant, parent, app, workerId, className, request.method(), request.url(),
+                        headers, request.body());
+            }
+
+            @Override
+            public String reset(String tenant, Address.DurableObject parent, String app, boolean delete) {
+                return facets.resetFromNode(tenant, parent, app, delete);
+            }
+
+            @Override
+            public FacetRecord record(Address.DurableObject parent, String app) {
+                return facets.recordOf(dev.bulwark.sandbox.ipc.FacetIds.id(parent.objectId(), app));
+            }
+        };
+    }
+
+    /** What the node recorded of every facet it ran since it started (the admin API's {@code facets}). */
+    public List<FacetRecord> facetRecords() {
+        return facets.records();
+    }
+
+    /** The node's side of facets (tests). */
+    Facets facets() {
+        return facets;
+    }
+
+    /** The facet quotas of this node's supervisors (issue 14): defaults and per supervisor, changeable at run time. */
+    public FacetQuotas facetQuotas() {
+        return facets.quotas;
     }
 
     /** The registry of Java capabilities this node's workers can be given (see {@link #withCapability}). */
@@ -554,7 +637,7 @@ public final class Node implements AutoCloseable {
         // No loop headers (a request with them goes through the node): the loop limits cannot refuse it.
         InvocationRecords.Record record = invocationRecords.admit(from.tenant(), id, target.workerId(), List.of(), LOCAL);
         if (record == null) return;
-        InvocationListener listener = new RecordedInvocation(LOCAL, record, invocationRecords, egress);
+        InvocationListener listener = facets.watch(id, target, new RecordedInvocation(LOCAL, record, invocationRecords, egress));
         if (!from.track(id, listener)) {
             invocationRecords.done(id);
             log.warn("sandbox {} announced local invocation {} twice or while dying", from.name(), LogHub.requestId(id));
@@ -581,7 +664,14 @@ public final class Node implements AutoCloseable {
                     object.name(), retryCount)));
             return;
         }
-        Thread.startVirtualThread(() -> supervisor.alarm(tenant, new Message.AlarmStart(nextInvocationId(), object,
+        // A facet's alarm fires where its current code version runs; not running: retried later.
+        Address.DurableObject target = dev.bulwark.sandbox.ipc.FacetIds.isFacet(object)
+                ? facets.running(object.objectId()) : object;
+        if (target == null) {
+            done.accept(false);
+            return;
+        }
+        Thread.startVirtualThread(() -> supervisor.alarm(tenant, new Message.AlarmStart(nextInvocationId(), target,
                 retryCount, retryCount > 0), new AlarmRelay(done)));
     }
 
@@ -729,6 +819,7 @@ public final class Node implements AutoCloseable {
 
     /** An invocation of a dynamic worker that has tails reports to them (see {@link Tails}). */
     private InvocationListener watch(String tenant, long invocationId, Message start, InvocationListener listener) {
+        listener = facets.watch(invocationId, start, listener);
         if (!DynamicWorkers.isGenerated(tenant)) return listener;
         String workerId = switch (start) {
             case Message.FetchStart f -> f.workerId();

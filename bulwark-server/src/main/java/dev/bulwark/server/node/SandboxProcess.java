@@ -184,6 +184,21 @@ final class SandboxProcess implements IsolateHost, Capabilities.Peer {
     }
 
     /**
+     * Asks the sandbox to reset a facet (issue 14); completes with FacetResetDone, or with
+     * WorkerLoadFailed (sandbox_crashed) if the process dies first.
+     */
+    CompletableFuture<Message> resetFacet(Message.FacetReset request) {
+        CompletableFuture<Message> result = new CompletableFuture<>();
+        loads.put(request.correlationId(), result);
+        if (deathCause != null) {
+            complete(request.correlationId(), new Message.FacetResetDone(request.correlationId(), null));
+            return result;
+        }
+        deliver(request);
+        return result;
+    }
+
+    /**
      * Asks for a snapshot of an object's database; completes with SnapshotTaken, or with
      * WorkerLoadFailed (sandbox_crashed) if the process dies first.
      */
@@ -282,6 +297,7 @@ final class SandboxProcess implements IsolateHost, Capabilities.Peer {
             case Message.WorkerLoaded m -> complete(m.correlationId(), m);
             case Message.WorkerLoadFailed m -> complete(m.correlationId(), m);
             case Message.SnapshotTaken m -> complete(m.correlationId(), m);
+            case Message.FacetResetDone m -> complete(m.correlationId(), m);
             case Message.ResponseHead m -> listener(m.invocationId()).head(m);
             case Message.ResponseChunk m -> listener(m.invocationId()).chunk(m.data());
             case Message.ResponseEnd m -> listener(m.invocationId()).end();

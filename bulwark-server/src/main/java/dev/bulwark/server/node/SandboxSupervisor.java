@@ -181,6 +181,34 @@ public final class SandboxSupervisor implements AutoCloseable {
         }
     }
 
+    /**
+     * Resets a facet in the sandbox that runs it (issue 14): its instance is dropped, its running
+     * events fail with {@code reason}, its database is closed and, if {@code delete}, removed.
+     * Returns false when no sandbox runs it now (nothing to stop); null-free: a sandbox that dies
+     * meanwhile has stopped it too. Throws if the sandbox answers an error.
+     */
+    boolean resetFacet(Address.DurableObject facet, String reason, boolean delete) {
+        SandboxProcess p = directory.current(facet);
+        if (p == null) return false;
+        long id = ids.incrementAndGet();
+        try {
+            Message answer = p.resetFacet(new Message.FacetReset(id, facet, reason, delete))
+                    .get(READY_WAIT_SECONDS, TimeUnit.SECONDS);
+            if (answer instanceof Message.FacetResetDone done && done.error() != null) {
+                throw new IllegalStateException(done.error());
+            }
+            return true;
+        } catch (java.util.concurrent.TimeoutException e) {
+            p.forgetAnswer(id);
+            throw new IllegalStateException("the sandbox did not answer within " + READY_WAIT_SECONDS + " s");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted");
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IllegalStateException("the reset failed");
+        }
+    }
+
     /** Whether some object of the class runs now (a migration must not move its storage). */
     boolean anyPlaced(String workerId, String className) {
         return directory.anyPlaced(workerId, className);

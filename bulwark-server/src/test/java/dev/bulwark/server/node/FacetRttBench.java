@@ -1,0 +1,74 @@
+package dev.bulwark.server.node;
+
+import dev.bulwark.server.config.ProjectLoader;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Locale;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The supervisor's overhead (issue 14's bench): request round trips through a real node to the
+ * same SQL counter as a plain durable object, as a facet of a JS supervisor, and as a facet of the
+ * built-in Java supervisor. Prints percentiles; asserts nothing about time. Not in the default
+ * suite: {@code -Dbulwark.bench.facets=true -Dtest=FacetRttBench} ({@code -Dbulwark.bench.n=2000}).
+ */
+@EnabledIfSystemProperty(named = "bulwark.bench.facets", matches = "true")
+class FacetRttBench {
+    @TempDir
+    Path data;
+
+    static final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5)).build();
+
+    @Test
+    void supervisorToFacetVersusADirectObject() throws Exception {
+        int n = Integer.getInteger("bulwark.bench.n", 2000);
+        Path project = Path.of("src", "test", "resources", "facets-project").toAbsolutePath();
+        try (Node node = Node.serve(ProjectLoader.load(project, s -> s.withPort(0).withDataDir(data)))) {
+            String code = FacetsTest.COUNTER.replace("VERSION", "facet");
+            assertThat(send(node, "POST", "/b/code/X", code).statusCode()).isEqualTo(200);
+            assertThat(send(node, "PUT", "/_platform/_apps/x", code).statusCode()).isEqualTo(201);
+            String[] paths = {"/_direct/hit", "/b/app/X/hit", "/_platform/x/hit"};
+            String[] names = {"direct object", "JS supervisor -> facet", "Java supervisor -> facet"};
+            double[][] t = new double[3][n];
+            for (int i = 0; i < 300; i++) for (String p : paths) assertThat(send(node, "GET", p, null).statusCode()).isEqualTo(200);
+            for (int i = 0; i < n; i++) {
+                for (int k = 0; k < 3; k++) {
+                    long t0 = System.nanoTime();
+                    HttpResponse<String> r = send(node, "GET", paths[k], null);
+                    t[k][i] = (System.nanoTime() - t0) / 1000.0;
+                    assertThat(r.statusCode()).isEqualTo(200);
+                }
+            }
+            for (int k = 0; k < 3; k++) {
+                Arrays.sort(t[k]);
+                System.out.printf(Locale.ROOT, "RESULT %-26s p50 %6.0f µs  p90 %6.0f  p99 %6.0f  (%d requests)%n", names[k],
+                        pct(t[k], 50), pct(t[k], 90), pct(t[k], 99), n);
+            }
+            System.out.printf(Locale.ROOT, "RESULT added at p50: JS supervisor %.0f µs, Java supervisor %.0f µs; load %s%n",
+                    pct(t[1], 50) - pct(t[0], 50), pct(t[2], 50) - pct(t[0], 50),
+                    java.nio.file.Files.readString(Path.of("/proc/loadavg")).trim());
+        }
+    }
+
+    static double pct(double[] sorted, double p) {
+        return sorted[Math.min(sorted.length - 1, (int) Math.ceil(p / 100.0 * sorted.length) - 1)];
+    }
+
+    static HttpResponse<String> send(Node node, String method, String path, String body) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port() + path))
+                .header("Host", "facets").timeout(Duration.ofSeconds(60))
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body))
+                .build(), HttpResponse.BodyHandlers.ofString());
+    }
+}
