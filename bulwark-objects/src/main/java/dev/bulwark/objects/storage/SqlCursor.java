@@ -34,10 +34,13 @@ public final class SqlCursor implements AutoCloseable {
         this.columnNames = columnNames;
         this.rowsRead = rowsReadBefore;
         this.changesBefore = changesBefore;
-        this.rowsWritten = changesSinceStart();
         this.owner = owner;
         this.pending = firstRowPending;
-        if (rows == null || !firstRowPending) close();
+        if (rows == null || !firstRowPending) {
+            close(); // counts the rows written
+        } else {
+            this.rowsWritten = changesSinceStart();
+        }
     }
 
     public List<String> columnNames() {

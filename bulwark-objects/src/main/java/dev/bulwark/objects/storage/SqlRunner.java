@@ -113,6 +113,9 @@ final class SqlRunner {
     /** Binds and runs the last statement; {@code cached} is null for an uncached statement. */
     private SqlCursor run(Cached cached, PreparedStatement ps, List<?> bindings, long read, long changesBefore) {
         if (cached != null) cached.busy = true;
+        // Every run binds every parameter again, so an idle cached statement keeps its last
+        // bindings; SQLite holds copies of them, worth a clear_bindings only when large.
+        boolean holdsLarge = holdsLarge(bindings);
         // After an error the statement may be left mid-step: finalize it rather than reuse it.
         Runnable discard = () -> {
             if (cached != null) {
@@ -129,7 +132,7 @@ final class SqlRunner {
                     // Reset, so an idle cached statement is not "running" (an active statement
                     // would keep a read snapshot and a pending sqlite3_interrupt alive).
                     ((org.sqlite.core.CoreStatement) ps).pointer.safeRunInt((d, ptr) -> d.reset(ptr));
-                    ps.clearParameters();
+                    if (holdsLarge) ps.clearParameters();
                 } catch (SQLException e) {
                     // bindings are replaced before each run anyway
                 }
@@ -198,6 +201,16 @@ final class SqlRunner {
         closeAll();
         for (Cached c : cache.values()) closeQuietly(c.ps);
         cache.clear();
+    }
+
+    static final int LARGE_BINDING = 4096;
+
+    private static boolean holdsLarge(List<?> bindings) {
+        for (Object b : bindings) {
+            if (b instanceof String s && s.length() > LARGE_BINDING / 2) return true;
+            if (b instanceof byte[] a && a.length > LARGE_BINDING) return true;
+        }
+        return false;
     }
 
     private static void bind(PreparedStatement ps, int index, Object value) throws SQLException {

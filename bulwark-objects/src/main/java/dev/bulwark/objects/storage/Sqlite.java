@@ -31,6 +31,9 @@ final class Sqlite implements AutoCloseable {
         config.setLockingMode(SQLiteConfig.LockingMode.EXCLUSIVE);
         config.enableLoadExtension(false);
         config.setBusyTimeout(0);
+        // sqlite-jdbc would otherwise run "SELECT last_insert_rowid()" (a regex match, a prepare,
+        // a step and a finalize) after every INSERT for Statement.getGeneratedKeys, which we never call.
+        config.setGetGeneratedKeys(false);
         try {
             this.conn = (SQLiteConnection) config.createConnection("jdbc:sqlite:" + file.toAbsolutePath());
         } catch (SQLException e) {
@@ -38,6 +41,11 @@ final class Sqlite implements AutoCloseable {
         }
         try {
             conn.setAutoCommit(true);
+            // Transactions are ours (BEGIN IMMEDIATE ... COMMIT as plain SQL, see Transactions), never
+            // JDBC's. With JDBC's auto-commit flag on, sqlite-jdbc steps a "begin;" and resets it
+            // after every statement that completes, to make sure no transaction was left open.
+            // Clearing the flag (without the "begin;" setAutoCommit(false) would run) turns that off.
+            conn.getConnectionConfig().setAutoCommit(false);
             conn.setLimit(SQLiteLimits.SQLITE_LIMIT_ATTACHED, 0);
             conn.setLimit(SQLiteLimits.SQLITE_LIMIT_LENGTH, (int) Math.min(Integer.MAX_VALUE,
                     options.maxValueBytes() + 1024));

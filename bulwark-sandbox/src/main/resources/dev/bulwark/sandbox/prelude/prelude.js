@@ -12623,9 +12623,17 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     #next = 0;
     #rowsRead;
     #rowsWritten;
-    // result: the host's flat answer [rowsRead, rowsWritten, columnCount, ...columnNames, ...values row by row].
+    // result: the host's flat answer [rowsRead, rowsWritten, columnCount, ...columnNames, ...values row by row],
+    // or for SQL without result columns that read only the rows it wrote, the number of rows written.
     constructor(token, result) {
       if (token !== INTERNAL2) throw new TypeError("Illegal constructor");
+      if (typeof result === "number") {
+        this.#rowsRead = result;
+        this.#rowsWritten = result;
+        this.#columns = [];
+        this.#rows = [];
+        return;
+      }
       const width = result[2];
       const first = 3 + width;
       this.#rowsRead = result[0];

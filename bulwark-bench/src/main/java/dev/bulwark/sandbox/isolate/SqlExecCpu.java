@@ -1,0 +1,71 @@
+package dev.bulwark.sandbox.isolate;
+
+import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * {@link SqlExecBench}'s scenarios measured in CPU time instead of wall time: on a loaded machine
+ * a wall-clock average mostly measures the other processes. Runs each scenario in turn for
+ * {@code rounds} rounds of about {@code seconds} each after a warm-up, and prints the process's
+ * CPU time per operation (all threads: the isolate thread, the bench thread, JIT and GC) of each
+ * round and their median.
+ *
+ * <pre>
+ * $J $JOPTS -Xss8m -cp "$CP" dev.bulwark.sandbox.isolate.SqlExecCpu [rounds] [seconds] [scenario...]
+ * </pre>
+ */
+public final class SqlExecCpu {
+    private SqlExecCpu() {}
+
+    public static void main(String[] args) throws Exception {
+        int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 5;
+        double seconds = args.length > 1 ? Double.parseDouble(args[1]) : 2;
+        List<String> names = args.length > 2 ? List.of(args).subList(2, args.length)
+                : List.of("insert", "txn", "select", "rows", "put", "get", "loop", "newObject");
+        var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+        SqlExecBench.Db db = new SqlExecBench.Db();
+        db.setUp();
+        try {
+            for (int w = 0; w < 3; w++) {
+                for (String name : names) run(db, name, os, seconds); // warm-up (JIT)
+            }
+            List<List<Double>> results = new ArrayList<>();
+            for (String ignored : names) results.add(new ArrayList<>());
+            for (int r = 0; r < rounds; r++) {
+                for (int i = 0; i < names.size(); i++) results.get(i).add(run(db, names.get(i), os, seconds));
+            }
+            for (int i = 0; i < names.size(); i++) {
+                List<Double> v = results.get(i);
+                List<Double> sorted = new ArrayList<>(v);
+                sorted.sort(null);
+                StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%-10s median %9.2f us CPU/op   rounds:", names.get(i),
+                        sorted.get(sorted.size() / 2)));
+                for (double x : v) line.append(String.format(Locale.ROOT, " %.2f", x));
+                System.out.println(line);
+            }
+        } finally {
+            db.tearDown();
+        }
+    }
+
+    /** CPU microseconds per operation over about {@code seconds} of wall time. */
+    private static double run(SqlExecBench.Db db, String name, com.sun.management.OperatingSystemMXBean os,
+                              double seconds) throws Exception {
+        boolean perEvent = name.equals("newObject");
+        long ops = 0;
+        long cpu0 = os.getProcessCpuTime();
+        long end = System.nanoTime() + (long) (seconds * 1e9);
+        while (System.nanoTime() < end) {
+            if (perEvent) {
+                db.run(db.fresh(), "/new?n=0");
+                ops++;
+            } else {
+                db.run("/" + name + "?n=" + SqlExecBench.N);
+                ops += SqlExecBench.N;
+            }
+        }
+        return (os.getProcessCpuTime() - cpu0) / 1e3 / ops;
+    }
+}
