@@ -137,6 +137,7 @@ public final class ObjectStorage implements AutoCloseable {
             throw new StorageException(StorageException.Kind.STATE, "Cannot call deleteAll() within a transaction");
         }
         sql.closeAll();
+        sql.schemaMayHaveChanged();
         tx.ensureOpen();
         try {
             new UserSchema(db).dropAll();
