@@ -8,9 +8,9 @@ import java.util.Locale;
 /**
  * {@link SqlExecBench}'s scenarios measured in CPU time instead of wall time: on a loaded machine
  * a wall-clock average mostly measures the other processes. Runs each scenario in turn for
- * {@code rounds} rounds of about {@code seconds} each after a warm-up, and prints the process's
- * CPU time per operation (all threads: the isolate thread, the bench thread, JIT and GC) of each
- * round and their median.
+ * {@code rounds} rounds of about {@code seconds} each after a warm-up, and prints the CPU time
+ * per operation of the isolate threads (where JS, the host functions and SQLite run; not JIT or
+ * GC threads) of each round, their median and their minimum (the least disturbed round).
  *
  * <pre>
  * $J $JOPTS -Xss8m -cp "$CP" dev.bulwark.sandbox.isolate.SqlExecCpu [rounds] [seconds] [scenario...]
@@ -40,8 +40,9 @@ public final class SqlExecCpu {
                 List<Double> v = results.get(i);
                 List<Double> sorted = new ArrayList<>(v);
                 sorted.sort(null);
-                StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%-10s median %9.2f us CPU/op   rounds:", names.get(i),
-                        sorted.get(sorted.size() / 2)));
+                StringBuilder line = new StringBuilder(String.format(Locale.ROOT,
+                        "%-10s median %8.2f  min %8.2f us CPU/op   rounds:", names.get(i), sorted.get(sorted.size() / 2),
+                        sorted.getFirst()));
                 for (double x : v) line.append(String.format(Locale.ROOT, " %.2f", x));
                 System.out.println(line);
             }
@@ -55,7 +56,7 @@ public final class SqlExecCpu {
                               double seconds) throws Exception {
         boolean perEvent = name.equals("newObject");
         long ops = 0;
-        long cpu0 = os.getProcessCpuTime();
+        long cpu0 = isolateCpu();
         long end = System.nanoTime() + (long) (seconds * 1e9);
         while (System.nanoTime() < end) {
             if (perEvent) {
@@ -66,6 +67,16 @@ public final class SqlExecCpu {
                 ops += SqlExecBench.N;
             }
         }
-        return (os.getProcessCpuTime() - cpu0) / 1e3 / ops;
+        return (isolateCpu() - cpu0) / 1e3 / ops;
+    }
+
+    /** CPU nanoseconds used so far by the live threads named isolate-*. */
+    private static long isolateCpu() {
+        var threads = ManagementFactory.getThreadMXBean();
+        long sum = 0;
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            if (t.getName().startsWith("isolate")) sum += Math.max(0, threads.getThreadCpuTime(t.threadId()));
+        }
+        return sum;
     }
 }
