@@ -166,7 +166,7 @@ function listOptions(options) {
 class Kv {
   constructor(handle) { this.handle = handle; }
   get(key) {
-    const [bytes] = H.kvGet(this.handle, [checkKey(key)]);
+    const bytes = H.kvGet(this.handle, checkKey(key));
     return bytes === undefined ? undefined : deserialize(bytes);
   }
   getMany(keys) {
@@ -180,7 +180,7 @@ class Kv {
   }
   put(key, value) {
     if (value === undefined) throw new TypeError('Cannot store undefined; use delete() instead.');
-    H.kvPut(this.handle, [checkKey(key)], [serialize(value)]);
+    H.kvPut(this.handle, checkKey(key), serialize(value));
   }
   putMany(entries) {
     if (entries === null || typeof entries !== 'object') throw new TypeError('put() takes a key and a value, or an object of entries.');

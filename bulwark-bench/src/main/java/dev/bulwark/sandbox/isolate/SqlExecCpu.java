@@ -54,18 +54,20 @@ public final class SqlExecCpu {
     /** CPU microseconds per operation over about {@code seconds} of wall time. */
     private static double run(SqlExecBench.Db db, String name, com.sun.management.OperatingSystemMXBean os,
                               double seconds) throws Exception {
-        boolean perEvent = name.equals("newObject");
+        // "newObject": one event to a new object; "put1", "loop1"...: one event with one call.
+        boolean perEvent = name.equals("newObject") || name.endsWith("1");
+        String path = name.endsWith("1") ? "/" + name.substring(0, name.length() - 1) + "?n=1"
+                : "/" + name + "?n=" + SqlExecBench.N;
         long ops = 0;
         long cpu0 = isolateCpu();
         long end = System.nanoTime() + (long) (seconds * 1e9);
         while (System.nanoTime() < end) {
-            if (perEvent) {
+            if (name.equals("newObject")) {
                 db.run(db.fresh(), "/new?n=0");
-                ops++;
             } else {
-                db.run("/" + name + "?n=" + SqlExecBench.N);
-                ops += SqlExecBench.N;
+                db.run(path);
             }
+            ops += perEvent ? 1 : SqlExecBench.N;
         }
         return (isolateCpu() - cpu0) / 1e3 / ops;
     }

@@ -72,6 +72,39 @@ final class Sqlite implements AutoCloseable {
         }
     }
 
+    /** Trusted statements {@link #run} keeps prepared, by text. */
+    private final java.util.Map<String, CoreStatement> kept = new java.util.HashMap<>();
+    private static final int KEPT_MAX = 16;
+
+    /**
+     * Runs trusted SQL with no result and no parameters that runs often (BEGIN, COMMIT,
+     * savepoints): kept prepared, so an event's transaction costs no compiling.
+     */
+    void run(String sql) throws SQLException {
+        CoreStatement stmt = kept.get(sql);
+        if (stmt == null) {
+            if (kept.size() >= KEPT_MAX) {
+                exec(sql);
+                return;
+            }
+            stmt = (CoreStatement) conn.prepareStatement(sql);
+            kept.put(sql, stmt);
+        }
+        try {
+            conn.getDatabase().execute(stmt, null);
+            reset(stmt, false);
+        } catch (SQLException e) {
+            // sqlite-jdbc may have finalized it; prepare it afresh next time.
+            kept.remove(sql);
+            try {
+                ((PreparedStatement) stmt).close();
+            } catch (SQLException ignored) {
+                // already failing
+            }
+            throw e;
+        }
+    }
+
     /** Runs a trusted single-value query (e.g. a pragma). */
     long queryLong(String sql) throws SQLException {
         try (Statement s = conn.createStatement(); ResultSet rs = s.executeQuery(sql)) {
@@ -186,6 +219,14 @@ final class Sqlite implements AutoCloseable {
 
     @Override
     public void close() {
+        for (CoreStatement stmt : kept.values()) {
+            try {
+                ((PreparedStatement) stmt).close();
+            } catch (SQLException ignored) {
+                // the connection closes next
+            }
+        }
+        kept.clear();
         try {
             conn.close();
         } catch (SQLException e) {

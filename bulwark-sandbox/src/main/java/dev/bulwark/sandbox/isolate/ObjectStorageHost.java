@@ -250,8 +250,16 @@ final class ObjectStorageHost implements AutoCloseable {
         return out;
     }
 
+    /**
+     * {@code (handle, key)}: the value's bytes or undefined; {@code (handle, [keys])}: an array of
+     * them. The single key crosses as an argument (no array to read back through JNI).
+     */
     V8Value kvGet(V8Value[] args) throws JavetException {
         Database db = db(args);
+        if (args.length > 1 && args[1] instanceof V8ValueString key) {
+            byte[] v = db.get(List.of(key.getValue())).getFirst();
+            return v == null ? runtime.createV8ValueUndefined() : Isolate.bytes(runtime, v);
+        }
         List<byte[]> values = db.get(strings(args, 1));
         V8ValueArray out = runtime.createV8ValueArray();
         for (byte[] v : values) {
@@ -266,8 +274,14 @@ final class ObjectStorageHost implements AutoCloseable {
         return out;
     }
 
+    /** {@code (handle, key, bytes)} or {@code (handle, [keys], [bytes])}. */
     V8Value kvPut(V8Value[] args) throws JavetException {
         Database db = db(args);
+        if (args.length == 3 && args[1] instanceof V8ValueString key) {
+            if (!(args[2] instanceof V8ValueTypedArray t)) throw new IllegalArgumentException("bad value");
+            db.put(List.of(key.getValue()), List.of(checkedBytes(t)));
+            return runtime.createV8ValueUndefined();
+        }
         List<String> keys = strings(args, 1);
         List<byte[]> values = new ArrayList<>();
         if (args.length > 2 && args[2] instanceof IV8ValueArray array) {

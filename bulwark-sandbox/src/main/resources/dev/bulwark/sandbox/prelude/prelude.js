@@ -12774,7 +12774,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
       this.handle = handle;
     }
     get(key) {
-      const [bytes] = H.kvGet(this.handle, [checkKey(key)]);
+      const bytes = H.kvGet(this.handle, checkKey(key));
       return bytes === void 0 ? void 0 : deserialize(bytes);
     }
     getMany(keys) {
@@ -12788,7 +12788,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     }
     put(key, value) {
       if (value === void 0) throw new TypeError("Cannot store undefined; use delete() instead.");
-      H.kvPut(this.handle, [checkKey(key)], [serialize(value)]);
+      H.kvPut(this.handle, checkKey(key), serialize(value));
     }
     putMany(entries) {
       if (entries === null || typeof entries !== "object") throw new TypeError("put() takes a key and a value, or an object of entries.");
