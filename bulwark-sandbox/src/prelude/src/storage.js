@@ -38,9 +38,17 @@ export class SqlStorageCursor {
   #next = 0;
   #rowsRead;
   #rowsWritten;
-  // result: the host's flat answer [rowsRead, rowsWritten, columnCount, ...columnNames, ...values row by row].
+  // result: the host's flat answer [rowsRead, rowsWritten, columnCount, ...columnNames, ...values row by row],
+  // or for SQL without result columns that read only the rows it wrote, the number of rows written.
   constructor(token, result) {
     if (token !== INTERNAL) throw new TypeError('Illegal constructor');
+    if (typeof result === 'number') {
+      this.#rowsRead = result;
+      this.#rowsWritten = result;
+      this.#columns = [];
+      this.#rows = [];
+      return;
+    }
     const width = result[2];
     const first = 3 + width;
     this.#rowsRead = result[0];
@@ -158,7 +166,7 @@ function listOptions(options) {
 class Kv {
   constructor(handle) { this.handle = handle; }
   get(key) {
-    const [bytes] = H.kvGet(this.handle, [checkKey(key)]);
+    const bytes = H.kvGet(this.handle, checkKey(key));
     return bytes === undefined ? undefined : deserialize(bytes);
   }
   getMany(keys) {
@@ -172,7 +180,7 @@ class Kv {
   }
   put(key, value) {
     if (value === undefined) throw new TypeError('Cannot store undefined; use delete() instead.');
-    H.kvPut(this.handle, [checkKey(key)], [serialize(value)]);
+    H.kvPut(this.handle, checkKey(key), serialize(value));
   }
   putMany(entries) {
     if (entries === null || typeof entries !== 'object') throw new TypeError('put() takes a key and a value, or an object of entries.');

@@ -55,7 +55,7 @@ public class SqlExecBench {
                 super(ctx, env);
                 ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS rows (id INTEGER PRIMARY KEY AUTOINCREMENT, v TEXT NOT NULL)");
               }
-              fetch(request) {
+              async fetch(request) {
                 const u = new URL(request.url);
                 const n = Number(u.searchParams.get("n"));
                 const sql = this.ctx.storage.sql;
@@ -70,6 +70,19 @@ public class SqlExecBench {
                   case "/rows":
                     // one call that returns 100 rows of two columns, read as objects
                     for (let i = 0; i < n / 100; i++) t += sql.exec("SELECT id, v FROM rows LIMIT 100").toArray().length;
+                    break;
+                  case "/txn":
+                    this.ctx.storage.transactionSync(() => {
+                      for (let i = 0; i < n; i++) sql.exec("INSERT INTO rows (v) VALUES (?)", "r" + i);
+                    });
+                    break;
+                  case "/put":
+                    for (let i = 0; i < n; i++) await this.ctx.storage.put("k" + (i % 100), i);
+                    break;
+                  case "/get":
+                    for (let i = 0; i < n; i++) t += (await this.ctx.storage.get("k" + (i % 100))) ?? 0;
+                    break;
+                  case "/new":
                     break;
                   default:
                     for (let i = 0; i < n; i++) t += ("r" + i).length;
@@ -115,14 +128,24 @@ public class SqlExecBench {
             Message m = outbox.loaded.get(30, TimeUnit.SECONDS);
             if (!(m instanceof Message.WorkerLoaded)) throw new IllegalStateException("load failed: " + m);
             run("/insert?n=100"); // creates the object and the rows /rows reads
+            run("/put?n=100"); // the keys /get reads
         }
 
         void run(String path) throws Exception {
+            run(target, path);
+        }
+
+        void run(Address.DurableObject to, String path) throws Exception {
             CompletableFuture<Void> done = new CompletableFuture<>();
             outbox.current = done;
-            runtime.deliver(new Message.FetchStart(ids.incrementAndGet(), target, "GET", "http://do" + path, List.of(),
+            runtime.deliver(new Message.FetchStart(ids.incrementAndGet(), to, "GET", "http://do" + path, List.of(),
                     null, false));
             done.get(60, TimeUnit.SECONDS);
+        }
+
+        /** A durable object this runtime never saw: its first event creates its SQLite file. */
+        Address.DurableObject fresh() {
+            return new Address.DurableObject("db", "Db", String.format("%064x", ids.incrementAndGet()), null);
         }
 
         @TearDown(Level.Trial)
@@ -151,6 +174,37 @@ public class SqlExecBench {
     @OperationsPerInvocation(N)
     public void rows(Db db) throws Exception {
         db.run("/rows?n=" + N);
+    }
+
+    /** {@value #N} INSERTs inside one {@code transactionSync}. */
+    @Benchmark
+    @OperationsPerInvocation(N)
+    public void txn(Db db) throws Exception {
+        db.run("/txn?n=" + N);
+    }
+
+    /** {@code await ctx.storage.put(key, number)} over 100 keys. */
+    @Benchmark
+    @OperationsPerInvocation(N)
+    public void put(Db db) throws Exception {
+        db.run("/put?n=" + N);
+    }
+
+    /** {@code await ctx.storage.get(key)} over 100 keys. */
+    @Benchmark
+    @OperationsPerInvocation(N)
+    public void get(Db db) throws Exception {
+        db.run("/get?n=" + N);
+    }
+
+    /**
+     * One event to an object never seen before (per event, not per call): opening its new
+     * SQLite file, its constructor (a CREATE TABLE) and the commit. New objects stay open (the
+     * idle timeout is a minute), as a burst of new objects would in a sandbox.
+     */
+    @Benchmark
+    public void newObject(Db db) throws Exception {
+        db.run(db.fresh(), "/new?n=0");
     }
 
     @Benchmark

@@ -55,6 +55,7 @@ public final class ObjectStorage implements AutoCloseable {
 
     /** Opens (creating if needed) the database at {@code file}; its directory must exist. */
     public static ObjectStorage open(Path file, StorageOptions options) {
+        EmptyDatabase.createIfAbsent(file, options.durability() == Durability.FULL);
         return new ObjectStorage(file, options);
     }
 
@@ -137,6 +138,7 @@ public final class ObjectStorage implements AutoCloseable {
             throw new StorageException(StorageException.Kind.STATE, "Cannot call deleteAll() within a transaction");
         }
         sql.closeAll();
+        sql.schemaMayHaveChanged();
         tx.ensureOpen();
         try {
             new UserSchema(db).dropAll();

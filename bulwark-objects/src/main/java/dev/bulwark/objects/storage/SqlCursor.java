@@ -1,6 +1,7 @@
 package dev.bulwark.objects.storage;
 
-import java.sql.ResultSet;
+import org.sqlite.core.CoreStatement;
+
 import java.sql.SQLException;
 import java.util.Arrays;
 import java.util.List;
@@ -16,7 +17,8 @@ import java.util.List;
  */
 public final class SqlCursor implements AutoCloseable {
 
-    private final ResultSet rows;
+    /** The statement the rows come from; null when there are none to read. */
+    private final CoreStatement rows;
     private final List<String> columnNames;
     private final Sqlite db;
     private final Owner owner;
@@ -27,17 +29,20 @@ public final class SqlCursor implements AutoCloseable {
     /** The row under the result set was already stepped to (see SqlRunner), not yet returned. */
     private boolean pending;
 
-    SqlCursor(Sqlite db, ResultSet rows, boolean firstRowPending,
+    SqlCursor(Sqlite db, CoreStatement rows, boolean firstRowPending,
               List<String> columnNames, long rowsReadBefore, long changesBefore, Owner owner) {
         this.db = db;
         this.rows = rows;
         this.columnNames = columnNames;
         this.rowsRead = rowsReadBefore;
         this.changesBefore = changesBefore;
-        this.rowsWritten = changesSinceStart();
         this.owner = owner;
         this.pending = firstRowPending;
-        if (rows == null || !firstRowPending) close();
+        if (rows == null || !firstRowPending) {
+            close(); // counts the rows written
+        } else {
+            this.rowsWritten = changesSinceStart();
+        }
     }
 
     public List<String> columnNames() {
@@ -48,14 +53,13 @@ public final class SqlCursor implements AutoCloseable {
     public List<Object> next() {
         if (done) return null;
         try {
-            boolean has = pending || rows.next();
+            boolean has = pending || db.step(rows);
             pending = false;
             if (!has) {
                 close();
                 return null;
             }
-            Object[] row = new Object[columnNames.size()];
-            for (int i = 0; i < row.length; i++) row[i] = value(rows.getObject(i + 1));
+            Object[] row = db.row(rows, columnNames.size());
             rowsRead++;
             return Arrays.asList(row);
         } catch (SQLException e) {
@@ -70,19 +74,6 @@ public final class SqlCursor implements AutoCloseable {
         void finished(SqlCursor cursor, boolean failed);
 
         StorageException afterError(StorageException e);
-    }
-
-    private static Object value(Object v) {
-        return switch (v) {
-            case null -> null;
-            case Integer i -> (long) i;
-            case Long l -> l;
-            case Double d -> d;
-            case Float f -> (double) f;
-            case String s -> s;
-            case byte[] b -> b;
-            default -> v.toString();
-        };
     }
 
     /** Rows this exec has read so far: rows returned by every statement, plus rows written. */
@@ -115,14 +106,9 @@ public final class SqlCursor implements AutoCloseable {
     private void finish(boolean failed) {
         if (done) return;
         done = true;
-        try {
-            if (rows != null) rows.close();
-            // SQLite counts a statement's changes when it completes (RETURNING makes them at the
-            // first step but reports them at the end).
-            rowsWritten = Math.max(rowsWritten, changesSinceStart());
-        } catch (SQLException e) {
-            // closing a finished statement cannot lose data
-        }
+        // The owner resets or finalizes the statement first: SQLite counts a statement's changes
+        // when it completes (RETURNING makes them at the first step but reports them at the end).
         owner.finished(this, failed);
+        rowsWritten = Math.max(rowsWritten, changesSinceStart());
     }
 }

@@ -1,10 +1,10 @@
 package dev.bulwark.objects.storage;
 
+import org.sqlite.core.CoreStatement;
+
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
-import java.sql.ResultSetMetaData;
 import java.sql.SQLException;
-import java.util.ArrayList;
 import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
@@ -27,13 +27,27 @@ final class SqlRunner {
     /** A prepared statement of the cache; busy while a cursor reads from it. */
     private static final class Cached {
         final PreparedStatement ps;
+        /** Not a plain query or DML: running it may change the schema (see {@link #schemaGeneration}). */
+        final boolean mayChangeSchema;
         boolean busy;
         boolean evicted;
+        /** The statement's column names, read when the schema was at {@link #namesGeneration}. */
+        List<String> names;
+        long namesGeneration = -1;
 
-        Cached(PreparedStatement ps) {
+        Cached(PreparedStatement ps, boolean mayChangeSchema) {
             this.ps = ps;
+            this.mayChangeSchema = mayChangeSchema;
         }
     }
+
+    /**
+     * Counts what may have changed the schema: statements other than queries and DML, and
+     * rollbacks. SQLite recompiles a statement after a schema change and its columns may differ
+     * then (a {@code SELECT *} after {@code ALTER TABLE}); a cached statement's column names are
+     * reused only while this has not moved.
+     */
+    private long schemaGeneration;
 
     private final Sqlite db;
     private final Transactions tx;
@@ -51,13 +65,30 @@ final class SqlRunner {
     SqlRunner(Sqlite db, Transactions tx) {
         this.db = db;
         this.tx = tx;
+        tx.onRollback(this::schemaMayHaveChanged);
     }
+
+    /** Forgets every cached statement's column names (DDL, a rollback, deleteAll). */
+    void schemaMayHaveChanged() {
+        schemaGeneration++;
+    }
+
+    /** True unless the statement is a query or DML, which cannot change the schema. */
+    private static boolean mayChangeSchema(List<SqlToken> statement) {
+        SqlToken first = statement.getFirst();
+        for (String dml : DML) {
+            if (first.is(dml)) return false;
+        }
+        return true;
+    }
+
+    private static final List<String> DML = List.of("SELECT", "INSERT", "UPDATE", "DELETE", "REPLACE", "WITH", "VALUES");
 
     SqlCursor exec(String sql, List<?> bindings) {
         Cached hit = cache.get(sql);
         if (hit != null && !hit.busy) {
             tx.ensureOpen();
-            return run(hit, hit.ps, bindings, 0, changes());
+            return run(hit, hit.ps, hit.mayChangeSchema, bindings, 0, changes());
         }
         if (sql.indexOf('\0') >= 0) {
             // SQLite stops reading at NUL; refuse rather than check text SQLite would not see.
@@ -78,6 +109,7 @@ final class SqlRunner {
         long read = 0;
         long changesBefore = changes();
         for (int i = 0; i < statements.size() - 1; i++) {
+            if (mayChangeSchema(statements.get(i))) schemaMayHaveChanged();
             try (PreparedStatement ps = db.prepare(text(sql, statements.get(i)))) {
                 if (ps.execute()) {
                     try (ResultSet rs = ps.getResultSet()) {
@@ -94,12 +126,13 @@ final class SqlRunner {
         } catch (SQLException e) {
             throw tx.afterError(db.translate(e));
         }
+        boolean ddl = mayChangeSchema(statements.getLast());
         Cached entry = null;
         if (statements.size() == 1 && hit == null) {
-            entry = new Cached(ps);
+            entry = new Cached(ps, ddl);
             cache.put(sql, entry);
         }
-        return run(entry, ps, bindings, read, changesBefore);
+        return run(entry, ps, ddl, bindings, read, changesBefore);
     }
 
     private long changes() {
@@ -111,8 +144,12 @@ final class SqlRunner {
     }
 
     /** Binds and runs the last statement; {@code cached} is null for an uncached statement. */
-    private SqlCursor run(Cached cached, PreparedStatement ps, List<?> bindings, long read, long changesBefore) {
+    private SqlCursor run(Cached cached, PreparedStatement ps, boolean ddl, List<?> bindings, long read,
+                          long changesBefore) {
         if (cached != null) cached.busy = true;
+        // Every run binds every parameter again, so an idle cached statement keeps its last
+        // bindings; SQLite holds copies of them, worth a clear_bindings only when large.
+        boolean holdsLarge = holdsLarge(bindings);
         // After an error the statement may be left mid-step: finalize it rather than reuse it.
         Runnable discard = () -> {
             if (cached != null) {
@@ -128,8 +165,7 @@ final class SqlRunner {
                 try {
                     // Reset, so an idle cached statement is not "running" (an active statement
                     // would keep a read snapshot and a pending sqlite3_interrupt alive).
-                    ((org.sqlite.core.CoreStatement) ps).pointer.safeRunInt((d, ptr) -> d.reset(ptr));
-                    ps.clearParameters();
+                    db.reset((CoreStatement) ps, holdsLarge);
                 } catch (SQLException e) {
                     // bindings are replaced before each run anyway
                 }
@@ -153,18 +189,16 @@ final class SqlRunner {
             if (expected != bindings.size()) {
                 throw new StorageException(StorageException.Kind.SQL, "Wrong number of parameter bindings for SQL query.");
             }
-            for (int i = 0; i < bindings.size(); i++) bind(ps, i + 1, bindings.get(i));
-            ResultSet rs = ps.execute() ? ps.getResultSet() : null;
-            List<String> names = List.of();
-            if (rs != null) {
-                ResultSetMetaData md = rs.getMetaData();
-                List<String> n = new ArrayList<>(md.getColumnCount());
-                for (int c = 1; c <= md.getColumnCount(); c++) n.add(md.getColumnLabel(c));
-                names = Collections.unmodifiableList(n);
-            }
-            // Step to the first row now so that errors (constraints, RETURNING) surface from exec.
-            boolean first = rs != null && rs.next();
-            SqlCursor cursor = new SqlCursor(db, rs, first, names, read, changesBefore, owner);
+            Object[] values = bindings.toArray();
+            for (Object v : values) checkBinding(v);
+            // Binds and steps to the first row now, so that errors (constraints, RETURNING)
+            // surface from exec. Straight through sqlite-jdbc's DB (no ResultSet, no metadata).
+            CoreStatement stmt = (CoreStatement) ps;
+            if (ddl) schemaMayHaveChanged();
+            boolean first = db.execute(stmt, values);
+            if (ddl) schemaMayHaveChanged();
+            List<String> names = names(cached, stmt);
+            SqlCursor cursor = new SqlCursor(db, names.isEmpty() ? null : stmt, first, names, read, changesBefore, owner);
             if (!cursor.isDone()) open.add(cursor);
             return cursor;
         } catch (SQLException e) {
@@ -200,14 +234,35 @@ final class SqlRunner {
         cache.clear();
     }
 
-    private static void bind(PreparedStatement ps, int index, Object value) throws SQLException {
+    static final int LARGE_BINDING = 4096;
+
+    /** The statement's column names (after its first step), from the cache while the schema is unchanged. */
+    private List<String> names(Cached cached, CoreStatement stmt) throws SQLException {
+        if (cached != null && cached.namesGeneration == schemaGeneration) return cached.names;
+        List<String> names = db.columnNames(stmt);
+        if (cached != null) {
+            cached.names = names;
+            cached.namesGeneration = schemaGeneration;
+        }
+        return names;
+    }
+
+    private static boolean holdsLarge(List<?> bindings) {
+        for (Object b : bindings) {
+            if (b instanceof String s && s.length() > LARGE_BINDING / 2) return true;
+            if (b instanceof byte[] a && a.length > LARGE_BINDING) return true;
+        }
+        return false;
+    }
+
+    private static void checkBinding(Object value) {
         switch (value) {
-            case null -> ps.setNull(index, java.sql.Types.NULL);
-            case Long l -> ps.setLong(index, l);
-            case Integer i -> ps.setLong(index, i);
-            case Double d -> ps.setDouble(index, d);
-            case String s -> ps.setString(index, s);
-            case byte[] b -> ps.setBytes(index, b);
+            case null -> { }
+            case Long l -> { }
+            case Integer i -> { }
+            case Double d -> { }
+            case String s -> { }
+            case byte[] b -> { }
             default -> throw new StorageException(StorageException.Kind.TYPE,
                     "Unsupported binding type: " + value.getClass().getSimpleName());
         }

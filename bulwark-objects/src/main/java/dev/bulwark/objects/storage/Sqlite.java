@@ -8,6 +8,9 @@ import java.sql.Statement;
 import org.sqlite.SQLiteConfig;
 import org.sqlite.SQLiteConnection;
 import org.sqlite.SQLiteLimits;
+import org.sqlite.core.Codes;
+import org.sqlite.core.CoreStatement;
+import org.sqlite.core.DB;
 
 /**
  * The one SQLite connection of an object: opened in WAL mode with exclusive locking (so a second
@@ -31,6 +34,9 @@ final class Sqlite implements AutoCloseable {
         config.setLockingMode(SQLiteConfig.LockingMode.EXCLUSIVE);
         config.enableLoadExtension(false);
         config.setBusyTimeout(0);
+        // sqlite-jdbc would otherwise run "SELECT last_insert_rowid()" (a regex match, a prepare,
+        // a step and a finalize) after every INSERT for Statement.getGeneratedKeys, which we never call.
+        config.setGetGeneratedKeys(false);
         try {
             this.conn = (SQLiteConnection) config.createConnection("jdbc:sqlite:" + file.toAbsolutePath());
         } catch (SQLException e) {
@@ -38,6 +44,11 @@ final class Sqlite implements AutoCloseable {
         }
         try {
             conn.setAutoCommit(true);
+            // Transactions are ours (BEGIN IMMEDIATE ... COMMIT as plain SQL, see Transactions), never
+            // JDBC's. With JDBC's auto-commit flag on, sqlite-jdbc steps a "begin;" and resets it
+            // after every statement that completes, to make sure no transaction was left open.
+            // Clearing the flag (without the "begin;" setAutoCommit(false) would run) turns that off.
+            conn.getConnectionConfig().setAutoCommit(false);
             conn.setLimit(SQLiteLimits.SQLITE_LIMIT_ATTACHED, 0);
             conn.setLimit(SQLiteLimits.SQLITE_LIMIT_LENGTH, (int) Math.min(Integer.MAX_VALUE,
                     options.maxValueBytes() + 1024));
@@ -58,6 +69,39 @@ final class Sqlite implements AutoCloseable {
     void exec(String sql) throws SQLException {
         try (Statement s = conn.createStatement()) {
             s.execute(sql);
+        }
+    }
+
+    /** Trusted statements {@link #run} keeps prepared, by text. */
+    private final java.util.Map<String, CoreStatement> kept = new java.util.HashMap<>();
+    private static final int KEPT_MAX = 16;
+
+    /**
+     * Runs trusted SQL with no result and no parameters that runs often (BEGIN, COMMIT,
+     * savepoints): kept prepared, so an event's transaction costs no compiling.
+     */
+    void run(String sql) throws SQLException {
+        CoreStatement stmt = kept.get(sql);
+        if (stmt == null) {
+            if (kept.size() >= KEPT_MAX) {
+                exec(sql);
+                return;
+            }
+            stmt = (CoreStatement) conn.prepareStatement(sql);
+            kept.put(sql, stmt);
+        }
+        try {
+            conn.getDatabase().execute(stmt, null);
+            reset(stmt, false);
+        } catch (SQLException e) {
+            // sqlite-jdbc may have finalized it; prepare it afresh next time.
+            kept.remove(sql);
+            try {
+                ((PreparedStatement) stmt).close();
+            } catch (SQLException ignored) {
+                // already failing
+            }
+            throw e;
         }
     }
 
@@ -83,6 +127,66 @@ final class Sqlite implements AutoCloseable {
 
     PreparedStatement prepare(String sql) throws SQLException {
         return conn.prepareStatement(sql);
+    }
+
+    /**
+     * Binds {@code values} to all of a statement's parameters and steps it once; true if it
+     * stopped on a row. The caller resets the statement when done with it.
+     */
+    boolean execute(CoreStatement stmt, Object[] values) throws SQLException {
+        return conn.getDatabase().execute(stmt, values);
+    }
+
+    /** Steps to the next row: true on a row, false when done; an SQLite error throws. */
+    boolean step(CoreStatement stmt) throws SQLException {
+        int rc = stmt.pointer.safeRunInt(DB::step);
+        return switch (rc & 0xff) {
+            case Codes.SQLITE_ROW -> true;
+            case Codes.SQLITE_DONE -> false;
+            default -> {
+                conn.getDatabase().throwex(rc);
+                yield false;
+            }
+        };
+    }
+
+    /** The current row's values: null, Long, Double, String or byte[]. */
+    Object[] row(CoreStatement stmt, int width) throws SQLException {
+        return stmt.pointer.safeRun((d, p) -> {
+            Object[] row = new Object[width];
+            for (int i = 0; i < width; i++) {
+                row[i] = switch (d.column_type(p, i)) {
+                    case Codes.SQLITE_INTEGER -> d.column_long(p, i);
+                    case Codes.SQLITE_FLOAT -> d.column_double(p, i);
+                    case Codes.SQLITE_NULL -> null;
+                    case Codes.SQLITE_BLOB -> {
+                        byte[] b = d.column_blob(p, i);
+                        yield b == null ? new byte[0] : b;
+                    }
+                    default -> d.column_text(p, i);
+                };
+            }
+            return row;
+        });
+    }
+
+    /** The statement's result column names (none for a statement without results). */
+    java.util.List<String> columnNames(CoreStatement stmt) throws SQLException {
+        return stmt.pointer.safeRun((d, p) -> {
+            int n = d.column_count(p);
+            if (n == 0) return java.util.List.of();
+            String[] names = new String[n];
+            for (int i = 0; i < n; i++) names[i] = d.column_name(p, i);
+            return java.util.List.of(names);
+        });
+    }
+
+    /** Makes a statement ready to run again (and drops its bindings' copies if {@code clearBindings}). */
+    void reset(CoreStatement stmt, boolean clearBindings) throws SQLException {
+        stmt.pointer.safeRunInt((d, p) -> {
+            d.reset(p);
+            return clearBindings ? d.clear_bindings(p) : 0;
+        });
     }
 
     /** Rows changed by all statements since the connection opened (sqlite3_total_changes). */
@@ -115,6 +219,14 @@ final class Sqlite implements AutoCloseable {
 
     @Override
     public void close() {
+        for (CoreStatement stmt : kept.values()) {
+            try {
+                ((PreparedStatement) stmt).close();
+            } catch (SQLException ignored) {
+                // the connection closes next
+            }
+        }
+        kept.clear();
         try {
             conn.close();
         } catch (SQLException e) {

@@ -41,7 +41,7 @@ final class Transactions {
         if (lost != null) throw new StorageException(StorageException.Kind.STATE, lost);
         if (open) return;
         try {
-            db.exec("BEGIN IMMEDIATE");
+            db.run("BEGIN IMMEDIATE");
             open = true;
         } catch (SQLException e) {
             throw db.translate(e);
@@ -59,7 +59,7 @@ final class Transactions {
         }
         if (!open) return;
         try {
-            db.exec("COMMIT");
+            db.run("COMMIT");
             open = false;
         } catch (SQLException e) {
             StorageException err = db.translate(e);
@@ -75,7 +75,7 @@ final class Transactions {
         if (open) {
             open = false;
             try {
-                db.exec("ROLLBACK");
+                db.run("ROLLBACK");
             } catch (SQLException e) {
                 // SQLite already rolled it back (e.g. after SQLITE_FULL): nothing left to undo.
             }
@@ -87,7 +87,7 @@ final class Transactions {
         ensureOpen();
         String name = "_bw_sp" + depth;
         try {
-            db.exec("SAVEPOINT " + name);
+            db.run("SAVEPOINT " + name);
         } catch (SQLException e) {
             throw afterError(db.translate(e));
         }
@@ -98,7 +98,7 @@ final class Transactions {
     void release(int level) {
         checkLevel(level);
         try {
-            db.exec("RELEASE _bw_sp" + (level - 1));
+            db.run("RELEASE _bw_sp" + (level - 1));
             depth--;
         } catch (SQLException e) {
             throw afterError(db.translate(e));
@@ -109,8 +109,8 @@ final class Transactions {
         checkLevel(level);
         String name = "_bw_sp" + (level - 1);
         try {
-            db.exec("ROLLBACK TO " + name);
-            db.exec("RELEASE " + name);
+            db.run("ROLLBACK TO " + name);
+            db.run("RELEASE " + name);
             depth--;
         } catch (SQLException e) {
             throw afterError(db.translate(e));
@@ -138,13 +138,13 @@ final class Transactions {
             return e;
         }
         try {
-            db.exec("BEGIN IMMEDIATE");
+            db.run("BEGIN IMMEDIATE");
         } catch (SQLException stillOpen) {
             return e; // "cannot start a transaction within a transaction": our writes are intact
         }
         // The transaction was gone: undo the probe and remember that this turn's writes are lost.
         try {
-            db.exec("ROLLBACK");
+            db.run("ROLLBACK");
         } catch (SQLException ignored) {
             // nothing to undo
         }

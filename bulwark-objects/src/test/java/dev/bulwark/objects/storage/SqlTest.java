@@ -49,6 +49,49 @@ class SqlTest {
     }
 
     @Test
+    void aRepeatedQuerySeesTheColumnsOfTheSchemaAsItIsNow() {
+        s.exec("CREATE TABLE t (a, b)", List.of());
+        s.exec("INSERT INTO t VALUES (1, 2)", List.of());
+        assertThat(s.exec("SELECT * FROM t", List.of()).columnNames()).containsExactly("a", "b");
+        s.exec("ALTER TABLE t RENAME COLUMN b TO c", List.of());
+        assertThat(s.exec("SELECT * FROM t", List.of()).columnNames()).containsExactly("a", "c");
+        s.exec("ALTER TABLE t ADD COLUMN d DEFAULT 4", List.of());
+        SqlCursor c = s.exec("SELECT * FROM t", List.of());
+        assertThat(c.columnNames()).containsExactly("a", "c", "d");
+        assertThat(c.next()).containsExactly(1L, 2L, 4L);
+        s.commit();
+        // A rollback undoes a schema change: the names go back with it.
+        s.exec("ALTER TABLE t RENAME COLUMN a TO z", List.of());
+        assertThat(s.exec("SELECT * FROM t", List.of()).columnNames()).containsExactly("z", "c", "d");
+        s.rollback();
+        assertThat(s.exec("SELECT * FROM t", List.of()).columnNames()).containsExactly("a", "c", "d");
+        // A rolled back transactionSync too.
+        assertThatThrownBy(() -> s.transactionSync(() -> {
+            s.exec("ALTER TABLE t RENAME COLUMN a TO y", List.of());
+            assertThat(s.exec("SELECT * FROM t", List.of()).columnNames()).containsExactly("y", "c", "d");
+            throw new IllegalStateException("undo");
+        })).hasMessage("undo");
+        assertThat(s.exec("SELECT * FROM t", List.of()).columnNames()).containsExactly("a", "c", "d");
+        // Several statements in one exec, the DDL not last.
+        s.exec("ALTER TABLE t RENAME COLUMN c TO x; SELECT 1", List.of());
+        assertThat(s.exec("SELECT * FROM t", List.of()).columnNames()).containsExactly("a", "x", "d");
+        // deleteAll drops the table; a new one of that name has other columns.
+        s.deleteAll(false);
+        s.exec("CREATE TABLE t (q)", List.of());
+        assertThat(s.exec("SELECT * FROM t", List.of()).columnNames()).containsExactly("q");
+    }
+
+    @Test
+    void anInsertReturningClosedEarlyCountsItsRowsWritten() {
+        s.exec("CREATE TABLE t (a)", List.of());
+        SqlCursor c = s.exec("INSERT INTO t VALUES (1), (2), (3) RETURNING a", List.of());
+        assertThat(c.next()).containsExactly(1L);
+        c.close();
+        assertThat(c.rowsWritten()).isEqualTo(3);
+        assertThat(all(s.exec("SELECT a FROM t", List.of()))).hasSize(3);
+    }
+
+    @Test
     void bindingsOfEveryTypeRoundTrip() {
         s.exec("CREATE TABLE t (a, b, c, d, e)", List.of());
         s.exec("INSERT INTO t VALUES (?, ?, ?, ?, ?)", java.util.Arrays.asList(null, 7L, 2.25, "x", new byte[] {1, 2}));

@@ -33,16 +33,34 @@ final class ObjectStorageHost implements AutoCloseable {
     /** Largest value or SQL blob/string that crosses into Java in one call. */
     static final int MAX_VALUE_BYTES = 32 << 20;
 
+    /**
+     * One open object: its database, and the bookkeeping every storage call updates (plain
+     * fields, so a call costs no map writes or boxing).
+     */
+    private static final class Open {
+        final int handle;
+        final Address.DurableObject address;
+        final Database db;
+        /** When the object last had an event or a storage call (System.nanoTime). */
+        long lastUsed;
+        /** In {@link #touched}: the current task used its storage. */
+        boolean touched;
+
+        Open(int handle, Address.DurableObject address, Database db) {
+            this.handle = handle;
+            this.address = address;
+            this.db = db;
+        }
+    }
+
     private final V8Runtime runtime;
     private final ObjectStore store;
-    private final Map<Integer, Database> byHandle = new HashMap<>();
-    private final Map<Integer, Address.DurableObject> addresses = new HashMap<>();
+    private final Map<Integer, Open> byHandle = new HashMap<>();
     /** Alarm changes a task made, by handle (a null time: deleted); told to the node once committed. */
     private final Map<Integer, java.util.Optional<Long>> alarmChanges = new HashMap<>();
     private final Map<String, Integer> handles = new HashMap<>();
-    private final Set<Database> touched = new LinkedHashSet<>();
-    /** When each object last had an event or a storage call (System.nanoTime). */
-    private final Map<Integer, Long> lastUsed = new HashMap<>();
+    /** The objects whose storage the current task used, in first-use order. */
+    private final List<Open> touched = new ArrayList<>();
     /** The object each running invocation is for: such an object is never evicted. */
     private final Map<Long, Integer> busy = new HashMap<>();
     private int nextHandle = 1;
@@ -57,15 +75,16 @@ final class ObjectStorageHost implements AutoCloseable {
      * is busy until {@code invocationId} ends.
      */
     int handleFor(Address.DurableObject object, long invocationId) {
-        int handle = handleFor(object);
-        busy.put(invocationId, handle);
-        lastUsed.put(handle, System.nanoTime());
-        return handle;
+        Open open = openFor(object);
+        busy.put(invocationId, open.handle);
+        open.lastUsed = System.nanoTime();
+        return open.handle;
     }
 
     void invocationEnded(long invocationId) {
         Integer handle = busy.remove(invocationId);
-        if (handle != null) lastUsed.put(handle, System.nanoTime());
+        Open open = handle == null ? null : byHandle.get(handle);
+        if (open != null) open.lastUsed = System.nanoTime();
     }
 
     /**
@@ -75,15 +94,14 @@ final class ObjectStorageHost implements AutoCloseable {
     List<Address.DurableObject> evictIdle(long idleMs) {
         long before = System.nanoTime() - idleMs * 1_000_000L;
         List<Address.DurableObject> evicted = new ArrayList<>();
-        for (var e : List.copyOf(lastUsed.entrySet())) {
-            int handle = e.getKey();
-            if (e.getValue() - before > 0 || busy.containsValue(handle)) continue;
-            Address.DurableObject object = addresses.remove(handle);
-            Database db = byHandle.remove(handle);
-            lastUsed.remove(handle);
+        for (Open open : List.copyOf(byHandle.values())) {
+            int handle = open.handle;
+            if (open.lastUsed - before > 0 || busy.containsValue(handle)) continue;
+            Address.DurableObject object = open.address;
+            byHandle.remove(handle);
             handles.remove(object.className() + "\n" + object.objectId());
             try {
-                db.close();
+                open.db.close();
             } catch (RuntimeException ignored) {
                 // its writes were committed at the end of its last task
             }
@@ -131,7 +149,7 @@ final class ObjectStorageHost implements AutoCloseable {
         Integer handle = handles.get(object.className() + "\n" + object.objectId());
         try {
             if (handle != null) {
-                byHandle.get(handle).snapshot(fileName);
+                byHandle.get(handle).db.snapshot(fileName);
                 return null;
             }
             try (Database db = store.open(object.workerId(), object.className(), object.objectId())) {
@@ -145,25 +163,26 @@ final class ObjectStorageHost implements AutoCloseable {
         }
     }
 
-    private int handleFor(Address.DurableObject object) {
+    private Open openFor(Address.DurableObject object) {
         String key = object.className() + "\n" + object.objectId();
         Integer h = handles.get(key);
-        if (h != null) return h;
+        if (h != null) return byHandle.get(h);
         Database db = store.open(object.workerId(), object.className(), object.objectId());
-        int handle = nextHandle++;
-        byHandle.put(handle, db);
-        addresses.put(handle, object);
-        handles.put(key, handle);
-        return handle;
+        Open open = new Open(nextHandle++, object, db);
+        byHandle.put(open.handle, open);
+        handles.put(key, open.handle);
+        return open;
     }
 
     private Database db(V8Value[] args) {
-        int handle = Isolate.integer(args, 0);
-        Database db = byHandle.get(handle);
-        if (db == null) throw new IllegalStateException("this object's storage was closed: the object was evicted");
-        lastUsed.put(handle, System.nanoTime());
-        touched.add(db);
-        return db;
+        Open open = byHandle.get(Isolate.integer(args, 0));
+        if (open == null) throw new IllegalStateException("this object's storage was closed: the object was evicted");
+        open.lastUsed = System.nanoTime();
+        if (!open.touched) {
+            open.touched = true;
+            touched.add(open);
+        }
+        return open.db;
     }
 
     /**
@@ -172,7 +191,9 @@ final class ObjectStorageHost implements AutoCloseable {
      */
     boolean commitTouched(java.util.function.Consumer<Message> notify) {
         boolean ok = true;
-        for (Database db : touched) {
+        for (Open open : touched) {
+            open.touched = false;
+            Database db = open.db;
             try {
                 db.commit();
             } catch (RuntimeException e) {
@@ -186,7 +207,10 @@ final class ObjectStorageHost implements AutoCloseable {
         }
         touched.clear();
         if (ok) {
-            alarmChanges.forEach((handle, time) -> notify.accept(new Message.AlarmSet(addresses.get(handle), time.orElse(null))));
+            alarmChanges.forEach((handle, time) -> {
+                Open open = byHandle.get(handle);
+                if (open != null) notify.accept(new Message.AlarmSet(open.address, time.orElse(null)));
+            });
         }
         alarmChanges.clear();
         return ok;
@@ -200,7 +224,8 @@ final class ObjectStorageHost implements AutoCloseable {
     /**
      * {@code (handle, query, ...bindings)} (or {@code (handle, query, [bindings])}): runs the SQL and answers one flat array,
      * {@code [rowsRead, rowsWritten, columnCount, ...columnNames, ...values row by row]}, which the
-     * prelude's cursor unpacks. The bindings arrive as arguments and the result leaves as one
+     * prelude's cursor unpacks, or, for SQL with no result columns whose rows read are its rows
+     * written, just the number of rows written. The bindings arrive as arguments and the result leaves as one
      * array filled by one push per {@value #PUSH_BATCH} values: strings and numbers cross without a
      * JNI call of their own, so a call costs a few JNI crossings instead of one per binding, row,
      * value and property.
@@ -221,6 +246,11 @@ final class ObjectStorageHost implements AutoCloseable {
             for (int i = 2; i < args.length; i++) bindings.add(javaValue(args[i]));
         }
         ObjectStore.SqlResult result = db.exec(sql, bindings);
+        if (result.columns().isEmpty() && result.rowsRead() == result.rowsWritten()) {
+            // No result columns (an INSERT, UPDATE, DDL...): one number, rowsWritten (= rowsRead),
+            // crosses back instead of an array (an array costs two JNI calls and a handle).
+            return runtime.createV8ValueDouble(result.rowsWritten());
+        }
         List<String> columns = result.columns();
         List<Object[]> rows = result.rows();
         int width = columns.size();
@@ -249,8 +279,16 @@ final class ObjectStorageHost implements AutoCloseable {
         return out;
     }
 
+    /**
+     * {@code (handle, key)}: the value's bytes or undefined; {@code (handle, [keys])}: an array of
+     * them. The single key crosses as an argument (no array to read back through JNI).
+     */
     V8Value kvGet(V8Value[] args) throws JavetException {
         Database db = db(args);
+        if (args.length > 1 && args[1] instanceof V8ValueString key) {
+            byte[] v = db.get(List.of(key.getValue())).getFirst();
+            return v == null ? runtime.createV8ValueUndefined() : Isolate.bytes(runtime, v);
+        }
         List<byte[]> values = db.get(strings(args, 1));
         V8ValueArray out = runtime.createV8ValueArray();
         for (byte[] v : values) {
@@ -265,8 +303,14 @@ final class ObjectStorageHost implements AutoCloseable {
         return out;
     }
 
+    /** {@code (handle, key, bytes)} or {@code (handle, [keys], [bytes])}. */
     V8Value kvPut(V8Value[] args) throws JavetException {
         Database db = db(args);
+        if (args.length == 3 && args[1] instanceof V8ValueString key) {
+            if (!(args[2] instanceof V8ValueTypedArray t)) throw new IllegalArgumentException("bad value");
+            db.put(List.of(key.getValue()), List.of(checkedBytes(t)));
+            return runtime.createV8ValueUndefined();
+        }
         List<String> keys = strings(args, 1);
         List<byte[]> values = new ArrayList<>();
         if (args.length > 2 && args[2] instanceof IV8ValueArray array) {
@@ -401,9 +445,9 @@ final class ObjectStorageHost implements AutoCloseable {
 
     @Override
     public void close() {
-        for (Database db : byHandle.values()) {
+        for (Open open : byHandle.values()) {
             try {
-                db.close();
+                open.db.close();
             } catch (RuntimeException ignored) {
                 // closing is best effort; the sandbox's files stay consistent (WAL)
             }

@@ -12724,9 +12724,17 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     #next = 0;
     #rowsRead;
     #rowsWritten;
-    // result: the host's flat answer [rowsRead, rowsWritten, columnCount, ...columnNames, ...values row by row].
+    // result: the host's flat answer [rowsRead, rowsWritten, columnCount, ...columnNames, ...values row by row],
+    // or for SQL without result columns that read only the rows it wrote, the number of rows written.
     constructor(token, result) {
       if (token !== INTERNAL2) throw new TypeError("Illegal constructor");
+      if (typeof result === "number") {
+        this.#rowsRead = result;
+        this.#rowsWritten = result;
+        this.#columns = [];
+        this.#rows = [];
+        return;
+      }
       const width = result[2];
       const first = 3 + width;
       this.#rowsRead = result[0];
@@ -12867,7 +12875,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
       this.handle = handle;
     }
     get(key) {
-      const [bytes] = H.kvGet(this.handle, [checkKey(key)]);
+      const bytes = H.kvGet(this.handle, checkKey(key));
       return bytes === void 0 ? void 0 : deserialize(bytes);
     }
     getMany(keys) {
@@ -12881,7 +12889,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     }
     put(key, value) {
       if (value === void 0) throw new TypeError("Cannot store undefined; use delete() instead.");
-      H.kvPut(this.handle, [checkKey(key)], [serialize(value)]);
+      H.kvPut(this.handle, checkKey(key), serialize(value));
     }
     putMany(entries) {
       if (entries === null || typeof entries !== "object") throw new TypeError("put() takes a key and a value, or an object of entries.");
