@@ -118,14 +118,12 @@ final class ObjectStorageHost implements AutoCloseable {
     String reset(Address.DurableObject object, boolean delete) {
         Integer handle = handles.remove(object.className() + "\n" + object.objectId());
         if (handle != null) {
-            Database db = byHandle.remove(handle);
-            addresses.remove(handle);
-            lastUsed.remove(handle);
+            Open open = byHandle.remove(handle);
             alarmChanges.remove(handle);
             busy.values().removeIf(handle::equals);
-            touched.remove(db);
+            touched.remove(open);
             try {
-                db.close();
+                open.db.close();
             } catch (RuntimeException ignored) {
                 // what the aborted events wrote and did not commit is dropped with them
             }
