@@ -82,6 +82,9 @@ public final class Node implements AutoCloseable {
     private final CapabilityCalls capCalls;
     private final ObjectAdmin objectAdmin;
     private final Migrations migrations;
+    /** Governance (issue 15): runs of generated code in sessions, and the sessions' owner, made on first use. */
+    private final SessionWorkers sessionWorkers;
+    private dev.bulwark.server.governance.Governance governance;
 
     /**
      * Decides how sandboxes are confined and says so, one line per protection; with
@@ -234,6 +237,7 @@ public final class Node implements AutoCloseable {
         supervisor.capHooks(capCalls.hooks());
         this.tails = new Tails(supervisor::tail, this::nextInvocationId);
         this.tenantWorkers = new TenantWorkers(dynamicWorkers, supervisor, settings.limits(), this::nextInvocationId);
+        this.sessionWorkers = new SessionWorkers(dynamicWorkers, supervisor, caps, settings.limits(), this::nextInvocationId);
         this.sockets = new SocketHub(supervisor, this::nextInvocationId, sb.websocketsPerObject());
         supervisor.sockets(sockets);
         try {
@@ -824,6 +828,17 @@ public final class Node implements AutoCloseable {
     /** Dynamic workers loaded for tenants from outside any worker (the tenant API, the embedding API). */
     public TenantWorkers tenantWorkers() {
         return tenantWorkers;
+    }
+
+    /** Runs of generated code with one Java capability in their env (governance's sessions). */
+    public SessionWorkers sessionWorkers() {
+        return sessionWorkers;
+    }
+
+    /** Sessions, envelopes, tool mediation (issue 15): made, and its session class registered, on first use. */
+    public synchronized dev.bulwark.server.governance.Governance governance() {
+        if (governance == null) governance = dev.bulwark.server.governance.Governance.attach(this);
+        return governance;
     }
 
     public SandboxSupervisor supervisor() {
