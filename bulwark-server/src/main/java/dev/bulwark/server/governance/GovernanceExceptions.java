@@ -8,6 +8,10 @@ public final class GovernanceExceptions {
         return GovernanceException.of(405, "method_not_allowed", method + " is not allowed here");
     }
 
+    public static GovernanceException internal() {
+        return GovernanceException.of(500, "internal", "internal error");
+    }
+
     public static GovernanceException notFound() {
         return GovernanceException.of(404, "not_found", "no such endpoint");
     }

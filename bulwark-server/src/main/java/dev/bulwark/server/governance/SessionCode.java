@@ -33,17 +33,19 @@ final class SessionCode {
         String source = """
                 import * as code from %s;
                 import { WorkerEntrypoint } from "cloudflare:workers";
+                // Only names a tool's name can have: toJSON, then, inspect... are not tool calls.
+                const part = (p) => typeof p === "string" && /^[a-z][a-z0-9_]*$/.test(p);
                 function tools(raw) {
                   const call = (name, args, options) => raw.call(name, args === undefined ? null : args,
                     options === undefined ? null : options);
                   const path = (prefix) => new Proxy(function () {}, {
-                    get(_, p) { return typeof p === "string" && p !== "then" ? path(prefix + "." + p) : undefined; },
+                    get(_, p) { return part(p) ? path(prefix + "." + p) : undefined; },
                     apply(_, __, a) { return call(prefix, a[0], a[1]); },
                   });
                   return new Proxy(Object.freeze({}), {
                     get(_, p) {
                       if (p === "call") return call;
-                      return typeof p === "string" && p !== "then" ? path(p) : undefined;
+                      return part(p) ? path(p) : undefined;
                     },
                   });
                 }

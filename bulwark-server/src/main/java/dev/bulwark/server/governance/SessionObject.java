@@ -341,6 +341,8 @@ final class SessionObject implements JavaDurableObject {
 
     private Map<String, Object> deny(long now, String envelopeId, String toolName, String key, GovernanceError err, Tool tool) {
         Map<String, Object> body = decisionBody(envelopeId, toolName, key, tool, "deny", err);
+        body.put("policyHash", gov.policies().hash());
+        body.put("policyVersion", gov.policies().version());
         audit.append(now, err.code().startsWith("envelope_") ? "refused" : "decision", body);
         return answer(err.answer());
     }

@@ -87,7 +87,7 @@ final class SessionsApi {
         } catch (RuntimeException e) {
             // Never a Java message to the client: the detail goes to the node's log.
             org.slf4j.LoggerFactory.getLogger(SessionsApi.class).error("governance request failed", e);
-            fail(response, callback, new GovernanceException(500, "internal", "internal error"));
+            fail(response, callback, GovernanceExceptions.internal());
         }
     }
 
