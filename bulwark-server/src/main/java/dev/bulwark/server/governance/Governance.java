@@ -62,6 +62,8 @@ public final class Governance {
     /** Capability names of runs in flight, per session: revoked when the session ends. */
     private final Map<String, Set<String>> liveRuns = new ConcurrentHashMap<>();
     private volatile long envelopeTtlMs = DEFAULT_ENVELOPE_TTL_MS;
+    public static final long DEFAULT_APPROVAL_TTL_MS = 24 * 3600_000L;
+    private volatile long approvalTtlMs = DEFAULT_APPROVAL_TTL_MS;
     volatile LongSupplier clock = System::currentTimeMillis;
 
     private Governance(Node node, EnvelopeKeys keys, byte[] idKey) {
@@ -78,6 +80,7 @@ public final class Governance {
             Governance g = new Governance(node, EnvelopeKeys.load(dir), secret(dir.resolve("session-ids.key")));
             node.javaObjects().register(JavaObjectClass.javaOnly(SessionObject.CLASS, ctx -> new SessionObject(ctx, g),
                     SessionObject.METHODS));
+            node.javaObjects().register(JavaObjectClass.javaOnly(ApprovalIndex.CLASS, ApprovalIndex::new, ApprovalIndex.METHODS));
             return g;
         } catch (IOException e) {
             throw new UncheckedIOException("governance cannot keep its keys in " + dir, e);
@@ -118,6 +121,16 @@ public final class Governance {
     public void envelopeTtlMs(long ms) {
         if (ms < 1) throw new IllegalArgumentException("the envelope lifetime is positive");
         this.envelopeTtlMs = ms;
+    }
+
+    /** How long an approval may wait for its decision before it expires. */
+    public void approvalTtlMs(long ms) {
+        if (ms < 1) throw new IllegalArgumentException("the approval lifetime is positive");
+        this.approvalTtlMs = ms;
+    }
+
+    long approvalTtlMs() {
+        return approvalTtlMs;
     }
 
     Policies policies() {
@@ -292,8 +305,15 @@ public final class Governance {
         try {
             JavaObjectStub stub = stub(tenant, session);
             Object callArgs = args == null ? new LinkedHashMap<String, Object>() : args;
-            Map<String, Object> d = (Map<String, Object>) stub.call("decide", token, seq, toolName, callArgs, idempotencyKey);
-            if ("answer".equals(d.get("verdict"))) return (Map<String, Object>) d.get("answer");
+            Map<String, Object> d = (Map<String, Object>) stub.call("decide", token, seq, toolName, callArgs, idempotencyKey,
+                    key != null);
+            if ("answer".equals(d.get("verdict"))) {
+                Map<String, Object> answer = (Map<String, Object>) d.get("answer");
+                if (answer.get("approval") instanceof Map<?, ?> a && "pending".equals(a.get("state"))) {
+                    index(tenant).call("add", a.get("id"), session, a.get("tool"), a.get("requestedAt"), a.get("expiresAt"));
+                }
+                return answer;
+            }
             Tool tool = tools.get(toolName);
             Map<String, Object> answer = new LinkedHashMap<>();
             try {
@@ -311,6 +331,79 @@ public final class Governance {
         } finally {
             lock.unlock();
         }
+    }
+
+    // ---- approvals ----
+
+    /**
+     * The tenant's approvals, oldest first (at most 1,000), each {@code {id, session, tool, state,
+     * requestedAt, expiresAt}}; {@code state} null for all, else only those in that state.
+     */
+    @SuppressWarnings("unchecked")
+    public List<Map<String, Object>> approvals(String tenant, String state) {
+        checkTenant(tenant);
+        JavaObjectStub index = index(tenant);
+        List<Map<String, Object>> all = new java.util.ArrayList<>();
+        for (Object o : (List<Object>) index.call("list", (Object) null)) all.add(new LinkedHashMap<>((Map<String, Object>) o));
+        // The index may lag behind the session objects (an approval used, expired, or a crash between
+        // the two writes): states that can still change are read from the session that owns them.
+        Map<String, Map<String, String>> truth = new java.util.HashMap<>();
+        for (Map<String, Object> a : all) {
+            if (!Set.of("pending", "approved").contains((String) a.get("state"))) continue;
+            String session = (String) a.get("session");
+            Map<String, String> states = truth.computeIfAbsent(session, k -> {
+                Map<String, String> m = new java.util.HashMap<>();
+                Map<String, Object> listed = (Map<String, Object>) stub(tenant, k).call("approvals");
+                if (listed != null) {
+                    for (Object x : (List<Object>) listed.get("approvals")) {
+                        m.put((String) ((Map<String, Object>) x).get("id"), (String) ((Map<String, Object>) x).get("state"));
+                    }
+                }
+                return m;
+            });
+            String now = states.get((String) a.get("id"));
+            if (now != null && !now.equals(a.get("state"))) {
+                a.put("state", now);
+                index.call("state", a.get("id"), now);
+            }
+        }
+        List<Map<String, Object>> out = new java.util.ArrayList<>();
+        for (Map<String, Object> a : all) if (state == null || state.equals(a.get("state"))) out.add(a);
+        return out;
+    }
+
+    /**
+     * An approver ({@code approver}: who, for the trail; not the session's actor) approves or
+     * rejects ({@code decision}: "approve" | "reject") a pending approval of the tenant. The waiting
+     * call runs when the generated code calls again with the same idempotency key.
+     *
+     * @throws GovernanceException 404 not_found; 400 bad_request; 409 approver_is_actor /
+     *                             approval_approved / approval_rejected / approval_expired / approval_used
+     */
+    @SuppressWarnings("unchecked")
+    public Map<String, Object> decideApproval(String tenant, String approvalId, String decision, String approver) {
+        checkTenant(tenant);
+        if (!"approve".equals(decision) && !"reject".equals(decision)) {
+            throw GovernanceException.of(400, "bad_request", "decision is \"approve\" or \"reject\"");
+        }
+        if (approver == null || !Admission.ACTOR.matcher(approver).matches()) {
+            throw GovernanceException.of(400, "bad_request", "approver is 1 to 128 of A-Z a-z 0-9 . _ @ : + -");
+        }
+        if (approvalId == null || !approvalId.matches("apr_[0-9a-f]{20}")) throw GovernanceException.of(404, "not_found", "no such approval");
+        String session = (String) index(tenant).call("session", approvalId);
+        if (session == null) throw GovernanceException.of(404, "not_found", "no such approval");
+        Map<String, Object> answer = (Map<String, Object>) stub(tenant, known(tenant, session)).call("resolve", approvalId, decision, approver);
+        if (answer == null) throw GovernanceException.of(404, "not_found", "no such approval");
+        if (!Boolean.TRUE.equals(answer.get("ok"))) {
+            throw new GovernanceException(409, GovernanceError.fromMap((Map<String, Object>) answer.get("error")));
+        }
+        Map<String, Object> approval = (Map<String, Object>) answer.get("approval");
+        index(tenant).call("state", approvalId, approval.get("state"));
+        return approval;
+    }
+
+    private JavaObjectStub index(String tenant) {
+        return node.javaObjects().namespace(tenant, ApprovalIndex.CLASS).getByName("approvals");
     }
 
     // ---- ids ----

@@ -30,7 +30,8 @@ import java.util.Map;
  */
 final class SessionObject implements JavaDurableObject {
     static final String CLASS = "BulwarkSession";
-    static final String[] METHODS = {"admit", "view", "dispatch", "retire", "decide", "record", "audit", "end"};
+    static final String[] METHODS = {"admit", "view", "dispatch", "retire", "decide", "record", "audit", "end", "approvals",
+            "resolve"};
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final long MINUTE_MS = 60_000;
 
@@ -38,12 +39,14 @@ final class SessionObject implements JavaDurableObject {
     private final JavaStorage db;
     private final Governance gov;
     private final AuditTrail audit;
+    private final SessionApprovals approvals;
 
     SessionObject(JavaObjectContext ctx, Governance gov) {
         this.ctx = ctx;
         this.db = ctx.storage();
         this.gov = gov;
         this.audit = new AuditTrail(db);
+        this.approvals = new SessionApprovals(db);
     }
 
     private String sessionId() {
@@ -58,11 +61,13 @@ final class SessionObject implements JavaDurableObject {
             case "view" -> view();
             case "dispatch" -> dispatch((String) args.getFirst());
             case "retire" -> retire((String) args.getFirst());
-            case "decide" -> decide((String) args.get(0), (Long) args.get(1), (String) args.get(2),
-                    (Map<String, Object>) args.get(3), (String) args.get(4));
+            case "decide" -> decide((String) args.get(0), (Long) args.get(1), (String) args.get(2), args.get(3),
+                    (String) args.get(4), Boolean.TRUE.equals(args.get(5)));
             case "record" -> record((String) args.get(0), (Map<String, Object>) args.get(1));
             case "audit" -> Map.of("rows", audit.rows());
             case "end" -> end((String) args.getFirst());
+            case "approvals" -> approvalList();
+            case "resolve" -> resolve((String) args.get(0), (String) args.get(1), (String) args.get(2));
             default -> throw new RpcError(RpcError.Type.TYPE_ERROR, "no method " + method); // refused before: see METHODS
         };
     }
@@ -86,6 +91,7 @@ final class SessionObject implements JavaDurableObject {
                 + " outcome BLOB, envelope TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL)").close();
         db.sql("CREATE TABLE calls (n INTEGER PRIMARY KEY AUTOINCREMENT, tool TEXT NOT NULL, at INTEGER NOT NULL)").close();
         AuditTrail.create(db);
+        SessionApprovals.create(db);
         db.sql("INSERT INTO terms (id, json) VALUES (1, ?)", json(terms)).close();
         db.sql("INSERT INTO state (id, status, tool_calls, spend) VALUES (1, 'active', 0, 0)").close();
         Map<String, Object> body = new LinkedHashMap<>(terms);
@@ -186,14 +192,16 @@ final class SessionObject implements JavaDurableObject {
      * Answers {@code {verdict: "answer", answer}} (a refusal, or the outcome recorded for the key)
      * or {@code {verdict: "run", ...}} after committing a {@code pending} ledger row.
      */
-    private Map<String, Object> decide(String token, long seq, String toolName, Map<String, Object> args, String key) {
+    @SuppressWarnings("unchecked")
+    private Map<String, Object> decide(String token, long seq, String toolName, Object rawArgs, String key, boolean explicitKey) {
         long now = gov.now();
         if (!exists()) return answer(GovernanceError.of("session_not_found", "no such session").answer());
         Envelope e = gov.keys().open(token);
         String envelopeId = e == null ? null : e.id();
         GovernanceError refused = checkEnvelope(e, now);
-        if (refused == null && !(args instanceof Map)) refused = GovernanceError.of("invalid_arguments", "args must be an object");
+        if (refused == null && !(rawArgs instanceof Map)) refused = GovernanceError.of("invalid_arguments", "args must be an object");
         if (refused != null) return deny(now, envelopeId, toolName, key, refused, null);
+        Map<String, Object> args = (Map<String, Object>) rawArgs;
         // The sequence number: each call of an envelope carries the next one (the capability counts them).
         long lastSeq;
         try (SqlCursor c = db.sql("SELECT last_seq FROM envelopes WHERE id = ?", e.id())) {
@@ -220,27 +228,29 @@ final class SessionObject implements JavaDurableObject {
         }
         String violation = ArgsSchema.violation(tool.argsSchema(), args);
         if (violation != null) return deny(now, envelopeId, toolName, key, GovernanceError.of("invalid_arguments", violation), tool);
+        String argsHash = Canonical.sha256(Canonical.text(args));
+        SessionApprovals.Approval approval = tool.contract() == Contract.PRIVILEGED ? approvals.byKey(key) : null;
+        // "used": the approved call ran; a repeat of its key is answered by the ledger below.
+        boolean approved = approval != null && List.of("approved", "used").contains(approval.stateAt(now))
+                && approval.tool().equals(toolName) && approval.argsHash().equals(argsHash);
         Policies policies = gov.policies();
         PolicyDecision d = policies.decide(new Policies.Request(ctx.tenant(), sessionId(), e.actor(),
                 (String) terms().get("risk"), toolName, tool.contract(), tool.cost(), args, count(toolName, 0),
-                count(toolName, now - MINUTE_MS), s.toolCalls(), s.spend(), false));
+                count(toolName, now - MINUTE_MS), s.toolCalls(), s.spend(), approved));
         if (!d.allowed()) {
             return deny(now, envelopeId, toolName, key, new GovernanceError("policy_denied",
                     d.rule() == null ? "no policy permits this call" : "denied by policy " + d.policy() + " rule " + d.rule(),
                     d.policy(), d.rule(), false), tool);
         }
-        if (tool.contract() == Contract.PRIVILEGED) {
-            // Approvals are not built yet: a privileged tool never runs.
-            return deny(now, envelopeId, toolName, key, new GovernanceError("approval_required",
-                    "the tool '" + toolName + "' is privileged and needs an approval, which this node cannot grant yet",
-                    null, null, false), tool);
+        if (tool.contract() == Contract.PRIVILEGED && !approved) {
+            return gate(now, envelopeId, toolName, key, explicitKey, argsHash, approval, tool);
         }
-        String argsHash = Canonical.sha256(Canonical.text(args));
         Map<String, Object> body = decisionBody(envelopeId, toolName, key, tool, "allow", null);
         body.put("argsHash", argsHash);
         body.put("policyHash", policies.hash());
         body.put("policyVersion", policies.version());
         if (!d.logOnlyDenials().isEmpty()) body.put("logOnlyDenials", d.logOnlyDenials());
+        if (approved) body.put("approval", approval.id());
         audit.append(now, "decision", body);
         // The ledger, after the decision is in the trail.
         try (SqlCursor c = db.sql("SELECT tool, args_hash, state, outcome FROM ledger WHERE key = ?", key)) {
@@ -251,10 +261,99 @@ final class SessionObject implements JavaDurableObject {
                 key, toolName, argsHash, envelopeId, now, now).close();
         db.sql("UPDATE state SET tool_calls = tool_calls + 1, spend = spend + ? WHERE id = 1", tool.cost()).close();
         db.sql("INSERT INTO calls (tool, at) VALUES (?, ?)", toolName, now).close();
+        if (approved && approval.state().equals("approved")) approvals.setState(approval.id(), "used");
         Map<String, Object> run = new LinkedHashMap<>();
         run.put("verdict", "run");
         run.put("actor", e.actor());
         return run;
+    }
+
+    /**
+     * A privileged call without its approval: the first call with an idempotency key asks for one
+     * (a pending approval, audited) and answers {@code approval_pending} with its id; calls with the
+     * same key answer the approval's state until it is approved, and then run (once, by the ledger).
+     */
+    private Map<String, Object> gate(long now, String envelopeId, String toolName, String key, boolean explicitKey, String argsHash,
+                                     SessionApprovals.Approval approval, Tool tool) {
+        if (!explicitKey) {
+            return deny(now, envelopeId, toolName, key, GovernanceError.of("idempotency_key_required",
+                    "the tool '" + toolName + "' is privileged: call it with an idempotencyKey, and again with the same key once approved"), tool);
+        }
+        if (approval != null && (!approval.tool().equals(toolName) || !approval.argsHash().equals(argsHash))) {
+            return deny(now, envelopeId, toolName, key, GovernanceError.of("idempotency_key_reused",
+                    "the idempotency key was used before for another tool or other arguments"), tool);
+        }
+        if (approval == null) {
+            byte[] random = new byte[10];
+            Governance.RANDOM.nextBytes(random);
+            String id = "apr_" + HexFormat.of().formatHex(random);
+            approvals.insert(id, key, toolName, argsHash, now, now + gov.approvalTtlMs());
+            approval = approvals.byKey(key);
+            Map<String, Object> body = decisionBody(envelopeId, toolName, key, tool, "approval_requested", null);
+            body.put("approval", id);
+            body.put("argsHash", argsHash);
+            audit.append(now, "approval", body);
+        }
+        String state = approval.stateAt(now);
+        if (state.equals("expired") && approval.state().equals("pending")) approvals.setState(approval.id(), "expired");
+        GovernanceError err = switch (state) {
+            case "pending" -> new GovernanceError("approval_pending", "the call waits for an approval (" + approval.id()
+                    + "); call again with the same idempotencyKey once it is approved", null, null, true);
+            case "rejected" -> GovernanceError.of("approval_rejected", "the approval " + approval.id() + " was rejected");
+            case "expired" -> GovernanceError.of("approval_expired", "the approval " + approval.id() + " expired");
+            default -> GovernanceError.of("approval_used", "the approval " + approval.id() + " was used by an earlier call");
+        };
+        Map<String, Object> body = decisionBody(envelopeId, toolName, key, tool, "deny", err);
+        body.put("approval", approval.id());
+        audit.append(now, "decision", body);
+        Map<String, Object> out = err.answer();
+        out.put("approval", approval.toMap(sessionId(), now));
+        return answer(out);
+    }
+
+    private Map<String, Object> approvalList() {
+        if (!exists()) return null;
+        long now = gov.now();
+        List<Object> out = new ArrayList<>();
+        for (SessionApprovals.Approval a : approvals.all()) out.add(a.toMap(sessionId(), now));
+        return Map.of("approvals", out);
+    }
+
+    /**
+     * An approver decides an approval: {@code approve} or {@code reject}, once, before it expires,
+     * and not by the session's own actor (who asked for it).
+     */
+    private Map<String, Object> resolve(String approvalId, String decision, String approver) {
+        if (!exists()) return null;
+        SessionApprovals.Approval a = approvals.byId(approvalId);
+        if (a == null) return null;
+        long now = gov.now();
+        String state = a.stateAt(now);
+        GovernanceError err = null;
+        if (approver.equals(terms().get("actor"))) {
+            err = GovernanceError.of("approver_is_actor", "the session's own actor cannot approve its calls");
+        } else if (!state.equals("pending")) {
+            err = GovernanceError.of("approval_" + state, "the approval is " + state + ", not pending");
+        }
+        if (err != null) {
+            Map<String, Object> body = new LinkedHashMap<>();
+            body.put("approval", approvalId);
+            body.put("approver", approver);
+            body.put("error", err.toMap());
+            audit.append(now, "approval", body);
+            return err.answer();
+        }
+        String next = decision.equals("approve") ? "approved" : "rejected";
+        approvals.decide(approvalId, next, approver, now);
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("approval", approvalId);
+        body.put("approver", approver);
+        body.put("decision", next);
+        audit.append(now, "approval", body);
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("ok", true);
+        out.put("approval", approvals.byId(approvalId).toMap(sessionId(), now));
+        return out;
     }
 
     /** A key seen before: its recorded outcome, never a second run. */

@@ -31,6 +31,8 @@ import java.util.Map;
  * POST v1/sessions/{id}/run       {code: WorkerCode, input?} → {envelope, result}
  * GET  v1/sessions/{id}/audit     {rows, firstBroken}
  * POST v1/sessions/{id}/end       {reason?} → the session
+ * GET  v1/approvals?state=         the tenant's approvals (pending, approved, rejected, expired, used)
+ * POST v1/approvals/{id}          {decision: "approve" | "reject", approver} → the approval
  * </pre>
  * Errors are {@code {"error":{"code","message","policy","rule","retryable"}}}.
  */
@@ -50,6 +52,10 @@ final class SessionsApi {
         String method = request.getMethod();
         try {
             Governance gov = node.governance();
+            if (parts[1].equals("approvals")) {
+                approvals(gov, tenant, parts, request, response, callback);
+                return;
+            }
             if (parts.length == 2 || parts.length == 3 && parts[2].isEmpty()) {
                 if (!method.equals("POST")) throw GovernanceExceptions.methodNotAllowed(method);
                 Object body = readJson(request, MAX_ADMISSION_BYTES);
@@ -89,6 +95,25 @@ final class SessionsApi {
             org.slf4j.LoggerFactory.getLogger(SessionsApi.class).error("governance request failed", e);
             fail(response, callback, GovernanceExceptions.internal());
         }
+    }
+
+    private void approvals(Governance gov, String tenant, String[] parts, Request request, Response response, Callback callback) {
+        String method = request.getMethod();
+        if (parts.length == 2 || parts.length == 3 && parts[2].isEmpty()) {
+            if (!method.equals("GET")) throw GovernanceExceptions.methodNotAllowed(method);
+            String state = Request.extractQueryParameters(request).getValue("state");
+            ObjectNode out = JSON.createObjectNode();
+            out.set("approvals", JsonValues.toJson(gov.approvals(tenant, state == null || state.isEmpty() ? null : state)));
+            write(response, callback, 200, out);
+            return;
+        }
+        if (parts.length > 3) throw GovernanceExceptions.notFound();
+        if (!method.equals("POST")) throw GovernanceExceptions.methodNotAllowed(method);
+        Object body = readJson(request, MAX_ADMISSION_BYTES);
+        if (!(body instanceof Map<?, ?> m) || !(m.get("decision") instanceof String decision) || !(m.get("approver") instanceof String approver)) {
+            throw GovernanceExceptions.badRequest("the body must be {\"decision\": \"approve\" | \"reject\", \"approver\": string}");
+        }
+        write(response, callback, 200, JsonValues.toJson(gov.decideApproval(tenant, parts[2], decision, approver)));
     }
 
     private void run(Governance gov, String tenant, String id, Request request, Response response, Callback callback) {

@@ -85,7 +85,7 @@ final class TenantApi {
         }
         String[] parts = rest.split("/", 5);
         String method = request.getMethod();
-        if (parts.length >= 2 && parts[0].equals("v1") && parts[1].equals("sessions")) {
+        if (parts.length >= 2 && parts[0].equals("v1") && (parts[1].equals("sessions") || parts[1].equals("approvals"))) {
             sessions.handle(tenant, rest.split("/", -1), request, response, callback); // governance (issue 15)
             return;
         }

@@ -430,4 +430,86 @@ class GovernanceTest {
                     assertThat(e.error().code()).isEqualTo("session_ended");
                 });
     }
+
+    final AtomicInteger refunds = new AtomicInteger();
+
+    void realRefunds() throws Exception {
+        node.governance().registerTool(new Tool("payments.refund", JSON.readTree(
+                "{\"type\": \"object\", \"properties\": {\"cents\": {\"type\": \"integer\"}}, \"required\": [\"cents\"]}"),
+                Contract.PRIVILEGED, 5, call -> {
+                    refunds.incrementAndGet();
+                    return "refunded " + call.args().get("cents");
+                }));
+    }
+
+    JsonNode runOverHttp(String id, String main) throws Exception {
+        HttpResponse<String> r = send(ACME_KEY, "POST", "v1/sessions/" + id + "/run", runBody(main, Map.of()));
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        return JSON.readTree(r.body()).get("result");
+    }
+
+    @Test
+    void aPrivilegedCallWaitsForAnApprovalThatSurvivesARestart() throws Exception {
+        start();
+        realRefunds();
+        String id = admitOverHttp("[\"payments.refund\"]");
+        String refund1 = "export default async (input, env) => env.TOOLS.payments.refund({ cents: 900 }, { idempotencyKey: \"refund-1\" });";
+        JsonNode noKey = runOverHttp(id, "export default async (input, env) => env.TOOLS.payments.refund({ cents: 900 });");
+        assertThat(noKey.get("error").get("code").asText()).isEqualTo("idempotency_key_required");
+
+        JsonNode pending = runOverHttp(id, refund1);
+        assertThat(pending.get("ok").asBoolean()).isFalse();
+        assertThat(pending.get("error").get("code").asText()).isEqualTo("approval_pending");
+        assertThat(pending.get("error").get("retryable").asBoolean()).isTrue();
+        String approval = pending.get("approval").get("id").asText();
+        assertThat(approval).matches("apr_[0-9a-f]{20}");
+        assertThat(runOverHttp(id, refund1).get("approval").get("id").asText()).isEqualTo(approval); // the same one, not another
+        assertThat(refunds).hasValue(0);
+
+        JsonNode list = JSON.readTree(send(ACME_KEY, "GET", "v1/approvals?state=pending", null).body()).get("approvals");
+        assertThat(list).hasSize(1);
+        assertThat(list.get(0).get("id").asText()).isEqualTo(approval);
+        assertThat(list.get(0).get("session").asText()).isEqualTo(id);
+        assertThat(list.get(0).get("tool").asText()).isEqualTo("payments.refund");
+        // Another tenant neither sees nor decides it; the session's own actor cannot approve it.
+        assertThat(JSON.readTree(send(EVIL_KEY, "GET", "v1/approvals", null).body()).get("approvals")).isEmpty();
+        assertThat(send(EVIL_KEY, "POST", "v1/approvals/" + approval, "{\"decision\": \"approve\", \"approver\": \"eve\"}")
+                .statusCode()).isEqualTo(404);
+        HttpResponse<String> self = send(ACME_KEY, "POST", "v1/approvals/" + approval,
+                "{\"decision\": \"approve\", \"approver\": \"alice@acme\"}");
+        assertThat(self.statusCode()).isEqualTo(409);
+        assertThat(JSON.readTree(self.body()).get("error").get("code").asText()).isEqualTo("approver_is_actor");
+
+        // The approval waits across a restart of the node.
+        node.close();
+        start();
+        realRefunds();
+        assertThat(JSON.readTree(send(ACME_KEY, "GET", "v1/approvals?state=pending", null).body()).get("approvals")).hasSize(1);
+        HttpResponse<String> ok = send(ACME_KEY, "POST", "v1/approvals/" + approval, "{\"decision\": \"approve\", \"approver\": \"carol\"}");
+        assertThat(ok.statusCode()).as(ok.body()).isEqualTo(200);
+        assertThat(JSON.readTree(ok.body()).get("state").asText()).isEqualTo("approved");
+        assertThat(JSON.readTree(ok.body()).get("decidedBy").asText()).isEqualTo("carol");
+
+        // Called again with the same key, it runs, once.
+        assertThat(runOverHttp(id, refund1).toString()).isEqualTo("{\"ok\":true,\"value\":\"refunded 900\"}");
+        JsonNode again = runOverHttp(id, refund1);
+        assertThat(again.get("replayed").asBoolean()).isTrue();
+        assertThat(refunds).hasValue(1);
+        assertThat(JSON.readTree(send(ACME_KEY, "GET", "v1/approvals", null).body()).get("approvals").get(0).get("state").asText())
+                .isEqualTo("used");
+        HttpResponse<String> twice = send(ACME_KEY, "POST", "v1/approvals/" + approval, "{\"decision\": \"approve\", \"approver\": \"carol\"}");
+        assertThat(JSON.readTree(twice.body()).get("error").get("code").asText()).isEqualTo("approval_used");
+
+        // A rejected approval stays rejected.
+        String refund2 = "export default async (input, env) => env.TOOLS.payments.refund({ cents: 5 }, { idempotencyKey: \"refund-2\" });";
+        String second = runOverHttp(id, refund2).get("approval").get("id").asText();
+        assertThat(send(ACME_KEY, "POST", "v1/approvals/" + second, "{\"decision\": \"reject\", \"approver\": \"carol\"}")
+                .statusCode()).isEqualTo(200);
+        assertThat(runOverHttp(id, refund2).get("error").get("code").asText()).isEqualTo("approval_rejected");
+        assertThat(refunds).hasValue(1);
+        // The trail holds the request and the approver's decision.
+        JsonNode audit = JSON.readTree(send(ACME_KEY, "GET", "v1/sessions/" + id + "/audit", null).body());
+        assertThat(audit.get("firstBroken").asLong()).isZero();
+        assertThat(audit.get("rows").toString()).contains("approval_requested").contains("\\\"decision\\\":\\\"approved\\\"");
+    }
 }
