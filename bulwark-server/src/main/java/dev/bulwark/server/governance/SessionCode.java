@@ -33,8 +33,8 @@ final class SessionCode {
         String source = """
                 import * as code from %s;
                 import { WorkerEntrypoint } from "cloudflare:workers";
-                // Only names a tool's name can have: toJSON, then, inspect... are not tool calls.
-                const part = (p) => typeof p === "string" && /^[a-z][a-z0-9_]*$/.test(p);
+                // Only names a tool's name can have: toJSON, then, constructor... are not tool calls.
+                const part = (p) => typeof p === "string" && p !== "then" && p !== "constructor" && /^[a-z][a-z0-9_]*$/.test(p);
                 function tools(raw) {
                   const call = (name, args, options) => raw.call(name, args === undefined ? null : args,
                     options === undefined ? null : options);
