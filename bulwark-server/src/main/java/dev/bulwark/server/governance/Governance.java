@@ -46,7 +46,7 @@ import java.util.regex.Pattern;
  * Governance.Run run = gov.run("acme", (String) s.get("id"), code, input);
  * }</pre>
  */
-public final class Governance {
+public final class Governance implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Governance.class);
     static final SecureRandom RANDOM = new SecureRandom();
     private static final Pattern SESSION_ID = Pattern.compile("ses_[0-9a-f]{40}");
@@ -65,6 +65,7 @@ public final class Governance {
     public static final long DEFAULT_APPROVAL_TTL_MS = 24 * 3600_000L;
     private volatile long approvalTtlMs = DEFAULT_APPROVAL_TTL_MS;
     volatile LongSupplier clock = System::currentTimeMillis;
+    private Webhooks webhooks;
 
     private Governance(Node node, EnvelopeKeys keys, byte[] idKey) {
         this.node = node;
@@ -100,6 +101,30 @@ public final class Governance {
     }
 
     // ---- configuration ----
+
+    /**
+     * A tool that is an HTTP webhook of the operator's service (see {@link Webhooks}): the node POSTs
+     * the call as JSON to {@code url} with {@code credentials} as extra headers (an
+     * {@code Authorization} header, say), under the node's egress policy. Register the tool it returns.
+     */
+    public Tool webhookTool(String name, com.fasterxml.jackson.databind.JsonNode argsSchema, Contract contract, long cost,
+                            java.net.URI url, Map<String, String> credentials) {
+        if (!"https".equals(url.getScheme()) && !"http".equals(url.getScheme())) {
+            throw new IllegalArgumentException("a webhook URL is http or https");
+        }
+        Webhooks w;
+        synchronized (this) {
+            if (webhooks == null) webhooks = new Webhooks(node.settings().egress());
+            w = webhooks;
+        }
+        return new Tool(name, argsSchema, contract, cost, w.function(name, url, Map.copyOf(credentials)));
+    }
+
+    /** Stops the webhook client (the node calls this when it closes). */
+    @Override
+    public synchronized void close() {
+        if (webhooks != null) webhooks.close();
+    }
 
     /** Registers (or replaces) a tool. */
     public void registerTool(Tool tool) {

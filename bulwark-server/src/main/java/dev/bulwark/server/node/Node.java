@@ -921,6 +921,9 @@ public final class Node implements AutoCloseable {
         egress.close();
         sockets.close();
         javaObjects.close();
+        synchronized (this) {
+            if (governance != null) governance.close();
+        }
         alarms.close();
         deleteTree(runDir);
     }
