@@ -218,11 +218,16 @@ final class SessionObject implements JavaDurableObject {
                     "this session may not call the tool '" + toolName + "'"), null);
         }
         State s = state();
-        if (s.toolCalls() >= e.budgets().toolCalls()) {
+        // A key already in the ledger costs nothing more (it will not run again): budgets are for new effects.
+        boolean known;
+        try (SqlCursor c = db.sql("SELECT 1 FROM ledger WHERE key = ?", key)) {
+            known = c.next() != null;
+        }
+        if (!known && s.toolCalls() >= e.budgets().toolCalls()) {
             return deny(now, envelopeId, toolName, key, GovernanceError.of("budget_exhausted",
                     "the session has used its " + e.budgets().toolCalls() + " tool calls"), tool);
         }
-        if (s.spend() + tool.cost() > e.budgets().spendUnits()) {
+        if (!known && s.spend() + tool.cost() > e.budgets().spendUnits()) {
             return deny(now, envelopeId, toolName, key, GovernanceError.of("budget_exhausted",
                     "the session's spend would exceed " + e.budgets().spendUnits() + " units"), tool);
         }

@@ -299,11 +299,13 @@ class GovernanceTest {
         Governance.Run run = node.governance().run("acme", (String) s.get("id"), code("""
                 export default async (input, env) => {
                   const out = [];
-                  for (let i = 0; i < 4; i++) out.push(await env.TOOLS.tickets.open({ title: "t" + i }));
-                  return out.map(r => r.ok ? "ok" : r.error.code);
+                  for (let i = 0; i < 4; i++) out.push(await env.TOOLS.tickets.open({ title: "t" + i }, { idempotencyKey: "k" + i }));
+                  // A key already applied is answered from the ledger: no new effect, no budget needed.
+                  out.push(await env.TOOLS.tickets.open({ title: "t0" }, { idempotencyKey: "k0" }));
+                  return out.map(r => r.replayed ? "replayed" : r.ok ? "ok" : r.error.code);
                 };
                 """), null);
-        assertThat(run.result()).isEqualTo(List.of("ok", "ok", "budget_exhausted", "budget_exhausted"));
+        assertThat(run.result()).isEqualTo(List.of("ok", "ok", "budget_exhausted", "budget_exhausted", "replayed"));
         assertThat(opened).hasSize(2);
     }
 
