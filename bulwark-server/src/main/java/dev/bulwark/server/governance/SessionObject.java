@@ -494,8 +494,4 @@ final class SessionObject implements JavaDurableObject {
             throw new IllegalArgumentException("not JSON", e);
         }
     }
-
-    static List<Object> args(Object... values) {
-        return new ArrayList<>(java.util.Arrays.asList(values));
-    }
 }

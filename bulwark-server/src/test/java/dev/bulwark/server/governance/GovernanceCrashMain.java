@@ -1,6 +1,5 @@
 package dev.bulwark.server.governance;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.bulwark.sandbox.worker.Limits;
 import dev.bulwark.server.config.ApiSettings;
 import dev.bulwark.server.config.EgressSettings;
@@ -47,6 +46,4 @@ public final class GovernanceCrashMain {
         gov.run("acme", id, GovernanceTest.code(LedgerCrashTest.CHARGE), null);
         System.out.println("UNREACHABLE");
     }
-
-    static final ObjectMapper JSON = new ObjectMapper();
 }

@@ -214,7 +214,7 @@ class GovernanceTest {
         assertThat(res.get("d").get("error").get("message").asText()).isEqualTo("args.title must be of type string");
         assertThat(res.get("e").get("error").get("message").asText()).isEqualTo("args.owner is not allowed");
         assertThat(res.get("f").toString()).isEqualTo("{\"ok\":true,\"value\":[\"T-1\"]}");
-        assertThat(res.get("g").get("error").get("code").asText()).isEqualTo("approval_required");
+        assertThat(res.get("g").get("error").get("code").asText()).isEqualTo("idempotency_key_required"); // privileged: approvals need a key
         assertThat(res.get("h").asText()).isEqualTo("TypeError: env.TOOLS.call: the tool's name must be a string");
         // The code's env holds TOOLS and nothing else; the envelope and its key are not in it.
         assertThat(res.get("keys").toString()).isEqualTo("[\"TOOLS\"]");
@@ -241,6 +241,10 @@ class GovernanceTest {
         assertThat(body.get("policyHash").asText()).isEqualTo(PolicyBundle.DEFAULT.hash());
         assertThat(body.get("argsHash").asText()).hasSize(64);
         assertThat(firstDecision.get("body").asText()).doesNotContain("printer on fire"); // arguments are not written, only hashed
+        JsonNode effect = JSON.readTree(audit.get("rows").get(3).get("body").asText());
+        assertThat(effect.get("key").asText()).isEqualTo("k1");
+        assertThat(effect.get("ok").asBoolean()).isTrue();
+        assertThat(effect.get("recorded").asBoolean()).isTrue();
     }
 
     @Test
