@@ -63,12 +63,14 @@ final class TenantApi {
 
     private final Node node;
     private final FrontDoor frontDoor;
+    private final SessionsApi sessions;
     /** Loads parse up to 100 MiB of JSON each: a few at a time keep the node's heap bounded. */
     private final Semaphore loads = new Semaphore(2);
 
     TenantApi(Node node, FrontDoor frontDoor) {
         this.node = node;
         this.frontDoor = frontDoor;
+        this.sessions = new SessionsApi(node);
     }
 
     /** A refusal: the status, code and message of the JSON error. */
@@ -83,6 +85,10 @@ final class TenantApi {
         }
         String[] parts = rest.split("/", 5);
         String method = request.getMethod();
+        if (parts.length >= 2 && parts[0].equals("v1") && (parts[1].equals("sessions") || parts[1].equals("approvals"))) {
+            sessions.handle(tenant, rest.split("/", -1), request, response, callback); // governance (issue 15)
+            return;
+        }
         if (parts.length < 2 || !parts[0].equals("v1") || !parts[1].equals("workers")) {
             fail(response, callback, new Refusal(404, "not_found", "no such endpoint"));
             return;

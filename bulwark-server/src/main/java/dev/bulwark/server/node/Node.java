@@ -84,6 +84,9 @@ public final class Node implements AutoCloseable {
     private final CapabilityCalls capCalls;
     private final ObjectAdmin objectAdmin;
     private final Migrations migrations;
+    /** Governance (issue 15): runs of generated code in sessions, and the sessions' owner, made on first use. */
+    private final SessionWorkers sessionWorkers;
+    private dev.bulwark.server.governance.Governance governance;
 
     /**
      * Decides how sandboxes are confined and says so, one line per protection; with
@@ -235,6 +238,7 @@ public final class Node implements AutoCloseable {
         supervisor.capHooks(capCalls.hooks());
         this.tails = new Tails(supervisor::tail, this::nextInvocationId);
         this.tenantWorkers = new TenantWorkers(dynamicWorkers, supervisor, settings.limits(), this::nextInvocationId);
+        this.sessionWorkers = new SessionWorkers(dynamicWorkers, supervisor, caps, settings.limits(), this::nextInvocationId);
         this.sockets = new SocketHub(supervisor, this::nextInvocationId, sb.websocketsPerObject());
         supervisor.sockets(sockets);
         try {
@@ -957,6 +961,17 @@ public final class Node implements AutoCloseable {
         return tenantWorkers;
     }
 
+    /** Runs of generated code with one Java capability in their env (governance's sessions). */
+    public SessionWorkers sessionWorkers() {
+        return sessionWorkers;
+    }
+
+    /** Sessions, envelopes, tool mediation (issue 15): made, and its session class registered, on first use. */
+    public synchronized dev.bulwark.server.governance.Governance governance() {
+        if (governance == null) governance = dev.bulwark.server.governance.Governance.attach(this);
+        return governance;
+    }
+
     public SandboxSupervisor supervisor() {
         return supervisor;
     }
@@ -1037,6 +1052,9 @@ public final class Node implements AutoCloseable {
         egress.close();
         sockets.close();
         javaObjects.close();
+        synchronized (this) {
+            if (governance != null) governance.close();
+        }
         alarms.close();
         deleteTree(runDir);
     }

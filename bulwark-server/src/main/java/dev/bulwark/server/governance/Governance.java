@@ -1,0 +1,490 @@
+package dev.bulwark.server.governance;
+
+import dev.bulwark.objects.java.JavaNamespace;
+import dev.bulwark.objects.java.JavaObjectClass;
+import dev.bulwark.objects.java.JavaObjectStub;
+import dev.bulwark.objects.java.RpcError;
+import dev.bulwark.objects.java.StructuredValues;
+import dev.bulwark.sandbox.ipc.ErrorCode;
+import dev.bulwark.sandbox.ipc.Message;
+import dev.bulwark.sandbox.worker.WorkerCode;
+import dev.bulwark.server.node.Node;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongSupplier;
+import java.util.regex.Pattern;
+
+/**
+ * Governance of a node (issue 15): sessions admitted per tenant, each owned by a
+ * {@link SessionObject} (a Java durable object in the node); runs of generated code in a session
+ * under a signed {@link Envelope}, with {@code env.TOOLS} as their only capability; and every tool
+ * call mediated by the session object (envelope, sequence, ACL, budgets, schema, Cedar policies,
+ * audit, ledger) before and after the tool runs.
+ *
+ * <pre>{@code
+ * Governance gov = node.governance();
+ * gov.registerTool(new Tool("tickets.open", schema, Contract.CONTROLLED_MUTATION, 1, call -> ...));
+ * gov.policies(PolicyBundle.fromDirectory(dir, "v7"));
+ * Map<String, Object> s = gov.admit("acme", new Admission("alice", "low", List.of("tickets.open"), Budgets.DEFAULTS, Map.of()));
+ * Governance.Run run = gov.run("acme", (String) s.get("id"), code, input);
+ * }</pre>
+ */
+public final class Governance implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Governance.class);
+    static final SecureRandom RANDOM = new SecureRandom();
+    private static final Pattern SESSION_ID = Pattern.compile("ses_[0-9a-f]{40}");
+    private static final Pattern TENANT = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_-]{0,62}");
+    public static final long DEFAULT_ENVELOPE_TTL_MS = 15 * 60_000;
+
+    private final Node node;
+    private final EnvelopeKeys keys;
+    private final byte[] idKey;
+    private volatile Policies policies = new Policies(PolicyBundle.DEFAULT);
+    private final Map<String, Tool> tools = new ConcurrentHashMap<>();
+    private final Map<String, ReentrantLock> locks = new ConcurrentHashMap<>();
+    /** Capability names of runs in flight, per session: revoked when the session ends. */
+    private final Map<String, Set<String>> liveRuns = new ConcurrentHashMap<>();
+    private volatile long envelopeTtlMs = DEFAULT_ENVELOPE_TTL_MS;
+    public static final long DEFAULT_APPROVAL_TTL_MS = 24 * 3600_000L;
+    private volatile long approvalTtlMs = DEFAULT_APPROVAL_TTL_MS;
+    volatile LongSupplier clock = System::currentTimeMillis;
+    private Webhooks webhooks;
+
+    private Governance(Node node, EnvelopeKeys keys, byte[] idKey) {
+        this.node = node;
+        this.keys = keys;
+        this.idKey = idKey;
+    }
+
+    /** Governance of {@code node} (use {@code node.governance()}, which calls this once). */
+    public static Governance attach(Node node) {
+        Path dir = node.settings().dataDir().resolve("governance");
+        try {
+            Files.createDirectories(dir);
+            Governance g = new Governance(node, EnvelopeKeys.load(dir), secret(dir.resolve("session-ids.key")));
+            node.javaObjects().register(JavaObjectClass.javaOnly(SessionObject.CLASS, ctx -> new SessionObject(ctx, g),
+                    SessionObject.METHODS));
+            node.javaObjects().register(JavaObjectClass.javaOnly(ApprovalIndex.CLASS, ApprovalIndex::new, ApprovalIndex.METHODS));
+            return g;
+        } catch (IOException e) {
+            throw new UncheckedIOException("governance cannot keep its keys in " + dir, e);
+        }
+    }
+
+    private static byte[] secret(Path file) throws IOException {
+        if (Files.exists(file)) return Files.readAllBytes(file);
+        byte[] key = new byte[32];
+        RANDOM.nextBytes(key);
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        Files.deleteIfExists(tmp);
+        Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        Files.write(tmp, key);
+        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
+        return key;
+    }
+
+    // ---- configuration ----
+
+    /**
+     * A tool that is an HTTP webhook of the operator's service (see {@link Webhooks}): the node POSTs
+     * the call as JSON to {@code url} with {@code credentials} as extra headers (an
+     * {@code Authorization} header, say), under the node's egress policy. Register the tool it returns.
+     */
+    public Tool webhookTool(String name, com.fasterxml.jackson.databind.JsonNode argsSchema, Contract contract, long cost,
+                            java.net.URI url, Map<String, String> credentials) {
+        if (!"https".equals(url.getScheme()) && !"http".equals(url.getScheme())) {
+            throw new IllegalArgumentException("a webhook URL is http or https");
+        }
+        Webhooks w;
+        synchronized (this) {
+            if (webhooks == null) webhooks = new Webhooks(node.settings().egress());
+            w = webhooks;
+        }
+        return new Tool(name, argsSchema, contract, cost, w.function(name, url, Map.copyOf(credentials)));
+    }
+
+    /** Stops the webhook client (the node calls this when it closes). */
+    @Override
+    public synchronized void close() {
+        if (webhooks != null) webhooks.close();
+    }
+
+    /** Registers (or replaces) a tool. */
+    public void registerTool(Tool tool) {
+        tools.put(tool.name(), tool);
+    }
+
+    /**
+     * Replaces the policies. Envelopes issued under the old ones are refused from now on
+     * ({@code policy_changed}, retryable: run again under the new ones).
+     *
+     * @throws IllegalArgumentException when a file does not parse or a rule is malformed
+     */
+    public void policies(PolicyBundle bundle) {
+        this.policies = new Policies(bundle);
+        log.info("governance policies version {} (sha256 {})", bundle.version(), policies.hash());
+    }
+
+    /** How long an envelope is valid after it is issued (at most until the session's deadline). */
+    public void envelopeTtlMs(long ms) {
+        if (ms < 1) throw new IllegalArgumentException("the envelope lifetime is positive");
+        this.envelopeTtlMs = ms;
+    }
+
+    /** How long an approval may wait for its decision before it expires. */
+    public void approvalTtlMs(long ms) {
+        if (ms < 1) throw new IllegalArgumentException("the approval lifetime is positive");
+        this.approvalTtlMs = ms;
+    }
+
+    long approvalTtlMs() {
+        return approvalTtlMs;
+    }
+
+    Policies policies() {
+        return policies;
+    }
+
+    EnvelopeKeys keys() {
+        return keys;
+    }
+
+    Tool tool(String name) {
+        return tools.get(name);
+    }
+
+    long now() {
+        return clock.getAsLong();
+    }
+
+    long envelopeTtlMs() {
+        return envelopeTtlMs;
+    }
+
+    // ---- sessions ----
+
+    /**
+     * Admits a session of {@code tenant}: every tool it names must be registered. Returns the
+     * session as {@link #session} shows it (its {@code id} included).
+     *
+     * @throws GovernanceException 400 {@code unknown_tool}
+     */
+    public Map<String, Object> admit(String tenant, Admission admission) {
+        checkTenant(tenant);
+        for (String t : admission.tools()) {
+            if (!tools.containsKey(t)) throw GovernanceException.of(400, "unknown_tool", "no tool '" + t + "' is registered");
+        }
+        byte[] random = new byte[12];
+        RANDOM.nextBytes(random);
+        String id = "ses_" + HexFormat.of().formatHex(random) + mac(tenant, random);
+        long now = now();
+        Map<String, Object> terms = new LinkedHashMap<>();
+        terms.put("id", id);
+        terms.put("tenant", tenant);
+        terms.put("actor", admission.actor());
+        terms.put("risk", admission.risk());
+        terms.put("tools", admission.tools());
+        terms.put("budgets", admission.budgets().toMap());
+        terms.put("metadata", admission.metadata());
+        terms.put("createdAt", now);
+        terms.put("deadline", now + admission.budgets().wallMs());
+        @SuppressWarnings("unchecked")
+        Map<String, Object> view = (Map<String, Object>) stub(tenant, id).call("admit", terms);
+        if (view == null) throw GovernanceException.of(409, "session_exists", "a session with this id exists");
+        return view;
+    }
+
+    /**
+     * The session {@code id} of {@code tenant}: its terms, status, termination reason, counters.
+     *
+     * @throws GovernanceException 404 {@code not_found}, also for another tenant's session
+     */
+    @SuppressWarnings("unchecked")
+    public Map<String, Object> session(String tenant, String id) {
+        Map<String, Object> view = (Map<String, Object>) stub(tenant, known(tenant, id)).call("view");
+        if (view == null) throw notFound();
+        return view;
+    }
+
+    /** The session's audit trail, oldest first, and the first broken link of its chain (0: none). */
+    @SuppressWarnings("unchecked")
+    public Map<String, Object> audit(String tenant, String id) {
+        session(tenant, id);
+        List<Map<String, Object>> rows = (List<Map<String, Object>>) ((Map<String, Object>) stub(tenant, id).call("audit")).get("rows");
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("session", id);
+        out.put("rows", rows);
+        out.put("firstBroken", AuditTrail.firstBroken(rows));
+        return out;
+    }
+
+    /**
+     * Ends the session ({@code reason}: completed, denied, ...): its envelopes are retired, the
+     * capability of every run in flight is revoked (their next tool call fails), and its final
+     * digest (the audit trail's head) is kept. Ending an ended session changes nothing.
+     */
+    @SuppressWarnings("unchecked")
+    public Map<String, Object> end(String tenant, String id, String reason) {
+        known(tenant, id);
+        ReentrantLock lock = lock(id);
+        lock.lock();
+        try {
+            Map<String, Object> view = (Map<String, Object>) stub(tenant, id).call("end", reason);
+            if (view == null) throw notFound();
+            Set<String> runs = liveRuns.remove(id);
+            if (runs != null) runs.forEach(node::revokeCapability);
+            return view;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** What a run answered: the envelope it ran under and its code's result. */
+    public record Run(String envelope, Object result) {}
+
+    /**
+     * Runs generated code in the session: issues an envelope (recorded and audited by the session
+     * object), loads the code as a dynamic worker of the tenant whose env holds only
+     * {@code TOOLS}, calls its default export with {@code input}, and retires the envelope and
+     * revokes the capability when it returns, whatever happened.
+     *
+     * @throws GovernanceException 404 not_found; 409 session_ended / session_deadline; 400
+     *                             worker_load_failed; 500 code_threw (the code's own error, shown)
+     */
+    @SuppressWarnings("unchecked")
+    public Run run(String tenant, String id, WorkerCode code, Object input) {
+        known(tenant, id);
+        String codeHash = SessionCode.hash(code);
+        Map<String, Object> d = (Map<String, Object>) stub(tenant, id).call("dispatch", codeHash);
+        if (d == null || !Boolean.TRUE.equals(d.get("ok"))) {
+            GovernanceError e = d == null ? GovernanceError.of("session_not_found", "no such session")
+                    : GovernanceError.fromMap((Map<String, Object>) d.get("error"));
+            throw new GovernanceException(e.code().equals("session_not_found") ? 404 : 409, e);
+        }
+        String envelope = (String) d.get("envelope");
+        String capName = "bulwark-session:" + id + ":" + envelope;
+        WorkerCode wrapped;
+        try {
+            wrapped = SessionCode.wrap(code, (Long) d.get("cpuMs"));
+        } catch (IllegalArgumentException e) {
+            stub(tenant, id).call("retire", envelope);
+            throw GovernanceException.of(400, "invalid_worker_code", e.getMessage());
+        }
+        byte[] args = StructuredValues.encode(List.of(input == null ? Map.of() : input), 8 << 20);
+        liveRuns.computeIfAbsent(id, k -> ConcurrentHashMap.newKeySet()).add(capName);
+        Message outcome;
+        try {
+            outcome = node.sessionWorkers().run(tenant, envelope, wrapped, "TOOLS", capName,
+                    new SessionTools(this, tenant, id, (String) d.get("token")), "run", args);
+        } finally {
+            Set<String> runs = liveRuns.get(id);
+            if (runs != null) runs.remove(capName);
+            stub(tenant, id).call("retire", envelope);
+        }
+        return switch (outcome) {
+            case Message.RpcResult r when r.threw() -> {
+                Object thrown = decodeOrNull(r.value());
+                throw GovernanceException.of(500, "code_threw", thrown instanceof RpcError e ? e.toString() : "the code threw a value");
+            }
+            case Message.RpcResult r -> new Run(envelope, decodeOrNull(r.value()));
+            case Message.CallFailed f -> {
+                ErrorCode c = ErrorCode.fromCode(f.code());
+                boolean own = f.code().equals(ErrorCode.WORKER_LOAD_FAILED.code());
+                // The tenant's own load error and the limits it hit are its to see; anything else only by its code.
+                boolean shown = own || c == ErrorCode.CPU_LIMIT_EXCEEDED || c == ErrorCode.WALL_TIME_EXCEEDED
+                        || c == ErrorCode.MEMORY_LIMIT_EXCEEDED;
+                throw GovernanceException.of(own ? 400 : c.status(), c.code(), shown && f.message() != null ? f.message() : c.description());
+            }
+            default -> throw GovernanceException.of(500, ErrorCode.INTERNAL.code(), ErrorCode.INTERNAL.description());
+        };
+    }
+
+    /**
+     * One tool call under a sealed envelope, as {@code env.TOOLS} makes it (and tests that play the
+     * attacker with forged envelopes): the session object decides in one event; an allowed call
+     * whose key is new runs the tool and records its outcome in a second, all under the session's
+     * lock. Answers {@code {ok: true, value}} or {@code {ok: false, error}}.
+     */
+    @SuppressWarnings("unchecked")
+    Map<String, Object> mediate(String tenant, String session, String token, long seq, String toolName, Object args, String key) {
+        String idempotencyKey = key != null ? key : "auto:" + HexFormat.of().formatHex(randomBytes(16));
+        ReentrantLock lock = lock(session);
+        lock.lock();
+        try {
+            JavaObjectStub stub = stub(tenant, session);
+            Object callArgs = args == null ? new LinkedHashMap<String, Object>() : args;
+            Map<String, Object> d = (Map<String, Object>) stub.call("decide", token, seq, toolName, callArgs, idempotencyKey,
+                    key != null);
+            if ("answer".equals(d.get("verdict"))) {
+                Map<String, Object> answer = (Map<String, Object>) d.get("answer");
+                if (answer.get("approval") instanceof Map<?, ?> a && "pending".equals(a.get("state"))) {
+                    index(tenant).call("add", a.get("id"), session, a.get("tool"), a.get("requestedAt"), a.get("expiresAt"));
+                }
+                return answer;
+            }
+            Tool tool = tools.get(toolName);
+            Map<String, Object> answer = new LinkedHashMap<>();
+            try {
+                Object value = tool.function().run(new ToolCall(session, tenant, (String) d.get("actor"), toolName,
+                        (Map<String, Object>) callArgs, idempotencyKey));
+                answer.put("ok", true);
+                answer.put("value", value);
+                StructuredValues.encode(answer, 8 << 20); // a result with no JS form is a failure, recorded as one
+            } catch (Exception | StackOverflowError e) {
+                log.warn("tool {} of session {} failed: {}", toolName, session, e.toString());
+                answer = new GovernanceError("tool_failed", "the tool failed", null, null, false).answer();
+            }
+            stub.call("record", idempotencyKey, answer);
+            return answer;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // ---- approvals ----
+
+    /**
+     * The tenant's approvals, oldest first (at most 1,000), each {@code {id, session, tool, state,
+     * requestedAt, expiresAt}}; {@code state} null for all, else only those in that state.
+     */
+    @SuppressWarnings("unchecked")
+    public List<Map<String, Object>> approvals(String tenant, String state) {
+        checkTenant(tenant);
+        JavaObjectStub index = index(tenant);
+        List<Map<String, Object>> all = new java.util.ArrayList<>();
+        for (Object o : (List<Object>) index.call("list", (Object) null)) all.add(new LinkedHashMap<>((Map<String, Object>) o));
+        // The index may lag behind the session objects (an approval used, expired, or a crash between
+        // the two writes): states that can still change are read from the session that owns them.
+        Map<String, Map<String, String>> truth = new java.util.HashMap<>();
+        for (Map<String, Object> a : all) {
+            if (!Set.of("pending", "approved").contains((String) a.get("state"))) continue;
+            String session = (String) a.get("session");
+            Map<String, String> states = truth.computeIfAbsent(session, k -> {
+                Map<String, String> m = new java.util.HashMap<>();
+                Map<String, Object> listed = (Map<String, Object>) stub(tenant, k).call("approvals");
+                if (listed != null) {
+                    for (Object x : (List<Object>) listed.get("approvals")) {
+                        m.put((String) ((Map<String, Object>) x).get("id"), (String) ((Map<String, Object>) x).get("state"));
+                    }
+                }
+                return m;
+            });
+            String now = states.get((String) a.get("id"));
+            if (now != null && !now.equals(a.get("state"))) {
+                a.put("state", now);
+                index.call("state", a.get("id"), now);
+            }
+        }
+        List<Map<String, Object>> out = new java.util.ArrayList<>();
+        for (Map<String, Object> a : all) if (state == null || state.equals(a.get("state"))) out.add(a);
+        return out;
+    }
+
+    /**
+     * An approver ({@code approver}: who, for the trail; not the session's actor) approves or
+     * rejects ({@code decision}: "approve" | "reject") a pending approval of the tenant. The waiting
+     * call runs when the generated code calls again with the same idempotency key.
+     *
+     * @throws GovernanceException 404 not_found; 400 bad_request; 409 approver_is_actor /
+     *                             approval_approved / approval_rejected / approval_expired / approval_used
+     */
+    @SuppressWarnings("unchecked")
+    public Map<String, Object> decideApproval(String tenant, String approvalId, String decision, String approver) {
+        checkTenant(tenant);
+        if (!"approve".equals(decision) && !"reject".equals(decision)) {
+            throw GovernanceException.of(400, "bad_request", "decision is \"approve\" or \"reject\"");
+        }
+        if (approver == null || !Admission.ACTOR.matcher(approver).matches()) {
+            throw GovernanceException.of(400, "bad_request", "approver is 1 to 128 of A-Z a-z 0-9 . _ @ : + -");
+        }
+        if (approvalId == null || !approvalId.matches("apr_[0-9a-f]{20}")) throw GovernanceException.of(404, "not_found", "no such approval");
+        String session = (String) index(tenant).call("session", approvalId);
+        if (session == null) throw GovernanceException.of(404, "not_found", "no such approval");
+        Map<String, Object> answer = (Map<String, Object>) stub(tenant, known(tenant, session)).call("resolve", approvalId, decision, approver);
+        if (answer == null) throw GovernanceException.of(404, "not_found", "no such approval");
+        if (!Boolean.TRUE.equals(answer.get("ok"))) {
+            throw new GovernanceException(409, GovernanceError.fromMap((Map<String, Object>) answer.get("error")));
+        }
+        Map<String, Object> approval = (Map<String, Object>) answer.get("approval");
+        index(tenant).call("state", approvalId, approval.get("state"));
+        return approval;
+    }
+
+    private JavaObjectStub index(String tenant) {
+        return node.javaObjects().namespace(tenant, ApprovalIndex.CLASS).getByName("approvals");
+    }
+
+    // ---- ids ----
+
+    private JavaObjectStub stub(String tenant, String id) {
+        JavaNamespace ns = node.javaObjects().namespace(tenant, SessionObject.CLASS);
+        return ns.getByName(id);
+    }
+
+    /** {@code id} if it is a session id this node issued for {@code tenant}; else 404 (storage untouched). */
+    private String known(String tenant, String id) {
+        checkTenant(tenant);
+        if (id == null || !SESSION_ID.matcher(id).matches()) throw notFound();
+        byte[] random = HexFormat.of().parseHex(id, 4, 28);
+        if (!MessageDigest.isEqual(mac(tenant, random).getBytes(StandardCharsets.US_ASCII),
+                id.substring(28).getBytes(StandardCharsets.US_ASCII))) {
+            throw notFound();
+        }
+        return id;
+    }
+
+    private String mac(String tenant, byte[] random) {
+        try {
+            javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+            mac.init(new javax.crypto.spec.SecretKeySpec(idKey, "HmacSHA256"));
+            mac.update(tenant.getBytes(StandardCharsets.UTF_8));
+            mac.update((byte) 0);
+            return HexFormat.of().formatHex(mac.doFinal(random), 0, 8);
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IllegalStateException("HmacSHA256 is missing", e);
+        }
+    }
+
+    private static void checkTenant(String tenant) {
+        if (tenant == null || !TENANT.matcher(tenant).matches()) throw new IllegalArgumentException("not a tenant name: " + tenant);
+    }
+
+    private ReentrantLock lock(String session) {
+        return locks.computeIfAbsent(session, k -> new ReentrantLock(true));
+    }
+
+    private static GovernanceException notFound() {
+        return GovernanceException.of(404, "not_found", "no such session");
+    }
+
+    private static byte[] randomBytes(int n) {
+        byte[] b = new byte[n];
+        RANDOM.nextBytes(b);
+        return b;
+    }
+
+    private static Object decodeOrNull(byte[] value) {
+        try {
+            return StructuredValues.decode(value);
+        } catch (RpcError e) {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,176 @@
+package dev.bulwark.server.governance;
+
+import com.cedarpolicy.BasicAuthorizationEngine;
+import com.cedarpolicy.model.AuthorizationRequest;
+import com.cedarpolicy.model.AuthorizationResponse;
+import com.cedarpolicy.model.AuthorizationSuccessResponse;
+import com.cedarpolicy.model.exception.AuthException;
+import com.cedarpolicy.model.exception.InternalException;
+import com.cedarpolicy.model.policy.Policy;
+import com.cedarpolicy.model.policy.PolicySet;
+import com.cedarpolicy.value.CedarList;
+import com.cedarpolicy.value.CedarMap;
+import com.cedarpolicy.value.EntityTypeName;
+import com.cedarpolicy.value.EntityUID;
+import com.cedarpolicy.value.PrimBool;
+import com.cedarpolicy.value.PrimLong;
+import com.cedarpolicy.value.PrimString;
+import com.cedarpolicy.value.Value;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * A compiled {@link PolicyBundle}, evaluated with Cedar for each tool call. The request is
+ * {@code principal = Actor::"<actor>"}, {@code action = Action::"<tool>"},
+ * {@code resource = Tool::"<tool>"}, and a context of: {@code tenant}, {@code session},
+ * {@code risk}, {@code contract} (read_only | controlled_mutation | privileged), {@code cost},
+ * {@code args} (the arguments as a record; fractional numbers as strings), {@code history}
+ * ({@code toolCalls}: earlier calls of this tool in the session, {@code toolCallsLastMinute},
+ * {@code totalCalls}, {@code spend}) and {@code approved} (false: approvals are not built yet).
+ */
+final class Policies {
+    private static final EntityTypeName ACTOR = EntityTypeName.parse("Actor").orElseThrow();
+    private static final EntityTypeName ACTION = EntityTypeName.parse("Action").orElseThrow();
+    private static final EntityTypeName TOOL = EntityTypeName.parse("Tool").orElseThrow();
+
+    private final PolicyBundle bundle;
+    private final String hash;
+    private final PolicySet enforced;
+    /** Enforced and log-only together: what would be decided if everything were enforced. */
+    private final PolicySet all;
+    private final boolean hasLogOnly;
+    /** Cedar policy id → {file, rule}. */
+    private final Map<String, String[]> names = new HashMap<>();
+    private final BasicAuthorizationEngine engine = new BasicAuthorizationEngine();
+
+    Policies(PolicyBundle bundle) {
+        this.bundle = bundle;
+        this.hash = bundle.hash();
+        Set<Policy> enforce = new HashSet<>();
+        Set<Policy> every = new HashSet<>();
+        boolean logOnly = false;
+        try {
+            for (Map.Entry<String, String> file : bundle.files().entrySet()) {
+                PolicySet parsed;
+                try {
+                    parsed = PolicySet.parsePolicies(file.getValue());
+                } catch (InternalException e) {
+                    throw new IllegalArgumentException("policy file " + file.getKey() + " does not parse: " + e.getMessage());
+                }
+                if (parsed.getNumTemplates() > 0) throw new IllegalArgumentException("policy file " + file.getKey() + " has templates; they are not supported");
+                List<Policy> sorted = new ArrayList<>(parsed.policies);
+                sorted.sort(java.util.Comparator.comparing(Policy::getID));
+                int n = 0;
+                for (Policy p : sorted) {
+                    Map<String, String> annotations = p.getAnnotations();
+                    String rule = annotations.getOrDefault("id", "policy" + n);
+                    n++;
+                    String mode = annotations.getOrDefault("mode", "enforce");
+                    if (!mode.equals("enforce") && !mode.equals("log-only")) {
+                        throw new IllegalArgumentException("policy " + rule + " in " + file.getKey() + ": @mode is \"enforce\" or \"log-only\"");
+                    }
+                    String id = file.getKey() + "#" + rule;
+                    if (names.put(id, new String[] {file.getKey(), rule}) != null) {
+                        throw new IllegalArgumentException("policy file " + file.getKey() + " has two rules with @id(\"" + rule + "\")");
+                    }
+                    Policy renamed = new Policy(p.getSource(), id);
+                    every.add(renamed);
+                    if (mode.equals("enforce")) enforce.add(renamed);
+                    else logOnly = true;
+                }
+            }
+        } catch (InternalException e) {
+            throw new IllegalArgumentException("the policies cannot be read: " + e.getMessage());
+        }
+        this.enforced = new PolicySet(enforce);
+        this.all = new PolicySet(every);
+        this.hasLogOnly = logOnly;
+    }
+
+    String hash() {
+        return hash;
+    }
+
+    String version() {
+        return bundle.version();
+    }
+
+    /** Inputs of one decision. */
+    record Request(String tenant, String session, String actor, String risk, String tool, Contract contract, long cost,
+                   Map<String, Object> args, long toolCalls, long toolCallsLastMinute, long totalCalls, long spend,
+                   boolean approved) {}
+
+    PolicyDecision decide(Request r) {
+        Map<String, Value> context = new LinkedHashMap<>();
+        context.put("tenant", new PrimString(r.tenant()));
+        context.put("session", new PrimString(r.session()));
+        context.put("risk", new PrimString(r.risk()));
+        context.put("contract", new PrimString(r.contract().wire()));
+        context.put("cost", new PrimLong(r.cost()));
+        context.put("args", value(r.args(), 0));
+        Map<String, Value> history = new LinkedHashMap<>();
+        history.put("toolCalls", new PrimLong(r.toolCalls()));
+        history.put("toolCallsLastMinute", new PrimLong(r.toolCallsLastMinute()));
+        history.put("totalCalls", new PrimLong(r.totalCalls()));
+        history.put("spend", new PrimLong(r.spend()));
+        context.put("history", new CedarMap(history));
+        context.put("approved", new PrimBool(r.approved()));
+        AuthorizationRequest request = new AuthorizationRequest(new EntityUID(ACTOR, r.actor()),
+                new EntityUID(ACTION, r.tool()), new EntityUID(TOOL, r.tool()), context);
+        AuthorizationSuccessResponse real = evaluate(request, enforced);
+        List<String> logOnly = new ArrayList<>();
+        if (hasLogOnly && real.isAllowed()) {
+            AuthorizationSuccessResponse would = evaluate(request, all);
+            if (!would.isAllowed()) for (String id : would.getReason()) logOnly.add(names.get(id)[0] + "#" + names.get(id)[1]);
+        }
+        if (real.isAllowed()) return new PolicyDecision(true, null, null, List.copyOf(logOnly));
+        // A deny with reasons names the forbid rules that decided; without reasons, nothing permitted the call.
+        String reason = real.getReason().stream().sorted().findFirst().orElse(null);
+        String[] name = reason == null ? null : names.get(reason);
+        return new PolicyDecision(false, name == null ? null : name[0], name == null ? null : name[1], List.of());
+    }
+
+    private AuthorizationSuccessResponse evaluate(AuthorizationRequest request, PolicySet set) {
+        try {
+            AuthorizationResponse response = engine.isAuthorized(request, set, Set.of());
+            if (response.success.isEmpty()) {
+                throw new IllegalStateException("the policy engine refused the request");
+            }
+            return response.success.get();
+        } catch (AuthException e) {
+            throw new IllegalStateException("the policy engine failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** A tool argument as a Cedar value: fractions (which Cedar has no type for) as strings; depth bounded. */
+    private static Value value(Object v, int depth) {
+        if (depth > 32) return new PrimString("(too deep)");
+        return switch (v) {
+            case null -> new CedarMap();
+            case String s -> new PrimString(s);
+            case Boolean b -> new PrimBool(b);
+            case Long l -> new PrimLong(l);
+            case Integer i -> new PrimLong(i);
+            case Double d when d == Math.rint(d) && Math.abs(d) < 9.0e15 -> new PrimLong(d.longValue());
+            case Map<?, ?> m -> {
+                Map<String, Value> out = new LinkedHashMap<>();
+                m.forEach((k, x) -> {
+                    if (k instanceof String key && x != null) out.put(key, value(x, depth + 1));
+                });
+                yield new CedarMap(out);
+            }
+            case List<?> list -> {
+                List<Value> out = new ArrayList<>();
+                for (Object x : list) if (x != null) out.add(value(x, depth + 1));
+                yield new CedarList(out);
+            }
+            default -> new PrimString(String.valueOf(v));
+        };
+    }
+}

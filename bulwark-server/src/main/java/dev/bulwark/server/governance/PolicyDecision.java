@@ -1,0 +1,10 @@
+package dev.bulwark.server.governance;
+
+import java.util.List;
+
+/**
+ * What the policies decided about one call: allowed or not (by the enforced policies), the file and
+ * rule that denied (null when no policy permitted: Cedar's default deny), and the rules in
+ * {@code log-only} mode that would have denied (audited, not enforced).
+ */
+record PolicyDecision(boolean allowed, String policy, String rule, List<String> logOnlyDenials) {}

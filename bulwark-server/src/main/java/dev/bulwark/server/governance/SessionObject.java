@@ -1,0 +1,497 @@
+package dev.bulwark.server.governance;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.bulwark.objects.java.JavaDurableObject;
+import dev.bulwark.objects.java.JavaObjectContext;
+import dev.bulwark.objects.java.JavaStorage;
+import dev.bulwark.objects.java.RpcError;
+import dev.bulwark.objects.java.StructuredValues;
+import dev.bulwark.objects.storage.SqlCursor;
+
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The state owner of one session: a durable object implemented in Java, run in the node, one per
+ * session id, with its own SQLite database holding the session's terms, state and counters, the
+ * envelopes issued for it, its ledger and its audit trail. Every method is one serial event of the
+ * object and commits as a whole (see docs/notes/javaobjects.md), so a decision and its audit row
+ * commit together and nothing interleaves with them.
+ *
+ * <p>A tool call takes two events, {@code decide} and {@code record}, with the tool's effect run
+ * between them by {@link Governance} while it holds the session's lock: {@code decide} commits
+ * the decision's audit row and a {@code pending} ledger row <em>before</em> the effect, so a crash
+ * during or after the effect leaves the row {@code pending}, which the next call with that key
+ * (necessarily after the crash: the lock is held while a call is in flight) turns into
+ * {@code outcome_unknown} instead of running the tool again.
+ */
+final class SessionObject implements JavaDurableObject {
+    static final String CLASS = "BulwarkSession";
+    static final String[] METHODS = {"admit", "view", "dispatch", "retire", "decide", "record", "audit", "end", "approvals",
+            "resolve"};
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final long MINUTE_MS = 60_000;
+
+    private final JavaObjectContext ctx;
+    private final JavaStorage db;
+    private final Governance gov;
+    private final AuditTrail audit;
+    private final SessionApprovals approvals;
+
+    SessionObject(JavaObjectContext ctx, Governance gov) {
+        this.ctx = ctx;
+        this.db = ctx.storage();
+        this.gov = gov;
+        this.audit = new AuditTrail(db);
+        this.approvals = new SessionApprovals(db);
+    }
+
+    private String sessionId() {
+        return ctx.id().name();
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public Object call(String method, List<Object> args) throws Exception {
+        return switch (method) {
+            case "admit" -> admit((Map<String, Object>) args.getFirst());
+            case "view" -> view();
+            case "dispatch" -> dispatch((String) args.getFirst());
+            case "retire" -> retire((String) args.getFirst());
+            case "decide" -> decide((String) args.get(0), (Long) args.get(1), (String) args.get(2), args.get(3),
+                    (String) args.get(4), Boolean.TRUE.equals(args.get(5)));
+            case "record" -> record((String) args.get(0), (Map<String, Object>) args.get(1));
+            case "audit" -> Map.of("rows", audit.rows());
+            case "end" -> end((String) args.getFirst());
+            case "approvals" -> approvalList();
+            case "resolve" -> resolve((String) args.get(0), (String) args.get(1), (String) args.get(2));
+            default -> throw new RpcError(RpcError.Type.TYPE_ERROR, "no method " + method); // refused before: see METHODS
+        };
+    }
+
+    // ---- terms and state ----
+
+    private boolean exists() {
+        try (SqlCursor c = db.sql("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'terms'")) {
+            return c.next() != null;
+        }
+    }
+
+    private Map<String, Object> admit(Map<String, Object> terms) {
+        if (exists()) return null;
+        db.sql("CREATE TABLE terms (id INTEGER PRIMARY KEY CHECK (id = 1), json TEXT NOT NULL)").close();
+        db.sql("CREATE TABLE state (id INTEGER PRIMARY KEY CHECK (id = 1), status TEXT NOT NULL, reason TEXT,"
+                + " tool_calls INTEGER NOT NULL, spend INTEGER NOT NULL, ended_at INTEGER, digest TEXT)").close();
+        db.sql("CREATE TABLE envelopes (id TEXT PRIMARY KEY, issued_at INTEGER NOT NULL, expiry INTEGER NOT NULL,"
+                + " code_hash TEXT NOT NULL, state TEXT NOT NULL, last_seq INTEGER NOT NULL)").close();
+        db.sql("CREATE TABLE ledger (key TEXT PRIMARY KEY, tool TEXT NOT NULL, args_hash TEXT NOT NULL, state TEXT NOT NULL,"
+                + " outcome BLOB, envelope TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL)").close();
+        db.sql("CREATE TABLE calls (n INTEGER PRIMARY KEY AUTOINCREMENT, tool TEXT NOT NULL, at INTEGER NOT NULL)").close();
+        AuditTrail.create(db);
+        SessionApprovals.create(db);
+        db.sql("INSERT INTO terms (id, json) VALUES (1, ?)", json(terms)).close();
+        db.sql("INSERT INTO state (id, status, tool_calls, spend) VALUES (1, 'active', 0, 0)").close();
+        Map<String, Object> body = new LinkedHashMap<>(terms);
+        body.remove("metadata");
+        audit.append(gov.now(), "admitted", body);
+        return view();
+    }
+
+    @SuppressWarnings("unchecked")
+    private Map<String, Object> terms() {
+        try (SqlCursor c = db.sql("SELECT json FROM terms WHERE id = 1")) {
+            return JSON.readValue((String) c.next().getFirst(), Map.class);
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("the session's terms cannot be read", e);
+        }
+    }
+
+    private record State(String status, String reason, long toolCalls, long spend, Long endedAt, String digest) {}
+
+    private State state() {
+        try (SqlCursor c = db.sql("SELECT status, reason, tool_calls, spend, ended_at, digest FROM state WHERE id = 1")) {
+            List<Object> r = c.next();
+            return new State((String) r.get(0), (String) r.get(1), (Long) r.get(2), (Long) r.get(3), (Long) r.get(4),
+                    (String) r.get(5));
+        }
+    }
+
+    private Map<String, Object> view() {
+        if (!exists()) return null;
+        Map<String, Object> out = new LinkedHashMap<>(terms());
+        State s = state();
+        long deadline = (Long) out.get("deadline");
+        boolean expired = s.status().equals("active") && gov.now() >= deadline;
+        out.put("status", expired ? "ended" : s.status());
+        out.put("terminationReason", expired ? "deadline" : s.reason());
+        out.put("toolCalls", s.toolCalls());
+        out.put("spend", s.spend());
+        if (s.digest() != null) out.put("digest", s.digest());
+        try (SqlCursor c = db.sql("SELECT count(*) FROM envelopes")) {
+            out.put("runs", c.next().getFirst());
+        }
+        return out;
+    }
+
+    private Budgets budgets(Map<String, Object> terms) {
+        return Budgets.from(terms.get("budgets"));
+    }
+
+    // ---- dispatch ----
+
+    private Map<String, Object> dispatch(String codeHash) {
+        if (!exists()) return refusal("session_not_found", "no such session");
+        Map<String, Object> terms = terms();
+        State s = state();
+        long now = gov.now();
+        long deadline = (Long) terms.get("deadline");
+        if (!s.status().equals("active")) return refusal("session_ended", "the session has ended (" + s.reason() + ")");
+        if (now >= deadline) return refusal("session_deadline", "the session is past its deadline");
+        Policies policies = gov.policies();
+        byte[] random = new byte[16];
+        Governance.RANDOM.nextBytes(random);
+        String id = "env_" + HexFormat.of().formatHex(random, 0, 8);
+        String nonce = HexFormat.of().formatHex(random, 8, 16);
+        @SuppressWarnings("unchecked")
+        Envelope e = new Envelope(id, sessionId(), ctx.tenant(), (String) terms.get("actor"), codeHash, policies.hash(),
+                policies.version(), (List<String>) terms.get("tools"), budgets(terms), deadline,
+                Math.min(deadline, now + gov.envelopeTtlMs()), nonce, now);
+        String token = gov.keys().seal(e);
+        db.sql("INSERT INTO envelopes (id, issued_at, expiry, code_hash, state, last_seq) VALUES (?, ?, ?, ?, 'active', 0)",
+                id, now, e.expiry(), codeHash).close();
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("envelope", id);
+        body.put("codeHash", codeHash);
+        body.put("policyHash", policies.hash());
+        body.put("policyVersion", policies.version());
+        body.put("expiry", e.expiry());
+        audit.append(now, "dispatched", body);
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("ok", true);
+        out.put("envelope", id);
+        out.put("token", token);
+        out.put("cpuMs", budgets(terms).cpuMs());
+        return out;
+    }
+
+    private Map<String, Object> retire(String envelopeId) {
+        if (!exists()) return null;
+        db.sql("UPDATE envelopes SET state = 'retired' WHERE id = ? AND state = 'active'", envelopeId).close();
+        audit.append(gov.now(), "retired", Map.of("envelope", envelopeId));
+        return Map.of("ok", true);
+    }
+
+    // ---- mediation ----
+
+    /**
+     * One tool call's decision: checks the envelope, the sequence number, the ACL and tool, the
+     * budgets, the arguments and the policies, audits the decision, then consults the ledger.
+     * Answers {@code {verdict: "answer", answer}} (a refusal, or the outcome recorded for the key)
+     * or {@code {verdict: "run", ...}} after committing a {@code pending} ledger row.
+     */
+    @SuppressWarnings("unchecked")
+    private Map<String, Object> decide(String token, long seq, String toolName, Object rawArgs, String key, boolean explicitKey) {
+        long now = gov.now();
+        if (!exists()) return answer(GovernanceError.of("session_not_found", "no such session").answer());
+        Envelope e = gov.keys().open(token);
+        String envelopeId = e == null ? null : e.id();
+        GovernanceError refused = checkEnvelope(e, now);
+        if (refused == null && !(rawArgs instanceof Map)) refused = GovernanceError.of("invalid_arguments", "args must be an object");
+        if (refused != null) return deny(now, envelopeId, toolName, key, refused, null);
+        Map<String, Object> args = (Map<String, Object>) rawArgs;
+        // The sequence number: each call of an envelope carries the next one (the capability counts them).
+        long lastSeq;
+        try (SqlCursor c = db.sql("SELECT last_seq FROM envelopes WHERE id = ?", e.id())) {
+            lastSeq = (Long) c.next().getFirst();
+        }
+        if (seq != lastSeq + 1) {
+            return deny(now, envelopeId, toolName, key, GovernanceError.of("sequence_out_of_order",
+                    "call number " + seq + " of this envelope was expected to be " + (lastSeq + 1)), null);
+        }
+        db.sql("UPDATE envelopes SET last_seq = ? WHERE id = ?", seq, e.id()).close();
+        Tool tool = gov.tool(toolName);
+        if (!e.tools().contains(toolName) || tool == null) {
+            return deny(now, envelopeId, toolName, key, GovernanceError.of("tool_not_allowed",
+                    "this session may not call the tool '" + toolName + "'"), null);
+        }
+        State s = state();
+        // A key already in the ledger costs nothing more (it will not run again): budgets are for new effects.
+        boolean known;
+        try (SqlCursor c = db.sql("SELECT 1 FROM ledger WHERE key = ?", key)) {
+            known = c.next() != null;
+        }
+        if (!known && s.toolCalls() >= e.budgets().toolCalls()) {
+            return deny(now, envelopeId, toolName, key, GovernanceError.of("budget_exhausted",
+                    "the session has used its " + e.budgets().toolCalls() + " tool calls"), tool);
+        }
+        if (!known && s.spend() + tool.cost() > e.budgets().spendUnits()) {
+            return deny(now, envelopeId, toolName, key, GovernanceError.of("budget_exhausted",
+                    "the session's spend would exceed " + e.budgets().spendUnits() + " units"), tool);
+        }
+        String violation = ArgsSchema.violation(tool.argsSchema(), args);
+        if (violation != null) return deny(now, envelopeId, toolName, key, GovernanceError.of("invalid_arguments", violation), tool);
+        String argsHash = Canonical.sha256(Canonical.text(args));
+        SessionApprovals.Approval approval = tool.contract() == Contract.PRIVILEGED ? approvals.byKey(key) : null;
+        // "used": the approved call ran; a repeat of its key is answered by the ledger below.
+        boolean approved = approval != null && List.of("approved", "used").contains(approval.stateAt(now))
+                && approval.tool().equals(toolName) && approval.argsHash().equals(argsHash);
+        Policies policies = gov.policies();
+        PolicyDecision d = policies.decide(new Policies.Request(ctx.tenant(), sessionId(), e.actor(),
+                (String) terms().get("risk"), toolName, tool.contract(), tool.cost(), args, count(toolName, 0),
+                count(toolName, now - MINUTE_MS), s.toolCalls(), s.spend(), approved));
+        if (!d.allowed()) {
+            return deny(now, envelopeId, toolName, key, new GovernanceError("policy_denied",
+                    d.rule() == null ? "no policy permits this call" : "denied by policy " + d.policy() + " rule " + d.rule(),
+                    d.policy(), d.rule(), false), tool);
+        }
+        if (tool.contract() == Contract.PRIVILEGED && !approved) {
+            return gate(now, envelopeId, toolName, key, explicitKey, argsHash, approval, tool);
+        }
+        Map<String, Object> body = decisionBody(envelopeId, toolName, key, tool, "allow", null);
+        body.put("argsHash", argsHash);
+        body.put("policyHash", policies.hash());
+        body.put("policyVersion", policies.version());
+        if (!d.logOnlyDenials().isEmpty()) body.put("logOnlyDenials", d.logOnlyDenials());
+        if (approved) body.put("approval", approval.id());
+        audit.append(now, "decision", body);
+        // The ledger, after the decision is in the trail.
+        try (SqlCursor c = db.sql("SELECT tool, args_hash, state, outcome FROM ledger WHERE key = ?", key)) {
+            List<Object> row = c.next();
+            if (row != null) return repeat(now, envelopeId, key, toolName, argsHash, row);
+        }
+        db.sql("INSERT INTO ledger (key, tool, args_hash, state, envelope, created_at, updated_at) VALUES (?, ?, ?, 'pending', ?, ?, ?)",
+                key, toolName, argsHash, envelopeId, now, now).close();
+        db.sql("UPDATE state SET tool_calls = tool_calls + 1, spend = spend + ? WHERE id = 1", tool.cost()).close();
+        db.sql("INSERT INTO calls (tool, at) VALUES (?, ?)", toolName, now).close();
+        if (approved && approval.state().equals("approved")) approvals.setState(approval.id(), "used");
+        Map<String, Object> run = new LinkedHashMap<>();
+        run.put("verdict", "run");
+        run.put("actor", e.actor());
+        return run;
+    }
+
+    /**
+     * A privileged call without its approval: the first call with an idempotency key asks for one
+     * (a pending approval, audited) and answers {@code approval_pending} with its id; calls with the
+     * same key answer the approval's state until it is approved, and then run (once, by the ledger).
+     */
+    private Map<String, Object> gate(long now, String envelopeId, String toolName, String key, boolean explicitKey, String argsHash,
+                                     SessionApprovals.Approval approval, Tool tool) {
+        if (!explicitKey) {
+            return deny(now, envelopeId, toolName, key, GovernanceError.of("idempotency_key_required",
+                    "the tool '" + toolName + "' is privileged: call it with an idempotencyKey, and again with the same key once approved"), tool);
+        }
+        if (approval != null && (!approval.tool().equals(toolName) || !approval.argsHash().equals(argsHash))) {
+            return deny(now, envelopeId, toolName, key, GovernanceError.of("idempotency_key_reused",
+                    "the idempotency key was used before for another tool or other arguments"), tool);
+        }
+        if (approval == null) {
+            byte[] random = new byte[10];
+            Governance.RANDOM.nextBytes(random);
+            String id = "apr_" + HexFormat.of().formatHex(random);
+            approvals.insert(id, key, toolName, argsHash, now, now + gov.approvalTtlMs());
+            approval = approvals.byKey(key);
+            Map<String, Object> body = decisionBody(envelopeId, toolName, key, tool, "approval_requested", null);
+            body.put("approval", id);
+            body.put("argsHash", argsHash);
+            audit.append(now, "approval", body);
+        }
+        String state = approval.stateAt(now);
+        if (state.equals("expired") && approval.state().equals("pending")) approvals.setState(approval.id(), "expired");
+        GovernanceError err = switch (state) {
+            case "pending" -> new GovernanceError("approval_pending", "the call waits for an approval (" + approval.id()
+                    + "); call again with the same idempotencyKey once it is approved", null, null, true);
+            case "rejected" -> GovernanceError.of("approval_rejected", "the approval " + approval.id() + " was rejected");
+            case "expired" -> GovernanceError.of("approval_expired", "the approval " + approval.id() + " expired");
+            default -> GovernanceError.of("approval_used", "the approval " + approval.id() + " was used by an earlier call");
+        };
+        Map<String, Object> body = decisionBody(envelopeId, toolName, key, tool, "deny", err);
+        body.put("approval", approval.id());
+        audit.append(now, "decision", body);
+        Map<String, Object> out = err.answer();
+        out.put("approval", approval.toMap(sessionId(), now));
+        return answer(out);
+    }
+
+    private Map<String, Object> approvalList() {
+        if (!exists()) return null;
+        long now = gov.now();
+        List<Object> out = new ArrayList<>();
+        for (SessionApprovals.Approval a : approvals.all()) out.add(a.toMap(sessionId(), now));
+        return Map.of("approvals", out);
+    }
+
+    /**
+     * An approver decides an approval: {@code approve} or {@code reject}, once, before it expires,
+     * and not by the session's own actor (who asked for it).
+     */
+    private Map<String, Object> resolve(String approvalId, String decision, String approver) {
+        if (!exists()) return null;
+        SessionApprovals.Approval a = approvals.byId(approvalId);
+        if (a == null) return null;
+        long now = gov.now();
+        String state = a.stateAt(now);
+        GovernanceError err = null;
+        if (approver.equals(terms().get("actor"))) {
+            err = GovernanceError.of("approver_is_actor", "the session's own actor cannot approve its calls");
+        } else if (!state.equals("pending")) {
+            err = GovernanceError.of("approval_" + state, "the approval is " + state + ", not pending");
+        }
+        if (err != null) {
+            Map<String, Object> body = new LinkedHashMap<>();
+            body.put("approval", approvalId);
+            body.put("approver", approver);
+            body.put("error", err.toMap());
+            audit.append(now, "approval", body);
+            return err.answer();
+        }
+        String next = decision.equals("approve") ? "approved" : "rejected";
+        approvals.decide(approvalId, next, approver, now);
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("approval", approvalId);
+        body.put("approver", approver);
+        body.put("decision", next);
+        audit.append(now, "approval", body);
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("ok", true);
+        out.put("approval", approvals.byId(approvalId).toMap(sessionId(), now));
+        return out;
+    }
+
+    /** A key seen before: its recorded outcome, never a second run. */
+    private Map<String, Object> repeat(long now, String envelopeId, String key, String toolName, String argsHash, List<Object> row) {
+        if (!row.get(0).equals(toolName) || !row.get(1).equals(argsHash)) {
+            GovernanceError err = GovernanceError.of("idempotency_key_reused",
+                    "the idempotency key was used before for another tool or other arguments");
+            audit.append(now, "ledger", Map.of("key", key, "envelope", envelopeId, "result", err.code()));
+            return answer(err.answer());
+        }
+        String state = (String) row.get(2);
+        switch (state) {
+            case "applied", "reverted" -> {
+                audit.append(now, "ledger", Map.of("key", key, "envelope", envelopeId, "result", "replayed:" + state));
+                @SuppressWarnings("unchecked")
+                Map<String, Object> recorded = new LinkedHashMap<>((Map<String, Object>) StructuredValues.decode((byte[]) row.get(3)));
+                recorded.put("replayed", true);
+                return answer(recorded);
+            }
+            case "pending" -> {
+                // Under the session's lock a pending row is never in flight: the node stopped between the
+                // decision and the outcome's record. Whether the effect happened is not known.
+                db.sql("UPDATE ledger SET state = 'outcome_unknown', updated_at = ? WHERE key = ?", now, key).close();
+                audit.append(now, "ledger", Map.of("key", key, "envelope", envelopeId, "result", "outcome_unknown"));
+                return answer(outcomeUnknown().answer());
+            }
+            case "outcome_unknown" -> {
+                audit.append(now, "ledger", Map.of("key", key, "envelope", envelopeId, "result", "outcome_unknown"));
+                return answer(outcomeUnknown().answer());
+            }
+            default -> throw new IllegalStateException("ledger state " + state);
+        }
+    }
+
+    private static GovernanceError outcomeUnknown() {
+        return GovernanceError.of("outcome_unknown", "an earlier call with this idempotency key may or may not have taken "
+                + "effect (the node stopped before its outcome was recorded); it is not run again");
+    }
+
+    private Map<String, Object> record(String key, Map<String, Object> outcome) {
+        long now = gov.now();
+        long changed;
+        try (SqlCursor c = db.sql("UPDATE ledger SET state = 'applied', outcome = ?, updated_at = ? WHERE key = ? AND state = 'pending'",
+                StructuredValues.encode(outcome, 8 << 20), now, key)) {
+            c.next();
+            changed = c.rowsWritten();
+        }
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("key", key);
+        body.put("ok", outcome.get("ok"));
+        if (outcome.get("error") instanceof Map<?, ?> err) body.put("error", err.get("code"));
+        body.put("recorded", changed == 1);
+        audit.append(now, "effect", body);
+        return Map.of("ok", true);
+    }
+
+    private GovernanceError checkEnvelope(Envelope e, long now) {
+        if (e == null) return GovernanceError.of("envelope_invalid", "the envelope's signature does not verify");
+        if (!e.session().equals(sessionId()) || !e.tenant().equals(ctx.tenant())) {
+            return GovernanceError.of("envelope_foreign_session", "the envelope was issued for another session");
+        }
+        String state;
+        try (SqlCursor c = db.sql("SELECT state FROM envelopes WHERE id = ?", e.id())) {
+            List<Object> r = c.next();
+            state = r == null ? null : (String) r.getFirst();
+        }
+        if (state == null) return GovernanceError.of("envelope_invalid", "this session never issued the envelope");
+        if (state.equals("retired")) return GovernanceError.of("envelope_replayed", "the envelope's run has ended; it cannot be used again");
+        if (now >= e.expiry()) return GovernanceError.of("envelope_expired", "the envelope expired");
+        State s = state();
+        if (!s.status().equals("active")) return GovernanceError.of("session_ended", "the session has ended (" + s.reason() + ")");
+        if (now >= e.deadline()) return GovernanceError.of("session_deadline", "the session is past its deadline");
+        if (!e.policyHash().equals(gov.policies().hash())) {
+            return new GovernanceError("policy_changed", "the policies changed since this envelope was issued", null, null, true);
+        }
+        return null;
+    }
+
+    private long count(String tool, long since) {
+        try (SqlCursor c = db.sql("SELECT count(*) FROM calls WHERE tool = ? AND at >= ?", tool, since)) {
+            return (Long) c.next().getFirst();
+        }
+    }
+
+    private Map<String, Object> deny(long now, String envelopeId, String toolName, String key, GovernanceError err, Tool tool) {
+        Map<String, Object> body = decisionBody(envelopeId, toolName, key, tool, "deny", err);
+        body.put("policyHash", gov.policies().hash());
+        body.put("policyVersion", gov.policies().version());
+        audit.append(now, err.code().startsWith("envelope_") ? "refused" : "decision", body);
+        return answer(err.answer());
+    }
+
+    private static Map<String, Object> decisionBody(String envelopeId, String toolName, String key, Tool tool, String decision,
+                                                    GovernanceError err) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("envelope", envelopeId);
+        body.put("tool", toolName);
+        body.put("key", key);
+        body.put("decision", decision);
+        if (tool != null) body.put("contract", tool.contract().wire());
+        if (err != null) body.put("error", err.toMap());
+        return body;
+    }
+
+    private static Map<String, Object> answer(Map<String, Object> answer) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("verdict", "answer");
+        out.put("answer", answer);
+        return out;
+    }
+
+    private static Map<String, Object> refusal(String code, String message) {
+        return GovernanceError.of(code, message).answer();
+    }
+
+    // ---- termination ----
+
+    private Map<String, Object> end(String reason) {
+        if (!exists()) return null;
+        State s = state();
+        if (!s.status().equals("active")) return view();
+        long now = gov.now();
+        db.sql("UPDATE envelopes SET state = 'retired' WHERE state = 'active'").close();
+        audit.append(now, "terminated", Map.of("reason", reason));
+        db.sql("UPDATE state SET status = 'ended', reason = ?, ended_at = ?, digest = ? WHERE id = 1", reason, now, audit.head()).close();
+        return view();
+    }
+
+    private static String json(Map<String, Object> m) {
+        try {
+            return JSON.writeValueAsString(m);
+        } catch (Exception e) {
+            throw new IllegalArgumentException("not JSON", e);
+        }
+    }
+}

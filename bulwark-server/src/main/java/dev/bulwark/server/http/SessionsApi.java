@@ -1,0 +1,175 @@
+package dev.bulwark.server.http;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.bulwark.sandbox.worker.WorkerCode;
+import dev.bulwark.server.governance.GovernanceException;
+import dev.bulwark.server.governance.GovernanceExceptions;
+import dev.bulwark.server.governance.Governance;
+import dev.bulwark.server.node.Node;
+import dev.bulwark.server.node.WorkerCodeJson;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Callback;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+
+/**
+ * Governance over the tenant API (issue 15), under {@code /cdn-cgi/bulwark/api/v1/sessions}, with
+ * the tenant's key ({@link TenantApi} authenticates and hands over the tenant):
+ *
+ * <pre>
+ * POST v1/sessions                {actor, risk?, tools, budgets?, metadata?} → 201 the session
+ * GET  v1/sessions/{id}           the session: terms, status, terminationReason, counters
+ * POST v1/sessions/{id}/run       {code: WorkerCode, input?} → {envelope, result}
+ * GET  v1/sessions/{id}/audit     {rows, firstBroken}
+ * POST v1/sessions/{id}/end       {reason?} → the session
+ * GET  v1/approvals?state=         the tenant's approvals (pending, approved, rejected, expired, used)
+ * POST v1/approvals/{id}          {decision: "approve" | "reject", approver} → the approval
+ * </pre>
+ * Errors are {@code {"error":{"code","message","policy","rule","retryable"}}}.
+ */
+final class SessionsApi {
+    static final int MAX_BODY_BYTES = 100 << 20;
+    static final int MAX_ADMISSION_BYTES = 64 << 10;
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final Node node;
+
+    SessionsApi(Node node) {
+        this.node = node;
+    }
+
+    /** {@code parts}: the path split as TenantApi splits it ({@code v1, sessions, id?, action?}). */
+    void handle(String tenant, String[] parts, Request request, Response response, Callback callback) {
+        String method = request.getMethod();
+        try {
+            Governance gov = node.governance();
+            if (parts[1].equals("approvals")) {
+                approvals(gov, tenant, parts, request, response, callback);
+                return;
+            }
+            if (parts.length == 2 || parts.length == 3 && parts[2].isEmpty()) {
+                if (!method.equals("POST")) throw GovernanceExceptions.methodNotAllowed(method);
+                Object body = readJson(request, MAX_ADMISSION_BYTES);
+                Map<String, Object> session = gov.admit(tenant, GovernanceExceptions.admission(body));
+                write(response, callback, 201, JsonValues.toJson(session));
+                return;
+            }
+            String id = parts[2];
+            String action = parts.length > 3 ? parts[3] : "";
+            if (parts.length > 4) throw GovernanceExceptions.notFound();
+            switch (action) {
+                case "" -> {
+                    if (!method.equals("GET")) throw GovernanceExceptions.methodNotAllowed(method);
+                    write(response, callback, 200, JsonValues.toJson(gov.session(tenant, id)));
+                }
+                case "audit" -> {
+                    if (!method.equals("GET")) throw GovernanceExceptions.methodNotAllowed(method);
+                    write(response, callback, 200, JsonValues.toJson(gov.audit(tenant, id)));
+                }
+                case "end" -> {
+                    if (!method.equals("POST")) throw GovernanceExceptions.methodNotAllowed(method);
+                    Object body = request.getLength() == 0 ? Map.of() : readJson(request, MAX_ADMISSION_BYTES);
+                    Object reason = body instanceof Map<?, ?> m ? m.get("reason") : null;
+                    write(response, callback, 200, JsonValues.toJson(gov.end(tenant, id,
+                            reason instanceof String s && s.matches("[a-z_]{1,32}") ? s : "completed")));
+                }
+                case "run" -> {
+                    if (!method.equals("POST")) throw GovernanceExceptions.methodNotAllowed(method);
+                    run(gov, tenant, id, request, response, callback);
+                }
+                default -> throw GovernanceExceptions.notFound();
+            }
+        } catch (GovernanceException e) {
+            fail(response, callback, e);
+        } catch (RuntimeException e) {
+            // Never a Java message to the client: the detail goes to the node's log.
+            org.slf4j.LoggerFactory.getLogger(SessionsApi.class).error("governance request failed", e);
+            fail(response, callback, GovernanceExceptions.internal());
+        }
+    }
+
+    private void approvals(Governance gov, String tenant, String[] parts, Request request, Response response, Callback callback) {
+        String method = request.getMethod();
+        if (parts.length == 2 || parts.length == 3 && parts[2].isEmpty()) {
+            if (!method.equals("GET")) throw GovernanceExceptions.methodNotAllowed(method);
+            String state = Request.extractQueryParameters(request).getValue("state");
+            ObjectNode out = JSON.createObjectNode();
+            out.set("approvals", JsonValues.toJson(gov.approvals(tenant, state == null || state.isEmpty() ? null : state)));
+            write(response, callback, 200, out);
+            return;
+        }
+        if (parts.length > 3) throw GovernanceExceptions.notFound();
+        if (!method.equals("POST")) throw GovernanceExceptions.methodNotAllowed(method);
+        Object body = readJson(request, MAX_ADMISSION_BYTES);
+        if (!(body instanceof Map<?, ?> m) || !(m.get("decision") instanceof String decision) || !(m.get("approver") instanceof String approver)) {
+            throw GovernanceExceptions.badRequest("the body must be {\"decision\": \"approve\" | \"reject\", \"approver\": string}");
+        }
+        write(response, callback, 200, JsonValues.toJson(gov.decideApproval(tenant, parts[2], decision, approver)));
+    }
+
+    private void run(Governance gov, String tenant, String id, Request request, Response response, Callback callback) {
+        gov.session(tenant, id); // 404 before the body is read
+        JsonNode tree = readTree(request, MAX_BODY_BYTES);
+        if (!tree.isObject() || !tree.path("code").isObject()) {
+            throw GovernanceExceptions.badRequest("the body must be {\"code\": WorkerCode, \"input\"?: any}");
+        }
+        WorkerCode code;
+        try {
+            code = WorkerCodeJson.read(tree.get("code"));
+        } catch (WorkerCode.Invalid e) {
+            throw GovernanceExceptions.invalidCode(e.getMessage());
+        }
+        JsonNode input = tree.get("input");
+        Governance.Run run = gov.run(tenant, id, code, input == null || input.isNull() ? null : JsonValues.fromJson(input));
+        ObjectNode out = JSON.createObjectNode();
+        out.put("envelope", run.envelope());
+        JsonNode result;
+        try {
+            result = JsonValues.toJson(run.result());
+        } catch (IllegalArgumentException e) {
+            throw GovernanceExceptions.resultNotJson(e.getMessage());
+        }
+        out.set("result", result);
+        write(response, callback, 200, out);
+    }
+
+    private static Object readJson(Request request, int max) {
+        return JsonValues.fromJson(readTree(request, max));
+    }
+
+    private static JsonNode readTree(Request request, int max) {
+        if (request.getLength() > max) throw GovernanceExceptions.tooLarge(max);
+        try (InputStream in = Content.Source.asInputStream(request)) {
+            byte[] body = in.readNBytes(max + 1);
+            if (body.length > max) throw GovernanceExceptions.tooLarge(max);
+            JsonNode tree = JSON.readTree(body);
+            if (tree == null) throw GovernanceExceptions.badRequest("the body is empty");
+            return tree;
+        } catch (IOException e) {
+            throw GovernanceExceptions.badRequest("the body is not JSON");
+        }
+    }
+
+    private static void write(Response response, Callback callback, int status, JsonNode body) {
+        response.setStatus(status);
+        response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json; charset=utf-8");
+        response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
+        response.write(true, ByteBuffer.wrap(body.toString().getBytes(StandardCharsets.UTF_8)), callback);
+    }
+
+    private static void fail(Response response, Callback callback, GovernanceException e) {
+        ObjectNode root = JSON.createObjectNode();
+        root.set("error", JsonValues.toJson(e.errorMap()));
+        if (e.status() == 503) response.getHeaders().put(HttpHeader.RETRY_AFTER, "1");
+        write(response, callback, e.status(), root);
+    }
+}
