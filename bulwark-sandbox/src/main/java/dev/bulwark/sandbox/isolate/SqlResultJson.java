@@ -18,7 +18,9 @@ final class SqlResultJson {
     private SqlResultJson() {}
 
     static String encode(long rowsRead, long rowsWritten, List<String> columns, List<Object[]> rows) {
-        StringBuilder b = new StringBuilder(32 + 16 * columns.size() * (rows.size() + 1));
+        long guess = 32 + 16L * columns.size() * (rows.size() + 1L);
+        if (guess > 4L * MAX_CHARS) return null; // far too large: no point building it
+        StringBuilder b = new StringBuilder((int) Math.min(guess, MAX_CHARS));
         b.append('[').append(rowsRead).append(',').append(rowsWritten).append(',').append(columns.size());
         for (String c : columns) string(b.append(','), c);
         for (Object[] row : rows) {
