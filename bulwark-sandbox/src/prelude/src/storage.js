@@ -8,6 +8,7 @@ import { PromiseResolve, PromiseReject, ReflectApply, ArrayIsArray, isArrayBuffe
 import { serialize, deserialize } from './serialize.js';
 
 const INTERNAL = Symbol('internal');
+const JSONParse = JSON.parse;
 const MAX_BATCH_KEYS = 128;
 const MAX_BINDING_ARGS = 1024;
 
@@ -39,9 +40,11 @@ export class SqlStorageCursor {
   #rowsRead;
   #rowsWritten;
   // result: the host's flat answer [rowsRead, rowsWritten, columnCount, ...columnNames, ...values row by row],
-  // or for SQL without result columns that read only the rows it wrote, the number of rows written.
+  // or for SQL without result columns that read only the rows it wrote, the number of rows written,
+  // or that array as JSON text (when all its values are nulls, numbers and strings).
   constructor(token, result) {
     if (token !== INTERNAL) throw new TypeError('Illegal constructor');
+    if (typeof result === 'string') result = JSONParse(result);
     if (typeof result === 'number') {
       this.#rowsRead = result;
       this.#rowsWritten = result;

@@ -125,6 +125,24 @@ export class Counter extends DurableObject {
           size: sql.databaseSize > 0,
         });
       }
+      case "sql-values": {
+        // Every kind of value comes back exactly, whichever way the result crosses (JSON text for
+        // nulls, numbers and strings; an array when a blob or a non-finite number is among them).
+        const text = "q\"uote\\back\u0001ctl\u2028\u00e9\ud83d\ude00";
+        const q = "SELECT ? AS s, 9007199254740993 AS big, -9007199254740991 AS small, 0.1 AS tenth, 1e300 AS huge, 5e-324 AS tiny, NULL AS n, 42 AS i";
+        const check = (r) => [r.s === text, r.big === 9007199254740992, r.small === -9007199254740991, r.tenth === 0.1,
+          r.huge === 1e300, r.tiny === 5e-324, r.n === null, r.i === 42];
+        const plain = sql.exec(q, text).one();
+        const withBlob = sql.exec(q + ", x'01' AS b", text).one();
+        const withInf = sql.exec(q + ", 9e999 AS inf", text).one();
+        const noRows = sql.exec("SELECT 1 AS one WHERE 0");
+        return Response.json({
+          plain: check(plain), keys: Object.keys(plain),
+          withBlob: [...check(withBlob), withBlob.b instanceof ArrayBuffer],
+          withInf: [...check(withInf), withInf.inf === Infinity],
+          noRows: [noRows.columnNames, noRows.toArray().length, noRows.rowsRead, noRows.rowsWritten],
+        });
+      }
       case "hostile": {
         return Response.json({
           attach: await attempt(() => sql.exec("ATTACH DATABASE '/tmp/other.sqlite' AS other")),

@@ -223,7 +223,8 @@ final class ObjectStorageHost implements AutoCloseable {
      * {@code (handle, query, ...bindings)} (or {@code (handle, query, [bindings])}): runs the SQL and answers one flat array,
      * {@code [rowsRead, rowsWritten, columnCount, ...columnNames, ...values row by row]}, which the
      * prelude's cursor unpacks, or, for SQL with no result columns whose rows read are its rows
-     * written, just the number of rows written. The bindings arrive as arguments and the result leaves as one
+     * written, just the number of rows written, or that array as JSON text when every value can
+     * go as JSON ({@link SqlResultJson}: one string crosses, and JSON.parse builds it in V8). The bindings arrive as arguments and the result leaves as one
      * array filled by one push per {@value #PUSH_BATCH} values: strings and numbers cross without a
      * JNI call of their own, so a call costs a few JNI crossings instead of one per binding, row,
      * value and property.
@@ -249,6 +250,8 @@ final class ObjectStorageHost implements AutoCloseable {
             // crosses back instead of an array (an array costs two JNI calls and a handle).
             return runtime.createV8ValueDouble(result.rowsWritten());
         }
+        String json = SqlResultJson.encode(result.rowsRead(), result.rowsWritten(), result.columns(), result.rows());
+        if (json != null) return runtime.createV8ValueString(json);
         List<String> columns = result.columns();
         List<Object[]> rows = result.rows();
         int width = columns.size();

@@ -12692,6 +12692,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
   init_host();
   init_util();
   var INTERNAL2 = /* @__PURE__ */ Symbol("internal");
+  var JSONParse2 = JSON.parse;
   var MAX_BATCH_KEYS = 128;
   var MAX_BINDING_ARGS = 1024;
   function settle(fn) {
@@ -12725,9 +12726,11 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     #rowsRead;
     #rowsWritten;
     // result: the host's flat answer [rowsRead, rowsWritten, columnCount, ...columnNames, ...values row by row],
-    // or for SQL without result columns that read only the rows it wrote, the number of rows written.
+    // or for SQL without result columns that read only the rows it wrote, the number of rows written,
+    // or that array as JSON text (when all its values are nulls, numbers and strings).
     constructor(token, result) {
       if (token !== INTERNAL2) throw new TypeError("Illegal constructor");
+      if (typeof result === "string") result = JSONParse2(result);
       if (typeof result === "number") {
         this.#rowsRead = result;
         this.#rowsWritten = result;
@@ -14108,7 +14111,7 @@ ${hex}`);
     p2.resolve();
   }
   __name(requestBodyEnd, "requestBodyEnd");
-  var JSONParse2 = JSON.parse;
+  var JSONParse3 = JSON.parse;
   var REQUEST_CF_HEADER = "cf-bulwark-request-cf";
   function takeRequestCf(pairs) {
     let cf;
@@ -14116,7 +14119,7 @@ ${hex}`);
       if (pairs[i2][0] === REQUEST_CF_HEADER) {
         if (cf === void 0) {
           try {
-            cf = JSONParse2(pairs[i2][1]);
+            cf = JSONParse3(pairs[i2][1]);
           } catch {
             cf = void 0;
           }
@@ -14156,7 +14159,7 @@ ${hex}`);
   }
   __name(makeIncomingRequest, "makeIncomingRequest");
   async function answerTail(handler, eventsJson, env, ctx) {
-    const events = JSONParse2(eventsJson);
+    const events = JSONParse3(eventsJson);
     if (typeof handler === "function") {
       const instance = new handler(ctx, env);
       if (!isObjectLike(instance) || typeof instance.tail !== "function") throw new TypeError("Handler does not export a tail() function.");
@@ -14244,7 +14247,7 @@ ${hex}`);
     registerWaitUntil(invocationId, (promise) => ctx.waitUntil(promise));
     if (target !== null && target !== void 0 && target.props !== void 0 && target.props !== null) {
       try {
-        ctx.props = target.props[0] === 183 ? deserialize(target.props) : JSONParse2(utf8DecodeReplace(target.props));
+        ctx.props = target.props[0] === 183 ? deserialize(target.props) : JSONParse3(utf8DecodeReplace(target.props));
       } catch (err) {
         safeLog("error", `ctx.props could not be read: ${err}`);
       }

@@ -143,6 +143,17 @@ class DurableObjectsTest {
     }
 
     @Test
+    void sqlValuesComeBackExactly() throws Exception {
+        JsonNode v = jsonBody("/do/sql-values/sql-values");
+        String allTrue = "[true,true,true,true,true,true,true,true]";
+        assertThat(v.get("plain").toString()).isEqualTo(allTrue);
+        assertThat(v.get("keys").toString()).isEqualTo("[\"s\",\"big\",\"small\",\"tenth\",\"huge\",\"tiny\",\"n\",\"i\"]");
+        assertThat(v.get("withBlob").toString()).isEqualTo(allTrue.replace("]", ",true]"));
+        assertThat(v.get("withInf").toString()).isEqualTo(allTrue.replace("]", ",true]"));
+        assertThat(v.get("noRows").toString()).isEqualTo("[[\"one\"],0,0,0]");
+    }
+
+    @Test
     void rpcCallsMethodsAndGettersOfTheObjectsClassOnly() throws Exception {
         JsonNode rpc = jsonBody("/rpc/rpc-counter");
         assertThat(rpc.get("first").asInt()).isEqualTo(2);
