@@ -93,6 +93,11 @@ public final class IdleIsolateRss {
         Sample served = sample("+ one request served", settleMs, base, n);
         spaces(isolates);
 
+        // The isolates' own idle reclaim (IdleReclaim) runs once they have been idle for its period.
+        Thread.sleep(IdleReclaim.IDLE_MS + 1_000);
+        Sample idleReclaimed = sample("+ idle reclaim (" + IdleReclaim.IDLE_MS + " ms)", settleMs, base, n);
+        spaces(isolates);
+
         // What an idle isolate can give back: a full, compacting GC in each (V8's low-memory notification).
         for (Isolate i : isolates) {
             CompletableFuture<Void> done = new CompletableFuture<>();
@@ -111,8 +116,9 @@ public final class IdleIsolateRss {
 
         System.out.printf("timing: create %.2f ms/isolate, load %.2f ms/worker, first fetch %.2f ms/isolate (sequential, %d each)%n",
                 createdNs / 1e6 / n, loadedNs / 1e6 / n, fetchedNs / 1e6 / n, n);
-        System.out.printf("RESULT n=%d idle_loaded_kib_per_isolate=%d after_request_kib_per_isolate=%d after_low_memory_kib_per_isolate=%d returned_on_close_pct=%.0f%n",
-                n, (loaded.rssKib - base.rssKib) / n, (served.rssKib - base.rssKib) / n, (reduced.rssKib - base.rssKib) / n,
+        System.out.printf("RESULT n=%d idle_loaded_kib_per_isolate=%d after_request_kib_per_isolate=%d after_idle_reclaim_kib_per_isolate=%d after_low_memory_kib_per_isolate=%d returned_on_close_pct=%.0f%n",
+                n, (loaded.rssKib - base.rssKib) / n, (served.rssKib - base.rssKib) / n,
+                (idleReclaimed.rssKib - base.rssKib) / n, (reduced.rssKib - base.rssKib) / n,
                 100.0 * (served.rssKib - closed.rssKib) / Math.max(1, served.rssKib - base.rssKib));
         pool.close();
         services.shutdown();

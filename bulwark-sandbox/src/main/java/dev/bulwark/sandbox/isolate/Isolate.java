@@ -125,6 +125,8 @@ public final class Isolate {
     final CapabilityHost caps = new CapabilityHost(this);
     /** Compression streams and legacy text decoding (JDK-backed Web APIs). */
     private final WebApisHost webApis;
+    /** Compacts the heap once the isolate has been idle for a while. */
+    private final IdleReclaim idleReclaim;
     /** What Date.now() answers during the running task (isolate thread only). */
     private long clockMs;
 
@@ -179,6 +181,8 @@ public final class Isolate {
         this.webApis = new WebApisHost(runtime, () -> currentInvocation);
         this.jsRuntime = install();
         this.dispatcher = dispatcher();
+        this.idleReclaim = new IdleReclaim(services.scheduler(), () -> taskSequence, invocations::isEmpty,
+                r -> enqueue(0, r::run), runtime::lowMemoryNotification);
     }
 
     /** Nothing to start: the loop takes a carrier when its first task arrives. */
@@ -733,6 +737,7 @@ public final class Isolate {
         webApis.invocationEnded(inv.id);
         storage.invocationEnded(inv.id);
         caps.invocationEnded(inv.id);
+        if (invocations.isEmpty()) idleReclaim.becameIdle();
     }
 
     /**
