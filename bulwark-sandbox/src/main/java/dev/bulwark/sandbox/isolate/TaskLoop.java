@@ -1,6 +1,5 @@
 package dev.bulwark.sandbox.isolate;
 
-import java.util.Iterator;
 import java.util.concurrent.LinkedBlockingDeque;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -50,10 +49,7 @@ final class TaskLoop<T> {
 
     /** The tasks still queued (a snapshot, weakly consistent). */
     Iterable<T> queued() {
-        return () -> {
-            Iterator<T> it = tasks.iterator();
-            return it;
-        };
+        return tasks::iterator;
     }
 
     /** Whether the current thread is this loop's carrier, in a turn. */
@@ -84,8 +80,9 @@ final class TaskLoop<T> {
         } finally {
             carrier = null;
             scheduled.set(false);
+            // A task added after the last poll saw scheduled still set: this turn queues the next
+            // (also when a task threw past its own handling, so the loop does not stall).
+            if (!ended && !tasks.isEmpty()) schedule();
         }
-        // A task added after the last poll saw scheduled still set: this turn queues the next.
-        if (!ended && !tasks.isEmpty()) schedule();
     }
 }
