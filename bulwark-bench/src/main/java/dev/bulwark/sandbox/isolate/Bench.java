@@ -50,6 +50,13 @@ final class Bench {
                 throw new UncheckedIOException(e);
             }
             IsolateSettings.apply(SETTINGS);
+            // Experiments: -Dbulwark.bench.v8flags="--a --b" adds V8 flags to the sandbox's own.
+            String extra = System.getProperty("bulwark.bench.v8flags", "").trim();
+            if (!extra.isEmpty()) {
+                var flags = com.caoccao.javet.interop.options.V8RuntimeOptions.V8_FLAGS;
+                flags.setCustomFlags(flags.getCustomFlags() + " " + extra);
+                System.out.println("extra V8 flags: " + extra);
+            }
             initialized = true;
         }
         return V8Host.getV8I18nInstance();

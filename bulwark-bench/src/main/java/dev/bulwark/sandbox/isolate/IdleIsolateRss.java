@@ -91,6 +91,24 @@ public final class IdleIsolateRss {
         fetch(isolates);
         long fetchedNs = System.nanoTime() - t0;
         Sample served = sample("+ one request served", settleMs, base, n);
+        spaces(isolates);
+
+        // The isolates' own idle reclaim (IdleReclaim) runs once they have been idle for its period.
+        Thread.sleep(2 * IdleReclaim.IDLE_MS + 1_000); // the heap probe above was a task: the idle period starts again
+        Sample idleReclaimed = sample("+ idle reclaim (" + IdleReclaim.IDLE_MS + " ms)", settleMs, base, n);
+        spaces(isolates);
+
+        // What an idle isolate can give back: a full, compacting GC in each (V8's low-memory notification).
+        for (Isolate i : isolates) {
+            CompletableFuture<Void> done = new CompletableFuture<>();
+            i.enqueue(0, () -> {
+                i.runtime.lowMemoryNotification();
+                done.complete(null);
+            });
+            done.get(30, TimeUnit.SECONDS);
+        }
+        Sample reduced = sample("+ lowMemoryNotification", settleMs, base, n);
+        spaces(isolates);
 
         for (Isolate i : isolates) services.closeAndWait(i);
         isolates.clear();
@@ -98,8 +116,9 @@ public final class IdleIsolateRss {
 
         System.out.printf("timing: create %.2f ms/isolate, load %.2f ms/worker, first fetch %.2f ms/isolate (sequential, %d each)%n",
                 createdNs / 1e6 / n, loadedNs / 1e6 / n, fetchedNs / 1e6 / n, n);
-        System.out.printf("RESULT n=%d idle_loaded_kib_per_isolate=%d after_request_kib_per_isolate=%d returned_on_close_pct=%.0f%n",
+        System.out.printf("RESULT n=%d idle_loaded_kib_per_isolate=%d after_request_kib_per_isolate=%d after_idle_reclaim_kib_per_isolate=%d after_low_memory_kib_per_isolate=%d returned_on_close_pct=%.0f%n",
                 n, (loaded.rssKib - base.rssKib) / n, (served.rssKib - base.rssKib) / n,
+                (idleReclaimed.rssKib - base.rssKib) / n, (reduced.rssKib - base.rssKib) / n,
                 100.0 * (served.rssKib - closed.rssKib) / Math.max(1, served.rssKib - base.rssKib));
         pool.close();
         services.shutdown();
@@ -152,6 +171,40 @@ public final class IdleIsolateRss {
         System.out.printf("RESULT raw n=%d snapshot_runtime_kib=%d returned_on_close_pct=%.0f%n",
                 n, (made.rssKib - base.rssKib) / n,
                 100.0 * (made.rssKib - closed.rssKib) / Math.max(1, made.rssKib - base.rssKib));
+    }
+
+    /** V8's own view of the heap, averaged over the isolates (read on each isolate's thread). */
+    private static void spaces(List<Isolate> isolates) throws Exception {
+        var kinds = com.caoccao.javet.enums.V8AllocationSpace.getDistinctValues();
+        long[] used = new long[kinds.length], committed = new long[kinds.length], physical = new long[kinds.length];
+        long[] totals = new long[4];
+        String[] names = new String[kinds.length];
+        for (Isolate i : isolates) {
+            CompletableFuture<Void> done = new CompletableFuture<>();
+            i.enqueue(0, () -> {
+                for (int k = 0; k < kinds.length; k++) {
+                    var s = i.runtime.getV8HeapSpaceStatistics(kinds[k]).get();
+                    names[k] = s.getSpaceName();
+                    used[k] += s.getSpaceUsedSize();
+                    committed[k] += s.getSpaceSize();
+                    physical[k] += s.getPhysicalSpaceSize();
+                }
+                var h = i.runtime.getV8HeapStatistics().get();
+                totals[0] += h.getTotalPhysicalSize();
+                totals[1] += h.getMallocedMemory();
+                totals[2] += h.getTotalGlobalHandlesSize();
+                totals[3] += h.getExternalMemory();
+                done.complete(null);
+            });
+            done.get(30, TimeUnit.SECONDS);
+        }
+        int n = isolates.size();
+        System.out.println("V8 heap per isolate (KiB, average): space used / committed / physical");
+        for (int k = 0; k < kinds.length; k++) {
+            System.out.printf("  %-22s %7d %7d %7d%n", names[k], used[k] / n >> 10, committed[k] / n >> 10, physical[k] / n >> 10);
+        }
+        System.out.printf("  total physical %d, malloced %d, global handles %d, external %d%n",
+                totals[0] / n >> 10, totals[1] / n >> 10, totals[2] / n >> 10, totals[3] / n >> 10);
     }
 
     private record Sample(long rssKib, long hwmKib, long heapUsedKib, long threads) {}

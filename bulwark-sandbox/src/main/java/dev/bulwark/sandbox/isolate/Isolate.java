@@ -32,18 +32,18 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.BlockingDeque;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.LinkedBlockingDeque;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * One V8 isolate and the one platform thread that runs it: an event loop over a queue of tasks
- * (load, dispatch, timer, subrequest completion), each tagged with the invocation it belongs
- * to, so CPU time is charged to that invocation and a finished invocation's late events are
- * dropped.
+ * One V8 isolate and its event loop over a queue of tasks (load, dispatch, timer, subrequest
+ * completion), each tagged with the invocation it belongs to, so CPU time is charged to that
+ * invocation and a finished invocation's late events are dropped. The loop has no thread of its
+ * own: while it has tasks it runs on one of the process's {@link Carriers} ({@link TaskLoop}), so
+ * an idle isolate costs its heap and no thread. "The isolate thread" below means the carrier
+ * running the current task.
  *
  * <p>Once terminated (a limit was hit) an isolate is <em>condemned</em>: every invocation still in
  * it fails, the runtime is closed, and its worker gets a fresh isolate for the next request.
@@ -72,14 +72,17 @@ public final class Isolate {
     private final V8ValueObject jsRuntime;
     /** dispatchFetch wrapped so that its settling reaches {@link #invocationDone}. */
     private final V8ValueFunction dispatcher;
-    private final BlockingDeque<Task> tasks = new LinkedBlockingDeque<>();
+    private final TaskLoop<Task> tasks = new TaskLoop<>(Carriers.SHARED, this::step);
     final Map<Long, Invocation> invocations = new ConcurrentHashMap<>();
     private final Map<Integer, Timer> timers = new ConcurrentHashMap<>();
-    private final Thread thread;
+    /** For messages: isolates have names, carriers run many of them. */
+    private final String name = "isolate-" + SEQUENCE.incrementAndGet();
 
     // Written by the isolate thread, read by the watchdog.
     private volatile long currentInvocation;
     private volatile long taskStartCpu;
+    /** The carrier running the current task, whose CPU time the watchdog reads; set before inTask. */
+    private volatile Thread taskThread;
     private volatile boolean inTask;
     private volatile long terminationRequestedAt;
     /** The isolate thread's CPU time when termination was requested. */
@@ -122,6 +125,8 @@ public final class Isolate {
     final CapabilityHost caps = new CapabilityHost(this);
     /** Compression streams and legacy text decoding (JDK-backed Web APIs). */
     private final WebApisHost webApis;
+    /** Compacts the heap once the isolate has been idle for a while. */
+    private final IdleReclaim idleReclaim;
     /** What Date.now() answers during the running task (isolate thread only). */
     private long clockMs;
 
@@ -176,35 +181,32 @@ public final class Isolate {
         this.webApis = new WebApisHost(runtime, () -> currentInvocation);
         this.jsRuntime = install();
         this.dispatcher = dispatcher();
-        this.thread = Thread.ofPlatform()
-                .name("isolate-" + SEQUENCE.incrementAndGet())
-                .stackSize(STACK_BYTES)
-                .daemon(true)
-                .unstarted(this::loop);
+        this.idleReclaim = new IdleReclaim(services.scheduler(), () -> taskSequence, invocations::isEmpty,
+                r -> enqueue(0, r::run), runtime::lowMemoryNotification);
     }
 
+    /** Nothing to start: the loop takes a carrier when its first task arrives. */
     void start() {
-        thread.start();
     }
 
     // ---------------------------------------------------------------- the event loop
 
-    private void loop() {
-        while (!condemned) {
-            Task task;
-            try {
-                task = tasks.take();
-            } catch (InterruptedException e) {
-                break;
-            }
-            if (task.action == null) break; // poison: close()
-            if (task.invocationId != 0) {
-                Invocation inv = invocations.get(task.invocationId);
-                if (inv == null || inv.isFinished()) continue;
-            }
-            runTask(task);
+    /** One task of the loop, on a carrier; false once the isolate is closed (the loop ends). */
+    private boolean step(Task task) {
+        if (task.action == null || condemned) { // poison (close()), or condemned while idle
+            dispose();
+            return false;
         }
-        dispose();
+        if (task.invocationId != 0) {
+            Invocation inv = invocations.get(task.invocationId);
+            if (inv == null || inv.isFinished()) return true;
+        }
+        runTask(task);
+        if (condemned) {
+            dispose();
+            return false;
+        }
+        return true;
     }
 
     private void runTask(Task task) {
@@ -212,6 +214,7 @@ public final class Isolate {
         clockMs = task.invocationId == 0 ? 0 : Math.max(clockMs, System.currentTimeMillis());
         currentInvocation = task.invocationId;
         taskInvocation = task.invocationId == 0 ? null : invocations.get(task.invocationId);
+        taskThread = Thread.currentThread();
         taskStartCpu = THREADS.getCurrentThreadCpuTime();
         taskSequence++;
         inTask = true;
@@ -224,7 +227,7 @@ public final class Isolate {
         } catch (VirtualMachineError e) {
             // The JVM itself is in trouble (out of memory, a stack overflow in Java): nothing in
             // this process can be trusted to go on. End the sandbox; the node replaces it.
-            services.fatal("isolate " + thread.getName() + ": " + e);
+            services.fatal(name + ": " + e);
         } catch (Throwable e) {
             if (terminationRequestedAt == 0) {
                 Invocation inv = invocations.get(task.invocationId);
@@ -268,7 +271,7 @@ public final class Isolate {
     final Outbox outbox = new Outbox() {
         @Override
         public void send(Message message) {
-            if (inTask && Thread.currentThread() == thread) {
+            if (inTask && tasks.inLoop()) {
                 services.outbox().sendLater(message);
             } else {
                 services.outbox().send(message);
@@ -766,6 +769,7 @@ public final class Isolate {
         webApis.invocationEnded(inv.id);
         storage.invocationEnded(inv.id);
         caps.invocationEnded(inv.id);
+        if (invocations.isEmpty()) idleReclaim.becameIdle();
     }
 
     /**
@@ -839,11 +843,11 @@ public final class Isolate {
             long ignored = nowNanos - asked;
             // CPU the thread spent since, not wall time: on a busy machine a thread that is
             // merely waiting for a core is not stuck.
-            long ignoredCpu = THREADS.getThreadCpuTime(thread.threadId()) - terminationCpuAt;
+            long ignoredCpu = THREADS.getThreadCpuTime(taskThread.threadId()) - terminationCpuAt;
             if (ignored > STUCK_FATAL_NANOS) {
                 // The process is the trust boundary: end it, the node fails its in-flight requests
                 // and starts a new sandbox.
-                services.fatal("isolate " + thread.getName() + " ignored termination for " + (ignored / 1_000_000_000L) + " s");
+                services.fatal(name + " ignored termination for " + (ignored / 1_000_000_000L) + " s");
             } else if (ignoredCpu > ABANDON_AFTER_NANOS && abandoned.compareAndSet(false, true)) {
                 if (ABANDONED.incrementAndGet() > MAX_ABANDONED) {
                     services.fatal("more than " + MAX_ABANDONED + " isolates ignore termination at once");
@@ -859,7 +863,10 @@ public final class Isolate {
         if (condemned) return;
         long inv = currentInvocation;
         Invocation invocation = taskInvocation;
-        long slice = THREADS.getThreadCpuTime(thread.threadId()) - taskStartCpu;
+        long task = taskSequence;
+        long slice = THREADS.getThreadCpuTime(taskThread.threadId()) - taskStartCpu;
+        // The task may have ended in between and its carrier moved on to another isolate's.
+        if (!inTask || task != taskSequence) return;
         if (invocation != null) {
             if (slice > 0 && invocation.cpuNanos.get() + slice > invocation.limits.cpuMs() * 1_000_000L) {
                 requestTermination(ErrorCode.CPU_LIMIT_EXCEEDED, inv);
@@ -897,7 +904,8 @@ public final class Isolate {
         if (terminationRequestedAt != 0) return;
         terminationReason = reason;
         terminationCulprit = culprit;
-        terminationCpuAt = THREADS.getThreadCpuTime(thread.threadId());
+        Thread carrier = taskThread;
+        terminationCpuAt = carrier == null ? 0 : THREADS.getThreadCpuTime(carrier.threadId());
         terminationRequestedAt = System.nanoTime();
         runtime.terminateExecution(V8RuntimeTerminationMode.Synchronous);
     }
@@ -905,7 +913,7 @@ public final class Isolate {
     private long onNearHeapLimit(long currentLimit, long initialLimit) {
         // Runs on the isolate thread, inside a GC. Terminate, and give V8 room to unwind.
         nearHeapLimitCalls++;
-        if (nearHeapLimitCalls > 8) services.fatal("isolate " + thread.getName() + " kept allocating after termination");
+        if (nearHeapLimitCalls > 8) services.fatal(name + " kept allocating after termination");
         requestTermination(ErrorCode.MEMORY_LIMIT_EXCEEDED, currentInvocation);
         return currentLimit + Math.max(32L << 20, initialLimit / 4);
     }
@@ -920,7 +928,7 @@ public final class Isolate {
                 finish(inv, ErrorCode.ISOLATE_RESET, ErrorCode.ISOLATE_RESET.description());
             }
         }
-        for (Task t : tasks) {
+        for (Task t : tasks.queued()) {
             Invocation inv = invocations.get(t.invocationId);
             if (inv != null) finish(inv, ErrorCode.ISOLATE_RESET, ErrorCode.ISOLATE_RESET.description());
         }
@@ -949,7 +957,7 @@ public final class Isolate {
         return invocations.size();
     }
 
-    /** Stops the loop after the queued tasks; the runtime is closed on the isolate thread. */
+    /** Stops the loop after the queued tasks; the runtime is closed on the isolate's carrier. */
     void close() {
         tasks.add(new Task(0, null));
     }
@@ -1293,7 +1301,7 @@ public final class Isolate {
         long invId = currentInvocation;
         // Lines are counted against the invocation whose task is running, also after its response
         // (a detached promise chain), and top-level lines against the worker's top-level budget.
-        Invocation inv = Thread.currentThread() == thread && taskInvocation != null ? taskInvocation : invocations.get(invId);
+        Invocation inv = tasks.inLoop() && taskInvocation != null ? taskInvocation : invocations.get(invId);
         AtomicInteger counter = inv != null ? inv.logLines : invId == 0 ? loadLogLines : null;
         if (counter != null) {
             int n = counter.incrementAndGet();

@@ -1,0 +1,88 @@
+package dev.bulwark.sandbox.isolate;
+
+import java.util.concurrent.LinkedBlockingDeque;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * An isolate's event loop without a thread of its own: a queue of tasks and, while the queue is
+ * not empty, one turn on a {@link Carriers} thread that runs them in order. At most one turn runs
+ * at a time, so the tasks of one isolate never run concurrently and each sees what the previous
+ * one wrote (the {@code scheduled} flag is the hand-over). A turn gives its carrier back after
+ * {@link #BATCH} tasks and queues a new turn, so a busy isolate cannot keep a carrier from the
+ * others' queued turns.
+ *
+ * @param <T> a task
+ */
+final class TaskLoop<T> {
+    /** Tasks one turn runs at most before it lets other isolates' turns go first. */
+    static final int BATCH = 64;
+
+    /** What the loop runs; {@code false} ends the loop for good (the isolate was closed). */
+    @FunctionalInterface
+    interface Body<T> {
+        boolean run(T task);
+    }
+
+    private final LinkedBlockingDeque<T> tasks = new LinkedBlockingDeque<>();
+    private final AtomicBoolean scheduled = new AtomicBoolean();
+    private final Carriers carriers;
+    private final Body<T> body;
+    private volatile boolean ended;
+    /** The carrier running a turn now; null between turns. */
+    private volatile Thread carrier;
+
+    TaskLoop(Carriers carriers, Body<T> body) {
+        this.carriers = carriers;
+        this.body = body;
+    }
+
+    void add(T task) {
+        tasks.addLast(task);
+        schedule();
+    }
+
+    /** Runs {@code task} before the queued ones (after the task running now). */
+    void addFirst(T task) {
+        tasks.addFirst(task);
+        schedule();
+    }
+
+    /** The tasks still queued (a snapshot, weakly consistent). */
+    Iterable<T> queued() {
+        return tasks::iterator;
+    }
+
+    /** Whether the current thread is this loop's carrier, in a turn. */
+    boolean inLoop() {
+        return carrier == Thread.currentThread();
+    }
+
+    /** The carrier running a turn of this loop now, or null. */
+    Thread carrier() {
+        return carrier;
+    }
+
+    private void schedule() {
+        if (!ended && scheduled.compareAndSet(false, true)) carriers.submit(this::turn);
+    }
+
+    private void turn() {
+        carrier = Thread.currentThread();
+        try {
+            for (int k = 0; k < BATCH && !ended; k++) {
+                T task = tasks.pollFirst();
+                if (task == null) break;
+                if (!body.run(task)) {
+                    ended = true;
+                    tasks.clear();
+                }
+            }
+        } finally {
+            carrier = null;
+            scheduled.set(false);
+            // A task added after the last poll saw scheduled still set: this turn queues the next
+            // (also when a task threw past its own handling, so the loop does not stall).
+            if (!ended && !tasks.isEmpty()) schedule();
+        }
+    }
+}
