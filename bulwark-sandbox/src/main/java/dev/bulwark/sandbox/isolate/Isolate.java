@@ -191,9 +191,13 @@ public final class Isolate {
 
     private void loop() {
         while (!condemned) {
-            Task task;
+            Task task = tasks.poll();
             try {
-                task = tasks.take();
+                if (task == null) {
+                    // Nothing to do: what earlier tasks left waiting in the socket's buffer leaves now.
+                    services.outbox().idle();
+                    task = tasks.take();
+                }
             } catch (InterruptedException e) {
                 break;
             }
@@ -517,7 +521,7 @@ public final class Isolate {
             return null;
         }
         invocations.put(inv.id, inv);
-        inv.deadline = services.scheduler().schedule(() -> onDeadline(inv), limits.wallMs(), TimeUnit.MILLISECONDS);
+        inv.deadline = services.deadlines().schedule(() -> onDeadline(inv), limits.wallMs());
         return inv;
     }
 

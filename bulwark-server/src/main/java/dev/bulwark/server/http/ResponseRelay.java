@@ -59,17 +59,17 @@ final class ResponseRelay extends IteratingCallback implements InvocationListene
         this.requestId = requestId;
     }
 
-    private volatile java.util.concurrent.Future<?> guard;
+    private volatile dev.bulwark.sandbox.isolate.Deadlines.Handle guard;
 
     /** The guard timer's task for this request: canceled when the response completes. */
-    void guard(java.util.concurrent.Future<?> task) {
+    void guard(dev.bulwark.sandbox.isolate.Deadlines.Handle task) {
         this.guard = task;
-        if (finished) task.cancel(false);
+        if (finished) task.cancel();
     }
 
     private void releaseGuard() {
-        java.util.concurrent.Future<?> g = guard;
-        if (g != null) g.cancel(false);
+        dev.bulwark.sandbox.isolate.Deadlines.Handle g = guard;
+        if (g != null) g.cancel();
     }
 
     /** Where cancellations go: the sandbox that runs the invocation (known once it started). */
