@@ -160,6 +160,14 @@ public final class MessageChannel implements Closeable {
         return MessageCodec.read(in, maxIncomingFrame);
     }
 
+    /**
+     * Whether bytes of a next message have arrived already (a message whose first bytes are here
+     * is being written as one piece: {@link #receive} returns it without waiting on the peer).
+     */
+    public boolean hasBuffered() throws IOException {
+        return in.available() > 0;
+    }
+
     public boolean isOpen() {
         return socket.isOpen();
     }

@@ -531,6 +531,9 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
                     for (Isolate i : live) i.memoryPressure();
                 }
             }
+            // Bookkeeping a task left in the socket's buffer (Outbox.flush) waits at most a tick,
+            // even when the isolate that left it went on to a long task.
+            outbox.idle();
             try {
                 Thread.sleep(busy ? WATCHDOG_TICK_MS : WATCHDOG_IDLE_MS);
             } catch (InterruptedException e) {

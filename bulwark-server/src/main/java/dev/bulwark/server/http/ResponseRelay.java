@@ -109,6 +109,18 @@ final class ResponseRelay extends IteratingCallback implements InvocationListene
         offer(END);
     }
 
+    /** The last chunk and the end: written as one (see {@link Last}). */
+    @Override
+    public void lastChunk(byte[] data) {
+        offer(new Last(data));
+    }
+
+    /**
+     * A body's last chunk with its end, as one write: one system call and one packet instead of
+     * two, and a Content-Length instead of chunked encoding when it is the whole body.
+     */
+    private record Last(byte[] data) {}
+
     @Override
     public void failed(Message.InvocationFailed failure) {
         offer(failure);
@@ -171,6 +183,13 @@ final class ResponseRelay extends IteratingCallback implements InvocationListene
                     if (!headSent) continue;
                     lastWriteBytes = data.length;
                     response.write(false, ByteBuffer.wrap(data), this);
+                    return Action.SCHEDULED;
+                }
+                case Last last -> {
+                    if (!headSent) continue;
+                    lastWriteBytes = last.data().length;
+                    lastWritten = true;
+                    response.write(true, ByteBuffer.wrap(last.data()), this);
                     return Action.SCHEDULED;
                 }
                 case TooLarge t -> {
