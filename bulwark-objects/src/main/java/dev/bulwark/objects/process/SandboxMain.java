@@ -89,7 +89,7 @@ public final class SandboxMain {
      * notice of a local call, the end of an invocation) does not flush the socket: it travels with
      * the next output, so a local call costs the node's reader one wake-up instead of three.
      */
-    private static final class SocketOutbox implements dev.bulwark.sandbox.isolate.Outbox {
+    static final class SocketOutbox implements dev.bulwark.sandbox.isolate.Outbox {
         /** Past this much held output a task's messages go to the socket before its end (as a full buffer did). */
         static final int MAX_HELD_BYTES = 1 << 20;
 
