@@ -127,6 +127,13 @@ final class Bench {
             return scheduler;
         }
 
+        private final Deadlines deadlines = new Deadlines("bench-deadlines");
+
+        @Override
+        public Deadlines deadlines() {
+            return deadlines;
+        }
+
         @Override
         public Subrequests subrequests() {
             return subrequests;
@@ -155,6 +162,7 @@ final class Bench {
 
         void shutdown() {
             scheduler.shutdownNow();
+            deadlines.close();
         }
     }
 

@@ -46,6 +46,7 @@ public final class MessageChannel implements Closeable {
         try {
             MessageCodec.write(out, message);
             out.flush();
+            dirtySince = 0;
         } finally {
             writeLock.unlock();
         }
@@ -66,6 +67,48 @@ public final class MessageChannel implements Closeable {
         writeLock.lock();
         try {
             out.flush();
+            dirtySince = 0;
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    /** How long messages written without {@code now} may wait in the buffer for a flush. */
+    static final long MAX_UNFLUSHED_NANOS = 2_000_000;
+    /** When a message was left unflushed in the buffer (nanoTime, never 0), or 0 (guarded by writeLock). */
+    private long dirtySince;
+
+    /**
+     * Writes frames made by {@link MessageCodec#frame} in order, as one piece. With {@code now} they leave at once (with
+     * whatever waited in the buffer); without, they may wait for the next flush of this channel
+     * (another write with {@code now}, {@link #flushIfDirty}, or this call a little later): for
+     * messages nobody waits on, which then travel with the next ones instead of costing the
+     * peer's reader a wake-up of their own. They never wait more than {@link #MAX_UNFLUSHED_NANOS}
+     * past the next write, and {@link #flushIfDirty} sends them when the writer goes idle.
+     */
+    public void writeFrames(java.util.List<byte[]> frames, boolean now) throws IOException {
+        writeLock.lock();
+        try {
+            for (byte[] f : frames) out.write(f);
+            long t = System.nanoTime();
+            if (now || (dirtySince != 0 && t - dirtySince > MAX_UNFLUSHED_NANOS)) {
+                out.flush();
+                dirtySince = 0;
+            } else if (dirtySince == 0) {
+                dirtySince = t == 0 ? 1 : t;
+            }
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    /** Sends what {@link #writeFrames} left in the buffer, if anything. */
+    public void flushIfDirty() throws IOException {
+        writeLock.lock();
+        try {
+            if (dirtySince == 0) return;
+            out.flush();
+            dirtySince = 0;
         } finally {
             writeLock.unlock();
         }
@@ -99,6 +142,7 @@ public final class MessageChannel implements Closeable {
                             }
                         } while ((m = outgoing.poll()) != null);
                         out.flush();
+                        dirtySince = 0;
                     } finally {
                         writeLock.unlock();
                     }
@@ -114,6 +158,14 @@ public final class MessageChannel implements Closeable {
     /** Blocks for the next message; EOFException when the peer closed the connection. */
     public Message receive() throws IOException {
         return MessageCodec.read(in, maxIncomingFrame);
+    }
+
+    /**
+     * Whether bytes of a next message have arrived already (a message whose first bytes are here
+     * is being written as one piece: {@link #receive} returns it without waiting on the peer).
+     */
+    public boolean hasBuffered() throws IOException {
+        return in.available() > 0;
     }
 
     public boolean isOpen() {

@@ -80,6 +80,28 @@ public final class MessageCodec {
         body.writeTo(out);
     }
 
+    /**
+     * One frame as bytes (length and body), refused as {@link #write} refuses it: a writer can
+     * encode (and be refused) on its own thread and write later.
+     */
+    public static byte[] frame(Message message) {
+        Body body = new Body();
+        try {
+            encode(body, message);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // (in memory: never)
+        }
+        int n = body.size();
+        if (n > MAX_FRAME) throw new FrameTooLargeException(message.getClass().getSimpleName(), n);
+        byte[] frame = new byte[4 + n];
+        frame[0] = (byte) (n >>> 24);
+        frame[1] = (byte) (n >>> 16);
+        frame[2] = (byte) (n >>> 8);
+        frame[3] = (byte) n;
+        System.arraycopy(body.bytes.toByteArray(), 0, frame, 4, n);
+        return frame;
+    }
+
     /** Reads one frame; throws EOFException at a clean end of stream. */
     public static Message read(DataInputStream in) throws IOException {
         return read(in, MAX_FRAME);

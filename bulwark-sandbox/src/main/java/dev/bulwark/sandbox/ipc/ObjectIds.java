@@ -58,11 +58,20 @@ public final class ObjectIds {
         return java.util.Arrays.copyOf(b, 16);
     }
 
+    /**
+     * Mac instances for reuse: {@code Mac.getInstance} (a provider lookup) cost more than the
+     * HMAC itself, three times per {@code idFromName}. One per thread hashing at the same moment.
+     */
+    private static final java.util.concurrent.ConcurrentLinkedQueue<Mac> MACS = new java.util.concurrent.ConcurrentLinkedQueue<>();
+
     private static byte[] hmac(byte[] key, byte[] data) {
         try {
-            Mac mac = Mac.getInstance("HmacSHA256");
+            Mac mac = MACS.poll();
+            if (mac == null) mac = Mac.getInstance("HmacSHA256");
             mac.init(new SecretKeySpec(key, "HmacSHA256"));
-            return mac.doFinal(data);
+            byte[] out = mac.doFinal(data);
+            MACS.offer(mac);
+            return out;
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("HmacSHA256 is missing from this JDK", e);
         }

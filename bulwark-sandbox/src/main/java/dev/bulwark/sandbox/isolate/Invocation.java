@@ -6,7 +6,6 @@ import dev.bulwark.sandbox.worker.Limits;
 
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -35,7 +34,7 @@ final class Invocation {
     private final AtomicBoolean responseStarted = new AtomicBoolean();
     private final AtomicBoolean responseSettled = new AtomicBoolean();
     private final AtomicBoolean finished = new AtomicBoolean();
-    volatile ScheduledFuture<?> deadline;
+    volatile Deadlines.Handle deadline;
     /** Response bytes sent and not yet acknowledged by the node; the drain callback is pending. */
     private long unacknowledged;
     private boolean drainWanted;
@@ -114,8 +113,8 @@ final class Invocation {
      */
     synchronized boolean finish(ErrorCode failure, String message, Message beforeDone) {
         if (!finished.compareAndSet(false, true)) return false;
-        ScheduledFuture<?> d = deadline;
-        if (d != null) d.cancel(false);
+        Deadlines.Handle d = deadline;
+        if (d != null) d.cancel();
         if (responseSettled.compareAndSet(false, true)) {
             ErrorCode code = failure != null ? failure : ErrorCode.INTERNAL;
             String text = failure != null ? message : "the worker finished without sending a response";

@@ -72,7 +72,8 @@ public final class Isolate {
     private final V8ValueObject jsRuntime;
     /** dispatchFetch wrapped so that its settling reaches {@link #invocationDone}. */
     private final V8ValueFunction dispatcher;
-    private final TaskLoop<Task> tasks = new TaskLoop<>(Carriers.SHARED, this::step);
+    // When a turn leaves the queue empty, what earlier tasks left waiting in the socket's buffer leaves.
+    private final TaskLoop<Task> tasks = new TaskLoop<>(Carriers.SHARED, this::step, this::idle);
     final Map<Long, Invocation> invocations = new ConcurrentHashMap<>();
     private final Map<Integer, Timer> timers = new ConcurrentHashMap<>();
     /** For messages: isolates have names, carriers run many of them. */
@@ -207,6 +208,10 @@ public final class Isolate {
             return false;
         }
         return true;
+    }
+
+    private void idle() {
+        services.outbox().idle();
     }
 
     private void runTask(Task task) {
@@ -546,7 +551,7 @@ public final class Isolate {
             return null;
         }
         invocations.put(inv.id, inv);
-        inv.deadline = services.scheduler().schedule(() -> onDeadline(inv), limits.wallMs(), TimeUnit.MILLISECONDS);
+        inv.deadline = services.deadlines().schedule(() -> onDeadline(inv), limits.wallMs());
         return inv;
     }
 

@@ -92,6 +92,11 @@ final class LocalCalls {
         }
 
         @Override
+        public void idle() {
+            node.idle();
+        }
+
+        @Override
         public void flush() {
             node.flush();
             List<Runnable> list = held.get();

@@ -20,6 +20,12 @@ public interface Outbox {
         send(message);
     }
 
-    /** Sends what {@link #sendLater} held back. */
+    /**
+     * Sends what {@link #sendLater} held back. It may keep messages nobody waits for (a local
+     * call's notice, an invocation's end) to travel with the next ones, until {@link #idle}.
+     */
     default void flush() {}
+
+    /** The thread that flushes has nothing more to do for now: whatever still waits leaves. */
+    default void idle() {}
 }

@@ -44,6 +44,7 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
     private final int isolatesPerWorker;
     private final long memoryGrowthLimitBytes;
     private final ScheduledExecutorService scheduler;
+    private final Deadlines deadlines;
     private final Subrequests subrequests = new Subrequests();
     private final SecureRandom random = new SecureRandom();
     private final IsolatePool pool;
@@ -97,6 +98,7 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
         // A worker that sets and clears 10,000 timers must not leave 10,000 futures queued.
         timers.setRemoveOnCancelPolicy(true);
         this.scheduler = timers;
+        this.deadlines = new Deadlines("sandbox-deadlines");
         // A task may grow the process by its heap plus as much again outside the heap (typed arrays).
         this.memoryGrowthLimitBytes = 2L * settings.heapMb() << 20;
         V8Host v8 = V8Host.getV8I18nInstance();
@@ -480,6 +482,11 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
     }
 
     @Override
+    public Deadlines deadlines() {
+        return deadlines;
+    }
+
+    @Override
     public LocalCalls localCalls() {
         return local;
     }
@@ -548,6 +555,9 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
                     for (Isolate i : live) i.memoryPressure();
                 }
             }
+            // Bookkeeping a task left in the socket's buffer (Outbox.flush) waits at most a tick,
+            // even when the isolate that left it went on to a long task.
+            outbox.idle();
             try {
                 Thread.sleep(busy ? WATCHDOG_TICK_MS : WATCHDOG_IDLE_MS);
             } catch (InterruptedException e) {
@@ -574,5 +584,6 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
         for (WorkerSlot slot : workers.values()) slot.retire();
         pool.close();
         scheduler.shutdownNow();
+        deadlines.close();
     }
 }

@@ -9,6 +9,9 @@ interface SandboxServices {
 
     ScheduledExecutorService scheduler();
 
+    /** The wall-clock deadlines of invocations (see {@link Deadlines}: no wake-up per invocation). */
+    Deadlines deadlines();
+
     Subrequests subrequests();
 
     SecureRandom random();

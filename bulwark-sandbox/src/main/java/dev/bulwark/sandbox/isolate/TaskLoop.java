@@ -27,13 +27,20 @@ final class TaskLoop<T> {
     private final AtomicBoolean scheduled = new AtomicBoolean();
     private final Carriers carriers;
     private final Body<T> body;
+    private final Runnable idle;
     private volatile boolean ended;
     /** The carrier running a turn now; null between turns. */
     private volatile Thread carrier;
 
     TaskLoop(Carriers carriers, Body<T> body) {
+        this(carriers, body, () -> {});
+    }
+
+    /** {@code idle}: run by a turn that leaves the queue empty, on its carrier, before it lets go. */
+    TaskLoop(Carriers carriers, Body<T> body, Runnable idle) {
         this.carriers = carriers;
         this.body = body;
+        this.idle = idle;
     }
 
     void add(T task) {
@@ -77,6 +84,7 @@ final class TaskLoop<T> {
                     tasks.clear();
                 }
             }
+            if (!ended && tasks.isEmpty()) idle.run();
         } finally {
             carrier = null;
             scheduled.set(false);

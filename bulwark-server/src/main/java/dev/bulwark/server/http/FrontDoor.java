@@ -2,6 +2,7 @@ package dev.bulwark.server.http;
 
 import dev.bulwark.sandbox.ipc.ErrorCode;
 import dev.bulwark.sandbox.ipc.Message;
+import dev.bulwark.sandbox.isolate.Deadlines;
 import dev.bulwark.server.node.DeployedWorker;
 import dev.bulwark.server.node.InvocationChannel;
 import dev.bulwark.server.node.LogHub;
@@ -40,25 +41,16 @@ public final class FrontDoor extends Handler.Abstract {
     static final int BODY_CHUNK_BYTES = 64 << 10;
     /** How long past a worker's wall-clock limit the node waits before it gives up on a sandbox. */
     static final long GUARD_SLACK_MS = 30_000;
-    private static final java.util.concurrent.ScheduledThreadPoolExecutor GUARD = guardTimer();
-
     /**
-     * The guard timer. Its tasks are canceled when their request ends, and canceled tasks leave
-     * the queue at once: a finished request's relay is not kept reachable until its deadline.
+     * The guard timer. Its deadlines are canceled when their request ends and leave at once (a
+     * finished request's relay is not kept reachable until its deadline), and a request whose
+     * deadline is not the earliest wakes no thread (see {@link Deadlines}).
      */
-    private static java.util.concurrent.ScheduledThreadPoolExecutor guardTimer() {
-        var timer = new java.util.concurrent.ScheduledThreadPoolExecutor(1, r -> {
-            Thread t = new Thread(r, "front-door-guard");
-            t.setDaemon(true);
-            return t;
-        });
-        timer.setRemoveOnCancelPolicy(true);
-        return timer;
-    }
+    private static final Deadlines GUARD = new Deadlines("front-door-guard");
 
     /** Guard tasks queued (tests: finished requests leave nothing behind). */
     static int pendingGuards() {
-        return GUARD.getQueue().size();
+        return GUARD.pending();
     }
 
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(FrontDoor.class);
@@ -187,7 +179,7 @@ public final class FrontDoor extends Handler.Abstract {
         relay.guard(GUARD.schedule(() -> {
             ResponseRelay r = weak.get();
             if (r != null && !r.isFinished()) r.offer(new ResponseRelay.NoAnswer());
-        }, limits.wallMs() + GUARD_SLACK_MS, TimeUnit.MILLISECONDS));
+        }, limits.wallMs() + GUARD_SLACK_MS));
         if (streamed) pumpBody(request, invocationId, limit, relay, channel);
     }
 

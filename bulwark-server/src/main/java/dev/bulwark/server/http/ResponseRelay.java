@@ -59,17 +59,17 @@ final class ResponseRelay extends IteratingCallback implements InvocationListene
         this.requestId = requestId;
     }
 
-    private volatile java.util.concurrent.Future<?> guard;
+    private volatile dev.bulwark.sandbox.isolate.Deadlines.Handle guard;
 
     /** The guard timer's task for this request: canceled when the response completes. */
-    void guard(java.util.concurrent.Future<?> task) {
+    void guard(dev.bulwark.sandbox.isolate.Deadlines.Handle task) {
         this.guard = task;
-        if (finished) task.cancel(false);
+        if (finished) task.cancel();
     }
 
     private void releaseGuard() {
-        java.util.concurrent.Future<?> g = guard;
-        if (g != null) g.cancel(false);
+        dev.bulwark.sandbox.isolate.Deadlines.Handle g = guard;
+        if (g != null) g.cancel();
     }
 
     /** Where cancellations go: the sandbox that runs the invocation (known once it started). */
@@ -108,6 +108,18 @@ final class ResponseRelay extends IteratingCallback implements InvocationListene
     public void end() {
         offer(END);
     }
+
+    /** The last chunk and the end: written as one (see {@link Last}). */
+    @Override
+    public void lastChunk(byte[] data) {
+        offer(new Last(data));
+    }
+
+    /**
+     * A body's last chunk with its end, as one write: one system call and one packet instead of
+     * two, and a Content-Length instead of chunked encoding when it is the whole body.
+     */
+    private record Last(byte[] data) {}
 
     @Override
     public void failed(Message.InvocationFailed failure) {
@@ -171,6 +183,13 @@ final class ResponseRelay extends IteratingCallback implements InvocationListene
                     if (!headSent) continue;
                     lastWriteBytes = data.length;
                     response.write(false, ByteBuffer.wrap(data), this);
+                    return Action.SCHEDULED;
+                }
+                case Last last -> {
+                    if (!headSent) continue;
+                    lastWriteBytes = last.data().length;
+                    lastWritten = true;
+                    response.write(true, ByteBuffer.wrap(last.data()), this);
                     return Action.SCHEDULED;
                 }
                 case TooLarge t -> {

@@ -69,6 +69,11 @@ final class SocketUpgrade implements InvocationListener {
     }
 
     @Override
+    public synchronized void lastChunk(byte[] data) {
+        if (!upgraded) relay.lastChunk(data);
+    }
+
+    @Override
     public synchronized void failed(Message.InvocationFailed failure) {
         if (!upgraded) relay.failed(failure);
         decided.complete(-1L);

@@ -13,6 +13,15 @@ public interface InvocationListener {
 
     void end();
 
+    /**
+     * The last chunk and the end, which arrived together: a relay can write them as one (one
+     * write to the client, with a Content-Length when the response is not yet committed).
+     */
+    default void lastChunk(byte[] data) {
+        chunk(data);
+        end();
+    }
+
     void failed(Message.InvocationFailed failure);
 
     /** An RPC invocation's result (RPC invocations have no head, chunks or end). */

@@ -5,7 +5,6 @@ import dev.bulwark.sandbox.ipc.Message;
 import dev.bulwark.server.egress.OutboundSummary;
 
 import java.security.SecureRandom;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -30,7 +29,7 @@ final class InvocationRecords {
     static final String VIA = "cf-ew-via";
     static final String TREE = "x-bulwark-loop";
 
-    private static final SecureRandom RANDOM = new SecureRandom();
+    private static final Tokens TOKENS = new Tokens(new SecureRandom());
 
     /** One client request and everything its loops through this node caused. */
     static final class Tree {
@@ -69,9 +68,7 @@ final class InvocationRecords {
         synchronized (trees) {
             tree = token == null ? null : trees.get(token);
             if (tree == null) {
-                byte[] raw = new byte[16];
-                RANDOM.nextBytes(raw);
-                tree = new Tree(HexFormat.of().formatHex(raw));
+                tree = new Tree(TOKENS.next());
                 trees.put(tree.token, tree);
             }
             if (tree.invocations >= TREE_LIMIT) {

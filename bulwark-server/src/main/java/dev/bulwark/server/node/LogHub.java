@@ -70,7 +70,9 @@ public final class LogHub {
 
     /** The request id shown to operators for an invocation id. */
     public static String requestId(long invocationId) {
-        return String.format("%016x", invocationId);
+        // (Not String.format: it parses the pattern on every request.)
+        String hex = Long.toHexString(invocationId);
+        return hex.length() >= 16 ? hex : "0".repeat(16 - hex.length()) + hex;
     }
 
     void accept(Message.LogLine line) {

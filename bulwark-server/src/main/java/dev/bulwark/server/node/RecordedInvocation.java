@@ -40,6 +40,11 @@ final class RecordedInvocation implements InvocationListener {
     }
 
     @Override
+    public void lastChunk(byte[] data) {
+        inner.lastChunk(data);
+    }
+
+    @Override
     public void end() {
         inner.end();
     }

@@ -20,7 +20,13 @@ final class RequestIds {
     private static final int ROUNDS = 4;
 
     private final AtomicLong counter = new AtomicLong();
-    private final ThreadLocal<Cipher> aes;
+    private final SecretKeySpec key;
+    /**
+     * Initialized ciphers, taken and given back per id. Not a ThreadLocal: ids are drawn on the
+     * front door's virtual threads, one new thread per request, so a ThreadLocal made (and threw
+     * away) a Cipher for every request; {@code Cipher.getInstance} cost more than the id itself.
+     */
+    private final java.util.concurrent.ConcurrentLinkedQueue<Cipher> ciphers = new java.util.concurrent.ConcurrentLinkedQueue<>();
 
     RequestIds() {
         this(new SecureRandom());
@@ -29,16 +35,19 @@ final class RequestIds {
     RequestIds(SecureRandom random) {
         byte[] key = new byte[16];
         random.nextBytes(key);
-        SecretKeySpec spec = new SecretKeySpec(key, "AES");
-        this.aes = ThreadLocal.withInitial(() -> {
-            try {
-                Cipher c = Cipher.getInstance("AES/ECB/NoPadding");
-                c.init(Cipher.ENCRYPT_MODE, spec);
-                return c;
-            } catch (GeneralSecurityException e) {
-                throw new IllegalStateException("AES is part of every JDK", e);
-            }
-        });
+        this.key = new SecretKeySpec(key, "AES");
+    }
+
+    private Cipher cipher() {
+        Cipher c = ciphers.poll();
+        if (c != null) return c;
+        try {
+            c = Cipher.getInstance("AES/ECB/NoPadding");
+            c.init(Cipher.ENCRYPT_MODE, key);
+            return c;
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("AES is part of every JDK", e);
+        }
     }
 
     /** The next id: unique for this node's lifetime (2^52 of them), never 0. */
@@ -50,22 +59,23 @@ final class RequestIds {
     }
 
     long permute(long value) {
+        Cipher aes = cipher();
         long left = value >>> HALF_BITS, right = value & HALF_MASK;
+        byte[] block = new byte[16], out = new byte[16];
         for (int round = 0; round < ROUNDS; round++) {
-            long next = left ^ roundFunction(round, right);
+            long next = left ^ roundFunction(aes, block, out, round, right);
             left = right;
             right = next;
         }
+        ciphers.offer(aes); // (at most one per thread drawing ids at the same moment)
         return (left << HALF_BITS) | right;
     }
 
-    private long roundFunction(int round, long half) {
-        byte[] block = new byte[16];
+    private static long roundFunction(Cipher aes, byte[] block, byte[] out, int round, long half) {
         block[0] = (byte) round;
         for (int i = 0; i < 8; i++) block[8 + i] = (byte) (half >>> (56 - 8 * i));
-        byte[] out;
         try {
-            out = aes.get().doFinal(block);
+            aes.doFinal(block, 0, 16, out, 0);
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("AES on one block cannot fail", e);
         }

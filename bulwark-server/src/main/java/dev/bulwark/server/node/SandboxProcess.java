@@ -278,8 +278,21 @@ final class SandboxProcess implements IsolateHost, Capabilities.Peer {
 
     private void read() {
         try {
+            Message next = null;
             while (true) {
-                route(channel.receive());
+                Message m = next != null ? next : channel.receive();
+                next = null;
+                // A chunk followed by its invocation's end in the same read goes on as one
+                // (InvocationListener.lastChunk): the relay writes it to the client in one go.
+                if (m instanceof Message.ResponseChunk c && channel.hasBuffered()) {
+                    next = channel.receive();
+                    if (next instanceof Message.ResponseEnd e && e.invocationId() == c.invocationId()) {
+                        listener(c.invocationId()).lastChunk(c.data());
+                        next = null;
+                        continue;
+                    }
+                }
+                route(m);
             }
         } catch (EOFException e) {
             // the process closed its end: it is exiting

@@ -153,6 +153,11 @@ public final class SocketHub {
             }
 
             @Override
+            public void lastChunk(byte[] data) {
+                if (!refused) listener.lastChunk(data);
+            }
+
+            @Override
             public void failed(Message.InvocationFailed failure) {
                 listener.failed(failure);
             }
