@@ -167,12 +167,17 @@ final class AdminObjects {
                 ErrorResponse.write(response, callback, 503, "snapshot_failed", f.reason(), null);
             }
             case ObjectAdmin.Snapshot.Taken t -> {
-                try (InputStream in = Channels.newInputStream(Files.newByteChannel(t.file(),
-                        java.util.Set.of(StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)))) {
+                try (var channel = Files.newByteChannel(t.file(),
+                        java.util.Set.of(StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS));
+                     InputStream in = Channels.newInputStream(channel)) {
+                    long size = channel.size();
+                    // The open channel keeps the copy readable: it leaves the disk before a byte is
+                    // sent, so no client can see it still there once it has its download.
+                    ObjectAdmin.deleteQuietly(t.file());
                     response.getHeaders().put(HttpHeader.CONTENT_TYPE, SQLITE_TYPE);
                     response.getHeaders().put(HttpHeader.CONTENT_DISPOSITION, "attachment; filename=\"" + id + ".sqlite\"");
                     response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
-                    response.getHeaders().put(HttpHeader.CONTENT_LENGTH, Files.size(t.file()));
+                    response.getHeaders().put(HttpHeader.CONTENT_LENGTH, size);
                     try (OutputStream out = Content.Sink.asOutputStream(response)) {
                         in.transferTo(out);
                     }

@@ -28,7 +28,7 @@ class WarningsTest {
                   "observability": { "enabled": true },
                   "colour": "blue",
                   "durable_objects": { "bindings": [ { "name": "A", "class_name": "A", "environment": "prod", "shard": 1 } ] },
-                  "migrations": [ { "tag": "v1", "new_sqlite_classes": ["A"], "transferred_classes": [] } ],
+                  "migrations": [ { "tag": "v1", "new_sqlite_classes": ["A"], "transferred_classes": [], "sharded": true } ],
                   "services": [ { "binding": "S", "service": "s", "environment": "prod" } ],
                   "limits": { "cpu_ms": 10, "memory": 5 }
                 }""");
@@ -43,7 +43,7 @@ class WarningsTest {
                 "wrangler.jsonc: unknown key 'colour' is ignored",
                 "wrangler.jsonc: unsupported key 'durable_objects.bindings[0].environment' is ignored",
                 "wrangler.jsonc: unknown key 'durable_objects.bindings[0].shard' is ignored",
-                "wrangler.jsonc: unsupported key 'migrations[0].transferred_classes' is ignored",
+                "wrangler.jsonc: unknown key 'migrations[0].sharded' is ignored",
                 "wrangler.jsonc: unsupported key 'services[0].environment' is ignored",
                 "wrangler.jsonc: unknown key 'limits.memory' is ignored");
         assertThat(config.durableObjects()).containsExactly(new DurableObjectBinding("A", "A", null));
