@@ -22,7 +22,7 @@ import java.util.Locale;
  *
  * <pre>
  *   java -cp bulwark-bench/target/classes dev.bulwark.bench.NodeHarness MODE [options]
- *   MODE: rpc | sql | dorss | dynrss | dyn10k
+ *   MODE: rpc | sql | dorss | dynrss | dyn10k | do100k | wsrss
  *   --bulwark PATH (./bulwark)  --n N  --max M (sandboxes.dynamic_workers_max)  --dir DIR
  * </pre>
  *
@@ -59,6 +59,16 @@ public final class NodeHarness {
               }
             }
 
+            // A chat room that keeps its sockets through hibernation (the object may be evicted).
+            export class Room extends DurableObject {
+              fetch(request) {
+                const pair = new WebSocketPair();
+                this.ctx.acceptWebSocket(pair[1]);
+                return new Response(null, { status: 101, webSocket: pair[0] });
+              }
+              webSocketMessage(ws, message) { ws.send(message); }
+            }
+
             const code = (id) => `export default { fetch() { return new Response("dyn:" + ${JSON.stringify(id)}); } };`;
 
             export default {
@@ -76,6 +86,7 @@ public final class NodeHarness {
                   }
                   case "/sql": return new Response(String(await stub().sqlLoop(Number(q.get("n")), q.get("kind"))));
                   case "/touch": return new Response(String(await stub().bump()));
+                  case "/ws": return env.ROOM.get(env.ROOM.idFromName(q.get("name") || "a")).fetch(request);
                   case "/dyn": {
                     const id = q.get("id");
                     const w = env.LOADER.get(id, () => ({ compatibilityDate: "2025-09-01", mainModule: "main.js",
@@ -93,8 +104,8 @@ public final class NodeHarness {
               "name": "harness",
               "main": "front.js",
               "compatibility_date": "2025-09-01",
-              "durable_objects": { "bindings": [ { "name": "OBJ", "class_name": "Obj" } ] },
-              "migrations": [ { "tag": "v1", "new_sqlite_classes": [ "Obj" ] } ],
+              "durable_objects": { "bindings": [ { "name": "OBJ", "class_name": "Obj" }, { "name": "ROOM", "class_name": "Room" } ] },
+              "migrations": [ { "tag": "v1", "new_sqlite_classes": [ "Obj", "Room" ] } ],
               "worker_loaders": [ { "binding": "LOADER" } ]
             }
             """;
@@ -111,7 +122,7 @@ public final class NodeHarness {
 
     public static void main(String[] args) throws Exception {
         if (args.length == 0) {
-            System.err.println("usage: NodeHarness rpc|sql|dorss|dynrss|dyn10k [--bulwark ./bulwark] [--n N] [--max M] [--dir DIR]");
+            System.err.println("usage: NodeHarness rpc|sql|dorss|dynrss|dyn10k|do100k|wsrss [--bulwark ./bulwark] [--n N] [--max M] [--dir DIR]");
             System.exit(2);
         }
         String mode = args[0];
@@ -139,6 +150,8 @@ public final class NodeHarness {
                 case "dorss" -> h.doRss(n == 0 ? 1000 : n);
                 case "dynrss" -> h.dynRss(n == 0 ? 200 : n);
                 case "dyn10k" -> h.dyn10k(n == 0 ? 10000 : n, max);
+                case "do100k" -> h.do100k(n == 0 ? 100_000 : n);
+                case "wsrss" -> h.wsRss(n == 0 ? 2000 : n);
                 default -> throw new IllegalArgumentException("unknown mode " + mode);
             }
             System.out.println("load after: " + loadavg());
@@ -240,6 +253,76 @@ public final class NodeHarness {
         double secs = (System.nanoTime() - start) / 1e9;
         Arrays.sort(t);
         System.out.printf(Locale.ROOT, "RESULT dyn10k %d ids in %.1f s, per load p50 %.0f µs p99 %.0f µs%n", n, secs, pct(t, 50), pct(t, 99));
+    }
+
+    /**
+     * N distinct objects touched in turn, each once: idle eviction ({@code sandboxes.object_idle_ms},
+     * 10 s) must keep the sandbox's RSS, threads and file descriptors level.
+     */
+    private void do100k(int n) throws Exception {
+        get("/touch?name=warm");
+        int step = Math.max(1, n / 20);
+        double[] t = new double[n];
+        long start = System.nanoTime();
+        for (int i = 0; i < n; i++) {
+            t[i] = time("/touch?name=o-" + i);
+            if ((i + 1) % step == 0) {
+                Proc sb = sandbox(false);
+                Proc nd = proc(nodePid);
+                double[] window = Arrays.copyOfRange(t, i + 1 - step, i + 1);
+                Arrays.sort(window);
+                System.out.printf(Locale.ROOT, "%7d objects  sandbox: RSS %7d KiB threads %4d fds %5d | node: RSS %7d KiB threads %4d | new object p50 %.0f µs | %s%n",
+                        i + 1, sb.rssKib, sb.threads, sb.fds, nd.rssKib, nd.threads, pct(window, 50), loadavg());
+            }
+        }
+        double secs = (System.nanoTime() - start) / 1e9;
+        Arrays.sort(t);
+        System.out.printf(Locale.ROOT, "RESULT do100k %d objects in %.1f s, per new object p50 %.0f µs p99 %.0f µs%n", n, secs, pct(t, 50), pct(t, 99));
+    }
+
+    /**
+     * Resident memory per hibernated WebSocket: N sockets accepted with the Hibernation API by N/100
+     * rooms, then the rooms are left idle until they are evicted (the sockets stay open in the
+     * node); node + sandbox RSS before and after, per socket. One echo per room checks a socket
+     * still wakes its room.
+     */
+    private void wsRss(int n) throws Exception {
+        int perRoom = 100;
+        get("/touch?name=warm");
+        for (int r = 0; r < 3; r++) openSocket("/ws?name=warm-" + r).sendClose(1000, "").join();
+        Thread.sleep(12_000); // the warm rooms are evicted too
+        Proc nodeBefore = proc(nodePid);
+        Proc sbBefore = sandbox(false);
+        System.out.println("before: node " + nodeBefore + " | sandbox " + sbBefore);
+        List<java.net.http.WebSocket> sockets = new ArrayList<>();
+        for (int i = 0; i < n; i++) sockets.add(openSocket("/ws?name=room-" + i / perRoom));
+        Thread.sleep(15_000); // object_idle_ms (10 s) and a watchdog period: every room hibernates
+        Proc nodeAfter = proc(nodePid);
+        Proc sbAfter = sandbox(false);
+        System.out.println("after " + n + " hibernated sockets: node " + nodeAfter + " | sandbox " + sbAfter);
+        long total = (nodeAfter.rssKib - nodeBefore.rssKib) + (sbAfter.rssKib - sbBefore.rssKib);
+        System.out.printf(Locale.ROOT, "RESULT ws_rss_bytes_per_hibernated_socket %.0f  (node %+d KiB, sandbox %+d KiB for %d sockets)%n",
+                total * 1024.0 / n, nodeAfter.rssKib - nodeBefore.rssKib, sbAfter.rssKib - sbBefore.rssKib, n);
+        // A message wakes its room, which answers.
+        java.util.concurrent.CompletableFuture<String> echo = new java.util.concurrent.CompletableFuture<>();
+        java.net.http.WebSocket probe = http.newWebSocketBuilder().buildAsync(URI.create(base.replace("http", "ws") + "/ws?name=room-0"),
+                new java.net.http.WebSocket.Listener() {
+                    @Override
+                    public java.util.concurrent.CompletionStage<?> onText(java.net.http.WebSocket ws, CharSequence data, boolean last) {
+                        echo.complete(data.toString());
+                        return null;
+                    }
+                }).join();
+        Thread.sleep(12_000);
+        probe.sendText("wake", true).join();
+        System.out.println("echo after hibernation: " + echo.get(30, java.util.concurrent.TimeUnit.SECONDS));
+        for (java.net.http.WebSocket ws : sockets) ws.abort();
+        probe.abort();
+    }
+
+    private java.net.http.WebSocket openSocket(String path) {
+        return http.newWebSocketBuilder().buildAsync(URI.create(base.replace("http", "ws") + path),
+                new java.net.http.WebSocket.Listener() {}).join();
     }
 
     // --- HTTP ---------------------------------------------------------------------------------
