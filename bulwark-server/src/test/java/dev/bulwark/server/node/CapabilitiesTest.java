@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.bulwark.server.caps.CapabilityError;
 import dev.bulwark.server.config.ProjectConfig;
-import dev.bulwark.server.config.ProjectLoader;
 import dev.bulwark.sandbox.worker.Binding;
 import dev.bulwark.sandbox.worker.Limits;
 import dev.bulwark.sandbox.worker.ModuleType;
@@ -16,9 +15,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -39,13 +36,11 @@ class CapabilitiesTest {
     static Path data;
     static Node node;
     static final ObjectMapper json = new ObjectMapper();
-    static final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(5)).build();
+    static final HttpClient http = TestProjects.HTTP;
 
     @BeforeAll
     static void start() throws Exception {
-        Path project = Path.of("src", "test", "resources", "caps-project").toAbsolutePath();
-        ProjectConfig config = ProjectLoader.load(project, s -> s.withPort(0).withDataDir(data));
+        ProjectConfig config = TestProjects.load(TestProjects.resource("caps-project"), data);
         node = Node.serve(config);
         node.capabilities().register("tool", (method, args) -> switch (method) {
             case "add" -> (Long) args.get(0) + (Long) args.get(1);
@@ -74,7 +69,7 @@ class CapabilitiesTest {
     }
 
     static JsonNode get(String host, String path) throws Exception {
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port() + path))
+        HttpResponse<String> r = http.send(TestProjects.request(node, path)
                 .header("Host", host).timeout(Duration.ofSeconds(120)).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(r.statusCode()).as(path + ": " + r.body()).isEqualTo(200);
         return json.readTree(r.body());

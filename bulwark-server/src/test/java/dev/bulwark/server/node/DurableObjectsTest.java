@@ -2,7 +2,6 @@ package dev.bulwark.server.node;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.bulwark.server.config.ProjectLoader;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -35,13 +34,11 @@ class DurableObjectsTest {
     static Path data;
     static Node node;
     static final ObjectMapper json = new ObjectMapper();
-    static final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(5)).build();
+    static final HttpClient http = TestProjects.HTTP;
 
     @BeforeAll
     static void start() throws Exception {
-        Path project = Path.of("src", "test", "resources", "objects-project").toAbsolutePath();
-        node = Node.serve(ProjectLoader.load(project, s -> s.withPort(0).withDataDir(data)));
+        node = TestProjects.serve(data, "objects-project");
     }
 
     @AfterAll
@@ -50,7 +47,7 @@ class DurableObjectsTest {
     }
 
     static HttpResponse<String> get(String path) throws Exception {
-        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port() + path))
+        return http.send(TestProjects.request(node, path)
                 .timeout(Duration.ofSeconds(60)).build(), HttpResponse.BodyHandlers.ofString());
     }
 

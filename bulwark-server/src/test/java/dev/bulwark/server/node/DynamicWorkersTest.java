@@ -7,16 +7,13 @@ import dev.bulwark.sandbox.worker.Limits;
 import dev.bulwark.sandbox.worker.ModuleType;
 import dev.bulwark.sandbox.worker.WorkerBundle;
 import dev.bulwark.sandbox.worker.WorkerModule;
-import dev.bulwark.server.config.ProjectLoader;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -37,13 +34,11 @@ class DynamicWorkersTest {
     static Path data;
     static Node node;
     static final ObjectMapper json = new ObjectMapper();
-    static final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(5)).build();
+    static final HttpClient http = TestProjects.HTTP;
 
     @BeforeAll
     static void start() throws Exception {
-        Path project = Path.of("src", "test", "resources", "loader-project").toAbsolutePath();
-        node = Node.serve(ProjectLoader.load(project, s -> s.withPort(0).withDataDir(data)));
+        node = TestProjects.serve(data, "loader-project");
         // A second parent in the same tenant whose callback gives other code for the same id.
         node.deploy(new DeployedWorker("second", "loader", WorkerBundle.of("index.js", List.of(WorkerModule.text("index.js",
                 ModuleType.JS, """
@@ -62,8 +57,8 @@ class DynamicWorkersTest {
     }
 
     static HttpResponse<String> get(String host, String path) throws Exception {
-        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port() + path))
-                .header("Host", host).timeout(Duration.ofSeconds(90)).build(), HttpResponse.BodyHandlers.ofString());
+        return http.send(TestProjects.request(node, path)
+                .header("Host", host).build(), HttpResponse.BodyHandlers.ofString());
     }
 
     static String body(String path) throws Exception {

@@ -2,7 +2,6 @@ package dev.bulwark.server.node;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.bulwark.server.config.ProjectLoader;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -33,8 +32,7 @@ class FacetsTest {
     static Path data;
     static Node node;
     static final ObjectMapper json = new ObjectMapper();
-    static final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(5)).build();
+    static final HttpClient http = TestProjects.HTTP;
 
     /** A counter app; {@code VERSION} is replaced per upload. */
     static final String COUNTER = """
@@ -80,8 +78,7 @@ class FacetsTest {
 
     @BeforeAll
     static void start() throws Exception {
-        Path project = Path.of("src", "test", "resources", "facets-project").toAbsolutePath();
-        node = Node.serve(ProjectLoader.load(project, s -> s.withPort(0).withDataDir(data)));
+        node = TestProjects.serve(data, "facets-project");
     }
 
     @AfterAll
@@ -90,8 +87,8 @@ class FacetsTest {
     }
 
     static HttpResponse<String> send(String method, String path, String body) throws Exception {
-        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port() + path))
-                .header("Host", "facets").timeout(Duration.ofSeconds(90))
+        return http.send(TestProjects.request(node, path)
+                .header("Host", "facets")
                 .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body))
                 .build(), HttpResponse.BodyHandlers.ofString());
     }
@@ -200,7 +197,7 @@ class FacetsTest {
         List<Long> pids = node.supervisor().pids(DynamicWorkers.generatedTenant("facets"));
         assertThat(pids).hasSize(1);
         var slow = http.sendAsync(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port() + "/s5/app/Z/slow"))
-                .header("Host", "facets").timeout(Duration.ofSeconds(90)).build(), HttpResponse.BodyHandlers.ofString());
+                .header("Host", "facets").build(), HttpResponse.BodyHandlers.ofString());
         Thread.sleep(800);
         ProcessHandle.of(pids.get(0)).orElseThrow().destroyForcibly();
         HttpResponse<String> killed = slow.get(60, TimeUnit.SECONDS);

@@ -10,21 +10,16 @@ import dev.bulwark.sandbox.worker.Limits;
 import dev.bulwark.sandbox.worker.ModuleType;
 import dev.bulwark.sandbox.worker.WorkerBundle;
 import dev.bulwark.sandbox.worker.WorkerModule;
-import dev.bulwark.server.config.ProjectConfig;
-import dev.bulwark.server.config.ProjectLoader;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -43,17 +38,11 @@ class PassedStubsTest {
     static Path data;
     static Node node;
     static final ObjectMapper json = new ObjectMapper();
-    static final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(5)).build();
+    static final HttpClient http = TestProjects.HTTP;
 
     @BeforeAll
     static void start() throws Exception {
-        Path root = Path.of("src", "test", "resources", "rpcgaps-project").toAbsolutePath();
-        List<ProjectConfig> projects = new ArrayList<>();
-        for (String name : List.of("front", "back")) {
-            projects.add(ProjectLoader.load(root.resolve(name), s -> s.withPort(0).withDataDir(data)));
-        }
-        node = Node.serve(projects);
+        node = TestProjects.serve(data, "rpcgaps-project", "front", "back");
     }
 
     @AfterAll
@@ -62,8 +51,8 @@ class PassedStubsTest {
     }
 
     static JsonNode get(String path) throws Exception {
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port() + path))
-                .header("Host", "gapfront.localhost").timeout(Duration.ofSeconds(90)).build(),
+        HttpResponse<String> r = http.send(TestProjects.request(node, path)
+                .header("Host", "gapfront.localhost").build(),
                 HttpResponse.BodyHandlers.ofString());
         assertThat(r.statusCode()).as(path + ": " + r.body()).isEqualTo(200);
         return json.readTree(r.body());
