@@ -479,6 +479,14 @@ public final class Isolate {
         });
     }
 
+    /** {@link #target} as an object the dispatcher can add the event's fields to (a fresh one when the target is not). */
+    private V8ValueObject targetObject(Address address, long invocationId) throws JavetException {
+        V8Value base = target(address, invocationId);
+        if (base instanceof V8ValueObject o) return o;
+        base.close();
+        return runtime.createV8ValueObject();
+    }
+
     /** Delivers trace items to a tail worker's tail(events) handler; answered by InvocationDone. */
     void dispatch(Message.TailStart start, Limits limits) {
         Invocation inv = begin(start.invocationId(), start.target().workerId(), limits);
@@ -488,15 +496,7 @@ public final class Isolate {
                 finish(inv, ErrorCode.WORKER_LOAD_FAILED, "worker is not loaded");
                 return;
             }
-            V8Value base = target(start.target(), inv.id);
-            V8ValueObject target;
-            if (base instanceof V8ValueObject o) {
-                target = o;
-            } else {
-                base.close();
-                target = runtime.createV8ValueObject();
-            }
-            try (target) {
+            try (V8ValueObject target = targetObject(start.target(), inv.id)) {
                 target.set("tail", start.eventsJson());
                 dispatcher.callVoid(null, worker.defaultExport(), runtime.createV8ValueNull(), worker.env(),
                         runtime.createV8ValueLong(inv.id), target);
@@ -516,15 +516,8 @@ public final class Isolate {
                 finish(inv, ErrorCode.WORKER_LOAD_FAILED, "worker is not loaded");
                 return;
             }
-            V8Value base = target(event.target(), inv.id);
-            V8ValueObject target;
-            if (base instanceof V8ValueObject o) {
-                target = o;
-            } else {
-                base.close();
-                target = runtime.createV8ValueObject();
-            }
-            try (target; V8ValueObject socket = runtime.createV8ValueObject()) {
+            try (V8ValueObject target = targetObject(event.target(), inv.id);
+                 V8ValueObject socket = runtime.createV8ValueObject()) {
                 socket.set("id", (double) event.socketId());
                 socket.set("kind", event.kind().name().toLowerCase(java.util.Locale.ROOT));
                 if (event.text() != null) socket.set("text", event.text());
