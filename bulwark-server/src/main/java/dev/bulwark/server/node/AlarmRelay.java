@@ -5,7 +5,7 @@ import dev.bulwark.sandbox.ipc.Message;
 import java.util.function.Consumer;
 
 /** Tells the alarm index how one run of an alarm handler went: true when it returned. */
-final class AlarmRelay implements InvocationListener {
+final class AlarmRelay implements InvocationListener.NoResponse {
     private final Consumer<Boolean> done;
     private boolean answered;
 
@@ -17,18 +17,6 @@ final class AlarmRelay implements InvocationListener {
     public synchronized void rpcReturn(Message.RpcReturn result) {
         answer(!result.threw());
     }
-
-    @Override
-    public void socketOpen(Message.SocketOpen open) {}
-
-    @Override
-    public void head(Message.ResponseHead head) {}
-
-    @Override
-    public void chunk(byte[] data) {}
-
-    @Override
-    public void end() {}
 
     @Override
     public synchronized void failed(Message.InvocationFailed failure) {

@@ -44,4 +44,23 @@ public interface InvocationListener {
 
     /** The invocation is completely over (waitUntil included); nothing follows. */
     void done(long cpuMicros);
+
+    /**
+     * A listener of an invocation whose response nobody streams (an RPC, an alarm, a tail or
+     * socket event, a local call the sandbox answers itself): head, chunks, end and sockets are
+     * ignored.
+     */
+    interface NoResponse extends InvocationListener {
+        @Override
+        default void head(Message.ResponseHead head) {}
+
+        @Override
+        default void chunk(byte[] data) {}
+
+        @Override
+        default void end() {}
+
+        @Override
+        default void socketOpen(Message.SocketOpen open) {}
+    }
 }

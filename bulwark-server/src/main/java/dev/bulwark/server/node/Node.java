@@ -608,13 +608,9 @@ public final class Node implements AutoCloseable {
     }
 
     /** The no-op end of a local invocation's record: the sandbox answers the caller itself. */
-    private static final InvocationListener LOCAL = new InvocationListener() {
-        public void head(Message.ResponseHead head) {}
-        public void chunk(byte[] data) {}
-        public void end() {}
+    private static final InvocationListener LOCAL = new InvocationListener.NoResponse() {
         public void failed(Message.InvocationFailed failure) {}
         public void rpcReturn(Message.RpcReturn result) {}
-        public void socketOpen(Message.SocketOpen open) {}
         public void done(long cpuMicros) {}
     };
 

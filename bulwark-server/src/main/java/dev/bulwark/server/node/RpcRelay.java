@@ -10,7 +10,7 @@ import java.util.function.Consumer;
  * one {@link Message.RpcResult}, or a {@link Message.CallFailed} when the invocation failed
  * (a limit, a crash) without returning. Runs on the callee sandbox's reader thread.
  */
-final class RpcRelay implements InvocationListener {
+final class RpcRelay implements InvocationListener.NoResponse {
     private final long callId;
     private final Consumer<Message> caller;
     private final Capabilities caps;
@@ -43,18 +43,6 @@ final class RpcRelay implements InvocationListener {
         if (caps != null) caps.deliver(result.value(), holder);
         answer(new Message.RpcResult(callId, result.value(), result.threw()));
     }
-
-    @Override
-    public void socketOpen(Message.SocketOpen open) {}
-
-    @Override
-    public void head(Message.ResponseHead head) {}
-
-    @Override
-    public void chunk(byte[] data) {}
-
-    @Override
-    public void end() {}
 
     @Override
     public synchronized void failed(Message.InvocationFailed failure) {

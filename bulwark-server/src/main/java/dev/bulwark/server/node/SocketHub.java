@@ -302,14 +302,10 @@ public final class SocketHub {
     private void deliver(Socket s, Message.SocketEvent e, boolean thenNext) {
         Message.SocketEvent event = new Message.SocketEvent(invocationIds.getAsLong(), e.target(), e.socketId(), e.kind(),
                 e.text(), e.data(), e.code(), e.reason());
-        InvocationListener listener = new InvocationListener() {
+        InvocationListener listener = new InvocationListener.NoResponse() {
             private boolean crashed;
 
             public void rpcReturn(Message.RpcReturn result) {}
-            public void socketOpen(Message.SocketOpen open) {}
-            public void head(Message.ResponseHead head) {}
-            public void chunk(byte[] data) {}
-            public void end() {}
             public void failed(Message.InvocationFailed failure) {
                 crashed = failure.code().equals(ErrorCode.SANDBOX_CRASHED.code());
                 log.debug("WebSocket {} event failed: {}", s.id, failure.message());

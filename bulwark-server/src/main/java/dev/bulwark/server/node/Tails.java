@@ -82,16 +82,7 @@ final class Tails {
     private void deliver(String tenant, Address.Worker target, String json) {
         // Not on the sandbox reader thread that reported the end: starting may wait for a sandbox.
         Thread.startVirtualThread(() -> starter.start(tenant, new Message.TailStart(ids.getAsLong(), target, json),
-                new InvocationListener() {
-                    @Override
-                    public void head(Message.ResponseHead head) {}
-
-                    @Override
-                    public void chunk(byte[] data) {}
-
-                    @Override
-                    public void end() {}
-
+                new InvocationListener.NoResponse() {
                     @Override
                     public void failed(Message.InvocationFailed failure) {
                         log.warn("tail worker {} failed: {} {}", target.workerId(), failure.code(), failure.message());
@@ -99,9 +90,6 @@ final class Tails {
 
                     @Override
                     public void rpcReturn(Message.RpcReturn result) {}
-
-                    @Override
-                    public void socketOpen(Message.SocketOpen open) {}
 
                     @Override
                     public void done(long cpuMicros) {}
