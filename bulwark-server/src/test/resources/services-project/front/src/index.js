@@ -18,7 +18,7 @@ export class Outbound extends WorkerEntrypoint {
 // A tail worker: stores what it receives.
 export class Tail extends WorkerEntrypoint {
   async tail(events) {
-    await this.env.TAILLOG.getByName('log').add(events);
+    await this.env.TAILLOG.getByName(this.ctx.props?.log ?? 'log').add(events);
   }
 }
 
@@ -76,6 +76,7 @@ const CHILD = `
 import { WorkerEntrypoint } from 'cloudflare:workers';
 export class Api extends WorkerEntrypoint {
   who() { return this.ctx.props; }
+  counter() { let n = 0; return () => ++n; }
   async tryFetch() {
     try { return await (await fetch('https://example.com/t')).text(); } catch (e) { return 'refused: ' + e.message; }
   }
@@ -172,6 +173,12 @@ export default {
         const ok = await (await w.getEntrypoint().fetch('https://d.test/hello')).text();
         const threw = await settle(w.getEntrypoint().fetch('https://d.test/throw'));
         return json({ ok, threw });
+      }
+      case '/tails/capability': {
+        // A tailed child's RPC result that holds a function: the tail's listener passes it on.
+        const w = env.LOADER.get('tailed-cap', () => child({ tails: [ctx.exports.Tail({ props: { log: 'caps' } })] }));
+        const next = await w.getEntrypoint('Api').counter();
+        return json({ a: await next(), b: await next() });
       }
       case '/tails/list':
         return json(await env.TAILLOG.getByName('log').list());

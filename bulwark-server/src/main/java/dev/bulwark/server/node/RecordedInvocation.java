@@ -12,66 +12,20 @@ import org.slf4j.LoggerFactory;
  * goes, and its outbound summary is logged (logger {@code bulwark.egress}, one JSON line with
  * {@code "outbound"}) if it made any outbound call.
  */
-final class RecordedInvocation implements InvocationListener {
+final class RecordedInvocation extends ForwardingInvocationListener {
     private static final Logger log = LoggerFactory.getLogger("bulwark.egress");
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private final InvocationListener inner;
     private final InvocationRecords.Record record;
     private final InvocationRecords records;
     private final EgressGateway egress;
 
     RecordedInvocation(InvocationListener inner, InvocationRecords.Record record, InvocationRecords records,
                        EgressGateway egress) {
-        this.inner = inner;
+        super(inner);
         this.record = record;
         this.records = records;
         this.egress = egress;
-    }
-
-    @Override
-    public void head(Message.ResponseHead head) {
-        inner.head(head);
-    }
-
-    @Override
-    public void chunk(byte[] data) {
-        inner.chunk(data);
-    }
-
-    @Override
-    public void lastChunk(byte[] data) {
-        inner.lastChunk(data);
-    }
-
-    @Override
-    public void end() {
-        inner.end();
-    }
-
-    @Override
-    public void failed(Message.InvocationFailed failure) {
-        inner.failed(failure);
-    }
-
-    @Override
-    public void pull() {
-        inner.pull();
-    }
-
-    @Override
-    public void rpcReturn(Message.RpcReturn result) {
-        inner.rpcReturn(result);
-    }
-
-    @Override
-    public boolean takesCapabilities() {
-        return inner.takesCapabilities();
-    }
-
-    @Override
-    public void socketOpen(Message.SocketOpen open) {
-        inner.socketOpen(open);
     }
 
     @Override
@@ -86,6 +40,6 @@ final class RecordedInvocation implements InvocationListener {
             json.set("outbound", JSON.valueToTree(outbound));
             log.info(json.toString());
         }
-        inner.done(cpuMicros);
+        super.done(cpuMicros);
     }
 }

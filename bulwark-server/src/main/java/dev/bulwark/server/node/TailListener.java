@@ -16,12 +16,11 @@ import java.util.function.Consumer;
  * {@code outbound} summary) to {@code deliver}, which sends it to every tail worker. Log lines of
  * the invocation reach it through {@link #log} (the node's log hub sees them all).
  */
-final class TailListener implements InvocationListener {
+final class TailListener extends ForwardingInvocationListener {
     /** Log lines and exceptions one trace item keeps; more are counted, not kept. */
     static final int MAX_LOGS = 256;
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private final InvocationListener inner;
     private final ObjectNode item = JSON.createObjectNode();
     private final ArrayNode logs;
     private final ArrayNode exceptions;
@@ -38,7 +37,7 @@ final class TailListener implements InvocationListener {
      */
     TailListener(InvocationListener inner, String scriptName, String entrypoint, ObjectNode event,
                  java.util.function.Supplier<OutboundSummary.Snapshot> outbound, Consumer<String> deliver) {
-        this.inner = inner;
+        super(inner);
         this.outbound = outbound;
         this.deliver = deliver;
         item.put("scriptName", scriptName);
@@ -93,17 +92,7 @@ final class TailListener implements InvocationListener {
             ObjectNode event = (ObjectNode) item.get("event");
             event.putObject("response").put("status", head.status());
         }
-        inner.head(head);
-    }
-
-    @Override
-    public void chunk(byte[] data) {
-        inner.chunk(data);
-    }
-
-    @Override
-    public void end() {
-        inner.end();
+        super.head(head);
     }
 
     @Override
@@ -121,12 +110,7 @@ final class TailListener implements InvocationListener {
             };
             exception(failure.message());
         }
-        inner.failed(failure);
-    }
-
-    @Override
-    public void pull() {
-        inner.pull();
+        super.failed(failure);
     }
 
     @Override
@@ -137,12 +121,7 @@ final class TailListener implements InvocationListener {
                 exception(null);
             }
         }
-        inner.rpcReturn(result);
-    }
-
-    @Override
-    public void socketOpen(Message.SocketOpen open) {
-        inner.socketOpen(open);
+        super.rpcReturn(result);
     }
 
     @Override
@@ -158,7 +137,7 @@ final class TailListener implements InvocationListener {
             json = JSON.createArrayNode().add(item).toString();
         }
         try {
-            inner.done(cpuMicros);
+            super.done(cpuMicros);
         } finally {
             deliver.accept(json);
         }

@@ -143,6 +143,13 @@ class ServicesTest {
     }
 
     @Test
+    void aTailedWorkersRpcResultKeepsTheFunctionsItHolds() throws Exception {
+        JsonNode r = get("/tails/capability");
+        assertThat(r.get("a").asInt()).isEqualTo(1);
+        assertThat(r.get("b").asInt()).isEqualTo(2);
+    }
+
+    @Test
     void tailWorkersGetOneTraceItemPerInvocation() throws Exception {
         JsonNode r = get("/tails");
         assertThat(r.get("ok").asText()).isEqualTo("dyn {}");
