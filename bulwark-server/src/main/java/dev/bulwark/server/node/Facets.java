@@ -390,41 +390,40 @@ final class Facets {
     }
 
     /** Forwards every event of an invocation; notes its end, and a facet's request, error and CPU. */
-    private static final class FacetWatch implements InvocationListener {
-        private final InvocationListener inner;
+    private static final class FacetWatch extends ForwardingInvocationListener {
         private final Runnable ended;
         private final FacetQuotas.Usage usage;
 
         FacetWatch(InvocationListener inner, Runnable ended, FacetQuotas.Usage usage) {
-            this.inner = inner;
+            super(inner);
             this.ended = ended;
             this.usage = usage;
             if (usage != null) usage.requests.incrementAndGet();
         }
 
+        @Override
         public void head(Message.ResponseHead head) {
             if (usage != null && head.status() >= 500) usage.errors.incrementAndGet();
-            inner.head(head);
+            super.head(head);
         }
-        public void chunk(byte[] data) { inner.chunk(data); }
-        public void end() { inner.end(); }
+
+        @Override
         public void failed(Message.InvocationFailed failure) {
             if (usage != null) usage.errors.incrementAndGet();
-            inner.failed(failure);
+            super.failed(failure);
         }
+
+        @Override
         public void rpcReturn(Message.RpcReturn result) {
             if (usage != null && result.threw()) usage.errors.incrementAndGet();
-            inner.rpcReturn(result);
+            super.rpcReturn(result);
         }
-        public void socketOpen(Message.SocketOpen open) { inner.socketOpen(open); }
+
         @Override
-        public boolean takesCapabilities() { return inner.takesCapabilities(); }
-        @Override
-        public void pull() { inner.pull(); }
         public void done(long cpuMicros) {
             ended.run();
             if (usage != null) usage.cpuMicros.addAndGet(cpuMicros);
-            inner.done(cpuMicros);
+            super.done(cpuMicros);
         }
     }
 }
