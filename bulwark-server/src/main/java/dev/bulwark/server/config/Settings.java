@@ -18,9 +18,11 @@ import java.util.Objects;
  * @param frontDoor what the front door believes of clients' headers
  * @param api       the tenant API's keys
  * @param facets    the default quotas of supervisors' facets
+ * @param governance the tools and policies of governed sessions (issue 15)
  */
 public record Settings(String host, int port, Path dataDir, String tenant, Limits limits, SandboxSettings sandboxes,
-                       EgressSettings egress, FrontDoorSettings frontDoor, ApiSettings api, FacetSettings facets) {
+                       EgressSettings egress, FrontDoorSettings frontDoor, ApiSettings api, FacetSettings facets,
+                       GovernanceSettings governance) {
 
     public static final String DEFAULT_HOST = "127.0.0.1";
     /** wrangler dev's default port. */
@@ -36,8 +38,15 @@ public record Settings(String host, int port, Path dataDir, String tenant, Limit
         Objects.requireNonNull(frontDoor, "frontDoor");
         Objects.requireNonNull(api, "api");
         Objects.requireNonNull(facets, "facets");
+        Objects.requireNonNull(governance, "governance");
         if (port < 0 || port > 65_535) throw new IllegalArgumentException("port must be 0..65535, got " + port);
         dataDir = dataDir.toAbsolutePath().normalize();
+    }
+
+    /** Settings without governance. */
+    public Settings(String host, int port, Path dataDir, String tenant, Limits limits, SandboxSettings sandboxes,
+                    EgressSettings egress, FrontDoorSettings frontDoor, ApiSettings api, FacetSettings facets) {
+        this(host, port, dataDir, tenant, limits, sandboxes, egress, frontDoor, api, facets, GovernanceSettings.NONE);
     }
 
     /** Settings without facet quotas. */
@@ -71,26 +80,31 @@ public record Settings(String host, int port, Path dataDir, String tenant, Limit
 
     /** These settings with another port (the CLI's {@code --port}). */
     public Settings withPort(int port) {
-        return new Settings(host, port, dataDir, tenant, limits, sandboxes, egress, frontDoor, api, facets);
+        return new Settings(host, port, dataDir, tenant, limits, sandboxes, egress, frontDoor, api, facets, governance);
     }
 
     /** These settings with other sandbox settings. */
     public Settings withSandboxes(SandboxSettings sandboxes) {
-        return new Settings(host, port, dataDir, tenant, limits, sandboxes, egress, frontDoor, api, facets);
+        return new Settings(host, port, dataDir, tenant, limits, sandboxes, egress, frontDoor, api, facets, governance);
     }
 
     /** These settings with another data directory (the CLI's {@code --data}); a relative one resolves against the working directory. */
     public Settings withDataDir(Path dir) {
-        return new Settings(host, port, dir, tenant, limits, sandboxes, egress, frontDoor, api, facets);
+        return new Settings(host, port, dir, tenant, limits, sandboxes, egress, frontDoor, api, facets, governance);
     }
 
     /** These settings with other default facet quotas. */
     public Settings withFacets(FacetSettings facets) {
-        return new Settings(host, port, dataDir, tenant, limits, sandboxes, egress, frontDoor, api, facets);
+        return new Settings(host, port, dataDir, tenant, limits, sandboxes, egress, frontDoor, api, facets, governance);
     }
 
     /** These settings with the tenant API's keys. */
     public Settings withApi(ApiSettings api) {
-        return new Settings(host, port, dataDir, tenant, limits, sandboxes, egress, frontDoor, api, facets);
+        return new Settings(host, port, dataDir, tenant, limits, sandboxes, egress, frontDoor, api, facets, governance);
+    }
+
+    /** These settings with other governance settings. */
+    public Settings withGovernance(GovernanceSettings governance) {
+        return new Settings(host, port, dataDir, tenant, limits, sandboxes, egress, frontDoor, api, facets, governance);
     }
 }

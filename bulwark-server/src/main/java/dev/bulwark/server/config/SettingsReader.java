@@ -42,7 +42,8 @@ final class SettingsReader {
             "api", Set.of("keys"),
             "facets", Set.of("max_facets", "max_bytes_per_facet", "max_bytes_total", "cpu_ms_per_period", "period_ms",
                     "requests_per_second"),
-            "secrets", Set.of());
+            "secrets", Set.of(),
+            "governance", GovernanceReader.KEYS);
 
     private static final Pattern HOST = Pattern.compile("[A-Za-z0-9._:%\\[\\]-]+");
     private static final String POSITIVE = "a positive integer";
@@ -128,8 +129,10 @@ final class SettingsReader {
             if (!ProjectLoader.isValidName(s)) throw v.invalid(ProjectLoader.NAME_REQUIREMENT);
             return s;
         });
-        Settings settings = new Settings(host, port, dataDir, tenant, limits(), sandboxes(), egress(), frontDoor(), api(), facets());
-        return new Result(settings, secrets());
+        Map<String, String> secrets = secrets();
+        Settings settings = new Settings(host, port, dataDir, tenant, limits(), sandboxes(), egress(), frontDoor(), api(), facets(),
+                GovernanceReader.read(this::get, projectDir, secrets.keySet()));
+        return new Result(settings, secrets);
     }
 
     private Limits limits() throws ConfigException {

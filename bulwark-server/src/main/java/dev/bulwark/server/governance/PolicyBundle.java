@@ -19,7 +19,7 @@ import java.util.TreeMap;
  * <p>Each policy may carry {@code @id("...")} (its rule name in denials and the audit trail) and
  * {@code @mode("log-only")} (evaluated and audited, never enforced; the default is {@code enforce}).
  */
-public record PolicyBundle(String version, Map<String, String> files) {
+public record PolicyBundle(String version, Map<String, String> files, String defaultMode) {
     /** Used when the embedder configured none: every call the envelope's tool ACL allows is permitted. */
     public static final PolicyBundle DEFAULT = new PolicyBundle("builtin-1",
             Map.of("default.cedar", "@id(\"allow-within-acl\")\npermit(principal, action, resource);\n"));
@@ -29,6 +29,19 @@ public record PolicyBundle(String version, Map<String, String> files) {
         if (version.isBlank() || version.length() > 128) throw new IllegalArgumentException("a policy version is 1 to 128 characters");
         files = java.util.Collections.unmodifiableSortedMap(new TreeMap<>(files));
         if (files.isEmpty()) throw new IllegalArgumentException("a policy bundle has at least one file");
+        if (!"enforce".equals(defaultMode) && !"log-only".equals(defaultMode)) {
+            throw new IllegalArgumentException("a policy bundle's default mode is \"enforce\" or \"log-only\"");
+        }
+    }
+
+    /** Rules without {@code @mode} are enforced. */
+    public PolicyBundle(String version, Map<String, String> files) {
+        this(version, files, "enforce");
+    }
+
+    /** This bundle with {@code mode} ({@code enforce} | {@code log-only}) for every rule without {@code @mode}. */
+    public PolicyBundle withDefaultMode(String mode) {
+        return new PolicyBundle(version, files, mode);
     }
 
     /** Every {@code *.cedar} file of {@code dir} (not recursive), under {@code version}. */
@@ -40,10 +53,11 @@ public record PolicyBundle(String version, Map<String, String> files) {
         return new PolicyBundle(version, files);
     }
 
-    /** SHA-256 over the file names and contents, in name order, as hex. */
+    /** SHA-256 over the file names and contents, in name order (and the default mode when it is not enforce), as hex. */
     public String hash() {
         try {
             MessageDigest md = MessageDigest.getInstance("SHA-256");
+            if (!defaultMode.equals("enforce")) md.update(("mode:" + defaultMode + "\n").getBytes(StandardCharsets.UTF_8));
             for (Map.Entry<String, String> e : files.entrySet()) {
                 for (String part : new String[] {e.getKey(), e.getValue()}) {
                     byte[] b = part.getBytes(StandardCharsets.UTF_8);

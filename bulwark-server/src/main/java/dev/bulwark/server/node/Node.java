@@ -365,6 +365,7 @@ public final class Node implements AutoCloseable {
                 node.deploy(deployed.get(i), project.routes(), project.sourceRoot(), project.workersDev(), false);
             }
             if (projects.size() == 1) node.router.defaultWorker(projects.getFirst().name());
+            dev.bulwark.server.governance.ConfiguredGovernance.apply(node, projects); // issue 15: tools and policies of the settings
         } catch (RuntimeException e) {
             node.close();
             throw e;
@@ -937,6 +938,13 @@ public final class Node implements AutoCloseable {
     public boolean isDeployed(String worker) {
         synchronized (workers) {
             return workers.containsKey(worker);
+        }
+    }
+
+    /** The deployed worker of that name, or null. */
+    DeployedWorker deployed(String worker) {
+        synchronized (workers) {
+            return workers.get(worker);
         }
     }
 

@@ -1,0 +1,131 @@
+package dev.bulwark.server.config;
+
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+import static dev.bulwark.server.config.Fixtures.project;
+import static dev.bulwark.server.config.Fixtures.write;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** The {@code governance} settings: tools (webhook or worker entrypoint) and the policy directory. */
+class GovernanceSettingsTest {
+    @TempDir
+    Path dir;
+
+    @BeforeEach
+    void worker() {
+        project(dir, """
+                { "name": "w", "main": "index.js", "compatibility_date": "2025-09-01" }""");
+    }
+
+    static final String TOOLS = """
+            [governance]
+            policies = "policies"
+            policy_version = "v7"
+            policy_mode = "log-only"
+
+            [[governance.tools]]
+            name = "tickets.open"
+            contract = "controlled_mutation"
+            cost = 2
+            args_schema = { type = "object", required = ["title"], properties = { title = { type = "string" } } }
+            webhook = { url = "https://tickets.example.com/hook", headers = { Authorization = "Bearer ${TICKETS_TOKEN}" } }
+
+            [[governance.tools]]
+            name = "payments.refund"
+            contract = "privileged"
+            args_schema = { type = "object" }
+            service = { worker = "payments", entrypoint = "Tools", method = "refund" }
+            """;
+
+    @Test
+    void toolsAndPoliciesAreRead() throws Exception {
+        Files.createDirectory(dir.resolve("policies"));
+        write(dir, ".dev.vars", "TICKETS_TOKEN=s3cret-value\n");
+        write(dir, "bulwark.toml", TOOLS);
+
+        ProjectConfig project = ProjectLoader.load(dir);
+        GovernanceSettings g = project.settings().governance();
+
+        assertThat(g.policyDir()).isEqualTo(dir.resolve("policies").toAbsolutePath().normalize());
+        assertThat(g.policyVersion()).isEqualTo("v7");
+        assertThat(g.policyMode()).isEqualTo("log-only");
+        assertThat(g.tools()).hasSize(2);
+        GovernanceSettings.ToolSetting ticket = g.tools().get(0);
+        assertThat(ticket.name()).isEqualTo("tickets.open");
+        assertThat(ticket.contract()).isEqualTo("controlled_mutation");
+        assertThat(ticket.cost()).isEqualTo(2);
+        assertThat(ticket.argsSchema().toString())
+                .isEqualTo("{\"type\":\"object\",\"required\":[\"title\"],\"properties\":{\"title\":{\"type\":\"string\"}}}");
+        // The settings keep the reference; the secret's value is filled in by the node, never stored here.
+        assertThat(ticket.implementation()).isEqualTo(new GovernanceSettings.Webhook(
+                URI.create("https://tickets.example.com/hook"), Map.of("Authorization", "Bearer ${TICKETS_TOKEN}")));
+        assertThat(g.tools().get(1)).isEqualTo(new GovernanceSettings.ToolSetting("payments.refund",
+                g.tools().get(1).argsSchema(), "privileged", 0, new GovernanceSettings.Entrypoint("payments", "Tools", "refund")));
+        assertThat(project.settings().toString()).doesNotContain("s3cret-value");
+    }
+
+    @Test
+    void withoutTheSectionThereIsNoGovernance() throws Exception {
+        assertThat(ProjectLoader.load(dir).settings().governance()).isEqualTo(GovernanceSettings.NONE);
+        assertThat(GovernanceSettings.NONE.isEmpty()).isTrue();
+    }
+
+    @Test
+    void theWranglerFilesSectionWorksToo() throws Exception {
+        project(dir, """
+                { "name": "w", "main": "index.js", "compatibility_date": "2025-09-01",
+                  "bulwark": { "governance": { "tools": [ { "name": "notes.read", "contract": "read_only",
+                    "args_schema": { "type": "object" }, "service": { "worker": "w", "method": "read" } } ] } } }""");
+        GovernanceSettings g = ProjectLoader.load(dir).settings().governance();
+        assertThat(g.tools()).extracting(GovernanceSettings.ToolSetting::name).containsExactly("notes.read");
+        assertThat(g.tools().getFirst().implementation()).isEqualTo(new GovernanceSettings.Entrypoint("w", null, "read"));
+        assertThat(g.policyDir()).isNull();
+    }
+
+    private void refused(String toml, String message) {
+        write(dir, "bulwark.toml", toml);
+        assertThatThrownBy(() -> ProjectLoader.load(dir)).as(toml).isInstanceOf(ConfigException.class)
+                .hasMessageContaining(message);
+    }
+
+    private static String tool(String extra) {
+        return """
+                [[governance.tools]]
+                name = "a.b"
+                contract = "read_only"
+                args_schema = { type = "object" }
+                """ + extra + "\n";
+    }
+
+    @Test
+    void mistakesAreErrorsThatSayWhat() {
+        refused("[governance]\nrules = 1\n", "is not a Bulwark setting; governance has policies, policy_mode, policy_version, tools");
+        refused(tool("service = { worker = \"w\", method = \"m\" }\ntimeout = 3"),
+                "is not a key of a tool; a tool has args_schema, contract, cost, name, service, webhook");
+        refused(tool(""), "needs exactly one of webhook = {url, headers} or service = {worker, entrypoint, method}");
+        refused(tool("service = { worker = \"w\", method = \"m\" }\nwebhook = { url = \"https://x.example\" }"),
+                "needs exactly one of");
+        refused(tool("webhook = { url = \"https://x.example\", headers = { Authorization = \"Bearer ${NOPE}\" } }"),
+                "names the secret NOPE, which the project does not have");
+        refused(tool("webhook = { url = \"ftp://x.example\" }"), "an http or https URL");
+        refused(tool("service = { worker = \"w\", method = \"fetch\" }"), "not fetch or constructor");
+        refused(tool("service = { worker = \"w\" }"), "method");
+        refused(tool("service = { worker = \"w\", method = \"m\" }").replace("read_only", "admin"),
+                "\"read_only\", \"controlled_mutation\" or \"privileged\"");
+        refused(tool("service = { worker = \"w\", method = \"m\" }").replace("a.b", "Tickets"), "dotted parts");
+        refused(tool("service = { worker = \"w\", method = \"m\" }").replace("args_schema = { type = \"object\" }",
+                "args_schema = \"object\""), "a JSON schema object");
+        refused(tool("service = { worker = \"w\", method = \"m\" }") + tool("service = { worker = \"w\", method = \"n\" }"),
+                "names a tool defined before");
+        refused("[governance]\npolicies = \"nowhere\"\n", "it does not exist");
+        refused("[governance]\npolicy_mode = \"audit\"\n", "\"enforce\" or \"log-only\"");
+    }
+}
