@@ -89,6 +89,8 @@ public final class Isolate {
     /** The isolate thread's CPU time when termination was requested. */
     private volatile long terminationCpuAt;
     private volatile ErrorCode terminationReason;
+    /** Which memory check stopped the isolate (they share one error code), for the limit's log line. */
+    private volatile String memoryCheck;
     private volatile long terminationCulprit;
     private volatile boolean condemned;
     /**
@@ -889,13 +891,17 @@ public final class Isolate {
             watchedTask = task;
             watchedBaselineRss = residentBytes;
         } else if (residentBytes - watchedBaselineRss > limitBytes) {
+            memoryCheck = "the sandbox process grew by more than " + (limitBytes >> 20) + " MiB during one task";
             requestTermination(ErrorCode.MEMORY_LIMIT_EXCEEDED, currentInvocation);
         }
     }
 
     /** The RSS watchdog found the process over its soft ceiling: stop whatever JS is running. */
     void memoryPressure() {
-        if (inTask && !condemned) requestTermination(ErrorCode.MEMORY_LIMIT_EXCEEDED, currentInvocation);
+        if (inTask && !condemned) {
+            memoryCheck = "the sandbox's resident memory passed its soft limit while this task ran";
+            requestTermination(ErrorCode.MEMORY_LIMIT_EXCEEDED, currentInvocation);
+        }
     }
 
     private void requestTermination(ErrorCode reason, long culprit) {
@@ -912,6 +918,7 @@ public final class Isolate {
         // Runs on the isolate thread, inside a GC. Terminate, and give V8 room to unwind.
         nearHeapLimitCalls++;
         if (nearHeapLimitCalls > 8) services.fatal(name + " kept allocating after termination");
+        if (terminationRequestedAt == 0) memoryCheck = "the isolate's heap reached its limit";
         requestTermination(ErrorCode.MEMORY_LIMIT_EXCEEDED, currentInvocation);
         return currentLimit + Math.max(32L << 20, initialLimit / 4);
     }
@@ -933,11 +940,12 @@ public final class Isolate {
         services.condemned(this);
     }
 
-    private static String limitMessage(ErrorCode reason, Limits limits) {
+    private String limitMessage(ErrorCode reason, Limits limits) {
+        String check = memoryCheck;
         return switch (reason) {
             case CPU_LIMIT_EXCEEDED -> "the worker exceeded its CPU time limit of " + limits.cpuMs() + " ms";
             case WALL_TIME_EXCEEDED -> "the worker did not finish within its wall-clock limit of " + limits.wallMs() + " ms";
-            case MEMORY_LIMIT_EXCEEDED -> "the worker exceeded its memory limit";
+            case MEMORY_LIMIT_EXCEEDED -> "the worker exceeded its memory limit" + (check == null ? "" : " (" + check + ")");
             default -> reason.description();
         };
     }

@@ -67,7 +67,7 @@ class OperatorVisibilityTest {
         assertThat(RECORDER.await(id).failure().code()).isEqualTo(ErrorCode.MEMORY_LIMIT_EXCEEDED.code());
         Message.LogLine line = awaitOneLimitLine(id);
         assertThat(line.workerId()).isEqualTo(w);
-        assertThat(line.message()).isEqualTo("memory: the worker exceeded its memory limit");
+        assertThat(line.message()).isEqualTo("memory: the worker exceeded its memory limit (the isolate's heap reached its limit)");
     }
 
     @Test
