@@ -88,7 +88,7 @@ final class AuditCheckpoints {
     }
 
     /** Signs a checkpoint of the tenant's tree (size leaves, root) and appends it durably; returns it. */
-    synchronized Map<String, Object> checkpoint(String tenant, long size, String root, long at, Map<String, Integer> counts)
+    synchronized Map<String, Object> checkpoint(String tenant, long size, String root, long at, Map<String, Long> counts)
             throws IOException {
         if (!TENANT.matcher(tenant).matches()) throw new IllegalArgumentException("bad tenant");
         Map<String, Object> cp = new LinkedHashMap<>();
@@ -123,8 +123,20 @@ final class AuditCheckpoints {
         List<Map<String, Object>> out = new ArrayList<>();
         if (!Files.exists(f)) return out;
         for (String line : Files.readAllLines(f, StandardCharsets.UTF_8)) {
-            if (!line.isBlank()) out.add(JSON.readValue(line, Map.class));
+            if (!line.isBlank()) out.add(longs(JSON.readValue(line, Map.class)));
         }
+        return out;
+    }
+
+    /** Jackson reads small numbers as Integer; the node's JSON values hold integers as Long. */
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> longs(Map<String, Object> m) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        m.forEach((k, v) -> out.put(k, switch (v) {
+            case Integer i -> (long) i;
+            case Map<?, ?> inner -> longs((Map<String, Object>) inner);
+            default -> v;
+        }));
         return out;
     }
 

@@ -135,8 +135,8 @@ final class AuditRollup {
         Map<String, Object> last = t.checkpoints().isEmpty() ? null : t.checkpoints().getLast();
         if (t.leaves().isEmpty()) return last;
         if (last != null && ((Number) last.get("size")).intValue() == t.leaves().size()) return last;
-        Map<String, Integer> counts = new TreeMap<>();
-        for (Rec r : t.records()) counts.merge(r.session(), 1, Integer::sum);
+        Map<String, Long> counts = new TreeMap<>();
+        for (Rec r : t.records()) counts.merge(r.session(), 1L, Long::sum);
         String root = AuditMerkle.hex(AuditMerkle.root(t.leaves(), t.leaves().size()));
         return checkpoints.checkpoint(tenant, t.leaves().size(), root, now, counts);
     }
@@ -157,8 +157,8 @@ final class AuditRollup {
         Map<String, Object> p = new LinkedHashMap<>();
         p.put("type", "proof");
         p.put("record", t.records().get(index).id());
-        p.put("leaf", index);
-        p.put("size", size);
+        p.put("leaf", (long) index);
+        p.put("size", (long) size);
         List<String> path = new ArrayList<>();
         for (byte[] h : AuditMerkle.path(t.leaves(), index, size)) path.add(AuditMerkle.hex(h));
         p.put("path", path);
@@ -171,7 +171,7 @@ final class AuditRollup {
         if (proof == null) return null;
         Tree t = tree(tenant);
         Map<String, Object> out = new LinkedHashMap<>();
-        out.put("record", t.records().get((Integer) proof.get("leaf")).toMap());
+        out.put("record", t.records().get(((Number) proof.get("leaf")).intValue()).toMap());
         out.put("proof", proof);
         out.put("checkpoint", t.checkpoints().getLast());
         out.put("publicKey", checkpoints.publicKeyBase64());
