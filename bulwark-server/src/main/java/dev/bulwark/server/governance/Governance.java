@@ -66,6 +66,8 @@ public final class Governance implements AutoCloseable {
     private volatile long approvalTtlMs = DEFAULT_APPROVAL_TTL_MS;
     volatile LongSupplier clock = System::currentTimeMillis;
     private Webhooks webhooks;
+    /** Redaction rules for tool-call arguments in the trail; null: the trail keeps only their hash. */
+    private volatile AuditRedaction auditRedaction;
     /** The per-tenant roll-up of the audit trails (AuditRollup); set by attach. */
     private AuditRollup auditRollup;
 
@@ -143,6 +145,20 @@ public final class Governance implements AutoCloseable {
     public void policies(PolicyBundle bundle) {
         this.policies = new Policies(bundle);
         log.info("governance policies version {} (sha256 {})", bundle.version(), policies.hash());
+    }
+
+    /**
+     * Keeps tool-call arguments in the audit trail (allowed calls' decision rows), redacted by
+     * {@code rules}; null (the default) keeps only their hash.
+     */
+    public void auditArguments(AuditRedaction rules) {
+        this.auditRedaction = rules;
+    }
+
+    /** The arguments as the trail keeps them, or null when it keeps only their hash. */
+    Object auditArgs(Object args) {
+        AuditRedaction r = auditRedaction;
+        return r == null ? null : r.apply(args);
     }
 
     /** How long an envelope is valid after it is issued (at most until the session's deadline). */
