@@ -202,6 +202,11 @@ final class AuditRollup {
         return out.toString();
     }
 
+    /** The tenant's records as OCSF API Activity events ({@link AuditOcsf}), in leaf order. */
+    synchronized String exportOcsf(String tenant) throws IOException {
+        return AuditOcsf.export(tenant, tree(tenant).records());
+    }
+
     private static void line(StringBuilder out, Map<String, Object> m) {
         try {
             out.append(JSON.writeValueAsString(m)).append('\n');

@@ -279,6 +279,16 @@ public final class Governance implements AutoCloseable {
         }
     }
 
+    /** The tenant's audit records as OCSF 1.1 API Activity events (class_uid 6003), JSONL. */
+    public String auditExportOcsf(String tenant) {
+        checkTenant(tenant);
+        try {
+            return auditRollup.exportOcsf(tenant);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     /**
      * The inclusion proof of the audit record {@code <session>:<seq>} of {@code tenant}: record,
      * proof, checkpoint, public key.

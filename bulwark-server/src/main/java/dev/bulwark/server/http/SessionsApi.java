@@ -33,7 +33,8 @@ import java.util.Map;
  * POST v1/sessions/{id}/end       {reason?} → the session
  * GET  v1/approvals?state=         the tenant's approvals (pending, approved, rejected, expired, used)
  * POST v1/approvals/{id}          {decision: "approve" | "reject", approver} → the approval
- * GET  v1/audit/export            the tenant's audit export, JSONL (records, checkpoints, proofs)
+ * GET  v1/audit/export            the tenant's audit export, JSONL (records, checkpoints, proofs);
+ *                                 ?format=ocsf: the records as OCSF 1.1 API Activity events
  * GET  v1/audit/proof/{session}:{seq}  {record, proof, checkpoint, publicKey}
  * </pre>
  * Errors are {@code {"error":{"code","message","policy","rule","retryable"}}}.
@@ -108,10 +109,15 @@ final class SessionsApi {
         String method = request.getMethod();
         if (!method.equals("GET")) throw GovernanceExceptions.methodNotAllowed(method);
         if (parts.length == 3 && parts[2].equals("export")) {
+            String format = Request.extractQueryParameters(request).getValue("format");
+            if (format != null && !format.equals("jsonl") && !format.equals("ocsf")) {
+                throw GovernanceExceptions.badRequest("format must be jsonl or ocsf");
+            }
+            String text = "ocsf".equals(format) ? gov.auditExportOcsf(tenant) : gov.auditExport(tenant);
             response.setStatus(200);
             response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/x-ndjson; charset=utf-8");
             response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
-            response.write(true, ByteBuffer.wrap(gov.auditExport(tenant).getBytes(StandardCharsets.UTF_8)), callback);
+            response.write(true, ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8)), callback);
             return;
         }
         if (parts.length == 4 && parts[2].equals("proof")) {

@@ -170,6 +170,32 @@ class AuditCommandTest {
                 "the node answered 404");
         assertThat(send(EVIL_KEY, "GET", "v1/audit/export", null).body()).doesNotContain(a);
         assertThat(send(ACME_KEY, "POST", "v1/audit/export", null).statusCode()).isEqualTo(405);
+        HttpResponse<String> badFormat = send(ACME_KEY, "GET", "v1/audit/export?format=xml", null);
+        assertThat(badFormat.statusCode()).isEqualTo(400);
+        assertThat(JSON.readTree(badFormat.body()).get("error").get("code").asText()).isEqualTo("bad_request");
+    }
+
+    @Test
+    void theOcsfExportHasOneApiActivityEventPerRecord() throws Exception {
+        start();
+        String a = session(ACME_KEY);
+        HttpResponse<String> r = send(ACME_KEY, "GET", "v1/audit/export?format=ocsf", null);
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        List<JsonNode> events = new ArrayList<>();
+        for (String l : r.body().split("\n")) events.add(JSON.readTree(l));
+        assertThat(events).hasSize(2).allSatisfy(e -> {
+            assertThat(e.get("class_uid").asInt()).isEqualTo(6003);
+            assertThat(e.get("category_uid").asInt()).isEqualTo(6);
+            assertThat(e.get("type_uid").asLong()).isEqualTo(600300 + e.get("activity_id").asInt());
+            assertThat(e.get("metadata").get("version").asText()).startsWith("1.");
+            assertThat(e.get("actor").get("user").get("name").asText()).isEqualTo("alice");
+            assertThat(e.get("time").asLong()).isPositive();
+            assertThat(e.get("status_id").asInt()).isEqualTo(1);
+        });
+        assertThat(events.get(0).get("activity_id").asInt()).isEqualTo(1);
+        assertThat(events.get(0).get("metadata").get("uid").asText()).isEqualTo(a + ":1");
+        assertThat(events.get(1).get("activity_id").asInt()).isEqualTo(4);
+        assertThat(events.get(1).get("api").get("operation").asText()).isEqualTo("terminated");
     }
 
     @Test
