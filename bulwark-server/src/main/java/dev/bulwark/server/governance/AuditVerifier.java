@@ -106,6 +106,7 @@ public final class AuditVerifier {
             JsonNode cp = cps.get(i);
             long size = cp.path("size").asLong();
             String root = cp.path("root").asText();
+            if (size < 0 || size > Integer.MAX_VALUE) return broken(r, c, p, "checkpoint " + (i + 1) + ": its size is out of range");
             if (!tenant.equals(cp.path("tenant").asText())
                     || !AuditCheckpoints.verify(key, cp.path("tenant").asText(), size, root, cp.path("at").asLong(), cp.path("signature").asText())) {
                 return broken(r, c, p, "checkpoint " + (i + 1) + " (size " + size + "): its signature does not verify");
