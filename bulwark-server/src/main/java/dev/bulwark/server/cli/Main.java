@@ -30,7 +30,7 @@ import java.util.function.Consumer;
  */
 @Command(name = "bulwark", mixinStandardHelpOptions = true, version = "bulwark 0.1.0",
         description = "A self-hosted runtime for Workers-style code nobody reviewed.",
-        subcommands = {Main.Serve.class, Main.Tail.class, Doctor.class, Objects.class})
+        subcommands = {Main.Serve.class, Main.Tail.class, Doctor.class, Objects.class, Audit.class})
 public final class Main implements Runnable {
     static final int USAGE = 2, FAILED = 1;
 

@@ -66,6 +66,10 @@ public final class Governance implements AutoCloseable {
     private volatile long approvalTtlMs = DEFAULT_APPROVAL_TTL_MS;
     volatile LongSupplier clock = System::currentTimeMillis;
     private Webhooks webhooks;
+    /** Redaction rules for tool-call arguments in the trail; null: the trail keeps only their hash. */
+    private volatile AuditRedaction auditRedaction;
+    /** The per-tenant roll-up of the audit trails (AuditRollup); set by attach. */
+    private AuditRollup auditRollup;
 
     private Governance(Node node, EnvelopeKeys keys, byte[] idKey) {
         this.node = node;
@@ -79,6 +83,7 @@ public final class Governance implements AutoCloseable {
         try {
             Files.createDirectories(dir);
             Governance g = new Governance(node, EnvelopeKeys.load(dir), secret(dir.resolve("session-ids.key")));
+            g.auditRollup = new AuditRollup(dir, AuditCheckpoints.load(dir), g::auditRows);
             node.javaObjects().register(JavaObjectClass.javaOnly(SessionObject.CLASS, ctx -> new SessionObject(ctx, g),
                     SessionObject.METHODS));
             node.javaObjects().register(JavaObjectClass.javaOnly(ApprovalIndex.CLASS, ApprovalIndex::new, ApprovalIndex.METHODS));
@@ -140,6 +145,20 @@ public final class Governance implements AutoCloseable {
     public void policies(PolicyBundle bundle) {
         this.policies = new Policies(bundle);
         log.info("governance policies version {} (sha256 {})", bundle.version(), policies.hash());
+    }
+
+    /**
+     * Keeps tool-call arguments in the audit trail (allowed calls' decision rows), redacted by
+     * {@code rules}; null (the default) keeps only their hash.
+     */
+    public void auditArguments(AuditRedaction rules) {
+        this.auditRedaction = rules;
+    }
+
+    /** The arguments as the trail keeps them, or null when it keeps only their hash. */
+    Object auditArgs(Object args) {
+        AuditRedaction r = auditRedaction;
+        return r == null ? null : r.apply(args);
     }
 
     /** How long an envelope is valid after it is issued (at most until the session's deadline). */
@@ -208,6 +227,11 @@ public final class Governance implements AutoCloseable {
         @SuppressWarnings("unchecked")
         Map<String, Object> view = (Map<String, Object>) stub(tenant, id).call("admit", terms);
         if (view == null) throw GovernanceException.of(409, "session_exists", "a session with this id exists");
+        try {
+            auditRollup.noteSession(tenant, id);
+        } catch (IOException e) {
+            throw new UncheckedIOException("the tenant's audit session list cannot be written", e);
+        }
         return view;
     }
 
@@ -233,6 +257,56 @@ public final class Governance implements AutoCloseable {
         out.put("rows", rows);
         out.put("firstBroken", AuditTrail.firstBroken(rows));
         return out;
+    }
+
+    @SuppressWarnings("unchecked")
+    private List<Map<String, Object>> auditRows(String tenant, String id) {
+        Object out = stub(tenant, id).call("audit");
+        return out instanceof Map<?, ?> m && m.get("rows") instanceof List<?> rows ? (List<Map<String, Object>>) rows : List.of();
+    }
+
+    /**
+     * The tenant's audit export (JSONL, see {@link AuditRollup#export}): every record of its
+     * sessions, the signed checkpoints (a new one made first when records are not covered), one
+     * inclusion proof per record.
+     */
+    public String auditExport(String tenant) {
+        checkTenant(tenant);
+        try {
+            return auditRollup.export(tenant, now());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The tenant's audit records as OCSF 1.1 API Activity events (class_uid 6003), JSONL. */
+    public String auditExportOcsf(String tenant) {
+        checkTenant(tenant);
+        try {
+            return auditRollup.exportOcsf(tenant);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * The inclusion proof of the audit record {@code <session>:<seq>} of {@code tenant}: record,
+     * proof, checkpoint, public key.
+     *
+     * @throws GovernanceException 404 {@code not_found} (also for another tenant's session)
+     */
+    public Map<String, Object> auditProof(String tenant, String recordId) {
+        checkTenant(tenant);
+        int colon = recordId == null ? -1 : recordId.indexOf(':');
+        if (colon < 0) throw notFound();
+        known(tenant, recordId.substring(0, colon));
+        try {
+            Map<String, Object> doc = auditRollup.proofDocument(tenant, recordId, now());
+            if (doc == null) throw notFound();
+            return doc;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /**

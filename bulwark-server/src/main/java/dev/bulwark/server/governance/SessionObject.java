@@ -252,6 +252,8 @@ final class SessionObject implements JavaDurableObject {
         }
         Map<String, Object> body = decisionBody(envelopeId, toolName, key, tool, "allow", null);
         body.put("argsHash", argsHash);
+        Object keptArgs = gov.auditArgs(args); // redacted by the configured rules (AuditRedaction), or null
+        if (keptArgs != null) body.put("args", keptArgs);
         body.put("policyHash", policies.hash());
         body.put("policyVersion", policies.version());
         if (!d.logOnlyDenials().isEmpty()) body.put("logOnlyDenials", d.logOnlyDenials());

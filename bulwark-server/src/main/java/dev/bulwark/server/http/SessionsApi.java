@@ -33,6 +33,9 @@ import java.util.Map;
  * POST v1/sessions/{id}/end       {reason?} → the session
  * GET  v1/approvals?state=         the tenant's approvals (pending, approved, rejected, expired, used)
  * POST v1/approvals/{id}          {decision: "approve" | "reject", approver} → the approval
+ * GET  v1/audit/export            the tenant's audit export, JSONL (records, checkpoints, proofs);
+ *                                 ?format=ocsf: the records as OCSF 1.1 API Activity events
+ * GET  v1/audit/proof/{session}:{seq}  {record, proof, checkpoint, publicKey}
  * </pre>
  * Errors are {@code {"error":{"code","message","policy","rule","retryable"}}}.
  */
@@ -54,6 +57,10 @@ final class SessionsApi {
             Governance gov = node.governance();
             if (parts[1].equals("approvals")) {
                 approvals(gov, tenant, parts, request, response, callback);
+                return;
+            }
+            if (parts[1].equals("audit")) {
+                audit(gov, tenant, parts, request, response, callback);
                 return;
             }
             if (parts.length == 2 || parts.length == 3 && parts[2].isEmpty()) {
@@ -95,6 +102,29 @@ final class SessionsApi {
             org.slf4j.LoggerFactory.getLogger(SessionsApi.class).error("governance request failed", e);
             fail(response, callback, GovernanceExceptions.internal());
         }
+    }
+
+    /** {@code v1/audit/export} and {@code v1/audit/proof/<record id>} (the roll-up, see AuditRollup). */
+    private void audit(Governance gov, String tenant, String[] parts, Request request, Response response, Callback callback) {
+        String method = request.getMethod();
+        if (!method.equals("GET")) throw GovernanceExceptions.methodNotAllowed(method);
+        if (parts.length == 3 && parts[2].equals("export")) {
+            String format = Request.extractQueryParameters(request).getValue("format");
+            if (format != null && !format.equals("jsonl") && !format.equals("ocsf")) {
+                throw GovernanceExceptions.badRequest("format must be jsonl or ocsf");
+            }
+            String text = "ocsf".equals(format) ? gov.auditExportOcsf(tenant) : gov.auditExport(tenant);
+            response.setStatus(200);
+            response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/x-ndjson; charset=utf-8");
+            response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
+            response.write(true, ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8)), callback);
+            return;
+        }
+        if (parts.length == 4 && parts[2].equals("proof")) {
+            write(response, callback, 200, JsonValues.toJson(gov.auditProof(tenant, parts[3])));
+            return;
+        }
+        throw GovernanceExceptions.notFound();
     }
 
     private void approvals(Governance gov, String tenant, String[] parts, Request request, Response response, Callback callback) {

@@ -85,7 +85,8 @@ final class TenantApi {
         }
         String[] parts = rest.split("/", 5);
         String method = request.getMethod();
-        if (parts.length >= 2 && parts[0].equals("v1") && (parts[1].equals("sessions") || parts[1].equals("approvals"))) {
+        if (parts.length >= 2 && parts[0].equals("v1") && (parts[1].equals("sessions") || parts[1].equals("approvals")
+                || parts[1].equals("audit"))) {
             sessions.handle(tenant, rest.split("/", -1), request, response, callback); // governance (issue 15)
             return;
         }

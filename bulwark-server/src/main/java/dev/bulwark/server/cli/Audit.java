@@ -1,0 +1,149 @@
+package dev.bulwark.server.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.bulwark.server.governance.AuditVerifier;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpConnectTimeoutException;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code bulwark audit ...}: the tenant's audit evidence (issue 15). {@code prove} asks a running
+ * node, over the tenant API with the tenant's key (as any tenant client does: the admin token does
+ * not reach governance), for the inclusion proof of one record; {@code verify} checks an export
+ * file offline and names its first broken link. Every failure is one line and a non-zero status.
+ */
+@Command(name = "audit", description = "Audit evidence: inclusion proofs and offline verification of exports.",
+        subcommands = {Audit.Prove.class, Audit.Verify.class})
+final class Audit implements Runnable {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    @Command(name = "prove", description = "Print the inclusion proof of one audit record (<session>:<seq>) in the latest signed checkpoint.")
+    static final class Prove implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Parameters(paramLabel = "<record-id>", description = "the record: <session id>:<seq>")
+        String record;
+
+        @Option(names = "--port", defaultValue = "8787", description = "port of the node (default ${DEFAULT-VALUE})")
+        int port;
+
+        @Option(names = "--host", defaultValue = "127.0.0.1")
+        String host;
+
+        @Option(names = "--api-key", description = "the tenant's API key (default: the environment variable BULWARK_API_KEY)")
+        String apiKey;
+
+        @Override
+        public Integer call() throws Exception {
+            var err = spec.commandLine().getErr();
+            if (port < 1 || port > 65_535) {
+                err.println("bulwark: --port " + port + ": must be from 1 to 65535");
+                return Main.USAGE;
+            }
+            String key = apiKey != null ? apiKey : System.getenv("BULWARK_API_KEY");
+            if (key == null || key.isBlank()) {
+                err.println("bulwark: a tenant API key is needed (--api-key or BULWARK_API_KEY)");
+                return Main.USAGE;
+            }
+            URI uri;
+            try {
+                uri = URI.create("http://" + host + ":" + port + "/cdn-cgi/bulwark/api/v1/audit/proof/"
+                        + URLEncoder.encode(record, StandardCharsets.UTF_8).replace("%3A", ":"));
+            } catch (IllegalArgumentException e) {
+                err.println("bulwark: --host " + host + ": not a host name or address");
+                return Main.USAGE;
+            }
+            HttpResponse<String> response;
+            try {
+                response = AdminNode.client().send(HttpRequest.newBuilder(uri).header("Authorization", "Bearer " + key.trim())
+                        .timeout(Duration.ofSeconds(60)).build(), HttpResponse.BodyHandlers.ofString());
+            } catch (ConnectException | HttpConnectTimeoutException e) {
+                err.println("bulwark: no node answers on " + host + ":" + port + " (is it running? try --port)");
+                return Main.FAILED;
+            }
+            if (response.statusCode() != 200) {
+                String message;
+                try {
+                    message = JSON.readTree(response.body()).path("error").path("message").asText("");
+                } catch (IOException e) {
+                    message = "";
+                }
+                err.println("bulwark: the node answered " + response.statusCode() + (message.isEmpty() ? "" : ": " + message));
+                return Main.FAILED;
+            }
+            spec.commandLine().getOut().println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(JSON.readTree(response.body())));
+            return 0;
+        }
+    }
+
+    @Command(name = "verify", description = "Check an audit export (JSONL): hash chains, checkpoint signatures, inclusion proofs, checkpoint roots. Names the first broken link.")
+    static final class Verify implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Parameters(paramLabel = "<export-file>")
+        Path file;
+
+        @Option(names = "--public-key", description = "a file holding the node's checkpoint public key (base64 X.509, or the raw"
+                + " audit.pub); without it the key the export carries is trusted")
+        Path publicKey;
+
+        @Override
+        public Integer call() throws Exception {
+            var err = spec.commandLine().getErr();
+            if (!Files.isReadable(file)) {
+                err.println("bulwark: " + file + ": no such readable file");
+                return Main.USAGE;
+            }
+            String pinned = null;
+            if (publicKey != null) {
+                if (!Files.isReadable(publicKey)) {
+                    err.println("bulwark: --public-key " + publicKey + ": no such readable file");
+                    return Main.USAGE;
+                }
+                byte[] bytes = Files.readAllBytes(publicKey);
+                String text = new String(bytes, StandardCharsets.US_ASCII).trim();
+                pinned = text.matches("[A-Za-z0-9+/=]+") ? text : java.util.Base64.getEncoder().encodeToString(bytes);
+            }
+            List<String> lines;
+            try {
+                lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                err.println("bulwark: " + file + ": not readable as UTF-8 text");
+                return Main.FAILED;
+            }
+            AuditVerifier.Result r = AuditVerifier.verify(lines, pinned);
+            if (!r.ok()) {
+                err.println("bulwark: audit broken: " + r.firstBroken());
+                return Main.FAILED;
+            }
+            spec.commandLine().getOut().println("ok: " + r.records() + " records, " + r.checkpoints() + " checkpoints, "
+                    + r.proofs() + " proofs verified" + (pinned == null ? " (with the key the export carries; pin it with --public-key)" : ""));
+            return 0;
+        }
+    }
+}
