@@ -2,12 +2,14 @@
 import { toDictionary, toByteString, toDOMString, webidlClass, isObjectLike, isToken, asciiLower } from './util.js';
 import { Headers, fillHeaders, setHeadersGuard, getHeadersGuard, headerHas, appendHeader } from './headers.js';
 import { Body, extractBody, installBodyMixin } from './body.js';
-import { parseURL, serializeURL } from './url.js';
+import { canonicalURL } from './url.js';
 import { newSignal, isAbortSignal, addAbortAlgorithm, signalAbort } from './events.js';
 import { inspectCustom } from './console.js';
 
 let isRequest, requestInternals;
 
+// Captured before any worker code runs: a worker may replace JSON.parse.
+const JSONParse = JSON.parse;
 const normalizedMethods = { delete: 'DELETE', get: 'GET', head: 'HEAD', options: 'OPTIONS', post: 'POST', put: 'PUT' };
 const forbiddenMethods = new Set(['connect', 'trace', 'track']);
 const redirectModes = new Set(['follow', 'error', 'manual']);
@@ -38,6 +40,7 @@ export class Request {
   #keepalive = false;
   #cache = undefined;
   #cf = undefined;
+  #cfJson = undefined; // an incoming request's cf as the node sent it, until first read
 
   constructor(input, init = undefined) {
     if (arguments.length < 1) throw new TypeError("Failed to construct 'Request': 1 argument required, but only 0 present.");
@@ -52,14 +55,14 @@ export class Request {
       this.#integrity = input.#integrity;
       this.#keepalive = input.#keepalive;
       this.#cache = input.#cache;
-      this.#cf = input.#cf;
+      this.#cf = input.#readCf();
       parentSignal = input.#signal;
     } else {
       const s = typeof input === 'string' ? input : `${input}`;
-      const r = parseURL(s);
+      const r = canonicalURL(s);
       if (r === null) throw new TypeError(`Invalid URL: ${s}`);
-      if (r.username !== '' || r.password !== '') throw new TypeError(`Request cannot be constructed from a URL that includes credentials: ${s}`);
-      this.#url = serializeURL(r);
+      if (r.credentials) throw new TypeError(`Request cannot be constructed from a URL that includes credentials: ${s}`);
+      this.#url = r.href;
     }
     if (opts.method !== undefined) {
       const m = toByteString(opts.method, "Failed to construct 'Request'");
@@ -116,7 +119,15 @@ export class Request {
   get integrity() { return this.#integrity; }
   get keepalive() { return this.#keepalive; }
   get cache() { return this.#cache; }
-  get cf() { return this.#cf; }
+  get cf() { return this.#readCf(); }
+  #readCf() {
+    if (this.#cfJson !== undefined) {
+      const json = this.#cfJson;
+      this.#cfJson = undefined;
+      try { this.#cf = JSONParse(json); } catch { this.#cf = undefined; }
+    }
+    return this.#cf;
+  }
   get destination() { return ''; }
   get referrer() { return 'about:client'; }
   get referrerPolicy() { return ''; }
@@ -129,7 +140,7 @@ export class Request {
 
   clone() {
     if (this.#body !== null && this.#body.unusable) throw new TypeError('Failed to execute \'clone\' on \'Request\': Request body is already used');
-    const r = new Request(this.#url, { method: this.#method, redirect: this.#redirect, integrity: this.#integrity, keepalive: this.#keepalive, cf: this.#cf, cache: this.#cache });
+    const r = new Request(this.#url, { method: this.#method, redirect: this.#redirect, integrity: this.#integrity, keepalive: this.#keepalive, cf: this.#readCf(), cache: this.#cache });
     fillHeaders(r.#headers, this.#headers);
     setHeadersGuard(r.#headers, getHeadersGuard(this.#headers));
     r.#body = this.#body === null ? null : this.#body.clone();
@@ -153,10 +164,10 @@ export class Request {
         return { body: r.#body, headers: r.#headers };
       },
       /** Build an incoming request (dispatchFetch) with immutable headers. */
-      incoming(method, url, headerPairs, body, cf) {
+      incoming(method, url, headerPairs, body, cfJson) {
         const r = new Request('http://incoming.invalid/');
         r.#method = method;
-        r.#cf = cf;
+        r.#cfJson = cfJson;
         r.#url = url;
         for (const p of headerPairs) appendHeader(r.#headers, p[0], p[1]);
         setHeadersGuard(r.#headers, 'immutable');

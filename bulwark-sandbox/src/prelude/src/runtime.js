@@ -9,7 +9,7 @@ import { Response, isResponse, responseInternals } from './response.js';
 import { headersToPairs, joinHeaderLines } from './headers.js';
 import { Body, chunkToBytes } from './body.js';
 import { getReader, readerReadChunk, ReadableStream } from './streams-core.js';
-import { parseURL, serializeURL } from './url.js';
+import { canonicalURL } from './url.js';
 import { normalizeMethod } from './request.js';
 import { freezeTemporal } from './clock.js';
 import { subrequestChunk, subrequestEnd, subrequestDrop, subrequestBodyPull, endUpload, endUploadsOf } from './egress.js';
@@ -126,13 +126,13 @@ const JSONParse = JSON.parse;
 // The node sends request.cf as one internal header (see the node's ClientHeaders); it never reaches the worker.
 const REQUEST_CF_HEADER = 'cf-bulwark-request-cf';
 
+// Returns request.cf's JSON (the last such header), or undefined; the Request parses it when the
+// worker first reads request.cf (most never do).
 function takeRequestCf(pairs) {
   let cf;
   for (let i = pairs.length - 1; i >= 0; i--) {
     if (pairs[i][0] === REQUEST_CF_HEADER) {
-      if (cf === undefined) {
-        try { cf = JSONParse(pairs[i][1]); } catch { cf = undefined; }
-      }
+      if (cf === undefined) cf = pairs[i][1];
       pairs.splice(i, 1);
     }
   }
@@ -160,14 +160,15 @@ function responseDrained(invocationId) {
 
 function makeIncomingRequest(req, invocationId) {
   const method = normalizeMethod(`${req.method}`);
-  const parsed = parseURL(`${req.url}`);
-  const url = parsed === null ? `${req.url}` : serializeURL(parsed);
+  const raw = `${req.url}`;
+  const canonical = canonicalURL(raw);
+  const url = canonical === null ? raw : canonical.href;
   let body = null;
   if (req.bodyStream === true) body = new Body(null, streamedBody(invocationId));
   else if (req.body !== null && req.body !== undefined) body = new Body(req.body, null);
   const headers = typeof req.headers === 'string' ? splitHeaderLines(req.headers) : (req.headers || []);
-  const cf = takeRequestCf(headers);
-  return requestInternals.incoming(method, url, headers, body, cf);
+  const cfJson = takeRequestCf(headers);
+  return requestInternals.incoming(method, url, headers, body, cfJson);
 }
 
 /** A tail worker's handler receives the trace items: tail(events, env, ctx), or an entrypoint's tail(events). */

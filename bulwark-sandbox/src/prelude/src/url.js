@@ -860,6 +860,34 @@ export function parseURL(input, base = undefined) {
   }
   return basicParse(toUSVString(input), baseRecord);
 }
+
+// The request path parses the same few absolute URLs again and again (each incoming request's
+// URL, the placeholder of requestInternals.incoming, a worker's `new Request(sameUrl)`): the
+// spec's parser walks code points one by one and is the prelude's largest cost per request.
+// Parsing is a pure function of the string, so its outcome (the serialization, and whether the
+// URL holds credentials) is kept for recent strings. Bounded: short strings only, and the table
+// is emptied when full.
+const CANONICAL_MAX_CHARS = 2048;
+const CANONICAL_MAX_ENTRIES = 256;
+const canonicalCache = new Map();
+
+/**
+ * The parse of an absolute URL string (no base), as a frozen { href, credentials } or null when
+ * the string is not a valid URL. Do not use where the parsed record itself is needed.
+ */
+export function canonicalURL(input) {
+  const key = typeof input === 'string' ? input : `${input}`;
+  const hit = canonicalCache.get(key);
+  if (hit !== undefined) return hit;
+  const r = basicParse(toUSVString(key));
+  const outcome = r === null ? null
+    : Object.freeze({ href: serializeURL(r), credentials: r.username !== '' || r.password !== '' });
+  if (key.length <= CANONICAL_MAX_CHARS) {
+    if (canonicalCache.size >= CANONICAL_MAX_ENTRIES) canonicalCache.clear();
+    canonicalCache.set(key, outcome);
+  }
+  return outcome;
+}
 export { serializeURL, serializeOrigin };
 // For URLPattern's canonicalization (urlpattern-canon.js): the parser with a state override.
 export { basicParse, newRecord, defaultPort, HOSTNAME, PORT };

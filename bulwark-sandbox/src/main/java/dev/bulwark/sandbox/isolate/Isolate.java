@@ -59,8 +59,9 @@ public final class Isolate {
             "use strict";
             (() => {
               const then = Promise.prototype.then, apply = Reflect.apply;
-              return (rt, done) => (handler, req, env, id, target) =>
-                apply(then, rt.dispatchFetch(handler, req, env, id, target), [() => done(id, true), (e) => done(id, false, e)]);
+              return (rt, done) => (handler, req, env, id, target, method, url, headers, body, bodyStream) =>
+                apply(then, rt.dispatchFetch(handler, method === undefined ? req : { method, url, headers, body, bodyStream },
+                  env, id, target), [() => done(id, true), (e) => done(id, false, e)]);
             })()""";
 
     private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
@@ -385,9 +386,13 @@ public final class Isolate {
                 finish(inv, ErrorCode.WORKER_LOAD_FAILED, "worker is not loaded");
                 return;
             }
-            try (V8ValueObject req = requestObject(start); V8Value target = target(start.target(), inv.id)) {
-                dispatcher.callVoid(null, worker.defaultExport(), req, worker.env(), runtime.createV8ValueLong(inv.id),
-                        target);
+            // The request's parts go as arguments of the one call (the dispatcher makes the object):
+            // building it here took a JNI crossing per property.
+            try (V8Value body = requestBody(start); V8Value target = target(start.target(), inv.id)) {
+                dispatcher.callVoid(null, worker.defaultExport(), runtime.createV8ValueNull(), worker.env(),
+                        runtime.createV8ValueLong(inv.id), target, runtime.createV8ValueString(start.method()),
+                        runtime.createV8ValueString(start.url()), runtime.createV8ValueString(headerLines(start.headers())),
+                        body, runtime.createV8ValueBoolean(start.bodyStreamed()));
             }
         });
     }
@@ -634,22 +639,10 @@ public final class Isolate {
         };
     }
 
-    private V8ValueObject requestObject(Message.FetchStart start) throws JavetException {
-        V8ValueObject req = runtime.createV8ValueObject();
-        req.set("method", start.method());
-        req.set("url", start.url());
-        req.set("headers", headerLines(start.headers()));
-        if (start.bodyStreamed()) {
-            req.set("bodyStream", true);
-            req.setNull("body");
-        } else if (start.body() != null) {
-            try (V8ValueTypedArray body = bytes(start.body())) {
-                req.set("body", body);
-            }
-        } else {
-            req.setNull("body");
-        }
-        return req;
+    /** The request's body when it came whole with the start; null when streamed or absent. */
+    private V8Value requestBody(Message.FetchStart start) throws JavetException {
+        if (start.bodyStreamed() || start.body() == null) return runtime.createV8ValueNull();
+        return bytes(start.body());
     }
 
     /** Whether an invocation is in flight in this isolate. */
