@@ -377,15 +377,31 @@ public final class Isolate {
 
     // ---------------------------------------------------------------- dispatch
 
-    /** Starts a fetch invocation; all its outcomes go to the outbox. */
-    void dispatch(Message.FetchStart start, Limits limits) {
-        Invocation inv = begin(start.invocationId(), start.workerId(), limits);
+    /** An event's work once its invocation is admitted and the worker is loaded. */
+    @FunctionalInterface
+    private interface EventAction {
+        void run(Invocation inv) throws Exception;
+    }
+
+    /**
+     * What every dispatcher does first: admits the invocation and queues {@code event} as its task,
+     * which fails with {@code worker_load_failed} instead when no worker is loaded.
+     */
+    private void dispatchEvent(long invocationId, String workerId, Limits limits, EventAction event) {
+        Invocation inv = begin(invocationId, workerId, limits);
         if (inv == null) return;
         enqueue(inv.id, () -> {
             if (worker == null) {
                 finish(inv, ErrorCode.WORKER_LOAD_FAILED, "worker is not loaded");
                 return;
             }
+            event.run(inv);
+        });
+    }
+
+    /** Starts a fetch invocation; all its outcomes go to the outbox. */
+    void dispatch(Message.FetchStart start, Limits limits) {
+        dispatchEvent(start.invocationId(), start.workerId(), limits, inv -> {
             // The request's parts go as arguments of the one call (the dispatcher makes the object):
             // building it here took a JNI crossing per property.
             try (V8Value body = requestBody(start); V8Value target = target(start.target(), inv.id)) {
@@ -399,13 +415,7 @@ public final class Isolate {
 
     /** Starts an RPC invocation: the prelude calls the method and answers through rpcReturn. */
     void dispatch(Message.RpcStart start, Limits limits) {
-        Invocation inv = begin(start.invocationId(), start.target().workerId(), limits);
-        if (inv == null) return;
-        enqueue(inv.id, () -> {
-            if (worker == null) {
-                finish(inv, ErrorCode.WORKER_LOAD_FAILED, "worker is not loaded");
-                return;
-            }
+        dispatchEvent(start.invocationId(), start.target().workerId(), limits, inv -> {
             try (V8ValueObject target = rpcTarget(start)) {
                 dispatcher.callVoid(null, worker.defaultExport(), runtime.createV8ValueNull(), worker.env(),
                         runtime.createV8ValueLong(inv.id), target);
@@ -419,13 +429,7 @@ public final class Isolate {
      */
     void dispatch(Message.CapStart start, CapExports.Export export, Limits limits) {
         long localId = export.localId();
-        Invocation inv = begin(start.invocationId(), worker == null ? "" : worker.workerId(), limits);
-        if (inv == null) return;
-        enqueue(inv.id, () -> {
-            if (worker == null) {
-                finish(inv, ErrorCode.WORKER_LOAD_FAILED, "worker is not loaded");
-                return;
-            }
+        dispatchEvent(start.invocationId(), worker == null ? "" : worker.workerId(), limits, inv -> {
             // As in workerd, a call on a callback runs inside the invocation that passed it while that
             // one lives: its closures' I/O, the stubs it holds, its limits (branch rpcgaps). The call
             // keeps its own invocation id for the answer; what it awaits continues in the host's.
@@ -468,13 +472,7 @@ public final class Isolate {
 
     /** Runs an object's alarm handler; the prelude answers through rpcReturn (threw: the handler threw). */
     void dispatch(Message.AlarmStart start, Limits limits) {
-        Invocation inv = begin(start.invocationId(), start.target().workerId(), limits);
-        if (inv == null) return;
-        enqueue(inv.id, () -> {
-            if (worker == null) {
-                finish(inv, ErrorCode.WORKER_LOAD_FAILED, "worker is not loaded");
-                return;
-            }
+        dispatchEvent(start.invocationId(), start.target().workerId(), limits, inv -> {
             try (V8Value base = target(start.target(), inv.id); V8ValueObject alarm = runtime.createV8ValueObject()) {
                 V8ValueObject target = (V8ValueObject) base;
                 alarm.set("retryCount", start.retryCount());
@@ -496,13 +494,7 @@ public final class Isolate {
 
     /** Delivers trace items to a tail worker's tail(events) handler; answered by InvocationDone. */
     void dispatch(Message.TailStart start, Limits limits) {
-        Invocation inv = begin(start.invocationId(), start.target().workerId(), limits);
-        if (inv == null) return;
-        enqueue(inv.id, () -> {
-            if (worker == null) {
-                finish(inv, ErrorCode.WORKER_LOAD_FAILED, "worker is not loaded");
-                return;
-            }
+        dispatchEvent(start.invocationId(), start.target().workerId(), limits, inv -> {
             try (V8ValueObject target = targetObject(start.target(), inv.id)) {
                 target.set("tail", start.eventsJson());
                 dispatcher.callVoid(null, worker.defaultExport(), runtime.createV8ValueNull(), worker.env(),
@@ -516,13 +508,7 @@ public final class Isolate {
      * (through its gates), or to a plain worker's socket listeners. Answered by InvocationDone.
      */
     void dispatch(Message.SocketEvent event, Limits limits) {
-        Invocation inv = begin(event.invocationId(), event.target().workerId(), limits);
-        if (inv == null) return;
-        enqueue(inv.id, () -> {
-            if (worker == null) {
-                finish(inv, ErrorCode.WORKER_LOAD_FAILED, "worker is not loaded");
-                return;
-            }
+        dispatchEvent(event.invocationId(), event.target().workerId(), limits, inv -> {
             try (V8ValueObject target = targetObject(event.target(), inv.id);
                  V8ValueObject socket = runtime.createV8ValueObject()) {
                 socket.set("id", (double) event.socketId());
