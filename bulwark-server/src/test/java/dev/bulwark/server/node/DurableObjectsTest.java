@@ -156,16 +156,21 @@ class DurableObjectsTest {
         assertThat(rpc.get("first").asInt()).isEqualTo(2);
         assertThat(rpc.get("second").asInt()).isEqualTo(5);
         assertThat(rpc.get("label").asText()).isEqualTo("counter rpc-counter");
+        assertEchoesAndRefusals(rpc);
+        assertThat(rpc.at("/ctor/ok").asBoolean()).isFalse();
+        assertThat(rpc.at("/fn/value").asInt()).isEqualTo(1);
+        // RPC and fetch reach the same object and storage.
+        assertThat(body("/do/rpc-counter/count")).isEqualTo("5");
+    }
+
+    /** What /rpc/NAME answers whatever the object's count: structured clones and refused methods. */
+    private static void assertEchoesAndRefusals(JsonNode rpc) {
         assertThat(rpc.get("echoed").toString()).isEqualTo("[0,[\"a\"],[[1,\"one\"]],[7]]");
         assertThat(rpc.at("/thrown/error").asText()).isEqualTo("RangeError: too far");
         assertThat(rpc.at("/missing/error").asText())
                 .isEqualTo("TypeError: The RPC receiver does not implement the method \"nope\".");
         assertThat(rpc.at("/field/error").asText())
                 .isEqualTo("TypeError: The RPC receiver does not implement the method \"secret\".");
-        assertThat(rpc.at("/ctor/ok").asBoolean()).isFalse();
-        assertThat(rpc.at("/fn/value").asInt()).isEqualTo(1);
-        // RPC and fetch reach the same object and storage.
-        assertThat(body("/do/rpc-counter/count")).isEqualTo("5");
     }
 
     /** The RPC calls /rpc/NAME makes: add, add, echo, label, fail, nope, secret, constructor, and echo of a function. */
@@ -193,12 +198,7 @@ class DurableObjectsTest {
         assertThat(rpc.get("first").asInt()).isEqualTo(8);
         assertThat(rpc.get("second").asInt()).isEqualTo(11);
         assertThat(rpc.get("label").asText()).isEqualTo("counter local-path");
-        assertThat(rpc.get("echoed").toString()).isEqualTo("[0,[\"a\"],[[1,\"one\"]],[7]]");
-        assertThat(rpc.at("/thrown/error").asText()).isEqualTo("RangeError: too far");
-        assertThat(rpc.at("/missing/error").asText())
-                .isEqualTo("TypeError: The RPC receiver does not implement the method \"nope\".");
-        assertThat(rpc.at("/field/error").asText())
-                .isEqualTo("TypeError: The RPC receiver does not implement the method \"secret\".");
+        assertEchoesAndRefusals(rpc);
         assertThat(rpc.get("viaFetch").asText()).isEqualTo("11");
 
         // The node records a local invocation as one it started: its outbound request is judged by
