@@ -68,6 +68,17 @@ public final class SqlCursor implements AutoCloseable {
         }
     }
 
+    /** The remaining rows, each a map from column name to value in column order. */
+    public List<java.util.Map<String, Object>> rows() {
+        List<java.util.Map<String, Object>> out = new java.util.ArrayList<>();
+        for (List<Object> r = next(); r != null; r = next()) {
+            java.util.Map<String, Object> row = new java.util.LinkedHashMap<>();
+            for (int i = 0; i < columnNames.size(); i++) row.put(columnNames.get(i), r.get(i));
+            out.add(row);
+        }
+        return out;
+    }
+
     /** What the cursor reports to the runner that made it. */
     interface Owner {
         /** The cursor is done; {@code failed} if its statement stopped with an error. */

@@ -6,9 +6,7 @@ import dev.bulwark.objects.java.JavaStorage;
 import dev.bulwark.objects.storage.SqlCursor;
 
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * One per tenant: which session each of the tenant's approvals belongs to, so that
@@ -47,21 +45,11 @@ final class ApprovalIndex implements JavaDurableObject {
                 yield null;
             }
             case "list" -> {
-                List<Object> out = new ArrayList<>();
-                try (SqlCursor c = db.sql("SELECT id, session, tool, state, requested_at, expires_at FROM approvals"
-                        + " WHERE (? IS NULL OR state = ?) ORDER BY requested_at, id LIMIT 1000", args.getFirst(), args.getFirst())) {
-                    for (List<Object> r = c.next(); r != null; r = c.next()) {
-                        Map<String, Object> m = new LinkedHashMap<>();
-                        m.put("id", r.get(0));
-                        m.put("session", r.get(1));
-                        m.put("tool", r.get(2));
-                        m.put("state", r.get(3));
-                        m.put("requestedAt", r.get(4));
-                        m.put("expiresAt", r.get(5));
-                        out.add(m);
-                    }
+                try (SqlCursor c = db.sql("SELECT id, session, tool, state, requested_at AS requestedAt,"
+                        + " expires_at AS expiresAt FROM approvals WHERE (? IS NULL OR state = ?)"
+                        + " ORDER BY requested_at, id LIMIT 1000", args.getFirst(), args.getFirst())) {
+                    yield new ArrayList<Object>(c.rows());
                 }
-                yield out;
             }
             default -> throw new IllegalStateException("refused before: see METHODS");
         };

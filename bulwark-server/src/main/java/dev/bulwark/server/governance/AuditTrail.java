@@ -4,8 +4,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.bulwark.objects.java.JavaStorage;
 import dev.bulwark.objects.storage.SqlCursor;
 
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -53,20 +51,9 @@ final class AuditTrail {
 
     /** Every row, oldest first, as maps (seq, at, kind, body, prev, hash). */
     List<Map<String, Object>> rows() {
-        List<Map<String, Object>> out = new ArrayList<>();
         try (SqlCursor c = storage.sql("SELECT seq, at, kind, body, prev, hash FROM audit ORDER BY seq")) {
-            for (List<Object> r = c.next(); r != null; r = c.next()) {
-                Map<String, Object> row = new LinkedHashMap<>();
-                row.put("seq", r.get(0));
-                row.put("at", r.get(1));
-                row.put("kind", r.get(2));
-                row.put("body", r.get(3));
-                row.put("prev", r.get(4));
-                row.put("hash", r.get(5));
-                out.add(row);
-            }
+            return c.rows();
         }
-        return out;
     }
 
     /** The sequence number of the first row whose link or hash is wrong, or 0 when the chain holds. */
