@@ -7,15 +7,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
 import java.security.KeyPair;
-import java.security.KeyPairGenerator;
 import java.security.PrivateKey;
 import java.security.PublicKey;
 import java.security.Signature;
-import java.security.spec.PKCS8EncodedKeySpec;
 import java.security.spec.X509EncodedKeySpec;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -51,31 +48,12 @@ final class AuditCheckpoints {
 
     /** Loads (or makes on first use) the checkpoint key under {@code governanceDir}. */
     static AuditCheckpoints load(Path governanceDir) throws IOException {
-        Path priv = governanceDir.resolve("audit.key");
-        Path pub = governanceDir.resolve("audit.pub");
         try {
-            KeyFactory kf = KeyFactory.getInstance("Ed25519");
-            if (Files.exists(priv) && Files.exists(pub)) {
-                return new AuditCheckpoints(governanceDir.resolve("audit"),
-                        kf.generatePrivate(new PKCS8EncodedKeySpec(Files.readAllBytes(priv))),
-                        kf.generatePublic(new X509EncodedKeySpec(Files.readAllBytes(pub))));
-            }
-            KeyPair pair = KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
-            Files.createDirectories(governanceDir);
-            writeOwnerOnly(pub, pair.getPublic().getEncoded());
-            writeOwnerOnly(priv, pair.getPrivate().getEncoded()); // last: its presence means both are there
+            KeyPair pair = KeyFiles.ed25519(governanceDir, "audit");
             return new AuditCheckpoints(governanceDir.resolve("audit"), pair.getPrivate(), pair.getPublic());
         } catch (GeneralSecurityException e) {
             throw new IOException("the audit checkpoint key in " + governanceDir + " cannot be read: " + e.getMessage(), e);
         }
-    }
-
-    private static void writeOwnerOnly(Path file, byte[] bytes) throws IOException {
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        Files.deleteIfExists(tmp);
-        Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        Files.write(tmp, bytes);
-        Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
     }
 
     /** The public key, X.509 DER in base64 (what an export carries and a verifier may pin). */

@@ -1,19 +1,12 @@
 package dev.bulwark.server.governance;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
-import java.security.KeyFactory;
 import java.security.KeyPair;
-import java.security.KeyPairGenerator;
 import java.security.PrivateKey;
 import java.security.PublicKey;
 import java.security.Signature;
-import java.security.spec.PKCS8EncodedKeySpec;
-import java.security.spec.X509EncodedKeySpec;
 import java.util.Base64;
 
 /**
@@ -38,30 +31,12 @@ final class EnvelopeKeys {
     }
 
     static EnvelopeKeys load(Path dir) throws IOException {
-        Path priv = dir.resolve("envelope.key");
-        Path pub = dir.resolve("envelope.pub");
         try {
-            KeyFactory kf = KeyFactory.getInstance("Ed25519");
-            if (Files.exists(priv) && Files.exists(pub)) {
-                return new EnvelopeKeys(kf.generatePrivate(new PKCS8EncodedKeySpec(Files.readAllBytes(priv))),
-                        kf.generatePublic(new X509EncodedKeySpec(Files.readAllBytes(pub))));
-            }
-            KeyPair pair = KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
-            Files.createDirectories(dir);
-            writeOwnerOnly(pub, pair.getPublic().getEncoded());
-            writeOwnerOnly(priv, pair.getPrivate().getEncoded()); // last: its presence means both are there
+            KeyPair pair = KeyFiles.ed25519(dir, "envelope");
             return new EnvelopeKeys(pair.getPrivate(), pair.getPublic());
         } catch (GeneralSecurityException e) {
             throw new IOException("the envelope key in " + dir + " cannot be read: " + e.getMessage(), e);
         }
-    }
-
-    private static void writeOwnerOnly(Path file, byte[] bytes) throws IOException {
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        Files.deleteIfExists(tmp);
-        Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        Files.write(tmp, bytes);
-        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
 
     String seal(Envelope envelope) {

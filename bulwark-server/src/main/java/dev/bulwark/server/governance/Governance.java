@@ -17,8 +17,6 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.util.HexFormat;
@@ -97,11 +95,7 @@ public final class Governance implements AutoCloseable {
         if (Files.exists(file)) return Files.readAllBytes(file);
         byte[] key = new byte[32];
         RANDOM.nextBytes(key);
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        Files.deleteIfExists(tmp);
-        Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        Files.write(tmp, key);
-        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
+        KeyFiles.writeOwnerOnly(file, key);
         return key;
     }
 
