@@ -21,7 +21,7 @@ import java.util.regex.Pattern;
  * does not have.
  */
 final class GovernanceReader {
-    static final Set<String> KEYS = Set.of("tools", "policies", "policy_version", "policy_mode");
+    static final Set<String> KEYS = Set.of("tools", "policies", "policy_version", "policy_mode", "lanes");
     private static final Set<String> TOOL_KEYS = Set.of("name", "args_schema", "contract", "cost", "webhook", "service");
     private static final Set<String> WEBHOOK_KEYS = Set.of("url", "headers");
     private static final Set<String> SERVICE_KEYS = Set.of("worker", "entrypoint", "method");
@@ -69,7 +69,7 @@ final class GovernanceReader {
             mode = m.get().nonEmptyString();
             if (!mode.equals("enforce") && !mode.equals("log-only")) throw m.get().invalid("\"enforce\" or \"log-only\"");
         }
-        return new GovernanceSettings(tools, dir, version, mode);
+        return new GovernanceSettings(tools, dir, version, mode, LaneReader.read(get.apply("governance.lanes")));
     }
 
     private static GovernanceSettings.ToolSetting tool(ConfigValue t, Set<String> secretNames) throws ConfigException {

@@ -41,8 +41,17 @@ public final class ConfiguredGovernance {
         Map<String, String> tenantOf = new HashMap<>();
         for (ProjectConfig p : projects) tenantOf.put(p.name(), p.settings().tenant());
         ProjectConfig policySource = null;
+        ProjectConfig laneSource = null;
         for (ProjectConfig project : projects) {
             GovernanceSettings g = project.settings().governance();
+            if (!g.lanes().equals(dev.bulwark.server.config.LaneSettings.DEFAULTS)) {
+                if (laneSource != null) {
+                    throw new IllegalArgumentException("governance lanes are set by both " + laneSource.name() + " and "
+                            + project.name() + "; a node has one set of lanes");
+                }
+                laneSource = project;
+                governance.lanes().configure(g.lanes());
+            }
             for (GovernanceSettings.ToolSetting t : g.tools()) {
                 String before = definedBy.putIfAbsent(t.name(), project.name());
                 if (before != null) {

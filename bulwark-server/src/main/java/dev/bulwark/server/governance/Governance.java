@@ -68,6 +68,9 @@ public final class Governance implements AutoCloseable {
     private volatile AuditRedaction auditRedaction;
     /** The per-tenant roll-up of the audit trails (AuditRollup); set by attach. */
     private AuditRollup auditRollup;
+    /** Meters on the node's registry and the lanes of runs (issue 15 "Metrics", "Lanes"); set by attach. */
+    private GovernanceMetrics metrics = GovernanceMetrics.NONE;
+    private Lanes lanes;
 
     private Governance(Node node, EnvelopeKeys keys, byte[] idKey) {
         this.node = node;
@@ -82,6 +85,8 @@ public final class Governance implements AutoCloseable {
             Files.createDirectories(dir);
             Governance g = new Governance(node, EnvelopeKeys.load(dir), secret(dir.resolve("session-ids.key")));
             g.auditRollup = new AuditRollup(dir, AuditCheckpoints.load(dir), g::auditRows);
+            g.metrics = new MicrometerGovernanceMetrics(node.metrics().registry());
+            g.lanes = new Lanes(dev.bulwark.server.config.LaneSettings.DEFAULTS, g.metrics);
             node.javaObjects().register(JavaObjectClass.javaOnly(SessionObject.CLASS, ctx -> new SessionObject(ctx, g),
                     SessionObject.METHODS));
             node.javaObjects().register(JavaObjectClass.javaOnly(ApprovalIndex.CLASS, ApprovalIndex::new, ApprovalIndex.METHODS));
@@ -327,6 +332,32 @@ public final class Governance implements AutoCloseable {
     /** What a run answered: the envelope it ran under and its code's result. */
     public record Run(String envelope, Object result) {}
 
+    /** A run and the lane it ran in. */
+    public record LanedRun(Lane lane, Run run) {}
+
+    /** The lanes governed runs are admitted to (configure them with {@link Lanes#configure}). */
+    public Lanes lanes() {
+        return lanes;
+    }
+
+    /** Governance's meters (the node's registry). */
+    public GovernanceMetrics metrics() {
+        return metrics;
+    }
+
+    /**
+     * {@link #run} after taking a place in {@code lane} (null: the session's risk class decides,
+     * see {@link Lane#choose}), held until the run ends: what {@code POST v1/sessions/{id}/run} does.
+     *
+     * @throws GovernanceException as {@link #run}, and the lane's refusals ({@link Lanes#enter})
+     */
+    public LanedRun run(String tenant, String id, WorkerCode code, Object input, String lane) {
+        Lane chosen = Lane.choose(lane, (String) session(tenant, id).get("risk"));
+        try (LaneSlot slot = lanes.enter(tenant, id, chosen)) {
+            return new LanedRun(slot.lane(), run(tenant, id, code, input));
+        }
+    }
+
     /**
      * Runs generated code in the session: issues an envelope (recorded and audited by the session
      * object), loads the code as a dynamic worker of the tenant whose env holds only
@@ -394,7 +425,7 @@ public final class Governance implements AutoCloseable {
     Map<String, Object> mediate(String tenant, String session, String token, long seq, String toolName, Object args, String key) {
         String idempotencyKey = key != null ? key : "auto:" + HexFormat.of().formatHex(randomBytes(16));
         ReentrantLock lock = lock(session);
-        lock.lock();
+        metrics.lock(lock);
         try {
             JavaObjectStub stub = stub(tenant, session);
             Object callArgs = args == null ? new LinkedHashMap<String, Object>() : args;
@@ -405,6 +436,7 @@ public final class Governance implements AutoCloseable {
                 if (answer.get("approval") instanceof Map<?, ?> a && "pending".equals(a.get("state"))) {
                     index(tenant).call("add", a.get("id"), session, a.get("tool"), a.get("requestedAt"), a.get("expiresAt"));
                 }
+                metrics.answered(answer);
                 return answer;
             }
             Tool tool = tools.get(toolName);
@@ -420,6 +452,7 @@ public final class Governance implements AutoCloseable {
                 answer = new GovernanceError("tool_failed", "the tool failed", null, null, false).answer();
             }
             stub.call("record", idempotencyKey, answer);
+            metrics.answered(answer);
             return answer;
         } finally {
             lock.unlock();
@@ -491,6 +524,7 @@ public final class Governance implements AutoCloseable {
             throw new GovernanceException(409, GovernanceError.fromMap((Map<String, Object>) answer.get("error")));
         }
         Map<String, Object> approval = (Map<String, Object>) answer.get("approval");
+        metrics.approvalDecided(approval);
         index(tenant).call("state", approvalId, approval.get("state"));
         return approval;
     }

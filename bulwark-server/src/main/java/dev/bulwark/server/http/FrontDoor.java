@@ -241,6 +241,10 @@ public final class FrontDoor extends Handler.Abstract {
             new AdminObjects(node.objects()).serve(rest, request, response, callback);
             return;
         }
+        if (rest.equals("metrics")) { // Prometheus, with the admin token: its labels name tenants
+            AdminMetrics.serve(node, authorized(request), request, response, callback);
+            return;
+        }
         if (rest.equals("facets") || rest.startsWith("facets/")) {
             if (!authorized(request)) {
                 ErrorResponse.write(response, callback, 401, "unauthorized",

@@ -28,7 +28,9 @@ import java.util.Map;
  * <pre>
  * POST v1/sessions                {actor, risk?, tools, budgets?, metadata?} → 201 the session
  * GET  v1/sessions/{id}           the session: terms, status, terminationReason, counters
- * POST v1/sessions/{id}/run       {code: WorkerCode, input?} → {envelope, result}
+ * POST v1/sessions/{id}/run       {code: WorkerCode, input?, lane?} → {envelope, result, lane}
+ *                                 (lane: interactive | long | approval; a full lane answers 429 lane_full /
+ *                                 lane_queue_full or 503 lane_queue_timeout, with Retry-After)
  * GET  v1/sessions/{id}/audit     {rows, firstBroken}
  * POST v1/sessions/{id}/end       {reason?} → the session
  * GET  v1/approvals?state=         the tenant's approvals (pending, approved, rejected, expired, used)
@@ -147,6 +149,7 @@ final class SessionsApi {
     }
 
     private void run(Governance gov, String tenant, String id, Request request, Response response, Callback callback) {
+        long arrived = System.nanoTime();
         gov.session(tenant, id); // 404 before the body is read
         JsonNode tree = readTree(request, MAX_BODY_BYTES);
         if (!tree.isObject() || !tree.path("code").isObject()) {
@@ -159,7 +162,11 @@ final class SessionsApi {
             throw GovernanceExceptions.invalidCode(e.getMessage());
         }
         JsonNode input = tree.get("input");
-        Governance.Run run = gov.run(tenant, id, code, input == null || input.isNull() ? null : JsonValues.fromJson(input));
+        JsonNode lane = tree.get("lane");
+        if (lane != null && !lane.isTextual()) throw GovernanceExceptions.badRequest("lane is one of interactive, long, approval");
+        Governance.LanedRun laned = gov.run(tenant, id, code, input == null || input.isNull() ? null : JsonValues.fromJson(input),
+                lane == null ? null : lane.asText());
+        Governance.Run run = laned.run();
         ObjectNode out = JSON.createObjectNode();
         out.put("envelope", run.envelope());
         JsonNode result;
@@ -169,7 +176,9 @@ final class SessionsApi {
             throw GovernanceExceptions.resultNotJson(e.getMessage());
         }
         out.set("result", result);
+        out.put("lane", laned.lane().label());
         write(response, callback, 200, out);
+        gov.metrics().firstByte(laned.lane(), System.nanoTime() - arrived);
     }
 
     private static Object readJson(Request request, int max) {
@@ -199,7 +208,8 @@ final class SessionsApi {
     private static void fail(Response response, Callback callback, GovernanceException e) {
         ObjectNode root = JSON.createObjectNode();
         root.set("error", JsonValues.toJson(e.errorMap()));
-        if (e.status() == 503) response.getHeaders().put(HttpHeader.RETRY_AFTER, "1");
+        if (e.retryAfterSeconds() > 0) response.getHeaders().put(HttpHeader.RETRY_AFTER, String.valueOf(e.retryAfterSeconds()));
+        else if (e.status() == 503) response.getHeaders().put(HttpHeader.RETRY_AFTER, "1");
         write(response, callback, e.status(), root);
     }
 }

@@ -87,6 +87,7 @@ public final class Node implements AutoCloseable {
     /** Governance (issue 15): runs of generated code in sessions, and the sessions' owner, made on first use. */
     private final SessionWorkers sessionWorkers;
     private dev.bulwark.server.governance.Governance governance;
+    private final dev.bulwark.server.metrics.NodeMetrics metrics = new dev.bulwark.server.metrics.NodeMetrics();
 
     /**
      * Decides how sandboxes are confined and says so, one line per protection; with
@@ -968,6 +969,11 @@ public final class Node implements AutoCloseable {
     /** Runs of generated code with one Java capability in their env (governance's sessions). */
     public SessionWorkers sessionWorkers() {
         return sessionWorkers;
+    }
+
+    /** The node's Prometheus registry, scraped at /cdn-cgi/bulwark/metrics with the admin token. */
+    public dev.bulwark.server.metrics.NodeMetrics metrics() {
+        return metrics;
     }
 
     /** Sessions, envelopes, tool mediation (issue 15): made, and its session class registered, on first use. */

@@ -107,7 +107,7 @@ class GovernanceSettingsTest {
 
     @Test
     void mistakesAreErrorsThatSayWhat() {
-        refused("[governance]\nrules = 1\n", "is not a Bulwark setting; governance has policies, policy_mode, policy_version, tools");
+        refused("[governance]\nrules = 1\n", "is not a Bulwark setting; governance has lanes, policies, policy_mode, policy_version, tools");
         refused(tool("service = { worker = \"w\", method = \"m\" }\ntimeout = 3"),
                 "is not a key of a tool; a tool has args_schema, contract, cost, name, service, webhook");
         refused(tool(""), "needs exactly one of webhook = {url, headers} or service = {worker, entrypoint, method}");
