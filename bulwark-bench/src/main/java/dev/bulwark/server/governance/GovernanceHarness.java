@@ -1,0 +1,209 @@
+package dev.bulwark.server.governance;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.bulwark.sandbox.worker.Limits;
+import dev.bulwark.sandbox.worker.ModuleType;
+import dev.bulwark.sandbox.worker.WorkerCode;
+import dev.bulwark.sandbox.worker.WorkerModule;
+import dev.bulwark.server.config.ApiSettings;
+import dev.bulwark.server.config.EgressSettings;
+import dev.bulwark.server.config.FrontDoorSettings;
+import dev.bulwark.server.config.LaneSettings;
+import dev.bulwark.server.config.LaneSettings.WhenFull;
+import dev.bulwark.server.config.SandboxSettings;
+import dev.bulwark.server.config.Settings;
+import dev.bulwark.server.node.Node;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Governance measurements that need a whole node (in this JVM; nothing is installed or served from
+ * ~/.m2). A plain {@code main}, not JMH:
+ * <pre>
+ *   $J $JOPTS -cp "$CP" dev.bulwark.server.governance.GovernanceHarness calls [--runs 40]
+ *   $J $JOPTS -cp "$CP" dev.bulwark.server.governance.GovernanceHarness flood [--n 200] [--clients 16] [--per-tenant 2]
+ * </pre>
+ * {@code calls}: tool-call mediation end to end, as generated code sees it: runs of 45 calls in a
+ * tight JS loop ({@code await env.TOOLS.call(...)}); the tool notes {@code System.nanoTime()} at
+ * each invocation and the gaps between consecutive invocations are the cost of one whole call (JS →
+ * node → decide → tool → record → answer to JS → the next call), the tool itself excepted.
+ * <p>
+ * {@code flood}: tenant {@code quiet} runs interactive runs one after the other over HTTP (one tool
+ * call each) and the client times each; first alone, then while tenant {@code flood} has
+ * {@code clients} clients running the same runs plus ~20 ms of JS work in a loop, with the
+ * interactive lane's per-tenant budget at {@code per-tenant} (queue, 60 s), then again with no
+ * lane budget (1,000 per tenant). Prints p50/p99 of each phase.
+ */
+public final class GovernanceHarness {
+    static final ObjectMapper JSON = new ObjectMapper();
+    static final String QUIET_KEY = "tk_quiet_0123456789abcdef0123456789ab";
+    static final String FLOOD_KEY = "tk_flood_0123456789abcdef0123456789ab";
+
+    public static void main(String[] args) throws Exception {
+        String mode = args.length > 0 ? args[0] : "calls";
+        Map<String, String> opt = new java.util.HashMap<>();
+        for (int i = 1; i + 1 < args.length; i += 2) opt.put(args[i].replaceFirst("^--", ""), args[i + 1]);
+        System.out.println("load average at start: " + loadAverage());
+        switch (mode) {
+            case "calls" -> calls(Integer.parseInt(opt.getOrDefault("runs", "40")));
+            case "flood" -> flood(Integer.parseInt(opt.getOrDefault("n", "200")), Integer.parseInt(opt.getOrDefault("clients", "16")),
+                    Integer.parseInt(opt.getOrDefault("per-tenant", "2")));
+            default -> throw new IllegalArgumentException("mode is calls or flood");
+        }
+        System.out.println("load average at end: " + loadAverage());
+        System.exit(0);
+    }
+
+    static Node node(ApiSettings keys) throws Exception {
+        return Node.start(new Settings("127.0.0.1", 0, Files.createTempDirectory("govharness"), "quiet", Limits.DEFAULTS,
+                new SandboxSettings(1, 4, 1024, 0, List.of()), EgressSettings.NONE, FrontDoorSettings.DEFAULTS, keys));
+    }
+
+    static void calls(int runs) throws Exception {
+        Node node = node(new ApiSettings(List.of()));
+        try {
+            Governance gov = node.governance();
+            List<Long> stamps = Collections.synchronizedList(new ArrayList<>());
+            gov.registerTool(new Tool("tickets.open", JSON.readTree("{\"type\": \"object\"}"), Contract.CONTROLLED_MUTATION, 0, call -> {
+                stamps.add(System.nanoTime());
+                return "T-1";
+            }));
+            String main = "export default async (input, env) => { for (let i = 0; i < 45; i++) await env.TOOLS.call(\"tickets.open\", { i }); return 1; };";
+            List<Long> gaps = new ArrayList<>();
+            for (int r = 0; r < runs; r++) {
+                String id = (String) gov.admit("quiet", new Admission("alice", "low", List.of("tickets.open"),
+                        new Budgets(1_000, 1_000, 600_000, 1_000), Map.of())).get("id");
+                stamps.clear();
+                gov.run("quiet", id, code(main), Map.of());
+                if (r < 5) continue; // warm-up runs
+                for (int i = 1; i < stamps.size(); i++) gaps.add(stamps.get(i) - stamps.get(i - 1));
+            }
+            System.out.println("tool call end to end (gap between consecutive calls from JS): " + stats(gaps));
+        } finally {
+            node.close();
+        }
+    }
+
+    static void flood(int n, int clients, int perTenant) throws Exception {
+        Node node = node(new ApiSettings(List.of(ApiSettings.Key.of("quiet", QUIET_KEY), ApiSettings.Key.of("flood", FLOOD_KEY))));
+        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(30)).build();
+        try {
+            Governance gov = node.governance();
+            gov.registerTool(new Tool("tickets.open", JSON.readTree("{\"type\": \"object\"}"), Contract.CONTROLLED_MUTATION, 0, call -> "T-1"));
+            String quietRun = body("export default async (input, env) => env.TOOLS.call(\"tickets.open\", { a: 1 });");
+            String floodRun = body("export default async (input, env) => { const t = Date.now(); let x = 0;"
+                    + " for (let i = 0; i < 2e6; i++) x += i % 7; await env.TOOLS.call(\"tickets.open\", { x }); return x; };");
+            LaneSettings budgeted = new LaneSettings(new LaneSettings.Lane(perTenant, 64, WhenFull.QUEUE, 60_000, 10_000, 1),
+                    LaneSettings.DEFAULTS.longRunning(), LaneSettings.DEFAULTS.approval());
+            LaneSettings unbounded = new LaneSettings(new LaneSettings.Lane(1_000, 1_000, WhenFull.QUEUE, 60_000, 10_000, 1),
+                    LaneSettings.DEFAULTS.longRunning(), LaneSettings.DEFAULTS.approval());
+            gov.lanes().configure(budgeted);
+            String quietSession = admit(http, node, QUIET_KEY);
+            for (int i = 0; i < 20; i++) post(http, node, QUIET_KEY, quietSession, quietRun); // warm-up
+            System.out.println("quiet alone:                      " + stats(measure(http, node, quietSession, quietRun, n)) + "  load " + loadAverage());
+
+            for (LaneSettings lanes : List.of(budgeted, unbounded)) {
+                gov.lanes().configure(lanes);
+                AtomicBoolean stop = new AtomicBoolean();
+                Map<Integer, AtomicLong> statuses = new ConcurrentHashMap<>();
+                List<Thread> flooders = new ArrayList<>();
+                for (int c = 0; c < clients; c++) {
+                    String s = admit(http, node, FLOOD_KEY);
+                    flooders.add(Thread.ofVirtual().start(() -> {
+                        while (!stop.get()) {
+                            int status = post(http, node, FLOOD_KEY, s, floodRun);
+                            statuses.computeIfAbsent(status, k -> new AtomicLong()).incrementAndGet();
+                        }
+                    }));
+                }
+                Thread.sleep(3_000); // the flood reaches its steady state
+                List<Long> during = measure(http, node, quietSession, quietRun, n);
+                String load = loadAverage();
+                stop.set(true);
+                for (Thread t : flooders) t.join();
+                System.out.println("quiet during flood, per_tenant " + String.format(Locale.ROOT, "%-5d", lanes.interactive().perTenant())
+                        + ": " + stats(during) + "  load " + load + "  flood answers " + statuses);
+            }
+        } finally {
+            node.close();
+        }
+    }
+
+    static List<Long> measure(HttpClient http, Node node, String session, String run, int n) {
+        List<Long> out = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            long t0 = System.nanoTime();
+            int status = post(http, node, QUIET_KEY, session, run);
+            if (status != 200) throw new IllegalStateException("quiet run answered " + status);
+            out.add(System.nanoTime() - t0);
+        }
+        return out;
+    }
+
+    static String admit(HttpClient http, Node node, String key) throws Exception {
+        HttpResponse<String> r = http.send(request(node, key, "v1/sessions",
+                "{\"actor\": \"bench\", \"risk\": \"low\", \"tools\": [\"tickets.open\"], \"budgets\": {\"toolCalls\": 1000000, \"spendUnits\": 1000000}}"),
+                HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() != 201) throw new IllegalStateException(r.body());
+        return JSON.readTree(r.body()).get("id").asText();
+    }
+
+    static int post(HttpClient http, Node node, String key, String session, String body) {
+        try {
+            return http.send(request(node, key, "v1/sessions/" + session + "/run", body), HttpResponse.BodyHandlers.discarding()).statusCode();
+        } catch (Exception e) {
+            return -1;
+        }
+    }
+
+    static HttpRequest request(Node node, String key, String path, String body) {
+        return HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port() + "/cdn-cgi/bulwark/api/" + path))
+                .timeout(Duration.ofSeconds(120)).header("Authorization", "Bearer " + key)
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build();
+    }
+
+    static String body(String main) {
+        ObjectNode body = JSON.createObjectNode();
+        ObjectNode code = body.putObject("code").put("compatibilityDate", "2025-06-01").put("mainModule", "agent.js");
+        code.putObject("modules").put("agent.js", main);
+        return body.toString();
+    }
+
+    static WorkerCode code(String main) {
+        return WorkerCode.of("2025-06-01", "agent.js", List.of(WorkerModule.text("agent.js", ModuleType.JS, main)), "{}", false, null, null);
+    }
+
+    static String stats(List<Long> nanos) {
+        List<Long> s = new ArrayList<>(nanos);
+        Collections.sort(s);
+        if (s.isEmpty()) return "no samples";
+        return String.format(Locale.ROOT, "n=%d p50=%.2f ms p99=%.2f ms max=%.2f ms", s.size(), pct(s, 0.50), pct(s, 0.99),
+                s.getLast() / 1e6);
+    }
+
+    static double pct(List<Long> sorted, double p) {
+        return sorted.get(Math.min(sorted.size() - 1, (int) Math.ceil(p * sorted.size()) - 1)) / 1e6;
+    }
+
+    static String loadAverage() {
+        try {
+            return Files.readString(java.nio.file.Path.of("/proc/loadavg")).trim();
+        } catch (Exception e) {
+            return "?";
+        }
+    }
+}
