@@ -93,9 +93,24 @@ final class Policies {
         } catch (InternalException e) {
             throw new IllegalArgumentException("the policies cannot be read: " + e.getMessage());
         }
-        this.enforced = new PolicySet(enforce);
-        this.all = new PolicySet(every);
+        this.enforced = cached(new PolicySet(enforce));
+        this.all = cached(new PolicySet(every));
         this.hasLogOnly = logOnly;
+    }
+
+    /**
+     * The set parsed once on the native side, so a decision sends only its request (without this,
+     * every decision serialised the whole policy set to JSON and the native library parsed it
+     * again: most of a decision's cost, see docs/notes/govlanes.md). The native copy is dropped
+     * when the set is collected. Uncached (slower, same answers) if the library refuses.
+     */
+    private static PolicySet cached(PolicySet set) {
+        try {
+            set.cache();
+        } catch (com.cedarpolicy.model.exception.CacheException | RuntimeException e) {
+            org.slf4j.LoggerFactory.getLogger(Policies.class).warn("the policy set is not cached natively: {}", e.toString());
+        }
+        return set;
     }
 
     String hash() {
