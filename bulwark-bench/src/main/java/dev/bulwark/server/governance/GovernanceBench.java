@@ -119,7 +119,7 @@ public class GovernanceBench {
         @SuppressWarnings("unchecked")
         public void session() {
             session = (String) gov.admit("acme", new Admission("alice", "low", List.of("tickets.open"),
-                    new Budgets(Long.MAX_VALUE, 1_000, 24 * 3600_000L, Long.MAX_VALUE), Map.of())).get("id");
+                    new Budgets(1L << 50, 1_000, 24 * 3600_000L, 1L << 50), Map.of())).get("id");
             Map<String, Object> d = (Map<String, Object>) node.javaObjects().namespace("acme", SessionObject.CLASS).getByName(session)
                     .call("dispatch", "0".repeat(64));
             token = (String) d.get("token");

@@ -35,6 +35,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * ~/.m2). A plain {@code main}, not JMH:
  * <pre>
  *   $J $JOPTS -cp "$CP" dev.bulwark.server.governance.GovernanceHarness calls [--runs 40]
+ *   $J $JOPTS -cp "$CP" dev.bulwark.server.governance.GovernanceHarness cpu [--n 3000]
  *   $J $JOPTS -cp "$CP" dev.bulwark.server.governance.GovernanceHarness flood [--n 200] [--clients 16] [--per-tenant 2]
  * </pre>
  * {@code calls}: tool-call mediation end to end, as generated code sees it: runs of 45 calls in a
@@ -60,6 +61,7 @@ public final class GovernanceHarness {
         System.out.println("load average at start: " + loadAverage());
         switch (mode) {
             case "calls" -> calls(Integer.parseInt(opt.getOrDefault("runs", "40")));
+            case "cpu" -> cpu(Integer.parseInt(opt.getOrDefault("n", "3000")));
             case "flood" -> flood(Integer.parseInt(opt.getOrDefault("n", "200")), Integer.parseInt(opt.getOrDefault("clients", "16")),
                     Integer.parseInt(opt.getOrDefault("per-tenant", "2")));
             default -> throw new IllegalArgumentException("mode is calls or flood");
@@ -98,6 +100,46 @@ public final class GovernanceHarness {
         }
     }
 
+    /**
+     * The three operations of {@link GovernanceBench}, each timed twice: wall time and the calling
+     * thread's CPU time (the object events run on the calling thread). On a loaded machine the CPU
+     * time is what the operation costs; the wall time adds the waits for a core.
+     */
+    static void cpu(int n) throws Exception {
+        var mx = java.lang.management.ManagementFactory.getThreadMXBean();
+        GovernanceBench.PolicyState p = new GovernanceBench.PolicyState();
+        p.setup();
+        GovernanceBench.NodeState s = new GovernanceBench.NodeState();
+        s.start();
+        GovernanceBench.TreeState t = new GovernanceBench.TreeState();
+        t.size = 1024;
+        t.fill();
+        GovernanceBench b = new GovernanceBench();
+        try {
+            s.session();
+            Map<String, Runnable> ops = new java.util.LinkedHashMap<>();
+            ops.put("policy decision       ", () -> b.policyDecision(p));
+            ops.put("mediate (Java)        ", () -> b.mediate(s));
+            ops.put("audit append + proof  ", () -> b.auditAppendAndProof(s, t));
+            for (Map.Entry<String, Runnable> op : ops.entrySet()) {
+                for (int i = 0; i < n / 3; i++) op.getValue().run(); // warm-up
+                s.session();
+                List<Long> wall = new ArrayList<>();
+                List<Long> cpu = new ArrayList<>();
+                for (int i = 0; i < n; i++) {
+                    long c0 = mx.getCurrentThreadCpuTime();
+                    long w0 = System.nanoTime();
+                    op.getValue().run();
+                    wall.add(System.nanoTime() - w0);
+                    cpu.add(mx.getCurrentThreadCpuTime() - c0);
+                }
+                System.out.println(op.getKey() + " wall " + stats(wall) + " | cpu " + stats(cpu) + "  load " + loadAverage());
+            }
+        } finally {
+            s.stop();
+        }
+    }
+
     static void flood(int n, int clients, int perTenant) throws Exception {
         Node node = node(new ApiSettings(List.of(ApiSettings.Key.of("quiet", QUIET_KEY), ApiSettings.Key.of("flood", FLOOD_KEY))));
         HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(30)).build();
@@ -105,7 +147,7 @@ public final class GovernanceHarness {
             Governance gov = node.governance();
             gov.registerTool(new Tool("tickets.open", JSON.readTree("{\"type\": \"object\"}"), Contract.CONTROLLED_MUTATION, 0, call -> "T-1"));
             String quietRun = body("export default async (input, env) => env.TOOLS.call(\"tickets.open\", { a: 1 });");
-            String floodRun = body("export default async (input, env) => { const t = Date.now(); let x = 0;"
+            String floodRun = body("export default async (input, env) => { let x = 0;"
                     + " for (let i = 0; i < 2e6; i++) x += i % 7; await env.TOOLS.call(\"tickets.open\", { x }); return x; };");
             LaneSettings budgeted = new LaneSettings(new LaneSettings.Lane(perTenant, 64, WhenFull.QUEUE, 60_000, 10_000, 1),
                     LaneSettings.DEFAULTS.longRunning(), LaneSettings.DEFAULTS.approval());
