@@ -63,8 +63,8 @@ public class GovernanceBench {
             "tickets.cedar", """
                     @id("no-refunds-by-ticket")
                     forbid(principal, action == Action::"tickets.open", resource) when { context.args.title like "*refund*" };
-                    @id("at-most-100-per-minute")
-                    forbid(principal, action == Action::"tickets.open", resource) when { context.history.toolCallsLastMinute >= 100 };
+                    @id("at-most-a-million-per-minute")
+                    forbid(principal, action == Action::"tickets.open", resource) when { context.history.toolCallsLastMinute >= 1000000 };
                     @id("one-is-enough") @mode("log-only")
                     forbid(principal, action == Action::"tickets.open", resource) when { context.history.toolCalls >= 1000000 };
                     """));
