@@ -94,14 +94,16 @@ public final class Lanes {
 
     private LaneSlot slot(String tenant, String session, LaneQueue q) {
         metrics.tenantLane(tenant, q.lane, this);
-        LaneSlot slot = new LaneSlot(tenant, q, s -> {
-            Set<LaneSlot> set = bySession.get(session);
-            if (set != null) {
-                set.remove(s);
-                bySession.computeIfPresent(session, (k, v) -> v.isEmpty() ? null : v);
-            }
+        // Added and removed inside the map's per-key compute, so a set is never dropped while a slot joins it.
+        LaneSlot slot = new LaneSlot(tenant, q, s -> bySession.computeIfPresent(session, (k, v) -> {
+            v.remove(s);
+            return v.isEmpty() ? null : v;
+        }));
+        bySession.compute(session, (k, v) -> {
+            Set<LaneSlot> set = v == null ? ConcurrentHashMap.newKeySet() : v;
+            set.add(slot);
+            return set;
         });
-        bySession.computeIfAbsent(session, k -> ConcurrentHashMap.newKeySet()).add(slot);
         return slot;
     }
 
