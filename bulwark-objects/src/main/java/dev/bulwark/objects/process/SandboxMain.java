@@ -6,6 +6,7 @@ import dev.bulwark.sandbox.isolate.IsolateSettings;
 import dev.bulwark.sandbox.isolate.NativeLibrary;
 import dev.bulwark.sandbox.isolate.SandboxRuntime;
 import dev.bulwark.objects.runtime.SqliteObjectStore;
+import dev.bulwark.objects.storage.StorageOptions;
 
 import java.io.EOFException;
 import java.io.IOException;
@@ -25,7 +26,8 @@ import java.util.Map;
  * SQLite files under {@code --data-dir}, the one directory of its tenant it is told about.
  *
  * <pre>java ... dev.bulwark.objects.process.SandboxMain --socket PATH --lib-dir DIR --data-dir DIR
- *     [--heap-mb N] [--pool N] [--isolates-per-worker N] [--rss-soft-mb N] [--seccomp on]</pre>
+ *     [--heap-mb N] [--pool N] [--isolates-per-worker N] [--rss-soft-mb N] [--object-idle-ms N]
+ *     [--object-storage-idle-ms N (0: never)] [--seccomp on]</pre>
  *
  * <p>With {@code --seccomp on} it installs its {@link Seccomp} filter before it announces itself,
  * and exits if it cannot. The system property {@value #PROBE} names a {@link Runnable} run at that
@@ -34,6 +36,11 @@ import java.util.Map;
  */
 public final class SandboxMain {
     static final String PROBE = "bulwark.sandbox.probe";
+    /**
+     * An object whose storage was not used for this long has its SQLite connection closed (it is
+     * opened again at its next storage call): most of an idle object's memory is its connection.
+     */
+    public static final long DEFAULT_STORAGE_IDLE_MS = 1_000;
 
     private SandboxMain() {}
 
@@ -45,14 +52,17 @@ public final class SandboxMain {
         int poolSize = Integer.parseInt(opts.getOrDefault("--pool", "2"));
         int isolatesPerWorker = Integer.parseInt(opts.getOrDefault("--isolates-per-worker", "1"));
         long objectIdleMs = Long.parseLong(opts.getOrDefault("--object-idle-ms", "10000"));
+        long storageIdleMs = Long.parseLong(opts.getOrDefault("--object-storage-idle-ms",
+                Long.toString(DEFAULT_STORAGE_IDLE_MS)));
         long rssSoft = Long.parseLong(opts.getOrDefault("--rss-soft-mb", "0")) << 20;
         Path dataDir = Path.of(required(opts, "--data-dir"));
 
         SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX);
         ch.connect(UnixDomainSocketAddress.of(socket));
         MessageChannel channel = new MessageChannel(ch);
+        SqliteObjectStore store = new SqliteObjectStore(dataDir, StorageOptions.defaults(), storageIdleMs);
         SandboxRuntime runtime = new SandboxRuntime(IsolateSettings.forHeap(heapMb), poolSize, isolatesPerWorker, rssSoft,
-                new SqliteObjectStore(dataDir), objectIdleMs, new SocketOutbox(channel));
+                store, objectIdleMs, new SocketOutbox(channel));
         if ("on".equals(opts.get("--seccomp"))) {
             try {
                 Seccomp.install();
@@ -74,6 +84,7 @@ public final class SandboxMain {
             // node closed the connection
         } finally {
             runtime.close();
+            store.close();
             channel.close();
         }
         System.exit(0);

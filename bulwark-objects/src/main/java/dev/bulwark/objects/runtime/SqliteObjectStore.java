@@ -28,7 +28,7 @@ import java.util.regex.Pattern;
  * directory, {@code objects/<worker>/<class>/<id>.sqlite}. Names come from the node's addresses,
  * and are checked again here: nothing a name holds can lead outside the directory.
  */
-public final class SqliteObjectStore implements ObjectStore {
+public final class SqliteObjectStore implements ObjectStore, AutoCloseable {
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_$][A-Za-z0-9_$.-]{0,127}");
     private static final Pattern ID = Pattern.compile("[0-9a-f]{64}");
     /** Snapshot file names the node chooses: random hex, nothing that could name another path. */
@@ -38,16 +38,44 @@ public final class SqliteObjectStore implements ObjectStore {
     private final Path snapshots;
     private final Path facets;
     private final StorageOptions options;
+    /** Closes idle objects' connections; null when connections stay open while their object lives. */
+    private final IdleConnections idle;
 
+    /** A store whose connections stay open while their object lives. */
     public SqliteObjectStore(Path dataDir) {
-        this(dataDir, StorageOptions.defaults());
+        this(dataDir, StorageOptions.defaults(), 0);
     }
 
     public SqliteObjectStore(Path dataDir, StorageOptions options) {
+        this(dataDir, options, 0);
+    }
+
+    /**
+     * @param storageIdleMs an object whose storage was not used for this long has its connection
+     *                      closed (its instance stays; the next storage call opens it again);
+     *                      0 keeps connections open until the object is evicted
+     */
+    public SqliteObjectStore(Path dataDir, StorageOptions options, long storageIdleMs) {
+        if (storageIdleMs < 0) throw new IllegalArgumentException("storageIdleMs must not be negative");
         this.root = dataDir.toAbsolutePath().normalize().resolve("objects");
         this.snapshots = dataDir.toAbsolutePath().normalize().resolve("snapshots");
         this.facets = dataDir.toAbsolutePath().normalize().resolve("facets");
         this.options = options;
+        this.idle = storageIdleMs == 0 ? null : new IdleConnections(storageIdleMs);
+    }
+
+    /**
+     * Closes now every connection that is not in a transaction, as the sweep does to those idle
+     * for the idle period (tests); how many it closed.
+     */
+    int closeIdleConnectionsNow() {
+        return idle == null ? 0 : idle.sweep(System.nanoTime());
+    }
+
+    /** Stops the idle sweep (the objects' own databases are closed by their owners). */
+    @Override
+    public void close() {
+        if (idle != null) idle.close();
     }
 
     /**
@@ -85,7 +113,9 @@ public final class SqliteObjectStore implements ObjectStore {
         } catch (IOException e) {
             throw new StorageException("could not create the object's directory: " + e.getMessage());
         }
-        return new SqliteDatabase(translate(() -> ObjectStorage.open(file, options)), this);
+        SqliteDatabase db = new SqliteDatabase(file, translate(() -> ObjectStorage.open(file, options)), this);
+        if (idle != null) idle.add(db);
+        return db;
     }
 
     /** Where the snapshot named {@code fileName} goes (the node reads it from there and deletes it). */
@@ -117,27 +147,99 @@ public final class SqliteObjectStore implements ObjectStore {
         });
     }
 
-    /** One object's database, adapted to what the isolate layer asks. */
-    private static final class SqliteDatabase implements Database {
-        private final ObjectStorage storage;
+    /**
+     * One object's database, adapted to what the isolate layer asks. Its connection may be closed
+     * by {@link IdleConnections} between two calls (never inside a transaction) and is opened
+     * again by the next call that needs it; a lock orders the sweep's close against the isolate
+     * thread's calls. Commit and rollback of a closed connection have nothing to do.
+     */
+    private static final class SqliteDatabase implements Database, IdleConnections.Releasable {
+        private final Path file;
         private final SqliteObjectStore store;
+        private final java.util.concurrent.locks.ReentrantLock lock = new java.util.concurrent.locks.ReentrantLock();
         private final Deque<Savepoint> savepoints = new ArrayDeque<>();
+        /** The open connection; null while released. Guarded by {@link #lock}. */
+        private ObjectStorage storage;
+        /** When a call last used the storage (System.nanoTime). Guarded by {@link #lock}. */
+        private long lastUsed = System.nanoTime();
+        private boolean closed;
 
-        SqliteDatabase(ObjectStorage storage, SqliteObjectStore store) {
+        SqliteDatabase(Path file, ObjectStorage storage, SqliteObjectStore store) {
+            this.file = file;
             this.storage = storage;
             this.store = store;
+        }
+
+        /** Runs a storage call under the lock on the open connection, opening it again if it was released. */
+        private <T> T call(java.util.function.Function<ObjectStorage, T> body) {
+            lock.lock();
+            try {
+                return translate(() -> body.apply(open()));
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        private void callVoid(java.util.function.Consumer<ObjectStorage> body) {
+            call(s -> {
+                body.accept(s);
+                return null;
+            });
+        }
+
+        private ObjectStorage open() {
+            if (closed) {
+                throw new dev.bulwark.objects.storage.StorageException(
+                        dev.bulwark.objects.storage.StorageException.Kind.STATE, "storage is closed");
+            }
+            lastUsed = System.nanoTime();
+            if (storage == null) {
+                try {
+                    storage = ObjectStorage.reopen(file, store.options);
+                } catch (dev.bulwark.objects.storage.StorageException e) {
+                    throw new dev.bulwark.objects.storage.StorageException(e.kind(),
+                            "could not open the object's storage again: " + e.getMessage(), e);
+                }
+            }
+            return storage;
+        }
+
+        @Override
+        public boolean releaseIfIdle(long usedBefore) {
+            if (!lock.tryLock()) return false;
+            try {
+                if (storage == null || closed || lastUsed - usedBefore > 0 || !savepoints.isEmpty() || !storage.settled()) {
+                    return false;
+                }
+                ObjectStorage s = storage;
+                storage = null;
+                s.close();
+                return true;
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        /** Whether the connection is open now (tests). */
+        boolean connected() {
+            lock.lock();
+            try {
+                return storage != null;
+            } finally {
+                lock.unlock();
+            }
         }
 
         @Override
         public void snapshot(String fileName) {
             Path target = store.snapshotFile(fileName);
-            run(() -> storage.snapshot(target));
+            callVoid(s -> s.snapshot(target));
         }
 
         @Override
         public SqlResult exec(String sql, List<Object> bindings) {
-            return translate(() -> {
-                try (SqlCursor cursor = storage.exec(sql, bindings)) {
+            return call(s -> {
+                try (SqlCursor cursor = s.exec(sql, bindings)) {
                     List<Object[]> rows = new ArrayList<>();
                     for (List<Object> row = cursor.next(); row != null; row = cursor.next()) rows.add(row.toArray());
                     return new SqlResult(cursor.columnNames(), rows, cursor.rowsRead(), cursor.rowsWritten());
@@ -147,13 +249,13 @@ public final class SqliteObjectStore implements ObjectStore {
 
         @Override
         public long databaseSize() {
-            return translate(storage::databaseSize);
+            return call(ObjectStorage::databaseSize);
         }
 
         @Override
         public List<byte[]> get(List<String> keys) {
-            return translate(() -> {
-                SequencedMap<String, byte[]> found = storage.get(keys);
+            return call(s -> {
+                SequencedMap<String, byte[]> found = s.get(keys);
                 List<byte[]> out = new ArrayList<>(keys.size());
                 for (String k : keys) out.add(found.get(k));
                 return out;
@@ -162,27 +264,27 @@ public final class SqliteObjectStore implements ObjectStore {
 
         @Override
         public void put(List<String> keys, List<byte[]> values) {
-            run(() -> {
+            callVoid(s -> {
                 if (keys.size() == 1) {
-                    storage.put(keys.getFirst(), values.getFirst());
+                    s.put(keys.getFirst(), values.getFirst());
                 } else {
                     Map<String, byte[]> entries = new LinkedHashMap<>();
                     for (int i = 0; i < keys.size(); i++) entries.put(keys.get(i), values.get(i));
-                    storage.put(entries);
+                    s.put(entries);
                 }
             });
         }
 
         @Override
         public int delete(List<String> keys) {
-            return translate(() -> storage.delete(keys));
+            return call(s -> s.delete(keys));
         }
 
         @Override
         public List<Entry> list(ListOptions o) {
-            return translate(() -> {
+            return call(s -> {
                 List<Entry> out = new ArrayList<>();
-                for (KvEntry e : storage.list(new KvListOptions(o.start(), o.startAfter(), o.end(), o.prefix(),
+                for (KvEntry e : s.list(new KvListOptions(o.start(), o.startAfter(), o.end(), o.prefix(),
                         o.reverse(), o.limit() > 0 ? o.limit() : null))) {
                     out.add(new Entry(e.key(), e.value()));
                 }
@@ -192,38 +294,38 @@ public final class SqliteObjectStore implements ObjectStore {
 
         @Override
         public void deleteAll() {
-            run(() -> storage.deleteAll(false));
+            callVoid(s -> s.deleteAll(false));
         }
 
         @Override
         public Long alarm() {
-            return translate(() -> {
-                OptionalLong t = storage.getAlarm();
+            return call(s -> {
+                OptionalLong t = s.getAlarm();
                 return t.isPresent() ? t.getAsLong() : null;
             });
         }
 
         @Override
         public void setAlarm(Long epochMillis) {
-            run(() -> {
-                if (epochMillis == null) storage.deleteAlarm();
-                else storage.setAlarm(epochMillis);
+            callVoid(s -> {
+                if (epochMillis == null) s.deleteAlarm();
+                else s.setAlarm(epochMillis);
             });
         }
 
         @Override
         public void beginSavepoint() {
-            run(() -> savepoints.push(storage.savepoint()));
+            callVoid(s -> savepoints.push(s.savepoint()));
         }
 
         @Override
         public void releaseSavepoint() {
-            run(() -> popSavepoint().release());
+            callVoid(s -> popSavepoint().release());
         }
 
         @Override
         public void rollbackSavepoint() {
-            run(() -> popSavepoint().rollback());
+            callVoid(s -> popSavepoint().rollback());
         }
 
         private Savepoint popSavepoint() {
@@ -234,18 +336,40 @@ public final class SqliteObjectStore implements ObjectStore {
 
         @Override
         public void commit() {
-            run(storage::commit);
+            lock.lock();
+            try {
+                // Released: nothing was written since the connection closed, so nothing to commit.
+                if (storage != null) run(storage::commit);
+            } finally {
+                lock.unlock();
+            }
         }
 
         @Override
         public void rollback() {
-            savepoints.clear();
-            run(storage::rollback);
+            lock.lock();
+            try {
+                savepoints.clear();
+                if (storage != null) run(storage::rollback);
+            } finally {
+                lock.unlock();
+            }
         }
 
         @Override
         public void close() {
-            storage.close();
+            lock.lock();
+            try {
+                closed = true;
+                if (store.idle != null) store.idle.remove(this);
+                if (storage != null) {
+                    ObjectStorage s = storage;
+                    storage = null;
+                    s.close();
+                }
+            } finally {
+                lock.unlock();
+            }
         }
     }
 }

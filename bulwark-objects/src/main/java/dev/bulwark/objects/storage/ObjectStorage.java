@@ -59,6 +59,18 @@ public final class ObjectStorage implements AutoCloseable {
         return new ObjectStorage(file, options);
     }
 
+    /**
+     * Opens the database of an object that already has one: a connection closed while its object
+     * stayed live is opened again with this, so a file that vanished meanwhile fails clearly
+     * instead of coming back empty.
+     */
+    public static ObjectStorage reopen(Path file, StorageOptions options) {
+        if (!Files.exists(file)) {
+            throw new StorageException(StorageException.Kind.IO, "the object's database file is gone");
+        }
+        return new ObjectStorage(file, options);
+    }
+
     public StorageOptions options() {
         return options;
     }
@@ -185,6 +197,14 @@ public final class ObjectStorage implements AutoCloseable {
     /** True while writes (or reads) since the last commit are pending. */
     public boolean inTransaction() {
         return tx.isOpen();
+    }
+
+    /**
+     * True when closing now loses nothing: no transaction or savepoint is open, and no error has
+     * lost writes that the next {@link #commit()} must still report.
+     */
+    public boolean settled() {
+        return !closed && tx.settled();
     }
 
     /**

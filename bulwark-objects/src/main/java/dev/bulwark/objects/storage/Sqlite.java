@@ -28,10 +28,10 @@ final class Sqlite implements AutoCloseable {
         this.options = options;
         SQLiteConfig config = new SQLiteConfig();
         config.setPageSize(PAGE_SIZE);
-        config.setJournalMode(SQLiteConfig.JournalMode.WAL);
-        config.setSynchronous(options.durability() == Durability.FULL
-                ? SQLiteConfig.SynchronousMode.FULL : SQLiteConfig.SynchronousMode.NORMAL);
-        config.setLockingMode(SQLiteConfig.LockingMode.EXCLUSIVE);
+        // Locking mode, synchronous and WAL mode are set below, in that order: a WAL first opened
+        // in exclusive locking mode keeps its index in the connection's memory, with no -shm file
+        // to hold open and map (a descriptor and a shared mapping less per open object). Any
+        // statement that reads the schema first (PRAGMA synchronous does) would open the -shm.
         config.enableLoadExtension(false);
         config.setBusyTimeout(0);
         // sqlite-jdbc would otherwise run "SELECT last_insert_rowid()" (a regex match, a prepare,
@@ -52,9 +52,12 @@ final class Sqlite implements AutoCloseable {
             conn.setLimit(SQLiteLimits.SQLITE_LIMIT_ATTACHED, 0);
             conn.setLimit(SQLiteLimits.SQLITE_LIMIT_LENGTH, (int) Math.min(Integer.MAX_VALUE,
                     options.maxValueBytes() + 1024));
+            exec("PRAGMA locking_mode = EXCLUSIVE");
+            exec("PRAGMA synchronous = " + (options.durability() == Durability.FULL ? "FULL" : "NORMAL"));
             long pages = Math.max(16, options.maxDatabaseBytes() / PAGE_SIZE);
             exec("PRAGMA max_page_count = " + pages);
             exec("PRAGMA trusted_schema = OFF");
+            queryStrings("PRAGMA journal_mode = WAL", 1);
         } catch (SQLException e) {
             try {
                 conn.close();

@@ -37,6 +37,11 @@ final class Transactions {
         return depth;
     }
 
+    /** No transaction or savepoint is open and no lost one waits to fail the next commit. */
+    boolean settled() {
+        return !open && depth == 0 && lost == null;
+    }
+
     void ensureOpen() {
         if (lost != null) throw new StorageException(StorageException.Kind.STATE, lost);
         if (open) return;

@@ -16,10 +16,12 @@ import java.util.List;
  *                           (its constructor runs again on its next event; its storage stays)
  * @param confine            how sandboxes are confined by the OS (namespaces, cgroups, seccomp; docs/security.md)
  * @param websocketsPerObject WebSockets one durable object may hold open at once (the node refuses more with 429)
+ * @param objectStorageIdleMs a live durable object whose storage was not used for this long has its
+ *                           database connection closed (opened again at its next storage call); 0: never
  */
 public record SandboxSettings(int processesPerTenant, int isolatesPerWorker, long rssCeilingMb, int poolSize,
                               List<String> jvmOptions, int dynamicWorkersMax, long objectIdleMs, Confine confine,
-                              int websocketsPerObject) {
+                              int websocketsPerObject, long objectStorageIdleMs) {
 
     /** {@code sandboxes.confine}: what the node does about OS confinement of its sandboxes. */
     public enum Confine {
@@ -37,6 +39,8 @@ public record SandboxSettings(int processesPerTenant, int isolatesPerWorker, lon
     public static final long DEFAULT_OBJECT_IDLE_MS = 10_000;
     /** Workers' documented limit of hibernatable WebSockets per object. */
     public static final int DEFAULT_WEBSOCKETS_PER_OBJECT = 32_768;
+    /** An open SQLite connection is most of an idle object's memory (docs/notes/idlemem.md). */
+    public static final long DEFAULT_OBJECT_STORAGE_IDLE_MS = dev.bulwark.objects.process.SandboxMain.DEFAULT_STORAGE_IDLE_MS;
     public static final SandboxSettings DEFAULTS = new SandboxSettings(1, 1, 1024, 4, List.of());
 
     public SandboxSettings(int processesPerTenant, int isolatesPerWorker, long rssCeilingMb, int poolSize,
@@ -63,17 +67,30 @@ public record SandboxSettings(int processesPerTenant, int isolatesPerWorker, lon
                 confine, DEFAULT_WEBSOCKETS_PER_OBJECT);
     }
 
+    public SandboxSettings(int processesPerTenant, int isolatesPerWorker, long rssCeilingMb, int poolSize,
+                           List<String> jvmOptions, int dynamicWorkersMax, long objectIdleMs, Confine confine,
+                           int websocketsPerObject) {
+        this(processesPerTenant, isolatesPerWorker, rssCeilingMb, poolSize, jvmOptions, dynamicWorkersMax, objectIdleMs,
+                confine, websocketsPerObject, DEFAULT_OBJECT_STORAGE_IDLE_MS);
+    }
+
     /** These settings with another per-object WebSocket limit. */
     public SandboxSettings withWebsocketsPerObject(int limit) {
         return new SandboxSettings(processesPerTenant, isolatesPerWorker, rssCeilingMb, poolSize, jvmOptions,
-                dynamicWorkersMax, objectIdleMs, confine, limit);
+                dynamicWorkersMax, objectIdleMs, confine, limit, objectStorageIdleMs);
+    }
+
+    /** These settings with another idle time before an object's database connection closes. */
+    public SandboxSettings withObjectStorageIdleMs(long ms) {
+        return new SandboxSettings(processesPerTenant, isolatesPerWorker, rssCeilingMb, poolSize, jvmOptions,
+                dynamicWorkersMax, objectIdleMs, confine, websocketsPerObject, ms);
     }
 
     public SandboxSettings {
         jvmOptions = List.copyOf(jvmOptions);
         java.util.Objects.requireNonNull(confine, "confine");
         if (processesPerTenant < 1 || isolatesPerWorker < 1 || rssCeilingMb < 1 || poolSize < 0 || dynamicWorkersMax < 1
-                || objectIdleMs < 1 || websocketsPerObject < 1) {
+                || objectIdleMs < 1 || websocketsPerObject < 1 || objectStorageIdleMs < 0) {
             throw new IllegalArgumentException("sandbox settings out of range: " + processesPerTenant + ", "
                     + isolatesPerWorker + ", " + rssCeilingMb + ", " + poolSize);
         }

@@ -34,7 +34,7 @@ final class SettingsReader {
             "limits", Set.of("cpu_ms", "wall_ms", "heap_mb", "subrequests", "code_bytes", "env_bytes",
                     "request_body_bytes"),
             "sandboxes", Set.of("processes_per_tenant", "isolates_per_worker", "rss_ceiling_mb", "pool_size",
-                    "dynamic_workers_max", "object_idle_ms", "websockets_per_object",
+                    "dynamic_workers_max", "object_idle_ms", "object_storage_idle_ms", "websockets_per_object",
                     "jvm_options", "confine"),
             "egress", Set.of("allow", "allow_private_networks", "rules", "test_only_allow_loopback",
                     "max_response_bytes", "timeout_ms", "max_concurrent", "max_concurrent_per_tenant"),
@@ -173,7 +173,8 @@ final class SettingsReader {
                     default -> throw v.invalid("\"auto\", \"require\" or \"off\"");
                 }),
                 orDefault(get("sandboxes.websockets_per_object"), d.websocketsPerObject(),
-                        v -> v.integer(1, Integer.MAX_VALUE, POSITIVE)));
+                        v -> v.integer(1, Integer.MAX_VALUE, POSITIVE)),
+                nonNegativeLong("sandboxes.object_storage_idle_ms", d.objectStorageIdleMs()));
     }
 
     private EgressSettings egress() throws ConfigException {

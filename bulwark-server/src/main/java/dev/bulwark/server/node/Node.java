@@ -125,7 +125,8 @@ public final class Node implements AutoCloseable {
         this.egress = new EgressGateway(settings.egress(), invocationRecords);
         var sb = settings.sandboxes();
         SandboxLauncher launcher = new SandboxLauncher(runDir, settings.dataDir(), settings.limits().heapMb(), sb.poolSize(),
-                sb.isolatesPerWorker(), sb.rssCeilingMb(), sb.jvmOptions(), sb.objectIdleMs(), confinement);
+                sb.isolatesPerWorker(), sb.rssCeilingMb(), sb.jvmOptions(), sb.objectIdleMs(), sb.objectStorageIdleMs(),
+                confinement);
         this.supervisor = new SandboxSupervisor(launcher, sb.processesPerTenant(), sb.rssCeilingMb() << 20,
                 new SandboxEvents() {
                     @Override

@@ -18,6 +18,7 @@ final class SandboxLauncher {
     private final Path runDir;
     private final Path dataDir;
     private final long objectIdleMs;
+    private final long objectStorageIdleMs;
     private final Path libDir;
     private final int heapMb;
     private final int poolSize;
@@ -32,8 +33,10 @@ final class SandboxLauncher {
     private volatile boolean killed;
 
     SandboxLauncher(Path runDir, Path dataDir, int heapMb, int poolSize, int isolatesPerWorker, long rssCeilingMb,
-                    List<String> jvmOptions, long objectIdleMs, Confinement confinement) throws IOException {
+                    List<String> jvmOptions, long objectIdleMs, long objectStorageIdleMs, Confinement confinement)
+            throws IOException {
         this.objectIdleMs = objectIdleMs;
+        this.objectStorageIdleMs = objectStorageIdleMs;
         this.confinement = confinement;
         this.memoryLimitBytes = (rssCeilingMb + 64) << 20;
         this.dataDir = dataDir;
@@ -102,6 +105,7 @@ final class SandboxLauncher {
                 "--heap-mb", Integer.toString(heapMb), "--pool", Integer.toString(poolSize),
                 "--isolates-per-worker", Integer.toString(isolatesPerWorker),
                 "--object-idle-ms", Long.toString(objectIdleMs),
+                "--object-storage-idle-ms", Long.toString(objectStorageIdleMs),
                 "--rss-soft-mb", Long.toString(rssSoftMb)));
         if (confinement.seccomp()) cmd.addAll(List.of("--seccomp", "on"));
         if (confinement.confined()) {

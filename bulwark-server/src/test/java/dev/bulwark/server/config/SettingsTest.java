@@ -196,6 +196,26 @@ class SettingsTest {
     }
 
     @Test
+    void object_storage_idle_ms_defaults_to_one_second_may_be_zero_and_not_negative() throws ConfigException {
+        project(dir, """
+                { "name": "w", "main": "index.js", "compatibility_date": "2025-09-01" }""");
+        assertThat(ProjectLoader.load(dir).settings().sandboxes().objectStorageIdleMs()).isEqualTo(1000);
+
+        write(dir, "bulwark.toml", """
+                [sandboxes]
+                object_storage_idle_ms = 0
+                """);
+        assertThat(ProjectLoader.load(dir).settings().sandboxes().objectStorageIdleMs()).isZero();
+
+        write(dir, "bulwark.toml", """
+                [sandboxes]
+                object_storage_idle_ms = -1
+                """);
+        assertThatThrownBy(() -> ProjectLoader.load(dir)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("sandboxes.object_storage_idle_ms");
+    }
+
+    @Test
     void websockets_per_object_defaults_to_workers_number_and_must_be_positive() throws ConfigException {
         project(dir, """
                 { "name": "w", "main": "index.js", "compatibility_date": "2025-09-01" }""");

@@ -22,8 +22,10 @@ class ConfinementStartupBench {
         Path data = Files.createTempDirectory("bulwark-bench-data");
         Confinement confined = Confinement.detect(SandboxSettings.Confine.AUTO, "bulwark-bench-" + ProcessHandle.current().pid());
         Confinement plain = Confinement.detect(SandboxSettings.Confine.OFF, "unused");
-        SandboxLauncher c = new SandboxLauncher(run, data, 64, 1, 1, 1024, List.of(), SandboxSettings.DEFAULT_OBJECT_IDLE_MS, confined);
-        SandboxLauncher p = new SandboxLauncher(run, data, 64, 1, 1, 1024, List.of(), SandboxSettings.DEFAULT_OBJECT_IDLE_MS, plain);
+        SandboxLauncher c = new SandboxLauncher(run, data, 64, 1, 1, 1024, List.of(), SandboxSettings.DEFAULT_OBJECT_IDLE_MS,
+                SandboxSettings.DEFAULT_OBJECT_STORAGE_IDLE_MS, confined);
+        SandboxLauncher p = new SandboxLauncher(run, data, 64, 1, 1, 1024, List.of(), SandboxSettings.DEFAULT_OBJECT_IDLE_MS,
+                SandboxSettings.DEFAULT_OBJECT_STORAGE_IDLE_MS, plain);
         List<Long> tc = new ArrayList<>();
         List<Long> tp = new ArrayList<>();
         for (int i = 0; i < ROUNDS + 1; i++) {
