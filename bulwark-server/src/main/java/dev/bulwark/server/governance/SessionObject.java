@@ -281,18 +281,17 @@ final class SessionObject implements JavaDurableObject {
         if (!d.logOnlyDenials().isEmpty()) body.put("logOnlyDenials", d.logOnlyDenials());
         if (approved) body.put("approval", approval.id());
         audit.append(now, "decision", body);
-        history.operation(now, gov.checkpointEvery(), audit, ledger);
         // The ledger, after the decision is in the trail.
         SessionLedger.Row row = ledger.byKey(key);
-        if (row != null) {
-            Map<String, Object> repeated = ledgerEvents.repeat(now, envelopeId, key, toolName, argsHash, row, e.actor());
-            if (repeated != null) return repeated;
-        } else {
+        Map<String, Object> repeated = row == null ? null : ledgerEvents.repeat(now, envelopeId, key, toolName, argsHash, row, e.actor());
+        if (row == null) {
             // The arguments are kept only when a revert will need them (they may hold what the trail redacts).
             ledger.insertPending(key, toolName, argsHash, envelopeId, tool.revert() != null ? args : null, now);
             db.sql("UPDATE state SET tool_calls = tool_calls + 1, spend = spend + ? WHERE id = 1", tool.cost()).close();
             history.note(toolName, now);
         }
+        history.operation(now, gov.checkpointEvery(), audit, ledger);
+        if (repeated != null) return repeated;
         if (approved && approval.state().equals("approved")) approvals.setState(approval.id(), "used");
         Map<String, Object> run = new LinkedHashMap<>();
         run.put("verdict", "run");
