@@ -411,4 +411,38 @@ class LedgerTest {
         assertThat(verified.firstBroken()).isNull();
         assertThat(verified.records()).isEqualTo(rows.size());
     }
+
+    @Test
+    void aSessionMadeBeforeThisLedgerIsUpgradedOnItsNextEvent() throws Exception {
+        start();
+        gov.registerTool(tool("tickets.create", Contract.CONTROLLED_MUTATION, effect("T")).withRevert(revertLogged()));
+        String s = admit("tickets.create");
+        assertThat(new Caller(s).call("tickets.create", "t1")).isEqualTo(ok("T-t1", false));
+        base.node.close();
+        base.node = null;
+        // Back to the schema the first governance branch made: no phase/args/applied_n, no history index or tables.
+        Path db;
+        try (var files = java.nio.file.Files.walk(data.resolve("node-objects"))) {
+            db = files.filter(p -> p.toString().contains("BulwarkSession") && p.toString().endsWith(".sqlite")).findFirst().orElseThrow();
+        }
+        try (var c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + db); var st = c.createStatement()) {
+            for (String sql : List.of("DROP INDEX ledger_applied", "DROP INDEX calls_tool_at", "DROP TABLE call_totals",
+                    "DROP TABLE checkpoint", "ALTER TABLE ledger DROP COLUMN applied_n", "ALTER TABLE ledger DROP COLUMN phase",
+                    "ALTER TABLE ledger DROP COLUMN args")) {
+                st.execute(sql);
+            }
+        }
+        start();
+        gov.registerTool(tool("tickets.create", Contract.CONTROLLED_MUTATION, effect("T")).withRevert(revertLogged()));
+        Caller c = new Caller(s);
+        assertThat(c.call("tickets.create", "t1")).isEqualTo(ok("T-t1", true));
+        assertThat(c.call("tickets.create", "t2")).isEqualTo(ok("T-t2", false));
+        assertThat(effects).containsExactly("tickets.create t1", "tickets.create t2");
+        // t1's arguments were not kept before the upgrade: the rollback refuses rather than revert without them.
+        assertThatThrownBy(() -> gov.rollback("acme", s, "ops")).isInstanceOfSatisfying(GovernanceException.class,
+                e -> assertThat(e.error().message()).isEqualTo("1 applied call(s) have no revert: t1"));
+        assertThat(reverts).isEmpty();
+        assertThat(states(s)).containsExactly(Map.entry("t1", "applied"), Map.entry("t2", "applied"));
+        assertThat(gov.audit("acme", s).get("firstBroken")).isEqualTo(0L);
+    }
 }
