@@ -21,10 +21,10 @@ import java.util.regex.Pattern;
  * does not have.
  */
 final class GovernanceReader {
-    static final Set<String> KEYS = Set.of("tools", "policies", "policy_version", "policy_mode", "lanes");
+    static final Set<String> KEYS = Set.of("tools", "policies", "policy_version", "policy_mode", "lanes", "checkpoint_every");
     private static final Set<String> TOOL_KEYS = Set.of("name", "args_schema", "contract", "cost", "webhook", "service");
-    private static final Set<String> WEBHOOK_KEYS = Set.of("url", "headers");
-    private static final Set<String> SERVICE_KEYS = Set.of("worker", "entrypoint", "method");
+    private static final Set<String> WEBHOOK_KEYS = Set.of("url", "headers", "lookup_url", "revert_url");
+    private static final Set<String> SERVICE_KEYS = Set.of("worker", "entrypoint", "method", "lookup_method", "revert_method");
     private static final Set<String> CONTRACTS = Set.of("read_only", "controlled_mutation", "privileged");
     /** What {@code Tool} accepts: 1 to 4 dotted parts. */
     private static final Pattern TOOL_NAME = Pattern.compile("[a-z][a-z0-9_]{0,62}(\\.[a-z][a-z0-9_]{0,62}){0,3}");
@@ -69,7 +69,10 @@ final class GovernanceReader {
             mode = m.get().nonEmptyString();
             if (!mode.equals("enforce") && !mode.equals("log-only")) throw m.get().invalid("\"enforce\" or \"log-only\"");
         }
-        return new GovernanceSettings(tools, dir, version, mode, LaneReader.read(get.apply("governance.lanes")));
+        long checkpointEvery = 0;
+        Optional<ConfigValue> every = get.apply("governance.checkpoint_every");
+        if (every.isPresent()) checkpointEvery = every.get().integer(1L, 1_000_000_000L, "an integer from 1 to 1000000000");
+        return new GovernanceSettings(tools, dir, version, mode, LaneReader.read(get.apply("governance.lanes")), checkpointEvery);
     }
 
     private static GovernanceSettings.ToolSetting tool(ConfigValue t, Set<String> secretNames) throws ConfigException {
@@ -98,16 +101,9 @@ final class GovernanceReader {
 
     private static GovernanceSettings.Webhook webhook(ConfigValue w, Set<String> secretNames) throws ConfigException {
         onlyKeys(w, WEBHOOK_KEYS, "a webhook");
-        ConfigValue urlValue = w.required("url");
-        URI url;
-        try {
-            url = new URI(urlValue.nonEmptyString());
-        } catch (URISyntaxException e) {
-            throw urlValue.invalid("an http or https URL");
-        }
-        if (!("https".equals(url.getScheme()) || "http".equals(url.getScheme())) || url.getHost() == null) {
-            throw urlValue.invalid("an http or https URL");
-        }
+        URI url = url(w.required("url"));
+        URI lookupUrl = w.optional("lookup_url").isPresent() ? url(w.optional("lookup_url").get()) : null;
+        URI revertUrl = w.optional("revert_url").isPresent() ? url(w.optional("revert_url").get()) : null;
         Map<String, String> headers = new LinkedHashMap<>();
         Optional<ConfigValue> h = w.optional("headers");
         if (h.isPresent()) {
@@ -124,7 +120,20 @@ final class GovernanceReader {
                 headers.put(e.getKey(), template);
             }
         }
-        return new GovernanceSettings.Webhook(url, headers);
+        return new GovernanceSettings.Webhook(url, headers, lookupUrl, revertUrl);
+    }
+
+    private static URI url(ConfigValue urlValue) throws ConfigException {
+        URI url;
+        try {
+            url = new URI(urlValue.nonEmptyString());
+        } catch (URISyntaxException e) {
+            throw urlValue.invalid("an http or https URL");
+        }
+        if (!("https".equals(url.getScheme()) || "http".equals(url.getScheme())) || url.getHost() == null) {
+            throw urlValue.invalid("an http or https URL");
+        }
+        return url;
     }
 
     private static GovernanceSettings.Entrypoint service(ConfigValue s) throws ConfigException {
@@ -137,12 +146,18 @@ final class GovernanceReader {
             entrypoint = e.get().nonEmptyString();
             if (!JS_NAME.matcher(entrypoint).matches()) throw e.get().invalid("the name of an exported class");
         }
-        ConfigValue method = s.required("method");
+        String method = method(s.required("method"));
+        String lookup = s.optional("lookup_method").isPresent() ? method(s.optional("lookup_method").get()) : null;
+        String revert = s.optional("revert_method").isPresent() ? method(s.optional("revert_method").get()) : null;
+        return new GovernanceSettings.Entrypoint(worker.nonEmptyString(), entrypoint, method, lookup, revert);
+    }
+
+    private static String method(ConfigValue method) throws ConfigException {
         if (!JS_NAME.matcher(method.nonEmptyString()).matches() || method.nonEmptyString().equals("fetch")
                 || method.nonEmptyString().equals("constructor")) {
             throw method.invalid("the name of an RPC method of the entrypoint (not fetch or constructor)");
         }
-        return new GovernanceSettings.Entrypoint(worker.nonEmptyString(), entrypoint, method.nonEmptyString());
+        return method.nonEmptyString();
     }
 
     private static void onlyKeys(ConfigValue v, Set<String> known, String what) throws ConfigException {

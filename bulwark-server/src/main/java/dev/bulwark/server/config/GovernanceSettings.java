@@ -19,9 +19,11 @@ import java.util.Objects;
  * @param policyVersion the operator's label of the policies, in every envelope and decision
  * @param policyMode    {@code enforce} or {@code log-only}: the mode of every rule without {@code @mode}
  * @param lanes         the lanes of governed runs and their budgets ({@code governance.lanes})
+ * @param checkpointEvery tool calls a session object mediates between two checkpoints of its history, or 0 (not set:
+ *                        the node's default)
  */
 public record GovernanceSettings(List<ToolSetting> tools, Path policyDir, String policyVersion, String policyMode,
-                                 LaneSettings lanes) {
+                                 LaneSettings lanes, long checkpointEvery) {
     public static final GovernanceSettings NONE = new GovernanceSettings(List.of(), null, "1", "enforce");
 
     public GovernanceSettings {
@@ -32,12 +34,12 @@ public record GovernanceSettings(List<ToolSetting> tools, Path policyDir, String
     }
 
     public GovernanceSettings(List<ToolSetting> tools, Path policyDir, String policyVersion, String policyMode) {
-        this(tools, policyDir, policyVersion, policyMode, LaneSettings.DEFAULTS);
+        this(tools, policyDir, policyVersion, policyMode, LaneSettings.DEFAULTS, 0);
     }
 
     /** Whether the project configures governance at all. */
     public boolean isEmpty() {
-        return tools.isEmpty() && policyDir == null && lanes.equals(LaneSettings.DEFAULTS);
+        return tools.isEmpty() && policyDir == null && lanes.equals(LaneSettings.DEFAULTS) && checkpointEvery == 0;
     }
 
     /**
@@ -55,10 +57,16 @@ public record GovernanceSettings(List<ToolSetting> tools, Path policyDir, String
      * An HTTP webhook of the operator's service.
      *
      * @param headers header name → value template; {@code ${NAME}} stands for the secret NAME
+     * @param lookupUrl where the node asks whether a call whose outcome is unknown took effect, or null
+     * @param revertUrl where the node asks to undo an applied call in a rollback, or null
      */
-    public record Webhook(URI url, Map<String, String> headers) implements Implementation {
+    public record Webhook(URI url, Map<String, String> headers, URI lookupUrl, URI revertUrl) implements Implementation {
         public Webhook {
             headers = Map.copyOf(headers);
+        }
+
+        public Webhook(URI url, Map<String, String> headers) {
+            this(url, headers, null, null);
         }
     }
 
@@ -67,6 +75,13 @@ public record GovernanceSettings(List<ToolSetting> tools, Path policyDir, String
      * called with JS RPC as {@code method(args, call)}.
      *
      * @param entrypoint the named export ({@code WorkerEntrypoint} class), or null for the default export
+     * @param lookupMethod the method answering whether a call took effect ({@code {applied, value?}}), or null
+     * @param revertMethod the method undoing an applied call, or null
      */
-    public record Entrypoint(String service, String entrypoint, String method) implements Implementation {}
+    public record Entrypoint(String service, String entrypoint, String method, String lookupMethod, String revertMethod)
+            implements Implementation {
+        public Entrypoint(String service, String entrypoint, String method) {
+            this(service, entrypoint, method, null, null);
+        }
+    }
 }

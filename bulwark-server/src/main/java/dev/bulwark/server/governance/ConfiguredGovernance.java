@@ -42,6 +42,7 @@ public final class ConfiguredGovernance {
         for (ProjectConfig p : projects) tenantOf.put(p.name(), p.settings().tenant());
         ProjectConfig policySource = null;
         ProjectConfig laneSource = null;
+        ProjectConfig checkpointSource = null;
         for (ProjectConfig project : projects) {
             GovernanceSettings g = project.settings().governance();
             if (!g.lanes().equals(dev.bulwark.server.config.LaneSettings.DEFAULTS)) {
@@ -51,6 +52,14 @@ public final class ConfiguredGovernance {
                 }
                 laneSource = project;
                 governance.lanes().configure(g.lanes());
+            }
+            if (g.checkpointEvery() > 0) {
+                if (checkpointSource != null && checkpointSource.settings().governance().checkpointEvery() != g.checkpointEvery()) {
+                    throw new IllegalArgumentException("governance.checkpoint_every differs between " + checkpointSource.name() + " and "
+                            + project.name() + "; a node has one");
+                }
+                checkpointSource = project;
+                governance.checkpointEvery(g.checkpointEvery());
             }
             for (GovernanceSettings.ToolSetting t : g.tools()) {
                 String before = definedBy.putIfAbsent(t.name(), project.name());
@@ -87,14 +96,17 @@ public final class ConfiguredGovernance {
         try {
             return switch (t.implementation()) {
                 case GovernanceSettings.Webhook w -> governance.webhookTool(t.name(), t.argsSchema(), contract, t.cost(), w.url(),
-                        headers(w.headers(), project.secrets()));
+                        headers(w.headers(), project.secrets()), w.lookupUrl(), w.revertUrl());
                 case GovernanceSettings.Entrypoint e -> {
                     String owner = project.settings().tenant();
                     if (!owner.equals(tenantOf.get(e.service()))) {
                         throw new IllegalArgumentException("its worker " + e.service()
                                 + " is not a worker of the tenant " + owner + " served by this node");
                     }
-                    yield new Tool(t.name(), t.argsSchema(), contract, t.cost(), entrypoint(new EntrypointCalls(node), owner, e));
+                    EntrypointCalls calls = new EntrypointCalls(node);
+                    yield new Tool(t.name(), t.argsSchema(), contract, t.cost(), entrypoint(calls, owner, e),
+                            e.lookupMethod() == null ? null : entrypointLookup(calls, owner, e),
+                            e.revertMethod() == null ? null : entrypointRevert(calls, owner, e));
                 }
             };
         } catch (IllegalArgumentException ex) {
@@ -126,24 +138,47 @@ public final class ConfiguredGovernance {
      * called. A thrown error or a failed call is a failed outcome, recorded like any.
      */
     static ToolFunction entrypoint(EntrypointCalls calls, String owner, GovernanceSettings.Entrypoint e) {
+        return call -> rpc(calls, owner, e, e.method(), call, List.of());
+    }
+
+    /**
+     * The lookup of an entrypoint tool: {@code lookupMethod(args, call)} answers {@code {applied: true,
+     * value}} or {@code {applied: false}}; anything else (a throw included) is "cannot tell".
+     */
+    static ToolLookup entrypointLookup(EntrypointCalls calls, String owner, GovernanceSettings.Entrypoint e) {
         return call -> {
-            if (!owner.equals(call.tenant())) {
-                throw new IllegalStateException("a session of " + call.tenant() + " called a tool of " + owner);
-            }
-            Map<String, Object> meta = new LinkedHashMap<>();
-            meta.put("tool", call.tool());
-            meta.put("session", call.session());
-            meta.put("tenant", call.tenant());
-            meta.put("actor", call.actor());
-            meta.put("idempotencyKey", call.idempotencyKey());
-            byte[] args = StructuredValues.encode(List.of(call.args(), meta), MAX_ARGS_BYTES);
-            Message answer = calls.rpc(owner, e.service(), e.entrypoint(), e.method(), args);
-            return switch (answer) {
-                case Message.RpcResult r when r.threw() -> throw new IllegalStateException("the entrypoint " + e.method() + " threw");
-                case Message.RpcResult r -> r.value() == null ? null : StructuredValues.decode(r.value());
-                case Message.CallFailed f -> throw new IllegalStateException("the entrypoint call failed: " + f.code() + " " + f.message());
-                default -> throw new IllegalStateException("unexpected answer " + answer.getClass().getSimpleName());
-            };
+            Object found = rpc(calls, owner, e, e.lookupMethod(), call, List.of());
+            if (found instanceof Map<?, ?> m && Boolean.TRUE.equals(m.get("applied"))) return new ToolLookup.Applied(m.get("value"));
+            if (found instanceof Map<?, ?> m && Boolean.FALSE.equals(m.get("applied"))) return new ToolLookup.NotApplied();
+            return new ToolLookup.Unknown();
+        };
+    }
+
+    /** The revert of an entrypoint tool: {@code revertMethod(args, call, value)}; a throw is a failed revert. */
+    static ToolRevert entrypointRevert(EntrypointCalls calls, String owner, GovernanceSettings.Entrypoint e) {
+        return (call, value) -> rpc(calls, owner, e, e.revertMethod(), call, java.util.Collections.singletonList(value));
+    }
+
+    private static Object rpc(EntrypointCalls calls, String owner, GovernanceSettings.Entrypoint e, String method, ToolCall call,
+                              List<Object> extra) {
+        if (!owner.equals(call.tenant())) {
+            throw new IllegalStateException("a session of " + call.tenant() + " called a tool of " + owner);
+        }
+        Map<String, Object> meta = new LinkedHashMap<>();
+        meta.put("tool", call.tool());
+        meta.put("session", call.session());
+        meta.put("tenant", call.tenant());
+        meta.put("actor", call.actor());
+        meta.put("idempotencyKey", call.idempotencyKey());
+        List<Object> all = new java.util.ArrayList<>(List.of(call.args(), meta));
+        all.addAll(extra);
+        byte[] args = StructuredValues.encode(all, MAX_ARGS_BYTES);
+        Message answer = calls.rpc(owner, e.service(), e.entrypoint(), method, args);
+        return switch (answer) {
+            case Message.RpcResult r when r.threw() -> throw new IllegalStateException("the entrypoint " + method + " threw");
+            case Message.RpcResult r -> r.value() == null ? null : StructuredValues.decode(r.value());
+            case Message.CallFailed f -> throw new IllegalStateException("the entrypoint call failed: " + f.code() + " " + f.message());
+            default -> throw new IllegalStateException("unexpected answer " + answer.getClass().getSimpleName());
         };
     }
 }

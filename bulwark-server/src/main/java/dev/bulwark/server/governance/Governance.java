@@ -62,6 +62,7 @@ public final class Governance implements AutoCloseable {
     private volatile long envelopeTtlMs = DEFAULT_ENVELOPE_TTL_MS;
     public static final long DEFAULT_APPROVAL_TTL_MS = 24 * 3600_000L;
     private volatile long approvalTtlMs = DEFAULT_APPROVAL_TTL_MS;
+    private volatile long checkpointEvery = SessionHistory.DEFAULT_EVERY;
     volatile LongSupplier clock = System::currentTimeMillis;
     private Webhooks webhooks;
     /** Redaction rules for tool-call arguments in the trail; null: the trail keeps only their hash. */
@@ -113,15 +114,28 @@ public final class Governance implements AutoCloseable {
      */
     public Tool webhookTool(String name, com.fasterxml.jackson.databind.JsonNode argsSchema, Contract contract, long cost,
                             java.net.URI url, Map<String, String> credentials) {
-        if (!"https".equals(url.getScheme()) && !"http".equals(url.getScheme())) {
-            throw new IllegalArgumentException("a webhook URL is http or https");
+        return webhookTool(name, argsSchema, contract, cost, url, credentials, null, null);
+    }
+
+    /**
+     * A webhook tool with a lookup ({@code lookupUrl}, see {@link Webhooks#lookup}) and a revert
+     * ({@code revertUrl}, see {@link Webhooks#revert}), each optional (null), called like the tool.
+     */
+    public Tool webhookTool(String name, com.fasterxml.jackson.databind.JsonNode argsSchema, Contract contract, long cost,
+                            java.net.URI url, Map<String, String> credentials, java.net.URI lookupUrl, java.net.URI revertUrl) {
+        for (java.net.URI u : new java.net.URI[] {url, lookupUrl, revertUrl}) {
+            if (u != null && !"https".equals(u.getScheme()) && !"http".equals(u.getScheme())) {
+                throw new IllegalArgumentException("a webhook URL is http or https");
+            }
         }
         Webhooks w;
         synchronized (this) {
             if (webhooks == null) webhooks = new Webhooks(node.settings().egress());
             w = webhooks;
         }
-        return new Tool(name, argsSchema, contract, cost, w.function(name, url, Map.copyOf(credentials)));
+        Map<String, String> creds = Map.copyOf(credentials);
+        return new Tool(name, argsSchema, contract, cost, w.function(name, url, creds),
+                lookupUrl == null ? null : w.lookup(name, lookupUrl, creds), revertUrl == null ? null : w.revert(name, revertUrl, creds));
     }
 
     /** Stops the webhook client (the node calls this when it closes). */
@@ -174,6 +188,19 @@ public final class Governance implements AutoCloseable {
 
     long approvalTtlMs() {
         return approvalTtlMs;
+    }
+
+    /**
+     * How many tool calls a session object mediates between two checkpoints of its history (see
+     * {@link SessionHistory}); 1,000 by default.
+     */
+    public void checkpointEvery(long operations) {
+        if (operations < 1) throw new IllegalArgumentException("checkpoint_every is at least 1");
+        this.checkpointEvery = operations;
+    }
+
+    long checkpointEvery() {
+        return checkpointEvery;
     }
 
     Policies policies() {
@@ -431,6 +458,13 @@ public final class Governance implements AutoCloseable {
             Object callArgs = args == null ? new LinkedHashMap<String, Object>() : args;
             Map<String, Object> d = (Map<String, Object>) stub.call("decide", token, seq, toolName, callArgs, idempotencyKey,
                     key != null);
+            Tool tool = tools.get(toolName);
+            ToolCall call = "answer".equals(d.get("verdict")) ? null : new ToolCall(session, tenant, (String) d.get("actor"),
+                    toolName, (Map<String, Object>) callArgs, idempotencyKey);
+            if ("lookup".equals(d.get("verdict"))) {
+                // The outcome of an earlier call with this key is unknown: ask the tool, never run it blindly.
+                d = (Map<String, Object>) stub.call("reconcile", idempotencyKey, lookup(tool, call));
+            }
             if ("answer".equals(d.get("verdict"))) {
                 Map<String, Object> answer = (Map<String, Object>) d.get("answer");
                 if (answer.get("approval") instanceof Map<?, ?> a && "pending".equals(a.get("state"))) {
@@ -439,11 +473,10 @@ public final class Governance implements AutoCloseable {
                 metrics.answered(answer);
                 return answer;
             }
-            Tool tool = tools.get(toolName);
+            CrashPoints.reach(CrashPoints.DECIDED);
             Map<String, Object> answer = new LinkedHashMap<>();
             try {
-                Object value = tool.function().run(new ToolCall(session, tenant, (String) d.get("actor"), toolName,
-                        (Map<String, Object>) callArgs, idempotencyKey));
+                Object value = tool.function().run(call);
                 answer.put("ok", true);
                 answer.put("value", value);
                 StructuredValues.encode(answer, 8 << 20); // a result with no JS form is a failure, recorded as one
@@ -451,11 +484,119 @@ public final class Governance implements AutoCloseable {
                 log.warn("tool {} of session {} failed: {}", toolName, session, e.toString());
                 answer = new GovernanceError("tool_failed", "the tool failed", null, null, false).answer();
             }
+            CrashPoints.reach(CrashPoints.EFFECT);
             stub.call("record", idempotencyKey, answer);
+            CrashPoints.reach(CrashPoints.RECORDED);
             metrics.answered(answer);
             return answer;
         } finally {
             lock.unlock();
+        }
+    }
+
+    /** The tool's lookup for {@code call}, as the session object's {@code reconcile} takes it. */
+    private static Map<String, Object> lookup(Tool tool, ToolCall call) {
+        ToolLookup.Result found;
+        try {
+            found = tool == null || tool.lookup() == null ? new ToolLookup.Unknown() : tool.lookup().lookup(call);
+        } catch (Exception | StackOverflowError e) {
+            log.warn("the lookup of tool {} of session {} failed: {}", call.tool(), call.session(), e.toString());
+            found = new ToolLookup.Unknown();
+        }
+        Map<String, Object> out = new LinkedHashMap<>();
+        switch (found) {
+            case ToolLookup.Applied a -> {
+                out.put("applied", true);
+                out.put("value", a.value());
+                try {
+                    StructuredValues.encode(out, 8 << 20);
+                } catch (RuntimeException e) {
+                    log.warn("the lookup of tool {} answered a value with no JS form", call.tool());
+                    out.clear();
+                }
+            }
+            case ToolLookup.NotApplied n -> out.put("applied", false);
+            case ToolLookup.Unknown u -> { }
+            case null -> { }
+        }
+        return out;
+    }
+
+    // ---- the ledger, for operators ----
+
+    /**
+     * The session's ledger, oldest first (at most 1,000 rows): {@code key, tool, state, unknown?
+     * (call | revert), outcome?, argsHash, createdAt, updatedAt}. Arguments are never listed.
+     */
+    @SuppressWarnings("unchecked")
+    public List<Map<String, Object>> ledger(String tenant, String id) {
+        known(tenant, id);
+        Map<String, Object> out = (Map<String, Object>) stub(tenant, id).call("ledger", 1_000L);
+        if (out == null) throw notFound();
+        return (List<Map<String, Object>>) out.get("ledger");
+    }
+
+    /**
+     * An operator ({@code operator}: who, for the trail) settles the {@code outcome_unknown} row of
+     * {@code key}: {@code applied} (a call's, with {@code value} as its recorded value; or a revert
+     * that did not happen) or {@code not_applied} (the call's effect did not happen: the key runs once
+     * when called again) or {@code reverted} (a revert's effect happened). Returns the row.
+     *
+     * @throws GovernanceException 404 not_found; 400 bad_request; 409 not_outcome_unknown
+     */
+    @SuppressWarnings("unchecked")
+    public Map<String, Object> settle(String tenant, String id, String key, String state, Object value, String operator) {
+        known(tenant, id);
+        if (key == null || key.isEmpty() || key.length() > SessionTools.MAX_KEY_CHARS) {
+            throw GovernanceException.of(400, "bad_request", "key is the idempotency key of a ledger row");
+        }
+        checkOperator(operator);
+        ReentrantLock lock = lock(id);
+        lock.lock();
+        try {
+            Map<String, Object> out = (Map<String, Object>) stub(tenant, id).call("settle", key, state, value, operator);
+            if (out == null) throw notFound();
+            if (!Boolean.TRUE.equals(out.get("ok"))) throw refusal(out);
+            return (Map<String, Object>) out.get("entry");
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Rolls the session back: the revert of every applied call (successful, of a tool that is not
+     * read-only), newest first, each at most once, crash-safely (see {@link SessionRollback}).
+     * Returns {@code {reverted: [keys]}}.
+     *
+     * @throws GovernanceException 404 not_found; 400 bad_request; 409 ledger_unsettled / not_revertible /
+     *                             revert_failed
+     */
+    public Map<String, Object> rollback(String tenant, String id, String operator) {
+        known(tenant, id);
+        checkOperator(operator);
+        ReentrantLock lock = lock(id);
+        lock.lock();
+        try {
+            return new SessionRollback(this, stub(tenant, id), tenant, id).run(operator);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    static GovernanceException refusal(Map<String, Object> answer) {
+        @SuppressWarnings("unchecked")
+        GovernanceError e = GovernanceError.fromMap((Map<String, Object>) answer.get("error"));
+        int status = switch (e.code()) {
+            case "not_found" -> 404;
+            case "bad_request" -> 400;
+            default -> 409;
+        };
+        return new GovernanceException(status, e);
+    }
+
+    private static void checkOperator(String operator) {
+        if (operator == null || !Admission.ACTOR.matcher(operator).matches()) {
+            throw GovernanceException.of(400, "bad_request", "operator is 1 to 128 of A-Z a-z 0-9 . _ @ : + -");
         }
     }
 

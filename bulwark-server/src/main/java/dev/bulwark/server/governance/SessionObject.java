@@ -5,7 +5,6 @@ import dev.bulwark.objects.java.JavaDurableObject;
 import dev.bulwark.objects.java.JavaObjectContext;
 import dev.bulwark.objects.java.JavaStorage;
 import dev.bulwark.objects.java.RpcError;
-import dev.bulwark.objects.java.StructuredValues;
 import dev.bulwark.objects.storage.SqlCursor;
 
 import java.util.ArrayList;
@@ -31,15 +30,17 @@ import java.util.Map;
 final class SessionObject implements JavaDurableObject {
     static final String CLASS = "BulwarkSession";
     static final String[] METHODS = {"admit", "view", "dispatch", "retire", "decide", "record", "audit", "end", "approvals",
-            "resolve"};
+            "resolve", "reconcile", "ledger", "settle", "rollbackPlan", "reverting", "reverted", "rollbackEnd", "history"};
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final long MINUTE_MS = 60_000;
 
     private final JavaObjectContext ctx;
     private final JavaStorage db;
     private final Governance gov;
     private final AuditTrail audit;
     private final SessionApprovals approvals;
+    private final SessionLedger ledger;
+    private final SessionHistory history;
+    private final LedgerEvents ledgerEvents;
 
     SessionObject(JavaObjectContext ctx, Governance gov) {
         this.ctx = ctx;
@@ -47,6 +48,9 @@ final class SessionObject implements JavaDurableObject {
         this.gov = gov;
         this.audit = new AuditTrail(db);
         this.approvals = new SessionApprovals(db);
+        this.ledger = new SessionLedger(db);
+        this.history = new SessionHistory(db);
+        this.ledgerEvents = new LedgerEvents(ledger, audit, gov);
     }
 
     private String sessionId() {
@@ -63,7 +67,21 @@ final class SessionObject implements JavaDurableObject {
             case "retire" -> retire((String) args.getFirst());
             case "decide" -> decide((String) args.get(0), (Long) args.get(1), (String) args.get(2), args.get(3),
                     (String) args.get(4), Boolean.TRUE.equals(args.get(5)));
-            case "record" -> record((String) args.get(0), (Map<String, Object>) args.get(1));
+            case "record" -> ready() ? ledgerEvents.record((String) args.get(0), (Map<String, Object>) args.get(1)) : null;
+            case "reconcile" -> ready() ? ledgerEvents.reconcile((String) args.get(0), (Map<String, Object>) args.get(1)) : null;
+            case "ledger" -> ready() ? ledgerEvents.list(((Long) args.getFirst()).intValue()) : null;
+            case "settle" -> ready() ? ledgerEvents.settle((String) args.get(0), (String) args.get(1), args.get(2), (String) args.get(3)) : null;
+            case "rollbackPlan" -> ready() ? ledgerEvents.rollbackPlan((String) args.getFirst(), (String) terms().get("actor")) : null;
+            case "reverting" -> ready() ? ledgerEvents.reverting((String) args.getFirst()) : null;
+            case "reverted" -> {
+                if (ready()) ledgerEvents.reverted((String) args.get(0), Boolean.TRUE.equals(args.get(1)));
+                yield null;
+            }
+            case "rollbackEnd" -> {
+                if (ready()) ledgerEvents.rollbackEnd((String) args.get(0), (Long) args.get(1), (String) args.get(2));
+                yield null;
+            }
+            case "history" -> ready() ? Map.of("rows", history.rows()) : null;
             case "audit" -> Map.of("rows", audit.rows());
             case "end" -> end((String) args.getFirst());
             case "approvals" -> approvalList();
@@ -80,6 +98,14 @@ final class SessionObject implements JavaDurableObject {
         }
     }
 
+    /** Whether the session exists; if so, its ledger and history tables are brought up to date. */
+    private boolean ready() {
+        if (!exists()) return false;
+        SessionLedger.upgrade(db);
+        SessionHistory.upgrade(db);
+        return true;
+    }
+
     private Map<String, Object> admit(Map<String, Object> terms) {
         if (exists()) return null;
         db.sql("CREATE TABLE terms (id INTEGER PRIMARY KEY CHECK (id = 1), json TEXT NOT NULL)").close();
@@ -87,9 +113,8 @@ final class SessionObject implements JavaDurableObject {
                 + " tool_calls INTEGER NOT NULL, spend INTEGER NOT NULL, ended_at INTEGER, digest TEXT)").close();
         db.sql("CREATE TABLE envelopes (id TEXT PRIMARY KEY, issued_at INTEGER NOT NULL, expiry INTEGER NOT NULL,"
                 + " code_hash TEXT NOT NULL, state TEXT NOT NULL, last_seq INTEGER NOT NULL)").close();
-        db.sql("CREATE TABLE ledger (key TEXT PRIMARY KEY, tool TEXT NOT NULL, args_hash TEXT NOT NULL, state TEXT NOT NULL,"
-                + " outcome BLOB, envelope TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL)").close();
-        db.sql("CREATE TABLE calls (n INTEGER PRIMARY KEY AUTOINCREMENT, tool TEXT NOT NULL, at INTEGER NOT NULL)").close();
+        SessionLedger.create(db);
+        SessionHistory.create(db);
         AuditTrail.create(db);
         SessionApprovals.create(db);
         db.sql("INSERT INTO terms (id, json) VALUES (1, ?)", json(terms)).close();
@@ -195,7 +220,7 @@ final class SessionObject implements JavaDurableObject {
     @SuppressWarnings("unchecked")
     private Map<String, Object> decide(String token, long seq, String toolName, Object rawArgs, String key, boolean explicitKey) {
         long now = gov.now();
-        if (!exists()) return answer(GovernanceError.of("session_not_found", "no such session").answer());
+        if (!ready()) return answer(GovernanceError.of("session_not_found", "no such session").answer());
         Envelope e = gov.keys().open(token);
         String envelopeId = e == null ? null : e.id();
         GovernanceError refused = checkEnvelope(e, now);
@@ -219,10 +244,7 @@ final class SessionObject implements JavaDurableObject {
         }
         State s = state();
         // A key already in the ledger costs nothing more (it will not run again): budgets are for new effects.
-        boolean known;
-        try (SqlCursor c = db.sql("SELECT 1 FROM ledger WHERE key = ?", key)) {
-            known = c.next() != null;
-        }
+        boolean known = ledger.known(key);
         if (!known && s.toolCalls() >= e.budgets().toolCalls()) {
             return deny(now, envelopeId, toolName, key, GovernanceError.of("budget_exhausted",
                     "the session has used its " + e.budgets().toolCalls() + " tool calls"), tool);
@@ -240,8 +262,8 @@ final class SessionObject implements JavaDurableObject {
                 && approval.tool().equals(toolName) && approval.argsHash().equals(argsHash);
         Policies policies = gov.policies();
         PolicyDecision d = policies.decide(new Policies.Request(ctx.tenant(), sessionId(), e.actor(),
-                (String) terms().get("risk"), toolName, tool.contract(), tool.cost(), args, count(toolName, 0),
-                count(toolName, now - MINUTE_MS), s.toolCalls(), s.spend(), approved));
+                (String) terms().get("risk"), toolName, tool.contract(), tool.cost(), args, history.count(toolName, 0),
+                history.count(toolName, now - SessionHistory.WINDOW_MS), s.toolCalls(), s.spend(), approved));
         if (!d.allowed()) {
             return deny(now, envelopeId, toolName, key, new GovernanceError("policy_denied",
                     d.rule() == null ? "no policy permits this call" : "denied by policy " + d.policy() + " rule " + d.rule(),
@@ -260,14 +282,16 @@ final class SessionObject implements JavaDurableObject {
         if (approved) body.put("approval", approval.id());
         audit.append(now, "decision", body);
         // The ledger, after the decision is in the trail.
-        try (SqlCursor c = db.sql("SELECT tool, args_hash, state, outcome FROM ledger WHERE key = ?", key)) {
-            List<Object> row = c.next();
-            if (row != null) return repeat(now, envelopeId, key, toolName, argsHash, row);
+        SessionLedger.Row row = ledger.byKey(key);
+        Map<String, Object> repeated = row == null ? null : ledgerEvents.repeat(now, envelopeId, key, toolName, argsHash, row, e.actor());
+        if (row == null) {
+            // The arguments are kept only when a revert will need them (they may hold what the trail redacts).
+            ledger.insertPending(key, toolName, argsHash, envelopeId, tool.revert() != null ? args : null, now);
+            db.sql("UPDATE state SET tool_calls = tool_calls + 1, spend = spend + ? WHERE id = 1", tool.cost()).close();
+            history.note(toolName, now);
         }
-        db.sql("INSERT INTO ledger (key, tool, args_hash, state, envelope, created_at, updated_at) VALUES (?, ?, ?, 'pending', ?, ?, ?)",
-                key, toolName, argsHash, envelopeId, now, now).close();
-        db.sql("UPDATE state SET tool_calls = tool_calls + 1, spend = spend + ? WHERE id = 1", tool.cost()).close();
-        db.sql("INSERT INTO calls (tool, at) VALUES (?, ?)", toolName, now).close();
+        history.operation(now, gov.checkpointEvery(), audit, ledger);
+        if (repeated != null) return repeated;
         if (approved && approval.state().equals("approved")) approvals.setState(approval.id(), "used");
         Map<String, Object> run = new LinkedHashMap<>();
         run.put("verdict", "run");
@@ -363,60 +387,6 @@ final class SessionObject implements JavaDurableObject {
         return out;
     }
 
-    /** A key seen before: its recorded outcome, never a second run. */
-    private Map<String, Object> repeat(long now, String envelopeId, String key, String toolName, String argsHash, List<Object> row) {
-        if (!row.get(0).equals(toolName) || !row.get(1).equals(argsHash)) {
-            GovernanceError err = GovernanceError.of("idempotency_key_reused",
-                    "the idempotency key was used before for another tool or other arguments");
-            audit.append(now, "ledger", Map.of("key", key, "envelope", envelopeId, "result", err.code()));
-            return answer(err.answer());
-        }
-        String state = (String) row.get(2);
-        switch (state) {
-            case "applied", "reverted" -> {
-                audit.append(now, "ledger", Map.of("key", key, "envelope", envelopeId, "result", "replayed:" + state));
-                @SuppressWarnings("unchecked")
-                Map<String, Object> recorded = new LinkedHashMap<>((Map<String, Object>) StructuredValues.decode((byte[]) row.get(3)));
-                recorded.put("replayed", true);
-                return answer(recorded);
-            }
-            case "pending" -> {
-                // Under the session's lock a pending row is never in flight: the node stopped between the
-                // decision and the outcome's record. Whether the effect happened is not known.
-                db.sql("UPDATE ledger SET state = 'outcome_unknown', updated_at = ? WHERE key = ?", now, key).close();
-                audit.append(now, "ledger", Map.of("key", key, "envelope", envelopeId, "result", "outcome_unknown"));
-                return answer(outcomeUnknown().answer());
-            }
-            case "outcome_unknown" -> {
-                audit.append(now, "ledger", Map.of("key", key, "envelope", envelopeId, "result", "outcome_unknown"));
-                return answer(outcomeUnknown().answer());
-            }
-            default -> throw new IllegalStateException("ledger state " + state);
-        }
-    }
-
-    private static GovernanceError outcomeUnknown() {
-        return GovernanceError.of("outcome_unknown", "an earlier call with this idempotency key may or may not have taken "
-                + "effect (the node stopped before its outcome was recorded); it is not run again");
-    }
-
-    private Map<String, Object> record(String key, Map<String, Object> outcome) {
-        long now = gov.now();
-        long changed;
-        try (SqlCursor c = db.sql("UPDATE ledger SET state = 'applied', outcome = ?, updated_at = ? WHERE key = ? AND state = 'pending'",
-                StructuredValues.encode(outcome, 8 << 20), now, key)) {
-            c.next();
-            changed = c.rowsWritten();
-        }
-        Map<String, Object> body = new LinkedHashMap<>();
-        body.put("key", key);
-        body.put("ok", outcome.get("ok"));
-        if (outcome.get("error") instanceof Map<?, ?> err) body.put("error", err.get("code"));
-        body.put("recorded", changed == 1);
-        audit.append(now, "effect", body);
-        return Map.of("ok", true);
-    }
-
     private GovernanceError checkEnvelope(Envelope e, long now) {
         if (e == null) return GovernanceError.of("envelope_invalid", "the envelope's signature does not verify");
         if (!e.session().equals(sessionId()) || !e.tenant().equals(ctx.tenant())) {
@@ -437,12 +407,6 @@ final class SessionObject implements JavaDurableObject {
             return new GovernanceError("policy_changed", "the policies changed since this envelope was issued", null, null, true);
         }
         return null;
-    }
-
-    private long count(String tool, long since) {
-        try (SqlCursor c = db.sql("SELECT count(*) FROM calls WHERE tool = ? AND at >= ?", tool, since)) {
-            return (Long) c.next().getFirst();
-        }
     }
 
     private Map<String, Object> deny(long now, String envelopeId, String toolName, String key, GovernanceError err, Tool tool) {
@@ -466,10 +430,7 @@ final class SessionObject implements JavaDurableObject {
     }
 
     private static Map<String, Object> answer(Map<String, Object> answer) {
-        Map<String, Object> out = new LinkedHashMap<>();
-        out.put("verdict", "answer");
-        out.put("answer", answer);
-        return out;
+        return LedgerEvents.answer(answer, false);
     }
 
     private static Map<String, Object> refusal(String code, String message) {

@@ -54,34 +54,58 @@ final class Webhooks implements AutoCloseable {
 
     ToolFunction function(String name, URI url, Map<String, String> credentials) {
         EgressTarget target = EgressTarget.parse(url.toString());
+        return call -> post(name, url, target, credentials, call, null, false);
+    }
+
+    /**
+     * The lookup of a webhook tool: the same POST (same body and {@code Idempotency-Key}) to
+     * {@code url}; a 2xx answer {@code {"applied": true, "value": ...}} or {@code {"applied": false}}
+     * says what happened, anything else is "cannot tell".
+     */
+    ToolLookup lookup(String name, URI url, Map<String, String> credentials) {
+        EgressTarget target = EgressTarget.parse(url.toString());
         return call -> {
-            if (!egress.allows(target.scheme(), target.host().name(), target.port(), target.path(), "POST", WORKER,
-                    call.tenant())) {
-                throw new IllegalStateException("the egress policy does not allow the webhook of " + name + " (" + url.getHost() + ")");
-            }
-            ObjectNode body = JSON.createObjectNode();
-            body.put("tool", name);
-            body.put("session", call.session());
-            body.put("tenant", call.tenant());
-            body.put("actor", call.actor());
-            body.put("idempotencyKey", call.idempotencyKey());
-            body.set("args", JSON.valueToTree(call.args()));
-            Request request = client.newRequest(url).method(HttpMethod.POST).timeout(TIMEOUT_MS, TimeUnit.MILLISECONDS)
-                    .headers(h -> {
-                        h.put("Idempotency-Key", call.idempotencyKey());
-                        credentials.forEach(h::put);
-                    })
-                    .body(new BytesRequestContent("application/json", body.toString().getBytes(StandardCharsets.UTF_8)));
-            var listener = new org.eclipse.jetty.client.CompletableResponseListener(request, MAX_RESPONSE_BYTES);
-            ContentResponse response = listener.send().get(TIMEOUT_MS + 1_000, TimeUnit.MILLISECONDS);
-            if (response.getStatus() / 100 != 2) {
-                throw new IllegalStateException("the webhook of " + name + " answered " + response.getStatus());
-            }
-            byte[] content = response.getContent();
-            if (content.length == 0) return null;
-            JsonNode tree = JSON.readTree(content);
-            return JSON.treeToValue(tree, Object.class);
+            Object found = post(name, url, target, credentials, call, null, false);
+            if (found instanceof Map<?, ?> m && Boolean.TRUE.equals(m.get("applied"))) return new ToolLookup.Applied(m.get("value"));
+            if (found instanceof Map<?, ?> m && Boolean.FALSE.equals(m.get("applied"))) return new ToolLookup.NotApplied();
+            return new ToolLookup.Unknown();
         };
+    }
+
+    /** The revert of a webhook tool: the call's body plus {@code value} (its recorded value) POSTed to {@code url}; 2xx = undone. */
+    ToolRevert revert(String name, URI url, Map<String, String> credentials) {
+        EgressTarget target = EgressTarget.parse(url.toString());
+        return (call, value) -> post(name, url, target, credentials, call, value, true);
+    }
+
+    private Object post(String name, URI url, EgressTarget target, Map<String, String> credentials, ToolCall call, Object value,
+                        boolean withValue) throws Exception {
+        if (!egress.allows(target.scheme(), target.host().name(), target.port(), target.path(), "POST", WORKER, call.tenant())) {
+            throw new IllegalStateException("the egress policy does not allow the webhook of " + name + " (" + url.getHost() + ")");
+        }
+        ObjectNode body = JSON.createObjectNode();
+        body.put("tool", name);
+        body.put("session", call.session());
+        body.put("tenant", call.tenant());
+        body.put("actor", call.actor());
+        body.put("idempotencyKey", call.idempotencyKey());
+        body.set("args", JSON.valueToTree(call.args()));
+        if (withValue) body.set("value", JSON.valueToTree(value));
+        Request request = client.newRequest(url).method(HttpMethod.POST).timeout(TIMEOUT_MS, TimeUnit.MILLISECONDS)
+                .headers(h -> {
+                    h.put("Idempotency-Key", call.idempotencyKey());
+                    credentials.forEach(h::put);
+                })
+                .body(new BytesRequestContent("application/json", body.toString().getBytes(StandardCharsets.UTF_8)));
+        var listener = new org.eclipse.jetty.client.CompletableResponseListener(request, MAX_RESPONSE_BYTES);
+        ContentResponse response = listener.send().get(TIMEOUT_MS + 1_000, TimeUnit.MILLISECONDS);
+        if (response.getStatus() / 100 != 2) {
+            throw new IllegalStateException("the webhook of " + name + " answered " + response.getStatus());
+        }
+        byte[] content = response.getContent();
+        if (content.length == 0) return null;
+        JsonNode tree = JSON.readTree(content);
+        return JSON.treeToValue(tree, Object.class);
     }
 
     @Override

@@ -33,6 +33,10 @@ import java.util.Map;
  *                                 lane_queue_full or 503 lane_queue_timeout, with Retry-After)
  * GET  v1/sessions/{id}/audit     {rows, firstBroken}
  * POST v1/sessions/{id}/end       {reason?} → the session
+ * GET  v1/sessions/{id}/ledger    {session, ledger: [{key, tool, state, unknown?, outcome?, argsHash, createdAt, updatedAt}]}
+ * POST v1/sessions/{id}/ledger    {key, state: "applied" | "not_applied" | "reverted", value?, operator} → the row
+ *                                 (settles an outcome_unknown row)
+ * POST v1/sessions/{id}/rollback  {operator} → {session, reverted: [keys, newest first]}
  * GET  v1/approvals?state=         the tenant's approvals (pending, approved, rejected, expired, used)
  * POST v1/approvals/{id}          {decision: "approve" | "reject", approver} → the approval
  * GET  v1/audit/export            the tenant's audit export, JSONL (records, checkpoints, proofs);
@@ -95,6 +99,8 @@ final class SessionsApi {
                     if (!method.equals("POST")) throw GovernanceExceptions.methodNotAllowed(method);
                     run(gov, tenant, id, request, response, callback);
                 }
+                case "ledger" -> LedgerApi.ledger(gov, tenant, id, method, readJsonIfPost(request, method), response, callback);
+                case "rollback" -> LedgerApi.rollback(gov, tenant, id, method, readJsonIfPost(request, method), response, callback);
                 default -> throw GovernanceExceptions.notFound();
             }
         } catch (GovernanceException e) {
@@ -182,6 +188,10 @@ final class SessionsApi {
         write(response, callback, 200, out);
     }
 
+    private static Object readJsonIfPost(Request request, String method) {
+        return method.equals("POST") ? readJson(request, MAX_ADMISSION_BYTES) : null;
+    }
+
     private static Object readJson(Request request, int max) {
         return JsonValues.fromJson(readTree(request, max));
     }
@@ -199,7 +209,7 @@ final class SessionsApi {
         }
     }
 
-    private static void write(Response response, Callback callback, int status, JsonNode body) {
+    static void write(Response response, Callback callback, int status, JsonNode body) {
         response.setStatus(status);
         response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json; charset=utf-8");
         response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");

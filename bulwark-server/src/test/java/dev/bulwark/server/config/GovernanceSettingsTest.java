@@ -107,7 +107,7 @@ class GovernanceSettingsTest {
 
     @Test
     void mistakesAreErrorsThatSayWhat() {
-        refused("[governance]\nrules = 1\n", "is not a Bulwark setting; governance has lanes, policies, policy_mode, policy_version, tools");
+        refused("[governance]\nrules = 1\n", "is not a Bulwark setting; governance has checkpoint_every, lanes, policies, policy_mode, policy_version, tools");
         refused(tool("service = { worker = \"w\", method = \"m\" }\ntimeout = 3"),
                 "is not a key of a tool; a tool has args_schema, contract, cost, name, service, webhook");
         refused(tool(""), "needs exactly one of webhook = {url, headers} or service = {worker, entrypoint, method}");
@@ -127,5 +127,26 @@ class GovernanceSettingsTest {
                 "names a tool defined before");
         refused("[governance]\npolicies = \"nowhere\"\n", "it does not exist");
         refused("[governance]\npolicy_mode = \"audit\"\n", "\"enforce\" or \"log-only\"");
+        refused("[governance]\ncheckpoint_every = 0\n", "an integer from 1 to 1000000000");
+        refused(tool("webhook = { url = \"https://x.example\", lookup_url = \"file:///etc/passwd\" }"), "an http or https URL");
+        refused(tool("service = { worker = \"w\", method = \"m\", revert_method = \"constructor\" }"), "not fetch or constructor");
+        refused(tool("service = { worker = \"w\", method = \"m\", undo = \"u\" }"),
+                "a service tool has entrypoint, lookup_method, method, revert_method, worker");
+    }
+
+    @Test
+    void lookupRevertAndCheckpointsAreRead() throws Exception {
+        write(dir, "bulwark.toml", """
+                [governance]
+                checkpoint_every = 250
+                """ + tool("""
+                webhook = { url = "https://pay.example/charge", lookup_url = "https://pay.example/find", revert_url = "https://pay.example/undo" }""")
+                + tool("service = { worker = \"w\", method = \"open\", lookup_method = \"find\", revert_method = \"close\" }")
+                .replace("a.b", "c.d"));
+        GovernanceSettings g = ProjectLoader.load(dir).settings().governance();
+        assertThat(g.checkpointEvery()).isEqualTo(250);
+        assertThat(g.tools().get(0).implementation()).isEqualTo(new GovernanceSettings.Webhook(URI.create("https://pay.example/charge"),
+                Map.of(), URI.create("https://pay.example/find"), URI.create("https://pay.example/undo")));
+        assertThat(g.tools().get(1).implementation()).isEqualTo(new GovernanceSettings.Entrypoint("w", null, "open", "find", "close"));
     }
 }
