@@ -59,9 +59,11 @@ public final class Isolate {
             "use strict";
             (() => {
               const then = Promise.prototype.then, apply = Reflect.apply;
-              return (rt, done) => (handler, req, env, id, target, method, url, headers, body, bodyStream) =>
+              return (rt, done) => (handler, req, env, id, target, method, url, headers, body, bodyStream,
+                                    exports, workerId, className, objectId, name, storage) =>
                 apply(then, rt.dispatchFetch(handler, method === undefined ? req : { method, url, headers, body, bodyStream },
-                  env, id, target), [() => done(id, true), (e) => done(id, false, e)]);
+                  env, id, className === undefined ? target : { exports, workerId, className, id: objectId, name, storage }),
+                  [() => done(id, true), (e) => done(id, false, e)]);
             })()""";
 
     private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
@@ -404,6 +406,21 @@ public final class Isolate {
         dispatchEvent(start.invocationId(), start.workerId(), limits, inv -> {
             // The request's parts go as arguments of the one call (the dispatcher makes the object):
             // building it here took a JNI crossing per property.
+            if (start.target() instanceof Address.DurableObject o) {
+                // The object's target too: made by the dispatcher from arguments, not by a JNI set per field.
+                int handle = objectHandle(o, inv.id);
+                try (V8Value body = requestBody(start)) {
+                    dispatcher.callVoid(null, worker.defaultExport(), runtime.createV8ValueNull(), worker.env(),
+                            runtime.createV8ValueLong(inv.id), runtime.createV8ValueNull(), runtime.createV8ValueString(start.method()),
+                            runtime.createV8ValueString(start.url()), runtime.createV8ValueString(headerLines(start.headers())),
+                            body, runtime.createV8ValueBoolean(start.bodyStreamed()), worker.exports(),
+                            runtime.createV8ValueString(o.workerId()), runtime.createV8ValueString(o.className()),
+                            runtime.createV8ValueString(o.objectId()),
+                            o.name() == null ? runtime.createV8ValueNull() : runtime.createV8ValueString(o.name()),
+                            runtime.createV8ValueInteger(handle));
+                }
+                return;
+            }
             try (V8Value body = requestBody(start); V8Value target = target(start.target(), inv.id)) {
                 dispatcher.callVoid(null, worker.defaultExport(), runtime.createV8ValueNull(), worker.env(),
                         runtime.createV8ValueLong(inv.id), target, runtime.createV8ValueString(start.method()),
@@ -606,12 +623,7 @@ public final class Isolate {
                 yield t;
             }
             case Address.DurableObject o -> {
-                int handle = storage.handleFor(o, invocationId);
-                if (evictions == null) {
-                    long period = Math.max(50, services.objectIdleMs() / 2);
-                    evictions = services.scheduler().scheduleWithFixedDelay(() -> enqueue(0, this::evictIdleObjects),
-                            period, period, TimeUnit.MILLISECONDS);
-                }
+                int handle = objectHandle(o, invocationId);
                 V8ValueObject t = runtime.createV8ValueObject();
                 t.set("exports", worker.exports());
                 t.set("workerId", o.workerId());
@@ -623,6 +635,17 @@ public final class Isolate {
                 yield t;
             }
         };
+    }
+
+    /** The object's storage handle for this event (its database opened if need be); starts the idle sweep. */
+    private int objectHandle(Address.DurableObject o, long invocationId) {
+        int handle = storage.handleFor(o, invocationId);
+        if (evictions == null) {
+            long period = Math.max(50, services.objectIdleMs() / 2);
+            evictions = services.scheduler().scheduleWithFixedDelay(() -> enqueue(0, this::evictIdleObjects),
+                    period, period, TimeUnit.MILLISECONDS);
+        }
+        return handle;
     }
 
     /** The request's body when it came whole with the start; null when streamed or absent. */
@@ -1012,6 +1035,17 @@ public final class Isolate {
                 Invocation inv = invocation(args);
                 byte[] chunk = boundedBytes(args, 1, HostLimits.MAX_RESPONSE_CHUNK, "Response: a body chunk");
                 return runtime.createV8ValueBoolean(inv == null || inv.responseChunk(chunk));
+            });
+            // Head, body and end in one crossing, for a response whose body is already bytes.
+            bind(host, "responseWhole", args -> {
+                Invocation inv = invocation(args);
+                Message.ResponseHead head = new Message.ResponseHead(inv == null ? 0 : inv.id, integer(args, 1),
+                        boundedString(args, 2, HostLimits.MAX_STATUS_TEXT_CHARS, "Response: the status text"),
+                        boundedHeaders(args, 3, "Response: the headers"));
+                byte[] body = args.length > 4 && args[4] instanceof V8ValueTypedArray
+                        ? boundedBytes(args, 4, HostLimits.MAX_RESPONSE_CHUNK, "Response: a body chunk") : null;
+                if (inv != null) inv.responseWhole(head, body);
+                return undefined();
             });
             bind(host, "responseEnd", args -> {
                 Invocation inv = invocation(args);
