@@ -1111,6 +1111,7 @@ public final class Isolate {
             bind(host, "capRelease", caps::capRelease);
             bind(host, "capRevoke", caps::capRevoke);
             bind(host, "sqlExec", storage::sqlExec);
+            bind(host, "sqlText", storage::sqlText);
             bind(host, "kvGet", storage::kvGet);
             bind(host, "kvPut", storage::kvPut);
             bind(host, "kvDelete", storage::kvDelete);

@@ -229,9 +229,18 @@ final class ObjectStorageHost implements AutoCloseable {
      * JNI call of their own, so a call costs a few JNI crossings instead of one per binding, row,
      * value and property.
      */
+    private final SqlTexts sqlTexts = new SqlTexts();
+
+    /** {@code (text)}: the number {@code sqlExec} accepts for it from now on, or -1 (send the text). */
+    V8Value sqlText(V8Value[] args) throws JavetException {
+        return runtime.createV8ValueInteger(sqlTexts.id(Isolate.string(args, 0)));
+    }
+
     V8Value sqlExec(V8Value[] args) throws JavetException {
         Database db = db(args);
-        String sql = Isolate.string(args, 1);
+        // A number names a text this isolate registered (sqlText): no string crosses.
+        String sql = args.length > 1 && args[1] instanceof com.caoccao.javet.values.primitive.V8ValueInteger n
+                ? sqlTexts.text(n.getValue()) : Isolate.string(args, 1);
         List<Object> bindings = new ArrayList<>(Math.max(0, args.length - 2));
         if (args.length == 3 && args[2] instanceof IV8ValueArray array) {
             // Very many bindings come as one array (a binding itself is never a plain array).
