@@ -66,6 +66,25 @@ public final class Isolate {
                   [() => done(id, true), (e) => done(id, false, e)]);
             })()""";
 
+    /**
+     * Makes a call's answer {@code {status, statusText, headers: [[name, value]...], body, url}}
+     * in one call from arguments (the headers as {@code "name\nvalue\n..."} lines): building it
+     * from Java took a JNI crossing per property and three per header. Made before worker code runs.
+     */
+    private static final String HOST_RESULT_SOURCE = """
+            "use strict";
+            (() => {
+              const split = String.prototype.split, apply = Reflect.apply;
+              return (status, statusText, lines, body, url) => {
+                const headers = [];
+                if (lines !== '') {
+                  const parts = apply(split, lines, ['\\n']);
+                  for (let i = 0; i + 1 < parts.length; i += 2) headers[headers.length] = [parts[i], parts[i + 1]];
+                }
+                return { status, statusText, headers, body, url };
+              };
+            })()""";
+
     private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
     private static final AtomicInteger SEQUENCE = new AtomicInteger();
 
@@ -75,6 +94,8 @@ public final class Isolate {
     private final V8ValueObject jsRuntime;
     /** dispatchFetch wrapped so that its settling reaches {@link #invocationDone}. */
     private final V8ValueFunction dispatcher;
+    /** {@link #HOST_RESULT_SOURCE}'s function. */
+    private final V8ValueFunction hostResult;
     // When a turn leaves the queue empty, what earlier tasks left waiting in the socket's buffer leaves.
     private final TaskLoop<Task> tasks = new TaskLoop<>(Carriers.SHARED, this::step, this::idle);
     final Map<Long, Invocation> invocations = new ConcurrentHashMap<>();
@@ -187,6 +208,7 @@ public final class Isolate {
         this.webApis = new WebApisHost(runtime, () -> currentInvocation);
         this.jsRuntime = install();
         this.dispatcher = dispatcher();
+        this.hostResult = runtime.getExecutor(HOST_RESULT_SOURCE).setResourceName("bulwark:result").execute();
         this.idleReclaim = new IdleReclaim(services.scheduler(), () -> taskSequence, invocations::isEmpty,
                 r -> enqueue(0, r::run), runtime::lowMemoryNotification);
     }
@@ -982,6 +1004,7 @@ public final class Isolate {
             if (worker != null) worker.close();
             storage.close();
             dispatcher.close();
+            hostResult.close();
             intrinsicTypeError.close();
             jsRuntime.close();
             for (JavetCallbackContext c : callbacks) runtime.removeCallbackContext(c.getHandle());
@@ -1300,21 +1323,11 @@ public final class Isolate {
 
     V8ValueObject hostResponse(int status, String statusText, List<Message.Header> headers, byte[] body,
                                        String url) throws JavetException {
-        V8ValueObject res = runtime.createV8ValueObject();
-        res.set("status", status);
-        res.set("statusText", statusText == null ? "" : statusText);
-        try (V8ValueArray h = headerArray(headers)) {
-            res.set("headers", h);
+        try (V8Value b = body == null ? runtime.createV8ValueNull() : bytes(body)) {
+            return hostResult.call(null, runtime.createV8ValueInteger(status),
+                    runtime.createV8ValueString(statusText == null ? "" : statusText),
+                    runtime.createV8ValueString(headerLines(headers)), b, runtime.createV8ValueString(url == null ? "" : url));
         }
-        if (body != null) {
-            try (V8ValueTypedArray b = bytes(body)) {
-                res.set("body", b);
-            }
-        } else {
-            res.setNull("body");
-        }
-        res.set("url", url == null ? "" : url);
-        return res;
     }
 
     private void log(String level, String message) {
