@@ -15,6 +15,7 @@ export const H = {
   responseStart: notInstalled,
   responseChunk: notInstalled,
   responseEnd: notInstalled,
+  responseWhole: notInstalled,
   responseError: notInstalled,
   requestBodyPull: notInstalled,
   subrequestAck: notInstalled,
@@ -36,6 +37,7 @@ export const H = {
   capRelease: notInstalled,
   capRevoke: notInstalled,
   sqlExec: notInstalled,
+  sqlText: notInstalled,
   kvGet: notInstalled,
   kvPut: notInstalled,
   kvDelete: notInstalled,
@@ -67,8 +69,8 @@ Object.setPrototypeOf(H, null);
 export function bindHost(host) {
   if (H.installed) throw new Error('already installed');
   const names = ['log', 'randomBytes', 'crypto', 'setTimer', 'clearTimer', 'fetch',
-    'responseStart', 'responseChunk', 'responseEnd', 'responseError', 'requestBodyPull', 'currentInvocation',
-    'objectId', 'callObject', 'callWorker', 'loadDynamic', 'rpcObject', 'rpcWorker', 'serviceCall', 'serviceRpc', 'rpcReturn', 'capCall', 'capFetch', 'capRelease', 'capRevoke', 'sqlExec', 'kvGet', 'kvPut', 'kvDelete', 'kvList', 'storageOp',
+    'responseStart', 'responseChunk', 'responseEnd', 'responseWhole', 'responseError', 'requestBodyPull', 'currentInvocation',
+    'objectId', 'callObject', 'callWorker', 'loadDynamic', 'rpcObject', 'rpcWorker', 'serviceCall', 'serviceRpc', 'rpcReturn', 'capCall', 'capFetch', 'capRelease', 'capRevoke', 'sqlExec', 'sqlText', 'kvGet', 'kvPut', 'kvDelete', 'kvList', 'storageOp',
     'zlibOpen', 'zlibPush', 'zlibClose', 'decodeLegacy', 'htmlRewriterWasm',
     'nodeHash', 'nodeHmac', 'domainToAscii', 'now',
     'subrequestAck', 'subrequestCancel', 'subrequestBodyChunk', 'subrequestBodyEnd',

@@ -231,9 +231,15 @@ async function sendResponse(result, invocationId) {
   // Checked before anything is copied out of V8 (the host refuses larger values too).
   if (headerLines.length > MAX_RESPONSE_HEADER_CHARS) throw new TypeError(`The response headers are larger than ${MAX_RESPONSE_HEADER_CHARS} characters.`);
   if (statusText.length > 1024) throw new TypeError('The response status text is longer than 1024 characters.');
+  const bytes = body === null ? null : body.takeBytesSync();
+  if (body === null || (bytes !== null && bytes.byteLength <= RESPONSE_PIECE)) {
+    // The whole response is known: head, body and end cross to the host in one call.
+    H.responseWhole(invocationId, status, statusText, headerLines,
+      bytes === null || bytes.byteLength === 0 ? null : hostBytes(bytes));
+    return;
+  }
   H.responseStart(invocationId, status, statusText, headerLines);
   if (body !== null) {
-    const bytes = body.takeBytesSync();
     if (bytes !== null) {
       await writeResponseBytes(invocationId, bytes);
     } else {

@@ -11,6 +11,11 @@ const INTERNAL = Symbol('internal');
 const JSONParse = JSON.parse;
 const MAX_BATCH_KEYS = 128;
 const MAX_BINDING_ARGS = 1024;
+// SQL texts the host numbered (SqlTexts.java): exec sends the number, not the text. A text gets
+// one the second time it runs (a text run once costs no extra crossing); -1: it stays text.
+const sqlIds = new Map(); // text -> number (-1: none), or null after its first run
+const MAX_SQL_IDS = 1024;
+const MAX_SQL_ID_CHARS = 4096;
 
 function settle(fn) {
   try {
@@ -120,7 +125,7 @@ class SqlStorage {
     if (typeof query !== 'string') throw new TypeError("Failed to execute 'exec' on 'SqlStorage': parameter 1 is not of type 'string'.");
     // The bindings travel as arguments, so each string or number crosses with the call itself;
     // very many go as one array instead (a call's arguments are bounded).
-    const args = [this.#handle, query];
+    const args = [this.#handle, sqlKey(query)];
     if (bindings.length <= MAX_BINDING_ARGS) {
       for (let i = 0; i < bindings.length; i++) args.push(sqlValue(bindings[i]));
     } else {
@@ -134,6 +139,20 @@ class SqlStorage {
   get Cursor() { return SqlStorageCursor; }
 }
 Object.defineProperty(SqlStorage.prototype, Symbol.toStringTag, { value: 'SqlStorage', configurable: true });
+
+// What exec sends for the text: its number once the host gave one, else the text itself.
+function sqlKey(query) {
+  if (query.length > MAX_SQL_ID_CHARS) return query;
+  const known = sqlIds.get(query);
+  if (known === undefined) {
+    if (sqlIds.size < MAX_SQL_IDS * 4) sqlIds.set(query, null);
+    return query;
+  }
+  if (known !== null) return known < 0 ? query : known;
+  const id = H.sqlText(query);
+  sqlIds.set(query, id);
+  return id < 0 ? query : id;
+}
 
 function checkKey(key) {
   if (typeof key !== 'string') key = `${key}`;

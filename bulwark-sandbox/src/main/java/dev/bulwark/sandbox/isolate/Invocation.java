@@ -84,6 +84,22 @@ final class Invocation {
         return false;
     }
 
+    /**
+     * A whole response in one call: its head, its body (null or empty: none) and its end, as
+     * {@link #responseStart}, {@link #responseChunk} and {@link #responseEnd} would send them. The
+     * body is at most one piece (it fits the window: no back-pressure to wait for).
+     */
+    synchronized void responseWhole(Message.ResponseHead head, byte[] body) {
+        if (finished.get() || responseSettled.get() || !responseStarted.compareAndSet(false, true)) return;
+        outbox.send(head);
+        if (body != null && body.length > 0) {
+            outbox.send(new Message.ResponseChunk(id, body));
+            unacknowledged += body.length;
+        }
+        responseSettled.set(true);
+        outbox.send(new Message.ResponseEnd(id));
+    }
+
     synchronized void responseEnd() {
         if (finished.get() || !responseStarted.get() || !responseSettled.compareAndSet(false, true)) return;
         outbox.send(new Message.ResponseEnd(id));

@@ -59,9 +59,30 @@ public final class Isolate {
             "use strict";
             (() => {
               const then = Promise.prototype.then, apply = Reflect.apply;
-              return (rt, done) => (handler, req, env, id, target, method, url, headers, body, bodyStream) =>
+              return (rt, done) => (handler, req, env, id, target, method, url, headers, body, bodyStream,
+                                    exports, workerId, className, objectId, name, storage) =>
                 apply(then, rt.dispatchFetch(handler, method === undefined ? req : { method, url, headers, body, bodyStream },
-                  env, id, target), [() => done(id, true), (e) => done(id, false, e)]);
+                  env, id, className === undefined ? target : { exports, workerId, className, id: objectId, name, storage }),
+                  [() => done(id, true), (e) => done(id, false, e)]);
+            })()""";
+
+    /**
+     * Makes a call's answer {@code {status, statusText, headers: [[name, value]...], body, url}}
+     * in one call from arguments (the headers as {@code "name\nvalue\n..."} lines): building it
+     * from Java took a JNI crossing per property and three per header. Made before worker code runs.
+     */
+    private static final String HOST_RESULT_SOURCE = """
+            "use strict";
+            (() => {
+              const split = String.prototype.split, apply = Reflect.apply;
+              return (status, statusText, lines, body, url) => {
+                const headers = [];
+                if (lines !== '') {
+                  const parts = apply(split, lines, ['\\n']);
+                  for (let i = 0; i + 1 < parts.length; i += 2) headers[headers.length] = [parts[i], parts[i + 1]];
+                }
+                return { status, statusText, headers, body, url };
+              };
             })()""";
 
     private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
@@ -73,6 +94,8 @@ public final class Isolate {
     private final V8ValueObject jsRuntime;
     /** dispatchFetch wrapped so that its settling reaches {@link #invocationDone}. */
     private final V8ValueFunction dispatcher;
+    /** {@link #HOST_RESULT_SOURCE}'s function. */
+    private final V8ValueFunction hostResult;
     // When a turn leaves the queue empty, what earlier tasks left waiting in the socket's buffer leaves.
     private final TaskLoop<Task> tasks = new TaskLoop<>(Carriers.SHARED, this::step, this::idle);
     final Map<Long, Invocation> invocations = new ConcurrentHashMap<>();
@@ -185,6 +208,7 @@ public final class Isolate {
         this.webApis = new WebApisHost(runtime, () -> currentInvocation);
         this.jsRuntime = install();
         this.dispatcher = dispatcher();
+        this.hostResult = runtime.getExecutor(HOST_RESULT_SOURCE).setResourceName("bulwark:result").execute();
         this.idleReclaim = new IdleReclaim(services.scheduler(), () -> taskSequence, invocations::isEmpty,
                 r -> enqueue(0, r::run), runtime::lowMemoryNotification);
     }
@@ -404,6 +428,21 @@ public final class Isolate {
         dispatchEvent(start.invocationId(), start.workerId(), limits, inv -> {
             // The request's parts go as arguments of the one call (the dispatcher makes the object):
             // building it here took a JNI crossing per property.
+            if (start.target() instanceof Address.DurableObject o) {
+                // The object's target too: made by the dispatcher from arguments, not by a JNI set per field.
+                int handle = objectHandle(o, inv.id);
+                try (V8Value body = requestBody(start)) {
+                    dispatcher.callVoid(null, worker.defaultExport(), runtime.createV8ValueNull(), worker.env(),
+                            runtime.createV8ValueLong(inv.id), runtime.createV8ValueNull(), runtime.createV8ValueString(start.method()),
+                            runtime.createV8ValueString(start.url()), runtime.createV8ValueString(headerLines(start.headers())),
+                            body, runtime.createV8ValueBoolean(start.bodyStreamed()), worker.exports(),
+                            runtime.createV8ValueString(o.workerId()), runtime.createV8ValueString(o.className()),
+                            runtime.createV8ValueString(o.objectId()),
+                            o.name() == null ? runtime.createV8ValueNull() : runtime.createV8ValueString(o.name()),
+                            runtime.createV8ValueInteger(handle));
+                }
+                return;
+            }
             try (V8Value body = requestBody(start); V8Value target = target(start.target(), inv.id)) {
                 dispatcher.callVoid(null, worker.defaultExport(), runtime.createV8ValueNull(), worker.env(),
                         runtime.createV8ValueLong(inv.id), target, runtime.createV8ValueString(start.method()),
@@ -606,12 +645,7 @@ public final class Isolate {
                 yield t;
             }
             case Address.DurableObject o -> {
-                int handle = storage.handleFor(o, invocationId);
-                if (evictions == null) {
-                    long period = Math.max(50, services.objectIdleMs() / 2);
-                    evictions = services.scheduler().scheduleWithFixedDelay(() -> enqueue(0, this::evictIdleObjects),
-                            period, period, TimeUnit.MILLISECONDS);
-                }
+                int handle = objectHandle(o, invocationId);
                 V8ValueObject t = runtime.createV8ValueObject();
                 t.set("exports", worker.exports());
                 t.set("workerId", o.workerId());
@@ -623,6 +657,17 @@ public final class Isolate {
                 yield t;
             }
         };
+    }
+
+    /** The object's storage handle for this event (its database opened if need be); starts the idle sweep. */
+    private int objectHandle(Address.DurableObject o, long invocationId) {
+        int handle = storage.handleFor(o, invocationId);
+        if (evictions == null) {
+            long period = Math.max(50, services.objectIdleMs() / 2);
+            evictions = services.scheduler().scheduleWithFixedDelay(() -> enqueue(0, this::evictIdleObjects),
+                    period, period, TimeUnit.MILLISECONDS);
+        }
+        return handle;
     }
 
     /** The request's body when it came whole with the start; null when streamed or absent. */
@@ -959,6 +1004,7 @@ public final class Isolate {
             if (worker != null) worker.close();
             storage.close();
             dispatcher.close();
+            hostResult.close();
             intrinsicTypeError.close();
             jsRuntime.close();
             for (JavetCallbackContext c : callbacks) runtime.removeCallbackContext(c.getHandle());
@@ -1012,6 +1058,17 @@ public final class Isolate {
                 Invocation inv = invocation(args);
                 byte[] chunk = boundedBytes(args, 1, HostLimits.MAX_RESPONSE_CHUNK, "Response: a body chunk");
                 return runtime.createV8ValueBoolean(inv == null || inv.responseChunk(chunk));
+            });
+            // Head, body and end in one crossing, for a response whose body is already bytes.
+            bind(host, "responseWhole", args -> {
+                Invocation inv = invocation(args);
+                Message.ResponseHead head = new Message.ResponseHead(inv == null ? 0 : inv.id, integer(args, 1),
+                        boundedString(args, 2, HostLimits.MAX_STATUS_TEXT_CHARS, "Response: the status text"),
+                        boundedHeaders(args, 3, "Response: the headers"));
+                byte[] body = args.length > 4 && args[4] instanceof V8ValueTypedArray
+                        ? boundedBytes(args, 4, HostLimits.MAX_RESPONSE_CHUNK, "Response: a body chunk") : null;
+                if (inv != null) inv.responseWhole(head, body);
+                return undefined();
             });
             bind(host, "responseEnd", args -> {
                 Invocation inv = invocation(args);
@@ -1077,6 +1134,7 @@ public final class Isolate {
             bind(host, "capRelease", caps::capRelease);
             bind(host, "capRevoke", caps::capRevoke);
             bind(host, "sqlExec", storage::sqlExec);
+            bind(host, "sqlText", storage::sqlText);
             bind(host, "kvGet", storage::kvGet);
             bind(host, "kvPut", storage::kvPut);
             bind(host, "kvDelete", storage::kvDelete);
@@ -1265,21 +1323,11 @@ public final class Isolate {
 
     V8ValueObject hostResponse(int status, String statusText, List<Message.Header> headers, byte[] body,
                                        String url) throws JavetException {
-        V8ValueObject res = runtime.createV8ValueObject();
-        res.set("status", status);
-        res.set("statusText", statusText == null ? "" : statusText);
-        try (V8ValueArray h = headerArray(headers)) {
-            res.set("headers", h);
+        try (V8Value b = body == null ? runtime.createV8ValueNull() : bytes(body)) {
+            return hostResult.call(null, runtime.createV8ValueInteger(status),
+                    runtime.createV8ValueString(statusText == null ? "" : statusText),
+                    runtime.createV8ValueString(headerLines(headers)), b, runtime.createV8ValueString(url == null ? "" : url));
         }
-        if (body != null) {
-            try (V8ValueTypedArray b = bytes(body)) {
-                res.set("body", b);
-            }
-        } else {
-            res.setNull("body");
-        }
-        res.set("url", url == null ? "" : url);
-        return res;
     }
 
     private void log(String level, String message) {

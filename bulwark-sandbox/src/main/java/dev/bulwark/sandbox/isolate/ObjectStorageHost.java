@@ -219,8 +219,15 @@ final class ObjectStorageHost implements AutoCloseable {
     /** Values pushed into a JS array per call: a JS call takes a bounded number of arguments. */
     private static final int PUSH_BATCH = 4096;
 
+    private final SqlTexts sqlTexts = new SqlTexts();
+
+    /** {@code (text)}: the number {@code sqlExec} accepts for it from now on, or -1 (send the text). */
+    V8Value sqlText(V8Value[] args) throws JavetException {
+        return runtime.createV8ValueInteger(sqlTexts.id(Isolate.string(args, 0)));
+    }
+
     /**
-     * {@code (handle, query, ...bindings)} (or {@code (handle, query, [bindings])}): runs the SQL and answers one flat array,
+     * {@code (handle, query, ...bindings)} (or {@code (handle, query, [bindings])}; the query as its text or its {@link SqlTexts} number): runs the SQL and answers one flat array,
      * {@code [rowsRead, rowsWritten, columnCount, ...columnNames, ...values row by row]}, which the
      * prelude's cursor unpacks, or, for SQL with no result columns whose rows read are its rows
      * written, just the number of rows written, or that array as JSON text when every value can
@@ -231,7 +238,9 @@ final class ObjectStorageHost implements AutoCloseable {
      */
     V8Value sqlExec(V8Value[] args) throws JavetException {
         Database db = db(args);
-        String sql = Isolate.string(args, 1);
+        // A number names a text this isolate registered (sqlText): no string crosses.
+        String sql = args.length > 1 && args[1] instanceof com.caoccao.javet.values.primitive.V8ValueInteger n
+                ? sqlTexts.text(n.getValue()) : Isolate.string(args, 1);
         List<Object> bindings = new ArrayList<>(Math.max(0, args.length - 2));
         if (args.length == 3 && args[2] instanceof IV8ValueArray array) {
             // Very many bindings come as one array (a binding itself is never a plain array).

@@ -10,8 +10,8 @@ import java.util.function.Consumer;
 /**
  * Carries the response of an invocation the node made for a worker's call (a durable object
  * stub's {@code fetch()}) back to the caller, whole, as one {@link Message.CallResult}. It
- * acknowledges each chunk to the callee at once, so the callee's response window never closes on
- * it, and fails the call when the body passes {@link #MAX_BODY_BYTES}. Runs on the callee
+ * acknowledges what it received in steps well inside the callee's response window, so the window
+ * never closes on it, and fails the call when the body passes {@link #MAX_BODY_BYTES}. Runs on the callee
  * sandbox's reader thread: never blocks.
  */
 final class CallRelay implements InvocationListener {
@@ -39,13 +39,24 @@ final class CallRelay implements InvocationListener {
     /** The way to the sandbox running the callee, once the invocation has started there. */
     synchronized void connect(InvocationChannel channel) {
         callee = channel;
-        if (unacknowledged > 0) channel.send(new Message.ResponseAck(invocationId, unacknowledged));
-        unacknowledged = 0;
+        if (unacknowledged >= ACK_BYTES) {
+            channel.send(new Message.ResponseAck(invocationId, unacknowledged));
+            unacknowledged = 0;
+        }
     }
 
+    /**
+     * Acknowledges in steps of {@link #ACK_BYTES}, as the front door does: far below the callee's
+     * window (1 MiB), so it never waits on the relay, and a small response costs the callee's
+     * sandbox no message (and its reader no wake-up) at all.
+     */
+    static final long ACK_BYTES = 256 << 10;
+
     private void acknowledge(long bytes) {
-        if (callee == null) unacknowledged += bytes;
-        else callee.send(new Message.ResponseAck(invocationId, bytes));
+        unacknowledged += bytes;
+        if (callee == null || unacknowledged < ACK_BYTES) return;
+        callee.send(new Message.ResponseAck(invocationId, unacknowledged));
+        unacknowledged = 0;
     }
 
     @Override

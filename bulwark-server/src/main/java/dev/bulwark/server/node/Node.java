@@ -165,7 +165,11 @@ public final class Node implements AutoCloseable {
                     @Override
                     public void call(String tenant, Message.CallStart call, java.util.function.Consumer<Message> reply) {
                         // Starting the callee may wait for a sandbox: never on the caller's reader thread.
-                        Thread.startVirtualThread(() -> Node.this.call(tenant, call, reply));
+                        // When it cannot wait (the callee's sandbox is up), it starts here: no thread
+                        // started and woken per call.
+                        if (!Node.this.callAtOnce(tenant, call, reply)) {
+                            Thread.startVirtualThread(() -> Node.this.call(tenant, call, reply));
+                        }
                     }
 
                     @Override
@@ -472,6 +476,30 @@ public final class Node implements AutoCloseable {
                     "no worker '" + call.target().workerId() + "' can be called from this worker"));
             return;
         }
+        start(target, call, reply);
+    }
+
+    /** Calls carrying at most this much body may start on the caller's reader thread ({@link #callAtOnce}). */
+    private static final int AT_ONCE_BODY_BYTES = 64 << 10;
+
+    /**
+     * {@link #call}, when nothing in it can wait: the target is a worker or object of a sandbox
+     * that is up (not a facet, not a Java object, no sandbox to start), and the body is small. The
+     * same checks and the same invocation as {@link #call}; false when the call must take the
+     * slow path (then nothing was done).
+     */
+    private boolean callAtOnce(String tenant, Message.CallStart call, java.util.function.Consumer<Message> reply) {
+        if (Facets.concerns(call.target())) return false;
+        if (call.target() instanceof Address.DurableObject o && ObjectDirectory.runsInNode(o)) return false;
+        if (call.body() != null && call.body().length > AT_ONCE_BODY_BYTES) return false;
+        DeployedWorker target = callable(tenant, call.invocationId(), call.target());
+        if (target == null || !supervisor.ready(target.tenant())) return false;
+        relayedCalls.incrementAndGet();
+        start(target, call, reply);
+        return true;
+    }
+
+    private void start(DeployedWorker target, Message.CallStart call, java.util.function.Consumer<Message> reply) {
         long invocationId = nextInvocationId();
         CallRelay relay = new CallRelay(call.callId(), invocationId, reply);
         relay.connect(supervisor.fetch(target.tenant(), new Message.FetchStart(invocationId, call.target(),

@@ -270,6 +270,12 @@ public final class SandboxSupervisor implements AutoCloseable {
         return t.live.stream().filter(SandboxProcess::isAlive).map(SandboxProcess::pid).toList();
     }
 
+    /** Whether starting an invocation for {@code tenant} now would not wait for a sandbox to start. */
+    boolean ready(String tenant) {
+        Tenant t = tenants.get(tenant);
+        return t != null && t.ready.isDone();
+    }
+
     private void awaitReady(Tenant t) {
         try {
             t.ready.get(READY_WAIT_SECONDS, TimeUnit.SECONDS);
