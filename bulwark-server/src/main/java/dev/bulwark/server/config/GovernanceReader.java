@@ -21,7 +21,7 @@ import java.util.regex.Pattern;
  * does not have.
  */
 final class GovernanceReader {
-    static final Set<String> KEYS = Set.of("tools", "policies", "policy_version", "policy_mode");
+    static final Set<String> KEYS = Set.of("tools", "policies", "policy_version", "policy_mode", "approvals");
     private static final Set<String> TOOL_KEYS = Set.of("name", "args_schema", "contract", "cost", "webhook", "service");
     private static final Set<String> WEBHOOK_KEYS = Set.of("url", "headers");
     private static final Set<String> SERVICE_KEYS = Set.of("worker", "entrypoint", "method");
@@ -69,7 +69,8 @@ final class GovernanceReader {
             mode = m.get().nonEmptyString();
             if (!mode.equals("enforce") && !mode.equals("log-only")) throw m.get().invalid("\"enforce\" or \"log-only\"");
         }
-        return new GovernanceSettings(tools, dir, version, mode);
+        Optional<ConfigValue> a = get.apply("governance.approvals");
+        return new GovernanceSettings(tools, dir, version, mode, a.isPresent() ? ApprovalsReader.read(a.get()) : ApprovalSettings.NONE);
     }
 
     private static GovernanceSettings.ToolSetting tool(ConfigValue t, Set<String> secretNames) throws ConfigException {
@@ -145,7 +146,7 @@ final class GovernanceReader {
         return new GovernanceSettings.Entrypoint(worker.nonEmptyString(), entrypoint, method.nonEmptyString());
     }
 
-    private static void onlyKeys(ConfigValue v, Set<String> known, String what) throws ConfigException {
+    static void onlyKeys(ConfigValue v, Set<String> known, String what) throws ConfigException {
         for (Map.Entry<String, ConfigValue> e : v.members().entrySet()) {
             if (!known.contains(e.getKey())) {
                 throw e.getValue().error("is not a key of " + what + "; " + what + " has "

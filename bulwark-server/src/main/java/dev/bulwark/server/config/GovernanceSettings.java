@@ -18,19 +18,27 @@ import java.util.Objects;
  * @param policyDir     absolute directory of {@code *.cedar} files, or null (the node's built-in policy)
  * @param policyVersion the operator's label of the policies, in every envelope and decision
  * @param policyMode    {@code enforce} or {@code log-only}: the mode of every rule without {@code @mode}
+ * @param approvals     approvers, approval lifetime, escalation, quorum and the longest wait
  */
-public record GovernanceSettings(List<ToolSetting> tools, Path policyDir, String policyVersion, String policyMode) {
+public record GovernanceSettings(List<ToolSetting> tools, Path policyDir, String policyVersion, String policyMode,
+                                 ApprovalSettings approvals) {
     public static final GovernanceSettings NONE = new GovernanceSettings(List.of(), null, "1", "enforce");
 
     public GovernanceSettings {
         tools = List.copyOf(tools);
         Objects.requireNonNull(policyVersion, "policyVersion");
         Objects.requireNonNull(policyMode, "policyMode");
+        Objects.requireNonNull(approvals, "approvals");
+    }
+
+    /** Settings without approvals configuration (the defaults of {@link ApprovalSettings#NONE}). */
+    public GovernanceSettings(List<ToolSetting> tools, Path policyDir, String policyVersion, String policyMode) {
+        this(tools, policyDir, policyVersion, policyMode, ApprovalSettings.NONE);
     }
 
     /** Whether the project configures governance at all. */
     public boolean isEmpty() {
-        return tools.isEmpty() && policyDir == null;
+        return tools.isEmpty() && policyDir == null && approvals.isEmpty();
     }
 
     /**

@@ -41,6 +41,7 @@ public final class ConfiguredGovernance {
         Map<String, String> tenantOf = new HashMap<>();
         for (ProjectConfig p : projects) tenantOf.put(p.name(), p.settings().tenant());
         ProjectConfig policySource = null;
+        ProjectConfig approvalSource = null;
         for (ProjectConfig project : projects) {
             GovernanceSettings g = project.settings().governance();
             for (GovernanceSettings.ToolSetting t : g.tools()) {
@@ -49,6 +50,14 @@ public final class ConfiguredGovernance {
                     throw new IllegalArgumentException("the tool " + t.name() + " is defined by both " + before + " and " + project.name());
                 }
                 governance.registerTool(tool(node, governance, project, t, tenantOf));
+            }
+            if (!g.approvals().isEmpty()) {
+                if (approvalSource != null) {
+                    throw new IllegalArgumentException("governance.approvals is set by both " + approvalSource.name() + " and "
+                            + project.name() + "; a node has one approvals configuration");
+                }
+                approvalSource = project;
+                governance.approvalSettings(g.approvals());
             }
             if (g.policyDir() != null) {
                 if (policySource != null) {
