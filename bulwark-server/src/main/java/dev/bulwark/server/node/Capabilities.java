@@ -322,6 +322,18 @@ final class Capabilities {
         if (mine != null) for (Cap cap : mine.values()) cap.dead = EXPORTER_GONE;
     }
 
+    /** The workers of the invocations in flight the node started (tests: the attacker's view of a sandbox). */
+    synchronized Map<Long, String> invocationWorkers() {
+        return Map.copyOf(workerOf);
+    }
+
+    /** Ids of the Java capabilities in {@code workerId}'s env, each with its name (tests). */
+    synchronized Map<Long, String> envJavaCapabilities(String workerId) {
+        Map<Long, String> out = new HashMap<>();
+        for (Ref r : byWorker.getOrDefault(workerId, List.of())) if (r.cap.target instanceof Java j) out.put(r.id, j.name());
+        return out;
+    }
+
     /** Live refs (tests). */
     synchronized int liveRefs() {
         return refs.size();
