@@ -17,6 +17,9 @@ public interface ApprovalEvents {
     /** That wait is over: {@code state} is the approval's state then (still {@code pending}/{@code escalated}: timed out). */
     default void waitEnded(String tenant, String session, String approvalId, String state) {}
 
+    /** Approval {@code approvalId} passed a deadline undecided: {@code escalated} or {@code expired}. */
+    default void settled(String tenant, String session, String approvalId, String state) {}
+
     /** Approval {@code approvalId} was decided: {@code approved} or {@code rejected}. */
     default void decided(String tenant, String session, String approvalId, String state) {}
 }

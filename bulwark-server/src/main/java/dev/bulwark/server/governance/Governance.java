@@ -68,6 +68,7 @@ public final class Governance implements AutoCloseable {
     private volatile Approvers approvers = new Approvers(List.of());
     private volatile ApprovalEvents approvalEvents = ApprovalEvents.NONE;
     private final ApprovalWaits approvalWaits = new ApprovalWaits();
+    private ApprovalSweeper sweeper;
     volatile LongSupplier clock = System::currentTimeMillis;
     private Webhooks webhooks;
     /** Redaction rules for tool-call arguments in the trail; null: the trail keeps only their hash. */
@@ -91,6 +92,7 @@ public final class Governance implements AutoCloseable {
             node.javaObjects().register(JavaObjectClass.javaOnly(SessionObject.CLASS, ctx -> new SessionObject(ctx, g),
                     SessionObject.METHODS));
             node.javaObjects().register(JavaObjectClass.javaOnly(ApprovalIndex.CLASS, ApprovalIndex::new, ApprovalIndex.METHODS));
+            g.sweeper = new ApprovalSweeper(g, dir.resolve("audit"));
             return g;
         } catch (IOException e) {
             throw new UncheckedIOException("governance cannot keep its keys in " + dir, e);
@@ -128,6 +130,7 @@ public final class Governance implements AutoCloseable {
     /** Stops the webhook client (the node calls this when it closes). */
     @Override
     public synchronized void close() {
+        if (sweeper != null) sweeper.close();
         if (webhooks != null) webhooks.close();
     }
 
@@ -218,6 +221,20 @@ public final class Governance implements AutoCloseable {
         approvalMaxWaitMs(a.maxWaitMs());
         a.quorum().forEach(this::approvalQuorum);
         approvers(a.approvers());
+    }
+
+    /**
+     * How often the node looks for approvals past their escalation time or expiry, so they are
+     * written, audited and told ({@link ApprovalEvents#settled}) near their deadline even when no one
+     * reads them (reading them settles them too). 30 s by default.
+     */
+    public void approvalSweepMs(long ms) {
+        sweeper.periodMs(ms);
+    }
+
+    /** Looks once, now, for approvals of every tenant past a deadline (see {@link #approvalSweepMs}). */
+    public void sweepApprovals() {
+        sweeper.sweep();
     }
 
     /** Where approvals' lives are told (the awaiting-approval lane, metrics); replaces the one set before. */
@@ -530,7 +547,12 @@ public final class Governance implements AutoCloseable {
             });
             Map<String, Object> now = states.get((String) a.get("id"));
             if (now == null) continue;
-            if (!now.get("state").equals(a.get("state"))) index.call("state", a.get("id"), now.get("state"));
+            if (!now.get("state").equals(a.get("state"))) {
+                index.call("state", a.get("id"), now.get("state"));
+                if (Set.of("escalated", "expired").contains(now.get("state"))) {
+                    approvalEvents.settled(tenant, session, (String) a.get("id"), (String) now.get("state"));
+                }
+            }
             a.putAll(now);
         }
         List<Map<String, Object>> out = new java.util.ArrayList<>();
@@ -576,8 +598,8 @@ public final class Governance implements AutoCloseable {
         Map<String, Object> approval = (Map<String, Object>) answer.get("approval");
         index(tenant).call("state", approvalId, approval.get("state"));
         if (Boolean.TRUE.equals(answer.get("decided"))) {
-            approvalWaits.decided(approvalId);
             approvalEvents.decided(tenant, session, approvalId, (String) approval.get("state"));
+            approvalWaits.decided(approvalId); // after the event: a woken call's waitEnded comes after it
         }
         return approval;
     }

@@ -57,6 +57,35 @@ class ApprovalsTest {
     Node node;
     final AtomicInteger refunds = new AtomicInteger();
     final AtomicLong clock = new AtomicLong(1_000_000_000_000L);
+    final List<String> events = java.util.Collections.synchronizedList(new ArrayList<>());
+
+    /** Records what governance tells the awaiting-approval lane, as "what approval detail". */
+    final ApprovalEvents recorder = new ApprovalEvents() {
+        public void pending(String tenant, String session, String approvalId, String tool) {
+            events.add("pending " + approvalId + " " + tool);
+        }
+
+        public void waitStarted(String tenant, String session, String approvalId, long waitMs) {
+            events.add("waitStarted " + approvalId);
+        }
+
+        public void waitEnded(String tenant, String session, String approvalId, String state) {
+            events.add("waitEnded " + approvalId + " " + state);
+        }
+
+        public void settled(String tenant, String session, String approvalId, String state) {
+            events.add("settled " + approvalId + " " + state);
+        }
+
+        public void decided(String tenant, String session, String approvalId, String state) {
+            events.add("decided " + approvalId + " " + state);
+        }
+    };
+
+    void awaitEvent(String event) throws InterruptedException {
+        for (int i = 0; i < 1200 && !events.contains(event); i++) Thread.sleep(50);
+        assertThat(events).contains(event);
+    }
 
     /** A node whose acme approvers are carol and dave (approver), erin (escalation) and alice@acme, the sessions' actor. */
     Governance start(ApprovalSettings settings) throws Exception {
@@ -71,6 +100,7 @@ class ApprovalsTest {
                     return "refunded " + call.args().get("cents");
                 }));
         gov.approvalSettings(settings);
+        gov.approvalEvents(recorder);
         return gov;
     }
 
@@ -219,6 +249,7 @@ class ApprovalsTest {
         Governance gov = start(settings(300_000, 60_000, 0, 1));
         String id = admit(gov);
         String escalating = approvalId(refund(gov, id, 100, "refund-1", 0));
+        clock.incrementAndGet(); // listed in the order asked for (same millisecond: by id)
         String expiring = approvalId(refund(gov, id, 200, "refund-2", 0));
 
         // The node stops with both pending; a new node on the same data lists them and the session shows them.
@@ -228,8 +259,12 @@ class ApprovalsTest {
         JsonNode session = get("v1/sessions/" + id);
         assertThat(session.get("pendingApprovals").findValuesAsText("id")).containsExactly(escalating, expiring);
 
-        // Past the escalation time: listed as escalated (and audited once), decidable by the escalation role.
+        // Past the escalation time, with no one reading: the node's sweep escalates both (audited once, told once).
+        events.clear();
         clock.addAndGet(61_000);
+        gov.approvalSweepMs(100);
+        awaitEvent("settled " + expiring + " escalated");
+        assertThat(events).containsExactly("settled " + escalating + " escalated", "settled " + expiring + " escalated");
         assertThat(get("v1/approvals?state=pending").get("approvals")).isEmpty();
         assertThat(get("v1/approvals?state=escalated").get("approvals").findValuesAsText("id")).containsExactly(escalating, expiring);
         assertThat(code(refund(gov, id, 100, "refund-1", 0))).isEqualTo("approval_pending");
@@ -259,16 +294,24 @@ class ApprovalsTest {
         Map<String, Object> timedOut = refund(gov, id, 300, "refund-0", 200);
         assertThat(code(timedOut)).isEqualTo("approval_pending");
 
+        String first = approvalId(timedOut);
+        assertThat(events).containsExactly("pending " + first + " payments.refund", "waitStarted " + first,
+                "waitEnded " + first + " pending");
+
         // Decided while the call waits: the same call runs, once.
+        events.clear();
         CompletableFuture<Map<String, Object>> waiting = CompletableFuture.supplyAsync(() -> refund(gov, id, 700, "refund-1", 25_000));
         String approval = null;
-        for (int i = 0; i < 600 && approval == null; i++) {
-            for (Map<String, Object> a : gov.approvals("acme", "pending")) if (!a.get("id").equals(approvalId(timedOut))) approval = (String) a.get("id");
+        for (int i = 0; i < 1200 && approval == null; i++) {
+            for (Map<String, Object> a : gov.approvals("acme", "pending")) if (!a.get("id").equals(first)) approval = (String) a.get("id");
             if (approval == null) Thread.sleep(50);
         }
         assertThat(approval).isNotNull();
+        awaitEvent("waitStarted " + approval);
         gov.decideApproval("acme", approval, "approve", CAROL);
         assertThat(waiting.get(120, TimeUnit.SECONDS)).isEqualTo(Map.of("ok", true, "value", "refunded 700"));
+        assertThat(events).containsExactly("pending " + approval + " payments.refund", "waitStarted " + approval,
+                "decided " + approval + " approved", "waitEnded " + approval + " decided");
         assertThat(refund(gov, id, 700, "refund-1", 0).get("replayed")).isEqualTo(true);
         assertThat(refunds).hasValue(1);
         assertThat(gov.approvals("acme", "used").get(0).get("id")).isEqualTo(approval);
