@@ -24,4 +24,11 @@ import java.util.List;
 @FunctionalInterface
 public interface JavaCapability {
     Object call(String method, List<Object> args) throws Exception;
+
+    /**
+     * A call on this capability was refused because it came from an invocation of a worker that does
+     * not hold it (only a subverted sandbox can name another worker's capability). Called on a virtual
+     * thread after the refusal; by default nothing happens. Must not throw.
+     */
+    default void foreignCall(String method) {}
 }

@@ -21,7 +21,7 @@ import java.util.regex.Pattern;
  * does not have.
  */
 final class GovernanceReader {
-    static final Set<String> KEYS = Set.of("tools", "policies", "policy_version", "policy_mode", "lanes", "checkpoint_every");
+    static final Set<String> KEYS = Set.of("tools", "policies", "policy_version", "policy_mode", "lanes", "checkpoint_every", "approvals");
     private static final Set<String> TOOL_KEYS = Set.of("name", "args_schema", "contract", "cost", "webhook", "service");
     private static final Set<String> WEBHOOK_KEYS = Set.of("url", "headers", "lookup_url", "revert_url");
     private static final Set<String> SERVICE_KEYS = Set.of("worker", "entrypoint", "method", "lookup_method", "revert_method");
@@ -69,10 +69,12 @@ final class GovernanceReader {
             mode = m.get().nonEmptyString();
             if (!mode.equals("enforce") && !mode.equals("log-only")) throw m.get().invalid("\"enforce\" or \"log-only\"");
         }
+        Optional<ConfigValue> a = get.apply("governance.approvals");
         long checkpointEvery = 0;
         Optional<ConfigValue> every = get.apply("governance.checkpoint_every");
         if (every.isPresent()) checkpointEvery = every.get().integer(1L, 1_000_000_000L, "an integer from 1 to 1000000000");
-        return new GovernanceSettings(tools, dir, version, mode, LaneReader.read(get.apply("governance.lanes")), checkpointEvery);
+        return new GovernanceSettings(tools, dir, version, mode, LaneReader.read(get.apply("governance.lanes")), checkpointEvery,
+                a.isPresent() ? ApprovalsReader.read(a.get()) : ApprovalSettings.NONE);
     }
 
     private static GovernanceSettings.ToolSetting tool(ConfigValue t, Set<String> secretNames) throws ConfigException {
@@ -160,7 +162,7 @@ final class GovernanceReader {
         return method.nonEmptyString();
     }
 
-    private static void onlyKeys(ConfigValue v, Set<String> known, String what) throws ConfigException {
+    static void onlyKeys(ConfigValue v, Set<String> known, String what) throws ConfigException {
         for (Map.Entry<String, ConfigValue> e : v.members().entrySet()) {
             if (!known.contains(e.getKey())) {
                 throw e.getValue().error("is not a key of " + what + "; " + what + " has "

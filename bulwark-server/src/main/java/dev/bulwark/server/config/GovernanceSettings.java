@@ -21,9 +21,11 @@ import java.util.Objects;
  * @param lanes         the lanes of governed runs and their budgets ({@code governance.lanes})
  * @param checkpointEvery tool calls a session object mediates between two checkpoints of its history, or 0 (not set:
  *                        the node's default)
+ * @param approvals     approvers, approval lifetime, escalation, quorum and the longest wait
  */
 public record GovernanceSettings(List<ToolSetting> tools, Path policyDir, String policyVersion, String policyMode,
-                                 LaneSettings lanes, long checkpointEvery) {
+                                 LaneSettings lanes, long checkpointEvery,
+                                 ApprovalSettings approvals) {
     public static final GovernanceSettings NONE = new GovernanceSettings(List.of(), null, "1", "enforce");
 
     public GovernanceSettings {
@@ -31,15 +33,17 @@ public record GovernanceSettings(List<ToolSetting> tools, Path policyDir, String
         Objects.requireNonNull(policyVersion, "policyVersion");
         Objects.requireNonNull(policyMode, "policyMode");
         Objects.requireNonNull(lanes, "lanes");
+        Objects.requireNonNull(approvals, "approvals");
     }
 
     public GovernanceSettings(List<ToolSetting> tools, Path policyDir, String policyVersion, String policyMode) {
-        this(tools, policyDir, policyVersion, policyMode, LaneSettings.DEFAULTS, 0);
+        this(tools, policyDir, policyVersion, policyMode, LaneSettings.DEFAULTS, 0, ApprovalSettings.NONE);
     }
 
     /** Whether the project configures governance at all. */
     public boolean isEmpty() {
-        return tools.isEmpty() && policyDir == null && lanes.equals(LaneSettings.DEFAULTS) && checkpointEvery == 0;
+        return tools.isEmpty() && policyDir == null && lanes.equals(LaneSettings.DEFAULTS) && checkpointEvery == 0
+                && approvals.isEmpty();
     }
 
     /**

@@ -29,10 +29,12 @@ final class ApprovalIndex implements JavaDurableObject {
     @Override
     public Object call(String method, List<Object> args) {
         return switch (method) {
-            case "add" -> {
-                db.sql("INSERT OR IGNORE INTO approvals (id, session, tool, state, requested_at, expires_at) VALUES (?, ?, ?, 'pending', ?, ?)",
-                        args.get(0), args.get(1), args.get(2), args.get(3), args.get(4)).close();
-                yield null;
+            case "add" -> { // true when the approval was not indexed before
+                try (SqlCursor c = db.sql("INSERT OR IGNORE INTO approvals (id, session, tool, state, requested_at, expires_at)"
+                        + " VALUES (?, ?, ?, 'pending', ?, ?)", args.get(0), args.get(1), args.get(2), args.get(3), args.get(4))) {
+                    c.next();
+                    yield c.rowsWritten() == 1;
+                }
             }
             case "session" -> {
                 try (SqlCursor c = db.sql("SELECT session FROM approvals WHERE id = ?", args.getFirst())) {

@@ -43,6 +43,7 @@ public final class ConfiguredGovernance {
         ProjectConfig policySource = null;
         ProjectConfig laneSource = null;
         ProjectConfig checkpointSource = null;
+        ProjectConfig approvalSource = null;
         for (ProjectConfig project : projects) {
             GovernanceSettings g = project.settings().governance();
             if (!g.lanes().equals(dev.bulwark.server.config.LaneSettings.DEFAULTS)) {
@@ -67,6 +68,14 @@ public final class ConfiguredGovernance {
                     throw new IllegalArgumentException("the tool " + t.name() + " is defined by both " + before + " and " + project.name());
                 }
                 governance.registerTool(tool(node, governance, project, t, tenantOf));
+            }
+            if (!g.approvals().isEmpty()) {
+                if (approvalSource != null) {
+                    throw new IllegalArgumentException("governance.approvals is set by both " + approvalSource.name() + " and "
+                            + project.name() + "; a node has one approvals configuration");
+                }
+                approvalSource = project;
+                governance.approvalSettings(g.approvals());
             }
             if (g.policyDir() != null) {
                 if (policySource != null) {

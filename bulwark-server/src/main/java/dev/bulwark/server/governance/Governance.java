@@ -63,6 +63,13 @@ public final class Governance implements AutoCloseable {
     public static final long DEFAULT_APPROVAL_TTL_MS = 24 * 3600_000L;
     private volatile long approvalTtlMs = DEFAULT_APPROVAL_TTL_MS;
     private volatile long checkpointEvery = SessionHistory.DEFAULT_EVERY;
+    private volatile long approvalEscalateAfterMs;
+    private volatile long approvalMaxWaitMs = dev.bulwark.server.config.ApprovalSettings.DEFAULT_MAX_WAIT_MS;
+    private final Map<String, Integer> approvalQuorum = new ConcurrentHashMap<>();
+    private volatile Approvers approvers = new Approvers(List.of());
+    private volatile ApprovalEvents approvalEvents = ApprovalEvents.NONE;
+    private final ApprovalWaits approvalWaits = new ApprovalWaits();
+    private ApprovalSweeper sweeper;
     volatile LongSupplier clock = System::currentTimeMillis;
     private Webhooks webhooks;
     /** Redaction rules for tool-call arguments in the trail; null: the trail keeps only their hash. */
@@ -91,6 +98,7 @@ public final class Governance implements AutoCloseable {
             node.javaObjects().register(JavaObjectClass.javaOnly(SessionObject.CLASS, ctx -> new SessionObject(ctx, g),
                     SessionObject.METHODS));
             node.javaObjects().register(JavaObjectClass.javaOnly(ApprovalIndex.CLASS, ApprovalIndex::new, ApprovalIndex.METHODS));
+            g.sweeper = new ApprovalSweeper(g, dir.resolve("audit"));
             return g;
         } catch (IOException e) {
             throw new UncheckedIOException("governance cannot keep its keys in " + dir, e);
@@ -141,6 +149,7 @@ public final class Governance implements AutoCloseable {
     /** Stops the webhook client (the node calls this when it closes). */
     @Override
     public synchronized void close() {
+        if (sweeper != null) sweeper.close();
         if (webhooks != null) webhooks.close();
     }
 
@@ -201,6 +210,68 @@ public final class Governance implements AutoCloseable {
 
     long checkpointEvery() {
         return checkpointEvery;
+    }
+
+    /**
+     * How long an approval waits before it is escalated to the {@code escalation} role (which may
+     * then decide it too); 0 (the default): never. Shorter than the approval's lifetime.
+     */
+    public void approvalEscalateAfterMs(long ms) {
+        if (ms < 0) throw new IllegalArgumentException("the escalation time is 0 (never) or positive");
+        this.approvalEscalateAfterMs = ms;
+    }
+
+    long approvalEscalateAfterMs() {
+        return approvalEscalateAfterMs;
+    }
+
+    /** Distinct approvers a call of {@code tool} needs (1 to 16; 1 by default). One rejection rejects. */
+    public void approvalQuorum(String tool, int approvers) {
+        if (approvers < 1 || approvers > 16) throw new IllegalArgumentException("a quorum is 1 to 16 approvers");
+        approvalQuorum.put(tool, approvers);
+    }
+
+    long approvalQuorum(String tool) {
+        return approvalQuorum.getOrDefault(tool, 1);
+    }
+
+    /** The longest a tool call may wait for its approval's decision ({@code waitMs} is cut to it; 0: no waiting). */
+    public void approvalMaxWaitMs(long ms) {
+        if (ms < 0) throw new IllegalArgumentException("the longest wait is 0 or positive");
+        this.approvalMaxWaitMs = ms;
+    }
+
+    /** The approvers of every tenant (replaces those set before). Without any, a tenant's approvals cannot be decided. */
+    public void approvers(List<dev.bulwark.server.config.ApprovalSettings.Approver> list) {
+        this.approvers = new Approvers(list);
+    }
+
+    /** Everything of {@code governance.approvals} at once. */
+    public void approvalSettings(dev.bulwark.server.config.ApprovalSettings a) {
+        approvalTtlMs(a.ttlMs());
+        approvalEscalateAfterMs(a.escalateAfterMs());
+        approvalMaxWaitMs(a.maxWaitMs());
+        a.quorum().forEach(this::approvalQuorum);
+        approvers(a.approvers());
+    }
+
+    /**
+     * How often the node looks for approvals past their escalation time or expiry, so they are
+     * written, audited and told ({@link ApprovalEvents#settled}) near their deadline even when no one
+     * reads them (reading them settles them too). 30 s by default.
+     */
+    public void approvalSweepMs(long ms) {
+        sweeper.periodMs(ms);
+    }
+
+    /** Looks once, now, for approvals of every tenant past a deadline (see {@link #approvalSweepMs}). */
+    public void sweepApprovals() {
+        sweeper.sweep();
+    }
+
+    /** Where approvals' lives are told (the awaiting-approval lane, metrics); replaces the one set before. */
+    public void approvalEvents(ApprovalEvents events) {
+        this.approvalEvents = events == null ? ApprovalEvents.NONE : events;
     }
 
     Policies policies() {
@@ -467,8 +538,10 @@ public final class Governance implements AutoCloseable {
             }
             if ("answer".equals(d.get("verdict"))) {
                 Map<String, Object> answer = (Map<String, Object>) d.get("answer");
-                if (answer.get("approval") instanceof Map<?, ?> a && "pending".equals(a.get("state"))) {
-                    index(tenant).call("add", a.get("id"), session, a.get("tool"), a.get("requestedAt"), a.get("expiresAt"));
+                if (answer.get("approval") instanceof Map<?, ?> a && Set.of("pending", "escalated").contains(a.get("state"))) {
+                    boolean added = Boolean.TRUE.equals(index(tenant).call("add", a.get("id"), session, a.get("tool"),
+                            a.get("requestedAt"), a.get("expiresAt")));
+                    if (added) approvalEvents.pending(tenant, session, (String) a.get("id"), (String) a.get("tool"));
                 }
                 metrics.answered(answer);
                 return answer;
@@ -600,39 +673,61 @@ public final class Governance implements AutoCloseable {
         }
     }
 
+    /**
+     * The node refused a call on a run's {@code TOOLS} that came from another worker's invocation (a
+     * subverted sandbox naming this session's capability id): audited in this session's trail.
+     */
+    void foreignCapabilityCall(String tenant, String session, String method) {
+        try {
+            stub(tenant, session).call("foreign", method);
+        } catch (RuntimeException e) {
+            log.warn("the refusal of a foreign call on session {}'s TOOLS could not be audited: {}", session, e.toString());
+        }
+    }
+
     // ---- approvals ----
+
+    /** The states an approval can be in. */
+    static final List<String> STATES = List.of("pending", "escalated", "approved", "rejected", "expired", "used");
 
     /**
      * The tenant's approvals, oldest first (at most 1,000), each {@code {id, session, tool, state,
-     * requestedAt, expiresAt}}; {@code state} null for all, else only those in that state.
+     * requestedAt, expiresAt, escalatesAt, quorum, votes, decidedBy, decidedAt}}; {@code state} null
+     * for all, else only those in that state. Listing settles them: an approval past its escalation
+     * time or expiry is written (and audited) as escalated or expired, also after a restart.
      */
     @SuppressWarnings("unchecked")
     public List<Map<String, Object>> approvals(String tenant, String state) {
         checkTenant(tenant);
+        if (state != null && !STATES.contains(state)) {
+            throw GovernanceException.of(400, "bad_request", "state is one of " + String.join(", ", STATES));
+        }
         JavaObjectStub index = index(tenant);
         List<Map<String, Object>> all = new java.util.ArrayList<>();
         for (Object o : (List<Object>) index.call("list", (Object) null)) all.add(new LinkedHashMap<>((Map<String, Object>) o));
         // The index may lag behind the session objects (an approval used, expired, or a crash between
         // the two writes): states that can still change are read from the session that owns them.
-        Map<String, Map<String, String>> truth = new java.util.HashMap<>();
+        Map<String, Map<String, Map<String, Object>>> truth = new java.util.HashMap<>();
         for (Map<String, Object> a : all) {
-            if (!Set.of("pending", "approved").contains((String) a.get("state"))) continue;
+            if (!Set.of("pending", "escalated", "approved").contains((String) a.get("state"))) continue;
             String session = (String) a.get("session");
-            Map<String, String> states = truth.computeIfAbsent(session, k -> {
-                Map<String, String> m = new java.util.HashMap<>();
+            Map<String, Map<String, Object>> states = truth.computeIfAbsent(session, k -> {
+                Map<String, Map<String, Object>> m = new java.util.HashMap<>();
                 Map<String, Object> listed = (Map<String, Object>) stub(tenant, k).call("approvals");
                 if (listed != null) {
-                    for (Object x : (List<Object>) listed.get("approvals")) {
-                        m.put((String) ((Map<String, Object>) x).get("id"), (String) ((Map<String, Object>) x).get("state"));
-                    }
+                    for (Object x : (List<Object>) listed.get("approvals")) m.put((String) map(x).get("id"), map(x));
                 }
                 return m;
             });
-            String now = states.get((String) a.get("id"));
-            if (now != null && !now.equals(a.get("state"))) {
-                a.put("state", now);
-                index.call("state", a.get("id"), now);
+            Map<String, Object> now = states.get((String) a.get("id"));
+            if (now == null) continue;
+            if (!now.get("state").equals(a.get("state"))) {
+                index.call("state", a.get("id"), now.get("state"));
+                if (Set.of("escalated", "expired").contains(now.get("state"))) {
+                    approvalEvents.settled(tenant, session, (String) a.get("id"), (String) now.get("state"));
+                }
             }
+            a.putAll(now);
         }
         List<Map<String, Object>> out = new java.util.ArrayList<>();
         for (Map<String, Object> a : all) if (state == null || state.equals(a.get("state"))) out.add(a);
@@ -640,34 +735,79 @@ public final class Governance implements AutoCloseable {
     }
 
     /**
-     * An approver ({@code approver}: who, for the trail; not the session's actor) approves or
-     * rejects ({@code decision}: "approve" | "reject") a pending approval of the tenant. The waiting
-     * call runs when the generated code calls again with the same idempotency key.
+     * An approver votes on a pending (or escalated) approval of the tenant: {@code decision} is
+     * "approve" or "reject", {@code approverKey} the key of one of the tenant's approvers (compared
+     * in constant time), who is then named in the trail. The session's own actor never decides its
+     * calls; the {@code escalation} role decides only escalated approvals; a quorum needs distinct
+     * approvers; one rejection rejects. A decision wakes the calls waiting for it; the approved call
+     * runs (once) when it is called again with the same idempotency key, or at once in a call that
+     * waits. Answers the approval.
      *
-     * @throws GovernanceException 404 not_found; 400 bad_request; 409 approver_is_actor /
+     * @throws GovernanceException 404 not_found; 400 bad_request; 403 no_approvers / not_an_approver /
+     *                             approval_not_escalated; 409 approver_is_actor / approver_already_voted /
      *                             approval_approved / approval_rejected / approval_expired / approval_used
      */
     @SuppressWarnings("unchecked")
-    public Map<String, Object> decideApproval(String tenant, String approvalId, String decision, String approver) {
+    public Map<String, Object> decideApproval(String tenant, String approvalId, String decision, String approverKey) {
         checkTenant(tenant);
         if (!"approve".equals(decision) && !"reject".equals(decision)) {
             throw GovernanceException.of(400, "bad_request", "decision is \"approve\" or \"reject\"");
         }
-        if (approver == null || !Admission.ACTOR.matcher(approver).matches()) {
-            throw GovernanceException.of(400, "bad_request", "approver is 1 to 128 of A-Z a-z 0-9 . _ @ : + -");
-        }
         if (approvalId == null || !approvalId.matches("apr_[0-9a-f]{20}")) throw GovernanceException.of(404, "not_found", "no such approval");
+        Approvers who = approvers;
+        if (!who.any(tenant)) {
+            throw GovernanceException.of(403, "no_approvers", "the tenant has no approvers (governance.approvals.approvers)");
+        }
         String session = (String) index(tenant).call("session", approvalId);
         if (session == null) throw GovernanceException.of(404, "not_found", "no such approval");
-        Map<String, Object> answer = (Map<String, Object>) stub(tenant, known(tenant, session)).call("resolve", approvalId, decision, approver);
+        dev.bulwark.server.config.ApprovalSettings.Approver approver = who.identify(tenant, approverKey);
+        Map<String, Object> answer = (Map<String, Object>) stub(tenant, known(tenant, session)).call("resolve", approvalId, decision,
+                approver == null ? null : approver.name(), approver == null ? null : approver.role());
         if (answer == null) throw GovernanceException.of(404, "not_found", "no such approval");
         if (!Boolean.TRUE.equals(answer.get("ok"))) {
-            throw new GovernanceException(409, GovernanceError.fromMap((Map<String, Object>) answer.get("error")));
+            GovernanceError e = GovernanceError.fromMap((Map<String, Object>) answer.get("error"));
+            boolean forbidden = Set.of("not_an_approver", "approval_not_escalated").contains(e.code());
+            throw new GovernanceException(forbidden ? 403 : 409, e);
         }
         Map<String, Object> approval = (Map<String, Object>) answer.get("approval");
         metrics.approvalDecided(approval);
         index(tenant).call("state", approvalId, approval.get("state"));
+        if (Boolean.TRUE.equals(answer.get("decided"))) {
+            approvalEvents.decided(tenant, session, approvalId, (String) approval.get("state"));
+            approvalWaits.decided(approvalId); // after the event: a woken call's waitEnded comes after it
+        }
         return approval;
+    }
+
+    /**
+     * A tool call waits for the decision on {@code approvalId} of its session: at most {@code waitMs},
+     * cut to the configured longest wait and to the approval's expiry. Returns when it is decided (or
+     * was already), or when the time is up; the caller then asks the session object again.
+     */
+    @SuppressWarnings("unchecked")
+    void awaitApproval(String tenant, String session, String approvalId, long waitMs) {
+        long bound = Math.min(waitMs, approvalMaxWaitMs);
+        if (bound <= 0) return;
+        java.util.concurrent.CompletableFuture<Void> decided = approvalWaits.register(approvalId);
+        Map<String, Object> listed = (Map<String, Object>) stub(tenant, session).call("approvals");
+        Map<String, Object> now = null;
+        if (listed != null) {
+            for (Object x : (List<Object>) listed.get("approvals")) if (approvalId.equals(map(x).get("id"))) now = map(x);
+        }
+        if (now == null || !Set.of("pending", "escalated").contains(now.get("state"))) return;
+        bound = Math.min(bound, Math.max(0, (Long) now.get("expiresAt") - now()));
+        approvalEvents.waitStarted(tenant, session, approvalId, bound);
+        boolean came;
+        // While it waits, the run holds a place in the approval lane, not in its own.
+        try (Lanes.Parked parked = lanes().parkForApproval(session)) {
+            came = approvalWaits.await(approvalId, decided, bound);
+        }
+        approvalEvents.waitEnded(tenant, session, approvalId, came ? "decided" : (String) now.get("state"));
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> map(Object o) {
+        return (Map<String, Object>) o;
     }
 
     private JavaObjectStub index(String tenant) {

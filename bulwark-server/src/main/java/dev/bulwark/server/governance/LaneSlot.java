@@ -27,7 +27,7 @@ public final class LaneSlot implements AutoCloseable {
         return current.lane;
     }
 
-    synchronized AutoCloseable park(LaneQueue approval) {
+    synchronized Lanes.Parked park(LaneQueue approval) {
         if (closed || current != admitted || !approval.tryEnter(tenant)) return () -> {};
         admitted.leave(tenant);
         current = approval;

@@ -74,10 +74,16 @@ public final class Lanes {
      * if that filled meanwhile: an admitted run is never refused half-way). Nothing moves when the
      * session has no run here or the approval lane has no place for the tenant.
      */
-    public AutoCloseable parkForApproval(String session) {
+    public Parked parkForApproval(String session) {
         Set<LaneSlot> slots = bySession.get(session);
         LaneSlot slot = slots == null ? null : slots.stream().findFirst().orElse(null);
         return slot == null ? () -> {} : slot.park(queues.get(Lane.APPROVAL));
+    }
+
+    /** A run parked in the approval lane; closing it moves the run back (never throws). */
+    public interface Parked extends AutoCloseable {
+        @Override
+        void close();
     }
 
     public int queueDepth(Lane lane) {

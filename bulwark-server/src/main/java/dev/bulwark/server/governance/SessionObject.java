@@ -30,7 +30,7 @@ import java.util.Map;
 final class SessionObject implements JavaDurableObject {
     static final String CLASS = "BulwarkSession";
     static final String[] METHODS = {"admit", "view", "dispatch", "retire", "decide", "record", "audit", "end", "approvals",
-            "resolve", "reconcile", "ledger", "settle", "rollbackPlan", "reverting", "reverted", "rollbackEnd", "history"};
+            "resolve", "reconcile", "ledger", "settle", "rollbackPlan", "reverting", "reverted", "rollbackEnd", "history", "foreign"};
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final JavaObjectContext ctx;
@@ -41,6 +41,7 @@ final class SessionObject implements JavaDurableObject {
     private final SessionLedger ledger;
     private final SessionHistory history;
     private final LedgerEvents ledgerEvents;
+    private final ApprovalGate approvalGate;
 
     SessionObject(JavaObjectContext ctx, Governance gov) {
         this.ctx = ctx;
@@ -51,6 +52,7 @@ final class SessionObject implements JavaDurableObject {
         this.ledger = new SessionLedger(db);
         this.history = new SessionHistory(db);
         this.ledgerEvents = new LedgerEvents(ledger, audit, gov);
+        this.approvalGate = new ApprovalGate(approvals, audit, gov, ctx.id().name());
     }
 
     private String sessionId() {
@@ -85,7 +87,8 @@ final class SessionObject implements JavaDurableObject {
             case "audit" -> Map.of("rows", audit.rows());
             case "end" -> end((String) args.getFirst());
             case "approvals" -> approvalList();
-            case "resolve" -> resolve((String) args.get(0), (String) args.get(1), (String) args.get(2));
+            case "foreign" -> foreign((String) args.getFirst());
+            case "resolve" -> resolve((String) args.get(0), (String) args.get(1), (String) args.get(2), (String) args.get(3));
             default -> throw new RpcError(RpcError.Type.TYPE_ERROR, "no method " + method); // refused before: see METHODS
         };
     }
@@ -158,6 +161,7 @@ final class SessionObject implements JavaDurableObject {
         try (SqlCursor c = db.sql("SELECT count(*) FROM envelopes")) {
             out.put("runs", c.next().getFirst());
         }
+        out.put("pendingApprovals", approvalGate.waiting(gov.now()));
         return out;
     }
 
@@ -256,7 +260,7 @@ final class SessionObject implements JavaDurableObject {
         String violation = ArgsSchema.violation(tool.argsSchema(), args);
         if (violation != null) return deny(now, envelopeId, toolName, key, GovernanceError.of("invalid_arguments", violation), tool);
         String argsHash = Canonical.sha256(Canonical.text(args));
-        SessionApprovals.Approval approval = tool.contract() == Contract.PRIVILEGED ? approvals.byKey(key) : null;
+        SessionApprovals.Approval approval = tool.contract() == Contract.PRIVILEGED ? approvalGate.settle(approvals.byKey(key), now) : null;
         // "used": the approved call ran; a repeat of its key is answered by the ledger below.
         boolean approved = approval != null && List.of("approved", "used").contains(approval.stateAt(now))
                 && approval.tool().equals(toolName) && approval.argsHash().equals(argsHash);
@@ -315,76 +319,39 @@ final class SessionObject implements JavaDurableObject {
                     "the idempotency key was used before for another tool or other arguments"), tool);
         }
         if (approval == null) {
-            byte[] random = new byte[10];
-            Governance.RANDOM.nextBytes(random);
-            String id = "apr_" + HexFormat.of().formatHex(random);
-            approvals.insert(id, key, toolName, argsHash, now, now + gov.approvalTtlMs());
-            approval = approvals.byKey(key);
-            Map<String, Object> body = decisionBody(envelopeId, toolName, key, tool, "approval_requested", null);
-            body.put("approval", id);
-            body.put("argsHash", argsHash);
-            audit.append(now, "approval", body);
+            approval = approvalGate.request(now, decisionBody(envelopeId, toolName, key, tool, "approval_requested", null), key,
+                    toolName, argsHash);
         }
-        String state = approval.stateAt(now);
-        if (state.equals("expired") && approval.state().equals("pending")) approvals.setState(approval.id(), "expired");
-        GovernanceError err = switch (state) {
-            case "pending" -> new GovernanceError("approval_pending", "the call waits for an approval (" + approval.id()
-                    + "); call again with the same idempotencyKey once it is approved", null, null, true);
-            case "rejected" -> GovernanceError.of("approval_rejected", "the approval " + approval.id() + " was rejected");
-            case "expired" -> GovernanceError.of("approval_expired", "the approval " + approval.id() + " expired");
-            default -> GovernanceError.of("approval_used", "the approval " + approval.id() + " was used by an earlier call");
-        };
+        GovernanceError err = ApprovalGate.waiting(approval);
         Map<String, Object> body = decisionBody(envelopeId, toolName, key, tool, "deny", err);
         body.put("approval", approval.id());
         audit.append(now, "decision", body);
         Map<String, Object> out = err.answer();
-        out.put("approval", approval.toMap(sessionId(), now));
+        out.put("approval", approvalGate.toMap(approval, now));
         return answer(out);
     }
 
     private Map<String, Object> approvalList() {
         if (!exists()) return null;
-        long now = gov.now();
-        List<Object> out = new ArrayList<>();
-        for (SessionApprovals.Approval a : approvals.all()) out.add(a.toMap(sessionId(), now));
-        return Map.of("approvals", out);
+        return Map.of("approvals", approvalGate.list(gov.now()));
     }
 
-    /**
-     * An approver decides an approval: {@code approve} or {@code reject}, once, before it expires,
-     * and not by the session's own actor (who asked for it).
-     */
-    private Map<String, Object> resolve(String approvalId, String decision, String approver) {
+    /** An approver's vote (see {@link ApprovalGate#resolve}); {@code approver} null: not an approver of the tenant. */
+    private Map<String, Object> resolve(String approvalId, String decision, String approver, String role) {
         if (!exists()) return null;
-        SessionApprovals.Approval a = approvals.byId(approvalId);
-        if (a == null) return null;
-        long now = gov.now();
-        String state = a.stateAt(now);
-        GovernanceError err = null;
-        if (approver.equals(terms().get("actor"))) {
-            err = GovernanceError.of("approver_is_actor", "the session's own actor cannot approve its calls");
-        } else if (!state.equals("pending")) {
-            err = GovernanceError.of("approval_" + state, "the approval is " + state + ", not pending");
-        }
-        if (err != null) {
-            Map<String, Object> body = new LinkedHashMap<>();
-            body.put("approval", approvalId);
-            body.put("approver", approver);
-            body.put("error", err.toMap());
-            audit.append(now, "approval", body);
-            return err.answer();
-        }
-        String next = decision.equals("approve") ? "approved" : "rejected";
-        approvals.decide(approvalId, next, approver, now);
+        return approvalGate.resolve(gov.now(), approvalId, decision, approver, role, (String) terms().get("actor"));
+    }
+
+    /** The node refused a call on this session's TOOLS from another worker's invocation (see Governance). */
+    private Map<String, Object> foreign(String method) {
+        if (!exists()) return null;
         Map<String, Object> body = new LinkedHashMap<>();
-        body.put("approval", approvalId);
-        body.put("approver", approver);
-        body.put("decision", next);
-        audit.append(now, "approval", body);
-        Map<String, Object> out = new LinkedHashMap<>();
-        out.put("ok", true);
-        out.put("approval", approvals.byId(approvalId).toMap(sessionId(), now));
-        return out;
+        body.put("decision", "deny");
+        body.put("error", GovernanceError.of("capability_not_held",
+                "a call on this session's TOOLS came from an invocation that does not hold it (method "
+                        + (method.length() > 64 ? method.substring(0, 64) + "…" : method) + ")").toMap());
+        audit.append(gov.now(), "refused", body);
+        return Map.of("ok", true);
     }
 
     private GovernanceError checkEnvelope(Envelope e, long now) {

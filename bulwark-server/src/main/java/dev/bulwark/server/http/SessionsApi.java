@@ -37,8 +37,8 @@ import java.util.Map;
  * POST v1/sessions/{id}/ledger    {key, state: "applied" | "not_applied" | "reverted", value?, operator} → the row
  *                                 (settles an outcome_unknown row)
  * POST v1/sessions/{id}/rollback  {operator} → {session, reverted: [keys, newest first]}
- * GET  v1/approvals?state=         the tenant's approvals (pending, approved, rejected, expired, used)
- * POST v1/approvals/{id}          {decision: "approve" | "reject", approver} → the approval
+ * GET  v1/approvals?state=         the tenant's approvals (pending, escalated, approved, rejected, expired, used)
+ * POST v1/approvals/{id}          {decision: "approve" | "reject"}, header Bulwark-Approver-Key → the approval
  * GET  v1/audit/export            the tenant's audit export, JSONL (records, checkpoints, proofs);
  *                                 ?format=ocsf: the records as OCSF 1.1 API Activity events
  * GET  v1/audit/proof/{session}:{seq}  {record, proof, checkpoint, publicKey}
@@ -49,6 +49,8 @@ final class SessionsApi {
     static final int MAX_BODY_BYTES = 100 << 20;
     static final int MAX_ADMISSION_BYTES = 64 << 10;
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** The header that carries an approver's key on {@code POST v1/approvals/{id}}. */
+    static final String APPROVER_KEY = "Bulwark-Approver-Key";
 
     private final Node node;
 
@@ -148,10 +150,12 @@ final class SessionsApi {
         if (parts.length > 3) throw GovernanceExceptions.notFound();
         if (!method.equals("POST")) throw GovernanceExceptions.methodNotAllowed(method);
         Object body = readJson(request, MAX_ADMISSION_BYTES);
-        if (!(body instanceof Map<?, ?> m) || !(m.get("decision") instanceof String decision) || !(m.get("approver") instanceof String approver)) {
-            throw GovernanceExceptions.badRequest("the body must be {\"decision\": \"approve\" | \"reject\", \"approver\": string}");
+        if (!(body instanceof Map<?, ?> m) || !(m.get("decision") instanceof String decision)) {
+            throw GovernanceExceptions.badRequest("the body must be {\"decision\": \"approve\" | \"reject\"}");
         }
-        write(response, callback, 200, JsonValues.toJson(gov.decideApproval(tenant, parts[2], decision, approver)));
+        // Who decides is the approver whose key this is (the tenant's key only says which tenant).
+        String approverKey = request.getHeaders().get(APPROVER_KEY);
+        write(response, callback, 200, JsonValues.toJson(gov.decideApproval(tenant, parts[2], decision, approverKey)));
     }
 
     private void run(Governance gov, String tenant, String id, Request request, Response response, Callback callback) {

@@ -25,8 +25,16 @@ import java.util.function.BiPredicate;
 final class Capabilities {
     /** Why a capability cannot be used or passed: the message is the caller's error. */
     static final class CapabilityException extends Exception {
+        /** A worker's env capability that the caller named but does not hold (another worker's); else null. */
+        final transient Cap foreign;
+
         CapabilityException(String message) {
+            this(message, null);
+        }
+
+        CapabilityException(String message, Cap foreign) {
             super(message, null, false, false);
+            this.foreign = foreign;
         }
     }
 
@@ -59,6 +67,7 @@ final class Capabilities {
         final Target target;
         int refs;
         String dead; // null while callable
+        String worker; // an export's: the worker whose invocation exported it (its calls run that worker's code)
 
         Cap(Target target) {
             this.target = target;
@@ -92,6 +101,34 @@ final class Capabilities {
     private final Map<Peer, Map<Long, Cap>> exports = new HashMap<>();
     /** A call on a callback (its invocation id) running inside the invocation that passed it: that one's id. */
     private final Map<Long, Long> hostOf = new HashMap<>();
+    /** The worker each invocation the node started runs (env refs are usable only by their worker's invocations). */
+    private final Map<Long, String> workerOf = new HashMap<>();
+    /** Whose worker invocations the node did not start here run (a sandbox's local calls; Node's records). */
+    private volatile java.util.function.LongFunction<String> otherWorkers = id -> null;
+
+    /** Where the worker of an invocation not started through {@link #starting} is found. */
+    void otherWorkers(java.util.function.LongFunction<String> lookup) {
+        this.otherWorkers = lookup;
+    }
+
+    /**
+     * Invocation {@code invocationId} starts in {@code in} and runs {@code workerId}'s code (null: the
+     * worker of export {@code exportId} of {@code in}, for a call on an export).
+     */
+    synchronized void starting(Peer in, long invocationId, String workerId, long exportId) {
+        String w = workerId;
+        if (w == null) {
+            Map<Long, Cap> mine = exports.get(in);
+            Cap cap = mine == null ? null : mine.get(exportId);
+            w = cap == null ? null : cap.worker;
+        }
+        if (w != null) workerOf.put(invocationId, w);
+    }
+
+    private String workerOf(long invocationId) {
+        String w = workerOf.get(invocationId);
+        return w != null ? w : otherWorkers.apply(invocationId);
+    }
 
     /**
      * Invocation {@code call} runs inside invocation {@code host} of the same sandbox (a call on a
@@ -121,6 +158,7 @@ final class Capabilities {
             caps.add(switch (r) {
                 case CapPayload.Export e -> {
                     Cap cap = new Cap(new Exported(from, e.id(), invocationId));
+                    cap.worker = workerOf(invocationId);
                     exports.computeIfAbsent(from, k -> new HashMap<>()).put(e.id(), cap);
                     yield cap;
                 }
@@ -221,11 +259,17 @@ final class Capabilities {
         Ref r = refs.get(capId);
         if (r == null || !r.delivered) throw new CapabilityException(NOT_GRANTED);
         Long host = hostOf.get(invocationId);
+        // An env ref is its worker's: only an invocation of that very worker, running in a sandbox of
+        // the worker's tenant, may use it (not any invocation of that tenant's sandbox: a session's
+        // TOOLS is not another session's, though both run in the tenant's sandbox for generated code).
         boolean mine = r.holderWorker != null
-                ? r.holderTenant.equals(from.tenant())
+                ? r.holderTenant.equals(from.tenant()) && from.runs(invocationId) && r.holderWorker.equals(workerOf(invocationId))
                 : (r.holderInvocation == invocationId || host != null && r.holderInvocation == host)
                         && from.runs(r.holderInvocation) && from.runs(invocationId);
-        if (!mine) throw new CapabilityException(NOT_GRANTED);
+        if (!mine) {
+            // A ref that exists but is another holder's: worth the victim's attention (Java capabilities hear of it).
+            throw new CapabilityException(NOT_GRANTED, r.holderWorker != null ? r.cap : null);
+        }
         return r;
     }
 
@@ -251,6 +295,7 @@ final class Capabilities {
     /** An invocation is done: every ref it held goes (references die with their invocation). */
     synchronized void invocationDone(long invocationId) {
         hostOf.remove(invocationId);
+        workerOf.remove(invocationId);
         List<Ref> held = byInvocation.remove(invocationId);
         if (held != null) for (Ref r : held) drop(r);
     }
@@ -275,6 +320,18 @@ final class Capabilities {
     synchronized void sandboxGone(Peer sandbox) {
         Map<Long, Cap> mine = exports.remove(sandbox);
         if (mine != null) for (Cap cap : mine.values()) cap.dead = EXPORTER_GONE;
+    }
+
+    /** The workers of the invocations in flight the node started (tests: the attacker's view of a sandbox). */
+    synchronized Map<Long, String> invocationWorkers() {
+        return Map.copyOf(workerOf);
+    }
+
+    /** Ids of the Java capabilities in {@code workerId}'s env, each with its name (tests). */
+    synchronized Map<Long, String> envJavaCapabilities(String workerId) {
+        Map<Long, String> out = new HashMap<>();
+        for (Ref r : byWorker.getOrDefault(workerId, List.of())) if (r.cap.target instanceof Java j) out.put(r.id, j.name());
+        return out;
     }
 
     /** Live refs (tests). */

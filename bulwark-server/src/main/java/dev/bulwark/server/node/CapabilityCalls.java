@@ -70,6 +70,19 @@ final class CapabilityCalls {
             public void invocationDone(long invocationId) {
                 caps.invocationDone(invocationId);
             }
+
+            @Override
+            public void starting(SandboxProcess in, Message start) {
+                switch (start) {
+                    case Message.FetchStart f -> caps.starting(in, f.invocationId(), f.target().workerId(), 0);
+                    case Message.RpcStart r -> caps.starting(in, r.invocationId(), r.target().workerId(), 0);
+                    case Message.AlarmStart a -> caps.starting(in, a.invocationId(), a.target().workerId(), 0);
+                    case Message.SocketEvent e -> caps.starting(in, e.invocationId(), e.target().workerId(), 0);
+                    case Message.TailStart t -> caps.starting(in, t.invocationId(), t.target().workerId(), 0);
+                    case Message.CapStart c -> caps.starting(in, c.invocationId(), null, c.exportId());
+                    default -> { } // not an invocation's start
+                }
+            }
         };
     }
 
@@ -92,11 +105,24 @@ final class CapabilityCalls {
             reply = recorded(c.invocationId(), "RPC", cap, size(c.args()), from::deliver);
             args = caps.accept(from, c.invocationId(), c.args(), (tenant, address) -> callable.apply(tenant, address) != null);
         } catch (Capabilities.CapabilityException e) {
+            foreign(from, c.invocationId(), e, c.method());
             refused(c.invocationId(), "RPC", size(c.args()));
             from.deliver(new Message.CallFailed(c.callId(), CODE, e.getMessage()));
             return;
         }
         Thread.startVirtualThread(() -> run(from, reply, c, cap, args));
+    }
+
+    /**
+     * A call named a worker's env capability from an invocation of another worker: no JS can do
+     * that (ids never reach JS), so a sandbox forged it. Logged, and a Java capability hears of it
+     * (a session's TOOLS audits it in its own trail).
+     */
+    private static void foreign(SandboxProcess from, long invocationId, Capabilities.CapabilityException e, String method) {
+        if (e.foreign == null) return;
+        log.warn("sandbox {} of tenant {} named another worker's capability ({}) from invocation {}", from.name(), from.tenant(),
+                describe(e.foreign.target), LogHub.requestId(invocationId));
+        if (e.foreign.target instanceof Capabilities.Java j) Thread.startVirtualThread(() -> j.object().foreignCall(method));
     }
 
     private static long size(byte[] b) {
@@ -161,6 +187,7 @@ final class CapabilityCalls {
         try {
             cap = caps.use(from, f.invocationId(), f.capId());
         } catch (Capabilities.CapabilityException e) {
+            foreign(from, f.invocationId(), e, "fetch");
             refused(f.invocationId(), f.method(), size(f.body()));
             from.deliver(new Message.CallFailed(f.callId(), CODE, e.getMessage()));
             return;

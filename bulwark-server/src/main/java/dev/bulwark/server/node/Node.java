@@ -242,6 +242,10 @@ public final class Node implements AutoCloseable {
                     return r == null ? null : r.outbound();
                 });
         supervisor.capHooks(capCalls.hooks());
+        caps.otherWorkers(id -> { // local invocations a sandbox announced: their record names the worker
+            InvocationRecords.Record r = invocationRecords.get(id);
+            return r == null ? null : r.worker();
+        });
         this.tails = new Tails(supervisor::tail, this::nextInvocationId);
         this.tenantWorkers = new TenantWorkers(dynamicWorkers, supervisor, settings.limits(), this::nextInvocationId);
         this.sessionWorkers = new SessionWorkers(dynamicWorkers, supervisor, caps, settings.limits(), this::nextInvocationId);

@@ -223,6 +223,7 @@ final class SandboxProcess implements IsolateHost, Capabilities.Peer {
      * listener, whatever happens to the process.
      */
     void start(long invocationId, Message start, InvocationListener listener) {
+        capHooks.starting(this, start);
         invocations.put(invocationId, listener);
         String cause = deathCause;
         if (cause != null) {
@@ -364,6 +365,9 @@ final class SandboxProcess implements IsolateHost, Capabilities.Peer {
         Message.RpcReturn returned(SandboxProcess from, Message.RpcReturn r);
 
         void invocationDone(long invocationId);
+
+        /** Invocation {@code start} is about to start in {@code in}: the table notes whose worker it runs. */
+        default void starting(SandboxProcess in, Message start) {}
 
         /**
          * A result for a listener that cannot hand capabilities on (the tenant API, alarms): one

@@ -107,7 +107,7 @@ class GovernanceSettingsTest {
 
     @Test
     void mistakesAreErrorsThatSayWhat() {
-        refused("[governance]\nrules = 1\n", "is not a Bulwark setting; governance has checkpoint_every, lanes, policies, policy_mode, policy_version, tools");
+        refused("[governance]\nrules = 1\n", "is not a Bulwark setting; governance has approvals, checkpoint_every, lanes, policies, policy_mode, policy_version, tools");
         refused(tool("service = { worker = \"w\", method = \"m\" }\ntimeout = 3"),
                 "is not a key of a tool; a tool has args_schema, contract, cost, name, service, webhook");
         refused(tool(""), "needs exactly one of webhook = {url, headers} or service = {worker, entrypoint, method}");
@@ -148,5 +148,53 @@ class GovernanceSettingsTest {
         assertThat(g.tools().get(0).implementation()).isEqualTo(new GovernanceSettings.Webhook(URI.create("https://pay.example/charge"),
                 Map.of(), URI.create("https://pay.example/find"), URI.create("https://pay.example/undo")));
         assertThat(g.tools().get(1).implementation()).isEqualTo(new GovernanceSettings.Entrypoint("w", null, "open", "find", "close"));
+    }
+
+    static final String CAROL = "5f3b1ad0f6f1d0b7b4a1d3f9e0c2a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1";
+
+    @Test
+    void approversTheirTimesAndQuorumsAreRead() throws Exception {
+        write(dir, "bulwark.toml", """
+                [governance.approvals]
+                ttl_ms = 3600000
+                escalate_after_ms = 600000
+                max_wait_ms = 15000
+                quorum = { "payments.refund" = 2 }
+
+                [[governance.approvals.approvers]]
+                tenant = "acme"
+                name = "carol"
+                role = "approver"
+                key_sha256 = "%s"
+
+                [[governance.approvals.approvers]]
+                tenant = "acme"
+                name = "erin"
+                role = "escalation"
+                key_sha256 = "%s"
+                """.formatted(CAROL, CAROL.replace('5', '6')));
+        ApprovalSettings a = ProjectLoader.load(dir).settings().governance().approvals();
+        assertThat(a.ttlMs()).isEqualTo(3_600_000);
+        assertThat(a.escalateAfterMs()).isEqualTo(600_000);
+        assertThat(a.maxWaitMs()).isEqualTo(15_000);
+        assertThat(a.quorum()).isEqualTo(Map.of("payments.refund", 2));
+        assertThat(a.approvers()).containsExactly(
+                new ApprovalSettings.Approver("acme", "carol", "approver", ApiSettings.parseDigest(CAROL)),
+                new ApprovalSettings.Approver("acme", "erin", "escalation", ApiSettings.parseDigest(CAROL.replace('5', '6'))));
+        assertThat(a.approvers().toString()).doesNotContain(CAROL);
+        assertThat(ProjectLoader.load(dir).settings().governance().isEmpty()).isFalse();
+    }
+
+    @Test
+    void approvalMistakesAreErrorsThatSayWhat() {
+        String approver = "[[governance.approvals.approvers]]\ntenant = \"acme\"\nname = \"carol\"\nrole = \"approver\"\nkey_sha256 = \"" + CAROL + "\"\n";
+        refused("[governance.approvals]\nwho = 1\n", "is not a key of governance.approvals");
+        refused(approver.replace("\"approver\"", "\"boss\""), "\"approver\" or \"escalation\"");
+        refused(approver.replace(CAROL, "abc"), "64 lower-case hex digits");
+        refused(approver + approver.replace("carol", "dave"), "is the digest of a key given before");
+        refused(approver + approver.replace(CAROL, CAROL.replace('5', '6')), "names an approver of this tenant defined before");
+        refused(approver.replace("name = \"carol\"", "name = \"carol smith\""), "1 to 128 of");
+        refused("[governance.approvals]\nttl_ms = 1000\nescalate_after_ms = 1000\n", "less than ttl_ms");
+        refused("[governance.approvals]\nquorum = { \"a.b\" = 0 }\n", "an integer from 1 to 16");
     }
 }

@@ -50,12 +50,17 @@ class AgentSessionExampleTest {
     }
 
     static JsonNode send(String method, String path, Object body, int status) throws Exception {
+        return send(method, path, body, status, null);
+    }
+
+    static JsonNode send(String method, String path, Object body, int status, String approverKey) throws Exception {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port() + path))
                 .timeout(Duration.ofSeconds(120))
                 .header("Authorization", "Bearer demo-key-not-secret")
                 .header("Content-Type", "application/json")
                 .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
                         : HttpRequest.BodyPublishers.ofString(json.writeValueAsString(body)));
+        if (approverKey != null) b.header("Bulwark-Approver-Key", approverKey);
         HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
         assertThat(r.statusCode()).as(method + " " + path + ": " + r.body()).isEqualTo(status);
         return json.readTree(r.body());
@@ -97,8 +102,9 @@ class AgentSessionExampleTest {
         assertThat(pending.get(0).get("id").asText()).isEqualTo(approval);
         assertThat(pending.get(0).get("tool").asText()).isEqualTo("payments.refund");
         JsonNode approved = send("POST", API + "approvals/" + approval,
-                json.readTree("{\"decision\":\"approve\",\"approver\":\"bob\"}"), 200);
+                json.readTree("{\"decision\":\"approve\"}"), 200, "demo-approver-bob-not-secret");
         assertThat(approved.get("state").asText()).isEqualTo("approved");
+        assertThat(approved.get("decidedBy").asText()).isEqualTo("bob");
 
         // 4. The same script again: the ticket comes from the ledger, the refund runs now, once.
         JsonNode second = send("POST", API + "sessions/" + id + "/run", run(), 200).get("result");

@@ -84,6 +84,24 @@ class GovernanceTest {
         if (node != null) node.close();
     }
 
+    static final String CAROL_KEY = "ak_carol_0f1e2d3c4b5a69788796a5b4c3d2e1f0";
+    static final String ALICE_APPROVER_KEY = "ak_alice_a1b2c3d4e5f60718293a4b5c6d7e8f90";
+
+    /** acme's approvers: carol, and alice@acme (who is also the sessions' actor, so never decides their calls). */
+    void approvers() {
+        node.governance().approvers(List.of(
+                dev.bulwark.server.config.ApprovalSettings.Approver.of("acme", "carol", "approver", CAROL_KEY),
+                dev.bulwark.server.config.ApprovalSettings.Approver.of("acme", "alice@acme", "approver", ALICE_APPROVER_KEY)));
+    }
+
+    HttpResponse<String> decide(String tenantKey, String approverKey, String approval, String decision) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port() + PREFIX + "v1/approvals/" + approval))
+                .timeout(Duration.ofSeconds(120)).header("Authorization", "Bearer " + tenantKey)
+                .POST(HttpRequest.BodyPublishers.ofString("{\"decision\": \"" + decision + "\"}"));
+        if (approverKey != null) b.header("Bulwark-Approver-Key", approverKey);
+        return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
     HttpResponse<String> send(String key, String method, String path, String body) throws Exception {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port() + PREFIX + path))
                 .timeout(Duration.ofSeconds(120))
@@ -458,6 +476,7 @@ class GovernanceTest {
     void aPrivilegedCallWaitsForAnApprovalThatSurvivesARestart() throws Exception {
         start();
         realRefunds();
+        approvers();
         String id = admitOverHttp("[\"payments.refund\"]");
         String refund1 = "export default async (input, env) => env.TOOLS.payments.refund({ cents: 900 }, { idempotencyKey: \"refund-1\" });";
         JsonNode noKey = runOverHttp(id, "export default async (input, env) => env.TOOLS.payments.refund({ cents: 900 });");
@@ -479,10 +498,8 @@ class GovernanceTest {
         assertThat(list.get(0).get("tool").asText()).isEqualTo("payments.refund");
         // Another tenant neither sees nor decides it; the session's own actor cannot approve it.
         assertThat(JSON.readTree(send(EVIL_KEY, "GET", "v1/approvals", null).body()).get("approvals")).isEmpty();
-        assertThat(send(EVIL_KEY, "POST", "v1/approvals/" + approval, "{\"decision\": \"approve\", \"approver\": \"eve\"}")
-                .statusCode()).isEqualTo(404);
-        HttpResponse<String> self = send(ACME_KEY, "POST", "v1/approvals/" + approval,
-                "{\"decision\": \"approve\", \"approver\": \"alice@acme\"}");
+        assertThat(decide(EVIL_KEY, CAROL_KEY, approval, "approve").statusCode()).isEqualTo(403); // evil has no approvers
+        HttpResponse<String> self = decide(ACME_KEY, ALICE_APPROVER_KEY, approval, "approve");
         assertThat(self.statusCode()).isEqualTo(409);
         assertThat(JSON.readTree(self.body()).get("error").get("code").asText()).isEqualTo("approver_is_actor");
 
@@ -490,8 +507,9 @@ class GovernanceTest {
         node.close();
         start();
         realRefunds();
+        approvers();
         assertThat(JSON.readTree(send(ACME_KEY, "GET", "v1/approvals?state=pending", null).body()).get("approvals")).hasSize(1);
-        HttpResponse<String> ok = send(ACME_KEY, "POST", "v1/approvals/" + approval, "{\"decision\": \"approve\", \"approver\": \"carol\"}");
+        HttpResponse<String> ok = decide(ACME_KEY, CAROL_KEY, approval, "approve");
         assertThat(ok.statusCode()).as(ok.body()).isEqualTo(200);
         assertThat(JSON.readTree(ok.body()).get("state").asText()).isEqualTo("approved");
         assertThat(JSON.readTree(ok.body()).get("decidedBy").asText()).isEqualTo("carol");
@@ -503,14 +521,13 @@ class GovernanceTest {
         assertThat(refunds).hasValue(1);
         assertThat(JSON.readTree(send(ACME_KEY, "GET", "v1/approvals", null).body()).get("approvals").get(0).get("state").asText())
                 .isEqualTo("used");
-        HttpResponse<String> twice = send(ACME_KEY, "POST", "v1/approvals/" + approval, "{\"decision\": \"approve\", \"approver\": \"carol\"}");
+        HttpResponse<String> twice = decide(ACME_KEY, CAROL_KEY, approval, "approve");
         assertThat(JSON.readTree(twice.body()).get("error").get("code").asText()).isEqualTo("approval_used");
 
         // A rejected approval stays rejected.
         String refund2 = "export default async (input, env) => env.TOOLS.payments.refund({ cents: 5 }, { idempotencyKey: \"refund-2\" });";
         String second = runOverHttp(id, refund2).get("approval").get("id").asText();
-        assertThat(send(ACME_KEY, "POST", "v1/approvals/" + second, "{\"decision\": \"reject\", \"approver\": \"carol\"}")
-                .statusCode()).isEqualTo(200);
+        assertThat(decide(ACME_KEY, CAROL_KEY, second, "reject").statusCode()).isEqualTo(200);
         assertThat(runOverHttp(id, refund2).get("error").get("code").asText()).isEqualTo("approval_rejected");
         assertThat(refunds).hasValue(1);
         // The trail holds the request and the approver's decision.

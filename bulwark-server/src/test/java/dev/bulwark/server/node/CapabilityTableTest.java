@@ -151,6 +151,7 @@ class CapabilityTableTest {
     void theHostRevokesAJavaCapabilityEverywhereItWasPassed() throws Exception {
         long envId = caps.grantToWorker(caps.javaCap("tool", (m, a) -> null), "w", "t");
         exporter.running.add(1L);
+        caps.starting(exporter, 1, "w", 0); // invocation 1 runs worker w, whose env holds the tool
         receiver.running.add(2L);
         byte[] onward = caps.accept(exporter, 1, payload(new CapPayload.Held(envId)), (t, a) -> true);
         caps.deliver(onward, 2);
@@ -166,10 +167,63 @@ class CapabilityTableTest {
         exporter.running.add(1L);
         byte[] accepted = caps.accept(exporter, 1, payload(new CapPayload.Export(8)), (t, a) -> true);
         long id = caps.deliverToWorker(accepted, "dyn-1", "generated:t").getFirst().capId();
+        receiver.running.add(12345L);
+        caps.starting(receiver, 12345, "dyn-1", 0);
         assertThat(caps.use(receiver, 12345, id)).isNotNull();
-        assertThatThrownBy(() -> caps.use(new FakePeer("generated:other"), 1, id)).hasMessage(Capabilities.NOT_GRANTED);
+        FakePeer other = new FakePeer("generated:other");
+        other.running.add(1L);
+        caps.starting(other, 1, "dyn-1", 0); // even claiming to run that worker, another tenant's sandbox may not
+        assertThatThrownBy(() -> caps.use(other, 1, id)).hasMessage(Capabilities.NOT_GRANTED);
         caps.workerUnloaded("dyn-1");
         assertThatThrownBy(() -> caps.use(receiver, 12345, id)).hasMessage(Capabilities.NOT_GRANTED);
         assertThat(exporter.received).containsExactly(new Message.ExportDrop(List.of(8L)));
+    }
+
+    /**
+     * Cross-session leakage at the table (issue 15): two workers of one tenant run in the same
+     * sandbox for generated code (two sessions' runs), each with its own Java capability in env (its
+     * TOOLS). A sandbox that names the other worker's capability id from its own invocation, from
+     * an invocation the node did not start, or after that invocation ended, is refused, and the
+     * refusal names the capability so its owner can audit it; calls on an export run as the
+     * exporting worker, so they may use that worker's env and no other's.
+     */
+    @Test
+    void anEnvCapabilityIsItsWorkersAloneNotEveryInvocationOfItsTenantsSandbox() throws Exception {
+        Capabilities.Cap toolsA = caps.javaCap("tools-a", (m, a) -> "a");
+        Capabilities.Cap toolsB = caps.javaCap("tools-b", (m, a) -> "b");
+        long a = caps.grantToWorker(toolsA, "dyn-a", "generated:t");
+        long b = caps.grantToWorker(toolsB, "dyn-b", "generated:t");
+        receiver.running.addAll(List.of(20L, 21L, 22L));
+        caps.starting(receiver, 20, "dyn-a", 0);
+        caps.starting(receiver, 21, "dyn-b", 0);
+
+        assertThat(caps.use(receiver, 20, a)).isSameAs(toolsA);
+        assertThat(caps.use(receiver, 21, b)).isSameAs(toolsB);
+        // Session A's invocation naming session B's TOOLS id: refused, and the refusal names B's capability.
+        Capabilities.CapabilityException forged = org.junit.jupiter.api.Assertions.assertThrows(
+                Capabilities.CapabilityException.class, () -> caps.use(receiver, 20, b));
+        assertThat(forged).hasMessage(Capabilities.NOT_GRANTED);
+        assertThat(forged.foreign).isSameAs(toolsB);
+        // An invocation whose worker the node does not know (22), one it does not run (23): refused.
+        assertThatThrownBy(() -> caps.use(receiver, 22, b)).hasMessage(Capabilities.NOT_GRANTED);
+        caps.starting(receiver, 23, "dyn-b", 0);
+        assertThatThrownBy(() -> caps.use(receiver, 23, b)).hasMessage(Capabilities.NOT_GRANTED);
+        // B's invocation ends: its id no longer reaches B's TOOLS, even if the sandbox still claims to run it.
+        caps.invocationDone(21);
+        assertThatThrownBy(() -> caps.use(receiver, 21, b)).hasMessage(Capabilities.NOT_GRANTED);
+
+        // A call on an export runs as the worker that exported it.
+        caps.starting(receiver, 24, "dyn-b", 0);
+        receiver.running.addAll(List.of(24L, 30L));
+        byte[] accepted = caps.accept(receiver, 24, payload(new CapPayload.Export(9)), (t, x) -> true);
+        caps.deliver(accepted, 20);
+        caps.starting(receiver, 30, null, 9);
+        assertThat(caps.use(receiver, 30, b)).isSameAs(toolsB);
+        assertThatThrownBy(() -> caps.use(receiver, 30, a)).hasMessage(Capabilities.NOT_GRANTED);
+        // Invocations the sandbox announced itself are found through the node's records.
+        caps.otherWorkers(id -> id == 40 ? "dyn-a" : null);
+        receiver.running.add(40L);
+        assertThat(caps.use(receiver, 40, a)).isSameAs(toolsA);
+        assertThatThrownBy(() -> caps.use(receiver, 40, b)).hasMessage(Capabilities.NOT_GRANTED);
     }
 }

@@ -1,0 +1,144 @@
+package dev.bulwark.server.node;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.bulwark.objects.java.StructuredValues;
+import dev.bulwark.sandbox.ipc.Message;
+import dev.bulwark.sandbox.worker.Limits;
+import dev.bulwark.sandbox.worker.ModuleType;
+import dev.bulwark.sandbox.worker.WorkerCode;
+import dev.bulwark.sandbox.worker.WorkerModule;
+import dev.bulwark.server.config.ApiSettings;
+import dev.bulwark.server.config.EgressSettings;
+import dev.bulwark.server.config.FrontDoorSettings;
+import dev.bulwark.server.config.SandboxSettings;
+import dev.bulwark.server.config.Settings;
+import dev.bulwark.server.governance.Admission;
+import dev.bulwark.server.governance.Budgets;
+import dev.bulwark.server.governance.Contract;
+import dev.bulwark.server.governance.Governance;
+import dev.bulwark.server.governance.Tool;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Cross-session leakage (issue 15) from a subverted sandbox's side: sessions A and B of one tenant
+ * run at the same time in the tenant's sandbox for generated code, each with its own
+ * {@code env.TOOLS}. The sandbox, which sees every capability id and invocation id it runs, forges
+ * the protocol message a tool call is ({@code CapCall}) from A's invocation with B's TOOLS id. The
+ * node refuses it (the tool never runs) and B's audit trail records the attempt.
+ */
+@Timeout(value = 300, unit = TimeUnit.SECONDS)
+class SessionCapabilityLeakTest {
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    Path data;
+    Node node;
+
+    @AfterEach
+    void stop() {
+        if (node != null) node.close();
+    }
+
+    static WorkerCode code(String main) {
+        return WorkerCode.of("2025-06-01", "agent.js", List.of(WorkerModule.text("agent.js", ModuleType.JS, main)), "{}",
+                false, null, null);
+    }
+
+    static Object field(Object o, String name) throws Exception {
+        java.lang.reflect.Field f = o.getClass().getDeclaredField(name);
+        f.setAccessible(true);
+        return f.get(o);
+    }
+
+    @Test
+    void aForgedToolCallWithAnotherSessionsCapabilityIdIsRefusedAndAuditedInThatSession() throws Exception {
+        node = Node.start(new Settings("127.0.0.1", 0, data, "acme", Limits.DEFAULTS, new SandboxSettings(1, 1, 1024, 0, List.of()),
+                EgressSettings.NONE, FrontDoorSettings.DEFAULTS, new ApiSettings(List.of())));
+        Governance gov = node.governance();
+        CountDownLatch bothHolding = new CountDownLatch(2);
+        CountDownLatch release = new CountDownLatch(1);
+        List<String> effects = Collections.synchronizedList(new ArrayList<>());
+        gov.registerTool(new Tool("desk.hold", JSON.readTree("{\"type\": \"object\"}"), Contract.CONTROLLED_MUTATION, 0, call -> {
+            effects.add(call.session() + " " + call.idempotencyKey());
+            if (Boolean.TRUE.equals(call.args().get("hold"))) {
+                bothHolding.countDown();
+                release.await(120, TimeUnit.SECONDS);
+            }
+            return "held";
+        }));
+        String a = (String) gov.admit("acme", new Admission("agent-a", "low", List.of("desk.hold"), Budgets.DEFAULTS, Map.of())).get("id");
+        String b = (String) gov.admit("acme", new Admission("agent-b", "low", List.of("desk.hold"), Budgets.DEFAULTS, Map.of())).get("id");
+        WorkerCode holds = code("export default async (input, env) => env.TOOLS.call(\"desk.hold\", {hold: true}, {idempotencyKey: \"own\"});");
+        CompletableFuture<Governance.Run> runA = CompletableFuture.supplyAsync(() -> gov.run("acme", a, holds, null));
+        CompletableFuture<Governance.Run> runB = CompletableFuture.supplyAsync(() -> gov.run("acme", b, holds, null));
+        assertThat(bothHolding.await(120, TimeUnit.SECONDS)).isTrue();
+
+        // What the sandbox knows: the invocations it runs and the capability ids in its workers' envs.
+        Capabilities caps = (Capabilities) field(node, "caps");
+        CapabilityCalls calls = (CapabilityCalls) field(node, "capCalls");
+        Map<String, Long> invocationOf = new LinkedHashMap<>();
+        Map<String, Long> toolsOf = new LinkedHashMap<>();
+        caps.invocationWorkers().forEach((invocation, worker) -> caps.envJavaCapabilities(worker).forEach((capId, name) -> {
+            String session = name.split(":")[1]; // bulwark-session:<session>:<envelope>
+            invocationOf.put(session, invocation);
+            toolsOf.put(session, capId);
+        }));
+        assertThat(invocationOf.keySet()).containsExactlyInAnyOrder(a, b);
+        SandboxProcess sandbox = node.supervisor().processes().stream().filter(p -> p.runs(invocationOf.get(a))).findFirst().orElseThrow();
+        assertThat(sandbox.runs(invocationOf.get(b))).isTrue(); // both sessions run in the very same sandbox process
+
+        // The table: B's TOOLS answers B's invocation, not A's, though both run in that sandbox.
+        assertThat(caps.use(sandbox, invocationOf.get(b), toolsOf.get(b)).target).isInstanceOf(Capabilities.Java.class);
+        Capabilities.CapabilityException refused = org.junit.jupiter.api.Assertions.assertThrows(Capabilities.CapabilityException.class,
+                () -> caps.use(sandbox, invocationOf.get(a), toolsOf.get(b)));
+        assertThat(refused).hasMessage(Capabilities.NOT_GRANTED);
+
+        // The forged protocol call, through the node's capability-call path.
+        byte[] args = StructuredValues.encode(List.of("desk.hold", Map.of("hold", false), Map.of("idempotencyKey", "forged")), 1 << 20);
+        calls.receive(sandbox, new Message.CapCall(invocationOf.get(a), 9_007_000_000_000L, toolsOf.get(b), "call", args));
+
+        // B's trail records the attempt (the notice is sent on a thread of its own: wait for it, bounded).
+        List<String> refusals = List.of();
+        for (int i = 0; i < 600 && refusals.isEmpty(); i++) {
+            refusals = refusals(gov, b);
+            if (refusals.isEmpty()) Thread.sleep(100);
+        }
+        assertThat(refusals).containsExactly("capability_not_held");
+        assertThat(refusals(gov, a)).isEmpty();
+
+        release.countDown();
+        assertThat(runA.get(120, TimeUnit.SECONDS).result()).isEqualTo(Map.of("ok", true, "value", "held"));
+        assertThat(runB.get(120, TimeUnit.SECONDS).result()).isEqualTo(Map.of("ok", true, "value", "held"));
+        // The forged call never reached the tool: exactly the two sessions' own calls happened.
+        assertThat(effects).containsExactlyInAnyOrder(a + " own", b + " own");
+        assertThat(gov.session("acme", b).get("toolCalls")).isEqualTo(1L);
+        assertThat(gov.audit("acme", b).get("firstBroken")).isEqualTo(0L);
+    }
+
+    @SuppressWarnings("unchecked")
+    static List<String> refusals(Governance gov, String session) {
+        List<String> out = new ArrayList<>();
+        for (Object row : (List<Object>) gov.audit("acme", session).get("rows")) {
+            Map<String, Object> r = (Map<String, Object>) row;
+            if (!"refused".equals(r.get("kind"))) continue;
+            String body = String.valueOf(r.get("body"));
+            if (body.contains("capability_not_held")) out.add("capability_not_held");
+        }
+        return out;
+    }
+}
