@@ -121,7 +121,7 @@ class MessageCodecTest {
                 new CallBodyChunk(46L, binary),
                 new CallBodyEnd(46L, null),
                 new CallBodyEnd(47L, "body broke"),
-                new StreamedCallStart(48L, 49L, new Address.DurableObject("w", "C", "abc", "n"), "POST", "https://x/up",
+                new StreamedCallStart(48L, 49L, new Address.DurableObject("w", "C", "c".repeat(64), "n"), "POST", "https://x/up",
                         List.of(new Header("a", "b"))),
                 new StreamedCapFetch(50L, 51L, 9L, "PUT", "https://x/", List.of()),
                 new CallStart(25L, 26L, new Address.DurableObject("front", "Counter", "a".repeat(64), "alice"), "POST",
