@@ -309,11 +309,19 @@ final class SandboxProcess implements IsolateHost, Capabilities.Peer {
     }
 
     private void burstOver() throws IOException {
-        if (burst.isEmpty() || channel.hasBuffered()) return;
+        if (burst.isEmpty()) return;
+        // A sandbox that keeps its socket busy (many calls streaming at once) must not hold a head
+        // back for long: at most MAX_BURST messages are read past it.
+        if (channel.hasBuffered() && ++burstMessages < MAX_BURST) return;
+        burstMessages = 0;
         List<Runnable> now = List.copyOf(burst);
         burst.clear();
         for (Runnable r : now) r.run();
     }
+
+    /** Messages read past a held head before it goes on anyway (see {@link #afterBurst}). */
+    private static final int MAX_BURST = 16;
+    private int burstMessages;
 
     /** A sandbox caller's end of call {@code callId} (see CallerLink). */
     CallerLink link(long callId, boolean bodyStreamed) {
