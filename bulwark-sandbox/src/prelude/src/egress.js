@@ -88,8 +88,22 @@ export function endUploadsOf(invocation) {
   for (const [id, u] of uploads) if (u.invocation === invocation) endUpload(id);
 }
 
-export function subrequestBodyPull(id) {
-  const u = uploads.get(id);
+let nextToken = 0;
+
+/**
+ * A request body of a call (a stub's fetch()) streamed on the callee's pulls: registered before
+ * the host knows the call's id, under a token (negative: never a subrequest id), which the host
+ * hands back with each pull ({@link subrequestBodyPull}(id, token)).
+ */
+export function startCallUpload(stream, invocation) {
+  const token = --nextToken;
+  uploads.set(token, { reader: getReader(stream), rest: null, invocation });
+  return token;
+}
+
+/** The next piece of upload {@code key} (the subrequest id, or a call's token) goes to subrequest or call {@code id}. */
+export function subrequestBodyPull(id, key = id) {
+  const u = uploads.get(key);
   if (u === undefined) return;
   const send = (b) => {
     if (b.byteLength > PIECE) {
@@ -102,17 +116,17 @@ export function subrequestBodyPull(id) {
   };
   if (u.rest !== null) { send(u.rest); return; }
   readerReadChunk(u.reader).then(({ done, value }) => {
-    if (!uploads.has(id)) return;
+    if (!uploads.has(key)) return;
     if (done) {
-      uploads.delete(id);
+      uploads.delete(key);
       H.subrequestBodyEnd(id, null);
       return;
     }
     let b;
-    try { b = chunkToBytes(value); } catch (err) { uploads.delete(id); H.subrequestBodyEnd(id, `${err}`); return; }
+    try { b = chunkToBytes(value); } catch (err) { uploads.delete(key); H.subrequestBodyEnd(id, `${err}`); return; }
     send(b);
   }, (err) => {
-    uploads.delete(id);
+    uploads.delete(key);
     try { H.subrequestBodyEnd(id, `${err && err.message !== undefined ? err.message : err}`); } catch { /* over */ }
   });
 }

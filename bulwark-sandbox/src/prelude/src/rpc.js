@@ -14,6 +14,7 @@ import { headersToPairs, joinHeaderLines } from './headers.js';
 import { serialize, deserialize } from './serialize.js';
 import { DurableObject, WorkerEntrypoint, RpcTarget } from './runtime-classes.js';
 import { encodePayload, decodePayload, moved, bindRpc, exportedCall } from './caps.js';
+import { startCallUpload, endUpload } from './egress.js';
 
 // Names a stub never forwards: the HTTP and lifecycle members, and those that would make a stub
 // look like a promise or an iterator to the language.
@@ -83,34 +84,68 @@ function pipelined(boxed) {
   });
 }
 
+// A request body in hand up to this size crosses in the call's start message; a larger one, and
+// any body that is a stream, is streamed to the callee on its pulls (egress.js's uploads).
+const INLINE_CALL_BODY = 1024 * 1024;
+
 /**
  * A stub's {@code fetch(input, init)} (durable objects, service bindings, dynamic worker
- * entrypoints): the request is read whole and handed to {@code send(method, url, headerLines,
- * bytes)}, which returns the host's promise of the response's parts. A {@code send} that throws
- * (the subrequest limit, sizes: refused before it left) rejects the fetch.
+ * entrypoints): hands {@code send(method, url, headerLines, body)} the request, where body is
+ * null, the bytes in hand, or the token of a streamed body (a number; see startCallUpload);
+ * {@code send} returns the host's promise of the response's parts, whose body may be a stream the
+ * host feeds as the callee writes it. A {@code send} that throws (the subrequest limit, sizes:
+ * refused before it left) rejects the fetch.
  */
 export function stubFetch(input, init, send) {
   return new PromiseCtor((resolve, reject) => {
     const request = new Request(input, init);
     const body = requestInternals.body(request);
     const url = requestInternals.url(request);
-    PromiseThen(body === null ? PromiseResolve(null) : body.consume(), (bytes) => {
+    let stream = null;
+    if (body !== null) {
+      const bytes = body.peekBytes();
+      if (bytes === null && body.stream !== null) {
+        if (body.unusable) {
+          reject(new TypeError('Body has already been used. It can only be used once. Use tee() first if you need to read it twice.'));
+          return;
+        }
+        stream = body.stream;
+      } else if (bytes !== null && bytes.byteLength > INLINE_CALL_BODY) {
+        stream = body.getStream();
+      }
+    }
+    let token = 0;
+    const go = (bodyArg) => {
       let pending;
       try {
         pending = send(requestInternals.method(request), url,
-          joinHeaderLines(headersToPairs(requestInternals.headers(request))), bytes);
+          joinHeaderLines(headersToPairs(requestInternals.headers(request))), bodyArg);
       } catch (err) {
+        if (token !== 0) endUpload(token);
         reject(err);
         return;
       }
       PromiseThen(pending, (result) => {
+        // Answered whole: the callee will pull no more of the body.
+        if (token !== 0 && typeof result.stream !== 'number') endUpload(token);
         try {
           resolve(responseInternals.fromHost(result, url));
         } catch (err) {
           reject(err);
         }
-      }, reject);
-    }, reject);
+      }, (err) => {
+        if (token !== 0) endUpload(token);
+        reject(err);
+      });
+    };
+    if (stream !== null) {
+      let invocation = 0;
+      try { invocation = Number(H.currentInvocation() || 0); } catch { /* outside a request: refused by send */ }
+      token = startCallUpload(stream, invocation);
+      go(token);
+      return;
+    }
+    PromiseThen(body === null ? PromiseResolve(null) : body.consume(), go, reject);
   });
 }
 

@@ -24,6 +24,7 @@ import { utf8DecodeReplace } from './encoding.js';
 import { installAsyncContext, enterFrame } from './async-context.js';
 import { nodeInternals } from './node-internals.js';
 import { EmailMessage } from './email.js';
+import { DOMException } from './dom-exception.js';
 
 // ---------------------------------------------------------------------------------------
 // cloudflare:workers
@@ -217,6 +218,19 @@ function entrypointOf(target) {
   return handler;
 }
 
+// The readers of response bodies being streamed, by invocation: canceled when the client goes away.
+const responseReaders = new Map();
+
+/** The node canceled the invocation (its client left): the body it was streaming is canceled. */
+function responseCanceled(invocationId, reason) {
+  const reader = responseReaders.get(invocationId);
+  if (reader === undefined) return;
+  responseReaders.delete(invocationId);
+  try {
+    PromiseThen(reader.cancel(new DOMException(`${reason}`, 'AbortError')), undefined, () => {});
+  } catch { /* already closed */ }
+}
+
 async function sendResponse(result, invocationId) {
   if (!isResponse(result)) throw new TypeError("Incorrect type for Promise: the Promise did not resolve to 'Response'.");
   // Internal slots, not the (overridable) public getters.
@@ -244,10 +258,16 @@ async function sendResponse(result, invocationId) {
       await writeResponseBytes(invocationId, bytes);
     } else {
       const reader = getReader(body.stream);
-      for (;;) {
-        const { done, value } = await readerReadChunk(reader);
-        if (done) break;
-        await writeResponseBytes(invocationId, chunkToBytes(value));
+      // If the client goes away, the stream is canceled (its source's cancel() runs), as in Workers.
+      responseReaders.set(invocationId, reader);
+      try {
+        for (;;) {
+          const { done, value } = await readerReadChunk(reader);
+          if (done) break;
+          await writeResponseBytes(invocationId, chunkToBytes(value));
+        }
+      } finally {
+        responseReaders.delete(invocationId);
       }
     }
   }
@@ -363,6 +383,12 @@ export function install(host) {
     subrequestEnd(id, error) { subrequestEnd(Number(id), error); },
     subrequestDrop(id) { subrequestDrop(Number(id)); endUpload(Number(id)); },
     subrequestBodyPull(id) { subrequestBodyPull(Number(id)); },
+    // Calls (a stub's fetch()): their response bodies use the subrequest streams; their request
+    // bodies are uploads under a token (rpc.js's stubFetch).
+    callBodyPull(id, token) { subrequestBodyPull(Number(id), Number(token)); },
+    callUploadEnd(token) { endUpload(Number(token)); },
+    callDrop(id, token) { subrequestDrop(Number(id)); if (Number(token) !== 0) endUpload(Number(token)); },
+    responseCanceled(invocationId, reason) { responseCanceled(Number(invocationId), reason); },
     workersModule,
     consoleFormat(...args) { return format(...args); },
     // What the node:* modules (node.js, loaded only under nodejs_compat) build on.

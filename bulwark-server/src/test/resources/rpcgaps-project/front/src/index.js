@@ -237,7 +237,8 @@ export default {
         return Response.json(events.map((e) => ({ rpcMethod: e.event?.rpcMethod ?? null, outbound: e.outbound })));
       }
       case "/oversize": {
-        // Calls travel whole: past the limits each side gets a clear error, and the stub goes on working.
+        // RPC payloads travel whole: past the limits each side gets a clear error, and the stub goes on
+        // working; a fetch body streams (no limit).
         const room = env.ROOM.getByName("big");
         const child = env.LOADER.load(code(`
           export default class extends WorkerEntrypoint {

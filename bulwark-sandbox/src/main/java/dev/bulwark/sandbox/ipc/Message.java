@@ -373,6 +373,54 @@ public sealed interface Message {
     /** sandbox → node: the answer to a {@link FacetReset}: {@code error} is null when it was done. */
     record FacetResetDone(long correlationId, String error) implements Message {}
 
+    // ---- streamed calls (branch streamcalls; tags 101-109 and 116) ----
+    //
+    // A call's response streams back to its caller, and its request body may stream to the callee,
+    // as the egress gateway's subrequests do: the callee's response window (Invocation.RESPONSE_WINDOW)
+    // is opened only by the caller's CallAcks, so a caller that reads slowly slows the callee, and
+    // nothing is buffered whole in the node. A response the callee ends before its first chunk
+    // left (a body in hand) still travels as one CallResult.
+
+    /**
+     * node → sandbox: the head of a call's response whose body streams: {@link CallChunk}s (each at
+     * most {@link #STREAM_CHUNK} bytes, never more than the callee's response window ahead of the
+     * caller's {@link CallAck}s), then one {@link CallEnd}.
+     */
+    record CallHead(long callId, int status, String statusText, List<Header> headers) implements Message {}
+
+    /** node → sandbox: the next bytes of a streamed call response. */
+    record CallChunk(long callId, byte[] data) implements Message {}
+
+    /** node → sandbox: the streamed call response is complete ({@code error} null) or broken (the reason). */
+    record CallEnd(long callId, String error) implements Message {}
+
+    /**
+     * node → sandbox: the callee wants the next piece of a {@link StreamedCallStart}'s (or
+     * {@link StreamedCapFetch}'s) request body; answered by one {@link CallBodyChunk} (at most
+     * {@link #STREAM_CHUNK} bytes) or the {@link CallBodyEnd}.
+     */
+    record CallBodyPull(long callId) implements Message {}
+
+    /** sandbox → node: the caller read {@code bytes} more of a streamed call response. */
+    record CallAck(long callId, long bytes) implements Message {}
+
+    /** sandbox → node: the caller no longer wants the call's response (its body was canceled, or its invocation ended). */
+    record CallCancel(long callId) implements Message {}
+
+    /** sandbox → node: the next piece of a streamed call request body, answering one {@link CallBodyPull}. */
+    record CallBodyChunk(long callId, byte[] data) implements Message {}
+
+    /** sandbox → node: the streamed call request body is complete ({@code error} null) or broken (the reason). */
+    record CallBodyEnd(long callId, String error) implements Message {}
+
+    /** sandbox → node: a {@link CallStart} whose request body follows on the node's {@link CallBodyPull}s. */
+    record StreamedCallStart(long invocationId, long callId, Address target, String method, String url,
+                             List<Header> headers) implements Message {}
+
+    /** sandbox → node: a {@link CapFetch} whose request body follows on the node's {@link CallBodyPull}s. */
+    record StreamedCapFetch(long invocationId, long callId, long capId, String method, String url,
+                            List<Header> headers) implements Message {}
+
     // ---- capabilities passed by reference (see CapPayload; tags 110-114) ----
 
     /**

@@ -61,6 +61,10 @@ public final class MessageCodec {
     private static final byte CAP_FETCH = 115; // branch rpcgaps
     // Operator access (the admin helper): tags from 90 up.
     private static final byte SNAPSHOT_OBJECT = 90, SNAPSHOT_TAKEN = 91;
+    // Streamed calls (branch streamcalls): 101-109, and 116 beside CAP_FETCH.
+    private static final byte CALL_HEAD = 101, CALL_CHUNK = 102, CALL_END = 103, CALL_BODY_PULL = 104, CALL_ACK = 105,
+            CALL_CANCEL = 106, CALL_BODY_CHUNK = 107, CALL_BODY_END = 108, STREAMED_CALL_START = 109,
+            STREAMED_CAP_FETCH = 116;
     // Facets (issue 14).
     private static final byte FACET_RESET = 120, FACET_RESET_DONE = 121;
 
@@ -280,6 +284,25 @@ public final class MessageCodec {
             case SubrequestBodyPull m -> { o.writeByte(SUBREQUEST_BODY_PULL); o.writeLong(m.subrequestId()); }
             case SubrequestBodyChunk m -> { o.writeByte(SUBREQUEST_BODY_CHUNK); o.writeLong(m.subrequestId()); bytes(o, m.data()); }
             case SubrequestBodyEnd m -> { o.writeByte(SUBREQUEST_BODY_END); o.writeLong(m.subrequestId()); str(o, m.error()); }
+            case CallHead m -> {
+                o.writeByte(CALL_HEAD); o.writeLong(m.callId()); o.writeInt(m.status()); str(o, m.statusText());
+                headers(o, m.headers());
+            }
+            case CallChunk m -> { o.writeByte(CALL_CHUNK); o.writeLong(m.callId()); bytes(o, m.data()); }
+            case CallEnd m -> { o.writeByte(CALL_END); o.writeLong(m.callId()); str(o, m.error()); }
+            case CallBodyPull m -> { o.writeByte(CALL_BODY_PULL); o.writeLong(m.callId()); }
+            case CallAck m -> { o.writeByte(CALL_ACK); o.writeLong(m.callId()); o.writeLong(m.bytes()); }
+            case CallCancel m -> { o.writeByte(CALL_CANCEL); o.writeLong(m.callId()); }
+            case CallBodyChunk m -> { o.writeByte(CALL_BODY_CHUNK); o.writeLong(m.callId()); bytes(o, m.data()); }
+            case CallBodyEnd m -> { o.writeByte(CALL_BODY_END); o.writeLong(m.callId()); str(o, m.error()); }
+            case StreamedCallStart m -> {
+                o.writeByte(STREAMED_CALL_START); o.writeLong(m.invocationId()); o.writeLong(m.callId());
+                address(o, m.target()); str(o, m.method()); str(o, m.url()); headers(o, m.headers());
+            }
+            case StreamedCapFetch m -> {
+                o.writeByte(STREAMED_CAP_FETCH); o.writeLong(m.invocationId()); o.writeLong(m.callId()); o.writeLong(m.capId());
+                str(o, m.method()); str(o, m.url()); headers(o, m.headers());
+            }
         }
     }
 
@@ -364,6 +387,16 @@ public final class MessageCodec {
             case SUBREQUEST_BODY_PULL -> new SubrequestBodyPull(i.readLong());
             case SUBREQUEST_BODY_CHUNK -> new SubrequestBodyChunk(i.readLong(), bytes(i));
             case SUBREQUEST_BODY_END -> new SubrequestBodyEnd(i.readLong(), str(i));
+            case CALL_HEAD -> new CallHead(i.readLong(), i.readInt(), str(i), headers(i));
+            case CALL_CHUNK -> new CallChunk(i.readLong(), bytes(i));
+            case CALL_END -> new CallEnd(i.readLong(), str(i));
+            case CALL_BODY_PULL -> new CallBodyPull(i.readLong());
+            case CALL_ACK -> new CallAck(i.readLong(), i.readLong());
+            case CALL_CANCEL -> new CallCancel(i.readLong());
+            case CALL_BODY_CHUNK -> new CallBodyChunk(i.readLong(), bytes(i));
+            case CALL_BODY_END -> new CallBodyEnd(i.readLong(), str(i));
+            case STREAMED_CALL_START -> new StreamedCallStart(i.readLong(), i.readLong(), address(i), str(i), str(i), headers(i));
+            case STREAMED_CAP_FETCH -> new StreamedCapFetch(i.readLong(), i.readLong(), i.readLong(), str(i), str(i), headers(i));
             default -> throw new IOException("unknown message tag " + tag);
         };
     }

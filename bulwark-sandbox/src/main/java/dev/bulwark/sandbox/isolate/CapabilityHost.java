@@ -140,7 +140,9 @@ final class CapabilityHost {
         Entry e = usable((long) Isolate.number(args, 0), inv.id);
         isolate.countSubrequest(inv);
         return isolate.outboundCalls().send(inv, args, 1, null,
-                (callId, method, url, headers, body) -> new Message.CapFetch(inv.id, callId, e.capId(), method, url, headers, body));
+                (callId, method, url, headers, body, streamed) -> streamed
+                        ? new Message.StreamedCapFetch(inv.id, callId, e.capId(), method, url, headers)
+                        : new Message.CapFetch(inv.id, callId, e.capId(), method, url, headers, body));
     }
 
     /** {@code capRelease(index)}: the stub was disposed (or passed on): the node may let go of it. */

@@ -711,7 +711,18 @@ public final class Isolate {
     void cancel(long invocationId, String reason) {
         Invocation inv = invocations.get(invocationId);
         // At once: the node has stopped listening, and the canceled code must not run on to its CPU limit.
-        if (inv != null) finish(inv, ErrorCode.CANCELED, reason);
+        if (inv != null) {
+            finish(inv, ErrorCode.CANCELED, reason);
+            // The body it was streaming is canceled too, so its source (a durable object's SSE stream)
+            // sees cancel(reason) as in Workers. A task of no invocation: the canceled one's are dropped.
+            enqueue(0, () -> jsRuntime.invokeVoid("responseCanceled", runtime.createV8ValueLong(invocationId),
+                    runtime.createV8ValueString(reason == null ? "canceled" : reason)));
+        }
+    }
+
+    /** The prelude's runtime object (its dispatch and stream callbacks). Isolate thread only. */
+    V8ValueObject jsRuntime() {
+        return jsRuntime;
     }
 
     private void onDeadline(Invocation inv) {
@@ -787,9 +798,7 @@ public final class Isolate {
             Timer t = timers.remove(timerId);
             if (t != null) t.cancel();
         }
-        for (long subrequestId : services.subrequests().dropAll(inv.id)) {
-            outbox.send(new Message.SubrequestCancel(subrequestId));
-        }
+        for (Message cancel : services.subrequests().dropAll(inv.id)) outbox.send(cancel);
         webApis.invocationEnded(inv.id);
         storage.invocationEnded(inv.id);
         caps.invocationEnded(inv.id);
@@ -1090,26 +1099,31 @@ public final class Isolate {
                 return undefined();
             });
             bind(host, "currentInvocation", args -> runtime.createV8ValueLong(currentInvocation));
+            // The body streams of subrequests and calls: each talks to its own streamer (StreamWire).
             bind(host, "subrequestAck", args -> {
-                long n = services.subrequests().acknowledge((long) number(args, 0), currentInvocation, (long) number(args, 1));
-                if (n > 0) outbox.send(new Message.SubrequestAck((long) number(args, 0), n));
+                long id = (long) number(args, 0);
+                StreamWire wire = services.subrequests().wireOf(id, currentInvocation);
+                long n = services.subrequests().acknowledge(id, currentInvocation, (long) number(args, 1));
+                if (n > 0 && wire != null) outbox.send(wire.ack(id, n));
                 return undefined();
             });
             bind(host, "subrequestBodyChunk", args -> {
                 long id = (long) number(args, 0);
                 byte[] data = boundedBytes(args, 1, Message.STREAM_CHUNK, "fetch: a request body chunk");
-                if (services.subrequests().owns(id, currentInvocation)) outbox.send(new Message.SubrequestBodyChunk(id, data));
+                StreamWire wire = services.subrequests().wireOf(id, currentInvocation);
+                if (wire != null) outbox.send(wire.bodyChunk(id, data));
                 return undefined();
             });
             bind(host, "subrequestBodyEnd", args -> {
                 long id = (long) number(args, 0);
                 String error = boundedString(args, 1, 1 << 10, "fetch: a request body error");
-                if (services.subrequests().owns(id, currentInvocation)) outbox.send(new Message.SubrequestBodyEnd(id, error));
+                StreamWire wire = services.subrequests().wireOf(id, currentInvocation);
+                if (wire != null) outbox.send(wire.bodyEnd(id, error));
                 return undefined();
             });
             bind(host, "subrequestCancel", args -> {
-                long id = (long) number(args, 0);
-                if (services.subrequests().cancel(id, currentInvocation)) outbox.send(new Message.SubrequestCancel(id));
+                Message cancel = services.subrequests().cancel((long) number(args, 0), currentInvocation);
+                if (cancel != null) outbox.send(cancel);
                 return undefined();
             });
             bind(host, "objectId", calls::objectId);

@@ -4,7 +4,6 @@ import dev.bulwark.sandbox.ipc.Address;
 import dev.bulwark.sandbox.ipc.ErrorCode;
 import dev.bulwark.sandbox.ipc.Message;
 
-import java.io.ByteArrayOutputStream;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -45,8 +44,6 @@ final class LocalCalls {
     private static final long LOW_BITS = LOCAL_ID_BIT - 1;
     /** Placements remembered at most; past it the table starts again (forgetting only costs the node's route). */
     static final int MAX_PLACEMENTS = 100_000;
-    /** Largest response body a call carries back (as the node's relay). */
-    static final int MAX_BODY_BYTES = 32 << 20;
 
     private final Outbox node;
     private final Consumer<Message> runtime;
@@ -55,6 +52,8 @@ final class LocalCalls {
     private final Map<Long, Relay> relays = new ConcurrentHashMap<>();
     /** What the current task of this thread handed over to local receivers, delivered at its flush. */
     private final ThreadLocal<List<Runnable>> held = ThreadLocal.withInitial(ArrayList::new);
+    /** The relays whose callee said something in the current task of this thread (see Relay.flushed). */
+    private final ThreadLocal<java.util.Set<Relay>> flushing = ThreadLocal.withInitial(java.util.LinkedHashSet::new);
 
     /**
      * @param node        the way to the node
@@ -71,6 +70,11 @@ final class LocalCalls {
     final Outbox outbox = new Outbox() {
         @Override
         public void send(Message message) {
+            FetchRelay callee = calleeOf(message);
+            if (callee != null) {
+                callee.fromCaller(message);
+                return;
+            }
             Relay r = relayOf(message);
             if (r == null) {
                 node.send(message);
@@ -78,10 +82,17 @@ final class LocalCalls {
             }
             if (message instanceof Message.InvocationDone) node.send(message);
             r.accept(message);
+            r.flushed();
         }
 
         @Override
         public void sendLater(Message message) {
+            FetchRelay callee = calleeOf(message);
+            if (callee != null) {
+                // Request body pieces leave at the caller's flush, after its writes (the output gate).
+                held.get().add(() -> callee.fromCaller(message));
+                return;
+            }
             Relay r = relayOf(message);
             if (r == null) {
                 node.sendLater(message);
@@ -89,6 +100,8 @@ final class LocalCalls {
             }
             if (message instanceof Message.InvocationDone) node.sendLater(message);
             held.get().add(() -> r.accept(message));
+            // After everything the task said: a head and a body in hand go to the caller as one answer.
+            flushing.get().add(r);
         }
 
         @Override
@@ -104,6 +117,12 @@ final class LocalCalls {
                 List<Runnable> now = List.copyOf(list);
                 list.clear();
                 for (Runnable r : now) r.run();
+            }
+            java.util.Set<Relay> relaysSaid = flushing.get();
+            if (!relaysSaid.isEmpty()) {
+                List<Relay> now = List.copyOf(relaysSaid);
+                relaysSaid.clear();
+                for (Relay r : now) r.flushed();
             }
         }
     };
@@ -125,11 +144,13 @@ final class LocalCalls {
      * here; false if it must go through the node. Isolate thread, inside the caller's task.
      */
     boolean fetch(Outbox via, long caller, long callId, Address.DurableObject target, String method, String url,
-                  List<Message.Header> headers, byte[] body) {
+                  List<Message.Header> headers, byte[] body, boolean bodyStreamed) {
         if (!placedHere(target) || needsNode(headers)) return false;
         long id = register(new FetchRelay(callId));
+        // The caller's side of the streams (acknowledgements, cancel, body pieces) now talks to this invocation.
+        subrequests.rewire(callId, new StreamWire.Local(id));
         start(via, new Message.LocalInvocation(id, caller, target, false),
-                new Message.FetchStart(id, target, method, url, headers, body, false));
+                new Message.FetchStart(id, target, method, url, headers, body, bodyStreamed));
         return true;
     }
 
@@ -170,6 +191,18 @@ final class LocalCalls {
         return o.workerId() + "\n" + o.className() + "\n" + o.objectId();
     }
 
+    /** The local call a message of a caller to its callee is for (StreamWire.Local), or null. */
+    private FetchRelay calleeOf(Message m) {
+        long id = switch (m) {
+            case Message.ResponseAck x -> x.invocationId();
+            case Message.Cancel x -> x.invocationId();
+            case Message.RequestBodyChunk x -> x.invocationId();
+            case Message.RequestBodyEnd x -> x.invocationId();
+            default -> 0;
+        };
+        return (id & LOCAL_ID_BIT) != 0 && relays.get(id) instanceof FetchRelay f ? f : null;
+    }
+
     private Relay relayOf(Message m) {
         long id = invocationOf(m);
         return (id & LOCAL_ID_BIT) == 0 ? null : relays.get(id);
@@ -206,15 +239,28 @@ final class LocalCalls {
         final synchronized void accept(Message m) {
             if (m instanceof Message.InvocationDone) {
                 relays.remove(invocationId);
-                answer(new Message.CallFailed(callId, ErrorCode.INTERNAL.code(), noAnswer()));
+                if (!streaming()) answer(new Message.CallFailed(callId, ErrorCode.INTERNAL.code(), noAnswer()));
+                else finishStream(noAnswer());
                 return;
             }
             if (m instanceof Message.InvocationFailed f) {
-                answer(new Message.CallFailed(callId, f.code(), f.message()));
+                if (!streaming()) answer(new Message.CallFailed(callId, f.code(), f.message()));
+                else finishStream(f.message());
                 return;
             }
             if (!answered) outcome(m);
         }
+
+        /** Whether the answer is a stream under way (its head was handed to the caller). */
+        boolean streaming() {
+            return false;
+        }
+
+        /** Ends a stream under way: with {@code error}, the caller's body stream errors. */
+        void finishStream(String error) {}
+
+        /** What the callee said at once (one flush of its task) has been accepted. */
+        synchronized void flushed() {}
 
         abstract void outcome(Message m);
 
@@ -229,47 +275,130 @@ final class LocalCalls {
             answered = true;
             subrequests.complete(callId, m);
         }
+
+        /** The last message of a streamed answer. */
+        final void answerStream(Message end) {
+            answered = true;
+            subrequests.complete(callId, end);
+        }
     }
 
+    /**
+     * The answer of a local fetch, streamed as the node's relay streams it: the head is held until
+     * the callee's task that said it has flushed, so a head with its body in hand still reaches the
+     * caller as one CallResult; otherwise the caller gets CallHead at once, then CallChunks and a
+     * CallEnd, and the callee's response window opens only as the caller reads (its
+     * acknowledgements come back through {@link #fromCaller}). No size cap: the window bounds what
+     * is held.
+     */
     private final class FetchRelay extends Relay {
         private Message.ResponseHead head;
-        private ByteArrayOutputStream body;
+        private boolean headSent, ended;
+        /** The caller dropped the call before its head: the callee is canceled once it answers. */
+        private boolean callerGone;
+        /** Body bytes handed to the caller and not yet acknowledged by it. */
+        private long unacknowledged;
+        /** Pulls of the request body the callee made and the caller has not answered yet. */
+        private int pulls;
+        /** Chunks of this flush of the callee, held until it is over (see {@link #flushed}). */
+        private final List<byte[]> firstChunks = new ArrayList<>();
 
         FetchRelay(long callId) {
             super(callId);
         }
 
         @Override
+        boolean streaming() {
+            return headSent;
+        }
+
+        @Override
         void outcome(Message m) {
             switch (m) {
                 case Message.ResponseHead h -> {
-                    head = h;
-                    body = new ByteArrayOutputStream();
-                }
-                case Message.ResponseChunk c -> {
-                    if (body == null) return;
-                    // Taken at once, as the node's relay does: the callee's response window never closes.
-                    runtime.accept(new Message.ResponseAck(invocationId, c.data().length));
-                    if (body.size() + (long) c.data().length > MAX_BODY_BYTES) {
-                        body = null;
-                        answer(new Message.CallFailed(callId, ErrorCode.INTERNAL.code(),
-                                "the durable object's response is larger than " + MAX_BODY_BYTES + " bytes"));
-                        runtime.accept(new Message.Cancel(invocationId, "response too large for the caller"));
+                    if (callerGone) {
+                        runtime.accept(new Message.Cancel(invocationId, "the caller is gone"));
                         return;
                     }
-                    body.writeBytes(c.data());
+                    head = h;
+                }
+                case Message.ResponseChunk c -> {
+                    if (head == null || ended) return;
+                    unacknowledged += c.data().length;
+                    if (headSent) subrequests.complete(callId, new Message.CallChunk(callId, c.data()));
+                    else firstChunks.add(c.data());
                 }
                 case Message.ResponseEnd e -> {
-                    if (head == null || body == null) return;
-                    List<Message.Header> headers = new ArrayList<>();
-                    // Names starting with ':' are the node's own; none passes through a call.
-                    for (Message.Header h : head.headers()) if (!h.name().startsWith(":")) headers.add(h);
-                    answer(new Message.CallResult(callId, head.status(), head.statusText(), headers, body.toByteArray()));
+                    if (head == null || ended) return;
+                    if (headSent) {
+                        finishStream(null);
+                        return;
+                    }
+                    // The whole answer came in one go: one CallResult, as before streaming.
+                    java.io.ByteArrayOutputStream body = new java.io.ByteArrayOutputStream();
+                    for (byte[] b : firstChunks) body.writeBytes(b);
+                    firstChunks.clear();
+                    // Taken at once: nothing more of this response will come.
+                    if (unacknowledged > 0) runtime.accept(new Message.ResponseAck(invocationId, unacknowledged));
+                    unacknowledged = 0;
+                    ended = true;
+                    answer(new Message.CallResult(callId, head.status(), head.statusText(), plain(head), body.toByteArray()));
                 }
                 case Message.SocketOpen s -> answer(new Message.CallFailed(callId, ErrorCode.INTERNAL.code(),
                         "a durable object can return a WebSocket only to a request with 'Upgrade: websocket'"));
+                case Message.RequestBodyPull p -> {
+                    synchronized (this) {
+                        pulls++;
+                    }
+                    subrequests.complete(callId, new Message.CallBodyPull(callId));
+                }
                 default -> {
-                    // RequestBodyPull: a local call's body is whole, never streamed.
+                }
+            }
+        }
+
+        @Override
+        synchronized void flushed() {
+            if (head == null || headSent || ended || answered()) return;
+            headSent = true;
+            subrequests.complete(callId, new Message.CallHead(callId, head.status(), head.statusText(), plain(head)));
+            for (byte[] b : firstChunks) subrequests.complete(callId, new Message.CallChunk(callId, b));
+            firstChunks.clear();
+        }
+
+        @Override
+        void finishStream(String error) {
+            if (ended) return;
+            ended = true;
+            answerStream(new Message.CallEnd(callId, error));
+        }
+
+        /**
+         * What the caller's side says to this call's callee: acknowledgements (never more than was
+         * handed over), a cancel, request body pieces (only those the callee pulled).
+         */
+        synchronized void fromCaller(Message m) {
+            switch (m) {
+                case Message.ResponseAck a -> {
+                    long n = Math.min(a.bytes(), unacknowledged);
+                    unacknowledged -= n;
+                    if (n > 0) runtime.accept(new Message.ResponseAck(invocationId, n));
+                }
+                case Message.Cancel c -> {
+                    if (head == null && !answered()) callerGone = true;
+                    else if (!ended) runtime.accept(c);
+                }
+                case Message.RequestBodyChunk c -> {
+                    if (pulls == 0) return;
+                    pulls--;
+                    runtime.accept(c);
+                }
+                case Message.RequestBodyEnd e -> {
+                    if (pulls == 0) return;
+                    pulls--;
+                    runtime.accept(e);
+                }
+                default -> {
                 }
             }
         }
@@ -278,5 +407,12 @@ final class LocalCalls {
         String noAnswer() {
             return "the durable object sent no response";
         }
+    }
+
+    /** The head's headers without the node's own (names starting with ':'); none passes through a call. */
+    private static List<Message.Header> plain(Message.ResponseHead head) {
+        List<Message.Header> headers = new ArrayList<>();
+        for (Message.Header h : head.headers()) if (!h.name().startsWith(":")) headers.add(h);
+        return headers;
     }
 }

@@ -113,48 +113,110 @@ final class OutboundCalls {
     V8Value call(Address target, V8Value[] args, int from, boolean mayRunLocally) throws Exception {
         Invocation inv = callingInvocation("a durable object or dynamic worker");
         isolate.countSubrequest(inv);
-        return send(inv, args, from, mayRunLocally ? target : null,
-                (callId, method, url, headers, body) -> new Message.CallStart(inv.id, callId, target, method, url, headers, body));
+        return send(inv, args, from, mayRunLocally ? target : null, (callId, method, url, headers, body, streamed) -> streamed
+                ? new Message.StreamedCallStart(inv.id, callId, target, method, url, headers)
+                : new Message.CallStart(inv.id, callId, target, method, url, headers, body));
     }
 
-    /** Makes the message of a fetch through the node under its call id. */
+    /** Makes the message of a fetch through the node under its call id ({@code body} null and {@code streamed}: pulled). */
     interface FetchMessage {
-        Message make(long callId, String method, String url, java.util.List<Message.Header> headers, byte[] body);
+        Message make(long callId, String method, String url, java.util.List<Message.Header> headers, byte[] body,
+                     boolean streamed);
     }
 
     /**
      * Sends a fetch of {@code inv} ({@code args[from..]}: method, url, header lines, body) as the
      * message {@code make} builds; resolves to the host's response. {@code local}: the address, when
      * an object placed in this sandbox may take it without the node (null: always the node).
+     *
+     * <p>The body is bytes (at most {@link HostLimits#MAX_CALL_PAYLOAD}, in the start message), or a
+     * number: the prelude's token of a stream it registered (egress.js), pulled piece by piece by
+     * the callee through {@link Message.CallBodyPull}s. The response comes back whole
+     * ({@link Message.CallResult}) or streamed ({@link Message.CallHead}, chunks, {@link Message.CallEnd}),
+     * its body then read through the same stream machinery as a subrequest's.
      */
     V8Value send(Invocation inv, V8Value[] args, int from, Address local, FetchMessage make) throws Exception {
-        // Sizes are checked before anything is copied: a call travels whole, in one frame.
+        // Sizes are checked before anything is copied.
         String method = Isolate.boundedString(args, from, HostLimits.MAX_METHOD_CHARS, "fetch: the method");
         String url = Isolate.boundedString(args, from + 1, HostLimits.MAX_URL_CHARS, "fetch: the URL");
         java.util.List<Message.Header> headers = Isolate.boundedHeaders(args, from + 2, "fetch: the request headers");
-        byte[] body = args.length > from + 3 && args[from + 3] instanceof V8ValueTypedArray
+        V8Value bodyArg = args.length > from + 3 ? args[from + 3] : null;
+        byte[] body = bodyArg instanceof V8ValueTypedArray
                 ? Isolate.boundedBytes(args, from + 3, HostLimits.MAX_CALL_PAYLOAD, "fetch: the request body") : null;
+        boolean streamed = body == null && bodyArg != null && !bodyArg.isNullOrUndefined()
+                && !(bodyArg instanceof V8ValueTypedArray);
+        long token = streamed ? (long) Isolate.number(args, from + 3) : 0;
         V8ValuePromise resolver = isolate.runtime.createV8ValuePromise();
-        long callId = isolate.services.subrequests().register(inv.id, result -> isolate.enqueue(inv.id, () -> {
-            try (resolver) {
-                switch (result) {
-                    case Message.CallResult r -> {
-                        try (V8ValueObject res = isolate.hostResponse(r.status(), r.statusText(), r.headers(), r.body(), null)) {
-                            resolver.resolve(res);
-                        }
-                    }
-                    case Message.CallFailed f -> rejectCall(resolver, f);
-                    default -> throw new IllegalStateException("unexpected call result " + result);
-                }
-            }
-        }), () -> isolate.enqueue(0, resolver::close));
+        java.util.concurrent.atomic.AtomicBoolean settled = new java.util.concurrent.atomic.AtomicBoolean();
+        long[] idHolder = new long[1];
+        long callId = isolate.services.subrequests().register(inv.id, StreamWire.CALL,
+                result -> isolate.enqueue(inv.id, () -> answer(idHolder[0], token, result, resolver, settled)),
+                () -> isolate.enqueue(0, () -> {
+                    if (settled.compareAndSet(false, true)) resolver.close();
+                    else isolate.jsRuntime().invokeVoid("callDrop", isolate.runtime.createV8ValueLong(idHolder[0]),
+                            isolate.runtime.createV8ValueLong(token));
+                }));
+        idHolder[0] = callId;
         LocalCalls localCalls = isolate.services.localCalls();
         if (localCalls != null && local instanceof Address.DurableObject o
-                && localCalls.fetch(isolate.outbox, inv.id, callId, o, method, url, headers, body)) {
+                && localCalls.fetch(isolate.outbox, inv.id, callId, o, method, url, headers, body, streamed)) {
             return resolver.getPromise();
         }
-        isolate.outbox.send(make.make(callId, method, url, headers, body));
+        isolate.outbox.send(make.make(callId, method, url, headers, body, streamed));
         return resolver.getPromise();
+    }
+
+    /** One message of a call's answer, on the isolate thread. */
+    private void answer(long id, long token, Message result, V8ValuePromise resolver,
+                        java.util.concurrent.atomic.AtomicBoolean settled) throws JavetException {
+        switch (result) {
+            case Message.CallResult r -> {
+                if (!settled.compareAndSet(false, true)) return;
+                try (resolver; V8ValueObject res = isolate.hostResponse(r.status(), r.statusText(), r.headers(), r.body(), null)) {
+                    resolver.resolve(res);
+                }
+                endUpload(id, token);
+            }
+            case Message.CallHead h -> {
+                if (!settled.compareAndSet(false, true)) return;
+                try (resolver; V8ValueObject res = isolate.hostResponse(h.status(), h.statusText(), h.headers(), null, null)) {
+                    res.set("stream", (double) id);
+                    resolver.resolve(res);
+                }
+            }
+            case Message.CallChunk c -> {
+                try (V8ValueTypedArray b = isolate.bytes(c.data())) {
+                    isolate.jsRuntime().invokeVoid("subrequestChunk", isolate.runtime.createV8ValueLong(id), b);
+                }
+            }
+            case Message.CallEnd e -> {
+                isolate.jsRuntime().invokeVoid("subrequestEnd", isolate.runtime.createV8ValueLong(id),
+                        e.error() == null ? isolate.runtime.createV8ValueNull() : isolate.runtime.createV8ValueString(e.error()));
+                endUpload(id, token);
+            }
+            case Message.CallBodyPull p -> {
+                if (token != 0) isolate.jsRuntime().invokeVoid("callBodyPull", isolate.runtime.createV8ValueLong(id),
+                        isolate.runtime.createV8ValueLong(token));
+            }
+            case Message.CallFailed f -> {
+                if (settled.compareAndSet(false, true)) {
+                    try (resolver) {
+                        rejectCall(resolver, f);
+                    }
+                } else {
+                    isolate.jsRuntime().invokeVoid("subrequestEnd", isolate.runtime.createV8ValueLong(id),
+                            isolate.runtime.createV8ValueString(f.message()));
+                }
+                endUpload(id, token);
+            }
+            default -> throw new IllegalStateException("unexpected call result " + result);
+        }
+    }
+
+    /** The call is over: a request body still being read for it is released (the prelude's reader). */
+    private void endUpload(long id, long token) throws JavetException {
+        if (token != 0) isolate.jsRuntime().invokeVoid("callDrop", isolate.runtime.createV8ValueLong(id),
+                isolate.runtime.createV8ValueLong(token));
     }
 
     /** {@code stub.method(args)} on a durable object stub: {@code (binding, id, name, method, argsBytes|null)}. */

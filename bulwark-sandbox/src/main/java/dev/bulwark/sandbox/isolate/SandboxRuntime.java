@@ -159,6 +159,10 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
             case Message.SubrequestEnd m -> subrequests.complete(m.subrequestId(), m);
             case Message.SubrequestBodyPull m -> subrequests.complete(m.subrequestId(), m);
             case Message.CallResult m -> subrequests.complete(m.callId(), m);
+            case Message.CallHead m -> subrequests.complete(m.callId(), m);
+            case Message.CallChunk m -> subrequests.complete(m.callId(), m);
+            case Message.CallEnd m -> subrequests.complete(m.callId(), m);
+            case Message.CallBodyPull m -> subrequests.complete(m.callId(), m);
             case Message.CallFailed m -> subrequests.complete(m.callId(), m);
             case Message.DynamicLoaded m -> subrequests.complete(m.callId(), m);
             case Message.UnloadWorker m -> {

@@ -19,11 +19,14 @@ final class Subrequests {
         final long invocationId;
         final Consumer<Message> events;
         final Runnable dropped;
+        /** Who streams the answer, and so which messages the reader's side sends. */
+        volatile StreamWire wire;
         /** Body bytes delivered to the worker and not yet acknowledged by it. */
         long unacknowledged;
 
-        Pending(long invocationId, Consumer<Message> events, Runnable dropped) {
+        Pending(long invocationId, StreamWire wire, Consumer<Message> events, Runnable dropped) {
             this.invocationId = invocationId;
+            this.wire = wire;
             this.events = events;
             this.dropped = dropped;
         }
@@ -38,9 +41,26 @@ final class Subrequests {
      * @param dropped runs instead when the invocation ends before the answer is complete
      */
     long register(long invocationId, Consumer<Message> events, Runnable dropped) {
+        return register(invocationId, StreamWire.EGRESS, events, dropped);
+    }
+
+    /** {@link #register(long, Consumer, Runnable)} for an answer streamed by {@code wire} (a call: CallHead, chunks, CallEnd). */
+    long register(long invocationId, StreamWire wire, Consumer<Message> events, Runnable dropped) {
         long id = ids.incrementAndGet();
-        pending.put(id, new Pending(invocationId, events, dropped));
+        pending.put(id, new Pending(invocationId, wire, events, dropped));
         return id;
+    }
+
+    /** The call turned out to run in this sandbox (LocalCalls): its streams talk to that invocation. */
+    void rewire(long id, StreamWire wire) {
+        Pending p = pending.get(id);
+        if (p != null) p.wire = wire;
+    }
+
+    /** How subrequest {@code id} of {@code invocationId} talks back, or null when it is not one of its live ones. */
+    StreamWire wireOf(long id, long invocationId) {
+        Pending p = pending.get(id);
+        return p == null || p.invocationId != invocationId ? null : p.wire;
     }
 
     /** Passes on one message of a subrequest's answer; unknown ids (ended, canceled) are dropped. */
@@ -49,13 +69,21 @@ final class Subrequests {
             case Message.SubrequestHead h -> !h.hasBody();
             case Message.SubrequestChunk c -> false;
             case Message.SubrequestBodyPull p -> false;
-            default -> true; // SubrequestResult, SubrequestFailed, SubrequestEnd
+            case Message.CallHead h -> false;
+            case Message.CallChunk c -> false;
+            case Message.CallBodyPull p -> false;
+            default -> true; // SubrequestResult, SubrequestFailed, SubrequestEnd, CallResult, CallFailed, CallEnd
         };
         Pending p = last ? pending.remove(subrequestId) : pending.get(subrequestId);
         if (p == null) return;
-        if (answer instanceof Message.SubrequestChunk c) {
+        int delivered = switch (answer) {
+            case Message.SubrequestChunk c -> c.data().length;
+            case Message.CallChunk c -> c.data().length;
+            default -> 0;
+        };
+        if (delivered > 0) {
             synchronized (p) {
-                p.unacknowledged += c.data().length;
+                p.unacknowledged += delivered;
             }
         }
         p.events.accept(answer);
@@ -82,19 +110,25 @@ final class Subrequests {
         return p != null && p.invocationId == invocationId;
     }
 
-    /** The worker canceled the body of one of {@code invocationId}'s subrequests: true if it was live. */
-    boolean cancel(long subrequestId, long invocationId) {
+    /**
+     * The worker canceled the body of one of {@code invocationId}'s subrequests: the message that
+     * tells its streamer, or null if it was not live.
+     */
+    Message cancel(long subrequestId, long invocationId) {
         Pending p = pending.get(subrequestId);
-        return p != null && p.invocationId == invocationId && pending.remove(subrequestId, p);
+        return p != null && p.invocationId == invocationId && pending.remove(subrequestId, p) ? p.wire.cancel(subrequestId) : null;
     }
 
-    /** The invocation is over: its answers, when they come, go nowhere. Returns the ids dropped. */
-    List<Long> dropAll(long invocationId) {
-        List<Long> dropped = new ArrayList<>();
+    /**
+     * The invocation is over: its answers, when they come, go nowhere. Returns the messages that
+     * cancel them (one per subrequest or call dropped).
+     */
+    List<Message> dropAll(long invocationId) {
+        List<Message> dropped = new ArrayList<>();
         pending.entrySet().removeIf(e -> {
             if (e.getValue().invocationId != invocationId) return false;
             e.getValue().dropped.run();
-            dropped.add(e.getKey());
+            dropped.add(e.getValue().wire.cancel(e.getKey()));
             return true;
         });
         return dropped;

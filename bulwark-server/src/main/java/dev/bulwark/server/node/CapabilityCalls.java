@@ -90,6 +90,8 @@ final class CapabilityCalls {
         switch (message) {
             case Message.CapCall c -> call(from, c);
             case Message.CapFetch f -> fetch(from, f);
+            case Message.StreamedCapFetch f -> fetch(from, new Message.CapFetch(f.invocationId(), f.callId(), f.capId(),
+                    f.method(), f.url(), f.headers(), null), true);
             case Message.CapRelease r -> caps.release(from, r.invocationId(), r.capIds());
             case Message.CapRevoke r -> caps.revoke(from, r.exportIds());
             default -> log.warn("not a capability message: {}", message.getClass().getSimpleName());
@@ -140,7 +142,8 @@ final class CapabilityCalls {
         long started = System.nanoTime();
         String host = "capability:" + describe(cap.target);
         java.util.concurrent.atomic.AtomicBoolean once = new java.util.concurrent.atomic.AtomicBoolean();
-        return m -> {
+        java.util.function.Consumer<Message> observer = m -> {
+            if (m instanceof Message.CallBodyPull) return; // the callee reads the body: not the answer yet
             if (once.compareAndSet(false, true)) {
                 long ms = java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
                 summary.add(switch (m) {
@@ -148,11 +151,18 @@ final class CapabilityCalls {
                             r.threw() ? "threw" : "ok", size(r.value()), bytesOut, ms);
                     case Message.CallResult r -> new dev.bulwark.server.egress.OutboundCall(method, host, r.status(), "ok",
                             size(r.body()), bytesOut, ms);
+                    case Message.CallHead h -> new dev.bulwark.server.egress.OutboundCall(method, host, h.status(), "ok",
+                            0, bytesOut, ms); // a streamed body: its bytes are not counted
                     case Message.CallFailed f -> new dev.bulwark.server.egress.OutboundCall(method, host, 0,
                             CODE.equals(f.code()) ? "refused" : "failed", 0, bytesOut, ms);
                     default -> new dev.bulwark.server.egress.OutboundCall(method, host, 0, "failed", 0, bytesOut, ms);
                 });
             }
+        };
+        // A sandbox caller keeps its link (its streams find the call's relay through it).
+        if (reply instanceof CallerLink link) return link.observed(observer);
+        return m -> {
+            observer.accept(m);
             reply.accept(m);
         };
     }
@@ -183,6 +193,11 @@ final class CapabilityCalls {
      * capabilities have no fetch() of their own (JS calls an RPC method "fetch" on them instead).
      */
     private void fetch(SandboxProcess from, Message.CapFetch f) {
+        fetch(from, f, false);
+    }
+
+    /** {@code bodyStreamed}: the request body follows on the callee's pulls (a StreamedCapFetch). */
+    private void fetch(SandboxProcess from, Message.CapFetch f, boolean bodyStreamed) {
         Capabilities.Cap cap;
         try {
             cap = caps.use(from, f.invocationId(), f.capId());
@@ -192,7 +207,8 @@ final class CapabilityCalls {
             from.deliver(new Message.CallFailed(f.callId(), CODE, e.getMessage()));
             return;
         }
-        java.util.function.Consumer<Message> reply = recorded(f.invocationId(), f.method(), cap, size(f.body()), from::deliver);
+        java.util.function.Consumer<Message> reply = recorded(f.invocationId(), f.method(), cap, size(f.body()),
+                from.link(f.callId(), bodyStreamed));
         if (!(cap.target instanceof Capabilities.AtAddress a)) {
             reply.accept(new Message.CallFailed(f.callId(), CODE, "This RPC stub has no fetch(): it is not a durable object or a worker entrypoint."));
             return;

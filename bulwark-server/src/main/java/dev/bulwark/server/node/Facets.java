@@ -131,7 +131,7 @@ final class Facets {
         long invocationId = nextInvocationId.getAsLong();
         CallRelay relay = new CallRelay(call.callId(), invocationId, reply);
         relay.connect(supervisor.fetch(a.worker.tenant(), new Message.FetchStart(invocationId, target, call.method(),
-                call.url(), call.headers(), call.body(), false), relay));
+                call.url(), call.headers(), call.body(), relay.streamsBody()), relay));
     }
 
     /** An RPC to a facet (or a facet operation) from {@code tenant}'s sandbox. */
@@ -241,7 +241,7 @@ final class Facets {
         if (a.refusal != null) return new Message.CallFailed(0, a.code, a.refusal);
         java.util.concurrent.CompletableFuture<Message> answer = new java.util.concurrent.CompletableFuture<>();
         long invocationId = nextInvocationId.getAsLong();
-        CallRelay relay = new CallRelay(0, invocationId, answer::complete);
+        CallRelay relay = CallRelay.whole(invocationId, answer::complete);
         relay.connect(supervisor.fetch(a.worker.tenant(), new Message.FetchStart(invocationId, target, method, url, headers,
                 body, false), relay));
         try {

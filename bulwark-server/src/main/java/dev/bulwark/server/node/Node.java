@@ -471,6 +471,13 @@ public final class Node implements AutoCloseable {
             return;
         }
         if (call.target() instanceof Address.DurableObject o && ObjectDirectory.runsInNode(o)) {
+            CallerLink link = CallerLink.of(reply);
+            if (link != null && link.bodyStreamed()) {
+                // A Java object takes its request whole: the caller sends bodies in hand up to 1 MiB whole.
+                reply.accept(new Message.CallFailed(call.callId(), ErrorCode.REQUEST_TOO_LARGE.code(),
+                        "a durable object implemented in Java takes a request body of at most 1 MiB, in hand (not a stream)"));
+                return;
+            }
             reply.accept(JavaObjectCalls.fetch(javaObjects, tenant, o, call));
             return;
         }
@@ -507,7 +514,7 @@ public final class Node implements AutoCloseable {
         long invocationId = nextInvocationId();
         CallRelay relay = new CallRelay(call.callId(), invocationId, reply);
         relay.connect(supervisor.fetch(target.tenant(), new Message.FetchStart(invocationId, call.target(),
-                call.method(), call.url(), call.headers(), call.body(), false), relay));
+                call.method(), call.url(), call.headers(), call.body(), relay.streamsBody()), relay));
     }
 
     /** An RPC call of a worker of {@code tenant}: placed and checked as {@link #call} is. */

@@ -39,6 +39,13 @@ final class SandboxProcess implements IsolateHost, Capabilities.Peer {
     /** Dynamic worker code arriving in chunks (owned by the reader thread). */
     private final dev.bulwark.sandbox.ipc.LoadDynamicParts.Assembly loadParts = new dev.bulwark.sandbox.ipc.LoadDynamicParts.Assembly();
 
+    /** Calls this sandbox made whose answer or request body is still streaming, by its call id (CallerLink). */
+    private final Map<Long, CallRelay> calls = new ConcurrentHashMap<>();
+    /** The sandbox whose reader runs on this thread (see {@link #afterBurst}). */
+    private static final ThreadLocal<SandboxProcess> READER = new ThreadLocal<>();
+    /** What waits for the end of the current read burst (reader thread only). */
+    private final List<Runnable> burst = new ArrayList<>();
+
     /** Which version of a worker this sandbox loaded, and how that went (failure null: loaded). */
     record Loaded(DeployedWorker worker, Message.WorkerLoadFailed failure) {}
     private volatile String deathCause;
@@ -256,6 +263,19 @@ final class SandboxProcess implements IsolateHost, Capabilities.Peer {
         }
     }
 
+    /**
+     * Queues a message for the channel's writer thread: for senders that must never block on this
+     * sandbox's socket (the reader threads of sandboxes, relaying calls). What is queued is bounded
+     * by the protocol's windows (a call's response window, one body piece per pull).
+     */
+    void post(Message message) {
+        try {
+            channel.post(message);
+        } catch (IOException e) {
+            kill("connection to the sandbox failed: " + e.getMessage());
+        }
+    }
+
     /** Ends the process with SIGKILL; its in-flight invocations fail with the cause. */
     void kill(String cause) {
         if (deathCause == null) deathCause = cause;
@@ -277,10 +297,53 @@ final class SandboxProcess implements IsolateHost, Capabilities.Peer {
         return 0;
     }
 
+    /**
+     * Runs {@code r} on this reader thread once the messages the sandbox wrote together have been
+     * read (nothing more is buffered): a call relay holds a head until then, so a head with its
+     * body in hand travels on as one answer. False when not called on a sandbox reader thread.
+     */
+    static boolean afterBurst(Runnable r) {
+        SandboxProcess p = READER.get();
+        if (p == null) return false;
+        p.burst.add(r);
+        return true;
+    }
+
+    private void burstOver() throws IOException {
+        if (burst.isEmpty()) return;
+        // A sandbox that keeps its socket busy (many calls streaming at once) must not hold a head
+        // back for long: at most MAX_BURST messages are read past it.
+        if (channel.hasBuffered() && ++burstMessages < MAX_BURST) return;
+        burstMessages = 0;
+        List<Runnable> now = List.copyOf(burst);
+        burst.clear();
+        for (Runnable r : now) r.run();
+    }
+
+    /** Messages read past a held head before it goes on anyway (see {@link #afterBurst}). */
+    private static final int MAX_BURST = 16;
+    private int burstMessages;
+
+    /** A sandbox caller's end of call {@code callId} (see CallerLink). */
+    CallerLink link(long callId, boolean bodyStreamed) {
+        return new CallerLink(this, callId, bodyStreamed);
+    }
+
+    void attachCall(long callId, CallRelay relay) {
+        calls.put(callId, relay);
+        if (deathCause != null && calls.remove(callId, relay)) relay.callerCancel("the calling sandbox is gone");
+    }
+
+    void detachCall(long callId, CallRelay relay) {
+        calls.remove(callId, relay);
+    }
+
     private void read() {
+        READER.set(this);
         try {
             Message next = null;
             while (true) {
+                burstOver();
                 Message m = next != null ? next : channel.receive();
                 next = null;
                 // A chunk followed by its invocation's end in the same read goes on as one
@@ -322,6 +385,24 @@ final class SandboxProcess implements IsolateHost, Capabilities.Peer {
                 if (l != null) l.done(m.cpuMicros());
             }
             case Message.RequestBodyPull m -> listener(m.invocationId()).pull();
+            case Message.CallAck m -> {
+                CallRelay r = calls.get(m.callId());
+                if (r != null) r.callerAck(m.bytes());
+            }
+            case Message.CallCancel m -> {
+                CallRelay r = calls.remove(m.callId());
+                if (r != null) r.callerCancel("the caller canceled the response");
+            }
+            case Message.CallBodyChunk m -> {
+                CallRelay r = calls.get(m.callId());
+                if (r != null) r.callerBodyChunk(m.data());
+            }
+            case Message.CallBodyEnd m -> {
+                CallRelay r = calls.get(m.callId());
+                if (r != null) r.callerBodyEnd(m.error());
+            }
+            case Message.StreamedCallStart m -> unsolicited.accept(m);
+            case Message.StreamedCapFetch m -> unsolicited.accept(m);
             case Message.LogLine m -> unsolicited.accept(m);
             case Message.Subrequest m -> unsolicited.accept(m);
             case Message.SubrequestAck m -> unsolicited.accept(m);
@@ -437,6 +518,10 @@ final class SandboxProcess implements IsolateHost, Capabilities.Peer {
             // already closed
         }
         for (Long id : List.copyOf(invocations.keySet())) fail(id, cause);
+        for (Long id : List.copyOf(calls.keySet())) {
+            CallRelay r = calls.remove(id);
+            if (r != null) r.callerCancel("the calling sandbox is gone");
+        }
         for (CompletableFuture<Message> f : new ArrayList<>(loads.values())) {
             f.complete(new Message.WorkerLoadFailed(0, "", ErrorCode.SANDBOX_CRASHED.code(), cause));
         }

@@ -249,7 +249,10 @@ public final class SandboxSupervisor implements AutoCloseable {
             if (start instanceof Message.FetchStart) listener = hub.watch(tenant, target, p, listener);
         }
         p.start(invocationId, start, listener);
-        return p::deliver;
+        // Later messages of the invocation (acknowledgements, body pieces, a cancel) are often sent
+        // from a sandbox's reader thread (a call relay): queued, never written there, so no reader
+        // waits on a sandbox that waits on it.
+        return p::post;
     }
 
     /** Removes a worker from its tenant's sandboxes (an evicted dynamic worker). */
@@ -350,7 +353,15 @@ public final class SandboxSupervisor implements AutoCloseable {
                 if (from != null) events.egress(from, e);
             }
             case Message.CallStart c -> {
-                if (from != null) events.call(from.tenant(), c, from::deliver);
+                if (from != null) events.call(from.tenant(), c, from.link(c.callId(), false));
+            }
+            case Message.StreamedCallStart c -> {
+                // The request body follows on the callee's pulls (CallRelay, CallerLink).
+                if (from != null) events.call(from.tenant(), new Message.CallStart(c.invocationId(), c.callId(), c.target(),
+                        c.method(), c.url(), c.headers(), null), from.link(c.callId(), true));
+            }
+            case Message.StreamedCapFetch c -> {
+                if (from != null) events.capabilities(from, c);
             }
             case Message.AlarmSet a -> {
                 if (from != null) events.alarmSet(from.tenant(), a);

@@ -171,7 +171,7 @@ public final class TenantWorkers {
             case Outcome.Refused r -> reply.accept(new Message.CallFailed(0, r.code(), r.message()));
             case Outcome.Ready(DeployedWorker w) -> {
                 long invocationId = invocationIds.getAsLong();
-                CallRelay relay = new CallRelay(0, invocationId, reply);
+                CallRelay relay = CallRelay.whole(invocationId, reply);
                 relay.connect(supervisor.fetch(w.tenant(), new Message.FetchStart(invocationId,
                         new Address.Worker(w.name(), entrypoint), method, url, headers, body, false), relay));
             }
