@@ -33,6 +33,7 @@ final class Facets {
     private final Capabilities caps;
     private final LongSupplier nextInvocationId;
     private final Path dataDir;
+    private final FacetIndex index;
     final FacetQuotas quotas;
 
     /** One facet: its parent's tenant, its path, the address that runs it now (null: none). */
@@ -53,13 +54,20 @@ final class Facets {
     }
 
     Facets(SandboxSupervisor supervisor, DynamicWorkers dynamicWorkers, Capabilities caps, LongSupplier nextInvocationId,
-           Path dataDir, FacetQuotas quotas) {
+           Path dataDir, FacetQuotas quotas, FacetIndex index) {
         this.supervisor = supervisor;
         this.dynamicWorkers = dynamicWorkers;
         this.caps = caps;
         this.nextInvocationId = nextInvocationId;
         this.dataDir = dataDir;
         this.quotas = quotas;
+        this.index = index;
+        // The facets of earlier runs: known (quotas count them, alarms can start them), running nowhere.
+        for (FacetIndex.Row r : index.rows()) {
+            Facet f = new Facet(r.id(), r.tenant(), r.parentId(), r.path());
+            f.usage.codeHash = r.codeHash();
+            byId.put(r.id(), f);
+        }
     }
 
     /** Facets being aborted or deleted: calls that arrived after the operation wait for it. */
@@ -217,8 +225,10 @@ final class Facets {
                     return Admitted.refused(ErrorCode.INTERNAL.code(), "the facet's old version could not be stopped: " + e.getMessage());
                 }
             }
+            if (!target.equals(old)) {
+                facet.usage.codeHash = index.started(facet.id, facet.tenant, facet.parentId, facet.path, target.className(), worker);
+            }
             facet.running = target;
-            facet.usage.codeHash = target.workerId();
         }
         return new Admitted(worker, facet, null, null);
     }
@@ -307,6 +317,7 @@ final class Facets {
             } else if (delete) {
                 deleteFile(base, target.objectId());
             }
+            if (delete) index.deleted(target.objectId());
         } catch (IllegalStateException | IOException e) {
             return new Message.CallFailed(call.callId(), ErrorCode.INTERNAL.code(), "the facet could not be "
                     + (delete ? "deleted" : "aborted") + ": " + e.getMessage());
@@ -355,6 +366,38 @@ final class Facets {
         Facet f = byId.get(facetId);
         if (f == null) return null;
         synchronized (f) {
+            return f.running;
+        }
+    }
+
+    /** The address a facet's alarm is indexed under: one row per facet, whatever code version set it. */
+    static Address.DurableObject alarmAddress(Address.DurableObject facet) {
+        return new Address.DurableObject(FacetIds.CONTROL_WORKER, "Facet", facet.objectId(), facet.name());
+    }
+
+    /**
+     * The address that runs facet {@code facetId} for its alarm: where it runs now, or else (no
+     * event of its parent started it since the node started, or it was aborted) its last code
+     * version from the index, loaded as a dynamic worker of its tenant. Null: the node does not
+     * know the facet (deleted) or its code could not be loaded. Blocks (a sandbox may start).
+     */
+    Address.DurableObject startForAlarm(String facetId) {
+        Facet f = byId.get(facetId);
+        if (f == null) return null;
+        synchronized (f) {
+            if (f.running != null) return f.running;
+        }
+        FacetIndex.Row row = index.row(facetId);
+        FacetIndex.Code code = row == null ? null : index.code(row.codeHash());
+        if (code == null) return null;
+        java.util.concurrent.CompletableFuture<Message> loaded = new java.util.concurrent.CompletableFuture<>();
+        // Cached per code version (parent: the node's facet operations, id: the code hash).
+        dynamicWorkers.load(f.tenant, new Message.LoadDynamic(0, 0, FacetIds.CONTROL_WORKER, row.codeHash(), code.bundle(),
+                code.envJson(), code.networkAllowed(), code.limits()), loaded::complete);
+        if (!(loaded.join() instanceof Message.DynamicLoaded l)) return null;
+        synchronized (f) {
+            // An event of the parent may have started it meanwhile: that version runs the alarm.
+            if (f.running == null) f.running = new Address.DurableObject(l.workerId(), row.className(), f.id, f.path);
             return f.running;
         }
     }

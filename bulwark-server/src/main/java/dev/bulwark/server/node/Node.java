@@ -70,6 +70,8 @@ public final class Node implements AutoCloseable {
     private final DynamicWorkers dynamicWorkers;
     /** Durable object facets (issue 14): who may call them, which code runs them, their quotas. */
     private final Facets facets;
+    /** What starts a facet without its supervisor (its alarm after a restart): in the data directory. */
+    private final FacetIndex facetIndex;
     /** Tail workers of dynamic workers: trace items of their invocations. */
     private final Tails tails;
     private final TenantWorkers tenantWorkers;
@@ -178,7 +180,9 @@ public final class Node implements AutoCloseable {
                             w = workers.get(change.target().workerId());
                         }
                         if (w != null && w.tenant().equals(tenant)) alarms.set(tenant, change.target(), change.epochMillis());
-                        else if (facets.runs(tenant, change.target())) alarms.set(tenant, change.target(), change.epochMillis());
+                        else if (facets.runs(tenant, change.target())) {
+                            alarms.set(tenant, Facets.alarmAddress(change.target()), change.epochMillis());
+                        }
                         else log.warn("a sandbox of tenant {} set an alarm for an object it does not run", tenant);
                     }
 
@@ -226,8 +230,13 @@ public final class Node implements AutoCloseable {
                 });
         this.dynamicWorkers = new DynamicWorkers(supervisor, sb.dynamicWorkersMax());
         dynamicWorkers.onUnload(caps::workerUnloaded);
+        try {
+            this.facetIndex = new FacetIndex(settings.dataDir());
+        } catch (java.sql.SQLException e) {
+            throw new IOException("could not open the facet index in " + settings.dataDir() + ": " + e.getMessage(), e);
+        }
         this.facets = new Facets(supervisor, dynamicWorkers, caps, this::nextInvocationId, settings.dataDir(),
-                new FacetQuotas(FacetQuotas.Limits.of(settings.facets())));
+                new FacetQuotas(FacetQuotas.Limits.of(settings.facets())), facetIndex);
         // A capability by address is held for its tenant, not for one invocation: generated code (whose
         // calls are allowed per invocation) cannot pass a new address on, only what it was given.
         this.capCalls = new CapabilityCalls(caps, supervisor, this::nextInvocationId,
@@ -665,14 +674,22 @@ public final class Node implements AutoCloseable {
                     object.name(), retryCount)));
             return;
         }
-        // A facet's alarm fires where its current code version runs; not running: retried later.
-        Address.DurableObject target = dev.bulwark.sandbox.ipc.FacetIds.isFacet(object)
-                ? facets.running(object.objectId()) : object;
-        if (target == null) {
-            done.accept(false);
+        if (dev.bulwark.sandbox.ipc.FacetIds.isFacet(object)
+                || dev.bulwark.sandbox.ipc.FacetIds.CONTROL_WORKER.equals(object.workerId())) {
+            // A facet's alarm fires where its current code version runs, or, when nothing started
+            // it since the node started, at its last code version from the facet index.
+            Thread.startVirtualThread(() -> {
+                Address.DurableObject target = facets.startForAlarm(object.objectId());
+                if (target == null) {
+                    done.accept(facets.get(object.objectId()) == null); // a deleted facet's alarm is dropped
+                    return;
+                }
+                supervisor.alarm(tenant, new Message.AlarmStart(nextInvocationId(), target, retryCount, retryCount > 0),
+                        new AlarmRelay(done));
+            });
             return;
         }
-        Thread.startVirtualThread(() -> supervisor.alarm(tenant, new Message.AlarmStart(nextInvocationId(), target,
+        Thread.startVirtualThread(() -> supervisor.alarm(tenant, new Message.AlarmStart(nextInvocationId(), object,
                 retryCount, retryCount > 0), new AlarmRelay(done)));
     }
 
@@ -1060,6 +1077,7 @@ public final class Node implements AutoCloseable {
             if (governance != null) governance.close();
         }
         alarms.close();
+        facetIndex.close();
         deleteTree(runDir);
     }
 
