@@ -35,6 +35,8 @@ final class Facets {
     private final Path dataDir;
     private final FacetIndex index;
     final FacetQuotas quotas;
+    /** The node's WebSockets (set once the hub exists): a facet's socket is offered to its parent's call. */
+    private volatile SocketHub sockets;
 
     /** One facet: its parent's tenant, its path, the address that runs it now (null: none). */
     static final class Facet {
@@ -68,6 +70,10 @@ final class Facets {
             f.usage.codeHash = r.codeHash();
             byId.put(r.id(), f);
         }
+    }
+
+    void sockets(SocketHub hub) {
+        this.sockets = hub;
     }
 
     /** Facets being aborted or deleted: calls that arrived after the operation wait for it. */
@@ -137,7 +143,8 @@ final class Facets {
             return;
         }
         long invocationId = nextInvocationId.getAsLong();
-        CallRelay relay = new CallRelay(call.callId(), invocationId, reply);
+        // The facet's WebSocket (a 101) is offered to the calling invocation of its parent (another tenant key).
+        CallRelay relay = new CallRelay(call.callId(), invocationId, sockets == null ? reply : sockets.offering(call.invocationId(), reply));
         relay.connect(supervisor.fetch(a.worker.tenant(), new Message.FetchStart(invocationId, target, call.method(),
                 call.url(), call.headers(), call.body(), false), relay));
     }
@@ -381,11 +388,12 @@ final class Facets {
      * version from the index, loaded as a dynamic worker of its tenant. Null: the node does not
      * know the facet (deleted) or its code could not be loaded. Blocks (a sandbox may start).
      */
-    Address.DurableObject startForAlarm(String facetId) {
+    Address.DurableObject startFor(String facetId) {
         Facet f = byId.get(facetId);
         if (f == null) return null;
         synchronized (f) {
-            if (f.running != null) return f.running;
+            // Its dynamic worker may be gone (evicted, or with a sandbox that died): then it is started anew.
+            if (f.running != null && dynamicWorkers.get(f.running.workerId()) != null) return f.running;
         }
         FacetIndex.Row row = index.row(facetId);
         FacetIndex.Code code = row == null ? null : index.code(row.codeHash());
@@ -396,8 +404,10 @@ final class Facets {
                 code.envJson(), code.networkAllowed(), code.limits()), loaded::complete);
         if (!(loaded.join() instanceof Message.DynamicLoaded l)) return null;
         synchronized (f) {
-            // An event of the parent may have started it meanwhile: that version runs the alarm.
-            if (f.running == null) f.running = new Address.DurableObject(l.workerId(), row.className(), f.id, f.path);
+            // An event of the parent may have started it meanwhile: that version runs the event.
+            if (f.running == null || dynamicWorkers.get(f.running.workerId()) == null) {
+                f.running = new Address.DurableObject(l.workerId(), row.className(), f.id, f.path);
+            }
             return f.running;
         }
     }

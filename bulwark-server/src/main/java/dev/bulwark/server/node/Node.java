@@ -250,6 +250,8 @@ public final class Node implements AutoCloseable {
         this.sessionWorkers = new SessionWorkers(dynamicWorkers, supervisor, caps, settings.limits(), this::nextInvocationId);
         this.sockets = new SocketHub(supervisor, this::nextInvocationId, sb.websocketsPerObject());
         supervisor.sockets(sockets);
+        sockets.facetTargets(o -> facets.startFor(o.objectId()));
+        facets.sockets(sockets);
         try {
             this.alarms = new Alarms(settings.dataDir(), this::runAlarm, Alarms.FIRST_BACKOFF_MS);
         } catch (java.sql.SQLException e) {
@@ -480,7 +482,8 @@ public final class Node implements AutoCloseable {
             return;
         }
         long invocationId = nextInvocationId();
-        CallRelay relay = new CallRelay(call.callId(), invocationId, reply);
+        // A socket in the response may be passed on by the caller (a supervisor's facet's socket, one more hop).
+        CallRelay relay = new CallRelay(call.callId(), invocationId, sockets.offering(call.invocationId(), reply));
         relay.connect(supervisor.fetch(target.tenant(), new Message.FetchStart(invocationId, call.target(),
                 call.method(), call.url(), call.headers(), call.body(), false), relay));
     }
@@ -679,7 +682,7 @@ public final class Node implements AutoCloseable {
             // A facet's alarm fires where its current code version runs, or, when nothing started
             // it since the node started, at its last code version from the facet index.
             Thread.startVirtualThread(() -> {
-                Address.DurableObject target = facets.startForAlarm(object.objectId());
+                Address.DurableObject target = facets.startFor(object.objectId());
                 if (target == null) {
                     done.accept(facets.get(object.objectId()) == null); // a deleted facet's alarm is dropped
                     return;
