@@ -527,15 +527,16 @@ public final class Node implements AutoCloseable {
     private PlatformSupervisor.Platform platform() {
         return new PlatformSupervisor.Platform() {
             @Override
-            public String load(String tenant, String codeHash, String source) {
-                if (source == null) throw new IllegalStateException("the app's code is missing");
+            public String load(String tenant, String codeHash, java.util.function.Supplier<String> code) {
                 java.util.concurrent.CompletableFuture<Message> answer = new java.util.concurrent.CompletableFuture<>();
-                dev.bulwark.sandbox.worker.WorkerBundle bundle = dev.bulwark.sandbox.worker.WorkerBundle.of("app.js",
-                        List.of(dev.bulwark.sandbox.worker.WorkerModule.text("app.js", dev.bulwark.sandbox.worker.ModuleType.JS, source)));
                 dynamicWorkers.load(tenant, new Message.LoadDynamic(0, 0, JavaObjects.WORKER_ID, codeHash, null, null, false,
                         settings.limits()), answer::complete);
                 Message known = answer.join();
                 if (known instanceof Message.DynamicLoaded l) return l.workerId();
+                String source = code.get();
+                if (source == null) throw new IllegalStateException("the app's code is missing");
+                dev.bulwark.sandbox.worker.WorkerBundle bundle = dev.bulwark.sandbox.worker.WorkerBundle.of("app.js",
+                        List.of(dev.bulwark.sandbox.worker.WorkerModule.text("app.js", dev.bulwark.sandbox.worker.ModuleType.JS, source)));
                 java.util.concurrent.CompletableFuture<Message> loaded = new java.util.concurrent.CompletableFuture<>();
                 // Generated apps get no network (no globalOutbound): the supervisor is their only way out.
                 dynamicWorkers.load(tenant, new Message.LoadDynamic(0, 0, JavaObjects.WORKER_ID, codeHash, bundle, "{}", false,
