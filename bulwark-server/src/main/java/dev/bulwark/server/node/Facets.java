@@ -205,15 +205,20 @@ final class Facets {
         if (parent == null) return Admitted.refused(ErrorCode.NOT_FOUND.code(), "only a durable object can use facets");
         String path = target.name();
         if (path == null) return Admitted.refused(ErrorCode.NOT_FOUND.code(), "a facet has a name");
-        String name = path.substring(path.lastIndexOf('/') + 1);
-        String problem = FacetIds.nameProblem(name);
-        if (problem != null) return Admitted.refused(ErrorCode.NOT_FOUND.code(), problem);
-        if (!path.equals(FacetIds.path(parent, name)) || !target.objectId().equals(FacetIds.id(parent.objectId(), name))) {
-            return Admitted.refused(ErrorCode.NOT_FOUND.code(), "a durable object can reach only its own facets");
-        }
-        if (FacetIds.depth(path) > FacetIds.MAX_DEPTH) {
-            return Admitted.refused(ErrorCode.NOT_FOUND.code(),
-                    "Facets can be nested at most " + FacetIds.MAX_DEPTH + " deep, counting the root object.");
+        Facet known = byId.get(target.objectId());
+        // A facet the node knows was checked when it became known (its id is the hash of this very
+        // parent and name): the hot path skips the name checks and the hash.
+        if (known == null || !known.parentId.equals(parent.objectId()) || !known.path.equals(path)) {
+            String name = path.substring(path.lastIndexOf('/') + 1);
+            String problem = FacetIds.nameProblem(name);
+            if (problem != null) return Admitted.refused(ErrorCode.NOT_FOUND.code(), problem);
+            if (!path.equals(FacetIds.path(parent, name)) || !target.objectId().equals(FacetIds.id(parent.objectId(), name))) {
+                return Admitted.refused(ErrorCode.NOT_FOUND.code(), "a durable object can reach only its own facets");
+            }
+            if (FacetIds.depth(path) > FacetIds.MAX_DEPTH) {
+                return Admitted.refused(ErrorCode.NOT_FOUND.code(),
+                        "Facets can be nested at most " + FacetIds.MAX_DEPTH + " deep, counting the root object.");
+            }
         }
         DeployedWorker worker = dynamicWorkers.get(target.workerId());
         if (worker == null || !worker.tenant().equals(DynamicWorkers.generatedTenant(base))) {
