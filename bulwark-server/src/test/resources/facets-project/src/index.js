@@ -116,6 +116,10 @@ export class Supervisor extends DurableObject {
           try { await this.ctx.facets.get('bad', () => ({ class: 'App' })).fetch('http://facet/'); return new Response('accepted'); }
           catch (e) { return new Response(e.name + ': ' + e.message); }
         }
+        case 'clone': {
+          try { structuredClone(this.facet(app)); return new Response('cloned'); }
+          catch (e) { return new Response(e.name + ': ' + e.message); }
+        }
         case 'pass': {
           try { await this.env.SUP.getByName('other').take(this.facet(app)); return new Response('passed'); }
           catch (e) { return new Response(e.name + ': ' + e.message); }
