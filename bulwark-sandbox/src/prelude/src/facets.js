@@ -11,6 +11,11 @@ import { stubHandler, stubFetch } from './rpc.js';
 import { resolveDurableObjectClass, forgetDurableObjectClass } from './loader.js';
 import { registerAddressStub } from './caps.js';
 import { DOMException } from './dom-exception.js';
+import { registerNonSerializable } from './structured-clone.js';
+
+/** Every facet stub made: structuredClone() refuses them too (RPC refuses them as address stubs). */
+const FACET_STUBS = new WeakSet();
+registerNonSerializable((v) => FACET_STUBS.has(v));
 
 const INTERNAL = Symbol('internal');
 const MAX_NAME_CHARS = 128;
@@ -148,6 +153,7 @@ export class DurableObjectFacets {
     const stub = new Proxy(new FacetStub(INTERNAL, this.#parent, name, start), facetStubHandler);
     // A facet stub cannot be passed on (in RPC, in a dynamic worker's env): only its parent reaches it.
     registerAddressStub(stub, () => { throw new DOMException('A facet stub could not be cloned: facet stubs are not serializable.', 'DataCloneError'); });
+    FACET_STUBS.add(stub);
     return stub;
   }
   /**

@@ -303,6 +303,15 @@ const forgetClass = DurableObjectClass.forget;
 delete DurableObjectClass.resolve;
 delete DurableObjectClass.forget;
 
+/**
+ * ctx.exports.SomeClass of a dynamic worker, for a durable object class it exports (it has no
+ * namespace): a class of this very worker, usable as a facet's class (a facet starting a child of
+ * its own code, as Cloudflare's `this.ctx.exports.SomeClass`).
+ */
+export function ownDurableObjectClass(workerId, className) {
+  return new DurableObjectClass(INTERNAL, { ensure: () => PromiseResolve(workerId), forget() {} }, className);
+}
+
 /** For facets: the node no longer has the dynamic worker a class was resolved to (evicted): load it again next time. */
 export function forgetDurableObjectClass(value, workerId) {
   forgetClass(value, workerId);

@@ -372,7 +372,7 @@ export function install(host) {
     dropExport(id) { dropExport(id); },
     rpcModule: Object.freeze({ revoke }),
     makeService(binding) { return makeService(binding); },
-    linkExports(namespace, loopback, namespaces) { linkExports(namespace, loopback, namespaces); },
+    linkExports(namespace, loopback, namespaces, workerId) { linkExports(namespace, loopback, namespaces, workerId); },
     setGlobalOutbound(binding) { setGlobalOutbound(binding); },
     evictObject(className, id) { evictObject(className, id); },
     resetObject(className, id, reason) { resetObject(className, id, reason); },

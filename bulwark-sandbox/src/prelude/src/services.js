@@ -14,6 +14,7 @@ import { rpcProperty, stubFetch } from './rpc.js';
 import { serialize } from './serialize.js';
 import { WorkerEntrypoint, DurableObject } from './runtime-classes.js';
 import { registerAddressStub, serviceRef } from './caps.js';
+import { ownDurableObjectClass } from './loader.js';
 
 const DESCRIPTORS = new WeakMap(); // stub -> { index, entrypoint, props }
 const SELF = -1; // index of a ctx.exports stub: the worker's own entrypoint
@@ -120,12 +121,14 @@ let selfExports = Object.freeze({});
  * fetch) it exports, the default too, as a stub to itself; every durable object class that has a
  * namespace ({@code namespaces}: class name -> DurableObjectNamespace) as that namespace.
  */
-export function linkExports(namespace, loopback, namespaces) {
+export function linkExports(namespace, loopback, namespaces, workerId) {
   for (const name of Object.keys(namespace)) {
     let value;
     try { value = namespace[name]; } catch { continue; }
     if (isSubclassOf(value, DurableObject)) {
       if (namespaces[name] !== undefined) loopback[name] = namespaces[name];
+      // A dynamic worker's class (no namespace): a class its facets can start children of.
+      else if (typeof workerId === 'string' && workerId.startsWith('dyn-')) loopback[name] = ownDurableObjectClass(workerId, name);
     } else if (isSubclassOf(value, WorkerEntrypoint)
         || (isObjectLike(value) && typeof value !== 'function' && typeof value.fetch === 'function')) {
       loopback[name] = makeStub({ index: SELF, entrypoint: name === 'default' ? null : name, props: null }, true);

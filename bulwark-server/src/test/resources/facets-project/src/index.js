@@ -80,6 +80,13 @@ export class Supervisor extends DurableObject {
           const res = await this.facet(name).fetch('http://facet/hit');
           return new Response(await res.text(), { status: res.status });
         }
+        case 'ws': {
+          // The upgrade goes to the facet as Cloudflare's supervisors forward a request: the facet's
+          // 101 and its WebSocket are this supervisor's response.
+          const target = new URL(request.url);
+          target.pathname = '/' + rest.join('/');
+          return await this.facet(app).fetch(new Request(target, request));
+        }
         case 'id': return new Response(this.ctx.id.toString());
         case 'callbacks': return new Response(String(this.callbacks));
         case 'abort': this.ctx.facets.abort(app, url.searchParams.get('reason') ?? undefined); return new Response('aborted');
@@ -107,6 +114,10 @@ export class Supervisor extends DurableObject {
         }
         case 'badclass': {
           try { await this.ctx.facets.get('bad', () => ({ class: 'App' })).fetch('http://facet/'); return new Response('accepted'); }
+          catch (e) { return new Response(e.name + ': ' + e.message); }
+        }
+        case 'clone': {
+          try { structuredClone(this.facet(app)); return new Response('cloned'); }
           catch (e) { return new Response(e.name + ': ' + e.message); }
         }
         case 'pass': {

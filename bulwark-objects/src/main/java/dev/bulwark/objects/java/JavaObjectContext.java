@@ -36,6 +36,17 @@ public final class JavaObjectContext {
     }
 
     /**
+     * Runs {@code io} (a call that waits: another object, a facet) with this object's gate open, as
+     * a JS object's input gate opens while it awaits I/O: the event's writes so far are committed
+     * first, other events of this object may run meanwhile, and this event goes on once {@code io}
+     * returned and its turn came again. Storage is usable before and after, not inside {@code io}.
+     * Only on the thread of the event that calls it.
+     */
+    public <T> T outsideGate(java.util.concurrent.Callable<T> io) throws Exception {
+        return storage.object().outsideGate(io);
+    }
+
+    /**
      * A Java class's namespace in this object's tenant. Calling an object that is (directly or
      * through others) calling this one fails at once instead of waiting forever.
      */

@@ -28,6 +28,11 @@ public final class JavaStorage {
         this.object = object;
     }
 
+    /** The object this storage belongs to. */
+    LiveObject object() {
+        return object;
+    }
+
     private ObjectStorage db() {
         return object.storageForEvent();
     }

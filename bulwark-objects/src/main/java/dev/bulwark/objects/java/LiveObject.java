@@ -35,6 +35,10 @@ final class LiveObject {
     private Thread eventThread;
     /** The alarm change of the current event: null none, empty deleted, else the new time. */
     private Optional<Long> alarmChange;
+    /** The node's alarm index listener of the current event (an event that waits outside reports early). */
+    private JavaObjects.AlarmListener eventAlarms;
+    /** Events of this object waiting outside its gate ({@link #outsideGate}): it is not idle. */
+    private final java.util.concurrent.atomic.AtomicInteger outside = new java.util.concurrent.atomic.AtomicInteger();
 
     LiveObject(ObjectKey key, String name, JavaObjectClass cls, Path file, StorageOptions options, JavaObjects objects) {
         this.key = key;
@@ -67,6 +71,7 @@ final class LiveObject {
     <T> T run(Body<T> body, boolean alarmRun, JavaObjects.AlarmListener alarms) throws Exception {
         eventThread = Thread.currentThread();
         alarmChange = null;
+        eventAlarms = alarms;
         try {
             if (alarmRun) storageForEvent().deleteAlarm();
             if (instance == null) instance = cls.factory().create(ctx);
@@ -95,6 +100,40 @@ final class LiveObject {
         } finally {
             alarmChange = null;
             eventThread = null;
+            eventAlarms = null;
+        }
+    }
+
+    /**
+     * Runs {@code io} with the object's gate open (as a JS object's input gate opens while it
+     * awaits I/O): the event's writes so far are committed first (the output gate: nothing the
+     * event sends out waits on uncommitted writes), then other events of the object may run until
+     * {@code io} returns and this event has its turn again. Only on the event's own thread.
+     */
+    <T> T outsideGate(java.util.concurrent.Callable<T> io) throws Exception {
+        if (eventThread != Thread.currentThread()) {
+            throw new IllegalStateException("outsideGate() is usable only while the object handles an event, on that event's thread");
+        }
+        if (storage != null) storage.commit();
+        JavaObjects.AlarmListener alarms = eventAlarms;
+        if (alarmChange != null) alarms.changed(key, ctx.id().name(), alarmChange.orElse(null));
+        alarmChange = null;
+        outside.incrementAndGet();
+        eventThread = null;
+        eventAlarms = null;
+        gate.release();
+        try {
+            return io.call();
+        } finally {
+            gate.acquireUninterruptibly();
+            outside.decrementAndGet();
+            eventThread = Thread.currentThread();
+            eventAlarms = alarms;
+            alarmChange = null;
+            if (closed) {
+                // Closed meanwhile (the node is stopping): the event ends here, its later writes go nowhere.
+                throw new IllegalStateException("the durable object was closed while its event waited");
+            }
         }
     }
 
@@ -135,9 +174,10 @@ final class LiveObject {
      * its instance is dropped and its database closed; its next event makes it again from storage.
      */
     boolean evictIfIdle(long idleNanos) {
-        if (System.nanoTime() - lastEventEnd < idleNanos || gate.hasQueuedThreads() || !gate.tryAcquire()) return false;
+        if (System.nanoTime() - lastEventEnd < idleNanos || gate.hasQueuedThreads() || outside.get() > 0
+                || !gate.tryAcquire()) return false;
         try {
-            if (gate.hasQueuedThreads() || System.nanoTime() - lastEventEnd < idleNanos) return false;
+            if (gate.hasQueuedThreads() || outside.get() > 0 || System.nanoTime() - lastEventEnd < idleNanos) return false;
             closeHeld();
             return true;
         } finally {

@@ -54,6 +54,19 @@ final class FacetHost {
             throw new IllegalArgumentException("Facets can be nested at most " + FacetIds.MAX_DEPTH + " deep, counting the root object.");
         }
         if (workerId == null || className == null) throw new IllegalArgumentException("the facet's class is not known");
-        return new Address.DurableObject(workerId, className, FacetIds.id(parentId, name), path);
+        return new Address.DurableObject(workerId, className, id(parentId, name), path);
+    }
+
+    /** Facet ids by parent id and name: a SHA-256 per call saved (bounded: cleared when full). */
+    private static final java.util.Map<String, String> IDS = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private static String id(String parentId, String name) {
+        String key = parentId + "\n" + name;
+        String id = IDS.get(key);
+        if (id != null) return id;
+        if (IDS.size() >= 4096) IDS.clear();
+        id = FacetIds.id(parentId, name);
+        IDS.put(key, id);
+        return id;
     }
 }

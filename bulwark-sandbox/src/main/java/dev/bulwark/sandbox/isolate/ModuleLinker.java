@@ -155,7 +155,8 @@ final class ModuleLinker {
                     }
                 }
                 // ctx.exports and `exports` of cloudflare:workers: loopback stubs to this worker's own exports.
-                jsRuntime.invokeVoid("linkExports", namespace, loopback, namespaces);
+                // (the worker id: a dynamic worker's durable object classes become facet classes)
+                jsRuntime.invokeVoid("linkExports", namespace, loopback, namespaces, runtime.createV8ValueString(workerId));
                 loopback.close(); // the object lives on in the module; this handle is no longer needed
                 loopback = null;
             }

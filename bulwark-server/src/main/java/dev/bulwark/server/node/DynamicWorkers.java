@@ -29,6 +29,8 @@ final class DynamicWorkers {
     /** Access-ordered: the eldest entry is the least recently used. Keyed by worker id. */
     private final LinkedHashMap<String, DeployedWorker> loaded = new LinkedHashMap<>(16, 0.75f, true);
     private final Map<String, String> idsByKey = new java.util.HashMap<>();
+    /** The same workers by id, for lookups that must not count as a use (every facet call makes one). */
+    private final Map<String, DeployedWorker> byId = new java.util.concurrent.ConcurrentHashMap<>();
 
     DynamicWorkers(SandboxSupervisor supervisor, int budget) {
         this.supervisor = supervisor;
@@ -51,11 +53,8 @@ final class DynamicWorkers {
     }
 
     /** The loaded dynamic worker with this id, or null (no use-order change: not a call). */
-    synchronized DeployedWorker get(String workerId) {
-        for (Map.Entry<String, DeployedWorker> e : loaded.entrySet()) {
-            if (e.getKey().equals(workerId)) return e.getValue();
-        }
-        return null;
+    DeployedWorker get(String workerId) {
+        return byId.get(workerId);
     }
 
     /**
@@ -124,6 +123,7 @@ final class DynamicWorkers {
         if (!sandboxTenant.startsWith(GENERATED)) return;
         loaded.values().removeIf(w -> w.tenant().equals(sandboxTenant));
         idsByKey.values().removeIf(id -> !loaded.containsKey(id));
+        byId.keySet().retainAll(loaded.keySet());
     }
 
     /** The loaded dynamic worker with this id that a worker of {@code tenant} may call, or null. */
@@ -148,6 +148,7 @@ final class DynamicWorkers {
         synchronized (this) {
             String workerId = idsByKey.remove(key(tenant, parent, id));
             w = workerId == null ? null : loaded.remove(workerId);
+            if (workerId != null) byId.remove(workerId);
         }
         if (w != null) supervisor.undeploy(w.tenant(), w.name());
     }
@@ -165,6 +166,7 @@ final class DynamicWorkers {
     /** Records a load and returns what fell out of the tenant's budget. */
     private synchronized List<DeployedWorker> remember(String key, DeployedWorker worker) {
         loaded.put(worker.name(), worker);
+        byId.put(worker.name(), worker);
         if (key != null) idsByKey.put(key, worker.name());
         List<DeployedWorker> evicted = new ArrayList<>();
         long ofTenant = loaded.values().stream().filter(w -> w.tenant().equals(worker.tenant())).count();
@@ -172,6 +174,7 @@ final class DynamicWorkers {
             DeployedWorker w = it.next();
             if (!w.tenant().equals(worker.tenant()) || w == worker) continue;
             it.remove();
+            byId.remove(w.name());
             idsByKey.values().remove(w.name());
             evicted.add(w);
             ofTenant--;

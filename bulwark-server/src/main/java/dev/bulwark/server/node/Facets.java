@@ -33,7 +33,10 @@ final class Facets {
     private final Capabilities caps;
     private final LongSupplier nextInvocationId;
     private final Path dataDir;
+    private final FacetIndex index;
     final FacetQuotas quotas;
+    /** The node's WebSockets (set once the hub exists): a facet's socket is offered to its parent's call. */
+    private volatile SocketHub sockets;
 
     /** One facet: its parent's tenant, its path, the address that runs it now (null: none). */
     static final class Facet {
@@ -53,13 +56,24 @@ final class Facets {
     }
 
     Facets(SandboxSupervisor supervisor, DynamicWorkers dynamicWorkers, Capabilities caps, LongSupplier nextInvocationId,
-           Path dataDir, FacetQuotas quotas) {
+           Path dataDir, FacetQuotas quotas, FacetIndex index) {
         this.supervisor = supervisor;
         this.dynamicWorkers = dynamicWorkers;
         this.caps = caps;
         this.nextInvocationId = nextInvocationId;
         this.dataDir = dataDir;
         this.quotas = quotas;
+        this.index = index;
+        // The facets of earlier runs: known (quotas count them, alarms can start them), running nowhere.
+        for (FacetIndex.Row r : index.rows()) {
+            Facet f = new Facet(r.id(), r.tenant(), r.parentId(), r.path());
+            f.usage.codeHash = r.codeHash();
+            byId.put(r.id(), f);
+        }
+    }
+
+    void sockets(SocketHub hub) {
+        this.sockets = hub;
     }
 
     /** Facets being aborted or deleted: calls that arrived after the operation wait for it. */
@@ -129,7 +143,8 @@ final class Facets {
             return;
         }
         long invocationId = nextInvocationId.getAsLong();
-        CallRelay relay = new CallRelay(call.callId(), invocationId, reply);
+        // The facet's WebSocket (a 101) is offered to the calling invocation of its parent (another tenant key).
+        CallRelay relay = new CallRelay(call.callId(), invocationId, sockets == null ? reply : sockets.offering(call.invocationId(), reply));
         relay.connect(supervisor.fetch(a.worker.tenant(), new Message.FetchStart(invocationId, target, call.method(),
                 call.url(), call.headers(), call.body(), relay.streamsBody()), relay));
     }
@@ -190,15 +205,20 @@ final class Facets {
         if (parent == null) return Admitted.refused(ErrorCode.NOT_FOUND.code(), "only a durable object can use facets");
         String path = target.name();
         if (path == null) return Admitted.refused(ErrorCode.NOT_FOUND.code(), "a facet has a name");
-        String name = path.substring(path.lastIndexOf('/') + 1);
-        String problem = FacetIds.nameProblem(name);
-        if (problem != null) return Admitted.refused(ErrorCode.NOT_FOUND.code(), problem);
-        if (!path.equals(FacetIds.path(parent, name)) || !target.objectId().equals(FacetIds.id(parent.objectId(), name))) {
-            return Admitted.refused(ErrorCode.NOT_FOUND.code(), "a durable object can reach only its own facets");
-        }
-        if (FacetIds.depth(path) > FacetIds.MAX_DEPTH) {
-            return Admitted.refused(ErrorCode.NOT_FOUND.code(),
-                    "Facets can be nested at most " + FacetIds.MAX_DEPTH + " deep, counting the root object.");
+        Facet known = byId.get(target.objectId());
+        // A facet the node knows was checked when it became known (its id is the hash of this very
+        // parent and name): the hot path skips the name checks and the hash.
+        if (known == null || !known.parentId.equals(parent.objectId()) || !known.path.equals(path)) {
+            String name = path.substring(path.lastIndexOf('/') + 1);
+            String problem = FacetIds.nameProblem(name);
+            if (problem != null) return Admitted.refused(ErrorCode.NOT_FOUND.code(), problem);
+            if (!path.equals(FacetIds.path(parent, name)) || !target.objectId().equals(FacetIds.id(parent.objectId(), name))) {
+                return Admitted.refused(ErrorCode.NOT_FOUND.code(), "a durable object can reach only its own facets");
+            }
+            if (FacetIds.depth(path) > FacetIds.MAX_DEPTH) {
+                return Admitted.refused(ErrorCode.NOT_FOUND.code(),
+                        "Facets can be nested at most " + FacetIds.MAX_DEPTH + " deep, counting the root object.");
+            }
         }
         DeployedWorker worker = dynamicWorkers.get(target.workerId());
         if (worker == null || !worker.tenant().equals(DynamicWorkers.generatedTenant(base))) {
@@ -217,8 +237,10 @@ final class Facets {
                     return Admitted.refused(ErrorCode.INTERNAL.code(), "the facet's old version could not be stopped: " + e.getMessage());
                 }
             }
+            if (!target.equals(old)) {
+                facet.usage.codeHash = index.started(facet.id, facet.tenant, facet.parentId, facet.path, target.className(), worker);
+            }
             facet.running = target;
-            facet.usage.codeHash = target.workerId();
         }
         return new Admitted(worker, facet, null, null);
     }
@@ -307,6 +329,7 @@ final class Facets {
             } else if (delete) {
                 deleteFile(base, target.objectId());
             }
+            if (delete) index.deleted(target.objectId());
         } catch (IllegalStateException | IOException e) {
             return new Message.CallFailed(call.callId(), ErrorCode.INTERNAL.code(), "the facet could not be "
                     + (delete ? "deleted" : "aborted") + ": " + e.getMessage());
@@ -355,6 +378,41 @@ final class Facets {
         Facet f = byId.get(facetId);
         if (f == null) return null;
         synchronized (f) {
+            return f.running;
+        }
+    }
+
+    /** The address a facet's alarm is indexed under: one row per facet, whatever code version set it. */
+    static Address.DurableObject alarmAddress(Address.DurableObject facet) {
+        return new Address.DurableObject(FacetIds.CONTROL_WORKER, "Facet", facet.objectId(), facet.name());
+    }
+
+    /**
+     * The address that runs facet {@code facetId} for its alarm: where it runs now, or else (no
+     * event of its parent started it since the node started, or it was aborted) its last code
+     * version from the index, loaded as a dynamic worker of its tenant. Null: the node does not
+     * know the facet (deleted) or its code could not be loaded. Blocks (a sandbox may start).
+     */
+    Address.DurableObject startFor(String facetId) {
+        Facet f = byId.get(facetId);
+        if (f == null) return null;
+        synchronized (f) {
+            // Its dynamic worker may be gone (evicted, or with a sandbox that died): then it is started anew.
+            if (f.running != null && dynamicWorkers.get(f.running.workerId()) != null) return f.running;
+        }
+        FacetIndex.Row row = index.row(facetId);
+        FacetIndex.Code code = row == null ? null : index.code(row.codeHash());
+        if (code == null) return null;
+        java.util.concurrent.CompletableFuture<Message> loaded = new java.util.concurrent.CompletableFuture<>();
+        // Cached per code version (parent: the node's facet operations, id: the code hash).
+        dynamicWorkers.load(f.tenant, new Message.LoadDynamic(0, 0, FacetIds.CONTROL_WORKER, row.codeHash(), code.bundle(),
+                code.envJson(), code.networkAllowed(), code.limits()), loaded::complete);
+        if (!(loaded.join() instanceof Message.DynamicLoaded l)) return null;
+        synchronized (f) {
+            // An event of the parent may have started it meanwhile: that version runs the event.
+            if (f.running == null || dynamicWorkers.get(f.running.workerId()) == null) {
+                f.running = new Address.DurableObject(l.workerId(), row.className(), f.id, f.path);
+            }
             return f.running;
         }
     }

@@ -70,6 +70,8 @@ public final class Node implements AutoCloseable {
     private final DynamicWorkers dynamicWorkers;
     /** Durable object facets (issue 14): who may call them, which code runs them, their quotas. */
     private final Facets facets;
+    /** What starts a facet without its supervisor (its alarm after a restart): in the data directory. */
+    private final FacetIndex facetIndex;
     /** Tail workers of dynamic workers: trace items of their invocations. */
     private final Tails tails;
     private final TenantWorkers tenantWorkers;
@@ -184,7 +186,9 @@ public final class Node implements AutoCloseable {
                             w = workers.get(change.target().workerId());
                         }
                         if (w != null && w.tenant().equals(tenant)) alarms.set(tenant, change.target(), change.epochMillis());
-                        else if (facets.runs(tenant, change.target())) alarms.set(tenant, change.target(), change.epochMillis());
+                        else if (facets.runs(tenant, change.target())) {
+                            alarms.set(tenant, Facets.alarmAddress(change.target()), change.epochMillis());
+                        }
                         else log.warn("a sandbox of tenant {} set an alarm for an object it does not run", tenant);
                     }
 
@@ -232,8 +236,13 @@ public final class Node implements AutoCloseable {
                 });
         this.dynamicWorkers = new DynamicWorkers(supervisor, sb.dynamicWorkersMax());
         dynamicWorkers.onUnload(caps::workerUnloaded);
+        try {
+            this.facetIndex = new FacetIndex(settings.dataDir());
+        } catch (java.sql.SQLException e) {
+            throw new IOException("could not open the facet index in " + settings.dataDir() + ": " + e.getMessage(), e);
+        }
         this.facets = new Facets(supervisor, dynamicWorkers, caps, this::nextInvocationId, settings.dataDir(),
-                new FacetQuotas(FacetQuotas.Limits.of(settings.facets())));
+                new FacetQuotas(FacetQuotas.Limits.of(settings.facets())), facetIndex);
         // A capability by address is held for its tenant, not for one invocation: generated code (whose
         // calls are allowed per invocation) cannot pass a new address on, only what it was given.
         this.capCalls = new CapabilityCalls(caps, supervisor, this::nextInvocationId,
@@ -251,6 +260,8 @@ public final class Node implements AutoCloseable {
         this.sessionWorkers = new SessionWorkers(dynamicWorkers, supervisor, caps, settings.limits(), this::nextInvocationId);
         this.sockets = new SocketHub(supervisor, this::nextInvocationId, sb.websocketsPerObject());
         supervisor.sockets(sockets);
+        sockets.facetTargets(o -> facets.startFor(o.objectId()));
+        facets.sockets(sockets);
         try {
             this.alarms = new Alarms(settings.dataDir(), this::runAlarm, Alarms.FIRST_BACKOFF_MS);
         } catch (java.sql.SQLException e) {
@@ -512,7 +523,8 @@ public final class Node implements AutoCloseable {
 
     private void start(DeployedWorker target, Message.CallStart call, java.util.function.Consumer<Message> reply) {
         long invocationId = nextInvocationId();
-        CallRelay relay = new CallRelay(call.callId(), invocationId, reply);
+        // A socket in the response may be passed on by the caller (a supervisor's facet's socket, one more hop).
+        CallRelay relay = new CallRelay(call.callId(), invocationId, sockets.offering(call.invocationId(), reply));
         relay.connect(supervisor.fetch(target.tenant(), new Message.FetchStart(invocationId, call.target(),
                 call.method(), call.url(), call.headers(), call.body(), relay.streamsBody()), relay));
     }
@@ -556,15 +568,16 @@ public final class Node implements AutoCloseable {
     private PlatformSupervisor.Platform platform() {
         return new PlatformSupervisor.Platform() {
             @Override
-            public String load(String tenant, String codeHash, String source) {
-                if (source == null) throw new IllegalStateException("the app's code is missing");
+            public String load(String tenant, String codeHash, java.util.function.Supplier<String> code) {
                 java.util.concurrent.CompletableFuture<Message> answer = new java.util.concurrent.CompletableFuture<>();
-                dev.bulwark.sandbox.worker.WorkerBundle bundle = dev.bulwark.sandbox.worker.WorkerBundle.of("app.js",
-                        List.of(dev.bulwark.sandbox.worker.WorkerModule.text("app.js", dev.bulwark.sandbox.worker.ModuleType.JS, source)));
                 dynamicWorkers.load(tenant, new Message.LoadDynamic(0, 0, JavaObjects.WORKER_ID, codeHash, null, null, false,
                         settings.limits()), answer::complete);
                 Message known = answer.join();
                 if (known instanceof Message.DynamicLoaded l) return l.workerId();
+                String source = code.get();
+                if (source == null) throw new IllegalStateException("the app's code is missing");
+                dev.bulwark.sandbox.worker.WorkerBundle bundle = dev.bulwark.sandbox.worker.WorkerBundle.of("app.js",
+                        List.of(dev.bulwark.sandbox.worker.WorkerModule.text("app.js", dev.bulwark.sandbox.worker.ModuleType.JS, source)));
                 java.util.concurrent.CompletableFuture<Message> loaded = new java.util.concurrent.CompletableFuture<>();
                 // Generated apps get no network (no globalOutbound): the supervisor is their only way out.
                 dynamicWorkers.load(tenant, new Message.LoadDynamic(0, 0, JavaObjects.WORKER_ID, codeHash, bundle, "{}", false,
@@ -706,14 +719,22 @@ public final class Node implements AutoCloseable {
                     object.name(), retryCount)));
             return;
         }
-        // A facet's alarm fires where its current code version runs; not running: retried later.
-        Address.DurableObject target = dev.bulwark.sandbox.ipc.FacetIds.isFacet(object)
-                ? facets.running(object.objectId()) : object;
-        if (target == null) {
-            done.accept(false);
+        if (dev.bulwark.sandbox.ipc.FacetIds.isFacet(object)
+                || dev.bulwark.sandbox.ipc.FacetIds.CONTROL_WORKER.equals(object.workerId())) {
+            // A facet's alarm fires where its current code version runs, or, when nothing started
+            // it since the node started, at its last code version from the facet index.
+            Thread.startVirtualThread(() -> {
+                Address.DurableObject target = facets.startFor(object.objectId());
+                if (target == null) {
+                    done.accept(facets.get(object.objectId()) == null); // a deleted facet's alarm is dropped
+                    return;
+                }
+                supervisor.alarm(tenant, new Message.AlarmStart(nextInvocationId(), target, retryCount, retryCount > 0),
+                        new AlarmRelay(done));
+            });
             return;
         }
-        Thread.startVirtualThread(() -> supervisor.alarm(tenant, new Message.AlarmStart(nextInvocationId(), target,
+        Thread.startVirtualThread(() -> supervisor.alarm(tenant, new Message.AlarmStart(nextInvocationId(), object,
                 retryCount, retryCount > 0), new AlarmRelay(done)));
     }
 
@@ -1106,6 +1127,7 @@ public final class Node implements AutoCloseable {
             if (governance != null) governance.close();
         }
         alarms.close();
+        facetIndex.close();
         deleteTree(runDir);
     }
 

@@ -48,8 +48,11 @@ final class PlatformSupervisor implements JavaDurableObject {
 
     /** What the node does for the supervisor: load code into the tenant's sandbox for generated code, reach facets. */
     interface Platform {
-        /** The dynamic worker id of {@code source} (loaded now if it is not), or throws IllegalStateException with why not. */
-        String load(String tenant, String codeHash, String source);
+        /**
+         * The dynamic worker id of the code {@code codeHash} (loaded now from {@code source} if it
+         * is not), or throws IllegalStateException with why not.
+         */
+        String load(String tenant, String codeHash, java.util.function.Supplier<String> source);
 
         Message fetch(String tenant, Address.DurableObject parent, String app, String workerId, String className,
                       JavaRequest request);
@@ -63,6 +66,14 @@ final class PlatformSupervisor implements JavaDurableObject {
 
     private final JavaObjectContext ctx;
     private final Platform platform;
+    /** What serving an app needs from storage, read once per instance (dropped by PUT and DELETE). */
+    private final java.util.Map<String, App> apps = new java.util.concurrent.ConcurrentHashMap<>();
+    /** When each app's record was last copied into this object's database (ms). */
+    private final java.util.Map<String, Long> recordedAt = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Records are copied at most this often on the request path (and always before {@code /_records} answers). */
+    static final long RECORD_EVERY_MS = 1_000;
+
+    private record App(String codeHash, String className) {}
 
     PlatformSupervisor(JavaObjectContext ctx, Platform platform) {
         this.ctx = ctx;
@@ -74,7 +85,7 @@ final class PlatformSupervisor implements JavaDurableObject {
     }
 
     @Override
-    public JavaResponse fetch(JavaRequest request) {
+    public JavaResponse fetch(JavaRequest request) throws Exception {
         String path = URI.create(request.url()).getRawPath();
         String[] parts = path.split("/", 3);
         String first = parts.length > 1 ? parts[1] : "";
@@ -112,6 +123,7 @@ final class PlatformSupervisor implements JavaDurableObject {
                 ctx.storage().put("code:" + hash, new String(body, StandardCharsets.UTF_8));
                 ctx.storage().put("app:" + app, hash);
                 ctx.storage().put("class:" + app, className);
+                apps.remove(app);
                 String failed = platform.reset(ctx.tenant(), self(), app, false);
                 if (failed != null) return error(502, "facet_failed", failed, app);
                 return json(201, "{\"app\":" + quote(app) + ",\"codeHash\":" + quote(hash) + "}");
@@ -122,6 +134,7 @@ final class PlatformSupervisor implements JavaDurableObject {
                 if (failed != null) return error(502, "facet_failed", failed, app);
                 ctx.storage().delete("app:" + app);
                 ctx.storage().delete("class:" + app);
+                apps.remove(app);
                 return json(200, "{\"deleted\":" + quote(app) + "}");
             }
             default -> {
@@ -130,22 +143,35 @@ final class PlatformSupervisor implements JavaDurableObject {
         }
     }
 
-    private JavaResponse serve(String app, String rest, JavaRequest request) {
-        Object hash = ctx.storage().get("app:" + app);
-        if (!(hash instanceof String h)) return error(404, "no_such_app", "no app '" + app + "'", app);
-        Object source = ctx.storage().get("code:" + h);
-        Object className = ctx.storage().get("class:" + app);
+    /**
+     * Forwards a request to the app's facet. The wait for the facet's answer happens outside this
+     * object's gate: other requests (to other apps and to the same app, which the facet itself
+     * serializes with its own gates) go on meanwhile; uploads and deletes stay serial.
+     */
+    private JavaResponse serve(String app, String rest, JavaRequest request) throws Exception {
+        App a = apps.get(app);
+        if (a == null) {
+            Object hash = ctx.storage().get("app:" + app);
+            if (!(hash instanceof String h)) return error(404, "no_such_app", "no app '" + app + "'", app);
+            Object className = ctx.storage().get("class:" + app);
+            a = new App(h, className instanceof String c ? c : "App");
+            apps.put(app, a);
+        }
+        String h = a.codeHash();
         String workerId;
         try {
-            workerId = platform.load(ctx.tenant(), h, (String) source);
+            // The code is read only when its dynamic worker is not loaded.
+            workerId = platform.load(ctx.tenant(), h, () -> (String) ctx.storage().get("code:" + h));
         } catch (IllegalStateException e) {
             return error(502, "facet_failed", e.getMessage(), app);
         }
         String query = URI.create(request.url()).getRawQuery();
         JavaRequest forwarded = new JavaRequest(request.method(), "http://" + app + rest + (query == null ? "" : "?" + query),
                 request.headers(), request.body());
-        Message answer = platform.fetch(ctx.tenant(), self(), app, workerId, className instanceof String c ? c : "App", forwarded);
-        keepRecord(app, h);
+        String className = a.className();
+        Message answer = ctx.outsideGate(() -> platform.fetch(ctx.tenant(), self(), app, workerId, className, forwarded));
+        long now = System.currentTimeMillis();
+        if (now - recordedAt.getOrDefault(app, 0L) >= RECORD_EVERY_MS) keepRecord(app, h);
         return switch (answer) {
             case Message.CallResult r -> {
                 List<HttpHeader> headers = new ArrayList<>();
@@ -158,7 +184,11 @@ final class PlatformSupervisor implements JavaDurableObject {
         };
     }
 
+    private boolean recordsTableMade;
+
     private void recordsTable() {
+        if (recordsTableMade) return;
+        recordsTableMade = true;
         ctx.storage().sql("CREATE TABLE IF NOT EXISTS facet_records (app TEXT PRIMARY KEY, requests INTEGER NOT NULL, "
                 + "errors INTEGER NOT NULL, cpu_ms INTEGER NOT NULL, storage_bytes INTEGER NOT NULL, code_hash TEXT, "
                 + "updated_ms INTEGER NOT NULL)").close();
@@ -167,6 +197,7 @@ final class PlatformSupervisor implements JavaDurableObject {
     /** Copies what the node counted of the app's facet into this object's own database. */
     private void keepRecord(String app, String codeHash) {
         FacetRecord r = platform.record(self(), app);
+        recordedAt.put(app, System.currentTimeMillis());
         if (r == null) return;
         recordsTable();
         ctx.storage().sql("INSERT INTO facet_records VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(app) DO UPDATE SET "
@@ -177,6 +208,9 @@ final class PlatformSupervisor implements JavaDurableObject {
 
     private JavaResponse records() {
         recordsTable();
+        for (var e : ctx.storage().list(new KvListOptions(null, null, null, "app:", false, null)).entrySet()) {
+            keepRecord(e.getKey().substring(4), String.valueOf(e.getValue()));
+        }
         StringBuilder out = new StringBuilder("{\"records\":[");
         boolean firstRow = true;
         try (var cursor = ctx.storage().sql("SELECT app, requests, errors, cpu_ms, storage_bytes, code_hash FROM facet_records ORDER BY app")) {

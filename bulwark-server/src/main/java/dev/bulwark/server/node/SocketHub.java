@@ -57,6 +57,45 @@ public final class SocketHub {
         this.perObjectLimit = perObjectLimit;
     }
 
+    /**
+     * Where a facet's socket events go: the address that runs the facet now (started again if it
+     * is not running), or null. A facet's code version can change under its sockets (abort, a new
+     * version, a restarted sandbox): its sockets are keyed by the facet's id, and each event goes
+     * where the facet runs when it is delivered.
+     */
+    private volatile java.util.function.UnaryOperator<Address.DurableObject> facetTargets = o -> o;
+
+    void facetTargets(java.util.function.UnaryOperator<Address.DurableObject> resolve) {
+        this.facetTargets = resolve;
+    }
+
+    /**
+     * A caller's call got a response carrying a socket: invocation {@code callerInvocation} may
+     * claim it (pass it on in its own response) even when it was already claimed once. This is how
+     * a socket crosses more than one hop (facet → supervisor → worker in front) and from a
+     * tenant's generated code to the tenant.
+     */
+    java.util.function.Consumer<Message> offering(long callerInvocation, java.util.function.Consumer<Message> reply) {
+        return m -> {
+            if (m instanceof Message.CallResult r && r.status() == 101) {
+                for (Message.Header h : r.headers()) {
+                    if (!h.name().equals(":bulwark-websocket")) continue;
+                    try {
+                        Socket s = sockets.get(Long.parseLong(h.value()));
+                        if (s != null) {
+                            synchronized (s) {
+                                s.offeredTo = callerInvocation;
+                            }
+                        }
+                    } catch (NumberFormatException e) {
+                        // the node's own header: never malformed
+                    }
+                }
+            }
+            reply.accept(m);
+        };
+    }
+
     public int perObjectLimit() {
         return perObjectLimit;
     }
@@ -65,7 +104,8 @@ public final class SocketHub {
     final class Socket {
         final long id;
         final String tenant;
-        final Address target;
+        /** Changes for a facet's socket: the facet's current code version (see {@link #facetTargets}). */
+        volatile Address target;
         /** The sandbox holding the socket's JS object; null for a hibernatable one (it goes where the object is). */
         final SandboxProcess home;
         final boolean hibernatable;
@@ -77,6 +117,8 @@ public final class SocketHub {
         final ArrayDeque<Message.SocketEvent> inbound = new ArrayDeque<>();
         boolean inFlight;
         boolean claimed;
+        /** The invocation a call's response offered the socket to ({@link #offering}), or -1. */
+        long offeredTo = -1;
         boolean closed;
 
         Socket(long id, String tenant, Address target, SandboxProcess home, boolean hibernatable, List<String> tags) {
@@ -104,7 +146,14 @@ public final class SocketHub {
         return out;
     }
 
+    /** An object's sockets and auto-response: a facet's by its id alone (its code version changes). */
     private static String key(Address.DurableObject o) {
+        if (dev.bulwark.sandbox.ipc.FacetIds.isFacet(o)) return "facet\n" + o.objectId();
+        return o.workerId() + "\n" + o.className() + "\n" + o.objectId();
+    }
+
+    /** An object instance in a sandbox (which sockets it was told of). */
+    private static String instanceKey(Address.DurableObject o) {
         return o.workerId() + "\n" + o.className() + "\n" + o.objectId();
     }
 
@@ -183,10 +232,13 @@ public final class SocketHub {
     private String opened(String tenant, Address target, SandboxProcess sandbox, Message.SocketOpen open) {
         if (open.socketId() != open.invocationId()) {
             Socket s = sockets.get(open.socketId());
-            if (s == null || !s.tenant.equals(tenant)) return "no such WebSocket";
+            if (s == null) return "no such WebSocket";
             synchronized (s) {
-                if (s.claimed || s.closed) return "the WebSocket was already returned";
+                boolean offered = s.offeredTo == open.invocationId();
+                if (!offered && !s.tenant.equals(tenant)) return "no such WebSocket";
+                if ((s.claimed && !offered) || s.closed || s.session != null) return "the WebSocket was already returned";
                 s.claimed = true;
+                s.offeredTo = -1;
             }
             return null;
         }
@@ -324,8 +376,24 @@ public final class SocketHub {
             }
         };
         Thread.startVirtualThread(() -> {
-            if (s.home != null) supervisor.socketEventAt(s.home, event, listener);
-            else supervisor.socketEvent(s.tenant, event, listener);
+            if (s.home != null) {
+                supervisor.socketEventAt(s.home, event, listener);
+                return;
+            }
+            Message.SocketEvent toSend = event;
+            if (event.target() instanceof Address.DurableObject o && dev.bulwark.sandbox.ipc.FacetIds.isFacet(o)) {
+                Address.DurableObject now = facetTargets.apply(o);
+                if (now == null) {
+                    listener.failed(new Message.InvocationFailed(event.invocationId(), ErrorCode.NOT_FOUND.code(),
+                            "the facet could not be started", false));
+                    listener.done(0);
+                    return;
+                }
+                s.target = now;
+                toSend = new Message.SocketEvent(event.invocationId(), now, event.socketId(), event.kind(), event.text(),
+                        event.data(), event.code(), event.reason());
+            }
+            supervisor.socketEvent(s.tenant, toSend, listener);
         });
     }
 
@@ -436,7 +504,7 @@ public final class SocketHub {
      */
     void beforeObjectEvent(SandboxProcess p, Address.DurableObject o) {
         Set<String> seen = restored.computeIfAbsent(p, k -> ConcurrentHashMap.newKeySet());
-        if (!seen.add(key(o))) return;
+        if (!seen.add(instanceKey(o))) return;
         Set<Long> ids = byObject.get(key(o));
         if (ids == null) return;
         List<Message.SocketState> kept = new ArrayList<>();

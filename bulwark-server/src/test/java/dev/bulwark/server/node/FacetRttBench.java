@@ -61,6 +61,52 @@ class FacetRttBench {
         }
     }
 
+    /**
+     * CPU per request (the machine is shared: CPU, not latency, is the comparable figure): the CPU
+     * time of the test JVM (node and client) and of every sandbox process over {@code n} requests
+     * of one path, one path after the other, each after its own warm-up.
+     */
+    @Test
+    void cpuPerRequest() throws Exception {
+        int n = Integer.getInteger("bulwark.bench.n", 2000);
+        Path project = Path.of("src", "test", "resources", "facets-project").toAbsolutePath();
+        try (Node node = Node.serve(ProjectLoader.load(project, s -> s.withPort(0).withDataDir(data)))) {
+            String code = FacetsTest.COUNTER.replace("VERSION", "facet");
+            assertThat(send(node, "POST", "/b/code/X", code).statusCode()).isEqualTo(200);
+            assertThat(send(node, "PUT", "/_platform/_apps/x", code).statusCode()).isEqualTo(201);
+            String[] paths = {"/_direct/hit", "/b/app/X/hit", "/_platform/x/hit"};
+            String[] names = {"direct object", "JS supervisor -> facet", "Java supervisor -> facet"};
+            int rounds = Integer.getInteger("bulwark.bench.rounds", 4);
+            double[] best = {Double.MAX_VALUE, Double.MAX_VALUE, Double.MAX_VALUE};
+            for (int round = 0; round < rounds; round++) {
+                double[] us = new double[3];
+                for (int k = 0; k < 3; k++) {
+                    for (int i = 0; i < 500; i++) assertThat(send(node, "GET", paths[k], null).statusCode()).isEqualTo(200);
+                    long c0 = cpuNanos(node);
+                    for (int i = 0; i < n; i++) assertThat(send(node, "GET", paths[k], null).statusCode()).isEqualTo(200);
+                    us[k] = (cpuNanos(node) - c0) / 1000.0 / n;
+                    best[k] = Math.min(best[k], us[k]);
+                    System.out.printf(Locale.ROOT, "RESULT cpu round %d %-26s %6.0f µs CPU per request (%d requests)%n",
+                            round, names[k], us[k], n);
+                }
+                System.out.printf(Locale.ROOT, "RESULT cpu round %d added: JS supervisor %.0f µs, Java supervisor %.0f µs; load %s%n",
+                        round, us[1] - us[0], us[2] - us[0], java.nio.file.Files.readString(Path.of("/proc/loadavg")).trim());
+            }
+            System.out.printf(Locale.ROOT, "RESULT cpu best of %d rounds: direct %.0f µs, JS supervisor %.0f µs (+%.0f), "
+                    + "Java supervisor %.0f µs (+%.0f)%n", rounds, best[0], best[1], best[1] - best[0], best[2], best[2] - best[0]);
+        }
+    }
+
+    static long cpuNanos(Node node) {
+        long total = ProcessHandle.current().info().totalCpuDuration().orElseThrow().toNanos();
+        for (String tenant : new String[] {"facets", DynamicWorkers.generatedTenant("facets")}) {
+            for (long pid : node.supervisor().pids(tenant)) {
+                total += ProcessHandle.of(pid).flatMap(h -> h.info().totalCpuDuration()).map(Duration::toNanos).orElse(0L);
+            }
+        }
+        return total;
+    }
+
     static double pct(double[] sorted, double p) {
         return sorted[Math.min(sorted.length - 1, (int) Math.ceil(p / 100.0 * sorted.length) - 1)];
     }

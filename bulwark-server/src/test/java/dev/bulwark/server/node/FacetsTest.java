@@ -61,6 +61,18 @@ class FacetsTest {
                   }
                   return Response.json(out);
                 }
+                if (path === '/nest') {
+                  // A child facet of this facet's own class (ctx.exports, as Cloudflare's), n levels down.
+                  const n = Number(new URL(request.url).searchParams.get('n'));
+                  sql.exec('INSERT INTO counter VALUES (1)');
+                  const mine = sql.exec('SELECT count(*) AS n FROM counter').one().n;
+                  if (n === 0) return new Response('leaf ' + mine);
+                  let child;
+                  try { child = this.ctx.facets.get('c', () => ({ class: this.ctx.exports.App })); }
+                  catch (e) { return new Response('level ' + mine + ' > ' + e.name + ': ' + e.message); }
+                  const res = await child.fetch('http://c/nest?n=' + (n - 1));
+                  return new Response('level ' + mine + ' > ' + await res.text());
+                }
                 if (path === '/child') {
                   // A facet of a facet named like a sibling: its own child, with its own database.
                   const child = this.ctx.facets.get('Y', () => ({ class: null }));
@@ -169,7 +181,9 @@ class FacetsTest {
         assertThat(names.get(6).asText()).isEqualTo("128 accepted");
         assertThat(ok("/s3/badclass/-")).startsWith("TypeError: The facet callback's 'class' must be a DurableObjectClass");
         upload("s3", "X", "x");
-        assertThat(ok("/s3/pass/X")).startsWith("DataCloneError");
+        // Facet stubs are not serializable (the issue): RPC and structuredClone refuse them.
+        assertThat(ok("/s3/pass/X")).isEqualTo("DataCloneError: A facet stub could not be cloned: facet stubs are not serializable.");
+        assertThat(ok("/s3/clone/X")).isEqualTo("DataCloneError: #<Fetcher> could not be cloned.");
     }
 
     @Test
@@ -207,6 +221,10 @@ class FacetsTest {
         // A facet that exhausts its memory fails its own request; X and the supervisor go on.
         HttpResponse<String> oom = send("GET", "/s5/app/Z/oom", null);
         assertThat(oom.statusCode()).as(oom.body()).isEqualTo(502);
+        JsonNode oomError = json.readTree(oom.body());
+        assertThat(oomError.get("code").asText()).isEqualTo("memory_limit_exceeded");
+        assertThat(oomError.get("message").asText())
+                .isEqualTo("the worker exceeded its memory limit (the isolate's heap reached its limit)");
         await().atMost(60, TimeUnit.SECONDS).untilAsserted(() -> assertThat(ok("/s5/app/X/hit")).isEqualTo("x 4"));
         assertThat(ok("/s5/own/-")).contains("supervisor-secret");
     }
@@ -218,6 +236,26 @@ class FacetsTest {
         assertThat(ok("/s6/app/X/alarm")).isEqualTo("set");
         await().atMost(30, TimeUnit.SECONDS).untilAsserted(() -> assertThat(ok("/s6/app/X/alarmed")).isEqualTo("1"));
         assertThat(ok("/s6/app/Y/alarmed")).isEqualTo("0");
+    }
+
+    @Test
+    void aFacetStartsChildrenOfItsOwnClassUpToFourLevelsCountingTheRoot() throws Exception {
+        upload("s10", "X", "x");
+        // Supervisor (1) → X (2) → c (3) → c (4): each with its own database.
+        assertThat(ok("/s10/app/X/nest?n=2")).isEqualTo("level 1 > level 1 > leaf 1");
+        assertThat(ok("/s10/app/X/nest?n=2")).isEqualTo("level 2 > level 2 > leaf 2");
+        assertThat(ok("/s10/app/X/nest?n=1")).isEqualTo("level 3 > leaf 3");
+        // A fifth level is refused where the fourth asks for it; the levels above keep working.
+        assertThat(ok("/s10/app/X/nest?n=3")).isEqualTo("level 4 > level 4 > level 3 > "
+                + "RangeError: facets.get(): facets can be nested at most 4 deep, counting the root object.");
+        assertThat(ok("/s10/app/X/hit")).isEqualTo("x 5");
+        String supervisor = ok("/s10/id/-");
+        String x = dev.bulwark.sandbox.ipc.FacetIds.id(supervisor, "X");
+        String c = dev.bulwark.sandbox.ipc.FacetIds.id(x, "c");
+        String cc = dev.bulwark.sandbox.ipc.FacetIds.id(c, "c");
+        assertThat(node.facets().recordOf(c).path()).isEqualTo("X/c");
+        assertThat(node.facets().recordOf(cc).path()).isEqualTo("X/c/c");
+        assertThat(node.facets().recordOf(cc).supervisor()).isEqualTo(supervisor);
     }
 
     @Test
@@ -293,8 +331,10 @@ class FacetsTest {
         assertThat(x.get("requests").asLong()).isEqualTo(2);
         assertThat(x.get("errors").asLong()).isEqualTo(0);
         assertThat(x.get("storageBytes").asLong()).isGreaterThan(0);
-        assertThat(x.get("codeHash").asText()).startsWith("dyn-");
-        assertThat(x.get("running").asText()).isEqualTo(x.get("codeHash").asText());
+        // The code hash is the SHA-256 of the code version (what the facet index keeps it by); the
+        // running dynamic worker's id is a secret of this node run.
+        assertThat(x.get("codeHash").asText()).matches("[0-9a-f]{64}");
+        assertThat(x.get("running").asText()).startsWith("dyn-");
         // Each quota, set at run time over the admin API, refuses the facet with a structured error.
         String quotas = "facets/quotas/" + supervisor;
         assertThat(admin("PUT", quotas, "{\"requestsPerSecond\": 0}", token()).statusCode()).isEqualTo(200);
