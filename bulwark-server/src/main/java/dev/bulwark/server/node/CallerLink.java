@@ -35,7 +35,7 @@ final class CallerLink implements Consumer<Message> {
 
     /** The same link, with {@code observer} seeing every message before the caller does (a summary's record). */
     CallerLink observed(Consumer<Message> observer) {
-        return new CallerLink(caller, callId, bodyStreamed, observer);
+        return new CallerLink(caller, callId, bodyStreamed, this.observer == null ? observer : this.observer.andThen(observer));
     }
 
     /** Whether the caller streams the request body (it answers pulls). */

@@ -76,22 +76,31 @@ public final class SocketHub {
      * tenant's generated code to the tenant.
      */
     java.util.function.Consumer<Message> offering(long callerInvocation, java.util.function.Consumer<Message> reply) {
-        return m -> {
-            if (m instanceof Message.CallResult r && r.status() == 101) {
-                for (Message.Header h : r.headers()) {
-                    if (!h.name().equals(":bulwark-websocket")) continue;
-                    try {
-                        Socket s = sockets.get(Long.parseLong(h.value()));
-                        if (s != null) {
-                            synchronized (s) {
-                                s.offeredTo = callerInvocation;
-                            }
+        java.util.function.Consumer<Message> offer = m -> {
+            List<Message.Header> headers = switch (m) {
+                case Message.CallResult r when r.status() == 101 -> r.headers();
+                case Message.CallHead h when h.status() == 101 -> h.headers();
+                default -> List.of();
+            };
+            for (Message.Header h : headers) {
+                if (!h.name().equals(":bulwark-websocket")) continue;
+                try {
+                    Socket s = sockets.get(Long.parseLong(h.value()));
+                    if (s != null) {
+                        synchronized (s) {
+                            s.offeredTo = callerInvocation;
                         }
-                    } catch (NumberFormatException e) {
-                        // the node's own header: never malformed
                     }
+                } catch (NumberFormatException e) {
+                    // the node's own header: never malformed
                 }
             }
+        };
+        // A sandbox caller's link stays a link (its call streams both ways), with the offer seen first.
+        CallerLink link = CallerLink.of(reply);
+        if (link != null) return link.observed(offer);
+        return m -> {
+            offer.accept(m);
             reply.accept(m);
         };
     }
