@@ -484,9 +484,8 @@ public final class Node implements AutoCloseable {
         if (call.target() instanceof Address.DurableObject o && ObjectDirectory.runsInNode(o)) {
             CallerLink link = CallerLink.of(reply);
             if (link != null && link.bodyStreamed()) {
-                // A Java object takes its request whole: the caller sends bodies in hand up to 1 MiB whole.
-                reply.accept(new Message.CallFailed(call.callId(), ErrorCode.REQUEST_TOO_LARGE.code(),
-                        "a durable object implemented in Java takes a request body of at most 1 MiB, in hand (not a stream)"));
+                // A Java object takes its request whole: a streamed body is read first (up to 8 MiB).
+                CallBodyCollector.collect(call, link, whole -> reply.accept(JavaObjectCalls.fetch(javaObjects, tenant, o, whole)));
                 return;
             }
             reply.accept(JavaObjectCalls.fetch(javaObjects, tenant, o, call));

@@ -35,6 +35,11 @@ public final class ChaosNodeMain {
         };
         node.governance().registerTool(new Tool(charge.name(), charge.argsSchema(), charge.contract(), charge.cost(), slow,
                 charge.lookup(), null));
+        // The chaos is about the ledger, not the lanes: every client's run gets a place at once (the
+        // default interactive budget of 8 runs per tenant would queue 42 of the 50 and time them out).
+        dev.bulwark.server.config.LaneSettings.Lane wide = new dev.bulwark.server.config.LaneSettings.Lane(64, 64,
+                dev.bulwark.server.config.LaneSettings.WhenFull.QUEUE, 60_000, 1024, 1);
+        node.governance().lanes().configure(new dev.bulwark.server.config.LaneSettings(wide, wide, wide));
         System.out.println("PORT " + node.port());
         System.out.flush();
         Thread.sleep(Long.MAX_VALUE);

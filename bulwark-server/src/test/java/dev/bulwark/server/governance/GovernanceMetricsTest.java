@@ -39,6 +39,9 @@ import static org.awaitility.Awaitility.await;
  */
 @Timeout(value = 10, unit = TimeUnit.MINUTES)
 class GovernanceMetricsTest {
+    /** acme's one approver's key (the approvals API compares its digest). */
+    static final String CAROL_KEY = "ak_carol_metrics_0f1e2d3c4b5a69788796a5b4c3d2e1f0";
+
     static final ObjectMapper JSON = GovernanceTest.JSON;
     static final HttpClient HTTP = GovernanceTest.HTTP;
     static final String ACME_KEY = GovernanceTest.ACME_KEY;
@@ -172,7 +175,8 @@ class GovernanceMetricsTest {
         assertThat(metric("bulwark_governance_admission_first_byte_seconds_count", "lane=\"interactive\"")).isEqualTo(2.0);
         assertThat(metric("bulwark_governance_approval_latency_seconds_count")).isNull(); // nothing decided yet
 
-        node.governance().decideApproval("acme", r.get(3).get("approval").get("id").asText(), "approve", "carol");
+        node.governance().approvers(List.of(dev.bulwark.server.config.ApprovalSettings.Approver.of("acme", "carol", "approver", CAROL_KEY)));
+        node.governance().decideApproval("acme", r.get(3).get("approval").get("id").asText(), "approve", CAROL_KEY);
         assertThat(metric("bulwark_governance_approval_latency_seconds_count", "decision=\"approved\"")).isEqualTo(1.0);
 
         // Per-lane queue depth and per-tenant concurrency: one run holds the tenant's only place, a second queues.
