@@ -113,6 +113,39 @@ final class AuditMerkleStore implements AutoCloseable {
         }
     }
 
+    /**
+     * Recomputes every level above the leaves from the leaves (O(n), in memory, one write per
+     * level), so that a damaged interior hash cannot survive; returns the root of all leaves.
+     */
+    byte[] rebuildLevels() throws IOException {
+        if (size == 0) {
+            truncate(0);
+            return AuditMerkle.emptyRoot();
+        }
+        byte[] below = new byte[(int) Math.multiplyExact(size, H)];
+        ByteBuffer in = ByteBuffer.wrap(below);
+        while (in.hasRemaining()) {
+            if (level(0).read(in, in.position()) < 0) throw new IOException("audit tree leaves are short");
+        }
+        for (int k = 1; (size >> k) > 0; k++) {
+            int count = (int) (size >> k);
+            byte[] here = new byte[count * H];
+            byte[] l = new byte[H], r = new byte[H];
+            for (int i = 0; i < count; i++) {
+                System.arraycopy(below, 2 * i * H, l, 0, H);
+                System.arraycopy(below, (2 * i + 1) * H, r, 0, H);
+                System.arraycopy(AuditMerkle.node(l, r), 0, here, i * H, H);
+            }
+            FileChannel ch = level(k);
+            ch.truncate(0);
+            ByteBuffer out = ByteBuffer.wrap(here);
+            while (out.hasRemaining()) ch.write(out, out.position());
+            below = here;
+        }
+        truncate(size); // drops levels above the top
+        return root(size);
+    }
+
     /** The leaf hash at {@code index}. */
     byte[] leaf(long index) throws IOException {
         if (index < 0 || index >= size) throw new IllegalArgumentException("leaf " + index + " is not in a tree of " + size);
