@@ -128,4 +128,22 @@ class AuditMerkleStoreTest {
             for (int i = 0; i < 38; i++) assertThat(hex(s.path(i, 38))).isEqualTo(hex(AuditMerkle.path(l, i, 38)));
         }
     }
+
+    @Test
+    void rebuildingTheLevelsReplacesADamagedInteriorHash() throws Exception {
+        List<byte[]> l = AuditMerkleTest.leaves(9);
+        try (AuditMerkleStore s = filled(dir, l)) {
+            assertThat(s.root(9)).isEqualTo(AuditMerkle.root(l, 9));
+        }
+        Path l3 = dir.resolve("L3"); // the block of leaves 0..7
+        byte[] b = Files.readAllBytes(l3);
+        b[0] ^= 1;
+        Files.write(l3, b);
+        try (AuditMerkleStore s = AuditMerkleStore.open(dir)) {
+            assertThat(s.root(9)).isNotEqualTo(AuditMerkle.root(l, 9)); // opening trusts the stored levels
+            assertThat(s.rebuildLevels()).isEqualTo(AuditMerkle.root(l, 9));
+            assertThat(s.root(9)).isEqualTo(AuditMerkle.root(l, 9));
+            assertThat(hex(s.path(8, 9))).isEqualTo(hex(AuditMerkle.path(l, 8, 9)));
+        }
+    }
 }
