@@ -112,7 +112,7 @@ public final class GovernanceHarness {
         GovernanceBench.NodeState s = new GovernanceBench.NodeState();
         s.start();
         GovernanceBench.TreeState t = new GovernanceBench.TreeState();
-        t.size = 1024;
+        t.size = Integer.getInteger("bulwark.bench.leaves", 1024); // -Dbulwark.bench.leaves=65536
         t.fill();
         GovernanceBench b = new GovernanceBench();
         try {
@@ -120,7 +120,13 @@ public final class GovernanceHarness {
             Map<String, Runnable> ops = new java.util.LinkedHashMap<>();
             ops.put("policy decision       ", () -> b.policyDecision(p));
             ops.put("mediate (Java)        ", () -> b.mediate(s));
-            ops.put("audit append + proof  ", () -> b.auditAppendAndProof(s, t));
+            ops.put("audit append + proof  ", () -> {
+                try {
+                    b.auditAppendAndProof(s, t);
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
             for (Map.Entry<String, Runnable> op : ops.entrySet()) {
                 for (int i = 0; i < n / 3; i++) op.getValue().run(); // warm-up
                 s.session();
@@ -137,6 +143,7 @@ public final class GovernanceHarness {
             }
         } finally {
             s.stop();
+            t.drop();
         }
     }
 

@@ -116,6 +116,48 @@ final class AuditMerkle {
         return h;
     }
 
+    /** The root of the empty tree: SHA-256 of nothing. */
+    static byte[] emptyRoot() {
+        return sha().digest();
+    }
+
+    /**
+     * Whether {@code proof} (RFC 6962 §2.1.2, as {@link AuditMerkleStore#consistency} gives it) shows
+     * that the tree of {@code m} leaves with root {@code rootM} is a prefix of the tree of {@code n}
+     * leaves with root {@code rootN} (0 < m ≤ n). The check follows RFC 9162 §2.1.4.2.
+     */
+    static boolean consistent(long m, long n, byte[] rootM, byte[] rootN, List<byte[]> proof) {
+        if (m <= 0 || m > n) return false;
+        if (m == n) return proof.isEmpty() && java.util.Arrays.equals(rootM, rootN);
+        List<byte[]> p = new ArrayList<>(proof);
+        if (Long.bitCount(m) == 1) p.addFirst(rootM); // m is a whole left subtree: the proof leaves it out
+        if (p.isEmpty()) return false;
+        long fn = m - 1, sn = n - 1;
+        while ((fn & 1) == 1) {
+            fn >>= 1;
+            sn >>= 1;
+        }
+        byte[] fr = p.getFirst(), sr = p.getFirst();
+        for (byte[] c : p.subList(1, p.size())) {
+            if (sn == 0) return false;
+            if ((fn & 1) == 1 || fn == sn) {
+                fr = node(c, fr);
+                sr = node(c, sr);
+                if ((fn & 1) == 0) {
+                    while ((fn & 1) == 0 && fn != 0) {
+                        fn >>= 1;
+                        sn >>= 1;
+                    }
+                }
+            } else {
+                sr = node(sr, c);
+            }
+            fn >>= 1;
+            sn >>= 1;
+        }
+        return sn == 0 && java.util.Arrays.equals(fr, rootM) && java.util.Arrays.equals(sr, rootN);
+    }
+
     static String hex(byte[] b) {
         return HEX.formatHex(b);
     }

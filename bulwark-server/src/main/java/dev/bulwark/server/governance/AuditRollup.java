@@ -10,6 +10,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -30,8 +32,16 @@ import java.util.function.BiFunction;
  *
  * <p>The tenant's sessions are listed in {@code governance/audit/<tenant>.sessions} (one id a line,
  * appended on admission); sessions admitted before this file existed are not rolled up.
+ *
+ * <p><b>Stored tree</b>: the leaves every stored checkpoint covers are also kept, with the tree's
+ * interior hashes, in {@code governance/audit/<tenant>.tree/} ({@link AuditMerkleStore}), and the
+ * checkpoints' {@code counts} give, per session, which leaf each covered record is. So proving a
+ * covered record reads its session's rows and O(log n) stored hashes, and a checkpoint appends only
+ * the records it adds. The store is derived data: on first use in a node it is cut back to the latest
+ * checkpoint (a crash between appending leaves and storing the checkpoint), and rebuilt from the
+ * records when it is missing (made before the store existed) or its root is not the checkpoint's.
  */
-final class AuditRollup {
+final class AuditRollup implements AutoCloseable {
     static final String FORMAT = "bulwark-audit-export/1";
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -39,6 +49,10 @@ final class AuditRollup {
     private final AuditCheckpoints checkpoints;
     /** (tenant, session) → the session's audit rows, oldest first (as AuditTrail.rows gives them). */
     private final BiFunction<String, String, List<Map<String, Object>>> rowsOf;
+    /** Per tenant: the stored tree, in step with {@link #index}'s latest checkpoint. */
+    private final Map<String, AuditMerkleStore> stores = new HashMap<>();
+    /** Per tenant: the stored checkpoints and which leaf each covered record is. */
+    private final Map<String, Index> indexes = new HashMap<>();
 
     AuditRollup(Path governanceDir, AuditCheckpoints checkpoints, BiFunction<String, String, List<Map<String, Object>>> rowsOf) {
         this.dir = governanceDir.resolve("audit");
@@ -132,48 +146,191 @@ final class AuditRollup {
      */
     synchronized Map<String, Object> checkpoint(String tenant, long now) throws IOException {
         Tree t = tree(tenant);
+        AuditMerkleStore store = store(tenant, t);
         Map<String, Object> last = t.checkpoints().isEmpty() ? null : t.checkpoints().getLast();
         if (t.leaves().isEmpty()) return last;
-        if (last != null && ((Number) last.get("size")).intValue() == t.leaves().size()) return last;
+        long covered = last == null ? 0 : ((Number) last.get("size")).longValue();
+        if (covered == t.leaves().size()) return last;
         Map<String, Long> counts = new TreeMap<>();
         for (Rec r : t.records()) counts.merge(r.session(), 1L, Long::sum);
-        String root = AuditMerkle.hex(AuditMerkle.root(t.leaves(), t.leaves().size()));
-        return checkpoints.checkpoint(tenant, t.leaves().size(), root, now, counts);
+        // The new records are appended to the stored tree (forced) before the checkpoint that covers them.
+        store.truncate(Math.min(store.size(), covered));
+        for (int i = (int) store.size(); i < t.leaves().size(); i++) store.append(t.leaves().get(i));
+        store.force();
+        String root = AuditMerkle.hex(store.root(t.leaves().size()));
+        Map<String, Object> cp = checkpoints.checkpoint(tenant, t.leaves().size(), root, now, counts);
+        indexes.remove(tenant);
+        return cp;
+    }
+
+    /** The stored checkpoints of the tenant and, per session, which leaf each covered record is. */
+    private record Index(List<Map<String, Object>> checkpoints, Map<String, List<Segment>> segments) {
+        /** Records at positions [from, to) of a session's rows are the leaves from {@code leaf} on. */
+        record Segment(long leaf, long from, long to) {}
+
+        @SuppressWarnings("unchecked")
+        static Index of(List<Map<String, Object>> cps) {
+            Map<String, List<Segment>> segments = new HashMap<>();
+            Map<String, Long> taken = new HashMap<>();
+            long leaf = 0;
+            for (Map<String, Object> cp : cps) {
+                Map<String, Object> counts = cp.get("counts") instanceof Map<?, ?> m ? (Map<String, Object>) m : Map.of();
+                for (Map.Entry<String, Object> e : new TreeMap<>(counts).entrySet()) {
+                    long from = taken.getOrDefault(e.getKey(), 0L);
+                    long to = Math.max(from, ((Number) e.getValue()).longValue());
+                    if (to > from) segments.computeIfAbsent(e.getKey(), k -> new ArrayList<>()).add(new Segment(leaf, from, to));
+                    leaf += to - from;
+                    taken.put(e.getKey(), to);
+                }
+            }
+            return new Index(cps, segments);
+        }
+
+        Map<String, Object> latest() {
+            return checkpoints.isEmpty() ? null : checkpoints.getLast();
+        }
+
+        long size() {
+            return checkpoints.isEmpty() ? 0 : ((Number) checkpoints.getLast().get("size")).longValue();
+        }
+
+        /** The leaf of the session's record at {@code position} (0-based in its rows), or -1 when no checkpoint covers it. */
+        long leafOf(String session, long position) {
+            for (Segment g : segments.getOrDefault(session, List.of())) {
+                if (position >= g.from() && position < g.to()) return g.leaf() + position - g.from();
+            }
+            return -1;
+        }
+    }
+
+    private Index index(String tenant) throws IOException {
+        Index ix = indexes.get(tenant);
+        if (ix == null) {
+            ix = Index.of(checkpoints.all(tenant));
+            indexes.put(tenant, ix);
+        }
+        return ix;
+    }
+
+    /**
+     * The tenant's stored tree, opened on first use: cut back to the latest checkpoint, or rebuilt
+     * from the records (those of {@code known}, or read now) when it is short or its root is not the
+     * checkpoint's. A rebuilt tree holds what the records give, as recomputing did before the store.
+     */
+    private AuditMerkleStore store(String tenant, Tree known) throws IOException {
+        AuditMerkleStore s = stores.get(tenant);
+        if (s != null) return s;
+        Index ix = index(tenant);
+        s = AuditMerkleStore.open(dir.resolve(tenant + ".tree"));
+        stores.put(tenant, s);
+        long size = ix.size();
+        if (s.size() > size) s.truncate(size);
+        // Once per tenant and node run (O(n) hashes): the levels are recomputed from the stored leaves,
+        // whose root must then be the checkpoint's.
+        byte[] root = s.rebuildLevels();
+        if (s.size() < size || (size > 0 && !Arrays.equals(root, AuditMerkle.unhex((String) ix.latest().get("root"))))) {
+            List<byte[]> leaves = (known != null ? known : tree(tenant)).leaves();
+            s.truncate(0);
+            for (int i = 0; i < Math.min(size, leaves.size()); i++) s.append(leaves.get(i));
+            s.force();
+        }
+        return s;
     }
 
     /** The inclusion proof of record {@code id} ({@code <session>:<seq>}) in the latest checkpoint, or null. */
     synchronized Map<String, Object> prove(String tenant, String id, long now) throws IOException {
+        Located at = locate(tenant, id, now);
+        return at == null ? null : at.proof();
+    }
+
+    /** A record, its proof and the checkpoint the proof is in. */
+    private record Located(Rec record, Map<String, Object> proof, Map<String, Object> checkpoint) {}
+
+    /**
+     * Finds the record and proves it: a record the latest checkpoint covers is found through the
+     * index (its session's rows only) and proven from the stored tree; any other is first covered
+     * by a new checkpoint (which reads the tenant's records).
+     */
+    private Located locate(String tenant, String id, long now) throws IOException {
+        int colon = id.lastIndexOf(':');
+        if (colon <= 0) return null;
+        String session = id.substring(0, colon);
+        long seq;
+        try {
+            seq = Long.parseLong(id.substring(colon + 1));
+        } catch (NumberFormatException e) {
+            return null;
+        }
+        Located fast = covered(tenant, session, seq);
+        if (fast != null) return fast;
         Map<String, Object> cp = checkpoint(tenant, now);
         if (cp == null) return null;
+        fast = covered(tenant, session, seq);
+        if (fast != null) return fast;
+        // Rows deleted from a session make seq and position disagree: look among every record.
         Tree t = tree(tenant);
         int size = ((Number) cp.get("size")).intValue();
         for (int i = 0; i < Math.min(size, t.records().size()); i++) {
-            if (t.records().get(i).id().equals(id)) return proof(t, i, size, cp);
+            if (t.records().get(i).id().equals(id)) return new Located(t.records().get(i), proof(tenant, id, i, size), cp);
         }
         return null;
     }
 
-    private Map<String, Object> proof(Tree t, int index, int size, Map<String, Object> cp) {
+    /** The record and its proof when the latest checkpoint covers it as the (seq − 1)-th row of its session, else null. */
+    private Located covered(String tenant, String session, long seq) throws IOException {
+        Index ix = index(tenant);
+        long leaf = ix.leafOf(session, seq - 1);
+        if (leaf < 0 || leaf >= ix.size()) return null;
+        List<Map<String, Object>> rows = rowsOf.apply(tenant, session);
+        if (seq - 1 >= rows.size()) return null;
+        Map<String, Object> r = rows.get((int) (seq - 1));
+        if (!Long.valueOf(seq).equals(r.get("seq"))) return null;
+        Rec rec = new Rec(session, seq, (Long) r.get("at"), (String) r.get("kind"), (String) r.get("body"), (String) r.get("prev"),
+                (String) r.get("hash"));
+        store(tenant, null);
+        return new Located(rec, proof(tenant, rec.id(), leaf, ix.size()), ix.latest());
+    }
+
+    private Map<String, Object> proof(String tenant, String id, long index, long size) throws IOException {
         Map<String, Object> p = new LinkedHashMap<>();
         p.put("type", "proof");
-        p.put("record", t.records().get(index).id());
-        p.put("leaf", (long) index);
-        p.put("size", (long) size);
+        p.put("record", id);
+        p.put("leaf", index);
+        p.put("size", size);
         List<String> path = new ArrayList<>();
-        for (byte[] h : AuditMerkle.path(t.leaves(), index, size)) path.add(AuditMerkle.hex(h));
+        for (byte[] h : store(tenant, null).path(index, size)) path.add(AuditMerkle.hex(h));
+        p.put("path", path);
+        return p;
+    }
+
+    /**
+     * The consistency proof (RFC 6962 §2.1.2) that the tenant's tree of {@code from} leaves is a
+     * prefix of its tree of {@code to} leaves (both at most the latest checkpoint's size), as
+     * {@code {type, from, to, path}}; null when the sizes are not 0 < from ≤ to ≤ latest.
+     */
+    synchronized Map<String, Object> consistency(String tenant, long from, long to) throws IOException {
+        Index ix = index(tenant);
+        if (from <= 0 || from > to || to > ix.size()) return null;
+        AuditMerkleStore s = store(tenant, null);
+        if (to > s.size()) return null;
+        Map<String, Object> p = new LinkedHashMap<>();
+        p.put("type", "consistency");
+        p.put("from", from);
+        p.put("to", to);
+        List<String> path = new ArrayList<>();
+        for (byte[] h : s.consistency(from, to)) path.add(AuditMerkle.hex(h));
         p.put("path", path);
         return p;
     }
 
     /** The proof as {@code bulwark audit prove} shows it: the record, the proof, the checkpoint, the key. */
     synchronized Map<String, Object> proofDocument(String tenant, String id, long now) throws IOException {
-        Map<String, Object> proof = prove(tenant, id, now);
-        if (proof == null) return null;
-        Tree t = tree(tenant);
+        Located at = locate(tenant, id, now);
+        if (at == null) return null;
         Map<String, Object> out = new LinkedHashMap<>();
-        out.put("record", t.records().get(((Number) proof.get("leaf")).intValue()).toMap());
-        out.put("proof", proof);
-        out.put("checkpoint", t.checkpoints().getLast());
+        out.put("record", at.record().toMap());
+        out.put("proof", at.proof());
+        out.put("checkpoint", at.checkpoint());
         out.put("publicKey", checkpoints.publicKeyBase64());
         return out;
     }
@@ -197,7 +354,7 @@ final class AuditRollup {
         for (Map<String, Object> cp : t.checkpoints()) line(out, cp);
         if (latest != null) {
             int size = ((Number) latest.get("size")).intValue();
-            for (int i = 0; i < Math.min(size, t.records().size()); i++) line(out, proof(t, i, size, latest));
+            for (int i = 0; i < Math.min(size, t.records().size()); i++) line(out, proof(tenant, t.records().get(i).id(), i, size));
         }
         return out.toString();
     }
@@ -213,5 +370,12 @@ final class AuditRollup {
         } catch (Exception e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /** Closes the stored trees (the node calls this through {@code Governance.close}). */
+    @Override
+    public synchronized void close() throws IOException {
+        for (AuditMerkleStore s : stores.values()) s.close();
+        stores.clear();
     }
 }

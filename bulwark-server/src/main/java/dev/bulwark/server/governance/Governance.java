@@ -150,6 +150,11 @@ public final class Governance implements AutoCloseable {
     @Override
     public synchronized void close() {
         if (sweeper != null) sweeper.close();
+        if (auditRollup != null) try {
+            auditRollup.close();
+        } catch (IOException e) {
+            // the stored audit trees are derived data, forced before each checkpoint: nothing is lost
+        }
         if (webhooks != null) webhooks.close();
     }
 
