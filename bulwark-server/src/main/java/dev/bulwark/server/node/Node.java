@@ -725,6 +725,11 @@ public final class Node implements AutoCloseable {
         return localCalls.get();
     }
 
+    /** Object placements the node keeps (about the live objects: evicted ones are dropped; tests). */
+    int objectPlacements() {
+        return supervisor.placements();
+    }
+
     /** Runs an object's alarm handler where the directory places the object. */
     private void runAlarm(String tenant, Address.DurableObject object, int retryCount,
                           java.util.function.Consumer<Boolean> done) {
