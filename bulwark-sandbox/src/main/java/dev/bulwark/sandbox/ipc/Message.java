@@ -80,6 +80,18 @@ public sealed interface Message {
             implements Message {}
 
     /**
+     * The sandbox evicted these idle objects (one notice per eviction sweep of an isolate; issue
+     * 11, branch dirgc) and forgot that they were placed in it: the node may drop their
+     * placements, but only those that still point at this sandbox with no event of theirs in
+     * flight or starting there (an event it placed meanwhile re-activates the object here).
+     */
+    record ObjectsEvicted(List<Address.DurableObject> objects) implements Message {
+        public ObjectsEvicted {
+            objects = List.copyOf(objects);
+        }
+    }
+
+    /**
      * An object's alarm changed and the change is durable: {@code epochMillis} is the new time,
      * or null when it was deleted. The node keeps the index alarms fire from.
      */

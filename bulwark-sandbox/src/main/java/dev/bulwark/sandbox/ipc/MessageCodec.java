@@ -67,6 +67,8 @@ public final class MessageCodec {
             STREAMED_CAP_FETCH = 116;
     // Facets (issue 14).
     private static final byte FACET_RESET = 120, FACET_RESET_DONE = 121;
+    // Evicted objects' placements released (branch dirgc).
+    private static final byte OBJECTS_EVICTED = (byte) 130;
 
     /**
      * Writes one frame. Not thread-safe: callers serialize writes on one stream. A message whose
@@ -197,6 +199,10 @@ public final class MessageCodec {
                 o.writeByte(RPC_CALL); o.writeLong(m.invocationId()); o.writeLong(m.callId()); address(o, m.target());
                 str(o, m.method()); bytes(o, m.args());
             }
+            case ObjectsEvicted m -> {
+                o.writeByte(OBJECTS_EVICTED); o.writeInt(m.objects().size());
+                for (Address.DurableObject a : m.objects()) address(o, a);
+            }
             case LocalInvocation m -> {
                 o.writeByte(LOCAL_INVOCATION); o.writeLong(m.invocationId()); o.writeLong(m.callerInvocationId());
                 address(o, m.target()); o.writeBoolean(m.rpc());
@@ -325,6 +331,13 @@ public final class MessageCodec {
             case TAIL_START -> new TailStart(i.readLong(), workerAddress(i), str(i));
             case DYNAMIC_LOADED -> new DynamicLoaded(i.readLong(), str(i));
             case RPC_CALL -> new RpcCall(i.readLong(), i.readLong(), address(i), str(i), bytes(i));
+            case OBJECTS_EVICTED -> {
+                int n = i.readInt();
+                if (n < 0 || n > i.available()) throw new IOException("bad count " + n);
+                List<Address.DurableObject> objects = new ArrayList<>(n);
+                for (int k = 0; k < n; k++) objects.add(objectAddress(i));
+                yield new ObjectsEvicted(objects);
+            }
             case LOCAL_INVOCATION -> new LocalInvocation(i.readLong(), i.readLong(), objectAddress(i), i.readBoolean());
             case RPC_RETURN -> new RpcReturn(i.readLong(), bytes(i), i.readBoolean());
             case RPC_START -> new RpcStart(i.readLong(), address(i), str(i), bytes(i));

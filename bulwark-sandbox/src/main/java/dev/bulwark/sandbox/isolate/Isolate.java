@@ -837,10 +837,16 @@ public final class Isolate {
      * (a task of its own, so no event of theirs is running). Their next event constructs them again.
      */
     private void evictIdleObjects() throws JavetException {
-        for (Address.DurableObject o : storage.evictIdle(services.objectIdleMs())) {
+        List<Address.DurableObject> evicted = storage.evictIdle(services.objectIdleMs());
+        for (Address.DurableObject o : evicted) {
             jsRuntime.invokeVoid("evictObject", runtime.createV8ValueString(o.className()),
                     runtime.createV8ValueString(o.objectId()));
         }
+        // One notice per sweep: the node may drop their placements (leaves at this task's flush,
+        // before anything a later event of theirs says).
+        LocalCalls local = services.localCalls();
+        List<Address.DurableObject> forgotten = local == null ? evicted : local.evicted(evicted);
+        if (!forgotten.isEmpty()) outbox.send(new Message.ObjectsEvicted(forgotten));
     }
 
     // ---------------------------------------------------------------- limits

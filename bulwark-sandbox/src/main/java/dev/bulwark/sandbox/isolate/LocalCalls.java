@@ -8,7 +8,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Consumer;
@@ -18,10 +17,10 @@ import java.util.function.Consumer;
  * sandbox, dispatched here instead of through the node (which costs four socket hops).
  *
  * <p>Why it is right: the node's directory places an object in one live sandbox of its tenant on
- * its first event and keeps it there until that sandbox dies (idle eviction inside the sandbox
- * does not release it). So once the node has delivered an event for object X here, every later
- * event for X would come here too, for as long as this process lives; and X belongs to this
- * sandbox's tenant, or the node would not have placed it here. A call to X from an isolate of
+ * its first event and keeps it there until that sandbox dies or evicts it and says so ({@link
+ * #evicted}: this sandbox forgets the placement before the node may drop it). So once the node
+ * has delivered an event for object X here, every later event for X comes here too until X is
+ * evicted; and X belongs to this sandbox's tenant, or the node would not have placed it here. A call to X from an isolate of
  * this sandbox therefore becomes an invocation started here: the same start message, the same
  * isolate choice, limits, per-object gates and storage as a node-delivered event. Anything else
  * (an object placed elsewhere or not yet known, a WebSocket upgrade, a request that carries loop
@@ -42,13 +41,21 @@ final class LocalCalls {
     /** Local invocation ids have this bit set; the node's are below it (52 bits). */
     static final long LOCAL_ID_BIT = 1L << 52;
     private static final long LOW_BITS = LOCAL_ID_BIT - 1;
-    /** Placements remembered at most; past it the table starts again (forgetting only costs the node's route). */
+    /**
+     * Placements remembered at most; past it new ones are not remembered (forgetting only costs
+     * the node's route). Evicted objects are forgotten, so this is about live objects.
+     */
     static final int MAX_PLACEMENTS = 100_000;
 
     private final Outbox node;
     private final Consumer<Message> runtime;
     private final Subrequests subrequests;
-    private final Set<String> placed = ConcurrentHashMap.newKeySet();
+    /**
+     * The objects placed here, each with its local calls starting (between {@link #fetch}'s look
+     * and the start's hand-over to its isolate): an object with one starting is not forgotten
+     * at eviction, so the node is never told it left while a local call is about to re-activate it.
+     */
+    private final Map<String, Integer> placed = new ConcurrentHashMap<>();
     private final Map<Long, Relay> relays = new ConcurrentHashMap<>();
     /** What the current task of this thread handed over to local receivers, delivered at its flush. */
     private final ThreadLocal<List<Runnable>> held = ThreadLocal.withInitial(ArrayList::new);
@@ -130,13 +137,47 @@ final class LocalCalls {
     /** The node delivered an event for {@code target} here: the object is placed in this sandbox. */
     void delivered(long invocationId, Address target) {
         if (!(target instanceof Address.DurableObject o) || (invocationId & LOCAL_ID_BIT) != 0) return;
-        if (placed.size() >= MAX_PLACEMENTS) placed.clear();
-        placed.add(key(o));
+        String key = key(o);
+        if (placed.size() >= MAX_PLACEMENTS && !placed.containsKey(key)) return;
+        placed.putIfAbsent(key, 0);
     }
 
     /** Whether the node placed this object here (as far as this sandbox remembers). */
     boolean placedHere(Address.DurableObject o) {
-        return placed.contains(key(o));
+        return placed.containsKey(key(o));
+    }
+
+    /**
+     * An isolate evicted these objects: they are forgotten here, except those with a local call
+     * starting (it re-activates them here; the next sweep evicts them again). Returns the objects
+     * forgotten, which the node is told of. Isolate thread, inside the eviction's task.
+     */
+    List<Address.DurableObject> evicted(List<Address.DurableObject> objects) {
+        List<Address.DurableObject> forgotten = new ArrayList<>(objects.size());
+        for (Address.DurableObject o : objects) {
+            boolean[] kept = {false};
+            placed.computeIfPresent(key(o), (k, starting) -> {
+                if (starting == 0) return null;
+                kept[0] = true;
+                return starting;
+            });
+            if (!kept[0]) forgotten.add(o);
+        }
+        return forgotten;
+    }
+
+    /** Placements remembered (tests). */
+    int placements() {
+        return placed.size();
+    }
+
+    /** Marks a local call of {@code o} as starting, if {@code o} is placed here. */
+    private boolean starting(Address.DurableObject o) {
+        return placed.computeIfPresent(key(o), (k, starting) -> starting + 1) != null;
+    }
+
+    private void started(Address.DurableObject o) {
+        placed.computeIfPresent(key(o), (k, starting) -> starting - 1);
     }
 
     /**
@@ -145,11 +186,11 @@ final class LocalCalls {
      */
     boolean fetch(Outbox via, long caller, long callId, Address.DurableObject target, String method, String url,
                   List<Message.Header> headers, byte[] body, boolean bodyStreamed) {
-        if (!placedHere(target) || needsNode(headers)) return false;
+        if (needsNode(headers) || !starting(target)) return false;
         long id = register(new FetchRelay(callId));
         // The caller's side of the streams (acknowledgements, cancel, body pieces) now talks to this invocation.
         subrequests.rewire(callId, new StreamWire.Local(id));
-        start(via, new Message.LocalInvocation(id, caller, target, false),
+        start(via, target, new Message.LocalInvocation(id, caller, target, false),
                 new Message.FetchStart(id, target, method, url, headers, body, bodyStreamed));
         return true;
     }
@@ -159,11 +200,19 @@ final class LocalCalls {
         return relays.size();
     }
 
-    private void start(Outbox via, Message.LocalInvocation notice, Message startMessage) {
+    private void start(Outbox via, Address.DurableObject target, Message.LocalInvocation notice, Message startMessage) {
         via.send(notice);
         // At the flush of the caller's task: after the notice has left, so the node knows the
-        // invocation before anything of it (an outbound request, its end) reaches the node.
-        held.get().add(() -> runtime.accept(startMessage));
+        // invocation before anything of it (an outbound request, its end) reaches the node. Once
+        // the start is queued on its isolate, an eviction sweep there may forget the object: the
+        // node holds the object's placement for this invocation, announced before.
+        held.get().add(() -> {
+            try {
+                runtime.accept(startMessage);
+            } finally {
+                started(target);
+            }
+        });
     }
 
     private long register(Relay relay) {

@@ -684,20 +684,34 @@ public final class Node implements AutoCloseable {
         Address.DurableObject target = notice.target();
         if ((id & ~(LOCAL_ID_BIT - 1)) != LOCAL_ID_BIT || callable(from.tenant(), id, target) == null
                 || supervisor.placement(target) != from) {
-            log.warn("sandbox {} of tenant {} announced a local invocation it may not make ({} {}.{})", from.name(),
-                    from.tenant(), LogHub.requestId(id), target.workerId(), target.className());
+            refusedLocal(from, id, target);
             return;
         }
         // No loop headers (a request with them goes through the node): the loop limits cannot refuse it.
         InvocationRecords.Record record = invocationRecords.admit(from.tenant(), id, target.workerId(), List.of(), LOCAL);
         if (record == null) return;
-        InvocationListener listener = facets.watch(id, target, new RecordedInvocation(LOCAL, record, invocationRecords, egress));
+        InvocationListener watched = facets.watch(id, target, new RecordedInvocation(LOCAL, record, invocationRecords, egress));
+        // Held on the object's placement until it is done, so an eviction notice cannot drop it meanwhile.
+        InvocationListener listener = supervisor.holdLocal(target, from, watched);
+        if (listener == null) {
+            invocationRecords.done(id);
+            refusedLocal(from, id, target);
+            return;
+        }
         if (!from.track(id, listener)) {
+            supervisor.letGoLocal(target, from);
             invocationRecords.done(id);
             log.warn("sandbox {} announced local invocation {} twice or while dying", from.name(), LogHub.requestId(id));
             return;
         }
         localCalls.incrementAndGet();
+    }
+
+    private void refusedLocal(SandboxProcess from, long id, Address.DurableObject target) {
+        {
+            log.warn("sandbox {} of tenant {} announced a local invocation it may not make ({} {}.{})", from.name(),
+                    from.tenant(), LogHub.requestId(id), target.workerId(), target.className());
+        }
     }
 
     /** Calls from workers to objects and entrypoints the node relayed ({@code CallStart}, {@code RpcCall}). */
@@ -708,6 +722,11 @@ public final class Node implements AutoCloseable {
     /** Calls to objects that sandboxes made without the node and announced ({@code LocalInvocation}). */
     public long localCalls() {
         return localCalls.get();
+    }
+
+    /** Object placements the node keeps (about the live objects: evicted ones are dropped; tests). */
+    int objectPlacements() {
+        return supervisor.placements();
     }
 
     /** Runs an object's alarm handler where the directory places the object. */

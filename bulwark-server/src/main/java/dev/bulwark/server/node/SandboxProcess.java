@@ -416,6 +416,7 @@ final class SandboxProcess implements IsolateHost, Capabilities.Peer {
             case Message.LoadDynamicChunk m -> assembled(loadParts.chunk(m));
             case Message.RpcCall m -> unsolicited.accept(m);
             case Message.LocalInvocation m -> unsolicited.accept(m);
+            case Message.ObjectsEvicted m -> unsolicited.accept(m);
             case Message.AlarmSet m -> unsolicited.accept(m);
             case Message.RpcReturn m -> {
                 InvocationListener l = listener(m.invocationId());

@@ -165,7 +165,7 @@ public final class SandboxSupervisor implements AutoCloseable {
         SandboxProcess p = directory.place(object, t.live);
         if (p == null) return "no sandbox is available for tenant '" + tenant + "'";
         long id = ids.incrementAndGet();
-        try {
+        try (Held ignored = () -> directory.letGo(object, p)) {
             Message answer = p.snapshot(new Message.SnapshotObject(id, object, fileName))
                     .get(READY_WAIT_SECONDS, TimeUnit.SECONDS);
             return switch (answer) {
@@ -234,8 +234,13 @@ public final class SandboxSupervisor implements AutoCloseable {
         if (p != null) {
             listener = events.admit(tenant, invocationId, target.workerId(),
                     start instanceof Message.FetchStart f ? f.headers() : java.util.List.of(), listener);
-            if (listener == null) return InvocationChannel.NOWHERE;
+            if (listener == null) {
+                if (target instanceof Address.DurableObject o) directory.letGo(o, p);
+                return InvocationChannel.NOWHERE;
+            }
             listener = events.watch(tenant, invocationId, start, listener);
+            // The placement holds this event until it is over (an eviction notice cannot drop it meanwhile).
+            if (target instanceof Address.DurableObject o) listener = letGoAtEnd(listener, o, p);
         }
         if (p == null) {
             listener.failed(new Message.InvocationFailed(invocationId, ErrorCode.SANDBOX_UNAVAILABLE.code(),
@@ -253,6 +258,63 @@ public final class SandboxSupervisor implements AutoCloseable {
         // from a sandbox's reader thread (a call relay): queued, never written there, so no reader
         // waits on a sandbox that waits on it.
         return p::post;
+    }
+
+    /** Releases a held event: closed once, whatever the snapshot's outcome. */
+    private interface Held extends AutoCloseable {
+        @Override
+        void close();
+    }
+
+    /** The listener, which also lets the object's placement go when the event is done (once). */
+    private InvocationListener letGoAtEnd(InvocationListener listener, Address.DurableObject o, SandboxProcess p) {
+        java.util.concurrent.atomic.AtomicBoolean over = new java.util.concurrent.atomic.AtomicBoolean();
+        return new ForwardingInvocationListener(listener) {
+            @Override
+            public void done(long cpuMicros) {
+                try {
+                    super.done(cpuMicros);
+                } finally {
+                    if (over.compareAndSet(false, true)) directory.letGo(o, p);
+                }
+            }
+        };
+    }
+
+    /**
+     * A sandbox announced a local invocation of {@code object}: held on its placement if the
+     * object is placed in that very sandbox (else false, nothing held); let go when {@code
+     * listener} is done. Returns the listener to track, or null when the object is not placed there.
+     */
+    InvocationListener holdLocal(Address.DurableObject object, SandboxProcess from, InvocationListener listener) {
+        if (!directory.hold(object, from)) return null;
+        return letGoAtEnd(listener, object, from);
+    }
+
+    /** A local invocation held by {@link #holdLocal} was refused before it was tracked. */
+    void letGoLocal(Address.DurableObject object, SandboxProcess from) {
+        directory.letGo(object, from);
+    }
+
+    /**
+     * A sandbox evicted idle objects: their placements are dropped where nothing of theirs is held
+     * and no WebSocket of theirs is kept (its events go to the sandbox that holds it).
+     */
+    private void objectsEvicted(SandboxProcess from, Message.ObjectsEvicted notice) {
+        SocketHub hub = sockets;
+        List<Address.DurableObject> dropped = directory.evicted(from, notice.objects(),
+                o -> hub != null && hub.keepsSockets(o));
+        if (hub != null) for (Address.DurableObject o : dropped) hub.placementDropped(from, o);
+    }
+
+    /** Placements the directory keeps (tests). */
+    int placements() {
+        return directory.size();
+    }
+
+    /** Events held on an object's placement (tests). */
+    int heldEvents(Address.DurableObject object) {
+        return directory.held(object);
     }
 
     /** Removes a worker from its tenant's sandboxes (an evicted dynamic worker). */
@@ -383,6 +445,9 @@ public final class SandboxSupervisor implements AutoCloseable {
             }
             case Message.LocalInvocation n -> {
                 if (from != null) events.localInvocation(from, n);
+            }
+            case Message.ObjectsEvicted n -> {
+                if (from != null) objectsEvicted(from, n);
             }
             case Message.SocketSend x -> socketMessage(from, x);
             case Message.SocketClose x -> socketMessage(from, x);

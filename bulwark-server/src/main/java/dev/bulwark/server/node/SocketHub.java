@@ -526,6 +526,18 @@ public final class SocketHub {
         if (!kept.isEmpty()) p.deliver(new Message.SocketRestore(o, kept));
     }
 
+    /** Whether the node keeps any WebSocket of this object (its placement must then stay: branch dirgc). */
+    boolean keepsSockets(Address.DurableObject o) {
+        Set<Long> ids = byObject.get(key(o));
+        return ids != null && !ids.isEmpty();
+    }
+
+    /** The object's placement in {@code p} was dropped (evicted there): its next placement is told afresh. */
+    void placementDropped(SandboxProcess p, Address.DurableObject o) {
+        Set<String> seen = restored.get(p);
+        if (seen != null) seen.remove(instanceKey(o));
+    }
+
     /** A sandbox died: the sockets whose JS side it held are closed; hibernatable ones stay. */
     void sandboxGone(SandboxProcess p) {
         restored.remove(p);
