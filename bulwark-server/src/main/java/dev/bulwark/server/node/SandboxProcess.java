@@ -487,7 +487,6 @@ final class SandboxProcess implements IsolateHost, Capabilities.Peer {
         this.capHooks = hooks;
     }
 
-    /** A load assembled from its chunks goes on as a LoadDynamic; a refused one is answered here. */
     /**
      * {@code received} with its RPC payload put together from the pieces that came before it;
      * null for a piece (kept) or a message whose payload was refused (answered here).
@@ -523,6 +522,7 @@ final class SandboxProcess implements IsolateHost, Capabilities.Peer {
         };
     }
 
+    /** A load assembled from its chunks goes on as a LoadDynamic; a refused one is answered here. */
     private void assembled(Message outcome) {
         switch (outcome) {
             case null -> {}
