@@ -217,6 +217,9 @@ class HeaderWriter {
 export async function encodePayload(value) {
   const refs = [];
   const bytes = serialize(value, {
+    // The host refuses a payload over 32 MiB with workerd's error and its whole size (workerd too
+    // checks after serializing); the isolate's memory limit bounds the work.
+    maxBytes: 1 << 30,
     encode(v) {
       const ref = classify(v);
       if (ref === undefined) return undefined;

@@ -121,6 +121,9 @@ class Writer {
     if (need <= this.buf.length) return;
     let cap = this.buf.length * 2;
     while (cap < need) cap *= 2;
+    // Past 1 MiB, grow by a quarter at least rather than doubling: a 33 MiB payload (an RPC one may
+    // reach 32 MiB) must not hold 64 MiB.
+    if (need > 1 << 20 && cap > need + (need >> 2)) cap = need + (need >> 2);
     if (cap > this.max) cap = this.max;
     const next = new U8(cap);
     next.set(this.buf.subarray(0, this.len));

@@ -168,7 +168,7 @@ export default {
             selfish() { const f = () => f; return f; }
             cyclic() { const o = { f: () => "in cycle" }; o.self = o; return o; }
             throwingGetter() { return { get boom() { throw new RangeError("getter threw"); } }; }
-            huge() { return "x".repeat(20 * 1024 * 1024); }
+            huge() { return "x".repeat(40 * 1024 * 1024); }
           }`));
         const ep = child.getEntrypoint();
         const box = await ep.make(5);

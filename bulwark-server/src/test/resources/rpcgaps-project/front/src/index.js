@@ -8,7 +8,9 @@ export class Room extends DurableObject {
     return new Response(`room ${this.ctx.id.name ?? "?"} ${request.method} ${new URL(request.url).pathname} #${n}`);
   }
   hello(who) { return `room says hello to ${who}`; }
-  huge() { return "y".repeat(9 << 20); }
+  huge() { return "y".repeat(33 << 20); }
+  echo(s) { return s; }
+  make(n) { return "r".repeat(n); }
 }
 
 export class Scoped extends WorkerEntrypoint {
@@ -251,9 +253,49 @@ export default {
           }`));
         const ep = child.getEntrypoint();
         return Response.json({
-          args: await attempt(() => ep.take("x".repeat(9 << 20))),
+          args: await attempt(() => ep.take("x".repeat(33 << 20))),
           small: await ep.take("x"),
           child: await ep.bigBody(room),
+        });
+      }
+      case "/rpc32": {
+        // RPC payloads up to Workers' 32 MiB, both ways, to a durable object and to a dynamic worker;
+        // one case per request (each holds up to two 32 MiB copies).
+        const target = url.searchParams.get("to") === "object" ? env.ROOM.getByName("rpc32") : env.LOADER.load(code(`
+          export default class extends WorkerEntrypoint {
+            echo(s) { return s; }
+            make(n) { return "r".repeat(n); }
+          }`)).getEntrypoint();
+        // Arguments of one string of n characters serialize to n + 10 bytes, a result to n + 7.
+        const cases = {
+          echo: async () => {
+            const arg = "a".repeat(20 << 20) + "end";
+            const back = await target.echo(arg);
+            return { same: back === arg, length: back.length };
+          },
+          make: async () => {
+            const made = await target.make(20 << 20);
+            return { same: made === "r".repeat(20 << 20), length: made.length };
+          },
+          argsAtLimit: async () => (await target.echo("x".repeat((32 << 20) - 10))).length,
+          argsPastLimit: () => target.echo("x".repeat((32 << 20) + 1 - 10)),
+          resultAtLimit: async () => (await target.make((32 << 20) - 7)).length,
+          resultPastLimit: () => target.make((32 << 20) + 1 - 7),
+        };
+        const out = await attempt(cases[url.searchParams.get("case")]);
+        return Response.json({ out, after: await target.make(3) });
+      }
+      case "/hostile": {
+        // A child that answers 100 MB: refused in the child; the child, the parent and the node go on.
+        const child = env.LOADER.load(code(`
+          export default class extends WorkerEntrypoint {
+            flood() { return "h".repeat(100_000_000); }
+            small() { return "fine"; }
+          }`)).getEntrypoint();
+        return Response.json({
+          flood: await attempt(() => child.flood()),
+          small: await child.small(),
+          room: await env.ROOM.getByName("after-flood").hello("me"),
         });
       }
       default:

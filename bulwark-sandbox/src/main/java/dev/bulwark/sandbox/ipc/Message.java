@@ -157,6 +157,16 @@ public sealed interface Message {
     /** The next bytes of a {@link LoadDynamicStart}'s module contents. */
     record LoadDynamicChunk(long callId, byte[] data) implements Message {}
 
+    /**
+     * A piece of the serialized payload of the next {@link RpcCall} or {@link CapCall} under
+     * {@code id} (its call id; {@code result} false) or of the next {@link RpcReturn} of invocation
+     * {@code id} ({@code result} true), whose own payload is then empty: a payload of up to
+     * {@link RpcPayloadParts#MAX_PAYLOAD} bytes leaves a sandbox in pieces of at most
+     * {@link RpcPayloadParts#PIECE} bytes (see {@link RpcPayloadParts}). {@code total} is the
+     * whole payload's size, the same in every piece.
+     */
+    record RpcPayloadChunk(long id, boolean result, long total, byte[] data) implements Message {}
+
     /** Largest piece of dynamic worker code in one {@link LoadDynamicChunk}. */
     int LOAD_CHUNK = 1 << 20;
 

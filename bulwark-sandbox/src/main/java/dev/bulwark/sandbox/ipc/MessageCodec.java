@@ -69,6 +69,8 @@ public final class MessageCodec {
     private static final byte FACET_RESET = 120, FACET_RESET_DONE = 121;
     // Evicted objects' placements released (branch dirgc).
     private static final byte OBJECTS_EVICTED = (byte) 130;
+    // RPC payloads in pieces (branch rpc32).
+    private static final byte RPC_PAYLOAD_CHUNK = 117;
 
     /**
      * Writes one frame. Not thread-safe: callers serialize writes on one stream. A message whose
@@ -251,6 +253,9 @@ public final class MessageCodec {
                 str(o, m.envJson()); o.writeBoolean(m.networkAllowed()); limits(o, m.limits()); bindings(o, m.bindings()); bytes(o, m.envCaps());
             }
             case LoadDynamicChunk m -> { o.writeByte(LOAD_DYNAMIC_CHUNK); o.writeLong(m.callId()); bytes(o, m.data()); }
+            case RpcPayloadChunk m -> {
+                o.writeByte(RPC_PAYLOAD_CHUNK); o.writeLong(m.id()); o.writeBoolean(m.result()); o.writeLong(m.total()); bytes(o, m.data());
+            }
             case SnapshotObject m -> {
                 o.writeByte(SNAPSHOT_OBJECT); o.writeLong(m.correlationId()); address(o, m.target()); str(o, m.fileName());
             }
@@ -381,6 +386,7 @@ public final class MessageCodec {
                         bindings(i), bytes(i));
             }
             case LOAD_DYNAMIC_CHUNK -> new LoadDynamicChunk(i.readLong(), bytes(i));
+            case RPC_PAYLOAD_CHUNK -> new RpcPayloadChunk(i.readLong(), i.readBoolean(), i.readLong(), bytes(i));
             case SNAPSHOT_OBJECT -> new SnapshotObject(i.readLong(), objectAddress(i), str(i));
             case SNAPSHOT_TAKEN -> new SnapshotTaken(i.readLong(), str(i));
             case FACET_RESET -> new FacetReset(i.readLong(), objectAddress(i), str(i), i.readBoolean());

@@ -123,8 +123,7 @@ final class CapabilityHost {
         Entry e = usable(index, inv.id);
         isolate.countSubrequest(inv);
         String method = Isolate.boundedString(args, 1, 1024, "an RPC method name");
-        byte[] payload = args.length > 2 && args[2] instanceof V8ValueTypedArray
-                ? Isolate.boundedBytes(args, 2, HostLimits.MAX_CALL_PAYLOAD, "RPC arguments") : null;
+        byte[] payload = Isolate.rpcPayload(args, 2);
         byte[] wire = outbound(payload, inv);
         return isolate.outboundCalls().rpcSend(inv,
                 callId -> new Message.CapCall(inv.id, callId, e.capId(), method == null ? "" : method, wire));

@@ -25,8 +25,8 @@ final class HostLimits {
     static final int MAX_HEADER_CHARS = 256 << 10;
     static final int MAX_HEADER_COUNT = 4_096;
     /**
-     * A call's request body, RPC arguments or an RPC result: each travels whole in one frame from
-     * the sandbox, which the node bounds at 16 MiB.
+     * A call's request body in hand: travels whole in one frame from the sandbox, which the node
+     * bounds at 16 MiB. (RPC arguments and results: up to 32 MiB, see RpcPayloadParts.)
      */
     static final long MAX_CALL_PAYLOAD = 8L << 20;
 }

@@ -1143,8 +1143,7 @@ public final class Isolate {
             bind(host, "rpcReturn", args -> {
                 Invocation inv = invocation(args);
                 if (inv != null) {
-                    byte[] value = args.length > 1 && args[1] instanceof V8ValueTypedArray
-                            ? boundedBytes(args, 1, HostLimits.MAX_CALL_PAYLOAD, "an RPC result") : null;
+                    byte[] value = rpcPayload(args, 1);
                     inv.rpcReturn(caps.outbound(value, inv, true), args.length > 2 && args[2] instanceof V8ValueBoolean b && b.getValue());
                 }
                 return undefined();
@@ -1496,6 +1495,18 @@ public final class Isolate {
             throw new RangeError(what + " is longer than " + max / 3 + " characters");
         }
         return byteArray(args, i);
+    }
+
+    /**
+     * A serialized RPC payload (arguments or a result) at {@code args[i]}, a Uint8Array: at most
+     * Workers' 32 MiB, else workerd's Error (checked before the bytes are copied).
+     */
+    static byte[] rpcPayload(V8Value[] args, int i) throws JavetException {
+        if (!(args.length > i && args[i] instanceof V8ValueTypedArray t)) return null;
+        if (t.getByteLength() > dev.bulwark.sandbox.ipc.RpcPayloadParts.MAX_PAYLOAD) {
+            throw new IllegalArgumentException(dev.bulwark.sandbox.ipc.RpcPayloadParts.tooLarge(t.getByteLength()));
+        }
+        return t.toBytes();
     }
 
     /** Thrown by a host function: becomes a JavaScript RangeError-like Error with this message. */

@@ -240,8 +240,7 @@ final class OutboundCalls {
         Invocation inv = callingInvocation("an RPC call");
         isolate.countSubrequest(inv);
         String method = Isolate.string(args, from);
-        byte[] payload = args.length > from + 1 && args[from + 1] instanceof V8ValueTypedArray
-                ? Isolate.boundedBytes(args, from + 1, HostLimits.MAX_CALL_PAYLOAD, "RPC arguments") : null;
+        byte[] payload = Isolate.rpcPayload(args, from + 1);
         // Capabilities in the arguments become the node's: checked and renamed before they leave.
         byte[] wire = isolate.caps.outbound(payload, inv);
         return rpcSend(inv, callId -> new Message.RpcCall(inv.id, callId, target, method, wire));

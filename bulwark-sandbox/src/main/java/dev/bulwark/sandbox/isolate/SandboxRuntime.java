@@ -87,7 +87,7 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
         this.objectStore = objectStore;
         this.isolatesPerWorker = isolatesPerWorker;
         IsolateSettings.apply(settings);
-        this.local = new LocalCalls(outbox, this::deliver, subrequests);
+        this.local = new LocalCalls(RpcPieces.splitting(outbox), this::deliver, subrequests);
         this.outbox = local.outbox;
         this.rssSoftLimitBytes = rssSoftLimitBytes;
         ScheduledThreadPoolExecutor timers = new ScheduledThreadPoolExecutor(1, r -> {

@@ -143,6 +143,7 @@ class MessageCodecTest {
                         LIMITS, List.of(new Binding.Outbound(new Address.Worker("front", "Outbound", Address.Grant.props(binary))),
                                 new Binding.Tail(new Address.Worker("front", "Tail"))), binary),
                 new LoadDynamicChunk(39L, new byte[] {1, 2, 3}),
+                new RpcPayloadChunk(40L, true, 9L << 20, new byte[] {4, 5}),
                 new DynamicLoaded(38L, "dyn-abc"),
                 new RpcCall(40L, 41L, new Address.Worker("dyn-abc", "Admin"), "greet", binary),
                 new RpcCall(42L, 43L, new Address.DurableObject("front", "Counter", "c".repeat(64), null), "count", null),

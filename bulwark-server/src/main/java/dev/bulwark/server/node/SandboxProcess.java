@@ -1,6 +1,7 @@
 package dev.bulwark.server.node;
 
 import dev.bulwark.sandbox.ipc.ErrorCode;
+import dev.bulwark.objects.java.RpcError;
 import dev.bulwark.sandbox.ipc.Message;
 import dev.bulwark.sandbox.ipc.MessageChannel;
 import dev.bulwark.sandbox.isolate.IsolateHost;
@@ -38,6 +39,8 @@ final class SandboxProcess implements IsolateHost, Capabilities.Peer {
     private final Map<String, Loaded> loaded = new ConcurrentHashMap<>();
     /** Dynamic worker code arriving in chunks (owned by the reader thread). */
     private final dev.bulwark.sandbox.ipc.LoadDynamicParts.Assembly loadParts = new dev.bulwark.sandbox.ipc.LoadDynamicParts.Assembly();
+    /** RPC payloads over 8 MiB arriving in pieces (owned by the reader thread). */
+    private final dev.bulwark.sandbox.ipc.RpcPayloadParts.Assembly rpcParts = new dev.bulwark.sandbox.ipc.RpcPayloadParts.Assembly();
 
     /** Calls this sandbox made whose answer or request body is still streaming, by its call id (CallerLink). */
     private final Map<Long, CallRelay> calls = new ConcurrentHashMap<>();
@@ -369,7 +372,15 @@ final class SandboxProcess implements IsolateHost, Capabilities.Peer {
         }
     }
 
-    private void route(Message message) {
+    private void route(Message received) {
+        Message message;
+        try {
+            message = withPayload(received);
+        } catch (dev.bulwark.sandbox.ipc.RpcPayloadParts.ProtocolViolation e) {
+            kill("protocol error: " + e.getMessage());
+            return;
+        }
+        if (message == null) return;
         switch (message) {
             case Message.WorkerLoaded m -> complete(m.correlationId(), m);
             case Message.WorkerLoadFailed m -> complete(m.correlationId(), m);
@@ -475,6 +486,41 @@ final class SandboxProcess implements IsolateHost, Capabilities.Peer {
 
     void capHooks(CapHooks hooks) {
         this.capHooks = hooks;
+    }
+
+    /**
+     * {@code received} with its RPC payload put together from the pieces that came before it;
+     * null for a piece (kept) or a message whose payload was refused (answered here).
+     */
+    private Message withPayload(Message received) {
+        return switch (received) {
+            case Message.RpcPayloadChunk c -> {
+                rpcParts.chunk(c);
+                yield null;
+            }
+            case Message.RpcCall m -> completed(m);
+            case Message.CapCall m -> completed(m);
+            case Message.RpcReturn m -> completed(m);
+            default -> received;
+        };
+    }
+
+    private Message completed(Message m) {
+        Message whole = rpcParts.complete(m);
+        if (whole != null) return whole;
+        String why = dev.bulwark.sandbox.ipc.RpcPayloadParts.Assembly.REFUSED;
+        return switch (m) {
+            case Message.RpcCall c -> {
+                deliver(new Message.CallFailed(c.callId(), ErrorCode.SANDBOX_UNAVAILABLE.code(), why));
+                yield null;
+            }
+            case Message.CapCall c -> {
+                deliver(new Message.CallFailed(c.callId(), ErrorCode.SANDBOX_UNAVAILABLE.code(), why));
+                yield null;
+            }
+            case Message.RpcReturn r -> new Message.RpcReturn(r.invocationId(), CapabilityCalls.error(RpcError.Type.ERROR, why), true);
+            default -> throw new IllegalStateException("not an RPC message: " + m.getClass().getSimpleName());
+        };
     }
 
     /** A load assembled from its chunks goes on as a LoadDynamic; a refused one is answered here. */

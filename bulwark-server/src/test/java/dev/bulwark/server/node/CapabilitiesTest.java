@@ -130,7 +130,7 @@ class CapabilitiesTest {
         assertThat(get("/returned")).isEqualTo(json.readTree("""
                 {"first":5,"set":7,"second":7,"selfAgain":"function","cycle":true,"cycleCall":"in cycle",
                  "getter":"RangeError: getter threw",
-                 "huge":"Error: an RPC result is 20971527 bytes; at most 8388608 cross at once","stillFine":7,
+                 "huge":"Error: Serialized RPC arguments or return values are limited to 32MiB, but the size of this value was: 41943047 bytes.","stillFine":7,
                  "pipelined":9,"pipelinedPath":"in cycle","pipelinedThen":3}"""));
     }
 

@@ -50,6 +50,8 @@ class PassedStubsTest {
         if (node != null) node.close();
     }
 
+    static final String TOO_LARGE = "Error: Serialized RPC arguments or return values are limited to 32MiB, but the size of this value was: ";
+
     static JsonNode get(String path) throws Exception {
         HttpResponse<String> r = http.send(TestProjects.request(node, path)
                 .header("Host", "gapfront.localhost").build(),
@@ -173,13 +175,13 @@ class PassedStubsTest {
 
     @Test
     void callsPastTheSizeLimitsFailClearlyAndTheStubGoesOnWorking() throws Exception {
-        // RPC arguments and results over 8 MiB are refused; a passed stub's fetch body of 9 MiB streams
-        // to the object (branch streamcalls: a call's body is no longer capped).
+        // RPC arguments and results over 32 MiB are refused with workerd's error; a passed stub's fetch
+        // body of 9 MiB streams to the object (branch streamcalls: a call's body is no longer capped).
         assertThat(get("/oversize")).isEqualTo(json.readTree("""
-                {"args":"Error: RPC arguments is 9437194 bytes; at most 8388608 cross at once","small":1,
+                {"args":"%s34603018 bytes.","small":1,
                  "child":{"r":200,
-                          "huge":"Error: an RPC result is 9437191 bytes; at most 8388608 cross at once",
-                          "after":"room says hello to after"}}"""));
+                          "huge":"%s34603015 bytes.",
+                          "after":"room says hello to after"}}""".formatted(TOO_LARGE, TOO_LARGE)));
     }
 
     @Test
