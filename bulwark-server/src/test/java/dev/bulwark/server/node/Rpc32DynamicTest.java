@@ -1,6 +1,5 @@
 package dev.bulwark.server.node;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -8,7 +7,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
@@ -19,14 +17,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * and every copy of these payloads: a fresh one keeps its resident memory under the soft limit;
  * six 32 MiB cases in a row through one sandbox holding caller and callee pass it, see
  * docs/notes/rpc32.md).
- * JS RPC arguments and results up to Workers' 32 MiB (carried from a sandbox in pieces), to a
- * durable object and to a dynamic worker; one byte more is workerd's Error; a child answering
- * 100 MB hurts nobody (rpcgaps-project: gapfront).
  */
 @Timeout(value = 300, unit = TimeUnit.SECONDS)
 class Rpc32DynamicTest {
-    static final String TOO_LARGE =
-            "Error: Serialized RPC arguments or return values are limited to 32MiB, but the size of this value was: ";
     @TempDir
     static Path data;
     static Node node;
@@ -42,30 +35,9 @@ class Rpc32DynamicTest {
         if (node != null) node.close();
     }
 
-    static JsonNode get(String path) throws Exception {
-        HttpResponse<String> r = TestProjects.HTTP.send(TestProjects.request(node, path)
-                .header("Host", "gapfront.localhost").build(), HttpResponse.BodyHandlers.ofString());
-        assertThat(r.statusCode()).as(path + ": " + r.body()).isEqualTo(200);
-        return json.readTree(r.body());
-    }
-
-    /** What each case of /rpc32 answers, to either kind of callee. */
-    static void roundTripsAndLimits(String to) throws Exception {
-        assertThat(get("/rpc32?to=" + to + "&case=echo")).isEqualTo(json.readTree("""
-                {"out":{"same":true,"length":20971523},"after":"rrr"}"""));
-        assertThat(get("/rpc32?to=" + to + "&case=make")).isEqualTo(json.readTree("""
-                {"out":{"same":true,"length":20971520},"after":"rrr"}"""));
-        assertThat(get("/rpc32?to=" + to + "&case=argsAtLimit")).isEqualTo(json.readTree("""
-                {"out":33554422,"after":"rrr"}"""));
-        assertThat(get("/rpc32?to=" + to + "&case=argsPastLimit")).isEqualTo(json.readTree("""
-                {"out":"%s33554433 bytes.","after":"rrr"}""".formatted(TOO_LARGE)));
-        assertThat(get("/rpc32?to=" + to + "&case=resultAtLimit")).isEqualTo(json.readTree("""
-                {"out":33554425,"after":"rrr"}"""));
-    }
-
     @Test
     void twentyMebibytesCrossBothWaysToADynamicWorkerAndOneByteOverTheLimitIsRefused() throws Exception {
-        roundTripsAndLimits("worker");
+        Rpc32Test.roundTripsUpToTheResultLimit(node, "worker");
     }
 
     @Test
@@ -73,10 +45,8 @@ class Rpc32DynamicTest {
         // On a sandbox of its own: see the class comment and docs/notes/rpc32.md (memory).
         java.nio.file.Files.createDirectories(data.resolve("fresh"));
         try (Node fresh = TestProjects.serve(data.resolve("fresh"), "rpcgaps-project", "front", "back")) {
-            var r = TestProjects.HTTP.send(TestProjects.request(fresh, "/rpc32?to=worker&case=resultPastLimit")
-                    .header("Host", "gapfront.localhost").build(), HttpResponse.BodyHandlers.ofString());
-            assertThat(json.readTree(r.body())).isEqualTo(json.readTree("""
-                    {"out":"%s33554433 bytes.","after":"rrr"}""".formatted(TOO_LARGE)));
+            assertThat(Rpc32Test.get(fresh, "/rpc32?to=worker&case=resultPastLimit")).isEqualTo(json.readTree("""
+                    {"out":"%s33554433 bytes.","after":"rrr"}""".formatted(Rpc32Test.TOO_LARGE)));
         }
     }
 }

@@ -39,7 +39,12 @@ class Rpc32Test {
     }
 
     static JsonNode get(String path) throws Exception {
-        HttpResponse<String> r = TestProjects.HTTP.send(TestProjects.request(node, path)
+        return get(node, path);
+    }
+
+    /** {@code path} of the gapfront worker on {@code on}: its JSON answer, after asserting a 200. */
+    static JsonNode get(Node on, String path) throws Exception {
+        HttpResponse<String> r = TestProjects.HTTP.send(TestProjects.request(on, path)
                 .header("Host", "gapfront.localhost").build(), HttpResponse.BodyHandlers.ofString());
         assertThat(r.statusCode()).as(path + ": " + r.body()).isEqualTo(200);
         return json.readTree(r.body());
@@ -47,18 +52,23 @@ class Rpc32Test {
 
     /** What each case of /rpc32 answers, to either kind of callee. */
     static void roundTripsAndLimits(String to) throws Exception {
-        assertThat(get("/rpc32?to=" + to + "&case=echo")).isEqualTo(json.readTree("""
-                {"out":{"same":true,"length":20971523},"after":"rrr"}"""));
-        assertThat(get("/rpc32?to=" + to + "&case=make")).isEqualTo(json.readTree("""
-                {"out":{"same":true,"length":20971520},"after":"rrr"}"""));
-        assertThat(get("/rpc32?to=" + to + "&case=argsAtLimit")).isEqualTo(json.readTree("""
-                {"out":33554422,"after":"rrr"}"""));
-        assertThat(get("/rpc32?to=" + to + "&case=argsPastLimit")).isEqualTo(json.readTree("""
-                {"out":"%s33554433 bytes.","after":"rrr"}""".formatted(TOO_LARGE)));
-        assertThat(get("/rpc32?to=" + to + "&case=resultAtLimit")).isEqualTo(json.readTree("""
-                {"out":33554425,"after":"rrr"}"""));
+        roundTripsUpToTheResultLimit(node, to);
         assertThat(get("/rpc32?to=" + to + "&case=resultPastLimit")).isEqualTo(json.readTree("""
                 {"out":"%s33554433 bytes.","after":"rrr"}""".formatted(TOO_LARGE)));
+    }
+
+    /** Every case of /rpc32 on {@code on} but a result past the limit (see {@link Rpc32DynamicTest}). */
+    static void roundTripsUpToTheResultLimit(Node on, String to) throws Exception {
+        assertThat(get(on, "/rpc32?to=" + to + "&case=echo")).isEqualTo(json.readTree("""
+                {"out":{"same":true,"length":20971523},"after":"rrr"}"""));
+        assertThat(get(on, "/rpc32?to=" + to + "&case=make")).isEqualTo(json.readTree("""
+                {"out":{"same":true,"length":20971520},"after":"rrr"}"""));
+        assertThat(get(on, "/rpc32?to=" + to + "&case=argsAtLimit")).isEqualTo(json.readTree("""
+                {"out":33554422,"after":"rrr"}"""));
+        assertThat(get(on, "/rpc32?to=" + to + "&case=argsPastLimit")).isEqualTo(json.readTree("""
+                {"out":"%s33554433 bytes.","after":"rrr"}""".formatted(TOO_LARGE)));
+        assertThat(get(on, "/rpc32?to=" + to + "&case=resultAtLimit")).isEqualTo(json.readTree("""
+                {"out":33554425,"after":"rrr"}"""));
     }
 
     @Test
