@@ -95,6 +95,12 @@ export function createIsolate(preludePath, options = {}) {
       r.events.push('chunk');
     },
     responseEnd(id) { const r = response(Number(id)); r.end = true; r.events.push('end'); },
+    // The whole response in one call (head, optional body, end), as the Java host's responseWhole.
+    responseWhole(id, status, statusText, headers, body) {
+      this.responseStart(id, status, statusText, headers);
+      if (body !== null) this.responseChunk(id, body);
+      this.responseEnd(id);
+    },
     responseError(id, name, message, stack, passThrough) {
       const r = response(Number(id));
       r.error = { name, message, stack, passThrough };
@@ -172,6 +178,16 @@ export function createIsolate(preludePath, options = {}) {
     rpcWorker() { throw new Error('no RPC in the contract host'); },
     rpcReturn() { throw new Error('no RPC in the contract host'); },
     sqlExec() { throw new Error('no durable objects in the contract host'); },
+    sqlText() { throw new Error('no durable objects in the contract host'); },
+    serviceCall() { throw new Error('no service bindings in the contract host'); },
+    serviceRpc() { throw new Error('no service bindings in the contract host'); },
+    capCall() { throw new Error('no capabilities in the contract host'); },
+    capFetch() { throw new Error('no capabilities in the contract host'); },
+    capRelease() { throw new Error('no capabilities in the contract host'); },
+    capRevoke() { throw new Error('no capabilities in the contract host'); },
+    facetCall() { throw new Error('no facets in the contract host'); },
+    facetRpc() { throw new Error('no facets in the contract host'); },
+    facetControl() { throw new Error('no facets in the contract host'); },
     kvGet() { throw new Error('no durable objects in the contract host'); },
     kvPut() { throw new Error('no durable objects in the contract host'); },
     kvDelete() { throw new Error('no durable objects in the contract host'); },
