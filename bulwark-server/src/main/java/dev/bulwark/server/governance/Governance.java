@@ -146,6 +146,31 @@ public final class Governance implements AutoCloseable {
                 lookupUrl == null ? null : w.lookup(name, lookupUrl, creds), revertUrl == null ? null : w.revert(name, revertUrl, creds));
     }
 
+    /**
+     * A tool carried out by {@code method(args, call)} of the entrypoint {@code entrypoint} (null: the
+     * default export) of {@code worker}, a worker this node serves for {@code tenant}, by JS RPC (as
+     * {@code service = {...}} in the settings: see {@link ConfiguredGovernance#entrypoint}). Optional
+     * (null) {@code lookupMethod(args, call)} answering {@code {applied: true, value}} or
+     * {@code {applied: false}}, and {@code revertMethod(args, call, value)}. Only sessions of
+     * {@code tenant} can reach the worker; a worker that is not (or no longer) served for it fails the
+     * call ({@code tool_failed}). Register the tool it returns.
+     */
+    public Tool entrypointTool(String tenant, String name, com.fasterxml.jackson.databind.JsonNode argsSchema, Contract contract,
+                               long cost, String worker, String entrypoint, String method, String lookupMethod, String revertMethod) {
+        checkTenant(tenant);
+        if (worker == null || worker.isEmpty() || method == null) throw new IllegalArgumentException("an entrypoint tool names a worker and a method");
+        for (String m : new String[] {method, lookupMethod, revertMethod}) {
+            if (m != null && (!m.matches("[A-Za-z_$][A-Za-z0-9_$]*") || m.equals("fetch") || m.equals("constructor"))) {
+                throw new IllegalArgumentException("not a method an entrypoint tool can call: " + m);
+            }
+        }
+        var e = new dev.bulwark.server.config.GovernanceSettings.Entrypoint(worker, entrypoint, method, lookupMethod, revertMethod);
+        var calls = new dev.bulwark.server.node.EntrypointCalls(node);
+        return new Tool(name, argsSchema, contract, cost, ConfiguredGovernance.entrypoint(calls, tenant, e),
+                lookupMethod == null ? null : ConfiguredGovernance.entrypointLookup(calls, tenant, e),
+                revertMethod == null ? null : ConfiguredGovernance.entrypointRevert(calls, tenant, e));
+    }
+
     /** Stops the webhook client (the node calls this when it closes). */
     @Override
     public synchronized void close() {
