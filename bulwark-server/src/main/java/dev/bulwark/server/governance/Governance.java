@@ -67,7 +67,9 @@ public final class Governance implements AutoCloseable {
     private volatile long approvalMaxWaitMs = dev.bulwark.server.config.ApprovalSettings.DEFAULT_MAX_WAIT_MS;
     private final Map<String, Integer> approvalQuorum = new ConcurrentHashMap<>();
     private volatile Approvers approvers = new Approvers(List.of());
+    /** What mediation and approvals call: an {@link ApprovalFanout} of the embedder's events, the sweeper and the notifier. */
     private volatile ApprovalEvents approvalEvents = ApprovalEvents.NONE;
+    private ApprovalNotifier notifier;
     private final ApprovalWaits approvalWaits = new ApprovalWaits();
     private ApprovalSweeper sweeper;
     volatile LongSupplier clock = System::currentTimeMillis;
@@ -99,6 +101,8 @@ public final class Governance implements AutoCloseable {
                     SessionObject.METHODS));
             node.javaObjects().register(JavaObjectClass.javaOnly(ApprovalIndex.CLASS, ApprovalIndex::new, ApprovalIndex.METHODS));
             g.sweeper = new ApprovalSweeper(g, dir.resolve("audit"));
+            g.notifier = new ApprovalNotifier(g::webhooks, g::now);
+            g.approvalEvents(null);
             return g;
         } catch (IOException e) {
             throw new UncheckedIOException("governance cannot keep its keys in " + dir, e);
@@ -136,11 +140,7 @@ public final class Governance implements AutoCloseable {
                 throw new IllegalArgumentException("a webhook URL is http or https");
             }
         }
-        Webhooks w;
-        synchronized (this) {
-            if (webhooks == null) webhooks = new Webhooks(node.settings().egress());
-            w = webhooks;
-        }
+        Webhooks w = webhooks();
         Map<String, String> creds = Map.copyOf(credentials);
         return new Tool(name, argsSchema, contract, cost, w.function(name, url, creds),
                 lookupUrl == null ? null : w.lookup(name, lookupUrl, creds), revertUrl == null ? null : w.revert(name, revertUrl, creds));
@@ -171,10 +171,17 @@ public final class Governance implements AutoCloseable {
                 revertMethod == null ? null : ConfiguredGovernance.entrypointRevert(calls, tenant, e));
     }
 
+    /** The node's webhook client (tools, approval hooks), made on first use. */
+    synchronized Webhooks webhooks() {
+        if (webhooks == null) webhooks = new Webhooks(node.settings().egress());
+        return webhooks;
+    }
+
     /** Stops the webhook client (the node calls this when it closes). */
     @Override
     public synchronized void close() {
         if (sweeper != null) sweeper.close();
+        if (notifier != null) notifier.close();
         if (auditRollup != null) try {
             auditRollup.close();
         } catch (IOException e) {
@@ -301,7 +308,32 @@ public final class Governance implements AutoCloseable {
 
     /** Where approvals' lives are told (the awaiting-approval lane, metrics); replaces the one set before. */
     public void approvalEvents(ApprovalEvents events) {
-        this.approvalEvents = events == null ? ApprovalEvents.NONE : events;
+        this.approvalEvents = new ApprovalFanout(events == null ? ApprovalEvents.NONE : events, sweeper, notifier, this);
+    }
+
+    /**
+     * Where approvals are told when they are created, escalated or expire (replaces the hooks set
+     * before; an empty list: none). See {@link ApprovalNotifier} for the request, its signature and
+     * retries. The URLs must be allowed by the node's egress policy for the worker name
+     * {@code bulwark:governance}.
+     */
+    public void approvalHooks(List<ApprovalHook> hooks) {
+        notifier.hooks(hooks);
+    }
+
+    /** How often an approval event is tried (1–20, default 5) and the first backoff (doubled each time, at most 60 s). */
+    public void approvalHookRetries(int attempts, long backoffMs) {
+        notifier.retries(attempts, backoffMs);
+    }
+
+    /** Sweeps the approval sweeper made on its own (tests). */
+    long approvalSweeps() {
+        return sweeper.sweeps.get();
+    }
+
+    /** The latest approval-event deliveries, oldest first (tests). */
+    List<ApprovalNotifier.Outcome> approvalHookOutcomes() {
+        return notifier.outcomes();
     }
 
     Policies policies() {
@@ -755,6 +787,7 @@ public final class Governance implements AutoCloseable {
                 index.call("state", a.get("id"), now.get("state"));
                 if (Set.of("escalated", "expired").contains(now.get("state"))) {
                     approvalEvents.settled(tenant, session, (String) a.get("id"), (String) now.get("state"));
+                    notifier.tell((String) now.get("state"), tenant, session, (String) a.get("id"), (String) a.get("tool"));
                 }
             }
             a.putAll(now);
@@ -824,7 +857,10 @@ public final class Governance implements AutoCloseable {
         if (listed != null) {
             for (Object x : (List<Object>) listed.get("approvals")) if (approvalId.equals(map(x).get("id"))) now = map(x);
         }
-        if (now == null || !Set.of("pending", "escalated").contains(now.get("state"))) return;
+        if (now == null || !Set.of("pending", "escalated").contains(now.get("state"))) {
+            approvalWaits.forget(approvalId, decided);
+            return;
+        }
         bound = Math.min(bound, Math.max(0, (Long) now.get("expiresAt") - now()));
         approvalEvents.waitStarted(tenant, session, approvalId, bound);
         boolean came;
