@@ -94,7 +94,7 @@ public final class Governance implements AutoCloseable {
         try {
             Files.createDirectories(dir);
             Governance g = new Governance(node, EnvelopeKeys.load(dir), secret(dir.resolve("session-ids.key")));
-            g.auditRollup = new AuditRollup(dir, AuditCheckpoints.load(dir), g::auditRows);
+            g.auditRollup = new AuditRollup(dir, AuditCheckpoints.load(dir), g::auditRows, g::auditRowsAfter);
             g.metrics = new MicrometerGovernanceMetrics(node.metrics().registry());
             g.lanes = new Lanes(dev.bulwark.server.config.LaneSettings.DEFAULTS, g.metrics);
             node.javaObjects().register(JavaObjectClass.javaOnly(SessionObject.CLASS, ctx -> new SessionObject(ctx, g),
@@ -424,10 +424,38 @@ public final class Governance implements AutoCloseable {
         return out instanceof Map<?, ?> m && m.get("rows") instanceof List<?> rows ? (List<Map<String, Object>>) rows : List.of();
     }
 
+    @SuppressWarnings("unchecked")
+    private List<Map<String, Object>> auditRowsAfter(String tenant, String id, long afterSeq, long limit) {
+        Object out = stub(tenant, id).call("auditAfter", afterSeq, limit);
+        return out instanceof Map<?, ?> m && m.get("rows") instanceof List<?> rows ? (List<Map<String, Object>>) rows : List.of();
+    }
+
+    /**
+     * The tenant's audit export written to {@code out} as UTF-8 JSONL while it is read (see
+     * {@link AuditRollup#export}): the whole trail is never in memory. An error before the first byte
+     * is thrown; after it, {@code out} has a partial export (the verifier refuses it).
+     */
+    public void auditExport(String tenant, java.io.OutputStream out) throws IOException {
+        checkTenant(tenant);
+        java.io.Writer w = new java.io.BufferedWriter(new java.io.OutputStreamWriter(out, java.nio.charset.StandardCharsets.UTF_8),
+                64 << 10);
+        auditRollup.export(tenant, now(), w);
+        w.flush();
+    }
+
+    /** The OCSF export, written as it is read (see {@link #auditExport(String, java.io.OutputStream)}). */
+    public void auditExportOcsf(String tenant, java.io.OutputStream out) throws IOException {
+        checkTenant(tenant);
+        java.io.Writer w = new java.io.BufferedWriter(new java.io.OutputStreamWriter(out, java.nio.charset.StandardCharsets.UTF_8),
+                64 << 10);
+        auditRollup.exportOcsf(tenant, w);
+        w.flush();
+    }
+
     /**
      * The tenant's audit export (JSONL, see {@link AuditRollup#export}): every record of its
      * sessions, the signed checkpoints (a new one made first when records are not covered), one
-     * inclusion proof per record.
+     * inclusion proof per record. As a string: for small trails; stream big ones.
      */
     public String auditExport(String tenant) {
         checkTenant(tenant);
