@@ -21,6 +21,7 @@ import java.util.stream.Stream;
 final class ApprovalSweeper implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ApprovalSweeper.class);
     static final long DEFAULT_PERIOD_MS = 30_000;
+    static final long FIRST_SWEEP_MS = 1_000;
 
     private final Governance gov;
     private final Path sessionLists;
@@ -33,6 +34,9 @@ final class ApprovalSweeper implements AutoCloseable {
     ApprovalSweeper(Governance gov, Path sessionLists) {
         this.gov = gov;
         this.sessionLists = sessionLists;
+        // The first sweep comes soon after the node starts (deadlines that passed while it was down),
+        // once the settings (hooks, times) applied right after governance is attached are in place.
+        nextDue.set(gov.now() + FIRST_SWEEP_MS);
         this.thread = Thread.ofVirtual().name("governance-approval-sweeper").start(this::loop);
     }
 

@@ -114,6 +114,10 @@ class ApprovalHookTest {
                 new Budgets(100, 1_000, 24 * 3600_000L, 1_000), Map.of())).get("id");
         JavaObjectStub stub = node.javaObjects().namespace("acme", SessionObject.CLASS).getByName(session);
         String token = (String) map(stub.call("dispatch", "code-hash")).get("token");
+        // The sweep a node makes soon after it starts, out of the way first.
+        for (int i = 0; i < 1200 && gov.approvalSweeps() == 0; i++) Thread.sleep(50);
+        long sweepsBefore = gov.approvalSweeps();
+        assertThat(sweepsBefore).isEqualTo(1);
         Map<String, Object> answer = gov.mediate("acme", session, token, 1, "payments.refund", new LinkedHashMap<>(Map.of("cents", 5)), "r1");
         // The call is answered while the receiver still holds the first delivery.
         assertThat(ApprovalsTest.code(answer)).isEqualTo("approval_pending");
@@ -149,8 +153,53 @@ class ApprovalHookTest {
                 approval + ":escalated http://127.0.0.1/hooks/approvals delivered 1",
                 approval + ":expired http://127.0.0.1/hooks/approvals delivered 1");
         // The sweeper did it in two sweeps: one at each deadline.
-        assertThat(gov.approvalSweeps()).isEqualTo(2L);
+        assertThat(gov.approvalSweeps()).isEqualTo(sweepsBefore + 2);
         assertThat(map(gov.approvals("acme", "expired").get(0))).containsEntry("id", approval);
+    }
+
+    @Test
+    void aDeadlinePassedWhileTheNodeWasDownIsToldSoonAfterItStarts() throws Exception {
+        List<Got> got = Collections.synchronizedList(new ArrayList<>());
+        receiver = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        receiver.createContext("/", exchange -> {
+            String raw = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
+            got.add(new Got(JSON.readTree(raw), raw, exchange.getRequestHeaders().getFirst("Bulwark-Signature"),
+                    exchange.getRequestHeaders().getFirst("Bulwark-Event-Id")));
+            exchange.sendResponseHeaders(204, -1);
+            exchange.close();
+        });
+        receiver.start();
+        URI url = URI.create("http://127.0.0.1:" + receiver.getAddress().getPort() + "/");
+        EgressSettings egress = new EgressSettings(List.of("127.0.0.1"), false).withTestOnlyLoopbackAllowed();
+        Settings settings = new Settings("127.0.0.1", 0, data, "acme", Limits.DEFAULTS, new SandboxSettings(1, 1, 1024, 0, List.of()),
+                egress, FrontDoorSettings.DEFAULTS, ApiSettings.NONE);
+        node = Node.start(settings);
+        Governance gov = node.governance();
+        gov.registerTool(new Tool("payments.refund", JSON.readTree("{\"type\": \"object\"}"), Contract.PRIVILEGED, 1, call -> "x"));
+        gov.approvalSettings(ApprovalsTest.settings(3_600_000, 1_000, 0, 1));
+        gov.approvalHooks(List.of(new ApprovalHook(url, SECRET, java.util.Set.of("escalated"))));
+        String session = (String) gov.admit("acme", new Admission("alice@acme", "high", List.of("payments.refund"),
+                new Budgets(100, 1_000, 24 * 3600_000L, 1_000), Map.of())).get("id");
+        JavaObjectStub stub = node.javaObjects().namespace("acme", SessionObject.CLASS).getByName(session);
+        String token = (String) map(stub.call("dispatch", "code-hash")).get("token");
+        Map<String, Object> answer = gov.mediate("acme", session, token, 1, "payments.refund", new LinkedHashMap<>(), "r1");
+        String approval = ApprovalsTest.approvalId(answer);
+        long escalatesAt = (Long) map(answer.get("approval")).get("escalatesAt");
+        node.close();
+        node = null;
+        while (System.currentTimeMillis() <= escalatesAt) Thread.sleep(100); // it falls due while no node runs
+        assertThat(got).isEmpty();
+
+        // A new node on the same data, with a sweep period of ten minutes: its first sweep tells it.
+        node = Node.start(settings);
+        gov = node.governance();
+        gov.registerTool(new Tool("payments.refund", JSON.readTree("{\"type\": \"object\"}"), Contract.PRIVILEGED, 1, call -> "x"));
+        gov.approvalSettings(ApprovalsTest.settings(3_600_000, 1_000, 0, 1));
+        gov.approvalHooks(List.of(new ApprovalHook(url, SECRET, java.util.Set.of("escalated"))));
+        gov.approvalSweepMs(600_000);
+        for (int i = 0; i < 1200 && got.isEmpty(); i++) Thread.sleep(50);
+        assertThat(got).extracting(Got::eventId).containsExactly(approval + ":escalated");
+        assertThat(verify(got.getFirst())).isTrue();
     }
 
     @Test
