@@ -25,10 +25,12 @@ import java.util.concurrent.Callable;
  * {@code bulwark audit ...}: the tenant's audit evidence (issue 15). {@code prove} asks a running
  * node, over the tenant API with the tenant's key (as any tenant client does: the admin token does
  * not reach governance), for the inclusion proof of one record; {@code verify} checks an export
- * file offline and names its first broken link. Every failure is one line and a non-zero status.
+ * file offline and names its first broken link; {@code export} streams the tenant's export from a
+ * running node into a file (or standard output) as it comes. Every failure is one line and a
+ * non-zero status.
  */
-@Command(name = "audit", description = "Audit evidence: inclusion proofs and offline verification of exports.",
-        subcommands = {Audit.Prove.class, Audit.Verify.class})
+@Command(name = "audit", description = "Audit evidence: exports, inclusion proofs and offline verification of exports.",
+        subcommands = {Audit.Export.class, Audit.Prove.class, Audit.Verify.class})
 final class Audit implements Runnable {
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -96,6 +98,93 @@ final class Audit implements Runnable {
                 return Main.FAILED;
             }
             spec.commandLine().getOut().println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(JSON.readTree(response.body())));
+            return 0;
+        }
+    }
+
+    @Command(name = "export", description = "Write the tenant's audit export (JSONL with checkpoints and proofs, or OCSF) from a running node,"
+            + " streamed as the node reads it.")
+    static final class Export implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Option(names = {"-o", "--output"}, description = "the file to write (default: standard output)")
+        Path output;
+
+        @Option(names = "--format", defaultValue = "jsonl", description = "jsonl (verifiable with audit verify) or ocsf (default ${DEFAULT-VALUE})")
+        String format;
+
+        @Option(names = "--port", defaultValue = "8787", description = "port of the node (default ${DEFAULT-VALUE})")
+        int port;
+
+        @Option(names = "--host", defaultValue = "127.0.0.1")
+        String host;
+
+        @Option(names = "--api-key", description = "the tenant's API key (default: the environment variable BULWARK_API_KEY)")
+        String apiKey;
+
+        @Override
+        public Integer call() throws Exception {
+            var err = spec.commandLine().getErr();
+            if (port < 1 || port > 65_535) {
+                err.println("bulwark: --port " + port + ": must be from 1 to 65535");
+                return Main.USAGE;
+            }
+            if (!format.equals("jsonl") && !format.equals("ocsf")) {
+                err.println("bulwark: --format " + format + ": jsonl or ocsf");
+                return Main.USAGE;
+            }
+            String key = apiKey != null ? apiKey : System.getenv("BULWARK_API_KEY");
+            if (key == null || key.isBlank()) {
+                err.println("bulwark: a tenant API key is needed (--api-key or BULWARK_API_KEY)");
+                return Main.USAGE;
+            }
+            URI uri;
+            try {
+                uri = URI.create("http://" + host + ":" + port + "/cdn-cgi/bulwark/api/v1/audit/export?format=" + format);
+            } catch (IllegalArgumentException e) {
+                err.println("bulwark: --host " + host + ": not a host name or address");
+                return Main.USAGE;
+            }
+            HttpResponse<java.io.InputStream> response;
+            try {
+                response = AdminNode.client().send(HttpRequest.newBuilder(uri).header("Authorization", "Bearer " + key.trim()).build(),
+                        HttpResponse.BodyHandlers.ofInputStream());
+            } catch (ConnectException | HttpConnectTimeoutException e) {
+                err.println("bulwark: no node answers on " + host + ":" + port + " (is it running? try --port)");
+                return Main.FAILED;
+            }
+            try (java.io.InputStream in = response.body()) {
+                if (response.statusCode() != 200) {
+                    String message;
+                    try {
+                        message = JSON.readTree(in.readNBytes(64 << 10)).path("error").path("message").asText("");
+                    } catch (IOException e) {
+                        message = "";
+                    }
+                    err.println("bulwark: the node answered " + response.statusCode() + (message.isEmpty() ? "" : ": " + message));
+                    return Main.FAILED;
+                }
+                // Copied as it comes: the export is never held whole, here or in the node.
+                if (output == null) {
+                    var out = spec.commandLine().getOut();
+                    java.io.Reader r = new java.io.InputStreamReader(in, StandardCharsets.UTF_8);
+                    char[] buf = new char[16 << 10];
+                    for (int n; (n = r.read(buf)) > 0; ) out.write(buf, 0, n);
+                    out.flush();
+                } else {
+                    Path tmp = output.resolveSibling(output.getFileName() + ".part");
+                    try {
+                        Files.copy(in, tmp, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                        Files.move(tmp, output, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                    } catch (IOException e) {
+                        Files.deleteIfExists(tmp);
+                        err.println("bulwark: the export was cut short or cannot be written to " + output + ": " + e.getMessage());
+                        return Main.FAILED;
+                    }
+                    err.println("bulwark: wrote " + Files.size(output) + " bytes to " + output);
+                }
+            }
             return 0;
         }
     }

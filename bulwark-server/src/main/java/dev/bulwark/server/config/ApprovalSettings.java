@@ -15,9 +15,10 @@ import java.util.Objects;
  * @param escalateAfterMs how long an approval waits before it is escalated; 0: never
  * @param maxWaitMs       the longest a tool call may wait for its approval's decision ({@code waitMs})
  * @param quorum          tool name → distinct approvals needed (absent: 1)
+ * @param hooks           where approvals are told when they are created, escalated or expire
  */
 public record ApprovalSettings(List<Approver> approvers, long ttlMs, long escalateAfterMs, long maxWaitMs,
-                               Map<String, Integer> quorum) {
+                               Map<String, Integer> quorum, List<Notify> hooks) {
     public static final long DEFAULT_TTL_MS = 24 * 3600_000L;
     public static final long DEFAULT_MAX_WAIT_MS = 20_000;
     public static final ApprovalSettings NONE = new ApprovalSettings(List.of(), DEFAULT_TTL_MS, 0, DEFAULT_MAX_WAIT_MS, Map.of());
@@ -25,7 +26,25 @@ public record ApprovalSettings(List<Approver> approvers, long ttlMs, long escala
     /** The two roles: the first line, and the group an approval is escalated to. */
     public static final List<String> ROLES = List.of("approver", "escalation");
 
+    public ApprovalSettings(List<Approver> approvers, long ttlMs, long escalateAfterMs, long maxWaitMs, Map<String, Integer> quorum) {
+        this(approvers, ttlMs, escalateAfterMs, maxWaitMs, quorum, List.of());
+    }
+
+    /**
+     * One approval hook ({@code [[governance.approvals.notify]]}): the URL, the name of the project
+     * secret that is its HMAC key (the value is filled in when the node registers it), and the events
+     * it wants (pending, escalated, expired).
+     */
+    public record Notify(java.net.URI url, String secret, java.util.Set<String> events) {
+        public Notify {
+            Objects.requireNonNull(url, "url");
+            Objects.requireNonNull(secret, "secret");
+            events = java.util.Set.copyOf(events);
+        }
+    }
+
     public ApprovalSettings {
+        hooks = List.copyOf(hooks);
         approvers = List.copyOf(approvers);
         quorum = Map.copyOf(quorum);
         if (ttlMs < 1 || escalateAfterMs < 0 || maxWaitMs < 0) throw new IllegalArgumentException("approval times");

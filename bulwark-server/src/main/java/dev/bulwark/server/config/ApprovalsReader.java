@@ -11,7 +11,10 @@ import java.util.regex.Pattern;
 
 /** Reads {@code governance.approvals} into {@link ApprovalSettings}; unknown keys are errors. */
 final class ApprovalsReader {
-    private static final Set<String> KEYS = Set.of("approvers", "ttl_ms", "escalate_after_ms", "max_wait_ms", "quorum");
+    private static final Set<String> KEYS = Set.of("approvers", "ttl_ms", "escalate_after_ms", "max_wait_ms", "quorum", "notify");
+    private static final Set<String> NOTIFY_KEYS = Set.of("url", "secret", "events");
+    private static final Set<String> EVENTS = Set.of("pending", "escalated", "expired");
+    private static final Pattern SECRET_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
     private static final Set<String> APPROVER_KEYS = Set.of("tenant", "name", "role", "key_sha256");
     /** What an approval's decidedBy may be: the characters of an actor. */
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9._@:+-]{1,128}");
@@ -19,7 +22,7 @@ final class ApprovalsReader {
 
     private ApprovalsReader() {}
 
-    static ApprovalSettings read(ConfigValue v) throws ConfigException {
+    static ApprovalSettings read(ConfigValue v, Set<String> secretNames) throws ConfigException {
         GovernanceReader.onlyKeys(v, KEYS, "governance.approvals");
         List<ApprovalSettings.Approver> approvers = new ArrayList<>();
         Optional<ConfigValue> list = v.optional("approvers");
@@ -54,7 +57,43 @@ final class ApprovalsReader {
                 quorum.put(e.getKey(), e.getValue().integer(1, 16, "an integer from 1 to 16 (distinct approvers needed)"));
             }
         }
-        return new ApprovalSettings(approvers, ttl, escalate, wait, quorum);
+        List<ApprovalSettings.Notify> notify = new ArrayList<>();
+        Optional<ConfigValue> hooks = v.optional("notify");
+        if (hooks.isPresent()) {
+            for (ConfigValue h : hooks.get().elements()) notify.add(notify(h, secretNames));
+        }
+        return new ApprovalSettings(approvers, ttl, escalate, wait, quorum, notify);
+    }
+
+    private static ApprovalSettings.Notify notify(ConfigValue h, Set<String> secretNames) throws ConfigException {
+        GovernanceReader.onlyKeys(h, NOTIFY_KEYS, "an approval hook (governance.approvals.notify)");
+        ConfigValue urlValue = h.required("url");
+        java.net.URI url;
+        try {
+            url = new java.net.URI(urlValue.nonEmptyString());
+        } catch (java.net.URISyntaxException e) {
+            throw urlValue.invalid("an http or https URL");
+        }
+        if (!("https".equals(url.getScheme()) || "http".equals(url.getScheme())) || url.getHost() == null) {
+            throw urlValue.invalid("an http or https URL");
+        }
+        ConfigValue secretValue = h.required("secret");
+        String secret = secretValue.nonEmptyString();
+        if (!SECRET_NAME.matcher(secret).matches()) throw secretValue.invalid("the name of a secret of the project (its HMAC key)");
+        if (!secretNames.contains(secret)) {
+            throw secretValue.error("names the secret " + secret + ", which the project does not have (.dev.vars or the secrets setting)");
+        }
+        Set<String> events = new HashSet<>(EVENTS);
+        Optional<ConfigValue> e = h.optional("events");
+        if (e.isPresent()) {
+            events.clear();
+            for (ConfigValue x : e.get().elements()) {
+                if (!EVENTS.contains(x.nonEmptyString())) throw x.invalid("\"pending\", \"escalated\" or \"expired\"");
+                events.add(x.nonEmptyString());
+            }
+            if (events.isEmpty()) throw e.get().invalid("at least one of \"pending\", \"escalated\", \"expired\"");
+        }
+        return new ApprovalSettings.Notify(url, secret, events);
     }
 
     private static long millis(ConfigValue v, String key, long dflt, long min) throws ConfigException {

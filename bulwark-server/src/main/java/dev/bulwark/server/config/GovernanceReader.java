@@ -74,7 +74,7 @@ final class GovernanceReader {
         Optional<ConfigValue> every = get.apply("governance.checkpoint_every");
         if (every.isPresent()) checkpointEvery = every.get().integer(1L, 1_000_000_000L, "an integer from 1 to 1000000000");
         return new GovernanceSettings(tools, dir, version, mode, LaneReader.read(get.apply("governance.lanes")), checkpointEvery,
-                a.isPresent() ? ApprovalsReader.read(a.get()) : ApprovalSettings.NONE);
+                a.isPresent() ? ApprovalsReader.read(a.get(), secretNames) : ApprovalSettings.NONE);
     }
 
     private static GovernanceSettings.ToolSetting tool(ConfigValue t, Set<String> secretNames) throws ConfigException {

@@ -26,17 +26,24 @@ final class ApprovalGate {
         this.session = session;
     }
 
-    /** A new pending approval for a privileged call (audited as {@code approval_requested}). */
-    SessionApprovals.Approval request(long now, Map<String, Object> decisionBody, String key, String tool, String argsHash) {
+    /**
+     * A new pending approval for a privileged call (audited as {@code approval_requested}). Its quorum:
+     * the tool's configured one, raised to {@code policyQuorum} (the {@code @quorum} of the permit rules
+     * that decided; null: none) when that is larger.
+     */
+    SessionApprovals.Approval request(long now, Map<String, Object> decisionBody, String key, String tool, String argsHash,
+                                      Integer policyQuorum) {
+        long quorum = Math.max(gov.approvalQuorum(tool), policyQuorum == null ? 0 : policyQuorum);
         byte[] random = new byte[10];
         Governance.RANDOM.nextBytes(random);
         String id = "apr_" + HexFormat.of().formatHex(random);
         long escalateAfter = gov.approvalEscalateAfterMs();
-        approvals.insert(id, key, tool, argsHash, now, now + gov.approvalTtlMs(), gov.approvalQuorum(tool),
+        approvals.insert(id, key, tool, argsHash, now, now + gov.approvalTtlMs(), quorum,
                 escalateAfter > 0 ? now + escalateAfter : null);
         Map<String, Object> body = new LinkedHashMap<>(decisionBody);
         body.put("approval", id);
         body.put("argsHash", argsHash);
+        body.put("quorum", quorum);
         audit.append(now, "approval", body);
         return approvals.byId(id);
     }

@@ -24,14 +24,13 @@ final class AuditOcsf {
 
     private AuditOcsf() {}
 
-    static String export(String tenant, List<AuditRollup.Rec> records) {
-        Map<String, String> actorOf = new HashMap<>();
-        for (AuditRollup.Rec r : records) {
-            if (r.kind().equals("admitted")) actorOf.put(r.session(), body(r).path("actor").asText(null));
-        }
-        StringBuilder out = new StringBuilder();
-        for (AuditRollup.Rec r : records) out.append(event(tenant, r, actorOf.get(r.session()))).append('\n');
-        return out.toString();
+    /**
+     * One record's event line. {@code actorOf} (session → actor) is filled from each session's
+     * {@code admitted} record, its first, which comes before the session's others in leaf order.
+     */
+    static String line(String tenant, AuditRollup.Rec r, Map<String, String> actorOf) {
+        if (r.kind().equals("admitted")) actorOf.put(r.session(), body(r).path("actor").asText(null));
+        return event(tenant, r, actorOf.get(r.session())) + "\n";
     }
 
     private static JsonNode body(AuditRollup.Rec r) {

@@ -40,6 +40,13 @@ import java.util.function.BiFunction;
  * the records it adds. The store is derived data: on first use in a node it is cut back to the latest
  * checkpoint (a crash between appending leaves and storing the checkpoint), and rebuilt from the
  * records when it is missing (made before the store existed) or its root is not the checkpoint's.
+ *
+ * <p><b>Reading only what is new</b>: a checkpoint reads, per session, only the rows after those the
+ * latest checkpoint covers, a page ({@value #PAGE} rows) at a time; the checkpoint a proof of an
+ * uncovered record needs reads only that record's session. Checkpoints that cover some sessions'
+ * new records and not (yet) others' are valid: the leaf order is defined by each checkpoint's
+ * {@code counts}.
+ * Exports are written as they are read (records and proofs a page at a time), never built whole.
  */
 final class AuditRollup implements AutoCloseable {
     static final String FORMAT = "bulwark-audit-export/1";
@@ -49,15 +56,35 @@ final class AuditRollup implements AutoCloseable {
     private final AuditCheckpoints checkpoints;
     /** (tenant, session) → the session's audit rows, oldest first (as AuditTrail.rows gives them). */
     private final BiFunction<String, String, List<Map<String, Object>>> rowsOf;
+    /** At most {@code limit} rows of a session with seq above {@code afterSeq}, oldest first (AuditTrail.rowsAfter). */
+    interface RowsAfter {
+        List<Map<String, Object>> rows(String tenant, String session, long afterSeq, long limit);
+    }
+
+    static final int PAGE = 1024;
+    private final RowsAfter rowsAfter;
+
     /** Per tenant: the stored tree, in step with {@link #index}'s latest checkpoint. */
     private final Map<String, AuditMerkleStore> stores = new HashMap<>();
     /** Per tenant: the stored checkpoints and which leaf each covered record is. */
     private final Map<String, Index> indexes = new HashMap<>();
 
     AuditRollup(Path governanceDir, AuditCheckpoints checkpoints, BiFunction<String, String, List<Map<String, Object>>> rowsOf) {
+        this(governanceDir, checkpoints, rowsOf, (t, s, after, limit) -> {
+            List<Map<String, Object>> out = new ArrayList<>();
+            for (Map<String, Object> r : rowsOf.apply(t, s)) {
+                if ((Long) r.get("seq") > after && out.size() < limit) out.add(r);
+            }
+            return out;
+        });
+    }
+
+    AuditRollup(Path governanceDir, AuditCheckpoints checkpoints, BiFunction<String, String, List<Map<String, Object>>> rowsOf,
+                RowsAfter rowsAfter) {
         this.dir = governanceDir.resolve("audit");
         this.checkpoints = checkpoints;
         this.rowsOf = rowsOf;
+        this.rowsAfter = rowsAfter;
     }
 
     /** Notes a new session of the tenant (forced to disk before the admission answers). */
@@ -145,32 +172,64 @@ final class AuditRollup implements AutoCloseable {
      * already covers them all; returns the latest checkpoint (null when the tenant has no record).
      */
     synchronized Map<String, Object> checkpoint(String tenant, long now) throws IOException {
-        Tree t = tree(tenant);
-        AuditMerkleStore store = store(tenant, t);
-        Map<String, Object> last = t.checkpoints().isEmpty() ? null : t.checkpoints().getLast();
-        if (t.leaves().isEmpty()) return last;
-        long covered = last == null ? 0 : ((Number) last.get("size")).longValue();
-        if (covered == t.leaves().size()) return last;
-        Map<String, Long> counts = new TreeMap<>();
-        for (Rec r : t.records()) counts.merge(r.session(), 1L, Long::sum);
-        // The new records are appended to the stored tree (forced) before the checkpoint that covers them.
-        store.truncate(Math.min(store.size(), covered));
-        for (int i = (int) store.size(); i < t.leaves().size(); i++) store.append(t.leaves().get(i));
-        store.force();
-        String root = AuditMerkle.hex(store.root(t.leaves().size()));
-        Map<String, Object> cp = checkpoints.checkpoint(tenant, t.leaves().size(), root, now, counts);
-        indexes.remove(tenant);
-        return cp;
+        return checkpoint(tenant, now, null);
+    }
+
+    /**
+     * The checkpoint over the new records of {@code only} (null: every session of the tenant): reads
+     * only the rows after those covered, a page at a time, appending each leaf to the stored tree as it
+     * comes (forced before the checkpoint is stored). O(new records · log n) hashing and writes, one
+     * object call per session read (and page); never the records already covered.
+     */
+    private Map<String, Object> checkpoint(String tenant, long now, Set<String> only) throws IOException {
+        Index ix = index(tenant);
+        AuditMerkleStore store = store(tenant, null);
+        long covered = ix.size();
+        Set<String> read = new java.util.TreeSet<>(sessions(tenant)); // sessions not listed are not rolled up
+        if (only != null) read.retainAll(only);
+        {
+            if (store.size() > covered) store.truncate(covered); // leaves of a checkpoint that was never stored
+            Map<String, Long> counts = new TreeMap<>(ix.counts());
+            long size = covered;
+            for (String session : read) {
+                long count = counts.getOrDefault(session, 0L);
+                while (true) {
+                    List<Map<String, Object>> page = rowsAfter.rows(tenant, session, count, PAGE);
+                    for (Map<String, Object> r : page) {
+                        store.append(rec(session, r).leaf());
+                        size++;
+                    }
+                    count += page.size();
+                    if (page.size() < PAGE) break;
+                }
+                if (count > 0) counts.put(session, count);
+            }
+            if (size == covered) return ix.latest();
+            store.force();
+            String root = AuditMerkle.hex(store.root(size));
+            Map<String, Object> cp = checkpoints.checkpoint(tenant, size, root, now, counts);
+            indexes.remove(tenant);
+            return cp;
+        }
+    }
+
+    private static Rec rec(String session, Map<String, Object> r) {
+        return new Rec(session, (Long) r.get("seq"), (Long) r.get("at"), (String) r.get("kind"), (String) r.get("body"),
+                (String) r.get("prev"), (String) r.get("hash"));
     }
 
     /** The stored checkpoints of the tenant and, per session, which leaf each covered record is. */
-    private record Index(List<Map<String, Object>> checkpoints, Map<String, List<Segment>> segments) {
+    private record Index(List<Map<String, Object>> checkpoints, Map<String, List<Segment>> segments, List<Run> runs) {
         /** Records at positions [from, to) of a session's rows are the leaves from {@code leaf} on. */
         record Segment(long leaf, long from, long to) {}
+
+        /** The same, with its session: {@link #runs} lists them in leaf order. */
+        record Run(String session, long leaf, long from, long to) {}
 
         @SuppressWarnings("unchecked")
         static Index of(List<Map<String, Object>> cps) {
             Map<String, List<Segment>> segments = new HashMap<>();
+            List<Run> runs = new ArrayList<>();
             Map<String, Long> taken = new HashMap<>();
             long leaf = 0;
             for (Map<String, Object> cp : cps) {
@@ -178,12 +237,26 @@ final class AuditRollup implements AutoCloseable {
                 for (Map.Entry<String, Object> e : new TreeMap<>(counts).entrySet()) {
                     long from = taken.getOrDefault(e.getKey(), 0L);
                     long to = Math.max(from, ((Number) e.getValue()).longValue());
-                    if (to > from) segments.computeIfAbsent(e.getKey(), k -> new ArrayList<>()).add(new Segment(leaf, from, to));
+                    if (to > from) {
+                        segments.computeIfAbsent(e.getKey(), k -> new ArrayList<>()).add(new Segment(leaf, from, to));
+                        runs.add(new Run(e.getKey(), leaf, from, to));
+                    }
                     leaf += to - from;
                     taken.put(e.getKey(), to);
                 }
             }
-            return new Index(cps, segments);
+            return new Index(cps, segments, runs);
+        }
+
+        /** Per session, how many of its records the latest checkpoint covers. */
+        @SuppressWarnings("unchecked")
+        Map<String, Long> counts() {
+            Map<String, Long> out = new TreeMap<>();
+            if (checkpoints.isEmpty()) return out;
+            if (checkpoints.getLast().get("counts") instanceof Map<?, ?> m) {
+                ((Map<String, Object>) m).forEach((k, v) -> out.put(k, ((Number) v).longValue()));
+            }
+            return out;
         }
 
         Map<String, Object> latest() {
@@ -263,7 +336,7 @@ final class AuditRollup implements AutoCloseable {
         }
         Located fast = covered(tenant, session, seq);
         if (fast != null) return fast;
-        Map<String, Object> cp = checkpoint(tenant, now);
+        Map<String, Object> cp = checkpoint(tenant, now, Set.of(session));
         if (cp == null) return null;
         fast = covered(tenant, session, seq);
         if (fast != null) return fast;
@@ -281,12 +354,11 @@ final class AuditRollup implements AutoCloseable {
         Index ix = index(tenant);
         long leaf = ix.leafOf(session, seq - 1);
         if (leaf < 0 || leaf >= ix.size()) return null;
-        List<Map<String, Object>> rows = rowsOf.apply(tenant, session);
-        if (seq - 1 >= rows.size()) return null;
-        Map<String, Object> r = rows.get((int) (seq - 1));
+        List<Map<String, Object>> rows = rowsAfter.rows(tenant, session, seq - 1, 1);
+        if (rows.isEmpty()) return null;
+        Map<String, Object> r = rows.getFirst();
         if (!Long.valueOf(seq).equals(r.get("seq"))) return null;
-        Rec rec = new Rec(session, seq, (Long) r.get("at"), (String) r.get("kind"), (String) r.get("body"), (String) r.get("prev"),
-                (String) r.get("hash"));
+        Rec rec = rec(session, r);
         store(tenant, null);
         return new Located(rec, proof(tenant, rec.id(), leaf, ix.size()), ix.latest());
     }
@@ -337,39 +409,97 @@ final class AuditRollup implements AutoCloseable {
 
     /**
      * The tenant's export as JSONL: a header (format, tenant, the checkpoint public key), every record
-     * in leaf order, every stored checkpoint (a new one first made if records are not covered), and
-     * one inclusion proof per record in the latest checkpoint.
+     * in leaf order, every stored checkpoint (a new one first made over every session's new records),
+     * and one inclusion proof per record in the latest checkpoint. Written to {@code out} as it is
+     * read: records a page at a time (one object call per session and page), proofs from the stored
+     * tree; nothing holds the whole trail. Records appended after that checkpoint are in the next export.
      */
-    synchronized String export(String tenant, long now) throws IOException {
-        Map<String, Object> latest = checkpoint(tenant, now);
-        Tree t = tree(tenant);
-        StringBuilder out = new StringBuilder();
+    synchronized void export(String tenant, long now, java.io.Writer out) throws IOException {
+        Map<String, Object> latest = checkpoint(tenant, now, null);
+        Index ix = index(tenant);
         Map<String, Object> header = new LinkedHashMap<>();
         header.put("type", "header");
         header.put("format", FORMAT);
         header.put("tenant", tenant);
         header.put("publicKey", checkpoints.publicKeyBase64());
         line(out, header);
-        for (Rec r : t.records()) line(out, r.toMap());
-        for (Map<String, Object> cp : t.checkpoints()) line(out, cp);
-        if (latest != null) {
-            int size = ((Number) latest.get("size")).intValue();
-            for (int i = 0; i < Math.min(size, t.records().size()); i++) line(out, proof(tenant, t.records().get(i).id(), i, size));
+        long size = latest == null ? 0 : ((Number) latest.get("size")).longValue();
+        covered(tenant, ix, r -> line(out, r.toMap()));
+        for (Map<String, Object> cp : ix.checkpoints()) line(out, cp);
+        AuditMerkleStore store = store(tenant, null);
+        for (Index.Run run : ix.runs()) {
+            for (long p = run.from(); p < run.to(); p++) {
+                long leaf = run.leaf() + p - run.from();
+                if (leaf >= size) break;
+                Map<String, Object> proof = new LinkedHashMap<>();
+                proof.put("type", "proof");
+                proof.put("record", run.session() + ":" + (p + 1));
+                proof.put("leaf", leaf);
+                proof.put("size", size);
+                List<String> path = new ArrayList<>();
+                for (byte[] h : store.path(leaf, size)) path.add(AuditMerkle.hex(h));
+                proof.put("path", path);
+                line(out, proof);
+            }
         }
-        return out.toString();
+        out.flush();
     }
 
-    /** The tenant's records as OCSF API Activity events ({@link AuditOcsf}), in leaf order. */
-    synchronized String exportOcsf(String tenant) throws IOException {
-        return AuditOcsf.export(tenant, tree(tenant).records());
+    /** The export as a string (tests, small tenants). */
+    String export(String tenant, long now) throws IOException {
+        java.io.StringWriter w = new java.io.StringWriter();
+        export(tenant, now, w);
+        return w.toString();
     }
 
-    private static void line(StringBuilder out, Map<String, Object> m) {
-        try {
-            out.append(JSON.writeValueAsString(m)).append('\n');
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
+    /** The covered records in leaf order, read a page at a time. */
+    private void covered(String tenant, Index ix, IoConsumer<Rec> each) throws IOException {
+        for (Index.Run run : ix.runs()) {
+            long at = run.from();
+            while (at < run.to()) {
+                List<Map<String, Object>> page = rowsAfter.rows(tenant, run.session(), at, Math.min(PAGE, run.to() - at));
+                if (page.isEmpty()) break; // rows missing (deleted): the verifier names what no longer fits
+                for (Map<String, Object> r : page) each.accept(rec(run.session(), r));
+                at += page.size();
+            }
         }
+    }
+
+    interface IoConsumer<T> {
+        void accept(T t) throws IOException;
+    }
+
+    /**
+     * The tenant's records as OCSF API Activity events ({@link AuditOcsf}), in leaf order: those
+     * checkpoints cover, then each session's newer ones. Written as read; no checkpoint is made.
+     */
+    synchronized void exportOcsf(String tenant, java.io.Writer out) throws IOException {
+        Index ix = index(tenant);
+        Map<String, String> actorOf = new HashMap<>();
+        IoConsumer<Rec> write = r -> out.write(AuditOcsf.line(tenant, r, actorOf));
+        covered(tenant, ix, write);
+        Map<String, Long> counts = ix.counts();
+        for (String session : new java.util.TreeSet<>(sessions(tenant))) {
+            long count = counts.getOrDefault(session, 0L);
+            while (true) {
+                List<Map<String, Object>> page = rowsAfter.rows(tenant, session, count, PAGE);
+                for (Map<String, Object> r : page) write.accept(rec(session, r));
+                count += page.size();
+                if (page.size() < PAGE) break;
+            }
+        }
+        out.flush();
+    }
+
+    String exportOcsf(String tenant) throws IOException {
+        java.io.StringWriter w = new java.io.StringWriter();
+        exportOcsf(tenant, w);
+        return w.toString();
+    }
+
+    private static void line(java.io.Writer out, Map<String, Object> m) throws IOException {
+        out.write(JSON.writeValueAsString(m));
+        out.write('\n');
     }
 
     /** Closes the stored trees (the node calls this through {@code Governance.close}). */

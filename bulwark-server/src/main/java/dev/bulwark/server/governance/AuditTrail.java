@@ -56,6 +56,14 @@ final class AuditTrail {
         }
     }
 
+    /** At most {@code limit} rows with seq above {@code afterSeq}, oldest first (the roll-up reads new rows a page at a time). */
+    List<Map<String, Object>> rowsAfter(long afterSeq, long limit) {
+        try (SqlCursor c = storage.sql("SELECT seq, at, kind, body, prev, hash FROM audit WHERE seq > ? ORDER BY seq LIMIT ?",
+                afterSeq, limit)) {
+            return c.rows();
+        }
+    }
+
     /** The sequence number of the first row whose link or hash is wrong, or 0 when the chain holds. */
     static long firstBroken(List<Map<String, Object>> rows) {
         String prev = GENESIS;

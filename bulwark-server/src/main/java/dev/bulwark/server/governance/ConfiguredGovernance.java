@@ -76,6 +76,13 @@ public final class ConfiguredGovernance {
                 }
                 approvalSource = project;
                 governance.approvalSettings(g.approvals());
+                List<ApprovalHook> hooks = new java.util.ArrayList<>();
+                for (var n : g.approvals().hooks()) {
+                    String secret = project.secrets().get(n.secret());
+                    if (secret == null) throw new IllegalArgumentException("governance.approvals.notify names a missing secret " + n.secret());
+                    hooks.add(new ApprovalHook(n.url(), secret.getBytes(java.nio.charset.StandardCharsets.UTF_8), n.events()));
+                }
+                governance.approvalHooks(hooks);
             }
             if (g.policyDir() != null) {
                 if (policySource != null) {

@@ -67,7 +67,9 @@ public final class Governance implements AutoCloseable {
     private volatile long approvalMaxWaitMs = dev.bulwark.server.config.ApprovalSettings.DEFAULT_MAX_WAIT_MS;
     private final Map<String, Integer> approvalQuorum = new ConcurrentHashMap<>();
     private volatile Approvers approvers = new Approvers(List.of());
+    /** What mediation and approvals call: an {@link ApprovalFanout} of the embedder's events, the sweeper and the notifier. */
     private volatile ApprovalEvents approvalEvents = ApprovalEvents.NONE;
+    private ApprovalNotifier notifier;
     private final ApprovalWaits approvalWaits = new ApprovalWaits();
     private ApprovalSweeper sweeper;
     volatile LongSupplier clock = System::currentTimeMillis;
@@ -92,13 +94,15 @@ public final class Governance implements AutoCloseable {
         try {
             Files.createDirectories(dir);
             Governance g = new Governance(node, EnvelopeKeys.load(dir), secret(dir.resolve("session-ids.key")));
-            g.auditRollup = new AuditRollup(dir, AuditCheckpoints.load(dir), g::auditRows);
+            g.auditRollup = new AuditRollup(dir, AuditCheckpoints.load(dir), g::auditRows, g::auditRowsAfter);
             g.metrics = new MicrometerGovernanceMetrics(node.metrics().registry());
             g.lanes = new Lanes(dev.bulwark.server.config.LaneSettings.DEFAULTS, g.metrics);
             node.javaObjects().register(JavaObjectClass.javaOnly(SessionObject.CLASS, ctx -> new SessionObject(ctx, g),
                     SessionObject.METHODS));
             node.javaObjects().register(JavaObjectClass.javaOnly(ApprovalIndex.CLASS, ApprovalIndex::new, ApprovalIndex.METHODS));
             g.sweeper = new ApprovalSweeper(g, dir.resolve("audit"));
+            g.notifier = new ApprovalNotifier(g::webhooks, g::now);
+            g.approvalEvents(null);
             return g;
         } catch (IOException e) {
             throw new UncheckedIOException("governance cannot keep its keys in " + dir, e);
@@ -136,20 +140,48 @@ public final class Governance implements AutoCloseable {
                 throw new IllegalArgumentException("a webhook URL is http or https");
             }
         }
-        Webhooks w;
-        synchronized (this) {
-            if (webhooks == null) webhooks = new Webhooks(node.settings().egress());
-            w = webhooks;
-        }
+        Webhooks w = webhooks();
         Map<String, String> creds = Map.copyOf(credentials);
         return new Tool(name, argsSchema, contract, cost, w.function(name, url, creds),
                 lookupUrl == null ? null : w.lookup(name, lookupUrl, creds), revertUrl == null ? null : w.revert(name, revertUrl, creds));
+    }
+
+    /**
+     * A tool carried out by {@code method(args, call)} of the entrypoint {@code entrypoint} (null: the
+     * default export) of {@code worker}, a worker this node serves for {@code tenant}, by JS RPC (as
+     * {@code service = {...}} in the settings: see {@link ConfiguredGovernance#entrypoint}). Optional
+     * (null) {@code lookupMethod(args, call)} answering {@code {applied: true, value}} or
+     * {@code {applied: false}}, and {@code revertMethod(args, call, value)}. Only sessions of
+     * {@code tenant} can reach the worker; a worker that is not (or no longer) served for it fails the
+     * call ({@code tool_failed}). Register the tool it returns.
+     */
+    public Tool entrypointTool(String tenant, String name, com.fasterxml.jackson.databind.JsonNode argsSchema, Contract contract,
+                               long cost, String worker, String entrypoint, String method, String lookupMethod, String revertMethod) {
+        checkTenant(tenant);
+        if (worker == null || worker.isEmpty() || method == null) throw new IllegalArgumentException("an entrypoint tool names a worker and a method");
+        for (String m : new String[] {method, lookupMethod, revertMethod}) {
+            if (m != null && (!m.matches("[A-Za-z_$][A-Za-z0-9_$]*") || m.equals("fetch") || m.equals("constructor"))) {
+                throw new IllegalArgumentException("not a method an entrypoint tool can call: " + m);
+            }
+        }
+        var e = new dev.bulwark.server.config.GovernanceSettings.Entrypoint(worker, entrypoint, method, lookupMethod, revertMethod);
+        var calls = new dev.bulwark.server.node.EntrypointCalls(node);
+        return new Tool(name, argsSchema, contract, cost, ConfiguredGovernance.entrypoint(calls, tenant, e),
+                lookupMethod == null ? null : ConfiguredGovernance.entrypointLookup(calls, tenant, e),
+                revertMethod == null ? null : ConfiguredGovernance.entrypointRevert(calls, tenant, e));
+    }
+
+    /** The node's webhook client (tools, approval hooks), made on first use. */
+    synchronized Webhooks webhooks() {
+        if (webhooks == null) webhooks = new Webhooks(node.settings().egress());
+        return webhooks;
     }
 
     /** Stops the webhook client (the node calls this when it closes). */
     @Override
     public synchronized void close() {
         if (sweeper != null) sweeper.close();
+        if (notifier != null) notifier.close();
         if (auditRollup != null) try {
             auditRollup.close();
         } catch (IOException e) {
@@ -276,7 +308,32 @@ public final class Governance implements AutoCloseable {
 
     /** Where approvals' lives are told (the awaiting-approval lane, metrics); replaces the one set before. */
     public void approvalEvents(ApprovalEvents events) {
-        this.approvalEvents = events == null ? ApprovalEvents.NONE : events;
+        this.approvalEvents = new ApprovalFanout(events == null ? ApprovalEvents.NONE : events, sweeper, notifier, this);
+    }
+
+    /**
+     * Where approvals are told when they are created, escalated or expire (replaces the hooks set
+     * before; an empty list: none). See {@link ApprovalNotifier} for the request, its signature and
+     * retries. The URLs must be allowed by the node's egress policy for the worker name
+     * {@code bulwark:governance}.
+     */
+    public void approvalHooks(List<ApprovalHook> hooks) {
+        notifier.hooks(hooks);
+    }
+
+    /** How often an approval event is tried (1–20, default 5) and the first backoff (doubled each time, at most 60 s). */
+    public void approvalHookRetries(int attempts, long backoffMs) {
+        notifier.retries(attempts, backoffMs);
+    }
+
+    /** Sweeps the approval sweeper made on its own (tests). */
+    long approvalSweeps() {
+        return sweeper.sweeps.get();
+    }
+
+    /** The latest approval-event deliveries, oldest first (tests). */
+    List<ApprovalNotifier.Outcome> approvalHookOutcomes() {
+        return notifier.outcomes();
     }
 
     Policies policies() {
@@ -367,10 +424,38 @@ public final class Governance implements AutoCloseable {
         return out instanceof Map<?, ?> m && m.get("rows") instanceof List<?> rows ? (List<Map<String, Object>>) rows : List.of();
     }
 
+    @SuppressWarnings("unchecked")
+    private List<Map<String, Object>> auditRowsAfter(String tenant, String id, long afterSeq, long limit) {
+        Object out = stub(tenant, id).call("auditAfter", afterSeq, limit);
+        return out instanceof Map<?, ?> m && m.get("rows") instanceof List<?> rows ? (List<Map<String, Object>>) rows : List.of();
+    }
+
+    /**
+     * The tenant's audit export written to {@code out} as UTF-8 JSONL while it is read (see
+     * {@link AuditRollup#export}): the whole trail is never in memory. An error before the first byte
+     * is thrown; after it, {@code out} has a partial export (the verifier refuses it).
+     */
+    public void auditExport(String tenant, java.io.OutputStream out) throws IOException {
+        checkTenant(tenant);
+        java.io.Writer w = new java.io.BufferedWriter(new java.io.OutputStreamWriter(out, java.nio.charset.StandardCharsets.UTF_8),
+                64 << 10);
+        auditRollup.export(tenant, now(), w);
+        w.flush();
+    }
+
+    /** The OCSF export, written as it is read (see {@link #auditExport(String, java.io.OutputStream)}). */
+    public void auditExportOcsf(String tenant, java.io.OutputStream out) throws IOException {
+        checkTenant(tenant);
+        java.io.Writer w = new java.io.BufferedWriter(new java.io.OutputStreamWriter(out, java.nio.charset.StandardCharsets.UTF_8),
+                64 << 10);
+        auditRollup.exportOcsf(tenant, w);
+        w.flush();
+    }
+
     /**
      * The tenant's audit export (JSONL, see {@link AuditRollup#export}): every record of its
      * sessions, the signed checkpoints (a new one made first when records are not covered), one
-     * inclusion proof per record.
+     * inclusion proof per record. As a string: for small trails; stream big ones.
      */
     public String auditExport(String tenant) {
         checkTenant(tenant);
@@ -730,6 +815,7 @@ public final class Governance implements AutoCloseable {
                 index.call("state", a.get("id"), now.get("state"));
                 if (Set.of("escalated", "expired").contains(now.get("state"))) {
                     approvalEvents.settled(tenant, session, (String) a.get("id"), (String) now.get("state"));
+                    notifier.tell((String) now.get("state"), tenant, session, (String) a.get("id"), (String) a.get("tool"));
                 }
             }
             a.putAll(now);
@@ -799,7 +885,10 @@ public final class Governance implements AutoCloseable {
         if (listed != null) {
             for (Object x : (List<Object>) listed.get("approvals")) if (approvalId.equals(map(x).get("id"))) now = map(x);
         }
-        if (now == null || !Set.of("pending", "escalated").contains(now.get("state"))) return;
+        if (now == null || !Set.of("pending", "escalated").contains(now.get("state"))) {
+            approvalWaits.forget(approvalId, decided);
+            return;
+        }
         bound = Math.min(bound, Math.max(0, (Long) now.get("expiresAt") - now()));
         approvalEvents.waitStarted(tenant, session, approvalId, bound);
         boolean came;

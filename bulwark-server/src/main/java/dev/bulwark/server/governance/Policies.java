@@ -32,7 +32,13 @@ import java.util.Set;
  * {@code risk}, {@code contract} (read_only | controlled_mutation | privileged), {@code cost},
  * {@code args} (the arguments as a record; fractional numbers as strings), {@code history}
  * ({@code toolCalls}: earlier calls of this tool in the session, {@code toolCallsLastMinute},
- * {@code totalCalls}, {@code spend}) and {@code approved} (false: approvals are not built yet).
+ * {@code totalCalls}, {@code spend}) and {@code approved} (whether the call's approval was given).
+ *
+ * <p>A permit rule may carry {@code @quorum("n")} (1 to 16): when it is among the rules that permit a
+ * call of a privileged tool, the call's approval needs n distinct approvers (the largest such n,
+ * and never fewer than {@code governance.approvals.quorum} configures for the tool). So "two
+ * approvers for refunds over 1000" is a rule: {@code @quorum("2") permit(...) when
+ * { context.args.amount > 1000 };}.
  */
 final class Policies {
     private static final EntityTypeName ACTOR = EntityTypeName.parse("Actor").orElseThrow();
@@ -47,6 +53,8 @@ final class Policies {
     private final boolean hasLogOnly;
     /** Cedar policy id → {file, rule}. */
     private final Map<String, String[]> names = new HashMap<>();
+    /** Cedar policy id → its {@code @quorum}, for the permit rules that have one. */
+    private final Map<String, Integer> quorums = new HashMap<>();
     private final BasicAuthorizationEngine engine = new BasicAuthorizationEngine();
 
     Policies(PolicyBundle bundle) {
@@ -78,6 +86,16 @@ final class Policies {
                     String id = file.getKey() + "#" + rule;
                     if (names.put(id, new String[] {file.getKey(), rule}) != null) {
                         throw new IllegalArgumentException("policy file " + file.getKey() + " has two rules with @id(\"" + rule + "\")");
+                    }
+                    String quorum = annotations.get("quorum");
+                    if (quorum != null) {
+                        if (!quorum.matches("[0-9]{1,2}") || Integer.parseInt(quorum) < 1 || Integer.parseInt(quorum) > 16) {
+                            throw new IllegalArgumentException("policy " + rule + " in " + file.getKey() + ": @quorum is \"1\" to \"16\"");
+                        }
+                        if (p.effect() != com.cedarpolicy.model.Effect.PERMIT) {
+                            throw new IllegalArgumentException("policy " + rule + " in " + file.getKey() + ": @quorum is for permit rules");
+                        }
+                        quorums.put(id, Integer.parseInt(quorum));
                     }
                     Policy renamed = new Policy(p.getSource(), id);
                     every.add(renamed);
@@ -149,7 +167,14 @@ final class Policies {
             AuthorizationSuccessResponse would = evaluate(request, all);
             if (!would.isAllowed()) for (String id : would.getReason()) logOnly.add(names.get(id)[0] + "#" + names.get(id)[1]);
         }
-        if (real.isAllowed()) return new PolicyDecision(true, null, null, List.copyOf(logOnly));
+        if (real.isAllowed()) {
+            Integer quorum = null;
+            for (String id : real.getReason()) {
+                Integer q = quorums.get(id);
+                if (q != null && (quorum == null || q > quorum)) quorum = q;
+            }
+            return new PolicyDecision(true, null, null, List.copyOf(logOnly), quorum);
+        }
         // A deny with reasons names the forbid rules that decided; without reasons, nothing permitted the call.
         String reason = real.getReason().stream().sorted().findFirst().orElse(null);
         String[] name = reason == null ? null : names.get(reason);

@@ -30,7 +30,7 @@ import java.util.Map;
 final class SessionObject implements JavaDurableObject {
     static final String CLASS = "BulwarkSession";
     static final String[] METHODS = {"admit", "view", "dispatch", "retire", "decide", "record", "audit", "end", "approvals",
-            "resolve", "reconcile", "ledger", "settle", "rollbackPlan", "reverting", "reverted", "rollbackEnd", "history", "foreign"};
+            "resolve", "reconcile", "ledger", "settle", "rollbackPlan", "reverting", "reverted", "rollbackEnd", "history", "foreign", "auditAfter"};
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final JavaObjectContext ctx;
@@ -85,6 +85,7 @@ final class SessionObject implements JavaDurableObject {
             }
             case "history" -> ready() ? Map.of("rows", history.rows()) : null;
             case "audit" -> Map.of("rows", audit.rows());
+            case "auditAfter" -> Map.of("rows", audit.rowsAfter((Long) args.get(0), (Long) args.get(1)));
             case "end" -> end((String) args.getFirst());
             case "approvals" -> approvalList();
             case "foreign" -> foreign((String) args.getFirst());
@@ -274,7 +275,7 @@ final class SessionObject implements JavaDurableObject {
                     d.policy(), d.rule(), false), tool);
         }
         if (tool.contract() == Contract.PRIVILEGED && !approved) {
-            return gate(now, envelopeId, toolName, key, explicitKey, argsHash, approval, tool);
+            return gate(now, envelopeId, toolName, key, explicitKey, argsHash, approval, tool, d.quorum());
         }
         Map<String, Object> body = decisionBody(envelopeId, toolName, key, tool, "allow", null);
         body.put("argsHash", argsHash);
@@ -309,7 +310,7 @@ final class SessionObject implements JavaDurableObject {
      * same key answer the approval's state until it is approved, and then run (once, by the ledger).
      */
     private Map<String, Object> gate(long now, String envelopeId, String toolName, String key, boolean explicitKey, String argsHash,
-                                     SessionApprovals.Approval approval, Tool tool) {
+                                     SessionApprovals.Approval approval, Tool tool, Integer policyQuorum) {
         if (!explicitKey) {
             return deny(now, envelopeId, toolName, key, GovernanceError.of("idempotency_key_required",
                     "the tool '" + toolName + "' is privileged: call it with an idempotencyKey, and again with the same key once approved"), tool);
@@ -320,7 +321,7 @@ final class SessionObject implements JavaDurableObject {
         }
         if (approval == null) {
             approval = approvalGate.request(now, decisionBody(envelopeId, toolName, key, tool, "approval_requested", null), key,
-                    toolName, argsHash);
+                    toolName, argsHash, policyQuorum);
         }
         GovernanceError err = ApprovalGate.waiting(approval);
         Map<String, Object> body = decisionBody(envelopeId, toolName, key, tool, "deny", err);

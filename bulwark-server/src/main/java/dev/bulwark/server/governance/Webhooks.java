@@ -108,6 +108,26 @@ final class Webhooks implements AutoCloseable {
         return JSON.treeToValue(tree, Object.class);
     }
 
+    /**
+     * POSTs {@code body} (JSON) to {@code url} with {@code headers}, under the same egress policy and
+     * address guard as the tools (for {@code tenant}); answers the status. The answer's content is
+     * read (at most {@value #MAX_RESPONSE_BYTES} bytes) and dropped.
+     *
+     * @throws IllegalStateException when the egress policy does not allow the URL (not worth retrying)
+     * @throws Exception             when the request fails (worth retrying)
+     */
+    int postEvent(URI url, Map<String, String> headers, byte[] body, String tenant, long timeoutMs) throws Exception {
+        EgressTarget target = EgressTarget.parse(url.toString());
+        if (!egress.allows(target.scheme(), target.host().name(), target.port(), target.path(), "POST", WORKER, tenant)) {
+            throw new IllegalStateException("the egress policy does not allow " + url.getHost());
+        }
+        Request request = client.newRequest(url).method(HttpMethod.POST).timeout(timeoutMs, TimeUnit.MILLISECONDS)
+                .headers(h -> headers.forEach(h::put))
+                .body(new BytesRequestContent("application/json", body));
+        var listener = new org.eclipse.jetty.client.CompletableResponseListener(request, MAX_RESPONSE_BYTES);
+        return listener.send().get(timeoutMs + 1_000, TimeUnit.MILLISECONDS).getStatus();
+    }
+
     @Override
     public void close() {
         try {

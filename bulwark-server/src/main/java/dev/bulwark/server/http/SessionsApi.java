@@ -123,11 +123,31 @@ final class SessionsApi {
             if (format != null && !format.equals("jsonl") && !format.equals("ocsf")) {
                 throw GovernanceExceptions.badRequest("format must be jsonl or ocsf");
             }
-            String text = "ocsf".equals(format) ? gov.auditExportOcsf(tenant) : gov.auditExport(tenant);
             response.setStatus(200);
             response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/x-ndjson; charset=utf-8");
             response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
-            response.write(true, ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8)), callback);
+            // Streamed as it is read (chunked): a failure before the first byte still answers a structured
+            // error (the response is not committed); after it, the response is aborted.
+            java.io.OutputStream out = org.eclipse.jetty.io.Content.Sink.asOutputStream(response);
+            try {
+                if ("ocsf".equals(format)) gov.auditExportOcsf(tenant, out);
+                else gov.auditExport(tenant, out);
+                out.close();
+            } catch (java.io.IOException e) {
+                if (response.isCommitted()) {
+                    callback.failed(e);
+                    return;
+                }
+                throw new java.io.UncheckedIOException(e);
+            } catch (RuntimeException e) {
+                if (response.isCommitted()) {
+                    org.slf4j.LoggerFactory.getLogger(SessionsApi.class).error("audit export failed while streaming", e);
+                    callback.failed(e);
+                    return;
+                }
+                throw e;
+            }
+            callback.succeeded();
             return;
         }
         if (parts.length == 4 && parts[2].equals("proof")) {

@@ -127,6 +127,19 @@ class AuditCommandTest {
         Path second = export("second.jsonl");
         assertThat(lines(second, "checkpoint")).hasSize(2);
         assertThat(lines(second, "record").subList(0, 4).toString()).isEqualTo(lines(first, "record").toString());
+        // The CLI's export (streamed into a file) is the same export, and verifies.
+        Path third = tmp.resolve("third.jsonl");
+        MainTest.Run exported = run("audit", "export", "--port", Integer.toString(node.port()), "--api-key", ACME_KEY, "-o", third.toString());
+        assertThat(exported.status()).as(exported.err()).isZero();
+        assertThat(lines(third, "record").toString()).isEqualTo(lines(second, "record").toString());
+        assertThat(lines(third, "proof").toString()).isEqualTo(lines(second, "proof").toString());
+        assertThat(run("audit", "verify", third.toString()).out()).contains("ok: 6 records, 2 checkpoints, 6 proofs verified");
+        MainTest.Run ocsf = run("audit", "export", "--port", Integer.toString(node.port()), "--api-key", ACME_KEY, "--format", "ocsf");
+        assertThat(ocsf.status()).as(ocsf.err()).isZero();
+        assertThat(ocsf.out().lines().toList()).hasSize(6).allSatisfy(l -> assertThat(l).contains("\"class_uid\":6003"));
+        assertOneLine(run("audit", "export", "--port", Integer.toString(node.port()), "--api-key", "tk_wrong_key_0000000000000000000000",
+                "-o", tmp.resolve("x.jsonl").toString()), 1, "the node answered 401");
+        assertThat(tmp.resolve("x.jsonl")).doesNotExist();
         MainTest.Run ok2 = run("audit", "verify", second.toString());
         assertThat(ok2.status()).as(ok2.err()).isZero();
         assertThat(ok2.out()).contains("ok: 6 records, 2 checkpoints, 6 proofs verified");

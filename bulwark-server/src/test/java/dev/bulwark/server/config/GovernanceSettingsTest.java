@@ -196,5 +196,34 @@ class GovernanceSettingsTest {
         refused(approver.replace("name = \"carol\"", "name = \"carol smith\""), "1 to 128 of");
         refused("[governance.approvals]\nttl_ms = 1000\nescalate_after_ms = 1000\n", "less than ttl_ms");
         refused("[governance.approvals]\nquorum = { \"a.b\" = 0 }\n", "an integer from 1 to 16");
+        String hook = "[[governance.approvals.notify]]\nurl = \"https://ops.example/hooks\"\nsecret = \"HOOK_KEY\"\n";
+        refused(hook, "names the secret HOOK_KEY, which the project does not have");
+        write(dir, ".dev.vars", "HOOK_KEY=0123456789abcdef-hook\n");
+        refused(hook.replace("https://ops.example/hooks", "ftp://ops.example/"), "an http or https URL");
+        refused(hook.replace("HOOK_KEY", "${HOOK_KEY}"), "the name of a secret of the project");
+        refused(hook + "events = [\"decided\"]\n", "\"pending\", \"escalated\" or \"expired\"");
+        refused(hook + "retries = 3\n", "is not a key of an approval hook");
+    }
+
+    @Test
+    void approvalHooksAreReadWithTheNameOfTheirSecret() throws Exception {
+        write(dir, ".dev.vars", "HOOK_KEY=0123456789abcdef-hook\n");
+        write(dir, "bulwark.toml", """
+                [[governance.approvals.notify]]
+                url = "https://ops.example/hooks/approvals"
+                secret = "HOOK_KEY"
+
+                [[governance.approvals.notify]]
+                url = "http://pager.example/escalations"
+                secret = "HOOK_KEY"
+                events = ["escalated", "expired"]
+                """);
+        ApprovalSettings a = ProjectLoader.load(dir).settings().governance().approvals();
+        assertThat(a.hooks()).containsExactly(
+                new ApprovalSettings.Notify(java.net.URI.create("https://ops.example/hooks/approvals"), "HOOK_KEY",
+                        java.util.Set.of("pending", "escalated", "expired")),
+                new ApprovalSettings.Notify(java.net.URI.create("http://pager.example/escalations"), "HOOK_KEY",
+                        java.util.Set.of("escalated", "expired")));
+        assertThat(ProjectLoader.load(dir).settings().toString()).doesNotContain("0123456789abcdef-hook");
     }
 }
