@@ -9,6 +9,7 @@ import dev.bulwark.sandbox.ipc.ErrorCode;
 import dev.bulwark.sandbox.ipc.Message;
 import dev.bulwark.sandbox.worker.WorkerCode;
 import dev.bulwark.server.node.Node;
+import dev.bulwark.server.node.SessionWorkers;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -334,6 +335,7 @@ public final class Governance implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("the tenant's audit session list cannot be written", e);
         }
+        node.sessionWorkers().prewarm(tenant); // its first run takes a started process (sessionproc.md)
         return view;
     }
 
@@ -506,6 +508,8 @@ public final class Governance implements AutoCloseable {
                 throw GovernanceException.of(500, "code_threw", thrown instanceof RpcError e ? e.toString() : "the code threw a value");
             }
             case Message.RpcResult r -> new Run(envelope, decodeOrNull(r.value()));
+            case Message.CallFailed f when f.code().equals(SessionWorkers.FULL) ->
+                    throw GovernanceException.retryLater(503, f.code(), f.message(), 1);
             case Message.CallFailed f -> {
                 ErrorCode c = ErrorCode.fromCode(f.code());
                 boolean own = f.code().equals(ErrorCode.WORKER_LOAD_FAILED.code());

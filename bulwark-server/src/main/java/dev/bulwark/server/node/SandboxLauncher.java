@@ -70,6 +70,25 @@ final class SandboxLauncher {
         confinement.release(name);
     }
 
+    /**
+     * Removes what a sandbox of a session's run left (its run directory and its own data
+     * directory, {@code tenant} being its key, which no other sandbox has). Only for those.
+     */
+    void discard(String name, String tenant) {
+        if (!DynamicWorkers.isSession(tenant)) return;
+        deleteTree(runDir.resolve(name));
+        deleteTree(dataDir.resolve("tenants").resolve(TenantNames.directoryName(tenant)));
+    }
+
+    private static void deleteTree(Path root) {
+        if (!Files.exists(root, java.nio.file.LinkOption.NOFOLLOW_LINKS)) return;
+        try (var paths = Files.walk(root)) {
+            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+        } catch (IOException | java.io.UncheckedIOException e) {
+            org.slf4j.LoggerFactory.getLogger(SandboxLauncher.class).warn("could not remove {}: {}", root, e.getMessage());
+        }
+    }
+
     Confinement confinement() {
         return confinement;
     }
