@@ -258,7 +258,7 @@ public final class Node implements AutoCloseable {
         this.tails = new Tails(supervisor::tail, this::nextInvocationId);
         this.tenantWorkers = new TenantWorkers(dynamicWorkers, supervisor, settings.limits(), this::nextInvocationId);
         this.sessionWorkers = new SessionWorkers(dynamicWorkers, supervisor, caps, settings.limits(), this::nextInvocationId,
-                new SessionSandboxes(supervisor, SessionSandboxes.Limits.DEFAULTS));
+                new SessionSandboxes(supervisor, sb.sessions()));
         this.sockets = new SocketHub(supervisor, this::nextInvocationId, sb.websocketsPerObject());
         supervisor.sockets(sockets);
         sockets.facetTargets(o -> facets.startFor(o.objectId()));

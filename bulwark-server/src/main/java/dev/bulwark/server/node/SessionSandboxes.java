@@ -1,5 +1,6 @@
 package dev.bulwark.server.node;
 
+import dev.bulwark.server.config.SessionSandboxSettings;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,21 +29,6 @@ public final class SessionSandboxes {
     public static final class Full extends Exception {
         Full(String message) {
             super(message, null, false, false);
-        }
-    }
-
-    /**
-     * How many: {@code max} runs' processes in the node at once, {@code perTenant} of one tenant,
-     * {@code waitMs} the longest a run waits for one, {@code spares} started processes kept ready
-     * per tenant that runs sessions, retired after {@code spareIdleMs} unused.
-     */
-    public record Limits(int max, int perTenant, long waitMs, int spares, long spareIdleMs) {
-        public static final Limits DEFAULTS = new Limits(16, 4, 10_000, 1, 300_000);
-
-        public Limits {
-            if (max < 1 || perTenant < 1 || waitMs < 0 || spares < 0 || spareIdleMs < 1) {
-                throw new IllegalArgumentException("session sandbox limits out of range");
-            }
         }
     }
 
@@ -82,7 +68,7 @@ public final class SessionSandboxes {
     private record Spare(String key, SandboxProcess process, long startedAt) {}
 
     private final SandboxSupervisor supervisor;
-    private final Limits limits;
+    private final SessionSandboxSettings limits;
     private final Semaphore node;
     private final Map<String, Semaphore> ofTenant = new ConcurrentHashMap<>();
     private final Map<String, ConcurrentLinkedDeque<Spare>> spares = new ConcurrentHashMap<>();
@@ -91,14 +77,20 @@ public final class SessionSandboxes {
     private final AtomicLong started = new AtomicLong();
     private volatile boolean closed;
 
-    SessionSandboxes(SandboxSupervisor supervisor, Limits limits) {
+    SessionSandboxes(SandboxSupervisor supervisor, SessionSandboxSettings limits) {
         this.supervisor = supervisor;
         this.limits = limits;
         this.node = new Semaphore(limits.max(), true);
     }
 
-    public Limits limits() {
+    public SessionSandboxSettings limits() {
         return limits;
+    }
+
+    /** Processes of this tenant running a session's run now (tests). */
+    int running(String tenant) {
+        Semaphore mine = ofTenant.get(tenant);
+        return mine == null ? 0 : limits.perTenant() - mine.availablePermits();
     }
 
     /**
@@ -109,7 +101,7 @@ public final class SessionSandboxes {
      * @throws IOException the process could not start
      */
     Lease take(String tenant) throws Full, IOException {
-        Limits l = limits;
+        SessionSandboxSettings l = limits;
         Semaphore mine = ofTenant.computeIfAbsent(tenant, t -> new Semaphore(l.perTenant(), true));
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(l.waitMs());
         try {
