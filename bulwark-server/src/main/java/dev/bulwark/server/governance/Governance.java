@@ -428,6 +428,7 @@ public final class Governance implements AutoCloseable {
             if (view == null) throw notFound();
             Set<String> runs = liveRuns.remove(id);
             if (runs != null) runs.forEach(node::revokeCapability);
+            node.sessionWorkers().sessionEnded(id); // its sandbox process stops (now, or when its last run is over)
             return view;
         } finally {
             lock.unlock();
@@ -495,7 +496,7 @@ public final class Governance implements AutoCloseable {
         liveRuns.computeIfAbsent(id, k -> ConcurrentHashMap.newKeySet()).add(capName);
         Message outcome;
         try {
-            outcome = node.sessionWorkers().run(tenant, envelope, wrapped, "TOOLS", capName,
+            outcome = node.sessionWorkers().run(tenant, id, envelope, wrapped, "TOOLS", capName,
                     new SessionTools(this, tenant, id, (String) d.get("token")), "run", args);
         } finally {
             Set<String> runs = liveRuns.get(id);

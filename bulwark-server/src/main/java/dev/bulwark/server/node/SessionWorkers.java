@@ -53,11 +53,20 @@ public final class SessionWorkers {
      */
     public Message run(String tenant, String runId, WorkerCode code, String envName, String capabilityName,
                        JavaCapability capability, String method, byte[] args) {
+        return run(tenant, runId, runId, code, envName, capabilityName, capability, method, args);
+    }
+
+    /**
+     * {@link #run(String, String, WorkerCode, String, String, JavaCapability, String, byte[])} as a run of
+     * {@code session}: it runs in that session's sandbox process, which no other session's code shares.
+     */
+    public Message run(String tenant, String session, String runId, WorkerCode code, String envName, String capabilityName,
+                       JavaCapability capability, String method, byte[] args) {
         Capabilities.Cap cap = caps.javaCap(capabilityName, capability);
         SessionSandboxes.Lease lease = null;
         try {
             try {
-                lease = sandboxes.take(tenant);
+                lease = sandboxes.take(tenant, session);
             } catch (SessionSandboxes.Full e) {
                 return new Message.CallFailed(0, FULL, e.getMessage());
             } catch (java.io.IOException e) {
@@ -92,7 +101,7 @@ public final class SessionWorkers {
             DeployedWorker w = dynamic.loaded(tenant, PARENT, runId);
             dynamic.unload(tenant, PARENT, runId);
             if (w != null) caps.workerUnloaded(w.name());
-            if (lease != null) lease.close(); // the process ran this run's code: it runs nothing else
+            if (lease != null) lease.close(); // the process ran this session's code: it runs no other session's
         }
     }
 
@@ -101,7 +110,12 @@ public final class SessionWorkers {
         sandboxes.prewarm(tenant);
     }
 
-    /** The sandboxes of session runs (one process per run). */
+    /** A session ended: its sandbox process stops once no run of it is in flight. */
+    public void sessionEnded(String session) {
+        sandboxes.sessionEnded(session);
+    }
+
+    /** The sandboxes of sessions' runs (no two sessions share one). */
     public SessionSandboxes sandboxes() {
         return sandboxes;
     }

@@ -147,9 +147,6 @@ class SessionCapabilityLeakTest {
         assertThat(effects).containsExactlyInAnyOrder(a + " own", b + " own");
         assertThat(gov.session("acme", b).get("toolCalls")).isEqualTo(1L);
         assertThat(gov.audit("acme", b).get("firstBroken")).isEqualTo(0L);
-        // Each run's process ended with its run: it runs no other session's code later.
-        assertThat(sandboxA.isAlive()).isFalse();
-        assertThat(sandboxB.isAlive()).isFalse();
     }
 
     SandboxProcess runsIn(long invocation) {

@@ -109,7 +109,7 @@ class SessionSandboxesTest {
     }
 
     @Test
-    void aRunTakesTheSpareStartedAtAdmissionAndAKilledRunsProcessFailsOnlyThatRun() throws Exception {
+    void aSessionsRunsShareItsProcessNoOtherSessionsAndAKilledOneFailsOnlyItsSession() throws Exception {
         start(SessionSandboxSettings.DEFAULTS);
         String a = admit();
         await().atMost(Duration.ofSeconds(120)).until(() -> sandboxes().spares("acme") == 1);
@@ -118,7 +118,7 @@ class SessionSandboxesTest {
         CompletableFuture<Governance.Run> runA = run(a, true);
         assertThat(holding.tryAcquire(120, TimeUnit.SECONDS)).isTrue();
         SandboxProcess processA = processOf(a);
-        assertThat(processA.pid()).isEqualTo(spare); // the run did not wait for a JVM to start
+        assertThat(processA.pid()).isEqualTo(spare); // the session's first run did not wait for a JVM to start
 
         String b = admit();
         CompletableFuture<Governance.Run> runB = run(b, true);
@@ -131,19 +131,51 @@ class SessionSandboxesTest {
                 () -> runA.get(120, TimeUnit.SECONDS));
         assertThat(failed.getCause()).isInstanceOf(GovernanceException.class);
         assertThat(((GovernanceException) failed.getCause()).error().code()).isEqualTo("sandbox_crashed");
-        // It is not replaced: a session's process runs one run.
+        // It is not replaced under its key: nothing else ever runs there.
         await().atMost(Duration.ofSeconds(60)).until(() -> node.supervisor().pids(processA.tenant()).isEmpty());
         assertThat(processB.isAlive()).isTrue();
 
         releases.release(2);
         assertThat(runB.get(120, TimeUnit.SECONDS).result()).isEqualTo(Map.of("ok", true, "value", "held"));
-        assertThat(processB.isAlive()).isFalse(); // ended with its run
         assertThat(gov.session("acme", b).get("toolCalls")).isEqualTo(1L);
+
+        // B's next run comes back to B's process; A's next run gets a new one, which is not B's.
+        CompletableFuture<Governance.Run> againB = run(b, true);
+        assertThat(holding.tryAcquire(120, TimeUnit.SECONDS)).isTrue();
+        assertThat(processOf(b)).isSameAs(processB);
+        CompletableFuture<Governance.Run> againA = run(a, true);
+        assertThat(holding.tryAcquire(120, TimeUnit.SECONDS)).isTrue();
+        SandboxProcess newA = processOf(a);
+        assertThat(newA).isNotSameAs(processA).isNotSameAs(processB);
+        assertThat(newA.pid()).isNotEqualTo(processB.pid());
+        releases.release(2);
+        assertThat(againA.get(120, TimeUnit.SECONDS).result()).isEqualTo(Map.of("ok", true, "value", "held"));
+        assertThat(againB.get(120, TimeUnit.SECONDS).result()).isEqualTo(Map.of("ok", true, "value", "held"));
+
+        // Ending a session stops its process (no run of it is in flight).
+        gov.end("acme", b, "completed");
+        assertThat(processB.isAlive()).isFalse();
     }
 
     @Test
-    void manyRunsLeaveOnlyTheSpareBehindNoProcessDirectoryOrDataOfTheirOwn() throws Exception {
-        start(SessionSandboxSettings.DEFAULTS);
+    void perRunEachRunOfASessionHasAProcessOfItsOwn() throws Exception {
+        start(new SessionSandboxSettings(SessionSandboxSettings.Per.RUN, 16, 4, 10_000, 0, 300_000, 10_000));
+        String a = admit();
+        CompletableFuture<Governance.Run> first = run(a, true);
+        assertThat(holding.tryAcquire(120, TimeUnit.SECONDS)).isTrue();
+        // The second run's call waits for the session's lock (the first holds it in its tool): its process is up.
+        CompletableFuture<Governance.Run> second = run(a, true);
+        await().atMost(Duration.ofSeconds(120)).until(() -> sessionProcesses().size() == 2);
+        releases.release(2);
+        assertThat(first.get(120, TimeUnit.SECONDS).result()).isEqualTo(Map.of("ok", true, "value", "held"));
+        assertThat(second.get(120, TimeUnit.SECONDS).result()).isEqualTo(Map.of("ok", true, "value", "held"));
+        assertThat(sessionProcesses()).isEmpty(); // each stopped with its run
+    }
+
+    @Test
+    void manySessionsLeaveOnlyTheSpareBehindNoProcessDirectoryOrDataOfTheirOwn() throws Exception {
+        // No idle time: a session's process stops with its last run.
+        start(new SessionSandboxSettings(SessionSandboxSettings.Per.SESSION, 16, 4, 10_000, 1, 300_000, 0));
         Path runDir = (Path) SessionCapabilityLeakTest.field(node, "runDir");
         int runs = 0;
         for (int round = 0; round < 3; round++) {
@@ -166,12 +198,12 @@ class SessionSandboxesTest {
             assertThat(tenants.map(p -> p.getFileName().toString()).toList())
                     .containsExactly(TenantNames.directoryName(spare.tenant()));
         }
-        assertThat(sandboxes().running("acme")).isZero();
+        assertThat(sandboxes().placed("acme")).isZero();
     }
 
     @Test
-    void pastItsBoundARunIsRefusedRetryablyWithoutWaitingOrWaitsForAPlaceWhenTold() throws Exception {
-        start(new SessionSandboxSettings(1, 1, 0, 0, 300_000));
+    void pastItsBoundARunIsRefusedRetryablyUnlessAnIdleSessionsProcessCanBeStopped() throws Exception {
+        start(new SessionSandboxSettings(SessionSandboxSettings.Per.SESSION, 1, 1, 0, 0, 300_000, 600_000));
         String a = admit();
         CompletableFuture<Governance.Run> runA = run(a, true);
         assertThat(holding.tryAcquire(120, TimeUnit.SECONDS)).isTrue();
@@ -185,12 +217,15 @@ class SessionSandboxesTest {
 
         releases.release();
         assertThat(runA.get(120, TimeUnit.SECONDS).result()).isEqualTo(Map.of("ok", true, "value", "held"));
+        SandboxProcess idleA = sessionProcesses().getFirst(); // A's, idle: it waits for A's next run
+        // Another session needs the place: A's idle process is stopped for it.
         assertThat(run(admit(), false).get(120, TimeUnit.SECONDS).result()).isEqualTo(Map.of("ok", true, "value", "held"));
+        assertThat(idleA.isAlive()).isFalse();
     }
 
     @Test
     void aRunPastTheBoundWaitsItsTurnWhenTheWaitAllowsIt() throws Exception {
-        start(new SessionSandboxSettings(1, 1, 120_000, 0, 300_000));
+        start(new SessionSandboxSettings(SessionSandboxSettings.Per.SESSION, 1, 1, 120_000, 0, 300_000, 0));
         CompletableFuture<Governance.Run> first = run(admit(), true);
         assertThat(holding.tryAcquire(120, TimeUnit.SECONDS)).isTrue();
         String second = admit();
