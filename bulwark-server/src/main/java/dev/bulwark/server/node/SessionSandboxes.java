@@ -169,6 +169,12 @@ public final class SessionSandboxes {
         return q == null ? 0 : q.size();
     }
 
+    /** Process ids of a tenant's ready spares (tests, benchmarks). */
+    java.util.List<Long> sparePids(String tenant) {
+        var q = spares.get(tenant);
+        return q == null ? java.util.List.of() : q.stream().map(s -> s.process().pid()).toList();
+    }
+
     /** Session processes of this tenant that hold a place now, running or idle (tests). */
     int placed(String tenant) {
         Semaphore mine = ofTenant.get(tenant);

@@ -80,7 +80,13 @@ public final class SessionWorkers {
                             false, code.limits(limits)), loaded::complete,
                     workerId -> List.of(new Binding.Capability(envName, caps.grantToWorker(cap, workerId, key))));
             Message load = loaded.join();
-            if (!(load instanceof Message.DynamicLoaded)) return load;
+            if (!(load instanceof Message.DynamicLoaded)) {
+                // The session's process died under the load (killed, over its memory): not the code's fault.
+                if (!lease.process().isAlive()) {
+                    return new Message.CallFailed(0, ErrorCode.SANDBOX_CRASHED.code(), ErrorCode.SANDBOX_CRASHED.description());
+                }
+                return load;
+            }
             DeployedWorker w = dynamic.loaded(tenant, PARENT, runId);
             if (w == null) return new Message.CallFailed(0, ErrorCode.NOT_FOUND.code(), "the run's worker was evicted at once");
             CompletableFuture<Message> answer = new CompletableFuture<>();
