@@ -70,6 +70,11 @@ final class SandboxLauncher {
         confinement.release(name);
     }
 
+    /** A session's process runs one session's code: one ready isolate is what its next load needs. */
+    private int poolFor(String tenant) {
+        return DynamicWorkers.isSession(tenant) ? Math.min(poolSize, 1) : poolSize;
+    }
+
     /**
      * Removes what a sandbox of a session's run left (its run directory and its own data
      * directory, {@code tenant} being its key, which no other sandbox has). Only for those.
@@ -121,7 +126,7 @@ final class SandboxLauncher {
         cmd.add("dev.bulwark.objects.process.SandboxMain");
         cmd.addAll(List.of("--socket", socket.toString(), "--lib-dir", libDir.toString(),
                 "--data-dir", tenantData.toAbsolutePath().toString(),
-                "--heap-mb", Integer.toString(heapMb), "--pool", Integer.toString(poolSize),
+                "--heap-mb", Integer.toString(heapMb), "--pool", Integer.toString(poolFor(tenant)),
                 "--isolates-per-worker", Integer.toString(isolatesPerWorker),
                 "--object-idle-ms", Long.toString(objectIdleMs),
                 "--object-storage-idle-ms", Long.toString(objectStorageIdleMs),

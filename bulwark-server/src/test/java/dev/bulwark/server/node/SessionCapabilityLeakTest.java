@@ -117,6 +117,15 @@ class SessionCapabilityLeakTest {
         assertThat(sandboxA.loaded(workerB)).isNull();
         assertThat(sandboxB.loaded(workerA)).isNull();
 
+        // Nor can A's process reach B's worker by address (an RPC or fetch it forges): the node's check
+        // for a call from a sandbox finds nothing callable, as B's own process finds itself.
+        assertThat(node.callable(sandboxA.tenant(), invocationOf.get(a), new dev.bulwark.sandbox.ipc.Address.Worker(workerB)))
+                .isNull();
+        assertThat(node.callable(sandboxA.tenant(), invocationOf.get(b), new dev.bulwark.sandbox.ipc.Address.Worker(workerB)))
+                .isNull();
+        assertThat(node.callable(sandboxB.tenant(), invocationOf.get(b), new dev.bulwark.sandbox.ipc.Address.Worker(workerB)))
+                .isNotNull();
+
         // The table: B's TOOLS answers B's invocation on B's connection only.
         assertThat(caps.use(sandboxB, invocationOf.get(b), toolsOf.get(b)).target).isInstanceOf(Capabilities.Java.class);
         for (long claimed : new long[] {invocationOf.get(a), invocationOf.get(b)}) {

@@ -40,7 +40,7 @@ class SessionRunBench {
     static final WorkerCode CODE = SessionCapabilityLeakTest.code(
             "export default async (input, env) => env.TOOLS.call(\"desk.note\", {n: 1});");
 
-    record Sample(double wallMs, double cpuMs) {}
+    record Sample(double wallMs, double cpuMs, long rssMb) {}
 
     @Test
     void cost() throws Exception {
@@ -53,9 +53,10 @@ class SessionRunBench {
             }
         }
         System.out.println("BENCH load average at the end: " + ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
-        results.forEach((c, v) -> System.out.printf("BENCH %-5s wall ms %s median %.0f | cpu ms %s median %.0f%n", c,
+        results.forEach((c, v) -> System.out.printf("BENCH %-5s wall ms %s median %.0f | cpu ms %s median %.0f | rss MiB %s%n", c,
                 v.stream().map(x -> Math.round(x.wallMs())).toList(), median(v.stream().map(Sample::wallMs).toList()),
-                v.stream().map(x -> Math.round(x.cpuMs())).toList(), median(v.stream().map(Sample::cpuMs).toList())));
+                v.stream().map(x -> Math.round(x.cpuMs())).toList(), median(v.stream().map(Sample::cpuMs).toList()),
+                v.stream().map(Sample::rssMb).toList()));
     }
 
     private static Sample once(String kind) throws Exception {
@@ -107,7 +108,9 @@ class SessionRunBench {
                     .mapToLong(Map.Entry::getValue).sum()
                     + sandboxCpu.entrySet().stream().filter(e -> spares.contains(e.getKey()) && before.containsKey(e.getKey()))
                     .mapToLong(e -> before.get(e.getKey())).sum();
-            return new Sample(wall / 1e6, (nodeCpu + sandboxAfter - sandboxBefore) / 1e6);
+            long rss = node.supervisor().processes().stream().filter(p -> DynamicWorkers.isSession(p.tenant())
+                    && !spares.contains(p.pid())).mapToLong(SandboxProcess::residentBytes).max().orElse(0) >> 20;
+            return new Sample(wall / 1e6, (nodeCpu + sandboxAfter - sandboxBefore) / 1e6, rss);
         } finally {
             sampler.interrupt();
             node.close();
