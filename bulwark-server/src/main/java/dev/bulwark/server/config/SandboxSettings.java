@@ -18,10 +18,11 @@ import java.util.List;
  * @param websocketsPerObject WebSockets one durable object may hold open at once (the node refuses more with 429)
  * @param objectStorageIdleMs a live durable object whose storage was not used for this long has its
  *                           database connection closed (opened again at its next storage call); 0: never
+ * @param sessions           the processes of governed sessions' runs (one per run; how many at once, spares)
  */
 public record SandboxSettings(int processesPerTenant, int isolatesPerWorker, long rssCeilingMb, int poolSize,
                               List<String> jvmOptions, int dynamicWorkersMax, long objectIdleMs, Confine confine,
-                              int websocketsPerObject, long objectStorageIdleMs) {
+                              int websocketsPerObject, long objectStorageIdleMs, SessionSandboxSettings sessions) {
 
     /** {@code sandboxes.confine}: what the node does about OS confinement of its sandboxes. */
     public enum Confine {
@@ -74,21 +75,35 @@ public record SandboxSettings(int processesPerTenant, int isolatesPerWorker, lon
                 confine, websocketsPerObject, DEFAULT_OBJECT_STORAGE_IDLE_MS);
     }
 
+    public SandboxSettings(int processesPerTenant, int isolatesPerWorker, long rssCeilingMb, int poolSize,
+                           List<String> jvmOptions, int dynamicWorkersMax, long objectIdleMs, Confine confine,
+                           int websocketsPerObject, long objectStorageIdleMs) {
+        this(processesPerTenant, isolatesPerWorker, rssCeilingMb, poolSize, jvmOptions, dynamicWorkersMax, objectIdleMs,
+                confine, websocketsPerObject, objectStorageIdleMs, SessionSandboxSettings.DEFAULTS);
+    }
+
     /** These settings with another per-object WebSocket limit. */
     public SandboxSettings withWebsocketsPerObject(int limit) {
         return new SandboxSettings(processesPerTenant, isolatesPerWorker, rssCeilingMb, poolSize, jvmOptions,
-                dynamicWorkersMax, objectIdleMs, confine, limit, objectStorageIdleMs);
+                dynamicWorkersMax, objectIdleMs, confine, limit, objectStorageIdleMs, sessions);
     }
 
     /** These settings with another idle time before an object's database connection closes. */
     public SandboxSettings withObjectStorageIdleMs(long ms) {
         return new SandboxSettings(processesPerTenant, isolatesPerWorker, rssCeilingMb, poolSize, jvmOptions,
-                dynamicWorkersMax, objectIdleMs, confine, websocketsPerObject, ms);
+                dynamicWorkersMax, objectIdleMs, confine, websocketsPerObject, ms, sessions);
+    }
+
+    /** These settings with other bounds on the processes of sessions' runs. */
+    public SandboxSettings withSessions(SessionSandboxSettings s) {
+        return new SandboxSettings(processesPerTenant, isolatesPerWorker, rssCeilingMb, poolSize, jvmOptions,
+                dynamicWorkersMax, objectIdleMs, confine, websocketsPerObject, objectStorageIdleMs, s);
     }
 
     public SandboxSettings {
         jvmOptions = List.copyOf(jvmOptions);
         java.util.Objects.requireNonNull(confine, "confine");
+        java.util.Objects.requireNonNull(sessions, "sessions");
         if (processesPerTenant < 1 || isolatesPerWorker < 1 || rssCeilingMb < 1 || poolSize < 0 || dynamicWorkersMax < 1
                 || objectIdleMs < 1 || websocketsPerObject < 1 || objectStorageIdleMs < 0) {
             throw new IllegalArgumentException("sandbox settings out of range: " + processesPerTenant + ", "

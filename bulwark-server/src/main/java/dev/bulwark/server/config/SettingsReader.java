@@ -35,7 +35,8 @@ final class SettingsReader {
                     "request_body_bytes"),
             "sandboxes", Set.of("processes_per_tenant", "isolates_per_worker", "rss_ceiling_mb", "pool_size",
                     "dynamic_workers_max", "object_idle_ms", "object_storage_idle_ms", "websockets_per_object",
-                    "jvm_options", "confine"),
+                    "jvm_options", "confine", "session_process", "session_max", "session_max_per_tenant",
+                    "session_wait_ms", "session_spares", "session_spare_idle_ms", "session_idle_ms"),
             "egress", Set.of("allow", "allow_private_networks", "rules", "test_only_allow_loopback",
                     "max_response_bytes", "timeout_ms", "max_concurrent", "max_concurrent_per_tenant"),
             "front_door", Set.of("trusted_proxies", "colo", "max_concurrent_requests"),
@@ -174,7 +175,24 @@ final class SettingsReader {
                 }),
                 orDefault(get("sandboxes.websockets_per_object"), d.websocketsPerObject(),
                         v -> v.integer(1, Integer.MAX_VALUE, POSITIVE)),
-                nonNegativeLong("sandboxes.object_storage_idle_ms", d.objectStorageIdleMs()));
+                nonNegativeLong("sandboxes.object_storage_idle_ms", d.objectStorageIdleMs()))
+                .withSessions(sessionSandboxes());
+    }
+
+    private SessionSandboxSettings sessionSandboxes() throws ConfigException {
+        SessionSandboxSettings d = SessionSandboxSettings.DEFAULTS;
+        return new SessionSandboxSettings(
+                orDefault(get("sandboxes.session_process"), d.per(), v -> switch (v.nonEmptyString()) {
+                    case "session" -> SessionSandboxSettings.Per.SESSION;
+                    case "run" -> SessionSandboxSettings.Per.RUN;
+                    default -> throw v.invalid("\"session\" or \"run\"");
+                }),
+                orDefault(get("sandboxes.session_max"), d.max(), v -> v.integer(1, Integer.MAX_VALUE, POSITIVE)),
+                orDefault(get("sandboxes.session_max_per_tenant"), d.perTenant(), v -> v.integer(1, Integer.MAX_VALUE, POSITIVE)),
+                nonNegativeLong("sandboxes.session_wait_ms", d.waitMs()),
+                orDefault(get("sandboxes.session_spares"), d.spares(), v -> v.integer(0, 64, "an integer from 0 to 64")),
+                positiveLong("sandboxes.session_spare_idle_ms", d.spareIdleMs()),
+                nonNegativeLong("sandboxes.session_idle_ms", d.idleMs()));
     }
 
     private EgressSettings egress() throws ConfigException {

@@ -9,6 +9,7 @@ import dev.bulwark.sandbox.ipc.ErrorCode;
 import dev.bulwark.sandbox.ipc.Message;
 import dev.bulwark.sandbox.worker.WorkerCode;
 import dev.bulwark.server.node.Node;
+import dev.bulwark.server.node.SessionWorkers;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -391,6 +392,7 @@ public final class Governance implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("the tenant's audit session list cannot be written", e);
         }
+        node.sessionWorkers().prewarm(tenant); // its first run takes a started process (sessionproc.md)
         return view;
     }
 
@@ -511,6 +513,7 @@ public final class Governance implements AutoCloseable {
             if (view == null) throw notFound();
             Set<String> runs = liveRuns.remove(id);
             if (runs != null) runs.forEach(node::revokeCapability);
+            node.sessionWorkers().sessionEnded(id); // its sandbox process stops (now, or when its last run is over)
             return view;
         } finally {
             lock.unlock();
@@ -578,7 +581,7 @@ public final class Governance implements AutoCloseable {
         liveRuns.computeIfAbsent(id, k -> ConcurrentHashMap.newKeySet()).add(capName);
         Message outcome;
         try {
-            outcome = node.sessionWorkers().run(tenant, envelope, wrapped, "TOOLS", capName,
+            outcome = node.sessionWorkers().run(tenant, id, envelope, wrapped, "TOOLS", capName,
                     new SessionTools(this, tenant, id, (String) d.get("token")), "run", args);
         } finally {
             Set<String> runs = liveRuns.get(id);
@@ -591,6 +594,8 @@ public final class Governance implements AutoCloseable {
                 throw GovernanceException.of(500, "code_threw", thrown instanceof RpcError e ? e.toString() : "the code threw a value");
             }
             case Message.RpcResult r -> new Run(envelope, decodeOrNull(r.value()));
+            case Message.CallFailed f when f.code().equals(SessionWorkers.FULL) ->
+                    throw GovernanceException.retryLater(503, f.code(), f.message(), 1);
             case Message.CallFailed f -> {
                 ErrorCode c = ErrorCode.fromCode(f.code());
                 boolean own = f.code().equals(ErrorCode.WORKER_LOAD_FAILED.code());

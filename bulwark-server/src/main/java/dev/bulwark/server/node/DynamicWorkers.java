@@ -47,9 +47,25 @@ final class DynamicWorkers {
         return sandboxTenant.startsWith(GENERATED);
     }
 
-    /** The tenant a sandbox for generated code belongs to. */
+    /** The tenant a sandbox for generated code belongs to (a session's sandbox too, see {@link #sessionTenant}). */
     static String tenantOf(String sandboxTenant) {
-        return isGenerated(sandboxTenant) ? sandboxTenant.substring(GENERATED.length()) : sandboxTenant;
+        if (!isGenerated(sandboxTenant)) return sandboxTenant;
+        String rest = sandboxTenant.substring(GENERATED.length());
+        int session = rest.indexOf(':');
+        return session < 0 ? rest : rest.substring(0, session);
+    }
+
+    /**
+     * The tenant key of one sandbox process of {@code tenant} for a session's generated code
+     * ({@link SessionSandboxes}): generated code, but no other code shares the process.
+     */
+    static String sessionTenant(String tenant, long n) {
+        return GENERATED + tenant + ":s" + n;
+    }
+
+    /** Whether a sandbox tenant key is that of one session's sandbox ({@link #sessionTenant}). */
+    static boolean isSession(String sandboxTenant) {
+        return isGenerated(sandboxTenant) && sandboxTenant.indexOf(':', GENERATED.length()) >= 0;
     }
 
     /** The loaded dynamic worker with this id, or null (no use-order change: not a call). */
@@ -88,6 +104,12 @@ final class DynamicWorkers {
      */
     void load(String tenant, Message.LoadDynamic request, Consumer<Message> reply,
               java.util.function.Function<String, List<dev.bulwark.sandbox.worker.Binding>> envBindings) {
+        load(tenant, generatedTenant(tenant), request, reply, envBindings);
+    }
+
+    /** {@link #load(String, Message.LoadDynamic, Consumer, java.util.function.Function)} into the sandboxes of {@code sandboxTenant}. */
+    void load(String tenant, String sandboxTenant, Message.LoadDynamic request, Consumer<Message> reply,
+              java.util.function.Function<String, List<dev.bulwark.sandbox.worker.Binding>> envBindings) {
         String key = request.id() == null ? null : key(tenant, request.parentWorker(), request.id());
         if (request.bundle() == null) {
             DeployedWorker known = known(key);
@@ -96,7 +118,7 @@ final class DynamicWorkers {
             return;
         }
         String workerId = key == null ? "dyn-" + HexFormat.of().formatHex(randomBytes()) : "dyn-" + hash(key);
-        DeployedWorker worker = new DeployedWorker(workerId, generatedTenant(tenant), request.bundle(),
+        DeployedWorker worker = new DeployedWorker(workerId, sandboxTenant, request.bundle(),
                 request.envJson(), withEnvCapabilities(request.bindings(), envBindings.apply(workerId)),
                 request.networkAllowed(), request.limits());
         Message.WorkerLoadFailed failure = supervisor.deploy(worker, false);

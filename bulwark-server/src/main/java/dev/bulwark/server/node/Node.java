@@ -257,7 +257,8 @@ public final class Node implements AutoCloseable {
         });
         this.tails = new Tails(supervisor::tail, this::nextInvocationId);
         this.tenantWorkers = new TenantWorkers(dynamicWorkers, supervisor, settings.limits(), this::nextInvocationId);
-        this.sessionWorkers = new SessionWorkers(dynamicWorkers, supervisor, caps, settings.limits(), this::nextInvocationId);
+        this.sessionWorkers = new SessionWorkers(dynamicWorkers, supervisor, caps, settings.limits(), this::nextInvocationId,
+                new SessionSandboxes(supervisor, sb.sessions()));
         this.sockets = new SocketHub(supervisor, this::nextInvocationId, sb.websocketsPerObject());
         supervisor.sockets(sockets);
         sockets.facetTargets(o -> facets.startFor(o.objectId()));
@@ -1136,6 +1137,7 @@ public final class Node implements AutoCloseable {
         } catch (Exception e) {
             log.warn("stopping the front door: {}", e.toString());
         }
+        sessionWorkers.sandboxes().close();
         supervisor.close();
         confinement.close();
         egress.close();

@@ -70,6 +70,30 @@ final class SandboxLauncher {
         confinement.release(name);
     }
 
+    /** A session's process runs one session's code: one ready isolate is what its next load needs. */
+    private int poolFor(String tenant) {
+        return DynamicWorkers.isSession(tenant) ? Math.min(poolSize, 1) : poolSize;
+    }
+
+    /**
+     * Removes what a sandbox of a session's run left (its run directory and its own data
+     * directory, {@code tenant} being its key, which no other sandbox has). Only for those.
+     */
+    void discard(String name, String tenant) {
+        if (!DynamicWorkers.isSession(tenant)) return;
+        deleteTree(runDir.resolve(name));
+        deleteTree(dataDir.resolve("tenants").resolve(TenantNames.directoryName(tenant)));
+    }
+
+    private static void deleteTree(Path root) {
+        if (!Files.exists(root, java.nio.file.LinkOption.NOFOLLOW_LINKS)) return;
+        try (var paths = Files.walk(root)) {
+            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+        } catch (IOException | java.io.UncheckedIOException e) {
+            org.slf4j.LoggerFactory.getLogger(SandboxLauncher.class).warn("could not remove {}: {}", root, e.getMessage());
+        }
+    }
+
     Confinement confinement() {
         return confinement;
     }
@@ -102,7 +126,7 @@ final class SandboxLauncher {
         cmd.add("dev.bulwark.objects.process.SandboxMain");
         cmd.addAll(List.of("--socket", socket.toString(), "--lib-dir", libDir.toString(),
                 "--data-dir", tenantData.toAbsolutePath().toString(),
-                "--heap-mb", Integer.toString(heapMb), "--pool", Integer.toString(poolSize),
+                "--heap-mb", Integer.toString(heapMb), "--pool", Integer.toString(poolFor(tenant)),
                 "--isolates-per-worker", Integer.toString(isolatesPerWorker),
                 "--object-idle-ms", Long.toString(objectIdleMs),
                 "--object-storage-idle-ms", Long.toString(objectStorageIdleMs),

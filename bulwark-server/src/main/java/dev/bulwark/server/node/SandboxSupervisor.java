@@ -56,10 +56,57 @@ public final class SandboxSupervisor implements AutoCloseable {
         final List<SandboxProcess> live = new CopyOnWriteArrayList<>();
         volatile CompletableFuture<Void> ready = new CompletableFuture<>();
         int starting;
+        /** One process for one session's run ({@link #startSingle}): never replaced, gone with its process. */
+        final boolean single;
 
         Tenant(String name) {
-            this.name = name;
+            this(name, false);
         }
+
+        Tenant(String name, boolean single) {
+            this.name = name;
+            this.single = single;
+        }
+    }
+
+    /**
+     * Starts one sandbox process under {@code key}, a tenant key no other sandbox has (a session's
+     * run, {@link SessionSandboxes}), and waits for it: it is never replaced when it dies (its run
+     * fails, nothing else), and {@link #retire} ends it.
+     *
+     * @throws IOException when it could not start (no retry)
+     */
+    SandboxProcess startSingle(String key) throws IOException {
+        Tenant t = new Tenant(key, true);
+        if (closed) throw new IOException("the node is closing");
+        if (tenants.putIfAbsent(key, t) != null) throw new IllegalStateException("a sandbox key is in use: " + key);
+        String name = "sandbox-" + ids.incrementAndGet();
+        try {
+            long t0 = System.nanoTime();
+            var self = new java.util.concurrent.atomic.AtomicReference<SandboxProcess>();
+            SandboxProcess p = SandboxProcess.start(name, key, launcher, m -> unsolicited(self.get(), m), this::exited);
+            p.capHooks(capHooks);
+            self.set(p);
+            synchronized (t) {
+                t.live.add(p);
+                t.ready.complete(null);
+            }
+            log.debug("sandbox {} (pid {}) serves {} (up in {} ms)", name, p.pid(), key, (System.nanoTime() - t0) / 1_000_000);
+            return p;
+        } catch (IOException | RuntimeException e) {
+            tenants.remove(key, t);
+            launcher.release(name);
+            launcher.discard(name, key);
+            throw e;
+        }
+    }
+
+    /** Ends the process started by {@link #startSingle} for {@code key} (killed: it may have run hostile code). */
+    void retire(String key) {
+        Tenant t = tenants.get(key);
+        if (t == null || !t.single) return;
+        for (SandboxProcess p : t.live) p.kill("its session run is over");
+        if (t.live.isEmpty()) tenants.remove(key, t);
     }
 
     /**
@@ -76,7 +123,12 @@ public final class SandboxSupervisor implements AutoCloseable {
      * load hundreds of them at once; each comes back from its parent's code on its next call).
      */
     Message.WorkerLoadFailed deploy(DeployedWorker worker, boolean durable) {
-        Tenant t = tenants.computeIfAbsent(worker.tenant(), Tenant::new);
+        // A session's sandbox is started by startSingle only: a load after it is gone finds none.
+        Tenant t = DynamicWorkers.isSession(worker.tenant()) ? tenants.get(worker.tenant())
+                : tenants.computeIfAbsent(worker.tenant(), Tenant::new);
+        if (t == null) {
+            return new Message.WorkerLoadFailed(0, worker.name(), ErrorCode.SANDBOX_UNAVAILABLE.code(), "its sandbox is gone");
+        }
         t.workers.removeIf(w -> w.name().equals(worker.name()));
         if (durable) t.workers.add(worker);
         ensureStarted(t);
@@ -350,6 +402,7 @@ public final class SandboxSupervisor implements AutoCloseable {
     }
 
     private void ensureStarted(Tenant t) {
+        if (t.single) return; // started by startSingle, or gone
         synchronized (t) {
             int missing = processesPerTenant - t.live.size() - t.starting;
             for (int i = 0; i < missing; i++) {
@@ -473,6 +526,12 @@ public final class SandboxSupervisor implements AutoCloseable {
         SocketHub hub = sockets;
         if (hub != null) hub.sandboxGone(p);
         launcher.release(p.name());
+        if (t.single) { // a session's process: never replaced, nothing of it left behind
+            t.live.remove(p);
+            tenants.remove(p.tenant(), t);
+            launcher.discard(p.name(), p.tenant());
+            return;
+        }
         synchronized (t) {
             t.live.remove(p);
             if (t.live.isEmpty()) t.ready = new CompletableFuture<>();

@@ -216,6 +216,42 @@ class SettingsTest {
     }
 
     @Test
+    void session_sandboxes_default_to_one_per_session_sixteen_four_per_tenant_one_spare_and_are_read_from_bulwark_toml()
+            throws ConfigException {
+        project(dir, """
+                { "name": "w", "main": "index.js", "compatibility_date": "2025-09-01" }""");
+        assertThat(ProjectLoader.load(dir).settings().sandboxes().sessions())
+                .isEqualTo(new SessionSandboxSettings(SessionSandboxSettings.Per.SESSION, 16, 4, 10_000, 1, 300_000, 10_000));
+
+        write(dir, "bulwark.toml", """
+                [sandboxes]
+                session_process = "run"
+                session_max = 3
+                session_max_per_tenant = 2
+                session_wait_ms = 0
+                session_spares = 0
+                session_spare_idle_ms = 5000
+                session_idle_ms = 0
+                """);
+        assertThat(ProjectLoader.load(dir).settings().sandboxes().sessions())
+                .isEqualTo(new SessionSandboxSettings(SessionSandboxSettings.Per.RUN, 3, 2, 0, 0, 5000, 0));
+
+        write(dir, "bulwark.toml", """
+                [sandboxes]
+                session_max = 0
+                """);
+        assertThatThrownBy(() -> ProjectLoader.load(dir)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("sandboxes.session_max");
+
+        write(dir, "bulwark.toml", """
+                [sandboxes]
+                session_process = "tenant"
+                """);
+        assertThatThrownBy(() -> ProjectLoader.load(dir)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("sandboxes.session_process");
+    }
+
+    @Test
     void websockets_per_object_defaults_to_workers_number_and_must_be_positive() throws ConfigException {
         project(dir, """
                 { "name": "w", "main": "index.js", "compatibility_date": "2025-09-01" }""");

@@ -36,10 +36,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Cross-session leakage (issue 15) from a subverted sandbox's side: sessions A and B of one tenant
- * run at the same time in the tenant's sandbox for generated code, each with its own
- * {@code env.TOOLS}. The sandbox, which sees every capability id and invocation id it runs, forges
- * the protocol message a tool call is ({@code CapCall}) from A's invocation with B's TOOLS id. The
- * node refuses it (the tool never runs) and B's audit trail records the attempt.
+ * run at the same time, each with its own {@code env.TOOLS}, each in a sandbox process of its own
+ * (docs/notes/sessionproc.md). A's process, subverted, forges the protocol message a tool call is
+ * ({@code CapCall}) with B's TOOLS id, from A's invocation and claiming B's. The node refuses both
+ * (the tool never runs) and B's audit trail records each attempt.
  */
 @Timeout(value = 300, unit = TimeUnit.SECONDS)
 class SessionCapabilityLeakTest {
@@ -66,7 +66,7 @@ class SessionCapabilityLeakTest {
     }
 
     @Test
-    void aForgedToolCallWithAnotherSessionsCapabilityIdIsRefusedAndAuditedInThatSession() throws Exception {
+    void aForgedToolCallOnOneSessionsConnectionWithAnotherSessionsIdsIsRefusedAndAuditedInThatSession() throws Exception {
         node = Node.start(new Settings("127.0.0.1", 0, data, "acme", Limits.DEFAULTS, new SandboxSettings(1, 1, 1024, 0, List.of()),
                 EgressSettings.NONE, FrontDoorSettings.DEFAULTS, new ApiSettings(List.of())));
         Governance gov = node.governance();
@@ -99,26 +99,54 @@ class SessionCapabilityLeakTest {
             toolsOf.put(session, capId);
         }));
         assertThat(invocationOf.keySet()).containsExactlyInAnyOrder(a, b);
-        SandboxProcess sandbox = node.supervisor().processes().stream().filter(p -> p.runs(invocationOf.get(a))).findFirst().orElseThrow();
-        assertThat(sandbox.runs(invocationOf.get(b))).isTrue(); // both sessions run in the very same sandbox process
+        SandboxProcess sandboxA = runsIn(invocationOf.get(a));
+        SandboxProcess sandboxB = runsIn(invocationOf.get(b));
+        // The two sessions run at the same moment in two processes, each its session's only one.
+        assertThat(sandboxA).isNotSameAs(sandboxB);
+        assertThat(sandboxA.pid()).isNotEqualTo(sandboxB.pid());
+        assertThat(DynamicWorkers.isSession(sandboxA.tenant())).isTrue();
+        assertThat(sandboxA.tenant()).isNotEqualTo(sandboxB.tenant());
+        assertThat(sandboxA.runs(invocationOf.get(b))).isFalse();
+        assertThat(sandboxB.runs(invocationOf.get(a))).isFalse();
+        // Each process was given its own session's worker, and so its own TOOLS id, and nothing else.
+        Map<Long, String> workerOf = caps.invocationWorkers();
+        String workerA = workerOf.get(invocationOf.get(a));
+        String workerB = workerOf.get(invocationOf.get(b));
+        assertThat(capabilityIds(sandboxA, workerA)).containsExactly(toolsOf.get(a));
+        assertThat(capabilityIds(sandboxB, workerB)).containsExactly(toolsOf.get(b));
+        assertThat(sandboxA.loaded(workerB)).isNull();
+        assertThat(sandboxB.loaded(workerA)).isNull();
 
-        // The table: B's TOOLS answers B's invocation, not A's, though both run in that sandbox.
-        assertThat(caps.use(sandbox, invocationOf.get(b), toolsOf.get(b)).target).isInstanceOf(Capabilities.Java.class);
-        Capabilities.CapabilityException refused = org.junit.jupiter.api.Assertions.assertThrows(Capabilities.CapabilityException.class,
-                () -> caps.use(sandbox, invocationOf.get(a), toolsOf.get(b)));
-        assertThat(refused).hasMessage(Capabilities.NOT_GRANTED);
+        // Nor can A's process reach B's worker by address (an RPC or fetch it forges): the node's check
+        // for a call from a sandbox finds nothing callable, as B's own process finds itself.
+        assertThat(node.callable(sandboxA.tenant(), invocationOf.get(a), new dev.bulwark.sandbox.ipc.Address.Worker(workerB)))
+                .isNull();
+        assertThat(node.callable(sandboxA.tenant(), invocationOf.get(b), new dev.bulwark.sandbox.ipc.Address.Worker(workerB)))
+                .isNull();
+        assertThat(node.callable(sandboxB.tenant(), invocationOf.get(b), new dev.bulwark.sandbox.ipc.Address.Worker(workerB)))
+                .isNotNull();
 
-        // The forged protocol call, through the node's capability-call path.
-        byte[] args = StructuredValues.encode(List.of("desk.hold", Map.of("hold", false), Map.of("idempotencyKey", "forged")), 1 << 20);
-        calls.receive(sandbox, new Message.CapCall(invocationOf.get(a), 9_007_000_000_000L, toolsOf.get(b), "call", args));
-
-        // B's trail records the attempt (the notice is sent on a thread of its own: wait for it, bounded).
-        List<String> refusals = List.of();
-        for (int i = 0; i < 600 && refusals.isEmpty(); i++) {
-            refusals = refusals(gov, b);
-            if (refusals.isEmpty()) Thread.sleep(100);
+        // The table: B's TOOLS answers B's invocation on B's connection only.
+        assertThat(caps.use(sandboxB, invocationOf.get(b), toolsOf.get(b)).target).isInstanceOf(Capabilities.Java.class);
+        for (long claimed : new long[] {invocationOf.get(a), invocationOf.get(b)}) {
+            Capabilities.CapabilityException refused = org.junit.jupiter.api.Assertions.assertThrows(Capabilities.CapabilityException.class,
+                    () -> caps.use(sandboxA, claimed, toolsOf.get(b)));
+            assertThat(refused).hasMessage(Capabilities.NOT_GRANTED);
         }
-        assertThat(refusals).containsExactly("capability_not_held");
+
+        // The forged protocol calls on A's connection, through the node's capability-call path: from A's
+        // own invocation, and as B's invocation (what a subverted process running both could send before).
+        byte[] args = StructuredValues.encode(List.of("desk.hold", Map.of("hold", false), Map.of("idempotencyKey", "forged")), 1 << 20);
+        calls.receive(sandboxA, new Message.CapCall(invocationOf.get(a), 9_007_000_000_000L, toolsOf.get(b), "call", args));
+        calls.receive(sandboxA, new Message.CapCall(invocationOf.get(b), 9_007_000_000_001L, toolsOf.get(b), "call", args));
+
+        // B's trail records both attempts (the notice is sent on a thread of its own: wait for it, bounded).
+        List<String> refusals = List.of();
+        for (int i = 0; i < 600 && refusals.size() < 2; i++) {
+            refusals = refusals(gov, b);
+            if (refusals.size() < 2) Thread.sleep(100);
+        }
+        assertThat(refusals).containsExactly("capability_not_held", "capability_not_held");
         assertThat(refusals(gov, a)).isEmpty();
 
         release.countDown();
@@ -128,6 +156,20 @@ class SessionCapabilityLeakTest {
         assertThat(effects).containsExactlyInAnyOrder(a + " own", b + " own");
         assertThat(gov.session("acme", b).get("toolCalls")).isEqualTo(1L);
         assertThat(gov.audit("acme", b).get("firstBroken")).isEqualTo(0L);
+    }
+
+    SandboxProcess runsIn(long invocation) {
+        List<SandboxProcess> in = node.supervisor().processes().stream().filter(p -> p.runs(invocation)).toList();
+        assertThat(in).hasSize(1);
+        return in.getFirst();
+    }
+
+    /** The capability ids the node sent {@code sandbox} with {@code worker}'s load (its env's stubs). */
+    static List<Long> capabilityIds(SandboxProcess sandbox, String worker) {
+        SandboxProcess.Loaded loaded = sandbox.loaded(worker);
+        assertThat(loaded).isNotNull();
+        return loaded.worker().bindings().stream().filter(x -> x instanceof dev.bulwark.sandbox.worker.Binding.Capability)
+                .map(x -> ((dev.bulwark.sandbox.worker.Binding.Capability) x).capId()).toList();
     }
 
     @SuppressWarnings("unchecked")
