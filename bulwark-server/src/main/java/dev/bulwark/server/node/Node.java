@@ -511,7 +511,12 @@ public final class Node implements AutoCloseable {
      * slow path (then nothing was done).
      */
     private boolean callAtOnce(String tenant, Message.CallStart call, java.util.function.Consumer<Message> reply) {
-        if (Facets.concerns(call.target())) return false;
+        if (Facets.concerns(call.target())) {
+            if (call.body() != null && call.body().length > AT_ONCE_BODY_BYTES) return false;
+            if (!facets.callAtOnce(tenant, call, reply)) return false;
+            relayedCalls.incrementAndGet();
+            return true;
+        }
         if (call.target() instanceof Address.DurableObject o && ObjectDirectory.runsInNode(o)) return false;
         if (call.body() != null && call.body().length > AT_ONCE_BODY_BYTES) return false;
         DeployedWorker target = callable(tenant, call.invocationId(), call.target());
