@@ -32,6 +32,9 @@ import java.util.List;
 final class FacetRouteHandler {
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(FacetRouteHandler.class);
 
+    private static final java.util.Set<String> HOP_BY_HOP = java.util.Set.of("connection", "keep-alive", "transfer-encoding",
+            "te", "upgrade", "proxy-connection", "trailer", "content-length");
+
     private FacetRouteHandler() {}
 
     static void serve(Node node, FacetRoute route, DeployedWorker worker, Request request, Response response,
@@ -80,7 +83,9 @@ final class FacetRouteHandler {
         }
         response.setStatus(answer.status());
         for (HttpHeader h : answer.headers()) {
-            if (!h.name().startsWith(":")) response.getHeaders().add(h.name(), h.value());
+            // As ResponseRelay: no hop-by-hop field passes; the length is the whole body's (Jetty's own).
+            String name = h.name().toLowerCase(java.util.Locale.ROOT);
+            if (!name.startsWith(":") && !HOP_BY_HOP.contains(name)) response.getHeaders().add(h.name(), h.value());
         }
         byte[] out = answer.body();
         if (method.equals("HEAD") || out.length == 0) response.write(true, null, callback);
