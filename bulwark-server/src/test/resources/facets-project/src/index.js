@@ -47,8 +47,10 @@ export class Supervisor extends DurableObject {
       const code = await this.ctx.storage.get('code:' + app);
       const version = (await this.ctx.storage.get('ver:' + app)) ?? 0;
       if (code === undefined) throw new Error('no code for ' + app);
+      // Uploaded with ?env=1: the app's env has a plain value and a capability (a function).
+      const env = (await this.ctx.storage.get('env:' + app)) ? { PLAIN: 'plain', CAP: () => 'cap' } : undefined;
       const worker = this.env.LOADER.get(this.ctx.id + ':' + app + ':' + version, () => ({
-        compatibilityDate: '2025-09-01', mainModule: 'app.js', modules: { 'app.js': code } }));
+        compatibilityDate: '2025-09-01', mainModule: 'app.js', modules: { 'app.js': code }, env }));
       return { class: worker.getDurableObjectClass('App') };
     });
   }
@@ -60,7 +62,8 @@ export class Supervisor extends DurableObject {
       switch (op) {
         case 'code': {
           const version = ((await this.ctx.storage.get('ver:' + app)) ?? 0) + 1;
-          await this.ctx.storage.put({ ['code:' + app]: await request.text(), ['ver:' + app]: version });
+          await this.ctx.storage.put({ ['code:' + app]: await request.text(), ['ver:' + app]: version,
+            ['env:' + app]: url.searchParams.get('env') === '1' });
           this.ctx.facets.abort(app, 'new code for ' + app);
           return new Response('version ' + version);
         }

@@ -42,7 +42,7 @@ final class SettingsReader {
             "front_door", Set.of("trusted_proxies", "colo", "max_concurrent_requests"),
             "api", Set.of("keys"),
             "facets", Set.of("max_facets", "max_bytes_per_facet", "max_bytes_total", "cpu_ms_per_period", "period_ms",
-                    "requests_per_second"),
+                    "requests_per_second", "route_prefix", "route_object"),
             "secrets", Set.of(),
             "governance", GovernanceReader.KEYS);
 
@@ -339,7 +339,17 @@ final class SettingsReader {
                 nonNegativeLong("facets.max_bytes_total", d.maxBytesTotal()),
                 nonNegativeLong("facets.cpu_ms_per_period", d.cpuMsPerPeriod()),
                 positiveLong("facets.period_ms", d.periodMs()),
-                nonNegativeLong("facets.requests_per_second", d.requestsPerSecond()));
+                nonNegativeLong("facets.requests_per_second", d.requestsPerSecond()),
+                orDefault(get("facets.route_prefix"), null, v -> {
+                    String p = v.string();
+                    if (!FacetSettings.isPrefix(p)) throw v.invalid("\"/\" or a path like \"/apps\" (no trailing '/', '*', '?' or '%')");
+                    return p;
+                }),
+                orDefault(get("facets.route_object"), FacetSettings.DEFAULT_ROUTE_OBJECT, v -> {
+                    String o = v.string();
+                    if (o.isEmpty() || o.length() > 1024) throw v.invalid("a non-empty object name");
+                    return o;
+                }));
     }
 
     private long nonNegativeLong(String key, long dflt) throws ConfigException {

@@ -115,6 +115,12 @@ public final class FrontDoor extends Handler.Abstract {
             ErrorResponse.write(response, callback, ErrorCode.NOT_FOUND, "no worker is routed for this host", null);
             return;
         }
+        // Issue 14: a configured route to the built-in facet supervisor skips the worker's sandbox.
+        dev.bulwark.server.node.FacetRoute facetRoute = node.facetRoute(worker, path);
+        if (facetRoute != null) {
+            FacetRouteHandler.serve(node, facetRoute, worker, request, response, callback);
+            return;
+        }
         long invocationId = node.nextInvocationId();
         String requestId = LogHub.requestId(invocationId);
         String loadError = node.loadError(worker.name());

@@ -385,6 +385,7 @@ public final class Node implements AutoCloseable {
             for (int i = 0; i < projects.size(); i++) {
                 ProjectConfig project = projects.get(i);
                 node.deploy(deployed.get(i), project.routes(), project.sourceRoot(), project.workersDev(), false);
+                node.facetRoute(deployed.get(i), project.settings().facets());
             }
             if (projects.size() == 1) node.router.defaultWorker(projects.getFirst().name());
             dev.bulwark.server.governance.ConfiguredGovernance.apply(node, projects); // issue 15: tools and policies of the settings
@@ -511,7 +512,12 @@ public final class Node implements AutoCloseable {
      * slow path (then nothing was done).
      */
     private boolean callAtOnce(String tenant, Message.CallStart call, java.util.function.Consumer<Message> reply) {
-        if (Facets.concerns(call.target())) return false;
+        if (Facets.concerns(call.target())) {
+            if (call.body() != null && call.body().length > AT_ONCE_BODY_BYTES) return false;
+            if (!facets.callAtOnce(tenant, call, reply)) return false;
+            relayedCalls.incrementAndGet();
+            return true;
+        }
         if (call.target() instanceof Address.DurableObject o && ObjectDirectory.runsInNode(o)) return false;
         if (call.body() != null && call.body().length > AT_ONCE_BODY_BYTES) return false;
         DeployedWorker target = callable(tenant, call.invocationId(), call.target());
@@ -610,6 +616,24 @@ public final class Node implements AutoCloseable {
                 return facets.recordOf(dev.bulwark.sandbox.ipc.FacetIds.id(parent.objectId(), app));
             }
         };
+    }
+
+    /** The projects' routes to the built-in supervisor, by worker name ({@code facets.route_prefix}). */
+    private final java.util.Map<String, FacetRoute> facetRoutes = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private void facetRoute(DeployedWorker worker, dev.bulwark.server.config.FacetSettings settings) {
+        if (settings.routePrefix() == null) facetRoutes.remove(worker.name());
+        else facetRoutes.put(worker.name(), new FacetRoute(worker.tenant(), settings.routePrefix(), settings.routeObject()));
+    }
+
+    /**
+     * The route to the built-in supervisor that takes a request for {@code worker} at {@code path},
+     * or null (the worker serves it). Read by the front door on every request: one map lookup.
+     */
+    public FacetRoute facetRoute(DeployedWorker worker, String path) {
+        if (facetRoutes.isEmpty()) return null;
+        FacetRoute r = facetRoutes.get(worker.name());
+        return r != null && r.rest(path) != null ? r : null;
     }
 
     /** What the node recorded of every facet it ran since it started (the admin API's {@code facets}). */

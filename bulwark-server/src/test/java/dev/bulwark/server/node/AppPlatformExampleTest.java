@@ -129,5 +129,8 @@ class AppPlatformExampleTest {
         assertThat(send("GET", "/z/anything", null).statusCode()).isEqualTo(404);
         assertThat(send("PUT", "/_apps/_secret", counter).statusCode()).isEqualTo(400);
         assertThat(send("PUT", "/_apps/a%2Fb", counter).statusCode()).isEqualTo(400);
+        // facets.route_prefix "/" (wrangler.jsonc): every request went from the front door straight to
+        // the supervisor; the worker in front never ran, so it never called it.
+        assertThat(node.relayedCalls()).isZero();
     }
 }

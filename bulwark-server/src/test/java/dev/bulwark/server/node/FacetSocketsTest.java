@@ -115,4 +115,87 @@ class FacetSocketsTest {
         assertThat(alice.closed).isNotDone();
         assertThat(bob.closed).isNotDone();
     }
+
+    /** A facet with a plain socket ({@code server.accept()}) and a hibernatable one with an automatic answer. */
+    static final String OTHER_SOCKETS = """
+            import { DurableObject } from 'cloudflare:workers';
+            export class App extends DurableObject {
+              async fetch(request) {
+                const path = new URL(request.url).pathname;
+                if (path === '/plain') {
+                  const [client, server] = Object.values(new WebSocketPair());
+                  server.accept();
+                  let n = 0;
+                  server.addEventListener('message', (e) => { n++; server.send(`plain: ${e.data} #${n}`); });
+                  server.addEventListener('close', (e) => { this.ctx.storage.put('plainClosed', e.code); });
+                  return new Response(null, { status: 101, webSocket: client });
+                }
+                if (path === '/auto') {
+                  this.ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('ping', 'pong'));
+                  const [client, server] = Object.values(new WebSocketPair());
+                  this.ctx.acceptWebSocket(server);
+                  return new Response(null, { status: 101, webSocket: client });
+                }
+                if (path === '/state') {
+                  const auto = this.ctx.getWebSocketAutoResponse();
+                  return Response.json({ plainClosed: (await this.ctx.storage.get('plainClosed')) ?? null,
+                    heard: (await this.ctx.storage.get('heard')) ?? 0, auto: auto ? auto.request + '/' + auto.response : null });
+                }
+                return new Response('no such path', { status: 404 });
+              }
+              async webSocketMessage(ws, message) {
+                const heard = ((await this.ctx.storage.get('heard')) ?? 0) + 1;
+                await this.ctx.storage.put('heard', heard);
+                ws.send(`heard ${message} #${heard}`);
+              }
+            }
+            """;
+
+    String state() throws Exception {
+        HttpResponse<String> r = TestProjects.HTTP.send(TestProjects.request(node, "/w1/app/X/state").build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        return r.body();
+    }
+
+    @Test
+    void aFacetsPlainAcceptedSocketWorksThroughItsSupervisorAndHearsTheClose() throws Exception {
+        node = TestProjects.serve(data, "facets-project");
+        post("/w1/code/X", OTHER_SOCKETS);
+        WebSocketsTest.Client c = connect("/w1/ws/X/plain");
+        c.send("one");
+        assertThat(c.next()).isEqualTo("plain: one #1");
+        c.send("two");
+        assertThat(c.next()).as("the same instance's listener, its closure state kept").isEqualTo("plain: two #2");
+        // A plain socket does not go to the Hibernation API's handler.
+        assertThat(state()).contains("\"heard\":0");
+        c.ws.sendClose(1000, "bye").join();
+        assertThat(c.closed.get(60, TimeUnit.SECONDS)).isEqualTo(1000);
+        await().atMost(Duration.ofSeconds(60)).until(() -> state().contains("\"plainClosed\":1000"));
+    }
+
+    @Test
+    void aFacetsAutoResponseAnswersWithoutWakingItsHandler() throws Exception {
+        node = TestProjects.serve(data, "facets-project");
+        post("/w1/code/X", OTHER_SOCKETS);
+        WebSocketsTest.Client c = connect("/w1/ws/X/auto");
+        c.send("ping");
+        assertThat(c.next()).isEqualTo("pong");
+        c.send("ping");
+        assertThat(c.next()).isEqualTo("pong");
+        assertThat(state()).as("the handler never ran for the pings").contains("\"heard\":0").contains("\"auto\":\"ping/pong\"");
+        c.send("hello");
+        assertThat(c.next()).isEqualTo("heard hello #1");
+        // After its sandbox died, the automatic answer still comes from the node (the facet not started for it).
+        List<Long> pids = node.supervisor().pids(DynamicWorkers.generatedTenant("facets"));
+        ProcessHandle.of(pids.get(0)).orElseThrow().destroyForcibly();
+        await().atMost(Duration.ofSeconds(60)).until(() -> {
+            List<Long> now = node.supervisor().pids(DynamicWorkers.generatedTenant("facets"));
+            return now.stream().noneMatch(pids::contains);
+        });
+        c.send("ping");
+        assertThat(c.next()).isEqualTo("pong");
+        c.send("again");
+        assertThat(c.next()).isEqualTo("heard again #2");
+    }
 }
