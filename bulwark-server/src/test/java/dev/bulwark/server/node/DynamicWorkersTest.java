@@ -132,6 +132,17 @@ class DynamicWorkersTest {
     }
 
     @Test
+    void aLoaderForgetsOldIdsButTheNodeStillDecidesWhetherTheCallbackRuns() throws Exception {
+        JsonNode r = json.readTree(body("/forgotten?tag=forgotten"));
+        assertThat(r.get("first").asText()).isEqualTo("first");
+        // Forgotten by the parent's loader, still loaded in the node: the new callback does not run.
+        assertThat(r.get("stillLoaded").asText()).isEqualTo("first");
+        // Evicted by the node: it loads again from the callback of the get() that re-learned the id
+        // (the forgotten entry's "first" callback is gone with it).
+        assertThat(r.get("afterEviction").asText()).isEqualTo("second");
+    }
+
+    @Test
     void entrypointsModulesAndTypes() throws Exception {
         JsonNode e = json.readTree(body("/entrypoint"));
         assertThat(e.get("a").asText()).isEqualTo("admin entrypoint");
