@@ -328,7 +328,7 @@ export function resolveDurableObjectClass(value) {
 }
 Object.defineProperty(WorkerStub.prototype, Symbol.toStringTag, { value: 'WorkerStub', configurable: true });
 
-// The ids a loader remembers (most recently asked first to stay). An id it forgot costs one
+// How many ids a loader remembers (the most recently asked for are kept). An id it forgot costs one
 // question to the node on its next get(): the node still knows what is loaded, so the callback
 // runs only if the id is not loaded, and it is then the callback of that latest get(), as in
 // workerd. Without a bound, a parent asked for 10,000 ids kept 10,000 callbacks (and whatever
