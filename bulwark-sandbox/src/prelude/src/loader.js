@@ -328,9 +328,16 @@ export function resolveDurableObjectClass(value) {
 }
 Object.defineProperty(WorkerStub.prototype, Symbol.toStringTag, { value: 'WorkerStub', configurable: true });
 
+// How many ids a loader remembers (the most recently asked for are kept). An id it forgot costs one
+// question to the node on its next get(): the node still knows what is loaded, so the callback
+// runs only if the id is not loaded, and it is then the callback of that latest get(), as in
+// workerd. Without a bound, a parent asked for 10,000 ids kept 10,000 callbacks (and whatever
+// code they close over) for the isolate's whole life.
+const MAX_REMEMBERED_IDS = 1024;
+
 class WorkerLoader {
   #binding;
-  #cache = new Map(); // id -> Loadable: per parent worker (this binding lives in one worker's env)
+  #cache = new Map(); // id -> Loadable: per parent worker (this binding lives in one worker's env), in order of use
   constructor(token, binding) {
     if (token !== INTERNAL) throw new TypeError('Illegal constructor');
     this.#binding = binding;
@@ -338,11 +345,15 @@ class WorkerLoader {
   get(id, getCode) {
     if (typeof id !== 'string') throw new TypeError("Failed to execute 'get' on 'WorkerLoader': parameter 1 is not of type 'string'.");
     if (typeof getCode !== 'function') throw new TypeError("Failed to execute 'get' on 'WorkerLoader': parameter 2 is not a function.");
-    let loadable = this.#cache.get(id);
+    const cache = this.#cache;
+    let loadable = cache.get(id);
     if (loadable === undefined) {
       loadable = new Loadable(this.#binding, id, getCode);
-      this.#cache.set(id, loadable);
+      if (cache.size >= MAX_REMEMBERED_IDS) forgetOldest(cache);
+    } else {
+      cache.delete(id); // moved to the most recently used end
     }
+    cache.set(id, loadable);
     return new WorkerStub(INTERNAL, loadable);
   }
   load(code) {
@@ -350,6 +361,16 @@ class WorkerLoader {
   }
 }
 Object.defineProperty(WorkerLoader.prototype, Symbol.toStringTag, { value: 'WorkerLoader', configurable: true });
+
+/** Drops the least recently used id that is not loading now (a load in flight keeps its entry, so it is never started twice). */
+function forgetOldest(cache) {
+  for (const [id, loadable] of cache) {
+    if (loadable.loading === null) {
+      cache.delete(id);
+      return;
+    }
+  }
+}
 
 export function makeLoader(binding) {
   return new WorkerLoader(INTERNAL, binding);

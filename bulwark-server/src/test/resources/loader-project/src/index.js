@@ -127,6 +127,19 @@ export default {
           missing: await attempt(() => calc.nothing()),
         });
       }
+      case "/forgotten": {
+        // A loader remembers at most 1024 ids: past them it forgets the least recently used, and
+        // its next get() asks the node (which still knows what is loaded).
+        const tag = q.get("tag");
+        const make = (text) => () => code(`export default { fetch() { return new Response(${JSON.stringify(text)}); } };`);
+        const call = async (id, text) => (await env.LOADER.get(id, make(text)).getEntrypoint().fetch("http://dyn/")).text();
+        const first = await call(tag, "first");
+        for (let i = 0; i < 1100; i++) env.LOADER.get(`${tag}-unused-${i}`, make("never")); // never called: nothing loads
+        const stillLoaded = await call(tag, "second");
+        for (let i = 0; i < 3; i++) await call(`${tag}-evict-${i}`, "evictor"); // past the tenant's budget of 3
+        const afterEviction = await call(tag, "third");
+        return Response.json({ first, stillLoaded, afterEviction });
+      }
       case "/spin": {
         const worker = env.LOADER.load(code(`export default { fetch() { while (true) {} } };`, { limits: { cpuMs: 20 } }));
         return Response.json(await attempt(() => worker.getEntrypoint().fetch("http://dyn/")));

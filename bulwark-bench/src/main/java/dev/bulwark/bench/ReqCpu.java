@@ -29,11 +29,19 @@ import java.util.TreeMap;
  * For each path: W warm-up requests, then R rounds of N requests; per round the CPU µs per
  * request of the node, of each sandbox JVM and of the whole tree; at the end the median round.
  * {@code --threads} adds, for the median round, the CPU per request of each thread name group.
+ * A path may hold {@code {n}}: each request fills it with a new number (a new dynamic worker id).
  * The client is a raw HTTP/1.1 socket (the least CPU of its own, outside the measured tree).
  */
 public final class ReqCpu {
 
     private static final long TICK_US = 10_000; // USER_HZ = 100
+    /** Fills "{n}" in a path with a number never used before in this run (a new dynamic worker id per request). */
+    private static long uniques = System.currentTimeMillis() * 1000;
+
+    private static String unique(String path) {
+        return path.contains("{n}") ? path.replace("{n}", Long.toString(uniques++)) : path;
+    }
+
 
     public static void main(String[] args) throws Exception {
         int port = Integer.parseInt(args[0]);
@@ -52,7 +60,7 @@ public final class ReqCpu {
         }
         try (Client c = new Client(port)) {
             for (String path : paths) {
-                for (int i = 0; i < warm; i++) c.get(path);
+                for (int i = 0; i < warm; i++) c.get(unique(path));
                 List<double[]> results = new ArrayList<>();
                 List<Map<String, Double>> perThread = new ArrayList<>();
                 List<double[]> wakes = new ArrayList<>();
@@ -62,7 +70,7 @@ public final class ReqCpu {
                     long[] p0 = procTicks(tree);
                     long[] v0 = wakeups(tree);
                     long w0 = System.nanoTime();
-                    for (int i = 0; i < n; i++) c.get(path);
+                    for (int i = 0; i < n; i++) c.get(unique(path));
                     long wall = System.nanoTime() - w0;
                     long[] p1 = procTicks(tree);
                     long[] v1 = wakeups(tree);

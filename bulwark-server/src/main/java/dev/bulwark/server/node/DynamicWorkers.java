@@ -118,6 +118,7 @@ final class DynamicWorkers {
             return;
         }
         String workerId = key == null ? "dyn-" + HexFormat.of().formatHex(randomBytes()) : "dyn-" + hash(key);
+        awaitUnloaded(workerId);
         DeployedWorker worker = new DeployedWorker(workerId, sandboxTenant, request.bundle(),
                 request.envJson(), withEnvCapabilities(request.bindings(), envBindings.apply(workerId)),
                 request.networkAllowed(), request.limits());
@@ -131,10 +132,38 @@ final class DynamicWorkers {
         }
         List<DeployedWorker> evicted = remember(key, worker);
         for (DeployedWorker w : evicted) {
-            supervisor.undeploy(w.tenant(), w.name());
+            try {
+                supervisor.undeploy(w.tenant(), w.name());
+            } finally {
+                unloaded(w.name());
+            }
             onUnload.accept(w.name());
         }
         reply.accept(new Message.DynamicLoaded(request.callId(), workerId));
+    }
+
+    /**
+     * Ids taken out of the tables whose UnloadWorker is not sent yet. An id of a get() key is the
+     * same every time it is loaded, so a load of it must wait until the unloading of its previous
+     * instance has gone out: otherwise that late UnloadWorker would unload the new instance in the
+     * sandbox while this table says it is loaded (every call would then fail with not_found).
+     */
+    private final java.util.Set<String> unloading = new java.util.HashSet<>();
+
+    private synchronized void awaitUnloaded(String workerId) {
+        boolean interrupted = false;
+        while (unloading.contains(workerId)) {
+            try {
+                wait();
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) Thread.currentThread().interrupt();
+    }
+
+    private synchronized void unloaded(String workerId) {
+        if (unloading.remove(workerId)) notifyAll();
     }
 
     /**
@@ -171,8 +200,15 @@ final class DynamicWorkers {
             String workerId = idsByKey.remove(key(tenant, parent, id));
             w = workerId == null ? null : loaded.remove(workerId);
             if (workerId != null) byId.remove(workerId);
+            if (w != null) unloading.add(w.name());
         }
-        if (w != null) supervisor.undeploy(w.tenant(), w.name());
+        if (w != null) {
+            try {
+                supervisor.undeploy(w.tenant(), w.name());
+            } finally {
+                unloaded(w.name());
+            }
+        }
     }
 
     synchronized int size() {
@@ -198,6 +234,7 @@ final class DynamicWorkers {
             it.remove();
             byId.remove(w.name());
             idsByKey.values().remove(w.name());
+            unloading.add(w.name());
             evicted.add(w);
             ofTenant--;
         }

@@ -833,6 +833,13 @@ public final class Node implements AutoCloseable {
      * lets them go at once (an export's disposer runs in the parent), so a refused load leaks none.
      */
     void loadDynamic(Capabilities.Peer from, Message.LoadDynamic request, java.util.function.Consumer<Message> reply) {
+        if (request.bundle() == null && request.envCaps() == null) {
+            // "Is this id loaded?" waits for nothing (a map lookup): answered here, on the reader
+            // thread, not on a thread of its own (dynpath: one hand-over less on a cold get()).
+            // The answer is queued for the writer: a reader never blocks on a sandbox's socket.
+            loadDynamic(from.tenant(), request, from instanceof SandboxProcess p ? p::post : reply, workerId -> List.of());
+            return;
+        }
         byte[] envCaps;
         try {
             envCaps = request.envCaps() == null ? null

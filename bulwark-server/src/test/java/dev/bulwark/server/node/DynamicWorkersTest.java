@@ -115,6 +115,34 @@ class DynamicWorkersTest {
     }
 
     @Test
+    void aReplacedParentFindsItsLoadedWorkersWithoutRunningTheirCallbacks() throws Exception {
+        assertThat(body("/get?id=kept")).startsWith("dyn kept hi undefined callbacks=");
+        List<Long> pids = node.supervisor().pids("loader");
+        assertThat(pids).hasSize(1);
+        ProcessHandle.of(pids.getFirst()).orElseThrow().destroyForcibly();
+        await().atMost(Duration.ofSeconds(60)).until(() -> {
+            List<Long> now = node.supervisor().pids("loader");
+            return now.size() == 1 && !now.equals(pids);
+        });
+        // The new parent's loader has seen no id (its callback count starts at 0); the node answers
+        // that "kept" is still loaded in the sandbox for generated code, so the callback does not run.
+        assertThat(body("/get?id=kept")).isEqualTo("dyn kept hi undefined callbacks=0");
+        // An id the node does not have: the callback runs, once.
+        assertThat(body("/get?id=fresh-after-restart")).isEqualTo("dyn fresh-after-restart hi undefined callbacks=1");
+    }
+
+    @Test
+    void aLoaderForgetsOldIdsButTheNodeStillDecidesWhetherTheCallbackRuns() throws Exception {
+        JsonNode r = json.readTree(body("/forgotten?tag=forgotten"));
+        assertThat(r.get("first").asText()).isEqualTo("first");
+        // Forgotten by the parent's loader, still loaded in the node: the new callback does not run.
+        assertThat(r.get("stillLoaded").asText()).isEqualTo("first");
+        // Evicted by the node: it loads again from the callback of the get() that re-learned the id
+        // (the forgotten entry's "first" callback is gone with it).
+        assertThat(r.get("afterEviction").asText()).isEqualTo("second");
+    }
+
+    @Test
     void entrypointsModulesAndTypes() throws Exception {
         JsonNode e = json.readTree(body("/entrypoint"));
         assertThat(e.get("a").asText()).isEqualTo("admin entrypoint");
