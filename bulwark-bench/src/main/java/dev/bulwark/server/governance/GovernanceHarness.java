@@ -62,9 +62,10 @@ public final class GovernanceHarness {
         switch (mode) {
             case "calls" -> calls(Integer.parseInt(opt.getOrDefault("runs", "40")));
             case "cpu" -> cpu(Integer.parseInt(opt.getOrDefault("n", "3000")));
+            case "steps" -> steps(Integer.parseInt(opt.getOrDefault("n", "3000")));
             case "flood" -> flood(Integer.parseInt(opt.getOrDefault("n", "200")), Integer.parseInt(opt.getOrDefault("clients", "16")),
                     Integer.parseInt(opt.getOrDefault("per-tenant", "2")));
-            default -> throw new IllegalArgumentException("mode is calls or flood");
+            default -> throw new IllegalArgumentException("mode is calls, cpu, steps or flood");
         }
         System.out.println("load average at end: " + loadAverage());
         System.exit(0);
@@ -144,6 +145,71 @@ public final class GovernanceHarness {
         } finally {
             s.stop();
             t.drop();
+        }
+    }
+
+    /**
+     * Where a mediated call's CPU goes: each step of {@code Governance.mediate} timed alone (the calling
+     * thread's CPU time, p50/p99 over {@code n} after {@code n/3} warm-up), next to the whole call.
+     */
+    static void steps(int n) throws Exception {
+        GovernanceBench.NodeState s = new GovernanceBench.NodeState();
+        s.start();
+        GovernanceBench b = new GovernanceBench();
+        GovernanceBench.PolicyState p = new GovernanceBench.PolicyState();
+        p.setup();
+        try {
+            s.session();
+            s.node.javaObjects().register(dev.bulwark.objects.java.JavaObjectClass.javaOnly("BenchSteps", ctx -> new BenchSteps(ctx.storage()),
+                    "noop", "insert"));
+            var steps = s.node.javaObjects().namespace("acme", "BenchSteps").getByName("steps");
+            Map<String, Object> args = new java.util.LinkedHashMap<>();
+            args.put("title", "printer on fire");
+            var schema = s.gov.tool("tickets.open").argsSchema();
+            Map<String, Runnable> ops = new java.util.LinkedHashMap<>();
+            ops.put("envelope open (verify+parse) ", () -> s.gov.keys().open(s.token));
+            ops.put("args schema                  ", () -> ArgsSchema.violation(schema, args));
+            ops.put("args canonical hash          ", () -> Canonical.sha256(Canonical.text(args)));
+            ops.put("cedar decision               ", () -> b.policyDecision(p));
+            ops.put("object event, no write       ", () -> steps.call("noop"));
+            ops.put("object event, 1 insert+commit", () -> steps.call("insert"));
+            ops.put("mediate (whole call)         ", () -> b.mediate(s));
+            cpuTable(ops, n, () -> s.session());
+        } finally {
+            s.stop();
+        }
+    }
+
+    static void cpuTable(Map<String, Runnable> ops, int n, Runnable fresh) {
+        var mx = java.lang.management.ManagementFactory.getThreadMXBean();
+        for (Map.Entry<String, Runnable> op : ops.entrySet()) {
+            for (int i = 0; i < n / 3; i++) op.getValue().run();
+            fresh.run();
+            List<Long> wall = new ArrayList<>();
+            List<Long> cpu = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                long c0 = mx.getCurrentThreadCpuTime();
+                long w0 = System.nanoTime();
+                op.getValue().run();
+                wall.add(System.nanoTime() - w0);
+                cpu.add(mx.getCurrentThreadCpuTime() - c0);
+            }
+            System.out.println(op.getKey() + " cpu " + stats(cpu) + " | wall " + stats(wall));
+        }
+    }
+
+    static final class BenchSteps implements dev.bulwark.objects.java.JavaDurableObject {
+        private final dev.bulwark.objects.java.JavaStorage db;
+
+        BenchSteps(dev.bulwark.objects.java.JavaStorage db) {
+            this.db = db;
+            db.sql("CREATE TABLE IF NOT EXISTS t (k INTEGER PRIMARY KEY, v TEXT)").close();
+        }
+
+        @Override
+        public Object call(String method, List<Object> args) {
+            if (method.equals("insert")) db.sql("INSERT INTO t (v) VALUES (?)", "x".repeat(200)).close();
+            return null;
         }
     }
 

@@ -32,10 +32,10 @@ final class SessionHistory {
         upgrade(db);
     }
 
-    /** The index and tables a session made before checkpoints existed lacks (idempotent). */
-    static void upgrade(JavaStorage db) {
+    /** The index and tables a session made before checkpoints existed lacks (idempotent); true if it had them already. */
+    static boolean upgrade(JavaStorage db) {
         try (SqlCursor c = db.sql("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'calls_tool_at'")) {
-            if (c.next() != null) return;
+            if (c.next() != null) return true;
         }
         // The history queries are "this tool, since then": (tool, at) answers both from the index.
         db.sql("CREATE INDEX calls_tool_at ON calls (tool, at)").close();
@@ -43,6 +43,7 @@ final class SessionHistory {
         db.sql("CREATE TABLE IF NOT EXISTS checkpoint (id INTEGER PRIMARY KEY CHECK (id = 1), ops INTEGER NOT NULL,"
                 + " count INTEGER NOT NULL, last_at INTEGER)").close();
         db.sql("INSERT OR IGNORE INTO checkpoint (id, ops, count) VALUES (1, 0, 0)").close();
+        return false;
     }
 
     void note(String tool, long at) {

@@ -8,6 +8,7 @@ import dev.bulwark.objects.java.RpcError;
 import dev.bulwark.objects.storage.SqlCursor;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -42,6 +43,20 @@ final class SessionObject implements JavaDurableObject {
     private final SessionHistory history;
     private final LedgerEvents ledgerEvents;
     private final ApprovalGate approvalGate;
+    /**
+     * The session's schema was found current (not made current) by an event of this instance: it
+     * stays so (sessions are never deleted, nothing downgrades), so later events skip the checks.
+     * Set only when nothing had to change, so an upgrade rolled back with its event is checked again.
+     */
+    private boolean current;
+    /**
+     * Tokens whose Ed25519 signature this instance checked, with their envelopes: the same token
+     * string is the same bytes and signature, so it verifies the same way; each call of a run still
+     * checks the envelope's state, expiry, deadline, policy hash and sequence. Bounded (a session
+     * has one active envelope per run in flight); touched only by the event thread.
+     */
+    private final Map<String, Envelope> opened = new HashMap<>();
+    static final int OPENED_MAX = 16;
 
     SessionObject(JavaObjectContext ctx, Governance gov) {
         this.ctx = ctx;
@@ -103,10 +118,23 @@ final class SessionObject implements JavaDurableObject {
 
     /** Whether the session exists; if so, its ledger and history tables are brought up to date. */
     private boolean ready() {
+        if (current) return true;
         if (!exists()) return false;
-        SessionLedger.upgrade(db);
-        SessionHistory.upgrade(db);
+        boolean ledgerCurrent = SessionLedger.upgrade(db);
+        boolean historyCurrent = SessionHistory.upgrade(db);
+        current = ledgerCurrent && historyCurrent;
         return true;
+    }
+
+    /** The envelope of {@code token} if its signature verifies (see {@link #opened}), else null. */
+    private Envelope open(String token) {
+        Envelope e = opened.get(token);
+        if (e != null) return e;
+        e = gov.keys().open(token);
+        if (e == null) return null;
+        if (opened.size() >= OPENED_MAX) opened.clear();
+        opened.put(token, e);
+        return e;
     }
 
     private Map<String, Object> admit(Map<String, Object> terms) {
@@ -225,7 +253,7 @@ final class SessionObject implements JavaDurableObject {
     private Map<String, Object> decide(String token, long seq, String toolName, Object rawArgs, String key, boolean explicitKey) {
         long now = gov.now();
         if (!ready()) return answer(GovernanceError.of("session_not_found", "no such session").answer());
-        Envelope e = gov.keys().open(token);
+        Envelope e = open(token);
         String envelopeId = e == null ? null : e.id();
         GovernanceError refused = checkEnvelope(e, now);
         if (refused == null && !(rawArgs instanceof Map)) refused = GovernanceError.of("invalid_arguments", "args must be an object");
