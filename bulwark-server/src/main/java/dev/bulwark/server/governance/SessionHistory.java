@@ -50,16 +50,21 @@ final class SessionHistory {
         db.sql("INSERT INTO calls (tool, at) VALUES (?, ?)", tool, at).close();
     }
 
-    /** Calls of {@code tool} since {@code since} (0: all of them; else within the window). */
-    long count(String tool, long since) {
-        long n;
-        try (SqlCursor c = db.sql("SELECT count(*) FROM calls WHERE tool = ? AND at >= ?", tool, since)) {
-            n = (Long) c.next().getFirst();
+    /** Calls of {@code tool}: all of them, and those at or after {@code windowStart}. */
+    record Counts(long all, long inWindow) {}
+
+    /** {@link Counts} of {@code tool}, in one pass over its rows (the index on (tool, at) covers it). */
+    Counts counts(String tool, long windowStart) {
+        long all;
+        long inWindow;
+        try (SqlCursor c = db.sql("SELECT count(*), count(CASE WHEN at >= ? THEN 1 END) FROM calls WHERE tool = ?", windowStart, tool)) {
+            List<Object> r = c.next();
+            all = (Long) r.get(0);
+            inWindow = (Long) r.get(1);
         }
-        if (since > 0) return n;
         try (SqlCursor c = db.sql("SELECT n FROM call_totals WHERE tool = ?", tool)) {
             List<Object> r = c.next();
-            return n + (r == null ? 0 : (Long) r.getFirst());
+            return new Counts(all + (r == null ? 0 : (Long) r.getFirst()), inWindow);
         }
     }
 

@@ -56,6 +56,8 @@ final class SessionObject implements JavaDurableObject {
      * has one active envelope per run in flight); touched only by the event thread.
      */
     private final Map<String, Envelope> opened = new HashMap<>();
+    /** The terms, read once per instance: written only by {@code admit}, never changed after. */
+    private Map<String, Object> terms;
     static final int OPENED_MAX = 16;
 
     SessionObject(JavaObjectContext ctx, Governance gov) {
@@ -139,6 +141,7 @@ final class SessionObject implements JavaDurableObject {
 
     private Map<String, Object> admit(Map<String, Object> terms) {
         if (exists()) return null;
+        this.terms = null; // (an earlier admit of this instance may have rolled back)
         db.sql("CREATE TABLE terms (id INTEGER PRIMARY KEY CHECK (id = 1), json TEXT NOT NULL)").close();
         db.sql("CREATE TABLE state (id INTEGER PRIMARY KEY CHECK (id = 1), status TEXT NOT NULL, reason TEXT,"
                 + " tool_calls INTEGER NOT NULL, spend INTEGER NOT NULL, ended_at INTEGER, digest TEXT)").close();
@@ -156,10 +159,16 @@ final class SessionObject implements JavaDurableObject {
         return view();
     }
 
-    @SuppressWarnings("unchecked")
+    /** The session's terms (a fresh copy each time: callers change theirs). */
     private Map<String, Object> terms() {
+        if (terms == null) terms = readTerms();
+        return new LinkedHashMap<>(terms);
+    }
+
+    @SuppressWarnings("unchecked")
+    private Map<String, Object> readTerms() {
         try (SqlCursor c = db.sql("SELECT json FROM terms WHERE id = 1")) {
-            return JSON.readValue((String) c.next().getFirst(), Map.class);
+            return java.util.Collections.unmodifiableMap(JSON.readValue((String) c.next().getFirst(), Map.class));
         } catch (java.io.IOException e) {
             throw new IllegalStateException("the session's terms cannot be read", e);
         }
@@ -293,9 +302,10 @@ final class SessionObject implements JavaDurableObject {
         boolean approved = approval != null && List.of("approved", "used").contains(approval.stateAt(now))
                 && approval.tool().equals(toolName) && approval.argsHash().equals(argsHash);
         Policies policies = gov.policies();
+        SessionHistory.Counts counts = history.counts(toolName, now - SessionHistory.WINDOW_MS);
         PolicyDecision d = policies.decide(new Policies.Request(ctx.tenant(), sessionId(), e.actor(),
-                (String) terms().get("risk"), toolName, tool.contract(), tool.cost(), args, history.count(toolName, 0),
-                history.count(toolName, now - SessionHistory.WINDOW_MS), s.toolCalls(), s.spend(), approved));
+                (String) terms().get("risk"), toolName, tool.contract(), tool.cost(), args, counts.all(),
+                counts.inWindow(), s.toolCalls(), s.spend(), approved));
         if (!d.allowed()) {
             return deny(now, envelopeId, toolName, key, new GovernanceError("policy_denied",
                     d.rule() == null ? "no policy permits this call" : "denied by policy " + d.policy() + " rule " + d.rule(),
