@@ -264,15 +264,20 @@ final class SessionObject implements JavaDurableObject {
         if (!ready()) return answer(GovernanceError.of("session_not_found", "no such session").answer());
         Envelope e = open(token);
         String envelopeId = e == null ? null : e.id();
-        GovernanceError refused = checkEnvelope(e, now);
+        // The envelope's row (its state and last sequence number) and the session's state, read once.
+        List<Object> issued = null;
+        if (e != null) {
+            try (SqlCursor c = db.sql("SELECT state, last_seq FROM envelopes WHERE id = ?", e.id())) {
+                issued = c.next();
+            }
+        }
+        State s = state();
+        GovernanceError refused = checkEnvelope(e, issued == null ? null : (String) issued.get(0), s, now);
         if (refused == null && !(rawArgs instanceof Map)) refused = GovernanceError.of("invalid_arguments", "args must be an object");
         if (refused != null) return deny(now, envelopeId, toolName, key, refused, null);
         Map<String, Object> args = (Map<String, Object>) rawArgs;
         // The sequence number: each call of an envelope carries the next one (the capability counts them).
-        long lastSeq;
-        try (SqlCursor c = db.sql("SELECT last_seq FROM envelopes WHERE id = ?", e.id())) {
-            lastSeq = (Long) c.next().getFirst();
-        }
+        long lastSeq = (Long) issued.get(1);
         if (seq != lastSeq + 1) {
             return deny(now, envelopeId, toolName, key, GovernanceError.of("sequence_out_of_order",
                     "call number " + seq + " of this envelope was expected to be " + (lastSeq + 1)), null);
@@ -283,9 +288,9 @@ final class SessionObject implements JavaDurableObject {
             return deny(now, envelopeId, toolName, key, GovernanceError.of("tool_not_allowed",
                     "this session may not call the tool '" + toolName + "'"), null);
         }
-        State s = state();
         // A key already in the ledger costs nothing more (it will not run again): budgets are for new effects.
-        boolean known = ledger.known(key);
+        SessionLedger.Row row = ledger.byKey(key);
+        boolean known = row != null;
         if (!known && s.toolCalls() >= e.budgets().toolCalls()) {
             return deny(now, envelopeId, toolName, key, GovernanceError.of("budget_exhausted",
                     "the session has used its " + e.budgets().toolCalls() + " tool calls"), tool);
@@ -323,8 +328,7 @@ final class SessionObject implements JavaDurableObject {
         if (!d.logOnlyDenials().isEmpty()) body.put("logOnlyDenials", d.logOnlyDenials());
         if (approved) body.put("approval", approval.id());
         audit.append(now, "decision", body);
-        // The ledger, after the decision is in the trail.
-        SessionLedger.Row row = ledger.byKey(key);
+        // The ledger, after the decision is in the trail (its row was read above: nothing in this event changed it).
         Map<String, Object> repeated = row == null ? null : ledgerEvents.repeat(now, envelopeId, key, toolName, argsHash, row, e.actor());
         if (row == null) {
             // The arguments are kept only when a revert will need them (they may hold what the trail redacts).
@@ -392,20 +396,15 @@ final class SessionObject implements JavaDurableObject {
         return Map.of("ok", true);
     }
 
-    private GovernanceError checkEnvelope(Envelope e, long now) {
+    /** {@code state}: the envelope's row's state (null: no such row); {@code s}: the session's state. */
+    private GovernanceError checkEnvelope(Envelope e, String state, State s, long now) {
         if (e == null) return GovernanceError.of("envelope_invalid", "the envelope's signature does not verify");
         if (!e.session().equals(sessionId()) || !e.tenant().equals(ctx.tenant())) {
             return GovernanceError.of("envelope_foreign_session", "the envelope was issued for another session");
         }
-        String state;
-        try (SqlCursor c = db.sql("SELECT state FROM envelopes WHERE id = ?", e.id())) {
-            List<Object> r = c.next();
-            state = r == null ? null : (String) r.getFirst();
-        }
         if (state == null) return GovernanceError.of("envelope_invalid", "this session never issued the envelope");
         if (state.equals("retired")) return GovernanceError.of("envelope_replayed", "the envelope's run has ended; it cannot be used again");
         if (now >= e.expiry()) return GovernanceError.of("envelope_expired", "the envelope expired");
-        State s = state();
         if (!s.status().equals("active")) return GovernanceError.of("session_ended", "the session has ended (" + s.reason() + ")");
         if (now >= e.deadline()) return GovernanceError.of("session_deadline", "the session is past its deadline");
         if (!e.policyHash().equals(gov.policies().hash())) {
