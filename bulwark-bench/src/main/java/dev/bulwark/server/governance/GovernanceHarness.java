@@ -34,7 +34,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * Governance measurements that need a whole node (in this JVM; nothing is installed or served from
  * ~/.m2). A plain {@code main}, not JMH:
  * <pre>
- *   $J $JOPTS -cp "$CP" dev.bulwark.server.governance.GovernanceHarness calls [--runs 40]
+ *   $J $JOPTS -cp "$CP" dev.bulwark.server.governance.GovernanceHarness calls [--runs 40] [--warmup 5]
+ *   $J $JOPTS -cp "$CP" dev.bulwark.server.governance.GovernanceHarness steps [--n 3000]
  *   $J $JOPTS -cp "$CP" dev.bulwark.server.governance.GovernanceHarness cpu [--n 3000]
  *   $J $JOPTS -cp "$CP" dev.bulwark.server.governance.GovernanceHarness flood [--n 200] [--clients 16] [--per-tenant 2]
  * </pre>
@@ -60,22 +61,30 @@ public final class GovernanceHarness {
         for (int i = 1; i + 1 < args.length; i += 2) opt.put(args[i].replaceFirst("^--", ""), args[i + 1]);
         System.out.println("load average at start: " + loadAverage());
         switch (mode) {
-            case "calls" -> calls(Integer.parseInt(opt.getOrDefault("runs", "40")));
+            case "calls" -> calls(Integer.parseInt(opt.getOrDefault("runs", "40")), Integer.parseInt(opt.getOrDefault("warmup", "5")));
             case "cpu" -> cpu(Integer.parseInt(opt.getOrDefault("n", "3000")));
+            case "steps" -> steps(Integer.parseInt(opt.getOrDefault("n", "3000")));
             case "flood" -> flood(Integer.parseInt(opt.getOrDefault("n", "200")), Integer.parseInt(opt.getOrDefault("clients", "16")),
                     Integer.parseInt(opt.getOrDefault("per-tenant", "2")));
-            default -> throw new IllegalArgumentException("mode is calls or flood");
+            default -> throw new IllegalArgumentException("mode is calls, cpu, steps or flood");
         }
         System.out.println("load average at end: " + loadAverage());
         System.exit(0);
     }
 
+    /** Extra JVM options of the sandboxes ({@code -Dbulwark.bench.sandboxJvm="-XX:... -XX:..."}), e.g. a flight recording. */
+    static final String sandboxJvm = System.getProperty("bulwark.bench.sandboxJvm");
+
     static Node node(ApiSettings keys) throws Exception {
         return Node.start(new Settings("127.0.0.1", 0, Files.createTempDirectory("govharness"), "quiet", Limits.DEFAULTS,
-                new SandboxSettings(1, 4, 1024, 0, List.of()), EgressSettings.NONE, FrontDoorSettings.DEFAULTS, keys));
+                sandboxJvm == null
+                ? new SandboxSettings(1, 4, 1024, 0, List.of())
+                // Unconfined, so that a profiler of the sandbox (jcmd, a recording file) can reach it.
+                : new SandboxSettings(1, 4, 1024, 0, List.of(sandboxJvm.split(" ")), SandboxSettings.DEFAULT_DYNAMIC_WORKERS_MAX,
+                        SandboxSettings.DEFAULT_OBJECT_IDLE_MS, SandboxSettings.Confine.OFF), EgressSettings.NONE, FrontDoorSettings.DEFAULTS, keys));
     }
 
-    static void calls(int runs) throws Exception {
+    static void calls(int runs, int warmup) throws Exception {
         Node node = node(new ApiSettings(List.of()));
         try {
             Governance gov = node.governance();
@@ -84,20 +93,83 @@ public final class GovernanceHarness {
                 stamps.add(System.nanoTime());
                 return "T-1";
             }));
-            String main = "export default async (input, env) => { for (let i = 0; i < 45; i++) await env.TOOLS.call(\"tickets.open\", { i }); return 1; };";
             List<Long> gaps = new ArrayList<>();
+            // CPU per call: runs of 45 calls and runs of 5 alternate; the difference of their CPU (node JVM,
+            // sandbox processes) over the 40 extra calls is what a call costs, the run's own costs excepted.
+            long[] cpu45 = new long[2];
+            long[] cpu5 = new long[2];
+            int measured = 0;
+            Map<String, Long> threads0 = null;
             for (int r = 0; r < runs; r++) {
-                String id = (String) gov.admit("quiet", new Admission("alice", "low", List.of("tickets.open"),
-                        new Budgets(1_000, 1_000, 600_000, 1_000), Map.of())).get("id");
-                stamps.clear();
-                gov.run("quiet", id, code(main), Map.of());
-                if (r < 5) continue; // warm-up runs
-                for (int i = 1; i < stamps.size(); i++) gaps.add(stamps.get(i) - stamps.get(i - 1));
+                if (r == warmup) threads0 = threadTicks();
+                for (int calls : new int[] {45, 5}) {
+                    String main = "export default async (input, env) => { for (let i = 0; i < " + calls
+                            + "; i++) await env.TOOLS.call(\"tickets.open\", { i }); return 1; };";
+                    String id = (String) gov.admit("quiet", new Admission("alice", "low", List.of("tickets.open"),
+                            new Budgets(1_000, 1_000, 600_000, 1_000), Map.of())).get("id");
+                    stamps.clear();
+                    long node0 = processCpu();
+                    long sandboxes0 = sandboxCpu();
+                    gov.run("quiet", id, code(main), Map.of());
+                    long[] into = calls == 45 ? cpu45 : cpu5;
+                    if (r >= warmup) {
+                        into[0] += processCpu() - node0;
+                        into[1] += sandboxCpu() - sandboxes0;
+                    }
+                    if (r < warmup || calls != 45) continue; // warm-up runs
+                    measured++;
+                    for (int i = 1; i < stamps.size(); i++) gaps.add(stamps.get(i) - stamps.get(i - 1));
+                }
             }
             System.out.println("tool call end to end (gap between consecutive calls from JS): " + stats(gaps));
+            if (threads0 != null && Boolean.getBoolean("bulwark.bench.threads")) {
+                Map<String, Long> threads1 = threadTicks();
+                Map<String, Long> delta = new java.util.TreeMap<>();
+                for (var e : threads1.entrySet()) {
+                    long d = e.getValue() - threads0.getOrDefault(e.getKey(), 0L);
+                    if (d > 0) delta.merge(e.getKey().replaceAll("^\\d+:", "").replaceAll("\\d+", "N"), d, Long::sum);
+                }
+                long calls = 50L * (runs - warmup);
+                delta.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed()).limit(15).forEach(e ->
+                        System.out.println(String.format(Locale.ROOT, "  node thread %-28s %.3f ms per call", e.getKey(), e.getValue() * 10.0 / calls)));
+            }
+            if (measured > 0) {
+                System.out.println(String.format(Locale.ROOT, "CPU per call (45-call runs minus 5-call runs, /40): node %.3f ms, sandboxes %.3f ms",
+                        (cpu45[0] - cpu5[0]) / 40.0 / measured / 1e6, (cpu45[1] - cpu5[1]) / 40.0 / measured / 1e6));
+            }
         } finally {
             node.close();
         }
+    }
+
+    /** Clock ticks (10 ms) of CPU per thread of this process, keyed "tid:name" (from /proc/self/task). */
+    static Map<String, Long> threadTicks() {
+        Map<String, Long> out = new java.util.HashMap<>();
+        try (var tasks = Files.list(java.nio.file.Path.of("/proc/self/task"))) {
+            for (var t : tasks.toList()) {
+                try {
+                    String stat = Files.readString(t.resolve("stat"));
+                    int open = stat.indexOf('('), close = stat.lastIndexOf(')');
+                    String[] f = stat.substring(close + 2).split(" ");
+                    out.put(t.getFileName() + ":" + stat.substring(open + 1, close), Long.parseLong(f[11]) + Long.parseLong(f[12]));
+                } catch (Exception gone) {
+                    // the thread ended meanwhile
+                }
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return out;
+    }
+
+    /** This JVM's CPU time (all threads), ns. */
+    static long processCpu() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
+    }
+
+    /** The CPU time of this JVM's child processes (the sandboxes), ns. */
+    static long sandboxCpu() {
+        return ProcessHandle.current().descendants().mapToLong(p -> p.info().totalCpuDuration().map(Duration::toNanos).orElse(0L)).sum();
     }
 
     /**
@@ -144,6 +216,71 @@ public final class GovernanceHarness {
         } finally {
             s.stop();
             t.drop();
+        }
+    }
+
+    /**
+     * Where a mediated call's CPU goes: each step of {@code Governance.mediate} timed alone (the calling
+     * thread's CPU time, p50/p99 over {@code n} after {@code n/3} warm-up), next to the whole call.
+     */
+    static void steps(int n) throws Exception {
+        GovernanceBench.NodeState s = new GovernanceBench.NodeState();
+        s.start();
+        GovernanceBench b = new GovernanceBench();
+        GovernanceBench.PolicyState p = new GovernanceBench.PolicyState();
+        p.setup();
+        try {
+            s.session();
+            s.node.javaObjects().register(dev.bulwark.objects.java.JavaObjectClass.javaOnly("BenchSteps", ctx -> new BenchSteps(ctx.storage()),
+                    "noop", "insert"));
+            var steps = s.node.javaObjects().namespace("acme", "BenchSteps").getByName("steps");
+            Map<String, Object> args = new java.util.LinkedHashMap<>();
+            args.put("title", "printer on fire");
+            var schema = s.gov.tool("tickets.open").argsSchema();
+            Map<String, Runnable> ops = new java.util.LinkedHashMap<>();
+            ops.put("envelope open (verify+parse) ", () -> s.gov.keys().open(s.token));
+            ops.put("args schema                  ", () -> ArgsSchema.violation(schema, args));
+            ops.put("args canonical hash          ", () -> Canonical.sha256(Canonical.text(args)));
+            ops.put("cedar decision               ", () -> b.policyDecision(p));
+            ops.put("object event, no write       ", () -> steps.call("noop"));
+            ops.put("object event, 1 insert+commit", () -> steps.call("insert"));
+            ops.put("mediate (whole call)         ", () -> b.mediate(s));
+            cpuTable(ops, n, () -> s.session());
+        } finally {
+            s.stop();
+        }
+    }
+
+    static void cpuTable(Map<String, Runnable> ops, int n, Runnable fresh) {
+        var mx = java.lang.management.ManagementFactory.getThreadMXBean();
+        for (Map.Entry<String, Runnable> op : ops.entrySet()) {
+            for (int i = 0; i < n / 3; i++) op.getValue().run();
+            fresh.run();
+            List<Long> wall = new ArrayList<>();
+            List<Long> cpu = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                long c0 = mx.getCurrentThreadCpuTime();
+                long w0 = System.nanoTime();
+                op.getValue().run();
+                wall.add(System.nanoTime() - w0);
+                cpu.add(mx.getCurrentThreadCpuTime() - c0);
+            }
+            System.out.println(op.getKey() + " cpu " + stats(cpu) + " | wall " + stats(wall));
+        }
+    }
+
+    static final class BenchSteps implements dev.bulwark.objects.java.JavaDurableObject {
+        private final dev.bulwark.objects.java.JavaStorage db;
+
+        BenchSteps(dev.bulwark.objects.java.JavaStorage db) {
+            this.db = db;
+            db.sql("CREATE TABLE IF NOT EXISTS t (k INTEGER PRIMARY KEY, v TEXT)").close();
+        }
+
+        @Override
+        public Object call(String method, List<Object> args) {
+            if (method.equals("insert")) db.sql("INSERT INTO t (v) VALUES (?)", "x".repeat(200)).close();
+            return null;
         }
     }
 

@@ -32,10 +32,10 @@ final class SessionHistory {
         upgrade(db);
     }
 
-    /** The index and tables a session made before checkpoints existed lacks (idempotent). */
-    static void upgrade(JavaStorage db) {
+    /** The index and tables a session made before checkpoints existed lacks (idempotent); true if it had them already. */
+    static boolean upgrade(JavaStorage db) {
         try (SqlCursor c = db.sql("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'calls_tool_at'")) {
-            if (c.next() != null) return;
+            if (c.next() != null) return true;
         }
         // The history queries are "this tool, since then": (tool, at) answers both from the index.
         db.sql("CREATE INDEX calls_tool_at ON calls (tool, at)").close();
@@ -43,22 +43,28 @@ final class SessionHistory {
         db.sql("CREATE TABLE IF NOT EXISTS checkpoint (id INTEGER PRIMARY KEY CHECK (id = 1), ops INTEGER NOT NULL,"
                 + " count INTEGER NOT NULL, last_at INTEGER)").close();
         db.sql("INSERT OR IGNORE INTO checkpoint (id, ops, count) VALUES (1, 0, 0)").close();
+        return false;
     }
 
     void note(String tool, long at) {
         db.sql("INSERT INTO calls (tool, at) VALUES (?, ?)", tool, at).close();
     }
 
-    /** Calls of {@code tool} since {@code since} (0: all of them; else within the window). */
-    long count(String tool, long since) {
-        long n;
-        try (SqlCursor c = db.sql("SELECT count(*) FROM calls WHERE tool = ? AND at >= ?", tool, since)) {
-            n = (Long) c.next().getFirst();
+    /** Calls of {@code tool}: all of them, and those at or after {@code windowStart}. */
+    record Counts(long all, long inWindow) {}
+
+    /** {@link Counts} of {@code tool}, in one pass over its rows (the index on (tool, at) covers it). */
+    Counts counts(String tool, long windowStart) {
+        long all;
+        long inWindow;
+        try (SqlCursor c = db.sql("SELECT count(*), count(CASE WHEN at >= ? THEN 1 END) FROM calls WHERE tool = ?", windowStart, tool)) {
+            List<Object> r = c.next();
+            all = (Long) r.get(0);
+            inWindow = (Long) r.get(1);
         }
-        if (since > 0) return n;
         try (SqlCursor c = db.sql("SELECT n FROM call_totals WHERE tool = ?", tool)) {
             List<Object> r = c.next();
-            return n + (r == null ? 0 : (Long) r.getFirst());
+            return new Counts(all + (r == null ? 0 : (Long) r.getFirst()), inWindow);
         }
     }
 

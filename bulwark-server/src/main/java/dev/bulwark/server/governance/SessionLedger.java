@@ -65,16 +65,17 @@ final class SessionLedger {
         db.sql("CREATE INDEX ledger_applied ON ledger (applied_n)").close();
     }
 
-    /** Brings a ledger made before phase/args/applied_n existed up to date (idempotent). */
-    static void upgrade(JavaStorage db) {
+    /** Brings a ledger made before phase/args/applied_n existed up to date (idempotent); true if it already was. */
+    static boolean upgrade(JavaStorage db) {
         try (SqlCursor c = db.sql("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'ledger_applied'")) {
-            if (c.next() != null) return;
+            if (c.next() != null) return true;
         }
         db.sql("ALTER TABLE ledger ADD COLUMN phase TEXT").close();
         db.sql("ALTER TABLE ledger ADD COLUMN args BLOB").close();
         db.sql("ALTER TABLE ledger ADD COLUMN applied_n INTEGER").close();
         db.sql("UPDATE ledger SET applied_n = rowid WHERE state IN ('applied', 'reverted')").close();
         db.sql("CREATE INDEX ledger_applied ON ledger (applied_n)").close();
+        return false;
     }
 
     Row byKey(String key) {

@@ -8,6 +8,7 @@ import dev.bulwark.objects.java.RpcError;
 import dev.bulwark.objects.storage.SqlCursor;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -42,6 +43,22 @@ final class SessionObject implements JavaDurableObject {
     private final SessionHistory history;
     private final LedgerEvents ledgerEvents;
     private final ApprovalGate approvalGate;
+    /**
+     * The session's schema was found current (not made current) by an event of this instance: it
+     * stays so (sessions are never deleted, nothing downgrades), so later events skip the checks.
+     * Set only when nothing had to change, so an upgrade rolled back with its event is checked again.
+     */
+    private boolean current;
+    /**
+     * Tokens whose Ed25519 signature this instance checked, with their envelopes: the same token
+     * string is the same bytes and signature, so it verifies the same way; each call of a run still
+     * checks the envelope's state, expiry, deadline, policy hash and sequence. Bounded (a session
+     * has one active envelope per run in flight); touched only by the event thread.
+     */
+    private final Map<String, Envelope> opened = new HashMap<>();
+    /** The terms, read once per instance: written only by {@code admit}, never changed after. */
+    private Map<String, Object> terms;
+    static final int OPENED_MAX = 16;
 
     SessionObject(JavaObjectContext ctx, Governance gov) {
         this.ctx = ctx;
@@ -104,14 +121,28 @@ final class SessionObject implements JavaDurableObject {
 
     /** Whether the session exists; if so, its ledger and history tables are brought up to date. */
     private boolean ready() {
+        if (current) return true;
         if (!exists()) return false;
-        SessionLedger.upgrade(db);
-        SessionHistory.upgrade(db);
+        boolean ledgerCurrent = SessionLedger.upgrade(db);
+        boolean historyCurrent = SessionHistory.upgrade(db);
+        current = ledgerCurrent && historyCurrent;
         return true;
+    }
+
+    /** The envelope of {@code token} if its signature verifies (see {@link #opened}), else null. */
+    private Envelope open(String token) {
+        Envelope e = opened.get(token);
+        if (e != null) return e;
+        e = gov.keys().open(token);
+        if (e == null) return null;
+        if (opened.size() >= OPENED_MAX) opened.clear();
+        opened.put(token, e);
+        return e;
     }
 
     private Map<String, Object> admit(Map<String, Object> terms) {
         if (exists()) return null;
+        this.terms = null; // (an earlier admit of this instance may have rolled back)
         db.sql("CREATE TABLE terms (id INTEGER PRIMARY KEY CHECK (id = 1), json TEXT NOT NULL)").close();
         db.sql("CREATE TABLE state (id INTEGER PRIMARY KEY CHECK (id = 1), status TEXT NOT NULL, reason TEXT,"
                 + " tool_calls INTEGER NOT NULL, spend INTEGER NOT NULL, ended_at INTEGER, digest TEXT)").close();
@@ -129,10 +160,16 @@ final class SessionObject implements JavaDurableObject {
         return view();
     }
 
-    @SuppressWarnings("unchecked")
+    /** The session's terms (a fresh copy each time: callers change theirs). */
     private Map<String, Object> terms() {
+        if (terms == null) terms = readTerms();
+        return new LinkedHashMap<>(terms);
+    }
+
+    @SuppressWarnings("unchecked")
+    private Map<String, Object> readTerms() {
         try (SqlCursor c = db.sql("SELECT json FROM terms WHERE id = 1")) {
-            return JSON.readValue((String) c.next().getFirst(), Map.class);
+            return java.util.Collections.unmodifiableMap(JSON.readValue((String) c.next().getFirst(), Map.class));
         } catch (java.io.IOException e) {
             throw new IllegalStateException("the session's terms cannot be read", e);
         }
@@ -226,17 +263,22 @@ final class SessionObject implements JavaDurableObject {
     private Map<String, Object> decide(String token, long seq, String toolName, Object rawArgs, String key, boolean explicitKey) {
         long now = gov.now();
         if (!ready()) return answer(GovernanceError.of("session_not_found", "no such session").answer());
-        Envelope e = gov.keys().open(token);
+        Envelope e = open(token);
         String envelopeId = e == null ? null : e.id();
-        GovernanceError refused = checkEnvelope(e, now);
+        // The envelope's row (its state and last sequence number) and the session's state, read once.
+        List<Object> issued = null;
+        if (e != null) {
+            try (SqlCursor c = db.sql("SELECT state, last_seq FROM envelopes WHERE id = ?", e.id())) {
+                issued = c.next();
+            }
+        }
+        State s = state();
+        GovernanceError refused = checkEnvelope(e, issued == null ? null : (String) issued.get(0), s, now);
         if (refused == null && !(rawArgs instanceof Map)) refused = GovernanceError.of("invalid_arguments", "args must be an object");
         if (refused != null) return deny(now, envelopeId, toolName, key, refused, null);
         Map<String, Object> args = (Map<String, Object>) rawArgs;
         // The sequence number: each call of an envelope carries the next one (the capability counts them).
-        long lastSeq;
-        try (SqlCursor c = db.sql("SELECT last_seq FROM envelopes WHERE id = ?", e.id())) {
-            lastSeq = (Long) c.next().getFirst();
-        }
+        long lastSeq = (Long) issued.get(1);
         if (seq != lastSeq + 1) {
             return deny(now, envelopeId, toolName, key, GovernanceError.of("sequence_out_of_order",
                     "call number " + seq + " of this envelope was expected to be " + (lastSeq + 1)), null);
@@ -247,9 +289,9 @@ final class SessionObject implements JavaDurableObject {
             return deny(now, envelopeId, toolName, key, GovernanceError.of("tool_not_allowed",
                     "this session may not call the tool '" + toolName + "'"), null);
         }
-        State s = state();
         // A key already in the ledger costs nothing more (it will not run again): budgets are for new effects.
-        boolean known = ledger.known(key);
+        SessionLedger.Row row = ledger.byKey(key);
+        boolean known = row != null;
         if (!known && s.toolCalls() >= e.budgets().toolCalls()) {
             return deny(now, envelopeId, toolName, key, GovernanceError.of("budget_exhausted",
                     "the session has used its " + e.budgets().toolCalls() + " tool calls"), tool);
@@ -266,9 +308,10 @@ final class SessionObject implements JavaDurableObject {
         boolean approved = approval != null && List.of("approved", "used").contains(approval.stateAt(now))
                 && approval.tool().equals(toolName) && approval.argsHash().equals(argsHash);
         Policies policies = gov.policies();
+        SessionHistory.Counts counts = history.counts(toolName, now - SessionHistory.WINDOW_MS);
         PolicyDecision d = policies.decide(new Policies.Request(ctx.tenant(), sessionId(), e.actor(),
-                (String) terms().get("risk"), toolName, tool.contract(), tool.cost(), args, history.count(toolName, 0),
-                history.count(toolName, now - SessionHistory.WINDOW_MS), s.toolCalls(), s.spend(), approved));
+                (String) terms().get("risk"), toolName, tool.contract(), tool.cost(), args, counts.all(),
+                counts.inWindow(), s.toolCalls(), s.spend(), approved));
         if (!d.allowed()) {
             return deny(now, envelopeId, toolName, key, new GovernanceError("policy_denied",
                     d.rule() == null ? "no policy permits this call" : "denied by policy " + d.policy() + " rule " + d.rule(),
@@ -286,8 +329,7 @@ final class SessionObject implements JavaDurableObject {
         if (!d.logOnlyDenials().isEmpty()) body.put("logOnlyDenials", d.logOnlyDenials());
         if (approved) body.put("approval", approval.id());
         audit.append(now, "decision", body);
-        // The ledger, after the decision is in the trail.
-        SessionLedger.Row row = ledger.byKey(key);
+        // The ledger, after the decision is in the trail (its row was read above: nothing in this event changed it).
         Map<String, Object> repeated = row == null ? null : ledgerEvents.repeat(now, envelopeId, key, toolName, argsHash, row, e.actor());
         if (row == null) {
             // The arguments are kept only when a revert will need them (they may hold what the trail redacts).
@@ -355,20 +397,15 @@ final class SessionObject implements JavaDurableObject {
         return Map.of("ok", true);
     }
 
-    private GovernanceError checkEnvelope(Envelope e, long now) {
+    /** {@code state}: the envelope's row's state (null: no such row); {@code s}: the session's state. */
+    private GovernanceError checkEnvelope(Envelope e, String state, State s, long now) {
         if (e == null) return GovernanceError.of("envelope_invalid", "the envelope's signature does not verify");
         if (!e.session().equals(sessionId()) || !e.tenant().equals(ctx.tenant())) {
             return GovernanceError.of("envelope_foreign_session", "the envelope was issued for another session");
         }
-        String state;
-        try (SqlCursor c = db.sql("SELECT state FROM envelopes WHERE id = ?", e.id())) {
-            List<Object> r = c.next();
-            state = r == null ? null : (String) r.getFirst();
-        }
         if (state == null) return GovernanceError.of("envelope_invalid", "this session never issued the envelope");
         if (state.equals("retired")) return GovernanceError.of("envelope_replayed", "the envelope's run has ended; it cannot be used again");
         if (now >= e.expiry()) return GovernanceError.of("envelope_expired", "the envelope expired");
-        State s = state();
         if (!s.status().equals("active")) return GovernanceError.of("session_ended", "the session has ended (" + s.reason() + ")");
         if (now >= e.deadline()) return GovernanceError.of("session_deadline", "the session is past its deadline");
         if (!e.policyHash().equals(gov.policies().hash())) {
