@@ -34,7 +34,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * Governance measurements that need a whole node (in this JVM; nothing is installed or served from
  * ~/.m2). A plain {@code main}, not JMH:
  * <pre>
- *   $J $JOPTS -cp "$CP" dev.bulwark.server.governance.GovernanceHarness calls [--runs 40] [--warmup 5]
+ *   $J $JOPTS -cp "$CP" dev.bulwark.server.governance.GovernanceHarness calls [--runs 40] [--warmup 5] [--sessions one|per-run]
  *   $J $JOPTS -cp "$CP" dev.bulwark.server.governance.GovernanceHarness steps [--n 3000]
  *   $J $JOPTS -cp "$CP" dev.bulwark.server.governance.GovernanceHarness cpu [--n 3000]
  *   $J $JOPTS -cp "$CP" dev.bulwark.server.governance.GovernanceHarness flood [--n 200] [--clients 16] [--per-tenant 2]
@@ -43,6 +43,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * tight JS loop ({@code await env.TOOLS.call(...)}); the tool notes {@code System.nanoTime()} at
  * each invocation and the gaps between consecutive invocations are the cost of one whole call (JS →
  * node → decide → tool → record → answer to JS → the next call), the tool itself excepted.
+ * {@code --sessions one} (the default) runs every run in one session (its sandbox process started
+ * once: the steady state of a session's calls); {@code per-run} admits a new session for each run,
+ * so each run also pays for a session process of its own (a warm spare is taken and another started
+ * behind it, concurrently with the run's calls).
  * <p>
  * {@code flood}: tenant {@code quiet} runs interactive runs one after the other over HTTP (one tool
  * call each) and the client times each; first alone, then while tenant {@code flood} has
@@ -61,7 +65,12 @@ public final class GovernanceHarness {
         for (int i = 1; i + 1 < args.length; i += 2) opt.put(args[i].replaceFirst("^--", ""), args[i + 1]);
         System.out.println("load average at start: " + loadAverage());
         switch (mode) {
-            case "calls" -> calls(Integer.parseInt(opt.getOrDefault("runs", "40")), Integer.parseInt(opt.getOrDefault("warmup", "5")));
+            case "calls" -> calls(Integer.parseInt(opt.getOrDefault("runs", "40")), Integer.parseInt(opt.getOrDefault("warmup", "5")),
+                    switch (opt.getOrDefault("sessions", "one")) {
+                        case "one" -> false;
+                        case "per-run" -> true;
+                        default -> throw new IllegalArgumentException("--sessions is one or per-run");
+                    });
             case "cpu" -> cpu(Integer.parseInt(opt.getOrDefault("n", "3000")));
             case "steps" -> steps(Integer.parseInt(opt.getOrDefault("n", "3000")));
             case "flood" -> flood(Integer.parseInt(opt.getOrDefault("n", "200")), Integer.parseInt(opt.getOrDefault("clients", "16")),
@@ -84,7 +93,7 @@ public final class GovernanceHarness {
                         SandboxSettings.DEFAULT_OBJECT_IDLE_MS, SandboxSettings.Confine.OFF), EgressSettings.NONE, FrontDoorSettings.DEFAULTS, keys));
     }
 
-    static void calls(int runs, int warmup) throws Exception {
+    static void calls(int runs, int warmup, boolean sessionPerRun) throws Exception {
         Node node = node(new ApiSettings(List.of()));
         try {
             Governance gov = node.governance();
@@ -100,13 +109,20 @@ public final class GovernanceHarness {
             long[] cpu5 = new long[2];
             int measured = 0;
             Map<String, Long> threads0 = null;
+            String id = null;
+            // -Dbulwark.bench.gaps=<file>: every gap as "run call nanoseconds", to see where the tail falls.
+            String gapFile = System.getProperty("bulwark.bench.gaps");
+            java.io.PrintWriter gapLog = gapFile == null ? null : new java.io.PrintWriter(Files.newBufferedWriter(java.nio.file.Path.of(gapFile)), true);
+            System.out.println(sessionPerRun ? "a new session per run" : "one session for every run");
             for (int r = 0; r < runs; r++) {
                 if (r == warmup) threads0 = threadTicks();
                 for (int calls : new int[] {45, 5}) {
                     String main = "export default async (input, env) => { for (let i = 0; i < " + calls
                             + "; i++) await env.TOOLS.call(\"tickets.open\", { i }); return 1; };";
-                    String id = (String) gov.admit("quiet", new Admission("alice", "low", List.of("tickets.open"),
-                            new Budgets(1_000, 1_000, 600_000, 1_000), Map.of())).get("id");
+                    if (sessionPerRun || id == null) {
+                        id = (String) gov.admit("quiet", new Admission("alice", "low", List.of("tickets.open"),
+                                new Budgets(1_000_000, 60_000, 3_600_000, 1_000), Map.of())).get("id");
+                    }
                     stamps.clear();
                     long node0 = processCpu();
                     long sandboxes0 = sandboxCpu();
@@ -118,7 +134,10 @@ public final class GovernanceHarness {
                     }
                     if (r < warmup || calls != 45) continue; // warm-up runs
                     measured++;
-                    for (int i = 1; i < stamps.size(); i++) gaps.add(stamps.get(i) - stamps.get(i - 1));
+                    for (int i = 1; i < stamps.size(); i++) {
+                        gaps.add(stamps.get(i) - stamps.get(i - 1));
+                        if (gapLog != null) gapLog.println(r + " " + i + " " + (stamps.get(i) - stamps.get(i - 1)));
+                    }
                 }
             }
             System.out.println("tool call end to end (gap between consecutive calls from JS): " + stats(gaps));
