@@ -21,16 +21,6 @@ final class Sqlite implements AutoCloseable {
 
     static final int PAGE_SIZE = 4096;
 
-    /**
-     * WAL pages after which a commit checkpoints (SQLite's default is 1,000). The checkpoint runs
-     * inside the commit that crosses the mark and ends with an fsync of the database file, so its
-     * cost lands on one event's answer: ~4 MiB copied and flushed (4–7 ms here) at 1,000 pages was
-     * the p99 of a governed tool call (two commits per call); at 100 pages each flush is a tenth of
-     * that, ten times as often (tool call p99 5.1–5.6 ms against 5.9–7.2 ms in interleaved quiet
-     * runs, p50 +0.05–0.13 ms; docs/benchmarks.md). Durability is the same either way.
-     */
-    static final int WAL_CHECKPOINT_PAGES = 100;
-
     private final SQLiteConnection conn;
     private final StorageOptions options;
 
@@ -68,7 +58,7 @@ final class Sqlite implements AutoCloseable {
             exec("PRAGMA max_page_count = " + pages);
             exec("PRAGMA trusted_schema = OFF");
             queryStrings("PRAGMA journal_mode = WAL", 1);
-            exec("PRAGMA wal_autocheckpoint = " + WAL_CHECKPOINT_PAGES);
+            exec("PRAGMA wal_autocheckpoint = " + options.walCheckpointPages());
         } catch (SQLException e) {
             try {
                 conn.close();

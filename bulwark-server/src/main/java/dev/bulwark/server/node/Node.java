@@ -268,8 +268,10 @@ public final class Node implements AutoCloseable {
         } catch (java.sql.SQLException e) {
             throw new IOException("could not open the alarm index in " + settings.dataDir() + ": " + e.getMessage(), e);
         }
+        // Java objects (session objects, supervisors) answer after small commits; a checkpoint every
+        // 100 WAL pages keeps any one answer's share of it small (StorageOptions.walCheckpointPages).
         this.javaObjects = new JavaObjects(new NodeObjectsHost(settings.dataDir(), namespaceKeys, alarms),
-                sb.objectIdleMs(), StorageOptions.defaults());
+                sb.objectIdleMs(), StorageOptions.defaults().withWalCheckpointPages(100));
         javaClasses.forEach(javaObjects::register);
         // The built-in facet supervisor (issue 14), unless the embedder registered a class of that name.
         if (javaClasses.stream().noneMatch(c -> c.name().equals(PlatformSupervisor.CLASS_NAME))) {
