@@ -59,14 +59,23 @@ final class AdminNode {
         if (!Files.isReadable(tokenFile)) {
             throw new Refusal(Main.USAGE, "no admin token at " + tokenFile + " (is the node running with --data " + data + "?)");
         }
-        String token = Files.readString(tokenFile).trim();
+        return send(client, host, port, path, Files.readString(tokenFile).trim(), timeout);
+    }
+
+    /**
+     * GETs {@code /cdn-cgi/bulwark/<path>} of the node at {@code host:port} with a bearer
+     * credential (the admin token, or a tenant's API key); the body streams. A bad host or a node
+     * that does not answer is a Refusal; any status is returned.
+     */
+    static HttpResponse<InputStream> send(HttpClient client, String host, int port, String path, String bearer,
+                                          Duration timeout) throws Exception {
         URI uri;
         try {
             uri = URI.create("http://" + host + ":" + port + "/cdn-cgi/bulwark/" + path);
         } catch (IllegalArgumentException e) {
             throw new Refusal(Main.USAGE, "--host " + host + ": not a host name or address");
         }
-        HttpRequest.Builder request = HttpRequest.newBuilder(uri).header("Authorization", "Bearer " + token);
+        HttpRequest.Builder request = HttpRequest.newBuilder(uri).header("Authorization", "Bearer " + bearer);
         if (timeout != null) request.timeout(timeout);
         try {
             return client.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());

@@ -1,6 +1,7 @@
 package dev.bulwark.server.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.bulwark.server.cli.AdminNode.Refusal;
 import dev.bulwark.server.governance.AuditVerifier;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -8,12 +9,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 import java.io.IOException;
-import java.net.ConnectException;
-import java.net.URI;
+import java.io.InputStream;
 import java.net.URLEncoder;
-import java.net.http.HttpConnectTimeoutException;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -50,55 +47,22 @@ final class Audit implements Runnable {
         @Parameters(paramLabel = "<record-id>", description = "the record: <session id>:<seq>")
         String record;
 
-        @Option(names = "--port", defaultValue = "8787", description = "port of the node (default ${DEFAULT-VALUE})")
-        int port;
-
-        @Option(names = "--host", defaultValue = "127.0.0.1")
-        String host;
-
-        @Option(names = "--api-key", description = "the tenant's API key (default: the environment variable BULWARK_API_KEY)")
-        String apiKey;
+        @CommandLine.Mixin
+        TenantNode node;
 
         @Override
         public Integer call() throws Exception {
-            var err = spec.commandLine().getErr();
-            if (port < 1 || port > 65_535) {
-                err.println("bulwark: --port " + port + ": must be from 1 to 65535");
-                return Main.USAGE;
-            }
-            String key = apiKey != null ? apiKey : System.getenv("BULWARK_API_KEY");
-            if (key == null || key.isBlank()) {
-                err.println("bulwark: a tenant API key is needed (--api-key or BULWARK_API_KEY)");
-                return Main.USAGE;
-            }
-            URI uri;
             try {
-                uri = URI.create("http://" + host + ":" + port + "/cdn-cgi/bulwark/api/v1/audit/proof/"
-                        + URLEncoder.encode(record, StandardCharsets.UTF_8).replace("%3A", ":"));
-            } catch (IllegalArgumentException e) {
-                err.println("bulwark: --host " + host + ": not a host name or address");
-                return Main.USAGE;
-            }
-            HttpResponse<String> response;
-            try {
-                response = AdminNode.client().send(HttpRequest.newBuilder(uri).header("Authorization", "Bearer " + key.trim())
-                        .timeout(Duration.ofSeconds(60)).build(), HttpResponse.BodyHandlers.ofString());
-            } catch (ConnectException | HttpConnectTimeoutException e) {
-                err.println("bulwark: no node answers on " + host + ":" + port + " (is it running? try --port)");
-                return Main.FAILED;
-            }
-            if (response.statusCode() != 200) {
-                String message;
-                try {
-                    message = JSON.readTree(response.body()).path("error").path("message").asText("");
-                } catch (IOException e) {
-                    message = "";
+                node.checkPort();
+                String path = "v1/audit/proof/" + URLEncoder.encode(record, StandardCharsets.UTF_8).replace("%3A", ":");
+                try (InputStream in = node.get(path, Duration.ofSeconds(60)).body()) {
+                    spec.commandLine().getOut().println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(JSON.readTree(in)));
                 }
-                err.println("bulwark: the node answered " + response.statusCode() + (message.isEmpty() ? "" : ": " + message));
-                return Main.FAILED;
+                return 0;
+            } catch (Refusal r) {
+                spec.commandLine().getErr().println("bulwark: " + r.getMessage());
+                return r.status;
             }
-            spec.commandLine().getOut().println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(JSON.readTree(response.body())));
-            return 0;
         }
     }
 
@@ -114,78 +78,40 @@ final class Audit implements Runnable {
         @Option(names = "--format", defaultValue = "jsonl", description = "jsonl (verifiable with audit verify) or ocsf (default ${DEFAULT-VALUE})")
         String format;
 
-        @Option(names = "--port", defaultValue = "8787", description = "port of the node (default ${DEFAULT-VALUE})")
-        int port;
-
-        @Option(names = "--host", defaultValue = "127.0.0.1")
-        String host;
-
-        @Option(names = "--api-key", description = "the tenant's API key (default: the environment variable BULWARK_API_KEY)")
-        String apiKey;
+        @CommandLine.Mixin
+        TenantNode node;
 
         @Override
         public Integer call() throws Exception {
             var err = spec.commandLine().getErr();
-            if (port < 1 || port > 65_535) {
-                err.println("bulwark: --port " + port + ": must be from 1 to 65535");
-                return Main.USAGE;
-            }
-            if (!format.equals("jsonl") && !format.equals("ocsf")) {
-                err.println("bulwark: --format " + format + ": jsonl or ocsf");
-                return Main.USAGE;
-            }
-            String key = apiKey != null ? apiKey : System.getenv("BULWARK_API_KEY");
-            if (key == null || key.isBlank()) {
-                err.println("bulwark: a tenant API key is needed (--api-key or BULWARK_API_KEY)");
-                return Main.USAGE;
-            }
-            URI uri;
             try {
-                uri = URI.create("http://" + host + ":" + port + "/cdn-cgi/bulwark/api/v1/audit/export?format=" + format);
-            } catch (IllegalArgumentException e) {
-                err.println("bulwark: --host " + host + ": not a host name or address");
-                return Main.USAGE;
-            }
-            HttpResponse<java.io.InputStream> response;
-            try {
-                response = AdminNode.client().send(HttpRequest.newBuilder(uri).header("Authorization", "Bearer " + key.trim()).build(),
-                        HttpResponse.BodyHandlers.ofInputStream());
-            } catch (ConnectException | HttpConnectTimeoutException e) {
-                err.println("bulwark: no node answers on " + host + ":" + port + " (is it running? try --port)");
-                return Main.FAILED;
-            }
-            try (java.io.InputStream in = response.body()) {
-                if (response.statusCode() != 200) {
-                    String message;
-                    try {
-                        message = JSON.readTree(in.readNBytes(64 << 10)).path("error").path("message").asText("");
-                    } catch (IOException e) {
-                        message = "";
+                node.checkPort();
+                if (!format.equals("jsonl") && !format.equals("ocsf")) throw new Refusal(Main.USAGE, "--format " + format + ": jsonl or ocsf");
+                try (InputStream in = node.get("v1/audit/export?format=" + format, null).body()) {
+                    // Copied as it comes: the export is never held whole, here or in the node.
+                    if (output == null) {
+                        var out = spec.commandLine().getOut();
+                        java.io.Reader r = new java.io.InputStreamReader(in, StandardCharsets.UTF_8);
+                        char[] buf = new char[16 << 10];
+                        for (int n; (n = r.read(buf)) > 0; ) out.write(buf, 0, n);
+                        out.flush();
+                    } else {
+                        Path tmp = output.resolveSibling(output.getFileName() + ".part");
+                        try {
+                            Files.copy(in, tmp, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                            Files.move(tmp, output, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                        } catch (IOException e) {
+                            Files.deleteIfExists(tmp);
+                            throw new Refusal(Main.FAILED, "the export was cut short or cannot be written to " + output + ": " + e.getMessage());
+                        }
+                        err.println("bulwark: wrote " + Files.size(output) + " bytes to " + output);
                     }
-                    err.println("bulwark: the node answered " + response.statusCode() + (message.isEmpty() ? "" : ": " + message));
-                    return Main.FAILED;
                 }
-                // Copied as it comes: the export is never held whole, here or in the node.
-                if (output == null) {
-                    var out = spec.commandLine().getOut();
-                    java.io.Reader r = new java.io.InputStreamReader(in, StandardCharsets.UTF_8);
-                    char[] buf = new char[16 << 10];
-                    for (int n; (n = r.read(buf)) > 0; ) out.write(buf, 0, n);
-                    out.flush();
-                } else {
-                    Path tmp = output.resolveSibling(output.getFileName() + ".part");
-                    try {
-                        Files.copy(in, tmp, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-                        Files.move(tmp, output, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-                    } catch (IOException e) {
-                        Files.deleteIfExists(tmp);
-                        err.println("bulwark: the export was cut short or cannot be written to " + output + ": " + e.getMessage());
-                        return Main.FAILED;
-                    }
-                    err.println("bulwark: wrote " + Files.size(output) + " bytes to " + output);
-                }
+                return 0;
+            } catch (Refusal r) {
+                err.println("bulwark: " + r.getMessage());
+                return r.status;
             }
-            return 0;
         }
     }
 
