@@ -11,12 +11,10 @@ import dev.bulwark.server.node.FacetRoute;
 import dev.bulwark.server.node.LogHub;
 import dev.bulwark.server.node.Node;
 import org.eclipse.jetty.http.HttpURI;
-import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
 
-import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -32,9 +30,6 @@ import java.util.List;
 final class FacetRouteHandler {
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(FacetRouteHandler.class);
 
-    private static final java.util.Set<String> HOP_BY_HOP = java.util.Set.of("connection", "keep-alive", "transfer-encoding",
-            "te", "upgrade", "proxy-connection", "trailer", "content-length");
-
     private FacetRouteHandler() {}
 
     static void serve(Node node, FacetRoute route, DeployedWorker worker, Request request, Response response,
@@ -46,23 +41,12 @@ final class FacetRouteHandler {
             return;
         }
         long limit = worker.limits().requestBodyBytes();
-        long declared = request.getLength();
-        if (declared > limit) {
-            ErrorResponse.write(response, callback, ErrorCode.REQUEST_TOO_LARGE,
-                    "the request body is " + declared + " bytes; the limit is " + limit, requestId);
-            return;
-        }
+        if (FrontDoor.refusedAsDeclaredTooLarge(request, response, callback, limit, requestId)) return;
         String method = request.getMethod();
         byte[] body = null;
         if (!method.equals("GET") && !method.equals("HEAD")) {
-            try (InputStream in = Content.Source.asInputStream(request)) {
-                body = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, limit + 1));
-            }
-            if (body.length > limit) {
-                ErrorResponse.write(response, callback, ErrorCode.REQUEST_TOO_LARGE,
-                        "the request body is larger than the limit of " + limit + " bytes", requestId);
-                return;
-            }
+            body = FrontDoor.readWhole(request, response, callback, (int) Math.min(Integer.MAX_VALUE - 8, limit + 1), limit, requestId);
+            if (body == null) return;
         }
         HttpURI uri = request.getHttpURI();
         String url = uri.getScheme() + "://" + uri.getAuthority() + route.rest(uri.getPath())
@@ -85,7 +69,9 @@ final class FacetRouteHandler {
         for (HttpHeader h : answer.headers()) {
             // As ResponseRelay: no hop-by-hop field passes; the length is the whole body's (Jetty's own).
             String name = h.name().toLowerCase(java.util.Locale.ROOT);
-            if (!name.startsWith(":") && !HOP_BY_HOP.contains(name)) response.getHeaders().add(h.name(), h.value());
+            if (!name.startsWith(":") && !name.equals("content-length") && ResponseRelay.passes(name)) {
+                response.getHeaders().add(h.name(), h.value());
+            }
         }
         byte[] out = answer.body();
         if (method.equals("HEAD") || out.length == 0) response.write(true, null, callback);

@@ -135,6 +135,32 @@ public final class FrontDoor extends Handler.Abstract {
                 ClientHeaders.forWorker(request, node.settings().frontDoor(), requestId));
     }
 
+    /** Answers 413 when the request declares a body over {@code limit}; true if it did. */
+    static boolean refusedAsDeclaredTooLarge(Request request, Response response, Callback callback, long limit,
+                                             String requestId) {
+        long declared = request.getLength();
+        if (declared <= limit) return false;
+        ErrorResponse.write(response, callback, ErrorCode.REQUEST_TOO_LARGE,
+                "the request body is " + declared + " bytes; the limit is " + limit, requestId);
+        return true;
+    }
+
+    /**
+     * Reads the request body into memory, at most {@code readAtMost} bytes (one more than may be
+     * kept, so that a body over {@code limit} is seen), or answers 413 and returns null.
+     */
+    static byte[] readWhole(Request request, Response response, Callback callback, int readAtMost, long limit,
+                            String requestId) throws IOException {
+        byte[] body;
+        try (InputStream in = Content.Source.asInputStream(request)) {
+            body = in.readNBytes(readAtMost);
+        }
+        if (body.length <= limit) return body;
+        ErrorResponse.write(response, callback, ErrorCode.REQUEST_TOO_LARGE,
+                "the request body is larger than the limit of " + limit + " bytes", requestId);
+        return null;
+    }
+
     /**
      * Starts a fetch invocation of {@code target} for this request and relays its response: the body
      * travels inline when small and of known length, else streamed on demand. Also the tenant API's
@@ -145,11 +171,7 @@ public final class FrontDoor extends Handler.Abstract {
                 List<Message.Header> headers) throws Exception {
         long limit = limits.requestBodyBytes();
         long declared = request.getLength();
-        if (declared > limit) {
-            ErrorResponse.write(response, callback, ErrorCode.REQUEST_TOO_LARGE,
-                    "the request body is " + declared + " bytes; the limit is " + limit, requestId);
-            return;
-        }
+        if (refusedAsDeclaredTooLarge(request, response, callback, limit, requestId)) return;
         String method = request.getMethod();
         boolean hasBody = declared > 0 || (declared < 0 && request.getHeaders().contains(HttpHeader.TRANSFER_ENCODING));
         if (method.equals("GET") || method.equals("HEAD")) hasBody = false;
@@ -157,14 +179,8 @@ public final class FrontDoor extends Handler.Abstract {
         boolean streamed = hasBody && (declared < 0 || declared > INLINE_BODY_BYTES);
         byte[] body = null;
         if (hasBody && !streamed) {
-            try (InputStream in = Content.Source.asInputStream(request)) {
-                body = in.readNBytes((int) declared + 1);
-            }
-            if (body.length > limit) {
-                ErrorResponse.write(response, callback, ErrorCode.REQUEST_TOO_LARGE,
-                        "the request body is larger than the limit of " + limit + " bytes", requestId);
-                return;
-            }
+            body = readWhole(request, response, callback, (int) declared + 1, limit, requestId);
+            if (body == null) return;
         }
         request.setAttribute(REQUEST_ID, requestId);
         ResponseRelay relay = new ResponseRelay(response, callback, invocationId, requestId, target.workerId());

@@ -27,6 +27,11 @@ final class ResponseRelay extends IteratingCallback implements InvocationListene
             "upgrade", "proxy-connection", "trailer");
     private static final Object END = new Object();
 
+    /** Whether a response field a worker or object set reaches the client (hop-by-hop ones are the node's). */
+    static boolean passes(String name) {
+        return !HOP_BY_HOP.contains(name.toLowerCase(Locale.ROOT));
+    }
+
     /** A streamed request body went past its limit (sent by the body pump). */
     record TooLarge(long limit) {}
 
@@ -173,7 +178,7 @@ final class ResponseRelay extends IteratingCallback implements InvocationListene
                     }
                     response.setStatus(head.status());
                     for (Message.Header h : head.headers()) {
-                        if (!HOP_BY_HOP.contains(h.name().toLowerCase(Locale.ROOT))) {
+                        if (passes(h.name())) {
                             response.getHeaders().add(h.name(), h.value());
                         }
                     }
