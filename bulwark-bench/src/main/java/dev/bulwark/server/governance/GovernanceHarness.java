@@ -197,7 +197,6 @@ public final class GovernanceHarness {
      * time is what the operation costs; the wall time adds the waits for a core.
      */
     static void cpu(int n) throws Exception {
-        var mx = java.lang.management.ManagementFactory.getThreadMXBean();
         GovernanceBench.PolicyState p = new GovernanceBench.PolicyState();
         p.setup();
         GovernanceBench.NodeState s = new GovernanceBench.NodeState();
@@ -218,20 +217,7 @@ public final class GovernanceHarness {
                     throw new IllegalStateException(e);
                 }
             });
-            for (Map.Entry<String, Runnable> op : ops.entrySet()) {
-                for (int i = 0; i < n / 3; i++) op.getValue().run(); // warm-up
-                s.session();
-                List<Long> wall = new ArrayList<>();
-                List<Long> cpu = new ArrayList<>();
-                for (int i = 0; i < n; i++) {
-                    long c0 = mx.getCurrentThreadCpuTime();
-                    long w0 = System.nanoTime();
-                    op.getValue().run();
-                    wall.add(System.nanoTime() - w0);
-                    cpu.add(mx.getCurrentThreadCpuTime() - c0);
-                }
-                System.out.println(op.getKey() + " wall " + stats(wall) + " | cpu " + stats(cpu) + "  load " + loadAverage());
-            }
+            cpuTable(ops, n, s::session);
         } finally {
             s.stop();
             t.drop();
@@ -264,12 +250,13 @@ public final class GovernanceHarness {
             ops.put("object event, no write       ", () -> steps.call("noop"));
             ops.put("object event, 1 insert+commit", () -> steps.call("insert"));
             ops.put("mediate (whole call)         ", () -> b.mediate(s));
-            cpuTable(ops, n, () -> s.session());
+            cpuTable(ops, n, s::session);
         } finally {
             s.stop();
         }
     }
 
+    /** Each operation n times after n/3 warm-up runs and {@code fresh}: wall and CPU time of the calling thread. */
     static void cpuTable(Map<String, Runnable> ops, int n, Runnable fresh) {
         var mx = java.lang.management.ManagementFactory.getThreadMXBean();
         for (Map.Entry<String, Runnable> op : ops.entrySet()) {
@@ -284,7 +271,7 @@ public final class GovernanceHarness {
                 wall.add(System.nanoTime() - w0);
                 cpu.add(mx.getCurrentThreadCpuTime() - c0);
             }
-            System.out.println(op.getKey() + " cpu " + stats(cpu) + " | wall " + stats(wall));
+            System.out.println(op.getKey() + " wall " + stats(wall) + " | cpu " + stats(cpu) + "  load " + loadAverage());
         }
     }
 
