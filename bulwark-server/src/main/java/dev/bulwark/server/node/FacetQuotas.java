@@ -39,11 +39,30 @@ public final class FacetQuotas {
         final AtomicLong errors = new AtomicLong();
         final AtomicLong cpuMicros = new AtomicLong();
         volatile String codeHash;
+        /** Bumped whenever the facet's database may have changed since its size was read. */
+        private final AtomicLong changes = new AtomicLong();
+        /** {changes when read, bytes}, or null. */
+        private volatile long[] stored;
         // CPU in the current period, and the request rate's token bucket (guarded by this).
         private long periodStart = System.nanoTime();
         private long periodCpuMicrosAtStart;
         private double tokens = -1;
         private long tokensAt = System.nanoTime();
+
+        void mayHaveWritten() {
+            changes.incrementAndGet();
+        }
+
+        /** The bytes as last read by {@code read}, read again if the facet may have written since. */
+        long storedBytes(java.util.function.LongSupplier read) {
+            long now = changes.get();
+            long[] s = stored;
+            if (s != null && s[0] == now) return s[1];
+            long bytes = read.getAsLong();
+            // A write noted while reading leaves the old count: the next call reads again.
+            stored = new long[] {now, bytes};
+            return bytes;
+        }
 
         public long requests() { return requests.get(); }
         public long errors() { return errors.get(); }
@@ -81,7 +100,7 @@ public final class FacetQuotas {
     /** Null if a call to {@code facet} of the supervisor {@code rootId} may start now, else why not. */
     String admit(String rootId, Facets.Facet facet, Facets facets) {
         Limits l = of(rootId);
-        java.util.List<Facets.Facet> all = null;
+        java.util.Collection<Facets.Facet> all = null;
         if (l.maxFacets() >= 0 && !counted(facet, facets)) {
             all = facets.facetsUnder(rootId);
             long others = all.stream().filter(f -> f != facet && counted(f, facets)).count();

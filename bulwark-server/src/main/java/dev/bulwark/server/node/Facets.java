@@ -38,19 +38,24 @@ final class Facets {
     /** The node's WebSockets (set once the hub exists): a facet's socket is offered to its parent's call. */
     private volatile SocketHub sockets;
 
-    /** One facet: its parent's tenant, its path, the address that runs it now (null: none). */
+    /**
+     * One facet: its parent's tenant, its path, its root supervisor's object id (fixed: a facet's
+     * parent never changes), the address that runs it now (null: none).
+     */
     static final class Facet {
         final String id;
         final String tenant;
         final String parentId;
+        final String root;
         final String path;
         volatile Address.DurableObject running; // changed under this
         final FacetQuotas.Usage usage = new FacetQuotas.Usage();
 
-        Facet(String id, String tenant, String parentId, String path) {
+        Facet(String id, String tenant, String parentId, String root, String path) {
             this.id = id;
             this.tenant = tenant;
             this.parentId = parentId;
+            this.root = root;
             this.path = path;
         }
     }
@@ -65,11 +70,24 @@ final class Facets {
         this.quotas = quotas;
         this.index = index;
         // The facets of earlier runs: known (quotas count them, alarms can start them), running nowhere.
-        for (FacetIndex.Row r : index.rows()) {
-            Facet f = new Facet(r.id(), r.tenant(), r.parentId(), r.path());
+        Map<String, String> parents = new java.util.HashMap<>();
+        java.util.List<FacetIndex.Row> rows = index.rows();
+        for (FacetIndex.Row r : rows) parents.put(r.id(), r.parentId());
+        for (FacetIndex.Row r : rows) {
+            String root = r.parentId();
+            for (int depth = 0; parents.containsKey(root) && depth <= FacetIds.MAX_DEPTH; depth++) root = parents.get(root);
+            Facet f = new Facet(r.id(), r.tenant(), r.parentId(), root, r.path());
             f.usage.codeHash = r.codeHash();
             byId.put(r.id(), f);
+            underRoot(root).add(f);
         }
+    }
+
+    /** The facets of one root supervisor, by its object id (quotas look only at these). */
+    private final Map<String, java.util.Set<Facet>> byRoot = new ConcurrentHashMap<>();
+
+    private java.util.Set<Facet> underRoot(String rootId) {
+        return byRoot.computeIfAbsent(rootId, k -> ConcurrentHashMap.newKeySet());
     }
 
     void sockets(SocketHub hub) {
@@ -258,10 +276,15 @@ final class Facets {
         if (worker == null || !worker.tenant().equals(DynamicWorkers.generatedTenant(base))) {
             return Admitted.refused(ErrorCode.NOT_FOUND.code(), "no worker '" + target.workerId() + "' can be called from this worker");
         }
-        Facet facet = byId.computeIfAbsent(target.objectId(), id -> new Facet(id, base, parent.objectId(), path));
+        Facet facet = byId.get(target.objectId());
+        if (facet == null) {
+            String root = rootOf(parent);
+            facet = byId.computeIfAbsent(target.objectId(), id -> new Facet(id, base, parent.objectId(), root, path));
+            underRoot(facet.root).add(facet);
+        }
         if (!facet.tenant.equals(base)) return Admitted.refused(ErrorCode.NOT_FOUND.code(), "a durable object can reach only its own facets");
         if (atOnce && !target.equals(facet.running)) return Admitted.NOT_AT_ONCE;
-        String refusal = quotas.admit(rootOf(parent), facet, this);
+        String refusal = quotas.admit(facet.root, facet, this);
         if (refusal != null) return Admitted.refused(FacetQuotas.CODE, refusal);
         synchronized (facet) {
             Address.DurableObject old = facet.running;
@@ -328,19 +351,13 @@ final class Facets {
     String rootOf(Address.DurableObject object) {
         if (!FacetIds.isFacet(object)) return object.objectId();
         Facet f = byId.get(object.objectId());
-        return f == null ? object.objectId() : rootOfId(f.parentId);
+        return f == null ? object.objectId() : f.root;
     }
 
-    private String rootOfId(String id) {
-        Facet f = byId.get(id);
-        return f == null ? id : rootOfId(f.parentId);
-    }
-
-    /** The facets whose parent is {@code parentId}, directly or not. */
-    java.util.List<Facet> facetsUnder(String rootId) {
-        java.util.List<Facet> out = new java.util.ArrayList<>();
-        for (Facet f : byId.values()) if (rootOfId(f.parentId).equals(rootId)) out.add(f);
-        return out;
+    /** The facets whose root supervisor is {@code rootId}, at any depth. */
+    java.util.Collection<Facet> facetsUnder(String rootId) {
+        java.util.Set<Facet> under = byRoot.get(rootId);
+        return under == null ? java.util.List.of() : under;
     }
 
     /** {@code abort} or {@code delete} of a facet by its parent. */
@@ -363,7 +380,11 @@ final class Facets {
                 synchronized (facet) {
                     reset(facet, delete);
                 }
-                if (delete) byId.remove(facet.id);
+                if (delete) {
+                    byId.remove(facet.id);
+                    java.util.Set<Facet> siblings = byRoot.get(facet.root);
+                    if (siblings != null) siblings.remove(facet);
+                }
             } else if (delete) {
                 deleteFile(base, target.objectId());
             }
@@ -381,6 +402,7 @@ final class Facets {
         boolean stopped = old != null && supervisor.resetFacet(old,
                 delete ? "The facet was deleted." : "The facet was aborted.", delete);
         if (delete && !stopped) deleteFile(facet.tenant, facet.id);
+        facet.usage.mayHaveWritten();
     }
 
     /** A facet that runs nowhere: its file is removed by the node (no sandbox holds it). */
@@ -397,8 +419,16 @@ final class Facets {
                 .resolve("facets");
     }
 
-    /** The bytes a facet's database takes (file and WAL). */
+    /**
+     * The bytes a facet's database takes (file and WAL), as of the end of its last event: its file
+     * changes only while it runs, so the size is read again only after an event of it ended
+     * ({@link FacetWatch}) or it was reset, not on every call (quotas sum it over a supervisor's facets).
+     */
     long storageBytes(Facet f) {
+        return f.usage.storedBytes(() -> fileBytes(f));
+    }
+
+    private long fileBytes(Facet f) {
         Path dir = facetDir(f.tenant);
         long n = 0;
         for (String suffix : new String[] {"", "-wal"}) {
@@ -476,7 +506,7 @@ final class Facets {
 
     private FacetRecord record(Facet f) {
         Address.DurableObject r = f.running;
-        return new FacetRecord(f.id, f.tenant, rootOfId(f.parentId), f.path, r == null ? null : r.workerId(),
+        return new FacetRecord(f.id, f.tenant, f.root, f.path, r == null ? null : r.workerId(),
                 f.usage.codeHash(), f.usage.requests(), f.usage.errors(), f.usage.cpuMs(), storageBytes(f));
     }
 
@@ -497,28 +527,43 @@ final class Facets {
             if (usage != null) usage.requests.incrementAndGet();
         }
 
+        // What the facet wrote is durable before its answer leaves (the output gate): from then on
+        // its size is read again, so the caller's next call is checked against what it just wrote.
+
         @Override
         public void head(Message.ResponseHead head) {
-            if (usage != null && head.status() >= 500) usage.errors.incrementAndGet();
+            if (usage != null) {
+                usage.mayHaveWritten();
+                if (head.status() >= 500) usage.errors.incrementAndGet();
+            }
             super.head(head);
         }
 
         @Override
         public void failed(Message.InvocationFailed failure) {
-            if (usage != null) usage.errors.incrementAndGet();
+            if (usage != null) {
+                usage.mayHaveWritten();
+                usage.errors.incrementAndGet();
+            }
             super.failed(failure);
         }
 
         @Override
         public void rpcReturn(Message.RpcReturn result) {
-            if (usage != null && result.threw()) usage.errors.incrementAndGet();
+            if (usage != null) {
+                usage.mayHaveWritten();
+                if (result.threw()) usage.errors.incrementAndGet();
+            }
             super.rpcReturn(result);
         }
 
         @Override
         public void done(long cpuMicros) {
             ended.run();
-            if (usage != null) usage.cpuMicros.addAndGet(cpuMicros);
+            if (usage != null) {
+                usage.cpuMicros.addAndGet(cpuMicros);
+                usage.mayHaveWritten();
+            }
             super.done(cpuMicros);
         }
     }

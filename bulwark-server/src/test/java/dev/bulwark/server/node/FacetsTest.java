@@ -357,6 +357,52 @@ class FacetsTest {
         assertThat(json.readTree(admin("GET", "facets/quotas/default", null, token()).body()).get("maxFacets").asLong()).isEqualTo(-1);
     }
 
+    /**
+     * {@code max_bytes_total} counts every facet under the root supervisor, nested ones too, as
+     * their files are after the caller's previous call (what a call wrote counts for the next one).
+     */
+    @Test
+    void theTotalStorageQuotaCountsNestedFacetsAndWhatTheLastCallWrote() throws Exception {
+        upload("s11", "A", "a");
+        assertThat(ok("/s11/app/A/nest?n=1")).isEqualTo("level 1 > leaf 1");
+        String supervisor = ok("/s11/id/-");
+        java.util.Map<String, String> idsByPath = new java.util.TreeMap<>();
+        for (JsonNode f : json.readTree(admin("GET", "facets", null, token()).body()).get("facets")) {
+            if (f.get("supervisor").asText().equals(supervisor)) idsByPath.put(f.get("path").asText(), f.get("id").asText());
+        }
+        assertThat(idsByPath).hasSize(2).containsKey("A");
+        String a = idsByPath.get("A");
+        long sizeA = storedBytes(a);
+        long total = idsByPath.values().stream().mapToLong(FacetsTest::storedBytes).sum();
+        assertThat(total).isGreaterThan(sizeA);
+        String quotas = "facets/quotas/" + supervisor;
+
+        assertThat(admin("PUT", quotas, "{\"maxBytesTotal\": " + sizeA + "}", token()).statusCode()).isEqualTo(200);
+        assertThat(refusal("/s11/app/A/hit").get("message").asText())
+                .isEqualTo("facet quota: this supervisor's facets store " + total + " bytes, over the limit of " + sizeA + " bytes");
+
+        assertThat(admin("PUT", quotas, "{\"maxBytesTotal\": " + total + "}", token()).statusCode()).isEqualTo(200);
+        assertThat(ok("/s11/app/A/hit")).isEqualTo("a 2");
+        long after = idsByPath.values().stream().mapToLong(FacetsTest::storedBytes).sum();
+        assertThat(after).isGreaterThan(total);
+        assertThat(refusal("/s11/app/A/hit").get("message").asText())
+                .isEqualTo("facet quota: this supervisor's facets store " + after + " bytes, over the limit of " + total + " bytes");
+        assertThat(admin("PUT", quotas, "{}", token()).statusCode()).isEqualTo(200);
+    }
+
+    /** A facet's database bytes as the node counts them: its file and its WAL. */
+    static long storedBytes(String facetId) {
+        long n = 0;
+        for (String suffix : new String[] {"", "-wal"}) {
+            try {
+                n += java.nio.file.Files.size(facetFiles().resolve(facetId + ".sqlite" + suffix));
+            } catch (java.io.IOException e) {
+                // not there
+            }
+        }
+        return n;
+    }
+
     static final InvocationListener NOOP = new InvocationListener() {
         public void head(dev.bulwark.sandbox.ipc.Message.ResponseHead head) {}
         public void chunk(byte[] data) {}
