@@ -18,7 +18,7 @@ const MAX_SQL_IDS = 1024;
 const MAX_SQL_ID_CHARS = 4096;
 
 // The buffer shared with the host (SqlExchange.java, which fixes the layout): a call whose SQL
-// text has a number and whose bindings are nulls, numbers, booleans, bigints or strings of at most
+// text has a number and whose bindings are nulls, numbers, booleans or strings of at most
 // X_MAX_CHARS code units goes through it, and H.sqlExec() then takes no argument; a result
 // without columns comes back as null with its counts in the buffer. Made at the first exec.
 const X_SIZE = 64 << 10;
@@ -30,13 +30,19 @@ const X_MAX_CHARS = 256;
 const T_NULL = 0, T_NUMBER = 1, T_LATIN1 = 2, T_UTF16 = 3;
 let xf64 = null; // Float64Array over the buffer; null until the first exec
 let xi32, xu8, xu16;
+// Captured at load, so that putBindings runs no worker code (nothing can call exec while the
+// buffer is half written) and a replaced String.prototype.charCodeAt changes nothing.
+const StringCharCodeAt = Function.prototype.call.bind(String.prototype.charCodeAt);
+
+// Captured at load: the buffer is wrapped by these even if worker code replaced the globals.
+const Int32ArrayCtor = Int32Array, Uint8ArrayCtor = Uint8Array, Uint16ArrayCtor = Uint16Array, Float64ArrayCtor = Float64Array;
 
 function exchange() {
   const buffer = H.sqlBuffer();
-  xi32 = new Int32Array(buffer);
-  xu8 = new Uint8Array(buffer);
-  xu16 = new Uint16Array(buffer);
-  xf64 = new Float64Array(buffer);
+  xi32 = new Int32ArrayCtor(buffer);
+  xu8 = new Uint8ArrayCtor(buffer);
+  xu16 = new Uint16ArrayCtor(buffer);
+  xf64 = new Float64ArrayCtor(buffer);
 }
 
 // Writes the bindings into the buffer; false (nothing usable written) when one does not fit.
@@ -51,16 +57,16 @@ function putBindings(bindings) {
       const len = v.length;
       if (len > X_MAX_CHARS) return false;
       let k = 0;
-      while (k < len && v.charCodeAt(k) < 256) k++;
+      while (k < len && StringCharCodeAt(v, k) < 256) k++;
       if (k === len) {
         if (data + len > X_SIZE) return false;
-        for (let j = 0; j < len; j++) xu8[data + j] = v.charCodeAt(j);
+        for (let j = 0; j < len; j++) xu8[data + j] = StringCharCodeAt(v, j);
         xu8[X_TAGS + i] = T_LATIN1;
       } else {
         data = (data + 1) & ~1;
         if (data + 2 * len > X_SIZE) return false;
         const base = data >> 1;
-        for (let j = 0; j < len; j++) xu16[base + j] = v.charCodeAt(j);
+        for (let j = 0; j < len; j++) xu16[base + j] = StringCharCodeAt(v, j);
         xu8[X_TAGS + i] = T_UTF16;
       }
       xi32[slot * 2] = len;
@@ -68,8 +74,8 @@ function putBindings(bindings) {
       data += xu8[X_TAGS + i] === T_LATIN1 ? len : 2 * len;
       continue;
     }
-    if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') {
-      xf64[slot] = sqlValue(v);
+    if (typeof v === 'number' || typeof v === 'boolean') {
+      xf64[slot] = typeof v === 'number' ? v : (v ? 1 : 0);
       xu8[X_TAGS + i] = T_NUMBER;
       continue;
     }
@@ -77,7 +83,7 @@ function putBindings(bindings) {
       xu8[X_TAGS + i] = T_NULL;
       continue;
     }
-    return false; // a blob or an unsupported value: the argument path (which also refuses the latter)
+    return false; // a bigint, a blob or an unsupported value: the argument path (sqlValue converts or refuses it)
   }
   xi32[6] = n;
   return true;

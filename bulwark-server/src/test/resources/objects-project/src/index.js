@@ -182,6 +182,15 @@ export class Counter extends DurableObject {
             return `${e.name}: ${e.message}`;
           }
         });
+        // The prelude does not use what worker code can replace.
+        const realCharCodeAt = String.prototype.charCodeAt;
+        let patched;
+        String.prototype.charCodeAt = function () { return 65; };
+        try {
+          patched = thrice(() => sql.exec("SELECT ? AS v", "xyz\u0100").one().v);
+        } finally {
+          String.prototype.charCodeAt = realCharCodeAt;
+        }
         // Cursors of INSERTs read after later calls still report their own counts.
         const later = ["later1", "later2", "later3"].map((v) => sql.exec("INSERT INTO x (v) VALUES (?)", v));
         const none = thrice(() => sql.exec("UPDATE x SET v = v WHERE v = ?", "absent"));
@@ -189,7 +198,7 @@ export class Counter extends DurableObject {
         const counts = (c) => [c.rowsRead, c.rowsWritten, c.columnNames, c.toArray()];
         const multi = thrice(() => counts(sql.exec("SELECT * FROM x; DELETE FROM x WHERE v = 'nothing'; INSERT INTO x (v) VALUES (NULL)")));
         return Response.json({
-          bound, sums, errors, tooBig, reserved,
+          bound, sums, errors, tooBig, reserved, patched,
           later: later.map(counts), none: none.map(counts), deleted: counts(deleted), multi,
         });
       }

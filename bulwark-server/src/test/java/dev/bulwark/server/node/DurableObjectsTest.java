@@ -183,6 +183,7 @@ class DurableObjectsTest {
         for (JsonNode e : x.get("reserved")) {
             assertThat(e.asText()).startsWith("Error: access to the reserved name '_cf_KV' is not allowed").endsWith(": SQLITE_AUTH");
         }
+        assertThat(x.get("patched").toString()).isEqualTo("[\"xyz\u0100\",\"xyz\u0100\",\"xyz\u0100\"]");
         // A result without columns: its counts, whenever the cursor is read.
         assertThat(x.get("later").toString()).isEqualTo("[[1,1,[],[]],[1,1,[],[]],[1,1,[],[]]]");
         assertThat(x.get("none").toString()).isEqualTo("[[0,0,[],[]],[0,0,[],[]],[0,0,[],[]]]");
