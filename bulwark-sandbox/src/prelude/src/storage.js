@@ -51,7 +51,7 @@ function putBindings(bindings) {
   if (n > X_MAX_BINDINGS) return false;
   let data = X_DATA;
   for (let i = 0; i < n; i++) {
-    let v = bindings[i];
+    const v = bindings[i];
     const slot = (X_SLOTS >> 3) + i;
     if (typeof v === 'string') {
       const len = v.length;

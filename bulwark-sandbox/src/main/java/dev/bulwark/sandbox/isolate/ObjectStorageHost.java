@@ -243,8 +243,9 @@ final class ObjectStorageHost implements AutoCloseable {
      * {@code ()}: the call is in the {@link SqlExchange} buffer (handle, text number, bindings).
      * {@code (handle, query, ...bindings)} (or {@code (handle, query, [bindings])}; the query as its text or its {@link SqlTexts} number): runs the SQL and answers one flat array,
      * {@code [rowsRead, rowsWritten, columnCount, ...columnNames, ...values row by row]}, which the
-     * prelude's cursor unpacks, or, for SQL with no result columns whose rows read are its rows
-     * written, just the number of rows written, or that array as JSON text when every value can
+     * prelude's cursor unpacks, or, for SQL with no result columns, null with both counts in the
+     * {@link SqlExchange} buffer (before the prelude asked for the buffer: the number of rows
+     * written, when they are the rows read), or that array as JSON text when every value can
      * go as JSON ({@link SqlResultJson}: one string crosses, and JSON.parse builds it in V8). The bindings arrive as arguments and the result leaves as one
      * array filled by one push per {@value #PUSH_BATCH} values: strings and numbers cross without a
      * JNI call of their own, so a call costs a few JNI crossings instead of one per binding, row,
