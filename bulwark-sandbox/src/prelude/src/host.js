@@ -38,6 +38,7 @@ export const H = {
   capRevoke: notInstalled,
   sqlExec: notInstalled,
   sqlText: notInstalled,
+  sqlBuffer: notInstalled,
   kvGet: notInstalled,
   kvPut: notInstalled,
   kvDelete: notInstalled,
@@ -70,7 +71,7 @@ export function bindHost(host) {
   if (H.installed) throw new Error('already installed');
   const names = ['log', 'randomBytes', 'crypto', 'setTimer', 'clearTimer', 'fetch',
     'responseStart', 'responseChunk', 'responseEnd', 'responseWhole', 'responseError', 'requestBodyPull', 'currentInvocation',
-    'objectId', 'callObject', 'callWorker', 'loadDynamic', 'rpcObject', 'rpcWorker', 'serviceCall', 'serviceRpc', 'rpcReturn', 'capCall', 'capFetch', 'capRelease', 'capRevoke', 'sqlExec', 'sqlText', 'kvGet', 'kvPut', 'kvDelete', 'kvList', 'storageOp',
+    'objectId', 'callObject', 'callWorker', 'loadDynamic', 'rpcObject', 'rpcWorker', 'serviceCall', 'serviceRpc', 'rpcReturn', 'capCall', 'capFetch', 'capRelease', 'capRevoke', 'sqlExec', 'sqlText', 'sqlBuffer', 'kvGet', 'kvPut', 'kvDelete', 'kvList', 'storageOp',
     'zlibOpen', 'zlibPush', 'zlibClose', 'decodeLegacy', 'htmlRewriterWasm',
     'nodeHash', 'nodeHmac', 'domainToAscii', 'now',
     'subrequestAck', 'subrequestCancel', 'subrequestBodyChunk', 'subrequestBodyEnd',

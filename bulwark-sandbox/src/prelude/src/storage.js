@@ -17,6 +17,78 @@ const sqlIds = new Map(); // text -> number (-1: none), or null after its first 
 const MAX_SQL_IDS = 1024;
 const MAX_SQL_ID_CHARS = 4096;
 
+// The buffer shared with the host (SqlExchange.java, which fixes the layout): a call whose SQL
+// text has a number and whose bindings are nulls, numbers, booleans or strings of at most
+// X_MAX_CHARS code units goes through it, and H.sqlExec() then takes no argument; a result
+// without columns comes back as null with its counts in the buffer. Made at the first exec.
+const X_SIZE = 64 << 10;
+const X_MAX_BINDINGS = 64;
+const X_TAGS = 32;
+const X_SLOTS = X_TAGS + X_MAX_BINDINGS;
+const X_DATA = X_SLOTS + 8 * X_MAX_BINDINGS;
+const X_MAX_CHARS = 256;
+const T_NULL = 0, T_NUMBER = 1, T_LATIN1 = 2, T_UTF16 = 3;
+let xf64 = null; // Float64Array over the buffer; null until the first exec
+let xi32, xu8, xu16;
+// Captured at load, so that putBindings runs no worker code (nothing can call exec while the
+// buffer is half written) and a replaced String.prototype.charCodeAt changes nothing.
+const StringCharCodeAt = Function.prototype.call.bind(String.prototype.charCodeAt);
+
+// Captured at load: the buffer is wrapped by these even if worker code replaced the globals.
+const Int32ArrayCtor = Int32Array, Uint8ArrayCtor = Uint8Array, Uint16ArrayCtor = Uint16Array, Float64ArrayCtor = Float64Array;
+
+function exchange() {
+  const buffer = H.sqlBuffer();
+  xi32 = new Int32ArrayCtor(buffer);
+  xu8 = new Uint8ArrayCtor(buffer);
+  xu16 = new Uint16ArrayCtor(buffer);
+  xf64 = new Float64ArrayCtor(buffer);
+}
+
+// Writes the bindings into the buffer; false (nothing usable written) when one does not fit.
+function putBindings(bindings) {
+  const n = bindings.length;
+  if (n > X_MAX_BINDINGS) return false;
+  let data = X_DATA;
+  for (let i = 0; i < n; i++) {
+    const v = bindings[i];
+    const slot = (X_SLOTS >> 3) + i;
+    if (typeof v === 'string') {
+      const len = v.length;
+      if (len > X_MAX_CHARS) return false;
+      let k = 0;
+      while (k < len && StringCharCodeAt(v, k) < 256) k++;
+      if (k === len) {
+        if (data + len > X_SIZE) return false;
+        for (let j = 0; j < len; j++) xu8[data + j] = StringCharCodeAt(v, j);
+        xu8[X_TAGS + i] = T_LATIN1;
+      } else {
+        data = (data + 1) & ~1;
+        if (data + 2 * len > X_SIZE) return false;
+        const base = data >> 1;
+        for (let j = 0; j < len; j++) xu16[base + j] = StringCharCodeAt(v, j);
+        xu8[X_TAGS + i] = T_UTF16;
+      }
+      xi32[slot * 2] = len;
+      xi32[slot * 2 + 1] = data;
+      data += xu8[X_TAGS + i] === T_LATIN1 ? len : 2 * len;
+      continue;
+    }
+    if (typeof v === 'number' || typeof v === 'boolean') {
+      xf64[slot] = typeof v === 'number' ? v : (v ? 1 : 0);
+      xu8[X_TAGS + i] = T_NUMBER;
+      continue;
+    }
+    if (v === null || v === undefined) {
+      xu8[X_TAGS + i] = T_NULL;
+      continue;
+    }
+    return false; // a bigint, a blob or an unsupported value: the argument path (sqlValue converts or refuses it)
+  }
+  xi32[6] = n;
+  return true;
+}
+
 function settle(fn) {
   try {
     return PromiseResolve(fn());
@@ -38,6 +110,10 @@ function sqlValue(v) {
   throw new TypeError(`Unsupported type for an SQL binding: ${typeof v}`);
 }
 
+// Shared by cursors without results: never handed out (columnNames returns a copy) nor changed.
+const NO_COLUMNS = Object.freeze([]);
+const NO_ROWS = Object.freeze([]);
+
 export class SqlStorageCursor {
   #columns;
   #rows;
@@ -47,14 +123,22 @@ export class SqlStorageCursor {
   // result: the host's flat answer [rowsRead, rowsWritten, columnCount, ...columnNames, ...values row by row],
   // or for SQL without result columns that read only the rows it wrote, the number of rows written,
   // or that array as JSON text (when all its values are nulls, numbers and strings).
+  // Or null: no result columns, the counts are in the exchange buffer.
   constructor(token, result) {
     if (token !== INTERNAL) throw new TypeError('Illegal constructor');
+    if (result === null) {
+      this.#rowsRead = xf64[0];
+      this.#rowsWritten = xf64[1];
+      this.#columns = NO_COLUMNS;
+      this.#rows = NO_ROWS;
+      return;
+    }
     if (typeof result === 'string') result = JSONParse(result);
     if (typeof result === 'number') {
       this.#rowsRead = result;
       this.#rowsWritten = result;
-      this.#columns = [];
-      this.#rows = [];
+      this.#columns = NO_COLUMNS;
+      this.#rows = NO_ROWS;
       return;
     }
     const width = result[2];
@@ -123,9 +207,16 @@ class SqlStorage {
   }
   exec(query, ...bindings) {
     if (typeof query !== 'string') throw new TypeError("Failed to execute 'exec' on 'SqlStorage': parameter 1 is not of type 'string'.");
+    if (xf64 === null) exchange();
+    const key = sqlKey(query);
+    if (typeof key === 'number' && putBindings(bindings)) {
+      xi32[4] = this.#handle;
+      xi32[5] = key;
+      return new SqlStorageCursor(INTERNAL, H.sqlExec());
+    }
     // The bindings travel as arguments, so each string or number crosses with the call itself;
     // very many go as one array instead (a call's arguments are bounded).
-    const args = [this.#handle, sqlKey(query)];
+    const args = [this.#handle, key];
     if (bindings.length <= MAX_BINDING_ARGS) {
       for (let i = 0; i < bindings.length; i++) args.push(sqlValue(bindings[i]));
     } else {

@@ -143,6 +143,65 @@ export class Counter extends DurableObject {
           noRows: [noRows.columnNames, noRows.toArray().length, noRows.rowsRead, noRows.rowsWritten],
         });
       }
+      case "sql-exchange": {
+        // Each call three times: the first sends the SQL text and the bindings as arguments; once
+        // the text has a number, null, number and short string bindings travel in the buffer the
+        // prelude shares with the host, and results without columns come back through it.
+        sql.exec("CREATE TABLE IF NOT EXISTS x (id INTEGER PRIMARY KEY, v UNIQUE)");
+        const thrice = (f) => [f(), f(), f()];
+        const values = [null, undefined, true, false, 0, -0, 1.5, -7, 2 ** 53 + 2, 2n ** 40n, "", "plain",
+          "\u00e9\u00ff", "\u2028 \ud83d\ude00", "a\ud800b", "z".repeat(256), "\u0100".repeat(257)];
+        const bound = values.map((v) => thrice(() => {
+          const r = sql.exec("SELECT ? AS v, typeof(?) AS t, hex(?) AS h", v, v, v).one();
+          return [r.v, r.t, r.h];
+        }));
+        const ones = (n) => Array.from({ length: n }, () => 1);
+        const sums = [64, 65].map((n) => thrice(() => sql.exec(`SELECT ${ones(n).map(() => "?").join("+")} AS s`, ...ones(n)).one().s));
+        sql.exec("INSERT INTO x (v) VALUES ('dup')");
+        const errors = thrice(() => {
+          try {
+            sql.exec("INSERT INTO x (v) VALUES (?)", "dup");
+            return "no error";
+          } catch (e) {
+            return `${e.name}: ${e.message}`;
+          }
+        });
+        const tooBig = thrice(() => {
+          try {
+            sql.exec("SELECT ?", 2n ** 70n);
+            return "no error";
+          } catch (e) {
+            return `${e.name}: ${e.message}`;
+          }
+        });
+        const reserved = thrice(() => {
+          try {
+            sql.exec("SELECT * FROM _cf_KV WHERE key = ?", "k");
+            return "no error";
+          } catch (e) {
+            return `${e.name}: ${e.message}`;
+          }
+        });
+        // The prelude does not use what worker code can replace.
+        const realCharCodeAt = String.prototype.charCodeAt;
+        let patched;
+        String.prototype.charCodeAt = function () { return 65; };
+        try {
+          patched = thrice(() => sql.exec("SELECT ? AS v", "xyz\u0100").one().v);
+        } finally {
+          String.prototype.charCodeAt = realCharCodeAt;
+        }
+        // Cursors of INSERTs read after later calls still report their own counts.
+        const later = ["later1", "later2", "later3"].map((v) => sql.exec("INSERT INTO x (v) VALUES (?)", v));
+        const none = thrice(() => sql.exec("UPDATE x SET v = v WHERE v = ?", "absent"));
+        const deleted = sql.exec("DELETE FROM x WHERE v LIKE ?", "later%");
+        const counts = (c) => [c.rowsRead, c.rowsWritten, c.columnNames, c.toArray()];
+        const multi = thrice(() => counts(sql.exec("SELECT * FROM x; DELETE FROM x WHERE v = 'nothing'; INSERT INTO x (v) VALUES (NULL)")));
+        return Response.json({
+          bound, sums, errors, tooBig, reserved, patched,
+          later: later.map(counts), none: none.map(counts), deleted: counts(deleted), multi,
+        });
+      }
       case "hostile": {
         return Response.json({
           attach: await attempt(() => sql.exec("ATTACH DATABASE '/tmp/other.sqlite' AS other")),

@@ -175,7 +175,8 @@ final class SqlRunner {
         SqlCursor.Owner owner = new SqlCursor.Owner() {
             @Override
             public void finished(SqlCursor cursor, boolean failed) {
-                open.remove(cursor);
+                // A cursor done at once (an INSERT) was never added: no identity hash computed for it.
+                if (!open.isEmpty()) open.remove(cursor);
                 (failed ? discard : release).run();
             }
 

@@ -1154,6 +1154,7 @@ public final class Isolate {
             bind(host, "capRevoke", caps::capRevoke);
             bind(host, "sqlExec", storage::sqlExec);
             bind(host, "sqlText", storage::sqlText);
+            bind(host, "sqlBuffer", storage::sqlBuffer);
             bind(host, "kvGet", storage::kvGet);
             bind(host, "kvPut", storage::kvPut);
             bind(host, "kvDelete", storage::kvDelete);

@@ -173,7 +173,11 @@ final class ObjectStorageHost implements AutoCloseable {
     }
 
     private Database db(V8Value[] args) {
-        Open open = byHandle.get(Isolate.integer(args, 0));
+        return db(Isolate.integer(args, 0));
+    }
+
+    private Database db(int handle) {
+        Open open = byHandle.get(handle);
         if (open == null) throw new IllegalStateException("this object's storage was closed: the object was evicted");
         open.lastUsed = System.nanoTime();
         if (!open.touched) {
@@ -226,17 +230,34 @@ final class ObjectStorageHost implements AutoCloseable {
         return runtime.createV8ValueInteger(sqlTexts.id(Isolate.string(args, 0)));
     }
 
+    /** Made at the first {@code sqlBuffer} call of the isolate; see {@link SqlExchange}. */
+    private SqlExchange exchange;
+
+    /** {@code ()}: the buffer {@code sqlExec()} without arguments reads its call from ({@link SqlExchange}). */
+    V8Value sqlBuffer(V8Value[] args) throws JavetException {
+        if (exchange == null) exchange = new SqlExchange(runtime);
+        return exchange.reference();
+    }
+
     /**
+     * {@code ()}: the call is in the {@link SqlExchange} buffer (handle, text number, bindings).
      * {@code (handle, query, ...bindings)} (or {@code (handle, query, [bindings])}; the query as its text or its {@link SqlTexts} number): runs the SQL and answers one flat array,
      * {@code [rowsRead, rowsWritten, columnCount, ...columnNames, ...values row by row]}, which the
-     * prelude's cursor unpacks, or, for SQL with no result columns whose rows read are its rows
-     * written, just the number of rows written, or that array as JSON text when every value can
+     * prelude's cursor unpacks, or, for SQL with no result columns, null with both counts in the
+     * {@link SqlExchange} buffer (before the prelude asked for the buffer: the number of rows
+     * written, when they are the rows read), or that array as JSON text when every value can
      * go as JSON ({@link SqlResultJson}: one string crosses, and JSON.parse builds it in V8). The bindings arrive as arguments and the result leaves as one
      * array filled by one push per {@value #PUSH_BATCH} values: strings and numbers cross without a
      * JNI call of their own, so a call costs a few JNI crossings instead of one per binding, row,
      * value and property.
      */
     V8Value sqlExec(V8Value[] args) throws JavetException {
+        if (args == null || args.length == 0) { // Javet passes null for a call without arguments
+            if (exchange == null) throw new IllegalStateException("sql.exec: no exchange buffer");
+            Database db = db(exchange.handle());
+            String sql = sqlTexts.text(exchange.text());
+            return answer(db.exec(sql, exchange.bindings()));
+        }
         Database db = db(args);
         // A number names a text this isolate registered (sqlText): no string crosses.
         String sql = args.length > 1 && args[1] instanceof com.caoccao.javet.values.primitive.V8ValueInteger n
@@ -253,7 +274,17 @@ final class ObjectStorageHost implements AutoCloseable {
         } else {
             for (int i = 2; i < args.length; i++) bindings.add(javaValue(args[i]));
         }
-        ObjectStore.SqlResult result = db.exec(sql, bindings);
+        return answer(db.exec(sql, bindings));
+    }
+
+    /** What {@code sqlExec} answers for a result (see there). */
+    private V8Value answer(ObjectStore.SqlResult result) throws JavetException {
+        if (result.columns().isEmpty() && exchange != null) {
+            // No result columns: the counts go through the buffer and null crosses back (the
+            // cheapest answer: Javet converts it without calling into Java again).
+            exchange.counts(result.rowsRead(), result.rowsWritten());
+            return runtime.createV8ValueNull();
+        }
         if (result.columns().isEmpty() && result.rowsRead() == result.rowsWritten()) {
             // No result columns (an INSERT, UPDATE, DDL...): one number, rowsWritten (= rowsRead),
             // crosses back instead of an array (an array costs two JNI calls and a handle).
@@ -455,6 +486,7 @@ final class ObjectStorageHost implements AutoCloseable {
 
     @Override
     public void close() {
+        if (exchange != null) exchange.close();
         for (Open open : byHandle.values()) {
             try {
                 open.db.close();

@@ -151,6 +151,48 @@ class DurableObjectsTest {
     }
 
     @Test
+    void sqlCallsThroughTheExchangeBufferAnswerAsCallsWithArguments() throws Exception {
+        // Each call ran three times: first with its SQL text and bindings as arguments, then with
+        // the text's number and the bindings in the buffer shared with the host.
+        JsonNode x = jsonBody("/do/sql-exchange/sql-exchange");
+        for (String name : List.of("bound", "sums")) {
+            for (JsonNode runs : x.get(name)) {
+                assertThat(runs.get(1)).as(name + " " + runs.get(0)).isEqualTo(runs.get(0));
+                assertThat(runs.get(2)).as(name + " " + runs.get(0)).isEqualTo(runs.get(0));
+            }
+        }
+        JsonNode bound = x.get("bound");
+        assertThat(bound.get(0).get(2).toString()).isEqualTo("[null,\"null\",\"\"]"); // null
+        assertThat(bound.get(1).get(2).toString()).isEqualTo("[null,\"null\",\"\"]"); // undefined
+        assertThat(bound.get(2).get(2).toString()).isEqualTo("[1,\"integer\",\"31\"]"); // true
+        assertThat(bound.get(5).get(2).toString()).isEqualTo("[0,\"real\",\"302E30\"]"); // -0
+        assertThat(bound.get(6).get(2).toString()).isEqualTo("[1.5,\"real\",\"312E35\"]");
+        assertThat(bound.get(8).get(2).toString()).isEqualTo("[9007199254740994,\"real\",\"393030373139393235343734303939342E30\"]");
+        assertThat(bound.get(9).get(2).toString()).isEqualTo("[1099511627776,\"integer\",\"31303939353131363237373736\"]"); // 2n ** 40n
+        assertThat(bound.get(12).get(2).toString()).isEqualTo("[\"\u00e9\u00ff\",\"text\",\"C3A9C3BF\"]");
+        assertThat(bound.get(13).get(2).toString()).isEqualTo("[\"\u2028 \uD83D\uDE00\",\"text\",\"E280A820F09F9880\"]");
+        assertThat(bound.get(14).get(2).get(2).asText()).isEqualTo("613F62"); // a lone surrogate is stored as '?', as before
+        assertThat(bound.get(15).get(2).get(0).asText()).isEqualTo("z".repeat(256));
+        assertThat(bound.get(16).get(2).get(0).asText()).isEqualTo("\u0100".repeat(257));
+        assertThat(x.get("sums").toString()).isEqualTo("[[64,64,64],[65,65,65]]");
+        // Errors are thrown at the call, with SQLite's message, whichever way the call went.
+        String unique = "Error: UNIQUE constraint failed: x.v: SQLITE_CONSTRAINT (extended: SQLITE_CONSTRAINT_UNIQUE)";
+        assertThat(x.get("errors").toString()).isEqualTo("[\"" + unique + "\",\"" + unique + "\",\"" + unique + "\"]");
+        String range = "RangeError: BigInt out of range for SQLite";
+        assertThat(x.get("tooBig").toString()).isEqualTo("[\"" + range + "\",\"" + range + "\",\"" + range + "\"]");
+        for (JsonNode e : x.get("reserved")) {
+            assertThat(e.asText()).startsWith("Error: access to the reserved name '_cf_KV' is not allowed").endsWith(": SQLITE_AUTH");
+        }
+        assertThat(x.get("patched").toString()).isEqualTo("[\"xyz\u0100\",\"xyz\u0100\",\"xyz\u0100\"]");
+        // A result without columns: its counts, whenever the cursor is read.
+        assertThat(x.get("later").toString()).isEqualTo("[[1,1,[],[]],[1,1,[],[]],[1,1,[],[]]]");
+        assertThat(x.get("none").toString()).isEqualTo("[[0,0,[],[]],[0,0,[],[]],[0,0,[],[]]]");
+        assertThat(x.get("deleted").toString()).isEqualTo("[3,3,[],[]]");
+        // SELECT (n rows), DELETE (none), INSERT (one): read n + 1, written 1; the table grows by one each time.
+        assertThat(x.get("multi").toString()).isEqualTo("[[2,1,[],[]],[3,1,[],[]],[4,1,[],[]]]");
+    }
+
+    @Test
     void rpcCallsMethodsAndGettersOfTheObjectsClassOnly() throws Exception {
         JsonNode rpc = jsonBody("/rpc/rpc-counter");
         assertThat(rpc.get("first").asInt()).isEqualTo(2);
