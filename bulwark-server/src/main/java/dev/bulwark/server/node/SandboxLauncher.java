@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Builds the command line of a sandbox process: the same JVM and class path as the node, another
@@ -26,6 +27,7 @@ final class SandboxLauncher {
     private final long rssSoftMb;
     private final List<String> jvmOptions;
     private final Confinement confinement;
+    private final SandboxAotCache aotCache;
     /** The memory cgroup's hard limit: above the node's own kill ceiling, so that one normally acts first. */
     private final long memoryLimitBytes;
     /** Every child started and still running, handshake done or not: closing the node ends them all. */
@@ -35,6 +37,14 @@ final class SandboxLauncher {
     SandboxLauncher(Path runDir, Path dataDir, int heapMb, int poolSize, int isolatesPerWorker, long rssCeilingMb,
                     List<String> jvmOptions, long objectIdleMs, long objectStorageIdleMs, Confinement confinement)
             throws IOException {
+        this(runDir, dataDir, heapMb, poolSize, isolatesPerWorker, rssCeilingMb, jvmOptions, objectIdleMs,
+                objectStorageIdleMs, confinement, SandboxAotCache.fromSystemProperties());
+    }
+
+    SandboxLauncher(Path runDir, Path dataDir, int heapMb, int poolSize, int isolatesPerWorker, long rssCeilingMb,
+                    List<String> jvmOptions, long objectIdleMs, long objectStorageIdleMs, Confinement confinement,
+                    SandboxAotCache aotCache) throws IOException {
+        this.aotCache = aotCache;
         this.objectIdleMs = objectIdleMs;
         this.objectStorageIdleMs = objectStorageIdleMs;
         this.confinement = confinement;
@@ -120,6 +130,9 @@ final class SandboxLauncher {
         cmd.add("-XX:+ExitOnOutOfMemoryError");
         cmd.add("-Xmx256m");
         cmd.add("-Djava.io.tmpdir=" + tmp);
+        // Before the operator's options, so that theirs win (e.g. -XX:AOTMode=off).
+        Optional<Path> aot = aotCache.usable();
+        cmd.addAll(SandboxAotCache.options(aot));
         cmd.addAll(jvmOptions);
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
@@ -133,9 +146,10 @@ final class SandboxLauncher {
                 "--rss-soft-mb", Long.toString(rssSoftMb)));
         if (confinement.seccomp()) cmd.addAll(List.of("--seccomp", "on"));
         if (confinement.confined()) {
-            SandboxView view = new SandboxView(tenantDir, workDir.resolve("root"),
-                    SandboxView.readOnly(Path.of(System.getProperty("java.home")), System.getProperty("java.class.path"),
-                            libDir),
+            List<Path> readOnly = new ArrayList<>(SandboxView.readOnly(Path.of(System.getProperty("java.home")),
+                    System.getProperty("java.class.path"), libDir));
+            aot.ifPresent(readOnly::add); // the JVM maps it at the same path inside the view
+            SandboxView view = new SandboxView(tenantDir, workDir.resolve("root"), readOnly,
                     tenantData.toAbsolutePath(), tmp, socket.getParent());
             cmd = confinement.command(name, cmd, view, memoryLimitBytes);
         }

@@ -590,6 +590,13 @@ final class SandboxProcess implements IsolateHost, Capabilities.Peer {
         return exited;
     }
 
+    /**
+     * How long {@link #close()} gives a sandbox to exit before killing it. The launcher's AOT training
+     * run raises it: a sandbox recording its AOT configuration writes it while it exits, which takes
+     * seconds on a loaded machine.
+     */
+    private static final long SHUTDOWN_WAIT_MS = Long.getLong("bulwark.sandbox.shutdownWaitMs", 3_000);
+
     @Override
     public void close() {
         if (!process.isAlive()) return;
@@ -600,7 +607,7 @@ final class SandboxProcess implements IsolateHost, Capabilities.Peer {
             // it is going away anyway
         }
         try {
-            if (!process.waitFor(3, TimeUnit.SECONDS)) process.destroyForcibly();
+            if (!process.waitFor(SHUTDOWN_WAIT_MS, TimeUnit.MILLISECONDS)) process.destroyForcibly();
         } catch (InterruptedException e) {
             process.destroyForcibly();
             Thread.currentThread().interrupt();
