@@ -26,6 +26,7 @@ final class SandboxLauncher {
     private final long rssSoftMb;
     private final List<String> jvmOptions;
     private final Confinement confinement;
+    private final dev.bulwark.sandbox.isolate.Dormancy dormancy;
     /** The memory cgroup's hard limit: above the node's own kill ceiling, so that one normally acts first. */
     private final long memoryLimitBytes;
     /** Every child started and still running, handshake done or not: closing the node ends them all. */
@@ -35,6 +36,18 @@ final class SandboxLauncher {
     SandboxLauncher(Path runDir, Path dataDir, int heapMb, int poolSize, int isolatesPerWorker, long rssCeilingMb,
                     List<String> jvmOptions, long objectIdleMs, long objectStorageIdleMs, Confinement confinement)
             throws IOException {
+        this(runDir, dataDir, heapMb, poolSize, isolatesPerWorker, rssCeilingMb, jvmOptions, objectIdleMs,
+                objectStorageIdleMs, confinement, dev.bulwark.sandbox.isolate.Dormancy.OFF);
+    }
+
+    /**
+     * @param dormancy when the dynamic workers of a sandbox for generated code give their isolates
+     *                 back and keep their code (its live budget is the tenant's {@code dynamic_workers_max})
+     */
+    SandboxLauncher(Path runDir, Path dataDir, int heapMb, int poolSize, int isolatesPerWorker, long rssCeilingMb,
+                    List<String> jvmOptions, long objectIdleMs, long objectStorageIdleMs, Confinement confinement,
+                    dev.bulwark.sandbox.isolate.Dormancy dormancy) throws IOException {
+        this.dormancy = dormancy;
         this.objectIdleMs = objectIdleMs;
         this.objectStorageIdleMs = objectStorageIdleMs;
         this.confinement = confinement;
@@ -131,6 +144,10 @@ final class SandboxLauncher {
                 "--object-idle-ms", Long.toString(objectIdleMs),
                 "--object-storage-idle-ms", Long.toString(objectStorageIdleMs),
                 "--rss-soft-mb", Long.toString(rssSoftMb)));
+        if (DynamicWorkers.isGenerated(tenant) && !dormancy.equals(dev.bulwark.sandbox.isolate.Dormancy.OFF)) {
+            cmd.addAll(List.of("--dormant-idle-ms", Long.toString(dormancy.idleMs()),
+                    "--dormant-live-max", Integer.toString(dormancy.liveMax())));
+        }
         if (confinement.seccomp()) cmd.addAll(List.of("--seccomp", "on"));
         if (confinement.confined()) {
             SandboxView view = new SandboxView(tenantDir, workDir.resolve("root"),
