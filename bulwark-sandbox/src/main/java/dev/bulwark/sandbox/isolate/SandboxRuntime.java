@@ -53,6 +53,8 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
     private final SocketRegistry sockets = new SocketRegistry();
     private final Thread watchdog;
     private final Dormancy dormancy;
+    /** Where dormancy's sweeps run; null when it is off. */
+    private final ScheduledExecutorService sweeper;
     private volatile boolean closed;
 
     /**
@@ -117,17 +119,24 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
         byte[] snapshot = IsolatePool.snapshot(v8);
         this.pool = new IsolatePool(v8, snapshot, poolSize, this);
         this.watchdog = Thread.ofPlatform().name("sandbox-watchdog").daemon(true).start(this::watch);
-        if (dormancy.enabled()) {
-            scheduler.scheduleWithFixedDelay(() -> dormancy.sweep(workers.values(), System.nanoTime()),
+        // A thread of its own: a sweep may wait for a worker's lock while an isolate is made under
+        // it, and must not delay the timers of every isolate meanwhile.
+        this.sweeper = dormancy.enabled() ? new ScheduledThreadPoolExecutor(1, r -> {
+            Thread t = new Thread(r, "sandbox-dormancy");
+            t.setDaemon(true);
+            return t;
+        }) : null;
+        if (sweeper != null) {
+            sweeper.scheduleWithFixedDelay(() -> dormancy.sweep(workers.values(), System.nanoTime()),
                     dormancy.sweepMs(), dormancy.sweepMs(), TimeUnit.MILLISECONDS);
         }
     }
 
     /** Past the live budget, the least recently used idle workers give their isolates back (off the caller's thread). */
     private void capLive() {
-        if (dormancy.liveMax() == Integer.MAX_VALUE || closed) return;
+        if (sweeper == null || dormancy.liveMax() == Integer.MAX_VALUE || closed) return;
         try {
-            scheduler.execute(() -> dormancy.capLive(workers.values()));
+            sweeper.execute(() -> dormancy.capLive(workers.values()));
         } catch (java.util.concurrent.RejectedExecutionException e) {
             // closing
         }
@@ -200,6 +209,15 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
             case Message.Shutdown m -> close();
             default -> throw new IllegalArgumentException("not a node-to-sandbox message: " + message);
         }
+    }
+
+    /** Loaded workers holding at least one isolate (not dormant); tests. */
+    int liveWorkers() {
+        int n = 0;
+        for (WorkerSlot slot : workers.values()) {
+            if (slot.live()) n++;
+        }
+        return n;
     }
 
     /** The isolate an invocation is in flight in, or null (it ended, or never started here). */
@@ -711,6 +729,7 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
         for (WorkerSlot slot : workers.values()) slot.retire();
         pool.close();
         scheduler.shutdownNow();
+        if (sweeper != null) sweeper.shutdownNow();
         deadlines.close();
     }
 }
