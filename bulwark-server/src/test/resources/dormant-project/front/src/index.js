@@ -45,8 +45,10 @@ export default {
       return { compatibilityDate: "2025-06-01", mainModule: "main.js", modules: { "main.js": CHILD },
                env: grants, globalOutbound: null };
     });
-    const r = await worker.getEntrypoint().fetch(`http://child/${url.search}`);
-    const body = await r.json();
-    return Response.json({ ...body, callbacks: callbacks.get(id) ?? 0 });
+    const child = worker.getEntrypoint();
+    const body = await (await child.fetch(`http://child/${url.search}`)).json();
+    // A second call right behind the first, in the same request: the worker is still live.
+    const second = url.searchParams.has("twice") ? await (await child.fetch(`http://child/${url.search}`)).json() : undefined;
+    return Response.json({ ...body, second, callbacks: callbacks.get(id) ?? 0 });
   },
 };

@@ -177,9 +177,16 @@ class DormantMemoryMeasure {
 
     /** Until the generated sandbox holds only its ready isolates (every worker dormant), and a little more. */
     static void awaitDormant(long pid, int pool) throws Exception {
+        // The ready pool may be refilling while a worker still holds its isolate: the count must
+        // stay at the pool's size across a second look, 1.5 s later.
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-        while (DynamicWorkersLruTest.liveIsolates(pid) != pool && System.nanoTime() < end) Thread.sleep(100);
-        Thread.sleep(500);
+        while (System.nanoTime() < end) {
+            if (DynamicWorkersLruTest.liveIsolates(pid) == pool) {
+                Thread.sleep(1500);
+                if (DynamicWorkersLruTest.liveIsolates(pid) == pool) return;
+            }
+            Thread.sleep(100);
+        }
     }
 
     private static void report(String what, int round, long gen, long parent, Runnable calls) throws Exception {
