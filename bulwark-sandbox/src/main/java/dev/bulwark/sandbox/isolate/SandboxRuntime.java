@@ -127,9 +127,20 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
             return t;
         }) : null;
         if (sweeper != null) {
-            sweeper.scheduleWithFixedDelay(() -> dormancy.sweep(workers.values(), System.nanoTime()),
-                    dormancy.sweepMs(), dormancy.sweepMs(), TimeUnit.MILLISECONDS);
+            sweeper.scheduleWithFixedDelay(this::sweep, dormancy.sweepMs(), dormancy.sweepMs(), TimeUnit.MILLISECONDS);
         }
+    }
+
+    /** Isolates closed since the arenas were last trimmed. */
+    private final java.util.concurrent.atomic.AtomicBoolean closedSinceTrim = new java.util.concurrent.atomic.AtomicBoolean();
+
+    /**
+     * Dormancy's sweep; then, if isolates were closed since the last one, malloc's free pages go
+     * back to the OS (a closed isolate's memory otherwise stays in the process as free chunks).
+     */
+    private void sweep() {
+        dormancy.sweep(workers.values(), System.nanoTime());
+        if (closedSinceTrim.getAndSet(false)) MallocTrim.trim();
     }
 
     /** Past the live budget, the least recently used idle workers give their isolates back (off the caller's thread). */
@@ -665,6 +676,7 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
     @Override
     public void closed(Isolate isolate) {
         live.remove(isolate);
+        closedSinceTrim.set(true);
         capExports().isolateGone(isolate);
     }
 
