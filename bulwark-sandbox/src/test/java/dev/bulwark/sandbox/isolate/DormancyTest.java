@@ -114,6 +114,38 @@ class DormancyTest {
     }
 
     @Test
+    void aWakeWhoseTopLevelCodeFailsFailsItsEventAndTheNextEventTriesAgain() throws Exception {
+        // Top-level code that fails half the time: some wakes fail, and the worker is not stuck.
+        String source = """
+                if (Math.random() < 0.5) throw new Error("unlucky top level");
+                export default { fetch() { return new Response("ok"); } };
+                """;
+        String w = null;
+        while (w == null) {
+            String id = "dormant" + Sandboxes.nextId();
+            long correlation = Sandboxes.nextId();
+            runtime.deliver(new Message.LoadWorker(correlation, id,
+                    WorkerBundle.of("index.js", List.of(WorkerModule.text("index.js", ModuleType.JS, source))), "{}", Limits.DEFAULTS));
+            if (recorder.load(correlation).get(30, TimeUnit.SECONDS) instanceof Message.WorkerLoaded) w = id;
+            else runtime.deliver(new Message.UnloadWorker(id)); // as the node does with a failed load
+        }
+        boolean failedBefore = false, recovered = false;
+        for (int i = 0; i < 60 && !recovered; i++) {
+            awaitUntil(() -> runtime.liveWorkers() == 0);
+            Recorder.Outcome o = fetch(w);
+            if (o.failure() == null) {
+                assertThat(o.body()).isEqualTo("ok");
+                recovered = failedBefore;
+            } else {
+                assertThat(o.failure().code()).isEqualTo("worker_load_failed");
+                assertThat(o.failure().message()).contains("unlucky top level");
+                failedBefore = true;
+            }
+        }
+        assertThat(recovered).as("a call after a failed wake made the worker again").isTrue();
+    }
+
+    @Test
     void pastTheLiveBudgetTheLeastRecentlyUsedIdleWorkersGoDormant() throws Exception {
         List<String> workers = new ArrayList<>();
         for (int i = 0; i < 5; i++) {
