@@ -12,7 +12,14 @@ export class Scoped extends WorkerEntrypoint {
 
 // Module state (calls, made) starts fresh whenever the child's isolate is made again.
 const CHILD = `
+import { WorkerEntrypoint, RpcTarget } from "cloudflare:workers";
 let calls = 0;
+class Counter extends RpcTarget {
+  next() { return ++calls; }
+}
+export class Api extends WorkerEntrypoint {
+  counter() { return new Counter(); }
+}
 let made = null;
 async function attempt(fn) {
   try { return await fn(); } catch (e) { return e.name + ": " + e.message; }
@@ -45,6 +52,14 @@ export default {
       return { compatibilityDate: "2025-06-01", mainModule: "main.js", modules: { "main.js": CHILD },
                env: grants, globalOutbound: null };
     });
+    if (url.pathname === "/held") {
+      // A stub on an RpcTarget the child returned, held across more than the child's idle time.
+      const counter = await worker.getEntrypoint("Api").counter();
+      const first = await counter.next();
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+      const later = await counter.next();
+      return Response.json({ first, later, callbacks: callbacks.get(id) ?? 0 });
+    }
     const child = worker.getEntrypoint();
     const body = await (await child.fetch(`http://child/${url.search}`)).json();
     // A second call right behind the first, in the same request: the worker is still live.

@@ -179,6 +179,17 @@ class DormantWorkersTest {
     }
 
     @Test
+    void aWorkerWhoseExportIsHeldKeepsItsIsolate() throws Exception {
+        // The parent holds a stub on the child's RpcTarget for 3 s, past the child's 2 s idle time:
+        // the isolate is not given back while something it exported is held.
+        JsonNode held = call("/held?id=held");
+        assertThat(held.get("first").asInt()).isEqualTo(1);
+        assertThat(held.get("later").asInt()).as("the same module state, 3 s later").isEqualTo(2);
+        awaitAllDormant(); // once the request ended, the stub was released and the worker went dormant
+        assertThat(call("/held?id=held").get("first").asInt()).isEqualTo(1);
+    }
+
+    @Test
     void anotherTenantNeverReachesADormantWorker() throws Exception {
         JsonNode mine = call("/?id=shared&plain");
         assertThat(mine.get("callbacks").asInt()).isEqualTo(1);
