@@ -2,6 +2,7 @@ package dev.bulwark.objects.process;
 
 import dev.bulwark.sandbox.ipc.Message;
 import dev.bulwark.sandbox.ipc.MessageChannel;
+import dev.bulwark.sandbox.isolate.Dormancy;
 import dev.bulwark.sandbox.isolate.IsolateSettings;
 import dev.bulwark.sandbox.isolate.NativeLibrary;
 import dev.bulwark.sandbox.isolate.SandboxRuntime;
@@ -27,7 +28,10 @@ import java.util.Map;
  *
  * <pre>java ... dev.bulwark.objects.process.SandboxMain --socket PATH --lib-dir DIR --data-dir DIR
  *     [--heap-mb N] [--pool N] [--isolates-per-worker N] [--rss-soft-mb N] [--object-idle-ms N]
- *     [--object-storage-idle-ms N (0: never)] [--seccomp on]</pre>
+ *     [--object-storage-idle-ms N (0: never)] [--dormant-idle-ms N --dormant-live-max N] [--seccomp on]</pre>
+ *
+ * <p>{@code --dormant-idle-ms} and {@code --dormant-live-max} (the sandboxes for generated code):
+ * when loaded workers give their isolates back and keep their code ({@link Dormancy}).
  *
  * <p>With {@code --seccomp on} it installs its {@link Seccomp} filter before it announces itself,
  * and exits if it cannot. The system property {@value #PROBE} names a {@link Runnable} run at that
@@ -56,13 +60,16 @@ public final class SandboxMain {
                 Long.toString(DEFAULT_STORAGE_IDLE_MS)));
         long rssSoft = Long.parseLong(opts.getOrDefault("--rss-soft-mb", "0")) << 20;
         Path dataDir = Path.of(required(opts, "--data-dir"));
+        Dormancy dormancy = opts.containsKey("--dormant-idle-ms")
+                ? new Dormancy(Long.parseLong(opts.get("--dormant-idle-ms")), Integer.parseInt(opts.get("--dormant-live-max")))
+                : Dormancy.OFF;
 
         SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX);
         ch.connect(UnixDomainSocketAddress.of(socket));
         MessageChannel channel = new MessageChannel(ch);
         SqliteObjectStore store = new SqliteObjectStore(dataDir, StorageOptions.defaults(), storageIdleMs);
         SandboxRuntime runtime = new SandboxRuntime(IsolateSettings.forHeap(heapMb), poolSize, isolatesPerWorker, rssSoft,
-                store, objectIdleMs, new SocketOutbox(channel));
+                store, objectIdleMs, dormancy, new SocketOutbox(channel));
         if ("on".equals(opts.get("--seccomp"))) {
             try {
                 Seccomp.install();

@@ -65,7 +65,7 @@ final class IdleConnections implements AutoCloseable {
                 // a close that failed leaves that connection open; the next pass tries again
             }
         }
-        if (closed > 0) MallocTrim.trim();
+        if (closed > 0) dev.bulwark.sandbox.isolate.MallocTrim.trim();
         return closed;
     }
 

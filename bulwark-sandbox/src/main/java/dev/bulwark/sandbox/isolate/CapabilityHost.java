@@ -166,6 +166,11 @@ final class CapabilityHost {
         return isolate.runtime.createV8ValueUndefined();
     }
 
+    /** Whether something this isolate exported is still held (the node has not dropped it). */
+    boolean hasExports() {
+        return !exportIds.isEmpty();
+    }
+
     /** The node dropped an export: forget its id. */
     void exportDropped(long localId) {
         exportIds.remove(localId);

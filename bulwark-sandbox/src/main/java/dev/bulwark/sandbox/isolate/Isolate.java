@@ -161,6 +161,8 @@ public final class Isolate {
     LoadedWorker worker;
     /** The worker whose top-level code runs now, so its log lines carry its name (isolate thread only). */
     private String loadingWorkerId;
+    /** Why the worker's top-level code failed in this isolate, for the events queued behind the load; null if it did not. */
+    private volatile String loadFailure;
     /** False when the worker's globalOutbound is null: fetch() throws. */
     private volatile boolean networkAllowed = true;
 
@@ -370,7 +372,9 @@ public final class Isolate {
                 // promise)" would report one failure twice.
                 unhandledRejections.clear();
                 ErrorCode reason = terminationReason;
-                once.failed(this, reason == null ? e : new WorkerLoadException(reason, topLevel + limitMessage(reason, loadLimits)));
+                WorkerLoadException failure = reason == null ? e : new WorkerLoadException(reason, topLevel + limitMessage(reason, loadLimits));
+                loadFailure = failure.getMessage();
+                once.failed(this, failure);
             } finally {
                 loadAbandoned = null;
                 deadline.cancel(false);
@@ -416,7 +420,8 @@ public final class Isolate {
         if (inv == null) return;
         enqueue(inv.id, () -> {
             if (worker == null) {
-                finish(inv, ErrorCode.WORKER_LOAD_FAILED, "worker is not loaded");
+                String failure = loadFailure;
+                finish(inv, ErrorCode.WORKER_LOAD_FAILED, failure != null ? failure : "worker is not loaded");
                 return;
             }
             event.run(inv);
@@ -1000,6 +1005,16 @@ public final class Isolate {
 
     int activeInvocations() {
         return invocations.size();
+    }
+
+    /**
+     * Whether this isolate holds nothing beyond its worker's code and module state, so it may be
+     * given back (a dormant worker, {@link Dormancy}): no invocation, no live durable object, no
+     * export anyone holds a stub on, no WebSocket of a plain worker. Isolate thread only (a task).
+     */
+    boolean holdsOnlyCode() {
+        return invocations.isEmpty() && storage.openObjects() == 0 && !caps.hasExports()
+                && !services.sockets().homesAt(this);
     }
 
     /** Stops the loop after the queued tasks; the runtime is closed on the isolate's carrier. */

@@ -81,6 +81,11 @@ final class ObjectStorageHost implements AutoCloseable {
         return open.handle;
     }
 
+    /** How many objects have their storage open in this isolate (live objects). */
+    int openObjects() {
+        return byHandle.size();
+    }
+
     void invocationEnded(long invocationId) {
         Integer handle = busy.remove(invocationId);
         Open open = handle == null ? null : byHandle.get(handle);

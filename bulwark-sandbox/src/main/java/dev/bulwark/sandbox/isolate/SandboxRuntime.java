@@ -52,6 +52,9 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
     private final Set<Isolate> live = ConcurrentHashMap.newKeySet();
     private final SocketRegistry sockets = new SocketRegistry();
     private final Thread watchdog;
+    private final Dormancy dormancy;
+    /** Where dormancy's sweeps run; null when it is off. */
+    private final ScheduledExecutorService sweeper;
     private volatile boolean closed;
 
     /**
@@ -82,7 +85,18 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
      */
     public SandboxRuntime(IsolateSettings settings, int poolSize, int isolatesPerWorker, long rssSoftLimitBytes,
                           ObjectStore objectStore, long objectIdleMs, Outbox outbox) throws JavetException {
+        this(settings, poolSize, isolatesPerWorker, rssSoftLimitBytes, objectStore, objectIdleMs, Dormancy.OFF, outbox);
+    }
+
+    /**
+     * @param dormancy when loaded workers give their isolates back and keep their code (the
+     *                 sandboxes for generated code); {@link Dormancy#OFF} for the others
+     */
+    public SandboxRuntime(IsolateSettings settings, int poolSize, int isolatesPerWorker, long rssSoftLimitBytes,
+                          ObjectStore objectStore, long objectIdleMs, Dormancy dormancy, Outbox outbox)
+            throws JavetException {
         this.objectIdleMs = objectIdleMs;
+        this.dormancy = dormancy;
         if (isolatesPerWorker < 1) throw new IllegalArgumentException("isolatesPerWorker must be at least 1");
         this.objectStore = objectStore;
         this.isolatesPerWorker = isolatesPerWorker;
@@ -105,6 +119,38 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
         byte[] snapshot = IsolatePool.snapshot(v8);
         this.pool = new IsolatePool(v8, snapshot, poolSize, this);
         this.watchdog = Thread.ofPlatform().name("sandbox-watchdog").daemon(true).start(this::watch);
+        // A thread of its own: a sweep may wait for a worker's lock while an isolate is made under
+        // it, and must not delay the timers of every isolate meanwhile.
+        this.sweeper = dormancy.enabled() ? new ScheduledThreadPoolExecutor(1, r -> {
+            Thread t = new Thread(r, "sandbox-dormancy");
+            t.setDaemon(true);
+            return t;
+        }) : null;
+        if (sweeper != null) {
+            sweeper.scheduleWithFixedDelay(this::sweep, dormancy.sweepMs(), dormancy.sweepMs(), TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /** Isolates closed since the arenas were last trimmed. */
+    private final java.util.concurrent.atomic.AtomicBoolean closedSinceTrim = new java.util.concurrent.atomic.AtomicBoolean();
+
+    /**
+     * Dormancy's sweep; then, if isolates were closed since the last one, malloc's free pages go
+     * back to the OS (a closed isolate's memory otherwise stays in the process as free chunks).
+     */
+    private void sweep() {
+        dormancy.sweep(workers.values(), System.nanoTime());
+        if (closedSinceTrim.getAndSet(false)) MallocTrim.trim();
+    }
+
+    /** Past the live budget, the least recently used idle workers give their isolates back (off the caller's thread). */
+    private void capLive() {
+        if (sweeper == null || dormancy.liveMax() == Integer.MAX_VALUE || closed) return;
+        try {
+            sweeper.execute(() -> dormancy.capLive(workers.values()));
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // closing
+        }
     }
 
     // ---------------------------------------------------------------- the protocol
@@ -176,6 +222,15 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
         }
     }
 
+    /** Loaded workers holding at least one isolate (not dormant); tests. */
+    int liveWorkers() {
+        int n = 0;
+        for (WorkerSlot slot : workers.values()) {
+            if (slot.live()) n++;
+        }
+        return n;
+    }
+
     /** The isolate an invocation is in flight in, or null (it ended, or never started here). */
     private Isolate ownerOf(long invocationId) {
         for (Isolate i : live) {
@@ -203,6 +258,7 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
         WorkerSlot previous = workers.put(m.workerId(), slot);
         if (previous != null) previous.retire();
         slot.load(m.correlationId());
+        capLive();
     }
 
     private void fetch(Message.FetchStart m) {
@@ -221,20 +277,17 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
         }
         // Each object lives in one isolate of its class's worker: its instance, its storage handle
         // and its gate are there. The least busy isolate takes any other event.
-        Isolate isolate = pickFor(slot, m.target());
-        if (isolate == null) {
+        Limits limits = granted(slot.limits, m.target());
+        if (!slot.use(m.target(), isolate -> isolate.dispatch(m, limits))) {
             outbox.send(new Message.InvocationFailed(m.invocationId(), ErrorCode.SANDBOX_UNAVAILABLE.code(),
                     "could not create an isolate", false));
             outbox.send(new Message.InvocationDone(m.invocationId(), 0));
-            return;
         }
-        isolate.dispatch(m, granted(slot.limits, m.target()));
     }
 
     /** A tail worker's tail(events) handler, run as an invocation of its own. */
     private void tail(Message.TailStart m) {
-        Isolate isolate = isolateFor(m.invocationId(), m.target());
-        if (isolate != null) isolate.dispatch(m, granted(workers.get(m.target().workerId()).limits, m.target()));
+        dispatchTo(m.invocationId(), m.target(), (isolate, limits) -> isolate.dispatch(m, granted(limits, m.target())));
     }
 
     /** A worker's limits, lowered by the grant of the entrypoint stub the call came through (never raised). */
@@ -249,8 +302,7 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
     }
 
     private void alarm(Message.AlarmStart m) {
-        Isolate isolate = isolateFor(m.invocationId(), m.target());
-        if (isolate != null) isolate.dispatch(m, workers.get(m.target().workerId()).limits);
+        dispatchTo(m.invocationId(), m.target(), (isolate, limits) -> isolate.dispatch(m, limits));
     }
 
     /**
@@ -270,17 +322,16 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
             deliverToHome(sockets.homeOf(m.socketId()), m);
             return;
         }
-        Isolate isolate = isolateFor(m.invocationId(), m.target());
-        if (isolate == null) return;
-        Limits limits = workers.get(m.target().workerId()).limits;
-        if (m.target() instanceof Address.DurableObject o) {
-            long timeout = sockets.eventTimeout(o.className(), o.objectId());
-            if (timeout > 0 && timeout < limits.wallMs()) {
-                limits = new Limits(limits.cpuMs(), timeout, limits.heapMb(), limits.subrequests(), limits.codeBytes(),
-                        limits.envBytes(), limits.requestBodyBytes());
+        dispatchTo(m.invocationId(), m.target(), (isolate, limits) -> {
+            if (m.target() instanceof Address.DurableObject o) {
+                long timeout = sockets.eventTimeout(o.className(), o.objectId());
+                if (timeout > 0 && timeout < limits.wallMs()) {
+                    limits = new Limits(limits.cpuMs(), timeout, limits.heapMb(), limits.subrequests(), limits.codeBytes(),
+                            limits.envBytes(), limits.requestBodyBytes());
+                }
             }
-        }
-        isolate.dispatch(m, limits);
+            isolate.dispatch(m, limits);
+        });
     }
 
     private void deliverToHome(Isolate home, Message.SocketEvent m) {
@@ -301,13 +352,12 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
      */
     private void snapshot(Message.SnapshotObject m) {
         WorkerSlot slot = workers.get(m.target().workerId());
-        Isolate isolate = slot == null ? null : pickFor(slot, m.target());
-        if (isolate == null) {
+        boolean taken = slot != null && slot.use(m.target(), isolate -> isolate.snapshotObject(m.target(), m.fileName(),
+                error -> outbox.send(new Message.SnapshotTaken(m.correlationId(), error))));
+        if (!taken) {
             outbox.send(new Message.SnapshotTaken(m.correlationId(), slot == null
                     ? "no worker '" + m.target().workerId() + "' is loaded in this sandbox" : "could not create an isolate"));
-            return;
         }
-        isolate.snapshotObject(m.target(), m.fileName(), error -> outbox.send(new Message.SnapshotTaken(m.correlationId(), error)));
     }
 
     /**
@@ -316,8 +366,9 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
      */
     private void resetFacet(Message.FacetReset m) {
         WorkerSlot slot = workers.get(m.target().workerId());
-        Isolate isolate = slot == null ? null : pickFor(slot, m.target());
-        if (isolate == null) {
+        boolean reset = slot != null && slot.use(m.target(), isolate -> isolate.resetFacet(m.target(), m.reason(), m.delete(),
+                error -> outbox.send(new Message.FacetResetDone(m.correlationId(), error))));
+        if (!reset) {
             String error = null;
             if (m.delete()) {
                 try {
@@ -327,10 +378,7 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
                 }
             }
             outbox.send(new Message.FacetResetDone(m.correlationId(), error));
-            return;
         }
-        isolate.resetFacet(m.target(), m.reason(), m.delete(),
-                error -> outbox.send(new Message.FacetResetDone(m.correlationId(), error)));
     }
 
     @Override
@@ -353,39 +401,40 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
     }
 
     private void rpc(Message.RpcStart m) {
-        Isolate isolate = isolateFor(m.invocationId(), m.target());
-        if (isolate != null) isolate.dispatch(m, granted(workers.get(m.target().workerId()).limits, m.target()));
+        dispatchTo(m.invocationId(), m.target(), (isolate, limits) -> isolate.dispatch(m, granted(limits, m.target())));
     }
 
-    /** The isolate for an event at {@code target}; null (and the invocation failed) if there is none. */
-    private Isolate isolateFor(long invocationId, Address target) {
+    /** Hands an event to an isolate of its worker, with the worker's limits. */
+    @FunctionalInterface
+    private interface Dispatch {
+        void to(Isolate isolate, Limits limits);
+    }
+
+    /** Dispatches an event at {@code target} to its isolate; without one, the invocation fails. */
+    private void dispatchTo(long invocationId, Address target, Dispatch dispatch) {
         WorkerSlot slot = workers.get(target.workerId());
         String problem = slot == null ? "no worker '" + target.workerId() + "' is loaded in this sandbox"
                 : slot.loadError;
-        Isolate isolate = problem == null ? pickFor(slot, target) : null;
-        if (isolate == null) {
-            ErrorCode code = slot == null ? ErrorCode.NOT_FOUND
-                    : problem != null ? ErrorCode.WORKER_LOAD_FAILED : ErrorCode.SANDBOX_UNAVAILABLE;
-            outbox.send(new Message.InvocationFailed(invocationId, code.code(),
-                    problem != null ? problem : "could not create an isolate", false));
-            outbox.send(new Message.InvocationDone(invocationId, 0));
-        }
-        return isolate;
-    }
-
-    /** The isolate that takes an event for {@code target}: an object's own, else the least busy. */
-    private Isolate pickFor(WorkerSlot slot, Address target) {
-        return target instanceof Address.DurableObject o
-                ? slot.pick(Math.floorMod(o.objectId().hashCode(), isolatesPerWorker))
-                : slot.pick();
+        if (problem == null && slot.use(target, isolate -> dispatch.to(isolate, slot.limits))) return;
+        ErrorCode code = slot == null ? ErrorCode.NOT_FOUND
+                : problem != null ? ErrorCode.WORKER_LOAD_FAILED : ErrorCode.SANDBOX_UNAVAILABLE;
+        outbox.send(new Message.InvocationFailed(invocationId, code.code(),
+                problem != null ? problem : "could not create an isolate", false));
+        outbox.send(new Message.InvocationDone(invocationId, 0));
     }
 
     /**
      * One loaded worker and the isolates that run it. An isolate that was condemned is replaced
      * by a fresh one from the pool on the next request; loading is queued on the new isolate
      * before any dispatch, so order needs no lock beyond this slot's.
+     *
+     * <p>A worker may also be <em>dormant</em> ({@link Dormancy}): its isolates given back, its
+     * code kept here. Every event reaches an isolate through {@link #use}, which picks (making an
+     * isolate for a dormant worker) and dispatches under this slot's lock, and an isolate is given
+     * back only by a task of its own that finds, under the same lock, that nothing was dispatched
+     * to it since it was asked: an event is never dispatched to an isolate being given back.
      */
-    private final class WorkerSlot {
+    private final class WorkerSlot implements Dormancy.Slot {
         final String workerId;
         final WorkerBundle bundle;
         final String env;
@@ -397,6 +446,14 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
         private final java.util.concurrent.atomic.AtomicInteger topLevelLogLines = new java.util.concurrent.atomic.AtomicInteger();
         private final Isolate[] isolates = new Isolate[isolatesPerWorker];
         private boolean retired;
+        /** Its first load succeeded: an empty place is a dormant isolate, made again on the next event. */
+        private volatile boolean loadedOnce;
+        /** When it last had an event dispatched (or was seen running one); written under the lock. */
+        private volatile long lastUse = System.nanoTime();
+        /** Events dispatched so far (guarded by the lock): a give-back asked before the last one is void. */
+        private long uses;
+        /** Its isolates were asked to give themselves back and have not answered yet. */
+        private volatile boolean releasing;
 
         WorkerSlot(String workerId, WorkerBundle bundle, String env, List<Binding> bindings, boolean networkAllowed,
                    Limits limits) {
@@ -413,8 +470,28 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
             replace(0, correlationId);
         }
 
+        /**
+         * Runs {@code dispatch} with the isolate for an event at {@code target} (an object's own,
+         * else the least busy), made if need be; false if none can be made.
+         */
+        boolean use(Address target, java.util.function.Consumer<Isolate> dispatch) {
+            boolean woke;
+            synchronized (this) {
+                boolean wasLive = live();
+                Isolate isolate = target instanceof Address.DurableObject o
+                        ? pick(Math.floorMod(o.objectId().hashCode(), isolatesPerWorker)) : pick();
+                if (isolate == null) return false;
+                lastUse = System.nanoTime();
+                uses++;
+                dispatch.accept(isolate);
+                woke = !wasLive;
+            }
+            if (woke) capLive();
+            return true;
+        }
+
         /** The least busy live isolate, replacing condemned ones; null if none can be made. */
-        synchronized Isolate pick() {
+        private Isolate pick() {
             if (retired) return null;
             Isolate best = null;
             for (int i = 0; i < isolates.length; i++) {
@@ -428,7 +505,7 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
         }
 
         /** The isolate at {@code index}, replacing it if it was condemned; null if none can be made. */
-        synchronized Isolate pick(int index) {
+        private Isolate pick(int index) {
             if (retired) return null;
             Isolate candidate = isolates[index];
             if (candidate == null || candidate.isCondemned()) candidate = replace(index, 0);
@@ -446,16 +523,28 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
                 }
                 return null;
             }
+            // Made again for a dormant worker: a failure of its top-level code this time fails the
+            // events waiting for it, and the next event tries again (it loaded before).
+            boolean wake = isolates[index] == null && loadedOnce;
             isolates[index] = isolate;
             live.add(isolate);
             isolate.load(workerId, bundle, env, bindings, networkAllowed, limits, topLevelLogLines, new Isolate.LoadCallback() {
                 @Override
                 public void loaded(Isolate loaded) {
+                    loadedOnce = true;
+                    lastUse = System.nanoTime();
                     if (correlationId != 0) outbox.send(new Message.WorkerLoaded(correlationId, workerId));
                 }
 
                 @Override
                 public void failed(Isolate failed, WorkerLoadException e) {
+                    if (wake) {
+                        synchronized (WorkerSlot.this) {
+                            if (isolates[index] == failed) isolates[index] = null;
+                        }
+                        failed.close();
+                        return;
+                    }
                     loadError = e.getMessage();
                     if (correlationId != 0) {
                         outbox.send(new Message.WorkerLoadFailed(correlationId, workerId, e.code().code(), e.getMessage()));
@@ -470,6 +559,69 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
             for (Isolate i : isolates) {
                 if (i != null) i.close();
             }
+        }
+
+        // ------------------------------------------------------------ dormancy
+
+        @Override
+        public synchronized boolean live() {
+            for (Isolate i : isolates) {
+                if (i != null) return true;
+            }
+            return false;
+        }
+
+        @Override
+        public boolean releasing() {
+            return releasing;
+        }
+
+        @Override
+        public long lastUse() {
+            return lastUse;
+        }
+
+        @Override
+        public synchronized void sweep(long now, long idleMs) {
+            if (retired || releasing || !loadedOnce || loadError != null) return;
+            for (Isolate i : isolates) {
+                if (i != null && i.activeInvocations() > 0) {
+                    lastUse = now; // idle time counts from the end of its last invocation
+                    return;
+                }
+            }
+            if (idleMs > 0 && now - lastUse >= idleMs * 1_000_000L) release();
+        }
+
+        @Override
+        public synchronized void release() {
+            if (retired || releasing || !loadedOnce || loadError != null) return;
+            long asked = uses;
+            for (int i = 0; i < isolates.length; i++) {
+                Isolate isolate = isolates[i];
+                if (isolate == null || isolate.isCondemned() || isolate.activeInvocations() > 0) continue;
+                int index = i;
+                releasing = true;
+                isolate.enqueue(0, () -> giveBack(isolate, index, asked));
+            }
+        }
+
+        /**
+         * A task of {@code isolate}: gives it back if it holds only the worker's code and nothing was
+         * dispatched to this worker since it was asked ({@code asked}); the worker is dormant once
+         * all of its places are empty.
+         */
+        private void giveBack(Isolate isolate, int index, long asked) {
+            boolean onlyCode = isolate.holdsOnlyCode();
+            synchronized (this) {
+                releasing = false;
+                if (!onlyCode || retired || isolates[index] != isolate || uses != asked
+                        || isolate.isCondemned() || isolate.activeInvocations() > 0) {
+                    return;
+                }
+                isolates[index] = null;
+            }
+            isolate.close(); // after this task; nothing can be dispatched to it any more
         }
     }
 
@@ -524,6 +676,7 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
     @Override
     public void closed(Isolate isolate) {
         live.remove(isolate);
+        closedSinceTrim.set(true);
         capExports().isolateGone(isolate);
     }
 
@@ -588,6 +741,7 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
         for (WorkerSlot slot : workers.values()) slot.retire();
         pool.close();
         scheduler.shutdownNow();
+        if (sweeper != null) sweeper.shutdownNow();
         deadlines.close();
     }
 }

@@ -33,6 +33,11 @@ final class SocketRegistry {
         return homes.get(socketId);
     }
 
+    /** Whether a plain worker's WebSocket lives in this isolate. */
+    boolean homesAt(Isolate isolate) {
+        return homes.containsValue(isolate);
+    }
+
     void restore(Message.SocketRestore restore) {
         String key = key(restore.target().className(), restore.target().objectId());
         Map<Long, Kept> kept = new LinkedHashMap<>();

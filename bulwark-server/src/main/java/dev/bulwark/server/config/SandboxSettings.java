@@ -10,8 +10,10 @@ import java.util.List;
  * @param rssCeilingMb       resident memory above which the node kills and restarts a sandbox
  * @param poolSize           ready isolates each sandbox keeps prepared from the snapshot
  * @param jvmOptions         extra options for the sandbox JVMs, each starting with '-'
- * @param dynamicWorkersMax  dynamic workers a tenant may have loaded at once; past it the least
- *                           recently used is evicted (and loaded again from its code when next called)
+ * @param dynamicWorkersMax  dynamic workers a tenant may have live (holding an isolate) at once; past it
+ *                           the least recently used idle one goes dormant (gives its isolate back, keeps
+ *                           its code); past this plus {@code dormant.max()} loaded, the least recently used
+ *                           is evicted (and loaded again from its parent's callback when next asked for)
  * @param objectIdleMs       a durable object with no event for this long is evicted from its isolate
  *                           (its constructor runs again on its next event; its storage stays)
  * @param confine            how sandboxes are confined by the OS (namespaces, cgroups, seccomp; docs/security.md)
@@ -19,10 +21,13 @@ import java.util.List;
  * @param objectStorageIdleMs a live durable object whose storage was not used for this long has its
  *                           database connection closed (opened again at its next storage call); 0: never
  * @param sessions           the processes of governed sessions' runs (one per run; how many at once, spares)
+ * @param dormant            when loaded dynamic workers give their isolates back and keep their code, and how
+ *                           many such dormant ones a tenant keeps beyond {@code dynamicWorkersMax} live ones
  */
 public record SandboxSettings(int processesPerTenant, int isolatesPerWorker, long rssCeilingMb, int poolSize,
                               List<String> jvmOptions, int dynamicWorkersMax, long objectIdleMs, Confine confine,
-                              int websocketsPerObject, long objectStorageIdleMs, SessionSandboxSettings sessions) {
+                              int websocketsPerObject, long objectStorageIdleMs, SessionSandboxSettings sessions,
+                              DormantWorkerSettings dormant) {
 
     /** {@code sandboxes.confine}: what the node does about OS confinement of its sandboxes. */
     public enum Confine {
@@ -34,7 +39,7 @@ public record SandboxSettings(int processesPerTenant, int isolatesPerWorker, lon
         OFF
     }
 
-    /** A loaded dynamic worker costs an isolate (about 4.4 MiB RSS measured): 64 fit the default ceiling. */
+    /** A live dynamic worker costs an isolate (about 3.7 MiB RSS measured): 64 fit the default ceiling. */
     public static final int DEFAULT_DYNAMIC_WORKERS_MAX = 64;
     /** As workerd: an object idle for about ten seconds is evicted. */
     public static final long DEFAULT_OBJECT_IDLE_MS = 10_000;
@@ -82,28 +87,42 @@ public record SandboxSettings(int processesPerTenant, int isolatesPerWorker, lon
                 confine, websocketsPerObject, objectStorageIdleMs, SessionSandboxSettings.DEFAULTS);
     }
 
+    public SandboxSettings(int processesPerTenant, int isolatesPerWorker, long rssCeilingMb, int poolSize,
+                           List<String> jvmOptions, int dynamicWorkersMax, long objectIdleMs, Confine confine,
+                           int websocketsPerObject, long objectStorageIdleMs, SessionSandboxSettings sessions) {
+        this(processesPerTenant, isolatesPerWorker, rssCeilingMb, poolSize, jvmOptions, dynamicWorkersMax, objectIdleMs,
+                confine, websocketsPerObject, objectStorageIdleMs, sessions, DormantWorkerSettings.DEFAULTS);
+    }
+
+    /** These settings with other rules for dormant dynamic workers. */
+    public SandboxSettings withDormant(DormantWorkerSettings d) {
+        return new SandboxSettings(processesPerTenant, isolatesPerWorker, rssCeilingMb, poolSize, jvmOptions,
+                dynamicWorkersMax, objectIdleMs, confine, websocketsPerObject, objectStorageIdleMs, sessions, d);
+    }
+
     /** These settings with another per-object WebSocket limit. */
     public SandboxSettings withWebsocketsPerObject(int limit) {
         return new SandboxSettings(processesPerTenant, isolatesPerWorker, rssCeilingMb, poolSize, jvmOptions,
-                dynamicWorkersMax, objectIdleMs, confine, limit, objectStorageIdleMs, sessions);
+                dynamicWorkersMax, objectIdleMs, confine, limit, objectStorageIdleMs, sessions, dormant);
     }
 
     /** These settings with another idle time before an object's database connection closes. */
     public SandboxSettings withObjectStorageIdleMs(long ms) {
         return new SandboxSettings(processesPerTenant, isolatesPerWorker, rssCeilingMb, poolSize, jvmOptions,
-                dynamicWorkersMax, objectIdleMs, confine, websocketsPerObject, ms, sessions);
+                dynamicWorkersMax, objectIdleMs, confine, websocketsPerObject, ms, sessions, dormant);
     }
 
     /** These settings with other bounds on the processes of sessions' runs. */
     public SandboxSettings withSessions(SessionSandboxSettings s) {
         return new SandboxSettings(processesPerTenant, isolatesPerWorker, rssCeilingMb, poolSize, jvmOptions,
-                dynamicWorkersMax, objectIdleMs, confine, websocketsPerObject, objectStorageIdleMs, s);
+                dynamicWorkersMax, objectIdleMs, confine, websocketsPerObject, objectStorageIdleMs, s, dormant);
     }
 
     public SandboxSettings {
         jvmOptions = List.copyOf(jvmOptions);
         java.util.Objects.requireNonNull(confine, "confine");
         java.util.Objects.requireNonNull(sessions, "sessions");
+        java.util.Objects.requireNonNull(dormant, "dormant");
         if (processesPerTenant < 1 || isolatesPerWorker < 1 || rssCeilingMb < 1 || poolSize < 0 || dynamicWorkersMax < 1
                 || objectIdleMs < 1 || websocketsPerObject < 1 || objectStorageIdleMs < 0) {
             throw new IllegalArgumentException("sandbox settings out of range: " + processesPerTenant + ", "

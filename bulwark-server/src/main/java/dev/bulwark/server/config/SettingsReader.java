@@ -34,7 +34,7 @@ final class SettingsReader {
             "limits", Set.of("cpu_ms", "wall_ms", "heap_mb", "subrequests", "code_bytes", "env_bytes",
                     "request_body_bytes"),
             "sandboxes", Set.of("processes_per_tenant", "isolates_per_worker", "rss_ceiling_mb", "pool_size",
-                    "dynamic_workers_max", "object_idle_ms", "object_storage_idle_ms", "websockets_per_object",
+                    "dynamic_workers_max", "dynamic_workers_dormant_max", "dynamic_workers_idle_isolate_ms", "object_idle_ms", "object_storage_idle_ms", "websockets_per_object",
                     "jvm_options", "confine", "session_process", "session_max", "session_max_per_tenant",
                     "session_wait_ms", "session_spares", "session_spare_idle_ms", "session_idle_ms"),
             "egress", Set.of("allow", "allow_private_networks", "rules", "test_only_allow_loopback",
@@ -176,7 +176,15 @@ final class SettingsReader {
                 orDefault(get("sandboxes.websockets_per_object"), d.websocketsPerObject(),
                         v -> v.integer(1, Integer.MAX_VALUE, POSITIVE)),
                 nonNegativeLong("sandboxes.object_storage_idle_ms", d.objectStorageIdleMs()))
-                .withSessions(sessionSandboxes());
+                .withSessions(sessionSandboxes())
+                .withDormant(dormantWorkers());
+    }
+
+    private DormantWorkerSettings dormantWorkers() throws ConfigException {
+        DormantWorkerSettings d = DormantWorkerSettings.DEFAULTS;
+        return new DormantWorkerSettings(
+                nonNegativeLong("sandboxes.dynamic_workers_idle_isolate_ms", d.idleIsolateMs()),
+                orDefault(get("sandboxes.dynamic_workers_dormant_max"), d.max(), v -> v.integer(0, Integer.MAX_VALUE, NON_NEGATIVE)));
     }
 
     private SessionSandboxSettings sessionSandboxes() throws ConfigException {

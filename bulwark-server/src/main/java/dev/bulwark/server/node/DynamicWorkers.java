@@ -19,6 +19,11 @@ import java.util.function.Consumer;
  * worker, id) so that two parents never share an id, and is evicted least-recently-used past the
  * tenant's budget. An evicted worker is loaded again from its parent's code callback on its next
  * call: eviction costs time, nothing else.
+ *
+ * <p>The node does not know whether a loaded worker holds an isolate: its sandbox makes idle ones
+ * dormant (the isolate given back, the code kept; {@link dev.bulwark.sandbox.isolate.Dormancy}) and
+ * wakes them on their next event, so for the node, and for whether a parent's callback runs, a
+ * dormant worker is loaded. The budget here counts live and dormant ones together.
  */
 final class DynamicWorkers {
     private static final SecureRandom RANDOM = new SecureRandom();
@@ -221,14 +226,27 @@ final class DynamicWorkers {
         return id == null ? null : loaded.get(id);
     }
 
-    /** Records a load and returns what fell out of the tenant's budget. */
+    /**
+     * Code of a tenant's loaded dynamic workers (live and dormant) kept at most, beyond the one just
+     * loaded: their bundles stay in the node and in the sandbox (a Java heap of 256 MiB), and dormant
+     * workers are many, so the count alone does not bound the bytes.
+     */
+    static final long CODE_BYTES_PER_TENANT = 128L << 20;
+
+    /** Records a load and returns what fell out of the tenant's budget (a count, and {@link #CODE_BYTES_PER_TENANT}). */
     private synchronized List<DeployedWorker> remember(String key, DeployedWorker worker) {
         loaded.put(worker.name(), worker);
         byId.put(worker.name(), worker);
         if (key != null) idsByKey.put(key, worker.name());
         List<DeployedWorker> evicted = new ArrayList<>();
-        long ofTenant = loaded.values().stream().filter(w -> w.tenant().equals(worker.tenant())).count();
-        for (Iterator<DeployedWorker> it = loaded.values().iterator(); it.hasNext() && ofTenant > budget; ) {
+        long ofTenant = 0, bytes = 0;
+        for (DeployedWorker w : loaded.values()) {
+            if (!w.tenant().equals(worker.tenant())) continue;
+            ofTenant++;
+            bytes += w.bundle().codeSize();
+        }
+        for (Iterator<DeployedWorker> it = loaded.values().iterator();
+             it.hasNext() && (ofTenant > budget || bytes > CODE_BYTES_PER_TENANT); ) {
             DeployedWorker w = it.next();
             if (!w.tenant().equals(worker.tenant()) || w == worker) continue;
             it.remove();
@@ -237,8 +255,19 @@ final class DynamicWorkers {
             unloading.add(w.name());
             evicted.add(w);
             ofTenant--;
+            bytes -= w.bundle().codeSize();
         }
         return evicted;
+    }
+
+    /**
+     * What the sandboxes for generated code are told about dormant workers: the idle time, and the
+     * tenant's live budget when dormant workers are kept beyond it (the node's budget counts both).
+     */
+    static dev.bulwark.sandbox.isolate.Dormancy dormancy(dev.bulwark.server.config.SandboxSettings sb) {
+        var d = sb.dormant();
+        if (d.idleIsolateMs() == 0 && d.max() == 0) return dev.bulwark.sandbox.isolate.Dormancy.OFF;
+        return new dev.bulwark.sandbox.isolate.Dormancy(d.idleIsolateMs(), d.max() == 0 ? Integer.MAX_VALUE : sb.dynamicWorkersMax());
     }
 
     private static byte[] randomBytes() {

@@ -128,7 +128,7 @@ public final class Node implements AutoCloseable {
         var sb = settings.sandboxes();
         SandboxLauncher launcher = new SandboxLauncher(runDir, settings.dataDir(), settings.limits().heapMb(), sb.poolSize(),
                 sb.isolatesPerWorker(), sb.rssCeilingMb(), sb.jvmOptions(), sb.objectIdleMs(), sb.objectStorageIdleMs(),
-                confinement);
+                confinement, DynamicWorkers.dormancy(sb));
         this.supervisor = new SandboxSupervisor(launcher, sb.processesPerTenant(), sb.rssCeilingMb() << 20,
                 new SandboxEvents() {
                     @Override
@@ -234,7 +234,7 @@ public final class Node implements AutoCloseable {
                         Thread.startVirtualThread(() -> Node.this.loadDynamic(tenant, request, reply));
                     }
                 });
-        this.dynamicWorkers = new DynamicWorkers(supervisor, sb.dynamicWorkersMax());
+        this.dynamicWorkers = new DynamicWorkers(supervisor, sb.dynamicWorkersMax() + sb.dormant().max());
         dynamicWorkers.onUnload(caps::workerUnloaded);
         try {
             this.facetIndex = new FacetIndex(settings.dataDir());

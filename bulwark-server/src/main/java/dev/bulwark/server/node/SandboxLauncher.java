@@ -28,6 +28,7 @@ final class SandboxLauncher {
     private final List<String> jvmOptions;
     private final Confinement confinement;
     private final SandboxAotCache aotCache;
+    private final dev.bulwark.sandbox.isolate.Dormancy dormancy;
     /** The memory cgroup's hard limit: above the node's own kill ceiling, so that one normally acts first. */
     private final long memoryLimitBytes;
     /** Every child started and still running, handshake done or not: closing the node ends them all. */
@@ -38,13 +39,33 @@ final class SandboxLauncher {
                     List<String> jvmOptions, long objectIdleMs, long objectStorageIdleMs, Confinement confinement)
             throws IOException {
         this(runDir, dataDir, heapMb, poolSize, isolatesPerWorker, rssCeilingMb, jvmOptions, objectIdleMs,
-                objectStorageIdleMs, confinement, SandboxAotCache.fromSystemProperties());
+                objectStorageIdleMs, confinement, SandboxAotCache.fromSystemProperties(), dev.bulwark.sandbox.isolate.Dormancy.OFF);
     }
 
     SandboxLauncher(Path runDir, Path dataDir, int heapMb, int poolSize, int isolatesPerWorker, long rssCeilingMb,
                     List<String> jvmOptions, long objectIdleMs, long objectStorageIdleMs, Confinement confinement,
                     SandboxAotCache aotCache) throws IOException {
+        this(runDir, dataDir, heapMb, poolSize, isolatesPerWorker, rssCeilingMb, jvmOptions, objectIdleMs,
+                objectStorageIdleMs, confinement, aotCache, dev.bulwark.sandbox.isolate.Dormancy.OFF);
+    }
+
+    SandboxLauncher(Path runDir, Path dataDir, int heapMb, int poolSize, int isolatesPerWorker, long rssCeilingMb,
+                    List<String> jvmOptions, long objectIdleMs, long objectStorageIdleMs, Confinement confinement,
+                    dev.bulwark.sandbox.isolate.Dormancy dormancy) throws IOException {
+        this(runDir, dataDir, heapMb, poolSize, isolatesPerWorker, rssCeilingMb, jvmOptions, objectIdleMs,
+                objectStorageIdleMs, confinement, SandboxAotCache.fromSystemProperties(), dormancy);
+    }
+
+    /**
+     * @param aotCache the sandbox JVMs' AOT cache, used while its jars are unchanged (docs/notes/warmup.md)
+     * @param dormancy when the dynamic workers of a sandbox for generated code give their isolates
+     *                 back and keep their code (its live budget is the tenant's {@code dynamic_workers_max})
+     */
+    SandboxLauncher(Path runDir, Path dataDir, int heapMb, int poolSize, int isolatesPerWorker, long rssCeilingMb,
+                    List<String> jvmOptions, long objectIdleMs, long objectStorageIdleMs, Confinement confinement,
+                    SandboxAotCache aotCache, dev.bulwark.sandbox.isolate.Dormancy dormancy) throws IOException {
         this.aotCache = aotCache;
+        this.dormancy = dormancy;
         this.objectIdleMs = objectIdleMs;
         this.objectStorageIdleMs = objectStorageIdleMs;
         this.confinement = confinement;
@@ -144,6 +165,10 @@ final class SandboxLauncher {
                 "--object-idle-ms", Long.toString(objectIdleMs),
                 "--object-storage-idle-ms", Long.toString(objectStorageIdleMs),
                 "--rss-soft-mb", Long.toString(rssSoftMb)));
+        if (DynamicWorkers.isGenerated(tenant) && !dormancy.equals(dev.bulwark.sandbox.isolate.Dormancy.OFF)) {
+            cmd.addAll(List.of("--dormant-idle-ms", Long.toString(dormancy.idleMs()),
+                    "--dormant-live-max", Integer.toString(dormancy.liveMax())));
+        }
         if (confinement.seccomp()) cmd.addAll(List.of("--seccomp", "on"));
         if (confinement.confined()) {
             List<Path> readOnly = new ArrayList<>(SandboxView.readOnly(Path.of(System.getProperty("java.home")),

@@ -196,6 +196,27 @@ class SettingsTest {
     }
 
     @Test
+    void dormant_dynamic_workers_default_to_ten_seconds_idle_and_a_thousand_kept_and_may_be_off() throws ConfigException {
+        project(dir, """
+                { "name": "w", "main": "index.js", "compatibility_date": "2025-09-01" }""");
+        assertThat(ProjectLoader.load(dir).settings().sandboxes().dormant()).isEqualTo(new DormantWorkerSettings(10_000, 1_000));
+
+        write(dir, "bulwark.toml", """
+                [sandboxes]
+                dynamic_workers_idle_isolate_ms = 0
+                dynamic_workers_dormant_max = 0
+                """);
+        assertThat(ProjectLoader.load(dir).settings().sandboxes().dormant()).isEqualTo(new DormantWorkerSettings(0, 0));
+
+        write(dir, "bulwark.toml", """
+                [sandboxes]
+                dynamic_workers_dormant_max = -1
+                """);
+        assertThatThrownBy(() -> ProjectLoader.load(dir)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("sandboxes.dynamic_workers_dormant_max");
+    }
+
+    @Test
     void object_storage_idle_ms_defaults_to_one_second_may_be_zero_and_not_negative() throws ConfigException {
         project(dir, """
                 { "name": "w", "main": "index.js", "compatibility_date": "2025-09-01" }""");

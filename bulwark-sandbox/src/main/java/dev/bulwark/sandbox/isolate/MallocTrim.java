@@ -1,4 +1,4 @@
-package dev.bulwark.objects.runtime;
+package dev.bulwark.sandbox.isolate;
 
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
@@ -6,12 +6,14 @@ import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 
 /**
- * Gives freed C heap back to the OS ({@code malloc_trim(0)}, glibc). A closed SQLite connection
- * frees its ~200 KiB (lookaside, page cache, schema, WAL index) into glibc's arenas, which keep
- * it: measured, 1000 connections opened and closed left 180 KiB each resident until a trim gave
- * all of it back. Without glibc (no such symbol) this does nothing.
+ * Gives freed C heap back to the OS ({@code malloc_trim(0)}, glibc). What native code frees stays
+ * in glibc's arenas as free chunks, resident: a closed SQLite connection's ~200 KiB (measured, 1000
+ * connections opened and closed left 180 KiB each until a trim gave all of it back;
+ * docs/notes/idlemem.md), and most of a closed isolate's memory (Javet's snapshot copy, V8's
+ * structures: only ~23 % came back, docs/notes/isomem.md; dormant workers, docs/notes/dormant.md).
+ * Without glibc (no such symbol) or without native access this does nothing.
  */
-final class MallocTrim {
+public final class MallocTrim {
     private static final MethodHandle TRIM = find();
 
     private MallocTrim() {}
@@ -28,7 +30,7 @@ final class MallocTrim {
     }
 
     /** Returns the allocator's free pages to the OS; false when this C library cannot. */
-    static boolean trim() {
+    public static boolean trim() {
         if (TRIM == null) return false;
         try {
             int released = (int) TRIM.invokeExact(0L);
