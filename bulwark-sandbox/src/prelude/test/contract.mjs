@@ -56,6 +56,37 @@ export const contractTests = [
     assert.ok(visited > 200, `walked ${visited} objects`);
   }],
 
+  ['host functions are made on first use, once each', async (opts) => {
+    const iso = createIsolate(opts.preludePath, {});
+    const madeAtInstall = iso.state.hostFunctionsMade || 0;
+    const handler = await loadWorker(iso, 'export default { fetch() { console.log("hi"); return new Response("ok"); } }', 'lazy.js');
+    const first = await dispatch(iso, handler, { method: 'GET', url: 'https://x.test/', headers: [], body: null }, 1);
+    assert.equal(first.start.status, 200);
+    const madeAfterOne = iso.state.hostFunctionsMade;
+    assert.ok(madeAfterOne > madeAtInstall, 'the first request made the functions it called');
+    const second = await dispatch(iso, handler, { method: 'GET', url: 'https://x.test/', headers: [], body: null }, 2);
+    assert.equal(second.start.status, 200);
+    assert.equal(iso.state.hostFunctionsMade, madeAfterOne, 'a second request made no new function');
+    assert.ok(madeAfterOne < iso.host.hostNames.split(',').length / 2, `made ${madeAfterOne}, not all`);
+  }],
+
+  ['HTMLRewriter\'s glue is a part loaded by the first transform, once', async (opts) => {
+    const iso = createIsolate(opts.preludePath, {});
+    const handler = await loadWorker(iso, `export default { async fetch(req) {
+      const rewriter = new HTMLRewriter().on('p', { element(e) { e.setAttribute('x', '1'); } });
+      if (new URL(req.url).pathname === '/plain') return new Response(String(typeof HTMLRewriter.prototype.transform));
+      return rewriter.transform(new Response('<p>a</p>', { headers: { 'content-type': 'text/html' } }));
+    } }`, 'parts.js');
+    const plain = await dispatch(iso, handler, { url: 'https://x.test/plain' }, 1);
+    assert.equal(plain.body.toString(), 'function');
+    assert.equal(iso.state.partsLoaded, undefined, 'constructing a rewriter loads nothing');
+    for (const id of [2, 3]) {
+      const r = await dispatch(iso, handler, { url: 'https://x.test/' }, id);
+      assert.equal(r.body.toString(), '<p x="1">a</p>');
+    }
+    assert.deepEqual(iso.state.partsLoaded, ['html-rewriter']);
+  }],
+
   ['runtime.consoleFormat and console levels', async (opts) => {
     const iso = createIsolate(opts.preludePath, {});
     assert.equal(iso.runtime.consoleFormat('a %s', 'b', { x: 1 }), 'a b { x: 1 }');

@@ -152,6 +152,13 @@ export function createIsolate(preludePath, options = {}) {
       // context itself may not generate code (wasm: false), as in Workers.
       return new WebAssembly.Module(readFileSync(new URL('../../main/resources/dev/bulwark/sandbox/prelude/html_rewriter_bg.wasm', import.meta.url)));
     },
+    // A part of the prelude kept out of the snapshot (PreludeParts.java): compiled into the context.
+    preludePart(name) {
+      if (name !== 'html-rewriter') throw new Error(`no prelude part ${name}`);
+      state.partsLoaded = [...(state.partsLoaded || []), name];
+      const file = new URL(`parts/${name}.js`, new URL(`file://${preludePath.startsWith('/') ? '' : process.cwd() + '/'}${preludePath}`));
+      return vm.runInContext(readFileSync(file, 'utf8'), context, { filename: `bulwark:prelude:${name}` });
+    },
     // Legacy encodings through Node's own TextDecoder (ICU). The state number the prelude passes
     // back is, here, the id of a Node decoder kept while a stream is open.
     decodeLegacy(encoding, bytes, stream, fatal, st) {
@@ -218,6 +225,13 @@ export function createIsolate(preludePath, options = {}) {
     crypto() { throw new Error('crypto.subtle is not available in the Node harness'); },
     domainToAscii(domain) { const a = domainToASCII(domain); return a === '' ? null : a; },
     now() { return Date.now(); },
+  };
+  // The host contract: functions are made on first use through hostFunction(name) (as
+  // HostFunctions.java does), the names known up front.
+  host.hostNames = Object.keys(host).join(',');
+  host.hostFunction = (name) => {
+    state.hostFunctionsMade = (state.hostFunctionsMade || 0) + 1;
+    return host[name];
   };
   const install = vm.runInContext('globalThis.__bulwark_install', context);
   if (typeof install !== 'function') throw new Error('prelude did not define __bulwark_install');

@@ -22,6 +22,8 @@
     domainToAscii(domain) { return /^[\x00-\x7f]*$/.test(domain) ? domain.toLowerCase() : null; },
     now() { return Date.now(); },
   };
+  host.hostNames = Object.keys(host).join(',');
+  host.hostFunction = (name) => host[name];
   const runtime = __bulwark_install(host);
   globalThis.__test = {
     run(handler) {
