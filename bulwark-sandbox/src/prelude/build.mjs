@@ -149,7 +149,7 @@ const result = await build({
   write: false,
   logLevel: 'warning',
   metafile: true,
-  plugins: [urlpatternIds],
+  plugins: [],
 });
 
 const code = result.outputFiles[0].text;
@@ -160,6 +160,12 @@ const code = result.outputFiles[0].text;
 // prelude's own modules, passed in rather than bundled twice), which returns the part's exports.
 const parts = {
   'html-rewriter': { entry: join(here, 'src', 'parts', 'html-rewriter-glue.js'), internals: { 'encoding.js': ['TextDecoder', 'TextEncoder'] }, plugins: [htmlRewriterGlue] },
+  urlpattern: {
+    entry: join(here, 'src', 'parts', 'urlpattern.js'),
+    internals: { 'url.js': ['URL', 'basicParse', 'newRecord', 'defaultPort', 'HOSTNAME', 'PORT'] },
+    inject: [join(here, 'src', 'parts', 'inject-url.js')],
+    plugins: [urlpatternIds],
+  },
 };
 const partCodes = {};
 for (const [name, part] of Object.entries(parts)) {
@@ -195,6 +201,7 @@ for (const [name, part] of Object.entries(parts)) {
     keepNames: true,
     write: false,
     logLevel: 'warning',
+    inject: part.inject || [],
     plugins: [fromPrelude, ...part.plugins],
   });
   partCodes[name] = built.outputFiles[0].text;

@@ -90,7 +90,8 @@ export function bindHost(host) {
     H[name] = (...args) => {
       let fn = made[name];
       if (fn === undefined) {
-        fn = ReflectApply(make, host, [name]);
+        ReflectApply(make, host, [name, host]); // puts host[name]
+        fn = host[name];
         if (typeof fn !== 'function') return undefined; // only while the isolate is being terminated
         made[name] = fn;
         H[name] = (...rest) => ReflectApply(fn, host, rest);
@@ -99,6 +100,19 @@ export function bindHost(host) {
     };
   }
   H.installed = true;
+}
+
+/**
+ * For the startup snapshot only (runtime.js's warmRequestPath): H's functions replaced by `stubs`
+ * (a name missing there does nothing), until the returned function puts "not installed" back.
+ */
+export function stubHost(stubs) {
+  if (H.installed) throw new Error('already installed');
+  const names = Object.keys(H).filter((n) => n !== 'installed');
+  for (const name of names) H[name] = stubs[name] || (() => undefined);
+  return () => {
+    for (const name of names) H[name] = name === 'currentInvocation' ? () => 0 : notInstalled;
+  };
 }
 
 /** Log through the host if installed, otherwise drop. Never throws. */

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import vm from 'node:vm';
 import util from 'node:util';
 import { createIsolate, loadWorker, dispatch } from './host.mjs';
+import { URLPattern as PolyfillURLPattern } from 'urlpattern-polyfill/urlpattern';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -85,6 +86,30 @@ export const contractTests = [
       assert.equal(r.body.toString(), '<p x="1">a</p>');
     }
     assert.deepEqual(iso.state.partsLoaded, ['html-rewriter']);
+  }],
+
+  ['URLPattern has the polyfill\'s shape and loads it on first use only', async (opts) => {
+    const iso = createIsolate(opts.preludePath, {});
+    const shape = (C) => [C.name, C.length, ...[C, C.prototype].flatMap((o) => Reflect.ownKeys(o).map((k) => {
+      const d = Object.getOwnPropertyDescriptor(o, k);
+      const fn = d.value ?? d.get;
+      return [String(k), 'value' in d ? 'value' : 'accessor', d.enumerable, d.configurable, d.writable,
+        typeof fn === 'function' ? `${fn.name}/${fn.length}` : typeof fn].join(' ');
+    }))];
+    assert.deepEqual(shape(vm.runInContext('URLPattern', iso.context)), shape(PolyfillURLPattern));
+    assert.equal(iso.state.partsLoaded, undefined, 'nothing loaded by install or by reading the class');
+    const out = vm.runInContext(`(() => {
+      class Sub extends URLPattern { extra() { return this.pathname; } }
+      const p = new URLPattern({ pathname: '/books/:id' });
+      const s = new Sub('https://x.test/a/:b');
+      return JSON.stringify([p instanceof URLPattern, Object.prototype.toString.call(p), p.test('https://x.test/books/1'),
+        p.exec('https://x.test/books/7').pathname.groups.id, p.pathname, p.hasRegExpGroups, s instanceof Sub, s.extra(),
+        URLPattern.compareComponent('pathname', p, s), structuredCloneFails(p)]);
+      function structuredCloneFails(v) { try { structuredClone(v); return false; } catch (e) { return e.name; } }
+    })()`, iso.context);
+    assert.equal(out, JSON.stringify([true, '[object URLPattern]', true, '7', '/books/:id', false, true, '/a/:b', 1, 'DataCloneError']));
+    assert.deepEqual(iso.state.partsLoaded, ['urlpattern']);
+    assert.throws(() => vm.runInContext('URLPattern.prototype.test.call({}, "https://x.test/")', iso.context), /private|TypeError/i);
   }],
 
   ['runtime.consoleFormat and console levels', async (opts) => {

@@ -154,7 +154,7 @@ export function createIsolate(preludePath, options = {}) {
     },
     // A part of the prelude kept out of the snapshot (PreludeParts.java): compiled into the context.
     preludePart(name) {
-      if (name !== 'html-rewriter') throw new Error(`no prelude part ${name}`);
+      if (name !== 'html-rewriter' && name !== 'urlpattern') throw new Error(`no prelude part ${name}`);
       state.partsLoaded = [...(state.partsLoaded || []), name];
       const file = new URL(`parts/${name}.js`, new URL(`file://${preludePath.startsWith('/') ? '' : process.cwd() + '/'}${preludePath}`));
       return vm.runInContext(readFileSync(file, 'utf8'), context, { filename: `bulwark:prelude:${name}` });
@@ -229,9 +229,10 @@ export function createIsolate(preludePath, options = {}) {
   // The host contract: functions are made on first use through hostFunction(name) (as
   // HostFunctions.java does), the names known up front.
   host.hostNames = Object.keys(host).join(',');
-  host.hostFunction = (name) => {
+  const functions = { ...host }; // (left on host too: some call each other through `this`)
+  host.hostFunction = (name, target) => {
     state.hostFunctionsMade = (state.hostFunctionsMade || 0) + 1;
-    return host[name];
+    target[name] = functions[name];
   };
   const install = vm.runInContext('globalThis.__bulwark_install', context);
   if (typeof install !== 'function') throw new Error('prelude did not define __bulwark_install');

@@ -56,13 +56,23 @@ final class HostFunctions {
         host.set("hostNames", String.join(",", table.keySet()));
     }
 
-    /** {@code hostFunction(name)}: a new V8 function for a registered name (host.js asks once per name). */
+    /**
+     * {@code hostFunction(name, host)}: makes the V8 function for a registered name and puts it on
+     * {@code host} (host.js asks once per name). Put on an object and its Java handle closed at once,
+     * as functions were bound before: a function handed back as the result would leave its handle
+     * open until the runtime closes, and Javet then releases its callback context a second time
+     * (after the isolate's own removeCallbackContext), which crashed the process (SIGSEGV).
+     */
     private V8Value make(V8Value[] args) throws JavetException {
         String name = args.length > 0 && args[0] instanceof V8ValueString s ? s.getValue() : null;
         IJavetDirectCallable.NoThisAndResult<Exception> fn = name == null ? null : table.get(name);
         if (fn == null) throw new IllegalArgumentException("no host function " + name);
+        if (!(args.length > 1 && args[1] instanceof V8ValueObject target)) throw new IllegalArgumentException("hostFunction: no target");
         JavetCallbackContext ctx = new JavetCallbackContext(name, JavetCallbackType.DirectCallNoThisAndResult, fn);
         callbacks.add(ctx);
-        return runtime.createV8ValueFunction(ctx);
+        try (V8ValueFunction f = runtime.createV8ValueFunction(ctx)) {
+            target.set(name, f);
+        }
+        return runtime.createV8ValueUndefined();
     }
 }
