@@ -18,9 +18,10 @@ import java.util.Map;
  * An isolate's host functions, made into V8 functions only when the prelude first calls them.
  * Making one costs a JNI crossing into V8 and a callback context (~8 µs); an isolate registers
  * ~60 and a typical worker calls a handful, so binding all of them up front was ~0.5 ms of every
- * isolate's creation (docs/notes/snapshot.md). The prelude sees one function, {@code hostFunction(name)},
- * and a list of the names ({@code hostNames}); host.js makes each {@code H[name]} on first call and
- * keeps it. Isolate thread only.
+ * isolate's creation (docs/notes/snapshot.md). The prelude sees one function,
+ * {@code hostFunction(name, host)}, which puts the named function on the host object, and the list of
+ * the names ({@code hostNames}); host.js makes each {@code H[name]} on first call and keeps it.
+ * Isolate thread only.
  */
 final class HostFunctions {
     private final V8Runtime runtime;
