@@ -77,27 +77,11 @@ export function bindHost(host) {
     'subrequestAck', 'subrequestCancel', 'subrequestBodyChunk', 'subrequestBodyEnd',
     'socketOpen', 'socketSend', 'socketClose', 'socketAttachment', 'socketAutoResponse', 'socketEventTimeout', 'socketList',
     'facetCall', 'facetRpc', 'facetControl'];
-  // The host makes each function when it is first called (HostFunctions.java: binding ~60 up
-  // front was ~0.5 ms of every isolate's creation). Made once per name, then H[name] calls it
-  // directly; a caller that kept the first H[name] still reaches the same function.
-  const make = host.hostFunction;
-  // (Runs when the isolate is made, before any worker code: the intrinsics are still the originals.)
-  const known = typeof host.hostNames === 'string' ? host.hostNames.split(',') : [];
-  const made = { __proto__: null };
   for (const name of names) {
-    if (typeof make !== 'function' || !known.includes(name)) throw new TypeError(`host.${name} is not a function`);
+    const fn = host[name];
+    if (typeof fn !== 'function') throw new TypeError(`host.${name} is not a function`);
     // Keep the receiver (host) but never expose it.
-    H[name] = (...args) => {
-      let fn = made[name];
-      if (fn === undefined) {
-        ReflectApply(make, host, [name, host]); // puts host[name]
-        fn = host[name];
-        if (typeof fn !== 'function') return undefined; // only while the isolate is being terminated
-        made[name] = fn;
-        H[name] = (...rest) => ReflectApply(fn, host, rest);
-      }
-      return ReflectApply(fn, host, args);
-    };
+    H[name] = (...args) => ReflectApply(fn, host, args);
   }
   H.installed = true;
 }

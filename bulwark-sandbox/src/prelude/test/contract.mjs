@@ -57,20 +57,6 @@ export const contractTests = [
     assert.ok(visited > 200, `walked ${visited} objects`);
   }],
 
-  ['host functions are made on first use, once each', async (opts) => {
-    const iso = createIsolate(opts.preludePath, {});
-    const madeAtInstall = iso.state.hostFunctionsMade || 0;
-    const handler = await loadWorker(iso, 'export default { fetch() { console.log("hi"); return new Response("ok"); } }', 'lazy.js');
-    const first = await dispatch(iso, handler, { method: 'GET', url: 'https://x.test/', headers: [], body: null }, 1);
-    assert.equal(first.start.status, 200);
-    const madeAfterOne = iso.state.hostFunctionsMade;
-    assert.ok(madeAfterOne > madeAtInstall, 'the first request made the functions it called');
-    const second = await dispatch(iso, handler, { method: 'GET', url: 'https://x.test/', headers: [], body: null }, 2);
-    assert.equal(second.start.status, 200);
-    assert.equal(iso.state.hostFunctionsMade, madeAfterOne, 'a second request made no new function');
-    assert.ok(madeAfterOne < iso.host.hostNames.split(',').length / 2, `made ${madeAfterOne}, not all`);
-  }],
-
   ['HTMLRewriter\'s glue is a part loaded by the first transform, once', async (opts) => {
     const iso = createIsolate(opts.preludePath, {});
     const handler = await loadWorker(iso, `export default { async fetch(req) {

@@ -226,14 +226,6 @@ export function createIsolate(preludePath, options = {}) {
     domainToAscii(domain) { const a = domainToASCII(domain); return a === '' ? null : a; },
     now() { return Date.now(); },
   };
-  // The host contract: functions are made on first use through hostFunction(name) (as
-  // HostFunctions.java does), the names known up front.
-  host.hostNames = Object.keys(host).join(',');
-  const functions = { ...host }; // (left on host too: some call each other through `this`)
-  host.hostFunction = (name, target) => {
-    state.hostFunctionsMade = (state.hostFunctionsMade || 0) + 1;
-    target[name] = functions[name];
-  };
   const install = vm.runInContext('globalThis.__bulwark_install', context);
   if (typeof install !== 'function') throw new Error('prelude did not define __bulwark_install');
   runtime = install(host);

@@ -22,8 +22,6 @@
     domainToAscii(domain) { return /^[\x00-\x7f]*$/.test(domain) ? domain.toLowerCase() : null; },
     now() { return Date.now(); },
   };
-  host.hostNames = Object.keys(host).join(',');
-  host.hostFunction = () => {}; // every function is on host already
   const runtime = __bulwark_install(host);
   globalThis.__test = {
     run(handler) {

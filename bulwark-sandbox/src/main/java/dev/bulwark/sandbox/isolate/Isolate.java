@@ -91,8 +91,6 @@ public final class Isolate {
     final V8Runtime runtime;
     final SandboxServices services;
     private final List<JavetCallbackContext> callbacks = new ArrayList<>();
-    /** The host functions, bound on first use (set by install()). */
-    private HostFunctions hostFunctions;
     private final V8ValueObject jsRuntime;
     /** dispatchFetch wrapped so that its settling reaches {@link #invocationDone}. */
     private final V8ValueFunction dispatcher;
@@ -1035,7 +1033,6 @@ public final class Isolate {
     // ---------------------------------------------------------------- host functions
 
     private V8ValueObject install() throws JavetException {
-        hostFunctions = new HostFunctions(runtime, callbacks, this::guarded);
         try (V8ValueObject host = runtime.createV8ValueObject()) {
             bind(host, "log", args -> {
                 log(string(args, 0), string(args, 1));
@@ -1173,7 +1170,6 @@ public final class Isolate {
             bind(host, "now", args -> runtime.createV8ValueDouble(clockMs));
             new SocketHost(runtime, outbox, services.sockets(), this, () -> worker == null ? "" : worker.workerId())
                     .install((name, fn) -> bind(host, name, fn));
-            hostFunctions.install(host);
             try (V8ValueFunction installer = runtime.getGlobalObject().get("__bulwark_install")) {
                 return installer.call(null, host);
             }
@@ -1193,12 +1189,8 @@ public final class Isolate {
         }
     }
 
-    private void bind(V8ValueObject host, String name, IJavetDirectCallable.NoThisAndResult<Exception> fn) {
-        hostFunctions.add(name, fn); // made into a V8 function when the prelude first calls it
-    }
-
-    private IJavetDirectCallable.NoThisAndResult<Exception> guarded(String name,
-                                                                   IJavetDirectCallable.NoThisAndResult<Exception> fn) {
+    private void bind(V8ValueObject host, String name, IJavetDirectCallable.NoThisAndResult<Exception> fn)
+            throws JavetException {
         // Javet turns what a callback throws into a JavaScript error; a VirtualMachineError must
         // not become one the worker can catch: it ends the sandbox (the node replaces it).
         IJavetDirectCallable.NoThisAndResult<Exception> guarded = args -> {
@@ -1215,7 +1207,11 @@ public final class Isolate {
                 throw e;
             }
         };
-        return guarded;
+        JavetCallbackContext ctx = new JavetCallbackContext(name, JavetCallbackType.DirectCallNoThisAndResult, guarded);
+        callbacks.add(ctx);
+        try (V8ValueFunction f = runtime.createV8ValueFunction(ctx)) {
+            host.set(name, f);
+        }
     }
 
     private void setTimer(int id, long delayMs) {
