@@ -50,6 +50,7 @@ export const H = {
   zlibClose: notInstalled,
   decodeLegacy: notInstalled,
   htmlRewriterWasm: notInstalled,
+  preludePart: notInstalled,
   nodeHash: notInstalled,
   nodeHmac: notInstalled,
   domainToAscii: notInstalled,
@@ -72,7 +73,7 @@ export function bindHost(host) {
   const names = ['log', 'randomBytes', 'crypto', 'setTimer', 'clearTimer', 'fetch',
     'responseStart', 'responseChunk', 'responseEnd', 'responseWhole', 'responseError', 'requestBodyPull', 'currentInvocation',
     'objectId', 'callObject', 'callWorker', 'loadDynamic', 'rpcObject', 'rpcWorker', 'serviceCall', 'serviceRpc', 'rpcReturn', 'capCall', 'capFetch', 'capRelease', 'capRevoke', 'sqlExec', 'sqlText', 'sqlBuffer', 'kvGet', 'kvPut', 'kvDelete', 'kvList', 'storageOp',
-    'zlibOpen', 'zlibPush', 'zlibClose', 'decodeLegacy', 'htmlRewriterWasm',
+    'zlibOpen', 'zlibPush', 'zlibClose', 'decodeLegacy', 'htmlRewriterWasm', 'preludePart',
     'nodeHash', 'nodeHmac', 'domainToAscii', 'now',
     'subrequestAck', 'subrequestCancel', 'subrequestBodyChunk', 'subrequestBodyEnd',
     'socketOpen', 'socketSend', 'socketClose', 'socketAttachment', 'socketAutoResponse', 'socketEventTimeout', 'socketList',
@@ -84,6 +85,19 @@ export function bindHost(host) {
     H[name] = (...args) => ReflectApply(fn, host, args);
   }
   H.installed = true;
+}
+
+/**
+ * For the startup snapshot only (runtime.js's warmRequestPath): H's functions replaced by `stubs`
+ * (a name missing there does nothing), until the returned function puts "not installed" back.
+ */
+export function stubHost(stubs) {
+  if (H.installed) throw new Error('already installed');
+  const names = Object.keys(H).filter((n) => n !== 'installed');
+  for (const name of names) H[name] = stubs[name] || (() => undefined);
+  return () => {
+    for (const name of names) H[name] = name === 'currentInvocation' ? () => 0 : notInstalled;
+  };
 }
 
 /** Log through the host if installed, otherwise drop. Never throws. */

@@ -1,9 +1,11 @@
 // HTMLRewriter as in Workers, over lol-html compiled to WebAssembly (the html-rewriter-wasm
 // package, bundled). The 0.9 MB module is given by the host and compiled in the isolate the first
 // time a rewriter transforms a response; every transform gets its own lol-html rewriter, fed the
-// body chunk by chunk, with async handlers supported (asyncify).
-import * as glue from 'html-rewriter-wasm';
+// body chunk by chunk, with async handlers supported (asyncify). The package's JavaScript glue is a
+// lazily loaded part (src/parts/html-rewriter-glue.js): not in the startup snapshot, compiled into
+// the isolate with the module, when the first transform needs it.
 import { H } from './host.js';
+import { TextDecoder, TextEncoder } from './encoding.js';
 import { TransformStream } from './streams-core.js';
 import { Response, isResponse } from './response.js';
 import { chunkToBytes } from './body.js';
@@ -11,6 +13,7 @@ import { webidlClass, isObjectLike } from './util.js';
 
 const OUT_PIECE = 16 << 10;
 let wasmModule = null;
+let glue = null;
 let ready = false;
 let generation = 0; // which instance the rewriters of a transform live in
 
@@ -21,6 +24,7 @@ function ensureWasm() {
     if (typeof mod === 'string') throw new TypeError(mod);
     wasmModule = mod;
   }
+  if (glue === null) glue = H.preludePart('html-rewriter')({ TextDecoder, TextEncoder });
   glue.__init(wasmModule);
   generation++;
   ready = true;

@@ -24,11 +24,11 @@ import { Crypto, SubtleCrypto, CryptoKey, createCrypto } from './crypto.js';
 import { structuredClone, registerNonSerializable } from './structured-clone.js';
 import { setTimeout, clearTimeout, setInterval, clearInterval, queueMicrotask, scheduler } from './timers.js';
 import { console } from './console.js';
-import { install } from './runtime.js';
+import { install, warmRequestPath } from './runtime.js';
 import { CompressionStream, DecompressionStream } from './compression.js';
 import { MessageChannel, MessagePort, MessageEvent } from './messaging.js';
 import { performance, navigator, reportError } from './platform.js';
-import { URLPattern } from 'urlpattern-polyfill/urlpattern';
+import { URLPattern } from './urlpattern-lazy.js';
 import { HTMLRewriter } from './html-rewriter.js';
 import { WebSocket, WebSocketPair, WebSocketRequestResponsePair, CloseEvent, ErrorEvent } from './websocket.js';
 
@@ -54,6 +54,15 @@ defineGlobals({
   console, performance, navigator, self: globalThis,
   URLPattern, HTMLRewriter, CompressionStream, DecompressionStream, MessageChannel, MessagePort, MessageEvent, reportError,
   WebSocket, WebSocketPair, WebSocketRequestResponsePair, CloseEvent, ErrorEvent,
+});
+
+// One-shot, for the startup snapshot only (IsolatePool.snapshot): removes itself when called.
+Object.defineProperty(globalThis, '__bulwark_warm', {
+  value: function __bulwark_warm() {
+    delete globalThis.__bulwark_warm;
+    return warmRequestPath();
+  },
+  writable: false, enumerable: false, configurable: true,
 });
 
 Object.defineProperty(globalThis, '__bulwark_install', {

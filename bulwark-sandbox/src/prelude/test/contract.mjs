@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import vm from 'node:vm';
 import util from 'node:util';
 import { createIsolate, loadWorker, dispatch } from './host.mjs';
+import { URLPattern as PolyfillURLPattern } from 'urlpattern-polyfill/urlpattern';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -54,6 +55,47 @@ export const contractTests = [
       queue.push(Object.getPrototypeOf(obj));
     }
     assert.ok(visited > 200, `walked ${visited} objects`);
+  }],
+
+  ['HTMLRewriter\'s glue is a part loaded by the first transform, once', async (opts) => {
+    const iso = createIsolate(opts.preludePath, {});
+    const handler = await loadWorker(iso, `export default { async fetch(req) {
+      const rewriter = new HTMLRewriter().on('p', { element(e) { e.setAttribute('x', '1'); } });
+      if (new URL(req.url).pathname === '/plain') return new Response(String(typeof HTMLRewriter.prototype.transform));
+      return rewriter.transform(new Response('<p>a</p>', { headers: { 'content-type': 'text/html' } }));
+    } }`, 'parts.js');
+    const plain = await dispatch(iso, handler, { url: 'https://x.test/plain' }, 1);
+    assert.equal(plain.body.toString(), 'function');
+    assert.equal(iso.state.partsLoaded, undefined, 'constructing a rewriter loads nothing');
+    for (const id of [2, 3]) {
+      const r = await dispatch(iso, handler, { url: 'https://x.test/' }, id);
+      assert.equal(r.body.toString(), '<p x="1">a</p>');
+    }
+    assert.deepEqual(iso.state.partsLoaded, ['html-rewriter']);
+  }],
+
+  ['URLPattern has the polyfill\'s shape and loads it on first use only', async (opts) => {
+    const iso = createIsolate(opts.preludePath, {});
+    const shape = (C) => [C.name, C.length, ...[C, C.prototype].flatMap((o) => Reflect.ownKeys(o).map((k) => {
+      const d = Object.getOwnPropertyDescriptor(o, k);
+      const fn = d.value ?? d.get;
+      return [String(k), 'value' in d ? 'value' : 'accessor', d.enumerable, d.configurable, d.writable,
+        typeof fn === 'function' ? `${fn.name}/${fn.length}` : typeof fn].join(' ');
+    }))];
+    assert.deepEqual(shape(vm.runInContext('URLPattern', iso.context)), shape(PolyfillURLPattern));
+    assert.equal(iso.state.partsLoaded, undefined, 'nothing loaded by install or by reading the class');
+    const out = vm.runInContext(`(() => {
+      class Sub extends URLPattern { extra() { return this.pathname; } }
+      const p = new URLPattern({ pathname: '/books/:id' });
+      const s = new Sub('https://x.test/a/:b');
+      return JSON.stringify([p instanceof URLPattern, Object.prototype.toString.call(p), p.test('https://x.test/books/1'),
+        p.exec('https://x.test/books/7').pathname.groups.id, p.pathname, p.hasRegExpGroups, s instanceof Sub, s.extra(),
+        URLPattern.compareComponent('pathname', p, s), structuredCloneFails(p)]);
+      function structuredCloneFails(v) { try { structuredClone(v); return false; } catch (e) { return e.name; } }
+    })()`, iso.context);
+    assert.equal(out, JSON.stringify([true, '[object URLPattern]', true, '7', '/books/:id', false, true, '/a/:b', 1, 'DataCloneError']));
+    assert.deepEqual(iso.state.partsLoaded, ['urlpattern']);
+    assert.throws(() => vm.runInContext('URLPattern.prototype.test.call({}, "https://x.test/")', iso.context), /private|TypeError/i);
   }],
 
   ['runtime.consoleFormat and console levels', async (opts) => {

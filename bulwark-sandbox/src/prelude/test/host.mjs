@@ -152,6 +152,13 @@ export function createIsolate(preludePath, options = {}) {
       // context itself may not generate code (wasm: false), as in Workers.
       return new WebAssembly.Module(readFileSync(new URL('../../main/resources/dev/bulwark/sandbox/prelude/html_rewriter_bg.wasm', import.meta.url)));
     },
+    // A part of the prelude kept out of the snapshot (PreludeParts.java): compiled into the context.
+    preludePart(name) {
+      if (name !== 'html-rewriter' && name !== 'urlpattern') throw new Error(`no prelude part ${name}`);
+      state.partsLoaded = [...(state.partsLoaded || []), name];
+      const file = new URL(`parts/${name}.js`, new URL(`file://${preludePath.startsWith('/') ? '' : process.cwd() + '/'}${preludePath}`));
+      return vm.runInContext(readFileSync(file, 'utf8'), context, { filename: `bulwark:prelude:${name}` });
+    },
     // Legacy encodings through Node's own TextDecoder (ICU). The state number the prelude passes
     // back is, here, the id of a Node decoder kept while a stream is open.
     decodeLegacy(encoding, bytes, stream, fatal, st) {

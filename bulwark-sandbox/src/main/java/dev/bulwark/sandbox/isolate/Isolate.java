@@ -1176,6 +1176,7 @@ public final class Isolate {
             bind(host, "kvList", storage::kvList);
             bind(host, "storageOp", storage::storageOp);
             webApis.install((name, fn) -> bind(host, name, fn));
+            PreludeParts.install(runtime, (name, fn) -> bind(host, name, fn));
             NodeCryptoHost.install(runtime, host, this::bind);
             AsyncContextHost.install(runtime, host);
             bind(host, "domainToAscii", args -> {

@@ -4,6 +4,9 @@ import com.caoccao.javet.exceptions.JavetException;
 import com.caoccao.javet.interop.V8Host;
 import com.caoccao.javet.interop.V8Runtime;
 import com.caoccao.javet.interop.options.V8RuntimeOptions;
+import com.caoccao.javet.values.V8Value;
+import com.caoccao.javet.values.reference.V8ValueFunction;
+import com.caoccao.javet.values.reference.V8ValuePromise;
 
 import java.util.concurrent.LinkedBlockingDeque;
 import java.util.concurrent.TimeUnit;
@@ -61,6 +64,16 @@ final class IsolatePool implements AutoCloseable {
             // compiled lazily by every isolate's first request. Touches no host function.
             rt.getExecutor(WARM_UP).setResourceName("bulwark:warm-up").executeVoid();
             rt.await();
+            // And one request through the dispatcher with host functions that do nothing (the
+            // prelude's __bulwark_warm, which removes itself): the request path's functions are
+            // then compiled here, not by each isolate's first request.
+            try (V8ValueFunction warm = rt.getGlobalObject().get("__bulwark_warm");
+                 V8Value served = warm.call(null)) {
+                rt.await();
+                if (!(served instanceof V8ValuePromise p) || !p.isFulfilled()) {
+                    throw new IllegalStateException("the prelude's warm-up request did not complete");
+                }
+            }
             return rt.createSnapshot();
         }
     }
