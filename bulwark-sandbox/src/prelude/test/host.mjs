@@ -186,6 +186,7 @@ export function createIsolate(preludePath, options = {}) {
     rpcReturn() { throw new Error('no RPC in the contract host'); },
     sqlExec() { throw new Error('no durable objects in the contract host'); },
     sqlText() { throw new Error('no durable objects in the contract host'); },
+    sqlBuffer() { throw new Error('no durable objects in the contract host'); },
     serviceCall() { throw new Error('no service bindings in the contract host'); },
     serviceRpc() { throw new Error('no service bindings in the contract host'); },
     capCall() { throw new Error('no capabilities in the contract host'); },
