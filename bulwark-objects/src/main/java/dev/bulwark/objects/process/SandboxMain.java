@@ -2,6 +2,7 @@ package dev.bulwark.objects.process;
 
 import dev.bulwark.sandbox.ipc.Message;
 import dev.bulwark.sandbox.ipc.MessageChannel;
+import dev.bulwark.sandbox.isolate.CarrierReader;
 import dev.bulwark.sandbox.isolate.IsolateSettings;
 import dev.bulwark.sandbox.isolate.NativeLibrary;
 import dev.bulwark.sandbox.isolate.SandboxRuntime;
@@ -41,6 +42,13 @@ public final class SandboxMain {
      * opened again at its next storage call): most of an idle object's memory is its connection.
      */
     public static final long DEFAULT_STORAGE_IDLE_MS = 1_000;
+    /**
+     * The node's socket is read by the isolates' carriers (leader/follower) rather than by the
+     * main thread, which saves a thread wake-up on every request's path; {@code
+     * -Dbulwark.sandbox.readOnCarriers=false} (in {@code sandboxes.jvm_options}) restores the
+     * main thread's reading (for comparisons).
+     */
+    static final boolean READ_ON_CARRIERS = Boolean.parseBoolean(System.getProperty("bulwark.sandbox.readOnCarriers", "true"));
 
     private SandboxMain() {}
 
@@ -74,11 +82,19 @@ public final class SandboxMain {
         String probe = System.getProperty(PROBE);
         if (probe != null) ((Runnable) Class.forName(probe).getDeclaredConstructor().newInstance()).run();
         channel.send(new Message.Ready(Message.PROTOCOL_VERSION, ProcessHandle.current().pid()));
+        CarrierReader.Source reader = () -> {
+            Message m = channel.receive();
+            if (m instanceof Message.Shutdown) return false;
+            runtime.deliver(m);
+            return true;
+        };
         try {
-            while (true) {
-                Message m = channel.receive();
-                if (m instanceof Message.Shutdown) break;
-                runtime.deliver(m);
+            if (READ_ON_CARRIERS) {
+                CarrierReader.serve(reader); // the carrier that reads a request's start runs it
+            } else {
+                while (reader.next()) {
+                    // this thread reads; carriers run what it delivers
+                }
             }
         } catch (EOFException e) {
             // node closed the connection
