@@ -82,11 +82,19 @@ public final class SandboxMain {
         String probe = System.getProperty(PROBE);
         if (probe != null) ((Runnable) Class.forName(probe).getDeclaredConstructor().newInstance()).run();
         channel.send(new Message.Ready(Message.PROTOCOL_VERSION, ProcessHandle.current().pid()));
-        CarrierReader.Source reader = () -> {
-            Message m = channel.receive();
-            if (m instanceof Message.Shutdown) return false;
-            runtime.deliver(m);
-            return true;
+        CarrierReader.Source reader = new CarrierReader.Source() {
+            @Override
+            public boolean next() throws Exception {
+                Message m = channel.receive();
+                if (m instanceof Message.Shutdown) return false;
+                runtime.deliver(m);
+                return true;
+            }
+
+            @Override
+            public boolean pending() throws Exception {
+                return channel.hasBuffered();
+            }
         };
         try {
             if (READ_ON_CARRIERS) {

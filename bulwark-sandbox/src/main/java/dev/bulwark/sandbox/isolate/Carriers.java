@@ -42,7 +42,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * carrier takes the vacant reader's place before a waiting turn, and the vacancy counts as work
  * owed a thread when carriers are added), and the leader keeps a turn only when another carrier
  * can take the reading over (an idle one not owed to a waiting turn, or a new one within {@code
- * max}); otherwise the turn queues and the leader goes on reading. So the node's messages
+ * max}) and no next message is already here; otherwise the turn queues (an idle carrier is woken
+ * for it, as by a reader thread) and the leader goes on reading — in a burst, passing the reading
+ * on would stall it for the successor's wake-up. So the node's messages
  * (cancels, socket events, acknowledgements) are read while every other carrier runs long turns.
  */
 final class Carriers {
@@ -56,6 +58,11 @@ final class Carriers {
     interface Source {
         /** Blocks for the next message and handles it; false when there will be no more. */
         boolean next() throws Exception;
+
+        /** Whether a next message is already here (reading it will not wait). */
+        default boolean pending() throws Exception {
+            return false;
+        }
     }
 
     private final String name;
@@ -287,9 +294,22 @@ final class Carriers {
             Runnable turn = me.next;
             if (turn == null) continue;
             me.next = null;
+            boolean pending;
+            try {
+                pending = s.pending();
+            } catch (Throwable e) {
+                pending = false; // the next read reports the failure
+            }
             boolean spawn;
             synchronized (this) {
-                if (idle > ready.size()) {
+                if (pending) {
+                    // More is already here (a burst): reading on beats waking a successor for it,
+                    // whose wake-up would stall the reading; the turn goes to a carrier as usual.
+                    ready.addLast(turn);
+                    spawn = idle < ready.size() && threads < max;
+                    if (spawn) threads++;
+                    notify();
+                } else if (idle > ready.size()) {
                     spawn = false; // an idle carrier not owed to a waiting turn reads next
                 } else if (threads < max) {
                     spawn = true;
@@ -300,8 +320,14 @@ final class Carriers {
                     notify();
                     continue;
                 }
-                leading = false;
-                notify();
+                if (!pending) {
+                    leading = false;
+                    notify();
+                }
+            }
+            if (pending) {
+                if (spawn) startCarrier();
+                continue;
             }
             if (spawn && !startCarrier()) {
                 synchronized (this) {

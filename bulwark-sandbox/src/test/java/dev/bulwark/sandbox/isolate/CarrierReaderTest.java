@@ -36,6 +36,11 @@ class CarrierReaderTest {
             m.run();
             return true;
         }
+
+        @Override
+        public boolean pending() {
+            return !messages.isEmpty();
+        }
     }
 
     private static TaskLoop<Runnable> loop(Carriers carriers) {
@@ -66,15 +71,15 @@ class CarrierReaderTest {
         CountDownLatch secondRead = new CountDownLatch(1);
         socket.messages.add(() -> isolate.add(() -> {
             ranOn.set(Thread.currentThread());
+            // The next message arrives while this turn runs, and is read by another carrier.
+            socket.messages.add(secondRead::countDown);
             try {
-                // The next message is read while this turn runs: by another carrier.
                 assertThat(secondRead.await(10, TimeUnit.SECONDS)).isTrue();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
             ran.countDown();
         }));
-        socket.messages.add(secondRead::countDown);
         assertThat(ran.await(20, TimeUnit.SECONDS)).isTrue();
         socket.messages.add(END);
         reading.get(10, TimeUnit.SECONDS);
@@ -95,6 +100,12 @@ class CarrierReaderTest {
         List<String> order = Collections.synchronizedList(new ArrayList<>());
         CountDownLatch done = new CountDownLatch(2);
         socket.messages.add(() -> longTurn.add(() -> {
+            // No carrier can take the reading over now: this start queues, the reader goes on reading.
+            socket.messages.add(() -> queued.add(() -> {
+                order.add("queued");
+                done.countDown();
+            }));
+            socket.messages.add(cancelRead::countDown);
             try {
                 assertThat(cancelRead.await(10, TimeUnit.SECONDS)).as("a later message was read meanwhile").isTrue();
             } catch (InterruptedException e) {
@@ -103,12 +114,6 @@ class CarrierReaderTest {
             order.add("long");
             done.countDown();
         }));
-        // No carrier can take the reading over now: this start queues, the reader goes on reading.
-        socket.messages.add(() -> queued.add(() -> {
-            order.add("queued");
-            done.countDown();
-        }));
-        socket.messages.add(cancelRead::countDown);
         assertThat(done.await(20, TimeUnit.SECONDS)).isTrue();
         assertThat(order).containsExactly("long", "queued");
         assertThat(carriers.threadCount()).isLessThanOrEqualTo(2);
@@ -142,5 +147,29 @@ class CarrierReaderTest {
         assertThatThrownBy(() -> carriers.read(() -> {
             throw new IOException("socket closed");
         })).isInstanceOf(IOException.class).hasMessage("socket closed");
+    }
+
+    @Test
+    void inABurstTheReaderReadsOnAndAnotherCarrierRunsTheTurn() throws Exception {
+        Carriers carriers = new Carriers("test-carrier", 2, 8, TimeUnit.SECONDS.toNanos(1));
+        FakeSocket socket = new FakeSocket();
+        TaskLoop<Runnable> isolate = loop(carriers);
+        AtomicReference<Thread> ranOn = new AtomicReference<>();
+        CountDownLatch ran = new CountDownLatch(1);
+        CountDownLatch secondRead = new CountDownLatch(1);
+        // Both messages are here before the reading starts: the second is pending when the first is handled.
+        socket.messages.add(() -> isolate.add(() -> {
+            ranOn.set(Thread.currentThread());
+            ran.countDown();
+        }));
+        socket.messages.add(secondRead::countDown);
+        CompletableFuture<Void> reading = readInBackground(carriers, socket);
+        assertThat(ran.await(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(secondRead.await(10, TimeUnit.SECONDS)).isTrue();
+        socket.messages.add(END);
+        reading.get(10, TimeUnit.SECONDS);
+        assertThat(socket.readers.get(1)).isSameAs(socket.readers.get(0));
+        assertThat(ranOn.get()).isNotSameAs(socket.readers.get(0));
+        assertThat(carriers.readerHandOffs()).isZero();
     }
 }
