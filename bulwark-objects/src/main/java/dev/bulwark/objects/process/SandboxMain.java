@@ -43,12 +43,14 @@ public final class SandboxMain {
      */
     public static final long DEFAULT_STORAGE_IDLE_MS = 1_000;
     /**
-     * The node's socket is read by the isolates' carriers (leader/follower) rather than by the
-     * main thread, which saves a thread wake-up on every request's path; {@code
-     * -Dbulwark.sandbox.readOnCarriers=false} (in {@code sandboxes.jvm_options}) restores the
-     * main thread's reading (for comparisons).
+     * With {@code -Dbulwark.sandbox.readOnCarriers=true} (in {@code sandboxes.jvm_options}) the
+     * node's socket is read by the isolates' carriers (leader/follower, {@link CarrierReader})
+     * instead of the main thread: the carrier that reads a request's start runs it, which takes
+     * the reader's wake-up of a carrier off the request's path. Off by default: under load at
+     * c=32 it cost 10–25 % of req/s on {@code /hello} and {@code /do/get} in the one series taken
+     * at moderate load (docs/notes/handoffs.md); to be decided by an A/B on a quiet machine.
      */
-    static final boolean READ_ON_CARRIERS = Boolean.parseBoolean(System.getProperty("bulwark.sandbox.readOnCarriers", "true"));
+    static final boolean READ_ON_CARRIERS = Boolean.getBoolean("bulwark.sandbox.readOnCarriers");
 
     private SandboxMain() {}
 
