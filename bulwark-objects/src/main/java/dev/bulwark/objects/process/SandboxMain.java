@@ -2,6 +2,7 @@ package dev.bulwark.objects.process;
 
 import dev.bulwark.sandbox.ipc.Message;
 import dev.bulwark.sandbox.ipc.MessageChannel;
+import dev.bulwark.sandbox.isolate.CarrierReader;
 import dev.bulwark.sandbox.isolate.Dormancy;
 import dev.bulwark.sandbox.isolate.IsolateSettings;
 import dev.bulwark.sandbox.isolate.NativeLibrary;
@@ -45,6 +46,15 @@ public final class SandboxMain {
      * opened again at its next storage call): most of an idle object's memory is its connection.
      */
     public static final long DEFAULT_STORAGE_IDLE_MS = 1_000;
+    /**
+     * With {@code -Dbulwark.sandbox.readOnCarriers=true} (in {@code sandboxes.jvm_options}) the
+     * node's socket is read by the isolates' carriers (leader/follower, {@link CarrierReader})
+     * instead of the main thread: the carrier that reads a request's start runs it, which takes
+     * the reader's wake-up of a carrier off the request's path. Off by default: under load at
+     * c=32 it cost 10–25 % of req/s on {@code /hello} and {@code /do/get} in the one series taken
+     * at moderate load (docs/notes/handoffs.md); to be decided by an A/B on a quiet machine.
+     */
+    static final boolean READ_ON_CARRIERS = Boolean.getBoolean("bulwark.sandbox.readOnCarriers");
 
     private SandboxMain() {}
 
@@ -81,11 +91,27 @@ public final class SandboxMain {
         String probe = System.getProperty(PROBE);
         if (probe != null) ((Runnable) Class.forName(probe).getDeclaredConstructor().newInstance()).run();
         channel.send(new Message.Ready(Message.PROTOCOL_VERSION, ProcessHandle.current().pid()));
-        try {
-            while (true) {
+        CarrierReader.Source reader = new CarrierReader.Source() {
+            @Override
+            public boolean next() throws Exception {
                 Message m = channel.receive();
-                if (m instanceof Message.Shutdown) break;
+                if (m instanceof Message.Shutdown) return false;
                 runtime.deliver(m);
+                return true;
+            }
+
+            @Override
+            public boolean pending() throws Exception {
+                return channel.hasBuffered();
+            }
+        };
+        try {
+            if (READ_ON_CARRIERS) {
+                CarrierReader.serve(reader); // the carrier that reads a request's start runs it
+            } else {
+                while (reader.next()) {
+                    // this thread reads; carriers run what it delivers
+                }
             }
         } catch (EOFException e) {
             // node closed the connection

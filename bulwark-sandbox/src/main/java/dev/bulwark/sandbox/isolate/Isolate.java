@@ -284,7 +284,8 @@ public final class Isolate {
             // A commit that fails (an I/O error) ends the sandbox before its held output is sent:
             // no response may claim a write that is not on disk.
             if (!storage.commitTouched(outbox::send)) services.fatal("a durable object's storage failed to commit");
-            services.outbox().flush();
+            // A loop this flush makes runnable (a local callee, a caller's answer) runs next on this carrier.
+            tasks.handingOver(services.outbox()::flush);
         }
         if (terminationRequestedAt != 0 || runtime.isDead()) {
             condemn(terminationReason != null ? terminationReason : ErrorCode.INTERNAL, terminationCulprit);
@@ -1023,6 +1024,7 @@ public final class Isolate {
     }
 
     private void dispose() {
+        tasks.release(); // closing the runtime takes a while: a kept hand-over goes to another carrier
         condemned = true;
         ScheduledFuture<?> sweep = evictions;
         if (sweep != null) sweep.cancel(false);

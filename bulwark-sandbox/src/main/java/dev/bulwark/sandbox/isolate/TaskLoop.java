@@ -64,6 +64,19 @@ final class TaskLoop<T> {
         return carrier == Thread.currentThread();
     }
 
+    /**
+     * Runs a task's end-of-task flush: a loop it makes runnable (a local call's callee, a caller
+     * given its answer) runs next on this carrier instead of waking another ({@link Carriers}).
+     */
+    void handingOver(Runnable flush) {
+        carriers.handingOver(flush);
+    }
+
+    /** The current task goes on with long work (disposing the isolate): a kept hand-over leaves now. */
+    void release() {
+        carriers.release();
+    }
+
     /** The carrier running a turn of this loop now, or null. */
     Thread carrier() {
         return carrier;
@@ -79,6 +92,8 @@ final class TaskLoop<T> {
             for (int k = 0; k < BATCH && !ended; k++) {
                 T task = tasks.pollFirst();
                 if (task == null) break;
+                // A turn the previous task handed over at its end must not wait behind this one.
+                if (k > 0) carriers.release();
                 if (!body.run(task)) {
                     ended = true;
                     tasks.clear();
