@@ -24,6 +24,7 @@ import java.util.Locale;
  *   java -cp bulwark-bench/target/classes dev.bulwark.bench.NodeHarness MODE [options]
  *   MODE: rpc | sql | dorss | dynrss | dyn10k | do100k | wsrss
  *   --bulwark PATH (./bulwark)  --n N  --max M (sandboxes.dynamic_workers_max)  --dir DIR
+ *   --idle-isolate-ms MS (sandboxes.dynamic_workers_idle_isolate_ms; dynrss: 0, its workers stay live)
  *   --object-idle-ms N (sandboxes.object_idle_ms)  --storage-idle-ms N (sandboxes.object_storage_idle_ms)
  * </pre>
  *
@@ -141,6 +142,10 @@ public final class NodeHarness {
         String storageIdle = opt(args, "--storage-idle-ms", null);
         if (objectIdle != null) toml.append("object_idle_ms = ").append(Long.parseLong(objectIdle)).append('\n');
         if (storageIdle != null) toml.append("object_storage_idle_ms = ").append(Long.parseLong(storageIdle)).append('\n');
+        // dynrss measures live isolates: its workers must not go dormant (give their isolates back)
+        // while it waits; other modes keep the node's default unless told.
+        String idleIsolate = opt(args, "--idle-isolate-ms", mode.equals("dynrss") ? "0" : null);
+        if (idleIsolate != null) toml.append("dynamic_workers_idle_isolate_ms = ").append(Long.parseLong(idleIsolate)).append('\n');
         Files.writeString(project.resolve("bulwark.toml"), toml);
         System.out.println("bulwark.toml: " + toml.toString().replace('\n', ' '));
         int port = freePort();
