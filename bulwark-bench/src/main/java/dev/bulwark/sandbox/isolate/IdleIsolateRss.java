@@ -1,7 +1,6 @@
 package dev.bulwark.sandbox.isolate;
 
 import dev.bulwark.sandbox.ipc.Message;
-import dev.bulwark.sandbox.worker.Limits;
 import dev.bulwark.sandbox.worker.WorkerBundle;
 
 import java.io.IOException;
@@ -12,9 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Resident memory of idle isolates, measured as a sandbox process would pay it: in a fresh JVM,
@@ -34,8 +31,6 @@ import java.util.concurrent.atomic.AtomicLong;
  * <pre>IdleIsolateRss [N (200)] [settle ms (1000)] [snapshot|plain|raw]</pre>
  */
 public final class IdleIsolateRss {
-    private static final Map<Long, CompletableFuture<Message>> DONE = new ConcurrentHashMap<>();
-    private static final AtomicLong IDS = new AtomicLong();
 
     private IdleIsolateRss() {}
 
@@ -53,7 +48,7 @@ public final class IdleIsolateRss {
         }
         if (!mode.equals("snapshot")) throw new IllegalArgumentException("mode: snapshot, plain or raw, not " + mode);
 
-        Bench.Services services = new Bench.Services(IdleIsolateRss::onMessage);
+        Bench.Services services = new Bench.Services(BenchCalls::onMessage);
         IsolatePool pool = Bench.pool(0, services); // every isolate is made by create(), none kept ready
         WorkerBundle hello = Bench.helloBundle();
 
@@ -61,8 +56,8 @@ public final class IdleIsolateRss {
         // JIT of the Java side, class loading) are in the baseline and not in the deltas.
         for (int k = 0; k < 3; k++) {
             Isolate warm = pool.create();
-            load(warm, "warm-" + k, hello);
-            fetch(List.of(warm));
+            BenchCalls.load(warm, "warm-" + k, hello);
+            BenchCalls.fetch(List.of(warm));
             services.closeAndWait(warm);
         }
 
@@ -79,7 +74,7 @@ public final class IdleIsolateRss {
 
         t0 = System.nanoTime();
         List<CompletableFuture<Message>> loads = new ArrayList<>(n);
-        for (int k = 0; k < n; k++) loads.add(loadAsync(isolates.get(k), "hello-" + k, hello));
+        for (int k = 0; k < n; k++) loads.add(BenchCalls.loadAsync(isolates.get(k), "hello-" + k, hello));
         for (CompletableFuture<Message> f : loads) {
             Message m = f.get(60, TimeUnit.SECONDS);
             if (!(m instanceof Message.WorkerLoaded)) throw new IllegalStateException("load failed: " + m);
@@ -88,7 +83,7 @@ public final class IdleIsolateRss {
         Sample loaded = sample("+ hello worker loaded", settleMs, base, n);
 
         t0 = System.nanoTime();
-        fetch(isolates);
+        BenchCalls.fetch(isolates);
         long fetchedNs = System.nanoTime() - t0;
         Sample served = sample("+ one request served", settleMs, base, n);
         spaces(isolates);
@@ -246,51 +241,6 @@ public final class IdleIsolateRss {
             return Files.readString(Path.of("/proc/loadavg")).trim();
         } catch (IOException e) {
             return "?";
-        }
-    }
-
-    private static void onMessage(Message m) {
-        switch (m) {
-            case Message.InvocationFailed f -> future(f.invocationId()).complete(f);
-            case Message.InvocationDone d -> future(d.invocationId()).complete(d);
-            default -> { }
-        }
-    }
-
-    private static CompletableFuture<Message> future(long id) {
-        return DONE.computeIfAbsent(id, k -> new CompletableFuture<>());
-    }
-
-    private static CompletableFuture<Message> loadAsync(Isolate isolate, String workerId, WorkerBundle bundle) {
-        CompletableFuture<Message> f = new CompletableFuture<>();
-        isolate.load(workerId, bundle, "{}", java.util.List.of(), true, Limits.DEFAULTS, new Isolate.LoadCallback() {
-            @Override
-            public void loaded(Isolate i) {
-                f.complete(new Message.WorkerLoaded(0, workerId));
-            }
-
-            @Override
-            public void failed(Isolate i, WorkerLoadException e) {
-                f.complete(new Message.WorkerLoadFailed(0, workerId, e.code().code(), e.getMessage()));
-            }
-        });
-        return f;
-    }
-
-    private static void load(Isolate isolate, String workerId, WorkerBundle bundle) throws Exception {
-        Message m = loadAsync(isolate, workerId, bundle).get(60, TimeUnit.SECONDS);
-        if (!(m instanceof Message.WorkerLoaded)) throw new IllegalStateException("load failed: " + m);
-    }
-
-    /** One GET to each isolate's worker, one at a time; fails on anything but a clean finish. */
-    private static void fetch(List<Isolate> isolates) throws Exception {
-        for (int k = 0; k < isolates.size(); k++) {
-            long id = IDS.incrementAndGet();
-            CompletableFuture<Message> done = future(id);
-            isolates.get(k).dispatch(Bench.helloFetch(id, "hello-" + k), Limits.DEFAULTS);
-            Message m = done.get(30, TimeUnit.SECONDS);
-            DONE.remove(id);
-            if (!(m instanceof Message.InvocationDone)) throw new IllegalStateException("fetch failed: " + m);
         }
     }
 }

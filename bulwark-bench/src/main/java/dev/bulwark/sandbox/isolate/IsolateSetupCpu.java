@@ -3,8 +3,6 @@ package dev.bulwark.sandbox.isolate;
 import com.caoccao.javet.interop.V8Host;
 import com.caoccao.javet.interop.V8Runtime;
 import com.caoccao.javet.interop.options.V8RuntimeOptions;
-import dev.bulwark.sandbox.ipc.Message;
-import dev.bulwark.sandbox.worker.Limits;
 import dev.bulwark.sandbox.worker.WorkerBundle;
 
 import java.lang.management.ManagementFactory;
@@ -13,11 +11,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * CPU time of the steps of a cold isolate, in process: {@code createV8Runtime} from the prelude
@@ -28,8 +21,6 @@ import java.util.concurrent.atomic.AtomicLong;
  * <pre>IsolateSetupCpu [isolates per round (40)] [rounds (4)]</pre>
  */
 public final class IsolateSetupCpu {
-    private static final Map<Long, CompletableFuture<Message>> DONE = new ConcurrentHashMap<>();
-    private static final AtomicLong IDS = new AtomicLong();
     private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
 
     private IsolateSetupCpu() {}
@@ -37,7 +28,7 @@ public final class IsolateSetupCpu {
     public static void main(String[] args) throws Exception {
         int n = args.length > 0 ? Integer.parseInt(args[0]) : 40;
         int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 4;
-        Bench.Services services = new Bench.Services(IsolateSetupCpu::onMessage);
+        Bench.Services services = new Bench.Services(BenchCalls::onMessage);
         V8Host v8 = Bench.v8();
         byte[] snapshot = IsolatePool.snapshot(v8);
         WorkerBundle hello = Bench.helloBundle();
@@ -58,13 +49,13 @@ public final class IsolateSetupCpu {
                 iso += c2 - c1;
             }
             long l0 = isolateCpu();
-            for (int k = 0; k < n; k++) load(isolates.get(k), "hello-" + k, hello);
+            for (int k = 0; k < n; k++) BenchCalls.load(isolates.get(k), "hello-" + k, hello);
             long load = isolateCpu() - l0;
             long f0 = isolateCpu();
-            fetch(isolates);
+            BenchCalls.fetch(isolates);
             long first = isolateCpu() - f0;
             long s0 = isolateCpu();
-            fetch(isolates);
+            BenchCalls.fetch(isolates);
             long second = isolateCpu() - s0;
             for (Isolate i : isolates) services.closeAndWait(i);
             System.out.printf("round %d (n=%d): createV8Runtime %.0f us, new Isolate %.0f us, load hello %.0f us, "
@@ -83,45 +74,5 @@ public final class IsolateSetupCpu {
             if (t.getName().startsWith("isolate")) sum += Math.max(0, THREADS.getThreadCpuTime(t.threadId()));
         }
         return sum;
-    }
-
-    private static void onMessage(Message m) {
-        switch (m) {
-            case Message.InvocationFailed f -> future(f.invocationId()).complete(f);
-            case Message.InvocationDone d -> future(d.invocationId()).complete(d);
-            default -> { }
-        }
-    }
-
-    private static CompletableFuture<Message> future(long id) {
-        return DONE.computeIfAbsent(id, k -> new CompletableFuture<>());
-    }
-
-    private static void load(Isolate isolate, String workerId, WorkerBundle bundle) throws Exception {
-        CompletableFuture<Message> f = new CompletableFuture<>();
-        isolate.load(workerId, bundle, "{}", List.of(), true, Limits.DEFAULTS, new Isolate.LoadCallback() {
-            @Override
-            public void loaded(Isolate i) {
-                f.complete(new Message.WorkerLoaded(0, workerId));
-            }
-
-            @Override
-            public void failed(Isolate i, WorkerLoadException e) {
-                f.complete(new Message.WorkerLoadFailed(0, workerId, e.code().code(), e.getMessage()));
-            }
-        });
-        Message m = f.get(60, TimeUnit.SECONDS);
-        if (!(m instanceof Message.WorkerLoaded)) throw new IllegalStateException("load failed: " + m);
-    }
-
-    private static void fetch(List<Isolate> isolates) throws Exception {
-        for (int k = 0; k < isolates.size(); k++) {
-            long id = IDS.incrementAndGet();
-            CompletableFuture<Message> done = future(id);
-            isolates.get(k).dispatch(Bench.helloFetch(id, "hello-" + k), Limits.DEFAULTS);
-            Message m = done.get(30, TimeUnit.SECONDS);
-            DONE.remove(id);
-            if (!(m instanceof Message.InvocationDone)) throw new IllegalStateException("fetch failed: " + m);
-        }
     }
 }
