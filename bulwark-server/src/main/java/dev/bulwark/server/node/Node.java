@@ -128,7 +128,7 @@ public final class Node implements AutoCloseable {
         var sb = settings.sandboxes();
         SandboxLauncher launcher = new SandboxLauncher(runDir, settings.dataDir(), settings.limits().heapMb(), sb.poolSize(),
                 sb.isolatesPerWorker(), sb.rssCeilingMb(), sb.jvmOptions(), sb.objectIdleMs(), sb.objectStorageIdleMs(),
-                confinement, DynamicWorkers.dormancy(sb));
+                confinement, SandboxAotCache.fromSystemProperties(), DynamicWorkers.dormancy(sb));
         this.supervisor = new SandboxSupervisor(launcher, sb.processesPerTenant(), sb.rssCeilingMb() << 20,
                 new SandboxEvents() {
                     @Override

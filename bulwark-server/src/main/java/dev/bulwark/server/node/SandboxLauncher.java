@@ -42,20 +42,6 @@ final class SandboxLauncher {
                 objectStorageIdleMs, confinement, SandboxAotCache.fromSystemProperties(), dev.bulwark.sandbox.isolate.Dormancy.OFF);
     }
 
-    SandboxLauncher(Path runDir, Path dataDir, int heapMb, int poolSize, int isolatesPerWorker, long rssCeilingMb,
-                    List<String> jvmOptions, long objectIdleMs, long objectStorageIdleMs, Confinement confinement,
-                    SandboxAotCache aotCache) throws IOException {
-        this(runDir, dataDir, heapMb, poolSize, isolatesPerWorker, rssCeilingMb, jvmOptions, objectIdleMs,
-                objectStorageIdleMs, confinement, aotCache, dev.bulwark.sandbox.isolate.Dormancy.OFF);
-    }
-
-    SandboxLauncher(Path runDir, Path dataDir, int heapMb, int poolSize, int isolatesPerWorker, long rssCeilingMb,
-                    List<String> jvmOptions, long objectIdleMs, long objectStorageIdleMs, Confinement confinement,
-                    dev.bulwark.sandbox.isolate.Dormancy dormancy) throws IOException {
-        this(runDir, dataDir, heapMb, poolSize, isolatesPerWorker, rssCeilingMb, jvmOptions, objectIdleMs,
-                objectStorageIdleMs, confinement, SandboxAotCache.fromSystemProperties(), dormancy);
-    }
-
     /**
      * @param aotCache the sandbox JVMs' AOT cache, used while its jars are unchanged (docs/notes/warmup.md)
      * @param dormancy when the dynamic workers of a sandbox for generated code give their isolates

@@ -100,7 +100,8 @@ class SandboxAotCacheTest {
         SandboxAotCache aot = SandboxAotCache.of(cache, System.getProperty("java.class.path"));
         assertThat(aot.usable()).contains(cache);
         SandboxLauncher launcher = new SandboxLauncher(run, data, 64, 1, 1, 1024, List.of(),
-                SandboxSettings.DEFAULT_OBJECT_IDLE_MS, SandboxSettings.DEFAULT_OBJECT_STORAGE_IDLE_MS, confinement, aot);
+                SandboxSettings.DEFAULT_OBJECT_IDLE_MS, SandboxSettings.DEFAULT_OBJECT_STORAGE_IDLE_MS, confinement, aot,
+                dev.bulwark.sandbox.isolate.Dormancy.OFF);
         try (SandboxProcess s = SandboxProcess.start("aot-1", "alpha", launcher, m -> {}, x -> {})) {
             assertThat(s.isAlive()).isTrue();
             assertThat(Files.readString(Path.of("/proc/" + s.pid() + "/cmdline")).split("\0"))
