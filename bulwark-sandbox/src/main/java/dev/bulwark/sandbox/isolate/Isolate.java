@@ -35,6 +35,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -154,6 +155,7 @@ public final class Isolate {
     private final WebApisHost webApis;
     /** Compacts the heap once the isolate has been idle for a while. */
     private final IdleReclaim idleReclaim;
+    private final AtomicBoolean collectionQueued = new AtomicBoolean();
     /** What Date.now() answers during the running task (isolate thread only). */
     private long clockMs;
 
@@ -339,7 +341,7 @@ public final class Isolate {
               AtomicInteger topLevelLogLines, LoadCallback callback) {
         this.networkAllowed = networkAllowed;
         // The outcome is reported once: by this task, or by the watchdog if the load is abandoned.
-        java.util.concurrent.atomic.AtomicBoolean reported = new java.util.concurrent.atomic.AtomicBoolean();
+        AtomicBoolean reported = new AtomicBoolean();
         LoadCallback once = new LoadCallback() {
             @Override
             public void loaded(Isolate isolate) {
@@ -873,7 +875,7 @@ public final class Isolate {
     /** Isolates of this process whose thread is still stuck in a builtin after they were abandoned. */
     private static final AtomicInteger ABANDONED = new AtomicInteger();
     /** Set once by the watchdog when this isolate is abandoned; cleared by the isolate thread. */
-    private final java.util.concurrent.atomic.AtomicBoolean abandoned = new java.util.concurrent.atomic.AtomicBoolean();
+    private final AtomicBoolean abandoned = new AtomicBoolean();
 
     /** Isolates of this process written off while their thread is still stuck in a builtin. */
     static int abandonedIsolates() {
@@ -939,6 +941,18 @@ public final class Isolate {
             memoryCheck = "the sandbox process grew by more than " + (limitBytes >> 20) + " MiB during one task";
             requestTermination(ErrorCode.MEMORY_LIMIT_EXCEEDED, currentInvocation);
         }
+    }
+
+    /**
+     * Memory is short ({@link MemoryPressure}): collect this isolate's garbage (V8's low-memory
+     * GC) as its next task, between its tasks; at most one such task waits at a time.
+     */
+    void collectGarbageSoon() {
+        if (!collectionQueued.compareAndSet(false, true)) return;
+        enqueue(0, () -> {
+            collectionQueued.set(false);
+            runtime.lowMemoryNotification();
+        });
     }
 
     /** The RSS watchdog found the process over its soft ceiling: stop whatever JS is running. */
@@ -1272,7 +1286,7 @@ public final class Isolate {
         boolean streamed = args.length > 5 && args[5] instanceof V8ValueBoolean b && b.getValue();
         countSubrequest(inv);
         V8ValuePromise resolver = runtime.createV8ValuePromise();
-        java.util.concurrent.atomic.AtomicBoolean settled = new java.util.concurrent.atomic.AtomicBoolean();
+        AtomicBoolean settled = new AtomicBoolean();
         long[] idHolder = new long[1];
         long subrequestId = services.subrequests().register(inv.id, answer -> enqueue(inv.id,
                 () -> subrequestAnswer(idHolder[0], answer, resolver, settled)),
@@ -1297,7 +1311,7 @@ public final class Isolate {
 
     /** One message of a subrequest's answer, on the isolate thread. */
     private void subrequestAnswer(long id, Message answer, V8ValuePromise resolver,
-                                  java.util.concurrent.atomic.AtomicBoolean settled) throws JavetException {
+                                  AtomicBoolean settled) throws JavetException {
         switch (answer) {
             case Message.SubrequestResult r -> {
                 if (!settled.compareAndSet(false, true)) return;

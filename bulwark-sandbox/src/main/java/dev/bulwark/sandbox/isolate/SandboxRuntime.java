@@ -40,7 +40,7 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
     private final LocalCalls local;
     private final ObjectStore objectStore;
     private final long objectIdleMs;
-    private final long rssSoftLimitBytes;
+    private final MemoryPressure pressure;
     private final int isolatesPerWorker;
     private final long memoryGrowthLimitBytes;
     private final ScheduledExecutorService scheduler;
@@ -103,7 +103,18 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
         IsolateSettings.apply(settings);
         this.local = new LocalCalls(RpcPieces.splitting(outbox), this::deliver, subrequests);
         this.outbox = local.outbox;
-        this.rssSoftLimitBytes = rssSoftLimitBytes;
+        this.pressure = new MemoryPressure(rssSoftLimitBytes, new MemoryPressure.Reclaimer() {
+            @Override
+            public void collectIsolates() {
+                for (Isolate i : live) i.collectGarbageSoon();
+            }
+
+            @Override
+            public long trimAndMeasure() {
+                MallocTrim.trim();
+                return residentBytes();
+            }
+        });
         ScheduledThreadPoolExecutor timers = new ScheduledThreadPoolExecutor(1, r -> {
             Thread t = new Thread(r, "sandbox-timers");
             t.setDaemon(true);
@@ -708,7 +719,7 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
                 lastMemoryCheck = now;
                 long rss = residentBytes();
                 for (Isolate i : live) i.checkMemoryGrowth(rss, memoryGrowthLimitBytes);
-                if (rssSoftLimitBytes > 0 && rss > rssSoftLimitBytes) {
+                if (pressure.mustStop(rss, now)) {
                     for (Isolate i : live) i.memoryPressure();
                 }
             }

@@ -94,6 +94,12 @@ public record SandboxSettings(int processesPerTenant, int isolatesPerWorker, lon
                 confine, websocketsPerObject, objectStorageIdleMs, sessions, DormantWorkerSettings.DEFAULTS);
     }
 
+    /** These settings with another resident-memory ceiling per sandbox (its soft limit is 80 % of it). */
+    public SandboxSettings withRssCeilingMb(long mb) {
+        return new SandboxSettings(processesPerTenant, isolatesPerWorker, mb, poolSize, jvmOptions,
+                dynamicWorkersMax, objectIdleMs, confine, websocketsPerObject, objectStorageIdleMs, sessions, dormant);
+    }
+
     /** These settings with other rules for dormant dynamic workers. */
     public SandboxSettings withDormant(DormantWorkerSettings d) {
         return new SandboxSettings(processesPerTenant, isolatesPerWorker, rssCeilingMb, poolSize, jvmOptions,

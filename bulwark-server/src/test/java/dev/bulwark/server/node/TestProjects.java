@@ -2,6 +2,8 @@ package dev.bulwark.server.node;
 
 import dev.bulwark.server.config.ProjectConfig;
 import dev.bulwark.server.config.ProjectLoader;
+import dev.bulwark.server.config.SandboxSettings;
+import dev.bulwark.server.config.Settings;
 
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -10,6 +12,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.UnaryOperator;
 
 /**
  * What every node test does first: start a real node on a test project from
@@ -38,9 +41,15 @@ final class TestProjects {
      * named, each of those subdirectories as one worker of the node.
      */
     static Node serve(Path data, String dir, String... workers) throws Exception {
-        if (workers.length == 0) return Node.serve(load(resource(dir), data));
+        return serve(data, UnaryOperator.identity(), dir, workers);
+    }
+
+    /** As {@link #serve(Path, String, String...)}, with the sandboxes' settings changed by {@code sandboxes}. */
+    static Node serve(Path data, UnaryOperator<SandboxSettings> sandboxes, String dir, String... workers) throws Exception {
+        UnaryOperator<Settings> settings = s -> s.withPort(0).withDataDir(data).withSandboxes(sandboxes.apply(s.sandboxes()));
+        if (workers.length == 0) return Node.serve(ProjectLoader.load(resource(dir), settings));
         List<ProjectConfig> projects = new ArrayList<>();
-        for (String w : workers) projects.add(load(resource(dir).resolve(w), data));
+        for (String w : workers) projects.add(ProjectLoader.load(resource(dir).resolve(w), settings));
         return Node.serve(projects);
     }
 
