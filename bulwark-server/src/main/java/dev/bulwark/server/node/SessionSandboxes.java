@@ -324,7 +324,9 @@ public final class SessionSandboxes {
             if (closed) supervisor.retire(spare.key());
             else Thread.startVirtualThread(() -> expire(tenant, spare));
         } catch (IOException | RuntimeException e) {
-            log.warn("could not start a spare session sandbox for tenant {}: {}", tenant, e.getMessage());
+            // Closing the node kills the sandboxes it is starting: that is no failure to report.
+            if (closed) log.debug("spare session sandbox for tenant {} not started: the node closed", tenant);
+            else log.warn("could not start a spare session sandbox for tenant {}: {}", tenant, e.getMessage());
         } finally {
             synchronized (starting) {
                 starting.merge(tenant, -1, (a, b) -> a + b == 0 ? null : a + b);
