@@ -264,7 +264,9 @@ public final class Node implements AutoCloseable {
         sockets.facetTargets(o -> facets.startFor(o.objectId()));
         facets.sockets(sockets);
         try {
-            this.alarms = new Alarms(settings.dataDir(), this::runAlarm, Alarms.FIRST_BACKOFF_MS);
+            // Tests shorten the retry backoff with -Dbulwark.alarms.firstBackoffMs.
+            this.alarms = new Alarms(settings.dataDir(), this::runAlarm,
+                    Long.getLong("bulwark.alarms.firstBackoffMs", Alarms.FIRST_BACKOFF_MS));
         } catch (java.sql.SQLException e) {
             throw new IOException("could not open the alarm index in " + settings.dataDir() + ": " + e.getMessage(), e);
         }
