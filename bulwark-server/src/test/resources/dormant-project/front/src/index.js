@@ -56,7 +56,7 @@ export default {
       // A stub on an RpcTarget the child returned, held across more than the child's idle time.
       const counter = await worker.getEntrypoint("Api").counter();
       const first = await counter.next();
-      await new Promise((resolve) => setTimeout(resolve, 3000));
+      await new Promise((resolve) => setTimeout(resolve, 1500));
       const later = await counter.next();
       return Response.json({ first, later, callbacks: callbacks.get(id) ?? 0 });
     }

@@ -164,7 +164,7 @@ export default {
         const spin = env.LOADER.load(code(`while (true) {}\nexport default class extends WorkerEntrypoint { ok() { return 1; } }`,
           {}, { limits: { cpuMs: 200 } }));
         const wait = env.LOADER.load(code(`Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
-          export default class extends WorkerEntrypoint { ok() { return 1; } }`, {}, { limits: { cpuMs: 1000 } }));
+          export default class extends WorkerEntrypoint { ok() { return 1; } }`, {}, { limits: { cpuMs: 300 } }));
         const fail = async (stub) => {
           try {
             await stub.getEntrypoint().ok();

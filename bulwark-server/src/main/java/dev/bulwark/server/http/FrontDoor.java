@@ -293,8 +293,13 @@ public final class FrontDoor extends Handler.Abstract {
                 node.adminToken().getBytes(StandardCharsets.UTF_8));
     }
 
-    /** How often an idle tail writes a keep-alive line (which also finds out that its client left). */
-    static final long TAIL_HEARTBEAT_MS = 15_000;
+    /**
+     * How often an idle tail writes a keep-alive line (which also finds out that its client left):
+     * 15 s; tests shorten it with {@code -Dbulwark.tail.heartbeatMs} (read per tail).
+     */
+    static long tailHeartbeatMs() {
+        return Long.getLong("bulwark.tail.heartbeatMs", 15_000);
+    }
 
     /**
      * Streams a worker's log lines until the client leaves. The loop ends when a write fails, when
@@ -313,10 +318,11 @@ public final class FrontDoor extends Handler.Abstract {
         try (LogHub.Tail tail = node.logs().tail(worker); OutputStream out = Content.Sink.asOutputStream(response)) {
             out.write(("{\"tail\":\"" + worker + "\"}\n").getBytes(StandardCharsets.UTF_8));
             out.flush();
+            long heartbeat = TimeUnit.MILLISECONDS.toNanos(tailHeartbeatMs());
             long lastWrite = System.nanoTime();
             while (!gone.get() && endPoint.isOpen()) {
                 String line = tail.lines().poll(1, TimeUnit.SECONDS);
-                if (line == null && System.nanoTime() - lastWrite < TimeUnit.MILLISECONDS.toNanos(TAIL_HEARTBEAT_MS)) continue;
+                if (line == null && System.nanoTime() - lastWrite < heartbeat) continue;
                 out.write(((line == null ? "" : line) + "\n").getBytes(StandardCharsets.UTF_8));
                 out.flush();
                 lastWrite = System.nanoTime();

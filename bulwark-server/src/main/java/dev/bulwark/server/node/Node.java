@@ -91,12 +91,18 @@ public final class Node implements AutoCloseable {
     private dev.bulwark.server.governance.Governance governance;
     private final dev.bulwark.server.metrics.NodeMetrics metrics = new dev.bulwark.server.metrics.NodeMetrics();
 
+    private static final java.util.concurrent.atomic.AtomicInteger NODES_IN_THIS_JVM = new java.util.concurrent.atomic.AtomicInteger();
+
     /**
      * Decides how sandboxes are confined and says so, one line per protection; with
      * {@code sandboxes.confine = "require"} a protection that cannot be applied stops the node.
      */
     private static Confinement confine(dev.bulwark.server.config.SandboxSettings.Confine mode) throws IOException {
-        Confinement c = Confinement.detect(mode, "bulwark-" + ProcessHandle.current().pid());
+        // One cgroup name per node: a second node in the same JVM (tests) named like the first removed
+        // the first's sandbox cgroups when it closed, retrying each busy one for 2 s. The pid stays last
+        // (the sweep of dead nodes reads it there).
+        int n = NODES_IN_THIS_JVM.getAndIncrement();
+        Confinement c = Confinement.detect(mode, "bulwark-" + (n == 0 ? "" : n + "-") + ProcessHandle.current().pid());
         for (Confinement.Protection p : c.protections()) {
             if (p.applied()) log.info(p.line());
             else log.warn(p.line());
@@ -264,7 +270,9 @@ public final class Node implements AutoCloseable {
         sockets.facetTargets(o -> facets.startFor(o.objectId()));
         facets.sockets(sockets);
         try {
-            this.alarms = new Alarms(settings.dataDir(), this::runAlarm, Alarms.FIRST_BACKOFF_MS);
+            // Tests shorten the retry backoff with -Dbulwark.alarms.firstBackoffMs.
+            this.alarms = new Alarms(settings.dataDir(), this::runAlarm,
+                    Long.getLong("bulwark.alarms.firstBackoffMs", Alarms.FIRST_BACKOFF_MS));
         } catch (java.sql.SQLException e) {
             throw new IOException("could not open the alarm index in " + settings.dataDir() + ": " + e.getMessage(), e);
         }

@@ -104,7 +104,8 @@ class ConfinementTest {
         Assumptions.assumeTrue(here.protections().stream().filter(p -> p.name().equals("memory cgroup"))
                 .allMatch(Confinement.Protection::applied), () -> "no memory cgroup here: " + here.protections());
         probe(); // the sandbox is up
-        String nodeGroup = "bulwark-" + ProcessHandle.current().pid();
+        // The node's group: bulwark-<pid>, or bulwark-<n>-<pid> for the n-th node of this JVM.
+        java.util.regex.Pattern nodeGroup = java.util.regex.Pattern.compile("/bulwark-(\\d+-)?" + ProcessHandle.current().pid() + "/");
         // Seen from the node's side: every process of the sandbox (the wrapper and the JVM) is in a cgroup of this node.
         List<String> groups = ProcessHandle.current().descendants()
                 .map(h -> Path.of("/proc", Long.toString(h.pid()), "cgroup"))
@@ -115,7 +116,7 @@ class ConfinementTest {
                         return java.util.stream.Stream.<String>empty();
                     }
                 })
-                .filter(l -> l.contains("/" + nodeGroup + "/")).toList();
+                .filter(l -> nodeGroup.matcher(l).find()).toList();
         assertThat(groups).as("the sandboxes' cgroups").isNotEmpty();
         String[] parts = groups.getFirst().split(":", 3); // "9:memory:/path" (v1) or "0::/path" (v2)
         boolean v1 = Files.isRegularFile(Path.of("/sys/fs/cgroup/memory/memory.limit_in_bytes"));

@@ -26,7 +26,7 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * Dormant dynamic workers against a real node (test project {@code dormant-project}: tenant a's
- * {@code front} with children idle for 2 s giving their isolates back, at most 2 live and 20
+ * {@code front} with children idle for 1 s giving their isolates back, at most 2 live and 20
  * dormant; tenant b's {@code other}). A dormant worker keeps its code and grants in its sandbox:
  * its parent's callback does not run again, its next call makes it again on a spare isolate with
  * fresh module state, and everything it was granted behaves as before.
@@ -159,11 +159,11 @@ class DormantWorkersTest {
             System.out.println("DormantWorkersTest: a burst of 8 calls on a dormant worker was served by "
                     + byIsolate.size() + " isolate(s)");
 
-            // Rounds of four calls at once, spaced around the idle time (2 s): some rounds arrive
+            // Rounds of four calls at once, spaced around the idle time (1 s): some rounds arrive
             // while the isolate is being given back. Every call is answered by a loaded worker.
             int fresh = 0;
             for (int round = 0; round < 12; round++) {
-                Thread.sleep(1700 + 120L * (round % 6));
+                Thread.sleep(850 + 60L * (round % 6));
                 List<Callable<JsonNode>> four = new ArrayList<>();
                 for (int c = 0; c < 4; c++) four.add(() -> call("/?id=race&plain"));
                 for (Future<JsonNode> f : pool.invokeAll(four)) {
@@ -180,11 +180,11 @@ class DormantWorkersTest {
 
     @Test
     void aWorkerWhoseExportIsHeldKeepsItsIsolate() throws Exception {
-        // The parent holds a stub on the child's RpcTarget for 3 s, past the child's 2 s idle time:
+        // The parent holds a stub on the child's RpcTarget for 1.5 s, past the child's 1 s idle time:
         // the isolate is not given back while something it exported is held.
         JsonNode held = call("/held?id=held");
         assertThat(held.get("first").asInt()).isEqualTo(1);
-        assertThat(held.get("later").asInt()).as("the same module state, 3 s later").isEqualTo(2);
+        assertThat(held.get("later").asInt()).as("the same module state, 1.5 s later").isEqualTo(2);
         awaitAllDormant(); // once the request ended, the stub was released and the worker went dormant
         assertThat(call("/held?id=held").get("first").asInt()).isEqualTo(1);
     }

@@ -128,7 +128,7 @@ class PassedStubsTest {
                 {"spin":{"name":"TypeError","code":"worker_load_failed","message":"the dynamic worker failed to load: \
                 main.js: top-level code: the worker exceeded its CPU time limit of 200 ms"},
                  "wait":{"name":"TypeError","code":"worker_load_failed","message":"the dynamic worker failed to load: \
-                main.js: top-level code: the worker did not finish within its wall-clock limit of 10000 ms"}}"""));
+                main.js: top-level code: the worker did not finish within its wall-clock limit of 3000 ms"}}"""));
     }
 
     @Test

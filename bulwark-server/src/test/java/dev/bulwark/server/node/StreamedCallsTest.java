@@ -216,13 +216,13 @@ class StreamedCallsTest {
     @Test
     void aLargeUploadForwardedToAnObjectStreamsToIt() throws Exception {
         // Over the old 8 MiB cap of a call's body: through the node (first event), then in the sandbox.
-        uploads("/do/up/upload", 24);
-        uploads("/do/up/upload", 24);
+        uploads("/do/up/upload", 12);
+        uploads("/do/up/upload", 12);
     }
 
     @Test
     void aLargeUploadForwardedToADynamicWorkerStreamsToIt() throws Exception {
-        uploads("/dyn/upload", 24);
+        uploads("/dyn/upload", 12);
     }
 
     @Test
