@@ -243,24 +243,21 @@ public final class SqliteObjectStore implements ObjectStore, AutoCloseable {
             lock.lock();
             try {
                 SqlCursor cursor = open().exec(sql, bindings);
-                // No rows to read (an INSERT, UPDATE, DDL...): nothing to collect.
-                return cursor.isDone()
-                        ? new SqlResult(cursor.columnNames(), List.of(), cursor.rowsRead(), cursor.rowsWritten())
-                        : collect(cursor);
+                if (cursor.isDone()) {
+                    // No rows to read (an INSERT, UPDATE, DDL...): nothing to collect.
+                    return new SqlResult(cursor.columnNames(), List.of(), cursor.rowsRead(), cursor.rowsWritten());
+                }
+                try (cursor) {
+                    List<Object[]> rows = new ArrayList<>();
+                    for (List<Object> row = cursor.next(); row != null; row = cursor.next()) rows.add(row.toArray());
+                    return new SqlResult(cursor.columnNames(), rows, cursor.rowsRead(), cursor.rowsWritten());
+                }
             } catch (dev.bulwark.objects.storage.StorageException e) {
                 throw new StorageException(e.getMessage(), e);
             } catch (UncheckedIOException e) {
                 throw new StorageException("storage I/O failed", e);
             } finally {
                 lock.unlock();
-            }
-        }
-
-        private static SqlResult collect(SqlCursor cursor) {
-            try (cursor) {
-                List<Object[]> rows = new ArrayList<>();
-                for (List<Object> row = cursor.next(); row != null; row = cursor.next()) rows.add(row.toArray());
-                return new SqlResult(cursor.columnNames(), rows, cursor.rowsRead(), cursor.rowsWritten());
             }
         }
 

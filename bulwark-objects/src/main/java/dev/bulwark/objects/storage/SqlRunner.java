@@ -166,15 +166,6 @@ final class SqlRunner {
             knownTotal = -1;
             return run(hit, hit.ps, hit.mayChangeSchema, bindings, 0, before);
         }
-        return prepareAndRun(sql, bindings, hit);
-    }
-
-    /**
-     * A text not cached (or whose cached statement a cursor holds): check, prepare and run it.
-     * Kept out of {@link #exec}, whose repeat path is then a small method: the JIT compiles it
-     * sooner and cheaper, without this path's tokenizer and guard inlined into it.
-     */
-    private SqlCursor prepareAndRun(String sql, List<?> bindings, Cached hit) {
         knownTotal = -1;
         if (sql.indexOf('\0') >= 0) {
             // SQLite stops reading at NUL; refuse rather than check text SQLite would not see.

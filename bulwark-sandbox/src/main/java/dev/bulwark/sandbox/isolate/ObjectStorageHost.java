@@ -257,22 +257,12 @@ final class ObjectStorageHost implements AutoCloseable {
      * value and property.
      */
     V8Value sqlExec(V8Value[] args) throws JavetException {
-        // Javet passes null for a call without arguments. The two paths are methods of their own,
-        // so the hot one (the buffer) is a small unit for the JIT.
-        if (args == null || args.length == 0) return sqlExecBuffered();
-        return sqlExecArguments(args);
-    }
-
-    /** The call is in the {@link SqlExchange} buffer. */
-    private V8Value sqlExecBuffered() throws JavetException {
-        if (exchange == null) throw new IllegalStateException("sql.exec: no exchange buffer");
-        Database db = db(exchange.handle());
-        String sql = sqlTexts.text(exchange.text());
-        return answer(db.exec(sql, exchange.bindings()));
-    }
-
-    /** The handle, the query (text or number) and the bindings are the call's arguments. */
-    private V8Value sqlExecArguments(V8Value[] args) throws JavetException {
+        if (args == null || args.length == 0) { // Javet passes null for a call without arguments
+            if (exchange == null) throw new IllegalStateException("sql.exec: no exchange buffer");
+            Database db = db(exchange.handle());
+            String sql = sqlTexts.text(exchange.text());
+            return answer(db.exec(sql, exchange.bindings()));
+        }
         Database db = db(args);
         // A number names a text this isolate registered (sqlText): no string crosses.
         String sql = args.length > 1 && args[1] instanceof com.caoccao.javet.values.primitive.V8ValueInteger n
@@ -300,11 +290,6 @@ final class ObjectStorageHost implements AutoCloseable {
             exchange.counts(result.rowsRead(), result.rowsWritten());
             return runtime.createV8ValueNull();
         }
-        return answerValues(result);
-    }
-
-    /** A result with columns (or one before the buffer exists): a number, JSON text or an array. */
-    private V8Value answerValues(ObjectStore.SqlResult result) throws JavetException {
         if (result.columns().isEmpty() && result.rowsRead() == result.rowsWritten()) {
             // No result columns (an INSERT, UPDATE, DDL...): one number, rowsWritten (= rowsRead),
             // crosses back instead of an array (an array costs two JNI calls and a handle).
