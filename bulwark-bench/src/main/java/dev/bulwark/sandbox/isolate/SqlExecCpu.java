@@ -32,9 +32,16 @@ public final class SqlExecCpu {
                 for (String name : names) run(db, name, os, seconds); // warm-up (JIT)
             }
             List<List<Double>> results = new ArrayList<>();
-            for (String ignored : names) results.add(new ArrayList<>());
+            List<List<Double>> allocs = new ArrayList<>();
+            for (String ignored : names) {
+                results.add(new ArrayList<>());
+                allocs.add(new ArrayList<>());
+            }
             for (int r = 0; r < rounds; r++) {
-                for (int i = 0; i < names.size(); i++) results.get(i).add(run(db, names.get(i), os, seconds));
+                for (int i = 0; i < names.size(); i++) {
+                    results.get(i).add(run(db, names.get(i), os, seconds));
+                    allocs.get(i).add(lastAllocPerOp);
+                }
             }
             for (int i = 0; i < names.size(); i++) {
                 List<Double> v = results.get(i);
@@ -44,6 +51,9 @@ public final class SqlExecCpu {
                         "%-10s median %8.2f  min %8.2f us CPU/op   rounds:", names.get(i), sorted.get(sorted.size() / 2),
                         sorted.getFirst()));
                 for (double x : v) line.append(String.format(Locale.ROOT, " %.2f", x));
+                List<Double> a = new ArrayList<>(allocs.get(i));
+                a.sort(null);
+                line.append(String.format(Locale.ROOT, "   heap allocated median %.0f B/op", a.get(a.size() / 2)));
                 System.out.println(line);
             }
         } finally {
@@ -59,6 +69,7 @@ public final class SqlExecCpu {
         String path = name.endsWith("1") ? "/" + name.substring(0, name.length() - 1) + "?n=1"
                 : "/" + name + "?n=" + SqlExecBench.N;
         long ops = 0;
+        long alloc0 = isolateAllocated();
         long cpu0 = isolateCpu();
         long end = System.nanoTime() + (long) (seconds * 1e9);
         while (System.nanoTime() < end) {
@@ -69,7 +80,22 @@ public final class SqlExecCpu {
             }
             ops += perEvent ? 1 : SqlExecBench.N;
         }
-        return (isolateCpu() - cpu0) / 1e3 / ops;
+        double cpu = (isolateCpu() - cpu0) / 1e3 / ops;
+        lastAllocPerOp = (double) (isolateAllocated() - alloc0) / ops;
+        return cpu;
+    }
+
+    /** Java heap bytes the isolate threads allocated per operation in the last {@link #run}. */
+    private static double lastAllocPerOp;
+
+    /** Heap bytes allocated so far by the live threads named isolate-* (a count, not a time: steady under load). */
+    private static long isolateAllocated() {
+        var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        long sum = 0;
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            if (t.getName().startsWith("isolate")) sum += Math.max(0, threads.getThreadAllocatedBytes(t.threadId()));
+        }
+        return sum;
     }
 
     /** CPU nanoseconds used so far by the live threads named isolate-*. */

@@ -238,13 +238,27 @@ public final class SqliteObjectStore implements ObjectStore, AutoCloseable {
 
         @Override
         public SqlResult exec(String sql, List<Object> bindings) {
-            return call(s -> {
-                try (SqlCursor cursor = s.exec(sql, bindings)) {
+            // The hottest storage call (every sql.exec): written out instead of through call(),
+            // so it makes no lambdas and is a small method for the JIT.
+            lock.lock();
+            try {
+                SqlCursor cursor = open().exec(sql, bindings);
+                if (cursor.isDone()) {
+                    // No rows to read (an INSERT, UPDATE, DDL...): nothing to collect.
+                    return new SqlResult(cursor.columnNames(), List.of(), cursor.rowsRead(), cursor.rowsWritten());
+                }
+                try (cursor) {
                     List<Object[]> rows = new ArrayList<>();
                     for (List<Object> row = cursor.next(); row != null; row = cursor.next()) rows.add(row.toArray());
                     return new SqlResult(cursor.columnNames(), rows, cursor.rowsRead(), cursor.rowsWritten());
                 }
-            });
+            } catch (dev.bulwark.objects.storage.StorageException e) {
+                throw new StorageException(e.getMessage(), e);
+            } catch (UncheckedIOException e) {
+                throw new StorageException("storage I/O failed", e);
+            } finally {
+                lock.unlock();
+            }
         }
 
         @Override

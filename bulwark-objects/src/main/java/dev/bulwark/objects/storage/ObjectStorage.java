@@ -83,7 +83,7 @@ public final class ObjectStorage implements AutoCloseable {
      * null, Long, Integer, Double, String, byte[].
      */
     public SqlCursor exec(String sqlText, List<?> bindings) {
-        checkOpen();
+        if (closed) throw new StorageException(StorageException.Kind.STATE, "storage is closed");
         return sql.exec(sqlText, bindings);
     }
 
@@ -287,7 +287,12 @@ public final class ObjectStorage implements AutoCloseable {
         return file;
     }
 
+    /**
+     * Every method but {@link #exec} starts here: besides the check, it tells the SQL runner that
+     * the connection's change total may move before the next exec (KV and alarm writes, deleteAll).
+     */
     private void checkOpen() {
         if (closed) throw new StorageException(StorageException.Kind.STATE, "storage is closed");
+        sql.forgetTotal();
     }
 }

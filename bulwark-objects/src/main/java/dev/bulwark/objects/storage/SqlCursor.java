@@ -25,6 +25,8 @@ public final class SqlCursor implements AutoCloseable {
     private long rowsRead;
     private long rowsWritten;
     private final long changesBefore;
+    /** sqlite3_total_changes read when the cursor finished; -1 before, or if it could not be read. */
+    private long totalAfter = -1;
     private boolean done;
     /** The row under the result set was already stepped to (see SqlRunner), not yet returned. */
     private boolean pending;
@@ -120,6 +122,16 @@ public final class SqlCursor implements AutoCloseable {
         // The owner resets or finalizes the statement first: SQLite counts a statement's changes
         // when it completes (RETURNING makes them at the first step but reports them at the end).
         owner.finished(this, failed);
-        rowsWritten = Math.max(rowsWritten, changesSinceStart());
+        try {
+            totalAfter = db.totalChanges();
+            rowsWritten = Math.max(rowsWritten, totalAfter - changesBefore);
+        } catch (SQLException e) {
+            // keep the count made so far
+        }
+    }
+
+    /** sqlite3_total_changes as this cursor's end left it, or -1 (not done, or not known). */
+    long totalAfter() {
+        return totalAfter;
     }
 }

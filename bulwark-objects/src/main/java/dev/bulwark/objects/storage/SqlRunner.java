@@ -24,13 +24,19 @@ final class SqlRunner {
 
     static final int CACHE_SIZE = 64;
 
-    /** A prepared statement of the cache; busy while a cursor reads from it. */
-    private static final class Cached {
+    /**
+     * A prepared statement of the cache; busy while a cursor reads from it. It is also that
+     * cursor's owner (a cached statement has at most one cursor at a time), so a run of a cached
+     * statement allocates no owner or callbacks of its own.
+     */
+    private final class Cached implements SqlCursor.Owner {
         final PreparedStatement ps;
         /** Not a plain query or DML: running it may change the schema (see {@link #schemaGeneration}). */
         final boolean mayChangeSchema;
         boolean busy;
         boolean evicted;
+        /** The current run bound a large value: clear the bindings' copies when it ends. */
+        boolean holdsLarge;
         /** The statement's column names, read when the schema was at {@link #namesGeneration}. */
         List<String> names;
         long namesGeneration = -1;
@@ -39,7 +45,70 @@ final class SqlRunner {
             this.ps = ps;
             this.mayChangeSchema = mayChangeSchema;
         }
+
+        @Override
+        public void finished(SqlCursor cursor, boolean failed) {
+            // A cursor done at once (an INSERT) was never added: no identity hash computed for it.
+            if (!open.isEmpty()) open.remove(cursor);
+            if (failed) discard(); else release();
+        }
+
+        @Override
+        public StorageException afterError(StorageException e) {
+            return SqlRunner.this.afterError(e);
+        }
+
+        /** After an error the statement may be left mid-step: finalize it rather than reuse it. */
+        void discard() {
+            evicted = true;
+            cache.values().remove(this);
+            closeQuietly(ps);
+        }
+
+        void release() {
+            if (evicted) {
+                closeQuietly(ps);
+                return;
+            }
+            try {
+                // Reset, so an idle cached statement is not "running" (an active statement
+                // would keep a read snapshot and a pending sqlite3_interrupt alive).
+                db.reset((CoreStatement) ps, holdsLarge);
+            } catch (SQLException e) {
+                // bindings are replaced before each run anyway
+            }
+            busy = false;
+        }
     }
+
+    /** The owner of a cursor over a statement that is not cached: finalized when the cursor is done. */
+    private final class Uncached implements SqlCursor.Owner {
+        final PreparedStatement ps;
+
+        Uncached(PreparedStatement ps) {
+            this.ps = ps;
+        }
+
+        @Override
+        public void finished(SqlCursor cursor, boolean failed) {
+            if (!open.isEmpty()) open.remove(cursor);
+            closeQuietly(ps);
+        }
+
+        @Override
+        public StorageException afterError(StorageException e) {
+            return SqlRunner.this.afterError(e);
+        }
+    }
+
+    /**
+     * sqlite3_total_changes as the last exec left it, or -1 when unknown. Only DML changes that
+     * total, and on this connection DML runs only through an exec or the storage's other methods
+     * (KV, alarm, deleteAll), which call {@link #forgetTotal} first; a cursor still open may still
+     * write (RETURNING completes at its end), so the total is kept only while none is open. A
+     * run of a cached statement then reads the total once (after its step) instead of twice.
+     */
+    private long knownTotal = -1;
 
     /**
      * Counts what may have changed the schema: statements other than queries and DML, and
@@ -84,12 +153,20 @@ final class SqlRunner {
 
     private static final List<String> DML = List.of("SELECT", "INSERT", "UPDATE", "DELETE", "REPLACE", "WITH", "VALUES");
 
+    /** Something other than an exec may have changed sqlite3_total_changes (see {@link #knownTotal}). */
+    void forgetTotal() {
+        knownTotal = -1;
+    }
+
     SqlCursor exec(String sql, List<?> bindings) {
         Cached hit = cache.get(sql);
         if (hit != null && !hit.busy) {
             tx.ensureOpen();
-            return run(hit, hit.ps, hit.mayChangeSchema, bindings, 0, changes());
+            long before = knownTotal >= 0 ? knownTotal : changes();
+            knownTotal = -1;
+            return run(hit, hit.ps, hit.mayChangeSchema, bindings, 0, before);
         }
+        knownTotal = -1;
         if (sql.indexOf('\0') >= 0) {
             // SQLite stops reading at NUL; refuse rather than check text SQLite would not see.
             throw new StorageException(StorageException.Kind.AUTH, "SQL may not contain NUL characters: SQLITE_AUTH");
@@ -146,45 +223,16 @@ final class SqlRunner {
     /** Binds and runs the last statement; {@code cached} is null for an uncached statement. */
     private SqlCursor run(Cached cached, PreparedStatement ps, boolean ddl, List<?> bindings, long read,
                           long changesBefore) {
-        if (cached != null) cached.busy = true;
-        // Every run binds every parameter again, so an idle cached statement keeps its last
-        // bindings; SQLite holds copies of them, worth a clear_bindings only when large.
-        boolean holdsLarge = holdsLarge(bindings);
-        // After an error the statement may be left mid-step: finalize it rather than reuse it.
-        Runnable discard = () -> {
-            if (cached != null) {
-                cached.evicted = true;
-                cache.values().remove(cached);
-            }
-            closeQuietly(ps);
-        };
-        Runnable release = () -> {
-            if (cached == null || cached.evicted) {
-                closeQuietly(ps);
-            } else {
-                try {
-                    // Reset, so an idle cached statement is not "running" (an active statement
-                    // would keep a read snapshot and a pending sqlite3_interrupt alive).
-                    db.reset((CoreStatement) ps, holdsLarge);
-                } catch (SQLException e) {
-                    // bindings are replaced before each run anyway
-                }
-                cached.busy = false;
-            }
-        };
-        SqlCursor.Owner owner = new SqlCursor.Owner() {
-            @Override
-            public void finished(SqlCursor cursor, boolean failed) {
-                // A cursor done at once (an INSERT) was never added: no identity hash computed for it.
-                if (!open.isEmpty()) open.remove(cursor);
-                (failed ? discard : release).run();
-            }
-
-            @Override
-            public StorageException afterError(StorageException e) {
-                return SqlRunner.this.afterError(e);
-            }
-        };
+        SqlCursor.Owner owner;
+        if (cached != null) {
+            cached.busy = true;
+            // Every run binds every parameter again, so an idle cached statement keeps its last
+            // bindings; SQLite holds copies of them, worth a clear_bindings only when large.
+            cached.holdsLarge = holdsLarge(bindings);
+            owner = cached;
+        } else {
+            owner = new Uncached(ps);
+        }
         try {
             int expected = ps.getParameterMetaData().getParameterCount();
             if (expected != bindings.size()) {
@@ -200,18 +248,30 @@ final class SqlRunner {
             if (ddl) schemaMayHaveChanged();
             List<String> names = names(cached, stmt);
             SqlCursor cursor = new SqlCursor(db, names.isEmpty() ? null : stmt, first, names, read, changesBefore, owner);
-            if (!cursor.isDone()) open.add(cursor);
+            if (!cursor.isDone()) {
+                open.add(cursor);
+            } else if (open.isEmpty()) {
+                // Done at once: the total it read at its end is the next exec's "before".
+                knownTotal = cursor.totalAfter();
+            }
             return cursor;
         } catch (SQLException e) {
-            discard.run();
+            discard(cached, ps);
             throw afterError(db.translate(e));
         } catch (RuntimeException e) {
-            discard.run();
+            discard(cached, ps);
             throw e;
         }
     }
 
+    /** After an error the statement may be left mid-step: finalize it rather than reuse it. */
+    private void discard(Cached cached, PreparedStatement ps) {
+        knownTotal = -1;
+        if (cached != null) cached.discard(); else closeQuietly(ps);
+    }
+
     private StorageException afterError(StorageException e) {
+        knownTotal = -1;
         if (e.getMessage().contains("SQLITE_INTERRUPT")) {
             // SQLite keeps an interrupt pending while any statement is still active; finalize the
             // idle cached ones so that the next statement runs normally.

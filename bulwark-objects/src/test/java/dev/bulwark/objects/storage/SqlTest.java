@@ -121,6 +121,51 @@ class SqlTest {
     }
 
     @Test
+    void aRepeatedInsertCountsOnlyItsOwnRowsWhateverRanBetween() {
+        // The runner reuses the change total the previous exec left (one sqlite3_total_changes
+        // per INSERT instead of two): every other write in between must still be left out.
+        s.exec("CREATE TABLE t (v UNIQUE)", List.of());
+        s.exec("CREATE TABLE log (v)", List.of());
+        s.exec("CREATE TRIGGER tl AFTER INSERT ON t BEGIN INSERT INTO log VALUES (new.v); END", List.of());
+        s.commit();
+        String ins = "INSERT INTO t VALUES (?)";
+        List<Long> written = new ArrayList<>();
+        java.util.function.LongConsumer insert = v -> {
+            SqlCursor c = s.exec(ins, List.of(v));
+            written.add(c.rowsWritten());
+            assertThat(c.rowsRead()).isEqualTo(c.rowsWritten());
+        };
+        insert.accept(1);
+        insert.accept(2);
+        s.put("k", new byte[] {1});                 // a KV write between two runs
+        insert.accept(3);
+        s.put(java.util.Map.of("a", new byte[] {1}, "b", new byte[] {2}));
+        insert.accept(4);
+        SqlCursor returning = s.exec("INSERT INTO log VALUES (10), (11), (12) RETURNING v", List.of());
+        assertThat(returning.next()).containsExactly(10L); // left open: its rows count when it ends
+        insert.accept(5);
+        returning.close();
+        insert.accept(6);
+        assertThatThrownBy(() -> s.exec(ins, List.of(6L))).hasMessageContaining("UNIQUE");
+        insert.accept(7);
+        s.setAlarm(1_000L);
+        insert.accept(8);
+        s.transactionSync(() -> {
+            insert.accept(9);
+            return null;
+        });
+        s.deleteAlarm();
+        insert.accept(10);
+        s.delete("k");
+        insert.accept(11);
+        s.exec("DELETE FROM log", List.of());       // another statement, not cached before
+        insert.accept(12);
+        s.rollback();
+        insert.accept(13);
+        assertThat(written).containsExactly(2L, 2L, 2L, 2L, 2L, 2L, 2L, 2L, 2L, 2L, 2L, 2L, 2L);
+    }
+
+    @Test
     void multipleStatementsRunInOrderAndTheCursorIsTheLast() {
         SqlCursor c = s.exec("CREATE TABLE t (v); INSERT INTO t VALUES (1); INSERT INTO t VALUES (2);"
                 + " SELECT sum(v) AS s FROM t;", List.of());
