@@ -22,8 +22,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * while every other carrier runs a long turn, at most about a watchdog interval plus a thread's
  * wake-up after they arrive; and a long turn with nothing to read costs no wake-up at all.
  *
- * <p>The other rules: in a burst (bytes of a next message already here when a start was read) the
- * turn goes to a carrier as from a reader thread and the leader reads on; the leader keeps a turn
+ * <p>Under load the reading must not wait behind a whole turn (up to {@link TaskLoop#BATCH} tasks,
+ * fed by storage and local calls while it runs): a turn run keeping the reading gives its carrier
+ * back between two tasks when bytes of a message are here ({@link Carriers#readingWaits}); its
+ * loop's remaining tasks go to another carrier and the leader reads. In a burst (bytes of a next
+ * message already here when a start was read) the turn goes to a carrier as from a reader thread
+ * and the leader reads on. Other rules: the leader keeps a turn
  * only when nobody waits in line ({@link Carriers#submit}: it overtakes nobody) and a successor
  * could start (fewer than {@code max} carriers); otherwise the turn queues and the leader reads
  * on. A leader whose reading was passed on goes back to the pool when its turn ends; if the
@@ -53,7 +57,7 @@ public final class CarrierReader {
     private final AtomicLong handOffs = new AtomicLong();
     // Guarded by carriers.
     /** The carrier that has the reading; null while it is vacant. */
-    private Carriers.Carrier leader;
+    private volatile Carriers.Carrier leader;
     private boolean open = true;
     /** When the leader began a turn keeping the reading (nanoTime, never 0); 0 while it reads. */
     private volatile long heldSince;
@@ -149,7 +153,12 @@ public final class CarrierReader {
                 continue;
             }
             held.incrementAndGet();
-            carriers.runHere(me, turn);
+            me.holding = true;
+            try {
+                carriers.runHere(me, turn);
+            } finally {
+                me.holding = false;
+            }
             synchronized (carriers) {
                 heldSince = 0;
                 // Still ours, or passed on and not taken yet (the successor finds nothing to do).
@@ -159,6 +168,20 @@ public final class CarrierReader {
                 }
             }
             return; // a successor reads: back to the pool
+        }
+    }
+
+    /**
+     * Asked by {@code c} between two tasks of the turn it runs keeping the reading: whether a
+     * message waits, so that it should give the rest of the turn to another carrier and read.
+     * (Only {@code c} reads the socket, and it is not reading now.)
+     */
+    boolean waiting(Carriers.Carrier c) {
+        if (leader != c || heldSince == 0) return false;
+        try {
+            return source.pending();
+        } catch (Throwable e) {
+            return true; // the next read reports it
         }
     }
 

@@ -78,6 +78,8 @@ final class Carriers {
         boolean handingOver;
         /** The turn this carrier runs when its current turn ends. */
         Runnable next;
+        /** Running a turn while it has the node's socket's reading ({@link CarrierReader}). */
+        boolean holding;
     }
 
     /** Runs {@code turn} on a carrier, as soon as one is free. */
@@ -293,10 +295,25 @@ final class Carriers {
         run(turn);
         // A turn kept at a task's end runs here, on this carrier, with no other carrier woken.
         while (me.next != null) {
+            if (readingWaits()) {
+                release(); // this carrier goes back to reading; the kept turn to another
+                return;
+            }
             Runnable next = me.next;
             me.next = null;
             run(next);
         }
+    }
+
+    /**
+     * Between two tasks of a turn: whether the turn should give its carrier back now because the
+     * carrier has the node's socket's reading and a message waits there ({@link CarrierReader}).
+     */
+    boolean readingWaits() {
+        Carrier c = self.get();
+        if (c == null || !c.holding) return false;
+        CarrierReader r = watched;
+        return r != null && r.waiting(c);
     }
 
     private static void run(Runnable turn) {

@@ -164,6 +164,35 @@ class CarrierReaderTest {
     }
 
     @Test
+    void aTurnThatKeepsTheReadingGivesTheRestOfItsTasksToAnotherCarrierWhenAMessageWaits() throws Exception {
+        Carriers carriers = new Carriers("test-carrier", 2, 8, TimeUnit.SECONDS.toNanos(1));
+        FakeSocket socket = new FakeSocket();
+        CarrierReader reader = new CarrierReader(carriers, socket, LONG_HOLD);
+        CompletableFuture<Void> reading = readInBackground(reader);
+        TaskLoop<Runnable> isolate = loop(carriers);
+        AtomicReference<Thread> firstRanOn = new AtomicReference<>();
+        AtomicReference<Thread> secondRanOn = new AtomicReference<>();
+        CountDownLatch ran = new CountDownLatch(2);
+        CountDownLatch messageRead = new CountDownLatch(1);
+        socket.messages.add(() -> isolate.add(() -> {
+            firstRanOn.set(Thread.currentThread());
+            isolate.add(() -> { // the same loop's next task (a storage answer, say)
+                secondRanOn.set(Thread.currentThread());
+                ran.countDown();
+            });
+            socket.messages.add(messageRead::countDown); // and the node says something meanwhile
+            ran.countDown();
+        }));
+        await(ran);
+        await(messageRead);
+        socket.messages.add(END);
+        reading.get(10, TimeUnit.SECONDS);
+        assertThat(socket.readers.get(1)).as("the leader read the message").isSameAs(firstRanOn.get());
+        assertThat(secondRanOn.get()).as("the rest of the turn ran elsewhere").isNotSameAs(firstRanOn.get());
+        assertThat(reader.handOffs()).as("no tick was needed").isZero();
+    }
+
+    @Test
     void theWatchdogsTicksAloneGetALongTurnASuccessorReader() throws Exception {
         Carriers carriers = new Carriers("test-carrier", 2, 8, TimeUnit.SECONDS.toNanos(1));
         FakeSocket socket = new FakeSocket();
