@@ -103,7 +103,7 @@ class CarrierReaderTest {
     void theCarrierThatReadsAStartRunsItAndReadsOnWithNoOtherCarrierWoken() throws Exception {
         Carriers carriers = new Carriers("test-carrier", 2, 8, TimeUnit.SECONDS.toNanos(1));
         FakeSocket socket = new FakeSocket();
-        CarrierReader reader = new CarrierReader(carriers, socket, LONG_HOLD);
+        CarrierReader reader = new CarrierReader(carriers, socket, LONG_HOLD, 0);
         CompletableFuture<Void> reading = readInBackground(reader);
         TaskLoop<Runnable> isolate = loop(carriers);
         List<Thread> ranOn = Collections.synchronizedList(new ArrayList<>());
@@ -132,7 +132,7 @@ class CarrierReaderTest {
         Carriers carriers = new Carriers("test-carrier", 2, 8, TimeUnit.SECONDS.toNanos(1));
         FakeSocket socket = new FakeSocket();
         long hold = TimeUnit.SECONDS.toNanos(100);
-        CarrierReader reader = new CarrierReader(carriers, socket, hold);
+        CarrierReader reader = new CarrierReader(carriers, socket, hold, 0);
         CompletableFuture<Void> reading = readInBackground(reader);
         TaskLoop<Runnable> isolate = loop(carriers);
         AtomicReference<Thread> ranOn = new AtomicReference<>();
@@ -167,7 +167,7 @@ class CarrierReaderTest {
     void aTurnThatKeepsTheReadingGivesTheRestOfItsTasksToAnotherCarrierWhenAMessageWaits() throws Exception {
         Carriers carriers = new Carriers("test-carrier", 2, 8, TimeUnit.SECONDS.toNanos(1));
         FakeSocket socket = new FakeSocket();
-        CarrierReader reader = new CarrierReader(carriers, socket, LONG_HOLD);
+        CarrierReader reader = new CarrierReader(carriers, socket, LONG_HOLD, 0);
         CompletableFuture<Void> reading = readInBackground(reader);
         TaskLoop<Runnable> isolate = loop(carriers);
         AtomicReference<Thread> firstRanOn = new AtomicReference<>();
@@ -196,7 +196,7 @@ class CarrierReaderTest {
     void theWatchdogsTicksAloneGetALongTurnASuccessorReader() throws Exception {
         Carriers carriers = new Carriers("test-carrier", 2, 8, TimeUnit.SECONDS.toNanos(1));
         FakeSocket socket = new FakeSocket();
-        CarrierReader reader = new CarrierReader(carriers, socket, TimeUnit.MILLISECONDS.toNanos(2));
+        CarrierReader reader = new CarrierReader(carriers, socket, TimeUnit.MILLISECONDS.toNanos(2), 0);
         tickEvery2Ms(reader);
         CompletableFuture<Void> reading = readInBackground(reader);
         TaskLoop<Runnable> isolate = loop(carriers);
@@ -218,7 +218,7 @@ class CarrierReaderTest {
         // Three carriers at most: two run turns that spin until their cancel is read, the third reads.
         Carriers carriers = new Carriers("test-carrier", 1, 3, TimeUnit.SECONDS.toNanos(1));
         FakeSocket socket = new FakeSocket();
-        CarrierReader reader = new CarrierReader(carriers, socket, TimeUnit.MILLISECONDS.toNanos(2));
+        CarrierReader reader = new CarrierReader(carriers, socket, TimeUnit.MILLISECONDS.toNanos(2), 0);
         tickEvery2Ms(reader);
         CompletableFuture<Void> reading = readInBackground(reader);
         TaskLoop<Runnable> a = loop(carriers);
@@ -265,7 +265,7 @@ class CarrierReaderTest {
         // starts read meanwhile wait in line and run in the order they came.
         Carriers carriers = new Carriers("test-carrier", 1, 2, TimeUnit.SECONDS.toNanos(1));
         FakeSocket socket = new FakeSocket();
-        CarrierReader reader = new CarrierReader(carriers, socket, TimeUnit.MILLISECONDS.toNanos(2));
+        CarrierReader reader = new CarrierReader(carriers, socket, TimeUnit.MILLISECONDS.toNanos(2), 0);
         tickEvery2Ms(reader);
         CompletableFuture<Void> reading = readInBackground(reader);
         TaskLoop<Runnable> longTurn = loop(carriers);
@@ -301,7 +301,7 @@ class CarrierReaderTest {
         // does not take the last place, so the successor reader can still start.
         Carriers carriers = new Carriers("test-carrier", 1, 2, TimeUnit.SECONDS.toNanos(1));
         FakeSocket socket = new FakeSocket();
-        CarrierReader reader = new CarrierReader(carriers, socket, LONG_HOLD);
+        CarrierReader reader = new CarrierReader(carriers, socket, LONG_HOLD, 0);
         CompletableFuture<Void> reading = readInBackground(reader);
         TaskLoop<Runnable> holder = loop(carriers);
         TaskLoop<Runnable> other = loop(carriers);
@@ -337,7 +337,7 @@ class CarrierReaderTest {
         // pass the reading on: every task runs once, each loop's in the order they were read.
         Carriers carriers = new Carriers("test-carrier", 2, 4, TimeUnit.SECONDS.toNanos(1));
         FakeSocket socket = new FakeSocket();
-        CarrierReader reader = new CarrierReader(carriers, socket, 0);
+        CarrierReader reader = new CarrierReader(carriers, socket, 0, 0);
         tickEvery2Ms(reader);
         CompletableFuture<Void> reading = readInBackground(reader);
         int loops = 20;
@@ -379,7 +379,7 @@ class CarrierReaderTest {
         Carriers carriers = new Carriers("test-carrier", 1, 2, TimeUnit.SECONDS.toNanos(1));
         CarrierReader reader = new CarrierReader(carriers, () -> {
             throw new IOException("socket closed");
-        }, LONG_HOLD);
+        }, LONG_HOLD, 0);
         assertThatThrownBy(reader::read).isInstanceOf(IOException.class).hasMessage("socket closed");
     }
 
@@ -387,7 +387,7 @@ class CarrierReaderTest {
     void inABurstTheReaderReadsOnAndAnotherCarrierRunsTheTurn() throws Exception {
         Carriers carriers = new Carriers("test-carrier", 2, 8, TimeUnit.SECONDS.toNanos(1));
         FakeSocket socket = new FakeSocket();
-        CarrierReader reader = new CarrierReader(carriers, socket, LONG_HOLD);
+        CarrierReader reader = new CarrierReader(carriers, socket, LONG_HOLD, 0);
         TaskLoop<Runnable> isolate = loop(carriers);
         AtomicReference<Thread> ranOn = new AtomicReference<>();
         CountDownLatch ran = new CountDownLatch(1);
