@@ -24,9 +24,9 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Under load the reading must not wait behind a whole turn (up to {@link TaskLoop#BATCH} tasks,
  * fed by storage and local calls while it runs): a turn run keeping the reading gives its carrier
- * back between two tasks when it has kept the reading for {@code yieldNanos} and bytes of a message
- * are here ({@link Carriers#readingWaits}); its
- * loop's remaining tasks go to another carrier and the leader reads. In a burst (bytes of a next
+ * back between two tasks, after its first {@link #YIELD_TASKS}, when bytes of a message are here
+ * ({@link Carriers#readingWaits}); its loop's remaining tasks go to another carrier and the leader
+ * reads. In a burst (bytes of a next
  * message already here when a start was read) the turn goes to a carrier as from a reader thread
  * and the leader reads on. Other rules: the leader keeps a turn
  * only when nobody waits in line ({@link Carriers#submit}: it overtakes nobody) and a successor
@@ -48,16 +48,15 @@ public final class CarrierReader {
     /** How long a turn may hold the reading while a message waits: one watchdog tick. */
     static final long HOLD_NANOS = TimeUnit.MILLISECONDS.toNanos(SandboxRuntime.WATCHDOG_TICK_MS);
     /**
-     * How long a turn keeps the reading before it gives its carrier back between two tasks when a
-     * message waits: short requests' turns (and the acknowledgement the node sends while one runs)
-     * never do, a long batch under load does.
+     * Tasks a turn runs keeping the reading before it gives its carrier back between two tasks
+     * when a message waits: a request's turn at c=1 (a few tasks; the node's acknowledgement may
+     * arrive meanwhile) never does, a batch of queued requests under load does.
      */
-    static final long YIELD_NANOS = TimeUnit.MICROSECONDS.toNanos(500);
+    static final int YIELD_TASKS = 8;
 
     private final Carriers carriers;
     private final Source source;
     private final long holdNanos;
-    private final long yieldNanos;
     private final CompletableFuture<Void> ended = new CompletableFuture<>();
     /** Turns the reading carrier ran itself, keeping the reading (counts, for tests and figures). */
     private final AtomicLong held = new AtomicLong();
@@ -70,16 +69,15 @@ public final class CarrierReader {
     /** When the leader began a turn keeping the reading (nanoTime, never 0); 0 while it reads. */
     private volatile long heldSince;
 
-    CarrierReader(Carriers carriers, Source source, long holdNanos, long yieldNanos) {
+    CarrierReader(Carriers carriers, Source source, long holdNanos) {
         this.carriers = carriers;
         this.source = source;
         this.holdNanos = holdNanos;
-        this.yieldNanos = yieldNanos;
     }
 
     /** Reads {@code source} on the process's carriers until it ends; throws what ended it, if it failed. */
     public static void serve(Source source) throws Exception {
-        new CarrierReader(Carriers.SHARED, source, HOLD_NANOS, YIELD_NANOS).read();
+        new CarrierReader(Carriers.SHARED, source, HOLD_NANOS).read();
     }
 
     /** Has the carriers read the source until it ends; blocks until then, throws what ended it. */
@@ -181,13 +179,12 @@ public final class CarrierReader {
     }
 
     /**
-     * Asked by {@code c} between two tasks of the turn it runs keeping the reading: whether it has
-     * kept it for {@code yieldNanos} and a message waits, so that it should give the rest of the
-     * turn to another carrier and read. (Only {@code c} reads the socket, and it is not reading now.)
+     * Asked by {@code c} between two tasks of the turn it runs keeping the reading: whether a
+     * message waits, so that it should give the rest of the turn to another carrier and read.
+     * (Only {@code c} reads the socket, and it is not reading now.)
      */
     boolean waiting(Carriers.Carrier c) {
-        long since = heldSince;
-        if (leader != c || since == 0 || System.nanoTime() - since < yieldNanos) return false;
+        if (leader != c || heldSince == 0) return false;
         try {
             return source.pending();
         } catch (Throwable e) {

@@ -295,10 +295,6 @@ final class Carriers {
         run(turn);
         // A turn kept at a task's end runs here, on this carrier, with no other carrier woken.
         while (me.next != null) {
-            if (readingWaits()) {
-                release(); // this carrier goes back to reading; the kept turn to another
-                return;
-            }
             Runnable next = me.next;
             me.next = null;
             run(next);

@@ -103,7 +103,7 @@ class CarrierReaderTest {
     void theCarrierThatReadsAStartRunsItAndReadsOnWithNoOtherCarrierWoken() throws Exception {
         Carriers carriers = new Carriers("test-carrier", 2, 8, TimeUnit.SECONDS.toNanos(1));
         FakeSocket socket = new FakeSocket();
-        CarrierReader reader = new CarrierReader(carriers, socket, LONG_HOLD, 0);
+        CarrierReader reader = new CarrierReader(carriers, socket, LONG_HOLD);
         CompletableFuture<Void> reading = readInBackground(reader);
         TaskLoop<Runnable> isolate = loop(carriers);
         List<Thread> ranOn = Collections.synchronizedList(new ArrayList<>());
@@ -132,7 +132,7 @@ class CarrierReaderTest {
         Carriers carriers = new Carriers("test-carrier", 2, 8, TimeUnit.SECONDS.toNanos(1));
         FakeSocket socket = new FakeSocket();
         long hold = TimeUnit.SECONDS.toNanos(100);
-        CarrierReader reader = new CarrierReader(carriers, socket, hold, 0);
+        CarrierReader reader = new CarrierReader(carriers, socket, hold);
         CompletableFuture<Void> reading = readInBackground(reader);
         TaskLoop<Runnable> isolate = loop(carriers);
         AtomicReference<Thread> ranOn = new AtomicReference<>();
@@ -164,22 +164,24 @@ class CarrierReaderTest {
     }
 
     @Test
-    void aTurnThatKeepsTheReadingGivesTheRestOfItsTasksToAnotherCarrierWhenAMessageWaits() throws Exception {
+    void aTurnThatKeepsTheReadingGivesItsTasksPastTheFirstFewToAnotherCarrierWhenAMessageWaits() throws Exception {
         Carriers carriers = new Carriers("test-carrier", 2, 8, TimeUnit.SECONDS.toNanos(1));
         FakeSocket socket = new FakeSocket();
-        CarrierReader reader = new CarrierReader(carriers, socket, LONG_HOLD, 0);
+        CarrierReader reader = new CarrierReader(carriers, socket, LONG_HOLD);
         CompletableFuture<Void> reading = readInBackground(reader);
         TaskLoop<Runnable> isolate = loop(carriers);
-        AtomicReference<Thread> firstRanOn = new AtomicReference<>();
-        AtomicReference<Thread> secondRanOn = new AtomicReference<>();
-        CountDownLatch ran = new CountDownLatch(2);
+        int tasks = CarrierReader.YIELD_TASKS + 4;
+        List<Thread> ranOn = Collections.synchronizedList(new ArrayList<>());
+        CountDownLatch ran = new CountDownLatch(tasks);
         CountDownLatch messageRead = new CountDownLatch(1);
         socket.messages.add(() -> isolate.add(() -> {
-            firstRanOn.set(Thread.currentThread());
-            isolate.add(() -> { // the same loop's next task (a storage answer, say)
-                secondRanOn.set(Thread.currentThread());
-                ran.countDown();
-            });
+            ranOn.add(Thread.currentThread());
+            for (int i = 1; i < tasks; i++) {
+                isolate.add(() -> { // the same loop's next tasks (queued requests, storage answers)
+                    ranOn.add(Thread.currentThread());
+                    ran.countDown();
+                });
+            }
             socket.messages.add(messageRead::countDown); // and the node says something meanwhile
             ran.countDown();
         }));
@@ -187,8 +189,10 @@ class CarrierReaderTest {
         await(messageRead);
         socket.messages.add(END);
         reading.get(10, TimeUnit.SECONDS);
-        assertThat(socket.readers.get(1)).as("the leader read the message").isSameAs(firstRanOn.get());
-        assertThat(secondRanOn.get()).as("the rest of the turn ran elsewhere").isNotSameAs(firstRanOn.get());
+        Thread leader = ranOn.get(0);
+        assertThat(ranOn.subList(0, CarrierReader.YIELD_TASKS)).as("the first few on the leader").containsOnly(leader);
+        assertThat(ranOn.subList(CarrierReader.YIELD_TASKS, tasks)).as("the rest elsewhere").doesNotContain(leader);
+        assertThat(socket.readers.get(1)).as("the leader read the message").isSameAs(leader);
         assertThat(reader.handOffs()).as("no tick was needed").isZero();
     }
 
@@ -196,7 +200,7 @@ class CarrierReaderTest {
     void theWatchdogsTicksAloneGetALongTurnASuccessorReader() throws Exception {
         Carriers carriers = new Carriers("test-carrier", 2, 8, TimeUnit.SECONDS.toNanos(1));
         FakeSocket socket = new FakeSocket();
-        CarrierReader reader = new CarrierReader(carriers, socket, TimeUnit.MILLISECONDS.toNanos(2), 0);
+        CarrierReader reader = new CarrierReader(carriers, socket, TimeUnit.MILLISECONDS.toNanos(2));
         tickEvery2Ms(reader);
         CompletableFuture<Void> reading = readInBackground(reader);
         TaskLoop<Runnable> isolate = loop(carriers);
@@ -218,7 +222,7 @@ class CarrierReaderTest {
         // Three carriers at most: two run turns that spin until their cancel is read, the third reads.
         Carriers carriers = new Carriers("test-carrier", 1, 3, TimeUnit.SECONDS.toNanos(1));
         FakeSocket socket = new FakeSocket();
-        CarrierReader reader = new CarrierReader(carriers, socket, TimeUnit.MILLISECONDS.toNanos(2), 0);
+        CarrierReader reader = new CarrierReader(carriers, socket, TimeUnit.MILLISECONDS.toNanos(2));
         tickEvery2Ms(reader);
         CompletableFuture<Void> reading = readInBackground(reader);
         TaskLoop<Runnable> a = loop(carriers);
@@ -265,7 +269,7 @@ class CarrierReaderTest {
         // starts read meanwhile wait in line and run in the order they came.
         Carriers carriers = new Carriers("test-carrier", 1, 2, TimeUnit.SECONDS.toNanos(1));
         FakeSocket socket = new FakeSocket();
-        CarrierReader reader = new CarrierReader(carriers, socket, TimeUnit.MILLISECONDS.toNanos(2), 0);
+        CarrierReader reader = new CarrierReader(carriers, socket, TimeUnit.MILLISECONDS.toNanos(2));
         tickEvery2Ms(reader);
         CompletableFuture<Void> reading = readInBackground(reader);
         TaskLoop<Runnable> longTurn = loop(carriers);
@@ -301,7 +305,7 @@ class CarrierReaderTest {
         // does not take the last place, so the successor reader can still start.
         Carriers carriers = new Carriers("test-carrier", 1, 2, TimeUnit.SECONDS.toNanos(1));
         FakeSocket socket = new FakeSocket();
-        CarrierReader reader = new CarrierReader(carriers, socket, LONG_HOLD, 0);
+        CarrierReader reader = new CarrierReader(carriers, socket, LONG_HOLD);
         CompletableFuture<Void> reading = readInBackground(reader);
         TaskLoop<Runnable> holder = loop(carriers);
         TaskLoop<Runnable> other = loop(carriers);
@@ -337,7 +341,7 @@ class CarrierReaderTest {
         // pass the reading on: every task runs once, each loop's in the order they were read.
         Carriers carriers = new Carriers("test-carrier", 2, 4, TimeUnit.SECONDS.toNanos(1));
         FakeSocket socket = new FakeSocket();
-        CarrierReader reader = new CarrierReader(carriers, socket, 0, 0);
+        CarrierReader reader = new CarrierReader(carriers, socket, 0);
         tickEvery2Ms(reader);
         CompletableFuture<Void> reading = readInBackground(reader);
         int loops = 20;
@@ -379,7 +383,7 @@ class CarrierReaderTest {
         Carriers carriers = new Carriers("test-carrier", 1, 2, TimeUnit.SECONDS.toNanos(1));
         CarrierReader reader = new CarrierReader(carriers, () -> {
             throw new IOException("socket closed");
-        }, LONG_HOLD, 0);
+        }, LONG_HOLD);
         assertThatThrownBy(reader::read).isInstanceOf(IOException.class).hasMessage("socket closed");
     }
 
@@ -387,7 +391,7 @@ class CarrierReaderTest {
     void inABurstTheReaderReadsOnAndAnotherCarrierRunsTheTurn() throws Exception {
         Carriers carriers = new Carriers("test-carrier", 2, 8, TimeUnit.SECONDS.toNanos(1));
         FakeSocket socket = new FakeSocket();
-        CarrierReader reader = new CarrierReader(carriers, socket, LONG_HOLD, 0);
+        CarrierReader reader = new CarrierReader(carriers, socket, LONG_HOLD);
         TaskLoop<Runnable> isolate = loop(carriers);
         AtomicReference<Thread> ranOn = new AtomicReference<>();
         CountDownLatch ran = new CountDownLatch(1);
