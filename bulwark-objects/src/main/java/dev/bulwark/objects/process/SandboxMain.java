@@ -47,14 +47,13 @@ public final class SandboxMain {
      */
     public static final long DEFAULT_STORAGE_IDLE_MS = 1_000;
     /**
-     * With {@code -Dbulwark.sandbox.readOnCarriers=true} (in {@code sandboxes.jvm_options}) the
-     * node's socket is read by the isolates' carriers (leader/follower, {@link CarrierReader})
-     * instead of the main thread: the carrier that reads a request's start runs it, which takes
-     * the reader's wake-up of a carrier off the request's path. Off by default: under load at
-     * c=32 it cost 10–25 % of req/s on {@code /hello} and {@code /do/get} in the one series taken
-     * at moderate load (docs/notes/handoffs.md); to be decided by an A/B on a quiet machine.
+     * The node's socket is read by the isolates' carriers ({@link CarrierReader}) instead of the
+     * main thread: the carrier that reads a request's start runs it and reads on, so no thread is
+     * woken between the socket and the isolate (sandbox wake-ups per request ~2.7-3.0 -> ~0.5-1.2,
+     * docs/notes/lazyreader.md). {@code -Dbulwark.sandbox.readOnCarriers=false} (in {@code
+     * sandboxes.jvm_options}) has the main thread read, as before.
      */
-    static final boolean READ_ON_CARRIERS = Boolean.getBoolean("bulwark.sandbox.readOnCarriers");
+    static final boolean READ_ON_CARRIERS = !"false".equals(System.getProperty("bulwark.sandbox.readOnCarriers"));
 
     private SandboxMain() {}
 
