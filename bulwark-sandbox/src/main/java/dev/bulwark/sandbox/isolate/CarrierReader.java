@@ -181,14 +181,19 @@ public final class CarrierReader {
     /**
      * Asked by {@code c} between two tasks of the turn it runs keeping the reading: whether a
      * message waits, so that it should give the rest of the turn to another carrier and read.
-     * (Only {@code c} reads the socket, and it is not reading now.)
+     * (Nobody reads while {@code c} has the reading and runs a turn, so the look does not block.)
+     * Under the lock: once the watchdog passed the reading on, a successor may be blocked in a
+     * read, and looking at the stream then would wait for it.
      */
     boolean waiting(Carriers.Carrier c) {
         if (leader != c || heldSince == 0) return false;
-        try {
-            return source.pending();
-        } catch (Throwable e) {
-            return true; // the next read reports it
+        synchronized (carriers) {
+            if (leader != c || heldSince == 0) return false; // passed on meanwhile
+            try {
+                return source.pending();
+            } catch (Throwable e) {
+                return true; // the next read reports it
+            }
         }
     }
 
