@@ -48,11 +48,12 @@ public final class SandboxMain {
     public static final long DEFAULT_STORAGE_IDLE_MS = 1_000;
     /**
      * With {@code -Dbulwark.sandbox.readOnCarriers=true} (in {@code sandboxes.jvm_options}) the
-     * node's socket is read by the isolates' carriers (leader/follower, {@link CarrierReader})
-     * instead of the main thread: the carrier that reads a request's start runs it, which takes
-     * the reader's wake-up of a carrier off the request's path. Off by default: under load at
-     * c=32 it cost 10–25 % of req/s on {@code /hello} and {@code /do/get} in the one series taken
-     * at moderate load (docs/notes/handoffs.md); to be decided by an A/B on a quiet machine.
+     * node's socket is read by the isolates' carriers ({@link CarrierReader}) instead of the main
+     * thread: the carrier that reads a request's start runs it and reads on, so no thread is woken
+     * between the socket and the isolate (sandbox wake-ups per request about halved, c=1 p50 lower
+     * in most interleaved pairs on every bench path). Off by default: at c=32 {@code /hello} it served ~8 % fewer requests
+     * per second in the last interleaved series (docs/notes/lazyreader.md); to be decided by a
+     * quiet-machine A/B.
      */
     static final boolean READ_ON_CARRIERS = Boolean.getBoolean("bulwark.sandbox.readOnCarriers");
 

@@ -1,7 +1,6 @@
 package dev.bulwark.sandbox.isolate;
 
 import java.util.ArrayDeque;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -33,19 +32,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * turn goes on to run another task of its own loop, so it never waits behind a long task; and at
  * most one is kept (a second is submitted as usual).
  *
- * <p><b>The node's socket read by a carrier (leader/follower).</b> With a {@link Source} (the
- * sandbox's connection to the node, {@link #read}), one idle carrier at a time reads it: the
- * leader. A message that makes a loop runnable (a request's start) is kept by the leader as
- * above; before running that turn itself, the leader hands the reading to another carrier (an
- * idle one, woken, or a new one) — that wake-up happens while the turn runs, off the request's
- * path, instead of the reader waking a carrier to run it. The rules: reading comes first (an idle
- * carrier takes the vacant reader's place before a waiting turn, and the vacancy counts as work
- * owed a thread when carriers are added), and the leader keeps a turn only when another carrier
- * can take the reading over (an idle one not owed to a waiting turn, or a new one within {@code
- * max}) and no next message is already here; otherwise the turn queues (an idle carrier is woken
- * for it, as by a reader thread) and the leader goes on reading — in a burst, passing the reading
- * on would stall it for the successor's wake-up. So the node's messages
- * (cancels, socket events, acknowledgements) are read while every other carrier runs long turns.
+ * <p><b>The node's socket read by a carrier.</b> With a {@link CarrierReader} attached, one
+ * carrier at a time reads the node's socket and runs the turn a message makes runnable itself;
+ * the reading's rules are there. What the pool owes it: reading comes first (an idle carrier takes
+ * a vacant reader's place before a waiting turn, and the vacancy counts as work owed a thread when
+ * carriers are added), and while the reading carrier runs a turn one thread of {@code max} is kept
+ * free for a successor reader.
  */
 final class Carriers {
     /** The process's carriers: a sandbox is one process, its isolates share them. */
@@ -53,17 +45,6 @@ final class Carriers {
             Math.max(2, Runtime.getRuntime().availableProcessors()),
             Integer.getInteger("bulwark.isolate.carriers.max", 64),
             TimeUnit.SECONDS.toNanos(10));
-
-    /** A blocking source of work read by one carrier at a time (the node's socket). */
-    interface Source {
-        /** Blocks for the next message and handles it; false when there will be no more. */
-        boolean next() throws Exception;
-
-        /** Whether a next message is already here (reading it will not wait). */
-        default boolean pending() throws Exception {
-            return false;
-        }
-    }
 
     private final String name;
     private final int core;
@@ -75,16 +56,13 @@ final class Carriers {
     private final ThreadLocal<Carrier> self = new ThreadLocal<>();
     /** Turns kept by a carrier instead of waking another (counts, for tests and figures). */
     private final AtomicLong kept = new AtomicLong();
-    /** Times the reading passed from one carrier to another (counts, for tests and figures). */
-    private final AtomicLong readerHandOffs = new AtomicLong();
     // Guarded by this.
     private int threads;
     private int idle;
-    /** What carriers read when {@link #read} was called; null when none or once it ended. */
-    private Source source;
-    /** A carrier is reading the source now. */
-    private boolean leading;
-    private CompletableFuture<Void> sourceEnded;
+    /** The node's socket read on these carriers; null when none or once it ended. */
+    private CarrierReader reader;
+    /** {@link #reader}, for the watchdog's look without the lock. */
+    private volatile CarrierReader watched;
 
     Carriers(String name, int core, int max, long keepAliveNanos) {
         if (core < 1 || max < core) throw new IllegalArgumentException("carriers: core " + core + ", max " + max);
@@ -95,11 +73,13 @@ final class Carriers {
     }
 
     /** State of one carrier thread, touched only by that thread. */
-    private static final class Carrier {
+    static final class Carrier {
         /** Inside {@link #handingOver} or reading: a submitted turn may be kept. */
         boolean handingOver;
         /** The turn this carrier runs when its current turn ends. */
         Runnable next;
+        /** Running a turn while it has the node's socket's reading ({@link CarrierReader}). */
+        boolean holding;
     }
 
     /** Runs {@code turn} on a carrier, as soon as one is free. */
@@ -154,33 +134,44 @@ final class Carriers {
         return kept.get();
     }
 
-    /** Times a reading carrier passed the reading on to run a turn itself. */
-    long readerHandOffs() {
-        return readerHandOffs.get();
+    /** The carrier of this pool running on the current thread; null on any other thread. */
+    Carrier current() {
+        return self.get();
     }
 
     /**
-     * Has carriers read {@code source} one at a time until it ends (leader/follower, see the
-     * class comment); blocks until then and throws what ended it, if it failed.
+     * Has carriers read {@code r}'s socket from now on (one idle carrier, or a new one, takes the
+     * reading). Only one reader per pool.
      */
-    void read(Source source) throws Exception {
-        CompletableFuture<Void> ended = new CompletableFuture<>();
+    void attach(CarrierReader r) {
         boolean spawn;
         synchronized (this) {
-            if (this.source != null) throw new IllegalStateException("carriers already read a source");
-            this.source = source;
-            this.sourceEnded = ended;
+            if (reader != null) throw new IllegalStateException("carriers already read a source");
+            reader = r;
+            watched = r;
             spawn = idle == 0 && threads < max;
             if (spawn) threads++;
             notify();
         }
         if (spawn) startCarrier();
-        try {
-            ended.get();
-        } catch (java.util.concurrent.ExecutionException e) {
-            if (e.getCause() instanceof Exception x) throw x;
-            throw e;
+    }
+
+    /** {@code r}'s socket ended: no carrier reads it any more. */
+    void detach(CarrierReader r) {
+        synchronized (this) {
+            if (reader == r) reader = null;
+            if (watched == r) watched = null;
         }
+        release();
+    }
+
+    /**
+     * The watchdog's look (every few ms while a task runs): a turn that has held the reading too
+     * long hands it to another carrier ({@link CarrierReader#tick}).
+     */
+    void watch(long now) {
+        CarrierReader r = watched;
+        if (r != null) r.tick(now);
     }
 
     /** Carriers that exist now, busy or idle. */
@@ -195,17 +186,51 @@ final class Carriers {
     private void enqueue(Runnable turn) {
         boolean spawn;
         synchronized (this) {
-            ready.addLast(turn);
-            // A vacant reader's place is owed a thread too (an idle carrier takes it first).
-            spawn = idle < ready.size() + (readerWanted() ? 1 : 0) && threads < max;
-            if (spawn) threads++;
-            notify();
+            spawn = queueLocked(turn);
         }
         if (spawn) startCarrier();
     }
 
+    /**
+     * Guarded by this: puts {@code turn} in line and wakes an idle carrier; true when a carrier
+     * was counted in to run it, which the caller starts ({@link #startCarrier}) outside the lock.
+     */
+    boolean queueLocked(Runnable turn) {
+        ready.addLast(turn);
+        notify();
+        // A vacant reader's place is owed a thread too (an idle carrier takes it first).
+        if (idle >= ready.size() + (readerWanted() ? 1 : 0)) return false;
+        return addThreadLocked();
+    }
+
+    /**
+     * Guarded by this: counts in one more carrier if the pool may have it (a reading carrier
+     * running a turn keeps one place of {@code max} free for its successor); the caller starts it.
+     */
+    boolean addThreadLocked() {
+        int limit = max - (reader != null && reader.holdingLocked() ? 1 : 0);
+        if (threads >= limit) return false;
+        threads++;
+        return true;
+    }
+
+    /** Guarded by this: whether the reading carrier may run a turn itself (a successor could start). */
+    boolean roomForSuccessorLocked() {
+        return threads < max;
+    }
+
+    /** Guarded by this: idle carriers not owed to a turn waiting in line. */
+    int spareLocked() {
+        return idle - ready.size();
+    }
+
+    /** Guarded by this: wakes one idle carrier (the reading comes first for it). */
+    void wakeLocked() {
+        notify();
+    }
+
     /** Starts a carrier whose place in {@code threads} was already counted; false if none could start. */
-    private boolean startCarrier() {
+    boolean startCarrier() {
         try {
             Thread.ofPlatform().name(name + "-" + sequence.incrementAndGet())
                     .stackSize(Isolate.STACK_BYTES).daemon(true).start(this::work);
@@ -220,9 +245,9 @@ final class Carriers {
         }
     }
 
-    /** Guarded by this: the source needs a carrier to read it. */
+    /** Guarded by this: the socket needs a carrier to read it. */
     private boolean readerWanted() {
-        return source != null && !leading;
+        return reader != null && reader.vacantLocked();
     }
 
     private void work() {
@@ -230,6 +255,7 @@ final class Carriers {
         self.set(me);
         while (true) {
             Runnable turn = null;
+            CarrierReader reading = null;
             synchronized (this) {
                 long deadline = System.nanoTime() + keepAliveNanos;
                 while (ready.isEmpty() && !readerWanted()) {
@@ -250,113 +276,40 @@ final class Carriers {
                 }
                 // Reading the node comes first: a turn waiting here is owed another carrier (enqueue).
                 if (readerWanted()) {
-                    leading = true;
+                    reading = reader;
+                    reading.takeLocked(me);
                 } else {
                     turn = ready.pollFirst();
                 }
             }
-            if (turn == null) turn = lead(me);
-            if (turn == null) continue;
-            run(turn);
-            // A turn kept at a task's end runs here, on this carrier, with no other carrier woken.
-            while (me.next != null) {
-                Runnable next = me.next;
-                me.next = null;
-                run(next);
+            if (reading != null) {
+                reading.lead(me);
+            } else {
+                runHere(me, turn);
             }
+        }
+    }
+
+    /** Runs {@code turn} on this carrier, then the turns it kept at its tasks' ends. */
+    void runHere(Carrier me, Runnable turn) {
+        run(turn);
+        // A turn kept at a task's end runs here, on this carrier, with no other carrier woken.
+        while (me.next != null) {
+            Runnable next = me.next;
+            me.next = null;
+            run(next);
         }
     }
 
     /**
-     * This carrier reads the source until a message makes a loop runnable and another carrier
-     * takes the reading over; returns that turn to run here, or null once the source ended.
+     * Between two tasks of a turn: whether the turn should give its carrier back now because the
+     * carrier has the node's socket's reading and a message waits there ({@link CarrierReader}).
      */
-    private Runnable lead(Carrier me) {
-        Source s;
-        synchronized (this) {
-            s = source;
-        }
-        while (true) {
-            boolean more;
-            me.handingOver = true;
-            try {
-                more = s != null && s.next();
-            } catch (Throwable e) {
-                endSource(e);
-                return null;
-            } finally {
-                me.handingOver = false;
-            }
-            if (!more) {
-                endSource(null);
-                return null;
-            }
-            Runnable turn = me.next;
-            if (turn == null) continue;
-            me.next = null;
-            boolean pending;
-            try {
-                pending = s.pending();
-            } catch (Throwable e) {
-                pending = false; // the next read reports the failure
-            }
-            boolean spawn;
-            synchronized (this) {
-                if (pending) {
-                    // More is already here (a burst): reading on beats waking a successor for it,
-                    // whose wake-up would stall the reading; the turn goes to a carrier as usual.
-                    ready.addLast(turn);
-                    spawn = idle < ready.size() && threads < max;
-                    if (spawn) threads++;
-                    notify();
-                } else if (idle > ready.size()) {
-                    spawn = false; // an idle carrier not owed to a waiting turn reads next
-                } else if (threads < max) {
-                    spawn = true;
-                    threads++;
-                } else {
-                    // Nobody can take the reading over: the turn queues, this carrier keeps reading.
-                    ready.addLast(turn);
-                    notify();
-                    continue;
-                }
-                if (!pending) {
-                    leading = false;
-                    notify();
-                }
-            }
-            if (pending) {
-                if (spawn) startCarrier();
-                continue;
-            }
-            if (spawn && !startCarrier()) {
-                synchronized (this) {
-                    if (readerWanted()) { // no thread took the reading over: keep it, queue the turn
-                        leading = true;
-                        ready.addLast(turn);
-                        notify();
-                        continue;
-                    }
-                }
-            }
-            readerHandOffs.incrementAndGet();
-            return turn;
-        }
-    }
-
-    private void endSource(Throwable failure) {
-        CompletableFuture<Void> ended;
-        synchronized (this) {
-            source = null;
-            leading = false;
-            ended = sourceEnded;
-        }
-        release();
-        if (failure == null) {
-            ended.complete(null);
-        } else {
-            ended.completeExceptionally(failure);
-        }
+    boolean readingWaits() {
+        Carrier c = self.get();
+        if (c == null || !c.holding) return false;
+        CarrierReader r = watched;
+        return r != null && r.waiting(c);
     }
 
     private static void run(Runnable turn) {

@@ -726,6 +726,8 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
             // Bookkeeping a task left in the socket's buffer (Outbox.flush) waits at most a tick,
             // even when the isolate that left it went on to a long task.
             outbox.idle();
+            // A turn that holds the node's socket's reading past a tick passes it on (CarrierReader).
+            Carriers.SHARED.watch(now);
             try {
                 Thread.sleep(busy ? WATCHDOG_TICK_MS : WATCHDOG_IDLE_MS);
             } catch (InterruptedException e) {

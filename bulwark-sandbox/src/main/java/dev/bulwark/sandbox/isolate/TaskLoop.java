@@ -90,6 +90,9 @@ final class TaskLoop<T> {
         carrier = Thread.currentThread();
         try {
             for (int k = 0; k < BATCH && !ended; k++) {
+                // A carrier that reads the node's socket goes back to it when a message waits
+                // (after a few tasks); the rest go to another carrier (the finally below).
+                if (k >= CarrierReader.YIELD_TASKS && carriers.readingWaits()) break;
                 T task = tasks.pollFirst();
                 if (task == null) break;
                 // A turn the previous task handed over at its end must not wait behind this one.
