@@ -154,7 +154,8 @@ final class IsolatePool implements AutoCloseable {
                 synchronized (this) {
                     // Checked under the lock takeOrWait() notifies with, so no wake-up is missed.
                     while (!closed && waiters.size() <= making && !(refills && ready.size() + making < size)) {
-                        wait(TimeUnit.SECONDS.toMillis(1));
+                        // The loader sleeps until a caller waits (takeOrWait and close notify).
+                        wait(refills ? TimeUnit.SECONDS.toMillis(1) : 0);
                     }
                     if (closed) return;
                     making++;
