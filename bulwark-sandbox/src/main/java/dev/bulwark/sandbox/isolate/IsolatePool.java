@@ -144,18 +144,16 @@ final class IsolatePool implements AutoCloseable {
     }
 
     /**
-     * A pool thread: the refiller makes an isolate while callers wait for more than are being made
-     * or the pool holds fewer than its size; the loader whenever a caller waits, even while the
-     * refiller is making one (as the caller itself did before: two isolates made side by side, the
-     * first done goes to the first in line; on a loaded machine one maker alone got half the CPU).
-     * A made isolate goes to the first waiter, else into the pool.
+     * A pool thread: makes an isolate while callers wait for more than are being made, and (the
+     * refiller) while the pool holds fewer than its size; a made isolate goes to the first waiter,
+     * else into the pool.
      */
     private void make(boolean refills) {
         while (!closed) {
             try {
                 synchronized (this) {
                     // Checked under the lock takeOrWait() notifies with, so no wake-up is missed.
-                    while (!closed && (refills ? waiters.size() <= making && ready.size() + making >= size : waiters.isEmpty())) {
+                    while (!closed && waiters.size() <= making && !(refills && ready.size() + making < size)) {
                         // The loader sleeps until a caller waits (takeOrWait and close notify).
                         wait(refills ? TimeUnit.SECONDS.toMillis(1) : 0);
                     }
