@@ -3,7 +3,7 @@
 // generated code on the first call, and cached by id per parent worker. A dynamic worker the
 // node evicted is loaded again from getCode on the next call: eviction costs time, nothing else.
 import { H } from './host.js';
-import { PromiseResolve, PromiseThen, ArrayIsArray, isArrayBuffer, isArrayBufferView, viewBytes } from './util.js';
+import { PromiseResolve, PromiseReject, PromiseThen, ArrayIsArray, isArrayBuffer, isArrayBufferView, viewBytes } from './util.js';
 import { utf8Encode } from './encoding.js';
 import { stubHandler, stubFetch } from './rpc.js';
 import { registerAddressStub, workerRef, isCapValue, encodeEnvCaps } from './caps.js';
@@ -150,7 +150,12 @@ class Loadable {
     this.workerId = null;   // once loaded
     this.loading = null;    // Promise<workerId> while loading
   }
-  ensure() {
+  /**
+   * Loaded (the worker's id), loading it if need be. {@code first(pending)}, when given and this
+   * call starts a load with code, runs right after the load is sent, in the same task: it may send
+   * the first call at once, naming the load (the node holds it until the load is answered).
+   */
+  ensure(first = undefined) {
     if (this.workerId !== null) return PromiseResolve(this.workerId);
     if (this.loading !== null) return this.loading;
     this.loading = (async () => {
@@ -170,7 +175,9 @@ class Loadable {
         }
         // Stubs in env are not moved: the parent keeps its own (they were granted anew to the child).
         void sent;
-        return (this.workerId = await H.loadDynamic(this.binding, this.id, code));
+        const sending = H.loadDynamic(this.binding, this.id, code);
+        if (first !== undefined && typeof sending.pending === 'string') first(sending.pending);
+        return (this.workerId = await sending);
       } finally {
         this.loading = null;
       }
@@ -196,14 +203,30 @@ class Fetcher {
   fetch(input, init = undefined) {
     const loadable = this.#loadable, entrypoint = this.#entrypoint, grant = this.#grant;
     return stubFetch(input, init, (method, url, headerLines, bytes) => {
-      // Loaded first, and loaded again once if it was evicted meanwhile.
-      const attempt = (retried) => PromiseThen(loadable.ensure(), (workerId) => PromiseThen(
-        H.callWorker(workerId, entrypoint, grant[0], grant[1], grant[2], method, url, headerLines, bytes),
-        undefined, (err) => {
-          if (retried || !err || err.code !== 'not_found') throw err;
-          loadable.forget(workerId);
-          return attempt(true);
-        }));
+      // Loaded first, and loaded again once if it was evicted meanwhile. A call that starts the
+      // load goes right behind it (null when the host would not send it so: then after it).
+      const attempt = (retried) => {
+        let sent = null;
+        const loaded = loadable.ensure(retried ? undefined : (pending) => {
+          try {
+            sent = H.callWorker(pending, entrypoint, grant[0], grant[1], grant[2], method, url, headerLines, bytes);
+          } catch (err) {
+            // Refused before it was sent (a limit): the call's outcome once the load is answered, as before.
+            sent = PromiseReject(err);
+          }
+          if (sent !== null) PromiseThen(sent, undefined, () => {}); // read once the load is answered
+        });
+        return PromiseThen(loaded, (workerId) => PromiseThen(
+          sent !== null ? sent : H.callWorker(workerId, entrypoint, grant[0], grant[1], grant[2], method, url, headerLines, bytes),
+          undefined, (err) => {
+            if (retried || !err || err.code !== 'not_found') throw err;
+            loadable.forget(workerId);
+            return attempt(true);
+          }), (err) => {
+          // The load's own error is the call's rejection (the call sent behind it failed with it).
+          throw err;
+        });
+      };
       return attempt(false);
     });
   }

@@ -140,6 +140,28 @@ export default {
         const afterEviction = await call(tag, "third");
         return Response.json({ first, stillLoaded, afterEviction });
       }
+      case "/first-call": {
+        // The first call of a new worker travels right behind its load (the node holds it until
+        // the load is answered). A load that fails: the call's rejection is the load's error, the
+        // same as an RPC call's (which waits for the load before calling).
+        const tag = q.get("tag");
+        const describe = (e) => ({ name: e.name, message: e.message, code: e.code, typeError: e instanceof TypeError });
+        const failing = (id) => env.LOADER.get(id, () => code("export default { fetch() { return new Response( }"));
+        let viaFetch, viaRpc;
+        try { await failing(`${tag}-broken-a`).getEntrypoint().fetch("http://dyn/"); } catch (e) { viaFetch = describe(e); }
+        try { await failing(`${tag}-broken-b`).getEntrypoint().anything(); } catch (e) { viaRpc = describe(e); }
+        let made = 0;
+        const echo = env.LOADER.get(`${tag}-echo`, () => {
+          made++;
+          return code(`export default { async fetch(req) {
+            return new Response(req.method + " " + new URL(req.url).pathname + " " + req.headers.get("x-n") + " " + await req.text()); } };`);
+        });
+        // Two calls at once on a worker not loaded yet: the first goes behind the load, the second after it.
+        const [a, b] = await Promise.all([1, 2].map(async (n) =>
+          (await echo.getEntrypoint().fetch(`http://dyn/p${n}`, { method: "POST", headers: { "x-n": String(n) }, body: `body ${n}` })).text()));
+        const again = await (await echo.getEntrypoint().fetch("http://dyn/p3", { headers: { "x-n": "3" } })).text();
+        return Response.json({ viaFetch, viaRpc, a, b, again, made });
+      }
       case "/spin": {
         const worker = env.LOADER.load(code(`export default { fetch() { while (true) {} } };`, { limits: { cpuMs: 20 } }));
         return Response.json(await attempt(() => worker.getEntrypoint().fetch("http://dyn/")));

@@ -214,7 +214,17 @@ public final class Isolate {
         this.dispatcher = dispatcher();
         this.hostResult = runtime.getExecutor(HOST_RESULT_SOURCE).setResourceName("bulwark:result").execute();
         this.idleReclaim = new IdleReclaim(services.scheduler(), () -> taskSequence, invocations::isEmpty,
-                r -> enqueue(0, r::run), runtime::lowMemoryNotification);
+                r -> enqueue(0, r::run), this::reclaimIdle);
+    }
+
+    /**
+     * The idle reclaim (a task of this isolate): V8's full, compacting GC; skipped for a worker's
+     * isolate that holds only its code when dormancy gives it back soon anyway (a dynamic worker
+     * used once would otherwise pay a full GC 5 s after its request and be closed 5 s later).
+     */
+    private void reclaimIdle() {
+        if (worker != null && services.givesBackIdleWithin(IdleReclaim.IDLE_MS) && holdsOnlyCode()) return;
+        runtime.lowMemoryNotification();
     }
 
     /** Nothing to start: the loop takes a carrier when its first task arrives. */

@@ -8,13 +8,16 @@ import com.caoccao.javet.values.V8Value;
 import com.caoccao.javet.values.reference.V8ValueFunction;
 import com.caoccao.javet.values.reference.V8ValuePromise;
 
+import java.util.List;
 import java.util.concurrent.LinkedBlockingDeque;
 import java.util.concurrent.TimeUnit;
 
 /**
  * Isolates made ahead of time from the prelude snapshot, with their host functions installed,
  * so that loading a worker costs a module compile and not an isolate. A background thread keeps
- * the pool full.
+ * the pool full. When it is empty, {@link #takeOrWait} does not make an isolate on the caller's
+ * thread (the sandbox's socket reader): the caller waits in line and a pool thread hands it the
+ * next isolate made (the refiller, and a loader thread that works only while callers wait).
  */
 final class IsolatePool implements AutoCloseable {
     private final V8Host v8;
@@ -23,7 +26,20 @@ final class IsolatePool implements AutoCloseable {
     private final SandboxServices services;
     private final LinkedBlockingDeque<Isolate> ready = new LinkedBlockingDeque<>();
     private final Thread refiller;
+    private final Thread loader;
+    /** Callers waiting for an isolate, first come first served (guarded by this). */
+    private final java.util.ArrayDeque<Waiter> waiters = new java.util.ArrayDeque<>();
+    /** Isolates being made now by the pool's threads (guarded by this). */
+    private int making;
     private volatile boolean closed;
+
+    /** Who waits for an isolate; called on a pool thread, exactly once. */
+    interface Waiter {
+        void made(Isolate isolate);
+
+        /** No isolate could be made (or the pool closed). */
+        void failed(Exception e);
+    }
 
     IsolatePool(V8Host v8, byte[] snapshot, int size, SandboxServices services) {
         this.v8 = v8;
@@ -31,7 +47,9 @@ final class IsolatePool implements AutoCloseable {
         this.size = size;
         this.services = services;
         this.refiller = Thread.ofPlatform().name("isolate-pool").daemon(true).stackSize(Isolate.STACK_BYTES)
-                .start(this::refill);
+                .start(() -> make(true));
+        this.loader = Thread.ofPlatform().name("isolate-loader").daemon(true).stackSize(Isolate.STACK_BYTES)
+                .start(() -> make(false));
     }
 
     private static final String WARM_UP = """
@@ -78,7 +96,7 @@ final class IsolatePool implements AutoCloseable {
         }
     }
 
-    /** A ready isolate: from the pool when there is one, made now when not. */
+    /** A ready isolate: from the pool when there is one, made now when not (benches; the runtime waits instead). */
     Isolate take() throws JavetException {
         Isolate isolate = ready.pollFirst();
         synchronized (this) {
@@ -87,8 +105,28 @@ final class IsolatePool implements AutoCloseable {
         return isolate != null ? isolate : create();
     }
 
+    /**
+     * A ready isolate when there is one; otherwise null, and {@code waiter} gets the next one made
+     * (on a pool thread). Never makes an isolate on the caller's thread.
+     */
+    Isolate takeOrWait(Waiter waiter) {
+        synchronized (this) {
+            Isolate isolate = ready.pollFirst();
+            if (isolate == null && !closed) waiters.addLast(waiter);
+            notifyAll();
+            if (isolate != null || !closed) return isolate;
+        }
+        waiter.failed(new IllegalStateException("the sandbox is closing"));
+        return null;
+    }
+
     int readyCount() {
         return ready.size();
+    }
+
+    /** Callers waiting for an isolate now; tests. */
+    synchronized int waiting() {
+        return waiters.size();
     }
 
     Isolate create() throws JavetException {
@@ -105,31 +143,73 @@ final class IsolatePool implements AutoCloseable {
         }
     }
 
-    private void refill() {
+    /**
+     * A pool thread: makes an isolate while callers wait for more than are being made, and (the
+     * refiller) while the pool holds fewer than its size; a made isolate goes to the first waiter,
+     * else into the pool.
+     */
+    private void make(boolean refills) {
         while (!closed) {
             try {
                 synchronized (this) {
-                    // Checked under the lock take() notifies with, so no wake-up is missed.
-                    while (ready.size() >= size && !closed) wait(TimeUnit.SECONDS.toMillis(1));
+                    // Checked under the lock takeOrWait() notifies with, so no wake-up is missed.
+                    while (!closed && waiters.size() <= making && !(refills && ready.size() + making < size)) {
+                        // The loader sleeps until a caller waits (takeOrWait and close notify).
+                        wait(refills ? TimeUnit.SECONDS.toMillis(1) : 0);
+                    }
+                    if (closed) return;
+                    making++;
                 }
-                if (!closed) ready.addLast(create());
+                Isolate made;
+                try {
+                    made = create();
+                } catch (Exception e) {
+                    Waiter w;
+                    synchronized (this) {
+                        making--;
+                        w = waiters.pollFirst();
+                    }
+                    System.err.println("isolate pool: could not make an isolate: " + e);
+                    if (w != null) w.failed(e);
+                    Thread.sleep(refills && w == null ? 1_000 : 0);
+                    continue;
+                }
+                Waiter w;
+                boolean kept;
+                synchronized (this) {
+                    making--;
+                    w = closed ? null : waiters.pollFirst();
+                    kept = w == null && !closed;
+                    if (kept) ready.addLast(made);
+                }
+                if (w != null) handOver(w, made);
+                else if (!kept) made.close();
             } catch (InterruptedException e) {
                 return;
-            } catch (Exception e) {
-                System.err.println("isolate pool: could not make an isolate: " + e);
-                try {
-                    Thread.sleep(1_000);
-                } catch (InterruptedException ie) {
-                    return;
-                }
             }
+        }
+    }
+
+    private static void handOver(Waiter w, Isolate made) {
+        try {
+            w.made(made);
+        } catch (RuntimeException e) {
+            System.err.println("isolate pool: a waiter failed: " + e);
         }
     }
 
     @Override
     public void close() {
-        closed = true;
+        List<Waiter> left;
+        synchronized (this) {
+            closed = true;
+            left = List.copyOf(waiters);
+            waiters.clear();
+            notifyAll();
+        }
         refiller.interrupt();
+        loader.interrupt();
+        for (Waiter w : left) w.failed(new IllegalStateException("the sandbox is closing"));
         Isolate i;
         while ((i = ready.pollFirst()) != null) i.close();
     }

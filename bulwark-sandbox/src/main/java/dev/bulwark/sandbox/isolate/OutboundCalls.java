@@ -78,7 +78,36 @@ final class OutboundCalls {
      * {props, limits}) fixed (null: none).
      */
     V8Value callWorker(V8Value[] args) throws Exception {
-        return call(new Address.Worker(Isolate.string(args, 0), Isolate.string(args, 1), grant(args, 2)), args, 5);
+        String workerId = Isolate.string(args, 0);
+        if (workerId.startsWith(LOAD_PREFIX) && !followsLoad(workerId, args, 5)) return isolate.runtime.createV8ValueNull();
+        return call(new Address.Worker(workerId, Isolate.string(args, 1), grant(args, 2)), args, 5);
+    }
+
+    /** How a call names the load it follows (the node's PendingLoads): never a worker id. */
+    static final String LOAD_PREFIX = "load:";
+
+    /** Loads with code sent and not answered yet, by call id: the invocation each was sent in. */
+    private final java.util.Map<Long, Long> pendingLoads = new java.util.HashMap<>();
+
+    /**
+     * Whether a call may go right behind the load it names ({@code load:<callId>}): the load is still
+     * unanswered, was sent in this invocation, no call followed it yet, and the body is bytes (a
+     * streamed body waits for the worker's id). False: the prelude waits for the load and calls
+     * the worker by its id.
+     */
+    private boolean followsLoad(String workerId, V8Value[] args, int from) throws Exception {
+        long loadCallId;
+        try {
+            loadCallId = Long.parseLong(workerId.substring(LOAD_PREFIX.length()));
+        } catch (NumberFormatException e) {
+            return false;
+        }
+        V8Value body = args.length > from + 3 ? args[from + 3] : null;
+        if (body != null && !body.isNullOrUndefined() && !(body instanceof V8ValueTypedArray)) return false;
+        Long sentIn = pendingLoads.get(loadCallId);
+        if (sentIn == null || sentIn != isolate.currentInvocation()) return false;
+        pendingLoads.remove(loadCallId);
+        return true;
     }
 
     /** The grant of {@code args[from..from+2]}: props bytes, cpuMs, subRequests (each may be null); null if none. */
@@ -307,7 +336,9 @@ final class OutboundCalls {
                 ? DynamicCode.read(code, Isolate.string(args, 1), inv.limits, serviceCalls::resolve)
                 : new Message.LoadDynamic(0, 0, null, Isolate.string(args, 1), null, null, true, inv.limits);
         V8ValuePromise resolver = isolate.runtime.createV8ValuePromise();
+        long[] loadId = new long[1];
         long callId = isolate.services.subrequests().register(inv.id, result -> isolate.enqueue(inv.id, () -> {
+            pendingLoads.remove(loadId[0]);
             try (resolver) {
                 switch (result) {
                     case Message.DynamicLoaded l -> resolver.resolve(isolate.runtime.createV8ValueString(l.workerId()));
@@ -317,12 +348,22 @@ final class OutboundCalls {
                     default -> throw new IllegalStateException("unexpected load result " + result);
                 }
             }
-        }), () -> isolate.enqueue(0, resolver::close));
+        }), () -> isolate.enqueue(0, () -> {
+            pendingLoads.remove(loadId[0]);
+            resolver.close();
+        }));
+        loadId[0] = callId;
         Message.LoadDynamic load = new Message.LoadDynamic(inv.id, callId, isolate.worker.workerId(), request.id(),
                 request.bundle(), request.envJson(), request.networkAllowed(), request.limits(), request.bindings(),
                 isolate.caps.outbound(request.envCaps(), inv));
         if (load.bundle() == null) isolate.outbox.send(load);
         else for (Message part : LoadDynamicParts.split(load)) isolate.outbox.send(part); // code up to 64 MiB, in chunks
-        return resolver.getPromise();
+        V8ValuePromise promise = resolver.getPromise();
+        if (load.bundle() != null) {
+            // The first call may follow the load at once, naming it (the node holds it until the load is answered).
+            pendingLoads.put(callId, inv.id);
+            promise.set("pending", LOAD_PREFIX + callId);
+        }
+        return promise;
     }
 }

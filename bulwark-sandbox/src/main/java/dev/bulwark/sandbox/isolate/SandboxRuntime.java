@@ -49,6 +49,8 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
     private final SecureRandom random = new SecureRandom();
     private final IsolatePool pool;
     private final Map<String, WorkerSlot> workers = new ConcurrentHashMap<>();
+    /** Invocations whose start is held behind an isolate being made for their worker, and that worker. */
+    private final Map<Long, WorkerSlot> held = new ConcurrentHashMap<>();
     private final Set<Isolate> live = ConcurrentHashMap.newKeySet();
     private final SocketRegistry sockets = new SocketRegistry();
     private final Thread watchdog;
@@ -193,22 +195,10 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
             case Message.SocketEvent m -> socketEvent(m);
             case Message.SocketRestore m -> sockets.restore(m);
             case Message.RpcResult m -> subrequests.complete(m.callId(), m);
-            case Message.Cancel m -> {
-                Isolate i = ownerOf(m.invocationId());
-                if (i != null) i.cancel(m.invocationId(), m.reason());
-            }
-            case Message.ResponseAck m -> {
-                Isolate i = ownerOf(m.invocationId());
-                if (i != null) i.acknowledge(m);
-            }
-            case Message.RequestBodyChunk m -> {
-                Isolate i = ownerOf(m.invocationId());
-                if (i != null) i.requestBody(m);
-            }
-            case Message.RequestBodyEnd m -> {
-                Isolate i = ownerOf(m.invocationId());
-                if (i != null) i.requestBody(m);
-            }
+            case Message.Cancel m -> toOwner(m.invocationId(), i -> i.cancel(m.invocationId(), m.reason()));
+            case Message.ResponseAck m -> toOwner(m.invocationId(), i -> i.acknowledge(m));
+            case Message.RequestBodyChunk m -> toOwner(m.invocationId(), i -> i.requestBody(m));
+            case Message.RequestBodyEnd m -> toOwner(m.invocationId(), i -> i.requestBody(m));
             case Message.SubrequestResult m -> subrequests.complete(m.subrequestId(), m);
             case Message.SubrequestFailed m -> subrequests.complete(m.subrequestId(), m);
             case Message.SubrequestHead m -> subrequests.complete(m.subrequestId(), m);
@@ -233,6 +223,11 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
         }
     }
 
+    /** The isolate pool; tests. */
+    IsolatePool pool() {
+        return pool;
+    }
+
     /** Loaded workers holding at least one isolate (not dormant); tests. */
     int liveWorkers() {
         int n = 0;
@@ -240,6 +235,20 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
             if (slot.live()) n++;
         }
         return n;
+    }
+
+    /**
+     * Hands a message about an invocation to the isolate it runs in; when its start is still held
+     * behind an isolate being made, the message is held behind it (in order). Dropped when the
+     * invocation ended or never started here.
+     */
+    private void toOwner(long invocationId, java.util.function.Consumer<Isolate> action) {
+        // The held table first: an invocation leaves it (under its slot's lock) only once it is
+        // registered in its isolate, so a miss here means ownerOf finds it or it is not here.
+        WorkerSlot slot = held.get(invocationId);
+        if (slot != null && slot.follow(invocationId, action)) return;
+        Isolate i = ownerOf(invocationId);
+        if (i != null) action.accept(i);
     }
 
     /** The isolate an invocation is in flight in, or null (it ended, or never started here). */
@@ -289,11 +298,14 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
         // Each object lives in one isolate of its class's worker: its instance, its storage handle
         // and its gate are there. The least busy isolate takes any other event.
         Limits limits = granted(slot.limits, m.target());
-        if (!slot.use(m.target(), isolate -> isolate.dispatch(m, limits))) {
-            outbox.send(new Message.InvocationFailed(m.invocationId(), ErrorCode.SANDBOX_UNAVAILABLE.code(),
-                    "could not create an isolate", false));
-            outbox.send(new Message.InvocationDone(m.invocationId(), 0));
-        }
+        slot.use(m.target(), m.invocationId(), isolate -> isolate.dispatch(m, limits), () -> unavailable(m.invocationId()));
+    }
+
+    /** An invocation for which no isolate could be made. */
+    private void unavailable(long invocationId) {
+        outbox.send(new Message.InvocationFailed(invocationId, ErrorCode.SANDBOX_UNAVAILABLE.code(),
+                "could not create an isolate", false));
+        outbox.send(new Message.InvocationDone(invocationId, 0));
     }
 
     /** A tail worker's tail(events) handler, run as an invocation of its own. */
@@ -363,12 +375,13 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
      */
     private void snapshot(Message.SnapshotObject m) {
         WorkerSlot slot = workers.get(m.target().workerId());
-        boolean taken = slot != null && slot.use(m.target(), isolate -> isolate.snapshotObject(m.target(), m.fileName(),
-                error -> outbox.send(new Message.SnapshotTaken(m.correlationId(), error))));
-        if (!taken) {
-            outbox.send(new Message.SnapshotTaken(m.correlationId(), slot == null
-                    ? "no worker '" + m.target().workerId() + "' is loaded in this sandbox" : "could not create an isolate"));
+        if (slot == null) {
+            outbox.send(new Message.SnapshotTaken(m.correlationId(), "no worker '" + m.target().workerId() + "' is loaded in this sandbox"));
+            return;
         }
+        slot.use(m.target(), 0, isolate -> isolate.snapshotObject(m.target(), m.fileName(),
+                        error -> outbox.send(new Message.SnapshotTaken(m.correlationId(), error))),
+                () -> outbox.send(new Message.SnapshotTaken(m.correlationId(), "could not create an isolate")));
     }
 
     /**
@@ -377,9 +390,17 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
      */
     private void resetFacet(Message.FacetReset m) {
         WorkerSlot slot = workers.get(m.target().workerId());
-        boolean reset = slot != null && slot.use(m.target(), isolate -> isolate.resetFacet(m.target(), m.reason(), m.delete(),
-                error -> outbox.send(new Message.FacetResetDone(m.correlationId(), error))));
-        if (!reset) {
+        if (slot == null) {
+            resetFacetFile(m);
+            return;
+        }
+        slot.use(m.target(), 0, isolate -> isolate.resetFacet(m.target(), m.reason(), m.delete(),
+                error -> outbox.send(new Message.FacetResetDone(m.correlationId(), error))), () -> resetFacetFile(m));
+    }
+
+    /** A facet reset with no isolate to run it in: only its file. */
+    private void resetFacetFile(Message.FacetReset m) {
+        {
             String error = null;
             if (m.delete()) {
                 try {
@@ -426,11 +447,12 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
         WorkerSlot slot = workers.get(target.workerId());
         String problem = slot == null ? "no worker '" + target.workerId() + "' is loaded in this sandbox"
                 : slot.loadError;
-        if (problem == null && slot.use(target, isolate -> dispatch.to(isolate, slot.limits))) return;
-        ErrorCode code = slot == null ? ErrorCode.NOT_FOUND
-                : problem != null ? ErrorCode.WORKER_LOAD_FAILED : ErrorCode.SANDBOX_UNAVAILABLE;
-        outbox.send(new Message.InvocationFailed(invocationId, code.code(),
-                problem != null ? problem : "could not create an isolate", false));
+        if (problem == null) {
+            slot.use(target, invocationId, isolate -> dispatch.to(isolate, slot.limits), () -> unavailable(invocationId));
+            return;
+        }
+        ErrorCode code = slot == null ? ErrorCode.NOT_FOUND : ErrorCode.WORKER_LOAD_FAILED;
+        outbox.send(new Message.InvocationFailed(invocationId, code.code(), problem, false));
         outbox.send(new Message.InvocationDone(invocationId, 0));
     }
 
@@ -445,6 +467,10 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
      * back only by a task of its own that finds, under the same lock, that nothing was dispatched
      * to it since it was asked: an event is never dispatched to an isolate being given back.
      */
+    /** An event held until its worker's isolate is made: for place {@code index} (-1: any). */
+    private record Held(int index, long invocationId, java.util.function.Consumer<Isolate> dispatch, Runnable unavailable) {
+    }
+
     private final class WorkerSlot implements Dormancy.Slot {
         final String workerId;
         final WorkerBundle bundle;
@@ -456,6 +482,10 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
         /** Console lines written by the worker's top-level code, in all of its isolates. */
         private final java.util.concurrent.atomic.AtomicInteger topLevelLogLines = new java.util.concurrent.atomic.AtomicInteger();
         private final Isolate[] isolates = new Isolate[isolatesPerWorker];
+        /** Places whose isolate a pool thread is making (guarded by the lock). */
+        private final boolean[] making = new boolean[isolatesPerWorker];
+        /** Events held until the isolate of their place is made, in arrival order (guarded by the lock). */
+        private final java.util.ArrayDeque<Held> waiting = new java.util.ArrayDeque<>();
         private boolean retired;
         /** Its first load succeeded: an empty place is a dormant isolate, made again on the next event. */
         private volatile boolean loadedOnce;
@@ -483,60 +513,156 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
 
         /**
          * Runs {@code dispatch} with the isolate for an event at {@code target} (an object's own,
-         * else the least busy), made if need be; false if none can be made.
+         * else the least busy), made if need be. When the isolate is still being made (the pool was
+         * empty), the event is held and dispatched, in order, by the thread that made it; when none
+         * can be made, {@code unavailable} runs instead.
+         *
+         * @param invocationId the event's invocation (0: none): messages about it follow it while it is held
          */
-        boolean use(Address target, java.util.function.Consumer<Isolate> dispatch) {
+        void use(Address target, long invocationId, java.util.function.Consumer<Isolate> dispatch, Runnable unavailable) {
             boolean woke;
             synchronized (this) {
                 boolean wasLive = live();
-                Isolate isolate = target instanceof Address.DurableObject o
-                        ? pick(Math.floorMod(o.objectId().hashCode(), isolatesPerWorker)) : pick();
-                if (isolate == null) return false;
+                int index = target instanceof Address.DurableObject o ? Math.floorMod(o.objectId().hashCode(), isolatesPerWorker) : -1;
+                Isolate isolate = index >= 0 ? pick(index) : pick();
+                if (isolate == null && !retired && (index >= 0 ? making[index] : makingAny())) {
+                    uses++;
+                    lastUse = System.nanoTime();
+                    waiting.addLast(new Held(index, invocationId, dispatch, unavailable));
+                    if (invocationId != 0) held.put(invocationId, this);
+                    return;
+                }
+                if (isolate == null) {
+                    unavailable.run();
+                    return;
+                }
                 lastUse = System.nanoTime();
                 uses++;
                 dispatch.accept(isolate);
                 woke = !wasLive;
             }
             if (woke) capLive();
-            return true;
         }
 
-        /** The least busy live isolate, replacing condemned ones; null if none can be made. */
+        /**
+         * Holds {@code action} behind the held start of {@code invocationId}; false when that start
+         * is no longer held (it was dispatched: the caller finds its isolate).
+         */
+        synchronized boolean follow(long invocationId, java.util.function.Consumer<Isolate> action) {
+            if (held.get(invocationId) != this) return false;
+            for (Held h : waiting) {
+                if (h.invocationId == invocationId) {
+                    waiting.addLast(new Held(h.index, 0, isolate -> {
+                        Isolate owner = ownerOf(invocationId);
+                        if (owner != null) action.accept(owner);
+                    }, () -> { }));
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        private boolean makingAny() {
+            for (boolean m : making) {
+                if (m) return true;
+            }
+            return false;
+        }
+
+        /** The least busy live isolate, replacing condemned ones; null if none is ready (or can be made). */
         private Isolate pick() {
             if (retired) return null;
             Isolate best = null;
             for (int i = 0; i < isolates.length; i++) {
                 Isolate candidate = isolates[i];
-                if (candidate == null || candidate.isCondemned()) candidate = replace(i, 0);
+                if ((candidate == null || candidate.isCondemned()) && !making[i]) candidate = replace(i, 0);
+                else if (making[i]) candidate = null;
                 if (candidate != null && (best == null || candidate.activeInvocations() < best.activeInvocations())) {
                     best = candidate;
                 }
             }
-            return best;
+            // Events held for a place being made go first: a later one must not overtake them.
+            return best != null && !waiting.isEmpty() ? null : best;
         }
 
-        /** The isolate at {@code index}, replacing it if it was condemned; null if none can be made. */
+        /** The isolate at {@code index}, replacing it if it was condemned; null if none is ready (or can be made). */
         private Isolate pick(int index) {
-            if (retired) return null;
+            if (retired || making[index]) return null;
             Isolate candidate = isolates[index];
             if (candidate == null || candidate.isCondemned()) candidate = replace(index, 0);
             return candidate;
         }
 
+        /**
+         * Puts a fresh isolate at {@code index} and queues the worker's load on it: from the pool when
+         * it has one (returned); else null, the place is marked as being made, and a pool thread
+         * installs the isolate and dispatches the events held meanwhile ({@link #made}). An isolate
+         * is never made on the caller's thread (the socket reader).
+         */
         private Isolate replace(int index, long correlationId) {
-            Isolate isolate;
-            try {
-                isolate = pool.take();
-            } catch (JavetException e) {
-                if (correlationId != 0) {
-                    outbox.send(new Message.WorkerLoadFailed(correlationId, workerId, ErrorCode.INTERNAL.code(),
-                            "could not create an isolate: " + e.getMessage()));
-                }
-                return null;
-            }
             // Made again for a dormant worker: a failure of its top-level code this time fails the
             // events waiting for it, and the next event tries again (it loaded before).
             boolean wake = isolates[index] == null && loadedOnce;
+            making[index] = true;
+            Isolate isolate = pool.takeOrWait(new IsolatePool.Waiter() {
+                @Override
+                public void made(Isolate isolate) {
+                    WorkerSlot.this.made(index, isolate, correlationId, wake);
+                }
+
+                @Override
+                public void failed(Exception e) {
+                    WorkerSlot.this.failed(index, correlationId, e);
+                }
+            });
+            if (isolate == null) return null;
+            making[index] = false;
+            install(index, isolate, correlationId, wake);
+            return isolate;
+        }
+
+        /** A pool thread made the isolate for {@code index}: installed, then the events held for it dispatched in order. */
+        private void made(int index, Isolate isolate, long correlationId, boolean wake) {
+            boolean retiredNow;
+            synchronized (this) {
+                making[index] = false;
+                install(index, isolate, correlationId, wake);
+                for (java.util.Iterator<Held> it = waiting.iterator(); it.hasNext(); ) {
+                    Held h = it.next();
+                    if (h.index != index && h.index >= 0) continue;
+                    it.remove();
+                    h.dispatch.accept(isolate);
+                    if (h.invocationId != 0) held.remove(h.invocationId, this);
+                }
+                // Unloaded meanwhile: as when it is unloaded right after an event, what was queued runs first.
+                retiredNow = retired;
+                if (retiredNow) isolate.close();
+            }
+            if (wake && !retiredNow) capLive(); // a dormant worker woke: past the live budget another goes dormant
+        }
+
+        /** No isolate could be made for {@code index}: the load (if any) and the events held for it fail. */
+        private void failed(int index, long correlationId, Exception e) {
+            List<Held> failing = new java.util.ArrayList<>();
+            synchronized (this) {
+                making[index] = false;
+                boolean other = makingAny();
+                for (java.util.Iterator<Held> it = waiting.iterator(); it.hasNext(); ) {
+                    Held h = it.next();
+                    if (h.index != index && (h.index >= 0 || other)) continue;
+                    it.remove();
+                    if (h.invocationId != 0) held.remove(h.invocationId, this);
+                    failing.add(h);
+                }
+            }
+            if (correlationId != 0) {
+                outbox.send(new Message.WorkerLoadFailed(correlationId, workerId, ErrorCode.INTERNAL.code(),
+                        "could not create an isolate: " + e.getMessage()));
+            }
+            for (Held h : failing) h.unavailable.run();
+        }
+
+        private void install(int index, Isolate isolate, long correlationId, boolean wake) {
             isolates[index] = isolate;
             live.add(isolate);
             isolate.load(workerId, bundle, env, bindings, networkAllowed, limits, topLevelLogLines, new Isolate.LoadCallback() {
@@ -562,7 +688,6 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
                     }
                 }
             });
-            return isolate;
         }
 
         synchronized void retire() {
@@ -574,12 +699,13 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
 
         // ------------------------------------------------------------ dormancy
 
+        /** Holds an isolate, or is having one made. */
         @Override
         public synchronized boolean live() {
             for (Isolate i : isolates) {
                 if (i != null) return true;
             }
-            return false;
+            return makingAny();
         }
 
         @Override
@@ -676,6 +802,11 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
     @Override
     public long objectIdleMs() {
         return objectIdleMs;
+    }
+
+    @Override
+    public boolean givesBackIdleWithin(long idleMs) {
+        return dormancy.idleMs() > 0 && dormancy.idleMs() <= 2 * idleMs;
     }
 
     @Override

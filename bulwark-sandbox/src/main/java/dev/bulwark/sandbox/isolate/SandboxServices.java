@@ -40,6 +40,15 @@ interface SandboxServices {
         return null;
     }
 
+    /**
+     * Whether a loaded worker's isolate that holds only its code and has been idle for
+     * {@code idleMs} is given back within another {@code idleMs} anyway (dormancy): then its idle
+     * reclaim (a full GC) would be wasted work.
+     */
+    default boolean givesBackIdleWithin(long idleMs) {
+        return false;
+    }
+
     /** An isolate was terminated and must not be used again. */
     void condemned(Isolate isolate);
 

@@ -175,6 +175,7 @@ public final class Node implements AutoCloseable {
                         // Starting the callee may wait for a sandbox: never on the caller's reader thread.
                         // When it cannot wait (the callee's sandbox is up), it starts here: no thread
                         // started and woken per call.
+                        if (pendingLoads.take(tenant, call, reply)) return; // a first call behind its load
                         if (!Node.this.callAtOnce(tenant, call, reply)) {
                             Thread.startVirtualThread(() -> Node.this.call(tenant, call, reply));
                         }
@@ -510,6 +511,16 @@ public final class Node implements AutoCloseable {
             return;
         }
         start(target, call, reply);
+    }
+
+    /** First calls sent right behind their dynamic worker's load, held until it is answered. */
+    private final PendingLoads pendingLoads = new PendingLoads((tenant, call, reply) -> {
+        if (!callAtOnce(tenant, call, reply)) Thread.startVirtualThread(() -> call(tenant, call, reply));
+    });
+
+    /** First calls that went right behind their dynamic worker's load so far (tests). */
+    long callsBehindLoads() {
+        return pendingLoads.followed();
     }
 
     /** Calls carrying at most this much body may start on the caller's reader thread ({@link #callAtOnce}). */
@@ -860,11 +871,16 @@ public final class Node implements AutoCloseable {
         }
         java.util.concurrent.atomic.AtomicBoolean granted = new java.util.concurrent.atomic.AtomicBoolean();
         java.util.concurrent.atomic.AtomicBoolean answered = new java.util.concurrent.atomic.AtomicBoolean();
+        String tenant = from.tenant();
         java.util.function.Consumer<Message> once = m -> {
             if (!answered.compareAndSet(false, true)) return;
             if (envCaps != null && !granted.get()) caps.discard(envCaps);
+            // The call that came right behind the load goes on first: it is what the parent waits for.
+            pendingLoads.answered(tenant, request.invocationId(), request.callId(), m);
             reply.accept(m);
         };
+        // Read on the reader thread before the call that may follow it: that call finds it.
+        pendingLoads.started(tenant, request.invocationId(), request.callId());
         java.util.function.Function<String, List<Binding>> envBindings = workerId -> {
             granted.set(true);
             return capCalls.envBindings(envCaps, workerId, DynamicWorkers.generatedTenant(from.tenant()));

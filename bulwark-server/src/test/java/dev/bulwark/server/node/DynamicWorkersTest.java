@@ -132,6 +132,27 @@ class DynamicWorkersTest {
     }
 
     @Test
+    void theFirstCallTravelsBehindTheLoadAndALoadErrorIsExactlyItsRejection() throws Exception {
+        long before = node.callsBehindLoads();
+        JsonNode r = json.readTree(body("/first-call?tag=fc"));
+        // A load that fails: the fetch that went behind it rejects with the load's error, exactly as
+        // an RPC call (which waits for the load) does.
+        assertThat(r.at("/viaFetch/name").asText()).isEqualTo("TypeError");
+        assertThat(r.at("/viaFetch/message").asText()).startsWith("the dynamic worker failed to load: ").contains("SyntaxError");
+        assertThat(r.at("/viaFetch/code").asText()).isEqualTo("worker_load_failed");
+        assertThat(r.at("/viaFetch/typeError").asBoolean()).isTrue();
+        assertThat(r.get("viaFetch")).isEqualTo(r.get("viaRpc"));
+        // Two calls at once on a new worker: both answered with their own request, the callback ran once.
+        assertThat(r.at("/a").asText()).isEqualTo("POST /p1 1 body 1");
+        assertThat(r.at("/b").asText()).isEqualTo("POST /p2 2 body 2");
+        assertThat(r.at("/again").asText()).isEqualTo("GET /p3 3 ");
+        assertThat(r.at("/made").asInt()).isEqualTo(1);
+        // Two calls went behind their loads (the failing fetch and the first echo); the RPC call,
+        // the second echo and the third waited for the worker's id.
+        assertThat(node.callsBehindLoads() - before).isEqualTo(2);
+    }
+
+    @Test
     void aLoaderForgetsOldIdsButTheNodeStillDecidesWhetherTheCallbackRuns() throws Exception {
         JsonNode r = json.readTree(body("/forgotten?tag=forgotten"));
         assertThat(r.get("first").asText()).isEqualTo("first");

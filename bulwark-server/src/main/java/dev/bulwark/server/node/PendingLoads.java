@@ -1,0 +1,161 @@
+package dev.bulwark.server.node;
+
+import dev.bulwark.sandbox.ipc.Address;
+import dev.bulwark.sandbox.ipc.ErrorCode;
+import dev.bulwark.sandbox.ipc.Message;
+
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.function.BiConsumer;
+import java.util.function.Consumer;
+
+/**
+ * First calls that travel right behind their dynamic worker's load. A parent that loads a dynamic
+ * worker for a call sends the call at once, after the load's code, addressed to the load itself
+ * ({@code load:<callId of the load>}) since the worker's id is not known yet; the node holds it
+ * until the load is answered and then sends it on to the loaded worker, or fails it. That saves the
+ * round trip in which the parent learns the id before calling (issue 10, docs/notes/coldpath.md).
+ *
+ * <p>A load is named by the tenant of the sandbox that sent it, the invocation it was made in and
+ * its call id: a call can only name a load of its own tenant and invocation, and it reaches the
+ * worker through the same checks as any call ({@link Node}'s {@code callable}). At most one call
+ * per load; the parent's prelude takes the load's own answer as the outcome when the load fails
+ * (so its error is exactly the first call's rejection), and ignores the held call's failure then.
+ */
+final class PendingLoads {
+    /** How a call names a load; never a worker id (worker names cannot contain ':'). */
+    static final String PREFIX = "load:";
+    /** Loads answered whose call has not come (yet, or ever), kept at most. */
+    static final int MAX_ANSWERED = 4_096;
+
+    private record Key(String tenant, long invocationId, long callId) {
+    }
+
+    private record Held(Message.CallStart call, Consumer<Message> reply) {
+    }
+
+    private static final class Entry {
+        boolean answered;
+        /** The loaded worker's id, once answered with success. */
+        String workerId;
+        /** The load's failure, once answered with one. */
+        String failure;
+        Held call;
+        /** A call naming this load came (held or sent on): any other is refused. */
+        boolean taken;
+    }
+
+    private final LinkedHashMap<Key, Entry> entries = new LinkedHashMap<>();
+    /** Calls that named their load and found it (held, sent on or failed with it). */
+    private final java.util.concurrent.atomic.AtomicLong followed = new java.util.concurrent.atomic.AtomicLong();
+    private final BiConsumer<String, Held> forward;
+
+    /** @param forward sends a call on, by the tenant's normal path (tenant, call, reply) */
+    PendingLoads(Forward forward) {
+        this.forward = (tenant, held) -> forward.call(tenant, held.call, held.reply);
+    }
+
+    /** Sends a call on as the caller's tenant. */
+    @FunctionalInterface
+    interface Forward {
+        void call(String tenant, Message.CallStart call, Consumer<Message> reply);
+    }
+
+    /** Whether a call names a load rather than a worker. */
+    static boolean namesLoad(Address target) {
+        return target instanceof Address.Worker w && w.workerId().startsWith(PREFIX);
+    }
+
+    /** A load with code was read from a sandbox of {@code tenant} (on its reader thread, before the calls behind it). */
+    synchronized void started(String tenant, long invocationId, long callId) {
+        entries.put(new Key(tenant, invocationId, callId), new Entry());
+    }
+
+    /** The load's answer ({@code DynamicLoaded} or {@code CallFailed}): a held call goes on, or fails. */
+    void answered(String tenant, long invocationId, long callId, Message answer) {
+        Held held;
+        Entry e;
+        synchronized (this) {
+            Key key = new Key(tenant, invocationId, callId);
+            e = entries.get(key);
+            if (e == null) return;
+            e.answered = true;
+            if (answer instanceof Message.DynamicLoaded l) e.workerId = l.workerId();
+            else e.failure = answer instanceof Message.CallFailed f ? f.message() : "the dynamic worker could not be loaded";
+            held = e.call;
+            e.call = null;
+            if (held != null || e.taken) entries.remove(key);
+            trim();
+        }
+        if (held != null) settle(tenant, held, e);
+    }
+
+    /**
+     * A call from a sandbox of {@code tenant}: false when it names no load (it goes the normal way);
+     * else it is held until its load is answered, sent on, or refused.
+     */
+    boolean take(String tenant, Message.CallStart call, Consumer<Message> reply) {
+        if (!(call.target() instanceof Address.Worker w) || !w.workerId().startsWith(PREFIX)) return false;
+        long loadCallId;
+        try {
+            loadCallId = Long.parseLong(w.workerId().substring(PREFIX.length()));
+        } catch (NumberFormatException ex) {
+            loadCallId = -1;
+        }
+        Held held = new Held(call, reply);
+        Entry e;
+        synchronized (this) {
+            Key key = new Key(tenant, call.invocationId(), loadCallId);
+            e = entries.get(key);
+            if (e != null && !e.taken) {
+                e.taken = true;
+                followed.incrementAndGet();
+                if (!e.answered) {
+                    e.call = held;
+                    return true;
+                }
+                entries.remove(key);
+            } else {
+                e = null;
+            }
+        }
+        if (e == null) {
+            reply.accept(new Message.CallFailed(call.callId(), ErrorCode.NOT_FOUND.code(),
+                    "no load of a dynamic worker '" + w.workerId() + "' is pending for this call"));
+        } else {
+            settle(tenant, held, e);
+        }
+        return true;
+    }
+
+    /** An answered load's call: sent on to the worker, or failed as the load did (the parent reports the load's own error). */
+    private void settle(String tenant, Held held, Entry e) {
+        if (e.workerId == null) {
+            held.reply.accept(new Message.CallFailed(held.call.callId(), ErrorCode.WORKER_LOAD_FAILED.code(), e.failure));
+            return;
+        }
+        Address.Worker named = (Address.Worker) held.call.target();
+        Message.CallStart c = held.call;
+        forward.accept(tenant, new Held(new Message.CallStart(c.invocationId(), c.callId(),
+                new Address.Worker(e.workerId, named.entrypoint(), named.grant()), c.method(), c.url(), c.headers(), c.body()),
+                held.reply));
+    }
+
+    /** Answered loads whose call never came are forgotten, oldest first, past {@link #MAX_ANSWERED} entries. */
+    private void trim() {
+        if (entries.size() <= MAX_ANSWERED) return;
+        for (Iterator<Entry> it = entries.values().iterator(); it.hasNext() && entries.size() > MAX_ANSWERED; ) {
+            if (it.next().answered) it.remove();
+        }
+    }
+
+    /** Calls that went right behind their load so far. */
+    long followed() {
+        return followed.get();
+    }
+
+    /** Loads known now (tests). */
+    synchronized int size() {
+        return entries.size();
+    }
+}
