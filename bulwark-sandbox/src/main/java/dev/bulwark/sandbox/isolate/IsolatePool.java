@@ -68,12 +68,26 @@ final class IsolatePool implements AutoCloseable {
               new TextDecoder().decode(new TextEncoder().encode("warm"));
             })();""";
 
+    /** The process's prelude snapshot, once made (guarded by the class). */
+    private static byte[] processSnapshot;
+
+    /**
+     * The prelude snapshot, made once per process. A sandbox has one runtime; a JVM with several
+     * (tests, benches) shares the blob, since V8's flags are process-wide and the prelude is one.
+     * Making a snapshot while another runtime's pool thread made an isolate crashed libjavet
+     * (SIGSEGV in {@code createV8Runtime}, docs/notes/coldpath.md): made once, that cannot happen.
+     */
+    static synchronized byte[] snapshot(V8Host v8) throws JavetException {
+        if (processSnapshot == null) processSnapshot = makeSnapshot(v8);
+        return processSnapshot;
+    }
+
     /**
      * Makes the prelude snapshot: the prelude evaluated once, serialized into V8's startup blob.
      * Neither the prelude nor the warm-up may leave an Intl object (formatter, collator, segmenter…)
      * reachable: V8 aborts the process when it snapshots one ("global handle not serialized").
      */
-    static byte[] snapshot(V8Host v8) throws JavetException {
+    private static byte[] makeSnapshot(V8Host v8) throws JavetException {
         V8RuntimeOptions options = new V8RuntimeOptions();
         options.setCreateSnapshotEnabled(true);
         try (V8Runtime rt = v8.createV8Runtime(options)) {
