@@ -161,6 +161,11 @@ final class ModuleLinker {
                 loopback = null;
             }
             if (node != null) node.close();
+            // As loopback: `env` of cloudflare:workers lives on in the module; this handle was left
+            // open, one V8 reference per isolate until its runtime closed (Javet's "1 V8 object(s)
+            // not recycled" at every close, seventh session).
+            this.env.close();
+            this.env = null;
             return new LoadedWorker(workerId, defaultExport, namespace, env, bindings, new ArrayList<>(linked.values()));
         } catch (WorkerLoadException e) {
             closeAll();
