@@ -47,15 +47,15 @@ public final class SandboxMain {
      */
     public static final long DEFAULT_STORAGE_IDLE_MS = 1_000;
     /**
-     * With {@code -Dbulwark.sandbox.readOnCarriers=true} (in {@code sandboxes.jvm_options}) the
-     * node's socket is read by the isolates' carriers ({@link CarrierReader}) instead of the main
-     * thread: the carrier that reads a request's start runs it and reads on, so no thread is woken
-     * between the socket and the isolate (sandbox wake-ups per request about halved, c=1 p50 lower
-     * in most interleaved pairs on every bench path). Off by default: at c=32 {@code /hello} it served ~8 % fewer requests
-     * per second in the last interleaved series (docs/notes/lazyreader.md); to be decided by a
-     * quiet-machine A/B.
+     * The node's socket is read by the isolates' carriers ({@link CarrierReader}) instead of the
+     * main thread: the carrier that reads a request's start runs it and reads on, so no thread is
+     * woken between the socket and the isolate (sandbox wake-ups per request ~2.7-3.0 -> ~0.5-1.2).
+     * On by default since the lead's quiet A/B (seventh session, 6 ABBA pairs per row): c=1 p50
+     * lower in 6/6 pairs on /do/counter and /do/get and 5/6 on /hello, c=32 req/s level (3-4 of 6
+     * pairs higher). {@code -Dbulwark.sandbox.readOnCarriers=false} (in {@code
+     * sandboxes.jvm_options}) has the main thread read, as before (docs/notes/lazyreader.md).
      */
-    static final boolean READ_ON_CARRIERS = Boolean.getBoolean("bulwark.sandbox.readOnCarriers");
+    static final boolean READ_ON_CARRIERS = !"false".equals(System.getProperty("bulwark.sandbox.readOnCarriers"));
 
     private SandboxMain() {}
 
