@@ -400,17 +400,15 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
 
     /** A facet reset with no isolate to run it in: only its file. */
     private void resetFacetFile(Message.FacetReset m) {
-        {
-            String error = null;
-            if (m.delete()) {
-                try {
-                    objectStore.delete(m.target().workerId(), m.target().className(), m.target().objectId());
-                } catch (ObjectStore.StorageException e) {
-                    error = e.getMessage();
-                }
+        String error = null;
+        if (m.delete()) {
+            try {
+                objectStore.delete(m.target().workerId(), m.target().className(), m.target().objectId());
+            } catch (ObjectStore.StorageException e) {
+                error = e.getMessage();
             }
-            outbox.send(new Message.FacetResetDone(m.correlationId(), error));
         }
+        outbox.send(new Message.FacetResetDone(m.correlationId(), error));
     }
 
     @Override
@@ -456,6 +454,10 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
         outbox.send(new Message.InvocationDone(invocationId, 0));
     }
 
+    /** An event held until its worker's isolate is made: for place {@code index} (-1: any). */
+    private record Held(int index, long invocationId, java.util.function.Consumer<Isolate> dispatch, Runnable unavailable) {
+    }
+
     /**
      * One loaded worker and the isolates that run it. An isolate that was condemned is replaced
      * by a fresh one from the pool on the next request; loading is queued on the new isolate
@@ -467,10 +469,6 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
      * back only by a task of its own that finds, under the same lock, that nothing was dispatched
      * to it since it was asked: an event is never dispatched to an isolate being given back.
      */
-    /** An event held until its worker's isolate is made: for place {@code index} (-1: any). */
-    private record Held(int index, long invocationId, java.util.function.Consumer<Isolate> dispatch, Runnable unavailable) {
-    }
-
     private final class WorkerSlot implements Dormancy.Slot {
         final String workerId;
         final WorkerBundle bundle;
