@@ -26,6 +26,14 @@ final class SandboxLauncher {
     private final int isolatesPerWorker;
     private final long rssSoftMb;
     private final List<String> jvmOptions;
+    /**
+     * Options for every sandbox JVM of every node in this process, from the system property
+     * {@code bulwark.sandbox.jvmOptions} (space-separated), before each project's own
+     * {@code sandboxes.jvm_options}. The test suite uses it to start its thousands of short-lived
+     * sandboxes with the C1 compiler only (pom.xml).
+     */
+    private static final List<String> NODE_WIDE_JVM_OPTIONS = java.util.Arrays.stream(
+            System.getProperty("bulwark.sandbox.jvmOptions", "").trim().split("\\s+")).filter(o -> !o.isEmpty()).toList();
     private final Confinement confinement;
     private final SandboxAotCache aotCache;
     private final dev.bulwark.sandbox.isolate.Dormancy dormancy;
@@ -140,6 +148,7 @@ final class SandboxLauncher {
         // Before the operator's options, so that theirs win (e.g. -XX:AOTMode=off).
         Optional<Path> aot = aotCache.usable();
         cmd.addAll(SandboxAotCache.options(aot));
+        cmd.addAll(NODE_WIDE_JVM_OPTIONS);
         cmd.addAll(jvmOptions);
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
