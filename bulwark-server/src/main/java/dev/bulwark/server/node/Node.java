@@ -175,10 +175,14 @@ public final class Node implements AutoCloseable {
                         // Starting the callee may wait for a sandbox: never on the caller's reader thread.
                         // When it cannot wait (the callee's sandbox is up), it starts here: no thread
                         // started and woken per call.
-                        if (pendingLoads.take(tenant, call, reply)) return; // a first call behind its load
                         if (!Node.this.callAtOnce(tenant, call, reply)) {
                             Thread.startVirtualThread(() -> Node.this.call(tenant, call, reply));
                         }
+                    }
+
+                    @Override
+                    public void call(SandboxProcess from, Message.CallStart call, java.util.function.Consumer<Message> reply) {
+                        if (!pendingLoads.take(from, call, reply)) call(from.tenant(), call, reply); // a first call behind its load?
                     }
 
                     @Override
@@ -876,11 +880,11 @@ public final class Node implements AutoCloseable {
             if (!answered.compareAndSet(false, true)) return;
             if (envCaps != null && !granted.get()) caps.discard(envCaps);
             // The call that came right behind the load goes on first: it is what the parent waits for.
-            pendingLoads.answered(tenant, request.invocationId(), request.callId(), m);
+            pendingLoads.answered(from, request.invocationId(), request.callId(), m);
             reply.accept(m);
         };
         // Read on the reader thread before the call that may follow it: that call finds it.
-        pendingLoads.started(tenant, request.invocationId(), request.callId());
+        pendingLoads.started(from, request.invocationId(), request.callId());
         java.util.function.Function<String, List<Binding>> envBindings = workerId -> {
             granted.set(true);
             return capCalls.envBindings(envCaps, workerId, DynamicWorkers.generatedTenant(from.tenant()));
