@@ -875,7 +875,6 @@ public final class Node implements AutoCloseable {
         }
         java.util.concurrent.atomic.AtomicBoolean granted = new java.util.concurrent.atomic.AtomicBoolean();
         java.util.concurrent.atomic.AtomicBoolean answered = new java.util.concurrent.atomic.AtomicBoolean();
-        String tenant = from.tenant();
         java.util.function.Consumer<Message> once = m -> {
             if (!answered.compareAndSet(false, true)) return;
             if (envCaps != null && !granted.get()) caps.discard(envCaps);
