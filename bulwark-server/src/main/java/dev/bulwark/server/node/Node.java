@@ -168,6 +168,7 @@ public final class Node implements AutoCloseable {
                         caps.sandboxGone(sandbox);
                         egress.sandboxGone(sandbox);
                         dynamicWorkers.sandboxGone(sandbox.tenant());
+                        pendingLoads.gone(sandbox);
                     }
 
                     @Override

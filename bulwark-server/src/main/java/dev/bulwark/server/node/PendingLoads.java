@@ -185,6 +185,14 @@ final class PendingLoads {
         }
     }
 
+    /**
+     * A sandbox process is gone: its loads are forgotten (their keys hold the process, which must not
+     * stay reachable from here; calls it held can no longer be answered to it anyway).
+     */
+    synchronized void gone(Capabilities.Peer sender) {
+        entries.keySet().removeIf(k -> k.sender() == sender);
+    }
+
     /** Calls that went right behind their load so far. */
     long followed() {
         return followed.get();

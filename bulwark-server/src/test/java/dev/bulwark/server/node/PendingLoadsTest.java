@@ -183,6 +183,21 @@ class PendingLoadsTest {
     }
 
     @Test
+    void aGoneProcessesLoadsAreForgottenAndNoOtherProcesssAre() {
+        loads.started(parent, 7, 1);
+        loads.answered(parent, 7, 1, new Message.DynamicLoaded(1, "w-123"));
+        loads.started(parent, 7, 2);
+        loads.started(sameTenantOtherProcess, 9, 1);
+        loads.gone(parent);
+        assertThat(loads.size()).isEqualTo(1);
+        loads.answered(parent, 7, 2, new Message.DynamicLoaded(2, "w-late")); // its answer after it went
+        assertThat(loads.size()).isEqualTo(1);
+        assertThat(send(sameTenantOtherProcess, call(9, 3, "load:1"))).isNull();
+        loads.answered(sameTenantOtherProcess, 9, 1, new Message.DynamicLoaded(1, "w-other"));
+        assertThat(sent).extracting(Sent::tenant).containsExactly("acme");
+    }
+
+    @Test
     void answeredLoadsWhoseCallNeverCameAreBounded() {
         for (int i = 0; i < PendingLoads.MAX_ANSWERED + 100; i++) {
             loads.started(parent, 7, i);
