@@ -100,6 +100,18 @@ export default {
           catch (e) { return new Response(e.name + ": " + e.message); } } };`));
         return worker.getEntrypoint().fetch("http://dyn/");
       }
+      case "/internal": {
+        // A dynamic worker left on the network (no globalOutbound given) tries internal addresses.
+        const worker = env.LOADER.load({ compatibilityDate: "2025-06-01", mainModule: "main.js", modules: { "main.js": `
+          export default { async fetch(req) {
+            const out = {};
+            for (const target of await req.json()) {
+              try { const r = await fetch(target); out[target] = "reached " + r.status; }
+              catch (e) { out[target] = e.name + ": " + e.message; }
+            }
+            return Response.json(out); } };` } });
+        return worker.getEntrypoint().fetch("http://dyn/", { method: "POST", body: q.get("targets") });
+      }
       case "/hostile": {
         const worker = env.LOADER.load(code(`export default { async fetch(req, env, ctx) {
           const seen = [];

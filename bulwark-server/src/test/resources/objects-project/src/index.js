@@ -249,6 +249,15 @@ export class Alarmed extends DurableObject {
         await storage.setAlarm(Date.now() + Number(url.searchParams.get("ms")));
         return Response.json(await storage.getAlarm() !== null);
       }
+      case "flood": {
+        // An object that floods its alarm: many committed changes (an await between each), then
+        // many more in one synchronous burst. One alarm per object: the last one set is the alarm.
+        const n = Number(url.searchParams.get("n"));
+        for (let i = 0; i < n; i++) await storage.setAlarm(Date.now() + 60_000 + i);
+        for (let i = 0; i < 10_000; i++) storage.setAlarm(Date.now() + 120_000 + i);
+        await storage.setAlarm(Date.now() + Number(url.searchParams.get("ms")));
+        return Response.json(await storage.getAlarm() !== null);
+      }
       case "log":
         return Response.json((await storage.get("log")) ?? []);
       case "alarm":
@@ -294,6 +303,16 @@ export default {
         return env.EVICTABLE.getByName(name).fetch(request);
       case "alarm":
         return env.ALARMED.getByName(name).fetch(request);
+      case "names": {
+        // Names that look like paths, reserved prefixes or control characters: each is just a name.
+        const out = [];
+        for (const n of JSON.parse(url.searchParams.get("names"))) {
+          const stub = env.COUNTER.getByName(n);
+          out.push({ id: env.COUNTER.idFromName(n).toString(), first: await stub.add(1), second: await stub.add(1),
+            label: await stub.label });
+        }
+        return Response.json(out);
+      }
       case "gated":
         return env.GATED.get(env.GATED.idFromName(name)).fetch(request);
       case "ids": {

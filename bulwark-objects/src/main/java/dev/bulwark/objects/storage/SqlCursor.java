@@ -12,6 +12,8 @@ import java.util.List;
  *
  * <p>{@link #rowsRead()} and {@link #rowsWritten()} grow as rows are read ("so far", as in
  * Workers); {@code rowsWritten} of a statement with RETURNING is complete once the cursor is done.
+ * They count this exec's statements only, per statement as in workerd: rows written by other execs
+ * or KV and alarm writes while this cursor is open are not its own ({@link ChangeWindows}).
  * The cursor closes itself after the last row; close it early to free the statement (a cached
  * statement cannot be reused by another exec of the same SQL while a cursor holds it).
  */
@@ -22,28 +24,37 @@ public final class SqlCursor implements AutoCloseable {
     private final List<String> columnNames;
     private final Sqlite db;
     private final Owner owner;
+    private final ChangeWindows windows;
     private long rowsRead;
+    /** Rows written in this cursor's closed windows (see {@link ChangeWindows}). */
     private long rowsWritten;
-    private final long changesBefore;
+    /** sqlite3_total_changes when this cursor's open window began. */
+    private long mark;
     /** sqlite3_total_changes read when the cursor finished; -1 before, or if it could not be read. */
     private long totalAfter = -1;
     private boolean done;
     /** The row under the result set was already stepped to (see SqlRunner), not yet returned. */
     private boolean pending;
 
-    SqlCursor(Sqlite db, CoreStatement rows, boolean firstRowPending,
-              List<String> columnNames, long rowsReadBefore, long changesBefore, Owner owner) {
+    /**
+     * @param changesBefore sqlite3_total_changes at the exec's start, after {@link ChangeWindows#leave}:
+     *                      only this exec's statements ran since
+     */
+    SqlCursor(Sqlite db, CoreStatement rows, boolean firstRowPending, List<String> columnNames,
+              long rowsReadBefore, long changesBefore, Owner owner, ChangeWindows windows) {
         this.db = db;
         this.rows = rows;
         this.columnNames = columnNames;
         this.rowsRead = rowsReadBefore;
-        this.changesBefore = changesBefore;
+        this.mark = changesBefore;
         this.owner = owner;
+        this.windows = windows;
         this.pending = firstRowPending;
+        windows.opened(this);
         if (rows == null || !firstRowPending) {
             close(); // counts the rows written
         } else {
-            this.rowsWritten = changesSinceStart();
+            countSoFar(); // the statements before the last, and what the last's first step reported
         }
     }
 
@@ -54,6 +65,7 @@ public final class SqlCursor implements AutoCloseable {
     /** The next row (a list as long as {@link #columnNames()}), or null after the last. */
     public List<Object> next() {
         if (done) return null;
+        windows.touch(this);
         try {
             boolean has = pending || db.step(rows);
             pending = false;
@@ -94,12 +106,24 @@ public final class SqlCursor implements AutoCloseable {
         return rowsRead + rowsWritten;
     }
 
-    private long changesSinceStart() {
+    private void countSoFar() {
         try {
-            return db.totalChanges() - changesBefore;
+            windowClosed(db.totalChanges()); // still its own window: counts and moves the mark
         } catch (SQLException e) {
-            return rowsWritten;
+            // keep the count made so far
         }
+    }
+
+    /** The connection passes to someone else: this cursor's rows written so far are its own. */
+    void windowClosed(long total) {
+        if (done) return;
+        rowsWritten += total - mark;
+        mark = total;
+    }
+
+    /** The connection is this cursor's again: changes from {@code total} on are its own. */
+    void windowOpened(long total) {
+        if (!done) mark = total;
     }
 
     /** Rows inserted, updated or deleted by every statement of this exec (including by triggers). */
@@ -118,13 +142,18 @@ public final class SqlCursor implements AutoCloseable {
 
     private void finish(boolean failed) {
         if (done) return;
+        try {
+            windows.touch(this);
+        } catch (RuntimeException e) {
+            // the count made so far stands; the statement is still released below
+        }
         done = true;
         // The owner resets or finalizes the statement first: SQLite counts a statement's changes
         // when it completes (RETURNING makes them at the first step but reports them at the end).
         owner.finished(this, failed);
         try {
             totalAfter = db.totalChanges();
-            rowsWritten = Math.max(rowsWritten, totalAfter - changesBefore);
+            rowsWritten += totalAfter - mark;
         } catch (SQLException e) {
             // keep the count made so far
         }

@@ -120,6 +120,8 @@ final class SqlRunner {
 
     private final Sqlite db;
     private final Transactions tx;
+    /** Keeps each open cursor's rows written its own while others write (see {@link ChangeWindows}). */
+    private final ChangeWindows windows;
     private final Set<SqlCursor> open = Collections.newSetFromMap(new IdentityHashMap<>());
     private final Map<String, Cached> cache = new LinkedHashMap<>(16, 0.75f, true) {
         @Override
@@ -134,6 +136,7 @@ final class SqlRunner {
     SqlRunner(Sqlite db, Transactions tx) {
         this.db = db;
         this.tx = tx;
+        this.windows = new ChangeWindows(db);
         tx.onRollback(this::schemaMayHaveChanged);
     }
 
@@ -156,9 +159,11 @@ final class SqlRunner {
     /** Something other than an exec may have changed sqlite3_total_changes (see {@link #knownTotal}). */
     void forgetTotal() {
         knownTotal = -1;
+        windows.leave();
     }
 
     SqlCursor exec(String sql, List<?> bindings) {
+        windows.leave(); // an open cursor's count stops here: what this exec writes is not its own
         Cached hit = cache.get(sql);
         if (hit != null && !hit.busy) {
             tx.ensureOpen();
@@ -247,7 +252,8 @@ final class SqlRunner {
             boolean first = db.execute(stmt, values);
             if (ddl) schemaMayHaveChanged();
             List<String> names = names(cached, stmt);
-            SqlCursor cursor = new SqlCursor(db, names.isEmpty() ? null : stmt, first, names, read, changesBefore, owner);
+            SqlCursor cursor = new SqlCursor(db, names.isEmpty() ? null : stmt, first, names, read, changesBefore, owner,
+                    windows);
             if (!cursor.isDone()) {
                 open.add(cursor);
             } else if (open.isEmpty()) {

@@ -165,6 +165,62 @@ class SqlTest {
         assertThat(written).containsExactly(2L, 2L, 2L, 2L, 2L, 2L, 2L, 2L, 2L, 2L, 2L, 2L, 2L);
     }
 
+    // Cloudflare: cursor.rowsWritten is "the number of rows written so far as part of this SQL
+    // query"; workerd counts it per statement (a counter of the statement's own). A RETURNING
+    // cursor left open while other execs and KV writes run counts only its own rows.
+    @Test
+    void anOpenReturningCursorCountsOnlyItsOwnRowsWhileOthersWrite() {
+        s.exec("CREATE TABLE t (a)", List.of());
+        s.exec("CREATE TABLE log (v)", List.of());
+        SqlCursor returning = s.exec("INSERT INTO t VALUES (1), (2), (3) RETURNING a", List.of());
+        assertThat(returning.next()).containsExactly(1L);
+        SqlCursor other = s.exec("INSERT INTO log VALUES (10), (11)", List.of());
+        assertThat(other.rowsWritten()).isEqualTo(2);
+        s.put("k", new byte[] {1});
+        SqlCursor cached = s.exec("INSERT INTO log VALUES (10), (11)", List.of()); // the cached statement's path
+        assertThat(cached.rowsWritten()).isEqualTo(2);
+        assertThat(all(returning)).containsExactly(List.of(2L), List.of(3L));
+        assertThat(returning.rowsWritten()).isEqualTo(3);
+        assertThat(returning.rowsRead()).isEqualTo(3 + 3);
+        SqlCursor after = s.exec("INSERT INTO log VALUES (12)", List.of());
+        assertThat(after.rowsWritten()).isEqualTo(1);
+    }
+
+    @Test
+    void twoOpenReturningCursorsClosedInTheOtherOrderEachCountTheirOwnRows() {
+        s.exec("CREATE TABLE t (a)", List.of());
+        s.exec("CREATE TABLE log (v)", List.of());
+        s.exec("INSERT INTO log VALUES (1), (2), (3), (4)", List.of());
+        SqlCursor inserted = s.exec("INSERT INTO t VALUES (1), (2) RETURNING a", List.of());
+        assertThat(inserted.next()).containsExactly(1L);
+        SqlCursor updated = s.exec("UPDATE log SET v = v + 10 WHERE v <= 3 RETURNING v", List.of());
+        assertThat(updated.next()).isNotNull();
+        SqlCursor deleted = s.exec("DELETE FROM log WHERE v = 4", List.of());
+        assertThat(deleted.rowsWritten()).isEqualTo(1);
+        assertThat(all(inserted)).containsExactly(List.of(2L)); // read to its end while the other is open
+        assertThat(inserted.rowsWritten()).isEqualTo(2);
+        s.exec("INSERT INTO t VALUES (5), (6), (7), (8)", List.of());
+        updated.close();                                    // closed early
+        assertThat(updated.rowsWritten()).isEqualTo(3);
+        assertThat(all(s.exec("SELECT v FROM log ORDER BY v", List.of())))
+                .containsExactly(List.of(11L), List.of(12L), List.of(13L));
+    }
+
+    @Test
+    void anOpenCursorOfSeveralStatementsCountsAllItsStatementsAndTheirTriggersOnly() {
+        s.exec("CREATE TABLE t (a)", List.of());
+        s.exec("CREATE TABLE log (v)", List.of());
+        s.exec("CREATE TRIGGER tl AFTER INSERT ON t BEGIN INSERT INTO log VALUES (new.a); END", List.of());
+        // 1 row + its trigger's, then 2 rows + their triggers': 6 rows written by this exec.
+        SqlCursor c = s.exec("INSERT INTO t VALUES (9); INSERT INTO t VALUES (7), (8) RETURNING a", List.of());
+        assertThat(c.next()).containsExactly(7L);
+        SqlCursor other = s.exec("INSERT INTO t VALUES (100)", List.of());
+        assertThat(other.rowsWritten()).isEqualTo(2);
+        s.setAlarm(1_000L);
+        c.close();
+        assertThat(c.rowsWritten()).isEqualTo(6);
+    }
+
     @Test
     void multipleStatementsRunInOrderAndTheCursorIsTheLast() {
         SqlCursor c = s.exec("CREATE TABLE t (v); INSERT INTO t VALUES (1); INSERT INTO t VALUES (2);"

@@ -168,6 +168,7 @@ public final class Node implements AutoCloseable {
                         caps.sandboxGone(sandbox);
                         egress.sandboxGone(sandbox);
                         dynamicWorkers.sandboxGone(sandbox.tenant());
+                        pendingLoads.gone(sandbox);
                     }
 
                     @Override
@@ -175,10 +176,14 @@ public final class Node implements AutoCloseable {
                         // Starting the callee may wait for a sandbox: never on the caller's reader thread.
                         // When it cannot wait (the callee's sandbox is up), it starts here: no thread
                         // started and woken per call.
-                        if (pendingLoads.take(tenant, call, reply)) return; // a first call behind its load
                         if (!Node.this.callAtOnce(tenant, call, reply)) {
                             Thread.startVirtualThread(() -> Node.this.call(tenant, call, reply));
                         }
+                    }
+
+                    @Override
+                    public void call(SandboxProcess from, Message.CallStart call, java.util.function.Consumer<Message> reply) {
+                        if (!pendingLoads.take(from, call, reply)) call(from.tenant(), call, reply); // a first call behind its load?
                     }
 
                     @Override
@@ -871,16 +876,15 @@ public final class Node implements AutoCloseable {
         }
         java.util.concurrent.atomic.AtomicBoolean granted = new java.util.concurrent.atomic.AtomicBoolean();
         java.util.concurrent.atomic.AtomicBoolean answered = new java.util.concurrent.atomic.AtomicBoolean();
-        String tenant = from.tenant();
         java.util.function.Consumer<Message> once = m -> {
             if (!answered.compareAndSet(false, true)) return;
             if (envCaps != null && !granted.get()) caps.discard(envCaps);
             // The call that came right behind the load goes on first: it is what the parent waits for.
-            pendingLoads.answered(tenant, request.invocationId(), request.callId(), m);
+            pendingLoads.answered(from, request.invocationId(), request.callId(), m);
             reply.accept(m);
         };
         // Read on the reader thread before the call that may follow it: that call finds it.
-        pendingLoads.started(tenant, request.invocationId(), request.callId());
+        pendingLoads.started(from, request.invocationId(), request.callId());
         java.util.function.Function<String, List<Binding>> envBindings = workerId -> {
             granted.set(true);
             return capCalls.envBindings(envCaps, workerId, DynamicWorkers.generatedTenant(from.tenant()));

@@ -42,6 +42,11 @@ interface SandboxEvents {
      */
     void call(String tenant, Message.CallStart call, Consumer<Message> reply);
 
+    /** {@link #call(String, Message.CallStart, Consumer)}, knowing the sandbox (a first call behind its load names it). */
+    default void call(SandboxProcess from, Message.CallStart call, Consumer<Message> reply) {
+        call(from.tenant(), call, reply);
+    }
+
     /**
      * A sandbox started an invocation of an object placed in it without the node (see
      * {@code LocalCalls}): the node checks and records it; its InvocationDone follows. Called on the

@@ -468,11 +468,11 @@ public final class SandboxSupervisor implements AutoCloseable {
                 if (from != null) events.egress(from, e);
             }
             case Message.CallStart c -> {
-                if (from != null) events.call(from.tenant(), c, from.link(c.callId(), false));
+                if (from != null) events.call(from, c, from.link(c.callId(), false));
             }
             case Message.StreamedCallStart c -> {
                 // The request body follows on the callee's pulls (CallRelay, CallerLink).
-                if (from != null) events.call(from.tenant(), new Message.CallStart(c.invocationId(), c.callId(), c.target(),
+                if (from != null) events.call(from, new Message.CallStart(c.invocationId(), c.callId(), c.target(),
                         c.method(), c.url(), c.headers(), null), from.link(c.callId(), true));
             }
             case Message.StreamedCapFetch c -> {

@@ -61,6 +61,18 @@ class AlarmsTest {
     }
 
     @Test
+    void anObjectThatFloodsItsAlarmGetsOneAlarmTheLastItSet() throws Exception {
+        start();
+        // 500 committed setAlarm calls, then 10,000 in one synchronous burst, then the real one.
+        assertThat(get("/alarm/flood/flood?n=500&ms=300").asBoolean()).isTrue();
+        await().atMost(Duration.ofSeconds(30)).until(() -> get("/alarm/flood/log").size() == 1);
+        assertThat(get("/alarm/flood/alarm").isNull()).as("no other alarm left behind").isTrue();
+        Thread.sleep(2_500); // longer than the first retry's backoff: nothing else fires
+        assertThat(get("/alarm/flood/log").size()).isEqualTo(1);
+        assertThat(get("/alarm/other/log").size()).isZero();
+    }
+
+    @Test
     void aThrowingHandlerIsRetriedWithBackoff() throws Exception {
         // The first backoff is 200 ms here (2 s by default): the same doubling, ten times sooner.
         System.setProperty("bulwark.alarms.firstBackoffMs", "200");

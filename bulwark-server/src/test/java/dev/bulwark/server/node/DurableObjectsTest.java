@@ -271,6 +271,30 @@ class DurableObjectsTest {
     }
 
     @Test
+    void objectNamesThatLookLikePathsAreOnlyNames() throws Exception {
+        List<String> names = List.of("../../escape", "/etc/passwd", "..", ".", "a/b", "a\\b", "_cf_KV", "_bw_meta",
+                "%2e%2e%2fescape", "nul\u0000byte", "x".repeat(2048));
+        JsonNode out = jsonBody("/names/x?names=" + java.net.URLEncoder.encode(new ObjectMapper().writeValueAsString(names),
+                java.nio.charset.StandardCharsets.UTF_8));
+        assertThat(out.size()).isEqualTo(names.size());
+        java.util.Set<String> ids = new java.util.HashSet<>();
+        for (int i = 0; i < names.size(); i++) {
+            JsonNode o = out.get(i);
+            assertThat(o.get("id").asText()).matches("[0-9a-f]{64}");
+            ids.add(o.get("id").asText());
+            assertThat(o.get("first").asInt()).as(names.get(i)).isEqualTo(1); // a new object, no one else's storage
+            assertThat(o.get("second").asInt()).isEqualTo(2);
+            assertThat(o.get("label").asText()).isEqualTo("counter " + names.get(i));
+        }
+        assertThat(ids).hasSize(names.size());
+        // No file was named after a name: nothing called escape or passwd inside or beside the data directory.
+        try (var files = java.nio.file.Files.walk(data)) {
+            assertThat(files.map(f -> f.getFileName().toString())).noneMatch(f -> f.contains("escape") || f.contains("passwd"));
+        }
+        assertThat(data.getParent().resolve("escape")).doesNotExist();
+    }
+
+    @Test
     void anIdleObjectIsEvictedAndConstructedAgainFromItsStorage() throws Exception {
         assertThat(body("/evictable/e")).isEqualTo("1");
         assertThat(body("/evictable/e")).as("still in its isolate").isEqualTo("1");

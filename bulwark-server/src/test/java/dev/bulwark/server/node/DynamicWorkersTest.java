@@ -207,6 +207,43 @@ class DynamicWorkersTest {
     }
 
     @Test
+    void aDynamicWorkerOnTheNetworkReachesNoInternalAddress() throws Exception {
+        List<String> targets = List.of("http://127.0.0.1:1/", "http://2130706433/", "http://[::1]/",
+                "http://[::ffff:127.0.0.1]/", "http://169.254.169.254/latest/meta-data/", "http://10.0.0.1/",
+                "http://192.168.1.1/", "http://localhost/", "http://0.0.0.0/");
+        JsonNode r = json.readTree(body("/internal?targets="
+                + java.net.URLEncoder.encode(json.writeValueAsString(targets), java.nio.charset.StandardCharsets.UTF_8)));
+        assertThat(r.size()).isEqualTo(targets.size());
+        for (String target : targets) {
+            assertThat(r.get(target).asText()).as(target)
+                    .matches("TypeError: Network connection to \\S+ is not allowed by this node's egress policy");
+        }
+    }
+
+    @Test
+    void aForgedCallNamingALoadThatIsNotItsOwnIsRefusedByTheNode() throws Exception {
+        // What a subverted parent sandbox sends: a call addressed to a load (load:<call id>) it never
+        // sent, on its own connection, through the node's hook for calls from sandboxes.
+        body("/load"); // the parent's sandbox is up
+        SandboxProcess parent = node.supervisor().processes().stream().filter(p -> p.tenant().equals("loader"))
+                .findFirst().orElseThrow();
+        java.lang.reflect.Field f = SandboxSupervisor.class.getDeclaredField("events");
+        f.setAccessible(true);
+        SandboxEvents events = (SandboxEvents) f.get(node.supervisor());
+        long before = node.callsBehindLoads();
+        for (String named : List.of("load:1", "load:424242", "load:x")) {
+            java.util.concurrent.CompletableFuture<dev.bulwark.sandbox.ipc.Message> answer = new java.util.concurrent.CompletableFuture<>();
+            events.call(parent, new dev.bulwark.sandbox.ipc.Message.CallStart(1, 9_000_000_001L,
+                    new dev.bulwark.sandbox.ipc.Address.Worker(named, null, null), "GET", "http://dyn/", List.of(), null),
+                    answer::complete);
+            assertThat(answer.get(10, TimeUnit.SECONDS)).isEqualTo(new dev.bulwark.sandbox.ipc.Message.CallFailed(
+                    9_000_000_001L, "not_found", "no load of a dynamic worker '" + named + "' is pending for this call"));
+        }
+        assertThat(node.callsBehindLoads()).isEqualTo(before);
+        assertThat(body("/load")).isEqualTo("fresh");
+    }
+
+    @Test
     void aDynamicWorkerSeesOnlyWhatItWasGiven() throws Exception {
         assertThat(body("/hostile")).isEqualTo("undefined||undefined");
         JsonNode rpc = json.readTree(body("/rpc"));

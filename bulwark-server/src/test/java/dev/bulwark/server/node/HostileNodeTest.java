@@ -35,14 +35,7 @@ class HostileNodeTest {
     static Node node;
     static final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
-    @BeforeAll
-    static void start() throws Exception {
-        Limits limits = new Limits(500, 10_000, 64, 5, 1 << 20, 1 << 16, 1 << 20);
-        Settings settings = new Settings("127.0.0.1", 0, data, "hostile", limits,
-                new SandboxSettings(1, 1, 700, 2, List.of()), EgressSettings.NONE);
-        node = Node.start(settings);
-        node.deploy(new DeployedWorker("hostile", "hostile", WorkerBundle.of("index.js", List.of(WorkerModule.text(
-                "index.js", ModuleType.JS, """
+    static final String HOSTILE = """
                         export default {
                           async fetch(request) {
                             const path = new URL(request.url).pathname;
@@ -66,7 +59,20 @@ class HostileNodeTest {
                               default: return new Response("fine");
                             }
                           }
-                        };"""))), "{}", limits));
+                        };""";
+
+    @BeforeAll
+    static void start() throws Exception {
+        Limits limits = new Limits(500, 10_000, 64, 5, 1 << 20, 1 << 16, 1 << 20);
+        Settings settings = new Settings("127.0.0.1", 0, data, "hostile", limits,
+                new SandboxSettings(1, 1, 700, 2, List.of()), EgressSettings.NONE);
+        node = Node.start(settings);
+        node.deploy(new DeployedWorker("hostile", "hostile", WorkerBundle.of("index.js", List.of(WorkerModule.text(
+                "index.js", ModuleType.JS, HOSTILE))), "{}", limits));
+        // The same code with CPU to spare: what stops a heap or Wasm bomb is then the memory check
+        // alone, not whichever of it and the CPU limit (GC work counts as CPU) comes first.
+        node.deploy(new DeployedWorker("roomy", "hostile", WorkerBundle.of("index.js", List.of(WorkerModule.text(
+                "index.js", ModuleType.JS, HOSTILE))), "{}", new Limits(10_000, 30_000, 64, 5, 1 << 20, 1 << 16, 1 << 20)));
         node.deploy(new DeployedWorker("bystander", "other-tenant", WorkerBundle.of("index.js", List.of(
                 WorkerModule.text("index.js", ModuleType.JS, "export default { fetch() { return new Response('still here'); } };"))),
                 "{}", limits));
@@ -97,25 +103,40 @@ class HostileNodeTest {
     }
 
     @Test
-    void aStringHeapBombIsTerminated() throws Exception {
-        HttpResponse<String> r = get("hostile", "/strings");
+    void aStringHeapBombIsTerminatedAtTheHeapLimit() throws Exception {
+        HttpResponse<String> r = get("roomy", "/strings");
         assertThat(r.statusCode()).isEqualTo(503);
-        assertThat(r.body()).containsAnyOf("\"code\":\"memory_limit_exceeded\"", "\"code\":\"cpu_limit_exceeded\"");
+        assertThat(r.body()).contains("\"code\":\"memory_limit_exceeded\"");
         assertStillServing();
     }
 
     @Test
-    void aTypedArrayBombOutsideTheHeapIsStoppedByTheMemoryWatchdogs() throws Exception {
+    void aTypedArrayBombOutsideTheHeapIsStoppedInsideItsSandboxByTheMemoryWatchdog() throws Exception {
+        // 32 MiB arrays filled in a loop: outside the V8 heap, so the heap cap does not see them. The
+        // sandbox's watchdog stops the task once the process grew by more than twice the heap cap
+        // (128 MiB here) within it, after ~4 arrays: long before the CPU limit (500 ms; a fill is a
+        // few ms) and before the node's kill at the RSS ceiling (700 MiB), whose outcome for the
+        // client would be sandbox_crashed and would take every other request of the sandbox with it.
+        long sandbox = sandboxOf("hostile");
         HttpResponse<String> r = get("hostile", "/typed");
         assertThat(r.statusCode()).isEqualTo(503);
-        // Stopped inside the sandbox (RSS soft limit) or by the node killing it at the ceiling.
-        assertThat(r.body()).containsAnyOf("\"code\":\"memory_limit_exceeded\"", "\"code\":\"sandbox_crashed\"",
-                "\"code\":\"cpu_limit_exceeded\"");
+        assertThat(r.body()).contains("\"code\":\"memory_limit_exceeded\"");
         assertStillServing();
+        assertThat(sandboxOf("hostile")).as("the sandbox was not killed and replaced").isEqualTo(sandbox);
+    }
+
+    /** The pid of the one sandbox process of {@code tenant}. */
+    static long sandboxOf(String tenant) {
+        List<Long> pids = node.supervisor().processes().stream().filter(p -> p.tenant().equals(tenant))
+                .map(SandboxProcess::pid).toList();
+        assertThat(pids).hasSize(1);
+        return pids.getFirst();
     }
 
     @Test
     void wasmMemoryIsCapped() throws Exception {
+        // NOT pinned (docs/notes/forge.md): with 500 ms of CPU this ended at the CPU limit (503); with
+        // 10 s of CPU ("roomy") no RangeError came within the 30 s wall-clock limit (504).
         HttpResponse<String> r = get("hostile", "/wasm");
         assertThat(r.statusCode()).isIn(503, 507);
         if (r.statusCode() == 507) assertThat(r.body()).startsWith("RangeError");
