@@ -1,7 +1,7 @@
 // __bulwark_install(host) → runtime { fireTimer, dispatchFetch, requestBodyChunk, requestBodyEnd,
 // workersModule, consoleFormat }.
-import { H, bindHost, safeLog, stubHost } from './host.js';
-import { isObjectLike, PromiseResolve, PromiseThen, PromiseCtor, captureSharedArrayBuffer } from './util.js';
+import { H, bindHost, safeLog, stubHost, warmBindHost } from './host.js';
+import { isObjectLike, PromiseResolve, PromiseThen, PromiseCtor, ReflectApply, captureSharedArrayBuffer } from './util.js';
 import { fireTimer, cancelInvocationTimers } from './timers.js';
 import { format, inspect } from './console.js';
 import { requestInternals } from './request.js';
@@ -18,7 +18,7 @@ import { socketInternals, deliverToListeners } from './websocket.js';
 import { answerRpc, answerCap, answerAlarm, entrypointReceiver } from './rpc.js';
 import { dropExport, makeCapStub, revoke } from './caps.js';
 import { makeLoader } from './loader.js';
-import { makeService, linkExports, ctxExports, setGlobalOutbound } from './services.js';
+import { makeService, linkExports, ctxExports, setGlobalOutbound, warmLinkExports } from './services.js';
 import { serialize, deserialize } from './serialize.js';
 import { utf8DecodeReplace } from './encoding.js';
 import { installAsyncContext, enterFrame } from './async-context.js';
@@ -363,6 +363,14 @@ async function dispatchFetch(handler, req, env, invocationId, target) {
  * forgotten like any other, and H is "not installed" again once the returned promise settles.
  */
 export function warmRequestPath() {
+  // install()'s own steps, so their code is compiled in the snapshot too: bindHost (then undone),
+  // freezeTemporal (the snapshot's context has no Temporal: it returns at once, compiled).
+  warmBindHost();
+  freezeTemporal();
+  // A load's steps: the env is parsed with the global JSON.parse (the prelude's, with its
+  // nesting check), linkExports fills ctx.exports (undone).
+  JSON.parse('{"a":[1]}');
+  warmLinkExports();
   const restore = stubHost({ currentInvocation: () => 1, responseChunk: () => true, now: () => 0 });
   const handler = {
     async fetch(request, env, ctx) {
@@ -372,8 +380,74 @@ export function warmRequestPath() {
     },
   };
   const req = { method: 'GET', url: 'http://warm.up/', headers: 'accept\n*/*\nuser-agent\nwarm-up', body: null, bodyStream: false };
-  return PromiseThen(dispatchFetch(handler, req, {}, 1, undefined), restore, (err) => { restore(); throw err; });
+  // Through the dispatcher the host uses, so its closure is compiled here too; fails if the request did.
+  const dispatch = makeDispatcher((id, ok, err) => { restore(); if (!ok) throw err; });
+  return dispatch(handler, req, {}, 1, undefined);
 }
+
+// The dispatcher Isolate.java calls for every event: dispatchFetch, whose settling reaches the
+// host's done(id, ok, error). Made in the snapshot (with the intrinsic then, captured before any
+// worker code exists), so a worker that replaces Promise.prototype.then cannot keep its
+// invocations open; the isolate makes only the closure over its done function.
+function makeDispatcher(done) {
+  return (handler, req, env, id, target, method, url, headers, body, bodyStream,
+    exports, workerId, className, objectId, name, storage) =>
+    PromiseThen(dispatchFetch(handler, method === undefined ? req : { method, url, headers, body, bodyStream },
+      env, id, className === undefined ? target : { exports, workerId, className, id: objectId, name, storage }),
+    () => done(id, true), (e) => done(id, false, e));
+}
+
+const StringPrototypeSplit = String.prototype.split;
+
+// A call's answer {status, statusText, headers: [[name, value]...], body, url} made in one call
+// from Java (the headers as "name\nvalue\n..." lines): building it from Java took a JNI
+// crossing per property and three per header.
+function hostResult(status, statusText, lines, body, url) {
+  const headers = [];
+  if (lines !== '') {
+    const parts = ReflectApply(StringPrototypeSplit, lines, ['\n']);
+    for (let i = 0; i + 1 < parts.length; i += 2) headers[headers.length] = [parts[i], parts[i + 1]];
+  }
+  return { status, statusText, headers, body, url };
+}
+
+// What install() gives the host. Made once, in the snapshot: it holds only prelude functions.
+const RUNTIME = Object.freeze({
+  fireTimer(id) { fireTimer(id); },
+  dispatchFetch(handler, req, env, invocationId, target) { return dispatchFetch(handler, req, env, invocationId, target); },
+  makeNamespace(binding, workerId, className) { return makeNamespace(binding, workerId, className); },
+  makeLoader(binding) { return makeLoader(binding); },
+  makeCapStub(index, kind, id, name) { return makeCapStub(index, kind, id, name); },
+  dropExport(id) { dropExport(id); },
+  rpcModule: Object.freeze({ revoke }),
+  makeService(binding) { return makeService(binding); },
+  linkExports(namespace, loopback, namespaces, workerId) { linkExports(namespace, loopback, namespaces, workerId); },
+  setGlobalOutbound(binding) { setGlobalOutbound(binding); },
+  evictObject(className, id) { evictObject(className, id); },
+  resetObject(className, id, reason) { resetObject(className, id, reason); },
+  requestBodyChunk(invocationId, bytes) { requestBodyChunk(Number(invocationId), bytes); },
+  requestBodyEnd(invocationId, error) { requestBodyEnd(Number(invocationId), error); },
+  responseDrained(invocationId) { responseDrained(Number(invocationId)); },
+  subrequestChunk(id, bytes) { subrequestChunk(Number(id), bytes); },
+  subrequestEnd(id, error) { subrequestEnd(Number(id), error); },
+  subrequestDrop(id) { subrequestDrop(Number(id)); endUpload(Number(id)); },
+  subrequestBodyPull(id) { subrequestBodyPull(Number(id)); },
+  // Calls (a stub's fetch()): their response bodies use the subrequest streams; their request
+  // bodies are uploads under a token (rpc.js's stubFetch).
+  callBodyPull(id, token) { subrequestBodyPull(Number(id), Number(token)); },
+  callUploadEnd(token) { endUpload(Number(token)); },
+  callDrop(id, token) { subrequestDrop(Number(id)); if (Number(token) !== 0) endUpload(Number(token)); },
+  responseCanceled(invocationId, reason) { responseCanceled(Number(invocationId), reason); },
+  workersModule: Object.freeze({ DurableObject, WorkerEntrypoint, RpcTarget, WorkflowEntrypoint }),
+  // cloudflare:workers' exports for one worker, made in one call (from Java it took a crossing per key).
+  workersExports(env, exports) { return { DurableObject, WorkerEntrypoint, RpcTarget, WorkflowEntrypoint, env, exports }; },
+  consoleFormat(...args) { return format(...args); },
+  // What the node:* modules (node.js, loaded only under nodejs_compat) build on.
+  nodeInternals,
+  emailModule: Object.freeze({ EmailMessage }),
+  makeDispatcher,
+  hostResult,
+});
 
 export function install(host) {
   bindHost(host);
@@ -382,37 +456,5 @@ export function install(host) {
   delete globalThis.__bulwark_install;
   delete globalThis.__bulwark_warm; // gone already when the snapshot was made as IsolatePool makes it
   captureSharedArrayBuffer();
-  const workersModule = Object.freeze({ DurableObject, WorkerEntrypoint, RpcTarget, WorkflowEntrypoint });
-  return Object.freeze({
-    fireTimer(id) { fireTimer(id); },
-    dispatchFetch(handler, req, env, invocationId, target) { return dispatchFetch(handler, req, env, invocationId, target); },
-    makeNamespace(binding, workerId, className) { return makeNamespace(binding, workerId, className); },
-    makeLoader(binding) { return makeLoader(binding); },
-    makeCapStub(index, kind, id, name) { return makeCapStub(index, kind, id, name); },
-    dropExport(id) { dropExport(id); },
-    rpcModule: Object.freeze({ revoke }),
-    makeService(binding) { return makeService(binding); },
-    linkExports(namespace, loopback, namespaces, workerId) { linkExports(namespace, loopback, namespaces, workerId); },
-    setGlobalOutbound(binding) { setGlobalOutbound(binding); },
-    evictObject(className, id) { evictObject(className, id); },
-    resetObject(className, id, reason) { resetObject(className, id, reason); },
-    requestBodyChunk(invocationId, bytes) { requestBodyChunk(Number(invocationId), bytes); },
-    requestBodyEnd(invocationId, error) { requestBodyEnd(Number(invocationId), error); },
-    responseDrained(invocationId) { responseDrained(Number(invocationId)); },
-    subrequestChunk(id, bytes) { subrequestChunk(Number(id), bytes); },
-    subrequestEnd(id, error) { subrequestEnd(Number(id), error); },
-    subrequestDrop(id) { subrequestDrop(Number(id)); endUpload(Number(id)); },
-    subrequestBodyPull(id) { subrequestBodyPull(Number(id)); },
-    // Calls (a stub's fetch()): their response bodies use the subrequest streams; their request
-    // bodies are uploads under a token (rpc.js's stubFetch).
-    callBodyPull(id, token) { subrequestBodyPull(Number(id), Number(token)); },
-    callUploadEnd(token) { endUpload(Number(token)); },
-    callDrop(id, token) { subrequestDrop(Number(id)); if (Number(token) !== 0) endUpload(Number(token)); },
-    responseCanceled(invocationId, reason) { responseCanceled(Number(invocationId), reason); },
-    workersModule,
-    consoleFormat(...args) { return format(...args); },
-    // What the node:* modules (node.js, loaded only under nodejs_compat) build on.
-    nodeInternals,
-    emailModule: Object.freeze({ EmailMessage }),
-  });
+  return RUNTIME;
 }

@@ -56,6 +56,16 @@ final class BenchCalls {
         if (!(m instanceof Message.WorkerLoaded)) throw new IllegalStateException("load failed: " + m);
     }
 
+    /** One GET to the worker "hello-" + {@code index} in {@code isolate}; fails on anything but a clean finish. */
+    static void fetch(Isolate isolate, int index) throws Exception {
+        long id = IDS.incrementAndGet();
+        CompletableFuture<Message> done = future(id);
+        isolate.dispatch(Bench.helloFetch(id, "hello-" + index), Limits.DEFAULTS);
+        Message m = done.get(30, TimeUnit.SECONDS);
+        DONE.remove(id);
+        if (!(m instanceof Message.InvocationDone)) throw new IllegalStateException("fetch failed: " + m);
+    }
+
     /** One GET to each isolate's worker ("hello-" + its index), one at a time; fails on anything but a clean finish. */
     static void fetch(List<Isolate> isolates) throws Exception {
         for (int k = 0; k < isolates.size(); k++) {

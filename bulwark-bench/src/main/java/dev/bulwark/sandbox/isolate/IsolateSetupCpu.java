@@ -10,18 +10,24 @@ import java.lang.management.ThreadMXBean;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
  * CPU time of the steps of a cold isolate, in process: {@code createV8Runtime} from the prelude
  * snapshot and {@code new Isolate} (both on this thread, as the pool's refill thread does them),
- * then loading the hello worker and its first request (on the carriers: the CPU of the live
- * {@code isolate-*} threads). Timings on a loaded machine are noise; thread CPU time is not.
+ * then loading the hello worker, its first and second request and the isolate's close (on the
+ * carriers: the CPU of the live {@code isolate-*} threads, one isolate at a time, so each
+ * sample is one isolate's). Timings on a loaded machine are noise; thread CPU time much less so.
+ * Prints per round the median and the mean per isolate of each step, then the medians over all
+ * rounds but the first (JIT warm-up of the JVM side).
  *
  * <pre>IsolateSetupCpu [isolates per round (40)] [rounds (4)]</pre>
  */
 public final class IsolateSetupCpu {
     private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
+    private static final String[] STEPS = {"createV8Runtime", "new Isolate", "load hello", "first fetch",
+            "second fetch", "close"};
 
     private IsolateSetupCpu() {}
 
@@ -34,8 +40,10 @@ public final class IsolateSetupCpu {
         WorkerBundle hello = Bench.helloBundle();
         System.out.printf("IsolateSetupCpu: snapshot %d bytes, prelude %d chars, load average %s%n",
                 snapshot.length, Prelude.source().length(), Files.readString(Path.of("/proc/loadavg")).trim());
+        List<long[]> kept = new ArrayList<>(); // per step, the samples of rounds 1..
+        for (int s = 0; s < STEPS.length; s++) kept.add(new long[0]);
         for (int round = 0; round < rounds; round++) {
-            long rt = 0, iso = 0;
+            long[][] t = new long[STEPS.length][n];
             List<Isolate> isolates = new ArrayList<>(n);
             for (int k = 0; k < n; k++) {
                 long c0 = THREADS.getCurrentThreadCpuTime();
@@ -45,26 +53,66 @@ public final class IsolateSetupCpu {
                 long c1 = THREADS.getCurrentThreadCpuTime();
                 isolates.add(new Isolate(runtime, services.services()));
                 long c2 = THREADS.getCurrentThreadCpuTime();
-                rt += c1 - c0;
-                iso += c2 - c1;
+                t[0][k] = c1 - c0;
+                t[1][k] = c2 - c1;
             }
-            long l0 = isolateCpu();
-            for (int k = 0; k < n; k++) BenchCalls.load(isolates.get(k), "hello-" + k, hello);
-            long load = isolateCpu() - l0;
-            long f0 = isolateCpu();
-            BenchCalls.fetch(isolates);
-            long first = isolateCpu() - f0;
-            long s0 = isolateCpu();
-            BenchCalls.fetch(isolates);
-            long second = isolateCpu() - s0;
-            for (Isolate i : isolates) services.closeAndWait(i);
-            System.out.printf("round %d (n=%d): createV8Runtime %.0f us, new Isolate %.0f us, load hello %.0f us, "
-                            + "first fetch %.0f us, second fetch %.0f us (CPU per isolate)%n",
-                    round, n, rt / 1e3 / n, iso / 1e3 / n, load / 1e3 / n, first / 1e3 / n, second / 1e3 / n);
+            for (int k = 0; k < n; k++) {
+                long l0 = isolateCpu();
+                BenchCalls.load(isolates.get(k), "hello-" + k, hello);
+                t[2][k] = isolateCpu() - l0;
+            }
+            for (int pass = 3; pass <= 4; pass++) {
+                for (int k = 0; k < n; k++) {
+                    long f0 = isolateCpu();
+                    BenchCalls.fetch(isolates.get(k), k);
+                    t[pass][k] = isolateCpu() - f0;
+                }
+            }
+            for (int k = 0; k < n; k++) {
+                long d0 = isolateCpu();
+                services.closeAndWait(isolates.get(k));
+                t[5][k] = isolateCpu() - d0;
+            }
+            StringBuilder line = new StringBuilder("round " + round + " (n=" + n + ", median/mean us):");
+            long sum = 0;
+            for (int s = 0; s < STEPS.length; s++) {
+                line.append(String.format(" %s %d/%d,", STEPS[s], median(t[s]) / 1000, mean(t[s]) / 1000));
+                if (s != 4) sum += median(t[s]);
+                if (round > 0) kept.set(s, concat(kept.get(s), t[s]));
+            }
+            System.out.println(line.append(" cold sum (medians, no second fetch) ").append(sum / 1000));
+        }
+        if (rounds > 1) {
+            StringBuilder line = new StringBuilder("RESULT medians over rounds 1.. (us):");
+            long sum = 0;
+            for (int s = 0; s < STEPS.length; s++) {
+                long m = median(kept.get(s));
+                line.append(String.format(" %s %d,", STEPS[s], m / 1000));
+                if (s != 4) sum += m;
+            }
+            System.out.println(line.append(" cold sum ").append(sum / 1000));
         }
         System.out.printf("load average at end: %s%n", Files.readString(Path.of("/proc/loadavg")).trim());
         services.shutdown();
         System.exit(0);
+    }
+
+    private static long median(long[] a) {
+        long[] c = a.clone();
+        Arrays.sort(c);
+        return c.length == 0 ? 0 : c[c.length / 2];
+    }
+
+    private static long mean(long[] a) {
+        long s = 0;
+        for (long v : a) s += v;
+        return a.length == 0 ? 0 : s / a.length;
+    }
+
+    private static long[] concat(long[] a, long[] b) {
+        long[] c = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, c, a.length, b.length);
+        return c;
     }
 
     /** CPU nanoseconds used so far by the live threads named isolate-* (the carriers). */

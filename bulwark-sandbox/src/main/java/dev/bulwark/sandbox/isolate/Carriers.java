@@ -232,8 +232,9 @@ final class Carriers {
     /** Starts a carrier whose place in {@code threads} was already counted; false if none could start. */
     boolean startCarrier() {
         try {
-            Thread.ofPlatform().name(name + "-" + sequence.incrementAndGet())
-                    .stackSize(Isolate.STACK_BYTES).daemon(true).start(this::work);
+            // From the V8 thread starter: a carrier must inherit rights to V8's protection key.
+            V8Threads.start(Thread.ofPlatform().name(name + "-" + sequence.incrementAndGet())
+                    .stackSize(Isolate.STACK_BYTES).daemon(true), this::work);
             return true;
         } catch (Throwable e) {
             // No new thread (out of memory or limits): the work waits for an existing carrier.

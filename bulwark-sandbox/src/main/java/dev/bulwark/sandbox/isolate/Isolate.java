@@ -56,36 +56,6 @@ public final class Isolate {
     static final int MAX_TIMERS = 10_000;
     static final int MAX_LOG_CHARS = 16 << 10;
 
-    private static final String DISPATCHER_SOURCE = """
-            "use strict";
-            (() => {
-              const then = Promise.prototype.then, apply = Reflect.apply;
-              return (rt, done) => (handler, req, env, id, target, method, url, headers, body, bodyStream,
-                                    exports, workerId, className, objectId, name, storage) =>
-                apply(then, rt.dispatchFetch(handler, method === undefined ? req : { method, url, headers, body, bodyStream },
-                  env, id, className === undefined ? target : { exports, workerId, className, id: objectId, name, storage }),
-                  [() => done(id, true), (e) => done(id, false, e)]);
-            })()""";
-
-    /**
-     * Makes a call's answer {@code {status, statusText, headers: [[name, value]...], body, url}}
-     * in one call from arguments (the headers as {@code "name\nvalue\n..."} lines): building it
-     * from Java took a JNI crossing per property and three per header. Made before worker code runs.
-     */
-    private static final String HOST_RESULT_SOURCE = """
-            "use strict";
-            (() => {
-              const split = String.prototype.split, apply = Reflect.apply;
-              return (status, statusText, lines, body, url) => {
-                const headers = [];
-                if (lines !== '') {
-                  const parts = apply(split, lines, ['\\n']);
-                  for (let i = 0; i + 1 < parts.length; i += 2) headers[headers.length] = [parts[i], parts[i + 1]];
-                }
-                return { status, statusText, headers, body, url };
-              };
-            })()""";
-
     private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
     private static final AtomicInteger SEQUENCE = new AtomicInteger();
 
@@ -93,9 +63,14 @@ public final class Isolate {
     final SandboxServices services;
     private final List<JavetCallbackContext> callbacks = new ArrayList<>();
     private final V8ValueObject jsRuntime;
+    /** The host functions, behind one V8 function (made by {@link #install}). */
+    private final HostFunctions hostFunctions = new HostFunctions();
     /** dispatchFetch wrapped so that its settling reaches {@link #invocationDone}. */
     private final V8ValueFunction dispatcher;
-    /** {@link #HOST_RESULT_SOURCE}'s function. */
+    /**
+     * The prelude's {@code hostResult}: makes a call's answer {@code {status, statusText, headers:
+     * [[name, value]...], body, url}} in one call (the headers as {@code "name\nvalue\n..."} lines).
+     */
     private final V8ValueFunction hostResult;
     // When a turn leaves the queue empty, what earlier tasks left waiting in the socket's buffer leaves.
     private final TaskLoop<Task> tasks = new TaskLoop<>(Carriers.SHARED, this::step, this::idle);
@@ -212,7 +187,7 @@ public final class Isolate {
         this.webApis = new WebApisHost(runtime, () -> currentInvocation);
         this.jsRuntime = install();
         this.dispatcher = dispatcher();
-        this.hostResult = runtime.getExecutor(HOST_RESULT_SOURCE).setResourceName("bulwark:result").execute();
+        this.hostResult = jsRuntime.get("hostResult");
         this.idleReclaim = new IdleReclaim(services.scheduler(), () -> taskSequence, invocations::isEmpty,
                 r -> enqueue(0, r::run), this::reclaimIdle);
     }
@@ -1212,6 +1187,7 @@ public final class Isolate {
             bind(host, "now", args -> runtime.createV8ValueDouble(clockMs));
             new SocketHost(runtime, outbox, services.sockets(), this, () -> worker == null ? "" : worker.workerId())
                     .install((name, fn) -> bind(host, name, fn));
+            callbacks.add(hostFunctions.install(runtime, host));
             try (V8ValueFunction installer = runtime.getGlobalObject().get("__bulwark_install")) {
                 return installer.call(null, host);
             }
@@ -1222,12 +1198,10 @@ public final class Isolate {
         JavetCallbackContext ctx = new JavetCallbackContext("invocationDone", JavetCallbackType.DirectCallNoThisAndResult,
                 (IJavetDirectCallable.NoThisAndResult<Exception>) this::invocationDone);
         callbacks.add(ctx);
-        try (V8ValueFunction done = runtime.createV8ValueFunction(ctx);
-             // Made before any worker code runs: it holds the intrinsic then/apply, so a worker that
-             // replaces Promise.prototype.then cannot keep its invocations open.
-             V8ValueFunction make = runtime.getExecutor(DISPATCHER_SOURCE).setResourceName("bulwark:dispatch")
-                     .execute()) {
-            return make.call(null, jsRuntime, done);
+        // The prelude's makeDispatcher holds the intrinsic then (captured in the snapshot), so a
+        // worker that replaces Promise.prototype.then cannot keep its invocations open.
+        try (V8ValueFunction done = runtime.createV8ValueFunction(ctx)) {
+            return jsRuntime.invoke("makeDispatcher", done);
         }
     }
 
@@ -1249,11 +1223,7 @@ public final class Isolate {
                 throw e;
             }
         };
-        JavetCallbackContext ctx = new JavetCallbackContext(name, JavetCallbackType.DirectCallNoThisAndResult, guarded);
-        callbacks.add(ctx);
-        try (V8ValueFunction f = runtime.createV8ValueFunction(ctx)) {
-            host.set(name, f);
-        }
+        hostFunctions.add(name, guarded);
     }
 
     private void setTimer(int id, long delayMs) {

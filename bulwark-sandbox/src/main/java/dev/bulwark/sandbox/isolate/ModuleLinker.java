@@ -300,15 +300,7 @@ final class ModuleLinker {
 
     /** cloudflare:workers: the prelude's classes, and this worker's env (and an empty exports). */
     private IV8Module workersModule() throws JavetException {
-        try (V8ValueObject classes = jsRuntime.get("workersModule");
-             V8ValueObject exports = runtime.createV8ValueObject()) {
-            for (String key : classes.getOwnPropertyNameStrings()) {
-                try (V8Value v = classes.get(key)) {
-                    exports.set(key, v);
-                }
-            }
-            exports.set("env", env);
-            exports.set("exports", loopback);
+        try (V8ValueObject exports = jsRuntime.invoke("workersExports", env, loopback)) {
             return runtime.createV8Module(WORKERS_MODULE, exports);
         }
     }

@@ -129,6 +129,7 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
         // A task may grow the process by its heap plus as much again outside the heap (typed arrays).
         this.memoryGrowthLimitBytes = 2L * settings.heapMb() << 20;
         V8Host v8 = V8Host.getV8I18nInstance();
+        V8Threads.init(); // carriers start from here on (V8's memory protection key: see V8Threads)
         byte[] snapshot = IsolatePool.snapshot(v8);
         this.pool = new IsolatePool(v8, snapshot, poolSize, this);
         this.watchdog = Thread.ofPlatform().name("sandbox-watchdog").daemon(true).start(this::watch);
