@@ -146,14 +146,25 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
 
     /** Isolates closed since the arenas were last trimmed. */
     private final java.util.concurrent.atomic.AtomicBoolean closedSinceTrim = new java.util.concurrent.atomic.AtomicBoolean();
+    /** Closed isolates' Java objects, promoted garbage, collected before they spread over the old generation. */
+    private final HeapReclaim heapReclaim = HeapReclaim.forThisJvm();
 
     /**
-     * Dormancy's sweep; then, if isolates were closed since the last one, malloc's free pages go
-     * back to the OS (a closed isolate's memory otherwise stays in the process as free chunks).
+     * Dormancy's sweep; then, if isolates were closed since the last one, the Java heap's old
+     * generation is collected when enough was promoted ({@link HeapReclaim}) and malloc's free
+     * pages go back to the OS (a closed isolate's memory otherwise stays in the process as free chunks).
      */
     private void sweep() {
         dormancy.sweep(workers.values(), System.nanoTime());
-        if (closedSinceTrim.getAndSet(false)) MallocTrim.trim();
+        if (closedSinceTrim.getAndSet(false)) {
+            heapReclaim.check();
+            MallocTrim.trim();
+        }
+    }
+
+    /** Full collections the sweeps asked for; tests. */
+    long heapCollections() {
+        return heapReclaim.collections();
     }
 
     /** Past the live budget, the least recently used idle workers give their isolates back (off the caller's thread). */
