@@ -159,7 +159,21 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
         if (closedSinceTrim.getAndSet(false)) {
             heapReclaim.check();
             MallocTrim.trim();
+            if (MEMORY_LOG) logMemory();
         }
+    }
+
+    /** Opt-in (-Dbulwark.sandbox.memoryLog=true): one line per trimming sweep on stderr, for measurements. */
+    private static final boolean MEMORY_LOG = Boolean.getBoolean("bulwark.sandbox.memoryLog");
+    private final java.util.concurrent.atomic.AtomicLong isolatesClosed = new java.util.concurrent.atomic.AtomicLong();
+
+    private void logMemory() {
+        long[] malloc = MallocTrim.inUseAndArenaBytes();
+        HeapReclaim.OldGeneration old = HeapReclaim.oldGeneration();
+        System.err.println("bulwark sandbox: memory: isolates_closed=" + isolatesClosed.get() + " workers=" + workers.size()
+                + " rss_kb=" + (residentBytes() >> 10) + " malloc_in_use_kb=" + (malloc == null ? -1 : malloc[0] >> 10)
+                + " malloc_arena_kb=" + (malloc == null ? -1 : malloc[1] >> 10) + " old_gen_used_kb=" + (old.used() >> 10)
+                + " heap_collections=" + heapReclaim.collections());
     }
 
     /** Full collections the sweeps asked for; tests. */
@@ -827,6 +841,7 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
     @Override
     public void closed(Isolate isolate) {
         live.remove(isolate);
+        isolatesClosed.incrementAndGet();
         closedSinceTrim.set(true);
         capExports().isolateGone(isolate);
     }
