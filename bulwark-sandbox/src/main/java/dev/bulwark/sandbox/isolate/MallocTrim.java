@@ -15,6 +15,10 @@ import java.lang.invoke.MethodHandle;
  */
 public final class MallocTrim {
     private static final MethodHandle TRIM = find();
+    /** {@code struct mallinfo2}: ten {@code size_t}s; arena (0), hblkhd (4) and uordblks (7) are read. */
+    private static final java.lang.foreign.StructLayout MALLINFO2 = java.lang.foreign.MemoryLayout.structLayout(
+            java.lang.foreign.MemoryLayout.sequenceLayout(10, ValueLayout.JAVA_LONG));
+    private static final MethodHandle INFO = findInfo();
 
     private MallocTrim() {}
 
@@ -26,6 +30,37 @@ public final class MallocTrim {
                     .orElse(null);
         } catch (RuntimeException | LinkageError e) {
             return null; // no native access: memory stays with the allocator, nothing breaks
+        }
+    }
+
+    private static MethodHandle findInfo() {
+        try {
+            Linker linker = Linker.nativeLinker();
+            return linker.defaultLookup().find("mallinfo2")
+                    .map(f -> linker.downcallHandle(f, FunctionDescriptor.of(MALLINFO2)))
+                    .orElse(null);
+        } catch (RuntimeException | LinkageError e) {
+            return null;
+        }
+    }
+
+    /**
+     * The allocator's own figures ({@code mallinfo2}, glibc 2.33+): bytes in use (in arenas and
+     * in chunks of their own mapping) and bytes the arenas hold from the OS; null where unknown.
+     * What separates memory still allocated (a leak, or live structures) from free chunks the
+     * arenas keep (fragmentation), which RSS alone cannot (docs/notes/genrss.md).
+     */
+    public static long[] inUseAndArenaBytes() {
+        if (INFO == null) return null;
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            java.lang.foreign.MemorySegment info = (java.lang.foreign.MemorySegment) INFO.invokeExact(
+                    (java.lang.foreign.SegmentAllocator) arena);
+            long arenaBytes = info.getAtIndex(ValueLayout.JAVA_LONG, 0);
+            long mapped = info.getAtIndex(ValueLayout.JAVA_LONG, 4);
+            long inArenas = info.getAtIndex(ValueLayout.JAVA_LONG, 7);
+            return new long[]{inArenas + mapped, arenaBytes};
+        } catch (Throwable e) {
+            return null;
         }
     }
 

@@ -147,14 +147,39 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
 
     /** Isolates closed since the arenas were last trimmed. */
     private final java.util.concurrent.atomic.AtomicBoolean closedSinceTrim = new java.util.concurrent.atomic.AtomicBoolean();
+    /** Closed isolates' Java objects, promoted garbage, collected before they spread over the old generation. */
+    private final HeapReclaim heapReclaim = HeapReclaim.forThisJvm();
 
     /**
-     * Dormancy's sweep; then, if isolates were closed since the last one, malloc's free pages go
-     * back to the OS (a closed isolate's memory otherwise stays in the process as free chunks).
+     * Dormancy's sweep; then, if isolates were closed since the last one, the Java heap's old
+     * generation is collected when enough was promoted ({@link HeapReclaim}) and malloc's free
+     * pages go back to the OS (a closed isolate's memory otherwise stays in the process as free chunks).
      */
     private void sweep() {
         dormancy.sweep(workers.values(), System.nanoTime());
-        if (closedSinceTrim.getAndSet(false)) MallocTrim.trim();
+        if (closedSinceTrim.getAndSet(false)) {
+            heapReclaim.check();
+            MallocTrim.trim();
+            if (MEMORY_LOG) logMemory();
+        }
+    }
+
+    /** Opt-in (-Dbulwark.sandbox.memoryLog=true): one line per trimming sweep on stderr, for measurements. */
+    private static final boolean MEMORY_LOG = Boolean.getBoolean("bulwark.sandbox.memoryLog");
+    private final java.util.concurrent.atomic.AtomicLong isolatesClosed = new java.util.concurrent.atomic.AtomicLong();
+
+    private void logMemory() {
+        long[] malloc = MallocTrim.inUseAndArenaBytes();
+        HeapReclaim.OldGeneration old = HeapReclaim.oldGeneration();
+        System.err.println("bulwark sandbox: memory: isolates_closed=" + isolatesClosed.get() + " workers=" + workers.size()
+                + " rss_kb=" + (residentBytes() >> 10) + " malloc_in_use_kb=" + (malloc == null ? -1 : malloc[0] >> 10)
+                + " malloc_arena_kb=" + (malloc == null ? -1 : malloc[1] >> 10) + " old_gen_used_kb=" + (old.used() >> 10)
+                + " heap_collections=" + heapReclaim.collections());
+    }
+
+    /** Full collections the sweeps asked for; tests. */
+    long heapCollections() {
+        return heapReclaim.collections();
     }
 
     /** Past the live budget, the least recently used idle workers give their isolates back (off the caller's thread). */
@@ -817,6 +842,7 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
     @Override
     public void closed(Isolate isolate) {
         live.remove(isolate);
+        isolatesClosed.incrementAndGet();
         closedSinceTrim.set(true);
         capExports().isolateGone(isolate);
     }
