@@ -59,6 +59,7 @@ export const H = {
   nodeHmac: notInstalled,
   domainToAscii: notInstalled,
   now: notInstalled,
+  gateTimeoutMs: notInstalled,
   socketOpen: notInstalled,
   socketSend: notInstalled,
   socketClose: notInstalled,
@@ -78,7 +79,7 @@ export function bindHost(host) {
     'responseStart', 'responseChunk', 'responseEnd', 'responseWhole', 'responseError', 'requestBodyPull', 'currentInvocation',
     'objectId', 'callObject', 'callWorker', 'loadDynamic', 'rpcObject', 'rpcWorker', 'serviceCall', 'serviceRpc', 'rpcReturn', 'capCall', 'capFetch', 'capRelease', 'capRevoke', 'sqlExec', 'sqlText', 'sqlBuffer', 'kvGet', 'kvPut', 'kvDelete', 'kvList', 'storageOp',
     'zlibOpen', 'zlibPush', 'zlibClose', 'decodeLegacy', 'htmlRewriterWasm', 'preludePart',
-    'nodeHash', 'nodeHmac', 'domainToAscii', 'now',
+    'nodeHash', 'nodeHmac', 'domainToAscii', 'now', 'gateTimeoutMs',
     'subrequestAck', 'subrequestCancel', 'subrequestBodyChunk', 'subrequestBodyEnd',
     'socketOpen', 'socketSend', 'socketClose', 'socketAttachment', 'socketAutoResponse', 'socketEventTimeout', 'socketList',
     'facetCall', 'facetRpc', 'facetControl'];

@@ -3,7 +3,8 @@
 // class share the class's isolate, as in workerd; what is per object is its instance, its
 // storage and its gate.
 import { H } from './host.js';
-import { PromiseResolve, PromiseThen, ReflectApply } from './util.js';
+import { PromiseResolve, PromiseThen, ReflectApply, PromiseCtor } from './util.js';
+import { setTimeout, clearTimeout } from './timers.js';
 import { createStorage } from './storage.js';
 import { stubHandler, stubFetch } from './rpc.js';
 import { registerAddressStub, objectRef, bindObjectIds } from './caps.js';
@@ -155,6 +156,7 @@ class DurableObjectState {
       result = Promise.reject(err);
     }
     const gate = PromiseThen(result, () => undefined, () => undefined);
+    gateDeadlines.set(gate, H.now() + gateTimeoutMs());
     entry.gates.push(gate);
     PromiseThen(gate, () => {
       const i = entry.gates.indexOf(gate);
@@ -244,6 +246,37 @@ class DurableObjectState {
 Object.defineProperty(DurableObjectState.prototype, Symbol.toStringTag, { value: 'DurableObjectState', configurable: true });
 
 const live = new Map(); // "<class>\n<id>" -> entry
+const gateDeadlines = new WeakMap(); // a blockConcurrencyWhile gate -> when the object is reset if it is still shut
+let gateTimeout;
+/** Workers' 30 s for a blockConcurrencyWhile callback (the sandbox's bulwark.objects.gateTimeoutMs). */
+function gateTimeoutMs() {
+  if (gateTimeout === undefined) gateTimeout = Number(H.gateTimeoutMs());
+  return gateTimeout;
+}
+
+/**
+ * Waits until the object's input gates are open. A gate shut past its deadline resets the object,
+ * as Workers do after 30 s ("To help mitigate deadlocks there is a 30 second timeout applied when
+ * executing the callback"): the instance is dropped, this event and every other one waiting fail
+ * with the reason, the next event constructs the object again. The timer is the waiting event's own:
+ * the blocking invocation may be gone (its wall-clock limit ended it, and its timers with it).
+ */
+async function gatesOpen(entry) {
+  while (entry.gates.length > 0) {
+    const gate = entry.gates[0];
+    const left = gateDeadlines.get(gate) - H.now();
+    let timer;
+    const expired = left <= 0 || await new PromiseCtor((resolve) => {
+      timer = setTimeout(() => resolve(true), left);
+      PromiseThen(gate, () => resolve(false));
+    });
+    if (timer !== undefined) clearTimeout(timer);
+    if (expired && entry.gates[0] === gate) {
+      abortEntry(entry, new Error(`blockConcurrencyWhile() callback did not complete within ${gateTimeoutMs() / 1000} seconds; the Durable Object was reset.`), true);
+      entry.gates.length = 0;
+    }
+  }
+}
 const entryOfInstance = new WeakMap(); // instance -> entry
 const noAlarmRetry = new WeakSet(); // abort errors thrown with {retryAlarm: false}
 
@@ -331,7 +364,7 @@ export function evictObject(className, hex) {
 export async function objectReceiver(target, env) {
   const entry = objectEntry(target.exports, env, target.workerId, target.className, target.id, target.name,
     target.storage);
-  while (entry.gates.length > 0) await entry.gates[0];
+  await gatesOpen(entry);
   if (entry.aborted !== undefined) throw entry.aborted;
   if (entry.broken) throw new Error('The durable object was reset because its initialization failed.');
   return entry.instance;
@@ -353,7 +386,7 @@ export async function objectFetch(target, env, request) {
 export async function objectSocketEvent(target, env) {
   const entry = objectEntry(target.exports, env, target.workerId, target.className, target.id, target.name,
     target.storage);
-  while (entry.gates.length > 0) await entry.gates[0];
+  await gatesOpen(entry);
   if (entry.aborted !== undefined) throw entry.aborted;
   if (entry.broken) throw new Error('The durable object was reset because its initialization failed.');
   const ev = target.socket;

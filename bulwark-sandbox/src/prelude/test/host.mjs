@@ -226,6 +226,7 @@ export function createIsolate(preludePath, options = {}) {
     crypto() { throw new Error('crypto.subtle is not available in the Node harness'); },
     domainToAscii(domain) { const a = domainToASCII(domain); return a === '' ? null : a; },
     now() { return Date.now(); },
+    gateTimeoutMs() { return 30000; },
   };
   const install = vm.runInContext('globalThis.__bulwark_install', context);
   if (typeof install !== 'function') throw new Error('prelude did not define __bulwark_install');

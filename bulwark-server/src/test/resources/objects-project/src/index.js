@@ -224,6 +224,22 @@ export class Counter extends DurableObject {
   }
 }
 
+// Its first construction keeps the input gate shut forever (a hostile or buggy constructor); the
+// node resets it after the gate timeout, and the next construction goes through.
+export class Stuck extends DurableObject {
+  constructor(ctx, env) {
+    super(ctx, env);
+    ctx.blockConcurrencyWhile(async () => {
+      this.boots = ((await ctx.storage.get("boots")) ?? 0) + 1;
+      await ctx.storage.put("boots", this.boots);
+      if (this.boots === 1) await new Promise(() => {});
+    });
+  }
+  fetch() {
+    return new Response(String(this.boots));
+  }
+}
+
 export class Gated extends DurableObject {
   constructor(ctx, env) {
     super(ctx, env);
@@ -313,6 +329,12 @@ export default {
         }
         return Response.json(out);
       }
+      case "stuck":
+        try {
+          return await env.STUCK.get(env.STUCK.idFromName(name)).fetch(request);
+        } catch (e) {
+          return new Response(`${e.name}: ${e.message}`, { status: 503 });
+        }
       case "gated":
         return env.GATED.get(env.GATED.idFromName(name)).fetch(request);
       case "ids": {

@@ -58,6 +58,12 @@ public final class Isolate {
 
     private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
     private static final AtomicInteger SEQUENCE = new AtomicInteger();
+    /**
+     * How long a durable object's blockConcurrencyWhile callback may keep its input gate shut before
+     * the object is reset: Workers' 30 s. A system property of the sandbox JVM (an operator sets it
+     * through {@code sandboxes.jvm_options}; tests shorten it).
+     */
+    private static final long GATE_TIMEOUT_MS = Math.max(1, Long.getLong("bulwark.objects.gateTimeoutMs", 30_000));
 
     final V8Runtime runtime;
     final SandboxServices services;
@@ -1185,6 +1191,7 @@ public final class Isolate {
                 return ascii == null ? runtime.createV8ValueNull() : runtime.createV8ValueString(ascii);
             });
             bind(host, "now", args -> runtime.createV8ValueDouble(clockMs));
+            bind(host, "gateTimeoutMs", args -> runtime.createV8ValueDouble(GATE_TIMEOUT_MS));
             new SocketHost(runtime, outbox, services.sockets(), this, () -> worker == null ? "" : worker.workerId())
                     .install((name, fn) -> bind(host, name, fn));
             callbacks.add(hostFunctions.install(runtime, host));

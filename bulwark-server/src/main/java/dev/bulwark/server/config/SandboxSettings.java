@@ -94,6 +94,12 @@ public record SandboxSettings(int processesPerTenant, int isolatesPerWorker, lon
                 confine, websocketsPerObject, objectStorageIdleMs, sessions, DormantWorkerSettings.DEFAULTS);
     }
 
+    /** These settings with other extra options for the sandbox JVMs. */
+    public SandboxSettings withJvmOptions(List<String> options) {
+        return new SandboxSettings(processesPerTenant, isolatesPerWorker, rssCeilingMb, poolSize, options,
+                dynamicWorkersMax, objectIdleMs, confine, websocketsPerObject, objectStorageIdleMs, sessions, dormant);
+    }
+
     /** These settings with another resident-memory ceiling per sandbox (its soft limit is 80 % of it). */
     public SandboxSettings withRssCeilingMb(long mb) {
         return new SandboxSettings(processesPerTenant, isolatesPerWorker, mb, poolSize, jvmOptions,
