@@ -3,32 +3,22 @@ package dev.bulwark.server.governance;
 import dev.bulwark.objects.java.JavaNamespace;
 import dev.bulwark.objects.java.JavaObjectClass;
 import dev.bulwark.objects.java.JavaObjectStub;
-import dev.bulwark.objects.java.RpcError;
-import dev.bulwark.objects.java.StructuredValues;
-import dev.bulwark.sandbox.ipc.ErrorCode;
-import dev.bulwark.sandbox.ipc.Message;
 import dev.bulwark.sandbox.worker.WorkerCode;
 import dev.bulwark.server.node.Node;
-import dev.bulwark.server.node.SessionWorkers;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.security.SecureRandom;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.LongSupplier;
-import java.util.regex.Pattern;
 
 /**
  * Governance of a node (issue 15): sessions admitted per tenant, each owned by a
@@ -48,45 +38,43 @@ import java.util.regex.Pattern;
 public final class Governance implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Governance.class);
     static final SecureRandom RANDOM = new SecureRandom();
-    private static final Pattern SESSION_ID = Pattern.compile("ses_[0-9a-f]{40}");
-    private static final Pattern TENANT = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_-]{0,62}");
     public static final long DEFAULT_ENVELOPE_TTL_MS = 15 * 60_000;
 
     private final Node node;
     private final EnvelopeKeys keys;
-    private final byte[] idKey;
+    private final SessionIds ids;
     private volatile Policies policies = new Policies(PolicyBundle.DEFAULT);
     private final Map<String, Tool> tools = new ConcurrentHashMap<>();
     private final Map<String, ReentrantLock> locks = new ConcurrentHashMap<>();
-    /** Capability names of runs in flight, per session: revoked when the session ends. */
-    private final Map<String, Set<String>> liveRuns = new ConcurrentHashMap<>();
     private volatile long envelopeTtlMs = DEFAULT_ENVELOPE_TTL_MS;
     public static final long DEFAULT_APPROVAL_TTL_MS = 24 * 3600_000L;
     private volatile long approvalTtlMs = DEFAULT_APPROVAL_TTL_MS;
     private volatile long checkpointEvery = SessionHistory.DEFAULT_EVERY;
     private volatile long approvalEscalateAfterMs;
-    private volatile long approvalMaxWaitMs = dev.bulwark.server.config.ApprovalSettings.DEFAULT_MAX_WAIT_MS;
     private final Map<String, Integer> approvalQuorum = new ConcurrentHashMap<>();
-    private volatile Approvers approvers = new Approvers(List.of());
     /** What mediation and approvals call: an {@link ApprovalFanout} of the embedder's events, the sweeper and the notifier. */
     private volatile ApprovalEvents approvalEvents = ApprovalEvents.NONE;
     private ApprovalNotifier notifier;
-    private final ApprovalWaits approvalWaits = new ApprovalWaits();
     private ApprovalSweeper sweeper;
     volatile LongSupplier clock = System::currentTimeMillis;
     private Webhooks webhooks;
     /** Redaction rules for tool-call arguments in the trail; null: the trail keeps only their hash. */
     private volatile AuditRedaction auditRedaction;
-    /** The per-tenant roll-up of the audit trails (AuditRollup); set by attach. */
-    private AuditRollup auditRollup;
     /** Meters on the node's registry and the lanes of runs (issue 15 "Metrics", "Lanes"); set by attach. */
     private GovernanceMetrics metrics = GovernanceMetrics.NONE;
     private Lanes lanes;
+    // What governance does, each part in a class of its own (set by attach).
+    private AuditExports audits;
+    private final ToolMediation mediation = new ToolMediation(this);
+    private final TenantApprovals tenantApprovals = new TenantApprovals(this);
+    private final SessionRuns runs;
+    private final LedgerOperations ledgers = new LedgerOperations(this);
 
-    private Governance(Node node, EnvelopeKeys keys, byte[] idKey) {
+    private Governance(Node node, EnvelopeKeys keys, SessionIds ids) {
         this.node = node;
         this.keys = keys;
-        this.idKey = idKey;
+        this.ids = ids;
+        this.runs = new SessionRuns(this, node);
     }
 
     /** Governance of {@code node} (use {@code node.governance()}, which calls this once). */
@@ -94,8 +82,8 @@ public final class Governance implements AutoCloseable {
         Path dir = node.settings().dataDir().resolve("governance");
         try {
             Files.createDirectories(dir);
-            Governance g = new Governance(node, EnvelopeKeys.load(dir), secret(dir.resolve("session-ids.key")));
-            g.auditRollup = new AuditRollup(dir, AuditCheckpoints.load(dir), g::auditRows, g::auditRowsAfter);
+            Governance g = new Governance(node, EnvelopeKeys.load(dir), SessionIds.load(dir.resolve("session-ids.key")));
+            g.audits = new AuditExports(g, dir);
             g.metrics = new MicrometerGovernanceMetrics(node.metrics().registry());
             g.lanes = new Lanes(dev.bulwark.server.config.LaneSettings.DEFAULTS, g.metrics);
             node.javaObjects().register(JavaObjectClass.javaOnly(SessionObject.CLASS, ctx -> new SessionObject(ctx, g),
@@ -108,14 +96,6 @@ public final class Governance implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("governance cannot keep its keys in " + dir, e);
         }
-    }
-
-    private static byte[] secret(Path file) throws IOException {
-        if (Files.exists(file)) return Files.readAllBytes(file);
-        byte[] key = new byte[32];
-        RANDOM.nextBytes(key);
-        KeyFiles.writeOwnerOnly(file, key);
-        return key;
     }
 
     // ---- configuration ----
@@ -158,7 +138,7 @@ public final class Governance implements AutoCloseable {
      */
     public Tool entrypointTool(String tenant, String name, com.fasterxml.jackson.databind.JsonNode argsSchema, Contract contract,
                                long cost, String worker, String entrypoint, String method, String lookupMethod, String revertMethod) {
-        checkTenant(tenant);
+        SessionIds.checkTenant(tenant);
         if (worker == null || worker.isEmpty() || method == null) throw new IllegalArgumentException("an entrypoint tool names a worker and a method");
         for (String m : new String[] {method, lookupMethod, revertMethod}) {
             if (m != null && (!m.matches("[A-Za-z_$][A-Za-z0-9_$]*") || m.equals("fetch") || m.equals("constructor"))) {
@@ -178,18 +158,20 @@ public final class Governance implements AutoCloseable {
         return webhooks;
     }
 
+
     /** Stops the webhook client (the node calls this when it closes). */
     @Override
     public synchronized void close() {
         if (sweeper != null) sweeper.close();
         if (notifier != null) notifier.close();
-        if (auditRollup != null) try {
-            auditRollup.close();
+        if (audits != null) try {
+            audits.close();
         } catch (IOException e) {
             // the stored audit trees are derived data, forced before each checkpoint: nothing is lost
         }
         if (webhooks != null) webhooks.close();
     }
+
 
     /** Registers (or replaces) a tool. */
     public void registerTool(Tool tool) {
@@ -276,12 +258,12 @@ public final class Governance implements AutoCloseable {
     /** The longest a tool call may wait for its approval's decision ({@code waitMs} is cut to it; 0: no waiting). */
     public void approvalMaxWaitMs(long ms) {
         if (ms < 0) throw new IllegalArgumentException("the longest wait is 0 or positive");
-        this.approvalMaxWaitMs = ms;
+        tenantApprovals.maxWaitMs(ms);
     }
 
     /** The approvers of every tenant (replaces those set before). Without any, a tenant's approvals cannot be decided. */
     public void approvers(List<dev.bulwark.server.config.ApprovalSettings.Approver> list) {
-        this.approvers = new Approvers(list);
+        tenantApprovals.approvers(list);
     }
 
     /** Everything of {@code governance.approvals} at once. */
@@ -356,7 +338,6 @@ public final class Governance implements AutoCloseable {
     long envelopeTtlMs() {
         return envelopeTtlMs;
     }
-
     // ---- sessions ----
 
     /**
@@ -366,13 +347,11 @@ public final class Governance implements AutoCloseable {
      * @throws GovernanceException 400 {@code unknown_tool}
      */
     public Map<String, Object> admit(String tenant, Admission admission) {
-        checkTenant(tenant);
+        SessionIds.checkTenant(tenant);
         for (String t : admission.tools()) {
             if (!tools.containsKey(t)) throw GovernanceException.of(400, "unknown_tool", "no tool '" + t + "' is registered");
         }
-        byte[] random = new byte[12];
-        RANDOM.nextBytes(random);
-        String id = "ses_" + HexFormat.of().formatHex(random) + mac(tenant, random);
+        String id = ids.issue(tenant);
         long now = now();
         Map<String, Object> terms = new LinkedHashMap<>();
         terms.put("id", id);
@@ -387,11 +366,7 @@ public final class Governance implements AutoCloseable {
         @SuppressWarnings("unchecked")
         Map<String, Object> view = (Map<String, Object>) stub(tenant, id).call("admit", terms);
         if (view == null) throw GovernanceException.of(409, "session_exists", "a session with this id exists");
-        try {
-            auditRollup.noteSession(tenant, id);
-        } catch (IOException e) {
-            throw new UncheckedIOException("the tenant's audit session list cannot be written", e);
-        }
+        audits.noteSession(tenant, id);
         node.sessionWorkers().prewarm(tenant); // its first run takes a started process (sessionproc.md)
         return view;
     }
@@ -409,27 +384,8 @@ public final class Governance implements AutoCloseable {
     }
 
     /** The session's audit trail, oldest first, and the first broken link of its chain (0: none). */
-    @SuppressWarnings("unchecked")
     public Map<String, Object> audit(String tenant, String id) {
-        session(tenant, id);
-        List<Map<String, Object>> rows = (List<Map<String, Object>>) ((Map<String, Object>) stub(tenant, id).call("audit")).get("rows");
-        Map<String, Object> out = new LinkedHashMap<>();
-        out.put("session", id);
-        out.put("rows", rows);
-        out.put("firstBroken", AuditTrail.firstBroken(rows));
-        return out;
-    }
-
-    @SuppressWarnings("unchecked")
-    private List<Map<String, Object>> auditRows(String tenant, String id) {
-        Object out = stub(tenant, id).call("audit");
-        return out instanceof Map<?, ?> m && m.get("rows") instanceof List<?> rows ? (List<Map<String, Object>>) rows : List.of();
-    }
-
-    @SuppressWarnings("unchecked")
-    private List<Map<String, Object>> auditRowsAfter(String tenant, String id, long afterSeq, long limit) {
-        Object out = stub(tenant, id).call("auditAfter", afterSeq, limit);
-        return out instanceof Map<?, ?> m && m.get("rows") instanceof List<?> rows ? (List<Map<String, Object>>) rows : List.of();
+        return audits.trail(tenant, id);
     }
 
     /**
@@ -438,20 +394,12 @@ public final class Governance implements AutoCloseable {
      * is thrown; after it, {@code out} has a partial export (the verifier refuses it).
      */
     public void auditExport(String tenant, java.io.OutputStream out) throws IOException {
-        checkTenant(tenant);
-        java.io.Writer w = new java.io.BufferedWriter(new java.io.OutputStreamWriter(out, java.nio.charset.StandardCharsets.UTF_8),
-                64 << 10);
-        auditRollup.export(tenant, now(), w);
-        w.flush();
+        audits.export(tenant, out);
     }
 
     /** The OCSF export, written as it is read (see {@link #auditExport(String, java.io.OutputStream)}). */
     public void auditExportOcsf(String tenant, java.io.OutputStream out) throws IOException {
-        checkTenant(tenant);
-        java.io.Writer w = new java.io.BufferedWriter(new java.io.OutputStreamWriter(out, java.nio.charset.StandardCharsets.UTF_8),
-                64 << 10);
-        auditRollup.exportOcsf(tenant, w);
-        w.flush();
+        audits.exportOcsf(tenant, out);
     }
 
     /**
@@ -460,22 +408,12 @@ public final class Governance implements AutoCloseable {
      * inclusion proof per record. As a string: for small trails; stream big ones.
      */
     public String auditExport(String tenant) {
-        checkTenant(tenant);
-        try {
-            return auditRollup.export(tenant, now());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return audits.export(tenant);
     }
 
     /** The tenant's audit records as OCSF 1.1 API Activity events (class_uid 6003), JSONL. */
     public String auditExportOcsf(String tenant) {
-        checkTenant(tenant);
-        try {
-            return auditRollup.exportOcsf(tenant);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return audits.exportOcsf(tenant);
     }
 
     /**
@@ -485,17 +423,7 @@ public final class Governance implements AutoCloseable {
      * @throws GovernanceException 404 {@code not_found} (also for another tenant's session)
      */
     public Map<String, Object> auditProof(String tenant, String recordId) {
-        checkTenant(tenant);
-        int colon = recordId == null ? -1 : recordId.indexOf(':');
-        if (colon < 0) throw notFound();
-        known(tenant, recordId.substring(0, colon));
-        try {
-            Map<String, Object> doc = auditRollup.proofDocument(tenant, recordId, now());
-            if (doc == null) throw notFound();
-            return doc;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return audits.proof(tenant, recordId);
     }
 
     /**
@@ -511,8 +439,7 @@ public final class Governance implements AutoCloseable {
         try {
             Map<String, Object> view = (Map<String, Object>) stub(tenant, id).call("end", reason);
             if (view == null) throw notFound();
-            Set<String> runs = liveRuns.remove(id);
-            if (runs != null) runs.forEach(node::revokeCapability);
+            runs.sessionEnded(id);
             node.sessionWorkers().sessionEnded(id); // its sandbox process stops (now, or when its last run is over)
             return view;
         } finally {
@@ -543,10 +470,7 @@ public final class Governance implements AutoCloseable {
      * @throws GovernanceException as {@link #run}, and the lane's refusals ({@link Lanes#enter})
      */
     public LanedRun run(String tenant, String id, WorkerCode code, Object input, String lane) {
-        Lane chosen = Lane.choose(lane, (String) session(tenant, id).get("risk"));
-        try (LaneSlot slot = lanes.enter(tenant, id, chosen)) {
-            return new LanedRun(slot.lane(), run(tenant, id, code, input));
-        }
+        return runs.run(tenant, id, code, input, lane);
     }
 
     /**
@@ -558,54 +482,8 @@ public final class Governance implements AutoCloseable {
      * @throws GovernanceException 404 not_found; 409 session_ended / session_deadline; 400
      *                             worker_load_failed; 500 code_threw (the code's own error, shown)
      */
-    @SuppressWarnings("unchecked")
     public Run run(String tenant, String id, WorkerCode code, Object input) {
-        known(tenant, id);
-        String codeHash = SessionCode.hash(code);
-        Map<String, Object> d = (Map<String, Object>) stub(tenant, id).call("dispatch", codeHash);
-        if (d == null || !Boolean.TRUE.equals(d.get("ok"))) {
-            GovernanceError e = d == null ? GovernanceError.of("session_not_found", "no such session")
-                    : GovernanceError.fromMap((Map<String, Object>) d.get("error"));
-            throw new GovernanceException(e.code().equals("session_not_found") ? 404 : 409, e);
-        }
-        String envelope = (String) d.get("envelope");
-        String capName = "bulwark-session:" + id + ":" + envelope;
-        WorkerCode wrapped;
-        try {
-            wrapped = SessionCode.wrap(code, (Long) d.get("cpuMs"));
-        } catch (IllegalArgumentException e) {
-            stub(tenant, id).call("retire", envelope);
-            throw GovernanceException.of(400, "invalid_worker_code", e.getMessage());
-        }
-        byte[] args = StructuredValues.encode(List.of(input == null ? Map.of() : input), 8 << 20);
-        liveRuns.computeIfAbsent(id, k -> ConcurrentHashMap.newKeySet()).add(capName);
-        Message outcome;
-        try {
-            outcome = node.sessionWorkers().run(tenant, id, envelope, wrapped, "TOOLS", capName,
-                    new SessionTools(this, tenant, id, (String) d.get("token")), "run", args);
-        } finally {
-            Set<String> runs = liveRuns.get(id);
-            if (runs != null) runs.remove(capName);
-            stub(tenant, id).call("retire", envelope);
-        }
-        return switch (outcome) {
-            case Message.RpcResult r when r.threw() -> {
-                Object thrown = decodeOrNull(r.value());
-                throw GovernanceException.of(500, "code_threw", thrown instanceof RpcError e ? e.toString() : "the code threw a value");
-            }
-            case Message.RpcResult r -> new Run(envelope, decodeOrNull(r.value()));
-            case Message.CallFailed f when f.code().equals(SessionWorkers.FULL) ->
-                    throw GovernanceException.retryLater(503, f.code(), f.message(), 1);
-            case Message.CallFailed f -> {
-                ErrorCode c = ErrorCode.fromCode(f.code());
-                boolean own = f.code().equals(ErrorCode.WORKER_LOAD_FAILED.code());
-                // The tenant's own load error and the limits it hit are its to see; anything else only by its code.
-                boolean shown = own || c == ErrorCode.CPU_LIMIT_EXCEEDED || c == ErrorCode.WALL_TIME_EXCEEDED
-                        || c == ErrorCode.MEMORY_LIMIT_EXCEEDED;
-                throw GovernanceException.of(own ? 400 : c.status(), c.code(), shown && f.message() != null ? f.message() : c.description());
-            }
-            default -> throw GovernanceException.of(500, ErrorCode.INTERNAL.code(), ErrorCode.INTERNAL.description());
-        };
+        return runs.run(tenant, id, code, input);
     }
 
     /**
@@ -614,80 +492,8 @@ public final class Governance implements AutoCloseable {
      * whose key is new runs the tool and records its outcome in a second, all under the session's
      * lock. Answers {@code {ok: true, value}} or {@code {ok: false, error}}.
      */
-    @SuppressWarnings("unchecked")
     Map<String, Object> mediate(String tenant, String session, String token, long seq, String toolName, Object args, String key) {
-        String idempotencyKey = key != null ? key : "auto:" + HexFormat.of().formatHex(randomBytes(16));
-        ReentrantLock lock = lock(session);
-        metrics.lock(lock);
-        try {
-            JavaObjectStub stub = stub(tenant, session);
-            Object callArgs = args == null ? new LinkedHashMap<String, Object>() : args;
-            Map<String, Object> d = (Map<String, Object>) stub.call("decide", token, seq, toolName, callArgs, idempotencyKey,
-                    key != null);
-            Tool tool = tools.get(toolName);
-            ToolCall call = "answer".equals(d.get("verdict")) ? null : new ToolCall(session, tenant, (String) d.get("actor"),
-                    toolName, (Map<String, Object>) callArgs, idempotencyKey);
-            if ("lookup".equals(d.get("verdict"))) {
-                // The outcome of an earlier call with this key is unknown: ask the tool, never run it blindly.
-                d = (Map<String, Object>) stub.call("reconcile", idempotencyKey, lookup(tool, call));
-            }
-            if ("answer".equals(d.get("verdict"))) {
-                Map<String, Object> answer = (Map<String, Object>) d.get("answer");
-                if (answer.get("approval") instanceof Map<?, ?> a && Set.of("pending", "escalated").contains(a.get("state"))) {
-                    boolean added = Boolean.TRUE.equals(index(tenant).call("add", a.get("id"), session, a.get("tool"),
-                            a.get("requestedAt"), a.get("expiresAt")));
-                    if (added) approvalEvents.pending(tenant, session, (String) a.get("id"), (String) a.get("tool"));
-                }
-                metrics.answered(answer);
-                return answer;
-            }
-            CrashPoints.reach(CrashPoints.DECIDED);
-            Map<String, Object> answer = new LinkedHashMap<>();
-            try {
-                Object value = tool.function().run(call);
-                answer.put("ok", true);
-                answer.put("value", value);
-                StructuredValues.encode(answer, 8 << 20); // a result with no JS form is a failure, recorded as one
-            } catch (Exception | StackOverflowError e) {
-                log.warn("tool {} of session {} failed: {}", toolName, session, e.toString());
-                answer = new GovernanceError("tool_failed", "the tool failed", null, null, false).answer();
-            }
-            CrashPoints.reach(CrashPoints.EFFECT);
-            stub.call("record", idempotencyKey, answer);
-            CrashPoints.reach(CrashPoints.RECORDED);
-            metrics.answered(answer);
-            return answer;
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    /** The tool's lookup for {@code call}, as the session object's {@code reconcile} takes it. */
-    private static Map<String, Object> lookup(Tool tool, ToolCall call) {
-        ToolLookup.Result found;
-        try {
-            found = tool == null || tool.lookup() == null ? new ToolLookup.Unknown() : tool.lookup().lookup(call);
-        } catch (Exception | StackOverflowError e) {
-            log.warn("the lookup of tool {} of session {} failed: {}", call.tool(), call.session(), e.toString());
-            found = new ToolLookup.Unknown();
-        }
-        Map<String, Object> out = new LinkedHashMap<>();
-        switch (found) {
-            case ToolLookup.Applied a -> {
-                out.put("applied", true);
-                out.put("value", a.value());
-                try {
-                    StructuredValues.encode(out, 8 << 20);
-                } catch (RuntimeException e) {
-                    log.warn("the lookup of tool {} answered a value with no JS form", call.tool());
-                    out.clear();
-                }
-            }
-            case ToolLookup.NotApplied n -> out.put("applied", false);
-            case ToolLookup.Unknown u -> { }
-            case null -> { }
-        }
-        return out;
+        return mediation.mediate(tenant, session, token, seq, toolName, args, key);
     }
 
     // ---- the ledger, for operators ----
@@ -696,12 +502,8 @@ public final class Governance implements AutoCloseable {
      * The session's ledger, oldest first (at most 1,000 rows): {@code key, tool, state, unknown?
      * (call | revert), outcome?, argsHash, createdAt, updatedAt}. Arguments are never listed.
      */
-    @SuppressWarnings("unchecked")
     public List<Map<String, Object>> ledger(String tenant, String id) {
-        known(tenant, id);
-        Map<String, Object> out = (Map<String, Object>) stub(tenant, id).call("ledger", 1_000L);
-        if (out == null) throw notFound();
-        return (List<Map<String, Object>>) out.get("ledger");
+        return ledgers.ledger(tenant, id);
     }
 
     /**
@@ -712,23 +514,8 @@ public final class Governance implements AutoCloseable {
      *
      * @throws GovernanceException 404 not_found; 400 bad_request; 409 not_outcome_unknown
      */
-    @SuppressWarnings("unchecked")
     public Map<String, Object> settle(String tenant, String id, String key, String state, Object value, String operator) {
-        known(tenant, id);
-        if (key == null || key.isEmpty() || key.length() > SessionTools.MAX_KEY_CHARS) {
-            throw GovernanceException.of(400, "bad_request", "key is the idempotency key of a ledger row");
-        }
-        checkOperator(operator);
-        ReentrantLock lock = lock(id);
-        lock.lock();
-        try {
-            Map<String, Object> out = (Map<String, Object>) stub(tenant, id).call("settle", key, state, value, operator);
-            if (out == null) throw notFound();
-            if (!Boolean.TRUE.equals(out.get("ok"))) throw refusal(out);
-            return (Map<String, Object>) out.get("entry");
-        } finally {
-            lock.unlock();
-        }
+        return ledgers.settle(tenant, id, key, state, value, operator);
     }
 
     /**
@@ -740,32 +527,7 @@ public final class Governance implements AutoCloseable {
      *                             revert_failed
      */
     public Map<String, Object> rollback(String tenant, String id, String operator) {
-        known(tenant, id);
-        checkOperator(operator);
-        ReentrantLock lock = lock(id);
-        lock.lock();
-        try {
-            return new SessionRollback(this, stub(tenant, id), tenant, id).run(operator);
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    static GovernanceException refusal(Map<String, Object> answer) {
-        @SuppressWarnings("unchecked")
-        GovernanceError e = GovernanceError.fromMap((Map<String, Object>) answer.get("error"));
-        int status = switch (e.code()) {
-            case "not_found" -> 404;
-            case "bad_request" -> 400;
-            default -> 409;
-        };
-        return new GovernanceException(status, e);
-    }
-
-    private static void checkOperator(String operator) {
-        if (operator == null || !Admission.ACTOR.matcher(operator).matches()) {
-            throw GovernanceException.of(400, "bad_request", "operator is 1 to 128 of A-Z a-z 0-9 . _ @ : + -");
-        }
+        return ledgers.rollback(tenant, id, operator);
     }
 
     /**
@@ -782,52 +544,14 @@ public final class Governance implements AutoCloseable {
 
     // ---- approvals ----
 
-    /** The states an approval can be in. */
-    static final List<String> STATES = List.of("pending", "escalated", "approved", "rejected", "expired", "used");
-
     /**
      * The tenant's approvals, oldest first (at most 1,000), each {@code {id, session, tool, state,
      * requestedAt, expiresAt, escalatesAt, quorum, votes, decidedBy, decidedAt}}; {@code state} null
      * for all, else only those in that state. Listing settles them: an approval past its escalation
      * time or expiry is written (and audited) as escalated or expired, also after a restart.
      */
-    @SuppressWarnings("unchecked")
     public List<Map<String, Object>> approvals(String tenant, String state) {
-        checkTenant(tenant);
-        if (state != null && !STATES.contains(state)) {
-            throw GovernanceException.of(400, "bad_request", "state is one of " + String.join(", ", STATES));
-        }
-        JavaObjectStub index = index(tenant);
-        List<Map<String, Object>> all = new java.util.ArrayList<>();
-        for (Object o : (List<Object>) index.call("list", (Object) null)) all.add(new LinkedHashMap<>((Map<String, Object>) o));
-        // The index may lag behind the session objects (an approval used, expired, or a crash between
-        // the two writes): states that can still change are read from the session that owns them.
-        Map<String, Map<String, Map<String, Object>>> truth = new java.util.HashMap<>();
-        for (Map<String, Object> a : all) {
-            if (!Set.of("pending", "escalated", "approved").contains((String) a.get("state"))) continue;
-            String session = (String) a.get("session");
-            Map<String, Map<String, Object>> states = truth.computeIfAbsent(session, k -> {
-                Map<String, Map<String, Object>> m = new java.util.HashMap<>();
-                Map<String, Object> listed = (Map<String, Object>) stub(tenant, k).call("approvals");
-                if (listed != null) {
-                    for (Object x : (List<Object>) listed.get("approvals")) m.put((String) map(x).get("id"), map(x));
-                }
-                return m;
-            });
-            Map<String, Object> now = states.get((String) a.get("id"));
-            if (now == null) continue;
-            if (!now.get("state").equals(a.get("state"))) {
-                index.call("state", a.get("id"), now.get("state"));
-                if (Set.of("escalated", "expired").contains(now.get("state"))) {
-                    approvalEvents.settled(tenant, session, (String) a.get("id"), (String) now.get("state"));
-                    notifier.tell((String) now.get("state"), tenant, session, (String) a.get("id"), (String) a.get("tool"));
-                }
-            }
-            a.putAll(now);
-        }
-        List<Map<String, Object>> out = new java.util.ArrayList<>();
-        for (Map<String, Object> a : all) if (state == null || state.equals(a.get("state"))) out.add(a);
-        return out;
+        return tenantApprovals.list(tenant, state);
     }
 
     /**
@@ -843,36 +567,8 @@ public final class Governance implements AutoCloseable {
      *                             approval_not_escalated; 409 approver_is_actor / approver_already_voted /
      *                             approval_approved / approval_rejected / approval_expired / approval_used
      */
-    @SuppressWarnings("unchecked")
     public Map<String, Object> decideApproval(String tenant, String approvalId, String decision, String approverKey) {
-        checkTenant(tenant);
-        if (!"approve".equals(decision) && !"reject".equals(decision)) {
-            throw GovernanceException.of(400, "bad_request", "decision is \"approve\" or \"reject\"");
-        }
-        if (approvalId == null || !approvalId.matches("apr_[0-9a-f]{20}")) throw GovernanceException.of(404, "not_found", "no such approval");
-        Approvers who = approvers;
-        if (!who.any(tenant)) {
-            throw GovernanceException.of(403, "no_approvers", "the tenant has no approvers (governance.approvals.approvers)");
-        }
-        String session = (String) index(tenant).call("session", approvalId);
-        if (session == null) throw GovernanceException.of(404, "not_found", "no such approval");
-        dev.bulwark.server.config.ApprovalSettings.Approver approver = who.identify(tenant, approverKey);
-        Map<String, Object> answer = (Map<String, Object>) stub(tenant, known(tenant, session)).call("resolve", approvalId, decision,
-                approver == null ? null : approver.name(), approver == null ? null : approver.role());
-        if (answer == null) throw GovernanceException.of(404, "not_found", "no such approval");
-        if (!Boolean.TRUE.equals(answer.get("ok"))) {
-            GovernanceError e = GovernanceError.fromMap((Map<String, Object>) answer.get("error"));
-            boolean forbidden = Set.of("not_an_approver", "approval_not_escalated").contains(e.code());
-            throw new GovernanceException(forbidden ? 403 : 409, e);
-        }
-        Map<String, Object> approval = (Map<String, Object>) answer.get("approval");
-        metrics.approvalDecided(approval);
-        index(tenant).call("state", approvalId, approval.get("state"));
-        if (Boolean.TRUE.equals(answer.get("decided"))) {
-            approvalEvents.decided(tenant, session, approvalId, (String) approval.get("state"));
-            approvalWaits.decided(approvalId); // after the event: a woken call's waitEnded comes after it
-        }
-        return approval;
+        return tenantApprovals.decide(tenant, approvalId, decision, approverKey);
     }
 
     /**
@@ -880,93 +576,43 @@ public final class Governance implements AutoCloseable {
      * cut to the configured longest wait and to the approval's expiry. Returns when it is decided (or
      * was already), or when the time is up; the caller then asks the session object again.
      */
-    @SuppressWarnings("unchecked")
     void awaitApproval(String tenant, String session, String approvalId, long waitMs) {
-        long bound = Math.min(waitMs, approvalMaxWaitMs);
-        if (bound <= 0) return;
-        java.util.concurrent.CompletableFuture<Void> decided = approvalWaits.register(approvalId);
-        Map<String, Object> listed = (Map<String, Object>) stub(tenant, session).call("approvals");
-        Map<String, Object> now = null;
-        if (listed != null) {
-            for (Object x : (List<Object>) listed.get("approvals")) if (approvalId.equals(map(x).get("id"))) now = map(x);
-        }
-        if (now == null || !Set.of("pending", "escalated").contains(now.get("state"))) {
-            approvalWaits.forget(approvalId, decided);
-            return;
-        }
-        bound = Math.min(bound, Math.max(0, (Long) now.get("expiresAt") - now()));
-        approvalEvents.waitStarted(tenant, session, approvalId, bound);
-        boolean came;
-        // While it waits, the run holds a place in the approval lane, not in its own.
-        try (Lanes.Parked parked = lanes().parkForApproval(session)) {
-            came = approvalWaits.await(approvalId, decided, bound);
-        }
-        approvalEvents.waitEnded(tenant, session, approvalId, came ? "decided" : (String) now.get("state"));
+        tenantApprovals.await(tenant, session, approvalId, waitMs);
     }
 
-    @SuppressWarnings("unchecked")
-    private static Map<String, Object> map(Object o) {
-        return (Map<String, Object>) o;
+    // ---- what the parts share ----
+
+    /** What approvals are told to (see {@link #approvalEvents(ApprovalEvents)}). */
+    ApprovalEvents approvalEvents() {
+        return approvalEvents;
     }
 
-    private JavaObjectStub index(String tenant) {
+    ApprovalNotifier notifier() {
+        return notifier;
+    }
+
+    /** The tenant's approval index (see {@link ApprovalIndex}). */
+    JavaObjectStub approvalIndex(String tenant) {
         return node.javaObjects().namespace(tenant, ApprovalIndex.CLASS).getByName("approvals");
     }
 
-    // ---- ids ----
-
-    private JavaObjectStub stub(String tenant, String id) {
+    /** The session object of session {@code id} (unchecked: see {@link #known}). */
+    JavaObjectStub stub(String tenant, String id) {
         JavaNamespace ns = node.javaObjects().namespace(tenant, SessionObject.CLASS);
         return ns.getByName(id);
     }
 
     /** {@code id} if it is a session id this node issued for {@code tenant}; else 404 (storage untouched). */
-    private String known(String tenant, String id) {
-        checkTenant(tenant);
-        if (id == null || !SESSION_ID.matcher(id).matches()) throw notFound();
-        byte[] random = HexFormat.of().parseHex(id, 4, 28);
-        if (!MessageDigest.isEqual(mac(tenant, random).getBytes(StandardCharsets.US_ASCII),
-                id.substring(28).getBytes(StandardCharsets.US_ASCII))) {
-            throw notFound();
-        }
-        return id;
+    String known(String tenant, String id) {
+        return ids.known(tenant, id);
     }
 
-    private String mac(String tenant, byte[] random) {
-        try {
-            javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
-            mac.init(new javax.crypto.spec.SecretKeySpec(idKey, "HmacSHA256"));
-            mac.update(tenant.getBytes(StandardCharsets.UTF_8));
-            mac.update((byte) 0);
-            return HexFormat.of().formatHex(mac.doFinal(random), 0, 8);
-        } catch (java.security.GeneralSecurityException e) {
-            throw new IllegalStateException("HmacSHA256 is missing", e);
-        }
-    }
-
-    private static void checkTenant(String tenant) {
-        if (tenant == null || !TENANT.matcher(tenant).matches()) throw new IllegalArgumentException("not a tenant name: " + tenant);
-    }
-
-    private ReentrantLock lock(String session) {
+    /** The session's lock: mediation, ending, settling and rollback of one session take turns. */
+    ReentrantLock lock(String session) {
         return locks.computeIfAbsent(session, k -> new ReentrantLock(true));
     }
 
     private static GovernanceException notFound() {
-        return GovernanceException.of(404, "not_found", "no such session");
-    }
-
-    private static byte[] randomBytes(int n) {
-        byte[] b = new byte[n];
-        RANDOM.nextBytes(b);
-        return b;
-    }
-
-    private static Object decodeOrNull(byte[] value) {
-        try {
-            return StructuredValues.decode(value);
-        } catch (RpcError e) {
-            return null;
-        }
+        return SessionIds.notFound();
     }
 }

@@ -38,7 +38,7 @@ final class SessionRollback {
     Map<String, Object> run(String operator) {
         Map<String, Object> plan = (Map<String, Object>) stub.call("rollbackPlan", operator);
         if (plan == null) throw GovernanceException.of(404, "not_found", "no such session");
-        if (!Boolean.TRUE.equals(plan.get("ok"))) throw Governance.refusal(plan);
+        if (!Boolean.TRUE.equals(plan.get("ok"))) throw LedgerOperations.refusal(plan);
         String actor = (String) plan.get("actor");
         List<String> reverted = new ArrayList<>();
         for (Object o : (List<Object>) plan.get("steps")) {

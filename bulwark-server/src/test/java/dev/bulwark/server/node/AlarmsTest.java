@@ -2,7 +2,6 @@ package dev.bulwark.server.node;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.bulwark.server.config.ProjectLoader;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -27,12 +26,11 @@ class AlarmsTest {
     Path data;
     Node node;
     static final ObjectMapper json = new ObjectMapper();
-    static final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(5)).build();
+    static final HttpClient http = TestProjects.HTTP;
     static final Path PROJECT = Path.of("src", "test", "resources", "objects-project").toAbsolutePath();
 
     Node start() throws Exception {
-        node = Node.serve(ProjectLoader.load(PROJECT, s -> s.withPort(0).withDataDir(data)));
+        node = Node.serve(TestProjects.load(PROJECT, data));
         return node;
     }
 

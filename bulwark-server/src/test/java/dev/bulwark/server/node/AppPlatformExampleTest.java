@@ -2,7 +2,6 @@ package dev.bulwark.server.node;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.bulwark.server.config.ProjectLoader;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -32,12 +31,11 @@ class AppPlatformExampleTest {
     static Node node;
     static Path example = Path.of("..", "examples", "app-platform").toAbsolutePath().normalize();
     static final ObjectMapper json = new ObjectMapper();
-    static final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(5)).build();
+    static final HttpClient http = TestProjects.HTTP;
 
     @BeforeAll
     static void start() throws Exception {
-        node = Node.serve(ProjectLoader.load(example, s -> s.withPort(0).withDataDir(data)));
+        node = Node.serve(TestProjects.load(example, data));
     }
 
     @AfterAll

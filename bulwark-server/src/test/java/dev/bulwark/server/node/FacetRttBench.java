@@ -1,6 +1,5 @@
 package dev.bulwark.server.node;
 
-import dev.bulwark.server.config.ProjectLoader;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.junit.jupiter.api.io.TempDir;
@@ -27,14 +26,13 @@ class FacetRttBench {
     @TempDir
     Path data;
 
-    static final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(5)).build();
+    static final HttpClient http = TestProjects.HTTP;
 
     @Test
     void supervisorToFacetVersusADirectObject() throws Exception {
         int n = Integer.getInteger("bulwark.bench.n", 2000);
         Path project = Path.of("src", "test", "resources", "facets-project").toAbsolutePath();
-        try (Node node = Node.serve(ProjectLoader.load(project, s -> s.withPort(0).withDataDir(data)))) {
+        try (Node node = Node.serve(TestProjects.load(project, data))) {
             String code = FacetsTest.COUNTER.replace("VERSION", "facet");
             assertThat(send(node, "POST", "/b/code/X", code).statusCode()).isEqualTo(200);
             assertThat(send(node, "PUT", "/_platform/_apps/x", code).statusCode()).isEqualTo(201);
@@ -71,7 +69,7 @@ class FacetRttBench {
     void cpuPerRequest() throws Exception {
         int n = Integer.getInteger("bulwark.bench.n", 2000);
         Path project = Path.of("src", "test", "resources", "facets-project").toAbsolutePath();
-        try (Node node = Node.serve(ProjectLoader.load(project, s -> s.withPort(0).withDataDir(data)))) {
+        try (Node node = Node.serve(TestProjects.load(project, data))) {
             String code = FacetsTest.COUNTER.replace("VERSION", "facet");
             assertThat(send(node, "POST", "/b/code/X", code).statusCode()).isEqualTo(200);
             assertThat(send(node, "PUT", "/_platform/_apps/x", code).statusCode()).isEqualTo(201);

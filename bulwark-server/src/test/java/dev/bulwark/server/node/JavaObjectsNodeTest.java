@@ -15,7 +15,6 @@ import dev.bulwark.objects.java.StructuredValues;
 import dev.bulwark.sandbox.ipc.Address;
 import dev.bulwark.sandbox.ipc.Message;
 import dev.bulwark.server.config.ProjectConfig;
-import dev.bulwark.server.config.ProjectLoader;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -52,8 +51,7 @@ class JavaObjectsNodeTest {
     Path data;
     Node node;
     static final ObjectMapper json = new ObjectMapper();
-    static final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(5)).build();
+    static final HttpClient http = TestProjects.HTTP;
     static final Path RESOURCES = Path.of("src", "test", "resources").toAbsolutePath();
     /** What the Java objects saw, in order (they run in this JVM). */
     static final List<String> trace = Collections.synchronizedList(new ArrayList<>());
@@ -132,7 +130,7 @@ class JavaObjectsNodeTest {
     Node start() throws Exception {
         List<ProjectConfig> projects = new ArrayList<>();
         for (String p : List.of("java-objects-project", "java-objects-other")) {
-            projects.add(ProjectLoader.load(RESOURCES.resolve(p), s -> s.withPort(0).withDataDir(data)));
+            projects.add(TestProjects.load(RESOURCES.resolve(p), data));
         }
         node = Node.serve(projects, CLASSES);
         return node;
@@ -278,8 +276,8 @@ class JavaObjectsNodeTest {
         Files.writeString(project.resolve("wrangler.jsonc"), """
                 {"name": "sneaky", "main": "src/index.js", "compatibility_date": "2025-09-01",
                  "durable_objects": {"bindings": [{"name": "S", "class_name": "SessionObject", "script_name": "bulwark:java"}]}}""");
-        node = Node.start(ProjectLoader.load(project, s -> s.withPort(0).withDataDir(data)).settings(), CLASSES);
-        ProjectConfig sneaky = ProjectLoader.load(project, s -> s.withPort(0).withDataDir(data));
+        node = Node.start(TestProjects.load(project, data).settings(), CLASSES);
+        ProjectConfig sneaky = TestProjects.load(project, data);
         assertThatThrownBy(() -> node.worker(sneaky)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("durable object binding S names the Java class 'SessionObject', which this node has not registered for workers");
     }

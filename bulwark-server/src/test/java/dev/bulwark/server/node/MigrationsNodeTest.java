@@ -1,6 +1,5 @@
 package dev.bulwark.server.node;
 
-import dev.bulwark.server.config.ProjectLoader;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -56,7 +55,7 @@ class MigrationsNodeTest {
 
     /** Starts a node on the project, makes {@code calls} requests, stops it; returns the last answer. */
     String serve(int calls) throws Exception {
-        try (Node node = Node.serve(ProjectLoader.load(project, s -> s.withPort(0).withDataDir(data)))) {
+        try (Node node = Node.serve(TestProjects.load(project, data))) {
             String last = null;
             for (int i = 0; i < calls; i++) {
                 HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port() + "/"))
@@ -122,7 +121,7 @@ class MigrationsNodeTest {
     /** Starts a node on the given workers, sends one request to each named host in turn, returns the answers. */
     java.util.List<String> serveWorkers(java.util.List<Path> workers, String... hosts) throws Exception {
         java.util.List<dev.bulwark.server.config.ProjectConfig> projects = new java.util.ArrayList<>();
-        for (Path w : workers) projects.add(ProjectLoader.load(w, s -> s.withPort(0).withDataDir(data)));
+        for (Path w : workers) projects.add(TestProjects.load(w, data));
         try (Node node = Node.serve(projects)) {
             java.util.List<String> answers = new java.util.ArrayList<>();
             for (String host : hosts) {

@@ -4,7 +4,6 @@ import dev.bulwark.sandbox.worker.Limits;
 import dev.bulwark.sandbox.worker.ModuleType;
 import dev.bulwark.sandbox.worker.WorkerBundle;
 import dev.bulwark.sandbox.worker.WorkerModule;
-import dev.bulwark.server.config.ProjectLoader;
 import dev.bulwark.server.config.Settings;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -34,15 +33,14 @@ class NodeTest {
     static Node node;
 
 
-    static final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(5)).build();
+    static final HttpClient http = TestProjects.HTTP;
 
     static final Limits LIMITS = new Limits(200, 5_000, 64, 5, 1 << 20, 1 << 16, 1 << 16);
 
     @BeforeAll
     static void start() throws Exception {
         Path hello = Path.of("..", "examples", "hello").toAbsolutePath().normalize();
-        var project = ProjectLoader.load(hello, s -> s.withPort(0).withDataDir(data));
+        var project = TestProjects.load(hello, data);
         node = Node.serve(project);
         node.deploy(new DeployedWorker("slow", "hello", bundle("""
                 export default {
@@ -88,7 +86,7 @@ class NodeTest {
                     });
                   }
                 };""");
-        node.deploy(node.worker(ProjectLoader.load(compat, s -> s.withPort(0).withDataDir(data))));
+        node.deploy(node.worker(TestProjects.load(compat, data)));
         node.deploy(new DeployedWorker("other", "tenant-b", bundle(
                 "export default { fetch() { return new Response('other tenant'); } };"), "{}", LIMITS));
     }

@@ -17,7 +17,6 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.net.http.HttpClient;
-import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -53,11 +52,7 @@ class PassedStubsTest {
     static final String TOO_LARGE = "Error: Serialized RPC arguments or return values are limited to 32MiB, but the size of this value was: ";
 
     static JsonNode get(String path) throws Exception {
-        HttpResponse<String> r = http.send(TestProjects.request(node, path)
-                .header("Host", "gapfront.localhost").build(),
-                HttpResponse.BodyHandlers.ofString());
-        assertThat(r.statusCode()).as(path + ": " + r.body()).isEqualTo(200);
-        return json.readTree(r.body());
+        return json.readTree(TestProjects.ok(node, "gapfront.localhost", path));
     }
 
     @Test

@@ -8,7 +8,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
@@ -44,10 +43,7 @@ class Rpc32Test {
 
     /** {@code path} of the gapfront worker on {@code on}: its JSON answer, after asserting a 200. */
     static JsonNode get(Node on, String path) throws Exception {
-        HttpResponse<String> r = TestProjects.HTTP.send(TestProjects.request(on, path)
-                .header("Host", "gapfront.localhost").build(), HttpResponse.BodyHandlers.ofString());
-        assertThat(r.statusCode()).as(path + ": " + r.body()).isEqualTo(200);
-        return json.readTree(r.body());
+        return json.readTree(TestProjects.ok(on, "gapfront.localhost", path));
     }
 
     /** What each case of /rpc32 answers, to either kind of callee. */

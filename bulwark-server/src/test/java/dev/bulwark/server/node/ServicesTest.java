@@ -16,7 +16,6 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.net.http.HttpClient;
-import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -58,10 +57,7 @@ class ServicesTest {
     }
 
     static String body(String path) throws Exception {
-        HttpResponse<String> r = http.send(TestProjects.request(node, path)
-                .header("Host", "front.localhost").build(), HttpResponse.BodyHandlers.ofString());
-        assertThat(r.statusCode()).as(path + ": " + r.body()).isEqualTo(200);
-        return r.body();
+        return TestProjects.ok(node, "front.localhost", path);
     }
 
     static JsonNode get(String path) throws Exception {

@@ -51,10 +51,7 @@ class StreamedCallsTest {
     }
 
     static String body(String path) throws Exception {
-        HttpResponse<String> r = TestProjects.HTTP.send(TestProjects.request(node, path).build(),
-                HttpResponse.BodyHandlers.ofString());
-        assertThat(r.statusCode()).as(path + ": " + r.body()).isEqualTo(200);
-        return r.body();
+        return TestProjects.ok(node, null, path);
     }
 
     /** What the streaming handler behind {@code prefix} saw on channel {@code ch}. */

@@ -8,11 +8,14 @@ import dev.bulwark.server.config.Settings;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.UnaryOperator;
+
+import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * What every node test does first: start a real node on a test project from
@@ -56,5 +59,14 @@ final class TestProjects {
     /** A request for {@code path} on the node (a 90 s timeout: sandboxes start cold in tests). */
     static HttpRequest.Builder request(Node node, String path) {
         return HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port() + path)).timeout(Duration.ofSeconds(90));
+    }
+
+    /** GET {@code path} on the node with {@code Host: host} (null: none): its body, after asserting a 200. */
+    static String ok(Node node, String host, String path) throws Exception {
+        HttpRequest.Builder request = request(node, path);
+        if (host != null) request.header("Host", host);
+        HttpResponse<String> r = HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).as(path + ": " + r.body()).isEqualTo(200);
+        return r.body();
     }
 }

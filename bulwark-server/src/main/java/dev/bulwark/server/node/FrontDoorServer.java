@@ -1,0 +1,60 @@
+package dev.bulwark.server.node;
+
+import dev.bulwark.server.config.Settings;
+import org.eclipse.jetty.http2.server.HTTP2CServerConnectionFactory;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.eclipse.jetty.websocket.server.ServerWebSocketContainer;
+
+import java.time.Duration;
+import java.util.concurrent.Executors;
+
+/**
+ * The front door's Jetty server: HTTP/1.1 and h2c on the settings' host and port, handlers on
+ * virtual threads, WebSockets sized for {@link SocketHub}, errors answered as JSON.
+ */
+final class FrontDoorServer {
+    private final Server server;
+
+    FrontDoorServer(Settings settings, Handler frontDoor) {
+        QueuedThreadPool threads = new QueuedThreadPool();
+        threads.setName("front-door");
+        // Handlers block (body reads, waiting on the sandbox, writes): run them on virtual threads.
+        threads.setVirtualThreadsExecutor(Executors.newVirtualThreadPerTaskExecutor());
+        this.server = new Server(threads);
+        HttpConfiguration http = new HttpConfiguration();
+        http.setSendServerVersion(false);
+        // Jetty's per-connection header cache matches values ignoring case: on a kept-alive
+        // connection, "Authorization: Bearer <TOKEN>" after "Bearer <token>" read as the cached
+        // field (found by AdminObjectsTest), and a worker would see an earlier request's spelling.
+        http.setHeaderCacheCaseSensitive(true);
+        ServerConnector connector = new ServerConnector(server, new HttpConnectionFactory(http),
+                new HTTP2CServerConnectionFactory(http));
+        connector.setHost(settings.host());
+        connector.setPort(settings.port());
+        server.addConnector(connector);
+        server.setHandler(frontDoor);
+        var ws = ServerWebSocketContainer.ensure(server);
+        ws.setMaxTextMessageSize(SocketHub.MAX_MESSAGE_BYTES);
+        ws.setMaxBinaryMessageSize(SocketHub.MAX_MESSAGE_BYTES);
+        ws.setIdleTimeout(Duration.ZERO);
+        server.setErrorHandler(new dev.bulwark.server.http.JsonErrorHandler());
+    }
+
+    void start() throws Exception {
+        server.start();
+    }
+
+    /** The port it listens on (the real one when the settings asked for 0). */
+    int port() {
+        return ((ServerConnector) server.getConnectors()[0]).getLocalPort();
+    }
+
+    void stop() throws Exception {
+        server.stop();
+    }
+}
