@@ -39,6 +39,8 @@ public final class FrontDoor extends Handler.Abstract {
     /** Bodies of known length up to this size travel inside the FetchStart message. */
     static final int INLINE_BODY_BYTES = 64 << 10;
     static final int BODY_CHUNK_BYTES = 64 << 10;
+    /** How long a request that arrives while {@code serve} still deploys its workers waits for them. */
+    static final long DEPLOY_WAIT_MS = 60_000;
     /** How long past a worker's wall-clock limit the node waits before it gives up on a sandbox. */
     static final long GUARD_SLACK_MS = 30_000;
     /**
@@ -79,6 +81,11 @@ public final class FrontDoor extends Handler.Abstract {
             if (path != null && path.startsWith(ADMIN_PREFIX) && !path.startsWith(TenantApi.PREFIX)) {
                 // The node's own endpoints (health, tail) are not requests to workers: not counted.
                 admin(path.substring(ADMIN_PREFIX.length()), request, response, callback);
+                return true;
+            }
+            if (!node.awaitDeployed(DEPLOY_WAIT_MS)) {
+                ErrorResponse.write(response, callback, 503, "node_starting", "the node is still deploying its workers;"
+                        + " retry later", null);
                 return true;
             }
             RequestGate.Permit permit = gate.tryEnter();

@@ -61,6 +61,11 @@ public final class Node implements AutoCloseable {
     final Alarms alarms;
     private final JavaObjects javaObjects;
     private final FrontDoorServer server;
+    /**
+     * Open once the projects given to {@link #serve} are deployed (at once for {@link #start}):
+     * a request that reaches the front door in between waits for its worker instead of finding none.
+     */
+    private final java.util.concurrent.CountDownLatch deployed = new java.util.concurrent.CountDownLatch(1);
     private final SocketHub sockets;
     private final Confinement confinement;
     /** Capabilities passed by reference, and the Java capabilities the embedding application registered. */
@@ -209,6 +214,13 @@ public final class Node implements AutoCloseable {
      * lets their alarms fire from the first moment and workers' bindings resolve to them.
      */
     public static Node start(Settings settings, List<JavaObjectClass> javaClasses) throws Exception {
+        Node node = listening(settings, javaClasses);
+        node.deployed.countDown();
+        return node;
+    }
+
+    /** A node whose front door listens and holds workers' requests until {@link #deployed} opens. */
+    private static Node listening(Settings settings, List<JavaObjectClass> javaClasses) throws Exception {
         Node node = new Node(settings, javaClasses);
         try {
             node.server.start();
@@ -246,7 +258,7 @@ public final class Node implements AutoCloseable {
     /** {@link #serve(java.util.List)} with durable object classes implemented in Java (see {@link #start(Settings, List)}). */
     public static Node serve(java.util.List<ProjectConfig> projects, List<JavaObjectClass> javaClasses) throws Exception {
         if (projects.isEmpty()) throw new IllegalArgumentException("no project to serve");
-        Node node = start(projects.getFirst().settings(), javaClasses);
+        Node node = listening(projects.getFirst().settings(), javaClasses);
         try {
             node.deployments.deployAll(projects);
             dev.bulwark.server.governance.ConfiguredGovernance.apply(node, projects); // issue 15: tools and policies of the settings
@@ -254,6 +266,7 @@ public final class Node implements AutoCloseable {
             node.close();
             throw e;
         }
+        node.deployed.countDown();
         return node;
     }
 
@@ -513,6 +526,16 @@ public final class Node implements AutoCloseable {
     }
 
     /** The port the front door listens on (the real one when the settings asked for 0). */
+    /**
+     * Waits (at most {@code timeoutMs}) until the workers this node was started to serve are
+     * deployed; the front door calls it before it routes a request to a worker.
+     *
+     * @return whether they are
+     */
+    public boolean awaitDeployed(long timeoutMs) throws InterruptedException {
+        return deployed.await(timeoutMs, java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+
     public int port() {
         return server.port();
     }
@@ -532,6 +555,7 @@ public final class Node implements AutoCloseable {
 
     @Override
     public void close() {
+        deployed.countDown();
         try {
             server.stop();
         } catch (Exception e) {
