@@ -32,16 +32,16 @@ final class SandboxLauncher {
      * {@code sandboxes.jvm_options}: an operator's own value wins (the JVM takes the last).
      */
     static final List<String> JIT_OPTIONS = List.of("-XX:CompileThresholdScaling=0.5");
-
-    private final List<String> jvmOptions;
     /**
      * Options for every sandbox JVM of every node in this process, from the system property
      * {@code bulwark.sandbox.jvmOptions} (space-separated), before each project's own
-     * {@code sandboxes.jvm_options}. The test suite uses it to start its thousands of short-lived
+     * {@code sandboxes.jvm_options}. The test suite uses it to start its hundreds of short-lived
      * sandboxes with the C1 compiler only (pom.xml).
      */
     private static final List<String> NODE_WIDE_JVM_OPTIONS = java.util.Arrays.stream(
             System.getProperty("bulwark.sandbox.jvmOptions", "").trim().split("\\s+")).filter(o -> !o.isEmpty()).toList();
+
+    private final List<String> jvmOptions;
     private final Confinement confinement;
     private final SandboxAotCache aotCache;
     private final dev.bulwark.sandbox.isolate.Dormancy dormancy;
