@@ -2,7 +2,6 @@ package dev.bulwark.server.config;
 
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -108,17 +107,7 @@ final class BindingsReader {
      */
     static void warnUnmigratedClasses(String file, List<DurableObjectBinding> bindings, List<Migration> migrations,
                                       Warnings warnings) {
-        Set<String> classes = new LinkedHashSet<>();
-        for (Migration m : migrations) {
-            classes.addAll(m.newSqliteClasses());
-            classes.addAll(m.newClasses());
-            for (RenamedClass r : m.renamedClasses()) {
-                classes.remove(r.from());
-                classes.add(r.to());
-            }
-            m.deletedClasses().forEach(classes::remove);
-            m.transferredClasses().forEach(t -> classes.add(t.to()));
-        }
+        Set<String> classes = Migration.classesAfter(migrations);
         for (DurableObjectBinding b : bindings) {
             if (b.scriptName() == null && !classes.contains(b.className())) {
                 warnings.add(file + ": durable object class '" + b.className() + "' (binding " + b.name()

@@ -1,5 +1,6 @@
 package dev.bulwark.server.config;
 
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
 
@@ -29,5 +30,24 @@ public record Migration(String tag, List<String> newSqliteClasses, List<String> 
     public Migration(String tag, List<String> newSqliteClasses, List<String> newClasses,
                      List<RenamedClass> renamedClasses, List<String> deletedClasses) {
         this(tag, newSqliteClasses, newClasses, renamedClasses, deletedClasses, List.of());
+    }
+
+    /**
+     * The classes that exist after {@code migrations}, in order of creation: created ones, under
+     * their latest names, transferred ones, less the deleted ones.
+     */
+    public static LinkedHashSet<String> classesAfter(List<Migration> migrations) {
+        LinkedHashSet<String> classes = new LinkedHashSet<>();
+        for (Migration m : migrations) {
+            classes.addAll(m.newSqliteClasses());
+            classes.addAll(m.newClasses());
+            for (RenamedClass r : m.renamedClasses()) {
+                classes.remove(r.from());
+                classes.add(r.to());
+            }
+            m.deletedClasses().forEach(classes::remove);
+            m.transferredClasses().forEach(t -> classes.add(t.to()));
+        }
+        return classes;
     }
 }

@@ -11,7 +11,6 @@ import dev.bulwark.server.config.DurableObjectBinding;
 import dev.bulwark.server.config.FacetSettings;
 import dev.bulwark.server.config.Migration;
 import dev.bulwark.server.config.ProjectConfig;
-import dev.bulwark.server.config.RenamedClass;
 import dev.bulwark.server.config.Route;
 import dev.bulwark.server.config.ServiceBinding;
 import dev.bulwark.server.config.WorkerLoaderBinding;
@@ -22,7 +21,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -246,17 +244,7 @@ final class Deployments {
      * their latest names, deleted ones left out) and those its own namespace bindings name.
      */
     static Set<String> ownClasses(ProjectConfig project) {
-        Set<String> classes = new LinkedHashSet<>();
-        for (Migration m : project.migrations()) {
-            classes.addAll(m.newSqliteClasses());
-            classes.addAll(m.newClasses());
-            for (RenamedClass r : m.renamedClasses()) {
-                classes.remove(r.from());
-                classes.add(r.to());
-            }
-            m.deletedClasses().forEach(classes::remove);
-            m.transferredClasses().forEach(t -> classes.add(t.to()));
-        }
+        Set<String> classes = Migration.classesAfter(project.migrations());
         for (DurableObjectBinding b : project.durableObjects()) {
             if (b.scriptName() == null || b.scriptName().equals(project.name())) classes.add(b.className());
         }
