@@ -25,11 +25,15 @@ final class HeapReclaim {
     /** Bytes promoted since the last collection of the old generation before one is asked for. */
     static final long DEFAULT_THRESHOLD_BYTES = Long.getLong("bulwark.sandbox.heapReclaimMb", 32) << 20;
 
-    /** The old generation's figures: in use now, and in use right after its last collection. */
-    interface OldGeneration {
-        long used();
+    /** The old generation's figures: bytes in use now, and in use right after its last collection. */
+    record OldGeneration(LongSupplier usedNow, LongSupplier usedAfterCollection) {
+        long used() {
+            return usedNow.getAsLong();
+        }
 
-        long usedAfterLastCollection();
+        long usedAfterLastCollection() {
+            return usedAfterCollection.getAsLong();
+        }
     }
 
     private final OldGeneration old;
@@ -75,44 +79,11 @@ final class HeapReclaim {
         }
         if (found == null) return NONE;
         MemoryPoolMXBean pool = found;
-        return new OldGeneration() {
-            @Override
-            public long used() {
-                return pool.getUsage().getUsed();
-            }
-
-            @Override
-            public long usedAfterLastCollection() {
-                java.lang.management.MemoryUsage after = pool.getCollectionUsage();
-                return after == null ? 0 : after.getUsed();
-            }
-        };
+        return new OldGeneration(() -> pool.getUsage().getUsed(), () -> {
+            java.lang.management.MemoryUsage after = pool.getCollectionUsage();
+            return after == null ? 0 : after.getUsed();
+        });
     }
 
-    private static final OldGeneration NONE = new OldGeneration() {
-        @Override
-        public long used() {
-            return 0;
-        }
-
-        @Override
-        public long usedAfterLastCollection() {
-            return 0;
-        }
-    };
-
-    /** For tests: an old generation read from two suppliers. */
-    static OldGeneration of(LongSupplier used, LongSupplier usedAfterLastCollection) {
-        return new OldGeneration() {
-            @Override
-            public long used() {
-                return used.getAsLong();
-            }
-
-            @Override
-            public long usedAfterLastCollection() {
-                return usedAfterLastCollection.getAsLong();
-            }
-        };
-    }
+    private static final OldGeneration NONE = new OldGeneration(() -> 0, () -> 0);
 }

@@ -38,7 +38,7 @@ class HeapReclaimTest {
 
     static OldGen coldWorkers(int workers, long thresholdBytes) {
         OldGen old = new OldGen();
-        HeapReclaim reclaim = new HeapReclaim(HeapReclaim.of(() -> old.used, () -> old.afterLast), thresholdBytes, old::collect);
+        HeapReclaim reclaim = new HeapReclaim(new HeapReclaim.OldGeneration(() -> old.used, () -> old.afterLast), thresholdBytes, old::collect);
         for (int i = 0; i < workers; i++) {
             old.promote(PER_WORKER);
             if (i % 30 == 0) reclaim.check(); // a sweep about every second at ~30 cold workers per second
@@ -64,7 +64,7 @@ class HeapReclaimTest {
     void noGrowthNoCollection() {
         OldGen old = new OldGen();
         old.collect(); // (before its first collection the JVM says 0 was left after it)
-        HeapReclaim reclaim = new HeapReclaim(HeapReclaim.of(() -> old.used, () -> old.afterLast), 32 * MIB, old::collect);
+        HeapReclaim reclaim = new HeapReclaim(new HeapReclaim.OldGeneration(() -> old.used, () -> old.afterLast), 32 * MIB, old::collect);
         for (int i = 0; i < 1_000; i++) assertThat(reclaim.check()).isFalse();
         old.promote(32 * MIB - 1);
         assertThat(reclaim.check()).isFalse();
