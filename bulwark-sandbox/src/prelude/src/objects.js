@@ -248,6 +248,9 @@ Object.defineProperty(DurableObjectState.prototype, Symbol.toStringTag, { value:
 const live = new Map(); // "<class>\n<id>" -> entry
 const gateDeadlines = new WeakMap(); // a blockConcurrencyWhile gate -> when the object is reset if it is still shut
 let gateTimeout;
+// Cloudflare's own words (what code and the Agents SDK's users match on).
+const GATE_TIMEOUT_MESSAGE = 'A call to blockConcurrencyWhile() in a Durable Object waited for too long. '
+  + 'The call was canceled and the Durable Object was reset.';
 /** Workers' 30 s for a blockConcurrencyWhile callback (the sandbox's bulwark.objects.gateTimeoutMs). */
 function gateTimeoutMs() {
   if (gateTimeout === undefined) gateTimeout = Number(H.gateTimeoutMs());
@@ -272,7 +275,7 @@ async function gatesOpen(entry) {
     });
     if (timer !== undefined) clearTimeout(timer);
     if (expired && entry.gates[0] === gate) {
-      abortEntry(entry, new Error(`blockConcurrencyWhile() callback did not complete within ${gateTimeoutMs() / 1000} seconds; the Durable Object was reset.`), true);
+      abortEntry(entry, new Error(GATE_TIMEOUT_MESSAGE), true);
       entry.gates.length = 0;
     }
   }
