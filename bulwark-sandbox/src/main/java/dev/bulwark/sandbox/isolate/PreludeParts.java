@@ -24,7 +24,7 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 final class PreludeParts {
     /** The parts there are; anything else is refused. */
-    static final Set<String> NAMES = Set.of("html-rewriter", "urlpattern");
+    static final Set<String> NAMES = Set.of("html-rewriter", "urlpattern", "subtle");
     private static final String DIR = "/dev/bulwark/sandbox/prelude/parts/";
     private static final Map<String, String> SOURCES = new ConcurrentHashMap<>();
 
