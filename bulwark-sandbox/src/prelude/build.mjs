@@ -160,6 +160,24 @@ const code = result.outputFiles[0].text;
 // prelude's own modules, passed in rather than bundled twice), which returns the part's exports.
 const parts = {
   'html-rewriter': { entry: join(here, 'src', 'parts', 'html-rewriter-glue.js'), internals: { 'encoding.js': ['TextDecoder', 'TextEncoder'] }, plugins: [htmlRewriterGlue] },
+  // SubtleCrypto's implementation (src/subtle-impl.js, crypto-keys.js); every other prelude module
+  // it imports is the prelude's own (src/subtle.js passes them in), never a second copy.
+  subtle: {
+    entry: join(here, 'src', 'parts', 'subtle.js'),
+    internals: {
+      'util.js': ['bytesToArrayBuffer', 'PromiseResolve', 'PromiseReject', 'isObjectLike', 'toDOMString'],
+      'encoding.js': ['utf8Encode'],
+      'base64.js': ['base64Encode'],
+      'crypto-key.js': ['keyRecord', 'newKey'],
+      'crypto-intrinsics.js': ['U8', 'len', 'copy', 'JSONStringify', 'utf8ToString', 'parseJsonObject', 'b64urlDecode', 'ObjectKeys', 'append'],
+      'crypto-common.js': ['host', 'unframe', 'notSupported', 'invalidAccess', 'dataError', 'operationError', 'syntaxError',
+        'normalize', 'hashMember', 'required', 'unsigned', 'bytesArg', 'viewArg', 'digestBytes', 'hmacBytes', 'truncateBits',
+        'randomKeyBytes', 'parseUsages', 'checkUsages', 'only', 'has', 'MAX_INPUT'],
+    },
+    plugins: [],
+    // Nothing but these two files may be bundled into the part.
+    own: ['src/subtle-impl.js', 'src/crypto-keys.js', 'src/parts/subtle.js'],
+  },
   urlpattern: {
     entry: join(here, 'src', 'parts', 'urlpattern.js'),
     internals: { 'url.js': ['URL', 'basicParse', 'newRecord', 'defaultPort', 'HOSTNAME', 'PORT'] },
@@ -201,9 +219,14 @@ for (const [name, part] of Object.entries(parts)) {
     keepNames: true,
     write: false,
     logLevel: 'warning',
+    metafile: true,
     inject: part.inject || [],
     plugins: [fromPrelude, ...part.plugins],
   });
+  if (part.own) {
+    const stray = Object.keys(built.metafile.inputs).filter((f) => !f.startsWith('prelude-internals:') && !part.own.includes(f));
+    if (stray.length > 0) throw new Error(`part ${name} would bundle a second copy of ${stray.join(', ')}: pass it in as internals`);
+  }
   partCodes[name] = built.outputFiles[0].text;
 }
 

@@ -66,29 +66,4 @@ if (typeof Intl === 'object' && Intl !== null && typeof Intl.DateTimeFormat === 
   });
 }
 
-// Temporal.Now (V8 14.7 ships Temporal) reads the same frozen clock. V8 installs Temporal anew in
-// every context made from the snapshot, so this runs when the runtime is installed, not in the
-// snapshot.
-export function freezeTemporal() {
-  if (typeof Temporal !== 'object' || Temporal === null || typeof Temporal.Now !== 'object') return;
-  const TNow = Temporal.Now;
-  const fromEpochMilliseconds = Temporal.Instant.fromEpochMilliseconds;
-  const InstantCtor = Temporal.Instant;
-  const timeZoneId = TNow.timeZoneId;
-  const instantProto = Temporal.Instant.prototype;
-  const toZoned = instantProto.toZonedDateTimeISO;
-  const zonedProto = Temporal.ZonedDateTime.prototype;
-  const toPlainDateTime = zonedProto.toPlainDateTime, toPlainDate = zonedProto.toPlainDate, toPlainTime = zonedProto.toPlainTime;
-  const instant = () => ReflectApply(fromEpochMilliseconds, InstantCtor, [now()]);
-  const zoned = (tz) => ReflectApply(toZoned, instant(), [tz === undefined ? ReflectApply(timeZoneId, TNow, []) : tz]);
-  const fns = {
-    instant() { return instant(); },
-    zonedDateTimeISO(tz) { return zoned(tz); },
-    plainDateTimeISO(tz) { return ReflectApply(toPlainDateTime, zoned(tz), []); },
-    plainDateISO(tz) { return ReflectApply(toPlainDate, zoned(tz), []); },
-    plainTimeISO(tz) { return ReflectApply(toPlainTime, zoned(tz), []); },
-  };
-  for (const name of ['instant', 'zonedDateTimeISO', 'plainDateTimeISO', 'plainDateISO', 'plainTimeISO']) {
-    ObjectDefineProperty(TNow, name, { value: fns[name], writable: true, enumerable: false, configurable: true });
-  }
-}
+// No Temporal: the sandbox starts V8 with --no-harmony-temporal, as workerd's V8 (IsolateSettings).

@@ -11,7 +11,6 @@ import { Body, chunkToBytes } from './body.js';
 import { getReader, readerReadChunk, ReadableStream } from './streams-core.js';
 import { canonicalURL } from './url.js';
 import { normalizeMethod } from './request.js';
-import { freezeTemporal } from './clock.js';
 import { subrequestChunk, subrequestEnd, subrequestDrop, subrequestBodyPull, endUpload, endUploadsOf } from './egress.js';
 import { makeNamespace, objectFetch, objectReceiver, evictObject, resetObject, objectSocketEvent, registerWaitUntil, forgetWaitUntil, abortedReason, abortWithoutRetry } from './objects.js';
 import { socketInternals, deliverToListeners } from './websocket.js';
@@ -363,10 +362,8 @@ async function dispatchFetch(handler, req, env, invocationId, target) {
  * forgotten like any other, and H is "not installed" again once the returned promise settles.
  */
 export function warmRequestPath() {
-  // install()'s own steps, so their code is compiled in the snapshot too: bindHost (then undone),
-  // freezeTemporal (the snapshot's context has no Temporal: it returns at once, compiled).
+  // install()'s own step, so its code is compiled in the snapshot too: bindHost (then undone).
   warmBindHost();
-  freezeTemporal();
   // A load's steps: the env is parsed with the global JSON.parse (the prelude's, with its
   // nesting check), linkExports fills ctx.exports (undone).
   JSON.parse('{"a":[1]}');
@@ -451,7 +448,6 @@ const RUNTIME = Object.freeze({
 
 export function install(host) {
   bindHost(host);
-  freezeTemporal();
   installAsyncContext(host.asyncContextGet, host.asyncContextSet);
   delete globalThis.__bulwark_install;
   delete globalThis.__bulwark_warm; // gone already when the snapshot was made as IsolatePool makes it

@@ -98,6 +98,38 @@ export const contractTests = [
     assert.throws(() => vm.runInContext('URLPattern.prototype.test.call({}, "https://x.test/")', iso.context), /private|TypeError/i);
   }],
 
+  ['SubtleCrypto keeps its shape and loads its implementation on the first call only', async (opts) => {
+    const iso = createIsolate(opts.preludePath, {});
+    // The class's shape before its implementation became a part (main f18b1fd), member by member.
+    const before = ["SubtleCrypto", 0, "length value false true false number", "name value false true false string", "prototype value false false false object", "constructor value false true true SubtleCrypto/0", "digest value true true true digest/2", "generateKey value true true true generateKey/3", "importKey value true true true importKey/5", "exportKey value true true true exportKey/2", "sign value true true true sign/3", "verify value true true true verify/4", "encrypt value true true true encrypt/3", "decrypt value true true true decrypt/3", "deriveBits value true true true deriveBits/2", "deriveKey value true true true deriveKey/5", "wrapKey value true true true wrapKey/4", "unwrapKey value true true true unwrapKey/7", "timingSafeEqual value true true true timingSafeEqual/2", "Symbol(Symbol.toStringTag) value false true false string"];
+    const shape = vm.runInContext(`(() => [SubtleCrypto.name, SubtleCrypto.length, ...[SubtleCrypto, SubtleCrypto.prototype]
+      .flatMap((o) => Reflect.ownKeys(o).map((k) => {
+        const d = Object.getOwnPropertyDescriptor(o, k);
+        const fn = d.value ?? d.get;
+        return [String(k), 'value' in d ? 'value' : 'accessor', d.enumerable, d.configurable, d.writable,
+          typeof fn === 'function' ? fn.name + '/' + fn.length : typeof fn].join(' ');
+      }))])()`, iso.context);
+    assert.deepEqual(JSON.parse(JSON.stringify(shape)), before);
+    const plain = vm.runInContext(`JSON.stringify([crypto.subtle instanceof SubtleCrypto, String(crypto.subtle),
+      crypto.subtle.timingSafeEqual(new Uint8Array([1, 2]), new Uint8Array([1, 2])), (() => { try { new SubtleCrypto(); return 'made'; } catch (e) { return e.name; } })()])`, iso.context);
+    assert.equal(plain, JSON.stringify([true, '[object SubtleCrypto]', true, 'TypeError']));
+    assert.equal(iso.state.partsLoaded, undefined, 'nothing loaded by install, reading the class or timingSafeEqual');
+    const out = await vm.runInContext(`(async () => {
+      const p = crypto.subtle.digest('SHA-256');
+      const results = [p instanceof Promise];
+      for (const attempt of [p, crypto.subtle.importKey('raw', new Uint8Array(16), { name: 'NOPE' }, false, []),
+        SubtleCrypto.prototype.exportKey.call(undefined, 'raw', {})]) {
+        results.push(await attempt.then(() => 'fulfilled', (e) => e.name + ': ' + e.message));
+      }
+      return JSON.stringify(results);
+    })()`, iso.context);
+    assert.equal(out, JSON.stringify([true,
+      "TypeError: Failed to execute 'digest' on 'SubtleCrypto': 2 arguments required, but only 1 present.",
+      'NotSupportedError: Unrecognized or unsupported algorithm for importKey: NOPE',
+      "TypeError: parameter 2 is not of type 'CryptoKey'."]));
+    assert.deepEqual(iso.state.partsLoaded, ['subtle']);
+  }],
+
   ['runtime.consoleFormat and console levels', async (opts) => {
     const iso = createIsolate(opts.preludePath, {});
     assert.equal(iso.runtime.consoleFormat('a %s', 'b', { x: 1 }), 'a b { x: 1 }');

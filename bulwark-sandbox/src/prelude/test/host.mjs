@@ -154,7 +154,7 @@ export function createIsolate(preludePath, options = {}) {
     },
     // A part of the prelude kept out of the snapshot (PreludeParts.java): compiled into the context.
     preludePart(name) {
-      if (name !== 'html-rewriter' && name !== 'urlpattern') throw new Error(`no prelude part ${name}`);
+      if (name !== 'html-rewriter' && name !== 'urlpattern' && name !== 'subtle') throw new Error(`no prelude part ${name}`);
       state.partsLoaded = [...(state.partsLoaded || []), name];
       const file = new URL(`parts/${name}.js`, new URL(`file://${preludePath.startsWith('/') ? '' : process.cwd() + '/'}${preludePath}`));
       return vm.runInContext(readFileSync(file, 'utf8'), context, { filename: `bulwark:prelude:${name}` });

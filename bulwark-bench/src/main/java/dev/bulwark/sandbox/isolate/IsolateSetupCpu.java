@@ -3,7 +3,9 @@ package dev.bulwark.sandbox.isolate;
 import com.caoccao.javet.interop.V8Host;
 import com.caoccao.javet.interop.V8Runtime;
 import com.caoccao.javet.interop.options.V8RuntimeOptions;
+import dev.bulwark.sandbox.worker.ModuleType;
 import dev.bulwark.sandbox.worker.WorkerBundle;
+import dev.bulwark.sandbox.worker.WorkerModule;
 
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
@@ -23,6 +25,9 @@ import java.util.List;
  * rounds but the first (JIT warm-up of the JVM side).
  *
  * <pre>IsolateSetupCpu [isolates per round (40)] [rounds (4)]</pre>
+ *
+ * {@code -Dbulwark.bench.worker=FILE} loads that ES module instead of the hello worker (e.g. one
+ * whose fetch calls crypto.subtle, to see what a lazy prelude part costs its first use).
  */
 public final class IsolateSetupCpu {
     private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
@@ -37,7 +42,9 @@ public final class IsolateSetupCpu {
         Bench.Services services = new Bench.Services(BenchCalls::onMessage);
         V8Host v8 = Bench.v8();
         byte[] snapshot = IsolatePool.snapshot(v8);
-        WorkerBundle hello = Bench.helloBundle();
+        String workerFile = System.getProperty("bulwark.bench.worker");
+        WorkerBundle hello = workerFile == null ? Bench.helloBundle()
+                : WorkerBundle.of("index.js", List.of(WorkerModule.text("index.js", ModuleType.JS, Files.readString(Path.of(workerFile)))));
         System.out.printf("IsolateSetupCpu: snapshot %d bytes, prelude %d chars, load average %s%n",
                 snapshot.length, Prelude.source().length(), Files.readString(Path.of("/proc/loadavg")).trim());
         List<long[]> kept = new ArrayList<>(); // per step, the samples of rounds 1..

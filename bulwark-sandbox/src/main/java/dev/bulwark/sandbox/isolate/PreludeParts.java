@@ -3,8 +3,10 @@ package dev.bulwark.sandbox.isolate;
 import com.caoccao.javet.exceptions.JavetException;
 import com.caoccao.javet.interop.V8Runtime;
 import com.caoccao.javet.interop.callback.IJavetDirectCallable;
+import com.caoccao.javet.interop.executors.IV8Executor;
 import com.caoccao.javet.values.V8Value;
 import com.caoccao.javet.values.primitive.V8ValueString;
+import com.caoccao.javet.values.reference.V8Script;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -24,9 +26,10 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 final class PreludeParts {
     /** The parts there are; anything else is refused. */
-    static final Set<String> NAMES = Set.of("html-rewriter", "urlpattern");
+    static final Set<String> NAMES = Set.of("html-rewriter", "urlpattern", "subtle");
     private static final String DIR = "/dev/bulwark/sandbox/prelude/parts/";
     private static final Map<String, String> SOURCES = new ConcurrentHashMap<>();
+    private static final Map<String, byte[]> CODE_CACHES = new ConcurrentHashMap<>();
 
     interface Binder {
         void bind(String name, IJavetDirectCallable.NoThisAndResult<Exception> fn) throws JavetException;
@@ -38,8 +41,29 @@ final class PreludeParts {
         binder.bind("preludePart", args -> {
             String name = args.length > 0 && args[0] instanceof V8ValueString s ? s.getValue() : null;
             if (name == null || !NAMES.contains(name)) throw new IllegalArgumentException("no prelude part " + name);
-            return runtime.getExecutor(source(name)).setResourceName("bulwark:prelude:" + name).<V8Value>execute();
+            return compile(runtime, name);
         });
+    }
+
+    /**
+     * Compiles and runs part {@code name} in {@code runtime}, with V8's code cache of the part
+     * when this process has one: the first isolate that loads a part compiles it from source and
+     * keeps the cache (made right after compiling, before the script runs: bytecode of the part's
+     * own source, nothing of the isolate's state); later isolates deserialize it instead of
+     * parsing and compiling the part again. V8 checks the cache against the source and its flags
+     * and compiles from source when it does not fit.
+     */
+    private static V8Value compile(V8Runtime runtime, String name) throws JavetException {
+        String source = source(name);
+        byte[] cache = CODE_CACHES.get(name);
+        IV8Executor executor = cache == null ? runtime.getExecutor(source) : runtime.getExecutor(source, cache);
+        try (V8Script script = executor.setResourceName("bulwark:prelude:" + name).compileV8Script()) {
+            if (cache == null) {
+                byte[] made = script.getCachedData();
+                if (made != null && made.length > 0) CODE_CACHES.putIfAbsent(name, made);
+            }
+            return script.execute();
+        }
     }
 
     static String source(String name) {

@@ -812,8 +812,9 @@ class HostileWorkerTest {
                       frozen: after.slice(0, 3).every((t) => t === before[0]) && before.every((t) => t === before[0]),
                       toString: Math.floor(before[0] / 1000) * 1000 === after[3],
                       intl: fmt.format === fmt.format && fmt.format() === fmt.format(before[0]) && fmt.formatToParts().map((p) => p.value).join('') === fmt.format(before[0]),
-                      temporal: Temporal.Now.instant().epochMilliseconds === before[0]
-                          && Temporal.Now.plainDateTimeISO('UTC').toString({fractionalSecondDigits: 3}) === new Date(before[0]).toISOString().slice(0, 23),
+                      // No Temporal clock to freeze: workerd's V8 has no Temporal (nor Date's bridge to it).
+                      temporal: typeof Temporal === 'undefined' && !('Temporal' in globalThis)
+                          && typeof Date.prototype.toTemporalInstant === 'undefined',
                       timeOrigin: performance.timeOrigin,
                     });""", Limits.DEFAULTS);
             assertThat(attack(w).body()).isEqualTo(

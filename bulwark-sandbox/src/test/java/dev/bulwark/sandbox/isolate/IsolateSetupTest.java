@@ -70,4 +70,29 @@ class IsolateSetupTest {
         assertThat(fetch(w, "http://s.test/").body()).isEqualTo("16 | number | xn--bcher-kva.example | "
                 + "Disallowed operation called within global scope: timers can only be set while handling a request");
     }
+
+    @Test
+    void lazyPreludePartsAnswerAlikeInEveryIsolate() throws Exception {
+        // crypto.subtle's implementation and URLPattern's are compiled into an isolate by its first
+        // use: from source in the first isolate of the process, from V8's code cache of the part in
+        // the next ones (PreludeParts). Each isolate must get the same answers, with the same shape.
+        String source = """
+                export default {
+                  async fetch() {
+                    const d = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode('abc')));
+                    const key = await crypto.subtle.importKey('raw', new Uint8Array(16), 'AES-GCM', false, ['encrypt']);
+                    const p = new URLPattern({ pathname: '/books/:id' });
+                    return new Response([Array.from(d, (b) => b.toString(16).padStart(2, '0')).join(''),
+                      key instanceof CryptoKey, key.algorithm.name, Object.keys(SubtleCrypto.prototype).join(','),
+                      p.exec('https://x.test/books/7').pathname.groups.id].join(' | '));
+                  }
+                };""";
+        for (int i = 0; i < 3; i++) {
+            String w = load(bundle(source), Limits.DEFAULTS);
+            assertThat(fetch(w, "http://s.test/").body()).isEqualTo(
+                    "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad | true | AES-GCM"
+                            + " | digest,generateKey,importKey,exportKey,sign,verify,encrypt,decrypt,deriveBits,deriveKey,"
+                            + "wrapKey,unwrapKey,timingSafeEqual | 7");
+        }
+    }
 }
