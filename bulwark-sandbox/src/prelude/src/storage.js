@@ -33,6 +33,34 @@ let xi32, xu8, xu16;
 // Captured at load, so that putBindings runs no worker code (nothing can call exec while the
 // buffer is half written) and a replaced String.prototype.charCodeAt changes nothing.
 const StringCharCodeAt = Function.prototype.call.bind(String.prototype.charCodeAt);
+const StringFromCharCode = String.fromCharCode;
+// A result of one row or none, with at most X_RESULT_COLUMNS columns of nulls, numbers and
+// strings of at most X_MAX_CHARS code units (names too), comes back in the buffer as well
+// (SqlExchange.result): names as entries 0.., values as entries X_RESULT_COLUMNS.. (tag + slot,
+// as bindings go), the column count at int32 6, the row count at int32 7 (-1: no columns).
+const X_RESULT_COLUMNS = X_MAX_BINDINGS / 2;
+
+// Entry k's string, from its code units in the buffer.
+function xString(k) {
+  const len = xi32[(X_SLOTS >> 2) + 2 * k];
+  const off = xi32[(X_SLOTS >> 2) + 2 * k + 1];
+  let s = '';
+  if (xu8[X_TAGS + k] === T_LATIN1) {
+    for (let j = 0; j < len; j++) s += StringFromCharCode(xu8[off + j]);
+  } else {
+    const base = off >> 1;
+    for (let j = 0; j < len; j++) s += StringFromCharCode(xu16[base + j]);
+  }
+  return s;
+}
+
+// Entry k's value: null, a number or a string.
+function xValue(k) {
+  const tag = xu8[X_TAGS + k];
+  if (tag === T_NUMBER) return xf64[(X_SLOTS >> 3) + k];
+  if (tag === T_NULL) return null;
+  return xString(k);
+}
 
 // Captured at load: the buffer is wrapped by these even if worker code replaced the globals.
 const Int32ArrayCtor = Int32Array, Uint8ArrayCtor = Uint8Array, Uint16ArrayCtor = Uint16Array, Float64ArrayCtor = Float64Array;
@@ -123,14 +151,31 @@ export class SqlStorageCursor {
   // result: the host's flat answer [rowsRead, rowsWritten, columnCount, ...columnNames, ...values row by row],
   // or for SQL without result columns that read only the rows it wrote, the number of rows written,
   // or that array as JSON text (when all its values are nulls, numbers and strings).
-  // Or null: no result columns, the counts are in the exchange buffer.
+  // Or null: the answer is in the exchange buffer (no result columns: the counts; or one small row).
   constructor(token, result) {
     if (token !== INTERNAL) throw new TypeError('Illegal constructor');
     if (result === null) {
       this.#rowsRead = xf64[0];
       this.#rowsWritten = xf64[1];
-      this.#columns = NO_COLUMNS;
-      this.#rows = NO_ROWS;
+      const count = xi32[7];
+      if (count < 0) {
+        this.#columns = NO_COLUMNS;
+        this.#rows = NO_ROWS;
+        return;
+      }
+      const width = xi32[6];
+      const columns = [];
+      // Indexed stores, not push: a replaced Array.prototype.push must not run in the middle of
+      // reading the buffer (it could call exec and overwrite it).
+      for (let i = 0; i < width; i++) columns[i] = xString(i);
+      this.#columns = columns;
+      if (count === 0) {
+        this.#rows = NO_ROWS;
+        return;
+      }
+      const row = [];
+      for (let i = 0; i < width; i++) row[i] = xValue(X_RESULT_COLUMNS + i);
+      this.#rows = [row];
       return;
     }
     if (typeof result === 'string') result = JSONParse(result);

@@ -54,6 +54,7 @@ public class SqlExecBench {
               constructor(ctx, env) {
                 super(ctx, env);
                 ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS rows (id INTEGER PRIMARY KEY AUTOINCREMENT, v TEXT NOT NULL)");
+                ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS counter (id INTEGER PRIMARY KEY, n INTEGER NOT NULL)");
               }
               async fetch(request) {
                 const u = new URL(request.url);
@@ -70,6 +71,10 @@ public class SqlExecBench {
                   case "/rows":
                     // one call that returns 100 rows of two columns, read as objects
                     for (let i = 0; i < n / 100; i++) t += sql.exec("SELECT id, v FROM rows LIMIT 100").toArray().length;
+                    break;
+                  case "/counter":
+                    // the bench front's /do/counter: an upsert with RETURNING, read with one()
+                    for (let i = 0; i < n; i++) t += sql.exec("INSERT INTO counter (id, n) VALUES (1, 1) ON CONFLICT(id) DO UPDATE SET n = n + 1 RETURNING n").one().n;
                     break;
                   case "/txn":
                     this.ctx.storage.transactionSync(() => {

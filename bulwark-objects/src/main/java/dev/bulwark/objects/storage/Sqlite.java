@@ -95,7 +95,11 @@ final class Sqlite implements AutoCloseable {
             kept.put(sql, stmt);
         }
         try {
-            conn.getDatabase().execute(stmt, null);
+            // Stepped here, not through DB.execute(stmt, null): that one takes the connection's
+            // monitor, steps, resets, and our reset came on top (one JNI call more per BEGIN and
+            // per COMMIT, i.e. two per write event). None of these statements has parameters.
+            int rc = stmt.pointer.safeRunInt(DB::step);
+            if ((rc & 0xff) != Codes.SQLITE_DONE && (rc & 0xff) != Codes.SQLITE_ROW) conn.getDatabase().throwex(rc);
             reset(stmt, false);
         } catch (SQLException e) {
             // sqlite-jdbc may have finalized it; prepare it afresh next time.

@@ -1230,7 +1230,7 @@ public final class Isolate {
                 throw e;
             }
         };
-        hostFunctions.add(name, guarded);
+        hostFunctions.add(name, HostCallCounts.wrap(name, guarded));
     }
 
     private void setTimer(int id, long delayMs) {

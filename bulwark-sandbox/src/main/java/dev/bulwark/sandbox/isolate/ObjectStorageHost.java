@@ -290,6 +290,11 @@ final class ObjectStorageHost implements AutoCloseable {
             exchange.counts(result.rowsRead(), result.rowsWritten());
             return runtime.createV8ValueNull();
         }
+        if (exchange != null && exchange.result(result.columns(), result.rows(), result.rowsRead(), result.rowsWritten())) {
+            // One small row (an upsert's RETURNING, a lookup): through the buffer too, instead of
+            // a JSON string made here, crossed with two up-calls and parsed in V8.
+            return runtime.createV8ValueNull();
+        }
         if (result.columns().isEmpty() && result.rowsRead() == result.rowsWritten()) {
             // No result columns (an INSERT, UPDATE, DDL...): one number, rowsWritten (= rowsRead),
             // crosses back instead of an array (an array costs two JNI calls and a handle).

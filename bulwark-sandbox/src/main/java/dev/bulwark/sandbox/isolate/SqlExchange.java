@@ -27,8 +27,10 @@ import java.util.List;
  * {@value #HANDLE}, int32 text number at {@value #TEXT}, int32 binding count at {@value #COUNT},
  * one tag byte per binding from {@value #TAGS}, one 8-byte slot per binding from {@value #SLOTS}
  * (a number's value, or a string's length in code units and its byte offset in the data area)
- * and the strings' code units from {@value #DATA} (JS → host). Isolate thread only; a call
- * reads what JS wrote just before it, and JS reads the counts right after it returns.
+ * and the strings' code units from {@value #DATA} (JS → host). A small result (one row or none,
+ * see {@link #result}) comes back in the same places (host → JS), as does a result without
+ * columns (its counts, and -1 at {@value #RESULT_ROWS}). Isolate thread only; a call reads what
+ * JS wrote just before it, and JS reads the answer right after it returns.
  *
  * <p>The prelude's code is trusted but everything is bounds-checked anyway: a malformed entry is
  * refused like a malformed argument.
@@ -41,6 +43,12 @@ final class SqlExchange implements AutoCloseable {
     static final int HANDLE = 16;
     static final int TEXT = 20;
     static final int COUNT = 24;
+    /** Host → JS: -1 for a result without columns, else its row count (0 or 1; see {@link #result}). */
+    static final int RESULT_ROWS = 28;
+    /** Columns of a result that can come back through the buffer (names and values: two entries each). */
+    static final int MAX_RESULT_COLUMNS = MAX_BINDINGS / 2;
+    /** Longest string (code units) of a result that comes back through the buffer: the prelude's limit for bindings. */
+    static final int MAX_CHARS = 256;
     static final int TAGS = 32;
     static final int SLOTS = TAGS + MAX_BINDINGS;
     static final int DATA = SLOTS + 8 * MAX_BINDINGS;
@@ -95,6 +103,72 @@ final class SqlExchange implements AutoCloseable {
     void counts(long rowsRead, long rowsWritten) {
         bytes.putDouble(ROWS_READ, rowsRead);
         bytes.putDouble(ROWS_WRITTEN, rowsWritten);
+        bytes.putInt(RESULT_ROWS, -1);
+    }
+
+    /**
+     * Writes a result of at most one row, at most {@value #MAX_RESULT_COLUMNS} columns and values
+     * that are nulls, numbers or strings of at most {@value #MAX_CHARS} code units (names too):
+     * the counts, the column count at {@value #COUNT}, the row count (0 or 1) at
+     * {@value #RESULT_ROWS}, the names as entries 0.., the values as entries
+     * {@value #MAX_RESULT_COLUMNS}.. (tag and slot as a binding's). False, with nothing the
+     * prelude will read, when the result does not fit: it then crosses as before. A number is
+     * the double JS would get from the other answers (a long beyond 2^53 rounded as
+     * {@code (double)} does, which is what JSON.parse of its digits gives too).
+     */
+    boolean result(List<String> columns, List<Object[]> rows, long rowsRead, long rowsWritten) {
+        int width = columns.size();
+        if (rows.size() > 1 || width > MAX_RESULT_COLUMNS) return false;
+        int data = DATA;
+        for (int i = 0; i < width; i++) {
+            data = string(i, columns.get(i), data);
+            if (data < 0) return false;
+        }
+        if (!rows.isEmpty()) {
+            Object[] row = rows.getFirst();
+            for (int i = 0; i < width; i++) {
+                int entry = MAX_RESULT_COLUMNS + i;
+                switch (row[i]) {
+                    case null -> bytes.put(TAGS + entry, NULL);
+                    case Long l -> number(entry, (double) l);
+                    case Integer n -> number(entry, n);
+                    case Double d -> number(entry, d);
+                    case String str -> data = string(entry, str, data);
+                    default -> data = -1; // a blob: the other answers carry it
+                }
+                if (data < 0) return false;
+            }
+        }
+        bytes.putDouble(ROWS_READ, rowsRead);
+        bytes.putDouble(ROWS_WRITTEN, rowsWritten);
+        bytes.putInt(COUNT, width);
+        bytes.putInt(RESULT_ROWS, rows.size());
+        return true;
+    }
+
+    private void number(int entry, double v) {
+        bytes.put(TAGS + entry, NUMBER);
+        bytes.putDouble(SLOTS + 8 * entry, v);
+    }
+
+    /** Writes a string entry at {@code data}; the next free offset, or -1 if it does not fit. */
+    private int string(int entry, String s, int data) {
+        int len = s.length();
+        if (len > MAX_CHARS) return -1;
+        boolean latin1 = true;
+        for (int i = 0; i < len && latin1; i++) latin1 = s.charAt(i) < 256;
+        if (latin1) {
+            if (data + len > SIZE) return -1;
+            for (int i = 0; i < len; i++) bytes.put(data + i, (byte) s.charAt(i));
+        } else {
+            data = (data + 1) & ~1;
+            if (data + 2 * len > SIZE) return -1;
+            for (int i = 0; i < len; i++) bytes.putChar(data + 2 * i, s.charAt(i));
+        }
+        bytes.put(TAGS + entry, latin1 ? LATIN1 : UTF16);
+        bytes.putInt(SLOTS + 8 * entry, len);
+        bytes.putInt(SLOTS + 8 * entry + 4, data);
+        return data + (latin1 ? len : 2 * len);
     }
 
     /** As a JS number argument would arrive: an integer below 2^53 (not -0) as a Long. */

@@ -190,6 +190,34 @@ class DurableObjectsTest {
         assertThat(x.get("deleted").toString()).isEqualTo("[3,3,[],[]]");
         // SELECT (n rows), DELETE (none), INSERT (one): read n + 1, written 1; the table grows by one each time.
         assertThat(x.get("multi").toString()).isEqualTo("[[2,1,[],[]],[3,1,[],[]],[4,1,[],[]]]");
+        // Small results (one row or none) read the same whichever way they came back: each query's
+        // three runs and the first row of the same query doubled (two rows: the JSON/array answer).
+        for (JsonNode runs : x.get("small")) {
+            for (int i = 1; i < 4; i++) assertThat(runs.get(i)).as(runs.get(0).toString()).isEqualTo(runs.get(0));
+        }
+        JsonNode small = x.get("small");
+        assertThat(small.get(0).get(0).toString()).isEqualTo("[[\"big\",\"nz\",\"inf\",\"ninf\",\"nul\",\"\u00e9\u20ac\",\"r\",\"i\"],"
+                + "[[[\"big\",\"number\",\"4611686018427388000\"],[\"nz\",\"number\",\"-0\"],[\"inf\",\"number\",\"Infinity\"],"
+                + "[\"ninf\",\"number\",\"-Infinity\"],[\"nul\",\"object\",\"null\"],[\"\u00e9\u20ac\",\"string\",\"x\"],"
+                + "[\"r\",\"number\",\"1.5\"],[\"i\",\"number\",\"7\"]]]]");
+        assertThat(small.get(1).get(0).toString()).isEqualTo("[[\"a\",\"a\"],[[[\"a\",\"number\",\"2\"]]]]");
+        assertThat(small.get(2).get(0).get(1).get(0).toString()).isEqualTo("[[\"s256\",\"string\",\"" + "\u0100".repeat(256)
+                + "\"],[\"z256\",\"string\",\"" + "z".repeat(256) + "\"],[\"astral\",\"string\",\"a\u2028\uD83D\uDE00\"],"
+                + "[\"empty\",\"string\",\"\"]]");
+        assertThat(small.get(3).get(0).get(1).get(0).get(0).get(2).asText()).isEqualTo("z".repeat(257));
+        assertThat(small.get(4).get(0).toString()).isEqualTo("[[\"b\",\"n\"],[[[\"b\",\"object\",\"bytes 2\"],[\"n\",\"number\",\"1\"]]]]");
+        assertThat(small.get(5).get(0).get(0).size()).isEqualTo(32);
+        assertThat(small.get(6).get(0).get(0).size()).isEqualTo(33);
+        assertThat(small.get(6).get(0).get(1).get(0).get(32).toString()).isEqualTo("[\"c32\",\"number\",\"32\"]");
+        assertThat(x.get("empty").toString()).isEqualTo("[[0,0,[\"v\",\"id\"],[]],[0,0,[\"v\",\"id\"],[]],[0,0,[\"v\",\"id\"],[]]]");
+        JsonNode upserts = x.get("upserts");
+        for (int i = 0; i < 4; i++) {
+            assertThat(upserts.get(i).get(3).toString()).isEqualTo("[" + (i + 1) + "]");
+            assertThat(upserts.get(i).get(1).asInt()).isEqualTo(1);
+            // the same counts as the answer that crossed as before (the last, with a blob column)
+            assertThat(upserts.get(i).get(0)).isEqualTo(upserts.get(3).get(0));
+        }
+        assertThat(x.get("patchedResult").toString()).isEqualTo("[\"abc\u0100\",\"abc\u0100\",\"abc\u0100\"]");
     }
 
     @Test
