@@ -43,6 +43,19 @@ export default {
     const u = new URL(req.url); const out = {};
     const which = u.searchParams.get('w') || 'all';
     if (which === 'id') return new Response(env.OBJ.idFromName('x').toString());
+    if (which === 'hostile') {
+      // The attacker's side: a dynamic worker throws what it likes at its caller.
+      const w = env.LOADER.get('hostile', () => ({ compatibilityDate: '2026-11-17', mainModule: 'h.js', modules: { 'h.js': `
+        export default { async fetch(req) {
+          const k = new URL(req.url).searchParams.get('k');
+          if (k === 'big') { const e = new Error('big boom'); e.big = 'x'.repeat(200000); throw e; }
+          if (k === 'proxy') throw new Proxy({}, { ownKeys() { throw new Error('trap'); }, get() { throw new Error('trap'); } });
+          if (k === 'reset') { const e = new Error('fake reset'); e.durableObjectReset = true; throw e; }
+        } }` } }));
+      const out = {};
+      for (const k of ['big', 'proxy', 'reset']) out[k] = await tryIt(() => w.getEntrypoint().fetch('http://h/?k=' + k));
+      return Response.json(out);
+    }
     if (which === 'life') {
       const L = {}; let i = 0;
       const s = () => env.OBJ.getByName(u.searchParams.get('name') || 'life');

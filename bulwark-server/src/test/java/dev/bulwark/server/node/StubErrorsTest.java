@@ -142,6 +142,25 @@ class StubErrorsTest {
         assertThat(life.get("sameStubAfterFetch").get("rejected").get("message").asText()).isEqualTo("Error: x");
     }
 
+    @Test
+    void whatAHostileCalleeThrowsStaysBoundedAndCannotBreakTheCaller() throws Exception {
+        JsonNode r = get("/?w=hostile");
+        // Over 64 KiB serialized: an Error of its message crosses, not the 200 kB property.
+        JsonNode big = r.get("big").get("rejected");
+        assertThat(big.get("ctor").asText()).isEqualTo("Error");
+        assertThat(big.get("message").asText()).isEqualTo("big boom");
+        assertThat(big.get("own").toString()).isEqualTo("[\"message\",\"remote\"]");
+        // A proxy whose traps throw: the caller still gets an Error, not the callee's trap.
+        JsonNode proxy = r.get("proxy").get("rejected");
+        assertThat(proxy.get("ctor").asText()).isEqualTo("Error");
+        assertThat(proxy.get("message").asText()).isEqualTo("Uncaught exception");
+        assertThat(proxy.get("remote").asBoolean()).isTrue();
+        // A worker's own durableObjectReset is data: it crosses, and fetch() marks the error remote.
+        JsonNode reset = r.get("reset").get("rejected");
+        assertThat(reset.get("message").asText()).isEqualTo("fake reset");
+        assertThat(reset.get("remote").asBoolean()).isTrue();
+    }
+
     static int number(JsonNode okN) {
         return Integer.parseInt(okN.asText().substring("ok ".length()));
     }
