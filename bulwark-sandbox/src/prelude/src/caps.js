@@ -214,9 +214,10 @@ class HeaderWriter {
  * stubs it passed on, which the caller disposes once the message has left (a stub passed on is
  * moved, as in workerd). Exports are made only once serializing succeeded.
  */
-export async function encodePayload(value) {
+export async function encodePayload(value, richErrors = false) {
   const refs = [];
   const bytes = serialize(value, {
+    richErrors, // a thrown value: errors as workerd's RPC sends them (remote-errors.js)
     // The host refuses a payload over 32 MiB with workerd's error and its whole size (workerd too
     // checks after serializing); the isolate's memory limit bounds the work.
     maxBytes: 1 << 30,

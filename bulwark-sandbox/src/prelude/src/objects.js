@@ -3,12 +3,13 @@
 // class share the class's isolate, as in workerd; what is per object is its instance, its
 // storage and its gate.
 import { H } from './host.js';
-import { PromiseResolve, PromiseThen, ReflectApply, PromiseCtor } from './util.js';
+import { PromiseResolve, PromiseReject, PromiseThen, ReflectApply, PromiseCtor } from './util.js';
 import { setTimeout, clearTimeout } from './timers.js';
 import { createStorage } from './storage.js';
 import { stubHandler, stubFetch } from './rpc.js';
 import { registerAddressStub, objectRef, bindObjectIds } from './caps.js';
 import { ctxExports } from './services.js';
+import { resetError, isReset } from './remote-errors.js';
 import { makeFacets } from './facets.js';
 import { WebSocket, WebSocketRequestResponsePair, socketInternals, deliverToObject, deliverToListeners } from './websocket.js';
 
@@ -90,6 +91,7 @@ export function makeNamespace(binding, workerId, className) {
 export class DurableObjectStub {
   #binding;
   #id;
+  #broken; // the reset error a call through this stub met: every later call fails with it (as in workerd)
   constructor(token, binding, id) {
     if (token !== INTERNAL) throw new TypeError('Illegal constructor');
     this.#binding = binding;
@@ -98,9 +100,12 @@ export class DurableObjectStub {
   get id() { return this.#id; }
   get name() { return this.#id.name; }
   fetch(input, init = undefined) {
+    if (this.#broken !== undefined) return PromiseReject(this.#broken);
     const binding = this.#binding, id = this.#id;
-    return stubFetch(input, init, (method, url, headerLines, bytes) =>
+    const response = stubFetch(input, init, (method, url, headerLines, bytes) =>
       H.callObject(binding, id.toString(), id.name ?? null, method, url, headerLines, bytes));
+    PromiseThen(response, undefined, (err) => { if (isReset(err)) this.#broken = err; });
+    return response;
   }
   connect() {
     throw new TypeError('connect() to a durable object is not supported');
@@ -108,7 +113,12 @@ export class DurableObjectStub {
   /** How RPC calls on this stub reach its object. */
   static sender(stub) {
     const binding = stub.#binding, id = stub.#id;
-    return (method, args) => H.rpcObject(binding, id.toString(), id.name ?? null, method, args);
+    const send = (method, args) => {
+      if (stub.#broken !== undefined) throw stub.#broken;
+      return H.rpcObject(binding, id.toString(), id.name ?? null, method, args);
+    };
+    send.thrown = (err) => { if (isReset(err)) stub.#broken = err; };
+    return send;
   }
 }
 Object.defineProperty(DurableObjectStub.prototype, Symbol.toStringTag, { value: 'DurableObjectStub', configurable: true });
@@ -162,7 +172,9 @@ class DurableObjectState {
       const i = entry.gates.indexOf(gate);
       if (i >= 0) entry.gates.splice(i, 1);
     });
-    PromiseThen(result, undefined, () => { entry.broken = true; });
+    // A rejected callback resets the object: the events running or waiting fail with its error,
+    // marked durableObjectReset (as in workerd, also when the object catches the rejection).
+    PromiseThen(result, undefined, (err) => { abortEntry(entry, err, true, resetError(err, false)); });
     return result;
   }
   /**
@@ -174,7 +186,7 @@ class DurableObjectState {
   abort(reason = undefined, options = undefined) {
     const err = reason instanceof Error ? reason : new Error(reason === undefined ? 'Durable object aborted' : `${reason}`);
     const retryAlarm = !(options !== undefined && options !== null && options.retryAlarm === false);
-    abortEntry(this.#entry, err, retryAlarm);
+    abortEntry(this.#entry, err, retryAlarm, resetError(reason, true));
     throw err;
   }
   /** Loopback stubs to the worker's own entrypoints and durable object classes. */
@@ -283,10 +295,12 @@ async function gatesOpen(entry) {
 const entryOfInstance = new WeakMap(); // instance -> entry
 const noAlarmRetry = new WeakSet(); // abort errors thrown with {retryAlarm: false}
 
-function abortEntry(entry, err, retryAlarm) {
-  if (entry.aborted === undefined) entry.aborted = err;
+function abortEntry(entry, err, retryAlarm, forCallers = err) {
+  // The callee's own code sees err; events that fail because of it (and so their callers through
+  // stubs) see forCallers (remote-errors.js' resetError).
+  if (entry.aborted === undefined) { entry.aborted = err; entry.abortedForCallers = forCallers; }
   entry.broken = true;
-  if (!retryAlarm && typeof err === 'object' && err !== null) noAlarmRetry.add(err);
+  if (!retryAlarm && typeof err === 'object' && err !== null) { noAlarmRetry.add(err); noAlarmRetry.add(forCallers); }
   const key = `${entry.object.className}\n${entry.object.id}`;
   if (live.get(key) === entry) live.delete(key);
 }
@@ -294,7 +308,7 @@ function abortEntry(entry, err, retryAlarm) {
 /** The reason an event on {@code instance} must fail with because the object was aborted meanwhile, or undefined. */
 export function abortedReason(instance) {
   const entry = instance === null || typeof instance !== 'object' ? undefined : entryOfInstance.get(instance);
-  return entry === undefined ? undefined : entry.aborted;
+  return entry === undefined ? undefined : entry.abortedForCallers;
 }
 
 /** Whether an alarm handler's error is an abort that asked for no retry. */
@@ -368,7 +382,7 @@ export async function objectReceiver(target, env) {
   const entry = objectEntry(target.exports, env, target.workerId, target.className, target.id, target.name,
     target.storage);
   await gatesOpen(entry);
-  if (entry.aborted !== undefined) throw entry.aborted;
+  if (entry.aborted !== undefined) throw entry.abortedForCallers;
   if (entry.broken) throw new Error('The durable object was reset because its initialization failed.');
   return entry.instance;
 }
@@ -379,7 +393,13 @@ export async function objectFetch(target, env, request) {
   if (instance === null || typeof instance.fetch !== 'function') {
     throw new TypeError('Handler does not export a fetch() function.');
   }
-  const response = await instance.fetch(request);
+  let response;
+  try {
+    response = await instance.fetch(request);
+  } catch (err) {
+    const aborted = abortedReason(instance);
+    throw aborted !== undefined ? aborted : err;
+  }
   const aborted = abortedReason(instance);
   if (aborted !== undefined) throw aborted;
   return response;

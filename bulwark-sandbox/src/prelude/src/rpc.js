@@ -15,6 +15,7 @@ import { serialize, deserialize } from './serialize.js';
 import { DurableObject, WorkerEntrypoint, RpcTarget } from './runtime-classes.js';
 import { encodePayload, decodePayload, moved, bindRpc, exportedCall } from './caps.js';
 import { startCallUpload, endUpload } from './egress.js';
+import { thrownForCaller, remoteError, decodeThrown } from './remote-errors.js';
 
 // Names a stub never forwards: the HTTP and lifecycle members, and those that would make a stub
 // look like a promise or an iterator to the language.
@@ -24,7 +25,8 @@ const RESERVED = new Set(['constructor', 'fetch', 'connect', 'alarm', 'webSocket
 /**
  * One call ({@code isCall}: args is the argument array) or property read through {@code send}.
  * Stubs passed on are moved to the receiver once the call is sent; a call the node refused for a
- * capability reason rejects with an Error of its message (as workerd's).
+ * capability reason rejects with an Error of its message (as workerd's). {@code send.thrown}, if
+ * set, is told of the error a call threw (a durable object stub breaks on a reset error).
  */
 async function invoke(send, name, args, isCall) {
   const payload = isCall ? await encodePayload(args) : { bytes: null, sent: [] };
@@ -38,7 +40,11 @@ async function invoke(send, name, args, isCall) {
     moved(payload.sent);
   }
   const value = decodePayload(result.value);
-  if (result.threw) throw value;
+  if (result.threw) {
+    const err = remoteError(value, invoke);
+    if (typeof send.thrown === 'function') send.thrown(err);
+    throw err;
+  }
   return value;
 }
 
@@ -135,7 +141,7 @@ export function stubFetch(input, init, send) {
         }
       }, (err) => {
         if (token !== 0) endUpload(token);
-        reject(err);
+        reject(fetchFailure(err));
       });
     };
     if (stream !== null) {
@@ -147,6 +153,19 @@ export function stubFetch(input, init, send) {
     }
     PromiseThen(body === null ? PromiseResolve(null) : body.consume(), go, reject);
   });
+}
+
+/**
+ * The error a stub's fetch() rejects with: what the callee threw (the host hands its bytes over as
+ * the `thrown` of its failure; remote-errors.js), else the host's own failure.
+ */
+function fetchFailure(err) {
+  if (err === null || typeof err !== 'object') return err;
+  const thrown = ObjectGetOwnPropertyDescriptor(err, 'thrown');
+  if (thrown === undefined) return err;
+  delete err.thrown;
+  const decoded = thrown.value instanceof Uint8Array ? decodeThrown(thrown.value) : undefined; // no frames: as workerd's
+  return decoded === undefined ? err : decoded;
 }
 
 /**
@@ -185,11 +204,11 @@ function lookup(receiver, name) {
 }
 
 /** Runs one RPC event on {@code receiver} and reports through rpcReturn; never throws. */
-export async function answerRpc(receiverPromise, rpc, invocationId, abortedReason = undefined) {
+export async function answerRpc(receiverPromise, rpc, invocationId, abortedReason = undefined, objectId = undefined) {
   await answer(async () => {
     const receiver = await receiverPromise;
     return [receiver, lookup(receiver, rpc.method)];
-  }, rpc, invocationId, abortedReason);
+  }, rpc, invocationId, abortedReason, objectId);
 }
 
 /** Runs a call on something this isolate exported ({export, method, args}); never throws. */
@@ -197,10 +216,11 @@ export async function answerCap(cap, invocationId) {
   await answer(async () => exportedCall(cap), cap, invocationId);
 }
 
-async function answer(resolve, rpc, invocationId, abortedReason = undefined) {
-  let value, threw = false;
+async function answer(resolve, rpc, invocationId, abortedReason = undefined, objectId = undefined) {
+  let value, threw = false, receiver;
   try {
-    const [receiver, member] = await resolve();
+    let member;
+    [receiver, member] = await resolve();
     if (rpc.args === null || rpc.args === undefined) {
       if (typeof member === 'function' && rpc.method !== '') throw new TypeError(`"${rpc.method}" is a method: call it.`);
       value = await member;
@@ -213,21 +233,24 @@ async function answer(resolve, rpc, invocationId, abortedReason = undefined) {
     const aborted = abortedReason === undefined ? undefined : abortedReason(receiver);
     if (aborted !== undefined) throw aborted;
   } catch (err) {
-    value = err;
+    // An object reset while the call ran (ctx.abort, a rejected blockConcurrencyWhile): its callers
+    // see the reset's error, not what the call threw on its way out.
+    const aborted = abortedReason === undefined || receiver === undefined ? undefined : abortedReason(receiver);
+    value = thrownForCaller(aborted !== undefined ? aborted : err, objectId);
     threw = true;
   }
   let payload;
   try {
-    payload = await encodePayload(value);
+    payload = await encodePayload(value, threw);
   } catch (err) {
-    payload = { bytes: serialize(err instanceof Error ? err : new TypeError(`${err}`)), sent: [] };
+    payload = { bytes: serialize(err instanceof Error ? err : new TypeError(`${err}`), { richErrors: true }), sent: [] };
     threw = true;
   }
   try {
     H.rpcReturn(invocationId, payload.bytes, threw);
   } catch (err) {
     // The host refused a capability in the result (a stub of another request): say so instead.
-    H.rpcReturn(invocationId, serialize(err instanceof Error ? new Error(err.message) : new TypeError(`${err}`)), true);
+    H.rpcReturn(invocationId, serialize(err instanceof Error ? new Error(err.message) : new TypeError(`${err}`), { richErrors: true }), true);
     return;
   }
   moved(payload.sent);

@@ -19,6 +19,7 @@ import { dropExport, makeCapStub, revoke } from './caps.js';
 import { makeLoader } from './loader.js';
 import { makeService, linkExports, ctxExports, setGlobalOutbound, warmLinkExports } from './services.js';
 import { serialize, deserialize } from './serialize.js';
+import { encodeThrown } from './remote-errors.js';
 import { utf8DecodeReplace } from './encoding.js';
 import { installAsyncContext, enterFrame } from './async-context.js';
 import { nodeInternals } from './node-internals.js';
@@ -327,7 +328,8 @@ async function dispatchFetch(handler, req, env, invocationId, target) {
     const receiver = target.className !== undefined
       ? objectReceiver(target, env)
       : new PromiseCtor((resolve) => resolve(entrypointReceiver(target, env, ctx)));
-    await answerRpc(receiver, target.rpc, invocationId, target.className !== undefined ? abortedReason : undefined);
+    await answerRpc(receiver, target.rpc, invocationId, target.className !== undefined ? abortedReason : undefined,
+      target.className !== undefined ? target.id : undefined);
   } else try {
     const request = makeIncomingRequest(req, invocationId);
     let result;
@@ -338,7 +340,8 @@ async function dispatchFetch(handler, req, env, invocationId, target) {
   } catch (err) {
     const [name, message, stack] = errorParts(err);
     try {
-      H.responseError(invocationId, name, message, stack, passThrough);
+      // What was thrown, for a caller through a stub (remote-errors.js); the front door ignores it.
+      H.responseError(invocationId, name, message, stack, passThrough, encodeThrown(err));
     } catch (hostErr) {
       safeLog('error', `responseError failed: ${inspect(hostErr)}`);
     }

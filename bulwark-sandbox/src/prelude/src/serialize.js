@@ -11,6 +11,10 @@
 //     returns their slot number.
 //   decode(slot, tag) -> the value to put where that slot was written.
 //   maxBytes: the serialized size limit (default 32 MiB); past it, RangeError.
+//   richErrors: errors cross as workerd's RPC sends them (not as structured clone does): the
+//     class found on the prototype chain (AggregateError too), message, a name that is not the
+//     class's own, and every own string-keyed property but message and stack (getters read,
+//     functions left out); no stack (the caller's error gets its own, as in workerd).
 //
 // Format (version 1): the bytes 0xB7 0x01, then one value. A value is a tag byte followed by its
 // payload; numbers in payloads are unsigned LEB128 varints unless noted. Every object (and
@@ -33,7 +37,7 @@ const T = {
   STRING: 0x07, STRING16: 0x08, HOLE: 0x0f,
   REF: 0x10, OBJECT: 0x11, ARRAY: 0x12, SPARSE_ARRAY: 0x13, DATE: 0x14, REGEXP: 0x15, MAP: 0x16,
   SET: 0x17, ARRAY_BUFFER: 0x18, VIEW: 0x19, ERROR: 0x1a, NUMBER_OBJECT: 0x1b, STRING_OBJECT: 0x1c,
-  BOOLEAN_OBJECT: 0x1d, BIGINT_OBJECT: 0x1e, DOM_EXCEPTION: 0x1f, SLOT: 0x20,
+  BOOLEAN_OBJECT: 0x1d, BIGINT_OBJECT: 0x1e, DOM_EXCEPTION: 0x1f, SLOT: 0x20, RICH_ERROR: 0x21,
 };
 
 // Captured at load so user code replacing globals or prototypes cannot change the format.
@@ -88,6 +92,13 @@ const viewCtors = {
 };
 const ERROR_NAMES = ['Error', 'EvalError', 'RangeError', 'ReferenceError', 'SyntaxError', 'TypeError', 'URIError'];
 const errorCtors = { Error, EvalError, RangeError, ReferenceError, SyntaxError, TypeError, URIError };
+// richErrors' classes, by index; their prototypes captured at load (user code may replace globals).
+const RICH_CTORS = [Error, EvalError, RangeError, ReferenceError, SyntaxError, TypeError, URIError, AggregateError];
+const RICH_PROTOS = RICH_CTORS.map((c) => c.prototype);
+const RICH_NAMES = RICH_CTORS.map((c) => c.name);
+const ReflectOwnKeys = Reflect.ownKeys;
+const ObjectGetPrototypeOf = Object.getPrototypeOf;
+const ArrayIndexOf = Array.prototype.indexOf;
 
 function cloneError(what) {
   return new DOMException(`${what} could not be cloned.`, 'DataCloneError');
@@ -174,6 +185,7 @@ class Serializer {
   constructor(hooks) {
     this.w = new Writer(hooks && hooks.maxBytes !== undefined ? hooks.maxBytes : DEFAULT_MAX_BYTES);
     this.encode = hooks && typeof hooks.encode === 'function' ? hooks.encode : null;
+    this.richErrors = !!(hooks && hooks.richErrors);
     this.ids = new Map();
     this.depth = 0;
   }
@@ -270,10 +282,11 @@ class Serializer {
       w.byte(T.DOM_EXCEPTION);
       writeString(w, `${v.name}`); writeString(w, `${v.message}`);
       let stack; try { stack = v.stack; } catch { /* no stack */ }
-      if (typeof stack === 'string') { w.byte(1); writeString(w, stack); } else w.byte(0);
+      // richErrors: no stack, as for other errors.
+      if (typeof stack === 'string' && !this.richErrors) { w.byte(1); writeString(w, stack); } else w.byte(0);
       return;
     }
-    if (isErrorObject(v)) { this.error(v); return; }
+    if (isErrorObject(v)) { if (this.richErrors) this.richError(v); else this.error(v); return; }
     if (ArrayIsArray(v)) { this.array(v); return; }
     if (brand(weakMapHas, v, {}) || brand(weakSetHas, v, {}) || brand(weakRefDeref, v)
         // instanceof, not a call to then(): that would chain onto a rejected promise and report it
@@ -304,6 +317,38 @@ class Serializer {
     if (hasMessage) writeString(w, `${msg.value}`);
     if (hasStack) writeString(w, stack);
     if (hasCause) this.value(cause.value);
+  }
+
+  richError(v) {
+    const w = this.w;
+    this.remember(v);
+    let index = 0;
+    for (let o = ObjectGetPrototypeOf(v); o !== null; o = ObjectGetPrototypeOf(o)) {
+      const i = ReflectApply(ArrayIndexOf, RICH_PROTOS, [o]);
+      if (i >= 0) { index = i; break; }
+    }
+    let name;
+    try { name = v.name; } catch { name = undefined; }
+    const msg = ObjectGetOwnPropertyDescriptor(v, 'message');
+    const hasName = name !== undefined && `${name}` !== RICH_NAMES[index];
+    let keys = [];
+    const values = [];
+    const own = ReflectOwnKeys(v);
+    for (let i = 0; i < own.length; i++) {
+      const k = own[i];
+      if (typeof k !== 'string' || k === 'message' || k === 'stack' || k === 'name') continue;
+      const value = v[k];
+      // A function among them: none of the own properties cross (as workerd, which falls back to
+      // the bare error when they cannot be serialized).
+      if (typeof value === 'function') { keys = []; break; }
+      keys.push(k); values.push(value);
+    }
+    // The message always crosses, '' when the error has none of its own (as in workerd).
+    w.byte(T.RICH_ERROR); w.byte(index); w.byte(1 | (hasName ? 2 : 0));
+    writeString(w, msg !== undefined && 'value' in msg ? `${msg.value}` : '');
+    if (hasName) writeString(w, `${name}`);
+    w.varint(keys.length);
+    for (let i = 0; i < keys.length; i++) { writeString(w, keys[i]); this.value(values[i]); }
   }
 
   array(v) {
@@ -506,6 +551,18 @@ class Deserializer {
         if (flags & 1) defineData(e, 'message', this.string(), false);
         if (flags & 2) defineData(e, 'stack', this.string(), false);
         if (flags & 4) defineData(e, 'cause', this.value(), false);
+        return e;
+      }
+      case T.RICH_ERROR: {
+        const ctor = RICH_CTORS[this.byte()];
+        if (ctor === undefined) throw invalid('unknown error type');
+        const flags = this.byte();
+        const e = this.keep(ctor === AggregateError ? new ctor([]) : new ctor());
+        if (ctor === AggregateError) delete e.errors; // defined again below, after message (workerd's order)
+        if (flags & 1) defineData(e, 'message', this.string(), false);
+        if (flags & 2) defineData(e, 'name', this.string());
+        const n = this.count();
+        for (let i = 0; i < n; i++) { const k = this.string(); defineData(e, k, this.value()); }
         return e;
       }
       case T.OBJECT: {

@@ -117,6 +117,40 @@ test('errors keep type, message, stack and cause (also cyclic)', () => {
   const d = rt(new DOMException('nope', 'NotFoundError'));
   assert.ok(d instanceof DOMException); assert.equal(d.name, 'NotFoundError'); assert.equal(d.code, 8); assert.equal(d.message, 'nope');
 });
+test('richErrors: errors cross as workerd\'s RPC sends them (class, message, foreign name, own properties, no stack)', () => {
+  const R = { richErrors: true };
+  for (const E of [Error, EvalError, RangeError, ReferenceError, SyntaxError, TypeError, URIError]) {
+    const madeInThrower = (function thrower() { return new E('msg'); })();
+    const c = rt(madeInThrower, R);
+    assert.equal(Object.getPrototypeOf(c), E.prototype); assert.equal(c.message, 'msg');
+    assert.deepEqual(Object.getOwnPropertyNames(c).filter((k) => k !== 'stack'), ['message']);
+    assert.ok(madeInThrower.stack.includes('thrower') && !c.stack.includes('thrower'), 'the thrower\'s stack does not cross');
+  }
+  class MyError extends TypeError { constructor(m) { super(m); this.name = 'MyError'; } }
+  const e = new MyError('mine');
+  e.code = 'E_X'; e.detail = { x: [1, 2] }; e.inner = new RangeError('in');
+  Object.defineProperty(e, 'hidden', { value: 9, enumerable: false });
+  Object.defineProperty(e, 'computed', { get() { return 5; } });
+  const c = rt(e, R);
+  // The class is the first intrinsic on the prototype chain; a name of its own crosses as an own property.
+  assert.equal(Object.getPrototypeOf(c), TypeError.prototype); assert.equal(c.name, 'MyError');
+  assert.deepEqual(Object.keys(c), ['name', 'code', 'detail', 'inner', 'hidden', 'computed']);
+  assert.deepEqual(c.detail, { x: [1, 2] }); assert.ok(c.inner instanceof RangeError); assert.equal(c.inner.message, 'in');
+  assert.equal(c.hidden, 9); assert.equal(c.computed, 5);
+  assert.ok(!Object.getOwnPropertyDescriptor(c, 'message').enumerable);
+  // A function among the own properties: none of them cross (as workerd).
+  const f = new Error('fn'); f.code = 1; f.fn = () => 1;
+  assert.deepEqual(Object.keys(rt(f, R)), []);
+  // AggregateError keeps its errors, after the message; an error without a message gets ''.
+  const a = rt(new AggregateError([new Error('a')], 'agg'), R);
+  assert.ok(a instanceof AggregateError); assert.deepEqual(Object.getOwnPropertyNames(a).filter((k) => k !== 'stack'), ['message', 'errors']);
+  assert.equal(a.errors[0].message, 'a');
+  assert.equal(Object.getOwnPropertyDescriptor(rt(new Error(), R), 'message').value, '');
+  const d = rt(new DOMException('nope', 'NotFoundError'), R);
+  assert.ok(d instanceof DOMException); assert.equal(d.code, 8);
+  // Without the option, structured clone's rules are unchanged (see the test above).
+  assert.equal(Object.getPrototypeOf(rt(new MyError('x'))), Error.prototype);
+});
 test('cycles and shared references', () => {
   const shared = { s: 1 };
   const o = { a: shared, b: shared, list: [] };

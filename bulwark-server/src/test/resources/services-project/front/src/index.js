@@ -191,9 +191,12 @@ export default {
         while (!(await s.isStarted())) await wait(10);
         const abort = await settle(s.abortNow());
         const slow = await p;
-        const after = await s.inc();
-        const c2 = await s.constructions();
-        return json({ a, b, abort, slow, after, constructedAgain: c2 - c1 });
+        // The stub that met the reset stays broken (as in workerd); a new one reaches the new instance.
+        const sameStub = await settle(s.inc());
+        const again = ctx.exports.Aborter.getByName('a1');
+        const after = await again.inc();
+        const c2 = await again.constructions();
+        return json({ a, b, abort, slow, sameStub, after, constructedAgain: c2 - c1 });
       }
       case '/alarm-abort/arm':
         await ctx.exports.Aborter.getByName('al').armAbortingAlarm();

@@ -192,6 +192,7 @@ final class StructuredReader {
             }
             case Tags.VIEW -> view();
             case Tags.ERROR -> error();
+            case Tags.RICH_ERROR -> richError();
             case Tags.DOM_EXCEPTION -> {
                 int id = placeholder();
                 String name = string();
@@ -266,6 +267,28 @@ final class StructuredReader {
         if ((flags & 2) != 0) string(); // the stack: not kept
         if ((flags & 4) != 0) value(); // the cause: read past, not kept
         RpcError e = new RpcError(types[index], message);
+        objects.set(id, e);
+        return e;
+    }
+
+    /**
+     * An error as a stub's caller gets it: its class (AggregateError, index 7, becomes Error here),
+     * message and name; its own properties are read past (an RpcError carries type and message only).
+     */
+    private RpcError richError() {
+        int index = u8();
+        RpcError.Type[] types = RpcError.Type.values();
+        if (index > types.length) throw invalid("unknown error type");
+        int flags = u8();
+        int id = placeholder();
+        String message = (flags & 1) != 0 ? string() : "";
+        if ((flags & 2) != 0) string(); // a name that is not the class's: not kept
+        int n = length();
+        for (int i = 0; i < n; i++) {
+            string();
+            value();
+        }
+        RpcError e = new RpcError(index == types.length ? RpcError.Type.ERROR : types[index], message);
         objects.set(id, e);
         return e;
     }

@@ -8,7 +8,9 @@ final class Tags {
             BIGINT = 0x06, STRING = 0x07, STRING16 = 0x08, HOLE = 0x0f;
     static final int REF = 0x10, OBJECT = 0x11, ARRAY = 0x12, SPARSE_ARRAY = 0x13, DATE = 0x14, REGEXP = 0x15,
             MAP = 0x16, SET = 0x17, ARRAY_BUFFER = 0x18, VIEW = 0x19, ERROR = 0x1a, NUMBER_OBJECT = 0x1b,
-            STRING_OBJECT = 0x1c, BOOLEAN_OBJECT = 0x1d, BIGINT_OBJECT = 0x1e, DOM_EXCEPTION = 0x1f, SLOT = 0x20;
+            STRING_OBJECT = 0x1c, BOOLEAN_OBJECT = 0x1d, BIGINT_OBJECT = 0x1e, DOM_EXCEPTION = 0x1f, SLOT = 0x20,
+            // An error thrown across a stub (the prelude's richErrors, remote-errors.js): read, never written here.
+            RICH_ERROR = 0x21;
     /** The index of Uint8Array among the view kinds. */
     static final int VIEW_UINT8 = 2;
 }

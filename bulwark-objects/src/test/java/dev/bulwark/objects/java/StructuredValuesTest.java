@@ -145,6 +145,18 @@ class StructuredValuesTest {
     }
 
     @Test
+    void anErrorThrownAcrossAStubReadsAsItsTypeAndMessage() {
+        // class MyError extends RangeError (name 'MyError', code = 7), as the prelude's richErrors writes it
+        RpcError e = (RpcError) decode("b7012102030707746f6f2066617207074d794572726f72010704636f6465040e");
+        assertThat(e.type()).isEqualTo(RpcError.Type.RANGE_ERROR);
+        assertThat(e).hasToString("RangeError: too far");
+        // AggregateError([], 'agg'): an Error here (its errors read past)
+        RpcError agg = (RpcError) decode("b70121070107036167670107066572726f7273120000");
+        assertThat(agg.type()).isEqualTo(RpcError.Type.ERROR);
+        assertThat(agg.getMessage()).isEqualTo("agg");
+    }
+
+    @Test
     void aDomExceptionKeepsItsName() {
         // new DOMException('stop', 'AbortError') (without its stack); serialize.js reads these bytes back as that DOMException
         String hex = "b7011f070a41626f72744572726f72070473746f7000";

@@ -40,9 +40,16 @@ public sealed interface Message {
     /**
      * The invocation failed. Before a {@link ResponseHead} the node answers with an error
      * response; after it, the node aborts the response. {@code passThrough} is set when the
-     * worker had called {@code ctx.passThroughOnException()}.
+     * worker had called {@code ctx.passThroughOnException()}. {@code thrown}, when not null, is
+     * the value the worker threw, serialized by the prelude (remote-errors.js): a caller through a
+     * stub rejects with it; the front door does not use it.
      */
-    record InvocationFailed(long invocationId, String code, String message, boolean passThrough) implements Message {}
+    record InvocationFailed(long invocationId, String code, String message, boolean passThrough, byte[] thrown)
+            implements Message {
+        public InvocationFailed(long invocationId, String code, String message, boolean passThrough) {
+            this(invocationId, code, message, passThrough, null);
+        }
+    }
 
     /** Everything of the invocation is over, {@code waitUntil} work included. */
     record InvocationDone(long invocationId, long cpuMicros) implements Message {}
@@ -341,8 +348,15 @@ public sealed interface Message {
     record CallResult(long callId, int status, String statusText, List<Header> headers, byte[] body)
             implements Message {}
 
-    /** A {@link CallStart} failed; {@code code} is an {@link ErrorCode} name. */
-    record CallFailed(long callId, String code, String message) implements Message {}
+    /**
+     * A {@link CallStart} failed; {@code code} is an {@link ErrorCode} name. {@code thrown}: the
+     * callee's thrown value as {@link InvocationFailed#thrown()} carried it, or null.
+     */
+    record CallFailed(long callId, String code, String message, byte[] thrown) implements Message {
+        public CallFailed(long callId, String code, String message) {
+            this(callId, code, message, null);
+        }
+    }
 
     /** What happened on a client's WebSocket. */
     enum SocketEventKind { MESSAGE, CLOSE, ERROR }

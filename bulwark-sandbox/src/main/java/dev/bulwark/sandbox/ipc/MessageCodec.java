@@ -149,7 +149,7 @@ public final class MessageCodec {
             case ResponseEnd m -> { o.writeByte(RESPONSE_END); o.writeLong(m.invocationId()); }
             case InvocationFailed m -> {
                 o.writeByte(INVOCATION_FAILED); o.writeLong(m.invocationId()); str(o, m.code()); str(o, m.message());
-                o.writeBoolean(m.passThrough());
+                o.writeBoolean(m.passThrough()); bytes(o, m.thrown());
             }
             case InvocationDone m -> { o.writeByte(INVOCATION_DONE); o.writeLong(m.invocationId()); o.writeLong(m.cpuMicros()); }
             case LogLine m -> {
@@ -187,7 +187,9 @@ public final class MessageCodec {
                 o.writeByte(CALL_RESULT); o.writeLong(m.callId()); o.writeInt(m.status()); str(o, m.statusText());
                 headers(o, m.headers()); bytes(o, m.body());
             }
-            case CallFailed m -> { o.writeByte(CALL_FAILED); o.writeLong(m.callId()); str(o, m.code()); str(o, m.message()); }
+            case CallFailed m -> {
+                o.writeByte(CALL_FAILED); o.writeLong(m.callId()); str(o, m.code()); str(o, m.message()); bytes(o, m.thrown());
+            }
             case LoadDynamic m -> {
                 o.writeByte(LOAD_DYNAMIC); o.writeLong(m.invocationId()); o.writeLong(m.callId()); str(o, m.parentWorker());
                 str(o, m.id());
@@ -326,7 +328,7 @@ public final class MessageCodec {
             case RESPONSE_HEAD -> new ResponseHead(i.readLong(), i.readInt(), str(i), headers(i));
             case RESPONSE_CHUNK -> new ResponseChunk(i.readLong(), bytes(i));
             case RESPONSE_END -> new ResponseEnd(i.readLong());
-            case INVOCATION_FAILED -> new InvocationFailed(i.readLong(), str(i), str(i), i.readBoolean());
+            case INVOCATION_FAILED -> new InvocationFailed(i.readLong(), str(i), str(i), i.readBoolean(), bytes(i));
             case INVOCATION_DONE -> new InvocationDone(i.readLong(), i.readLong());
             case LOG_LINE -> new LogLine(str(i), i.readLong(), str(i), str(i), i.readLong());
             case SUBREQUEST -> new Subrequest(i.readLong(), i.readLong(), str(i), str(i), headers(i), bytes(i));
@@ -367,7 +369,7 @@ public final class MessageCodec {
             case FETCH_START -> new FetchStart(i.readLong(), address(i), str(i), str(i), headers(i), bytes(i), i.readBoolean());
             case CALL_START -> new CallStart(i.readLong(), i.readLong(), address(i), str(i), str(i), headers(i), bytes(i));
             case CALL_RESULT -> new CallResult(i.readLong(), i.readInt(), str(i), headers(i), bytes(i));
-            case CALL_FAILED -> new CallFailed(i.readLong(), str(i), str(i));
+            case CALL_FAILED -> new CallFailed(i.readLong(), str(i), str(i), bytes(i));
             case REQUEST_BODY_PULL -> new RequestBodyPull(i.readLong());
             case REQUEST_BODY_CHUNK -> new RequestBodyChunk(i.readLong(), bytes(i));
             case REQUEST_BODY_END -> new RequestBodyEnd(i.readLong(), str(i));

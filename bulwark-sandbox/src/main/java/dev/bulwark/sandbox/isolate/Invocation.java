@@ -111,10 +111,16 @@ final class Invocation {
         outbox.send(new Message.RpcReturn(id, value, threw));
     }
 
-    /** The response failed; the invocation itself goes on until its waitUntil work is over. */
-    synchronized void responseFailed(ErrorCode code, String message, boolean passThrough) {
+    /** The most of a thrown value's bytes that travel with a failure (the prelude keeps to it too). */
+    static final int MAX_THROWN_BYTES = 64 * 1024;
+
+    /**
+     * The response failed; the invocation itself goes on until its waitUntil work is over.
+     * {@code thrown}: the thrown value, serialized, for a caller through a stub (or null).
+     */
+    synchronized void responseFailed(ErrorCode code, String message, boolean passThrough, byte[] thrown) {
         if (finished.get() || !responseSettled.compareAndSet(false, true)) return;
-        outbox.send(new Message.InvocationFailed(id, code.code(), message, passThrough));
+        outbox.send(new Message.InvocationFailed(id, code.code(), message, passThrough, thrown));
     }
 
     /** Ends the invocation: fails the response if it is still open, then reports it done. */

@@ -1117,8 +1117,11 @@ public final class Isolate {
                 Invocation inv = invocation(args);
                 String name = string(args, 1), message = string(args, 2), stack = string(args, 3);
                 boolean passThrough = args.length > 4 && args[4] instanceof V8ValueBoolean b && b.getValue();
+                // What was thrown, serialized (remote-errors.js), for a caller through a stub.
+                byte[] thrown = args.length > 5 && args[5] instanceof V8ValueTypedArray t
+                        && t.getByteLength() <= Invocation.MAX_THROWN_BYTES ? byteArray(args, 5) : null;
                 log("error", "Uncaught " + (stack != null && !stack.isEmpty() ? stack : name + ": " + message));
-                if (inv != null) inv.responseFailed(ErrorCode.WORKER_THREW, name + ": " + message, passThrough);
+                if (inv != null) inv.responseFailed(ErrorCode.WORKER_THREW, name + ": " + message, passThrough, thrown);
                 return undefined();
             });
             bind(host, "requestBodyPull", args -> {

@@ -293,7 +293,7 @@ final class LocalCalls {
                 return;
             }
             if (m instanceof Message.InvocationFailed f) {
-                if (!streaming()) answer(new Message.CallFailed(callId, f.code(), f.message()));
+                if (!streaming()) answer(new Message.CallFailed(callId, f.code(), f.message(), f.thrown()));
                 else finishStream(f.message());
                 return;
             }

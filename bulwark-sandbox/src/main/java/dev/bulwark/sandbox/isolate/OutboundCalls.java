@@ -312,10 +312,19 @@ final class OutboundCalls {
         return resolver.getPromise();
     }
 
-    /** Rejects with a TypeError whose {@code code} property is the failure's code (the prelude reads it). */
+    /**
+     * Rejects with a TypeError whose {@code code} property is the failure's code (the prelude reads
+     * it) and, when the callee threw, whose {@code thrown} holds its bytes (the prelude rejects with
+     * what they decode to instead: rpc.js' fetchFailure).
+     */
     void rejectCall(V8ValuePromise resolver, Message.CallFailed f) throws JavetException {
         try (V8ValueObject e = (V8ValueObject) isolate.intrinsicTypeError.callAsConstructor(isolate.runtime.createV8ValueString(f.message()))) {
             e.set("code", f.code());
+            if (f.thrown() != null) {
+                try (V8ValueTypedArray t = isolate.bytes(f.thrown())) {
+                    e.set("thrown", t);
+                }
+            }
             resolver.reject(e);
         }
     }

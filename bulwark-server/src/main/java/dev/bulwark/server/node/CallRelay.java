@@ -206,7 +206,7 @@ final class CallRelay implements InvocationListener {
     @Override
     public synchronized void failed(Message.InvocationFailed failure) {
         if (streamed && headSent) endStream(failure.message());
-        else answer(new Message.CallFailed(callId, failure.code(), failure.message()));
+        else answer(new Message.CallFailed(callId, failure.code(), failure.message(), failure.thrown()));
     }
 
     @Override

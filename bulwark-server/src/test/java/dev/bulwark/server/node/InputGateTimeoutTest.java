@@ -26,8 +26,8 @@ class InputGateTimeoutTest {
     @TempDir
     static Path data;
     static Node node;
-    /** Cloudflare's message, as the front worker sees it through stub.fetch() (a TypeError carrying the object's error). */
-    static final String RESET = "TypeError: Error: A call to blockConcurrencyWhile() in a Durable Object waited for too long."
+    /** Cloudflare's message, as the front worker sees it through stub.fetch() (which rejects with the object's Error). */
+    static final String RESET = "Error: A call to blockConcurrencyWhile() in a Durable Object waited for too long."
             + " The call was canceled and the Durable Object was reset.";
 
     @BeforeAll
@@ -49,7 +49,7 @@ class InputGateTimeoutTest {
     void aGateShutForeverResetsTheObjectAndTheNextEventConstructsItAgain() throws Exception {
         HttpResponse<String> first = get("/stuck/s").get(60, TimeUnit.SECONDS);
         assertThat(first.statusCode()).as(first.body()).isEqualTo(503);
-        // stub.fetch() rejects with a TypeError whose message carries the object's error (name and message).
+        // stub.fetch() rejects with the object's error (StubErrorsTest: as in workerd).
         assertThat(first.body()).isEqualTo(RESET);
         HttpResponse<String> second = get("/stuck/s").get(60, TimeUnit.SECONDS);
         assertThat(second.statusCode()).as(second.body()).isEqualTo(200);

@@ -190,6 +190,7 @@ class ServicesTest {
         assertThat(r.get("b").asInt()).isEqualTo(2);
         assertThat(r.at("/abort/error").asText()).isEqualTo("Error: reset!");
         assertThat(r.at("/slow/error").asText()).isEqualTo("Error: reset!");
+        assertThat(r.at("/sameStub/error").asText()).isEqualTo("Error: reset!");
         // The next event constructs it again: its memory is gone, its storage kept.
         assertThat(r.get("after").asInt()).isEqualTo(1);
         assertThat(r.get("constructedAgain").asInt()).isEqualTo(1);
