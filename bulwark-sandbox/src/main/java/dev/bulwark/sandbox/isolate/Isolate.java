@@ -1224,7 +1224,9 @@ public final class Isolate {
             throws JavetException {
         // Javet turns what a callback throws into a JavaScript error; a VirtualMachineError must
         // not become one the worker can catch: it ends the sandbox (the node replaces it).
-        String enter = "host>" + name, leave = "host<" + name;
+        // Trace point names, made only when the trace is on (install() runs per isolate).
+        String enter = dev.bulwark.sandbox.trace.LatencyTrace.ON ? "host>" + name : null;
+        String leave = dev.bulwark.sandbox.trace.LatencyTrace.ON ? "host<" + name : null;
         IJavetDirectCallable.NoThisAndResult<Exception> guarded = args -> {
             try {
                 if (!dev.bulwark.sandbox.trace.LatencyTrace.ON) return fn.call(args);
