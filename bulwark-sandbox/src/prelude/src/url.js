@@ -888,6 +888,29 @@ export function canonicalURL(input) {
   }
   return outcome;
 }
+// `new URL(string)` without a base: the same reasoning as canonicalURL (a worker parses its
+// request's URL, `new URL(request.url)`, on every request, and a durable object's fetch parses
+// the same URL again). The parsed record of recent strings is kept and each URL gets its own
+// copy (a URL's setters change its record). Same bounds as canonicalCache.
+const recordCache = new Map();
+
+function copyRecord(r) {
+  return { scheme: r.scheme, username: r.username, password: r.password, host: r.host, port: r.port,
+    path: typeof r.path === 'string' ? r.path : r.path.slice(), query: r.query, fragment: r.fragment };
+}
+
+/** parseURL(input) with no base, from recent parses of the same string: a record of the caller's own, or null. */
+function parseAbsolute(input) {
+  const key = toUSVString(input);
+  const hit = recordCache.get(key);
+  if (hit !== undefined) return hit === null ? null : copyRecord(hit);
+  const r = basicParse(key);
+  if (key.length <= CANONICAL_MAX_CHARS) {
+    if (recordCache.size >= CANONICAL_MAX_ENTRIES) recordCache.clear();
+    recordCache.set(key, r === null ? null : copyRecord(r));
+  }
+  return r;
+}
 export { serializeURL, serializeOrigin };
 // For URLPattern's canonicalization (urlpattern-canon.js): the parser with a state override.
 export { basicParse, newRecord, defaultPort, HOSTNAME, PORT };
@@ -1072,7 +1095,7 @@ export class URL {
       this.#init(pending);
       return;
     }
-    const r = parseURL(url, base);
+    const r = base === undefined ? parseAbsolute(url) : parseURL(url, base);
     if (r === null) throw new TypeError(`Invalid URL: ${toUSVString(url)}${base !== undefined ? ` (base: ${toUSVString(base)})` : ''}`);
     this.#init(r);
   }

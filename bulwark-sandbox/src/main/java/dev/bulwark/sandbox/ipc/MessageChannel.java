@@ -47,6 +47,7 @@ public final class MessageChannel implements Closeable {
             MessageCodec.write(out, message);
             out.flush();
             dirtySince = 0;
+            if (dev.bulwark.sandbox.trace.LatencyTrace.ON) dev.bulwark.sandbox.trace.LatencyTrace.stampMessage("chan.send:", message, 0);
         } finally {
             writeLock.unlock();
         }
@@ -68,6 +69,7 @@ public final class MessageChannel implements Closeable {
         try {
             out.flush();
             dirtySince = 0;
+            dev.bulwark.sandbox.trace.LatencyTrace.stamp("chan.flush", 0);
         } finally {
             writeLock.unlock();
         }
@@ -94,6 +96,7 @@ public final class MessageChannel implements Closeable {
             if (now || (dirtySince != 0 && t - dirtySince > MAX_UNFLUSHED_NANOS)) {
                 out.flush();
                 dirtySince = 0;
+                dev.bulwark.sandbox.trace.LatencyTrace.stamp("chan.framesFlushed", frames.size());
             } else if (dirtySince == 0) {
                 dirtySince = t == 0 ? 1 : t;
             }
@@ -109,6 +112,7 @@ public final class MessageChannel implements Closeable {
             if (dirtySince == 0) return;
             out.flush();
             dirtySince = 0;
+            dev.bulwark.sandbox.trace.LatencyTrace.stamp("chan.flushIfDirty", 0);
         } finally {
             writeLock.unlock();
         }
@@ -143,6 +147,7 @@ public final class MessageChannel implements Closeable {
                         } while ((m = outgoing.poll()) != null);
                         out.flush();
                         dirtySince = 0;
+                        dev.bulwark.sandbox.trace.LatencyTrace.stamp("chan.writerFlush", 0);
                     } finally {
                         writeLock.unlock();
                     }
@@ -157,7 +162,9 @@ public final class MessageChannel implements Closeable {
 
     /** Blocks for the next message; EOFException when the peer closed the connection. */
     public Message receive() throws IOException {
-        return MessageCodec.read(in, maxIncomingFrame);
+        Message m = MessageCodec.read(in, maxIncomingFrame);
+        if (dev.bulwark.sandbox.trace.LatencyTrace.ON) dev.bulwark.sandbox.trace.LatencyTrace.stampMessage("chan.recv:", m, 0);
+        return m;
     }
 
     /**

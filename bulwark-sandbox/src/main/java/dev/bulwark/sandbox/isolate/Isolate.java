@@ -245,9 +245,12 @@ public final class Isolate {
         taskStartCpu = THREADS.getCurrentThreadCpuTime();
         taskSequence++;
         inTask = true;
+        dev.bulwark.sandbox.trace.LatencyTrace.stamp("task.start", task.invocationId);
         try {
             task.action.run();
+            dev.bulwark.sandbox.trace.LatencyTrace.stamp("task.ran", task.invocationId);
             runtime.await(V8AwaitMode.RunNoWait);
+            dev.bulwark.sandbox.trace.LatencyTrace.stamp("task.microtasks", task.invocationId);
             reportUnhandledRejections();
         } catch (JavetTerminatedException e) {
             // handled below: terminationReason is set by whoever terminated us
@@ -277,8 +280,10 @@ public final class Isolate {
             // A commit that fails (an I/O error) ends the sandbox before its held output is sent:
             // no response may claim a write that is not on disk.
             if (!storage.commitTouched(outbox::send)) services.fatal("a durable object's storage failed to commit");
+            dev.bulwark.sandbox.trace.LatencyTrace.stamp("task.committed", task.invocationId);
             // A loop this flush makes runnable (a local callee, a caller's answer) runs next on this carrier.
             tasks.handingOver(services.outbox()::flush);
+            dev.bulwark.sandbox.trace.LatencyTrace.stamp("task.flushed", task.invocationId);
         }
         if (terminationRequestedAt != 0 || runtime.isDead()) {
             condemn(terminationReason != null ? terminationReason : ErrorCode.INTERNAL, terminationCulprit);
@@ -410,6 +415,7 @@ public final class Isolate {
      * which fails with {@code worker_load_failed} instead when no worker is loaded.
      */
     private void dispatchEvent(long invocationId, String workerId, Limits limits, EventAction event) {
+        dev.bulwark.sandbox.trace.LatencyTrace.stamp("isolate.dispatch", invocationId);
         Invocation inv = begin(invocationId, workerId, limits);
         if (inv == null) return;
         enqueue(inv.id, () -> {
@@ -612,6 +618,7 @@ public final class Isolate {
         if (terminationRequestedAt != 0) return undefined();
         reportUnhandledRejections();
         Invocation inv = invocations.get((long) number(args, 0));
+        dev.bulwark.sandbox.trace.LatencyTrace.stamp("js.invocationDone", inv == null ? 0 : inv.id);
         if (inv != null) {
             long now = THREADS.getCurrentThreadCpuTime();
             inv.cpuNanos.addAndGet(now - taskStartCpu);
@@ -1099,6 +1106,7 @@ public final class Isolate {
             // Head, body and end in one crossing, for a response whose body is already bytes.
             bind(host, "responseWhole", args -> {
                 Invocation inv = invocation(args);
+                dev.bulwark.sandbox.trace.LatencyTrace.stamp("js.responseWhole", inv == null ? 0 : inv.id);
                 Message.ResponseHead head = new Message.ResponseHead(inv == null ? 0 : inv.id, integer(args, 1),
                         boundedString(args, 2, HostLimits.MAX_STATUS_TEXT_CHARS, "Response: the status text"),
                         boundedHeaders(args, 3, "Response: the headers"));
@@ -1219,9 +1227,16 @@ public final class Isolate {
             throws JavetException {
         // Javet turns what a callback throws into a JavaScript error; a VirtualMachineError must
         // not become one the worker can catch: it ends the sandbox (the node replaces it).
+        // Trace point names, made only when the trace is on (install() runs per isolate).
+        String enter = dev.bulwark.sandbox.trace.LatencyTrace.ON ? "host>" + name : null;
+        String leave = dev.bulwark.sandbox.trace.LatencyTrace.ON ? "host<" + name : null;
         IJavetDirectCallable.NoThisAndResult<Exception> guarded = args -> {
             try {
-                return fn.call(args);
+                if (!dev.bulwark.sandbox.trace.LatencyTrace.ON) return fn.call(args);
+                dev.bulwark.sandbox.trace.LatencyTrace.stamp(enter, 0);
+                V8Value result = fn.call(args);
+                dev.bulwark.sandbox.trace.LatencyTrace.stamp(leave, 0);
+                return result;
             } catch (VirtualMachineError e) {
                 services.fatal("host function " + name + ": " + e);
                 throw e;

@@ -187,6 +187,7 @@ final class LocalCalls {
     boolean fetch(Outbox via, long caller, long callId, Address.DurableObject target, String method, String url,
                   List<Message.Header> headers, byte[] body, boolean bodyStreamed) {
         if (needsNode(headers) || !starting(target)) return false;
+        dev.bulwark.sandbox.trace.LatencyTrace.stamp("local.fetch", callId);
         long id = register(new FetchRelay(callId));
         // The caller's side of the streams (acknowledgements, cancel, body pieces) now talks to this invocation.
         subrequests.rewire(callId, new StreamWire.Local(id));

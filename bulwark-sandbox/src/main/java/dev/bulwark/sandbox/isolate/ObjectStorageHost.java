@@ -335,9 +335,11 @@ final class ObjectStorageHost implements AutoCloseable {
      * them. The single key crosses as an argument (no array to read back through JNI).
      */
     V8Value kvGet(V8Value[] args) throws JavetException {
+        dev.bulwark.sandbox.trace.LatencyTrace.stamp("kv.get", 0);
         Database db = db(args);
         if (args.length > 1 && args[1] instanceof V8ValueString key) {
             byte[] v = db.get(List.of(key.getValue())).getFirst();
+            dev.bulwark.sandbox.trace.LatencyTrace.stamp("kv.got", v == null ? -1 : v.length);
             return v == null ? runtime.createV8ValueUndefined() : Isolate.bytes(runtime, v);
         }
         List<byte[]> values = db.get(strings(args, 1));

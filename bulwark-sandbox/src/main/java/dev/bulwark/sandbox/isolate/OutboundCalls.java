@@ -65,6 +65,7 @@ final class OutboundCalls {
 
     /** A stub's fetch(): the node routes it to the object, which may live in another sandbox. */
     V8Value callObject(V8Value[] args) throws Exception {
+        dev.bulwark.sandbox.trace.LatencyTrace.stamp("js.callObject", 0);
         Binding.DurableObjectNamespace ns = namespace(Isolate.integer(args, 0));
         String id = Isolate.string(args, 1);
         if (!ObjectIds.belongsTo(ns.namespaceKey(), id)) throw new IllegalArgumentException("ID is not for this namespace.");

@@ -65,6 +65,7 @@ final class Subrequests {
 
     /** Passes on one message of a subrequest's answer; unknown ids (ended, canceled) are dropped. */
     void complete(long subrequestId, Message answer) {
+        if (dev.bulwark.sandbox.trace.LatencyTrace.ON) dev.bulwark.sandbox.trace.LatencyTrace.stampMessage("subrequest.complete:", answer, subrequestId);
         boolean last = switch (answer) {
             case Message.SubrequestHead h -> !h.hasBody();
             case Message.SubrequestChunk c -> false;

@@ -83,11 +83,15 @@ final class TaskLoop<T> {
     }
 
     private void schedule() {
-        if (!ended && scheduled.compareAndSet(false, true)) carriers.submit(this::turn);
+        if (!ended && scheduled.compareAndSet(false, true)) {
+            dev.bulwark.sandbox.trace.LatencyTrace.stamp("loop.submit", 0);
+            carriers.submit(this::turn);
+        }
     }
 
     private void turn() {
         carrier = Thread.currentThread();
+        dev.bulwark.sandbox.trace.LatencyTrace.stamp("loop.turn", 0);
         try {
             for (int k = 0; k < BATCH && !ended; k++) {
                 // A carrier that reads the node's socket goes back to it when a message waits

@@ -75,6 +75,7 @@ public final class FrontDoor extends Handler.Abstract {
     /** Jetty runs this BLOCKING handler on a virtual thread (see the node's thread pool). */
     @Override
     public boolean handle(Request request, Response response, Callback callback) {
+        dev.bulwark.sandbox.trace.LatencyTrace.stamp("node.handle", 0);
         Callback done = callback;
         try {
             String path = request.getHttpURI().getPath();
@@ -196,6 +197,7 @@ public final class FrontDoor extends Handler.Abstract {
         InvocationChannel channel = node.supervisor().fetch(tenant,
                 new Message.FetchStart(invocationId, target, method, url, headers, body, streamed), sockets);
         relay.connect(channel);
+        dev.bulwark.sandbox.trace.LatencyTrace.stamp("node.started", invocationId);
         if (upgrade) {
             sockets.await(limits.wallMs() + GUARD_SLACK_MS, node.sockets(), request, response, callback, () -> {
                 if (request.getAttribute(PERMIT) instanceof RequestGate.Permit p) p.release();

@@ -194,6 +194,7 @@ final class ResponseRelay extends IteratingCallback implements InvocationListene
                     if (!headSent) continue;
                     lastWriteBytes = last.data().length;
                     lastWritten = true;
+                    dev.bulwark.sandbox.trace.LatencyTrace.stamp("node.writeLast", invocationId);
                     response.write(true, ByteBuffer.wrap(last.data()), this);
                     return Action.SCHEDULED;
                 }
@@ -221,6 +222,7 @@ final class ResponseRelay extends IteratingCallback implements InvocationListene
                 default -> {
                     if (e != END || !headSent) continue;
                     lastWritten = true;
+                    dev.bulwark.sandbox.trace.LatencyTrace.stamp("node.writeEnd", invocationId);
                     response.write(true, BufferUtil.EMPTY_BUFFER, this);
                     return Action.SCHEDULED;
                 }
@@ -252,6 +254,7 @@ final class ResponseRelay extends IteratingCallback implements InvocationListene
 
     @Override
     protected void onCompleteSuccess() {
+        dev.bulwark.sandbox.trace.LatencyTrace.stamp("node.written", invocationId);
         finished = true;
         releaseGuard();
         pulls.release();
