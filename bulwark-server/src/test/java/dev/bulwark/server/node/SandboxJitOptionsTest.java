@@ -17,6 +17,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * A sandbox JVM starts with the node's JIT options (it compiles sooner), and an operator's
  * {@code sandboxes.jvm_options} come after them, so that the operator's value is the one the JVM takes.
+ * Its compiler threads run at the nice value the node was given ({@code bulwark.jit.compilerNice}),
+ * its other threads at the process's own.
  */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class SandboxJitOptionsTest {
