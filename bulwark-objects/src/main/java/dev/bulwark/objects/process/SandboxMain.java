@@ -60,6 +60,8 @@ public final class SandboxMain {
     private SandboxMain() {}
 
     public static void main(String[] args) throws Exception {
+        // The JIT's threads below the requests' (docs/notes/jitwarm2.md).
+        dev.bulwark.sandbox.jvm.CompilerThreads.lower();
         Map<String, String> opts = parse(args);
         Path socket = Path.of(required(opts, "--socket"));
         NativeLibrary.useDirectory(Path.of(required(opts, "--lib-dir")));

@@ -44,6 +44,8 @@ public final class Main implements Runnable {
     CommandLine.Model.CommandSpec spec;
 
     public static void main(String[] args) {
+        // The JIT's threads below the requests' (docs/notes/jitwarm2.md); sandboxes do the same.
+        dev.bulwark.sandbox.jvm.CompilerThreads.lower();
         System.exit(run(System.out, System.err, args));
     }
 

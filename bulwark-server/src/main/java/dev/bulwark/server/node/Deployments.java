@@ -34,6 +34,12 @@ import java.util.concurrent.ConcurrentHashMap;
 final class Deployments {
     private static final Logger log = LoggerFactory.getLogger(Deployments.class);
 
+    /**
+     * Whether deploying a worker with a loader binding starts its tenant's sandbox for generated
+     * code at once (default) or at its first load ({@code -Dbulwark.sandbox.generatedAtDeploy=false}:
+     * a tenant that never loads then holds no such process).
+     */
+    static final boolean GENERATED_AT_DEPLOY = !"false".equals(System.getProperty("bulwark.sandbox.generatedAtDeploy"));
     private final SandboxSupervisor supervisor;
     private final Alarms alarms;
     private final JavaObjects javaObjects;
@@ -134,6 +140,11 @@ final class Deployments {
             return message;
         }
         loadErrors.remove(worker.name());
+        // Its first load would otherwise start the tenant's sandbox for generated code (~1 s of a
+        // JVM's start inside that request): started now, in the background (docs/notes/jitwarm2.md).
+        if (GENERATED_AT_DEPLOY && worker.bindings().stream().anyMatch(b -> b instanceof Binding.WorkerLoader)) {
+            supervisor.prestart(DynamicWorkers.generatedTenant(worker.tenant()));
+        }
         alarms.resume();
         log.info("worker {} loaded (tenant {}, {} modules, {} bytes)", worker.name(), worker.tenant(),
                 worker.bundle().modules().size(), worker.bundle().codeSize());

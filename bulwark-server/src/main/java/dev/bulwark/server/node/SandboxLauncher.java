@@ -154,6 +154,9 @@ final class SandboxLauncher {
         cmd.add("-Xmx256m");
         cmd.add("-Djava.io.tmpdir=" + tmp);
         cmd.addAll(JIT_OPTIONS);
+        // The node's own setting of its compiler threads' nice value, if it was given one.
+        String compilerNice = System.getProperty(dev.bulwark.sandbox.jvm.CompilerThreads.PROPERTY);
+        if (compilerNice != null) cmd.add("-D" + dev.bulwark.sandbox.jvm.CompilerThreads.PROPERTY + "=" + compilerNice);
         // Before the operator's options, so that theirs win (e.g. -XX:AOTMode=off).
         Optional<Path> aot = aotCache.usable();
         cmd.addAll(SandboxAotCache.options(aot));

@@ -393,6 +393,27 @@ public final class SandboxSupervisor implements AutoCloseable {
         return t != null && t.ready.isDone();
     }
 
+    /**
+     * Starts {@code tenant}'s sandboxes now if none are up or starting, without waiting for them
+     * (docs/notes/jitwarm2.md: a tenant's sandbox for generated code, right after a deploy of a
+     * worker with a loader binding, so that its first load does not wait ~1 s for a JVM). A start
+     * that fails is logged and retried as for any tenant, and the first load waits for it as it
+     * would have without this.
+     */
+    void prestart(String tenant) {
+        if (closed || DynamicWorkers.isSession(tenant)) return;
+        ensureStarted(tenants.computeIfAbsent(tenant, Tenant::new));
+    }
+
+    /** Whether {@code tenant} has a sandbox up or starting. */
+    boolean upOrStarting(String tenant) {
+        Tenant t = tenants.get(tenant);
+        if (t == null) return false;
+        synchronized (t) {
+            return t.starting > 0 || !t.live.isEmpty();
+        }
+    }
+
     private void awaitReady(Tenant t) {
         try {
             t.ready.get(READY_WAIT_SECONDS, TimeUnit.SECONDS);
