@@ -9,6 +9,7 @@ import { stubHandler, stubFetch } from './rpc.js';
 import { registerAddressStub, workerRef, isCapValue, encodeEnvCaps } from './caps.js';
 import { serviceDescriptor } from './services.js';
 import { serialize } from './serialize.js';
+import { currentInvocation } from './timers.js';
 
 const INTERNAL = Symbol('internal');
 // As WorkerCode.MAX_CODE_BYTES (Workers' 64 MiB): the code travels to the node in chunks.
@@ -148,7 +149,12 @@ class Loadable {
     this.id = id;           // null for load(): always fresh
     this.getCode = getCode;
     this.workerId = null;   // once loaded
-    this.loading = null;    // Promise<workerId> while loading
+    // Promise<workerId> per invocation while it loads. Not shared across invocations: a promise
+    // settles in the task of the invocation whose host answer it waited for, and the reactions of
+    // another request's awaits would run in that task, so their calls would be made (and answered)
+    // as that invocation's, and hang once it ended. Each request asks the node itself; the node
+    // joins concurrent loads of one id into one.
+    this.loading = new Map();
   }
   /**
    * Loaded (the worker's id), loading it if need be. {@code first(pending)}, when given and this
@@ -157,8 +163,10 @@ class Loadable {
    */
   ensure(first = undefined) {
     if (this.workerId !== null) return PromiseResolve(this.workerId);
-    if (this.loading !== null) return this.loading;
-    this.loading = (async () => {
+    const invocation = currentInvocation();
+    const loading = this.loading.get(invocation);
+    if (loading !== undefined) return loading;
+    const started = (async () => {
       try {
         if (this.id !== null) {
           const known = await H.loadDynamic(this.binding, this.id, null);
@@ -179,10 +187,11 @@ class Loadable {
         if (first !== undefined && typeof sending.pending === 'string') first(sending.pending);
         return (this.workerId = await sending);
       } finally {
-        this.loading = null;
+        this.loading.delete(invocation);
       }
     })();
-    return this.loading;
+    this.loading.set(invocation, started);
+    return started;
   }
   /** The node no longer has it (evicted): load it again next time. */
   forget(workerId) {
@@ -388,7 +397,7 @@ Object.defineProperty(WorkerLoader.prototype, Symbol.toStringTag, { value: 'Work
 /** Drops the least recently used id that is not loading now (a load in flight keeps its entry, so it is never started twice). */
 function forgetOldest(cache) {
   for (const [id, loadable] of cache) {
-    if (loadable.loading === null) {
+    if (loadable.loading.size === 0) {
       cache.delete(id);
       return;
     }

@@ -19,7 +19,8 @@ export function normalizeInvocationId(v) {
   const n = Number(v);
   return Number.isFinite(n) ? n : 0;
 }
-function currentInvocation() {
+/** The invocation whose task runs now (0 outside one). */
+export function currentInvocation() {
   try { return normalizeInvocationId(H.currentInvocation()); } catch { return 0; }
 }
 function allocateId() {

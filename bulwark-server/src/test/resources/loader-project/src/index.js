@@ -33,6 +33,15 @@ export default {
         const r = await worker.getEntrypoint().fetch(request);
         return new Response(`${await r.text()} callbacks=${callbacks}`);
       }
+      case "/instance": {
+        // A dynamic worker that counts the requests its one instance served; its code comes after
+        // a pause, so concurrent first requests overlap their loads.
+        const worker = env.LOADER.get(q.get("id"), async () => {
+          await new Promise((r) => setTimeout(r, 50));
+          return code(`let served = 0; export default { fetch() { return new Response("instance " + (++served)); } };`);
+        });
+        return worker.getEntrypoint().fetch("http://dyn/");
+      }
       case "/big": {
         // More code than one 16 MiB frame from a sandbox holds: it travels to the node in chunks.
         const mb = Number(q.get("mb"));

@@ -11,6 +11,7 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 
 /**
@@ -122,6 +123,57 @@ final class DynamicWorkers {
                     : new Message.CallFailed(request.callId(), ErrorCode.NOT_FOUND.code(), "not loaded"));
             return;
         }
+        if (key == null) {
+            loadNew(null, sandboxTenant, request, reply, envBindings);
+            return;
+        }
+        // One instance per id: a load of an id that is loaded, or being loaded by another request
+        // of the same parent, answers with that one (a second deploy of the same worker id would
+        // replace the instance the first request is calling).
+        DeployedWorker known;
+        CompletableFuture<Message> underWay = null, mine = null;
+        synchronized (this) {
+            known = known(key);
+            if (known == null) {
+                underWay = loading.get(key);
+                if (underWay == null) loading.put(key, mine = new CompletableFuture<>());
+            }
+        }
+        if (known != null) {
+            reply.accept(new Message.DynamicLoaded(request.callId(), known.name()));
+            return;
+        }
+        if (underWay != null) {
+            reply.accept(answering(underWay.join(), request.callId()));
+            return;
+        }
+        Message outcome = null;
+        try {
+            outcome = loadNew(key, sandboxTenant, request, reply, envBindings);
+        } finally {
+            synchronized (this) {
+                loading.remove(key);
+            }
+            mine.complete(outcome != null ? outcome : new Message.CallFailed(request.callId(),
+                    ErrorCode.WORKER_LOAD_FAILED.code(), "the dynamic worker failed to load"));
+        }
+    }
+
+    /** Loads of get() keys under way, each with its outcome once answered (guarded by this). */
+    private final Map<String, CompletableFuture<Message>> loading = new java.util.HashMap<>();
+
+    /** The outcome of another request's load of the same id, as the answer to this request's call. */
+    private static Message answering(Message outcome, long callId) {
+        return switch (outcome) {
+            case Message.DynamicLoaded l -> new Message.DynamicLoaded(callId, l.workerId());
+            case Message.CallFailed f -> new Message.CallFailed(callId, f.code(), f.message(), f.thrown());
+            default -> throw new IllegalStateException("not a load's answer: " + outcome.getClass().getSimpleName());
+        };
+    }
+
+    /** Deploys a new dynamic worker (of a get() key, or of load() when {@code key} is null); returns the answer sent. */
+    private Message loadNew(String key, String sandboxTenant, Message.LoadDynamic request, Consumer<Message> reply,
+                            java.util.function.Function<String, List<dev.bulwark.sandbox.worker.Binding>> envBindings) {
         String workerId = key == null ? "dyn-" + HexFormat.of().formatHex(randomBytes()) : "dyn-" + hash(key);
         awaitUnloaded(workerId);
         DeployedWorker worker = new DeployedWorker(workerId, sandboxTenant, request.bundle(),
@@ -131,9 +183,10 @@ final class DynamicWorkers {
         if (failure != null) {
             supervisor.undeploy(worker.tenant(), workerId);
             onUnload.accept(workerId);
-            reply.accept(new Message.CallFailed(request.callId(), ErrorCode.WORKER_LOAD_FAILED.code(),
-                    "the dynamic worker failed to load: " + failure.message()));
-            return;
+            Message failed = new Message.CallFailed(request.callId(), ErrorCode.WORKER_LOAD_FAILED.code(),
+                    "the dynamic worker failed to load: " + failure.message());
+            reply.accept(failed);
+            return failed;
         }
         List<DeployedWorker> evicted = remember(key, worker);
         for (DeployedWorker w : evicted) {
@@ -144,7 +197,9 @@ final class DynamicWorkers {
             }
             onUnload.accept(w.name());
         }
-        reply.accept(new Message.DynamicLoaded(request.callId(), workerId));
+        Message loaded = new Message.DynamicLoaded(request.callId(), workerId);
+        reply.accept(loaded);
+        return loaded;
     }
 
     /**

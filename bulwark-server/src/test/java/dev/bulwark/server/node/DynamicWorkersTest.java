@@ -87,6 +87,27 @@ class DynamicWorkersTest {
     }
 
     @Test
+    void concurrentFirstRequestsForOneNewIdAllReachItsOneInstance() throws Exception {
+        // Eight requests of one parent ask at once for an id nobody loaded (compare.sh's /dyn warm-up
+        // does this): each must be answered by the one instance of that id. Seven of eight used to
+        // hang until the wall-clock limit: the load's promise was shared across requests and
+        // settled in the first one's task, so the others' calls went out as the first request's.
+        List<java.util.concurrent.CompletableFuture<HttpResponse<String>>> calls = new java.util.ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            calls.add(http.sendAsync(TestProjects.request(node, "/instance?id=race").header("Host", "loader").build(),
+                    HttpResponse.BodyHandlers.ofString()));
+        }
+        java.util.Set<String> bodies = new java.util.TreeSet<>();
+        for (var call : calls) {
+            HttpResponse<String> r = call.get(20, java.util.concurrent.TimeUnit.SECONDS);
+            assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+            bodies.add(r.body());
+        }
+        assertThat(bodies).containsExactly("instance 1", "instance 2", "instance 3", "instance 4",
+                "instance 5", "instance 6", "instance 7", "instance 8");
+    }
+
+    @Test
     void dynamicWorkersRunInTheTenantsSandboxForGeneratedCode() throws Exception {
         assertThat(body("/load")).isEqualTo("fresh");
         List<Long> parent = node.supervisor().pids("loader");
