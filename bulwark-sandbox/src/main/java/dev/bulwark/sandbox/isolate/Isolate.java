@@ -1063,23 +1063,23 @@ public final class Isolate {
 
     private V8ValueObject install() throws JavetException {
         try (V8ValueObject host = runtime.createV8ValueObject()) {
-            bind(host, "log", args -> {
+            bind("log", args -> {
                 log(string(args, 0), string(args, 1));
                 return undefined();
             });
-            bind(host, "randomBytes", args -> {
+            bind("randomBytes", args -> {
                 int n = integer(args, 0);
                 if (n < 0 || n > 65_536) throw new IllegalArgumentException("randomBytes: bad length " + n);
                 byte[] b = new byte[n];
                 services.random().nextBytes(b);
                 return bytes(b);
             });
-            bind(host, "crypto", new CryptoHost(runtime, services.random())::call);
-            bind(host, "setTimer", args -> {
+            bind("crypto", new CryptoHost(runtime, services.random())::call);
+            bind("setTimer", args -> {
                 setTimer(integer(args, 0), Math.max(0, (long) number(args, 1)));
                 return undefined();
             });
-            bind(host, "clearTimer", args -> {
+            bind("clearTimer", args -> {
                 Timer t = timers.remove(integer(args, 0));
                 if (t != null) {
                     t.cancel();
@@ -1088,8 +1088,8 @@ public final class Isolate {
                 }
                 return undefined();
             });
-            bind(host, "fetch", this::hostFetch);
-            bind(host, "responseStart", args -> {
+            bind("fetch", this::hostFetch);
+            bind("responseStart", args -> {
                 Invocation inv = invocation(args);
                 if (inv != null) {
                     inv.responseStart(new Message.ResponseHead(inv.id, integer(args, 1),
@@ -1098,13 +1098,13 @@ public final class Isolate {
                 }
                 return undefined();
             });
-            bind(host, "responseChunk", args -> {
+            bind("responseChunk", args -> {
                 Invocation inv = invocation(args);
                 byte[] chunk = boundedBytes(args, 1, HostLimits.MAX_RESPONSE_CHUNK, "Response: a body chunk");
                 return runtime.createV8ValueBoolean(inv == null || inv.responseChunk(chunk));
             });
             // Head, body and end in one crossing, for a response whose body is already bytes.
-            bind(host, "responseWhole", args -> {
+            bind("responseWhole", args -> {
                 Invocation inv = invocation(args);
                 dev.bulwark.sandbox.trace.LatencyTrace.stamp("js.responseWhole", inv == null ? 0 : inv.id);
                 Message.ResponseHead head = new Message.ResponseHead(inv == null ? 0 : inv.id, integer(args, 1),
@@ -1115,12 +1115,12 @@ public final class Isolate {
                 if (inv != null) inv.responseWhole(head, body);
                 return undefined();
             });
-            bind(host, "responseEnd", args -> {
+            bind("responseEnd", args -> {
                 Invocation inv = invocation(args);
                 if (inv != null) inv.responseEnd();
                 return undefined();
             });
-            bind(host, "responseError", args -> {
+            bind("responseError", args -> {
                 if (terminationRequestedAt != 0) return undefined(); // see invocationDone
                 Invocation inv = invocation(args);
                 String name = string(args, 1), message = string(args, 2), stack = string(args, 3);
@@ -1132,48 +1132,48 @@ public final class Isolate {
                 if (inv != null) inv.responseFailed(ErrorCode.WORKER_THREW, name + ": " + message, passThrough, thrown);
                 return undefined();
             });
-            bind(host, "requestBodyPull", args -> {
+            bind("requestBodyPull", args -> {
                 Invocation inv = invocation(args);
                 if (inv != null) outbox.send(new Message.RequestBodyPull(inv.id));
                 return undefined();
             });
-            bind(host, "currentInvocation", args -> runtime.createV8ValueLong(currentInvocation));
+            bind("currentInvocation", args -> runtime.createV8ValueLong(currentInvocation));
             // The body streams of subrequests and calls: each talks to its own streamer (StreamWire).
-            bind(host, "subrequestAck", args -> {
+            bind("subrequestAck", args -> {
                 long id = (long) number(args, 0);
                 StreamWire wire = services.subrequests().wireOf(id, currentInvocation);
                 long n = services.subrequests().acknowledge(id, currentInvocation, (long) number(args, 1));
                 if (n > 0 && wire != null) outbox.send(wire.ack(id, n));
                 return undefined();
             });
-            bind(host, "subrequestBodyChunk", args -> {
+            bind("subrequestBodyChunk", args -> {
                 long id = (long) number(args, 0);
                 byte[] data = boundedBytes(args, 1, Message.STREAM_CHUNK, "fetch: a request body chunk");
                 StreamWire wire = services.subrequests().wireOf(id, currentInvocation);
                 if (wire != null) outbox.send(wire.bodyChunk(id, data));
                 return undefined();
             });
-            bind(host, "subrequestBodyEnd", args -> {
+            bind("subrequestBodyEnd", args -> {
                 long id = (long) number(args, 0);
                 String error = boundedString(args, 1, 1 << 10, "fetch: a request body error");
                 StreamWire wire = services.subrequests().wireOf(id, currentInvocation);
                 if (wire != null) outbox.send(wire.bodyEnd(id, error));
                 return undefined();
             });
-            bind(host, "subrequestCancel", args -> {
+            bind("subrequestCancel", args -> {
                 Message cancel = services.subrequests().cancel((long) number(args, 0), currentInvocation);
                 if (cancel != null) outbox.send(cancel);
                 return undefined();
             });
-            bind(host, "objectId", calls::objectId);
-            bind(host, "callObject", calls::callObject);
-            bind(host, "callWorker", calls::callWorker);
-            bind(host, "loadDynamic", calls::loadDynamic);
-            bind(host, "rpcObject", calls::rpcObject);
-            bind(host, "rpcWorker", calls::rpcWorker);
-            calls.serviceCalls.install((name, fn) -> bind(host, name, fn));
-            new FacetHost(calls).install((name, fn) -> bind(host, name, fn));
-            bind(host, "rpcReturn", args -> {
+            bind("objectId", calls::objectId);
+            bind("callObject", calls::callObject);
+            bind("callWorker", calls::callWorker);
+            bind("loadDynamic", calls::loadDynamic);
+            bind("rpcObject", calls::rpcObject);
+            bind("rpcWorker", calls::rpcWorker);
+            calls.serviceCalls.install(this::bind);
+            new FacetHost(calls).install(this::bind);
+            bind("rpcReturn", args -> {
                 Invocation inv = invocation(args);
                 if (inv != null) {
                     byte[] value = rpcPayload(args, 1);
@@ -1181,30 +1181,30 @@ public final class Isolate {
                 }
                 return undefined();
             });
-            bind(host, "capCall", caps::capCall);
-            bind(host, "capFetch", caps::capFetch);
-            bind(host, "capRelease", caps::capRelease);
-            bind(host, "capRevoke", caps::capRevoke);
-            bind(host, "sqlExec", storage::sqlExec);
-            bind(host, "sqlText", storage::sqlText);
-            bind(host, "sqlBuffer", storage::sqlBuffer);
-            bind(host, "kvGet", storage::kvGet);
-            bind(host, "kvPut", storage::kvPut);
-            bind(host, "kvDelete", storage::kvDelete);
-            bind(host, "kvList", storage::kvList);
-            bind(host, "storageOp", storage::storageOp);
-            webApis.install((name, fn) -> bind(host, name, fn));
-            PreludeParts.install(runtime, (name, fn) -> bind(host, name, fn));
-            NodeCryptoHost.install(runtime, host, this::bind);
+            bind("capCall", caps::capCall);
+            bind("capFetch", caps::capFetch);
+            bind("capRelease", caps::capRelease);
+            bind("capRevoke", caps::capRevoke);
+            bind("sqlExec", storage::sqlExec);
+            bind("sqlText", storage::sqlText);
+            bind("sqlBuffer", storage::sqlBuffer);
+            bind("kvGet", storage::kvGet);
+            bind("kvPut", storage::kvPut);
+            bind("kvDelete", storage::kvDelete);
+            bind("kvList", storage::kvList);
+            bind("storageOp", storage::storageOp);
+            webApis.install(this::bind);
+            PreludeParts.install(runtime, this::bind);
+            NodeCryptoHost.install(runtime, this::bind);
             AsyncContextHost.install(runtime, host);
-            bind(host, "domainToAscii", args -> {
+            bind("domainToAscii", args -> {
                 String ascii = Idna.domainToAscii(string(args, 0));
                 return ascii == null ? runtime.createV8ValueNull() : runtime.createV8ValueString(ascii);
             });
-            bind(host, "now", args -> runtime.createV8ValueDouble(clockMs));
-            bind(host, "gateTimeoutMs", args -> runtime.createV8ValueDouble(GATE_TIMEOUT_MS));
+            bind("now", args -> runtime.createV8ValueDouble(clockMs));
+            bind("gateTimeoutMs", args -> runtime.createV8ValueDouble(GATE_TIMEOUT_MS));
             new SocketHost(runtime, outbox, services.sockets(), this, () -> worker == null ? "" : worker.workerId())
-                    .install((name, fn) -> bind(host, name, fn));
+                    .install(this::bind);
             callbacks.add(hostFunctions.install(runtime, host));
             try (V8ValueFunction installer = runtime.getGlobalObject().get("__bulwark_install")) {
                 return installer.call(null, host);
@@ -1223,7 +1223,7 @@ public final class Isolate {
         }
     }
 
-    private void bind(V8ValueObject host, String name, IJavetDirectCallable.NoThisAndResult<Exception> fn)
+    private void bind(String name, IJavetDirectCallable.NoThisAndResult<Exception> fn)
             throws JavetException {
         // Javet turns what a callback throws into a JavaScript error; a VirtualMachineError must
         // not become one the worker can catch: it ends the sandbox (the node replaces it).

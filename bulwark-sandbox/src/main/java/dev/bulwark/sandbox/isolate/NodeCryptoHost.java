@@ -4,7 +4,6 @@ import com.caoccao.javet.exceptions.JavetException;
 import com.caoccao.javet.interop.V8Runtime;
 import com.caoccao.javet.values.V8Value;
 import com.caoccao.javet.values.primitive.V8ValueString;
-import com.caoccao.javet.values.reference.V8ValueObject;
 import com.caoccao.javet.values.reference.V8ValueTypedArray;
 
 import javax.crypto.Mac;
@@ -21,16 +20,16 @@ final class NodeCryptoHost {
     static final int MAX_INPUT = 128 << 20;
 
     interface Binder {
-        void bind(V8ValueObject host, String name, com.caoccao.javet.interop.callback.IJavetDirectCallable.NoThisAndResult<Exception> fn)
+        void bind(String name, com.caoccao.javet.interop.callback.IJavetDirectCallable.NoThisAndResult<Exception> fn)
                 throws JavetException;
     }
 
     private NodeCryptoHost() {}
 
-    static void install(V8Runtime runtime, V8ValueObject host, Binder binder) throws JavetException {
-        binder.bind(host, "nodeHash", args -> bytes(runtime,
+    static void install(V8Runtime runtime, Binder binder) throws JavetException {
+        binder.bind("nodeHash", args -> bytes(runtime,
                 MessageDigest.getInstance(jdkDigest(name(args))).digest(input(args, 1, "data"))));
-        binder.bind(host, "nodeHmac", args -> {
+        binder.bind("nodeHmac", args -> {
             String mac = "Hmac" + jdkDigest(name(args)).replace("-", "");
             byte[] key = input(args, 1, "key");
             Mac m = Mac.getInstance(mac);
