@@ -862,54 +862,48 @@ export function parseURL(input, base = undefined) {
 }
 
 // The request path parses the same few absolute URLs again and again (each incoming request's
-// URL, the placeholder of requestInternals.incoming, a worker's `new Request(sameUrl)`): the
-// spec's parser walks code points one by one and is the prelude's largest cost per request.
-// Parsing is a pure function of the string, so its outcome (the serialization, and whether the
-// URL holds credentials) is kept for recent strings. Bounded: short strings only, and the table
-// is emptied when full.
-const CANONICAL_MAX_CHARS = 2048;
-const CANONICAL_MAX_ENTRIES = 256;
-const canonicalCache = new Map();
+// URL, the placeholder of requestInternals.incoming, a worker's `new Request(sameUrl)` and
+// `new URL(request.url)`, a durable object's fetch parsing the same URL again): the spec's parser
+// walks code points one by one and is the prelude's largest cost per request. Parsing is a pure
+// function of the string, so the parsed record of recent strings is kept, with its canonical form
+// once asked for. Bounded: short strings only, and the table is emptied when full.
+const RECENT_MAX_CHARS = 2048;
+const RECENT_MAX_ENTRIES = 256;
+const recentParses = new Map(); // string -> { record, canonical } | null (not a URL)
+
+/** The parse of an absolute URL string (no base), shared: its record must not be changed. */
+function recentParse(input) {
+  const key = typeof input === 'string' ? input : `${input}`;
+  const hit = recentParses.get(key);
+  if (hit !== undefined) return hit;
+  const r = basicParse(toUSVString(key));
+  const entry = r === null ? null : { record: r, canonical: undefined };
+  if (key.length <= RECENT_MAX_CHARS) {
+    if (recentParses.size >= RECENT_MAX_ENTRIES) recentParses.clear();
+    recentParses.set(key, entry);
+  }
+  return entry;
+}
 
 /**
  * The parse of an absolute URL string (no base), as a frozen { href, credentials } or null when
  * the string is not a valid URL. Do not use where the parsed record itself is needed.
  */
 export function canonicalURL(input) {
-  const key = typeof input === 'string' ? input : `${input}`;
-  const hit = canonicalCache.get(key);
-  if (hit !== undefined) return hit;
-  const r = basicParse(toUSVString(key));
-  const outcome = r === null ? null
-    : Object.freeze({ href: serializeURL(r), credentials: r.username !== '' || r.password !== '' });
-  if (key.length <= CANONICAL_MAX_CHARS) {
-    if (canonicalCache.size >= CANONICAL_MAX_ENTRIES) canonicalCache.clear();
-    canonicalCache.set(key, outcome);
-  }
-  return outcome;
+  const e = recentParse(input);
+  if (e === null) return null;
+  return e.canonical ??= Object.freeze({ href: serializeURL(e.record), credentials: includesCredentials(e.record) });
 }
-// `new URL(string)` without a base: the same reasoning as canonicalURL (a worker parses its
-// request's URL, `new URL(request.url)`, on every request, and a durable object's fetch parses
-// the same URL again). The parsed record of recent strings is kept and each URL gets its own
-// copy (a URL's setters change its record). Same bounds as canonicalCache.
-const recordCache = new Map();
 
 function copyRecord(r) {
   return { scheme: r.scheme, username: r.username, password: r.password, host: r.host, port: r.port,
     path: typeof r.path === 'string' ? r.path : r.path.slice(), query: r.query, fragment: r.fragment };
 }
 
-/** parseURL(input) with no base, from recent parses of the same string: a record of the caller's own, or null. */
+/** parseURL(input) with no base: a record of the caller's own (a URL's setters change it), or null. */
 function parseAbsolute(input) {
-  const key = toUSVString(input);
-  const hit = recordCache.get(key);
-  if (hit !== undefined) return hit === null ? null : copyRecord(hit);
-  const r = basicParse(key);
-  if (key.length <= CANONICAL_MAX_CHARS) {
-    if (recordCache.size >= CANONICAL_MAX_ENTRIES) recordCache.clear();
-    recordCache.set(key, r === null ? null : copyRecord(r));
-  }
-  return r;
+  const e = recentParse(input);
+  return e === null ? null : copyRecord(e.record);
 }
 export { serializeURL, serializeOrigin };
 // For URLPattern's canonicalization (urlpattern-canon.js): the parser with a state override.
