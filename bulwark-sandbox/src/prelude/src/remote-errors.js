@@ -10,7 +10,7 @@
 // One encoding for RPC results and fetch failures.
 import { serialize, deserialize } from './serialize.js';
 import { isDOMException } from './dom-exception.js';
-import { ObjectDefineProperty, ObjectGetOwnPropertyDescriptor } from './util.js';
+import { ObjectDefineProperty, ObjectGetOwnPropertyDescriptor, isObjectLike } from './util.js';
 
 const ErrorCtor = Error;
 const ErrorCaptureStackTrace = Error.captureStackTrace;
@@ -19,10 +19,6 @@ function defineOwn(obj, key, value) {
   try {
     ObjectDefineProperty(obj, key, { value, writable: true, enumerable: true, configurable: true });
   } catch { /* frozen or a proxy that refuses: left as it is */ }
-}
-
-function isObjectLike(v) {
-  return (typeof v === 'object' && v !== null) || typeof v === 'function';
 }
 
 /** The callee's thrown value as it crosses: primitives become an Error; an object's gets its id. */
