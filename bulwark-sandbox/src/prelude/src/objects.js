@@ -381,7 +381,7 @@ export function evictObject(className, hex) {
 export async function objectReceiver(target, env) {
   const entry = objectEntry(target.exports, env, target.workerId, target.className, target.id, target.name,
     target.storage);
-  await gatesOpen(entry);
+  if (entry.gates.length > 0) await gatesOpen(entry); // no turn given up when no gate is shut
   if (entry.aborted !== undefined) throw entry.abortedForCallers;
   if (entry.broken) throw new Error('The durable object was reset because its initialization failed.');
   return entry.instance;
@@ -409,7 +409,7 @@ export async function objectFetch(target, env, request) {
 export async function objectSocketEvent(target, env) {
   const entry = objectEntry(target.exports, env, target.workerId, target.className, target.id, target.name,
     target.storage);
-  await gatesOpen(entry);
+  if (entry.gates.length > 0) await gatesOpen(entry); // no turn given up when no gate is shut
   if (entry.aborted !== undefined) throw entry.aborted;
   if (entry.broken) throw new Error('The durable object was reset because its initialization failed.');
   const ev = target.socket;
