@@ -105,7 +105,7 @@ public class GovernanceBench {
         @Setup(Level.Trial)
         public void start() throws Exception {
             data = Files.createTempDirectory("govbench");
-            node = Node.start(new Settings("127.0.0.1", 0, data, "acme", Limits.DEFAULTS, new SandboxSettings(1, 1, 1024, 0, List.of()),
+            node = Node.start(new Settings("127.0.0.1", 0, data, "acme", Limits.DEFAULTS, SandboxSettings.DEFAULTS.withPoolSize(0),
                     EgressSettings.NONE, FrontDoorSettings.DEFAULTS, new ApiSettings(List.of())));
             gov = node.governance();
             gov.policies(BUNDLE);

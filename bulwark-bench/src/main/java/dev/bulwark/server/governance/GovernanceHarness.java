@@ -87,10 +87,10 @@ public final class GovernanceHarness {
     static Node node(ApiSettings keys) throws Exception {
         return Node.start(new Settings("127.0.0.1", 0, Files.createTempDirectory("govharness"), "quiet", Limits.DEFAULTS,
                 sandboxJvm == null
-                ? new SandboxSettings(1, 4, 1024, 0, List.of())
+                ? SandboxSettings.DEFAULTS.withIsolatesPerWorker(4).withPoolSize(0)
                 // Unconfined, so that a profiler of the sandbox (jcmd, a recording file) can reach it.
-                : new SandboxSettings(1, 4, 1024, 0, List.of(sandboxJvm.split(" ")), SandboxSettings.DEFAULT_DYNAMIC_WORKERS_MAX,
-                        SandboxSettings.DEFAULT_OBJECT_IDLE_MS, SandboxSettings.Confine.OFF), EgressSettings.NONE, FrontDoorSettings.DEFAULTS, keys));
+                : SandboxSettings.DEFAULTS.withIsolatesPerWorker(4).withPoolSize(0).withJvmOptions(List.of(sandboxJvm.split(" ")))
+                        .withConfine(SandboxSettings.Confine.OFF), EgressSettings.NONE, FrontDoorSettings.DEFAULTS, keys));
     }
 
     static void calls(int runs, int warmup, boolean sessionPerRun) throws Exception {

@@ -1,7 +1,8 @@
 package dev.bulwark.sandbox.isolate;
 
+import dev.bulwark.sandbox.jvm.Libc;
+
 import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 
@@ -14,35 +15,14 @@ import java.lang.invoke.MethodHandle;
  * Without glibc (no such symbol) or without native access this does nothing.
  */
 public final class MallocTrim {
-    private static final MethodHandle TRIM = find();
+    private static final MethodHandle TRIM = Libc.find("malloc_trim",
+            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG)).orElse(null);
     /** {@code struct mallinfo2}: ten {@code size_t}s; arena (0), hblkhd (4) and uordblks (7) are read. */
     private static final java.lang.foreign.StructLayout MALLINFO2 = java.lang.foreign.MemoryLayout.structLayout(
             java.lang.foreign.MemoryLayout.sequenceLayout(10, ValueLayout.JAVA_LONG));
-    private static final MethodHandle INFO = findInfo();
+    private static final MethodHandle INFO = Libc.find("mallinfo2", FunctionDescriptor.of(MALLINFO2)).orElse(null);
 
     private MallocTrim() {}
-
-    private static MethodHandle find() {
-        try {
-            Linker linker = Linker.nativeLinker();
-            return linker.defaultLookup().find("malloc_trim")
-                    .map(f -> linker.downcallHandle(f, FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG)))
-                    .orElse(null);
-        } catch (RuntimeException | LinkageError e) {
-            return null; // no native access: memory stays with the allocator, nothing breaks
-        }
-    }
-
-    private static MethodHandle findInfo() {
-        try {
-            Linker linker = Linker.nativeLinker();
-            return linker.defaultLookup().find("mallinfo2")
-                    .map(f -> linker.downcallHandle(f, FunctionDescriptor.of(MALLINFO2)))
-                    .orElse(null);
-        } catch (RuntimeException | LinkageError e) {
-            return null;
-        }
-    }
 
     /**
      * The allocator's own figures ({@code mallinfo2}, glibc 2.33+): bytes in use (in arenas and

@@ -2,7 +2,6 @@ package dev.bulwark.sandbox.jvm;
 
 import java.io.IOException;
 import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.nio.file.Files;
@@ -58,7 +57,8 @@ public final class CompilerThreads {
      */
     public static int lower(int nice) {
         if (nice <= 0) return 0;
-        MethodHandle setpriority = setpriority();
+        MethodHandle setpriority = Libc.find("setpriority", FunctionDescriptor.of(ValueLayout.JAVA_INT,
+                ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT)).orElse(null);
         if (setpriority == null) return 0;
         int changed = 0;
         try (Stream<Path> tasks = Files.list(Path.of("/proc/self/task"))) {
@@ -88,18 +88,6 @@ public final class CompilerThreads {
             String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
             return Integer.parseInt(f[16]);
         } catch (IOException | RuntimeException e) {
-            return null;
-        }
-    }
-
-    private static MethodHandle setpriority() {
-        try {
-            Linker linker = Linker.nativeLinker();
-            return linker.defaultLookup().find("setpriority")
-                    .map(f -> linker.downcallHandle(f, FunctionDescriptor.of(ValueLayout.JAVA_INT,
-                            ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT)))
-                    .orElse(null);
-        } catch (RuntimeException | LinkageError e) {
             return null;
         }
     }

@@ -3,7 +3,9 @@ package dev.bulwark.server.config;
 import java.util.List;
 
 /**
- * How the node runs sandbox processes.
+ * How the node runs sandbox processes. Other settings than {@link #DEFAULTS} are read from a project's
+ * configuration ({@code SettingsReader}) or made from these with the {@code with...} methods, one
+ * component each: {@code SandboxSettings.DEFAULTS.withPoolSize(2).withJvmOptions(List.of("-Xmx256m"))}.
  *
  * @param processesPerTenant sandbox processes started for each tenant (tenants never share one)
  * @param isolatesPerWorker  isolates serving one worker concurrently within a sandbox
@@ -47,56 +49,19 @@ public record SandboxSettings(int processesPerTenant, int isolatesPerWorker, lon
     public static final int DEFAULT_WEBSOCKETS_PER_OBJECT = 32_768;
     /** An open SQLite connection is most of an idle object's memory (docs/notes/idlemem.md). */
     public static final long DEFAULT_OBJECT_STORAGE_IDLE_MS = dev.bulwark.objects.process.SandboxMain.DEFAULT_STORAGE_IDLE_MS;
-    public static final SandboxSettings DEFAULTS = new SandboxSettings(1, 1, 1024, 4, List.of());
+    public static final SandboxSettings DEFAULTS = new SandboxSettings(1, 1, 1024, 4, List.of(), DEFAULT_DYNAMIC_WORKERS_MAX,
+            DEFAULT_OBJECT_IDLE_MS, Confine.AUTO, DEFAULT_WEBSOCKETS_PER_OBJECT, DEFAULT_OBJECT_STORAGE_IDLE_MS,
+            SessionSandboxSettings.DEFAULTS, DormantWorkerSettings.DEFAULTS);
 
-    public SandboxSettings(int processesPerTenant, int isolatesPerWorker, long rssCeilingMb, int poolSize,
-                           List<String> jvmOptions) {
-        this(processesPerTenant, isolatesPerWorker, rssCeilingMb, poolSize, jvmOptions, DEFAULT_DYNAMIC_WORKERS_MAX,
-                DEFAULT_OBJECT_IDLE_MS);
+    /** These settings with another number of sandbox processes per tenant. */
+    public SandboxSettings withProcessesPerTenant(int n) {
+        return new SandboxSettings(n, isolatesPerWorker, rssCeilingMb, poolSize, jvmOptions,
+                dynamicWorkersMax, objectIdleMs, confine, websocketsPerObject, objectStorageIdleMs, sessions, dormant);
     }
 
-    public SandboxSettings(int processesPerTenant, int isolatesPerWorker, long rssCeilingMb, int poolSize,
-                           List<String> jvmOptions, int dynamicWorkersMax) {
-        this(processesPerTenant, isolatesPerWorker, rssCeilingMb, poolSize, jvmOptions, dynamicWorkersMax,
-                DEFAULT_OBJECT_IDLE_MS);
-    }
-
-    public SandboxSettings(int processesPerTenant, int isolatesPerWorker, long rssCeilingMb, int poolSize,
-                           List<String> jvmOptions, int dynamicWorkersMax, long objectIdleMs) {
-        this(processesPerTenant, isolatesPerWorker, rssCeilingMb, poolSize, jvmOptions, dynamicWorkersMax, objectIdleMs,
-                Confine.AUTO);
-    }
-
-    public SandboxSettings(int processesPerTenant, int isolatesPerWorker, long rssCeilingMb, int poolSize,
-                           List<String> jvmOptions, int dynamicWorkersMax, long objectIdleMs, Confine confine) {
-        this(processesPerTenant, isolatesPerWorker, rssCeilingMb, poolSize, jvmOptions, dynamicWorkersMax, objectIdleMs,
-                confine, DEFAULT_WEBSOCKETS_PER_OBJECT);
-    }
-
-    public SandboxSettings(int processesPerTenant, int isolatesPerWorker, long rssCeilingMb, int poolSize,
-                           List<String> jvmOptions, int dynamicWorkersMax, long objectIdleMs, Confine confine,
-                           int websocketsPerObject) {
-        this(processesPerTenant, isolatesPerWorker, rssCeilingMb, poolSize, jvmOptions, dynamicWorkersMax, objectIdleMs,
-                confine, websocketsPerObject, DEFAULT_OBJECT_STORAGE_IDLE_MS);
-    }
-
-    public SandboxSettings(int processesPerTenant, int isolatesPerWorker, long rssCeilingMb, int poolSize,
-                           List<String> jvmOptions, int dynamicWorkersMax, long objectIdleMs, Confine confine,
-                           int websocketsPerObject, long objectStorageIdleMs) {
-        this(processesPerTenant, isolatesPerWorker, rssCeilingMb, poolSize, jvmOptions, dynamicWorkersMax, objectIdleMs,
-                confine, websocketsPerObject, objectStorageIdleMs, SessionSandboxSettings.DEFAULTS);
-    }
-
-    public SandboxSettings(int processesPerTenant, int isolatesPerWorker, long rssCeilingMb, int poolSize,
-                           List<String> jvmOptions, int dynamicWorkersMax, long objectIdleMs, Confine confine,
-                           int websocketsPerObject, long objectStorageIdleMs, SessionSandboxSettings sessions) {
-        this(processesPerTenant, isolatesPerWorker, rssCeilingMb, poolSize, jvmOptions, dynamicWorkersMax, objectIdleMs,
-                confine, websocketsPerObject, objectStorageIdleMs, sessions, DormantWorkerSettings.DEFAULTS);
-    }
-
-    /** These settings with other extra options for the sandbox JVMs. */
-    public SandboxSettings withJvmOptions(List<String> options) {
-        return new SandboxSettings(processesPerTenant, isolatesPerWorker, rssCeilingMb, poolSize, options,
+    /** These settings with another number of isolates serving one worker concurrently. */
+    public SandboxSettings withIsolatesPerWorker(int n) {
+        return new SandboxSettings(processesPerTenant, n, rssCeilingMb, poolSize, jvmOptions,
                 dynamicWorkersMax, objectIdleMs, confine, websocketsPerObject, objectStorageIdleMs, sessions, dormant);
     }
 
@@ -106,10 +71,34 @@ public record SandboxSettings(int processesPerTenant, int isolatesPerWorker, lon
                 dynamicWorkersMax, objectIdleMs, confine, websocketsPerObject, objectStorageIdleMs, sessions, dormant);
     }
 
-    /** These settings with other rules for dormant dynamic workers. */
-    public SandboxSettings withDormant(DormantWorkerSettings d) {
+    /** These settings with another number of ready isolates per sandbox. */
+    public SandboxSettings withPoolSize(int n) {
+        return new SandboxSettings(processesPerTenant, isolatesPerWorker, rssCeilingMb, n, jvmOptions,
+                dynamicWorkersMax, objectIdleMs, confine, websocketsPerObject, objectStorageIdleMs, sessions, dormant);
+    }
+
+    /** These settings with other extra options for the sandbox JVMs. */
+    public SandboxSettings withJvmOptions(List<String> options) {
+        return new SandboxSettings(processesPerTenant, isolatesPerWorker, rssCeilingMb, poolSize, options,
+                dynamicWorkersMax, objectIdleMs, confine, websocketsPerObject, objectStorageIdleMs, sessions, dormant);
+    }
+
+    /** These settings with another number of live dynamic workers per tenant. */
+    public SandboxSettings withDynamicWorkersMax(int n) {
         return new SandboxSettings(processesPerTenant, isolatesPerWorker, rssCeilingMb, poolSize, jvmOptions,
-                dynamicWorkersMax, objectIdleMs, confine, websocketsPerObject, objectStorageIdleMs, sessions, d);
+                n, objectIdleMs, confine, websocketsPerObject, objectStorageIdleMs, sessions, dormant);
+    }
+
+    /** These settings with another idle time before a durable object is evicted. */
+    public SandboxSettings withObjectIdleMs(long ms) {
+        return new SandboxSettings(processesPerTenant, isolatesPerWorker, rssCeilingMb, poolSize, jvmOptions,
+                dynamicWorkersMax, ms, confine, websocketsPerObject, objectStorageIdleMs, sessions, dormant);
+    }
+
+    /** These settings with another OS confinement of the sandboxes. */
+    public SandboxSettings withConfine(Confine c) {
+        return new SandboxSettings(processesPerTenant, isolatesPerWorker, rssCeilingMb, poolSize, jvmOptions,
+                dynamicWorkersMax, objectIdleMs, c, websocketsPerObject, objectStorageIdleMs, sessions, dormant);
     }
 
     /** These settings with another per-object WebSocket limit. */
@@ -128,6 +117,12 @@ public record SandboxSettings(int processesPerTenant, int isolatesPerWorker, lon
     public SandboxSettings withSessions(SessionSandboxSettings s) {
         return new SandboxSettings(processesPerTenant, isolatesPerWorker, rssCeilingMb, poolSize, jvmOptions,
                 dynamicWorkersMax, objectIdleMs, confine, websocketsPerObject, objectStorageIdleMs, s, dormant);
+    }
+
+    /** These settings with other rules for dormant dynamic workers. */
+    public SandboxSettings withDormant(DormantWorkerSettings d) {
+        return new SandboxSettings(processesPerTenant, isolatesPerWorker, rssCeilingMb, poolSize, jvmOptions,
+                dynamicWorkersMax, objectIdleMs, confine, websocketsPerObject, objectStorageIdleMs, sessions, d);
     }
 
     public SandboxSettings {

@@ -175,9 +175,9 @@ final class SettingsReader {
                 }),
                 orDefault(get("sandboxes.websockets_per_object"), d.websocketsPerObject(),
                         v -> v.integer(1, Integer.MAX_VALUE, POSITIVE)),
-                nonNegativeLong("sandboxes.object_storage_idle_ms", d.objectStorageIdleMs()))
-                .withSessions(sessionSandboxes())
-                .withDormant(dormantWorkers());
+                nonNegativeLong("sandboxes.object_storage_idle_ms", d.objectStorageIdleMs()),
+                sessionSandboxes(),
+                dormantWorkers());
     }
 
     private DormantWorkerSettings dormantWorkers() throws ConfigException {

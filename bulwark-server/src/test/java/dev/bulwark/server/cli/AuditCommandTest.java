@@ -55,7 +55,7 @@ class AuditCommandTest {
 
     void start() throws Exception {
         ApiSettings keys = new ApiSettings(List.of(ApiSettings.Key.of("acme", ACME_KEY), ApiSettings.Key.of("evil", EVIL_KEY)));
-        node = Node.start(new Settings("127.0.0.1", 0, data, "acme", Limits.DEFAULTS, new SandboxSettings(1, 1, 1024, 0, List.of()),
+        node = Node.start(new Settings("127.0.0.1", 0, data, "acme", Limits.DEFAULTS, SandboxSettings.DEFAULTS.withPoolSize(0),
                 EgressSettings.NONE, FrontDoorSettings.DEFAULTS, keys));
         node.governance().registerTool(new Tool("tickets.read", JSON.readTree("{\"type\": \"object\"}"), Contract.READ_ONLY, 0,
                 call -> List.of("T-1")));

@@ -85,7 +85,8 @@ class FormatsTest {
         assertThat(settings.tenant()).isEqualTo("acme");
         assertThat(settings.limits()).isEqualTo(new Limits(50, 5000, 64, 10, Limits.DEFAULTS.codeBytes(),
                 Limits.DEFAULTS.envBytes(), 1_048_576));
-        assertThat(settings.sandboxes()).isEqualTo(new SandboxSettings(2, 1, 1024, 2, List.of("-Xmx256m")));
+        assertThat(settings.sandboxes()).isEqualTo(SandboxSettings.DEFAULTS.withProcessesPerTenant(2).withPoolSize(2)
+                .withJvmOptions(List.of("-Xmx256m")));
         assertThat(settings.egress()).isEqualTo(new EgressSettings(List.of("api.example.com", "*.example.org"), false));
     }
 

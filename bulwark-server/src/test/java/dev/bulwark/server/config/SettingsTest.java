@@ -30,7 +30,7 @@ class SettingsTest {
         assertThat(settings.dataDir()).isEqualTo(dir.resolve(".bulwark/data"));
         assertThat(settings.tenant()).isEqualTo("hello");
         assertThat(settings.limits()).isEqualTo(Limits.DEFAULTS);
-        assertThat(settings.sandboxes()).isEqualTo(new SandboxSettings(1, 1, 1024, 4, List.of()));
+        assertThat(settings.sandboxes()).isEqualTo(SandboxSettings.DEFAULTS);
         assertThat(settings.egress()).isEqualTo(new EgressSettings(List.of(), false));
         assertThat(settings).isEqualTo(Settings.defaults(dir, "hello"));
     }
@@ -124,7 +124,8 @@ class SettingsTest {
 
         ProjectConfig config = ProjectLoader.load(dir);
 
-        assertThat(config.settings().sandboxes()).isEqualTo(new SandboxSettings(1, 1, 512, 0, List.of("-XX:+UseSerialGC")));
+        assertThat(config.settings().sandboxes()).isEqualTo(SandboxSettings.DEFAULTS.withRssCeilingMb(512).withPoolSize(0)
+                .withJvmOptions(List.of("-XX:+UseSerialGC")));
         assertThat(config.warnings()).containsExactly(
                 "bulwark.toml: sandboxes.pool_size overrides bulwark.sandboxes.pool_size in wrangler.toml");
     }

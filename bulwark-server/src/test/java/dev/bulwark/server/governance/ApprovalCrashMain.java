@@ -21,7 +21,7 @@ public final class ApprovalCrashMain {
     public static void main(String[] args) throws Exception {
         Path data = Path.of(args[0]);
         Node node = Node.start(new Settings("127.0.0.1", 0, data, "acme", Limits.DEFAULTS,
-                new SandboxSettings(1, 1, 1024, 0, List.of()), EgressSettings.NONE, FrontDoorSettings.DEFAULTS, ApiSettings.NONE));
+                SandboxSettings.DEFAULTS.withPoolSize(0), EgressSettings.NONE, FrontDoorSettings.DEFAULTS, ApiSettings.NONE));
         Governance gov = node.governance();
         gov.registerTool(ApprovalCrashTest.refund(Path.of(args[1])));
         gov.approvalSettings(ApprovalCrashTest.SETTINGS);

@@ -96,7 +96,7 @@ class ApprovalCrashTest {
         assertThat(Files.exists(effects)).isFalse();
 
         try (Node node = Node.start(new Settings("127.0.0.1", 0, data, "acme", Limits.DEFAULTS,
-                new SandboxSettings(1, 1, 1024, 0, List.of()), EgressSettings.NONE, FrontDoorSettings.DEFAULTS, ApiSettings.NONE))) {
+                SandboxSettings.DEFAULTS.withPoolSize(0), EgressSettings.NONE, FrontDoorSettings.DEFAULTS, ApiSettings.NONE))) {
             Governance gov = node.governance();
             java.util.concurrent.atomic.AtomicLong offset = new java.util.concurrent.atomic.AtomicLong();
             gov.clock = () -> System.currentTimeMillis() + offset.get();

@@ -98,7 +98,7 @@ class ApprovalHookTest {
         });
         receiver.start();
         EgressSettings egress = new EgressSettings(List.of("127.0.0.1"), false).withTestOnlyLoopbackAllowed();
-        node = Node.start(new Settings("127.0.0.1", 0, data, "acme", Limits.DEFAULTS, new SandboxSettings(1, 1, 1024, 0, List.of()),
+        node = Node.start(new Settings("127.0.0.1", 0, data, "acme", Limits.DEFAULTS, SandboxSettings.DEFAULTS.withPoolSize(0),
                 egress, FrontDoorSettings.DEFAULTS, ApiSettings.NONE));
         Governance gov = node.governance();
         gov.registerTool(new Tool("payments.refund", JSON.readTree("{\"type\": \"object\"}"), Contract.PRIVILEGED, 1,
@@ -171,7 +171,7 @@ class ApprovalHookTest {
         receiver.start();
         URI url = URI.create("http://127.0.0.1:" + receiver.getAddress().getPort() + "/");
         EgressSettings egress = new EgressSettings(List.of("127.0.0.1"), false).withTestOnlyLoopbackAllowed();
-        Settings settings = new Settings("127.0.0.1", 0, data, "acme", Limits.DEFAULTS, new SandboxSettings(1, 1, 1024, 0, List.of()),
+        Settings settings = new Settings("127.0.0.1", 0, data, "acme", Limits.DEFAULTS, SandboxSettings.DEFAULTS.withPoolSize(0),
                 egress, FrontDoorSettings.DEFAULTS, ApiSettings.NONE);
         node = Node.start(settings);
         Governance gov = node.governance();
@@ -213,7 +213,7 @@ class ApprovalHookTest {
         });
         receiver.start();
         EgressSettings egress = new EgressSettings(List.of("127.0.0.1"), false).withTestOnlyLoopbackAllowed();
-        node = Node.start(new Settings("127.0.0.1", 0, data, "acme", Limits.DEFAULTS, new SandboxSettings(1, 1, 1024, 0, List.of()),
+        node = Node.start(new Settings("127.0.0.1", 0, data, "acme", Limits.DEFAULTS, SandboxSettings.DEFAULTS.withPoolSize(0),
                 egress, FrontDoorSettings.DEFAULTS, ApiSettings.NONE));
         Governance gov = node.governance();
         gov.registerTool(new Tool("payments.refund", JSON.readTree("{\"type\": \"object\"}"), Contract.PRIVILEGED, 1, call -> "x"));

@@ -89,7 +89,7 @@ class ApprovalsTest {
 
     /** A node whose acme approvers are carol and dave (approver), erin (escalation) and alice@acme, the sessions' actor. */
     Governance start(ApprovalSettings settings) throws Exception {
-        node = Node.start(new Settings("127.0.0.1", 0, data, "acme", Limits.DEFAULTS, new SandboxSettings(1, 1, 1024, 0, List.of()),
+        node = Node.start(new Settings("127.0.0.1", 0, data, "acme", Limits.DEFAULTS, SandboxSettings.DEFAULTS.withPoolSize(0),
                 EgressSettings.NONE, FrontDoorSettings.DEFAULTS, new ApiSettings(List.of(ApiSettings.Key.of("acme", ACME_KEY)))));
         Governance gov = node.governance();
         gov.clock = clock::get;

@@ -24,7 +24,7 @@ public final class ChaosNodeMain {
     public static void main(String[] args) throws Exception {
         Path data = Path.of(args[0]);
         Path effects = Path.of(args[1]);
-        Node node = Node.start(new Settings("127.0.0.1", 0, data, "acme", Limits.DEFAULTS, new SandboxSettings(1, 1, 1024, 0, List.of()),
+        Node node = Node.start(new Settings("127.0.0.1", 0, data, "acme", Limits.DEFAULTS, SandboxSettings.DEFAULTS.withPoolSize(0),
                 EgressSettings.NONE, FrontDoorSettings.DEFAULTS, new ApiSettings(List.of(ApiSettings.Key.of("acme", KEY)))));
         Tool charge = LedgerCrashMain.charge(effects, true, false);
         ToolFunction slow = call -> {

@@ -26,7 +26,7 @@ public final class GovernanceCrashMain {
         Path data = Path.of(args[0]);
         Path effects = Path.of(args[1]);
         Node node = Node.start(new Settings("127.0.0.1", 0, data, "acme", Limits.DEFAULTS,
-                new SandboxSettings(1, 1, 1024, 0, List.of()), EgressSettings.NONE, FrontDoorSettings.DEFAULTS, ApiSettings.NONE));
+                SandboxSettings.DEFAULTS.withPoolSize(0), EgressSettings.NONE, FrontDoorSettings.DEFAULTS, ApiSettings.NONE));
         Governance gov = node.governance();
         gov.registerTool(LedgerCrashTest.charge(call -> {
             try (FileChannel f = FileChannel.open(effects, StandardOpenOption.CREATE, StandardOpenOption.APPEND,

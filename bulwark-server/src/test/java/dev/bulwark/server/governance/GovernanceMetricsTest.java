@@ -51,7 +51,7 @@ class GovernanceMetricsTest {
 
     void start() throws Exception {
         ApiSettings keys = new ApiSettings(List.of(ApiSettings.Key.of("acme", ACME_KEY)));
-        node = Node.start(new Settings("127.0.0.1", 0, data, "acme", Limits.DEFAULTS, new SandboxSettings(1, 1, 1024, 0, List.of()),
+        node = Node.start(new Settings("127.0.0.1", 0, data, "acme", Limits.DEFAULTS, SandboxSettings.DEFAULTS.withPoolSize(0),
                 EgressSettings.NONE, FrontDoorSettings.DEFAULTS, keys));
         node.governance().registerTool(new Tool("tickets.open", JSON.readTree("{\"type\": \"object\"}"), Contract.CONTROLLED_MUTATION, 1,
                 call -> "T-1"));

@@ -60,7 +60,7 @@ class GovernanceTest {
 
     Node start() throws Exception {
         ApiSettings keys = new ApiSettings(List.of(ApiSettings.Key.of("acme", ACME_KEY), ApiSettings.Key.of("evil", EVIL_KEY)));
-        node = Node.start(new Settings("127.0.0.1", 0, data, "acme", Limits.DEFAULTS, new SandboxSettings(1, 1, 1024, 0, List.of()),
+        node = Node.start(new Settings("127.0.0.1", 0, data, "acme", Limits.DEFAULTS, SandboxSettings.DEFAULTS.withPoolSize(0),
                 EgressSettings.NONE, FrontDoorSettings.DEFAULTS, keys));
         AtomicInteger n = new AtomicInteger();
         node.governance().registerTool(new Tool("tickets.open", JSON.readTree(SCHEMA), Contract.CONTROLLED_MUTATION, 1, call -> {

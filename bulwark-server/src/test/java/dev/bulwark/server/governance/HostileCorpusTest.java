@@ -45,7 +45,7 @@ class HostileCorpusTest {
 
     @BeforeAll
     static void start() throws Exception {
-        node = Node.start(new Settings("127.0.0.1", 0, data, "acme", Limits.DEFAULTS, new SandboxSettings(1, 1, 1024, 0, List.of()),
+        node = Node.start(new Settings("127.0.0.1", 0, data, "acme", Limits.DEFAULTS, SandboxSettings.DEFAULTS.withPoolSize(0),
                 EgressSettings.NONE, FrontDoorSettings.DEFAULTS, ApiSettings.NONE));
         Governance gov = node.governance();
         gov.registerTool(new Tool("tickets.open", JSON.readTree(GovernanceTest.SCHEMA), Contract.CONTROLLED_MUTATION, 1, call -> {

@@ -46,7 +46,7 @@ public final class LedgerCrashMain {
     }
 
     static Settings settings(Path data) {
-        return new Settings("127.0.0.1", 0, data, "acme", Limits.DEFAULTS, new SandboxSettings(1, 1, 1024, 0, List.of()),
+        return new Settings("127.0.0.1", 0, data, "acme", Limits.DEFAULTS, SandboxSettings.DEFAULTS.withPoolSize(0),
                 EgressSettings.NONE, FrontDoorSettings.DEFAULTS, ApiSettings.NONE);
     }
 

@@ -85,7 +85,7 @@ class LedgerCrashTest {
 
         AtomicInteger ranAgain = new AtomicInteger();
         try (Node node = Node.start(new Settings("127.0.0.1", 0, data, "acme", Limits.DEFAULTS,
-                new SandboxSettings(1, 1, 1024, 0, List.of()), EgressSettings.NONE, FrontDoorSettings.DEFAULTS, ApiSettings.NONE))) {
+                SandboxSettings.DEFAULTS.withPoolSize(0), EgressSettings.NONE, FrontDoorSettings.DEFAULTS, ApiSettings.NONE))) {
             Governance gov = node.governance();
             gov.registerTool(charge(call -> {
                 ranAgain.incrementAndGet();

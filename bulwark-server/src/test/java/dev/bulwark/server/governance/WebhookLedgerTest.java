@@ -76,7 +76,7 @@ class WebhookLedgerTest {
         service.start();
         EgressSettings egress = new EgressSettings(List.of("127.0.0.1"), false).withTestOnlyLoopbackAllowed();
         try (Node node = Node.start(new Settings("127.0.0.1", 0, data, "acme", Limits.DEFAULTS,
-                new SandboxSettings(1, 1, 1024, 0, List.of()), egress, FrontDoorSettings.DEFAULTS, ApiSettings.NONE))) {
+                SandboxSettings.DEFAULTS.withPoolSize(0), egress, FrontDoorSettings.DEFAULTS, ApiSettings.NONE))) {
             Governance gov = node.governance();
             String base = "http://127.0.0.1:" + service.getAddress().getPort();
             Tool webhook = gov.webhookTool("payments.charge", JSON.readTree("{\"type\": \"object\"}"), Contract.CONTROLLED_MUTATION, 1,

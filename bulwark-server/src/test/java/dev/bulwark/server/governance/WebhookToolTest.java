@@ -54,7 +54,7 @@ class WebhookToolTest {
         service.start();
         EgressSettings egress = new EgressSettings(List.of("127.0.0.1"), false).withTestOnlyLoopbackAllowed();
         try (Node node = Node.start(new Settings("127.0.0.1", 0, data, "acme", Limits.DEFAULTS,
-                new SandboxSettings(1, 1, 1024, 0, List.of()), egress, FrontDoorSettings.DEFAULTS, ApiSettings.NONE))) {
+                SandboxSettings.DEFAULTS.withPoolSize(0), egress, FrontDoorSettings.DEFAULTS, ApiSettings.NONE))) {
             Governance gov = node.governance();
             JsonNode schema = JSON.readTree("{\"type\": \"object\", \"properties\": {\"title\": {\"type\": \"string\"}}}");
             URI url = URI.create("http://127.0.0.1:" + service.getAddress().getPort() + "/tickets");

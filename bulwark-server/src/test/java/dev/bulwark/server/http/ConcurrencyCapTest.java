@@ -47,7 +47,7 @@ class ConcurrencyCapTest {
     @BeforeAll
     static void start() throws Exception {
         Limits limits = new Limits(100, 4_000, 64, 5, 1 << 20, 1 << 16, 1 << 16);
-        node = Node.start(new Settings("127.0.0.1", 0, data, "a", limits, new SandboxSettings(1, 1, 1024, 2, List.of()),
+        node = Node.start(new Settings("127.0.0.1", 0, data, "a", limits, SandboxSettings.DEFAULTS.withPoolSize(2),
                 EgressSettings.NONE, new FrontDoorSettings(List.of(), "local", CAP)));
         // A response whose body never ends: in flight until the wall-clock limit ends it.
         node.deploy(new DeployedWorker("open", "a", bundle("""

@@ -44,7 +44,7 @@ class RequestResourcesTest {
         // The tail's keep-alive line finds out that its client left: every 500 ms here instead of 15 s.
         System.setProperty("bulwark.tail.heartbeatMs", "500");
         Limits limits = new Limits(1_000, 60_000, 64, 5, 1 << 20, 1 << 16, 1 << 20);
-        node = Node.start(new Settings("127.0.0.1", 0, data, "w", limits, new SandboxSettings(1, 1, 1024, 2, List.of()),
+        node = Node.start(new Settings("127.0.0.1", 0, data, "w", limits, SandboxSettings.DEFAULTS.withPoolSize(2),
                 EgressSettings.NONE));
         node.deploy(new DeployedWorker("w", "w", WorkerBundle.of("index.js", List.of(WorkerModule.text("index.js",
                 ModuleType.JS, "export default { fetch() { console.log('hi'); return new Response('ok'); } };"))), "{}", limits));

@@ -65,8 +65,9 @@ class ConfinementTest {
                         + data.resolve("namespace.secret") + ",/etc/hostname",
                 "-Dbulwark.probe.out=" + probeOut);
         Settings settings = new Settings("127.0.0.1", 0, data, "alpha", Limits.DEFAULTS,
-                new SandboxSettings(1, 1, 1024, 1, jvm, 10, SandboxSettings.DEFAULT_OBJECT_IDLE_MS,
-                        here.complete() ? SandboxSettings.Confine.REQUIRE : SandboxSettings.Confine.AUTO), EgressSettings.NONE);
+                SandboxSettings.DEFAULTS.withPoolSize(1).withJvmOptions(jvm).withDynamicWorkersMax(10)
+                        .withConfine(here.complete() ? SandboxSettings.Confine.REQUIRE : SandboxSettings.Confine.AUTO),
+                EgressSettings.NONE);
         node = Node.start(settings);
         assertThat(node.deploy(new DeployedWorker("probe", "alpha", NodeTest.bundle(
                 "export default { fetch() { return new Response('confined'); } };"), "{}", Limits.DEFAULTS))).isNull();

@@ -80,7 +80,7 @@ class DnsRebindingTest {
         Limits limits = new Limits(1_000, 30_000, 64, 50, 1 << 20, 1 << 16, 1 << 20);
         // Loopback stays forbidden (no test-only loopback switch): only the rebinding could reach it.
         EgressSettings egress = new EgressSettings(List.of(NAME), false).withLimits(1 << 20, 5_000, 8, 8);
-        node = Node.start(new Settings("127.0.0.1", 0, data, "t1", limits, new SandboxSettings(1, 1, 1024, 0, List.of()), egress));
+        node = Node.start(new Settings("127.0.0.1", 0, data, "t1", limits, SandboxSettings.DEFAULTS.withPoolSize(0), egress));
         node.deploy(new DeployedWorker("w", "t1", bundle(WORKER), "{\"PORT\":\"" + loopback.getAddress().getPort() + "\"}",
                 limits));
     }

@@ -50,9 +50,7 @@ class DormantMemoryMeasure {
         Path project = TestProjects.resource("dormant-measure");
         return Node.serve(ProjectLoader.load(project, s -> {
             SandboxSettings sb = s.sandboxes();
-            SandboxSettings changed = new SandboxSettings(sb.processesPerTenant(), sb.isolatesPerWorker(), 4096,
-                    sb.poolSize(), sb.jvmOptions(), liveMax, sb.objectIdleMs(), sb.confine(), sb.websocketsPerObject(),
-                    sb.objectStorageIdleMs(), sb.sessions(), dormant);
+            SandboxSettings changed = sb.withRssCeilingMb(4096).withDynamicWorkersMax(liveMax).withDormant(dormant);
             return s.withPort(0).withDataDir(data).withSandboxes(changed);
         }));
     }

@@ -87,7 +87,7 @@ class EgressLimitsTest {
         Limits limits = new Limits(1_000, 30_000, 64, 50, 1 << 20, 1 << 16, 1 << 20);
         EgressSettings egress = new EgressSettings(List.of("127.0.0.1"), false).withTestOnlyLoopbackAllowed()
                 .withLimits(8 << 20, TIMEOUT_MS, 3, 2);
-        node = Node.start(new Settings("127.0.0.1", 0, data, "t1", limits, new SandboxSettings(1, 1, 1024, 2, List.of()), egress));
+        node = Node.start(new Settings("127.0.0.1", 0, data, "t1", limits, SandboxSettings.DEFAULTS.withPoolSize(2), egress));
         String env = "{\"UPSTREAM\":\"" + upstream.getAddress().getPort() + "\"}";
         node.deploy(new DeployedWorker("one", "t1", bundle(WORKER), env, limits));
         node.deploy(new DeployedWorker("two", "t2", bundle(WORKER), env, limits));
@@ -116,7 +116,7 @@ class EgressLimitsTest {
     @Test
     void closingANodeStopsItsEgressClient(@TempDir Path dir) throws Exception {
         Node other = Node.start(new Settings("127.0.0.1", 0, dir, "t", Limits.DEFAULTS,
-                new SandboxSettings(1, 1, 1024, 0, List.of()), EgressSettings.NONE));
+                SandboxSettings.DEFAULTS.withPoolSize(0), EgressSettings.NONE));
         assertThat(other.egressClientRunning()).isTrue();
         other.close();
         assertThat(other.egressClientRunning()).as("the egress HTTP client (its threads and pooled buffers) is stopped").isFalse();

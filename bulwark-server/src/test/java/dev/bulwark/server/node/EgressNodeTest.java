@@ -169,7 +169,7 @@ class EgressNodeTest {
         EgressSettings egress = new EgressSettings(List.of("127.0.0.1"), false).withTestOnlyLoopbackAllowed()
                 .withLimits(8 << 20, 15_000, 128, 100);
         node = Node.start(new Settings("127.0.0.1", 0, data, "egress", LIMITS,
-                new SandboxSettings(1, 1, 1024, 2, List.of()), egress));
+                SandboxSettings.DEFAULTS.withPoolSize(2), egress));
         String env = "{\"UPSTREAM\":\"" + upstream.getAddress().getPort() + "\",\"SELF\":\"" + node.port() + "\"}";
         node.deploy(new DeployedWorker("egress", "egress", bundle(WORKER), env, LIMITS));
         // The worker calls itself at 127.0.0.1: requests no route claims go to it.
@@ -178,7 +178,7 @@ class EgressNodeTest {
                 "export default { fetch() { return new Response('still here'); } };"), "{}", LIMITS));
 
         strict = Node.start(new Settings("127.0.0.1", 0, data2, "probe", LIMITS,
-                new SandboxSettings(1, 1, 1024, 2, List.of()), new EgressSettings(List.of("*"), true)));
+                SandboxSettings.DEFAULTS.withPoolSize(2), new EgressSettings(List.of("*"), true)));
         strict.deploy(new DeployedWorker("probe", "probe", bundle(PROBE), "{}", LIMITS));
     }
 

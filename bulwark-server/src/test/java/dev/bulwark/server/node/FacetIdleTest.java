@@ -62,9 +62,7 @@ class FacetIdleTest {
         Path project = Path.of("src", "test", "resources", "facets-project").toAbsolutePath();
         node = Node.serve(ProjectLoader.load(project, s -> {
             SandboxSettings sb = s.sandboxes();
-            return s.withPort(0).withDataDir(data).withSandboxes(new SandboxSettings(sb.processesPerTenant(),
-                    sb.isolatesPerWorker(), sb.rssCeilingMb(), sb.poolSize(), sb.jvmOptions(), sb.dynamicWorkersMax(), 1_000,
-                    sb.confine(), sb.websocketsPerObject(), sb.objectStorageIdleMs()));
+            return s.withPort(0).withDataDir(data).withSandboxes(sb.withObjectIdleMs(1_000));
         }));
         HttpResponse<String> up = TestProjects.HTTP.send(TestProjects.request(node, "/i1/code/X").header("Host", "facets")
                 .POST(HttpRequest.BodyPublishers.ofString(APP)).build(), HttpResponse.BodyHandlers.ofString());

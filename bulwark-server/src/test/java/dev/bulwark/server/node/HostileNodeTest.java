@@ -65,7 +65,7 @@ class HostileNodeTest {
     static void start() throws Exception {
         Limits limits = new Limits(500, 10_000, 64, 5, 1 << 20, 1 << 16, 1 << 20);
         Settings settings = new Settings("127.0.0.1", 0, data, "hostile", limits,
-                new SandboxSettings(1, 1, 700, 2, List.of()), EgressSettings.NONE);
+                SandboxSettings.DEFAULTS.withRssCeilingMb(700).withPoolSize(2), EgressSettings.NONE);
         node = Node.start(settings);
         node.deploy(new DeployedWorker("hostile", "hostile", WorkerBundle.of("index.js", List.of(WorkerModule.text(
                 "index.js", ModuleType.JS, HOSTILE))), "{}", limits));

@@ -79,8 +79,8 @@ class SandboxHandshakeTest {
             jar.flush(); // the class itself comes from the class path the sandbox shares with this JVM
         }
         Limits limits = new Limits(1_000, 30_000, 64, 50, 1 << 20, 1 << 16, 1 << 20);
-        SandboxSettings sandboxes = new SandboxSettings(1, 1, 1024, 0, List.of("-javaagent:" + agent + "=" + agentArgs),
-                SandboxSettings.DEFAULT_DYNAMIC_WORKERS_MAX, SandboxSettings.DEFAULT_OBJECT_IDLE_MS, SandboxSettings.Confine.OFF);
+        SandboxSettings sandboxes = SandboxSettings.DEFAULTS.withPoolSize(0)
+                .withJvmOptions(List.of("-javaagent:" + agent + "=" + agentArgs)).withConfine(SandboxSettings.Confine.OFF);
         return Node.start(new Settings("127.0.0.1", 0, dir.resolve("data"), "bystander", limits, sandboxes, EgressSettings.NONE));
     }
 

@@ -39,7 +39,8 @@ class SandboxOutOfMemoryTest {
     static void start() throws Exception {
         Limits limits = new Limits(10_000, 30_000, 128, 5, 1 << 20, 1 << 16, 1 << 20);
         node = Node.start(new Settings("127.0.0.1", 0, data, "small", limits,
-                new SandboxSettings(1, 1, 1024, 1, List.of("-Xmx" + System.getProperty("bulwark.oom.xmx", "32m"))),
+                SandboxSettings.DEFAULTS.withPoolSize(1)
+                        .withJvmOptions(List.of("-Xmx" + System.getProperty("bulwark.oom.xmx", "32m"))),
                 EgressSettings.NONE));
         node.deploy(new DeployedWorker("small", "small", bundle("""
                 export default {

@@ -67,7 +67,7 @@ class SessionCapabilityLeakTest {
 
     @Test
     void aForgedToolCallOnOneSessionsConnectionWithAnotherSessionsIdsIsRefusedAndAuditedInThatSession() throws Exception {
-        node = Node.start(new Settings("127.0.0.1", 0, data, "acme", Limits.DEFAULTS, new SandboxSettings(1, 1, 1024, 0, List.of()),
+        node = Node.start(new Settings("127.0.0.1", 0, data, "acme", Limits.DEFAULTS, SandboxSettings.DEFAULTS.withPoolSize(0),
                 EgressSettings.NONE, FrontDoorSettings.DEFAULTS, new ApiSettings(List.of())));
         Governance gov = node.governance();
         CountDownLatch bothHolding = new CountDownLatch(2);

@@ -64,7 +64,7 @@ class SessionRunBench {
         SessionSandboxSettings sessions = new SessionSandboxSettings(SessionSandboxSettings.Per.SESSION, 16, 4, 10_000,
                 kind.equals("spare") ? 1 : 0, 300_000, 60_000);
         Node node = Node.start(new Settings("127.0.0.1", 0, data, "acme", Limits.DEFAULTS,
-                new SandboxSettings(1, 1, 1024, 4, List.of()).withSessions(sessions),
+                SandboxSettings.DEFAULTS.withSessions(sessions),
                 EgressSettings.NONE, FrontDoorSettings.DEFAULTS, new ApiSettings(List.of())));
         Map<Long, Long> sandboxCpu = new ConcurrentHashMap<>();
         Thread sampler = Thread.ofPlatform().daemon(true).start(() -> {

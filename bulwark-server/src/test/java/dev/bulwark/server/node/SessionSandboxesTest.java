@@ -65,7 +65,7 @@ class SessionSandboxesTest {
 
     void start(SessionSandboxSettings sessions) throws Exception {
         node = Node.start(new Settings("127.0.0.1", 0, data, "acme", Limits.DEFAULTS,
-                new SandboxSettings(1, 1, 1024, 0, List.of()).withSessions(sessions),
+                SandboxSettings.DEFAULTS.withPoolSize(0).withSessions(sessions),
                 EgressSettings.NONE, FrontDoorSettings.DEFAULTS, new ApiSettings(List.of())));
         gov = node.governance();
         gov.registerTool(new Tool("desk.hold", JSON.readTree("{\"type\": \"object\"}"), Contract.CONTROLLED_MUTATION, 0, call -> {

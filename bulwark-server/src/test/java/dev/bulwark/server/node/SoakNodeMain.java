@@ -93,7 +93,7 @@ public final class SoakNodeMain {
         EgressSettings egress = new EgressSettings(List.of("127.0.0.1"), false).withTestOnlyLoopbackAllowed()
                 .withLimits(2L << 30, 60_000, 64, 32);
         try (Node node = Node.start(new Settings("127.0.0.1", 0, data, "fetcher", tight,
-                new SandboxSettings(1, 1, 1536, 2, List.of()), egress))) {
+                SandboxSettings.DEFAULTS.withRssCeilingMb(1536).withPoolSize(2), egress))) {
             String env = "{\"UPSTREAM\":\"" + upstream + "\",\"SELF\":\"" + node.port() + "\"}";
             node.deploy(new DeployedWorker("fetcher", "alpha", bundle(BudgetNodeMain.ATTACKER), env, slow));
             node.deploy(new DeployedWorker("burner", "alpha", bundle(BURNER), env, tight));
