@@ -4,10 +4,6 @@ import dev.bulwark.objects.java.JavaDurableObject;
 import dev.bulwark.objects.java.JavaObjectClass;
 import dev.bulwark.objects.java.JavaObjectStub;
 import dev.bulwark.objects.java.JavaStorage;
-import dev.bulwark.sandbox.worker.Limits;
-import dev.bulwark.server.config.ApiSettings;
-import dev.bulwark.server.config.EgressSettings;
-import dev.bulwark.server.config.FrontDoorSettings;
 import dev.bulwark.server.config.SandboxSettings;
 import dev.bulwark.server.config.Settings;
 import dev.bulwark.server.node.Node;
@@ -105,8 +101,8 @@ public class GovernanceBench {
         @Setup(Level.Trial)
         public void start() throws Exception {
             data = Files.createTempDirectory("govbench");
-            node = Node.start(new Settings("127.0.0.1", 0, data, "acme", Limits.DEFAULTS, SandboxSettings.DEFAULTS.withPoolSize(0),
-                    EgressSettings.NONE, FrontDoorSettings.DEFAULTS, new ApiSettings(List.of())));
+            node = Node.start(Settings.of(data, "acme").withPort(0)
+                    .withSandboxes(SandboxSettings.DEFAULTS.withPoolSize(0)));
             gov = node.governance();
             gov.policies(BUNDLE);
             gov.registerTool(new Tool("tickets.open", new com.fasterxml.jackson.databind.ObjectMapper().readTree("""

@@ -2,13 +2,10 @@ package dev.bulwark.server.governance;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.bulwark.sandbox.worker.Limits;
 import dev.bulwark.sandbox.worker.ModuleType;
 import dev.bulwark.sandbox.worker.WorkerCode;
 import dev.bulwark.sandbox.worker.WorkerModule;
 import dev.bulwark.server.config.ApiSettings;
-import dev.bulwark.server.config.EgressSettings;
-import dev.bulwark.server.config.FrontDoorSettings;
 import dev.bulwark.server.config.LaneSettings;
 import dev.bulwark.server.config.LaneSettings.WhenFull;
 import dev.bulwark.server.config.SandboxSettings;
@@ -85,12 +82,13 @@ public final class GovernanceHarness {
     static final String sandboxJvm = System.getProperty("bulwark.bench.sandboxJvm");
 
     static Node node(ApiSettings keys) throws Exception {
-        return Node.start(new Settings("127.0.0.1", 0, Files.createTempDirectory("govharness"), "quiet", Limits.DEFAULTS,
-                sandboxJvm == null
+        SandboxSettings sandboxes = sandboxJvm == null
                 ? SandboxSettings.DEFAULTS.withIsolatesPerWorker(4).withPoolSize(0)
                 // Unconfined, so that a profiler of the sandbox (jcmd, a recording file) can reach it.
                 : SandboxSettings.DEFAULTS.withIsolatesPerWorker(4).withPoolSize(0).withJvmOptions(List.of(sandboxJvm.split(" ")))
-                        .withConfine(SandboxSettings.Confine.OFF), EgressSettings.NONE, FrontDoorSettings.DEFAULTS, keys));
+                        .withConfine(SandboxSettings.Confine.OFF);
+        return Node.start(Settings.of(Files.createTempDirectory("govharness"), "quiet").withPort(0)
+                .withSandboxes(sandboxes).withApi(keys));
     }
 
     static void calls(int runs, int warmup, boolean sessionPerRun) throws Exception {

@@ -6,7 +6,9 @@ import java.nio.file.Path;
 import java.util.Objects;
 
 /**
- * Bulwark's own settings for serving one project (never secrets).
+ * Bulwark's own settings for serving one project (never secrets). They are read from a project's
+ * configuration ({@code SettingsReader}) or made with {@link #of} and the {@code with...} methods, one
+ * component each: {@code Settings.of(data, "acme").withPort(0).withApi(keys)}.
  *
  * @param host      address the front door listens on
  * @param port      port the front door listens on; 0 picks a free one
@@ -43,34 +45,15 @@ public record Settings(String host, int port, Path dataDir, String tenant, Limit
         dataDir = dataDir.toAbsolutePath().normalize();
     }
 
-    /** Settings without governance. */
-    public Settings(String host, int port, Path dataDir, String tenant, Limits limits, SandboxSettings sandboxes,
-                    EgressSettings egress, FrontDoorSettings frontDoor, ApiSettings api, FacetSettings facets) {
-        this(host, port, dataDir, tenant, limits, sandboxes, egress, frontDoor, api, facets, GovernanceSettings.NONE);
-    }
-
-    /** Settings without facet quotas. */
-    public Settings(String host, int port, Path dataDir, String tenant, Limits limits, SandboxSettings sandboxes,
-                    EgressSettings egress, FrontDoorSettings frontDoor, ApiSettings api) {
-        this(host, port, dataDir, tenant, limits, sandboxes, egress, frontDoor, api, FacetSettings.NONE);
-    }
-
-    /** Settings without tenant API keys. */
-    public Settings(String host, int port, Path dataDir, String tenant, Limits limits, SandboxSettings sandboxes,
-                    EgressSettings egress, FrontDoorSettings frontDoor) {
-        this(host, port, dataDir, tenant, limits, sandboxes, egress, frontDoor, ApiSettings.NONE);
-    }
-
-    /** Settings with the default front door. */
-    public Settings(String host, int port, Path dataDir, String tenant, Limits limits, SandboxSettings sandboxes,
-                    EgressSettings egress) {
-        this(host, port, dataDir, tenant, limits, sandboxes, egress, FrontDoorSettings.DEFAULTS);
-    }
-
-    /** The defaults for a project in {@code projectDir} whose tenant is {@code tenant}. */
-    public static Settings defaults(Path projectDir, String tenant) {
-        return new Settings(DEFAULT_HOST, DEFAULT_PORT, defaultDataDir(projectDir), tenant, Limits.DEFAULTS,
-                SandboxSettings.DEFAULTS, EgressSettings.NONE);
+    /**
+     * The default settings of a node that keeps its state in {@code dataDir} and runs workers for
+     * {@code tenant}. There is no {@code DEFAULTS}: no data directory or tenant would do for every node
+     * (a project's are {@link #defaultDataDir} and its worker's name).
+     */
+    public static Settings of(Path dataDir, String tenant) {
+        return new Settings(DEFAULT_HOST, DEFAULT_PORT, dataDir, tenant, Limits.DEFAULTS, SandboxSettings.DEFAULTS,
+                EgressSettings.NONE, FrontDoorSettings.DEFAULTS, ApiSettings.NONE, FacetSettings.NONE,
+                GovernanceSettings.NONE);
     }
 
     /** {@code <projectDir>/.bulwark/data}. */
@@ -83,23 +66,38 @@ public record Settings(String host, int port, Path dataDir, String tenant, Limit
         return new Settings(host, port, dataDir, tenant, limits, sandboxes, egress, frontDoor, api, facets, governance);
     }
 
-    /** These settings with other sandbox settings. */
-    public Settings withSandboxes(SandboxSettings sandboxes) {
-        return new Settings(host, port, dataDir, tenant, limits, sandboxes, egress, frontDoor, api, facets, governance);
-    }
-
     /** These settings with another data directory (the CLI's {@code --data}); a relative one resolves against the working directory. */
     public Settings withDataDir(Path dir) {
         return new Settings(host, port, dir, tenant, limits, sandboxes, egress, frontDoor, api, facets, governance);
     }
 
-    /** These settings with other default facet quotas. */
-    public Settings withFacets(FacetSettings facets) {
+    /** These settings with other per-request and per-worker limits. */
+    public Settings withLimits(Limits limits) {
+        return new Settings(host, port, dataDir, tenant, limits, sandboxes, egress, frontDoor, api, facets, governance);
+    }
+
+    /** These settings with other sandbox settings. */
+    public Settings withSandboxes(SandboxSettings sandboxes) {
+        return new Settings(host, port, dataDir, tenant, limits, sandboxes, egress, frontDoor, api, facets, governance);
+    }
+
+    /** These settings with another outbound fetch policy. */
+    public Settings withEgress(EgressSettings egress) {
+        return new Settings(host, port, dataDir, tenant, limits, sandboxes, egress, frontDoor, api, facets, governance);
+    }
+
+    /** These settings with other front door settings (trusted proxies, colo, requests served at once). */
+    public Settings withFrontDoor(FrontDoorSettings frontDoor) {
         return new Settings(host, port, dataDir, tenant, limits, sandboxes, egress, frontDoor, api, facets, governance);
     }
 
     /** These settings with the tenant API's keys. */
     public Settings withApi(ApiSettings api) {
+        return new Settings(host, port, dataDir, tenant, limits, sandboxes, egress, frontDoor, api, facets, governance);
+    }
+
+    /** These settings with other default facet quotas. */
+    public Settings withFacets(FacetSettings facets) {
         return new Settings(host, port, dataDir, tenant, limits, sandboxes, egress, frontDoor, api, facets, governance);
     }
 

@@ -3,10 +3,7 @@ package dev.bulwark.server.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.bulwark.sandbox.worker.Limits;
 import dev.bulwark.server.config.ApiSettings;
-import dev.bulwark.server.config.EgressSettings;
-import dev.bulwark.server.config.FrontDoorSettings;
 import dev.bulwark.server.config.SandboxSettings;
 import dev.bulwark.server.config.Settings;
 import dev.bulwark.server.governance.Contract;
@@ -55,8 +52,8 @@ class AuditCommandTest {
 
     void start() throws Exception {
         ApiSettings keys = new ApiSettings(List.of(ApiSettings.Key.of("acme", ACME_KEY), ApiSettings.Key.of("evil", EVIL_KEY)));
-        node = Node.start(new Settings("127.0.0.1", 0, data, "acme", Limits.DEFAULTS, SandboxSettings.DEFAULTS.withPoolSize(0),
-                EgressSettings.NONE, FrontDoorSettings.DEFAULTS, keys));
+        node = Node.start(Settings.of(data, "acme").withPort(0).withSandboxes(SandboxSettings.DEFAULTS.withPoolSize(0))
+                .withApi(keys));
         node.governance().registerTool(new Tool("tickets.read", JSON.readTree("{\"type\": \"object\"}"), Contract.READ_ONLY, 0,
                 call -> List.of("T-1")));
     }

@@ -31,6 +31,6 @@ class BenchProjectTest {
         assertThat(config.bundle().mainModule()).isEqualTo("front.js");
         assertThat(config.bundle().modules()).containsOnlyKeys("front.js");
         assertThat(config.bundle().modules().get("front.js").type()).isEqualTo(ModuleType.JS);
-        assertThat(config.settings()).isEqualTo(Settings.defaults(dir, "bench-front"));
+        assertThat(config.settings()).isEqualTo(Settings.of(Settings.defaultDataDir(dir), "bench-front"));
     }
 }

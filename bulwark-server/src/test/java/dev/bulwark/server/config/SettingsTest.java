@@ -32,7 +32,7 @@ class SettingsTest {
         assertThat(settings.limits()).isEqualTo(Limits.DEFAULTS);
         assertThat(settings.sandboxes()).isEqualTo(SandboxSettings.DEFAULTS);
         assertThat(settings.egress()).isEqualTo(new EgressSettings(List.of(), false));
-        assertThat(settings).isEqualTo(Settings.defaults(dir, "hello"));
+        assertThat(settings).isEqualTo(Settings.of(Settings.defaultDataDir(dir), "hello"));
     }
 
     @Test

@@ -1,9 +1,5 @@
 package dev.bulwark.server.governance;
 
-import dev.bulwark.sandbox.worker.Limits;
-import dev.bulwark.server.config.ApiSettings;
-import dev.bulwark.server.config.EgressSettings;
-import dev.bulwark.server.config.FrontDoorSettings;
 import dev.bulwark.server.config.SandboxSettings;
 import dev.bulwark.server.config.Settings;
 import dev.bulwark.server.node.Node;
@@ -20,8 +16,8 @@ import java.util.Map;
 public final class ApprovalCrashMain {
     public static void main(String[] args) throws Exception {
         Path data = Path.of(args[0]);
-        Node node = Node.start(new Settings("127.0.0.1", 0, data, "acme", Limits.DEFAULTS,
-                SandboxSettings.DEFAULTS.withPoolSize(0), EgressSettings.NONE, FrontDoorSettings.DEFAULTS, ApiSettings.NONE));
+        Node node = Node.start(Settings.of(data, "acme").withPort(0)
+                .withSandboxes(SandboxSettings.DEFAULTS.withPoolSize(0)));
         Governance gov = node.governance();
         gov.registerTool(ApprovalCrashTest.refund(Path.of(args[1])));
         gov.approvalSettings(ApprovalCrashTest.SETTINGS);

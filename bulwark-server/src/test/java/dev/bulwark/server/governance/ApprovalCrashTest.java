@@ -1,11 +1,7 @@
 package dev.bulwark.server.governance;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.bulwark.sandbox.worker.Limits;
-import dev.bulwark.server.config.ApiSettings;
 import dev.bulwark.server.config.ApprovalSettings;
-import dev.bulwark.server.config.EgressSettings;
-import dev.bulwark.server.config.FrontDoorSettings;
 import dev.bulwark.server.config.SandboxSettings;
 import dev.bulwark.server.config.Settings;
 import dev.bulwark.server.node.Node;
@@ -95,8 +91,8 @@ class ApprovalCrashTest {
         String id = session.get();
         assertThat(Files.exists(effects)).isFalse();
 
-        try (Node node = Node.start(new Settings("127.0.0.1", 0, data, "acme", Limits.DEFAULTS,
-                SandboxSettings.DEFAULTS.withPoolSize(0), EgressSettings.NONE, FrontDoorSettings.DEFAULTS, ApiSettings.NONE))) {
+        try (Node node = Node.start(Settings.of(data, "acme").withPort(0)
+                .withSandboxes(SandboxSettings.DEFAULTS.withPoolSize(0)))) {
             Governance gov = node.governance();
             java.util.concurrent.atomic.AtomicLong offset = new java.util.concurrent.atomic.AtomicLong();
             gov.clock = () -> System.currentTimeMillis() + offset.get();

@@ -3,10 +3,7 @@ package dev.bulwark.server.governance;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.sun.net.httpserver.HttpServer;
 import dev.bulwark.objects.java.JavaObjectStub;
-import dev.bulwark.sandbox.worker.Limits;
-import dev.bulwark.server.config.ApiSettings;
 import dev.bulwark.server.config.EgressSettings;
-import dev.bulwark.server.config.FrontDoorSettings;
 import dev.bulwark.server.config.SandboxSettings;
 import dev.bulwark.server.config.Settings;
 import dev.bulwark.server.node.Node;
@@ -98,8 +95,8 @@ class ApprovalHookTest {
         });
         receiver.start();
         EgressSettings egress = new EgressSettings(List.of("127.0.0.1"), false).withTestOnlyLoopbackAllowed();
-        node = Node.start(new Settings("127.0.0.1", 0, data, "acme", Limits.DEFAULTS, SandboxSettings.DEFAULTS.withPoolSize(0),
-                egress, FrontDoorSettings.DEFAULTS, ApiSettings.NONE));
+        node = Node.start(Settings.of(data, "acme").withPort(0).withSandboxes(SandboxSettings.DEFAULTS.withPoolSize(0))
+                .withEgress(egress));
         Governance gov = node.governance();
         gov.registerTool(new Tool("payments.refund", JSON.readTree("{\"type\": \"object\"}"), Contract.PRIVILEGED, 1,
                 call -> "refunded"));
@@ -171,8 +168,8 @@ class ApprovalHookTest {
         receiver.start();
         URI url = URI.create("http://127.0.0.1:" + receiver.getAddress().getPort() + "/");
         EgressSettings egress = new EgressSettings(List.of("127.0.0.1"), false).withTestOnlyLoopbackAllowed();
-        Settings settings = new Settings("127.0.0.1", 0, data, "acme", Limits.DEFAULTS, SandboxSettings.DEFAULTS.withPoolSize(0),
-                egress, FrontDoorSettings.DEFAULTS, ApiSettings.NONE);
+        Settings settings = Settings.of(data, "acme").withPort(0)
+                .withSandboxes(SandboxSettings.DEFAULTS.withPoolSize(0)).withEgress(egress);
         node = Node.start(settings);
         Governance gov = node.governance();
         gov.registerTool(new Tool("payments.refund", JSON.readTree("{\"type\": \"object\"}"), Contract.PRIVILEGED, 1, call -> "x"));
@@ -213,8 +210,8 @@ class ApprovalHookTest {
         });
         receiver.start();
         EgressSettings egress = new EgressSettings(List.of("127.0.0.1"), false).withTestOnlyLoopbackAllowed();
-        node = Node.start(new Settings("127.0.0.1", 0, data, "acme", Limits.DEFAULTS, SandboxSettings.DEFAULTS.withPoolSize(0),
-                egress, FrontDoorSettings.DEFAULTS, ApiSettings.NONE));
+        node = Node.start(Settings.of(data, "acme").withPort(0).withSandboxes(SandboxSettings.DEFAULTS.withPoolSize(0))
+                .withEgress(egress));
         Governance gov = node.governance();
         gov.registerTool(new Tool("payments.refund", JSON.readTree("{\"type\": \"object\"}"), Contract.PRIVILEGED, 1, call -> "x"));
         gov.approvalSettings(ApprovalsTest.settings(3_600_000, 0, 0, 1));

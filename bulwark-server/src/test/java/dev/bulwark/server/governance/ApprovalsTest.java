@@ -2,11 +2,8 @@ package dev.bulwark.server.governance;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.bulwark.sandbox.worker.Limits;
 import dev.bulwark.server.config.ApiSettings;
 import dev.bulwark.server.config.ApprovalSettings;
-import dev.bulwark.server.config.EgressSettings;
-import dev.bulwark.server.config.FrontDoorSettings;
 import dev.bulwark.server.config.SandboxSettings;
 import dev.bulwark.server.config.Settings;
 import dev.bulwark.server.node.Node;
@@ -89,8 +86,8 @@ class ApprovalsTest {
 
     /** A node whose acme approvers are carol and dave (approver), erin (escalation) and alice@acme, the sessions' actor. */
     Governance start(ApprovalSettings settings) throws Exception {
-        node = Node.start(new Settings("127.0.0.1", 0, data, "acme", Limits.DEFAULTS, SandboxSettings.DEFAULTS.withPoolSize(0),
-                EgressSettings.NONE, FrontDoorSettings.DEFAULTS, new ApiSettings(List.of(ApiSettings.Key.of("acme", ACME_KEY)))));
+        node = Node.start(Settings.of(data, "acme").withPort(0).withSandboxes(SandboxSettings.DEFAULTS.withPoolSize(0))
+                .withApi(new ApiSettings(List.of(ApiSettings.Key.of("acme", ACME_KEY)))));
         Governance gov = node.governance();
         gov.clock = clock::get;
         gov.registerTool(new Tool("payments.refund", JSON.readTree(

@@ -1,9 +1,6 @@
 package dev.bulwark.server.governance;
 
-import dev.bulwark.sandbox.worker.Limits;
 import dev.bulwark.server.config.ApiSettings;
-import dev.bulwark.server.config.EgressSettings;
-import dev.bulwark.server.config.FrontDoorSettings;
 import dev.bulwark.server.config.SandboxSettings;
 import dev.bulwark.server.config.Settings;
 import dev.bulwark.server.node.Node;
@@ -24,8 +21,9 @@ public final class ChaosNodeMain {
     public static void main(String[] args) throws Exception {
         Path data = Path.of(args[0]);
         Path effects = Path.of(args[1]);
-        Node node = Node.start(new Settings("127.0.0.1", 0, data, "acme", Limits.DEFAULTS, SandboxSettings.DEFAULTS.withPoolSize(0),
-                EgressSettings.NONE, FrontDoorSettings.DEFAULTS, new ApiSettings(List.of(ApiSettings.Key.of("acme", KEY)))));
+        Node node = Node.start(Settings.of(data, "acme").withPort(0)
+                .withSandboxes(SandboxSettings.DEFAULTS.withPoolSize(0))
+                .withApi(new ApiSettings(List.of(ApiSettings.Key.of("acme", KEY)))));
         Tool charge = LedgerCrashMain.charge(effects, true, false);
         ToolFunction slow = call -> {
             Thread.sleep(ThreadLocalRandom.current().nextInt(30));

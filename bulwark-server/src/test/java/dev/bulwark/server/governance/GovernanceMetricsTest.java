@@ -2,10 +2,7 @@ package dev.bulwark.server.governance;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.bulwark.sandbox.worker.Limits;
 import dev.bulwark.server.config.ApiSettings;
-import dev.bulwark.server.config.EgressSettings;
-import dev.bulwark.server.config.FrontDoorSettings;
 import dev.bulwark.server.config.SandboxSettings;
 import dev.bulwark.server.config.Settings;
 import dev.bulwark.server.node.Node;
@@ -51,8 +48,8 @@ class GovernanceMetricsTest {
 
     void start() throws Exception {
         ApiSettings keys = new ApiSettings(List.of(ApiSettings.Key.of("acme", ACME_KEY)));
-        node = Node.start(new Settings("127.0.0.1", 0, data, "acme", Limits.DEFAULTS, SandboxSettings.DEFAULTS.withPoolSize(0),
-                EgressSettings.NONE, FrontDoorSettings.DEFAULTS, keys));
+        node = Node.start(Settings.of(data, "acme").withPort(0).withSandboxes(SandboxSettings.DEFAULTS.withPoolSize(0))
+                .withApi(keys));
         node.governance().registerTool(new Tool("tickets.open", JSON.readTree("{\"type\": \"object\"}"), Contract.CONTROLLED_MUTATION, 1,
                 call -> "T-1"));
     }

@@ -2,10 +2,6 @@ package dev.bulwark.server.governance;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.bulwark.sandbox.worker.Limits;
-import dev.bulwark.server.config.ApiSettings;
-import dev.bulwark.server.config.EgressSettings;
-import dev.bulwark.server.config.FrontDoorSettings;
 import dev.bulwark.server.config.SandboxSettings;
 import dev.bulwark.server.config.Settings;
 import dev.bulwark.server.node.Node;
@@ -45,8 +41,8 @@ class HostileCorpusTest {
 
     @BeforeAll
     static void start() throws Exception {
-        node = Node.start(new Settings("127.0.0.1", 0, data, "acme", Limits.DEFAULTS, SandboxSettings.DEFAULTS.withPoolSize(0),
-                EgressSettings.NONE, FrontDoorSettings.DEFAULTS, ApiSettings.NONE));
+        node = Node.start(Settings.of(data, "acme").withPort(0)
+                .withSandboxes(SandboxSettings.DEFAULTS.withPoolSize(0)));
         Governance gov = node.governance();
         gov.registerTool(new Tool("tickets.open", JSON.readTree(GovernanceTest.SCHEMA), Contract.CONTROLLED_MUTATION, 1, call -> {
             Map<String, Object> t = new LinkedHashMap<>();

@@ -1,9 +1,5 @@
 package dev.bulwark.server.governance;
 
-import dev.bulwark.sandbox.worker.Limits;
-import dev.bulwark.server.config.ApiSettings;
-import dev.bulwark.server.config.EgressSettings;
-import dev.bulwark.server.config.FrontDoorSettings;
 import dev.bulwark.server.config.SandboxSettings;
 import dev.bulwark.server.config.Settings;
 import dev.bulwark.server.node.Node;
@@ -46,8 +42,7 @@ public final class LedgerCrashMain {
     }
 
     static Settings settings(Path data) {
-        return new Settings("127.0.0.1", 0, data, "acme", Limits.DEFAULTS, SandboxSettings.DEFAULTS.withPoolSize(0),
-                EgressSettings.NONE, FrontDoorSettings.DEFAULTS, ApiSettings.NONE);
+        return Settings.of(data, "acme").withPort(0).withSandboxes(SandboxSettings.DEFAULTS.withPoolSize(0));
     }
 
     /**

@@ -1,10 +1,6 @@
 package dev.bulwark.server.governance;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.bulwark.sandbox.worker.Limits;
-import dev.bulwark.server.config.ApiSettings;
-import dev.bulwark.server.config.EgressSettings;
-import dev.bulwark.server.config.FrontDoorSettings;
 import dev.bulwark.server.config.SandboxSettings;
 import dev.bulwark.server.config.Settings;
 import dev.bulwark.server.node.Node;
@@ -84,8 +80,8 @@ class LedgerCrashTest {
         String id = session.get();
 
         AtomicInteger ranAgain = new AtomicInteger();
-        try (Node node = Node.start(new Settings("127.0.0.1", 0, data, "acme", Limits.DEFAULTS,
-                SandboxSettings.DEFAULTS.withPoolSize(0), EgressSettings.NONE, FrontDoorSettings.DEFAULTS, ApiSettings.NONE))) {
+        try (Node node = Node.start(Settings.of(data, "acme").withPort(0)
+                .withSandboxes(SandboxSettings.DEFAULTS.withPoolSize(0)))) {
             Governance gov = node.governance();
             gov.registerTool(charge(call -> {
                 ranAgain.incrementAndGet();

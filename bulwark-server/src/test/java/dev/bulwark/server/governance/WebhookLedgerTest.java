@@ -3,10 +3,7 @@ package dev.bulwark.server.governance;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
-import dev.bulwark.sandbox.worker.Limits;
-import dev.bulwark.server.config.ApiSettings;
 import dev.bulwark.server.config.EgressSettings;
-import dev.bulwark.server.config.FrontDoorSettings;
 import dev.bulwark.server.config.SandboxSettings;
 import dev.bulwark.server.config.Settings;
 import dev.bulwark.server.node.Node;
@@ -75,8 +72,8 @@ class WebhookLedgerTest {
         }
         service.start();
         EgressSettings egress = new EgressSettings(List.of("127.0.0.1"), false).withTestOnlyLoopbackAllowed();
-        try (Node node = Node.start(new Settings("127.0.0.1", 0, data, "acme", Limits.DEFAULTS,
-                SandboxSettings.DEFAULTS.withPoolSize(0), egress, FrontDoorSettings.DEFAULTS, ApiSettings.NONE))) {
+        try (Node node = Node.start(Settings.of(data, "acme").withPort(0)
+                .withSandboxes(SandboxSettings.DEFAULTS.withPoolSize(0)).withEgress(egress))) {
             Governance gov = node.governance();
             String base = "http://127.0.0.1:" + service.getAddress().getPort();
             Tool webhook = gov.webhookTool("payments.charge", JSON.readTree("{\"type\": \"object\"}"), Contract.CONTROLLED_MUTATION, 1,

@@ -4,7 +4,6 @@ import dev.bulwark.sandbox.worker.Limits;
 import dev.bulwark.sandbox.worker.ModuleType;
 import dev.bulwark.sandbox.worker.WorkerBundle;
 import dev.bulwark.sandbox.worker.WorkerModule;
-import dev.bulwark.server.config.EgressSettings;
 import dev.bulwark.server.config.FrontDoorSettings;
 import dev.bulwark.server.config.SandboxSettings;
 import dev.bulwark.server.config.Settings;
@@ -47,8 +46,9 @@ class ConcurrencyCapTest {
     @BeforeAll
     static void start() throws Exception {
         Limits limits = new Limits(100, 4_000, 64, 5, 1 << 20, 1 << 16, 1 << 16);
-        node = Node.start(new Settings("127.0.0.1", 0, data, "a", limits, SandboxSettings.DEFAULTS.withPoolSize(2),
-                EgressSettings.NONE, new FrontDoorSettings(List.of(), "local", CAP)));
+        node = Node.start(Settings.of(data, "a").withPort(0).withLimits(limits)
+                .withSandboxes(SandboxSettings.DEFAULTS.withPoolSize(2))
+                .withFrontDoor(new FrontDoorSettings(List.of(), "local", CAP)));
         // A response whose body never ends: in flight until the wall-clock limit ends it.
         node.deploy(new DeployedWorker("open", "a", bundle("""
                 export default { fetch() {

@@ -44,7 +44,7 @@ class FrontDoorTest {
 
     @BeforeAll
     static void start() throws Exception {
-        Settings settings = Settings.defaults(data, "a").withPort(0).withDataDir(data);
+        Settings settings = Settings.of(data, "a").withPort(0);
         node = Node.start(settings);
         // Echoes what it was told about the client: its cf- headers and request.cf.
         node.deploy(worker("mirror", "a", """
@@ -185,9 +185,8 @@ class FrontDoorTest {
 
     @Test
     void aTrustedProxysCfHeadersPassAsSent() throws Exception {
-        Settings d = Settings.defaults(data, "p");
-        Settings settings = new Settings(d.host(), 0, data.resolve("proxied"), "p", LIMITS, d.sandboxes(), d.egress(),
-                new dev.bulwark.server.config.FrontDoorSettings(List.of("127.0.0.0/8"), "ZRH"));
+        Settings settings = Settings.of(data.resolve("proxied"), "p").withPort(0).withLimits(LIMITS)
+                .withFrontDoor(new dev.bulwark.server.config.FrontDoorSettings(List.of("127.0.0.0/8"), "ZRH"));
         try (Node proxied = Node.start(settings)) {
             proxied.deploy(worker("mirror", "p", """
                     export default { fetch(request) {

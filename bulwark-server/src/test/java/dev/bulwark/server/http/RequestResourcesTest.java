@@ -4,7 +4,6 @@ import dev.bulwark.sandbox.worker.Limits;
 import dev.bulwark.sandbox.worker.ModuleType;
 import dev.bulwark.sandbox.worker.WorkerBundle;
 import dev.bulwark.sandbox.worker.WorkerModule;
-import dev.bulwark.server.config.EgressSettings;
 import dev.bulwark.server.config.SandboxSettings;
 import dev.bulwark.server.config.Settings;
 import dev.bulwark.server.node.DeployedWorker;
@@ -44,8 +43,8 @@ class RequestResourcesTest {
         // The tail's keep-alive line finds out that its client left: every 500 ms here instead of 15 s.
         System.setProperty("bulwark.tail.heartbeatMs", "500");
         Limits limits = new Limits(1_000, 60_000, 64, 5, 1 << 20, 1 << 16, 1 << 20);
-        node = Node.start(new Settings("127.0.0.1", 0, data, "w", limits, SandboxSettings.DEFAULTS.withPoolSize(2),
-                EgressSettings.NONE));
+        node = Node.start(Settings.of(data, "w").withPort(0).withLimits(limits)
+                .withSandboxes(SandboxSettings.DEFAULTS.withPoolSize(2)));
         node.deploy(new DeployedWorker("w", "w", WorkerBundle.of("index.js", List.of(WorkerModule.text("index.js",
                 ModuleType.JS, "export default { fetch() { console.log('hi'); return new Response('ok'); } };"))), "{}", limits));
         node.defaultWorker("w");

@@ -62,8 +62,9 @@ public final class BudgetNodeMain {
                 .withLimits(2L << 30, 60_000, 64, 32);
         // The test has 31 requests in flight at once; the default cap for a 96 MiB heap (24) would refuse some.
         FrontDoorSettings frontDoor = new FrontDoorSettings(List.of(), "local", 48);
-        try (Node node = Node.start(new Settings("127.0.0.1", 0, data, "fetcher", limits,
-                SandboxSettings.DEFAULTS.withRssCeilingMb(2048).withPoolSize(2), egress, frontDoor))) {
+        try (Node node = Node.start(Settings.of(data, "fetcher").withPort(0).withLimits(limits)
+                .withSandboxes(SandboxSettings.DEFAULTS.withRssCeilingMb(2048).withPoolSize(2)).withEgress(egress)
+                .withFrontDoor(frontDoor))) {
             // Two attacker tenants: the response attacks cost their own sandbox a lot of memory (the
             // bodies live there until the clients read them), and must not decide the egress attacks' fate.
             node.deploy(new DeployedWorker("fetcher", "fetcher", bundle(ATTACKER),

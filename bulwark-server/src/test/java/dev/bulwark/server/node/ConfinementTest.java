@@ -1,7 +1,6 @@
 package dev.bulwark.server.node;
 
 import dev.bulwark.sandbox.worker.Limits;
-import dev.bulwark.server.config.EgressSettings;
 import dev.bulwark.server.config.SandboxSettings;
 import dev.bulwark.server.config.Settings;
 import org.junit.jupiter.api.AfterAll;
@@ -64,10 +63,9 @@ class ConfinementTest {
                 "-Dbulwark.probe.read=" + otherTenantFile + "," + data.resolve("admin.token") + ","
                         + data.resolve("namespace.secret") + ",/etc/hostname",
                 "-Dbulwark.probe.out=" + probeOut);
-        Settings settings = new Settings("127.0.0.1", 0, data, "alpha", Limits.DEFAULTS,
-                SandboxSettings.DEFAULTS.withPoolSize(1).withJvmOptions(jvm).withDynamicWorkersMax(10)
-                        .withConfine(here.complete() ? SandboxSettings.Confine.REQUIRE : SandboxSettings.Confine.AUTO),
-                EgressSettings.NONE);
+        Settings settings = Settings.of(data, "alpha").withPort(0)
+                .withSandboxes(SandboxSettings.DEFAULTS.withPoolSize(1).withJvmOptions(jvm).withDynamicWorkersMax(10)
+                        .withConfine(here.complete() ? SandboxSettings.Confine.REQUIRE : SandboxSettings.Confine.AUTO));
         node = Node.start(settings);
         assertThat(node.deploy(new DeployedWorker("probe", "alpha", NodeTest.bundle(
                 "export default { fetch() { return new Response('confined'); } };"), "{}", Limits.DEFAULTS))).isNull();

@@ -80,7 +80,8 @@ class DnsRebindingTest {
         Limits limits = new Limits(1_000, 30_000, 64, 50, 1 << 20, 1 << 16, 1 << 20);
         // Loopback stays forbidden (no test-only loopback switch): only the rebinding could reach it.
         EgressSettings egress = new EgressSettings(List.of(NAME), false).withLimits(1 << 20, 5_000, 8, 8);
-        node = Node.start(new Settings("127.0.0.1", 0, data, "t1", limits, SandboxSettings.DEFAULTS.withPoolSize(0), egress));
+        node = Node.start(Settings.of(data, "t1").withPort(0).withLimits(limits)
+                .withSandboxes(SandboxSettings.DEFAULTS.withPoolSize(0)).withEgress(egress));
         node.deploy(new DeployedWorker("w", "t1", bundle(WORKER), "{\"PORT\":\"" + loopback.getAddress().getPort() + "\"}",
                 limits));
     }

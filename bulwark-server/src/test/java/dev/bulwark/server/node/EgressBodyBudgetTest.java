@@ -57,8 +57,8 @@ class EgressBodyBudgetTest {
         Limits limits = new Limits(5_000, 60_000, 256, 100, 1 << 20, 1 << 16, 1 << 20);
         EgressSettings egress = new EgressSettings(List.of("127.0.0.1"), false).withTestOnlyLoopbackAllowed()
                 .withLimits(8 << 20, 5_000, 100, 100);
-        node = Node.start(new Settings("127.0.0.1", 0, data, "bodies", limits,
-                SandboxSettings.DEFAULTS.withRssCeilingMb(1536).withPoolSize(2), egress));
+        node = Node.start(Settings.of(data, "bodies").withPort(0).withLimits(limits)
+                .withSandboxes(SandboxSettings.DEFAULTS.withRssCeilingMb(1536).withPoolSize(2)).withEgress(egress));
         node.deploy(new DeployedWorker("bodies", "bodies", bundle("""
                 export default {
                   async fetch(request, env) {

@@ -87,7 +87,8 @@ class EgressLimitsTest {
         Limits limits = new Limits(1_000, 30_000, 64, 50, 1 << 20, 1 << 16, 1 << 20);
         EgressSettings egress = new EgressSettings(List.of("127.0.0.1"), false).withTestOnlyLoopbackAllowed()
                 .withLimits(8 << 20, TIMEOUT_MS, 3, 2);
-        node = Node.start(new Settings("127.0.0.1", 0, data, "t1", limits, SandboxSettings.DEFAULTS.withPoolSize(2), egress));
+        node = Node.start(Settings.of(data, "t1").withPort(0).withLimits(limits)
+                .withSandboxes(SandboxSettings.DEFAULTS.withPoolSize(2)).withEgress(egress));
         String env = "{\"UPSTREAM\":\"" + upstream.getAddress().getPort() + "\"}";
         node.deploy(new DeployedWorker("one", "t1", bundle(WORKER), env, limits));
         node.deploy(new DeployedWorker("two", "t2", bundle(WORKER), env, limits));
@@ -115,8 +116,8 @@ class EgressLimitsTest {
 
     @Test
     void closingANodeStopsItsEgressClient(@TempDir Path dir) throws Exception {
-        Node other = Node.start(new Settings("127.0.0.1", 0, dir, "t", Limits.DEFAULTS,
-                SandboxSettings.DEFAULTS.withPoolSize(0), EgressSettings.NONE));
+        Node other = Node.start(Settings.of(dir, "t").withPort(0)
+                .withSandboxes(SandboxSettings.DEFAULTS.withPoolSize(0)));
         assertThat(other.egressClientRunning()).isTrue();
         other.close();
         assertThat(other.egressClientRunning()).as("the egress HTTP client (its threads and pooled buffers) is stopped").isFalse();

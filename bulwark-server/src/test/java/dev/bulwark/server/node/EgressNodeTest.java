@@ -168,8 +168,8 @@ class EgressNodeTest {
 
         EgressSettings egress = new EgressSettings(List.of("127.0.0.1"), false).withTestOnlyLoopbackAllowed()
                 .withLimits(8 << 20, 15_000, 128, 100);
-        node = Node.start(new Settings("127.0.0.1", 0, data, "egress", LIMITS,
-                SandboxSettings.DEFAULTS.withPoolSize(2), egress));
+        node = Node.start(Settings.of(data, "egress").withPort(0).withLimits(LIMITS)
+                .withSandboxes(SandboxSettings.DEFAULTS.withPoolSize(2)).withEgress(egress));
         String env = "{\"UPSTREAM\":\"" + upstream.getAddress().getPort() + "\",\"SELF\":\"" + node.port() + "\"}";
         node.deploy(new DeployedWorker("egress", "egress", bundle(WORKER), env, LIMITS));
         // The worker calls itself at 127.0.0.1: requests no route claims go to it.
@@ -177,8 +177,9 @@ class EgressNodeTest {
         node.deploy(new DeployedWorker("bystander", "other-tenant", bundle(
                 "export default { fetch() { return new Response('still here'); } };"), "{}", LIMITS));
 
-        strict = Node.start(new Settings("127.0.0.1", 0, data2, "probe", LIMITS,
-                SandboxSettings.DEFAULTS.withPoolSize(2), new EgressSettings(List.of("*"), true)));
+        strict = Node.start(Settings.of(data2, "probe").withPort(0).withLimits(LIMITS)
+                .withSandboxes(SandboxSettings.DEFAULTS.withPoolSize(2))
+                .withEgress(new EgressSettings(List.of("*"), true)));
         strict.deploy(new DeployedWorker("probe", "probe", bundle(PROBE), "{}", LIMITS));
     }
 

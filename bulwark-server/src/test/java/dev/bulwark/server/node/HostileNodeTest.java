@@ -4,7 +4,6 @@ import dev.bulwark.sandbox.worker.Limits;
 import dev.bulwark.sandbox.worker.ModuleType;
 import dev.bulwark.sandbox.worker.WorkerBundle;
 import dev.bulwark.sandbox.worker.WorkerModule;
-import dev.bulwark.server.config.EgressSettings;
 import dev.bulwark.server.config.SandboxSettings;
 import dev.bulwark.server.config.Settings;
 import org.junit.jupiter.api.AfterAll;
@@ -64,8 +63,8 @@ class HostileNodeTest {
     @BeforeAll
     static void start() throws Exception {
         Limits limits = new Limits(500, 10_000, 64, 5, 1 << 20, 1 << 16, 1 << 20);
-        Settings settings = new Settings("127.0.0.1", 0, data, "hostile", limits,
-                SandboxSettings.DEFAULTS.withRssCeilingMb(700).withPoolSize(2), EgressSettings.NONE);
+        Settings settings = Settings.of(data, "hostile").withPort(0).withLimits(limits)
+                .withSandboxes(SandboxSettings.DEFAULTS.withRssCeilingMb(700).withPoolSize(2));
         node = Node.start(settings);
         node.deploy(new DeployedWorker("hostile", "hostile", WorkerBundle.of("index.js", List.of(WorkerModule.text(
                 "index.js", ModuleType.JS, HOSTILE))), "{}", limits));

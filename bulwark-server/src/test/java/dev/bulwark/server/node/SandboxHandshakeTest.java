@@ -1,7 +1,6 @@
 package dev.bulwark.server.node;
 
 import dev.bulwark.sandbox.worker.Limits;
-import dev.bulwark.server.config.EgressSettings;
 import dev.bulwark.server.config.SandboxSettings;
 import dev.bulwark.server.config.Settings;
 import org.junit.jupiter.api.AfterAll;
@@ -81,7 +80,8 @@ class SandboxHandshakeTest {
         Limits limits = new Limits(1_000, 30_000, 64, 50, 1 << 20, 1 << 16, 1 << 20);
         SandboxSettings sandboxes = SandboxSettings.DEFAULTS.withPoolSize(0)
                 .withJvmOptions(List.of("-javaagent:" + agent + "=" + agentArgs)).withConfine(SandboxSettings.Confine.OFF);
-        return Node.start(new Settings("127.0.0.1", 0, dir.resolve("data"), "bystander", limits, sandboxes, EgressSettings.NONE));
+        return Node.start(Settings.of(dir.resolve("data"), "bystander").withPort(0).withLimits(limits)
+                .withSandboxes(sandboxes));
     }
 
     @AfterAll

@@ -1,7 +1,6 @@
 package dev.bulwark.server.node;
 
 import dev.bulwark.sandbox.worker.Limits;
-import dev.bulwark.server.config.EgressSettings;
 import dev.bulwark.server.config.SandboxSettings;
 import dev.bulwark.server.config.Settings;
 import org.junit.jupiter.api.AfterAll;
@@ -38,10 +37,9 @@ class SandboxOutOfMemoryTest {
     @BeforeAll
     static void start() throws Exception {
         Limits limits = new Limits(10_000, 30_000, 128, 5, 1 << 20, 1 << 16, 1 << 20);
-        node = Node.start(new Settings("127.0.0.1", 0, data, "small", limits,
-                SandboxSettings.DEFAULTS.withPoolSize(1)
-                        .withJvmOptions(List.of("-Xmx" + System.getProperty("bulwark.oom.xmx", "32m"))),
-                EgressSettings.NONE));
+        node = Node.start(Settings.of(data, "small").withPort(0).withLimits(limits)
+                .withSandboxes(SandboxSettings.DEFAULTS.withPoolSize(1)
+                        .withJvmOptions(List.of("-Xmx" + System.getProperty("bulwark.oom.xmx", "32m")))));
         node.deploy(new DeployedWorker("small", "small", bundle("""
                 export default {
                   async fetch(request) {

@@ -3,13 +3,9 @@ package dev.bulwark.server.node;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.bulwark.objects.java.StructuredValues;
 import dev.bulwark.sandbox.ipc.Message;
-import dev.bulwark.sandbox.worker.Limits;
 import dev.bulwark.sandbox.worker.ModuleType;
 import dev.bulwark.sandbox.worker.WorkerCode;
 import dev.bulwark.sandbox.worker.WorkerModule;
-import dev.bulwark.server.config.ApiSettings;
-import dev.bulwark.server.config.EgressSettings;
-import dev.bulwark.server.config.FrontDoorSettings;
 import dev.bulwark.server.config.SandboxSettings;
 import dev.bulwark.server.config.Settings;
 import dev.bulwark.server.governance.Admission;
@@ -67,8 +63,8 @@ class SessionCapabilityLeakTest {
 
     @Test
     void aForgedToolCallOnOneSessionsConnectionWithAnotherSessionsIdsIsRefusedAndAuditedInThatSession() throws Exception {
-        node = Node.start(new Settings("127.0.0.1", 0, data, "acme", Limits.DEFAULTS, SandboxSettings.DEFAULTS.withPoolSize(0),
-                EgressSettings.NONE, FrontDoorSettings.DEFAULTS, new ApiSettings(List.of())));
+        node = Node.start(Settings.of(data, "acme").withPort(0)
+                .withSandboxes(SandboxSettings.DEFAULTS.withPoolSize(0)));
         Governance gov = node.governance();
         CountDownLatch bothHolding = new CountDownLatch(2);
         CountDownLatch release = new CountDownLatch(1);

@@ -1,11 +1,7 @@
 package dev.bulwark.server.node;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.bulwark.sandbox.worker.Limits;
 import dev.bulwark.sandbox.worker.WorkerCode;
-import dev.bulwark.server.config.ApiSettings;
-import dev.bulwark.server.config.EgressSettings;
-import dev.bulwark.server.config.FrontDoorSettings;
 import dev.bulwark.server.config.SandboxSettings;
 import dev.bulwark.server.config.SessionSandboxSettings;
 import dev.bulwark.server.config.Settings;
@@ -63,9 +59,8 @@ class SessionRunBench {
         Path data = Files.createTempDirectory("bulwark-session-bench");
         SessionSandboxSettings sessions = new SessionSandboxSettings(SessionSandboxSettings.Per.SESSION, 16, 4, 10_000,
                 kind.equals("spare") ? 1 : 0, 300_000, 60_000);
-        Node node = Node.start(new Settings("127.0.0.1", 0, data, "acme", Limits.DEFAULTS,
-                SandboxSettings.DEFAULTS.withSessions(sessions),
-                EgressSettings.NONE, FrontDoorSettings.DEFAULTS, new ApiSettings(List.of())));
+        Node node = Node.start(Settings.of(data, "acme").withPort(0)
+                .withSandboxes(SandboxSettings.DEFAULTS.withSessions(sessions)));
         Map<Long, Long> sandboxCpu = new ConcurrentHashMap<>();
         Thread sampler = Thread.ofPlatform().daemon(true).start(() -> {
             while (!Thread.currentThread().isInterrupted()) {

@@ -1,11 +1,7 @@
 package dev.bulwark.server.node;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.bulwark.sandbox.worker.Limits;
 import dev.bulwark.sandbox.worker.WorkerCode;
-import dev.bulwark.server.config.ApiSettings;
-import dev.bulwark.server.config.EgressSettings;
-import dev.bulwark.server.config.FrontDoorSettings;
 import dev.bulwark.server.config.SandboxSettings;
 import dev.bulwark.server.config.SessionSandboxSettings;
 import dev.bulwark.server.config.Settings;
@@ -64,9 +60,8 @@ class SessionSandboxesTest {
     }
 
     void start(SessionSandboxSettings sessions) throws Exception {
-        node = Node.start(new Settings("127.0.0.1", 0, data, "acme", Limits.DEFAULTS,
-                SandboxSettings.DEFAULTS.withPoolSize(0).withSessions(sessions),
-                EgressSettings.NONE, FrontDoorSettings.DEFAULTS, new ApiSettings(List.of())));
+        node = Node.start(Settings.of(data, "acme").withPort(0)
+                .withSandboxes(SandboxSettings.DEFAULTS.withPoolSize(0).withSessions(sessions)));
         gov = node.governance();
         gov.registerTool(new Tool("desk.hold", JSON.readTree("{\"type\": \"object\"}"), Contract.CONTROLLED_MUTATION, 0, call -> {
             effects.add(call.session());

@@ -92,8 +92,8 @@ public final class SoakNodeMain {
         Limits tight = new Limits(1_000, 15_000, 256, 50, 1 << 20, 1 << 16, 1 << 20);
         EgressSettings egress = new EgressSettings(List.of("127.0.0.1"), false).withTestOnlyLoopbackAllowed()
                 .withLimits(2L << 30, 60_000, 64, 32);
-        try (Node node = Node.start(new Settings("127.0.0.1", 0, data, "fetcher", tight,
-                SandboxSettings.DEFAULTS.withRssCeilingMb(1536).withPoolSize(2), egress))) {
+        try (Node node = Node.start(Settings.of(data, "fetcher").withPort(0).withLimits(tight)
+                .withSandboxes(SandboxSettings.DEFAULTS.withRssCeilingMb(1536).withPoolSize(2)).withEgress(egress))) {
             String env = "{\"UPSTREAM\":\"" + upstream + "\",\"SELF\":\"" + node.port() + "\"}";
             node.deploy(new DeployedWorker("fetcher", "alpha", bundle(BudgetNodeMain.ATTACKER), env, slow));
             node.deploy(new DeployedWorker("burner", "alpha", bundle(BURNER), env, tight));
