@@ -2,6 +2,7 @@
 // workersModule, consoleFormat }.
 import { H, bindHost, safeLog, stubHost, warmBindHost } from './host.js';
 import { isObjectLike, PromiseResolve, PromiseThen, PromiseCtor, ReflectApply, captureSharedArrayBuffer } from './util.js';
+import { installWasmAccount } from './wasm-memories.js';
 import { fireTimer, cancelInvocationTimers } from './timers.js';
 import { format, inspect } from './console.js';
 import { requestInternals } from './request.js';
@@ -455,5 +456,6 @@ export function install(host) {
   delete globalThis.__bulwark_install;
   delete globalThis.__bulwark_warm; // gone already when the snapshot was made as IsolatePool makes it
   captureSharedArrayBuffer();
+  installWasmAccount();
   return RUNTIME;
 }

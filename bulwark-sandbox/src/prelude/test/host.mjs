@@ -147,6 +147,8 @@ export function createIsolate(preludePath, options = {}) {
       return toCtxBytes(piece);
     },
     zlibClose(id) { state.zlib?.delete(id); },
+    // A full collection (V8's low-memory notification in Java); Node's vm has none to ask for.
+    collectGarbage() {},
     htmlRewriterWasm() {
       // Compiled in Node's own realm, as the Java host compiles it outside worker code: the
       // context itself may not generate code (wasm: false), as in Workers.

@@ -22,7 +22,8 @@ import java.util.function.LongSupplier;
 
 /**
  * Host functions behind Web APIs that need the JDK: CompressionStream / DecompressionStream
- * (zlib) and TextDecoder's legacy encodings. Failures the worker may see come back as a string
+ * (zlib), TextDecoder's legacy encodings, and the full collection the account of WebAssembly
+ * memories asks for before it refuses one (prelude wasm-memories.js). Failures the worker may see come back as a string
  * (the prelude throws it as a TypeError), so no Java exception text reaches JavaScript.
  */
 final class WebApisHost {
@@ -104,6 +105,13 @@ final class WebApisHost {
             try (V8ValueTypedArray b = bytes(wasm)) {
                 return wasmModule.callAsConstructor(b);
             }
+        });
+        // collectGarbage(): V8's full collection, now, inside the worker's call. Only the account of
+        // WebAssembly memories asks, and only when an isolate is at its bound: the memories the
+        // worker dropped in earlier jobs are freed, so their WeakRefs read undefined after it.
+        binder.bind("collectGarbage", args -> {
+            runtime.lowMemoryNotification();
+            return runtime.createV8ValueUndefined();
         });
         binder.bind("zlibClose", args -> {
             if (args.length > 0 && args[0] instanceof V8ValueInteger i) zlib.close(i.getValue());

@@ -1,0 +1,277 @@
+// An account of the WebAssembly memories an isolate holds, with a bound.
+//
+// Why: every WebAssembly memory reserves its largest possible size of address space up front
+// (--wasm-max-mem-pages: heap_mb MiB each) and costs the process two memory mappings, whatever its
+// initial size and whether it is ever touched, so neither V8's heap statistics nor the sandbox's
+// resident memory see it. Measured on this V8 (Javet 5.0.6): ~32,500 live memories in one process
+// reach the kernel's limit of 65,530 mappings and V8 ends the whole process ("Fatal error ... process
+// out of memory"), every isolate of the sandbox with it, after ~0.2 s of CPU. A worker that keeps a
+// few hundred per request could do that across requests. So an isolate may hold at most
+// MAX_MEMORIES at once: a memory made by `new WebAssembly.Memory` counts one, an instance counts the
+// memories its module defines (imported ones are counted where they were made). Past the bound the
+// account first drops what the garbage collector has freed (a full collection, once per attempt
+// past the bound: a worker that keeps trying pays for each with its CPU time), then refuses with a RangeError as V8 refuses a memory it cannot allocate.
+//
+// What stays reachable from worker code: the constructors and functions below replace the natives
+// on the WebAssembly namespace with the same names, lengths, prototypes and statics; instances get
+// the native prototypes, so instanceof, subclassing and brand checks behave as before.
+import { H } from './host.js';
+import { ReflectApply, ObjectDefineProperty, PromiseThen, PromiseResolve, PromiseReject, viewBytes } from './util.js';
+
+// 64 live isolates in a generated-code sandbox (dynamic_workers_max) × 128 = 8,192 memories,
+// 16,384 mappings: a quarter of the kernel's default limit, which the JVM and V8 need too.
+export const MAX_MEMORIES = 128;
+
+// The namespace and its natives, captured at install: V8 adds WebAssembly to a context after
+// the startup snapshot, as it does SharedArrayBuffer (installWasmAccount).
+let WA, NativeMemory, NativeInstance, NativeModule, nativeCompile, nativeInstantiate, moduleExports;
+const ReflectConstruct = Reflect.construct;
+const WeakRefCtor = WeakRef;
+const weakRefDeref = WeakRef.prototype.deref;
+const WeakMapCtor = WeakMap;
+const weakMapGet = WeakMap.prototype.get;
+const weakMapSet = WeakMap.prototype.set;
+
+// Module -> number of memories it defines (read from its bytes when it was compiled).
+const definedByModule = new WeakMapCtor();
+// What the account holds: [WeakRef to a memory or an instance, memories it counts] pairs, and their sum
+// (with the memories of instantiations still under way, which have no object yet).
+let held = [];
+let count = 0;
+
+function refuse(what) {
+  return new RangeError(`${what}: this worker already holds ${MAX_MEMORIES} WebAssembly memories ` +
+    '(counting those its instances define), the most one isolate may hold at once');
+}
+
+// Drops the entries whose object the garbage collector freed.
+function sweep() {
+  const kept = [];
+  let freed = 0;
+  for (let i = 0; i < held.length; i++) {
+    const entry = held[i];
+    if (ReflectApply(weakRefDeref, entry[0], []) === undefined) freed += entry[1];
+    else kept[kept.length] = entry;
+  }
+  held = kept;
+  count -= freed;
+}
+
+/** Takes n memories from the account, or throws the RangeError `what` would. */
+function reserve(n, what) {
+  if (n === 0 || count + n <= MAX_MEMORIES) { count += n; return; }
+  // Collect first, then look: deref() keeps its target alive until the end of the job, so a look
+  // before the collection would keep every memory it saw.
+  H.collectGarbage();
+  sweep();
+  if (count + n > MAX_MEMORIES) throw refuse(what);
+  count += n;
+}
+
+function release(n) {
+  count -= n;
+}
+
+function track(object, n) {
+  if (n > 0) held[held.length] = [new WeakRefCtor(object), n];
+}
+
+// Reads an unsigned LEB128 at bytes[pos.at]; -1 if it runs past the end or over 32 bits.
+function leb(bytes, pos) {
+  let result = 0;
+  let shift = 0;
+  while (pos.at < bytes.length && shift < 35) {
+    const b = bytes[pos.at++];
+    result += (b & 0x7f) * 2 ** shift;
+    if ((b & 0x80) === 0) return result <= 0xffffffff ? result : -1;
+    shift += 7;
+  }
+  return -1;
+}
+
+/**
+ * How many memories the module in `source` (a BufferSource) defines: the count of its memory
+ * section (id 5). Imported memories are not among them. For bytes this cannot read, 1: whatever
+ * they are, the native compile decides whether they are a module.
+ */
+export function definedMemories(source) {
+  const bytes = viewBytes(source);
+  if (bytes === null || bytes.length < 8) return 1;
+  const pos = { at: 8 }; // magic and version
+  while (pos.at < bytes.length) {
+    const id = bytes[pos.at++];
+    const size = leb(bytes, pos);
+    if (size < 0 || pos.at + size > bytes.length) return 1;
+    if (id === 5) {
+      const n = leb(bytes, pos);
+      return n < 0 ? 1 : n;
+    }
+    pos.at += size;
+  }
+  return 0;
+}
+
+function isModule(value) {
+  try {
+    ReflectApply(moduleExports, undefined, [value]);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// The memories a compiled module defines: known for every module compiled through the functions
+// below; for one made elsewhere (the host's own, compiled with the native constructor), the
+// memories it exports, and at least one.
+function definedOf(module) {
+  const known = ReflectApply(weakMapGet, definedByModule, [module]);
+  if (known !== undefined) return known;
+  let exported = 0;
+  const exports = ReflectApply(moduleExports, undefined, [module]);
+  for (let i = 0; i < exports.length; i++) if (exports[i].kind === 'memory') exported++;
+  return exported > 0 ? exported : 1;
+}
+
+function remember(module, n) {
+  ReflectApply(weakMapSet, definedByModule, [module, n]);
+  return module;
+}
+
+function Memory(descriptor) {
+  if (new.target === undefined) throw new TypeError("WebAssembly.Memory must be invoked with 'new'");
+  reserve(1, 'WebAssembly.Memory()');
+  let memory;
+  try {
+    memory = ReflectConstruct(NativeMemory, [descriptor], new.target);
+  } catch (e) {
+    release(1);
+    throw e;
+  }
+  track(memory, 1);
+  return memory;
+}
+
+function Module(bytes) {
+  if (new.target === undefined) throw new TypeError("WebAssembly.Module must be invoked with 'new'");
+  const n = definedMemories(bytes); // read before the native compile: a view's bytes could change later
+  return remember(ReflectConstruct(NativeModule, [bytes], new.target), n);
+}
+
+function Instance(module, importObject) {
+  if (new.target === undefined) throw new TypeError("WebAssembly.Instance must be invoked with 'new'");
+  if (!isModule(module)) return ReflectConstruct(NativeInstance, [module, importObject], new.target); // its TypeError
+  const n = definedOf(module);
+  reserve(n, 'WebAssembly.Instance()');
+  let instance;
+  try {
+    instance = ReflectConstruct(NativeInstance, [module, importObject], new.target);
+  } catch (e) {
+    release(n);
+    throw e;
+  }
+  track(instance, n);
+  return instance;
+}
+
+// The bytes of a BufferSource, copied now, as the spec's compile and instantiate take them.
+function stableCopy(bytes, what) {
+  const view = viewBytes(bytes);
+  if (view === null) throw new TypeError(`${what}: Argument 0 must be a buffer source`);
+  return view.slice();
+}
+
+// compile(bytes) and instantiate(bytes) compile in the worker's own task, as new WebAssembly.Module
+// does, and settle their promise from it. V8's asynchronous compile finishes on a background thread
+// and then needs a task of the isolate's own to settle the promise: an isolate that was waiting for
+// nothing else never ran one, so the promise stayed pending (seen here: a request that awaited
+// WebAssembly.instantiate(bytes) alone now and then hung to its wall-clock limit). Compiled here,
+// the work is also the worker's CPU time, under its limit, instead of a background thread's.
+// Methods, not function declarations: like the natives they have no prototype and cannot be constructed.
+const { compile, instantiate } = {
+  compile(bytes) {
+    let copy;
+    try {
+      copy = stableCopy(bytes, 'WebAssembly.compile()');
+    } catch (e) {
+      return PromiseReject(e);
+    }
+    const n = definedMemories(copy);
+    return PromiseThen(PromiseResolve(), () => remember(new NativeModule(copy), n));
+  },
+
+  instantiate(source, importObject) {
+    if (isModule(source)) {
+      const n = definedOf(source);
+      try {
+        reserve(n, 'WebAssembly.instantiate()');
+      } catch (e) {
+        return PromiseReject(e);
+      }
+      // From a module V8 instantiates at once and settles through a microtask: no background thread.
+      return PromiseThen(ReflectApply(nativeInstantiate, WA, [source, importObject]), (instance) => {
+        track(instance, n);
+        return instance;
+      }, (e) => {
+        release(n);
+        throw e;
+      });
+    }
+    let copy;
+    try {
+      copy = stableCopy(source, 'WebAssembly.instantiate()');
+    } catch (e) {
+      return PromiseReject(e);
+    }
+    const n = definedMemories(copy);
+    return PromiseThen(PromiseResolve(), () => {
+      const module = remember(new NativeModule(copy), n);
+      reserve(n, 'WebAssembly.instantiate()');
+      let instance;
+      try {
+        instance = new NativeInstance(module, importObject);
+      } catch (e) {
+        release(n);
+        throw e;
+      }
+      track(instance, n);
+      return { module, instance };
+    });
+  },
+};
+
+// Same shape as the natives: name, length, a non-writable prototype whose constructor is the
+// replacement, the statics.
+function replaceConstructor(name, replacement, native) {
+  ObjectDefineProperty(replacement, 'name', { value: name, configurable: true });
+  ObjectDefineProperty(replacement, 'length', { value: native.length, configurable: true });
+  ObjectDefineProperty(replacement, 'prototype', { value: native.prototype, writable: false, enumerable: false, configurable: false });
+  ObjectDefineProperty(native.prototype, 'constructor', { value: replacement, writable: true, enumerable: false, configurable: true });
+  ObjectDefineProperty(WA, name, { value: replacement, writable: true, enumerable: false, configurable: true });
+}
+
+function replaceFunction(name, replacement, native) {
+  ObjectDefineProperty(replacement, 'name', { value: name, configurable: true });
+  ObjectDefineProperty(replacement, 'length', { value: native.length, configurable: true });
+  ObjectDefineProperty(WA, name, { value: replacement, writable: true, enumerable: false, configurable: true });
+}
+
+/** Puts the account in front of this context's WebAssembly (at install, before any worker code). */
+export function installWasmAccount() {
+  WA = globalThis.WebAssembly;
+  if (typeof WA !== 'object' || WA === null) return;
+  ({ Memory: NativeMemory, Instance: NativeInstance, Module: NativeModule, compile: nativeCompile, instantiate: nativeInstantiate } = WA);
+  moduleExports = NativeModule.exports;
+  replaceConstructor('Memory', Memory, NativeMemory);
+  replaceConstructor('Module', Module, NativeModule);
+  for (const name of ['exports', 'imports', 'customSections']) {
+    ObjectDefineProperty(Module, name, { value: NativeModule[name], writable: true, enumerable: false, configurable: true });
+  }
+  replaceConstructor('Instance', Instance, NativeInstance);
+  replaceFunction('compile', compile, nativeCompile);
+  replaceFunction('instantiate', instantiate, nativeInstantiate);
+}
+
+/** For tests: the memories this isolate's account holds now. */
+export function heldMemories() {
+  return count;
+}
