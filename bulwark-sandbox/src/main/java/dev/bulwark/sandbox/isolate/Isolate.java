@@ -2,8 +2,6 @@ package dev.bulwark.sandbox.isolate;
 
 import com.caoccao.javet.enums.V8AwaitMode;
 import com.caoccao.javet.enums.V8RuntimeTerminationMode;
-import com.caoccao.javet.enums.V8ValueReferenceType;
-import com.caoccao.javet.exceptions.BaseJavetScriptingException;
 import com.caoccao.javet.exceptions.JavetException;
 import com.caoccao.javet.exceptions.JavetTerminatedException;
 import com.caoccao.javet.interop.V8Runtime;
@@ -12,8 +10,6 @@ import com.caoccao.javet.interop.callback.JavetCallbackContext;
 import com.caoccao.javet.interop.callback.JavetCallbackType;
 import com.caoccao.javet.values.V8Value;
 import com.caoccao.javet.values.primitive.V8ValueBoolean;
-import com.caoccao.javet.values.primitive.V8ValueString;
-import com.caoccao.javet.values.reference.IV8ValueArray;
 import com.caoccao.javet.values.reference.V8ValueArray;
 import com.caoccao.javet.values.reference.V8ValueFunction;
 import com.caoccao.javet.values.reference.V8ValueObject;
@@ -28,7 +24,6 @@ import dev.bulwark.sandbox.worker.Limits;
 
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -180,12 +175,12 @@ public final class Isolate {
             // 0: rejected with no handler; 1: a handler was added after the rejection.
             try {
                 if (event.getCode() == 0) {
-                    unhandledRejections.put(promise.getIdentityHash(), describe(value));
+                    unhandledRejections.put(promise.getIdentityHash(), HostValues.describe(value));
                 } else if (event.getCode() == 1) {
                     unhandledRejections.remove(promise.getIdentityHash());
                 }
             } catch (JavetException e) {
-                log("error", "Uncaught (in promise) " + describe(value));
+                log("error", "Uncaught (in promise) " + HostValues.describe(value));
             }
         });
         this.intrinsicTypeError = runtime.getGlobalObject().get("TypeError");
@@ -439,7 +434,7 @@ public final class Isolate {
                 try (V8Value body = requestBody(start)) {
                     dispatcher.callVoid(null, worker.defaultExport(), runtime.createV8ValueNull(), worker.env(),
                             runtime.createV8ValueLong(inv.id), runtime.createV8ValueNull(), runtime.createV8ValueString(start.method()),
-                            runtime.createV8ValueString(start.url()), runtime.createV8ValueString(headerLines(start.headers())),
+                            runtime.createV8ValueString(start.url()), runtime.createV8ValueString(HostValues.headerLines(start.headers())),
                             body, runtime.createV8ValueBoolean(start.bodyStreamed()), worker.exports(),
                             runtime.createV8ValueString(o.workerId()), runtime.createV8ValueString(o.className()),
                             runtime.createV8ValueString(o.objectId()),
@@ -451,7 +446,7 @@ public final class Isolate {
             try (V8Value body = requestBody(start); V8Value target = target(start.target(), inv.id)) {
                 dispatcher.callVoid(null, worker.defaultExport(), runtime.createV8ValueNull(), worker.env(),
                         runtime.createV8ValueLong(inv.id), target, runtime.createV8ValueString(start.method()),
-                        runtime.createV8ValueString(start.url()), runtime.createV8ValueString(headerLines(start.headers())),
+                        runtime.createV8ValueString(start.url()), runtime.createV8ValueString(HostValues.headerLines(start.headers())),
                         body, runtime.createV8ValueBoolean(start.bodyStreamed()));
             }
         });
@@ -617,14 +612,14 @@ public final class Isolate {
         // given when the task ends (condemn).
         if (terminationRequestedAt != 0) return undefined();
         reportUnhandledRejections();
-        Invocation inv = invocations.get((long) number(args, 0));
+        Invocation inv = invocations.get((long) HostValues.number(args, 0));
         dev.bulwark.sandbox.trace.LatencyTrace.stamp("js.invocationDone", inv == null ? 0 : inv.id);
         if (inv != null) {
             long now = THREADS.getCurrentThreadCpuTime();
             inv.cpuNanos.addAndGet(now - taskStartCpu);
             taskStartCpu = now;
             boolean ok = args.length > 1 && args[1] instanceof V8ValueBoolean b && b.getValue();
-            finish(inv, ok ? null : ErrorCode.WORKER_THREW, ok ? null : describe(args.length > 2 ? args[2] : null));
+            finish(inv, ok ? null : ErrorCode.WORKER_THREW, ok ? null : HostValues.describe(args.length > 2 ? args[2] : null));
         }
         return undefined();
     }
@@ -1064,11 +1059,11 @@ public final class Isolate {
     private V8ValueObject install() throws JavetException {
         try (V8ValueObject host = runtime.createV8ValueObject()) {
             bind("log", args -> {
-                log(string(args, 0), string(args, 1));
+                log(HostValues.string(args, 0), HostValues.string(args, 1));
                 return undefined();
             });
             bind("randomBytes", args -> {
-                int n = integer(args, 0);
+                int n = HostValues.integer(args, 0);
                 if (n < 0 || n > 65_536) throw new IllegalArgumentException("randomBytes: bad length " + n);
                 byte[] b = new byte[n];
                 services.random().nextBytes(b);
@@ -1076,15 +1071,15 @@ public final class Isolate {
             });
             bind("crypto", new CryptoHost(runtime, services.random())::call);
             bind("setTimer", args -> {
-                setTimer(integer(args, 0), Math.max(0, (long) number(args, 1)));
+                setTimer(HostValues.integer(args, 0), Math.max(0, (long) HostValues.number(args, 1)));
                 return undefined();
             });
             bind("clearTimer", args -> {
-                Timer t = timers.remove(integer(args, 0));
+                Timer t = timers.remove(HostValues.integer(args, 0));
                 if (t != null) {
                     t.cancel();
                     Invocation inv = invocations.get(t.invocationId);
-                    if (inv != null) inv.timers.remove(integer(args, 0));
+                    if (inv != null) inv.timers.remove(HostValues.integer(args, 0));
                 }
                 return undefined();
             });
@@ -1092,26 +1087,26 @@ public final class Isolate {
             bind("responseStart", args -> {
                 Invocation inv = invocation(args);
                 if (inv != null) {
-                    inv.responseStart(new Message.ResponseHead(inv.id, integer(args, 1),
-                            boundedString(args, 2, HostLimits.MAX_STATUS_TEXT_CHARS, "Response: the status text"),
-                            boundedHeaders(args, 3, "Response: the headers")));
+                    inv.responseStart(new Message.ResponseHead(inv.id, HostValues.integer(args, 1),
+                            HostValues.boundedString(args, 2, HostLimits.MAX_STATUS_TEXT_CHARS, "Response: the status text"),
+                            HostValues.boundedHeaders(args, 3, "Response: the headers")));
                 }
                 return undefined();
             });
             bind("responseChunk", args -> {
                 Invocation inv = invocation(args);
-                byte[] chunk = boundedBytes(args, 1, HostLimits.MAX_RESPONSE_CHUNK, "Response: a body chunk");
+                byte[] chunk = HostValues.boundedBytes(args, 1, HostLimits.MAX_RESPONSE_CHUNK, "Response: a body chunk");
                 return runtime.createV8ValueBoolean(inv == null || inv.responseChunk(chunk));
             });
             // Head, body and end in one crossing, for a response whose body is already bytes.
             bind("responseWhole", args -> {
                 Invocation inv = invocation(args);
                 dev.bulwark.sandbox.trace.LatencyTrace.stamp("js.responseWhole", inv == null ? 0 : inv.id);
-                Message.ResponseHead head = new Message.ResponseHead(inv == null ? 0 : inv.id, integer(args, 1),
-                        boundedString(args, 2, HostLimits.MAX_STATUS_TEXT_CHARS, "Response: the status text"),
-                        boundedHeaders(args, 3, "Response: the headers"));
+                Message.ResponseHead head = new Message.ResponseHead(inv == null ? 0 : inv.id, HostValues.integer(args, 1),
+                        HostValues.boundedString(args, 2, HostLimits.MAX_STATUS_TEXT_CHARS, "Response: the status text"),
+                        HostValues.boundedHeaders(args, 3, "Response: the headers"));
                 byte[] body = args.length > 4 && args[4] instanceof V8ValueTypedArray
-                        ? boundedBytes(args, 4, HostLimits.MAX_RESPONSE_CHUNK, "Response: a body chunk") : null;
+                        ? HostValues.boundedBytes(args, 4, HostLimits.MAX_RESPONSE_CHUNK, "Response: a body chunk") : null;
                 if (inv != null) inv.responseWhole(head, body);
                 return undefined();
             });
@@ -1123,11 +1118,11 @@ public final class Isolate {
             bind("responseError", args -> {
                 if (terminationRequestedAt != 0) return undefined(); // see invocationDone
                 Invocation inv = invocation(args);
-                String name = string(args, 1), message = string(args, 2), stack = string(args, 3);
+                String name = HostValues.string(args, 1), message = HostValues.string(args, 2), stack = HostValues.string(args, 3);
                 boolean passThrough = args.length > 4 && args[4] instanceof V8ValueBoolean b && b.getValue();
                 // What was thrown, serialized (remote-errors.js), for a caller through a stub.
                 byte[] thrown = args.length > 5 && args[5] instanceof V8ValueTypedArray t
-                        && t.getByteLength() <= Invocation.MAX_THROWN_BYTES ? byteArray(args, 5) : null;
+                        && t.getByteLength() <= Invocation.MAX_THROWN_BYTES ? HostValues.byteArray(args, 5) : null;
                 log("error", "Uncaught " + (stack != null && !stack.isEmpty() ? stack : name + ": " + message));
                 if (inv != null) inv.responseFailed(ErrorCode.WORKER_THREW, name + ": " + message, passThrough, thrown);
                 return undefined();
@@ -1140,28 +1135,28 @@ public final class Isolate {
             bind("currentInvocation", args -> runtime.createV8ValueLong(currentInvocation));
             // The body streams of subrequests and calls: each talks to its own streamer (StreamWire).
             bind("subrequestAck", args -> {
-                long id = (long) number(args, 0);
+                long id = (long) HostValues.number(args, 0);
                 StreamWire wire = services.subrequests().wireOf(id, currentInvocation);
-                long n = services.subrequests().acknowledge(id, currentInvocation, (long) number(args, 1));
+                long n = services.subrequests().acknowledge(id, currentInvocation, (long) HostValues.number(args, 1));
                 if (n > 0 && wire != null) outbox.send(wire.ack(id, n));
                 return undefined();
             });
             bind("subrequestBodyChunk", args -> {
-                long id = (long) number(args, 0);
-                byte[] data = boundedBytes(args, 1, Message.STREAM_CHUNK, "fetch: a request body chunk");
+                long id = (long) HostValues.number(args, 0);
+                byte[] data = HostValues.boundedBytes(args, 1, Message.STREAM_CHUNK, "fetch: a request body chunk");
                 StreamWire wire = services.subrequests().wireOf(id, currentInvocation);
                 if (wire != null) outbox.send(wire.bodyChunk(id, data));
                 return undefined();
             });
             bind("subrequestBodyEnd", args -> {
-                long id = (long) number(args, 0);
-                String error = boundedString(args, 1, 1 << 10, "fetch: a request body error");
+                long id = (long) HostValues.number(args, 0);
+                String error = HostValues.boundedString(args, 1, 1 << 10, "fetch: a request body error");
                 StreamWire wire = services.subrequests().wireOf(id, currentInvocation);
                 if (wire != null) outbox.send(wire.bodyEnd(id, error));
                 return undefined();
             });
             bind("subrequestCancel", args -> {
-                Message cancel = services.subrequests().cancel((long) number(args, 0), currentInvocation);
+                Message cancel = services.subrequests().cancel((long) HostValues.number(args, 0), currentInvocation);
                 if (cancel != null) outbox.send(cancel);
                 return undefined();
             });
@@ -1176,7 +1171,7 @@ public final class Isolate {
             bind("rpcReturn", args -> {
                 Invocation inv = invocation(args);
                 if (inv != null) {
-                    byte[] value = rpcPayload(args, 1);
+                    byte[] value = HostValues.rpcPayload(args, 1);
                     inv.rpcReturn(caps.outbound(value, inv, true), args.length > 2 && args[2] instanceof V8ValueBoolean b && b.getValue());
                 }
                 return undefined();
@@ -1198,7 +1193,7 @@ public final class Isolate {
             NodeCryptoHost.install(runtime, this::bind);
             AsyncContextHost.install(runtime, host);
             bind("domainToAscii", args -> {
-                String ascii = Idna.domainToAscii(string(args, 0));
+                String ascii = Idna.domainToAscii(HostValues.string(args, 0));
                 return ascii == null ? runtime.createV8ValueNull() : runtime.createV8ValueString(ascii);
             });
             bind("now", args -> runtime.createV8ValueDouble(clockMs));
@@ -1283,11 +1278,11 @@ public final class Isolate {
                     + "like fetch(). It must use capabilities (such as bindings in 'env') to talk to the outside world.");
         }
         // Sizes are checked before anything is copied into Java (and before a frame is built).
-        String method = boundedString(args, 0, HostLimits.MAX_METHOD_CHARS, "fetch: the method");
-        String url = boundedString(args, 1, HostLimits.MAX_URL_CHARS, "fetch: the URL");
-        List<Message.Header> headers = boundedHeaders(args, 2, "fetch: the request headers");
+        String method = HostValues.boundedString(args, 0, HostLimits.MAX_METHOD_CHARS, "fetch: the method");
+        String url = HostValues.boundedString(args, 1, HostLimits.MAX_URL_CHARS, "fetch: the URL");
+        List<Message.Header> headers = HostValues.boundedHeaders(args, 2, "fetch: the request headers");
         byte[] body = args.length > 3 && args[3] instanceof V8ValueTypedArray
-                ? boundedBytes(args, 3, HostLimits.MAX_SUBREQUEST_BODY, "fetch: the request body") : null;
+                ? HostValues.boundedBytes(args, 3, HostLimits.MAX_SUBREQUEST_BODY, "fetch: the request body") : null;
         boolean streamed = args.length > 5 && args[5] instanceof V8ValueBoolean b && b.getValue();
         countSubrequest(inv);
         V8ValuePromise resolver = runtime.createV8ValuePromise();
@@ -1383,7 +1378,7 @@ public final class Isolate {
         try (V8Value b = body == null ? runtime.createV8ValueNull() : bytes(body)) {
             return hostResult.call(null, runtime.createV8ValueInteger(status),
                     runtime.createV8ValueString(statusText == null ? "" : statusText),
-                    runtime.createV8ValueString(headerLines(headers)), b, runtime.createV8ValueString(url == null ? "" : url));
+                    runtime.createV8ValueString(HostValues.headerLines(headers)), b, runtime.createV8ValueString(url == null ? "" : url));
         }
     }
 
@@ -1415,7 +1410,7 @@ public final class Isolate {
     // ---------------------------------------------------------------- value helpers
 
     private Invocation invocation(V8Value[] args) {
-        long id = (long) number(args, 0);
+        long id = (long) HostValues.number(args, 0);
         Invocation inv = invocations.get(id);
         return inv == null || inv.isFinished() ? null : inv;
     }
@@ -1425,13 +1420,7 @@ public final class Isolate {
     }
 
     V8ValueTypedArray bytes(byte[] b) throws JavetException {
-        return bytes(runtime, b);
-    }
-
-    static V8ValueTypedArray bytes(V8Runtime runtime, byte[] b) throws JavetException {
-        V8ValueTypedArray a = runtime.createV8ValueTypedArray(V8ValueReferenceType.Uint8Array, b.length);
-        if (b.length > 0) a.fromBytes(b);
-        return a;
+        return HostValues.bytes(runtime, b);
     }
 
     private V8ValueArray headerArray(List<Message.Header> headers) throws JavetException {
@@ -1443,142 +1432,5 @@ public final class Isolate {
             }
         }
         return array;
-    }
-
-    /** Headers as the prelude takes them in one crossing: {@code "name\nvalue\nname\nvalue"}. */
-    private static String headerLines(List<Message.Header> headers) {
-        StringBuilder sb = new StringBuilder(headers.size() * 32);
-        for (Message.Header h : headers) {
-            if (!sb.isEmpty()) sb.append('\n');
-            // CR and LF cannot be in HTTP header names or values; drop any that slipped through.
-            sb.append(h.name().replace('\n', ' ')).append('\n').append(h.value().replace('\n', ' '));
-        }
-        return sb.toString();
-    }
-
-    static List<Message.Header> headers(V8Value[] args, int i) throws JavetException {
-        if (args.length > i && args[i] instanceof V8ValueString lines) {
-            String s = lines.getValue();
-            if (s.isEmpty()) return List.of();
-            String[] parts = s.split("\n", -1);
-            List<Message.Header> out = new ArrayList<>(parts.length / 2);
-            for (int k = 0; k + 1 < parts.length; k += 2) out.add(new Message.Header(parts[k], parts[k + 1]));
-            return out;
-        }
-        if (args.length <= i || !(args[i] instanceof IV8ValueArray array)) return List.of();
-        List<Message.Header> out = new ArrayList<>();
-        int n = array.getLength();
-        for (int k = 0; k < n; k++) {
-            try (V8Value v = array.get(k)) {
-                if (v instanceof IV8ValueArray pair && pair.getLength() >= 2) {
-                    out.add(new Message.Header(pair.getString(0), pair.getString(1)));
-                }
-            }
-        }
-        return out;
-    }
-
-    static String string(V8Value[] args, int i) {
-        if (args.length <= i || args[i] == null || args[i].isNullOrUndefined()) return null;
-        return args[i] instanceof V8ValueString s ? s.getValue() : args[i].toString();
-    }
-
-    static double number(V8Value[] args, int i) {
-        if (args.length <= i) return 0;
-        V8Value v = args[i];
-        if (v instanceof com.caoccao.javet.values.primitive.V8ValueInteger n) return n.getValue();
-        if (v instanceof com.caoccao.javet.values.primitive.V8ValueDouble n) return n.getValue();
-        if (v instanceof com.caoccao.javet.values.primitive.V8ValueLong n) return n.getValue();
-        return 0;
-    }
-
-    static int integer(V8Value[] args, int i) {
-        return (int) number(args, i);
-    }
-
-    /**
-     * A string argument, refused when longer than {@code max} UTF-16 units. Javet hands strings
-     * over already copied, so the prelude checks these lengths before it calls the host; this
-     * check keeps any oversized value out of the messages built from it.
-     */
-    static String boundedString(V8Value[] args, int i, int max, String what) throws JavetException {
-        if (args.length > i && args[i] instanceof V8ValueString s && s.getValue().length() > max) {
-            throw new RangeError(what + " is longer than " + max + " characters");
-        }
-        return string(args, i);
-    }
-
-    static List<Message.Header> boundedHeaders(V8Value[] args, int i, String what) throws JavetException {
-        if (args.length > i && args[i] instanceof V8ValueString s && s.getValue().length() > HostLimits.MAX_HEADER_CHARS) {
-            throw new RangeError(what + " are larger than " + HostLimits.MAX_HEADER_CHARS + " characters in total");
-        }
-        if (args.length > i && args[i] instanceof IV8ValueArray a && a.getLength() > HostLimits.MAX_HEADER_COUNT) {
-            throw new RangeError(what + " are more than " + HostLimits.MAX_HEADER_COUNT);
-        }
-        List<Message.Header> headers = headers(args, i);
-        long chars = 0;
-        for (Message.Header h : headers) chars += h.name().length() + h.value().length() + 1;
-        if (chars > HostLimits.MAX_HEADER_CHARS) {
-            throw new RangeError(what + " are larger than " + HostLimits.MAX_HEADER_CHARS + " characters in total");
-        }
-        return headers;
-    }
-
-    /** Bytes of a typed array or string argument, refused (before any copy) past {@code max} bytes. */
-    static byte[] boundedBytes(V8Value[] args, int i, long max, String what) throws JavetException {
-        if (args.length > i && args[i] instanceof V8ValueTypedArray t && t.getByteLength() > max) {
-            throw new RangeError(what + " is " + t.getByteLength() + " bytes; at most " + max + " cross at once");
-        }
-        if (args.length > i && args[i] instanceof V8ValueString s && (long) s.getValue().length() * 3 > max) {
-            throw new RangeError(what + " is longer than " + max / 3 + " characters");
-        }
-        return byteArray(args, i);
-    }
-
-    /**
-     * A serialized RPC payload (arguments or a result) at {@code args[i]}, a Uint8Array: at most
-     * Workers' 32 MiB, else workerd's Error (checked before the bytes are copied).
-     */
-    static byte[] rpcPayload(V8Value[] args, int i) throws JavetException {
-        if (!(args.length > i && args[i] instanceof V8ValueTypedArray t)) return null;
-        if (t.getByteLength() > dev.bulwark.sandbox.ipc.RpcPayloadParts.MAX_PAYLOAD) {
-            throw new IllegalArgumentException(dev.bulwark.sandbox.ipc.RpcPayloadParts.tooLarge(t.getByteLength()));
-        }
-        return t.toBytes();
-    }
-
-    /** Thrown by a host function: becomes a JavaScript RangeError-like Error with this message. */
-    static final class RangeError extends IllegalArgumentException {
-        RangeError(String message) {
-            super(message);
-        }
-    }
-
-    static byte[] byteArray(V8Value[] args, int i) throws JavetException {
-        if (args.length > i && args[i] instanceof V8ValueTypedArray t) return t.toBytes();
-        if (args.length > i && args[i] instanceof V8ValueString s) return s.getValue().getBytes(StandardCharsets.UTF_8);
-        return new byte[0];
-    }
-
-    static String describe(V8Value value) {
-        if (value == null) return "undefined";
-        try {
-            if (value instanceof V8ValueObject o) {
-                String stack = o.getString("stack");
-                if (stack != null && !stack.isEmpty()) return stack;
-            }
-            return value.toString();
-        } catch (JavetException e) {
-            return String.valueOf(value);
-        }
-    }
-
-    static String describe(Throwable e) {
-        if (e instanceof BaseJavetScriptingException s && s.getScriptingError() != null) {
-            var err = s.getScriptingError();
-            return err.getResourceName() + ":" + err.getLineNumber() + ":" + err.getStartColumn() + ": "
-                    + err.getDetailedMessage();
-        }
-        return e.getMessage();
     }
 }
