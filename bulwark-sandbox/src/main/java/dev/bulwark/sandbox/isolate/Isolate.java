@@ -10,10 +10,8 @@ import com.caoccao.javet.interop.callback.JavetCallbackContext;
 import com.caoccao.javet.interop.callback.JavetCallbackType;
 import com.caoccao.javet.values.V8Value;
 import com.caoccao.javet.values.primitive.V8ValueBoolean;
-import com.caoccao.javet.values.reference.V8ValueArray;
 import com.caoccao.javet.values.reference.V8ValueFunction;
 import com.caoccao.javet.values.reference.V8ValueObject;
-import com.caoccao.javet.values.reference.V8ValuePromise;
 import com.caoccao.javet.values.reference.V8ValueTypedArray;
 import dev.bulwark.sandbox.ipc.Address;
 import dev.bulwark.sandbox.isolate.crypto.CryptoHost;
@@ -125,6 +123,8 @@ public final class Isolate {
     private ScheduledFuture<?> evictions;
     /** Calls out through the node: object stubs, dynamic workers, the loader. */
     private final OutboundCalls calls = new OutboundCalls(this);
+    /** fetch() through the node's egress gateway, and the body streams of subrequests and calls. */
+    private final EgressHost egress;
     /** Capabilities passed by reference: this isolate's import table and exports. */
     final CapabilityHost caps = new CapabilityHost(this);
     /** Compression streams and legacy text decoding (JDK-backed Web APIs). */
@@ -141,8 +141,6 @@ public final class Isolate {
     private String loadingWorkerId;
     /** Why the worker's top-level code failed in this isolate, for the events queued behind the load; null if it did not. */
     private volatile String loadFailure;
-    /** False when the worker's globalOutbound is null: fetch() throws. */
-    private volatile boolean networkAllowed = true;
 
     private record Task(long invocationId, JsAction action) {}
 
@@ -186,6 +184,7 @@ public final class Isolate {
         this.intrinsicTypeError = runtime.getGlobalObject().get("TypeError");
         this.storage = new ObjectStorageHost(runtime, services.objectStore());
         this.webApis = new WebApisHost(runtime, () -> currentInvocation);
+        this.egress = new EgressHost(this);
         this.jsRuntime = install();
         this.dispatcher = dispatcher();
         this.hostResult = jsRuntime.get("hostResult");
@@ -330,7 +329,7 @@ public final class Isolate {
     void load(String workerId, dev.bulwark.sandbox.worker.WorkerBundle bundle, String envJson,
               List<dev.bulwark.sandbox.worker.Binding> bindings, boolean networkAllowed, Limits limits,
               AtomicInteger topLevelLogLines, LoadCallback callback) {
-        this.networkAllowed = networkAllowed;
+        egress.networkAllowed = networkAllowed;
         // The outcome is reported once: by this task, or by the watchdog if the load is abandoned.
         AtomicBoolean reported = new AtomicBoolean();
         LoadCallback once = new LoadCallback() {
@@ -1083,7 +1082,6 @@ public final class Isolate {
                 }
                 return undefined();
             });
-            bind("fetch", this::hostFetch);
             bind("responseStart", args -> {
                 Invocation inv = invocation(args);
                 if (inv != null) {
@@ -1133,33 +1131,7 @@ public final class Isolate {
                 return undefined();
             });
             bind("currentInvocation", args -> runtime.createV8ValueLong(currentInvocation));
-            // The body streams of subrequests and calls: each talks to its own streamer (StreamWire).
-            bind("subrequestAck", args -> {
-                long id = (long) HostValues.number(args, 0);
-                StreamWire wire = services.subrequests().wireOf(id, currentInvocation);
-                long n = services.subrequests().acknowledge(id, currentInvocation, (long) HostValues.number(args, 1));
-                if (n > 0 && wire != null) outbox.send(wire.ack(id, n));
-                return undefined();
-            });
-            bind("subrequestBodyChunk", args -> {
-                long id = (long) HostValues.number(args, 0);
-                byte[] data = HostValues.boundedBytes(args, 1, Message.STREAM_CHUNK, "fetch: a request body chunk");
-                StreamWire wire = services.subrequests().wireOf(id, currentInvocation);
-                if (wire != null) outbox.send(wire.bodyChunk(id, data));
-                return undefined();
-            });
-            bind("subrequestBodyEnd", args -> {
-                long id = (long) HostValues.number(args, 0);
-                String error = HostValues.boundedString(args, 1, 1 << 10, "fetch: a request body error");
-                StreamWire wire = services.subrequests().wireOf(id, currentInvocation);
-                if (wire != null) outbox.send(wire.bodyEnd(id, error));
-                return undefined();
-            });
-            bind("subrequestCancel", args -> {
-                Message cancel = services.subrequests().cancel((long) HostValues.number(args, 0), currentInvocation);
-                if (cancel != null) outbox.send(cancel);
-                return undefined();
-            });
+            egress.install(this::bind);
             bind("objectId", calls::objectId);
             bind("callObject", calls::callObject);
             bind("callWorker", calls::callWorker);
@@ -1267,106 +1239,6 @@ public final class Isolate {
         }, delayMs, TimeUnit.MILLISECONDS);
     }
 
-    private V8Value hostFetch(V8Value[] args) throws Exception {
-        Invocation inv = invocations.get(currentInvocation);
-        if (inv == null || inv.isFinished()) {
-            throw new IllegalStateException("fetch() can only be called while handling a request");
-        }
-        if (!networkAllowed) {
-            // workerd's words for a worker whose globalOutbound is null.
-            throw new IllegalStateException("This worker is not permitted to access the internet via global functions "
-                    + "like fetch(). It must use capabilities (such as bindings in 'env') to talk to the outside world.");
-        }
-        // Sizes are checked before anything is copied into Java (and before a frame is built).
-        String method = HostValues.boundedString(args, 0, HostLimits.MAX_METHOD_CHARS, "fetch: the method");
-        String url = HostValues.boundedString(args, 1, HostLimits.MAX_URL_CHARS, "fetch: the URL");
-        List<Message.Header> headers = HostValues.boundedHeaders(args, 2, "fetch: the request headers");
-        byte[] body = args.length > 3 && args[3] instanceof V8ValueTypedArray
-                ? HostValues.boundedBytes(args, 3, HostLimits.MAX_SUBREQUEST_BODY, "fetch: the request body") : null;
-        boolean streamed = args.length > 5 && args[5] instanceof V8ValueBoolean b && b.getValue();
-        countSubrequest(inv);
-        V8ValuePromise resolver = runtime.createV8ValuePromise();
-        AtomicBoolean settled = new AtomicBoolean();
-        long[] idHolder = new long[1];
-        long subrequestId = services.subrequests().register(inv.id, answer -> enqueue(inv.id,
-                () -> subrequestAnswer(idHolder[0], answer, resolver, settled)),
-                () -> enqueue(0, () -> {
-                    // Never answered (or its body never ended): release the promise, error the body.
-                    if (settled.compareAndSet(false, true)) resolver.close();
-                    else jsRuntime.invokeVoid("subrequestDrop", runtime.createV8ValueLong(idHolder[0]));
-                }));
-        idHolder[0] = subrequestId;
-        if (!streamed) {
-            outbox.send(new Message.Subrequest(inv.id, subrequestId, method, url, headers, body));
-            return resolver.getPromise();
-        }
-        // The body follows on the node's pulls: the prelude needs the id to answer them.
-        outbox.send(new Message.StreamedSubrequest(inv.id, subrequestId, method, url, headers));
-        V8ValueArray pair = runtime.createV8ValueArray();
-        try (V8ValuePromise promise = resolver.getPromise()) {
-            pair.push(promise, runtime.createV8ValueDouble(subrequestId));
-        }
-        return pair;
-    }
-
-    /** One message of a subrequest's answer, on the isolate thread. */
-    private void subrequestAnswer(long id, Message answer, V8ValuePromise resolver,
-                                  AtomicBoolean settled) throws JavetException {
-        switch (answer) {
-            case Message.SubrequestResult r -> {
-                if (!settled.compareAndSet(false, true)) return;
-                try (resolver; V8ValueObject res = responseHead(r.status(), r.statusText(), r.headers(), r.url())) {
-                    if (r.body() != null) {
-                        try (V8ValueTypedArray b = bytes(r.body())) {
-                            res.set("body", b);
-                        }
-                    } else {
-                        res.setNull("body");
-                    }
-                    resolver.resolve(res);
-                }
-            }
-            case Message.SubrequestHead h -> {
-                if (!settled.compareAndSet(false, true)) return;
-                try (resolver; V8ValueObject res = responseHead(h.status(), h.statusText(), h.headers(), h.url())) {
-                    res.setNull("body");
-                    if (h.hasBody()) res.set("stream", (double) id);
-                    resolver.resolve(res);
-                }
-            }
-            case Message.SubrequestChunk c -> {
-                try (V8ValueTypedArray b = bytes(c.data())) {
-                    jsRuntime.invokeVoid("subrequestChunk", runtime.createV8ValueLong(id), b);
-                }
-            }
-            case Message.SubrequestBodyPull p -> jsRuntime.invokeVoid("subrequestBodyPull", runtime.createV8ValueLong(id));
-            case Message.SubrequestEnd e -> jsRuntime.invokeVoid("subrequestEnd", runtime.createV8ValueLong(id),
-                    e.error() == null ? runtime.createV8ValueNull() : runtime.createV8ValueString(e.error()));
-            case Message.SubrequestFailed f -> {
-                if (settled.compareAndSet(false, true)) {
-                    try (resolver; V8Value e = intrinsicTypeError.callAsConstructor(runtime.createV8ValueString(f.message()))) {
-                        resolver.reject(e);
-                    }
-                } else {
-                    jsRuntime.invokeVoid("subrequestEnd", runtime.createV8ValueLong(id), runtime.createV8ValueString(f.message()));
-                }
-            }
-            default -> throw new IllegalStateException("unexpected subrequest answer " + answer.getClass().getSimpleName());
-        }
-    }
-
-    private V8ValueObject responseHead(int status, String statusText, List<Message.Header> headers, String url)
-            throws JavetException {
-        V8ValueObject res = runtime.createV8ValueObject();
-        res.set("status", status);
-        res.set("statusText", statusText == null ? "" : statusText);
-        try (V8ValueArray h = headerArray(headers)) {
-            res.set("headers", h);
-        }
-        res.set("url", url == null ? "" : url);
-        return res;
-    }
-
     /** A response as the prelude's {@code responseInternals.fromHost} takes it. */
     /** The invocation whose task is running (0: none). */
     long currentInvocation() {
@@ -1421,16 +1293,5 @@ public final class Isolate {
 
     V8ValueTypedArray bytes(byte[] b) throws JavetException {
         return HostValues.bytes(runtime, b);
-    }
-
-    private V8ValueArray headerArray(List<Message.Header> headers) throws JavetException {
-        V8ValueArray array = runtime.createV8ValueArray();
-        for (Message.Header h : headers) {
-            try (V8ValueArray pair = runtime.createV8ValueArray()) {
-                pair.push(h.name(), h.value());
-                array.push(pair);
-            }
-        }
-        return array;
     }
 }
