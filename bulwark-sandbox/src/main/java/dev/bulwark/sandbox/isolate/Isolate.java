@@ -65,7 +65,9 @@ public final class Isolate {
     /** The host functions, behind one V8 function (made by {@link #install}). */
     private final HostFunctions hostFunctions = new HostFunctions();
     /** dispatchFetch wrapped so that its settling reaches {@link #invocationDone}. */
-    private final V8ValueFunction dispatcher;
+    final V8ValueFunction dispatcher;
+    /** The node's events, each made an invocation of this isolate and handed to the dispatcher, and the answers to them. */
+    final EventDispatch events;
     /**
      * The prelude's {@code hostResult}: makes a call's answer {@code {status, statusText, headers:
      * [[name, value]...], body, url}} in one call (the headers as {@code "name\nvalue\n..."} lines).
@@ -84,7 +86,7 @@ public final class Isolate {
     /** The carrier running the current task, whose CPU time the watchdog reads; set before inTask. */
     private volatile Thread taskThread;
     private volatile boolean inTask;
-    private volatile long terminationRequestedAt;
+    volatile long terminationRequestedAt;
     /** The isolate thread's CPU time when termination was requested. */
     private volatile long terminationCpuAt;
     private volatile ErrorCode terminationReason;
@@ -140,7 +142,7 @@ public final class Isolate {
     /** The worker whose top-level code runs now, so its log lines carry its name (isolate thread only). */
     private String loadingWorkerId;
     /** Why the worker's top-level code failed in this isolate, for the events queued behind the load; null if it did not. */
-    private volatile String loadFailure;
+    volatile String loadFailure;
 
     private record Task(long invocationId, JsAction action) {}
 
@@ -185,6 +187,7 @@ public final class Isolate {
         this.storage = new ObjectStorageHost(runtime, services.objectStore());
         this.webApis = new WebApisHost(runtime, () -> currentInvocation);
         this.egress = new EgressHost(this);
+        this.events = new EventDispatch(this);
         this.jsRuntime = install();
         this.dispatcher = dispatcher();
         this.hostResult = jsRuntime.get("hostResult");
@@ -282,6 +285,15 @@ public final class Isolate {
         if (terminationRequestedAt != 0 || runtime.isDead()) {
             condemn(terminationReason != null ? terminationReason : ErrorCode.INTERNAL, terminationCulprit);
         }
+    }
+
+    /**
+     * From here on the running task is charged to {@code host}: a call on a callback runs inside
+     * the invocation that passed it ({@link EventDispatch}).
+     */
+    void runInside(Invocation host) {
+        currentInvocation = host.id;
+        taskInvocation = host;
     }
 
     private void reportUnhandledRejections() {
@@ -396,179 +408,14 @@ public final class Isolate {
         void failed(Isolate isolate, WorkerLoadException e);
     }
 
-    // ---------------------------------------------------------------- dispatch
-
-    /** An event's work once its invocation is admitted and the worker is loaded. */
-    @FunctionalInterface
-    private interface EventAction {
-        void run(Invocation inv) throws Exception;
-    }
-
-    /**
-     * What every dispatcher does first: admits the invocation and queues {@code event} as its task,
-     * which fails with {@code worker_load_failed} instead when no worker is loaded.
-     */
-    private void dispatchEvent(long invocationId, String workerId, Limits limits, EventAction event) {
-        dev.bulwark.sandbox.trace.LatencyTrace.stamp("isolate.dispatch", invocationId);
-        Invocation inv = begin(invocationId, workerId, limits);
-        if (inv == null) return;
-        enqueue(inv.id, () -> {
-            if (worker == null) {
-                String failure = loadFailure;
-                finish(inv, ErrorCode.WORKER_LOAD_FAILED, failure != null ? failure : "worker is not loaded");
-                return;
-            }
-            event.run(inv);
-        });
-    }
-
-    /** Starts a fetch invocation; all its outcomes go to the outbox. */
-    void dispatch(Message.FetchStart start, Limits limits) {
-        dispatchEvent(start.invocationId(), start.workerId(), limits, inv -> {
-            // The request's parts go as arguments of the one call (the dispatcher makes the object):
-            // building it here took a JNI crossing per property.
-            if (start.target() instanceof Address.DurableObject o) {
-                // The object's target too: made by the dispatcher from arguments, not by a JNI set per field.
-                int handle = objectHandle(o, inv.id);
-                try (V8Value body = requestBody(start)) {
-                    dispatcher.callVoid(null, worker.defaultExport(), runtime.createV8ValueNull(), worker.env(),
-                            runtime.createV8ValueLong(inv.id), runtime.createV8ValueNull(), runtime.createV8ValueString(start.method()),
-                            runtime.createV8ValueString(start.url()), runtime.createV8ValueString(HostValues.headerLines(start.headers())),
-                            body, runtime.createV8ValueBoolean(start.bodyStreamed()), worker.exports(),
-                            runtime.createV8ValueString(o.workerId()), runtime.createV8ValueString(o.className()),
-                            runtime.createV8ValueString(o.objectId()),
-                            o.name() == null ? runtime.createV8ValueNull() : runtime.createV8ValueString(o.name()),
-                            runtime.createV8ValueInteger(handle));
-                }
-                return;
-            }
-            try (V8Value body = requestBody(start); V8Value target = target(start.target(), inv.id)) {
-                dispatcher.callVoid(null, worker.defaultExport(), runtime.createV8ValueNull(), worker.env(),
-                        runtime.createV8ValueLong(inv.id), target, runtime.createV8ValueString(start.method()),
-                        runtime.createV8ValueString(start.url()), runtime.createV8ValueString(HostValues.headerLines(start.headers())),
-                        body, runtime.createV8ValueBoolean(start.bodyStreamed()));
-            }
-        });
-    }
-
-    /** Starts an RPC invocation: the prelude calls the method and answers through rpcReturn. */
-    void dispatch(Message.RpcStart start, Limits limits) {
-        dispatchEvent(start.invocationId(), start.target().workerId(), limits, inv -> {
-            try (V8ValueObject target = rpcTarget(start)) {
-                dispatcher.callVoid(null, worker.defaultExport(), runtime.createV8ValueNull(), worker.env(),
-                        runtime.createV8ValueLong(inv.id), target);
-            }
-        });
-    }
-
-    /**
-     * Starts a call on something this isolate exported ({@code localId} is its JS export id) as an
-     * invocation of its own; the prelude answers through rpcReturn, as for an RPC.
-     */
-    void dispatch(Message.CapStart start, CapExports.Export export, Limits limits) {
-        long localId = export.localId();
-        dispatchEvent(start.invocationId(), worker == null ? "" : worker.workerId(), limits, inv -> {
-            // As in workerd, a call on a callback runs inside the invocation that passed it while that
-            // one lives: its closures' I/O, the stubs it holds, its limits (branch rpcgaps). The call
-            // keeps its own invocation id for the answer; what it awaits continues in the host's.
-            Invocation host = export.invocation() == 0 ? null : invocations.get(export.invocation());
-            boolean inside = host != null && !host.isFinished() && host != inv;
-            try (V8ValueObject target = runtime.createV8ValueObject(); V8ValueObject cap = runtime.createV8ValueObject()) {
-                cap.set("export", (double) localId);
-                cap.set("method", start.method());
-                if (!inside && !export.outlives()) cap.set("ended", true);
-                if (start.args() == null) cap.setNull("args");
-                else {
-                    try (V8ValueTypedArray a = bytes(caps.inbound(start.args(), inside ? host.id : inv.id))) {
-                        cap.set("args", a);
-                    }
-                }
-                if (inside) {
-                    host.hosted.add(inv);
-                    inv.hostedBy = host;
-                    currentInvocation = host.id;
-                    taskInvocation = host;
-                }
-                target.set("cap", cap);
-                dispatcher.callVoid(null, worker.defaultExport(), runtime.createV8ValueNull(), worker.env(),
-                        runtime.createV8ValueLong(inv.id), target);
-            }
-        });
-    }
-
-    /** The node dropped an export of this isolate: the prelude forgets it and runs its disposer. */
-    void dropExport(long localId) {
-        enqueue(0, () -> {
-            caps.exportDropped(localId);
-            jsRuntime.invokeVoid("dropExport", runtime.createV8ValueDouble(localId));
-        });
-    }
+    // ---------------------------------------------------------------- invocations
 
     OutboundCalls outboundCalls() {
         return calls;
     }
 
-    /** Runs an object's alarm handler; the prelude answers through rpcReturn (threw: the handler threw). */
-    void dispatch(Message.AlarmStart start, Limits limits) {
-        dispatchEvent(start.invocationId(), start.target().workerId(), limits, inv -> {
-            try (V8Value base = target(start.target(), inv.id); V8ValueObject alarm = runtime.createV8ValueObject()) {
-                V8ValueObject target = (V8ValueObject) base;
-                alarm.set("retryCount", start.retryCount());
-                alarm.set("isRetry", start.isRetry());
-                target.set("alarm", alarm);
-                dispatcher.callVoid(null, worker.defaultExport(), runtime.createV8ValueNull(), worker.env(),
-                        runtime.createV8ValueLong(inv.id), target);
-            }
-        });
-    }
-
-    /** {@link #target} as an object the dispatcher can add the event's fields to (a fresh one when the target is not). */
-    private V8ValueObject targetObject(Address address, long invocationId) throws JavetException {
-        V8Value base = target(address, invocationId);
-        if (base instanceof V8ValueObject o) return o;
-        base.close();
-        return runtime.createV8ValueObject();
-    }
-
-    /** Delivers trace items to a tail worker's tail(events) handler; answered by InvocationDone. */
-    void dispatch(Message.TailStart start, Limits limits) {
-        dispatchEvent(start.invocationId(), start.target().workerId(), limits, inv -> {
-            try (V8ValueObject target = targetObject(start.target(), inv.id)) {
-                target.set("tail", start.eventsJson());
-                dispatcher.callVoid(null, worker.defaultExport(), runtime.createV8ValueNull(), worker.env(),
-                        runtime.createV8ValueLong(inv.id), target);
-            }
-        });
-    }
-
-    /**
-     * Delivers a WebSocket event: to an object's hibernation handlers or its sockets' listeners
-     * (through its gates), or to a plain worker's socket listeners. Answered by InvocationDone.
-     */
-    void dispatch(Message.SocketEvent event, Limits limits) {
-        dispatchEvent(event.invocationId(), event.target().workerId(), limits, inv -> {
-            try (V8ValueObject target = targetObject(event.target(), inv.id);
-                 V8ValueObject socket = runtime.createV8ValueObject()) {
-                socket.set("id", (double) event.socketId());
-                socket.set("kind", event.kind().name().toLowerCase(java.util.Locale.ROOT));
-                if (event.text() != null) socket.set("text", event.text());
-                else socket.setNull("text");
-                if (event.data() != null) {
-                    try (V8ValueTypedArray d = bytes(event.data())) {
-                        socket.set("data", d);
-                    }
-                }
-                socket.set("code", event.code());
-                if (event.reason() != null) socket.set("reason", event.reason());
-                target.set("socket", socket);
-                dispatcher.callVoid(null, worker.defaultExport(), runtime.createV8ValueNull(), worker.env(),
-                        runtime.createV8ValueLong(inv.id), target);
-            }
-        });
-    }
-
     /** Registers an invocation and its deadline; null (and the invocation failed) if this isolate is condemned. */
-    private Invocation begin(long invocationId, String workerId, Limits limits) {
+    Invocation begin(long invocationId, String workerId, Limits limits) {
         Invocation inv = new Invocation(invocationId, workerId, limits, outbox);
         if (condemned) {
             inv.finish(ErrorCode.ISOLATE_RESET, ErrorCode.ISOLATE_RESET.description());
@@ -577,31 +424,6 @@ public final class Isolate {
         invocations.put(inv.id, inv);
         inv.deadline = services.deadlines().schedule(() -> onDeadline(inv), limits.wallMs());
         return inv;
-    }
-
-    /** The target of an RPC event: the address's target plus {@code rpc: {method, args}}. */
-    private V8ValueObject rpcTarget(Message.RpcStart start) throws JavetException {
-        V8Value base = target(start.target(), start.invocationId());
-        V8ValueObject t;
-        if (base instanceof V8ValueObject o) {
-            t = o;
-        } else {
-            base.close();
-            t = runtime.createV8ValueObject();
-            t.set("exports", worker.exports());
-            t.setNull("entrypoint");
-        }
-        try (V8ValueObject rpc = runtime.createV8ValueObject()) {
-            rpc.set("method", start.method());
-            if (start.args() == null) rpc.setNull("args");
-            else {
-                try (V8ValueTypedArray a = bytes(caps.inbound(start.args(), start.invocationId()))) {
-                    rpc.set("args", a);
-                }
-            }
-            t.set("rpc", rpc);
-        }
-        return t;
     }
 
     /** The prelude's promise for an invocation settled: the invocation is over. */
@@ -623,44 +445,8 @@ public final class Isolate {
         return undefined();
     }
 
-    /**
-     * What the prelude needs to find the object an event is for; null for the worker itself. An
-     * object's storage is opened here, and the object counts as busy until the invocation ends.
-     */
-    private V8Value target(Address address, long invocationId) throws JavetException {
-        return switch (address) {
-            case Address.Worker w when w.entrypoint() == null && (w.grant() == null || w.grant().props() == null) ->
-                    runtime.createV8ValueNull();
-            case Address.Worker w -> {
-                V8ValueObject t = runtime.createV8ValueObject();
-                t.set("exports", worker.exports());
-                t.set("entrypoint", w.entrypoint() == null ? "default" : w.entrypoint());
-                byte[] props = w.grant() == null ? null : w.grant().props();
-                if (props != null) {
-                    // The callee's ctx.props: set by the granter of the stub, seen by no one else.
-                    try (V8ValueTypedArray p = bytes(props)) {
-                        t.set("props", p);
-                    }
-                }
-                yield t;
-            }
-            case Address.DurableObject o -> {
-                int handle = objectHandle(o, invocationId);
-                V8ValueObject t = runtime.createV8ValueObject();
-                t.set("exports", worker.exports());
-                t.set("workerId", o.workerId());
-                t.set("className", o.className());
-                t.set("id", o.objectId());
-                if (o.name() == null) t.setNull("name");
-                else t.set("name", o.name());
-                t.set("storage", handle);
-                yield t;
-            }
-        };
-    }
-
     /** The object's storage handle for this event (its database opened if need be); starts the idle sweep. */
-    private int objectHandle(Address.DurableObject o, long invocationId) {
+    int objectHandle(Address.DurableObject o, long invocationId) {
         int handle = storage.handleFor(o, invocationId);
         if (evictions == null) {
             long period = Math.max(50, services.objectIdleMs() / 2);
@@ -670,54 +456,9 @@ public final class Isolate {
         return handle;
     }
 
-    /** The request's body when it came whole with the start; null when streamed or absent. */
-    private V8Value requestBody(Message.FetchStart start) throws JavetException {
-        if (start.bodyStreamed() || start.body() == null) return runtime.createV8ValueNull();
-        return bytes(start.body());
-    }
-
     /** Whether an invocation is in flight in this isolate. */
     boolean owns(long invocationId) {
         return invocations.containsKey(invocationId);
-    }
-
-    /** A chunk (or the end) of a streamed request body arrived from the node. */
-    void requestBody(Message message) {
-        switch (message) {
-            case Message.RequestBodyChunk c -> enqueue(c.invocationId(), () -> {
-                try (V8ValueTypedArray b = bytes(c.data())) {
-                    jsRuntime.invokeVoid("requestBodyChunk", runtime.createV8ValueLong(c.invocationId()), b);
-                }
-            });
-            case Message.RequestBodyEnd e -> enqueue(e.invocationId(), () -> jsRuntime.invokeVoid("requestBodyEnd",
-                    runtime.createV8ValueLong(e.invocationId()),
-                    e.error() == null ? runtime.createV8ValueNull() : runtime.createV8ValueString(e.error())));
-            default -> throw new IllegalArgumentException("not a request body message: " + message);
-        }
-    }
-
-    /** The node wrote more of a response; a response stream waiting for room may go on. */
-    void acknowledge(Message.ResponseAck ack) {
-        Invocation inv = invocations.get(ack.invocationId());
-        if (inv != null && inv.acknowledge(ack.bytes())) {
-            enqueue(inv.id, () -> jsRuntime.invokeVoid("responseDrained", runtime.createV8ValueLong(inv.id)));
-        }
-    }
-
-    /**
-     * The client is gone: the invocation ends now and its later events are dropped. JavaScript of
-     * it that is running goes on to the end of its slice, still under its CPU limit.
-     */
-    void cancel(long invocationId, String reason) {
-        Invocation inv = invocations.get(invocationId);
-        // At once: the node has stopped listening, and the canceled code must not run on to its CPU limit.
-        if (inv != null) {
-            finish(inv, ErrorCode.CANCELED, reason);
-            // The body it was streaming is canceled too, so its source (a durable object's SSE stream)
-            // sees cancel(reason) as in Workers. A task of no invocation: the canceled one's are dropped.
-            enqueue(0, () -> jsRuntime.invokeVoid("responseCanceled", runtime.createV8ValueLong(invocationId),
-                    runtime.createV8ValueString(reason == null ? "canceled" : reason)));
-        }
     }
 
     /** The prelude's runtime object (its dispatch and stream callbacks). Isolate thread only. */
@@ -748,7 +489,7 @@ public final class Isolate {
         tasks.addFirst(new Task(0, () -> finish(inv, failure, message)));
     }
 
-    private void finish(Invocation inv, ErrorCode failure, String message) {
+    void finish(Invocation inv, ErrorCode failure, String message) {
         Message limit = failure != null && LIMIT_NAMES.containsKey(failure)
                 ? limitLine(inv.workerId, inv.id, LIMIT_NAMES.get(failure), message) : null;
         if (inv.finish(failure, message, limit)) forget(inv);
@@ -1082,54 +823,7 @@ public final class Isolate {
                 }
                 return undefined();
             });
-            bind("responseStart", args -> {
-                Invocation inv = invocation(args);
-                if (inv != null) {
-                    inv.responseStart(new Message.ResponseHead(inv.id, HostValues.integer(args, 1),
-                            HostValues.boundedString(args, 2, HostLimits.MAX_STATUS_TEXT_CHARS, "Response: the status text"),
-                            HostValues.boundedHeaders(args, 3, "Response: the headers")));
-                }
-                return undefined();
-            });
-            bind("responseChunk", args -> {
-                Invocation inv = invocation(args);
-                byte[] chunk = HostValues.boundedBytes(args, 1, HostLimits.MAX_RESPONSE_CHUNK, "Response: a body chunk");
-                return runtime.createV8ValueBoolean(inv == null || inv.responseChunk(chunk));
-            });
-            // Head, body and end in one crossing, for a response whose body is already bytes.
-            bind("responseWhole", args -> {
-                Invocation inv = invocation(args);
-                dev.bulwark.sandbox.trace.LatencyTrace.stamp("js.responseWhole", inv == null ? 0 : inv.id);
-                Message.ResponseHead head = new Message.ResponseHead(inv == null ? 0 : inv.id, HostValues.integer(args, 1),
-                        HostValues.boundedString(args, 2, HostLimits.MAX_STATUS_TEXT_CHARS, "Response: the status text"),
-                        HostValues.boundedHeaders(args, 3, "Response: the headers"));
-                byte[] body = args.length > 4 && args[4] instanceof V8ValueTypedArray
-                        ? HostValues.boundedBytes(args, 4, HostLimits.MAX_RESPONSE_CHUNK, "Response: a body chunk") : null;
-                if (inv != null) inv.responseWhole(head, body);
-                return undefined();
-            });
-            bind("responseEnd", args -> {
-                Invocation inv = invocation(args);
-                if (inv != null) inv.responseEnd();
-                return undefined();
-            });
-            bind("responseError", args -> {
-                if (terminationRequestedAt != 0) return undefined(); // see invocationDone
-                Invocation inv = invocation(args);
-                String name = HostValues.string(args, 1), message = HostValues.string(args, 2), stack = HostValues.string(args, 3);
-                boolean passThrough = args.length > 4 && args[4] instanceof V8ValueBoolean b && b.getValue();
-                // What was thrown, serialized (remote-errors.js), for a caller through a stub.
-                byte[] thrown = args.length > 5 && args[5] instanceof V8ValueTypedArray t
-                        && t.getByteLength() <= Invocation.MAX_THROWN_BYTES ? HostValues.byteArray(args, 5) : null;
-                log("error", "Uncaught " + (stack != null && !stack.isEmpty() ? stack : name + ": " + message));
-                if (inv != null) inv.responseFailed(ErrorCode.WORKER_THREW, name + ": " + message, passThrough, thrown);
-                return undefined();
-            });
-            bind("requestBodyPull", args -> {
-                Invocation inv = invocation(args);
-                if (inv != null) outbox.send(new Message.RequestBodyPull(inv.id));
-                return undefined();
-            });
+            events.install(this::bind);
             bind("currentInvocation", args -> runtime.createV8ValueLong(currentInvocation));
             egress.install(this::bind);
             bind("objectId", calls::objectId);
@@ -1140,14 +834,6 @@ public final class Isolate {
             bind("rpcWorker", calls::rpcWorker);
             calls.serviceCalls.install(this::bind);
             new FacetHost(calls).install(this::bind);
-            bind("rpcReturn", args -> {
-                Invocation inv = invocation(args);
-                if (inv != null) {
-                    byte[] value = HostValues.rpcPayload(args, 1);
-                    inv.rpcReturn(caps.outbound(value, inv, true), args.length > 2 && args[2] instanceof V8ValueBoolean b && b.getValue());
-                }
-                return undefined();
-            });
             bind("capCall", caps::capCall);
             bind("capFetch", caps::capFetch);
             bind("capRelease", caps::capRelease);
@@ -1254,7 +940,7 @@ public final class Isolate {
         }
     }
 
-    private void log(String level, String message) {
+    void log(String level, String message) {
         long invId = currentInvocation;
         // Lines are counted against the invocation whose task is running, also after its response
         // (a detached promise chain), and top-level lines against the worker's top-level budget.
@@ -1280,12 +966,6 @@ public final class Isolate {
     }
 
     // ---------------------------------------------------------------- value helpers
-
-    private Invocation invocation(V8Value[] args) {
-        long id = (long) HostValues.number(args, 0);
-        Invocation inv = invocations.get(id);
-        return inv == null || inv.isFinished() ? null : inv;
-    }
 
     private V8Value undefined() {
         return runtime.createV8ValueUndefined();
