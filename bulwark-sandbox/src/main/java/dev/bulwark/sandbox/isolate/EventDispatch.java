@@ -72,7 +72,7 @@ final class EventDispatch {
             return runtime.createV8ValueUndefined();
         });
         binder.bind("responseError", args -> {
-            if (isolate.terminationRequestedAt != 0) return runtime.createV8ValueUndefined(); // see Isolate's invocationDone
+            if (isolate.termination.requested()) return runtime.createV8ValueUndefined(); // see Isolate's invocationDone
             Invocation inv = invocation(args);
             String name = HostValues.string(args, 1), message = HostValues.string(args, 2), stack = HostValues.string(args, 3);
             boolean passThrough = args.length > 4 && args[4] instanceof V8ValueBoolean b && b.getValue();

@@ -1,7 +1,6 @@
 package dev.bulwark.sandbox.isolate;
 
 import com.caoccao.javet.enums.V8AwaitMode;
-import com.caoccao.javet.enums.V8RuntimeTerminationMode;
 import com.caoccao.javet.exceptions.JavetException;
 import com.caoccao.javet.exceptions.JavetTerminatedException;
 import com.caoccao.javet.interop.V8Runtime;
@@ -49,7 +48,7 @@ public final class Isolate {
     static final int MAX_TIMERS = 10_000;
     static final int MAX_LOG_CHARS = 16 << 10;
 
-    private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
+    static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
     private static final AtomicInteger SEQUENCE = new AtomicInteger();
     /**
      * How long a durable object's blockConcurrencyWhile callback may keep its input gate shut before
@@ -60,6 +59,8 @@ public final class Isolate {
 
     final V8Runtime runtime;
     final SandboxServices services;
+    /** Stops this isolate's JavaScript at its limits. */
+    final Termination termination;
     private final List<JavetCallbackContext> callbacks = new ArrayList<>();
     private final V8ValueObject jsRuntime;
     /** The host functions, behind one V8 function (made by {@link #install}). */
@@ -78,38 +79,29 @@ public final class Isolate {
     final Map<Long, Invocation> invocations = new ConcurrentHashMap<>();
     private final Map<Integer, Timer> timers = new ConcurrentHashMap<>();
     /** For messages: isolates have names, carriers run many of them. */
-    private final String name = "isolate-" + SEQUENCE.incrementAndGet();
+    final String name = "isolate-" + SEQUENCE.incrementAndGet();
 
     // Written by the isolate thread, read by the watchdog.
-    private volatile long currentInvocation;
-    private volatile long taskStartCpu;
+    volatile long currentInvocation;
+    volatile long taskStartCpu;
     /** The carrier running the current task, whose CPU time the watchdog reads; set before inTask. */
-    private volatile Thread taskThread;
-    private volatile boolean inTask;
-    volatile long terminationRequestedAt;
-    /** The isolate thread's CPU time when termination was requested. */
-    private volatile long terminationCpuAt;
-    private volatile ErrorCode terminationReason;
-    /** Which memory check stopped the isolate (they share one error code), for the limit's log line. */
-    private volatile String memoryCheck;
-    private volatile long terminationCulprit;
-    private volatile boolean condemned;
+    volatile Thread taskThread;
+    volatile boolean inTask;
+    volatile boolean condemned;
     /**
      * The invocation the running task belongs to, captured when the task starts: JavaScript of
      * an invocation that has just finished or been canceled (a microtask chain) is still charged
      * to it, and still stopped at its CPU limit.
      */
-    private volatile Invocation taskInvocation;
+    volatile Invocation taskInvocation;
     /** Fails the running load when its isolate is abandoned (a builtin ignores termination); null when no load runs. */
-    private volatile Runnable loadAbandoned;
+    volatile Runnable loadAbandoned;
     /** Console lines of the worker's top-level code so far (shared by its isolates); null when no load runs. */
     private volatile AtomicInteger loadLogLines;
     /** CPU budget of the running load task (a worker's top-level code); MAX_VALUE when none runs. */
-    private volatile long loadCpuNanos = Long.MAX_VALUE;
+    volatile long loadCpuNanos = Long.MAX_VALUE;
     /** Counts tasks, so the memory watchdog knows when a new one started. */
-    private volatile long taskSequence;
-    /** The memory watchdog's view: which task it measured from, and the process RSS then. */
-    private long watchedTask = -1, watchedBaselineRss;
+    volatile long taskSequence;
     /**
      * Rejections that had no handler when they happened, keyed by promise identity. A handler
      * attached later in the same task removes them; what is left at the end of the task is an
@@ -118,7 +110,6 @@ public final class Isolate {
     private final Map<Integer, String> unhandledRejections = new java.util.LinkedHashMap<>();
     /** The intrinsic TypeError, captured before any worker code can replace the global. */
     final V8ValueFunction intrinsicTypeError;
-    private int nearHeapLimitCalls;
     /** The databases of the durable objects this isolate runs. */
     private final ObjectStorageHost storage;
     /** The sweep that evicts idle durable objects; started with the first object. */
@@ -169,8 +160,9 @@ public final class Isolate {
     Isolate(V8Runtime runtime, SandboxServices services) throws JavetException {
         this.runtime = runtime;
         this.services = services;
+        this.termination = new Termination(this);
         runtime.allowEval(false);
-        runtime.setNearHeapLimitCallback(this::onNearHeapLimit);
+        runtime.setNearHeapLimitCallback(termination::onNearHeapLimit);
         runtime.setPromiseRejectCallback((event, promise, value) -> {
             // 0: rejected with no handler; 1: a handler was added after the rejection.
             try {
@@ -250,13 +242,13 @@ public final class Isolate {
             dev.bulwark.sandbox.trace.LatencyTrace.stamp("task.microtasks", task.invocationId);
             reportUnhandledRejections();
         } catch (JavetTerminatedException e) {
-            // handled below: terminationReason is set by whoever terminated us
+            // handled below: the termination's reason is set by whoever terminated us
         } catch (VirtualMachineError e) {
             // The JVM itself is in trouble (out of memory, a stack overflow in Java): nothing in
             // this process can be trusted to go on. End the sandbox; the node replaces it.
             services.fatal(name + ": " + e);
         } catch (Throwable e) {
-            if (terminationRequestedAt == 0) {
+            if (!termination.requested()) {
                 Invocation inv = invocations.get(task.invocationId);
                 if (inv != null) {
                     inv.finish(ErrorCode.INTERNAL, "isolate task failed: " + e);
@@ -266,7 +258,7 @@ public final class Isolate {
             }
         } finally {
             inTask = false;
-            if (abandoned.get()) ABANDONED.decrementAndGet();
+            termination.taskEnded();
             long used = THREADS.getCurrentThreadCpuTime() - taskStartCpu;
             Invocation inv = invocations.get(task.invocationId);
             if (inv != null) inv.cpuNanos.addAndGet(used);
@@ -282,8 +274,8 @@ public final class Isolate {
             tasks.handingOver(services.outbox()::flush);
             dev.bulwark.sandbox.trace.LatencyTrace.stamp("task.flushed", task.invocationId);
         }
-        if (terminationRequestedAt != 0 || runtime.isDead()) {
-            condemn(terminationReason != null ? terminationReason : ErrorCode.INTERNAL, terminationCulprit);
+        if (termination.requested() || runtime.isDead()) {
+            condemn(termination.reason() != null ? termination.reason() : ErrorCode.INTERNAL, termination.culprit());
         }
     }
 
@@ -361,12 +353,12 @@ public final class Isolate {
             loadCpuNanos = loadLimits.cpuMs() * 1_000_000L;
             loadingWorkerId = workerId;
             loadLogLines = topLevelLogLines;
-            loadAbandoned = () -> once.failed(this, new WorkerLoadException(terminationReason,
-                    topLevel + limitMessage(terminationReason, loadLimits)));
+            loadAbandoned = () -> once.failed(this, new WorkerLoadException(termination.reason(),
+                    topLevel + termination.limitMessage(termination.reason(), loadLimits)));
             // A load that blocks (Atomics.wait) uses no CPU: the wall clock ends it.
             ScheduledFuture<?> deadline = services.scheduler().schedule(() -> {
                 if (inTask && currentInvocation == 0 && loadLogLines == topLevelLogLines) {
-                    requestTermination(ErrorCode.WALL_TIME_EXCEEDED, 0);
+                    termination.request(ErrorCode.WALL_TIME_EXCEEDED, 0);
                 }
             }, loadLimits.wallMs(), TimeUnit.MILLISECONDS);
             try {
@@ -376,8 +368,8 @@ public final class Isolate {
                 // The load error names what threw; the same rejection logged again as "Uncaught (in
                 // promise)" would report one failure twice.
                 unhandledRejections.clear();
-                ErrorCode reason = terminationReason;
-                WorkerLoadException failure = reason == null ? e : new WorkerLoadException(reason, topLevel + limitMessage(reason, loadLimits));
+                ErrorCode reason = termination.reason();
+                WorkerLoadException failure = reason == null ? e : new WorkerLoadException(reason, topLevel + termination.limitMessage(reason, loadLimits));
                 loadFailure = failure.getMessage();
                 once.failed(this, failure);
             } finally {
@@ -431,7 +423,7 @@ public final class Isolate {
         // Being terminated, a host call may have failed inside V8 with Javet's own error, which
         // the prelude then reports as the worker's: the limit that terminated it is the answer,
         // given when the task ends (condemn).
-        if (terminationRequestedAt != 0) return undefined();
+        if (termination.requested()) return undefined();
         reportUnhandledRejections();
         Invocation inv = invocations.get((long) HostValues.number(args, 0));
         dev.bulwark.sandbox.trace.LatencyTrace.stamp("js.invocationDone", inv == null ? 0 : inv.id);
@@ -469,9 +461,9 @@ public final class Isolate {
     private void onDeadline(Invocation inv) {
         if (inv.isFinished()) return;
         if (inTask && currentInvocation == inv.id) {
-            requestTermination(ErrorCode.WALL_TIME_EXCEEDED, inv.id);
+            termination.request(ErrorCode.WALL_TIME_EXCEEDED, inv.id);
         } else {
-            finishSoon(inv, ErrorCode.WALL_TIME_EXCEEDED, limitMessage(ErrorCode.WALL_TIME_EXCEEDED, inv.limits));
+            finishSoon(inv, ErrorCode.WALL_TIME_EXCEEDED, termination.limitMessage(ErrorCode.WALL_TIME_EXCEEDED, inv.limits));
         }
     }
 
@@ -590,91 +582,7 @@ public final class Isolate {
         if (!forgotten.isEmpty()) outbox.send(new Message.ObjectsEvicted(forgotten));
     }
 
-    // ---------------------------------------------------------------- limits
-
-    /**
-     * How much CPU a task may spend ignoring TerminateExecution before its isolate is abandoned. Some V8
-     * builtins run to the end of their input without looking at termination (measured on V8
-     * 14.7: a default-order {@code Array.prototype.sort} of 3 million numbers ran 17 s, a
-     * {@code TypedArray.prototype.join} of 30 million 2 s, {@code JSON.parse} of 5 million nested
-     * arrays 33 s). Rather than end the sandbox (every in-flight request of the tenant), the
-     * isolate is written off: its requests fail now, its worker gets a fresh isolate, and its
-     * thread finishes the builtin, sees the termination and closes the runtime.
-     */
-    static final long ABANDON_AFTER_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
-    /** Past this, or with more isolates stuck at once than {@link #MAX_ABANDONED}, the process ends. */
-    static final long STUCK_FATAL_NANOS = TimeUnit.SECONDS.toNanos(30);
-    static final int MAX_ABANDONED = 2;
-    /** Isolates of this process whose thread is still stuck in a builtin after they were abandoned. */
-    private static final AtomicInteger ABANDONED = new AtomicInteger();
-    /** Set once by the watchdog when this isolate is abandoned; cleared by the isolate thread. */
-    private final AtomicBoolean abandoned = new AtomicBoolean();
-
-    /** Isolates of this process written off while their thread is still stuck in a builtin. */
-    static int abandonedIsolates() {
-        return ABANDONED.get();
-    }
-
-    /** Called by the watchdog between its ticks. */
-    void checkCpu(long nowNanos) {
-        if (!inTask) return;
-        long asked = terminationRequestedAt;
-        if (asked != 0) {
-            long ignored = nowNanos - asked;
-            // CPU the thread spent since, not wall time: on a busy machine a thread that is
-            // merely waiting for a core is not stuck.
-            long ignoredCpu = THREADS.getThreadCpuTime(taskThread.threadId()) - terminationCpuAt;
-            if (ignored > STUCK_FATAL_NANOS) {
-                // The process is the trust boundary: end it, the node fails its in-flight requests
-                // and starts a new sandbox.
-                services.fatal(name + " ignored termination for " + (ignored / 1_000_000_000L) + " s");
-            } else if (ignoredCpu > ABANDON_AFTER_NANOS && abandoned.compareAndSet(false, true)) {
-                if (ABANDONED.incrementAndGet() > MAX_ABANDONED) {
-                    services.fatal("more than " + MAX_ABANDONED + " isolates ignore termination at once");
-                }
-                condemn(terminationReason != null ? terminationReason : ErrorCode.INTERNAL, terminationCulprit);
-                // A load stuck this way fails now, so the worker's requests get the load error
-                // instead of loading it again into new isolates that get stuck the same way.
-                Runnable failLoad = loadAbandoned;
-                if (failLoad != null) failLoad.run();
-            }
-            return;
-        }
-        if (condemned) return;
-        long inv = currentInvocation;
-        Invocation invocation = taskInvocation;
-        long task = taskSequence;
-        long slice = THREADS.getThreadCpuTime(taskThread.threadId()) - taskStartCpu;
-        // The task may have ended in between and its carrier moved on to another isolate's.
-        if (!inTask || task != taskSequence) return;
-        if (invocation != null) {
-            if (slice > 0 && invocation.cpuNanos.get() + slice > invocation.limits.cpuMs() * 1_000_000L) {
-                requestTermination(ErrorCode.CPU_LIMIT_EXCEEDED, inv);
-            }
-        } else if (inv == 0 && slice > loadCpuNanos) {
-            requestTermination(ErrorCode.CPU_LIMIT_EXCEEDED, 0);
-        }
-    }
-
-    /**
-     * Memory outside the V8 heap (typed arrays, ArrayBuffers, Wasm memories) is not bounded by the
-     * heap cap. The watchdog (its thread only) measures the process's resident memory when it
-     * first sees a task running and terminates the task once the process has grown by more than
-     * {@code limitBytes} since: the growth belongs to the code that is running. (V8's own
-     * external-memory statistic cannot be read while a script runs: Javet answers it only between
-     * tasks, measured on V8 14.7.)
-     */
-    void checkMemoryGrowth(long residentBytes, long limitBytes) {
-        if (!inTask || condemned) return;
-        long task = taskSequence;
-        if (task != watchedTask) {
-            watchedTask = task;
-            watchedBaselineRss = residentBytes;
-        } else if (residentBytes - watchedBaselineRss > limitBytes) {
-            memoryCheck = "the sandbox process grew by more than " + (limitBytes >> 20) + " MiB during one task";
-            requestTermination(ErrorCode.MEMORY_LIMIT_EXCEEDED, currentInvocation);
-        }
-    }
+    // ---------------------------------------------------------------- lifetime
 
     /**
      * Memory is short ({@link MemoryPressure}): collect this isolate's garbage (V8's low-memory
@@ -688,39 +596,12 @@ public final class Isolate {
         });
     }
 
-    /** The RSS watchdog found the process over its soft ceiling: stop whatever JS is running. */
-    void memoryPressure() {
-        if (inTask && !condemned) {
-            memoryCheck = "the sandbox's resident memory passed its soft limit while this task ran";
-            requestTermination(ErrorCode.MEMORY_LIMIT_EXCEEDED, currentInvocation);
-        }
-    }
-
-    private void requestTermination(ErrorCode reason, long culprit) {
-        if (terminationRequestedAt != 0) return;
-        terminationReason = reason;
-        terminationCulprit = culprit;
-        Thread carrier = taskThread;
-        terminationCpuAt = carrier == null ? 0 : THREADS.getThreadCpuTime(carrier.threadId());
-        terminationRequestedAt = System.nanoTime();
-        runtime.terminateExecution(V8RuntimeTerminationMode.Synchronous);
-    }
-
-    private long onNearHeapLimit(long currentLimit, long initialLimit) {
-        // Runs on the isolate thread, inside a GC. Terminate, and give V8 room to unwind.
-        nearHeapLimitCalls++;
-        if (nearHeapLimitCalls > 8) services.fatal(name + " kept allocating after termination");
-        if (terminationRequestedAt == 0) memoryCheck = "the isolate's heap reached its limit";
-        requestTermination(ErrorCode.MEMORY_LIMIT_EXCEEDED, currentInvocation);
-        return currentLimit + Math.max(32L << 20, initialLimit / 4);
-    }
-
-    private void condemn(ErrorCode reason, long culprit) {
+    void condemn(ErrorCode reason, long culprit) {
         if (condemned) return;
         condemned = true;
         for (Invocation inv : List.copyOf(invocations.values())) {
             if (inv.id == culprit) {
-                finish(inv, reason, limitMessage(reason, inv.limits));
+                finish(inv, reason, termination.limitMessage(reason, inv.limits));
             } else {
                 finish(inv, ErrorCode.ISOLATE_RESET, ErrorCode.ISOLATE_RESET.description());
             }
@@ -730,16 +611,6 @@ public final class Isolate {
             if (inv != null) finish(inv, ErrorCode.ISOLATE_RESET, ErrorCode.ISOLATE_RESET.description());
         }
         services.condemned(this);
-    }
-
-    private String limitMessage(ErrorCode reason, Limits limits) {
-        String check = memoryCheck;
-        return switch (reason) {
-            case CPU_LIMIT_EXCEEDED -> "the worker exceeded its CPU time limit of " + limits.cpuMs() + " ms";
-            case WALL_TIME_EXCEEDED -> "the worker did not finish within its wall-clock limit of " + limits.wallMs() + " ms";
-            case MEMORY_LIMIT_EXCEEDED -> "the worker exceeded its memory limit" + (check == null ? "" : " (" + check + ")");
-            default -> reason.description();
-        };
     }
 
     /** Whether a task is running (what the watchdog must watch). */
@@ -897,7 +768,7 @@ public final class Isolate {
                 // Terminated while in here (a limit was hit): a host call into V8 fails with "execution
                 // is terminated". Thrown on, that error would reach the worker as a catchable one and
                 // hide the termination; returning lets V8 go on unwinding the termination instead.
-                if (terminationRequestedAt != 0) return runtime.createV8ValueUndefined();
+                if (termination.requested()) return runtime.createV8ValueUndefined();
                 throw e;
             }
         };

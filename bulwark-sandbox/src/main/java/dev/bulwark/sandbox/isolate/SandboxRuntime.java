@@ -868,15 +868,15 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
             long now = System.nanoTime();
             boolean busy = false;
             for (Isolate i : live) {
-                i.checkCpu(now);
+                i.termination.checkCpu(now);
                 busy |= i.isBusy();
             }
             if (busy && now - lastMemoryCheck >= TimeUnit.MILLISECONDS.toNanos(MEMORY_CHECK_MS)) {
                 lastMemoryCheck = now;
                 long rss = residentBytes();
-                for (Isolate i : live) i.checkMemoryGrowth(rss, memoryGrowthLimitBytes);
+                for (Isolate i : live) i.termination.checkMemoryGrowth(rss, memoryGrowthLimitBytes);
                 if (pressure.mustStop(rss, now)) {
-                    for (Isolate i : live) i.memoryPressure();
+                    for (Isolate i : live) i.termination.memoryPressure();
                 }
             }
             // Bookkeeping a task left in the socket's buffer (Outbox.flush) waits at most a tick,
