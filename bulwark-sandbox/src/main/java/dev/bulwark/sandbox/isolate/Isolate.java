@@ -492,12 +492,6 @@ public final class Isolate {
             ErrorCode.WALL_TIME_EXCEEDED, "wall_time", ErrorCode.MEMORY_LIMIT_EXCEEDED, "memory");
 
     /**
-     * Tells the operator that a limit stopped a worker: one line of level {@link #LIMIT_LEVEL},
-     * {@code "<limit>: <message>"}, outside the per-request log budget (a worker that logged its
-     * budget away must still be reported). Worker code cannot write this level: console methods
-     * have fixed levels.
-     */
-    /**
      * Counts one subrequest (a fetch, a call or an RPC) of {@code inv}; past the limit the first
      * refusal is logged as a limit kill, and every one throws.
      */
@@ -512,6 +506,12 @@ public final class Isolate {
         }
     }
 
+    /**
+     * Tells the operator that a limit stopped a worker: one line of level {@link #LIMIT_LEVEL},
+     * {@code "<limit>: <message>"}, outside the per-request log budget (a worker that logged its
+     * budget away must still be reported). Worker code cannot write this level: console methods
+     * have fixed levels.
+     */
     private static Message.LogLine limitLine(String workerId, long invocationId, String limit, String message) {
         return new Message.LogLine(workerId, invocationId, LIMIT_LEVEL, limit + ": " + message, System.currentTimeMillis());
     }
@@ -796,12 +796,12 @@ public final class Isolate {
         }, delayMs, TimeUnit.MILLISECONDS);
     }
 
-    /** A response as the prelude's {@code responseInternals.fromHost} takes it. */
     /** The invocation whose task is running (0: none). */
     long currentInvocation() {
         return currentInvocation;
     }
 
+    /** A response as the prelude's {@code responseInternals.fromHost} takes it. */
     V8ValueObject hostResponse(int status, String statusText, List<Message.Header> headers, byte[] body,
                                        String url) throws JavetException {
         try (V8Value b = body == null ? runtime.createV8ValueNull() : bytes(body)) {
