@@ -60,7 +60,7 @@ final class BenchCalls {
     static void fetch(Isolate isolate, int index) throws Exception {
         long id = IDS.incrementAndGet();
         CompletableFuture<Message> done = future(id);
-        isolate.dispatch(Bench.helloFetch(id, "hello-" + index), Limits.DEFAULTS);
+        isolate.events.dispatch(Bench.helloFetch(id, "hello-" + index), Limits.DEFAULTS);
         Message m = done.get(30, TimeUnit.SECONDS);
         DONE.remove(id);
         if (!(m instanceof Message.InvocationDone)) throw new IllegalStateException("fetch failed: " + m);
@@ -71,7 +71,7 @@ final class BenchCalls {
         for (int k = 0; k < isolates.size(); k++) {
             long id = IDS.incrementAndGet();
             CompletableFuture<Message> done = future(id);
-            isolates.get(k).dispatch(Bench.helloFetch(id, "hello-" + k), Limits.DEFAULTS);
+            isolates.get(k).events.dispatch(Bench.helloFetch(id, "hello-" + k), Limits.DEFAULTS);
             Message m = done.get(30, TimeUnit.SECONDS);
             DONE.remove(id);
             if (!(m instanceof Message.InvocationDone)) throw new IllegalStateException("fetch failed: " + m);

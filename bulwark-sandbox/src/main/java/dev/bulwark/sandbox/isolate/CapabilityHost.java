@@ -119,11 +119,11 @@ final class CapabilityHost {
     /** {@code capCall(index, method, payload|null)}: a call on a stub; resolves to {@code {value, threw}}. */
     V8Value capCall(V8Value[] args) throws Exception {
         Invocation inv = isolate.outboundCalls().callingInvocation("an RPC stub");
-        long index = (long) Isolate.number(args, 0);
+        long index = (long) HostValues.number(args, 0);
         Entry e = usable(index, inv.id);
         isolate.countSubrequest(inv);
-        String method = Isolate.boundedString(args, 1, 1024, "an RPC method name");
-        byte[] payload = Isolate.rpcPayload(args, 2);
+        String method = HostValues.boundedString(args, 1, 1024, "an RPC method name");
+        byte[] payload = HostValues.rpcPayload(args, 2);
         byte[] wire = outbound(payload, inv);
         return isolate.outboundCalls().rpcSend(inv,
                 callId -> new Message.CapCall(inv.id, callId, e.capId(), method == null ? "" : method, wire));
@@ -136,7 +136,7 @@ final class CapabilityHost {
      */
     V8Value capFetch(V8Value[] args) throws Exception {
         Invocation inv = isolate.outboundCalls().callingInvocation("an RPC stub");
-        Entry e = usable((long) Isolate.number(args, 0), inv.id);
+        Entry e = usable((long) HostValues.number(args, 0), inv.id);
         isolate.countSubrequest(inv);
         return isolate.outboundCalls().send(inv, args, 1, null,
                 (callId, method, url, headers, body, streamed) -> streamed
@@ -146,7 +146,7 @@ final class CapabilityHost {
 
     /** {@code capRelease(index)}: the stub was disposed (or passed on): the node may let go of it. */
     V8Value capRelease(V8Value[] args) throws JavetException {
-        long index = (long) Isolate.number(args, 0);
+        long index = (long) HostValues.number(args, 0);
         Entry e = index > 0 ? imports.remove(index) : null;
         if (e != null) isolate.outbox.send(new Message.CapRelease(e.holder(), List.of(e.capId())));
         return isolate.runtime.createV8ValueUndefined();

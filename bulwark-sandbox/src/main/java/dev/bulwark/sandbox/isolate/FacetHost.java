@@ -30,12 +30,12 @@ final class FacetHost {
 
     void install(Binder bind) throws JavetException {
         // (parentWorker, parentClass, parentId, parentName, name, workerId, className, method, url, headers, body)
-        bind.bind("facetCall", args -> calls.call(facet(args, Isolate.string(args, 5), Isolate.string(args, 6)), args, 7, false));
+        bind.bind("facetCall", args -> calls.call(facet(args, HostValues.string(args, 5), HostValues.string(args, 6)), args, 7, false));
         // (parent..., name, workerId, className, method, argsBytes)
-        bind.bind("facetRpc", args -> calls.rpc(facet(args, Isolate.string(args, 5), Isolate.string(args, 6)), args, 7));
+        bind.bind("facetRpc", args -> calls.rpc(facet(args, HostValues.string(args, 5), HostValues.string(args, 6)), args, 7));
         // (parent..., name, "abort" | "delete"): answered by the node, which resets the facet where it runs
         bind.bind("facetControl", args -> {
-            String op = Isolate.string(args, 5);
+            String op = HostValues.string(args, 5);
             if (!"abort".equals(op) && !"delete".equals(op)) throw new IllegalArgumentException("unknown facet operation");
             return calls.rpc(facet(args, FacetIds.CONTROL_WORKER, CONTROL_CLASS), args, 5);
         });
@@ -43,10 +43,10 @@ final class FacetHost {
 
     /** The address of facet {@code args[4]} of the object {@code args[0..3]}, running {@code workerId}'s {@code className}. */
     private static Address.DurableObject facet(V8Value[] args, String workerId, String className) {
-        String parentId = Isolate.string(args, 2);
-        Address.DurableObject parent = new Address.DurableObject(Isolate.string(args, 0), Isolate.string(args, 1),
-                parentId, Isolate.string(args, 3));
-        String name = Isolate.string(args, 4);
+        String parentId = HostValues.string(args, 2);
+        Address.DurableObject parent = new Address.DurableObject(HostValues.string(args, 0), HostValues.string(args, 1),
+                parentId, HostValues.string(args, 3));
+        String name = HostValues.string(args, 4);
         String problem = FacetIds.nameProblem(name);
         if (problem != null) throw new IllegalArgumentException(problem);
         String path = FacetIds.path(parent, name);

@@ -46,7 +46,7 @@ final class Invocation {
         this.outbox = outbox;
     }
 
-    /** Calls on this invocation's callbacks that run inside it (Isolate.dispatch(CapStart)); isolate thread only. */
+    /** Calls on this invocation's callbacks that run inside it (EventDispatch.dispatch(CapStart)); isolate thread only. */
     final java.util.List<Invocation> hosted = new java.util.ArrayList<>();
     /** The invocation this call on a callback runs inside, or null; isolate thread only. */
     Invocation hostedBy;

@@ -1,9 +1,6 @@
 package dev.bulwark.sandbox.isolate;
 
 import com.caoccao.javet.enums.V8AwaitMode;
-import com.caoccao.javet.enums.V8RuntimeTerminationMode;
-import com.caoccao.javet.enums.V8ValueReferenceType;
-import com.caoccao.javet.exceptions.BaseJavetScriptingException;
 import com.caoccao.javet.exceptions.JavetException;
 import com.caoccao.javet.exceptions.JavetTerminatedException;
 import com.caoccao.javet.interop.V8Runtime;
@@ -12,12 +9,8 @@ import com.caoccao.javet.interop.callback.JavetCallbackContext;
 import com.caoccao.javet.interop.callback.JavetCallbackType;
 import com.caoccao.javet.values.V8Value;
 import com.caoccao.javet.values.primitive.V8ValueBoolean;
-import com.caoccao.javet.values.primitive.V8ValueString;
-import com.caoccao.javet.values.reference.IV8ValueArray;
-import com.caoccao.javet.values.reference.V8ValueArray;
 import com.caoccao.javet.values.reference.V8ValueFunction;
 import com.caoccao.javet.values.reference.V8ValueObject;
-import com.caoccao.javet.values.reference.V8ValuePromise;
 import com.caoccao.javet.values.reference.V8ValueTypedArray;
 import dev.bulwark.sandbox.ipc.Address;
 import dev.bulwark.sandbox.isolate.crypto.CryptoHost;
@@ -28,7 +21,6 @@ import dev.bulwark.sandbox.worker.Limits;
 
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -56,7 +48,7 @@ public final class Isolate {
     static final int MAX_TIMERS = 10_000;
     static final int MAX_LOG_CHARS = 16 << 10;
 
-    private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
+    static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
     private static final AtomicInteger SEQUENCE = new AtomicInteger();
     /**
      * How long a durable object's blockConcurrencyWhile callback may keep its input gate shut before
@@ -67,12 +59,16 @@ public final class Isolate {
 
     final V8Runtime runtime;
     final SandboxServices services;
+    /** Stops this isolate's JavaScript at its limits. */
+    final Termination termination;
     private final List<JavetCallbackContext> callbacks = new ArrayList<>();
     private final V8ValueObject jsRuntime;
     /** The host functions, behind one V8 function (made by {@link #install}). */
     private final HostFunctions hostFunctions = new HostFunctions();
     /** dispatchFetch wrapped so that its settling reaches {@link #invocationDone}. */
-    private final V8ValueFunction dispatcher;
+    final V8ValueFunction dispatcher;
+    /** The node's events, each made an invocation of this isolate and handed to the dispatcher, and the answers to them. */
+    final EventDispatch events;
     /**
      * The prelude's {@code hostResult}: makes a call's answer {@code {status, statusText, headers:
      * [[name, value]...], body, url}} in one call (the headers as {@code "name\nvalue\n..."} lines).
@@ -83,38 +79,29 @@ public final class Isolate {
     final Map<Long, Invocation> invocations = new ConcurrentHashMap<>();
     private final Map<Integer, Timer> timers = new ConcurrentHashMap<>();
     /** For messages: isolates have names, carriers run many of them. */
-    private final String name = "isolate-" + SEQUENCE.incrementAndGet();
+    final String name = "isolate-" + SEQUENCE.incrementAndGet();
 
     // Written by the isolate thread, read by the watchdog.
-    private volatile long currentInvocation;
-    private volatile long taskStartCpu;
+    volatile long currentInvocation;
+    volatile long taskStartCpu;
     /** The carrier running the current task, whose CPU time the watchdog reads; set before inTask. */
-    private volatile Thread taskThread;
-    private volatile boolean inTask;
-    private volatile long terminationRequestedAt;
-    /** The isolate thread's CPU time when termination was requested. */
-    private volatile long terminationCpuAt;
-    private volatile ErrorCode terminationReason;
-    /** Which memory check stopped the isolate (they share one error code), for the limit's log line. */
-    private volatile String memoryCheck;
-    private volatile long terminationCulprit;
-    private volatile boolean condemned;
+    volatile Thread taskThread;
+    volatile boolean inTask;
+    volatile boolean condemned;
     /**
      * The invocation the running task belongs to, captured when the task starts: JavaScript of
      * an invocation that has just finished or been canceled (a microtask chain) is still charged
      * to it, and still stopped at its CPU limit.
      */
-    private volatile Invocation taskInvocation;
+    volatile Invocation taskInvocation;
     /** Fails the running load when its isolate is abandoned (a builtin ignores termination); null when no load runs. */
-    private volatile Runnable loadAbandoned;
+    volatile Runnable loadAbandoned;
     /** Console lines of the worker's top-level code so far (shared by its isolates); null when no load runs. */
     private volatile AtomicInteger loadLogLines;
     /** CPU budget of the running load task (a worker's top-level code); MAX_VALUE when none runs. */
-    private volatile long loadCpuNanos = Long.MAX_VALUE;
+    volatile long loadCpuNanos = Long.MAX_VALUE;
     /** Counts tasks, so the memory watchdog knows when a new one started. */
-    private volatile long taskSequence;
-    /** The memory watchdog's view: which task it measured from, and the process RSS then. */
-    private long watchedTask = -1, watchedBaselineRss;
+    volatile long taskSequence;
     /**
      * Rejections that had no handler when they happened, keyed by promise identity. A handler
      * attached later in the same task removes them; what is left at the end of the task is an
@@ -123,13 +110,14 @@ public final class Isolate {
     private final Map<Integer, String> unhandledRejections = new java.util.LinkedHashMap<>();
     /** The intrinsic TypeError, captured before any worker code can replace the global. */
     final V8ValueFunction intrinsicTypeError;
-    private int nearHeapLimitCalls;
     /** The databases of the durable objects this isolate runs. */
     private final ObjectStorageHost storage;
     /** The sweep that evicts idle durable objects; started with the first object. */
     private ScheduledFuture<?> evictions;
     /** Calls out through the node: object stubs, dynamic workers, the loader. */
     private final OutboundCalls calls = new OutboundCalls(this);
+    /** fetch() through the node's egress gateway, and the body streams of subrequests and calls. */
+    private final EgressHost egress;
     /** Capabilities passed by reference: this isolate's import table and exports. */
     final CapabilityHost caps = new CapabilityHost(this);
     /** Compression streams and legacy text decoding (JDK-backed Web APIs). */
@@ -145,9 +133,7 @@ public final class Isolate {
     /** The worker whose top-level code runs now, so its log lines carry its name (isolate thread only). */
     private String loadingWorkerId;
     /** Why the worker's top-level code failed in this isolate, for the events queued behind the load; null if it did not. */
-    private volatile String loadFailure;
-    /** False when the worker's globalOutbound is null: fetch() throws. */
-    private volatile boolean networkAllowed = true;
+    volatile String loadFailure;
 
     private record Task(long invocationId, JsAction action) {}
 
@@ -174,23 +160,26 @@ public final class Isolate {
     Isolate(V8Runtime runtime, SandboxServices services) throws JavetException {
         this.runtime = runtime;
         this.services = services;
+        this.termination = new Termination(this);
         runtime.allowEval(false);
-        runtime.setNearHeapLimitCallback(this::onNearHeapLimit);
+        runtime.setNearHeapLimitCallback(termination::onNearHeapLimit);
         runtime.setPromiseRejectCallback((event, promise, value) -> {
             // 0: rejected with no handler; 1: a handler was added after the rejection.
             try {
                 if (event.getCode() == 0) {
-                    unhandledRejections.put(promise.getIdentityHash(), describe(value));
+                    unhandledRejections.put(promise.getIdentityHash(), HostValues.describe(value));
                 } else if (event.getCode() == 1) {
                     unhandledRejections.remove(promise.getIdentityHash());
                 }
             } catch (JavetException e) {
-                log("error", "Uncaught (in promise) " + describe(value));
+                log("error", "Uncaught (in promise) " + HostValues.describe(value));
             }
         });
         this.intrinsicTypeError = runtime.getGlobalObject().get("TypeError");
         this.storage = new ObjectStorageHost(runtime, services.objectStore());
         this.webApis = new WebApisHost(runtime, () -> currentInvocation);
+        this.egress = new EgressHost(this);
+        this.events = new EventDispatch(this);
         this.jsRuntime = install();
         this.dispatcher = dispatcher();
         this.hostResult = jsRuntime.get("hostResult");
@@ -253,13 +242,13 @@ public final class Isolate {
             dev.bulwark.sandbox.trace.LatencyTrace.stamp("task.microtasks", task.invocationId);
             reportUnhandledRejections();
         } catch (JavetTerminatedException e) {
-            // handled below: terminationReason is set by whoever terminated us
+            // handled below: the termination's reason is set by whoever terminated us
         } catch (VirtualMachineError e) {
             // The JVM itself is in trouble (out of memory, a stack overflow in Java): nothing in
             // this process can be trusted to go on. End the sandbox; the node replaces it.
             services.fatal(name + ": " + e);
         } catch (Throwable e) {
-            if (terminationRequestedAt == 0) {
+            if (!termination.requested()) {
                 Invocation inv = invocations.get(task.invocationId);
                 if (inv != null) {
                     inv.finish(ErrorCode.INTERNAL, "isolate task failed: " + e);
@@ -269,7 +258,7 @@ public final class Isolate {
             }
         } finally {
             inTask = false;
-            if (abandoned.get()) ABANDONED.decrementAndGet();
+            termination.taskEnded();
             long used = THREADS.getCurrentThreadCpuTime() - taskStartCpu;
             Invocation inv = invocations.get(task.invocationId);
             if (inv != null) inv.cpuNanos.addAndGet(used);
@@ -285,9 +274,18 @@ public final class Isolate {
             tasks.handingOver(services.outbox()::flush);
             dev.bulwark.sandbox.trace.LatencyTrace.stamp("task.flushed", task.invocationId);
         }
-        if (terminationRequestedAt != 0 || runtime.isDead()) {
-            condemn(terminationReason != null ? terminationReason : ErrorCode.INTERNAL, terminationCulprit);
+        if (termination.requested() || runtime.isDead()) {
+            condemn(termination.reason() != null ? termination.reason() : ErrorCode.INTERNAL, termination.culprit());
         }
+    }
+
+    /**
+     * From here on the running task is charged to {@code host}: a call on a callback runs inside
+     * the invocation that passed it ({@link EventDispatch}).
+     */
+    void runInside(Invocation host) {
+        currentInvocation = host.id;
+        taskInvocation = host;
     }
 
     private void reportUnhandledRejections() {
@@ -335,7 +333,7 @@ public final class Isolate {
     void load(String workerId, dev.bulwark.sandbox.worker.WorkerBundle bundle, String envJson,
               List<dev.bulwark.sandbox.worker.Binding> bindings, boolean networkAllowed, Limits limits,
               AtomicInteger topLevelLogLines, LoadCallback callback) {
-        this.networkAllowed = networkAllowed;
+        egress.networkAllowed = networkAllowed;
         // The outcome is reported once: by this task, or by the watchdog if the load is abandoned.
         AtomicBoolean reported = new AtomicBoolean();
         LoadCallback once = new LoadCallback() {
@@ -355,12 +353,12 @@ public final class Isolate {
             loadCpuNanos = loadLimits.cpuMs() * 1_000_000L;
             loadingWorkerId = workerId;
             loadLogLines = topLevelLogLines;
-            loadAbandoned = () -> once.failed(this, new WorkerLoadException(terminationReason,
-                    topLevel + limitMessage(terminationReason, loadLimits)));
+            loadAbandoned = () -> once.failed(this, new WorkerLoadException(termination.reason(),
+                    topLevel + termination.limitMessage(termination.reason(), loadLimits)));
             // A load that blocks (Atomics.wait) uses no CPU: the wall clock ends it.
             ScheduledFuture<?> deadline = services.scheduler().schedule(() -> {
                 if (inTask && currentInvocation == 0 && loadLogLines == topLevelLogLines) {
-                    requestTermination(ErrorCode.WALL_TIME_EXCEEDED, 0);
+                    termination.request(ErrorCode.WALL_TIME_EXCEEDED, 0);
                 }
             }, loadLimits.wallMs(), TimeUnit.MILLISECONDS);
             try {
@@ -370,8 +368,8 @@ public final class Isolate {
                 // The load error names what threw; the same rejection logged again as "Uncaught (in
                 // promise)" would report one failure twice.
                 unhandledRejections.clear();
-                ErrorCode reason = terminationReason;
-                WorkerLoadException failure = reason == null ? e : new WorkerLoadException(reason, topLevel + limitMessage(reason, loadLimits));
+                ErrorCode reason = termination.reason();
+                WorkerLoadException failure = reason == null ? e : new WorkerLoadException(reason, topLevel + termination.limitMessage(reason, loadLimits));
                 loadFailure = failure.getMessage();
                 once.failed(this, failure);
             } finally {
@@ -402,179 +400,14 @@ public final class Isolate {
         void failed(Isolate isolate, WorkerLoadException e);
     }
 
-    // ---------------------------------------------------------------- dispatch
-
-    /** An event's work once its invocation is admitted and the worker is loaded. */
-    @FunctionalInterface
-    private interface EventAction {
-        void run(Invocation inv) throws Exception;
-    }
-
-    /**
-     * What every dispatcher does first: admits the invocation and queues {@code event} as its task,
-     * which fails with {@code worker_load_failed} instead when no worker is loaded.
-     */
-    private void dispatchEvent(long invocationId, String workerId, Limits limits, EventAction event) {
-        dev.bulwark.sandbox.trace.LatencyTrace.stamp("isolate.dispatch", invocationId);
-        Invocation inv = begin(invocationId, workerId, limits);
-        if (inv == null) return;
-        enqueue(inv.id, () -> {
-            if (worker == null) {
-                String failure = loadFailure;
-                finish(inv, ErrorCode.WORKER_LOAD_FAILED, failure != null ? failure : "worker is not loaded");
-                return;
-            }
-            event.run(inv);
-        });
-    }
-
-    /** Starts a fetch invocation; all its outcomes go to the outbox. */
-    void dispatch(Message.FetchStart start, Limits limits) {
-        dispatchEvent(start.invocationId(), start.workerId(), limits, inv -> {
-            // The request's parts go as arguments of the one call (the dispatcher makes the object):
-            // building it here took a JNI crossing per property.
-            if (start.target() instanceof Address.DurableObject o) {
-                // The object's target too: made by the dispatcher from arguments, not by a JNI set per field.
-                int handle = objectHandle(o, inv.id);
-                try (V8Value body = requestBody(start)) {
-                    dispatcher.callVoid(null, worker.defaultExport(), runtime.createV8ValueNull(), worker.env(),
-                            runtime.createV8ValueLong(inv.id), runtime.createV8ValueNull(), runtime.createV8ValueString(start.method()),
-                            runtime.createV8ValueString(start.url()), runtime.createV8ValueString(headerLines(start.headers())),
-                            body, runtime.createV8ValueBoolean(start.bodyStreamed()), worker.exports(),
-                            runtime.createV8ValueString(o.workerId()), runtime.createV8ValueString(o.className()),
-                            runtime.createV8ValueString(o.objectId()),
-                            o.name() == null ? runtime.createV8ValueNull() : runtime.createV8ValueString(o.name()),
-                            runtime.createV8ValueInteger(handle));
-                }
-                return;
-            }
-            try (V8Value body = requestBody(start); V8Value target = target(start.target(), inv.id)) {
-                dispatcher.callVoid(null, worker.defaultExport(), runtime.createV8ValueNull(), worker.env(),
-                        runtime.createV8ValueLong(inv.id), target, runtime.createV8ValueString(start.method()),
-                        runtime.createV8ValueString(start.url()), runtime.createV8ValueString(headerLines(start.headers())),
-                        body, runtime.createV8ValueBoolean(start.bodyStreamed()));
-            }
-        });
-    }
-
-    /** Starts an RPC invocation: the prelude calls the method and answers through rpcReturn. */
-    void dispatch(Message.RpcStart start, Limits limits) {
-        dispatchEvent(start.invocationId(), start.target().workerId(), limits, inv -> {
-            try (V8ValueObject target = rpcTarget(start)) {
-                dispatcher.callVoid(null, worker.defaultExport(), runtime.createV8ValueNull(), worker.env(),
-                        runtime.createV8ValueLong(inv.id), target);
-            }
-        });
-    }
-
-    /**
-     * Starts a call on something this isolate exported ({@code localId} is its JS export id) as an
-     * invocation of its own; the prelude answers through rpcReturn, as for an RPC.
-     */
-    void dispatch(Message.CapStart start, CapExports.Export export, Limits limits) {
-        long localId = export.localId();
-        dispatchEvent(start.invocationId(), worker == null ? "" : worker.workerId(), limits, inv -> {
-            // As in workerd, a call on a callback runs inside the invocation that passed it while that
-            // one lives: its closures' I/O, the stubs it holds, its limits (branch rpcgaps). The call
-            // keeps its own invocation id for the answer; what it awaits continues in the host's.
-            Invocation host = export.invocation() == 0 ? null : invocations.get(export.invocation());
-            boolean inside = host != null && !host.isFinished() && host != inv;
-            try (V8ValueObject target = runtime.createV8ValueObject(); V8ValueObject cap = runtime.createV8ValueObject()) {
-                cap.set("export", (double) localId);
-                cap.set("method", start.method());
-                if (!inside && !export.outlives()) cap.set("ended", true);
-                if (start.args() == null) cap.setNull("args");
-                else {
-                    try (V8ValueTypedArray a = bytes(caps.inbound(start.args(), inside ? host.id : inv.id))) {
-                        cap.set("args", a);
-                    }
-                }
-                if (inside) {
-                    host.hosted.add(inv);
-                    inv.hostedBy = host;
-                    currentInvocation = host.id;
-                    taskInvocation = host;
-                }
-                target.set("cap", cap);
-                dispatcher.callVoid(null, worker.defaultExport(), runtime.createV8ValueNull(), worker.env(),
-                        runtime.createV8ValueLong(inv.id), target);
-            }
-        });
-    }
-
-    /** The node dropped an export of this isolate: the prelude forgets it and runs its disposer. */
-    void dropExport(long localId) {
-        enqueue(0, () -> {
-            caps.exportDropped(localId);
-            jsRuntime.invokeVoid("dropExport", runtime.createV8ValueDouble(localId));
-        });
-    }
+    // ---------------------------------------------------------------- invocations
 
     OutboundCalls outboundCalls() {
         return calls;
     }
 
-    /** Runs an object's alarm handler; the prelude answers through rpcReturn (threw: the handler threw). */
-    void dispatch(Message.AlarmStart start, Limits limits) {
-        dispatchEvent(start.invocationId(), start.target().workerId(), limits, inv -> {
-            try (V8Value base = target(start.target(), inv.id); V8ValueObject alarm = runtime.createV8ValueObject()) {
-                V8ValueObject target = (V8ValueObject) base;
-                alarm.set("retryCount", start.retryCount());
-                alarm.set("isRetry", start.isRetry());
-                target.set("alarm", alarm);
-                dispatcher.callVoid(null, worker.defaultExport(), runtime.createV8ValueNull(), worker.env(),
-                        runtime.createV8ValueLong(inv.id), target);
-            }
-        });
-    }
-
-    /** {@link #target} as an object the dispatcher can add the event's fields to (a fresh one when the target is not). */
-    private V8ValueObject targetObject(Address address, long invocationId) throws JavetException {
-        V8Value base = target(address, invocationId);
-        if (base instanceof V8ValueObject o) return o;
-        base.close();
-        return runtime.createV8ValueObject();
-    }
-
-    /** Delivers trace items to a tail worker's tail(events) handler; answered by InvocationDone. */
-    void dispatch(Message.TailStart start, Limits limits) {
-        dispatchEvent(start.invocationId(), start.target().workerId(), limits, inv -> {
-            try (V8ValueObject target = targetObject(start.target(), inv.id)) {
-                target.set("tail", start.eventsJson());
-                dispatcher.callVoid(null, worker.defaultExport(), runtime.createV8ValueNull(), worker.env(),
-                        runtime.createV8ValueLong(inv.id), target);
-            }
-        });
-    }
-
-    /**
-     * Delivers a WebSocket event: to an object's hibernation handlers or its sockets' listeners
-     * (through its gates), or to a plain worker's socket listeners. Answered by InvocationDone.
-     */
-    void dispatch(Message.SocketEvent event, Limits limits) {
-        dispatchEvent(event.invocationId(), event.target().workerId(), limits, inv -> {
-            try (V8ValueObject target = targetObject(event.target(), inv.id);
-                 V8ValueObject socket = runtime.createV8ValueObject()) {
-                socket.set("id", (double) event.socketId());
-                socket.set("kind", event.kind().name().toLowerCase(java.util.Locale.ROOT));
-                if (event.text() != null) socket.set("text", event.text());
-                else socket.setNull("text");
-                if (event.data() != null) {
-                    try (V8ValueTypedArray d = bytes(event.data())) {
-                        socket.set("data", d);
-                    }
-                }
-                socket.set("code", event.code());
-                if (event.reason() != null) socket.set("reason", event.reason());
-                target.set("socket", socket);
-                dispatcher.callVoid(null, worker.defaultExport(), runtime.createV8ValueNull(), worker.env(),
-                        runtime.createV8ValueLong(inv.id), target);
-            }
-        });
-    }
-
     /** Registers an invocation and its deadline; null (and the invocation failed) if this isolate is condemned. */
-    private Invocation begin(long invocationId, String workerId, Limits limits) {
+    Invocation begin(long invocationId, String workerId, Limits limits) {
         Invocation inv = new Invocation(invocationId, workerId, limits, outbox);
         if (condemned) {
             inv.finish(ErrorCode.ISOLATE_RESET, ErrorCode.ISOLATE_RESET.description());
@@ -585,88 +418,27 @@ public final class Isolate {
         return inv;
     }
 
-    /** The target of an RPC event: the address's target plus {@code rpc: {method, args}}. */
-    private V8ValueObject rpcTarget(Message.RpcStart start) throws JavetException {
-        V8Value base = target(start.target(), start.invocationId());
-        V8ValueObject t;
-        if (base instanceof V8ValueObject o) {
-            t = o;
-        } else {
-            base.close();
-            t = runtime.createV8ValueObject();
-            t.set("exports", worker.exports());
-            t.setNull("entrypoint");
-        }
-        try (V8ValueObject rpc = runtime.createV8ValueObject()) {
-            rpc.set("method", start.method());
-            if (start.args() == null) rpc.setNull("args");
-            else {
-                try (V8ValueTypedArray a = bytes(caps.inbound(start.args(), start.invocationId()))) {
-                    rpc.set("args", a);
-                }
-            }
-            t.set("rpc", rpc);
-        }
-        return t;
-    }
-
     /** The prelude's promise for an invocation settled: the invocation is over. */
     private V8Value invocationDone(V8Value[] args) {
         // Being terminated, a host call may have failed inside V8 with Javet's own error, which
         // the prelude then reports as the worker's: the limit that terminated it is the answer,
         // given when the task ends (condemn).
-        if (terminationRequestedAt != 0) return undefined();
+        if (termination.requested()) return undefined();
         reportUnhandledRejections();
-        Invocation inv = invocations.get((long) number(args, 0));
+        Invocation inv = invocations.get((long) HostValues.number(args, 0));
         dev.bulwark.sandbox.trace.LatencyTrace.stamp("js.invocationDone", inv == null ? 0 : inv.id);
         if (inv != null) {
             long now = THREADS.getCurrentThreadCpuTime();
             inv.cpuNanos.addAndGet(now - taskStartCpu);
             taskStartCpu = now;
             boolean ok = args.length > 1 && args[1] instanceof V8ValueBoolean b && b.getValue();
-            finish(inv, ok ? null : ErrorCode.WORKER_THREW, ok ? null : describe(args.length > 2 ? args[2] : null));
+            finish(inv, ok ? null : ErrorCode.WORKER_THREW, ok ? null : HostValues.describe(args.length > 2 ? args[2] : null));
         }
         return undefined();
     }
 
-    /**
-     * What the prelude needs to find the object an event is for; null for the worker itself. An
-     * object's storage is opened here, and the object counts as busy until the invocation ends.
-     */
-    private V8Value target(Address address, long invocationId) throws JavetException {
-        return switch (address) {
-            case Address.Worker w when w.entrypoint() == null && (w.grant() == null || w.grant().props() == null) ->
-                    runtime.createV8ValueNull();
-            case Address.Worker w -> {
-                V8ValueObject t = runtime.createV8ValueObject();
-                t.set("exports", worker.exports());
-                t.set("entrypoint", w.entrypoint() == null ? "default" : w.entrypoint());
-                byte[] props = w.grant() == null ? null : w.grant().props();
-                if (props != null) {
-                    // The callee's ctx.props: set by the granter of the stub, seen by no one else.
-                    try (V8ValueTypedArray p = bytes(props)) {
-                        t.set("props", p);
-                    }
-                }
-                yield t;
-            }
-            case Address.DurableObject o -> {
-                int handle = objectHandle(o, invocationId);
-                V8ValueObject t = runtime.createV8ValueObject();
-                t.set("exports", worker.exports());
-                t.set("workerId", o.workerId());
-                t.set("className", o.className());
-                t.set("id", o.objectId());
-                if (o.name() == null) t.setNull("name");
-                else t.set("name", o.name());
-                t.set("storage", handle);
-                yield t;
-            }
-        };
-    }
-
     /** The object's storage handle for this event (its database opened if need be); starts the idle sweep. */
-    private int objectHandle(Address.DurableObject o, long invocationId) {
+    int objectHandle(Address.DurableObject o, long invocationId) {
         int handle = storage.handleFor(o, invocationId);
         if (evictions == null) {
             long period = Math.max(50, services.objectIdleMs() / 2);
@@ -676,54 +448,9 @@ public final class Isolate {
         return handle;
     }
 
-    /** The request's body when it came whole with the start; null when streamed or absent. */
-    private V8Value requestBody(Message.FetchStart start) throws JavetException {
-        if (start.bodyStreamed() || start.body() == null) return runtime.createV8ValueNull();
-        return bytes(start.body());
-    }
-
     /** Whether an invocation is in flight in this isolate. */
     boolean owns(long invocationId) {
         return invocations.containsKey(invocationId);
-    }
-
-    /** A chunk (or the end) of a streamed request body arrived from the node. */
-    void requestBody(Message message) {
-        switch (message) {
-            case Message.RequestBodyChunk c -> enqueue(c.invocationId(), () -> {
-                try (V8ValueTypedArray b = bytes(c.data())) {
-                    jsRuntime.invokeVoid("requestBodyChunk", runtime.createV8ValueLong(c.invocationId()), b);
-                }
-            });
-            case Message.RequestBodyEnd e -> enqueue(e.invocationId(), () -> jsRuntime.invokeVoid("requestBodyEnd",
-                    runtime.createV8ValueLong(e.invocationId()),
-                    e.error() == null ? runtime.createV8ValueNull() : runtime.createV8ValueString(e.error())));
-            default -> throw new IllegalArgumentException("not a request body message: " + message);
-        }
-    }
-
-    /** The node wrote more of a response; a response stream waiting for room may go on. */
-    void acknowledge(Message.ResponseAck ack) {
-        Invocation inv = invocations.get(ack.invocationId());
-        if (inv != null && inv.acknowledge(ack.bytes())) {
-            enqueue(inv.id, () -> jsRuntime.invokeVoid("responseDrained", runtime.createV8ValueLong(inv.id)));
-        }
-    }
-
-    /**
-     * The client is gone: the invocation ends now and its later events are dropped. JavaScript of
-     * it that is running goes on to the end of its slice, still under its CPU limit.
-     */
-    void cancel(long invocationId, String reason) {
-        Invocation inv = invocations.get(invocationId);
-        // At once: the node has stopped listening, and the canceled code must not run on to its CPU limit.
-        if (inv != null) {
-            finish(inv, ErrorCode.CANCELED, reason);
-            // The body it was streaming is canceled too, so its source (a durable object's SSE stream)
-            // sees cancel(reason) as in Workers. A task of no invocation: the canceled one's are dropped.
-            enqueue(0, () -> jsRuntime.invokeVoid("responseCanceled", runtime.createV8ValueLong(invocationId),
-                    runtime.createV8ValueString(reason == null ? "canceled" : reason)));
-        }
     }
 
     /** The prelude's runtime object (its dispatch and stream callbacks). Isolate thread only. */
@@ -734,9 +461,9 @@ public final class Isolate {
     private void onDeadline(Invocation inv) {
         if (inv.isFinished()) return;
         if (inTask && currentInvocation == inv.id) {
-            requestTermination(ErrorCode.WALL_TIME_EXCEEDED, inv.id);
+            termination.request(ErrorCode.WALL_TIME_EXCEEDED, inv.id);
         } else {
-            finishSoon(inv, ErrorCode.WALL_TIME_EXCEEDED, limitMessage(ErrorCode.WALL_TIME_EXCEEDED, inv.limits));
+            finishSoon(inv, ErrorCode.WALL_TIME_EXCEEDED, termination.limitMessage(ErrorCode.WALL_TIME_EXCEEDED, inv.limits));
         }
     }
 
@@ -754,7 +481,7 @@ public final class Isolate {
         tasks.addFirst(new Task(0, () -> finish(inv, failure, message)));
     }
 
-    private void finish(Invocation inv, ErrorCode failure, String message) {
+    void finish(Invocation inv, ErrorCode failure, String message) {
         Message limit = failure != null && LIMIT_NAMES.containsKey(failure)
                 ? limitLine(inv.workerId, inv.id, LIMIT_NAMES.get(failure), message) : null;
         if (inv.finish(failure, message, limit)) forget(inv);
@@ -764,12 +491,6 @@ public final class Isolate {
     private static final Map<ErrorCode, String> LIMIT_NAMES = Map.of(ErrorCode.CPU_LIMIT_EXCEEDED, "cpu",
             ErrorCode.WALL_TIME_EXCEEDED, "wall_time", ErrorCode.MEMORY_LIMIT_EXCEEDED, "memory");
 
-    /**
-     * Tells the operator that a limit stopped a worker: one line of level {@link #LIMIT_LEVEL},
-     * {@code "<limit>: <message>"}, outside the per-request log budget (a worker that logged its
-     * budget away must still be reported). Worker code cannot write this level: console methods
-     * have fixed levels.
-     */
     /**
      * Counts one subrequest (a fetch, a call or an RPC) of {@code inv}; past the limit the first
      * refusal is logged as a limit kill, and every one throws.
@@ -785,6 +506,12 @@ public final class Isolate {
         }
     }
 
+    /**
+     * Tells the operator that a limit stopped a worker: one line of level {@link #LIMIT_LEVEL},
+     * {@code "<limit>: <message>"}, outside the per-request log budget (a worker that logged its
+     * budget away must still be reported). Worker code cannot write this level: console methods
+     * have fixed levels.
+     */
     private static Message.LogLine limitLine(String workerId, long invocationId, String limit, String message) {
         return new Message.LogLine(workerId, invocationId, LIMIT_LEVEL, limit + ": " + message, System.currentTimeMillis());
     }
@@ -855,91 +582,7 @@ public final class Isolate {
         if (!forgotten.isEmpty()) outbox.send(new Message.ObjectsEvicted(forgotten));
     }
 
-    // ---------------------------------------------------------------- limits
-
-    /**
-     * How much CPU a task may spend ignoring TerminateExecution before its isolate is abandoned. Some V8
-     * builtins run to the end of their input without looking at termination (measured on V8
-     * 14.7: a default-order {@code Array.prototype.sort} of 3 million numbers ran 17 s, a
-     * {@code TypedArray.prototype.join} of 30 million 2 s, {@code JSON.parse} of 5 million nested
-     * arrays 33 s). Rather than end the sandbox (every in-flight request of the tenant), the
-     * isolate is written off: its requests fail now, its worker gets a fresh isolate, and its
-     * thread finishes the builtin, sees the termination and closes the runtime.
-     */
-    static final long ABANDON_AFTER_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
-    /** Past this, or with more isolates stuck at once than {@link #MAX_ABANDONED}, the process ends. */
-    static final long STUCK_FATAL_NANOS = TimeUnit.SECONDS.toNanos(30);
-    static final int MAX_ABANDONED = 2;
-    /** Isolates of this process whose thread is still stuck in a builtin after they were abandoned. */
-    private static final AtomicInteger ABANDONED = new AtomicInteger();
-    /** Set once by the watchdog when this isolate is abandoned; cleared by the isolate thread. */
-    private final AtomicBoolean abandoned = new AtomicBoolean();
-
-    /** Isolates of this process written off while their thread is still stuck in a builtin. */
-    static int abandonedIsolates() {
-        return ABANDONED.get();
-    }
-
-    /** Called by the watchdog between its ticks. */
-    void checkCpu(long nowNanos) {
-        if (!inTask) return;
-        long asked = terminationRequestedAt;
-        if (asked != 0) {
-            long ignored = nowNanos - asked;
-            // CPU the thread spent since, not wall time: on a busy machine a thread that is
-            // merely waiting for a core is not stuck.
-            long ignoredCpu = THREADS.getThreadCpuTime(taskThread.threadId()) - terminationCpuAt;
-            if (ignored > STUCK_FATAL_NANOS) {
-                // The process is the trust boundary: end it, the node fails its in-flight requests
-                // and starts a new sandbox.
-                services.fatal(name + " ignored termination for " + (ignored / 1_000_000_000L) + " s");
-            } else if (ignoredCpu > ABANDON_AFTER_NANOS && abandoned.compareAndSet(false, true)) {
-                if (ABANDONED.incrementAndGet() > MAX_ABANDONED) {
-                    services.fatal("more than " + MAX_ABANDONED + " isolates ignore termination at once");
-                }
-                condemn(terminationReason != null ? terminationReason : ErrorCode.INTERNAL, terminationCulprit);
-                // A load stuck this way fails now, so the worker's requests get the load error
-                // instead of loading it again into new isolates that get stuck the same way.
-                Runnable failLoad = loadAbandoned;
-                if (failLoad != null) failLoad.run();
-            }
-            return;
-        }
-        if (condemned) return;
-        long inv = currentInvocation;
-        Invocation invocation = taskInvocation;
-        long task = taskSequence;
-        long slice = THREADS.getThreadCpuTime(taskThread.threadId()) - taskStartCpu;
-        // The task may have ended in between and its carrier moved on to another isolate's.
-        if (!inTask || task != taskSequence) return;
-        if (invocation != null) {
-            if (slice > 0 && invocation.cpuNanos.get() + slice > invocation.limits.cpuMs() * 1_000_000L) {
-                requestTermination(ErrorCode.CPU_LIMIT_EXCEEDED, inv);
-            }
-        } else if (inv == 0 && slice > loadCpuNanos) {
-            requestTermination(ErrorCode.CPU_LIMIT_EXCEEDED, 0);
-        }
-    }
-
-    /**
-     * Memory outside the V8 heap (typed arrays, ArrayBuffers, Wasm memories) is not bounded by the
-     * heap cap. The watchdog (its thread only) measures the process's resident memory when it
-     * first sees a task running and terminates the task once the process has grown by more than
-     * {@code limitBytes} since: the growth belongs to the code that is running. (V8's own
-     * external-memory statistic cannot be read while a script runs: Javet answers it only between
-     * tasks, measured on V8 14.7.)
-     */
-    void checkMemoryGrowth(long residentBytes, long limitBytes) {
-        if (!inTask || condemned) return;
-        long task = taskSequence;
-        if (task != watchedTask) {
-            watchedTask = task;
-            watchedBaselineRss = residentBytes;
-        } else if (residentBytes - watchedBaselineRss > limitBytes) {
-            memoryCheck = "the sandbox process grew by more than " + (limitBytes >> 20) + " MiB during one task";
-            requestTermination(ErrorCode.MEMORY_LIMIT_EXCEEDED, currentInvocation);
-        }
-    }
+    // ---------------------------------------------------------------- lifetime
 
     /**
      * Memory is short ({@link MemoryPressure}): collect this isolate's garbage (V8's low-memory
@@ -953,39 +596,12 @@ public final class Isolate {
         });
     }
 
-    /** The RSS watchdog found the process over its soft ceiling: stop whatever JS is running. */
-    void memoryPressure() {
-        if (inTask && !condemned) {
-            memoryCheck = "the sandbox's resident memory passed its soft limit while this task ran";
-            requestTermination(ErrorCode.MEMORY_LIMIT_EXCEEDED, currentInvocation);
-        }
-    }
-
-    private void requestTermination(ErrorCode reason, long culprit) {
-        if (terminationRequestedAt != 0) return;
-        terminationReason = reason;
-        terminationCulprit = culprit;
-        Thread carrier = taskThread;
-        terminationCpuAt = carrier == null ? 0 : THREADS.getThreadCpuTime(carrier.threadId());
-        terminationRequestedAt = System.nanoTime();
-        runtime.terminateExecution(V8RuntimeTerminationMode.Synchronous);
-    }
-
-    private long onNearHeapLimit(long currentLimit, long initialLimit) {
-        // Runs on the isolate thread, inside a GC. Terminate, and give V8 room to unwind.
-        nearHeapLimitCalls++;
-        if (nearHeapLimitCalls > 8) services.fatal(name + " kept allocating after termination");
-        if (terminationRequestedAt == 0) memoryCheck = "the isolate's heap reached its limit";
-        requestTermination(ErrorCode.MEMORY_LIMIT_EXCEEDED, currentInvocation);
-        return currentLimit + Math.max(32L << 20, initialLimit / 4);
-    }
-
-    private void condemn(ErrorCode reason, long culprit) {
+    void condemn(ErrorCode reason, long culprit) {
         if (condemned) return;
         condemned = true;
         for (Invocation inv : List.copyOf(invocations.values())) {
             if (inv.id == culprit) {
-                finish(inv, reason, limitMessage(reason, inv.limits));
+                finish(inv, reason, termination.limitMessage(reason, inv.limits));
             } else {
                 finish(inv, ErrorCode.ISOLATE_RESET, ErrorCode.ISOLATE_RESET.description());
             }
@@ -995,16 +611,6 @@ public final class Isolate {
             if (inv != null) finish(inv, ErrorCode.ISOLATE_RESET, ErrorCode.ISOLATE_RESET.description());
         }
         services.condemned(this);
-    }
-
-    private String limitMessage(ErrorCode reason, Limits limits) {
-        String check = memoryCheck;
-        return switch (reason) {
-            case CPU_LIMIT_EXCEEDED -> "the worker exceeded its CPU time limit of " + limits.cpuMs() + " ms";
-            case WALL_TIME_EXCEEDED -> "the worker did not finish within its wall-clock limit of " + limits.wallMs() + " ms";
-            case MEMORY_LIMIT_EXCEEDED -> "the worker exceeded its memory limit" + (check == null ? "" : " (" + check + ")");
-            default -> reason.description();
-        };
     }
 
     /** Whether a task is running (what the watchdog must watch). */
@@ -1064,11 +670,11 @@ public final class Isolate {
     private V8ValueObject install() throws JavetException {
         try (V8ValueObject host = runtime.createV8ValueObject()) {
             bind("log", args -> {
-                log(string(args, 0), string(args, 1));
+                log(HostValues.string(args, 0), HostValues.string(args, 1));
                 return undefined();
             });
             bind("randomBytes", args -> {
-                int n = integer(args, 0);
+                int n = HostValues.integer(args, 0);
                 if (n < 0 || n > 65_536) throw new IllegalArgumentException("randomBytes: bad length " + n);
                 byte[] b = new byte[n];
                 services.random().nextBytes(b);
@@ -1076,95 +682,21 @@ public final class Isolate {
             });
             bind("crypto", new CryptoHost(runtime, services.random())::call);
             bind("setTimer", args -> {
-                setTimer(integer(args, 0), Math.max(0, (long) number(args, 1)));
+                setTimer(HostValues.integer(args, 0), Math.max(0, (long) HostValues.number(args, 1)));
                 return undefined();
             });
             bind("clearTimer", args -> {
-                Timer t = timers.remove(integer(args, 0));
+                Timer t = timers.remove(HostValues.integer(args, 0));
                 if (t != null) {
                     t.cancel();
                     Invocation inv = invocations.get(t.invocationId);
-                    if (inv != null) inv.timers.remove(integer(args, 0));
+                    if (inv != null) inv.timers.remove(HostValues.integer(args, 0));
                 }
                 return undefined();
             });
-            bind("fetch", this::hostFetch);
-            bind("responseStart", args -> {
-                Invocation inv = invocation(args);
-                if (inv != null) {
-                    inv.responseStart(new Message.ResponseHead(inv.id, integer(args, 1),
-                            boundedString(args, 2, HostLimits.MAX_STATUS_TEXT_CHARS, "Response: the status text"),
-                            boundedHeaders(args, 3, "Response: the headers")));
-                }
-                return undefined();
-            });
-            bind("responseChunk", args -> {
-                Invocation inv = invocation(args);
-                byte[] chunk = boundedBytes(args, 1, HostLimits.MAX_RESPONSE_CHUNK, "Response: a body chunk");
-                return runtime.createV8ValueBoolean(inv == null || inv.responseChunk(chunk));
-            });
-            // Head, body and end in one crossing, for a response whose body is already bytes.
-            bind("responseWhole", args -> {
-                Invocation inv = invocation(args);
-                dev.bulwark.sandbox.trace.LatencyTrace.stamp("js.responseWhole", inv == null ? 0 : inv.id);
-                Message.ResponseHead head = new Message.ResponseHead(inv == null ? 0 : inv.id, integer(args, 1),
-                        boundedString(args, 2, HostLimits.MAX_STATUS_TEXT_CHARS, "Response: the status text"),
-                        boundedHeaders(args, 3, "Response: the headers"));
-                byte[] body = args.length > 4 && args[4] instanceof V8ValueTypedArray
-                        ? boundedBytes(args, 4, HostLimits.MAX_RESPONSE_CHUNK, "Response: a body chunk") : null;
-                if (inv != null) inv.responseWhole(head, body);
-                return undefined();
-            });
-            bind("responseEnd", args -> {
-                Invocation inv = invocation(args);
-                if (inv != null) inv.responseEnd();
-                return undefined();
-            });
-            bind("responseError", args -> {
-                if (terminationRequestedAt != 0) return undefined(); // see invocationDone
-                Invocation inv = invocation(args);
-                String name = string(args, 1), message = string(args, 2), stack = string(args, 3);
-                boolean passThrough = args.length > 4 && args[4] instanceof V8ValueBoolean b && b.getValue();
-                // What was thrown, serialized (remote-errors.js), for a caller through a stub.
-                byte[] thrown = args.length > 5 && args[5] instanceof V8ValueTypedArray t
-                        && t.getByteLength() <= Invocation.MAX_THROWN_BYTES ? byteArray(args, 5) : null;
-                log("error", "Uncaught " + (stack != null && !stack.isEmpty() ? stack : name + ": " + message));
-                if (inv != null) inv.responseFailed(ErrorCode.WORKER_THREW, name + ": " + message, passThrough, thrown);
-                return undefined();
-            });
-            bind("requestBodyPull", args -> {
-                Invocation inv = invocation(args);
-                if (inv != null) outbox.send(new Message.RequestBodyPull(inv.id));
-                return undefined();
-            });
+            events.install(this::bind);
             bind("currentInvocation", args -> runtime.createV8ValueLong(currentInvocation));
-            // The body streams of subrequests and calls: each talks to its own streamer (StreamWire).
-            bind("subrequestAck", args -> {
-                long id = (long) number(args, 0);
-                StreamWire wire = services.subrequests().wireOf(id, currentInvocation);
-                long n = services.subrequests().acknowledge(id, currentInvocation, (long) number(args, 1));
-                if (n > 0 && wire != null) outbox.send(wire.ack(id, n));
-                return undefined();
-            });
-            bind("subrequestBodyChunk", args -> {
-                long id = (long) number(args, 0);
-                byte[] data = boundedBytes(args, 1, Message.STREAM_CHUNK, "fetch: a request body chunk");
-                StreamWire wire = services.subrequests().wireOf(id, currentInvocation);
-                if (wire != null) outbox.send(wire.bodyChunk(id, data));
-                return undefined();
-            });
-            bind("subrequestBodyEnd", args -> {
-                long id = (long) number(args, 0);
-                String error = boundedString(args, 1, 1 << 10, "fetch: a request body error");
-                StreamWire wire = services.subrequests().wireOf(id, currentInvocation);
-                if (wire != null) outbox.send(wire.bodyEnd(id, error));
-                return undefined();
-            });
-            bind("subrequestCancel", args -> {
-                Message cancel = services.subrequests().cancel((long) number(args, 0), currentInvocation);
-                if (cancel != null) outbox.send(cancel);
-                return undefined();
-            });
+            egress.install(this::bind);
             bind("objectId", calls::objectId);
             bind("callObject", calls::callObject);
             bind("callWorker", calls::callWorker);
@@ -1173,14 +705,6 @@ public final class Isolate {
             bind("rpcWorker", calls::rpcWorker);
             calls.serviceCalls.install(this::bind);
             new FacetHost(calls).install(this::bind);
-            bind("rpcReturn", args -> {
-                Invocation inv = invocation(args);
-                if (inv != null) {
-                    byte[] value = rpcPayload(args, 1);
-                    inv.rpcReturn(caps.outbound(value, inv, true), args.length > 2 && args[2] instanceof V8ValueBoolean b && b.getValue());
-                }
-                return undefined();
-            });
             bind("capCall", caps::capCall);
             bind("capFetch", caps::capFetch);
             bind("capRelease", caps::capRelease);
@@ -1198,7 +722,7 @@ public final class Isolate {
             NodeCryptoHost.install(runtime, this::bind);
             AsyncContextHost.install(runtime, host);
             bind("domainToAscii", args -> {
-                String ascii = Idna.domainToAscii(string(args, 0));
+                String ascii = Idna.domainToAscii(HostValues.string(args, 0));
                 return ascii == null ? runtime.createV8ValueNull() : runtime.createV8ValueString(ascii);
             });
             bind("now", args -> runtime.createV8ValueDouble(clockMs));
@@ -1244,7 +768,7 @@ public final class Isolate {
                 // Terminated while in here (a limit was hit): a host call into V8 fails with "execution
                 // is terminated". Thrown on, that error would reach the worker as a catchable one and
                 // hide the termination; returning lets V8 go on unwinding the termination instead.
-                if (terminationRequestedAt != 0) return runtime.createV8ValueUndefined();
+                if (termination.requested()) return runtime.createV8ValueUndefined();
                 throw e;
             }
         };
@@ -1272,122 +796,22 @@ public final class Isolate {
         }, delayMs, TimeUnit.MILLISECONDS);
     }
 
-    private V8Value hostFetch(V8Value[] args) throws Exception {
-        Invocation inv = invocations.get(currentInvocation);
-        if (inv == null || inv.isFinished()) {
-            throw new IllegalStateException("fetch() can only be called while handling a request");
-        }
-        if (!networkAllowed) {
-            // workerd's words for a worker whose globalOutbound is null.
-            throw new IllegalStateException("This worker is not permitted to access the internet via global functions "
-                    + "like fetch(). It must use capabilities (such as bindings in 'env') to talk to the outside world.");
-        }
-        // Sizes are checked before anything is copied into Java (and before a frame is built).
-        String method = boundedString(args, 0, HostLimits.MAX_METHOD_CHARS, "fetch: the method");
-        String url = boundedString(args, 1, HostLimits.MAX_URL_CHARS, "fetch: the URL");
-        List<Message.Header> headers = boundedHeaders(args, 2, "fetch: the request headers");
-        byte[] body = args.length > 3 && args[3] instanceof V8ValueTypedArray
-                ? boundedBytes(args, 3, HostLimits.MAX_SUBREQUEST_BODY, "fetch: the request body") : null;
-        boolean streamed = args.length > 5 && args[5] instanceof V8ValueBoolean b && b.getValue();
-        countSubrequest(inv);
-        V8ValuePromise resolver = runtime.createV8ValuePromise();
-        AtomicBoolean settled = new AtomicBoolean();
-        long[] idHolder = new long[1];
-        long subrequestId = services.subrequests().register(inv.id, answer -> enqueue(inv.id,
-                () -> subrequestAnswer(idHolder[0], answer, resolver, settled)),
-                () -> enqueue(0, () -> {
-                    // Never answered (or its body never ended): release the promise, error the body.
-                    if (settled.compareAndSet(false, true)) resolver.close();
-                    else jsRuntime.invokeVoid("subrequestDrop", runtime.createV8ValueLong(idHolder[0]));
-                }));
-        idHolder[0] = subrequestId;
-        if (!streamed) {
-            outbox.send(new Message.Subrequest(inv.id, subrequestId, method, url, headers, body));
-            return resolver.getPromise();
-        }
-        // The body follows on the node's pulls: the prelude needs the id to answer them.
-        outbox.send(new Message.StreamedSubrequest(inv.id, subrequestId, method, url, headers));
-        V8ValueArray pair = runtime.createV8ValueArray();
-        try (V8ValuePromise promise = resolver.getPromise()) {
-            pair.push(promise, runtime.createV8ValueDouble(subrequestId));
-        }
-        return pair;
-    }
-
-    /** One message of a subrequest's answer, on the isolate thread. */
-    private void subrequestAnswer(long id, Message answer, V8ValuePromise resolver,
-                                  AtomicBoolean settled) throws JavetException {
-        switch (answer) {
-            case Message.SubrequestResult r -> {
-                if (!settled.compareAndSet(false, true)) return;
-                try (resolver; V8ValueObject res = responseHead(r.status(), r.statusText(), r.headers(), r.url())) {
-                    if (r.body() != null) {
-                        try (V8ValueTypedArray b = bytes(r.body())) {
-                            res.set("body", b);
-                        }
-                    } else {
-                        res.setNull("body");
-                    }
-                    resolver.resolve(res);
-                }
-            }
-            case Message.SubrequestHead h -> {
-                if (!settled.compareAndSet(false, true)) return;
-                try (resolver; V8ValueObject res = responseHead(h.status(), h.statusText(), h.headers(), h.url())) {
-                    res.setNull("body");
-                    if (h.hasBody()) res.set("stream", (double) id);
-                    resolver.resolve(res);
-                }
-            }
-            case Message.SubrequestChunk c -> {
-                try (V8ValueTypedArray b = bytes(c.data())) {
-                    jsRuntime.invokeVoid("subrequestChunk", runtime.createV8ValueLong(id), b);
-                }
-            }
-            case Message.SubrequestBodyPull p -> jsRuntime.invokeVoid("subrequestBodyPull", runtime.createV8ValueLong(id));
-            case Message.SubrequestEnd e -> jsRuntime.invokeVoid("subrequestEnd", runtime.createV8ValueLong(id),
-                    e.error() == null ? runtime.createV8ValueNull() : runtime.createV8ValueString(e.error()));
-            case Message.SubrequestFailed f -> {
-                if (settled.compareAndSet(false, true)) {
-                    try (resolver; V8Value e = intrinsicTypeError.callAsConstructor(runtime.createV8ValueString(f.message()))) {
-                        resolver.reject(e);
-                    }
-                } else {
-                    jsRuntime.invokeVoid("subrequestEnd", runtime.createV8ValueLong(id), runtime.createV8ValueString(f.message()));
-                }
-            }
-            default -> throw new IllegalStateException("unexpected subrequest answer " + answer.getClass().getSimpleName());
-        }
-    }
-
-    private V8ValueObject responseHead(int status, String statusText, List<Message.Header> headers, String url)
-            throws JavetException {
-        V8ValueObject res = runtime.createV8ValueObject();
-        res.set("status", status);
-        res.set("statusText", statusText == null ? "" : statusText);
-        try (V8ValueArray h = headerArray(headers)) {
-            res.set("headers", h);
-        }
-        res.set("url", url == null ? "" : url);
-        return res;
-    }
-
-    /** A response as the prelude's {@code responseInternals.fromHost} takes it. */
     /** The invocation whose task is running (0: none). */
     long currentInvocation() {
         return currentInvocation;
     }
 
+    /** A response as the prelude's {@code responseInternals.fromHost} takes it. */
     V8ValueObject hostResponse(int status, String statusText, List<Message.Header> headers, byte[] body,
                                        String url) throws JavetException {
         try (V8Value b = body == null ? runtime.createV8ValueNull() : bytes(body)) {
             return hostResult.call(null, runtime.createV8ValueInteger(status),
                     runtime.createV8ValueString(statusText == null ? "" : statusText),
-                    runtime.createV8ValueString(headerLines(headers)), b, runtime.createV8ValueString(url == null ? "" : url));
+                    runtime.createV8ValueString(HostValues.headerLines(headers)), b, runtime.createV8ValueString(url == null ? "" : url));
         }
     }
 
-    private void log(String level, String message) {
+    void log(String level, String message) {
         long invId = currentInvocation;
         // Lines are counted against the invocation whose task is running, also after its response
         // (a detached promise chain), and top-level lines against the worker's top-level budget.
@@ -1414,171 +838,11 @@ public final class Isolate {
 
     // ---------------------------------------------------------------- value helpers
 
-    private Invocation invocation(V8Value[] args) {
-        long id = (long) number(args, 0);
-        Invocation inv = invocations.get(id);
-        return inv == null || inv.isFinished() ? null : inv;
-    }
-
     private V8Value undefined() {
         return runtime.createV8ValueUndefined();
     }
 
     V8ValueTypedArray bytes(byte[] b) throws JavetException {
-        return bytes(runtime, b);
-    }
-
-    static V8ValueTypedArray bytes(V8Runtime runtime, byte[] b) throws JavetException {
-        V8ValueTypedArray a = runtime.createV8ValueTypedArray(V8ValueReferenceType.Uint8Array, b.length);
-        if (b.length > 0) a.fromBytes(b);
-        return a;
-    }
-
-    private V8ValueArray headerArray(List<Message.Header> headers) throws JavetException {
-        V8ValueArray array = runtime.createV8ValueArray();
-        for (Message.Header h : headers) {
-            try (V8ValueArray pair = runtime.createV8ValueArray()) {
-                pair.push(h.name(), h.value());
-                array.push(pair);
-            }
-        }
-        return array;
-    }
-
-    /** Headers as the prelude takes them in one crossing: {@code "name\nvalue\nname\nvalue"}. */
-    private static String headerLines(List<Message.Header> headers) {
-        StringBuilder sb = new StringBuilder(headers.size() * 32);
-        for (Message.Header h : headers) {
-            if (!sb.isEmpty()) sb.append('\n');
-            // CR and LF cannot be in HTTP header names or values; drop any that slipped through.
-            sb.append(h.name().replace('\n', ' ')).append('\n').append(h.value().replace('\n', ' '));
-        }
-        return sb.toString();
-    }
-
-    static List<Message.Header> headers(V8Value[] args, int i) throws JavetException {
-        if (args.length > i && args[i] instanceof V8ValueString lines) {
-            String s = lines.getValue();
-            if (s.isEmpty()) return List.of();
-            String[] parts = s.split("\n", -1);
-            List<Message.Header> out = new ArrayList<>(parts.length / 2);
-            for (int k = 0; k + 1 < parts.length; k += 2) out.add(new Message.Header(parts[k], parts[k + 1]));
-            return out;
-        }
-        if (args.length <= i || !(args[i] instanceof IV8ValueArray array)) return List.of();
-        List<Message.Header> out = new ArrayList<>();
-        int n = array.getLength();
-        for (int k = 0; k < n; k++) {
-            try (V8Value v = array.get(k)) {
-                if (v instanceof IV8ValueArray pair && pair.getLength() >= 2) {
-                    out.add(new Message.Header(pair.getString(0), pair.getString(1)));
-                }
-            }
-        }
-        return out;
-    }
-
-    static String string(V8Value[] args, int i) {
-        if (args.length <= i || args[i] == null || args[i].isNullOrUndefined()) return null;
-        return args[i] instanceof V8ValueString s ? s.getValue() : args[i].toString();
-    }
-
-    static double number(V8Value[] args, int i) {
-        if (args.length <= i) return 0;
-        V8Value v = args[i];
-        if (v instanceof com.caoccao.javet.values.primitive.V8ValueInteger n) return n.getValue();
-        if (v instanceof com.caoccao.javet.values.primitive.V8ValueDouble n) return n.getValue();
-        if (v instanceof com.caoccao.javet.values.primitive.V8ValueLong n) return n.getValue();
-        return 0;
-    }
-
-    static int integer(V8Value[] args, int i) {
-        return (int) number(args, i);
-    }
-
-    /**
-     * A string argument, refused when longer than {@code max} UTF-16 units. Javet hands strings
-     * over already copied, so the prelude checks these lengths before it calls the host; this
-     * check keeps any oversized value out of the messages built from it.
-     */
-    static String boundedString(V8Value[] args, int i, int max, String what) throws JavetException {
-        if (args.length > i && args[i] instanceof V8ValueString s && s.getValue().length() > max) {
-            throw new RangeError(what + " is longer than " + max + " characters");
-        }
-        return string(args, i);
-    }
-
-    static List<Message.Header> boundedHeaders(V8Value[] args, int i, String what) throws JavetException {
-        if (args.length > i && args[i] instanceof V8ValueString s && s.getValue().length() > HostLimits.MAX_HEADER_CHARS) {
-            throw new RangeError(what + " are larger than " + HostLimits.MAX_HEADER_CHARS + " characters in total");
-        }
-        if (args.length > i && args[i] instanceof IV8ValueArray a && a.getLength() > HostLimits.MAX_HEADER_COUNT) {
-            throw new RangeError(what + " are more than " + HostLimits.MAX_HEADER_COUNT);
-        }
-        List<Message.Header> headers = headers(args, i);
-        long chars = 0;
-        for (Message.Header h : headers) chars += h.name().length() + h.value().length() + 1;
-        if (chars > HostLimits.MAX_HEADER_CHARS) {
-            throw new RangeError(what + " are larger than " + HostLimits.MAX_HEADER_CHARS + " characters in total");
-        }
-        return headers;
-    }
-
-    /** Bytes of a typed array or string argument, refused (before any copy) past {@code max} bytes. */
-    static byte[] boundedBytes(V8Value[] args, int i, long max, String what) throws JavetException {
-        if (args.length > i && args[i] instanceof V8ValueTypedArray t && t.getByteLength() > max) {
-            throw new RangeError(what + " is " + t.getByteLength() + " bytes; at most " + max + " cross at once");
-        }
-        if (args.length > i && args[i] instanceof V8ValueString s && (long) s.getValue().length() * 3 > max) {
-            throw new RangeError(what + " is longer than " + max / 3 + " characters");
-        }
-        return byteArray(args, i);
-    }
-
-    /**
-     * A serialized RPC payload (arguments or a result) at {@code args[i]}, a Uint8Array: at most
-     * Workers' 32 MiB, else workerd's Error (checked before the bytes are copied).
-     */
-    static byte[] rpcPayload(V8Value[] args, int i) throws JavetException {
-        if (!(args.length > i && args[i] instanceof V8ValueTypedArray t)) return null;
-        if (t.getByteLength() > dev.bulwark.sandbox.ipc.RpcPayloadParts.MAX_PAYLOAD) {
-            throw new IllegalArgumentException(dev.bulwark.sandbox.ipc.RpcPayloadParts.tooLarge(t.getByteLength()));
-        }
-        return t.toBytes();
-    }
-
-    /** Thrown by a host function: becomes a JavaScript RangeError-like Error with this message. */
-    static final class RangeError extends IllegalArgumentException {
-        RangeError(String message) {
-            super(message);
-        }
-    }
-
-    static byte[] byteArray(V8Value[] args, int i) throws JavetException {
-        if (args.length > i && args[i] instanceof V8ValueTypedArray t) return t.toBytes();
-        if (args.length > i && args[i] instanceof V8ValueString s) return s.getValue().getBytes(StandardCharsets.UTF_8);
-        return new byte[0];
-    }
-
-    static String describe(V8Value value) {
-        if (value == null) return "undefined";
-        try {
-            if (value instanceof V8ValueObject o) {
-                String stack = o.getString("stack");
-                if (stack != null && !stack.isEmpty()) return stack;
-            }
-            return value.toString();
-        } catch (JavetException e) {
-            return String.valueOf(value);
-        }
-    }
-
-    static String describe(Throwable e) {
-        if (e instanceof BaseJavetScriptingException s && s.getScriptingError() != null) {
-            var err = s.getScriptingError();
-            return err.getResourceName() + ":" + err.getLineNumber() + ":" + err.getStartColumn() + ": "
-                    + err.getDetailedMessage();
-        }
-        return e.getMessage();
+        return HostValues.bytes(runtime, b);
     }
 }

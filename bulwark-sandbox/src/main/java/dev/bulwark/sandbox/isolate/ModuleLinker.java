@@ -78,7 +78,7 @@ final class ModuleLinker {
             try {
                 instantiated = main.instantiate();
             } catch (JavetException e) {
-                throw failure(Isolate.describe(e));
+                throw failure(HostValues.describe(e));
             }
             if (!instantiated) throw failure("could not link " + bundle.mainModule());
             try (V8Value result = main.evaluate(true)) {
@@ -90,15 +90,15 @@ final class ModuleLinker {
                 if (result instanceof V8ValuePromise p && p.isRejected()) {
                     try (V8Value reason = p.getResult()) {
                         throw failure(bundle.mainModule() + ": uncaught exception during evaluation: "
-                                + Isolate.describe(reason));
+                                + HostValues.describe(reason));
                     }
                 }
             } catch (JavetException e) {
-                throw failure(bundle.mainModule() + ": uncaught exception during evaluation: " + Isolate.describe(e));
+                throw failure(bundle.mainModule() + ": uncaught exception during evaluation: " + HostValues.describe(e));
             }
             if (main.getStatus() == STATUS_ERRORED) {
                 try (V8ValueError error = main.getException()) {
-                    throw failure(bundle.mainModule() + ": uncaught exception during evaluation: " + Isolate.describe(error));
+                    throw failure(bundle.mainModule() + ": uncaught exception during evaluation: " + HostValues.describe(error));
                 }
             }
             if (main.getStatus() != STATUS_EVALUATED) {
@@ -172,7 +172,7 @@ final class ModuleLinker {
             throw e;
         } catch (JavetException e) {
             closeAll();
-            throw failure(Isolate.describe(e));
+            throw failure(HostValues.describe(e));
         } finally {
             runtime.setV8ModuleResolver(null);
         }
@@ -292,7 +292,7 @@ final class ModuleLinker {
             else if (own != null) m = compile(own);
             else m = nodeModule(name);
         } catch (JavetException e) {
-            throw new WorkerLoadException(ErrorCode.WORKER_LOAD_FAILED, Isolate.describe(e));
+            throw new WorkerLoadException(ErrorCode.WORKER_LOAD_FAILED, HostValues.describe(e));
         }
         linked.put(name, m);
         return m;
@@ -331,7 +331,7 @@ final class ModuleLinker {
                     yield synthetic(name, jsonValue(module.contentAsString()));
                 } catch (JavetException e) {
                     throw new WorkerLoadException(ErrorCode.WORKER_LOAD_FAILED,
-                            name + ": invalid JSON: " + Isolate.describe(e));
+                            name + ": invalid JSON: " + HostValues.describe(e));
                 }
             }
             case DATA -> synthetic(name, arrayBuffer(module.content()));
@@ -342,7 +342,7 @@ final class ModuleLinker {
                     yield synthetic(name, ctor.callAsConstructor(bytes));
                 } catch (JavetException e) {
                     throw new WorkerLoadException(ErrorCode.WORKER_LOAD_FAILED,
-                            name + ": invalid WebAssembly module: " + Isolate.describe(e));
+                            name + ": invalid WebAssembly module: " + HostValues.describe(e));
                 }
             }
         };

@@ -178,7 +178,7 @@ final class ObjectStorageHost implements AutoCloseable {
     }
 
     private Database db(V8Value[] args) {
-        return db(Isolate.integer(args, 0));
+        return db(HostValues.integer(args, 0));
     }
 
     private Database db(int handle) {
@@ -232,7 +232,7 @@ final class ObjectStorageHost implements AutoCloseable {
 
     /** {@code (text)}: the number {@code sqlExec} accepts for it from now on, or -1 (send the text). */
     V8Value sqlText(V8Value[] args) throws JavetException {
-        return runtime.createV8ValueInteger(sqlTexts.id(Isolate.string(args, 0)));
+        return runtime.createV8ValueInteger(sqlTexts.id(HostValues.string(args, 0)));
     }
 
     /** Made at the first {@code sqlBuffer} call of the isolate; see {@link SqlExchange}. */
@@ -266,7 +266,7 @@ final class ObjectStorageHost implements AutoCloseable {
         Database db = db(args);
         // A number names a text this isolate registered (sqlText): no string crosses.
         String sql = args.length > 1 && args[1] instanceof com.caoccao.javet.values.primitive.V8ValueInteger n
-                ? sqlTexts.text(n.getValue()) : Isolate.string(args, 1);
+                ? sqlTexts.text(n.getValue()) : HostValues.string(args, 1);
         List<Object> bindings = new ArrayList<>(Math.max(0, args.length - 2));
         if (args.length == 3 && args[2] instanceof IV8ValueArray array) {
             // Very many bindings come as one array (a binding itself is never a plain array).
@@ -340,7 +340,7 @@ final class ObjectStorageHost implements AutoCloseable {
         if (args.length > 1 && args[1] instanceof V8ValueString key) {
             byte[] v = db.get(List.of(key.getValue())).getFirst();
             dev.bulwark.sandbox.trace.LatencyTrace.stamp("kv.got", v == null ? -1 : v.length);
-            return v == null ? runtime.createV8ValueUndefined() : Isolate.bytes(runtime, v);
+            return v == null ? runtime.createV8ValueUndefined() : HostValues.bytes(runtime, v);
         }
         List<byte[]> values = db.get(strings(args, 1));
         V8ValueArray out = runtime.createV8ValueArray();
@@ -348,7 +348,7 @@ final class ObjectStorageHost implements AutoCloseable {
             if (v == null) {
                 out.pushUndefined();
             } else {
-                try (V8ValueTypedArray b = Isolate.bytes(runtime, v)) {
+                try (V8ValueTypedArray b = HostValues.bytes(runtime, v)) {
                     out.push(b);
                 }
             }
@@ -397,7 +397,7 @@ final class ObjectStorageHost implements AutoCloseable {
         try (V8ValueArray keys = runtime.createV8ValueArray(); V8ValueArray values = runtime.createV8ValueArray()) {
             for (ObjectStore.Entry e : entries) {
                 keys.push(e.key());
-                try (V8ValueTypedArray b = Isolate.bytes(runtime, e.value())) {
+                try (V8ValueTypedArray b = HostValues.bytes(runtime, e.value())) {
                     values.push(b);
                 }
             }
@@ -408,7 +408,7 @@ final class ObjectStorageHost implements AutoCloseable {
 
     V8Value storageOp(V8Value[] args) throws JavetException {
         Database db = db(args);
-        String op = Isolate.string(args, 1);
+        String op = HostValues.string(args, 1);
         switch (op == null ? "" : op) {
             case "size" -> {
                 return runtime.createV8ValueDouble(db.databaseSize());
@@ -422,13 +422,13 @@ final class ObjectStorageHost implements AutoCloseable {
                 return t == null ? runtime.createV8ValueNull() : runtime.createV8ValueDouble(t);
             }
             case "setAlarm" -> {
-                long t = (long) Isolate.number(args, 2);
+                long t = (long) HostValues.number(args, 2);
                 db.setAlarm(t);
-                alarmChanges.put(Isolate.integer(args, 0), java.util.Optional.of(t));
+                alarmChanges.put(HostValues.integer(args, 0), java.util.Optional.of(t));
             }
             case "deleteAlarm" -> {
                 db.setAlarm(null);
-                alarmChanges.put(Isolate.integer(args, 0), java.util.Optional.empty());
+                alarmChanges.put(HostValues.integer(args, 0), java.util.Optional.empty());
             }
             // The alarm is running: getAlarm() answers null unless the handler sets a new one. The
             // node already knows; it is not told again.
@@ -466,7 +466,7 @@ final class ObjectStorageHost implements AutoCloseable {
             case Double d -> runtime.createV8ValueDouble(d);
             case String s -> runtime.createV8ValueString(s);
             case byte[] b -> {
-                try (V8ValueTypedArray t = Isolate.bytes(runtime, b)) {
+                try (V8ValueTypedArray t = HostValues.bytes(runtime, b)) {
                     yield t.getBuffer();
                 }
             }

@@ -31,8 +31,8 @@ final class OutboundCalls {
 
     /** A namespace binding's id operations: {@code name} and {@code unique} make ids, {@code check} validates one. */
     V8Value objectId(V8Value[] args) throws JavetException {
-        Binding.DurableObjectNamespace ns = namespace(Isolate.integer(args, 0));
-        String kind = Isolate.string(args, 1), arg = Isolate.string(args, 2);
+        Binding.DurableObjectNamespace ns = namespace(HostValues.integer(args, 0));
+        String kind = HostValues.string(args, 1), arg = HostValues.string(args, 2);
         byte[] key = ns.namespaceKey();
         return switch (kind == null ? "" : kind) {
             case "name" -> isolate.runtime.createV8ValueString(ObjectIds.fromName(key, arg));
@@ -66,10 +66,10 @@ final class OutboundCalls {
     /** A stub's fetch(): the node routes it to the object, which may live in another sandbox. */
     V8Value callObject(V8Value[] args) throws Exception {
         dev.bulwark.sandbox.trace.LatencyTrace.stamp("js.callObject", 0);
-        Binding.DurableObjectNamespace ns = namespace(Isolate.integer(args, 0));
-        String id = Isolate.string(args, 1);
+        Binding.DurableObjectNamespace ns = namespace(HostValues.integer(args, 0));
+        String id = HostValues.string(args, 1);
         if (!ObjectIds.belongsTo(ns.namespaceKey(), id)) throw new IllegalArgumentException("ID is not for this namespace.");
-        Address target = new Address.DurableObject(ns.workerId(), ns.className(), id, Isolate.string(args, 2));
+        Address target = new Address.DurableObject(ns.workerId(), ns.className(), id, HostValues.string(args, 2));
         return call(target, args, 3);
     }
 
@@ -79,9 +79,9 @@ final class OutboundCalls {
      * {props, limits}) fixed (null: none).
      */
     V8Value callWorker(V8Value[] args) throws Exception {
-        String workerId = Isolate.string(args, 0);
+        String workerId = HostValues.string(args, 0);
         if (workerId.startsWith(LOAD_PREFIX) && !followsLoad(workerId, args, 5)) return isolate.runtime.createV8ValueNull();
-        return call(new Address.Worker(workerId, Isolate.string(args, 1), grant(args, 2)), args, 5);
+        return call(new Address.Worker(workerId, HostValues.string(args, 1), grant(args, 2)), args, 5);
     }
 
     /** How a call names the load it follows (the node's PendingLoads): never a worker id. */
@@ -114,11 +114,11 @@ final class OutboundCalls {
     /** The grant of {@code args[from..from+2]}: props bytes, cpuMs, subRequests (each may be null); null if none. */
     static Address.Grant grant(V8Value[] args, int from) throws Exception {
         byte[] props = args.length > from && args[from] instanceof V8ValueTypedArray
-                ? Isolate.boundedBytes(args, from, ServiceCalls.MAX_PROPS_BYTES, "getEntrypoint: the props") : null;
+                ? HostValues.boundedBytes(args, from, ServiceCalls.MAX_PROPS_BYTES, "getEntrypoint: the props") : null;
         long cpuMs = args.length > from + 1 && !ServiceCalls.absent(args[from + 1])
-                ? (long) Math.max(0, Math.min(Long.MAX_VALUE, Isolate.number(args, from + 1))) : -1;
+                ? (long) Math.max(0, Math.min(Long.MAX_VALUE, HostValues.number(args, from + 1))) : -1;
         int subrequests = args.length > from + 2 && !ServiceCalls.absent(args[from + 2])
-                ? (int) Math.max(0, Math.min(Integer.MAX_VALUE, Isolate.number(args, from + 2))) : -1;
+                ? (int) Math.max(0, Math.min(Integer.MAX_VALUE, HostValues.number(args, from + 2))) : -1;
         Address.Grant g = new Address.Grant(props, cpuMs, subrequests);
         return g.isEmpty() ? null : g;
     }
@@ -167,15 +167,15 @@ final class OutboundCalls {
      */
     V8Value send(Invocation inv, V8Value[] args, int from, Address local, FetchMessage make) throws Exception {
         // Sizes are checked before anything is copied.
-        String method = Isolate.boundedString(args, from, HostLimits.MAX_METHOD_CHARS, "fetch: the method");
-        String url = Isolate.boundedString(args, from + 1, HostLimits.MAX_URL_CHARS, "fetch: the URL");
-        java.util.List<Message.Header> headers = Isolate.boundedHeaders(args, from + 2, "fetch: the request headers");
+        String method = HostValues.boundedString(args, from, HostLimits.MAX_METHOD_CHARS, "fetch: the method");
+        String url = HostValues.boundedString(args, from + 1, HostLimits.MAX_URL_CHARS, "fetch: the URL");
+        java.util.List<Message.Header> headers = HostValues.boundedHeaders(args, from + 2, "fetch: the request headers");
         V8Value bodyArg = args.length > from + 3 ? args[from + 3] : null;
         byte[] body = bodyArg instanceof V8ValueTypedArray
-                ? Isolate.boundedBytes(args, from + 3, HostLimits.MAX_CALL_PAYLOAD, "fetch: the request body") : null;
+                ? HostValues.boundedBytes(args, from + 3, HostLimits.MAX_CALL_PAYLOAD, "fetch: the request body") : null;
         boolean streamed = body == null && bodyArg != null && !bodyArg.isNullOrUndefined()
                 && !(bodyArg instanceof V8ValueTypedArray);
-        long token = streamed ? (long) Isolate.number(args, from + 3) : 0;
+        long token = streamed ? (long) HostValues.number(args, from + 3) : 0;
         V8ValuePromise resolver = isolate.runtime.createV8ValuePromise();
         java.util.concurrent.atomic.AtomicBoolean settled = new java.util.concurrent.atomic.AtomicBoolean();
         long[] idHolder = new long[1];
@@ -251,15 +251,15 @@ final class OutboundCalls {
 
     /** {@code stub.method(args)} on a durable object stub: {@code (binding, id, name, method, argsBytes|null)}. */
     V8Value rpcObject(V8Value[] args) throws Exception {
-        Binding.DurableObjectNamespace ns = namespace(Isolate.integer(args, 0));
-        String id = Isolate.string(args, 1);
+        Binding.DurableObjectNamespace ns = namespace(HostValues.integer(args, 0));
+        String id = HostValues.string(args, 1);
         if (!ObjectIds.belongsTo(ns.namespaceKey(), id)) throw new IllegalArgumentException("ID is not for this namespace.");
-        return rpc(new Address.DurableObject(ns.workerId(), ns.className(), id, Isolate.string(args, 2)), args, 3);
+        return rpc(new Address.DurableObject(ns.workerId(), ns.className(), id, HostValues.string(args, 2)), args, 3);
     }
 
     /** {@code stub.method(args)} on a dynamic worker's entrypoint: {@code (workerId, entrypoint, props, cpuMs, subRequests, method, argsBytes|null)}. */
     V8Value rpcWorker(V8Value[] args) throws Exception {
-        return rpc(new Address.Worker(Isolate.string(args, 0), Isolate.string(args, 1), grant(args, 2)), args, 5);
+        return rpc(new Address.Worker(HostValues.string(args, 0), HostValues.string(args, 1), grant(args, 2)), args, 5);
     }
 
     /**
@@ -269,8 +269,8 @@ final class OutboundCalls {
     V8Value rpc(Address target, V8Value[] args, int from) throws Exception {
         Invocation inv = callingInvocation("an RPC call");
         isolate.countSubrequest(inv);
-        String method = Isolate.string(args, from);
-        byte[] payload = Isolate.rpcPayload(args, from + 1);
+        String method = HostValues.string(args, from);
+        byte[] payload = HostValues.rpcPayload(args, from + 1);
         // Capabilities in the arguments become the node's: checked and renamed before they leave.
         byte[] wire = isolate.caps.outbound(payload, inv);
         return rpcSend(inv, callId -> new Message.RpcCall(inv.id, callId, target, method, wire));
@@ -336,15 +336,15 @@ final class OutboundCalls {
      * subRequests}}. Resolves to the dynamic worker's id, or null when only asked and not loaded.
      */
     V8Value loadDynamic(V8Value[] args) throws Exception {
-        int index = Isolate.integer(args, 0);
+        int index = HostValues.integer(args, 0);
         if (isolate.worker == null || index < 0 || index >= isolate.worker.bindings().size()
                 || !(isolate.worker.bindings().get(index) instanceof Binding.WorkerLoader)) {
             throw new IllegalArgumentException("no such worker loader");
         }
         Invocation inv = callingInvocation("the worker loader");
         Message.LoadDynamic request = args.length > 2 && args[2] instanceof V8ValueObject code
-                ? DynamicCode.read(code, Isolate.string(args, 1), inv.limits, serviceCalls::resolve)
-                : new Message.LoadDynamic(0, 0, null, Isolate.string(args, 1), null, null, true, inv.limits);
+                ? DynamicCode.read(code, HostValues.string(args, 1), inv.limits, serviceCalls::resolve)
+                : new Message.LoadDynamic(0, 0, null, HostValues.string(args, 1), null, null, true, inv.limits);
         V8ValuePromise resolver = isolate.runtime.createV8ValuePromise();
         long[] loadId = new long[1];
         long callId = isolate.services.subrequests().register(inv.id, result -> isolate.enqueue(inv.id, () -> {

@@ -215,16 +215,16 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
             case Message.ExportDrop m -> {
                 for (long id : m.exportIds()) {
                     CapExports.Export e = capExports().remove(id);
-                    if (e != null) e.isolate().dropExport(e.localId());
+                    if (e != null) e.isolate().events.dropExport(e.localId());
                 }
             }
             case Message.SocketEvent m -> socketEvent(m);
             case Message.SocketRestore m -> sockets.restore(m);
             case Message.RpcResult m -> subrequests.complete(m.callId(), m);
-            case Message.Cancel m -> toOwner(m.invocationId(), i -> i.cancel(m.invocationId(), m.reason()));
-            case Message.ResponseAck m -> toOwner(m.invocationId(), i -> i.acknowledge(m));
-            case Message.RequestBodyChunk m -> toOwner(m.invocationId(), i -> i.requestBody(m));
-            case Message.RequestBodyEnd m -> toOwner(m.invocationId(), i -> i.requestBody(m));
+            case Message.Cancel m -> toOwner(m.invocationId(), i -> i.events.cancel(m.invocationId(), m.reason()));
+            case Message.ResponseAck m -> toOwner(m.invocationId(), i -> i.events.acknowledge(m));
+            case Message.RequestBodyChunk m -> toOwner(m.invocationId(), i -> i.events.requestBody(m));
+            case Message.RequestBodyEnd m -> toOwner(m.invocationId(), i -> i.events.requestBody(m));
             case Message.SubrequestResult m -> subrequests.complete(m.subrequestId(), m);
             case Message.SubrequestFailed m -> subrequests.complete(m.subrequestId(), m);
             case Message.SubrequestHead m -> subrequests.complete(m.subrequestId(), m);
@@ -324,7 +324,7 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
         // Each object lives in one isolate of its class's worker: its instance, its storage handle
         // and its gate are there. The least busy isolate takes any other event.
         Limits limits = granted(slot.limits, m.target());
-        slot.use(m.target(), m.invocationId(), isolate -> isolate.dispatch(m, limits), () -> unavailable(m.invocationId()));
+        slot.use(m.target(), m.invocationId(), isolate -> isolate.events.dispatch(m, limits), () -> unavailable(m.invocationId()));
     }
 
     /** An invocation for which no isolate could be made. */
@@ -336,7 +336,7 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
 
     /** A tail worker's tail(events) handler, run as an invocation of its own. */
     private void tail(Message.TailStart m) {
-        dispatchTo(m.invocationId(), m.target(), (isolate, limits) -> isolate.dispatch(m, granted(limits, m.target())));
+        dispatchTo(m.invocationId(), m.target(), (isolate, limits) -> isolate.events.dispatch(m, granted(limits, m.target())));
     }
 
     /** A worker's limits, lowered by the grant of the entrypoint stub the call came through (never raised). */
@@ -351,7 +351,7 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
     }
 
     private void alarm(Message.AlarmStart m) {
-        dispatchTo(m.invocationId(), m.target(), (isolate, limits) -> isolate.dispatch(m, limits));
+        dispatchTo(m.invocationId(), m.target(), (isolate, limits) -> isolate.events.dispatch(m, limits));
     }
 
     /**
@@ -379,7 +379,7 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
                             limits.envBytes(), limits.requestBodyBytes());
                 }
             }
-            isolate.dispatch(m, limits);
+            isolate.events.dispatch(m, limits);
         });
     }
 
@@ -391,7 +391,7 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
             outbox.send(new Message.InvocationDone(m.invocationId(), 0));
             return;
         }
-        home.dispatch(m, slot.limits);
+        home.events.dispatch(m, slot.limits);
     }
 
     /**
@@ -453,11 +453,11 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
             outbox.send(new Message.InvocationDone(m.invocationId(), 0));
             return;
         }
-        isolate.dispatch(m, e, slot.limits);
+        isolate.events.dispatch(m, e, slot.limits);
     }
 
     private void rpc(Message.RpcStart m) {
-        dispatchTo(m.invocationId(), m.target(), (isolate, limits) -> isolate.dispatch(m, granted(limits, m.target())));
+        dispatchTo(m.invocationId(), m.target(), (isolate, limits) -> isolate.events.dispatch(m, granted(limits, m.target())));
     }
 
     /** Hands an event to an isolate of its worker, with the worker's limits. */
@@ -868,15 +868,15 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
             long now = System.nanoTime();
             boolean busy = false;
             for (Isolate i : live) {
-                i.checkCpu(now);
+                i.termination.checkCpu(now);
                 busy |= i.isBusy();
             }
             if (busy && now - lastMemoryCheck >= TimeUnit.MILLISECONDS.toNanos(MEMORY_CHECK_MS)) {
                 lastMemoryCheck = now;
                 long rss = residentBytes();
-                for (Isolate i : live) i.checkMemoryGrowth(rss, memoryGrowthLimitBytes);
+                for (Isolate i : live) i.termination.checkMemoryGrowth(rss, memoryGrowthLimitBytes);
                 if (pressure.mustStop(rss, now)) {
-                    for (Isolate i : live) i.memoryPressure();
+                    for (Isolate i : live) i.termination.memoryPressure();
                 }
             }
             // Bookkeeping a task left in the socket's buffer (Outbox.flush) waits at most a tick,

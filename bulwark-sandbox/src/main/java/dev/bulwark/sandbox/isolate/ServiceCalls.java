@@ -44,11 +44,11 @@ final class ServiceCalls {
 
     /** {@code (index, entrypoint, props)}: the address a stub's call goes to. */
     Address.Worker target(V8Value[] args) throws Exception {
-        int index = Isolate.integer(args, 0);
+        int index = HostValues.integer(args, 0);
         if (index != SELF) return service(index);
         byte[] props = args.length > 2 && args[2] instanceof V8ValueTypedArray
-                ? Isolate.boundedBytes(args, 2, MAX_PROPS_BYTES, "ctx.exports: the props") : null;
-        return self(Isolate.string(args, 1), props);
+                ? HostValues.boundedBytes(args, 2, MAX_PROPS_BYTES, "ctx.exports: the props") : null;
+        return self(HostValues.string(args, 1), props);
     }
 
     /** A service or ctx.exports stub passed by reference: the address its descriptor names. */

@@ -54,7 +54,7 @@ final class SocketHost {
         b.bind("socketAttachment", this::attachment);
         b.bind("socketAutoResponse", this::autoResponse);
         b.bind("socketEventTimeout", args -> {
-            registry.eventTimeout(Isolate.string(args, 0), Isolate.string(args, 1), (long) Isolate.number(args, 2));
+            registry.eventTimeout(HostValues.string(args, 0), HostValues.string(args, 1), (long) HostValues.number(args, 2));
             return runtime.createV8ValueUndefined();
         });
         b.bind("socketList", this::list);
@@ -62,10 +62,10 @@ final class SocketHost {
 
     /** {@code (invocationId, socketId, hibernatable, tagLines, className, objectId)}. */
     private V8Value open(V8Value[] args) {
-        long invocationId = (long) Isolate.number(args, 0);
-        long socketId = (long) Isolate.number(args, 1);
+        long invocationId = (long) HostValues.number(args, 0);
+        long socketId = (long) HostValues.number(args, 1);
         boolean hibernatable = args.length > 2 && args[2] instanceof V8ValueBoolean v && v.getValue();
-        String lines = Isolate.string(args, 3);
+        String lines = HostValues.string(args, 3);
         List<String> tags = lines == null || lines.isEmpty() ? List.of() : List.of(lines.split("\n", -1));
         if (tags.size() > MAX_TAGS) throw new IllegalArgumentException("a WebSocket can have at most " + MAX_TAGS + " tags");
         for (String t : tags) {
@@ -73,7 +73,7 @@ final class SocketHost {
         }
         if (socketId == invocationId) {
             registry.home(socketId, isolate);
-            String className = Isolate.string(args, 4), objectId = Isolate.string(args, 5);
+            String className = HostValues.string(args, 4), objectId = HostValues.string(args, 5);
             if (hibernatable && className != null && objectId != null) registry.accepted(className, objectId, socketId, tags);
         }
         outbox.send(new Message.SocketOpen(invocationId, socketId, hibernatable, tags));
@@ -82,7 +82,7 @@ final class SocketHost {
 
     /** {@code (socketId, string | Uint8Array)}. */
     private V8Value send(V8Value[] args) throws JavetException {
-        long socketId = (long) Isolate.number(args, 0);
+        long socketId = (long) HostValues.number(args, 0);
         if (args.length > 1 && args[1] instanceof V8ValueString s) {
             String text = s.getValue();
             // Three bytes per UTF-16 unit at most: only long strings need counting.
@@ -104,15 +104,15 @@ final class SocketHost {
 
     /** {@code (socketId, code, reason)}. */
     private V8Value close(V8Value[] args) {
-        long socketId = (long) Isolate.number(args, 0);
+        long socketId = (long) HostValues.number(args, 0);
         registry.closed(socketId);
-        outbox.send(new Message.SocketClose(socketId, Isolate.integer(args, 1), Isolate.string(args, 2)));
+        outbox.send(new Message.SocketClose(socketId, HostValues.integer(args, 1), HostValues.string(args, 2)));
         return runtime.createV8ValueUndefined();
     }
 
     /** {@code (socketId, bytes | null)}. */
     private V8Value attachment(V8Value[] args) throws JavetException {
-        long socketId = (long) Isolate.number(args, 0);
+        long socketId = (long) HostValues.number(args, 0);
         byte[] bytes = null;
         if (args.length > 1 && args[1] instanceof V8ValueTypedArray t) {
             if (t.getByteLength() > MAX_ATTACHMENT_BYTES) {
@@ -128,15 +128,15 @@ final class SocketHost {
     /** {@code (workerId, className, objectId, name, request | null, response | null)}. */
     private V8Value autoResponse(V8Value[] args) {
         String worker = workerId.get();
-        Address.DurableObject target = new Address.DurableObject(worker, Isolate.string(args, 1),
-                Isolate.string(args, 2), Isolate.string(args, 3));
-        outbox.send(new Message.SocketAutoResponse(target, Isolate.string(args, 4), Isolate.string(args, 5)));
+        Address.DurableObject target = new Address.DurableObject(worker, HostValues.string(args, 1),
+                HostValues.string(args, 2), HostValues.string(args, 3));
+        outbox.send(new Message.SocketAutoResponse(target, HostValues.string(args, 4), HostValues.string(args, 5)));
         return runtime.createV8ValueUndefined();
     }
 
     /** {@code (className, objectId)} → a flat array {@code [id, tagLines, attachment|null, ...]}. */
     private V8Value list(V8Value[] args) throws JavetException {
-        Map<Long, SocketRegistry.Kept> kept = registry.keptBy(Isolate.string(args, 0), Isolate.string(args, 1));
+        Map<Long, SocketRegistry.Kept> kept = registry.keptBy(HostValues.string(args, 0), HostValues.string(args, 1));
         V8ValueArray out = runtime.createV8ValueArray();
         for (var e : kept.entrySet()) {
             out.push(runtime.createV8ValueDouble(e.getKey()));
@@ -144,7 +144,7 @@ final class SocketHost {
             byte[] a = e.getValue().attachment();
             if (a == null) out.push(runtime.createV8ValueNull());
             else {
-                try (V8ValueTypedArray t = Isolate.bytes(runtime, a)) {
+                try (V8ValueTypedArray t = HostValues.bytes(runtime, a)) {
                     out.push(t);
                 }
             }

@@ -206,7 +206,7 @@ class HostileWorkerTest {
             String w = hostile("new Float32Array(50e6).sort(); return new Response('sorted');", limits(100, 20_000));
             Recorder.Outcome out = attack(w);
             assertFailed(out, ErrorCode.CPU_LIMIT_EXCEEDED);
-            assertThat(Isolate.abandonedIsolates()).as("the sort was stopped, not left running").isZero();
+            assertThat(Termination.abandonedIsolates()).as("the sort was stopped, not left running").isZero();
             assertServesOnFreshIsolate(w);
         }
 
@@ -220,7 +220,7 @@ class HostileWorkerTest {
                     return new Response('sorted');""", limits(300, 20_000));
             Recorder.Outcome out = attack(w);
             assertFailed(out, ErrorCode.CPU_LIMIT_EXCEEDED);
-            assertThat(Isolate.abandonedIsolates()).as("the sort was stopped, not left running").isZero();
+            assertThat(Termination.abandonedIsolates()).as("the sort was stopped, not left running").isZero();
             assertServesOnFreshIsolate(w);
         }
 
@@ -246,12 +246,12 @@ class HostileWorkerTest {
                     return new Response('sorted');""", limits(300, 60_000));
             Recorder.Outcome out = attack(w);
             assertFailed(out, ErrorCode.CPU_LIMIT_EXCEEDED);
-            assertThat(Isolate.abandonedIsolates()).as("the stuck isolate was abandoned, its sort still runs").isEqualTo(1);
+            assertThat(Termination.abandonedIsolates()).as("the stuck isolate was abandoned, its sort still runs").isEqualTo(1);
             assertServesOnFreshIsolate(w);
             // Its thread finishes the sort, meets the termination and closes the runtime.
             long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-            while (Isolate.abandonedIsolates() > 0 && System.nanoTime() < end) Thread.sleep(50);
-            assertThat(Isolate.abandonedIsolates()).as("the abandoned isolate ended").isZero();
+            while (Termination.abandonedIsolates() > 0 && System.nanoTime() < end) Thread.sleep(50);
+            assertThat(Termination.abandonedIsolates()).as("the abandoned isolate ended").isZero();
         }
 
         @Test
@@ -275,9 +275,9 @@ class HostileWorkerTest {
             } finally {
                 // Whatever was asserted, the stuck isolate must be gone before the next test counts.
                 long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-                while (Isolate.abandonedIsolates() > 0 && System.nanoTime() < end) Thread.sleep(50);
+                while (Termination.abandonedIsolates() > 0 && System.nanoTime() < end) Thread.sleep(50);
             }
-            assertThat(Isolate.abandonedIsolates()).as("the abandoned isolate ended").isZero();
+            assertThat(Termination.abandonedIsolates()).as("the abandoned isolate ended").isZero();
         }
 
         @Test
