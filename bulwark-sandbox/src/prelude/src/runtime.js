@@ -3,6 +3,7 @@
 import { H, bindHost, safeLog, stubHost, warmBindHost } from './host.js';
 import { isObjectLike, PromiseResolve, PromiseThen, PromiseCtor, ReflectApply, captureSharedArrayBuffer } from './util.js';
 import { installWasmAccount } from './wasm-memories.js';
+import { installBufferAccount } from './resizable-buffers.js';
 import { fireTimer, cancelInvocationTimers } from './timers.js';
 import { format, inspect } from './console.js';
 import { requestInternals } from './request.js';
@@ -457,5 +458,6 @@ export function install(host) {
   delete globalThis.__bulwark_warm; // gone already when the snapshot was made as IsolatePool makes it
   captureSharedArrayBuffer();
   installWasmAccount();
+  installBufferAccount();
   return RUNTIME;
 }

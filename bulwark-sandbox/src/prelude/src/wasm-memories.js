@@ -1,80 +1,23 @@
-// An account of the WebAssembly memories an isolate holds, with a bound.
-//
-// Why: every WebAssembly memory reserves its largest possible size of address space up front
-// (--wasm-max-mem-pages: heap_mb MiB each) and costs the process two memory mappings, whatever its
-// initial size and whether it is ever touched, so neither V8's heap statistics nor the sandbox's
-// resident memory see it. Measured on this V8 (Javet 5.0.6): ~32,500 live memories in one process
-// reach the kernel's limit of 65,530 mappings and V8 ends the whole process ("Fatal error ... process
-// out of memory"), every isolate of the sandbox with it, after ~0.2 s of CPU. A worker that keeps a
-// few hundred per request could do that across requests. So an isolate may hold at most
-// MAX_MEMORIES at once: a memory made by `new WebAssembly.Memory` counts one, an instance counts the
-// memories its module defines (imported ones are counted where they were made). Past the bound the
-// account first drops what the garbage collector has freed (a full collection, once per attempt
-// past the bound: a worker that keeps trying pays for each with its CPU time), then refuses with a RangeError as V8 refuses a memory it cannot allocate.
+// WebAssembly's memories under the isolate's account of reservations (reservations.js): a memory made
+// by `new WebAssembly.Memory` counts one, an instance counts the memories its module defines
+// (imported ones are counted where they were made).
 //
 // What stays reachable from worker code: the constructors and functions below replace the natives
 // on the WebAssembly namespace with the same names, lengths, prototypes and statics; instances get
 // the native prototypes, so instanceof, subclassing and brand checks behave as before.
-import { H } from './host.js';
+import { reserve, release, track } from './reservations.js';
 import { ReflectApply, ObjectDefineProperty, PromiseThen, PromiseResolve, PromiseReject, viewBytes } from './util.js';
-
-// 64 live isolates in a generated-code sandbox (dynamic_workers_max) × 128 = 8,192 memories,
-// 16,384 mappings: a quarter of the kernel's default limit, which the JVM and V8 need too.
-export const MAX_MEMORIES = 128;
 
 // The namespace and its natives, captured at install: V8 adds WebAssembly to a context after
 // the startup snapshot, as it does SharedArrayBuffer (installWasmAccount).
 let WA, NativeMemory, NativeInstance, NativeModule, nativeCompile, nativeInstantiate, moduleExports;
 const ReflectConstruct = Reflect.construct;
-const WeakRefCtor = WeakRef;
-const weakRefDeref = WeakRef.prototype.deref;
 const WeakMapCtor = WeakMap;
 const weakMapGet = WeakMap.prototype.get;
 const weakMapSet = WeakMap.prototype.set;
 
 // Module -> number of memories it defines (read from its bytes when it was compiled).
 const definedByModule = new WeakMapCtor();
-// What the account holds: [WeakRef to a memory or an instance, memories it counts] pairs, and their sum
-// (with the memories of instantiations still under way, which have no object yet).
-let held = [];
-let count = 0;
-
-function refuse(what) {
-  return new RangeError(`${what}: this worker already holds ${MAX_MEMORIES} WebAssembly memories ` +
-    '(counting those its instances define), the most one isolate may hold at once');
-}
-
-// Drops the entries whose object the garbage collector freed.
-function sweep() {
-  const kept = [];
-  let freed = 0;
-  for (let i = 0; i < held.length; i++) {
-    const entry = held[i];
-    if (ReflectApply(weakRefDeref, entry[0], []) === undefined) freed += entry[1];
-    else kept[kept.length] = entry;
-  }
-  held = kept;
-  count -= freed;
-}
-
-/** Takes n memories from the account, or throws the RangeError `what` would. */
-function reserve(n, what) {
-  if (n === 0 || count + n <= MAX_MEMORIES) { count += n; return; }
-  // Collect first, then look: deref() keeps its target alive until the end of the job, so a look
-  // before the collection would keep every memory it saw.
-  H.collectGarbage();
-  sweep();
-  if (count + n > MAX_MEMORIES) throw refuse(what);
-  count += n;
-}
-
-function release(n) {
-  count -= n;
-}
-
-function track(object, n) {
-  if (n > 0) held[held.length] = [new WeakRefCtor(object), n];
-}
 
 // Reads an unsigned LEB128 at bytes[pos.at]; -1 if it runs past the end or over 32 bits.
 function leb(bytes, pos) {
@@ -269,9 +212,4 @@ export function installWasmAccount() {
   replaceConstructor('Instance', Instance, NativeInstance);
   replaceFunction('compile', compile, nativeCompile);
   replaceFunction('instantiate', instantiate, nativeInstantiate);
-}
-
-/** For tests: the memories this isolate's account holds now. */
-export function heldMemories() {
-  return count;
 }

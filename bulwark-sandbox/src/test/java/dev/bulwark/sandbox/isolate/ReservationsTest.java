@@ -10,15 +10,17 @@ import static dev.bulwark.sandbox.isolate.Sandboxes.*;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The account of WebAssembly memories (prelude wasm-memories.js): an isolate holds at most 128 at
- * once, counted where they are made, by {@code new WebAssembly.Memory} and by instances of modules
- * that define their own. Each memory reserves its largest size of address space and two memory
- * mappings of the process: ~32,500 live ones end the whole sandbox process (V8's fatal
- * out-of-memory), so a worker that keeps them across requests is refused before that, with a
- * RangeError, and one that drops them is never refused.
+ * The account of address-space reservations (prelude reservations.js, wasm-memories.js,
+ * resizable-buffers.js): an isolate holds at most 128 WebAssembly memories and resizable buffers at
+ * once, counted where they are made: {@code new WebAssembly.Memory}, instances of modules that define
+ * their own memories, {@code new ArrayBuffer}/{@code SharedArrayBuffer} with a maxByteLength, and
+ * {@code transfer()} of a resizable buffer. Each reserves its largest size of address space and
+ * memory mappings of the process: ~32,500 live memories end the whole sandbox process (V8's fatal
+ * out-of-memory), as many resizable buffers use up its mappings. So a worker that keeps them across
+ * requests is refused before that, with a RangeError, and one that drops them is never refused.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
-class WasmMemoriesTest {
+class ReservationsTest {
     static final Limits ROOMY = limits(10_000, 30_000);
 
     /** {@code (module (memory 1))}: a module that defines one memory of one page and exports nothing. */
@@ -48,7 +50,7 @@ class WasmMemoriesTest {
         assertThat(fetch(w, "http://w.test/?n=28").body()).isEqualTo("kept 128");
         // The 129th, a request later: the collection finds nothing to free, every one is still held.
         String refused = fetch(w, "http://w.test/?n=1").body();
-        assertThat(refused).startsWith("RangeError: WebAssembly.Memory(): this worker already holds 128 WebAssembly memories")
+        assertThat(refused).startsWith("RangeError: WebAssembly.Memory(): this worker already holds 128 WebAssembly memories and resizable buffers")
                 .endsWith("| kept 128");
         // Dropped, they are given back: the next refusal's collection frees them.
         assertThat(fetch(w, "http://w.test/?drop").body()).isEqualTo("dropped");
@@ -166,5 +168,75 @@ class WasmMemoriesTest {
         assertThat(fetch(w, "http://w.test/").body()).isEqualTo(
                 "true true true true true 1 131072 Memory 1 1 compile false function TypeError TypeError "
                         + "false true false [object WebAssembly.Memory] true");
+    }
+
+    @Test
+    void resizableBuffersCountWithTheMemoriesAndFixedOnesDoNot() throws Exception {
+        String w = worker("""
+                if (q.has('fixed')) {
+                  const fixed = [];
+                  for (let i = 0; i < 10000; i++) fixed.push(new ArrayBuffer(16));
+                  return new Response('fixed ' + fixed.length);
+                }
+                try {
+                  for (let i = 0; i < n; i++) {
+                    const kind = q.get('kind');
+                    if (kind === 'memory') kept.push(new WebAssembly.Memory({initial: 1}));
+                    else if (kind === 'shared') kept.push(new SharedArrayBuffer(8, {maxByteLength: 1 << 20}));
+                    else if (kind === 'transfer') { const b = new ArrayBuffer(1, {maxByteLength: 1 << 20}); kept.push(b, b.transfer()); }
+                    else if (kind === 'again') kept.push(kept[0].transfer());
+                    else kept.push(new ArrayBuffer(8, {maxByteLength: 1 << 30}));
+                  }
+                } catch (e) { return new Response(e.name + ': ' + e.message.slice(0, 40) + ' | kept ' + kept.length); }
+                return new Response('kept ' + kept.length);""");
+        assertThat(fetch(w, "http://w.test/?fixed").body()).isEqualTo("fixed 10000");
+        assertThat(fetch(w, "http://w.test/?n=60").body()).isEqualTo("kept 60");
+        assertThat(fetch(w, "http://w.test/?n=30&kind=memory").body()).isEqualTo("kept 90");
+        assertThat(fetch(w, "http://w.test/?n=30&kind=shared").body()).isEqualTo("kept 120");
+        // transfer() of a resizable buffer makes another: the one it detached is still held (its
+        // count goes when it is collected), so each step takes two.
+        assertThat(fetch(w, "http://w.test/?n=3&kind=transfer").body()).isEqualTo("kept 126");
+        assertThat(fetch(w, "http://w.test/?n=1&kind=transfer").body()).isEqualTo("kept 128");
+        assertThat(fetch(w, "http://w.test/?n=1&kind=again").body())
+                .isEqualTo("RangeError: ArrayBuffer.prototype.transfer(): this w | kept 128");
+        assertThat(fetch(w, "http://w.test/?n=1").body()).isEqualTo("RangeError: ArrayBuffer(): this worker already holds | kept 128");
+        assertThat(fetch(w, "http://w.test/?n=1&kind=shared").body())
+                .isEqualTo("RangeError: SharedArrayBuffer(): this worker already | kept 128");
+    }
+
+    @Test
+    void theBufferConstructorsKeepTheShapeOfTheNatives() throws Exception {
+        String w = load(bundle("""
+                export default {
+                  async fetch() {
+                    const order = [];
+                    const length = { valueOf() { order.push('length'); return 8; } };
+                    const options = { get maxByteLength() { order.push('max'); return 16; } };
+                    const r = new ArrayBuffer(length, options);
+                    r.resize(12);
+                    class Sub extends ArrayBuffer {}
+                    const s = new Sub(4);
+                    let callError = '';
+                    try { ArrayBuffer(8); } catch (e) { callError = e.name; }
+                    let badMax = '';
+                    try { new ArrayBuffer(8, {maxByteLength: 4}); } catch (e) { badMax = e.name; }
+                    const p = Object.getOwnPropertyDescriptor(ArrayBuffer, 'prototype');
+                    const g = Object.getOwnPropertyDescriptor(globalThis, 'ArrayBuffer');
+                    const t = new ArrayBuffer(4, {maxByteLength: 8}).transfer(6);
+                    return new Response([
+                      order.join(','), r.resizable, r.byteLength, r.maxByteLength, new ArrayBuffer(3).resizable,
+                      s instanceof Sub, s instanceof ArrayBuffer, new Uint8Array(2).buffer instanceof ArrayBuffer,
+                      ArrayBuffer.prototype.constructor === ArrayBuffer, ArrayBuffer.name, ArrayBuffer.length,
+                      ArrayBuffer.isView(new Uint8Array(1)), ArrayBuffer[Symbol.species] === ArrayBuffer,
+                      callError, badMax, p.writable, g.enumerable, ArrayBuffer.prototype.transfer.length,
+                      'prototype' in ArrayBuffer.prototype.transfer, t.resizable, t.byteLength,
+                      new SharedArrayBuffer(2, {maxByteLength: 4}).growable, SharedArrayBuffer.name,
+                      Object.prototype.toString.call(r),
+                    ].join(' '));
+                  }
+                };"""), ROOMY);
+        assertThat(fetch(w, "http://w.test/").body()).isEqualTo(
+                "length,max true 12 16 false true true true true ArrayBuffer 1 true true TypeError RangeError "
+                        + "false false 0 false true 6 true SharedArrayBuffer [object ArrayBuffer]");
     }
 }

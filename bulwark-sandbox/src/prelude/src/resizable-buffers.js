@@ -1,0 +1,95 @@
+// Resizable ArrayBuffers and growable SharedArrayBuffers under the isolate's account of reservations
+// (reservations.js): V8 reserves a buffer's maxByteLength of address space when it is made, and
+// counts only its current length as external memory. Each one made with a maxByteLength counts
+// one; so does the resizable buffer ArrayBuffer.prototype.transfer makes from a resizable one.
+// Buffers without a maxByteLength (every buffer the platform itself makes) are not counted.
+//
+// What stays reachable from worker code: ArrayBuffer and SharedArrayBuffer are replaced by
+// constructors with the same names, lengths, prototypes and statics (isView, Symbol.species), which
+// read their arguments as the natives do (length first, then the option's maxByteLength, once each)
+// and construct the native with new.target, so instanceof, subclassing and brand checks behave as before.
+import { reserve, release, track } from './reservations.js';
+import { ReflectApply, ObjectDefineProperty, ObjectGetOwnPropertyDescriptor } from './util.js';
+
+const ReflectConstruct = Reflect.construct;
+const ReflectOwnKeys = Reflect.ownKeys;
+
+// A constructor in front of `Native` (ArrayBuffer or SharedArrayBuffer) that counts the buffers made
+// with a maxByteLength.
+function accountedConstructor(name, Native) {
+  const what = `${name}()`;
+  function Accounted(length, options) {
+    if (new.target === undefined) throw new TypeError(`Constructor ${name} requires 'new'`);
+    // As the spec's constructor: ToIndex(length) (here its ToNumber, the only step that runs
+    // worker code; the native does the rest on the number), then Get(options, "maxByteLength").
+    const len = +length;
+    const max = (typeof options === 'object' && options !== null) || typeof options === 'function'
+      ? options.maxByteLength : undefined;
+    if (max === undefined) return ReflectConstruct(Native, [len], new.target);
+    reserve(1, what);
+    let buffer;
+    try {
+      buffer = ReflectConstruct(Native, [len, { maxByteLength: max }], new.target);
+    } catch (e) {
+      release(1);
+      throw e;
+    }
+    track(buffer, 1);
+    return buffer;
+  }
+  return Accounted;
+}
+
+// Puts `replacement` where the global `name` was, with the native's shape: name, length, a
+// non-writable prototype whose constructor is the replacement, and the statics (isView, species).
+function replaceGlobal(name, Native, replacement) {
+  for (const key of ReflectOwnKeys(Native)) {
+    if (key === 'prototype') continue;
+    ObjectDefineProperty(replacement, key, ObjectGetOwnPropertyDescriptor(Native, key));
+  }
+  ObjectDefineProperty(replacement, 'prototype', { value: Native.prototype, writable: false, enumerable: false, configurable: false });
+  ObjectDefineProperty(Native.prototype, 'constructor', { value: replacement, writable: true, enumerable: false, configurable: true });
+  ObjectDefineProperty(globalThis, name, { value: replacement, writable: true, enumerable: false, configurable: true });
+}
+
+/**
+ * Puts the account in front of this context's ArrayBuffer, SharedArrayBuffer and
+ * ArrayBuffer.prototype.transfer (at install, before any worker code: SharedArrayBuffer only
+ * exists after the startup snapshot).
+ */
+export function installBufferAccount() {
+  const NativeArrayBuffer = globalThis.ArrayBuffer;
+  const proto = NativeArrayBuffer.prototype;
+  const nativeTransfer = proto.transfer;
+  const resizable = ObjectGetOwnPropertyDescriptor(proto, 'resizable')?.get;
+  replaceGlobal('ArrayBuffer', NativeArrayBuffer, accountedConstructor('ArrayBuffer', NativeArrayBuffer));
+  if (typeof globalThis.SharedArrayBuffer === 'function') {
+    const NativeShared = globalThis.SharedArrayBuffer;
+    replaceGlobal('SharedArrayBuffer', NativeShared, accountedConstructor('SharedArrayBuffer', NativeShared));
+  }
+  if (typeof nativeTransfer !== 'function' || resizable === undefined) return;
+  // transfer() of a resizable buffer makes a resizable one with the same maxByteLength. A method,
+  // as the native: no prototype, not a constructor, length 0.
+  const { transfer } = {
+    transfer(...args) {
+      let fromResizable = false;
+      try {
+        fromResizable = ReflectApply(resizable, this, []) === true;
+      } catch {
+        // not an ArrayBuffer: the native throws its TypeError below
+      }
+      if (!fromResizable) return ReflectApply(nativeTransfer, this, args);
+      reserve(1, 'ArrayBuffer.prototype.transfer()');
+      let buffer;
+      try {
+        buffer = ReflectApply(nativeTransfer, this, args);
+      } catch (e) {
+        release(1);
+        throw e;
+      }
+      track(buffer, 1);
+      return buffer;
+    },
+  };
+  ObjectDefineProperty(proto, 'transfer', { value: transfer, writable: true, enumerable: false, configurable: true });
+}
