@@ -13,7 +13,7 @@
 // bound: a worker that keeps trying pays for each with its CPU time), then refuses with a RangeError,
 // as V8 refuses a buffer it cannot allocate.
 import { H } from './host.js';
-import { ReflectApply } from './util.js';
+import { ReflectApply, ObjectDefineProperty } from './util.js';
 
 // 64 live isolates in a generated-code sandbox (dynamic_workers_max) × 128 = 8,192 reservations,
 // ~16,384 mappings: a quarter of the kernel's default limit, which the JVM and V8 need too.
@@ -27,6 +27,11 @@ const weakRefDeref = WeakRef.prototype.deref;
 let held = [];
 let count = 0;
 
+// Appends as a data property: an indexed store would call a setter the worker put on Array.prototype.
+function append(array, value) {
+  ObjectDefineProperty(array, array.length, { value, writable: true, enumerable: true, configurable: true });
+}
+
 function refuse(what) {
   return new RangeError(`${what}: this worker already holds ${MAX_RESERVATIONS} WebAssembly memories and ` +
     'resizable buffers (counting the memories its instances define), the most one isolate may hold at once');
@@ -39,7 +44,7 @@ function sweep() {
   for (let i = 0; i < held.length; i++) {
     const entry = held[i];
     if (ReflectApply(weakRefDeref, entry[0], []) === undefined) freed += entry[1];
-    else kept[kept.length] = entry;
+    else append(kept, entry);
   }
   held = kept;
   count -= freed;
@@ -61,10 +66,5 @@ export function release(n) {
 }
 
 export function track(object, n) {
-  if (n > 0) held[held.length] = [new WeakRefCtor(object), n];
-}
-
-/** For tests and diagnostics: the reservations this isolate's account holds now. */
-export function heldReservations() {
-  return count;
+  if (n > 0) append(held, [new WeakRefCtor(object), n]);
 }

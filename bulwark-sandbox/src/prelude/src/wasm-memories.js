@@ -37,7 +37,7 @@ function leb(bytes, pos) {
  * section (id 5). Imported memories are not among them. For bytes this cannot read, 1: whatever
  * they are, the native compile decides whether they are a module.
  */
-export function definedMemories(source) {
+function definedMemories(source) {
   const bytes = viewBytes(source);
   if (bytes === null || bytes.length < 8) return 1;
   const pos = { at: 8 }; // magic and version
