@@ -38,7 +38,12 @@ function leb(bytes, pos) {
  * they are, the native compile decides whether they are a module.
  */
 function definedMemories(source) {
-  const bytes = viewBytes(source);
+  let bytes;
+  try {
+    bytes = viewBytes(source);
+  } catch {
+    return 1; // a detached buffer: the native compile says what is wrong with it
+  }
   if (bytes === null || bytes.length < 8) return 1;
   const pos = { at: 8 }; // magic and version
   while (pos.at < bytes.length) {
