@@ -9,10 +9,9 @@
 // read their arguments as the natives do (length first, then the option's maxByteLength, once each)
 // and construct the native with new.target, so instanceof, subclassing and brand checks behave as before.
 import { reserve, release, track } from './reservations.js';
-import { ReflectApply, ObjectDefineProperty, ObjectGetOwnPropertyDescriptor } from './util.js';
+import { ReflectApply, ObjectGetOwnPropertyDescriptor, replaceNative } from './util.js';
 
 const ReflectConstruct = Reflect.construct;
-const ReflectOwnKeys = Reflect.ownKeys;
 
 // A constructor in front of `Native` (ArrayBuffer or SharedArrayBuffer) that counts the buffers made
 // with a maxByteLength.
@@ -40,18 +39,6 @@ function accountedConstructor(name, Native) {
   return Accounted;
 }
 
-// Puts `replacement` where the global `name` was, with the native's shape: name, length, a
-// non-writable prototype whose constructor is the replacement, and the statics (isView, species).
-function replaceGlobal(name, Native, replacement) {
-  for (const key of ReflectOwnKeys(Native)) {
-    if (key === 'prototype') continue;
-    ObjectDefineProperty(replacement, key, ObjectGetOwnPropertyDescriptor(Native, key));
-  }
-  ObjectDefineProperty(replacement, 'prototype', { value: Native.prototype, writable: false, enumerable: false, configurable: false });
-  ObjectDefineProperty(Native.prototype, 'constructor', { value: replacement, writable: true, enumerable: false, configurable: true });
-  ObjectDefineProperty(globalThis, name, { value: replacement, writable: true, enumerable: false, configurable: true });
-}
-
 /**
  * Puts the account in front of this context's ArrayBuffer, SharedArrayBuffer and
  * ArrayBuffer.prototype.transfer (at install, before any worker code: SharedArrayBuffer only
@@ -62,10 +49,10 @@ export function installBufferAccount() {
   const proto = NativeArrayBuffer.prototype;
   const nativeTransfer = proto.transfer;
   const resizable = ObjectGetOwnPropertyDescriptor(proto, 'resizable')?.get;
-  replaceGlobal('ArrayBuffer', NativeArrayBuffer, accountedConstructor('ArrayBuffer', NativeArrayBuffer));
+  replaceNative(globalThis, 'ArrayBuffer', accountedConstructor('ArrayBuffer', NativeArrayBuffer));
   if (typeof globalThis.SharedArrayBuffer === 'function') {
     const NativeShared = globalThis.SharedArrayBuffer;
-    replaceGlobal('SharedArrayBuffer', NativeShared, accountedConstructor('SharedArrayBuffer', NativeShared));
+    replaceNative(globalThis, 'SharedArrayBuffer', accountedConstructor('SharedArrayBuffer', NativeShared));
   }
   if (typeof nativeTransfer !== 'function' || resizable === undefined) return;
   // transfer() of a resizable buffer makes a resizable one with the same maxByteLength. A method,
@@ -91,5 +78,5 @@ export function installBufferAccount() {
       return buffer;
     },
   };
-  ObjectDefineProperty(proto, 'transfer', { value: transfer, writable: true, enumerable: false, configurable: true });
+  replaceNative(proto, 'transfer', transfer);
 }

@@ -4,6 +4,7 @@ export const ReflectApply = Reflect.apply;
 export const ObjectDefineProperty = Object.defineProperty;
 export const ObjectGetOwnPropertyDescriptor = Object.getOwnPropertyDescriptor;
 export const ObjectGetPrototypeOf = Object.getPrototypeOf;
+const ReflectOwnKeys = Reflect.ownKeys;
 export const ArrayIsArray = Array.isArray;
 export const StringFromCharCode = String.fromCharCode;
 export const MathMin = Math.min;
@@ -85,6 +86,24 @@ export function viewBytes(v) {
   if (isArrayBuffer(v) || isSharedArrayBuffer(v)) return new Uint8Array(v);
   return null;
 }
+/**
+ * Puts `replacement` where `holder[name]` (a native function) was, with the native's shape: its
+ * own properties (name, length, statics such as ArrayBuffer.isView or WebAssembly.Module.exports),
+ * and, for a constructor, its non-writable prototype, whose constructor becomes the replacement.
+ * The native's instances keep their prototype, so instanceof and brand checks hold.
+ */
+export function replaceNative(holder, name, replacement) {
+  const native = holder[name];
+  for (const key of ReflectOwnKeys(native)) {
+    if (key !== 'prototype') ObjectDefineProperty(replacement, key, ObjectGetOwnPropertyDescriptor(native, key));
+  }
+  if (native.prototype !== undefined) {
+    ObjectDefineProperty(replacement, 'prototype', { value: native.prototype, writable: false, enumerable: false, configurable: false });
+    ObjectDefineProperty(native.prototype, 'constructor', { value: replacement, writable: true, enumerable: false, configurable: true });
+  }
+  ObjectDefineProperty(holder, name, { value: replacement, writable: true, enumerable: false, configurable: true });
+}
+
 /** Copy of the bytes of a BufferSource, or throw TypeError. */
 export function copyBufferSource(v, what = 'argument') {
   const view = viewBytes(v);

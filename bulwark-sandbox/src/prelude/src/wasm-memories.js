@@ -6,11 +6,11 @@
 // on the WebAssembly namespace with the same names, lengths, prototypes and statics; instances get
 // the native prototypes, so instanceof, subclassing and brand checks behave as before.
 import { reserve, release, track } from './reservations.js';
-import { ReflectApply, ObjectDefineProperty, PromiseThen, PromiseResolve, PromiseReject, viewBytes } from './util.js';
+import { ReflectApply, PromiseThen, PromiseResolve, PromiseReject, viewBytes, replaceNative } from './util.js';
 
 // The namespace and its natives, captured at install: V8 adds WebAssembly to a context after
 // the startup snapshot, as it does SharedArrayBuffer (installWasmAccount).
-let WA, NativeMemory, NativeInstance, NativeModule, nativeCompile, nativeInstantiate, moduleExports;
+let WA, NativeMemory, NativeInstance, NativeModule, nativeInstantiate, moduleExports;
 const ReflectConstruct = Reflect.construct;
 const WeakMapCtor = WeakMap;
 const weakMapGet = WeakMap.prototype.get;
@@ -187,34 +187,15 @@ const { compile, instantiate } = {
   },
 };
 
-// Same shape as the natives: name, length, a non-writable prototype whose constructor is the
-// replacement, the statics.
-function replaceConstructor(name, replacement, native) {
-  ObjectDefineProperty(replacement, 'name', { value: name, configurable: true });
-  ObjectDefineProperty(replacement, 'length', { value: native.length, configurable: true });
-  ObjectDefineProperty(replacement, 'prototype', { value: native.prototype, writable: false, enumerable: false, configurable: false });
-  ObjectDefineProperty(native.prototype, 'constructor', { value: replacement, writable: true, enumerable: false, configurable: true });
-  ObjectDefineProperty(WA, name, { value: replacement, writable: true, enumerable: false, configurable: true });
-}
-
-function replaceFunction(name, replacement, native) {
-  ObjectDefineProperty(replacement, 'name', { value: name, configurable: true });
-  ObjectDefineProperty(replacement, 'length', { value: native.length, configurable: true });
-  ObjectDefineProperty(WA, name, { value: replacement, writable: true, enumerable: false, configurable: true });
-}
-
 /** Puts the account in front of this context's WebAssembly (at install, before any worker code). */
 export function installWasmAccount() {
   WA = globalThis.WebAssembly;
   if (typeof WA !== 'object' || WA === null) return;
-  ({ Memory: NativeMemory, Instance: NativeInstance, Module: NativeModule, compile: nativeCompile, instantiate: nativeInstantiate } = WA);
+  ({ Memory: NativeMemory, Instance: NativeInstance, Module: NativeModule, instantiate: nativeInstantiate } = WA);
   moduleExports = NativeModule.exports;
-  replaceConstructor('Memory', Memory, NativeMemory);
-  replaceConstructor('Module', Module, NativeModule);
-  for (const name of ['exports', 'imports', 'customSections']) {
-    ObjectDefineProperty(Module, name, { value: NativeModule[name], writable: true, enumerable: false, configurable: true });
-  }
-  replaceConstructor('Instance', Instance, NativeInstance);
-  replaceFunction('compile', compile, nativeCompile);
-  replaceFunction('instantiate', instantiate, nativeInstantiate);
+  replaceNative(WA, 'Memory', Memory);
+  replaceNative(WA, 'Module', Module); // with its statics: exports, imports, customSections
+  replaceNative(WA, 'Instance', Instance);
+  replaceNative(WA, 'compile', compile);
+  replaceNative(WA, 'instantiate', instantiate);
 }
