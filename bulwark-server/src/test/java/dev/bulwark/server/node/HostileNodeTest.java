@@ -47,6 +47,12 @@ class HostileNodeTest {
                                 try { for (;;) m.push(new WebAssembly.Memory({initial: 1024, maximum: 65536})); }
                                 catch (e) { return new Response(e.name + " after " + m.length, {status: 507}); }
                               }
+                              case "/keep-buffers": {
+                                globalThis.kept ??= [];
+                                try { for (let i = 0; i < 500; i++) kept.push(new ArrayBuffer(8, {maxByteLength: 1 << 30})); }
+                                catch (e) { return new Response(e.name + " holding " + kept.length, {status: 507}); }
+                                return new Response("holding " + kept.length);
+                              }
                               case "/recurse": { const f = (n) => f(n + 1) + 1; return new Response(String(f(0))); }
                               case "/exit": {
                                 const tried = [];
@@ -141,6 +147,19 @@ class HostileNodeTest {
         HttpResponse<String> r = get("hostile", "/wasm");
         assertThat(r.statusCode()).isEqualTo(507);
         assertThat(r.body()).isEqualTo("RangeError after 128");
+        assertStillServing();
+    }
+
+    @Test
+    void resizableBuffersKeptAcrossRequestsAreRefusedAtTheIsolatesBound() throws Exception {
+        // Each reserves 1 GiB of address space and a mapping of the process, counted by nothing the
+        // watchdogs read: ~32,600 kept would use up the sandbox's mappings (65 requests of 500).
+        // The account refuses the 129th, in this request and in every later one.
+        for (int request = 0; request < 3; request++) {
+            HttpResponse<String> r = get("hostile", "/keep-buffers");
+            assertThat(r.statusCode()).isEqualTo(507);
+            assertThat(r.body()).isEqualTo("RangeError holding 128");
+        }
         assertStillServing();
     }
 
