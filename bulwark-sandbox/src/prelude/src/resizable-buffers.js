@@ -39,22 +39,14 @@ function accountedConstructor(name, Native) {
   return Accounted;
 }
 
-/**
- * Puts the account in front of this context's ArrayBuffer, SharedArrayBuffer and
- * ArrayBuffer.prototype.transfer (at install, before any worker code: SharedArrayBuffer only
- * exists after the startup snapshot).
- */
-export function installBufferAccount() {
+// ArrayBuffer and its transfer are replaced here, when the prelude is evaluated for the startup
+// snapshot: every isolate starts with them, at no cost of its own.
+{
   const NativeArrayBuffer = globalThis.ArrayBuffer;
   const proto = NativeArrayBuffer.prototype;
   const nativeTransfer = proto.transfer;
   const resizable = ObjectGetOwnPropertyDescriptor(proto, 'resizable')?.get;
   replaceNative(globalThis, 'ArrayBuffer', accountedConstructor('ArrayBuffer', NativeArrayBuffer));
-  if (typeof globalThis.SharedArrayBuffer === 'function') {
-    const NativeShared = globalThis.SharedArrayBuffer;
-    replaceNative(globalThis, 'SharedArrayBuffer', accountedConstructor('SharedArrayBuffer', NativeShared));
-  }
-  if (typeof nativeTransfer !== 'function' || resizable === undefined) return;
   // transfer() of a resizable buffer makes a resizable one with the same maxByteLength. A method,
   // as the native: no prototype, not a constructor, length 0.
   const { transfer } = {
@@ -78,5 +70,12 @@ export function installBufferAccount() {
       return buffer;
     },
   };
-  replaceNative(proto, 'transfer', transfer);
+  if (typeof nativeTransfer === 'function' && resizable !== undefined) replaceNative(proto, 'transfer', transfer);
+}
+
+/** SharedArrayBuffer, which V8 adds to a context only after the startup snapshot: at install. */
+export function installSharedBufferAccount() {
+  if (typeof globalThis.SharedArrayBuffer === 'function') {
+    replaceNative(globalThis, 'SharedArrayBuffer', accountedConstructor('SharedArrayBuffer', globalThis.SharedArrayBuffer));
+  }
 }

@@ -3,7 +3,7 @@
 import { H, bindHost, safeLog, stubHost, warmBindHost } from './host.js';
 import { isObjectLike, PromiseResolve, PromiseThen, PromiseCtor, ReflectApply, captureSharedArrayBuffer } from './util.js';
 import { installWasmAccount } from './wasm-memories.js';
-import { installBufferAccount } from './resizable-buffers.js';
+import { installSharedBufferAccount } from './resizable-buffers.js';
 import { fireTimer, cancelInvocationTimers } from './timers.js';
 import { format, inspect } from './console.js';
 import { requestInternals } from './request.js';
@@ -369,6 +369,9 @@ async function dispatchFetch(handler, req, env, invocationId, target) {
 export function warmRequestPath() {
   // install()'s own step, so its code is compiled in the snapshot too: bindHost (then undone).
   warmBindHost();
+  // And the account's: the snapshot's context has no WebAssembly yet, so this compiles the
+  // function and returns (compiled at each isolate's install instead, it cost ~200 µs of CPU).
+  installWasmAccount();
   // A load's steps: the env is parsed with the global JSON.parse (the prelude's, with its
   // nesting check), linkExports fills ctx.exports (undone).
   JSON.parse('{"a":[1]}');
@@ -458,6 +461,6 @@ export function install(host) {
   delete globalThis.__bulwark_warm; // gone already when the snapshot was made as IsolatePool makes it
   captureSharedArrayBuffer();
   installWasmAccount();
-  installBufferAccount();
+  installSharedBufferAccount();
   return RUNTIME;
 }

@@ -6,10 +6,10 @@
 // on the WebAssembly namespace with the same names, lengths, prototypes and statics; instances get
 // the native prototypes, so instanceof, subclassing and brand checks behave as before.
 import { reserve, release, track } from './reservations.js';
-import { ReflectApply, PromiseThen, PromiseResolve, PromiseReject, viewBytes, replaceNative } from './util.js';
+import { ReflectApply, ObjectDefineProperty, ObjectGetOwnPropertyDescriptor, PromiseThen, PromiseResolve, PromiseReject, viewBytes, replaceNative } from './util.js';
 
-// The namespace and its natives, captured at install: V8 adds WebAssembly to a context after
-// the startup snapshot, as it does SharedArrayBuffer (installWasmAccount).
+// The namespace and its natives, captured at the worker's first use of WebAssembly: V8 adds the
+// namespace to a context after the startup snapshot, as it does SharedArrayBuffer (installWasmAccount).
 let WA, NativeMemory, NativeInstance, NativeModule, nativeInstantiate, moduleExports;
 const ReflectConstruct = Reflect.construct;
 const WeakMapCtor = WeakMap;
@@ -187,10 +187,11 @@ const { compile, instantiate } = {
   },
 };
 
-/** Puts the account in front of this context's WebAssembly (at install, before any worker code). */
-export function installWasmAccount() {
-  WA = globalThis.WebAssembly;
-  if (typeof WA !== 'object' || WA === null) return;
+// Puts the account in front of the namespace's natives. Redefining properties of V8's WebAssembly
+// objects is dear (~200 µs of CPU per isolate measured in IsolateSetupCpu), so it is done when the
+// worker first reaches the namespace (installWasmAccount), not for every isolate.
+function accountFor(namespace) {
+  WA = namespace;
   ({ Memory: NativeMemory, Instance: NativeInstance, Module: NativeModule, instantiate: nativeInstantiate } = WA);
   moduleExports = NativeModule.exports;
   replaceNative(WA, 'Memory', Memory);
@@ -198,4 +199,35 @@ export function installWasmAccount() {
   replaceNative(WA, 'Instance', Instance);
   replaceNative(WA, 'compile', compile);
   replaceNative(WA, 'instantiate', instantiate);
+}
+
+/**
+ * At install, before any worker code: the global WebAssembly becomes an accessor that puts the
+ * account in front of the namespace at its first use, read or written, and then turns back into
+ * the data property it was. The natives are reachable only through the namespace (the host's own
+ * Wasm module, HTMLRewriter's, is instantiated through the global too), so none is used before.
+ */
+export function installWasmAccount() {
+  const descriptor = ObjectGetOwnPropertyDescriptor(globalThis, 'WebAssembly');
+  if (descriptor === undefined || typeof descriptor.value !== 'object' || descriptor.value === null) return;
+  const namespace = descriptor.value;
+  let settled = false;
+  // The accessor's functions stay reachable (a worker may have kept them); once the global is a
+  // data property again, calling them changes nothing.
+  const settle = (value) => {
+    if (WA === undefined) accountFor(namespace);
+    if (settled) return;
+    settled = true;
+    ObjectDefineProperty(globalThis, 'WebAssembly', { value, writable: true, enumerable: false, configurable: true });
+  };
+  const { get, set } = {
+    get() {
+      settle(namespace);
+      return namespace;
+    },
+    set(value) {
+      settle(value);
+    },
+  };
+  ObjectDefineProperty(globalThis, 'WebAssembly', { get, set, enumerable: false, configurable: true });
 }

@@ -154,6 +154,8 @@ class ReservationsTest {
                     let constructError = '';
                     try { new W.compile(new Uint8Array(8)); } catch (e) { constructError = e.name; }
                     const d = Object.getOwnPropertyDescriptor(W, 'Memory');
+                    const g = Object.getOwnPropertyDescriptor(globalThis, 'WebAssembly');
+                    const viaPrototype = Object.getPrototypeOf(m).constructor === W.Memory;
                     const p = Object.getOwnPropertyDescriptor(W.Memory, 'prototype');
                     return new Response([
                       m instanceof W.Memory, Object.getPrototypeOf(m) === W.Memory.prototype,
@@ -162,12 +164,32 @@ class ReservationsTest {
                       W.compile.name, 'prototype' in W.compile, typeof W.Module.exports, callError, constructError,
                       d.enumerable, d.writable, p.writable, Object.prototype.toString.call(m),
                       W.validate(new Uint8Array([0,97,115,109,1,0,0,0])),
+                      // after its first use the global is the data property it was
+                      g.value === W, g.writable, g.enumerable, g.configurable, viaPrototype,
                     ].join(' '));
                   }
                 };"""), ROOMY);
         assertThat(fetch(w, "http://w.test/").body()).isEqualTo(
                 "true true true true true 1 131072 Memory 1 1 compile false function TypeError TypeError "
-                        + "false true false [object WebAssembly.Memory] true");
+                        + "false true false [object WebAssembly.Memory] true true true false true true");
+    }
+
+    @Test
+    void aWorkerThatReplacesTheNamespaceFirstStillCannotReachAnUncountedMemory() throws Exception {
+        // The account is put in front of the namespace at its first use, a write included.
+        String w = load(bundle("""
+                export default {
+                  async fetch() {
+                    const get = Object.getOwnPropertyDescriptor(globalThis, 'WebAssembly').get;
+                    globalThis.WebAssembly = 'mine';
+                    const W = get();
+                    const kept = [];
+                    try { for (let i = 0; i < 200; i++) kept.push(new (Object.getPrototypeOf(new W.Memory({initial: 1})).constructor)({initial: 1})); }
+                    catch (e) { return new Response(globalThis.WebAssembly + ' ' + e.name + ' ' + kept.length); }
+                    return new Response('not refused ' + kept.length);
+                  }
+                };"""), ROOMY);
+        assertThat(fetch(w, "http://w.test/").body()).isEqualTo("mine RangeError 64");
     }
 
     @Test
