@@ -10,11 +10,7 @@ export const u8Length = Object.getOwnPropertyDescriptor(TypedArrayProto, 'length
 export const ReflectApply = Reflect.apply;
 export const ObjectFreeze = Object.freeze;
 export const ObjectKeys = Object.keys;
-const defineProperty = Object.defineProperty;
-/** arr.push(v) without [[Set]]: a setter a worker put on Array.prototype[i] never runs. */
-export function append(arr, v) {
-  defineProperty(arr, arr.length, { value: v, writable: true, enumerable: true, configurable: true });
-}
+export { append } from './util.js';
 export const JSONParse = JSON.parse;
 export const JSONStringify = JSON.stringify;
 export const ArrayIsArray = Array.isArray;

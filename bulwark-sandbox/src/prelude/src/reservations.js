@@ -13,7 +13,7 @@
 // bound: a worker that keeps trying pays for each with its CPU time), then refuses with a RangeError,
 // as V8 refuses a buffer it cannot allocate.
 import { H } from './host.js';
-import { ReflectApply, ObjectDefineProperty } from './util.js';
+import { ReflectApply, append } from './util.js';
 
 // 64 live isolates in a generated-code sandbox (dynamic_workers_max) × 128 = 8,192 reservations,
 // ~16,384 mappings: a quarter of the kernel's default limit, which the JVM and V8 need too.
@@ -26,11 +26,6 @@ const weakRefDeref = WeakRef.prototype.deref;
 // pairs, and their sum (with those of instantiations still under way, which have no object yet).
 let held = [];
 let count = 0;
-
-// Appends as a data property: an indexed store would call a setter the worker put on Array.prototype.
-function append(array, value) {
-  ObjectDefineProperty(array, array.length, { value, writable: true, enumerable: true, configurable: true });
-}
 
 function refuse(what) {
   return new RangeError(`${what}: this worker already holds ${MAX_RESERVATIONS} WebAssembly memories and ` +

@@ -198,6 +198,10 @@ export function createPairIterator(proto, getPairs, kind) {
   return it;
 }
 
+/** arr.push(v) without [[Set]]: a setter a worker put on Array.prototype[i] never runs. */
+export function append(arr, v) {
+  ObjectDefineProperty(arr, arr.length, { value: v, writable: true, enumerable: true, configurable: true });
+}
 export const isObjectLike = (v) => (typeof v === 'object' && v !== null) || typeof v === 'function';
 
 /** HTTP whitespace / ASCII helpers. */
