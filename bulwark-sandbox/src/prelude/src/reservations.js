@@ -63,3 +63,21 @@ export function release(n) {
 export function track(object, n) {
   if (n > 0) append(held, [new WeakRefCtor(object), n]);
 }
+
+/**
+ * What make() returns, made under n reservations: taken first (or the RangeError `what` would
+ * throw), given back if make throws, held for the object's life if it returns.
+ */
+export function accounted(n, what, make) {
+  reserve(n, what);
+  let object;
+  try {
+    object = make();
+  } catch (e) {
+    release(n);
+    throw e;
+  }
+  track(object, n);
+  return object;
+}
+

@@ -8,7 +8,7 @@
 // constructors with the same names, lengths, prototypes and statics (isView, Symbol.species), which
 // read their arguments as the natives do (length first, then the option's maxByteLength, once each)
 // and construct the native with new.target, so instanceof, subclassing and brand checks behave as before.
-import { reserve, release, track } from './reservations.js';
+import { accounted } from './reservations.js';
 import { ReflectApply, ObjectGetOwnPropertyDescriptor, replaceNative } from './util.js';
 
 const ReflectConstruct = Reflect.construct;
@@ -25,16 +25,7 @@ function accountedConstructor(name, Native) {
     const max = (typeof options === 'object' && options !== null) || typeof options === 'function'
       ? options.maxByteLength : undefined;
     if (max === undefined) return ReflectConstruct(Native, [len], new.target);
-    reserve(1, what);
-    let buffer;
-    try {
-      buffer = ReflectConstruct(Native, [len, { maxByteLength: max }], new.target);
-    } catch (e) {
-      release(1);
-      throw e;
-    }
-    track(buffer, 1);
-    return buffer;
+      return accounted(1, what, () => ReflectConstruct(Native, [len, { maxByteLength: max }], new.target));
   }
   return Accounted;
 }
@@ -58,16 +49,7 @@ function accountedConstructor(name, Native) {
         // not an ArrayBuffer: the native throws its TypeError below
       }
       if (!fromResizable) return ReflectApply(nativeTransfer, this, args);
-      reserve(1, 'ArrayBuffer.prototype.transfer()');
-      let buffer;
-      try {
-        buffer = ReflectApply(nativeTransfer, this, args);
-      } catch (e) {
-        release(1);
-        throw e;
-      }
-      track(buffer, 1);
-      return buffer;
+      return accounted(1, 'ArrayBuffer.prototype.transfer()', () => ReflectApply(nativeTransfer, this, args));
     },
   };
   if (typeof nativeTransfer === 'function' && resizable !== undefined) replaceNative(proto, 'transfer', transfer);

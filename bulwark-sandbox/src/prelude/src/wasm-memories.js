@@ -5,7 +5,7 @@
 // What stays reachable from worker code: the constructors and functions below replace the natives
 // on the WebAssembly namespace with the same names, lengths, prototypes and statics; instances get
 // the native prototypes, so instanceof, subclassing and brand checks behave as before.
-import { reserve, release, track } from './reservations.js';
+import { reserve, release, track, accounted } from './reservations.js';
 import { ReflectApply, ObjectDefineProperty, ObjectGetOwnPropertyDescriptor, PromiseThen, PromiseResolve, PromiseReject, viewBytes, replaceNative } from './util.js';
 
 // The namespace and its natives, captured at the worker's first use of WebAssembly: V8 adds the
@@ -59,23 +59,19 @@ function definedMemories(source) {
   return 0;
 }
 
-function isModule(value) {
-  try {
-    ReflectApply(moduleExports, undefined, [value]);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-// The memories a compiled module defines: known for every module compiled through the functions
-// below; for one made elsewhere (the host's own, compiled with the native constructor), the
-// memories it exports, and at least one.
-function definedOf(module) {
-  const known = ReflectApply(weakMapGet, definedByModule, [module]);
+// The memories a compiled module defines, or undefined when `value` is no WebAssembly.Module:
+// known for every module compiled through the functions below; for one made elsewhere (the host's
+// own, compiled with the native constructor), the memories it exports, and at least one.
+function definedOf(value) {
+  const known = ReflectApply(weakMapGet, definedByModule, [value]);
   if (known !== undefined) return known;
+  let exports;
+  try {
+    exports = ReflectApply(moduleExports, undefined, [value]);
+  } catch {
+    return undefined; // its brand check: not a module
+  }
   let exported = 0;
-  const exports = ReflectApply(moduleExports, undefined, [module]);
   for (let i = 0; i < exports.length; i++) if (exports[i].kind === 'memory') exported++;
   return exported > 0 ? exported : 1;
 }
@@ -87,16 +83,7 @@ function remember(module, n) {
 
 function Memory(descriptor) {
   if (new.target === undefined) throw new TypeError("WebAssembly.Memory must be invoked with 'new'");
-  reserve(1, 'WebAssembly.Memory()');
-  let memory;
-  try {
-    memory = ReflectConstruct(NativeMemory, [descriptor], new.target);
-  } catch (e) {
-    release(1);
-    throw e;
-  }
-  track(memory, 1);
-  return memory;
+  return accounted(1, 'WebAssembly.Memory()', () => ReflectConstruct(NativeMemory, [descriptor], new.target));
 }
 
 function Module(bytes) {
@@ -107,18 +94,10 @@ function Module(bytes) {
 
 function Instance(module, importObject) {
   if (new.target === undefined) throw new TypeError("WebAssembly.Instance must be invoked with 'new'");
-  if (!isModule(module)) return ReflectConstruct(NativeInstance, [module, importObject], new.target); // its TypeError
   const n = definedOf(module);
-  reserve(n, 'WebAssembly.Instance()');
-  let instance;
-  try {
-    instance = ReflectConstruct(NativeInstance, [module, importObject], new.target);
-  } catch (e) {
-    release(n);
-    throw e;
-  }
-  track(instance, n);
-  return instance;
+  if (n === undefined) return ReflectConstruct(NativeInstance, [module, importObject], new.target); // its TypeError
+  return accounted(n, 'WebAssembly.Instance()',
+    () => ReflectConstruct(NativeInstance, [module, importObject], new.target));
 }
 
 // The bytes of a BufferSource, copied now, as the spec's compile and instantiate take them.
@@ -148,19 +127,19 @@ const { compile, instantiate } = {
   },
 
   instantiate(source, importObject) {
-    if (isModule(source)) {
-      const n = definedOf(source);
+    const inModule = definedOf(source);
+    if (inModule !== undefined) {
       try {
-        reserve(n, 'WebAssembly.instantiate()');
+        reserve(inModule, 'WebAssembly.instantiate()');
       } catch (e) {
         return PromiseReject(e);
       }
       // From a module V8 instantiates at once and settles through a microtask: no background thread.
       return PromiseThen(ReflectApply(nativeInstantiate, WA, [source, importObject]), (instance) => {
-        track(instance, n);
+        track(instance, inModule);
         return instance;
       }, (e) => {
-        release(n);
+        release(inModule);
         throw e;
       });
     }
@@ -173,15 +152,7 @@ const { compile, instantiate } = {
     const n = definedMemories(copy);
     return PromiseThen(PromiseResolve(), () => {
       const module = remember(new NativeModule(copy), n);
-      reserve(n, 'WebAssembly.instantiate()');
-      let instance;
-      try {
-        instance = new NativeInstance(module, importObject);
-      } catch (e) {
-        release(n);
-        throw e;
-      }
-      track(instance, n);
+      const instance = accounted(n, 'WebAssembly.instantiate()', () => new NativeInstance(module, importObject));
       return { module, instance };
     });
   },
