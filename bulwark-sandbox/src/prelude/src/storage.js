@@ -362,8 +362,14 @@ class Kv {
   deleteAll() { H.storageOp(this.handle, 'deleteAll'); }
 }
 
+// As in workerd, one kv.list() iterator is live at a time: starting a new list() ends the one
+// before it, which then throws on its next step instead of yielding (its entries are read ahead here).
+const LIST_INVALIDATED = 'kv.list() iterator was invalidated because a new call to kv.list() was started. ' +
+  'Only one kv.list() iterator can exist at a time.';
+
 class SyncKvStorage {
   #kv;
+  #lists = 0;
   constructor(token, kv) {
     if (token !== INTERNAL) throw new TypeError('Illegal constructor');
     this.#kv = kv;
@@ -371,7 +377,21 @@ class SyncKvStorage {
   get(key) { return this.#kv.get(key); }
   put(key, value) { this.#kv.put(key, value); }
   delete(key) { return this.#kv.delete(key); }
-  list(options = undefined) { return this.#kv.list(options).entries(); }
+  list(options = undefined) {
+    const entries = this.#kv.list(options).entries();
+    const mine = ++this.#lists;
+    let done = false;
+    return {
+      next: () => {
+        if (done) return { value: undefined, done: true };
+        if (this.#lists !== mine) throw new Error(LIST_INVALIDATED);
+        const step = entries.next();
+        done = step.done;
+        return step;
+      },
+      [Symbol.iterator]() { return this; },
+    };
+  }
 }
 Object.defineProperty(SyncKvStorage.prototype, Symbol.toStringTag, { value: 'SyncKvStorage', configurable: true });
 
