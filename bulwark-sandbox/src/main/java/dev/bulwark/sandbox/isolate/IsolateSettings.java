@@ -30,10 +30,13 @@ public record IsolateSettings(int heapMb, int wasmMaxPages) {
      * {@code --no-harmony-temporal}: no {@code Temporal} global, as in workerd (its V8 keeps the flag
      * off; the compatibility flag {@code temporal} turns it on there, not supported here). It also
      * spares every isolate that touched {@code Temporal} the ~0.5 ms V8 took to build it.
+     * {@code -Dbulwark.sandbox.v8ExtraFlags} adds flags after these, for diagnostics only (an operator's
+     * {@code --perf-basic-prof} for a profile, docs/configuration.md): a flag can undo a limit.
      */
     String v8Flags() {
+        String extra = System.getProperty("bulwark.sandbox.v8ExtraFlags", "").strip();
         return "--no-turbofan --disallow-code-generation-from-strings --no-harmony-temporal --wasm-max-mem-pages="
-                + wasmMaxPages;
+                + wasmMaxPages + (extra.isEmpty() ? "" : " " + extra);
     }
 
     private static volatile IsolateSettings applied;
