@@ -1,7 +1,11 @@
 package dev.bulwark.server.node;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.bulwark.server.config.ProjectConfig;
 import org.junit.jupiter.api.DynamicContainer;
 import org.junit.jupiter.api.DynamicNode;
@@ -35,10 +39,10 @@ import static org.assertj.core.api.Assertions.assertThat;
  * <p>A suite is a directory of {@code workerd-tests} named after the workerd test file; its worker
  * {@code t} holds that file and the bindings of its {@code .wd-test} as a wrangler configuration,
  * beside any other worker the suite's configuration names. This test writes t's main module, which
- * re-exports the file whole and adds the {@code BulwarkConformance} entrypoint, serves the suite's
- * workers with the {@code runner} worker, and runs every export that has a {@code test()} handler
- * as workerd's test runner would: {@code test(controller, env, ctx)} with t's env, one at a time, in
- * the order of the module's export names.
+ * re-exports the file whole and adds the {@code BulwarkConformance} entrypoint, serves every suite's
+ * workers on one node with the {@code runner} worker, and runs every export that has a
+ * {@code test()} handler as workerd's test runner would: {@code test(controller, env, ctx)} with t's
+ * env, one at a time, in the order of the module's export names.
  *
  * <p>{@code expectations.txt} names each test known to fail here, with the reason. A test that fails
  * and is not named fails the build, and so does a named one that passes (take it off the list).
@@ -46,7 +50,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 @Timeout(value = 600, unit = TimeUnit.SECONDS)
 class WorkerdConformanceTest {
     static final Path SUITES = TestProjects.resource("workerd-tests");
-    static final ObjectMapper JSON = new ObjectMapper();
+    /** wrangler.jsonc as wrangler reads it: comments and trailing commas. */
+    static final ObjectMapper JSONC = JsonMapper.builder()
+            .enable(JsonReadFeature.ALLOW_JAVA_COMMENTS, JsonReadFeature.ALLOW_TRAILING_COMMA).build();
     static final Pattern DEFAULT_EXPORT = Pattern.compile("(?m)^export default\\b");
 
     @TempDir
@@ -55,15 +61,28 @@ class WorkerdConformanceTest {
     @TestFactory
     Stream<DynamicNode> workerdTests() throws IOException {
         Map<String, String> expectedFailures = expectations(SUITES.resolve("expectations.txt"));
-        List<DynamicNode> suites = new ArrayList<>();
+        List<String> suites;
         try (Stream<Path> dirs = Files.list(SUITES)) {
-            for (Path suite : dirs.filter(d -> Files.isDirectory(d.resolve("t")) && chosen(d)).sorted().toList()) {
-                suites.add(DynamicContainer.dynamicContainer(suite.getFileName().toString(),
-                        run(suite, expectedFailures).entrySet().stream()
-                                .map(e -> verdict(e.getKey(), e.getValue(), expectedFailures))));
+            suites = dirs.filter(d -> Files.isDirectory(d.resolve("t")) && chosen(d))
+                    .map(d -> d.getFileName().toString()).sorted().toList();
+        }
+        // One node for every suite (a node's start is most of a small suite's time); if they do
+        // not deploy together, each suite on its own node, so that the one that fails is named.
+        Map<String, Map<String, String>> results;
+        try {
+            results = run(suites, work.resolve("all"));
+        } catch (Exception together) {
+            results = new TreeMap<>();
+            for (String suite : suites) {
+                try {
+                    results.putAll(run(List.of(suite), work.resolve(suite)));
+                } catch (Exception e) {
+                    results.put(suite, Map.of(suite + "/(suite)", e.toString()));
+                }
             }
         }
-        return suites.stream();
+        return results.entrySet().stream().map(suite -> DynamicContainer.dynamicContainer(suite.getKey(),
+                suite.getValue().entrySet().stream().map(e -> verdict(e.getKey(), e.getValue(), expectedFailures))));
     }
 
     /** {@code -Dbulwark.workerdTests=a,b} runs only those suites (while working on them); all by default. */
@@ -84,41 +103,81 @@ class WorkerdConformanceTest {
         });
     }
 
-    /** Serves one suite and runs its tests: suite/export → null (passed) or the failure. */
-    private static Map<String, String> run(Path suite, Map<String, String> expectedFailures) throws IOException {
-        String name = suite.getFileName().toString();
-        Path copy = work.resolve(name);
-        copyTree(suite, copy);
-        writeHarness(copy.resolve("t"), name + ".js");
-        Map<String, String> results = new LinkedHashMap<>();
-        Path data = work.resolve(name + "-data");
-        try {
-            List<ProjectConfig> projects = new ArrayList<>();
-            projects.add(TestProjects.load(SUITES.resolve("runner"), data));
-            try (Stream<Path> workers = Files.list(copy)) {
-                for (Path w : workers.filter(d -> Files.exists(d.resolve("wrangler.jsonc"))).sorted().toList()) {
-                    projects.add(TestProjects.load(w, data));
-                }
+    /**
+     * Serves these suites on one node and runs their tests: suite → (suite/export → null when it
+     * passed, else the failure). Each suite's workers are renamed into the node's one namespace of
+     * worker names: t becomes the suite's name, another worker W {@code <suite>-W}.
+     */
+    private static Map<String, Map<String, String>> run(List<String> suites, Path dir) throws Exception {
+        Path data = dir.resolve("data");
+        List<ProjectConfig> projects = new ArrayList<>();
+        ArrayNode services = JSONC.createArrayNode();
+        for (int i = 0; i < suites.size(); i++) {
+            String suite = suites.get(i);
+            Path copy = dir.resolve(suite);
+            copyTree(SUITES.resolve(suite), copy);
+            writeHarness(copy.resolve("t"), suite + ".js");
+            List<Path> workers;
+            try (Stream<Path> ws = Files.list(copy)) {
+                workers = ws.filter(w -> Files.exists(w.resolve("wrangler.jsonc"))).sorted().toList();
             }
-            try (Node node = Node.serve(projects)) {
-                JsonNode list = JSON.readTree(TestProjects.ok(node, "runner.localhost", "/list"));
+            Map<String, String> names = new LinkedHashMap<>();
+            for (Path w : workers) names.put(w.getFileName().toString(), workerName(suite, w.getFileName().toString()));
+            for (Path w : workers) {
+                rename(w.resolve("wrangler.jsonc"), names);
+                projects.add(TestProjects.load(w, data));
+            }
+            services.addObject().put("binding", "S" + i).put("service", suite).put("entrypoint", "BulwarkConformance");
+        }
+        Path runner = dir.resolve("runner");
+        copyTree(SUITES.resolve("runner"), runner);
+        ObjectNode config = JSONC.createObjectNode().put("name", "runner").put("main", "src/index.js")
+                .put("compatibility_date", "2025-09-01");
+        config.set("services", services);
+        config.putObject("bulwark").put("tenant", "workerd-tests");
+        Files.writeString(runner.resolve("wrangler.jsonc"), JSONC.writeValueAsString(config));
+        projects.add(TestProjects.load(runner, data));
+
+        Map<String, Map<String, String>> results = new LinkedHashMap<>();
+        try (Node node = Node.serve(projects)) {
+            for (int i = 0; i < suites.size(); i++) {
+                String suite = suites.get(i);
+                Map<String, String> outcomes = new LinkedHashMap<>();
+                JsonNode list = JSONC.readTree(TestProjects.ok(node, "runner.localhost", "/list?binding=S" + i));
                 for (JsonNode test : list) {
-                    String path = "/run?name=" + URLEncoder.encode(test.asText(), StandardCharsets.UTF_8);
+                    String path = "/run?binding=S" + i + "&name=" + URLEncoder.encode(test.asText(), StandardCharsets.UTF_8);
                     HttpResponse<String> r = TestProjects.HTTP.send(TestProjects.request(node, path)
                             .header("Host", "runner.localhost").build(), HttpResponse.BodyHandlers.ofString());
-                    results.put(name + "/" + test.asText(), outcome(r));
+                    outcomes.put(suite + "/" + test.asText(), outcome(r));
                 }
+                results.put(suite, outcomes);
             }
-        } catch (Exception e) {
-            // A suite that does not load fails as one test, named after the suite.
-            results.put(name + "/(suite)", e.toString());
         }
         return results;
     }
 
+    private static String workerName(String suite, String worker) {
+        return worker.equals("t") ? suite : suite + "-" + worker;
+    }
+
+    /** Renames a suite's worker and its references to the suite's workers (service bindings, script_name). */
+    private static void rename(Path wrangler, Map<String, String> names) throws IOException {
+        ObjectNode config = (ObjectNode) JSONC.readTree(Files.readString(wrangler));
+        config.put("name", names.get(config.path("name").asText()));
+        for (JsonNode service : config.path("services")) {
+            String to = names.get(service.path("service").asText());
+            if (to != null) ((ObjectNode) service).put("service", to);
+        }
+        for (JsonNode binding : config.path("durable_objects").path("bindings")) {
+            String to = names.get(binding.path("script_name").asText());
+            if (to != null) ((ObjectNode) binding).put("script_name", to);
+        }
+        Files.writeString(wrangler, JSONC.writeValueAsString(config));
+    }
+
     private static String outcome(HttpResponse<String> r) throws IOException {
         if (r.statusCode() != 200) return "HTTP " + r.statusCode() + ": " + r.body();
-        JsonNode result = JSON.readTree(r.body());
+        JsonNode result = JSONC.readTree(r.body());
         if (result.path("ok").asBoolean()) return null;
         String error = result.path("error").asText(), stack = result.path("stack").asText();
         return stack.contains(error) ? stack : error + "\n" + stack;
