@@ -267,7 +267,8 @@ export async function answerAlarm(receiverPromise, target, invocationId, abortWi
     const handler = receiver.alarm;
     if (typeof handler !== 'function') throw new TypeError('The durable object has an alarm set but no alarm() handler.');
     H.storageOp(target.storage, 'alarmStarted');
-    await ReflectApply(handler, receiver, [{ retryCount: target.alarm.retryCount, isRetry: target.alarm.isRetry }]);
+    const { scheduledTime, retryCount, isRetry } = target.alarm;
+    await ReflectApply(handler, receiver, [{ scheduledTime, retryCount, isRetry }]);
   } catch (err) {
     value = err;
     threw = true;

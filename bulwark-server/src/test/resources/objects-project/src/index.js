@@ -315,7 +315,8 @@ export class Alarmed extends DurableObject {
 
   async alarm(info) {
     const log = (await this.ctx.storage.get("log")) ?? [];
-    log.push({ retryCount: info.retryCount, isRetry: info.isRetry, during: await this.ctx.storage.getAlarm() });
+    log.push({ scheduledTime: info.scheduledTime, retryCount: info.retryCount, isRetry: info.isRetry,
+      during: await this.ctx.storage.getAlarm() });
     await this.ctx.storage.put("log", log);
     if (log.length <= ((await this.ctx.storage.get("fail")) ?? 0)) throw new Error(`planned failure ${log.length}`);
   }

@@ -276,10 +276,11 @@ public sealed interface Message {
     }
 
     /**
-     * Run an object's {@code alarm({retryCount, isRetry})} handler as an invocation. It answers as
-     * an RPC does: RpcReturn (threw: the handler threw), then InvocationDone.
+     * Run an object's {@code alarm({scheduledTime, retryCount, isRetry})} handler as an invocation
+     * ({@code scheduledTime}: the alarm's time, epoch ms, as set). It answers as an RPC does:
+     * RpcReturn (threw: the handler threw), then InvocationDone.
      */
-    record AlarmStart(long invocationId, Address.DurableObject target, int retryCount, boolean isRetry)
+    record AlarmStart(long invocationId, Address.DurableObject target, long scheduledTime, int retryCount, boolean isRetry)
             implements Message {}
 
     /** Start one RPC invocation at {@code target}: see {@link RpcCall}. Answered by RpcReturn, then InvocationDone. */

@@ -222,7 +222,8 @@ public final class MessageCodec {
                 if (m.epochMillis() != null) o.writeLong(m.epochMillis());
             }
             case AlarmStart m -> {
-                o.writeByte(ALARM_START); o.writeLong(m.invocationId()); address(o, m.target()); o.writeInt(m.retryCount());
+                o.writeByte(ALARM_START); o.writeLong(m.invocationId()); address(o, m.target()); o.writeLong(m.scheduledTime());
+                o.writeInt(m.retryCount());
                 o.writeBoolean(m.isRetry());
             }
             case SocketOpen m -> {
@@ -350,7 +351,7 @@ public final class MessageCodec {
             case RPC_START -> new RpcStart(i.readLong(), address(i), str(i), bytes(i));
             case RPC_RESULT -> new RpcResult(i.readLong(), bytes(i), i.readBoolean());
             case ALARM_SET -> new AlarmSet(objectAddress(i), i.readBoolean() ? i.readLong() : null);
-            case ALARM_START -> new AlarmStart(i.readLong(), objectAddress(i), i.readInt(), i.readBoolean());
+            case ALARM_START -> new AlarmStart(i.readLong(), objectAddress(i), i.readLong(), i.readInt(), i.readBoolean());
             case SOCKET_OPEN -> new SocketOpen(i.readLong(), i.readLong(), i.readBoolean(), strings(i));
             case SOCKET_SEND -> new SocketSend(i.readLong(), str(i), bytes(i));
             case SOCKET_CLOSE -> new SocketClose(i.readLong(), i.readInt(), str(i));

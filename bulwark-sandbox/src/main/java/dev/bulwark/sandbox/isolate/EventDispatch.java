@@ -206,6 +206,7 @@ final class EventDispatch {
         dispatchEvent(start.invocationId(), start.target().workerId(), limits, inv -> {
             try (V8Value base = target(start.target(), inv.id); V8ValueObject alarm = runtime.createV8ValueObject()) {
                 V8ValueObject target = (V8ValueObject) base;
+                alarm.set("scheduledTime", (double) start.scheduledTime());
                 alarm.set("retryCount", start.retryCount());
                 alarm.set("isRetry", start.isRetry());
                 target.set("alarm", alarm);

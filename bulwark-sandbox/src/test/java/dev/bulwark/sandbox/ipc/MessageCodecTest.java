@@ -158,7 +158,7 @@ class MessageCodecTest {
                 new RpcResult(46L, binary, false),
                 new AlarmSet(new Address.DurableObject("front", "Counter", "d".repeat(64), "n"), 1_700_000_000_000L),
                 new AlarmSet(new Address.DurableObject("front", "Counter", "d".repeat(64), null), null),
-                new AlarmStart(47L, new Address.DurableObject("front", "Counter", "e".repeat(64), null), 3, true),
+                new AlarmStart(47L, new Address.DurableObject("front", "Counter", "e".repeat(64), null), 1_700_000_000_123L, 3, true),
                 new UnloadWorker("dyn-abc"),
                 new SocketOpen(48L, 48L, true, List.of("room:1", "user ✓")),
                 new SocketOpen(49L, 48L, false, List.of()),

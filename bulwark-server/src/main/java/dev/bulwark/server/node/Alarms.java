@@ -33,9 +33,12 @@ final class Alarms implements AutoCloseable {
     static final long FIRST_BACKOFF_MS = 2_000;
     static final int MAX_RETRIES = 6;
 
-    /** Runs an object's alarm handler; {@code done} gets true when it returned, false when it failed. */
+    /**
+     * Runs an object's alarm handler for the alarm set at {@code scheduledTime} (epoch ms); {@code done}
+     * gets true when it returned, false when it failed.
+     */
     interface Runner {
-        void run(String tenant, Address.DurableObject object, int retryCount, Consumer<Boolean> done);
+        void run(String tenant, Address.DurableObject object, long scheduledTime, int retryCount, Consumer<Boolean> done);
     }
 
     private record Entry(String tenant, Address.DurableObject object, long time, ScheduledFuture<?> timer) {}
@@ -209,7 +212,7 @@ final class Alarms implements AutoCloseable {
             Entry current = entries.get(key(e.object));
             if (current == null || current.time != e.time) return; // changed or deleted meanwhile
         }
-        runner.run(e.tenant, e.object, retry, ok -> done(e, retry, ok));
+        runner.run(e.tenant, e.object, e.time, retry, ok -> done(e, retry, ok));
     }
 
     private synchronized void done(Entry e, int retry, boolean ok) {

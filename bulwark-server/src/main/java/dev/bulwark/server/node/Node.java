@@ -156,8 +156,8 @@ public final class Node implements AutoCloseable {
         facets.sockets(sockets);
         try {
             // Tests shorten the retry backoff with -Dbulwark.alarms.firstBackoffMs.
-            this.alarms = new Alarms(settings.dataDir(), (tenant, object, retryCount, done) -> calls().runAlarm(tenant, object,
-                    retryCount, done), Long.getLong("bulwark.alarms.firstBackoffMs", Alarms.FIRST_BACKOFF_MS));
+            this.alarms = new Alarms(settings.dataDir(), (tenant, object, scheduledTime, retryCount, done) -> calls().runAlarm(
+                    tenant, object, scheduledTime, retryCount, done), Long.getLong("bulwark.alarms.firstBackoffMs", Alarms.FIRST_BACKOFF_MS));
         } catch (java.sql.SQLException e) {
             throw new IOException("could not open the alarm index in " + settings.dataDir() + ": " + e.getMessage(), e);
         }

@@ -235,7 +235,7 @@ final class WorkerCalls {
     }
 
     /** Runs an object's alarm handler where the directory places the object. */
-    void runAlarm(String tenant, Address.DurableObject object, int retryCount, Consumer<Boolean> done) {
+    void runAlarm(String tenant, Address.DurableObject object, long scheduledTime, int retryCount, Consumer<Boolean> done) {
         if (ObjectDirectory.runsInNode(object)) {
             Thread.startVirtualThread(() -> done.accept(javaObjects.alarm(tenant, object.className(), object.objectId(),
                     object.name(), retryCount)));
@@ -250,13 +250,14 @@ final class WorkerCalls {
                     done.accept(facets.get(object.objectId()) == null); // a deleted facet's alarm is dropped
                     return;
                 }
-                supervisor.alarm(tenant, new Message.AlarmStart(invocationIds.getAsLong(), target, retryCount, retryCount > 0),
+                supervisor.alarm(tenant, new Message.AlarmStart(invocationIds.getAsLong(), target, scheduledTime, retryCount,
+                        retryCount > 0),
                         new AlarmRelay(done));
             });
             return;
         }
         Thread.startVirtualThread(() -> supervisor.alarm(tenant, new Message.AlarmStart(invocationIds.getAsLong(), object,
-                retryCount, retryCount > 0), new AlarmRelay(done)));
+                scheduledTime, retryCount, retryCount > 0), new AlarmRelay(done)));
     }
 
     /** Calls from workers to objects and entrypoints the node relayed ({@code CallStart}, {@code RpcCall}). */

@@ -49,9 +49,13 @@ class AlarmsTest {
     @Test
     void anAlarmFiresOnceAndIsClearedWhileItsHandlerRuns() throws Exception {
         start();
+        long before = System.currentTimeMillis();
         assertThat(get("/alarm/once/set?ms=300").asBoolean()).isTrue();
+        long after = System.currentTimeMillis();
         await().atMost(Duration.ofSeconds(30)).until(() -> get("/alarm/once/log").size() == 1);
         JsonNode run = get("/alarm/once/log").get(0);
+        assertThat(run.get("scheduledTime").isNumber()).as("alarm(info).scheduledTime").isTrue();
+        assertThat(run.get("scheduledTime").asLong()).isBetween(before + 300, after + 300);
         assertThat(run.get("retryCount").asInt()).isZero();
         assertThat(run.get("isRetry").asBoolean()).isFalse();
         assertThat(run.get("during").isNull()).as("getAlarm() inside alarm()").isTrue();
@@ -85,6 +89,8 @@ class AlarmsTest {
         JsonNode log = get("/alarm/flaky/log");
         assertThat(log.findValuesAsText("retryCount")).containsExactly("0", "1", "2");
         assertThat(log.findValuesAsText("isRetry")).containsExactly("false", "true", "true");
+        assertThat(log.findValuesAsText("scheduledTime")).as("a retry carries the alarm's own time").hasSize(3)
+                .containsOnly(log.get(0).get("scheduledTime").asText());
         // Past the time a third retry would come (800 ms after the last run).
         Thread.sleep(1_500);
         assertThat(get("/alarm/flaky/log").size()).as("no run after the one that succeeded").isEqualTo(3);
