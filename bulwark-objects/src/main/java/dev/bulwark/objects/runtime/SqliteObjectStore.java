@@ -308,7 +308,7 @@ public final class SqliteObjectStore implements ObjectStore, AutoCloseable {
 
         @Override
         public void deleteAll() {
-            callVoid(s -> s.deleteAll(false));
+            callVoid(s -> s.deleteAll(true));
         }
 
         @Override

@@ -141,8 +141,8 @@ public final class ObjectStorage implements AutoCloseable {
 
     /**
      * Deletes all the object's data: its SQL tables, views, triggers and indexes and all KV
-     * pairs, and the alarm if {@code deleteAlarm} (Workers keep it unless the
-     * {@code delete_all_deletes_alarm} flag is set). Not allowed inside {@link #transactionSync}.
+     * pairs, and the alarm if {@code deleteAlarm} (Workers delete it since the compatibility date
+     * 2026-02-24, flag {@code delete_all_deletes_alarm}). Not allowed inside {@link #transactionSync}.
      */
     public void deleteAll(boolean deleteAlarm) {
         checkOpen();

@@ -413,7 +413,12 @@ final class ObjectStorageHost implements AutoCloseable {
             case "size" -> {
                 return runtime.createV8ValueDouble(db.databaseSize());
             }
-            case "deleteAll" -> db.deleteAll();
+            case "deleteAll" -> {
+                // It deletes the alarm too: the node's index forgets it when this commits.
+                boolean hadAlarm = db.alarm() != null;
+                db.deleteAll();
+                if (hadAlarm) alarmChanges.put(HostValues.integer(args, 0), java.util.Optional.empty());
+            }
             case "begin" -> db.beginSavepoint();
             case "release" -> db.releaseSavepoint();
             case "rollback" -> db.rollbackSavepoint();

@@ -43,6 +43,7 @@ public interface ObjectStore {
 
         List<Entry> list(ListOptions options);
 
+        /** Deletes all the object's data and its alarm (Workers' deleteAll() since 2026-02-24). */
         void deleteAll();
 
         /** Epoch milliseconds, or null when no alarm is set. */
