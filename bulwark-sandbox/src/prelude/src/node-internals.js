@@ -2,12 +2,15 @@
 // prelude: the async context frame, console's formatter, and host functions. Handed over through
 // the runtime object, which only the host sees.
 import { H } from './host.js';
-import { currentFrame, runInFrame } from './async-context.js';
+import { currentFrame, runInFrame, frameWith, frameWithout, valueIn } from './async-context.js';
 import { format, inspect } from './console.js';
 
 export const nodeInternals = Object.freeze({
   currentFrame,
   runInFrame,
+  frameWith,
+  frameWithout,
+  valueIn,
   format,
   inspect,
   /** bytes -> Uint8Array digest; algorithm is md5, sha1, sha224, sha256, sha384 or sha512. */

@@ -5,6 +5,7 @@
 import { H } from './host.js';
 import { PromiseResolve, PromiseReject, PromiseThen, ReflectApply, PromiseCtor } from './util.js';
 import { setTimeout, clearTimeout } from './timers.js';
+import { currentFrame, runInFrame, frameWith, valueIn } from './async-context.js';
 import { createStorage } from './storage.js';
 import { stubHandler, stubFetch } from './rpc.js';
 import { registerAddressStub, objectRef, bindObjectIds } from './caps.js';
@@ -159,9 +160,13 @@ class DurableObjectState {
    */
   blockConcurrencyWhile(fn) {
     const entry = this.#entry;
+    // How deeply calls are nested: a call made inside a callback (its async context) is one deeper.
+    const frame = currentFrame();
+    const depth = (valueIn(frame, BLOCK_DEPTH) ?? 0) + 1;
+    if (depth > MAX_BLOCK_DEPTH) throw new Error('blockConcurrencyWhile() calls are nested too deeply.');
     let result;
     try {
-      result = PromiseResolve(fn());
+      result = PromiseResolve(runInFrame(frameWith(frame, BLOCK_DEPTH, depth), fn, undefined, []));
     } catch (err) {
       result = Promise.reject(err);
     }
@@ -258,6 +263,9 @@ class DurableObjectState {
 Object.defineProperty(DurableObjectState.prototype, Symbol.toStringTag, { value: 'DurableObjectState', configurable: true });
 
 const live = new Map(); // "<class>\n<id>" -> entry
+// The async context key of blockConcurrencyWhile's nesting depth, and workerd's limit on it.
+const BLOCK_DEPTH = Symbol('blockConcurrencyWhile depth');
+const MAX_BLOCK_DEPTH = 64;
 const gateDeadlines = new WeakMap(); // a blockConcurrencyWhile gate -> when the object is reset if it is still shut
 let gateTimeout;
 // Cloudflare's own words (what code and the Agents SDK's users match on).

@@ -1,40 +1,8 @@
 // node:async_hooks: AsyncLocalStorage and AsyncResource on the async context frame the prelude
-// keeps in V8's continuation-preserved embedder data (see ../async-context.js). A frame is a Map
-// from AsyncLocalStorage to store, never changed once made.
+// keeps in V8's continuation-preserved embedder data (see ../async-context.js): each instance is a
+// key of the frame, its store the key's value.
 import { I, nodeError } from './internals.js';
 
-// Captured before any worker code runs: a worker that replaces Map or its methods changes nothing here.
-const SafeMap = Map;
-const mapGet = Map.prototype.get, mapSet = Map.prototype.set, mapHas = Map.prototype.has, mapDelete = Map.prototype.delete;
-const mapSize = Object.getOwnPropertyDescriptor(Map.prototype, 'size').get;
-const mapEntries = Map.prototype.entries;
-const mapIteratorNext = Object.getPrototypeOf(new Map().entries()).next;
-const ReflectApply = Reflect.apply;
-
-function copy(frame) {
-  const next = new SafeMap();
-  if (frame !== undefined) {
-    const it = ReflectApply(mapEntries, frame, []);
-    for (let e = ReflectApply(mapIteratorNext, it, []); !e.done; e = ReflectApply(mapIteratorNext, it, [])) {
-      ReflectApply(mapSet, next, e.value);
-    }
-  }
-  return next;
-}
-function frameWith(frame, key, value) {
-  const next = copy(frame);
-  ReflectApply(mapSet, next, [key, value]);
-  return next;
-}
-function frameWithout(frame, key) {
-  if (frame === undefined || !ReflectApply(mapHas, frame, [key])) return frame;
-  const next = copy(frame);
-  ReflectApply(mapDelete, next, [key]);
-  return ReflectApply(mapSize, next, []) === 0 ? undefined : next;
-}
-function storeIn(frame, key) {
-  return frame === undefined ? undefined : ReflectApply(mapGet, frame, [key]);
-}
 function checkFunction(fn, name) {
   if (typeof fn !== 'function') {
     throw nodeError(TypeError, 'ERR_INVALID_ARG_TYPE', `The "${name}" argument must be of type function. Received ${fn === null ? 'null' : typeof fn}`);
@@ -50,14 +18,14 @@ export class AsyncLocalStorage {
 
   run(store, callback, ...args) {
     checkFunction(callback, 'callback');
-    return I.runInFrame(frameWith(I.currentFrame(), this, store), callback, undefined, args);
+    return I.runInFrame(I.frameWith(I.currentFrame(), this, store), callback, undefined, args);
   }
   exit(callback, ...args) {
     checkFunction(callback, 'callback');
-    return I.runInFrame(frameWithout(I.currentFrame(), this), callback, undefined, args);
+    return I.runInFrame(I.frameWithout(I.currentFrame(), this), callback, undefined, args);
   }
   getStore() {
-    return storeIn(I.currentFrame(), this);
+    return I.valueIn(I.currentFrame(), this);
   }
 
   /** fn bound to the async context current now. */

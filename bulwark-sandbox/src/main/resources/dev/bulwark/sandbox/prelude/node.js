@@ -407,8 +407,8 @@ var __bulwark_node = (() => {
       __name(fromArrayLike, "fromArrayLike");
       function fromArrayView(arrayView) {
         if (isInstance(arrayView, Uint8Array)) {
-          const copy2 = new Uint8Array(arrayView);
-          return fromArrayBuffer(copy2.buffer, copy2.byteOffset, copy2.byteLength);
+          const copy = new Uint8Array(arrayView);
+          return fromArrayBuffer(copy.buffer, copy.byteOffset, copy.byteLength);
         }
         return fromArrayLike(arrayView);
       }
@@ -1541,7 +1541,7 @@ var __bulwark_node = (() => {
       Buffer4.prototype.writeDoubleBE = /* @__PURE__ */ __name(function writeDoubleBE(value, offset, noAssert) {
         return writeDouble(this, value, offset, false, noAssert);
       }, "writeDoubleBE");
-      Buffer4.prototype.copy = /* @__PURE__ */ __name(function copy2(target, targetStart, start, end) {
+      Buffer4.prototype.copy = /* @__PURE__ */ __name(function copy(target, targetStart, start, end) {
         if (!Buffer4.isBuffer(target)) throw new TypeError("argument should be a Buffer");
         if (!start) start = 0;
         if (!end && end !== 0) end = this.length;
@@ -1892,7 +1892,7 @@ var __bulwark_node = (() => {
     "node_modules/events/events.js"(exports, module) {
       "use strict";
       var R = typeof Reflect === "object" ? Reflect : null;
-      var ReflectApply3 = R && typeof R.apply === "function" ? R.apply : /* @__PURE__ */ __name(function ReflectApply4(target, receiver, args) {
+      var ReflectApply2 = R && typeof R.apply === "function" ? R.apply : /* @__PURE__ */ __name(function ReflectApply3(target, receiver, args) {
         return Function.prototype.apply.call(target, receiver, args);
       }, "ReflectApply");
       var ReflectOwnKeys;
@@ -1990,12 +1990,12 @@ var __bulwark_node = (() => {
         if (handler === void 0)
           return false;
         if (typeof handler === "function") {
-          ReflectApply3(handler, this, args);
+          ReflectApply2(handler, this, args);
         } else {
           var len = handler.length;
           var listeners = arrayClone(handler, len);
           for (var i = 0; i < len; ++i)
-            ReflectApply3(listeners[i], this, args);
+            ReflectApply2(listeners[i], this, args);
         }
         return true;
       }, "emit");
@@ -2203,10 +2203,10 @@ var __bulwark_node = (() => {
         return this._eventsCount > 0 ? ReflectOwnKeys(this._events) : [];
       }, "eventNames");
       function arrayClone(arr, n) {
-        var copy2 = new Array(n);
+        var copy = new Array(n);
         for (var i = 0; i < n; ++i)
-          copy2[i] = arr[i];
-        return copy2;
+          copy[i] = arr[i];
+        return copy;
       }
       __name(arrayClone, "arrayClone");
       function spliceOne(list, index) {
@@ -8074,7 +8074,7 @@ var __bulwark_node = (() => {
     "node_modules/readable-stream/lib/stream.js"(exports, module) {
       "use strict";
       var { Buffer: Buffer4 } = require_buffer();
-      var { ObjectDefineProperty: ObjectDefineProperty2, ObjectKeys, ReflectApply: ReflectApply3 } = require_primordials();
+      var { ObjectDefineProperty: ObjectDefineProperty2, ObjectKeys, ReflectApply: ReflectApply2 } = require_primordials();
       var {
         promisify: { custom: customPromisify2 }
       } = require_util();
@@ -8101,7 +8101,7 @@ var __bulwark_node = (() => {
           if (new.target) {
             throw ERR_ILLEGAL_CONSTRUCTOR();
           }
-          return Stream2.Readable.from(ReflectApply3(op, this, args));
+          return Stream2.Readable.from(ReflectApply2(op, this, args));
         };
         __name(fn, "fn");
         const op = streamReturningOperators[key];
@@ -8126,7 +8126,7 @@ var __bulwark_node = (() => {
           if (new.target) {
             throw ERR_ILLEGAL_CONSTRUCTOR();
           }
-          return ReflectApply3(op, this, args);
+          return ReflectApply2(op, this, args);
         };
         __name(fn, "fn");
         const op = promiseReturningOperators[key];
@@ -8680,43 +8680,6 @@ var __bulwark_node = (() => {
   __name(nodeError, "nodeError");
 
   // src/node/async_hooks.js
-  var SafeMap = Map;
-  var mapGet = Map.prototype.get;
-  var mapSet = Map.prototype.set;
-  var mapHas = Map.prototype.has;
-  var mapDelete = Map.prototype.delete;
-  var mapSize = Object.getOwnPropertyDescriptor(Map.prototype, "size").get;
-  var mapEntries = Map.prototype.entries;
-  var mapIteratorNext = Object.getPrototypeOf((/* @__PURE__ */ new Map()).entries()).next;
-  var ReflectApply2 = Reflect.apply;
-  function copy(frame) {
-    const next = new SafeMap();
-    if (frame !== void 0) {
-      const it = ReflectApply2(mapEntries, frame, []);
-      for (let e = ReflectApply2(mapIteratorNext, it, []); !e.done; e = ReflectApply2(mapIteratorNext, it, [])) {
-        ReflectApply2(mapSet, next, e.value);
-      }
-    }
-    return next;
-  }
-  __name(copy, "copy");
-  function frameWith(frame, key, value) {
-    const next = copy(frame);
-    ReflectApply2(mapSet, next, [key, value]);
-    return next;
-  }
-  __name(frameWith, "frameWith");
-  function frameWithout(frame, key) {
-    if (frame === void 0 || !ReflectApply2(mapHas, frame, [key])) return frame;
-    const next = copy(frame);
-    ReflectApply2(mapDelete, next, [key]);
-    return ReflectApply2(mapSize, next, []) === 0 ? void 0 : next;
-  }
-  __name(frameWithout, "frameWithout");
-  function storeIn(frame, key) {
-    return frame === void 0 ? void 0 : ReflectApply2(mapGet, frame, [key]);
-  }
-  __name(storeIn, "storeIn");
   function checkFunction(fn, name) {
     if (typeof fn !== "function") {
       throw nodeError(TypeError, "ERR_INVALID_ARG_TYPE", `The "${name}" argument must be of type function. Received ${fn === null ? "null" : typeof fn}`);
@@ -8736,14 +8699,14 @@ var __bulwark_node = (() => {
     }
     run(store, callback, ...args) {
       checkFunction(callback, "callback");
-      return I.runInFrame(frameWith(I.currentFrame(), this, store), callback, void 0, args);
+      return I.runInFrame(I.frameWith(I.currentFrame(), this, store), callback, void 0, args);
     }
     exit(callback, ...args) {
       checkFunction(callback, "callback");
-      return I.runInFrame(frameWithout(I.currentFrame(), this), callback, void 0, args);
+      return I.runInFrame(I.frameWithout(I.currentFrame(), this), callback, void 0, args);
     }
     getStore() {
-      return storeIn(I.currentFrame(), this);
+      return I.valueIn(I.currentFrame(), this);
     }
     /** fn bound to the async context current now. */
     static bind(fn) {
