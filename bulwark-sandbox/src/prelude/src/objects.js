@@ -3,7 +3,7 @@
 // class share the class's isolate, as in workerd; what is per object is its instance, its
 // storage and its gate.
 import { H } from './host.js';
-import { PromiseResolve, PromiseReject, PromiseThen, ReflectApply, PromiseCtor } from './util.js';
+import { PromiseResolve, PromiseReject, PromiseThen, ReflectApply, PromiseCtor, ObjectDefineProperty } from './util.js';
 import { setTimeout, clearTimeout } from './timers.js';
 import { currentFrame, runInFrame, frameWith, valueIn } from './async-context.js';
 import { createStorage } from './storage.js';
@@ -57,7 +57,8 @@ export class DurableObjectNamespace {
     return new DurableObjectId(INTERNAL, H.objectId(this.#binding, 'name', name), name, this.#namespace);
   }
   newUniqueId(options = undefined) {
-    if (options !== undefined && options !== null && options.jurisdiction !== undefined) {
+    // A nullish jurisdiction is none, as in workerd.
+    if (options !== undefined && options !== null && options.jurisdiction !== undefined && options.jurisdiction !== null) {
       throw new TypeError('Bulwark runs on one node: jurisdictions are not supported');
     }
     return new DurableObjectId(INTERNAL, H.objectId(this.#binding, 'unique', ''), undefined, this.#namespace);
@@ -80,6 +81,7 @@ export class DurableObjectNamespace {
     return this.get(this.idFromName(name), options);
   }
   jurisdiction(name) {
+    if (name === undefined || name === null) return this;
     throw new TypeError('Bulwark runs on one node: jurisdictions are not supported');
   }
 }
@@ -97,9 +99,11 @@ export class DurableObjectStub {
     if (token !== INTERNAL) throw new TypeError('Illegal constructor');
     this.#binding = binding;
     this.#id = id;
+    // Own enumerable properties, as workerd's stubs have them (Object.keys(stub) is ['id', 'name']);
+    // calls go by #id, whatever the program writes over these.
+    ObjectDefineProperty(this, 'id', { value: id, enumerable: true, writable: true, configurable: true });
+    ObjectDefineProperty(this, 'name', { value: id.name, enumerable: true, writable: true, configurable: true });
   }
-  get id() { return this.#id; }
-  get name() { return this.#id.name; }
   fetch(input, init = undefined) {
     if (this.#broken !== undefined) return PromiseReject(this.#broken);
     const binding = this.#binding, id = this.#id;
@@ -125,7 +129,7 @@ export class DurableObjectStub {
 Object.defineProperty(DurableObjectStub.prototype, Symbol.toStringTag, { value: 'DurableObjectStub', configurable: true });
 
 // Any other member of a stub is an RPC property of the object.
-const objectStubHandler = stubHandler(new Set(['fetch', 'connect', 'id', 'name']),
+const objectStubHandler = stubHandler(new Set(['fetch', 'connect']),
   (stub) => DurableObjectStub.sender(stub));
 
 function makeStub(binding, id) {

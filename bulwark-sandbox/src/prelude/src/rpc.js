@@ -8,6 +8,8 @@
 // promise pipelining.
 import { H, safeLog } from './host.js';
 import { PromiseCtor, PromiseResolve, PromiseThen, ReflectApply, ObjectGetPrototypeOf, ObjectGetOwnPropertyDescriptor } from './util.js';
+
+const ObjectHasOwn = Object.hasOwn;
 import { Request, requestInternals } from './request.js';
 import { responseInternals } from './response.js';
 import { headersToPairs, joinHeaderLines } from './headers.js';
@@ -175,6 +177,8 @@ function fetchFailure(err) {
 export function stubHandler(own, sendOf) {
   return {
     get(target, prop) {
+      // What the program set on the stub is an ordinary property of it, as on workerd's stubs.
+      if (typeof prop === 'string' && ObjectHasOwn(target, prop)) return target[prop];
       if (typeof prop === 'symbol' || own.has(prop)) {
         const v = Reflect.get(target, prop, target);
         return typeof v === 'function' ? v.bind(target) : v;
