@@ -304,6 +304,9 @@ export class Alarmed extends DurableObject {
         await storage.setAlarm(Date.now() + Number(url.searchParams.get("ms")));
         return Response.json(await storage.getAlarm() !== null);
       }
+      case "wipe": // deleteAll() deletes the alarm too (Workers since 2026-02-24)
+        await storage.deleteAll();
+        return Response.json(await storage.getAlarm());
       case "log":
         return Response.json((await storage.get("log")) ?? []);
       case "alarm":
@@ -316,7 +319,7 @@ export class Alarmed extends DurableObject {
   async alarm(info) {
     const log = (await this.ctx.storage.get("log")) ?? [];
     log.push({ scheduledTime: info.scheduledTime, retryCount: info.retryCount, isRetry: info.isRetry,
-      during: await this.ctx.storage.getAlarm() });
+      during: await this.ctx.storage.getAlarm(), name: this.ctx.id.name ?? null });
     await this.ctx.storage.put("log", log);
     if (log.length <= ((await this.ctx.storage.get("fail")) ?? 0)) throw new Error(`planned failure ${log.length}`);
   }

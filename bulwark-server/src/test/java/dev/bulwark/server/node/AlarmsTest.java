@@ -63,6 +63,15 @@ class AlarmsTest {
     }
 
     @Test
+    void deleteAllDeletesTheAlarmAndTheNodeNeverFiresIt() throws Exception {
+        start();
+        assertThat(get("/alarm/wiped/set?ms=1000").asBoolean()).isTrue();
+        assertThat(get("/alarm/wiped/wipe").isNull()).as("getAlarm() after deleteAll()").isTrue();
+        Thread.sleep(2_500);
+        assertThat(get("/alarm/wiped/log").size()).as("alarm() runs after deleteAll()").isZero();
+    }
+
+    @Test
     void anObjectThatFloodsItsAlarmGetsOneAlarmTheLastItSet() throws Exception {
         start();
         // 500 committed setAlarm calls, then 10,000 in one synchronous burst, then the real one.
@@ -108,6 +117,9 @@ class AlarmsTest {
             return now.size() == 1 && !now.equals(pids);
         });
         await().atMost(Duration.ofSeconds(60)).until(() -> get("/alarm/killed/log").size() == 1);
+        // The object the alarm made again knows its name (workerd's actor-alarms-name-test checks
+        // this after an eviction, which needs its workerd:unsafe module).
+        assertThat(get("/alarm/killed/log").get(0).get("name").asText()).isEqualTo("killed");
     }
 
     @Test
