@@ -7,7 +7,7 @@
 // Functions, RpcTarget instances and stubs cross by reference (caps.js). Not yet: streams,
 // promise pipelining.
 import { H, safeLog } from './host.js';
-import { PromiseCtor, PromiseResolve, PromiseThen, ReflectApply, ObjectGetPrototypeOf, ObjectGetOwnPropertyDescriptor } from './util.js';
+import { PromiseCtor, PromiseResolve, PromiseThen, ReflectApply, ReflectOwnKeys, ObjectCreate, ObjectGetPrototypeOf, ObjectGetOwnPropertyDescriptor, append } from './util.js';
 import { Request, requestInternals } from './request.js';
 import { responseInternals } from './response.js';
 import { headersToPairs, joinHeaderLines } from './headers.js';
@@ -278,12 +278,33 @@ export async function answerAlarm(receiverPromise, target, invocationId, abortWi
   H.rpcReturn(invocationId, serialize(threw ? `${value}` : undefined), threw);
 }
 
-/** The receiver of an RPC to a worker's entrypoint: a new instance of its WorkerEntrypoint class. */
+/**
+ * The receiver of an RPC to a worker's entrypoint: a new instance of its WorkerEntrypoint class,
+ * or, for an object export (`export default { greet(name, env, ctx) {...} }`), as in workerd, its
+ * methods called with env and ctx after the caller's arguments, like its fetch(request, env, ctx).
+ */
 export function entrypointReceiver(target, env, ctx) {
   const name = target.entrypoint ?? 'default';
   const cls = target.exports[name];
-  if (typeof cls !== 'function') {
-    throw new TypeError(`The entrypoint '${name}' does not support RPC: export a class that extends WorkerEntrypoint.`);
+  if (typeof cls === 'function') return new cls(ctx, env);
+  if (cls !== null && typeof cls === 'object') return ObjectCreate(handlerMethods(cls, env, ctx));
+  throw new TypeError(`The entrypoint '${name}' does not support RPC: export a class that extends WorkerEntrypoint.`);
+}
+
+/** What lookup() finds on an object export's receiver: each of its members, a method taking (...args, env, ctx). */
+function handlerMethods(handler, env, ctx) {
+  const methods = ObjectCreate(null);
+  for (let o = handler; o !== null && o !== Object.prototype; o = ObjectGetPrototypeOf(o)) {
+    for (const key of ReflectOwnKeys(o)) {
+      if (typeof key !== 'string' || ObjectGetOwnPropertyDescriptor(methods, key) !== undefined) continue;
+      const value = Reflect.get(o, key, handler);
+      methods[key] = typeof value !== 'function' ? value
+        : function (...args) {
+          append(args, env);
+          append(args, ctx);
+          return ReflectApply(value, handler, args);
+        };
+    }
   }
-  return new cls(ctx, env);
+  return methods;
 }
