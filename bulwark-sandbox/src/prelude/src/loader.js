@@ -3,7 +3,7 @@
 // generated code on the first call, and cached by id per parent worker. A dynamic worker the
 // node evicted is loaded again from getCode on the next call: eviction costs time, nothing else.
 import { H } from './host.js';
-import { PromiseResolve, PromiseReject, PromiseThen, ArrayIsArray, isArrayBuffer, isArrayBufferView, viewBytes } from './util.js';
+import { PromiseResolve, PromiseReject, PromiseThen, ArrayIsArray, isArrayBuffer, isArrayBufferView, viewBytes, append } from './util.js';
 import { utf8Encode } from './encoding.js';
 import { stubHandler, stubFetch } from './rpc.js';
 import { registerAddressStub, workerRef, isCapValue, encodeEnvCaps } from './caps.js';
@@ -52,7 +52,15 @@ function moduleBytes(value) {
 function shape(code) {
   if (code === null || typeof code !== 'object') throw codeError('the code callback must return a WorkerCode object');
   checkDate(code.compatibilityDate);
-  if (code.compatibilityFlags !== undefined && !ArrayIsArray(code.compatibilityFlags)) throw codeError('compatibilityFlags must be an array of strings');
+  // The flags switch on what they do for a deployed worker (nodejs_compat, ...): the host checks their count and length.
+  const flags = [];
+  if (code.compatibilityFlags !== undefined && code.compatibilityFlags !== null) {
+    if (!ArrayIsArray(code.compatibilityFlags)) throw codeError('compatibilityFlags must be an array of strings');
+    for (const f of code.compatibilityFlags) {
+      if (typeof f !== 'string') throw codeError('compatibilityFlags must be an array of strings');
+      append(flags, f);
+    }
+  }
   if (typeof code.mainModule !== 'string' || code.mainModule === '') throw codeError('mainModule is required');
   const modules = code.modules;
   if (modules === null || typeof modules !== 'object') throw codeError('modules is required');
@@ -149,7 +157,7 @@ function shape(code) {
       tails.push(d);
     }
   }
-  const shaped = { compatibilityDate: code.compatibilityDate, mainModule: code.mainModule, names, types, contents, env, network, envCaps };
+  const shaped = { compatibilityDate: code.compatibilityDate, compatibilityFlags: flags, mainModule: code.mainModule, names, types, contents, env, network, envCaps };
   if (outbound !== null) shaped.outbound = outbound;
   if (tails !== null) shaped.tails = tails;
   if (code.limits !== undefined && code.limits !== null) {

@@ -107,6 +107,18 @@ export default {
         const data = await (await copied.getEntrypoint().fetch("http://dyn/")).text();
         return Response.json({ madeBeforeCalls, calls, made, data });
       }
+      case "/compat": {
+        // The WorkerCode's date and flags switch on what they do for a deployed worker.
+        const probe = (date, flags, main) => attempt(() => env.LOADER.load({ compatibilityDate: date, compatibilityFlags: flags,
+          mainModule: "main.js", modules: { "main.js": main } }).getEntrypoint().fetch("http://dyn/").then((r) => r.text()));
+        const globals = `export default { fetch() { return new Response(typeof process + " " + typeof Buffer); } };`;
+        const imports = `import { Buffer } from "node:buffer"; export default { fetch() { return new Response(typeof Buffer); } };`;
+        return Response.json({
+          v2: await probe("2025-01-01", ["nodejs_compat"], globals), v2Import: await probe("2025-01-01", ["nodejs_compat"], imports),
+          none: await probe("2025-01-01", [], globals), noneImport: await probe("2025-01-01", [], imports),
+          v1: await probe("2024-01-01", ["nodejs_compat"], globals), v1Import: await probe("2024-01-01", ["nodejs_compat"], imports),
+        });
+      }
       case "/object-rpc": {
         // An object export answers RPC as in workerd: its methods get (...args, env, ctx).
         const worker = env.LOADER.load(code(`export default { greet(name, env, ctx) { return env.word + ", " + name + " " + ctx.props.n; } };`,

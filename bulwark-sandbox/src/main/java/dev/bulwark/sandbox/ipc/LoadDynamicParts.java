@@ -30,7 +30,7 @@ public final class LoadDynamicParts {
         List<Message> parts = new ArrayList<>();
         parts.add(new Message.LoadDynamicStart(load.invocationId(), load.callId(), load.parentWorker(), load.id(),
                 bundle.mainModule(), heads, load.envJson(), load.networkAllowed(), load.limits(), load.bindings(),
-                load.envCaps()));
+                load.envCaps(), bundle.compatibility()));
         // Chunks may span module boundaries: the contents are one sequence.
         byte[] chunk = new byte[Message.LOAD_CHUNK];
         int filled = 0;
@@ -158,7 +158,8 @@ public final class LoadDynamicParts {
                 modules.add(new WorkerModule(h.name(), ModuleType.fromWireName(h.type()), content));
             }
             return new Message.LoadDynamic(start.invocationId(), start.callId(), start.parentWorker(), start.id(),
-                    WorkerBundle.of(start.mainModule(), modules), start.envJson(), start.networkAllowed(), start.limits(),
+                    WorkerBundle.of(start.mainModule(), modules).withCompatibility(start.compatibility()), start.envJson(),
+                    start.networkAllowed(), start.limits(),
                     start.bindings(), start.envCaps());
         }
     }

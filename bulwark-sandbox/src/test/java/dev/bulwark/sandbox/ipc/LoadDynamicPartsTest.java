@@ -32,8 +32,10 @@ class LoadDynamicPartsTest {
             for (int k = 0; k < b.length; k += 4093) b[k] = (byte) (k + i);
             modules.add(new WorkerModule("m" + i + ".bin", ModuleType.DATA, b));
         }
-        return new Message.LoadDynamic(5, callId, "parent", "id", WorkerBundle.of("main.js", modules), "{\"a\":1}", false,
-                Limits.DEFAULTS);
+        // With the WorkerCode's date and flags, which arrive with it too.
+        WorkerBundle bundle = WorkerBundle.of("main.js", modules)
+                .withCompatibility(new dev.bulwark.sandbox.worker.Compatibility("2025-01-01", List.of("nodejs_compat")));
+        return new Message.LoadDynamic(5, callId, "parent", "id", bundle, "{\"a\":1}", false, Limits.DEFAULTS);
     }
 
     /** Every part through the codec with the node's own frame bound, into one assembly. */

@@ -229,6 +229,19 @@ class DynamicWorkersTest {
     }
 
     @Test
+    void compatibilityFlagsOfTheCodeApplyToTheDynamicWorker() throws Exception {
+        JsonNode r = json.readTree(body("/compat"));
+        assertThat(r.at("/v2/value").asText()).isEqualTo("object function");
+        assertThat(r.at("/v2Import/value").asText()).isEqualTo("function");
+        // No flag: no Node.js globals, and a node: import fails the load.
+        assertThat(r.at("/none/value").asText()).isEqualTo("undefined undefined");
+        assertThat(r.at("/noneImport/error").asText()).contains("nodejs_compat");
+        // nodejs_compat before 2024-09-23: the node: modules without the globals.
+        assertThat(r.at("/v1/value").asText()).isEqualTo("undefined undefined");
+        assertThat(r.at("/v1Import/value").asText()).isEqualTo("function");
+    }
+
+    @Test
     void anObjectExportAnswersRpcWithEnvAndCtxAfterTheArguments() throws Exception {
         assertThat(body("/object-rpc")).isEqualTo("Hello, Ada 7");
     }
