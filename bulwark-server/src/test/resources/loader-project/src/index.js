@@ -120,10 +120,14 @@ export default {
         });
       }
       case "/object-rpc": {
-        // An object export answers RPC as in workerd: its methods get (...args, env, ctx).
-        const worker = env.LOADER.load(code(`export default { greet(name, env, ctx) { return env.word + ", " + name + " " + ctx.props.n; } };`,
-          { env: { word: "Hello" } }));
-        return new Response(await worker.getEntrypoint(undefined, { props: { n: 7 } }).greet("Ada"));
+        // An object export answers RPC as in workerd: a function gets (arg, env, ctx), one argument from the caller.
+        const worker = env.LOADER.load(code(`export default {
+          greet(name, env, ctx) { return env.word + ", " + name + " " + ctx.props.n; },
+          pair(a, b, env, ctx) { return a + b; },
+        };`, { env: { word: "Hello" } }));
+        const ep = worker.getEntrypoint(undefined, { props: { n: 7 } });
+        return Response.json({ one: await ep.greet("Ada"), none: await attempt(() => ep.greet()),
+          two: await attempt(() => ep.greet("a", "b")), fourParams: await attempt(() => ep.pair(1, 2)) });
       }
       case "/invalid": {
         const tryLoad = (c) => attempt(async () => (await env.LOADER.load(c).getEntrypoint().fetch("http://dyn/")).text());

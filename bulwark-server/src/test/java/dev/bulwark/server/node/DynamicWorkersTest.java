@@ -242,8 +242,13 @@ class DynamicWorkersTest {
     }
 
     @Test
-    void anObjectExportAnswersRpcWithEnvAndCtxAfterTheArguments() throws Exception {
-        assertThat(body("/object-rpc")).isEqualTo("Hello, Ada 7");
+    void anObjectExportAnswersRpcWithOneArgumentThenEnvAndCtx() throws Exception {
+        JsonNode r = json.readTree(body("/object-rpc"));
+        assertThat(r.get("one").asText()).isEqualTo("Hello, Ada 7");
+        // workerd's errors (its js-rpc-test): exactly one argument, a function of at most (arg, env, ctx).
+        assertThat(r.at("/none/error").asText()).startsWith("TypeError: Attempted to call RPC function \"greet\" with the wrong number of arguments.");
+        assertThat(r.at("/two/error").asText()).startsWith("TypeError: Attempted to call RPC function \"greet\" with the wrong number of arguments.");
+        assertThat(r.at("/fourParams/error").asText()).startsWith("TypeError: Cannot call handler function \"pair\" over RPC because it has the wrong number of arguments.");
     }
 
     @Test
