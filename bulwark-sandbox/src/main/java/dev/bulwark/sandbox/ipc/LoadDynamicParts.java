@@ -73,6 +73,11 @@ public final class LoadDynamicParts {
                                     + WorkerCode.MAX_CODE_BYTES + " bytes)");
                 }
             }
+            try {
+                WorkerCode.checkFlags(start.compatibility().flags()); // the sandbox checked them too, unless subverted
+            } catch (WorkerCode.Invalid e) {
+                return failed(start.callId(), ErrorCode.WORKER_LOAD_FAILED, e.getMessage());
+            }
             if (pending.containsKey(start.callId())) {
                 pending.remove(start.callId());
                 return failed(start.callId(), ErrorCode.INTERNAL, "a load was started twice");

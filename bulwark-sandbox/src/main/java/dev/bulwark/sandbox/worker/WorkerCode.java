@@ -79,6 +79,16 @@ public record WorkerCode(WorkerBundle bundle, String envJson, boolean networkAll
         }
     }
 
+    /** At most {@link #MAX_FLAGS} compatibility flags, each a non-empty string of at most {@link #MAX_FLAG_LENGTH} characters. */
+    public static void checkFlags(List<String> flags) {
+        if (flags.size() > MAX_FLAGS) throw invalid("compatibilityFlags: more than " + MAX_FLAGS + " flags");
+        for (String flag : flags) {
+            if (flag == null || flag.isEmpty() || flag.length() > MAX_FLAG_LENGTH) {
+                throw invalid("compatibilityFlags must be an array of non-empty strings of at most " + MAX_FLAG_LENGTH + " characters");
+            }
+        }
+    }
+
     /** The env JSON, checked against {@link #MAX_ENV_BYTES} (UTF-16 units first: at least as many bytes). */
     public static void checkEnv(String envJson) {
         if (envJson == null) return;
@@ -96,12 +106,7 @@ public record WorkerCode(WorkerBundle bundle, String envJson, boolean networkAll
                                 List<WorkerModule> modules, String envJson, boolean networkAllowed, Double cpuMs,
                                 Double subRequests) {
         checkDate(compatibilityDate);
-        if (compatibilityFlags.size() > MAX_FLAGS) throw invalid("compatibilityFlags: more than " + MAX_FLAGS + " flags");
-        for (String flag : compatibilityFlags) {
-            if (flag == null || flag.isEmpty() || flag.length() > MAX_FLAG_LENGTH) {
-                throw invalid("compatibilityFlags must be an array of non-empty strings of at most " + MAX_FLAG_LENGTH + " characters");
-            }
-        }
+        checkFlags(compatibilityFlags);
         if (mainModule == null || mainModule.isEmpty()) throw invalid("mainModule is required");
         long total = 0;
         for (WorkerModule m : modules) total += m.size();

@@ -83,6 +83,19 @@ class LoadDynamicPartsTest {
     }
 
     @Test
+    void tooManyCompatibilityFlagsAreRefusedByTheNodeToo() {
+        List<String> flags = new ArrayList<>();
+        for (int i = 0; i <= WorkerCode.MAX_FLAGS; i++) flags.add("flag" + i);
+        Message.LoadDynamicStart start = new Message.LoadDynamicStart(1, 8, "p", null, "main.js",
+                List.of(new Message.ModuleHead("main.js", "js", 1)), null, true, Limits.DEFAULTS, List.of(), null,
+                new dev.bulwark.sandbox.worker.Compatibility("2025-01-01", flags));
+        LoadDynamicParts.Assembly assembly = new LoadDynamicParts.Assembly();
+        assertThat(assembly.start(start)).isEqualTo(new Message.CallFailed(8, "worker_load_failed",
+                "Invalid WorkerCode: compatibilityFlags: more than 128 flags"));
+        assertThat(assembly.inFlight()).isZero();
+    }
+
+    @Test
     void anAnnouncedTotalOver64MiBIsRefusedBeforeAnythingIsAllocated() {
         Message.LoadDynamicStart start = new Message.LoadDynamicStart(1, 9, "p", null, "main.js",
                 List.of(new Message.ModuleHead("main.js", "js", 10), new Message.ModuleHead("b.bin", "data", WorkerCode.MAX_CODE_BYTES)),
