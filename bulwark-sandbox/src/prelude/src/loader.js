@@ -3,7 +3,7 @@
 // generated code on the first call, and cached by id per parent worker. A dynamic worker the
 // node evicted is loaded again from getCode on the next call: eviction costs time, nothing else.
 import { H } from './host.js';
-import { PromiseResolve, PromiseReject, PromiseThen, ArrayIsArray, isArrayBuffer, isArrayBufferView, viewBytes } from './util.js';
+import { PromiseResolve, PromiseReject, PromiseThen, ArrayIsArray, isArrayBuffer, isArrayBufferView, viewBytes, append } from './util.js';
 import { utf8Encode } from './encoding.js';
 import { stubHandler, stubFetch } from './rpc.js';
 import { registerAddressStub, workerRef, isCapValue, encodeEnvCaps } from './caps.js';
@@ -21,6 +21,15 @@ const MODULE_KINDS = ['js', 'cjs', 'text', 'data', 'json', 'wasm', 'py'];
 function codeError(message) {
   return new TypeError(`Invalid WorkerCode: ${message}`);
 }
+
+// workerd's words (and plain Error) for code or env over the limits: its loader tests match them.
+function codeSizeError(bytes) {
+  return new Error(`Dynamic Worker code size (${bytes} bytes) exceeds the maximum allowed size of ${MAX_CODE_BYTES} bytes.`);
+}
+function envSizeError(bytes) {
+  return new Error(`Dynamic Worker env size (${bytes} bytes) exceeds the maximum allowed size of ${MAX_ENV_BYTES} bytes.`);
+}
+const TYPESCRIPT = /\.(ts|tsx|mts|cts|jsx)$/;
 
 function checkDate(date) {
   if (typeof date !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(date)) {
@@ -43,7 +52,15 @@ function moduleBytes(value) {
 function shape(code) {
   if (code === null || typeof code !== 'object') throw codeError('the code callback must return a WorkerCode object');
   checkDate(code.compatibilityDate);
-  if (code.compatibilityFlags !== undefined && !ArrayIsArray(code.compatibilityFlags)) throw codeError('compatibilityFlags must be an array of strings');
+  // The flags switch on what they do for a deployed worker (nodejs_compat, ...): the host checks their count and length.
+  const flags = [];
+  if (code.compatibilityFlags !== undefined && code.compatibilityFlags !== null) {
+    if (!ArrayIsArray(code.compatibilityFlags)) throw codeError('compatibilityFlags must be an array of strings');
+    for (const f of code.compatibilityFlags) {
+      if (typeof f !== 'string') throw codeError('compatibilityFlags must be an array of strings');
+      append(flags, f);
+    }
+  }
   if (typeof code.mainModule !== 'string' || code.mainModule === '') throw codeError('mainModule is required');
   const modules = code.modules;
   if (modules === null || typeof modules !== 'object') throw codeError('modules is required');
@@ -58,7 +75,11 @@ function shape(code) {
     if (typeof value === 'string') {
       if (name.endsWith('.js') || name.endsWith('.mjs')) type = 'js';
       else if (name.endsWith('.py')) type = 'py';
-      else throw codeError(`module '${name}' is a string, so its name must end in .js or .py; give its type as {js}, {cjs}, {text}, {data}, {json} or {wasm}`);
+      else {
+        throw new TypeError("Module name must end with '.js' or '.py' (or the content must be an object indicating the type " +
+          `explicitly). Got: ${name}.` + (TYPESCRIPT.test(name) ? " If you're trying to load TypeScript, bundle it first with " +
+          "'@cloudflare/worker-bundler' and pass the generated JavaScript modules." : ''));
+      }
       content = value;
     } else if (value !== null && typeof value === 'object') {
       const kinds = MODULE_KINDS.filter((k) => value[k] !== undefined);
@@ -77,13 +98,17 @@ function shape(code) {
     } else {
       throw codeError(`module '${name}' must be a string or an object`);
     }
-    if (type === 'py') throw codeError(`module '${name}': Python modules are not supported by Bulwark yet`);
+    if (type === 'py') {
+      if (!code.mainModule.endsWith('.py')) throw new TypeError(`Module "${name}" is a Python module, but the main module isn't a Python module.`);
+      throw codeError(`module '${name}': Python modules are not supported by Bulwark yet`);
+    }
     if (typeof content === 'string') {
-      if (content.length > MAX_CODE_BYTES) throw codeError(`bundle over 64 MiB (the modules are larger than the limit of ${MAX_CODE_BYTES} bytes)`);
+      // Not encoded when its UTF-16 length alone is over (the size then named is a lower bound).
+      if (content.length > MAX_CODE_BYTES) throw codeSizeError(total + content.length);
       content = utf8Encode(content);
     }
     total += content.byteLength;
-    if (total > MAX_CODE_BYTES) throw codeError(`bundle over 64 MiB (the modules are larger than the limit of ${MAX_CODE_BYTES} bytes)`);
+    if (total > MAX_CODE_BYTES) throw codeSizeError(total);
     names.push(name);
     types.push(type);
     contents.push(content);
@@ -108,9 +133,9 @@ function shape(code) {
       throw codeError(`env is not serializable: ${err && err.message}`);
     }
     if (env === undefined || env[0] !== '{') throw codeError('env must be an object');
-    if (env.length > MAX_ENV_BYTES || utf8Encode(env).byteLength > MAX_ENV_BYTES) {
-      throw codeError(`env is larger than the limit of ${MAX_ENV_BYTES} bytes`);
-    }
+    if (env.length > MAX_ENV_BYTES) throw envSizeError(env.length); // a lower bound: not encoded
+    const envBytes = utf8Encode(env).byteLength;
+    if (envBytes > MAX_ENV_BYTES) throw envSizeError(envBytes);
   }
   let network = true, outbound = null;
   if (code.globalOutbound === null) network = false;
@@ -132,7 +157,7 @@ function shape(code) {
       tails.push(d);
     }
   }
-  const shaped = { compatibilityDate: code.compatibilityDate, mainModule: code.mainModule, names, types, contents, env, network, envCaps };
+  const shaped = { compatibilityDate: code.compatibilityDate, compatibilityFlags: flags, mainModule: code.mainModule, names, types, contents, env, network, envCaps };
   if (outbound !== null) shaped.outbound = outbound;
   if (tails !== null) shaped.tails = tails;
   if (code.limits !== undefined && code.limits !== null) {
@@ -142,12 +167,15 @@ function shape(code) {
   return shaped;
 }
 
-/** One get() id or load() of one loader binding: where its code comes from, where it is loaded. */
+/**
+ * One get() id, anonymous get() or load() of one loader binding: where its code comes from, where
+ * it is loaded. {@code getShaped} answers the code shaped (or a promise of it), afresh each time.
+ */
 class Loadable {
-  constructor(binding, id, getCode) {
+  constructor(binding, id, getShaped) {
     this.binding = binding;
-    this.id = id;           // null for load(): always fresh
-    this.getCode = getCode;
+    this.id = id;           // null for load() and get(null): always fresh
+    this.getShaped = getShaped;
     this.workerId = null;   // once loaded
     // Promise<workerId> per invocation while it loads. Not shared across invocations: a promise
     // settles in the task of the invocation whose host answer it waited for, and the reactions of
@@ -172,7 +200,8 @@ class Loadable {
           const known = await H.loadDynamic(this.binding, this.id, null);
           if (known !== null) return (this.workerId = known);
         }
-        const code = shape(await this.getCode());
+        // A copy: the envCaps of code shaped once (load()) are encoded again if it is loaded again.
+        const code = { ...(await this.getShaped()) };
         let sent = [];
         if (code.envCaps !== null) {
           const payload = await encodeEnvCaps(code.envCaps);
@@ -375,12 +404,15 @@ class WorkerLoader {
     this.#binding = binding;
   }
   get(id, getCode) {
-    if (typeof id !== 'string') throw new TypeError("Failed to execute 'get' on 'WorkerLoader': parameter 1 is not of type 'string'.");
+    if (id !== null && id !== undefined && typeof id !== 'string') {
+      throw new TypeError("Failed to execute 'get' on 'WorkerLoader': parameter 1 is not of type 'string'.");
+    }
     if (typeof getCode !== 'function') throw new TypeError("Failed to execute 'get' on 'WorkerLoader': parameter 2 is not a function.");
+    if (id === null || id === undefined) return new WorkerStub(INTERNAL, anonymous(this.#binding, getCode));
     const cache = this.#cache;
     let loadable = cache.get(id);
     if (loadable === undefined) {
-      loadable = new Loadable(this.#binding, id, getCode);
+      loadable = new Loadable(this.#binding, id, async () => shape(await getCode()));
       if (cache.size >= MAX_REMEMBERED_IDS) forgetOldest(cache);
     } else {
       cache.delete(id); // moved to the most recently used end
@@ -389,10 +421,34 @@ class WorkerLoader {
     return new WorkerStub(INTERNAL, loadable);
   }
   load(code) {
-    return new WorkerStub(INTERNAL, new Loadable(this.#binding, null, () => code));
+    // Shaped now, as workerd copies the modules' bytes in load(): a buffer the caller resizes or
+    // fills afterwards does not change the code. What shape() refuses is the first call's rejection.
+    let shaped, refused = null;
+    try {
+      shaped = shape(code);
+    } catch (err) {
+      refused = err;
+    }
+    return new WorkerStub(INTERNAL, new Loadable(this.#binding, null, () => {
+      if (refused !== null) throw refused;
+      return shaped;
+    }));
   }
 }
 Object.defineProperty(WorkerLoader.prototype, Symbol.toStringTag, { value: 'WorkerLoader', configurable: true });
+
+/**
+ * get(null | undefined, getCode): a worker of its own, never cached. As in workerd, getCode runs
+ * soon (in a microtask), not at the first call: the load itself still waits for that call.
+ */
+function anonymous(binding, getCode) {
+  const soon = () => PromiseThen(PromiseResolve(), async () => shape(await getCode()));
+  const invocation = currentInvocation();
+  const early = soon();
+  PromiseThen(early, undefined, () => {}); // a callback that throws fails the calls, if any are made
+  // A promise of another invocation is not awaited by this one (see Loadable's loading): called again there.
+  return new Loadable(binding, null, () => (currentInvocation() === invocation ? early : soon()));
+}
 
 /** Drops the least recently used id that is not loading now (a load in flight keeps its entry, so it is never started twice). */
 function forgetOldest(cache) {

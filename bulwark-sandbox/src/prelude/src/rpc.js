@@ -7,9 +7,7 @@
 // Functions, RpcTarget instances and stubs cross by reference (caps.js). Not yet: streams,
 // promise pipelining.
 import { H, safeLog } from './host.js';
-import { PromiseCtor, PromiseResolve, PromiseThen, ReflectApply, ObjectGetPrototypeOf, ObjectGetOwnPropertyDescriptor } from './util.js';
-
-const ObjectHasOwn = Object.hasOwn;
+import { PromiseCtor, PromiseResolve, PromiseThen, ReflectApply, ReflectOwnKeys, ObjectCreate, ObjectGetPrototypeOf, ObjectGetOwnPropertyDescriptor } from './util.js';
 import { Request, requestInternals } from './request.js';
 import { responseInternals } from './response.js';
 import { headersToPairs, joinHeaderLines } from './headers.js';
@@ -18,6 +16,8 @@ import { DurableObject, WorkerEntrypoint, RpcTarget } from './runtime-classes.js
 import { encodePayload, decodePayload, moved, bindRpc, exportedCall } from './caps.js';
 import { startCallUpload, endUpload } from './egress.js';
 import { thrownForCaller, remoteError, decodeThrown } from './remote-errors.js';
+
+const ObjectHasOwn = Object.hasOwn;
 
 // Names a stub never forwards: the HTTP and lifecycle members, and those that would make a stub
 // look like a promise or an iterator to the language.
@@ -283,12 +283,43 @@ export async function answerAlarm(receiverPromise, target, invocationId, abortWi
   H.rpcReturn(invocationId, serialize(threw ? `${value}` : undefined), threw);
 }
 
-/** The receiver of an RPC to a worker's entrypoint: a new instance of its WorkerEntrypoint class. */
+/**
+ * The receiver of an RPC to a worker's entrypoint: a new instance of its WorkerEntrypoint class,
+ * or, for an object export (`export default { greet(name, env, ctx) {...} }`), as in workerd, its
+ * functions called like its fetch(request, env, ctx): one argument from the caller, then env and ctx.
+ */
 export function entrypointReceiver(target, env, ctx) {
   const name = target.entrypoint ?? 'default';
   const cls = target.exports[name];
-  if (typeof cls !== 'function') {
-    throw new TypeError(`The entrypoint '${name}' does not support RPC: export a class that extends WorkerEntrypoint.`);
+  if (typeof cls === 'function') return new cls(ctx, env);
+  if (cls !== null && typeof cls === 'object') return ObjectCreate(handlerMethods(cls, env, ctx));
+  throw new TypeError(`The entrypoint '${name}' does not support RPC: export a class that extends WorkerEntrypoint.`);
+}
+
+/** What lookup() finds on an object export's receiver: its functions, each taking (arg, env, ctx); workerd's errors. */
+function handlerMethods(handler, env, ctx) {
+  const methods = ObjectCreate(null);
+  for (let o = handler; o !== null && o !== Object.prototype; o = ObjectGetPrototypeOf(o)) {
+    for (const key of ReflectOwnKeys(o)) {
+      if (typeof key !== 'string' || ObjectGetOwnPropertyDescriptor(methods, key) !== undefined) continue;
+      const value = Reflect.get(o, key, handler);
+      if (typeof value !== 'function') continue;
+      methods[key] = function (...args) {
+        if (value.length > 3) {
+          throw new TypeError(`Cannot call handler function "${key}" over RPC because it has the wrong number of arguments. ` +
+            'A simple function handler can only be called over RPC if it has exactly the arguments (arg, env, ctx), where ' +
+            'only the first argument comes from the client. To support multi-argument RPC functions, use class-based ' +
+            'syntax (extending WorkerEntrypoint) instead.');
+        }
+        if (args.length !== 1) {
+          throw new TypeError(`Attempted to call RPC function "${key}" with the wrong number of arguments. When calling a ` +
+            'top-level handler function that is not declared as part of a class, you must always send exactly one ' +
+            'argument. In order to support variable numbers of arguments, the server must use class-based syntax ' +
+            '(extending WorkerEntrypoint) instead.');
+        }
+        return ReflectApply(value, handler, [args[0], env, ctx]);
+      };
+    }
   }
-  return new cls(ctx, env);
+  return methods;
 }

@@ -86,6 +86,49 @@ export default {
         });
         return worker.getEntrypoint().fetch("http://dyn/");
       }
+      case "/anonymous": {
+        // get(null | undefined, getCode): a worker of its own each time, its callback run without a call.
+        let made = 0;
+        const counter = () => {
+          made++;
+          return code(`import { WorkerEntrypoint } from "cloudflare:workers"; let i = 0;
+            export default class extends WorkerEntrypoint { next() { return i++; } }`);
+        };
+        const a = env.LOADER.get(null, counter), b = env.LOADER.get(undefined, counter);
+        env.LOADER.get(null, counter); // never called: its callback still runs
+        await scheduler.wait(1);
+        const madeBeforeCalls = made;
+        const calls = [await a.getEntrypoint().next(), await a.getEntrypoint().next(), await b.getEntrypoint().next()];
+        // load() copies the modules' bytes at once: a buffer changed afterwards changes nothing.
+        const bytes = new TextEncoder().encode("kept");
+        const copied = env.LOADER.load(code(`import data from "./d.bin"; export default { fetch() { return new Response(data); } };`,
+          { modules: { "main.js": `import data from "./d.bin"; export default { fetch() { return new Response(data); } };`, "d.bin": { data: bytes } } }));
+        bytes.fill(0);
+        const data = await (await copied.getEntrypoint().fetch("http://dyn/")).text();
+        return Response.json({ madeBeforeCalls, calls, made, data });
+      }
+      case "/compat": {
+        // The WorkerCode's date and flags switch on what they do for a deployed worker.
+        const probe = (date, flags, main) => attempt(() => env.LOADER.load({ compatibilityDate: date, compatibilityFlags: flags,
+          mainModule: "main.js", modules: { "main.js": main } }).getEntrypoint().fetch("http://dyn/").then((r) => r.text()));
+        const globals = `export default { fetch() { return new Response(typeof process + " " + typeof Buffer); } };`;
+        const imports = `import { Buffer } from "node:buffer"; export default { fetch() { return new Response(typeof Buffer); } };`;
+        return Response.json({
+          v2: await probe("2025-01-01", ["nodejs_compat"], globals), v2Import: await probe("2025-01-01", ["nodejs_compat"], imports),
+          none: await probe("2025-01-01", [], globals), noneImport: await probe("2025-01-01", [], imports),
+          v1: await probe("2024-01-01", ["nodejs_compat"], globals), v1Import: await probe("2024-01-01", ["nodejs_compat"], imports),
+        });
+      }
+      case "/object-rpc": {
+        // An object export answers RPC as in workerd: a function gets (arg, env, ctx), one argument from the caller.
+        const worker = env.LOADER.load(code(`export default {
+          greet(name, env, ctx) { return env.word + ", " + name + " " + ctx.props.n; },
+          pair(a, b, env, ctx) { return a + b; },
+        };`, { env: { word: "Hello" } }));
+        const ep = worker.getEntrypoint(undefined, { props: { n: 7 } });
+        return Response.json({ one: await ep.greet("Ada"), none: await attempt(() => ep.greet()),
+          two: await attempt(() => ep.greet("a", "b")), fourParams: await attempt(() => ep.pair(1, 2)) });
+      }
       case "/invalid": {
         const tryLoad = (c) => attempt(async () => (await env.LOADER.load(c).getEntrypoint().fetch("http://dyn/")).text());
         return Response.json({
@@ -93,6 +136,7 @@ export default {
           mainMissing: await tryLoad({ compatibilityDate: "2025-06-01", mainModule: "b.js", modules: { "a.js": "export default {}" } }),
           badType: await tryLoad({ compatibilityDate: "2025-06-01", mainModule: "a.js", modules: { "a.js": "x", "b.wat": "y" } }),
           python: await tryLoad({ compatibilityDate: "2025-06-01", mainModule: "a.js", modules: { "a.js": "x", "b.py": "y" } }),
+          pythonMain: await tryLoad({ compatibilityDate: "2025-06-01", mainModule: "a.py", modules: { "a.py": "y" } }),
           badDate: await tryLoad({ compatibilityDate: "yesterday", mainModule: "a.js", modules: { "a.js": "x" } }),
           futureDate: await tryLoad({ compatibilityDate: "2999-01-01", mainModule: "a.js", modules: { "a.js": "x" } }),
           syntax: await tryLoad(code("export default { fetch() { return new Response( }")),

@@ -374,7 +374,7 @@ public final class GovernanceHarness {
     }
 
     static WorkerCode code(String main) {
-        return WorkerCode.of("2025-06-01", "agent.js", List.of(WorkerModule.text("agent.js", ModuleType.JS, main)), "{}", false, null, null);
+        return WorkerCode.of("2025-06-01", List.of(), "agent.js", List.of(WorkerModule.text("agent.js", ModuleType.JS, main)), "{}", false, null, null);
     }
 
     static String stats(List<Long> nanos) {

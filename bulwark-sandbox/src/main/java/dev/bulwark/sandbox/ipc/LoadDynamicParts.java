@@ -30,7 +30,7 @@ public final class LoadDynamicParts {
         List<Message> parts = new ArrayList<>();
         parts.add(new Message.LoadDynamicStart(load.invocationId(), load.callId(), load.parentWorker(), load.id(),
                 bundle.mainModule(), heads, load.envJson(), load.networkAllowed(), load.limits(), load.bindings(),
-                load.envCaps()));
+                load.envCaps(), bundle.compatibility()));
         // Chunks may span module boundaries: the contents are one sequence.
         byte[] chunk = new byte[Message.LOAD_CHUNK];
         int filled = 0;
@@ -72,6 +72,11 @@ public final class LoadDynamicParts {
                             "Invalid WorkerCode: bundle over 64 MiB (the modules are larger than the limit of "
                                     + WorkerCode.MAX_CODE_BYTES + " bytes)");
                 }
+            }
+            try {
+                WorkerCode.checkFlags(start.compatibility().flags()); // the sandbox checked them too, unless subverted
+            } catch (WorkerCode.Invalid e) {
+                return failed(start.callId(), ErrorCode.WORKER_LOAD_FAILED, e.getMessage());
             }
             if (pending.containsKey(start.callId())) {
                 pending.remove(start.callId());
@@ -158,7 +163,8 @@ public final class LoadDynamicParts {
                 modules.add(new WorkerModule(h.name(), ModuleType.fromWireName(h.type()), content));
             }
             return new Message.LoadDynamic(start.invocationId(), start.callId(), start.parentWorker(), start.id(),
-                    WorkerBundle.of(start.mainModule(), modules), start.envJson(), start.networkAllowed(), start.limits(),
+                    WorkerBundle.of(start.mainModule(), modules).withCompatibility(start.compatibility()), start.envJson(),
+                    start.networkAllowed(), start.limits(),
                     start.bindings(), start.envCaps());
         }
     }

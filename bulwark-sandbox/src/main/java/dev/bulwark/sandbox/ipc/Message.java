@@ -1,6 +1,7 @@
 package dev.bulwark.sandbox.ipc;
 
 import dev.bulwark.sandbox.worker.Binding;
+import dev.bulwark.sandbox.worker.Compatibility;
 import dev.bulwark.sandbox.worker.Limits;
 import dev.bulwark.sandbox.worker.WorkerBundle;
 
@@ -148,16 +149,21 @@ public sealed interface Message {
 
     record LoadDynamicStart(long invocationId, long callId, String parentWorker, String id, String mainModule,
                             List<ModuleHead> modules, String envJson, boolean networkAllowed, Limits limits,
-                            List<Binding> bindings, byte[] envCaps) implements Message {
-        /** @param bindings as {@link LoadDynamic#bindings()}; @param envCaps as {@link LoadDynamic#envCaps()} */
+                            List<Binding> bindings, byte[] envCaps, Compatibility compatibility) implements Message {
+        /**
+         * @param bindings as {@link LoadDynamic#bindings()}; @param envCaps as {@link LoadDynamic#envCaps()};
+         * @param compatibility the bundle's ({@link WorkerBundle#compatibility()}: the WorkerCode's date and flags)
+         */
         public LoadDynamicStart {
             modules = List.copyOf(modules);
             bindings = List.copyOf(bindings);
+            java.util.Objects.requireNonNull(compatibility, "compatibility");
         }
 
         public LoadDynamicStart(long invocationId, long callId, String parentWorker, String id, String mainModule,
                                 List<ModuleHead> modules, String envJson, boolean networkAllowed, Limits limits) {
-            this(invocationId, callId, parentWorker, id, mainModule, modules, envJson, networkAllowed, limits, List.of(), null);
+            this(invocationId, callId, parentWorker, id, mainModule, modules, envJson, networkAllowed, limits, List.of(), null,
+                    Compatibility.NONE);
         }
     }
 

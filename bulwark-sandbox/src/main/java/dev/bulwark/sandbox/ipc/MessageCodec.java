@@ -254,6 +254,7 @@ public final class MessageCodec {
                 o.writeInt(m.modules().size());
                 for (ModuleHead h : m.modules()) { str(o, h.name()); str(o, h.type()); o.writeLong(h.size()); }
                 str(o, m.envJson()); o.writeBoolean(m.networkAllowed()); limits(o, m.limits()); bindings(o, m.bindings()); bytes(o, m.envCaps());
+                compatibility(o, m.compatibility());
             }
             case LoadDynamicChunk m -> { o.writeByte(LOAD_DYNAMIC_CHUNK); o.writeLong(m.callId()); bytes(o, m.data()); }
             case RpcPayloadChunk m -> {
@@ -386,7 +387,7 @@ public final class MessageCodec {
                 List<ModuleHead> heads = new ArrayList<>(Math.min(n, 1024));
                 for (int k = 0; k < n; k++) heads.add(new ModuleHead(str(i), str(i), i.readLong()));
                 yield new LoadDynamicStart(invocationId, callId, parent, id, main, heads, str(i), i.readBoolean(), limits(i),
-                        bindings(i), bytes(i));
+                        bindings(i), bytes(i), compatibility(i));
             }
             case LOAD_DYNAMIC_CHUNK -> new LoadDynamicChunk(i.readLong(), bytes(i));
             case RPC_PAYLOAD_CHUNK -> new RpcPayloadChunk(i.readLong(), i.readBoolean(), i.readLong(), bytes(i));
@@ -607,11 +608,26 @@ public final class MessageCodec {
             str(o, m.type().wireName());
             bytes(o, m.content());
         }
-        Compatibility c = b.compatibility();
+        compatibility(o, b.compatibility());
+    }
+
+    private static void compatibility(DataOutputStream o, Compatibility c) throws IOException {
         o.writeBoolean(c.date() != null);
         if (c.date() != null) str(o, c.date());
         o.writeInt(c.flags().size());
         for (String flag : c.flags()) str(o, flag);
+    }
+
+    private static Compatibility compatibility(DataInputStream i) throws IOException {
+        String date = i.readBoolean() ? str(i) : null;
+        int flagCount = count(i);
+        List<String> flags = new ArrayList<>(Math.min(flagCount, 1024));
+        for (int k = 0; k < flagCount; k++) flags.add(str(i));
+        try {
+            return new Compatibility(date, flags);
+        } catch (IllegalArgumentException e) {
+            throw new IOException(e.getMessage());
+        }
     }
 
     private static WorkerBundle bundle(DataInputStream i) throws IOException {
@@ -628,12 +644,9 @@ public final class MessageCodec {
             }
             modules.put(name, new WorkerModule(name, type, bytes(i)));
         }
+        Compatibility compatibility = compatibility(i);
         try {
-            String date = i.readBoolean() ? str(i) : null;
-            int flagCount = count(i);
-            List<String> flags = new ArrayList<>(flagCount);
-            for (int k = 0; k < flagCount; k++) flags.add(str(i));
-            return new WorkerBundle(main, modules, new Compatibility(date, flags));
+            return new WorkerBundle(main, modules, compatibility);
         } catch (IllegalArgumentException e) {
             throw new IOException(e.getMessage());
         }

@@ -73,7 +73,15 @@ final class DynamicCode {
                 }
             }
         }
-        WorkerCode checked = WorkerCode.of(code.getString("compatibilityDate"), mainModule, modules, env, network,
+        List<String> flags = new ArrayList<>();
+        try (V8Value f = code.get("compatibilityFlags")) {
+            if (f instanceof IV8ValueArray list) {
+                for (int i = 0; i < list.getLength() && flags.size() <= WorkerCode.MAX_FLAGS; i++) {
+                    flags.add(list.getString(i)); // WorkerCode.of refuses too many, or too long
+                }
+            }
+        }
+        WorkerCode checked = WorkerCode.of(code.getString("compatibilityDate"), flags, mainModule, modules, env, network,
                 code.has("cpuMs") ? code.getDouble("cpuMs") : null,
                 code.has("subRequests") ? code.getDouble("subRequests") : null);
         byte[] envCaps = null;

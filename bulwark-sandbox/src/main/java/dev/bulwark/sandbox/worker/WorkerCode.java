@@ -24,6 +24,9 @@ public record WorkerCode(WorkerBundle bundle, String envJson, boolean networkAll
     /** Workers' limit of a bundle: 64 MiB. */
     public static final long MAX_CODE_BYTES = 64L << 20;
     public static final int MAX_ENV_BYTES = 1 << 20;
+    /** At most this many compatibility flags, each at most {@link #MAX_FLAG_LENGTH} characters (workerd's are short names). */
+    public static final int MAX_FLAGS = 128;
+    static final int MAX_FLAG_LENGTH = 128;
     private static final Pattern DATE = Pattern.compile("\\d{4}-\\d{2}-\\d{2}");
 
     /** A WorkerCode broke a rule; {@code tooLarge} for the size limits (HTTP 413), else a validation error (400). */
@@ -76,6 +79,16 @@ public record WorkerCode(WorkerBundle bundle, String envJson, boolean networkAll
         }
     }
 
+    /** At most {@link #MAX_FLAGS} compatibility flags, each a non-empty string of at most {@link #MAX_FLAG_LENGTH} characters. */
+    public static void checkFlags(List<String> flags) {
+        if (flags.size() > MAX_FLAGS) throw invalid("compatibilityFlags: more than " + MAX_FLAGS + " flags");
+        for (String flag : flags) {
+            if (flag == null || flag.isEmpty() || flag.length() > MAX_FLAG_LENGTH) {
+                throw invalid("compatibilityFlags must be an array of non-empty strings of at most " + MAX_FLAG_LENGTH + " characters");
+            }
+        }
+    }
+
     /** The env JSON, checked against {@link #MAX_ENV_BYTES} (UTF-16 units first: at least as many bytes). */
     public static void checkEnv(String envJson) {
         if (envJson == null) return;
@@ -86,11 +99,14 @@ public record WorkerCode(WorkerBundle bundle, String envJson, boolean networkAll
 
     /**
      * Checks and assembles code whose modules were already read (sizes counted with {@link
-     * #checkCodeSize} on the way).
+     * #checkCodeSize} on the way). The date and flags are the worker's {@link Compatibility}, as a
+     * deployed worker's (nodejs_compat and the rest switch the same things on).
      */
-    public static WorkerCode of(String compatibilityDate, String mainModule, List<WorkerModule> modules, String envJson,
-                                boolean networkAllowed, Double cpuMs, Double subRequests) {
+    public static WorkerCode of(String compatibilityDate, List<String> compatibilityFlags, String mainModule,
+                                List<WorkerModule> modules, String envJson, boolean networkAllowed, Double cpuMs,
+                                Double subRequests) {
         checkDate(compatibilityDate);
+        checkFlags(compatibilityFlags);
         if (mainModule == null || mainModule.isEmpty()) throw invalid("mainModule is required");
         long total = 0;
         for (WorkerModule m : modules) total += m.size();
@@ -98,7 +114,7 @@ public record WorkerCode(WorkerBundle bundle, String envJson, boolean networkAll
         checkEnv(envJson);
         WorkerBundle bundle;
         try {
-            bundle = WorkerBundle.of(mainModule, modules);
+            bundle = WorkerBundle.of(mainModule, modules).withCompatibility(new Compatibility(compatibilityDate, compatibilityFlags));
         } catch (IllegalArgumentException e) {
             throw invalid(e.getMessage());
         }

@@ -32,8 +32,10 @@ class LoadDynamicPartsTest {
             for (int k = 0; k < b.length; k += 4093) b[k] = (byte) (k + i);
             modules.add(new WorkerModule("m" + i + ".bin", ModuleType.DATA, b));
         }
-        return new Message.LoadDynamic(5, callId, "parent", "id", WorkerBundle.of("main.js", modules), "{\"a\":1}", false,
-                Limits.DEFAULTS);
+        // With the WorkerCode's date and flags, which arrive with it too.
+        WorkerBundle bundle = WorkerBundle.of("main.js", modules)
+                .withCompatibility(new dev.bulwark.sandbox.worker.Compatibility("2025-01-01", List.of("nodejs_compat")));
+        return new Message.LoadDynamic(5, callId, "parent", "id", bundle, "{\"a\":1}", false, Limits.DEFAULTS);
     }
 
     /** Every part through the codec with the node's own frame bound, into one assembly. */
@@ -78,6 +80,19 @@ class LoadDynamicPartsTest {
         assertThat(result).isInstanceOf(Message.LoadDynamic.class);
         assertThat(((Message.LoadDynamic) result).bindings()).isEqualTo(original.bindings());
         assertThat(((Message.LoadDynamic) result).networkAllowed()).isFalse();
+    }
+
+    @Test
+    void tooManyCompatibilityFlagsAreRefusedByTheNodeToo() {
+        List<String> flags = new ArrayList<>();
+        for (int i = 0; i <= WorkerCode.MAX_FLAGS; i++) flags.add("flag" + i);
+        Message.LoadDynamicStart start = new Message.LoadDynamicStart(1, 8, "p", null, "main.js",
+                List.of(new Message.ModuleHead("main.js", "js", 1)), null, true, Limits.DEFAULTS, List.of(), null,
+                new dev.bulwark.sandbox.worker.Compatibility("2025-01-01", flags));
+        LoadDynamicParts.Assembly assembly = new LoadDynamicParts.Assembly();
+        assertThat(assembly.start(start)).isEqualTo(new Message.CallFailed(8, "worker_load_failed",
+                "Invalid WorkerCode: compatibilityFlags: more than 128 flags"));
+        assertThat(assembly.inFlight()).isZero();
     }
 
     @Test

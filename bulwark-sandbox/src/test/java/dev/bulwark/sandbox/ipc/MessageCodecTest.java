@@ -2,6 +2,7 @@ package dev.bulwark.sandbox.ipc;
 
 import dev.bulwark.sandbox.ipc.Message.*;
 import dev.bulwark.sandbox.worker.Binding;
+import dev.bulwark.sandbox.worker.Compatibility;
 import dev.bulwark.sandbox.worker.Limits;
 import dev.bulwark.sandbox.worker.ModuleType;
 import dev.bulwark.sandbox.worker.WorkerBundle;
@@ -143,7 +144,8 @@ class MessageCodecTest {
                         List.of(new ModuleHead("index.js", "js", 12), new ModuleHead("b.bin", "data", 0)), "{}", false, LIMITS),
                 new LoadDynamicStart(64L, 65L, "front", null, "m.js", List.of(new ModuleHead("m.js", "js", 3)), null, false,
                         LIMITS, List.of(new Binding.Outbound(new Address.Worker("front", "Outbound", Address.Grant.props(binary))),
-                                new Binding.Tail(new Address.Worker("front", "Tail"))), binary),
+                                new Binding.Tail(new Address.Worker("front", "Tail"))), binary,
+                        new Compatibility("2025-01-01", List.of("nodejs_compat", "nodejs_compat_v2"))),
                 new LoadDynamicChunk(39L, new byte[] {1, 2, 3}),
                 new RpcPayloadChunk(40L, true, 9L << 20, new byte[] {4, 5}),
                 new DynamicLoaded(38L, "dyn-abc"),

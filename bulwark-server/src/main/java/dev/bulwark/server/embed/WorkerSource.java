@@ -106,6 +106,6 @@ public final class WorkerSource {
             WorkerCode.checkCodeSize(total);
             list.add(new WorkerModule(modules.get(i)[0], WorkerCode.moduleType(modules.get(i)[0], modules.get(i)[1]), contents.get(i)));
         }
-        return WorkerCode.of(compatibilityDate, mainModule, list, envJson, network, cpuMs, subRequests);
+        return WorkerCode.of(compatibilityDate, List.of(), mainModule, list, envJson, network, cpuMs, subRequests);
     }
 }

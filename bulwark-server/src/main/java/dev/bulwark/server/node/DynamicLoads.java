@@ -3,6 +3,7 @@ package dev.bulwark.server.node;
 import dev.bulwark.sandbox.ipc.ErrorCode;
 import dev.bulwark.sandbox.ipc.Message;
 import dev.bulwark.sandbox.worker.Binding;
+import dev.bulwark.sandbox.worker.WorkerCode;
 import dev.bulwark.sandbox.ipc.Address;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -109,6 +110,15 @@ final class DynamicLoads {
             reply.accept(new Message.CallFailed(request.callId(), ErrorCode.NOT_FOUND.code(),
                     "a dynamic worker has no worker loader"));
             return;
+        }
+        if (request.bundle() != null) {
+            try {
+                // Checked by the sandbox and by the chunked path's assembly; a whole LoadDynamic is checked here.
+                WorkerCode.checkFlags(request.bundle().compatibility().flags());
+            } catch (WorkerCode.Invalid e) {
+                reply.accept(new Message.CallFailed(request.callId(), ErrorCode.WORKER_LOAD_FAILED.code(), e.getMessage()));
+                return;
+            }
         }
         for (Binding b : request.bindings()) {
             Address.Worker target = switch (b) {

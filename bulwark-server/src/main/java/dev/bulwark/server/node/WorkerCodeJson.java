@@ -28,7 +28,14 @@ public final class WorkerCodeJson {
         JsonNode date = code.get("compatibilityDate");
         WorkerCode.checkDate(date != null && date.isTextual() ? date.textValue() : null);
         JsonNode flags = code.get("compatibilityFlags");
-        if (flags != null && !flags.isArray()) throw WorkerCode.invalid("compatibilityFlags must be an array of strings");
+        if (flags != null && !flags.isNull() && !flags.isArray()) throw WorkerCode.invalid("compatibilityFlags must be an array of strings");
+        List<String> flagList = new ArrayList<>();
+        if (flags != null && flags.isArray()) {
+            for (JsonNode f : flags) {
+                if (!f.isTextual()) throw WorkerCode.invalid("compatibilityFlags must be an array of strings");
+                flagList.add(f.textValue());
+            }
+        }
         JsonNode main = code.get("mainModule");
         if (main == null || !main.isTextual() || main.textValue().isEmpty()) throw WorkerCode.invalid("mainModule is required");
         JsonNode modules = code.get("modules");
@@ -103,7 +110,7 @@ public final class WorkerCodeJson {
             if (limits.has("cpuMs")) cpuMs = number(limits.get("cpuMs"), "limits.cpuMs");
             if (limits.has("subRequests")) subRequests = number(limits.get("subRequests"), "limits.subRequests");
         }
-        return WorkerCode.of(date.textValue(), main.textValue(), list, env, network, cpuMs, subRequests);
+        return WorkerCode.of(date.textValue(), flagList, main.textValue(), list, env, network, cpuMs, subRequests);
     }
 
     private static Double number(JsonNode n, String what) {

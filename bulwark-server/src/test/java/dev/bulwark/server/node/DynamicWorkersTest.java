@@ -199,18 +199,56 @@ class DynamicWorkersTest {
         assertThat(r.at("/noMain/error").asText()).isEqualTo("TypeError: Invalid WorkerCode: mainModule is required");
         assertThat(r.at("/mainMissing/error").asText())
                 .isEqualTo("TypeError: Invalid WorkerCode: mainModule 'b.js' is not among the modules");
-        assertThat(r.at("/badType/error").asText()).startsWith("TypeError: Invalid WorkerCode: module 'b.wat' is a string");
+        // workerd's words where its loader tests name them (worker-loader-test.js, worker-loader-limits-test.js).
+        assertThat(r.at("/badType/error").asText()).isEqualTo("TypeError: Module name must end with '.js' or '.py' "
+                + "(or the content must be an object indicating the type explicitly). Got: b.wat.");
         assertThat(r.at("/python/error").asText())
-                .isEqualTo("TypeError: Invalid WorkerCode: module 'b.py': Python modules are not supported by Bulwark yet");
+                .isEqualTo("TypeError: Module \"b.py\" is a Python module, but the main module isn't a Python module.");
+        assertThat(r.at("/pythonMain/error").asText())
+                .isEqualTo("TypeError: Invalid WorkerCode: module 'a.py': Python modules are not supported by Bulwark yet");
         assertThat(r.at("/badDate/error").asText()).contains("compatibilityDate must be a date of the form YYYY-MM-DD");
         assertThat(r.at("/futureDate/error").asText()).contains("is in the future");
         assertThat(r.at("/syntax/error").asText()).startsWith("TypeError: the dynamic worker failed to load: ")
                 .contains("main.js:1:").contains("SyntaxError");
         assertThat(r.at("/outside/error").asText()).contains("cannot import '../etc/passwd'");
-        assertThat(r.at("/hugeEnv/error").asText()).contains("env is larger than the limit of 1048576 bytes");
+        assertThat(r.at("/hugeEnv/error").asText())
+                .isEqualTo("Error: Dynamic Worker env size (1100010 bytes) exceeds the maximum allowed size of 1048576 bytes.");
         assertThat(r.at("/hugeCode/error").asText())
-                .isEqualTo("TypeError: Invalid WorkerCode: bundle over 64 MiB (the modules are larger than the limit of 67108864 bytes)");
+                .isEqualTo("Error: Dynamic Worker code size (68157457 bytes) exceeds the maximum allowed size of 67108864 bytes.");
         assertThat(r.at("/envFunction/value").asText()).isEqualTo("1");
+    }
+
+    @Test
+    void anonymousGetsAreFreshWorkersAndLoadCopiesTheBytesAtOnce() throws Exception {
+        JsonNode r = json.readTree(body("/anonymous"));
+        // As in workerd: each get(null | undefined) callback runs soon, called or not, once.
+        assertThat(r.get("madeBeforeCalls").asInt()).isEqualTo(3);
+        assertThat(r.get("calls").toString()).isEqualTo("[0,1,0]");
+        assertThat(r.get("made").asInt()).isEqualTo(3);
+        assertThat(r.get("data").asText()).isEqualTo("kept");
+    }
+
+    @Test
+    void compatibilityFlagsOfTheCodeApplyToTheDynamicWorker() throws Exception {
+        JsonNode r = json.readTree(body("/compat"));
+        assertThat(r.at("/v2/value").asText()).isEqualTo("object function");
+        assertThat(r.at("/v2Import/value").asText()).isEqualTo("function");
+        // No flag: no Node.js globals, and a node: import fails the load.
+        assertThat(r.at("/none/value").asText()).isEqualTo("undefined undefined");
+        assertThat(r.at("/noneImport/error").asText()).contains("nodejs_compat");
+        // nodejs_compat before 2024-09-23: the node: modules without the globals.
+        assertThat(r.at("/v1/value").asText()).isEqualTo("undefined undefined");
+        assertThat(r.at("/v1Import/value").asText()).isEqualTo("function");
+    }
+
+    @Test
+    void anObjectExportAnswersRpcWithOneArgumentThenEnvAndCtx() throws Exception {
+        JsonNode r = json.readTree(body("/object-rpc"));
+        assertThat(r.get("one").asText()).isEqualTo("Hello, Ada 7");
+        // workerd's errors (its js-rpc-test): exactly one argument, a function of at most (arg, env, ctx).
+        assertThat(r.at("/none/error").asText()).startsWith("TypeError: Attempted to call RPC function \"greet\" with the wrong number of arguments.");
+        assertThat(r.at("/two/error").asText()).startsWith("TypeError: Attempted to call RPC function \"greet\" with the wrong number of arguments.");
+        assertThat(r.at("/fourParams/error").asText()).startsWith("TypeError: Cannot call handler function \"pair\" over RPC because it has the wrong number of arguments.");
     }
 
     @Test

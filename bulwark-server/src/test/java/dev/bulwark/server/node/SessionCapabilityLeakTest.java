@@ -51,7 +51,7 @@ class SessionCapabilityLeakTest {
     }
 
     static WorkerCode code(String main) {
-        return WorkerCode.of("2025-06-01", "agent.js", List.of(WorkerModule.text("agent.js", ModuleType.JS, main)), "{}",
+        return WorkerCode.of("2025-06-01", List.of(), "agent.js", List.of(WorkerModule.text("agent.js", ModuleType.JS, main)), "{}",
                 false, null, null);
     }
 

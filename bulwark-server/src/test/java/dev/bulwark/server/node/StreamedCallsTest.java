@@ -283,6 +283,8 @@ class StreamedCallsTest {
         HttpResponse<String> over = TestProjects.HTTP.send(TestProjects.request(node, "/bundle?bytes=" + (limit + 1)).build(),
                 HttpResponse.BodyHandlers.ofString());
         assertThat(over.statusCode()).isEqualTo(400);
-        assertThat(over.body()).isEqualTo("TypeError: Invalid WorkerCode: bundle over 64 MiB (the modules are larger than the limit of 67108864 bytes)");
+        // workerd's words (its worker-loader-limits-test).
+        assertThat(over.body()).isEqualTo("Error: Dynamic Worker code size (" + (limit + 1)
+                + " bytes) exceeds the maximum allowed size of 67108864 bytes.");
     }
 }
