@@ -201,7 +201,8 @@ export class SqlStorageCursor {
     return o;
   }
   next() {
-    if (this.#next >= this.#rows.length) return { done: true, value: undefined };
+    // { done: true } without a value key, as workerd's iterators answer.
+    if (this.#next >= this.#rows.length) return { done: true };
     return { done: false, value: this.#object(this.#rows[this.#next++]) };
   }
   toArray() {
@@ -218,7 +219,7 @@ export class SqlStorageCursor {
   raw() {
     const cursor = this;
     const rows = this.#rows;
-    const advance = () => (this.#next < rows.length ? { done: false, value: rows[this.#next++].slice() } : { done: true, value: undefined });
+    const advance = () => (this.#next < rows.length ? { done: false, value: rows[this.#next++].slice() } : { done: true });
     return {
       next: advance,
       toArray() {
