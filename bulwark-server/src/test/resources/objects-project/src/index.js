@@ -45,6 +45,11 @@ export class Counter extends DurableObject {
       }
       case "count":
         return new Response(String((await storage.get("n")) ?? 0));
+      case "abort-after-put":
+        // Not kept: the object aborts before its task ends and commits (as workerd's sql-test).
+        await storage.put("n", 888);
+        this.ctx.abort("aborted after a put");
+        return new Response("not reached");
       case "egress": {
         // An outbound request of this invocation: the node's egress policy must know whose it is.
         try {

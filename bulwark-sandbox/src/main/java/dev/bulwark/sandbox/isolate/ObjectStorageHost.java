@@ -417,6 +417,11 @@ final class ObjectStorageHost implements AutoCloseable {
             case "begin" -> db.beginSavepoint();
             case "release" -> db.releaseSavepoint();
             case "rollback" -> db.rollbackSavepoint();
+            // ctx.abort(): what the object wrote and did not commit is dropped, its alarm change too.
+            case "discard" -> {
+                db.rollback();
+                alarmChanges.remove(HostValues.integer(args, 0));
+            }
             case "getAlarm" -> {
                 Long t = db.alarm();
                 return t == null ? runtime.createV8ValueNull() : runtime.createV8ValueDouble(t);

@@ -83,6 +83,14 @@ class DurableObjectsTest {
     }
 
     @Test
+    void anAbortDropsWhatTheObjectWroteSinceItsLastCommit() throws Exception {
+        assertThat(body("/do/aborting/increment")).isEqualTo("1");
+        assertThat(get("/do/aborting/abort-after-put").statusCode()).isEqualTo(500);
+        assertThat(body("/do/aborting/count")).isEqualTo("1");
+        assertThat(body("/do/aborting/increment")).isEqualTo("2");
+    }
+
+    @Test
     void objectsAreAddressedByIdAndKeepTheirName() throws Exception {
         JsonNode ids = jsonBody("/ids/x");
         assertThat(ids.get("deterministic").asBoolean()).isTrue();
