@@ -309,6 +309,20 @@ export class Alarmed extends DurableObject {
         await storage.setAlarm(Date.now() + Number(url.searchParams.get("ms")));
         return Response.json(await storage.getAlarm() !== null);
       }
+      case "undo": {
+        // A change to the alarm rolled back with its transactionSync(): the alarm is as before.
+        const ms = url.searchParams.get("ms");
+        try {
+          storage.transactionSync(() => {
+            if (ms === null) storage.deleteAlarm();
+            else storage.setAlarm(Date.now() + Number(ms));
+            throw new Error("undo");
+          });
+        } catch {
+          // rolled back
+        }
+        return Response.json(await storage.getAlarm());
+      }
       case "log":
         return Response.json((await storage.get("log")) ?? []);
       case "alarm":

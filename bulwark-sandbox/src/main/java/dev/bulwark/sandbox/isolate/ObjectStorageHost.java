@@ -416,7 +416,13 @@ final class ObjectStorageHost implements AutoCloseable {
             case "deleteAll" -> db.deleteAll();
             case "begin" -> db.beginSavepoint();
             case "release" -> db.releaseSavepoint();
-            case "rollback" -> db.rollbackSavepoint();
+            case "rollback" -> {
+                db.rollbackSavepoint();
+                // A setAlarm/deleteAlarm rolled back with the savepoint: the node is told the alarm
+                // that stands, not the one undone.
+                int handle = HostValues.integer(args, 0);
+                if (alarmChanges.containsKey(handle)) alarmChanges.put(handle, java.util.Optional.ofNullable(db.alarm()));
+            }
             // ctx.abort(): what the object wrote and did not commit is dropped, its alarm change too.
             case "discard" -> {
                 db.rollback();
