@@ -202,6 +202,12 @@ final class ObjectStorageHost implements AutoCloseable {
             open.touched = false;
             Database db = open.db;
             try {
+                // An async transaction() still running (its closure awaits a timer, a fetch...): it
+                // cannot commit with the turn, so it is rolled back and the rest commits; the node
+                // learns the alarm that stands.
+                if (db.abandonSavepoints() && alarmChanges.containsKey(open.handle)) {
+                    alarmChanges.put(open.handle, java.util.Optional.ofNullable(db.alarm()));
+                }
                 db.commit();
             } catch (RuntimeException e) {
                 ok = false;
