@@ -6,7 +6,7 @@ import { H } from './host.js';
 import { PromiseResolve, PromiseReject, PromiseThen, ReflectApply, PromiseCtor, ObjectDefineProperty } from './util.js';
 import { setTimeout, clearTimeout } from './timers.js';
 import { currentFrame, runInFrame, frameWith, valueIn } from './async-context.js';
-import { createStorage } from './storage.js';
+import { createStorage, discardWrites } from './storage.js';
 import { stubHandler, stubFetch } from './rpc.js';
 import { registerAddressStub, objectRef, bindObjectIds } from './caps.js';
 import { ctxExports } from './services.js';
@@ -189,12 +189,14 @@ class DurableObjectState {
   /**
    * Resets the object, as Workers' ctx.abort(reason): the error is thrown here, every event of this
    * instance still queued behind its gates or still running fails with it, and the next event
-   * constructs the object again (its storage is kept). {retryAlarm: false}: an alarm handler that
+   * constructs the object again (its committed storage is kept; what it wrote since its last
+   * commit is dropped, as workerd cancels unflushed writes). {retryAlarm: false}: an alarm handler that
    * aborts is not retried.
    */
   abort(reason = undefined, options = undefined) {
     const err = reason instanceof Error ? reason : new Error(reason === undefined ? 'Durable object aborted' : `${reason}`);
     const retryAlarm = !(options !== undefined && options !== null && options.retryAlarm === false);
+    discardWrites(this.#storage);
     abortEntry(this.#entry, err, retryAlarm, resetError(reason, true));
     throw err;
   }

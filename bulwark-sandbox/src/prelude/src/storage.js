@@ -201,7 +201,8 @@ export class SqlStorageCursor {
     return o;
   }
   next() {
-    if (this.#next >= this.#rows.length) return { done: true, value: undefined };
+    // { done: true } without a value key, as workerd's iterators answer.
+    if (this.#next >= this.#rows.length) return { done: true };
     return { done: false, value: this.#object(this.#rows[this.#next++]) };
   }
   toArray() {
@@ -218,7 +219,7 @@ export class SqlStorageCursor {
   raw() {
     const cursor = this;
     const rows = this.#rows;
-    const advance = () => (this.#next < rows.length ? { done: false, value: rows[this.#next++].slice() } : { done: true, value: undefined });
+    const advance = () => (this.#next < rows.length ? { done: false, value: rows[this.#next++].slice() } : { done: true });
     return {
       next: advance,
       toArray() {
@@ -395,6 +396,19 @@ class SyncKvStorage {
 }
 Object.defineProperty(SyncKvStorage.prototype, Symbol.toStringTag, { value: 'SyncKvStorage', configurable: true });
 
+// Rolls back the innermost savepoint after its closure threw; the closure's error is what the
+// caller sees, also when nothing was left to roll back (ctx.abort() inside it dropped it all).
+function rollbackAfter(handle) {
+  try {
+    H.storageOp(handle, 'rollback');
+  } catch {
+    // see above
+  }
+}
+
+/** Drops the object's writes not yet committed (ctx.abort(), as workerd cancels unflushed writes). */
+export let discardWrites;
+
 export class DurableObjectStorage {
   #handle;
   #kv;
@@ -430,7 +444,7 @@ export class DurableObjectStorage {
     try {
       result = closure();
     } catch (err) {
-      H.storageOp(this.#handle, 'rollback');
+      rollbackAfter(this.#handle);
       throw err;
     }
     H.storageOp(this.#handle, 'release');
@@ -452,7 +466,7 @@ export class DurableObjectStorage {
       if (!rolledBack) H.storageOp(handle, 'release');
       return result;
     } catch (err) {
-      if (!rolledBack) H.storageOp(handle, 'rollback');
+      if (!rolledBack) rollbackAfter(handle);
       throw err;
     }
   }
@@ -472,6 +486,15 @@ export class DurableObjectStorage {
   deleteAlarm(options = undefined) { return settle(() => { H.storageOp(this.#handle, 'deleteAlarm'); }); }
   sync() { return PromiseResolve(); }
   getCurrentBookmark() { return PromiseReject(new TypeError('Point-in-time recovery is not supported by Bulwark yet')); }
+  static {
+    discardWrites = (storage) => {
+      try {
+        H.storageOp(storage.#handle, 'discard');
+      } catch {
+        // the storage was closed (the object reset): nothing is left to drop
+      }
+    };
+  }
 }
 Object.defineProperty(DurableObjectStorage.prototype, Symbol.toStringTag, { value: 'DurableObjectStorage', configurable: true });
 

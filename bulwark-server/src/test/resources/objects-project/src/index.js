@@ -45,6 +45,28 @@ export class Counter extends DurableObject {
       }
       case "count":
         return new Response(String((await storage.get("n")) ?? 0));
+      case "transaction-await": {
+        // A transaction() whose closure awaits a timer: rolled back when the turn ends (the rest
+        // of the turn commits), and the closure learns it at its next storage call.
+        storage.put("before", 1);
+        let error = null;
+        try {
+          await storage.transaction(async () => {
+            storage.put("inside", 1);
+            await new Promise((resolve) => setTimeout(resolve, 5));
+            storage.put("after", 1);
+          });
+        } catch (e) {
+          error = `${e.name}: ${e.message}`;
+        }
+        const [before, inside, after] = [await storage.get("before"), await storage.get("inside"), await storage.get("after")];
+        return Response.json({ error, before, inside: inside ?? null, after: after ?? null });
+      }
+      case "abort-after-put":
+        // Not kept: the object aborts before its task ends and commits (as workerd's sql-test).
+        await storage.put("n", 888);
+        this.ctx.abort("aborted after a put");
+        return new Response("not reached");
       case "egress": {
         // An outbound request of this invocation: the node's egress policy must know whose it is.
         try {
@@ -307,6 +329,20 @@ export class Alarmed extends DurableObject {
       case "wipe": // deleteAll() deletes the alarm too (Workers since 2026-02-24)
         await storage.deleteAll();
         return Response.json(await storage.getAlarm());
+      case "undo": {
+        // A change to the alarm rolled back with its transactionSync(): the alarm is as before.
+        const ms = url.searchParams.get("ms");
+        try {
+          storage.transactionSync(() => {
+            if (ms === null) storage.deleteAlarm();
+            else storage.setAlarm(Date.now() + Number(ms));
+            throw new Error("undo");
+          });
+        } catch {
+          // rolled back
+        }
+        return Response.json(await storage.getAlarm());
+      }
       case "log":
         return Response.json((await storage.get("log")) ?? []);
       case "alarm":

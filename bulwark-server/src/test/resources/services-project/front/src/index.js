@@ -56,6 +56,8 @@ export class Aborter extends DurableObject {
   }
   async alarm() {
     this.ctx.storage.kv.put('alarms', (this.ctx.storage.kv.get('alarms') ?? 0) + 1);
+    // Committed first: abort() drops what the object wrote since its last commit (as workerd).
+    await new Promise((resolve) => setTimeout(resolve, 1));
     this.ctx.abort('alarm reset', { retryAlarm: false });
   }
   alarms() { return this.ctx.storage.kv.get('alarms') ?? 0; }

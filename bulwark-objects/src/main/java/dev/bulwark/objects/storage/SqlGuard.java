@@ -1,5 +1,6 @@
 package dev.bulwark.objects.storage;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -14,9 +15,11 @@ import java.util.Set;
  *   <li>no {@code ATTACH}/{@code DETACH}, {@code VACUUM}, {@code load_extension}, transaction
  *       statements, or {@code ROLLBACK} in any form (a conflict clause {@code OR ROLLBACK} would
  *       end the implicit transaction behind the storage's back);</li>
- *   <li>{@code sqlite_*} objects may be read but not written, created, dropped or altered;</li>
+ *   <li>{@code sqlite_*} objects may be read but not written, created, dropped or altered, and
+ *       {@code sqlite_*()} functions ({@code sqlite_version()}, ...) may not be called;</li>
  *   <li>only the pragmas workerd allows, with the arguments it allows;</li>
- *   <li>virtual tables only with the fts5, fts5vocab, rtree and rtree_i32 modules.</li>
+ *   <li>virtual tables only with the fts5, fts5vocab, rtree and rtree_i32 modules;</li>
+ *   <li>no TEMP objects (the temp schema is outside the database's size limit).</li>
  * </ul>
  */
 final class SqlGuard {
@@ -64,8 +67,9 @@ final class SqlGuard {
 
     /** Checks one statement; throws {@link StorageException} (kind AUTH) when it may not run. */
     static void check(List<SqlToken> stmt) {
-        for (SqlToken t : stmt) {
-            if (t.isName()) {
+        for (int i = 0; i < stmt.size(); i++) {
+            SqlToken t = stmt.get(i);
+            if (t.isName() && !likePattern(stmt, i)) {
                 for (String prefix : RESERVED_PREFIXES) {
                     if (SqlTokenizer.asciiStartsWithIgnoreCase(t.value(), prefix)) {
                         throw denied("access to the reserved name '" + t.value() + "' is not allowed "
@@ -94,7 +98,55 @@ final class SqlGuard {
             return;
         }
         checkSqliteWrites(stmt, first);
+        checkSqliteFunctions(stmt, first);
         checkVirtualTable(stmt, first);
+        checkTemp(stmt, first);
+    }
+
+    /**
+     * No CREATE TEMP ... and no {@code temp.} name in a CREATE (as workerd's authorizer): a TEMP
+     * table lives in memory or a temporary file, where max_page_count does not bound it.
+     */
+    private static void checkTemp(List<SqlToken> stmt, int first) {
+        if (!stmt.get(first).is("CREATE")) return;
+        if (first + 1 < stmt.size() && (stmt.get(first + 1).is("TEMP") || stmt.get(first + 1).is("TEMPORARY"))) {
+            throw denied("TEMP tables, views, indexes and triggers are not allowed");
+        }
+        for (int i = first + 1; i + 1 < stmt.size(); i++) {
+            SqlToken t = stmt.get(i), next = stmt.get(i + 1);
+            if (t.isName() && SqlTokenizer.asciiEqualsIgnoreCase(t.value(), "temp")
+                    && next.kind() == SqlToken.Kind.PUNCT && next.value().equals(".")) {
+                throw denied("objects in the temp schema are not allowed");
+            }
+        }
+    }
+
+    /** As workerd's authorizer: no {@code sqlite_*()} function (what the build is, its options). */
+    private static void checkSqliteFunctions(List<SqlToken> stmt, int first) {
+        for (int i = first; i + 1 < stmt.size(); i++) {
+            SqlToken t = stmt.get(i);
+            if (t.kind() != SqlToken.Kind.WORD || !SqlTokenizer.asciiStartsWithIgnoreCase(t.value(), "sqlite_")) continue;
+            SqlToken next = stmt.get(i + 1);
+            if (next.kind() == SqlToken.Kind.PUNCT && next.value().equals("(")) {
+                // SQLite's own message for a function its authorizer denies.
+                throw new StorageException(StorageException.Kind.AUTH,
+                        "not authorized to use function: " + t.value() + ": SQLITE_AUTH");
+            }
+        }
+    }
+
+    /**
+     * True for a quoted pattern right after LIKE or GLOB ({@code name NOT LIKE '_cf_%'}, as
+     * Cloudflare's docs list tables): in an expression a lone quoted token is a column of a table
+     * the statement names (checked on its own) or a string, never a table.
+     */
+    private static boolean likePattern(List<SqlToken> stmt, int i) {
+        SqlToken t = stmt.get(i);
+        if (t.kind() == SqlToken.Kind.WORD || i == 0) return false;
+        SqlToken before = stmt.get(i - 1);
+        if (!before.is("LIKE") && !before.is("GLOB")) return false;
+        // "_bw_kv".key would name the table: not a pattern.
+        return i + 1 == stmt.size() || !stmt.get(i + 1).value().equals(".");
     }
 
     private static void checkSqliteWrites(List<SqlToken> stmt, int first) {
@@ -175,6 +227,13 @@ final class SqlGuard {
 
     /** The single argument of {@code = value} or {@code (value)}, or null if the shape is other. */
     private static SqlToken pragmaArgument(List<SqlToken> rest) {
+        // A sign before a number is part of the value in SQLite's grammar (PRAGMA optimize(-1)).
+        if (rest.size() >= 3 && rest.get(1).kind() == SqlToken.Kind.PUNCT
+                && (rest.get(1).value().equals("-") || rest.get(1).value().equals("+"))
+                && rest.get(2).kind() == SqlToken.Kind.NUMBER) {
+            rest = new ArrayList<>(rest);
+            rest.remove(1);
+        }
         if (rest.size() == 2 && rest.get(0).value().equals("=") && rest.get(0).kind() == SqlToken.Kind.PUNCT) {
             return rest.get(1);
         }
@@ -185,7 +244,8 @@ final class SqlGuard {
         return null;
     }
 
+    /** Bulwark's reason, then what SQLite's authorizer says when it denies a statement. */
     private static StorageException denied(String why) {
-        return new StorageException(StorageException.Kind.AUTH, why + ": SQLITE_AUTH");
+        return new StorageException(StorageException.Kind.AUTH, why + ": not authorized: SQLITE_AUTH");
     }
 }

@@ -176,8 +176,9 @@ final class SqlRunner {
             // SQLite stops reading at NUL; refuse rather than check text SQLite would not see.
             throw new StorageException(StorageException.Kind.AUTH, "SQL may not contain NUL characters: SQLITE_AUTH");
         }
-        List<List<SqlToken>> statements = SqlTokenizer.statements(SqlTokenizer.tokenize(sql));
-        if (statements.isEmpty()) {
+        List<SqlToken> tokens = SqlTokenizer.tokenize(sql);
+        List<List<SqlToken>> statements = SqlTokenizer.statements(tokens);
+        if (statements.isEmpty() || onlyCommentsAfterLastSemicolon(sql, tokens)) {
             throw new StorageException(StorageException.Kind.SQL, "SQL code did not contain a statement.");
         }
         for (List<SqlToken> s : statements) SqlGuard.check(s);
@@ -333,6 +334,18 @@ final class SqlRunner {
             default -> throw new StorageException(StorageException.Kind.TYPE,
                     "Unsupported binding type: " + value.getClass().getSimpleName());
         }
+    }
+
+    /**
+     * workerd prepares what follows each ';' until nothing but white space is left: comments alone
+     * there make an empty statement, its error (SQLite would compile nothing from them).
+     */
+    private static boolean onlyCommentsAfterLastSemicolon(String sql, List<SqlToken> tokens) {
+        if (tokens.getLast().kind() != SqlToken.Kind.SEMICOLON) return false;
+        for (int i = tokens.getLast().end(); i < sql.length(); i++) {
+            if (!SqlTokenizer.isSpace(sql.charAt(i))) return true;
+        }
+        return false;
     }
 
     private static String text(String sql, List<SqlToken> stmt) {

@@ -53,11 +53,12 @@ class SqlGuardTest {
         "DROP TABLE _bw_alarm", "DELETE FROM _bw_kv", "UPDATE _bw_alarm SET time = 0",
         "INSERT INTO _bw_kv VALUES (x'6b', x'00', 0)", "REPLACE INTO \"_BW_ALARM\" VALUES (1, 0)",
         "ALTER TABLE _bw_kv RENAME TO stolen", "ALTER TABLE mine RENAME TO _bw_kv2", "CREATE TABLE _bw_x (a)",
-        "CREATE TABLE _cf_x (a)", "CREATE INDEX _cf_i ON mine(a)", "CREATE INDEX i ON _bw_kv(value)",
+        "CREATE TABLE _cf_x (a)", "CREATE TABLE _CF_x (a)", "CREATE TABLE _cF_x (a)", "CREATE INDEX _cf_i ON mine(a)", "CREATE INDEX i ON _bw_kv(value)",
         "CREATE TRIGGER t AFTER INSERT ON mine BEGIN DELETE FROM _bw_kv; END",
         "CREATE TRIGGER t AFTER INSERT ON mine BEGIN DELETE FROM '_bw_kv'; END",
         "CREATE VIEW v AS SELECT * FROM _bw_kv", "SELECT * FROM pragma_table_info('_bw_kv')",
         "SELECT 1; SELECT * FROM _bw_kv", "WITH x AS (SELECT * FROM _bw_kv) SELECT * FROM x",
+        "SELECT * FROM mine WHERE 'a' LIKE \"_bw_kv\".key", "SELECT * FROM mine WHERE a LIKE _bw_kv",
         // other databases and files
         "ATTACH DATABASE 'other.sqlite' AS x", "attach '../other.sqlite' as o", "/* c */ ATTACH ':memory:' AS m",
         "ATTACH 'file:other.sqlite?mode=rwc' AS o", "DETACH x", "SELECT 1; ATTACH 'other.sqlite' AS y",
@@ -83,6 +84,13 @@ class SqlGuardTest {
         "UPDATE main.sqlite_master SET name = 'x'", "DROP TABLE sqlite_stat1", "CREATE INDEX i ON sqlite_sequence(name)",
         "WITH a AS (SELECT 1) DELETE FROM sqlite_sequence", "SELECT * FROM sqlite_dbpage",
         "CREATE VIRTUAL TABLE v USING dbstat", "CREATE VIRTUAL TABLE v USING sqlite_dbpage",
+        // the temp schema is outside the size limit
+        "CREATE TEMP TABLE t AS SELECT * FROM sqlite_master", "create temporary table t (a)", "CREATE TABLE temp.t (a)",
+        "CREATE TABLE \"temp\" . t (a)", "CREATE TEMP VIEW v AS SELECT 1", "CREATE TEMP TRIGGER t AFTER INSERT ON mine BEGIN SELECT 1; END",
+        "CREATE INDEX temp.i ON mine(a)",
+        // SQLite's own functions, as in workerd (what the build is and how it was compiled)
+        "SELECT sqlite_version()", "SELECT Sqlite_Source_Id ()", "SELECT sqlite_compileoption_used('THREADSAFE')",
+        "INSERT INTO mine SELECT x.a FROM mine AS x JOIN mine AS y ON sqlite_version() <> ''",
     })
     void refused(String sql) {
         assertThatThrownBy(() -> s.exec(sql, List.of()))
@@ -101,10 +109,21 @@ class SqlGuardTest {
         "CREATE TABLE bw_kv (a)", "SELECT \"_bw\" FROM (SELECT 1 AS \"_bw\")",
         "PRAGMA foreign_keys", "PRAGMA foreign_keys = off", "PRAGMA quick_check(10)", "PRAGMA optimize",
         "EXPLAIN QUERY PLAN SELECT * FROM mine",
-        "INSERT INTO mine SELECT x.a FROM mine AS x JOIN mine AS y ON sqlite_version() <> ''",
+        "PRAGMA optimize(-1)", "PRAGMA optimize(0x7fffffff)", "PRAGMA optimize=0x10002", "PRAGMA quick_check(+5)",
+        "SELECT * FROM mine AS sqlite_x", "SELECT abs(-1)",
+        "SELECT name FROM sqlite_master WHERE name NOT LIKE '_cf_%'", "SELECT * FROM mine WHERE a GLOB \"_bw_*\"",
     })
     void allowed(String sql) {
         s.exec(sql, List.of()).close();
+    }
+
+    @Test
+    void aRefusalSaysWhyAndThenWhatSQLiteSays() {
+        // SQLite's authorizer message (workerd's), after the reason.
+        assertThatThrownBy(() -> s.exec("PRAGMA page_size = 8192", List.of()))
+                .hasMessage("PRAGMA page_size is not allowed with these arguments: not authorized: SQLITE_AUTH");
+        assertThatThrownBy(() -> s.exec("SELECT sqlite_version()", List.of()))
+                .hasMessage("not authorized to use function: sqlite_version: SQLITE_AUTH");
     }
 
     @Test

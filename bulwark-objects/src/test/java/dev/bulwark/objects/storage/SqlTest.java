@@ -250,8 +250,19 @@ class SqlTest {
     void semicolonsInStringsCommentsAndTriggersDoNotSplit() {
         s.exec("CREATE TABLE t (v TEXT); CREATE TABLE log (v TEXT);"
                 + " CREATE TRIGGER tr AFTER INSERT ON t BEGIN INSERT INTO log VALUES (new.v || ';'); END;"
-                + " INSERT INTO t VALUES ('a;b') -- ; not a statement\n; /* ; */", List.of());
+                + " INSERT INTO t VALUES ('a;b') -- ; not a statement\n; /* ; */ SELECT 1", List.of());
         assertThat(all(s.exec("SELECT v FROM log", List.of()))).containsExactly(List.of("a;b;"));
+    }
+
+    @Test
+    void commentsAloneAfterTheLastSemicolonAreAnEmptyStatement() {
+        // As workerd (sql-test.js): it prepares the rest after each ';'.
+        assertThatThrownBy(() -> s.exec("SELECT 1; SELECT 2; -- trailing comment", List.of()))
+                .hasMessage("SQL code did not contain a statement.");
+        assertThatThrownBy(() -> s.exec("SELECT 1; /* c */ ", List.of()))
+                .hasMessage("SQL code did not contain a statement.");
+        assertThat(all(s.exec("SELECT 1 -- no ';' before it", List.of()))).containsExactly(List.of(1L));
+        assertThat(all(s.exec("SELECT 1; -- c\n SELECT 2;\n\t", List.of()))).containsExactly(List.of(2L));
     }
 
     @Test

@@ -202,6 +202,12 @@ final class ObjectStorageHost implements AutoCloseable {
             open.touched = false;
             Database db = open.db;
             try {
+                // An async transaction() still running (its closure awaits a timer, a fetch...): it
+                // cannot commit with the turn, so it is rolled back and the rest commits; the node
+                // learns the alarm that stands.
+                if (db.abandonSavepoints() && alarmChanges.containsKey(open.handle)) {
+                    alarmChanges.put(open.handle, java.util.Optional.ofNullable(db.alarm()));
+                }
                 db.commit();
             } catch (RuntimeException e) {
                 ok = false;
@@ -421,7 +427,18 @@ final class ObjectStorageHost implements AutoCloseable {
             }
             case "begin" -> db.beginSavepoint();
             case "release" -> db.releaseSavepoint();
-            case "rollback" -> db.rollbackSavepoint();
+            case "rollback" -> {
+                db.rollbackSavepoint();
+                // A setAlarm/deleteAlarm rolled back with the savepoint: the node is told the alarm
+                // that stands, not the one undone.
+                int handle = HostValues.integer(args, 0);
+                if (alarmChanges.containsKey(handle)) alarmChanges.put(handle, java.util.Optional.ofNullable(db.alarm()));
+            }
+            // ctx.abort(): what the object wrote and did not commit is dropped, its alarm change too.
+            case "discard" -> {
+                db.rollback();
+                alarmChanges.remove(HostValues.integer(args, 0));
+            }
             case "getAlarm" -> {
                 Long t = db.alarm();
                 return t == null ? runtime.createV8ValueNull() : runtime.createV8ValueDouble(t);

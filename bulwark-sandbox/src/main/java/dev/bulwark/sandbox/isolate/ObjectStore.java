@@ -57,6 +57,15 @@ public interface ObjectStore {
 
         void rollbackSavepoint();
 
+        /**
+         * Rolls back the savepoints still open at the end of a task (an async {@code transaction()}
+         * whose closure awaits something other than storage), so that the rest of the turn can
+         * commit; the object's storage calls then fail until each such closure has ended its
+         * savepoint ({@code releaseSavepoint} fails, {@code rollbackSavepoint} does nothing). False
+         * if none was open.
+         */
+        boolean abandonSavepoints();
+
         void commit();
 
         void rollback();

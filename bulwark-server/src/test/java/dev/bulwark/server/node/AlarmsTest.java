@@ -72,6 +72,17 @@ class AlarmsTest {
     }
 
     @Test
+    void anAlarmChangeRolledBackWithItsTransactionIsNotScheduled() throws Exception {
+        start();
+        // A setAlarm undone: nothing fires. A deleteAlarm undone: the alarm set before still fires.
+        assertThat(get("/alarm/undone/undo?ms=100").isNull()).isTrue();
+        assertThat(get("/alarm/kept/set?ms=1500").asBoolean()).isTrue();
+        assertThat(get("/alarm/kept/undo").isNull()).isFalse();
+        await().atMost(Duration.ofSeconds(30)).until(() -> get("/alarm/kept/log").size() == 1);
+        assertThat(get("/alarm/undone/log").size()).isZero();
+    }
+
+    @Test
     void anObjectThatFloodsItsAlarmGetsOneAlarmTheLastItSet() throws Exception {
         start();
         // 500 committed setAlarm calls, then 10,000 in one synchronous burst, then the real one.

@@ -83,6 +83,25 @@ class DurableObjectsTest {
     }
 
     @Test
+    void aTransactionWhoseClosureAwaitsATimerIsRolledBackAndTheSandboxLivesOn() throws Exception {
+        // It ended the sandbox (a commit inside the open savepoint failed at the end of the turn).
+        JsonNode r = jsonBody("/do/spanning/transaction-await");
+        assertThat(r.get("error").asText()).startsWith("Error: storage.transaction() was rolled back: its closure awaited");
+        assertThat(r.get("before").asInt()).isEqualTo(1);
+        assertThat(r.get("inside").isNull()).isTrue();
+        assertThat(r.get("after").isNull()).isTrue();
+        assertThat(body("/do/spanning/increment")).isEqualTo("1");
+    }
+
+    @Test
+    void anAbortDropsWhatTheObjectWroteSinceItsLastCommit() throws Exception {
+        assertThat(body("/do/aborting/increment")).isEqualTo("1");
+        assertThat(get("/do/aborting/abort-after-put").statusCode()).isEqualTo(500);
+        assertThat(body("/do/aborting/count")).isEqualTo("1");
+        assertThat(body("/do/aborting/increment")).isEqualTo("2");
+    }
+
+    @Test
     void objectsAreAddressedByIdAndKeepTheirName() throws Exception {
         JsonNode ids = jsonBody("/ids/x");
         assertThat(ids.get("deterministic").asBoolean()).isTrue();
