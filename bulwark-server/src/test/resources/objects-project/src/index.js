@@ -326,7 +326,7 @@ export class Alarmed extends DurableObject {
         await storage.setAlarm(Date.now() + Number(url.searchParams.get("ms")));
         return Response.json(await storage.getAlarm() !== null);
       }
-      case "wipe": // deleteAll() deletes the alarm too (Workers since 2026-02-24)
+      case "wipe": // deleteAll(): the alarm stays at this project's compatibility date (before 2026-02-24)
         await storage.deleteAll();
         return Response.json(await storage.getAlarm());
       case "undo": {

@@ -323,8 +323,8 @@ public final class SqliteObjectStore implements ObjectStore, AutoCloseable {
         }
 
         @Override
-        public void deleteAll() {
-            callVoid(s -> s.deleteAll(true));
+        public void deleteAll(boolean alarmToo) {
+            callVoid(s -> s.deleteAll(alarmToo));
         }
 
         @Override

@@ -334,6 +334,7 @@ public final class Isolate {
               List<dev.bulwark.sandbox.worker.Binding> bindings, boolean networkAllowed, Limits limits,
               AtomicInteger topLevelLogLines, LoadCallback callback) {
         egress.networkAllowed = networkAllowed;
+        storage.deleteAllDeletesAlarm = bundle.compatibility().deleteAllDeletesAlarm();
         // The outcome is reported once: by this task, or by the watchdog if the load is abandoned.
         AtomicBoolean reported = new AtomicBoolean();
         LoadCallback once = new LoadCallback() {

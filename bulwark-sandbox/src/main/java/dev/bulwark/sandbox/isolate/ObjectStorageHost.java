@@ -65,6 +65,9 @@ final class ObjectStorageHost implements AutoCloseable {
     private final Map<Long, Integer> busy = new HashMap<>();
     private int nextHandle = 1;
 
+    /** The loaded worker's compatibility decides it (Compatibility.deleteAllDeletesAlarm); set at load. */
+    volatile boolean deleteAllDeletesAlarm = true;
+
     ObjectStorageHost(V8Runtime runtime, ObjectStore store) {
         this.runtime = runtime;
         this.store = store;
@@ -420,9 +423,10 @@ final class ObjectStorageHost implements AutoCloseable {
                 return runtime.createV8ValueDouble(db.databaseSize());
             }
             case "deleteAll" -> {
-                // It deletes the alarm too: the node's index forgets it when this commits.
-                boolean hadAlarm = db.alarm() != null;
-                db.deleteAll();
+                // From compatibility date 2026-02-24 it deletes the alarm too: the node's index
+                // forgets it when this commits.
+                boolean hadAlarm = deleteAllDeletesAlarm && db.alarm() != null;
+                db.deleteAll(deleteAllDeletesAlarm);
                 if (hadAlarm) alarmChanges.put(HostValues.integer(args, 0), java.util.Optional.empty());
             }
             case "begin" -> db.beginSavepoint();

@@ -43,8 +43,11 @@ public interface ObjectStore {
 
         List<Entry> list(ListOptions options);
 
-        /** Deletes all the object's data and its alarm (Workers' deleteAll() since 2026-02-24). */
-        void deleteAll();
+        /**
+         * Deletes all the object's data, and its alarm when {@code alarmToo} (Workers' deleteAll()
+         * from compatibility date 2026-02-24; before it the alarm stays).
+         */
+        void deleteAll(boolean alarmToo);
 
         /** Epoch milliseconds, or null when no alarm is set. */
         Long alarm();

@@ -20,6 +20,7 @@ public record Compatibility(String date, List<String> flags) {
     static final String NODEJS_COMPAT_V2_SWITCH_OVER = "2024-09-23";
     static final String PROCESS_ENV_POPULATED_FROM = "2025-04-01";
     static final String NODE_OS_FROM = "2025-09-15";
+    static final String DELETE_ALL_DELETES_ALARM_FROM = "2026-02-24";
 
     public Compatibility {
         flags = List.copyOf(Objects.requireNonNull(flags, "flags"));
@@ -73,10 +74,21 @@ public record Compatibility(String date, List<String> flags) {
         return dateAtLeast(NODE_OS_FROM) || has("enable_nodejs_os_module");
     }
 
+    /**
+     * Whether a durable object's {@code storage.deleteAll()} deletes its alarm too: from 2026-02-24 or
+     * with {@code delete_all_deletes_alarm}; {@code delete_all_preserves_alarm} keeps the alarm (workerd's
+     * {@code deleteAllDeletesAlarm}).
+     */
+    public boolean deleteAllDeletesAlarm() {
+        if (has("delete_all_preserves_alarm")) return false;
+        return has("delete_all_deletes_alarm") || dateAtLeast(DELETE_ALL_DELETES_ALARM_FROM);
+    }
+
     /** The flags this runtime understands; others are accepted with a warning, as before. */
     public static boolean isKnownFlag(String flag) {
         return switch (flag) {
-            case "nodejs_compat", "nodejs_compat_v2", "no_nodejs_compat", "no_nodejs_compat_v2", "nodejs_als",
+            case "delete_all_deletes_alarm", "delete_all_preserves_alarm",
+                 "nodejs_compat", "nodejs_compat_v2", "no_nodejs_compat", "no_nodejs_compat_v2", "nodejs_als",
                  "nodejs_compat_populate_process_env", "nodejs_compat_do_not_populate_process_env",
                  "enable_nodejs_os_module" -> true;
             default -> false;

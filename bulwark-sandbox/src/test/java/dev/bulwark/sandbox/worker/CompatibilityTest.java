@@ -37,4 +37,16 @@ class CompatibilityTest {
         assertThat(c.nodeMode()).isEqualTo(mode);
         assertThat(c.processEnvPopulated()).isEqualTo(env);
     }
+
+    @ParameterizedTest(name = "{0} [{1}] -> deleteAll() deletes the alarm: {2}")
+    @CsvSource(delimiter = '|', textBlock = """
+            -          |                                                     | false
+            2026-02-23 |                                                     | false
+            2026-02-24 |                                                     | true
+            2025-09-01 | delete_all_deletes_alarm                            | true
+            2026-02-24 | delete_all_preserves_alarm                          | false
+            """)
+    void deleteAllDeletesTheAlarmFrom20260224(String date, String flags, boolean deletes) {
+        assertThat(of(date.trim(), flags == null ? "" : flags.trim()).deleteAllDeletesAlarm()).isEqualTo(deletes);
+    }
 }

@@ -116,7 +116,7 @@ class WorkerdConformanceTest {
             String suite = suites.get(i);
             Path copy = dir.resolve(suite);
             copyTree(SUITES.resolve(suite), copy);
-            writeHarness(copy.resolve("t"), suite + ".js");
+            writeHarness(copy.resolve("t"), testFile(suite));
             List<Path> workers;
             try (Stream<Path> ws = Files.list(copy)) {
                 workers = ws.filter(w -> Files.exists(w.resolve("wrangler.jsonc"))).sorted().toList();
@@ -127,7 +127,7 @@ class WorkerdConformanceTest {
                 rename(w.resolve("wrangler.jsonc"), names);
                 projects.add(TestProjects.load(w, data));
             }
-            services.addObject().put("binding", "S" + i).put("service", suite).put("entrypoint", "BulwarkConformance");
+            services.addObject().put("binding", "S" + i).put("service", workerName(suite, "t")).put("entrypoint", "BulwarkConformance");
         }
         Path runner = dir.resolve("runner");
         copyTree(SUITES.resolve("runner"), runner);
@@ -162,8 +162,18 @@ class WorkerdConformanceTest {
         return results;
     }
 
+    /**
+     * The workerd file a suite runs: its name, or for {@code <name>@<variant>} (the same file under
+     * another of its .wd-test's services, with other flags or bindings) the part before the {@code @}.
+     */
+    private static String testFile(String suite) {
+        int at = suite.indexOf('@');
+        return (at < 0 ? suite : suite.substring(0, at)) + ".js";
+    }
+
     private static String workerName(String suite, String worker) {
-        return worker.equals("t") ? suite : suite + "-" + worker;
+        String name = suite.replace('@', '-');
+        return worker.equals("t") ? name : name + "-" + worker;
     }
 
     /** Renames a suite's worker and its references to the suite's workers (service bindings, script_name). */
