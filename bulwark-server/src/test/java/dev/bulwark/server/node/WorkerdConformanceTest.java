@@ -109,8 +109,8 @@ class WorkerdConformanceTest {
                     results.put(name + "/" + test.asText(), outcome(r));
                 }
             }
-        } catch (Exception e) {
-            // A suite that does not load fails as one test, named after the suite.
+        } catch (Exception | AssertionError e) {
+            // A suite that does not load (or whose /list fails) fails as one test, named after the suite.
             results.put(name + "/(suite)", e.toString());
         }
         return results;
