@@ -1,0 +1,99 @@
+// The global scope as an event target, as workerd's ServiceWorkerGlobalScope: addEventListener,
+// removeEventListener and dispatchEvent on globalThis, and the events the runtime fires there:
+// 'error' for an exception nothing caught, 'unhandledrejection' and 'rejectionhandled'.
+import { Event, EventTarget } from './events.js';
+import { ErrorEvent } from './websocket.js';
+import { toDictionary, webidlClass } from './util.js';
+import { onUncaught, reportRejection } from './report.js';
+import { safeLog } from './host.js';
+
+export class PromiseRejectionEvent extends Event {
+  #promise; #reason;
+  constructor(type, init = undefined) {
+    if (arguments.length === 0) throw new TypeError("Failed to construct 'PromiseRejectionEvent': 1 argument required, but only 0 present.");
+    super(type, init);
+    const opts = toDictionary(init, "Failed to construct 'PromiseRejectionEvent'");
+    this.#promise = opts.promise;
+    this.#reason = opts.reason;
+  }
+  get promise() { return this.#promise; }
+  get reason() { return this.#reason; }
+}
+webidlClass(PromiseRejectionEvent);
+
+const target = new EventTarget();
+
+export function addEventListener(type, listener, options = undefined) {
+  if (arguments.length < 2) throw new TypeError(`Failed to execute 'addEventListener' on 'ServiceWorkerGlobalScope': 2 arguments required, but only ${arguments.length} present.`);
+  target.addEventListener(type, listener, options);
+}
+export function removeEventListener(type, listener, options = undefined) {
+  if (arguments.length < 2) throw new TypeError(`Failed to execute 'removeEventListener' on 'ServiceWorkerGlobalScope': 2 arguments required, but only ${arguments.length} present.`);
+  target.removeEventListener(type, listener, options);
+}
+export function dispatchEvent(event) {
+  return target.dispatchEvent(event);
+}
+
+// An exception nothing caught: an 'error' event first; logged unless a listener canceled it.
+let reporting = false;
+onUncaught((err) => {
+  if (reporting) return false; // a listener of 'error' threw: log it, do not fire again
+  reporting = true;
+  try {
+    const message = err !== null && typeof err === 'object' && typeof err.message === 'string' ? err.message : `${err}`;
+    return !dispatchEvent(new ErrorEvent('error', { error: err, message, cancelable: true }));
+  } finally {
+    reporting = false;
+  }
+});
+
+// Unhandled rejections. V8 tells the host of a rejection that has no handler and of a handler added
+// to a rejected promise (Isolate.java, through promiseRejected/promiseHandled); after the microtask
+// checkpoint the host calls reportRejections(), which fires 'unhandledrejection' for each one
+// still unhandled (logged unless a listener canceled it) and 'rejectionhandled' for a reported one
+// that got a handler since, as workerd does.
+const pending = new Map(); // promise -> reason, in the order of the rejections
+let reported = new WeakSet();
+let handledLate = [];
+
+export function promiseRejected(promise, reason) {
+  pending.set(promise, reason);
+}
+
+export function promiseHandled(promise) {
+  if (pending.delete(promise)) return;
+  if (reported.has(promise)) {
+    reported.delete(promise);
+    handledLate.push(promise);
+  }
+}
+
+/** Fires the events of the rejections noted since the last call; false when there was none. */
+export function reportRejections() {
+  if (pending.size === 0 && handledLate.length === 0) return false;
+  const rejections = [...pending];
+  pending.clear();
+  const handled = handledLate;
+  handledLate = [];
+  for (const [promise, reason] of rejections) {
+    reported.add(promise);
+    let canceled = false;
+    try {
+      canceled = !dispatchEvent(new PromiseRejectionEvent('unhandledrejection', { promise, reason, cancelable: true }));
+    } catch (err) {
+      safeLog('error', `unhandledrejection could not be dispatched: ${err}`);
+    }
+    if (!canceled) reportRejection(reason);
+  }
+  // workerd's rejectionhandled carries no reason (V8 does not give it when a handler is added).
+  for (const promise of handled) dispatchEvent(new PromiseRejectionEvent('rejectionhandled', { promise }));
+  return true;
+}
+
+/** Drops what was noted (a load that failed reports its error itself). */
+export function forgetRejections() {
+  pending.clear();
+  handledLate = [];
+  reported = new WeakSet();
+}
