@@ -119,6 +119,8 @@ function run() {
   assertDataCloneError(() => structuredClone({ f() {} }), 'method');
   assertDataCloneError(() => structuredClone(Symbol('s')), 'symbol');
   assertDataCloneError(() => structuredClone({ s: Symbol('s') }), 'nested symbol');
+  assertDataCloneError(() => structuredClone(new TextEncoder()), 'TextEncoder (a platform object)');
+  assertDataCloneError(() => structuredClone(crypto), 'Crypto (a platform object)');
   assertDataCloneError(() => structuredClone(new WeakMap()), 'WeakMap');
   assertDataCloneError(() => structuredClone(new WeakSet()), 'WeakSet');
   assertDataCloneError(() => structuredClone(Promise.resolve()), 'Promise');
