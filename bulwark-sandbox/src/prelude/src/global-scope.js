@@ -41,7 +41,12 @@ onUncaught((err) => {
   if (reporting) return false; // a listener of 'error' threw: log it, do not fire again
   reporting = true;
   try {
-    const message = err !== null && typeof err === 'object' && typeof err.message === 'string' ? err.message : `${err}`;
+    let message; // as workerd and browsers: "Uncaught Error: boom", "Uncaught boom"
+    try {
+      message = `Uncaught ${String(err)}`;
+    } catch {
+      message = 'Uncaught exception';
+    }
     return !dispatchEvent(new ErrorEvent('error', { error: err, message, cancelable: true }));
   } finally {
     reporting = false;

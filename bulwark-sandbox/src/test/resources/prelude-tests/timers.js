@@ -96,7 +96,7 @@ async function run() {
   queueMicrotask(() => { throw boom; });
   await null; await null;
   removeEventListener('error', onError);
-  assertEq(seen !== null && seen.error === boom && seen.message === boom.message, true, "the 'error' event carries the exception");
+  assertEq(seen !== null && seen.error === boom && seen.message === `Uncaught Error: ${boom.message}`, true, "the 'error' event carries the exception");
   assertEq(seen.defaultPrevented, true, "the 'error' event is cancelable");
   assertEq(dispatchEvent(new Event('custom')), true, 'the global scope dispatches events');
 
