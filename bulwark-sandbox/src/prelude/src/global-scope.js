@@ -3,7 +3,7 @@
 // 'error' for an exception nothing caught, 'unhandledrejection' and 'rejectionhandled'.
 import { Event, EventTarget } from './events.js';
 import { ErrorEvent } from './websocket.js';
-import { toDictionary, webidlClass } from './util.js';
+import { toDictionary, webidlClass, illegalConstructor } from './util.js';
 import { onUncaught, reportRejection } from './report.js';
 import { safeLog } from './host.js';
 
@@ -20,6 +20,15 @@ export class PromiseRejectionEvent extends Event {
   get reason() { return this.#reason; }
 }
 webidlClass(PromiseRejectionEvent);
+
+// Present as in workerd, but only the runtime could make one (its waitUntil needs a trusted event),
+// and no service-worker event is dispatched here.
+export class ExtendableEvent extends Event {
+  constructor() {
+    illegalConstructor();
+  }
+}
+webidlClass(ExtendableEvent);
 
 const target = new EventTarget();
 

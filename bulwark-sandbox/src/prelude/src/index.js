@@ -31,7 +31,7 @@ import { performance, navigator, reportError } from './platform.js';
 import { URLPattern } from './urlpattern-lazy.js';
 import { HTMLRewriter } from './html-rewriter.js';
 import { WebSocket, WebSocketPair, WebSocketRequestResponsePair, CloseEvent, ErrorEvent } from './websocket.js';
-import { addEventListener, removeEventListener, dispatchEvent, PromiseRejectionEvent } from './global-scope.js';
+import { addEventListener, removeEventListener, dispatchEvent, PromiseRejectionEvent, ExtendableEvent } from './global-scope.js';
 
 // Platform objects that structuredClone must reject.
 for (const check of [isEventTarget, isURL, isURLSearchParams, isReadableStream, isFormData, isHeaders, isRequest, isResponse]) {
@@ -57,7 +57,7 @@ defineGlobals({
   console, performance, navigator, self: globalThis,
   URLPattern, HTMLRewriter, CompressionStream, DecompressionStream, MessageChannel, MessagePort, MessageEvent, reportError,
   WebSocket, WebSocketPair, WebSocketRequestResponsePair, CloseEvent, ErrorEvent,
-  addEventListener, removeEventListener, dispatchEvent, PromiseRejectionEvent,
+  addEventListener, removeEventListener, dispatchEvent, PromiseRejectionEvent, ExtendableEvent,
 });
 
 // One-shot, for the startup snapshot only (IsolatePool.snapshot): removes itself when called.
