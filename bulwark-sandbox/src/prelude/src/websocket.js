@@ -84,8 +84,8 @@ export class WebSocket extends EventTarget {
     this.#allowHalfOpen = !!toDictionary(options, "Failed to execute 'accept' on 'WebSocket'").allowHalfOpen;
     this.#accepted = true;
     // Both ends of a pair accepted here: the pair is local, and what the peer sent so far arrives.
-    const peer = this.#peer;
-    if (peer !== null && peer.#accepted && peer.#id === null) {
+    const peer = this.#localPeer();
+    if (peer !== null) {
       const queued = peer.#queue;
       peer.#queue = [];
       for (const item of queued) WebSocket.#deliver(this, item);

@@ -10,7 +10,9 @@ import com.caoccao.javet.interop.callback.JavetCallbackType;
 import com.caoccao.javet.values.V8Value;
 import com.caoccao.javet.values.primitive.V8ValueBoolean;
 import com.caoccao.javet.values.reference.V8ValueFunction;
+import com.caoccao.javet.values.reference.V8ValueArray;
 import com.caoccao.javet.values.reference.V8ValueObject;
+import com.caoccao.javet.values.reference.V8ValuePromise;
 import com.caoccao.javet.values.reference.V8ValueTypedArray;
 import dev.bulwark.sandbox.ipc.Address;
 import dev.bulwark.sandbox.isolate.crypto.CryptoHost;
@@ -761,6 +763,7 @@ public final class Isolate {
             });
             bind("now", args -> runtime.createV8ValueDouble(clockMs));
             bind("gateTimeoutMs", args -> runtime.createV8ValueDouble(GATE_TIMEOUT_MS));
+            bind("promiseState", this::promiseState);
             new SocketHost(runtime, outbox, services.sockets(), this, () -> worker == null ? "" : worker.workerId())
                     .install(this::bind);
             callbacks.add(hostFunctions.install(runtime, host));
@@ -807,6 +810,23 @@ public final class Isolate {
             }
         };
         hostFunctions.add(name, HostCallCounts.wrap(name, guarded));
+    }
+
+    /**
+     * What console.log and util.inspect show of a promise, as Node and workerd do: [0] pending,
+     * [1, value] fulfilled, [2, reason] rejected; undefined for anything but a promise.
+     */
+    private V8Value promiseState(V8Value[] args) throws JavetException {
+        if (args.length == 0 || !(args[0] instanceof V8ValuePromise promise)) return undefined();
+        int state = promise.getState();
+        V8ValueArray out = runtime.createV8ValueArray();
+        out.push(runtime.createV8ValueInteger(state));
+        if (state != V8ValuePromise.STATE_PENDING) {
+            try (V8Value result = promise.getResult()) {
+                out.push(result);
+            }
+        }
+        return out;
     }
 
     private void setTimer(int id, long delayMs) {

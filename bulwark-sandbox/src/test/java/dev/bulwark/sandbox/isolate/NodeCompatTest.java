@@ -203,6 +203,19 @@ class NodeCompatTest {
         }
 
         @Test
+        void inspectShowsAPromisesState() throws Exception {
+            String w = loadWith("""
+                    import { inspect } from 'node:util';
+                    export default { async fetch() {
+                      const rejected = Promise.reject(new RangeError('no'));
+                      rejected.catch(() => {});
+                      const shown = [new Promise(() => {}), Promise.resolve({ a: 1 }), rejected].map((p) => inspect(p));
+                      return new Response(shown.map((s) => s.split('\\n')[0]).join(' | '));
+                    } };""", COMPAT);
+            assertThat(body(w)).isEqualTo("Promise { <pending> } | Promise { { a: 1 } } | Promise { <rejected> RangeError: no");
+        }
+
+        @Test
         void nodeTestHasTheMockTracker() throws Exception {
             String w = loadWith("""
                     import { mock } from 'node:test';
