@@ -1,5 +1,6 @@
 package dev.bulwark.sandbox.isolate;
 
+import com.caoccao.javet.enums.JavetPromiseRejectEvent;
 import com.caoccao.javet.enums.V8AwaitMode;
 import com.caoccao.javet.exceptions.JavetException;
 import com.caoccao.javet.exceptions.JavetTerminatedException;
@@ -279,19 +280,18 @@ public final class Isolate {
     }
 
     /**
-     * V8's promise rejection events go to the prelude, which keeps the promises: 0, rejected with no
-     * handler; 1, a handler was added to a rejected promise.
+     * V8's promise rejection events go to the prelude, which keeps the promises: a rejection with
+     * no handler, and a handler added to a rejected promise (the other two events are ignored).
      */
-    private void promiseRejectEvent(com.caoccao.javet.enums.JavetPromiseRejectEvent event,
-                                    com.caoccao.javet.values.reference.V8ValuePromise promise, V8Value value) {
-        int code = event.getCode();
-        if ((code != 0 && code != 1) || jsRuntime == null) return;
+    private void promiseRejectEvent(JavetPromiseRejectEvent event, V8ValuePromise promise, V8Value value) {
+        boolean rejected = event == JavetPromiseRejectEvent.PromiseRejectWithNoHandler;
+        if ((!rejected && event != JavetPromiseRejectEvent.PromiseHandlerAddedAfterReject) || jsRuntime == null) return;
         try {
-            if (code == 0) jsRuntime.invokeVoid("promiseRejected", promise, value);
+            if (rejected) jsRuntime.invokeVoid("promiseRejected", promise, value);
             else jsRuntime.invokeVoid("promiseHandled", promise);
             rejectionsNoted = true;
         } catch (JavetException e) {
-            if (code == 0) log("error", "Uncaught (in promise) " + HostValues.describe(value));
+            if (rejected) log("error", "Uncaught (in promise) " + HostValues.describe(value));
         }
     }
 
