@@ -3,7 +3,7 @@
 // 'error' for an exception nothing caught, 'unhandledrejection' and 'rejectionhandled'.
 import { Event, EventTarget } from './events.js';
 import { ErrorEvent } from './websocket.js';
-import { toDictionary, webidlClass, illegalConstructor } from './util.js';
+import { toDictionary, webidlClass, illegalConstructor, ReflectApply } from './util.js';
 import { onUncaught, reportRejection } from './report.js';
 import { safeLog } from './host.js';
 
@@ -67,31 +67,37 @@ onUncaught((err) => {
 // checkpoint the host calls reportRejections(), which fires 'unhandledrejection' for each one
 // still unhandled (logged unless a listener canceled it) and 'rejectionhandled' for a reported one
 // that got a handler since, as workerd does.
+// The first two run inside V8's callback: with the intrinsics captured here, code that replaced
+// Map or WeakSet methods does not run there.
+const mapSet = Map.prototype.set, mapDelete = Map.prototype.delete, mapForEach = Map.prototype.forEach, mapClear = Map.prototype.clear;
+const weakSetAdd = WeakSet.prototype.add, weakSetHas = WeakSet.prototype.has, weakSetDelete = WeakSet.prototype.delete;
 const pending = new Map(); // promise -> reason, in the order of the rejections
 let reported = new WeakSet();
-let handledLate = [];
+const handledLate = new Map(); // promise -> true: reported, then handled
 
 export function promiseRejected(promise, reason) {
-  pending.set(promise, reason);
+  ReflectApply(mapSet, pending, [promise, reason]);
 }
 
 export function promiseHandled(promise) {
-  if (pending.delete(promise)) return;
-  if (reported.has(promise)) {
-    reported.delete(promise);
-    handledLate.push(promise);
+  if (ReflectApply(mapDelete, pending, [promise])) return;
+  if (ReflectApply(weakSetHas, reported, [promise])) {
+    ReflectApply(weakSetDelete, reported, [promise]);
+    ReflectApply(mapSet, handledLate, [promise, true]);
   }
 }
 
 /** Fires the events of the rejections noted since the last call; false when there was none. */
 export function reportRejections() {
-  if (pending.size === 0 && handledLate.length === 0) return false;
-  const rejections = [...pending];
-  pending.clear();
-  const handled = handledLate;
-  handledLate = [];
-  for (const [promise, reason] of rejections) {
-    reported.add(promise);
+  const rejections = [], handled = [];
+  ReflectApply(mapForEach, pending, [(reason, promise) => { rejections[rejections.length] = [promise, reason]; }]);
+  ReflectApply(mapForEach, handledLate, [(_, promise) => { handled[handled.length] = promise; }]);
+  if (rejections.length === 0 && handled.length === 0) return false;
+  ReflectApply(mapClear, pending, []);
+  ReflectApply(mapClear, handledLate, []);
+  for (let i = 0; i < rejections.length; i++) {
+    const promise = rejections[i][0], reason = rejections[i][1];
+    ReflectApply(weakSetAdd, reported, [promise]);
     let canceled = false;
     try {
       canceled = !dispatchEvent(new PromiseRejectionEvent('unhandledrejection', { promise, reason, cancelable: true }));
@@ -101,13 +107,13 @@ export function reportRejections() {
     if (!canceled) reportRejection(reason);
   }
   // workerd's rejectionhandled carries no reason (V8 does not give it when a handler is added).
-  for (const promise of handled) dispatchEvent(new PromiseRejectionEvent('rejectionhandled', { promise }));
+  for (let i = 0; i < handled.length; i++) dispatchEvent(new PromiseRejectionEvent('rejectionhandled', { promise: handled[i] }));
   return true;
 }
 
 /** Drops what was noted (a load that failed reports its error itself). */
 export function forgetRejections() {
-  pending.clear();
-  handledLate = [];
+  ReflectApply(mapClear, pending, []);
+  ReflectApply(mapClear, handledLate, []);
   reported = new WeakSet();
 }
