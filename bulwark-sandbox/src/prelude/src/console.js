@@ -154,6 +154,16 @@ function ownEntries(ctx, obj, recurse, skip) {
   return out;
 }
 
+/** A promise's state as Node and workerd show it ("<pending>", its value, "<rejected> reason"), asked of the host. */
+function promiseStateText(ctx, promise, recurseTimes) {
+  let state;
+  try { state = H.promiseState(promise); } catch { state = undefined; }
+  if (!ArrayIsArray(state)) return '<state unknown>';
+  if (state[0] === 0) return '<pending>';
+  const shown = formatValue(ctx, state[1], recurseTimes - 1);
+  return state[0] === 2 ? `<rejected> ${shown}` : shown;
+}
+
 function isIndexKey(key) {
   if (typeof key !== 'string') return false;
   const n = Number(key);
@@ -404,7 +414,7 @@ function formatRaw(ctx, value, recurseTimes) {
   } else if (value instanceof Promise || ObjectGetPrototypeOf(value) === PromiseProto) {
     base = getPrefix(value, 'Promise');
     const keys = ownEntries(ctx, value, recurseTimes - 1);
-    return `${base}{ ${['<state unknown>', ...keys].join(', ')} }`;
+    return `${base}{ ${[promiseStateText(ctx, value, recurseTimes), ...keys].join(', ')} }`;
   } else {
     base = getPrefix(value, 'Object');
     if (recurseTimes < 0) return `[${base.trim() || 'Object'}]`;

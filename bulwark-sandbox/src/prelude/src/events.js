@@ -268,7 +268,7 @@ export class AbortSignal extends EventTarget {
   static abort(reason = undefined) {
     const s = newSignal();
     s.#aborted = true;
-    s.#reason = reason === undefined ? new DOMException('This operation was aborted', 'AbortError') : reason;
+    s.#reason = reason === undefined ? new DOMException('The operation was aborted', 'AbortError') : reason;
     return s;
   }
   static timeout(milliseconds) {
@@ -312,7 +312,7 @@ export class AbortSignal extends EventTarget {
     signalAbort = (s, reason) => {
       if (s.#aborted) return;
       s.#aborted = true;
-      s.#reason = reason === undefined ? new DOMException('This operation was aborted', 'AbortError') : reason;
+      s.#reason = reason === undefined ? new DOMException('The operation was aborted', 'AbortError') : reason;
       const dependentsToAbort = [];
       if (s.#dependents !== null) {
         for (const d of s.#dependents) {

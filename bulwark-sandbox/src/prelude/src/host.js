@@ -61,6 +61,7 @@ export const H = {
   domainToAscii: notInstalled,
   now: notInstalled,
   gateTimeoutMs: notInstalled,
+  promiseState: notInstalled,
   socketOpen: notInstalled,
   socketSend: notInstalled,
   socketClose: notInstalled,
@@ -80,7 +81,7 @@ export function bindHost(host) {
     'responseStart', 'responseChunk', 'responseEnd', 'responseWhole', 'responseError', 'requestBodyPull', 'currentInvocation',
     'objectId', 'callObject', 'callWorker', 'loadDynamic', 'rpcObject', 'rpcWorker', 'serviceCall', 'serviceRpc', 'rpcReturn', 'capCall', 'capFetch', 'capRelease', 'capRevoke', 'sqlExec', 'sqlText', 'sqlBuffer', 'kvGet', 'kvPut', 'kvDelete', 'kvList', 'storageOp',
     'zlibOpen', 'zlibPush', 'zlibClose', 'decodeLegacy', 'htmlRewriterWasm', 'collectGarbage', 'preludePart',
-    'nodeHash', 'nodeHmac', 'domainToAscii', 'now', 'gateTimeoutMs',
+    'nodeHash', 'nodeHmac', 'domainToAscii', 'now', 'gateTimeoutMs', 'promiseState',
     'subrequestAck', 'subrequestCancel', 'subrequestBodyChunk', 'subrequestBodyEnd',
     'socketOpen', 'socketSend', 'socketClose', 'socketAttachment', 'socketAutoResponse', 'socketEventTimeout', 'socketList',
     'facetCall', 'facetRpc', 'facetControl'];

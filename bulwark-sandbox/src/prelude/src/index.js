@@ -31,6 +31,7 @@ import { performance, navigator, reportError } from './platform.js';
 import { URLPattern } from './urlpattern-lazy.js';
 import { HTMLRewriter } from './html-rewriter.js';
 import { WebSocket, WebSocketPair, WebSocketRequestResponsePair, CloseEvent, ErrorEvent } from './websocket.js';
+import { addEventListener, removeEventListener, dispatchEvent, PromiseRejectionEvent, ExtendableEvent } from './global-scope.js';
 
 // Platform objects that structuredClone must reject.
 for (const check of [isEventTarget, isURL, isURLSearchParams, isReadableStream, isFormData, isHeaders, isRequest, isResponse]) {
@@ -39,6 +40,8 @@ for (const check of [isEventTarget, isURL, isURLSearchParams, isReadableStream, 
 registerNonSerializable((v) => v instanceof CompressionStream || v instanceof DecompressionStream || v instanceof MessageChannel
   || v instanceof URLPattern || v instanceof HTMLRewriter);
 registerNonSerializable((v) => v instanceof WebSocket || v instanceof Event || v instanceof AbortController || v instanceof WritableStream || v instanceof TransformStream || v instanceof CryptoKey);
+registerNonSerializable((v) => v instanceof TextEncoder || v instanceof TextDecoder || v instanceof TextEncoderStream
+  || v instanceof TextDecoderStream || v instanceof Crypto || v instanceof SubtleCrypto);
 
 defineGlobals({
   DOMException, Event, EventTarget, CustomEvent, AbortController, AbortSignal,
@@ -54,6 +57,7 @@ defineGlobals({
   console, performance, navigator, self: globalThis,
   URLPattern, HTMLRewriter, CompressionStream, DecompressionStream, MessageChannel, MessagePort, MessageEvent, reportError,
   WebSocket, WebSocketPair, WebSocketRequestResponsePair, CloseEvent, ErrorEvent,
+  addEventListener, removeEventListener, dispatchEvent, PromiseRejectionEvent, ExtendableEvent,
 });
 
 // One-shot, for the startup snapshot only (IsolatePool.snapshot): removes itself when called.

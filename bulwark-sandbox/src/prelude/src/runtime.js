@@ -27,6 +27,8 @@ import { installAsyncContext, enterFrame } from './async-context.js';
 import { nodeInternals } from './node-internals.js';
 import { EmailMessage } from './email.js';
 import { DOMException } from './dom-exception.js';
+import { reportRejection } from './report.js';
+import { promiseRejected, promiseHandled, reportRejections, forgetRejections } from './global-scope.js';
 
 // ---------------------------------------------------------------------------------------
 // cloudflare:workers
@@ -287,9 +289,7 @@ async function dispatchFetch(handler, req, env, invocationId, target) {
   let done = false;
   const ctx = newExecutionContext(
     (promise) => {
-      const p = PromiseThen(PromiseResolve(promise), undefined, (err) => {
-        safeLog('error', `Uncaught (in promise) ${inspect(err)}`);
-      });
+      const p = PromiseThen(PromiseResolve(promise), undefined, reportRejection);
       if (!done) waitUntilPromises.push(p);
     },
     () => { passThrough = true; },
@@ -419,6 +419,11 @@ function hostResult(status, statusText, lines, body, url) {
 // What install() gives the host. Made once, in the snapshot: it holds only prelude functions.
 const RUNTIME = Object.freeze({
   fireTimer(id) { fireTimer(id); },
+  // V8's promise rejection events (Isolate.java), and their report after the microtask checkpoint.
+  promiseRejected(promise, reason) { promiseRejected(promise, reason); },
+  promiseHandled(promise) { promiseHandled(promise); },
+  reportRejections() { return reportRejections(); },
+  forgetRejections() { forgetRejections(); },
   dispatchFetch(handler, req, env, invocationId, target) { return dispatchFetch(handler, req, env, invocationId, target); },
   makeNamespace(binding, workerId, className) { return makeNamespace(binding, workerId, className); },
   makeLoader(binding) { return makeLoader(binding); },

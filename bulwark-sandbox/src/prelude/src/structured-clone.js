@@ -1,6 +1,6 @@
 // structuredClone (HTML StructuredSerialize + StructuredDeserialize, in one pass).
 import { DOMException, isDOMException } from './dom-exception.js';
-import { ObjectGetOwnPropertyDescriptor, ReflectApply, ArrayIsArray, isArrayBuffer, isSharedArrayBuffer, typedArrayName, isDataView, isObjectLike, toDictionary } from './util.js';
+import { ObjectGetOwnPropertyDescriptor, ObjectDefineProperty, ReflectApply, ArrayIsArray, isArrayBuffer, isSharedArrayBuffer, typedArrayName, isDataView, isObjectLike, toDictionary } from './util.js';
 import { Blob, File, isBlob, isFile, blobBytes } from './blob.js';
 
 const getter = (proto, name) => ObjectGetOwnPropertyDescriptor(proto, name).get;
@@ -146,6 +146,12 @@ function clone(value, memory) {
     const causeDesc = ObjectGetOwnPropertyDescriptor(value, 'cause');
     if (causeDesc !== undefined && 'value' in causeDesc) {
       Object.defineProperty(out, 'cause', { value: clone(causeDesc.value, memory), writable: true, configurable: true, enumerable: false });
+    }
+    // Its own enumerable properties too, as workerd's enhanced_error_serialization: defined, so
+    // an accessor the code put on Error.prototype under the same name is never called.
+    for (const key of Object.keys(value)) {
+      if (key === 'message' || key === 'stack' || key === 'cause') continue;
+      ObjectDefineProperty(out, key, { value: clone(value[key], memory), writable: true, enumerable: true, configurable: true });
     }
     return out;
   } else if (ArrayIsArray(value)) {

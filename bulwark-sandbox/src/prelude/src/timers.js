@@ -5,8 +5,11 @@ import { reportException } from './report.js';
 import { currentFrame, runInFrame } from './async-context.js';
 
 const MAX_DELAY = 2147483647;
+/** workerd's limit on the timeouts one request has set and not yet run (the host also caps the isolate's). */
+const MAX_ACTIVE_TIMEOUTS = 10000;
 const timers = new Map(); // id -> { callback, args, repeat, delay, invocation, frame }
 const byInvocation = new Map(); // invocation -> Set<id>
+const finishedByInvocation = new Map(); // invocation -> how many of its timeouts have run
 let nextId = 1;
 
 function normalizeDelay(ms) {
@@ -33,6 +36,11 @@ function allocateId() {
 function schedule(callback, delay, args, repeat) {
   const id = allocateId();
   const invocation = currentInvocation();
+  const active = byInvocation.get(invocation)?.size ?? 0;
+  if (active >= MAX_ACTIVE_TIMEOUTS) {
+    throw new Error(`You have exceeded the number of active timeouts you may set. max active timeouts: ${MAX_ACTIVE_TIMEOUTS}, `
+      + `current active timeouts: ${active}, finished timeouts: ${finishedByInvocation.get(invocation) ?? 0}`);
+  }
   // The async context frame travels with the timer (AsyncLocalStorage sees it in the callback).
   timers.set(id, { callback, args, repeat, delay: normalizeDelay(delay), invocation, frame: currentFrame() });
   let set = byInvocation.get(invocation);
@@ -89,6 +97,7 @@ export function fireTimer(id) {
     try { H.setTimer(id, t.delay); } catch (err) { forget(id); reportException(err); }
   } else {
     forget(id);
+    finishedByInvocation.set(t.invocation, (finishedByInvocation.get(t.invocation) ?? 0) + 1);
   }
   try {
     runInFrame(t.frame, t.callback, globalThis, t.args);
@@ -100,6 +109,7 @@ export function fireTimer(id) {
 /** Drop (and cancel with the host) every timer created by an invocation that has finished. */
 export function cancelInvocationTimers(invocation) {
   invocation = normalizeInvocationId(invocation);
+  finishedByInvocation.delete(invocation);
   const set = byInvocation.get(invocation);
   if (set === undefined) return;
   byInvocation.delete(invocation);
@@ -110,7 +120,7 @@ export function cancelInvocationTimers(invocation) {
 }
 
 export function queueMicrotask(callback) {
-  if (typeof callback !== 'function') throw new TypeError("Failed to execute 'queueMicrotask': parameter 1 is not of type 'Function'.");
+  if (typeof callback !== 'function') throw new TypeError("Failed to execute 'queueMicrotask' on 'ServiceWorkerGlobalScope': parameter 1 is not of type 'function'.");
   PromiseThen(PromiseResolve(undefined), () => {
     try { callback(); } catch (err) { reportException(err); }
   });

@@ -6,7 +6,7 @@
 // the node across the object's restarts and come back here as restored sockets.
 import { H, safeLog } from './host.js';
 import { Event, EventTarget } from './events.js';
-import { viewBytes, bytesToArrayBuffer, toDictionary, ReflectApply } from './util.js';
+import { viewBytes, bytesToArrayBuffer, toDictionary, ReflectApply, PromiseResolve, PromiseThen } from './util.js';
 import { serialize, deserialize } from './serialize.js';
 import { utf8Encode } from './encoding.js';
 import { MessageEvent } from './messaging.js';
@@ -59,6 +59,8 @@ export class WebSocket extends EventTarget {
   #queue = [];         // sends before the socket is bound
   #attachment = null;  // serialized bytes
   #closeSent = false;
+  #closeReceived = false; // a local pair's peer closed (node-bound sockets go straight to CLOSED)
+  #allowHalfOpen = false; // accept({ allowHalfOpen }): no automatic close reply
 
   constructor(token, a = undefined, b = undefined) {
     if (token !== INTERNAL) {
@@ -79,7 +81,44 @@ export class WebSocket extends EventTarget {
   accept(options = undefined) {
     if (this.#remoteId !== null) throw new TypeError("Can't accept() a WebSocket that was received from a durable object.");
     if (this.#accepted) throw new TypeError('The WebSocket was already accepted.');
+    this.#allowHalfOpen = !!toDictionary(options, "Failed to execute 'accept' on 'WebSocket'").allowHalfOpen;
     this.#accepted = true;
+    // Both ends of a pair accepted here: the pair is local, and what the peer sent so far arrives.
+    const peer = this.#localPeer();
+    if (peer !== null) {
+      const queued = peer.#queue;
+      peer.#queue = [];
+      for (const item of queued) WebSocket.#deliver(this, item);
+    }
+  }
+
+  /** The peer when both ends of a pair are accepted in this isolate (messages go straight across), else null. */
+  #localPeer() {
+    const peer = this.#peer;
+    return peer !== null && peer.#accepted && this.#id === null && peer.#id === null
+      && this.#hibernation === null && peer.#hibernation === null ? peer : null;
+  }
+
+  /**
+   * A message or close frame of a local pair arrives at {@code to} in a later microtask, as from a
+   * peer across the network. A close frame gets the automatic close reply unless {@code to} was
+   * accepted with allowHalfOpen (workerd's web_socket_auto_reply_to_close), then 'close' fires.
+   */
+  static #deliver(to, item) {
+    PromiseThen(PromiseResolve(undefined), () => {
+      if (to.#state === 3 || to.#closeReceived) return;
+      if (typeof item === 'object' && item !== null && item.close === true) {
+        to.#closeReceived = true;
+        if (!to.#closeSent && !to.#allowHalfOpen) {
+          to.#closeSent = true;
+          WebSocket.#deliver(to.#peer, item);
+        }
+        to.#state = to.#closeSent ? 3 : 2;
+        fire(to, new CloseEvent('close', { code: item.code, reason: item.reason, wasClean: true }));
+      } else {
+        fire(to, new MessageEvent('message', { data: typeof item === 'string' ? item : bytesToArrayBuffer(item) }));
+      }
+    });
   }
 
   send(message) {
@@ -99,7 +138,9 @@ export class WebSocket extends EventTarget {
         payload = view.slice();
       }
     }
-    if (this.#id === null) this.#queue.push(payload);
+    const peer = this.#localPeer();
+    if (peer !== null) WebSocket.#deliver(peer, payload);
+    else if (this.#id === null) this.#queue.push(payload);
     else H.socketSend(this.#id, payload);
   }
 
@@ -114,9 +155,12 @@ export class WebSocket extends EventTarget {
     if (utf8Encode(reason).byteLength > 123) throw new TypeError('The WebSocket close reason is longer than 123 bytes.');
     if (this.#closeSent || this.#state === 3) return;
     this.#closeSent = true;
-    this.#state = 2;
-    if (this.#id === null) this.#queue.push({ close: true, code: code ?? 1005, reason });
-    else H.socketClose(this.#id, code ?? 1005, reason);
+    this.#state = this.#closeReceived ? 3 : 2;
+    const frame = { close: true, code: code ?? 1005, reason };
+    const peer = this.#localPeer();
+    if (peer !== null) WebSocket.#deliver(peer, frame);
+    else if (this.#id === null) this.#queue.push(frame);
+    else H.socketClose(this.#id, frame.code, frame.reason);
   }
 
   serializeAttachment(value) {

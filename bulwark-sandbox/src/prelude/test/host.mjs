@@ -229,6 +229,8 @@ export function createIsolate(preludePath, options = {}) {
     domainToAscii(domain) { const a = domainToASCII(domain); return a === '' ? null : a; },
     now() { return Date.now(); },
     gateTimeoutMs() { return 30000; },
+    // V8's promise state is not reachable from Node's vm: inspect shows <state unknown> here.
+    promiseState() { return undefined; },
   };
   const install = vm.runInContext('globalThis.__bulwark_install', context);
   if (typeof install !== 'function') throw new Error('prelude did not define __bulwark_install');

@@ -20,6 +20,7 @@ import { diagnosticsChannelModule } from './diagnostics_channel.js';
 import { timersModule, timersPromisesModule } from './timers.js';
 import { urlModule } from './url.js';
 import { stringDecoderModule } from './string_decoder.js';
+import { testModule } from './test.js';
 
 function withDefault(exports) {
   return 'default' in exports ? exports : { default: { ...exports }, ...exports };
@@ -52,6 +53,7 @@ export function init(internals, options) {
     factories.set('node:stream/promises', () => withDefault(streamPromisesModule()));
     factories.set('node:stream/web', () => withDefault(streamWebModule()));
     factories.set('node:string_decoder', stringDecoderModule);
+    factories.set('node:test', testModule);
     factories.set('node:timers', timersModule);
     factories.set('node:timers/promises', timersPromisesModule);
     factories.set('node:url', urlModule);
@@ -70,10 +72,10 @@ export function init(internals, options) {
     }
     return exports;
   }
-  /** The built-in a specifier names, or null: "node:x" always, a bare "x" only under v2. */
+  /** The built-in a specifier names, or null: "node:x" always, a bare "x" only under v2 (not node:test, as in Node). */
   function resolve(specifier) {
     if (specifier.startsWith('node:')) return factories.has(specifier) ? specifier : null;
-    if (mode === 'v2' && factories.has('node:' + specifier)) return 'node:' + specifier;
+    if (mode === 'v2' && specifier !== 'test' && factories.has('node:' + specifier)) return 'node:' + specifier;
     return null;
   }
   function getBuiltinModule(id) {

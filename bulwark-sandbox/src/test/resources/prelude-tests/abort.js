@@ -18,7 +18,8 @@ async function run() {
   ac.abort('second call is ignored');
   assertEq(JSON.stringify(events), JSON.stringify([['onabort', 'abort', true, true], ['listener', true]]), 'abort event fires once');
   assertEq(s.aborted, true, 'aborted');
-  assertEq(s.reason instanceof DOMException && s.reason.name === 'AbortError' && s.reason.code === 20, true, 'default reason');
+  assertEq(s.reason instanceof DOMException && s.reason.name === 'AbortError' && s.reason.code === 20
+    && s.reason.message === 'The operation was aborted', true, 'default reason (workerd\'s message)');
   let thrown;
   try { s.throwIfAborted(); } catch (e) { thrown = e; }
   assertEq(thrown, s.reason, 'throwIfAborted throws the reason');

@@ -12,6 +12,7 @@ const tick = () => new Promise((r) => setTimeout(r, 0));
 async function run() {
   assertEq(navigator.userAgent, 'Cloudflare-Workers', 'navigator.userAgent');
   assertEq(navigator.hardwareConcurrency, 1, 'navigator.hardwareConcurrency');
+  assertEq(`${navigator.language} ${navigator.languages.join()}`, 'en en', 'navigator.language(s)');
   assertEq(Object.prototype.toString.call(navigator), '[object Navigator]', 'Navigator tag');
 
   // As in workerd: timeOrigin is 0 and performance.now() is Date.now().

@@ -89,6 +89,17 @@ function run() {
   assertEq(ce.name, 'RangeError', 'error name');
   assertEq(typeof ce.stack, 'string', 'error stack');
   assertEq(ce.cause, 'why', 'error cause');
+  // Own enumerable properties come along (workerd's enhanced_error_serialization), defined: a
+  // setter on Error.prototype under the same name is not called.
+  assertEq(ce.extra, 1, 'error own property');
+  let setterCalled = false;
+  Object.defineProperty(Error.prototype, 'extra', { set() { setterCalled = true; }, get() { return undefined; }, configurable: true });
+  try {
+    assertEq(structuredClone(err).extra, 1, 'error own property beside a prototype setter');
+  } finally {
+    delete Error.prototype.extra;
+  }
+  assertEq(setterCalled, false, 'the prototype setter is not called');
   for (const E of [Error, EvalError, ReferenceError, SyntaxError, TypeError, URIError]) {
     assertEq(structuredClone(new E('m')) instanceof E, true, E.name);
   }
@@ -108,6 +119,8 @@ function run() {
   assertDataCloneError(() => structuredClone({ f() {} }), 'method');
   assertDataCloneError(() => structuredClone(Symbol('s')), 'symbol');
   assertDataCloneError(() => structuredClone({ s: Symbol('s') }), 'nested symbol');
+  assertDataCloneError(() => structuredClone(new TextEncoder()), 'TextEncoder (a platform object)');
+  assertDataCloneError(() => structuredClone(crypto), 'Crypto (a platform object)');
   assertDataCloneError(() => structuredClone(new WeakMap()), 'WeakMap');
   assertDataCloneError(() => structuredClone(new WeakSet()), 'WeakSet');
   assertDataCloneError(() => structuredClone(Promise.resolve()), 'Promise');

@@ -87,6 +87,19 @@ async function run() {
   await null; await null;
   assertEq(afterMicrotask, true, 'microtask after a failing one');
 
+  // An exception no one caught is an 'error' event at the global scope first (workerd's
+  // ServiceWorkerGlobalScope); a listener sees it in the thrower's place and can cancel the log.
+  const boom = new Error('reported to a listener (expected in this test)');
+  let seen = null;
+  const onError = (event) => { seen = event; event.preventDefault(); };
+  addEventListener('error', onError);
+  queueMicrotask(() => { throw boom; });
+  await null; await null;
+  removeEventListener('error', onError);
+  assertEq(seen !== null && seen.error === boom && seen.message === `Uncaught Error: ${boom.message}`, true, "the 'error' event carries the exception");
+  assertEq(seen.defaultPrevented, true, "the 'error' event is cancelable");
+  assertEq(dispatchEvent(new Event('custom')), true, 'the global scope dispatches events');
+
   // scheduler.wait and performance.now.
   const t0 = performance.now();
   await scheduler.wait(25);

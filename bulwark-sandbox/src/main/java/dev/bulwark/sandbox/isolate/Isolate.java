@@ -1,5 +1,6 @@
 package dev.bulwark.sandbox.isolate;
 
+import com.caoccao.javet.enums.JavetPromiseRejectEvent;
 import com.caoccao.javet.enums.V8AwaitMode;
 import com.caoccao.javet.exceptions.JavetException;
 import com.caoccao.javet.exceptions.JavetTerminatedException;
@@ -10,7 +11,9 @@ import com.caoccao.javet.interop.callback.JavetCallbackType;
 import com.caoccao.javet.values.V8Value;
 import com.caoccao.javet.values.primitive.V8ValueBoolean;
 import com.caoccao.javet.values.reference.V8ValueFunction;
+import com.caoccao.javet.values.reference.V8ValueArray;
 import com.caoccao.javet.values.reference.V8ValueObject;
+import com.caoccao.javet.values.reference.V8ValuePromise;
 import com.caoccao.javet.values.reference.V8ValueTypedArray;
 import dev.bulwark.sandbox.ipc.Address;
 import dev.bulwark.sandbox.isolate.crypto.CryptoHost;
@@ -103,11 +106,10 @@ public final class Isolate {
     /** Counts tasks, so the memory watchdog knows when a new one started. */
     volatile long taskSequence;
     /**
-     * Rejections that had no handler when they happened, keyed by promise identity. A handler
-     * attached later in the same task removes them; what is left at the end of the task is an
-     * uncaught rejection and is logged once (isolate thread only).
+     * Whether V8 told of a rejection with no handler, or of a handler added to a rejected promise,
+     * since the prelude last reported them (global-scope.js keeps the promises; isolate thread only).
      */
-    private final Map<Integer, String> unhandledRejections = new java.util.LinkedHashMap<>();
+    private boolean rejectionsNoted;
     /** The intrinsic TypeError, captured before any worker code can replace the global. */
     final V8ValueFunction intrinsicTypeError;
     /** The databases of the durable objects this isolate runs. */
@@ -163,18 +165,7 @@ public final class Isolate {
         this.termination = new Termination(this);
         runtime.allowEval(false);
         runtime.setNearHeapLimitCallback(termination::onNearHeapLimit);
-        runtime.setPromiseRejectCallback((event, promise, value) -> {
-            // 0: rejected with no handler; 1: a handler was added after the rejection.
-            try {
-                if (event.getCode() == 0) {
-                    unhandledRejections.put(promise.getIdentityHash(), HostValues.describe(value));
-                } else if (event.getCode() == 1) {
-                    unhandledRejections.remove(promise.getIdentityHash());
-                }
-            } catch (JavetException e) {
-                log("error", "Uncaught (in promise) " + HostValues.describe(value));
-            }
-        });
+        runtime.setPromiseRejectCallback(this::promiseRejectEvent);
         this.intrinsicTypeError = runtime.getGlobalObject().get("TypeError");
         this.storage = new ObjectStorageHost(runtime, services.objectStore());
         this.webApis = new WebApisHost(runtime, () -> currentInvocation);
@@ -264,7 +255,7 @@ public final class Isolate {
             if (inv != null) inv.cpuNanos.addAndGet(used);
             currentInvocation = 0;
             taskInvocation = null;
-            unhandledRejections.clear();
+            rejectionsNoted = false;
             // The output gate: what this task wrote is durable before anything it said leaves.
             // A commit that fails (an I/O error) ends the sandbox before its held output is sent:
             // no response may claim a write that is not on disk.
@@ -288,10 +279,48 @@ public final class Isolate {
         taskInvocation = host;
     }
 
-    private void reportUnhandledRejections() {
-        if (unhandledRejections.isEmpty()) return;
-        for (String r : unhandledRejections.values()) log("error", "Uncaught (in promise) " + r);
-        unhandledRejections.clear();
+    /**
+     * V8's promise rejection events go to the prelude, which keeps the promises: a rejection with
+     * no handler, and a handler added to a rejected promise (the other two events are ignored).
+     */
+    private void promiseRejectEvent(JavetPromiseRejectEvent event, V8ValuePromise promise, V8Value value) {
+        boolean rejected = event == JavetPromiseRejectEvent.PromiseRejectWithNoHandler;
+        if ((!rejected && event != JavetPromiseRejectEvent.PromiseHandlerAddedAfterReject) || jsRuntime == null) return;
+        try {
+            if (rejected) jsRuntime.invokeVoid("promiseRejected", promise, value);
+            else jsRuntime.invokeVoid("promiseHandled", promise);
+            rejectionsNoted = true;
+        } catch (JavetException e) {
+            if (rejected) log("error", "Uncaught (in promise) " + HostValues.describe(value));
+        }
+    }
+
+    /**
+     * After the microtask checkpoint: the rejections still unhandled fire 'unhandledrejection' at
+     * the global scope (logged unless a listener canceled it), a reported one handled since fires
+     * 'rejectionhandled', and what the listeners queued runs, until no new rejection is left (a
+     * listener that rejects forever is stopped by the CPU limit, like any loop).
+     */
+    private void reportUnhandledRejections() throws JavetException {
+        while (rejectionsNoted) {
+            fireRejectionEvents();
+            runtime.await(V8AwaitMode.RunNoWait);
+        }
+    }
+
+    /** A load that failed: its error says what threw, and the same rejection reported again would report one failure twice. */
+    private void forgetRejections() {
+        rejectionsNoted = false;
+        try {
+            jsRuntime.invokeVoid("forgetRejections");
+        } catch (JavetException e) {
+            // terminated: nothing runs in this isolate again
+        }
+    }
+
+    private void fireRejectionEvents() throws JavetException {
+        rejectionsNoted = false;
+        jsRuntime.invokeVoid("reportRejections");
     }
 
     /**
@@ -368,7 +397,7 @@ public final class Isolate {
             } catch (WorkerLoadException e) {
                 // The load error names what threw; the same rejection logged again as "Uncaught (in
                 // promise)" would report one failure twice.
-                unhandledRejections.clear();
+                forgetRejections();
                 ErrorCode reason = termination.reason();
                 WorkerLoadException failure = reason == null ? e : new WorkerLoadException(reason, topLevel + termination.limitMessage(reason, loadLimits));
                 loadFailure = failure.getMessage();
@@ -425,7 +454,14 @@ public final class Isolate {
         // the prelude then reports as the worker's: the limit that terminated it is the answer,
         // given when the task ends (condemn).
         if (termination.requested()) return undefined();
-        reportUnhandledRejections();
+        // Its rejections are reported while it still runs, so their log lines carry its request.
+        if (rejectionsNoted) {
+            try {
+                fireRejectionEvents();
+            } catch (JavetException e) {
+                log("error", "unhandled rejections could not be reported: " + e.getMessage());
+            }
+        }
         Invocation inv = invocations.get((long) HostValues.number(args, 0));
         dev.bulwark.sandbox.trace.LatencyTrace.stamp("js.invocationDone", inv == null ? 0 : inv.id);
         if (inv != null) {
@@ -728,6 +764,7 @@ public final class Isolate {
             });
             bind("now", args -> runtime.createV8ValueDouble(clockMs));
             bind("gateTimeoutMs", args -> runtime.createV8ValueDouble(GATE_TIMEOUT_MS));
+            bind("promiseState", this::promiseState);
             new SocketHost(runtime, outbox, services.sockets(), this, () -> worker == null ? "" : worker.workerId())
                     .install(this::bind);
             callbacks.add(hostFunctions.install(runtime, host));
@@ -774,6 +811,23 @@ public final class Isolate {
             }
         };
         hostFunctions.add(name, HostCallCounts.wrap(name, guarded));
+    }
+
+    /**
+     * What console.log and util.inspect show of a promise, as Node and workerd do: [0] pending,
+     * [1, value] fulfilled, [2, reason] rejected; undefined for anything but a promise.
+     */
+    private V8Value promiseState(V8Value[] args) throws JavetException {
+        if (args.length == 0 || !(args[0] instanceof V8ValuePromise promise)) return undefined();
+        int state = promise.getState();
+        V8ValueArray out = runtime.createV8ValueArray();
+        out.push(runtime.createV8ValueInteger(state));
+        if (state != V8ValuePromise.STATE_PENDING) {
+            try (V8Value result = promise.getResult()) {
+                out.push(result);
+            }
+        }
+        return out;
     }
 
     private void setTimer(int id, long delayMs) {

@@ -1892,7 +1892,7 @@ var __bulwark_node = (() => {
     "node_modules/events/events.js"(exports, module) {
       "use strict";
       var R = typeof Reflect === "object" ? Reflect : null;
-      var ReflectApply2 = R && typeof R.apply === "function" ? R.apply : /* @__PURE__ */ __name(function ReflectApply3(target, receiver, args) {
+      var ReflectApply3 = R && typeof R.apply === "function" ? R.apply : /* @__PURE__ */ __name(function ReflectApply4(target, receiver, args) {
         return Function.prototype.apply.call(target, receiver, args);
       }, "ReflectApply");
       var ReflectOwnKeys;
@@ -1990,12 +1990,12 @@ var __bulwark_node = (() => {
         if (handler === void 0)
           return false;
         if (typeof handler === "function") {
-          ReflectApply2(handler, this, args);
+          ReflectApply3(handler, this, args);
         } else {
           var len = handler.length;
           var listeners = arrayClone(handler, len);
           for (var i = 0; i < len; ++i)
-            ReflectApply2(listeners[i], this, args);
+            ReflectApply3(listeners[i], this, args);
         }
         return true;
       }, "emit");
@@ -6724,7 +6724,7 @@ var __bulwark_node = (() => {
       "use strict";
       var {
         ObjectDefineProperties,
-        ObjectGetOwnPropertyDescriptor,
+        ObjectGetOwnPropertyDescriptor: ObjectGetOwnPropertyDescriptor2,
         ObjectKeys,
         ObjectSetPrototypeOf
       } = require_primordials();
@@ -6765,39 +6765,39 @@ var __bulwark_node = (() => {
       ObjectDefineProperties(Duplex.prototype, {
         writable: {
           __proto__: null,
-          ...ObjectGetOwnPropertyDescriptor(Writable.prototype, "writable")
+          ...ObjectGetOwnPropertyDescriptor2(Writable.prototype, "writable")
         },
         writableHighWaterMark: {
           __proto__: null,
-          ...ObjectGetOwnPropertyDescriptor(Writable.prototype, "writableHighWaterMark")
+          ...ObjectGetOwnPropertyDescriptor2(Writable.prototype, "writableHighWaterMark")
         },
         writableObjectMode: {
           __proto__: null,
-          ...ObjectGetOwnPropertyDescriptor(Writable.prototype, "writableObjectMode")
+          ...ObjectGetOwnPropertyDescriptor2(Writable.prototype, "writableObjectMode")
         },
         writableBuffer: {
           __proto__: null,
-          ...ObjectGetOwnPropertyDescriptor(Writable.prototype, "writableBuffer")
+          ...ObjectGetOwnPropertyDescriptor2(Writable.prototype, "writableBuffer")
         },
         writableLength: {
           __proto__: null,
-          ...ObjectGetOwnPropertyDescriptor(Writable.prototype, "writableLength")
+          ...ObjectGetOwnPropertyDescriptor2(Writable.prototype, "writableLength")
         },
         writableFinished: {
           __proto__: null,
-          ...ObjectGetOwnPropertyDescriptor(Writable.prototype, "writableFinished")
+          ...ObjectGetOwnPropertyDescriptor2(Writable.prototype, "writableFinished")
         },
         writableCorked: {
           __proto__: null,
-          ...ObjectGetOwnPropertyDescriptor(Writable.prototype, "writableCorked")
+          ...ObjectGetOwnPropertyDescriptor2(Writable.prototype, "writableCorked")
         },
         writableEnded: {
           __proto__: null,
-          ...ObjectGetOwnPropertyDescriptor(Writable.prototype, "writableEnded")
+          ...ObjectGetOwnPropertyDescriptor2(Writable.prototype, "writableEnded")
         },
         writableNeedDrain: {
           __proto__: null,
-          ...ObjectGetOwnPropertyDescriptor(Writable.prototype, "writableNeedDrain")
+          ...ObjectGetOwnPropertyDescriptor2(Writable.prototype, "writableNeedDrain")
         },
         destroyed: {
           __proto__: null,
@@ -8074,7 +8074,7 @@ var __bulwark_node = (() => {
     "node_modules/readable-stream/lib/stream.js"(exports, module) {
       "use strict";
       var { Buffer: Buffer4 } = require_buffer();
-      var { ObjectDefineProperty: ObjectDefineProperty2, ObjectKeys, ReflectApply: ReflectApply2 } = require_primordials();
+      var { ObjectDefineProperty: ObjectDefineProperty2, ObjectKeys, ReflectApply: ReflectApply3 } = require_primordials();
       var {
         promisify: { custom: customPromisify2 }
       } = require_util();
@@ -8101,7 +8101,7 @@ var __bulwark_node = (() => {
           if (new.target) {
             throw ERR_ILLEGAL_CONSTRUCTOR();
           }
-          return Stream2.Readable.from(ReflectApply2(op, this, args));
+          return Stream2.Readable.from(ReflectApply3(op, this, args));
         };
         __name(fn, "fn");
         const op = streamReturningOperators[key];
@@ -8126,7 +8126,7 @@ var __bulwark_node = (() => {
           if (new.target) {
             throw ERR_ILLEGAL_CONSTRUCTOR();
           }
-          return ReflectApply2(op, this, args);
+          return ReflectApply3(op, this, args);
         };
         __name(fn, "fn");
         const op = promiseReturningOperators[key];
@@ -10202,6 +10202,193 @@ ${I.inspect(string)}
   }
   __name(stringDecoderModule, "stringDecoderModule");
 
+  // src/node/test.js
+  var ReflectApply2 = Reflect.apply;
+  var ReflectConstruct = Reflect.construct;
+  var ObjectGetOwnPropertyDescriptor = Object.getOwnPropertyDescriptor;
+  var ObjectGetPrototypeOf = Object.getPrototypeOf;
+  function invalidArg(name, expected, value) {
+    const err = new TypeError(`The "${name}" argument must be ${expected}. Received ${value === null ? "null" : typeof value}`);
+    err.code = "ERR_INVALID_ARG_TYPE";
+    return err;
+  }
+  __name(invalidArg, "invalidArg");
+  function timesOf(options) {
+    if (options === void 0 || options === null) return Infinity;
+    if (typeof options !== "object") throw invalidArg("options", "of type object", options);
+    const times = options.times === void 0 ? Infinity : options.times;
+    if (times !== Infinity && (!Number.isInteger(times) || times < 1)) {
+      const err = new RangeError(`The value of "options.times" is out of range. It must be >= 1. Received ${times}`);
+      err.code = "ERR_OUT_OF_RANGE";
+      throw err;
+    }
+    return times;
+  }
+  __name(timesOf, "timesOf");
+  var MockFunctionContext = class {
+    static {
+      __name(this, "MockFunctionContext");
+    }
+    #calls = [];
+    #original;
+    #implementation;
+    #times;
+    #once = /* @__PURE__ */ new Map();
+    // call index -> implementation for that call only
+    #restore;
+    constructor(original, implementation, times, restore) {
+      this.#original = original;
+      this.#implementation = implementation;
+      this.#times = times;
+      this.#restore = restore;
+    }
+    get calls() {
+      return this.#calls.slice();
+    }
+    callCount() {
+      return this.#calls.length;
+    }
+    mockImplementation(implementation) {
+      if (typeof implementation !== "function") throw invalidArg("implementation", "of type function", implementation);
+      this.#implementation = implementation;
+    }
+    mockImplementationOnce(implementation, onCall = void 0) {
+      if (typeof implementation !== "function") throw invalidArg("implementation", "of type function", implementation);
+      const call = onCall === void 0 ? this.#calls.length : onCall;
+      if (!Number.isInteger(call) || call < 0) throw invalidArg("onCall", "a non-negative integer", call);
+      this.#once.set(call, implementation);
+    }
+    resetCalls() {
+      this.#calls = [];
+    }
+    restore() {
+      this.#implementation = this.#original;
+      this.#times = Infinity;
+      this.#once.clear();
+      if (this.#restore !== null) this.#restore();
+    }
+    /** The implementation the next call runs. */
+    next() {
+      const index = this.#calls.length;
+      const once = this.#once.get(index);
+      if (once !== void 0) {
+        this.#once.delete(index);
+        return once;
+      }
+      if (index >= this.#times) return this.#original;
+      return this.#implementation;
+    }
+    record(call) {
+      this.#calls.push(call);
+    }
+  };
+  function makeMock(original, implementation, times, restore) {
+    const ctx = new MockFunctionContext(original, implementation, times, restore);
+    function mocked(...args) {
+      const impl = ctx.next();
+      const call = { arguments: args, error: void 0, result: void 0, stack: new Error(), target: new.target, this: this };
+      try {
+        call.result = new.target !== void 0 ? ReflectConstruct(impl, args, new.target) : ReflectApply2(impl, this, args);
+        return call.result;
+      } catch (err) {
+        call.error = err;
+        throw err;
+      } finally {
+        ctx.record(call);
+      }
+    }
+    __name(mocked, "mocked");
+    ObjectDefineProperty(mocked, "mock", { value: ctx, enumerable: false, configurable: false, writable: false });
+    ObjectDefineProperty(mocked, "name", { value: typeof original === "function" ? original.name : "", configurable: true });
+    ObjectDefineProperty(mocked, "length", { value: typeof original === "function" ? original.length : 0, configurable: true });
+    return mocked;
+  }
+  __name(makeMock, "makeMock");
+  function descriptorOf(object, name) {
+    for (let o = object; o !== null; o = ObjectGetPrototypeOf(o)) {
+      const d = ObjectGetOwnPropertyDescriptor(o, name);
+      if (d !== void 0) return d;
+    }
+    return void 0;
+  }
+  __name(descriptorOf, "descriptorOf");
+  var MockTracker = class {
+    static {
+      __name(this, "MockTracker");
+    }
+    #mocks = [];
+    fn(original = function() {
+    }, implementation = original, options = void 0) {
+      if (original !== null && typeof original === "object") {
+        options = original;
+        original = /* @__PURE__ */ __name(function() {
+        }, "original");
+        implementation = original;
+      } else if (implementation !== null && typeof implementation === "object") {
+        options = implementation;
+        implementation = original;
+      }
+      if (typeof original !== "function") throw invalidArg("original", "of type function", original);
+      if (typeof implementation !== "function") throw invalidArg("implementation", "of type function", implementation);
+      const mocked = makeMock(original, implementation, timesOf(options), null);
+      this.#mocks.push(mocked.mock);
+      return mocked;
+    }
+    method(object, methodName, implementation = void 0, options = void 0) {
+      if (object === null || typeof object !== "object" && typeof object !== "function") throw invalidArg("object", "of type object", object);
+      if (implementation !== null && typeof implementation === "object") {
+        options = implementation;
+        implementation = void 0;
+      }
+      const getter2 = !!options?.getter, setter = !!options?.setter;
+      if (getter2 && setter) throw new TypeError('The property "options.setter" cannot be used with "options.getter"');
+      const descriptor = descriptorOf(object, methodName);
+      const kind = getter2 ? "get" : setter ? "set" : "value";
+      const original = descriptor?.[kind];
+      if (typeof original !== "function") {
+        throw invalidArg("methodName", getter2 ? "a getter" : setter ? "a setter" : "a method", original);
+      }
+      const own = ObjectGetOwnPropertyDescriptor(object, methodName);
+      const restore = /* @__PURE__ */ __name(() => {
+        if (own === void 0) delete object[methodName];
+        else ObjectDefineProperty(object, methodName, own);
+      }, "restore");
+      const mocked = makeMock(original, implementation ?? original, timesOf(options), restore);
+      const replaced = { ...descriptor, configurable: true };
+      replaced[kind] = mocked;
+      ObjectDefineProperty(object, methodName, replaced);
+      this.#mocks.push(mocked.mock);
+      return mocked;
+    }
+    getter(object, methodName, implementation = void 0, options = void 0) {
+      if (implementation !== null && typeof implementation === "object") {
+        options = implementation;
+        implementation = void 0;
+      }
+      return this.method(object, methodName, implementation, { ...options, getter: true });
+    }
+    setter(object, methodName, implementation = void 0, options = void 0) {
+      if (implementation !== null && typeof implementation === "object") {
+        options = implementation;
+        implementation = void 0;
+      }
+      return this.method(object, methodName, implementation, { ...options, setter: true });
+    }
+    /** Restores every mock's original and forgets them. */
+    reset() {
+      this.restoreAll();
+      this.#mocks = [];
+    }
+    restoreAll() {
+      for (const ctx of this.#mocks) ctx.restore();
+    }
+  };
+  function testModule() {
+    const mock = new MockTracker();
+    return { default: { mock }, mock };
+  }
+  __name(testModule, "testModule");
+
   // src/node/index.js
   function withDefault(exports) {
     return "default" in exports ? exports : { default: { ...exports }, ...exports };
@@ -10234,6 +10421,7 @@ ${I.inspect(string)}
       factories.set("node:stream/promises", () => withDefault(streamPromisesModule()));
       factories.set("node:stream/web", () => withDefault(streamWebModule()));
       factories.set("node:string_decoder", stringDecoderModule);
+      factories.set("node:test", testModule);
       factories.set("node:timers", timersModule);
       factories.set("node:timers/promises", timersPromisesModule);
       factories.set("node:url", urlModule);
@@ -10254,7 +10442,7 @@ ${I.inspect(string)}
     __name(module, "module");
     function resolve2(specifier) {
       if (specifier.startsWith("node:")) return factories.has(specifier) ? specifier : null;
-      if (mode === "v2" && factories.has("node:" + specifier)) return "node:" + specifier;
+      if (mode === "v2" && specifier !== "test" && factories.has("node:" + specifier)) return "node:" + specifier;
       return null;
     }
     __name(resolve2, "resolve");

@@ -203,6 +203,36 @@ class NodeCompatTest {
         }
 
         @Test
+        void inspectShowsAPromisesState() throws Exception {
+            String w = loadWith("""
+                    import { inspect } from 'node:util';
+                    export default { async fetch() {
+                      const rejected = Promise.reject(new RangeError('no'));
+                      rejected.catch(() => {});
+                      const shown = [new Promise(() => {}), Promise.resolve({ a: 1 }), rejected].map((p) => inspect(p));
+                      return new Response(shown.map((s) => s.split('\\n')[0]).join(' | '));
+                    } };""", COMPAT);
+            assertThat(body(w)).isEqualTo("Promise { <pending> } | Promise { { a: 1 } } | Promise { <rejected> RangeError: no");
+        }
+
+        @Test
+        void nodeTestHasTheMockTracker() throws Exception {
+            String w = loadWith("""
+                    import { mock } from 'node:test';
+                    export default { async fetch() {
+                      const f = mock.fn((a, b) => a + b);
+                      f(1, 2); f.mock.mockImplementationOnce(() => 'once'); f(3, 4);
+                      const calls = f.mock.calls.map((c) => `${c.arguments.join('+')}=${c.result}`).join(' ');
+                      const o = { greet(n) { return `hi ${n}`; } };
+                      const m = mock.method(o, 'greet', (n) => `yo ${n}`);
+                      const mocked = o.greet('a');
+                      mock.restoreAll();
+                      return new Response([f.mock.callCount(), calls, mocked, m.mock.callCount(), o.greet('b')].join(' | '));
+                    } };""", COMPAT);
+            assertThat(body(w)).isEqualTo("2 | 1+2=3 3+4=once | yo a | 1 | hi b");
+        }
+
+        @Test
         void utilPathStringDecoderAndUrl() throws Exception {
             String w = loadWith("""
                     import util from 'node:util';
