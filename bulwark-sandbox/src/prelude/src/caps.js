@@ -8,7 +8,7 @@
 // Payload: serialize.js's bytes, or, when capabilities are in them, 0xCA, count, the refs, then
 // the bytes (host-object slot n = ref n). See CapPayload.java.
 import { H, safeLog } from './host.js';
-import { ReflectApply, ObjectGetPrototypeOf, ObjectGetOwnPropertyDescriptor, ObjectDefineProperty } from './util.js';
+import { ReflectApply, ObjectGetPrototypeOf, ObjectGetOwnPropertyDescriptor, ObjectDefineProperty, PromiseResolve, PromiseThen } from './util.js';
 import { serialize, deserialize } from './serialize.js';
 import { utf8Encode, utf8DecodeReplace } from './encoding.js';
 import { RpcTarget, DurableObject, WorkerEntrypoint } from './runtime-classes.js';
@@ -72,6 +72,10 @@ export function dropExport(id) {
     if (ids.size > 0) return;
     exportIdsOf.delete(value);
   }
+  if (!localHolders.has(value)) disposeValue(value);
+}
+
+function disposeValue(value) {
   try {
     const dispose = value[DisposeSymbol];
     if (typeof dispose === 'function') ReflectApply(dispose, value, []);
@@ -104,16 +108,86 @@ export function registerAddressStub(stub, describe) {
 function release(state) {
   if (state.disposed) return;
   state.disposed = true;
-  if (--state.shared.count === 0) {
+  if (--state.shared.count !== 0) return;
+  const local = state.shared.local;
+  if (local === undefined) {
     try { H.capRelease(state.shared.index); } catch { /* the isolate is going */ }
+    return;
   }
+  // A stub on a value of this isolate: the last one disposes the value (after this turn, as
+  // workerd's), unless a stub in another isolate still holds it.
+  const n = localHolders.get(local.value) - 1;
+  if (n > 0) { localHolders.set(local.value, n); return; }
+  localHolders.delete(local.value);
+  if (!exportIdsOf.has(local.value)) PromiseThen(PromiseResolve(), () => disposeValue(local.value));
 }
 
 function sendOf(state) {
+  const local = state.shared.local;
+  if (local !== undefined) {
+    const send = () => { throw new TypeError('a local stub sends nothing'); };
+    send.local = (name, args, isCall) => localCall(state, name, args, isCall);
+    return send;
+  }
   return (method, payload) => {
     if (state.disposed) throw disposedError();
     return H.capCall(state.shared.index, method, payload);
   };
+}
+
+// ---- stubs on values of this isolate (new RpcStub(value), workerd's loopback stubs)
+
+const localHolders = new Map(); // value -> how many sets of local stubs hold it
+
+/**
+ * new RpcStub(value): a stub on a function, an RpcTarget or a plain object of this isolate. Calls
+ * reach the value as a call from another isolate would (the same member lookup; arguments and
+ * result copied, functions and RpcTargets in them passed as stubs); passed over RPC, the value
+ * is exported. A stub given is duplicated.
+ */
+export function localStub(value) {
+  const state = stubs.get(value);
+  if (state !== undefined) {
+    if (state.disposed) throw disposedError();
+    return newStub(state.shared);
+  }
+  if (addressStubs.has(value)) return value;
+  if (typeof value !== 'function' && (typeof value !== 'object' || value === null)) {
+    throw new TypeError('RpcStub takes a function, an RpcTarget or an object.');
+  }
+  localHolders.set(value, (localHolders.get(value) ?? 0) + 1);
+  return newStub({ index: 0, count: 0, shape: null, local: { value } });
+}
+
+async function localCall(state, name, args, isCall) {
+  if (state.disposed) throw disposedError();
+  const [receiver, member] = exportedCall({ export: 0, method: name }, state.shared.local.value);
+  if (!isCall) return copied(await member);
+  if (typeof member !== 'function') throw new TypeError(`"${name}" is not a function.`);
+  return copied(await ReflectApply(member, receiver, copied(args)));
+}
+
+/** A copy of a value, as a call to another isolate would make it: its capabilities as local stubs. */
+function copied(value) {
+  const refs = [];
+  const bytes = serialize(value, {
+    maxBytes: 1 << 30,
+    encode(v) {
+      const ref = classify(v);
+      if (ref === undefined) return undefined;
+      refs.push([ref, v]);
+      return ref.tag === undefined ? refs.length - 1 : { slot: refs.length - 1, tag: ref.tag };
+    },
+  });
+  if (refs.length === 0) return deserialize(bytes);
+  return deserialize(bytes, {
+    decode(slot, tag) {
+      const [ref, v] = refs[slot];
+      if (ref.kind === EXPORT) return tag === TAG_STREAM ? remoteStream(localStub(ref.value)) : localStub(ref.value);
+      if (ref.kind === IMPORT) return localStub(v);
+      return v; // an address (a durable object, a service): the same stub
+    },
+  });
 }
 
 let rpcPropertyOf = null; // rpc.js's rpcProperty (set by rpc.js: avoids an import cycle)
@@ -190,6 +264,11 @@ export function makeCapStub(index, kind = SHAPE_PLAIN, id = null, name = null) {
   return newStub({ index: Number(index), count: 0, shape });
 }
 
+/** Whether {@code v} is a stub (RpcStub's instanceof). */
+export function isStub(v) {
+  return (typeof v === 'function' || (typeof v === 'object' && v !== null)) && stubs.has(v);
+}
+
 export function isCapValue(v) {
   if (v === null || (typeof v !== 'object' && typeof v !== 'function')) return false;
   return stubs.has(v) || addressStubs.has(v) || typeof v === 'function' || isRpcTarget(v);
@@ -237,6 +316,8 @@ function classify(v) {
   const state = stubs.get(v);
   if (state !== undefined) {
     if (state.disposed) throw disposedError();
+    // A stub on a value of this isolate crosses as that value, exported; it is moved all the same.
+    if (state.shared.local !== undefined) return { kind: EXPORT, value: state.shared.local.value, state };
     return { kind: IMPORT, state };
   }
   const describe = addressStubs.get(v);
@@ -283,7 +364,7 @@ async function withHeader(refs, bytes) {
   for (const r of refs) {
     w.byte(r.kind);
     switch (r.kind) {
-      case EXPORT: w.varint(exportValue(r.value)); break;
+      case EXPORT: w.varint(exportValue(r.value)); if (r.state !== undefined) sent.push(r.state); break;
       case IMPORT: { const i = r.state.shared.index; w.varint(i >= 0 ? 2 * i : -2 * i - 1); sent.push(r.state); break; }
       case OBJECT_STUB: w.varint(r.binding); w.str(r.id); w.optStr(r.name); break;
       case ADDRESS_WORKER: w.str(r.workerId); w.optStr(r.entrypoint); break;
@@ -305,7 +386,7 @@ async function withHeader(refs, bytes) {
 export function moved(sent) {
   for (const s of sent) {
     // A stub of env is not moved: it stays usable by every request of this worker.
-    if (s.shared.index > 0) release(s);
+    if (s.shared.index > 0 || s.shared.local !== undefined) release(s);
   }
 }
 
@@ -449,7 +530,9 @@ const TARGET_RESERVED = new Set(['constructor', 'then', 'dup']);
 /** The member {@code name} of an exported value: a class member of an RpcTarget, an own property of a function. */
 function exportedMember(value, name) {
   if (typeof name !== 'string' || TARGET_RESERVED.has(name)) throw notImplemented(name);
-  if (typeof value === 'function') {
+  // A function, or a plain object a stub was made on (new RpcStub({...})): its own members.
+  const proto = typeof value === 'function' ? null : ObjectGetPrototypeOf(value);
+  if (typeof value === 'function' || proto === Object.prototype || proto === null) {
     if (ReflectApply(hasOwn, value, [name])) return value[name];
     throw notImplemented(name);
   }
@@ -460,8 +543,7 @@ function exportedMember(value, name) {
 }
 
 /** Resolves the receiver and member of a call on export {@code cap.export}: [receiver, member]. */
-export function exportedCall(cap) {
-  const value = exported.get(Number(cap.export));
+export function exportedCall(cap, value = exported.get(Number(cap.export))) {
   if (value === undefined) throw disposedError();
   // Passed as an argument or in an env by a request that has ended: references die with it.
   if (cap.ended === true) throw new Error(ENDED);

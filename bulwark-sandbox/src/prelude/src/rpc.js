@@ -13,7 +13,7 @@ import { responseInternals } from './response.js';
 import { headersToPairs, joinHeaderLines } from './headers.js';
 import { serialize, deserialize } from './serialize.js';
 import { DurableObject, WorkerEntrypoint, RpcTarget } from './runtime-classes.js';
-import { encodePayload, decodePayload, moved, bindRpc, exportedCall } from './caps.js';
+import { encodePayload, decodePayload, moved, bindRpc, exportedCall, localStub, isStub } from './caps.js';
 import { startCallUpload, endUpload } from './egress.js';
 import { thrownForCaller, remoteError, decodeThrown } from './remote-errors.js';
 
@@ -29,6 +29,7 @@ const RESERVED = new Set(['constructor', 'fetch', 'connect', 'alarm', 'webSocket
  * set, is told of the error a call threw (a durable object stub breaks on a reset error).
  */
 async function invoke(send, name, args, isCall) {
+  if (send.local !== undefined) return send.local(name, args, isCall);
   const payload = isCall ? await encodePayload(args) : { bytes: null, sent: [] };
   let result;
   try {
@@ -48,12 +49,17 @@ async function invoke(send, name, args, isCall) {
   return value;
 }
 
+// What cloudflare:workers' RpcProperty and RpcPromise answer instanceof for.
+const properties = new WeakSet();
+const promises = new WeakSet();
+
 /** A member of a stub: call it for a method call, await it for a property read. */
 export function rpcProperty(send, name) {
   const call = (...args) => pipelined(PromiseThen(invoke(send, name, args, true), box));
   Object.defineProperty(call, 'then', {
     value: (onOk, onErr) => PromiseThen(invoke(send, name, null, false), onOk, onErr),
   });
+  properties.add(call);
   return call;
 }
 bindRpc(rpcProperty, invoke, stubFetch);
@@ -70,7 +76,7 @@ const unbox = (b) => b.v;
  * not read before it is used.
  */
 function pipelined(boxed) {
-  return new Proxy(function () {}, {
+  const promise = new Proxy(function () {}, {
     get(_, prop) {
       if (prop === 'then') return (onOk, onErr) => PromiseThen(PromiseThen(boxed, unbox), onOk, onErr);
       if (prop === 'catch') return (onErr) => PromiseThen(PromiseThen(boxed, unbox), undefined, onErr);
@@ -88,6 +94,23 @@ function pipelined(boxed) {
       }));
     },
   });
+  promises.add(promise);
+  return promise;
+}
+
+// cloudflare:workers' RpcStub, RpcProperty, RpcPromise: new RpcStub(value) makes a stub on a
+// value of this isolate; the other two only answer instanceof (the runtime makes them).
+export class RpcStub {
+  constructor(value) { return localStub(value); }
+  static [Symbol.hasInstance](v) { return isStub(v); }
+}
+export class RpcProperty {
+  constructor() { throw new TypeError('Illegal constructor'); }
+  static [Symbol.hasInstance](v) { return properties.has(v); }
+}
+export class RpcPromise {
+  constructor() { throw new TypeError('Illegal constructor'); }
+  static [Symbol.hasInstance](v) { return promises.has(v); }
 }
 
 // A request body in hand up to this size crosses in the call's start message; a larger one, and
