@@ -171,6 +171,7 @@ async function localCall(state, name, args, isCall) {
 function copied(value) {
   const refs = [];
   const bytes = serialize(value, {
+    richErrors: true,
     maxBytes: 1 << 30,
     encode(v) {
       const ref = classify(v);
@@ -191,9 +192,12 @@ function copied(value) {
 }
 
 let rpcPropertyOf = null; // rpc.js's rpcProperty (set by rpc.js: avoids an import cycle)
+let rpcPathOf = null;
 let invokeOf = null;
 let stubFetchOf = null;
-export function bindRpc(rpcProperty, invoke, stubFetch) { rpcPropertyOf = rpcProperty; invokeOf = invoke; stubFetchOf = stubFetch; }
+export function bindRpc(rpcProperty, rpcPath, invoke, stubFetch) {
+  rpcPropertyOf = rpcProperty; rpcPathOf = rpcPath; invokeOf = invoke; stubFetchOf = stubFetch;
+}
 let objectIdOf = null; // objects.js: (hex, name) -> a DurableObjectId of an object passed on
 export function bindObjectIds(make) { objectIdOf = make; }
 
@@ -293,10 +297,12 @@ class HeaderWriter {
  * stubs it passed on, which the caller disposes once the message has left (a stub passed on is
  * moved, as in workerd). Exports are made only once serializing succeeded.
  */
-export async function encodePayload(value, richErrors = false) {
+export async function encodePayload(value) {
   const refs = [];
   const bytes = serialize(value, {
-    richErrors, // a thrown value: errors as workerd's RPC sends them (remote-errors.js)
+    // Errors, thrown or passed, as workerd's RPC sends them (enhanced_error_serialization): their
+    // own properties, not their stack (remote-errors.js).
+    richErrors: true,
     // The host refuses a payload over 32 MiB with workerd's error and its whole size (workerd too
     // checks after serializing); the isolate's memory limit bounds the work.
     maxBytes: 1 << 30,
@@ -531,15 +537,71 @@ const TARGET_RESERVED = new Set(['constructor', 'then', 'dup']);
 function exportedMember(value, name) {
   if (typeof name !== 'string' || TARGET_RESERVED.has(name)) throw notImplemented(name);
   // A function, or a plain object a stub was made on (new RpcStub({...})): its own members.
-  const proto = typeof value === 'function' ? null : ObjectGetPrototypeOf(value);
-  if (typeof value === 'function' || proto === Object.prototype || proto === null) {
+  if (typeof value === 'function' || ObjectGetPrototypeOf(value) === Object.prototype) {
     if (ReflectApply(hasOwn, value, [name])) return value[name];
     throw notImplemented(name);
   }
+  // Read through the value itself, so that a Proxy of an RpcTarget answers with its get trap.
   for (let o = ObjectGetPrototypeOf(value); o !== null && !TARGET_BASES.has(o); o = ObjectGetPrototypeOf(o)) {
-    if (ObjectGetOwnPropertyDescriptor(o, name) !== undefined) return Reflect.get(o, name, value);
+    if (ObjectGetOwnPropertyDescriptor(o, name) !== undefined) return Reflect.get(value, name, value);
   }
   throw notImplemented(name);
+}
+
+// A member of a member (`stub.a.b.c()`) is named to the callee by its path: the names, each after
+// PATH_MARK. The callee walks it as workerd does: through plain objects, functions (their own
+// members) and RpcTargets (their class members), and nothing else.
+const PATH_MARK = '\u0000';
+export const MAX_PATH = 64;
+const StringPrototypeSplit = String.prototype.split;
+const ArrayPrototypeJoin = Array.prototype.join;
+const ArrayPrototypeSlice = Array.prototype.slice;
+
+/** The method name of a path of member names. */
+export function methodOf(names) {
+  return names.length === 1 ? names[0] : PATH_MARK + ReflectApply(ArrayPrototypeJoin, names, [PATH_MARK]);
+}
+
+export function isPath(method) {
+  return typeof method === 'string' && method.length > 0 && method[0] === PATH_MARK;
+}
+
+function namesOf(method) {
+  if (typeof method !== 'string' || method.length === 0 || method[0] !== PATH_MARK) return [method];
+  const names = ReflectApply(StringPrototypeSplit, method, [PATH_MARK]);
+  names.shift();
+  if (names.length > MAX_PATH) throw new TypeError(`An RPC property path is too deep: at most ${MAX_PATH} names.`);
+  return names;
+}
+
+/** How a method (a name or a path) reads in an error: a.b.c. */
+export function pathName(method) {
+  return ReflectApply(ArrayPrototypeJoin, namesOf(method), ['.']);
+}
+
+function traversable(v) {
+  if (typeof v === 'function') return true;
+  if (typeof v !== 'object' || v === null) return false;
+  return ObjectGetPrototypeOf(v) === Object.prototype || isRpcTarget(v);
+}
+
+/**
+ * [receiver, member] of {@code method} (a name or a path) on {@code value}: the first name looked
+ * up by {@code first(value, name)}, the rest each on the member before it.
+ */
+export function memberAt(value, method, first) {
+  const names = namesOf(method);
+  let receiver = value;
+  let member = first(value, names[0]);
+  for (let i = 1; i < names.length; i++) {
+    // A stub on the way: the rest of the path is a member of what it stands for.
+    const state = stubs.get(member);
+    if (state !== undefined) return [undefined, rpcPathOf(sendOf(state), ReflectApply(ArrayPrototypeSlice, names, [i]))];
+    if (!traversable(member)) throw notImplemented(names[i - 1]);
+    receiver = member;
+    member = exportedMember(member, names[i]);
+  }
+  return [receiver, member];
 }
 
 /** Resolves the receiver and member of a call on export {@code cap.export}: [receiver, member]. */
@@ -551,7 +613,7 @@ export function exportedCall(cap, value = exported.get(Number(cap.export))) {
     if (typeof value !== 'function') throw new TypeError('The RPC stub is not a function.');
     return [undefined, value];
   }
-  return [value, exportedMember(value, cap.method)];
+  return memberAt(value, cap.method, exportedMember);
 }
 
 export { utf8DecodeReplace };

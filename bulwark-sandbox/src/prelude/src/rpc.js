@@ -13,7 +13,7 @@ import { responseInternals } from './response.js';
 import { headersToPairs, joinHeaderLines } from './headers.js';
 import { serialize, deserialize } from './serialize.js';
 import { DurableObject, WorkerEntrypoint, RpcTarget } from './runtime-classes.js';
-import { encodePayload, decodePayload, moved, bindRpc, exportedCall, localStub, isStub } from './caps.js';
+import { encodePayload, decodePayload, moved, bindRpc, exportedCall, localStub, isStub, methodOf, isPath, memberAt, pathName, MAX_PATH } from './caps.js';
 import { startCallUpload, endUpload } from './egress.js';
 import { thrownForCaller, remoteError, decodeThrown } from './remote-errors.js';
 
@@ -53,16 +53,32 @@ async function invoke(send, name, args, isCall) {
 const properties = new WeakSet();
 const promises = new WeakSet();
 
-/** A member of a stub: call it for a method call, await it for a property read. */
+/**
+ * A member of a stub: call it for a method call, await it for a property read; its own members
+ * are members of the member (`stub.a.b.c()`), named to the callee by their path (caps.js).
+ */
 export function rpcProperty(send, name) {
-  const call = (...args) => pipelined(PromiseThen(invoke(send, name, args, true), box));
-  Object.defineProperty(call, 'then', {
-    value: (onOk, onErr) => PromiseThen(invoke(send, name, null, false), onOk, onErr),
-  });
-  properties.add(call);
-  return call;
+  return property(send, [name]);
 }
-bindRpc(rpcProperty, invoke, stubFetch);
+
+function property(send, names) {
+  const method = methodOf(names);
+  const call = (...args) => pipelined(PromiseThen(invoke(send, method, args, true), box));
+  const read = () => invoke(send, method, null, false);
+  const member = new Proxy(call, {
+    get(_, prop) {
+      if (prop === 'then') return (onOk, onErr) => PromiseThen(read(), onOk, onErr);
+      if (prop === 'catch') return (onErr) => PromiseThen(read(), undefined, onErr);
+      if (prop === 'finally') return (f) => ReflectApply(PromiseFinally, read(), [f]);
+      if (typeof prop === 'symbol') return undefined;
+      if (names.length >= MAX_PATH) throw new TypeError(`An RPC property path is too deep: at most ${MAX_PATH} names.`);
+      return property(send, [...names, prop]);
+    },
+  });
+  properties.add(member);
+  return member;
+}
+bindRpc(rpcProperty, property, invoke, stubFetch);
 
 const PromiseFinally = Promise.prototype.finally;
 const box = (v) => ({ v });
@@ -220,17 +236,28 @@ function notImplemented(name) {
 /** The receiver's member {@code name} from its class's prototype chain, below the base classes. */
 function lookup(receiver, name) {
   if (RESERVED.has(name) || typeof name !== 'string') throw notImplemented(name);
+  if (receiver instanceof HandlerObject) return receiver.member(name);
   for (let o = ObjectGetPrototypeOf(receiver); o !== null && !BASES.has(o); o = ObjectGetPrototypeOf(o)) {
     if (ObjectGetOwnPropertyDescriptor(o, name) !== undefined) return Reflect.get(o, name, receiver);
   }
   throw notImplemented(name);
 }
 
+function inherits(value, proto) {
+  for (let o = ObjectGetPrototypeOf(value); o !== null; o = ObjectGetPrototypeOf(o)) if (o === proto) return true;
+  return false;
+}
+
 /** Runs one RPC event on {@code receiver} and reports through rpcReturn; never throws. */
 export async function answerRpc(receiverPromise, rpc, invocationId, abortedReason = undefined, objectId = undefined) {
   await answer(async () => {
     const receiver = await receiverPromise;
-    return [receiver, lookup(receiver, rpc.method)];
+    if (objectId !== undefined && !inherits(receiver, DurableObject.prototype)) {
+      throw new TypeError('The receiving Durable Object does not support RPC, because its class was not declared '
+        + 'with `extends DurableObject`. In order to enable RPC, make sure your class extends the special class '
+        + '`DurableObject`, which can be imported from the module "cloudflare:workers".');
+    }
+    return memberAt(receiver, rpc.method, lookup);
   }, rpc, invocationId, abortedReason, objectId);
 }
 
@@ -245,10 +272,13 @@ async function answer(resolve, rpc, invocationId, abortedReason = undefined, obj
     let member;
     [receiver, member] = await resolve();
     if (rpc.args === null || rpc.args === undefined) {
-      if (typeof member === 'function' && rpc.method !== '') throw new TypeError(`"${rpc.method}" is a method: call it.`);
+      // A method named alone is to be called; a function reached by a path is passed as a stub.
+      if (typeof member === 'function' && rpc.method !== '' && !isPath(rpc.method)) {
+        throw new TypeError(`"${rpc.method}" is a method: call it.`);
+      }
       value = await member;
     } else {
-      if (typeof member !== 'function') throw new TypeError(`"${rpc.method}" is not a method.`);
+      if (typeof member !== 'function') throw new TypeError(`"${pathName(rpc.method)}" is not a function.`);
       const args = decodePayload(rpc.args);
       value = await ReflectApply(member, receiver, args);
     }
@@ -264,7 +294,7 @@ async function answer(resolve, rpc, invocationId, abortedReason = undefined, obj
   }
   let payload;
   try {
-    payload = await encodePayload(value, threw);
+    payload = await encodePayload(value);
   } catch (err) {
     payload = { bytes: serialize(err instanceof Error ? err : new TypeError(`${err}`), { richErrors: true }), sent: [] };
     threw = true;
@@ -301,10 +331,53 @@ export async function answerAlarm(receiverPromise, target, invocationId, abortWi
   H.rpcReturn(invocationId, serialize(threw ? `${value}` : undefined), threw);
 }
 
-/** The receiver of an RPC to a worker's entrypoint: a new instance of its WorkerEntrypoint class. */
+/**
+ * An exported handler object ({@code export default { fetch, ... }}, {@code export const x = {...}})
+ * as the receiver of an RPC: its own functions are handlers called as handler(arg, env, ctx), with
+ * exactly one argument from the caller, as workerd's.
+ */
+class HandlerObject {
+  #handler;
+  #env;
+  #ctx;
+  constructor(handler, env, ctx) {
+    this.#handler = handler;
+    this.#env = env;
+    this.#ctx = ctx;
+  }
+  member(name) {
+    const handler = this.#handler;
+    if (!ReflectApply(ObjectHasOwn, null, [handler, name])) throw notImplemented(name);
+    const fn = handler[name];
+    if (typeof fn !== 'function') return fn;
+    const env = this.#env, ctx = this.#ctx;
+    return (...args) => {
+      if (fn.length > 3) {
+        throw new TypeError(`Cannot call handler function "${name}" over RPC because it has the wrong number of `
+          + 'arguments. A simple function handler can only be called over RPC if it has exactly the arguments '
+          + '(arg, env, ctx), where only the first argument comes from the client. To support multi-argument '
+          + 'RPC functions, use class-based syntax (extending WorkerEntrypoint) instead.');
+      }
+      if (args.length !== 1) {
+        throw new TypeError(`Attempted to call RPC function "${name}" with the wrong number of arguments. When `
+          + 'calling a top-level handler function that is not declared as part of a class, you must always send '
+          + 'exactly one argument. In order to support variable numbers of arguments, the server must use '
+          + 'class-based syntax (extending WorkerEntrypoint) instead.');
+      }
+      return ReflectApply(fn, handler, [args[0], env, ctx]);
+    };
+  }
+}
+const ObjectHasOwn = Object.hasOwn;
+
+/**
+ * The receiver of an RPC to a worker's entrypoint: a new instance of its WorkerEntrypoint class,
+ * or its handler object.
+ */
 export function entrypointReceiver(target, env, ctx) {
   const name = target.entrypoint ?? 'default';
   const cls = target.exports[name];
+  if (cls !== null && typeof cls === 'object') return new HandlerObject(cls, env, ctx);
   if (typeof cls !== 'function') {
     throw new TypeError(`The entrypoint '${name}' does not support RPC: export a class that extends WorkerEntrypoint.`);
   }
