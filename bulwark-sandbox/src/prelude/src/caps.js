@@ -172,6 +172,7 @@ function copied(value) {
   const refs = [];
   const bytes = serialize(value, {
     richErrors: true,
+    rpc: true, // Blob, File, Headers
     maxBytes: 1 << 30,
     encode(v) {
       const ref = classify(v);
@@ -193,10 +194,9 @@ function copied(value) {
 
 let rpcPropertyOf = null; // rpc.js's rpcProperty (set by rpc.js: avoids an import cycle)
 let rpcPathOf = null;
-let invokeOf = null;
 let stubFetchOf = null;
-export function bindRpc(rpcProperty, rpcPath, invoke, stubFetch) {
-  rpcPropertyOf = rpcProperty; rpcPathOf = rpcPath; invokeOf = invoke; stubFetchOf = stubFetch;
+export function bindRpc(rpcProperty, rpcPath, stubFetch) {
+  rpcPropertyOf = rpcProperty; rpcPathOf = rpcPath; stubFetchOf = stubFetch;
 }
 let objectIdOf = null; // objects.js: (hex, name) -> a DurableObjectId of an object passed on
 export function bindObjectIds(make) { objectIdOf = make; }
@@ -247,7 +247,7 @@ function newStub(shared) {
       }
       return rpcPropertyOf(sendOf(state), prop);
     },
-    apply(_, thisArg, args) { return invokeOf(sendOf(state), '', args, true); },
+    apply(_, thisArg, args) { return ReflectApply(rpcPropertyOf(sendOf(state), ''), undefined, args); },
     set() { return false; },
     defineProperty() { return false; },
     deleteProperty() { return false; },
@@ -303,6 +303,7 @@ export async function encodePayload(value) {
     // Errors, thrown or passed, as workerd's RPC sends them (enhanced_error_serialization): their
     // own properties, not their stack (remote-errors.js).
     richErrors: true,
+    rpc: true, // Blob, File, Headers
     // The host refuses a payload over 32 MiB with workerd's error and its whole size (workerd too
     // checks after serializing); the isolate's memory limit bounds the work.
     maxBytes: 1 << 30,

@@ -78,7 +78,7 @@ function property(send, names) {
   properties.add(member);
   return member;
 }
-bindRpc(rpcProperty, property, invoke, stubFetch);
+bindRpc(rpcProperty, property, stubFetch);
 
 const PromiseFinally = Promise.prototype.finally;
 const box = (v) => ({ v });
@@ -106,7 +106,8 @@ function pipelined(boxed) {
     apply(_, thisArg, args) {
       return pipelined(PromiseThen(boxed, (b) => {
         if (typeof b.v !== 'function') throw new TypeError('The RPC result is not a function.');
-        return box(ReflectApply(b.v, undefined, args));
+        // What a call answers (a stub's call answers a promise) is awaited, as a call's result is.
+        return PromiseThen(PromiseResolve(ReflectApply(b.v, undefined, args)), box);
       }));
     },
   });
