@@ -10,6 +10,7 @@
 import { H, safeLog } from './host.js';
 import { ReflectApply, ObjectGetPrototypeOf, ObjectGetOwnPropertyDescriptor, ObjectDefineProperty, PromiseResolve, PromiseThen } from './util.js';
 import { serialize, deserialize } from './serialize.js';
+import { notSerializable } from './structured-clone.js';
 import { utf8Encode, utf8DecodeReplace } from './encoding.js';
 import { RpcTarget, DurableObject, WorkerEntrypoint } from './runtime-classes.js';
 import { ReadableStream, isReadableStream, isStreamLocked, getReader, readerReadChunk, readerCancelWith } from './streams-core.js';
@@ -195,8 +196,9 @@ function copied(value) {
 let rpcPropertyOf = null; // rpc.js's rpcProperty (set by rpc.js: avoids an import cycle)
 let rpcPathOf = null;
 let stubFetchOf = null;
-export function bindRpc(rpcProperty, rpcPath, stubFetch) {
-  rpcPropertyOf = rpcProperty; rpcPathOf = rpcPath; stubFetchOf = stubFetch;
+let isRpcThenableOf = () => false;
+export function bindRpc(rpcProperty, rpcPath, stubFetch, isRpcThenable) {
+  rpcPropertyOf = rpcProperty; rpcPathOf = rpcPath; stubFetchOf = stubFetch; isRpcThenableOf = isRpcThenable;
 }
 let objectIdOf = null; // objects.js: (hex, name) -> a DurableObjectId of an object passed on
 export function bindObjectIds(make) { objectIdOf = make; }
@@ -329,6 +331,8 @@ function classify(v) {
   }
   const describe = addressStubs.get(v);
   if (describe !== undefined) return describe();
+  // An RPC promise or property inside a value is not sent (awaited whole, one is the value).
+  if (isRpcThenableOf(v)) throw notSerializable(v);
   if (isReadableStream(v)) return { kind: EXPORT, value: new StreamSource(v), tag: TAG_STREAM };
   if (typeof v === 'function' || (typeof v === 'object' && v !== null && isRpcTarget(v))) return { kind: EXPORT, value: v };
   return undefined;
@@ -537,8 +541,9 @@ const TARGET_RESERVED = new Set(['constructor', 'then', 'dup']);
 /** The member {@code name} of an exported value: a class member of an RpcTarget, an own property of a function. */
 function exportedMember(value, name) {
   if (typeof name !== 'string' || TARGET_RESERVED.has(name)) throw notImplemented(name);
-  // A function, or a plain object a stub was made on (new RpcStub({...})): its own members.
-  if (typeof value === 'function' || ObjectGetPrototypeOf(value) === Object.prototype) {
+  // A function, or a plain object a stub was made on (new RpcStub({...})): its own members; an
+  // RpcTarget (a callable Proxy may say it is one) its class members.
+  if (!isRpcTarget(value) && (typeof value === 'function' || ObjectGetPrototypeOf(value) === Object.prototype)) {
     if (ReflectApply(hasOwn, value, [name])) return value[name];
     throw notImplemented(name);
   }
@@ -581,6 +586,7 @@ export function pathName(method) {
 }
 
 function traversable(v) {
+  if (isRpcThenableOf(v)) return false;
   if (typeof v === 'function') return true;
   if (typeof v !== 'object' || v === null) return false;
   return ObjectGetPrototypeOf(v) === Object.prototype || isRpcTarget(v);

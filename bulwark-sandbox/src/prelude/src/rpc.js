@@ -52,6 +52,12 @@ async function invoke(send, name, args, isCall) {
 // What cloudflare:workers' RpcProperty and RpcPromise answer instanceof for.
 const properties = new WeakSet();
 const promises = new WeakSet();
+const SymbolToStringTag = Symbol.toStringTag;
+
+/** Whether {@code v} is an RPC property or promise: not serializable, not walked by a path (caps.js). */
+function isRpcThenable(v) {
+  return properties.has(v) || promises.has(v);
+}
 
 /**
  * A member of a stub: call it for a method call, await it for a property read; its own members
@@ -70,7 +76,7 @@ function property(send, names) {
       if (prop === 'then') return (onOk, onErr) => PromiseThen(read(), onOk, onErr);
       if (prop === 'catch') return (onErr) => PromiseThen(read(), undefined, onErr);
       if (prop === 'finally') return (f) => ReflectApply(PromiseFinally, read(), [f]);
-      if (typeof prop === 'symbol') return undefined;
+      if (typeof prop === 'symbol') return prop === SymbolToStringTag ? 'RpcProperty' : undefined;
       if (names.length >= MAX_PATH) throw new TypeError(`An RPC property path is too deep: at most ${MAX_PATH} names.`);
       return property(send, [...names, prop]);
     },
@@ -78,7 +84,7 @@ function property(send, names) {
   properties.add(member);
   return member;
 }
-bindRpc(rpcProperty, property, stubFetch);
+bindRpc(rpcProperty, property, stubFetch, isRpcThenable);
 
 const PromiseFinally = Promise.prototype.finally;
 const box = (v) => ({ v });
@@ -97,7 +103,7 @@ function pipelined(boxed) {
       if (prop === 'then') return (onOk, onErr) => PromiseThen(PromiseThen(boxed, unbox), onOk, onErr);
       if (prop === 'catch') return (onErr) => PromiseThen(PromiseThen(boxed, unbox), undefined, onErr);
       if (prop === 'finally') return (f) => ReflectApply(PromiseFinally, PromiseThen(boxed, unbox), [f]);
-      if (typeof prop === 'symbol') return undefined;
+      if (typeof prop === 'symbol') return prop === SymbolToStringTag ? 'RpcPromise' : undefined;
       return pipelined(PromiseThen(boxed, (b) => {
         if (b.v === null || b.v === undefined) throw new TypeError(`Cannot read properties of ${b.v} (reading '${prop}')`);
         return box(b.v[prop]);
@@ -268,7 +274,7 @@ export async function answerCap(cap, invocationId) {
 }
 
 async function answer(resolve, rpc, invocationId, abortedReason = undefined, objectId = undefined) {
-  let value, threw = false, receiver;
+  let value, threw = false, receiver, args;
   try {
     let member;
     [receiver, member] = await resolve();
@@ -280,7 +286,7 @@ async function answer(resolve, rpc, invocationId, abortedReason = undefined, obj
       value = await member;
     } else {
       if (typeof member !== 'function') throw new TypeError(`"${pathName(rpc.method)}" is not a function.`);
-      const args = decodePayload(rpc.args);
+      args = decodePayload(rpc.args);
       value = await ReflectApply(member, receiver, args);
     }
     // The object was aborted (ctx.abort) while this call ran: the call fails with its reason.
@@ -302,13 +308,17 @@ async function answer(resolve, rpc, invocationId, abortedReason = undefined, obj
   }
   try {
     H.rpcReturn(invocationId, payload.bytes, threw);
+    moved(payload.sent);
   } catch (err) {
     // The host refused a capability in the result (a stub of another request): say so instead.
     H.rpcReturn(invocationId, serialize(err instanceof Error ? new Error(err.message) : new TypeError(`${err}`), { richErrors: true }), true);
-    return;
   }
-  moved(payload.sent);
+  // The stubs the call received are disposed now that it returned, as in workerd (the callee
+  // keeps one only by dup()ing it); decodePayload gave the arguments their disposer.
+  const dispose = args === undefined ? undefined : args[DisposeSymbol];
+  if (typeof dispose === 'function') ReflectApply(dispose, args, []);
 }
+const DisposeSymbol = Symbol.dispose;
 
 /**
  * Runs an object's alarm handler, looked up on the instance now (an SDK may install it as an own
