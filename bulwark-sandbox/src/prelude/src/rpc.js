@@ -279,8 +279,9 @@ async function answer(resolve, rpc, invocationId, abortedReason = undefined, obj
     let member;
     [receiver, member] = await resolve();
     if (rpc.args === null || rpc.args === undefined) {
-      // A method named alone is to be called; a function reached by a path is passed as a stub.
-      if (typeof member === 'function' && rpc.method !== '' && !isPath(rpc.method)) {
+      // A method named alone is to be called; a function reached by a path is passed as a stub,
+      // an RPC promise or property is awaited.
+      if (typeof member === 'function' && rpc.method !== '' && !isPath(rpc.method) && !isRpcThenable(member)) {
         throw new TypeError(`"${rpc.method}" is a method: call it.`);
       }
       value = await member;
