@@ -358,10 +358,10 @@ class HandlerObject {
     this.#ctx = ctx;
   }
   member(name) {
+    // Its own functions only: other values of a handler object are its configuration, not RPC.
     const handler = this.#handler;
-    if (!ReflectApply(ObjectHasOwn, null, [handler, name])) throw notImplemented(name);
-    const fn = handler[name];
-    if (typeof fn !== 'function') return fn;
+    const fn = ReflectApply(ObjectHasOwn, null, [handler, name]) ? handler[name] : undefined;
+    if (typeof fn !== 'function') throw notImplemented(name);
     const env = this.#env, ctx = this.#ctx;
     return (...args) => {
       if (fn.length > 3) {
