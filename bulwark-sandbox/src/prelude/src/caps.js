@@ -164,7 +164,7 @@ async function localCall(state, name, args, isCall) {
   if (state.disposed) throw disposedError();
   const [receiver, member] = exportedCall({ export: 0, method: name }, state.shared.local.value);
   if (!isCall) return copied(await member);
-  if (typeof member !== 'function') throw new TypeError(`"${name}" is not a function.`);
+  if (typeof member !== 'function') throw new TypeError(`"${pathName(name)}" is not a function.`);
   return copied(await ReflectApply(member, receiver, copied(args)));
 }
 
@@ -574,8 +574,7 @@ export function isPath(method) {
 
 function namesOf(method) {
   if (typeof method !== 'string' || method.length === 0 || method[0] !== PATH_MARK) return [method];
-  const names = ReflectApply(StringPrototypeSplit, method, [PATH_MARK]);
-  names.shift();
+  const names = ReflectApply(ArrayPrototypeSlice, ReflectApply(StringPrototypeSplit, method, [PATH_MARK]), [1]);
   if (names.length > MAX_PATH) throw new TypeError(`An RPC property path is too deep: at most ${MAX_PATH} names.`);
   return names;
 }
