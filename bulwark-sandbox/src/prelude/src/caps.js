@@ -8,8 +8,9 @@
 // Payload: serialize.js's bytes, or, when capabilities are in them, 0xCA, count, the refs, then
 // the bytes (host-object slot n = ref n). See CapPayload.java.
 import { H, safeLog } from './host.js';
-import { ReflectApply, ObjectGetPrototypeOf, ObjectGetOwnPropertyDescriptor, ObjectDefineProperty } from './util.js';
+import { ReflectApply, ObjectGetPrototypeOf, ObjectGetOwnPropertyDescriptor, ObjectDefineProperty, PromiseResolve, PromiseThen } from './util.js';
 import { serialize, deserialize } from './serialize.js';
+import { notSerializable } from './structured-clone.js';
 import { utf8Encode, utf8DecodeReplace } from './encoding.js';
 import { RpcTarget, DurableObject, WorkerEntrypoint } from './runtime-classes.js';
 import { ReadableStream, isReadableStream, isStreamLocked, getReader, readerReadChunk, readerCancelWith } from './streams-core.js';
@@ -72,6 +73,10 @@ export function dropExport(id) {
     if (ids.size > 0) return;
     exportIdsOf.delete(value);
   }
+  if (!localHolders.has(value)) disposeValue(value);
+}
+
+function disposeValue(value) {
   try {
     const dispose = value[DisposeSymbol];
     if (typeof dispose === 'function') ReflectApply(dispose, value, []);
@@ -104,22 +109,97 @@ export function registerAddressStub(stub, describe) {
 function release(state) {
   if (state.disposed) return;
   state.disposed = true;
-  if (--state.shared.count === 0) {
+  if (--state.shared.count !== 0) return;
+  const local = state.shared.local;
+  if (local === undefined) {
     try { H.capRelease(state.shared.index); } catch { /* the isolate is going */ }
+    return;
   }
+  // A stub on a value of this isolate: the last one disposes the value (after this turn, as
+  // workerd's), unless a stub in another isolate still holds it.
+  const n = localHolders.get(local.value) - 1;
+  if (n > 0) { localHolders.set(local.value, n); return; }
+  localHolders.delete(local.value);
+  if (!exportIdsOf.has(local.value)) PromiseThen(PromiseResolve(), () => disposeValue(local.value));
 }
 
 function sendOf(state) {
+  const local = state.shared.local;
+  if (local !== undefined) {
+    const send = () => { throw new TypeError('a local stub sends nothing'); };
+    send.local = (name, args, isCall) => localCall(state, name, args, isCall);
+    return send;
+  }
   return (method, payload) => {
     if (state.disposed) throw disposedError();
     return H.capCall(state.shared.index, method, payload);
   };
 }
 
+// ---- stubs on values of this isolate (new RpcStub(value), workerd's loopback stubs)
+
+const localHolders = new Map(); // value -> how many sets of local stubs hold it
+
+/**
+ * new RpcStub(value): a stub on a function, an RpcTarget or a plain object of this isolate. Calls
+ * reach the value as a call from another isolate would (the same member lookup; arguments and
+ * result copied, functions and RpcTargets in them passed as stubs); passed over RPC, the value
+ * is exported. A stub given is duplicated.
+ */
+export function localStub(value) {
+  const state = stubs.get(value);
+  if (state !== undefined) {
+    if (state.disposed) throw disposedError();
+    return newStub(state.shared);
+  }
+  if (addressStubs.has(value)) return value;
+  if (typeof value !== 'function' && (typeof value !== 'object' || value === null)) {
+    throw new TypeError('RpcStub takes a function, an RpcTarget or an object.');
+  }
+  localHolders.set(value, (localHolders.get(value) ?? 0) + 1);
+  return newStub({ index: 0, count: 0, shape: null, local: { value } });
+}
+
+async function localCall(state, name, args, isCall) {
+  if (state.disposed) throw disposedError();
+  const [receiver, member] = exportedCall({ export: 0, method: name }, state.shared.local.value);
+  if (!isCall) return copied(await member);
+  if (typeof member !== 'function') throw new TypeError(`"${pathName(name)}" is not a function.`);
+  return copied(await ReflectApply(member, receiver, copied(args)));
+}
+
+/** A copy of a value, as a call to another isolate would make it: its capabilities as local stubs. */
+function copied(value) {
+  const refs = [];
+  const bytes = serialize(value, {
+    richErrors: true,
+    rpc: true, // Blob, File, Headers
+    maxBytes: 1 << 30,
+    encode(v) {
+      const ref = classify(v);
+      if (ref === undefined) return undefined;
+      refs.push([ref, v]);
+      return ref.tag === undefined ? refs.length - 1 : { slot: refs.length - 1, tag: ref.tag };
+    },
+  });
+  if (refs.length === 0) return deserialize(bytes);
+  return deserialize(bytes, {
+    decode(slot, tag) {
+      const [ref, v] = refs[slot];
+      if (ref.kind === EXPORT) return tag === TAG_STREAM ? remoteStream(localStub(ref.value)) : localStub(ref.value);
+      if (ref.kind === IMPORT) return localStub(v);
+      return v; // an address (a durable object, a service): the same stub
+    },
+  });
+}
+
 let rpcPropertyOf = null; // rpc.js's rpcProperty (set by rpc.js: avoids an import cycle)
-let invokeOf = null;
+let rpcPathOf = null;
 let stubFetchOf = null;
-export function bindRpc(rpcProperty, invoke, stubFetch) { rpcPropertyOf = rpcProperty; invokeOf = invoke; stubFetchOf = stubFetch; }
+let isRpcThenableOf = () => false;
+export function bindRpc(rpcProperty, rpcPath, stubFetch, isRpcThenable) {
+  rpcPropertyOf = rpcProperty; rpcPathOf = rpcPath; stubFetchOf = stubFetch; isRpcThenableOf = isRpcThenable;
+}
 let objectIdOf = null; // objects.js: (hex, name) -> a DurableObjectId of an object passed on
 export function bindObjectIds(make) { objectIdOf = make; }
 
@@ -169,7 +249,7 @@ function newStub(shared) {
       }
       return rpcPropertyOf(sendOf(state), prop);
     },
-    apply(_, thisArg, args) { return invokeOf(sendOf(state), '', args, true); },
+    apply(_, thisArg, args) { return ReflectApply(rpcPropertyOf(sendOf(state), ''), undefined, args); },
     set() { return false; },
     defineProperty() { return false; },
     deleteProperty() { return false; },
@@ -188,6 +268,11 @@ export function makeCapStub(index, kind = SHAPE_PLAIN, id = null, name = null) {
   const shape = kind === SHAPE_PLAIN || kind === undefined ? null
     : { kind, id, name: name ?? undefined, idObject: undefined };
   return newStub({ index: Number(index), count: 0, shape });
+}
+
+/** Whether {@code v} is a stub (RpcStub's instanceof). */
+export function isStub(v) {
+  return (typeof v === 'function' || (typeof v === 'object' && v !== null)) && stubs.has(v);
 }
 
 export function isCapValue(v) {
@@ -214,10 +299,13 @@ class HeaderWriter {
  * stubs it passed on, which the caller disposes once the message has left (a stub passed on is
  * moved, as in workerd). Exports are made only once serializing succeeded.
  */
-export async function encodePayload(value, richErrors = false) {
+export async function encodePayload(value) {
   const refs = [];
   const bytes = serialize(value, {
-    richErrors, // a thrown value: errors as workerd's RPC sends them (remote-errors.js)
+    // Errors, thrown or passed, as workerd's RPC sends them (enhanced_error_serialization): their
+    // own properties, not their stack (remote-errors.js).
+    richErrors: true,
+    rpc: true, // Blob, File, Headers
     // The host refuses a payload over 32 MiB with workerd's error and its whole size (workerd too
     // checks after serializing); the isolate's memory limit bounds the work.
     maxBytes: 1 << 30,
@@ -237,10 +325,14 @@ function classify(v) {
   const state = stubs.get(v);
   if (state !== undefined) {
     if (state.disposed) throw disposedError();
+    // A stub on a value of this isolate crosses as that value, exported; it is moved all the same.
+    if (state.shared.local !== undefined) return { kind: EXPORT, value: state.shared.local.value, state };
     return { kind: IMPORT, state };
   }
   const describe = addressStubs.get(v);
   if (describe !== undefined) return describe();
+  // An RPC promise or property inside a value is not sent (awaited whole, one is the value).
+  if (isRpcThenableOf(v)) throw notSerializable(v);
   if (isReadableStream(v)) return { kind: EXPORT, value: new StreamSource(v), tag: TAG_STREAM };
   if (typeof v === 'function' || (typeof v === 'object' && v !== null && isRpcTarget(v))) return { kind: EXPORT, value: v };
   return undefined;
@@ -283,7 +375,7 @@ async function withHeader(refs, bytes) {
   for (const r of refs) {
     w.byte(r.kind);
     switch (r.kind) {
-      case EXPORT: w.varint(exportValue(r.value)); break;
+      case EXPORT: w.varint(exportValue(r.value)); if (r.state !== undefined) sent.push(r.state); break;
       case IMPORT: { const i = r.state.shared.index; w.varint(i >= 0 ? 2 * i : -2 * i - 1); sent.push(r.state); break; }
       case OBJECT_STUB: w.varint(r.binding); w.str(r.id); w.optStr(r.name); break;
       case ADDRESS_WORKER: w.str(r.workerId); w.optStr(r.entrypoint); break;
@@ -305,7 +397,7 @@ async function withHeader(refs, bytes) {
 export function moved(sent) {
   for (const s of sent) {
     // A stub of env is not moved: it stays usable by every request of this worker.
-    if (s.shared.index > 0) release(s);
+    if (s.shared.index > 0 || s.shared.local !== undefined) release(s);
   }
 }
 
@@ -449,19 +541,77 @@ const TARGET_RESERVED = new Set(['constructor', 'then', 'dup']);
 /** The member {@code name} of an exported value: a class member of an RpcTarget, an own property of a function. */
 function exportedMember(value, name) {
   if (typeof name !== 'string' || TARGET_RESERVED.has(name)) throw notImplemented(name);
-  if (typeof value === 'function') {
+  // A function, or a plain object a stub was made on (new RpcStub({...})): its own members; an
+  // RpcTarget (a callable Proxy may say it is one) its class members.
+  if (!isRpcTarget(value) && (typeof value === 'function' || ObjectGetPrototypeOf(value) === Object.prototype)) {
     if (ReflectApply(hasOwn, value, [name])) return value[name];
     throw notImplemented(name);
   }
+  // Read through the value itself, so that a Proxy of an RpcTarget answers with its get trap.
   for (let o = ObjectGetPrototypeOf(value); o !== null && !TARGET_BASES.has(o); o = ObjectGetPrototypeOf(o)) {
-    if (ObjectGetOwnPropertyDescriptor(o, name) !== undefined) return Reflect.get(o, name, value);
+    if (ObjectGetOwnPropertyDescriptor(o, name) !== undefined) return Reflect.get(value, name, value);
   }
   throw notImplemented(name);
 }
 
+// A member of a member (`stub.a.b.c()`) is named to the callee by its path: the names, each after
+// PATH_MARK. The callee walks it as workerd does: through plain objects, functions (their own
+// members) and RpcTargets (their class members), and nothing else.
+const PATH_MARK = '\u0000';
+export const MAX_PATH = 64;
+const StringPrototypeSplit = String.prototype.split;
+const ArrayPrototypeJoin = Array.prototype.join;
+const ArrayPrototypeSlice = Array.prototype.slice;
+
+/** The method name of a path of member names. */
+export function methodOf(names) {
+  return names.length === 1 ? names[0] : PATH_MARK + ReflectApply(ArrayPrototypeJoin, names, [PATH_MARK]);
+}
+
+export function isPath(method) {
+  return typeof method === 'string' && method.length > 0 && method[0] === PATH_MARK;
+}
+
+function namesOf(method) {
+  if (typeof method !== 'string' || method.length === 0 || method[0] !== PATH_MARK) return [method];
+  const names = ReflectApply(ArrayPrototypeSlice, ReflectApply(StringPrototypeSplit, method, [PATH_MARK]), [1]);
+  if (names.length > MAX_PATH) throw new TypeError(`An RPC property path is too deep: at most ${MAX_PATH} names.`);
+  return names;
+}
+
+/** How a method (a name or a path) reads in an error: a.b.c. */
+export function pathName(method) {
+  return ReflectApply(ArrayPrototypeJoin, namesOf(method), ['.']);
+}
+
+function traversable(v) {
+  if (isRpcThenableOf(v)) return false;
+  if (typeof v === 'function') return true;
+  if (typeof v !== 'object' || v === null) return false;
+  return ObjectGetPrototypeOf(v) === Object.prototype || isRpcTarget(v);
+}
+
+/**
+ * [receiver, member] of {@code method} (a name or a path) on {@code value}: the first name looked
+ * up by {@code first(value, name)}, the rest each on the member before it.
+ */
+export function memberAt(value, method, first) {
+  const names = namesOf(method);
+  let receiver = value;
+  let member = first(value, names[0]);
+  for (let i = 1; i < names.length; i++) {
+    // A stub on the way: the rest of the path is a member of what it stands for.
+    const state = stubs.get(member);
+    if (state !== undefined) return [undefined, rpcPathOf(sendOf(state), ReflectApply(ArrayPrototypeSlice, names, [i]))];
+    if (!traversable(member)) throw notImplemented(names[i - 1]);
+    receiver = member;
+    member = exportedMember(member, names[i]);
+  }
+  return [receiver, member];
+}
+
 /** Resolves the receiver and member of a call on export {@code cap.export}: [receiver, member]. */
-export function exportedCall(cap) {
-  const value = exported.get(Number(cap.export));
+export function exportedCall(cap, value = exported.get(Number(cap.export))) {
   if (value === undefined) throw disposedError();
   // Passed as an argument or in an env by a request that has ended: references die with it.
   if (cap.ended === true) throw new Error(ENDED);
@@ -469,7 +619,7 @@ export function exportedCall(cap) {
     if (typeof value !== 'function') throw new TypeError('The RPC stub is not a function.');
     return [undefined, value];
   }
-  return [value, exportedMember(value, cap.method)];
+  return memberAt(value, cap.method, exportedMember);
 }
 
 export { utf8DecodeReplace };

@@ -39,6 +39,7 @@ for (const check of [isEventTarget, isURL, isURLSearchParams, isReadableStream, 
 }
 registerNonSerializable((v) => v instanceof CompressionStream || v instanceof DecompressionStream || v instanceof MessageChannel
   || v instanceof URLPattern || v instanceof HTMLRewriter);
+registerNonSerializable((v) => v instanceof TextEncoder || v instanceof TextDecoder);
 registerNonSerializable((v) => v instanceof WebSocket || v instanceof Event || v instanceof AbortController || v instanceof WritableStream || v instanceof TransformStream || v instanceof CryptoKey);
 registerNonSerializable((v) => v instanceof TextEncoder || v instanceof TextDecoder || v instanceof TextEncoderStream
   || v instanceof TextDecoderStream || v instanceof Crypto || v instanceof SubtleCrypto);

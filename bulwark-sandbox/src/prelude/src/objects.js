@@ -344,7 +344,7 @@ const invocationWaitUntil = new Map(); // invocationId -> waitUntil(promise)
 
 export function registerWaitUntil(invocationId, fn) { invocationWaitUntil.set(invocationId, fn); }
 export function forgetWaitUntil(invocationId) { invocationWaitUntil.delete(invocationId); }
-function waitUntilOf(invocationId) { return invocationWaitUntil.get(Number(invocationId)); }
+export function waitUntilOf(invocationId) { return invocationWaitUntil.get(Number(invocationId)); }
 
 /**
  * The live object for an address, made (its constructor run) on its first event; an object whose

@@ -7,13 +7,13 @@
 // Functions, RpcTarget instances and stubs cross by reference (caps.js). Not yet: streams,
 // promise pipelining.
 import { H, safeLog } from './host.js';
-import { PromiseCtor, PromiseResolve, PromiseThen, ReflectApply, ReflectOwnKeys, ObjectCreate, ObjectGetPrototypeOf, ObjectGetOwnPropertyDescriptor } from './util.js';
+import { PromiseCtor, PromiseResolve, PromiseThen, ReflectApply, ObjectGetPrototypeOf, ObjectGetOwnPropertyDescriptor } from './util.js';
 import { Request, requestInternals } from './request.js';
 import { responseInternals } from './response.js';
 import { headersToPairs, joinHeaderLines } from './headers.js';
 import { serialize, deserialize } from './serialize.js';
 import { DurableObject, WorkerEntrypoint, RpcTarget } from './runtime-classes.js';
-import { encodePayload, decodePayload, moved, bindRpc, exportedCall } from './caps.js';
+import { encodePayload, decodePayload, moved, bindRpc, exportedCall, localStub, isStub, methodOf, isPath, memberAt, pathName, MAX_PATH } from './caps.js';
 import { startCallUpload, endUpload } from './egress.js';
 import { thrownForCaller, remoteError, decodeThrown } from './remote-errors.js';
 
@@ -31,6 +31,7 @@ const RESERVED = new Set(['constructor', 'fetch', 'connect', 'alarm', 'webSocket
  * set, is told of the error a call threw (a durable object stub breaks on a reset error).
  */
 async function invoke(send, name, args, isCall) {
+  if (send.local !== undefined) return send.local(name, args, isCall);
   const payload = isCall ? await encodePayload(args) : { bytes: null, sent: [] };
   let result;
   try {
@@ -50,15 +51,42 @@ async function invoke(send, name, args, isCall) {
   return value;
 }
 
-/** A member of a stub: call it for a method call, await it for a property read. */
-export function rpcProperty(send, name) {
-  const call = (...args) => pipelined(PromiseThen(invoke(send, name, args, true), box));
-  Object.defineProperty(call, 'then', {
-    value: (onOk, onErr) => PromiseThen(invoke(send, name, null, false), onOk, onErr),
-  });
-  return call;
+// What cloudflare:workers' RpcProperty and RpcPromise answer instanceof for.
+const properties = new WeakSet();
+const promises = new WeakSet();
+const SymbolToStringTag = Symbol.toStringTag;
+
+/** Whether {@code v} is an RPC property or promise: not serializable, not walked by a path (caps.js). */
+function isRpcThenable(v) {
+  return properties.has(v) || promises.has(v);
 }
-bindRpc(rpcProperty, invoke, stubFetch);
+
+/**
+ * A member of a stub: call it for a method call, await it for a property read; its own members
+ * are members of the member (`stub.a.b.c()`), named to the callee by their path (caps.js).
+ */
+export function rpcProperty(send, name) {
+  return property(send, [name]);
+}
+
+function property(send, names) {
+  const method = methodOf(names);
+  const call = (...args) => pipelined(PromiseThen(invoke(send, method, args, true), box));
+  const read = () => invoke(send, method, null, false);
+  const member = new Proxy(call, {
+    get(_, prop) {
+      if (prop === 'then') return (onOk, onErr) => PromiseThen(read(), onOk, onErr);
+      if (prop === 'catch') return (onErr) => PromiseThen(read(), undefined, onErr);
+      if (prop === 'finally') return (f) => ReflectApply(PromiseFinally, read(), [f]);
+      if (typeof prop === 'symbol') return prop === SymbolToStringTag ? 'RpcProperty' : undefined;
+      if (names.length >= MAX_PATH) throw new TypeError(`An RPC property path is too deep: at most ${MAX_PATH} names.`);
+      return property(send, [...names, prop]);
+    },
+  });
+  properties.add(member);
+  return member;
+}
+bindRpc(rpcProperty, property, stubFetch, isRpcThenable);
 
 const PromiseFinally = Promise.prototype.finally;
 const box = (v) => ({ v });
@@ -72,12 +100,12 @@ const unbox = (b) => b.v;
  * not read before it is used.
  */
 function pipelined(boxed) {
-  return new Proxy(function () {}, {
+  const promise = new Proxy(function () {}, {
     get(_, prop) {
       if (prop === 'then') return (onOk, onErr) => PromiseThen(PromiseThen(boxed, unbox), onOk, onErr);
       if (prop === 'catch') return (onErr) => PromiseThen(PromiseThen(boxed, unbox), undefined, onErr);
       if (prop === 'finally') return (f) => ReflectApply(PromiseFinally, PromiseThen(boxed, unbox), [f]);
-      if (typeof prop === 'symbol') return undefined;
+      if (typeof prop === 'symbol') return prop === SymbolToStringTag ? 'RpcPromise' : undefined;
       return pipelined(PromiseThen(boxed, (b) => {
         if (b.v === null || b.v === undefined) throw new TypeError(`Cannot read properties of ${b.v} (reading '${prop}')`);
         return box(b.v[prop]);
@@ -86,10 +114,28 @@ function pipelined(boxed) {
     apply(_, thisArg, args) {
       return pipelined(PromiseThen(boxed, (b) => {
         if (typeof b.v !== 'function') throw new TypeError('The RPC result is not a function.');
-        return box(ReflectApply(b.v, undefined, args));
+        // What a call answers (a stub's call answers a promise) is awaited, as a call's result is.
+        return PromiseThen(PromiseResolve(ReflectApply(b.v, undefined, args)), box);
       }));
     },
   });
+  promises.add(promise);
+  return promise;
+}
+
+// cloudflare:workers' RpcStub, RpcProperty, RpcPromise: new RpcStub(value) makes a stub on a
+// value of this isolate; the other two only answer instanceof (the runtime makes them).
+export class RpcStub {
+  constructor(value) { return localStub(value); }
+  static [Symbol.hasInstance](v) { return isStub(v); }
+}
+export class RpcProperty {
+  constructor() { throw new TypeError('Illegal constructor'); }
+  static [Symbol.hasInstance](v) { return properties.has(v); }
+}
+export class RpcPromise {
+  constructor() { throw new TypeError('Illegal constructor'); }
+  static [Symbol.hasInstance](v) { return promises.has(v); }
 }
 
 // A request body in hand up to this size crosses in the call's start message; a larger one, and
@@ -201,17 +247,28 @@ function notImplemented(name) {
 /** The receiver's member {@code name} from its class's prototype chain, below the base classes. */
 function lookup(receiver, name) {
   if (RESERVED.has(name) || typeof name !== 'string') throw notImplemented(name);
+  if (receiver instanceof HandlerObject) return receiver.member(name);
   for (let o = ObjectGetPrototypeOf(receiver); o !== null && !BASES.has(o); o = ObjectGetPrototypeOf(o)) {
     if (ObjectGetOwnPropertyDescriptor(o, name) !== undefined) return Reflect.get(o, name, receiver);
   }
   throw notImplemented(name);
 }
 
+function inherits(value, proto) {
+  for (let o = ObjectGetPrototypeOf(value); o !== null; o = ObjectGetPrototypeOf(o)) if (o === proto) return true;
+  return false;
+}
+
 /** Runs one RPC event on {@code receiver} and reports through rpcReturn; never throws. */
 export async function answerRpc(receiverPromise, rpc, invocationId, abortedReason = undefined, objectId = undefined) {
   await answer(async () => {
     const receiver = await receiverPromise;
-    return [receiver, lookup(receiver, rpc.method)];
+    if (objectId !== undefined && !inherits(receiver, DurableObject.prototype)) {
+      throw new TypeError('The receiving Durable Object does not support RPC, because its class was not declared '
+        + 'with `extends DurableObject`. In order to enable RPC, make sure your class extends the special class '
+        + '`DurableObject`, which can be imported from the module "cloudflare:workers".');
+    }
+    return memberAt(receiver, rpc.method, lookup);
   }, rpc, invocationId, abortedReason, objectId);
 }
 
@@ -221,16 +278,20 @@ export async function answerCap(cap, invocationId) {
 }
 
 async function answer(resolve, rpc, invocationId, abortedReason = undefined, objectId = undefined) {
-  let value, threw = false, receiver;
+  let value, threw = false, receiver, args;
   try {
     let member;
     [receiver, member] = await resolve();
     if (rpc.args === null || rpc.args === undefined) {
-      if (typeof member === 'function' && rpc.method !== '') throw new TypeError(`"${rpc.method}" is a method: call it.`);
+      // A method named alone is to be called; a function reached by a path is passed as a stub,
+      // an RPC promise or property is awaited.
+      if (typeof member === 'function' && rpc.method !== '' && !isPath(rpc.method) && !isRpcThenable(member)) {
+        throw new TypeError(`"${rpc.method}" is a method: call it.`);
+      }
       value = await member;
     } else {
-      if (typeof member !== 'function') throw new TypeError(`"${rpc.method}" is not a method.`);
-      const args = decodePayload(rpc.args);
+      if (typeof member !== 'function') throw new TypeError(`"${pathName(rpc.method)}" is not a function.`);
+      args = decodePayload(rpc.args);
       value = await ReflectApply(member, receiver, args);
     }
     // The object was aborted (ctx.abort) while this call ran: the call fails with its reason.
@@ -245,20 +306,24 @@ async function answer(resolve, rpc, invocationId, abortedReason = undefined, obj
   }
   let payload;
   try {
-    payload = await encodePayload(value, threw);
+    payload = await encodePayload(value);
   } catch (err) {
     payload = { bytes: serialize(err instanceof Error ? err : new TypeError(`${err}`), { richErrors: true }), sent: [] };
     threw = true;
   }
   try {
     H.rpcReturn(invocationId, payload.bytes, threw);
+    moved(payload.sent);
   } catch (err) {
     // The host refused a capability in the result (a stub of another request): say so instead.
     H.rpcReturn(invocationId, serialize(err instanceof Error ? new Error(err.message) : new TypeError(`${err}`), { richErrors: true }), true);
-    return;
   }
-  moved(payload.sent);
+  // The stubs the call received are disposed now that it returned, as in workerd (the callee
+  // keeps one only by dup()ing it); decodePayload gave the arguments their disposer.
+  const dispose = args === undefined ? undefined : args[DisposeSymbol];
+  if (typeof dispose === 'function') ReflectApply(dispose, args, []);
 }
+const DisposeSymbol = Symbol.dispose;
 
 /**
  * Runs an object's alarm handler, looked up on the instance now (an SDK may install it as an own
@@ -284,42 +349,53 @@ export async function answerAlarm(receiverPromise, target, invocationId, abortWi
 }
 
 /**
+ * An exported handler object ({@code export default { fetch, ... }}, {@code export const x = {...}})
+ * as the receiver of an RPC: its own functions are handlers called as handler(arg, env, ctx), with
+ * exactly one argument from the caller, as workerd's.
+ */
+class HandlerObject {
+  #handler;
+  #env;
+  #ctx;
+  constructor(handler, env, ctx) {
+    this.#handler = handler;
+    this.#env = env;
+    this.#ctx = ctx;
+  }
+  member(name) {
+    // Its own functions only: other values of a handler object are its configuration, not RPC.
+    const handler = this.#handler;
+    const fn = ReflectApply(ObjectHasOwn, null, [handler, name]) ? handler[name] : undefined;
+    if (typeof fn !== 'function') throw notImplemented(name);
+    const env = this.#env, ctx = this.#ctx;
+    return (...args) => {
+      if (fn.length > 3) {
+        throw new TypeError(`Cannot call handler function "${name}" over RPC because it has the wrong number of `
+          + 'arguments. A simple function handler can only be called over RPC if it has exactly the arguments '
+          + '(arg, env, ctx), where only the first argument comes from the client. To support multi-argument '
+          + 'RPC functions, use class-based syntax (extending WorkerEntrypoint) instead.');
+      }
+      if (args.length !== 1) {
+        throw new TypeError(`Attempted to call RPC function "${name}" with the wrong number of arguments. When `
+          + 'calling a top-level handler function that is not declared as part of a class, you must always send '
+          + 'exactly one argument. In order to support variable numbers of arguments, the server must use '
+          + 'class-based syntax (extending WorkerEntrypoint) instead.');
+      }
+      return ReflectApply(fn, handler, [args[0], env, ctx]);
+    };
+  }
+}
+
+/**
  * The receiver of an RPC to a worker's entrypoint: a new instance of its WorkerEntrypoint class,
- * or, for an object export (`export default { greet(name, env, ctx) {...} }`), as in workerd, its
- * functions called like its fetch(request, env, ctx): one argument from the caller, then env and ctx.
+ * or its handler object.
  */
 export function entrypointReceiver(target, env, ctx) {
   const name = target.entrypoint ?? 'default';
   const cls = target.exports[name];
-  if (typeof cls === 'function') return new cls(ctx, env);
-  if (cls !== null && typeof cls === 'object') return ObjectCreate(handlerMethods(cls, env, ctx));
-  throw new TypeError(`The entrypoint '${name}' does not support RPC: export a class that extends WorkerEntrypoint.`);
-}
-
-/** What lookup() finds on an object export's receiver: its functions, each taking (arg, env, ctx); workerd's errors. */
-function handlerMethods(handler, env, ctx) {
-  const methods = ObjectCreate(null);
-  for (let o = handler; o !== null && o !== Object.prototype; o = ObjectGetPrototypeOf(o)) {
-    for (const key of ReflectOwnKeys(o)) {
-      if (typeof key !== 'string' || ObjectGetOwnPropertyDescriptor(methods, key) !== undefined) continue;
-      const value = Reflect.get(o, key, handler);
-      if (typeof value !== 'function') continue;
-      methods[key] = function (...args) {
-        if (value.length > 3) {
-          throw new TypeError(`Cannot call handler function "${key}" over RPC because it has the wrong number of arguments. ` +
-            'A simple function handler can only be called over RPC if it has exactly the arguments (arg, env, ctx), where ' +
-            'only the first argument comes from the client. To support multi-argument RPC functions, use class-based ' +
-            'syntax (extending WorkerEntrypoint) instead.');
-        }
-        if (args.length !== 1) {
-          throw new TypeError(`Attempted to call RPC function "${key}" with the wrong number of arguments. When calling a ` +
-            'top-level handler function that is not declared as part of a class, you must always send exactly one ' +
-            'argument. In order to support variable numbers of arguments, the server must use class-based syntax ' +
-            '(extending WorkerEntrypoint) instead.');
-        }
-        return ReflectApply(value, handler, [args[0], env, ctx]);
-      };
-    }
+  if (cls !== null && typeof cls === 'object') return new HandlerObject(cls, env, ctx);
+  if (typeof cls !== 'function') {
+    throw new TypeError(`The entrypoint '${name}' does not support RPC: export a class that extends WorkerEntrypoint.`);
   }
-  return methods;
+  return new cls(ctx, env);
 }

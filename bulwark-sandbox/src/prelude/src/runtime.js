@@ -14,7 +14,7 @@ import { getReader, readerReadChunk, ReadableStream } from './streams-core.js';
 import { canonicalURL } from './url.js';
 import { normalizeMethod } from './request.js';
 import { subrequestChunk, subrequestEnd, subrequestDrop, subrequestBodyPull, endUpload, endUploadsOf } from './egress.js';
-import { makeNamespace, objectFetch, objectReceiver, evictObject, resetObject, objectSocketEvent, registerWaitUntil, forgetWaitUntil, abortedReason, abortWithoutRetry } from './objects.js';
+import { makeNamespace, objectFetch, objectReceiver, evictObject, resetObject, objectSocketEvent, registerWaitUntil, forgetWaitUntil, waitUntilOf, abortedReason, abortWithoutRetry } from './objects.js';
 import { socketInternals, deliverToListeners } from './websocket.js';
 import { answerRpc, answerCap, answerAlarm, entrypointReceiver } from './rpc.js';
 import { dropExport, makeCapStub, revoke } from './caps.js';
@@ -34,7 +34,30 @@ import { promiseRejected, promiseHandled, reportRejections, forgetRejections } f
 // cloudflare:workers
 
 import { DurableObject, WorkerEntrypoint, WorkflowEntrypoint, RpcTarget } from './runtime-classes.js';
+import { RpcStub, RpcProperty, RpcPromise } from './rpc.js';
+import { ServiceStub } from './services.js';
 export { DurableObject, WorkerEntrypoint, WorkflowEntrypoint, RpcTarget };
+
+/** waitUntil of cloudflare:workers: the current event's ctx.waitUntil. */
+function waitUntil(promise) {
+  const add = waitUntilOf(H.currentInvocation());
+  if (add === undefined) {
+    throw new Error('Disallowed operation called within global scope. Asynchronous I/O (ex: fetch() or '
+      + 'connect()), setting a timeout, and generating random values are not allowed within global scope. '
+      + 'To fix this error, perform this operation within a handler. '
+      + 'https://developers.cloudflare.com/workers/runtime-apis/handlers/');
+  }
+  add(promise);
+}
+
+// cloudflare:workers' classes (env and exports are per worker).
+const WORKERS_CLASSES = Object.freeze({ DurableObject, WorkerEntrypoint, RpcTarget, WorkflowEntrypoint,
+  RpcStub, RpcProperty, RpcPromise, ServiceStub, waitUntil });
+
+/** cloudflare:sockets: outbound TCP is not there yet, so connect() throws (the module loads). */
+function connect() {
+  throw new TypeError('connect() is not supported by Bulwark yet');
+}
 
 // ---------------------------------------------------------------------------------------
 // ExecutionContext
@@ -448,9 +471,10 @@ const RUNTIME = Object.freeze({
   callUploadEnd(token) { endUpload(Number(token)); },
   callDrop(id, token) { subrequestDrop(Number(id)); if (Number(token) !== 0) endUpload(Number(token)); },
   responseCanceled(invocationId, reason) { responseCanceled(Number(invocationId), reason); },
-  workersModule: Object.freeze({ DurableObject, WorkerEntrypoint, RpcTarget, WorkflowEntrypoint }),
+  workersModule: WORKERS_CLASSES,
   // cloudflare:workers' exports for one worker, made in one call (from Java it took a crossing per key).
-  workersExports(env, exports) { return { DurableObject, WorkerEntrypoint, RpcTarget, WorkflowEntrypoint, env, exports }; },
+  workersExports(env, exports) { return { ...WORKERS_CLASSES, env, exports }; },
+  socketsModule: Object.freeze({ connect }),
   consoleFormat(...args) { return format(...args); },
   // What the node:* modules (node.js, loaded only under nodejs_compat) build on.
   nodeInternals,

@@ -11,6 +11,8 @@
 //     returns their slot number.
 //   decode(slot, tag) -> the value to put where that slot was written.
 //   maxBytes: the serialized size limit (default 32 MiB); past it, RangeError.
+//   rpc: the platform values workerd's RPC carries cross too: Blob and File (type, name,
+//     lastModified, bytes) and Headers (its pairs, in order).
 //   richErrors: errors cross as workerd's RPC sends them (not as structured clone does): the
 //     class found on the prototype chain (AggregateError too), message, a name that is not the
 //     class's own, and every own string-keyed property but message and stack (getters read,
@@ -24,8 +26,9 @@
 import { DOMException, isDOMException } from './dom-exception.js';
 import { ReflectApply, ObjectGetOwnPropertyDescriptor, ObjectDefineProperty, ArrayIsArray, isArrayBuffer, isSharedArrayBuffer, typedArrayName, isDataView } from './util.js';
 import { utf8Encode, utf8DecodeReplace } from './encoding.js';
-import { isBlob } from './blob.js';
-import { isNonSerializable } from './structured-clone.js';
+import { Blob, File, isBlob, isFile, blobBytes } from './blob.js';
+import { Headers, isHeaders, headersToPairs } from './headers.js';
+import { isNonSerializable, notSerializable } from './structured-clone.js';
 
 const MAGIC = 0xb7;
 const VERSION = 1;
@@ -37,7 +40,7 @@ const T = {
   STRING: 0x07, STRING16: 0x08, HOLE: 0x0f,
   REF: 0x10, OBJECT: 0x11, ARRAY: 0x12, SPARSE_ARRAY: 0x13, DATE: 0x14, REGEXP: 0x15, MAP: 0x16,
   SET: 0x17, ARRAY_BUFFER: 0x18, VIEW: 0x19, ERROR: 0x1a, NUMBER_OBJECT: 0x1b, STRING_OBJECT: 0x1c,
-  BOOLEAN_OBJECT: 0x1d, BIGINT_OBJECT: 0x1e, DOM_EXCEPTION: 0x1f, SLOT: 0x20, RICH_ERROR: 0x21,
+  BOOLEAN_OBJECT: 0x1d, BIGINT_OBJECT: 0x1e, DOM_EXCEPTION: 0x1f, SLOT: 0x20, RICH_ERROR: 0x21, BLOB: 0x22, FILE: 0x23, HEADERS: 0x24,
 };
 
 // Captured at load so user code replacing globals or prototypes cannot change the format.
@@ -186,6 +189,7 @@ class Serializer {
     this.w = new Writer(hooks && hooks.maxBytes !== undefined ? hooks.maxBytes : DEFAULT_MAX_BYTES);
     this.encode = hooks && typeof hooks.encode === 'function' ? hooks.encode : null;
     this.richErrors = !!(hooks && hooks.richErrors);
+    this.rpc = !!(hooks && hooks.rpc);
     this.ids = new Map();
     this.depth = 0;
   }
@@ -288,12 +292,30 @@ class Serializer {
     }
     if (isErrorObject(v)) { if (this.richErrors) this.richError(v); else this.error(v); return; }
     if (ArrayIsArray(v)) { this.array(v); return; }
+    if (this.rpc && isHeaders(v)) {
+      this.remember(v);
+      const pairs = headersToPairs(v);
+      w.byte(T.HEADERS); w.varint(pairs.length);
+      for (let i = 0; i < pairs.length; i++) { writeString(w, pairs[i][0]); writeString(w, pairs[i][1]); }
+      return;
+    }
+    if (this.rpc && isBlob(v)) {
+      this.remember(v);
+      const file = isFile(v);
+      w.byte(file ? T.FILE : T.BLOB);
+      if (file) { writeString(w, `${v.name}`); w.double(+v.lastModified); }
+      writeString(w, `${v.type}`);
+      const bytes = blobBytes(v);
+      w.varint(bytes.byteLength); w.bytes(bytes);
+      return;
+    }
     if (brand(weakMapHas, v, {}) || brand(weakSetHas, v, {}) || brand(weakRefDeref, v)
         // instanceof, not a call to then(): that would chain onto a rejected promise and report it
         || v instanceof PromiseCtor
-        || isBlob(v) || isNonSerializable(v)) {
+        || isBlob(v)) {
       throw cloneError(describe(v));
     }
+    if (isNonSerializable(v)) throw notSerializable(v);
     this.remember(v);
     const keys = ObjectKeys(v);
     w.byte(T.OBJECT); w.varint(keys.length);
@@ -520,6 +542,21 @@ class Deserializer {
         try { view = new ctor(buffer, offset, length); } catch { throw invalid('view out of range'); }
         this.objects[id] = view;
         return view;
+      }
+      case T.HEADERS: {
+        const n = this.count();
+        const pairs = [];
+        for (let i = 0; i < n; i++) pairs[i] = [this.string(), this.string()];
+        try { return this.keep(new Headers(pairs)); } catch { throw invalid('bad header'); }
+      }
+      case T.BLOB:
+      case T.FILE: {
+        const file = tag === T.FILE;
+        const name = file ? this.string() : undefined;
+        const lastModified = file ? this.double() : undefined;
+        const type = this.string();
+        const bytes = this.take(this.varint());
+        return this.keep(file ? new File([bytes], name, { type, lastModified }) : new Blob([bytes], { type }));
       }
       case T.MAP: {
         const m = this.keep(new Map());

@@ -100,6 +100,12 @@ export function makeService(index) {
   return makeStub({ index, entrypoint: null, props: null }, false);
 }
 
+/** cloudflare:workers' ServiceStub: what a service binding or ctx.exports entrypoint is an instance of. */
+export class ServiceStub {
+  constructor() { throw new TypeError('Illegal constructor'); }
+  static [Symbol.hasInstance](v) { return serviceDescriptor(v) !== undefined; }
+}
+
 /** The descriptor of a service or ctx.exports stub (for globalOutbound and tails), or undefined. */
 export function serviceDescriptor(value) {
   return isObjectLike(value) ? DESCRIPTORS.get(value) : undefined;

@@ -2,6 +2,7 @@
 import { DOMException, isDOMException } from './dom-exception.js';
 import { ObjectGetOwnPropertyDescriptor, ObjectDefineProperty, ReflectApply, ArrayIsArray, isArrayBuffer, isSharedArrayBuffer, typedArrayName, isDataView, isObjectLike, toDictionary } from './util.js';
 import { Blob, File, isBlob, isFile, blobBytes } from './blob.js';
+import { Headers, isHeaders } from './headers.js';
 
 const getter = (proto, name) => ObjectGetOwnPropertyDescriptor(proto, name).get;
 const mapSize = getter(Map.prototype, 'size');
@@ -161,8 +162,10 @@ function clone(value, memory) {
     return out;
   } else if (is(weakMapHas, value, {}) || is(weakSetHas, value, {}) || is(weakRefDeref, value) || value instanceof Promise) {
     throw cloneError(describe(value));
+  } else if (isHeaders(value)) {
+    out = new Headers(value);
   } else if (isPlatformObject(value)) {
-    throw cloneError(describe(value));
+    throw notSerializable(value);
   } else {
     out = {};
     memory.set(value, out);
@@ -180,5 +183,15 @@ function isPlatformObject(v) {
   for (const check of platformChecks) if (check(v)) return true;
   return false;
 }
+const ObjectPrototypeToString = Object.prototype.toString;
+
+/** workerd's error for a platform object that cannot be serialized (serialize.js's too). */
+export function notSerializable(v) {
+  let type = 'Object';
+  try { type = ReflectApply(ObjectPrototypeToString, v, []).slice(8, -1); } catch { /* a revoked proxy */ }
+  return new DOMException(`Could not serialize object of type "${type}". This type does not support serialization.`,
+    'DataCloneError');
+}
+
 /** True for platform objects that no serializer may copy (used by serialize.js too). */
 export function isNonSerializable(v) { return isPlatformObject(v); }

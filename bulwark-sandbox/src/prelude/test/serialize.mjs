@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { serialize, deserialize } from '../src/serialize.js';
 import { registerNonSerializable } from '../src/structured-clone.js';
 import { DOMException } from '../src/dom-exception.js';
-import { Blob } from '../src/blob.js';
+import { Blob, File } from '../src/blob.js';
+import { Headers } from '../src/headers.js';
 
 let passed = 0, failed = 0;
 function test(name, fn) {
@@ -170,6 +171,18 @@ test('functions, symbols, weak collections, promises, blobs and platform objects
   class Platform {}
   registerNonSerializable((v) => v instanceof Platform);
   throwsDataClone(() => serialize({ p: new Platform() }));
+});
+test('rpc: Blob, File and Headers cross with their type, name, lastModified, bytes and pairs (RPC only)', () => {
+  const [b, f, again] = (() => {
+    const blob = new Blob(['hello ', 'world'], { type: 'text/plain' });
+    return rt([blob, new File(['x'], 'a.txt', { type: 'text/x', lastModified: 42 }), blob], { rpc: true });
+  })();
+  assert.ok(b instanceof Blob); assert.equal(b.type, 'text/plain'); assert.equal(b.size, 11);
+  assert.equal(again, b);
+  assert.ok(f instanceof File); assert.equal(f.name, 'a.txt'); assert.equal(f.type, 'text/x'); assert.equal(f.lastModified, 42);
+  throwsDataClone(() => serialize(new Blob(['x'])));
+  const h = new Headers([['b', '2'], ['Set-Cookie', 'x'], ['set-cookie', 'y'], ['a', '1']]);
+  assert.deepEqual([...rt(h, { rpc: true })], [['a', '1'], ['b', '2'], ['set-cookie', 'x'], ['set-cookie', 'y']]);
 });
 test('hooks pass host objects by numbered slots both ways, keeping identity', () => {
   class RpcTarget {}

@@ -367,9 +367,14 @@ final class EventDispatch {
         }
     }
 
-    /** The node dropped an export of this isolate: the prelude forgets it and runs its disposer. */
-    void dropExport(long localId) {
-        isolate.enqueue(0, () -> {
+    /**
+     * The node dropped an export of this isolate: the prelude forgets it and runs its disposer,
+     * inside the invocation that passed it while that one lives, so that what the disposer
+     * resolves (a promise that invocation awaits) goes on inside it and can still make calls.
+     */
+    void dropExport(long localId, long invocation) {
+        long owner = invocation != 0 && isolate.invocations.containsKey(invocation) ? invocation : 0;
+        isolate.enqueue(owner, () -> {
             isolate.caps.exportDropped(localId);
             isolate.jsRuntime().invokeVoid("dropExport", runtime.createV8ValueDouble(localId));
         });

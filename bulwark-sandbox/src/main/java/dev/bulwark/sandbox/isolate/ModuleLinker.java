@@ -30,7 +30,8 @@ import java.util.Map;
  * <p>Resolution follows workerd: a relative specifier is resolved against the importing
  * module's name; a bare specifier must name a module of the bundle exactly;
  * {@code cloudflare:workers} (alias {@code bulwark:workers}) is the built-in module of base classes
- * and {@code env}; {@code cloudflare:email} holds EmailMessage; the {@code node:*} built-ins exist
+ * and {@code env}; {@code cloudflare:email} holds EmailMessage; {@code cloudflare:sockets} a
+ * {@code connect()} that throws; the {@code node:*} built-ins exist
  * only under the worker's Node.js compatibility flags ({@link NodeModules}), and a bundle module of
  * the same name wins over a built-in, as in workerd. Nothing else can be imported: there is no file
  * system and no network here.
@@ -39,6 +40,8 @@ final class ModuleLinker {
     static final String WORKERS_MODULE = "cloudflare:workers";
     static final String WORKERS_ALIAS = "bulwark:workers";
     static final String EMAIL_MODULE = "cloudflare:email";
+    /** Only so that code importing it loads: its {@code connect()} throws (no outbound sockets yet). */
+    static final String SOCKETS_MODULE = "cloudflare:sockets";
     /** Bulwark's own extension of JS RPC: {@code revoke(target)} (see docs/notes/caps.md). */
     static final String RPC_MODULE = "bulwark:rpc";
 
@@ -249,6 +252,7 @@ final class ModuleLinker {
     String resolveName(String specifier, String from) throws JavetException {
         if (specifier.equals(WORKERS_MODULE) || specifier.equals(WORKERS_ALIAS)) return WORKERS_MODULE;
         if (specifier.equals(EMAIL_MODULE)) return EMAIL_MODULE;
+        if (specifier.equals(SOCKETS_MODULE)) return SOCKETS_MODULE;
         if (specifier.equals(RPC_MODULE)) return RPC_MODULE;
         if (!specifier.startsWith("./") && !specifier.startsWith("../") && !specifier.startsWith("/")
                 && !bundle.modules().containsKey(specifier) && node != null) {
@@ -288,6 +292,7 @@ final class ModuleLinker {
             WorkerModule own = bundle.modules().get(name);
             if (name.equals(WORKERS_MODULE)) m = workersModule();
             else if (name.equals(EMAIL_MODULE)) m = builtin(name, "emailModule");
+            else if (name.equals(SOCKETS_MODULE)) m = builtin(name, "socketsModule");
             else if (name.equals(RPC_MODULE)) m = builtin(name, "rpcModule");
             else if (own != null) m = compile(own);
             else m = nodeModule(name);

@@ -215,7 +215,7 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
             case Message.ExportDrop m -> {
                 for (long id : m.exportIds()) {
                     CapExports.Export e = capExports().remove(id);
-                    if (e != null) e.isolate().events.dropExport(e.localId());
+                    if (e != null) e.isolate().events.dropExport(e.localId(), e.invocation());
                 }
             }
             case Message.SocketEvent m -> socketEvent(m);

@@ -14,6 +14,9 @@ import org.slf4j.LoggerFactory;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BiFunction;
 import java.util.function.LongSupplier;
 
@@ -112,7 +115,36 @@ final class CapabilityCalls {
             from.deliver(new Message.CallFailed(c.callId(), CODE, e.getMessage()));
             return;
         }
-        Thread.startVirtualThread(() -> run(from, reply, c, cap, args));
+        if (cap.target instanceof Capabilities.Java) {
+            Thread.startVirtualThread(() -> run(from, reply, c, cap, args));
+        } else {
+            startInOrder(new OrderKey(from, c.capId()), () -> run(from, reply, c, cap, args));
+        }
+    }
+
+    private record OrderKey(SandboxProcess from, long capId) {}
+
+    /** Per caller sandbox and capability: the start of the last call it sent, until it is handed on. */
+    private final Map<OrderKey, CompletableFuture<Void>> lastStart = new ConcurrentHashMap<>();
+
+    /**
+     * Starts the calls a sandbox makes on one capability in the order it sent them (workerd's
+     * e-order): each waits until the one before it was handed to its target, not until it finished.
+     * A Java capability answers within the call itself, so its calls are not ordered.
+     */
+    private void startInOrder(OrderKey key, Runnable start) {
+        CompletableFuture<Void> mine = new CompletableFuture<>();
+        CompletableFuture<Void> before = lastStart.put(key, mine);
+        Runnable go = () -> {
+            try {
+                start.run();
+            } finally {
+                mine.complete(null);
+                lastStart.remove(key, mine);
+            }
+        };
+        if (before == null) Thread.startVirtualThread(go);
+        else before.whenComplete((v, e) -> Thread.startVirtualThread(go));
     }
 
     /**

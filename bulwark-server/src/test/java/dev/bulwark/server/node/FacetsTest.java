@@ -183,7 +183,7 @@ class FacetsTest {
         upload("s3", "X", "x");
         // Facet stubs are not serializable (the issue): RPC and structuredClone refuse them.
         assertThat(ok("/s3/pass/X")).isEqualTo("DataCloneError: A facet stub could not be cloned: facet stubs are not serializable.");
-        assertThat(ok("/s3/clone/X")).isEqualTo("DataCloneError: #<Fetcher> could not be cloned.");
+        assertThat(ok("/s3/clone/X")).isEqualTo("DataCloneError: Could not serialize object of type \"Fetcher\". This type does not support serialization.");
     }
 
     @Test

@@ -137,12 +137,12 @@ class PassedStubsTest {
         assertThat(get("/keep")).isEqualTo(json.readTree("""
                 {"now":"called back","kept":200}"""));
         // The callback in the cached child's env belonged to the first request; a durable object stub
-        // the child kept from its first call belonged to that call: neither serves a later request.
+        // the child kept from its first call was disposed when that call returned (as in workerd):
+        // neither serves a later request.
         assertThat(get("/later")).isEqualTo(json.readTree("""
                 {"later":"Error: This RPC callback cannot be called any more: the request that passed it has ended \
                 (references die with the invocation that created them).",
-                 "keptStub":"Error: This RPC stub cannot be used here: it was released when the request that received it \
-                ended, or it belongs to another request."}"""));
+                 "keptStub":"Error: RPC stub used after being disposed."}"""));
     }
 
     @Test

@@ -80,6 +80,14 @@ class ServicesTest {
         assertThat(r.get("tag").asText()).isEqualTo("[object Fetcher]");
         // The default export is a plain object: no RPC, as in workerd.
         assertThat(r.at("/defaultRpc/ok").asBoolean()).isFalse();
+        assertThat(r.get("handlerRpc").asInt()).isEqualTo(42);
+        assertThat(r.at("/handlerTwoArgs/error").asText())
+                .startsWith("TypeError: Attempted to call RPC function \"double\" with the wrong number of arguments.");
+        assertThat(r.get("path").asInt()).isEqualTo(5);
+        assertThat(r.get("pathValue").asInt()).isEqualTo(7);
+        // Only plain objects, functions and RpcTargets are walked: a Map is not.
+        assertThat(r.at("/pathThroughMap/error").asText())
+                .isEqualTo("TypeError: The RPC receiver does not implement the method \"box\".");
         assertThat(r.at("/missing/error").asText())
                 .isEqualTo("TypeError: The RPC receiver does not implement the method \"nothing\".");
         assertThat(r.at("/notCallable/error").asText()).isEqualTo("TypeError: A service binding is not a function.");
