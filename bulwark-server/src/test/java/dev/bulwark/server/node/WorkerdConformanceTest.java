@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.bulwark.server.config.ProjectConfig;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.DynamicContainer;
 import org.junit.jupiter.api.DynamicNode;
 import org.junit.jupiter.api.DynamicTest;
@@ -55,6 +56,18 @@ class WorkerdConformanceTest {
             .enable(JsonReadFeature.ALLOW_JAVA_COMMENTS, JsonReadFeature.ALLOW_TRAILING_COMMA).build();
     static final Pattern DEFAULT_EXPORT = Pattern.compile("(?m)^export default\\b");
 
+    /**
+     * Reasons in expectations.txt that start with these leave the test out of the default run (it is
+     * reported as skipped); {@code -Dbulwark.workerdTests.long=true} runs it. {@code [hangs]}: a known
+     * failure that takes the wall-clock limit (30 s) to fail; it must still fail. {@code [load]}: a test
+     * bound to CPU time that passes on a quiet machine and may fail under load; reported, not gated.
+     */
+    static final String HANGS = "[hangs]", LOAD = "[load]", NOT_RUN = "\0not run";
+    static final boolean LONG = Boolean.getBoolean("bulwark.workerdTests.long");
+
+    /** A test slower than this is named on standard output (the suite's time is mostly a few of them). */
+    static final long SLOW_MS = 2_000;
+
     @TempDir
     static Path work;
 
@@ -70,12 +83,13 @@ class WorkerdConformanceTest {
         // not deploy together, each suite on its own node, so that the one that fails is named.
         Map<String, Map<String, String>> results;
         try {
-            results = run(suites, work.resolve("all"));
+            results = run(suites, work.resolve("all"), expectedFailures);
         } catch (Exception together) {
+            System.out.println("workerd suites did not deploy together, each on its own node now: " + together);
             results = new TreeMap<>();
             for (String suite : suites) {
                 try {
-                    results.putAll(run(List.of(suite), work.resolve(suite)));
+                    results.putAll(run(List.of(suite), work.resolve(suite), expectedFailures));
                 } catch (Exception e) {
                     results.put(suite, Map.of(suite + "/(suite)", e.toString()));
                 }
@@ -91,11 +105,15 @@ class WorkerdConformanceTest {
         return only.isBlank() || List.of(only.split(",")).contains(suite.getFileName().toString());
     }
 
-    /** A test's outcome: null when it passed, else what it threw. */
+    /** A test's outcome: null when it passed, else what it threw ({@link #NOT_RUN} when it was left out). */
     private static DynamicTest verdict(String test, String failure, Map<String, String> expectedFailures) {
         return DynamicTest.dynamicTest(test.substring(test.indexOf('/') + 1), () -> {
             String expected = expectedFailures.get(test);
-            if (expected == null) {
+            Assumptions.assumeFalse(NOT_RUN.equals(failure), "left out of the default run: " + expected);
+            if (expected != null && expected.startsWith(LOAD)) {
+                // Passes on a quiet machine, may fail under load: reported, not gated.
+                System.out.println("workerd test " + test + (failure == null ? " passed" : " failed: " + failure));
+            } else if (expected == null) {
                 assertThat(failure).as(test + " failed").isNull();
             } else {
                 assertThat(failure).as(test + " passes now: take it off expectations.txt (" + expected + ")").isNotNull();
@@ -108,7 +126,8 @@ class WorkerdConformanceTest {
      * passed, else the failure). Each suite's workers are renamed into the node's one namespace of
      * worker names: t becomes the suite's name, another worker W {@code <suite>-W}.
      */
-    private static Map<String, Map<String, String>> run(List<String> suites, Path dir) throws Exception {
+    private static Map<String, Map<String, String>> run(List<String> suites, Path dir, Map<String, String> expectedFailures)
+            throws Exception {
         Path data = dir.resolve("data");
         List<ProjectConfig> projects = new ArrayList<>();
         ArrayNode services = JSONC.createArrayNode();
@@ -146,10 +165,18 @@ class WorkerdConformanceTest {
                 try {
                     JsonNode list = JSONC.readTree(TestProjects.ok(node, "runner.localhost", "/list?binding=S" + i));
                     for (JsonNode test : list) {
+                        String name = suite + "/" + test.asText(), expected = expectedFailures.get(name);
+                        if (expected != null && (expected.startsWith(HANGS) || expected.startsWith(LOAD)) && !LONG) {
+                            outcomes.put(name, NOT_RUN);
+                            continue;
+                        }
                         String path = "/run?binding=S" + i + "&name=" + URLEncoder.encode(test.asText(), StandardCharsets.UTF_8);
+                        long started = System.nanoTime();
                         HttpResponse<String> r = TestProjects.HTTP.send(TestProjects.request(node, path)
                                 .header("Host", "runner.localhost").build(), HttpResponse.BodyHandlers.ofString());
                         outcomes.put(suite + "/" + test.asText(), outcome(r));
+                        long ms = (System.nanoTime() - started) / 1_000_000;
+                        if (ms >= SLOW_MS) System.out.printf("workerd test %s/%s took %d ms%n", suite, test.asText(), ms);
                     }
                 } catch (AssertionError e) {
                     // The suite's module threw when it was loaded (TestProjects.ok saw the runner's
