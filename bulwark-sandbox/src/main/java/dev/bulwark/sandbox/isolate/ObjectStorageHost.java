@@ -419,6 +419,9 @@ final class ObjectStorageHost implements AutoCloseable {
             case "size" -> {
                 return runtime.createV8ValueDouble(db.databaseSize());
             }
+            case "maxValueBytes" -> {
+                return runtime.createV8ValueDouble(db.maxValueBytes());
+            }
             case "deleteAll" -> {
                 // It deletes the alarm too: the node's index forgets it when this commits.
                 boolean hadAlarm = db.alarm() != null;
