@@ -191,6 +191,14 @@ public final class SandboxMain {
         }
 
         @Override
+        public void discard() {
+            Held h = held.get();
+            h.frames.clear();
+            h.bytes = 0;
+            h.urgent = false;
+        }
+
+        @Override
         public void idle() {
             orHalt(channel::flushIfDirty);
         }

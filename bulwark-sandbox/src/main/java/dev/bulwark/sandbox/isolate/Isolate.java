@@ -87,6 +87,8 @@ public final class Isolate {
     /** The carrier running the current task, whose CPU time the watchdog reads; set before inTask. */
     volatile Thread taskThread;
     volatile boolean inTask;
+    /** Invocations that ended in the running task: their answers are in its held output. Isolate thread only. */
+    private final List<Invocation> endedInTask = new ArrayList<>();
     volatile boolean condemned;
     /**
      * The invocation the running task belongs to, captured when the task starts: JavaScript of
@@ -266,9 +268,11 @@ public final class Isolate {
             taskInvocation = null;
             unhandledRejections.clear();
             // The output gate: what this task wrote is durable before anything it said leaves.
-            // A commit that fails (an I/O error) ends the sandbox before its held output is sent:
-            // no response may claim a write that is not on disk.
-            if (!storage.commitTouched(outbox::send)) services.fatal("a durable object's storage failed to commit");
+            // A commit that fails (the database is full, an I/O error) drops the held output: no
+            // response may claim a write that is not on disk.
+            String lost = storage.commitTouched(outbox::send);
+            if (lost != null) writesLost(task.invocationId, lost);
+            endedInTask.clear();
             dev.bulwark.sandbox.trace.LatencyTrace.stamp("task.committed", task.invocationId);
             // A loop this flush makes runnable (a local callee, a caller's answer) runs next on this carrier.
             tasks.handingOver(services.outbox()::flush);
@@ -521,6 +525,7 @@ public final class Isolate {
 
     private void forget(Invocation inv) {
         invocations.remove(inv.id);
+        if (inTask && Thread.currentThread() == taskThread) endedInTask.add(inv);
         // Calls that ran inside it and are still waiting would continue in it: they fail now.
         List<Invocation> hosted = List.copyOf(inv.hosted);
         inv.hosted.clear();
@@ -594,6 +599,22 @@ public final class Isolate {
             collectionQueued.set(false);
             runtime.lowMemoryNotification();
         });
+    }
+
+    /**
+     * The task's writes did not commit: nothing it said leaves, the invocations that ended in it
+     * and the task's own fail with why, and the isolate is reset, so its objects are made again at
+     * their next event from their last commit (their JS state may hold what was lost). The
+     * sandbox and its other isolates go on.
+     */
+    private void writesLost(long culprit, String why) {
+        services.outbox().discard();
+        String message = "A durable object's writes could not be committed, so the object was reset: " + why;
+        log("error", message);
+        for (Invocation inv : endedInTask) inv.outputLost(ErrorCode.OBJECT_STORAGE_FAILED, message);
+        Invocation own = invocations.get(culprit);
+        if (own != null && own.outputLost(ErrorCode.OBJECT_STORAGE_FAILED, message)) forget(own);
+        condemn(ErrorCode.ISOLATE_RESET, 0);
     }
 
     void condemn(ErrorCode reason, long culprit) {

@@ -117,6 +117,13 @@ final class LocalCalls {
         }
 
         @Override
+        public void discard() {
+            node.discard();
+            held.get().clear();
+            flushing.get().clear();
+        }
+
+        @Override
         public void flush() {
             node.flush();
             List<Runnable> list = held.get();

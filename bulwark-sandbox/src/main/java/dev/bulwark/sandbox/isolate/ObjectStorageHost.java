@@ -193,11 +193,11 @@ final class ObjectStorageHost implements AutoCloseable {
     }
 
     /**
-     * Commits what the task wrote, then tells {@code notify} of the alarms that changed; false if a
-     * commit failed (the caller must not let the task's output leave).
+     * Commits what the task wrote, then tells {@code notify} of the alarms that changed and
+     * committed; null, or why a commit failed (the caller must not let the task's output leave).
      */
-    boolean commitTouched(java.util.function.Consumer<Message> notify) {
-        boolean ok = true;
+    String commitTouched(java.util.function.Consumer<Message> notify) {
+        String failed = null;
         for (Open open : touched) {
             open.touched = false;
             Database db = open.db;
@@ -210,23 +210,23 @@ final class ObjectStorageHost implements AutoCloseable {
                 }
                 db.commit();
             } catch (RuntimeException e) {
-                ok = false;
+                if (failed == null) failed = e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+                // Its alarm change was rolled back with its writes: the node keeps the one it knows.
+                alarmChanges.remove(open.handle);
                 try {
                     db.rollback();
                 } catch (RuntimeException ignored) {
-                    // the isolate is condemned either way
+                    // the isolate is reset either way
                 }
             }
         }
         touched.clear();
-        if (ok) {
-            alarmChanges.forEach((handle, time) -> {
-                Open open = byHandle.get(handle);
-                if (open != null) notify.accept(new Message.AlarmSet(open.address, time.orElse(null)));
-            });
-        }
+        alarmChanges.forEach((handle, time) -> {
+            Open open = byHandle.get(handle);
+            if (open != null) notify.accept(new Message.AlarmSet(open.address, time.orElse(null)));
+        });
         alarmChanges.clear();
-        return ok;
+        return failed;
     }
 
     // ---------------------------------------------------------------- host functions
