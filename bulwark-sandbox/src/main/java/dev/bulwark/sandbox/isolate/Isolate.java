@@ -603,17 +603,20 @@ public final class Isolate {
 
     /**
      * The task's writes did not commit: nothing it said leaves, the invocations that ended in it
-     * and the task's own fail with why, and the isolate is reset, so its objects are made again at
-     * their next event from their last commit (their JS state may hold what was lost). The
-     * sandbox and its other isolates go on.
+     * fail with why, and the isolate is reset, so its objects are made again at their next event
+     * from their last commit (their JS state may hold what was lost). Every invocation still in
+     * the isolate fails with the same reason (a caller awaiting the object may be one of them).
+     * The sandbox and its other isolates go on.
      */
     private void writesLost(long culprit, String why) {
         services.outbox().discard();
         String message = "A durable object's writes could not be committed, so the object was reset: " + why;
         log("error", message);
         for (Invocation inv : endedInTask) inv.outputLost(ErrorCode.OBJECT_STORAGE_FAILED, message);
+        // The task's own may have answered in the dropped output without ending (a streamed body).
         Invocation own = invocations.get(culprit);
         if (own != null && own.outputLost(ErrorCode.OBJECT_STORAGE_FAILED, message)) forget(own);
+        for (Invocation inv : List.copyOf(invocations.values())) finish(inv, ErrorCode.OBJECT_STORAGE_FAILED, message);
         condemn(ErrorCode.ISOLATE_RESET, 0);
     }
 

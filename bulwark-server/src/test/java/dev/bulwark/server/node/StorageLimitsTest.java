@@ -1,0 +1,87 @@
+package dev.bulwark.server.node;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The {@code [storage]} limits through a real node: {@code src/test/resources/storage-limits-project}
+ * limits every object's database to 1 MiB and its KV values to 64 KiB.
+ */
+@Timeout(value = 180, unit = TimeUnit.SECONDS)
+class StorageLimitsTest {
+    @TempDir
+    static Path data;
+    static Node node;
+    static final ObjectMapper json = new ObjectMapper();
+
+    @BeforeAll
+    static void start() throws Exception {
+        node = TestProjects.serve(data, "storage-limits-project");
+    }
+
+    @AfterAll
+    static void stop() {
+        if (node != null) node.close();
+    }
+
+    static HttpResponse<String> get(String path) throws Exception {
+        return TestProjects.HTTP.send(TestProjects.request(node, path).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    static JsonNode state(String object) throws Exception {
+        return json.readTree(TestProjects.ok(node, null, "/state?o=" + object));
+    }
+
+    @Test
+    void aWritePastTheDatabaseLimitResetsOnlyThatObjectAndIsNeverAcknowledged() throws Exception {
+        assertThat(TestProjects.ok(node, null, "/add?o=full&n=50000")).isEqualTo("added");
+        assertThat(TestProjects.ok(node, null, "/add?o=other&n=1000")).isEqualTo("added");
+        String before = state("full").get("instance").asText();
+        List<Long> pids = node.supervisor().pids("storelimits");
+        assertThat(pids).hasSize(1);
+
+        // Its writes hit SQLITE_FULL with no await between them; the object catches the error and
+        // answers "caught ...", but the commit at the end of the event fails: that answer must not
+        // leave, and the caller hears why instead.
+        HttpResponse<String> r = get("/fill?o=full");
+        assertThat(r.statusCode()).as(r.body()).isIn(500, 502);
+        assertThat(r.body()).doesNotContain("caught")
+                .contains("writes could not be committed")
+                .contains("SQLITE_FULL")
+                .contains("limited to 1048576 bytes");
+
+        // The sandbox is the same process; the object was made again, from its last commit.
+        JsonNode after = state("full");
+        assertThat(after.get("rows").asInt()).isEqualTo(1);
+        assertThat(after.get("instance").asText()).isNotEqualTo(before);
+        assertThat(node.supervisor().pids("storelimits")).isEqualTo(pids);
+        // It takes writes again, and the other object kept everything.
+        assertThat(TestProjects.ok(node, null, "/add?o=full&n=1000")).isEqualTo("added");
+        assertThat(state("full").get("rows").asInt()).isEqualTo(2);
+        assertThat(state("other").get("rows").asInt()).isEqualTo(1);
+        assertThat(TestProjects.ok(node, null, "/add?o=other&n=1000")).isEqualTo("added");
+        assertThat(state("other").get("rows").asInt()).isEqualTo(2);
+        assertThat(node.supervisor().pids("storelimits")).isEqualTo(pids);
+    }
+
+    @Test
+    void aValuePastMaxValueBytesIsRefusedClearly() throws Exception {
+        HttpResponse<String> r = get("/put?o=kv&n=70000");
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+        assertThat(r.body()).isEqualTo("RangeError: Values cannot be larger than 65536 bytes.");
+        assertThat(TestProjects.ok(node, null, "/put?o=kv&n=60000")).isEqualTo("stored");
+        assertThat(state("kv").get("kv").asInt()).isEqualTo(60000);
+    }
+}
