@@ -270,8 +270,8 @@ public final class Isolate {
             // The output gate: what this task wrote is durable before anything it said leaves.
             // A commit that fails (the database is full, an I/O error) drops the held output: no
             // response may claim a write that is not on disk.
-            String lost = storage.commitTouched(outbox::send);
-            if (lost != null) writesLost(task.invocationId, lost);
+            List<ObjectStorageHost.LostCommit> lost = storage.commitTouched(outbox::send);
+            if (!lost.isEmpty()) writesLost(task.invocationId, lost);
             endedInTask.clear();
             dev.bulwark.sandbox.trace.LatencyTrace.stamp("task.committed", task.invocationId);
             // A loop this flush makes runnable (a local callee, a caller's answer) runs next on this carrier.
@@ -602,22 +602,30 @@ public final class Isolate {
     }
 
     /**
-     * The task's writes did not commit: nothing it said leaves, the invocations that ended in it
-     * fail with why, and the isolate is reset, so its objects are made again at their next event
-     * from their last commit (their JS state may hold what was lost). Every invocation still in
-     * the isolate fails with the same reason (a caller awaiting the object may be one of them).
-     * The sandbox and its other isolates go on.
+     * Some of the task's writes did not commit (the object's database is full, an I/O error):
+     * nothing the task said leaves, the invocations that ended in it and its own fail with why,
+     * and each object whose commit failed is reset as {@code ctx.abort()} resets it (its JS state
+     * may hold what was lost): its instance is dropped, its events still running fail, and its
+     * next event constructs it again over its storage as of its last commit. The isolate, its
+     * other objects and the sandbox go on. If an object cannot be reset alone, the isolate is.
      */
-    private void writesLost(long culprit, String why) {
+    private void writesLost(long culprit, List<ObjectStorageHost.LostCommit> lost) {
         services.outbox().discard();
-        String message = "A durable object's writes could not be committed, so the object was reset: " + why;
+        String message = "A durable object's writes could not be committed, so the object was reset: " + lost.getFirst().why();
         log("error", message);
         for (Invocation inv : endedInTask) inv.outputLost(ErrorCode.OBJECT_STORAGE_FAILED, message);
         // The task's own may have answered in the dropped output without ending (a streamed body).
         Invocation own = invocations.get(culprit);
         if (own != null && own.outputLost(ErrorCode.OBJECT_STORAGE_FAILED, message)) forget(own);
-        for (Invocation inv : List.copyOf(invocations.values())) finish(inv, ErrorCode.OBJECT_STORAGE_FAILED, message);
-        condemn(ErrorCode.ISOLATE_RESET, 0);
+        try {
+            for (ObjectStorageHost.LostCommit l : lost) {
+                jsRuntime.invokeVoid("resetObject", runtime.createV8ValueString(l.object().className()),
+                        runtime.createV8ValueString(l.object().objectId()), runtime.createV8ValueString(message));
+            }
+        } catch (JavetException | RuntimeException e) {
+            for (Invocation inv : List.copyOf(invocations.values())) finish(inv, ErrorCode.OBJECT_STORAGE_FAILED, message);
+            condemn(ErrorCode.ISOLATE_RESET, 0);
+        }
     }
 
     void condemn(ErrorCode reason, long culprit) {

@@ -192,12 +192,17 @@ final class ObjectStorageHost implements AutoCloseable {
         return open.db;
     }
 
+    /** An object whose writes of the task did not commit, and why. */
+    record LostCommit(Address.DurableObject object, String why) {
+    }
+
     /**
      * Commits what the task wrote, then tells {@code notify} of the alarms that changed and
-     * committed; null, or why a commit failed (the caller must not let the task's output leave).
+     * committed; returns the objects whose commit failed, rolled back to their last commit (if
+     * any, the caller must not let the task's output leave).
      */
-    String commitTouched(java.util.function.Consumer<Message> notify) {
-        String failed = null;
+    List<LostCommit> commitTouched(java.util.function.Consumer<Message> notify) {
+        List<LostCommit> failed = List.of();
         for (Open open : touched) {
             open.touched = false;
             Database db = open.db;
@@ -210,7 +215,8 @@ final class ObjectStorageHost implements AutoCloseable {
                 }
                 db.commit();
             } catch (RuntimeException e) {
-                if (failed == null) failed = e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+                if (failed.isEmpty()) failed = new ArrayList<>();
+                failed.add(new LostCommit(open.address, e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName()));
                 // Its alarm change was rolled back with its writes: the node keeps the one it knows.
                 alarmChanges.remove(open.handle);
                 try {

@@ -49,16 +49,17 @@ class StorageLimitsTest {
         assertThat(TestProjects.ok(node, null, "/add?o=full&n=50000")).isEqualTo("added");
         assertThat(TestProjects.ok(node, null, "/add?o=other&n=1000")).isEqualTo("added");
         String before = state("full").get("instance").asText();
+        String otherBefore = state("other").get("instance").asText();
         List<Long> pids = node.supervisor().pids("storelimits");
         assertThat(pids).hasSize(1);
 
         // Its writes hit SQLITE_FULL with no await between them; the object catches the error and
         // answers "caught ...", but the commit at the end of the event fails: that answer must not
-        // leave, and the caller hears why instead.
+        // leave, and the caller (the worker, through the object's stub) hears why instead.
         HttpResponse<String> r = get("/fill?o=full");
-        assertThat(r.statusCode()).as(r.body()).isIn(500, 502);
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(502);
         assertThat(r.body()).doesNotContain("caught")
-                .contains("writes could not be committed")
+                .startsWith("stub threw: A durable object's writes could not be committed, so the object was reset: ")
                 .contains("SQLITE_FULL")
                 .contains("limited to 1048576 bytes");
 
@@ -67,7 +68,8 @@ class StorageLimitsTest {
         assertThat(after.get("rows").asInt()).isEqualTo(1);
         assertThat(after.get("instance").asText()).isNotEqualTo(before);
         assertThat(node.supervisor().pids("storelimits")).isEqualTo(pids);
-        // It takes writes again, and the other object kept everything.
+        // It takes writes again; the other object (same worker, same isolate) kept its instance and data.
+        assertThat(state("other").get("instance").asText()).isEqualTo(otherBefore);
         assertThat(TestProjects.ok(node, null, "/add?o=full&n=1000")).isEqualTo("added");
         assertThat(state("full").get("rows").asInt()).isEqualTo(2);
         assertThat(state("other").get("rows").asInt()).isEqualTo(1);
