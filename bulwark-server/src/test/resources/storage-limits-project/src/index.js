@@ -2,6 +2,16 @@ import { DurableObject } from 'cloudflare:workers';
 
 // One object per name; each answers what it holds and which instance of it answers.
 export class Store extends DurableObject {
+  // As /fill, over RPC.
+  fill() {
+    try {
+      for (let i = 0; i < 50; i++) this.ctx.storage.sql.exec('INSERT INTO t VALUES (zeroblob(60000))');
+    } catch (e) {
+      return `caught ${e.message}`;
+    }
+    return 'never full';
+  }
+
   constructor(ctx, env) {
     super(ctx, env);
     this.instance = crypto.randomUUID();
@@ -33,6 +43,9 @@ export class Store extends DurableObject {
         }
         return new Response('never full');
       }
+      case '/fill-uncaught': // the same, the error left to fail the event
+        for (let i = 0; i < 50; i++) sql.exec('INSERT INTO t VALUES (zeroblob(60000))');
+        return new Response('never full');
       case '/put': // a KV value of n characters
         try {
           await this.ctx.storage.put('k', 'x'.repeat(n));
@@ -48,8 +61,10 @@ export class Store extends DurableObject {
 
 export default {
   async fetch(request, env) {
-    const name = new URL(request.url).searchParams.get('o') ?? 'a';
+    const url = new URL(request.url);
+    const name = url.searchParams.get('o') ?? 'a';
     try {
+      if (url.pathname === '/rpc-fill') return new Response(await env.STORE.getByName(name).fill());
       return await env.STORE.getByName(name).fetch(request);
     } catch (e) {
       // A caller through a stub: the object's failure, as its stub reports it.

@@ -79,6 +79,25 @@ class StorageLimitsTest {
     }
 
     @Test
+    void anUncaughtErrorOrAnRpcCallEndsTheSameWay() throws Exception {
+        List<Long> pids = node.supervisor().pids("storelimits");
+        for (String path : List.of("/fill-uncaught?o=uncaught", "/rpc-fill?o=rpc")) {
+            String object = path.substring(path.indexOf("o=") + 2);
+            assertThat(TestProjects.ok(node, null, "/add?o=" + object + "&n=1000")).isEqualTo("added");
+            String before = state(object).get("instance").asText();
+            HttpResponse<String> r = get(path);
+            assertThat(r.statusCode()).as(path + ": " + r.body()).isEqualTo(502);
+            assertThat(r.body()).as(path).doesNotContain("caught")
+                    .startsWith("stub threw: A durable object's writes could not be committed, so the object was reset: ")
+                    .contains("limited to 1048576 bytes");
+            JsonNode after = state(object);
+            assertThat(after.get("rows").asInt()).as(path).isEqualTo(1);
+            assertThat(after.get("instance").asText()).as(path).isNotEqualTo(before);
+        }
+        assertThat(node.supervisor().pids("storelimits")).isEqualTo(pids);
+    }
+
+    @Test
     void aValuePastMaxValueBytesIsRefusedClearly() throws Exception {
         HttpResponse<String> r = get("/put?o=kv&n=70000");
         assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
