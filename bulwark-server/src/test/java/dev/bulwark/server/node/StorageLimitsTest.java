@@ -2,6 +2,8 @@ package dev.bulwark.server.node;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.bulwark.objects.storage.StorageOptions;
+import dev.bulwark.server.config.ProjectLoader;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -104,5 +106,22 @@ class StorageLimitsTest {
         assertThat(r.body()).isEqualTo("RangeError: Values cannot be larger than 65536 bytes.");
         assertThat(TestProjects.ok(node, null, "/put?o=kv&n=60000")).isEqualTo("stored");
         assertThat(state("kv").get("kv").asInt()).isEqualTo(60000);
+    }
+
+    /** Above the prelude's own default of 32 MiB too: the setting, not a constant, decides. */
+    @Test
+    void aLargerMaxValueBytesLetsLargerValuesThrough(@TempDir Path data2) throws Exception {
+        StorageOptions big = StorageOptions.defaults().withMaxValueBytes(40L << 20);
+        try (Node large = Node.serve(ProjectLoader.load(TestProjects.resource("storage-limits-project"),
+                s -> s.withPort(0).withDataDir(data2).withStorage(big)))) {
+            int n = (32 << 20) + 1000;
+            HttpResponse<String> r = TestProjects.HTTP.send(TestProjects.request(large, "/put?o=big&n=" + n).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+            assertThat(json.readTree(TestProjects.ok(large, null, "/state?o=big")).get("kv").asInt()).isEqualTo(n);
+            r = TestProjects.HTTP.send(TestProjects.request(large, "/put?o=big&n=" + ((40 << 20) + 1)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(r.body()).isEqualTo("RangeError: Values cannot be larger than 41943040 bytes.");
+        }
     }
 }
