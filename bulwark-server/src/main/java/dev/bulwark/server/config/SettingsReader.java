@@ -363,9 +363,12 @@ final class SettingsReader {
                 }));
     }
 
-    /** A value must fit in an isolate's memory; below 1 KiB even a small record would not fit. */
+    /**
+     * Below 1 KiB even a small record would not fit. A value is copied whole into the sandbox's
+     * JVM (-Xmx256m, SandboxLauncher) on its way in and out, so a few at once must fit there.
+     */
     static final long MIN_VALUE_BYTES = 1 << 10;
-    static final long MAX_VALUE_BYTES = 1 << 30;
+    static final long MAX_VALUE_BYTES = 64 << 20;
     /** An object's schema and the KV table take a few pages; SQLite itself stops near 16 TiB (4 KiB pages). */
     static final long MIN_DATABASE_BYTES = 1 << 20;
     static final long MAX_DATABASE_BYTES = 1L << 40;
@@ -374,7 +377,7 @@ final class SettingsReader {
         StorageOptions d = StorageOptions.defaults();
         return new StorageOptions(
                 orDefault(get("storage.max_value_bytes"), d.maxValueBytes(), v -> v.integer(MIN_VALUE_BYTES, MAX_VALUE_BYTES,
-                        "a number of bytes from " + MIN_VALUE_BYTES + " (1 KiB) to " + MAX_VALUE_BYTES + " (1 GiB)")),
+                        "a number of bytes from " + MIN_VALUE_BYTES + " (1 KiB) to " + MAX_VALUE_BYTES + " (64 MiB)")),
                 orDefault(get("storage.max_database_bytes"), d.maxDatabaseBytes(), v -> v.integer(MIN_DATABASE_BYTES,
                         MAX_DATABASE_BYTES, "a number of bytes from " + MIN_DATABASE_BYTES + " (1 MiB) to " + MAX_DATABASE_BYTES + " (1 TiB)")),
                 orDefault(get("storage.durability"), d.durability(), v -> switch (v.nonEmptyString()) {

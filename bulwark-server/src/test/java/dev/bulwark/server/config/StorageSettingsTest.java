@@ -68,10 +68,10 @@ class StorageSettingsTest {
         assertThat(low.maxDatabaseBytes()).isEqualTo(1L << 20);
         StorageOptions high = load("""
                 [storage]
-                max_value_bytes = 1073741824
+                max_value_bytes = 67108864
                 max_database_bytes = 1099511627776
                 """).storage();
-        assertThat(high.maxValueBytes()).isEqualTo(1L << 30);
+        assertThat(high.maxValueBytes()).isEqualTo(64L << 20);
         assertThat(high.maxDatabaseBytes()).isEqualTo(1L << 40);
     }
 
@@ -79,8 +79,8 @@ class StorageSettingsTest {
     void values_out_of_range_or_of_the_wrong_kind_are_refused_on_one_line() {
         refused("[storage]\ndurability = \"off\"\n", "storage.durability", "\"normal\" or \"full\"");
         refused("[storage]\ndurability = 1\n", "storage.durability");
-        refused("[storage]\nmax_value_bytes = 1023\n", "storage.max_value_bytes", "1024 (1 KiB) to 1073741824 (1 GiB)");
-        refused("[storage]\nmax_value_bytes = 1073741825\n", "storage.max_value_bytes");
+        refused("[storage]\nmax_value_bytes = 1023\n", "storage.max_value_bytes", "1024 (1 KiB) to 67108864 (64 MiB)");
+        refused("[storage]\nmax_value_bytes = 67108865\n", "storage.max_value_bytes");
         refused("[storage]\nmax_value_bytes = \"32MB\"\n", "storage.max_value_bytes");
         refused("[storage]\nmax_database_bytes = 1048575\n", "storage.max_database_bytes", "1048576 (1 MiB)");
         refused("[storage]\nmax_database_bytes = 1099511627777\n", "storage.max_database_bytes");
