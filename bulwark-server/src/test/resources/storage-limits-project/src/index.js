@@ -43,6 +43,16 @@ export class Store extends DurableObject {
         }
         return new Response('never full');
       }
+      case '/fill-calling': { // as /fill, after starting a call to another object that must never start
+        const peer = this.env.STORE.getByName(url.searchParams.get('peer'));
+        peer.fetch('http://o/add?n=1000').catch(() => {});
+        try {
+          for (let i = 0; i < 50; i++) sql.exec('INSERT INTO t VALUES (zeroblob(60000))');
+        } catch (e) {
+          return new Response(`caught ${e.message}`);
+        }
+        return new Response('never full');
+      }
       case '/fill-uncaught': // the same, the error left to fail the event
         for (let i = 0; i < 50; i++) sql.exec('INSERT INTO t VALUES (zeroblob(60000))');
         return new Response('never full');

@@ -100,6 +100,20 @@ class StorageLimitsTest {
     }
 
     @Test
+    void aCallStartedByTheLostEventNeverStarts() throws Exception {
+        assertThat(state("callee").get("rows").asInt()).isZero(); // placed in the sandbox: the call would be local
+        assertThat(TestProjects.ok(node, null, "/add?o=caller&n=1000")).isEqualTo("added");
+        HttpResponse<String> r = get("/fill-calling?o=caller&peer=callee");
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(502);
+        assertThat(r.body()).contains("writes could not be committed").contains("SQLITE_FULL");
+        // What the lost event asked of another object was part of its output: dropped with it.
+        assertThat(state("callee").get("rows").asInt()).isZero();
+        assertThat(TestProjects.ok(node, null, "/add?o=callee&n=1000")).isEqualTo("added");
+        assertThat(state("callee").get("rows").asInt()).isEqualTo(1);
+        assertThat(state("caller").get("rows").asInt()).isEqualTo(1);
+    }
+
+    @Test
     void aValuePastMaxValueBytesIsRefusedClearly() throws Exception {
         HttpResponse<String> r = get("/put?o=kv&n=70000");
         assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
