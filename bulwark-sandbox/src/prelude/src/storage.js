@@ -323,7 +323,20 @@ function listOptions(options) {
 
 // The key-value operations, synchronous; the async API and ctx.storage.kv wrap them.
 class Kv {
-  constructor(handle) { this.handle = handle; }
+  constructor(handle) { this.handle = handle; this.maxValueBytes = 0; }
+  // The node's storage.max_value_bytes: the serializer stops there, so a value past it fails
+  // before it is built in full (the host checks it again).
+  serialize(value) {
+    if (this.maxValueBytes === 0) this.maxValueBytes = H.storageOp(this.handle, 'maxValueBytes');
+    try {
+      return serialize(value, { maxBytes: this.maxValueBytes });
+    } catch (e) {
+      if (e instanceof RangeError && e.message.startsWith('The serialized value is larger')) {
+        throw new RangeError(`Values cannot be larger than ${this.maxValueBytes} bytes.`);
+      }
+      throw e;
+    }
+  }
   get(key) {
     const bytes = H.kvGet(this.handle, checkKey(key));
     return bytes === undefined ? undefined : deserialize(bytes);
@@ -339,7 +352,7 @@ class Kv {
   }
   put(key, value) {
     if (value === undefined) throw new TypeError('Cannot store undefined; use delete() instead.');
-    H.kvPut(this.handle, checkKey(key), serialize(value));
+    H.kvPut(this.handle, checkKey(key), this.serialize(value));
   }
   putMany(entries) {
     if (entries === null || typeof entries !== 'object') throw new TypeError('put() takes a key and a value, or an object of entries.');
@@ -348,7 +361,7 @@ class Kv {
     const values = [];
     for (const k of keys) {
       if (entries[k] === undefined) throw new TypeError('Cannot store undefined; use delete() instead.');
-      values.push(serialize(entries[k]));
+      values.push(this.serialize(entries[k]));
     }
     H.kvPut(this.handle, keys, values);
   }

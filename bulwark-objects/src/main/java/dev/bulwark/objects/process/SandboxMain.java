@@ -29,7 +29,11 @@ import java.util.Map;
  *
  * <pre>java ... dev.bulwark.objects.process.SandboxMain --socket PATH --lib-dir DIR --data-dir DIR
  *     [--heap-mb N] [--pool N] [--isolates-per-worker N] [--rss-soft-mb N] [--object-idle-ms N]
- *     [--object-storage-idle-ms N (0: never)] [--dormant-idle-ms N --dormant-live-max N] [--seccomp on]</pre>
+ *     [--object-storage-idle-ms N (0: never)] [--dormant-idle-ms N --dormant-live-max N] [--seccomp on]
+ *     [--max-value-bytes N --max-database-bytes N --durability normal|full]</pre>
+ *
+ * <p>The last three are the node's {@code [storage]} settings ({@link #storageArguments}); absent, the
+ * defaults of {@link StorageOptions}.
  *
  * <p>{@code --dormant-idle-ms} and {@code --dormant-live-max} (the sandboxes for generated code):
  * when loaded workers give their isolates back and keep their code ({@link Dormancy}).
@@ -80,7 +84,7 @@ public final class SandboxMain {
         SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX);
         ch.connect(UnixDomainSocketAddress.of(socket));
         MessageChannel channel = new MessageChannel(ch);
-        SqliteObjectStore store = new SqliteObjectStore(dataDir, StorageOptions.defaults(), storageIdleMs);
+        SqliteObjectStore store = new SqliteObjectStore(dataDir, storageOptions(opts), storageIdleMs);
         SandboxRuntime runtime = new SandboxRuntime(IsolateSettings.forHeap(heapMb), poolSize, isolatesPerWorker, rssSoft,
                 store, objectIdleMs, dormancy, new SocketOutbox(channel));
         if ("on".equals(opts.get("--seccomp"))) {
@@ -187,6 +191,14 @@ public final class SandboxMain {
         }
 
         @Override
+        public void discard() {
+            Held h = held.get();
+            h.frames.clear();
+            h.bytes = 0;
+            h.urgent = false;
+        }
+
+        @Override
         public void idle() {
             orHalt(channel::flushIfDirty);
         }
@@ -200,6 +212,23 @@ public final class SandboxMain {
                 h.urgent = false;
             }
         }
+    }
+
+    /** The arguments that give a sandbox these storage options (the node's side of {@link #storageOptions}). */
+    public static java.util.List<String> storageArguments(StorageOptions options) {
+        return java.util.List.of("--max-value-bytes", Long.toString(options.maxValueBytes()),
+                "--max-database-bytes", Long.toString(options.maxDatabaseBytes()),
+                "--durability", options.durability().name().toLowerCase(java.util.Locale.ROOT));
+    }
+
+    static StorageOptions storageOptions(Map<String, String> opts) {
+        StorageOptions d = StorageOptions.defaults();
+        return new StorageOptions(
+                Long.parseLong(opts.getOrDefault("--max-value-bytes", Long.toString(d.maxValueBytes()))),
+                Long.parseLong(opts.getOrDefault("--max-database-bytes", Long.toString(d.maxDatabaseBytes()))),
+                opts.containsKey("--durability")
+                        ? dev.bulwark.objects.storage.Durability.valueOf(opts.get("--durability").toUpperCase(java.util.Locale.ROOT))
+                        : d.durability());
     }
 
     private static Map<String, String> parse(String[] args) {

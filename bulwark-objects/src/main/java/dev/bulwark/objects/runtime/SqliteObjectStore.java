@@ -278,6 +278,11 @@ public final class SqliteObjectStore implements ObjectStore, AutoCloseable {
         }
 
         @Override
+        public long maxValueBytes() {
+            return store.options.maxValueBytes();
+        }
+
+        @Override
         public long databaseSize() {
             return call(ObjectStorage::databaseSize);
         }

@@ -61,6 +61,18 @@ class SocketOutboxTest {
     }
 
     @Test
+    void whatATaskHeldIsGoneOnceDiscarded() throws Exception {
+        // Its writes did not commit: nothing it said may leave, and its next task starts empty.
+        outbox.sendLater(new Message.ResponseHead(7, 200, "", List.of()));
+        outbox.discard();
+        outbox.flush();
+        outbox.sendLater(log("next task"));
+        outbox.flush();
+        outbox.idle();
+        assertThat(next()).isEqualTo(log("next task"));
+    }
+
+    @Test
     void anotherThreadsFlushDoesNotSendWhatATaskHoldsBeforeItsEnd() throws Exception {
         Message.ResponseHead uncommitted = new Message.ResponseHead(7, 200, "", List.of());
         java.util.concurrent.ExecutorService isolateA = java.util.concurrent.Executors.newSingleThreadExecutor();

@@ -12,6 +12,7 @@ public enum ErrorCode {
     WORKER_LOAD_FAILED(500, "the worker could not be loaded"),
     CODE_TOO_LARGE(413, "the worker's code is larger than the limit"),
     ENV_TOO_LARGE(413, "the worker's env is larger than the limit"),
+    OBJECT_STORAGE_FAILED(500, "a durable object's writes could not be committed, so the object was reset"),
     ISOLATE_RESET(503, "the isolate running this request was reset because another request broke a limit"),
     SANDBOX_CRASHED(503, "the sandbox process running this request died"),
     SANDBOX_UNAVAILABLE(503, "no sandbox is available"),

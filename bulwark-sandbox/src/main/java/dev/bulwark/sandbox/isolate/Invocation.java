@@ -129,6 +129,21 @@ final class Invocation {
     }
 
     /**
+     * Fails it even if it had answered: the task that answered had its output dropped because its
+     * writes did not commit (the output gate), so the caller has heard nothing of it. True if it
+     * was still running.
+     */
+    synchronized boolean outputLost(ErrorCode failure, String message) {
+        boolean running = finished.compareAndSet(false, true);
+        Deadlines.Handle d = deadline;
+        if (running && d != null) d.cancel();
+        responseSettled.set(true);
+        outbox.send(new Message.InvocationFailed(id, failure.code(), message, false));
+        outbox.send(new Message.InvocationDone(id, cpuNanos.get() / 1_000));
+        return running;
+    }
+
+    /**
      * Like {@link #finish(ErrorCode, String)}, sending {@code beforeDone} (e.g. the operator's
      * line about a limit kill) after the failure and before InvocationDone: nothing of an
      * invocation may follow its InvocationDone.

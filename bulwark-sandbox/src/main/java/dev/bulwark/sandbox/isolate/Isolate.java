@@ -90,6 +90,8 @@ public final class Isolate {
     /** The carrier running the current task, whose CPU time the watchdog reads; set before inTask. */
     volatile Thread taskThread;
     volatile boolean inTask;
+    /** Invocations that ended in the running task: their answers are in its held output. Isolate thread only. */
+    private final List<Invocation> endedInTask = new ArrayList<>();
     volatile boolean condemned;
     /**
      * The invocation the running task belongs to, captured when the task starts: JavaScript of
@@ -257,9 +259,11 @@ public final class Isolate {
             taskInvocation = null;
             rejectionsNoted = false;
             // The output gate: what this task wrote is durable before anything it said leaves.
-            // A commit that fails (an I/O error) ends the sandbox before its held output is sent:
-            // no response may claim a write that is not on disk.
-            if (!storage.commitTouched(outbox::send)) services.fatal("a durable object's storage failed to commit");
+            // A commit that fails (the database is full, an I/O error) drops the held output: no
+            // response may claim a write that is not on disk.
+            List<ObjectStorageHost.LostCommit> lost = storage.commitTouched(outbox::send);
+            if (!lost.isEmpty()) writesLost(task.invocationId, lost);
+            endedInTask.clear();
             dev.bulwark.sandbox.trace.LatencyTrace.stamp("task.committed", task.invocationId);
             // A loop this flush makes runnable (a local callee, a caller's answer) runs next on this carrier.
             tasks.handingOver(services.outbox()::flush);
@@ -558,6 +562,7 @@ public final class Isolate {
 
     private void forget(Invocation inv) {
         invocations.remove(inv.id);
+        if (inTask && Thread.currentThread() == taskThread) endedInTask.add(inv);
         // Calls that ran inside it and are still waiting would continue in it: they fail now.
         List<Invocation> hosted = List.copyOf(inv.hosted);
         inv.hosted.clear();
@@ -631,6 +636,33 @@ public final class Isolate {
             collectionQueued.set(false);
             runtime.lowMemoryNotification();
         });
+    }
+
+    /**
+     * Some of the task's writes did not commit (the object's database is full, an I/O error):
+     * nothing the task said leaves, the invocations that ended in it and its own fail with why,
+     * and each object whose commit failed is reset as {@code ctx.abort()} resets it (its JS state
+     * may hold what was lost): its instance is dropped, its events still running fail, and its
+     * next event constructs it again over its storage as of its last commit. The isolate, its
+     * other objects and the sandbox go on. If an object cannot be reset alone, the isolate is.
+     */
+    private void writesLost(long culprit, List<ObjectStorageHost.LostCommit> lost) {
+        services.outbox().discard();
+        String message = "A durable object's writes could not be committed, so the object was reset: " + lost.getFirst().why();
+        log("error", message);
+        for (Invocation inv : endedInTask) inv.outputLost(ErrorCode.OBJECT_STORAGE_FAILED, message);
+        // The task's own may have answered in the dropped output without ending (a streamed body).
+        Invocation own = invocations.get(culprit);
+        if (own != null && own.outputLost(ErrorCode.OBJECT_STORAGE_FAILED, message)) forget(own);
+        try {
+            for (ObjectStorageHost.LostCommit l : lost) {
+                jsRuntime.invokeVoid("resetObject", runtime.createV8ValueString(l.object().className()),
+                        runtime.createV8ValueString(l.object().objectId()), runtime.createV8ValueString(message));
+            }
+        } catch (JavetException | RuntimeException e) {
+            for (Invocation inv : List.copyOf(invocations.values())) finish(inv, ErrorCode.OBJECT_STORAGE_FAILED, message);
+            condemn(ErrorCode.ISOLATE_RESET, 0);
+        }
     }
 
     void condemn(ErrorCode reason, long culprit) {

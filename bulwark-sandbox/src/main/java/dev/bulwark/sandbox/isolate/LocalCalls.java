@@ -117,6 +117,16 @@ final class LocalCalls {
         }
 
         @Override
+        public void discard() {
+            node.discard();
+            for (Runnable r : held.get()) {
+                if (r instanceof Start s) s.dropped();
+            }
+            held.get().clear();
+            flushing.get().clear();
+        }
+
+        @Override
         public void flush() {
             node.flush();
             List<Runnable> list = held.get();
@@ -207,13 +217,35 @@ final class LocalCalls {
         // invocation before anything of it (an outbound request, its end) reaches the node. Once
         // the start is queued on its isolate, an eviction sweep there may forget the object: the
         // node holds the object's placement for this invocation, announced before.
-        held.get().add(() -> {
+        held.get().add(new Start(target, notice.invocationId(), startMessage));
+    }
+
+    /** A local call's start, held until its caller's task ends. */
+    private final class Start implements Runnable {
+        private final Address.DurableObject target;
+        private final long invocationId;
+        private final Message message;
+
+        Start(Address.DurableObject target, long invocationId, Message message) {
+            this.target = target;
+            this.invocationId = invocationId;
+            this.message = message;
+        }
+
+        @Override
+        public void run() {
             try {
-                runtime.accept(startMessage);
+                runtime.accept(message);
             } finally {
                 started(target);
             }
-        });
+        }
+
+        /** Its caller's task was discarded: the call never starts, and nothing waits for it here. */
+        void dropped() {
+            started(target);
+            relays.remove(invocationId);
+        }
     }
 
     private long register(Relay relay) {

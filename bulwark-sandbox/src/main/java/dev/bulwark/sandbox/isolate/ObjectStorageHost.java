@@ -30,8 +30,11 @@ import java.util.Set;
  * (the output gate). Isolate thread only.
  */
 final class ObjectStorageHost implements AutoCloseable {
-    /** Largest value or SQL blob/string that crosses into Java in one call. */
-    static final int MAX_VALUE_BYTES = 32 << 20;
+    /**
+     * A SQL string or blob may be this much larger than a KV value: the database's own bound is
+     * the object's {@code maxValueBytes} plus this (SQLite's {@code SQLITE_LIMIT_LENGTH}, Sqlite.java).
+     */
+    private static final int SQL_VALUE_SLACK = 1024;
 
     /**
      * One open object: its database, and the bookkeeping every storage call updates (plain
@@ -195,12 +198,17 @@ final class ObjectStorageHost implements AutoCloseable {
         return open.db;
     }
 
+    /** An object whose writes of the task did not commit, and why. */
+    record LostCommit(Address.DurableObject object, String why) {
+    }
+
     /**
-     * Commits what the task wrote, then tells {@code notify} of the alarms that changed; false if a
-     * commit failed (the caller must not let the task's output leave).
+     * Commits what the task wrote, then tells {@code notify} of the alarms that changed and
+     * committed; returns the objects whose commit failed, rolled back to their last commit (if
+     * any, the caller must not let the task's output leave).
      */
-    boolean commitTouched(java.util.function.Consumer<Message> notify) {
-        boolean ok = true;
+    List<LostCommit> commitTouched(java.util.function.Consumer<Message> notify) {
+        List<LostCommit> failed = List.of();
         for (Open open : touched) {
             open.touched = false;
             Database db = open.db;
@@ -213,23 +221,24 @@ final class ObjectStorageHost implements AutoCloseable {
                 }
                 db.commit();
             } catch (RuntimeException e) {
-                ok = false;
+                if (failed.isEmpty()) failed = new ArrayList<>();
+                failed.add(new LostCommit(open.address, e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName()));
+                // Its alarm change was rolled back with its writes: the node keeps the one it knows.
+                alarmChanges.remove(open.handle);
                 try {
                     db.rollback();
                 } catch (RuntimeException ignored) {
-                    // the isolate is condemned either way
+                    // the isolate is reset either way
                 }
             }
         }
         touched.clear();
-        if (ok) {
-            alarmChanges.forEach((handle, time) -> {
-                Open open = byHandle.get(handle);
-                if (open != null) notify.accept(new Message.AlarmSet(open.address, time.orElse(null)));
-            });
-        }
+        alarmChanges.forEach((handle, time) -> {
+            Open open = byHandle.get(handle);
+            if (open != null) notify.accept(new Message.AlarmSet(open.address, time.orElse(null)));
+        });
         alarmChanges.clear();
-        return ok;
+        return failed;
     }
 
     // ---------------------------------------------------------------- host functions
@@ -277,16 +286,17 @@ final class ObjectStorageHost implements AutoCloseable {
         String sql = args.length > 1 && args[1] instanceof com.caoccao.javet.values.primitive.V8ValueInteger n
                 ? sqlTexts.text(n.getValue()) : HostValues.string(args, 1);
         List<Object> bindings = new ArrayList<>(Math.max(0, args.length - 2));
+        long max = db.maxValueBytes() + SQL_VALUE_SLACK;
         if (args.length == 3 && args[2] instanceof IV8ValueArray array) {
             // Very many bindings come as one array (a binding itself is never a plain array).
             int n = array.getLength();
             for (int i = 0; i < n; i++) {
                 try (V8Value v = array.get(i)) {
-                    bindings.add(javaValue(v));
+                    bindings.add(javaValue(v, max));
                 }
             }
         } else {
-            for (int i = 2; i < args.length; i++) bindings.add(javaValue(args[i]));
+            for (int i = 2; i < args.length; i++) bindings.add(javaValue(args[i], max));
         }
         return answer(db.exec(sql, bindings));
     }
@@ -370,7 +380,7 @@ final class ObjectStorageHost implements AutoCloseable {
         Database db = db(args);
         if (args.length == 3 && args[1] instanceof V8ValueString key) {
             if (!(args[2] instanceof V8ValueTypedArray t)) throw new IllegalArgumentException("bad value");
-            db.put(List.of(key.getValue()), List.of(checkedBytes(t)));
+            db.put(List.of(key.getValue()), List.of(checkedBytes(t, db.maxValueBytes())));
             return runtime.createV8ValueUndefined();
         }
         List<String> keys = strings(args, 1);
@@ -380,7 +390,7 @@ final class ObjectStorageHost implements AutoCloseable {
             for (int i = 0; i < n; i++) {
                 try (V8Value v = array.get(i)) {
                     if (!(v instanceof V8ValueTypedArray t)) throw new IllegalArgumentException("bad value");
-                    values.add(checkedBytes(t));
+                    values.add(checkedBytes(t, db.maxValueBytes()));
                 }
             }
         }
@@ -421,6 +431,9 @@ final class ObjectStorageHost implements AutoCloseable {
         switch (op == null ? "" : op) {
             case "size" -> {
                 return runtime.createV8ValueDouble(db.databaseSize());
+            }
+            case "maxValueBytes" -> {
+                return runtime.createV8ValueDouble(db.maxValueBytes());
             }
             case "deleteAll" -> {
                 // From compatibility date 2026-02-24 it deletes the alarm too: the node's index
@@ -466,7 +479,8 @@ final class ObjectStorageHost implements AutoCloseable {
 
     // ---------------------------------------------------------------- values
 
-    private static Object javaValue(V8Value v) throws JavetException {
+    /** A SQL binding in Java; a string or blob longer than {@code max} is refused before it is copied. */
+    private static Object javaValue(V8Value v, long max) throws JavetException {
         if (v == null || v.isNullOrUndefined()) return null;
         if (v instanceof V8ValueInteger i) return (long) i.getValue();
         if (v instanceof V8ValueLong l) return l.getValue();
@@ -476,11 +490,11 @@ final class ObjectStorageHost implements AutoCloseable {
         }
         if (v instanceof V8ValueString s) {
             String str = s.getValue();
-            if (str.length() > MAX_VALUE_BYTES) throw new IllegalArgumentException("string binding too large");
+            if (str.length() > max) throw new IllegalArgumentException("string binding too large");
             return str;
         }
         if (v instanceof V8ValueBoolean b) return b.getValue() ? 1L : 0L;
-        if (v instanceof V8ValueTypedArray t) return checkedBytes(t);
+        if (v instanceof V8ValueTypedArray t) return checkedBytes(t, max);
         throw new IllegalArgumentException("unsupported SQL binding");
     }
 
@@ -500,11 +514,10 @@ final class ObjectStorageHost implements AutoCloseable {
         };
     }
 
-    /** Copies a typed array's bytes into Java, after checking its size. */
-    static byte[] checkedBytes(V8ValueTypedArray t) throws JavetException {
-        if (t.getByteLength() > MAX_VALUE_BYTES) {
-            throw new IllegalArgumentException("value of " + t.getByteLength() + " bytes is larger than the limit of "
-                    + MAX_VALUE_BYTES);
+    /** Copies a typed array's bytes into Java, after checking its size against the object's limit. */
+    private static byte[] checkedBytes(V8ValueTypedArray t, long max) throws JavetException {
+        if (t.getByteLength() > max) {
+            throw new IllegalArgumentException("value of " + t.getByteLength() + " bytes is larger than the limit of " + max);
         }
         return t.toBytes();
     }

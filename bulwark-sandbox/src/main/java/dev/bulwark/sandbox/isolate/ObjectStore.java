@@ -33,6 +33,9 @@ public interface ObjectStore {
 
         long databaseSize();
 
+        /** The largest value {@link #put} accepts (the node's {@code storage.max_value_bytes}). */
+        long maxValueBytes();
+
         /** Values of the keys, in order; null where a key has none. */
         List<byte[]> get(List<String> keys);
 

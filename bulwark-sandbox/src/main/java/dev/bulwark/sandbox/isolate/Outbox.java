@@ -26,6 +26,12 @@ public interface Outbox {
      */
     default void flush() {}
 
+    /**
+     * Drops what {@link #sendLater} held back for this thread's task: its writes did not commit,
+     * so nothing it said may leave (the output gate).
+     */
+    default void discard() {}
+
     /** The thread that flushes has nothing more to do for now: whatever still waits leaves. */
     default void idle() {}
 }

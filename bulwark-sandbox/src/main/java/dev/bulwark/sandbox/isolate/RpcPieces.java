@@ -29,6 +29,11 @@ final class RpcPieces {
             }
 
             @Override
+            public void discard() {
+                node.discard();
+            }
+
+            @Override
             public void idle() {
                 node.idle();
             }

@@ -1,5 +1,6 @@
 package dev.bulwark.server.config;
 
+import dev.bulwark.objects.storage.StorageOptions;
 import dev.bulwark.sandbox.worker.Limits;
 
 import java.nio.file.Path;
@@ -21,10 +22,12 @@ import java.util.Objects;
  * @param api       the tenant API's keys
  * @param facets    the default quotas of supervisors' facets
  * @param governance the tools and policies of governed sessions (issue 15)
+ * @param storage   how every durable object's database is opened, in the sandboxes and in the node: its
+ *                  durability, largest value and largest size ({@code [storage]})
  */
 public record Settings(String host, int port, Path dataDir, String tenant, Limits limits, SandboxSettings sandboxes,
                        EgressSettings egress, FrontDoorSettings frontDoor, ApiSettings api, FacetSettings facets,
-                       GovernanceSettings governance) {
+                       GovernanceSettings governance, StorageOptions storage) {
 
     public static final String DEFAULT_HOST = "127.0.0.1";
     /** wrangler dev's default port. */
@@ -41,6 +44,7 @@ public record Settings(String host, int port, Path dataDir, String tenant, Limit
         Objects.requireNonNull(api, "api");
         Objects.requireNonNull(facets, "facets");
         Objects.requireNonNull(governance, "governance");
+        Objects.requireNonNull(storage, "storage");
         if (port < 0 || port > 65_535) throw new IllegalArgumentException("port must be 0..65535, got " + port);
         dataDir = dataDir.toAbsolutePath().normalize();
     }
@@ -53,7 +57,7 @@ public record Settings(String host, int port, Path dataDir, String tenant, Limit
     public static Settings of(Path dataDir, String tenant) {
         return new Settings(DEFAULT_HOST, DEFAULT_PORT, dataDir, tenant, Limits.DEFAULTS, SandboxSettings.DEFAULTS,
                 EgressSettings.NONE, FrontDoorSettings.DEFAULTS, ApiSettings.NONE, FacetSettings.NONE,
-                GovernanceSettings.NONE);
+                GovernanceSettings.NONE, StorageOptions.defaults());
     }
 
     /** {@code <projectDir>/.bulwark/data}. */
@@ -63,46 +67,51 @@ public record Settings(String host, int port, Path dataDir, String tenant, Limit
 
     /** These settings with another port (the CLI's {@code --port}). */
     public Settings withPort(int port) {
-        return new Settings(host, port, dataDir, tenant, limits, sandboxes, egress, frontDoor, api, facets, governance);
+        return new Settings(host, port, dataDir, tenant, limits, sandboxes, egress, frontDoor, api, facets, governance, storage);
     }
 
     /** These settings with another data directory (the CLI's {@code --data}); a relative one resolves against the working directory. */
     public Settings withDataDir(Path dir) {
-        return new Settings(host, port, dir, tenant, limits, sandboxes, egress, frontDoor, api, facets, governance);
+        return new Settings(host, port, dir, tenant, limits, sandboxes, egress, frontDoor, api, facets, governance, storage);
     }
 
     /** These settings with other per-request and per-worker limits. */
     public Settings withLimits(Limits limits) {
-        return new Settings(host, port, dataDir, tenant, limits, sandboxes, egress, frontDoor, api, facets, governance);
+        return new Settings(host, port, dataDir, tenant, limits, sandboxes, egress, frontDoor, api, facets, governance, storage);
     }
 
     /** These settings with other sandbox settings. */
     public Settings withSandboxes(SandboxSettings sandboxes) {
-        return new Settings(host, port, dataDir, tenant, limits, sandboxes, egress, frontDoor, api, facets, governance);
+        return new Settings(host, port, dataDir, tenant, limits, sandboxes, egress, frontDoor, api, facets, governance, storage);
     }
 
     /** These settings with another outbound fetch policy. */
     public Settings withEgress(EgressSettings egress) {
-        return new Settings(host, port, dataDir, tenant, limits, sandboxes, egress, frontDoor, api, facets, governance);
+        return new Settings(host, port, dataDir, tenant, limits, sandboxes, egress, frontDoor, api, facets, governance, storage);
     }
 
     /** These settings with other front door settings (trusted proxies, colo, requests served at once). */
     public Settings withFrontDoor(FrontDoorSettings frontDoor) {
-        return new Settings(host, port, dataDir, tenant, limits, sandboxes, egress, frontDoor, api, facets, governance);
+        return new Settings(host, port, dataDir, tenant, limits, sandboxes, egress, frontDoor, api, facets, governance, storage);
     }
 
     /** These settings with the tenant API's keys. */
     public Settings withApi(ApiSettings api) {
-        return new Settings(host, port, dataDir, tenant, limits, sandboxes, egress, frontDoor, api, facets, governance);
+        return new Settings(host, port, dataDir, tenant, limits, sandboxes, egress, frontDoor, api, facets, governance, storage);
     }
 
     /** These settings with other default facet quotas. */
     public Settings withFacets(FacetSettings facets) {
-        return new Settings(host, port, dataDir, tenant, limits, sandboxes, egress, frontDoor, api, facets, governance);
+        return new Settings(host, port, dataDir, tenant, limits, sandboxes, egress, frontDoor, api, facets, governance, storage);
     }
 
     /** These settings with other governance settings. */
     public Settings withGovernance(GovernanceSettings governance) {
-        return new Settings(host, port, dataDir, tenant, limits, sandboxes, egress, frontDoor, api, facets, governance);
+        return new Settings(host, port, dataDir, tenant, limits, sandboxes, egress, frontDoor, api, facets, governance, storage);
+    }
+
+    /** These settings with other storage options for every durable object. */
+    public Settings withStorage(StorageOptions storage) {
+        return new Settings(host, port, dataDir, tenant, limits, sandboxes, egress, frontDoor, api, facets, governance, storage);
     }
 }

@@ -1,6 +1,8 @@
 package dev.bulwark.server.config;
 
 import com.fasterxml.jackson.databind.node.TextNode;
+import dev.bulwark.objects.storage.Durability;
+import dev.bulwark.objects.storage.StorageOptions;
 import dev.bulwark.sandbox.worker.Limits;
 
 import java.nio.file.InvalidPathException;
@@ -44,6 +46,7 @@ final class SettingsReader {
             "facets", Set.of("max_facets", "max_bytes_per_facet", "max_bytes_total", "cpu_ms_per_period", "period_ms",
                     "requests_per_second", "route_prefix", "route_object"),
             "secrets", Set.of(),
+            "storage", Set.of("durability", "max_value_bytes", "max_database_bytes"),
             "governance", GovernanceReader.KEYS);
 
     private static final Pattern HOST = Pattern.compile("[A-Za-z0-9._:%\\[\\]-]+");
@@ -132,7 +135,7 @@ final class SettingsReader {
         });
         Map<String, String> secrets = secrets();
         Settings settings = new Settings(host, port, dataDir, tenant, limits(), sandboxes(), egress(), frontDoor(), api(), facets(),
-                GovernanceReader.read(this::get, projectDir, secrets.keySet()));
+                GovernanceReader.read(this::get, projectDir, secrets.keySet()), storage());
         return new Result(settings, secrets);
     }
 
@@ -357,6 +360,30 @@ final class SettingsReader {
                     String o = v.string();
                     if (o.isEmpty() || o.length() > 1024) throw v.invalid("a non-empty object name");
                     return o;
+                }));
+    }
+
+    /**
+     * Below 1 KiB even a small record would not fit. A value is copied whole into the sandbox's
+     * JVM (-Xmx256m, SandboxLauncher) on its way in and out, so a few at once must fit there.
+     */
+    static final long MIN_VALUE_BYTES = 1 << 10;
+    static final long MAX_VALUE_BYTES = 64 << 20;
+    /** An object's schema and the KV table take a few pages; SQLite itself stops near 16 TiB (4 KiB pages). */
+    static final long MIN_DATABASE_BYTES = 1 << 20;
+    static final long MAX_DATABASE_BYTES = 1L << 40;
+
+    private StorageOptions storage() throws ConfigException {
+        StorageOptions d = StorageOptions.defaults();
+        return new StorageOptions(
+                orDefault(get("storage.max_value_bytes"), d.maxValueBytes(), v -> v.integer(MIN_VALUE_BYTES, MAX_VALUE_BYTES,
+                        "a number of bytes from " + MIN_VALUE_BYTES + " (1 KiB) to " + MAX_VALUE_BYTES + " (64 MiB)")),
+                orDefault(get("storage.max_database_bytes"), d.maxDatabaseBytes(), v -> v.integer(MIN_DATABASE_BYTES,
+                        MAX_DATABASE_BYTES, "a number of bytes from " + MIN_DATABASE_BYTES + " (1 MiB) to " + MAX_DATABASE_BYTES + " (1 TiB)")),
+                orDefault(get("storage.durability"), d.durability(), v -> switch (v.nonEmptyString()) {
+                    case "normal" -> Durability.NORMAL;
+                    case "full" -> Durability.FULL;
+                    default -> throw v.invalid("\"normal\" or \"full\"");
                 }));
     }
 

@@ -122,7 +122,7 @@ public final class Node implements AutoCloseable {
         var sb = settings.sandboxes();
         SandboxLauncher launcher = new SandboxLauncher(runDir, settings.dataDir(), settings.limits().heapMb(), sb.poolSize(),
                 sb.isolatesPerWorker(), sb.rssCeilingMb(), sb.jvmOptions(), sb.objectIdleMs(), sb.objectStorageIdleMs(),
-                confinement, SandboxAotCache.fromSystemProperties(), DynamicWorkers.dormancy(sb));
+                confinement, SandboxAotCache.fromSystemProperties(), DynamicWorkers.dormancy(sb), settings.storage());
         this.supervisor = new SandboxSupervisor(launcher, sb.processesPerTenant(), sb.rssCeilingMb() << 20, new NodeEvents(this));
         this.dynamicWorkers = new DynamicWorkers(supervisor, sb.dynamicWorkersMax() + sb.dormant().max());
         dynamicWorkers.onUnload(caps::workerUnloaded);
@@ -164,7 +164,7 @@ public final class Node implements AutoCloseable {
         // Java objects (session objects, supervisors) answer after small commits; a checkpoint every
         // 100 WAL pages keeps any one answer's share of it small (StorageOptions.walCheckpointPages).
         this.javaObjects = new JavaObjects(new NodeObjectsHost(settings.dataDir(), namespaceKeys, alarms),
-                sb.objectIdleMs(), StorageOptions.defaults().withWalCheckpointPages(100));
+                sb.objectIdleMs(), settings.storage().withWalCheckpointPages(100));
         javaClasses.forEach(javaObjects::register);
         // The built-in facet supervisor (issue 14), unless the embedder registered a class of that name.
         if (javaClasses.stream().noneMatch(c -> c.name().equals(PlatformSupervisor.CLASS_NAME))) {

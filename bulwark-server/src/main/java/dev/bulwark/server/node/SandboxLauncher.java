@@ -1,5 +1,7 @@
 package dev.bulwark.server.node;
 
+import dev.bulwark.objects.process.SandboxMain;
+import dev.bulwark.objects.storage.StorageOptions;
 import dev.bulwark.sandbox.isolate.NativeLibrary;
 
 import java.io.File;
@@ -45,6 +47,7 @@ final class SandboxLauncher {
     private final Confinement confinement;
     private final SandboxAotCache aotCache;
     private final dev.bulwark.sandbox.isolate.Dormancy dormancy;
+    private final StorageOptions storage;
     /** The memory cgroup's hard limit: above the node's own kill ceiling, so that one normally acts first. */
     private final long memoryLimitBytes;
     /** Every child started and still running, handshake done or not: closing the node ends them all. */
@@ -55,18 +58,22 @@ final class SandboxLauncher {
                     List<String> jvmOptions, long objectIdleMs, long objectStorageIdleMs, Confinement confinement)
             throws IOException {
         this(runDir, dataDir, heapMb, poolSize, isolatesPerWorker, rssCeilingMb, jvmOptions, objectIdleMs,
-                objectStorageIdleMs, confinement, SandboxAotCache.fromSystemProperties(), dev.bulwark.sandbox.isolate.Dormancy.OFF);
+                objectStorageIdleMs, confinement, SandboxAotCache.fromSystemProperties(), dev.bulwark.sandbox.isolate.Dormancy.OFF,
+                StorageOptions.defaults());
     }
 
     /**
      * @param aotCache the sandbox JVMs' AOT cache, used while its jars are unchanged (docs/notes/warmup.md)
      * @param dormancy when the dynamic workers of a sandbox for generated code give their isolates
      *                 back and keep their code (its live budget is the tenant's {@code dynamic_workers_max})
+     * @param storage  how the sandbox opens its durable objects' databases (the node's {@code [storage]})
      */
     SandboxLauncher(Path runDir, Path dataDir, int heapMb, int poolSize, int isolatesPerWorker, long rssCeilingMb,
                     List<String> jvmOptions, long objectIdleMs, long objectStorageIdleMs, Confinement confinement,
-                    SandboxAotCache aotCache, dev.bulwark.sandbox.isolate.Dormancy dormancy) throws IOException {
+                    SandboxAotCache aotCache, dev.bulwark.sandbox.isolate.Dormancy dormancy, StorageOptions storage)
+            throws IOException {
         this.aotCache = aotCache;
+        this.storage = storage;
         this.dormancy = dormancy;
         this.objectIdleMs = objectIdleMs;
         this.objectStorageIdleMs = objectStorageIdleMs;
@@ -172,6 +179,7 @@ final class SandboxLauncher {
                 "--object-idle-ms", Long.toString(objectIdleMs),
                 "--object-storage-idle-ms", Long.toString(objectStorageIdleMs),
                 "--rss-soft-mb", Long.toString(rssSoftMb)));
+        cmd.addAll(SandboxMain.storageArguments(storage));
         if (DynamicWorkers.isGenerated(tenant) && !dormancy.equals(dev.bulwark.sandbox.isolate.Dormancy.OFF)) {
             cmd.addAll(List.of("--dormant-idle-ms", Long.toString(dormancy.idleMs()),
                     "--dormant-live-max", Integer.toString(dormancy.liveMax())));

@@ -25,7 +25,8 @@ class SettingsWithersTest {
                 Map.entry("frontDoor", S.withFrontDoor(new FrontDoorSettings(List.of("127.0.0.0/8"), "ZRH"))),
                 Map.entry("api", S.withApi(new ApiSettings(List.of(ApiSettings.Key.of("acme", "k"))))),
                 Map.entry("facets", S.withFacets(new FacetSettings(3, -1, -1, -1, 60_000, -1))),
-                Map.entry("governance", S.withGovernance(new GovernanceSettings(List.of(), null, "2", "enforce"))));
+                Map.entry("governance", S.withGovernance(new GovernanceSettings(List.of(), null, "2", "enforce"))),
+                Map.entry("storage", S.withStorage(dev.bulwark.objects.storage.StorageOptions.defaults().withMaxValueBytes(1024))));
         // No caller varies the host, and the tenant is Settings.of's argument: neither has a with... method.
         List<String> withoutWith = List.of("host", "tenant");
         RecordComponent[] components = Settings.class.getRecordComponents();

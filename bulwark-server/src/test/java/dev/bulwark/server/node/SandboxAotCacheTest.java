@@ -101,7 +101,8 @@ class SandboxAotCacheTest {
         assertThat(aot.usable()).contains(cache);
         SandboxLauncher launcher = new SandboxLauncher(run, data, 64, 1, 1, 1024, List.of(),
                 SandboxSettings.DEFAULT_OBJECT_IDLE_MS, SandboxSettings.DEFAULT_OBJECT_STORAGE_IDLE_MS, confinement, aot,
-                dev.bulwark.sandbox.isolate.Dormancy.OFF);
+                dev.bulwark.sandbox.isolate.Dormancy.OFF,
+                dev.bulwark.objects.storage.StorageOptions.defaults());
         try (SandboxProcess s = SandboxProcess.start("aot-1", "alpha", launcher, m -> {}, x -> {})) {
             assertThat(s.isAlive()).isTrue();
             assertThat(Files.readString(Path.of("/proc/" + s.pid() + "/cmdline")).split("\0"))

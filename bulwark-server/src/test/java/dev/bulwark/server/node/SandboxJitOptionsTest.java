@@ -111,7 +111,8 @@ class SandboxJitOptionsTest {
         SandboxLauncher launcher = new SandboxLauncher(run, data, 64, 1, 1, 1024, jvmOptions,
                 SandboxSettings.DEFAULT_OBJECT_IDLE_MS, SandboxSettings.DEFAULT_OBJECT_STORAGE_IDLE_MS, confinement,
                 SandboxAotCache.of(dir.resolve("no-cache.aot"), System.getProperty("java.class.path")),
-                dev.bulwark.sandbox.isolate.Dormancy.OFF);
+                dev.bulwark.sandbox.isolate.Dormancy.OFF,
+                dev.bulwark.objects.storage.StorageOptions.defaults());
         try (SandboxProcess s = SandboxProcess.start("jit-1", "alpha", launcher, m -> {}, x -> {})) {
             assertThat(s.isAlive()).isTrue();
             return probe.of(s);
