@@ -34,7 +34,7 @@ class IsolateSetupTest {
                   }
                 };"""), "{\"GREETING\": \"hi\"}", Limits.DEFAULTS);
         assertThat(fetch(w, "http://s.test/").body()).isEqualTo(
-                "DurableObject,RpcTarget,WorkerEntrypoint,WorkflowEntrypoint,env,exports | 0 false hi | true"
+                "DurableObject,RpcPromise,RpcProperty,RpcStub,RpcTarget,ServiceStub,WorkerEntrypoint,WorkflowEntrypoint,env,exports,waitUntil | 0 false hi | true"
                         + " | Named,default | true | hi | hi | true");
     }
 
