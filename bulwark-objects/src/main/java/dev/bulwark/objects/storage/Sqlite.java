@@ -57,6 +57,10 @@ final class Sqlite implements AutoCloseable {
             long pages = Math.max(16, options.maxDatabaseBytes() / PAGE_SIZE);
             exec("PRAGMA max_page_count = " + pages);
             exec("PRAGMA trusted_schema = OFF");
+            // As workerd's SQLite (built with SQLITE_DEFAULT_FOREIGN_KEYS=1): foreign keys are
+            // enforced. The pragma must run outside a transaction, so user code cannot turn it off
+            // (its every exec runs in one); defer_foreign_keys still moves the check to the commit.
+            exec("PRAGMA foreign_keys = ON");
             queryStrings("PRAGMA journal_mode = WAL", 1);
             exec("PRAGMA wal_autocheckpoint = " + options.walCheckpointPages());
         } catch (SQLException e) {

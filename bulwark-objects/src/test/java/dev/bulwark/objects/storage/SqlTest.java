@@ -318,6 +318,34 @@ class SqlTest {
     }
 
     @Test
+    void foreignKeysAreEnforcedAsInWorkerdAndDeferredOnesAtTheCommit() {
+        s.exec("CREATE TABLE users (id INTEGER PRIMARY KEY)", List.of());
+        s.exec("CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER REFERENCES users(id))", List.of());
+        s.commit();
+        assertThatThrownBy(() -> s.exec("INSERT INTO posts (user_id) VALUES (1)", List.of()))
+                .isInstanceOf(StorageException.class)
+                .hasMessageStartingWith("FOREIGN KEY constraint failed");
+        s.rollback();
+        // The object cannot switch enforcement off: its statements run inside the turn's transaction.
+        s.exec("PRAGMA foreign_keys = OFF", List.of());
+        assertThatThrownBy(() -> s.exec("INSERT INTO posts (user_id) VALUES (1)", List.of()))
+                .hasMessageStartingWith("FOREIGN KEY constraint failed");
+        s.rollback();
+        // defer_foreign_keys moves the check to the commit: out-of-order inserts that end valid commit.
+        s.exec("PRAGMA defer_foreign_keys = ON", List.of());
+        s.exec("INSERT INTO posts (user_id) VALUES (2)", List.of());
+        s.exec("INSERT INTO users (id) VALUES (2)", List.of());
+        s.commit();
+        assertThat(s.exec("SELECT count(*) FROM posts", List.of()).next()).containsExactly(1L);
+        // ... and ones that end invalid fail the commit, which writes nothing.
+        s.exec("PRAGMA defer_foreign_keys = ON", List.of());
+        s.exec("INSERT INTO posts (user_id) VALUES (3)", List.of());
+        assertThatThrownBy(s::commit).isInstanceOf(StorageException.class).hasMessageContaining("FOREIGN KEY constraint failed");
+        s.rollback();
+        assertThat(s.exec("SELECT count(*) FROM posts", List.of()).next()).containsExactly(1L);
+    }
+
+    @Test
     void pastTheDatabaseLimitTheTurnFailsClearlyAndIsNeverAcknowledged(@TempDir Path d2) {
         try (ObjectStorage small = ObjectStorage.open(d2.resolve("s.sqlite"),
                 StorageOptions.defaults().withMaxDatabaseBytes(256 * 1024))) {

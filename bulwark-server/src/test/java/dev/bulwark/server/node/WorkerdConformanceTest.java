@@ -95,8 +95,24 @@ class WorkerdConformanceTest {
                 }
             }
         }
+        summarize(results);
         return results.entrySet().stream().map(suite -> DynamicContainer.dynamicContainer(suite.getKey(),
                 suite.getValue().entrySet().stream().map(e -> verdict(e.getKey(), e.getValue(), expectedFailures))));
+    }
+
+    /** One line per suite on standard output: its tests, how many passed, failed and were left out. */
+    private static void summarize(Map<String, Map<String, String>> results) {
+        int all = 0, passed = 0, left = 0;
+        for (var suite : results.entrySet()) {
+            int n = suite.getValue().size();
+            int p = (int) suite.getValue().values().stream().filter(java.util.Objects::isNull).count();
+            int l = (int) suite.getValue().values().stream().filter(NOT_RUN::equals).count();
+            System.out.printf("workerd suite %s: %d tests, %d passed, %d failed, %d left out%n", suite.getKey(), n, p, n - p - l, l);
+            all += n;
+            passed += p;
+            left += l;
+        }
+        System.out.printf("workerd suites: %d tests, %d passed, %d failed, %d left out%n", all, passed, all - passed - left, left);
     }
 
     /** {@code -Dbulwark.workerdTests=a,b} runs only those suites (while working on them); all by default. */
