@@ -36,7 +36,7 @@ class ValidationTest {
             "bulwark": { "egress": { "allow": ["https://api.example.com/"] } } | wrangler.jsonc: bulwark.egress.allow[0] must be a host pattern such as "api.example.com" or "*.example.org", got "https://api.example.com/"
             "bulwark": { "egress": { "allow_private_networks": "yes" } }      | wrangler.jsonc: bulwark.egress.allow_private_networks must be true or false, got "yes"
             "bulwark": { "limits": { "cpu_msec": 5 } }             | wrangler.jsonc: bulwark.limits.cpu_msec is not a Bulwark setting; limits has code_bytes, cpu_ms, env_bytes, heap_mb, request_body_bytes, subrequests, wall_ms
-            "bulwark": { "prot": 1 }                               | wrangler.jsonc: bulwark.prot is not a Bulwark setting; the settings are api, data_dir, egress, facets, front_door, governance, host, limits, port, sandboxes, secrets, tenant
+            "bulwark": { "prot": 1 }                               | wrangler.jsonc: bulwark.prot is not a Bulwark setting; the settings are api, data_dir, egress, facets, front_door, governance, host, limits, port, sandboxes, secrets, storage, tenant
             "bulwark": { "facets": { "route_prefix": "apps/" } }   | wrangler.jsonc: bulwark.facets.route_prefix must be "/" or a path like "/apps" (no trailing '/', '*', '?' or '%'), got "apps/"
             "bulwark": []                                          | wrangler.jsonc: bulwark must be an object, got an array
             "name": "my worker"                                    | wrangler.jsonc: name must be a name of at most 63 letters, digits, '-' and '_', not starting with '-', got "my worker"
