@@ -171,17 +171,7 @@ async function localCall(state, name, args, isCall) {
 /** A copy of a value, as a call to another isolate would make it: its capabilities as local stubs. */
 function copied(value) {
   const refs = [];
-  const bytes = serialize(value, {
-    richErrors: true,
-    rpc: true, // Blob, File, Headers
-    maxBytes: 1 << 30,
-    encode(v) {
-      const ref = classify(v);
-      if (ref === undefined) return undefined;
-      refs.push([ref, v]);
-      return ref.tag === undefined ? refs.length - 1 : { slot: refs.length - 1, tag: ref.tag };
-    },
-  });
+  const bytes = serializeWithRefs(value, (ref, v) => refs.push([ref, v]));
   if (refs.length === 0) return deserialize(bytes);
   return deserialize(bytes, {
     decode(slot, tag) {
@@ -301,7 +291,17 @@ class HeaderWriter {
  */
 export async function encodePayload(value) {
   const refs = [];
-  const bytes = serialize(value, {
+  const bytes = serializeWithRefs(value, (ref) => refs.push(ref));
+  if (refs.length === 0) return { bytes, sent: [] };
+  return withHeader(refs, bytes);
+}
+
+/**
+ * {@code value} serialized as RPC sends it, each capability in it given to {@code add(ref, value)}
+ * (which answers the count of refs so far) and written as its slot.
+ */
+function serializeWithRefs(value, add) {
+  return serialize(value, {
     // Errors, thrown or passed, as workerd's RPC sends them (enhanced_error_serialization): their
     // own properties, not their stack (remote-errors.js).
     richErrors: true,
@@ -312,12 +312,10 @@ export async function encodePayload(value) {
     encode(v) {
       const ref = classify(v);
       if (ref === undefined) return undefined;
-      refs.push(ref);
-      return ref.tag === undefined ? refs.length - 1 : { slot: refs.length - 1, tag: ref.tag };
+      const slot = add(ref, v) - 1;
+      return ref.tag === undefined ? slot : { slot, tag: ref.tag };
     },
   });
-  if (refs.length === 0) return { bytes, sent: [] };
-  return withHeader(refs, bytes);
 }
 
 /** The ref a value crosses as, or undefined when it is plain data. */
