@@ -571,7 +571,7 @@ export function isPath(method) {
 }
 
 function namesOf(method) {
-  if (typeof method !== 'string' || method.length === 0 || method[0] !== PATH_MARK) return [method];
+  if (!isPath(method)) return [method];
   const names = ReflectApply(ArrayPrototypeSlice, ReflectApply(StringPrototypeSplit, method, [PATH_MARK]), [1]);
   if (names.length > MAX_PATH) throw new TypeError(`An RPC property path is too deep: at most ${MAX_PATH} names.`);
   return names;

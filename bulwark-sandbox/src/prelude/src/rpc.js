@@ -7,7 +7,7 @@
 // Functions, RpcTarget instances and stubs cross by reference (caps.js). Not yet: streams,
 // promise pipelining.
 import { H, safeLog } from './host.js';
-import { PromiseCtor, PromiseResolve, PromiseThen, ReflectApply, ObjectGetPrototypeOf, ObjectGetOwnPropertyDescriptor } from './util.js';
+import { PromiseCtor, PromiseResolve, PromiseThen, ReflectApply, ObjectGetPrototypeOf, ObjectGetOwnPropertyDescriptor, protoChainHas } from './util.js';
 import { Request, requestInternals } from './request.js';
 import { responseInternals } from './response.js';
 import { headersToPairs, joinHeaderLines } from './headers.js';
@@ -69,15 +69,25 @@ export function rpcProperty(send, name) {
   return property(send, [name]);
 }
 
+/**
+ * then/catch/finally of a promise made on demand by {@code promiseOf}, as RPC properties and
+ * promises answer them (each read makes its promise then); undefined for another name.
+ */
+function promiseMember(prop, promiseOf) {
+  if (prop === 'then') return (onOk, onErr) => PromiseThen(promiseOf(), onOk, onErr);
+  if (prop === 'catch') return (onErr) => PromiseThen(promiseOf(), undefined, onErr);
+  if (prop === 'finally') return (f) => ReflectApply(PromiseFinally, promiseOf(), [f]);
+  return undefined;
+}
+
 function property(send, names) {
   const method = methodOf(names);
   const call = (...args) => pipelined(PromiseThen(invoke(send, method, args, true), box));
   const read = () => invoke(send, method, null, false);
   const member = new Proxy(call, {
     get(_, prop) {
-      if (prop === 'then') return (onOk, onErr) => PromiseThen(read(), onOk, onErr);
-      if (prop === 'catch') return (onErr) => PromiseThen(read(), undefined, onErr);
-      if (prop === 'finally') return (f) => ReflectApply(PromiseFinally, read(), [f]);
+      const settle = promiseMember(prop, read);
+      if (settle !== undefined) return settle;
       if (typeof prop === 'symbol') return prop === SymbolToStringTag ? 'RpcProperty' : undefined;
       if (names.length >= MAX_PATH) throw new TypeError(`An RPC property path is too deep: at most ${MAX_PATH} names.`);
       return property(send, [...names, prop]);
@@ -102,9 +112,8 @@ const unbox = (b) => b.v;
 function pipelined(boxed) {
   const promise = new Proxy(function () {}, {
     get(_, prop) {
-      if (prop === 'then') return (onOk, onErr) => PromiseThen(PromiseThen(boxed, unbox), onOk, onErr);
-      if (prop === 'catch') return (onErr) => PromiseThen(PromiseThen(boxed, unbox), undefined, onErr);
-      if (prop === 'finally') return (f) => ReflectApply(PromiseFinally, PromiseThen(boxed, unbox), [f]);
+      const settle = promiseMember(prop, () => PromiseThen(boxed, unbox));
+      if (settle !== undefined) return settle;
       if (typeof prop === 'symbol') return prop === SymbolToStringTag ? 'RpcPromise' : undefined;
       return pipelined(PromiseThen(boxed, (b) => {
         if (b.v === null || b.v === undefined) throw new TypeError(`Cannot read properties of ${b.v} (reading '${prop}')`);
@@ -254,16 +263,11 @@ function lookup(receiver, name) {
   throw notImplemented(name);
 }
 
-function inherits(value, proto) {
-  for (let o = ObjectGetPrototypeOf(value); o !== null; o = ObjectGetPrototypeOf(o)) if (o === proto) return true;
-  return false;
-}
-
 /** Runs one RPC event on {@code receiver} and reports through rpcReturn; never throws. */
 export async function answerRpc(receiverPromise, rpc, invocationId, abortedReason = undefined, objectId = undefined) {
   await answer(async () => {
     const receiver = await receiverPromise;
-    if (objectId !== undefined && !inherits(receiver, DurableObject.prototype)) {
+    if (objectId !== undefined && !protoChainHas(ObjectGetPrototypeOf(receiver), DurableObject.prototype)) {
       throw new TypeError('The receiving Durable Object does not support RPC, because its class was not declared '
         + 'with `extends DurableObject`. In order to enable RPC, make sure your class extends the special class '
         + '`DurableObject`, which can be imported from the module "cloudflare:workers".');

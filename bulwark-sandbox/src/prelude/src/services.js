@@ -9,7 +9,7 @@
 // binding never reach this isolate at all: they travel with the call to the callee, which alone
 // sees them as ctx.props.
 import { H } from './host.js';
-import { ObjectGetPrototypeOf, isObjectLike } from './util.js';
+import { isObjectLike, protoChainHas } from './util.js';
 import { rpcProperty, stubFetch } from './rpc.js';
 import { serialize } from './serialize.js';
 import { WorkerEntrypoint, DurableObject } from './runtime-classes.js';
@@ -112,11 +112,7 @@ export function serviceDescriptor(value) {
 }
 
 function isSubclassOf(cls, base) {
-  if (typeof cls !== 'function') return false;
-  for (let p = cls.prototype; p !== null && p !== undefined; p = ObjectGetPrototypeOf(p)) {
-    if (p === base.prototype) return true;
-  }
-  return false;
+  return typeof cls === 'function' && protoChainHas(cls.prototype, base.prototype);
 }
 
 let selfExports = Object.freeze({});

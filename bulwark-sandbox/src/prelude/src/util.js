@@ -199,6 +199,15 @@ export function createPairIterator(proto, getPairs, kind) {
   return it;
 }
 
+/**
+ * Whether {@code proto} is {@code start} or on its prototype chain. A walk, not instanceof: no
+ * Symbol.hasInstance of the program runs.
+ */
+export function protoChainHas(start, proto) {
+  for (let p = start; p !== null && p !== undefined; p = ObjectGetPrototypeOf(p)) if (p === proto) return true;
+  return false;
+}
+
 /** arr.push(v) without [[Set]]: a setter a worker put on Array.prototype[i] never runs. */
 export function append(arr, v) {
   ObjectDefineProperty(arr, arr.length, { value: v, writable: true, enumerable: true, configurable: true });
