@@ -1,0 +1,190 @@
+package dev.bulwark.server.node;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.URI;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Cloudflare's own Agents SDK ({@code agents@0.32.0}, bundled unchanged: agents-fixture/README.md)
+ * on a real node: an {@code Agent} durable object with state, SQL, schedules (the alarm), a queue,
+ * {@code @callable()} RPC over its WebSocket protocol, JS RPC from the worker, hibernation and a
+ * node restart. Each message asserted is what the SDK itself sends on workerd.
+ */
+@Timeout(value = 300, unit = TimeUnit.SECONDS)
+class AgentsSdkTest {
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    Path data;
+    Node node;
+
+    void start(UnaryOperator<dev.bulwark.server.config.SandboxSettings> sandboxes) throws Exception {
+        node = TestProjects.serve(data, sandboxes, "agents-fixture/project");
+    }
+
+    @AfterEach
+    void stop() {
+        if (node != null) node.close();
+    }
+
+    JsonNode get(String path) throws Exception {
+        return JSON.readTree(TestProjects.ok(node, null, path));
+    }
+
+    WebSocketsTest.Client connect(String path) {
+        WebSocketsTest.Client c = new WebSocketsTest.Client();
+        c.ws = TestProjects.HTTP.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(60))
+                .buildAsync(URI.create("ws://127.0.0.1:" + node.port() + path), c).join();
+        return c;
+    }
+
+    static JsonNode next(WebSocketsTest.Client c) throws Exception {
+        return JSON.readTree((String) c.next());
+    }
+
+    /**
+     * The app's next echo, past the state broadcasts before it and the MCP state the SDK's
+     * {@code onStart} broadcasts whenever the instance starts again.
+     */
+    static JsonNode echo(WebSocketsTest.Client c) throws Exception {
+        JsonNode m;
+        do {
+            m = next(c);
+        } while (!m.has("echo"));
+        return m;
+    }
+
+    /** What the SDK sends every new connection, in order, then the app's own greeting. */
+    static void handshake(WebSocketsTest.Client c, String name, String state) throws Exception {
+        assertThat(next(c)).isEqualTo(JSON.readTree("""
+                {"type":"cf_agent_identity","name":"%s","agent":"counter","stateFollows":true}""".formatted(name)));
+        assertThat(next(c)).isEqualTo(JSON.readTree("""
+                {"type":"cf_agent_state","state":%s}""".formatted(state)));
+        assertThat(next(c).get("type").asText()).isEqualTo("cf_agent_mcp_servers");
+        assertThat(next(c)).isEqualTo(JSON.readTree("""
+                {"hello":"%s"}""".formatted(name)));
+    }
+
+    @Test
+    void anAgentServesHttpWithStateSqlSchedulesQueuesAndRpc() throws Exception {
+        start(UnaryOperator.identity());
+        assertThat(get("/agents/counter/alice")).isEqualTo(JSON.readTree("""
+                {"name":"alice","state":{"count":0,"ticks":0},"schedules":0}"""));
+        get("/agents/counter/alice/inc");
+        assertThat(get("/agents/counter/alice/inc")).isEqualTo(JSON.readTree("""
+                {"count":2,"ticks":0}"""));
+        // JS RPC from the worker to the agent (getAgentByName, then a method of the class)
+        assertThat(get("/rpc/alice")).isEqualTo(JSON.readTree("""
+                {"count":5}"""));
+        // a schedule one second out: the SDK keeps it in its own table and sets the object's alarm
+        assertThat(get("/agents/counter/alice/schedule").get("type").asText()).isEqualTo("delayed");
+        assertThat(get("/agents/counter/alice").get("schedules").asInt()).isEqualTo(1);
+        await().atMost(Duration.ofSeconds(60)).until(() -> get("/agents/counter/alice").get("state").get("ticks").asInt() == 1);
+        assertThat(get("/agents/counter/alice").get("schedules").asInt()).isZero();
+        // a queued task runs after the request that queued it
+        assertThat(get("/agents/counter/alice/queue")).isEqualTo(JSON.readTree("""
+                {"queued":"string"}"""));
+        await().atMost(Duration.ofSeconds(60)).until(() -> get("/agents/counter/alice").get("state").get("ticks").asInt() == 3);
+        assertThat(get("/agents/counter/alice/log")).isEqualTo(JSON.readTree("""
+                [{"id":1,"msg":"inc"},{"id":2,"msg":"inc"},{"id":3,"msg":"tick"},{"id":4,"msg":"tick"}]"""));
+        HttpResponse<String> missing = TestProjects.HTTP.send(TestProjects.request(node, "/nowhere").build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(missing.statusCode()).isEqualTo(404);
+    }
+
+    @Test
+    void anAgentsWebSocketsCarryStateSyncAndCallableRpcToEveryClient() throws Exception {
+        start(UnaryOperator.identity());
+        WebSocketsTest.Client a = connect("/agents/counter/bob");
+        handshake(a, "bob", "{\"count\":0,\"ticks\":0}");
+        WebSocketsTest.Client b = connect("/agents/counter/bob");
+        handshake(b, "bob", "{\"count\":0,\"ticks\":0}");
+
+        a.send("hi");
+        JsonNode state1 = JSON.readTree("""
+                {"type":"cf_agent_state","state":{"count":1,"ticks":0}}""");
+        assertThat(next(a)).isEqualTo(state1);
+        assertThat(next(a)).isEqualTo(JSON.readTree("""
+                {"echo":"hi","count":1,"starts":1}"""));
+        assertThat(next(b)).as("setState broadcasts to every connection").isEqualTo(state1);
+
+        a.send("""
+                {"type":"rpc","id":"r1","method":"add","args":[5]}""");
+        JsonNode state6 = JSON.readTree("""
+                {"type":"cf_agent_state","state":{"count":6,"ticks":0}}""");
+        assertThat(next(a)).isEqualTo(state6);
+        assertThat(next(a)).isEqualTo(JSON.readTree("""
+                {"type":"rpc","id":"r1","success":true,"result":6,"done":true}"""));
+        assertThat(next(b)).isEqualTo(state6);
+
+        // a client sets the state: the others hear of it, the sender does not
+        a.send("""
+                {"type":"cf_agent_state","state":{"count":50,"ticks":0}}""");
+        assertThat(next(b)).isEqualTo(JSON.readTree("""
+                {"type":"cf_agent_state","state":{"count":50,"ticks":0}}"""));
+        // an RPC to a method that is not @callable() is refused over the socket
+        b.send("""
+                {"type":"rpc","id":"r2","method":"tick","args":[{"n":1}]}""");
+        JsonNode refused = next(b);
+        assertThat(refused.get("id").asText()).isEqualTo("r2");
+        assertThat(refused.get("success").asBoolean()).isFalse();
+        assertThat(a.received).as("nothing more for the sender").isEmpty();
+        assertThat(get("/agents/counter/bob").get("state")).isEqualTo(JSON.readTree("""
+                {"count":50,"ticks":0}"""));
+        a.ws.sendClose(1000, "done").join();
+        b.ws.sendClose(1000, "done").join();
+        assertThat(a.closed.get(30, TimeUnit.SECONDS)).isEqualTo(1000);
+    }
+
+    @Test
+    void anAgentHibernatesWithItsSocketsOpenAndWakesFromStorageOnTheNextMessage() throws Exception {
+        start(s -> s.withObjectIdleMs(300));
+        WebSocketsTest.Client c = connect("/agents/counter/carol");
+        handshake(c, "carol", "{\"count\":0,\"ticks\":0}");
+        c.send("one");
+        JsonNode echo = echo(c);
+        assertThat(echo.get("count").asInt()).isEqualTo(1);
+        int starts = echo.get("starts").asInt();
+        // Idle past object_idle_ms the instance is dropped and the socket stays open in the node;
+        // the next message starts the instance again (a second row in its starts table) with the
+        // state it stored. Messages until that happens (eviction runs on the node's own clock).
+        int sent = 1;
+        do {
+            Thread.sleep(1_000);
+            c.send("m" + ++sent);
+            echo = echo(c);
+            assertThat(echo.get("count").asInt()).as("the state survives").isEqualTo(sent);
+        } while (echo.get("starts").asInt() == starts && sent < 60);
+        assertThat(echo.get("starts").asInt()).as("woken from storage, socket still open").isEqualTo(starts + 1);
+        c.send("after");
+        assertThat(echo(c).get("count").asInt()).isEqualTo(sent + 1);
+    }
+
+    @Test
+    void anAgentsStateAndADueScheduleSurviveANodeRestart() throws Exception {
+        start(UnaryOperator.identity());
+        get("/agents/counter/dave/inc");
+        get("/agents/counter/dave/schedule"); // due in one second
+        node.close();
+        node = null;
+        start(UnaryOperator.identity());
+        await().atMost(Duration.ofSeconds(60)).until(() -> get("/agents/counter/dave").get("state").get("ticks").asInt() == 1);
+        assertThat(get("/agents/counter/dave").get("state")).isEqualTo(JSON.readTree("""
+                {"count":1,"ticks":1}"""));
+        assertThat(get("/agents/counter/dave/log")).isEqualTo(JSON.readTree("""
+                [{"id":1,"msg":"inc"},{"id":2,"msg":"tick"}]"""));
+    }
+}
