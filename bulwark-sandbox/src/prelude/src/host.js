@@ -63,6 +63,7 @@ export const H = {
   gateTimeoutMs: notInstalled,
   promiseState: notInstalled,
   socketOpen: notInstalled,
+  socketClaim: notInstalled,
   socketSend: notInstalled,
   socketClose: notInstalled,
   socketAttachment: notInstalled,
@@ -83,7 +84,7 @@ export function bindHost(host) {
     'zlibOpen', 'zlibPush', 'zlibClose', 'decodeLegacy', 'htmlRewriterWasm', 'collectGarbage', 'preludePart',
     'nodeHash', 'nodeHmac', 'domainToAscii', 'now', 'gateTimeoutMs', 'promiseState',
     'subrequestAck', 'subrequestCancel', 'subrequestBodyChunk', 'subrequestBodyEnd',
-    'socketOpen', 'socketSend', 'socketClose', 'socketAttachment', 'socketAutoResponse', 'socketEventTimeout', 'socketList',
+    'socketOpen', 'socketClaim', 'socketSend', 'socketClose', 'socketAttachment', 'socketAutoResponse', 'socketEventTimeout', 'socketList',
     'facetCall', 'facetRpc', 'facetControl'];
   const call = host.hostCall;
   if (typeof call === 'function') {

@@ -51,7 +51,7 @@ export class WebSocket extends EventTarget {
   static CLOSING = 2;
   static CLOSED = 3;
   #peer = null;        // the other end of a local pair
-  #remoteId = null;    // a socket another invocation handed over (a durable object's 101)
+  #remoteId = null;    // a socket another invocation handed over (a durable object's 101), until accepted
   #id = null;          // node-wide id once bound
   #state = 1;
   #accepted = false;
@@ -79,10 +79,19 @@ export class WebSocket extends EventTarget {
   }
 
   accept(options = undefined) {
-    if (this.#remoteId !== null) throw new TypeError("Can't accept() a WebSocket that was received from a durable object.");
     if (this.#accepted) throw new TypeError('The WebSocket was already accepted.');
     this.#allowHalfOpen = !!toDictionary(options, "Failed to execute 'accept' on 'WebSocket'").allowHalfOpen;
     this.#accepted = true;
+    if (this.#remoteId !== null) {
+      // The client end of a socket a response handed over (a durable object's 101): the node
+      // carries it between the two isolates; this end goes by the negated socket id.
+      const remote = this.#remoteId;
+      this.#remoteId = null;
+      this.#id = -remote;
+      localSockets.set(this.#id, this);
+      H.socketClaim(H.currentInvocation(), remote);
+      return;
+    }
     // Both ends of a pair accepted here: the pair is local, and what the peer sent so far arrives.
     const peer = this.#localPeer();
     if (peer !== null) {

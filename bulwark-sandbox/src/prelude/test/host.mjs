@@ -209,6 +209,7 @@ export function createIsolate(preludePath, options = {}) {
     subrequestBodyChunk() { throw new Error('no streamed uploads in the contract host'); },
     subrequestBodyEnd() { throw new Error('no streamed uploads in the contract host'); },
     socketOpen() { throw new Error('no WebSockets in the contract host'); },
+    socketClaim() { throw new Error('no WebSockets in the contract host'); },
     socketSend() { throw new Error('no WebSockets in the contract host'); },
     socketClose() { throw new Error('no WebSockets in the contract host'); },
     socketAttachment() { throw new Error('no WebSockets in the contract host'); },

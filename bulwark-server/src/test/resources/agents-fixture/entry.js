@@ -1,4 +1,8 @@
 import { Agent, routeAgentRequest, callable, getAgentByName } from "agents";
+import { McpAgent, createMcpHandler } from "agents/mcp";
+import { McpServer } from "@modelcontextprotocol/server";
+import { McpServer as McpServerV1 } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { z } from "zod";
 
 export class Counter extends Agent {
   initialState = { count: 0, ticks: 0 };
@@ -53,9 +57,34 @@ export class Counter extends Agent {
   }
 }
 
+// An MCP server as a durable object (McpAgent keeps MCP SDK v1's McpServer).
+export class Calc extends McpAgent {
+  server = new McpServerV1({ name: "calc", version: "1.0.0" });
+  initialState = { total: 0 };
+  async init() {
+    this.server.tool("add", { a: z.number(), b: z.number() }, async ({ a, b }) => {
+      this.setState({ total: this.state.total + a + b });
+      return { content: [{ type: "text", text: String(a + b) + " total " + this.state.total }] };
+    });
+  }
+}
+
+function statelessServer() {
+  const server = new McpServer({ name: "stateless", version: "1.0.0" });
+  server.registerTool("echo", { inputSchema: z.object({ text: z.string() }) }, async ({ text }) => ({ content: [{ type: "text", text }] }));
+  return server;
+}
+
+// McpAgent over Streamable HTTP and over the legacy SSE transport; a stateless server beside them.
+const mcp = Calc.serve("/mcp", { binding: "Calc" });
+const sse = Calc.serveSSE("/sse", { binding: "Calc" });
+
 export default {
-  async fetch(request, env) {
+  async fetch(request, env, ctx) {
     const url = new URL(request.url);
+    if (url.pathname.startsWith("/mcp")) return mcp.fetch(request, env, ctx);
+    if (url.pathname.startsWith("/sse")) return sse.fetch(request, env, ctx);
+    if (url.pathname.startsWith("/stateless")) return createMcpHandler(statelessServer, { route: "/stateless" })(request, env, ctx);
     if (url.pathname.startsWith("/rpc/")) {
       const agent = await getAgentByName(env.Counter, url.pathname.slice(5));
       return Response.json({ count: await agent.add(3) });

@@ -113,6 +113,35 @@ export default {
       });
       return new Response(null, { status: 101, webSocket: client });
     }
+    // The worker accepts the socket a durable object's 101 handed it (as the agents SDK's McpAgent
+    // does): the node carries it between the two isolates.
+    if (url.pathname.startsWith('/ask/')) {
+      const r = await env.CHAT.getByName(url.pathname.slice(5)).fetch('http://do/?user=asker', { headers: { Upgrade: 'websocket' } });
+      const ws = r.webSocket;
+      if (r.status !== 101 || ws === null) return new Response('no socket', { status: 500 });
+      ws.accept();
+      const answer = await new Promise((resolve) => {
+        ws.addEventListener('message', (e) => resolve(e.data), { once: true });
+        ws.send('who');
+      });
+      const closed = new Promise((resolve) => ws.addEventListener('close', (e) => resolve(`${e.code} ${e.reason}`)));
+      ws.close(1000, 'done');
+      let again;
+      try { r.webSocket.accept(); } catch (e) { again = `${e.name}: ${e.message}`; }
+      return Response.json({ answer: JSON.parse(answer), closed: await closed, state: ws.readyState, again });
+    }
+    if (url.pathname.startsWith('/bridge/')) {
+      const r = await env.CHAT.getByName(url.pathname.slice(8)).fetch('http://do/?user=bridged', { headers: { Upgrade: 'websocket' } });
+      const upstream = r.webSocket;
+      upstream.accept();
+      const [client, server] = Object.values(new WebSocketPair());
+      server.accept();
+      server.addEventListener('message', (e) => upstream.send(e.data));
+      upstream.addEventListener('message', (e) => server.send(typeof e.data === 'string' ? `via worker: ${e.data}` : e.data));
+      server.addEventListener('close', () => upstream.close(1000, 'client left'));
+      upstream.addEventListener('close', (e) => server.close(e.code === 1005 ? 1000 : e.code, 'upstream closed'));
+      return new Response(null, { status: 101, webSocket: client });
+    }
     if (url.pathname === '/fake101') return new Response('x', { status: 200, headers: { a: 'b' } });
     if (url.pathname.startsWith('/agent/')) return env.AGENT.getByName(url.pathname.slice(7)).fetch(request);
     if (url.pathname.startsWith('/ledger/')) return env.LEDGER.getByName(url.pathname.slice(8)).fetch(request);

@@ -221,6 +221,15 @@ public sealed interface Message {
         }
     }
 
+    /**
+     * Invocation {@code invocationId} accepted ({@code ws.accept()}) the client end of socket
+     * {@code socketId}, which a response handed to it (a durable object's 101), in an isolate of
+     * worker {@code workerId}: the node now carries the socket between two isolates. That end's
+     * events come to this sandbox, and its sends and closes leave it, under the id
+     * {@code -socketId} (the server end keeps {@code socketId}).
+     */
+    record SocketClaim(long invocationId, long socketId, String workerId) implements Message {}
+
     /** {@code ws.send(...)} on a socket of this sandbox: exactly one of {@code text} and {@code data} is set. */
     record SocketSend(long socketId, String text, byte[] data) implements Message {}
 

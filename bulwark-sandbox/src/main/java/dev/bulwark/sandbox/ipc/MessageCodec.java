@@ -42,7 +42,7 @@ public final class MessageCodec {
             LOAD_DYNAMIC = 13, DYNAMIC_LOADED = 31, UNLOAD_WORKER = 32, RPC_CALL = 14, RPC_RETURN = 15, RPC_START = 33,
             RPC_RESULT = 34, ALARM_SET = 16, ALARM_START = 35, SOCKET_OPEN = 17, SOCKET_SEND = 18, SOCKET_CLOSE = 19,
             SOCKET_ATTACHMENT = 40, SOCKET_AUTO_RESPONSE = 41, SOCKET_EVENT = 36, SOCKET_RESTORE = 37,
-            LOCAL_INVOCATION = 42;
+            LOCAL_INVOCATION = 42, SOCKET_CLAIM = 38;
     private static final byte ADDRESS_WORKER = 1, ADDRESS_OBJECT = 2;
     private static final byte BINDING_NAMESPACE = 1, BINDING_LOADER = 2, BINDING_CAPABILITY = 10;
     // A capability in env whose stub has fetch() (and an object's id): branch rpcgaps.
@@ -230,6 +230,7 @@ public final class MessageCodec {
                 o.writeByte(SOCKET_OPEN); o.writeLong(m.invocationId()); o.writeLong(m.socketId());
                 o.writeBoolean(m.hibernatable()); strings(o, m.tags());
             }
+            case SocketClaim m -> { o.writeByte(SOCKET_CLAIM); o.writeLong(m.invocationId()); o.writeLong(m.socketId()); str(o, m.workerId()); }
             case SocketSend m -> { o.writeByte(SOCKET_SEND); o.writeLong(m.socketId()); str(o, m.text()); bytes(o, m.data()); }
             case SocketClose m -> { o.writeByte(SOCKET_CLOSE); o.writeLong(m.socketId()); o.writeInt(m.code()); str(o, m.reason()); }
             case SocketAttachment m -> { o.writeByte(SOCKET_ATTACHMENT); o.writeLong(m.socketId()); bytes(o, m.attachment()); }
@@ -354,6 +355,7 @@ public final class MessageCodec {
             case ALARM_SET -> new AlarmSet(objectAddress(i), i.readBoolean() ? i.readLong() : null);
             case ALARM_START -> new AlarmStart(i.readLong(), objectAddress(i), i.readLong(), i.readInt(), i.readBoolean());
             case SOCKET_OPEN -> new SocketOpen(i.readLong(), i.readLong(), i.readBoolean(), strings(i));
+            case SOCKET_CLAIM -> new SocketClaim(i.readLong(), i.readLong(), str(i));
             case SOCKET_SEND -> new SocketSend(i.readLong(), str(i), bytes(i));
             case SOCKET_CLOSE -> new SocketClose(i.readLong(), i.readInt(), str(i));
             case SOCKET_ATTACHMENT -> new SocketAttachment(i.readLong(), bytes(i));

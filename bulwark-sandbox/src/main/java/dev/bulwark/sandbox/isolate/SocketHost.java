@@ -49,6 +49,7 @@ final class SocketHost {
 
     void install(Binder b) throws JavetException {
         b.bind("socketOpen", this::open);
+        b.bind("socketClaim", this::claim);
         b.bind("socketSend", this::send);
         b.bind("socketClose", this::close);
         b.bind("socketAttachment", this::attachment);
@@ -80,6 +81,19 @@ final class SocketHost {
         return runtime.createV8ValueUndefined();
     }
 
+    /**
+     * {@code (invocationId, socketId)}: the isolate accepted the client end of a socket a response
+     * handed it (a durable object's 101); that end goes by {@code -socketId} from now on.
+     */
+    private V8Value claim(V8Value[] args) {
+        long invocationId = (long) HostValues.number(args, 0);
+        long socketId = (long) HostValues.number(args, 1);
+        if (socketId <= 0) throw new IllegalArgumentException("socketClaim: not a socket id");
+        registry.home(-socketId, isolate);
+        outbox.send(new Message.SocketClaim(invocationId, socketId, workerId.get()));
+        return runtime.createV8ValueUndefined();
+    }
+
     /** {@code (socketId, string | Uint8Array)}. */
     private V8Value send(V8Value[] args) throws JavetException {
         long socketId = (long) HostValues.number(args, 0);
@@ -105,7 +119,8 @@ final class SocketHost {
     /** {@code (socketId, code, reason)}. */
     private V8Value close(V8Value[] args) {
         long socketId = (long) HostValues.number(args, 0);
-        registry.closed(socketId);
+        // A claimed client end (negative id) keeps its home until the node's close reply arrives.
+        if (socketId > 0) registry.closed(socketId);
         outbox.send(new Message.SocketClose(socketId, HostValues.integer(args, 1), HostValues.string(args, 2)));
         return runtime.createV8ValueUndefined();
     }

@@ -438,6 +438,7 @@ final class SandboxProcess implements IsolateHost, Capabilities.Peer {
             case Message.CapRelease m -> unsolicited.accept(m);
             case Message.CapRevoke m -> unsolicited.accept(m);
             case Message.SocketOpen m -> listener(m.invocationId()).socketOpen(m);
+            case Message.SocketClaim m -> unsolicited.accept(m);
             case Message.SocketSend m -> unsolicited.accept(m);
             case Message.SocketClose m -> unsolicited.accept(m);
             case Message.SocketAttachment m -> unsolicited.accept(m);

@@ -523,6 +523,7 @@ public final class SandboxSupervisor implements AutoCloseable {
             case Message.ObjectsEvicted n -> {
                 if (from != null) objectsEvicted(from, n);
             }
+            case Message.SocketClaim x -> socketMessage(from, x);
             case Message.SocketSend x -> socketMessage(from, x);
             case Message.SocketClose x -> socketMessage(from, x);
             case Message.SocketAttachment x -> socketMessage(from, x);

@@ -22,7 +22,10 @@ import java.util.function.LongSupplier;
 
 /**
  * The clients' WebSockets, which live in the node: a socket outlives the sandbox (and the object
- * instance) that accepted it when it is hibernatable. The hub checks what sandboxes say about
+ * instance) that accepted it when it is hibernatable. A socket's client end is a client's
+ * connection at the front door, or an isolate: a worker that {@code accept()}ed the socket a
+ * durable object's 101 handed it (then the node carries frames between two isolates, see
+ * {@link IsolateEnd}). The hub checks what sandboxes say about
  * sockets (a sandbox may speak only for sockets of its own invocations and objects), delivers the
  * clients' frames as socket events one at a time per socket (Jetty reads the next frame only when
  * the previous event is done: back-pressure and order), answers auto-responses without waking the
@@ -120,10 +123,13 @@ public final class SocketHub {
         final boolean hibernatable;
         final List<String> tags;
         volatile byte[] attachment;
-        Session session;
+        /** The client end once connected (or claimed by an isolate); null before. */
+        ClientEnd client;
         final ArrayDeque<Object> outgoing = new ArrayDeque<>();
         long buffered;
         final ArrayDeque<Message.SocketEvent> inbound = new ArrayDeque<>();
+        /** Bytes of the client's messages queued toward the server end (bounds an isolate client end; a front-door client is held back by demand). */
+        long inboundBytes;
         boolean inFlight;
         boolean claimed;
         /** The invocation a call's response offered the socket to ({@link #offering}), or -1. */
@@ -137,6 +143,133 @@ public final class SocketHub {
             this.home = home;
             this.hibernatable = hibernatable;
             this.tags = tags;
+        }
+    }
+
+    /** Where a socket's frames toward its client go. Calls are made holding the socket. */
+    private sealed interface ClientEnd permits FrontDoorEnd, IsolateEnd {
+        void text(String text, Runnable done);
+
+        void binary(byte[] data, Runnable done);
+
+        /** A close frame; {@code code} 1005 means none. */
+        void close(int code, String reason, Runnable done);
+
+        /** Ready for the client's next frame. */
+        void demand();
+    }
+
+    /** A client's connection at the front door: Jetty reads its next frame only on demand. */
+    private record FrontDoorEnd(Session session) implements ClientEnd {
+        public void text(String text, Runnable done) {
+            session.sendText(text, callback(done));
+        }
+
+        public void binary(byte[] data, Runnable done) {
+            session.sendBinary(ByteBuffer.wrap(data), callback(done));
+        }
+
+        public void close(int code, String reason, Runnable done) {
+            session.close(code == 1005 ? 1000 : code, reason, callback(done));
+        }
+
+        public void demand() {
+            session.demand();
+        }
+
+        private static Callback callback(Runnable done) {
+            return Callback.from(done, x -> done.run());
+        }
+    }
+
+    /**
+     * The client end accepted by an isolate: each frame becomes a socket event for the socket id
+     * {@code -socket.id} in that isolate's sandbox, one at a time and in order. What the isolate
+     * sends and closes arrives under that id too ({@link #fromClientEnd}). Its close is answered
+     * for the other side, as a client's connection answers a close frame: each side gets one
+     * close event, whichever closed first.
+     */
+    private final class IsolateEnd implements ClientEnd {
+        final Socket socket;
+        final SandboxProcess home;
+        final Address.Worker target;
+        private final ArrayDeque<Message.SocketEvent> pending = new ArrayDeque<>();
+        private final ArrayDeque<Runnable> pendingDone = new ArrayDeque<>();
+        private boolean inFlight;
+        private boolean closed;
+
+        IsolateEnd(Socket socket, SandboxProcess home, Address.Worker target) {
+            this.socket = socket;
+            this.home = home;
+            this.target = target;
+        }
+
+        public void text(String text, Runnable done) {
+            push(Message.SocketEventKind.MESSAGE, text, null, 0, null, done);
+        }
+
+        public void binary(byte[] data, Runnable done) {
+            push(Message.SocketEventKind.MESSAGE, null, data, 0, null, done);
+        }
+
+        /** The server end closed: the isolate hears it, then the server end gets the reply. */
+        public void close(int code, String reason, Runnable done) {
+            push(Message.SocketEventKind.CLOSE, null, null, code, reason, () -> {
+                done.run();
+                clientClosed(socket.id, code, reason);
+            });
+        }
+
+        public void demand() {
+            // the isolate's sends are bounded by inboundBytes instead
+        }
+
+        /** The isolate closed its end: the server end hears it (the caller's job) and the isolate gets the reply. */
+        void closeReply(int code, String reason) {
+            synchronized (socket) {
+                push(Message.SocketEventKind.CLOSE, null, null, code, reason, () -> {});
+            }
+        }
+
+        /** Holds the socket. */
+        private void push(Message.SocketEventKind kind, String text, byte[] data, int code, String reason, Runnable done) {
+            if (closed) {
+                done.run();
+                return;
+            }
+            if (kind != Message.SocketEventKind.MESSAGE) closed = true;
+            pending.add(new Message.SocketEvent(0, target, -socket.id, kind, text, data, code, reason));
+            pendingDone.add(done);
+            if (inFlight) return;
+            inFlight = true;
+            Thread.startVirtualThread(this::next);
+        }
+
+        private void next() {
+            Message.SocketEvent e;
+            Runnable done;
+            synchronized (socket) {
+                e = pending.poll();
+                done = pendingDone.poll();
+                if (e == null) {
+                    inFlight = false;
+                    return;
+                }
+            }
+            Message.SocketEvent event = new Message.SocketEvent(invocationIds.getAsLong(), e.target(), e.socketId(), e.kind(),
+                    e.text(), e.data(), e.code(), e.reason());
+            supervisor.socketEventAt(home, event, new InvocationListener.NoResponse() {
+                public void rpcReturn(Message.RpcReturn result) {}
+
+                public void failed(Message.InvocationFailed failure) {
+                    log.debug("WebSocket {} event to its isolate end failed: {}", socket.id, failure.message());
+                }
+
+                public void done(long cpuMicros) {
+                    done.run();
+                    next();
+                }
+            });
         }
     }
 
@@ -245,7 +378,7 @@ public final class SocketHub {
             synchronized (s) {
                 boolean offered = s.offeredTo == open.invocationId();
                 if (!offered && !s.tenant.equals(tenant)) return "no such WebSocket";
-                if ((s.claimed && !offered) || s.closed || s.session != null) return "the WebSocket was already returned";
+                if ((s.claimed && !offered) || s.closed || s.client != null) return "the WebSocket was already returned";
                 s.claimed = true;
                 s.offeredTo = -1;
             }
@@ -273,7 +406,7 @@ public final class SocketHub {
         sockets.put(s.id, s);
         timer.schedule(() -> {
             synchronized (s) {
-                if (s.session != null || s.closed) return;
+                if (s.client != null || s.closed) return;
             }
             clientClosed(s.id, 1006, "the WebSocket was never connected");
         }, CONNECT_WAIT_MS, TimeUnit.MILLISECONDS);
@@ -292,7 +425,7 @@ public final class SocketHub {
                 session.close(1011, "the WebSocket is closed", Callback.NOOP);
                 return;
             }
-            s.session = session;
+            s.client = new FrontDoorEnd(session);
             for (Object o : s.outgoing) write(s, o);
             s.outgoing.clear();
         }
@@ -310,7 +443,7 @@ public final class SocketHub {
             if (pair != null && pair[0].equals(text)) {
                 synchronized (s) {
                     write(s, pair[1]);
-                    if (s.session != null) s.session.demand();
+                    if (s.client != null) s.client.demand();
                 }
                 return;
             }
@@ -334,6 +467,7 @@ public final class SocketHub {
     private void enqueue(Socket s, Message.SocketEvent event) {
         synchronized (s) {
             s.inbound.add(event);
+            s.inboundBytes += sizeOf(event.text() != null ? event.text() : event.data());
             if (s.inFlight) return;
             s.inFlight = true;
         }
@@ -348,9 +482,10 @@ public final class SocketHub {
             if (next == null) {
                 s.inFlight = false;
                 if (s.closed) forget(s);
-                else if (s.session != null) s.session.demand();
+                else if (s.client != null) s.client.demand();
                 return;
             }
+            s.inboundBytes -= sizeOf(next.text() != null ? next.text() : next.data());
         }
         deliver(s, next);
     }
@@ -423,6 +558,9 @@ public final class SocketHub {
     /** A sandbox speaks about a socket: checked against where the socket's JS side lives. */
     void fromSandbox(SandboxProcess from, Message m) {
         switch (m) {
+            case Message.SocketClaim c -> claim(from, c);
+            case Message.SocketSend send when send.socketId() < 0 -> fromClientEnd(from, send.socketId(), send, null);
+            case Message.SocketClose close when close.socketId() < 0 -> fromClientEnd(from, close.socketId(), null, close);
             case Message.SocketSend send -> {
                 Socket s = owned(from, send.socketId());
                 if (s == null) return;
@@ -455,6 +593,69 @@ public final class SocketHub {
         }
     }
 
+    /**
+     * An isolate of {@code from} accepted the client end of a socket a response handed it. Refused
+     * (the isolate's end hears a close) unless the invocation runs there, the socket was handed to
+     * it (or is its tenant's) and no client holds the socket yet.
+     */
+    private void claim(SandboxProcess from, Message.SocketClaim c) {
+        Address.Worker target = new Address.Worker(c.workerId());
+        Socket s = sockets.get(c.socketId());
+        String refused = null;
+        if (s == null || !from.runs(c.invocationId())) {
+            refused = "no such WebSocket";
+        } else {
+            synchronized (s) {
+                boolean offered = s.offeredTo == c.invocationId();
+                if (!offered && !s.tenant.equals(from.tenant())) refused = "no such WebSocket";
+                else if ((s.claimed && !offered) || s.closed || s.client != null) refused = "the WebSocket was already taken";
+                else {
+                    s.claimed = true;
+                    s.offeredTo = -1;
+                    IsolateEnd end = new IsolateEnd(s, from, target);
+                    s.client = end;
+                    for (Object o : s.outgoing) write(s, o);
+                    s.outgoing.clear();
+                }
+            }
+        }
+        if (refused != null) {
+            Message.SocketEvent gone = new Message.SocketEvent(invocationIds.getAsLong(), target, -c.socketId(),
+                    Message.SocketEventKind.CLOSE, null, null, 1011, refused);
+            supervisor.socketEventAt(from, gone, new InvocationListener.NoResponse() {
+                public void rpcReturn(Message.RpcReturn result) {}
+                public void failed(Message.InvocationFailed failure) {}
+                public void done(long cpuMicros) {}
+            });
+        }
+    }
+
+    /**
+     * A frame from an isolate that holds a socket's client end ({@code endId} = -socket id): to the
+     * server end as a client's frame. What it queues toward the server end is bounded, as a
+     * client's connection is by Jetty's demand: past {@link #MAX_BUFFERED_BYTES} the socket closes.
+     */
+    private void fromClientEnd(SandboxProcess from, long endId, Message.SocketSend send, Message.SocketClose close) {
+        Socket s = sockets.get(-endId);
+        if (s == null) return;
+        IsolateEnd end;
+        synchronized (s) {
+            if (!(s.client instanceof IsolateEnd e) || e.home != from) return;
+            end = e;
+            if (send != null) {
+                long size = send.text() != null ? (long) send.text().length() : send.data() == null ? 0 : send.data().length;
+                if (size > MAX_MESSAGE_BYTES * 3L || s.closed) return;
+                if (s.inboundBytes + size > MAX_BUFFERED_BYTES) close = new Message.SocketClose(endId, 1011, "receive buffer full");
+            }
+        }
+        if (close == null) {
+            clientMessage(s.id, send.text(), send.data());
+            return;
+        }
+        end.closeReply(close.code(), close.reason());
+        clientClosed(s.id, close.code(), close.reason());
+    }
+
     /** The socket if {@code from} holds its JS side, else null (and the message is dropped). */
     private Socket owned(SandboxProcess from, long socketId) {
         Socket s = sockets.get(socketId);
@@ -466,8 +667,8 @@ public final class SocketHub {
 
     /** Writes (or queues, before the client connects) a text, binary or close; bounded. Holds s. */
     private void write(Socket s, Object what) {
-        Session session = s.session;
-        if (session == null) {
+        ClientEnd client = s.client;
+        if (client == null) {
             s.outgoing.add(what);
             s.buffered += sizeOf(what);
             if (s.buffered > MAX_BUFFERED_BYTES) {
@@ -478,15 +679,15 @@ public final class SocketHub {
         }
         long size = sizeOf(what);
         if (s.buffered + size > MAX_BUFFERED_BYTES) {
-            session.close(1011, "send buffer full", Callback.NOOP);
+            client.close(1011, "send buffer full", () -> {});
             return;
         }
         s.buffered += size;
-        Callback done = Callback.from(() -> release(s, size), x -> release(s, size));
+        Runnable done = () -> release(s, size);
         switch (what) {
-            case String text -> session.sendText(text, done);
-            case byte[] data -> session.sendBinary(ByteBuffer.wrap(data), done);
-            case Message.SocketClose c -> session.close(c.code() == 1005 ? 1000 : c.code(), c.reason(), done);
+            case String text -> client.text(text, done);
+            case byte[] data -> client.binary(data, done);
+            case Message.SocketClose c -> client.close(c.code(), c.reason(), done);
             default -> throw new IllegalStateException("not a frame: " + what);
         }
     }
@@ -499,6 +700,7 @@ public final class SocketHub {
 
     private static long sizeOf(Object what) {
         return switch (what) {
+            case null -> 0;
             case String t -> t.length();
             case byte[] d -> d.length;
             default -> 0;
@@ -538,19 +740,26 @@ public final class SocketHub {
         if (seen != null) seen.remove(instanceKey(o));
     }
 
-    /** A sandbox died: the sockets whose JS side it held are closed; hibernatable ones stay. */
+    /**
+     * A sandbox died: the sockets whose JS side it held are closed (hibernatable ones stay), and
+     * so are those whose client end an isolate of it had accepted.
+     */
     void sandboxGone(SandboxProcess p) {
         restored.remove(p);
         for (Socket s : sockets.values()) {
+            if (s.client instanceof IsolateEnd e && e.home == p) {
+                clientClosed(s.id, 1006, "the isolate holding the WebSocket's other end is gone");
+                continue;
+            }
             if (s.home != p) continue;
-            Session session;
+            ClientEnd client;
             synchronized (s) {
                 if (s.closed) continue;
                 s.closed = true;
-                session = s.session;
+                client = s.client;
             }
             forget(s);
-            if (session != null) session.close(1011, "the worker's sandbox restarted", Callback.NOOP);
+            if (client != null) client.close(1011, "the worker's sandbox restarted", () -> {});
         }
     }
 

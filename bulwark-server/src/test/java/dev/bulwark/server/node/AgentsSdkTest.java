@@ -21,7 +21,9 @@ import static org.awaitility.Awaitility.await;
  * Cloudflare's own Agents SDK ({@code agents@0.32.0}, bundled unchanged: agents-fixture/README.md)
  * on a real node: an {@code Agent} durable object with state, SQL, schedules (the alarm), a queue,
  * {@code @callable()} RPC over its WebSocket protocol, JS RPC from the worker, hibernation and a
- * node restart. Each message asserted is what the SDK itself sends on workerd.
+ * node restart; MCP servers: an {@code McpAgent} over Streamable HTTP and SSE (its worker talks to
+ * the object over a WebSocket the object returned) and a stateless one. Each message asserted is
+ * what the SDK itself sends on workerd.
  */
 @Timeout(value = 300, unit = TimeUnit.SECONDS)
 class AgentsSdkTest {
@@ -186,5 +188,84 @@ class AgentsSdkTest {
                 {"count":1,"ticks":1}"""));
         assertThat(get("/agents/counter/dave/log")).isEqualTo(JSON.readTree("""
                 [{"id":1,"msg":"inc"},{"id":2,"msg":"tick"}]"""));
+    }
+
+    static final String ACCEPT = "application/json, text/event-stream";
+
+    HttpResponse<String> mcpPost(String path, String session, String body) throws Exception {
+        var request = TestProjects.request(node, path).header("content-type", "application/json")
+                .header("accept", ACCEPT).POST(java.net.http.HttpRequest.BodyPublishers.ofString(body));
+        if (session != null) request.header("mcp-session-id", session);
+        return TestProjects.HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** The JSON-RPC message of a Streamable HTTP answer (one SSE event). */
+    static JsonNode sseData(HttpResponse<String> r) throws Exception {
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        assertThat(r.headers().firstValue("content-type")).hasValue("text/event-stream");
+        return JSON.readTree(r.body().lines().filter(l -> l.startsWith("data: ")).findFirst().orElseThrow().substring(6));
+    }
+
+    static final String INITIALIZE = """
+            {"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"%s","capabilities":{},
+             "clientInfo":{"name":"bulwark-test","version":"1"}}}""";
+
+    static String call(int id, String tool, String arguments) {
+        return """
+                {"jsonrpc":"2.0","id":%d,"method":"tools/call","params":{"name":"%s","arguments":%s}}""".formatted(id, tool, arguments);
+    }
+
+    @Test
+    void anMcpAgentServesStreamableHttpWithItsStateInTheObject() throws Exception {
+        start(UnaryOperator.identity());
+        HttpResponse<String> init = mcpPost("/mcp", null, INITIALIZE.formatted("2025-06-18"));
+        assertThat(sseData(init).get("result").get("serverInfo")).isEqualTo(JSON.readTree("""
+                {"name":"calc","version":"1.0.0"}"""));
+        String session = init.headers().firstValue("mcp-session-id").orElseThrow();
+        assertThat(mcpPost("/mcp", session, """
+                {"jsonrpc":"2.0","method":"notifications/initialized"}""").statusCode()).isEqualTo(202);
+        assertThat(sseData(mcpPost("/mcp", session, call(2, "add", "{\"a\":2,\"b\":3}"))).get("result")).isEqualTo(JSON.readTree("""
+                {"content":[{"type":"text","text":"5 total 5"}]}"""));
+        assertThat(sseData(mcpPost("/mcp", session, call(3, "add", "{\"a\":10,\"b\":1}"))).get("result")).isEqualTo(JSON.readTree("""
+                {"content":[{"type":"text","text":"11 total 16"}]}"""));
+        JsonNode tools = sseData(mcpPost("/mcp", session, """
+                {"jsonrpc":"2.0","id":4,"method":"tools/list"}""")).get("result").get("tools");
+        assertThat(tools).hasSize(1);
+        assertThat(tools.get(0).get("name").asText()).isEqualTo("add");
+        HttpResponse<String> unknown = mcpPost("/mcp", "no-such-session", call(5, "add", "{\"a\":1,\"b\":1}"));
+        assertThat(unknown.statusCode()).as(unknown.body()).isEqualTo(404);
+    }
+
+    @Test
+    void anMcpAgentServesTheLegacySseTransport() throws Exception {
+        start(UnaryOperator.identity());
+        java.util.concurrent.BlockingQueue<String> lines = new java.util.concurrent.LinkedBlockingQueue<>();
+        var stream = TestProjects.HTTP.sendAsync(TestProjects.request(node, "/sse").header("accept", "text/event-stream").build(),
+                HttpResponse.BodyHandlers.fromLineSubscriber(new java.util.concurrent.Flow.Subscriber<String>() {
+                    public void onSubscribe(java.util.concurrent.Flow.Subscription s) { s.request(Long.MAX_VALUE); }
+                    public void onNext(String line) { if (line.startsWith("data: ")) lines.add(line.substring(6)); }
+                    public void onError(Throwable t) {}
+                    public void onComplete() {}
+                }));
+        String endpoint = lines.poll(60, TimeUnit.SECONDS);
+        assertThat(endpoint).startsWith("/sse/message?sessionId=");
+        assertThat(mcpPost(endpoint, null, INITIALIZE.formatted("2024-11-05")).statusCode()).isEqualTo(202);
+        assertThat(JSON.readTree(lines.poll(60, TimeUnit.SECONDS)).get("result").get("serverInfo").get("name").asText())
+                .isEqualTo("calc");
+        assertThat(mcpPost(endpoint, null, call(2, "add", "{\"a\":1,\"b\":1}")).statusCode()).isEqualTo(202);
+        assertThat(JSON.readTree(lines.poll(60, TimeUnit.SECONDS)).get("result")).isEqualTo(JSON.readTree("""
+                {"content":[{"type":"text","text":"2 total 2"}]}"""));
+        stream.cancel(true);
+    }
+
+    @Test
+    void aStatelessMcpServerAnswersEachRequestOnItsOwn() throws Exception {
+        start(UnaryOperator.identity());
+        assertThat(sseData(mcpPost("/stateless", null, INITIALIZE.formatted("2025-06-18"))).get("result").get("serverInfo"))
+                .isEqualTo(JSON.readTree("""
+                        {"name":"stateless","version":"1.0.0"}"""));
+        assertThat(sseData(mcpPost("/stateless", null, call(2, "echo", "{\"text\":\"hey\"}"))).get("result"))
+                .isEqualTo(JSON.readTree("""
+                        {"content":[{"type":"text","text":"hey"}]}"""));
     }
 }

@@ -150,6 +150,38 @@ class WebSocketsTest {
     }
 
     @Test
+    void aWorkerAcceptsTheSocketADurableObjectReturnedAndTalksToIt() throws Exception {
+        start();
+        Client alice = connect("/chat/asked?user=alice");
+        String body = TestProjects.ok(node, null, "/ask/asked");
+        // The worker's own socket to the object: it asked, got the answer, closed, and its close
+        // was answered (its 'close' event fired, readyState CLOSED); a second accept() is refused.
+        assertThat(new com.fasterxml.jackson.databind.ObjectMapper().readTree(body)).isEqualTo(
+                new com.fasterxml.jackson.databind.ObjectMapper().readTree("""
+                        {"answer":{"users":["alice","asker"],"tags":["user:asker","room"],"byTag":1},
+                         "closed":"1000 done","state":3,"again":"TypeError: The WebSocket was already accepted."}"""));
+        assertThat(alice.next()).as("the object saw the worker's close").isEqualTo("left: asker 1000");
+    }
+
+    @Test
+    void aWorkerRelaysBetweenItsClientAndADurableObjectsSocket() throws Exception {
+        start();
+        Client alice = connect("/chat/relay?user=alice");
+        Client bridged = connect("/bridge/relay");
+        bridged.send("hello");
+        assertThat(alice.next()).isEqualTo("bridged: hello");
+        assertThat(bridged.next()).isEqualTo("via worker: bridged: hello");
+        alice.send("yo");
+        assertThat(alice.next()).isEqualTo("alice: yo");
+        assertThat(bridged.next()).isEqualTo("via worker: alice: yo");
+        bridged.ws.sendBinary(ByteBuffer.wrap(new byte[] {7, 8, 9}), true).join();
+        assertThat((byte[]) bridged.next()).as("binary both ways, through two isolates").containsExactly(7, 8, 9);
+        bridged.ws.sendClose(1000, "bye").join();
+        assertThat(bridged.closed.get(30, TimeUnit.SECONDS)).isEqualTo(1000);
+        assertThat(alice.next()).as("the worker closed its socket to the object").isEqualTo("left: bridged 1000");
+    }
+
+    @Test
     void theAutoResponseIsAnsweredWithoutWakingTheObject() throws Exception {
         start();
         Client c = connect("/chat/auto?user=carol");
