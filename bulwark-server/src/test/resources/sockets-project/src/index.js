@@ -130,6 +130,17 @@ export default {
       try { r.webSocket.accept(); } catch (e) { again = `${e.name}: ${e.message}`; }
       return Response.json({ answer: JSON.parse(answer), closed: await closed, state: ws.readyState, again });
     }
+    // 40 messages of 1 MiB at once toward an object that takes one at a time: the node queues 16 MiB
+    // of them at most, then closes the socket.
+    if (url.pathname.startsWith('/flood/')) {
+      const r = await env.ECHO.getByName(url.pathname.slice(7)).fetch('http://do/', { headers: { Upgrade: 'websocket' } });
+      const ws = r.webSocket;
+      ws.accept();
+      const closed = new Promise((resolve) => ws.addEventListener('close', (e) => resolve(`${e.code} ${e.reason}`)));
+      const big = 'x'.repeat(1 << 20);
+      for (let i = 0; i < 40; i++) ws.send(big);
+      return new Response(await closed);
+    }
     if (url.pathname.startsWith('/bridge/')) {
       const r = await env.CHAT.getByName(url.pathname.slice(8)).fetch('http://do/?user=bridged', { headers: { Upgrade: 'websocket' } });
       const upstream = r.webSocket;

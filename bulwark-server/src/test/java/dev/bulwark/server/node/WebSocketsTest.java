@@ -182,6 +182,16 @@ class WebSocketsTest {
     }
 
     @Test
+    void aWorkerFloodingADurableObjectsSocketIsClosedAtTheNodesBound() throws Exception {
+        start();
+        assertThat(TestProjects.ok(node, null, "/flood/f1")).isEqualTo("1011 receive buffer full");
+        // the object and the node go on serving
+        Client c = connect("/echo-object/f1");
+        c.send("after");
+        assertThat((String) c.next()).endsWith(": after");
+    }
+
+    @Test
     void theAutoResponseIsAnsweredWithoutWakingTheObject() throws Exception {
         start();
         Client c = connect("/chat/auto?user=carol");
