@@ -3,6 +3,9 @@ import { McpAgent, createMcpHandler } from "agents/mcp";
 import { McpServer } from "@modelcontextprotocol/server";
 import { McpServer as McpServerV1 } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
+import { AIChatAgent } from "@cloudflare/ai-chat";
+import { streamText, convertToModelMessages } from "ai";
+import { MockLanguageModelV3, simulateReadableStream } from "ai/test";
 
 export class Counter extends Agent {
   initialState = { count: 0, ticks: 0 };
@@ -73,6 +76,32 @@ function statelessServer() {
   const server = new McpServer({ name: "stateless", version: "1.0.0" });
   server.registerTool("echo", { inputSchema: z.object({ text: z.string() }) }, async ({ text }) => ({ content: [{ type: "text", text }] }));
   return server;
+}
+
+// @cloudflare/ai-chat's chat agent (AIChatAgent).
+// A chat agent whose model is the AI SDK's own mock: it streams "Hello, <last user text>!" in pieces.
+export class Chat extends AIChatAgent {
+  async onChatMessage(onFinish) {
+    const last = this.messages.at(-1);
+    const text = last?.parts?.find((p) => p.type === "text")?.text ?? "";
+    const words = ["Hello", ", ", text, "!"];
+    const model = new MockLanguageModelV3({
+      doStream: async () => ({
+        stream: simulateReadableStream({
+          chunkDelayInMs: 5,
+          chunks: [
+            { type: "stream-start", warnings: [] },
+            { type: "text-start", id: "t1" },
+            ...words.map((delta) => ({ type: "text-delta", id: "t1", delta })),
+            { type: "text-end", id: "t1" },
+            { type: "finish", finishReason: { unified: "stop", raw: "stop" }, usage: { inputTokens: { total: 3 }, outputTokens: { total: 4 } } },
+          ],
+        }),
+      }),
+    });
+    const result = streamText({ model, messages: await convertToModelMessages(this.messages), onFinish });
+    return result.toUIMessageStreamResponse();
+  }
 }
 
 // McpAgent over Streamable HTTP and over the legacy SSE transport; a stateless server beside them.

@@ -22,8 +22,9 @@ import static org.awaitility.Awaitility.await;
  * on a real node: an {@code Agent} durable object with state, SQL, schedules (the alarm), a queue,
  * {@code @callable()} RPC over its WebSocket protocol, JS RPC from the worker, hibernation and a
  * node restart; MCP servers: an {@code McpAgent} over Streamable HTTP and SSE (its worker talks to
- * the object over a WebSocket the object returned) and a stateless one. Each message asserted is
- * what the SDK itself sends on workerd.
+ * the object over a WebSocket the object returned) and a stateless one; {@code @cloudflare/ai-chat}'s
+ * {@code AIChatAgent} streaming a mock model's answer. Each message asserted is what the SDK itself
+ * sends on workerd.
  */
 @Timeout(value = 300, unit = TimeUnit.SECONDS)
 class AgentsSdkTest {
@@ -267,5 +268,40 @@ class AgentsSdkTest {
         assertThat(sseData(mcpPost("/stateless", null, call(2, "echo", "{\"text\":\"hey\"}"))).get("result"))
                 .isEqualTo(JSON.readTree("""
                         {"content":[{"type":"text","text":"hey"}]}"""));
+    }
+
+    @Test
+    void anAiChatAgentStreamsTheModelsAnswerAndKeepsTheConversation() throws Exception {
+        start(UnaryOperator.identity());
+        WebSocketsTest.Client c = connect("/agents/chat/c1");
+        assertThat(next(c).get("type").asText()).isEqualTo("cf_agent_identity");
+        String messages = """
+                [{"id":"u1","role":"user","parts":[{"type":"text","text":"Bulwark"}]}]""";
+        c.send(JSON.writeValueAsString(JSON.readTree("""
+                {"id":"req1","type":"cf_agent_use_chat_request","init":{"method":"POST","body":%s}}"""
+                .formatted(JSON.writeValueAsString(JSON.writeValueAsString(JSON.readTree(
+                        "{\"messages\":" + messages + ",\"trigger\":\"submit-message\"}")))))));
+        StringBuilder text = new StringBuilder();
+        java.util.List<String> parts = new java.util.ArrayList<>();
+        int seq = 0;
+        while (true) {
+            JsonNode m = next(c);
+            if (!m.get("type").asText().equals("cf_agent_use_chat_response")) continue;
+            assertThat(m.get("id").asText()).isEqualTo("req1");
+            if (m.get("done").asBoolean()) break;
+            assertThat(m.get("seq").asInt()).as("chunks in order").isEqualTo(seq++);
+            JsonNode part = JSON.readTree(m.get("body").asText());
+            parts.add(part.get("type").asText());
+            if (part.get("type").asText().equals("text-delta")) text.append(part.get("delta").asText());
+        }
+        assertThat(text).hasToString("Hello, Bulwark!");
+        assertThat(parts).containsExactly("start", "start-step", "text-start", "text-delta", "text-delta", "text-delta",
+                "text-delta", "text-end", "finish-step", "finish");
+        // the conversation is kept in the object's SQLite database
+        JsonNode kept = get("/agents/chat/c1/get-messages");
+        assertThat(kept).hasSize(2);
+        assertThat(kept.get(0).get("parts").get(0).get("text").asText()).isEqualTo("Bulwark");
+        assertThat(kept.get(1).get("role").asText()).isEqualTo("assistant");
+        assertThat(kept.get(1).get("parts").get(1).get("text").asText()).isEqualTo("Hello, Bulwark!");
     }
 }
