@@ -32,6 +32,10 @@ export class Counter extends Agent {
       const id = await this.queue("tick", { n: 2 });
       return Response.json({ queued: typeof id });
     }
+    if (path.endsWith("/sub")) {
+      const searcher = await this.subAgent(Searcher, "main");
+      return Response.json({ first: await searcher.search("a"), second: await searcher.search("b") });
+    }
     if (path.endsWith("/log")) return Response.json(this.sql`SELECT * FROM log ORDER BY id`);
     return Response.json({ name: this.name, state: this.state, schedules: this.getSchedules().length });
   }
@@ -57,6 +61,14 @@ export class Counter extends Agent {
     this.setState({ ...this.state, count });
     const [{ n: starts }] = this.sql`SELECT count(*) AS n FROM starts`;
     connection.send(JSON.stringify({ echo: message, count, starts }));
+  }
+}
+
+export class Searcher extends Agent {
+  onStart() { this.sql`CREATE TABLE IF NOT EXISTS q (text TEXT)`; }
+  search(text) {
+    this.sql`INSERT INTO q VALUES (${text})`;
+    return { name: this.name, count: this.sql`SELECT count(*) AS n FROM q`[0].n };
   }
 }
 
