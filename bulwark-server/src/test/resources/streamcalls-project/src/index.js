@@ -47,6 +47,17 @@ async function handle(request, states) {
       });
       return new Response(stream, { headers: { "content-type": "text/event-stream" } });
     }
+    case "/sse-quiet": {
+      // Nothing until the test releases it: the head must reach the client on its own first.
+      const stream = new ReadableStream({
+        async start(c) {
+          await state.released;
+          c.enqueue(enc.encode("data: last\n\n"));
+          c.close();
+        },
+      });
+      return new Response(stream, { headers: { "content-type": "text/event-stream" } });
+    }
     case "/sse-heartbeat": {
       // As SSE servers do: a comment every 100 ms keeps the stream alive (and finds a client gone).
       let timer;

@@ -102,7 +102,16 @@ final class ResponseRelay extends IteratingCallback implements InvocationListene
     @Override
     public void head(Message.ResponseHead head) {
         offer(head);
+        // A head whose body did not come with it (a stream the worker writes later: server-sent
+        // events, an MCP stream) goes to the client once the sandbox's burst is read, as Workers
+        // sends the head when the handler's Response is returned; a body in hand joins it instead.
+        if (!InvocationListener.afterReadBurst(() -> offer(COMMIT_HEAD))) offer(COMMIT_HEAD);
     }
+
+    /** Writes a head not yet followed by any of its body (see {@link #head}). */
+    private static final Object COMMIT_HEAD = new Object();
+    /** Whether any of the body (or its end) was written: a head is then committed already. */
+    private boolean bodyStarted;
 
     @Override
     public void chunk(byte[] data) {
@@ -186,12 +195,14 @@ final class ResponseRelay extends IteratingCallback implements InvocationListene
                 }
                 case byte[] data -> {
                     if (!headSent) continue;
+                    bodyStarted = true;
                     lastWriteBytes = data.length;
                     response.write(false, ByteBuffer.wrap(data), this);
                     return Action.SCHEDULED;
                 }
                 case Last last -> {
                     if (!headSent) continue;
+                    bodyStarted = true;
                     lastWriteBytes = last.data().length;
                     lastWritten = true;
                     dev.bulwark.sandbox.trace.LatencyTrace.stamp("node.writeLast", invocationId);
@@ -220,6 +231,12 @@ final class ResponseRelay extends IteratingCallback implements InvocationListene
                     return error(code.status(), code.code(), ErrorResponse.clientMessage(code, f.message()));
                 }
                 default -> {
+                    if (e == COMMIT_HEAD) {
+                        if (!headSent || bodyStarted) continue;
+                        bodyStarted = true;
+                        response.write(false, BufferUtil.EMPTY_BUFFER, this);
+                        return Action.SCHEDULED;
+                    }
                     if (e != END || !headSent) continue;
                     lastWritten = true;
                     dev.bulwark.sandbox.trace.LatencyTrace.stamp("node.writeEnd", invocationId);

@@ -7,6 +7,15 @@ import dev.bulwark.sandbox.ipc.Message;
  * finally {@link #done}. Called on the sandbox connection's reader thread: must not block.
  */
 public interface InvocationListener {
+    /**
+     * Called from a listener on a sandbox's reader thread: runs {@code r} there once the messages
+     * the sandbox wrote together with the current one have been read (so what came with a head
+     * joins it). False, and nothing runs, on any other thread.
+     */
+    static boolean afterReadBurst(Runnable r) {
+        return SandboxProcess.afterBurst(r);
+    }
+
     void head(Message.ResponseHead head);
 
     void chunk(byte[] data);

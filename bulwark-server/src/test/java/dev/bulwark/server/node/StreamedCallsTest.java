@@ -106,6 +106,29 @@ class StreamedCallsTest {
         }
     }
 
+    /**
+     * The response head reaches the client when the handler returns its Response, before any of
+     * a streamed body exists (as in Workers: an SSE client sees the stream open): were the head
+     * held for the first chunk, the first read would wait for ever.
+     */
+    private void headArrivesBeforeAnyOfTheBody(String prefix, String ch) throws Exception {
+        try (RawClient client = new RawClient(prefix + "/sse-quiet?ch=" + ch)) {
+            String head = client.readUntil("\r\n\r\n");
+            assertThat(head).startsWith("HTTP/1.1 200").containsIgnoringCase("content-type: text/event-stream")
+                    .doesNotContain("data:");
+            assertThat(body(prefix + "/release?ch=" + ch)).isEqualTo("released");
+            client.readUntil("data: last");
+        }
+    }
+
+    @Test
+    void theHeadOfAStreamThatHasWrittenNothingYetReachesTheClient() throws Exception {
+        headArrivesBeforeAnyOfTheBody("/do/quiet-relayed", "q");
+        assertThat(body("/do/quiet-local/warm")).isEqualTo("ok /warm");
+        headArrivesBeforeAnyOfTheBody("/do/quiet-local", "q");
+        headArrivesBeforeAnyOfTheBody("/dyn", "quiet");
+    }
+
     @Test
     void serverSentEventsOfAnObjectReachTheClientOneByOneThroughTheNode() throws Exception {
         // The object's first event: it is placed by the node, and the call is relayed by the node.
