@@ -285,6 +285,48 @@ export default {
         const out = await attempt(cases[url.searchParams.get("case")]);
         return Response.json({ out, after: await target.make(3) });
       }
+      case "/props": {
+        // Stubs, functions and entrypoints in getEntrypoint's props cross by reference: the child's
+        // ctx.props.x works for the call. The child keeps ctx.props in a global (the attacker's move).
+        const child = env.LOADER.get("propsholder", () => code(`
+          let stolen = null;
+          export default class extends WorkerEntrypoint {
+            async run() {
+              stolen = this.ctx.props;
+              const p = this.ctx.props;
+              return [p.tag, await p.room.hello("props"), await p.cb("now"), await (await p.self.fetch("https://x/p")).text(),
+                Object.prototype.toString.call(p.room)].join(" | ");
+            }
+            async later() {
+              const out = {};
+              for (const k of ["room", "cb", "self"]) {
+                try {
+                  out[k] = k === "room" ? await stolen.room.hello("later") : k === "cb" ? await stolen.cb("later")
+                    : await (await stolen.self.fetch("https://x/later")).text();
+                } catch (e) { out[k] = e.name + ": " + e.message; }
+              }
+              return out;
+            }
+          }`));
+        const props = { tag: "t1", room: env.ROOM.getByName("props"), cb: (s) => "cb " + s,
+          self: ctx.exports.Scoped({ props: { grantee: "props" } }) };
+        const ep = child.getEntrypoint(undefined, { props });
+        const capProps = ctx.exports.Scoped({ props: { room: env.ROOM.getByName("props") } });
+        return Response.json({
+          run: await ep.run(),
+          // An entrypoint whose props hold stubs is not passed on (its stubs are granted per call).
+          passOn: await attempt(() => child.getEntrypoint(undefined, { props: { inner: capProps } }).run()),
+          asArg: await attempt(() => ep.run(capProps)),
+          // Neither are ctx.exports.X itself (workerd's LoopbackServiceStub) or a dynamic worker's entrypoint.
+          loopback: await attempt(() => child.getEntrypoint(undefined, { props: { x: ctx.exports.Scoped } }).run()),
+          dynamic: await attempt(() => child.getEntrypoint(undefined, { props: { x: child.getEntrypoint() } }).run()),
+        });
+      }
+      case "/props-later": {
+        // A later request: what the child kept from the earlier call's ctx.props is dead.
+        const child = env.LOADER.get("propsholder", () => { throw new Error("expected the cached child"); });
+        return Response.json(await child.getEntrypoint().later());
+      }
       case "/hostile": {
         // A child that answers 100 MB: refused in the child; the child, the parent and the node go on.
         const child = env.LOADER.load(code(`
