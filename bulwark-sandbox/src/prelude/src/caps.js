@@ -15,7 +15,7 @@ import { utf8Encode, utf8DecodeReplace } from './encoding.js';
 import { DOMException } from './dom-exception.js';
 import { RpcTarget, DurableObject, WorkerEntrypoint } from './runtime-classes.js';
 import { ReadableStream, isReadableStream, isStreamLocked, getReader, readerReadChunk, readerCancelWith } from './streams-core.js';
-import { isArrayBuffer, isArrayBufferView, viewBytes } from './util.js';
+import { isArrayBuffer, isArrayBufferView, viewBytes, isObjectLike } from './util.js';
 
 const MAGIC = 0xca;
 const EXPORT = 1, IMPORT = 2, OBJECT_STUB = 4, ADDRESS_WORKER = 5;
@@ -345,6 +345,14 @@ export async function encodeEnvCaps(entries) {
   const names = Object.keys(entries);
   const refs = names.map((n) => classify(entries[n]));
   return withHeader(refs, utf8Encode(JSON.stringify(names)));
+}
+
+/** A durable object stub of one of this worker's namespaces as {binding, id, name}; else undefined. */
+export function objectStubOf(v) {
+  const describe = isObjectLike(v) ? addressStubs.get(v) : undefined;
+  if (describe === undefined) return undefined;
+  const ref = describe();
+  return ref.kind === OBJECT_STUB ? { binding: ref.binding, id: ref.id, name: ref.name } : undefined;
 }
 
 export function objectRef(binding, id, name) {

@@ -6,7 +6,7 @@ import { H } from './host.js';
 import { PromiseResolve, PromiseReject, PromiseThen, ArrayIsArray, isArrayBuffer, isArrayBufferView, viewBytes, append } from './util.js';
 import { utf8Encode } from './encoding.js';
 import { stubHandler, stubFetch } from './rpc.js';
-import { registerAddressStub, workerRef, isCapValue, encodeEnvCaps, encodeProps, propsForCall, propsPassedOn } from './caps.js';
+import { registerAddressStub, workerRef, isCapValue, encodeEnvCaps, encodeProps, propsForCall, propsPassedOn, objectStubOf } from './caps.js';
 import { serviceDescriptor } from './services.js';
 import { currentInvocation } from './timers.js';
 
@@ -153,9 +153,17 @@ function shape(code) {
     tails = [];
     for (const t of code.tails) {
       const d = serviceDescriptor(t);
-      if (d === undefined) throw codeError('each of tails must be a Fetcher: a service binding or a ctx.exports entrypoint');
-      propsPassedOn(d.props);
-      tails.push(d);
+      if (d !== undefined) {
+        propsPassedOn(d.props);
+        tails.push(d);
+        continue;
+      }
+      // A durable object stub: the object's tail(events) method gets the events (as in workerd).
+      const o = objectStubOf(t);
+      if (o === undefined) {
+        throw codeError('each of tails must be a Fetcher (a service binding or a ctx.exports entrypoint) or a durable object stub');
+      }
+      tails.push({ object: o.binding, id: o.id, name: o.name });
     }
   }
   const shaped = { compatibilityDate: code.compatibilityDate, compatibilityFlags: flags, mainModule: code.mainModule, names, types, contents, env, network, envCaps };

@@ -346,7 +346,7 @@ final class OutboundCalls {
         }
         Invocation inv = callingInvocation("the worker loader");
         Message.LoadDynamic request = args.length > 2 && args[2] instanceof V8ValueObject code
-                ? DynamicCode.read(code, HostValues.string(args, 1), inv.limits, serviceCalls::resolve)
+                ? DynamicCode.read(code, HostValues.string(args, 1), inv.limits, serviceCalls)
                 : new Message.LoadDynamic(0, 0, null, HostValues.string(args, 1), null, null, true, inv.limits);
         V8ValuePromise resolver = isolate.runtime.createV8ValuePromise();
         long[] loadId = new long[1];
