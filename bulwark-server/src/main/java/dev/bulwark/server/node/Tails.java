@@ -94,17 +94,20 @@ final class Tails {
 
     private void deliver(String tenant, Address target, String json) {
         InvocationListener listener = new InvocationListener.NoResponse() {
-                    @Override
-                    public void failed(Message.InvocationFailed failure) {
-                        log.warn("tail worker {} failed: {} {}", target.workerId(), failure.code(), failure.message());
-                    }
+            @Override
+            public void failed(Message.InvocationFailed failure) {
+                log.warn("tail worker {} failed: {} {}", target.workerId(), failure.code(), failure.message());
+            }
 
-                    @Override
-                    public void rpcReturn(Message.RpcReturn result) {}
+            @Override
+            public void rpcReturn(Message.RpcReturn result) {
+                // A durable object's tail() threw, or its class has none: best effort, as a tail worker's failure.
+                if (result.threw()) log.warn("tail() of durable object {}.{} failed", target.workerId(), className(target));
+            }
 
-                    @Override
-                    public void done(long cpuMicros) {}
-                };
+            @Override
+            public void done(long cpuMicros) {}
+        };
         // Not on the sandbox reader thread that reported the end: starting may wait for a sandbox.
         Thread.startVirtualThread(() -> {
             switch (target) {
@@ -122,6 +125,10 @@ final class Tails {
                 }
             }
         });
+    }
+
+    private static String className(Address target) {
+        return target instanceof Address.DurableObject o ? o.className() : "";
     }
 
     int watching() {
