@@ -444,6 +444,8 @@ export function propsHoldCaps(props) {
 /** The bytes of props from {@link encodeProps} for one call (null stays null); stubs in them are not moved. */
 export function propsForCall(props) {
   if (!propsHoldCaps(props)) return props;
+  // A stub in them that the granter disposed since: as a disposed stub's own call.
+  for (const r of props.refs) if (r.state !== undefined && r.state.disposed) throw disposedError();
   return writeHeader(props.refs, props.bytes).bytes;
 }
 

@@ -1,5 +1,5 @@
 // Scenarios of PassedStubsTest: each path answers JSON the test checks exactly.
-import { DurableObject, WorkerEntrypoint } from "cloudflare:workers";
+import { DurableObject, WorkerEntrypoint, RpcStub } from "cloudflare:workers";
 
 export class Room extends DurableObject {
   async fetch(request) {
@@ -297,6 +297,7 @@ export default {
               return [p.tag, await p.room.hello("props"), await p.cb("now"), await (await p.self.fetch("https://x/p")).text(),
                 Object.prototype.toString.call(p.room)].join(" | ");
             }
+            async callback() { return await this.ctx.props.cb("again"); }
             async later() {
               const out = {};
               for (const k of ["room", "cb", "self"]) {
@@ -320,6 +321,14 @@ export default {
           // Neither are ctx.exports.X itself (workerd's LoopbackServiceStub) or a dynamic worker's entrypoint.
           loopback: await attempt(() => child.getEntrypoint(undefined, { props: { x: ctx.exports.Scoped } }).run()),
           dynamic: await attempt(() => child.getEntrypoint(undefined, { props: { x: child.getEntrypoint() } }).run()),
+          // A stub in props that the granter disposed since fails the call as the stub itself would.
+          disposed: await (async () => {
+            const local = new RpcStub((s) => "local " + s);
+            const withLocal = child.getEntrypoint(undefined, { props: { cb: local } });
+            const before = await withLocal.callback();
+            local[Symbol.dispose]();
+            return [before, await attempt(() => withLocal.callback())];
+          })(),
         });
       }
       case "/props-later": {

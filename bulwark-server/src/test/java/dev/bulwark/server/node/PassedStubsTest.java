@@ -138,6 +138,8 @@ class PassedStubsTest {
         assertThat(r.get("loopback").asText()).isEqualTo(
                 "DataCloneError: Could not serialize object of type \"LoopbackServiceStub\". This type does not support serialization.");
         assertThat(r.get("dynamic").asText()).startsWith("DataCloneError: Entrypoints to dynamically-loaded workers cannot be transferred");
+        assertThat(r.get("disposed")).isEqualTo(json.readTree("""
+                ["local again","Error: RPC stub used after being disposed."]"""));
         // The attacker's move: the child kept ctx.props in a global; a later request cannot use them.
         String dead = "Error: This RPC stub cannot be used here: it was released when the request that received it ended, "
                 + "or it belongs to another request.";
