@@ -331,6 +331,13 @@ export default {
           })(),
         });
       }
+      case "/props-load-fails": {
+        // A fetch with a function in its props, sent behind a load that fails: the call never
+        // reaches a callee, and the node lets go of the function it had taken in for it.
+        const child = env.LOADER.load(code(`export default {`));
+        const ep = child.getEntrypoint(undefined, { props: { cb: () => "never" } });
+        return Response.json({ fetch: await attempt(async () => (await ep.fetch("https://x/")).status) });
+      }
       case "/props-later": {
         // A later request: what the child kept from the earlier call's ctx.props is dead.
         const child = env.LOADER.get("propsholder", () => { throw new Error("expected the cached child"); });

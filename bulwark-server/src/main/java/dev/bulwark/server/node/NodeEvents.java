@@ -82,6 +82,14 @@ final class NodeEvents implements SandboxEvents {
             reply.accept(new Message.CallFailed(sent.callId(), CapabilityCalls.CODE, e.getMessage()));
             return;
         }
+        if (call.target() != sent.target() && reply instanceof CallerLink link) {
+            // A call that fails before its callee starts (its load failed, its target cannot be
+            // called) lets go of the props' refs; once delivered they are the callee's (a no-op then).
+            byte[] props = Capabilities.propsOf(call.target());
+            reply = link.observed(m -> {
+                if (m instanceof Message.CallFailed) node.caps.discard(props);
+            });
+        }
         if (!node.calls.pendingLoads.take(from, call, reply)) call(from.tenant(), call, reply); // a first call behind its load?
     }
 

@@ -94,7 +94,6 @@ final class WorkerCalls {
         }
         DeployedWorker target = callable(tenant, call.invocationId(), call.target());
         if (target == null) {
-            caps.discard(Capabilities.propsOf(call.target()));
             reply.accept(new Message.CallFailed(call.callId(), ErrorCode.NOT_FOUND.code(),
                     "no worker '" + call.target().workerId() + "' can be called from this worker"));
             return;

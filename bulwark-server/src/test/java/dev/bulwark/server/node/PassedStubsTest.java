@@ -147,6 +147,13 @@ class PassedStubsTest {
     }
 
     @Test
+    void aCallWithStubsInPropsThatNeverStartsLetsGoOfThem() throws Exception {
+        int before = node.caps.liveRefs();
+        assertThat(get("/props-load-fails").get("fetch").asText()).startsWith("TypeError: the dynamic worker failed to load: main.js");
+        await().atMost(Duration.ofSeconds(10)).until(() -> node.caps.liveRefs() <= before);
+    }
+
+    @Test
     void aCallbackRunsInsideTheRequestThatPassedItWithItsClosuresAndStubs() throws Exception {
         assertThat(get("/context")).isEqualTo(json.readTree("""
                 {"results":[42,43],"viaEnv":51,"calls":3,"relayed":41}"""));
