@@ -12,9 +12,10 @@ import { ReflectApply, ObjectGetPrototypeOf, ObjectGetOwnPropertyDescriptor, Obj
 import { serialize, deserialize } from './serialize.js';
 import { notSerializable } from './structured-clone.js';
 import { utf8Encode, utf8DecodeReplace } from './encoding.js';
+import { DOMException } from './dom-exception.js';
 import { RpcTarget, DurableObject, WorkerEntrypoint } from './runtime-classes.js';
 import { ReadableStream, isReadableStream, isStreamLocked, getReader, readerReadChunk, readerCancelWith } from './streams-core.js';
-import { isArrayBuffer, isArrayBufferView, viewBytes } from './util.js';
+import { isArrayBuffer, isArrayBufferView, viewBytes, isObjectLike } from './util.js';
 
 const MAGIC = 0xca;
 const EXPORT = 1, IMPORT = 2, OBJECT_STUB = 4, ADDRESS_WORKER = 5;
@@ -346,19 +347,28 @@ export async function encodeEnvCaps(entries) {
   return withHeader(refs, utf8Encode(JSON.stringify(names)));
 }
 
+/** A durable object stub of one of this worker's namespaces as {binding, id, name}; else undefined. */
+export function objectStubOf(v) {
+  const describe = isObjectLike(v) ? addressStubs.get(v) : undefined;
+  if (describe === undefined) return undefined;
+  const ref = describe();
+  return ref.kind === OBJECT_STUB ? { binding: ref.binding, id: ref.id, name: ref.name } : undefined;
+}
+
 export function objectRef(binding, id, name) {
   return { kind: OBJECT_STUB, binding, id, name };
 }
 
 /** A dynamic worker's entrypoint; {@code grant}: [props bytes | null, cpuMs | null, subRequests | null]. */
 export function workerRef(loadable, entrypoint, grant = null) {
+  if (grant !== null) propsPassedOn(grant[0]);
   const granted = grant !== null && (grant[0] !== null || grant[1] !== null || grant[2] !== null);
   return { kind: granted ? ADDRESS_WORKER_GRANT : ADDRESS_WORKER, loadable, entrypoint, grant };
 }
 
 /** A service binding or ctx.exports stub: its descriptor ({index, entrypoint, props}); the host resolves it. */
 export function serviceRef(d) {
-  return { kind: SERVICE, index: d.index, entrypoint: d.entrypoint, props: d.props };
+  return { kind: SERVICE, index: d.index, entrypoint: d.entrypoint, props: propsPassedOn(d.props) };
 }
 
 async function withHeader(refs, bytes) {
@@ -366,6 +376,11 @@ async function withHeader(refs, bytes) {
   for (const r of refs) {
     if ((r.kind === ADDRESS_WORKER || r.kind === ADDRESS_WORKER_GRANT) && r.workerId === undefined) r.workerId = await r.loadable.ensure();
   }
+  return writeHeader(refs, bytes);
+}
+
+/** The payload of {@code refs} (dynamic workers' ids known) and the serialized {@code bytes}: {bytes, sent}. */
+function writeHeader(refs, bytes) {
   const w = new HeaderWriter();
   w.byte(MAGIC);
   w.varint(refs.length);
@@ -389,6 +404,55 @@ async function withHeader(refs, bytes) {
   out.set(w.out, 0);
   out.set(bytes, w.out.length);
   return { bytes: out, sent };
+}
+
+// ---- props: what a granter fixed for an entrypoint (getEntrypoint's, ctx.exports.X({props}))
+
+function propsRefused(message) {
+  return new DOMException(message, 'DataCloneError');
+}
+
+/**
+ * The props a granter fixed, serialized now (a copy, as workerd's): their bytes, or, when stubs,
+ * functions or RpcTargets are in them, {bytes, refs}, whose capabilities are named afresh for each
+ * call ({@link propsForCall}): the callee holds them for its invocation only. Entrypoints of dynamic
+ * workers are refused, as workerd refuses them, and so are entrypoints whose own props hold stubs
+ * (their refs would outlive the call that named them).
+ */
+export function encodeProps(value) {
+  const refs = [];
+  const bytes = serializeWithRefs(value, (ref) => {
+    if (ref.kind === ADDRESS_WORKER || ref.kind === ADDRESS_WORKER_GRANT) {
+      throw propsRefused('Entrypoints to dynamically-loaded workers cannot be transferred to other Workers, '
+        + 'because the system does not know how to reload this Worker from scratch. Instead, have the parent '
+        + 'Worker expose an entrypoint which constructs the dynamic worker and forwards to it.');
+    }
+    return refs.push(ref);
+  });
+  if (refs.length > MAX_REFS) throw new RangeError(`Props can hold at most ${MAX_REFS} stubs, functions and RpcTargets.`);
+  return refs.length === 0 ? bytes : { bytes, refs };
+}
+
+const PASSED_ON = 'An entrypoint whose props hold stubs, functions or RpcTargets cannot be passed on: '
+  + 'those are granted to each of its calls, not to whoever holds the entrypoint.';
+
+/** Whether props from {@link encodeProps} hold capabilities. */
+export function propsHoldCaps(props) {
+  return props !== null && props !== undefined && !isArrayBufferView(props);
+}
+
+/** The bytes of props from {@link encodeProps} for one call (null stays null); stubs in them are not moved. */
+export function propsForCall(props) {
+  if (!propsHoldCaps(props)) return props;
+  // A stub in them that the granter disposed since: as a disposed stub's own call.
+  for (const r of props.refs) if (r.state !== undefined && r.state.disposed) throw disposedError();
+  return writeHeader(props.refs, props.bytes).bytes;
+}
+
+/** Throws when props from {@link encodeProps} hold capabilities: the entrypoint they belong to cannot be passed on. */
+export function propsPassedOn(props) {
+  if (propsHoldCaps(props)) throw propsRefused(PASSED_ON);
+  return props;
 }
 
 /** Disposes the stubs a sent payload moved to its receiver. */

@@ -6,9 +6,8 @@ import { H } from './host.js';
 import { PromiseResolve, PromiseReject, PromiseThen, ArrayIsArray, isArrayBuffer, isArrayBufferView, viewBytes, append } from './util.js';
 import { utf8Encode } from './encoding.js';
 import { stubHandler, stubFetch } from './rpc.js';
-import { registerAddressStub, workerRef, isCapValue, encodeEnvCaps } from './caps.js';
+import { registerAddressStub, workerRef, isCapValue, encodeEnvCaps, encodeProps, propsForCall, propsPassedOn, objectStubOf } from './caps.js';
 import { serviceDescriptor } from './services.js';
-import { serialize } from './serialize.js';
 import { currentInvocation } from './timers.js';
 
 const INTERNAL = Symbol('internal');
@@ -145,6 +144,7 @@ function shape(code) {
     if (outbound === undefined) {
       throw codeError('globalOutbound must be null or a Fetcher: a service binding or a ctx.exports entrypoint');
     }
+    propsPassedOn(outbound.props);
     network = false;
   }
   let tails = null;
@@ -153,8 +153,17 @@ function shape(code) {
     tails = [];
     for (const t of code.tails) {
       const d = serviceDescriptor(t);
-      if (d === undefined) throw codeError('each of tails must be a Fetcher: a service binding or a ctx.exports entrypoint');
-      tails.push(d);
+      if (d !== undefined) {
+        propsPassedOn(d.props);
+        tails.push(d);
+        continue;
+      }
+      // A durable object stub: the object's tail(events) method gets the events (as in workerd).
+      const o = objectStubOf(t);
+      if (o === undefined) {
+        throw codeError('each of tails must be a Fetcher (a service binding or a ctx.exports entrypoint) or a durable object stub');
+      }
+      tails.push({ object: o.binding, id: o.id, name: o.name });
     }
   }
   const shaped = { compatibilityDate: code.compatibilityDate, compatibilityFlags: flags, mainModule: code.mainModule, names, types, contents, env, network, envCaps };
@@ -231,7 +240,7 @@ class Loadable {
 class Fetcher {
   #loadable;
   #entrypoint;
-  #grant; // [props bytes | null, cpuMs | null, subRequests | null]: getEntrypoint's options
+  #grant; // [props (encodeProps) | null, cpuMs | null, subRequests | null]: getEntrypoint's options
   constructor(token, loadable, entrypoint, grant) {
     if (token !== INTERNAL) throw new TypeError('Illegal constructor');
     this.#loadable = loadable;
@@ -247,7 +256,7 @@ class Fetcher {
         let sent = null;
         const loaded = loadable.ensure(retried ? undefined : (pending) => {
           try {
-            sent = H.callWorker(pending, entrypoint, grant[0], grant[1], grant[2], method, url, headerLines, bytes);
+            sent = H.callWorker(pending, entrypoint, propsForCall(grant[0]), grant[1], grant[2], method, url, headerLines, bytes);
           } catch (err) {
             // Refused before it was sent (a limit): the call's outcome once the load is answered, as before.
             sent = PromiseReject(err);
@@ -255,7 +264,7 @@ class Fetcher {
           if (sent !== null) PromiseThen(sent, undefined, () => {}); // read once the load is answered
         });
         return PromiseThen(loaded, (workerId) => PromiseThen(
-          sent !== null ? sent : H.callWorker(workerId, entrypoint, grant[0], grant[1], grant[2], method, url, headerLines, bytes),
+          sent !== null ? sent : H.callWorker(workerId, entrypoint, propsForCall(grant[0]), grant[1], grant[2], method, url, headerLines, bytes),
           undefined, (err) => {
             if (retried || !err || err.code !== 'not_found') throw err;
             loadable.forget(workerId);
@@ -277,7 +286,7 @@ class Fetcher {
     const send = async (method, args, retried) => {
       const workerId = await loadable.ensure();
       try {
-        return await H.rpcWorker(workerId, entrypoint, grant[0], grant[1], grant[2], method, args);
+        return await H.rpcWorker(workerId, entrypoint, propsForCall(grant[0]), grant[1], grant[2], method, args);
       } catch (err) {
         if (retried || !err || err.code !== 'not_found') throw err;
         loadable.forget(workerId);
@@ -308,7 +317,8 @@ class WorkerStub {
     let grant = [null, null, null];
     if (options !== undefined && options !== null) {
       if (typeof options !== 'object') throw new TypeError('getEntrypoint(name, options): options must be an object');
-      const props = options.props === undefined ? null : serialize(options.props);
+      // Stubs, functions and RpcTargets in them cross by reference, to each call's callee alone.
+      const props = options.props === undefined ? null : encodeProps(options.props);
       let cpuMs = null, subRequests = null;
       const limits = options.limits;
       if (limits !== undefined && limits !== null) {

@@ -6,7 +6,7 @@ import { installWasmAccount } from './wasm-memories.js';
 import { installSharedBufferAccount } from './resizable-buffers.js';
 import { fireTimer, cancelInvocationTimers } from './timers.js';
 import { format, inspect } from './console.js';
-import { requestInternals } from './request.js';
+import { requestInternals, setCacheOptionEnabled } from './request.js';
 import { Response, isResponse, responseInternals } from './response.js';
 import { headersToPairs, joinHeaderLines } from './headers.js';
 import { Body, chunkToBytes } from './body.js';
@@ -17,7 +17,7 @@ import { subrequestChunk, subrequestEnd, subrequestDrop, subrequestBodyPull, end
 import { makeNamespace, objectFetch, objectReceiver, evictObject, resetObject, objectSocketEvent, registerWaitUntil, forgetWaitUntil, waitUntilOf, abortedReason, abortWithoutRetry } from './objects.js';
 import { socketInternals, deliverToListeners } from './websocket.js';
 import { answerRpc, answerCap, answerAlarm, entrypointReceiver } from './rpc.js';
-import { dropExport, makeCapStub, revoke } from './caps.js';
+import { dropExport, makeCapStub, revoke, decodePayload } from './caps.js';
 import { makeLoader } from './loader.js';
 import { makeService, linkExports, ctxExports, setGlobalOutbound, warmLinkExports } from './services.js';
 import { serialize, deserialize } from './serialize.js';
@@ -321,8 +321,11 @@ async function dispatchFetch(handler, req, env, invocationId, target) {
   // The props the granter of the stub this call came through fixed: the callee's alone.
   if (target !== null && target !== undefined && target.props !== undefined && target.props !== null) {
     try {
-      // Serialized by the granter's stub (magic byte 0xB7), or JSON text from a service binding's configuration.
-      ctx.props = target.props[0] === 0xb7 ? deserialize(target.props) : JSONParse(utf8DecodeReplace(target.props));
+      // Serialized by the granter's stub (magic byte 0xB7; 0xCA when stubs in them crossed by
+      // reference, held by this invocation alone), or JSON text from a service binding's configuration.
+      const first = target.props[0];
+      ctx.props = first === 0xb7 ? deserialize(target.props)
+        : first === 0xca ? decodePayload(target.props) : JSONParse(utf8DecodeReplace(target.props));
     } catch (err) {
       safeLog('error', `ctx.props could not be read: ${err}`);
     }
@@ -456,6 +459,7 @@ const RUNTIME = Object.freeze({
   makeService(binding) { return makeService(binding); },
   linkExports(namespace, loopback, namespaces, workerId) { linkExports(namespace, loopback, namespaces, workerId); },
   setGlobalOutbound(binding) { setGlobalOutbound(binding); },
+  setCacheOptionEnabled(on) { setCacheOptionEnabled(on); },
   evictObject(className, id) { evictObject(className, id); },
   resetObject(className, id, reason) { resetObject(className, id, reason); },
   requestBodyChunk(invocationId, bytes) { requestBodyChunk(Number(invocationId), bytes); },

@@ -11,21 +11,23 @@
 import { H } from './host.js';
 import { isObjectLike, protoChainHas } from './util.js';
 import { rpcProperty, stubFetch } from './rpc.js';
-import { serialize } from './serialize.js';
 import { WorkerEntrypoint, DurableObject } from './runtime-classes.js';
-import { registerAddressStub, serviceRef } from './caps.js';
+import { registerAddressStub, serviceRef, encodeProps, propsForCall } from './caps.js';
+import { DOMException } from './dom-exception.js';
 import { ownDurableObjectClass } from './loader.js';
 
 const DESCRIPTORS = new WeakMap(); // stub -> { index, entrypoint, props }
 const SELF = -1; // index of a ctx.exports stub: the worker's own entrypoint
+const LOOPBACK_NOT_SERIALIZABLE = () => new DOMException('Could not serialize object of type "LoopbackServiceStub". '
+  + 'This type does not support serialization.', 'DataCloneError');
 
 function send(d) {
-  return (method, args) => H.serviceRpc(d.index, d.entrypoint, d.props, method, args);
+  return (method, args) => H.serviceRpc(d.index, d.entrypoint, propsForCall(d.props), method, args);
 }
 
 function serviceFetch(d, input, init) {
   return stubFetch(input, init, (method, url, headerLines, bytes) =>
-    H.serviceCall(d.index, d.entrypoint, d.props, method, url, headerLines, bytes));
+    H.serviceCall(d.index, d.entrypoint, propsForCall(d.props), method, url, headerLines, bytes));
 }
 
 // The stub's own members; every other string member is an RPC property of the entrypoint.
@@ -80,8 +82,9 @@ function makeStub(d, specializable) {
   const stub = new Proxy(() => {}, makeHandler(d, specializable));
   DESCRIPTORS.set(stub, d);
   // Passed in RPC arguments, results or a dynamic worker's env, it crosses by its address and
-  // grant, which the host resolves from the descriptor (JS never learns them).
-  registerAddressStub(stub, () => serviceRef(d));
+  // grant, which the host resolves from the descriptor (JS never learns them). ctx.exports.X itself
+  // does not cross (workerd's LoopbackServiceStub): only what calling it makes, ctx.exports.X({props}).
+  registerAddressStub(stub, specializable ? () => { throw LOOPBACK_NOT_SERIALIZABLE(); } : () => serviceRef(d));
   return stub;
 }
 
@@ -91,7 +94,7 @@ function specialize(d, options) {
     throw new TypeError('ctx.exports entrypoints take one argument: an options object {props}');
   }
   const props = options === undefined || options === null || options.props === undefined
-    ? null : serialize(options.props);
+    ? null : encodeProps(options.props);
   return makeStub({ index: d.index, entrypoint: d.entrypoint, props }, false);
 }
 
@@ -119,8 +122,8 @@ let selfExports = Object.freeze({});
 
 /**
  * Fills the worker's loopback exports (ctx.exports, and `exports` of cloudflare:workers) once its
- * main module has been evaluated: every WorkerEntrypoint class and every handler object (with a
- * fetch) it exports, the default too, as a stub to itself; every durable object class that has a
+ * main module has been evaluated: every WorkerEntrypoint class and every handler object it
+ * exports, the default too, as a stub to itself; every durable object class that has a
  * namespace ({@code namespaces}: class name -> DurableObjectNamespace) as that namespace.
  */
 export function linkExports(namespace, loopback, namespaces, workerId) {
@@ -131,8 +134,8 @@ export function linkExports(namespace, loopback, namespaces, workerId) {
       if (namespaces[name] !== undefined) loopback[name] = namespaces[name];
       // A dynamic worker's class (no namespace): a class its facets can start children of.
       else if (typeof workerId === 'string' && workerId.startsWith('dyn-')) loopback[name] = ownDurableObjectClass(workerId, name);
-    } else if (isSubclassOf(value, WorkerEntrypoint)
-        || (isObjectLike(value) && typeof value !== 'function' && typeof value.fetch === 'function')) {
+    } else if (isSubclassOf(value, WorkerEntrypoint) || (isObjectLike(value) && typeof value !== 'function')) {
+      // Any object is a handler, as workerd's: RPC reaches its own functions (rpc.js's HandlerObject).
       loopback[name] = makeStub({ index: SELF, entrypoint: name === 'default' ? null : name, props: null }, true);
     }
   }

@@ -362,4 +362,17 @@ export const contractTests = [
     assert.match(errors, /listener boom/);
     assert.match(errors, /microtask boom/);
   }],
+  ['Request\'s cache option follows the worker\'s cache_option_enabled (setCacheOptionEnabled)', async (opts) => {
+    const iso = createIsolate(opts.preludePath, {});
+    const handler = await loadWorker(iso, `export default { fetch() {
+      try { return new Response(new Request('https://x.test/', { cache: 'no-store' }).cache); }
+      catch (e) { return new Response(e.constructor.name + ': ' + e.message); }
+    } }`, 'cache.js');
+    assert.equal((await dispatch(iso, handler, {}, 1)).body.toString(), 'no-store');
+    iso.runtime.setCacheOptionEnabled(false);
+    assert.equal((await dispatch(iso, handler, {}, 2)).body.toString(),
+      "Error: The 'cache' field on 'RequestInitializerDict' is not implemented.");
+    iso.runtime.setCacheOptionEnabled(true);
+    assert.equal((await dispatch(iso, handler, {}, 3)).body.toString(), 'no-store');
+  }],
 ];

@@ -1,5 +1,5 @@
 // Scenarios of PassedStubsTest: each path answers JSON the test checks exactly.
-import { DurableObject, WorkerEntrypoint } from "cloudflare:workers";
+import { DurableObject, WorkerEntrypoint, RpcStub } from "cloudflare:workers";
 
 export class Room extends DurableObject {
   async fetch(request) {
@@ -284,6 +284,64 @@ export default {
         };
         const out = await attempt(cases[url.searchParams.get("case")]);
         return Response.json({ out, after: await target.make(3) });
+      }
+      case "/props": {
+        // Stubs, functions and entrypoints in getEntrypoint's props cross by reference: the child's
+        // ctx.props.x works for the call. The child keeps ctx.props in a global (the attacker's move).
+        const child = env.LOADER.get("propsholder", () => code(`
+          let stolen = null;
+          export default class extends WorkerEntrypoint {
+            async run() {
+              stolen = this.ctx.props;
+              const p = this.ctx.props;
+              return [p.tag, await p.room.hello("props"), await p.cb("now"), await (await p.self.fetch("https://x/p")).text(),
+                Object.prototype.toString.call(p.room)].join(" | ");
+            }
+            async callback() { return await this.ctx.props.cb("again"); }
+            async later() {
+              const out = {};
+              for (const k of ["room", "cb", "self"]) {
+                try {
+                  out[k] = k === "room" ? await stolen.room.hello("later") : k === "cb" ? await stolen.cb("later")
+                    : await (await stolen.self.fetch("https://x/later")).text();
+                } catch (e) { out[k] = e.name + ": " + e.message; }
+              }
+              return out;
+            }
+          }`));
+        const props = { tag: "t1", room: env.ROOM.getByName("props"), cb: (s) => "cb " + s,
+          self: ctx.exports.Scoped({ props: { grantee: "props" } }) };
+        const ep = child.getEntrypoint(undefined, { props });
+        const capProps = ctx.exports.Scoped({ props: { room: env.ROOM.getByName("props") } });
+        return Response.json({
+          run: await ep.run(),
+          // An entrypoint whose props hold stubs is not passed on (its stubs are granted per call).
+          passOn: await attempt(() => child.getEntrypoint(undefined, { props: { inner: capProps } }).run()),
+          asArg: await attempt(() => ep.run(capProps)),
+          // Neither are ctx.exports.X itself (workerd's LoopbackServiceStub) or a dynamic worker's entrypoint.
+          loopback: await attempt(() => child.getEntrypoint(undefined, { props: { x: ctx.exports.Scoped } }).run()),
+          dynamic: await attempt(() => child.getEntrypoint(undefined, { props: { x: child.getEntrypoint() } }).run()),
+          // A stub in props that the granter disposed since fails the call as the stub itself would.
+          disposed: await (async () => {
+            const local = new RpcStub((s) => "local " + s);
+            const withLocal = child.getEntrypoint(undefined, { props: { cb: local } });
+            const before = await withLocal.callback();
+            local[Symbol.dispose]();
+            return [before, await attempt(() => withLocal.callback())];
+          })(),
+        });
+      }
+      case "/props-load-fails": {
+        // A fetch with a function in its props, sent behind a load that fails: the call never
+        // reaches a callee, and the node lets go of the function it had taken in for it.
+        const child = env.LOADER.load(code(`export default {`));
+        const ep = child.getEntrypoint(undefined, { props: { cb: () => "never" } });
+        return Response.json({ fetch: await attempt(async () => (await ep.fetch("https://x/")).status) });
+      }
+      case "/props-later": {
+        // A later request: what the child kept from the earlier call's ctx.props is dead.
+        const child = env.LOADER.get("propsholder", () => { throw new Error("expected the cached child"); });
+        return Response.json(await child.getEntrypoint().later());
       }
       case "/hostile": {
         // A child that answers 100 MB: refused in the child; the child, the parent and the node go on.

@@ -39,8 +39,10 @@ public sealed interface Address {
 
     /**
      * What the granter of an entrypoint stub fixed: {@code props} (structured-serialized, null for
-     * none; the callee's {@code ctx.props}) and limits lower than the callee's own ({@code cpuMs},
-     * {@code subrequests}; negative: not lowered). Compared by content.
+     * none; the callee's {@code ctx.props}; a {@link CapPayload} when stubs are in them, whose refs
+     * are rewritten on each call's way like arguments and held by the callee's invocation only) and
+     * limits lower than the callee's own ({@code cpuMs}, {@code subrequests}; negative: not
+     * lowered). Compared by content.
      */
     record Grant(byte[] props, long cpuMs, int subrequests) {
         public Grant {

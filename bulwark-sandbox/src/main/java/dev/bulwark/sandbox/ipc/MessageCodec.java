@@ -591,7 +591,7 @@ public final class MessageCodec {
                     }
                     case BINDING_SERVICE -> new Binding.Service(str(i), workerAddress(i));
                     case BINDING_OUTBOUND -> new Binding.Outbound(workerAddress(i));
-                    case BINDING_TAIL -> new Binding.Tail(workerAddress(i));
+                    case BINDING_TAIL -> new Binding.Tail(address(i));
                     case BINDING_EXPORTED_NAMESPACE -> new Binding.ExportedNamespace(str(i), bytes(i));
                     default -> throw new IOException("unknown binding kind " + kind);
                 });

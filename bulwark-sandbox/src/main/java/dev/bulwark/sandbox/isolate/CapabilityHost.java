@@ -68,13 +68,40 @@ final class CapabilityHost {
                 }
                 // A service binding or ctx.exports stub: the address (and grant) the host knows, never JS.
                 case CapPayload.Service sv -> new CapPayload.Addressed(
-                        isolate.outboundCalls().serviceCalls.address((int) sv.index(), sv.entrypoint(), sv.props()));
-                case CapPayload.Addressed a when a.address() instanceof Address.Worker -> a;
+                        isolate.outboundCalls().serviceCalls.address((int) sv.index(), sv.entrypoint(), notPassedOn(sv.props())));
+                case CapPayload.Addressed a when a.address() instanceof Address.Worker w -> {
+                    if (w.grant() != null) notPassedOn(w.grant().props());
+                    yield a;
+                }
                 case CapPayload.Addressed a -> throw new IllegalArgumentException("malformed RPC payload");
                 case CapPayload.Held h -> throw new IllegalArgumentException("malformed RPC payload");
             });
         }
         return p.withRefs(out).encode();
+    }
+
+    /**
+     * Props with stubs in them are granted to each call's callee for that call (see
+     * {@link #outboundTarget}): an entrypoint that carries such props is not passed on (the prelude
+     * refuses it first; the node refuses such props in an address too).
+     */
+    private static byte[] notPassedOn(byte[] props) {
+        if (CapPayload.hasRefs(props)) {
+            throw new IllegalArgumentException("an entrypoint whose props hold stubs cannot be passed on");
+        }
+        return props;
+    }
+
+    /**
+     * The target of a call {@code inv} sends: when the props its granter fixed hold stubs, functions
+     * or RpcTargets, those are turned into capability ids for this call (as arguments are; a stub
+     * is not moved: the granter keeps its own). The callee holds them for its invocation only.
+     */
+    Address outboundTarget(Address target, Invocation inv) {
+        if (!(target instanceof Address.Worker w) || w.grant() == null || !CapPayload.hasRefs(w.grant().props())) return target;
+        Address.Grant g = w.grant();
+        return new Address.Worker(w.workerId(), w.entrypoint(),
+                new Address.Grant(outbound(g.props(), inv), g.cpuMs(), g.subrequests()));
     }
 
     /** A payload from the node for invocation {@code holder}: its capability ids become import indexes. */

@@ -26,6 +26,9 @@ final class DynamicCode {
     /** Turns a stub descriptor of the parent's into the address it names (only what the parent holds). */
     interface Resolver {
         dev.bulwark.sandbox.ipc.Address.Worker resolve(V8ValueObject descriptor) throws Exception;
+
+        /** A tail's descriptor: a fetcher's, or a durable object stub's ({@code {object, id, name}}). */
+        dev.bulwark.sandbox.ipc.Address tail(V8ValueObject descriptor) throws Exception;
     }
 
     /** Tail workers one WorkerCode may name. */
@@ -68,7 +71,7 @@ final class DynamicCode {
                 for (int i = 0; i < list.getLength(); i++) {
                     try (V8Value d = list.get(i)) {
                         if (!(d instanceof V8ValueObject o)) throw new IllegalArgumentException("malformed tails");
-                        grants.add(new Binding.Tail(resolver.resolve(o)));
+                        grants.add(new Binding.Tail(resolver.tail(o)));
                     }
                 }
             }

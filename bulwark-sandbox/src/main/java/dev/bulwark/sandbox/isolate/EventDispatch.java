@@ -301,7 +301,8 @@ final class EventDispatch {
                 byte[] props = w.grant() == null ? null : w.grant().props();
                 if (props != null) {
                     // The callee's ctx.props: set by the granter of the stub, seen by no one else.
-                    try (V8ValueTypedArray p = HostValues.bytes(runtime, props)) {
+                    // Stubs in them are this invocation's (the node granted them to it alone).
+                    try (V8ValueTypedArray p = HostValues.bytes(runtime, isolate.caps.inbound(props, invocationId))) {
                         t.set("props", p);
                     }
                 }

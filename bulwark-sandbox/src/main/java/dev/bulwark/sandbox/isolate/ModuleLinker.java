@@ -76,6 +76,7 @@ final class ModuleLinker {
             env = parseJson(envJson == null ? "{}" : envJson);
             loopback = runtime.createV8ValueObject();
             node = NodeModules.load(runtime, jsRuntime, bundle.compatibility(), env);
+            jsRuntime.invokeVoid("setCacheOptionEnabled", runtime.createV8ValueBoolean(bundle.compatibility().requestCacheOption()));
             IV8Module main = module(bundle.mainModule());
             boolean instantiated;
             try {

@@ -140,9 +140,10 @@ final class OutboundCalls {
     }
 
     /** {@link #call(Address, V8Value[], int)}; {@code mayRunLocally} false: always through the node (facets). */
-    V8Value call(Address target, V8Value[] args, int from, boolean mayRunLocally) throws Exception {
+    V8Value call(Address address, V8Value[] args, int from, boolean mayRunLocally) throws Exception {
         Invocation inv = callingInvocation("a durable object or dynamic worker");
         isolate.countSubrequest(inv);
+        Address target = isolate.caps.outboundTarget(address, inv);
         return send(inv, args, from, mayRunLocally ? target : null, (callId, method, url, headers, body, streamed) -> streamed
                 ? new Message.StreamedCallStart(inv.id, callId, target, method, url, headers)
                 : new Message.CallStart(inv.id, callId, target, method, url, headers, body));
@@ -266,13 +267,15 @@ final class OutboundCalls {
      * Sends an RPC call; {@code args[from]} is the method, {@code args[from + 1]} the serialized
      * arguments (null: a property read). Resolves to {@code {value, threw}}. Counts as a subrequest.
      */
-    V8Value rpc(Address target, V8Value[] args, int from) throws Exception {
+    V8Value rpc(Address address, V8Value[] args, int from) throws Exception {
         Invocation inv = callingInvocation("an RPC call");
         isolate.countSubrequest(inv);
         String method = HostValues.string(args, from);
         byte[] payload = HostValues.rpcPayload(args, from + 1);
-        // Capabilities in the arguments become the node's: checked and renamed before they leave.
+        // Capabilities in the arguments (and in the props of the target) become the node's:
+        // checked and renamed before they leave.
         byte[] wire = isolate.caps.outbound(payload, inv);
+        Address target = isolate.caps.outboundTarget(address, inv);
         return rpcSend(inv, callId -> new Message.RpcCall(inv.id, callId, target, method, wire));
     }
 
@@ -343,7 +346,7 @@ final class OutboundCalls {
         }
         Invocation inv = callingInvocation("the worker loader");
         Message.LoadDynamic request = args.length > 2 && args[2] instanceof V8ValueObject code
-                ? DynamicCode.read(code, HostValues.string(args, 1), inv.limits, serviceCalls::resolve)
+                ? DynamicCode.read(code, HostValues.string(args, 1), inv.limits, serviceCalls)
                 : new Message.LoadDynamic(0, 0, null, HostValues.string(args, 1), null, null, true, inv.limits);
         V8ValuePromise resolver = isolate.runtime.createV8ValuePromise();
         long[] loadId = new long[1];

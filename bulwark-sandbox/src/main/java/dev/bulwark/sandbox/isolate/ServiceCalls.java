@@ -18,7 +18,7 @@ import dev.bulwark.sandbox.worker.Binding;
  * routes them). Props given with a binding index are ignored: a binding's props are the granter's.
  * Isolate thread only.
  */
-final class ServiceCalls {
+final class ServiceCalls implements DynamicCode.Resolver {
     /** The index a ctx.exports stub passes: the worker itself. */
     static final int SELF = -1;
     /** Serialized props travel in every call: bounded like RPC arguments, checked before copying. */
@@ -60,7 +60,8 @@ final class ServiceCalls {
     }
 
     /** A stub's descriptor {@code {index, entrypoint, props}} (globalOutbound, tails) as the address it names. */
-    Address.Worker resolve(V8ValueObject descriptor) throws Exception {
+    @Override
+    public Address.Worker resolve(V8ValueObject descriptor) throws Exception {
         int index = descriptor.getInteger("index");
         if (index != SELF) return service(index);
         byte[] props = null;
@@ -73,6 +74,25 @@ final class ServiceCalls {
             }
         }
         return self(descriptor.getString("entrypoint"), props);
+    }
+
+    /**
+     * A tail: a fetcher's descriptor ({@link #resolve}), or a durable object stub of one of this
+     * worker's namespaces, {@code {object: binding index, id, name}}: the object's {@code tail()}.
+     */
+    @Override
+    public Address tail(V8ValueObject descriptor) throws Exception {
+        try (V8Value binding = descriptor.get("object")) {
+            if (absent(binding)) return resolve(descriptor);
+        }
+        Binding.DurableObjectNamespace ns = calls.namespace(descriptor.getInteger("object"));
+        String id = descriptor.getString("id");
+        if (!dev.bulwark.sandbox.ipc.ObjectIds.belongsTo(ns.namespaceKey(), id)) throw new IllegalArgumentException("ID is not for this namespace.");
+        String name;
+        try (V8Value n = descriptor.get("name")) {
+            name = n instanceof com.caoccao.javet.values.primitive.V8ValueString s ? s.getValue() : null;
+        }
+        return new Address.DurableObject(ns.workerId(), ns.className(), id, name);
     }
 
     private Address.Worker self(String entrypoint, byte[] props) {

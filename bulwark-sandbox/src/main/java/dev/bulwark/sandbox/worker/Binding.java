@@ -73,10 +73,11 @@ public sealed interface Binding {
 
     /**
      * A tail worker of a dynamic worker ({@code tails} in WorkerCode): the node delivers one trace
-     * item per invocation to {@code target}'s {@code tail(events)} handler. Not in env; the node
-     * acts on it, the sandbox ignores it.
+     * item per invocation to {@code target}'s {@code tail(events)} handler: a worker's entrypoint,
+     * or a durable object (its class's {@code tail()} method, as workerd calls it). Not in env; the
+     * node acts on it, the sandbox ignores it.
      */
-    record Tail(dev.bulwark.sandbox.ipc.Address.Worker target) implements Binding {
+    record Tail(dev.bulwark.sandbox.ipc.Address target) implements Binding {
         public Tail {
             Objects.requireNonNull(target, "target");
         }

@@ -21,6 +21,7 @@ public record Compatibility(String date, List<String> flags) {
     static final String PROCESS_ENV_POPULATED_FROM = "2025-04-01";
     static final String NODE_OS_FROM = "2025-09-15";
     static final String DELETE_ALL_DELETES_ALARM_FROM = "2026-02-24";
+    static final String CACHE_OPTION_FROM = "2024-11-11";
 
     public Compatibility {
         flags = List.copyOf(Objects.requireNonNull(flags, "flags"));
@@ -84,13 +85,23 @@ public record Compatibility(String date, List<String> flags) {
         return has("delete_all_deletes_alarm") || dateAtLeast(DELETE_ALL_DELETES_ALARM_FROM);
     }
 
+    /**
+     * Whether {@code new Request(url, {cache})} is allowed: from 2024-11-11 or with
+     * {@code cache_option_enabled}; {@code cache_option_disabled} refuses it (workerd's
+     * {@code cacheOptionEnabled}). A bundle with no date at all (the embedding API's) keeps it.
+     */
+    public boolean requestCacheOption() {
+        if (has("cache_option_disabled")) return false;
+        return date == null || has("cache_option_enabled") || dateAtLeast(CACHE_OPTION_FROM);
+    }
+
     /** The flags this runtime understands; others are accepted with a warning, as before. */
     public static boolean isKnownFlag(String flag) {
         return switch (flag) {
             case "delete_all_deletes_alarm", "delete_all_preserves_alarm",
                  "nodejs_compat", "nodejs_compat_v2", "no_nodejs_compat", "no_nodejs_compat_v2", "nodejs_als",
                  "nodejs_compat_populate_process_env", "nodejs_compat_do_not_populate_process_env",
-                 "enable_nodejs_os_module" -> true;
+                 "enable_nodejs_os_module", "cache_option_enabled", "cache_option_disabled" -> true;
             default -> false;
         };
     }

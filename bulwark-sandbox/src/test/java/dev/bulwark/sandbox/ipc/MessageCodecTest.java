@@ -215,7 +215,8 @@ class MessageCodecTest {
                 new LoadDynamic(56L, 57L, "front", "x", BUNDLE, null, false, LIMITS, List.of(
                         new Binding.Outbound(new Address.Worker("front", "Outbound", Address.Grant.props(binary))),
                         new Binding.Tail(new Address.Worker("front", "Tail")),
-                        new Binding.Tail(new Address.Worker("back", null, new Address.Grant(null, -1, 5))))),
+                        new Binding.Tail(new Address.Worker("back", null, new Address.Grant(null, -1, 5))),
+                        new Binding.Tail(new Address.DurableObject("front", "TailReceiver", "e".repeat(64), null)))),
                 new RpcCall(58L, 59L, new Address.Worker("dyn-abc", null, Address.Grant.props(new byte[0])), "who", null),
                 new CallStart(60L, 61L, new Address.Worker("front", "Local", new Address.Grant(binary, 50, -1)), "GET",
                         "https://self/", List.of(), null),

@@ -49,4 +49,16 @@ class CompatibilityTest {
     void deleteAllDeletesTheAlarmFrom20260224(String date, String flags, boolean deletes) {
         assertThat(of(date.trim(), flags == null ? "" : flags.trim()).deleteAllDeletesAlarm()).isEqualTo(deletes);
     }
+
+    @ParameterizedTest(name = "{0} [{1}] -> Request's cache option: {2}")
+    @CsvSource(delimiter = '|', textBlock = """
+            -          |                                                     | true
+            2024-11-10 |                                                     | false
+            2024-11-11 |                                                     | true
+            2023-01-01 | cache_option_enabled                                | true
+            2025-01-01 | cache_option_disabled                               | false
+            """)
+    void requestCacheOptionFrom20241111(String date, String flags, boolean allowed) {
+        assertThat(of(date.trim(), flags == null ? "" : flags.trim()).requestCacheOption()).isEqualTo(allowed);
+    }
 }

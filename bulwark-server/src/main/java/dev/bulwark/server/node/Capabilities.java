@@ -164,6 +164,10 @@ final class Capabilities {
                 }
                 case CapPayload.Held h -> held(from, invocationId, h.capId()).cap;
                 case CapPayload.Addressed a -> {
+                    if (CapPayload.hasRefs(propsOf(a.address()))) {
+                        // Props with stubs are granted per call (acceptTarget), never to whoever holds an address.
+                        throw new CapabilityException("an entrypoint whose props hold stubs cannot be passed on");
+                    }
                     if (!mayCall.test(from.tenant(), a.address())) {
                         throw new CapabilityException("no worker '" + a.address().workerId() + "' can be called from this worker");
                     }
@@ -177,6 +181,27 @@ final class Capabilities {
         List<CapPayload.Ref> out = new ArrayList<>(caps.size());
         for (Cap cap : caps) out.add(new CapPayload.Held(newRef(cap).id, shapeOf(cap)));
         return p.withRefs(out).encode();
+    }
+
+    /**
+     * The target of a call a sandbox sent for one of its invocations: when the props its granter
+     * fixed hold capabilities, they are taken in as {@link #accept} takes arguments, and go to the
+     * callee's invocation with them ({@link #deliver} / {@link #discard} of {@link #propsOf}): the
+     * callee holds them for that invocation only.
+     */
+    synchronized Address acceptTarget(Peer from, long invocationId, Address target,
+                                      BiPredicate<String, Address> mayCall) throws CapabilityException {
+        byte[] props = propsOf(target);
+        if (!CapPayload.hasRefs(props)) return target;
+        Address.Worker w = (Address.Worker) target;
+        Address.Grant g = w.grant();
+        return new Address.Worker(w.workerId(), w.entrypoint(),
+                new Address.Grant(accept(from, invocationId, props, mayCall), g.cpuMs(), g.subrequests()));
+    }
+
+    /** The props an address's grant carries (null: none). */
+    static byte[] propsOf(Address address) {
+        return address instanceof Address.Worker w && w.grant() != null ? w.grant().props() : null;
     }
 
     /** What the receiver's stub on {@code cap} offers beyond RPC (fetch(), a durable object's id and name). */

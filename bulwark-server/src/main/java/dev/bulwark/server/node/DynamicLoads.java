@@ -121,7 +121,7 @@ final class DynamicLoads {
             }
         }
         for (Binding b : request.bindings()) {
-            Address.Worker target = switch (b) {
+            Address target = switch (b) {
                 case Binding.Outbound o -> o.target();
                 case Binding.Tail t -> t.target();
                 case Binding.Service sv -> sv.target();

@@ -146,7 +146,7 @@ public final class Node implements AutoCloseable {
             InvocationRecords.Record r = invocationRecords.get(id);
             return r == null ? null : r.worker();
         });
-        this.tails = new Tails(supervisor::tail, this::nextInvocationId);
+        this.tails = new Tails(supervisor::tail, supervisor::rpc, this::nextInvocationId);
         this.tenantWorkers = new TenantWorkers(dynamicWorkers, supervisor, settings.limits(), this::nextInvocationId);
         this.sessionWorkers = new SessionWorkers(dynamicWorkers, supervisor, caps, settings.limits(), this::nextInvocationId,
                 new SessionSandboxes(supervisor, sb.sessions()));

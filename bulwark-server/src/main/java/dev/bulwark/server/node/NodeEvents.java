@@ -71,7 +71,25 @@ final class NodeEvents implements SandboxEvents {
     }
 
     @Override
-    public void call(SandboxProcess from, Message.CallStart call, Consumer<Message> reply) {
+    public void call(SandboxProcess from, Message.CallStart sent, Consumer<Message> reply) {
+        // Stubs in the target's props are taken in now, on the reader thread, as RPC arguments are.
+        Message.CallStart call;
+        try {
+            call = new Message.CallStart(sent.invocationId(), sent.callId(),
+                    node.caps.acceptTarget(from, sent.invocationId(), sent.target(), node.calls::mayCall),
+                    sent.method(), sent.url(), sent.headers(), sent.body());
+        } catch (Capabilities.CapabilityException e) {
+            reply.accept(new Message.CallFailed(sent.callId(), CapabilityCalls.CODE, e.getMessage()));
+            return;
+        }
+        if (call.target() != sent.target() && reply instanceof CallerLink link) {
+            // A call that fails before its callee starts (its load failed, its target cannot be
+            // called) lets go of the props' refs; once delivered they are the callee's (a no-op then).
+            byte[] props = Capabilities.propsOf(call.target());
+            reply = link.observed(m -> {
+                if (m instanceof Message.CallFailed) node.caps.discard(props);
+            });
+        }
         if (!node.calls.pendingLoads.take(from, call, reply)) call(from.tenant(), call, reply); // a first call behind its load?
     }
 
@@ -103,14 +121,17 @@ final class NodeEvents implements SandboxEvents {
         // Capabilities in the arguments are taken in now, on the reader thread, before any
         // later message of the caller (a release of a stub it passed on) is read.
         WorkerCalls calls = node.calls;
-        byte[] args;
+        byte[] args = null;
+        dev.bulwark.sandbox.ipc.Address target;
         try {
             args = node.caps.accept(from, call.invocationId(), call.args(), calls::mayCall);
+            target = node.caps.acceptTarget(from, call.invocationId(), call.target(), calls::mayCall); // stubs in its props
         } catch (Capabilities.CapabilityException e) {
+            if (args != null) node.caps.discard(args);
             reply.accept(new Message.CallFailed(call.callId(), CapabilityCalls.CODE, e.getMessage()));
             return;
         }
-        Message.RpcCall accepted = new Message.RpcCall(call.invocationId(), call.callId(), call.target(),
+        Message.RpcCall accepted = new Message.RpcCall(call.invocationId(), call.callId(), target,
                 call.method(), args);
         Thread.startVirtualThread(() -> calls.rpc(from.tenant(), accepted, reply));
     }

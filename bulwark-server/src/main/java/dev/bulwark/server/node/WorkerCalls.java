@@ -125,6 +125,7 @@ final class WorkerCalls {
 
     private void start(DeployedWorker target, Message.CallStart call, Consumer<Message> reply) {
         long invocationId = invocationIds.getAsLong();
+        caps.deliver(Capabilities.propsOf(call.target()), invocationId); // stubs in the props: the callee's, for this call
         // A socket in the response may be passed on by the caller (a supervisor's facet's socket, one more hop).
         CallRelay relay = new CallRelay(call.callId(), invocationId, sockets.offering(call.invocationId(), reply));
         relay.connect(supervisor.fetch(target.tenant(), new Message.FetchStart(invocationId, call.target(),
@@ -151,12 +152,14 @@ final class WorkerCalls {
         DeployedWorker target = callable(tenant, call.invocationId(), call.target());
         if (target == null) {
             caps.discard(call.args());
+            caps.discard(Capabilities.propsOf(call.target()));
             reply.accept(new Message.CallFailed(call.callId(), ErrorCode.NOT_FOUND.code(),
                     "no worker '" + call.target().workerId() + "' can be called from this worker"));
             return;
         }
         long invocationId = invocationIds.getAsLong();
         caps.deliver(call.args(), invocationId);
+        caps.deliver(Capabilities.propsOf(call.target()), invocationId); // stubs in the props: the callee's, for this call
         supervisor.rpc(target.tenant(), new Message.RpcStart(invocationId, call.target(), call.method(), call.args()),
                 new RpcRelay(call.callId(), reply, caps, call.invocationId()));
     }

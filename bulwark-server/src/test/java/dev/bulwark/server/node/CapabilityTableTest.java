@@ -115,6 +115,31 @@ class CapabilityTableTest {
     }
 
     @Test
+    void stubsInATargetsPropsAreTheCalleesForItsInvocationAndCannotTravelInAnAddress() throws Exception {
+        exporter.running.add(1L);
+        receiver.running.add(2L);
+        Address.Worker target = new Address.Worker("dyn-x", null, Address.Grant.props(payload(new CapPayload.Export(7))));
+        Address accepted = caps.acceptTarget(exporter, 1, target, (t, a) -> true);
+        byte[] props = Capabilities.propsOf(accepted);
+        long id = heldId(props);
+        caps.deliver(props, 2);
+        assertThat(caps.use(receiver, 2, id).target).isEqualTo(new Capabilities.Exported(exporter, 7, 1));
+        caps.invocationDone(2); // the callee's invocation ends: so does its hold on the props' stubs
+        assertThatThrownBy(() -> caps.use(receiver, 2, id)).hasMessage(Capabilities.NOT_GRANTED);
+        assertThat(caps.liveRefs()).isZero();
+        // Data-only props: the very target. An address whose props hold refs is not passed on.
+        Address.Worker plain = new Address.Worker("dyn-x", null, Address.Grant.props(new byte[] {(byte) 0xb7}));
+        assertThat(caps.acceptTarget(exporter, 1, plain, (t, a) -> true)).isSameAs(plain);
+        assertThatThrownBy(() -> caps.accept(exporter, 1, payload(new CapPayload.Addressed(accepted)), (t, a) -> true))
+                .isInstanceOf(Capabilities.CapabilityException.class).hasMessageContaining("cannot be passed on");
+        // A call that never started lets go of them.
+        Address again = caps.acceptTarget(exporter, 1, target, (t, a) -> true);
+        assertThat(caps.liveRefs()).isOne();
+        caps.discard(Capabilities.propsOf(again));
+        assertThat(caps.liveRefs()).isZero();
+    }
+
+    @Test
     void onlyTheHolderCanReleaseARef() throws Exception {
         long id = grant();
         caps.release(receiver, 3, List.of(id));

@@ -127,6 +127,33 @@ class PassedStubsTest {
     }
 
     @Test
+    void stubsInPropsCrossByReferenceForTheCallAndDieWithIt() throws Exception {
+        JsonNode r = get("/props");
+        assertThat(r.get("run").asText()).isEqualTo(
+                "t1 | room says hello to props | cb now | scoped fetch /p props={\"grantee\":\"props\"} | [object DurableObjectStub]");
+        String notPassedOn = "DataCloneError: An entrypoint whose props hold stubs, functions or RpcTargets cannot be passed on: "
+                + "those are granted to each of its calls, not to whoever holds the entrypoint.";
+        assertThat(r.get("passOn").asText()).isEqualTo(notPassedOn);
+        assertThat(r.get("asArg").asText()).isEqualTo(notPassedOn);
+        assertThat(r.get("loopback").asText()).isEqualTo(
+                "DataCloneError: Could not serialize object of type \"LoopbackServiceStub\". This type does not support serialization.");
+        assertThat(r.get("dynamic").asText()).startsWith("DataCloneError: Entrypoints to dynamically-loaded workers cannot be transferred");
+        assertThat(r.get("disposed")).isEqualTo(json.readTree("""
+                ["local again","Error: RPC stub used after being disposed."]"""));
+        // The attacker's move: the child kept ctx.props in a global; a later request cannot use them.
+        String dead = "Error: This RPC stub cannot be used here: it was released when the request that received it ended, "
+                + "or it belongs to another request.";
+        assertThat(get("/props-later")).isEqualTo(json.createObjectNode().put("room", dead).put("cb", dead).put("self", dead));
+    }
+
+    @Test
+    void aCallWithStubsInPropsThatNeverStartsLetsGoOfThem() throws Exception {
+        int before = node.caps.liveRefs();
+        assertThat(get("/props-load-fails").get("fetch").asText()).startsWith("TypeError: the dynamic worker failed to load: main.js");
+        await().atMost(Duration.ofSeconds(10)).until(() -> node.caps.liveRefs() <= before);
+    }
+
+    @Test
     void aCallbackRunsInsideTheRequestThatPassedItWithItsClosuresAndStubs() throws Exception {
         assertThat(get("/context")).isEqualTo(json.readTree("""
                 {"results":[42,43],"viaEnv":51,"calls":3,"relayed":41}"""));

@@ -151,7 +151,7 @@ class ServicesTest {
         assertThat(invalid.at("/object/error").asText()).isEqualTo("TypeError: Invalid WorkerCode: globalOutbound must be "
                 + "null or a Fetcher: a service binding or a ctx.exports entrypoint");
         assertThat(invalid.at("/tails/error").asText()).isEqualTo("TypeError: Invalid WorkerCode: each of tails must be "
-                + "a Fetcher: a service binding or a ctx.exports entrypoint");
+                + "a Fetcher (a service binding or a ctx.exports entrypoint) or a durable object stub");
     }
 
     @Test
