@@ -26,6 +26,7 @@ import { utf8DecodeReplace } from './encoding.js';
 import { installAsyncContext, enterFrame } from './async-context.js';
 import { nodeInternals } from './node-internals.js';
 import { EmailMessage } from './email.js';
+import { cjsModule } from './cjs.js';
 import { DOMException } from './dom-exception.js';
 import { reportRejection } from './report.js';
 import { promiseRejected, promiseHandled, reportRejections, forgetRejections } from './global-scope.js';
@@ -479,6 +480,8 @@ const RUNTIME = Object.freeze({
   // What the node:* modules (node.js, loaded only under nodejs_compat) build on.
   nodeInternals,
   emailModule: Object.freeze({ EmailMessage }),
+  // A CommonJS module of the bundle: the object ModuleLinker makes a synthetic module of.
+  cjsModule(name, body, host, exportDefault) { return cjsModule(name, body, host, exportDefault); },
   makeDispatcher,
   hostResult,
 });

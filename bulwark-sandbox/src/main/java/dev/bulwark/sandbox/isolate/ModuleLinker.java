@@ -2,9 +2,13 @@ package dev.bulwark.sandbox.isolate;
 
 import com.caoccao.javet.exceptions.JavetException;
 import com.caoccao.javet.interop.V8Runtime;
+import com.caoccao.javet.interop.callback.IJavetDirectCallable;
+import com.caoccao.javet.interop.callback.JavetCallbackContext;
+import com.caoccao.javet.interop.callback.JavetCallbackType;
 import com.caoccao.javet.values.V8Value;
 import com.caoccao.javet.values.reference.IV8Module;
 import com.caoccao.javet.values.reference.V8Module;
+import com.caoccao.javet.values.reference.V8ValueArray;
 import com.caoccao.javet.values.reference.V8ValueArrayBuffer;
 import com.caoccao.javet.values.reference.V8ValueError;
 import com.caoccao.javet.values.reference.V8ValueFunction;
@@ -17,7 +21,6 @@ import dev.bulwark.sandbox.worker.WorkerBundle;
 import dev.bulwark.sandbox.worker.WorkerModule;
 
 import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.List;
@@ -35,8 +38,16 @@ import java.util.Map;
  * only under the worker's Node.js compatibility flags ({@link NodeModules}), and a bundle module of
  * the same name wins over a built-in, as in workerd. Nothing else can be imported: there is no file
  * system and no network here.
+ *
+ * <p>A CommonJS module has, as in workerd, one export: {@code default}, its {@code module.exports}.
+ * The prelude's {@code cjs.js} runs its body once, when V8 evaluates it (in the module graph's order)
+ * or a {@code require()} first asks for it. V8 sees it as a two-line ES module that reads the
+ * default of its face, the object cjs.js made (Javet's synthetic modules drop what a getter throws,
+ * so the body cannot run inside one). {@code require()} resolves as an import does and asks
+ * {@link #requireModule} for anything but another CommonJS module; it can be called after the load
+ * too (in a handler), so a worker with CommonJS modules keeps its linker until it is closed.
  */
-final class ModuleLinker {
+final class ModuleLinker implements AutoCloseable {
     static final String WORKERS_MODULE = "cloudflare:workers";
     static final String WORKERS_ALIAS = "bulwark:workers";
     static final String EMAIL_MODULE = "cloudflare:email";
@@ -46,7 +57,13 @@ final class ModuleLinker {
     static final String RPC_MODULE = "bulwark:rpc";
 
     /** V8's Module::Status. */
-    private static final int STATUS_EVALUATED = 4, STATUS_ERRORED = 5;
+    private static final int STATUS_UNINSTANTIATED = 0, STATUS_INSTANTIATED = 2, STATUS_EVALUATED = 4, STATUS_ERRORED = 5;
+    /** What {@link #requireModule} answers (cjs.js's INVALID, MISSING, FACE, NAMESPACE, THROW, FAILED). */
+    private static final int INVALID = 0, MISSING = 1, FACE = 2, NAMESPACE = 3, THROW = 4, FAILED = 5;
+    /** A CommonJS module's body is compiled as a function of these, as in Node and workerd. */
+    private static final String[] CJS_PARAMETERS = {"exports", "require", "module", "__filename", "__dirname"};
+    /** What a CommonJS module's ES module imports its face as; only it can (see {@link #resolve}). */
+    private static final String CJS_FACE = "bulwark:cjs-face";
 
     private final V8Runtime runtime;
     private final V8ValueObject jsRuntime;
@@ -57,6 +74,12 @@ final class ModuleLinker {
     /** {@code exports} of cloudflare:workers, filled (as ctx.exports) once the main module is evaluated. */
     private V8ValueObject loopback;
     private NodeModules node;
+    /** The faces (cjs.js) of the CommonJS modules linked so far, by name, and their synthetic modules. */
+    private final Map<String, V8ValueObject> faces = new HashMap<>();
+    private final Map<String, IV8Module> faceModules = new HashMap<>();
+    /** require()'s way to the host, made with the first CommonJS module. */
+    private JavetCallbackContext requireContext;
+    private V8ValueFunction requireHost;
 
     private ModuleLinker(V8Runtime runtime, V8ValueObject jsRuntime, WorkerBundle bundle) {
         this.runtime = runtime;
@@ -157,24 +180,30 @@ final class ModuleLinker {
                         this.env.set(bindings.get(i).name(), made);
                     }
                 }
+                // A require() after the load may ask for cloudflare:workers: made now, while env is open.
+                if (!faces.isEmpty()) module(WORKERS_MODULE);
                 // ctx.exports and `exports` of cloudflare:workers: loopback stubs to this worker's own exports.
                 // (the worker id: a dynamic worker's durable object classes become facet classes)
                 jsRuntime.invokeVoid("linkExports", namespace, loopback, namespaces, runtime.createV8ValueString(workerId));
                 loopback.close(); // the object lives on in the module; this handle is no longer needed
                 loopback = null;
             }
-            if (node != null) node.close();
+            // A require() after the load may ask for a built-in: the node modules stay (closed with us).
+            if (node != null && faces.isEmpty()) {
+                node.close();
+                node = null;
+            }
             // As loopback: `env` of cloudflare:workers lives on in the module; this handle was left
             // open, one V8 reference per isolate until its runtime closed (Javet's "1 V8 object(s)
             // not recycled" at every close, seventh session).
             this.env.close();
             this.env = null;
-            return new LoadedWorker(workerId, defaultExport, namespace, env, bindings, new ArrayList<>(linked.values()));
+            return new LoadedWorker(workerId, defaultExport, namespace, env, bindings, this);
         } catch (WorkerLoadException e) {
-            closeAll();
+            close();
             throw e;
         } catch (JavetException e) {
-            closeAll();
+            close();
             throw failure(HostValues.describe(e));
         } finally {
             runtime.setV8ModuleResolver(null);
@@ -188,6 +217,8 @@ final class ModuleLinker {
 
     private IV8Module resolve(String specifier, IV8Module referrer) throws JavetException {
         String from = referrer == null ? bundle.mainModule() : referrer.getResourceName();
+        // A module named as a CommonJS module of the bundle is that module's own ES face.
+        if (specifier.equals(CJS_FACE) && faceModules.containsKey(from)) return faceModules.get(from);
         String name = resolveName(specifier, from);
         if (name == null) {
             problems.add(from + lineOf(from, specifier) + ": cannot import '" + specifier + "': " + missing(specifier));
@@ -258,15 +289,7 @@ final class ModuleLinker {
                 && !bundle.modules().containsKey(specifier) && node != null) {
             return node.resolve(specifier); // a built-in, or null
         }
-        String name;
-        if (specifier.startsWith("./") || specifier.startsWith("../")) {
-            int slash = from.lastIndexOf('/');
-            name = normalize((slash < 0 ? "" : from.substring(0, slash + 1)) + specifier);
-        } else if (specifier.startsWith("/")) {
-            name = normalize(specifier.substring(1));
-        } else {
-            name = specifier;
-        }
+        String name = path(specifier, from);
         return name != null && bundle.modules().containsKey(name) ? name : null;
     }
 
@@ -328,8 +351,21 @@ final class ModuleLinker {
         return switch (module.type()) {
             case JS -> runtime.getExecutor(module.contentAsString()).setResourceName(name).setModule(true)
                     .compileV8Module();
-            case CJS -> throw new WorkerLoadException(ErrorCode.WORKER_LOAD_FAILED,
-                    name + ": CommonJS modules are not supported yet; use an ES module");
+            case CJS -> {
+                try (V8ValueFunction body = runtime.getExecutor(module.contentAsString()).setResourceName(name)
+                        .compileV8ValueFunction(CJS_PARAMETERS)) {
+                    V8ValueObject face = jsRuntime.invoke("cjsModule", runtime.createV8ValueString(name), body,
+                            requireHost(), runtime.createV8ValueBoolean(bundle.compatibility().commonJsExportDefault()));
+                    faces.put(name, face);
+                    try (V8ValueObject exports = runtime.createV8ValueObject()) {
+                        exports.set("default", face);
+                        faceModules.put(name, runtime.createV8Module(CJS_FACE + ":" + name, exports));
+                    }
+                    // Reading face.default runs the body: what it throws fails this module's evaluation.
+                    yield runtime.getExecutor("import face from '" + CJS_FACE + "';\nexport default face.default;\n")
+                            .setResourceName(name).setModule(true).compileV8Module();
+                }
+            }
             case TEXT -> synthetic(name, runtime.createV8ValueString(module.contentAsString()));
             case JSON -> {
                 try {
@@ -380,16 +416,111 @@ final class ModuleLinker {
         return runtime.createV8ValueObject();
     }
 
-    private void closeAll() {
+    private V8ValueFunction requireHost() throws JavetException {
+        if (requireHost == null) {
+            requireContext = new JavetCallbackContext("require", JavetCallbackType.DirectCallNoThisAndResult,
+                    (IJavetDirectCallable.NoThisAndResult<Exception>) this::requireModule);
+            requireHost = runtime.createV8ValueFunction(requireContext);
+        }
+        return requireHost;
+    }
+
+    /**
+     * require(specifier) from CommonJS module {@code from}: [kind, value] for cjs.js. Another CommonJS
+     * module is answered with its face (cjs.js runs it); any other module is linked and evaluated here,
+     * as workerd's requireImpl does, and answered with its namespace. Never throws: a host function that
+     * threw while a limit ends the isolate would hand the worker a catchable error instead.
+     */
+    private V8Value requireModule(V8Value[] args) throws JavetException {
+        String specifier = HostValues.string(args, 0), from = HostValues.string(args, 1);
+        V8ValueArray answer = runtime.createV8ValueArray();
+        try {
+            String name = resolveName(specifier, from);
+            if (name == null) {
+                String path = path(specifier, from);
+                if (path == null) answer.push(runtime.createV8ValueInteger(INVALID));
+                else answer.push(runtime.createV8ValueInteger(MISSING), runtime.createV8ValueString(path));
+                return answer;
+            }
+            IV8Module m = module(name);
+            V8ValueObject face = faces.get(name);
+            if (face != null) {
+                answer.push(runtime.createV8ValueInteger(FACE), face);
+                return answer;
+            }
+            if (m.getStatus() == STATUS_UNINSTANTIATED) {
+                boolean resolverSet = runtime.getV8ModuleResolver() != null;
+                if (!resolverSet) runtime.setV8ModuleResolver((rt, s, referrer) -> resolve(s, referrer));
+                problems.clear();
+                try {
+                    if (!m.instantiate()) return failed(answer, problems.isEmpty() ? "could not link " + name : String.join("; ", problems));
+                } finally {
+                    if (!resolverSet) runtime.setV8ModuleResolver(null);
+                }
+            }
+            if (m.getStatus() == STATUS_INSTANTIATED) {
+                // No microtask checkpoint here (workerd drains none while a module evaluates): a
+                // top-level await that has not settled when evaluate() returns cannot be required.
+                try (V8Value result = m.evaluate(true)) {
+                    if (result instanceof V8ValuePromise p && p.isPending()) {
+                        return failed(answer, "Top-level await in module is unsettled.");
+                    }
+                } catch (JavetException e) {
+                    if (m.getStatus() != STATUS_ERRORED) return failed(answer, HostValues.describe(e));
+                }
+            }
+            if (m.getStatus() == STATUS_ERRORED) {
+                answer.push(runtime.createV8ValueInteger(THROW));
+                try (V8ValueError error = m.getException()) {
+                    answer.push(error);
+                }
+                return answer;
+            }
+            // Evaluated, or still evaluating (a cycle through an ES module): its namespace as it is.
+            try (V8Value namespace = m.getNamespace()) {
+                answer.push(runtime.createV8ValueInteger(NAMESPACE), namespace);
+            }
+            return answer;
+        } catch (WorkerLoadException | JavetException e) {
+            return failed(answer, e instanceof JavetException je ? HostValues.describe(je) : e.getMessage());
+        }
+    }
+
+    private V8ValueArray failed(V8ValueArray answer, String message) throws JavetException {
+        answer.push(runtime.createV8ValueInteger(FAILED), runtime.createV8ValueString(message));
+        return answer;
+    }
+
+    /** Where a relative specifier points from module {@code from}, or null if above the bundle's root. */
+    private static String path(String specifier, String from) {
+        if (specifier.startsWith("./") || specifier.startsWith("../")) {
+            int slash = from.lastIndexOf('/');
+            return normalize((slash < 0 ? "" : from.substring(0, slash + 1)) + specifier);
+        }
+        return specifier.startsWith("/") ? normalize(specifier.substring(1)) : specifier;
+    }
+
+    /** The modules, the CommonJS faces, require()'s host function and the built-ins of this worker. */
+    @Override
+    public void close() {
         try {
             if (node != null) node.close();
             if (env != null) env.close();
             if (loopback != null) loopback.close();
+            for (V8ValueObject face : faces.values()) face.close();
+            for (IV8Module m : faceModules.values()) m.close();
+            if (requireHost != null) requireHost.close();
+            if (requireContext != null) runtime.removeCallbackContext(requireContext.getHandle());
         } catch (JavetException ignored) {
             // the isolate goes on
         }
         node = null;
         env = null;
+        loopback = null;
+        faces.clear();
+        faceModules.clear();
+        requireHost = null;
+        requireContext = null;
         for (IV8Module m : linked.values()) {
             try {
                 m.close();

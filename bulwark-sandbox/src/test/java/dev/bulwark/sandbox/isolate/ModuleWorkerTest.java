@@ -204,11 +204,103 @@ class ModuleWorkerTest {
             assertThat(f.message()).contains("'v.js'");
         }
 
+        static WorkerModule cjs(String name, String source) {
+            return module(name, ModuleType.CJS, source);
+        }
+
         @Test
-        void aCommonJsModuleIsNotSupportedYet() throws Exception {
+        void aCommonJsModuleIsTheDefaultExportOfItsModuleExports() throws Exception {
+            // require() of CommonJS (relative, with a cycle: b sees a's exports so far), of an ES
+            // module (its default export from 2022-10-31), of text; __filename/__dirname are bundle
+            // paths; the body runs once, in the module graph's order.
+            String w = load(bundle("""
+                    import order from './order.js';
+                    import a from './lib/a.cjs';
+                    import again from './lib/a.cjs';
+                    export default {
+                      fetch() {
+                        return Response.json({ order: [...order], same: a === again, a });
+                      }
+                    };""",
+                    js("order.js", "export default [];"),
+                    cjs("lib/a.cjs", """
+                            const order = require('../order.js');
+                            order.push('a');
+                            exports.early = true;
+                            const b = require('./b.cjs');
+                            module.exports = { b, file: __filename, dir: __dirname, text: require('/t.txt'),
+                              esm: require('../esm.js'), self: this === exports };"""),
+                    cjs("lib/b.cjs", """
+                            require('../order.js').push('b');
+                            module.exports = { sawEarly: require('./a.cjs').early };"""),
+                    js("esm.js", "export default 'esm default'; export const other = 1;"),
+                    module("t.txt", ModuleType.TEXT, "text"))
+                    .withCompatibility(new dev.bulwark.sandbox.worker.Compatibility("2024-01-01", List.of())), Limits.DEFAULTS);
+            assertThat(ok(fetch(w, "http://m.test/")).body()).isEqualTo("{\"order\":[\"a\",\"b\"],\"same\":true,\"a\":"
+                    + "{\"b\":{\"sawEarly\":true},\"file\":\"/lib/a.cjs\",\"dir\":\"/lib\",\"text\":\"text\","
+                    + "\"esm\":\"esm default\",\"self\":true}}");
+        }
+
+        @Test
+        void aCommonJsMainModuleExportsTheHandlersAndRequiresLater() throws Exception {
+            // Before 2022-10-31 require() of an ES module gives its namespace; a require() in a
+            // handler (after the load) links and evaluates a module nothing imported yet.
+            String w = load(WorkerBundle.of("index.cjs", List.of(
+                    cjs("index.cjs", """
+                            module.exports = {
+                              fetch() {
+                                const late = require('./late.js');
+                                return new Response(`${late.default} ${late.named} ${require('./late.js') === late}`);
+                              }
+                            };"""),
+                    js("late.js", "export default 'late'; export const named = 2;")))
+                    .withCompatibility(new dev.bulwark.sandbox.worker.Compatibility("2022-01-01", List.of())), Limits.DEFAULTS);
+            assertThat(ok(fetch(w, "http://m.test/")).body()).isEqualTo("late 2 true");
+        }
+
+        @Test
+        void requireReachesOnlyTheBundleAndItsErrorsAreWorkerds() throws Exception {
+            String w = load(WorkerBundle.of("index.cjs", List.of(
+                    cjs("index.cjs", """
+                            const tryIt = (s) => { try { require(s); return 'loaded'; } catch (e) { return `${e.name}: ${e.message}`; } };
+                            module.exports = {
+                              fetch() {
+                                return Response.json([tryIt('../outside.js'), tryIt('./nope.js'), tryIt('node:fs'),
+                                  tryIt('/etc/passwd'), tryIt('./throws.cjs'), tryIt('./throws.cjs'), tryIt('./tla.js')]);
+                              }
+                            };"""),
+                    cjs("throws.cjs", "\n\nthrow new RangeError('at line 3');"),
+                    js("tla.js", "await new Promise(() => {}); export default 1;"))), Limits.DEFAULTS);
+            assertThat(ok(fetch(w, "http://m.test/")).body()).isEqualTo("[\"TypeError: Invalid module specifier \\\"../outside.js\\\".\","
+                    + "\"Error: No such module \\\"nope.js\\\".\",\"Error: No such module \\\"node:fs\\\".\","
+                    + "\"Error: No such module \\\"etc/passwd\\\".\",\"RangeError: at line 3\",\"RangeError: at line 3\","
+                    + "\"Error: Top-level await in module is unsettled.\"]");
+        }
+
+        @Test
+        void aThrowInACommonJsModuleFailsTheLoadWithItsPlace() throws Exception {
             Message.WorkerLoadFailed f = loadFails(bundle("import x from './c.cjs'; export default {};",
-                    module("c.cjs", ModuleType.CJS, "module.exports = 1;")));
-            assertThat(f.message()).contains("c.cjs").contains("CommonJS");
+                    cjs("c.cjs", "exports.a = 1;\nnull.boom;")));
+            assertThat(f.message()).contains("TypeError").contains("c.cjs:2");
+        }
+
+        @Test
+        void aCommonJsModuleHasOnlyADefaultExport() throws Exception {
+            Message.WorkerLoadFailed f = loadFails(bundle("import { a } from './c.cjs'; export default {};",
+                    cjs("c.cjs", "exports.a = 1;")));
+            assertThat(f.message()).contains("SyntaxError").contains("'a'");
+        }
+
+        @Test
+        void requireOfNodeBuiltinsUnderNodejsCompat() throws Exception {
+            String w = load(WorkerBundle.of("index.cjs", List.of(
+                    cjs("index.cjs", """
+                            const { Buffer } = require('node:buffer');
+                            const path = require('path');
+                            module.exports = { fetch() { return new Response(Buffer.from(path.join('a', 'b')).toString('hex')); } };""")))
+                    .withCompatibility(new dev.bulwark.sandbox.worker.Compatibility("2025-09-20", List.of("nodejs_compat"))),
+                    Limits.DEFAULTS);
+            assertThat(ok(fetch(w, "http://m.test/")).body()).isEqualTo("612f62");
         }
 
         @Test
