@@ -326,8 +326,17 @@ final class ModuleLinker implements AutoCloseable {
         return m;
     }
 
-    /** cloudflare:workers: the prelude's classes, and this worker's env (and an empty exports). */
+    /**
+     * cloudflare:workers: the prelude's classes, and this worker's env and exports (filled once the
+     * main module is evaluated); both empty under disallow_importable_env.
+     */
     private IV8Module workersModule() throws JavetException {
+        if (!bundle.compatibility().importableEnv()) {
+            try (V8ValueObject none = runtime.createV8ValueObject(); V8ValueObject noExports = runtime.createV8ValueObject();
+                 V8ValueObject exports = jsRuntime.invoke("workersExports", none, noExports)) {
+                return runtime.createV8Module(WORKERS_MODULE, exports);
+            }
+        }
         try (V8ValueObject exports = jsRuntime.invoke("workersExports", env, loopback)) {
             return runtime.createV8Module(WORKERS_MODULE, exports);
         }

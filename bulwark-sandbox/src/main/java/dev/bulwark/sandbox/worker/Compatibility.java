@@ -95,13 +95,23 @@ public record Compatibility(String date, List<String> flags) {
         return has("export_commonjs_default") || dateAtLeast(COMMONJS_EXPORT_DEFAULT_FROM);
     }
 
+    /**
+     * Whether {@code env} and {@code exports} of cloudflare:workers hold the worker's own (workerd's
+     * allow_importable_env); {@code disallow_importable_env} leaves both empty (withEnv and
+     * withExports still replace them).
+     */
+    public boolean importableEnv() {
+        return !has("disallow_importable_env");
+    }
+
     /** The flags this runtime understands; others are accepted with a warning, as before. */
     public static boolean isKnownFlag(String flag) {
         return switch (flag) {
             case "delete_all_deletes_alarm", "delete_all_preserves_alarm",
                  "nodejs_compat", "nodejs_compat_v2", "no_nodejs_compat", "no_nodejs_compat_v2", "nodejs_als",
                  "nodejs_compat_populate_process_env", "nodejs_compat_do_not_populate_process_env",
-                 "enable_nodejs_os_module", "export_commonjs_default", "export_commonjs_namespace" -> true;
+                 "enable_nodejs_os_module", "export_commonjs_default", "export_commonjs_namespace",
+                 "allow_importable_env", "disallow_importable_env" -> true;
             default -> false;
         };
     }

@@ -292,6 +292,36 @@ class ModuleWorkerTest {
         }
 
         @Test
+        void withEnvAndWithExportsReplaceTheImportedOnesForTheCodeTheyRun() throws Exception {
+            String source = """
+                    import { env, exports, withEnv, withExports } from 'cloudflare:workers';
+                    const atLoad = env.FOO;
+                    export default {
+                      async fetch(request, argEnv) {
+                        const out = [atLoad, env.FOO, typeof exports.default];
+                        out.push(await withEnv({ BAZ: 1 }, async () => {
+                          await scheduler.wait(1);
+                          return `${env.FOO} ${env.BAZ} ${Object.keys(env)}`;
+                        }));
+                        out.push(withEnv(null, () => `${typeof env} ${Object.keys(env).length}`));
+                        out.push(withExports('not an object', () => typeof exports.default));
+                        out.push(withExports({ x: 1 }, (a) => `${exports.x} ${exports.default} ${a}`, 'arg'));
+                        env.SET = 'set';
+                        out.push(`${env.FOO} ${env.SET} ${argEnv.SET} ${env === argEnv}`);
+                        return new Response(out.join('|'));
+                      }
+                    };""";
+            String w = load(bundle(source), "{\"FOO\":\"bar\"}", Limits.DEFAULTS);
+            assertThat(ok(fetch(w, "http://m.test/")).body())
+                    .isEqualTo("bar|bar|function|undefined 1 BAZ|object 0|function|1 undefined arg|bar set undefined false");
+            // disallow_importable_env: both are empty (withEnv still works).
+            String off = load(bundle(source).withCompatibility(new dev.bulwark.sandbox.worker.Compatibility(
+                    "2025-09-01", List.of("disallow_importable_env"))), "{\"FOO\":\"bar\"}", Limits.DEFAULTS);
+            assertThat(ok(fetch(off, "http://m.test/")).body())
+                    .isEqualTo("||undefined|undefined 1 BAZ|object 0|undefined|1 undefined arg|undefined set undefined false");
+        }
+
+        @Test
         void requireOfNodeBuiltinsUnderNodejsCompat() throws Exception {
             String w = load(WorkerBundle.of("index.cjs", List.of(
                     cjs("index.cjs", """

@@ -194,6 +194,11 @@ class DynamicWorkersTest {
     }
 
     @Test
+    void commonJsModulesLoad() throws Exception {
+        assertThat(body("/cjs")).isEqualTo("HELLO CJS! /lib/index.cjs | cjs main 7");
+    }
+
+    @Test
     void invalidCodeIsRefusedClearly() throws Exception {
         JsonNode r = json.readTree(body("/invalid"));
         assertThat(r.at("/noMain/error").asText()).isEqualTo("TypeError: Invalid WorkerCode: mainModule is required");
