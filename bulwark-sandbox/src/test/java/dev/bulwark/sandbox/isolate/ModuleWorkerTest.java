@@ -292,6 +292,28 @@ class ModuleWorkerTest {
         }
 
         @Test
+        void aNestedRequireBesideATopLevelAwaitModule() throws Exception {
+            // workerd's module-tla-nested-require-test graphs, imported statically (import() is not
+            // supported here): a CommonJS module's nested require() while a sibling's top-level await
+            // is pending (a V8 CHECK in workerd before its fix); and a require() of a module whose
+            // top-level await never settles fails the load with workerd's message.
+            WorkerModule leaf = js("leaf", "await Promise.resolve();\nexport const v = 1;\n");
+            WorkerModule pump = cjs("pump", "require('trivial'); exports.ok = true;");
+            WorkerModule trivial = cjs("trivial", "exports.ok = true;");
+            String w = load(bundle("""
+                    import v from 'entry';
+                    import pump from 'pump';
+                    export default { fetch() { return new Response(`${v} ${pump.ok}`); } };""",
+                    js("entry", "import { v } from 'leaf';\nimport 'pump';\nexport default v;\n"), leaf, pump, trivial), Limits.DEFAULTS);
+            assertThat(ok(fetch(w, "http://m.test/")).body()).isEqualTo("1 true");
+            Message.WorkerLoadFailed f = loadFails(bundle("import 'req-entry'; export default {};",
+                    js("req-entry", "import 'req-pump';\nexport default 1;\n"),
+                    cjs("req-pump", "module.exports = require('req-never-settles');"),
+                    js("req-never-settles", "await new Promise(() => {});\nexport const x = 1;\n")));
+            assertThat(f.message()).contains("Top-level await in module is unsettled.");
+        }
+
+        @Test
         void withEnvAndWithExportsReplaceTheImportedOnesForTheCodeTheyRun() throws Exception {
             String source = """
                     import { env, exports, withEnv, withExports } from 'cloudflare:workers';
