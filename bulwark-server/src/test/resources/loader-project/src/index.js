@@ -1,4 +1,5 @@
 // Loads dynamic workers from code in the request and calls them.
+import wrapper from './wrap.cjs';
 async function attempt(fn) {
   try {
     return { ok: true, value: await fn() };
@@ -115,7 +116,7 @@ export default {
         });
         const a = await (await esMain.getEntrypoint().fetch("http://dyn/")).text();
         const b = await (await cjsMain.getEntrypoint().fetch("http://dyn/")).text();
-        return new Response(a + " | " + b);
+        return new Response(wrapper.wrap(a + " | " + b));
       }
       case "/anonymous": {
         // get(null | undefined, getCode): a worker of its own each time, its callback run without a call.
