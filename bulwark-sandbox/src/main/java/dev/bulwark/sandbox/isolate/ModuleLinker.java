@@ -30,8 +30,9 @@ import java.util.Map;
  * Links a worker bundle into an isolate: compiles its modules, resolves imports against the
  * bundle (and nothing else), evaluates the main module and hands back its default export.
  *
- * <p>Resolution follows workerd: a relative specifier is resolved against the importing
- * module's name; a bare specifier must name a module of the bundle exactly;
+ * <p>Resolution follows workerd: a specifier is a path relative to the importing module's directory
+ * (a bare {@code lib/v.js} from {@code src/a.js} is {@code src/lib/v.js}, as {@code ./lib/v.js}
+ * is), or to the bundle's root when it starts with {@code /}; it may not climb above the root;
  * {@code cloudflare:workers} (alias {@code bulwark:workers}) is the built-in module of base classes
  * and {@code env}; {@code cloudflare:email} holds EmailMessage; {@code cloudflare:sockets} a
  * {@code connect()} that throws; the {@code node:*} built-ins exist
@@ -285,12 +286,11 @@ final class ModuleLinker implements AutoCloseable {
         if (specifier.equals(EMAIL_MODULE)) return EMAIL_MODULE;
         if (specifier.equals(SOCKETS_MODULE)) return SOCKETS_MODULE;
         if (specifier.equals(RPC_MODULE)) return RPC_MODULE;
-        if (!specifier.startsWith("./") && !specifier.startsWith("../") && !specifier.startsWith("/")
-                && !bundle.modules().containsKey(specifier) && node != null) {
-            return node.resolve(specifier); // a built-in, or null
-        }
-        String name = path(specifier, from);
-        return name != null && bundle.modules().containsKey(name) ? name : null;
+        // node:x names the bundle's root (as workerd's prefixed specifiers do), anything else a path.
+        String name = specifier.startsWith("node:") ? specifier : path(specifier, from);
+        if (name != null && bundle.modules().containsKey(name)) return name;
+        boolean bare = !specifier.startsWith("./") && !specifier.startsWith("../") && !specifier.startsWith("/");
+        return bare && node != null ? node.resolve(specifier) : null; // a built-in, or null
     }
 
     private static String normalize(String path) {
@@ -500,13 +500,15 @@ final class ModuleLinker implements AutoCloseable {
         return answer;
     }
 
-    /** Where a relative specifier points from module {@code from}, or null if above the bundle's root. */
+    /**
+     * The bundle path a specifier names from module {@code from}, or null if above the bundle's root:
+     * as workerd's (kj::Path's eval against the importing module's directory), a bare name is as
+     * relative as one starting with {@code ./}.
+     */
     private static String path(String specifier, String from) {
-        if (specifier.startsWith("./") || specifier.startsWith("../")) {
-            int slash = from.lastIndexOf('/');
-            return normalize((slash < 0 ? "" : from.substring(0, slash + 1)) + specifier);
-        }
-        return specifier.startsWith("/") ? normalize(specifier.substring(1)) : specifier;
+        if (specifier.startsWith("/")) return normalize(specifier.substring(1));
+        int slash = from.lastIndexOf('/');
+        return normalize((slash < 0 ? "" : from.substring(0, slash + 1)) + specifier);
     }
 
     /** The modules, the CommonJS faces, require()'s host function and the built-ins of this worker. */

@@ -195,10 +195,12 @@ class ModuleWorkerTest {
         }
 
         @Test
-        void aBareSpecifierMustNameABundleModuleExactly() throws Exception {
+        void aBareSpecifierIsAPathFromTheImportingModulesDirectory() throws Exception {
+            // As workerd's (kj::Path::eval): from lib/a.js, 'w.js' is lib/w.js; '/v.js' is from the root.
             String w = load(bundle("import { v } from 'lib/v.js'; export default { fetch() { return new Response(v); } };",
-                    js("lib/v.js", "export const v = 'bare';")), Limits.DEFAULTS);
-            assertThat(ok(fetch(w, "http://m.test/")).body()).isEqualTo("bare");
+                    js("lib/v.js", "import { w } from 'w.js'; import { r } from '/r.js'; export const v = 'bare ' + w + r;"),
+                    js("lib/w.js", "export const w = 'w';"), js("r.js", "export const r = 'r';")), Limits.DEFAULTS);
+            assertThat(ok(fetch(w, "http://m.test/")).body()).isEqualTo("bare wr");
             Message.WorkerLoadFailed f = loadFails(bundle("import { v } from 'v.js'; export default {};",
                     js("lib/v.js", "export const v = 'bare';")));
             assertThat(f.message()).contains("'v.js'");
