@@ -16,7 +16,8 @@ const ReflectGet = Reflect.get, ReflectSet = Reflect.set, ReflectHas = Reflect.h
  * An object that is, at each access, the value the current frame holds under key, or base. Its
  * target is an empty object and every trap asks the current one (a descriptor is reported
  * configurable: the target never has the property, and a proxy may not report otherwise). As in
- * workerd, env can be written to and exports cannot.
+ * workerd, env can be written to and exports cannot: a write to it is ignored (workerd's lands on
+ * its proxy's empty target, where no read sees it), a defineProperty fails.
  */
 function live(base, key, writable) {
   const current = () => {
@@ -26,10 +27,10 @@ function live(base, key, writable) {
   const handler = ObjectFreeze({
     __proto__: null,
     get: (_, k) => ReflectGet(current(), k),
-    set: (_, k, v) => writable && ReflectSet(current(), k, v),
+    set: (_, k, v) => !writable || ReflectSet(current(), k, v),
     has: (_, k) => ReflectHas(current(), k),
     ownKeys: () => ReflectOwnKeys(current()),
-    deleteProperty: (_, k) => writable && ReflectDeleteProperty(current(), k),
+    deleteProperty: (_, k) => !writable || ReflectDeleteProperty(current(), k),
     defineProperty: (_, k, d) => writable && ReflectDefineProperty(current(), k, d),
     getOwnPropertyDescriptor(_, k) {
       const d = ReflectGetOwnPropertyDescriptor(current(), k);

@@ -331,18 +331,19 @@ class ModuleWorkerTest {
                         out.push(withExports('not an object', () => typeof exports.default));
                         out.push(withExports({ x: 1 }, (a) => `${exports.x} ${exports.default} ${a}`, 'arg'));
                         env.SET = 'set';
-                        out.push(`${env.FOO} ${env.SET} ${argEnv.SET} ${env === argEnv}`);
+                        exports.ignored = 1; // as workerd's: a write to exports is lost, not an error
+                        out.push(`${env.FOO} ${env.SET} ${argEnv.SET} ${env === argEnv} ${exports.ignored}`);
                         return new Response(out.join('|'));
                       }
                     };""";
             String w = load(bundle(source), "{\"FOO\":\"bar\"}", Limits.DEFAULTS);
             assertThat(ok(fetch(w, "http://m.test/")).body())
-                    .isEqualTo("bar|bar|function|undefined 1 BAZ|object 0|function|1 undefined arg|bar set undefined false");
+                    .isEqualTo("bar|bar|function|undefined 1 BAZ|object 0|function|1 undefined arg|bar set undefined false undefined");
             // disallow_importable_env: both are empty (withEnv still works).
             String off = load(bundle(source).withCompatibility(new dev.bulwark.sandbox.worker.Compatibility(
                     "2025-09-01", List.of("disallow_importable_env"))), "{\"FOO\":\"bar\"}", Limits.DEFAULTS);
             assertThat(ok(fetch(off, "http://m.test/")).body())
-                    .isEqualTo("||undefined|undefined 1 BAZ|object 0|undefined|1 undefined arg|undefined set undefined false");
+                    .isEqualTo("||undefined|undefined 1 BAZ|object 0|undefined|1 undefined arg|undefined set undefined false undefined");
         }
 
         @Test
