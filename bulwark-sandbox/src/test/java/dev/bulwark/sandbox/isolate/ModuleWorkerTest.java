@@ -284,6 +284,8 @@ class ModuleWorkerTest {
             Message.WorkerLoadFailed f = loadFails(bundle("import x from './c.cjs'; export default {};",
                     cjs("c.cjs", "exports.a = 1;\nnull.boom;")));
             assertThat(f.message()).contains("TypeError").contains("c.cjs:2");
+            f = loadFails(bundle("import x from './c.cjs'; export default {};", cjs("c.cjs", "exports.a = 1;\n}")));
+            assertThat(f.message()).contains("SyntaxError").contains("c.cjs:2");
         }
 
         @Test
