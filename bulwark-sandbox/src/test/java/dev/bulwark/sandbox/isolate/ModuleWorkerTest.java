@@ -296,6 +296,26 @@ class ModuleWorkerTest {
         }
 
         @Test
+        void aDeepChainOfRequiresThroughEsModulesFailsWithoutTakingTheSandboxDown() throws Exception {
+            // c0.cjs requires e0.js, which imports c1.cjs, which requires e1.js, ...: every step nests
+            // a host call (require of an ES module links and evaluates it from Java).
+            int depth = 3000;
+            List<WorkerModule> modules = new java.util.ArrayList<>();
+            modules.add(js("index.js", """
+                    import c from './c0.cjs';
+                    export default { fetch() { return new Response(String(c)); } };"""));
+            for (int i = 0; i < depth; i++) {
+                modules.add(cjs("c" + i + ".cjs", "module.exports = require('./e" + i + ".js');"));
+                modules.add(js("e" + i + ".js", i + 1 < depth ? "import c from './c" + (i + 1) + ".cjs'; export default c;" : "export default 'bottom';"));
+            }
+            Message m = loadResult(WorkerBundle.of("index.js", modules), Limits.DEFAULTS);
+            if (m instanceof Message.WorkerLoadFailed f) assertThat(f.message()).containsAnyOf("RangeError", "too deep");
+            // Either way the sandbox is still there: a plain worker loads and answers.
+            String w = load(bundle("export default { fetch() { return new Response('alive'); } };"), Limits.DEFAULTS);
+            assertThat(ok(fetch(w, "http://m.test/")).body()).isEqualTo("alive");
+        }
+
+        @Test
         void aNestedRequireBesideATopLevelAwaitModule() throws Exception {
             // workerd's module-tla-nested-require-test graphs, imported statically (import() is not
             // supported here): a CommonJS module's nested require() while a sibling's top-level await
