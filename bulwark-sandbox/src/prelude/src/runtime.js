@@ -26,6 +26,8 @@ import { utf8DecodeReplace } from './encoding.js';
 import { installAsyncContext, enterFrame } from './async-context.js';
 import { nodeInternals } from './node-internals.js';
 import { EmailMessage } from './email.js';
+import { cjsModule } from './cjs.js';
+import { importables } from './importable.js';
 import { DOMException } from './dom-exception.js';
 import { reportRejection } from './report.js';
 import { promiseRejected, promiseHandled, reportRejections, forgetRejections } from './global-scope.js';
@@ -476,13 +478,16 @@ const RUNTIME = Object.freeze({
   callDrop(id, token) { subrequestDrop(Number(id)); if (Number(token) !== 0) endUpload(Number(token)); },
   responseCanceled(invocationId, reason) { responseCanceled(Number(invocationId), reason); },
   workersModule: WORKERS_CLASSES,
-  // cloudflare:workers' exports for one worker, made in one call (from Java it took a crossing per key).
-  workersExports(env, exports) { return { ...WORKERS_CLASSES, env, exports }; },
+  // cloudflare:workers' exports for one worker, made in one call (from Java it took a crossing per key):
+  // env and exports as withEnv()/withExports() may replace them.
+  workersExports(env, exports) { return { ...WORKERS_CLASSES, ...importables(env, exports) }; },
   socketsModule: Object.freeze({ connect }),
   consoleFormat(...args) { return format(...args); },
   // What the node:* modules (node.js, loaded only under nodejs_compat) build on.
   nodeInternals,
   emailModule: Object.freeze({ EmailMessage }),
+  // A CommonJS module of the bundle: the object ModuleLinker makes a synthetic module of.
+  cjsModule(name, body, host, exportDefault) { return cjsModule(name, body, host, exportDefault); },
   makeDispatcher,
   hostResult,
 });

@@ -375,4 +375,42 @@ export const contractTests = [
     iso.runtime.setCacheOptionEnabled(true);
     assert.equal((await dispatch(iso, handler, {}, 3)).body.toString(), 'no-store');
   }],
+
+  ['cjsModule (the CommonJS modules of ModuleLinker): the body runs once; require() of faces, namespaces, cycles; the errors of workerd', async (opts) => {
+    const iso = createIsolate(opts.preludePath, { verbose: opts.verbose });
+    const compile = (src) => vm.runInContext(`(function (exports, require, module, __filename, __dirname) {${src}\n})`, iso.context);
+    const faces = {};
+    // What ModuleLinker.requireModule answers: [kind, value] (0 invalid, 1 missing, 2 face, 3 namespace, 4 throw, 5 failed).
+    const host = (spec, from) => {
+      switch (spec) {
+        case './a.cjs': return [2, faces.a];
+        case './b.cjs': return [2, faces.b];
+        case './boom.cjs': return [2, faces.boom];
+        case './esm.js': return [3, { default: 'esm default', other: 1 }];
+        case './mx.js': return [3, { 'module.exports': 'mx', default: 'ignored' }];
+        case '../x': return [0];
+        case 'missing': return [1, `lib/missing (from ${from})`];
+        default: return [5, `could not link ${spec}`];
+      }
+    };
+    const make = (name, src, exportDefault = true) => iso.runtime.cjsModule(name, compile(src), host, exportDefault);
+    faces.a = make('lib/a.cjs', `globalThis.runs = (globalThis.runs || 0) + 1;
+      exports.early = true;
+      module.exports.b = require('./b.cjs');
+      module.exports.where = __filename + ' ' + __dirname;
+      module.exports.esm = require('./esm.js');
+      module.exports.mx = require('./mx.js');
+      module.exports.self = this === exports;`);
+    faces.b = make('lib/b.cjs', `exports.sawEarly = require('./a.cjs').early;`);
+    faces.boom = make('boom.cjs', `throw new RangeError('once');`);
+    const a = faces.a.default;
+    assert.equal(faces.a.default, a);
+    assert.equal(vm.runInContext('globalThis.runs', iso.context), 1);
+    assert.deepEqual({ ...a, b: { ...a.b } }, { early: true, b: { sawEarly: true }, where: '/lib/a.cjs /lib', esm: 'esm default', mx: 'mx', self: true });
+    const errors = make('errors.cjs', `module.exports = ['../x', 'missing', './boom.cjs', './boom.cjs', 'other'].map((s) => {
+      try { require(s); return 'ok'; } catch (e) { return e.name + ': ' + e.message; } });`).default;
+    assert.deepEqual([...errors], ['TypeError: Invalid module specifier "../x".', 'Error: No such module "lib/missing (from errors.cjs)".',
+      'RangeError: once', 'RangeError: once', 'Error: could not link other']);
+    assert.equal(make('ns.cjs', `module.exports = require('./esm.js');`, false).default.other, 1);
+  }],
 ];

@@ -1,4 +1,5 @@
 // Loads dynamic workers from code in the request and calls them.
+import wrapper from './wrap.cjs';
 async function attempt(fn) {
   try {
     return { ok: true, value: await fn() };
@@ -85,6 +86,37 @@ export default {
           globalOutbound: null,
         });
         return worker.getEntrypoint().fetch("http://dyn/");
+      }
+      case "/cjs": {
+        // CommonJS modules ({cjs}): imported from ES (module.exports is the default), require() of
+        // CommonJS, ES and text modules; and a CommonJS main module whose exports are the handlers.
+        const esMain = env.LOADER.load({
+          compatibilityDate: "2025-06-01",
+          mainModule: "main.js",
+          modules: {
+            "main.js": `import lib from "./lib/index.cjs";
+                        export default { fetch() { return new Response(lib.greet("cjs") + " " + lib.file); } };`,
+            "lib/index.cjs": { cjs: `const shout = require("./shout.cjs"); const suffix = require("../suffix.js");
+                                     exports.greet = (w) => shout(require("/words.txt").trim() + " " + w) + suffix;
+                                     exports.file = __filename;` },
+            "lib/shout.cjs": { cjs: "module.exports = (s) => s.toUpperCase();" },
+            "suffix.js": { js: "export default '!';" },
+            "words.txt": { text: "hello\n" },
+          },
+          globalOutbound: null,
+        });
+        const cjsMain = env.LOADER.load({
+          compatibilityDate: "2025-06-01",
+          mainModule: "main.cjs",
+          modules: {
+            "main.cjs": { cjs: `module.exports = { fetch() { return new Response("cjs main " + require("./n.json").n); } };` },
+            "n.json": { json: { n: 7 } },
+          },
+          globalOutbound: null,
+        });
+        const a = await (await esMain.getEntrypoint().fetch("http://dyn/")).text();
+        const b = await (await cjsMain.getEntrypoint().fetch("http://dyn/")).text();
+        return new Response(wrapper.wrap(a + " | " + b));
       }
       case "/anonymous": {
         // get(null | undefined, getCode): a worker of its own each time, its callback run without a call.

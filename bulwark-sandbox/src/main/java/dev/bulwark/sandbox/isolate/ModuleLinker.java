@@ -2,9 +2,13 @@ package dev.bulwark.sandbox.isolate;
 
 import com.caoccao.javet.exceptions.JavetException;
 import com.caoccao.javet.interop.V8Runtime;
+import com.caoccao.javet.interop.callback.IJavetDirectCallable;
+import com.caoccao.javet.interop.callback.JavetCallbackContext;
+import com.caoccao.javet.interop.callback.JavetCallbackType;
 import com.caoccao.javet.values.V8Value;
 import com.caoccao.javet.values.reference.IV8Module;
 import com.caoccao.javet.values.reference.V8Module;
+import com.caoccao.javet.values.reference.V8ValueArray;
 import com.caoccao.javet.values.reference.V8ValueArrayBuffer;
 import com.caoccao.javet.values.reference.V8ValueError;
 import com.caoccao.javet.values.reference.V8ValueFunction;
@@ -17,7 +21,6 @@ import dev.bulwark.sandbox.worker.WorkerBundle;
 import dev.bulwark.sandbox.worker.WorkerModule;
 
 import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.List;
@@ -27,16 +30,25 @@ import java.util.Map;
  * Links a worker bundle into an isolate: compiles its modules, resolves imports against the
  * bundle (and nothing else), evaluates the main module and hands back its default export.
  *
- * <p>Resolution follows workerd: a relative specifier is resolved against the importing
- * module's name; a bare specifier must name a module of the bundle exactly;
+ * <p>Resolution follows workerd: a specifier is a path relative to the importing module's directory
+ * (a bare {@code lib/v.js} from {@code src/a.js} is {@code src/lib/v.js}, as {@code ./lib/v.js}
+ * is), or to the bundle's root when it starts with {@code /}; it may not climb above the root;
  * {@code cloudflare:workers} (alias {@code bulwark:workers}) is the built-in module of base classes
  * and {@code env}; {@code cloudflare:email} holds EmailMessage; {@code cloudflare:sockets} a
  * {@code connect()} that throws; the {@code node:*} built-ins exist
  * only under the worker's Node.js compatibility flags ({@link NodeModules}), and a bundle module of
  * the same name wins over a built-in, as in workerd. Nothing else can be imported: there is no file
  * system and no network here.
+ *
+ * <p>A CommonJS module has, as in workerd, one export: {@code default}, its {@code module.exports}.
+ * The prelude's {@code cjs.js} runs its body once, when V8 evaluates it (in the module graph's order)
+ * or a {@code require()} first asks for it. V8 sees it as a two-line ES module that reads the
+ * default of its face, the object cjs.js made (Javet's synthetic modules drop what a getter throws,
+ * so the body cannot run inside one). {@code require()} resolves as an import does and asks
+ * {@link #requireModule} for anything but another CommonJS module; it can be called after the load
+ * too (in a handler), so a worker with CommonJS modules keeps its linker until it is closed.
  */
-final class ModuleLinker {
+final class ModuleLinker implements AutoCloseable {
     static final String WORKERS_MODULE = "cloudflare:workers";
     static final String WORKERS_ALIAS = "bulwark:workers";
     static final String EMAIL_MODULE = "cloudflare:email";
@@ -46,7 +58,13 @@ final class ModuleLinker {
     static final String RPC_MODULE = "bulwark:rpc";
 
     /** V8's Module::Status. */
-    private static final int STATUS_EVALUATED = 4, STATUS_ERRORED = 5;
+    private static final int STATUS_UNINSTANTIATED = 0, STATUS_INSTANTIATED = 2, STATUS_EVALUATED = 4, STATUS_ERRORED = 5;
+    /** What {@link #requireModule} answers (cjs.js's INVALID, MISSING, FACE, NAMESPACE, THROW, FAILED). */
+    private static final int INVALID = 0, MISSING = 1, FACE = 2, NAMESPACE = 3, THROW = 4, FAILED = 5;
+    /** A CommonJS module's body is compiled as a function of these, as in Node and workerd. */
+    private static final String[] CJS_PARAMETERS = {"exports", "require", "module", "__filename", "__dirname"};
+    /** What a CommonJS module's ES module imports its face as; only it can (see {@link #resolve}). */
+    private static final String CJS_FACE = "bulwark:cjs-face";
 
     private final V8Runtime runtime;
     private final V8ValueObject jsRuntime;
@@ -57,6 +75,12 @@ final class ModuleLinker {
     /** {@code exports} of cloudflare:workers, filled (as ctx.exports) once the main module is evaluated. */
     private V8ValueObject loopback;
     private NodeModules node;
+    /** The faces (cjs.js) of the CommonJS modules linked so far, by name, and their synthetic modules. */
+    private final Map<String, V8ValueObject> faces = new HashMap<>();
+    private final Map<String, IV8Module> faceModules = new HashMap<>();
+    /** require()'s way to the host, made with the first CommonJS module. */
+    private JavetCallbackContext requireContext;
+    private V8ValueFunction requireHost;
 
     private ModuleLinker(V8Runtime runtime, V8ValueObject jsRuntime, WorkerBundle bundle) {
         this.runtime = runtime;
@@ -158,24 +182,30 @@ final class ModuleLinker {
                         this.env.set(bindings.get(i).name(), made);
                     }
                 }
+                // A require() after the load may ask for cloudflare:workers: made now, while env is open.
+                if (!faces.isEmpty()) module(WORKERS_MODULE);
                 // ctx.exports and `exports` of cloudflare:workers: loopback stubs to this worker's own exports.
                 // (the worker id: a dynamic worker's durable object classes become facet classes)
                 jsRuntime.invokeVoid("linkExports", namespace, loopback, namespaces, runtime.createV8ValueString(workerId));
                 loopback.close(); // the object lives on in the module; this handle is no longer needed
                 loopback = null;
             }
-            if (node != null) node.close();
+            // A require() after the load may ask for a built-in: the node modules stay (closed with us).
+            if (node != null && faces.isEmpty()) {
+                node.close();
+                node = null;
+            }
             // As loopback: `env` of cloudflare:workers lives on in the module; this handle was left
             // open, one V8 reference per isolate until its runtime closed (Javet's "1 V8 object(s)
             // not recycled" at every close, seventh session).
             this.env.close();
             this.env = null;
-            return new LoadedWorker(workerId, defaultExport, namespace, env, bindings, new ArrayList<>(linked.values()));
+            return new LoadedWorker(workerId, defaultExport, namespace, env, bindings, this);
         } catch (WorkerLoadException e) {
-            closeAll();
+            close();
             throw e;
         } catch (JavetException e) {
-            closeAll();
+            close();
             throw failure(HostValues.describe(e));
         } finally {
             runtime.setV8ModuleResolver(null);
@@ -189,6 +219,8 @@ final class ModuleLinker {
 
     private IV8Module resolve(String specifier, IV8Module referrer) throws JavetException {
         String from = referrer == null ? bundle.mainModule() : referrer.getResourceName();
+        // A module named as a CommonJS module of the bundle is that module's own ES face.
+        if (specifier.equals(CJS_FACE) && faceModules.containsKey(from)) return faceModules.get(from);
         String name = resolveName(specifier, from);
         if (name == null) {
             problems.add(from + lineOf(from, specifier) + ": cannot import '" + specifier + "': " + missing(specifier));
@@ -255,20 +287,11 @@ final class ModuleLinker {
         if (specifier.equals(EMAIL_MODULE)) return EMAIL_MODULE;
         if (specifier.equals(SOCKETS_MODULE)) return SOCKETS_MODULE;
         if (specifier.equals(RPC_MODULE)) return RPC_MODULE;
-        if (!specifier.startsWith("./") && !specifier.startsWith("../") && !specifier.startsWith("/")
-                && !bundle.modules().containsKey(specifier) && node != null) {
-            return node.resolve(specifier); // a built-in, or null
-        }
-        String name;
-        if (specifier.startsWith("./") || specifier.startsWith("../")) {
-            int slash = from.lastIndexOf('/');
-            name = normalize((slash < 0 ? "" : from.substring(0, slash + 1)) + specifier);
-        } else if (specifier.startsWith("/")) {
-            name = normalize(specifier.substring(1));
-        } else {
-            name = specifier;
-        }
-        return name != null && bundle.modules().containsKey(name) ? name : null;
+        // node:x names the bundle's root (as workerd's prefixed specifiers do), anything else a path.
+        String name = specifier.startsWith("node:") ? specifier : path(specifier, from);
+        if (name != null && bundle.modules().containsKey(name)) return name;
+        boolean bare = !specifier.startsWith("./") && !specifier.startsWith("../") && !specifier.startsWith("/");
+        return bare && node != null ? node.resolve(specifier) : null; // a built-in, or null
     }
 
     private static String normalize(String path) {
@@ -304,8 +327,17 @@ final class ModuleLinker {
         return m;
     }
 
-    /** cloudflare:workers: the prelude's classes, and this worker's env (and an empty exports). */
+    /**
+     * cloudflare:workers: the prelude's classes, and this worker's env and exports (filled once the
+     * main module is evaluated); both empty under disallow_importable_env.
+     */
     private IV8Module workersModule() throws JavetException {
+        if (!bundle.compatibility().importableEnv()) {
+            try (V8ValueObject none = runtime.createV8ValueObject(); V8ValueObject noExports = runtime.createV8ValueObject();
+                 V8ValueObject exports = jsRuntime.invoke("workersExports", none, noExports)) {
+                return runtime.createV8Module(WORKERS_MODULE, exports);
+            }
+        }
         try (V8ValueObject exports = jsRuntime.invoke("workersExports", env, loopback)) {
             return runtime.createV8Module(WORKERS_MODULE, exports);
         }
@@ -329,8 +361,21 @@ final class ModuleLinker {
         return switch (module.type()) {
             case JS -> runtime.getExecutor(module.contentAsString()).setResourceName(name).setModule(true)
                     .compileV8Module();
-            case CJS -> throw new WorkerLoadException(ErrorCode.WORKER_LOAD_FAILED,
-                    name + ": CommonJS modules are not supported yet; use an ES module");
+            case CJS -> {
+                try (V8ValueFunction body = runtime.getExecutor(module.contentAsString()).setResourceName(name)
+                        .compileV8ValueFunction(CJS_PARAMETERS)) {
+                    V8ValueObject face = jsRuntime.invoke("cjsModule", runtime.createV8ValueString(name), body,
+                            requireHost(), runtime.createV8ValueBoolean(bundle.compatibility().commonJsExportDefault()));
+                    faces.put(name, face);
+                    try (V8ValueObject exports = runtime.createV8ValueObject()) {
+                        exports.set("default", face);
+                        faceModules.put(name, runtime.createV8Module(CJS_FACE + ":" + name, exports));
+                    }
+                    // Reading face.default runs the body: what it throws fails this module's evaluation.
+                    yield runtime.getExecutor("import face from '" + CJS_FACE + "';\nexport default face.default;\n")
+                            .setResourceName(name).setModule(true).compileV8Module();
+                }
+            }
             case TEXT -> synthetic(name, runtime.createV8ValueString(module.contentAsString()));
             case JSON -> {
                 try {
@@ -381,16 +426,113 @@ final class ModuleLinker {
         return runtime.createV8ValueObject();
     }
 
-    private void closeAll() {
+    private V8ValueFunction requireHost() throws JavetException {
+        if (requireHost == null) {
+            requireContext = new JavetCallbackContext("require", JavetCallbackType.DirectCallNoThisAndResult,
+                    (IJavetDirectCallable.NoThisAndResult<Exception>) this::requireModule);
+            requireHost = runtime.createV8ValueFunction(requireContext);
+        }
+        return requireHost;
+    }
+
+    /**
+     * require(specifier) from CommonJS module {@code from}: [kind, value] for cjs.js. Another CommonJS
+     * module is answered with its face (cjs.js runs it); any other module is linked and evaluated here,
+     * as workerd's requireImpl does, and answered with its namespace. Never throws: a host function that
+     * threw while a limit ends the isolate would hand the worker a catchable error instead.
+     */
+    private V8Value requireModule(V8Value[] args) throws JavetException {
+        String specifier = HostValues.string(args, 0), from = HostValues.string(args, 1);
+        V8ValueArray answer = runtime.createV8ValueArray();
+        try {
+            String name = resolveName(specifier, from);
+            if (name == null) {
+                String path = path(specifier, from);
+                if (path == null) answer.push(runtime.createV8ValueInteger(INVALID));
+                else answer.push(runtime.createV8ValueInteger(MISSING), runtime.createV8ValueString(path));
+                return answer;
+            }
+            IV8Module m = module(name);
+            V8ValueObject face = faces.get(name);
+            if (face != null) {
+                answer.push(runtime.createV8ValueInteger(FACE), face);
+                return answer;
+            }
+            if (m.getStatus() == STATUS_UNINSTANTIATED) {
+                boolean resolverSet = runtime.getV8ModuleResolver() != null;
+                if (!resolverSet) runtime.setV8ModuleResolver((rt, s, referrer) -> resolve(s, referrer));
+                problems.clear();
+                try {
+                    if (!m.instantiate()) return failed(answer, problems.isEmpty() ? "could not link " + name : String.join("; ", problems));
+                } finally {
+                    if (!resolverSet) runtime.setV8ModuleResolver(null);
+                }
+            }
+            if (m.getStatus() == STATUS_INSTANTIATED) {
+                // No microtask checkpoint here (workerd drains none while a module evaluates): a
+                // top-level await that has not settled when evaluate() returns cannot be required.
+                try (V8Value result = m.evaluate(true)) {
+                    if (result instanceof V8ValuePromise p && p.isPending()) {
+                        return failed(answer, "Top-level await in module is unsettled.");
+                    }
+                } catch (JavetException e) {
+                    if (m.getStatus() != STATUS_ERRORED) return failed(answer, HostValues.describe(e));
+                }
+            }
+            if (m.getStatus() == STATUS_ERRORED) {
+                answer.push(runtime.createV8ValueInteger(THROW));
+                try (V8ValueError error = m.getException()) {
+                    answer.push(error);
+                }
+                return answer;
+            }
+            // Evaluated, or still evaluating (a cycle through an ES module): its namespace as it is.
+            try (V8Value namespace = m.getNamespace()) {
+                answer.push(runtime.createV8ValueInteger(NAMESPACE), namespace);
+            }
+            return answer;
+        } catch (WorkerLoadException | JavetException e) {
+            return failed(answer, e instanceof JavetException je ? HostValues.describe(je) : e.getMessage());
+        }
+    }
+
+    private V8ValueArray failed(V8ValueArray answer, String message) throws JavetException {
+        answer.push(runtime.createV8ValueInteger(FAILED), runtime.createV8ValueString(message));
+        return answer;
+    }
+
+    /**
+     * The bundle path a specifier names from module {@code from}, or null if above the bundle's root:
+     * as workerd's (kj::Path's eval against the importing module's directory), a bare name is as
+     * relative as one starting with {@code ./}.
+     */
+    private static String path(String specifier, String from) {
+        if (specifier.startsWith("/")) return normalize(specifier.substring(1));
+        int slash = from.lastIndexOf('/');
+        return normalize((slash < 0 ? "" : from.substring(0, slash + 1)) + specifier);
+    }
+
+    /** The modules, the CommonJS faces, require()'s host function and the built-ins of this worker. */
+    @Override
+    public void close() {
         try {
             if (node != null) node.close();
             if (env != null) env.close();
             if (loopback != null) loopback.close();
+            for (V8ValueObject face : faces.values()) face.close();
+            for (IV8Module m : faceModules.values()) m.close();
+            if (requireHost != null) requireHost.close();
+            if (requireContext != null) runtime.removeCallbackContext(requireContext.getHandle());
         } catch (JavetException ignored) {
             // the isolate goes on
         }
         node = null;
         env = null;
+        loopback = null;
+        faces.clear();
+        faceModules.clear();
+        requireHost = null;
+        requireContext = null;
         for (IV8Module m : linked.values()) {
             try {
                 m.close();

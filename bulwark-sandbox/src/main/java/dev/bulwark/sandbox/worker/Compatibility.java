@@ -22,6 +22,7 @@ public record Compatibility(String date, List<String> flags) {
     static final String NODE_OS_FROM = "2025-09-15";
     static final String DELETE_ALL_DELETES_ALARM_FROM = "2026-02-24";
     static final String CACHE_OPTION_FROM = "2024-11-11";
+    static final String COMMONJS_EXPORT_DEFAULT_FROM = "2022-10-31";
 
     public Compatibility {
         flags = List.copyOf(Objects.requireNonNull(flags, "flags"));
@@ -95,13 +96,34 @@ public record Compatibility(String date, List<String> flags) {
         return date == null || has("cache_option_enabled") || dateAtLeast(CACHE_OPTION_FROM);
     }
 
+    /**
+     * Whether a CommonJS module's require() of an ES module (or a built-in) gives its default export
+     * rather than its namespace: from 2022-10-31 or with {@code export_commonjs_default};
+     * {@code export_commonjs_namespace} keeps the namespace (workerd's exportCommonJsDefaultNamespace).
+     */
+    public boolean commonJsExportDefault() {
+        if (has("export_commonjs_namespace")) return false;
+        return has("export_commonjs_default") || dateAtLeast(COMMONJS_EXPORT_DEFAULT_FROM);
+    }
+
+    /**
+     * Whether {@code env} and {@code exports} of cloudflare:workers hold the worker's own (workerd's
+     * allow_importable_env); {@code disallow_importable_env} leaves both empty (withEnv and
+     * withExports still replace them).
+     */
+    public boolean importableEnv() {
+        return !has("disallow_importable_env");
+    }
+
     /** The flags this runtime understands; others are accepted with a warning, as before. */
     public static boolean isKnownFlag(String flag) {
         return switch (flag) {
             case "delete_all_deletes_alarm", "delete_all_preserves_alarm",
                  "nodejs_compat", "nodejs_compat_v2", "no_nodejs_compat", "no_nodejs_compat_v2", "nodejs_als",
                  "nodejs_compat_populate_process_env", "nodejs_compat_do_not_populate_process_env",
-                 "enable_nodejs_os_module", "cache_option_enabled", "cache_option_disabled" -> true;
+                 "enable_nodejs_os_module", "cache_option_enabled", "cache_option_disabled",
+                 "export_commonjs_default", "export_commonjs_namespace",
+                 "allow_importable_env", "disallow_importable_env" -> true;
             default -> false;
         };
     }

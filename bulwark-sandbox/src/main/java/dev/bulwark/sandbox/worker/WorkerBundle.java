@@ -24,8 +24,9 @@ public record WorkerBundle(String mainModule, Map<String, WorkerModule> modules,
             throw new IllegalArgumentException("mainModule '" + mainModule + "' is not among the modules " + copy.keySet());
         }
         WorkerModule main = copy.get(mainModule);
-        if (main.type() != ModuleType.JS) {
-            throw new IllegalArgumentException("mainModule '" + mainModule + "' must be an ES module, not " + main.type().wireName());
+        // A CommonJS main module's handlers are its module.exports (its default export), as in workerd.
+        if (main.type() != ModuleType.JS && main.type() != ModuleType.CJS) {
+            throw new IllegalArgumentException("mainModule '" + mainModule + "' must be a JavaScript module, not " + main.type().wireName());
         }
         modules = Collections.unmodifiableMap(copy);
     }

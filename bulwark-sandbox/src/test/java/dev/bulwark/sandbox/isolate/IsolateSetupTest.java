@@ -33,8 +33,10 @@ class IsolateSetupTest {
                       cf.env.GREETING, handlerEnv.GREETING, cf.env === env].join(' | '));
                   }
                 };"""), "{\"GREETING\": \"hi\"}", Limits.DEFAULTS);
+        // cf.exports is not ctx.exports itself but reads it (withExports may replace it for a while).
         assertThat(fetch(w, "http://s.test/").body()).isEqualTo(
-                "DurableObject,RpcPromise,RpcProperty,RpcStub,RpcTarget,ServiceStub,WorkerEntrypoint,WorkflowEntrypoint,env,exports,waitUntil | 0 false hi | true"
+                "DurableObject,RpcPromise,RpcProperty,RpcStub,RpcTarget,ServiceStub,WorkerEntrypoint,WorkflowEntrypoint,env,exports,"
+                        + "waitUntil,withEnv,withExports | 0 false hi | false"
                         + " | Named,default | true | hi | hi | true");
     }
 

@@ -194,6 +194,12 @@ class DynamicWorkersTest {
     }
 
     @Test
+    void commonJsModulesLoad() throws Exception {
+        // The parent's own wrap.cjs is a CommonJS module by wrangler's default rule.
+        assertThat(body("/cjs")).isEqualTo("[HELLO CJS! /lib/index.cjs | cjs main 7] /wrap.cjs");
+    }
+
+    @Test
     void invalidCodeIsRefusedClearly() throws Exception {
         JsonNode r = json.readTree(body("/invalid"));
         assertThat(r.at("/noMain/error").asText()).isEqualTo("TypeError: Invalid WorkerCode: mainModule is required");

@@ -102,7 +102,8 @@ class ServicesTest {
         assertThat(r.get("noProps").toString()).isEqualTo("{}");
         assertThat(r.get("dflt").asText()).isEqualTo("echo {}");
         assertThat(r.get("dfltProps").asText()).isEqualTo("echo {\"p\":1}");
-        assertThat(r.get("same").asBoolean()).isTrue();
+        // cloudflare:workers' exports reads ctx.exports (withExports may replace it): not the same object, as in workerd.
+        assertThat(r.get("same").asBoolean()).isFalse();
         assertThat(r.get("keys").toString())
                 .isEqualTo("[\"Aborter\",\"Local\",\"Outbound\",\"Tail\",\"TailLog\",\"default\"]");
         assertThat(r.get("ns").asText()).isEqualTo("pong");
