@@ -101,7 +101,7 @@ export class Supervisor extends DurableObject {
           target.pathname = '/' + rest.join('/');
           return await this.facet(app).fetch(new Request(target, request));
         }
-        case 'own': {
+        case 'note': {
           // A facet of this worker's own class (ctx.exports.Note: no namespace), with the id the
           // callback gives (its ctx.id; ?id=none: none, so the parent's name).
           const idName = url.searchParams.get('id');

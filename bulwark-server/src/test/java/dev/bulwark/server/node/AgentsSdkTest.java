@@ -21,7 +21,8 @@ import static org.awaitility.Awaitility.await;
  * Cloudflare's own Agents SDK ({@code agents@0.32.0}, bundled unchanged: agents-fixture/README.md)
  * on a real node: an {@code Agent} durable object with state, SQL, schedules (the alarm), a queue,
  * {@code @callable()} RPC over its WebSocket protocol, JS RPC from the worker, hibernation and a
- * node restart; MCP servers: an {@code McpAgent} over Streamable HTTP and SSE (its worker talks to
+ * node restart; a sub-agent ({@code this.subAgent}: a facet of an exported class with no namespace,
+ * run beside its parent); MCP servers: an {@code McpAgent} over Streamable HTTP and SSE (its worker talks to
  * the object over a WebSocket the object returned) and a stateless one; {@code @cloudflare/ai-chat}'s
  * {@code AIChatAgent} streaming a mock model's answer. Each message asserted is what the SDK itself
  * sends on workerd.

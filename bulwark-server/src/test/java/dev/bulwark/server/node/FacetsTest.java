@@ -172,18 +172,18 @@ class FacetsTest {
     @Test
     void aFacetOfTheWorkersOwnClassRunsBesideItsParentWithTheIdItWasGiven() throws Exception {
         // ctx.exports.Note (no namespace) as the class; ctx.id is the callback's id (its name)
-        assertThat(ok("/o1/own/n")).isEqualTo("given 1 calls 1 / 1");
-        assertThat(ok("/o1/own/n")).isEqualTo("given 2 calls 2 / 2");
-        assertThat(ok("/o1/own/n?id=other")).as("a running facet keeps its id").isEqualTo("given 3 calls 3 / 3");
+        assertThat(ok("/o1/note/n")).isEqualTo("given 1 calls 1 / 1");
+        assertThat(ok("/o1/note/n")).isEqualTo("given 2 calls 2 / 2");
+        assertThat(ok("/o1/note/n?id=other")).as("a running facet keeps its id").isEqualTo("given 3 calls 3 / 3");
         // another parent's facet "n", and another name: their own databases
-        assertThat(ok("/o2/own/n")).isEqualTo("given 1 calls 1 / 1");
-        assertThat(ok("/o1/own/m?id=none")).as("no id: the parent's").isEqualTo("o1 1 calls 1 / 1");
+        assertThat(ok("/o2/note/n")).isEqualTo("given 1 calls 1 / 1");
+        assertThat(ok("/o1/note/m?id=none")).as("no id: the parent's").isEqualTo("o1 1 calls 1 / 1");
         // abort: a new instance over the same data; delete: the next one starts empty
         assertThat(ok("/o1/abort/n")).isEqualTo("aborted");
-        assertThat(ok("/o1/own/n?id=again")).isEqualTo("again 4 calls 1 / 4");
+        assertThat(ok("/o1/note/n?id=again")).isEqualTo("again 4 calls 1 / 4");
         assertThat(ok("/o1/delete/n")).isEqualTo("deleted");
-        assertThat(ok("/o1/own/n")).isEqualTo("given 1 calls 1 / 1");
-        assertThat(ok("/o1/own/m")).as("its sibling is untouched").isEqualTo("o1 2 calls 2 / 2");
+        assertThat(ok("/o1/note/n")).isEqualTo("given 1 calls 1 / 1");
+        assertThat(ok("/o1/note/m")).as("its sibling is untouched").isEqualTo("o1 2 calls 2 / 2");
     }
 
     @Test
