@@ -4,7 +4,9 @@
 // class a dynamic worker exports, run in the tenant's sandbox for generated code with its own
 // SQLite database (keyed by the parent's id and the name, so a new code version sees the old
 // data). Every call goes through the node, which checks that the calling object is the facet's
-// parent (whatever this sandbox claims) and keeps the facet's records.
+// parent (whatever this sandbox claims) and keeps the facet's records. A deployed worker's object
+// may also start facets of its worker's own classes (ctx.exports.X of a class with no namespace,
+// the Agents SDK's sub-agents): objects of that worker, run beside it, keyed by the same derived id.
 import { H } from './host.js';
 import { PromiseCtor, PromiseResolve, PromiseThen } from './util.js';
 import { stubHandler, stubFetch } from './rpc.js';
