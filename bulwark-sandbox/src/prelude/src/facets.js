@@ -4,7 +4,9 @@
 // class a dynamic worker exports, run in the tenant's sandbox for generated code with its own
 // SQLite database (keyed by the parent's id and the name, so a new code version sees the old
 // data). Every call goes through the node, which checks that the calling object is the facet's
-// parent (whatever this sandbox claims) and keeps the facet's records.
+// parent (whatever this sandbox claims) and keeps the facet's records. A deployed worker's object
+// may also start facets of its worker's own classes (ctx.exports.X of a class with no namespace,
+// the Agents SDK's sub-agents): objects of that worker, run beside it, keyed by the same derived id.
 import { H } from './host.js';
 import { PromiseCtor, PromiseResolve, PromiseThen } from './util.js';
 import { stubHandler, stubFetch } from './rpc.js';
@@ -25,8 +27,10 @@ const DYNAMIC_PREFIX = 'dyn-';
 function checkName(name, what) {
   if (typeof name !== 'string' || name === '') throw new TypeError(`${what}: a facet name must be a non-empty string.`);
   if (name.length > MAX_NAME_CHARS) throw new TypeError(`${what}: a facet name can be at most ${MAX_NAME_CHARS} characters long.`);
+  // NUL is allowed: the Agents SDK names a sub-agent's facet `${className}\0${name}` (a name is
+  // never a file name here: a facet's file is named by a hash).
   // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f-\u009f]/.test(name)) throw new TypeError(`${what}: a facet name cannot contain control characters.`);
+  if (/[\u0001-\u001f\u007f-\u009f]/.test(name)) throw new TypeError(`${what}: a facet name cannot contain control characters.`);
   if (name.includes('/')) throw new TypeError(`${what}: a facet name cannot contain '/'.`);
 }
 
@@ -35,6 +39,18 @@ function depthOf(object) {
   let d = 2;
   for (const c of object.name ?? '') if (c === '/') d++;
   return d;
+}
+
+/**
+ * The name of the facet's ctx.id, from the callback's {@code id} (as workerd's: the facet's ctx.id
+ * is that id; without one, the parent's): a DurableObjectId's name, null for an id without one (a
+ * string, a unique id). Only a facet of a deployed worker's own class uses it (see FacetHost).
+ */
+function idNameOf(id, parentName) {
+  if (id === undefined || id === null) return parentName ?? null;
+  if (typeof id === 'object' && typeof id.name === 'string') return id.name;
+  if (typeof id === 'object' || typeof id === 'string') return null;
+  throw new TypeError("The facet callback's 'id' must be a DurableObjectId or a string.");
 }
 
 function reasonError(reason, fallback) {
@@ -48,8 +64,9 @@ function reasonError(reason, fallback) {
  * a new get() makes a new start.
  */
 class Start {
-  constructor(callback) {
+  constructor(callback, parentName) {
     this.callback = callback;
+    this.parentName = parentName;
     this.resolved = null; // Promise<{workerId, className, cls}>
     this.aborted = undefined;
     this.waiters = new Set(); // reject functions of calls in flight
@@ -67,7 +84,7 @@ class Start {
         throw new TypeError("The facet callback's 'class' must be a DurableObjectClass (from a WorkerStub's getDurableObjectClass()).");
       }
       const { workerId, className } = await resolving;
-      return { workerId, className, cls };
+      return { workerId, className, cls, idName: idNameOf(options.id, this.parentName) };
     })();
     this.resolved = p;
     // A callback that failed is run again on the next call (it did not start the facet).
@@ -80,12 +97,12 @@ class Start {
     for (const reject of this.waiters) reject(err);
     this.waiters.clear();
   }
-  /** Runs {@code op(workerId, className)}; fails at once with the abort reason if the facet is aborted meanwhile. */
+  /** Runs {@code op(workerId, className, idName)}; fails at once with the abort reason if the facet is aborted meanwhile. */
   send(op) {
     if (this.aborted !== undefined) return Promise.reject(this.aborted);
     return new PromiseCtor((resolve, reject) => {
       this.waiters.add(reject);
-      const attempt = (retried) => PromiseThen(this.target(), (t) => PromiseThen(op(t.workerId, t.className), undefined, (err) => {
+      const attempt = (retried) => PromiseThen(this.target(), (t) => PromiseThen(op(t.workerId, t.className, t.idName), undefined, (err) => {
         // The dynamic worker was evicted meanwhile: load it again once.
         if (retried || !err || err.code !== 'not_found' || this.aborted !== undefined) throw err;
         forgetDurableObjectClass(t.cls, t.workerId);
@@ -110,16 +127,16 @@ class FacetStub {
   }
   fetch(input, init = undefined) {
     const p = this.#parent, name = this.#name, start = this.#start;
-    return stubFetch(input, init, (method, url, headerLines, bytes) => start.send((workerId, className) =>
-      H.facetCall(p.workerId, p.className, p.id, p.name, name, workerId, className, method, url, headerLines, bytes)));
+    return stubFetch(input, init, (method, url, headerLines, bytes) => start.send((workerId, className, idName) =>
+      H.facetCall(p.workerId, p.className, p.id, p.name, name, workerId, className, idName, method, url, headerLines, bytes)));
   }
   connect() {
     throw new TypeError('connect() to a facet is not supported');
   }
   static sender(stub) {
     const p = stub.#parent, name = stub.#name, start = stub.#start;
-    return (method, args) => start.send((workerId, className) =>
-      H.facetRpc(p.workerId, p.className, p.id, p.name, name, workerId, className, method, args));
+    return (method, args) => start.send((workerId, className, idName) =>
+      H.facetRpc(p.workerId, p.className, p.id, p.name, name, workerId, className, idName, method, args));
   }
 }
 Object.defineProperty(FacetStub.prototype, Symbol.toStringTag, { value: 'Fetcher', configurable: true });
@@ -147,7 +164,7 @@ export class DurableObjectFacets {
     }
     let start = this.#starts.get(name);
     if (start === undefined) {
-      start = new Start(callback);
+      start = new Start(callback, this.#parent.name);
       this.#starts.set(name, start);
     }
     const stub = new Proxy(new FacetStub(INTERNAL, this.#parent, name, start), facetStubHandler);

@@ -132,8 +132,10 @@ export function linkExports(namespace, loopback, namespaces, workerId) {
     try { value = namespace[name]; } catch { continue; }
     if (isSubclassOf(value, DurableObject)) {
       if (namespaces[name] !== undefined) loopback[name] = namespaces[name];
-      // A dynamic worker's class (no namespace): a class its facets can start children of.
-      else if (typeof workerId === 'string' && workerId.startsWith('dyn-')) loopback[name] = ownDurableObjectClass(workerId, name);
+      // A class with no namespace (as workerd with enable_ctx_exports): a DurableObjectClass, usable
+      // only as a facet's class. A dynamic worker's facets run it in the sandbox for generated
+      // code; a deployed worker's run where their parent runs (a sub-agent of the Agents SDK).
+      else if (typeof workerId === 'string') loopback[name] = ownDurableObjectClass(workerId, name);
     } else if (isSubclassOf(value, WorkerEntrypoint) || (isObjectLike(value) && typeof value !== 'function')) {
       // Any object is a handler, as workerd's: RPC reaches its own functions (rpc.js's HandlerObject).
       loopback[name] = makeStub({ index: SELF, entrypoint: name === 'default' ? null : name, props: null }, true);

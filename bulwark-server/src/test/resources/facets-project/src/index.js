@@ -33,6 +33,17 @@ export class Direct extends DurableObject {
   }
 }
 
+/** A class with no namespace: usable only as a facet's class (ctx.exports.Note), run beside its parent. */
+export class Note extends DurableObject {
+  calls = 0; // of this instance: an abort starts a new one
+  fetch() {
+    const n = (this.ctx.storage.kv.get('n') ?? 0) + 1;
+    this.ctx.storage.kv.put('n', n);
+    return new Response(`${this.ctx.id.name} ${n} calls ${++this.calls}`);
+  }
+  count() { return this.ctx.storage.kv.get('n'); }
+}
+
 export class Supervisor extends DurableObject {
   constructor(ctx, env) {
     super(ctx, env);
@@ -90,6 +101,14 @@ export class Supervisor extends DurableObject {
           target.pathname = '/' + rest.join('/');
           return await this.facet(app).fetch(new Request(target, request));
         }
+        case 'note': {
+          // A facet of this worker's own class (ctx.exports.Note: no namespace), with the id the
+          // callback gives (its ctx.id; ?id=none: none, so the parent's name).
+          const idName = url.searchParams.get('id');
+          const note = this.ctx.facets.get(app, () => ({ class: this.ctx.exports.Note,
+            id: idName === 'none' ? undefined : this.env.SUP.idFromName(idName ?? 'given') }));
+          return new Response(await (await note.fetch('http://facet/')).text() + ' / ' + await note.count());
+        }
         case 'id': return new Response(this.ctx.id.toString());
         case 'callbacks': return new Response(String(this.callbacks));
         case 'abort': this.ctx.facets.abort(app, url.searchParams.get('reason') ?? undefined); return new Response('aborted');
@@ -109,10 +128,12 @@ export class Supervisor extends DurableObject {
         case 'names': {
           const out = [];
           const cb = () => ({ class: null });
-          for (const name of ['', 'a/b', '../x', 'x\u0000y', 'x'.repeat(129), 42]) {
+          for (const name of ['', 'a/b', '../x', 'x\u0001y', 'x'.repeat(129), 42]) {
             try { this.ctx.facets.get(name, cb); out.push('accepted'); } catch (e) { out.push(e.name + ': ' + e.message); }
           }
           try { this.ctx.facets.get('x'.repeat(128), cb); out.push('128 accepted'); } catch (e) { out.push(e.message); }
+          // NUL is not refused: the Agents SDK names sub-agents' facets "<class>\0<name>".
+          try { this.ctx.facets.get('Searcher\u0000main', cb); out.push('NUL accepted'); } catch (e) { out.push(e.message); }
           return Response.json(out);
         }
         case 'badclass': {

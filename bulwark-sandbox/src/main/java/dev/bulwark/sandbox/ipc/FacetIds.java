@@ -30,7 +30,8 @@ public final class FacetIds {
         if (name.length() > MAX_NAME_CHARS) return "A facet name can be at most " + MAX_NAME_CHARS + " characters long.";
         for (int i = 0; i < name.length(); i++) {
             char c = name.charAt(i);
-            if (c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0)) return "A facet name cannot contain control characters.";
+            // NUL is allowed: the Agents SDK names its sub-agents' facets "<class>\0<name>".
+            if ((c > 0 && c < 0x20) || c == 0x7f || (c >= 0x80 && c < 0xa0)) return "A facet name cannot contain control characters.";
             if (c == '/') return "A facet name cannot contain '/'.";
         }
         return null;

@@ -29,20 +29,27 @@ final class FacetHost {
     }
 
     void install(Binder bind) throws JavetException {
-        // (parentWorker, parentClass, parentId, parentName, name, workerId, className, method, url, headers, body)
-        bind.bind("facetCall", args -> calls.call(facet(args, HostValues.string(args, 5), HostValues.string(args, 6)), args, 7, false));
-        // (parent..., name, workerId, className, method, argsBytes)
-        bind.bind("facetRpc", args -> calls.rpc(facet(args, HostValues.string(args, 5), HostValues.string(args, 6)), args, 7));
+        // (parentWorker, parentClass, parentId, parentName, name, workerId, className, idName, method, url, headers, body)
+        bind.bind("facetCall", args -> calls.call(facet(args, HostValues.string(args, 5), HostValues.string(args, 6),
+                HostValues.string(args, 7)), args, 8, false));
+        // (parent..., name, workerId, className, idName, method, argsBytes)
+        bind.bind("facetRpc", args -> calls.rpc(facet(args, HostValues.string(args, 5), HostValues.string(args, 6),
+                HostValues.string(args, 7)), args, 8));
         // (parent..., name, "abort" | "delete"): answered by the node, which resets the facet where it runs
         bind.bind("facetControl", args -> {
             String op = HostValues.string(args, 5);
             if (!"abort".equals(op) && !"delete".equals(op)) throw new IllegalArgumentException("unknown facet operation");
-            return calls.rpc(facet(args, FacetIds.CONTROL_WORKER, CONTROL_CLASS), args, 5);
+            return calls.rpc(facet(args, FacetIds.CONTROL_WORKER, CONTROL_CLASS, null), args, 5);
         });
     }
 
-    /** The address of facet {@code args[4]} of the object {@code args[0..3]}, running {@code workerId}'s {@code className}. */
-    private static Address.DurableObject facet(V8Value[] args, String workerId, String className) {
+    /**
+     * The address of facet {@code args[4]} of the object {@code args[0..3]}, running {@code workerId}'s
+     * {@code className}. A class of a deployed worker (not a dynamic one) must be of the parent's own
+     * worker: its facet is then an object of that worker, run in the tenant's sandbox as its parent
+     * is, keyed by the same derived id (its own database); {@code idName} is the name of its ctx.id.
+     */
+    private static Address.DurableObject facet(V8Value[] args, String workerId, String className, String idName) {
         String parentId = HostValues.string(args, 2);
         Address.DurableObject parent = new Address.DurableObject(HostValues.string(args, 0), HostValues.string(args, 1),
                 parentId, HostValues.string(args, 3));
@@ -54,6 +61,12 @@ final class FacetHost {
             throw new IllegalArgumentException("Facets can be nested at most " + FacetIds.MAX_DEPTH + " deep, counting the root object.");
         }
         if (workerId == null || className == null) throw new IllegalArgumentException("the facet's class is not known");
+        if (!workerId.startsWith(FacetIds.DYNAMIC_PREFIX) && !FacetIds.CONTROL_WORKER.equals(workerId)) {
+            if (!workerId.equals(parent.workerId())) {
+                throw new IllegalArgumentException("A facet's class must be a class of the parent's own worker or of a dynamic worker.");
+            }
+            return new Address.DurableObject(workerId, className, id(parentId, name), idName);
+        }
         return new Address.DurableObject(workerId, className, id(parentId, name), path);
     }
 

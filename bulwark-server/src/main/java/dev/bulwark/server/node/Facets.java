@@ -114,8 +114,13 @@ final class Facets {
 
     private final Map<String, Pending> pending = new ConcurrentHashMap<>();
 
+    /** Whether an abort or delete of facet {@code id} arrived and is not done yet. */
+    boolean resetPending(String id) {
+        return resetting.containsKey(id);
+    }
+
     /** Waits until the aborts and deletes of facet {@code id} that arrived before now are done. */
-    private void awaitResets(String id) {
+    void awaitResets(String id) {
         java.util.concurrent.CompletableFuture<Void> f = resetting.get(id);
         if (f == null) return;
         try {
@@ -385,8 +390,10 @@ final class Facets {
                     java.util.Set<Facet> siblings = byRoot.get(facet.root);
                     if (siblings != null) siblings.remove(facet);
                 }
-            } else if (delete) {
-                deleteFile(base, target.objectId());
+            } else {
+                if (delete) deleteFile(base, target.objectId());
+                // A deployed object's facet may be of its worker's own class (the node keeps no record of those).
+                if (!FacetIds.isFacet(parent)) resetOwnClass(base, parent.workerId(), target.objectId(), delete);
             }
             if (delete) index.deleted(target.objectId());
         } catch (IllegalStateException | IOException e) {
@@ -403,6 +410,30 @@ final class Facets {
                 delete ? "The facet was deleted." : "The facet was aborted.", delete);
         if (delete && !stopped) deleteFile(facet.tenant, facet.id);
         facet.usage.mayHaveWritten();
+    }
+
+    /**
+     * Abort or delete of a facet of a deployed worker's own class: an object of that worker (keyed
+     * by the facet's id, so only its parent names it), run in the tenant's sandbox as its parent is.
+     * The node does not know its class: each class of the worker with a database of that id is
+     * reset where it runs, or its file removed if it runs nowhere.
+     */
+    private void resetOwnClass(String tenant, String worker, String facetId, boolean delete) throws IOException {
+        Path dir = dataDir.resolve("tenants").resolve(TenantNames.directoryName(tenant)).resolve("objects").resolve(worker);
+        if (!Files.isDirectory(dir)) return;
+        java.util.List<Path> classes;
+        try (java.util.stream.Stream<Path> list = Files.list(dir)) {
+            classes = list.filter(c -> Files.exists(c.resolve(facetId + ".sqlite"))).toList();
+        }
+        for (Path c : classes) {
+            Address.DurableObject o = new Address.DurableObject(worker, c.getFileName().toString(), facetId, null);
+            boolean stopped = supervisor.resetFacet(o, delete ? "The facet was deleted." : "The facet was aborted.", delete);
+            if (delete && !stopped) {
+                for (String suffix : new String[] {"", "-wal", "-shm", "-journal"}) {
+                    Files.deleteIfExists(c.resolve(facetId + ".sqlite" + suffix));
+                }
+            }
+        }
     }
 
     /** A facet that runs nowhere: its file is removed by the node (no sandbox holds it). */

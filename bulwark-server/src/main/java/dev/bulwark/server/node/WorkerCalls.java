@@ -92,6 +92,8 @@ final class WorkerCalls {
             reply.accept(JavaObjectCalls.fetch(javaObjects, tenant, o, call));
             return;
         }
+        // A facet of a deployed worker's own class is an object of it: an abort or delete its parent sent before goes first.
+        if (call.target() instanceof Address.DurableObject o) facets.awaitResets(o.objectId());
         DeployedWorker target = callable(tenant, call.invocationId(), call.target());
         if (target == null) {
             reply.accept(new Message.CallFailed(call.callId(), ErrorCode.NOT_FOUND.code(),
@@ -116,6 +118,7 @@ final class WorkerCalls {
         }
         if (call.target() instanceof Address.DurableObject o && ObjectDirectory.runsInNode(o)) return false;
         if (call.body() != null && call.body().length > AT_ONCE_BODY_BYTES) return false;
+        if (call.target() instanceof Address.DurableObject o && facets.resetPending(o.objectId())) return false;
         DeployedWorker target = callable(tenant, call.invocationId(), call.target());
         if (target == null || !supervisor.ready(target.tenant())) return false;
         relayedCalls.incrementAndGet();
@@ -149,6 +152,8 @@ final class WorkerCalls {
             reply.accept(JavaObjectCalls.rpc(javaObjects, tenant, o, call));
             return;
         }
+        // A facet of a deployed worker's own class is an object of it: an abort or delete its parent sent before goes first.
+        if (call.target() instanceof Address.DurableObject o) facets.awaitResets(o.objectId());
         DeployedWorker target = callable(tenant, call.invocationId(), call.target());
         if (target == null) {
             caps.discard(call.args());

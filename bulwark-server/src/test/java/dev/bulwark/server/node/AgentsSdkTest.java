@@ -21,7 +21,8 @@ import static org.awaitility.Awaitility.await;
  * Cloudflare's own Agents SDK ({@code agents@0.32.0}, bundled unchanged: agents-fixture/README.md)
  * on a real node: an {@code Agent} durable object with state, SQL, schedules (the alarm), a queue,
  * {@code @callable()} RPC over its WebSocket protocol, JS RPC from the worker, hibernation and a
- * node restart; MCP servers: an {@code McpAgent} over Streamable HTTP and SSE (its worker talks to
+ * node restart; a sub-agent ({@code this.subAgent}: a facet of an exported class with no namespace,
+ * run beside its parent); MCP servers: an {@code McpAgent} over Streamable HTTP and SSE (its worker talks to
  * the object over a WebSocket the object returned) and a stateless one; {@code @cloudflare/ai-chat}'s
  * {@code AIChatAgent} streaming a mock model's answer. Each message asserted is what the SDK itself
  * sends on workerd.
@@ -174,6 +175,44 @@ class AgentsSdkTest {
         assertThat(echo.get("starts").asInt()).as("woken from storage, socket still open").isEqualTo(starts + 1);
         c.send("after");
         assertThat(echo(c).get("count").asInt()).isEqualTo(sent + 1);
+    }
+
+    /** What /sub answers: two searches of the sub-agent "main", its counts {@code n} and {@code n + 1}. */
+    static JsonNode searches(int n) throws Exception {
+        return JSON.readTree("""
+                {"first":{"name":"main","count":%d},"second":{"name":"main","count":%d}}""".formatted(n, n + 1));
+    }
+
+    @Test
+    void anAgentsSubAgentIsAFacetOfAnExportedClassWithoutANamespace() throws Exception {
+        start(UnaryOperator.identity());
+        // this.subAgent(Searcher, "main"): ctx.exports.Searcher (a DurableObjectClass), a facet with
+        // the id rootNs.idFromName(...) as its ctx.id, its own SQLite database
+        assertThat(get("/agents/counter/dave/sub")).isEqualTo(searches(1));
+        assertThat(get("/agents/counter/dave/sub")).isEqualTo(searches(3));
+        // another parent's sub-agent "main" is another facet
+        assertThat(get("/agents/counter/erin/sub")).isEqualTo(searches(1));
+    }
+
+    @Test
+    void aSubAgentsStateSurvivesItsParentsEviction() throws Exception {
+        start(s -> s.withObjectIdleMs(300));
+        assertThat(get("/agents/counter/frank/sub")).isEqualTo(searches(1));
+        // The parent's starts (a row per start of its instance) read over its socket, until idle
+        // eviction dropped it and a message started it again.
+        WebSocketsTest.Client c = connect("/agents/counter/frank");
+        handshake(c, "frank", "{\"count\":0,\"ticks\":0}");
+        c.send("one");
+        int starts = echo(c).get("starts").asInt();
+        int sent = 1;
+        JsonNode echo;
+        do {
+            Thread.sleep(1_000);
+            c.send("m" + ++sent);
+            echo = echo(c);
+        } while (echo.get("starts").asInt() == starts && sent < 60);
+        assertThat(echo.get("starts").asInt()).as("the parent was evicted and started again").isEqualTo(starts + 1);
+        assertThat(get("/agents/counter/frank/sub")).as("the sub-agent's data survives").isEqualTo(searches(3));
     }
 
     @Test

@@ -170,6 +170,23 @@ class FacetsTest {
     }
 
     @Test
+    void aFacetOfTheWorkersOwnClassRunsBesideItsParentWithTheIdItWasGiven() throws Exception {
+        // ctx.exports.Note (no namespace) as the class; ctx.id is the callback's id (its name)
+        assertThat(ok("/o1/note/n")).isEqualTo("given 1 calls 1 / 1");
+        assertThat(ok("/o1/note/n")).isEqualTo("given 2 calls 2 / 2");
+        assertThat(ok("/o1/note/n?id=other")).as("a running facet keeps its id").isEqualTo("given 3 calls 3 / 3");
+        // another parent's facet "n", and another name: their own databases
+        assertThat(ok("/o2/note/n")).isEqualTo("given 1 calls 1 / 1");
+        assertThat(ok("/o1/note/m?id=none")).as("no id: the parent's").isEqualTo("o1 1 calls 1 / 1");
+        // abort: a new instance over the same data; delete: the next one starts empty
+        assertThat(ok("/o1/abort/n")).isEqualTo("aborted");
+        assertThat(ok("/o1/note/n?id=again")).isEqualTo("again 4 calls 1 / 4");
+        assertThat(ok("/o1/delete/n")).isEqualTo("deleted");
+        assertThat(ok("/o1/note/n")).isEqualTo("given 1 calls 1 / 1");
+        assertThat(ok("/o1/note/m")).as("its sibling is untouched").isEqualTo("o1 2 calls 2 / 2");
+    }
+
+    @Test
     void namesAreCheckedAndFacetStubsCannotBePassedOn() throws Exception {
         JsonNode names = json.readTree(ok("/s3/names/-"));
         assertThat(names.get(0).asText()).isEqualTo("TypeError: facets.get(): a facet name must be a non-empty string.");
@@ -179,6 +196,7 @@ class FacetsTest {
         assertThat(names.get(4).asText()).isEqualTo("TypeError: facets.get(): a facet name can be at most 128 characters long.");
         assertThat(names.get(5).asText()).isEqualTo("TypeError: facets.get(): a facet name must be a non-empty string.");
         assertThat(names.get(6).asText()).isEqualTo("128 accepted");
+        assertThat(names.get(7).asText()).isEqualTo("NUL accepted");
         assertThat(ok("/s3/badclass/-")).startsWith("TypeError: The facet callback's 'class' must be a DurableObjectClass");
         upload("s3", "X", "x");
         // Facet stubs are not serializable (the issue): RPC and structuredClone refuse them.
