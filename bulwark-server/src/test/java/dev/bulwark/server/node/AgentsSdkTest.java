@@ -216,6 +216,26 @@ class AgentsSdkTest {
     }
 
     @Test
+    void anAgentsClientsStayConnectedWhenItsSandboxIsKilled() throws Exception {
+        start(UnaryOperator.identity());
+        WebSocketsTest.Client c = connect("/agents/counter/erin");
+        handshake(c, "erin", "{\"count\":0,\"ticks\":0}");
+        c.send("before");
+        assertThat(echo(c)).isEqualTo(JSON.readTree("""
+                {"echo":"before","count":1,"starts":1}"""));
+        java.util.List<Long> pids = node.supervisor().pids("agents-sdk");
+        assertThat(pids).isNotEmpty();
+        for (long pid : pids) ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly); // kill -9
+        await().atMost(Duration.ofSeconds(60)).until(() -> !node.supervisor().pids("agents-sdk").isEmpty()
+                && node.supervisor().pids("agents-sdk").stream().noneMatch(pids::contains));
+        // The socket stayed open in the node; the next message starts the agent again in the new
+        // sandbox, from the state it had stored.
+        c.send("after");
+        assertThat(echo(c)).isEqualTo(JSON.readTree("""
+                {"echo":"after","count":2,"starts":2}"""));
+    }
+
+    @Test
     void anAgentsStateAndADueScheduleSurviveANodeRestart() throws Exception {
         start(UnaryOperator.identity());
         get("/agents/counter/dave/inc");
