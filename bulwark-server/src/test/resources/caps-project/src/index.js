@@ -273,6 +273,43 @@ export default {
         const strings = await attempt(() => ep.text(new ReadableStream({ start(c) { c.enqueue("not bytes"); c.close(); } })));
         return Response.json({ length: digest.length, sumMatches: digest.sum === expected, before, first, second, after, strings });
       }
+      case "/writable": {
+        // A WritableStream crosses by reference: the child writes, this side's sink gets the bytes.
+        // Writes resolve within a window of calls on their way (a sink that never takes a chunk
+        // holds the writer back); Request and Response cross with their bodies.
+        const child = env.LOADER.load(code(`
+          export default class extends WorkerEntrypoint {
+            async fill(stream, n) {
+              const writer = stream.getWriter();
+              for (let i = 0; i < n; i++) await writer.write(new Uint8Array(100000).fill(i & 0xff));
+              await writer.close();
+            }
+            async flood(stream) {
+              const writer = stream.getWriter();
+              let resolved = 0;
+              for (let i = 0; i < 64; i++) writer.write(new Uint8Array(65536)).then(() => resolved++, () => {});
+              await scheduler.wait(300);
+              return resolved;
+            }
+            async echo(request) {
+              return new Response(request.body, { status: 201, headers: { "x-method": request.method }, cf: { k: 1 } });
+            }
+          }`));
+        const ep = child.getEntrypoint();
+        let received = 0, sum = 0, closed = false;
+        await ep.fill(new WritableStream({
+          write(chunk) { received += chunk.length; for (const x of chunk) sum = (sum + x) % 65521; },
+          close() { closed = true; },
+        }), 40);
+        let expected = 0;
+        for (let i = 0; i < 40; i++) expected = (expected + 100000 * (i & 0xff)) % 65521;
+        const resolved = await ep.flood(new WritableStream({ write() { return new Promise(() => {}); } }));
+        const big = "x".repeat(2 * 1024 * 1024 + 3);
+        const res = await ep.echo(new Request("http://in/", { method: "POST", body: big }));
+        const echoed = await res.text();
+        return Response.json({ received, sumMatches: sum === expected, closed, resolved,
+          status: res.status, method: res.headers.get("x-method"), cf: res.cf, echoed: echoed === big });
+      }
       case "/probe": {
         // A child walks a stub looking for the host: it finds only RPC properties and its own realm.
         const child = env.LOADER.load(code(`

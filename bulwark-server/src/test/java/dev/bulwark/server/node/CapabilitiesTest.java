@@ -142,6 +142,13 @@ class CapabilitiesTest {
     }
 
     @Test
+    void writableStreamsRequestsAndResponsesCrossWithBoundedWrites() throws Exception {
+        assertThat(get("/writable")).isEqualTo(json.readTree("""
+                {"received":4000000,"sumMatches":true,"closed":true,"resolved":16,
+                 "status":201,"method":"POST","cf":{"k":1},"echoed":true}"""));
+    }
+
+    @Test
     void aStubShowsNothingOfTheHostToWhoWalksIt() throws Exception {
         assertThat(get("/probe")).isEqualTo(json.readTree("""
                 {"protoIsOwnFunctionPrototype":true,
