@@ -489,7 +489,14 @@ class StreamSource extends RpcTarget {
   }
   async read() {
     if (this.#pending === null) {
-      const { done, value } = await readerReadChunk(this.#reader);
+      let next;
+      try {
+        next = await readerReadChunk(this.#reader);
+      } catch {
+        // As workerd's: the reason the stream errored with does not cross.
+        throw new Error('ReadableStream received over RPC disconnected prematurely.');
+      }
+      const { done, value } = next;
       if (done) return { done: true };
       let bytes;
       if (isArrayBuffer(value)) bytes = new Uint8Array(value);
@@ -520,10 +527,9 @@ function remoteStream(stub) {
       let r;
       try {
         r = await stub.read();
-      } catch {
+      } catch (err) {
         finish();
-        // As workerd's: the sender's own error does not cross.
-        throw new Error('ReadableStream received over RPC disconnected prematurely.');
+        throw err;
       }
       if (r.done) {
         finish();
@@ -569,18 +575,27 @@ function fromSlot(stub, tag) {
   }
 }
 
+// At most this many bytes, and calls, of a WritableStream received over RPC are on their way to
+// its owner at once. A write resolves once it is sent within that window, not when the owner took
+// it (as workerd's flow control): an owner whose sink waits for its own reader (an identity
+// transform it reads only after the writer closed) must not stall the writer. The window bounds
+// what waits between the two.
+const WRITE_WINDOW_BYTES = 1 << 20, WRITE_WINDOW_CALLS = 16;
+
 const DISCONNECTED = 'WritableStream received over RPC was disconnected because the remote execution context has ended.';
 
 /**
  * The owning side of a WritableStream passed over RPC: the receiver writes one chunk (at most
- * STREAM_CHUNK bytes) per call, and a call answers once this stream took the chunk, so the
- * receiver never writes ahead of the owner's sink (back-pressure). Passing a stream locks it, as
+ * STREAM_CHUNK bytes) per call, and a call answers once this stream took the chunk, so no more
+ * than the window is ever on its way to the owner's sink (back-pressure). Passing a stream locks it, as
  * in workerd. Dropped by the receiver (its call ended) before it closed the stream: the stream is
  * aborted, as workerd's is when the receiver's execution context ends.
  */
 class StreamSink extends RpcTarget {
   #writer;
   #done = false;
+  #pending = 0; // writes taken and not yet written, and their bytes: the receiver's window, kept here too
+  #pendingBytes = 0;
   constructor(stream) {
     super();
     if (isWritableLocked(stream)) throw new TypeError('The WritableStream has been locked to a writer.');
@@ -589,7 +604,18 @@ class StreamSink extends RpcTarget {
   write(bytes) {
     if (this.#done) throw new TypeError('This WritableStream has been closed.');
     if (!isUint8Array(bytes)) throw new TypeError('This WritableStream only supports writing byte types.');
-    return writerWriteChunk(this.#writer, bytes);
+    // A receiver that keeps to the window never sees this; one that does not (its isolate
+    // escaped) must not make this stream buffer without bound.
+    if (this.#pending >= WRITE_WINDOW_CALLS || this.#pendingBytes + bytes.length > WRITE_WINDOW_BYTES) {
+      throw new RangeError('Too many writes on their way to a WritableStream passed over RPC.');
+    }
+    const n = bytes.length;
+    this.#pending++;
+    this.#pendingBytes += n;
+    const settled = () => { this.#pending--; this.#pendingBytes -= n; };
+    const written = writerWriteChunk(this.#writer, bytes);
+    PromiseThen(written, settled, settled);
+    return written;
   }
   close() {
     // Queued behind the chunks written before it; answered at once, not when the owner's sink
@@ -608,13 +634,6 @@ class StreamSink extends RpcTarget {
     try { PromiseCatch(writerAbortWith(this.#writer, new Error(DISCONNECTED))); } catch { /* closed */ }
   }
 }
-
-// At most this many bytes, and calls, of a WritableStream received over RPC are on their way to
-// its owner at once. A write resolves once it is sent within that window, not when the owner took
-// it (as workerd's flow control): an owner whose sink waits for its own reader (an identity
-// transform it reads only after the writer closed) must not stall the writer. The window bounds
-// what waits between the two.
-const WRITE_WINDOW_BYTES = 1 << 20, WRITE_WINDOW_CALLS = 16;
 
 /**
  * The receiving side of a WritableStream: each write is a call to the owner's StreamSink, sent in
