@@ -142,10 +142,10 @@ class CapabilitiesTest {
     }
 
     @Test
-    void writableStreamsRequestsAndResponsesCrossWithBoundedWrites() throws Exception {
+    void writableStreamsRequestsResponsesAndSignalsCrossWithBoundedWrites() throws Exception {
         assertThat(get("/writable")).isEqualTo(json.readTree("""
                 {"received":4000000,"sumMatches":true,"closed":true,"resolved":16,
-                 "status":201,"method":"POST","cf":{"k":1},"echoed":true}"""));
+                 "status":201,"method":"POST","cf":{"k":1},"echoed":true,"abortReason":"stop","localWritten":3}"""));
     }
 
     @Test
