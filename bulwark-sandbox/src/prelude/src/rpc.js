@@ -4,8 +4,9 @@
 // The callee's side looks the member up on the receiver's class, never on Object.prototype or
 // the runtime's base classes, and answers with the value or the error thrown.
 //
-// Functions, RpcTarget instances and stubs cross by reference (caps.js). Not yet: streams,
-// promise pipelining.
+// Functions, RpcTarget instances, stubs, byte streams (ReadableStream, WritableStream) and
+// AbortSignals cross by reference (caps.js); Request and Response by value with their bodies
+// (serialize.js). Not yet: promise pipelining's saved round trip.
 import { H, safeLog } from './host.js';
 import { PromiseCtor, PromiseResolve, PromiseThen, ReflectApply, ObjectGetPrototypeOf, ObjectGetOwnPropertyDescriptor, protoChainHas } from './util.js';
 import { Request, requestInternals } from './request.js';
