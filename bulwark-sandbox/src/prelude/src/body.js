@@ -121,6 +121,23 @@ export class Body {
   }
 }
 
+// A body in hand up to this size crosses an RPC (a stub's fetch(), a Request or Response passed
+// over RPC) in the message itself; a larger one, and any body that is a stream, is streamed to the
+// receiver on its pulls.
+export const INLINE_BODY_BYTES = 1024 * 1024;
+
+/**
+ * A Request's or Response's body as it crosses RPC: null, its bytes (taken: the body is used
+ * now), or its stream (locked by the one who sends it).
+ */
+export function rpcBody(body) {
+  if (body === null) return null;
+  if (body.unusable) throw new TypeError('Body has already been used. It can only be used once. Use tee() first if you need to read it twice.');
+  const bytes = body.peekBytes();
+  if (bytes !== null && bytes.byteLength <= INLINE_BODY_BYTES) return body.takeBytesSync();
+  return body.getStream();
+}
+
 /** Fetch "extract a body": returns { body: Body, type: string | null }. */
 export function extractBody(object) {
   if (typeof object === 'string') return { body: new Body(utf8Encode(object), null), type: 'text/plain;charset=UTF-8' };

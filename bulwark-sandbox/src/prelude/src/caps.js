@@ -14,8 +14,10 @@ import { notSerializable } from './structured-clone.js';
 import { utf8Encode, utf8DecodeReplace } from './encoding.js';
 import { DOMException } from './dom-exception.js';
 import { RpcTarget, DurableObject, WorkerEntrypoint } from './runtime-classes.js';
-import { ReadableStream, isReadableStream, isStreamLocked, getReader, readerReadChunk, readerCancelWith } from './streams-core.js';
-import { isArrayBuffer, isArrayBufferView, viewBytes, isObjectLike } from './util.js';
+import { ReadableStream, WritableStream, isReadableStream, isStreamLocked, isStreamDisturbed, getReader, readerReadChunk, readerCancelWith,
+  isWritableStream, isWritableLocked, getWriter, writerWriteChunk, writerCloseStream, writerAbortWith } from './streams-core.js';
+import { isArrayBuffer, isArrayBufferView, isUint8Array, viewBytes, isObjectLike, PromiseCtor } from './util.js';
+import { isAbortSignal, newSignal, addAbortAlgorithm, signalAbort } from './events.js';
 
 const MAGIC = 0xca;
 const EXPORT = 1, IMPORT = 2, OBJECT_STUB = 4, ADDRESS_WORKER = 5;
@@ -25,8 +27,9 @@ const IMPORT_SHAPED = 22, SERVICE = 23, ADDRESS_WORKER_GRANT = 24;
 const SHAPE_PLAIN = 0, SHAPE_OBJECT = 1, SHAPE_FETCHER = 2;
 const MAX_REFS = 1024;
 // Slot tags (serialize.js): what a host-object slot stands for on the receiving side.
-const TAG_STUB = 0, TAG_STREAM = 1;
-// A byte stream crosses as a stub on a StreamSource; each read() returns at most this much.
+const TAG_STUB = 0, TAG_STREAM = 1, TAG_WRITABLE = 2, TAG_SIGNAL = 3;
+// A byte stream crosses as a stub on a StreamSource (a WritableStream on a StreamSink); each
+// read() returns, and each write() carries, at most this much.
 const STREAM_CHUNK = 1 << 20;
 
 const RpcTargetProto = RpcTarget.prototype;
@@ -177,8 +180,8 @@ function copied(value) {
   return deserialize(bytes, {
     decode(slot, tag) {
       const [ref, v] = refs[slot];
-      if (ref.kind === EXPORT) return tag === TAG_STREAM ? remoteStream(localStub(ref.value)) : localStub(ref.value);
-      if (ref.kind === IMPORT) return localStub(v);
+      if (ref.kind === EXPORT) return fromSlot(localStub(ref.value), tag);
+      if (ref.kind === IMPORT) return tag === TAG_STUB ? localStub(v) : fromSlot(newStub(ref.state.shared), tag);
       return v; // an address (a durable object, a service): the same stub
     },
   });
@@ -286,11 +289,13 @@ class HeaderWriter {
 }
 
 /**
- * Serializes {@code value} with its capabilities. Resolves to {bytes, sent}: {@code sent} are the
- * stubs it passed on, which the caller disposes once the message has left (a stub passed on is
- * moved, as in workerd). Exports are made only once serializing succeeded.
+ * Serializes {@code value} with its capabilities: {bytes, sent}, or a promise of it while a
+ * dynamic worker passed in it is loaded. {@code sent} are the stubs it passed on, which the
+ * caller disposes once the message has left (a stub passed on is moved, as in workerd). Exports
+ * are made only once serializing succeeded. Answered at once when it can, so that calls made one
+ * after another leave in that order whatever they carry (workerd's e-order).
  */
-export async function encodePayload(value) {
+export function encodePayload(value) {
   const refs = [];
   const bytes = serializeWithRefs(value, (ref) => refs.push(ref));
   if (refs.length === 0) return { bytes, sent: [] };
@@ -332,7 +337,9 @@ function classify(v) {
   if (describe !== undefined) return describe();
   // An RPC promise or property inside a value is not sent (awaited whole, one is the value).
   if (isRpcThenableOf(v)) throw notSerializable(v);
-  if (isReadableStream(v)) return { kind: EXPORT, value: new StreamSource(v), tag: TAG_STREAM };
+  if (isReadableStream(v)) return streamRef(v, TAG_STREAM);
+  if (isWritableStream(v)) return streamRef(v, TAG_WRITABLE);
+  if (isAbortSignal(v)) return { kind: EXPORT, value: new SignalSource(v), tag: TAG_SIGNAL };
   if (typeof v === 'function' || (typeof v === 'object' && v !== null && isRpcTarget(v))) return { kind: EXPORT, value: v };
   return undefined;
 }
@@ -371,12 +378,22 @@ export function serviceRef(d) {
   return { kind: SERVICE, index: d.index, entrypoint: d.entrypoint, props: propsPassedOn(d.props) };
 }
 
-async function withHeader(refs, bytes) {
+function withHeader(refs, bytes) {
   if (refs.length > MAX_REFS) throw new RangeError(`An RPC message can pass at most ${MAX_REFS} stubs, functions and RpcTargets.`);
-  for (const r of refs) {
-    if ((r.kind === ADDRESS_WORKER || r.kind === ADDRESS_WORKER_GRANT) && r.workerId === undefined) r.workerId = await r.loadable.ensure();
+  // A plain loop: no Array.prototype method a worker could have replaced sees the refs.
+  let unloaded = false;
+  for (let i = 0; i < refs.length; i++) {
+    const r = refs[i];
+    if ((r.kind === ADDRESS_WORKER || r.kind === ADDRESS_WORKER_GRANT) && r.workerId === undefined) unloaded = true;
   }
-  return writeHeader(refs, bytes);
+  if (!unloaded) return writeHeader(refs, bytes);
+  return (async () => {
+    for (let i = 0; i < refs.length; i++) {
+      const r = refs[i];
+      if ((r.kind === ADDRESS_WORKER || r.kind === ADDRESS_WORKER_GRANT) && r.workerId === undefined) r.workerId = await r.loadable.ensure();
+    }
+    return writeHeader(refs, bytes);
+  })();
 }
 
 /** The payload of {@code refs} (dynamic workers' ids known) and the serialized {@code bytes}: {bytes, sent}. */
@@ -509,9 +526,7 @@ export function decodePayload(bytes) {
       const [index, kind, id, name] = indexes[slot];
       const stub = makeCapStub(index, kind, id, name);
       made.push(stub);
-      if (tag === TAG_STREAM) return remoteStream(stub);
-      if (tag !== TAG_STUB) throw new TypeError('malformed RPC payload');
-      return stub;
+      return fromSlot(stub, tag);
     },
   });
   if (made.length > 0 && value !== null && typeof value === 'object' && !stubs.has(value)) {
@@ -537,12 +552,19 @@ class StreamSource extends RpcTarget {
   #pending = null;
   constructor(stream) {
     super();
-    if (isStreamLocked(stream)) throw new TypeError('The ReadableStream passed over RPC is locked to a reader.');
+    if (isStreamLocked(stream)) throw new TypeError('The ReadableStream has been locked to a reader.');
     this.#reader = getReader(stream);
   }
   async read() {
     if (this.#pending === null) {
-      const { done, value } = await readerReadChunk(this.#reader);
+      let next;
+      try {
+        next = await readerReadChunk(this.#reader);
+      } catch {
+        // As workerd's: the reason the stream errored with does not cross.
+        throw new Error('ReadableStream received over RPC disconnected prematurely.');
+      }
+      const { done, value } = next;
       if (done) return { done: true };
       let bytes;
       if (isArrayBuffer(value)) bytes = new Uint8Array(value);
@@ -568,7 +590,7 @@ function PromiseCatch(p) { if (p && typeof p.then === 'function') p.then(undefin
 function remoteStream(stub) {
   let finished = false;
   const finish = () => { if (!finished) { finished = true; stub[DisposeSymbol](); } };
-  return new ReadableStream({
+  const stream = new ReadableStream({
     async pull(controller) {
       let r;
       try {
@@ -589,6 +611,181 @@ function remoteStream(stub) {
       finish();
     },
   }, { highWaterMark: 0 });
+  remoteStreams.set(stream, stub);
+  return stream;
+}
+
+// A stream received over RPC -> the stub it reads or writes through: passed on, it crosses as that
+// stub (moved), not as a new source on top of it that would die with this call's arguments.
+const remoteStreams = new WeakMap();
+
+/** The ref a ReadableStream ({@code tag} TAG_STREAM) or WritableStream (TAG_WRITABLE) crosses as. */
+function streamRef(stream, tag) {
+  const readable = tag === TAG_STREAM;
+  const stub = remoteStreams.get(stream);
+  const state = stub === undefined ? undefined : stubs.get(stub);
+  if (state !== undefined && !state.disposed && !(readable ? isStreamLocked(stream) || isStreamDisturbed(stream) : isWritableLocked(stream))) {
+    // Locked here for good: what is left of it is the receiver's.
+    if (readable) getReader(stream); else getWriter(stream);
+    return { kind: IMPORT, state, tag };
+  }
+  return { kind: EXPORT, value: readable ? new StreamSource(stream) : new StreamSink(stream), tag };
+}
+
+/** What a host-object slot of {@code tag} stands for, given the stub it was sent as. */
+function fromSlot(stub, tag) {
+  switch (tag) {
+    case TAG_STUB: return stub;
+    case TAG_STREAM: return remoteStream(stub);
+    case TAG_WRITABLE: return remoteWritable(stub);
+    case TAG_SIGNAL: return remoteSignal(stub);
+    default: throw new TypeError('malformed RPC payload');
+  }
+}
+
+// At most this many bytes, and calls, of a WritableStream received over RPC are on their way to
+// its owner at once. A write resolves once it is sent within that window, not when the owner took
+// it (as workerd's flow control): an owner whose sink waits for its own reader (an identity
+// transform it reads only after the writer closed) must not stall the writer. The window bounds
+// what waits between the two.
+const WRITE_WINDOW_BYTES = 1 << 20, WRITE_WINDOW_CALLS = 16;
+
+const DISCONNECTED = 'WritableStream received over RPC was disconnected because the remote execution context has ended.';
+
+/**
+ * The owning side of a WritableStream passed over RPC: the receiver writes one chunk (at most
+ * STREAM_CHUNK bytes) per call, and a call answers once this stream took the chunk, so no more
+ * than the window is ever on its way to the owner's sink (back-pressure). Passing a stream locks it, as
+ * in workerd. Dropped by the receiver (its call ended) before it closed the stream: the stream is
+ * aborted, as workerd's is when the receiver's execution context ends.
+ */
+class StreamSink extends RpcTarget {
+  #writer;
+  #done = false;
+  #pending = 0; // writes taken and not yet written, and their bytes: the receiver's window, kept here too
+  #pendingBytes = 0;
+  constructor(stream) {
+    super();
+    if (isWritableLocked(stream)) throw new TypeError('The WritableStream has been locked to a writer.');
+    this.#writer = getWriter(stream);
+  }
+  write(bytes) {
+    if (this.#done) throw new TypeError('This WritableStream has been closed.');
+    if (!isUint8Array(bytes)) throw new TypeError('This WritableStream only supports writing byte types.');
+    // A receiver that keeps to the window never sees this; one that does not (its isolate
+    // escaped) must not make this stream buffer without bound.
+    if (this.#pending >= WRITE_WINDOW_CALLS || this.#pendingBytes + bytes.length > WRITE_WINDOW_BYTES) {
+      throw new RangeError('Too many writes on their way to a WritableStream passed over RPC.');
+    }
+    const n = bytes.length;
+    this.#pending++;
+    this.#pendingBytes += n;
+    const settled = () => { this.#pending--; this.#pendingBytes -= n; };
+    const written = writerWriteChunk(this.#writer, bytes);
+    PromiseThen(written, settled, settled);
+    return written;
+  }
+  close() {
+    // Queued behind the chunks written before it; answered at once, not when the owner's sink
+    // closed: a sink waiting for its own reader must not hold the writer.
+    this.#done = true;
+    PromiseCatch(writerCloseStream(this.#writer));
+  }
+  abort() {
+    // As workerd's: the receiver's reason does not cross; the owner's sink sees the disconnection.
+    this.#done = true;
+    return writerAbortWith(this.#writer, new Error(DISCONNECTED));
+  }
+  [DisposeSymbol]() {
+    if (this.#done) return;
+    this.#done = true;
+    try { PromiseCatch(writerAbortWith(this.#writer, new Error(DISCONNECTED))); } catch { /* closed */ }
+  }
+}
+
+/**
+ * The receiving side of a WritableStream: each write is a call to the owner's StreamSink, sent in
+ * order; the first that fails errors this stream with the owner's error.
+ */
+function remoteWritable(stub) {
+  let finished = false;
+  const finish = () => { if (!finished) { finished = true; stub[DisposeSymbol](); } };
+  let failure = null;
+  let bytesOut = 0;
+  const out = new Set(); // the write calls not answered yet, oldest first
+  const send = (piece) => {
+    const done = () => { bytesOut -= piece.length; out.delete(call); };
+    const call = PromiseThen(PromiseResolve(stub.write(piece)), done, (err) => {
+      done();
+      if (failure === null) failure = err;
+    });
+    bytesOut += piece.length;
+    out.add(call);
+  };
+  const stream = new WritableStream({
+    async write(chunk) {
+      let bytes;
+      if (isArrayBuffer(chunk)) bytes = new Uint8Array(chunk);
+      else if (isArrayBufferView(chunk)) bytes = viewBytes(chunk);
+      else throw new TypeError('This WritableStream only supports writing byte types.');
+      let at = 0;
+      do {
+        const piece = bytes.slice(at, at + STREAM_CHUNK);
+        while (out.size > 0 && (out.size >= WRITE_WINDOW_CALLS || bytesOut + piece.length > WRITE_WINDOW_BYTES)) {
+          await out.values().next().value;
+        }
+        if (failure !== null) { finish(); throw failure; }
+        send(piece);
+        at += STREAM_CHUNK;
+      } while (at < bytes.length);
+    },
+    async close() {
+      if (failure !== null) { finish(); throw failure; }
+      // Answered once the owner queued the close (behind every chunk): then the stub may go.
+      try { await stub.close(); } finally { finish(); }
+    },
+    abort() {
+      PromiseThen(PromiseResolve(stub.abort()), finish, finish);
+    },
+  }, { highWaterMark: 1 });
+  remoteStreams.set(stream, stub);
+  return stream;
+}
+
+/**
+ * The sending side of an AbortSignal passed over RPC (workerd's enable_abortsignal_rpc): the
+ * receiver asks once, with wait(), which answers when the signal aborts, with its reason. Dropped
+ * by the receiver (its call ended), the wait answers that the signal never aborted.
+ */
+class SignalSource extends RpcTarget {
+  #signal;
+  #answer = null;
+  #waiting = null;
+  constructor(signal) {
+    super();
+    this.#signal = signal;
+  }
+  wait() {
+    if (this.#waiting === null) {
+      this.#waiting = new PromiseCtor((resolve) => { this.#answer = resolve; });
+      const signal = this.#signal;
+      if (signal.aborted) this.#answer({ aborted: true, reason: signal.reason });
+      else addAbortAlgorithm(signal, () => this.#answer({ aborted: true, reason: signal.reason }));
+    }
+    return this.#waiting;
+  }
+  [DisposeSymbol]() {
+    if (this.#answer !== null) this.#answer({ aborted: false });
+  }
+}
+
+/** The receiving side of an AbortSignal: a signal that aborts, with the sender's reason, when the sender's does. */
+function remoteSignal(stub) {
+  const signal = newSignal();
+  PromiseThen(PromiseResolve(stub.wait()), (r) => {
+    if (r !== null && typeof r === 'object' && r.aborted === true) signalAbort(signal, r.reason);
+  }, () => { /* the sender is gone: the signal never aborts */ });
+  return signal;
 }
 
 // ---- the exporter's side of a call

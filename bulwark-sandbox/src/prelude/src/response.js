@@ -22,6 +22,7 @@ export class Response {
   #body = null;
   #urlList = [];
   #webSocket = null;
+  #cf = undefined;
 
   constructor(body = null, init = undefined) {
     const opts = toDictionary(init, "Failed to construct 'Response'");
@@ -44,6 +45,7 @@ export class Response {
       this.#statusText = st;
     }
     this.#status = status;
+    if (opts.cf !== undefined && opts.cf !== null) this.#cf = opts.cf;
     if (opts.headers !== undefined) fillHeaders(this.#headers, opts.headers);
     if (body !== null && body !== undefined) {
       if (nullBodyStatus(status)) throw new TypeError(`Response with null body status (${status}) cannot have a body.`);
@@ -93,7 +95,7 @@ export class Response {
   get statusText() { return this.#statusText; }
   get headers() { return this.#headers; }
   get webSocket() { return this.#webSocket; }
-  get cf() { return undefined; }
+  get cf() { return this.#cf; }
 
   clone() {
     if (this.#body !== null && this.#body.unusable) throw new TypeError("Failed to execute 'clone' on 'Response': Response body is already used");
@@ -102,6 +104,7 @@ export class Response {
     r.#status = this.#status;
     r.#statusText = this.#statusText;
     r.#urlList = this.#urlList.slice();
+    r.#cf = this.#cf;
     fillHeaders(r.#headers, this.#headers);
     setHeadersGuard(r.#headers, getHeadersGuard(this.#headers));
     r.#body = this.#body === null ? null : this.#body.clone();

@@ -4,13 +4,15 @@
 // The callee's side looks the member up on the receiver's class, never on Object.prototype or
 // the runtime's base classes, and answers with the value or the error thrown.
 //
-// Functions, RpcTarget instances and stubs cross by reference (caps.js). Not yet: streams,
-// promise pipelining.
+// Functions, RpcTarget instances, stubs, byte streams (ReadableStream, WritableStream) and
+// AbortSignals cross by reference (caps.js); Request and Response by value with their bodies
+// (serialize.js). Not yet: promise pipelining's saved round trip.
 import { H, safeLog } from './host.js';
 import { PromiseCtor, PromiseResolve, PromiseThen, ReflectApply, ObjectGetPrototypeOf, ObjectGetOwnPropertyDescriptor, protoChainHas } from './util.js';
 import { Request, requestInternals } from './request.js';
 import { responseInternals } from './response.js';
 import { headersToPairs, joinHeaderLines } from './headers.js';
+import { INLINE_BODY_BYTES } from './body.js';
 import { serialize, deserialize } from './serialize.js';
 import { DurableObject, WorkerEntrypoint, RpcTarget } from './runtime-classes.js';
 import { encodePayload, decodePayload, moved, bindRpc, exportedCall, localStub, isStub, methodOf, isPath, memberAt, pathName, MAX_PATH } from './caps.js';
@@ -147,9 +149,6 @@ export class RpcPromise {
   static [Symbol.hasInstance](v) { return promises.has(v); }
 }
 
-// A request body in hand up to this size crosses in the call's start message; a larger one, and
-// any body that is a stream, is streamed to the callee on its pulls (egress.js's uploads).
-const INLINE_CALL_BODY = 1024 * 1024;
 
 /**
  * A stub's {@code fetch(input, init)} (durable objects, service bindings, dynamic worker
@@ -173,7 +172,7 @@ export function stubFetch(input, init, send) {
           return;
         }
         stream = body.stream;
-      } else if (bytes !== null && bytes.byteLength > INLINE_CALL_BODY) {
+      } else if (bytes !== null && bytes.byteLength > INLINE_BODY_BYTES) {
         stream = body.getStream();
       }
     }

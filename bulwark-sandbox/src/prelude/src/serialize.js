@@ -12,7 +12,9 @@
 //   decode(slot, tag) -> the value to put where that slot was written.
 //   maxBytes: the serialized size limit (default 32 MiB); past it, RangeError.
 //   rpc: the platform values workerd's RPC carries cross too: Blob and File (type, name,
-//     lastModified, bytes) and Headers (its pairs, in order).
+//     lastModified, bytes), Headers (its pairs, in order), and Request and Response (url, method,
+//     headers, redirect, cf; status, statusText, headers, cf; and the body: its bytes when in hand
+//     and small, else its stream, which hooks.encode passes by reference).
 //   richErrors: errors cross as workerd's RPC sends them (not as structured clone does): the
 //     class found on the prototype chain (AggregateError too), message, a name that is not the
 //     class's own, and every own string-keyed property but message and stack (getters read,
@@ -29,6 +31,10 @@ import { utf8Encode, utf8DecodeReplace } from './encoding.js';
 import { Blob, File, isBlob, isFile, blobBytes } from './blob.js';
 import { Headers, isHeaders, headersToPairs } from './headers.js';
 import { isNonSerializable, notSerializable } from './structured-clone.js';
+import { Request, isRequest, requestInternals } from './request.js';
+import { Response, isResponse, responseInternals } from './response.js';
+import { rpcBody } from './body.js';
+import { isReadableStream } from './streams-core.js';
 
 const MAGIC = 0xb7;
 const VERSION = 1;
@@ -41,6 +47,7 @@ const T = {
   REF: 0x10, OBJECT: 0x11, ARRAY: 0x12, SPARSE_ARRAY: 0x13, DATE: 0x14, REGEXP: 0x15, MAP: 0x16,
   SET: 0x17, ARRAY_BUFFER: 0x18, VIEW: 0x19, ERROR: 0x1a, NUMBER_OBJECT: 0x1b, STRING_OBJECT: 0x1c,
   BOOLEAN_OBJECT: 0x1d, BIGINT_OBJECT: 0x1e, DOM_EXCEPTION: 0x1f, SLOT: 0x20, RICH_ERROR: 0x21, BLOB: 0x22, FILE: 0x23, HEADERS: 0x24,
+  REQUEST: 0x25, RESPONSE: 0x26,
 };
 
 // Captured at load so user code replacing globals or prototypes cannot change the format.
@@ -299,6 +306,24 @@ class Serializer {
       for (let i = 0; i < pairs.length; i++) { writeString(w, pairs[i][0]); writeString(w, pairs[i][1]); }
       return;
     }
+    if (this.rpc && isRequest(v)) {
+      this.remember(v);
+      const body = rpcBody(requestInternals.body(v));
+      w.byte(T.REQUEST);
+      writeString(w, requestInternals.url(v)); writeString(w, requestInternals.method(v));
+      this.value(requestInternals.headers(v)); writeString(w, v.redirect); this.value(v.cf); this.value(body);
+      return;
+    }
+    if (this.rpc && isResponse(v)) {
+      const parts = responseInternals.parts(v);
+      // A WebSocket's Response, or Response.error(), has no Response a receiver could make.
+      if (parts.webSocket !== null || parts.status < 200 || parts.status > 599) throw cloneError(describe(v));
+      this.remember(v);
+      const body = rpcBody(parts.body);
+      w.byte(T.RESPONSE); w.varint(parts.status); writeString(w, parts.statusText);
+      this.value(parts.headers); this.value(v.cf); this.value(body);
+      return;
+    }
     if (this.rpc && isBlob(v)) {
       this.remember(v);
       const file = isFile(v);
@@ -549,6 +574,32 @@ class Deserializer {
         for (let i = 0; i < n; i++) pairs[i] = [this.string(), this.string()];
         try { return this.keep(new Headers(pairs)); } catch { throw invalid('bad header'); }
       }
+      case T.REQUEST: case T.RESPONSE: {
+        // The id comes first, as written; a value inside cannot refer back to the message itself.
+        const id = this.objects.length;
+        this.objects.push(undefined);
+        let message;
+        if (tag === T.REQUEST) {
+          const url = this.string();
+          const method = this.string();
+          const headers = this.value();
+          const redirect = this.string();
+          const cf = this.value();
+          const body = this.value();
+          checkMessage(headers, body);
+          try { message = new Request(url, { method, headers, redirect, cf, body }); } catch { throw invalid('bad Request'); }
+        } else {
+          const status = this.varint();
+          const statusText = this.string();
+          const headers = this.value();
+          const cf = this.value();
+          const body = this.value();
+          checkMessage(headers, body);
+          try { message = new Response(body, { status, statusText, headers, cf }); } catch { throw invalid('bad Response'); }
+        }
+        this.objects[id] = message;
+        return message;
+      }
       case T.BLOB:
       case T.FILE: {
         const file = tag === T.FILE;
@@ -639,6 +690,12 @@ class Deserializer {
         throw invalid(`unknown tag 0x${tag.toString(16)}`);
     }
   }
+}
+
+/** A Request's or Response's parts as read: Headers, and a body that is null, bytes or a stream. */
+function checkMessage(headers, body) {
+  if (!isHeaders(headers)) throw invalid('a message without Headers');
+  if (body !== null && !(body instanceof U8) && !isReadableStream(body)) throw invalid('a message body that is not bytes or a stream');
 }
 
 export function deserialize(bytes, hooks = undefined) {

@@ -21,6 +21,11 @@ const rsCancel = ReadableStream.prototype.cancel;
 const readerRead = ReadableStreamDefaultReader.prototype.read;
 const readerRelease = ReadableStreamDefaultReader.prototype.releaseLock;
 const readerCancel = ReadableStreamDefaultReader.prototype.cancel;
+const wsLocked = Object.getOwnPropertyDescriptor(WritableStream.prototype, 'locked').get;
+const wsGetWriter = WritableStream.prototype.getWriter;
+const writerWrite = WritableStreamDefaultWriter.prototype.write;
+const writerClose = WritableStreamDefaultWriter.prototype.close;
+const writerAbort = WritableStreamDefaultWriter.prototype.abort;
 
 export function isReadableStream(v) {
   if (typeof v !== 'object' || v === null) return false;
@@ -35,6 +40,15 @@ export function readerReleaseLock(r) { ReflectApply(readerRelease, r, []); }
 export function readerCancelWith(r, reason) { return ReflectApply(readerCancel, r, [reason]); }
 export function teeStream(s) { return ReflectApply(rsTee, s, []); }
 export function cancelStream(s, reason) { return ReflectApply(rsCancel, s, [reason]); }
+export function isWritableStream(v) {
+  if (typeof v !== 'object' || v === null) return false;
+  try { ReflectApply(wsLocked, v, []); return true; } catch { return false; }
+}
+export function isWritableLocked(s) { return ReflectApply(wsLocked, s, []); }
+export function getWriter(s) { return ReflectApply(wsGetWriter, s, []); }
+export function writerWriteChunk(w, chunk) { return ReflectApply(writerWrite, w, [chunk]); }
+export function writerCloseStream(w) { return ReflectApply(writerClose, w, []); }
+export function writerAbortWith(w, reason) { return ReflectApply(writerAbort, w, [reason]); }
 
 // Readable console.log output instead of the polyfill's internal fields.
 import { inspectCustom } from './console.js';

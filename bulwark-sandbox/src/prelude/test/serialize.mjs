@@ -6,6 +6,8 @@ import { registerNonSerializable } from '../src/structured-clone.js';
 import { DOMException } from '../src/dom-exception.js';
 import { Blob, File } from '../src/blob.js';
 import { Headers } from '../src/headers.js';
+import { Request, requestInternals } from '../src/request.js';
+import { Response, responseInternals } from '../src/response.js';
 
 let passed = 0, failed = 0;
 function test(name, fn) {
@@ -183,6 +185,26 @@ test('rpc: Blob, File and Headers cross with their type, name, lastModified, byt
   throwsDataClone(() => serialize(new Blob(['x'])));
   const h = new Headers([['b', '2'], ['Set-Cookie', 'x'], ['set-cookie', 'y'], ['a', '1']]);
   assert.deepEqual([...rt(h, { rpc: true })], [['a', '1'], ['b', '2'], ['set-cookie', 'x'], ['set-cookie', 'y']]);
+});
+test('rpc: Request and Response cross with their parts; a small body in hand as its bytes, used once sent', () => {
+  const text = (body) => new TextDecoder().decode(body.peekBytes());
+  const req = new Request('http://my-url.com', { method: 'PUT', headers: { Foo: 'Bar' }, redirect: 'manual', body: 'hi', cf: { a: 1 } });
+  const r = rt(req, { rpc: true });
+  assert.ok(r instanceof Request); assert.equal(r.url, 'http://my-url.com/'); assert.equal(r.method, 'PUT');
+  assert.equal(r.headers.get('foo'), 'Bar'); assert.equal(r.redirect, 'manual'); assert.deepEqual(r.cf, { a: 1 });
+  assert.equal(text(requestInternals.body(r)), 'hi');
+  assert.equal(req.bodyUsed, true);
+  assert.throws(() => serialize(req, { rpc: true }), TypeError);
+  const res = rt(new Response('body!', { status: 404, statusText: 'Not Found', headers: { 'Content-Type': 'abc' }, cf: { b: 2 } }), { rpc: true });
+  assert.ok(res instanceof Response); assert.equal(res.status, 404); assert.equal(res.statusText, 'Not Found');
+  assert.equal(res.headers.get('content-type'), 'abc'); assert.deepEqual(res.cf, { b: 2 });
+  assert.equal(text(responseInternals.body(res)), 'body!');
+  assert.equal(rt(new Response(null, { status: 204 }), { rpc: true }).body, null);
+  throwsDataClone(() => serialize(Response.error(), { rpc: true }));
+  // A message whose headers are not Headers is refused whole.
+  const bytes = serialize(new Response('x'), { rpc: true });
+  const at = bytes.indexOf(0x24);
+  throwsDataClone(() => deserialize(Uint8Array.of(...bytes.subarray(0, at), 0x01, ...bytes.subarray(at + 1)), { rpc: true }));
 });
 test('hooks pass host objects by numbered slots both ways, keeping identity', () => {
   class RpcTarget {}

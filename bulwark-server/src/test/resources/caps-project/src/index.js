@@ -1,6 +1,6 @@
 // Scenarios of capabilities passed by reference between a parent and the dynamic workers it
 // loads. Each path answers JSON that CapabilitiesTest checks exactly.
-import { DurableObject, RpcTarget } from "cloudflare:workers";
+import { DurableObject, RpcTarget, RpcStub } from "cloudflare:workers";
 import { revoke } from "bulwark:rpc";
 
 export class Counter extends DurableObject {
@@ -272,6 +272,59 @@ export default {
         await reader.cancel();
         const strings = await attempt(() => ep.text(new ReadableStream({ start(c) { c.enqueue("not bytes"); c.close(); } })));
         return Response.json({ length: digest.length, sumMatches: digest.sum === expected, before, first, second, after, strings });
+      }
+      case "/writable": {
+        // A WritableStream crosses by reference: the child writes, this side's sink gets the bytes.
+        // Writes resolve within a window of calls on their way (a sink that never takes a chunk
+        // holds the writer back); Request and Response cross with their bodies.
+        const child = env.LOADER.load(code(`
+          export default class extends WorkerEntrypoint {
+            async fill(stream, n) {
+              const writer = stream.getWriter();
+              for (let i = 0; i < n; i++) await writer.write(new Uint8Array(100000).fill(i & 0xff));
+              await writer.close();
+            }
+            async flood(stream) {
+              const writer = stream.getWriter();
+              let resolved = 0;
+              for (let i = 0; i < 64; i++) writer.write(new Uint8Array(65536)).then(() => resolved++, () => {});
+              await scheduler.wait(300);
+              return resolved;
+            }
+            async echo(request) {
+              return new Response(request.body, { status: 201, headers: { "x-method": request.method }, cf: { k: 1 } });
+            }
+            async aborted(signal) {
+              if (signal.aborted) return "already";
+              return await new Promise((resolve) => signal.addEventListener("abort", () => resolve(signal.reason.message)));
+            }
+          }`));
+        const ep = child.getEntrypoint();
+        let received = 0, sum = 0, closed = false;
+        await ep.fill(new WritableStream({
+          write(chunk) { received += chunk.length; for (const x of chunk) sum = (sum + x) % 65521; },
+          close() { closed = true; },
+        }), 40);
+        let expected = 0;
+        for (let i = 0; i < 40; i++) expected = (expected + 100000 * (i & 0xff)) % 65521;
+        const resolved = await ep.flood(new WritableStream({ write() { return new Promise(() => {}); } }));
+        const big = "x".repeat(2 * 1024 * 1024 + 3);
+        const res = await ep.echo(new Request("http://in/", { method: "POST", body: big }));
+        const echoed = await res.text();
+        // An AbortSignal: the child's aborts, with this side's reason, when this side's does.
+        const controller = new AbortController();
+        const waiting = ep.aborted(controller.signal);
+        await scheduler.wait(50);
+        controller.abort(new Error("stop"));
+        const abortReason = await waiting;
+        // A stub on a value of this isolate (new RpcStub) takes a WritableStream too.
+        let localWritten = 0;
+        const local = new RpcStub({
+          async fill(w) { const writer = w.getWriter(); await writer.write(new Uint8Array([1, 2, 3])); await writer.close(); },
+        });
+        await local.fill(new WritableStream({ write(c) { localWritten += c.length; } }));
+        return Response.json({ received, sumMatches: sum === expected, closed, resolved,
+          status: res.status, method: res.headers.get("x-method"), cf: res.cf, echoed: echoed === big, abortReason, localWritten });
       }
       case "/probe": {
         // A child walks a stub looking for the host: it finds only RPC properties and its own realm.

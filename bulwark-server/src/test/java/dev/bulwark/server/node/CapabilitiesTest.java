@@ -142,6 +142,13 @@ class CapabilitiesTest {
     }
 
     @Test
+    void writableStreamsRequestsResponsesAndSignalsCrossWithBoundedWrites() throws Exception {
+        assertThat(get("/writable")).isEqualTo(json.readTree("""
+                {"received":4000000,"sumMatches":true,"closed":true,"resolved":16,
+                 "status":201,"method":"POST","cf":{"k":1},"echoed":true,"abortReason":"stop","localWritten":3}"""));
+    }
+
+    @Test
     void aStubShowsNothingOfTheHostToWhoWalksIt() throws Exception {
         assertThat(get("/probe")).isEqualTo(json.readTree("""
                 {"protoIsOwnFunctionPrototype":true,
