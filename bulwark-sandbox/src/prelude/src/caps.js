@@ -19,6 +19,11 @@ import { ReadableStream, WritableStream, isReadableStream, isStreamLocked, isStr
 import { isArrayBuffer, isArrayBufferView, isUint8Array, viewBytes, isObjectLike, PromiseCtor } from './util.js';
 import { isAbortSignal, newSignal, addAbortAlgorithm, signalAbort } from './events.js';
 
+let abortSignalRpc = false;
+
+/** The worker's enable_abortsignal_rpc compatibility flag (set at load). */
+export function setAbortSignalRpc(on) { abortSignalRpc = on === true; }
+
 const MAGIC = 0xca;
 const EXPORT = 1, IMPORT = 2, OBJECT_STUB = 4, ADDRESS_WORKER = 5;
 // Shaped imports (the host tells what a stub passed on was: a durable object, a fetcher), a
@@ -339,7 +344,11 @@ function classify(v) {
   if (isRpcThenableOf(v)) throw notSerializable(v);
   if (isReadableStream(v)) return streamRef(v, TAG_STREAM);
   if (isWritableStream(v)) return streamRef(v, TAG_WRITABLE);
-  if (isAbortSignal(v)) return { kind: EXPORT, value: new SignalSource(v), tag: TAG_SIGNAL };
+  if (isAbortSignal(v)) {
+    // workerd carries an AbortSignal only under its experimental enable_abortsignal_rpc flag.
+    if (!abortSignalRpc) throw notSerializable(v);
+    return { kind: EXPORT, value: new SignalSource(v), tag: TAG_SIGNAL };
+  }
   if (typeof v === 'function' || (typeof v === 'object' && v !== null && isRpcTarget(v))) return { kind: EXPORT, value: v };
   return undefined;
 }

@@ -298,6 +298,9 @@ export default {
               if (signal.aborted) return "already";
               return await new Promise((resolve) => signal.addEventListener("abort", () => resolve(signal.reason.message)));
             }
+            signalBack() {
+              return new AbortController().signal; // this child lacks enable_abortsignal_rpc
+            }
           }`));
         const ep = child.getEntrypoint();
         let received = 0, sum = 0, closed = false;
@@ -317,6 +320,8 @@ export default {
         await scheduler.wait(50);
         controller.abort(new Error("stop"));
         const abortReason = await waiting;
+        let signalRefused;
+        try { await ep.signalBack(); } catch (e) { signalRefused = `${e.name}: ${e.message}`; }
         // A stub on a value of this isolate (new RpcStub) takes a WritableStream too.
         let localWritten = 0;
         const local = new RpcStub({
@@ -324,7 +329,7 @@ export default {
         });
         await local.fill(new WritableStream({ write(c) { localWritten += c.length; } }));
         return Response.json({ received, sumMatches: sum === expected, closed, resolved,
-          status: res.status, method: res.headers.get("x-method"), cf: res.cf, echoed: echoed === big, abortReason, localWritten });
+          status: res.status, method: res.headers.get("x-method"), cf: res.cf, echoed: echoed === big, abortReason, signalRefused, localWritten });
       }
       case "/probe": {
         // A child walks a stub looking for the host: it finds only RPC properties and its own realm.

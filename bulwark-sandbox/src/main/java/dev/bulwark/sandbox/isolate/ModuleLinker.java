@@ -101,6 +101,7 @@ final class ModuleLinker implements AutoCloseable {
             loopback = runtime.createV8ValueObject();
             node = NodeModules.load(runtime, jsRuntime, bundle.compatibility(), env);
             jsRuntime.invokeVoid("setCacheOptionEnabled", runtime.createV8ValueBoolean(bundle.compatibility().requestCacheOption()));
+            jsRuntime.invokeVoid("setAbortSignalRpc", runtime.createV8ValueBoolean(bundle.compatibility().abortSignalRpc()));
             IV8Module main = module(bundle.mainModule());
             boolean instantiated;
             try {

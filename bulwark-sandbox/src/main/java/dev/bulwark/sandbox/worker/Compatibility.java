@@ -115,6 +115,11 @@ public record Compatibility(String date, List<String> flags) {
         return !has("disallow_importable_env");
     }
 
+    /** Whether an AbortSignal crosses JS RPC: workerd's experimental {@code enable_abortsignal_rpc} flag. */
+    public boolean abortSignalRpc() {
+        return has("enable_abortsignal_rpc");
+    }
+
     /** The flags this runtime understands; others are accepted with a warning, as before. */
     public static boolean isKnownFlag(String flag) {
         return switch (flag) {
@@ -123,7 +128,7 @@ public record Compatibility(String date, List<String> flags) {
                  "nodejs_compat_populate_process_env", "nodejs_compat_do_not_populate_process_env",
                  "enable_nodejs_os_module", "cache_option_enabled", "cache_option_disabled",
                  "export_commonjs_default", "export_commonjs_namespace",
-                 "allow_importable_env", "disallow_importable_env" -> true;
+                 "allow_importable_env", "disallow_importable_env", "enable_abortsignal_rpc" -> true;
             default -> false;
         };
     }
