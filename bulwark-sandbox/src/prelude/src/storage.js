@@ -19,7 +19,7 @@ const MAX_SQL_ID_CHARS = 4096;
 
 // The buffer shared with the host (SqlExchange.java, which fixes the layout): a call whose SQL
 // text has a number and whose bindings are nulls, numbers, booleans or strings of at most
-// X_MAX_CHARS code units goes through it, and H.sqlExec() then takes no argument; a result
+// X_MAX_CHARS code units goes through it, and H.sqlRun() (sqlExec without arguments) is called; a result
 // without columns comes back as null with its counts in the buffer. Made at the first exec.
 const X_SIZE = 64 << 10;
 const X_MAX_BINDINGS = 64;
@@ -258,7 +258,7 @@ class SqlStorage {
     if (typeof key === 'number' && putBindings(bindings)) {
       xi32[4] = this.#handle;
       xi32[5] = key;
-      return new SqlStorageCursor(INTERNAL, H.sqlExec());
+      return new SqlStorageCursor(INTERNAL, H.sqlRun());
     }
     // The bindings travel as arguments, so each string or number crosses with the call itself;
     // very many go as one array instead (a call's arguments are bounded).
