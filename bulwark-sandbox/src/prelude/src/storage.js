@@ -84,11 +84,17 @@ function putBindings(bindings) {
     if (typeof v === 'string') {
       const len = v.length;
       if (len > X_MAX_CHARS) return false;
+      // One pass: copied as Latin-1 while every code unit fits (the usual case); at the first
+      // that does not, written again from the start as UTF-16 (what was copied is not read).
       let k = 0;
-      while (k < len && StringCharCodeAt(v, k) < 256) k++;
+      if (data + len <= X_SIZE) {
+        for (; k < len; k++) {
+          const c = StringCharCodeAt(v, k);
+          if (c > 255) break;
+          xu8[data + k] = c;
+        }
+      }
       if (k === len) {
-        if (data + len > X_SIZE) return false;
-        for (let j = 0; j < len; j++) xu8[data + j] = StringCharCodeAt(v, j);
         xu8[X_TAGS + i] = T_LATIN1;
       } else {
         data = (data + 1) & ~1;
