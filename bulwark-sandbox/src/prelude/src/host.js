@@ -41,6 +41,9 @@ export const H = {
   capRelease: notInstalled,
   capRevoke: notInstalled,
   sqlExec: notInstalled,
+  // sqlExec() without arguments (its SqlExchange buffer call), through its own function when the
+  // host has one: the hot path of sql.exec then crosses with no argument to convert.
+  sqlRun: notInstalled,
   sqlText: notInstalled,
   sqlBuffer: notInstalled,
   kvGet: notInstalled,
@@ -98,6 +101,9 @@ export function bindHost(host) {
       if (index < 0) throw new TypeError(`host.${name} is not a function`);
       H[name] = ReflectApply(FunctionPrototypeBind, call, [undefined, index]);
     }
+    // Isolate.java's own function for it: through hostCall the index would be an argument,
+    // which Javet converts with an up-call into Java and an argument array.
+    H.sqlRun = typeof host.sqlRun === 'function' ? host.sqlRun : H.sqlExec;
   } else {
     for (const name of names) {
       const fn = host[name];
@@ -105,6 +111,7 @@ export function bindHost(host) {
       // Keep the receiver (host) but never expose it.
       H[name] = (...args) => ReflectApply(fn, host, args);
     }
+    H.sqlRun = H.sqlExec;
   }
   H.installed = true;
 }

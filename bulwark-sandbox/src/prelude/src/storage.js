@@ -19,7 +19,7 @@ const MAX_SQL_ID_CHARS = 4096;
 
 // The buffer shared with the host (SqlExchange.java, which fixes the layout): a call whose SQL
 // text has a number and whose bindings are nulls, numbers, booleans or strings of at most
-// X_MAX_CHARS code units goes through it, and H.sqlExec() then takes no argument; a result
+// X_MAX_CHARS code units goes through it, and H.sqlRun() (sqlExec without arguments) is called; a result
 // without columns comes back as null with its counts in the buffer. Made at the first exec.
 const X_SIZE = 64 << 10;
 const X_MAX_BINDINGS = 64;
@@ -84,11 +84,17 @@ function putBindings(bindings) {
     if (typeof v === 'string') {
       const len = v.length;
       if (len > X_MAX_CHARS) return false;
+      // One pass: copied as Latin-1 while every code unit fits (the usual case); at the first
+      // that does not, written again from the start as UTF-16 (what was copied is not read).
       let k = 0;
-      while (k < len && StringCharCodeAt(v, k) < 256) k++;
+      if (data + len <= X_SIZE) {
+        for (; k < len; k++) {
+          const c = StringCharCodeAt(v, k);
+          if (c > 255) break;
+          xu8[data + k] = c;
+        }
+      }
       if (k === len) {
-        if (data + len > X_SIZE) return false;
-        for (let j = 0; j < len; j++) xu8[data + j] = StringCharCodeAt(v, j);
         xu8[X_TAGS + i] = T_LATIN1;
       } else {
         data = (data + 1) & ~1;
@@ -258,7 +264,7 @@ class SqlStorage {
     if (typeof key === 'number' && putBindings(bindings)) {
       xi32[4] = this.#handle;
       xi32[5] = key;
-      return new SqlStorageCursor(INTERNAL, H.sqlExec());
+      return new SqlStorageCursor(INTERNAL, H.sqlRun());
     }
     // The bindings travel as arguments, so each string or number crosses with the call itself;
     // very many go as one array instead (a call's arguments are bounded).

@@ -8,6 +8,7 @@ import java.sql.Statement;
 import org.sqlite.SQLiteConfig;
 import org.sqlite.SQLiteConnection;
 import org.sqlite.SQLiteLimits;
+import org.sqlite.SQLiteOpenMode;
 import org.sqlite.core.Codes;
 import org.sqlite.core.CoreStatement;
 import org.sqlite.core.DB;
@@ -37,6 +38,10 @@ final class Sqlite implements AutoCloseable {
         // sqlite-jdbc would otherwise run "SELECT last_insert_rowid()" (a regex match, a prepare,
         // a step and a finalize) after every INSERT for Statement.getGeneratedKeys, which we never call.
         config.setGetGeneratedKeys(false);
+        // Every call into this connection already goes through sqlite-jdbc's DB monitor (its
+        // natives and SafeStmtPtr are synchronized on it; sqlite3_interrupt takes no mutex by
+        // design), so SQLite's own per-connection mutex, entered by every API call, only costs.
+        config.setOpenMode(SQLiteOpenMode.NOMUTEX);
         try {
             this.conn = (SQLiteConnection) config.createConnection("jdbc:sqlite:" + file.toAbsolutePath());
         } catch (SQLException e) {

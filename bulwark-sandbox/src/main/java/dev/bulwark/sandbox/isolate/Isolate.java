@@ -799,6 +799,7 @@ public final class Isolate {
             bind("promiseState", this::promiseState);
             new SocketHost(runtime, outbox, services.sockets(), this, () -> worker == null ? "" : worker.workerId())
                     .install(this::bind);
+            bindOwn(host, "sqlRun", storage::sqlExec);
             callbacks.add(hostFunctions.install(runtime, host));
             try (V8ValueFunction installer = runtime.getGlobalObject().get("__bulwark_install")) {
                 return installer.call(null, host);
@@ -819,6 +820,26 @@ public final class Isolate {
 
     private void bind(String name, IJavetDirectCallable.NoThisAndResult<Exception> fn)
             throws JavetException {
+        hostFunctions.add(name, HostCallCounts.wrap(name, guard(name, fn)));
+    }
+
+    /**
+     * A host function as a V8 function of its own on {@code host} instead of an index of
+     * {@code hostCall}, for the one call per {@code sql.exec} (the prelude's {@code H.sqlRun}): the
+     * index would be an argument, which Javet makes into a Java object with an up-call and an
+     * argument array on every call.
+     */
+    private void bindOwn(V8ValueObject host, String name, IJavetDirectCallable.NoThisAndResult<Exception> fn)
+            throws JavetException {
+        JavetCallbackContext ctx = new JavetCallbackContext(name, JavetCallbackType.DirectCallNoThisAndResult,
+                HostCallCounts.wrap(name, guard(name, fn)));
+        callbacks.add(ctx);
+        try (V8ValueFunction f = runtime.createV8ValueFunction(ctx)) {
+            host.set(name, f);
+        }
+    }
+
+    private IJavetDirectCallable.NoThisAndResult<Exception> guard(String name, IJavetDirectCallable.NoThisAndResult<Exception> fn) {
         // Javet turns what a callback throws into a JavaScript error; a VirtualMachineError must
         // not become one the worker can catch: it ends the sandbox (the node replaces it).
         // Trace point names, made only when the trace is on (install() runs per isolate).
@@ -842,7 +863,7 @@ public final class Isolate {
                 throw e;
             }
         };
-        hostFunctions.add(name, HostCallCounts.wrap(name, guarded));
+        return guarded;
     }
 
     /**

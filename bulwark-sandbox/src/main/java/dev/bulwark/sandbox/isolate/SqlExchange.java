@@ -16,7 +16,8 @@ import java.util.List;
  * by the prelude's storage module (never by worker code) and read and written here through its
  * direct {@link ByteBuffer}. For an SQL text with a number ({@link SqlTexts}) and a few null,
  * number or short string bindings, the prelude writes the object's handle, the text's number and
- * the bindings into it and calls {@code sqlExec()} with no argument; the host answers a result
+ * the bindings into it and calls {@code sqlExec()} with no argument (through {@code sqlRun}, a V8
+ * function of its own: see Isolate.bindOwn); the host answers a result
  * without columns by writing its counts back and returning null. A Javet callback pays a few JNI
  * up-calls per argument (each argument becomes a Java object) and per result, so such a call
  * costs the fixed part of one crossing only. Everything else (SQL run the first time, blobs, long
