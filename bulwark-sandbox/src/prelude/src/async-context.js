@@ -8,6 +8,11 @@
 // made, from a key (an AsyncLocalStorage, or a key of the prelude's own, which user code never
 // holds) to its value. node:async_hooks builds on these functions; timers capture the frame when
 // they are set and run their callback in it.
+//
+// The frame also says which invocation a continuation belongs to (INVOCATION, set when an event
+// is dispatched): the one current when the reaction was made, as workerd resumes a continuation in
+// the IoContext that awaited, not in the one whose task settled the promise. The owned host
+// functions (host.js) pass it with each call; a frame without it (the root) leaves the host's own.
 import { ReflectApply } from './util.js';
 
 // Captured before any worker code runs: a worker that replaces Map or its methods changes nothing here.
@@ -16,6 +21,9 @@ const mapGet = Map.prototype.get, mapSet = Map.prototype.set, mapHas = Map.proto
 const mapSize = Object.getOwnPropertyDescriptor(Map.prototype, 'size').get;
 const mapEntries = Map.prototype.entries;
 const mapIteratorNext = Object.getPrototypeOf(new Map().entries()).next;
+
+// The key of the invocation id in a frame; user code never holds it.
+const INVOCATION = { __proto__: null };
 
 let getData = () => undefined;
 let setData = () => {};
@@ -30,9 +38,28 @@ export function currentFrame() {
   return getData();
 }
 
-/** Replaces the current frame (no restore): for entry points from the host only. */
-export function enterFrame(frame) {
-  setData(frame);
+/** The frame an event of invocation id starts in: no AsyncLocalStorage store, only the invocation. */
+export function invocationFrame(id) {
+  return frameWith(undefined, INVOCATION, id);
+}
+
+/** The invocation the running code belongs to by its frame; 0 when the frame does not say. */
+export function frameInvocation() {
+  const frame = getData();
+  if (frame === undefined) return 0;
+  const id = ReflectApply(mapGet, frame, [INVOCATION]);
+  return id === undefined ? 0 : id;
+}
+
+/**
+ * frame with the current frame's invocation instead of its own: for a frame captured earlier and
+ * entered again by AsyncLocalStorage.bind/snapshot or an AsyncResource, whose stores come back but
+ * whose work belongs to the invocation running now.
+ */
+export function frameHere(frame) {
+  const id = frameInvocation();
+  if (id === 0) return frameWithout(frame, INVOCATION);
+  return valueIn(frame, INVOCATION) === id ? frame : frameWith(frame, INVOCATION, id);
 }
 
 /** Calls fn with the frame current, then puts the previous frame back. */
