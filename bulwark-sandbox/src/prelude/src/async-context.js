@@ -22,8 +22,11 @@ const mapSize = Object.getOwnPropertyDescriptor(Map.prototype, 'size').get;
 const mapEntries = Map.prototype.entries;
 const mapIteratorNext = Object.getPrototypeOf(new Map().entries()).next;
 
-// The key of the invocation id in a frame; user code never holds it.
+// The key of the invocation id in a frame, and of the mark of a durable object's event (whose
+// invocations share the object's I/O, as workerd gives an object one IoContext); user code never
+// holds them.
 const INVOCATION = { __proto__: null };
+const SHARED = { __proto__: null };
 
 let getData = () => undefined;
 let setData = () => {};
@@ -38,9 +41,34 @@ export function currentFrame() {
   return getData();
 }
 
-/** The frame an event of invocation id starts in: no AsyncLocalStorage store, only the invocation. */
-export function invocationFrame(id) {
-  return frameWith(undefined, INVOCATION, id);
+/**
+ * The frame an event of invocation id starts in: no AsyncLocalStorage store, only the invocation
+ * ({@code shared}: an event of a durable object).
+ */
+export function invocationFrame(id, shared) {
+  const frame = new SafeMap();
+  ReflectApply(mapSet, frame, [INVOCATION, id]);
+  if (shared) ReflectApply(mapSet, frame, [SHARED, true]);
+  return frame;
+}
+
+/**
+ * The invocation whose I/O objects (RPC promises and their pipelines) the running code may use
+ * alone, as workerd's IoContext: 0 when the frame names none or a durable object's event.
+ */
+export function requestOwner() {
+  const frame = getData();
+  if (frame === undefined || ReflectApply(mapGet, frame, [SHARED]) === true) return 0;
+  const id = ReflectApply(mapGet, frame, [INVOCATION]);
+  return id === undefined ? 0 : id;
+}
+
+/** workerd's error for an I/O object of one request used by another (io-context.c++'s words). */
+export function crossRequestError(type) {
+  return new Error('Cannot perform I/O on behalf of a different request. I/O objects (such as streams, '
+    + 'request/response bodies, and others) created in the context of one request handler cannot be '
+    + "accessed from a different request's handler. This is a limitation of Cloudflare Workers which "
+    + `allows us to improve overall performance. (I/O type: ${type})`);
 }
 
 /** The invocation the running code belongs to by its frame; 0 when the frame does not say. */
@@ -58,8 +86,10 @@ export function frameInvocation() {
  */
 export function frameHere(frame) {
   const id = frameInvocation();
-  if (id === 0) return frameWithout(frame, INVOCATION);
-  return valueIn(frame, INVOCATION) === id ? frame : frameWith(frame, INVOCATION, id);
+  const shared = valueIn(getData(), SHARED) === true;
+  if (valueIn(frame, INVOCATION) === (id === 0 ? undefined : id) && (valueIn(frame, SHARED) === true) === shared) return frame;
+  const next = id === 0 ? frameWithout(frame, INVOCATION) : frameWith(frame, INVOCATION, id);
+  return shared ? frameWith(next, SHARED, true) : frameWithout(next, SHARED);
 }
 
 /** Calls fn with the frame current, then puts the previous frame back. */

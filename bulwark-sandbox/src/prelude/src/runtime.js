@@ -426,7 +426,9 @@ function makeDispatcher(done) {
     const owner = cap !== undefined && cap.host !== undefined ? cap.host : Number(id);
     const event = method === undefined ? req : { method, url, headers, body, bodyStream };
     const to = className === undefined ? target : { exports, workerId, className, id: objectId, name, storage };
-    return PromiseThen(runInFrame(invocationFrame(owner), dispatchFetch, undefined, [handler, event, env, id, to]),
+    // A durable object's events (and calls on what an object exported) share the object's I/O.
+    const shared = (to !== null && to !== undefined && to.className !== undefined) || (cap !== undefined && cap.object === true);
+    return PromiseThen(runInFrame(invocationFrame(owner, shared), dispatchFetch, undefined, [handler, event, env, id, to]),
       () => done(id, true), (e) => done(id, false, e));
   };
 }

@@ -129,6 +129,9 @@ public final class Isolate {
     /** Compacts the heap once the isolate has been idle for a while. */
     private final IdleReclaim idleReclaim;
     private final AtomicBoolean collectionQueued = new AtomicBoolean();
+    /** How long an invocation may wait only on other invocations' calls before it is failed as hung ({@link #detectHangs}). */
+    static final long HANG_GRACE_MS = 2_000;
+    private final AtomicBoolean hangRecheckQueued = new AtomicBoolean();
     /** What Date.now() answers during the running task (isolate thread only). */
     private long clockMs;
 
@@ -138,6 +141,17 @@ public final class Isolate {
     private String loadingWorkerId;
     /** Why the worker's top-level code failed in this isolate, for the events queued behind the load; null if it did not. */
     volatile String loadFailure;
+
+    /**
+     * The host functions that act for the current invocation. The prelude calls them with the
+     * invocation of the running continuation's async context frame first (host.js): a promise
+     * reaction runs as the invocation that made it, as workerd resumes it in the IoContext that
+     * awaited, even when another invocation's task settled the promise ({@link #actingFor}).
+     */
+    private static final java.util.Set<String> OWNED = java.util.Set.of("log", "setTimer", "currentInvocation",
+            "fetch", "subrequestAck", "subrequestBodyChunk", "subrequestBodyEnd", "subrequestCancel",
+            "callObject", "callWorker", "loadDynamic", "rpcObject", "rpcWorker", "serviceCall", "serviceRpc",
+            "capCall", "capFetch", "facetCall", "facetRpc", "facetControl", "zlibOpen");
 
     private record Task(long invocationId, JsAction action) {}
 
@@ -234,6 +248,9 @@ public final class Isolate {
             runtime.await(V8AwaitMode.RunNoWait);
             dev.bulwark.sandbox.trace.LatencyTrace.stamp("task.microtasks", task.invocationId);
             reportUnhandledRejections();
+            // While the task's output is still held: what these send leaves after what the task said.
+            endLingering();
+            detectHangs();
         } catch (JavetTerminatedException e) {
             // handled below: the termination's reason is set by whoever terminated us
         } catch (VirtualMachineError e) {
@@ -271,6 +288,76 @@ public final class Isolate {
         }
         if (termination.requested() || runtime.isDead()) {
             condemn(termination.reason() != null ? termination.reason() : ErrorCode.INTERNAL, termination.culprit());
+        }
+    }
+
+    /** Ends the lingering invocations whose RPC calls have all been answered ({@link Invocation#lingering}). */
+    private void endLingering() {
+        for (Invocation inv : invocations.values()) {
+            if (inv.lingering && inv.pendingRpc == 0) finish(inv, null, null);
+        }
+    }
+
+    /**
+     * workerd's hang detection, after a task: an invocation that has sent nothing of its response
+     * and waits on nothing that can ever run again is failed (500, workerd's message) instead of
+     * running to its wall-clock limit. It waits on nothing when the queue is empty, no timer of the
+     * isolate is set (a timer may settle anything), it has no call, subrequest or request body of
+     * its own in flight, and no WebSocket is homed here (its messages come from the node). Calls
+     * other invocations have in flight may settle it too (it may await a promise of theirs, as
+     * workerd lets a request await another's), or be the very calls waiting on it (a call to this
+     * worker that never returns): it is failed once it has waited so for {@link #HANG_GRACE_MS}.
+     * An event of a durable object may wait on what the object's other events do (workerd gives
+     * an object one IoContext): it is failed only when nothing at all is in flight. A call on a
+     * callback runs inside its host ({@link #runInside}) and is left to it.
+     *
+     * <p>Each source is read before the queue: a source that ends queues its task first, then
+     * counts down ({@link Invocation#outstanding}).
+     */
+    private void detectHangs() {
+        if (condemned || termination.requested()) return;
+        List<Invocation> candidates = null;
+        boolean timersSet = false, anyInFlight = false;
+        for (Invocation inv : invocations.values()) {
+            if (inv.isFinished()) continue;
+            timersSet |= !inv.timers.isEmpty();
+            boolean inFlight = inv.outstanding.get() > 0 || inv.bodyOpen;
+            anyInFlight |= inFlight;
+            if (inFlight || !inv.dispatched || !inv.responsePending() || inv.hostedBy != null || !inv.hosted.isEmpty()) {
+                inv.waitingSince = 0;
+                continue;
+            }
+            if (candidates == null) candidates = new ArrayList<>(2);
+            candidates.add(inv);
+        }
+        if (candidates == null) return;
+        if (timersSet || !tasks.isEmpty() || services.sockets().homesAt(this)) {
+            for (Invocation inv : candidates) inv.waitingSince = 0;
+            return;
+        }
+        long now = System.nanoTime(), recheck = Long.MAX_VALUE;
+        for (Invocation inv : candidates) {
+            if (anyInFlight) {
+                if (inv.objectEvent) continue;
+                if (inv.waitingSince == 0) inv.waitingSince = now;
+                long left = TimeUnit.MILLISECONDS.toNanos(HANG_GRACE_MS) - (now - inv.waitingSince);
+                if (left > 0) {
+                    recheck = Math.min(recheck, left);
+                    continue;
+                }
+            }
+            long running = currentInvocation;
+            currentInvocation = inv.id; // the line carries its request id
+            log("error", "Uncaught Error: " + ErrorCode.WORKER_HUNG.description());
+            currentInvocation = running;
+            finish(inv, ErrorCode.WORKER_HUNG, ErrorCode.WORKER_HUNG.description());
+        }
+        // An empty task then, whose end checks again (at most one waits).
+        if (recheck != Long.MAX_VALUE && hangRecheckQueued.compareAndSet(false, true)) {
+            services.scheduler().schedule(() -> {
+                hangRecheckQueued.set(false);
+                enqueue(0, () -> {});
+            }, recheck, TimeUnit.NANOSECONDS);
         }
     }
 
@@ -473,6 +560,10 @@ public final class Isolate {
             inv.cpuNanos.addAndGet(now - taskStartCpu);
             taskStartCpu = now;
             boolean ok = args.length > 1 && args[1] instanceof V8ValueBoolean b && b.getValue();
+            if (ok && inv.rpcEvent && inv.pendingRpc > 0) {
+                inv.lingering = true; // ends when they are answered (endLingering)
+                return undefined();
+            }
             finish(inv, ok ? null : ErrorCode.WORKER_THREW, ok ? null : HostValues.describe(args.length > 2 ? args[2] : null));
         }
         return undefined();
@@ -481,12 +572,19 @@ public final class Isolate {
     /** The object's storage handle for this event (its database opened if need be); starts the idle sweep. */
     int objectHandle(Address.DurableObject o, long invocationId) {
         int handle = storage.handleFor(o, invocationId);
+        Invocation inv = invocations.get(invocationId);
+        if (inv != null) inv.objectEvent = true;
         if (evictions == null) {
             long period = Math.max(50, services.objectIdleMs() / 2);
             evictions = services.scheduler().scheduleWithFixedDelay(() -> enqueue(0, this::evictIdleObjects),
                     period, period, TimeUnit.MILLISECONDS);
         }
         return handle;
+    }
+
+    /** Whether this isolate runs a durable object now. Isolate thread only. */
+    boolean hostsObjects() {
+        return storage.openObjects() > 0;
     }
 
     /** Whether an invocation is in flight in this isolate. */
@@ -501,6 +599,10 @@ public final class Isolate {
 
     private void onDeadline(Invocation inv) {
         if (inv.isFinished()) return;
+        if (inv.lingering) { // answered: its calls still pending are dropped, no limit was broken
+            finishSoon(inv, null, null);
+            return;
+        }
         if (inTask && currentInvocation == inv.id) {
             termination.request(ErrorCode.WALL_TIME_EXCEEDED, inv.id);
         } else {
@@ -842,7 +944,30 @@ public final class Isolate {
                 throw e;
             }
         };
-        hostFunctions.add(name, HostCallCounts.wrap(name, guarded));
+        boolean owned = OWNED.contains(name);
+        hostFunctions.add(name, HostCallCounts.wrap(name, owned ? args -> actingFor(args, guarded) : guarded), owned);
+    }
+
+    /**
+     * Calls an owned host function ({@link #OWNED}) as the invocation {@code args[0]} names, the
+     * frame's: when it is another live invocation than the task's, the call acts for it (its
+     * timers, calls, log lines), and the task's comes back after. A frame of no invocation, or of
+     * one that has ended, leaves the task's: a durable object's promise made by an earlier event
+     * goes on as before in the event that runs it.
+     */
+    private V8Value actingFor(V8Value[] args, IJavetDirectCallable.NoThisAndResult<Exception> fn) throws Exception {
+        long frame = (long) HostValues.number(args, 0);
+        V8Value[] rest = java.util.Arrays.copyOfRange(args, Math.min(1, args.length), args.length);
+        long own = currentInvocation;
+        if (frame == 0 || frame == own) return fn.call(rest);
+        Invocation inv = invocations.get(frame);
+        if (inv == null || inv.isFinished()) return fn.call(rest);
+        currentInvocation = frame;
+        try {
+            return fn.call(rest);
+        } finally {
+            currentInvocation = own;
+        }
     }
 
     /**
@@ -877,9 +1002,15 @@ public final class Isolate {
         if (previous != null) previous.cancel();
         inv.timers.add(id);
         timer.future = services.scheduler().schedule(() -> {
-            if (!timers.remove(id, timer)) return;
-            inv.timers.remove(id);
-            enqueue(owner, () -> jsRuntime.invokeVoid("fireTimer", id));
+            // Counted while it moves from the timers to the queue (Invocation.outstanding).
+            inv.outstanding.incrementAndGet();
+            try {
+                if (!timers.remove(id, timer)) return;
+                inv.timers.remove(id);
+                enqueue(owner, () -> jsRuntime.invokeVoid("fireTimer", id));
+            } finally {
+                inv.outstanding.decrementAndGet();
+            }
         }, delayMs, TimeUnit.MILLISECONDS);
     }
 
