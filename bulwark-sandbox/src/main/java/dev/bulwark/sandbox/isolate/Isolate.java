@@ -229,6 +229,8 @@ public final class Isolate {
     }
 
     private void idle() {
+        // Once the queue is empty (also after tasks dropped unrun: their invocation had ended).
+        detectHangs();
         services.outbox().idle();
     }
 
@@ -248,9 +250,8 @@ public final class Isolate {
             runtime.await(V8AwaitMode.RunNoWait);
             dev.bulwark.sandbox.trace.LatencyTrace.stamp("task.microtasks", task.invocationId);
             reportUnhandledRejections();
-            // While the task's output is still held: what these send leaves after what the task said.
+            // While the task's output is still held: what it sends leaves after what the task said.
             endLingering();
-            detectHangs();
         } catch (JavetTerminatedException e) {
             // handled below: the termination's reason is set by whoever terminated us
         } catch (VirtualMachineError e) {
@@ -299,14 +300,15 @@ public final class Isolate {
     }
 
     /**
-     * workerd's hang detection, after a task: an invocation that has sent nothing of its response
+     * workerd's hang detection, when the loop has run out of tasks: an invocation that has sent nothing of its response
      * and waits on nothing that can ever run again is failed (500, workerd's message) instead of
      * running to its wall-clock limit. It waits on nothing when the queue is empty, no timer of the
      * isolate is set (a timer may settle anything), it has no call, subrequest or request body of
      * its own in flight, and no WebSocket is homed here (its messages come from the node). Calls
      * other invocations have in flight may settle it too (it may await a promise of theirs, as
      * workerd lets a request await another's), or be the very calls waiting on it (a call to this
-     * worker that never returns): it is failed once it has waited so for {@link #HANG_GRACE_MS}.
+     * worker that never returns), and so may calls on what this isolate exported and their drops
+     * (a disposer): it is failed once it has waited so for {@link #HANG_GRACE_MS}.
      * An event of a durable object may wait on what the object's other events do (workerd gives
      * an object one IoContext): it is failed only when nothing at all is in flight. A call on a
      * callback runs inside its host ({@link #runInside}) and is left to it.
@@ -315,7 +317,8 @@ public final class Isolate {
      * counts down ({@link Invocation#outstanding}).
      */
     private void detectHangs() {
-        if (condemned || termination.requested()) return;
+        // A task queued: nothing is hung now (the cheap way out of a busy isolate; read again below).
+        if (condemned || worker == null || termination.requested() || !tasks.isEmpty()) return;
         List<Invocation> candidates = null;
         boolean timersSet = false, anyInFlight = false;
         for (Invocation inv : invocations.values()) {
@@ -331,6 +334,8 @@ public final class Isolate {
             candidates.add(inv);
         }
         if (candidates == null) return;
+        // What this isolate exported may still be called or dropped (its disposer run) by the node.
+        anyInFlight |= caps.hasExports();
         if (timersSet || !tasks.isEmpty() || services.sockets().homesAt(this)) {
             for (Invocation inv : candidates) inv.waitingSince = 0;
             return;
