@@ -115,9 +115,15 @@ final class EventDispatch {
      * which fails with {@code worker_load_failed} instead when no worker is loaded.
      */
     private void dispatchEvent(long invocationId, String workerId, Limits limits, EventAction event) {
+        dispatchEvent(invocationId, workerId, limits, false, event);
+    }
+
+    /** {@code bodyStreamed}: its request body comes after it, open until its end is queued (Invocation.bodyOpen). */
+    private void dispatchEvent(long invocationId, String workerId, Limits limits, boolean bodyStreamed, EventAction event) {
         dev.bulwark.sandbox.trace.LatencyTrace.stamp("isolate.dispatch", invocationId);
         Invocation inv = isolate.begin(invocationId, workerId, limits);
         if (inv == null) return;
+        inv.bodyOpen = bodyStreamed; // before its task can run and wait for the body
         isolate.enqueue(inv.id, () -> {
             inv.dispatched = true;
             if (isolate.worker == null) {
@@ -131,10 +137,7 @@ final class EventDispatch {
 
     /** Starts a fetch invocation; all its outcomes go to the outbox. */
     void dispatch(Message.FetchStart start, Limits limits) {
-        dispatchEvent(start.invocationId(), start.workerId(), limits, inv -> fetch(start, inv));
-        // Open before the body's end can be read: its chunks come on this thread, after the start.
-        Invocation inv = start.bodyStreamed() ? isolate.invocations.get(start.invocationId()) : null;
-        if (inv != null) inv.bodyOpen = true;
+        dispatchEvent(start.invocationId(), start.workerId(), limits, start.bodyStreamed(), inv -> fetch(start, inv));
     }
 
     private void fetch(Message.FetchStart start, Invocation inv) throws Exception {
@@ -353,7 +356,10 @@ final class EventDispatch {
                         runtime.createV8ValueLong(e.invocationId()),
                         e.error() == null ? runtime.createV8ValueNull() : runtime.createV8ValueString(e.error())));
                 Invocation inv = isolate.invocations.get(e.invocationId());
-                if (inv != null) inv.bodyOpen = false; // after its task is queued (Invocation.outstanding)
+                if (inv != null) {
+                    inv.bodyOpen = false; // after its task is queued (InFlight)
+                    isolate.checkHangsSoon();
+                }
             }
             default -> throw new IllegalArgumentException("not a request body message: " + message);
         }
@@ -364,7 +370,7 @@ final class EventDispatch {
         Invocation inv = isolate.invocations.get(ack.invocationId());
         if (inv != null && inv.acknowledge(ack.bytes())) {
             isolate.enqueue(inv.id, () -> isolate.jsRuntime().invokeVoid("responseDrained", runtime.createV8ValueLong(inv.id)));
-            inv.outstanding.decrementAndGet();
+            inv.outstanding.down();
         }
     }
 

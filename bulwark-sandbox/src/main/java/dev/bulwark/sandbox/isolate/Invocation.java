@@ -37,7 +37,13 @@ final class Invocation {
      * counted down only after its task is queued, so the isolate's hang detection, which reads
      * this before the queue, never sees neither ({@link Isolate#detectHangs}).
      */
-    final AtomicInteger outstanding = new AtomicInteger();
+    final InFlight outstanding;
+    /**
+     * Its fetches through the egress gateway not yet over (their answer, or their body, to come),
+     * counted apart from {@link #outstanding} the same way: their answer may settle anything, as a
+     * timer's may, and no fetch is a call back into this worker waiting on another invocation.
+     */
+    final InFlight fetches;
     /** Its request body still streams in from the node (set at dispatch, cleared after its end is queued). */
     volatile boolean bodyOpen;
     /** An event of a durable object: it may wait on what the object's other events do. */
@@ -64,7 +70,10 @@ final class Invocation {
     private long unacknowledged;
     private boolean drainWanted;
 
-    Invocation(long id, String workerId, Limits limits, Outbox outbox) {
+    /** {@code drained}: the isolate's request for another hang check (InFlight). */
+    Invocation(long id, String workerId, Limits limits, Outbox outbox, Runnable drained) {
+        this.outstanding = new InFlight(drained);
+        this.fetches = new InFlight(drained);
         this.id = id;
         this.workerId = workerId;
         this.limits = limits;
@@ -100,7 +109,7 @@ final class Invocation {
         outbox.send(new Message.ResponseChunk(id, data));
         unacknowledged += data.length;
         if (unacknowledged <= RESPONSE_WINDOW) return true;
-        if (!drainWanted) outstanding.incrementAndGet(); // until the drain's task is queued (EventDispatch.acknowledge)
+        if (!drainWanted) outstanding.up(); // until the drain's task is queued (EventDispatch.acknowledge)
         drainWanted = true;
         return false;
     }

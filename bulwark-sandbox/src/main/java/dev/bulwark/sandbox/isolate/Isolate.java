@@ -216,6 +216,7 @@ public final class Isolate {
             dispose();
             return false;
         }
+        if (task.action == CHECK_HANGS) return true; // no JavaScript: the idle callback checks
         if (task.invocationId != 0) {
             Invocation inv = invocations.get(task.invocationId);
             if (inv == null || inv.isFinished()) return true;
@@ -303,8 +304,9 @@ public final class Isolate {
      * workerd's hang detection, when the loop has run out of tasks: an invocation that has sent nothing of its response
      * and waits on nothing that can ever run again is failed (500, workerd's message) instead of
      * running to its wall-clock limit. It waits on nothing when the queue is empty, no timer of the
-     * isolate is set (a timer may settle anything), it has no call, subrequest or request body of
-     * its own in flight, and no WebSocket is homed here (its messages come from the node). Calls
+     * isolate is set and no fetch of it is in flight (either may settle anything when it comes
+     * back), it has no call or request body of its own in flight, and no WebSocket is homed here
+     * (its messages come from the node). Calls
      * other invocations have in flight may settle it too (it may await a promise of theirs, as
      * workerd lets a request await another's), or be the very calls waiting on it (a call to this
      * worker that never returns), and so may calls on what this isolate exported and their drops
@@ -314,7 +316,8 @@ public final class Isolate {
      * callback runs inside its host ({@link #runInside}) and is left to it.
      *
      * <p>Each source is read before the queue: a source that ends queues its task first, then
-     * counts down ({@link Invocation#outstanding}).
+     * counts down ({@link InFlight}), and asks for another check if the isolate may have run out
+     * of tasks meanwhile ({@link #checkHangsSoon}).
      */
     private void detectHangs() {
         // A task queued: nothing is hung now (the cheap way out of a busy isolate; read again below).
@@ -323,8 +326,10 @@ public final class Isolate {
         boolean timersSet = false, anyInFlight = false;
         for (Invocation inv : invocations.values()) {
             if (inv.isFinished()) continue;
-            timersSet |= !inv.timers.isEmpty();
-            boolean inFlight = inv.outstanding.get() > 0 || inv.bodyOpen;
+            // A timer or a fetch of any invocation may settle anything when it comes back.
+            boolean fetching = inv.fetches.any();
+            timersSet |= !inv.timers.isEmpty() || fetching;
+            boolean inFlight = fetching || inv.outstanding.any() || inv.bodyOpen;
             anyInFlight |= inFlight;
             if (inFlight || !inv.dispatched || !inv.responsePending() || inv.hostedBy != null || !inv.hosted.isEmpty()) {
                 inv.waitingSince = 0;
@@ -361,10 +366,21 @@ public final class Isolate {
         if (recheck != Long.MAX_VALUE && hangRecheckQueued.compareAndSet(false, true)) {
             services.scheduler().schedule(() -> {
                 hangRecheckQueued.set(false);
-                enqueue(0, () -> {});
+                checkHangsSoon();
             }, recheck, TimeUnit.NANOSECONDS);
         }
     }
+
+    /**
+     * Another hang check, from any thread: a task that runs nothing when none is queued (the loop
+     * checks when it runs out of tasks).
+     */
+    void checkHangsSoon() {
+        if (tasks.isEmpty()) enqueue(0, CHECK_HANGS);
+    }
+
+    /** A task that runs nothing: the loop's idle callback after it checks for hangs ({@link #step}). */
+    private static final JsAction CHECK_HANGS = () -> {};
 
     /**
      * From here on the running task is charged to {@code host}: a call on a callback runs inside
@@ -534,7 +550,7 @@ public final class Isolate {
 
     /** Registers an invocation and its deadline; null (and the invocation failed) if this isolate is condemned. */
     Invocation begin(long invocationId, String workerId, Limits limits) {
-        Invocation inv = new Invocation(invocationId, workerId, limits, outbox);
+        Invocation inv = new Invocation(invocationId, workerId, limits, outbox, this::checkHangsSoon);
         if (condemned) {
             inv.finish(ErrorCode.ISOLATE_RESET, ErrorCode.ISOLATE_RESET.description());
             return null;
@@ -1008,13 +1024,13 @@ public final class Isolate {
         inv.timers.add(id);
         timer.future = services.scheduler().schedule(() -> {
             // Counted while it moves from the timers to the queue (Invocation.outstanding).
-            inv.outstanding.incrementAndGet();
+            inv.outstanding.up();
             try {
                 if (!timers.remove(id, timer)) return;
                 inv.timers.remove(id);
                 enqueue(owner, () -> jsRuntime.invokeVoid("fireTimer", id));
             } finally {
-                inv.outstanding.decrementAndGet();
+                inv.outstanding.down();
             }
         }, delayMs, TimeUnit.MILLISECONDS);
     }

@@ -6,7 +6,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
@@ -19,7 +18,7 @@ final class Subrequests {
     private static final class Pending {
         final long invocationId;
         /** The invocation's count of host work still to come back (Invocation.outstanding), or null. */
-        final AtomicInteger outstanding;
+        final InFlight outstanding;
         final Consumer<Message> events;
         final Runnable dropped;
         /** Who streams the answer, and so which messages the reader's side sends. */
@@ -29,13 +28,13 @@ final class Subrequests {
 
         /** The subrequest is over; after its last task is queued, so an idle isolate never sees neither. */
         void over() {
-            if (outstanding != null) outstanding.decrementAndGet();
+            if (outstanding != null) outstanding.down();
         }
 
-        Pending(long invocationId, AtomicInteger outstanding, StreamWire wire, Consumer<Message> events, Runnable dropped) {
+        Pending(long invocationId, InFlight outstanding, StreamWire wire, Consumer<Message> events, Runnable dropped) {
             this.invocationId = invocationId;
             this.outstanding = outstanding;
-            if (outstanding != null) outstanding.incrementAndGet();
+            if (outstanding != null) outstanding.up();
             this.wire = wire;
             this.events = events;
             this.dropped = dropped;
@@ -59,7 +58,7 @@ final class Subrequests {
      * CallHead, chunks, CallEnd); {@code outstanding} (or null) counts it until it is over, for the
      * isolate's hang detection.
      */
-    long register(long invocationId, AtomicInteger outstanding, StreamWire wire, Consumer<Message> events, Runnable dropped) {
+    long register(long invocationId, InFlight outstanding, StreamWire wire, Consumer<Message> events, Runnable dropped) {
         long id = ids.incrementAndGet();
         pending.put(id, new Pending(invocationId, outstanding, wire, events, dropped));
         return id;
