@@ -301,19 +301,20 @@ public final class Isolate {
     }
 
     /**
-     * workerd's hang detection, when the loop has run out of tasks: an invocation that has sent nothing of its response
-     * and waits on nothing that can ever run again is failed (500, workerd's message) instead of
-     * running to its wall-clock limit. It waits on nothing when the queue is empty, no timer of the
-     * isolate is set and no fetch of it is in flight (either may settle anything when it comes
-     * back), it has no call or request body of its own in flight, and no WebSocket is homed here
-     * (its messages come from the node). Calls
-     * other invocations have in flight may settle it too (it may await a promise of theirs, as
-     * workerd lets a request await another's), or be the very calls waiting on it (a call to this
-     * worker that never returns), and so may calls on what this isolate exported and their drops
-     * (a disposer): it is failed once it has waited so for {@link #HANG_GRACE_MS}.
-     * An event of a durable object may wait on what the object's other events do (workerd gives
-     * an object one IoContext): it is failed only when nothing at all is in flight. A call on a
-     * callback runs inside its host ({@link #runInside}) and is left to it.
+     * workerd's hang detection, when the loop has run out of tasks: an invocation that has sent
+     * nothing of its response and waits on nothing that can ever run again is failed (500,
+     * workerd's message) instead of running to its wall-clock limit. It waits on nothing when the
+     * queue is empty, no timer of the isolate is set and no fetch of it is in flight (either may
+     * settle anything when it comes back), it has no call or request body of its own in flight,
+     * and no WebSocket is homed here (its messages come from the node). Calls other invocations
+     * have in flight may settle it too (it may await a promise of theirs, as workerd lets a
+     * request await another's), or be the very calls waiting on it (a call to this worker that
+     * never returns), and so may calls on what this isolate exported and their drops (a
+     * disposer): it is failed once it has waited so for {@link #HANG_GRACE_MS}. An event of a
+     * durable object (or a call on what an isolate hosting objects exported) is left alone: it
+     * may wait on what the object's next events do (workerd gives an object one IoContext; a long
+     * poll waits for the next request). A call on a callback runs inside its host
+     * ({@link #runInside}) and is left to it.
      *
      * <p>Each source is read before the queue: a source that ends queues its task first, then
      * counts down ({@link InFlight}), and asks for another check if the isolate may have run out
@@ -331,7 +332,8 @@ public final class Isolate {
             timersSet |= !inv.timers.isEmpty() || fetching;
             boolean inFlight = fetching || inv.outstanding.any() || inv.bodyOpen;
             anyInFlight |= inFlight;
-            if (inFlight || !inv.dispatched || !inv.responsePending() || inv.hostedBy != null || !inv.hosted.isEmpty()) {
+            if (inFlight || !inv.dispatched || !inv.responsePending() || inv.objectEvent || inv.hostedBy != null
+                    || !inv.hosted.isEmpty()) {
                 inv.waitingSince = 0;
                 continue;
             }
@@ -348,7 +350,6 @@ public final class Isolate {
         long now = System.nanoTime(), recheck = Long.MAX_VALUE;
         for (Invocation inv : candidates) {
             if (anyInFlight) {
-                if (inv.objectEvent) continue;
                 if (inv.waitingSince == 0) inv.waitingSince = now;
                 long left = TimeUnit.MILLISECONDS.toNanos(HANG_GRACE_MS) - (now - inv.waitingSince);
                 if (left > 0) {
