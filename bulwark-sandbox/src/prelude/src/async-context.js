@@ -8,6 +8,11 @@
 // made, from a key (an AsyncLocalStorage, or a key of the prelude's own, which user code never
 // holds) to its value. node:async_hooks builds on these functions; timers capture the frame when
 // they are set and run their callback in it.
+//
+// The frame also says which invocation a continuation belongs to (INVOCATION, set when an event
+// is dispatched): the one current when the reaction was made, as workerd resumes a continuation in
+// the IoContext that awaited, not in the one whose task settled the promise. The owned host
+// functions (host.js) pass it with each call; a frame without it (the root) leaves the host's own.
 import { ReflectApply } from './util.js';
 
 // Captured before any worker code runs: a worker that replaces Map or its methods changes nothing here.
@@ -16,6 +21,12 @@ const mapGet = Map.prototype.get, mapSet = Map.prototype.set, mapHas = Map.proto
 const mapSize = Object.getOwnPropertyDescriptor(Map.prototype, 'size').get;
 const mapEntries = Map.prototype.entries;
 const mapIteratorNext = Object.getPrototypeOf(new Map().entries()).next;
+
+// The key of the invocation id in a frame, and of the mark of a durable object's event (whose
+// invocations share the object's I/O, as workerd gives an object one IoContext); user code never
+// holds them.
+const INVOCATION = { __proto__: null };
+const SHARED = { __proto__: null };
 
 let getData = () => undefined;
 let setData = () => {};
@@ -30,9 +41,55 @@ export function currentFrame() {
   return getData();
 }
 
-/** Replaces the current frame (no restore): for entry points from the host only. */
-export function enterFrame(frame) {
-  setData(frame);
+/**
+ * The frame an event of invocation id starts in: no AsyncLocalStorage store, only the invocation
+ * ({@code shared}: an event of a durable object).
+ */
+export function invocationFrame(id, shared) {
+  const frame = new SafeMap();
+  ReflectApply(mapSet, frame, [INVOCATION, id]);
+  if (shared) ReflectApply(mapSet, frame, [SHARED, true]);
+  return frame;
+}
+
+/**
+ * The invocation whose I/O objects (RPC promises and their pipelines) the running code may use
+ * alone, as workerd's IoContext: 0 when the frame names none or a durable object's event.
+ */
+export function requestOwner() {
+  const frame = getData();
+  if (frame === undefined || ReflectApply(mapGet, frame, [SHARED]) === true) return 0;
+  const id = ReflectApply(mapGet, frame, [INVOCATION]);
+  return id === undefined ? 0 : id;
+}
+
+/** workerd's error for an I/O object of one request used by another (io-context.c++'s words). */
+export function crossRequestError(type) {
+  return new Error('Cannot perform I/O on behalf of a different request. I/O objects (such as streams, '
+    + 'request/response bodies, and others) created in the context of one request handler cannot be '
+    + "accessed from a different request's handler. This is a limitation of Cloudflare Workers which "
+    + `allows us to improve overall performance. (I/O type: ${type})`);
+}
+
+/** The invocation the running code belongs to by its frame; 0 when the frame does not say. */
+export function frameInvocation() {
+  const frame = getData();
+  if (frame === undefined) return 0;
+  const id = ReflectApply(mapGet, frame, [INVOCATION]);
+  return id === undefined ? 0 : id;
+}
+
+/**
+ * frame with the current frame's invocation instead of its own: for a frame captured earlier and
+ * entered again by AsyncLocalStorage.bind/snapshot or an AsyncResource, whose stores come back but
+ * whose work belongs to the invocation running now.
+ */
+export function frameHere(frame) {
+  const id = frameInvocation();
+  const shared = valueIn(getData(), SHARED) === true;
+  if (valueIn(frame, INVOCATION) === (id === 0 ? undefined : id) && (valueIn(frame, SHARED) === true) === shared) return frame;
+  const next = id === 0 ? frameWithout(frame, INVOCATION) : frameWith(frame, INVOCATION, id);
+  return shared ? frameWith(next, SHARED, true) : frameWithout(next, SHARED);
 }
 
 /** Calls fn with the frame current, then puts the previous frame back. */

@@ -1,6 +1,7 @@
 // The host bindings. `__bulwark_install` (runtime.js) captures the host object and fills
 // these in; they are module-scoped so user code can never reach them.
 import { ReflectApply } from './util.js';
+import { frameInvocation } from './async-context.js';
 
 const StringPrototypeSplit = String.prototype.split;
 const ArrayPrototypeIndexOf = Array.prototype.indexOf;
@@ -96,10 +97,16 @@ export function bindHost(host) {
     // instead of ~60 is cheaper to make and to close; each H[name] is that function bound to its
     // index, so a call costs no wrapper and no argument array.
     const table = ReflectApply(StringPrototypeSplit, `${host.hostNames}`, [',']);
+    // The functions that act for the current invocation (host.hostOwned) take the invocation of
+    // the running continuation's frame first (async-context.js): the host acts for that one when
+    // it differs from the invocation whose task runs.
+    const owned = host.hostOwned === undefined ? [] : ReflectApply(StringPrototypeSplit, `${host.hostOwned}`, [',']);
     for (const name of names) {
       const index = ReflectApply(ArrayPrototypeIndexOf, table, [name]);
       if (index < 0) throw new TypeError(`host.${name} is not a function`);
-      H[name] = ReflectApply(FunctionPrototypeBind, call, [undefined, index]);
+      H[name] = ReflectApply(ArrayPrototypeIndexOf, owned, [name]) < 0
+        ? ReflectApply(FunctionPrototypeBind, call, [undefined, index])
+        : ownedCall(call, index);
     }
     // Isolate.java's own function for it: through hostCall the index would be an argument,
     // which Javet converts with an up-call into Java and an argument array.
@@ -114,6 +121,24 @@ export function bindHost(host) {
     H.sqlRun = H.sqlExec;
   }
   H.installed = true;
+}
+
+// A host function that takes the frame's invocation before its arguments. The arguments are
+// passed on without array spreading or [[Set]] on a new array, which a worker could hook through
+// Array.prototype (an iterator, an index setter) to see them.
+function ownedCall(call, index) {
+  return (...args) => {
+    const inv = frameInvocation();
+    switch (args.length) {
+      case 0: return call(index, inv);
+      case 1: return call(index, inv, args[0]);
+      case 2: return call(index, inv, args[0], args[1]);
+      case 3: return call(index, inv, args[0], args[1], args[2]);
+      case 4: return call(index, inv, args[0], args[1], args[2], args[3]);
+      case 5: return call(index, inv, args[0], args[1], args[2], args[3], args[4]);
+      default: return ReflectApply(ReflectApply(FunctionPrototypeBind, call, [undefined, index, inv]), undefined, args);
+    }
+  };
 }
 
 /**

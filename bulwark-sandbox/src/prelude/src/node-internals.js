@@ -2,7 +2,7 @@
 // prelude: the async context frame, console's formatter, and host functions. Handed over through
 // the runtime object, which only the host sees.
 import { H } from './host.js';
-import { currentFrame, runInFrame, frameWith, frameWithout, valueIn } from './async-context.js';
+import { currentFrame, runInFrame, frameWith, frameWithout, frameHere, valueIn } from './async-context.js';
 import { format, inspect } from './console.js';
 
 export const nodeInternals = Object.freeze({
@@ -10,6 +10,7 @@ export const nodeInternals = Object.freeze({
   runInFrame,
   frameWith,
   frameWithout,
+  frameHere,
   valueIn,
   format,
   inspect,

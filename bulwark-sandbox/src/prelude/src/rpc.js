@@ -8,7 +8,7 @@
 // AbortSignals cross by reference (caps.js); Request and Response by value with their bodies
 // (serialize.js). Not yet: promise pipelining's saved round trip.
 import { H, safeLog } from './host.js';
-import { PromiseCtor, PromiseResolve, PromiseThen, ReflectApply, ObjectGetPrototypeOf, ObjectGetOwnPropertyDescriptor, protoChainHas } from './util.js';
+import { PromiseCtor, PromiseResolve, PromiseReject, PromiseThen, ReflectApply, ObjectGetPrototypeOf, ObjectGetOwnPropertyDescriptor, protoChainHas } from './util.js';
 import { Request, requestInternals } from './request.js';
 import { responseInternals } from './response.js';
 import { headersToPairs, joinHeaderLines } from './headers.js';
@@ -18,6 +18,7 @@ import { DurableObject, WorkerEntrypoint, RpcTarget } from './runtime-classes.js
 import { encodePayload, decodePayload, moved, bindRpc, exportedCall, localStub, isStub, methodOf, isPath, memberAt, pathName, MAX_PATH } from './caps.js';
 import { startCallUpload, endUpload } from './egress.js';
 import { thrownForCaller, remoteError, decodeThrown } from './remote-errors.js';
+import { requestOwner, crossRequestError } from './async-context.js';
 
 const ObjectHasOwn = Object.hasOwn;
 
@@ -29,7 +30,8 @@ const RESERVED = new Set(['constructor', 'fetch', 'connect', 'alarm', 'webSocket
 /**
  * One call ({@code isCall}: args is the argument array) or property read through {@code send}.
  * Stubs passed on are moved to the receiver once the call is sent; a call the node refused for a
- * capability reason rejects with an Error of its message (as workerd's). {@code send.thrown}, if
+ * capability reason, or whose callee was canceled as hung, rejects with an Error of its message
+ * (as workerd's). {@code send.thrown}, if
  * set, is told of the error a call threw (a durable object stub breaks on a reset error).
  */
 async function invoke(send, name, args, isCall) {
@@ -39,7 +41,8 @@ async function invoke(send, name, args, isCall) {
   try {
     result = await send(name, payload.bytes);
   } catch (err) {
-    if (err && err.code === 'capability') throw new Error(err.message);
+    // A callee canceled as hung rejects with workerd's Error too.
+    if (err && (err.code === 'capability' || err.code === 'worker_hung')) throw new Error(err.message);
     throw err;
   } finally {
     moved(payload.sent);
@@ -84,7 +87,7 @@ function promiseMember(prop, promiseOf) {
 
 function property(send, names) {
   const method = methodOf(names);
-  const call = (...args) => pipelined(PromiseThen(invoke(send, method, args, true), box));
+  const call = (...args) => pipelined(PromiseThen(invoke(send, method, args, true), box), requestOwner(), false);
   const read = () => invoke(send, method, null, false);
   const member = new Proxy(call, {
     get(_, prop) {
@@ -111,23 +114,28 @@ const unbox = (b) => b.v;
  * Values travel boxed between steps so that a member that is itself thenable (an RPC property) is
  * not read before it is used.
  */
-function pipelined(boxed) {
+function pipelined(boxed, owner, member) {
+  // As workerd's: the request that made the call may pipeline on it alone; another may await the
+  // call's own promise (a plain JS promise), not a member of it nor a call through it.
+  const foreign = () => { const here = requestOwner(); return owner !== 0 && here !== 0 && here !== owner; };
   const promise = new Proxy(function () {}, {
     get(_, prop) {
-      const settle = promiseMember(prop, () => PromiseThen(boxed, unbox));
+      const settle = promiseMember(prop, () => (member && foreign()
+        ? PromiseReject(crossRequestError('Pipeline')) : PromiseThen(boxed, unbox)));
       if (settle !== undefined) return settle;
       if (typeof prop === 'symbol') return prop === SymbolToStringTag ? 'RpcPromise' : undefined;
       return pipelined(PromiseThen(boxed, (b) => {
         if (b.v === null || b.v === undefined) throw new TypeError(`Cannot read properties of ${b.v} (reading '${prop}')`);
         return box(b.v[prop]);
-      }));
+      }), owner, true);
     },
     apply(_, thisArg, args) {
+      if (foreign()) return PromiseReject(crossRequestError('JsRpcPromise'));
       return pipelined(PromiseThen(boxed, (b) => {
         if (typeof b.v !== 'function') throw new TypeError('The RPC result is not a function.');
         // What a call answers (a stub's call answers a promise) is awaited, as a call's result is.
         return PromiseThen(PromiseResolve(ReflectApply(b.v, undefined, args)), box);
-      }));
+      }), owner, false);
     },
   });
   promises.add(promise);

@@ -23,7 +23,7 @@ import { makeService, linkExports, ctxExports, setGlobalOutbound, warmLinkExport
 import { serialize, deserialize } from './serialize.js';
 import { encodeThrown } from './remote-errors.js';
 import { utf8DecodeReplace } from './encoding.js';
-import { installAsyncContext, enterFrame } from './async-context.js';
+import { installAsyncContext, invocationFrame, runInFrame } from './async-context.js';
 import { nodeInternals } from './node-internals.js';
 import { EmailMessage } from './email.js';
 import { cjsModule } from './cjs.js';
@@ -306,8 +306,6 @@ async function sendResponse(result, invocationId) {
 // target: null for the worker's default export, or the durable object the event is for
 // ({exports, workerId, className, id, name, storage}).
 async function dispatchFetch(handler, req, env, invocationId, target) {
-  // Every request starts in the root async context: no AsyncLocalStorage store leaks into it.
-  enterFrame(undefined);
   invocationId = Number(invocationId); // a Java long arrives as a BigInt
   const waitUntilPromises = [];
   let passThrough = false;
@@ -424,10 +422,20 @@ export function warmRequestPath() {
 // invocations open; the isolate makes only the closure over its done function.
 function makeDispatcher(done) {
   return (handler, req, env, id, target, method, url, headers, body, bodyStream,
-    exports, workerId, className, objectId, name, storage) =>
-    PromiseThen(dispatchFetch(handler, method === undefined ? req : { method, url, headers, body, bodyStream },
-      env, id, className === undefined ? target : { exports, workerId, className, id: objectId, name, storage }),
-    () => done(id, true), (e) => done(id, false, e));
+    exports, workerId, className, objectId, name, storage) => {
+    // Every event starts in a frame of its own: no AsyncLocalStorage store leaks into it, and what
+    // it awaits continues as its invocation (or, for a call on a callback, as the invocation that
+    // passed the callback: EventDispatch's "inside"). Put back after the synchronous part, so no
+    // frame is left over for the host's next call into JavaScript.
+    const cap = className === undefined && target !== null && target !== undefined ? target.cap : undefined;
+    const owner = cap !== undefined && cap.host !== undefined ? cap.host : Number(id);
+    const event = method === undefined ? req : { method, url, headers, body, bodyStream };
+    const to = className === undefined ? target : { exports, workerId, className, id: objectId, name, storage };
+    // A durable object's events (and calls on what an object exported) share the object's I/O.
+    const shared = (to !== null && to !== undefined && to.className !== undefined) || (cap !== undefined && cap.object === true);
+    return PromiseThen(runInFrame(invocationFrame(owner, shared), dispatchFetch, undefined, [handler, event, env, id, to]),
+      () => done(id, true), (e) => done(id, false, e));
+  };
 }
 
 const StringPrototypeSplit = String.prototype.split;

@@ -32,14 +32,14 @@ export class AsyncLocalStorage {
   static bind(fn) {
     checkFunction(fn, 'fn');
     const frame = I.currentFrame();
-    return function bound(...args) { return I.runInFrame(frame, fn, this, args); };
+    return function bound(...args) { return I.runInFrame(I.frameHere(frame), fn, this, args); };
   }
   /** A function that runs any function in the async context current now. */
   static snapshot() {
     const frame = I.currentFrame();
     return (fn, ...args) => {
       checkFunction(fn, 'fn');
-      return I.runInFrame(frame, fn, undefined, args);
+      return I.runInFrame(I.frameHere(frame), fn, undefined, args);
     };
   }
 }
@@ -63,7 +63,7 @@ export class AsyncResource {
   get type() { return this.#type; }
   runInAsyncScope(fn, thisArg, ...args) {
     checkFunction(fn, 'fn');
-    return I.runInFrame(this.#frame, fn, thisArg, args);
+    return I.runInFrame(I.frameHere(this.#frame), fn, thisArg, args);
   }
   bind(fn, thisArg = undefined) {
     checkFunction(fn, 'fn');

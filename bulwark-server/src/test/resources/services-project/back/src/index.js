@@ -6,6 +6,8 @@ export class Admin extends WorkerEntrypoint {
   // Members of members are reached by their path (stub.tools.add(2, 3)).
   get tools() { return { add: (a, b) => a + b, deep: { n: 7 }, box: new Map() }; }
   async fetch(request) { return new Response(`admin fetch ${new URL(request.url).pathname}`); }
+  // Waits on nothing that can ever settle: canceled as hung (ServicesTest).
+  neverReturn() { return new Promise(() => {}); }
 }
 
 export default {

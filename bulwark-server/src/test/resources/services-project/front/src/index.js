@@ -126,6 +126,8 @@ export default {
           notCallable: await settle((async () => env.BACK({ props: { a: 1 } }))()),
           forge: await settle((async () => new (Object.getPrototypeOf(env.BACK).constructor)())()),
         });
+      case '/hung':
+        return json({ call: await settle(env.ADMIN.neverReturn()) });
       case '/exports':
         return json({
           greet: await ctx.exports.Local.greet('bo'),

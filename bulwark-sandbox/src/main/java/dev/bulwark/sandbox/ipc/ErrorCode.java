@@ -10,6 +10,9 @@ public enum ErrorCode {
     MEMORY_LIMIT_EXCEEDED(503, "the worker exceeded its memory limit"),
     WORKER_THREW(500, "the worker threw an exception"),
     WORKER_LOAD_FAILED(500, "the worker could not be loaded"),
+    /** workerd's words: the request waited on nothing that could ever settle it (Isolate's hang detection). */
+    WORKER_HUNG(500, "The Workers runtime canceled this request because it detected that your Worker's code had hung"
+            + " and would never generate a response. Refer to: https://developers.cloudflare.com/workers/observability/errors/"),
     CODE_TOO_LARGE(413, "the worker's code is larger than the limit"),
     ENV_TOO_LARGE(413, "the worker's env is larger than the limit"),
     OBJECT_STORAGE_FAILED(500, "a durable object's writes could not be committed, so the object was reset"),

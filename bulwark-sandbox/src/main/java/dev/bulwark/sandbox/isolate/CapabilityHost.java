@@ -38,7 +38,12 @@ final class CapabilityHost {
     }
 
     static final String NOT_HELD = "This RPC stub cannot be used here: it was released when the request that "
-            + "received it ended, or it belongs to another request.";
+            + "received it ended.";
+    /** workerd's words for I/O objects of another request (here a stub another live invocation holds). */
+    static final String OTHER_REQUEST = "Cannot perform I/O on behalf of a different request. I/O objects (such as "
+            + "streams, request/response bodies, and others) created in the context of one request handler cannot be "
+            + "accessed from a different request's handler. This is a limitation of Cloudflare Workers which allows us "
+            + "to improve overall performance.";
 
     /** A payload JS made, for {@code inv} to send as arguments or an env: see {@link #outbound(byte[], Invocation, boolean)}. */
     byte[] outbound(byte[] js, Invocation inv) {
@@ -139,7 +144,9 @@ final class CapabilityHost {
             throw new IllegalStateException(NOT_HELD);
         }
         Entry e = imports.get(index);
-        if (e == null || e.holder() != invocationId) throw new IllegalStateException(NOT_HELD);
+        if (e == null) throw new IllegalStateException(NOT_HELD);
+        // A holder's imports go when it ends (invocationEnded): this one's is live.
+        if (e.holder() != invocationId) throw new IllegalStateException(OTHER_REQUEST + " (I/O type: Client)");
         return e;
     }
 

@@ -115,10 +115,17 @@ final class EventDispatch {
      * which fails with {@code worker_load_failed} instead when no worker is loaded.
      */
     private void dispatchEvent(long invocationId, String workerId, Limits limits, EventAction event) {
+        dispatchEvent(invocationId, workerId, limits, false, event);
+    }
+
+    /** {@code bodyStreamed}: its request body comes after it, open until its end is queued (Invocation.bodyOpen). */
+    private void dispatchEvent(long invocationId, String workerId, Limits limits, boolean bodyStreamed, EventAction event) {
         dev.bulwark.sandbox.trace.LatencyTrace.stamp("isolate.dispatch", invocationId);
         Invocation inv = isolate.begin(invocationId, workerId, limits);
         if (inv == null) return;
+        inv.bodyOpen = bodyStreamed; // before its task can run and wait for the body
         isolate.enqueue(inv.id, () -> {
+            inv.dispatched = true;
             if (isolate.worker == null) {
                 String failure = isolate.loadFailure;
                 isolate.finish(inv, ErrorCode.WORKER_LOAD_FAILED, failure != null ? failure : "worker is not loaded");
@@ -130,36 +137,39 @@ final class EventDispatch {
 
     /** Starts a fetch invocation; all its outcomes go to the outbox. */
     void dispatch(Message.FetchStart start, Limits limits) {
-        dispatchEvent(start.invocationId(), start.workerId(), limits, inv -> {
-            // The request's parts go as arguments of the one call (the dispatcher makes the object):
-            // building it here took a JNI crossing per property.
-            if (start.target() instanceof Address.DurableObject o) {
-                // The object's target too: made by the dispatcher from arguments, not by a JNI set per field.
-                int handle = isolate.objectHandle(o, inv.id);
-                try (V8Value body = requestBody(start)) {
-                    isolate.dispatcher.callVoid(null, isolate.worker.defaultExport(), runtime.createV8ValueNull(), isolate.worker.env(),
-                            runtime.createV8ValueLong(inv.id), runtime.createV8ValueNull(), runtime.createV8ValueString(start.method()),
-                            runtime.createV8ValueString(start.url()), runtime.createV8ValueString(HostValues.headerLines(start.headers())),
-                            body, runtime.createV8ValueBoolean(start.bodyStreamed()), isolate.worker.exports(),
-                            runtime.createV8ValueString(o.workerId()), runtime.createV8ValueString(o.className()),
-                            runtime.createV8ValueString(o.objectId()),
-                            o.name() == null ? runtime.createV8ValueNull() : runtime.createV8ValueString(o.name()),
-                            runtime.createV8ValueInteger(handle));
-                }
-                return;
-            }
-            try (V8Value body = requestBody(start); V8Value target = target(start.target(), inv.id)) {
+        dispatchEvent(start.invocationId(), start.workerId(), limits, start.bodyStreamed(), inv -> fetch(start, inv));
+    }
+
+    private void fetch(Message.FetchStart start, Invocation inv) throws Exception {
+        // The request's parts go as arguments of the one call (the dispatcher makes the object):
+        // building it here took a JNI crossing per property.
+        if (start.target() instanceof Address.DurableObject o) {
+            // The object's target too: made by the dispatcher from arguments, not by a JNI set per field.
+            int handle = isolate.objectHandle(o, inv.id);
+            try (V8Value body = requestBody(start)) {
                 isolate.dispatcher.callVoid(null, isolate.worker.defaultExport(), runtime.createV8ValueNull(), isolate.worker.env(),
-                        runtime.createV8ValueLong(inv.id), target, runtime.createV8ValueString(start.method()),
+                        runtime.createV8ValueLong(inv.id), runtime.createV8ValueNull(), runtime.createV8ValueString(start.method()),
                         runtime.createV8ValueString(start.url()), runtime.createV8ValueString(HostValues.headerLines(start.headers())),
-                        body, runtime.createV8ValueBoolean(start.bodyStreamed()));
+                        body, runtime.createV8ValueBoolean(start.bodyStreamed()), isolate.worker.exports(),
+                        runtime.createV8ValueString(o.workerId()), runtime.createV8ValueString(o.className()),
+                        runtime.createV8ValueString(o.objectId()),
+                        o.name() == null ? runtime.createV8ValueNull() : runtime.createV8ValueString(o.name()),
+                        runtime.createV8ValueInteger(handle));
             }
-        });
+            return;
+        }
+        try (V8Value body = requestBody(start); V8Value target = target(start.target(), inv.id)) {
+            isolate.dispatcher.callVoid(null, isolate.worker.defaultExport(), runtime.createV8ValueNull(), isolate.worker.env(),
+                    runtime.createV8ValueLong(inv.id), target, runtime.createV8ValueString(start.method()),
+                    runtime.createV8ValueString(start.url()), runtime.createV8ValueString(HostValues.headerLines(start.headers())),
+                    body, runtime.createV8ValueBoolean(start.bodyStreamed()));
+        }
     }
 
     /** Starts an RPC invocation: the prelude calls the method and answers through rpcReturn. */
     void dispatch(Message.RpcStart start, Limits limits) {
         dispatchEvent(start.invocationId(), start.target().workerId(), limits, inv -> {
+            inv.rpcEvent = true;
             try (V8ValueObject target = rpcTarget(start)) {
                 isolate.dispatcher.callVoid(null, isolate.worker.defaultExport(), runtime.createV8ValueNull(), isolate.worker.env(),
                         runtime.createV8ValueLong(inv.id), target);
@@ -177,12 +187,17 @@ final class EventDispatch {
             // As in workerd, a call on a callback runs inside the invocation that passed it while that
             // one lives: its closures' I/O, the stubs it holds, its limits (branch rpcgaps). The call
             // keeps its own invocation id for the answer; what it awaits continues in the host's.
+            inv.rpcEvent = true;
+            // What an object exported runs in the object's context in workerd: wait with its events.
+            inv.objectEvent = isolate.hostsObjects();
             Invocation host = export.invocation() == 0 ? null : isolate.invocations.get(export.invocation());
             boolean inside = host != null && !host.isFinished() && host != inv;
             try (V8ValueObject target = runtime.createV8ValueObject(); V8ValueObject cap = runtime.createV8ValueObject()) {
                 cap.set("export", (double) localId);
                 cap.set("method", start.method());
                 if (!inside && !export.outlives()) cap.set("ended", true);
+                if (inside) cap.set("host", (double) host.id); // the prelude's frame for what the call awaits
+                if (inv.objectEvent) cap.set("object", true); // shares the object's I/O (the prelude's frame)
                 if (start.args() == null) cap.setNull("args");
                 else {
                     try (V8ValueTypedArray a = HostValues.bytes(runtime, isolate.caps.inbound(start.args(), inside ? host.id : inv.id))) {
@@ -337,9 +352,16 @@ final class EventDispatch {
                     isolate.jsRuntime().invokeVoid("requestBodyChunk", runtime.createV8ValueLong(c.invocationId()), b);
                 }
             });
-            case Message.RequestBodyEnd e -> isolate.enqueue(e.invocationId(), () -> isolate.jsRuntime().invokeVoid("requestBodyEnd",
-                    runtime.createV8ValueLong(e.invocationId()),
-                    e.error() == null ? runtime.createV8ValueNull() : runtime.createV8ValueString(e.error())));
+            case Message.RequestBodyEnd e -> {
+                isolate.enqueue(e.invocationId(), () -> isolate.jsRuntime().invokeVoid("requestBodyEnd",
+                        runtime.createV8ValueLong(e.invocationId()),
+                        e.error() == null ? runtime.createV8ValueNull() : runtime.createV8ValueString(e.error())));
+                Invocation inv = isolate.invocations.get(e.invocationId());
+                if (inv != null) {
+                    inv.bodyOpen = false; // after its task is queued (InFlight)
+                    isolate.checkHangsSoon();
+                }
+            }
             default -> throw new IllegalArgumentException("not a request body message: " + message);
         }
     }
@@ -349,6 +371,7 @@ final class EventDispatch {
         Invocation inv = isolate.invocations.get(ack.invocationId());
         if (inv != null && inv.acknowledge(ack.bytes())) {
             isolate.enqueue(inv.id, () -> isolate.jsRuntime().invokeVoid("responseDrained", runtime.createV8ValueLong(inv.id)));
+            inv.outstanding.down();
         }
     }
 

@@ -27,15 +27,22 @@ final class HostFunctions {
     private final List<String> names = new ArrayList<>();
     private final List<IJavetDirectCallable.NoThisAndResult<Exception>> functions = new ArrayList<>();
 
-    /** Adds a host function; names are unique (the prelude looks them up by name). */
-    void add(String name, IJavetDirectCallable.NoThisAndResult<Exception> fn) {
+    /** The functions the prelude calls with its frame's invocation first (see {@link Isolate#OWNED}). */
+    private final List<String> owned = new ArrayList<>();
+
+    /**
+     * Adds a host function; names are unique (the prelude looks them up by name). {@code owned}: the
+     * prelude passes the invocation of the running continuation as the first argument.
+     */
+    void add(String name, IJavetDirectCallable.NoThisAndResult<Exception> fn, boolean owned) {
         if (names.contains(name)) throw new IllegalStateException("host function bound twice: " + name);
         names.add(name);
         functions.add(fn);
+        if (owned) this.owned.add(name);
     }
 
     /**
-     * Puts {@code hostCall} and {@code hostNames} on {@code host}; returns the one callback
+     * Puts {@code hostCall}, {@code hostNames} and {@code hostOwned} on {@code host}; returns the one callback
      * context made, for the isolate to remove when it closes.
      */
     JavetCallbackContext install(V8Runtime runtime, V8ValueObject host) throws JavetException {
@@ -47,6 +54,7 @@ final class HostFunctions {
             host.set("hostCall", f);
         }
         host.set("hostNames", String.join(",", names));
+        host.set("hostOwned", String.join(",", owned));
         return ctx;
     }
 

@@ -31,6 +31,37 @@ final class Invocation {
     final AtomicInteger subrequests = new AtomicInteger();
     final AtomicInteger logLines = new AtomicInteger();
     final Set<Integer> timers = ConcurrentHashMap.newKeySet();
+    /**
+     * Host work of this invocation that will come back as a task: calls and subrequests not yet
+     * answered ({@link Subrequests}), a timer firing, a drain of its response awaited. Each is
+     * counted down only after its task is queued, so the isolate's hang detection, which reads
+     * this before the queue, never sees neither ({@link Isolate#detectHangs}).
+     */
+    final InFlight outstanding;
+    /**
+     * Its fetches through the egress gateway not yet over (their answer, or their body, to come),
+     * counted apart from {@link #outstanding} the same way: their answer may settle anything, as a
+     * timer's may, and no fetch is a call back into this worker waiting on another invocation.
+     */
+    final InFlight fetches;
+    /** Its request body still streams in from the node (set at dispatch, cleared after its end is queued). */
+    volatile boolean bodyOpen;
+    /** An event of a durable object: it may wait on what the object's other events do. */
+    volatile boolean objectEvent;
+    /** Its first task has run (set on the isolate thread): before that, an empty queue says nothing of it. */
+    boolean dispatched;
+    /** Since when (System.nanoTime) it has waited only on other invocations' calls; 0: it does not. Isolate thread only. */
+    long waitingSince;
+    /** An RPC or a call on something this isolate exported: it may linger (below). */
+    boolean rpcEvent;
+    /** RPC calls it made that have not been answered yet; isolate thread only. */
+    int pendingRpc;
+    /**
+     * Its answer is sent but RPC calls it made are still pending: it ends when they are answered
+     * (Isolate.endLingering), so a promise of such a call it returned or kept still settles, as
+     * workerd keeps a callee's IoContext for them. Bounded by its wall-clock deadline.
+     */
+    volatile boolean lingering;
     private final AtomicBoolean responseStarted = new AtomicBoolean();
     private final AtomicBoolean responseSettled = new AtomicBoolean();
     private final AtomicBoolean finished = new AtomicBoolean();
@@ -39,7 +70,10 @@ final class Invocation {
     private long unacknowledged;
     private boolean drainWanted;
 
-    Invocation(long id, String workerId, Limits limits, Outbox outbox) {
+    /** {@code drained}: the isolate's request for another hang check (InFlight). */
+    Invocation(long id, String workerId, Limits limits, Outbox outbox, Runnable drained) {
+        this.outstanding = new InFlight(drained);
+        this.fetches = new InFlight(drained);
         this.id = id;
         this.workerId = workerId;
         this.limits = limits;
@@ -59,6 +93,11 @@ final class Invocation {
         return responseSettled.get();
     }
 
+    /** Whether nothing of its response was sent yet (no head, no result, no failure). */
+    boolean responsePending() {
+        return !responseStarted.get() && !responseSettled.get();
+    }
+
     synchronized void responseStart(Message.ResponseHead head) {
         if (finished.get() || responseSettled.get() || !responseStarted.compareAndSet(false, true)) return;
         outbox.send(head);
@@ -70,6 +109,7 @@ final class Invocation {
         outbox.send(new Message.ResponseChunk(id, data));
         unacknowledged += data.length;
         if (unacknowledged <= RESPONSE_WINDOW) return true;
+        if (!drainWanted) outstanding.up(); // until the drain's task is queued (EventDispatch.acknowledge)
         drainWanted = true;
         return false;
     }

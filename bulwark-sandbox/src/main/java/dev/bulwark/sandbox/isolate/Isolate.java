@@ -129,6 +129,9 @@ public final class Isolate {
     /** Compacts the heap once the isolate has been idle for a while. */
     private final IdleReclaim idleReclaim;
     private final AtomicBoolean collectionQueued = new AtomicBoolean();
+    /** How long an invocation may wait only on other invocations' calls before it is failed as hung ({@link #detectHangs}). */
+    static final long HANG_GRACE_MS = 2_000;
+    private final AtomicBoolean hangRecheckQueued = new AtomicBoolean();
     /** What Date.now() answers during the running task (isolate thread only). */
     private long clockMs;
 
@@ -138,6 +141,17 @@ public final class Isolate {
     private String loadingWorkerId;
     /** Why the worker's top-level code failed in this isolate, for the events queued behind the load; null if it did not. */
     volatile String loadFailure;
+
+    /**
+     * The host functions that act for the current invocation. The prelude calls them with the
+     * invocation of the running continuation's async context frame first (host.js): a promise
+     * reaction runs as the invocation that made it, as workerd resumes it in the IoContext that
+     * awaited, even when another invocation's task settled the promise ({@link #actingFor}).
+     */
+    private static final java.util.Set<String> OWNED = java.util.Set.of("log", "setTimer", "currentInvocation",
+            "fetch", "subrequestAck", "subrequestBodyChunk", "subrequestBodyEnd", "subrequestCancel",
+            "callObject", "callWorker", "loadDynamic", "rpcObject", "rpcWorker", "serviceCall", "serviceRpc",
+            "capCall", "capFetch", "facetCall", "facetRpc", "facetControl", "zlibOpen");
 
     private record Task(long invocationId, JsAction action) {}
 
@@ -202,6 +216,7 @@ public final class Isolate {
             dispose();
             return false;
         }
+        if (task.action == CHECK_HANGS) return true; // no JavaScript: the idle callback checks
         if (task.invocationId != 0) {
             Invocation inv = invocations.get(task.invocationId);
             if (inv == null || inv.isFinished()) return true;
@@ -215,6 +230,8 @@ public final class Isolate {
     }
 
     private void idle() {
+        // Once the queue is empty (also after tasks dropped unrun: their invocation had ended).
+        detectHangs();
         services.outbox().idle();
     }
 
@@ -234,6 +251,8 @@ public final class Isolate {
             runtime.await(V8AwaitMode.RunNoWait);
             dev.bulwark.sandbox.trace.LatencyTrace.stamp("task.microtasks", task.invocationId);
             reportUnhandledRejections();
+            // While the task's output is still held: what it sends leaves after what the task said.
+            endLingering();
         } catch (JavetTerminatedException e) {
             // handled below: the termination's reason is set by whoever terminated us
         } catch (VirtualMachineError e) {
@@ -273,6 +292,96 @@ public final class Isolate {
             condemn(termination.reason() != null ? termination.reason() : ErrorCode.INTERNAL, termination.culprit());
         }
     }
+
+    /** Ends the lingering invocations whose RPC calls have all been answered ({@link Invocation#lingering}). */
+    private void endLingering() {
+        for (Invocation inv : invocations.values()) {
+            if (inv.lingering && inv.pendingRpc == 0) finish(inv, null, null);
+        }
+    }
+
+    /**
+     * workerd's hang detection, when the loop has run out of tasks: an invocation that has sent
+     * nothing of its response and waits on nothing that can ever run again is failed (500,
+     * workerd's message) instead of running to its wall-clock limit. It waits on nothing when the
+     * queue is empty, no timer of the isolate is set and no fetch of it is in flight (either may
+     * settle anything when it comes back), it has no call or request body of its own in flight,
+     * and no WebSocket is homed here (its messages come from the node). Calls other invocations
+     * have in flight may settle it too (it may await a promise of theirs, as workerd lets a
+     * request await another's), or be the very calls waiting on it (a call to this worker that
+     * never returns), and so may calls on what this isolate exported and their drops (a
+     * disposer): it is failed once it has waited so for {@link #HANG_GRACE_MS}. An event of a
+     * durable object (or a call on what an isolate hosting objects exported) is left alone: it
+     * may wait on what the object's next events do (workerd gives an object one IoContext; a long
+     * poll waits for the next request). A call on a callback runs inside its host
+     * ({@link #runInside}) and is left to it.
+     *
+     * <p>Each source is read before the queue: a source that ends queues its task first, then
+     * counts down ({@link InFlight}), and asks for another check if the isolate may have run out
+     * of tasks meanwhile ({@link #checkHangsSoon}).
+     */
+    private void detectHangs() {
+        // A task queued: nothing is hung now (the cheap way out of a busy isolate; read again below).
+        if (condemned || worker == null || termination.requested() || !tasks.isEmpty()) return;
+        List<Invocation> candidates = null;
+        boolean timersSet = false, anyInFlight = false;
+        for (Invocation inv : invocations.values()) {
+            if (inv.isFinished()) continue;
+            // A timer or a fetch of any invocation may settle anything when it comes back.
+            boolean fetching = inv.fetches.any();
+            timersSet |= !inv.timers.isEmpty() || fetching;
+            boolean inFlight = fetching || inv.outstanding.any() || inv.bodyOpen;
+            anyInFlight |= inFlight;
+            if (inFlight || !inv.dispatched || !inv.responsePending() || inv.objectEvent || inv.hostedBy != null
+                    || !inv.hosted.isEmpty()) {
+                inv.waitingSince = 0;
+                continue;
+            }
+            if (candidates == null) candidates = new ArrayList<>(2);
+            candidates.add(inv);
+        }
+        if (candidates == null) return;
+        // What this isolate exported may still be called or dropped (its disposer run) by the node.
+        anyInFlight |= caps.hasExports();
+        if (timersSet || !tasks.isEmpty() || services.sockets().homesAt(this)) {
+            for (Invocation inv : candidates) inv.waitingSince = 0;
+            return;
+        }
+        long now = System.nanoTime(), recheck = Long.MAX_VALUE;
+        for (Invocation inv : candidates) {
+            if (anyInFlight) {
+                if (inv.waitingSince == 0) inv.waitingSince = now;
+                long left = TimeUnit.MILLISECONDS.toNanos(HANG_GRACE_MS) - (now - inv.waitingSince);
+                if (left > 0) {
+                    recheck = Math.min(recheck, left);
+                    continue;
+                }
+            }
+            long running = currentInvocation;
+            currentInvocation = inv.id; // the line carries its request id
+            log("error", "Uncaught Error: " + ErrorCode.WORKER_HUNG.description());
+            currentInvocation = running;
+            finish(inv, ErrorCode.WORKER_HUNG, ErrorCode.WORKER_HUNG.description());
+        }
+        // An empty task then, whose end checks again (at most one waits).
+        if (recheck != Long.MAX_VALUE && hangRecheckQueued.compareAndSet(false, true)) {
+            services.scheduler().schedule(() -> {
+                hangRecheckQueued.set(false);
+                checkHangsSoon();
+            }, recheck, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    /**
+     * Another hang check, from any thread: a task that runs nothing when none is queued (the loop
+     * checks when it runs out of tasks).
+     */
+    void checkHangsSoon() {
+        if (tasks.isEmpty()) enqueue(0, CHECK_HANGS);
+    }
+
+    /** A task that runs nothing: the loop's idle callback after it checks for hangs ({@link #step}). */
+    private static final JsAction CHECK_HANGS = () -> {};
 
     /**
      * From here on the running task is charged to {@code host}: a call on a callback runs inside
@@ -442,7 +551,7 @@ public final class Isolate {
 
     /** Registers an invocation and its deadline; null (and the invocation failed) if this isolate is condemned. */
     Invocation begin(long invocationId, String workerId, Limits limits) {
-        Invocation inv = new Invocation(invocationId, workerId, limits, outbox);
+        Invocation inv = new Invocation(invocationId, workerId, limits, outbox, this::checkHangsSoon);
         if (condemned) {
             inv.finish(ErrorCode.ISOLATE_RESET, ErrorCode.ISOLATE_RESET.description());
             return null;
@@ -473,6 +582,10 @@ public final class Isolate {
             inv.cpuNanos.addAndGet(now - taskStartCpu);
             taskStartCpu = now;
             boolean ok = args.length > 1 && args[1] instanceof V8ValueBoolean b && b.getValue();
+            if (ok && inv.rpcEvent && inv.pendingRpc > 0) {
+                inv.lingering = true; // ends when they are answered (endLingering)
+                return undefined();
+            }
             finish(inv, ok ? null : ErrorCode.WORKER_THREW, ok ? null : HostValues.describe(args.length > 2 ? args[2] : null));
         }
         return undefined();
@@ -481,12 +594,19 @@ public final class Isolate {
     /** The object's storage handle for this event (its database opened if need be); starts the idle sweep. */
     int objectHandle(Address.DurableObject o, long invocationId) {
         int handle = storage.handleFor(o, invocationId);
+        Invocation inv = invocations.get(invocationId);
+        if (inv != null) inv.objectEvent = true;
         if (evictions == null) {
             long period = Math.max(50, services.objectIdleMs() / 2);
             evictions = services.scheduler().scheduleWithFixedDelay(() -> enqueue(0, this::evictIdleObjects),
                     period, period, TimeUnit.MILLISECONDS);
         }
         return handle;
+    }
+
+    /** Whether this isolate runs a durable object now. Isolate thread only. */
+    boolean hostsObjects() {
+        return storage.openObjects() > 0;
     }
 
     /** Whether an invocation is in flight in this isolate. */
@@ -501,6 +621,10 @@ public final class Isolate {
 
     private void onDeadline(Invocation inv) {
         if (inv.isFinished()) return;
+        if (inv.lingering) { // answered: its calls still pending are dropped, no limit was broken
+            finishSoon(inv, null, null);
+            return;
+        }
         if (inTask && currentInvocation == inv.id) {
             termination.request(ErrorCode.WALL_TIME_EXCEEDED, inv.id);
         } else {
@@ -820,7 +944,9 @@ public final class Isolate {
 
     private void bind(String name, IJavetDirectCallable.NoThisAndResult<Exception> fn)
             throws JavetException {
-        hostFunctions.add(name, HostCallCounts.wrap(name, guard(name, fn)));
+        IJavetDirectCallable.NoThisAndResult<Exception> guarded = guard(name, fn);
+        boolean owned = OWNED.contains(name);
+        hostFunctions.add(name, HostCallCounts.wrap(name, owned ? args -> actingFor(args, guarded) : guarded), owned);
     }
 
     /**
@@ -867,6 +993,28 @@ public final class Isolate {
     }
 
     /**
+     * Calls an owned host function ({@link #OWNED}) as the invocation {@code args[0]} names, the
+     * frame's: when it is another live invocation than the task's, the call acts for it (its
+     * timers, calls, log lines), and the task's comes back after. A frame of no invocation, or of
+     * one that has ended, leaves the task's: a durable object's promise made by an earlier event
+     * goes on as before in the event that runs it.
+     */
+    private V8Value actingFor(V8Value[] args, IJavetDirectCallable.NoThisAndResult<Exception> fn) throws Exception {
+        long frame = (long) HostValues.number(args, 0);
+        V8Value[] rest = java.util.Arrays.copyOfRange(args, Math.min(1, args.length), args.length);
+        long own = currentInvocation;
+        if (frame == 0 || frame == own) return fn.call(rest);
+        Invocation inv = invocations.get(frame);
+        if (inv == null || inv.isFinished()) return fn.call(rest);
+        currentInvocation = frame;
+        try {
+            return fn.call(rest);
+        } finally {
+            currentInvocation = own;
+        }
+    }
+
+    /**
      * What console.log and util.inspect show of a promise, as Node and workerd do: [0] pending,
      * [1, value] fulfilled, [2, reason] rejected; undefined for anything but a promise.
      */
@@ -898,9 +1046,15 @@ public final class Isolate {
         if (previous != null) previous.cancel();
         inv.timers.add(id);
         timer.future = services.scheduler().schedule(() -> {
-            if (!timers.remove(id, timer)) return;
-            inv.timers.remove(id);
-            enqueue(owner, () -> jsRuntime.invokeVoid("fireTimer", id));
+            // Counted while it moves from the timers to the queue (Invocation.outstanding).
+            inv.outstanding.up();
+            try {
+                if (!timers.remove(id, timer)) return;
+                inv.timers.remove(id);
+                enqueue(owner, () -> jsRuntime.invokeVoid("fireTimer", id));
+            } finally {
+                inv.outstanding.down();
+            }
         }, delayMs, TimeUnit.MILLISECONDS);
     }
 

@@ -180,7 +180,7 @@ final class OutboundCalls {
         V8ValuePromise resolver = isolate.runtime.createV8ValuePromise();
         java.util.concurrent.atomic.AtomicBoolean settled = new java.util.concurrent.atomic.AtomicBoolean();
         long[] idHolder = new long[1];
-        long callId = isolate.services.subrequests().register(inv.id, StreamWire.CALL,
+        long callId = isolate.services.subrequests().register(inv.id, inv.outstanding, StreamWire.CALL,
                 result -> isolate.enqueue(inv.id, () -> answer(idHolder[0], token, result, resolver, settled)),
                 () -> isolate.enqueue(0, () -> {
                     if (settled.compareAndSet(false, true)) resolver.close();
@@ -286,7 +286,9 @@ final class OutboundCalls {
      */
     V8Value rpcSend(Invocation inv, java.util.function.LongFunction<Message> message) throws Exception {
         V8ValuePromise resolver = isolate.runtime.createV8ValuePromise();
-        long callId = isolate.services.subrequests().register(inv.id, result -> isolate.enqueue(inv.id, () -> {
+        inv.pendingRpc++;
+        long callId = isolate.services.subrequests().register(inv.id, inv.outstanding, StreamWire.EGRESS, result -> isolate.enqueue(inv.id, () -> {
+            inv.pendingRpc--;
             try (resolver) {
                 switch (result) {
                     case Message.RpcResult r -> {
@@ -350,7 +352,7 @@ final class OutboundCalls {
                 : new Message.LoadDynamic(0, 0, null, HostValues.string(args, 1), null, null, true, inv.limits);
         V8ValuePromise resolver = isolate.runtime.createV8ValuePromise();
         long[] loadId = new long[1];
-        long callId = isolate.services.subrequests().register(inv.id, result -> isolate.enqueue(inv.id, () -> {
+        long callId = isolate.services.subrequests().register(inv.id, inv.outstanding, StreamWire.EGRESS, result -> isolate.enqueue(inv.id, () -> {
             pendingLoads.remove(loadId[0]);
             try (resolver) {
                 switch (result) {

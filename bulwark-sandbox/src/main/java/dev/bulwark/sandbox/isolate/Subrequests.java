@@ -17,6 +17,8 @@ import java.util.function.Consumer;
 final class Subrequests {
     private static final class Pending {
         final long invocationId;
+        /** The invocation's count of host work still to come back (Invocation.outstanding), or null. */
+        final InFlight outstanding;
         final Consumer<Message> events;
         final Runnable dropped;
         /** Who streams the answer, and so which messages the reader's side sends. */
@@ -24,8 +26,15 @@ final class Subrequests {
         /** Body bytes delivered to the worker and not yet acknowledged by it. */
         long unacknowledged;
 
-        Pending(long invocationId, StreamWire wire, Consumer<Message> events, Runnable dropped) {
+        /** The subrequest is over; after its last task is queued, so an idle isolate never sees neither. */
+        void over() {
+            if (outstanding != null) outstanding.down();
+        }
+
+        Pending(long invocationId, InFlight outstanding, StreamWire wire, Consumer<Message> events, Runnable dropped) {
             this.invocationId = invocationId;
+            this.outstanding = outstanding;
+            if (outstanding != null) outstanding.up();
             this.wire = wire;
             this.events = events;
             this.dropped = dropped;
@@ -41,13 +50,17 @@ final class Subrequests {
      * @param dropped runs instead when the invocation ends before the answer is complete
      */
     long register(long invocationId, Consumer<Message> events, Runnable dropped) {
-        return register(invocationId, StreamWire.EGRESS, events, dropped);
+        return register(invocationId, null, StreamWire.EGRESS, events, dropped);
     }
 
-    /** {@link #register(long, Consumer, Runnable)} for an answer streamed by {@code wire} (a call: CallHead, chunks, CallEnd). */
-    long register(long invocationId, StreamWire wire, Consumer<Message> events, Runnable dropped) {
+    /**
+     * {@link #register(long, Consumer, Runnable)} for an answer streamed by {@code wire} (a call:
+     * CallHead, chunks, CallEnd); {@code outstanding} (or null) counts it until it is over, for the
+     * isolate's hang detection.
+     */
+    long register(long invocationId, InFlight outstanding, StreamWire wire, Consumer<Message> events, Runnable dropped) {
         long id = ids.incrementAndGet();
-        pending.put(id, new Pending(invocationId, wire, events, dropped));
+        pending.put(id, new Pending(invocationId, outstanding, wire, events, dropped));
         return id;
     }
 
@@ -88,6 +101,7 @@ final class Subrequests {
             }
         }
         p.events.accept(answer);
+        if (last) p.over();
     }
 
     /**
@@ -117,7 +131,9 @@ final class Subrequests {
      */
     Message cancel(long subrequestId, long invocationId) {
         Pending p = pending.get(subrequestId);
-        return p != null && p.invocationId == invocationId && pending.remove(subrequestId, p) ? p.wire.cancel(subrequestId) : null;
+        if (p == null || p.invocationId != invocationId || !pending.remove(subrequestId, p)) return null;
+        p.over();
+        return p.wire.cancel(subrequestId);
     }
 
     /**
@@ -129,6 +145,7 @@ final class Subrequests {
         pending.entrySet().removeIf(e -> {
             if (e.getValue().invocationId != invocationId) return false;
             e.getValue().dropped.run();
+            e.getValue().over();
             dropped.add(e.getValue().wire.cancel(e.getKey()));
             return true;
         });

@@ -59,6 +59,11 @@ final class TaskLoop<T> {
         return tasks::iterator;
     }
 
+    /** Whether no task is queued (the running one aside). */
+    boolean isEmpty() {
+        return tasks.isEmpty();
+    }
+
     /** Whether the current thread is this loop's carrier, in a turn. */
     boolean inLoop() {
         return carrier == Thread.currentThread();

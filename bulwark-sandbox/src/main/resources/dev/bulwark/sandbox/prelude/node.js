@@ -8713,7 +8713,7 @@ var __bulwark_node = (() => {
       checkFunction(fn, "fn");
       const frame = I.currentFrame();
       return /* @__PURE__ */ __name(function bound(...args) {
-        return I.runInFrame(frame, fn, this, args);
+        return I.runInFrame(I.frameHere(frame), fn, this, args);
       }, "bound");
     }
     /** A function that runs any function in the async context current now. */
@@ -8721,7 +8721,7 @@ var __bulwark_node = (() => {
       const frame = I.currentFrame();
       return (fn, ...args) => {
         checkFunction(fn, "fn");
-        return I.runInFrame(frame, fn, void 0, args);
+        return I.runInFrame(I.frameHere(frame), fn, void 0, args);
       };
     }
   };
@@ -8747,7 +8747,7 @@ var __bulwark_node = (() => {
     }
     runInAsyncScope(fn, thisArg, ...args) {
       checkFunction(fn, "fn");
-      return I.runInFrame(this.#frame, fn, thisArg, args);
+      return I.runInFrame(I.frameHere(this.#frame), fn, thisArg, args);
     }
     bind(fn, thisArg = void 0) {
       checkFunction(fn, "fn");

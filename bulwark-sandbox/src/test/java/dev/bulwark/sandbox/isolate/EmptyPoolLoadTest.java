@@ -34,7 +34,8 @@ class EmptyPoolLoadTest {
             export default {
               async fetch(request) {
                 calls++;
-                if (new URL(request.url).pathname === "/hang") await new Promise(() => {});
+                // A long timer, not a promise nothing settles: that one would be canceled as hung.
+                if (new URL(request.url).pathname === "/hang") await scheduler.wait(60_000);
                 return new Response(String(calls));
               }
             };

@@ -50,7 +50,8 @@ class OperatorVisibilityTest {
 
     @Test
     void aWallClockKillIsLogged() throws Exception {
-        String w = load(bundle("export default { fetch() { return new Promise(() => {}); } };"), limits(1_000, 200));
+        // Waits on a timer past the limit: a promise nothing can settle would be canceled as hung instead.
+        String w = load(bundle("export default { async fetch() { await scheduler.wait(60_000); } };"), limits(1_000, 200));
         long id = start(w, "GET", "http://x/", null);
         assertThat(RECORDER.await(id).failure().code()).isEqualTo(ErrorCode.WALL_TIME_EXCEEDED.code());
         Message.LogLine line = awaitOneLimitLine(id);

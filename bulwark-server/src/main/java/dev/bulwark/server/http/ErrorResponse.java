@@ -34,7 +34,7 @@ public final class ErrorResponse {
     static String clientMessage(ErrorCode code, String detail) {
         return switch (code) {
             case CPU_LIMIT_EXCEEDED, WALL_TIME_EXCEEDED, MEMORY_LIMIT_EXCEEDED, REQUEST_TOO_LARGE, CANCELED,
-                 LOOP_LIMIT_EXCEEDED, TOO_MANY_WEBSOCKETS, OBJECT_STORAGE_FAILED ->
+                 LOOP_LIMIT_EXCEEDED, TOO_MANY_WEBSOCKETS, OBJECT_STORAGE_FAILED, WORKER_HUNG ->
                     detail == null ? code.description() : detail;
             case WORKER_THREW, WORKER_LOAD_FAILED, CODE_TOO_LARGE, ENV_TOO_LARGE, ISOLATE_RESET, SANDBOX_CRASHED,
                  SANDBOX_UNAVAILABLE, NOT_FOUND, INTERNAL -> code.description();

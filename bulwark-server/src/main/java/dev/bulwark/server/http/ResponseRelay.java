@@ -255,7 +255,7 @@ final class ResponseRelay extends IteratingCallback implements InvocationListene
     private void logFailure(ErrorCode code, String detail) {
         switch (code) {
             case WORKER_THREW, CPU_LIMIT_EXCEEDED, WALL_TIME_EXCEEDED, MEMORY_LIMIT_EXCEEDED, CANCELED,
-                 REQUEST_TOO_LARGE, WORKER_LOAD_FAILED, CODE_TOO_LARGE, ENV_TOO_LARGE, SANDBOX_CRASHED ->
+                 REQUEST_TOO_LARGE, WORKER_LOAD_FAILED, CODE_TOO_LARGE, ENV_TOO_LARGE, SANDBOX_CRASHED, WORKER_HUNG ->
                     log.debug("request {} of worker {} failed: {}: {}", requestId, worker, code.code(), detail);
             case ISOLATE_RESET, SANDBOX_UNAVAILABLE, NOT_FOUND, INTERNAL, OBJECT_STORAGE_FAILED ->
                     log.warn("request {} of worker {} failed: {}: {}", requestId, worker, code.code(), detail);

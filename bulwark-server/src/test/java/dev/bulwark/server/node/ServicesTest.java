@@ -95,6 +95,17 @@ class ServicesTest {
     }
 
     @Test
+    void aCallThatWaitsOnNothingIsCanceledAsHungAndTheCallerHearsWhy() throws Exception {
+        // As workerd's js-rpc-test neverReturn: at once, not at the callee's wall-clock limit.
+        long started = System.nanoTime();
+        JsonNode r = get("/hung");
+        assertThat(r.at("/call/error").asText()).isEqualTo("Error: The Workers runtime canceled this request because it "
+                + "detected that your Worker's code had hung and would never generate a response. Refer to: "
+                + "https://developers.cloudflare.com/workers/observability/errors/");
+        assertThat(java.time.Duration.ofNanos(System.nanoTime() - started)).isLessThan(java.time.Duration.ofSeconds(10));
+    }
+
+    @Test
     void ctxExportsAreLoopbackStubsAndPropsReachOnlyTheCallee() throws Exception {
         JsonNode r = get("/exports");
         assertThat(r.get("greet").asText()).isEqualTo("local hello bo");
