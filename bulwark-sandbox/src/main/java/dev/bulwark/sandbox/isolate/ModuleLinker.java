@@ -442,6 +442,10 @@ final class ModuleLinker implements AutoCloseable {
      * as workerd's requireImpl does, and answered with its namespace. Never throws: a host function that
      * threw while a limit ends the isolate would hand the worker a catchable error instead.
      */
+    /** Modules a require() is evaluating now, one inside the other (see {@link #requireModule}). */
+    private int evaluating;
+    static final int MAX_REQUIRE_NESTING = 32;
+
     private V8Value requireModule(V8Value[] args) throws JavetException {
         String specifier = HostValues.string(args, 0), from = HostValues.string(args, 1);
         V8ValueArray answer = runtime.createV8ValueArray();
@@ -470,14 +474,24 @@ final class ModuleLinker implements AutoCloseable {
                 }
             }
             if (m.getStatus() == STATUS_INSTANTIATED) {
+                // Each require() that evaluates a module nests JavaScript inside this host call; a
+                // chain deep enough to exhaust the thread's stack there can end V8 itself (a fatal
+                // CHECK, not a RangeError), so the nesting is bounded well before that.
+                if (evaluating >= MAX_REQUIRE_NESTING) {
+                    return failed(answer, "RangeError: require() is nested too deep (more than " + MAX_REQUIRE_NESTING
+                            + " modules evaluating at once)");
+                }
                 // No microtask checkpoint here (workerd drains none while a module evaluates): a
                 // top-level await that has not settled when evaluate() returns cannot be required.
+                evaluating++;
                 try (V8Value result = m.evaluate(true)) {
                     if (result instanceof V8ValuePromise p && p.isPending()) {
                         return failed(answer, "Top-level await in module is unsettled.");
                     }
                 } catch (JavetException e) {
                     if (m.getStatus() != STATUS_ERRORED) return failed(answer, HostValues.describe(e));
+                } finally {
+                    evaluating--;
                 }
             }
             if (m.getStatus() == STATUS_ERRORED) {

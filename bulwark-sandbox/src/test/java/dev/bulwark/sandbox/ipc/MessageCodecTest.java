@@ -164,6 +164,7 @@ class MessageCodecTest {
                 new UnloadWorker("dyn-abc"),
                 new SocketOpen(48L, 48L, true, List.of("room:1", "user ✓")),
                 new SocketOpen(49L, 48L, false, List.of()),
+                new SocketClaim(50L, 48L, "w1"),
                 new SocketSend(48L, "hello ✓", null),
                 new SocketSend(48L, null, binary),
                 new SocketClose(48L, 1000, "bye"),
