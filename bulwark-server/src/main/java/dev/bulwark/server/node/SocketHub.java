@@ -426,6 +426,7 @@ public final class SocketHub {
                 return;
             }
             s.client = new FrontDoorEnd(session);
+            s.buffered = 0; // what was queued is counted again as it is written
             for (Object o : s.outgoing) write(s, o);
             s.outgoing.clear();
         }
@@ -614,6 +615,7 @@ public final class SocketHub {
                     s.offeredTo = -1;
                     IsolateEnd end = new IsolateEnd(s, from, target);
                     s.client = end;
+                    s.buffered = 0; // what was queued is counted again as it is written
                     for (Object o : s.outgoing) write(s, o);
                     s.outgoing.clear();
                 }
