@@ -193,8 +193,10 @@ public final class SocketHub {
         final Socket socket;
         final SandboxProcess home;
         final Address.Worker target;
-        private final ArrayDeque<Message.SocketEvent> pending = new ArrayDeque<>();
-        private final ArrayDeque<Runnable> pendingDone = new ArrayDeque<>();
+        /** A frame waiting for the one before it to be delivered, and what runs once it is. */
+        private record Queued(Message.SocketEventKind kind, String text, byte[] data, int code, String reason, Runnable done) {}
+
+        private final ArrayDeque<Queued> pending = new ArrayDeque<>();
         private boolean inFlight;
         private boolean closed;
 
@@ -238,26 +240,23 @@ public final class SocketHub {
                 return;
             }
             if (kind != Message.SocketEventKind.MESSAGE) closed = true;
-            pending.add(new Message.SocketEvent(0, target, -socket.id, kind, text, data, code, reason));
-            pendingDone.add(done);
+            pending.add(new Queued(kind, text, data, code, reason, done));
             if (inFlight) return;
             inFlight = true;
             Thread.startVirtualThread(this::next);
         }
 
         private void next() {
-            Message.SocketEvent e;
-            Runnable done;
+            Queued q;
             synchronized (socket) {
-                e = pending.poll();
-                done = pendingDone.poll();
-                if (e == null) {
+                q = pending.poll();
+                if (q == null) {
                     inFlight = false;
                     return;
                 }
             }
-            Message.SocketEvent event = new Message.SocketEvent(invocationIds.getAsLong(), e.target(), e.socketId(), e.kind(),
-                    e.text(), e.data(), e.code(), e.reason());
+            Message.SocketEvent event = new Message.SocketEvent(invocationIds.getAsLong(), target, -socket.id, q.kind(),
+                    q.text(), q.data(), q.code(), q.reason());
             supervisor.socketEventAt(home, event, new InvocationListener.NoResponse() {
                 public void rpcReturn(Message.RpcReturn result) {}
 
@@ -266,7 +265,7 @@ public final class SocketHub {
                 }
 
                 public void done(long cpuMicros) {
-                    done.run();
+                    q.done().run();
                     next();
                 }
             });
@@ -468,7 +467,7 @@ public final class SocketHub {
     private void enqueue(Socket s, Message.SocketEvent event) {
         synchronized (s) {
             s.inbound.add(event);
-            s.inboundBytes += sizeOf(event.text() != null ? event.text() : event.data());
+            s.inboundBytes += frameSize(event.text(), event.data());
             if (s.inFlight) return;
             s.inFlight = true;
         }
@@ -486,7 +485,7 @@ public final class SocketHub {
                 else if (s.client != null) s.client.demand();
                 return;
             }
-            s.inboundBytes -= sizeOf(next.text() != null ? next.text() : next.data());
+            s.inboundBytes -= frameSize(next.text(), next.data());
         }
         deliver(s, next);
     }
@@ -565,7 +564,7 @@ public final class SocketHub {
             case Message.SocketSend send -> {
                 Socket s = owned(from, send.socketId());
                 if (s == null) return;
-                long size = send.text() != null ? (long) send.text().length() : send.data() == null ? 0 : send.data().length;
+                long size = frameSize(send.text(), send.data());
                 if (size > MAX_MESSAGE_BYTES * 3L) return;
                 synchronized (s) {
                     if (s.closed) return;
@@ -645,7 +644,7 @@ public final class SocketHub {
             if (!(s.client instanceof IsolateEnd e) || e.home != from) return;
             end = e;
             if (send != null) {
-                long size = send.text() != null ? (long) send.text().length() : send.data() == null ? 0 : send.data().length;
+                long size = frameSize(send.text(), send.data());
                 if (size > MAX_MESSAGE_BYTES * 3L || s.closed) return;
                 if (s.inboundBytes + size > MAX_BUFFERED_BYTES) close = new Message.SocketClose(endId, 1011, "receive buffer full");
             }
@@ -698,6 +697,11 @@ public final class SocketHub {
         synchronized (s) {
             s.buffered -= size;
         }
+    }
+
+    /** The size of a text or binary frame (exactly one of the two is set; none for a close). */
+    private static long frameSize(String text, byte[] data) {
+        return sizeOf(text != null ? text : data);
     }
 
     private static long sizeOf(Object what) {
