@@ -391,18 +391,24 @@ function withHeader(refs, bytes) {
   if (refs.length > MAX_REFS) throw new RangeError(`An RPC message can pass at most ${MAX_REFS} stubs, functions and RpcTargets.`);
   // A plain loop: no Array.prototype method a worker could have replaced sees the refs.
   let unloaded = false;
-  for (let i = 0; i < refs.length; i++) {
-    const r = refs[i];
-    if ((r.kind === ADDRESS_WORKER || r.kind === ADDRESS_WORKER_GRANT) && r.workerId === undefined) unloaded = true;
-  }
+  for (let i = 0; i < refs.length; i++) unloaded ||= notYetLoaded(refs[i]);
   if (!unloaded) return writeHeader(refs, bytes);
   return (async () => {
     for (let i = 0; i < refs.length; i++) {
-      const r = refs[i];
-      if ((r.kind === ADDRESS_WORKER || r.kind === ADDRESS_WORKER_GRANT) && r.workerId === undefined) r.workerId = await r.loadable.ensure();
+      if (notYetLoaded(refs[i])) refs[i].workerId = await refs[i].loadable.ensure();
     }
     return writeHeader(refs, bytes);
   })();
+}
+
+/** Whether {@code ref} names a dynamic worker's entrypoint. */
+function isWorkerAddress(ref) {
+  return ref.kind === ADDRESS_WORKER || ref.kind === ADDRESS_WORKER_GRANT;
+}
+
+/** A dynamic worker's entrypoint whose worker id is not known yet (it is loaded before the message leaves). */
+function notYetLoaded(ref) {
+  return isWorkerAddress(ref) && ref.workerId === undefined;
 }
 
 /** The payload of {@code refs} (dynamic workers' ids known) and the serialized {@code bytes}: {bytes, sent}. */
@@ -448,7 +454,7 @@ function propsRefused(message) {
 export function encodeProps(value) {
   const refs = [];
   const bytes = serializeWithRefs(value, (ref) => {
-    if (ref.kind === ADDRESS_WORKER || ref.kind === ADDRESS_WORKER_GRANT) {
+    if (isWorkerAddress(ref)) {
       throw propsRefused('Entrypoints to dynamically-loaded workers cannot be transferred to other Workers, '
         + 'because the system does not know how to reload this Worker from scratch. Instead, have the parent '
         + 'Worker expose an entrypoint which constructs the dynamic worker and forwards to it.');
