@@ -10,9 +10,18 @@ import { chunkToBytes } from './body.js';
 
 const bodies = new Map(); // subrequestId -> { chunks, ended, error, wake }
 
-export function subrequestBodyStream(id) {
-  const state = { chunks: [], ended: false, error: null, wake: null };
+/**
+ * The body of subrequest {@code id} as a byte stream. {@code ended}, if given, hears how it ended
+ * once: null (the whole body was read), the TypeError it errored with, or the reason it was
+ * canceled for; and {@code onCancel}, if given, replaces telling the node (a socket's owner does).
+ */
+export function subrequestBodyStream(id, ended = null, onCancel = null) {
+  const state = { chunks: [], ended: false, error: null, wake: null, over: null };
   bodies.set(id, state);
+  // An error is heard at once (a socket's `closed` rejects whether or not anyone reads); the end
+  // only once the reader got there.
+  const over = (how) => { if (ended !== null) { const f = ended; ended = null; f(how); } };
+  state.over = over;
   const next = (controller) => {
     if (state.chunks.length > 0) {
       const b = state.chunks.shift();
@@ -29,6 +38,7 @@ export function subrequestBodyStream(id) {
     if (state.ended) {
       bodies.delete(id);
       controller.close();
+      over(null);
       return true;
     }
     return false;
@@ -41,10 +51,11 @@ export function subrequestBodyStream(id) {
         state.wake = () => { state.wake = null; next(controller); resolve(); };
       });
     },
-    cancel() {
+    cancel(reason) {
       bodies.delete(id);
       state.chunks = [];
-      try { H.subrequestCancel(id); } catch { /* invocation over */ }
+      if (onCancel !== null) onCancel(reason);
+      else try { H.subrequestCancel(id); } catch { /* invocation over */ }
     },
   }, { highWaterMark: 0 });
 }
@@ -59,8 +70,12 @@ export function subrequestChunk(id, bytes) {
 export function subrequestEnd(id, error) {
   const state = bodies.get(id);
   if (state === undefined) return;
-  if (error === null || error === undefined) state.ended = true;
-  else state.error = `${error}`;
+  if (error === null || error === undefined) {
+    state.ended = true;
+  } else {
+    state.error = `${error}`;
+    state.over(new TypeError(state.error));
+  }
   if (state.wake !== null) state.wake();
 }
 
@@ -71,16 +86,22 @@ export function subrequestDrop(id) {
   bodies.delete(id);
   state.chunks = [];
   state.error = 'The request that made this fetch() has ended.';
+  state.over(new TypeError(state.error));
   if (state.wake !== null) state.wake();
 }
 
 // Streamed request bodies of subrequests: the node pulls, one piece of at most 64 KiB per pull,
 // so a worker's stream is read only as fast as the upstream takes it.
 const PIECE = 64 * 1024;
-const uploads = new Map(); // subrequestId -> { reader, rest, invocation }
+const uploads = new Map(); // subrequestId -> { reader, rest, invocation, done }
 
-export function startUpload(id, stream, invocation) {
-  uploads.set(id, { reader: getReader(stream), rest: null, invocation });
+/** {@code done}, if given, hears once that the upload is over: null (its end was sent), or why not. */
+export function startUpload(id, stream, invocation, done = null) {
+  uploads.set(id, { reader: getReader(stream), rest: null, invocation, done });
+}
+
+function uploadOver(u, how) {
+  if (u.done !== null) { const f = u.done; u.done = null; f(how); }
 }
 
 /** The invocation is over: drop whatever of its uploads the node did not finish pulling. */
@@ -120,21 +141,29 @@ export function subrequestBodyPull(id, key = id) {
     if (done) {
       uploads.delete(key);
       H.subrequestBodyEnd(id, null);
+      uploadOver(u, null);
       return;
     }
     let b;
-    try { b = chunkToBytes(value); } catch (err) { uploads.delete(key); H.subrequestBodyEnd(id, `${err}`); return; }
+    try { b = chunkToBytes(value); } catch (err) {
+      uploads.delete(key);
+      H.subrequestBodyEnd(id, `${err}`);
+      uploadOver(u, err);
+      return;
+    }
     send(b);
   }, (err) => {
     uploads.delete(key);
     try { H.subrequestBodyEnd(id, `${err && err.message !== undefined ? err.message : err}`); } catch { /* over */ }
+    uploadOver(u, err);
   });
 }
 
-/** The subrequest is over (answered, canceled or dropped): stop reading the worker's stream. */
-export function endUpload(id) {
+/** The subrequest is over (answered, canceled or dropped): stop reading the worker's stream (canceled for `reason`). */
+export function endUpload(id, reason = undefined) {
   const u = uploads.get(id);
   if (u === undefined) return;
   uploads.delete(id);
-  try { u.reader.cancel().catch(() => {}); } catch { /* already closed */ }
+  try { u.reader.cancel(reason).catch(() => {}); } catch { /* already closed */ }
+  uploadOver(u, reason === undefined ? new TypeError('The upload was canceled.') : reason);
 }

@@ -65,7 +65,10 @@ final class EgressHost {
         });
     }
 
-    /** fetch(): {@code (method, url, headers, body, invocation, streamed)}; a promise of the answer, with its id when the body is streamed. */
+    /**
+     * fetch(): {@code (method, url, headers, body, invocation, streamed)}; a promise of the answer, with its id when
+     * the body is streamed. The prelude's connect() uses it too, as a streamed CONNECT to {@code tcp://host:port}.
+     */
     private V8Value fetch(V8Value[] args) throws Exception {
         Invocation inv = isolate.invocations.get(isolate.currentInvocation());
         if (inv == null || inv.isFinished()) {
@@ -87,7 +90,9 @@ final class EgressHost {
         V8ValuePromise resolver = runtime.createV8ValuePromise();
         AtomicBoolean settled = new AtomicBoolean();
         long[] idHolder = new long[1];
-        long subrequestId = services.subrequests().register(inv.id, inv.fetches, StreamWire.EGRESS, answer -> isolate.enqueue(inv.id,
+        // A connect() socket (cloudflare:sockets) is a streamed CONNECT: the node tunnels it (TcpTunnel).
+        boolean socket = streamed && method.equals("CONNECT");
+        long subrequestId = services.subrequests().register(inv.id, inv.fetches, StreamWire.EGRESS, socket, answer -> isolate.enqueue(inv.id,
                 () -> subrequestAnswer(idHolder[0], answer, resolver, settled)),
                 () -> isolate.enqueue(0, () -> {
                     // Never answered (or its body never ended): release the promise, error the body.
