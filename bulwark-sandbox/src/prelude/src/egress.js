@@ -79,6 +79,23 @@ export function subrequestEnd(id, error) {
   if (state.wake !== null) state.wake();
 }
 
+/**
+ * A connect() socket's startTls(): its plain readable side closes where it is (what it holds
+ * unread is acknowledged, so the node's window stays whole), and the next body stream made for
+ * {@code id} receives what comes after.
+ */
+export function detachBody(id) {
+  const state = bodies.get(id);
+  if (state === undefined) return;
+  bodies.delete(id);
+  let unread = 0;
+  for (const b of state.chunks) unread += b.byteLength;
+  state.chunks = [];
+  state.ended = true;
+  if (unread > 0) try { H.subrequestAck(id, unread); } catch { /* invocation over */ }
+  if (state.wake !== null) state.wake();
+}
+
 /** The host dropped the subrequest (its invocation ended): the stream errors, nothing is kept. */
 export function subrequestDrop(id) {
   const state = bodies.get(id);
@@ -93,15 +110,19 @@ export function subrequestDrop(id) {
 // Streamed request bodies of subrequests: the node pulls, one piece of at most 64 KiB per pull,
 // so a worker's stream is read only as fast as the upstream takes it.
 const PIECE = 64 * 1024;
-const uploads = new Map(); // subrequestId -> { reader, rest, invocation, done }
+const uploads = new Map(); // subrequestId -> { reader, rest, invocation, source }
 
-/** {@code done}, if given, hears once that the upload is over: null (its end was sent), or why not. */
-export function startUpload(id, stream, invocation, done = null) {
-  uploads.set(id, { reader: getReader(stream), rest: null, invocation, done });
+export function startUpload(id, stream, invocation) {
+  uploads.set(id, { reader: getReader(stream), rest: null, invocation, source: null });
 }
 
-function uploadOver(u, how) {
-  if (u.done !== null) { const f = u.done; u.done = null; f(how); }
+/**
+ * An upload that answers the node's pulls itself (a connect() socket: its pieces, its startTls()
+ * and its end, in order): {@code source.pull()} on each pull, {@code source.cancel(reason)} when
+ * the upload is ended from here (its invocation ended, or the subrequest is over).
+ */
+export function startUploadSource(id, invocation, source) {
+  uploads.set(id, { reader: null, rest: null, invocation, source });
 }
 
 /** The invocation is over: drop whatever of its uploads the node did not finish pulling. */
@@ -126,6 +147,7 @@ export function startCallUpload(stream, invocation) {
 export function subrequestBodyPull(id, key = id) {
   const u = uploads.get(key);
   if (u === undefined) return;
+  if (u.source !== null) { u.source.pull(); return; }
   const send = (b) => {
     if (b.byteLength > PIECE) {
       u.rest = b.subarray(PIECE);
@@ -141,21 +163,14 @@ export function subrequestBodyPull(id, key = id) {
     if (done) {
       uploads.delete(key);
       H.subrequestBodyEnd(id, null);
-      uploadOver(u, null);
       return;
     }
     let b;
-    try { b = chunkToBytes(value); } catch (err) {
-      uploads.delete(key);
-      H.subrequestBodyEnd(id, `${err}`);
-      uploadOver(u, err);
-      return;
-    }
+    try { b = chunkToBytes(value); } catch (err) { uploads.delete(key); H.subrequestBodyEnd(id, `${err}`); return; }
     send(b);
   }, (err) => {
     uploads.delete(key);
     try { H.subrequestBodyEnd(id, `${err && err.message !== undefined ? err.message : err}`); } catch { /* over */ }
-    uploadOver(u, err);
   });
 }
 
@@ -164,6 +179,6 @@ export function endUpload(id, reason = undefined) {
   const u = uploads.get(id);
   if (u === undefined) return;
   uploads.delete(id);
+  if (u.source !== null) { u.source.cancel(reason); return; }
   try { u.reader.cancel(reason).catch(() => {}); } catch { /* already closed */ }
-  uploadOver(u, reason === undefined ? new TypeError('The upload was canceled.') : reason);
 }

@@ -38,7 +38,7 @@ import { promiseRejected, promiseHandled, reportRejections, forgetRejections } f
 import { DurableObject, WorkerEntrypoint, WorkflowEntrypoint, RpcTarget } from './runtime-classes.js';
 import { RpcStub, RpcProperty, RpcPromise } from './rpc.js';
 import { ServiceStub } from './services.js';
-import { connect } from './sockets.js';
+import { connect, socketTlsStarted } from './sockets.js';
 export { DurableObject, WorkerEntrypoint, WorkflowEntrypoint, RpcTarget };
 
 /** waitUntil of cloudflare:workers: the current event's ctx.waitUntil. */
@@ -471,6 +471,7 @@ const RUNTIME = Object.freeze({
   requestBodyEnd(invocationId, error) { requestBodyEnd(Number(invocationId), error); },
   responseDrained(invocationId) { responseDrained(Number(invocationId)); },
   subrequestChunk(id, bytes) { subrequestChunk(Number(id), bytes); },
+  subrequestTlsStarted(id) { socketTlsStarted(Number(id)); },
   subrequestEnd(id, error) { subrequestEnd(Number(id), error); },
   subrequestDrop(id) { subrequestDrop(Number(id)); endUpload(Number(id)); },
   subrequestBodyPull(id) { subrequestBodyPull(Number(id)); },

@@ -3,19 +3,22 @@
 // port by a rule naming "tcp"; loopback, private and metadata addresses are denied as for
 // fetch()) and carries it as a streamed subrequest used as a tunnel (TcpTunnel in the node): its
 // head is the socket's `opened`; its body, acknowledged as it is read (the node never reads more
-// than a window ahead of the worker), the readable side; its request body, pulled by the node one
-// piece at a time, the writable side. A socket belongs to the invocation that made it and is
-// closed when that invocation ends.
+// than a window ahead of the worker), the readable side; the pieces the node pulls are what the
+// writable side was given, then a startTls() or the end, in order (a Connection). A socket belongs
+// to the invocation that made it and is closed when that invocation ends.
 import { H } from './host.js';
 import { PromiseCtor, PromiseThen, viewBytes, isObjectLike, GLOBAL_SCOPE_IO } from './util.js';
-import { TransformStream, getWriter, writerCloseStream, isWritableLocked } from './streams-core.js';
-import { subrequestBodyStream, subrequestEnd, startUpload, endUpload } from './egress.js';
+import { WritableStream } from './streams-core.js';
+import { subrequestBodyStream, subrequestEnd, startUploadSource, endUpload, detachBody } from './egress.js';
 import { hasGlobalOutbound } from './services.js';
 import { parseURL } from './url.js';
 
 const MAX_ADDRESS = 255;
+/** The largest piece answered to one pull of the node. */
+const PIECE = 64 * 1024;
 const CONNECT_FAILED = 'proxy request failed, cannot connect to the specified address';
 const CONSTRUCT = Symbol('Socket');
+const connections = new Map(); // subrequest id -> Connection
 
 /** workerd's check of an address: its length and characters (not whether it resolves). */
 function isValidAddress(s) {
@@ -62,76 +65,196 @@ function messageOf(err) {
   return err !== null && typeof err === 'object' && typeof err.message === 'string' ? err.message : `${err}`;
 }
 
+/**
+ * One connection's outgoing side, as the node pulls it: one item per pull, in the order they were
+ * given (so a startTls() comes after every byte written before it, and the end after everything).
+ * Items: {kind: 'bytes', bytes, offset, resolve, reject}, {kind: 'tls'}, {kind: 'end', resolve},
+ * {kind: 'error', message}.
+ */
+class Connection {
+  constructor(id, invocation) {
+    this.id = id;
+    this.items = [];
+    this.pulled = false;
+    this.ended = false;   // the end (or an error) was sent: nothing more goes out
+    this.reason = null;   // why, when it was canceled from here
+    this.socket = null;   // the Socket now using it (a new one after startTls())
+    this.tlsStarted = undefined; // {resolve, reject} of the upgraded socket's opening, while the handshake runs
+    connections.set(id, this);
+    startUploadSource(id, invocation, this);
+  }
+
+  send(item) {
+    if (this.ended) {
+      if (item.reject !== undefined) item.reject(this.reason ?? new TypeError('The socket is closed.'));
+      return;
+    }
+    this.items.push(item);
+    this.serve();
+  }
+
+  /** The node asks for the next item. */
+  pull() {
+    this.pulled = true;
+    this.serve();
+  }
+
+  /** Nothing more goes out (the invocation ended, or the socket failed): what is queued rejects with `reason`. */
+  cancel(reason) {
+    connections.delete(this.id);
+    if (this.ended) return;
+    this.ended = true;
+    this.reason = reason ?? new TypeError('The socket is closed.');
+    for (const item of this.items) if (item.reject !== undefined) item.reject(this.reason);
+    this.items = [];
+  }
+
+  serve() {
+    if (!this.pulled || this.ended || this.items.length === 0) return;
+    this.pulled = false;
+    const item = this.items[0];
+    switch (item.kind) {
+      case 'bytes': {
+        let piece = item.bytes.subarray(item.offset, item.offset + PIECE);
+        item.offset += piece.byteLength;
+        if (item.offset >= item.bytes.byteLength) {
+          this.items.shift();
+          item.resolve();
+        }
+        if (piece.byteOffset !== 0 || piece.byteLength !== piece.buffer.byteLength) piece = piece.slice();
+        H.subrequestBodyChunk(this.id, piece);
+        return;
+      }
+      case 'tls':
+        this.items.shift();
+        H.subrequestStartTls(this.id);
+        return;
+      case 'end':
+        this.items.shift();
+        this.ended = true;
+        H.subrequestBodyEnd(this.id, null);
+        item.resolve();
+        return;
+      case 'error':
+        this.items.shift();
+        this.ended = true;
+        H.subrequestBodyEnd(this.id, item.message);
+        return;
+    }
+  }
+}
+
 export class Socket {
-  #id;
+  #conn;
   #readable;
   #writable;
+  #address;
   #opened;
+  #resolveOpened;
+  #rejectOpened;
   #closed;
   #resolveClosed;
   #rejectClosed;
   #secureTransport;
   #allowHalfOpen;
-  #over = false;
+  #over = false;       // closed, failed or upgraded: `closed` has settled
   #readDone = false;
   #writeDone = false;
-  #closing = null;
+  #closing = false;
+  #upgraded = false;
 
-  constructor(token, id, answer, address, secureTransport, allowHalfOpen, invocation) {
+  constructor(token, conn, address, secureTransport, allowHalfOpen, whenOpen) {
     if (token !== CONSTRUCT) throw new TypeError('Illegal constructor');
-    this.#id = id;
+    this.#conn = conn;
+    conn.socket = this;
+    this.#address = address;
     this.#secureTransport = secureTransport;
     this.#allowHalfOpen = allowHalfOpen;
+    this.#opened = new PromiseCtor((resolve, reject) => { this.#resolveOpened = resolve; this.#rejectOpened = reject; });
     this.#closed = new PromiseCtor((resolve, reject) => { this.#resolveClosed = resolve; this.#rejectClosed = reject; });
-    PromiseThen(this.#closed, undefined, () => {}); // an unobserved failure is not an unhandled rejection
-    // The readable side: the peer's bytes; its end is the end of the peer's side. Canceling it closes the socket.
-    this.#readable = subrequestBodyStream(id, (how) => this.#readEnded(how), () => { this.close(); });
-    // The writable side: bytes only, copied when written (the worker may reuse its buffer before the node pulls it).
-    const ts = new TransformStream({
-      transform(chunk, controller) {
-        const view = isObjectLike(chunk) ? viewBytes(chunk) : null;
-        if (view === null) throw new TypeError('This WritableStream only supports writing byte types.');
-        controller.enqueue(view.slice());
-      },
-    });
-    this.#writable = ts.writable;
-    startUpload(id, ts.readable, invocation, (how) => this.#writeEnded(how));
-    this.#opened = PromiseThen(answer, () => ({ remoteAddress: address, localAddress: undefined }), (err) => {
-      const reason = new Error(`${CONNECT_FAILED}: ${messageOf(err)}`);
-      this.#fail(reason);
-      throw reason;
-    });
+    // Unobserved failures are not unhandled rejections.
     PromiseThen(this.#opened, undefined, () => {});
+    PromiseThen(this.#closed, undefined, () => {});
+    PromiseThen(whenOpen, () => this.#resolveOpened({ remoteAddress: address, localAddress: undefined }),
+      (err) => this.#fail(new Error(`${CONNECT_FAILED}: ${messageOf(err)}`)));
+    // The readable side: the peer's bytes; canceling it closes the socket.
+    this.#readable = subrequestBodyStream(conn.id, (how) => this.#readEnded(how), () => { this.close(); });
+    // The writable side: bytes only, copied when written (the worker may reuse its buffer before
+    // the node pulls it); a write settles when the node has taken it.
+    const self = this;
+    this.#writable = new WritableStream({
+      write(chunk) {
+        if (self.#upgraded) throw new TypeError('This socket was upgraded by startTls(): write to the socket it returned.');
+        const view = isObjectLike(chunk) ? viewBytes(chunk) : null;
+        if (view === null) {
+          // The writable side errors for good: the connection goes with it.
+          const err = new TypeError('This WritableStream only supports writing byte types.');
+          self.#fail(err);
+          throw err;
+        }
+        return new PromiseCtor((resolve, reject) => conn.send({ kind: 'bytes', bytes: view.slice(), offset: 0, resolve, reject }));
+      },
+      close() { return self.#endWrites(); },
+      abort(reason) { conn.send({ kind: 'error', message: messageOf(reason) }); },
+    });
   }
 
   get readable() { return this.#readable; }
   get writable() { return this.#writable; }
   get opened() { return this.#opened; }
   get closed() { return this.#closed; }
-  get upgraded() { return false; }
+  get upgraded() { return this.#upgraded; }
   get secureTransport() { return this.#secureTransport; }
 
   /**
-   * Closes the socket: what was written is sent first when the writable side is not held by a
-   * writer (else what is still queued is dropped), then both sides close. Returns `closed`.
+   * Closes the socket: what was written before is sent, then both sides close. The promise settles
+   * (fulfilled) once `closed` has, whether the connection ended well or not.
    */
   close() {
-    if (this.#over || this.#closing !== null) return this.#closed;
-    this.#closing = true;
-    if (!this.#writeDone && !isWritableLocked(this.#writable)) {
-      PromiseThen(writerCloseStream(getWriter(this.#writable)), undefined, () => endUpload(this.#id));
-    } else {
-      endUpload(this.#id);
+    if (!this.#over && !this.#closing) {
+      this.#closing = true;
+      if (this.#writeDone) this.#settle();
+      else PromiseThen(this.#endWrites(), undefined, () => {});
     }
-    return this.#closed;
+    return PromiseThen(this.#closed, () => undefined, () => undefined);
   }
 
-  startTls() {
+  /**
+   * Starts TLS on a socket opened with secureTransport "starttls", after everything written to it
+   * so far: this socket's sides close where they are (`closed` resolves, `upgraded` is true) and
+   * the returned socket carries the connection over TLS (the server's name is the one connected to).
+   */
+  startTls(options = undefined) {
     if (this.#secureTransport === 'on') throw new TypeError('Cannot startTls on a TLS socket.');
     if (this.#secureTransport !== 'starttls') {
       throw new TypeError("The `secureTransport` socket option must be set to 'starttls' for startTls to be used.");
     }
-    throw new TypeError('startTls() is not supported by Bulwark yet; connect with secureTransport: "on" instead.');
+    if (this.#upgraded) throw new TypeError('startTls has already been called on this socket.');
+    if (this.#over || this.#closing || this.#conn.ended) {
+      throw new TypeError('The connection was closed before startTls could be started.');
+    }
+    if (isObjectLike(options) && options.expectedServerHostname !== undefined) {
+      throw new TypeError('The expectedServerHostname option is not currently supported in startTls.');
+    }
+    this.#upgraded = true;
+    this.#over = true;
+    detachBody(this.#conn.id);
+    let tlsStarted;
+    const whenOpen = new PromiseCtor((resolve, reject) => { tlsStarted = { resolve, reject }; });
+    this.#conn.tlsStarted = tlsStarted;
+    const next = new Socket(CONSTRUCT, this.#conn, this.#address, 'on', this.#allowHalfOpen, whenOpen);
+    this.#conn.send({ kind: 'tls' });
+    this.#resolveClosed();
+    return next;
+  }
+
+  /** The end of the writable side goes after what was written; settles once the node has it. */
+  #endWrites() {
+    return new PromiseCtor((resolve, reject) => this.#conn.send({
+      kind: 'end',
+      resolve: () => { this.#writeDone = true; this.#settle(); resolve(); },
+      reject,
+    }));
   }
 
   /** The peer ended its side (how null), or the connection broke (how: the error). */
@@ -146,17 +269,11 @@ export class Socket {
     else this.#settle();
   }
 
-  /** The node has the writable side's end (how null), or it ended otherwise (how: why). */
-  #writeEnded(how) {
-    this.#writeDone = true;
-    // A broken writable (a non-byte chunk, an abort) breaks the connection: the node says so on the readable side.
-    if (how === null || this.#closing !== null) this.#settle();
-  }
-
+  /** Both sides are over (or close() asked and the writes are out): the connection closes. */
   #settle() {
-    if (this.#over || !this.#writeDone || !(this.#readDone || this.#closing !== null)) return;
+    if (this.#over || !this.#writeDone || !(this.#readDone || this.#closing)) return;
     this.#over = true;
-    subrequestEnd(this.#id, null); // a readable side still open closes after what it holds
+    subrequestEnd(this.#conn.id, null); // a readable side still open closes after what it holds
     this.#release();
     this.#resolveClosed();
   }
@@ -164,16 +281,27 @@ export class Socket {
   #fail(reason) {
     if (this.#over) return;
     this.#over = true;
-    subrequestEnd(this.#id, messageOf(reason));
-    endUpload(this.#id, reason); // writes pending or to come reject with the same reason
+    this.#rejectOpened(reason); // no-op once opened
+    subrequestEnd(this.#conn.id, messageOf(reason));
+    endUpload(this.#conn.id, reason); // writes pending or to come reject with the same reason
     this.#release();
     this.#rejectClosed(reason);
   }
 
   /** The node closes the connection, and the host forgets the socket. */
   #release() {
-    try { H.subrequestCancel(this.#id); } catch { /* the invocation is over */ }
+    connections.delete(this.#conn.id);
+    try { H.subrequestCancel(this.#conn.id); } catch { /* the invocation is over */ }
   }
+}
+
+/** The node finished the TLS handshake a startTls() asked for: the new socket is open. */
+export function socketTlsStarted(id) {
+  const conn = connections.get(id);
+  if (conn === undefined || conn.tlsStarted === undefined) return;
+  const { resolve } = conn.tlsStarted;
+  conn.tlsStarted = undefined;
+  resolve();
 }
 
 /** connect(address, options) of cloudflare:sockets. */
@@ -189,7 +317,10 @@ export function connect(address, options = undefined) {
   try { invocation = H.currentInvocation() || 0; } catch { /* outside any invocation */ }
   if (invocation === 0) throw new Error(GLOBAL_SCOPE_IO);
   const host = hostname.includes(':') && !hostname.startsWith('[') ? `[${hostname}]` : hostname;
-  const url = `${secureTransport === 'on' ? 'tls' : 'tcp'}://${host}:${port}`;
+  // The node connects plain (tcp), with TLS at once (tls), or plain until startTls() (starttls).
+  const scheme = secureTransport === 'off' ? 'tcp' : secureTransport === 'on' ? 'tls' : 'starttls';
+  const url = `${scheme}://${host}:${port}`;
   const [answer, id] = H.fetch('CONNECT', url, [], null, invocation, true);
-  return new Socket(CONSTRUCT, Number(id), answer, text, secureTransport, allowHalfOpen, Number(invocation));
+  const conn = new Connection(Number(id), Number(invocation));
+  return new Socket(CONSTRUCT, conn, text, secureTransport, allowHalfOpen, answer);
 }

@@ -197,6 +197,14 @@ public sealed interface Message {
     record SubrequestCancel(long subrequestId) implements Message {}
 
     /**
+     * A {@code connect()} socket opened with {@code secureTransport: "starttls"} calls
+     * {@code startTls()}: sent in answer to a {@link SubrequestBodyPull}, after the last plain
+     * piece, so the node starts TLS exactly there. The node answers a second {@link SubrequestHead}
+     * once the handshake is done (or a {@link SubrequestEnd} with why it failed).
+     */
+    record SubrequestStartTls(long subrequestId) implements Message {}
+
+    /**
      * A {@link Subrequest} whose request body is a stream: the node asks for it one chunk at a time
      * ({@link SubrequestBodyPull}), and the sandbox answers each pull with one {@link
      * SubrequestBodyChunk} (at most {@link #STREAM_CHUNK} bytes) or the {@link SubrequestBodyEnd}.

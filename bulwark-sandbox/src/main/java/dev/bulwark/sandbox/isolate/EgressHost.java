@@ -58,6 +58,14 @@ final class EgressHost {
             if (wire != null) outbox.send(wire.bodyEnd(id, error));
             return runtime.createV8ValueUndefined();
         });
+        // A connect() socket's startTls(), in answer to a pull (sockets.js): the node starts TLS there.
+        b.bind("subrequestStartTls", args -> {
+            long id = (long) HostValues.number(args, 0);
+            if (services.subrequests().wireOf(id, isolate.currentInvocation()) == StreamWire.EGRESS) {
+                outbox.send(new Message.SubrequestStartTls(id));
+            }
+            return runtime.createV8ValueUndefined();
+        });
         b.bind("subrequestCancel", args -> {
             Message cancel = services.subrequests().cancel((long) HostValues.number(args, 0), isolate.currentInvocation());
             if (cancel != null) outbox.send(cancel);
@@ -131,7 +139,11 @@ final class EgressHost {
                 }
             }
             case Message.SubrequestHead h -> {
-                if (!settled.compareAndSet(false, true)) return;
+                if (!settled.compareAndSet(false, true)) {
+                    // A second head: a connect() socket's TLS handshake after startTls() is done.
+                    isolate.jsRuntime().invokeVoid("subrequestTlsStarted", runtime.createV8ValueLong(id));
+                    return;
+                }
                 try (resolver; V8ValueObject res = responseHead(h.status(), h.statusText(), h.headers(), h.url())) {
                     res.setNull("body");
                     if (h.hasBody()) res.set("stream", (double) id);

@@ -6,7 +6,7 @@ import java.util.Locale;
 /**
  * Where an outbound request goes, read from its URL once, in the form every decision uses.
  *
- * @param scheme {@code http} or {@code https}; for a {@code connect()}, {@code tcp} or {@code tls}
+ * @param scheme {@code http} or {@code https}; for a {@code connect()}, {@code tcp}, {@code tls} or {@code starttls}
  * @param host   the canonical host (see {@link HostName})
  * @param port   the explicit port, or the scheme's default
  * @param path   the raw path ({@code /} when empty), free of dot segments
@@ -54,13 +54,16 @@ public record EgressTarget(String scheme, HostName host, int port, String path, 
 
     /**
      * Parses the target of a worker's {@code connect()} as the prelude sends it: {@code tcp://host:port}
-     * (plain) or {@code tls://host:port}; the port is required and nothing may follow it.
+     * (plain), {@code tls://host:port} or {@code starttls://host:port} (plain until the worker's
+     * {@code startTls()}); the port is required and nothing may follow it.
      * IllegalArgumentException (with a message for the worker) when it is not one.
      */
     public static EgressTarget parseSocket(String url) {
         int sep = url.indexOf("://");
         String scheme = sep < 0 ? "" : url.substring(0, sep);
-        if (!scheme.equals("tcp") && !scheme.equals("tls")) throw new IllegalArgumentException("connect(): not a socket address");
+        if (!scheme.equals("tcp") && !scheme.equals("tls") && !scheme.equals("starttls")) {
+            throw new IllegalArgumentException("connect(): not a socket address");
+        }
         String authority = url.substring(sep + 3);
         int colon = authority.startsWith("[") ? authority.indexOf(':', authority.indexOf(']')) : authority.lastIndexOf(':');
         if (colon <= 0 || !authority.substring(colon + 1).matches("[0-9]{1,5}")) {

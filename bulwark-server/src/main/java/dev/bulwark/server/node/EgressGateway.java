@@ -78,8 +78,8 @@ final class EgressGateway implements AutoCloseable {
     private final Semaphore requestBodyKib = new Semaphore(REQUEST_BODY_BUDGET_KIB);
     private final Map<String, Semaphore> perTenant = new ConcurrentHashMap<>();
     private final Map<Key, Upstream> live = new ConcurrentHashMap<>();
-    /** TLS for connect() with secureTransport "on": the JDK's trust store, host names checked. */
-    private final javax.net.ssl.SSLSocketFactory tls;
+    /** TLS for connect() with secureTransport "on" or startTls(): the JDK's trust store, host names checked. */
+    private volatile javax.net.ssl.SSLSocketFactory tls;
 
     EgressGateway(EgressSettings settings, InvocationRecords invocations) {
         this(settings, invocations, new AddressClassifier());
@@ -122,6 +122,7 @@ final class EgressGateway implements AutoCloseable {
                     new Message.Subrequest(s.invocationId(), s.subrequestId(), s.method(), s.url(), s.headers(), null), true);
             case Message.SubrequestBodyChunk c -> uploaded(from, c.subrequestId(), c.data());
             case Message.SubrequestBodyEnd e -> uploaded(from, e.subrequestId(), new Upstream.UploadEnd(e.error()));
+            case Message.SubrequestStartTls t -> uploaded(from, t.subrequestId(), new Upstream.StartTls());
             case Message.SubrequestAck a -> {
                 Upstream u = live.get(new Key(from.sandbox(), a.subrequestId()));
                 if (u != null) u.acknowledge(a.bytes());
@@ -165,6 +166,11 @@ final class EgressGateway implements AutoCloseable {
         live.forEach((k, u) -> {
             if (k.sandbox() == sandbox) u.cancel();
         });
+    }
+
+    /** Tests only: the TLS a connect() uses, trusting a local test server's own certificate instead of the JDK's roots. */
+    void trustForTests(javax.net.ssl.SSLSocketFactory factory) {
+        this.tls = factory;
     }
 
     /** Whether the gateway's HTTP client still runs (tests: closing the node stops it). */
@@ -429,13 +435,17 @@ final class EgressGateway implements AutoCloseable {
     /** What the worker is told about a network failure: never a Java exception's name or text. */
     static String describe(Throwable e, String host) {
         Throwable root = e;
-        while (root.getCause() != null && root.getCause() != root) root = root.getCause();
+        boolean tls = e instanceof javax.net.ssl.SSLException;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+            tls |= root instanceof javax.net.ssl.SSLException; // a refused certificate's root is a CertificateException
+        }
+        if (tls) return "TLS connection to " + host + " failed";
         if (root instanceof ConnectException) return "Network connection to " + host + " was refused";
         if (root instanceof UnknownHostException) return "DNS lookup failed for " + host;
         if (root instanceof TimeoutException || root instanceof java.net.SocketTimeoutException) {
             return "Network connection to " + host + " timed out";
         }
-        if (root instanceof javax.net.ssl.SSLException) return "TLS connection to " + host + " failed";
         return "Network connection to " + host + " failed";
     }
 

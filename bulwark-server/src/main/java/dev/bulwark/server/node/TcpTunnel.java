@@ -33,6 +33,12 @@ import java.util.function.Consumer;
  * half-close. The connection lives until both directions are over, or until the worker, its
  * invocation or its sandbox cancels the subrequest.
  *
+ * <p>A socket opened for {@code starttls} may start TLS once, where the worker's
+ * {@code SubrequestStartTls} comes among its pieces: the reading side parks (it reads with a short
+ * timeout until then), the handshake runs on the writing side, a second {@code SubrequestHead}
+ * says it is done, and both sides go on over TLS. Bytes the peer sends in the clear after the
+ * worker asked for TLS end the connection (the STARTTLS injection attack).
+ *
  * <p>Runs on the virtual thread the gateway gave the subrequest: connecting and reading block
  * here, the worker's writes on a second virtual thread.
  */
@@ -40,6 +46,8 @@ final class TcpTunnel {
     static final int CONNECT_TIMEOUT_MS = 10_000;
     /** Far enough never to come: a socket may stay open as long as its invocation runs. */
     private static final long NO_DEADLINE = Long.MAX_VALUE / 4;
+    /** How often the reading side of a starttls socket looks up from its read to see whether TLS is wanted. */
+    private static final int STARTTLS_POLL_MS = 100;
 
     /** How the tunnel ended, for the invocation's outbound record. */
     record Outcome(int status, String outcome, long bytesIn, long bytesOut) {}
@@ -52,6 +60,13 @@ final class TcpTunnel {
     private final AddressGuard guard;
     private final SSLSocketFactory tls;
     private final AtomicLong bytesOut = new AtomicLong();
+    /** The worker asked for TLS (starttls sockets only, once). */
+    private volatile boolean tlsWanted;
+    /** The reading side stopped reading the plain socket; the handshake may begin. */
+    private final java.util.concurrent.CountDownLatch readsParked = new java.util.concurrent.CountDownLatch(1);
+    /** The handshake is over; {@link #tlsIn} is its stream, or null when it failed. */
+    private final java.util.concurrent.CountDownLatch tlsDone = new java.util.concurrent.CountDownLatch(1);
+    private volatile InputStream tlsIn;
     /** The worker was told how the peer's side ended (one SubrequestEnd at most). */
     private final java.util.concurrent.atomic.AtomicBoolean ended = new java.util.concurrent.atomic.AtomicBoolean();
 
@@ -132,16 +147,35 @@ final class TcpTunnel {
     private Outcome pumpReads(Socket socket, String host) throws InterruptedException {
         long total = 0;
         byte[] buffer = new byte[Message.STREAM_CHUNK];
+        boolean canStartTls = target.scheme().equals("starttls");
         try {
             InputStream in = socket.getInputStream();
+            if (canStartTls) socket.setSoTimeout(STARTTLS_POLL_MS);
             while (true) {
+                if (canStartTls && tlsWanted) {
+                    readsParked.countDown();
+                    tlsDone.await();
+                    if (tlsIn == null) return outcome("failed", total); // the writing side said why
+                    in = tlsIn;
+                    canStartTls = false;
+                }
                 // A worker that stops reading for egress.timeout_ms loses the connection.
                 if (!upstream.awaitRoom(System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(settings.timeoutMs()))) {
                     if (upstream.isCanceled()) return outcome("canceled", total);
                     end("The socket was not read for " + settings.timeoutMs() + " ms");
                     return outcome("timeout", total);
                 }
-                int n = in.read(buffer);
+                int n;
+                try {
+                    n = in.read(buffer);
+                } catch (java.net.SocketTimeoutException pollAgain) {
+                    if (canStartTls) continue;
+                    throw pollAgain;
+                }
+                if (n > 0 && canStartTls && tlsWanted) {
+                    end("The server sent data in the clear after startTls()");
+                    return outcome("failed", total);
+                }
                 if (n < 0) {
                     if (ended.compareAndSet(false, true)) reply.accept(new Message.SubrequestEnd(id, null));
                     return outcome("ok", total);
@@ -169,6 +203,11 @@ final class TcpTunnel {
                 reply.accept(new Message.SubrequestBodyPull(id));
                 Object next = upstream.nextUpload(System.nanoTime() + NO_DEADLINE);
                 if (next == null) return; // canceled
+                if (next instanceof Upstream.StartTls) {
+                    out = startTlsHere(socket);
+                    if (out == null) return;
+                    continue;
+                }
                 if (next instanceof Upstream.UploadEnd end) {
                     if (end.error() != null) {
                         end(end.error()); // the worker's writable broke: the connection goes with it
@@ -187,6 +226,34 @@ final class TcpTunnel {
             if (!upstream.isCanceled()) end(EgressGateway.describe(e, target.host().name())); // the peer is gone: reads end too
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * The worker's startTls(): parks the reading side, runs the handshake on the plain socket (the
+     * host name checked, as for secureTransport "on"), tells the worker, and lets the reading side
+     * go on over TLS. Null when the connection ended instead (the worker was told why).
+     */
+    private OutputStream startTlsHere(Socket socket) throws InterruptedException {
+        if (!target.scheme().equals("starttls") || tlsWanted) {
+            end("startTls() is only for a socket opened with secureTransport: \"starttls\", once");
+            return null;
+        }
+        tlsWanted = true;
+        try {
+            while (!readsParked.await(200, TimeUnit.MILLISECONDS)) {
+                if (upstream.isCanceled()) return null;
+            }
+            SSLSocket ssl = startTls(socket, target.host().name());
+            OutputStream out = ssl.getOutputStream();
+            tlsIn = ssl.getInputStream();
+            reply.accept(new Message.SubrequestHead(id, 200, "OK", List.of(), target.uri().toString(), true));
+            return out;
+        } catch (IOException e) {
+            end(EgressGateway.describe(e, target.host().name()));
+            return null;
+        } finally {
+            tlsDone.countDown();
         }
     }
 

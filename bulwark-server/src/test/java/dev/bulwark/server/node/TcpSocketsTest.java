@@ -51,7 +51,9 @@ class TcpSocketsTest {
     @TempDir
     static Path data;
     static Node node;
-    static ServerSocket echo, gopher, bulk, unlisted;
+    static ServerSocket echo, tlsEcho, gopher, bulk, unlisted, starttls, halfClose, untrusted;
+    /** What the half-closing server received after it ended its own side. */
+    static final java.util.concurrent.BlockingQueue<String> afterItsEnd = new java.util.concurrent.LinkedBlockingQueue<>();
     /** Connections the echo server saw end (the peer closed, or reset). */
     static final AtomicInteger echoEnded = new AtomicInteger();
     static final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
@@ -76,7 +78,9 @@ class TcpSocketsTest {
                 const q = url.searchParams;
                 switch (url.pathname) {
                   case '/echo': {
-                    const socket = connect({ hostname: '127.0.0.1', port: Number(env.ECHO) });
+                    const tls = q.has('tls');
+                    const socket = connect({ hostname: '127.0.0.1', port: Number(tls ? env.TLS_ECHO : env.ECHO) },
+                      tls ? { secureTransport: 'on' } : undefined);
                     const writer = socket.writable.getWriter();
                     await writer.write(enc.encode('hello\\nworld\\n'));
                     const info = await socket.opened;
@@ -126,6 +130,35 @@ class TcpSocketsTest {
                     catch (e) { return new Response(e.name + ': ' + e.message); }
                     finally { socket.close(); }
                   }
+                  case '/starttls-ok': {
+                    // As a database driver does: ask in the clear, read the go-ahead, then startTls().
+                    const socket = connect('127.0.0.1:' + env.STARTTLS, { secureTransport: 'starttls' });
+                    const writer = socket.writable.getWriter();
+                    await writer.write(enc.encode(q.get('ask') + '\\n'));
+                    const reader = socket.readable.getReader();
+                    const go = await readUntil(reader, '\\n');
+                    reader.releaseLock();
+                    writer.releaseLock();
+                    const tls = socket.startTls();
+                    const upgradedWhenAsked = socket.upgraded;
+                    const opened = await outcome(tls.opened);
+                    const w2 = tls.writable.getWriter();
+                    await outcome(w2.write(enc.encode('secret\\n')));
+                    const text = opened === 'ok' ? await readUntil(tls.readable.getReader(), 'SECRET\\n') : '';
+                    await tls.close();
+                    return new Response([go.trim(), String(upgradedWhenAsked), tls.secureTransport, opened, text.trim(),
+                      await outcome(socket.closed), await outcome(tls.closed)].join(' | '));
+                  }
+                  case '/half': {
+                    // The server ends its side first; the worker writes after that.
+                    const halfOpen = q.get('allowHalfOpen') === 'true';
+                    const socket = connect('127.0.0.1:' + env.HALF, { allowHalfOpen: halfOpen });
+                    // Read to the peer's end: that is when Workers closes the writable side (without allowHalfOpen).
+                    const text = await readUntil(socket.readable.getReader(), 'the end that never comes');
+                    const writer = socket.writable.getWriter();
+                    const late = await outcome(writer.write(enc.encode('late\\n')).then(() => writer.close()));
+                    return new Response([text.trim(), late, await outcome(socket.closed)].join(' | '));
+                  }
                   case '/leave': {
                     const socket = connect('127.0.0.1:' + env.ECHO);
                     await socket.opened;
@@ -154,7 +187,8 @@ class TcpSocketsTest {
     @BeforeAll
     static void start() throws Exception {
         InetAddress loopback = InetAddress.getByName("127.0.0.1");
-        echo = serve(new ServerSocket(0, 50, loopback), socket -> {
+        javax.net.ssl.SSLContext tls = testTls();
+        Consumer<Socket> echoLines = socket -> {
             try (socket; BufferedReader in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8))) {
                 OutputStream out = socket.getOutputStream();
                 for (String line; (line = in.readLine()) != null; ) {
@@ -165,7 +199,9 @@ class TcpSocketsTest {
                 // a reset is an end too
             }
             echoEnded.incrementAndGet();
-        });
+        };
+        echo = serve(new ServerSocket(0, 50, loopback), echoLines);
+        tlsEcho = serve(tls.getServerSocketFactory().createServerSocket(0, 50, loopback), echoLines);
         gopher = serve(new ServerSocket(0, 50, loopback), socket -> {
             // Reads the whole request (to the client's half-close), then answers and closes.
             try (socket) {
@@ -190,19 +226,112 @@ class TcpSocketsTest {
             }
         });
         unlisted = serve(new ServerSocket(0, 50, loopback), socket -> { });
+        starttls = serve(new ServerSocket(0, 50, loopback), socket -> {
+            // A line in the clear; "STARTTLS" is answered "GO" and TLS follows (an echo over TLS);
+            // "STARTTLS-CLEAR" is answered "GO" and then more plain text where the handshake should be.
+            try (socket) {
+                InputStream in = socket.getInputStream();
+                StringBuilder line = new StringBuilder();
+                for (int c; (c = in.read()) != '\n' && c >= 0; ) line.append((char) c);
+                OutputStream out = socket.getOutputStream();
+                out.write("GO\n".getBytes(StandardCharsets.UTF_8));
+                out.flush();
+                if (line.toString().equals("STARTTLS-CLEAR")) {
+                    Thread.sleep(500);
+                    out.write("INJECTED\n".getBytes(StandardCharsets.UTF_8));
+                    out.flush();
+                    in.readAllBytes();
+                    return;
+                }
+                javax.net.ssl.SSLSocket secure = (javax.net.ssl.SSLSocket) tls.getSocketFactory()
+                        .createSocket(socket, in, true);
+                secure.setUseClientMode(false);
+                BufferedReader lines = new BufferedReader(new InputStreamReader(secure.getInputStream(), StandardCharsets.UTF_8));
+                for (String l; (l = lines.readLine()) != null; ) {
+                    secure.getOutputStream().write((l.toUpperCase(Locale.ROOT) + "\n").getBytes(StandardCharsets.UTF_8));
+                    secure.getOutputStream().flush();
+                }
+            } catch (IOException | InterruptedException ignored) {
+                // the test sees it
+            }
+        });
+        // A TLS server whose certificate the node does not trust (a key of its own, self-signed).
+        untrusted = serve(tlsContext(selfSigned("other.p12"), selfSigned("other-trust.p12")).getServerSocketFactory()
+                .createServerSocket(0, 50, loopback), socket -> {
+            try (socket) {
+                socket.getInputStream().read();
+            } catch (IOException ignored) {
+                // the handshake fails: what the test wants
+            }
+        });
+        halfClose = serve(new ServerSocket(0, 50, loopback), socket -> {
+            // Says bye and ends its side, then records what still comes (a half-open peer may write).
+            try (socket) {
+                socket.getOutputStream().write("bye\n".getBytes(StandardCharsets.UTF_8));
+                socket.shutdownOutput();
+                afterItsEnd.add(new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+            } catch (IOException e) {
+                afterItsEnd.add("reset");
+            }
+        });
         EgressSettings egress = new EgressSettings(List.of("127.0.0.1"), false)
                 .withRules(List.of(
                         new EgressRule("127.0.0.1", Set.of("tcp"), Set.of(echo.getLocalPort(), gopher.getLocalPort(),
-                                bulk.getLocalPort()), "", Set.of(), Set.of(), Set.of()),
+                                bulk.getLocalPort(), starttls.getLocalPort(), halfClose.getLocalPort(),
+                                untrusted.getLocalPort(), tlsEcho.getLocalPort()), "", Set.of(),
+                                Set.of(), Set.of()),
                         new EgressRule("*", Set.of("tcp"), Set.of(25, 80, 5432), "", Set.of(), Set.of(), Set.of())))
                 .withTestOnlyLoopbackAllowed();
         node = Node.start(Settings.of(data, "t1").withPort(0)
                 .withSandboxes(SandboxSettings.DEFAULTS.withPoolSize(2)).withEgress(egress));
+        node.egress.trustForTests(tls.getSocketFactory());
         String env = "{\"ECHO\":\"" + echo.getLocalPort() + "\",\"GOPHER\":\"" + gopher.getLocalPort()
-                + "\",\"BULK\":\"" + bulk.getLocalPort() + "\"}";
+                + "\",\"BULK\":\"" + bulk.getLocalPort() + "\",\"STARTTLS\":\"" + starttls.getLocalPort()
+                + "\",\"HALF\":\"" + halfClose.getLocalPort() + "\",\"TLS_ECHO\":\"" + tlsEcho.getLocalPort() + "\"}";
         node.deploy(new DeployedWorker("sockets", "t1", bundle(WORKER), env, Limits.DEFAULTS));
         node.deploy(new DeployedWorker("parent", "t1", bundle(PARENT), env,
                 List.of(new dev.bulwark.sandbox.worker.Binding.WorkerLoader("LOADER")), true, Limits.DEFAULTS));
+    }
+
+    /**
+     * A key and a self-signed certificate for 127.0.0.1 made by the JDK's keytool, as one context
+     * for the test server (its key) and the node's connect() (trusting only that certificate).
+     */
+    static javax.net.ssl.SSLContext testTls() throws Exception {
+        java.security.KeyStore keys = selfSigned("tls.p12");
+        return tlsContext(keys, keys);
+    }
+
+    /** A PKCS12 key store holding a new key and its self-signed certificate for 127.0.0.1 (alias "test"). */
+    static java.security.KeyStore selfSigned(String file) throws Exception {
+        Path store = data.resolve(file);
+        String keytool = Path.of(System.getProperty("java.home"), "bin", "keytool").toString();
+        Process p = new ProcessBuilder(keytool, "-genkeypair", "-alias", "test", "-keyalg", "EC", "-dname", "CN=127.0.0.1",
+                "-ext", "SAN=ip:127.0.0.1", "-validity", "2", "-storetype", "PKCS12", "-keystore", store.toString(),
+                "-storepass", "changeit", "-keypass", "changeit").redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor()).as(out).isZero();
+        java.security.KeyStore keys = java.security.KeyStore.getInstance("PKCS12");
+        try (InputStream in = java.nio.file.Files.newInputStream(store)) {
+            keys.load(in, "changeit".toCharArray());
+        }
+        return keys;
+    }
+
+    /** TLS with {@code keys}' key, trusting only {@code trusted}'s certificate. */
+    static javax.net.ssl.SSLContext tlsContext(java.security.KeyStore keys, java.security.KeyStore trusted) throws Exception {
+        java.security.KeyStore trust = java.security.KeyStore.getInstance("PKCS12");
+        trust.load(null, null);
+        trust.setCertificateEntry("test", trusted.getCertificate("test"));
+        javax.net.ssl.KeyManagerFactory kmf = javax.net.ssl.KeyManagerFactory.getInstance(
+                javax.net.ssl.KeyManagerFactory.getDefaultAlgorithm());
+        kmf.init(keys, "changeit".toCharArray());
+        javax.net.ssl.TrustManagerFactory tmf = javax.net.ssl.TrustManagerFactory.getInstance(
+                javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(trust);
+        javax.net.ssl.SSLContext context = javax.net.ssl.SSLContext.getInstance("TLS");
+        context.init(kmf.getKeyManagers(), tmf.getTrustManagers(), null);
+        return context;
     }
 
     static ServerSocket serve(ServerSocket server, Consumer<Socket> each) {
@@ -226,7 +355,9 @@ class TcpSocketsTest {
     @AfterAll
     static void stop() throws IOException {
         if (node != null) node.close();
-        for (ServerSocket s : new ServerSocket[] {echo, gopher, bulk, unlisted}) if (s != null) s.close();
+        for (ServerSocket s : new ServerSocket[] {echo, tlsEcho, gopher, bulk, unlisted, starttls, halfClose, untrusted}) {
+            if (s != null) s.close();
+        }
     }
 
     static String get(String worker, String path) throws Exception {
@@ -242,6 +373,11 @@ class TcpSocketsTest {
     @Test
     void aSocketWritesAndReadsBothWaysAndSaysWhereItIsConnected() throws Exception {
         assertThat(get("sockets", "/echo")).isEqualTo("127.0.0.1:" + echo.getLocalPort() + " undefined off false HELLO|WORLD|");
+    }
+
+    @Test
+    void secureTransportOnSpeaksTlsToATrustedServer() throws Exception {
+        assertThat(get("sockets", "/echo?tls")).isEqualTo("127.0.0.1:" + tlsEcho.getLocalPort() + " undefined on false HELLO|WORLD|");
     }
 
     @Test
@@ -277,9 +413,9 @@ class TcpSocketsTest {
     }
 
     @Test
-    void tlsIsVerified() throws Exception {
-        // The echo server speaks no TLS: the handshake fails and nothing is sent in the clear.
-        assertThat(get("sockets", "/fail?tls&to=" + q("127.0.0.1:" + echo.getLocalPort())).lines().findFirst().orElseThrow())
+    void aServerCertificateTheNodeDoesNotTrustIsRefused() throws Exception {
+        // The handshake fails on the certificate: nothing the worker writes is sent.
+        assertThat(get("sockets", "/fail?tls&to=" + q("127.0.0.1:" + untrusted.getLocalPort())).lines().findFirst().orElseThrow())
                 .isEqualTo("Error: proxy request failed, cannot connect to the specified address: TLS connection to 127.0.0.1 failed");
     }
 
@@ -299,7 +435,8 @@ class TcpSocketsTest {
 
     @Test
     void onlyBytesCanBeWritten() throws Exception {
-        assertThat(get("sockets", "/string")).startsWith("TypeError: This WritableStream only supports writing byte types.\n");
+        assertThat(get("sockets", "/string")).isEqualTo("TypeError: This WritableStream only supports writing byte types.\n"
+                + "TypeError: This WritableStream only supports writing byte types.");
     }
 
     @Test
@@ -307,6 +444,31 @@ class TcpSocketsTest {
         assertThat(get("sockets", "/starttls?mode=on")).isEqualTo("TypeError: Cannot startTls on a TLS socket.");
         assertThat(get("sockets", "/starttls?mode=off")).isEqualTo(
                 "TypeError: The `secureTransport` socket option must be set to 'starttls' for startTls to be used.");
+    }
+
+    @Test
+    void startTlsUpgradesTheConnectionWhereTheWorkerAsks() throws Exception {
+        assertThat(get("sockets", "/starttls-ok?ask=STARTTLS")).isEqualTo("GO | true | on | ok | SECRET | ok | ok");
+    }
+
+    @Test
+    void aServerThatAnswersStartTlsInTheClearIsNotTrusted() throws Exception {
+        // Its plain text arrives where the handshake should: the handshake fails, nothing is read as if secured.
+        assertThat(get("sockets", "/starttls-ok?ask=STARTTLS-CLEAR"))
+                .startsWith("GO | true | on | TypeError: TLS connection to 127.0.0.1 failed | ");
+    }
+
+    @Test
+    void withoutAllowHalfOpenThePeersEndClosesTheWritableSide() throws Exception {
+        String answer = get("sockets", "/half?allowHalfOpen=false");
+        assertThat(answer).startsWith("bye | TypeError: ").endsWith(" | ok");
+        assertThat(afterItsEnd.poll(20, TimeUnit.SECONDS)).as("the server hears the socket's end, and nothing after").isEmpty();
+    }
+
+    @Test
+    void withAllowHalfOpenTheWorkerWritesAfterThePeersEnd() throws Exception {
+        assertThat(get("sockets", "/half?allowHalfOpen=true")).isEqualTo("bye | ok | ok");
+        assertThat(afterItsEnd.poll(20, TimeUnit.SECONDS)).isEqualTo("late\n");
     }
 
     @Test
