@@ -103,10 +103,16 @@ class Connection {
   cancel(reason) {
     connections.delete(this.id);
     if (this.ended) return;
+    this.#end(reason ?? new TypeError('The socket is closed.'));
+  }
+
+  /** The end (or an error) went out, or the connection is gone: whatever was queued behind it rejects. */
+  #end(reason) {
     this.ended = true;
-    this.reason = reason ?? new TypeError('The socket is closed.');
-    for (const item of this.items) if (item.reject !== undefined) item.reject(this.reason);
+    this.reason = reason;
+    const rest = this.items;
     this.items = [];
+    for (const item of rest) if (item.reject !== undefined) item.reject(reason);
   }
 
   serve() {
@@ -131,13 +137,13 @@ class Connection {
         return;
       case 'end':
         this.items.shift();
-        this.ended = true;
+        this.#end(new TypeError('The socket is closed.'));
         H.subrequestBodyEnd(this.id, null);
         item.resolve();
         return;
       case 'error':
         this.items.shift();
-        this.ended = true;
+        this.#end(new TypeError(item.message));
         H.subrequestBodyEnd(this.id, item.message);
         return;
     }
