@@ -10,9 +10,18 @@ import { chunkToBytes } from './body.js';
 
 const bodies = new Map(); // subrequestId -> { chunks, ended, error, wake }
 
-export function subrequestBodyStream(id) {
-  const state = { chunks: [], ended: false, error: null, wake: null };
+/**
+ * The body of subrequest {@code id} as a byte stream. {@code ended}, if given, hears how it ended
+ * once: null (the whole body was read), the TypeError it errored with, or the reason it was
+ * canceled for; and {@code onCancel}, if given, replaces telling the node (a socket's owner does).
+ */
+export function subrequestBodyStream(id, ended = null, onCancel = null) {
+  const state = { chunks: [], ended: false, error: null, wake: null, over: null };
   bodies.set(id, state);
+  // An error is heard at once (a socket's `closed` rejects whether or not anyone reads); the end
+  // only once the reader got there.
+  const over = (how) => { if (ended !== null) { const f = ended; ended = null; f(how); } };
+  state.over = over;
   const next = (controller) => {
     if (state.chunks.length > 0) {
       const b = state.chunks.shift();
@@ -29,6 +38,7 @@ export function subrequestBodyStream(id) {
     if (state.ended) {
       bodies.delete(id);
       controller.close();
+      over(null);
       return true;
     }
     return false;
@@ -41,10 +51,11 @@ export function subrequestBodyStream(id) {
         state.wake = () => { state.wake = null; next(controller); resolve(); };
       });
     },
-    cancel() {
+    cancel(reason) {
       bodies.delete(id);
       state.chunks = [];
-      try { H.subrequestCancel(id); } catch { /* invocation over */ }
+      if (onCancel !== null) onCancel(reason);
+      else try { H.subrequestCancel(id); } catch { /* invocation over */ }
     },
   }, { highWaterMark: 0 });
 }
@@ -59,8 +70,29 @@ export function subrequestChunk(id, bytes) {
 export function subrequestEnd(id, error) {
   const state = bodies.get(id);
   if (state === undefined) return;
-  if (error === null || error === undefined) state.ended = true;
-  else state.error = `${error}`;
+  if (error === null || error === undefined) {
+    state.ended = true;
+  } else {
+    state.error = `${error}`;
+    state.over(new TypeError(state.error));
+  }
+  if (state.wake !== null) state.wake();
+}
+
+/**
+ * A connect() socket's startTls(): its plain readable side closes where it is (what it holds
+ * unread is acknowledged, so the node's window stays whole), and the next body stream made for
+ * {@code id} receives what comes after.
+ */
+export function detachBody(id) {
+  const state = bodies.get(id);
+  if (state === undefined) return;
+  bodies.delete(id);
+  let unread = 0;
+  for (const b of state.chunks) unread += b.byteLength;
+  state.chunks = [];
+  state.ended = true;
+  if (unread > 0) try { H.subrequestAck(id, unread); } catch { /* invocation over */ }
   if (state.wake !== null) state.wake();
 }
 
@@ -71,16 +103,26 @@ export function subrequestDrop(id) {
   bodies.delete(id);
   state.chunks = [];
   state.error = 'The request that made this fetch() has ended.';
+  state.over(new TypeError(state.error));
   if (state.wake !== null) state.wake();
 }
 
 // Streamed request bodies of subrequests: the node pulls, one piece of at most 64 KiB per pull,
 // so a worker's stream is read only as fast as the upstream takes it.
 const PIECE = 64 * 1024;
-const uploads = new Map(); // subrequestId -> { reader, rest, invocation }
+const uploads = new Map(); // subrequestId -> { reader, rest, invocation, source }
 
 export function startUpload(id, stream, invocation) {
-  uploads.set(id, { reader: getReader(stream), rest: null, invocation });
+  uploads.set(id, { reader: getReader(stream), rest: null, invocation, source: null });
+}
+
+/**
+ * An upload that answers the node's pulls itself (a connect() socket: its pieces, its startTls()
+ * and its end, in order): {@code source.pull()} on each pull, {@code source.cancel(reason)} when
+ * the upload is ended from here (its invocation ended, or the subrequest is over).
+ */
+export function startUploadSource(id, invocation, source) {
+  uploads.set(id, { reader: null, rest: null, invocation, source });
 }
 
 /** The invocation is over: drop whatever of its uploads the node did not finish pulling. */
@@ -105,6 +147,7 @@ export function startCallUpload(stream, invocation) {
 export function subrequestBodyPull(id, key = id) {
   const u = uploads.get(key);
   if (u === undefined) return;
+  if (u.source !== null) { u.source.pull(); return; }
   const send = (b) => {
     if (b.byteLength > PIECE) {
       u.rest = b.subarray(PIECE);
@@ -131,10 +174,11 @@ export function subrequestBodyPull(id, key = id) {
   });
 }
 
-/** The subrequest is over (answered, canceled or dropped): stop reading the worker's stream. */
-export function endUpload(id) {
+/** The subrequest is over (answered, canceled or dropped): stop reading the worker's stream (canceled for `reason`). */
+export function endUpload(id, reason = undefined) {
   const u = uploads.get(id);
   if (u === undefined) return;
   uploads.delete(id);
-  try { u.reader.cancel().catch(() => {}); } catch { /* already closed */ }
+  if (u.source !== null) { u.source.cancel(reason); return; }
+  try { u.reader.cancel(reason).catch(() => {}); } catch { /* already closed */ }
 }

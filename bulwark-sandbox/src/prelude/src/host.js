@@ -27,6 +27,7 @@ export const H = {
   subrequestCancel: notInstalled,
   subrequestBodyChunk: notInstalled,
   subrequestBodyEnd: notInstalled,
+  subrequestStartTls: notInstalled,
   currentInvocation: () => 0,
   objectId: notInstalled,
   callObject: notInstalled,
@@ -87,7 +88,7 @@ export function bindHost(host) {
     'objectId', 'callObject', 'callWorker', 'loadDynamic', 'rpcObject', 'rpcWorker', 'serviceCall', 'serviceRpc', 'rpcReturn', 'capCall', 'capFetch', 'capRelease', 'capRevoke', 'sqlExec', 'sqlText', 'sqlBuffer', 'kvGet', 'kvPut', 'kvDelete', 'kvList', 'storageOp',
     'zlibOpen', 'zlibPush', 'zlibClose', 'decodeLegacy', 'htmlRewriterWasm', 'collectGarbage', 'preludePart',
     'nodeHash', 'nodeHmac', 'domainToAscii', 'now', 'gateTimeoutMs', 'promiseState',
-    'subrequestAck', 'subrequestCancel', 'subrequestBodyChunk', 'subrequestBodyEnd',
+    'subrequestAck', 'subrequestCancel', 'subrequestBodyChunk', 'subrequestBodyEnd', 'subrequestStartTls',
     'socketOpen', 'socketClaim', 'socketSend', 'socketClose', 'socketAttachment', 'socketAutoResponse', 'socketEventTimeout', 'socketList',
     'facetCall', 'facetRpc', 'facetControl'];
   const call = host.hostCall;

@@ -1,7 +1,7 @@
 // __bulwark_install(host) → runtime { fireTimer, dispatchFetch, requestBodyChunk, requestBodyEnd,
 // workersModule, consoleFormat }.
 import { H, bindHost, safeLog, stubHost, warmBindHost } from './host.js';
-import { isObjectLike, PromiseResolve, PromiseThen, PromiseCtor, ReflectApply, captureSharedArrayBuffer } from './util.js';
+import { isObjectLike, PromiseResolve, PromiseThen, PromiseCtor, ReflectApply, captureSharedArrayBuffer, GLOBAL_SCOPE_IO } from './util.js';
 import { installWasmAccount } from './wasm-memories.js';
 import { installSharedBufferAccount } from './resizable-buffers.js';
 import { fireTimer, cancelInvocationTimers } from './timers.js';
@@ -38,16 +38,14 @@ import { promiseRejected, promiseHandled, reportRejections, forgetRejections } f
 import { DurableObject, WorkerEntrypoint, WorkflowEntrypoint, RpcTarget } from './runtime-classes.js';
 import { RpcStub, RpcProperty, RpcPromise } from './rpc.js';
 import { ServiceStub } from './services.js';
+import { connect, socketTlsStarted } from './sockets.js';
 export { DurableObject, WorkerEntrypoint, WorkflowEntrypoint, RpcTarget };
 
 /** waitUntil of cloudflare:workers: the current event's ctx.waitUntil. */
 function waitUntil(promise) {
   const add = waitUntilOf(H.currentInvocation());
   if (add === undefined) {
-    throw new Error('Disallowed operation called within global scope. Asynchronous I/O (ex: fetch() or '
-      + 'connect()), setting a timeout, and generating random values are not allowed within global scope. '
-      + 'To fix this error, perform this operation within a handler. '
-      + 'https://developers.cloudflare.com/workers/runtime-apis/handlers/');
+    throw new Error(GLOBAL_SCOPE_IO);
   }
   add(promise);
 }
@@ -56,10 +54,6 @@ function waitUntil(promise) {
 const WORKERS_CLASSES = Object.freeze({ DurableObject, WorkerEntrypoint, RpcTarget, WorkflowEntrypoint,
   RpcStub, RpcProperty, RpcPromise, ServiceStub, waitUntil });
 
-/** cloudflare:sockets: outbound TCP is not there yet, so connect() throws (the module loads). */
-function connect() {
-  throw new TypeError('connect() is not supported by Bulwark yet');
-}
 
 // ---------------------------------------------------------------------------------------
 // ExecutionContext
@@ -477,6 +471,7 @@ const RUNTIME = Object.freeze({
   requestBodyEnd(invocationId, error) { requestBodyEnd(Number(invocationId), error); },
   responseDrained(invocationId) { responseDrained(Number(invocationId)); },
   subrequestChunk(id, bytes) { subrequestChunk(Number(id), bytes); },
+  subrequestTlsStarted(id) { socketTlsStarted(Number(id)); },
   subrequestEnd(id, error) { subrequestEnd(Number(id), error); },
   subrequestDrop(id) { subrequestDrop(Number(id)); endUpload(Number(id)); },
   subrequestBodyPull(id) { subrequestBodyPull(Number(id)); },

@@ -10,6 +10,11 @@ export const ArrayIsArray = Array.isArray;
 export const StringFromCharCode = String.fromCharCode;
 export const MathMin = Math.min;
 export const MathMax = Math.max;
+/** workerd's words for I/O (fetch(), connect(), waitUntil) attempted outside any handler. */
+export const GLOBAL_SCOPE_IO = 'Disallowed operation called within global scope. Asynchronous I/O (ex: fetch() or '
+  + 'connect()), setting a timeout, and generating random values are not allowed within global scope. '
+  + 'To fix this error, perform this operation within a handler. '
+  + 'https://developers.cloudflare.com/workers/runtime-apis/handlers/';
 export const MathFloor = Math.floor;
 export const NumberIsFinite = Number.isFinite;
 export const PromiseCtor = Promise;

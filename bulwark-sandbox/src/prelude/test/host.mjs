@@ -208,6 +208,7 @@ export function createIsolate(preludePath, options = {}) {
     subrequestCancel(id) { (state.subrequestCancels ??= []).push(Number(id)); },
     subrequestBodyChunk() { throw new Error('no streamed uploads in the contract host'); },
     subrequestBodyEnd() { throw new Error('no streamed uploads in the contract host'); },
+    subrequestStartTls() { throw new Error('no sockets in the contract host'); },
     socketOpen() { throw new Error('no WebSockets in the contract host'); },
     socketClaim() { throw new Error('no WebSockets in the contract host'); },
     socketSend() { throw new Error('no WebSockets in the contract host'); },

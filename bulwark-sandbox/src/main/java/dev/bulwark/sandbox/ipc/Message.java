@@ -16,7 +16,9 @@ import java.util.List;
  */
 public sealed interface Message {
 
-    int PROTOCOL_VERSION = 5; // 4: services (TailStart, bindings in LoadDynamic); 5: capabilities by reference (CapCall..CapRevoke, envCaps, Binding.Capability)
+    // 4: services (TailStart, bindings in LoadDynamic); 5: capabilities by reference (CapCall..CapRevoke, envCaps,
+    // Binding.Capability); 6: connect() sockets (SubrequestStartTls).
+    int PROTOCOL_VERSION = 6;
 
     /** A header as it crosses the wire: name and value, in order, duplicates kept. */
     record Header(String name, String value) {}
@@ -195,6 +197,14 @@ public sealed interface Message {
 
     /** The worker no longer wants a subrequest (its body stream was canceled, or its invocation ended). */
     record SubrequestCancel(long subrequestId) implements Message {}
+
+    /**
+     * A {@code connect()} socket opened with {@code secureTransport: "starttls"} calls
+     * {@code startTls()}: sent in answer to a {@link SubrequestBodyPull}, after the last plain
+     * piece, so the node starts TLS exactly there. The node answers a second {@link SubrequestHead}
+     * once the handshake is done (or a {@link SubrequestEnd} with why it failed).
+     */
+    record SubrequestStartTls(long subrequestId) implements Message {}
 
     /**
      * A {@link Subrequest} whose request body is a stream: the node asks for it one chunk at a time

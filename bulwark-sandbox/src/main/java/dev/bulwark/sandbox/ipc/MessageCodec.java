@@ -53,7 +53,7 @@ public final class MessageCodec {
     // Streamed subrequests (egress). Tags from 60 up, apart from the others' ranges.
     private static final byte SUBREQUEST_ACK = 60, SUBREQUEST_CANCEL = 61, SUBREQUEST_HEAD = 62,
             SUBREQUEST_CHUNK = 63, SUBREQUEST_END = 64, STREAMED_SUBREQUEST = 65, SUBREQUEST_BODY_PULL = 66,
-            SUBREQUEST_BODY_CHUNK = 67, SUBREQUEST_BODY_END = 68;
+            SUBREQUEST_BODY_CHUNK = 67, SUBREQUEST_BODY_END = 68, SUBREQUEST_START_TLS = 69;
     // Dynamic worker code in chunks (the tenant API branch). Tags from 70 up.
     private static final byte LOAD_DYNAMIC_START = 70, LOAD_DYNAMIC_CHUNK = 71;
     // Capabilities passed by reference (the caps branch): tags 110-114 (80 is the services branch's TailStart, 90-91 admin's).
@@ -300,6 +300,7 @@ public final class MessageCodec {
             case SubrequestBodyPull m -> { o.writeByte(SUBREQUEST_BODY_PULL); o.writeLong(m.subrequestId()); }
             case SubrequestBodyChunk m -> { o.writeByte(SUBREQUEST_BODY_CHUNK); o.writeLong(m.subrequestId()); bytes(o, m.data()); }
             case SubrequestBodyEnd m -> { o.writeByte(SUBREQUEST_BODY_END); o.writeLong(m.subrequestId()); str(o, m.error()); }
+            case SubrequestStartTls m -> { o.writeByte(SUBREQUEST_START_TLS); o.writeLong(m.subrequestId()); }
             case CallHead m -> {
                 o.writeByte(CALL_HEAD); o.writeLong(m.callId()); o.writeInt(m.status()); str(o, m.statusText());
                 headers(o, m.headers());
@@ -412,6 +413,7 @@ public final class MessageCodec {
             case SUBREQUEST_BODY_PULL -> new SubrequestBodyPull(i.readLong());
             case SUBREQUEST_BODY_CHUNK -> new SubrequestBodyChunk(i.readLong(), bytes(i));
             case SUBREQUEST_BODY_END -> new SubrequestBodyEnd(i.readLong(), str(i));
+            case SUBREQUEST_START_TLS -> new SubrequestStartTls(i.readLong());
             case CALL_HEAD -> new CallHead(i.readLong(), i.readInt(), str(i), headers(i));
             case CALL_CHUNK -> new CallChunk(i.readLong(), bytes(i));
             case CALL_END -> new CallEnd(i.readLong(), str(i));

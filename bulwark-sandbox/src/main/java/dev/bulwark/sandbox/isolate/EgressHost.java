@@ -58,6 +58,14 @@ final class EgressHost {
             if (wire != null) outbox.send(wire.bodyEnd(id, error));
             return runtime.createV8ValueUndefined();
         });
+        // A connect() socket's startTls(), in answer to a pull (sockets.js): the node starts TLS there.
+        b.bind("subrequestStartTls", args -> {
+            long id = (long) HostValues.number(args, 0);
+            if (services.subrequests().wireOf(id, isolate.currentInvocation()) == StreamWire.EGRESS) {
+                outbox.send(new Message.SubrequestStartTls(id));
+            }
+            return runtime.createV8ValueUndefined();
+        });
         b.bind("subrequestCancel", args -> {
             Message cancel = services.subrequests().cancel((long) HostValues.number(args, 0), isolate.currentInvocation());
             if (cancel != null) outbox.send(cancel);
@@ -65,7 +73,10 @@ final class EgressHost {
         });
     }
 
-    /** fetch(): {@code (method, url, headers, body, invocation, streamed)}; a promise of the answer, with its id when the body is streamed. */
+    /**
+     * fetch(): {@code (method, url, headers, body, invocation, streamed)}; a promise of the answer, with its id when
+     * the body is streamed. The prelude's connect() uses it too, as a streamed CONNECT to {@code tcp://host:port}.
+     */
     private V8Value fetch(V8Value[] args) throws Exception {
         Invocation inv = isolate.invocations.get(isolate.currentInvocation());
         if (inv == null || inv.isFinished()) {
@@ -87,7 +98,9 @@ final class EgressHost {
         V8ValuePromise resolver = runtime.createV8ValuePromise();
         AtomicBoolean settled = new AtomicBoolean();
         long[] idHolder = new long[1];
-        long subrequestId = services.subrequests().register(inv.id, inv.fetches, StreamWire.EGRESS, answer -> isolate.enqueue(inv.id,
+        // A connect() socket (cloudflare:sockets) is a streamed CONNECT: the node tunnels it (TcpTunnel).
+        boolean socket = streamed && method.equals("CONNECT");
+        long subrequestId = services.subrequests().register(inv.id, inv.fetches, StreamWire.EGRESS, socket, answer -> isolate.enqueue(inv.id,
                 () -> subrequestAnswer(idHolder[0], answer, resolver, settled)),
                 () -> isolate.enqueue(0, () -> {
                     // Never answered (or its body never ended): release the promise, error the body.
@@ -126,7 +139,11 @@ final class EgressHost {
                 }
             }
             case Message.SubrequestHead h -> {
-                if (!settled.compareAndSet(false, true)) return;
+                if (!settled.compareAndSet(false, true)) {
+                    // A second head: a connect() socket's TLS handshake after startTls() is done.
+                    isolate.jsRuntime().invokeVoid("subrequestTlsStarted", runtime.createV8ValueLong(id));
+                    return;
+                }
                 try (resolver; V8ValueObject res = responseHead(h.status(), h.statusText(), h.headers(), h.url())) {
                     res.setNull("body");
                     if (h.hasBody()) res.set("stream", (double) id);

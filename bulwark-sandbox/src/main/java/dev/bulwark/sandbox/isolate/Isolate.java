@@ -149,7 +149,7 @@ public final class Isolate {
      * awaited, even when another invocation's task settled the promise ({@link #actingFor}).
      */
     private static final java.util.Set<String> OWNED = java.util.Set.of("log", "setTimer", "currentInvocation",
-            "fetch", "subrequestAck", "subrequestBodyChunk", "subrequestBodyEnd", "subrequestCancel",
+            "fetch", "subrequestAck", "subrequestBodyChunk", "subrequestBodyEnd", "subrequestCancel", "subrequestStartTls",
             "callObject", "callWorker", "loadDynamic", "rpcObject", "rpcWorker", "serviceCall", "serviceRpc",
             "capCall", "capFetch", "facetCall", "facetRpc", "facetControl", "zlibOpen");
 

@@ -23,6 +23,12 @@ final class Subrequests {
         final Runnable dropped;
         /** Who streams the answer, and so which messages the reader's side sends. */
         volatile StreamWire wire;
+        /**
+         * A connect() socket: the peer's end of stream (SubrequestEnd) does not end it, since the
+         * worker may still write (a half-open socket); it ends when the worker cancels it (its
+         * close(), or both directions over) or when its invocation ends.
+         */
+        boolean duplex;
         /** Body bytes delivered to the worker and not yet acknowledged by it. */
         long unacknowledged;
 
@@ -59,8 +65,16 @@ final class Subrequests {
      * isolate's hang detection.
      */
     long register(long invocationId, InFlight outstanding, StreamWire wire, Consumer<Message> events, Runnable dropped) {
+        return register(invocationId, outstanding, wire, false, events, dropped);
+    }
+
+    /** {@link #register(long, InFlight, StreamWire, Consumer, Runnable)}; {@code duplex} for a connect() socket. */
+    long register(long invocationId, InFlight outstanding, StreamWire wire, boolean duplex, Consumer<Message> events,
+                  Runnable dropped) {
         long id = ids.incrementAndGet();
-        pending.put(id, new Pending(invocationId, outstanding, wire, events, dropped));
+        Pending p = new Pending(invocationId, outstanding, wire, events, dropped);
+        p.duplex = duplex;
+        pending.put(id, p);
         return id;
     }
 
@@ -79,17 +93,19 @@ final class Subrequests {
     /** Passes on one message of a subrequest's answer; unknown ids (ended, canceled) are dropped. */
     void complete(long subrequestId, Message answer) {
         if (dev.bulwark.sandbox.trace.LatencyTrace.ON) dev.bulwark.sandbox.trace.LatencyTrace.stampMessage("subrequest.complete:", answer, subrequestId);
+        Pending p = pending.get(subrequestId);
+        if (p == null) return;
         boolean last = switch (answer) {
             case Message.SubrequestHead h -> !h.hasBody();
             case Message.SubrequestChunk c -> false;
-            case Message.SubrequestBodyPull p -> false;
+            case Message.SubrequestBodyPull bp -> false;
+            case Message.SubrequestEnd e -> !p.duplex;
             case Message.CallHead h -> false;
             case Message.CallChunk c -> false;
-            case Message.CallBodyPull p -> false;
-            default -> true; // SubrequestResult, SubrequestFailed, SubrequestEnd, CallResult, CallFailed, CallEnd
+            case Message.CallBodyPull bp -> false;
+            default -> true; // SubrequestResult, SubrequestFailed, CallResult, CallFailed, CallEnd
         };
-        Pending p = last ? pending.remove(subrequestId) : pending.get(subrequestId);
-        if (p == null) return;
+        if (last && !pending.remove(subrequestId, p)) return;
         int delivered = switch (answer) {
             case Message.SubrequestChunk c -> c.data().length;
             case Message.CallChunk c -> c.data().length;

@@ -113,6 +113,7 @@ class MessageCodecTest {
                 new SubrequestBodyChunk(41L, binary),
                 new SubrequestBodyEnd(42L, null),
                 new SubrequestBodyEnd(43L, "stream errored"),
+                new SubrequestStartTls(44L),
                 new CallHead(44L, 200, "OK", List.of(new Header("content-type", "text/event-stream"))),
                 new CallChunk(44L, binary),
                 new CallEnd(44L, null),

@@ -156,6 +156,7 @@ final class Recorder implements Outbox {
             case Message.StreamedSubrequest m -> { }
             case Message.SubrequestBodyChunk m -> { }
             case Message.SubrequestBodyEnd m -> { }
+            case Message.SubrequestStartTls m -> { }
             default -> throw new IllegalStateException("unexpected " + message);
         }
     }

@@ -9,7 +9,9 @@ import java.util.Set;
  * names matches (an empty set or an empty prefix matches anything).
  *
  * @param host       a host pattern as in {@link EgressSettings#isHostPattern}
- * @param schemes    {@code http} and/or {@code https}; empty: both
+ * @param schemes    {@code http}, {@code https} and/or {@code tcp} (a worker's {@code connect()},
+ *                   with or without TLS); empty: {@code http} and {@code https}. Raw TCP is allowed only
+ *                   by a rule that names {@code tcp}
  * @param ports      allowed ports; empty: any
  * @param pathPrefix the URL path must start with this (e.g. {@code /v1/}); empty: any path
  * @param methods    upper-case HTTP methods; empty: any
@@ -19,11 +21,16 @@ import java.util.Set;
 public record EgressRule(String host, Set<String> schemes, Set<Integer> ports, String pathPrefix, Set<String> methods,
                          Set<String> workers, Set<String> tenants) {
 
+    /** The scheme of a worker's {@code connect()} (cloudflare:sockets), plain or TLS. */
+    public static final String TCP = "tcp";
+
     public EgressRule {
         if (!EgressSettings.isHostPattern(host)) throw new IllegalArgumentException("not a host pattern: " + host);
         schemes = Set.copyOf(schemes);
         for (String s : schemes) {
-            if (!s.equals("http") && !s.equals("https")) throw new IllegalArgumentException("not a scheme: " + s);
+            if (!s.equals("http") && !s.equals("https") && !s.equals(TCP)) {
+                throw new IllegalArgumentException("not a scheme: " + s);
+            }
         }
         ports = Set.copyOf(ports);
         pathPrefix = pathPrefix == null ? "" : pathPrefix;
@@ -35,7 +42,7 @@ public record EgressRule(String host, Set<String> schemes, Set<Integer> ports, S
         tenants = Set.copyOf(tenants);
     }
 
-    /** A rule from a plain {@code egress.allow} host pattern: any scheme, port, path and method, for everyone. */
+    /** A rule from a plain {@code egress.allow} host pattern: any HTTP(S) request, any port, path and method, for everyone. */
     public static EgressRule anyRequestTo(String hostPattern) {
         return new EgressRule(hostPattern, Set.of(), Set.of(), "", Set.of(), Set.of(), Set.of());
     }
@@ -46,7 +53,7 @@ public record EgressRule(String host, Set<String> schemes, Set<Integer> ports, S
      */
     public boolean allows(String scheme, String host, int port, String path, String method, String worker,
                           String tenant) {
-        return (schemes.isEmpty() || schemes.contains(scheme))
+        return (schemes.isEmpty() ? !scheme.equals(TCP) : schemes.contains(scheme))
                 && EgressSettings.hostMatches(this.host, host)
                 && (ports.isEmpty() || ports.contains(port))
                 && (pathPrefix.isEmpty() || path.startsWith(pathPrefix))

@@ -10,7 +10,8 @@ import java.util.regex.Pattern;
  *
  * @param allow                  host patterns, lower case: {@code api.example.com} (that host only),
  *                               {@code *.example.org} (any subdomain, at any depth, not the apex),
- *                               {@code *} (any host); each allows any request to a matching host
+ *                               {@code *} (any host); each allows any HTTP(S) request to a matching host
+ *                               (never a {@code connect()}: raw TCP needs a rule naming {@code tcp})
  * @param allowPrivateNetworks   whether an allowed host may resolve to a private (RFC 1918, unique
  *                               local), link-local or carrier-grade NAT address. Never loopback, this
  *                               host's own addresses, cloud metadata or reserved ranges
@@ -87,7 +88,7 @@ public record EgressSettings(List<String> allow, boolean allowPrivateNetworks, L
     /** Whether a request is allowed by {@link #allow} or by one of the {@link #rules}. */
     public boolean allows(String scheme, String host, int port, String path, String method, String worker,
                           String tenant) {
-        if (allowsHost(host)) return true;
+        if (!scheme.equals(EgressRule.TCP) && allowsHost(host)) return true;
         for (EgressRule r : rules) {
             if (r.allows(scheme, host, port, path, method, worker, tenant)) return true;
         }

@@ -254,7 +254,9 @@ final class SettingsReader {
         Set<String> schemes = new java.util.HashSet<>();
         for (ConfigValue s : list(v, "schemes")) {
             String scheme = s.nonEmptyString().toLowerCase(Locale.ROOT);
-            if (!scheme.equals("http") && !scheme.equals("https")) throw s.invalid("\"http\" or \"https\"");
+            if (!scheme.equals("http") && !scheme.equals("https") && !scheme.equals(EgressRule.TCP)) {
+                throw s.invalid("\"http\", \"https\" or \"tcp\"");
+            }
             schemes.add(scheme);
         }
         Set<Integer> ports = new java.util.HashSet<>();

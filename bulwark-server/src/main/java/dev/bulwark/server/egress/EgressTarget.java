@@ -6,7 +6,7 @@ import java.util.Locale;
 /**
  * Where an outbound request goes, read from its URL once, in the form every decision uses.
  *
- * @param scheme {@code http} or {@code https}
+ * @param scheme {@code http} or {@code https}; for a {@code connect()}, {@code tcp}, {@code tls} or {@code starttls}
  * @param host   the canonical host (see {@link HostName})
  * @param port   the explicit port, or the scheme's default
  * @param path   the raw path ({@code /} when empty), free of dot segments
@@ -50,6 +50,35 @@ public record EgressTarget(String scheme, HostName host, int port, String path, 
         String query = uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery();
         URI canonical = URI.create(scheme + "://" + hostInUri + ":" + port + path + query);
         return new EgressTarget(scheme, host, port, path, canonical);
+    }
+
+    /**
+     * Parses the target of a worker's {@code connect()} as the prelude sends it: {@code tcp://host:port}
+     * (plain), {@code tls://host:port} or {@code starttls://host:port} (plain until the worker's
+     * {@code startTls()}); the port is required and nothing may follow it.
+     * IllegalArgumentException (with a message for the worker) when it is not one.
+     */
+    public static EgressTarget parseSocket(String url) {
+        int sep = url.indexOf("://");
+        String scheme = sep < 0 ? "" : url.substring(0, sep);
+        if (!scheme.equals("tcp") && !scheme.equals("tls") && !scheme.equals("starttls")) {
+            throw new IllegalArgumentException("connect(): not a socket address");
+        }
+        String authority = url.substring(sep + 3);
+        int colon = authority.startsWith("[") ? authority.indexOf(':', authority.indexOf(']')) : authority.lastIndexOf(':');
+        if (colon <= 0 || !authority.substring(colon + 1).matches("[0-9]{1,5}")) {
+            throw new IllegalArgumentException("Specified address is missing port.");
+        }
+        int port = Integer.parseInt(authority.substring(colon + 1));
+        if (port < 1 || port > 65_535) throw new IllegalArgumentException("Specified address has an invalid port: " + port);
+        HostName host;
+        try {
+            host = HostName.parse(authority.substring(0, colon));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("Specified address could not be parsed.");
+        }
+        String hostInUri = host.literal() != null && host.name().indexOf(':') >= 0 ? "[" + host.name() + "]" : host.name();
+        return new EgressTarget(scheme, host, port, "/", URI.create(scheme + "://" + hostInUri + ":" + port + "/"));
     }
 
     /** "." or ".." segments, also percent-encoded, which a server might resolve past an allowed path prefix. */

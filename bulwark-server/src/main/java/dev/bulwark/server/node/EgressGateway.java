@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.bulwark.sandbox.ipc.Message;
 import dev.bulwark.sandbox.isolate.IsolateHost;
+import dev.bulwark.server.config.EgressRule;
 import dev.bulwark.server.config.EgressSettings;
 import dev.bulwark.server.egress.AddressClassifier;
 import dev.bulwark.server.egress.AddressGuard;
@@ -39,8 +40,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * Every outbound {@code fetch()} of a worker comes here, and nowhere else: sandboxes have no
- * network of their own. A request leaves only if the allowlist allows it (scheme, host, port, path
+ * Every outbound {@code fetch()} and {@code connect()} of a worker comes here, and nowhere else:
+ * sandboxes have no network of their own ({@link TcpTunnel} carries a {@code connect()}). A request leaves only if the allowlist allows it (scheme, host, port, path
  * prefix, method, worker, tenant) and every address its host resolves to may be reached ({@link
  * AddressGuard}: the client connects to exactly the addresses that were checked).
  *
@@ -77,6 +78,8 @@ final class EgressGateway implements AutoCloseable {
     private final Semaphore requestBodyKib = new Semaphore(REQUEST_BODY_BUDGET_KIB);
     private final Map<String, Semaphore> perTenant = new ConcurrentHashMap<>();
     private final Map<Key, Upstream> live = new ConcurrentHashMap<>();
+    /** TLS for connect() with secureTransport "on" or startTls(): the JDK's trust store, host names checked. */
+    private volatile javax.net.ssl.SSLSocketFactory tls;
 
     EgressGateway(EgressSettings settings, InvocationRecords invocations) {
         this(settings, invocations, new AddressClassifier());
@@ -87,6 +90,7 @@ final class EgressGateway implements AutoCloseable {
         this.invocations = invocations;
         this.guard = new AddressGuard(classifier, settings.allowPrivateNetworks(), settings.testOnlyAllowLoopback());
         this.global = new Semaphore(settings.maxConcurrent());
+        this.tls = (javax.net.ssl.SSLSocketFactory) javax.net.ssl.SSLSocketFactory.getDefault();
         QueuedThreadPool threads = new QueuedThreadPool(64, 4);
         threads.setName("egress");
         threads.setVirtualThreadsExecutor(Executors.newVirtualThreadPerTaskExecutor());
@@ -118,6 +122,7 @@ final class EgressGateway implements AutoCloseable {
                     new Message.Subrequest(s.invocationId(), s.subrequestId(), s.method(), s.url(), s.headers(), null), true);
             case Message.SubrequestBodyChunk c -> uploaded(from, c.subrequestId(), c.data());
             case Message.SubrequestBodyEnd e -> uploaded(from, e.subrequestId(), new Upstream.UploadEnd(e.error()));
+            case Message.SubrequestStartTls t -> uploaded(from, t.subrequestId(), new Upstream.StartTls());
             case Message.SubrequestAck a -> {
                 Upstream u = live.get(new Key(from.sandbox(), a.subrequestId()));
                 if (u != null) u.acknowledge(a.bytes());
@@ -163,6 +168,11 @@ final class EgressGateway implements AutoCloseable {
         });
     }
 
+    /** Tests only: the TLS a connect() uses, trusting a local test server's own certificate instead of the JDK's roots. */
+    void trustForTests(javax.net.ssl.SSLSocketFactory factory) {
+        this.tls = factory;
+    }
+
     /** Whether the gateway's HTTP client still runs (tests: closing the node stops it). */
     boolean clientRunning() {
         return client.isRunning();
@@ -182,17 +192,26 @@ final class EgressGateway implements AutoCloseable {
             reply(from, new Message.SubrequestFailed(s.subrequestId(), "fetch() can only be called while handling a request"));
             return;
         }
+        // A connect() (cloudflare:sockets) comes as a streamed CONNECT to tcp://host:port or tls://host:port.
+        boolean socket = method.equals("CONNECT");
         EgressTarget target;
         try {
-            target = EgressTarget.parse(s.url());
+            if (socket && !streamedBody) throw new IllegalArgumentException("connect(): not a socket request");
+            target = socket ? EgressTarget.parseSocket(s.url()) : EgressTarget.parse(s.url());
         } catch (IllegalArgumentException e) {
             deny(from, s, inv, method, "", e.getMessage(), started);
             return;
         }
         String host = target.host().name();
-        if (!settings.allows(target.scheme(), host, target.port(), target.path(), method, inv.worker(), inv.tenant())) {
-            deny(from, s, inv, method, host, "Network connection to " + host + " is not allowed by this node's egress policy",
-                    started);
+        if (socket && target.port() == 25) {
+            // As Cloudflare: SMTP from workers would make every node an open relay for spam.
+            deny(from, s, inv, method, host, "Connections to port 25 are prohibited", started);
+            return;
+        }
+        if (!settings.allows(socket ? EgressRule.TCP : target.scheme(), host, target.port(), target.path(), method,
+                inv.worker(), inv.tenant())) {
+            deny(from, s, inv, method, host, "Network connection to " + host + (socket ? ":" + target.port() : "")
+                    + " is not allowed by this node's egress policy", started);
             return;
         }
         Semaphore tenantSlots = perTenant.computeIfAbsent(inv.tenant(), t -> new Semaphore(settings.maxConcurrentPerTenant()));
@@ -217,7 +236,15 @@ final class EgressGateway implements AutoCloseable {
         }
         try {
             if (upstream.isCanceled()) return; // the worker gave up before it started
-            stream(from, s, streamedBody, inv, method, target, upstream, started, bytesOut);
+            if (socket) {
+                TcpTunnel.Outcome o = new TcpTunnel(m -> reply(from, m), s.subrequestId(), target, upstream, settings, guard,
+                        tls).run();
+                record(inv, method, host, o.status(), o.outcome(), o.bytesIn(), o.bytesOut(), started);
+            } else {
+                stream(from, s, streamedBody, inv, method, target, upstream, started, bytesOut);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         } finally {
             if (bodyKib > 0) requestBodyKib.release(bodyKib);
             tenantSlots.release();
@@ -406,15 +433,19 @@ final class EgressGateway implements AutoCloseable {
     }
 
     /** What the worker is told about a network failure: never a Java exception's name or text. */
-    private static String describe(Throwable e, String host) {
+    static String describe(Throwable e, String host) {
         Throwable root = e;
-        while (root.getCause() != null && root.getCause() != root) root = root.getCause();
+        boolean tls = e instanceof javax.net.ssl.SSLException;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+            tls |= root instanceof javax.net.ssl.SSLException; // a refused certificate's root is a CertificateException
+        }
+        if (tls) return "TLS connection to " + host + " failed";
         if (root instanceof ConnectException) return "Network connection to " + host + " was refused";
         if (root instanceof UnknownHostException) return "DNS lookup failed for " + host;
         if (root instanceof TimeoutException || root instanceof java.net.SocketTimeoutException) {
             return "Network connection to " + host + " timed out";
         }
-        if (root instanceof javax.net.ssl.SSLException) return "TLS connection to " + host + " failed";
         return "Network connection to " + host + " failed";
     }
 

@@ -421,6 +421,7 @@ final class SandboxProcess implements IsolateHost, Capabilities.Peer {
             case Message.StreamedSubrequest m -> unsolicited.accept(m);
             case Message.SubrequestBodyChunk m -> unsolicited.accept(m);
             case Message.SubrequestBodyEnd m -> unsolicited.accept(m);
+            case Message.SubrequestStartTls m -> unsolicited.accept(m);
             case Message.CallStart m -> unsolicited.accept(m);
             case Message.LoadDynamic m -> unsolicited.accept(m);
             case Message.LoadDynamicStart m -> assembled(loadParts.start(m));

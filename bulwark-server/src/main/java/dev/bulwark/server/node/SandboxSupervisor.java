@@ -485,6 +485,9 @@ public final class SandboxSupervisor implements AutoCloseable {
             case Message.SubrequestBodyChunk c -> {
                 if (from != null) events.egress(from, c);
             }
+            case Message.SubrequestStartTls t -> {
+                if (from != null) events.egress(from, t);
+            }
             case Message.SubrequestBodyEnd e -> {
                 if (from != null) events.egress(from, e);
             }

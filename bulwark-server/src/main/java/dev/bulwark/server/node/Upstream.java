@@ -16,11 +16,14 @@ final class Upstream {
     private long sent, acknowledged;
     private volatile boolean canceled;
     private volatile Runnable onCancel = () -> { };
-    /** Chunks (byte[]) and the end (an {@link UploadEnd}) of a streamed request body, one per pull. */
+    /** Chunks (byte[]), a {@link StartTls} and the end (an {@link UploadEnd}) of a streamed request body, one per pull. */
     private final java.util.concurrent.BlockingQueue<Object> upload = new java.util.concurrent.ArrayBlockingQueue<>(2);
 
     /** The end of a streamed request body: complete ({@code error} null) or broken. */
     record UploadEnd(String error) {}
+
+    /** A connect() socket's startTls(): TLS begins after the pieces before it (TcpTunnel). */
+    record StartTls() {}
 
     /** A piece of the streamed request body arrived; false when the sandbox sent more than was pulled. */
     boolean uploaded(Object chunkOrEnd) {

@@ -75,4 +75,32 @@ class EgressRulesTest {
         assertThat(egress.allows("http", "a.example.org", 8080, "/anything", "DELETE", "w", "t")).isTrue();
         assertThat(egress.allows("http", "example.org", 80, "/", "GET", "w", "t")).isFalse();
     }
+
+    @Test
+    void rawTcpIsAllowedOnlyByARuleThatNamesTcp(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        // connect() (cloudflare:sockets) is asked for as scheme "tcp", method CONNECT, path "/".
+        EgressSettings hostsOnly = new EgressSettings(List.of("*"), false)
+                .withRules(List.of(EgressRule.anyRequestTo("db.example.com")));
+        assertThat(hostsOnly.allows("https", "db.example.com", 443, "/", "GET", "w", "t")).isTrue();
+        assertThat(hostsOnly.allows("tcp", "db.example.com", 5432, "/", "CONNECT", "w", "t"))
+                .as("an HTTP host pattern or a rule without schemes never allows a raw TCP connection").isFalse();
+
+        Files.writeString(dir.resolve("wrangler.toml"), "name = \"w\"\nmain = \"index.js\"\ncompatibility_date = \"2025-01-01\"\n");
+        Files.writeString(dir.resolve("index.js"), "export default {}");
+        Files.writeString(dir.resolve("bulwark.toml"), """
+                [[egress.rules]]
+                host = "db.example.com"
+                schemes = ["tcp"]
+                ports = [5432]
+                """);
+        EgressSettings egress = ProjectLoader.load(dir).settings().egress();
+        assertThat(egress.allows("tcp", "db.example.com", 5432, "/", "CONNECT", "w", "t")).isTrue();
+        assertThat(egress.allows("tcp", "db.example.com", 22, "/", "CONNECT", "w", "t")).isFalse();
+        assertThat(egress.allows("https", "db.example.com", 5432, "/", "GET", "w", "t"))
+                .as("a tcp rule allows no HTTP request").isFalse();
+
+        Files.writeString(dir.resolve("bulwark.toml"), "[[egress.rules]]\nhost = \"a.example\"\nschemes = [\"udp\"]\n");
+        assertThatThrownBy(() -> ProjectLoader.load(dir)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("\"tcp\"");
+    }
 }
