@@ -8,7 +8,6 @@ import org.eclipse.jetty.websocket.api.Session;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -113,7 +112,7 @@ public final class SocketHub {
     }
 
     /** One client's socket. Guarded by itself. */
-    final class Socket {
+    static final class Socket {
         final long id;
         final String tenant;
         /** Changes for a facet's socket: the facet's current code version (see {@link #facetTargets}). */
@@ -143,132 +142,6 @@ public final class SocketHub {
             this.home = home;
             this.hibernatable = hibernatable;
             this.tags = tags;
-        }
-    }
-
-    /** Where a socket's frames toward its client go. Calls are made holding the socket. */
-    private sealed interface ClientEnd permits FrontDoorEnd, IsolateEnd {
-        void text(String text, Runnable done);
-
-        void binary(byte[] data, Runnable done);
-
-        /** A close frame; {@code code} 1005 means none. */
-        void close(int code, String reason, Runnable done);
-
-        /** Ready for the client's next frame. */
-        void demand();
-    }
-
-    /** A client's connection at the front door: Jetty reads its next frame only on demand. */
-    private record FrontDoorEnd(Session session) implements ClientEnd {
-        public void text(String text, Runnable done) {
-            session.sendText(text, callback(done));
-        }
-
-        public void binary(byte[] data, Runnable done) {
-            session.sendBinary(ByteBuffer.wrap(data), callback(done));
-        }
-
-        public void close(int code, String reason, Runnable done) {
-            session.close(code == 1005 ? 1000 : code, reason, callback(done));
-        }
-
-        public void demand() {
-            session.demand();
-        }
-
-        private static Callback callback(Runnable done) {
-            return Callback.from(done, x -> done.run());
-        }
-    }
-
-    /**
-     * The client end accepted by an isolate: each frame becomes a socket event for the socket id
-     * {@code -socket.id} in that isolate's sandbox, one at a time and in order. What the isolate
-     * sends and closes arrives under that id too ({@link #fromClientEnd}). Its close is answered
-     * for the other side, as a client's connection answers a close frame: each side gets one
-     * close event, whichever closed first.
-     */
-    private final class IsolateEnd implements ClientEnd {
-        final Socket socket;
-        final SandboxProcess home;
-        final Address.Worker target;
-        /** A frame waiting for the one before it to be delivered, and what runs once it is. */
-        private record Queued(Message.SocketEventKind kind, String text, byte[] data, int code, String reason, Runnable done) {}
-
-        private final ArrayDeque<Queued> pending = new ArrayDeque<>();
-        private boolean inFlight;
-        private boolean closed;
-
-        IsolateEnd(Socket socket, SandboxProcess home, Address.Worker target) {
-            this.socket = socket;
-            this.home = home;
-            this.target = target;
-        }
-
-        public void text(String text, Runnable done) {
-            push(Message.SocketEventKind.MESSAGE, text, null, 0, null, done);
-        }
-
-        public void binary(byte[] data, Runnable done) {
-            push(Message.SocketEventKind.MESSAGE, null, data, 0, null, done);
-        }
-
-        /** The server end closed: the isolate hears it, then the server end gets the reply. */
-        public void close(int code, String reason, Runnable done) {
-            push(Message.SocketEventKind.CLOSE, null, null, code, reason, () -> {
-                done.run();
-                clientClosed(socket.id, code, reason);
-            });
-        }
-
-        public void demand() {
-            // the isolate's sends are bounded by inboundBytes instead
-        }
-
-        /** The isolate closed its end: the server end hears it (the caller's job) and the isolate gets the reply. */
-        void closeReply(int code, String reason) {
-            synchronized (socket) {
-                push(Message.SocketEventKind.CLOSE, null, null, code, reason, () -> {});
-            }
-        }
-
-        /** Holds the socket. */
-        private void push(Message.SocketEventKind kind, String text, byte[] data, int code, String reason, Runnable done) {
-            if (closed) {
-                done.run();
-                return;
-            }
-            if (kind != Message.SocketEventKind.MESSAGE) closed = true;
-            pending.add(new Queued(kind, text, data, code, reason, done));
-            if (inFlight) return;
-            inFlight = true;
-            Thread.startVirtualThread(this::next);
-        }
-
-        private void next() {
-            Queued q;
-            synchronized (socket) {
-                q = pending.poll();
-                if (q == null) {
-                    inFlight = false;
-                    return;
-                }
-            }
-            Message.SocketEvent event = new Message.SocketEvent(invocationIds.getAsLong(), target, -socket.id, q.kind(),
-                    q.text(), q.data(), q.code(), q.reason());
-            supervisor.socketEventAt(home, event, new InvocationListener.NoResponse() {
-                public void rpcReturn(Message.RpcReturn result) {}
-
-                public void failed(Message.InvocationFailed failure) {
-                    log.debug("WebSocket {} event to its isolate end failed: {}", socket.id, failure.message());
-                }
-
-                public void done(long cpuMicros) {
-                    q.done().run();
-                    next();
-                }
-            });
         }
     }
 
@@ -612,7 +485,7 @@ public final class SocketHub {
                 else {
                     s.claimed = true;
                     s.offeredTo = -1;
-                    IsolateEnd end = new IsolateEnd(s, from, target);
+                    IsolateEnd end = new IsolateEnd(s, from, target, supervisor, invocationIds, this::clientClosed);
                     s.client = end;
                     s.buffered = 0; // what was queued is counted again as it is written
                     for (Object o : s.outgoing) write(s, o);
