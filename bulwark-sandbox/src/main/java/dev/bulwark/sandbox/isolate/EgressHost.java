@@ -87,7 +87,7 @@ final class EgressHost {
         V8ValuePromise resolver = runtime.createV8ValuePromise();
         AtomicBoolean settled = new AtomicBoolean();
         long[] idHolder = new long[1];
-        long subrequestId = services.subrequests().register(inv.id, inv.fetches, StreamWire.EGRESS, answer -> isolate.enqueue(inv.id,
+        long subrequestId = services.subrequests().register(inv.id, inv.external, StreamWire.EGRESS, answer -> isolate.enqueue(inv.id,
                 () -> subrequestAnswer(idHolder[0], answer, resolver, settled)),
                 () -> isolate.enqueue(0, () -> {
                     // Never answered (or its body never ended): release the promise, error the body.

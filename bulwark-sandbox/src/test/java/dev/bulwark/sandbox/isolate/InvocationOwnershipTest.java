@@ -121,7 +121,8 @@ class InvocationOwnershipTest {
         long fetching = start(w, "GET", "http://o.test/fetch", null);
         Message.Subrequest sub = RECORDER.awaitSubrequest(fetching, 0);
         long sharing = start(w, "GET", "http://o.test/share", null);
-        Thread.sleep(500); // /share waits, on /fetch's subrequest only
+        // /share waits on /fetch's subrequest only, longer than the grace for calls to the worker itself.
+        Thread.sleep(Isolate.HANG_GRACE_MS + 1_000);
         RUNTIME.deliver(new Message.SubrequestResult(sub.subrequestId(), 200, "OK", List.of(),
                 "late".getBytes(StandardCharsets.UTF_8), "https://api.test/slow"));
         assertThat(RECORDER.await(fetching).body()).isEqualTo("late");
@@ -132,8 +133,9 @@ class InvocationOwnershipTest {
 
     @Test
     void aRequestWaitingOnNothingIsHungOnlyOnceNoFetchOfAnotherIsInFlight() throws Exception {
-        // Another request's fetch may settle anything when it comes back, as a timer may. (Calls of
-        // other requests only delay it by the grace: ServicesTest's neverReturn.)
+        // Another request's fetch may settle anything when it comes back, as a timer may, and so
+        // may its calls to other workers (ServicesTest's coalescing); calls to the worker itself
+        // only delay it by the grace (js-rpc-test's crossContextSharingDoesntWork, cyclicAwaitsWorks).
         String w = load(bundle(SHARED_SUBREQUEST), LONG_WALL);
         long fetching = start(w, "GET", "http://o.test/fetch", null);
         Message.Subrequest sub = RECORDER.awaitSubrequest(fetching, 0);
