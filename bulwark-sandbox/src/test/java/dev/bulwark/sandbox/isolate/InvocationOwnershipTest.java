@@ -149,4 +149,39 @@ class InvocationOwnershipTest {
         assertThat(out.failure()).as("outcome %s", out).isNotNull();
         assertThat(out.failure().code()).isEqualTo(ErrorCode.WORKER_HUNG.code());
     }
+
+    @Test
+    void anAbortSignalIsItsRequestsIOAnotherRequestReadingItGetsWorkerdsError() throws Exception {
+        // workerd's AbortSignal holds an IoOwn of its IoContext: aborted and throwIfAborted() from
+        // another request throw; its reason stays readable, and a global scope's signal is nobody's.
+        String w = load(bundle("""
+                const global = AbortSignal.abort('g');
+                let made;
+                export default {
+                  async fetch(request) {
+                    if (new URL(request.url).pathname === '/make') {
+                      made = AbortSignal.abort('r');
+                      return new Response(String(made.aborted));
+                    }
+                    const tries = {};
+                    for (const [name, fn] of Object.entries({
+                      aborted: () => made.aborted,
+                      throwIfAborted: () => made.throwIfAborted(),
+                      reason: () => made.reason,
+                      global: () => global.aborted,
+                    })) {
+                      try { tries[name] = String(fn()); } catch (e) { tries[name] = e.message; }
+                    }
+                    return new Response(JSON.stringify(tries));
+                  }
+                };"""), LONG_WALL);
+        assertThat(fetch(w, "http://o.test/make").body()).isEqualTo("true");
+        String other = fetch(w, "http://o.test/read").body();
+        String error = "Cannot perform I/O on behalf of a different request. I/O objects (such as streams, "
+                + "request/response bodies, and others) created in the context of one request handler cannot be "
+                + "accessed from a different request's handler. This is a limitation of Cloudflare Workers which "
+                + "allows us to improve overall performance. (I/O type: RefcountedCanceler)";
+        assertThat(other).isEqualTo("{\"aborted\":\"" + error + "\",\"throwIfAborted\":\"" + error
+                + "\",\"reason\":\"r\",\"global\":\"true\"}");
+    }
 }
