@@ -17,7 +17,7 @@ import { RpcTarget, DurableObject, WorkerEntrypoint } from './runtime-classes.js
 import { ReadableStream, WritableStream, isReadableStream, isStreamLocked, isStreamDisturbed, getReader, readerReadChunk, readerCancelWith,
   isWritableStream, isWritableLocked, getWriter, writerWriteChunk, writerCloseStream, writerAbortWith } from './streams-core.js';
 import { isArrayBuffer, isArrayBufferView, isUint8Array, viewBytes, isObjectLike, PromiseCtor } from './util.js';
-import { isAbortSignal, newSignal, addAbortAlgorithm, signalAbort } from './events.js';
+import { isAbortSignal, newSignal, addAbortAlgorithm, signalAbort, signalAborted } from './events.js';
 
 let abortSignalRpc = false;
 
@@ -784,7 +784,7 @@ class SignalSource extends RpcTarget {
     if (this.#waiting === null) {
       this.#waiting = new PromiseCtor((resolve) => { this.#answer = resolve; });
       const signal = this.#signal;
-      if (signal.aborted) this.#answer({ aborted: true, reason: signal.reason });
+      if (signalAborted(signal)) this.#answer({ aborted: true, reason: signal.reason });
       else addAbortAlgorithm(signal, () => this.#answer({ aborted: true, reason: signal.reason }));
     }
     return this.#waiting;

@@ -5,13 +5,14 @@ import { reportException } from './report.js';
 import { internalSetTimeout } from './timers.js';
 import { inspectCustom } from './console.js';
 import { now, timeOrigin } from './clock.js';
+import { requestOwner, crossRequestError } from './async-context.js';
 
 const NONE = 0, CAPTURING_PHASE = 1, AT_TARGET = 2, BUBBLING_PHASE = 3;
 
 // Internal accessors, assigned by the classes' static blocks.
 let eventIsTrusted, isEvent, eventInternals;
 let removeRecord, listenersOf, isEventTarget;
-let isAbortSignal, newSignal, addAbortAlgorithm, removeAbortAlgorithm, signalAbort;
+let isAbortSignal, newSignal, addAbortAlgorithm, removeAbortAlgorithm, signalAbort, signalAborted;
 
 const isTrustedGetter = function isTrusted() { return eventIsTrusted(this); };
 
@@ -249,15 +250,24 @@ export class AbortSignal extends EventTarget {
   #onabort = null;
   #dependents = null; // Set of dependent signals (AbortSignal.any)
   #dependent = false;
+  // The request that made it (0: global scope or a durable object's event). Its state is that
+  // request's I/O, as workerd's signal holds an IoOwn of its IoContext: another request reading
+  // it gets workerd's error (its reason and events stay readable, as in workerd).
+  #owner = requestOwner();
 
   constructor() {
     if (!creatingSignal) illegalConstructor();
     super();
   }
   [inspectCustom]() { return { name: 'AbortSignal', value: { aborted: this.#aborted } }; }
-  get aborted() { return this.#aborted; }
+  get aborted() { this.#checkOwner(); return this.#aborted; }
   get reason() { return this.#reason; }
-  throwIfAborted() { if (this.#aborted) throw this.#reason; }
+  throwIfAborted() { this.#checkOwner(); if (this.#aborted) throw this.#reason; }
+  #checkOwner() {
+    if (this.#owner === 0) return;
+    const here = requestOwner();
+    if (here !== 0 && here !== this.#owner) throw crossRequestError('RefcountedCanceler');
+  }
   get onabort() { return this.#onabort; }
   set onabort(v) {
     if (this.#onabort !== null) this.removeEventListener('abort', this.#onabort);
@@ -306,6 +316,7 @@ export class AbortSignal extends EventTarget {
 
   static {
     isAbortSignal = (v) => isObjectLike(v) && #aborted in v;
+    signalAborted = (s) => s.#aborted;
     newSignal = () => { creatingSignal = true; try { return new AbortSignal(); } finally { creatingSignal = false; } };
     addAbortAlgorithm = (s, fn) => { if (!s.#aborted) s.#algorithms.add(fn); };
     removeAbortAlgorithm = (s, fn) => { s.#algorithms.delete(fn); };
@@ -337,7 +348,7 @@ export class AbortSignal extends EventTarget {
   }
 }
 webidlClass(AbortSignal);
-export { isAbortSignal, newSignal, addAbortAlgorithm, removeAbortAlgorithm, signalAbort };
+export { isAbortSignal, newSignal, addAbortAlgorithm, removeAbortAlgorithm, signalAbort, signalAborted };
 
 export class AbortController {
   #signal = newSignal();

@@ -3,7 +3,7 @@ import { toDictionary, toByteString, toDOMString, webidlClass, isObjectLike, isT
 import { Headers, fillHeaders, setHeadersGuard, getHeadersGuard, headerHas, appendHeader } from './headers.js';
 import { Body, extractBody, installBodyMixin } from './body.js';
 import { canonicalURL } from './url.js';
-import { newSignal, isAbortSignal, addAbortAlgorithm, signalAbort } from './events.js';
+import { newSignal, isAbortSignal, addAbortAlgorithm, signalAbort, signalAborted } from './events.js';
 import { inspectCustom } from './console.js';
 
 let isRequest, requestInternals;
@@ -28,7 +28,7 @@ export function normalizeMethod(m) {
 function followingSignal(parent) {
   const s = newSignal();
   if (parent !== null && parent !== undefined) {
-    if (parent.aborted) signalAbort(s, parent.reason);
+    if (signalAborted(parent)) signalAbort(s, parent.reason);
     else addAbortAlgorithm(parent, () => signalAbort(s, parent.reason));
   }
   return s;

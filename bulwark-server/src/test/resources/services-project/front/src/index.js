@@ -71,6 +71,10 @@ async function settle(p) {
   }
 }
 
+// Request coalescing (ServicesTest): what /coalesce-lead's calls to back will settle, which
+// /coalesce-follow awaits with nothing of its own in flight.
+let coalesced;
+
 const json = (v) => new Response(JSON.stringify(v), { headers: { 'content-type': 'application/json' } });
 const wait = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -128,6 +132,18 @@ export default {
         });
       case '/hung':
         return json({ call: await settle(env.ADMIN.neverReturn()) });
+      case '/coalesce-lead': {
+        // A fetch, then an RPC call, to another worker, each longer than the hang grace.
+        const ms = Number(url.searchParams.get('ms'));
+        coalesced = (async () => {
+          const fetched = await (await env.BACK.fetch(`https://back.test/slow?wait=${ms}`)).text();
+          return `${fetched}; ${await env.ADMIN.slowly(ms)}`;
+        })();
+        return new Response(`lead: ${await coalesced}`);
+      }
+      case '/coalesce-follow':
+        while (coalesced === undefined) await wait(10);
+        return new Response(`follow: ${await coalesced}`);
       case '/exports':
         return json({
           greet: await ctx.exports.Local.greet('bo'),

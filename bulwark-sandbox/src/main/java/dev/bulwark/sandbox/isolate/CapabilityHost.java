@@ -159,7 +159,8 @@ final class CapabilityHost {
         String method = HostValues.boundedString(args, 1, 1024, "an RPC method name");
         byte[] payload = HostValues.rpcPayload(args, 2);
         byte[] wire = outbound(payload, inv);
-        return isolate.outboundCalls().rpcSend(inv,
+        // A capability may be a callback into this very isolate: it counts as a call to itself.
+        return isolate.outboundCalls().rpcSend(inv, inv.outstanding,
                 callId -> new Message.CapCall(inv.id, callId, e.capId(), method == null ? "" : method, wire));
     }
 
@@ -172,7 +173,7 @@ final class CapabilityHost {
         Invocation inv = isolate.outboundCalls().callingInvocation("an RPC stub");
         Entry e = usable((long) HostValues.number(args, 0), inv.id);
         isolate.countSubrequest(inv);
-        return isolate.outboundCalls().send(inv, args, 1, null,
+        return isolate.outboundCalls().send(inv, inv.outstanding, args, 1, null,
                 (callId, method, url, headers, body, streamed) -> streamed
                         ? new Message.StreamedCapFetch(inv.id, callId, e.capId(), method, url, headers)
                         : new Message.CapFetch(inv.id, callId, e.capId(), method, url, headers, body));

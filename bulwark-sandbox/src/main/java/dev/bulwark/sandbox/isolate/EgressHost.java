@@ -100,7 +100,7 @@ final class EgressHost {
         long[] idHolder = new long[1];
         // A connect() socket (cloudflare:sockets) is a streamed CONNECT: the node tunnels it (TcpTunnel).
         boolean socket = streamed && method.equals("CONNECT");
-        long subrequestId = services.subrequests().register(inv.id, inv.fetches, StreamWire.EGRESS, socket, answer -> isolate.enqueue(inv.id,
+        long subrequestId = services.subrequests().register(inv.id, inv.external, StreamWire.EGRESS, socket, answer -> isolate.enqueue(inv.id,
                 () -> subrequestAnswer(idHolder[0], answer, resolver, settled)),
                 () -> isolate.enqueue(0, () -> {
                     // Never answered (or its body never ended): release the promise, error the body.

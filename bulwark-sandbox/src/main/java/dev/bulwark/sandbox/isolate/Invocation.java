@@ -32,18 +32,21 @@ final class Invocation {
     final AtomicInteger logLines = new AtomicInteger();
     final Set<Integer> timers = ConcurrentHashMap.newKeySet();
     /**
-     * Host work of this invocation that will come back as a task: calls and subrequests not yet
-     * answered ({@link Subrequests}), a timer firing, a drain of its response awaited. Each is
+     * Host work of this invocation that will come back as a task: calls not yet answered that are
+     * not {@link #external} (to this worker's own entrypoints, on capabilities, the loader;
+     * {@link Subrequests}), a timer firing, a drain of its response awaited. Each is
      * counted down only after its task is queued, so the isolate's hang detection, which reads
      * this before the queue, never sees neither ({@link Isolate#detectHangs}).
      */
     final InFlight outstanding;
     /**
-     * Its fetches through the egress gateway not yet over (their answer, or their body, to come),
-     * counted apart from {@link #outstanding} the same way: their answer may settle anything, as a
-     * timer's may, and no fetch is a call back into this worker waiting on another invocation.
+     * Its work elsewhere not yet over: fetches through the egress gateway (their answer, or their
+     * body, to come) and calls to another worker or to a durable object, counted apart from
+     * {@link #outstanding} the same way. Their answer may settle anything, as a timer's may, and
+     * none is a call into this worker's entrypoints, which may be the very call waiting on another
+     * of its invocations ({@link Isolate#detectHangs}).
      */
-    final InFlight fetches;
+    final InFlight external;
     /** Its request body still streams in from the node (set at dispatch, cleared after its end is queued). */
     volatile boolean bodyOpen;
     /** An event of a durable object: it may wait on what the object's other events do. */
@@ -73,7 +76,7 @@ final class Invocation {
     /** {@code drained}: the isolate's request for another hang check (InFlight). */
     Invocation(long id, String workerId, Limits limits, Outbox outbox, Runnable drained) {
         this.outstanding = new InFlight(drained);
-        this.fetches = new InFlight(drained);
+        this.external = new InFlight(drained);
         this.id = id;
         this.workerId = workerId;
         this.limits = limits;

@@ -144,9 +144,22 @@ final class OutboundCalls {
         Invocation inv = callingInvocation("a durable object or dynamic worker");
         isolate.countSubrequest(inv);
         Address target = isolate.caps.outboundTarget(address, inv);
-        return send(inv, args, from, mayRunLocally ? target : null, (callId, method, url, headers, body, streamed) -> streamed
+        return send(inv, countedIn(inv, address), args, from, mayRunLocally ? target : null,
+                (callId, method, url, headers, body, streamed) -> streamed
                 ? new Message.StreamedCallStart(inv.id, callId, target, method, url, headers)
                 : new Message.CallStart(inv.id, callId, target, method, url, headers, body));
+    }
+
+    /**
+     * Where a call of {@code inv} to {@code target} counts until it is answered, for the isolate's
+     * hang detection: a call to another worker or to a durable object is work elsewhere that may
+     * settle anything when it comes back, as a fetch is ({@link Invocation#external}); a call to
+     * this worker's own entrypoints may be the very call that waits on the invocation the check
+     * looks at (a request that awaits its own call to itself), so it only delays the check.
+     */
+    private InFlight countedIn(Invocation inv, Address target) {
+        return target instanceof Address.Worker w && isolate.worker != null
+                && w.workerId().equals(isolate.worker.workerId()) ? inv.outstanding : inv.external;
     }
 
     /** Makes the message of a fetch through the node under its call id ({@code body} null and {@code streamed}: pulled). */
@@ -157,7 +170,8 @@ final class OutboundCalls {
 
     /**
      * Sends a fetch of {@code inv} ({@code args[from..]}: method, url, header lines, body) as the
-     * message {@code make} builds; resolves to the host's response. {@code local}: the address, when
+     * message {@code make} builds, counted in {@code counted} until it is over ({@link Invocation});
+     * resolves to the host's response. {@code local}: the address, when
      * an object placed in this sandbox may take it without the node (null: always the node).
      *
      * <p>The body is bytes (at most {@link HostLimits#MAX_CALL_PAYLOAD}, in the start message), or a
@@ -166,7 +180,8 @@ final class OutboundCalls {
      * ({@link Message.CallResult}) or streamed ({@link Message.CallHead}, chunks, {@link Message.CallEnd}),
      * its body then read through the same stream machinery as a subrequest's.
      */
-    V8Value send(Invocation inv, V8Value[] args, int from, Address local, FetchMessage make) throws Exception {
+    V8Value send(Invocation inv, InFlight counted, V8Value[] args, int from, Address local, FetchMessage make)
+            throws Exception {
         // Sizes are checked before anything is copied.
         String method = HostValues.boundedString(args, from, HostLimits.MAX_METHOD_CHARS, "fetch: the method");
         String url = HostValues.boundedString(args, from + 1, HostLimits.MAX_URL_CHARS, "fetch: the URL");
@@ -180,7 +195,7 @@ final class OutboundCalls {
         V8ValuePromise resolver = isolate.runtime.createV8ValuePromise();
         java.util.concurrent.atomic.AtomicBoolean settled = new java.util.concurrent.atomic.AtomicBoolean();
         long[] idHolder = new long[1];
-        long callId = isolate.services.subrequests().register(inv.id, inv.outstanding, StreamWire.CALL,
+        long callId = isolate.services.subrequests().register(inv.id, counted, StreamWire.CALL,
                 result -> isolate.enqueue(inv.id, () -> answer(idHolder[0], token, result, resolver, settled)),
                 () -> isolate.enqueue(0, () -> {
                     if (settled.compareAndSet(false, true)) resolver.close();
@@ -276,18 +291,18 @@ final class OutboundCalls {
         // checked and renamed before they leave.
         byte[] wire = isolate.caps.outbound(payload, inv);
         Address target = isolate.caps.outboundTarget(address, inv);
-        return rpcSend(inv, callId -> new Message.RpcCall(inv.id, callId, target, method, wire));
+        return rpcSend(inv, countedIn(inv, address), callId -> new Message.RpcCall(inv.id, callId, target, method, wire));
     }
 
     /**
      * Sends an RPC-shaped call ({@link Message.RpcCall} or {@link Message.CapCall}) made by
-     * {@code message} from its call id; resolves to {@code {value, threw}}, the capabilities in the
-     * value imported for {@code inv}.
+     * {@code message} from its call id, counted in {@code counted} until it is answered; resolves to
+     * {@code {value, threw}}, the capabilities in the value imported for {@code inv}.
      */
-    V8Value rpcSend(Invocation inv, java.util.function.LongFunction<Message> message) throws Exception {
+    V8Value rpcSend(Invocation inv, InFlight counted, java.util.function.LongFunction<Message> message) throws Exception {
         V8ValuePromise resolver = isolate.runtime.createV8ValuePromise();
         inv.pendingRpc++;
-        long callId = isolate.services.subrequests().register(inv.id, inv.outstanding, StreamWire.EGRESS, result -> isolate.enqueue(inv.id, () -> {
+        long callId = isolate.services.subrequests().register(inv.id, counted, StreamWire.EGRESS, result -> isolate.enqueue(inv.id, () -> {
             inv.pendingRpc--;
             try (resolver) {
                 switch (result) {

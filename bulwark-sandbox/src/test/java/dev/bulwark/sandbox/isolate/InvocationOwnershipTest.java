@@ -121,7 +121,8 @@ class InvocationOwnershipTest {
         long fetching = start(w, "GET", "http://o.test/fetch", null);
         Message.Subrequest sub = RECORDER.awaitSubrequest(fetching, 0);
         long sharing = start(w, "GET", "http://o.test/share", null);
-        Thread.sleep(500); // /share waits, on /fetch's subrequest only
+        // /share waits on /fetch's subrequest only, longer than the grace for calls to the worker itself.
+        Thread.sleep(Isolate.HANG_GRACE_MS + 1_000);
         RUNTIME.deliver(new Message.SubrequestResult(sub.subrequestId(), 200, "OK", List.of(),
                 "late".getBytes(StandardCharsets.UTF_8), "https://api.test/slow"));
         assertThat(RECORDER.await(fetching).body()).isEqualTo("late");
@@ -132,8 +133,9 @@ class InvocationOwnershipTest {
 
     @Test
     void aRequestWaitingOnNothingIsHungOnlyOnceNoFetchOfAnotherIsInFlight() throws Exception {
-        // Another request's fetch may settle anything when it comes back, as a timer may. (Calls of
-        // other requests only delay it by the grace: ServicesTest's neverReturn.)
+        // Another request's fetch may settle anything when it comes back, as a timer may, and so
+        // may its calls to other workers (ServicesTest's coalescing); calls to the worker itself
+        // only delay it by the grace (js-rpc-test's crossContextSharingDoesntWork, cyclicAwaitsWorks).
         String w = load(bundle(SHARED_SUBREQUEST), LONG_WALL);
         long fetching = start(w, "GET", "http://o.test/fetch", null);
         Message.Subrequest sub = RECORDER.awaitSubrequest(fetching, 0);
@@ -146,5 +148,40 @@ class InvocationOwnershipTest {
         Recorder.Outcome out = RECORDER.awaitWithin(never, 10, TimeUnit.SECONDS);
         assertThat(out.failure()).as("outcome %s", out).isNotNull();
         assertThat(out.failure().code()).isEqualTo(ErrorCode.WORKER_HUNG.code());
+    }
+
+    @Test
+    void anAbortSignalIsItsRequestsIOAnotherRequestReadingItGetsWorkerdsError() throws Exception {
+        // workerd's AbortSignal holds an IoOwn of its IoContext: aborted and throwIfAborted() from
+        // another request throw; its reason stays readable, and a global scope's signal is nobody's.
+        String w = load(bundle("""
+                const global = AbortSignal.abort('g');
+                let made;
+                export default {
+                  async fetch(request) {
+                    if (new URL(request.url).pathname === '/make') {
+                      made = AbortSignal.abort('r');
+                      return new Response(String(made.aborted));
+                    }
+                    const tries = {};
+                    for (const [name, fn] of Object.entries({
+                      aborted: () => made.aborted,
+                      throwIfAborted: () => made.throwIfAborted(),
+                      reason: () => made.reason,
+                      global: () => global.aborted,
+                    })) {
+                      try { tries[name] = String(fn()); } catch (e) { tries[name] = e.message; }
+                    }
+                    return new Response(JSON.stringify(tries));
+                  }
+                };"""), LONG_WALL);
+        assertThat(fetch(w, "http://o.test/make").body()).isEqualTo("true");
+        String other = fetch(w, "http://o.test/read").body();
+        String error = "Cannot perform I/O on behalf of a different request. I/O objects (such as streams, "
+                + "request/response bodies, and others) created in the context of one request handler cannot be "
+                + "accessed from a different request's handler. This is a limitation of Cloudflare Workers which "
+                + "allows us to improve overall performance. (I/O type: RefcountedCanceler)";
+        assertThat(other).isEqualTo("{\"aborted\":\"" + error + "\",\"throwIfAborted\":\"" + error
+                + "\",\"reason\":\"r\",\"global\":\"true\"}");
     }
 }

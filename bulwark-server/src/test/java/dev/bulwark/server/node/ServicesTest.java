@@ -106,6 +106,25 @@ class ServicesTest {
     }
 
     @Test
+    void aRequestAwaitingAnotherRequestsCallsToAnotherWorkerWaitsPastTheHangGrace() throws Exception {
+        // Request coalescing: /coalesce-follow has nothing of its own in flight and awaits what
+        // /coalesce-lead's fetch and then RPC call to back (each longer than the grace for calls
+        // into the worker itself) will settle. Work elsewhere keeps it waiting, as a fetch() does.
+        long ms = 3_000; // Isolate.HANG_GRACE_MS is 2 s
+        java.util.concurrent.CompletableFuture<String> lead = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+                return body("/coalesce-lead?ms=" + ms);
+            } catch (Exception e) {
+                throw new java.util.concurrent.CompletionException(e);
+            }
+        });
+        String follow = body("/coalesce-follow");
+        String settled = "back saw GET /slow props={}; slowly " + ms;
+        assertThat(follow).isEqualTo("follow: " + settled);
+        assertThat(lead.get(60, TimeUnit.SECONDS)).isEqualTo("lead: " + settled);
+    }
+
+    @Test
     void ctxExportsAreLoopbackStubsAndPropsReachOnlyTheCallee() throws Exception {
         JsonNode r = get("/exports");
         assertThat(r.get("greet").asText()).isEqualTo("local hello bo");
