@@ -8,7 +8,7 @@
 // Payload: serialize.js's bytes, or, when capabilities are in them, 0xCA, count, the refs, then
 // the bytes (host-object slot n = ref n). See CapPayload.java.
 import { H, safeLog } from './host.js';
-import { ReflectApply, ObjectGetPrototypeOf, ObjectGetOwnPropertyDescriptor, ObjectDefineProperty, PromiseResolve, PromiseThen } from './util.js';
+import { ReflectApply, ObjectGetPrototypeOf, ObjectGetOwnPropertyDescriptor, ObjectDefineProperty, PromiseResolve, PromiseReject, PromiseThen } from './util.js';
 import { serialize, deserialize } from './serialize.js';
 import { notSerializable } from './structured-clone.js';
 import { utf8Encode, utf8DecodeReplace } from './encoding.js';
@@ -109,12 +109,18 @@ export function leaveContext(invocationId) {
  * running now reject with it, and the node refuses every call on them it has not handed on yet.
  */
 export function endContext(ctx, reason) {
-  const st = contextStates.get(ctx);
-  if (st === undefined || st.reason !== undefined) return;
+  // Kept even when nothing was exported yet: an event still running may export later, and calls
+  // on that fail with the reason too.
+  const st = contextState(ctx);
+  if (st.reason !== undefined) return;
   st.reason = reason;
   for (const reject of st.waiting) reject(reason);
   st.waiting.clear();
-  if (st.ids.size > 0) H.capRevoke(Array.from(st.ids), true);
+  if (st.ids.size > 0) {
+    // A stream it returned will not be read any more: the call that returned it may end.
+    for (const id of st.ids) sourceEnded(exported.get(id));
+    try { H.capRevoke(Array.from(st.ids), true); } catch { /* the isolate is going */ }
+  }
 }
 
 /** The node says no one holds export {@code id} any more: drop it; the last one runs the disposer. */
@@ -972,15 +978,19 @@ export function exportContext(cap, invocationId) {
   if (ctx === undefined) return undefined;
   enterContext(invocationId, ctx);
   const st = contextState(ctx);
-  return {
-    reason: () => st.reason,
-    race: (promise) => new PromiseCtor((resolve, reject) => {
-      if (st.reason !== undefined) { reject(st.reason); return; }
-      st.waiting.add(reject);
-      const off = () => st.waiting.delete(reject);
-      PromiseThen(PromiseResolve(promise), (v) => { off(); resolve(v); }, (e) => { off(); reject(e); });
-    }),
-  };
+  return { reason: () => st.reason, race: (promise) => raceContext(ctx, promise) };
+}
+
+/** {@code promise}, or the rejection of {@code ctx}'s reset if that comes first. */
+export function raceContext(ctx, promise) {
+  const st = contextState(ctx);
+  if (st.reason !== undefined) return PromiseReject(st.reason);
+  if (promise === null || (typeof promise !== 'object' && typeof promise !== 'function')) return promise; // settled
+  return new PromiseCtor((resolve, reject) => {
+    st.waiting.add(reject);
+    const off = () => st.waiting.delete(reject);
+    PromiseThen(PromiseResolve(promise), (v) => { off(); resolve(v); }, (e) => { off(); reject(e); });
+  });
 }
 
 /** Resolves the receiver and member of a call on export {@code cap.export}: [receiver, member]. */

@@ -8,7 +8,7 @@ import { setTimeout, clearTimeout } from './timers.js';
 import { currentFrame, runInFrame, frameWith, valueIn } from './async-context.js';
 import { createStorage, discardWrites } from './storage.js';
 import { stubHandler, stubFetch } from './rpc.js';
-import { registerAddressStub, objectRef, bindObjectIds, enterContext, endContext } from './caps.js';
+import { registerAddressStub, objectRef, bindObjectIds, enterContext, endContext, raceContext } from './caps.js';
 import { ctxExports } from './services.js';
 import { resetError, isReset } from './remote-errors.js';
 import { makeFacets } from './facets.js';
@@ -327,6 +327,15 @@ export function abortedReason(instance) {
   return entry === undefined ? undefined : entry.abortedForCallers;
 }
 
+/**
+ * What an event on {@code instance} awaits ({@code promise}), rejected by the object's reset if that
+ * comes first: workerd aborts the events still running with the actor's IoContext. (rpc.js' race.)
+ */
+export function raceReset(promise, instance) {
+  const entry = instance === null || typeof instance !== 'object' ? undefined : entryOfInstance.get(instance);
+  return entry === undefined ? promise : raceContext(entry, promise);
+}
+
 /** Whether an alarm handler's error is an abort that asked for no retry. */
 export function abortWithoutRetry(err) {
   return typeof err === 'object' && err !== null && noAlarmRetry.has(err);
@@ -412,7 +421,7 @@ export async function objectFetch(target, env, request, invocationId) {
   }
   let response;
   try {
-    response = await instance.fetch(request);
+    response = await raceReset(instance.fetch(request), instance);
   } catch (err) {
     const aborted = abortedReason(instance);
     throw aborted !== undefined ? aborted : err;

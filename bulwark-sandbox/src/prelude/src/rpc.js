@@ -271,7 +271,7 @@ function lookup(receiver, name) {
 }
 
 /** Runs one RPC event on {@code receiver} and reports through rpcReturn; never throws. */
-export async function answerRpc(receiverPromise, rpc, invocationId, abortedReason = undefined, objectId = undefined) {
+export async function answerRpc(receiverPromise, rpc, invocationId, abortedReason = undefined, objectId = undefined, race = undefined) {
   await answer(async () => {
     const receiver = await receiverPromise;
     if (objectId !== undefined && !protoChainHas(ObjectGetPrototypeOf(receiver), DurableObject.prototype)) {
@@ -280,7 +280,7 @@ export async function answerRpc(receiverPromise, rpc, invocationId, abortedReaso
         + '`DurableObject`, which can be imported from the module "cloudflare:workers".');
     }
     return memberAt(receiver, rpc.method, lookup);
-  }, rpc, invocationId, abortedReason, objectId);
+  }, rpc, invocationId, abortedReason, objectId, race);
 }
 
 /** Runs a call on something this isolate exported ({export, method, args}); never throws. */
@@ -301,7 +301,7 @@ export async function answerCap(cap, invocationId) {
 
 /**
  * {@code abortedReason(receiver)}: the reason the call's object (or context) was reset, if it
- * was; {@code race(promise)}: the call's promise, rejected by such a reset while it is pending.
+ * was; {@code race(promise, receiver)}: the call's promise, rejected by such a reset while it is pending.
  */
 async function answer(resolve, rpc, invocationId, abortedReason = undefined, objectId = undefined, race = undefined) {
   let value, threw = false, receiver, args;
@@ -314,12 +314,12 @@ async function answer(resolve, rpc, invocationId, abortedReason = undefined, obj
       if (typeof member === 'function' && rpc.method !== '' && !isPath(rpc.method) && !isRpcThenable(member)) {
         throw new TypeError(`"${rpc.method}" is a method: call it.`);
       }
-      value = await (race === undefined ? member : race(member));
+      value = await (race === undefined ? member : race(member, receiver));
     } else {
       if (typeof member !== 'function') throw new TypeError(`"${pathName(rpc.method)}" is not a function.`);
       args = decodePayload(rpc.args);
       value = ReflectApply(member, receiver, args);
-      value = await (race === undefined ? value : race(value));
+      value = await (race === undefined ? value : race(value, receiver));
     }
     // The object was aborted (ctx.abort) while this call ran: the call fails with its reason.
     const aborted = abortedReason === undefined ? undefined : abortedReason(receiver);

@@ -14,7 +14,7 @@ import { getReader, readerReadChunk, ReadableStream } from './streams-core.js';
 import { canonicalURL } from './url.js';
 import { normalizeMethod } from './request.js';
 import { subrequestChunk, subrequestEnd, subrequestDrop, subrequestBodyPull, endUpload, endUploadsOf } from './egress.js';
-import { makeNamespace, objectFetch, objectReceiver, evictObject, resetObject, objectSocketEvent, registerWaitUntil, forgetWaitUntil, waitUntilOf, abortedReason, abortWithoutRetry } from './objects.js';
+import { makeNamespace, objectFetch, objectReceiver, evictObject, resetObject, objectSocketEvent, registerWaitUntil, forgetWaitUntil, waitUntilOf, abortedReason, abortWithoutRetry, raceReset } from './objects.js';
 import { socketInternals, deliverToListeners } from './websocket.js';
 import { answerRpc, answerCap, answerAlarm, entrypointReceiver } from './rpc.js';
 import { dropExport, makeCapStub, revoke, decodePayload, setAbortSignalRpc, leaveContext } from './caps.js';
@@ -357,7 +357,7 @@ async function dispatchFetch(handler, req, env, invocationId, target) {
       ? objectReceiver(target, env, invocationId)
       : new PromiseCtor((resolve) => resolve(entrypointReceiver(target, env, ctx)));
     await answerRpc(receiver, target.rpc, invocationId, target.className !== undefined ? abortedReason : undefined,
-      target.className !== undefined ? target.id : undefined);
+      target.className !== undefined ? target.id : undefined, target.className !== undefined ? raceReset : undefined);
   } else try {
     const request = makeIncomingRequest(req, invocationId);
     let result;

@@ -22,6 +22,7 @@ class Target extends RpcTarget {
 export class Holder extends DurableObject {
   n = 0;
   increment() { return ++this.n; }
+  hangHere() { return new Promise(() => {}); }
   makeTarget() { return new Target(this.ctx, this); }
 }
 
@@ -70,6 +71,7 @@ async function afterReset(env, breakIt) {
   out.count = await outcome(t.count());
   const hang = t.hang();
   const waiting = t.wait(20_000);
+  const ownHang = holder.hangHere();
   out.ping = await outcome(t.ping());
   const breaking = breakIt(t);
   const pingAfter = t.ping();
@@ -77,6 +79,7 @@ async function afterReset(env, breakIt) {
   out.pingAfter = await outcome(pingAfter);
   out.hang = await outcome(hang);
   out.waiting = await outcome(waiting);
+  out.ownHang = await outcome(ownHang);
   out.child = await outcome(grandchild.ping());
   // A caller that keeps calling: refused at once every time, never a hang.
   out.later = [];

@@ -55,6 +55,7 @@ class RpcLifetimesTest {
         rejected(out.get("pingAfter"), "a call sent before the reset's answer", reason);
         rejected(out.get("hang"), "a call pending at the reset", reason);
         rejected(out.get("waiting"), "a call awaiting a timer at the reset", reason);
+        rejected(out.get("ownHang"), "a call on the object itself pending at the reset", reason);
         rejected(out.get("child"), "a target a call on the target made", NO_LONGER_RUNNING);
         assertThat(out.get("later")).hasSize(5);
         for (JsonNode later : out.get("later")) rejected(later, "a call after the reset", NO_LONGER_RUNNING);
