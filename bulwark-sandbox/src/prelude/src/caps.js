@@ -8,7 +8,7 @@
 // Payload: serialize.js's bytes, or, when capabilities are in them, 0xCA, count, the refs, then
 // the bytes (host-object slot n = ref n). See CapPayload.java.
 import { H, safeLog } from './host.js';
-import { ReflectApply, ObjectGetPrototypeOf, ObjectGetOwnPropertyDescriptor, ObjectDefineProperty, PromiseResolve, PromiseThen } from './util.js';
+import { ReflectApply, ObjectGetPrototypeOf, ObjectGetOwnPropertyDescriptor, ObjectDefineProperty, PromiseResolve, PromiseReject, PromiseThen } from './util.js';
 import { serialize, deserialize } from './serialize.js';
 import { notSerializable } from './structured-clone.js';
 import { utf8Encode, utf8DecodeReplace } from './encoding.js';
@@ -18,6 +18,7 @@ import { ReadableStream, WritableStream, isReadableStream, isStreamLocked, isStr
   isWritableStream, isWritableLocked, getWriter, writerWriteChunk, writerCloseStream, writerAbortWith } from './streams-core.js';
 import { isArrayBuffer, isArrayBufferView, isUint8Array, viewBytes, isObjectLike, PromiseCtor } from './util.js';
 import { isAbortSignal, newSignal, addAbortAlgorithm, signalAbort, signalAborted } from './events.js';
+import { frameInvocation } from './async-context.js';
 
 let abortSignalRpc = false;
 
@@ -67,7 +68,59 @@ function exportValue(value) {
   let ids = exportIdsOf.get(value);
   if (ids === undefined) exportIdsOf.set(value, (ids = new Set()));
   ids.add(id);
+  if (invocationContexts.size !== 0) {
+    const ctx = invocationContexts.get(frameInvocation());
+    if (ctx !== undefined) {
+      exportContexts.set(id, ctx);
+      contextState(ctx).ids.add(id);
+    }
+  }
   return id;
+}
+
+// ---- contexts: what a durable object's events exported dies with the object (workerd: an
+// actor's IoContext). A context is objects.js' entry of one instance of an object; when it is
+// reset (ctx.abort(), a rejected blockConcurrencyWhile), calls on its exports that are running
+// reject with the reset's reason, calls already on their way fail with it too, and the node
+// refuses every later one ("no longer running", as workerd once the context is gone).
+
+const invocationContexts = new Map(); // invocation id -> the context its exports belong to
+const exportContexts = new Map(); // export id -> its context
+const contextStates = new WeakMap(); // context -> {ids: its live export ids, reason, waiting: rejecters}
+
+function contextState(ctx) {
+  let st = contextStates.get(ctx);
+  if (st === undefined) contextStates.set(ctx, (st = { ids: new Set(), reason: undefined, waiting: new Set() }));
+  return st;
+}
+
+/** What invocation {@code invocationId} exports belongs to {@code ctx} (an object's event, a call on its export). */
+export function enterContext(invocationId, ctx) {
+  invocationContexts.set(invocationId, ctx);
+}
+
+/** The invocation ended. */
+export function leaveContext(invocationId) {
+  invocationContexts.delete(invocationId);
+}
+
+/**
+ * The context was reset with {@code reason} (the error its callers see): calls on its exports
+ * running now reject with it, and the node refuses every call on them it has not handed on yet.
+ */
+export function endContext(ctx, reason) {
+  // Kept even when nothing was exported yet: an event still running may export later, and calls
+  // on that fail with the reason too.
+  const st = contextState(ctx);
+  if (st.reason !== undefined) return;
+  st.reason = reason;
+  for (const reject of st.waiting) reject(reason);
+  st.waiting.clear();
+  if (st.ids.size > 0) {
+    // A stream it returned will not be read any more: the call that returned it may end.
+    for (const id of st.ids) sourceEnded(exported.get(id));
+    try { H.capRevoke(Array.from(st.ids), true); } catch { /* the isolate is going */ }
+  }
 }
 
 /** The node says no one holds export {@code id} any more: drop it; the last one runs the disposer. */
@@ -76,6 +129,11 @@ export function dropExport(id) {
   const value = exported.get(id);
   if (value === undefined) return;
   exported.delete(id);
+  const ctx = exportContexts.get(id);
+  if (ctx !== undefined) {
+    exportContexts.delete(id);
+    contextState(ctx).ids.delete(id);
+  }
   const ids = exportIdsOf.get(value);
   if (ids !== undefined) {
     ids.delete(id);
@@ -139,10 +197,12 @@ function sendOf(state) {
     send.local = (name, args, isCall) => localCall(state, name, args, isCall);
     return send;
   }
-  return (method, payload) => {
+  const send = (method, payload) => {
     if (state.disposed) throw disposedError();
     return H.capCall(state.shared.index, method, payload);
   };
+  if (state.shared.thrown !== undefined) send.thrown = state.shared.thrown;
+  return send;
 }
 
 // ---- stubs on values of this isolate (new RpcStub(value), workerd's loopback stubs)
@@ -417,10 +477,17 @@ function writeHeader(refs, bytes) {
   w.byte(MAGIC);
   w.varint(refs.length);
   const sent = [];
+  let ends; // the streams it exports: when each one ends (see rpc.js's answer)
   for (const r of refs) {
     w.byte(r.kind);
     switch (r.kind) {
-      case EXPORT: w.varint(exportValue(r.value)); if (r.state !== undefined) sent.push(r.state); break;
+      case EXPORT: {
+        w.varint(exportValue(r.value));
+        if (r.state !== undefined) sent.push(r.state);
+        const end = streamEnds.get(r.value);
+        if (end !== undefined) (ends ??= []).push(end.promise);
+        break;
+      }
       case IMPORT: { const i = r.state.shared.index; w.varint(i >= 0 ? 2 * i : -2 * i - 1); sent.push(r.state); break; }
       case OBJECT_STUB: w.varint(r.binding); w.str(r.id); w.optStr(r.name); break;
       case ADDRESS_WORKER: w.str(r.workerId); w.optStr(r.entrypoint); break;
@@ -435,7 +502,7 @@ function writeHeader(refs, bytes) {
   const out = new Uint8Array(w.out.length + bytes.length);
   out.set(w.out, 0);
   out.set(bytes, w.out.length);
-  return { bytes: out, sent };
+  return { bytes: out, sent, ends };
 }
 
 // ---- props: what a granter fixed for an entrypoint (getEntrypoint's, ctx.exports.X({props}))
@@ -499,7 +566,7 @@ export function moved(sent) {
  * Deserializes a payload from the host; stubs become stubs of this isolate. When the value is an
  * object that holds stubs, it gets a [Symbol.dispose]() that disposes them all (as in workerd).
  */
-export function decodePayload(bytes) {
+export function decodePayload(bytes, thrown = undefined) {
   if (bytes.length === 0 || bytes[0] !== MAGIC) return deserialize(bytes);
   let p = 1;
   const byte = () => { if (p >= bytes.length) throw new TypeError('malformed RPC payload'); return bytes[p++]; };
@@ -540,6 +607,9 @@ export function decodePayload(bytes) {
       if (slot >= indexes.length) throw new TypeError('malformed RPC payload');
       const [index, kind, id, name] = indexes[slot];
       const stub = makeCapStub(index, kind, id, name);
+      // A stub a durable object returned is part of its connection: a reset error a call on it
+      // meets breaks the object's stub too (workerd's stubs share the actor's channel).
+      if (thrown !== undefined) stubs.get(stub).shared.thrown = thrown;
       made.push(stub);
       return fromSlot(stub, tag);
     },
@@ -569,6 +639,8 @@ class StreamSource extends RpcTarget {
     super();
     if (isStreamLocked(stream)) throw new TypeError('The ReadableStream has been locked to a reader.');
     this.#reader = getReader(stream);
+    let ended;
+    streamEnds.set(this, { promise: new PromiseCtor((resolve) => { ended = resolve; }), ended });
   }
   async read() {
     if (this.#pending === null) {
@@ -576,11 +648,12 @@ class StreamSource extends RpcTarget {
       try {
         next = await readerReadChunk(this.#reader);
       } catch {
+        sourceEnded(this);
         // As workerd's: the reason the stream errored with does not cross.
         throw new Error('ReadableStream received over RPC disconnected prematurely.');
       }
       const { done, value } = next;
-      if (done) return { done: true };
+      if (done) { sourceEnded(this); return { done: true }; }
       let bytes;
       if (isArrayBuffer(value)) bytes = new Uint8Array(value);
       else if (isArrayBufferView(value)) bytes = viewBytes(value);
@@ -592,11 +665,22 @@ class StreamSource extends RpcTarget {
     return { done: false, value: out.slice() };
   }
   cancel(reason) {
+    sourceEnded(this);
     return readerCancelWith(this.#reader, reason);
   }
   [DisposeSymbol]() {
+    sourceEnded(this);
     try { PromiseCatch(readerCancelWith(this.#reader, undefined)); } catch { /* closed */ }
   }
+}
+
+// A StreamSource -> {promise, ended}: the promise resolves once the stream was read to its end,
+// errored, was canceled or dropped by its receiver (kept out of the class: its members are RPC).
+const streamEnds = new WeakMap();
+
+function sourceEnded(source) {
+  const e = streamEnds.get(source);
+  if (e !== undefined) e.ended();
 }
 
 function PromiseCatch(p) { if (p && typeof p.then === 'function') p.then(undefined, () => {}); }
@@ -882,6 +966,31 @@ export function memberAt(value, method, first) {
     member = exportedMember(member, names[i]);
   }
   return [receiver, member];
+}
+
+/**
+ * A call on export {@code cap.export}, whose context (if it has one) is {@code invocationId}'s too:
+ * {reason(): the reason its context was reset, or undefined; race(promise): the promise, or the
+ * reset's rejection if that comes first}; undefined when the export has no context.
+ */
+export function exportContext(cap, invocationId) {
+  const ctx = exportContexts.get(Number(cap.export));
+  if (ctx === undefined) return undefined;
+  enterContext(invocationId, ctx);
+  const st = contextState(ctx);
+  return { reason: () => st.reason, race: (promise) => raceContext(ctx, promise) };
+}
+
+/** {@code promise}, or the rejection of {@code ctx}'s reset if that comes first. */
+export function raceContext(ctx, promise) {
+  const st = contextState(ctx);
+  if (st.reason !== undefined) return PromiseReject(st.reason);
+  if (promise === null || (typeof promise !== 'object' && typeof promise !== 'function')) return promise; // settled
+  return new PromiseCtor((resolve, reject) => {
+    st.waiting.add(reject);
+    const off = () => st.waiting.delete(reject);
+    PromiseThen(PromiseResolve(promise), (v) => { off(); resolve(v); }, (e) => { off(); reject(e); });
+  });
 }
 
 /** Resolves the receiver and member of a call on export {@code cap.export}: [receiver, member]. */

@@ -8,7 +8,7 @@ import { setTimeout, clearTimeout } from './timers.js';
 import { currentFrame, runInFrame, frameWith, valueIn } from './async-context.js';
 import { createStorage, discardWrites } from './storage.js';
 import { stubHandler, stubFetch } from './rpc.js';
-import { registerAddressStub, objectRef, bindObjectIds } from './caps.js';
+import { registerAddressStub, objectRef, bindObjectIds, enterContext, endContext, raceContext } from './caps.js';
 import { ctxExports } from './services.js';
 import { resetError, isReset } from './remote-errors.js';
 import { makeFacets } from './facets.js';
@@ -314,6 +314,8 @@ function abortEntry(entry, err, retryAlarm, forCallers = err) {
   // stubs) see forCallers (remote-errors.js' resetError).
   if (entry.aborted === undefined) { entry.aborted = err; entry.abortedForCallers = forCallers; }
   entry.broken = true;
+  // What its events exported dies with it (calls on it fail with the reason; caps.js).
+  endContext(entry, entry.abortedForCallers);
   if (!retryAlarm && typeof err === 'object' && err !== null) { noAlarmRetry.add(err); noAlarmRetry.add(forCallers); }
   const key = `${entry.object.className}\n${entry.object.id}`;
   if (live.get(key) === entry) live.delete(key);
@@ -323,6 +325,15 @@ function abortEntry(entry, err, retryAlarm, forCallers = err) {
 export function abortedReason(instance) {
   const entry = instance === null || typeof instance !== 'object' ? undefined : entryOfInstance.get(instance);
   return entry === undefined ? undefined : entry.abortedForCallers;
+}
+
+/**
+ * What an event on {@code instance} awaits ({@code promise}), rejected by the object's reset if that
+ * comes first: workerd aborts the events still running with the actor's IoContext. (rpc.js' race.)
+ */
+export function raceReset(promise, instance) {
+  const entry = instance === null || typeof instance !== 'object' ? undefined : entryOfInstance.get(instance);
+  return entry === undefined ? promise : raceContext(entry, promise);
 }
 
 /** Whether an alarm handler's error is an abort that asked for no retry. */
@@ -391,10 +402,11 @@ export function evictObject(className, hex) {
   live.delete(`${className}\n${hex}`);
 }
 
-/** The object an event is for, once its gates are open. */
-export async function objectReceiver(target, env) {
+/** The object an event ({@code invocationId}) is for, once its gates are open. */
+export async function objectReceiver(target, env, invocationId) {
   const entry = objectEntry(target.exports, env, target.workerId, target.className, target.id, target.name,
     target.storage);
+  enterContext(invocationId, entry); // what the event exports is the object's
   if (entry.gates.length > 0) await gatesOpen(entry); // no turn given up when no gate is shut
   if (entry.aborted !== undefined) throw entry.abortedForCallers;
   if (entry.broken) throw new Error('The durable object was reset because its initialization failed.');
@@ -402,14 +414,14 @@ export async function objectReceiver(target, env) {
 }
 
 /** Delivers a fetch event to an object once its gates are open; resolves to its Response. */
-export async function objectFetch(target, env, request) {
-  const instance = await objectReceiver(target, env);
+export async function objectFetch(target, env, request, invocationId) {
+  const instance = await objectReceiver(target, env, invocationId);
   if (instance === null || typeof instance.fetch !== 'function') {
     throw new TypeError('Handler does not export a fetch() function.');
   }
   let response;
   try {
-    response = await instance.fetch(request);
+    response = await raceReset(instance.fetch(request), instance);
   } catch (err) {
     const aborted = abortedReason(instance);
     throw aborted !== undefined ? aborted : err;
@@ -420,9 +432,10 @@ export async function objectFetch(target, env, request) {
 }
 
 /** Delivers a WebSocket event to an object once its gates are open. */
-export async function objectSocketEvent(target, env) {
+export async function objectSocketEvent(target, env, invocationId) {
   const entry = objectEntry(target.exports, env, target.workerId, target.className, target.id, target.name,
     target.storage);
+  enterContext(invocationId, entry);
   if (entry.gates.length > 0) await gatesOpen(entry); // no turn given up when no gate is shut
   if (entry.aborted !== undefined) throw entry.aborted;
   if (entry.broken) throw new Error('The durable object was reset because its initialization failed.');

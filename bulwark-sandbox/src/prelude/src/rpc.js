@@ -15,7 +15,7 @@ import { headersToPairs, joinHeaderLines } from './headers.js';
 import { INLINE_BODY_BYTES } from './body.js';
 import { serialize, deserialize } from './serialize.js';
 import { DurableObject, WorkerEntrypoint, RpcTarget } from './runtime-classes.js';
-import { encodePayload, decodePayload, moved, bindRpc, exportedCall, localStub, isStub, methodOf, isPath, memberAt, pathName, MAX_PATH } from './caps.js';
+import { encodePayload, decodePayload, moved, bindRpc, exportedCall, exportContext, localStub, isStub, methodOf, isPath, memberAt, pathName, MAX_PATH } from './caps.js';
 import { startCallUpload, endUpload } from './egress.js';
 import { thrownForCaller, remoteError, decodeThrown } from './remote-errors.js';
 import { requestOwner, crossRequestError } from './async-context.js';
@@ -47,7 +47,7 @@ async function invoke(send, name, args, isCall) {
   } finally {
     moved(payload.sent);
   }
-  const value = decodePayload(result.value);
+  const value = decodePayload(result.value, send.thrown);
   if (result.threw) {
     const err = remoteError(value, invoke);
     if (typeof send.thrown === 'function') send.thrown(err);
@@ -271,7 +271,7 @@ function lookup(receiver, name) {
 }
 
 /** Runs one RPC event on {@code receiver} and reports through rpcReturn; never throws. */
-export async function answerRpc(receiverPromise, rpc, invocationId, abortedReason = undefined, objectId = undefined) {
+export async function answerRpc(receiverPromise, rpc, invocationId, abortedReason = undefined, objectId = undefined, race = undefined) {
   await answer(async () => {
     const receiver = await receiverPromise;
     if (objectId !== undefined && !protoChainHas(ObjectGetPrototypeOf(receiver), DurableObject.prototype)) {
@@ -280,15 +280,30 @@ export async function answerRpc(receiverPromise, rpc, invocationId, abortedReaso
         + '`DurableObject`, which can be imported from the module "cloudflare:workers".');
     }
     return memberAt(receiver, rpc.method, lookup);
-  }, rpc, invocationId, abortedReason, objectId);
+  }, rpc, invocationId, abortedReason, objectId, race);
 }
 
 /** Runs a call on something this isolate exported ({export, method, args}); never throws. */
 export async function answerCap(cap, invocationId) {
-  await answer(async () => exportedCall(cap), cap, invocationId);
+  // What a durable object's events exported runs in the object's context: it fails with the
+  // object's reset (caps.js' endContext).
+  const ctx = exportContext(cap, invocationId);
+  if (ctx === undefined) {
+    await answer(async () => exportedCall(cap), cap, invocationId);
+    return;
+  }
+  await answer(async () => {
+    const reason = ctx.reason();
+    if (reason !== undefined) throw reason;
+    return exportedCall(cap);
+  }, cap, invocationId, ctx.reason, undefined, ctx.race);
 }
 
-async function answer(resolve, rpc, invocationId, abortedReason = undefined, objectId = undefined) {
+/**
+ * {@code abortedReason(receiver)}: the reason the call's object (or context) was reset, if it
+ * was; {@code race(promise, receiver)}: the call's promise, rejected by such a reset while it is pending.
+ */
+async function answer(resolve, rpc, invocationId, abortedReason = undefined, objectId = undefined, race = undefined) {
   let value, threw = false, receiver, args;
   try {
     let member;
@@ -299,11 +314,12 @@ async function answer(resolve, rpc, invocationId, abortedReason = undefined, obj
       if (typeof member === 'function' && rpc.method !== '' && !isPath(rpc.method) && !isRpcThenable(member)) {
         throw new TypeError(`"${rpc.method}" is a method: call it.`);
       }
-      value = await member;
+      value = await (race === undefined ? member : race(member, receiver));
     } else {
       if (typeof member !== 'function') throw new TypeError(`"${pathName(rpc.method)}" is not a function.`);
       args = decodePayload(rpc.args);
-      value = await ReflectApply(member, receiver, args);
+      value = ReflectApply(member, receiver, args);
+      value = await (race === undefined ? value : race(value, receiver));
     }
     // The object was aborted (ctx.abort) while this call ran: the call fails with its reason.
     const aborted = abortedReason === undefined ? undefined : abortedReason(receiver);
@@ -311,7 +327,7 @@ async function answer(resolve, rpc, invocationId, abortedReason = undefined, obj
   } catch (err) {
     // An object reset while the call ran (ctx.abort, a rejected blockConcurrencyWhile): its callers
     // see the reset's error, not what the call threw on its way out.
-    const aborted = abortedReason === undefined || receiver === undefined ? undefined : abortedReason(receiver);
+    const aborted = abortedReason === undefined || (receiver === undefined && race === undefined) ? undefined : abortedReason(receiver);
     value = thrownForCaller(aborted !== undefined ? aborted : err, objectId);
     threw = true;
   }
@@ -322,10 +338,12 @@ async function answer(resolve, rpc, invocationId, abortedReason = undefined, obj
     payload = { bytes: serialize(err instanceof Error ? err : new TypeError(`${err}`), { richErrors: true }), sent: [] };
     threw = true;
   }
+  let ends = payload.ends;
   try {
-    H.rpcReturn(invocationId, payload.bytes, threw);
+    H.rpcReturn(invocationId, payload.bytes, threw, ends !== undefined);
     moved(payload.sent);
   } catch (err) {
+    ends = undefined;
     // The host refused a capability in the result (a stub of another request): say so instead.
     H.rpcReturn(invocationId, serialize(err instanceof Error ? new Error(err.message) : new TypeError(`${err}`), { richErrors: true }), true);
   }
@@ -333,6 +351,11 @@ async function answer(resolve, rpc, invocationId, abortedReason = undefined, obj
   // keeps one only by dup()ing it); decodePayload gave the arguments their disposer.
   const dispose = args === undefined ? undefined : args[DisposeSymbol];
   if (typeof dispose === 'function') ReflectApply(dispose, args, []);
+  // A stream in the result is read after the call returned, through what the call set up (a
+  // pull() awaiting its timers): the call goes on until each such stream ended (read to its end,
+  // canceled, or dropped by its receiver), as workerd keeps a callee's context until its returned
+  // stream is drained. The host ends it quietly at its wall-clock deadline (Invocation.streaming).
+  if (ends !== undefined) for (let i = 0; i < ends.length; i++) await ends[i];
 }
 const DisposeSymbol = Symbol.dispose;
 

@@ -14,10 +14,10 @@ import { getReader, readerReadChunk, ReadableStream } from './streams-core.js';
 import { canonicalURL } from './url.js';
 import { normalizeMethod } from './request.js';
 import { subrequestChunk, subrequestEnd, subrequestDrop, subrequestBodyPull, endUpload, endUploadsOf } from './egress.js';
-import { makeNamespace, objectFetch, objectReceiver, evictObject, resetObject, objectSocketEvent, registerWaitUntil, forgetWaitUntil, waitUntilOf, abortedReason, abortWithoutRetry } from './objects.js';
+import { makeNamespace, objectFetch, objectReceiver, evictObject, resetObject, objectSocketEvent, registerWaitUntil, forgetWaitUntil, waitUntilOf, abortedReason, abortWithoutRetry, raceReset } from './objects.js';
 import { socketInternals, deliverToListeners } from './websocket.js';
 import { answerRpc, answerCap, answerAlarm, entrypointReceiver } from './rpc.js';
-import { dropExport, makeCapStub, revoke, decodePayload, setAbortSignalRpc } from './caps.js';
+import { dropExport, makeCapStub, revoke, decodePayload, setAbortSignalRpc, leaveContext } from './caps.js';
 import { makeLoader } from './loader.js';
 import { makeService, linkExports, ctxExports, setGlobalOutbound, warmLinkExports } from './services.js';
 import { serialize, deserialize } from './serialize.js';
@@ -326,7 +326,7 @@ async function dispatchFetch(handler, req, env, invocationId, target) {
   }
   if (target !== null && target !== undefined && target.socket !== undefined) {
     try {
-      if (target.className !== undefined) await objectSocketEvent(target, env);
+      if (target.className !== undefined) await objectSocketEvent(target, env, invocationId);
       else deliverToListeners(target.socket);
     } catch (err) {
       safeLog('error', `Uncaught exception in a WebSocket handler: ${err && err.stack ? err.stack : err}`);
@@ -343,21 +343,21 @@ async function dispatchFetch(handler, req, env, invocationId, target) {
     // A tail event answers like an RPC (no response): the node only logs a failure.
     H.rpcReturn(invocationId, serialize(undefined), threw);
   } else if (target !== null && target !== undefined && target.alarm !== undefined) {
-    await answerAlarm(objectReceiver(target, env), target, invocationId, abortWithoutRetry);
+    await answerAlarm(objectReceiver(target, env, invocationId), target, invocationId, abortWithoutRetry);
   } else if (target !== null && target !== undefined && target.cap !== undefined) {
     await answerCap(target.cap, invocationId);
   } else if (target !== null && target !== undefined && target.rpc !== undefined) {
     const receiver = target.className !== undefined
-      ? objectReceiver(target, env)
+      ? objectReceiver(target, env, invocationId)
       : new PromiseCtor((resolve) => resolve(entrypointReceiver(target, env, ctx)));
     await answerRpc(receiver, target.rpc, invocationId, target.className !== undefined ? abortedReason : undefined,
-      target.className !== undefined ? target.id : undefined);
+      target.className !== undefined ? target.id : undefined, target.className !== undefined ? raceReset : undefined);
   } else try {
     const request = makeIncomingRequest(req, invocationId);
     let result;
     if (target === null || target === undefined) result = await callHandler(handler, request, env, ctx);
     else if (target.entrypoint !== undefined) result = await callHandler(entrypointOf(target), request, env, ctx);
-    else result = await objectFetch(target, env, request);
+    else result = await objectFetch(target, env, request, invocationId);
     await sendResponse(result, invocationId);
   } catch (err) {
     const [name, message, stack] = errorParts(err);
@@ -374,6 +374,7 @@ async function dispatchFetch(handler, req, env, invocationId, target) {
   }
   done = true;
   forgetWaitUntil(invocationId);
+  leaveContext(invocationId);
   pendingPulls.delete(invocationId);
   drainWaiters.delete(invocationId);
   endUploadsOf(invocationId);

@@ -526,10 +526,18 @@ public sealed interface Message {
         }
     }
 
-    /** sandbox → node: the exporter revokes these exports: every call on them fails from now on. */
-    record CapRevoke(List<Long> exportIds) implements Message {
+    /**
+     * sandbox → node: the exporter revokes these exports: every call on them fails from now on.
+     * {@code contextEnded}: not revoked by the worker but ended with the durable object whose
+     * events exported them (its reset), which callers are told in workerd's words.
+     */
+    record CapRevoke(List<Long> exportIds, boolean contextEnded) implements Message {
         public CapRevoke {
             exportIds = List.copyOf(exportIds);
+        }
+
+        public CapRevoke(List<Long> exportIds) {
+            this(exportIds, false);
         }
     }
 }

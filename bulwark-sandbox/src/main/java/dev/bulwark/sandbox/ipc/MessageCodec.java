@@ -284,7 +284,7 @@ public final class MessageCodec {
             }
             case CapRelease m -> { o.writeByte(CAP_RELEASE); o.writeLong(m.invocationId()); longs(o, m.capIds()); }
             case ExportDrop m -> { o.writeByte(EXPORT_DROP); longs(o, m.exportIds()); }
-            case CapRevoke m -> { o.writeByte(CAP_REVOKE); longs(o, m.exportIds()); }
+            case CapRevoke m -> { o.writeByte(CAP_REVOKE); longs(o, m.exportIds()); o.writeBoolean(m.contextEnded()); }
             case SubrequestAck m -> { o.writeByte(SUBREQUEST_ACK); o.writeLong(m.subrequestId()); o.writeLong(m.bytes()); }
             case SubrequestCancel m -> { o.writeByte(SUBREQUEST_CANCEL); o.writeLong(m.subrequestId()); }
             case SubrequestHead m -> {
@@ -402,7 +402,7 @@ public final class MessageCodec {
             case CAP_START -> new CapStart(i.readLong(), i.readLong(), str(i), bytes(i));
             case CAP_RELEASE -> new CapRelease(i.readLong(), longs(i));
             case EXPORT_DROP -> new ExportDrop(longs(i));
-            case CAP_REVOKE -> new CapRevoke(longs(i));
+            case CAP_REVOKE -> new CapRevoke(longs(i), i.readBoolean());
             case CAP_FETCH -> new CapFetch(i.readLong(), i.readLong(), i.readLong(), str(i), str(i), headers(i), bytes(i));
             case SUBREQUEST_ACK -> new SubrequestAck(i.readLong(), i.readLong());
             case SUBREQUEST_CANCEL -> new SubrequestCancel(i.readLong());

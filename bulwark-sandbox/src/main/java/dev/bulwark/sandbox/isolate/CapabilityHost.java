@@ -187,7 +187,10 @@ final class CapabilityHost {
         return isolate.runtime.createV8ValueUndefined();
     }
 
-    /** {@code capRevoke([exportId...])}: the exporter revokes what it exported: calls fail from now on. */
+    /**
+     * {@code capRevoke([exportId...], contextEnded)}: the exporter revokes what it exported (or
+     * its durable object was reset, contextEnded true): calls fail from now on.
+     */
     V8Value capRevoke(V8Value[] args) throws JavetException {
         List<Long> ids = new ArrayList<>();
         if (args.length > 0 && args[0] instanceof com.caoccao.javet.values.reference.IV8ValueArray a) {
@@ -197,7 +200,8 @@ final class CapabilityHost {
                 if (id != null) ids.add(id);
             }
         }
-        if (!ids.isEmpty()) isolate.outbox.send(new Message.CapRevoke(ids));
+        boolean contextEnded = args.length > 1 && args[1] instanceof com.caoccao.javet.values.primitive.V8ValueBoolean b && b.getValue();
+        if (!ids.isEmpty()) isolate.outbox.send(new Message.CapRevoke(ids, contextEnded));
         return isolate.runtime.createV8ValueUndefined();
     }
 

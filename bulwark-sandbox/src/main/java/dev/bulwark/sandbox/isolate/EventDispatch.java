@@ -93,6 +93,8 @@ final class EventDispatch {
             if (inv != null) {
                 byte[] value = HostValues.rpcPayload(args, 1);
                 inv.rpcReturn(isolate.caps.outbound(value, inv, true), args.length > 2 && args[2] instanceof V8ValueBoolean b && b.getValue());
+                // Its result holds streams: it goes on while they are read (rpc.js's answer).
+                if (args.length > 3 && args[3] instanceof V8ValueBoolean s && s.getValue()) inv.streaming = true;
             }
             return runtime.createV8ValueUndefined();
         });

@@ -65,6 +65,14 @@ final class Invocation {
      * workerd keeps a callee's IoContext for them. Bounded by its wall-clock deadline.
      */
     volatile boolean lingering;
+    /**
+     * Its answer is sent and holds streams its caller reads after it returned: it goes on until
+     * each ended (the prelude's dispatcher settles then), as workerd keeps a callee's IoContext
+     * until its returned stream is drained. Bounded by its own limits: its wall-clock deadline
+     * ends it quietly, as a lingering one ({@link Isolate}'s onDeadline), and reads run inside it,
+     * on its CPU account.
+     */
+    volatile boolean streaming;
     private final AtomicBoolean responseStarted = new AtomicBoolean();
     private final AtomicBoolean responseSettled = new AtomicBoolean();
     private final AtomicBoolean finished = new AtomicBoolean();

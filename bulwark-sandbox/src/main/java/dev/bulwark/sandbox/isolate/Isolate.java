@@ -634,7 +634,7 @@ public final class Isolate {
 
     private void onDeadline(Invocation inv) {
         if (inv.isFinished()) return;
-        if (inv.lingering) { // answered: its calls still pending are dropped, no limit was broken
+        if (inv.lingering || inv.streaming) { // answered: what it still waits on is dropped, no limit was broken
             finishSoon(inv, null, null);
             return;
         }

@@ -194,6 +194,7 @@ class MessageCodecTest {
                 new CapRelease(0L, List.of()),
                 new ExportDrop(List.of(10L, 11L)),
                 new CapRevoke(List.of(12L)),
+                new CapRevoke(List.of(13L), true),
                 new CapFetch(65L, 66L, 1L << 52, "POST", "https://x/y", List.of(new Header("a", "b")), binary),
                 new CapFetch(67L, 68L, 9L, "GET", "https://x/", List.of(), null),
                 new LoadWorker(69L, "w5", BUNDLE, "{}", List.of(

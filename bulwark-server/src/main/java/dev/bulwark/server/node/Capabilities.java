@@ -92,6 +92,8 @@ final class Capabilities {
             + "was disposed, or was released when the request that received it ended.";
     static final String REVOKED = "The RPC stub was revoked by the worker that granted it.";
     static final String JAVA_REVOKED = "The RPC stub was revoked by the host that granted it.";
+    /** workerd's words for a call on what a durable object exported once the object was reset. */
+    static final String CONTEXT_ENDED = "The execution context which hosts this callback is no longer running.";
     static final String EXPORTER_GONE = "The RPC stub points to an object in a worker that is gone (its sandbox exited).";
 
     private final SecureRandom random = new SecureRandom();
@@ -331,13 +333,16 @@ final class Capabilities {
         if (held != null) for (Ref r : held) drop(r);
     }
 
-    /** The exporter revokes exports of its own: calls on them fail from now on, wherever they are held. */
-    synchronized void revoke(Peer from, List<Long> exportIds) {
+    /**
+     * The exporter revokes exports of its own ({@code contextEnded}: they died with the durable
+     * object that exported them): calls on them fail from now on, wherever they are held.
+     */
+    synchronized void revoke(Peer from, List<Long> exportIds, boolean contextEnded) {
         Map<Long, Cap> mine = exports.get(from);
         if (mine == null) return;
         for (long id : exportIds) {
             Cap cap = mine.get(id);
-            if (cap != null && cap.dead == null) cap.dead = REVOKED;
+            if (cap != null && cap.dead == null) cap.dead = contextEnded ? CONTEXT_ENDED : REVOKED;
         }
     }
 

@@ -96,7 +96,7 @@ final class CapabilityCalls {
             case Message.StreamedCapFetch f -> fetch(from, new Message.CapFetch(f.invocationId(), f.callId(), f.capId(),
                     f.method(), f.url(), f.headers(), null), true);
             case Message.CapRelease r -> caps.release(from, r.invocationId(), r.capIds());
-            case Message.CapRevoke r -> caps.revoke(from, r.exportIds());
+            case Message.CapRevoke r -> caps.revoke(from, r.exportIds(), r.contextEnded());
             default -> log.warn("not a capability message: {}", message.getClass().getSimpleName());
         }
     }

@@ -151,9 +151,9 @@ class CapabilityTableTest {
     @Test
     void revokedAndGoneExportsFailForEveryHolder() throws Exception {
         long id = grant();
-        caps.revoke(receiver, List.of(7L)); // not the exporter: no effect
+        caps.revoke(receiver, List.of(7L), false); // not the exporter: no effect
         assertThat(caps.use(receiver, 2, id)).isNotNull();
-        caps.revoke(exporter, List.of(7L));
+        caps.revoke(exporter, List.of(7L), false);
         assertThatThrownBy(() -> caps.use(receiver, 2, id)).hasMessage(Capabilities.REVOKED);
         long second = grant();
         caps.sandboxGone(exporter);
