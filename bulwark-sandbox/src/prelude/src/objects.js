@@ -174,13 +174,7 @@ class DurableObjectState {
     } catch (err) {
       result = Promise.reject(err);
     }
-    const gate = PromiseThen(result, () => undefined, () => undefined);
-    gateDeadlines.set(gate, H.now() + gateTimeoutMs());
-    entry.gates.push(gate);
-    PromiseThen(gate, () => {
-      const i = entry.gates.indexOf(gate);
-      if (i >= 0) entry.gates.splice(i, 1);
-    });
+    shutGate(entry, result);
     // A rejected callback resets the object: the events running or waiting fail with its error,
     // marked durableObjectReset (as in workerd, also when the object catches the rejection).
     PromiseThen(result, undefined, (err) => { abortEntry(entry, err, true, resetError(err, false)); });
@@ -284,6 +278,20 @@ function gateTimeoutMs() {
 }
 
 /**
+ * Shuts the object's input gate until {@code promise} settles (blockConcurrencyWhile, and
+ * storage.transaction() as workerd runs it inside one): no new event is delivered meanwhile.
+ */
+function shutGate(entry, promise) {
+  const gate = PromiseThen(promise, () => undefined, () => undefined);
+  gateDeadlines.set(gate, H.now() + gateTimeoutMs());
+  entry.gates.push(gate);
+  PromiseThen(gate, () => {
+    const i = entry.gates.indexOf(gate);
+    if (i >= 0) entry.gates.splice(i, 1);
+  });
+}
+
+/**
  * Waits until the object's input gates are open. A gate shut past its deadline resets the object,
  * as Workers do after 30 s ("To help mitigate deadlocks there is a 30 second timeout applied when
  * executing the callback"): the instance is dropped, this event and every other one waiting fail
@@ -365,7 +373,7 @@ function objectEntry(exportsNs, env, workerId, className, hex, name, storageHand
     entry.socketsById.set(kept[i], socketInternals.restored(kept[i], tags, kept[i + 2], entry, entry.object));
   }
   const id = new DurableObjectId(INTERNAL, hex, name === null ? undefined : name, `${workerId}\n${className}`);
-  const state = new DurableObjectState(INTERNAL, id, createStorage(storageHandle), entry);
+  const state = new DurableObjectState(INTERNAL, id, createStorage(storageHandle, (promise) => shutGate(entry, promise)), entry);
   live.set(key, entry);
   try {
     entry.instance = new cls(state, env);

@@ -61,6 +61,10 @@ final class ObjectStorageHost implements AutoCloseable {
     private final Map<Integer, Open> byHandle = new HashMap<>();
     /** Alarm changes a task made, by handle (a null time: deleted); told to the node once committed. */
     private final Map<Integer, java.util.Optional<Long>> alarmChanges = new HashMap<>();
+    /** Commits that failed at an async transaction()'s start, in the middle of a task; reported at its end. */
+    private final List<LostCommit> lostMidTask = new ArrayList<>();
+    /** Alarm changes committed by an async transaction()'s start, in the middle of a task; told at its end. */
+    private final Map<Integer, java.util.Optional<Long>> alarmsCommitted = new HashMap<>();
     private final Map<String, Integer> handles = new HashMap<>();
     /** The objects whose storage the current task used, in first-use order. */
     private final List<Open> touched = new ArrayList<>();
@@ -131,6 +135,7 @@ final class ObjectStorageHost implements AutoCloseable {
         if (handle != null) {
             Open open = byHandle.remove(handle);
             alarmChanges.remove(handle);
+            alarmsCommitted.remove(handle);
             busy.values().removeIf(handle::equals);
             touched.remove(open);
             try {
@@ -209,17 +214,21 @@ final class ObjectStorageHost implements AutoCloseable {
      */
     List<LostCommit> commitTouched(java.util.function.Consumer<Message> notify) {
         List<LostCommit> failed = List.of();
+        if (!lostMidTask.isEmpty()) {
+            failed = new ArrayList<>(lostMidTask);
+            lostMidTask.clear();
+        }
         for (Open open : touched) {
             open.touched = false;
             Database db = open.db;
+            // An async transaction() still open (its closure awaits a timer, a fetch...): its
+            // writes commit, and its alarm change is told, in the task where it ends, as workerd
+            // keeps the savepoint open across the await.
+            if (db.inTransaction()) continue;
             try {
-                // An async transaction() still running (its closure awaits a timer, a fetch...): it
-                // cannot commit with the turn, so it is rolled back and the rest commits; the node
-                // learns the alarm that stands.
-                if (db.abandonSavepoints() && alarmChanges.containsKey(open.handle)) {
-                    alarmChanges.put(open.handle, java.util.Optional.ofNullable(db.alarm()));
-                }
                 db.commit();
+                java.util.Optional<Long> alarm = alarmChanges.remove(open.handle);
+                if (alarm != null) alarmsCommitted.put(open.handle, alarm);
             } catch (RuntimeException e) {
                 if (failed.isEmpty()) failed = new ArrayList<>();
                 failed.add(new LostCommit(open.address, e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName()));
@@ -233,11 +242,11 @@ final class ObjectStorageHost implements AutoCloseable {
             }
         }
         touched.clear();
-        alarmChanges.forEach((handle, time) -> {
+        alarmsCommitted.forEach((handle, time) -> {
             Open open = byHandle.get(handle);
             if (open != null) notify.accept(new Message.AlarmSet(open.address, time.orElse(null)));
         });
-        alarmChanges.clear();
+        alarmsCommitted.clear();
         return failed;
     }
 
@@ -443,6 +452,25 @@ final class ObjectStorageHost implements AutoCloseable {
                 if (hadAlarm) alarmChanges.put(HostValues.integer(args, 0), java.util.Optional.empty());
             }
             case "begin" -> db.beginSavepoint();
+            // An async transaction(): as workerd's, it first commits what the turn wrote before it
+            // (unless it nests in another), so that only its own writes wait for its end.
+            case "txnBegin" -> {
+                if (!db.inTransaction()) {
+                    try {
+                        db.commit();
+                    } catch (RuntimeException e) {
+                        // Lost as a failed commit at a task's end is: the task's output must not leave.
+                        int handle = HostValues.integer(args, 0);
+                        alarmChanges.remove(handle);
+                        lostMidTask.add(new LostCommit(byHandle.get(handle).address,
+                                e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName()));
+                        throw e;
+                    }
+                    java.util.Optional<Long> alarm = alarmChanges.remove(HostValues.integer(args, 0));
+                    if (alarm != null) alarmsCommitted.put(HostValues.integer(args, 0), alarm);
+                }
+                db.beginSavepoint();
+            }
             case "release" -> db.releaseSavepoint();
             case "rollback" -> {
                 db.rollbackSavepoint();
