@@ -6,7 +6,7 @@
 import { H } from './host.js';
 import { PromiseResolve, PromiseReject, PromiseCtor, ReflectApply, ArrayIsArray, isArrayBuffer, isArrayBufferView, viewBytes } from './util.js';
 import { serialize, deserialize } from './serialize.js';
-import { currentFrame, runInFrame, frameWith, valueIn } from './async-context.js';
+import { currentFrame, runInFrame, frameWith, valueIn, frameInvocation } from './async-context.js';
 
 const INTERNAL = Symbol('internal');
 const JSONParse = JSON.parse;
@@ -560,7 +560,7 @@ export class DurableObjectStorage {
       await undefined;
       while (open.length > 0 && open[open.length - 1] !== outer) await open[open.length - 1].done;
       const t = { done, ended: false, rolledBack: false };
-      H.storageOp(handle, 'txnBegin');
+      H.storageOp(handle, 'txnBegin', frameInvocation());
       open.push(t);
       let result;
       try {

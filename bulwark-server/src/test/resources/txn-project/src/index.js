@@ -189,6 +189,13 @@ export class Txn extends DurableObject {
         });
         return Response.json({ done: true });
       }
+      case "late": {
+        // An event already running when a transaction begins: its timer fires while the
+        // transaction is open, and it goes on only once that ended (workerd's input gate).
+        await this.env.MARKS.getByName(url.searchParams.get("mark")).fetch("http://o/mark");
+        await sleep(Number(url.searchParams.get("ms")));
+        return Response.json({ inTxn: this.inTxn, ...(await this.values(["held", "released"])) });
+      }
       case "probe":
         return Response.json({ inTxn: this.inTxn, ...(await this.values(["beforeHold", "held", "released"])) });
       case "read":

@@ -70,14 +70,37 @@ final class ObjectStorageHost implements AutoCloseable {
     private final List<Open> touched = new ArrayList<>();
     /** The object each running invocation is for: such an object is never evicted. */
     private final Map<Long, Integer> busy = new HashMap<>();
+    /**
+     * By handle, the invocation whose async transaction() is open in the object: as in workerd,
+     * where it runs in a critical section of the input gate, the tasks of the object's other
+     * events wait until it ends ({@link #heldBack}).
+     */
+    private final Map<Integer, Long> txnOwners = new HashMap<>();
+    private final java.util.function.LongSupplier currentInvocation;
     private int nextHandle = 1;
 
     /** The loaded worker's compatibility decides it (Compatibility.deleteAllDeletesAlarm); set at load. */
     volatile boolean deleteAllDeletesAlarm = true;
 
-    ObjectStorageHost(V8Runtime runtime, ObjectStore store) {
+    ObjectStorageHost(V8Runtime runtime, ObjectStore store, java.util.function.LongSupplier currentInvocation) {
         this.runtime = runtime;
         this.store = store;
+        this.currentInvocation = currentInvocation;
+    }
+
+    /**
+     * Whether a task of {@code invocationId} must wait: its object has an async transaction()
+     * open that another invocation began.
+     */
+    boolean heldBack(long invocationId) {
+        if (txnOwners.isEmpty()) return false;
+        Integer handle = busy.get(invocationId);
+        Long owner = handle == null ? null : txnOwners.get(handle);
+        if (owner == null || owner == invocationId) return false;
+        Open open = byHandle.get(handle);
+        if (open != null && open.db.inTransaction()) return true;
+        txnOwners.remove(handle); // it ended
+        return false;
     }
 
     /**
@@ -97,6 +120,8 @@ final class ObjectStorageHost implements AutoCloseable {
     }
 
     void invocationEnded(long invocationId) {
+        // A transaction() its event left running holds the object's other events back no longer.
+        if (!txnOwners.isEmpty()) txnOwners.values().removeIf(owner -> owner == invocationId);
         Integer handle = busy.remove(invocationId);
         Open open = handle == null ? null : byHandle.get(handle);
         if (open != null) open.lastUsed = System.nanoTime();
@@ -136,6 +161,7 @@ final class ObjectStorageHost implements AutoCloseable {
             Open open = byHandle.remove(handle);
             alarmChanges.remove(handle);
             alarmsCommitted.remove(handle);
+            txnOwners.remove(handle);
             busy.values().removeIf(handle::equals);
             touched.remove(open);
             try {
@@ -468,6 +494,9 @@ final class ObjectStorageHost implements AutoCloseable {
                     }
                     java.util.Optional<Long> alarm = alarmChanges.remove(HostValues.integer(args, 0));
                     if (alarm != null) alarmsCommitted.put(HostValues.integer(args, 0), alarm);
+                    // The invocation that called transaction() (its frame's), else the task's.
+                    long owner = args.length > 2 ? (long) HostValues.number(args, 2) : 0;
+                    txnOwners.put(HostValues.integer(args, 0), owner != 0 ? owner : currentInvocation.getAsLong());
                 }
                 db.beginSavepoint();
             }

@@ -132,6 +132,21 @@ class DurableObjectsTxnTest {
     }
 
     @Test
+    void anEventAlreadyRunningGoesOnOnlyOnceTheTransactionEnded() throws Exception {
+        CompletableFuture<HttpResponse<String>> late = TestProjects.HTTP.sendAsync(
+                TestProjects.request(node, "/txn/inflight/late?ms=1000&mark=inflight-late").build(), HttpResponse.BodyHandlers.ofString());
+        await().atMost(Duration.ofSeconds(60)).until(() -> get("/marked/inflight-late").body().equals("true"));
+        // Its timer fires while this transaction awaits its own (2 s): it must not see the
+        // transaction's uncommitted writes, nor run while the transaction is open.
+        CompletableFuture<HttpResponse<String>> holding = TestProjects.HTTP.sendAsync(
+                TestProjects.request(node, "/txn/inflight/hold?ms=2000").build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> r = late.get(60, TimeUnit.SECONDS);
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.body()).isEqualTo("{\"inTxn\":false,\"held\":1,\"released\":1}");
+        assertThat(holding.get(60, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+    }
+
+    @Test
     void killingTheSandboxLosesOnlyTheTransactionStillOpen() throws Exception {
         // Answered: its transaction committed before the response left (the output gate).
         ok("/txn/killed/across-awaits");
