@@ -6,7 +6,7 @@ import { H } from './host.js';
 import { PromiseResolve, PromiseReject, PromiseThen, ReflectApply, PromiseCtor, ObjectDefineProperty } from './util.js';
 import { setTimeout, clearTimeout } from './timers.js';
 import { currentFrame, runInFrame, frameWith, valueIn } from './async-context.js';
-import { createStorage, discardWrites } from './storage.js';
+import { createStorage, discardWrites, closeStorage } from './storage.js';
 import { stubHandler, stubFetch } from './rpc.js';
 import { registerAddressStub, objectRef, bindObjectIds } from './caps.js';
 import { ctxExports } from './services.js';
@@ -292,6 +292,22 @@ function shutGate(entry, promise) {
 }
 
 /**
+ * storage.transaction()'s critical section: the gate, and Workers' 30 s for it (it runs in a
+ * blockConcurrencyWhile there). The deadline is the transaction's event's own timer, since the
+ * tasks of the object's other events wait while it is open: past it, what the transaction wrote
+ * is dropped and the object is reset, as when a gate is shut too long; its storage is closed
+ * under the old instance, whose closure may still run (the next event opens it again).
+ */
+function transactionGate(entry, storage, promise) {
+  shutGate(entry, promise);
+  const timer = setTimeout(() => {
+    closeStorage(storage);
+    abortEntry(entry, new Error(GATE_TIMEOUT_MESSAGE), true);
+  }, gateTimeoutMs());
+  PromiseThen(promise, () => clearTimeout(timer));
+}
+
+/**
  * Waits until the object's input gates are open. A gate shut past its deadline resets the object,
  * as Workers do after 30 s ("To help mitigate deadlocks there is a 30 second timeout applied when
  * executing the callback"): the instance is dropped, this event and every other one waiting fail
@@ -373,7 +389,8 @@ function objectEntry(exportsNs, env, workerId, className, hex, name, storageHand
     entry.socketsById.set(kept[i], socketInternals.restored(kept[i], tags, kept[i + 2], entry, entry.object));
   }
   const id = new DurableObjectId(INTERNAL, hex, name === null ? undefined : name, `${workerId}\n${className}`);
-  const state = new DurableObjectState(INTERNAL, id, createStorage(storageHandle, (promise) => shutGate(entry, promise)), entry);
+  const storage = createStorage(storageHandle, (promise) => transactionGate(entry, storage, promise));
+  const state = new DurableObjectState(INTERNAL, id, storage, entry);
   live.set(key, entry);
   try {
     entry.instance = new cls(state, env);

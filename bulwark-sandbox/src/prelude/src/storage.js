@@ -428,6 +428,8 @@ function rollbackAfter(handle) {
 
 /** Drops the object's writes not yet committed (ctx.abort(), as workerd cancels unflushed writes). */
 export let discardWrites;
+/** Closes the object's storage under this instance (a transaction() past its deadline: the object is reset). */
+export let closeStorage;
 /** txn.rollback() of an open transaction {@code t} (DurableObjectStorage's static block). */
 let rollbackTxn;
 
@@ -601,6 +603,13 @@ export class DurableObjectStorage {
       }
       t.rolledBack = true;
       H.storageOp(storage.#handle, 'rollback');
+    };
+    closeStorage = (storage) => {
+      try {
+        H.storageOp(storage.#handle, 'close');
+      } catch {
+        // closed already
+      }
     };
     discardWrites = (storage) => {
       try {

@@ -219,7 +219,13 @@ export class Marks extends DurableObject {
 export default {
   async fetch(request, env) {
     const [, kind, name] = new URL(request.url).pathname.split("/");
-    if (kind === "txn") return env.TXN.getByName(name).fetch(request);
+    if (kind === "txn") {
+      try {
+        return await env.TXN.getByName(name).fetch(request);
+      } catch (e) {
+        return new Response(`${e.name}: ${e.message}`, { status: 503 });
+      }
+    }
     if (kind === "marked") return env.MARKS.getByName(name).fetch("http://o/marked");
     return new Response("not found", { status: 404 });
   }

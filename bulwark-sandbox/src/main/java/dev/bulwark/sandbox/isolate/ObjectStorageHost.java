@@ -508,6 +508,9 @@ final class ObjectStorageHost implements AutoCloseable {
                 int handle = HostValues.integer(args, 0);
                 if (alarmChanges.containsKey(handle)) alarmChanges.put(handle, java.util.Optional.ofNullable(db.alarm()));
             }
+            // A transaction() open past its deadline: the object is reset; its storage is closed
+            // (what it did not commit is dropped) and opened again by its next event.
+            case "close" -> reset(byHandle.get(HostValues.integer(args, 0)).address, false);
             // ctx.abort(): what the object wrote and did not commit is dropped, its alarm change too.
             case "discard" -> {
                 db.rollback();

@@ -33,10 +33,13 @@ class DurableObjectsTxnTest {
     static Path data;
     static Node node;
     static final ObjectMapper json = new ObjectMapper();
+    /** How long a transaction may keep the object's gate shut (Workers: 30 s); the holds below stay under it. */
+    static final long GATE_TIMEOUT_MS = 8_000;
 
     @BeforeAll
     static void start() throws Exception {
-        node = TestProjects.serve(data, "txn-project");
+        node = TestProjects.serve(data, s -> s.withJvmOptions(List.of("-Dbulwark.objects.gateTimeoutMs=" + GATE_TIMEOUT_MS)),
+                "txn-project");
     }
 
     @AfterAll
@@ -147,11 +150,22 @@ class DurableObjectsTxnTest {
     }
 
     @Test
+    void aTransactionOpenPastTheGateTimeoutResetsTheObjectAndDropsItsWrites() throws Exception {
+        HttpResponse<String> r = get("/txn/stuck/hold?ms=" + 3 * GATE_TIMEOUT_MS);
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(503);
+        assertThat(r.body()).isEqualTo("Error: A call to blockConcurrencyWhile() in a Durable Object waited for too long."
+                + " The call was canceled and the Durable Object was reset.");
+        // Constructed again over its storage as of the transaction's start; the old closure, still
+        // awaiting its timer, cannot write any more.
+        assertThat(ok("/txn/stuck/probe").toString()).isEqualTo("{\"inTxn\":false,\"beforeHold\":1,\"held\":null,\"released\":null}");
+    }
+
+    @Test
     void killingTheSandboxLosesOnlyTheTransactionStillOpen() throws Exception {
         // Answered: its transaction committed before the response left (the output gate).
         ok("/txn/killed/across-awaits");
         CompletableFuture<HttpResponse<String>> holding = TestProjects.HTTP.sendAsync(
-                TestProjects.request(node, "/txn/killed/hold?ms=20000").build(), HttpResponse.BodyHandlers.ofString());
+                TestProjects.request(node, "/txn/killed/hold?ms=" + 3 * GATE_TIMEOUT_MS + "").build(), HttpResponse.BodyHandlers.ofString());
         await().atMost(Duration.ofSeconds(60)).until(() -> get("/marked/killed").body().equals("true"));
         List<Long> pids = node.supervisor().pids("txn");
         ProcessHandle.of(pids.getFirst()).orElseThrow().destroyForcibly();
