@@ -6,7 +6,7 @@ import { H } from './host.js';
 import { PromiseResolve, PromiseReject, PromiseThen, ReflectApply, PromiseCtor, ObjectDefineProperty } from './util.js';
 import { setTimeout, clearTimeout } from './timers.js';
 import { currentFrame, runInFrame, frameWith, valueIn } from './async-context.js';
-import { createStorage, discardWrites } from './storage.js';
+import { createStorage, discardWrites, closeStorage } from './storage.js';
 import { stubHandler, stubFetch } from './rpc.js';
 import { registerAddressStub, objectRef, bindObjectIds, enterContext, endContext, raceContext } from './caps.js';
 import { ctxExports } from './services.js';
@@ -174,13 +174,7 @@ class DurableObjectState {
     } catch (err) {
       result = Promise.reject(err);
     }
-    const gate = PromiseThen(result, () => undefined, () => undefined);
-    gateDeadlines.set(gate, H.now() + gateTimeoutMs());
-    entry.gates.push(gate);
-    PromiseThen(gate, () => {
-      const i = entry.gates.indexOf(gate);
-      if (i >= 0) entry.gates.splice(i, 1);
-    });
+    shutGate(entry, result);
     // A rejected callback resets the object: the events running or waiting fail with its error,
     // marked durableObjectReset (as in workerd, also when the object catches the rejection).
     PromiseThen(result, undefined, (err) => { abortEntry(entry, err, true, resetError(err, false)); });
@@ -284,6 +278,36 @@ function gateTimeoutMs() {
 }
 
 /**
+ * Shuts the object's input gate until {@code promise} settles (blockConcurrencyWhile, and
+ * storage.transaction() as workerd runs it inside one): no new event is delivered meanwhile.
+ */
+function shutGate(entry, promise) {
+  const gate = PromiseThen(promise, () => undefined, () => undefined);
+  gateDeadlines.set(gate, H.now() + gateTimeoutMs());
+  entry.gates.push(gate);
+  PromiseThen(gate, () => {
+    const i = entry.gates.indexOf(gate);
+    if (i >= 0) entry.gates.splice(i, 1);
+  });
+}
+
+/**
+ * storage.transaction()'s critical section: the gate, and Workers' 30 s for it (it runs in a
+ * blockConcurrencyWhile there). The deadline is the transaction's event's own timer, since the
+ * tasks of the object's other events wait while it is open: past it, what the transaction wrote
+ * is dropped and the object is reset, as when a gate is shut too long; its storage is closed
+ * under the old instance, whose closure may still run (the next event opens it again).
+ */
+function transactionGate(entry, storage, promise) {
+  shutGate(entry, promise);
+  const timer = setTimeout(() => {
+    closeStorage(storage);
+    abortEntry(entry, new Error(GATE_TIMEOUT_MESSAGE), true);
+  }, gateTimeoutMs());
+  PromiseThen(promise, () => clearTimeout(timer));
+}
+
+/**
  * Waits until the object's input gates are open. A gate shut past its deadline resets the object,
  * as Workers do after 30 s ("To help mitigate deadlocks there is a 30 second timeout applied when
  * executing the callback"): the instance is dropped, this event and every other one waiting fail
@@ -376,7 +400,8 @@ function objectEntry(exportsNs, env, workerId, className, hex, name, storageHand
     entry.socketsById.set(kept[i], socketInternals.restored(kept[i], tags, kept[i + 2], entry, entry.object));
   }
   const id = new DurableObjectId(INTERNAL, hex, name === null ? undefined : name, `${workerId}\n${className}`);
-  const state = new DurableObjectState(INTERNAL, id, createStorage(storageHandle), entry);
+  const storage = createStorage(storageHandle, (promise) => transactionGate(entry, storage, promise));
+  const state = new DurableObjectState(INTERNAL, id, storage, entry);
   live.set(key, entry);
   try {
     entry.instance = new cls(state, env);

@@ -4,8 +4,9 @@
 // with awaits between its storage calls is still atomic: no other event is delivered meanwhile.
 // Writes commit together at the end of the task that made them, before any response leaves.
 import { H } from './host.js';
-import { PromiseResolve, PromiseReject, ReflectApply, ArrayIsArray, isArrayBuffer, isArrayBufferView, viewBytes } from './util.js';
+import { PromiseResolve, PromiseReject, PromiseCtor, ReflectApply, ArrayIsArray, isArrayBuffer, isArrayBufferView, viewBytes } from './util.js';
 import { serialize, deserialize } from './serialize.js';
+import { currentFrame, runInFrame, frameWith, valueIn, frameInvocation } from './async-context.js';
 
 const INTERNAL = Symbol('internal');
 const JSONParse = JSON.parse;
@@ -427,15 +428,85 @@ function rollbackAfter(handle) {
 
 /** Drops the object's writes not yet committed (ctx.abort(), as workerd cancels unflushed writes). */
 export let discardWrites;
+/** Closes the object's storage under this instance (a transaction() past its deadline: the object is reset). */
+export let closeStorage;
+/** txn.rollback() of an open transaction {@code t} (DurableObjectStorage's static block). */
+let rollbackTxn;
+
+// The async context key of the transaction() whose closure the running code is in.
+const IN_TXN = Symbol('storage transaction');
+
+/** A transaction() ended (its closure settled): it leaves the open ones; its txn refuses calls. */
+function endTxn(open, t) {
+  t.ended = true;
+  const i = open.lastIndexOf(t);
+  if (i >= 0) open.splice(i, 1);
+}
+
+/**
+ * The txn a transaction() closure gets, as workerd's DurableObjectTransaction: the key-value calls
+ * and the alarm (the same storage: ctx.storage's calls join the transaction as well) and
+ * rollback(). It refuses calls once rolled back, and once its closure has ended.
+ */
+class DurableObjectTransaction {
+  #storage;
+  #t;
+  constructor(token, storage, t) {
+    if (token !== INTERNAL) throw new TypeError('Illegal constructor');
+    this.#storage = storage;
+    this.#t = t;
+  }
+  #check(op) {
+    if (this.#t.rolledBack) throw new Error(`Cannot ${op} on rolled back transaction`);
+    if (this.#t.ended) {
+      throw new Error(`Cannot call ${op} on transaction that has already committed: did you move \`txn\` outside of the closure?`);
+    }
+  }
+  get(keys, options = undefined) {
+    return settle(() => { this.#check('get'); return this.#storage.get(keys, options); });
+  }
+  put(keyOrEntries, value = undefined, options = undefined) {
+    return settle(() => { this.#check('put'); return this.#storage.put(keyOrEntries, value, options); });
+  }
+  delete(keys, options = undefined) {
+    return settle(() => { this.#check('delete'); return this.#storage.delete(keys, options); });
+  }
+  list(options = undefined) {
+    return settle(() => { this.#check('list'); return this.#storage.list(options); });
+  }
+  getAlarm(options = undefined) {
+    return settle(() => { this.#check('getAlarm'); return this.#storage.getAlarm(options); });
+  }
+  setAlarm(scheduledTime, options = undefined) {
+    return settle(() => { this.#check('setAlarm'); return this.#storage.setAlarm(scheduledTime, options); });
+  }
+  deleteAlarm(options = undefined) {
+    return settle(() => { this.#check('deleteAlarm'); return this.#storage.deleteAlarm(options); });
+  }
+  deleteAll() {
+    return PromiseReject(new Error('Cannot call deleteAll() within a transaction'));
+  }
+  rollback() {
+    if (this.#t.rolledBack) return; // more than one call is allowed
+    this.#check('rollback');
+    rollbackTxn(this.#storage, this.#t);
+  }
+}
+Object.defineProperty(DurableObjectTransaction.prototype, Symbol.toStringTag, { value: 'DurableObjectTransaction', configurable: true });
 
 export class DurableObjectStorage {
   #handle;
   #kv;
   #sql;
   #syncKv;
-  constructor(token, handle) {
+  /** The open transaction()s, outermost first: { done, ended, rolledBack }. */
+  #txns = [];
+  /** Closes the object's input gate until the promise given settles (objects.js). */
+  #critical;
+  constructor(token, handle, critical) {
     if (token !== INTERNAL) throw new TypeError('Illegal constructor');
     this.#handle = handle;
+    this.#critical = critical;
     this.#kv = new Kv(handle);
     this.#sql = new SqlStorage(INTERNAL, handle);
     this.#syncKv = new SyncKvStorage(INTERNAL, this.#kv);
@@ -469,24 +540,44 @@ export class DurableObjectStorage {
     H.storageOp(this.#handle, 'release');
     return result;
   }
+  /**
+   * workerd's transaction() on SQLite: a critical section (no other event is delivered to the
+   * object until the closure settles) around a savepoint that stays open across the closure's
+   * awaits. It starts by committing what the turn wrote before it; it commits when the closure's
+   * promise fulfils (before the output of that task leaves) and rolls back exactly what was written
+   * meanwhile when it rejects or after txn.rollback(). Every storage call made while it is open
+   * joins it, through txn or ctx.storage alike; a transaction() called inside the closure nests.
+   */
   async transaction(closure) {
+    if (typeof closure !== 'function') throw new TypeError("Failed to execute 'transaction' on 'DurableObjectStorage': parameter 1 is not a function.");
     const handle = this.#handle;
-    let rolledBack = false;
-    const txn = Object.create(this);
-    txn.rollback = () => {
-      if (!rolledBack) {
-        rolledBack = true;
-        H.storageOp(handle, 'rollback');
-      }
-    };
-    H.storageOp(handle, 'begin');
+    const open = this.#txns;
+    const outer = valueIn(currentFrame(), IN_TXN);
+    let ended;
+    const done = new PromiseCtor((resolve) => { ended = resolve; });
+    this.#critical(done);
     try {
-      const result = await closure(txn);
-      if (!rolledBack) H.storageOp(handle, 'release');
+      // One child of a transaction at a time and none beside it, as workerd's critical sections:
+      // wait until the innermost open one is the caller's own (or none is open).
+      await undefined;
+      while (open.length > 0 && open[open.length - 1] !== outer) await open[open.length - 1].done;
+      const t = { done, ended: false, rolledBack: false };
+      H.storageOp(handle, 'txnBegin', frameInvocation());
+      open.push(t);
+      let result;
+      try {
+        result = await runInFrame(frameWith(currentFrame(), IN_TXN, t), closure, undefined,
+          [new DurableObjectTransaction(INTERNAL, this, t)]);
+      } catch (err) {
+        endTxn(open, t);
+        if (!t.rolledBack) rollbackAfter(handle);
+        throw err;
+      }
+      endTxn(open, t);
+      if (!t.rolledBack) H.storageOp(handle, 'release');
       return result;
-    } catch (err) {
-      if (!rolledBack) rollbackAfter(handle);
-      throw err;
+    } finally {
+      ended();
     }
   }
   getAlarm(options = undefined) {
@@ -506,6 +597,20 @@ export class DurableObjectStorage {
   sync() { return PromiseResolve(); }
   getCurrentBookmark() { return PromiseReject(new TypeError('Point-in-time recovery is not supported by Bulwark yet')); }
   static {
+    rollbackTxn = (storage, t) => {
+      if (storage.#txns[storage.#txns.length - 1] !== t) {
+        throw new Error('Cannot roll back an outer transaction while a nested transaction is still running.');
+      }
+      t.rolledBack = true;
+      H.storageOp(storage.#handle, 'rollback');
+    };
+    closeStorage = (storage) => {
+      try {
+        H.storageOp(storage.#handle, 'close');
+      } catch {
+        // closed already
+      }
+    };
     discardWrites = (storage) => {
       try {
         H.storageOp(storage.#handle, 'discard');
@@ -517,6 +622,6 @@ export class DurableObjectStorage {
 }
 Object.defineProperty(DurableObjectStorage.prototype, Symbol.toStringTag, { value: 'DurableObjectStorage', configurable: true });
 
-export function createStorage(handle) {
-  return new DurableObjectStorage(INTERNAL, handle);
+export function createStorage(handle, critical) {
+  return new DurableObjectStorage(INTERNAL, handle, critical);
 }

@@ -46,8 +46,7 @@ export class Counter extends DurableObject {
       case "count":
         return new Response(String((await storage.get("n")) ?? 0));
       case "transaction-await": {
-        // A transaction() whose closure awaits a timer: rolled back when the turn ends (the rest
-        // of the turn commits), and the closure learns it at its next storage call.
+        // A transaction() whose closure awaits a timer: its savepoint stays open across the await.
         storage.put("before", 1);
         let error = null;
         try {

@@ -129,11 +129,6 @@ public final class SqliteObjectStore implements ObjectStore, AutoCloseable {
         return snapshots.resolve(fileName);
     }
 
-    /** What the storage calls of an object whose async transaction() was abandoned say, and that transaction(). */
-    static final String ABANDONED = "storage.transaction() was rolled back: its closure awaited something other than "
-            + "storage (a timer, a fetch, a stream) past the end of the event's turn, which Bulwark does not support "
-            + "yet; inside transaction() await only storage calls, or use transactionSync()";
-
     /** Runs a storage call, giving the worker the storage layer's message and nothing of Java. */
     static <T> T translate(Supplier<T> call) {
         try {
@@ -163,12 +158,6 @@ public final class SqliteObjectStore implements ObjectStore, AutoCloseable {
         private final SqliteObjectStore store;
         private final java.util.concurrent.locks.ReentrantLock lock = new java.util.concurrent.locks.ReentrantLock();
         private final Deque<Savepoint> savepoints = new ArrayDeque<>();
-        /**
-         * Savepoints rolled back at the end of a task while their async {@code transaction()} was
-         * still running ({@link #abandonSavepoints}); until each one's closure ends, every storage
-         * call of the object fails with {@link #ABANDONED}. Guarded by {@link #lock}.
-         */
-        private int abandoned;
         /** The open connection; null while released. Guarded by {@link #lock}. */
         private ObjectStorage storage;
         /** When a call last used the storage (System.nanoTime). Guarded by {@link #lock}. */
@@ -199,11 +188,6 @@ public final class SqliteObjectStore implements ObjectStore, AutoCloseable {
         }
 
         private ObjectStorage open() {
-            if (abandoned > 0) throw new StorageException(ABANDONED);
-            return connection();
-        }
-
-        private ObjectStorage connection() {
             if (closed) {
                 throw new dev.bulwark.objects.storage.StorageException(
                         dev.bulwark.objects.storage.StorageException.Kind.STATE, "storage is closed");
@@ -334,11 +318,10 @@ public final class SqliteObjectStore implements ObjectStore, AutoCloseable {
 
         @Override
         public Long alarm() {
-            // Also while an abandoned transaction waits for its closure: the host asks what stands.
             lock.lock();
             try {
                 return translate(() -> {
-                    OptionalLong t = connection().getAlarm();
+                    OptionalLong t = open().getAlarm();
                     return t.isPresent() ? t.getAsLong() : null;
                 });
             } finally {
@@ -361,39 +344,19 @@ public final class SqliteObjectStore implements ObjectStore, AutoCloseable {
 
         @Override
         public void releaseSavepoint() {
-            if (endAbandoned()) throw new StorageException(ABANDONED);
             callVoid(s -> popSavepoint().release());
         }
 
         @Override
         public void rollbackSavepoint() {
-            if (endAbandoned()) return; // rolled back already
             callVoid(s -> popSavepoint().rollback());
         }
 
-        /** True, and one fewer left, when the savepoint being ended was abandoned at a task's end. */
-        private boolean endAbandoned() {
-            lock.lock();
-            try {
-                if (abandoned == 0) return false;
-                abandoned--;
-                return true;
-            } finally {
-                lock.unlock();
-            }
-        }
-
         @Override
-        public boolean abandonSavepoints() {
+        public boolean inTransaction() {
             lock.lock();
             try {
-                if (savepoints.isEmpty()) return false;
-                int n = savepoints.size();
-                run(() -> {
-                    while (!savepoints.isEmpty()) savepoints.pop().rollback();
-                });
-                abandoned += n;
-                return true;
+                return !savepoints.isEmpty();
             } finally {
                 lock.unlock();
             }

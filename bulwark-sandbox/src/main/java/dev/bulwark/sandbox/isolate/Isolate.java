@@ -159,6 +159,9 @@ public final class Isolate {
 
     private record Task(long invocationId, JsAction action) {}
 
+    /** Tasks of events held back while another event's transaction() holds their object (isolate thread). */
+    private final List<Task> heldBack = new ArrayList<>();
+
     /** A timer of an invocation; registered before it is scheduled, so a short one cannot fire unseen. */
     private static final class Timer {
         final long invocationId;
@@ -187,7 +190,7 @@ public final class Isolate {
         runtime.setNearHeapLimitCallback(termination::onNearHeapLimit);
         runtime.setPromiseRejectCallback(this::promiseRejectEvent);
         this.intrinsicTypeError = runtime.getGlobalObject().get("TypeError");
-        this.storage = new ObjectStorageHost(runtime, services.objectStore());
+        this.storage = new ObjectStorageHost(runtime, services.objectStore(), this::currentInvocation);
         this.webApis = new WebApisHost(runtime, () -> currentInvocation);
         this.egress = new EgressHost(this);
         this.events = new EventDispatch(this);
@@ -224,8 +227,15 @@ public final class Isolate {
         if (task.invocationId != 0) {
             Invocation inv = invocations.get(task.invocationId);
             if (inv == null || inv.isFinished()) return true;
+            // Another event's async transaction() holds the object (a critical section, as workerd's
+            // input gate): this event's task waits until it ends.
+            if (storage.heldBack(task.invocationId)) {
+                heldBack.add(task);
+                return true;
+            }
         }
         runTask(task);
+        if (!heldBack.isEmpty()) releaseHeldBack();
         if (condemned) {
             dispose();
             return false;
@@ -233,8 +243,21 @@ public final class Isolate {
         return true;
     }
 
+    /** Queues again, first and in their order, the held-back tasks whose object's transaction() ended. */
+    private void releaseHeldBack() {
+        List<Task> ready = new ArrayList<>();
+        for (java.util.Iterator<Task> it = heldBack.iterator(); it.hasNext(); ) {
+            Task t = it.next();
+            if (storage.heldBack(t.invocationId)) continue;
+            it.remove();
+            ready.add(t);
+        }
+        for (int i = ready.size() - 1; i >= 0; i--) tasks.addFirst(ready.get(i));
+    }
+
     private void idle() {
         // Once the queue is empty (also after tasks dropped unrun: their invocation had ended).
+        if (!heldBack.isEmpty()) releaseHeldBack();
         detectHangs();
         services.outbox().idle();
     }

@@ -61,19 +61,46 @@ final class ObjectStorageHost implements AutoCloseable {
     private final Map<Integer, Open> byHandle = new HashMap<>();
     /** Alarm changes a task made, by handle (a null time: deleted); told to the node once committed. */
     private final Map<Integer, java.util.Optional<Long>> alarmChanges = new HashMap<>();
+    /** Commits that failed at an async transaction()'s start, in the middle of a task; reported at its end. */
+    private final List<LostCommit> lostMidTask = new ArrayList<>();
+    /** Alarm changes committed by an async transaction()'s start, in the middle of a task; told at its end. */
+    private final Map<Integer, java.util.Optional<Long>> alarmsCommitted = new HashMap<>();
     private final Map<String, Integer> handles = new HashMap<>();
     /** The objects whose storage the current task used, in first-use order. */
     private final List<Open> touched = new ArrayList<>();
     /** The object each running invocation is for: such an object is never evicted. */
     private final Map<Long, Integer> busy = new HashMap<>();
+    /**
+     * By handle, the invocation whose async transaction() is open in the object: as in workerd,
+     * where it runs in a critical section of the input gate, the tasks of the object's other
+     * events wait until it ends ({@link #heldBack}).
+     */
+    private final Map<Integer, Long> txnOwners = new HashMap<>();
+    private final java.util.function.LongSupplier currentInvocation;
     private int nextHandle = 1;
 
     /** The loaded worker's compatibility decides it (Compatibility.deleteAllDeletesAlarm); set at load. */
     volatile boolean deleteAllDeletesAlarm = true;
 
-    ObjectStorageHost(V8Runtime runtime, ObjectStore store) {
+    ObjectStorageHost(V8Runtime runtime, ObjectStore store, java.util.function.LongSupplier currentInvocation) {
         this.runtime = runtime;
         this.store = store;
+        this.currentInvocation = currentInvocation;
+    }
+
+    /**
+     * Whether a task of {@code invocationId} must wait: its object has an async transaction()
+     * open that another invocation began.
+     */
+    boolean heldBack(long invocationId) {
+        if (txnOwners.isEmpty()) return false;
+        Integer handle = busy.get(invocationId);
+        Long owner = handle == null ? null : txnOwners.get(handle);
+        if (owner == null || owner == invocationId) return false;
+        Open open = byHandle.get(handle);
+        if (open != null && open.db.inTransaction()) return true;
+        txnOwners.remove(handle); // it ended
+        return false;
     }
 
     /**
@@ -93,6 +120,8 @@ final class ObjectStorageHost implements AutoCloseable {
     }
 
     void invocationEnded(long invocationId) {
+        // A transaction() its event left running holds the object's other events back no longer.
+        if (!txnOwners.isEmpty()) txnOwners.values().removeIf(owner -> owner == invocationId);
         Integer handle = busy.remove(invocationId);
         Open open = handle == null ? null : byHandle.get(handle);
         if (open != null) open.lastUsed = System.nanoTime();
@@ -131,6 +160,8 @@ final class ObjectStorageHost implements AutoCloseable {
         if (handle != null) {
             Open open = byHandle.remove(handle);
             alarmChanges.remove(handle);
+            alarmsCommitted.remove(handle);
+            txnOwners.remove(handle);
             busy.values().removeIf(handle::equals);
             touched.remove(open);
             try {
@@ -209,17 +240,21 @@ final class ObjectStorageHost implements AutoCloseable {
      */
     List<LostCommit> commitTouched(java.util.function.Consumer<Message> notify) {
         List<LostCommit> failed = List.of();
+        if (!lostMidTask.isEmpty()) {
+            failed = new ArrayList<>(lostMidTask);
+            lostMidTask.clear();
+        }
         for (Open open : touched) {
             open.touched = false;
             Database db = open.db;
+            // An async transaction() still open (its closure awaits a timer, a fetch...): its
+            // writes commit, and its alarm change is told, in the task where it ends, as workerd
+            // keeps the savepoint open across the await.
+            if (db.inTransaction()) continue;
             try {
-                // An async transaction() still running (its closure awaits a timer, a fetch...): it
-                // cannot commit with the turn, so it is rolled back and the rest commits; the node
-                // learns the alarm that stands.
-                if (db.abandonSavepoints() && alarmChanges.containsKey(open.handle)) {
-                    alarmChanges.put(open.handle, java.util.Optional.ofNullable(db.alarm()));
-                }
                 db.commit();
+                java.util.Optional<Long> alarm = alarmChanges.remove(open.handle);
+                if (alarm != null) alarmsCommitted.put(open.handle, alarm);
             } catch (RuntimeException e) {
                 if (failed.isEmpty()) failed = new ArrayList<>();
                 failed.add(new LostCommit(open.address, e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName()));
@@ -233,11 +268,11 @@ final class ObjectStorageHost implements AutoCloseable {
             }
         }
         touched.clear();
-        alarmChanges.forEach((handle, time) -> {
+        alarmsCommitted.forEach((handle, time) -> {
             Open open = byHandle.get(handle);
             if (open != null) notify.accept(new Message.AlarmSet(open.address, time.orElse(null)));
         });
-        alarmChanges.clear();
+        alarmsCommitted.clear();
         return failed;
     }
 
@@ -443,6 +478,28 @@ final class ObjectStorageHost implements AutoCloseable {
                 if (hadAlarm) alarmChanges.put(HostValues.integer(args, 0), java.util.Optional.empty());
             }
             case "begin" -> db.beginSavepoint();
+            // An async transaction(): as workerd's, it first commits what the turn wrote before it
+            // (unless it nests in another), so that only its own writes wait for its end.
+            case "txnBegin" -> {
+                if (!db.inTransaction()) {
+                    try {
+                        db.commit();
+                    } catch (RuntimeException e) {
+                        // Lost as a failed commit at a task's end is: the task's output must not leave.
+                        int handle = HostValues.integer(args, 0);
+                        alarmChanges.remove(handle);
+                        lostMidTask.add(new LostCommit(byHandle.get(handle).address,
+                                e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName()));
+                        throw e;
+                    }
+                    java.util.Optional<Long> alarm = alarmChanges.remove(HostValues.integer(args, 0));
+                    if (alarm != null) alarmsCommitted.put(HostValues.integer(args, 0), alarm);
+                    // The invocation that called transaction() (its frame's), else the task's.
+                    long owner = args.length > 2 ? (long) HostValues.number(args, 2) : 0;
+                    txnOwners.put(HostValues.integer(args, 0), owner != 0 ? owner : currentInvocation.getAsLong());
+                }
+                db.beginSavepoint();
+            }
             case "release" -> db.releaseSavepoint();
             case "rollback" -> {
                 db.rollbackSavepoint();
@@ -451,6 +508,9 @@ final class ObjectStorageHost implements AutoCloseable {
                 int handle = HostValues.integer(args, 0);
                 if (alarmChanges.containsKey(handle)) alarmChanges.put(handle, java.util.Optional.ofNullable(db.alarm()));
             }
+            // A transaction() open past its deadline: the object is reset; its storage is closed
+            // (what it did not commit is dropped) and opened again by its next event.
+            case "close" -> reset(byHandle.get(HostValues.integer(args, 0)).address, false);
             // ctx.abort(): what the object wrote and did not commit is dropped, its alarm change too.
             case "discard" -> {
                 db.rollback();

@@ -64,13 +64,11 @@ public interface ObjectStore {
         void rollbackSavepoint();
 
         /**
-         * Rolls back the savepoints still open at the end of a task (an async {@code transaction()}
-         * whose closure awaits something other than storage), so that the rest of the turn can
-         * commit; the object's storage calls then fail until each such closure has ended its
-         * savepoint ({@code releaseSavepoint} fails, {@code rollbackSavepoint} does nothing). False
-         * if none was open.
+         * Whether a savepoint is open: an async {@code transaction()} whose closure awaits past the
+         * end of a task keeps its savepoint open across tasks, so the object's writes cannot commit
+         * until it ends ({@link #commit} is not called meanwhile).
          */
-        boolean abandonSavepoints();
+        boolean inTransaction();
 
         void commit();
 
