@@ -3,7 +3,7 @@ import { toByteString, toDOMString, webidlClass, makeIteratorClass, createPairIt
 import { inspectCustom } from './console.js';
 
 const HeadersIteratorPrototype = makeIteratorClass('Headers');
-let headersList, setHeadersGuard, getHeadersGuard, isHeaders, fillHeaders, appendHeader;
+let headersList, setHeadersGuard, getHeadersGuard, isHeaders, fillHeaders, appendHeader, copyHeaders;
 
 // ByteString conversion whose error message is built only when it fails: every incoming request
 // appends its ~10 headers through here, and two template strings per header showed in profiles.
@@ -129,6 +129,15 @@ export class Headers {
     isHeaders = (v) => isObjectLike(v) && #list in v;
     fillHeaders = (h, init) => fill(h, init);
     appendHeader = (h, n, v) => h.#append(n, v);
+    // Another Headers' entries are valid already (lower-case tokens, normalized values): as
+    // appending each, without validating them again.
+    copyHeaders = (h, from) => {
+      for (const e of from.#list) {
+        h.#checkMutable();
+        h.#list.push([e[0], e[1]]);
+        h.#sorted = null;
+      }
+    };
   }
 }
 Headers.prototype[Symbol.iterator] = Headers.prototype.entries;
@@ -144,7 +153,7 @@ Object.defineProperty(Headers.prototype, Symbol.iterator, { enumerable: false })
 
 function fill(headers, init) {
   if (isHeaders(init)) {
-    for (const e of headersList(init)) appendHeader(headers, e[0], e[1]);
+    copyHeaders(headers, init);
     return;
   }
   if (!isObjectLike(init)) throw new TypeError("Failed to construct 'Headers': The provided value is not of type '(record<ByteString, ByteString> or sequence<sequence<ByteString>>)'.");
@@ -174,17 +183,18 @@ export function headersFromPairs(pairs, guard = 'none') {
   setHeadersGuard(h, guard);
   return h;
 }
-/** Copy of the raw header list as [[name, value], ...] (lowercase names, duplicates kept). */
 /**
  * Headers as they cross the host boundary in one string, "name\nvalue\nname\nvalue": one call
  * instead of several per header. HTTP forbids CR and LF in names and values.
  */
-export function joinHeaderLines(pairs) {
+export function headerLines(h) {
+  const list = headersList(h);
   let out = '';
-  for (let i = 0; i < pairs.length; i++) out += (i === 0 ? '' : '\n') + pairs[i][0] + '\n' + pairs[i][1];
+  for (let i = 0; i < list.length; i++) out += (i === 0 ? '' : '\n') + list[i][0] + '\n' + list[i][1];
   return out;
 }
 
+/** Copy of the raw header list as [[name, value], ...] (lowercase names, duplicates kept). */
 export function headersToPairs(h) {
   return headersList(h).map((e) => [e[0], e[1]]);
 }

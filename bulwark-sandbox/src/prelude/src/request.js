@@ -20,6 +20,8 @@ let cacheOptionEnabled = true;
 export function setCacheOptionEnabled(on) { cacheOptionEnabled = on === true; }
 
 export function normalizeMethod(m) {
+  // Already normalized (what the node and most code send): no lower-casing regexp.
+  if (m === 'GET' || m === 'POST' || m === 'PUT' || m === 'DELETE' || m === 'HEAD' || m === 'OPTIONS') return m;
   const lower = asciiLower(m);
   return Object.prototype.hasOwnProperty.call(normalizedMethods, lower) ? normalizedMethods[lower] : m;
 }
@@ -168,6 +170,24 @@ export class Request {
       access: (r) => {
         if (!isRequest(r)) throw new TypeError('Illegal invocation');
         return { body: r.#body, headers: r.#headers };
+      },
+      /**
+       * What a stub's fetch(input, init) sends: {method, url, headers, body} of new Request(input, init).
+       * For a Request and no init (`stub.fetch(request)`, the common call) the copy's parts without
+       * the copy: the same checks and the body moved out of the input as the copy would, but no
+       * header list validated again, no signal, no cf parsed; its headers are the input's own, to
+       * be read at once (before the input can change).
+       */
+      forCall(input, init) {
+        if (init !== undefined || !isRequest(input)) {
+          const r = new Request(input, init);
+          return { method: r.#method, url: r.#url, headers: r.#headers, body: r.#body };
+        }
+        const inputBody = input.#body;
+        if (inputBody !== null && (input.#method === 'GET' || input.#method === 'HEAD')) {
+          throw new TypeError('Request with a GET or HEAD method cannot have a body.');
+        }
+        return { method: input.#method, url: input.#url, headers: input.#headers, body: inputBody === null ? null : inputBody.transfer() };
       },
       /** Build an incoming request (dispatchFetch) with immutable headers. */
       incoming(method, url, headerPairs, body, cfJson) {
