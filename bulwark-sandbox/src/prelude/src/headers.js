@@ -14,16 +14,23 @@ function byteString(value, method) {
   }
   return s;
 }
+// Each valid name and value is scanned once; on a failure the ByteString check runs first, so
+// what is thrown (and the index its message names) is as when it ran first every time.
 function validateName(name, method) {
-  const n = byteString(name, method);
-  if (!isToken(n)) throw new TypeError(`Failed to execute '${method}' on 'Headers': Invalid name`);
-  return n;
+  const n = toDOMString(name);
+  if (isToken(n)) return n; // a token is ASCII: a ByteString
+  byteString(n, method);
+  throw new TypeError(`Failed to execute '${method}' on 'Headers': Invalid name`);
 }
 function normalizeValue(value, method) {
-  const v = trimHTTPWhitespace(byteString(value, method));
+  const s = toDOMString(value);
+  const v = trimHTTPWhitespace(s); // trims only whitespace: any character over 255 stays in v
   for (let i = 0; i < v.length; i++) {
     const c = v.charCodeAt(i);
-    if (c === 0 || c === 0x0a || c === 0x0d) throw new TypeError(`Failed to execute '${method}' on 'Headers': Invalid value`);
+    if (c > 255 || c === 0 || c === 0x0a || c === 0x0d) {
+      byteString(s, method);
+      throw new TypeError(`Failed to execute '${method}' on 'Headers': Invalid value`);
+    }
   }
   return v;
 }

@@ -26,6 +26,9 @@ export function normalizeMethod(m) {
   return Object.prototype.hasOwnProperty.call(normalizedMethods, lower) ? normalizedMethods[lower] : m;
 }
 
+// What requestInternals.incoming passes the constructor: no one else holds it.
+const INCOMING = Object.freeze({ __proto__: null });
+
 /** A signal that follows `parent` (if any). */
 function followingSignal(parent) {
   const s = newSignal();
@@ -50,6 +53,11 @@ export class Request {
   #cfJson = undefined; // an incoming request's cf as the node sent it, until first read
 
   constructor(input, init = undefined) {
+    if (input === INCOMING) { // requestInternals.incoming sets the rest: no URL to parse, no init to read
+      this.#signal = newSignal();
+      this.#headers = new Headers();
+      return;
+    }
     if (arguments.length < 1) throw new TypeError("Failed to construct 'Request': 1 argument required, but only 0 present.");
     const opts = toDictionary(init, "Failed to construct 'Request'");
     let inputRequest = null;
@@ -191,7 +199,7 @@ export class Request {
       },
       /** Build an incoming request (dispatchFetch) with immutable headers. */
       incoming(method, url, headerPairs, body, cfJson) {
-        const r = new Request('http://incoming.invalid/');
+        const r = new Request(INCOMING);
         r.#method = method;
         r.#cfJson = cfJson;
         r.#url = url;
