@@ -3,7 +3,7 @@ import { toByteString, toDOMString, webidlClass, makeIteratorClass, createPairIt
 import { inspectCustom } from './console.js';
 
 const HeadersIteratorPrototype = makeIteratorClass('Headers');
-let headersList, setHeadersGuard, getHeadersGuard, isHeaders, fillHeaders, appendHeader;
+let headersList, setHeadersGuard, getHeadersGuard, isHeaders, fillHeaders, appendHeader, copyHeaders;
 
 // ByteString conversion whose error message is built only when it fails: every incoming request
 // appends its ~10 headers through here, and two template strings per header showed in profiles.
@@ -14,16 +14,23 @@ function byteString(value, method) {
   }
   return s;
 }
+// Each valid name and value is scanned once; on a failure the ByteString check runs first, so
+// what is thrown (and the index its message names) is as when it ran first every time.
 function validateName(name, method) {
-  const n = byteString(name, method);
-  if (!isToken(n)) throw new TypeError(`Failed to execute '${method}' on 'Headers': Invalid name`);
-  return n;
+  const n = toDOMString(name);
+  if (isToken(n)) return n; // a token is ASCII: a ByteString
+  byteString(n, method);
+  throw new TypeError(`Failed to execute '${method}' on 'Headers': Invalid name`);
 }
 function normalizeValue(value, method) {
-  const v = trimHTTPWhitespace(byteString(value, method));
+  const s = toDOMString(value);
+  const v = trimHTTPWhitespace(s); // trims only whitespace: any character over 255 stays in v
   for (let i = 0; i < v.length; i++) {
     const c = v.charCodeAt(i);
-    if (c === 0 || c === 0x0a || c === 0x0d) throw new TypeError(`Failed to execute '${method}' on 'Headers': Invalid value`);
+    if (c > 255 || c === 0 || c === 0x0a || c === 0x0d) {
+      byteString(s, method);
+      throw new TypeError(`Failed to execute '${method}' on 'Headers': Invalid value`);
+    }
   }
   return v;
 }
@@ -129,6 +136,15 @@ export class Headers {
     isHeaders = (v) => isObjectLike(v) && #list in v;
     fillHeaders = (h, init) => fill(h, init);
     appendHeader = (h, n, v) => h.#append(n, v);
+    // Another Headers' entries are valid already (lower-case tokens, normalized values): as
+    // appending each, without validating them again.
+    copyHeaders = (h, from) => {
+      for (const e of from.#list) {
+        h.#checkMutable();
+        h.#list.push([e[0], e[1]]);
+        h.#sorted = null;
+      }
+    };
   }
 }
 Headers.prototype[Symbol.iterator] = Headers.prototype.entries;
@@ -144,7 +160,7 @@ Object.defineProperty(Headers.prototype, Symbol.iterator, { enumerable: false })
 
 function fill(headers, init) {
   if (isHeaders(init)) {
-    for (const e of headersList(init)) appendHeader(headers, e[0], e[1]);
+    copyHeaders(headers, init);
     return;
   }
   if (!isObjectLike(init)) throw new TypeError("Failed to construct 'Headers': The provided value is not of type '(record<ByteString, ByteString> or sequence<sequence<ByteString>>)'.");
@@ -174,17 +190,18 @@ export function headersFromPairs(pairs, guard = 'none') {
   setHeadersGuard(h, guard);
   return h;
 }
-/** Copy of the raw header list as [[name, value], ...] (lowercase names, duplicates kept). */
 /**
  * Headers as they cross the host boundary in one string, "name\nvalue\nname\nvalue": one call
  * instead of several per header. HTTP forbids CR and LF in names and values.
  */
-export function joinHeaderLines(pairs) {
+export function headerLines(h) {
+  const list = headersList(h);
   let out = '';
-  for (let i = 0; i < pairs.length; i++) out += (i === 0 ? '' : '\n') + pairs[i][0] + '\n' + pairs[i][1];
+  for (let i = 0; i < list.length; i++) out += (i === 0 ? '' : '\n') + list[i][0] + '\n' + list[i][1];
   return out;
 }
 
+/** Copy of the raw header list as [[name, value], ...] (lowercase names, duplicates kept). */
 export function headersToPairs(h) {
   return headersList(h).map((e) => [e[0], e[1]]);
 }

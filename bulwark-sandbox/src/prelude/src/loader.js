@@ -253,6 +253,16 @@ class Fetcher {
       // Loaded first, and loaded again once if it was evicted meanwhile. A call that starts the
       // load goes right behind it (null when the host would not send it so: then after it).
       const attempt = (retried) => {
+        // Loaded already (a cached worker): the call leaves now, not after a turn for ensure()'s promise.
+        const known = retried ? null : loadable.workerId;
+        if (known !== null) {
+          return PromiseThen(H.callWorker(known, entrypoint, propsForCall(grant[0]), grant[1], grant[2], method, url, headerLines, bytes),
+            undefined, (err) => {
+              if (!err || err.code !== 'not_found') throw err;
+              loadable.forget(known);
+              return attempt(true);
+            });
+        }
         let sent = null;
         const loaded = loadable.ensure(retried ? undefined : (pending) => {
           try {

@@ -43,9 +43,18 @@ delete DurableObjectId.namespaceOf;
 // namespace binding of this worker (its namespace is none of them).
 bindObjectIds((hex, name) => new DurableObjectId(INTERNAL, hex, name ?? undefined, '\npassed'));
 
+// idFromName's ids by name, per namespace: a keyed hash of the namespace and the name, the same
+// for the isolate's whole life, so the host is asked once per name instead of once per call. At
+// most this many names (of at most NAMED_ID_CHARS) are kept; the table is emptied when full. Its
+// Map methods are captured: a worker that replaces them cannot pair a name with another's id.
+const MAX_NAMED_IDS = 256, NAMED_ID_CHARS = 1024;
+const SafeMap = Map, mapGet = Map.prototype.get, mapSet = Map.prototype.set, mapClear = Map.prototype.clear;
+const mapSize = Object.getOwnPropertyDescriptor(Map.prototype, 'size').get;
+
 export class DurableObjectNamespace {
   #binding; // the index of this binding in the worker's bindings (the host resolves it)
   #namespace;
+  #named = new SafeMap(); // name -> hex
   constructor(token, binding, namespace) {
     if (token !== INTERNAL) throw new TypeError('Illegal constructor');
     this.#binding = binding;
@@ -54,7 +63,16 @@ export class DurableObjectNamespace {
   idFromName(name) {
     if (arguments.length < 1) throw new TypeError("Failed to execute 'idFromName' on 'DurableObjectNamespace': parameter 1 is not of type 'string'.");
     name = `${name}`;
-    return new DurableObjectId(INTERNAL, H.objectId(this.#binding, 'name', name), name, this.#namespace);
+    const named = this.#named;
+    let hex = ReflectApply(mapGet, named, [name]);
+    if (hex === undefined) {
+      hex = H.objectId(this.#binding, 'name', name);
+      if (name.length <= NAMED_ID_CHARS) {
+        if (ReflectApply(mapSize, named, []) >= MAX_NAMED_IDS) ReflectApply(mapClear, named, []);
+        ReflectApply(mapSet, named, [name, hex]);
+      }
+    }
+    return new DurableObjectId(INTERNAL, hex, name, this.#namespace);
   }
   newUniqueId(options = undefined) {
     // A nullish jurisdiction is none, as in workerd.

@@ -20,9 +20,14 @@ let cacheOptionEnabled = true;
 export function setCacheOptionEnabled(on) { cacheOptionEnabled = on === true; }
 
 export function normalizeMethod(m) {
+  // Already normalized (what the node and most code send): no lower-casing regexp.
+  if (m === 'GET' || m === 'POST' || m === 'PUT' || m === 'DELETE' || m === 'HEAD' || m === 'OPTIONS') return m;
   const lower = asciiLower(m);
   return Object.prototype.hasOwnProperty.call(normalizedMethods, lower) ? normalizedMethods[lower] : m;
 }
+
+// What requestInternals.incoming passes the constructor: no one else holds it.
+const INCOMING = Object.freeze({ __proto__: null });
 
 /** A signal that follows `parent` (if any). */
 function followingSignal(parent) {
@@ -48,6 +53,11 @@ export class Request {
   #cfJson = undefined; // an incoming request's cf as the node sent it, until first read
 
   constructor(input, init = undefined) {
+    if (input === INCOMING) { // requestInternals.incoming sets the rest: no URL to parse, no init to read
+      this.#signal = newSignal();
+      this.#headers = new Headers();
+      return;
+    }
     if (arguments.length < 1) throw new TypeError("Failed to construct 'Request': 1 argument required, but only 0 present.");
     const opts = toDictionary(init, "Failed to construct 'Request'");
     let inputRequest = null;
@@ -169,9 +179,27 @@ export class Request {
         if (!isRequest(r)) throw new TypeError('Illegal invocation');
         return { body: r.#body, headers: r.#headers };
       },
+      /**
+       * What a stub's fetch(input, init) sends: {method, url, headers, body} of new Request(input, init).
+       * For a Request and no init (`stub.fetch(request)`, the common call) the copy's parts without
+       * the copy: the same checks and the body moved out of the input as the copy would, but no
+       * header list validated again, no signal, no cf parsed; its headers are the input's own, to
+       * be read at once (before the input can change).
+       */
+      forCall(input, init) {
+        if (init !== undefined || !isRequest(input)) {
+          const r = new Request(input, init);
+          return { method: r.#method, url: r.#url, headers: r.#headers, body: r.#body };
+        }
+        const inputBody = input.#body;
+        if (inputBody !== null && (input.#method === 'GET' || input.#method === 'HEAD')) {
+          throw new TypeError('Request with a GET or HEAD method cannot have a body.');
+        }
+        return { method: input.#method, url: input.#url, headers: input.#headers, body: inputBody === null ? null : inputBody.transfer() };
+      },
       /** Build an incoming request (dispatchFetch) with immutable headers. */
       incoming(method, url, headerPairs, body, cfJson) {
-        const r = new Request('http://incoming.invalid/');
+        const r = new Request(INCOMING);
         r.#method = method;
         r.#cfJson = cfJson;
         r.#url = url;

@@ -9,9 +9,9 @@
 // (serialize.js). Not yet: promise pipelining's saved round trip.
 import { H, safeLog } from './host.js';
 import { PromiseCtor, PromiseResolve, PromiseReject, PromiseThen, ReflectApply, ObjectGetPrototypeOf, ObjectGetOwnPropertyDescriptor, protoChainHas } from './util.js';
-import { Request, requestInternals } from './request.js';
+import { requestInternals } from './request.js';
 import { responseInternals } from './response.js';
-import { headersToPairs, joinHeaderLines } from './headers.js';
+import { headerLines } from './headers.js';
 import { INLINE_BODY_BYTES } from './body.js';
 import { serialize, deserialize } from './serialize.js';
 import { DurableObject, WorkerEntrypoint, RpcTarget } from './runtime-classes.js';
@@ -168,9 +168,10 @@ export class RpcPromise {
  */
 export function stubFetch(input, init, send) {
   return new PromiseCtor((resolve, reject) => {
-    const request = new Request(input, init);
-    const body = requestInternals.body(request);
-    const url = requestInternals.url(request);
+    // The request as new Request(input, init) would make it; its headers serialized now, as that
+    // copy would have taken them now.
+    const { method, url, headers, body } = requestInternals.forCall(input, init);
+    const lines = headerLines(headers);
     let stream = null;
     if (body !== null) {
       const bytes = body.peekBytes();
@@ -188,8 +189,7 @@ export function stubFetch(input, init, send) {
     const go = (bodyArg) => {
       let pending;
       try {
-        pending = send(requestInternals.method(request), url,
-          joinHeaderLines(headersToPairs(requestInternals.headers(request))), bodyArg);
+        pending = send(method, url, lines, bodyArg);
       } catch (err) {
         if (token !== 0) endUpload(token);
         reject(err);
@@ -215,7 +215,9 @@ export function stubFetch(input, init, send) {
       go(token);
       return;
     }
-    PromiseThen(body === null ? PromiseResolve(null) : body.consume(), go, reject);
+    // No body: the call leaves now, as a streamed one does (no turn of the microtask queue first).
+    if (body === null) go(null);
+    else PromiseThen(body.consume(), go, reject);
   });
 }
 

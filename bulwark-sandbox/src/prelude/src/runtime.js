@@ -8,7 +8,7 @@ import { fireTimer, cancelInvocationTimers } from './timers.js';
 import { format, inspect } from './console.js';
 import { requestInternals, setCacheOptionEnabled } from './request.js';
 import { Response, isResponse, responseInternals } from './response.js';
-import { headersToPairs, joinHeaderLines } from './headers.js';
+import { headerLines } from './headers.js';
 import { Body, chunkToBytes } from './body.js';
 import { getReader, readerReadChunk, ReadableStream } from './streams-core.js';
 import { canonicalURL } from './url.js';
@@ -264,18 +264,18 @@ async function sendResponse(result, invocationId) {
     if (status !== 101) throw new TypeError('A Response with a WebSocket must have status 101.');
     socketInternals.bind(webSocket, invocationId);
   }
-  const headerLines = joinHeaderLines(headersToPairs(headers));
+  const lines = headerLines(headers);
   // Checked before anything is copied out of V8 (the host refuses larger values too).
-  if (headerLines.length > MAX_RESPONSE_HEADER_CHARS) throw new TypeError(`The response headers are larger than ${MAX_RESPONSE_HEADER_CHARS} characters.`);
+  if (lines.length > MAX_RESPONSE_HEADER_CHARS) throw new TypeError(`The response headers are larger than ${MAX_RESPONSE_HEADER_CHARS} characters.`);
   if (statusText.length > 1024) throw new TypeError('The response status text is longer than 1024 characters.');
   const bytes = body === null ? null : body.takeBytesSync();
   if (body === null || (bytes !== null && bytes.byteLength <= RESPONSE_PIECE)) {
     // The whole response is known: head, body and end cross to the host in one call.
-    H.responseWhole(invocationId, status, statusText, headerLines,
+    H.responseWhole(invocationId, status, statusText, lines,
       bytes === null || bytes.byteLength === 0 ? null : hostBytes(bytes));
     return;
   }
-  H.responseStart(invocationId, status, statusText, headerLines);
+  H.responseStart(invocationId, status, statusText, lines);
   if (body !== null) {
     if (bytes !== null) {
       await writeResponseBytes(invocationId, bytes);

@@ -918,13 +918,18 @@ export function parseUrlencoded(input) {
   for (const seq of input.split('&')) {
     if (seq === '') continue;
     const eq = seq.indexOf('=');
-    let name = eq >= 0 ? seq.slice(0, eq) : seq;
-    let value = eq >= 0 ? seq.slice(eq + 1) : '';
-    name = name.replace(/\+/g, ' ');
-    value = value.replace(/\+/g, ' ');
-    out.push([utf8DecodeReplace(percentDecodeString(name)), utf8DecodeReplace(percentDecodeString(value))]);
+    const name = eq >= 0 ? seq.slice(0, eq) : seq;
+    const value = eq >= 0 ? seq.slice(eq + 1) : '';
+    out.push([formDecode(name), formDecode(value)]);
   }
   return out;
+}
+/** One name or value of a form: '+' is a space, then percent-decoded as UTF-8 (bad sequences replaced). */
+function formDecode(s) {
+  if (s.indexOf('+') !== -1) s = s.replace(/\+/g, ' ');
+  // Nothing to decode: what encoding then decoding the UTF-8 would give, without the bytes.
+  if (s.indexOf('%') === -1) return toUSVString(s);
+  return utf8DecodeReplace(percentDecodeString(s));
 }
 export function parseUrlencodedBytes(bytes) {
   return parseUrlencoded(utf8DecodeReplace(bytes));

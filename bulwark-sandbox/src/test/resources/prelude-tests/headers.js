@@ -59,6 +59,16 @@ function run() {
   assertThrows(() => new Headers([['a', 'b', 'c']]), TypeError, 'pair with three items');
   assertThrows(() => new Headers('a: b'), TypeError, 'string init');
   assertThrows(() => h.get('bad name'), TypeError, 'invalid name in get');
+  // Which error a bad name or value gets: the ByteString check comes first, and its message names
+  // the index in the value as given (before trimming).
+  const message = (fn) => { try { fn(); } catch (e) { return e.message; } return 'no error'; };
+  assertEq(message(() => new Headers().append('a\u0100b', 'x')).includes('character at index 1 has a value of 256'), true, 'ByteString name message');
+  assertEq(message(() => new Headers().append('a b\u0100', 'x')).includes('ByteString'), true, 'ByteString before token check');
+  assertEq(message(() => new Headers().append('a b', 'x')), "Failed to execute 'append' on 'Headers': Invalid name", 'invalid name message');
+  assertEq(message(() => new Headers().append('x', ' a\u0100 ')).includes('character at index 2 has a value of 256'), true, 'ByteString index before trim');
+  assertEq(message(() => new Headers().append('x', 'a\n\u0100')).includes('ByteString'), true, 'ByteString before LF check');
+  assertEq(message(() => new Headers().set('x', 'a\nb')), "Failed to execute 'set' on 'Headers': Invalid value", 'invalid value message');
+  assertEq(new Headers({ x: ' \t\r\nv\r\n' }).get('x'), 'v', 'CR and LF at the ends are trimmed, not refused');
   assertEq(new Headers({ x: '\u00e9' }).get('x'), '\u00e9', 'Latin-1 values are allowed');
   assertEq(new Headers({ x: '' }).get('x'), '', 'empty value');
   assertEq(new Headers({ 'Cookie': 'a=b', 'Host': 'example.com' }).get('host'), 'example.com', 'no forbidden headers in Workers');

@@ -21,6 +21,7 @@ function run() {
   assertThrows(() => new URLSearchParams([['a', 'b', 'c']]), TypeError, 'pair with 3 items');
   assertThrows(() => new URLSearchParams([['a']]), TypeError, 'pair with 1 item');
   assertEq(new URLSearchParams({ '\uD835x': '\uDC00' }).toString(), '%EF%BF%BDx=%EF%BF%BD', 'lone surrogates become U+FFFD');
+  assertEq(pairs(new URLSearchParams('x=\uD800&y+z=1&p=%2B+')), '[["x","\ufffd"],["y z","1"],["p","+ "]]', 'plain, plus and percent fields');
 
   // Methods.
   const p = new URLSearchParams('a=1&b=2&a=3');

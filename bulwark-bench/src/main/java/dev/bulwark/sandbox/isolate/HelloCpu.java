@@ -71,7 +71,7 @@ public final class HelloCpu {
     }
 
     /** CPU nanoseconds used so far by the live threads named isolate-*. */
-    private static long isolateCpu() {
+    static long isolateCpu() {
         var threads = ManagementFactory.getThreadMXBean();
         long sum = 0;
         for (Thread t : Thread.getAllStackTraces().keySet()) {
