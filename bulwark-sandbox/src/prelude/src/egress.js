@@ -110,10 +110,15 @@ export function subrequestDrop(id) {
 // Streamed request bodies of subrequests: the node pulls, one piece of at most 64 KiB per pull,
 // so a worker's stream is read only as fast as the upstream takes it.
 const PIECE = 64 * 1024;
-const uploads = new Map(); // subrequestId -> { reader, rest, invocation, source }
+const uploads = new Map(); // subrequestId (or a call's token) -> { reader, rest, invocation, source }
+
+/** An upload read from a stream (`reader`), or one that answers the pulls itself (`source`). */
+function upload(reader, invocation, source = null) {
+  return { reader, rest: null, invocation, source };
+}
 
 export function startUpload(id, stream, invocation) {
-  uploads.set(id, { reader: getReader(stream), rest: null, invocation, source: null });
+  uploads.set(id, upload(getReader(stream), invocation));
 }
 
 /**
@@ -122,7 +127,7 @@ export function startUpload(id, stream, invocation) {
  * the upload is ended from here (its invocation ended, or the subrequest is over).
  */
 export function startUploadSource(id, invocation, source) {
-  uploads.set(id, { reader: null, rest: null, invocation, source });
+  uploads.set(id, upload(null, invocation, source));
 }
 
 /** The invocation is over: drop whatever of its uploads the node did not finish pulling. */
@@ -139,7 +144,7 @@ let nextToken = 0;
  */
 export function startCallUpload(stream, invocation) {
   const token = --nextToken;
-  uploads.set(token, { reader: getReader(stream), rest: null, invocation });
+  uploads.set(token, upload(getReader(stream), invocation));
   return token;
 }
 
