@@ -27,6 +27,7 @@ import java.util.function.Consumer;
  * dormant worker is loaded. The budget here counts live and dormant ones together.
  */
 final class DynamicWorkers {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(DynamicWorkers.class);
     private static final SecureRandom RANDOM = new SecureRandom();
     private static final String GENERATED = "generated:";
 
@@ -229,8 +230,6 @@ final class DynamicWorkers {
         }
         return loaded;
     }
-
-    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(DynamicWorkers.class);
 
     /**
      * Ids taken out of the tables whose UnloadWorker is not sent yet. An id of a get() key is the
