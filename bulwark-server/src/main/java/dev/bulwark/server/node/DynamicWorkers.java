@@ -82,8 +82,9 @@ final class DynamicWorkers {
 
     /**
      * A loader binding of a worker of {@code tenant} asks for a dynamic worker; answers
-     * DynamicLoaded or CallFailed through {@code reply}. Blocks (a sandbox may have to start):
-     * call it on a thread of its own. A new worker's answer comes later, on the reader thread of
+     * DynamicLoaded or CallFailed through {@code reply}. Blocks when a sandbox has to start or
+     * another load or an unloading is under way: call it on a thread of its own unless
+     * {@link #loadsAtOnce} said none is. A new worker's answer comes later, on the reader thread of
      * the sandbox that loaded it: {@code reply} must not block on a sandbox's socket.
      */
     void load(String tenant, Message.LoadDynamic request, Consumer<Message> reply) {
@@ -162,6 +163,19 @@ final class DynamicWorkers {
                 done.complete(m != null ? m : new Message.CallFailed(request.callId(),
                         ErrorCode.WORKER_LOAD_FAILED.code(), "the dynamic worker failed to load"));
             });
+        }
+    }
+
+    /**
+     * Whether a load for {@code tenant} would start without waiting: its sandbox for generated code
+     * is up, and no other load or unloading is under way (one of them could be of the same id;
+     * rare at one request at a time, so the check need not know the id). A load that then finds
+     * one anyway (it began meanwhile) waits for it briefly, on a future, never on a socket.
+     */
+    boolean loadsAtOnce(String tenant) {
+        if (!supervisor.ready(generatedTenant(tenant))) return false;
+        synchronized (this) {
+            return loading.isEmpty() && unloading.isEmpty();
         }
     }
 

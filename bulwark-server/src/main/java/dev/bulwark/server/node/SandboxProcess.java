@@ -186,11 +186,16 @@ final class SandboxProcess implements IsolateHost, Capabilities.Peer {
         loaded.remove(workerName);
     }
 
-    /** Loads a worker; completes with WorkerLoaded or WorkerLoadFailed. */
+    /**
+     * Loads a worker; completes with WorkerLoaded or WorkerLoadFailed. Posted (a dynamic worker's
+     * load may start on another sandbox's reader thread, DynamicLoads): it stays behind what was
+     * sent before it, such as the UnloadWorker of an evicted id it loads again (DynamicWorkers'
+     * {@code unloading}), and whatever must follow it (a call to the worker) waits for its answer.
+     */
     CompletableFuture<Message> load(Message.LoadWorker load) {
         CompletableFuture<Message> result = new CompletableFuture<>();
         loads.put(load.correlationId(), result);
-        deliver(load);
+        post(load);
         return result;
     }
 
