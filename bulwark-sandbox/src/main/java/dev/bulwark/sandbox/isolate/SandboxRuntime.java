@@ -694,7 +694,9 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
                 public void loaded(Isolate loaded) {
                     loadedOnce = true;
                     lastUse = System.nanoTime();
-                    if (correlationId != 0) outbox.send(new Message.WorkerLoaded(correlationId, workerId));
+                    // Through the isolate's outbox: it leaves with the load task's end, written by this
+                    // isolate thread, not handed to the channel's writer thread (one wake-up less per load).
+                    if (correlationId != 0) loaded.outbox.send(new Message.WorkerLoaded(correlationId, workerId));
                 }
 
                 @Override

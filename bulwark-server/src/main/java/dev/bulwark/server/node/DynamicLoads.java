@@ -91,8 +91,7 @@ final class DynamicLoads {
             granted.set(true);
             return capCalls.envBindings(envCaps, workerId, DynamicWorkers.generatedTenant(from.tenant()));
         };
-        // Loading may wait for the tenant's sandbox for generated code to start.
-        Thread.startVirtualThread(() -> {
+        Runnable load = () -> {
             try {
                 loadDynamic(from.tenant(), request, once, envBindings);
             } catch (RuntimeException e) {
@@ -100,7 +99,12 @@ final class DynamicLoads {
                 once.accept(new Message.CallFailed(request.callId(), ErrorCode.INTERNAL.code(),
                         "the dynamic worker could not be loaded"));
             }
-        });
+        };
+        // Loading may wait (for the tenant's sandbox for generated code to start, for another load
+        // or an unloading): then on a thread of its own. When nothing can wait it starts here, on
+        // the reader thread, and its LoadWorker is posted: one thread woken less per cold load.
+        if (dynamicWorkers.loadsAtOnce(from.tenant())) load.run();
+        else Thread.startVirtualThread(load);
     }
 
     /** {@link #loadDynamic(String, Message.LoadDynamic, Consumer)} whose worker gets the env's capabilities {@code envBindings} makes. */

@@ -27,6 +27,7 @@ import java.util.function.Consumer;
  * dormant worker is loaded. The budget here counts live and dormant ones together.
  */
 final class DynamicWorkers {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(DynamicWorkers.class);
     private static final SecureRandom RANDOM = new SecureRandom();
     private static final String GENERATED = "generated:";
 
@@ -81,8 +82,10 @@ final class DynamicWorkers {
 
     /**
      * A loader binding of a worker of {@code tenant} asks for a dynamic worker; answers
-     * DynamicLoaded or CallFailed through {@code reply}. Blocks (a sandbox may have to start):
-     * call it on a thread of its own.
+     * DynamicLoaded or CallFailed through {@code reply}. Blocks when a sandbox has to start or
+     * another load or an unloading is under way: call it on a thread of its own unless
+     * {@link #loadsAtOnce} said none is. A new worker's answer comes later, on the reader thread of
+     * the sandbox that loaded it: {@code reply} must not block on a sandbox's socket.
      */
     void load(String tenant, Message.LoadDynamic request, Consumer<Message> reply) {
         load(tenant, request, reply, workerId -> List.of());
@@ -147,15 +150,32 @@ final class DynamicWorkers {
             reply.accept(answering(underWay.join(), request.callId()));
             return;
         }
-        Message outcome = null;
+        CompletableFuture<Message> done = mine;
+        CompletableFuture<Message> outcome = CompletableFuture.completedFuture(null);
         try {
             outcome = loadNew(key, sandboxTenant, request, reply, envBindings);
         } finally {
-            synchronized (this) {
-                loading.remove(key);
-            }
-            mine.complete(outcome != null ? outcome : new Message.CallFailed(request.callId(),
-                    ErrorCode.WORKER_LOAD_FAILED.code(), "the dynamic worker failed to load"));
+            // Loads of this id waiting for this one go on once it is answered (on whichever thread that is).
+            outcome.whenComplete((m, e) -> {
+                synchronized (this) {
+                    loading.remove(key);
+                }
+                done.complete(m != null ? m : new Message.CallFailed(request.callId(),
+                        ErrorCode.WORKER_LOAD_FAILED.code(), "the dynamic worker failed to load"));
+            });
+        }
+    }
+
+    /**
+     * Whether a load for {@code tenant} would start without waiting: its sandbox for generated code
+     * is up, and no other load or unloading is under way (one of them could be of the same id;
+     * rare at one request at a time, so the check need not know the id). A load that then finds
+     * one anyway (it began meanwhile) waits for it briefly, on a future, never on a socket.
+     */
+    boolean loadsAtOnce(String tenant) {
+        if (!supervisor.ready(generatedTenant(tenant))) return false;
+        synchronized (this) {
+            return loading.isEmpty() && unloading.isEmpty();
         }
     }
 
@@ -171,24 +191,49 @@ final class DynamicWorkers {
         };
     }
 
-    /** Deploys a new dynamic worker (of a get() key, or of load() when {@code key} is null); returns the answer sent. */
-    private Message loadNew(String key, String sandboxTenant, Message.LoadDynamic request, Consumer<Message> reply,
-                            java.util.function.Function<String, List<dev.bulwark.sandbox.worker.Binding>> envBindings) {
+    /**
+     * Deploys a new dynamic worker (of a get() key, or of load() when {@code key} is null); the
+     * future completes with the answer sent. Waits for the sandbox to be up; what follows the load
+     * (the answer, and the call held behind the load) runs on the sandbox's reader thread that
+     * read its {@code WorkerLoaded}: no thread is woken for it (docs/notes/nodehop.md).
+     */
+    private CompletableFuture<Message> loadNew(String key, String sandboxTenant, Message.LoadDynamic request,
+                                               Consumer<Message> reply,
+                                               java.util.function.Function<String, List<dev.bulwark.sandbox.worker.Binding>> envBindings) {
         String workerId = key == null ? "dyn-" + HexFormat.of().formatHex(randomBytes()) : "dyn-" + hash(key);
         awaitUnloaded(workerId);
         DeployedWorker worker = new DeployedWorker(workerId, sandboxTenant, request.bundle(),
                 request.envJson(), withEnvCapabilities(request.bindings(), envBindings.apply(workerId)),
                 request.networkAllowed(), request.limits());
-        Message.WorkerLoadFailed failure = supervisor.deploy(worker, false);
+        return supervisor.deploying(worker, false).thenApply(failure -> {
+            try {
+                return loaded(key, worker, request, reply, failure);
+            } catch (RuntimeException e) {
+                log.warn("loading a dynamic worker failed", e);
+                Message failed = new Message.CallFailed(request.callId(), ErrorCode.INTERNAL.code(),
+                        "the dynamic worker could not be loaded");
+                reply.accept(failed);
+                return failed;
+            }
+        });
+    }
+
+    /** A new dynamic worker's load was answered ({@code failure} null: loaded): the answer goes out, then any eviction. */
+    private Message loaded(String key, DeployedWorker worker, Message.LoadDynamic request, Consumer<Message> reply,
+                           Message.WorkerLoadFailed failure) {
         if (failure != null) {
-            supervisor.undeploy(worker.tenant(), workerId);
-            onUnload.accept(workerId);
+            supervisor.undeploy(worker.tenant(), worker.name());
+            onUnload.accept(worker.name());
             Message failed = new Message.CallFailed(request.callId(), ErrorCode.WORKER_LOAD_FAILED.code(),
                     "the dynamic worker failed to load: " + failure.message());
             reply.accept(failed);
             return failed;
         }
         List<DeployedWorker> evicted = remember(key, worker);
+        Message loaded = new Message.DynamicLoaded(request.callId(), worker.name());
+        // The answer first (the call held behind the load leaves with it): the evicted workers'
+        // UnloadWorkers follow it instead of delaying it, and the sandbox starts the call first.
+        reply.accept(loaded);
         for (DeployedWorker w : evicted) {
             try {
                 supervisor.undeploy(w.tenant(), w.name());
@@ -197,8 +242,6 @@ final class DynamicWorkers {
             }
             onUnload.accept(w.name());
         }
-        Message loaded = new Message.DynamicLoaded(request.callId(), workerId);
-        reply.accept(loaded);
         return loaded;
     }
 

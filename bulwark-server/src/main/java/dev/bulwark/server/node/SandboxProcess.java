@@ -107,7 +107,8 @@ final class SandboxProcess implements IsolateHost, Capabilities.Peer {
             server.close();
             Files.deleteIfExists(socketPath);
         }
-        MessageChannel channel = new MessageChannel(socket, MAX_FRAME_FROM_SANDBOX);
+        // Direct posts: a relayed answer is written by the thread that has it when the socket has room.
+        MessageChannel channel = new MessageChannel(socket, MAX_FRAME_FROM_SANDBOX, true);
         try {
             // The handshake is bounded in time too: a child that connects and says nothing is killed.
             CompletableFuture<Message> hello = new CompletableFuture<>();
@@ -185,11 +186,16 @@ final class SandboxProcess implements IsolateHost, Capabilities.Peer {
         loaded.remove(workerName);
     }
 
-    /** Loads a worker; completes with WorkerLoaded or WorkerLoadFailed. */
+    /**
+     * Loads a worker; completes with WorkerLoaded or WorkerLoadFailed. Posted (a dynamic worker's
+     * load may start on another sandbox's reader thread, DynamicLoads): it stays behind what was
+     * sent before it, such as the UnloadWorker of an evicted id it loads again (DynamicWorkers'
+     * {@code unloading}), and whatever must follow it (a call to the worker) waits for its answer.
+     */
     CompletableFuture<Message> load(Message.LoadWorker load) {
         CompletableFuture<Message> result = new CompletableFuture<>();
         loads.put(load.correlationId(), result);
-        deliver(load);
+        post(load);
         return result;
     }
 
@@ -267,9 +273,11 @@ final class SandboxProcess implements IsolateHost, Capabilities.Peer {
     }
 
     /**
-     * Queues a message for the channel's writer thread: for senders that must never block on this
-     * sandbox's socket (the reader threads of sandboxes, relaying calls). What is queued is bounded
-     * by the protocol's windows (a call's response window, one body piece per pull).
+     * Sends a message without blocking on this sandbox's socket: for senders that must never block
+     * there (the reader threads of sandboxes, relaying calls). It is written at once when nothing
+     * posted before it waits and the socket takes it whole, else queued for the channel's writer
+     * thread ({@link MessageChannel#post}). What is queued is bounded by the protocol's windows (a
+     * call's response window, one body piece per pull).
      */
     void post(Message message) {
         try {

@@ -123,39 +123,62 @@ public final class SandboxSupervisor implements AutoCloseable {
      * load hundreds of them at once; each comes back from its parent's code on its next call).
      */
     Message.WorkerLoadFailed deploy(DeployedWorker worker, boolean durable) {
+        return deploying(worker, durable).join();
+    }
+
+    /**
+     * {@link #deploy(DeployedWorker, boolean)} that waits for the sandboxes to be up (blocks) but
+     * not for the loads: the future completes with null or the failure once every sandbox
+     * answered, on the reader thread that read the last answer (a dynamic worker's load goes on
+     * there, not on a thread woken for it), or on this thread when there was nothing to wait for.
+     */
+    CompletableFuture<Message.WorkerLoadFailed> deploying(DeployedWorker worker, boolean durable) {
         // A session's sandbox is started by startSingle only: a load after it is gone finds none.
         Tenant t = DynamicWorkers.isSession(worker.tenant()) ? tenants.get(worker.tenant())
                 : tenants.computeIfAbsent(worker.tenant(), Tenant::new);
         if (t == null) {
-            return new Message.WorkerLoadFailed(0, worker.name(), ErrorCode.SANDBOX_UNAVAILABLE.code(), "its sandbox is gone");
+            return CompletableFuture.completedFuture(new Message.WorkerLoadFailed(0, worker.name(),
+                    ErrorCode.SANDBOX_UNAVAILABLE.code(), "its sandbox is gone"));
         }
         t.workers.removeIf(w -> w.name().equals(worker.name()));
         if (durable) t.workers.add(worker);
         ensureStarted(t);
         awaitReady(t);
-        Message.WorkerLoadFailed failure = null;
+        List<CompletableFuture<Message.WorkerLoadFailed>> each = new ArrayList<>();
         for (SandboxProcess p : t.live) {
             // A sandbox started for this deploy has loaded this very worker already.
             SandboxProcess.Loaded loaded = p.loaded(worker.name());
-            Message.WorkerLoadFailed f = loaded != null && loaded.worker() == worker ? loaded.failure() : loadInto(p, worker);
-            if (f != null) failure = f;
+            each.add(loaded != null && loaded.worker() == worker ? CompletableFuture.completedFuture(loaded.failure())
+                    : loadInto(p, worker));
         }
-        return failure;
+        if (each.size() == 1) return each.getFirst();
+        return CompletableFuture.allOf(each.toArray(CompletableFuture[]::new)).thenApply(v -> {
+            Message.WorkerLoadFailed failure = null;
+            for (CompletableFuture<Message.WorkerLoadFailed> f : each) if (f.join() != null) failure = f.join();
+            return failure;
+        });
     }
 
-    private Message.WorkerLoadFailed loadInto(SandboxProcess p, DeployedWorker w) {
+    /** Loads that take too long (almost never): a timer that wakes no thread per load (see Deadlines). */
+    private static final dev.bulwark.sandbox.isolate.Deadlines LOAD_TIMEOUTS =
+            new dev.bulwark.sandbox.isolate.Deadlines("sandbox-load-timeouts");
+
+    /** Loads a worker into one sandbox; completes (never exceptionally) with null or the failure, recorded in {@code p}. */
+    private CompletableFuture<Message.WorkerLoadFailed> loadInto(SandboxProcess p, DeployedWorker w) {
         Message.LoadWorker load = new Message.LoadWorker(ids.incrementAndGet(), w.name(), w.bundle(), w.envJson(),
                 w.bindings(), w.networkAllowed(), w.limits());
-        Message.WorkerLoadFailed failure;
-        try {
-            Message result = p.load(load).get(READY_WAIT_SECONDS, TimeUnit.SECONDS);
-            failure = result instanceof Message.WorkerLoadFailed f ? f : null;
-        } catch (Exception e) {
-            failure = new Message.WorkerLoadFailed(load.correlationId(), w.name(), ErrorCode.INTERNAL.code(),
-                    "loading timed out or failed: " + e);
-        }
-        p.loaded(w, failure);
-        return failure;
+        CompletableFuture<Message> answer = p.load(load);
+        var timeout = LOAD_TIMEOUTS.schedule(() -> answer.completeExceptionally(
+                new java.util.concurrent.TimeoutException("no answer within " + READY_WAIT_SECONDS + " s")), READY_WAIT_SECONDS * 1000);
+        return answer.handle((result, e) -> {
+            timeout.cancel();
+            Message.WorkerLoadFailed failure = e != null
+                    ? new Message.WorkerLoadFailed(load.correlationId(), w.name(), ErrorCode.INTERNAL.code(),
+                            "loading timed out or failed: " + e)
+                    : result instanceof Message.WorkerLoadFailed f ? f : null;
+            p.loaded(w, failure);
+            return failure;
+        });
     }
 
     /**
@@ -444,7 +467,7 @@ public final class SandboxSupervisor implements AutoCloseable {
             self.set(p);
             long startMs = (System.nanoTime() - t0) / 1_000_000;
             for (DeployedWorker w : t.workers) {
-                Message.WorkerLoadFailed f = loadInto(p, w);
+                Message.WorkerLoadFailed f = loadInto(p, w).join();
                 // Node.deploy reports a failed load once, with project paths; this is its detail.
                 if (f != null) log.debug("worker {} failed to load in {}: {}", w.name(), name, f.message());
             }
@@ -532,7 +555,8 @@ public final class SandboxSupervisor implements AutoCloseable {
             case Message.SocketAttachment x -> socketMessage(from, x);
             case Message.SocketAutoResponse x -> socketMessage(from, x);
             case Message.LoadDynamic d -> {
-                if (from != null) events.loadDynamic(from, d, from::deliver);
+                // Answered on a reader thread too (a load goes on where its WorkerLoaded is read): posted.
+                if (from != null) events.loadDynamic(from, d, from::post);
             }
             default -> log.warn("unexpected message from a sandbox: {}", m.getClass().getSimpleName());
         }

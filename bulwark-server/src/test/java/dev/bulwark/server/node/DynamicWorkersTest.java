@@ -87,6 +87,29 @@ class DynamicWorkersTest {
     }
 
     @Test
+    void idsEvictedAndLoadedAgainByConcurrentRequestsAllAnswer() throws Exception {
+        // Six ids over the budget of 3, four requests at a time: loads evict, and ids come back right
+        // after their eviction. The evicting load answers before its UnloadWorker leaves
+        // (docs/notes/nodehop.md); a reload of the evicted id waits for that UnloadWorker, so it
+        // never unloads the new instance (every later call would fail not_found).
+        for (int round = 0; round < 12; round++) {
+            List<java.util.concurrent.CompletableFuture<HttpResponse<String>>> calls = new java.util.ArrayList<>();
+            List<String> ids = new java.util.ArrayList<>();
+            for (int k = 0; k < 4; k++) {
+                String id = "churn" + ((round * 4 + k) % 6);
+                ids.add(id);
+                calls.add(http.sendAsync(TestProjects.request(node, "/get?id=" + id).header("Host", "loader").build(),
+                        HttpResponse.BodyHandlers.ofString()));
+            }
+            for (int k = 0; k < 4; k++) {
+                HttpResponse<String> r = calls.get(k).get(30, java.util.concurrent.TimeUnit.SECONDS);
+                assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+                assertThat(r.body()).startsWith("dyn " + ids.get(k) + " hi");
+            }
+        }
+    }
+
+    @Test
     void concurrentFirstRequestsForOneNewIdAllReachItsOneInstance() throws Exception {
         // Eight requests of one parent ask at once for an id nobody loaded (compare.sh's /dyn warm-up
         // does this): each must be answered by the one instance of that id. Seven of eight used to

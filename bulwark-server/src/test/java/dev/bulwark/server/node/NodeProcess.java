@@ -36,6 +36,7 @@ final class NodeProcess {
         List<String> command = new ArrayList<>();
         command.add(ProcessHandle.current().info().command().orElseThrow());
         command.add("--enable-native-access=ALL-UNNAMED");
+        command.add("--add-exports=java.base/sun.nio.ch=ALL-UNNAMED"); // as the launcher: direct posts (NonBlockingSend)
         command.add("-Djava.io.tmpdir=" + System.getProperty("java.io.tmpdir"));
         command.addAll(jvmOptions);
         command.add("-cp");
