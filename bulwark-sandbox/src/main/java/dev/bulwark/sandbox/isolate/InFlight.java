@@ -4,7 +4,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Host work of one invocation that will come back as a task (a call's answer, a timer firing, a
- * drain), for the isolate's hang detection ({@link Isolate#detectHangs}). Whoever queues the task
+ * drain), for the isolate's hang detection ({@link HangRule}). Whoever queues the task
  * counts down after queuing it, so a check that reads this before the queue never sees neither;
  * and a count that drops to zero after the isolate ran out of tasks (the task was queued, run and
  * the check done before the count went down) asks for another check ({@code drained}).

@@ -36,7 +36,7 @@ final class Invocation {
      * not {@link #external} (to this worker's own entrypoints, on capabilities, the loader;
      * {@link Subrequests}), a timer firing, a drain of its response awaited. Each is
      * counted down only after its task is queued, so the isolate's hang detection, which reads
-     * this before the queue, never sees neither ({@link Isolate#detectHangs}).
+     * this before the queue, never sees neither ({@link HangRule}).
      */
     final InFlight outstanding;
     /**
@@ -44,7 +44,7 @@ final class Invocation {
      * body, to come) and calls to another worker or to a durable object, counted apart from
      * {@link #outstanding} the same way. Their answer may settle anything, as a timer's may, and
      * none is a call into this worker's entrypoints, which may be the very call waiting on another
-     * of its invocations ({@link Isolate#detectHangs}).
+     * of its invocations ({@link HangRule}).
      */
     final InFlight external;
     /** Its request body still streams in from the node (set at dispatch, cleared after its end is queued). */

@@ -129,12 +129,6 @@ public final class Isolate {
     /** Compacts the heap once the isolate has been idle for a while. */
     private final IdleReclaim idleReclaim;
     private final AtomicBoolean collectionQueued = new AtomicBoolean();
-    /**
-     * How long an invocation may wait only on other invocations' calls to this worker itself (or
-     * on capabilities, or on what this isolate exported) before it is failed as hung
-     * ({@link #detectHangs}).
-     */
-    static final long HANG_GRACE_MS = 2_000;
     private final AtomicBoolean hangRecheckQueued = new AtomicBoolean();
     /** What Date.now() answers during the running task (isolate thread only). */
     private long clockMs;
@@ -328,71 +322,16 @@ public final class Isolate {
     }
 
     /**
-     * workerd's hang detection, when the loop has run out of tasks: an invocation that has sent
-     * nothing of its response and waits on nothing that can ever run again is failed (500,
-     * workerd's message) instead of running to its wall-clock limit. It waits on nothing when the
-     * queue is empty, no timer of the isolate is set and no work of it is in flight elsewhere (a
-     * fetch, a call to another worker or to a durable object: any of them may settle anything
-     * when it comes back, so a request may await a promise another request's fetch or call will
-     * settle, for as long as that takes), it has no call or request body of its own in flight,
-     * and no WebSocket is homed here (its messages come from the node). Calls other invocations
-     * have in flight to this worker itself (or on capabilities) may settle it too, or be the very
-     * calls waiting on it (a call to this worker that never returns: nothing here says which
-     * invocation a call started), and so may calls on what this isolate exported and their drops
-     * (a disposer): it is failed once it has waited only on those for {@link #HANG_GRACE_MS}.
-     *
-     * <p>workerd's own rule (io-context.c++, {@code PendingEvent}) is stricter: a request that
-     * holds no pending event of its own (its I/O, timers, callbacks) is canceled once its thread
-     * would sleep, whatever other requests wait on. What runs on the thread without sleeping (a
-     * call to another worker of the same process) keeps it from being idle; another request's
-     * timer or network I/O does not. Bulwark's sandboxes cannot tell one from the other across
-     * processes, so they keep a request that others' work may settle. An event of a
-     * durable object (or a call on what an isolate hosting objects exported) is left alone: it
-     * may wait on what the object's next events do (workerd gives an object one IoContext; a long
-     * poll waits for the next request). A call on a callback runs inside its host
-     * ({@link #runInside}) and is left to it.
-     *
-     * <p>Each source is read before the queue: a source that ends queues its task first, then
-     * counts down ({@link InFlight}), and asks for another check if the isolate may have run out
-     * of tasks meanwhile ({@link #checkHangsSoon}).
+     * workerd's hang detection, when the loop has run out of tasks ({@link HangRule} says which
+     * invocations are hung): those are failed (500, workerd's message) instead of running to their
+     * wall-clock limit, and the isolate checks again when the earliest grace runs out.
      */
     private void detectHangs() {
         // A task queued: nothing is hung now (the cheap way out of a busy isolate; read again below).
         if (condemned || worker == null || termination.requested() || !tasks.isEmpty()) return;
-        List<Invocation> candidates = null;
-        boolean timersSet = false, anyInFlight = false;
-        for (Invocation inv : invocations.values()) {
-            if (inv.isFinished()) continue;
-            // A timer or work elsewhere of any invocation may settle anything when it comes back.
-            boolean external = inv.external.any();
-            timersSet |= !inv.timers.isEmpty() || external;
-            boolean inFlight = external || inv.outstanding.any() || inv.bodyOpen;
-            anyInFlight |= inFlight;
-            if (inFlight || !inv.dispatched || !inv.responsePending() || inv.objectEvent || inv.hostedBy != null
-                    || !inv.hosted.isEmpty()) {
-                inv.waitingSince = 0;
-                continue;
-            }
-            if (candidates == null) candidates = new ArrayList<>(2);
-            candidates.add(inv);
-        }
-        if (candidates == null) return;
-        // What this isolate exported may still be called or dropped (its disposer run) by the node.
-        anyInFlight |= caps.hasExports();
-        if (timersSet || !tasks.isEmpty() || services.sockets().homesAt(this)) {
-            for (Invocation inv : candidates) inv.waitingSince = 0;
-            return;
-        }
-        long now = System.nanoTime(), recheck = Long.MAX_VALUE;
-        for (Invocation inv : candidates) {
-            if (anyInFlight) {
-                if (inv.waitingSince == 0) inv.waitingSince = now;
-                long left = TimeUnit.MILLISECONDS.toNanos(HANG_GRACE_MS) - (now - inv.waitingSince);
-                if (left > 0) {
-                    recheck = Math.min(recheck, left);
-                    continue;
-                }
-            }
+        HangRule.Verdict verdict = HangRule.judge(invocations.values(), caps::hasExports,
+                () -> !tasks.isEmpty() || services.sockets().homesAt(this), System.nanoTime());
+        for (Invocation inv : verdict.hung()) {
             long running = currentInvocation;
             currentInvocation = inv.id; // the line carries its request id
             log("error", "Uncaught Error: " + ErrorCode.WORKER_HUNG.description());
@@ -400,11 +339,11 @@ public final class Isolate {
             finish(inv, ErrorCode.WORKER_HUNG, ErrorCode.WORKER_HUNG.description());
         }
         // An empty task then, whose end checks again (at most one waits).
-        if (recheck != Long.MAX_VALUE && hangRecheckQueued.compareAndSet(false, true)) {
+        if (verdict.recheckNanos() != Long.MAX_VALUE && hangRecheckQueued.compareAndSet(false, true)) {
             services.scheduler().schedule(() -> {
                 hangRecheckQueued.set(false);
                 checkHangsSoon();
-            }, recheck, TimeUnit.NANOSECONDS);
+            }, verdict.recheckNanos(), TimeUnit.NANOSECONDS);
         }
     }
 

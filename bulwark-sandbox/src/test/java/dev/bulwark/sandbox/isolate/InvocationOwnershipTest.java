@@ -122,7 +122,7 @@ class InvocationOwnershipTest {
         Message.Subrequest sub = RECORDER.awaitSubrequest(fetching, 0);
         long sharing = start(w, "GET", "http://o.test/share", null);
         // /share waits on /fetch's subrequest only, longer than the grace for calls to the worker itself.
-        Thread.sleep(Isolate.HANG_GRACE_MS + 1_000);
+        Thread.sleep(HangRule.GRACE_MS + 1_000);
         RUNTIME.deliver(new Message.SubrequestResult(sub.subrequestId(), 200, "OK", List.of(),
                 "late".getBytes(StandardCharsets.UTF_8), "https://api.test/slow"));
         assertThat(RECORDER.await(fetching).body()).isEqualTo("late");
@@ -140,7 +140,7 @@ class InvocationOwnershipTest {
         long fetching = start(w, "GET", "http://o.test/fetch", null);
         Message.Subrequest sub = RECORDER.awaitSubrequest(fetching, 0);
         long never = start(w, "GET", "http://o.test/never", null);
-        Thread.sleep(Isolate.HANG_GRACE_MS + 500);
+        Thread.sleep(HangRule.GRACE_MS + 500);
         assertThat(RECORDER.events(never)).as("still waiting while /fetch's subrequest is out")
                 .noneMatch(m -> m instanceof Message.InvocationFailed);
         RUNTIME.deliver(new Message.SubrequestFailed(sub.subrequestId(), "done"));

@@ -110,7 +110,7 @@ class ServicesTest {
         // Request coalescing: /coalesce-follow has nothing of its own in flight and awaits what
         // /coalesce-lead's fetch and then RPC call to back (each longer than the grace for calls
         // into the worker itself) will settle. Work elsewhere keeps it waiting, as a fetch() does.
-        long ms = 3_000; // Isolate.HANG_GRACE_MS is 2 s
+        long ms = 3_000; // HangRule.GRACE_MS is 2 s
         java.util.concurrent.CompletableFuture<String> lead = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
             try {
                 return body("/coalesce-lead?ms=" + ms);
