@@ -8,7 +8,7 @@ import { PromiseCtor } from './util.js';
 import { ReadableStream, getReader, readerReadChunk } from './streams-core.js';
 import { chunkToBytes } from './body.js';
 
-const bodies = new Map(); // subrequestId -> { chunks, ended, error, wake }
+const bodies = new Map(); // subrequestId -> { chunks, ended, error, wake, over }
 
 /**
  * The body of subrequest {@code id} as a byte stream. {@code ended}, if given, hears how it ended
@@ -160,7 +160,7 @@ export function subrequestBodyPull(id, key = id) {
     } else {
       u.rest = null;
     }
-    H.subrequestBodyChunk(id, b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? b : b.slice());
+    sendBodyPiece(id, b);
   };
   if (u.rest !== null) { send(u.rest); return; }
   readerReadChunk(u.reader).then(({ done, value }) => {
@@ -177,6 +177,11 @@ export function subrequestBodyPull(id, key = id) {
     uploads.delete(key);
     try { H.subrequestBodyEnd(id, `${err && err.message !== undefined ? err.message : err}`); } catch { /* over */ }
   });
+}
+
+/** One piece of an upload to the node, in a buffer of its own (the host takes a whole buffer). */
+export function sendBodyPiece(id, b) {
+  H.subrequestBodyChunk(id, b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? b : b.slice());
 }
 
 /** The subrequest is over (answered, canceled or dropped): stop reading the worker's stream (canceled for `reason`). */

@@ -9,7 +9,7 @@
 import { H } from './host.js';
 import { PromiseCtor, PromiseThen, viewBytes, isObjectLike, GLOBAL_SCOPE_IO } from './util.js';
 import { WritableStream } from './streams-core.js';
-import { subrequestBodyStream, subrequestEnd, startUploadSource, endUpload, detachBody } from './egress.js';
+import { subrequestBodyStream, subrequestEnd, startUploadSource, endUpload, detachBody, sendBodyPiece } from './egress.js';
 import { hasGlobalOutbound } from './services.js';
 import { parseURL } from './url.js';
 
@@ -61,6 +61,10 @@ function parseSecureTransport(options) {
   return value;
 }
 
+function closedError() {
+  return new TypeError('The socket is closed.');
+}
+
 function messageOf(err) {
   return err !== null && typeof err === 'object' && typeof err.message === 'string' ? err.message : `${err}`;
 }
@@ -78,15 +82,14 @@ class Connection {
     this.pulled = false;
     this.ended = false;   // the end (or an error) was sent: nothing more goes out
     this.reason = null;   // why, when it was canceled from here
-    this.socket = null;   // the Socket now using it (a new one after startTls())
-    this.tlsStarted = undefined; // {resolve, reject} of the upgraded socket's opening, while the handshake runs
+    this.tlsStarted = undefined; // resolves the upgraded socket's opening, while the handshake runs
     connections.set(id, this);
     startUploadSource(id, invocation, this);
   }
 
   send(item) {
     if (this.ended) {
-      if (item.reject !== undefined) item.reject(this.reason ?? new TypeError('The socket is closed.'));
+      if (item.reject !== undefined) item.reject(this.reason);
       return;
     }
     this.items.push(item);
@@ -103,7 +106,7 @@ class Connection {
   cancel(reason) {
     connections.delete(this.id);
     if (this.ended) return;
-    this.#end(reason ?? new TypeError('The socket is closed.'));
+    this.#end(reason ?? closedError());
   }
 
   /** The end (or an error) went out, or the connection is gone: whatever was queued behind it rejects. */
@@ -121,14 +124,13 @@ class Connection {
     const item = this.items[0];
     switch (item.kind) {
       case 'bytes': {
-        let piece = item.bytes.subarray(item.offset, item.offset + PIECE);
+        const piece = item.bytes.subarray(item.offset, item.offset + PIECE);
         item.offset += piece.byteLength;
         if (item.offset >= item.bytes.byteLength) {
           this.items.shift();
           item.resolve();
         }
-        if (piece.byteOffset !== 0 || piece.byteLength !== piece.buffer.byteLength) piece = piece.slice();
-        H.subrequestBodyChunk(this.id, piece);
+        sendBodyPiece(this.id, piece);
         return;
       }
       case 'tls':
@@ -137,7 +139,7 @@ class Connection {
         return;
       case 'end':
         this.items.shift();
-        this.#end(new TypeError('The socket is closed.'));
+        this.#end(closedError());
         H.subrequestBodyEnd(this.id, null);
         item.resolve();
         return;
@@ -172,7 +174,6 @@ export class Socket {
   constructor(token, conn, address, secureTransport, allowHalfOpen, whenOpen) {
     if (token !== CONSTRUCT) throw new TypeError('Illegal constructor');
     this.#conn = conn;
-    conn.socket = this;
     this.#address = address;
     this.#secureTransport = secureTransport;
     this.#allowHalfOpen = allowHalfOpen;
@@ -245,9 +246,7 @@ export class Socket {
     this.#upgraded = true;
     this.#over = true;
     detachBody(this.#conn.id);
-    let tlsStarted;
-    const whenOpen = new PromiseCtor((resolve, reject) => { tlsStarted = { resolve, reject }; });
-    this.#conn.tlsStarted = tlsStarted;
+    const whenOpen = new PromiseCtor((resolve) => { this.#conn.tlsStarted = resolve; });
     const next = new Socket(CONSTRUCT, this.#conn, this.#address, 'on', this.#allowHalfOpen, whenOpen);
     this.#conn.send({ kind: 'tls' });
     this.#resolveClosed();
@@ -305,7 +304,7 @@ export class Socket {
 export function socketTlsStarted(id) {
   const conn = connections.get(id);
   if (conn === undefined || conn.tlsStarted === undefined) return;
-  const { resolve } = conn.tlsStarted;
+  const resolve = conn.tlsStarted;
   conn.tlsStarted = undefined;
   resolve();
 }

@@ -33,7 +33,7 @@ public record EgressTarget(String scheme, HostName host, int port, String path, 
         }
         String hostPart = authority;
         int port = scheme.equals("https") ? 443 : 80;
-        int colon = authority.startsWith("[") ? authority.indexOf(':', authority.indexOf(']')) : authority.lastIndexOf(':');
+        int colon = portColon(authority);
         if (colon >= 0) {
             hostPart = authority.substring(0, colon);
             String p = authority.substring(colon + 1);
@@ -46,9 +46,8 @@ public record EgressTarget(String scheme, HostName host, int port, String path, 
         HostName host = HostName.parse(hostPart);
         String path = uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath();
         if (hasDotSegment(path)) throw new IllegalArgumentException("Invalid URL (dot segments in the path): " + url);
-        String hostInUri = host.literal() != null && host.name().indexOf(':') >= 0 ? "[" + host.name() + "]" : host.name();
         String query = uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery();
-        URI canonical = URI.create(scheme + "://" + hostInUri + ":" + port + path + query);
+        URI canonical = URI.create(scheme + "://" + inUri(host) + ":" + port + path + query);
         return new EgressTarget(scheme, host, port, path, canonical);
     }
 
@@ -65,7 +64,7 @@ public record EgressTarget(String scheme, HostName host, int port, String path, 
             throw new IllegalArgumentException("connect(): not a socket address");
         }
         String authority = url.substring(sep + 3);
-        int colon = authority.startsWith("[") ? authority.indexOf(':', authority.indexOf(']')) : authority.lastIndexOf(':');
+        int colon = portColon(authority);
         if (colon <= 0 || !authority.substring(colon + 1).matches("[0-9]{1,5}")) {
             throw new IllegalArgumentException("Specified address is missing port.");
         }
@@ -77,8 +76,17 @@ public record EgressTarget(String scheme, HostName host, int port, String path, 
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("Specified address could not be parsed.");
         }
-        String hostInUri = host.literal() != null && host.name().indexOf(':') >= 0 ? "[" + host.name() + "]" : host.name();
-        return new EgressTarget(scheme, host, port, "/", URI.create(scheme + "://" + hostInUri + ":" + port + "/"));
+        return new EgressTarget(scheme, host, port, "/", URI.create(scheme + "://" + inUri(host) + ":" + port + "/"));
+    }
+
+    /** Where an authority's port begins (its last ':' outside an IPv6 literal's brackets), or -1. */
+    private static int portColon(String authority) {
+        return authority.startsWith("[") ? authority.indexOf(':', authority.indexOf(']')) : authority.lastIndexOf(':');
+    }
+
+    /** A host as a URI's authority spells it: an IPv6 address in brackets. */
+    private static String inUri(HostName host) {
+        return host.literal() != null && host.name().indexOf(':') >= 0 ? "[" + host.name() + "]" : host.name();
     }
 
     /** "." or ".." segments, also percent-encoded, which a server might resolve past an allowed path prefix. */

@@ -22,6 +22,8 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLSocketFactory;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.ConnectException;
@@ -41,9 +43,10 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * Every outbound {@code fetch()} and {@code connect()} of a worker comes here, and nowhere else:
- * sandboxes have no network of their own ({@link TcpTunnel} carries a {@code connect()}). A request leaves only if the allowlist allows it (scheme, host, port, path
- * prefix, method, worker, tenant) and every address its host resolves to may be reached ({@link
- * AddressGuard}: the client connects to exactly the addresses that were checked).
+ * sandboxes have no network of their own ({@link TcpTunnel} carries a {@code connect()}). A
+ * request leaves only if the allowlist allows it (scheme, host, port, path prefix, method, worker,
+ * tenant) and every address its host resolves to may be reached ({@link AddressGuard}: the client
+ * connects to exactly the addresses that were checked).
  *
  * <p>Memory is bounded, whatever workers do: the upstream body is read only as fast as the worker
  * acknowledges what it consumed ({@link Message#SUBREQUEST_WINDOW} ahead at most, in chunks of
@@ -79,7 +82,7 @@ final class EgressGateway implements AutoCloseable {
     private final Map<String, Semaphore> perTenant = new ConcurrentHashMap<>();
     private final Map<Key, Upstream> live = new ConcurrentHashMap<>();
     /** TLS for connect() with secureTransport "on" or startTls(): the JDK's trust store, host names checked. */
-    private volatile javax.net.ssl.SSLSocketFactory tls;
+    private volatile SSLSocketFactory tls;
 
     EgressGateway(EgressSettings settings, InvocationRecords invocations) {
         this(settings, invocations, new AddressClassifier());
@@ -90,7 +93,7 @@ final class EgressGateway implements AutoCloseable {
         this.invocations = invocations;
         this.guard = new AddressGuard(classifier, settings.allowPrivateNetworks(), settings.testOnlyAllowLoopback());
         this.global = new Semaphore(settings.maxConcurrent());
-        this.tls = (javax.net.ssl.SSLSocketFactory) javax.net.ssl.SSLSocketFactory.getDefault();
+        this.tls = (SSLSocketFactory) SSLSocketFactory.getDefault();
         QueuedThreadPool threads = new QueuedThreadPool(64, 4);
         threads.setName("egress");
         threads.setVirtualThreadsExecutor(Executors.newVirtualThreadPerTaskExecutor());
@@ -169,7 +172,7 @@ final class EgressGateway implements AutoCloseable {
     }
 
     /** Tests only: the TLS a connect() uses, trusting a local test server's own certificate instead of the JDK's roots. */
-    void trustForTests(javax.net.ssl.SSLSocketFactory factory) {
+    void trustForTests(SSLSocketFactory factory) {
         this.tls = factory;
     }
 
@@ -192,7 +195,7 @@ final class EgressGateway implements AutoCloseable {
             reply(from, new Message.SubrequestFailed(s.subrequestId(), "fetch() can only be called while handling a request"));
             return;
         }
-        // A connect() (cloudflare:sockets) comes as a streamed CONNECT to tcp://host:port or tls://host:port.
+        // A connect() (cloudflare:sockets) comes as a streamed CONNECT to tcp://, tls:// or starttls://host:port.
         boolean socket = method.equals("CONNECT");
         EgressTarget target;
         try {
@@ -435,10 +438,10 @@ final class EgressGateway implements AutoCloseable {
     /** What the worker is told about a network failure: never a Java exception's name or text. */
     static String describe(Throwable e, String host) {
         Throwable root = e;
-        boolean tls = e instanceof javax.net.ssl.SSLException;
+        boolean tls = e instanceof SSLException;
         while (root.getCause() != null && root.getCause() != root) {
             root = root.getCause();
-            tls |= root instanceof javax.net.ssl.SSLException; // a refused certificate's root is a CertificateException
+            tls |= root instanceof SSLException; // a refused certificate's root is a CertificateException
         }
         if (tls) return "TLS connection to " + host + " failed";
         if (root instanceof ConnectException) return "Network connection to " + host + " was refused";

@@ -16,9 +16,12 @@ import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
@@ -55,6 +58,8 @@ final class TcpTunnel {
     private final Consumer<Message> reply;
     private final long id;
     private final EgressTarget target;
+    /** The target's canonical host: the name TLS checks and the worker's error messages say. */
+    private final String host;
     private final Upstream upstream;
     private final EgressSettings settings;
     private final AddressGuard guard;
@@ -63,18 +68,19 @@ final class TcpTunnel {
     /** The worker asked for TLS (starttls sockets only, once). */
     private volatile boolean tlsWanted;
     /** The reading side stopped reading the plain socket; the handshake may begin. */
-    private final java.util.concurrent.CountDownLatch readsParked = new java.util.concurrent.CountDownLatch(1);
+    private final CountDownLatch readsParked = new CountDownLatch(1);
     /** The handshake is over; {@link #tlsIn} is its stream, or null when it failed. */
-    private final java.util.concurrent.CountDownLatch tlsDone = new java.util.concurrent.CountDownLatch(1);
+    private final CountDownLatch tlsDone = new CountDownLatch(1);
     private volatile InputStream tlsIn;
     /** The worker was told how the peer's side ended (one SubrequestEnd at most). */
-    private final java.util.concurrent.atomic.AtomicBoolean ended = new java.util.concurrent.atomic.AtomicBoolean();
+    private final AtomicBoolean ended = new AtomicBoolean();
 
     TcpTunnel(Consumer<Message> reply, long subrequestId, EgressTarget target, Upstream upstream, EgressSettings settings,
               AddressGuard guard, SSLSocketFactory tls) {
         this.reply = reply;
         this.id = subrequestId;
         this.target = target;
+        this.host = target.host().name();
         this.upstream = upstream;
         this.settings = settings;
         this.guard = guard;
@@ -82,7 +88,6 @@ final class TcpTunnel {
     }
 
     Outcome run() throws InterruptedException {
-        String host = target.host().name();
         List<InetAddress> addresses;
         try {
             addresses = guard.check(target.host());
@@ -92,17 +97,17 @@ final class TcpTunnel {
         }
         Socket socket;
         try {
-            socket = open(addresses, host);
+            socket = open(addresses);
         } catch (IOException e) {
             if (upstream.isCanceled()) return new Outcome(0, "canceled", 0, 0);
             reply.accept(new Message.SubrequestFailed(id, EgressGateway.describe(e, host)));
-            return new Outcome(0, e instanceof java.net.SocketTimeoutException ? "timeout" : "failed", 0, 0);
+            return new Outcome(0, e instanceof SocketTimeoutException ? "timeout" : "failed", 0, 0);
         }
         upstream.onCancel(() -> closeQuietly(socket));
         try {
             reply.accept(new Message.SubrequestHead(id, 200, "OK", List.of(), target.uri().toString(), true));
             Thread writer = Thread.startVirtualThread(() -> pumpWrites(socket));
-            Outcome read = pumpReads(socket, host);
+            Outcome read = pumpReads(socket);
             // The peer ended its side: the worker may still write (a half-open socket) until it
             // closes its side or is canceled.
             writer.join();
@@ -113,7 +118,7 @@ final class TcpTunnel {
     }
 
     /** Connects to the first address that answers, then starts TLS if asked (SNI and the host name checked). */
-    private Socket open(List<InetAddress> addresses, String host) throws IOException {
+    private Socket open(List<InetAddress> addresses) throws IOException {
         IOException last = null;
         for (InetAddress a : addresses) {
             if (upstream.isCanceled()) throw new IOException("canceled");
@@ -121,7 +126,7 @@ final class TcpTunnel {
             try {
                 plain.setTcpNoDelay(true);
                 plain.connect(new InetSocketAddress(a, target.port()), CONNECT_TIMEOUT_MS);
-                return target.scheme().equals("tls") ? startTls(plain, host) : plain;
+                return target.scheme().equals("tls") ? handshake(plain) : plain;
             } catch (IOException e) {
                 closeQuietly(plain);
                 last = e;
@@ -131,7 +136,7 @@ final class TcpTunnel {
         throw last != null ? last : new IOException("no address");
     }
 
-    private SSLSocket startTls(Socket plain, String host) throws IOException {
+    private SSLSocket handshake(Socket plain) throws IOException {
         SSLSocket ssl = (SSLSocket) tls.createSocket(plain, host, target.port(), true);
         SSLParameters params = ssl.getSSLParameters();
         params.setEndpointIdentificationAlgorithm("HTTPS");
@@ -144,7 +149,7 @@ final class TcpTunnel {
     }
 
     /** The peer's bytes to the worker, as fast as the worker reads them. */
-    private Outcome pumpReads(Socket socket, String host) throws InterruptedException {
+    private Outcome pumpReads(Socket socket) throws InterruptedException {
         long total = 0;
         byte[] buffer = new byte[Message.STREAM_CHUNK];
         boolean canStartTls = target.scheme().equals("starttls");
@@ -168,7 +173,7 @@ final class TcpTunnel {
                 int n;
                 try {
                     n = in.read(buffer);
-                } catch (java.net.SocketTimeoutException pollAgain) {
+                } catch (SocketTimeoutException pollAgain) {
                     if (canStartTls) continue;
                     throw pollAgain;
                 }
@@ -223,7 +228,7 @@ final class TcpTunnel {
                 bytesOut.addAndGet(piece.length);
             }
         } catch (IOException | UnsupportedOperationException e) {
-            if (!upstream.isCanceled()) end(EgressGateway.describe(e, target.host().name())); // the peer is gone: reads end too
+            if (!upstream.isCanceled()) end(EgressGateway.describe(e, host)); // the peer is gone: reads end too
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
@@ -244,13 +249,13 @@ final class TcpTunnel {
             while (!readsParked.await(200, TimeUnit.MILLISECONDS)) {
                 if (upstream.isCanceled()) return null;
             }
-            SSLSocket ssl = startTls(socket, target.host().name());
+            SSLSocket ssl = handshake(socket);
             OutputStream out = ssl.getOutputStream();
             tlsIn = ssl.getInputStream();
             reply.accept(new Message.SubrequestHead(id, 200, "OK", List.of(), target.uri().toString(), true));
             return out;
         } catch (IOException e) {
-            end(EgressGateway.describe(e, target.host().name()));
+            end(EgressGateway.describe(e, host));
             return null;
         } finally {
             tlsDone.countDown();
