@@ -1,5 +1,8 @@
 package dev.bulwark.objects.storage;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -24,9 +27,16 @@ final class Sqlite implements AutoCloseable {
 
     private final SQLiteConnection conn;
     private final StorageOptions options;
+    /**
+     * True from an open that found no WAL to the first commit, under {@link Durability#NORMAL}: the
+     * connection runs with {@code synchronous=OFF} and no automatic checkpoint meanwhile. See
+     * {@link #freshWal}.
+     */
+    private boolean unsyncedFreshWal;
 
     Sqlite(Path file, StorageOptions options) {
         this.options = options;
+        this.unsyncedFreshWal = options.durability() == Durability.NORMAL && freshWal(file);
         SQLiteConfig config = new SQLiteConfig();
         config.setPageSize(PAGE_SIZE);
         // Locking mode, synchronous and WAL mode are set below, in that order: a WAL first opened
@@ -58,7 +68,8 @@ final class Sqlite implements AutoCloseable {
             conn.setLimit(SQLiteLimits.SQLITE_LIMIT_LENGTH, (int) Math.min(Integer.MAX_VALUE,
                     options.maxValueBytes() + 1024));
             exec("PRAGMA locking_mode = EXCLUSIVE");
-            exec("PRAGMA synchronous = " + (options.durability() == Durability.FULL ? "FULL" : "NORMAL"));
+            exec("PRAGMA synchronous = " + (options.durability() == Durability.FULL ? "FULL"
+                    : unsyncedFreshWal ? "OFF" : "NORMAL"));
             long pages = Math.max(16, options.maxDatabaseBytes() / PAGE_SIZE);
             exec("PRAGMA max_page_count = " + pages);
             exec("PRAGMA trusted_schema = OFF");
@@ -67,7 +78,7 @@ final class Sqlite implements AutoCloseable {
             // (its every exec runs in one); defer_foreign_keys still moves the check to the commit.
             exec("PRAGMA foreign_keys = ON");
             queryStrings("PRAGMA journal_mode = WAL", 1);
-            exec("PRAGMA wal_autocheckpoint = " + options.walCheckpointPages());
+            exec("PRAGMA wal_autocheckpoint = " + (unsyncedFreshWal ? 0 : options.walCheckpointPages()));
         } catch (SQLException e) {
             try {
                 conn.close();
@@ -76,6 +87,44 @@ final class Sqlite implements AutoCloseable {
             }
             throw SqliteErrors.translate(e, options.maxDatabaseBytes());
         }
+    }
+
+    /**
+     * Whether {@code file}'s WAL is absent or empty, so the first commit starts a new one. SQLite
+     * then syncs the new WAL's header and, as the WAL file was just created, its directory: two
+     * fsyncs (~0.4-0.9 ms each on this kind of disk) on the way of every new object's, and every
+     * re-opened object's, first write. {@code synchronous=NORMAL} in WAL mode promises to survive a
+     * process crash (the page cache does that, with or without fsync) and to keep the database
+     * consistent through a power loss, not to keep the last commits; for a WAL with no earlier
+     * frames those two syncs buy neither. Until the first checkpoint nothing is written to the
+     * database file itself, and a checkpoint always runs under NORMAL (automatic ones are off until
+     * the first commit, {@link #close} restores NORMAL first), syncing the WAL and its directory
+     * before the database is touched. After a power loss a WAL whose header or directory entry
+     * did not reach the disk is ignored (its commits lost, as NORMAL allows), and frames past the
+     * last valid checksum are too. A WAL left with frames (a crash) is not fresh: NORMAL at once.
+     */
+    private static boolean freshWal(Path file) {
+        Path wal = file.resolveSibling(file.getFileName() + "-wal");
+        try {
+            return Files.size(wal) == 0;
+        } catch (NoSuchFileException e) {
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** After a COMMIT: the first one into a fresh WAL returns the connection to NORMAL (see {@link #freshWal}). */
+    void committed() throws SQLException {
+        if (!unsyncedFreshWal) return;
+        unsyncedFreshWal = false;
+        exec("PRAGMA synchronous = NORMAL");
+        exec("PRAGMA wal_autocheckpoint = " + options.walCheckpointPages());
+    }
+
+    /** Whether the connection runs unsynced until its first commit (tests). */
+    boolean unsyncedUntilFirstCommit() {
+        return unsyncedFreshWal;
     }
 
     /** Runs trusted SQL (ours, never the object's) with no result. */
@@ -245,6 +294,8 @@ final class Sqlite implements AutoCloseable {
         }
         kept.clear();
         try {
+            // The checkpoint SQLite runs at close must sync the WAL before it writes the database.
+            if (unsyncedFreshWal) exec("PRAGMA synchronous = NORMAL");
             conn.close();
         } catch (SQLException e) {
             throw translate(e);

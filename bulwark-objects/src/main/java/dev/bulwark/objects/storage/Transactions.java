@@ -71,6 +71,11 @@ final class Transactions {
             rollback();
             throw err;
         }
+        try {
+            db.committed();
+        } catch (SQLException e) {
+            throw db.translate(e); // the commit itself stands
+        }
     }
 
     /** Drops everything written since the last commit (also a lost marker). Never throws SQL errors. */
