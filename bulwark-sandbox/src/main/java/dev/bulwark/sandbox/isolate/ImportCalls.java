@@ -47,6 +47,16 @@ final class ImportCalls {
         return new Scan(source).run();
     }
 
+    /**
+     * Tokenizes all of {@code source} (no quick check) and tells whether every bracket it opened was
+     * closed: for tests and measurements, a check that strings, templates and regexes were told apart.
+     */
+    static boolean scansBalanced(String source) {
+        Scan scan = new Scan(source);
+        scan.run();
+        return scan.stack.size() == 1;
+    }
+
     /** The first index at or after {@code i} that is neither white space nor inside a comment. */
     static int skipSpace(String s, int i) {
         int n = s.length();
@@ -123,8 +133,6 @@ final class ImportCalls {
         private final char[] out;
         private final List<Open> stack = new ArrayList<>();
         private Prev prev = Prev.STATEMENT;
-        /** The last name read (keywords included), when prev came from a name. */
-        private String lastName = "";
         /** In an object literal or class body, where a member's name may come. */
         private boolean keyPosition;
         /** The stack depth at which a class keyword awaits its body's brace, or -1. */
@@ -161,7 +169,8 @@ final class ImportCalls {
             } else if (c == '/' && i + 1 < n && s.charAt(i + 1) == '*') {
                 int end = s.indexOf("*/", i + 2);
                 i = end < 0 ? n : end + 2;
-            } else if (Character.isWhitespace(c) || Character.isSpaceChar(c) || c == '\ufeff') {
+            } else if (c == ' ' || c == '\n' || c == '\t' || c == '\r'
+                    || c > 0x7f && (Character.isWhitespace(c) || Character.isSpaceChar(c) || c == '\ufeff')) {
                 i++;
             } else if (c == '\'' || c == '"') {
                 string(c);
@@ -269,7 +278,9 @@ final class ImportCalls {
                     break;
                 }
             }
-            String word = s.substring(start, i);
+            // Only keywords matter here, all of 2 to 10 letters: no string is made for other names.
+            int length = i - start;
+            String word = escaped || isPrivate || length < 2 || length > 10 ? "" : s.substring(start, i);
             boolean property = prev == Prev.DOT || isPrivate || escaped;
             if (!property && word.equals("import")) {
                 importKeyword(start);
@@ -279,13 +290,11 @@ final class ImportCalls {
                 // get/set/static/async/accessor before a member's name: still where a name comes
                 countArgumentToken();
                 prev = Prev.VALUE;
-                lastName = word;
                 return;
             }
             boolean wasKey = keyPosition;
             countArgumentToken();
             keyPosition = false;
-            lastName = word;
             if (property || wasKey) {
                 prev = Prev.VALUE;
             } else if (word.equals("class") && !followedBy(':', '(', ',', '}', '=')) {
@@ -318,7 +327,6 @@ final class ImportCalls {
             countArgumentToken();
             keyPosition = false;
             prev = Prev.VALUE;
-            lastName = "import";
             if (!call || isNew) return; // import declarations, import.meta, new import(...) (V8's SyntaxError)
             HELPER.getChars(0, HELPER.length(), out, start);
             renamed++;

@@ -117,6 +117,16 @@ class ImportCallsTest {
     }
 
     @Test
+    void realBundlesScanBalanced() throws Exception {
+        // A 3 MB esbuild bundle (minified syntax, regexes, templates) and the prelude: every bracket
+        // the tokenizer opened it closed, so strings, templates and regexes were told apart.
+        for (java.nio.file.Path p : new java.nio.file.Path[] {ImportCallsMeasure.AGENTS, ImportCallsMeasure.PRELUDE,
+                java.nio.file.Path.of("src", "main", "resources", "dev", "bulwark", "sandbox", "prelude", "node.js")}) {
+            assertThat(ImportCalls.scansBalanced(java.nio.file.Files.readString(p))).as(p.toString()).isTrue();
+        }
+    }
+
+    @Test
     void linesAndColumnsStay() {
         String source = "const a = 1;\nconst b = await import(\n  './b.js');\nthrow new Error('x');\n";
         String out = ImportCalls.rewrite(source);
