@@ -49,7 +49,7 @@ class DynamicImportNodeTest {
         assertThat(r.get("sharedIsTheStaticImport").asBoolean()).isTrue();
         assertThat(r.get("renders").asInt()).isEqualTo(1);
         assertThat(r.get("feature").asText()).isEqualTo("on");
-        assertThat(get("/missing").get("error").asText()).isEqualTo("Error: No such module \"src/chunks/gone.js\".");
+        assertThat(get("/missing").get("error").asText()).isEqualTo("Error: No such module \"chunks/gone.js\".");
     }
 
     @Test
