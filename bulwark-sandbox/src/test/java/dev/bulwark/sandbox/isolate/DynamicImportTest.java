@@ -75,6 +75,7 @@ class DynamicImportTest {
               async attributeNotString() { return await import('./a.js', { with: { type: 1 } }); },
               async commonJs() { return [(await cjs.load()) === a, cjs.name]; },
               async cycle() { await import('./cyc-a.js'); const b = await import('./cyc-b.js'); return (await b.early).default; },
+              async timerAtTopLevel() { return (await import('./timer.js')).set; },
               async selfDuringEvaluation() { return (await import('./self.js')).seen; },
               async nodeFsIsNotInTheBundle() { return await import('/etc/passwd'); },
               async schemes() {
@@ -114,6 +115,7 @@ class DynamicImportTest {
                 // Imported first, cyc-a evaluates cyc-b first, which calls a function of cyc-a whose body has not run yet.
                 js("cyc-a.js", "import './cyc-b.js'; export function load() { return import('./lib/y.js'); }"),
                 js("cyc-b.js", "import { load } from './cyc-a.js'; export const early = load();"),
+                js("timer.js", "export const set = typeof setTimeout(() => {}, 0);"),
                 js("self.js", "export const early = 1; const me = await import('./self.js'); export const seen = me.early;"),
                 js("thrower.js", "export function fail() {\n  return import('./a.js') &&\n    fail.missing.property;\n}"),
                 module("data.json", ModuleType.JSON, "{\"k\": [1, 2]}"),
@@ -153,6 +155,8 @@ class DynamicImportTest {
         assertThat(value("lazyOnce")).isEqualTo("[true,1,1]");
         assertThat(value("atLoad")).isEqualTo("[\"tla\",true]");
         assertThat(value("topLevelAwait")).isEqualTo("42");
+        // Evaluated inside the request (workerd evaluates it outside, where a timer is refused).
+        assertThat(value("timerAtTopLevel")).isEqualTo("\"number\"");
         // A function of a module that a cycle calls before the module's body ran imports too.
         assertThat(value("cycle")).isEqualTo("{\"y\":1}");
         // An import of itself while it evaluates: its namespace as it is (workerd's kEvaluating).
