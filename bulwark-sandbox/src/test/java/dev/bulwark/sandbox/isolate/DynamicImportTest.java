@@ -75,6 +75,8 @@ class DynamicImportTest {
               async attributeNotString() { return await import('./a.js', { with: { type: 1 } }); },
               async commonJs() { return [(await cjs.load()) === a, cjs.name]; },
               async cycle() { await import('./cyc-a.js'); const b = await import('./cyc-b.js'); return (await b.early).default; },
+              async syntaxError() { return await import('./broken.js'); },
+              async deepChain() { return (await import('./chain/0.js')).depth; },
               async timerAtTopLevel() { return (await import('./timer.js')).set; },
               async selfDuringEvaluation() { return (await import('./self.js')).seen; },
               async nodeFsIsNotInTheBundle() { return await import('/etc/passwd'); },
@@ -100,7 +102,7 @@ class DynamicImportTest {
 
     @BeforeAll
     static void load() throws Exception {
-        worker = Sandboxes.load(WorkerBundle.of("index.js", List.of(
+        worker = Sandboxes.load(WorkerBundle.of("index.js", plus(chain(40),
                 js("index.js", MAIN),
                 js("a.js", "export const name = 'a';"),
                 js("lazy.js", "globalThis.lazyRuns = (globalThis.lazyRuns ?? 0) + 1; export const runs = globalThis.lazyRuns;"),
@@ -115,12 +117,29 @@ class DynamicImportTest {
                 // Imported first, cyc-a evaluates cyc-b first, which calls a function of cyc-a whose body has not run yet.
                 js("cyc-a.js", "import './cyc-b.js'; export function load() { return import('./lib/y.js'); }"),
                 js("cyc-b.js", "import { load } from './cyc-a.js'; export const early = load();"),
+                js("broken.js", "export const a = 1;\nconst b = ;\n"),
                 js("timer.js", "export const set = typeof setTimeout(() => {}, 0);"),
                 js("self.js", "export const early = 1; const me = await import('./self.js'); export const seen = me.early;"),
                 js("thrower.js", "export function fail() {\n  return import('./a.js') &&\n    fail.missing.property;\n}"),
                 module("data.json", ModuleType.JSON, "{\"k\": [1, 2]}"),
                 module("lib/c.cjs", ModuleType.CJS, "exports.name = 'cjs'; exports.load = () => import('../a.js');")))
                 .withCompatibility(NODE), Limits.DEFAULTS);
+    }
+
+    static List<WorkerModule> plus(WorkerModule[] more, WorkerModule... modules) {
+        List<WorkerModule> all = new java.util.ArrayList<>(List.of(modules));
+        all.addAll(List.of(more));
+        return all;
+    }
+
+    /** chain/0.js .. chain/(n-1).js, each importing the next at its top level (nested host calls). */
+    static WorkerModule[] chain(int n) {
+        WorkerModule[] out = new WorkerModule[n];
+        for (int i = 0; i < n; i++) {
+            out[i] = js("chain/" + i + ".js", i == n - 1 ? "export const depth = " + n + ";"
+                    : "export const { depth } = await import('./" + (i + 1) + ".js');");
+        }
+        return out;
     }
 
     static JsonNode probe(String name) throws Exception {
@@ -184,6 +203,19 @@ class DynamicImportTest {
         assertThat(error("optionsNotObject")).isEqualTo("TypeError: The second argument to import() must be an object");
         assertThat(error("withNotObject")).isEqualTo("TypeError: The 'with' option must be an object");
         assertThat(error("attributeNotString")).isEqualTo("TypeError: Import attribute value must be a string");
+    }
+
+    @Test
+    void aModuleCompiledOnDemandWithASyntaxErrorRejectsWithItsPlace() throws Exception {
+        // Bulwark's load-failure text, place first, as an Error (workerd compiles every module at start:
+        // there the load itself fails).
+        assertThat(error("syntaxError")).isEqualTo("Error: broken.js:2:10: SyntaxError: Unexpected token ';'");
+    }
+
+    @Test
+    void importsNestedAtTopLevelAreBoundedLikeRequire() throws Exception {
+        // 40 modules each importing the next while it evaluates: the 33rd nested evaluation is refused.
+        assertThat(error("deepChain")).isEqualTo("Error: import() is nested too deep (more than 32 modules evaluating at once)");
     }
 
     @Test
