@@ -21,6 +21,7 @@ import dev.bulwark.sandbox.worker.WorkerBundle;
 import dev.bulwark.sandbox.worker.WorkerModule;
 
 import java.util.ArrayDeque;
+import java.util.Arrays;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.List;
@@ -403,11 +404,12 @@ final class ModuleLinker implements AutoCloseable {
             case JS -> {
                 String source = module.contentAsString();
                 String renamed = ImportCalls.rewrite(source);
-                if (renamed != source) {
-                    importers.put(name, importerModule(name));
-                    source = renamed + IMPORTER_DECLARATION;
-                }
-                yield runtime.getExecutor(source).setResourceName(name).setModule(true).compileV8Module();
+                if (renamed == source) yield runtime.getExecutor(source).setResourceName(name).setModule(true).compileV8Module();
+                V8Module compiled = runtime.getExecutor(renamed + IMPORTER_DECLARATION).setResourceName(name).setModule(true)
+                        .compileV8Module();
+                // Made once it compiled (a module that failed to compile is compiled again at its next import).
+                if (!importers.containsKey(name)) importers.put(name, importerModule(name));
+                yield compiled;
             }
             case CJS -> {
                 String source = module.contentAsString();
@@ -415,7 +417,7 @@ final class ModuleLinker implements AutoCloseable {
                 // The import function of a CommonJS module is a parameter of its body (cjs.js passes it).
                 String[] parameters = CJS_PARAMETERS;
                 if (renamed != source) {
-                    parameters = java.util.Arrays.copyOf(CJS_PARAMETERS, CJS_PARAMETERS.length + 1);
+                    parameters = Arrays.copyOf(CJS_PARAMETERS, CJS_PARAMETERS.length + 1);
                     parameters[CJS_PARAMETERS.length] = ImportCalls.HELPER;
                 }
                 try (V8ValueFunction body = runtime.getExecutor(renamed).setResourceName(name)
