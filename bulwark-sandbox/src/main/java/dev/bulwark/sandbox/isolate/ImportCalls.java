@@ -43,8 +43,16 @@ final class ImportCalls {
 
     /** {@code source} with each dynamic import's keyword renamed to {@link #HELPER}; the same instance if none. */
     static String rewrite(String source) {
+        return rewrite(source, "");
+    }
+
+    /**
+     * As {@link #rewrite(String)}, with {@code suffix} appended when something was renamed (one copy of
+     * the source, however large: a module's code may be tens of MB).
+     */
+    static String rewrite(String source, String suffix) {
         if (!mayContain(source)) return source;
-        return new Scan(source).run();
+        return new Scan(source).run(suffix);
     }
 
     /**
@@ -53,7 +61,7 @@ final class ImportCalls {
      */
     static boolean scansBalanced(String source) {
         Scan scan = new Scan(source);
-        scan.run();
+        scan.run("");
         return scan.stack.size() == 1;
     }
 
@@ -130,7 +138,9 @@ final class ImportCalls {
     private static final class Scan {
         private final String s;
         private final int n;
-        private final char[] out;
+        /** Where the renamed keywords start, in order; -1 for one restored. */
+        private int[] renames = new int[4];
+        private int renameCount;
         private final List<Open> stack = new ArrayList<>();
         private Prev prev = Prev.STATEMENT;
         /** In an object literal or class body, where a member's name may come. */
@@ -142,20 +152,28 @@ final class ImportCalls {
         /** The import keyword just renamed, whose ( comes next (position, whether a method name). */
         private int importAt = -1;
         private boolean importMaybeMethod;
-        private int renamed;
         private int i;
 
         Scan(String source) {
             s = source;
             n = source.length();
-            out = source.toCharArray();
             stack.add(new Open('{', Brace.BLOCK)); // the module's top level
         }
 
-        String run() {
+        String run(String suffix) {
             if (s.startsWith("#!")) skipLine();
             while (i < n) step();
-            return renamed == 0 ? s : new String(out);
+            StringBuilder out = null;
+            int from = 0;
+            for (int r = 0; r < renameCount; r++) {
+                int at = renames[r];
+                if (at < 0) continue;
+                if (out == null) out = new StringBuilder(n + suffix.length());
+                out.append(s, from, at).append(HELPER);
+                from = at + HELPER.length();
+            }
+            if (out == null) return s;
+            return out.append(s, from, n).append(suffix).toString();
         }
 
         private Open top() {
@@ -328,8 +346,8 @@ final class ImportCalls {
             keyPosition = false;
             prev = Prev.VALUE;
             if (!call || isNew) return; // import declarations, import.meta, new import(...) (V8's SyntaxError)
-            HELPER.getChars(0, HELPER.length(), out, start);
-            renamed++;
+            if (renameCount == renames.length) renames = java.util.Arrays.copyOf(renames, renameCount * 2);
+            renames[renameCount++] = start;
             importAt = start;
             importMaybeMethod = maybeMethod;
         }
@@ -345,8 +363,12 @@ final class ImportCalls {
         }
 
         private void restore(int at) {
-            "import".getChars(0, 6, out, at);
-            renamed--;
+            for (int r = renameCount - 1; r >= 0; r--) {
+                if (renames[r] == at) {
+                    renames[r] = -1;
+                    return;
+                }
+            }
         }
 
         private void punctuator(char c) {

@@ -403,10 +403,9 @@ final class ModuleLinker implements AutoCloseable {
         return switch (module.type()) {
             case JS -> {
                 String source = module.contentAsString();
-                String renamed = ImportCalls.rewrite(source);
+                String renamed = ImportCalls.rewrite(source, IMPORTER_DECLARATION);
                 if (renamed == source) yield runtime.getExecutor(source).setResourceName(name).setModule(true).compileV8Module();
-                V8Module compiled = runtime.getExecutor(renamed + IMPORTER_DECLARATION).setResourceName(name).setModule(true)
-                        .compileV8Module();
+                V8Module compiled = runtime.getExecutor(renamed).setResourceName(name).setModule(true).compileV8Module();
                 // Made once it compiled (a module that failed to compile is compiled again at its next import).
                 if (!importers.containsKey(name)) importers.put(name, importerModule(name));
                 yield compiled;

@@ -127,6 +127,15 @@ class ImportCallsTest {
     }
 
     @Test
+    void theSuffixIsAppendedOnlyWhenSomethingWasRenamed() {
+        assertThat(ImportCalls.rewrite("x = import('a');", "\n;S")).isEqualTo("x = " + ImportCalls.HELPER + "('a');\n;S");
+        String none = "x = obj.import('a');";
+        assertThat(ImportCalls.rewrite(none, "\n;S")).isSameAs(none);
+        String restored = "x = import();";
+        assertThat(ImportCalls.rewrite(restored, "\n;S")).isSameAs(restored);
+    }
+
+    @Test
     void linesAndColumnsStay() {
         String source = "const a = 1;\nconst b = await import(\n  './b.js');\nthrow new Error('x');\n";
         String out = ImportCalls.rewrite(source);
