@@ -4,6 +4,7 @@
 // first; what it gives is module.exports. Resolution and ES modules stay in Java: require() asks
 // the host, which answers with another CommonJS module's face or an evaluated module's namespace.
 import { ObjectDefineProperty, ReflectApply } from './util.js';
+import { importer } from './dynimport.js';
 
 // What the host's require answers, besides a face or a namespace (ModuleLinker.requireModule).
 const INVALID = 0, MISSING = 1, FACE = 2, NAMESPACE = 3, THROW = 4, FAILED = 5;
@@ -16,8 +17,10 @@ const weakMapGet = WeakMap.prototype.get, weakMapSet = WeakMap.prototype.set;
  * module's source compiled as function (exports, require, module, __filename, __dirname);
  * `host(specifier, name)` resolves and loads for require(); `exportDefault` is workerd's
  * export_commonjs_default (require() of an ES module gives its default export, not its namespace).
+ * `importHost`, given when the body has import() calls (renamed by ModuleLinker), is dynamic import's
+ * host (dynimport.js): the body then has a sixth parameter, the module's import function.
  */
-export function cjsModule(name, body, host, exportDefault) {
+export function cjsModule(name, body, host, exportDefault, importHost) {
   const module = { exports: {} };
   // state: 0 not run, 1 running, 2 done, 3 threw (error: what every later require throws again,
   // as V8 does for an ES module whose evaluation failed)
@@ -47,7 +50,10 @@ export function cjsModule(name, body, host, exportDefault) {
   const face = {};
   ObjectDefineProperty(face, 'default', { enumerable: true, get() { return run(record); } });
   // `this` is module.exports, as in Node.
-  record.run = () => ReflectApply(body, module.exports, [module.exports, require, module, path, dirname]);
+  const dynamicImport = importHost === undefined ? undefined : importer(name, importHost);
+  record.run = () => ReflectApply(body, module.exports, dynamicImport === undefined
+    ? [module.exports, require, module, path, dirname]
+    : [module.exports, require, module, path, dirname, dynamicImport]);
   ReflectApply(weakMapSet, faces, [face, record]);
   return face;
 }

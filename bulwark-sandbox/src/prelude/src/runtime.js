@@ -27,6 +27,7 @@ import { installAsyncContext, invocationFrame, runInFrame } from './async-contex
 import { nodeInternals } from './node-internals.js';
 import { EmailMessage } from './email.js';
 import { cjsModule } from './cjs.js';
+import { importer } from './dynimport.js';
 import { importables } from './importable.js';
 import { DOMException } from './dom-exception.js';
 import { reportRejection } from './report.js';
@@ -492,7 +493,9 @@ const RUNTIME = Object.freeze({
   nodeInternals,
   emailModule: Object.freeze({ EmailMessage }),
   // A CommonJS module of the bundle: the object ModuleLinker makes a synthetic module of.
-  cjsModule(name, body, host, exportDefault) { return cjsModule(name, body, host, exportDefault); },
+  cjsModule(name, body, host, exportDefault, importHost) { return cjsModule(name, body, host, exportDefault, importHost); },
+  // A module's import() (dynimport.js): what a module whose import( calls ModuleLinker renamed imports.
+  importer(referrer, host) { return importer(referrer, host); },
   makeDispatcher,
   hostResult,
 });

@@ -413,4 +413,42 @@ export const contractTests = [
       'RangeError: once', 'RangeError: once', 'Error: could not link other']);
     assert.equal(make('ns.cjs', `module.exports = require('./esm.js');`, false).default.other, 1);
   }],
+
+  ['importer (dynamic import() of ModuleLinker): ToString of the specifier, V8\'s checks of the options, the host\'s answers as promises, never a synchronous throw', async (opts) => {
+    const iso = createIsolate(opts.preludePath, { verbose: opts.verbose });
+    const ns = { ns: true };
+    const asked = [];
+    // What ModuleLinker.importModule answers: [kind, ...] (0 namespace, 1 pending evaluation, 2 throw, 3 error, 4 type error).
+    const host = (spec, from) => {
+      asked.push(`${spec} from ${from}`);
+      switch (spec) {
+        case './a.js': return [0, ns];
+        case './tla.js': return [1, Promise.resolve(), ns, true];
+        case './rejects.js': return [1, Promise.reject(new RangeError('late')), ns, true];
+        case './boom.js': return [2, new RangeError('boom')];
+        case '../x': return [3, 'No such module "../x"'];
+        default: return [4, `Invalid module specifier "${spec}".`];
+      }
+    };
+    const load = iso.runtime.importer('lib/m.js', host);
+    const settle = (p) => p.then((v) => v, (e) => `${e.name}: ${e.message}`);
+    assert.equal(await load('./a.js'), ns);
+    assert.equal(await load({ toString: () => './a.js' }), ns);
+    assert.equal(await load('./tla.js'), ns);
+    assert.equal(await settle(load('./rejects.js')), 'RangeError: late');
+    assert.equal(await settle(load('./boom.js')), 'RangeError: boom');
+    assert.equal(await settle(load('../x')), 'Error: No such module "../x"');
+    assert.equal(await settle(load('other')), 'TypeError: Invalid module specifier "other".');
+    let p;
+    assert.doesNotThrow(() => { p = load(Symbol('s')); });
+    assert.equal(await settle(p), 'TypeError: Cannot convert a Symbol value to a string');
+    assert.equal(await settle(load('./a.js', 1)), 'TypeError: The second argument to import() must be an object');
+    assert.equal(await settle(load('./a.js', { with: 'json' })), "TypeError: The 'with' option must be an object");
+    assert.equal(await settle(load('./a.js', { with: { type: 1 } })), 'TypeError: Import attribute value must be a string');
+    assert.equal(await load('./a.js', { with: { type: 'json' } }), ns);
+    assert.equal(await load('./a.js', {}), ns);
+    // The options were refused before the host was asked; every other call asked it from lib/m.js.
+    assert.equal(asked.length, 9);
+    assert.ok(asked.every((a) => a.endsWith(' from lib/m.js')));
+  }],
 ];

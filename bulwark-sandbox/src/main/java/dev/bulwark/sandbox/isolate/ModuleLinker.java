@@ -21,6 +21,7 @@ import dev.bulwark.sandbox.worker.WorkerBundle;
 import dev.bulwark.sandbox.worker.WorkerModule;
 
 import java.util.ArrayDeque;
+import java.util.Arrays;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.List;
@@ -47,6 +48,13 @@ import java.util.Map;
  * so the body cannot run inside one). {@code require()} resolves as an import does and asks
  * {@link #requireModule} for anything but another CommonJS module; it can be called after the load
  * too (in a handler), so a worker with CommonJS modules keeps its linker until it is closed.
+ *
+ * <p>Dynamic {@code import()}: V8's own rejects every call here (Javet installs no host callback
+ * for it), so {@link ImportCalls} renames the calls of a module's source to {@link ImportCalls#HELPER},
+ * which the module imports from {@link #IMPORTER} (a line added at its end: nothing else moves), a
+ * synthetic module of its own whose default export (dynimport.js) asks {@link #importModule} to
+ * resolve the specifier from that module, link and evaluate what it names, as a static import would.
+ * A worker whose modules call import() keeps its linker too.
  */
 final class ModuleLinker implements AutoCloseable {
     static final String WORKERS_MODULE = "cloudflare:workers";
@@ -65,6 +73,12 @@ final class ModuleLinker implements AutoCloseable {
     private static final String[] CJS_PARAMETERS = {"exports", "require", "module", "__filename", "__dirname"};
     /** What a CommonJS module's ES module imports its face as; only it can (see {@link #resolve}). */
     private static final String CJS_FACE = "bulwark:cjs-face";
+    /** What a module whose import() calls were renamed imports its import function from; only it can (see {@link #resolve}). */
+    static final String IMPORTER = "bulwark:import";
+    /** Added at the end of such a module (a new last line: no line or column of its own moves). */
+    static final String IMPORTER_DECLARATION = "\n;import " + ImportCalls.HELPER + " from '" + IMPORTER + "';\n";
+    /** What {@link #importModule} answers (dynimport.js's NAMESPACE, PENDING, THROW, ERROR, TYPE_ERROR). */
+    private static final int IMPORTED = 0, IMPORT_PENDING = 1, IMPORT_THROW = 2, IMPORT_ERROR = 3, IMPORT_TYPE_ERROR = 4;
 
     private final V8Runtime runtime;
     private final V8ValueObject jsRuntime;
@@ -81,6 +95,19 @@ final class ModuleLinker implements AutoCloseable {
     /** require()'s way to the host, made with the first CommonJS module. */
     private JavetCallbackContext requireContext;
     private V8ValueFunction requireHost;
+    /** The import-function modules of the modules whose import() calls were renamed, by module name. */
+    private final Map<String, IV8Module> importers = new HashMap<>();
+    /** import()'s way to the host, made with the first module that calls it. */
+    private JavetCallbackContext importContext;
+    private V8ValueFunction importHost;
+    /** While the worker loads (its main module evaluates): an import() then is inside a module's evaluation. */
+    private boolean loading;
+    /** The first resolution that failed while {@link #instantiate} linked a module, in workerd's words. */
+    private LinkFailure linkFailure;
+
+    /** Why a static import failed to resolve, as workerd's resolve callback says it (a TypeError or an Error). */
+    private record LinkFailure(boolean typeError, String message) {
+    }
 
     private ModuleLinker(V8Runtime runtime, V8ValueObject jsRuntime, WorkerBundle bundle) {
         this.runtime = runtime;
@@ -95,6 +122,7 @@ final class ModuleLinker implements AutoCloseable {
 
     private LoadedWorker link(String workerId, String envJson, List<Binding> bindings) throws WorkerLoadException {
         runtime.setV8ModuleResolver((rt, specifier, referrer) -> resolve(specifier, referrer));
+        loading = true;
         try {
             // The env exists before any module: cloudflare:workers exports it, process.env may copy it.
             env = parseJson(envJson == null ? "{}" : envJson);
@@ -183,16 +211,16 @@ final class ModuleLinker implements AutoCloseable {
                         this.env.set(bindings.get(i).name(), made);
                     }
                 }
-                // A require() after the load may ask for cloudflare:workers: made now, while env is open.
-                if (!faces.isEmpty()) module(WORKERS_MODULE);
+                // A require() or import() after the load may ask for cloudflare:workers: made now, while env is open.
+                if (keepsModules()) module(WORKERS_MODULE);
                 // ctx.exports and `exports` of cloudflare:workers: loopback stubs to this worker's own exports.
                 // (the worker id: a dynamic worker's durable object classes become facet classes)
                 jsRuntime.invokeVoid("linkExports", namespace, loopback, namespaces, runtime.createV8ValueString(workerId));
                 loopback.close(); // the object lives on in the module; this handle is no longer needed
                 loopback = null;
             }
-            // A require() after the load may ask for a built-in: the node modules stay (closed with us).
-            if (node != null && faces.isEmpty()) {
+            // A require() or import() after the load may ask for a built-in: the node modules stay (closed with us).
+            if (node != null && !keepsModules()) {
                 node.close();
                 node = null;
             }
@@ -209,8 +237,14 @@ final class ModuleLinker implements AutoCloseable {
             close();
             throw failure(HostValues.describe(e));
         } finally {
+            loading = false;
             runtime.setV8ModuleResolver(null);
         }
+    }
+
+    /** Whether code may link more modules after the load: a require() or an import() can. */
+    private boolean keepsModules() {
+        return !faces.isEmpty() || !importers.isEmpty();
     }
 
     private WorkerLoadException failure(String message) {
@@ -222,9 +256,16 @@ final class ModuleLinker implements AutoCloseable {
         String from = referrer == null ? bundle.mainModule() : referrer.getResourceName();
         // A module named as a CommonJS module of the bundle is that module's own ES face.
         if (specifier.equals(CJS_FACE) && faceModules.containsKey(from)) return faceModules.get(from);
+        if (specifier.equals(IMPORTER) && importers.containsKey(from)) return importers.get(from);
         String name = resolveName(specifier, from);
         if (name == null) {
             problems.add(from + lineOf(from, specifier) + ": cannot import '" + specifier + "': " + missing(specifier));
+            if (linkFailure == null) {
+                String target = target(specifier, from);
+                linkFailure = target == null
+                        ? new LinkFailure(true, "Invalid module specifier \"" + specifier + "\".\n  imported from \"" + from + "\".")
+                        : new LinkFailure(false, "No such module \"" + target + "\".\n  imported from \"" + from + "\"");
+            }
             return null;
         }
         try {
@@ -360,13 +401,30 @@ final class ModuleLinker implements AutoCloseable {
     private IV8Module compile(WorkerModule module) throws JavetException, WorkerLoadException {
         String name = module.name();
         return switch (module.type()) {
-            case JS -> runtime.getExecutor(module.contentAsString()).setResourceName(name).setModule(true)
-                    .compileV8Module();
+            case JS -> {
+                String source = module.contentAsString();
+                String renamed = ImportCalls.rewrite(source, IMPORTER_DECLARATION);
+                if (renamed == source) yield runtime.getExecutor(source).setResourceName(name).setModule(true).compileV8Module();
+                V8Module compiled = runtime.getExecutor(renamed).setResourceName(name).setModule(true).compileV8Module();
+                // Made once it compiled (a module that failed to compile is compiled again at its next import).
+                if (!importers.containsKey(name)) importers.put(name, importerModule(name));
+                yield compiled;
+            }
             case CJS -> {
-                try (V8ValueFunction body = runtime.getExecutor(module.contentAsString()).setResourceName(name)
-                        .compileV8ValueFunction(CJS_PARAMETERS)) {
+                String source = module.contentAsString();
+                String renamed = ImportCalls.rewrite(source);
+                // The import function of a CommonJS module is a parameter of its body (cjs.js passes it).
+                String[] parameters = CJS_PARAMETERS;
+                if (renamed != source) {
+                    parameters = Arrays.copyOf(CJS_PARAMETERS, CJS_PARAMETERS.length + 1);
+                    parameters[CJS_PARAMETERS.length] = ImportCalls.HELPER;
+                }
+                try (V8ValueFunction body = runtime.getExecutor(renamed).setResourceName(name)
+                        .compileV8ValueFunction(parameters)) {
+                    V8Value dynamicImport = renamed != source ? importHost() : runtime.createV8ValueUndefined();
                     V8ValueObject face = jsRuntime.invoke("cjsModule", runtime.createV8ValueString(name), body,
-                            requireHost(), runtime.createV8ValueBoolean(bundle.compatibility().commonJsExportDefault()));
+                            requireHost(), runtime.createV8ValueBoolean(bundle.compatibility().commonJsExportDefault()),
+                            dynamicImport);
                     faces.put(name, face);
                     try (V8ValueObject exports = runtime.createV8ValueObject()) {
                         exports.set("default", face);
@@ -463,15 +521,8 @@ final class ModuleLinker implements AutoCloseable {
                 answer.push(runtime.createV8ValueInteger(FACE), face);
                 return answer;
             }
-            if (m.getStatus() == STATUS_UNINSTANTIATED) {
-                boolean resolverSet = runtime.getV8ModuleResolver() != null;
-                if (!resolverSet) runtime.setV8ModuleResolver((rt, s, referrer) -> resolve(s, referrer));
-                problems.clear();
-                try {
-                    if (!m.instantiate()) return failed(answer, problems.isEmpty() ? "could not link " + name : String.join("; ", problems));
-                } finally {
-                    if (!resolverSet) runtime.setV8ModuleResolver(null);
-                }
+            if (m.getStatus() == STATUS_UNINSTANTIATED && !instantiate(m)) {
+                return failed(answer, problems.isEmpty() ? "could not link " + name : String.join("; ", problems));
             }
             if (m.getStatus() == STATUS_INSTANTIATED) {
                 // Each require() that evaluates a module nests JavaScript inside this host call; a
@@ -511,6 +562,141 @@ final class ModuleLinker implements AutoCloseable {
         }
     }
 
+    /**
+     * Links a module a require() or import() asks for after (or during) the load, with the resolver
+     * set for the call; false if a resolution failed ({@link #problems} and {@link #linkFailure} say
+     * why). Throws what V8 threw.
+     */
+    private boolean instantiate(IV8Module m) throws JavetException {
+        boolean resolverSet = runtime.getV8ModuleResolver() != null;
+        if (!resolverSet) runtime.setV8ModuleResolver((rt, s, referrer) -> resolve(s, referrer));
+        problems.clear();
+        linkFailure = null;
+        try {
+            return m.instantiate();
+        } finally {
+            if (!resolverSet) runtime.setV8ModuleResolver(null);
+        }
+    }
+
+    /** The synthetic module whose default export is module {@code name}'s import function, evaluated at once. */
+    private IV8Module importerModule(String name) throws JavetException {
+        V8Module m = synthetic(IMPORTER + ":" + name,
+                jsRuntime.invoke("importer", runtime.createV8ValueString(name), importHost()));
+        // Evaluated now, not in the module graph's order: a function of the module that a cycle calls
+        // before the module itself is evaluated can import() too.
+        m.instantiate();
+        try (V8Value ignored = m.evaluate(false)) {
+            return m;
+        }
+    }
+
+    private V8ValueFunction importHost() throws JavetException {
+        if (importHost == null) {
+            importContext = new JavetCallbackContext("import", JavetCallbackType.DirectCallNoThisAndResult,
+                    (IJavetDirectCallable.NoThisAndResult<Exception>) this::importModule);
+            importHost = runtime.createV8ValueFunction(importContext);
+        }
+        return importHost;
+    }
+
+    /**
+     * import(specifier) from module {@code from} (its import function, dynimport.js): [kind, ...]. As
+     * workerd's resolveDynamicImport: the specifier resolves as a static import of the same text from
+     * that module would; a module not yet linked is linked and evaluated here; an evaluated one (or one
+     * evaluating: an import of a module from inside its own graph) gives its namespace as it is; one
+     * whose evaluation failed throws that error again. A top-level await not settled when evaluate()
+     * returns is answered with its promise (dynimport.js waits, or fails as workerd does). Never throws
+     * (see {@link #requireModule}).
+     */
+    private V8Value importModule(V8Value[] args) throws JavetException {
+        String specifier = HostValues.string(args, 0), from = HostValues.string(args, 1);
+        V8ValueArray answer = runtime.createV8ValueArray();
+        Deque<String> loadProblems = new ArrayDeque<>(problems);
+        try {
+            String name = resolveName(specifier, from);
+            if (name == null) {
+                // workerd's words: a path above the root names the specifier as written, without a period.
+                String target = target(specifier, from);
+                return imported(answer, IMPORT_ERROR, target == null ? "No such module \"" + specifier + "\""
+                        : "No such module \"" + target + "\".");
+            }
+            IV8Module m = module(name);
+            if (m.getStatus() == STATUS_UNINSTANTIATED) {
+                boolean linked;
+                try {
+                    linked = instantiate(m);
+                } catch (JavetException e) {
+                    linked = false;
+                    if (linkFailure == null && problems.isEmpty()) problems.add(HostValues.describe(e));
+                }
+                if (!linked) {
+                    if (linkFailure != null) {
+                        return imported(answer, linkFailure.typeError() ? IMPORT_TYPE_ERROR : IMPORT_ERROR, linkFailure.message());
+                    }
+                    return imported(answer, IMPORT_ERROR, problems.isEmpty() ? "could not link " + name : String.join("; ", problems));
+                }
+            }
+            if (m.getStatus() == STATUS_INSTANTIATED) {
+                boolean nested = loading || evaluating > 0;
+                if (evaluating >= MAX_REQUIRE_NESTING) {
+                    return imported(answer, IMPORT_ERROR, "import() is nested too deep (more than " + MAX_REQUIRE_NESTING
+                            + " modules evaluating at once)");
+                }
+                evaluating++;
+                try (V8Value result = m.evaluate(true)) {
+                    // Pending (a top-level await) or rejected: dynimport.js chains on it, which also
+                    // marks a rejection handled (no unhandled rejection is reported for it).
+                    if (result instanceof V8ValuePromise p && !p.isFulfilled()) {
+                        answer.push(runtime.createV8ValueInteger(IMPORT_PENDING), p);
+                        try (V8Value namespace = m.getNamespace()) {
+                            answer.push(namespace, runtime.createV8ValueBoolean(nested || p.isRejected()));
+                        }
+                        return answer;
+                    }
+                } catch (JavetException e) {
+                    if (m.getStatus() != STATUS_ERRORED) return imported(answer, IMPORT_ERROR, HostValues.describe(e));
+                } finally {
+                    evaluating--;
+                }
+            }
+            if (m.getStatus() == STATUS_ERRORED) {
+                answer.push(runtime.createV8ValueInteger(IMPORT_THROW));
+                try (V8ValueError error = m.getException()) {
+                    answer.push(error);
+                }
+                return answer;
+            }
+            try (V8Value namespace = m.getNamespace()) {
+                answer.push(runtime.createV8ValueInteger(IMPORTED), namespace);
+            }
+            return answer;
+        } catch (WorkerLoadException | JavetException e) {
+            return imported(answer, IMPORT_ERROR, e instanceof JavetException je ? HostValues.describe(je) : e.getMessage());
+        } finally {
+            // What this import() could not link is its own failure, not the load's.
+            problems.clear();
+            problems.addAll(loadProblems);
+            linkFailure = null;
+        }
+    }
+
+    private V8ValueArray imported(V8ValueArray answer, int kind, String message) throws JavetException {
+        answer.push(runtime.createV8ValueInteger(kind), runtime.createV8ValueString(message));
+        return answer;
+    }
+
+    /**
+     * The module path a specifier names from {@code from} for workerd's error messages: a prefixed
+     * one (node:, cloudflare:, workerd:) as written, else the bundle path (null: above the root).
+     */
+    private static String target(String specifier, String from) {
+        if (specifier.startsWith("node:") || specifier.startsWith("cloudflare:") || specifier.startsWith("workerd:")) {
+            return specifier;
+        }
+        return path(specifier, from);
+    }
+
     private V8ValueArray failed(V8ValueArray answer, String message) throws JavetException {
         answer.push(runtime.createV8ValueInteger(FAILED), runtime.createV8ValueString(message));
         return answer;
@@ -538,6 +724,9 @@ final class ModuleLinker implements AutoCloseable {
             for (IV8Module m : faceModules.values()) m.close();
             if (requireHost != null) requireHost.close();
             if (requireContext != null) runtime.removeCallbackContext(requireContext.getHandle());
+            for (IV8Module m : importers.values()) m.close();
+            if (importHost != null) importHost.close();
+            if (importContext != null) runtime.removeCallbackContext(importContext.getHandle());
         } catch (JavetException ignored) {
             // the isolate goes on
         }
@@ -548,6 +737,9 @@ final class ModuleLinker implements AutoCloseable {
         faceModules.clear();
         requireHost = null;
         requireContext = null;
+        importers.clear();
+        importHost = null;
+        importContext = null;
         for (IV8Module m : linked.values()) {
             try {
                 m.close();

@@ -318,8 +318,8 @@ class ModuleWorkerTest {
 
         @Test
         void aNestedRequireBesideATopLevelAwaitModule() throws Exception {
-            // workerd's module-tla-nested-require-test graphs, imported statically (import() is not
-            // supported here): a CommonJS module's nested require() while a sibling's top-level await
+            // workerd's module-tla-nested-require-test graphs, imported statically (the suite itself
+            // imports them with import(), DynamicImportTest and WorkerdConformanceTest): a CommonJS module's nested require() while a sibling's top-level await
             // is pending (a V8 CHECK in workerd before its fix); and a require() of a module whose
             // top-level await never settles fails the load with workerd's message.
             WorkerModule leaf = js("leaf", "await Promise.resolve();\nexport const v = 1;\n");

@@ -1,0 +1,3 @@
+export const greeting = 'hello';
+export let renders = 0;
+export function counted() { renders++; }
