@@ -101,9 +101,12 @@ final class Subrequests {
             case Message.SubrequestBodyPull bp -> false;
             case Message.SubrequestEnd e -> !p.duplex;
             case Message.CallHead h -> false;
+            // A connect() call's whole answer or body end is the callee's half-close (it may still read).
+            case Message.CallResult r -> !p.duplex;
+            case Message.CallEnd e -> !p.duplex;
             case Message.CallChunk c -> false;
             case Message.CallBodyPull bp -> false;
-            default -> true; // SubrequestResult, SubrequestFailed, CallResult, CallFailed, CallEnd
+            default -> true; // SubrequestResult, SubrequestFailed, CallFailed
         };
         if (last && !pending.remove(subrequestId, p)) return;
         int delivered = switch (answer) {

@@ -209,10 +209,20 @@ final class CallRelay implements InvocationListener {
         else answer(new Message.CallFailed(callId, failure.code(), failure.message(), failure.thrown()));
     }
 
+    /** What a caller still listening after the answer hears when the callee's invocation is over. */
+    static final String CALLEE_OVER = "the callee's invocation is over";
+
     @Override
     public synchronized void done(long cpuMicros) {
+        boolean answeredBefore = answered;
         if (streamed && headSent) endStream("the response ended before its body was complete");
         else answer(new Message.CallFailed(callId, ErrorCode.INTERNAL.code(), "the durable object sent no response"));
+        // A caller whose request body was still streaming may still be writing: a connect() socket
+        // (duplex, OutboundCalls.socketAnswer) learns so that nothing more will be pulled. Any other
+        // call is over at its caller already, which drops this.
+        if (answeredBefore && bodyStreamed && !callerGone) {
+            caller.accept(new Message.CallFailed(callId, ErrorCode.INTERNAL.code(), CALLEE_OVER));
+        }
         CallerLink link = streamed ? CallerLink.of(caller) : null;
         if (link != null) link.detach(this);
     }
@@ -220,7 +230,12 @@ final class CallRelay implements InvocationListener {
     /** The callee pulls the next piece of a streamed request body: the caller is asked for it. */
     @Override
     public synchronized void pull() {
-        if (!bodyStreamed || callerGone) return;
+        if (!bodyStreamed) return;
+        if (callerGone) {
+            // Nobody will answer it: the callee's read ends instead of waiting for its limits.
+            toCallee(new Message.RequestBodyEnd(invocationId, CALLER_GONE));
+            return;
+        }
         pulls++;
         caller.accept(new Message.CallBodyPull(callId));
     }
@@ -259,6 +274,10 @@ final class CallRelay implements InvocationListener {
     synchronized void callerCancel(String why) {
         if (callerGone) return;
         callerGone = true;
+        if (bodyStreamed && pulls > 0) {
+            pulls = 0;
+            toCallee(new Message.RequestBodyEnd(invocationId, CALLER_GONE));
+        }
         if ((headSent && !ended) || (head != null && !answered)) {
             toCallee(new Message.Cancel(invocationId, why));
             ended = true;
@@ -266,6 +285,9 @@ final class CallRelay implements InvocationListener {
             firstChunks.clear();
         }
     }
+
+    /** How a streamed request body the caller abandoned ends at the callee. */
+    static final String CALLER_GONE = "The caller disconnected before the request body was complete.";
 
     /** A piece of the streamed request body, answering one pull; one nobody asked for is dropped. */
     synchronized void callerBodyChunk(byte[] data) {
