@@ -195,9 +195,12 @@ class Connection {
   }
 
   serve() {
-    if (!this.pulled || this.ended || this.items.length === 0) return;
-    this.pulled = false;
+    if (this.ended || this.items.length === 0) return;
     const item = this.items[0];
+    // A call's end (or abort) goes without waiting for a pull: the node keeps it for the callee's
+    // next read (CallRelay), so closing never waits on a handler that does not read.
+    if (!this.pulled && (this.tls || (item.kind !== 'end' && item.kind !== 'error'))) return;
+    this.pulled = false;
     switch (item.kind) {
       case 'bytes': {
         const piece = item.bytes.subarray(item.offset, item.offset + PIECE);
@@ -376,6 +379,8 @@ export class Socket {
     this.#rejectClosed(reason);
   }
 }
+
+Object.defineProperty(Socket.prototype, Symbol.toStringTag, { value: 'Socket', configurable: true });
 
 function egressOpenError(err) {
   return new Error(`${CONNECT_FAILED}: ${messageOf(err)}`);

@@ -55,6 +55,9 @@ final class CallRelay implements InvocationListener {
     private long forwarded;
     /** Request body pulls of the callee not yet answered by the caller. */
     private int pulls;
+    /** The end of the request body, sent before the callee pulled for it, and its error (or null). */
+    private boolean bodyEndHeld;
+    private String heldBodyEnd;
 
     /** A relay to a sandbox caller that sent its call under {@code callId}: streamed both ways (see {@link CallerLink}). */
     CallRelay(long callId, long invocationId, Consumer<Message> caller) {
@@ -231,6 +234,11 @@ final class CallRelay implements InvocationListener {
     @Override
     public synchronized void pull() {
         if (!bodyStreamed) return;
+        if (bodyEndHeld) {
+            bodyEndHeld = false;
+            toCallee(new Message.RequestBodyEnd(invocationId, heldBodyEnd));
+            return;
+        }
         if (callerGone) {
             // Nobody will answer it: the callee's read ends instead of waiting for its limits.
             toCallee(new Message.RequestBodyEnd(invocationId, CALLER_GONE));
@@ -296,9 +304,19 @@ final class CallRelay implements InvocationListener {
         toCallee(new Message.RequestBodyChunk(invocationId, data));
     }
 
-    /** The streamed request body is complete or broken. */
+    /**
+     * The streamed request body is complete or broken. A connect() socket's end comes without a
+     * pull (its caller closes while the callee does not read): it is held for the callee's next pull.
+     */
     synchronized void callerBodyEnd(String error) {
-        if (!bodyStreamed || pulls == 0) return;
+        if (!bodyStreamed) return;
+        if (pulls == 0) {
+            if (!bodyEndHeld) {
+                bodyEndHeld = true;
+                heldBodyEnd = error;
+            }
+            return;
+        }
         pulls--;
         toCallee(new Message.RequestBodyEnd(invocationId, error));
     }

@@ -93,7 +93,7 @@ class ServiceConnectTest {
         // The parent intercepts its child's TCP as it intercepts its fetch().
         assertThat(body("/outbound?via=self&to=db.internal:5432")).isEqualTo("intercepted db.internal:5432 saw child-bytes");
         // A service binding as globalOutbound: the other worker's connect handler.
-        assertThat(body("/outbound?via=back&to=hello:1")).isEqualTo("hello");
+        assertThat(body("/outbound?via=back&to=echo:1")).isEqualTo("child-bytes");
         // No network at all: workerd's error, as for fetch().
         assertThat(body("/outbound?via=null&to=db.internal:5432")).isEqualTo("threw Error: This worker is not permitted to "
                 + "access the internet via global functions like fetch(). It must use capabilities (such as bindings in "
@@ -150,16 +150,21 @@ class ServiceConnectTest {
     @Test
     void aSocketLeftOpenIsClosedWithItsRequest() throws Exception {
         assertThat(body("/outlive")).isEqualTo("left open");
-        await().atMost(Duration.ofSeconds(30)).until(() -> !body("/recorded?key=outlived").equals("null"));
-        assertThat(body("/recorded?key=outlived")).contains("error: The caller disconnected");
+        // The handler would read for ever (its wall-clock limit is 30 s): its invocation ends with the caller's.
+        await().atMost(Duration.ofSeconds(15)).until(() -> node.supervisor().processes().stream()
+                .mapToInt(SandboxProcess::inFlight).sum() == 0);
     }
 
     @Test
     void theConnectionEndsWhenTheHandlerSettlesAndItsErrorsStayWithIt() throws Exception {
         JsonNode r = get("/handler-ends");
-        assertThat(r.get("throws").get("text").get("ok").asText()).isEmpty();
+        // A handler that throws after accepting: the caller reads the end of stream, and the error
+        // (logged at the callee) does not reach it.
+        assertThat(r.get("throws").get("text").get("ok").asText()).as(r.toString()).isEmpty();
+        assertThat(r.get("throws").get("closed").get("ok").asText()).isEqualTo("undefined");
         assertThat(r.toString()).doesNotContain("secret of back");
-        assertThat(r.get("early").get("closed").has("ok")).isTrue();
+        // A handler that returns without closing: the connection ends with it, the caller's socket closes.
+        assertThat(r.get("early").get("closed").get("ok").asText()).as(r.toString()).isEqualTo("undefined");
     }
 
     @Test
@@ -172,7 +177,8 @@ class ServiceConnectTest {
             InputStream in = s.getInputStream();
             byte[] head = new byte[12];
             int n = in.readNBytes(head, 0, head.length);
-            assertThat(new String(head, 0, n, StandardCharsets.US_ASCII)).startsWith("HTTP/1.1 405");
+            // Jetty refuses it itself (400); the front door would refuse any that passed (405).
+            assertThat(new String(head, 0, n, StandardCharsets.US_ASCII)).matches("HTTP/1\\.1 40[05]");
         }
     }
 }
