@@ -14,7 +14,7 @@ import { getReader, readerReadChunk, ReadableStream } from './streams-core.js';
 import { canonicalURL } from './url.js';
 import { normalizeMethod } from './request.js';
 import { subrequestChunk, subrequestEnd, subrequestDrop, subrequestBodyPull, endUpload, endUploadsOf, uploadPeerDone } from './egress.js';
-import { makeNamespace, objectFetch, objectReceiver, evictObject, resetObject, objectSocketEvent, registerWaitUntil, forgetWaitUntil, waitUntilOf, abortedReason, abortWithoutRetry, raceReset } from './objects.js';
+import { makeNamespace, objectFetch, objectConnect, objectReceiver, evictObject, resetObject, objectSocketEvent, registerWaitUntil, forgetWaitUntil, waitUntilOf, abortedReason, abortWithoutRetry, raceReset } from './objects.js';
 import { socketInternals, deliverToListeners } from './websocket.js';
 import { answerRpc, answerCap, answerAlarm, entrypointReceiver } from './rpc.js';
 import { dropExport, makeCapStub, revoke, decodePayload, setAbortSignalRpc, leaveContext } from './caps.js';
@@ -197,9 +197,11 @@ const noConnectHandler = () => new Error('Handler does not export a connect() fu
  * connection is accepted (the caller's `opened`) only when there is a handler, and ends when the
  * handler's promise settles; what the handler throws is logged here and does not reach the caller.
  */
-async function answerConnect(handler, req, env, ctx, invocationId) {
+async function answerConnect(handler, req, env, ctx, invocationId, target) {
   let call;
-  if (typeof handler === 'function') {
+  if (target !== null && target !== undefined && target.className !== undefined) {
+    call = await objectConnect(target, env, invocationId);
+  } else if (typeof handler === 'function') {
     const instance = new handler(ctx, env);
     if (!isObjectLike(instance) || typeof instance.connect !== 'function') throw noConnectHandler();
     call = (socket) => instance.connect(socket);
@@ -431,10 +433,9 @@ async function dispatchFetch(handler, req, env, invocationId, target) {
   } else try {
     if (req.method === 'CONNECT') {
       // Only a stub's connect() makes one: the front door refuses CONNECT, and Request refuses the method.
-      if (target !== null && target !== undefined && target.entrypoint === undefined) {
-        throw new TypeError('connect() to a durable object is not supported by Bulwark yet');
-      }
-      await answerConnect(target === null || target === undefined ? handler : entrypointOf(target), req, env, ctx, invocationId);
+      const receiver = target === null || target === undefined ? handler
+        : target.entrypoint !== undefined ? entrypointOf(target) : null;
+      await answerConnect(receiver, req, env, ctx, invocationId, target);
     } else {
       const request = makeIncomingRequest(req, invocationId);
       let result;

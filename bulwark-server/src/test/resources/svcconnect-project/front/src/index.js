@@ -1,6 +1,6 @@
 // connect() through a service binding, ctx.exports, a dynamic worker's entrypoint and a dynamic
 // worker's globalOutbound, against back's connect handlers (ServiceConnectTest). One case per path.
-import { WorkerEntrypoint } from 'cloudflare:workers';
+import { WorkerEntrypoint, DurableObject } from 'cloudflare:workers';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -59,6 +59,22 @@ export class Local extends WorkerEntrypoint {
     await writer.close();
   }
 }
+
+// A durable object's connect(socket): a connection to one object, with its storage.
+export class Room extends DurableObject {
+  async connect(socket) {
+    const info = await socket.opened;
+    const seen = dec.decode((await socket.readable.getReader().read()).value);
+    const count = ((await this.ctx.storage.get('count')) ?? 0) + 1;
+    await this.ctx.storage.put('count', count);
+    const writer = socket.writable.getWriter();
+    await writer.write(enc.encode(`room ${this.ctx.id.name} ${info.localAddress} saw ${seen} (${count})`));
+    await writer.close();
+  }
+}
+
+// A durable object without a connect handler.
+export class Plain extends DurableObject {}
 
 // A parent's interceptor of its child's sockets (the child's globalOutbound).
 export class Interceptor extends WorkerEntrypoint {
@@ -224,8 +240,14 @@ export default {
           early: { text: await settle(readAll(early.readable)), closed: await settle(early.closed) },
         });
       }
-      case '/global-scope':
-        return new Response('not reached');
+      case '/object': {
+        const socket = env.ROOM.get(env.ROOM.idFromName('lobby')).connect('room.example:1');
+        const writer = socket.writable.getWriter();
+        await writer.write(enc.encode('knock'));
+        const text = await readAll(socket.readable);
+        const plain = env.PLAIN.get(env.PLAIN.idFromName('p')).connect('p:1');
+        return Response.json({ text, plain: await settle(plain.opened) });
+      }
       default:
         return new Response('no such case', { status: 404 });
     }

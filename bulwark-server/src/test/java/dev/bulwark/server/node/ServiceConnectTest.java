@@ -101,6 +101,15 @@ class ServiceConnectTest {
     }
 
     @Test
+    void aDurableObjectStubConnectsToTheObjectsConnectHandler() throws Exception {
+        JsonNode r = get("/object");
+        assertThat(r.get("text").asText()).isEqualTo("room lobby room.example:1 saw knock (1)");
+        assertThat(r.get("plain").get("error").asText()).isEqualTo("Error: proxy request failed, cannot connect to the specified address");
+        // The same object, its storage kept.
+        assertThat(get("/object").get("text").asText()).isEqualTo("room lobby room.example:1 saw knock (2)");
+    }
+
+    @Test
     void aMissingHandlerFailsTheCallersSocketAsWorkerdDoes() throws Exception {
         JsonNode r = get("/noconnect?to=x:1");
         String failed = "Error: proxy request failed, cannot connect to the specified address";
