@@ -249,13 +249,21 @@ export class Socket {
   #writeDone = false;
   #closing = false;
   #upgraded = false;
+  // startTls() flushes what was written before it (workerd flushes the writable side first): writes
+  // are counted as they enter the writable's queue (its strategy's size()) and as they reach the
+  // sink; the ones counted before startTls() still go out plain, then the TLS request.
+  #accepted = 0;
+  #delivered = 0;
+  #plainUntil = -1; // after startTls(): the last write that still goes out before TLS starts
+  #tlsQueued = null; // after startTls(): resolves once the TLS request is queued behind those writes
+  #sendTls = null;
 
   /**
    * {@code conn}: the wire (a Connection, or an InboundWire for a connect handler's socket);
    * {@code whenOpen} settles when the connection is open or failed, {@code openError} makes the
    * error `opened` and `closed` reject with from its failure.
    */
-  constructor(token, conn, info, secureTransport, allowHalfOpen, whenOpen, openError) {
+  constructor(token, conn, info, secureTransport, allowHalfOpen, whenOpen, openError, writable = null) {
     if (token !== CONSTRUCT) throw new TypeError('Illegal constructor');
     this.#conn = conn;
     this.#info = info;
@@ -273,21 +281,36 @@ export class Socket {
     // The writable side: bytes only, copied when written (the worker may reuse its buffer before
     // the node pulls it); a write settles when the node has taken it.
     const self = this;
+    // {@code writable}: for the socket startTls() returns, settles once the TLS request is queued
+    // (its writes go after it).
     this.#writable = new WritableStream({
       write(chunk) {
-        if (self.#upgraded) throw new TypeError('This socket was upgraded by startTls(): write to the socket it returned.');
+        const n = ++self.#delivered;
+        if (self.#upgraded && n > self.#plainUntil) {
+          throw new TypeError('This socket was upgraded by startTls(): write to the socket it returned.');
+        }
         const view = isObjectLike(chunk) ? viewBytes(chunk) : null;
         if (view === null) {
           // The writable side errors for good: the connection goes with it.
           const err = new TypeError('This WritableStream only supports writing byte types.');
           self.#fail(err);
+          self.#tlsAfter(n);
           throw err;
         }
-        return new PromiseCtor((resolve, reject) => conn.send({ kind: 'bytes', bytes: view.slice(), offset: 0, resolve, reject }));
+        const bytes = view.slice();
+        const send = () => new PromiseCtor((resolve, reject) => {
+          conn.send({ kind: 'bytes', bytes, offset: 0, resolve, reject });
+          self.#tlsAfter(n);
+        });
+        return writable === null ? send() : PromiseThen(writable, send);
       },
-      close() { return self.#endWrites(); },
-      abort(reason) { conn.send({ kind: 'error', message: messageOf(reason) }); },
-    });
+      close() { return writable === null ? self.#endWrites() : PromiseThen(writable, () => self.#endWrites()); },
+      abort(reason) {
+        const send = () => conn.send({ kind: 'error', message: messageOf(reason) });
+        if (writable === null) send();
+        else PromiseThen(writable, send);
+      },
+    }, { highWaterMark: 1, size() { self.#accepted++; return 1; } });
   }
 
   get readable() { return this.#readable; }
@@ -333,10 +356,23 @@ export class Socket {
     this.#over = true;
     this.#conn.detachReadable();
     const whenOpen = new PromiseCtor((resolve) => { this.#conn.tlsStarted = resolve; });
-    const next = new Socket(CONSTRUCT, this.#conn, this.#info, 'on', this.#allowHalfOpen, whenOpen, egressOpenError);
-    this.#conn.send({ kind: 'tls' });
+    this.#tlsQueued = new PromiseCtor((resolve) => { this.#sendTls = resolve; });
+    const next = new Socket(CONSTRUCT, this.#conn, this.#info, 'on', this.#allowHalfOpen, whenOpen, egressOpenError,
+      this.#tlsQueued);
+    // The writes already in the writable's queue go first (the sink takes them one by one).
+    this.#plainUntil = this.#accepted;
+    this.#tlsAfter(this.#delivered);
     this.#resolveClosed();
     return next;
+  }
+
+  /** Write {@code n} reached the connection's queue (or failed): the TLS request goes behind the last plain one. */
+  #tlsAfter(n) {
+    if (this.#sendTls === null || n < this.#plainUntil) return;
+    const resolve = this.#sendTls;
+    this.#sendTls = null;
+    this.#conn.send({ kind: 'tls' });
+    resolve();
   }
 
   /** The end of the writable side goes after what was written; settles once the node has it. */
