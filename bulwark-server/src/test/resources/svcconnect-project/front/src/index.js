@@ -91,11 +91,12 @@ export class Interceptor extends WorkerEntrypoint {
 const CHILD = `
 import { connect } from 'cloudflare:sockets';
 export default {
-  async fetch(request) {
+  async fetch(request, env) {
     const url = new URL(request.url);
     let socket;
     try {
-      socket = connect(url.searchParams.get('to'));
+      // A stub the parent passed in env, or cloudflare:sockets (through globalOutbound).
+      socket = url.searchParams.get('via') === 'env' ? env.SVC.connect(url.searchParams.get('to')) : connect(url.searchParams.get('to'));
     } catch (err) {
       return new Response('threw ' + err.name + ': ' + err.message);
     }
@@ -116,8 +117,9 @@ export default {
 };
 `;
 
-function child(globalOutbound) {
+function child(globalOutbound, env = undefined) {
   const code = { compatibilityDate: '2025-09-01', mainModule: 'child.js', modules: { 'child.js': CHILD } };
+  if (env !== undefined) code.env = env;
   if (globalOutbound !== undefined) code.globalOutbound = globalOutbound;
   return code;
 }
@@ -168,6 +170,19 @@ export default {
         const w = env.LOADER.load(child(outbound));
         const res = await w.getEntrypoint().fetch(`https://child.test/?to=${encodeURIComponent(url.searchParams.get('to'))}`);
         return new Response(await res.text());
+      }
+      case '/passed': {
+        // A service binding passed to a dynamic worker in its env: connect() through the passed stub.
+        const w = env.LOADER.load(child(null, { SVC: env.BACK }));
+        const res = await w.getEntrypoint().fetch('https://child.test/?via=env&to=echo:1');
+        return new Response(await res.text());
+      }
+      case '/forge': {
+        // A CONNECT through fetch() is refused before it leaves: only connect() reaches a connect handler.
+        return Response.json({
+          request: await settle((async () => new Request('https://back/', { method: 'CONNECT' }))()),
+          fetch: await settle(env.BACK.fetch('https://back/', { method: 'CONNECT' })),
+        });
       }
       case '/noconnect': {
         const socket = env.NOCONNECT.connect(url.searchParams.get('to') ?? 'x:1');

@@ -110,6 +110,19 @@ class ServiceConnectTest {
     }
 
     @Test
+    void aServiceBindingPassedToADynamicWorkerConnects() throws Exception {
+        // The child has no network (globalOutbound null) but holds the parent's stub: it may connect through it.
+        assertThat(body("/passed")).isEqualTo("child-bytes");
+    }
+
+    @Test
+    void aWorkerCannotForgeAConnectEventThroughFetch() throws Exception {
+        JsonNode r = get("/forge");
+        assertThat(r.get("request").get("error").asText()).isEqualTo("TypeError: 'CONNECT' HTTP method is unsupported.");
+        assertThat(r.get("fetch").get("error").asText()).isEqualTo("TypeError: 'CONNECT' HTTP method is unsupported.");
+    }
+
+    @Test
     void aMissingHandlerFailsTheCallersSocketAsWorkerdDoes() throws Exception {
         JsonNode r = get("/noconnect?to=x:1");
         String failed = "Error: proxy request failed, cannot connect to the specified address";
