@@ -24,9 +24,11 @@ final class Subrequests {
         /** Who streams the answer, and so which messages the reader's side sends. */
         volatile StreamWire wire;
         /**
-         * A connect() socket: the peer's end of stream (SubrequestEnd) does not end it, since the
-         * worker may still write (a half-open socket); it ends when the worker cancels it (its
-         * close(), or both directions over) or when its invocation ends.
+         * A connect() socket: the peer's end of stream (SubrequestEnd; for a socket to a worker's
+         * connect handler, CallEnd or a whole CallResult) does not end it, since the worker may
+         * still write (a half-open socket); it ends when the worker cancels it (its close(), or both
+         * directions over), when its invocation ends, or (a call) with the CallFailed the node sends
+         * when the callee's invocation is over.
          */
         boolean duplex;
         /** Body bytes delivered to the worker and not yet acknowledged by it. */
