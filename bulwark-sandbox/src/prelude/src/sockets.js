@@ -87,13 +87,14 @@ function messageOf(err) {
 class Connection {
   /**
    * {@code id}: the subrequest's (egress) or call's id, 0 until a call is sent ({@link bind});
-   * {@code key}: what the node's pulls name its upload by (the id, or a call's token); {@code tls}:
-   * whether startTls() can reach a TLS handshake (the egress gateway's, not a worker's).
+   * {@code key}: what the node's pulls name its upload by (the id, or a call's token); {@code egress}:
+   * the egress gateway's connection (it pulls as fast as the network takes, and can start TLS), or
+   * a call's to a worker's connect handler (pulled as the handler reads; no TLS).
    */
-  constructor(id, invocation, key = id, tls = true) {
+  constructor(id, invocation, key = id, egress = true) {
     this.id = 0;
     this.key = key;
-    this.tls = tls;
+    this.egress = egress;
     this.items = [];
     this.pulled = false;
     this.ended = false;   // the end (or an error) was sent: nothing more goes out
@@ -199,7 +200,7 @@ class Connection {
     const item = this.items[0];
     // A call's end (or abort) goes without waiting for a pull: the node keeps it for the callee's
     // next read (CallRelay), so closing never waits on a handler that does not read.
-    if (!this.pulled && (this.tls || (item.kind !== 'end' && item.kind !== 'error'))) return;
+    if (!this.pulled && (this.egress || (item.kind !== 'end' && item.kind !== 'error'))) return;
     this.pulled = false;
     switch (item.kind) {
       case 'bytes': {
@@ -255,8 +256,7 @@ export class Socket {
   #accepted = 0;
   #delivered = 0;
   #plainUntil = -1; // after startTls(): the last write that still goes out before TLS starts
-  #tlsQueued = null; // after startTls(): resolves once the TLS request is queued behind those writes
-  #sendTls = null;
+  #sendTls = null; // after startTls(): queues the TLS request (behind those writes) and lets the new socket write
 
   /**
    * {@code conn}: the wire (a Connection, or an InboundWire for a connect handler's socket);
@@ -351,14 +351,14 @@ export class Socket {
       throw new TypeError('The expectedServerHostname option is not currently supported in startTls.');
     }
     // A worker's connect handler has no TLS to start (workerd's has none either).
-    if (!this.#conn.tls) throw new TypeError('startTls() is not supported on a socket to a worker\'s connect handler.');
+    if (!this.#conn.egress) throw new TypeError('startTls() is not supported on a socket to a worker\'s connect handler.');
     this.#upgraded = true;
     this.#over = true;
     this.#conn.detachReadable();
     const whenOpen = new PromiseCtor((resolve) => { this.#conn.tlsStarted = resolve; });
-    this.#tlsQueued = new PromiseCtor((resolve) => { this.#sendTls = resolve; });
+    const tlsQueued = new PromiseCtor((resolve) => { this.#sendTls = resolve; });
     const next = new Socket(CONSTRUCT, this.#conn, this.#info, 'on', this.#allowHalfOpen, whenOpen, egressOpenError,
-      this.#tlsQueued);
+      tlsQueued);
     // The writes already in the writable's queue go first (the sink takes them one by one).
     this.#plainUntil = this.#accepted;
     this.#tlsAfter(this.#delivered);
@@ -504,7 +504,7 @@ export function fetcherConnect(start, address, options = undefined) {
 class InboundWire {
   constructor(io) {
     this.io = io;
-    this.tls = false;
+    this.egress = false;
     this.ended = false;
     this.reason = null;
     this.chain = PromiseResolve();
