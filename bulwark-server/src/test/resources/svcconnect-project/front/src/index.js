@@ -148,6 +148,16 @@ export default {
         const socket = env.BACK.connect('echo:1');
         return Response.json(await echoThrough(socket, Number(url.searchParams.get('mib') ?? '1')));
       }
+      case '/slow': {
+        // The caller writes only after a while: the handler waiting on its read is not hung.
+        const socket = env.BACK.connect('echo:2');
+        await socket.opened;
+        await sleep(2500);
+        const writer = socket.writable.getWriter();
+        await writer.write(enc.encode('late'));
+        await writer.close();
+        return new Response(await readAll(socket.readable));
+      }
       case '/self': {
         // ctx.exports: this worker's own entrypoint, with props; the caller half-closes first.
         const socket = ctx.exports.Local({ props: { who: 'me' } }).connect('self.local:5');

@@ -78,6 +78,12 @@ class ServiceConnectTest {
     }
 
     @Test
+    void aHandlerWaitingOnASlowCallerIsNotHung() throws Exception {
+        // Longer than the hang rule's grace (2 s): the handler has answered (accepted), it waits on its caller.
+        assertThat(body("/slow")).isEqualTo("late");
+    }
+
+    @Test
     void ctxExportsReachesTheWorkersOwnConnectHandlerWithProps() throws Exception {
         // The caller half-closes after "abc": the handler reads to the end, then ends its side.
         assertThat(body("/self")).isEqualTo("local self.local:5 props={\"who\":\"me\"} ABC");
