@@ -123,6 +123,7 @@ class Connection {
     this.id = id;
     connections.set(id, this);
     if (this.body !== null) this.body.bind(id);
+    this.serve(); // an end queued before the call went out
   }
 
   /** The readable side ends (error null: after what it holds) or fails. */
@@ -196,7 +197,7 @@ class Connection {
   }
 
   serve() {
-    if (this.ended || this.items.length === 0) return;
+    if (this.ended || this.id === 0 || this.items.length === 0) return;
     const item = this.items[0];
     // A call's end (or abort) goes without waiting for a pull: the node keeps it for the callee's
     // next read (CallRelay), so closing never waits on a handler that does not read.
