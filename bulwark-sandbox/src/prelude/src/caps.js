@@ -259,6 +259,8 @@ let isRpcThenableOf = () => false;
 export function bindRpc(rpcProperty, rpcPath, stubFetch, isRpcThenable) {
   rpcPropertyOf = rpcProperty; rpcPathOf = rpcPath; stubFetchOf = stubFetch; isRpcThenableOf = isRpcThenable;
 }
+let connectOf = null; // sockets.js' fetcherConnect: connect() on a fetcher passed on
+export function bindConnect(fetcherConnect) { connectOf = fetcherConnect; }
 let objectIdOf = null; // objects.js: (hex, name) -> a DurableObjectId of an object passed on
 export function bindObjectIds(make) { objectIdOf = make; }
 
@@ -276,7 +278,10 @@ function shapedMember(state, prop) {
     });
   }
   if (prop === 'connect') {
-    return () => { throw new TypeError('connect() is not supported by Bulwark yet'); };
+    return (address, options = undefined) => connectOf((method, url, headerLines, token) => {
+      if (state.disposed) throw disposedError();
+      return H.capFetch(state.shared.index, method, url, headerLines, token);
+    }, address, options);
   }
   if (shape.kind === SHAPE_OBJECT) {
     if (prop === 'id') return shape.idObject ??= objectIdOf(shape.id, shape.name);

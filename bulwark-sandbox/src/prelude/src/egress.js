@@ -16,8 +16,18 @@ const bodies = new Map(); // subrequestId -> { chunks, ended, error, wake, over 
  * canceled for; and {@code onCancel}, if given, replaces telling the node (a socket's owner does).
  */
 export function subrequestBodyStream(id, ended = null, onCancel = null) {
+  const body = unboundBodyStream(ended, onCancel);
+  body.bind(id);
+  return body.stream;
+}
+
+/**
+ * {@link subrequestBodyStream} before its id is known (a connect() through a loader's fetcher is
+ * sent once the worker is loaded): {@code bind(id)} registers it; nothing arrives before that.
+ */
+export function unboundBodyStream(ended = null, onCancel = null) {
   const state = { chunks: [], ended: false, error: null, wake: null, over: null };
-  bodies.set(id, state);
+  let id = 0;
   // An error is heard at once (a socket's `closed` rejects whether or not anyone reads); the end
   // only once the reader got there.
   const over = (how) => { if (ended !== null) { const f = ended; ended = null; f(how); } };
@@ -43,7 +53,8 @@ export function subrequestBodyStream(id, ended = null, onCancel = null) {
     }
     return false;
   };
-  return new ReadableStream({
+  let canceled = false;
+  const stream = new ReadableStream({
     type: 'bytes',
     pull(controller) {
       if (next(controller)) return undefined;
@@ -52,12 +63,20 @@ export function subrequestBodyStream(id, ended = null, onCancel = null) {
       });
     },
     cancel(reason) {
+      canceled = true;
       bodies.delete(id);
       state.chunks = [];
       if (onCancel !== null) onCancel(reason);
-      else try { H.subrequestCancel(id); } catch { /* invocation over */ }
+      else if (id !== 0) try { H.subrequestCancel(id); } catch { /* invocation over */ }
     },
   }, { highWaterMark: 0 });
+  const bind = (boundId) => {
+    id = boundId;
+    if (!canceled) bodies.set(id, state);
+  };
+  // The end (error: null) or failure of this body, whether or not it is bound yet.
+  const end = (error) => endBody(state, error);
+  return { stream, bind, end };
 }
 
 export function subrequestChunk(id, bytes) {
@@ -69,7 +88,10 @@ export function subrequestChunk(id, bytes) {
 
 export function subrequestEnd(id, error) {
   const state = bodies.get(id);
-  if (state === undefined) return;
+  if (state !== undefined) endBody(state, error);
+}
+
+function endBody(state, error) {
   if (error === null || error === undefined) {
     state.ended = true;
   } else {
@@ -136,6 +158,19 @@ export function endUploadsOf(invocation) {
 }
 
 let nextToken = 0;
+
+/** A token for a call's upload that answers the pulls itself ({@link startUploadSource} under it): a connect() through a fetcher. */
+export function newCallToken() {
+  return --nextToken;
+}
+
+/** The other side of a connect() call is over (CallRelay.done): upload {@code key} will not be pulled again. */
+export function uploadPeerDone(key) {
+  const u = uploads.get(key);
+  if (u === undefined) return;
+  uploads.delete(key);
+  if (u.source !== null) u.source.peerDone();
+}
 
 /**
  * A request body of a call (a stub's fetch()) streamed on the callee's pulls: registered before

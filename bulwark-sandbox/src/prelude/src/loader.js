@@ -9,6 +9,7 @@ import { stubHandler, stubFetch } from './rpc.js';
 import { registerAddressStub, workerRef, isCapValue, encodeEnvCaps, encodeProps, propsForCall, propsPassedOn, objectStubOf } from './caps.js';
 import { serviceDescriptor } from './services.js';
 import { currentInvocation } from './timers.js';
+import { fetcherConnect } from './sockets.js';
 
 const INTERNAL = Symbol('internal');
 // As WorkerCode.MAX_CODE_BYTES (Workers' 64 MiB): the code travels to the node in chunks.
@@ -287,8 +288,14 @@ class Fetcher {
       return attempt(false);
     });
   }
-  connect() {
-    throw new TypeError('connect() is not supported by Bulwark yet');
+  /** A socket to the entrypoint's connect handler (sockets.js), sent once the worker is loaded. */
+  connect(address, options = undefined) {
+    const loadable = this.#loadable, entrypoint = this.#entrypoint, grant = this.#grant;
+    return fetcherConnect((method, url, headerLines, token) => {
+      const send = (workerId) => H.callWorker(workerId, entrypoint, propsForCall(grant[0]), grant[1], grant[2], method, url, headerLines, token);
+      const known = loadable.workerId;
+      return known !== null ? send(known) : PromiseThen(loadable.ensure(), send);
+    }, address, options);
   }
   /** How RPC calls on this entrypoint reach it: loaded first, loaded again once if it was evicted. */
   static sender(fetcher) {

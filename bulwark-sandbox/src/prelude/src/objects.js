@@ -12,6 +12,7 @@ import { registerAddressStub, objectRef, bindObjectIds, enterContext, endContext
 import { ctxExports } from './services.js';
 import { resetError, isReset } from './remote-errors.js';
 import { makeFacets } from './facets.js';
+import { fetcherConnect } from './sockets.js';
 import { WebSocket, WebSocketRequestResponsePair, socketInternals, deliverToObject, deliverToListeners } from './websocket.js';
 
 // Constructors below refuse callers that do not hold this: user code can name the classes
@@ -130,8 +131,12 @@ export class DurableObjectStub {
     PromiseThen(response, undefined, (err) => { if (isReset(err)) this.#broken = err; });
     return response;
   }
-  connect() {
-    throw new TypeError('connect() to a durable object is not supported');
+  /** A socket to the object's connect(socket) handler (sockets.js). */
+  connect(address, options = undefined) {
+    if (this.#broken !== undefined) throw this.#broken;
+    const binding = this.#binding, id = this.#id;
+    return fetcherConnect((method, url, headerLines, token) =>
+      H.callObject(binding, id.toString(), id.name ?? null, method, url, headerLines, token), address, options);
   }
   /** How RPC calls on this stub reach its object. */
   static sender(stub) {
@@ -472,6 +477,25 @@ export async function objectFetch(target, env, request, invocationId) {
   const aborted = abortedReason(instance);
   if (aborted !== undefined) throw aborted;
   return response;
+}
+
+/**
+ * A connect event for an object (a stub's connect()): the object's connect(socket), as workerd's
+ * actors have it, run as its fetch() is (its gates, its reset); throws workerd's error without one.
+ */
+export async function objectConnect(target, env, invocationId) {
+  const instance = await objectReceiver(target, env, invocationId);
+  if (instance === null || typeof instance.connect !== 'function') {
+    throw new Error('Handler does not export a connect() function.');
+  }
+  return async (socket) => {
+    try {
+      await raceReset(instance.connect(socket), instance);
+    } catch (err) {
+      const aborted = abortedReason(instance);
+      throw aborted !== undefined ? aborted : err;
+    }
+  };
 }
 
 /** Delivers a WebSocket event to an object once its gates are open. */

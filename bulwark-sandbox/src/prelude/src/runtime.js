@@ -13,8 +13,8 @@ import { Body, chunkToBytes } from './body.js';
 import { getReader, readerReadChunk, ReadableStream } from './streams-core.js';
 import { canonicalURL } from './url.js';
 import { normalizeMethod } from './request.js';
-import { subrequestChunk, subrequestEnd, subrequestDrop, subrequestBodyPull, endUpload, endUploadsOf } from './egress.js';
-import { makeNamespace, objectFetch, objectReceiver, evictObject, resetObject, objectSocketEvent, registerWaitUntil, forgetWaitUntil, waitUntilOf, abortedReason, abortWithoutRetry, raceReset } from './objects.js';
+import { subrequestChunk, subrequestEnd, subrequestDrop, subrequestBodyPull, endUpload, endUploadsOf, uploadPeerDone } from './egress.js';
+import { makeNamespace, objectFetch, objectConnect, objectReceiver, evictObject, resetObject, objectSocketEvent, registerWaitUntil, forgetWaitUntil, waitUntilOf, abortedReason, abortWithoutRetry, raceReset } from './objects.js';
 import { socketInternals, deliverToListeners } from './websocket.js';
 import { answerRpc, answerCap, answerAlarm, entrypointReceiver } from './rpc.js';
 import { dropExport, makeCapStub, revoke, decodePayload, setAbortSignalRpc, leaveContext } from './caps.js';
@@ -39,7 +39,7 @@ import { promiseRejected, promiseHandled, reportRejections, forgetRejections } f
 import { DurableObject, WorkerEntrypoint, WorkflowEntrypoint, RpcTarget } from './runtime-classes.js';
 import { RpcStub, RpcProperty, RpcPromise } from './rpc.js';
 import { ServiceStub } from './services.js';
-import { connect, socketTlsStarted } from './sockets.js';
+import { connect, socketTlsStarted, acceptSocket } from './sockets.js';
 export { DurableObject, WorkerEntrypoint, WorkflowEntrypoint, RpcTarget };
 
 /** waitUntil of cloudflare:workers: the current event's ctx.waitUntil. */
@@ -139,9 +139,87 @@ function requestBodyEnd(invocationId, error) {
   const p = pendingPulls.get(invocationId);
   if (p === undefined) return;
   pendingPulls.delete(invocationId);
-  if (error === null || error === undefined) p.controller.close();
-  else p.controller.error(new TypeError(`${error}`));
+  endPull(p, error);
+}
+
+function endPull(p, error) {
+  const failure = error === null || error === undefined ? null : new TypeError(`${error}`);
+  if (failure === null) p.controller.close();
+  else p.controller.error(failure);
   p.resolve();
+  if (p.ended !== undefined) p.ended(failure);
+}
+
+/**
+ * A connect event's streams (sockets.js' acceptSocket): the caller's writes are this invocation's
+ * request body, pulled as the handler reads (a byte stream); its writes are the response body,
+ * under the node's window; the response's end is the caller's end of stream.
+ */
+function connectIo(invocationId) {
+  let reading = true;
+  return {
+    readable(ended, onCancel) {
+      return new ReadableStream({
+        type: 'bytes',
+        pull(controller) {
+          if (!reading) {
+            controller.close();
+            return undefined;
+          }
+          return new PromiseCtor((resolve) => {
+            pendingPulls.set(invocationId, { controller, resolve, ended });
+            H.requestBodyPull(invocationId);
+          });
+        },
+        cancel(reason) {
+          reading = false;
+          pendingPulls.delete(invocationId);
+          onCancel(reason);
+        },
+      }, { highWaterMark: 0 });
+    },
+    write(bytes) { return writeResponseBytes(invocationId, bytes); },
+    end() { H.responseEnd(invocationId); },
+    stopReading(error) {
+      reading = false;
+      const p = pendingPulls.get(invocationId);
+      if (p === undefined) return;
+      pendingPulls.delete(invocationId);
+      endPull(p, error);
+    },
+  };
+}
+
+const noConnectHandler = () => new Error('Handler does not export a connect() function.');
+
+/**
+ * A connect event (a stub's connect(), sockets.js' fetcherConnect): the handler's connect(socket,
+ * env, ctx), or an entrypoint class's connect(socket), gets the accepted socket. As workerd's: the
+ * connection is accepted (the caller's `opened`) only when there is a handler, and ends when the
+ * handler's promise settles; what the handler throws is logged here and does not reach the caller.
+ */
+async function answerConnect(handler, req, env, ctx, invocationId, target) {
+  let call;
+  if (target !== null && target !== undefined && target.className !== undefined) {
+    call = await objectConnect(target, env, invocationId);
+  } else if (typeof handler === 'function') {
+    const instance = new handler(ctx, env);
+    if (!isObjectLike(instance) || typeof instance.connect !== 'function') throw noConnectHandler();
+    call = (socket) => instance.connect(socket);
+  } else if (isObjectLike(handler) && typeof handler.connect === 'function') {
+    call = (socket) => handler.connect(socket, env, ctx);
+  } else {
+    throw noConnectHandler();
+  }
+  H.responseStart(invocationId, 200, 'OK', '');
+  const [socket, over] = acceptSocket(connectIo(invocationId), `${req.url}`);
+  try {
+    await call(socket);
+  } catch (err) {
+    safeLog('error', `Uncaught exception in connect(): ${err && err.stack ? err.stack : err}`);
+  } finally {
+    over();
+  }
 }
 
 // Headers cross the host boundary as one string, "name\nvalue\nname\nvalue": one call instead of
@@ -354,12 +432,19 @@ async function dispatchFetch(handler, req, env, invocationId, target) {
     await answerRpc(receiver, target.rpc, invocationId, target.className !== undefined ? abortedReason : undefined,
       target.className !== undefined ? target.id : undefined, target.className !== undefined ? raceReset : undefined);
   } else try {
-    const request = makeIncomingRequest(req, invocationId);
-    let result;
-    if (target === null || target === undefined) result = await callHandler(handler, request, env, ctx);
-    else if (target.entrypoint !== undefined) result = await callHandler(entrypointOf(target), request, env, ctx);
-    else result = await objectFetch(target, env, request, invocationId);
-    await sendResponse(result, invocationId);
+    if (req.method === 'CONNECT') {
+      // Only a stub's connect() makes one: the front door refuses CONNECT, and Request refuses the method.
+      const receiver = target === null || target === undefined ? handler
+        : target.entrypoint !== undefined ? entrypointOf(target) : null;
+      await answerConnect(receiver, req, env, ctx, invocationId, target);
+    } else {
+      const request = makeIncomingRequest(req, invocationId);
+      let result;
+      if (target === null || target === undefined) result = await callHandler(handler, request, env, ctx);
+      else if (target.entrypoint !== undefined) result = await callHandler(entrypointOf(target), request, env, ctx);
+      else result = await objectFetch(target, env, request, invocationId);
+      await sendResponse(result, invocationId);
+    }
   } catch (err) {
     const [name, message, stack] = errorParts(err);
     try {
@@ -481,6 +566,7 @@ const RUNTIME = Object.freeze({
   // bodies are uploads under a token (rpc.js's stubFetch).
   callBodyPull(id, token) { subrequestBodyPull(Number(id), Number(token)); },
   callUploadEnd(token) { endUpload(Number(token)); },
+  callPeerDone(token) { uploadPeerDone(Number(token)); },
   callDrop(id, token) { subrequestDrop(Number(id)); if (Number(token) !== 0) endUpload(Number(token)); },
   responseCanceled(invocationId, reason) { responseCanceled(Number(invocationId), reason); },
   workersModule: WORKERS_CLASSES,

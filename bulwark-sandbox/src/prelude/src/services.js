@@ -15,6 +15,7 @@ import { WorkerEntrypoint, DurableObject } from './runtime-classes.js';
 import { registerAddressStub, serviceRef, encodeProps, propsForCall } from './caps.js';
 import { DOMException } from './dom-exception.js';
 import { ownDurableObjectClass } from './loader.js';
+import { fetcherConnect } from './sockets.js';
 
 const DESCRIPTORS = new WeakMap(); // stub -> { index, entrypoint, props }
 const SELF = -1; // index of a ctx.exports stub: the worker's own entrypoint
@@ -23,6 +24,12 @@ const LOOPBACK_NOT_SERIALIZABLE = () => new DOMException('Could not serialize ob
 
 function send(d) {
   return (method, args) => H.serviceRpc(d.index, d.entrypoint, propsForCall(d.props), method, args);
+}
+
+/** connect(address, options): a socket to the entrypoint's connect handler (sockets.js). */
+function serviceConnect(d, address, options) {
+  return fetcherConnect((method, url, headerLines, token) =>
+    H.serviceCall(d.index, d.entrypoint, propsForCall(d.props), method, url, headerLines, token), address, options);
 }
 
 function serviceFetch(d, input, init) {
@@ -35,9 +42,7 @@ const OWN = new Set(['fetch', 'connect']);
 
 function memberOf(d, prop) {
   if (prop === 'fetch') return (input, init = undefined) => serviceFetch(d, input, init);
-  if (prop === 'connect') {
-    return () => { throw new TypeError('connect() on a service binding is not supported by Bulwark yet'); };
-  }
+  if (prop === 'connect') return (address, options = undefined) => serviceConnect(d, address, options);
   return undefined;
 }
 
@@ -171,6 +176,11 @@ export function setGlobalOutbound(index) {
 /** fetch() through the globalOutbound fetcher, or null when the worker has none. */
 export function outboundFetch(input, init) {
   return outbound === null ? null : serviceFetch(outbound, input, init);
+}
+
+/** connect() of cloudflare:sockets through the globalOutbound fetcher (the worker has one). */
+export function outboundConnect(address, options) {
+  return serviceConnect(outbound, address, options);
 }
 
 /** Whether the worker's fetch() goes to a globalOutbound fetcher. */

@@ -6,17 +6,26 @@
 // than a window ahead of the worker), the readable side; the pieces the node pulls are what the
 // writable side was given, then a startTls() or the end, in order (a Connection). A socket belongs
 // to the invocation that made it and is closed when that invocation ends.
+//
+// connect() on a fetcher (a service binding, a ctx.exports entrypoint, a dynamic worker's
+// entrypoint, a stub passed on, and cloudflare:sockets' connect() of a worker whose globalOutbound
+// is a fetcher) is the same socket over a call instead of the egress gateway: a streamed CONNECT to
+// the callee's connect handler, whose request body is what this side writes and whose response
+// body is what the callee writes (the node's CallRelay carries both with their windows). The
+// callee's side is an accepted socket (acceptSocket) over its invocation's request and response.
 import { H } from './host.js';
-import { PromiseCtor, PromiseThen, viewBytes, isObjectLike, GLOBAL_SCOPE_IO } from './util.js';
+import { PromiseCtor, PromiseResolve, PromiseReject, PromiseThen, viewBytes, isObjectLike, GLOBAL_SCOPE_IO } from './util.js';
 import { WritableStream } from './streams-core.js';
-import { subrequestBodyStream, subrequestEnd, startUploadSource, endUpload, detachBody, sendBodyPiece } from './egress.js';
-import { hasGlobalOutbound } from './services.js';
+import { unboundBodyStream, startUploadSource, endUpload, detachBody, sendBodyPiece, newCallToken } from './egress.js';
+import { hasGlobalOutbound, outboundConnect } from './services.js';
 import { parseURL } from './url.js';
+import { bindConnect } from './caps.js';
 
 const MAX_ADDRESS = 255;
 /** The largest piece answered to one pull of the node. */
 const PIECE = 64 * 1024;
 const CONNECT_FAILED = 'proxy request failed, cannot connect to the specified address';
+const HTTP_PORT_HINT = '. It looks like you might be trying to connect to a HTTP-based service — consider using fetch instead';
 const CONSTRUCT = Symbol('Socket');
 const connections = new Map(); // subrequest id -> Connection
 
@@ -76,24 +85,93 @@ function messageOf(err) {
  * {kind: 'error', message}.
  */
 class Connection {
-  constructor(id, invocation) {
-    this.id = id;
+  /**
+   * {@code id}: the subrequest's (egress) or call's id, 0 until a call is sent ({@link bind});
+   * {@code key}: what the node's pulls name its upload by (the id, or a call's token); {@code egress}:
+   * the egress gateway's connection (it pulls as fast as the network takes, and can start TLS), or
+   * a call's to a worker's connect handler (pulled as the handler reads; no TLS).
+   */
+  constructor(id, invocation, key = id, egress = true) {
+    this.id = 0;
+    this.key = key;
+    this.egress = egress;
     this.items = [];
     this.pulled = false;
     this.ended = false;   // the end (or an error) was sent: nothing more goes out
+    this.peerGone = false; // the other worker's invocation is over: nothing more is pulled
     this.reason = null;   // why, when it was canceled from here
+    this.released = false;
+    this.body = null;
     this.tlsStarted = undefined; // resolves the upgraded socket's opening, while the handshake runs
+    startUploadSource(key, invocation, this);
+    if (id !== 0) this.bind(id);
+  }
+
+  /** The readable side: the body of the subrequest or call. */
+  readable(ended, onCancel) {
+    this.body = unboundBodyStream(ended, onCancel);
+    if (this.id !== 0) this.body.bind(this.id);
+    return this.body.stream;
+  }
+
+  /** The subrequest or call went out as {@code id}. */
+  bind(id) {
+    if (this.released) {
+      try { H.subrequestCancel(id); } catch { /* the invocation is over */ }
+      return;
+    }
+    this.id = id;
     connections.set(id, this);
-    startUploadSource(id, invocation, this);
+    if (this.body !== null) this.body.bind(id);
+    this.serve(); // an end queued before the call went out
+  }
+
+  /** The readable side ends (error null: after what it holds) or fails. */
+  endRead(error) {
+    if (this.body !== null) this.body.end(error);
+  }
+
+  /** What is queued to be written, and what comes, rejects with {@code reason}. */
+  dropWrites(reason) {
+    endUpload(this.key, reason);
+  }
+
+  /** The node closes the connection (or the call), and the host forgets it. */
+  release() {
+    this.released = true;
+    if (this.id === 0) return;
+    connections.delete(this.id);
+    try { H.subrequestCancel(this.id); } catch { /* the invocation is over */ }
+  }
+
+  /** startTls(): the plain readable side closes where it is. */
+  detachReadable() {
+    detachBody(this.id);
   }
 
   send(item) {
     if (this.ended) {
-      if (item.reject !== undefined) item.reject(this.reason);
+      // Ending the writes to a peer that is gone is no error (its end was never pulled).
+      if (this.peerGone && item.kind === 'end') item.resolve();
+      else if (item.reject !== undefined) item.reject(this.reason);
       return;
     }
     this.items.push(item);
     this.serve();
+  }
+
+  /** The worker on the other side is done (its invocation is over): writes fail, an end is done. */
+  peerDone() {
+    if (this.ended) return;
+    this.peerGone = true;
+    this.ended = true;
+    this.reason = closedError();
+    const rest = this.items;
+    this.items = [];
+    for (const item of rest) {
+      if (item.kind === 'end') item.resolve();
+      else if (item.reject !== undefined) item.reject(this.reason);
+    }
   }
 
   /** The node asks for the next item. */
@@ -104,7 +182,7 @@ class Connection {
 
   /** Nothing more goes out (the invocation ended, or the socket failed): what is queued rejects with `reason`. */
   cancel(reason) {
-    connections.delete(this.id);
+    if (this.id !== 0) connections.delete(this.id);
     if (this.ended) return;
     this.#end(reason ?? closedError());
   }
@@ -119,9 +197,12 @@ class Connection {
   }
 
   serve() {
-    if (!this.pulled || this.ended || this.items.length === 0) return;
-    this.pulled = false;
+    if (this.ended || this.id === 0 || this.items.length === 0) return;
     const item = this.items[0];
+    // A call's end (or abort) goes without waiting for a pull: the node keeps it for the callee's
+    // next read (CallRelay), so closing never waits on a handler that does not read.
+    if (!this.pulled && (this.egress || (item.kind !== 'end' && item.kind !== 'error'))) return;
+    this.pulled = false;
     switch (item.kind) {
       case 'bytes': {
         const piece = item.bytes.subarray(item.offset, item.offset + PIECE);
@@ -156,7 +237,7 @@ export class Socket {
   #conn;
   #readable;
   #writable;
-  #address;
+  #info;     // what `opened` resolves with: {remoteAddress, localAddress}
   #opened;
   #resolveOpened;
   #rejectOpened;
@@ -170,11 +251,23 @@ export class Socket {
   #writeDone = false;
   #closing = false;
   #upgraded = false;
+  // startTls() flushes what was written before it (workerd flushes the writable side first): writes
+  // are counted as they enter the writable's queue (its strategy's size()) and as they reach the
+  // sink; the ones counted before startTls() still go out plain, then the TLS request.
+  #accepted = 0;
+  #delivered = 0;
+  #plainUntil = -1; // after startTls(): the last write that still goes out before TLS starts
+  #sendTls = null; // after startTls(): queues the TLS request (behind those writes) and lets the new socket write
 
-  constructor(token, conn, address, secureTransport, allowHalfOpen, whenOpen) {
+  /**
+   * {@code conn}: the wire (a Connection, or an InboundWire for a connect handler's socket);
+   * {@code whenOpen} settles when the connection is open or failed, {@code openError} makes the
+   * error `opened` and `closed` reject with from its failure.
+   */
+  constructor(token, conn, info, secureTransport, allowHalfOpen, whenOpen, openError, writable = null) {
     if (token !== CONSTRUCT) throw new TypeError('Illegal constructor');
     this.#conn = conn;
-    this.#address = address;
+    this.#info = info;
     this.#secureTransport = secureTransport;
     this.#allowHalfOpen = allowHalfOpen;
     this.#opened = new PromiseCtor((resolve, reject) => { this.#resolveOpened = resolve; this.#rejectOpened = reject; });
@@ -182,28 +275,43 @@ export class Socket {
     // Unobserved failures are not unhandled rejections.
     PromiseThen(this.#opened, undefined, () => {});
     PromiseThen(this.#closed, undefined, () => {});
-    PromiseThen(whenOpen, () => this.#resolveOpened({ remoteAddress: address, localAddress: undefined }),
-      (err) => this.#fail(new Error(`${CONNECT_FAILED}: ${messageOf(err)}`)));
+    PromiseThen(whenOpen, () => this.#resolveOpened({ remoteAddress: info.remoteAddress, localAddress: info.localAddress }),
+      (err) => this.#fail(openError(err)));
     // The readable side: the peer's bytes; canceling it closes the socket.
-    this.#readable = subrequestBodyStream(conn.id, (how) => this.#readEnded(how), () => { this.close(); });
+    this.#readable = conn.readable((how) => this.#readEnded(how), () => { this.close(); });
     // The writable side: bytes only, copied when written (the worker may reuse its buffer before
     // the node pulls it); a write settles when the node has taken it.
     const self = this;
+    // {@code writable}: for the socket startTls() returns, settles once the TLS request is queued
+    // (its writes go after it).
     this.#writable = new WritableStream({
       write(chunk) {
-        if (self.#upgraded) throw new TypeError('This socket was upgraded by startTls(): write to the socket it returned.');
+        const n = ++self.#delivered;
+        if (self.#upgraded && n > self.#plainUntil) {
+          throw new TypeError('This socket was upgraded by startTls(): write to the socket it returned.');
+        }
         const view = isObjectLike(chunk) ? viewBytes(chunk) : null;
         if (view === null) {
           // The writable side errors for good: the connection goes with it.
           const err = new TypeError('This WritableStream only supports writing byte types.');
           self.#fail(err);
+          self.#tlsAfter(n);
           throw err;
         }
-        return new PromiseCtor((resolve, reject) => conn.send({ kind: 'bytes', bytes: view.slice(), offset: 0, resolve, reject }));
+        const bytes = view.slice();
+        const send = () => new PromiseCtor((resolve, reject) => {
+          conn.send({ kind: 'bytes', bytes, offset: 0, resolve, reject });
+          self.#tlsAfter(n);
+        });
+        return writable === null ? send() : PromiseThen(writable, send);
       },
-      close() { return self.#endWrites(); },
-      abort(reason) { conn.send({ kind: 'error', message: messageOf(reason) }); },
-    });
+      close() { return writable === null ? self.#endWrites() : PromiseThen(writable, () => self.#endWrites()); },
+      abort(reason) {
+        const send = () => conn.send({ kind: 'error', message: messageOf(reason) });
+        if (writable === null) send();
+        else PromiseThen(writable, send);
+      },
+    }, { highWaterMark: 1, size() { self.#accepted++; return 1; } });
   }
 
   get readable() { return this.#readable; }
@@ -243,14 +351,29 @@ export class Socket {
     if (isObjectLike(options) && options.expectedServerHostname !== undefined) {
       throw new TypeError('The expectedServerHostname option is not currently supported in startTls.');
     }
+    // A worker's connect handler has no TLS to start (workerd's has none either).
+    if (!this.#conn.egress) throw new TypeError('startTls() is not supported on a socket to a worker\'s connect handler.');
     this.#upgraded = true;
     this.#over = true;
-    detachBody(this.#conn.id);
+    this.#conn.detachReadable();
     const whenOpen = new PromiseCtor((resolve) => { this.#conn.tlsStarted = resolve; });
-    const next = new Socket(CONSTRUCT, this.#conn, this.#address, 'on', this.#allowHalfOpen, whenOpen);
-    this.#conn.send({ kind: 'tls' });
+    const tlsQueued = new PromiseCtor((resolve) => { this.#sendTls = resolve; });
+    const next = new Socket(CONSTRUCT, this.#conn, this.#info, 'on', this.#allowHalfOpen, whenOpen, egressOpenError,
+      tlsQueued);
+    // The writes already in the writable's queue go first (the sink takes them one by one).
+    this.#plainUntil = this.#accepted;
+    this.#tlsAfter(this.#delivered);
     this.#resolveClosed();
     return next;
+  }
+
+  /** Write {@code n} reached the connection's queue (or failed): the TLS request goes behind the last plain one. */
+  #tlsAfter(n) {
+    if (this.#sendTls === null || n < this.#plainUntil) return;
+    const resolve = this.#sendTls;
+    this.#sendTls = null;
+    this.#conn.send({ kind: 'tls' });
+    resolve();
   }
 
   /** The end of the writable side goes after what was written; settles once the node has it. */
@@ -278,8 +401,8 @@ export class Socket {
   #settle() {
     if (this.#over || !this.#writeDone || !(this.#readDone || this.#closing)) return;
     this.#over = true;
-    subrequestEnd(this.#conn.id, null); // a readable side still open closes after what it holds
-    this.#release();
+    this.#conn.endRead(null); // a readable side still open closes after what it holds
+    this.#conn.release();
     this.#resolveClosed();
   }
 
@@ -287,17 +410,17 @@ export class Socket {
     if (this.#over) return;
     this.#over = true;
     this.#rejectOpened(reason); // no-op once opened
-    subrequestEnd(this.#conn.id, messageOf(reason));
-    endUpload(this.#conn.id, reason); // writes pending or to come reject with the same reason
-    this.#release();
+    this.#conn.endRead(messageOf(reason));
+    this.#conn.dropWrites(reason); // writes pending or to come reject with the same reason
+    this.#conn.release();
     this.#rejectClosed(reason);
   }
+}
 
-  /** The node closes the connection, and the host forgets the socket. */
-  #release() {
-    connections.delete(this.#conn.id);
-    try { H.subrequestCancel(this.#conn.id); } catch { /* the invocation is over */ }
-  }
+Object.defineProperty(Socket.prototype, Symbol.toStringTag, { value: 'Socket', configurable: true });
+
+function egressOpenError(err) {
+  return new Error(`${CONNECT_FAILED}: ${messageOf(err)}`);
 }
 
 /** The node finished the TLS handshake a startTls() asked for: the new socket is open. */
@@ -311,21 +434,138 @@ export function socketTlsStarted(id) {
 
 /** connect(address, options) of cloudflare:sockets. */
 export function connect(address, options = undefined) {
+  // workerd's: a worker whose globalOutbound is a fetcher connects through that fetcher's connect handler.
+  if (hasGlobalOutbound()) return outboundConnect(address, options);
   const { hostname, port, text } = parseAddress(address);
   const secureTransport = parseSecureTransport(options);
   const allowHalfOpen = isObjectLike(options) && options.allowHalfOpen === true;
-  if (hasGlobalOutbound()) {
-    throw new TypeError("connect() is not available to a worker whose globalOutbound is a fetcher: "
-      + "its outbound traffic goes through that fetcher's fetch().");
-  }
-  let invocation = 0;
-  try { invocation = H.currentInvocation() || 0; } catch { /* outside any invocation */ }
-  if (invocation === 0) throw new Error(GLOBAL_SCOPE_IO);
+  const invocation = callingInvocation();
   const host = hostname.includes(':') && !hostname.startsWith('[') ? `[${hostname}]` : hostname;
   // The node connects plain (tcp), with TLS at once (tls), or plain until startTls() (starttls).
   const scheme = secureTransport === 'off' ? 'tcp' : secureTransport === 'on' ? 'tls' : 'starttls';
   const url = `${scheme}://${host}:${port}`;
   const [answer, id] = H.fetch('CONNECT', url, [], null, invocation, true);
-  const conn = new Connection(Number(id), Number(invocation));
-  return new Socket(CONSTRUCT, conn, text, secureTransport, allowHalfOpen, answer);
+  const conn = new Connection(Number(id), invocation);
+  return new Socket(CONSTRUCT, conn, { remoteAddress: text, localAddress: undefined }, secureTransport, allowHalfOpen,
+    answer, egressOpenError);
 }
+
+function callingInvocation() {
+  let invocation = 0;
+  try { invocation = Number(H.currentInvocation() || 0); } catch { /* outside any invocation */ }
+  if (invocation === 0) throw new Error(GLOBAL_SCOPE_IO);
+  return invocation;
+}
+
+/**
+ * connect(address, options) on a fetcher: {@code start(method, url, headerLines, token)} sends the
+ * call as the fetcher's fetch() would (the host function of its kind), answering
+ * [answerPromise, callId], or a promise of that when the callee must be loaded first. The address
+ * goes to the callee as the call's URL (its socket's `localAddress`). Failures are workerd's: the
+ * callee's reason does not reach the caller.
+ */
+export function fetcherConnect(start, address, options = undefined) {
+  const { port, text } = parseAddress(address);
+  const secureTransport = parseSecureTransport(options);
+  const allowHalfOpen = isObjectLike(options) && options.allowHalfOpen === true;
+  const invocation = callingInvocation();
+  const failed = () => new Error(port === 443 || port === 80 ? `${CONNECT_FAILED}${HTTP_PORT_HINT}` : CONNECT_FAILED);
+  const token = newCallToken();
+  const conn = new Connection(0, invocation, token, false);
+  const info = { remoteAddress: text, localAddress: undefined };
+  let whenOpen;
+  if (secureTransport === 'on') {
+    // A connect handler takes no TLS (workerd: "Incoming CONNECT with TLS not supported"): nothing is sent.
+    whenOpen = PromiseReject(failed());
+  } else {
+    let sent;
+    try {
+      sent = start('CONNECT', text, '', token);
+    } catch (err) {
+      endUpload(token);
+      throw err;
+    }
+    whenOpen = PromiseThen(PromiseResolve(sent), ([answer, id]) => {
+      conn.bind(Number(id));
+      return PromiseThen(answer, (head) => {
+        if (head.status < 200 || head.status >= 300) throw failed();
+      });
+    });
+  }
+  return new Socket(CONSTRUCT, conn, info, secureTransport, allowHalfOpen, whenOpen, failed);
+}
+
+/**
+ * The callee's side of a connect() call (what a connect handler receives). {@code io}, from the
+ * runtime, is its invocation's request and response: {@code readable(ended, onCancel)} (the
+ * caller's writes), {@code write(bytes)} (a promise, settled when the node has taken them),
+ * {@code end()} (the response's end: the caller reads its end of stream) and
+ * {@code stopReading(error)}.
+ */
+class InboundWire {
+  constructor(io) {
+    this.io = io;
+    this.egress = false;
+    this.ended = false;
+    this.reason = null;
+    this.chain = PromiseResolve();
+  }
+
+  readable(ended, onCancel) { return this.io.readable(ended, onCancel); }
+
+  /** Bytes and the end go out in order, one after the other (a write waits for the node's window). */
+  send(item) {
+    if (this.ended) {
+      if (item.kind === 'end') item.resolve();
+      else if (item.reject !== undefined) item.reject(this.reason ?? closedError());
+      return;
+    }
+    switch (item.kind) {
+      case 'bytes':
+        this.chain = PromiseThen(this.chain, () => {
+          if (this.ended) { item.reject(this.reason ?? closedError()); return undefined; }
+          return PromiseThen(this.io.write(item.bytes), item.resolve, item.reject);
+        });
+        return;
+      case 'end':
+      case 'error':
+        // An abort ends the stream too: the caller reads its end (the reason does not cross).
+        this.chain = PromiseThen(this.chain, () => {
+          this.#finish(closedError());
+          if (item.resolve !== undefined) item.resolve();
+        });
+        return;
+      case 'tls':
+        return;
+    }
+  }
+
+  #finish(reason) {
+    if (this.ended) return;
+    this.ended = true;
+    this.reason = reason;
+    this.io.end();
+  }
+
+  endRead(error) { this.io.stopReading(error); }
+  dropWrites(reason) { this.#finish(reason); }
+  release() {
+    this.#finish(closedError());
+    this.io.stopReading(null);
+  }
+  detachReadable() {}
+}
+
+/**
+ * The socket a connect handler receives, over {@code io} (see InboundWire), open at once: its
+ * `opened` has the address the caller connected to as `localAddress`, as workerd's. Not half-open,
+ * as workerd's: the caller's end of stream closes its writable side. Returns the socket and the
+ * function that ends the connection when the handler is done.
+ */
+export function acceptSocket(io, address) {
+  const wire = new InboundWire(io);
+  const socket = new Socket(CONSTRUCT, wire, { remoteAddress: undefined, localAddress: address }, 'off', false,
+    PromiseResolve(), closedError);
+  return [socket, () => wire.release()];
+}
+bindConnect(fetcherConnect);

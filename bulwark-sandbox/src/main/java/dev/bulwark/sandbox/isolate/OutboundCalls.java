@@ -192,11 +192,18 @@ final class OutboundCalls {
         boolean streamed = body == null && bodyArg != null && !bodyArg.isNullOrUndefined()
                 && !(bodyArg instanceof V8ValueTypedArray);
         long token = streamed ? (long) HostValues.number(args, from + 3) : 0;
+        // A stub's connect() (sockets.js): a streamed CONNECT to the callee's connect handler, both
+        // ways at once, so it is duplex as an egress socket is (Subrequests), and never local.
+        boolean socket = streamed && method.equals("CONNECT");
         V8ValuePromise resolver = isolate.runtime.createV8ValuePromise();
         java.util.concurrent.atomic.AtomicBoolean settled = new java.util.concurrent.atomic.AtomicBoolean();
         long[] idHolder = new long[1];
-        long callId = isolate.services.subrequests().register(inv.id, counted, StreamWire.CALL,
-                result -> isolate.enqueue(inv.id, () -> answer(idHolder[0], token, result, resolver, settled)),
+        boolean[] bodyOver = new boolean[1]; // a socket's: its readable side has ended (isolate thread)
+        long callId = isolate.services.subrequests().register(inv.id, counted, StreamWire.CALL, socket,
+                result -> isolate.enqueue(inv.id, () -> {
+                    if (socket) socketAnswer(idHolder[0], token, result, resolver, settled, bodyOver);
+                    else answer(idHolder[0], token, result, resolver, settled);
+                }),
                 () -> isolate.enqueue(0, () -> {
                     if (settled.compareAndSet(false, true)) resolver.close();
                     else isolate.jsRuntime().invokeVoid("callDrop", isolate.runtime.createV8ValueLong(idHolder[0]),
@@ -204,12 +211,78 @@ final class OutboundCalls {
                 }));
         idHolder[0] = callId;
         LocalCalls localCalls = isolate.services.localCalls();
-        if (localCalls != null && local instanceof Address.DurableObject o
+        if (!socket && localCalls != null && local instanceof Address.DurableObject o
                 && localCalls.fetch(isolate.outbox, inv.id, callId, o, method, url, headers, body, streamed)) {
             return resolver.getPromise();
         }
         isolate.outbox.send(make.make(callId, method, url, headers, body, streamed));
-        return resolver.getPromise();
+        if (!socket) return resolver.getPromise();
+        // The socket's readable side is this call's body stream: the prelude needs the id now.
+        com.caoccao.javet.values.reference.V8ValueArray pair = isolate.runtime.createV8ValueArray();
+        try (V8ValuePromise promise = resolver.getPromise()) {
+            pair.push(promise, isolate.runtime.createV8ValueDouble(callId));
+        }
+        return pair;
+    }
+
+    /**
+     * One message of a connect() call's answer (isolate thread). The head (or a whole answer: its
+     * body goes into the socket's readable side, then its end) opens the socket; the end of the
+     * body is the callee's half-close, not the end of the call, since the callee may still read:
+     * the callee's pulls go on. A failure after that is the node saying the callee's invocation is
+     * over (CallRelay.done): nothing more will be pulled, so what the socket still has to write is
+     * dropped ({@code callPeerDone}).
+     */
+    private void socketAnswer(long id, long token, Message result, V8ValuePromise resolver,
+                              java.util.concurrent.atomic.AtomicBoolean settled, boolean[] bodyOver) throws JavetException {
+        switch (result) {
+            case Message.CallResult r -> {
+                if (!settled.compareAndSet(false, true)) return;
+                try (resolver; V8ValueObject res = isolate.hostResponse(r.status(), r.statusText(), r.headers(), null, null)) {
+                    resolver.resolve(res);
+                }
+                if (r.body() != null && r.body().length > 0) {
+                    try (V8ValueTypedArray b = isolate.bytes(r.body())) {
+                        isolate.jsRuntime().invokeVoid("subrequestChunk", isolate.runtime.createV8ValueLong(id), b);
+                    }
+                }
+                bodyOver[0] = true;
+                isolate.jsRuntime().invokeVoid("subrequestEnd", isolate.runtime.createV8ValueLong(id), isolate.runtime.createV8ValueNull());
+            }
+            case Message.CallHead h -> {
+                if (!settled.compareAndSet(false, true)) return;
+                try (resolver; V8ValueObject res = isolate.hostResponse(h.status(), h.statusText(), h.headers(), null, null)) {
+                    resolver.resolve(res);
+                }
+            }
+            case Message.CallChunk c -> {
+                try (V8ValueTypedArray b = isolate.bytes(c.data())) {
+                    isolate.jsRuntime().invokeVoid("subrequestChunk", isolate.runtime.createV8ValueLong(id), b);
+                }
+            }
+            case Message.CallEnd e -> {
+                bodyOver[0] = true;
+                isolate.jsRuntime().invokeVoid("subrequestEnd", isolate.runtime.createV8ValueLong(id),
+                        e.error() == null ? isolate.runtime.createV8ValueNull() : isolate.runtime.createV8ValueString(e.error()));
+            }
+            case Message.CallBodyPull p -> isolate.jsRuntime().invokeVoid("callBodyPull", isolate.runtime.createV8ValueLong(id),
+                    isolate.runtime.createV8ValueLong(token));
+            case Message.CallFailed f -> {
+                if (settled.compareAndSet(false, true)) {
+                    try (resolver) {
+                        rejectCall(resolver, f);
+                    }
+                    return;
+                }
+                if (!bodyOver[0]) {
+                    bodyOver[0] = true;
+                    isolate.jsRuntime().invokeVoid("subrequestEnd", isolate.runtime.createV8ValueLong(id),
+                            isolate.runtime.createV8ValueString(f.message()));
+                }
+                isolate.jsRuntime().invokeVoid("callPeerDone", isolate.runtime.createV8ValueLong(token));
+            }
+            default -> throw new IllegalStateException("unexpected call result " + result);
+        }
     }
 
     /** One message of a call's answer, on the isolate thread. */

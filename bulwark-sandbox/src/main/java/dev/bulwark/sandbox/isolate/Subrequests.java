@@ -24,9 +24,11 @@ final class Subrequests {
         /** Who streams the answer, and so which messages the reader's side sends. */
         volatile StreamWire wire;
         /**
-         * A connect() socket: the peer's end of stream (SubrequestEnd) does not end it, since the
-         * worker may still write (a half-open socket); it ends when the worker cancels it (its
-         * close(), or both directions over) or when its invocation ends.
+         * A connect() socket: the peer's end of stream (SubrequestEnd; for a socket to a worker's
+         * connect handler, CallEnd or a whole CallResult) does not end it, since the worker may
+         * still write (a half-open socket); it ends when the worker cancels it (its close(), or both
+         * directions over), when its invocation ends, or (a call) with the CallFailed the node sends
+         * when the callee's invocation is over.
          */
         boolean duplex;
         /** Body bytes delivered to the worker and not yet acknowledged by it. */
@@ -101,9 +103,12 @@ final class Subrequests {
             case Message.SubrequestBodyPull bp -> false;
             case Message.SubrequestEnd e -> !p.duplex;
             case Message.CallHead h -> false;
+            // A connect() call's whole answer or body end is the callee's half-close (it may still read).
+            case Message.CallResult r -> !p.duplex;
+            case Message.CallEnd e -> !p.duplex;
             case Message.CallChunk c -> false;
             case Message.CallBodyPull bp -> false;
-            default -> true; // SubrequestResult, SubrequestFailed, CallResult, CallFailed, CallEnd
+            default -> true; // SubrequestResult, SubrequestFailed, CallFailed
         };
         if (last && !pending.remove(subrequestId, p)) return;
         int delivered = switch (answer) {

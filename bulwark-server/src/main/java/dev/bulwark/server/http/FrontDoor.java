@@ -78,6 +78,13 @@ public final class FrontDoor extends Handler.Abstract {
         dev.bulwark.sandbox.trace.LatencyTrace.stamp("node.handle", 0);
         Callback done = callback;
         try {
+            if (request.getMethod().equals("CONNECT")) {
+                // A worker's connect handler is reached only by connect() on a stub (a CONNECT call,
+                // sockets.js): a client's CONNECT must not pass for one. Workers takes no inbound TCP either.
+                ErrorResponse.write(response, callback, 405, "method_not_allowed",
+                        "CONNECT is not served: a worker's connect handler is reached through a service binding", null);
+                return true;
+            }
             String path = request.getHttpURI().getPath();
             if (path != null && path.startsWith(ADMIN_PREFIX) && !path.startsWith(TenantApi.PREFIX)) {
                 // The node's own endpoints (health, tail) are not requests to workers: not counted.

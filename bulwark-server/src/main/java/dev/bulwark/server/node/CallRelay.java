@@ -55,6 +55,9 @@ final class CallRelay implements InvocationListener {
     private long forwarded;
     /** Request body pulls of the callee not yet answered by the caller. */
     private int pulls;
+    /** The end of the request body, sent before the callee pulled for it, and its error (or null). */
+    private boolean bodyEndHeld;
+    private String heldBodyEnd;
 
     /** A relay to a sandbox caller that sent its call under {@code callId}: streamed both ways (see {@link CallerLink}). */
     CallRelay(long callId, long invocationId, Consumer<Message> caller) {
@@ -209,10 +212,20 @@ final class CallRelay implements InvocationListener {
         else answer(new Message.CallFailed(callId, failure.code(), failure.message(), failure.thrown()));
     }
 
+    /** What a caller still listening after the answer hears when the callee's invocation is over. */
+    static final String CALLEE_OVER = "the callee's invocation is over";
+
     @Override
     public synchronized void done(long cpuMicros) {
+        boolean answeredBefore = answered;
         if (streamed && headSent) endStream("the response ended before its body was complete");
         else answer(new Message.CallFailed(callId, ErrorCode.INTERNAL.code(), "the durable object sent no response"));
+        // A caller whose request body was still streaming may still be writing: a connect() socket
+        // (duplex, OutboundCalls.socketAnswer) learns so that nothing more will be pulled. Any other
+        // call is over at its caller already, which drops this.
+        if (answeredBefore && bodyStreamed && !callerGone) {
+            caller.accept(new Message.CallFailed(callId, ErrorCode.INTERNAL.code(), CALLEE_OVER));
+        }
         CallerLink link = streamed ? CallerLink.of(caller) : null;
         if (link != null) link.detach(this);
     }
@@ -220,7 +233,17 @@ final class CallRelay implements InvocationListener {
     /** The callee pulls the next piece of a streamed request body: the caller is asked for it. */
     @Override
     public synchronized void pull() {
-        if (!bodyStreamed || callerGone) return;
+        if (!bodyStreamed) return;
+        if (bodyEndHeld) {
+            bodyEndHeld = false;
+            toCallee(new Message.RequestBodyEnd(invocationId, heldBodyEnd));
+            return;
+        }
+        if (callerGone) {
+            // Nobody will answer it: the callee's read ends instead of waiting for its limits.
+            toCallee(new Message.RequestBodyEnd(invocationId, CALLER_GONE));
+            return;
+        }
         pulls++;
         caller.accept(new Message.CallBodyPull(callId));
     }
@@ -259,6 +282,10 @@ final class CallRelay implements InvocationListener {
     synchronized void callerCancel(String why) {
         if (callerGone) return;
         callerGone = true;
+        if (bodyStreamed && pulls > 0) {
+            pulls = 0;
+            toCallee(new Message.RequestBodyEnd(invocationId, CALLER_GONE));
+        }
         if ((headSent && !ended) || (head != null && !answered)) {
             toCallee(new Message.Cancel(invocationId, why));
             ended = true;
@@ -267,6 +294,9 @@ final class CallRelay implements InvocationListener {
         }
     }
 
+    /** How a streamed request body the caller abandoned ends at the callee. */
+    static final String CALLER_GONE = "The caller disconnected before the request body was complete.";
+
     /** A piece of the streamed request body, answering one pull; one nobody asked for is dropped. */
     synchronized void callerBodyChunk(byte[] data) {
         if (!bodyStreamed || pulls == 0) return;
@@ -274,9 +304,19 @@ final class CallRelay implements InvocationListener {
         toCallee(new Message.RequestBodyChunk(invocationId, data));
     }
 
-    /** The streamed request body is complete or broken. */
+    /**
+     * The streamed request body is complete or broken. A connect() socket's end comes without a
+     * pull (its caller closes while the callee does not read): it is held for the callee's next pull.
+     */
     synchronized void callerBodyEnd(String error) {
-        if (!bodyStreamed || pulls == 0) return;
+        if (!bodyStreamed) return;
+        if (pulls == 0) {
+            if (!bodyEndHeld) {
+                bodyEndHeld = true;
+                heldBodyEnd = error;
+            }
+            return;
+        }
         pulls--;
         toCallee(new Message.RequestBodyEnd(invocationId, error));
     }

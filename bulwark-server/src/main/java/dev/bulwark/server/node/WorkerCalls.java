@@ -83,6 +83,12 @@ final class WorkerCalls {
             return;
         }
         if (call.target() instanceof Address.DurableObject o && ObjectDirectory.runsInNode(o)) {
+            if (call.method().equals("CONNECT")) {
+                // A stub's connect() (sockets.js): a Java object has no connect handler (workerd's words).
+                reply.accept(new Message.CallFailed(call.callId(), ErrorCode.NOT_FOUND.code(),
+                        "Handler does not export a connect() function."));
+                return;
+            }
             CallerLink link = CallerLink.of(reply);
             if (link != null && link.bodyStreamed()) {
                 // A Java object takes its request whole: a streamed body is read first (up to 8 MiB).

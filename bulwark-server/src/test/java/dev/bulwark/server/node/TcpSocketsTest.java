@@ -149,6 +149,21 @@ class TcpSocketsTest {
                     return new Response([go.trim(), String(upgradedWhenAsked), tls.secureTransport, opened, text.trim(),
                       await outcome(socket.closed), await outcome(tls.closed)].join(' | '));
                   }
+                  case '/starttls-queued': {
+                    // Writes still queued in the writable side when startTls() is called go out first,
+                    // in the clear (workerd flushes them), and the socket it returns writes after them.
+                    const socket = connect('127.0.0.1:' + env.STARTTLS, { secureTransport: 'starttls' });
+                    const writer = socket.writable.getWriter();
+                    const first = outcome(writer.write(enc.encode('STARTTLS')));
+                    const second = outcome(writer.write(enc.encode('-NOGO\\n')));
+                    const tls = socket.startTls();
+                    const w2 = tls.writable.getWriter();
+                    const secret = outcome(w2.write(enc.encode('secret\\n')));
+                    const opened = await outcome(tls.opened);
+                    const text = opened === 'ok' ? await readUntil(tls.readable.getReader(), 'SECRET\\n') : '';
+                    await tls.close();
+                    return new Response([await first, await second, await secret, opened, text.trim()].join(' | '));
+                  }
                   case '/half': {
                     // The server ends its side first; the worker writes after that.
                     const halfOpen = q.get('allowHalfOpen') === 'true';
@@ -238,7 +253,8 @@ class TcpSocketsTest {
                 StringBuilder line = new StringBuilder();
                 for (int c; (c = in.read()) != '\n' && c >= 0; ) line.append((char) c);
                 OutputStream out = socket.getOutputStream();
-                out.write("GO\n".getBytes(StandardCharsets.UTF_8));
+                // "STARTTLS-NOGO": TLS follows at once, without the go-ahead.
+                if (!line.toString().equals("STARTTLS-NOGO")) out.write("GO\n".getBytes(StandardCharsets.UTF_8));
                 out.flush();
                 if (line.toString().equals("STARTTLS-CLEAR")) {
                     Thread.sleep(500);
@@ -453,6 +469,11 @@ class TcpSocketsTest {
     @Test
     void startTlsUpgradesTheConnectionWhereTheWorkerAsks() throws Exception {
         assertThat(get("sockets", "/starttls-ok?ask=STARTTLS")).isEqualTo("GO | true | on | ok | SECRET | ok | ok");
+    }
+
+    @Test
+    void writesQueuedWhenStartTlsIsCalledGoOutFirst() throws Exception {
+        assertThat(get("sockets", "/starttls-queued")).isEqualTo("ok | ok | ok | ok | SECRET");
     }
 
     @Test
