@@ -6,7 +6,8 @@ import { installWasmAccount } from './wasm-memories.js';
 import { installSharedBufferAccount } from './resizable-buffers.js';
 import { fireTimer, cancelInvocationTimers } from './timers.js';
 import { format, inspect } from './console.js';
-import { requestInternals, setCacheOptionEnabled } from './request.js';
+import { requestInternals } from './request.js';
+import { setCompatibility } from './compat.js';
 import { Response, isResponse, responseInternals } from './response.js';
 import { headerLines } from './headers.js';
 import { Body, chunkToBytes } from './body.js';
@@ -17,7 +18,7 @@ import { subrequestChunk, subrequestEnd, subrequestDrop, subrequestBodyPull, end
 import { makeNamespace, objectFetch, objectReceiver, evictObject, resetObject, objectSocketEvent, registerWaitUntil, forgetWaitUntil, waitUntilOf, abortedReason, abortWithoutRetry, raceReset } from './objects.js';
 import { socketInternals, deliverToListeners } from './websocket.js';
 import { answerRpc, answerCap, answerAlarm, entrypointReceiver } from './rpc.js';
-import { dropExport, makeCapStub, revoke, decodePayload, setAbortSignalRpc, leaveContext } from './caps.js';
+import { dropExport, makeCapStub, revoke, decodePayload, leaveContext } from './caps.js';
 import { makeLoader } from './loader.js';
 import { makeService, linkExports, ctxExports, setGlobalOutbound, warmLinkExports } from './services.js';
 import { serialize, deserialize } from './serialize.js';
@@ -464,8 +465,8 @@ const RUNTIME = Object.freeze({
   makeService(binding) { return makeService(binding); },
   linkExports(namespace, loopback, namespaces, workerId) { linkExports(namespace, loopback, namespaces, workerId); },
   setGlobalOutbound(binding) { setGlobalOutbound(binding); },
-  setCacheOptionEnabled(on) { setCacheOptionEnabled(on); },
-  setAbortSignalRpc(on) { setAbortSignalRpc(on); },
+  // The worker's compatibility switches, all in one int (compat.js).
+  setCompatibility(bits) { setCompatibility(bits); },
   evictObject(className, id) { evictObject(className, id); },
   resetObject(className, id, reason) { resetObject(className, id, reason); },
   requestBodyChunk(invocationId, bytes) { requestBodyChunk(Number(invocationId), bytes); },

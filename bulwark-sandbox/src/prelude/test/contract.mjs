@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import vm from 'node:vm';
 import util from 'node:util';
 import { createIsolate, loadWorker, dispatch } from './host.mjs';
+import { CACHE_OPTION } from '../src/compat.js';
 import { URLPattern as PolyfillURLPattern } from 'urlpattern-polyfill/urlpattern';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -362,17 +363,17 @@ export const contractTests = [
     assert.match(errors, /listener boom/);
     assert.match(errors, /microtask boom/);
   }],
-  ['Request\'s cache option follows the worker\'s cache_option_enabled (setCacheOptionEnabled)', async (opts) => {
+  ['Request\'s cache option follows the worker\'s cache_option_enabled (setCompatibility)', async (opts) => {
     const iso = createIsolate(opts.preludePath, {});
     const handler = await loadWorker(iso, `export default { fetch() {
       try { return new Response(new Request('https://x.test/', { cache: 'no-store' }).cache); }
       catch (e) { return new Response(e.constructor.name + ': ' + e.message); }
     } }`, 'cache.js');
     assert.equal((await dispatch(iso, handler, {}, 1)).body.toString(), 'no-store');
-    iso.runtime.setCacheOptionEnabled(false);
+    iso.runtime.setCompatibility(0);
     assert.equal((await dispatch(iso, handler, {}, 2)).body.toString(),
       "Error: The 'cache' field on 'RequestInitializerDict' is not implemented.");
-    iso.runtime.setCacheOptionEnabled(true);
+    iso.runtime.setCompatibility(CACHE_OPTION);
     assert.equal((await dispatch(iso, handler, {}, 3)).body.toString(), 'no-store');
   }],
 
