@@ -7,7 +7,8 @@ import { installSharedBufferAccount } from './resizable-buffers.js';
 import { fireTimer, cancelInvocationTimers } from './timers.js';
 import { format, inspect } from './console.js';
 import { requestInternals } from './request.js';
-import { setCompatibility } from './compat.js';
+import { setCompatibility, compat, WEAK_REF, GLOBAL_MESSAGE_CHANNEL, NAVIGATOR_LANGUAGE } from './compat.js';
+import { navigator } from './platform.js';
 import { Response, isResponse, responseInternals } from './response.js';
 import { headerLines } from './headers.js';
 import { Body, chunkToBytes } from './body.js';
@@ -448,6 +449,23 @@ function hostResult(status, statusText, lines, body, url) {
   return { status, statusText, headers, body, url };
 }
 
+// The globals a worker's compatibility date is too old for: workerd does not install them. Run
+// once, at the link, before any of the worker's code.
+function withdrawGlobals() {
+  if (!compat(WEAK_REF)) { // enable_weak_ref, 2025-05-05
+    delete globalThis.WeakRef;
+    delete globalThis.FinalizationRegistry;
+  }
+  if (!compat(GLOBAL_MESSAGE_CHANNEL)) { // expose_global_message_channel, 2025-08-15
+    delete globalThis.MessageChannel;
+    delete globalThis.MessagePort;
+  }
+  if (!compat(NAVIGATOR_LANGUAGE)) { // enable_navigator_language, 2025-05-19
+    delete navigator.language;
+    delete navigator.languages;
+  }
+}
+
 // What install() gives the host. Made once, in the snapshot: it holds only prelude functions.
 const RUNTIME = Object.freeze({
   fireTimer(id) { fireTimer(id); },
@@ -466,7 +484,10 @@ const RUNTIME = Object.freeze({
   linkExports(namespace, loopback, namespaces, workerId) { linkExports(namespace, loopback, namespaces, workerId); },
   setGlobalOutbound(binding) { setGlobalOutbound(binding); },
   // The worker's compatibility switches, all in one int (compat.js).
-  setCompatibility(bits) { setCompatibility(bits); },
+  setCompatibility(bits) {
+    setCompatibility(bits);
+    withdrawGlobals();
+  },
   evictObject(className, id) { evictObject(className, id); },
   resetObject(className, id, reason) { resetObject(className, id, reason); },
   requestBodyChunk(invocationId, bytes) { requestBodyChunk(Number(invocationId), bytes); },

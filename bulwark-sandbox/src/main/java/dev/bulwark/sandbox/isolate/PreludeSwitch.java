@@ -12,7 +12,21 @@ import java.util.function.Predicate;
  */
 enum PreludeSwitch {
     CACHE_OPTION(Compatibility::requestCacheOption),
-    ABORT_SIGNAL_RPC(Compatibility::abortSignalRpc);
+    ABORT_SIGNAL_RPC(Compatibility::abortSignalRpc),
+    WEAK_REF(Compatibility::weakRef),
+    NAVIGATOR_LANGUAGE(Compatibility::navigatorLanguage),
+    EVENT_TARGET_THIS(Compatibility::eventTargetThis),
+    GLOBAL_MESSAGE_CHANNEL(Compatibility::globalMessageChannel),
+    STRIP_AUTHORIZATION(Compatibility::stripAuthorizationOnCrossOriginRedirect),
+    STRIP_BOM(Compatibility::stripBomInReadAllText),
+    FETCH_ITERABLE(Compatibility::fetchIterableTypeSupport),
+    FETCH_ITERABLE_ADJUSTMENT(Compatibility::fetchIterableOverrideAdjustment),
+    REPLACE_SURROGATES(Compatibility::textDecoderReplaceSurrogates),
+    REJECTION_AFTER_CHECKPOINT(Compatibility::unhandledRejectionAfterMicrotaskCheckpoint),
+    CLOSE_REASON_LIMIT(Compatibility::websocketCloseReasonByteLimit),
+    WEBSOCKET_BLOB(Compatibility::websocketStandardBinaryType),
+    ENCODER_BACKPRESSURE(Compatibility::encoderStreamSpecCompliantBackpressure),
+    WEBSOCKET_AUTO_REPLY(Compatibility::webSocketAutoReplyToClose);
 
     private final Predicate<Compatibility> on;
 

@@ -41,4 +41,205 @@ class CompatibilitySwitchesTest {
         assertThat(run(source, "2024-11-10", "cache_option_enabled")).isEqualTo("no-store");
         assertThat(run(source, "2025-01-01", "cache_option_disabled")).isEqualTo(refused);
     }
+
+    @Test
+    void weakRefAndFinalizationRegistryFrom20250505() throws Exception {
+        String source = "export default { fetch() { return new Response(typeof WeakRef + ' ' + typeof FinalizationRegistry); } };";
+        assertThat(run(source, "2025-05-05")).isEqualTo("function function");
+        assertThat(run(source, "2025-05-04")).isEqualTo("undefined undefined");
+        assertThat(run(source, "2025-01-01", "enable_weak_ref")).isEqualTo("function function");
+        assertThat(run(source, "2025-09-01", "disable_weak_ref")).isEqualTo("undefined undefined");
+        assertThat(run(source, "-")).isEqualTo("function function");
+    }
+
+    @Test
+    void navigatorLanguageFrom20250519() throws Exception {
+        String source = "export default { fetch() { return new Response(`${'language' in navigator} ${navigator.language} ${navigator.languages}`); } };";
+        assertThat(run(source, "2025-05-19")).isEqualTo("true en en");
+        assertThat(run(source, "2025-05-18")).isEqualTo("false undefined undefined");
+        assertThat(run(source, "2025-01-01", "enable_navigator_language")).isEqualTo("true en en");
+        assertThat(run(source, "2025-09-01", "disable_navigator_language")).isEqualTo("false undefined undefined");
+    }
+
+    @Test
+    void eventTargetThisFrom20250801() throws Exception {
+        String source = """
+                export default { fetch() {
+                  const t = new EventTarget(), out = [];
+                  t.addEventListener('x', function () { out.push(this === t ? 'target' : String(this)); });
+                  const listener = { handleEvent() { out.push(this === listener ? 'listener' : String(this)); } };
+                  t.addEventListener('x', listener);
+                  t.dispatchEvent(new Event('x'));
+                  return new Response(out.join(' '));
+                } };""";
+        assertThat(run(source, "2025-08-01")).isEqualTo("target listener");
+        assertThat(run(source, "2025-07-31")).isEqualTo("undefined undefined");
+        assertThat(run(source, "2025-01-01", "set_event_target_this")).isEqualTo("target listener");
+        assertThat(run(source, "2025-09-01", "no_set_event_target_this")).isEqualTo("undefined undefined");
+    }
+
+    @Test
+    void globalMessageChannelFrom20250815() throws Exception {
+        String source = "export default { fetch() { return new Response(typeof MessageChannel + ' ' + typeof MessagePort); } };";
+        assertThat(run(source, "2025-08-15")).isEqualTo("function function");
+        assertThat(run(source, "2025-08-14")).isEqualTo("undefined undefined");
+        assertThat(run(source, "2025-01-01", "expose_global_message_channel")).isEqualTo("function function");
+        assertThat(run(source, "2025-09-01", "no_expose_global_message_channel")).isEqualTo("undefined undefined");
+    }
+
+    @Test
+    void bodyTextStripsTheBomFrom20260113() throws Exception {
+        String source = """
+                export default { async fetch() {
+                  const text = await new Response(new Uint8Array([0xef, 0xbb, 0xbf, 0x61])).text();
+                  return new Response([...text].map((c) => c.charCodeAt(0).toString(16)).join(' '));
+                } };""";
+        assertThat(run(source, "2026-01-13")).isEqualTo("61");
+        assertThat(run(source, "2026-01-12")).isEqualTo("feff 61");
+        assertThat(run(source, "2025-01-01", "strip_bom_in_read_all_text")).isEqualTo("61");
+        assertThat(run(source, "2026-02-01", "do_not_strip_bom_in_read_all_text")).isEqualTo("feff 61");
+    }
+
+    @Test
+    void iterableBodiesFrom20260219() throws Exception {
+        String source = """
+                export default { async fetch() {
+                  const bytes = (s) => new TextEncoder().encode(s);
+                  const array = await new Response([bytes('a'), bytes('b')]).text();
+                  const gen = await new Response((async function* () { yield bytes('c'); yield bytes('d'); })()).text();
+                  const custom = await new Response({ *[Symbol.iterator]() { yield bytes('e'); }, toString() { return 'str'; } }).text();
+                  return new Response(`${array}|${gen}|${custom}`);
+                } };""";
+        assertThat(run(source, "2026-02-19")).isEqualTo("ab|cd|str");
+        assertThat(run(source, "2026-02-18")).isEqualTo("97,98|[object AsyncGenerator]|str");
+        // The flag before 2026-01-15 does not imply the override adjustment: the iterable wins.
+        assertThat(run(source, "2025-12-01", "fetch_iterable_type_support")).isEqualTo("ab|cd|e");
+        assertThat(run(source, "2025-12-01", "fetch_iterable_type_support", "fetch_iterable_type_support_override_adjustment"))
+                .isEqualTo("ab|cd|str");
+        assertThat(run(source, "2026-03-01", "no_fetch_iterable_type_support_override_adjustment")).isEqualTo("ab|cd|e");
+        assertThat(run(source, "2026-03-01", "no_fetch_iterable_type_support")).isEqualTo("97,98|[object AsyncGenerator]|str");
+    }
+
+    @Test
+    void utf16LoneSurrogatesAreReplacedFrom20260224() throws Exception {
+        String source = """
+                export default { fetch() {
+                  const codes = (s) => [...s].map((c) => c.charCodeAt(0).toString(16)).join(' ');
+                  const bytes = new Uint8Array([0x00, 0xd8, 0x41, 0x00, 0x00, 0xdc]);
+                  let fatal;
+                  try { fatal = codes(new TextDecoder('utf-16le', { fatal: true }).decode(bytes)); } catch (e) { fatal = e.name; }
+                  return new Response(`${codes(new TextDecoder('utf-16le').decode(bytes))}|${fatal}`);
+                } };""";
+        assertThat(run(source, "2026-02-24")).isEqualTo("fffd 41 fffd|TypeError");
+        assertThat(run(source, "2026-02-23")).isEqualTo("d800 41 dc00|d800 41 dc00");
+        assertThat(run(source, "2025-01-01", "text_decoder_replace_surrogates")).isEqualTo("fffd 41 fffd|TypeError");
+        assertThat(run(source, "2026-03-01", "disable_text_decoder_replace_surrogates")).isEqualTo("d800 41 dc00|d800 41 dc00");
+    }
+
+    @Test
+    void unhandledRejectionsWaitForTheMicrotaskCheckpointFrom20260303() throws Exception {
+        // A rejection handled three ticks later: workerd's old report (a microtask queued at the
+        // rejection) fires 'unhandledrejection' (then 'rejectionhandled'); the new one, none.
+        String source = """
+                const seen = [];
+                addEventListener('unhandledrejection', (e) => { seen.push('unhandled'); e.preventDefault(); });
+                addEventListener('rejectionhandled', () => seen.push('handled'));
+                export default { async fetch() {
+                  const p = Promise.reject(new Error('late'));
+                  await null; await null; await null;
+                  p.catch(() => {});
+                  await new Promise((r) => setTimeout(r, 1));
+                  return new Response(seen.join(' ') || 'none');
+                } };""";
+        assertThat(run(source, "2026-03-03")).isEqualTo("none");
+        assertThat(run(source, "2026-03-02")).isEqualTo("unhandled handled");
+        assertThat(run(source, "2025-01-01", "unhandled_rejection_after_microtask_checkpoint")).isEqualTo("none");
+        assertThat(run(source, "2026-04-01", "no_unhandled_rejection_after_microtask_checkpoint")).isEqualTo("unhandled handled");
+    }
+
+    @Test
+    void webSocketCloseReasonLimitFrom20260303() throws Exception {
+        String source = """
+                export default { async fetch() {
+                  const [a, b] = new WebSocketPair();
+                  a.accept(); b.accept();
+                  const closed = new Promise((r) => b.addEventListener('close', (e) => r(e.reason.length)));
+                  try { a.close(1000, 'x'.repeat(124)); } catch (e) { return new Response(`${e.name} ${e instanceof DOMException} ${e.message}`); }
+                  return new Response(`closed ${await closed}`);
+                } };""";
+        String refused = "SyntaxError true WebSocket close reason must not be longer than 123 bytes when UTF-8 encoded.";
+        assertThat(run(source, "2026-03-03")).isEqualTo(refused);
+        assertThat(run(source, "2026-03-02")).isEqualTo("closed 124");
+        assertThat(run(source, "2025-01-01", "websocket_close_reason_byte_limit")).isEqualTo(refused);
+        assertThat(run(source, "2026-04-01", "no_websocket_close_reason_byte_limit")).isEqualTo("closed 124");
+    }
+
+    @Test
+    void webSocketBinaryTypeIsBlobFrom20260317() throws Exception {
+        String source = """
+                export default { async fetch() {
+                  const [a, b] = new WebSocketPair();
+                  a.accept(); b.accept();
+                  const first = b.binaryType;
+                  b.binaryType = 'nonsense'; // ignored, as the standard says
+                  const got = [];
+                  const done = new Promise((r) => b.addEventListener('message', async (e) => {
+                    got.push(e.data instanceof Blob ? 'Blob ' + await e.data.text() : e.data instanceof ArrayBuffer ? 'ArrayBuffer' : typeof e.data);
+                    if (got.length === 2) r();
+                    else b.binaryType = b.binaryType === 'blob' ? 'arraybuffer' : 'blob';
+                  }));
+                  a.send(new TextEncoder().encode('hi'));
+                  await new Promise((r) => setTimeout(r, 1));
+                  a.send(new TextEncoder().encode('ho'));
+                  await done;
+                  return new Response(`${first} ${got.join(', ')}`);
+                } };""";
+        assertThat(run(source, "2026-03-17")).isEqualTo("blob Blob hi, ArrayBuffer");
+        assertThat(run(source, "2026-03-16")).isEqualTo("arraybuffer ArrayBuffer, Blob ho");
+        assertThat(run(source, "2025-01-01", "websocket_standard_binary_type")).isEqualTo("blob Blob hi, ArrayBuffer");
+        assertThat(run(source, "2026-04-01", "no_websocket_standard_binary_type")).isEqualTo("arraybuffer ArrayBuffer, Blob ho");
+    }
+
+    @Test
+    void encoderStreamsStartWithBackpressureFrom20260324() throws Exception {
+        // With the readable side's high water mark at 0 a write waits for a read; at 1 it does not.
+        String source = """
+                export default { async fetch() {
+                  const out = [];
+                  for (const s of [new TextEncoderStream(), new TextDecoderStream()]) {
+                    const w = s.writable.getWriter();
+                    const written = w.write(s instanceof TextEncoderStream ? 'a' : new Uint8Array([0x61])).then(() => 'written');
+                    out.push(await Promise.race([written, new Promise((r) => setTimeout(() => r('waiting'), 5))]));
+                  }
+                  return new Response(out.join(' '));
+                } };""";
+        assertThat(run(source, "2026-03-24")).isEqualTo("waiting waiting");
+        assertThat(run(source, "2026-03-23")).isEqualTo("written written");
+        assertThat(run(source, "2025-01-01", "encoder_stream_spec_compliant_backpressure")).isEqualTo("waiting waiting");
+        assertThat(run(source, "2026-04-01", "no_encoder_stream_spec_compliant_backpressure")).isEqualTo("written written");
+    }
+
+    @Test
+    void webSocketAutoReplyToCloseFrom20260407() throws Exception {
+        // b closes; a answers with its own close frame (and is CLOSED when 'close' fires) unless half-open.
+        String source = """
+                export default { async fetch() {
+                  const [a, b] = new WebSocketPair();
+                  a.accept(); b.accept();
+                  let bClosed = false;
+                  b.addEventListener('close', () => { bClosed = true; });
+                  const state = new Promise((r) => a.addEventListener('close', () => r(a.readyState)));
+                  b.close(1000, 'bye');
+                  const s = await state;
+                  await new Promise((r) => setTimeout(r, 1));
+                  return new Response(`${s} ${bClosed}`);
+                } };""";
+        assertThat(run(source, "2026-04-07")).isEqualTo("3 true");
+        assertThat(run(source, "2026-04-06")).isEqualTo("2 false");
+        assertThat(run(source, "2025-01-01", "web_socket_auto_reply_to_close")).isEqualTo("3 true");
+        assertThat(run(source, "2026-05-01", "web_socket_manual_reply_to_close")).isEqualTo("2 false");
+        // An explicit allowHalfOpen wins over the date either way.
+        assertThat(run(source.replace("a.accept();", "a.accept({ allowHalfOpen: true });"), "2026-04-07")).isEqualTo("2 false");
+        assertThat(run(source.replace("a.accept();", "a.accept({ allowHalfOpen: false });"), "2026-04-06")).isEqualTo("3 true");
+    }
 }
