@@ -15,7 +15,6 @@ export const SWITCHES = Object.freeze([
   'FETCH_ITERABLE',
   'FETCH_ITERABLE_ADJUSTMENT',
   'REPLACE_SURROGATES',
-  'REJECTION_AFTER_CHECKPOINT',
   'CLOSE_REASON_LIMIT',
   'WEBSOCKET_BLOB',
   'ENCODER_BACKPRESSURE',
@@ -33,16 +32,15 @@ export const STRIP_BOM = 1 << 7;
 export const FETCH_ITERABLE = 1 << 8;
 export const FETCH_ITERABLE_ADJUSTMENT = 1 << 9;
 export const REPLACE_SURROGATES = 1 << 10;
-export const REJECTION_AFTER_CHECKPOINT = 1 << 11;
-export const CLOSE_REASON_LIMIT = 1 << 12;
-export const WEBSOCKET_BLOB = 1 << 13;
-export const ENCODER_BACKPRESSURE = 1 << 14;
-export const WEBSOCKET_AUTO_REPLY = 1 << 15;
+export const CLOSE_REASON_LIMIT = 1 << 11;
+export const WEBSOCKET_BLOB = 1 << 12;
+export const ENCODER_BACKPRESSURE = 1 << 13;
+export const WEBSOCKET_AUTO_REPLY = 1 << 14;
 
 // Before any load (the snapshot, the prelude's own tests): what a bundle with no compatibility
 // date gets (Compatibility.java), the behaviour Bulwark had before it honoured these switches.
 let bits = CACHE_OPTION | WEAK_REF | NAVIGATOR_LANGUAGE | EVENT_TARGET_THIS | GLOBAL_MESSAGE_CHANNEL | STRIP_AUTHORIZATION
-  | STRIP_BOM | REPLACE_SURROGATES | REJECTION_AFTER_CHECKPOINT | CLOSE_REASON_LIMIT | ENCODER_BACKPRESSURE | WEBSOCKET_AUTO_REPLY;
+  | STRIP_BOM | REPLACE_SURROGATES | CLOSE_REASON_LIMIT | ENCODER_BACKPRESSURE | WEBSOCKET_AUTO_REPLY;
 
 /** Whether the worker's compatibility turns this switch on. */
 export function compat(bit) { return (bits & bit) !== 0; }

@@ -3,10 +3,9 @@
 // 'error' for an exception nothing caught, 'unhandledrejection' and 'rejectionhandled'.
 import { Event, EventTarget } from './events.js';
 import { ErrorEvent } from './websocket.js';
-import { toDictionary, webidlClass, illegalConstructor, ReflectApply, PromiseResolve, PromiseThen } from './util.js';
+import { toDictionary, webidlClass, illegalConstructor, ReflectApply } from './util.js';
 import { onUncaught, reportRejection } from './report.js';
 import { safeLog } from './host.js';
-import { compat, REJECTION_AFTER_CHECKPOINT } from './compat.js';
 
 export class PromiseRejectionEvent extends Event {
   #promise; #reason;
@@ -76,24 +75,11 @@ const pending = new Map(); // promise -> reason, in the order of the rejections
 let reported = new WeakSet();
 const handledLate = new Map(); // promise -> true: reported, then handled
 
-// Before unhandled_rejection_after_microtask_checkpoint (2026-03-03) workerd reported them in a
-// microtask queued at the first rejection, so a chain that handles the rejection a few ticks later
-// still saw 'unhandledrejection'. This is that microtask (the host's report after the checkpoint
-// then finds nothing left).
-let reportQueued = false;
-function queueEarlyReport() {
-  if (reportQueued || compat(REJECTION_AFTER_CHECKPOINT)) return;
-  reportQueued = true;
-  PromiseThen(PromiseResolve(undefined), () => { reportQueued = false; reportRejections(); });
-}
-
 export function promiseRejected(promise, reason) {
   ReflectApply(mapSet, pending, [promise, reason]);
-  queueEarlyReport();
 }
 
 export function promiseHandled(promise) {
-  queueEarlyReport();
   if (ReflectApply(mapDelete, pending, [promise])) return;
   if (ReflectApply(weakSetHas, reported, [promise])) {
     ReflectApply(weakSetDelete, reported, [promise]);

@@ -22,7 +22,6 @@ enum PreludeSwitch {
     FETCH_ITERABLE(Compatibility::fetchIterableTypeSupport),
     FETCH_ITERABLE_ADJUSTMENT(Compatibility::fetchIterableOverrideAdjustment),
     REPLACE_SURROGATES(Compatibility::textDecoderReplaceSurrogates),
-    REJECTION_AFTER_CHECKPOINT(Compatibility::unhandledRejectionAfterMicrotaskCheckpoint),
     CLOSE_REASON_LIMIT(Compatibility::websocketCloseReasonByteLimit),
     WEBSOCKET_BLOB(Compatibility::websocketStandardBinaryType),
     ENCODER_BACKPRESSURE(Compatibility::encoderStreamSpecCompliantBackpressure),

@@ -137,9 +137,10 @@ class CompatibilitySwitchesTest {
     }
 
     @Test
-    void unhandledRejectionsWaitForTheMicrotaskCheckpointFrom20260303() throws Exception {
-        // A rejection handled three ticks later: workerd's old report (a microtask queued at the
-        // rejection) fires 'unhandledrejection' (then 'rejectionhandled'); the new one, none.
+    void unhandledRejectionsWaitForTheMicrotaskCheckpointWhateverTheDate() throws Exception {
+        // A rejection handled three ticks later: workerd's report after the checkpoint (from
+        // 2026-03-03) fires nothing. Bulwark always reports so; workerd's older report (a microtask
+        // queued at the rejection) is not built (docs/notes/compatweb.md).
         String source = """
                 const seen = [];
                 addEventListener('unhandledrejection', (e) => { seen.push('unhandled'); e.preventDefault(); });
@@ -152,9 +153,8 @@ class CompatibilitySwitchesTest {
                   return new Response(seen.join(' ') || 'none');
                 } };""";
         assertThat(run(source, "2026-03-03")).isEqualTo("none");
-        assertThat(run(source, "2026-03-02")).isEqualTo("unhandled handled");
+        assertThat(run(source, "2026-03-02")).isEqualTo("none");
         assertThat(run(source, "2025-01-01", "unhandled_rejection_after_microtask_checkpoint")).isEqualTo("none");
-        assertThat(run(source, "2026-04-01", "no_unhandled_rejection_after_microtask_checkpoint")).isEqualTo("unhandled handled");
     }
 
     @Test

@@ -75,7 +75,6 @@ class CompatibilityTest {
             Map.entry("fetch_iterable_type_support", Compatibility::fetchIterableTypeSupport),
             Map.entry("fetch_iterable_type_support_override_adjustment", Compatibility::fetchIterableOverrideAdjustment),
             Map.entry("text_decoder_replace_surrogates", Compatibility::textDecoderReplaceSurrogates),
-            Map.entry("unhandled_rejection_after_microtask_checkpoint", Compatibility::unhandledRejectionAfterMicrotaskCheckpoint),
             Map.entry("websocket_close_reason_byte_limit", Compatibility::websocketCloseReasonByteLimit),
             Map.entry("websocket_standard_binary_type", Compatibility::websocketStandardBinaryType),
             Map.entry("encoder_stream_spec_compliant_backpressure", Compatibility::encoderStreamSpecCompliantBackpressure),
@@ -118,9 +117,6 @@ class CompatibilityTest {
             text_decoder_replace_surrogates                 | 2026-02-23 |                                                  | false
             text_decoder_replace_surrogates                 | 2026-02-24 |                                                  | true
             text_decoder_replace_surrogates                 | 2026-03-01 | disable_text_decoder_replace_surrogates          | false
-            unhandled_rejection_after_microtask_checkpoint  | 2026-03-02 |                                                  | false
-            unhandled_rejection_after_microtask_checkpoint  | 2026-03-03 |                                                  | true
-            unhandled_rejection_after_microtask_checkpoint  | 2026-04-01 | no_unhandled_rejection_after_microtask_checkpoint | false
             websocket_close_reason_byte_limit               | 2026-03-02 |                                                  | false
             websocket_close_reason_byte_limit               | 2026-03-03 |                                                  | true
             websocket_close_reason_byte_limit               | 2026-04-01 | no_websocket_close_reason_byte_limit             | false
@@ -152,7 +148,7 @@ class CompatibilityTest {
                 "no_fetch_iterable_type_support", "fetch_iterable_type_support_override_adjustment",
                 "no_fetch_iterable_type_support_override_adjustment", "text_decoder_replace_surrogates",
                 "disable_text_decoder_replace_surrogates", "unhandled_rejection_after_microtask_checkpoint",
-                "no_unhandled_rejection_after_microtask_checkpoint", "websocket_close_reason_byte_limit",
+                "websocket_close_reason_byte_limit",
                 "no_websocket_close_reason_byte_limit", "websocket_standard_binary_type", "no_websocket_standard_binary_type",
                 "encoder_stream_spec_compliant_backpressure", "no_encoder_stream_spec_compliant_backpressure",
                 "web_socket_auto_reply_to_close", "web_socket_manual_reply_to_close")) {
