@@ -19,6 +19,7 @@ export const SWITCHES = Object.freeze([
   'WEBSOCKET_BLOB',
   'ENCODER_BACKPRESSURE',
   'WEBSOCKET_AUTO_REPLY',
+  'REQUIRE_DEFAULT',
 ]);
 
 export const CACHE_OPTION = 1 << 0;
@@ -36,6 +37,7 @@ export const CLOSE_REASON_LIMIT = 1 << 11;
 export const WEBSOCKET_BLOB = 1 << 12;
 export const ENCODER_BACKPRESSURE = 1 << 13;
 export const WEBSOCKET_AUTO_REPLY = 1 << 14;
+export const REQUIRE_DEFAULT = 1 << 15;
 
 // Before any load (the snapshot, the prelude's own tests): what a bundle with no compatibility
 // date gets (Compatibility.java), the behaviour Bulwark had before it honoured these switches.

@@ -1,7 +1,7 @@
 // __bulwark_install(host) → runtime { fireTimer, dispatchFetch, requestBodyChunk, requestBodyEnd,
 // workersModule, consoleFormat }.
 import { H, bindHost, safeLog, stubHost, warmBindHost } from './host.js';
-import { isObjectLike, PromiseResolve, PromiseThen, PromiseCtor, ReflectApply, captureSharedArrayBuffer, GLOBAL_SCOPE_IO } from './util.js';
+import { defineGlobals, isObjectLike, PromiseResolve, PromiseThen, PromiseCtor, ReflectApply, captureSharedArrayBuffer, GLOBAL_SCOPE_IO } from './util.js';
 import { installWasmAccount } from './wasm-memories.js';
 import { installSharedBufferAccount } from './resizable-buffers.js';
 import { fireTimer, cancelInvocationTimers } from './timers.js';
@@ -487,6 +487,12 @@ const RUNTIME = Object.freeze({
   setCompatibility(bits) {
     setCompatibility(bits);
     withdrawGlobals();
+  },
+  // enable_nodejs_global_timers (nodejs_compat from 2026-02-10): node:timers' functions become the
+  // global ones (NodeModules.java), as workerd's internal_timers_global_override does.
+  installNodeGlobalTimers(timers) {
+    defineGlobals({ setTimeout: timers.setTimeout, setInterval: timers.setInterval,
+      clearTimeout: timers.clearTimeout, clearInterval: timers.clearInterval });
   },
   evictObject(className, id) { evictObject(className, id); },
   resetObject(className, id, reason) { resetObject(className, id, reason); },

@@ -25,7 +25,8 @@ enum PreludeSwitch {
     CLOSE_REASON_LIMIT(Compatibility::websocketCloseReasonByteLimit),
     WEBSOCKET_BLOB(Compatibility::websocketStandardBinaryType),
     ENCODER_BACKPRESSURE(Compatibility::encoderStreamSpecCompliantBackpressure),
-    WEBSOCKET_AUTO_REPLY(Compatibility::webSocketAutoReplyToClose);
+    WEBSOCKET_AUTO_REPLY(Compatibility::webSocketAutoReplyToClose),
+    REQUIRE_DEFAULT(Compatibility::requireReturnsDefaultExport);
 
     private final Predicate<Compatibility> on;
 

@@ -23,12 +23,15 @@ public record Compatibility(String date, List<String> flags) {
     static final String DELETE_ALL_DELETES_ALARM_FROM = "2026-02-24";
     static final String CACHE_OPTION_FROM = "2024-11-11";
     static final String COMMONJS_EXPORT_DEFAULT_FROM = "2022-10-31";
+    /** nodejs_compat implies enable_nodejs_global_timers from this date ($impliedByAfterDate). */
+    static final String NODE_GLOBAL_TIMERS_FROM = "2026-02-10";
     static final String WEAK_REF_FROM = "2025-05-05";
     static final String NAVIGATOR_LANGUAGE_FROM = "2025-05-19";
     static final String EVENT_TARGET_THIS_FROM = "2025-08-01";
     static final String GLOBAL_MESSAGE_CHANNEL_FROM = "2025-08-15";
     static final String STRIP_AUTHORIZATION_FROM = "2025-09-01";
     static final String STRIP_BOM_FROM = "2026-01-13";
+    static final String REQUIRE_RETURNS_DEFAULT_FROM = "2026-01-22";
     static final String FETCH_ITERABLE_FROM = "2026-02-19";
     /** fetch_iterable_type_support implies its override adjustment from this date ($impliedByAfterDate). */
     static final String FETCH_ITERABLE_ADJUSTMENT_AFTER = "2026-01-15";
@@ -65,9 +68,14 @@ public record Compatibility(String date, List<String> flags) {
         return date != null && date.compareTo(day) >= 0;
     }
 
+    /** Whether workerd's nodejs_compat flag is on: given, or by default from 2026-08-04. */
+    private boolean nodejsCompat() {
+        return has("nodejs_compat") || (dateAtLeast(NODEJS_COMPAT_DEFAULT_ON) && !has("no_nodejs_compat"));
+    }
+
     public NodeMode nodeMode() {
         boolean defaultOn = dateAtLeast(NODEJS_COMPAT_DEFAULT_ON);
-        boolean compat = has("nodejs_compat") || (defaultOn && !has("no_nodejs_compat"));
+        boolean compat = nodejsCompat();
         boolean v2 = has("nodejs_compat_v2") || (!has("no_nodejs_compat_v2")
                 && (defaultOn || (compat && dateAtLeast(NODEJS_COMPAT_V2_SWITCH_OVER))));
         if (v2) return NodeMode.V2;
@@ -145,6 +153,17 @@ public record Compatibility(String date, List<String> flags) {
         return date == null ? noDate : dateAtLeast(day);
     }
 
+    /**
+     * workerd's enable_nodejs_global_timers (implied by nodejs_compat from 2026-02-10;
+     * no_nodejs_global_timers turns it off): the global setTimeout, setInterval, clearTimeout and
+     * clearInterval are node:timers' (Timeout objects). It needs nodejs_compat or nodejs_compat_v2.
+     */
+    public boolean nodeGlobalTimers() {
+        NodeMode mode = nodeMode();
+        if ((mode != NodeMode.V1 && mode != NodeMode.V2) || has("no_nodejs_global_timers")) return false;
+        return has("enable_nodejs_global_timers") || (nodejsCompat() && dateAtLeast(NODE_GLOBAL_TIMERS_FROM));
+    }
+
     /** workerd's enable_weak_ref (from 2025-05-05): WeakRef and FinalizationRegistry are globals. */
     public boolean weakRef() {
         return fromDate("enable_weak_ref", "disable_weak_ref", WEAK_REF_FROM, true);
@@ -177,6 +196,16 @@ public record Compatibility(String date, List<String> flags) {
      */
     public boolean stripBomInReadAllText() {
         return fromDate("strip_bom_in_read_all_text", "do_not_strip_bom_in_read_all_text", STRIP_BOM_FROM, true);
+    }
+
+    /**
+     * workerd's require_returns_default_export (from 2026-01-22; require_returns_namespace turns it
+     * off): where require() of an ES module gives no default export by export_commonjs_default (the
+     * namespace flag, or a date before 2022-10-31), it gives the default export when there is one,
+     * else a mutable copy of the namespace. A bundle with no date keeps the namespace.
+     */
+    public boolean requireReturnsDefaultExport() {
+        return fromDate("require_returns_default_export", "require_returns_namespace", REQUIRE_RETURNS_DEFAULT_FROM, false);
     }
 
     /** workerd's fetch_iterable_type_support (from 2026-02-19): a sync or async iterable is a body, iterated. */
@@ -238,11 +267,13 @@ public record Compatibility(String date, List<String> flags) {
                  "enable_nodejs_os_module", "cache_option_enabled", "cache_option_disabled",
                  "export_commonjs_default", "export_commonjs_namespace",
                  "allow_importable_env", "disallow_importable_env", "enable_abortsignal_rpc",
+                 "enable_nodejs_global_timers", "no_nodejs_global_timers",
                  "enable_weak_ref", "disable_weak_ref", "enable_navigator_language", "disable_navigator_language",
                  "set_event_target_this", "no_set_event_target_this",
                  "expose_global_message_channel", "no_expose_global_message_channel",
                  "strip_authorization_on_cross_origin_redirect", "retain_authorization_on_cross_origin_redirect",
                  "strip_bom_in_read_all_text", "do_not_strip_bom_in_read_all_text",
+                 "require_returns_default_export", "require_returns_namespace",
                  "fetch_iterable_type_support", "no_fetch_iterable_type_support",
                  "fetch_iterable_type_support_override_adjustment", "no_fetch_iterable_type_support_override_adjustment",
                  "text_decoder_replace_surrogates", "disable_text_decoder_replace_surrogates",

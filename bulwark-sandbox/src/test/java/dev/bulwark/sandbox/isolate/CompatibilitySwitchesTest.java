@@ -2,6 +2,8 @@ package dev.bulwark.sandbox.isolate;
 
 import dev.bulwark.sandbox.worker.Compatibility;
 import dev.bulwark.sandbox.worker.Limits;
+import dev.bulwark.sandbox.worker.ModuleType;
+import dev.bulwark.sandbox.worker.WorkerBundle;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -23,6 +25,14 @@ class CompatibilitySwitchesTest {
     static String run(String source, String date, String... flags) throws Exception {
         String w = load(bundle(source).withCompatibility(new Compatibility(date.equals("-") ? null : date,
                 Arrays.asList(flags))), Limits.DEFAULTS);
+        Recorder.Outcome out = fetch(w, "http://c.test/");
+        assertThat(out.failure()).as("outcome %s", out).isNull();
+        return out.body();
+    }
+
+    /** As {@link #run}, for a bundle of its own. */
+    static String run(WorkerBundle bundle, String date, String... flags) throws Exception {
+        String w = load(bundle.withCompatibility(new Compatibility(date, Arrays.asList(flags))), Limits.DEFAULTS);
         Recorder.Outcome out = fetch(w, "http://c.test/");
         assertThat(out.failure()).as("outcome %s", out).isNull();
         return out.body();
@@ -241,5 +251,47 @@ class CompatibilitySwitchesTest {
         // An explicit allowHalfOpen wins over the date either way.
         assertThat(run(source.replace("a.accept();", "a.accept({ allowHalfOpen: true });"), "2026-04-07")).isEqualTo("2 false");
         assertThat(run(source.replace("a.accept();", "a.accept({ allowHalfOpen: false });"), "2026-04-06")).isEqualTo("3 true");
+    }
+
+    @Test
+    void nodeGlobalTimersWithNodejsCompatFrom20260210() throws Exception {
+        String source = """
+                export default { async fetch() {
+                  const t = setTimeout(() => {}, 1);
+                  const kind = typeof t === 'object' ? `object ${typeof t.refresh} ${typeof t.unref}` : typeof t;
+                  clearTimeout(t);
+                  const fired = await new Promise((r) => { const i = setInterval(() => { clearInterval(i); r('fired'); }, 1); });
+                  return new Response(`${kind} ${fired}`);
+                } };""";
+        String node = "object function function fired";
+        assertThat(run(source, "2026-02-10", "nodejs_compat")).isEqualTo(node);
+        assertThat(run(source, "2026-02-09", "nodejs_compat")).isEqualTo("number fired");
+        assertThat(run(source, "2025-01-01", "nodejs_compat", "enable_nodejs_global_timers")).isEqualTo(node);
+        assertThat(run(source, "2026-03-01", "nodejs_compat", "no_nodejs_global_timers")).isEqualTo("number fired");
+        // It needs nodejs_compat (or nodejs_compat_v2).
+        assertThat(run(source, "2026-03-01", "enable_nodejs_global_timers")).isEqualTo("number fired");
+        assertThat(run(source, "2026-03-01")).isEqualTo("number fired");
+    }
+
+    @Test
+    void requireGivesTheDefaultExportOrAMutableCopyFrom20260122() throws Exception {
+        // Under export_commonjs_namespace (else require() gives the default export anyway). The
+        // namespace is not writable (Reflect.set is false); both have a null prototype.
+        WorkerBundle bundle = WorkerBundle.of("index.cjs", List.of(
+                module("index.cjs", ModuleType.CJS, """
+                        module.exports = { fetch() {
+                          const d = require('./with-default.js'), n = require('./no-default.js');
+                          const patched = Reflect.set(n, 'c', 4);
+                          return new Response([d.a, d.b, n.c, patched, Object.getPrototypeOf(n) === null,
+                            require('./no-default.js') === n].join(' '));
+                        } };"""),
+                module("with-default.js", ModuleType.JS, "export default { a: 1 }; export const b = 2;"),
+                module("no-default.js", ModuleType.JS, "export const c = 3;")));
+        assertThat(run(bundle, "2026-01-22", "export_commonjs_namespace")).isEqualTo("1  4 true true true");
+        assertThat(run(bundle, "2026-01-21", "export_commonjs_namespace")).isEqualTo(" 2 3 false true true");
+        assertThat(run(bundle, "2025-01-01", "export_commonjs_namespace", "require_returns_default_export"))
+                .isEqualTo("1  4 true true true");
+        assertThat(run(bundle, "2026-02-01", "export_commonjs_namespace", "require_returns_namespace"))
+                .isEqualTo(" 2 3 false true true");
     }
 }

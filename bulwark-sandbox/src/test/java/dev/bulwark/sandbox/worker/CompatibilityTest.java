@@ -66,6 +66,8 @@ class CompatibilityTest {
 
     /** The switches of 2025-2026, by the name of workerd's enable flag. */
     private static final Map<String, Predicate<Compatibility>> SWITCHES = Map.ofEntries(
+            Map.entry("enable_nodejs_global_timers", Compatibility::nodeGlobalTimers),
+            Map.entry("require_returns_default_export", Compatibility::requireReturnsDefaultExport),
             Map.entry("enable_weak_ref", Compatibility::weakRef),
             Map.entry("enable_navigator_language", Compatibility::navigatorLanguage),
             Map.entry("set_event_target_this", Compatibility::eventTargetThis),
@@ -82,6 +84,18 @@ class CompatibilityTest {
 
     @ParameterizedTest(name = "{0}: {1} [{2}] -> {3}")
     @CsvSource(delimiter = '|', textBlock = """
+            enable_nodejs_global_timers                     | 2026-02-09 | nodejs_compat                                    | false
+            enable_nodejs_global_timers                     | 2026-02-10 | nodejs_compat                                    | true
+            enable_nodejs_global_timers                     | 2026-02-10 | nodejs_compat_v2                                 | false
+            enable_nodejs_global_timers                     | 2025-01-01 | nodejs_compat_v2 enable_nodejs_global_timers     | true
+            enable_nodejs_global_timers                     | 2026-03-01 | enable_nodejs_global_timers                      | false
+            enable_nodejs_global_timers                     | 2026-03-01 | nodejs_compat no_nodejs_global_timers            | false
+            enable_nodejs_global_timers                     | 2026-08-04 |                                                  | true
+            require_returns_default_export                  | 2026-01-21 |                                                  | false
+            require_returns_default_export                  | 2026-01-22 |                                                  | true
+            require_returns_default_export                  | 2025-01-01 | require_returns_default_export                   | true
+            require_returns_default_export                  | 2026-02-01 | require_returns_namespace                        | false
+            require_returns_default_export                  | -          |                                                  | false
             enable_weak_ref                                 | 2025-05-04 |                                                  | false
             enable_weak_ref                                 | 2025-05-05 |                                                  | true
             enable_weak_ref                                 | 2024-01-01 | enable_weak_ref                                  | true
@@ -141,7 +155,8 @@ class CompatibilityTest {
 
     @org.junit.jupiter.api.Test
     void everyFlagOfTheSwitchesIsKnown() {
-        for (String flag : List.of("enable_weak_ref", "disable_weak_ref", "enable_navigator_language", "disable_navigator_language",
+        for (String flag : List.of("enable_nodejs_global_timers", "no_nodejs_global_timers", "require_returns_default_export",
+                "require_returns_namespace", "enable_weak_ref", "disable_weak_ref", "enable_navigator_language", "disable_navigator_language",
                 "set_event_target_this", "no_set_event_target_this", "expose_global_message_channel", "no_expose_global_message_channel",
                 "strip_authorization_on_cross_origin_redirect", "retain_authorization_on_cross_origin_redirect",
                 "strip_bom_in_read_all_text", "do_not_strip_bom_in_read_all_text", "fetch_iterable_type_support",
