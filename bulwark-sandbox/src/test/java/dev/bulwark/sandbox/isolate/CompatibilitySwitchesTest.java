@@ -1,5 +1,6 @@
 package dev.bulwark.sandbox.isolate;
 
+import dev.bulwark.sandbox.ipc.Message;
 import dev.bulwark.sandbox.worker.Compatibility;
 import dev.bulwark.sandbox.worker.Limits;
 import dev.bulwark.sandbox.worker.ModuleType;
@@ -293,5 +294,58 @@ class CompatibilitySwitchesTest {
                 .isEqualTo("1  4 true true true");
         assertThat(run(bundle, "2026-02-01", "export_commonjs_namespace", "require_returns_namespace"))
                 .isEqualTo(" 2 3 false true true");
+    }
+
+    /** The Authorization header of the request after a cross-origin redirect (null: dropped). */
+    static String authorizationAfterRedirect(String date, String... flags) throws Exception {
+        String w = load(bundle("""
+                export default { async fetch() {
+                  const res = await fetch('https://a.test/from', { headers: { authorization: 'Bearer t' } });
+                  return new Response(await res.text());
+                } };""").withCompatibility(new Compatibility(date, Arrays.asList(flags))), Limits.DEFAULTS);
+        long id = start(w, "GET", "http://c.test/", null);
+        Message.Subrequest first = RECORDER.awaitSubrequest(id, 0);
+        assertThat(first.headers()).contains(new Message.Header("authorization", "Bearer t"));
+        RUNTIME.deliver(new Message.SubrequestResult(first.subrequestId(), 302, "Found",
+                List.of(new Message.Header("location", "https://b.test/to")), new byte[0], "https://a.test/from"));
+        Message.Subrequest second = RECORDER.awaitSubrequest(id, 1);
+        assertThat(second.url()).isEqualTo("https://b.test/to");
+        RUNTIME.deliver(new Message.SubrequestResult(second.subrequestId(), 200, "OK", List.of(), "done".getBytes(),
+                "https://b.test/to"));
+        assertThat(RECORDER.await(id).body()).isEqualTo("done");
+        return second.headers().stream().filter(h -> h.name().equalsIgnoreCase("authorization"))
+                .map(Message.Header::value).findFirst().orElse(null);
+    }
+
+    @Test
+    void aCrossOriginRedirectDropsAuthorizationFrom20250901() throws Exception {
+        assertThat(authorizationAfterRedirect("2025-09-01")).isNull();
+        assertThat(authorizationAfterRedirect("2025-08-31")).isEqualTo("Bearer t");
+        assertThat(authorizationAfterRedirect("2025-01-01", "strip_authorization_on_cross_origin_redirect")).isNull();
+        assertThat(authorizationAfterRedirect("2025-10-01", "retain_authorization_on_cross_origin_redirect")).isEqualTo("Bearer t");
+    }
+
+    @Test
+    void beforeTheReasonLimitTheNodeGetsACloseReasonCutTo123Bytes() throws Exception {
+        // A hostile (or old) worker's close reason over the limit never reaches the node's socket
+        // whole: a close frame holds 123 bytes of reason. Cut on a code point: 61 two-byte 'é's.
+        String source = """
+                export default { fetch() {
+                  const [client, server] = new WebSocketPair();
+                  server.accept();
+                  server.close(1000, 'é'.repeat(100));
+                  return new Response(null, { status: 101, webSocket: client });
+                } };""";
+        String w = load(bundle(source).withCompatibility(new Compatibility("2026-03-02", List.of())), Limits.DEFAULTS);
+        long id = start(w, "GET", "http://c.test/", null);
+        RECORDER.await(id);
+        Message.SocketClose close = RECORDER.socketCloses.stream().filter(c -> c.socketId() == id).findFirst().orElseThrow();
+        assertThat(close.code()).isEqualTo(1000);
+        assertThat(close.reason()).isEqualTo("é".repeat(61));
+        // From 2026-03-03 close() throws instead: the request fails, nothing is closed.
+        String limited = load(bundle(source).withCompatibility(new Compatibility("2026-03-03", List.of())), Limits.DEFAULTS);
+        long other = start(limited, "GET", "http://c.test/", null);
+        assertThat(RECORDER.await(other).failure()).isNotNull();
+        assertThat(RECORDER.socketCloses).noneMatch(c -> c.socketId() == other);
     }
 }
