@@ -20,6 +20,7 @@ export const SWITCHES = Object.freeze([
   'ENCODER_BACKPRESSURE',
   'WEBSOCKET_AUTO_REPLY',
   'REQUIRE_DEFAULT',
+  'BIND_ALS_SNAPSHOT',
 ]);
 
 export const CACHE_OPTION = 1 << 0;
@@ -38,6 +39,7 @@ export const WEBSOCKET_BLOB = 1 << 12;
 export const ENCODER_BACKPRESSURE = 1 << 13;
 export const WEBSOCKET_AUTO_REPLY = 1 << 14;
 export const REQUIRE_DEFAULT = 1 << 15;
+export const BIND_ALS_SNAPSHOT = 1 << 16;
 
 // Before any load (the snapshot, the prelude's own tests): what a bundle with no compatibility
 // date gets (Compatibility.java), the behaviour Bulwark had before it honoured these switches.

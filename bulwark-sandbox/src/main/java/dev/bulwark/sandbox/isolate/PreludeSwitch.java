@@ -26,7 +26,8 @@ enum PreludeSwitch {
     WEBSOCKET_BLOB(Compatibility::websocketStandardBinaryType),
     ENCODER_BACKPRESSURE(Compatibility::encoderStreamSpecCompliantBackpressure),
     WEBSOCKET_AUTO_REPLY(Compatibility::webSocketAutoReplyToClose),
-    REQUIRE_DEFAULT(Compatibility::requireReturnsDefaultExport);
+    REQUIRE_DEFAULT(Compatibility::requireReturnsDefaultExport),
+    BIND_ALS_SNAPSHOT(Compatibility::bindAsyncLocalStorageSnapshotToRequest);
 
     private final Predicate<Compatibility> on;
 

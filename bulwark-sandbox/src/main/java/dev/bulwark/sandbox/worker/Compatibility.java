@@ -27,6 +27,7 @@ public record Compatibility(String date, List<String> flags) {
     static final String NODE_GLOBAL_TIMERS_FROM = "2026-02-10";
     static final String WEAK_REF_FROM = "2025-05-05";
     static final String NAVIGATOR_LANGUAGE_FROM = "2025-05-19";
+    static final String BIND_ALS_SNAPSHOT_FROM = "2025-06-16";
     static final String EVENT_TARGET_THIS_FROM = "2025-08-01";
     static final String GLOBAL_MESSAGE_CHANNEL_FROM = "2025-08-15";
     static final String STRIP_AUTHORIZATION_FROM = "2025-09-01";
@@ -174,6 +175,16 @@ public record Compatibility(String date, List<String> flags) {
         return fromDate("enable_navigator_language", "disable_navigator_language", NAVIGATOR_LANGUAGE_FROM, true);
     }
 
+    /**
+     * workerd's bind_asynclocalstorage_snapshot_to_request (from 2025-06-16): a function made by
+     * AsyncLocalStorage.bind() or snapshot() in one request throws when called in another. The
+     * disable flag is workerd's spelling, with its hyphen.
+     */
+    public boolean bindAsyncLocalStorageSnapshotToRequest() {
+        return fromDate("bind_asynclocalstorage_snapshot_to_request", "do_not_bind_asynclocalstorage_snapshot_to-request",
+                BIND_ALS_SNAPSHOT_FROM, false);
+    }
+
     /** workerd's set_event_target_this (from 2025-08-01): a listener is called with the target (or its object) as this. */
     public boolean eventTargetThis() {
         return fromDate("set_event_target_this", "no_set_event_target_this", EVENT_TARGET_THIS_FROM, true);
@@ -268,7 +279,8 @@ public record Compatibility(String date, List<String> flags) {
                  "export_commonjs_default", "export_commonjs_namespace",
                  "allow_importable_env", "disallow_importable_env", "enable_abortsignal_rpc",
                  "enable_nodejs_global_timers", "no_nodejs_global_timers",
-                 "enable_weak_ref", "disable_weak_ref", "enable_navigator_language", "disable_navigator_language",
+                 "enable_weak_ref", "disable_weak_ref",
+                 "bind_asynclocalstorage_snapshot_to_request", "do_not_bind_asynclocalstorage_snapshot_to-request", "enable_navigator_language", "disable_navigator_language",
                  "set_event_target_this", "no_set_event_target_this",
                  "expose_global_message_channel", "no_expose_global_message_channel",
                  "strip_authorization_on_cross_origin_redirect", "retain_authorization_on_cross_origin_redirect",

@@ -348,4 +348,33 @@ class CompatibilitySwitchesTest {
         assertThat(RECORDER.await(other).failure()).isNotNull();
         assertThat(RECORDER.socketCloses).noneMatch(c -> c.socketId() == other);
     }
+
+    @Test
+    void asyncLocalStorageSnapshotsAreBoundToTheirRequestFrom20250616() throws Exception {
+        // workerd's bound-als-test, in one worker: made in the first request, called in the second.
+        String source = """
+                import { AsyncLocalStorage } from 'node:async_hooks';
+                const als = new AsyncLocalStorage();
+                const outside = als.run(123, () => AsyncLocalStorage.snapshot());
+                let snapshot, bound;
+                const attempt = (f) => { try { f(); return 'ok'; } catch (e) { return e.message; } };
+                export default { fetch() {
+                  snapshot ??= AsyncLocalStorage.snapshot();
+                  bound ??= AsyncLocalStorage.bind(() => {});
+                  return new Response([outside(() => als.getStore()), attempt(() => snapshot(() => {})), attempt(bound)].join('|'));
+                } };""";
+        String refused = "Cannot call this AsyncLocalStorage bound function outside of the request in which it was created.";
+        for (String[] c : new String[][]{{"2025-06-16"}, {"2025-01-01", "bind_asynclocalstorage_snapshot_to_request"}}) {
+            String w = load(bundle(source).withCompatibility(new Compatibility(c[0], c.length > 1
+                    ? List.of("nodejs_compat", c[1]) : List.of("nodejs_compat"))), Limits.DEFAULTS);
+            assertThat(fetch(w, "http://c.test/").body()).isEqualTo("123|ok|ok");
+            assertThat(fetch(w, "http://c.test/").body()).as("%s", List.of(c)).isEqualTo("123|" + refused + "|" + refused);
+        }
+        for (String[] c : new String[][]{{"2025-06-15"}, {"2025-09-01", "do_not_bind_asynclocalstorage_snapshot_to-request"}}) {
+            String w = load(bundle(source).withCompatibility(new Compatibility(c[0], c.length > 1
+                    ? List.of("nodejs_compat", c[1]) : List.of("nodejs_compat"))), Limits.DEFAULTS);
+            assertThat(fetch(w, "http://c.test/").body()).isEqualTo("123|ok|ok");
+            assertThat(fetch(w, "http://c.test/").body()).as("%s", List.of(c)).isEqualTo("123|ok|ok");
+        }
+    }
 }

@@ -68,6 +68,7 @@ class CompatibilityTest {
     private static final Map<String, Predicate<Compatibility>> SWITCHES = Map.ofEntries(
             Map.entry("enable_nodejs_global_timers", Compatibility::nodeGlobalTimers),
             Map.entry("require_returns_default_export", Compatibility::requireReturnsDefaultExport),
+            Map.entry("bind_asynclocalstorage_snapshot_to_request", Compatibility::bindAsyncLocalStorageSnapshotToRequest),
             Map.entry("enable_weak_ref", Compatibility::weakRef),
             Map.entry("enable_navigator_language", Compatibility::navigatorLanguage),
             Map.entry("set_event_target_this", Compatibility::eventTargetThis),
@@ -96,6 +97,11 @@ class CompatibilityTest {
             require_returns_default_export                  | 2025-01-01 | require_returns_default_export                   | true
             require_returns_default_export                  | 2026-02-01 | require_returns_namespace                        | false
             require_returns_default_export                  | -          |                                                  | false
+            bind_asynclocalstorage_snapshot_to_request      | 2025-06-15 |                                                  | false
+            bind_asynclocalstorage_snapshot_to_request      | 2025-06-16 |                                                  | true
+            bind_asynclocalstorage_snapshot_to_request      | 2025-01-01 | bind_asynclocalstorage_snapshot_to_request       | true
+            bind_asynclocalstorage_snapshot_to_request      | 2025-09-01 | do_not_bind_asynclocalstorage_snapshot_to-request | false
+            bind_asynclocalstorage_snapshot_to_request      | -          |                                                  | false
             enable_weak_ref                                 | 2025-05-04 |                                                  | false
             enable_weak_ref                                 | 2025-05-05 |                                                  | true
             enable_weak_ref                                 | 2024-01-01 | enable_weak_ref                                  | true
@@ -156,7 +162,8 @@ class CompatibilityTest {
     @org.junit.jupiter.api.Test
     void everyFlagOfTheSwitchesIsKnown() {
         for (String flag : List.of("enable_nodejs_global_timers", "no_nodejs_global_timers", "require_returns_default_export",
-                "require_returns_namespace", "enable_weak_ref", "disable_weak_ref", "enable_navigator_language", "disable_navigator_language",
+                "require_returns_namespace", "bind_asynclocalstorage_snapshot_to_request",
+                "do_not_bind_asynclocalstorage_snapshot_to-request", "enable_weak_ref", "disable_weak_ref", "enable_navigator_language", "disable_navigator_language",
                 "set_event_target_this", "no_set_event_target_this", "expose_global_message_channel", "no_expose_global_message_channel",
                 "strip_authorization_on_cross_origin_redirect", "retain_authorization_on_cross_origin_redirect",
                 "strip_bom_in_read_all_text", "do_not_strip_bom_in_read_all_text", "fetch_iterable_type_support",
