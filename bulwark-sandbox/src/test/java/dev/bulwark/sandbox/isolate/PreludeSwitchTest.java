@@ -40,4 +40,15 @@ class PreludeSwitchTest {
         assertThat(PreludeSwitch.bits(new Compatibility("2024-11-11", List.of())))
                 .isEqualTo(1 << PreludeSwitch.CACHE_OPTION.ordinal());
     }
+
+    @Test
+    void thePreludesDefaultIsWhatABundleWithNoDateGets() throws Exception {
+        // Before any load (the snapshot, the node harness) the prelude behaves as an undated bundle.
+        String source = Files.readString(COMPAT_JS);
+        Matcher initial = Pattern.compile("let bits = ([^;]*);").matcher(source);
+        assertThat(initial.find()).as("the initial bits in compat.js").isTrue();
+        int bits = 0;
+        for (String name : initial.group(1).split("\\|")) bits |= 1 << PreludeSwitch.valueOf(name.trim()).ordinal();
+        assertThat(bits).isEqualTo(PreludeSwitch.bits(Compatibility.NONE));
+    }
 }
