@@ -1,5 +1,5 @@
 // Body handling shared by Request and Response (Fetch Standard "body" and the Body mixin).
-import { viewBytes, isObjectLike, concatBytes, bytesToArrayBuffer, toUSVString, ObjectDefineProperty, ReflectApply } from './util.js';
+import { viewBytes, isObjectLike, concatBytes, bytesToArrayBuffer, toUSVString, ObjectDefineProperty, ReflectApply, ArrayIsArray } from './util.js';
 import { utf8Encode, utf8Decode, utf8DecodeReplace } from './encoding.js';
 import { compat, STRIP_BOM, FETCH_ITERABLE, FETCH_ITERABLE_ADJUSTMENT } from './compat.js';
 import { ReadableStream, isReadableStream, isStreamDisturbed, isStreamLocked, getReader, readerReadChunk, teeStream } from './streams-core.js';
@@ -168,8 +168,9 @@ export function extractBody(object) {
 }
 
 const objectToString = Object.prototype.toString;
-const objectToPrimitive = Object.prototype[Symbol.toPrimitive];
+const objectToPrimitive = Object.prototype[Symbol.toPrimitive]; // undefined: Object.prototype has none
 const ReadableStreamFrom = ReadableStream.from;
+const SymbolIterator = Symbol.iterator, SymbolAsyncIterator = Symbol.asyncIterator, SymbolToPrimitive = Symbol.toPrimitive;
 
 /**
  * fetch_iterable_type_support (from 2026-02-19): a sync or async iterable (an Array too) is a body
@@ -178,10 +179,10 @@ const ReadableStreamFrom = ReadableStream.from;
  * Null when the object is no such iterable.
  */
 function iterableBody(object) {
-  if (typeof object[Symbol.asyncIterator] !== 'function') {
-    if (compat(FETCH_ITERABLE_ADJUSTMENT) && !Array.isArray(object)
-      && (object.toString !== objectToString || object[Symbol.toPrimitive] !== objectToPrimitive)) return null;
-    if (typeof object[Symbol.iterator] !== 'function') return null;
+  if (typeof object[SymbolAsyncIterator] !== 'function') {
+    if (compat(FETCH_ITERABLE_ADJUSTMENT) && !ArrayIsArray(object)
+      && (object.toString !== objectToString || object[SymbolToPrimitive] !== objectToPrimitive)) return null;
+    if (typeof object[SymbolIterator] !== 'function') return null;
   }
   return ReflectApply(ReadableStreamFrom, ReadableStream, [object]);
 }

@@ -306,18 +306,28 @@ function binaryData(ws, bytes) {
   return ws.binaryType === 'blob' ? new Blob([bytes]) : bytesToArrayBuffer(bytes);
 }
 
-/** A close reason cut to the 123 UTF-8 bytes a close frame holds, on a code point boundary. */
+const StringCharCodeAt = String.prototype.charCodeAt, StringSlice = String.prototype.slice;
+
+/**
+ * A close reason cut to the 123 UTF-8 bytes a close frame holds, on a code point boundary (a lone
+ * surrogate counts as the 3 bytes of the U+FFFD it becomes). Intrinsics captured: the worker's
+ * code must not be able to make the node's socket send a longer one.
+ */
 function wireReason(reason) {
   if (reason.length <= 41 || utf8Encode(reason).byteLength <= 123) return reason;
-  let bytes = 0, end = 0;
-  for (const ch of reason) {
-    const cp = ch.codePointAt(0);
-    const n = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+  let bytes = 0, i = 0;
+  while (i < reason.length) {
+    const c = ReflectApply(StringCharCodeAt, reason, [i]);
+    let n = c < 0x80 ? 1 : c < 0x800 ? 2 : 3, units = 1;
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < reason.length) {
+      const d = ReflectApply(StringCharCodeAt, reason, [i + 1]);
+      if (d >= 0xdc00 && d <= 0xdfff) { n = 4; units = 2; }
+    }
     if (bytes + n > 123) break;
     bytes += n;
-    end += ch.length;
+    i += units;
   }
-  return reason.slice(0, end);
+  return ReflectApply(StringSlice, reason, [0, i]);
 }
 
 function fire(ws, event) {

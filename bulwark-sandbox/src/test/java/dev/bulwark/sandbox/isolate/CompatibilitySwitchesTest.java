@@ -342,6 +342,13 @@ class CompatibilitySwitchesTest {
         Message.SocketClose close = RECORDER.socketCloses.stream().filter(c -> c.socketId() == id).findFirst().orElseThrow();
         assertThat(close.code()).isEqualTo(1000);
         assertThat(close.reason()).isEqualTo("é".repeat(61));
+        // A surrogate pair is one 4-byte code point, never split: 'a' and 30 of them are 121 bytes.
+        String emoji = load(bundle(source.replace("'é'.repeat(100)", "'a' + '\\u{1F600}'.repeat(40)"))
+                .withCompatibility(new Compatibility("2026-03-02", List.of())), Limits.DEFAULTS);
+        long third = start(emoji, "GET", "http://c.test/", null);
+        RECORDER.await(third);
+        assertThat(RECORDER.socketCloses.stream().filter(c -> c.socketId() == third).findFirst().orElseThrow().reason())
+                .isEqualTo("a" + "\uD83D\uDE00".repeat(30));
         // From 2026-03-03 close() throws instead: the request fails, nothing is closed.
         String limited = load(bundle(source).withCompatibility(new Compatibility("2026-03-03", List.of())), Limits.DEFAULTS);
         long other = start(limited, "GET", "http://c.test/", null);
