@@ -92,6 +92,16 @@ export function frameHere(frame) {
   return shared ? frameWith(next, SHARED, true) : frameWithout(next, SHARED);
 }
 
+/**
+ * Whether code running now may enter a frame captured earlier as workerd's
+ * bind_asynclocalstorage_snapshot_to_request allows: it was captured outside any request, or in a
+ * durable object's event (an object's events share one IoContext), or in the request running now.
+ */
+export function frameOfThisRequest(frame) {
+  const made = valueIn(frame, INVOCATION);
+  return made === undefined || valueIn(frame, SHARED) === true || made === frameInvocation();
+}
+
 /** Calls fn with the frame current, then puts the previous frame back. */
 export function runInFrame(frame, fn, thisArg, args) {
   const previous = getData();

@@ -1,6 +1,7 @@
 // Body handling shared by Request and Response (Fetch Standard "body" and the Body mixin).
-import { viewBytes, isObjectLike, concatBytes, bytesToArrayBuffer, toUSVString, ObjectDefineProperty } from './util.js';
-import { utf8Encode, utf8Decode } from './encoding.js';
+import { viewBytes, isObjectLike, concatBytes, bytesToArrayBuffer, toUSVString, ObjectDefineProperty, ReflectApply, ArrayIsArray } from './util.js';
+import { utf8Encode, utf8Decode, utf8DecodeReplace } from './encoding.js';
+import { compat, STRIP_BOM, FETCH_ITERABLE, FETCH_ITERABLE_ADJUSTMENT } from './compat.js';
 import { ReadableStream, isReadableStream, isStreamDisturbed, isStreamLocked, getReader, readerReadChunk, teeStream } from './streams-core.js';
 import { Blob, isBlob, blobBytes } from './blob.js';
 import { FormData, isFormData, serializeMultipart, parseMultipart } from './formdata.js';
@@ -160,8 +161,38 @@ export function extractBody(object) {
       const { bytes, contentType } = serializeMultipart(object);
       return { body: new Body(bytes, null), type: contentType };
     }
+    const iterable = compat(FETCH_ITERABLE) ? iterableBody(object) : null;
+    if (iterable !== null) return { body: new Body(null, iterable), type: null };
   }
   return { body: new Body(utf8Encode(toUSVString(object)), null), type: 'text/plain;charset=UTF-8' };
+}
+
+const objectToString = Object.prototype.toString;
+const objectToPrimitive = Object.prototype[Symbol.toPrimitive]; // undefined: Object.prototype has none
+const ReadableStreamFrom = ReadableStream.from;
+const SymbolIterator = Symbol.iterator, SymbolAsyncIterator = Symbol.asyncIterator, SymbolToPrimitive = Symbol.toPrimitive;
+
+/**
+ * fetch_iterable_type_support (from 2026-02-19): a sync or async iterable (an Array too) is a body
+ * whose chunks are what it yields; before, it was stringified. Its override adjustment: a sync
+ * iterable other than an Array with its own toString or Symbol.toPrimitive is still stringified.
+ * Null when the object is no such iterable.
+ */
+function iterableBody(object) {
+  if (typeof object[SymbolAsyncIterator] !== 'function') {
+    if (compat(FETCH_ITERABLE_ADJUSTMENT) && !ArrayIsArray(object)
+      && (object.toString !== objectToString || object[SymbolToPrimitive] !== objectToPrimitive)) return null;
+    if (typeof object[SymbolIterator] !== 'function') return null;
+  }
+  return ReflectApply(ReadableStreamFrom, ReadableStream, [object]);
+}
+
+/**
+ * text() and json(): UTF-8, a leading BOM dropped from 2026-01-13 (strip_bom_in_read_all_text);
+ * before, workerd kept it as U+FEFF.
+ */
+function bodyText(bytes) {
+  return compat(STRIP_BOM) ? utf8Decode(bytes) : utf8DecodeReplace(bytes);
 }
 
 function usedError() {
@@ -182,8 +213,8 @@ export function installBodyMixin(cls, access) {
   const methods = {
     async arrayBuffer() { return bytesToArrayBuffer(await consume(this)); },
     async bytes() { return await consume(this); },
-    async text() { return utf8Decode(await consume(this)); },
-    async json() { return JSON.parse(utf8Decode(await consume(this))); },
+    async text() { return bodyText(await consume(this)); },
+    async json() { return JSON.parse(bodyText(await consume(this))); },
     async blob() {
       const { headers } = access(this);
       const bytes = await consume(this);

@@ -19,11 +19,7 @@ import { ReadableStream, WritableStream, isReadableStream, isStreamLocked, isStr
 import { isArrayBuffer, isArrayBufferView, isUint8Array, viewBytes, isObjectLike, PromiseCtor } from './util.js';
 import { isAbortSignal, newSignal, addAbortAlgorithm, signalAbort, signalAborted } from './events.js';
 import { frameInvocation } from './async-context.js';
-
-let abortSignalRpc = false;
-
-/** The worker's enable_abortsignal_rpc compatibility flag (set at load). */
-export function setAbortSignalRpc(on) { abortSignalRpc = on === true; }
+import { compat, ABORT_SIGNAL_RPC } from './compat.js';
 
 const MAGIC = 0xca;
 const EXPORT = 1, IMPORT = 2, OBJECT_STUB = 4, ADDRESS_WORKER = 5;
@@ -411,7 +407,7 @@ function classify(v) {
   if (isWritableStream(v)) return streamRef(v, TAG_WRITABLE);
   if (isAbortSignal(v)) {
     // workerd carries an AbortSignal only under its experimental enable_abortsignal_rpc flag.
-    if (!abortSignalRpc) throw notSerializable(v);
+    if (!compat(ABORT_SIGNAL_RPC)) throw notSerializable(v);
     return { kind: EXPORT, value: new SignalSource(v), tag: TAG_SIGNAL };
   }
   if (typeof v === 'function' || (typeof v === 'object' && v !== null && isRpcTarget(v))) return { kind: EXPORT, value: v };

@@ -5,12 +5,34 @@
 // the host, which answers with another CommonJS module's face or an evaluated module's namespace.
 import { ObjectDefineProperty, ReflectApply } from './util.js';
 import { importer } from './dynimport.js';
+import { compat, REQUIRE_DEFAULT } from './compat.js';
 
 // What the host's require answers, besides a face or a namespace (ModuleLinker.requireModule).
 const INVALID = 0, MISSING = 1, FACE = 2, NAMESPACE = 3, THROW = 4, FAILED = 5;
 
 const faces = new WeakMap(); // face -> its module's record
 const weakMapGet = WeakMap.prototype.get, weakMapSet = WeakMap.prototype.set;
+const mutableCopies = new WeakMap(); // namespace -> the copy require() gave for it
+const ReflectOwnKeys = Reflect.ownKeys;
+
+/**
+ * What require() gives for an ES module's namespace when it does not give its default
+ * (export_commonjs_namespace): from 2026-01-22 (require_returns_default_export) the default export
+ * when there is one, else one mutable copy of the namespace (code patches what it required);
+ * before, the namespace itself.
+ */
+function namespaceForRequire(namespace) {
+  if (!compat(REQUIRE_DEFAULT)) return namespace;
+  if ('default' in namespace) return namespace.default;
+  let copy = ReflectApply(weakMapGet, mutableCopies, [namespace]);
+  if (copy === undefined) {
+    copy = { __proto__: null };
+    const keys = ReflectOwnKeys(namespace);
+    for (let i = 0; i < keys.length; i++) copy[keys[i]] = namespace[keys[i]];
+    ReflectApply(weakMapSet, mutableCopies, [namespace, copy]);
+  }
+  return copy;
+}
 
 /**
  * The face of one CommonJS module: the object Java makes a synthetic module of. `body` is the
@@ -43,7 +65,7 @@ export function cjsModule(name, body, host, exportDefault, importHost) {
         // or its default with __cjsUnwrapDefault), else the default export (the namespace before
         // export_commonjs_default).
         if ('module.exports' in value) return value['module.exports'];
-        return exportDefault || value.__cjsUnwrapDefault === true ? value.default : value;
+        return exportDefault || value.__cjsUnwrapDefault === true ? value.default : namespaceForRequire(value);
       }
     }
   }

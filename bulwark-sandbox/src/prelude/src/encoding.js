@@ -1,6 +1,7 @@
 // UTF-8 (and UTF-16 / windows-1252) encoding and decoding, TextEncoder, TextDecoder. The other
 // legacy encodings of the Encoding Standard are decoded by the host (LegacyDecoder.java).
 import { H } from './host.js';
+import { compat, REPLACE_SURROGATES } from './compat.js';
 import { toUSVString, toDOMString, toDictionary, viewBytes, webidlClass, StringFromCharCode, ReflectApply, asciiLower, typedArrayName } from './util.js';
 
 /** UTF-8 encode a string (lone surrogates become U+FFFD). */
@@ -142,6 +143,9 @@ class Utf16Decoder {
   reset() { this.lead = -1; this.leadSurrogate = -1; }
   decode(bytes, stream) {
     const sb = new StringBuilder();
+    // Before text_decoder_replace_surrogates (2026-02-24) workerd's UTF-16LE decoder passed lone
+    // surrogates through unchanged, fatal or not (its UTF-16BE one always replaced them).
+    const passSurrogates = !this.be && !compat(REPLACE_SURROGATES);
     for (let i = 0; i < bytes.length; i++) {
       if (this.lead === -1) { this.lead = bytes[i]; continue; }
       const unit = this.be ? (this.lead << 8) | bytes[i] : (bytes[i] << 8) | this.lead;
@@ -150,16 +154,23 @@ class Utf16Decoder {
         const ls = this.leadSurrogate;
         this.leadSurrogate = -1;
         if (unit >= 0xdc00 && unit <= 0xdfff) { sb.push(ls); sb.push(unit); continue; }
-        if (this.fatal) { this.reset(); throw decodeError(); }
-        sb.push(0xfffd);
+        if (passSurrogates) sb.push(ls);
+        else {
+          if (this.fatal) { this.reset(); throw decodeError(); }
+          sb.push(0xfffd);
+        }
       }
       if (unit >= 0xd800 && unit <= 0xdbff) { this.leadSurrogate = unit; continue; }
-      if (unit >= 0xdc00 && unit <= 0xdfff) {
+      if (unit >= 0xdc00 && unit <= 0xdfff && !passSurrogates) {
         if (this.fatal) { this.reset(); throw decodeError(); }
         sb.push(0xfffd);
         continue;
       }
       sb.push(unit);
+    }
+    if (!stream && passSurrogates && this.leadSurrogate !== -1) {
+      sb.push(this.leadSurrogate);
+      this.leadSurrogate = -1;
     }
     if (!stream && (this.lead !== -1 || this.leadSurrogate !== -1)) {
       this.reset();

@@ -6,6 +6,7 @@ import { internalSetTimeout } from './timers.js';
 import { inspectCustom } from './console.js';
 import { now, timeOrigin } from './clock.js';
 import { requestOwner, crossRequestError } from './async-context.js';
+import { compat, EVENT_TARGET_THIS } from './compat.js';
 
 const NONE = 0, CAPTURING_PHASE = 1, AT_TARGET = 2, BUBBLING_PHASE = 3;
 
@@ -210,12 +211,15 @@ function invokeListeners(target, event, listeners, phaseCapture) {
     if (l.once) removeRecord(target, event.type, l);
     if (l.passive) eventInternals.setPassive(event, true);
     try {
+      // set_event_target_this (from 2025-08-01): `this` is the target (the listener object for
+      // handleEvent), as the DOM Standard says; before it workerd called both with none.
+      const withThis = compat(EVENT_TARGET_THIS);
       if (typeof l.callback === 'function') {
-        ReflectApply(l.callback, target, [event]);
+        ReflectApply(l.callback, withThis ? target : undefined, [event]);
       } else {
         const handle = l.callback.handleEvent;
         if (typeof handle !== 'function') throw new TypeError("'handleEvent' property of event listener should be a function");
-        ReflectApply(handle, l.callback, [event]);
+        ReflectApply(handle, withThis ? l.callback : undefined, [event]);
       }
     } catch (err) {
       reportException(err);

@@ -9,6 +9,7 @@ import { addAbortAlgorithm, removeAbortAlgorithm } from './events.js';
 import { ReadableStream } from './streams-core.js';
 import { parseURL, serializeURL, serializeOrigin } from './url.js';
 import { startUpload } from './egress.js';
+import { compat, STRIP_AUTHORIZATION } from './compat.js';
 
 function abortResponseBody(response, reason) {
   const body = responseInternals.body(response);
@@ -149,7 +150,8 @@ export function fetch(input, init = undefined) {
               fail(new TypeError('Cannot follow a redirect with a streamed request body.'));
               return;
             }
-            if (originOf(next) !== originOf(url)) nextPairs = nextPairs.filter((p) => p[0].toLowerCase() !== 'authorization');
+            // strip_authorization_on_cross_origin_redirect (from 2025-09-01), as the Fetch Standard says.
+            if (compat(STRIP_AUTHORIZATION) && originOf(next) !== originOf(url)) nextPairs = nextPairs.filter((p) => p[0].toLowerCase() !== 'authorization');
             hop(nextMethod, next, nextPairs, nextBody, redirects + 1);
             return;
           }

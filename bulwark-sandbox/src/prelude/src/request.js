@@ -5,6 +5,7 @@ import { Body, extractBody, installBodyMixin } from './body.js';
 import { canonicalURL } from './url.js';
 import { newSignal, isAbortSignal, addAbortAlgorithm, signalAbort, signalAborted } from './events.js';
 import { inspectCustom } from './console.js';
+import { compat, CACHE_OPTION } from './compat.js';
 
 let isRequest, requestInternals;
 
@@ -14,10 +15,6 @@ const normalizedMethods = { delete: 'DELETE', get: 'GET', head: 'HEAD', options:
 const forbiddenMethods = new Set(['connect', 'trace', 'track']);
 const redirectModes = new Set(['follow', 'error', 'manual']);
 
-// The compatibility flag cache_option_enabled (on from 2024-11-11; cache_option_disabled turns it
-// off): without it Workers refuse RequestInit's cache member. Set per worker at load (ModuleLinker).
-let cacheOptionEnabled = true;
-export function setCacheOptionEnabled(on) { cacheOptionEnabled = on === true; }
 
 export function normalizeMethod(m) {
   // Already normalized (what the node and most code send): no lower-casing regexp.
@@ -97,7 +94,8 @@ export class Request {
     if (opts.integrity !== undefined) this.#integrity = toDOMString(opts.integrity);
     if (opts.keepalive !== undefined) this.#keepalive = !!opts.keepalive;
     if (opts.cache !== undefined) {
-      if (!cacheOptionEnabled) throw new Error("The 'cache' field on 'RequestInitializerDict' is not implemented.");
+      // cache_option_enabled (on from 2024-11-11): without it Workers refuse RequestInit's cache member.
+      if (!compat(CACHE_OPTION)) throw new Error("The 'cache' field on 'RequestInitializerDict' is not implemented.");
       const c = toDOMString(opts.cache);
       if (c !== 'no-store' && c !== 'no-cache' && c !== 'default' && c !== 'reload' && c !== 'force-cache' && c !== 'only-if-cached') {
         throw new TypeError(`Failed to construct 'Request': The provided value '${c}' is not a valid enum value of type RequestCache.`);

@@ -1,12 +1,14 @@
 // __bulwark_install(host) → runtime { fireTimer, dispatchFetch, requestBodyChunk, requestBodyEnd,
 // workersModule, consoleFormat }.
 import { H, bindHost, safeLog, stubHost, warmBindHost } from './host.js';
-import { isObjectLike, PromiseResolve, PromiseThen, PromiseCtor, ReflectApply, captureSharedArrayBuffer, GLOBAL_SCOPE_IO } from './util.js';
+import { defineGlobals, isObjectLike, PromiseResolve, PromiseThen, PromiseCtor, ReflectApply, captureSharedArrayBuffer, GLOBAL_SCOPE_IO } from './util.js';
 import { installWasmAccount } from './wasm-memories.js';
 import { installSharedBufferAccount } from './resizable-buffers.js';
 import { fireTimer, cancelInvocationTimers } from './timers.js';
 import { format, inspect } from './console.js';
-import { requestInternals, setCacheOptionEnabled } from './request.js';
+import { requestInternals } from './request.js';
+import { setCompatibility, compat, WEAK_REF, GLOBAL_MESSAGE_CHANNEL, NAVIGATOR_LANGUAGE } from './compat.js';
+import { navigator } from './platform.js';
 import { Response, isResponse, responseInternals } from './response.js';
 import { headerLines } from './headers.js';
 import { Body, chunkToBytes } from './body.js';
@@ -17,7 +19,7 @@ import { subrequestChunk, subrequestEnd, subrequestDrop, subrequestBodyPull, end
 import { makeNamespace, objectFetch, objectConnect, objectReceiver, evictObject, resetObject, objectSocketEvent, registerWaitUntil, forgetWaitUntil, waitUntilOf, abortedReason, abortWithoutRetry, raceReset } from './objects.js';
 import { socketInternals, deliverToListeners } from './websocket.js';
 import { answerRpc, answerCap, answerAlarm, entrypointReceiver } from './rpc.js';
-import { dropExport, makeCapStub, revoke, decodePayload, setAbortSignalRpc, leaveContext } from './caps.js';
+import { dropExport, makeCapStub, revoke, decodePayload, leaveContext } from './caps.js';
 import { makeLoader } from './loader.js';
 import { makeService, linkExports, ctxExports, setGlobalOutbound, warmLinkExports } from './services.js';
 import { serialize, deserialize } from './serialize.js';
@@ -533,6 +535,23 @@ function hostResult(status, statusText, lines, body, url) {
   return { status, statusText, headers, body, url };
 }
 
+// The globals a worker's compatibility date is too old for: workerd does not install them. Run
+// once, at the link, before any of the worker's code.
+function withdrawGlobals() {
+  if (!compat(WEAK_REF)) { // enable_weak_ref, 2025-05-05
+    delete globalThis.WeakRef;
+    delete globalThis.FinalizationRegistry;
+  }
+  if (!compat(GLOBAL_MESSAGE_CHANNEL)) { // expose_global_message_channel, 2025-08-15
+    delete globalThis.MessageChannel;
+    delete globalThis.MessagePort;
+  }
+  if (!compat(NAVIGATOR_LANGUAGE)) { // enable_navigator_language, 2025-05-19
+    delete navigator.language;
+    delete navigator.languages;
+  }
+}
+
 // What install() gives the host. Made once, in the snapshot: it holds only prelude functions.
 const RUNTIME = Object.freeze({
   fireTimer(id) { fireTimer(id); },
@@ -550,8 +569,17 @@ const RUNTIME = Object.freeze({
   makeService(binding) { return makeService(binding); },
   linkExports(namespace, loopback, namespaces, workerId) { linkExports(namespace, loopback, namespaces, workerId); },
   setGlobalOutbound(binding) { setGlobalOutbound(binding); },
-  setCacheOptionEnabled(on) { setCacheOptionEnabled(on); },
-  setAbortSignalRpc(on) { setAbortSignalRpc(on); },
+  // The worker's compatibility switches, all in one int (compat.js).
+  setCompatibility(bits) {
+    setCompatibility(bits);
+    withdrawGlobals();
+  },
+  // enable_nodejs_global_timers (nodejs_compat from 2026-02-10): node:timers' functions become the
+  // global ones (NodeModules.java), as workerd's internal_timers_global_override does.
+  installNodeGlobalTimers(timers) {
+    defineGlobals({ setTimeout: timers.setTimeout, setInterval: timers.setInterval,
+      clearTimeout: timers.clearTimeout, clearInterval: timers.clearInterval });
+  },
   evictObject(className, id) { evictObject(className, id); },
   resetObject(className, id, reason) { resetObject(className, id, reason); },
   requestBodyChunk(invocationId, bytes) { requestBodyChunk(Number(invocationId), bytes); },

@@ -3,6 +3,11 @@ import { TransformStream } from './streams-core.js';
 import { utf8Encode, TextDecoder } from './encoding.js';
 import { toDOMString, webidlClass, viewBytes, isObjectLike, isDetachedBufferSource } from './util.js';
 import { chunkToBytes } from './body.js';
+import { compat, ENCODER_BACKPRESSURE } from './compat.js';
+
+// encoder_stream_spec_compliant_backpressure (from 2026-03-24): the readable side's high water mark
+// is the Encoding Standard's 0, so a write waits for a read; before, workerd's was 1.
+const readableStrategy = () => (compat(ENCODER_BACKPRESSURE) ? undefined : { highWaterMark: 1 });
 
 export class TextEncoderStream {
   #transform;
@@ -21,7 +26,7 @@ export class TextEncoderStream {
       flush(controller) {
         if (pendingHigh !== '') controller.enqueue(new Uint8Array([0xef, 0xbf, 0xbd]));
       },
-    });
+    }, undefined, readableStrategy());
   }
   get encoding() { return 'utf-8'; }
   get readable() { return this.#transform.readable; }
@@ -48,7 +53,7 @@ export class TextDecoderStream {
         const s = decoder.decode();
         if (s !== '') controller.enqueue(s);
       },
-    });
+    }, undefined, readableStrategy());
   }
   get encoding() { return this.#decoder.encoding; }
   get fatal() { return this.#decoder.fatal; }

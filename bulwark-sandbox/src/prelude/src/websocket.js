@@ -10,6 +10,9 @@ import { viewBytes, bytesToArrayBuffer, toDictionary, ReflectApply, PromiseResol
 import { serialize, deserialize } from './serialize.js';
 import { utf8Encode } from './encoding.js';
 import { MessageEvent } from './messaging.js';
+import { Blob } from './blob.js';
+import { DOMException } from './dom-exception.js';
+import { compat, WEBSOCKET_BLOB, CLOSE_REASON_LIMIT, WEBSOCKET_AUTO_REPLY } from './compat.js';
 
 const INTERNAL = Symbol('internal');
 /** Workers' limit on one WebSocket message, both ways. */
@@ -61,6 +64,7 @@ export class WebSocket extends EventTarget {
   #closeSent = false;
   #closeReceived = false; // a local pair's peer closed (node-bound sockets go straight to CLOSED)
   #allowHalfOpen = false; // accept({ allowHalfOpen }): no automatic close reply
+  #binaryType = null;      // 'blob' or 'arraybuffer'; null until set: the default of the worker's date
 
   constructor(token, a = undefined, b = undefined) {
     if (token !== INTERNAL) {
@@ -73,14 +77,21 @@ export class WebSocket extends EventTarget {
   get url() { return null; }
   get protocol() { return null; }
   get extensions() { return null; }
-  get binaryType() { return 'arraybuffer'; }
+  // websocket_standard_binary_type (from 2026-03-17): "blob" by default, as the WebSocket Standard
+  // says; before, "arraybuffer". Other values are ignored, as the standard says. It decides what
+  // the 'message' listeners get; the hibernation handler webSocketMessage always gets an ArrayBuffer.
+  get binaryType() { return this.#binaryType ?? (compat(WEBSOCKET_BLOB) ? 'blob' : 'arraybuffer'); }
   set binaryType(v) {
-    if (v !== 'arraybuffer') throw new TypeError(`binaryType '${v}' is not supported: messages arrive as ArrayBuffer`);
+    v = `${v}`;
+    if (v === 'blob' || v === 'arraybuffer') this.#binaryType = v;
   }
 
   accept(options = undefined) {
     if (this.#accepted) throw new TypeError('The WebSocket was already accepted.');
-    this.#allowHalfOpen = !!toDictionary(options, "Failed to execute 'accept' on 'WebSocket'").allowHalfOpen;
+    // web_socket_auto_reply_to_close (from 2026-04-07): a close frame gets the close reply unless
+    // the socket asks for half-open; before, workerd's sockets were half-open unless told otherwise.
+    const halfOpen = toDictionary(options, "Failed to execute 'accept' on 'WebSocket'").allowHalfOpen;
+    this.#allowHalfOpen = halfOpen === undefined ? !compat(WEBSOCKET_AUTO_REPLY) : !!halfOpen;
     this.#accepted = true;
     if (this.#remoteId !== null) {
       // The client end of a socket a response handed over (a durable object's 101): the node
@@ -125,7 +136,7 @@ export class WebSocket extends EventTarget {
         to.#state = to.#closeSent ? 3 : 2;
         fire(to, new CloseEvent('close', { code: item.code, reason: item.reason, wasClean: true }));
       } else {
-        fire(to, new MessageEvent('message', { data: typeof item === 'string' ? item : bytesToArrayBuffer(item) }));
+        fire(to, new MessageEvent('message', { data: typeof item === 'string' ? item : binaryData(to, item) }));
       }
     });
   }
@@ -161,7 +172,13 @@ export class WebSocket extends EventTarget {
       }
     }
     reason = reason === undefined ? '' : `${reason}`;
-    if (utf8Encode(reason).byteLength > 123) throw new TypeError('The WebSocket close reason is longer than 123 bytes.');
+    // websocket_close_reason_byte_limit (from 2026-03-03): the WebSocket Standard's limit. Before
+    // it, workerd took any length; a close frame holds at most 123 bytes of reason on the wire, so
+    // the node is given that much (a local pair's peer still gets all of it).
+    const reasonBytes = utf8Encode(reason).byteLength;
+    if (reasonBytes > 123 && compat(CLOSE_REASON_LIMIT)) {
+      throw new DOMException('WebSocket close reason must not be longer than 123 bytes when UTF-8 encoded.', 'SyntaxError');
+    }
     if (this.#closeSent || this.#state === 3) return;
     this.#closeSent = true;
     this.#state = this.#closeReceived ? 3 : 2;
@@ -169,7 +186,7 @@ export class WebSocket extends EventTarget {
     const peer = this.#localPeer();
     if (peer !== null) WebSocket.#deliver(peer, frame);
     else if (this.#id === null) this.#queue.push(frame);
-    else H.socketClose(this.#id, frame.code, frame.reason);
+    else H.socketClose(this.#id, frame.code, reasonBytes > 123 ? wireReason(reason) : reason);
   }
 
   serializeAttachment(value) {
@@ -240,7 +257,7 @@ export class WebSocket extends EventTarget {
         const queued = local.#queue;
         local.#queue = [];
         for (const item of queued) {
-          if (typeof item === 'object' && item !== null && item.close === true) H.socketClose(invocationId, item.code, item.reason);
+          if (typeof item === 'object' && item !== null && item.close === true) H.socketClose(invocationId, item.code, wireReason(item.reason));
           else H.socketSend(invocationId, item);
         }
       },
@@ -284,6 +301,35 @@ function messageData(ev) {
   return ev.text !== null && ev.text !== undefined ? ev.text : bytesToArrayBuffer(ev.data);
 }
 
+/** A binary message as the socket's binaryType asks: a Blob or an ArrayBuffer. */
+function binaryData(ws, bytes) {
+  return ws.binaryType === 'blob' ? new Blob([bytes]) : bytesToArrayBuffer(bytes);
+}
+
+const StringCharCodeAt = String.prototype.charCodeAt, StringSlice = String.prototype.slice;
+
+/**
+ * A close reason cut to the 123 UTF-8 bytes a close frame holds, on a code point boundary (a lone
+ * surrogate counts as the 3 bytes of the U+FFFD it becomes). Intrinsics captured: the worker's
+ * code must not be able to make the node's socket send a longer one.
+ */
+function wireReason(reason) {
+  if (reason.length <= 41 || utf8Encode(reason).byteLength <= 123) return reason;
+  let bytes = 0, i = 0;
+  while (i < reason.length) {
+    const c = ReflectApply(StringCharCodeAt, reason, [i]);
+    let n = c < 0x80 ? 1 : c < 0x800 ? 2 : 3, units = 1;
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < reason.length) {
+      const d = ReflectApply(StringCharCodeAt, reason, [i + 1]);
+      if (d >= 0xdc00 && d <= 0xdfff) { n = 4; units = 2; }
+    }
+    if (bytes + n > 123) break;
+    bytes += n;
+    i += units;
+  }
+  return ReflectApply(StringSlice, reason, [0, i]);
+}
+
 function fire(ws, event) {
   try {
     ws.dispatchEvent(event);
@@ -297,7 +343,11 @@ export function deliverToListeners(ev) {
   const ws = localSockets.get(ev.id);
   if (ws === undefined) return;
   switch (ev.kind) {
-    case 'message': fire(ws, new MessageEvent('message', { data: messageData(ev) })); break;
+    case 'message': {
+      const data = ev.text !== null && ev.text !== undefined ? ev.text : binaryData(ws, ev.data);
+      fire(ws, new MessageEvent('message', { data }));
+      break;
+    }
     case 'close':
       socketInternals.closed(ws);
       fire(ws, new CloseEvent('close', { code: ev.code, reason: ev.reason ?? '', wasClean: ev.code !== 1006 }));

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import vm from 'node:vm';
 import util from 'node:util';
 import { createIsolate, loadWorker, dispatch } from './host.mjs';
+import { CACHE_OPTION, STRIP_AUTHORIZATION } from '../src/compat.js';
 import { URLPattern as PolyfillURLPattern } from 'urlpattern-polyfill/urlpattern';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -11,6 +12,9 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 function echoFetch(method, url, headers, body) {
   const u = new URL(url);
   if (u.hostname === 'error.test') return Promise.reject(new Error('connection refused'));
+  if (u.pathname === '/cross-origin') {
+    return Promise.resolve({ status: 302, statusText: 'Found', headers: [['location', 'https://other.test/final']], body: Buffer.alloc(0), url });
+  }
   const delay = u.hostname === 'slow.test' ? 100 : 0;
   return sleep(delay).then(() => ({
     status: u.pathname === '/404' ? 404 : 200,
@@ -362,18 +366,32 @@ export const contractTests = [
     assert.match(errors, /listener boom/);
     assert.match(errors, /microtask boom/);
   }],
-  ['Request\'s cache option follows the worker\'s cache_option_enabled (setCacheOptionEnabled)', async (opts) => {
+  ['Request\'s cache option follows the worker\'s cache_option_enabled (setCompatibility)', async (opts) => {
     const iso = createIsolate(opts.preludePath, {});
     const handler = await loadWorker(iso, `export default { fetch() {
       try { return new Response(new Request('https://x.test/', { cache: 'no-store' }).cache); }
       catch (e) { return new Response(e.constructor.name + ': ' + e.message); }
     } }`, 'cache.js');
     assert.equal((await dispatch(iso, handler, {}, 1)).body.toString(), 'no-store');
-    iso.runtime.setCacheOptionEnabled(false);
+    iso.runtime.setCompatibility(0);
     assert.equal((await dispatch(iso, handler, {}, 2)).body.toString(),
       "Error: The 'cache' field on 'RequestInitializerDict' is not implemented.");
-    iso.runtime.setCacheOptionEnabled(true);
+    iso.runtime.setCompatibility(CACHE_OPTION);
     assert.equal((await dispatch(iso, handler, {}, 3)).body.toString(), 'no-store');
+  }],
+
+  ['a cross-origin redirect drops Authorization from 2025-09-01 (strip_authorization_on_cross_origin_redirect), keeps it before', async (opts) => {
+    const iso = createIsolate(opts.preludePath, { fetch: echoFetch });
+    const handler = await loadWorker(iso, `export default { async fetch() {
+      const res = await fetch('https://echo.test/cross-origin', { headers: { authorization: 'Bearer t', 'x-a': '1' } });
+      const j = await res.json();
+      return Response.json({ url: j.url, auth: (j.headers.find((h) => h[0] === 'authorization') ?? [])[1] ?? null,
+        other: (j.headers.find((h) => h[0] === 'x-a') ?? [])[1] ?? null });
+    } }`, 'redirect.js');
+    iso.runtime.setCompatibility(STRIP_AUTHORIZATION);
+    assert.deepEqual(JSON.parse((await dispatch(iso, handler, {}, 1)).body), { url: 'https://other.test/final', auth: null, other: '1' });
+    iso.runtime.setCompatibility(0);
+    assert.deepEqual(JSON.parse((await dispatch(iso, handler, {}, 2)).body), { url: 'https://other.test/final', auth: 'Bearer t', other: '1' });
   }],
 
   ['cjsModule (the CommonJS modules of ModuleLinker): the body runs once; require() of faces, namespaces, cycles; the errors of workerd', async (opts) => {

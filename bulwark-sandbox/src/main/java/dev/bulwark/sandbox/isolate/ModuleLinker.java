@@ -127,9 +127,9 @@ final class ModuleLinker implements AutoCloseable {
             // The env exists before any module: cloudflare:workers exports it, process.env may copy it.
             env = parseJson(envJson == null ? "{}" : envJson);
             loopback = runtime.createV8ValueObject();
+            // Before the node:* modules: they read the switches too.
+            jsRuntime.invokeVoid("setCompatibility", runtime.createV8ValueInteger(PreludeSwitch.bits(bundle.compatibility())));
             node = NodeModules.load(runtime, jsRuntime, bundle.compatibility(), env);
-            jsRuntime.invokeVoid("setCacheOptionEnabled", runtime.createV8ValueBoolean(bundle.compatibility().requestCacheOption()));
-            jsRuntime.invokeVoid("setAbortSignalRpc", runtime.createV8ValueBoolean(bundle.compatibility().abortSignalRpc()));
             IV8Module main = module(bundle.mainModule());
             boolean instantiated;
             try {

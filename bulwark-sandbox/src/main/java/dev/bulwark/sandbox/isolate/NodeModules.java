@@ -60,6 +60,11 @@ final class NodeModules implements AutoCloseable {
             else options.setNull("env");
             options.set("nodeOs", compatibility.nodeOs());
             V8ValueObject api = init.call(null, internals, options);
+            if (compatibility.nodeGlobalTimers()) {
+                try (V8ValueObject timers = api.invoke("module", "node:timers")) {
+                    jsRuntime.invokeVoid("installNodeGlobalTimers", timers);
+                }
+            }
             List<String> names = new ArrayList<>();
             try (V8ValueArray list = api.get("names")) {
                 for (int i = 0; i < list.getLength(); i++) names.add(list.getString(i));

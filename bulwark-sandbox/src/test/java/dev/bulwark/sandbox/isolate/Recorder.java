@@ -41,6 +41,8 @@ final class Recorder implements Outbox {
     final List<Message.Subrequest> subrequests = new CopyOnWriteArrayList<>();
     final List<Message.SubrequestAck> subrequestAcks = new CopyOnWriteArrayList<>();
     final List<Message.SubrequestCancel> subrequestCancels = new CopyOnWriteArrayList<>();
+    /** The close frames workers sent to the node's sockets (a 101 response's socket). */
+    final List<Message.SocketClose> socketCloses = new CopyOnWriteArrayList<>();
 
     private Pending pending(long id) {
         return invocations.computeIfAbsent(id, k -> new Pending());
@@ -157,6 +159,8 @@ final class Recorder implements Outbox {
             case Message.SubrequestBodyChunk m -> { }
             case Message.SubrequestBodyEnd m -> { }
             case Message.SubrequestStartTls m -> { }
+            case Message.SocketOpen m -> { }
+            case Message.SocketClose m -> socketCloses.add(m);
             default -> throw new IllegalStateException("unexpected " + message);
         }
     }
