@@ -102,6 +102,7 @@ final class ModuleLinker implements AutoCloseable {
             node = NodeModules.load(runtime, jsRuntime, bundle.compatibility(), env);
             jsRuntime.invokeVoid("setCacheOptionEnabled", runtime.createV8ValueBoolean(bundle.compatibility().requestCacheOption()));
             jsRuntime.invokeVoid("setAbortSignalRpc", runtime.createV8ValueBoolean(bundle.compatibility().abortSignalRpc()));
+            jsRuntime.invokeVoid("setRpcParamsDupStubs", runtime.createV8ValueBoolean(bundle.compatibility().rpcParamsDupStubs()));
             IV8Module main = module(bundle.mainModule());
             boolean instantiated;
             try {

@@ -23,6 +23,7 @@ public record Compatibility(String date, List<String> flags) {
     static final String DELETE_ALL_DELETES_ALARM_FROM = "2026-02-24";
     static final String CACHE_OPTION_FROM = "2024-11-11";
     static final String COMMONJS_EXPORT_DEFAULT_FROM = "2022-10-31";
+    static final String RPC_PARAMS_DUP_STUBS_FROM = "2026-01-20";
 
     public Compatibility {
         flags = List.copyOf(Objects.requireNonNull(flags, "flags"));
@@ -87,6 +88,17 @@ public record Compatibility(String date, List<String> flags) {
     }
 
     /**
+     * Whether the stubs in a JS RPC call's arguments stay the caller's (duplicated; an RpcTarget or
+     * function with a {@code dup()} method crosses as its dup) instead of moving to the callee: from
+     * 2026-01-20 or with {@code rpc_params_dup_stubs}; {@code rpc_params_transfer_stubs} moves them
+     * (workerd's {@code rpcParamsDupStubs}, read in the calling worker).
+     */
+    public boolean rpcParamsDupStubs() {
+        if (has("rpc_params_transfer_stubs")) return false;
+        return has("rpc_params_dup_stubs") || dateAtLeast(RPC_PARAMS_DUP_STUBS_FROM);
+    }
+
+    /**
      * Whether {@code new Request(url, {cache})} is allowed: from 2024-11-11 or with
      * {@code cache_option_enabled}; {@code cache_option_disabled} refuses it (workerd's
      * {@code cacheOptionEnabled}). A bundle with no date at all (the embedding API's) keeps it.
@@ -124,6 +136,7 @@ public record Compatibility(String date, List<String> flags) {
     public static boolean isKnownFlag(String flag) {
         return switch (flag) {
             case "delete_all_deletes_alarm", "delete_all_preserves_alarm",
+                 "rpc_params_dup_stubs", "rpc_params_transfer_stubs",
                  "nodejs_compat", "nodejs_compat_v2", "no_nodejs_compat", "no_nodejs_compat_v2", "nodejs_als",
                  "nodejs_compat_populate_process_env", "nodejs_compat_do_not_populate_process_env",
                  "enable_nodejs_os_module", "cache_option_enabled", "cache_option_disabled",
