@@ -79,4 +79,87 @@ class CompatRpcTest {
             assertThat(out.path("disposed").asInt()).isEqualTo(1);
         }
     }
+
+    @Test
+    void fromTheNewDateATargetWithDupIsPassedAsItsDupAndTheDupIsDisposed() throws Exception {
+        JsonNode out = run("targets", NEW, "");
+        value(out.get("dupCalls").get(0), 2, "first call");
+        value(out.get("dupCalls").get(1), 5, "second call");
+        JsonNode dupable = out.get("dupable");
+        assertThat(dupable.path("made").asInt()).as("dup() once per call: " + dupable).isEqualTo(2);
+        assertThat(dupable.path("dupsDisposed").asInt()).as("each dup disposed by the time the caller saw the result").isEqualTo(2);
+        assertThat(dupable.path("originalDisposed").asInt()).as("the original stays the caller's").isZero();
+        assertThat(out.path("plainDisposed").asInt()).as("a target without dup() is the callee's: disposed per call").isEqualTo(2);
+        value(out.get("fnCall"), 4, "a function with dup()");
+        assertThat(out.path("fn").path("dups").asInt()).isEqualTo(1);
+        assertThat(out.path("fn").path("disposed").asInt()).isEqualTo(1);
+        error(out.get("badDup"), "DataCloneError", "Couldn't create a stub for the RcpTarget because it has a dup() method which "
+                + "did not return another RpcTarget. Either remove the dup() method or make sure it returns an RpcTarget.", "dup() answering a plain object");
+        error(out.get("throwingDup"), "RangeError", "no dup for you", "dup() that throws");
+        assertThat(out.path("throwingCount").asInt()).as("nothing was called").isZero();
+        assertThat(out.path("returnedPing").asText()).isEqualTo("pong");
+        assertThat(out.path("returnedDups").asInt()).as("a result moves its targets: dup() never called").isZero();
+    }
+
+    @Test
+    void beforeItDupIsNeverCalledAndTheTargetItselfIsDisposedPerCall() throws Exception {
+        JsonNode out = run("targets", OLD, "");
+        value(out.get("dupCalls").get(1), 5, "second call");
+        JsonNode dupable = out.get("dupable");
+        assertThat(dupable.path("made").asInt()).as(dupable.toString()).isZero();
+        assertThat(dupable.path("originalDisposed").asInt()).as("the target itself, once per call").isEqualTo(2);
+        assertThat(out.path("plainDisposed").asInt()).isEqualTo(2);
+        assertThat(out.path("fn").path("dups").asInt()).isZero();
+        assertThat(out.path("fn").path("disposed").asInt()).isEqualTo(1);
+        value(out.get("badDup"), 1, "dup() is not read");
+        value(out.get("throwingDup"), 1, "dup() is not read");
+        assertThat(out.path("returnedDups").asInt()).isZero();
+    }
+
+    @Test
+    void aStubForwardedThroughAProxyFollowsEachCallersDate() throws Exception {
+        // Each hop by its own caller's date: the proxy's decides whether it may pass the stub twice,
+        // the first caller's whether it still holds its own afterwards.
+        for (String caller : new String[] {NEW, OLD}) {
+            for (String proxy : new String[] {NEW, OLD}) {
+                JsonNode out = run("forward", caller, "&proxy=" + proxy);
+                JsonNode f = out.get("forward");
+                value(f.path("value").get("first"), 1, "proxy's first forward");
+                if (proxy.equals(NEW)) {
+                    value(f.path("value").get("second"), 2, "proxy's second forward");
+                    value(f.path("value").get("own"), 3, "the proxy's own stub after");
+                } else {
+                    error(f.path("value").get("second"), "Error", DISPOSED, "proxy's second forward");
+                    error(f.path("value").get("own"), "Error", DISPOSED, "the proxy's own stub after");
+                }
+                if (caller.equals(NEW)) {
+                    assertThat(out.path("own").path("value").asInt()).as("the caller's stub after: " + out)
+                            .isEqualTo(out.path("countAfterForward").asInt());
+                } else {
+                    error(out.get("own"), "Error", DISPOSED, "the caller's stub after");
+                }
+                // The last callee kept a dup() past its call and used it 100 ms later.
+                assertThat(out.path("keep").path("value").asText()).isEqualTo("kept");
+                assertThat(out.path("keptBeforeUse").asInt()).isZero();
+                assertThat(out.path("keptCount").asInt()).as("the kept dup reached the caller's target").isEqualTo(100);
+                assertThat(out.path("keptDisposed").asInt()).as("disposed once everyone let go").isEqualTo(1);
+            }
+        }
+    }
+
+    @Test
+    void aCalleeCannotUseAParameterOrItsDupOnceItsCallEnded() throws Exception {
+        for (String date : new String[] {NEW, OLD}) {
+            JsonNode out = run("stash", date, "");
+            assertThat(out.path("stash").path("value").asText()).isEqualTo("stashed");
+            JsonNode later = out.get("later");
+            error(later.get("param"), "Error", DISPOSED, "the parameter kept in a global");
+            error(later.get("dupAgain"), "Error", DISPOSED, "dup() of the kept parameter");
+            // workerd: a dup() belongs to the callee's request; another request cannot use it.
+            error(later.get("dupOfParam"), "Error", "This RPC stub cannot be used here: it was released when the request "
+                    + "that received it ended.", "a dup() made during the call, used by a later one");
+            assertThat(out.path("count").asInt()).as("neither reached the caller's target").isEqualTo(date.equals(NEW) ? 1 : 0);
+            assertThat(out.path("disposed").asInt()).isEqualTo(1);
+        }
+    }
 }
