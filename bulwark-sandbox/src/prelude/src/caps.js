@@ -387,11 +387,12 @@ class HeaderWriter {
  * dynamic worker passed in it is loaded. {@code sent} are the stubs it passed on, which the
  * caller disposes once the message has left (a stub passed on is moved, as in workerd). Exports
  * are made only once serializing succeeded. Answered at once when it can, so that calls made one
- * after another leave in that order whatever they carry (workerd's e-order).
+ * after another leave in that order whatever they carry (workerd's e-order). {@code thrown}: the
+ * value a call threw (its errors always cross as workerd's RPC tunnels them: remote-errors.js).
  */
-export function encodePayload(value) {
+export function encodePayload(value, thrown = false) {
   const refs = [];
-  const bytes = serializeWithRefs(value, (ref) => refs.push(ref));
+  const bytes = serializeWithRefs(value, (ref) => refs.push(ref), false, thrown);
   if (refs.length === 0) return { bytes, sent: [] };
   return withHeader(refs, bytes);
 }
@@ -414,11 +415,11 @@ export function encodeParams(args) {
  * {@code value} serialized as RPC sends it, each capability in it given to {@code add(ref, value)}
  * (which answers the count of refs so far) and written as its slot.
  */
-function serializeWithRefs(value, add, dup = false) {
+function serializeWithRefs(value, add, dup = false, thrown = false) {
   return serialize(value, {
-    // Errors, thrown or passed, as workerd's RPC sends them (enhanced_error_serialization): their
-    // own properties, not their stack (remote-errors.js).
-    richErrors: true,
+    // A thrown value as workerd's RPC sends it (remote-errors.js: own properties, no stack);
+    // errors inside a value as the worker's enhanced_error_serialization switch says.
+    richErrors: thrown ? true : undefined,
     rpc: true, // Blob, File, Headers
     // The host refuses a payload over 32 MiB with workerd's error and its whole size (workerd too
     // checks after serializing); the isolate's memory limit bounds the work.

@@ -336,7 +336,7 @@ async function answer(resolve, rpc, invocationId, abortedReason = undefined, obj
   }
   let payload;
   try {
-    payload = await encodePayload(value);
+    payload = await encodePayload(value, threw);
   } catch (err) {
     payload = { bytes: serialize(err instanceof Error ? err : new TypeError(`${err}`), { richErrors: true }), sent: [] };
     threw = true;

@@ -17,6 +17,7 @@ import { subrequestChunk, subrequestEnd, subrequestDrop, subrequestBodyPull, end
 import { makeNamespace, objectFetch, objectReceiver, evictObject, resetObject, objectSocketEvent, registerWaitUntil, forgetWaitUntil, waitUntilOf, abortedReason, abortWithoutRetry, raceReset } from './objects.js';
 import { socketInternals, deliverToListeners } from './websocket.js';
 import { answerRpc, answerCap, answerAlarm, entrypointReceiver } from './rpc.js';
+import { setEnhancedErrorSerialization } from './structured-clone.js';
 import { dropExport, makeCapStub, revoke, decodePayload, setAbortSignalRpc, setRpcParamsDupStubs, leaveContext } from './caps.js';
 import { makeLoader } from './loader.js';
 import { makeService, linkExports, ctxExports, setGlobalOutbound, warmLinkExports } from './services.js';
@@ -467,6 +468,7 @@ const RUNTIME = Object.freeze({
   setCacheOptionEnabled(on) { setCacheOptionEnabled(on); },
   setAbortSignalRpc(on) { setAbortSignalRpc(on); },
   setRpcParamsDupStubs(on) { setRpcParamsDupStubs(on); },
+  setEnhancedErrorSerialization(on) { setEnhancedErrorSerialization(on); },
   evictObject(className, id) { evictObject(className, id); },
   resetObject(className, id, reason) { resetObject(className, id, reason); },
   requestBodyChunk(invocationId, bytes) { requestBodyChunk(Number(invocationId), bytes); },

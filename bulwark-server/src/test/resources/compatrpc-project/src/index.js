@@ -42,6 +42,18 @@ export class Keeper extends WorkerEntrypoint {
     };
   }
 
+  // What an error inside a value arrived as (the caller's enhanced_error_serialization decides).
+  describe(value) {
+    const e = value.e;
+    return { ctor: e.constructor.name, name: e.name, message: e.message, extra: e.extra ?? null, callersStack: `${e.stack}`.includes('caller.js') };
+  }
+
+  throwRich() {
+    const e = new RangeError('thrown');
+    e.extra = 8;
+    throw e;
+  }
+
   giveTarget() { return new Returned(); }
 
   returnedDups() { return returnedDups; }

@@ -103,6 +103,7 @@ final class ModuleLinker implements AutoCloseable {
             jsRuntime.invokeVoid("setCacheOptionEnabled", runtime.createV8ValueBoolean(bundle.compatibility().requestCacheOption()));
             jsRuntime.invokeVoid("setAbortSignalRpc", runtime.createV8ValueBoolean(bundle.compatibility().abortSignalRpc()));
             jsRuntime.invokeVoid("setRpcParamsDupStubs", runtime.createV8ValueBoolean(bundle.compatibility().rpcParamsDupStubs()));
+            jsRuntime.invokeVoid("setEnhancedErrorSerialization", runtime.createV8ValueBoolean(bundle.compatibility().enhancedErrorSerialization()));
             IV8Module main = module(bundle.mainModule());
             boolean instantiated;
             try {

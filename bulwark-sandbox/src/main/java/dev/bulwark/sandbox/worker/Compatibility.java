@@ -24,6 +24,7 @@ public record Compatibility(String date, List<String> flags) {
     static final String CACHE_OPTION_FROM = "2024-11-11";
     static final String COMMONJS_EXPORT_DEFAULT_FROM = "2022-10-31";
     static final String RPC_PARAMS_DUP_STUBS_FROM = "2026-01-20";
+    static final String ENHANCED_ERROR_SERIALIZATION_FROM = "2026-04-21";
 
     public Compatibility {
         flags = List.copyOf(Objects.requireNonNull(flags, "flags"));
@@ -99,6 +100,17 @@ public record Compatibility(String date, List<String> flags) {
     }
 
     /**
+     * Whether errors are cloned and serialized with their own properties and without their stack
+     * (structuredClone, errors inside RPC values, storage): from 2026-04-21 or with
+     * {@code enhanced_error_serialization}; {@code legacy_error_serialization} keeps V8's own
+     * (workerd's {@code enhancedErrorSerialization}).
+     */
+    public boolean enhancedErrorSerialization() {
+        if (has("legacy_error_serialization")) return false;
+        return has("enhanced_error_serialization") || dateAtLeast(ENHANCED_ERROR_SERIALIZATION_FROM);
+    }
+
+    /**
      * Whether {@code new Request(url, {cache})} is allowed: from 2024-11-11 or with
      * {@code cache_option_enabled}; {@code cache_option_disabled} refuses it (workerd's
      * {@code cacheOptionEnabled}). A bundle with no date at all (the embedding API's) keeps it.
@@ -137,6 +149,7 @@ public record Compatibility(String date, List<String> flags) {
         return switch (flag) {
             case "delete_all_deletes_alarm", "delete_all_preserves_alarm",
                  "rpc_params_dup_stubs", "rpc_params_transfer_stubs",
+                 "enhanced_error_serialization", "legacy_error_serialization",
                  "nodejs_compat", "nodejs_compat_v2", "no_nodejs_compat", "no_nodejs_compat_v2", "nodejs_als",
                  "nodejs_compat_populate_process_env", "nodejs_compat_do_not_populate_process_env",
                  "enable_nodejs_os_module", "cache_option_enabled", "cache_option_disabled",

@@ -162,4 +162,26 @@ class CompatRpcTest {
             assertThat(out.path("disposed").asInt()).isEqualTo(1);
         }
     }
+
+    @Test
+    void anErrorInsideAValueCrossesByTheSendersErrorSerialization() throws Exception {
+        for (String[] c : new String[][] {{"2026-04-21", "", "true"}, {"2025-09-01", "&flags=enhanced_error_serialization", "true"},
+                {"2026-04-20", "", "false"}, {"2026-05-01", "&flags=legacy_error_serialization", "false"}}) {
+            JsonNode out = run("errors", c[0], c[1]);
+            JsonNode sent = out.get("sent");
+            assertThat(sent.path("ctor").asText()).isEqualTo("RangeError");
+            assertThat(sent.path("message").asText()).isEqualTo("boom");
+            if (Boolean.parseBoolean(c[2])) {
+                assertThat(sent.path("extra").asInt()).as("own properties cross: " + sent).isEqualTo(7);
+                assertThat(sent.path("callersStack").asBoolean()).as("the stack does not").isFalse();
+            } else {
+                assertThat(sent.path("extra").isNull()).as("V8's own serialization: " + sent).isTrue();
+                assertThat(sent.path("callersStack").asBoolean()).as("the stack crosses").isTrue();
+            }
+            // A thrown error crosses as measured on workerd (fidelity.md), whatever the date.
+            JsonNode thrown = out.get("thrown");
+            assertThat(thrown.path("ctor").asText()).isEqualTo("RangeError");
+            assertThat(thrown.path("extra").asInt()).as(thrown.toString()).isEqualTo(8);
+        }
+    }
 }
