@@ -406,9 +406,16 @@ export function encodePayload(value, thrown = false) {
 export function encodeParams(args) {
   if (!paramsDupStubs) return encodePayload(args);
   const refs = [];
-  const bytes = serializeWithRefs(args, (ref) => refs.push(ref), true);
-  if (refs.length === 0) return { bytes, sent: [] };
-  return withHeader(refs, bytes, true);
+  try {
+    const bytes = serializeWithRefs(args, (ref) => refs.push(ref), true);
+    if (refs.length === 0) return { bytes, sent: [] };
+    return withHeader(refs, bytes, true);
+  } catch (err) {
+    // The dups made for a message that never left are nobody's: disposed, as workerd drops the
+    // targets it wrapped them in.
+    for (let i = 0; i < refs.length; i++) if (refs[i].dupped === true) disposeValue(refs[i].value);
+    throw err;
+  }
 }
 
 /**
@@ -456,9 +463,11 @@ function classify(v, dup = false) {
     if (!abortSignalRpc) throw notSerializable(v);
     return { kind: EXPORT, value: new SignalSource(v), tag: TAG_SIGNAL };
   }
-  if (typeof v === 'function') return { kind: EXPORT, value: dup ? duplicated(v, true) : v };
-  if (typeof v === 'object' && v !== null && isRpcTarget(v)) return { kind: EXPORT, value: dup ? duplicated(v, false) : v };
-  return undefined;
+  const isFunction = typeof v === 'function';
+  if (!isFunction && (typeof v !== 'object' || v === null || !isRpcTarget(v))) return undefined;
+  if (!dup) return { kind: EXPORT, value: v };
+  const value = duplicated(v, isFunction);
+  return { kind: EXPORT, value, dupped: value !== v };
 }
 
 /**

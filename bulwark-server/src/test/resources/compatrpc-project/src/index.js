@@ -54,6 +54,11 @@ export class Keeper extends WorkerEntrypoint {
     throw e;
   }
 
+  throwNamed() {
+    class MyError extends Error { constructor(m) { super(m); this.name = 'MyError'; this.code = 42; } }
+    throw new MyError('named');
+  }
+
   giveTarget() { return new Returned(); }
 
   returnedDups() { return returnedDups; }

@@ -97,6 +97,9 @@ class CompatRpcTest {
                 + "did not return another RpcTarget. Either remove the dup() method or make sure it returns an RpcTarget.", "dup() answering a plain object");
         error(out.get("throwingDup"), "RangeError", "no dup for you", "dup() that throws");
         assertThat(out.path("throwingCount").asInt()).as("nothing was called").isZero();
+        assertThat(out.path("failedSend").path("error").path("name").asText()).isEqualTo("DataCloneError");
+        assertThat(out.path("failedDup").path("made").asInt()).as(out.path("failedDup").toString()).isEqualTo(1);
+        assertThat(out.path("failedDup").path("dupsDisposed").asInt()).as("the dup of a message that never left is disposed").isEqualTo(1);
         assertThat(out.path("returnedPing").asText()).isEqualTo("pong");
         assertThat(out.path("returnedDups").asInt()).as("a result moves its targets: dup() never called").isZero();
     }
@@ -113,6 +116,7 @@ class CompatRpcTest {
         assertThat(out.path("fn").path("disposed").asInt()).isEqualTo(1);
         value(out.get("badDup"), 1, "dup() is not read");
         value(out.get("throwingDup"), 1, "dup() is not read");
+        assertThat(out.path("failedDup").path("made").asInt()).isZero();
         assertThat(out.path("returnedDups").asInt()).isZero();
     }
 
@@ -164,7 +168,7 @@ class CompatRpcTest {
     }
 
     @Test
-    void anErrorInsideAValueCrossesByTheSendersErrorSerialization() throws Exception {
+    void errorsCrossByTheSendersSwitchInAValueAndTheCallersWhenThrown() throws Exception {
         for (String[] c : new String[][] {{"2026-04-21", "", "true"}, {"2025-09-01", "&flags=enhanced_error_serialization", "true"},
                 {"2026-04-20", "", "false"}, {"2026-05-01", "&flags=legacy_error_serialization", "false"}}) {
             JsonNode out = run("errors", c[0], c[1]);
@@ -178,10 +182,25 @@ class CompatRpcTest {
                 assertThat(sent.path("extra").isNull()).as("V8's own serialization: " + sent).isTrue();
                 assertThat(sent.path("callersStack").asBoolean()).as("the stack crosses").isTrue();
             }
-            // A thrown error crosses as measured on workerd (fidelity.md), whatever the date.
+            // A thrown error, by the caller's switch: the serialized error, or (workerd without it)
+            // one rebuilt from its text: the class by the text's prefix, no own properties.
             JsonNode thrown = out.get("thrown");
+            JsonNode named = out.get("named");
             assertThat(thrown.path("ctor").asText()).isEqualTo("RangeError");
-            assertThat(thrown.path("extra").asInt()).as(thrown.toString()).isEqualTo(8);
+            assertThat(thrown.path("message").asText()).isEqualTo("thrown");
+            assertThat(named.path("ctor").asText()).isEqualTo("Error");
+            assertThat(named.path("remote").asBoolean()).as(named.toString()).isTrue();
+            if (Boolean.parseBoolean(c[2])) {
+                assertThat(thrown.path("extra").asInt()).as(thrown.toString()).isEqualTo(8);
+                assertThat(named.path("name").asText()).isEqualTo("MyError");
+                assertThat(named.path("message").asText()).isEqualTo("named");
+                assertThat(named.path("code").asInt()).isEqualTo(42);
+            } else {
+                assertThat(thrown.path("extra").isNull()).as(thrown.toString()).isTrue();
+                assertThat(named.path("name").asText()).isEqualTo("Error");
+                assertThat(named.path("message").asText()).isEqualTo("MyError: named");
+                assertThat(named.path("code").isNull()).isTrue();
+            }
         }
     }
 }
