@@ -19,7 +19,7 @@ import { ReadableStream, WritableStream, isReadableStream, isStreamLocked, isStr
 import { isArrayBuffer, isArrayBufferView, isUint8Array, viewBytes, isObjectLike, PromiseCtor } from './util.js';
 import { isAbortSignal, newSignal, addAbortAlgorithm, signalAbort, signalAborted } from './events.js';
 import { frameInvocation } from './async-context.js';
-import { compat, ABORT_SIGNAL_RPC } from './compat.js';
+import { compat, ABORT_SIGNAL_RPC, RPC_PARAMS_DUP_STUBS } from './compat.js';
 
 const MAGIC = 0xca;
 const EXPORT = 1, IMPORT = 2, OBJECT_STUB = 4, ADDRESS_WORKER = 5;
@@ -45,10 +45,15 @@ export function disposedError() {
   return new Error('RPC stub used after being disposed.');
 }
 
-// ---- what this isolate exported: export id -> value; value -> its live export ids
+// ---- what this isolate exported: export id -> value; value -> its live export ids. As in
+// workerd, each time a function or RpcTarget itself is passed it is a target of its own, whose
+// disposer runs when that one is dropped; a stub on a value of this isolate (new RpcStub(v)) is
+// one target however often it is passed, disposed once its last holder here and there is gone.
 
 const exported = new Map();
 const exportIdsOf = new Map();
+const viaStub = new Set(); // the export ids made by passing a local stub
+const stubExportsOf = new Map(); // value -> how many of its live exports were made through local stubs
 let nextExportId = 1;
 
 function isRpcTarget(v) {
@@ -58,12 +63,16 @@ function isRpcTarget(v) {
   return false;
 }
 
-function exportValue(value) {
+function exportValue(value, throughStub = false) {
   const id = nextExportId++;
   exported.set(id, value);
   let ids = exportIdsOf.get(value);
   if (ids === undefined) exportIdsOf.set(value, (ids = new Set()));
   ids.add(id);
+  if (throughStub) {
+    viaStub.add(id);
+    stubExportsOf.set(value, (stubExportsOf.get(value) ?? 0) + 1);
+  }
   if (invocationContexts.size !== 0) {
     const ctx = invocationContexts.get(frameInvocation());
     if (ctx !== undefined) {
@@ -119,7 +128,10 @@ export function endContext(ctx, reason) {
   }
 }
 
-/** The node says no one holds export {@code id} any more: drop it; the last one runs the disposer. */
+/**
+ * The node says no one holds export {@code id} any more: drop it and run the value's disposer,
+ * unless it was passed through a local stub that is still held (here or by another export).
+ */
 export function dropExport(id) {
   id = Number(id);
   const value = exported.get(id);
@@ -133,9 +145,15 @@ export function dropExport(id) {
   const ids = exportIdsOf.get(value);
   if (ids !== undefined) {
     ids.delete(id);
-    if (ids.size > 0) return;
-    exportIdsOf.delete(value);
+    if (ids.size === 0) exportIdsOf.delete(value);
   }
+  if (!viaStub.delete(id)) {
+    disposeValue(value);
+    return;
+  }
+  const n = stubExportsOf.get(value) - 1;
+  if (n > 0) { stubExportsOf.set(value, n); return; }
+  stubExportsOf.delete(value);
   if (!localHolders.has(value)) disposeValue(value);
 }
 
@@ -183,7 +201,7 @@ function release(state) {
   const n = localHolders.get(local.value) - 1;
   if (n > 0) { localHolders.set(local.value, n); return; }
   localHolders.delete(local.value);
-  if (!exportIdsOf.has(local.value)) PromiseThen(PromiseResolve(), () => disposeValue(local.value));
+  if (!stubExportsOf.has(local.value)) PromiseThen(PromiseResolve(), () => disposeValue(local.value));
 }
 
 function sendOf(state) {
@@ -359,30 +377,57 @@ class HeaderWriter {
  * dynamic worker passed in it is loaded. {@code sent} are the stubs it passed on, which the
  * caller disposes once the message has left (a stub passed on is moved, as in workerd). Exports
  * are made only once serializing succeeded. Answered at once when it can, so that calls made one
- * after another leave in that order whatever they carry (workerd's e-order).
+ * after another leave in that order whatever they carry (workerd's e-order). {@code thrown}: the
+ * value a call threw (its errors always cross as workerd's RPC tunnels them: remote-errors.js).
  */
-export function encodePayload(value) {
+export function encodePayload(value, thrown = false) {
   const refs = [];
-  const bytes = serializeWithRefs(value, (ref) => refs.push(ref));
+  const bytes = serializeWithRefs(value, (ref) => refs.push(ref), false, thrown);
   if (refs.length === 0) return { bytes, sent: [] };
   return withHeader(refs, bytes);
+}
+
+/**
+ * A call's arguments, as {@link encodePayload}, under the worker's ownership rule: with
+ * rpc_params_dup_stubs the stubs in them stay the caller's ({@code sent} is empty) and an
+ * RpcTarget or a function that has a dup() method crosses as what dup() answered (workerd's
+ * DUPLICATE); else they move to the callee (TRANSFER).
+ */
+export function encodeParams(args) {
+  // The calling worker's rpc_params_dup_stubs (workerd's rpcParamsDupStubs): whether the stubs in
+  // a call's arguments stay the caller's (duplicated, and an RpcTarget or a function with a dup()
+  // method sent as what dup() answers) rather than moving to the callee. workerd reads it in the
+  // caller's isolate when it serializes the arguments, so the caller's date and flags decide; a
+  // result always moves what it holds.
+  if (!compat(RPC_PARAMS_DUP_STUBS)) return encodePayload(args);
+  const refs = [];
+  try {
+    const bytes = serializeWithRefs(args, (ref) => refs.push(ref), true);
+    if (refs.length === 0) return { bytes, sent: [] };
+    return withHeader(refs, bytes, true);
+  } catch (err) {
+    // The dups made for a message that never left are nobody's: disposed, as workerd drops the
+    // targets it wrapped them in.
+    for (let i = 0; i < refs.length; i++) if (refs[i].dupped === true) disposeValue(refs[i].value);
+    throw err;
+  }
 }
 
 /**
  * {@code value} serialized as RPC sends it, each capability in it given to {@code add(ref, value)}
  * (which answers the count of refs so far) and written as its slot.
  */
-function serializeWithRefs(value, add) {
+function serializeWithRefs(value, add, dup = false, thrown = false) {
   return serialize(value, {
-    // Errors, thrown or passed, as workerd's RPC sends them (enhanced_error_serialization): their
-    // own properties, not their stack (remote-errors.js).
-    richErrors: true,
+    // A thrown value as workerd's RPC sends it (remote-errors.js: own properties, no stack);
+    // errors inside a value as the worker's enhanced_error_serialization switch says.
+    richErrors: thrown ? true : undefined,
     rpc: true, // Blob, File, Headers
     // The host refuses a payload over 32 MiB with workerd's error and its whole size (workerd too
     // checks after serializing); the isolate's memory limit bounds the work.
     maxBytes: 1 << 30,
     encode(v) {
-      const ref = classify(v);
+      const ref = classify(v, dup);
       if (ref === undefined) return undefined;
       const slot = add(ref, v) - 1;
       return ref.tag === undefined ? slot : { slot, tag: ref.tag };
@@ -390,8 +435,11 @@ function serializeWithRefs(value, add) {
   });
 }
 
-/** The ref a value crosses as, or undefined when it is plain data. */
-function classify(v) {
+/**
+ * The ref a value crosses as, or undefined when it is plain data; {@code dup}: a call's arguments
+ * under rpc_params_dup_stubs (a function or RpcTarget with a dup() method crosses as its dup).
+ */
+function classify(v, dup = false) {
   const state = stubs.get(v);
   if (state !== undefined) {
     if (state.disposed) throw disposedError();
@@ -410,8 +458,30 @@ function classify(v) {
     if (!compat(ABORT_SIGNAL_RPC)) throw notSerializable(v);
     return { kind: EXPORT, value: new SignalSource(v), tag: TAG_SIGNAL };
   }
-  if (typeof v === 'function' || (typeof v === 'object' && v !== null && isRpcTarget(v))) return { kind: EXPORT, value: v };
-  return undefined;
+  const isFunction = typeof v === 'function';
+  if (!isFunction && (typeof v !== 'object' || v === null || !isRpcTarget(v))) return undefined;
+  if (!dup) return { kind: EXPORT, value: v };
+  const value = duplicated(v, isFunction);
+  return { kind: EXPORT, value, dupped: value !== v };
+}
+
+/**
+ * What a function or RpcTarget passed in a call's arguments crosses as when the caller keeps what
+ * it passed (rpc_params_dup_stubs): the value its dup() method answers, which the callee then owns
+ * (its disposer runs when the callee is done with it), as a Cap'n Web stub is duplicated. One
+ * without a dup() method crosses itself, and is the callee's to dispose (workerd's choice: its
+ * disposer still runs). A dup() that answers something else is refused with workerd's error.
+ */
+function duplicated(v, isFunction) {
+  const dup = v.dup; // read as workerd reads it: inherited, or through a Proxy's trap
+  if (typeof dup !== 'function') return v;
+  const copy = ReflectApply(dup, v, []);
+  if (isFunction ? typeof copy === 'function' : (typeof copy === 'object' && copy !== null && isRpcTarget(copy))) return copy;
+  throw new DOMException(isFunction
+    ? 'Couldn\'t create a stub for the function because it has a dup() method which did not return another '
+      + 'function. Either remove the dup() method or make sure it returns a function.'
+    : 'Couldn\'t create a stub for the RcpTarget because it has a dup() method which did not return another '
+      + 'RpcTarget. Either remove the dup() method or make sure it returns an RpcTarget.', 'DataCloneError');
 }
 
 /**
@@ -448,17 +518,18 @@ export function serviceRef(d) {
   return { kind: SERVICE, index: d.index, entrypoint: d.entrypoint, props: propsPassedOn(d.props) };
 }
 
-function withHeader(refs, bytes) {
+/** {@code keep}: the stubs in {@code refs} stay the sender's (none is reported as sent). */
+function withHeader(refs, bytes, keep = false) {
   if (refs.length > MAX_REFS) throw new RangeError(`An RPC message can pass at most ${MAX_REFS} stubs, functions and RpcTargets.`);
   // A plain loop: no Array.prototype method a worker could have replaced sees the refs.
   let unloaded = false;
   for (let i = 0; i < refs.length; i++) unloaded ||= notYetLoaded(refs[i]);
-  if (!unloaded) return writeHeader(refs, bytes);
+  if (!unloaded) return writeHeader(refs, bytes, keep);
   return (async () => {
     for (let i = 0; i < refs.length; i++) {
       if (notYetLoaded(refs[i])) refs[i].workerId = await refs[i].loadable.ensure();
     }
-    return writeHeader(refs, bytes);
+    return writeHeader(refs, bytes, keep);
   })();
 }
 
@@ -473,7 +544,7 @@ function notYetLoaded(ref) {
 }
 
 /** The payload of {@code refs} (dynamic workers' ids known) and the serialized {@code bytes}: {bytes, sent}. */
-function writeHeader(refs, bytes) {
+function writeHeader(refs, bytes, keep = false) {
   const w = new HeaderWriter();
   w.byte(MAGIC);
   w.varint(refs.length);
@@ -483,13 +554,13 @@ function writeHeader(refs, bytes) {
     w.byte(r.kind);
     switch (r.kind) {
       case EXPORT: {
-        w.varint(exportValue(r.value));
-        if (r.state !== undefined) sent.push(r.state);
+        w.varint(exportValue(r.value, r.state !== undefined));
+        if (r.state !== undefined && !keep) sent.push(r.state);
         const end = streamEnds.get(r.value);
         if (end !== undefined) (ends ??= []).push(end.promise);
         break;
       }
-      case IMPORT: { const i = r.state.shared.index; w.varint(i >= 0 ? 2 * i : -2 * i - 1); sent.push(r.state); break; }
+      case IMPORT: { const i = r.state.shared.index; w.varint(i >= 0 ? 2 * i : -2 * i - 1); if (!keep) sent.push(r.state); break; }
       case OBJECT_STUB: w.varint(r.binding); w.str(r.id); w.optStr(r.name); break;
       case ADDRESS_WORKER: w.str(r.workerId); w.optStr(r.entrypoint); break;
       case ADDRESS_WORKER_GRANT:
@@ -563,6 +634,25 @@ export function moved(sent) {
   }
 }
 
+const receivedStubs = new WeakMap(); // a decoded value -> the stubs decodePayload made for it
+
+/**
+ * Disposes the stubs decoded with {@code value} (a call's arguments, now that it returned) but
+ * those whose state is in {@code keep} (moved in the call's result: they go once it has left).
+ * Run before the result is sent, as workerd disposes the parameters once the result is built, so
+ * that the caller's disposers have run by the time it sees the result.
+ */
+export function disposeReceived(value, keep) {
+  const made = receivedStubs.get(value);
+  if (made === undefined) return;
+  // Plain loops: no Array.prototype method a worker could have replaced is used.
+  next: for (let i = 0; i < made.length; i++) {
+    const state = stubs.get(made[i]);
+    for (let j = 0; j < keep.length; j++) if (keep[j] === state) continue next;
+    release(state);
+  }
+}
+
 /**
  * Deserializes a payload from the host; stubs become stubs of this isolate. When the value is an
  * object that holds stubs, it gets a [Symbol.dispose]() that disposes them all (as in workerd).
@@ -616,6 +706,7 @@ export function decodePayload(bytes, thrown = undefined) {
     },
   });
   if (made.length > 0 && value !== null && typeof value === 'object' && !stubs.has(value)) {
+    receivedStubs.set(value, made);
     try {
       ObjectDefineProperty(value, DisposeSymbol, {
         value() { for (const s of made) s[DisposeSymbol](); },

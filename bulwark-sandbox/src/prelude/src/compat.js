@@ -21,6 +21,8 @@ export const SWITCHES = Object.freeze([
   'WEBSOCKET_AUTO_REPLY',
   'REQUIRE_DEFAULT',
   'BIND_ALS_SNAPSHOT',
+  'RPC_PARAMS_DUP_STUBS',
+  'ENHANCED_ERRORS',
 ]);
 
 export const CACHE_OPTION = 1 << 0;
@@ -40,6 +42,8 @@ export const ENCODER_BACKPRESSURE = 1 << 13;
 export const WEBSOCKET_AUTO_REPLY = 1 << 14;
 export const REQUIRE_DEFAULT = 1 << 15;
 export const BIND_ALS_SNAPSHOT = 1 << 16;
+export const RPC_PARAMS_DUP_STUBS = 1 << 17;
+export const ENHANCED_ERRORS = 1 << 18;
 
 // Before any load (the snapshot, the prelude's own tests): what a bundle with no compatibility
 // date gets (Compatibility.java), the behaviour Bulwark had before it honoured these switches.

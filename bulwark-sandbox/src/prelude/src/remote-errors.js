@@ -9,7 +9,8 @@
 // - fetch() through a stub rejects with that error (it never becomes a 500 Response).
 // One encoding for RPC results and fetch failures.
 import { serialize, deserialize } from './serialize.js';
-import { isDOMException } from './dom-exception.js';
+import { DOMException, isDOMException } from './dom-exception.js';
+import { enhancedErrorSerialization } from './structured-clone.js';
 import { ObjectDefineProperty, ObjectGetOwnPropertyDescriptor, isObjectLike } from './util.js';
 
 const ErrorCtor = Error;
@@ -54,6 +55,7 @@ export function isReset(err) {
  */
 export function remoteError(value, above = undefined, fromFetch = false) {
   if (!isObjectLike(value)) return value;
+  if (!enhancedErrorSerialization()) value = fromDescription(value);
   // workerd marks a fetch() failure remote even when it is a reset (measured: a rejected
   // blockConcurrencyWhile the object caught), an RPC reset error not.
   const reset = isReset(value);
@@ -75,6 +77,50 @@ export function remoteError(value, above = undefined, fromFetch = false) {
     withHeader(value);
   }
   return value;
+}
+
+// The error classes workerd tunnels by name (jsg's JS_ERROR_TYPES, in its order), and the
+// prefixes the callee's side recognizes (the same and DOMException).
+const Wasm = typeof WebAssembly === 'object' ? WebAssembly : {};
+const TUNNELED = [['Error', ErrorCtor], ['RangeError', RangeError], ['TypeError', TypeError], ['SyntaxError', SyntaxError],
+  ['ReferenceError', ReferenceError], ['CompileError', Wasm.CompileError], ['LinkError', Wasm.LinkError],
+  ['RuntimeError', Wasm.RuntimeError], ['SuspendError', Wasm.SuspendError], ['AggregateError', AggregateError],
+  ['SuppressedError', typeof SuppressedError === 'function' ? SuppressedError : undefined], ['URIError', URIError],
+  ['EvalError', EvalError]];
+
+/**
+ * A thrown error as a caller without enhanced_error_serialization sees it: workerd does not use
+ * the serialized error then but the exception's text, String(error) on the callee's side (here:
+ * of the copy, which has the callee's name and message), prefixed "Error: " unless it starts with
+ * a tunneled class's name; the caller gets that class with the text after the name's ": ", and
+ * nothing of the error's own properties but what the exception carries besides (an object's id,
+ * a reset). A DOMException keeps its name and message.
+ */
+function fromDescription(value) {
+  let out;
+  if (isDOMException(value)) {
+    out = new DOMException(value.message, value.name);
+  } else {
+    let text;
+    try { text = `${value}`; } catch { text = 'Error'; }
+    let known = text.startsWith('DOMException');
+    for (let i = 0; i < TUNNELED.length && !known; i++) known = text.startsWith(TUNNELED[i][0]);
+    if (!known) text = `Error: ${text}`;
+    for (let i = 0; i < TUNNELED.length && out === undefined; i++) {
+      const [name, ctor] = TUNNELED[i];
+      if (!text.startsWith(name)) continue;
+      const rest = text.slice(name.length);
+      // jsg's trimErrorMessage: the text after ':' and its spaces, else none.
+      const message = rest.startsWith(':') ? rest.slice(1).replace(/^ +/, '') : '';
+      out = ctor === undefined ? new ErrorCtor(message) : ctor === AggregateError ? new ctor([], message) : new ctor(message);
+    }
+    if (out === undefined) out = new ErrorCtor(text);
+  }
+  for (const key of ['durableObjectId', 'durableObjectReset']) {
+    const d = ObjectGetOwnPropertyDescriptor(value, key);
+    if (d !== undefined && 'value' in d) defineOwn(out, key, d.value);
+  }
+  return out;
 }
 
 // The stack's first line as V8 writes it from the error's name and message now (this V8 keeps the

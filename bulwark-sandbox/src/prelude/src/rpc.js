@@ -15,7 +15,7 @@ import { headerLines } from './headers.js';
 import { INLINE_BODY_BYTES } from './body.js';
 import { serialize, deserialize } from './serialize.js';
 import { DurableObject, WorkerEntrypoint, RpcTarget } from './runtime-classes.js';
-import { encodePayload, decodePayload, moved, bindRpc, exportedCall, exportContext, localStub, isStub, methodOf, isPath, memberAt, pathName, MAX_PATH } from './caps.js';
+import { encodePayload, encodeParams, decodePayload, disposeReceived, moved, bindRpc, exportedCall, exportContext, localStub, isStub, methodOf, isPath, memberAt, pathName, MAX_PATH } from './caps.js';
 import { startCallUpload, endUpload } from './egress.js';
 import { thrownForCaller, remoteError, decodeThrown } from './remote-errors.js';
 import { requestOwner, crossRequestError } from './async-context.js';
@@ -29,14 +29,15 @@ const RESERVED = new Set(['constructor', 'fetch', 'connect', 'alarm', 'webSocket
 
 /**
  * One call ({@code isCall}: args is the argument array) or property read through {@code send}.
- * Stubs passed on are moved to the receiver once the call is sent; a call the node refused for a
+ * Stubs passed on are moved to the receiver once the call is sent, or stay the caller's under
+ * rpc_params_dup_stubs (caps.js' encodeParams); a call the node refused for a
  * capability reason, or whose callee was canceled as hung, rejects with an Error of its message
  * (as workerd's). {@code send.thrown}, if
  * set, is told of the error a call threw (a durable object stub breaks on a reset error).
  */
 async function invoke(send, name, args, isCall) {
   if (send.local !== undefined) return send.local(name, args, isCall);
-  const payload = isCall ? await encodePayload(args) : { bytes: null, sent: [] };
+  const payload = isCall ? await encodeParams(args) : { bytes: null, sent: [] };
   let result;
   try {
     result = await send(name, payload.bytes);
@@ -335,12 +336,16 @@ async function answer(resolve, rpc, invocationId, abortedReason = undefined, obj
   }
   let payload;
   try {
-    payload = await encodePayload(value);
+    payload = await encodePayload(value, threw);
   } catch (err) {
     payload = { bytes: serialize(err instanceof Error ? err : new TypeError(`${err}`), { richErrors: true }), sent: [] };
     threw = true;
   }
   let ends = payload.ends;
+  // The stubs the call received are disposed now that it returned, as in workerd (the callee
+  // keeps one only by dup()ing it), before the result leaves, so that the caller's disposers have
+  // run when the caller sees it; one moved in the result itself goes once the result has left.
+  if (args !== undefined) disposeReceived(args, payload.sent);
   try {
     H.rpcReturn(invocationId, payload.bytes, threw, ends !== undefined);
     moved(payload.sent);
@@ -349,8 +354,7 @@ async function answer(resolve, rpc, invocationId, abortedReason = undefined, obj
     // The host refused a capability in the result (a stub of another request): say so instead.
     H.rpcReturn(invocationId, serialize(err instanceof Error ? new Error(err.message) : new TypeError(`${err}`), { richErrors: true }), true);
   }
-  // The stubs the call received are disposed now that it returned, as in workerd (the callee
-  // keeps one only by dup()ing it); decodePayload gave the arguments their disposer.
+  // And the rest: decodePayload gave the arguments their disposer.
   const dispose = args === undefined ? undefined : args[DisposeSymbol];
   if (typeof dispose === 'function') ReflectApply(dispose, args, []);
   // A stream in the result is read after the call returned, through what the call set up (a

@@ -18,7 +18,9 @@
 //   richErrors: errors cross as workerd's RPC sends them (not as structured clone does): the
 //     class found on the prototype chain (AggregateError too), message, a name that is not the
 //     class's own, and every own string-keyed property but message and stack (getters read,
-//     functions left out); no stack (the caller's error gets its own, as in workerd).
+//     functions left out); no stack (the caller's error gets its own, as in workerd). When not
+//     given, the worker's enhanced_error_serialization switch decides (structured-clone.js);
+//     without it errors cross as V8 writes them: one of seven classes, message, stack, cause.
 //
 // Format (version 1): the bytes 0xB7 0x01, then one value. A value is a tag byte followed by its
 // payload; numbers in payloads are unsigned LEB128 varints unless noted. Every object (and
@@ -30,7 +32,7 @@ import { ReflectApply, ObjectGetOwnPropertyDescriptor, ObjectDefineProperty, Arr
 import { utf8Encode, utf8DecodeReplace } from './encoding.js';
 import { Blob, File, isBlob, isFile, blobBytes } from './blob.js';
 import { Headers, isHeaders, headersToPairs } from './headers.js';
-import { isNonSerializable, notSerializable } from './structured-clone.js';
+import { isNonSerializable, notSerializable, enhancedErrorSerialization } from './structured-clone.js';
 import { Request, isRequest, requestInternals } from './request.js';
 import { Response, isResponse, responseInternals } from './response.js';
 import { rpcBody } from './body.js';
@@ -195,7 +197,7 @@ class Serializer {
   constructor(hooks) {
     this.w = new Writer(hooks && hooks.maxBytes !== undefined ? hooks.maxBytes : DEFAULT_MAX_BYTES);
     this.encode = hooks && typeof hooks.encode === 'function' ? hooks.encode : null;
-    this.richErrors = !!(hooks && hooks.richErrors);
+    this.richErrors = hooks && hooks.richErrors !== undefined ? !!hooks.richErrors : enhancedErrorSerialization();
     this.rpc = !!(hooks && hooks.rpc);
     this.ids = new Map();
     this.depth = 0;

@@ -3,6 +3,18 @@ import { DOMException, isDOMException } from './dom-exception.js';
 import { ObjectGetOwnPropertyDescriptor, ObjectDefineProperty, ReflectApply, ArrayIsArray, isArrayBuffer, isSharedArrayBuffer, typedArrayName, isDataView, isObjectLike, toDictionary } from './util.js';
 import { Blob, File, isBlob, isFile, blobBytes } from './blob.js';
 import { Headers, isHeaders } from './headers.js';
+import { compat, ENHANCED_ERRORS } from './compat.js';
+
+/**
+ * Whether this worker serializes errors as workerd's enhanced_error_serialization does (on from
+ * 2026-04-21): errors are cloned and serialized with their own properties and without their stack
+ * (serialize.js' richErrors when its caller does not say).
+ */
+export function enhancedErrorSerialization() { return compat(ENHANCED_ERRORS); }
+
+const ReflectOwnKeys = Reflect.ownKeys;
+const ObjectKeys = Object.keys;
+const ObjectHasOwnProperty = Object.prototype.hasOwnProperty;
 
 const getter = (proto, name) => ObjectGetOwnPropertyDescriptor(proto, name).get;
 const mapSize = getter(Map.prototype, 'size');
@@ -134,27 +146,7 @@ function clone(value, memory) {
   } else if (isBlob(value)) {
     out = new Blob([value], { type: value.type });
   } else if (isErrorObject(value)) {
-    let name = value.name;
-    name = Object.prototype.hasOwnProperty.call(errorCtors, name) ? name : 'Error';
-    const msgDesc = ObjectGetOwnPropertyDescriptor(value, 'message');
-    out = msgDesc !== undefined && 'value' in msgDesc ? new errorCtors[name](`${msgDesc.value}`) : new errorCtors[name]();
-    memory.set(value, out);
-    const stackDesc = ObjectGetOwnPropertyDescriptor(value, 'stack');
-    let stack;
-    try { stack = value.stack; } catch { /* ignore */ }
-    if (typeof stack === 'string') Object.defineProperty(out, 'stack', { value: stack, writable: true, configurable: true, enumerable: false });
-    void stackDesc;
-    const causeDesc = ObjectGetOwnPropertyDescriptor(value, 'cause');
-    if (causeDesc !== undefined && 'value' in causeDesc) {
-      Object.defineProperty(out, 'cause', { value: clone(causeDesc.value, memory), writable: true, configurable: true, enumerable: false });
-    }
-    // Its own enumerable properties too, as workerd's enhanced_error_serialization: defined, so
-    // an accessor the code put on Error.prototype under the same name is never called.
-    for (const key of Object.keys(value)) {
-      if (key === 'message' || key === 'stack' || key === 'cause') continue;
-      ObjectDefineProperty(out, key, { value: clone(value[key], memory), writable: true, enumerable: true, configurable: true });
-    }
-    return out;
+    return enhancedErrorSerialization() ? cloneErrorEnhanced(value, memory) : cloneErrorLegacy(value, memory);
   } else if (ArrayIsArray(value)) {
     out = new Array(value.length);
     memory.set(value, out);
@@ -174,6 +166,72 @@ function clone(value, memory) {
   }
   memory.set(value, out);
   return out;
+}
+
+/**
+ * An error as V8 serializes it (no enhanced_error_serialization): one of seven classes by its
+ * name (else Error), its own message, its stack, its cause; no other property.
+ */
+function cloneErrorLegacy(value, memory) {
+  let name = value.name;
+  name = Object.prototype.hasOwnProperty.call(errorCtors, name) ? name : 'Error';
+  const msgDesc = ObjectGetOwnPropertyDescriptor(value, 'message');
+  const out = msgDesc !== undefined && 'value' in msgDesc ? new errorCtors[name](`${msgDesc.value}`) : new errorCtors[name]();
+  memory.set(value, out);
+  let stack;
+  try { stack = value.stack; } catch { /* ignore */ }
+  if (typeof stack === 'string') ObjectDefineProperty(out, 'stack', { value: stack, writable: true, configurable: true, enumerable: false });
+  const causeDesc = ObjectGetOwnPropertyDescriptor(value, 'cause');
+  if (causeDesc !== undefined && 'value' in causeDesc) {
+    ObjectDefineProperty(out, 'cause', { value: clone(causeDesc.value, memory), writable: true, configurable: true, enumerable: false });
+  }
+  return out;
+}
+
+// enhanced_error_serialization's classes, by the error's name (workerd's ErrorTag); another name
+// makes an Error that keeps the name as an own property.
+const enhancedCtors = { Error, TypeError, RangeError, ReferenceError, SyntaxError, EvalError, URIError, AggregateError };
+if (typeof SuppressedError === 'function') enhancedCtors.SuppressedError = SuppressedError;
+
+/**
+ * An error as workerd's enhanced_error_serialization clones it: its class by name, its message
+ * (inherited too; it must be a string), and its own string-keyed properties but name, message and
+ * indices, copied as workerd does through a plain object with ordinary assignment (a setter on
+ * Object.prototype sees them) and defined on the copy (one on Error.prototype never runs). The
+ * stack is not kept: the copy has its own.
+ */
+function cloneErrorEnhanced(value, memory) {
+  const name = `${value.name}`;
+  const message = value.message;
+  const own = ReflectOwnKeys(value);
+  const props = {};
+  for (let i = 0; i < own.length; i++) {
+    const key = own[i];
+    if (typeof key !== 'string' || key === 'name' || key === 'message' || isIndexKey(key)) continue;
+    props[key] = value[key];
+  }
+  if (typeof message !== 'string') {
+    throw new DOMException('Deserialization failed: error message is not a string', 'DataCloneError');
+  }
+  const known = ReflectApply(ObjectHasOwnProperty, enhancedCtors, [name]);
+  const ctor = known ? enhancedCtors[name] : Error;
+  const out = ctor === AggregateError ? new ctor([], message) : new ctor(message);
+  if (ctor === AggregateError) delete out.errors; // defined again below if the error had its own
+  if (!known) ObjectDefineProperty(out, 'name', { value: name, writable: true, enumerable: true, configurable: true });
+  memory.set(value, out);
+  const keys = ObjectKeys(props);
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i];
+    const v = clone(props[key], memory);
+    if (key === 'stack') continue; // read and copied, then not restored (workerd's preserveStackInErrors)
+    ObjectDefineProperty(out, key, { value: v, writable: true, enumerable: true, configurable: true });
+  }
+  return out;
+}
+
+function isIndexKey(key) {
+  const n = +key;
+  return key !== '' && Number.isInteger(n) && n >= 0 && n < 4294967295 && `${n}` === key;
 }
 
 let platformChecks = [];

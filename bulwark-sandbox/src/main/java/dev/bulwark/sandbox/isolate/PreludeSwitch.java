@@ -27,7 +27,9 @@ enum PreludeSwitch {
     ENCODER_BACKPRESSURE(Compatibility::encoderStreamSpecCompliantBackpressure),
     WEBSOCKET_AUTO_REPLY(Compatibility::webSocketAutoReplyToClose),
     REQUIRE_DEFAULT(Compatibility::requireReturnsDefaultExport),
-    BIND_ALS_SNAPSHOT(Compatibility::bindAsyncLocalStorageSnapshotToRequest);
+    BIND_ALS_SNAPSHOT(Compatibility::bindAsyncLocalStorageSnapshotToRequest),
+    RPC_PARAMS_DUP_STUBS(Compatibility::rpcParamsDupStubs),
+    ENHANCED_ERRORS(Compatibility::enhancedErrorSerialization);
 
     private final Predicate<Compatibility> on;
 

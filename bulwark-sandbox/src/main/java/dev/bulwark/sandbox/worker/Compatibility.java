@@ -41,6 +41,8 @@ public record Compatibility(String date, List<String> flags) {
     static final String WEBSOCKET_BLOB_FROM = "2026-03-17";
     static final String ENCODER_STREAM_BACKPRESSURE_FROM = "2026-03-24";
     static final String WEBSOCKET_AUTO_REPLY_FROM = "2026-04-07";
+    static final String RPC_PARAMS_DUP_STUBS_FROM = "2026-01-20";
+    static final String ENHANCED_ERROR_SERIALIZATION_FROM = "2026-04-21";
 
     public Compatibility {
         flags = List.copyOf(Objects.requireNonNull(flags, "flags"));
@@ -107,6 +109,28 @@ public record Compatibility(String date, List<String> flags) {
     public boolean deleteAllDeletesAlarm() {
         if (has("delete_all_preserves_alarm")) return false;
         return has("delete_all_deletes_alarm") || dateAtLeast(DELETE_ALL_DELETES_ALARM_FROM);
+    }
+
+    /**
+     * Whether the stubs in a JS RPC call's arguments stay the caller's (duplicated; an RpcTarget or
+     * function with a {@code dup()} method crosses as its dup) instead of moving to the callee: from
+     * 2026-01-20 or with {@code rpc_params_dup_stubs}; {@code rpc_params_transfer_stubs} moves them
+     * (workerd's {@code rpcParamsDupStubs}, read in the calling worker).
+     */
+    public boolean rpcParamsDupStubs() {
+        if (has("rpc_params_transfer_stubs")) return false;
+        return has("rpc_params_dup_stubs") || dateAtLeast(RPC_PARAMS_DUP_STUBS_FROM);
+    }
+
+    /**
+     * Whether errors are cloned and serialized with their own properties and without their stack
+     * (structuredClone, errors inside RPC values, storage): from 2026-04-21 or with
+     * {@code enhanced_error_serialization}; {@code legacy_error_serialization} keeps V8's own
+     * (workerd's {@code enhancedErrorSerialization}).
+     */
+    public boolean enhancedErrorSerialization() {
+        if (has("legacy_error_serialization")) return false;
+        return has("enhanced_error_serialization") || dateAtLeast(ENHANCED_ERROR_SERIALIZATION_FROM);
     }
 
     /**
@@ -273,6 +297,8 @@ public record Compatibility(String date, List<String> flags) {
     public static boolean isKnownFlag(String flag) {
         return switch (flag) {
             case "delete_all_deletes_alarm", "delete_all_preserves_alarm",
+                 "rpc_params_dup_stubs", "rpc_params_transfer_stubs",
+                 "enhanced_error_serialization", "legacy_error_serialization",
                  "nodejs_compat", "nodejs_compat_v2", "no_nodejs_compat", "no_nodejs_compat_v2", "nodejs_als",
                  "nodejs_compat_populate_process_env", "nodejs_compat_do_not_populate_process_env",
                  "enable_nodejs_os_module", "cache_option_enabled", "cache_option_disabled",

@@ -52,6 +52,30 @@ class CompatibilityTest {
         assertThat(of(date.trim(), flags == null ? "" : flags.trim()).deleteAllDeletesAlarm()).isEqualTo(deletes);
     }
 
+    @ParameterizedTest(name = "{0} [{1}] -> stubs in RPC params are duplicated: {2}")
+    @CsvSource(delimiter = '|', textBlock = """
+            -          |                                                     | false
+            2026-01-19 |                                                     | false
+            2026-01-20 |                                                     | true
+            2025-09-01 | rpc_params_dup_stubs                                | true
+            2026-01-20 | rpc_params_transfer_stubs                           | false
+            """)
+    void rpcParamsDupStubsFrom20260120(String date, String flags, boolean dup) {
+        assertThat(of(date.trim(), flags == null ? "" : flags.trim()).rpcParamsDupStubs()).isEqualTo(dup);
+    }
+
+    @ParameterizedTest(name = "{0} [{1}] -> enhanced error serialization: {2}")
+    @CsvSource(delimiter = '|', textBlock = """
+            -          |                                                     | false
+            2026-04-20 |                                                     | false
+            2026-04-21 |                                                     | true
+            2025-09-01 | enhanced_error_serialization                        | true
+            2026-04-21 | legacy_error_serialization                          | false
+            """)
+    void enhancedErrorSerializationFrom20260421(String date, String flags, boolean enhanced) {
+        assertThat(of(date.trim(), flags == null ? "" : flags.trim()).enhancedErrorSerialization()).isEqualTo(enhanced);
+    }
+
     @ParameterizedTest(name = "{0} [{1}] -> Request's cache option: {2}")
     @CsvSource(delimiter = '|', textBlock = """
             -          |                                                     | true
