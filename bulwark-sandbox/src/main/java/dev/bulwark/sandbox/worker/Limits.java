@@ -22,4 +22,8 @@ public record Limits(long cpuMs, long wallMs, int heapMb, int subrequests, long 
             throw new IllegalArgumentException("limits must be positive: " + this);
         }
     }
+
+    public Limits withCpuMs(long cpuMs) {
+        return new Limits(cpuMs, wallMs, heapMb, subrequests, codeBytes, envBytes, requestBodyBytes);
+    }
 }
