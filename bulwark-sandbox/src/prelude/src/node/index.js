@@ -17,7 +17,7 @@ import { cryptoModule } from './crypto.js';
 import { makeProcess } from './process.js';
 import { osModule } from './os.js';
 import { diagnosticsChannelModule } from './diagnostics_channel.js';
-import { timersModule, timersPromisesModule } from './timers.js';
+import { timersModule, timersPromisesModule, setImmediate, clearImmediate } from './timers.js';
 import { urlModule } from './url.js';
 import { stringDecoderModule } from './string_decoder.js';
 import { testModule } from './test.js';
@@ -87,9 +87,11 @@ export function init(internals, options) {
     process = makeProcess(options.env ?? {}, getBuiltinModule);
   }
   if (mode === 'v2') {
-    // nodejs_compat_v2: Buffer and process are globals, as in workerd.
+    // nodejs_compat_v2: Buffer, process, setImmediate and clearImmediate are globals, as in workerd.
     ObjectDefineProperty(globalThis, 'Buffer', { value: Buffer, writable: true, configurable: true, enumerable: false });
     ObjectDefineProperty(globalThis, 'process', { value: process, writable: true, configurable: true, enumerable: false });
+    ObjectDefineProperty(globalThis, 'setImmediate', { value: setImmediate, writable: true, configurable: true, enumerable: false });
+    ObjectDefineProperty(globalThis, 'clearImmediate', { value: clearImmediate, writable: true, configurable: true, enumerable: false });
   }
   return Object.freeze({ resolve, module, names: Object.freeze([...factories.keys()]) });
 }

@@ -9973,30 +9973,65 @@ ${I.inspect(string)}
   __name(diagnosticsChannelModule, "diagnosticsChannelModule");
 
   // src/node/timers.js
+  var refreshed = /* @__PURE__ */ new Map();
   var Timeout = class {
     static {
       __name(this, "Timeout");
     }
     #id;
+    // the first platform timer's id: +timeout, for the Timeout's whole life
+    #timer;
+    // the platform timer scheduled now
+    #fn;
+    #delay;
+    #args;
     #repeat;
-    constructor(id, repeat) {
-      this.#id = id;
+    #ref = true;
+    constructor(fn, delay, args, repeat) {
+      this.#fn = fn;
+      this.#delay = delay;
+      this.#args = args;
       this.#repeat = repeat;
+      this.#id = this.#timer = repeat ? G.setInterval(fn, delay, ...args) : G.setTimeout(fn, delay, ...args);
     }
+    static is(v) {
+      return v !== null && typeof v === "object" && #id in v;
+    }
+    static byId(id) {
+      return refreshed.get(id);
+    }
+    // ref() and unref() change only what hasRef() answers: a worker's event does not wait for its
+    // timers, so there is no event loop to hold (as workerd).
     ref() {
+      this.#ref = true;
       return this;
     }
     unref() {
+      this.#ref = false;
       return this;
     }
     hasRef() {
-      return true;
+      return this.#ref;
     }
+    // Starts the timer again, one delay from now, with the same callback and arguments; a timeout
+    // that already fired is scheduled again (Node's refresh()).
     refresh() {
+      (this.#repeat ? G.clearInterval : G.clearTimeout)(this.#timer);
+      if (this.#repeat) {
+        this.#timer = G.setInterval(this.#fn, this.#delay, ...this.#args);
+      } else {
+        const fn = this.#fn;
+        this.#timer = G.setTimeout((...args) => {
+          refreshed.delete(this.#id);
+          return ReflectApply(fn, this, args);
+        }, this.#delay, ...this.#args);
+      }
+      refreshed.set(this.#id, this);
       return this;
     }
     close() {
-      (this.#repeat ? G.clearInterval : G.clearTimeout)(this.#id);
+      (this.#repeat ? G.clearInterval : G.clearTimeout)(this.#timer);
+      refreshed.delete(this.#id);
       return this;
     }
     [Symbol.toPrimitive]() {
@@ -10011,17 +10046,20 @@ ${I.inspect(string)}
       __name(this, "Immediate");
     }
     #id;
+    #ref = true;
     constructor(id) {
       this.#id = id;
     }
     ref() {
+      this.#ref = true;
       return this;
     }
     unref() {
+      this.#ref = false;
       return this;
     }
     hasRef() {
-      return true;
+      return this.#ref;
     }
     [Symbol.toPrimitive]() {
       return this.#id;
@@ -10031,11 +10069,17 @@ ${I.inspect(string)}
     }
   };
   var idOf = /* @__PURE__ */ __name((t) => t !== null && typeof t === "object" ? t[Symbol.toPrimitive]() : t, "idOf");
-  var setTimeout = /* @__PURE__ */ __name((fn, delay, ...args) => new Timeout(G.setTimeout(fn, delay, ...args), false), "setTimeout");
-  var setInterval = /* @__PURE__ */ __name((fn, delay, ...args) => new Timeout(G.setInterval(fn, delay, ...args), true), "setInterval");
+  function clearTimer(t, clear) {
+    const timeout = Timeout.is(t) ? t : Timeout.byId(idOf(t));
+    if (timeout !== void 0) timeout.close();
+    else clear(idOf(t));
+  }
+  __name(clearTimer, "clearTimer");
+  var setTimeout = /* @__PURE__ */ __name((fn, delay, ...args) => new Timeout(fn, delay, args, false), "setTimeout");
+  var setInterval = /* @__PURE__ */ __name((fn, delay, ...args) => new Timeout(fn, delay, args, true), "setInterval");
   var setImmediate = /* @__PURE__ */ __name((fn, ...args) => new Immediate(G.setTimeout(fn, 0, ...args)), "setImmediate");
-  var clearTimeout = /* @__PURE__ */ __name((t) => G.clearTimeout(idOf(t)), "clearTimeout");
-  var clearInterval = /* @__PURE__ */ __name((t) => G.clearInterval(idOf(t)), "clearInterval");
+  var clearTimeout = /* @__PURE__ */ __name((t) => clearTimer(t, G.clearTimeout), "clearTimeout");
+  var clearInterval = /* @__PURE__ */ __name((t) => clearTimer(t, G.clearInterval), "clearInterval");
   var clearImmediate = /* @__PURE__ */ __name((t) => G.clearTimeout(idOf(t)), "clearImmediate");
   function abortError(signal) {
     const e = new Error("The operation was aborted", { cause: signal.reason });
@@ -10457,6 +10501,8 @@ ${I.inspect(string)}
     if (mode === "v2") {
       ObjectDefineProperty(globalThis, "Buffer", { value: Buffer2, writable: true, configurable: true, enumerable: false });
       ObjectDefineProperty(globalThis, "process", { value: process2, writable: true, configurable: true, enumerable: false });
+      ObjectDefineProperty(globalThis, "setImmediate", { value: setImmediate, writable: true, configurable: true, enumerable: false });
+      ObjectDefineProperty(globalThis, "clearImmediate", { value: clearImmediate, writable: true, configurable: true, enumerable: false });
     }
     return Object.freeze({ resolve: resolve2, module, names: Object.freeze([...factories.keys()]) });
   }

@@ -81,6 +81,8 @@ class NodeCompatTest {
                       return new Response(`${Buffer.from('v1').toString('base64')} ${typeof globalThis.Buffer} ${typeof globalThis.process}`);
                     } };""", v1);
             assertThat(body(w)).isEqualTo("djE= undefined undefined");
+            assertThat(body(loadWith("export default { fetch() { return new Response(`${typeof setImmediate} ${typeof clearImmediate}`); } };", v1)))
+                    .isEqualTo("undefined undefined");
             Message.WorkerLoadFailed f = loadFails("import { Buffer } from 'buffer'; export default {};", v1);
             assertThat(f.message()).isEqualTo("index.js:1: cannot import 'buffer': no such module in the worker's bundle"
                     + " (before nodejs_compat_v2, Node.js built-ins need the prefix: 'node:buffer')");
@@ -95,6 +97,24 @@ class NodeCompatTest {
                       return new Response(`${typeof Buffer} ${typeof process} ${B === Buffer} ${path.join('a', 'b')} ${process.env.API_KEY}`);
                     } };""", COMPAT);
             assertThat(body(w)).isEqualTo("function object true a/b k-123");
+        }
+
+        @Test
+        void v2MakesNodesSetImmediateAndClearImmediateGlobals() throws Exception {
+            // workerd exposes them on the global scope only under nodejs_compat_v2 (and through node:timers
+            // under nodejs_compat alone); they are node:timers' own functions.
+            String w = loadWith("""
+                    import timers from 'node:timers';
+                    export default { async fetch() {
+                      const args = await new Promise((r) => setImmediate((a, b) => r(`${a} ${b}`), 'x', 2));
+                      let fired = false;
+                      const cleared = setImmediate(() => { fired = true; });
+                      clearImmediate(cleared);
+                      await new Promise((r) => setTimeout(r, 20));
+                      return new Response([args, fired, typeof cleared, setImmediate === timers.setImmediate,
+                        clearImmediate === timers.clearImmediate, Object.keys(globalThis).includes('setImmediate')].join(' '));
+                    } };""", COMPAT);
+            assertThat(body(w)).isEqualTo("x 2 false object true true false");
         }
 
         @Test
@@ -345,6 +365,54 @@ class NodeCompatTest {
                         typeof tracingChannel('agents:t').traceSync, JSON.stringify(EOL), platform(), join('a', basename('/b/c'))].join(' '));
                     } };""", COMPAT);
             assertThat(body(w)).isEqualTo("function function function object k-123 function function agents:x function \"\\n\" linux a/c");
+        }
+
+        @Test
+        void aRefreshedTimeoutFiresOneDelayAfterTheRefreshAndItsNumberStillClearsIt() throws Exception {
+            // Node's Timeout.refresh(): the same callback and arguments, one delay from now, also after it
+            // fired; +timeout stays the number clearTimeout takes. ref()/unref() change only hasRef().
+            String w = loadWith("""
+                    import { setTimeout as later, clearTimeout as cancel, setInterval as every, clearInterval } from 'node:timers';
+                    const sleep = (ms) => new Promise((r) => later(r, ms));
+                    export default { async fetch() {
+                      const out = [];
+                      let n = 0;
+                      const t = later((a) => { n++; out.push(`fired ${a} at ${n}`); }, 200, 'arg');
+                      const id = +t;
+                      await sleep(50);
+                      t.refresh();
+                      // Both checks are timers set with the refresh, so their order with it is fixed.
+                      const [before, after] = [sleep(150), sleep(300)];
+                      await before;
+                      out.push(`150 ms after the refresh: ${n}`);
+                      await after;
+                      out.push(`300 ms after the refresh: ${n}`);
+                      t.refresh();
+                      await sleep(300);
+                      out.push(`refreshed after firing: ${n}`);
+                      t.refresh();
+                      cancel(id);
+                      await sleep(300);
+                      out.push(`cleared by its number after a refresh: ${n} ${+t === id}`);
+                      out.push(`${t.hasRef()} ${t.unref() === t} ${t.hasRef()} ${t.ref() === t} ${t.hasRef()}`);
+                      let ticks = 0;
+                      const i = every(() => { ticks++; }, 100);
+                      await sleep(50);
+                      i.refresh();
+                      const [early, late] = [sleep(70), sleep(150)];
+                      await early;
+                      out.push(`interval refreshed, ticks 70 ms later: ${ticks}`);
+                      await late;
+                      out.push(`ticks 150 ms later: ${ticks}`);
+                      clearInterval(+i);
+                      await sleep(250);
+                      out.push(`ticks after clearInterval by number: ${ticks}`);
+                      return new Response(out.join('\\n'));
+                    } };""", COMPAT);
+            assertThat(body(w)).isEqualTo(String.join("\n",
+                    "150 ms after the refresh: 0", "fired arg at 1", "300 ms after the refresh: 1", "fired arg at 2",
+                    "refreshed after firing: 2", "cleared by its number after a refresh: 2 true", "true true false true true",
+                    "interval refreshed, ticks 70 ms later: 0", "ticks 150 ms later: 1", "ticks after clearInterval by number: 1"));
         }
 
         @Test
