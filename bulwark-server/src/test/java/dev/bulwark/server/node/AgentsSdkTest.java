@@ -2,6 +2,7 @@ package dev.bulwark.server.node;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -33,15 +34,40 @@ class AgentsSdkTest {
 
     @TempDir
     Path data;
+    @TempDir
+    static Path sharedData;
+    /** The class's node with the default settings, shared by the tests that need no other (each its own agents). */
+    static Node shared;
     Node node;
+    final java.util.List<WebSocketsTest.Client> clients = new java.util.ArrayList<>();
 
+    /** A node of this test's own. */
     void start(UnaryOperator<dev.bulwark.server.config.SandboxSettings> sandboxes) throws Exception {
         node = TestProjects.serve(data, sandboxes, "agents-fixture/project");
     }
 
+    /** The class's shared node with the default settings (started by the first test that asks). */
+    void startShared() throws Exception {
+        if (shared == null) shared = TestProjects.serve(sharedData, UnaryOperator.identity(), "agents-fixture/project");
+        node = shared;
+    }
+
     @AfterEach
     void stop() {
-        if (node != null) node.close();
+        for (WebSocketsTest.Client c : clients) {
+            if (c.ws != null) c.ws.abort();
+        }
+        if (node != null && node != shared) node.close();
+        if (node == shared) {
+            // A test that killed the sandbox leaves the next one a live replacement, as a fresh node would.
+            await().atMost(Duration.ofSeconds(60)).until(() -> shared.supervisor().pids("agents-sdk").size() == 1);
+        }
+    }
+
+    @AfterAll
+    static void stopShared() {
+        if (shared != null) shared.close();
+        shared = null;
     }
 
     JsonNode get(String path) throws Exception {
@@ -50,6 +76,7 @@ class AgentsSdkTest {
 
     WebSocketsTest.Client connect(String path) {
         WebSocketsTest.Client c = new WebSocketsTest.Client();
+        clients.add(c);
         c.ws = TestProjects.HTTP.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(60))
                 .buildAsync(URI.create("ws://127.0.0.1:" + node.port() + path), c).join();
         return c;
@@ -84,7 +111,7 @@ class AgentsSdkTest {
 
     @Test
     void anAgentServesHttpWithStateSqlSchedulesQueuesAndRpc() throws Exception {
-        start(UnaryOperator.identity());
+        startShared();
         assertThat(get("/agents/counter/alice")).isEqualTo(JSON.readTree("""
                 {"name":"alice","state":{"count":0,"ticks":0},"schedules":0}"""));
         get("/agents/counter/alice/inc");
@@ -111,7 +138,7 @@ class AgentsSdkTest {
 
     @Test
     void anAgentsWebSocketsCarryStateSyncAndCallableRpcToEveryClient() throws Exception {
-        start(UnaryOperator.identity());
+        startShared();
         WebSocketsTest.Client a = connect("/agents/counter/bob");
         handshake(a, "bob", "{\"count\":0,\"ticks\":0}");
         WebSocketsTest.Client b = connect("/agents/counter/bob");
@@ -185,7 +212,7 @@ class AgentsSdkTest {
 
     @Test
     void anAgentsSubAgentIsAFacetOfAnExportedClassWithoutANamespace() throws Exception {
-        start(UnaryOperator.identity());
+        startShared();
         // this.subAgent(Searcher, "main"): ctx.exports.Searcher (a DurableObjectClass), a facet with
         // the id rootNs.idFromName(...) as its ctx.id, its own SQLite database
         assertThat(get("/agents/counter/dave/sub")).isEqualTo(searches(1));
@@ -217,9 +244,9 @@ class AgentsSdkTest {
 
     @Test
     void anAgentsClientsStayConnectedWhenItsSandboxIsKilled() throws Exception {
-        start(UnaryOperator.identity());
-        WebSocketsTest.Client c = connect("/agents/counter/erin");
-        handshake(c, "erin", "{\"count\":0,\"ticks\":0}");
+        startShared();
+        WebSocketsTest.Client c = connect("/agents/counter/gina");
+        handshake(c, "gina", "{\"count\":0,\"ticks\":0}");
         c.send("before");
         assertThat(echo(c)).isEqualTo(JSON.readTree("""
                 {"echo":"before","count":1,"starts":1}"""));
@@ -277,7 +304,7 @@ class AgentsSdkTest {
 
     @Test
     void anMcpAgentServesStreamableHttpWithItsStateInTheObject() throws Exception {
-        start(UnaryOperator.identity());
+        startShared();
         HttpResponse<String> init = mcpPost("/mcp", null, INITIALIZE.formatted("2025-06-18"));
         assertThat(sseData(init).get("result").get("serverInfo")).isEqualTo(JSON.readTree("""
                 {"name":"calc","version":"1.0.0"}"""));
@@ -298,7 +325,7 @@ class AgentsSdkTest {
 
     @Test
     void anMcpAgentServesTheLegacySseTransport() throws Exception {
-        start(UnaryOperator.identity());
+        startShared();
         java.util.concurrent.BlockingQueue<String> lines = new java.util.concurrent.LinkedBlockingQueue<>();
         var stream = TestProjects.HTTP.sendAsync(TestProjects.request(node, "/sse").header("accept", "text/event-stream").build(),
                 HttpResponse.BodyHandlers.fromLineSubscriber(new java.util.concurrent.Flow.Subscriber<String>() {
@@ -320,7 +347,7 @@ class AgentsSdkTest {
 
     @Test
     void aStatelessMcpServerAnswersEachRequestOnItsOwn() throws Exception {
-        start(UnaryOperator.identity());
+        startShared();
         assertThat(sseData(mcpPost("/stateless", null, INITIALIZE.formatted("2025-06-18"))).get("result").get("serverInfo"))
                 .isEqualTo(JSON.readTree("""
                         {"name":"stateless","version":"1.0.0"}"""));
@@ -331,7 +358,7 @@ class AgentsSdkTest {
 
     @Test
     void anAiChatAgentStreamsTheModelsAnswerAndKeepsTheConversation() throws Exception {
-        start(UnaryOperator.identity());
+        startShared();
         WebSocketsTest.Client c = connect("/agents/chat/c1");
         assertThat(next(c).get("type").asText()).isEqualTo("cf_agent_identity");
         String messages = """

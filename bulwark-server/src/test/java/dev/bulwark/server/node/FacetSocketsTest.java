@@ -1,5 +1,6 @@
 package dev.bulwark.server.node;
 
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -24,9 +25,18 @@ import static org.awaitility.Awaitility.await;
  */
 @Timeout(value = 300, unit = TimeUnit.SECONDS)
 class FacetSocketsTest {
+    /** The tests share one node; each has a supervisor of its own (its facets, their sockets and storage). */
     @TempDir
-    Path data;
-    Node node;
+    static Path data;
+    static Node node;
+    /** This test's supervisor. */
+    String sup;
+    final List<WebSocketsTest.Client> clients = new java.util.ArrayList<>();
+
+    void start(String supervisor) throws Exception {
+        if (node == null) node = TestProjects.serve(data, "facets-project");
+        sup = supervisor;
+    }
 
     static final String APP = """
             import { DurableObject } from 'cloudflare:workers';
@@ -51,7 +61,20 @@ class FacetSocketsTest {
 
     @AfterEach
     void stop() {
+        for (WebSocketsTest.Client c : clients) {
+            if (c.ws != null) c.ws.abort();
+        }
+        // A test that killed the generated sandbox leaves the next one a live replacement, as a fresh node would.
+        if (node != null) {
+            await().atMost(Duration.ofSeconds(60)).until(() -> node.supervisor().pids(DynamicWorkers.generatedTenant("facets")).size() <= 1
+                    && node.supervisor().pids("facets").size() == 1);
+        }
+    }
+
+    @AfterAll
+    static void stopNode() {
         if (node != null) node.close();
+        node = null;
     }
 
     void post(String path, String body) throws Exception {
@@ -62,6 +85,7 @@ class FacetSocketsTest {
 
     WebSocketsTest.Client connect(String path) {
         WebSocketsTest.Client c = new WebSocketsTest.Client();
+        clients.add(c);
         c.ws = WebSocketsTest.http.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(60))
                 .buildAsync(URI.create("ws://127.0.0.1:" + node.port() + path), c).join();
         return c;
@@ -76,10 +100,10 @@ class FacetSocketsTest {
 
     @Test
     void aFacetAcceptsHibernatableWebSocketsAndMessagesWakeIt() throws Exception {
-        node = TestProjects.serve(data, "facets-project");
-        post("/w1/code/X", APP.replace("VERSION", "v1"));
-        WebSocketsTest.Client alice = connect("/w1/ws/X/chat?user=alice");
-        WebSocketsTest.Client bob = connect("/w1/ws/X/chat?user=bob");
+        start("w1");
+        post("/" + sup + "/code/X", APP.replace("VERSION", "v1"));
+        WebSocketsTest.Client alice = connect("/" + sup + "/ws/X/chat?user=alice");
+        WebSocketsTest.Client bob = connect("/" + sup + "/ws/X/chat?user=bob");
         alice.send("hi");
         String[] first = parts(alice.next());
         assertThat(first[0]).isEqualTo("v1 alice: hi #1 [alice,bob]");
@@ -102,10 +126,10 @@ class FacetSocketsTest {
         // Aborted by its supervisor (which now has a new code version): a message wakes the facet at
         // the last version that ran (the node cannot run the supervisor's callback); once the
         // supervisor starts the new version, the sockets' events go to it, with the same sockets.
-        post("/w1/code/X", APP.replace("VERSION", "v2"));
+        post("/" + sup + "/code/X", APP.replace("VERSION", "v2"));
         bob.send("after abort");
         assertThat(parts(bob.next())[0]).isEqualTo("v1 bob: after abort #4 [alice,bob]");
-        HttpResponse<String> plain = TestProjects.HTTP.send(TestProjects.request(node, "/w1/app/X/").build(),
+        HttpResponse<String> plain = TestProjects.HTTP.send(TestProjects.request(node, "/" + sup + "/app/X/").build(),
                 HttpResponse.BodyHandlers.ofString());
         assertThat(plain.body()).isEqualTo("v2");
         bob.send("new code");
@@ -152,7 +176,7 @@ class FacetSocketsTest {
             """;
 
     String state() throws Exception {
-        HttpResponse<String> r = TestProjects.HTTP.send(TestProjects.request(node, "/w1/app/X/state").build(),
+        HttpResponse<String> r = TestProjects.HTTP.send(TestProjects.request(node, "/" + sup + "/app/X/state").build(),
                 HttpResponse.BodyHandlers.ofString());
         assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
         return r.body();
@@ -160,9 +184,9 @@ class FacetSocketsTest {
 
     @Test
     void aFacetsPlainAcceptedSocketWorksThroughItsSupervisorAndHearsTheClose() throws Exception {
-        node = TestProjects.serve(data, "facets-project");
-        post("/w1/code/X", OTHER_SOCKETS);
-        WebSocketsTest.Client c = connect("/w1/ws/X/plain");
+        start("w2");
+        post("/" + sup + "/code/X", OTHER_SOCKETS);
+        WebSocketsTest.Client c = connect("/" + sup + "/ws/X/plain");
         c.send("one");
         assertThat(c.next()).isEqualTo("plain: one #1");
         c.send("two");
@@ -176,9 +200,9 @@ class FacetSocketsTest {
 
     @Test
     void aFacetsAutoResponseAnswersWithoutWakingItsHandler() throws Exception {
-        node = TestProjects.serve(data, "facets-project");
-        post("/w1/code/X", OTHER_SOCKETS);
-        WebSocketsTest.Client c = connect("/w1/ws/X/auto");
+        start("w3");
+        post("/" + sup + "/code/X", OTHER_SOCKETS);
+        WebSocketsTest.Client c = connect("/" + sup + "/ws/X/auto");
         c.send("ping");
         assertThat(c.next()).isEqualTo("pong");
         c.send("ping");

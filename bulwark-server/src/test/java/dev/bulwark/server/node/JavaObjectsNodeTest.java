@@ -15,6 +15,7 @@ import dev.bulwark.objects.java.StructuredValues;
 import dev.bulwark.sandbox.ipc.Address;
 import dev.bulwark.sandbox.ipc.Message;
 import dev.bulwark.server.config.ProjectConfig;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -49,6 +50,9 @@ import static org.awaitility.Awaitility.await;
 class JavaObjectsNodeTest {
     @TempDir
     Path data;
+    @TempDir
+    static Path sharedData;
+    static Node shared;
     Node node;
     static final ObjectMapper json = new ObjectMapper();
     static final HttpClient http = TestProjects.HTTP;
@@ -127,19 +131,37 @@ class JavaObjectsNodeTest {
                     "setAlarmIn", "alarms"),
             JavaObjectClass.javaOnly("SessionObject", JavaCounter::new, "increment", "get"));
 
+    /** A node of this test's own. */
     Node start() throws Exception {
+        node = serve(data);
+        return node;
+    }
+
+    /** The class's node, shared by the tests that do not restart it (each its own objects; started by the first that asks). */
+    Node startShared() throws Exception {
+        if (shared == null) shared = serve(sharedData);
+        node = shared;
+        return node;
+    }
+
+    static Node serve(Path dataDir) throws Exception {
         List<ProjectConfig> projects = new ArrayList<>();
         for (String p : List.of("java-objects-project", "java-objects-other")) {
-            projects.add(TestProjects.load(RESOURCES.resolve(p), data));
+            projects.add(TestProjects.load(RESOURCES.resolve(p), dataDir));
         }
-        node = Node.serve(projects, CLASSES);
-        return node;
+        return Node.serve(projects, CLASSES);
     }
 
     @AfterEach
     void stop() {
-        if (node != null) node.close();
+        if (node != null && node != shared) node.close();
         trace.clear();
+    }
+
+    @AfterAll
+    static void stopShared() {
+        if (shared != null) shared.close();
+        shared = null;
     }
 
     HttpResponse<String> send(String worker, String path) throws Exception {
@@ -155,7 +177,7 @@ class JavaObjectsNodeTest {
 
     @Test
     void jsWorkersReachTheJavaObjectByRpcAndFetchWithExactCountsUnderConcurrency() throws Exception {
-        start();
+        startShared();
         List<CompletableFuture<HttpResponse<String>>> all = new ArrayList<>();
         for (int i = 0; i < 32; i++) {
             all.add(http.sendAsync(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port() + "/inc/c32"))
@@ -188,7 +210,7 @@ class JavaObjectsNodeTest {
 
     @Test
     void errorsArriveAsJsErrorsWithoutJavaDetailsAndOnlyExportedMethodsAnswer() throws Exception {
-        start();
+        startShared();
         JsonNode e = get("javaobj", "/errors/err");
         assertThat(e.at("/range/name").asText()).isEqualTo("RangeError");
         assertThat(e.at("/range/message").asText()).isEqualTo("too far");
@@ -210,7 +232,7 @@ class JavaObjectsNodeTest {
 
     @Test
     void overlappingCallsFromJsNeverInterleave() throws Exception {
-        start();
+        startShared();
         var a = http.sendAsync(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port() + "/slow/s?who=a"))
                 .header("Host", "javaobj.localhost").build(), HttpResponse.BodyHandlers.ofString());
         var b = http.sendAsync(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port() + "/slow/s?who=b"))
@@ -243,7 +265,7 @@ class JavaObjectsNodeTest {
 
     @Test
     void tenantsHaveTheirOwnNamespaceOfAJavaClass() throws Exception {
-        start();
+        startShared();
         get("javaobj", "/inc/shared");
         get("javaobj", "/inc/shared");
         String mine = get("javaobj", "/id/shared").asText();

@@ -55,7 +55,7 @@ class SoakTest {
     static final int NODE_HEAP_MB = 256;
     /** The node's heap plus its JVM's own (code, metaspace, threads, direct buffers): see docs/security.md. */
     static final long NODE_RSS_BUDGET_MB = 512;
-    static final int DEFAULT_SECONDS = 20;
+    static final int DEFAULT_SECONDS = 10;
     static final String EXPECTED_DIGEST = sha256OfZeros(200 << 20);
 
     @TempDir

@@ -1,6 +1,7 @@
 package dev.bulwark.server.node;
 
 import dev.bulwark.server.config.ProjectLoader;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -24,29 +25,61 @@ import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** WebSockets against a real node with real client sockets (java.net.http.WebSocket). */
+/**
+ * WebSockets against a real node with real client sockets (java.net.http.WebSocket). The tests with
+ * the default settings share one node (each its own objects; a test's clients are closed after it and
+ * the next test starts with the tenant's sandbox up); the one that sets another per-object limit
+ * starts a node of its own.
+ */
 @Timeout(value = 240, unit = TimeUnit.SECONDS)
 class WebSocketsTest {
     @TempDir
     Path data;
+    @TempDir
+    static Path sharedData;
+    static Node shared;
     Node node;
+    final List<Client> clients = new ArrayList<>();
     static final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
     static final Path PROJECT = Path.of("src", "test", "resources", "sockets-project").toAbsolutePath();
 
+    /** The class's node with the default settings (started by the first test that asks). */
     Node start() throws Exception {
-        return start(dev.bulwark.server.config.SandboxSettings.DEFAULT_WEBSOCKETS_PER_OBJECT);
+        if (shared == null) shared = serve(sharedData, dev.bulwark.server.config.SandboxSettings.DEFAULT_WEBSOCKETS_PER_OBJECT);
+        node = shared;
+        return node;
     }
 
-    /** A node whose configuration sets {@code sandboxes.websockets_per_object}. */
+    /** A node of this test's own whose configuration sets {@code sandboxes.websockets_per_object}. */
     Node start(int websocketsPerObject) throws Exception {
-        node = Node.serve(ProjectLoader.load(PROJECT, s -> s.withPort(0).withDataDir(data)
-                .withSandboxes(s.sandboxes().withWebsocketsPerObject(websocketsPerObject))));
+        node = serve(data, websocketsPerObject);
         return node;
+    }
+
+    static Node serve(Path dataDir, int websocketsPerObject) throws Exception {
+        return Node.serve(ProjectLoader.load(PROJECT, s -> s.withPort(0).withDataDir(dataDir)
+                .withSandboxes(s.sandboxes().withWebsocketsPerObject(websocketsPerObject))));
     }
 
     @AfterEach
     void stop() {
-        if (node != null) node.close();
+        for (Client c : clients) {
+            if (c.ws != null) c.ws.abort();
+        }
+        if (node != null && node != shared) node.close();
+        if (node == shared) {
+            // A test that killed the sandbox leaves the next one a live replacement, as a fresh node would.
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> {
+                List<Long> pids = shared.supervisor().pids("sockets");
+                return pids.size() == 1 && ProcessHandle.of(pids.getFirst()).map(ProcessHandle::isAlive).orElse(false);
+            });
+        }
+    }
+
+    @AfterAll
+    static void stopShared() {
+        if (shared != null) shared.close();
+        shared = null;
     }
 
     /** A client that records what it receives. */
@@ -105,6 +138,7 @@ class WebSocketsTest {
 
     Client connect(String path) {
         Client c = new Client();
+        clients.add(c);
         c.ws = http.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(30))
                 .buildAsync(URI.create("ws://127.0.0.1:" + node.port() + path), c).join();
         return c;
@@ -293,6 +327,7 @@ class WebSocketsTest {
         for (int i = 0; i < 200; i++) {
             Client c = new Client();
             clients.add(c);
+            this.clients.add(c);
             attempts.add(http.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(120))
                     .buildAsync(URI.create("ws://127.0.0.1:" + node.port() + "/chat/busy?user=u" + i), c));
         }
