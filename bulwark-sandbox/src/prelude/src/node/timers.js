@@ -19,7 +19,6 @@ export class Timeout {
     this.#id = this.#timer = repeat ? G.setInterval(fn, delay, ...args) : G.setTimeout(fn, delay, ...args);
   }
   static is(v) { return v !== null && typeof v === 'object' && #id in v; }
-  static byId(id) { return refreshed.get(id); }
   // ref() and unref() change only what hasRef() answers: a worker's event does not wait for its
   // timers, so there is no event loop to hold (as workerd).
   ref() { this.#ref = true; return this; }
@@ -28,7 +27,7 @@ export class Timeout {
   // Starts the timer again, one delay from now, with the same callback and arguments; a timeout
   // that already fired is scheduled again (Node's refresh()).
   refresh() {
-    (this.#repeat ? G.clearInterval : G.clearTimeout)(this.#timer);
+    this.#cancel();
     if (this.#repeat) {
       this.#timer = G.setInterval(this.#fn, this.#delay, ...this.#args);
     } else {
@@ -42,10 +41,11 @@ export class Timeout {
     return this;
   }
   close() {
-    (this.#repeat ? G.clearInterval : G.clearTimeout)(this.#timer);
+    this.#cancel();
     refreshed.delete(this.#id);
     return this;
   }
+  #cancel() { (this.#repeat ? G.clearInterval : G.clearTimeout)(this.#timer); }
   [Symbol.toPrimitive]() { return this.#id; }
   [Symbol.dispose]() { this.close(); }
 }
@@ -63,7 +63,7 @@ class Immediate {
 const idOf = (t) => (t !== null && typeof t === 'object' ? t[Symbol.toPrimitive]() : t);
 /** Clears a Timeout (the object or its number) through the Timeout when refresh() moved its timer. */
 function clearTimer(t, clear) {
-  const timeout = Timeout.is(t) ? t : Timeout.byId(idOf(t));
+  const timeout = Timeout.is(t) ? t : refreshed.get(idOf(t));
   if (timeout !== undefined) timeout.close();
   else clear(idOf(t));
 }

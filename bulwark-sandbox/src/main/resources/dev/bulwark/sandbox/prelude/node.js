@@ -9997,9 +9997,6 @@ ${I.inspect(string)}
     static is(v) {
       return v !== null && typeof v === "object" && #id in v;
     }
-    static byId(id) {
-      return refreshed.get(id);
-    }
     // ref() and unref() change only what hasRef() answers: a worker's event does not wait for its
     // timers, so there is no event loop to hold (as workerd).
     ref() {
@@ -10016,7 +10013,7 @@ ${I.inspect(string)}
     // Starts the timer again, one delay from now, with the same callback and arguments; a timeout
     // that already fired is scheduled again (Node's refresh()).
     refresh() {
-      (this.#repeat ? G.clearInterval : G.clearTimeout)(this.#timer);
+      this.#cancel();
       if (this.#repeat) {
         this.#timer = G.setInterval(this.#fn, this.#delay, ...this.#args);
       } else {
@@ -10030,9 +10027,12 @@ ${I.inspect(string)}
       return this;
     }
     close() {
-      (this.#repeat ? G.clearInterval : G.clearTimeout)(this.#timer);
+      this.#cancel();
       refreshed.delete(this.#id);
       return this;
+    }
+    #cancel() {
+      (this.#repeat ? G.clearInterval : G.clearTimeout)(this.#timer);
     }
     [Symbol.toPrimitive]() {
       return this.#id;
@@ -10070,7 +10070,7 @@ ${I.inspect(string)}
   };
   var idOf = /* @__PURE__ */ __name((t) => t !== null && typeof t === "object" ? t[Symbol.toPrimitive]() : t, "idOf");
   function clearTimer(t, clear) {
-    const timeout = Timeout.is(t) ? t : Timeout.byId(idOf(t));
+    const timeout = Timeout.is(t) ? t : refreshed.get(idOf(t));
     if (timeout !== void 0) timeout.close();
     else clear(idOf(t));
   }
