@@ -12,9 +12,6 @@ import dev.bulwark.objects.storage.StorageOptions;
 
 import java.io.EOFException;
 import java.io.IOException;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
-import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
@@ -81,9 +78,7 @@ public final class SandboxMain {
                 ? new Dormancy(Long.parseLong(opts.get("--dormant-idle-ms")), Integer.parseInt(opts.get("--dormant-live-max")))
                 : Dormancy.OFF;
 
-        SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX);
-        ch.connect(UnixDomainSocketAddress.of(socket));
-        MessageChannel channel = new MessageChannel(ch);
+        MessageChannel channel = MessageChannel.connect(socket);
         SqliteObjectStore store = new SqliteObjectStore(dataDir, storageOptions(opts), storageIdleMs);
         SandboxRuntime runtime = new SandboxRuntime(IsolateSettings.forHeap(heapMb), poolSize, isolatesPerWorker, rssSoft,
                 store, objectIdleMs, dormancy, new SocketOutbox(channel));

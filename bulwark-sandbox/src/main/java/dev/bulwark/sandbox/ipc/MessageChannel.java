@@ -7,12 +7,21 @@ import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.nio.channels.Channels;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
+import java.nio.file.Path;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * One end of a node-sandbox connection over a Unix domain socket. Sends are thread-safe;
+ * One end of a node-sandbox connection over Unix domain sockets. Sends are thread-safe;
  * receives are for a single reader thread.
+ *
+ * <p>The node and a sandbox talk over two sockets, one per direction ({@link #MessageChannel(
+ * SocketChannel, SocketChannel, int, boolean)}). On a single full-duplex Unix socket, every read
+ * of one end frees buffer space charged to the other end and Linux wakes whatever sleeps on that
+ * other end's wait queue ({@code unix_write_space}): the peer's reader, blocked for its next
+ * message, woke for nothing once per message it had sent (docs/notes/duplex.md).
  *
  * <p>{@link #send} writes and flushes at once. {@link #post} hands the message to a writer thread
  * that flushes only when it has nothing more to write, so a burst (a response head, its body and
@@ -22,7 +31,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * buffer is full (see {@link #post}).
  */
 public final class MessageChannel implements Closeable {
-    private final SocketChannel socket;
+    private final SocketChannel inSocket;
+    private final SocketChannel outSocket;
     private final DataInputStream in;
     private final DataOutputStream out;
     private final ReentrantLock writeLock = new ReentrantLock();
@@ -43,26 +53,56 @@ public final class MessageChannel implements Closeable {
 
     private final int maxIncomingFrame;
 
+    /** Both directions over one socket (tests, and any peer that is not a node and its sandbox). */
     public MessageChannel(SocketChannel socket) {
-        this(socket, MessageCodec.MAX_FRAME);
-    }
-
-    /** @param maxIncomingFrame the largest frame this end accepts (see {@link MessageCodec#read(DataInputStream, int)}) */
-    public MessageChannel(SocketChannel socket, int maxIncomingFrame) {
-        this(socket, maxIncomingFrame, false);
+        this(socket, socket, MessageCodec.MAX_FRAME, false);
     }
 
     /**
-     * @param directPosts whether {@link #post} may write at once (where this JVM can write without
-     *                    blocking: otherwise posts go through the writer thread as without it)
+     * @param in               the socket this end reads, which the peer only writes
+     * @param out              the socket this end writes, which the peer only reads (may be {@code in})
+     * @param maxIncomingFrame the largest frame this end accepts (see {@link MessageCodec#read(DataInputStream, int)})
+     * @param directPosts      whether {@link #post} may write at once (where this JVM can write without
+     *                         blocking: otherwise posts go through the writer thread as without it)
      */
-    public MessageChannel(SocketChannel socket, int maxIncomingFrame, boolean directPosts) {
+    public MessageChannel(SocketChannel in, SocketChannel out, int maxIncomingFrame, boolean directPosts) {
         this.maxIncomingFrame = maxIncomingFrame;
-        this.socket = socket;
-        this.in = new DataInputStream(new BufferedInputStream(Channels.newInputStream(socket), 64 << 10));
-        this.buffer = new Buffer(Channels.newOutputStream(socket));
+        this.inSocket = in;
+        this.outSocket = out;
+        this.in = new DataInputStream(new BufferedInputStream(Channels.newInputStream(in), 64 << 10));
+        this.buffer = new Buffer(Channels.newOutputStream(out));
         this.out = new DataOutputStream(buffer);
-        this.direct = directPosts ? NonBlockingSend.of(socket) : null;
+        this.direct = directPosts ? NonBlockingSend.of(out) : null;
+    }
+
+    /**
+     * The connecting end (a sandbox): two connections to the listening end's socket, in this order:
+     * the first carries what this end sends, the second what it receives. The listener takes them
+     * in the same order ({@link #accept}): a Unix socket's backlog is first come, first served, and
+     * only this process connects to the path it was given.
+     */
+    public static MessageChannel connect(Path socket) throws IOException {
+        SocketChannel out = SocketChannel.open(UnixDomainSocketAddress.of(socket));
+        try {
+            SocketChannel in = SocketChannel.open(UnixDomainSocketAddress.of(socket));
+            return new MessageChannel(in, out, MessageCodec.MAX_FRAME, false);
+        } catch (IOException e) {
+            out.close();
+            throw e;
+        }
+    }
+
+    /** The listening end (the node): takes the two connections of {@link #connect}, blocking for each. */
+    public static MessageChannel accept(ServerSocketChannel server, int maxIncomingFrame, boolean directPosts)
+            throws IOException {
+        SocketChannel in = server.accept();
+        try {
+            SocketChannel out = server.accept();
+            return new MessageChannel(in, out, maxIncomingFrame, directPosts);
+        } catch (IOException e) {
+            in.close();
+            throw e;
+        }
     }
 
     /** The send buffer, which says whether it holds anything. */
@@ -271,7 +311,7 @@ public final class MessageChannel implements Closeable {
     }
 
     public boolean isOpen() {
-        return socket.isOpen();
+        return inSocket.isOpen() && outSocket.isOpen();
     }
 
     @Override
@@ -279,6 +319,10 @@ public final class MessageChannel implements Closeable {
         Thread w = writer;
         if (w != null) w.interrupt();
         if (direct != null) direct.close(); // before the descriptor's number can be reused
-        socket.close();
+        try {
+            outSocket.close();
+        } finally {
+            inSocket.close();
+        }
     }
 }

@@ -35,10 +35,9 @@ class MessageChannelTest {
         Path path = dir.resolve("s.sock");
         try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
             server.bind(UnixDomainSocketAddress.of(path));
-            SocketChannel a = SocketChannel.open(StandardProtocolFamily.UNIX);
-            a.connect(UnixDomainSocketAddress.of(path));
-            SocketChannel b = server.accept();
-            return new Pair(new MessageChannel(a, MessageCodec.MAX_FRAME, true), new MessageChannel(b));
+            // As the node and a sandbox: a socket per direction (MessageChannel.connect and accept).
+            MessageChannel peer = MessageChannel.connect(path);
+            return new Pair(MessageChannel.accept(server, MessageCodec.MAX_FRAME, true), peer);
         }
     }
 
@@ -111,5 +110,71 @@ class MessageChannelTest {
                 if (round > 0) assertThat(order.indexOf(k - 10 + 3)).isLessThan(order.indexOf(k + 3));
             }
         }
+    }
+
+    /**
+     * A reader waiting for its next message sleeps while the peer reads what this end sent. Over
+     * one full-duplex Unix socket it did not: each message the peer read freed space charged to
+     * this end, and Linux woke this end's blocked reader for it (a voluntary context switch per
+     * message, counted here from /proc).
+     */
+    @Test
+    @Timeout(30)
+    void aBlockedReaderIsNotWokenWhenThePeerReadsWhatThisEndSent() throws Exception {
+        try (Pair p = pair()) {
+            CompletableFuture<Message> next = new CompletableFuture<>();
+            Thread reader = Thread.ofPlatform().name("idle-reader").start(() -> {
+                try {
+                    next.complete(p.peer().receive());
+                } catch (IOException e) {
+                    next.completeExceptionally(e);
+                }
+            });
+            Path task = taskOf("idle-reader");
+            long before = sleepsAfterSettling(task);
+            int rounds = 100;
+            for (int i = 0; i < rounds; i++) {
+                p.peer().send(new Message.CallEnd(i, null));
+                assertThat(((Message.CallEnd) p.poster().receive()).callId()).isEqualTo(i);
+                Thread.sleep(1); // the reader, if woken, is asleep again before the next round
+            }
+            long woken = voluntarySwitches(task) - before;
+            p.poster().send(new Message.CallEnd(-1, null));
+            assertThat(((Message.CallEnd) next.get(10, TimeUnit.SECONDS)).callId()).isEqualTo(-1);
+            reader.join();
+            assertThat(woken).as("wake-ups of the idle reader while the peer read %d messages", rounds).isLessThan(5);
+        }
+    }
+
+    /** The /proc entry of this process's thread named {@code name}, once the thread has started. */
+    private static Path taskOf(String name) throws Exception {
+        for (int tries = 0; tries < 1_000; tries++) {
+            try (var tasks = java.nio.file.Files.list(Path.of("/proc/self/task"))) {
+                for (Path t : tasks.toList()) {
+                    if (java.nio.file.Files.readString(t.resolve("comm")).strip().equals(name)) return t;
+                }
+            }
+            Thread.sleep(5);
+        }
+        throw new AssertionError("no thread named " + name);
+    }
+
+    /** The thread's voluntary context switches, once it has blocked for good (the count holds still). */
+    private static long sleepsAfterSettling(Path task) throws Exception {
+        long last = -1;
+        for (int tries = 0; tries < 200; tries++) {
+            Thread.sleep(20);
+            long now = voluntarySwitches(task);
+            if (now == last) return now;
+            last = now;
+        }
+        throw new AssertionError("the reader never settled");
+    }
+
+    private static long voluntarySwitches(Path task) throws IOException {
+        for (String line : java.nio.file.Files.readAllLines(task.resolve("status"))) {
+            if (line.startsWith("voluntary_ctxt_switches:")) return Long.parseLong(line.substring(24).strip());
+        }
+        throw new IOException("no voluntary_ctxt_switches in " + task);
     }
 }

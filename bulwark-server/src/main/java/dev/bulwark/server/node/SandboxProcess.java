@@ -11,7 +11,6 @@ import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.ServerSocketChannel;
-import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -84,13 +83,15 @@ final class SandboxProcess implements IsolateHost, Capabilities.Peer {
         ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         server.bind(UnixDomainSocketAddress.of(socketPath));
         Process process;
-        SocketChannel socket;
+        MessageChannel channel;
         try {
             process = launcher.launch(name, tenant, socketPath);
-            CompletableFuture<SocketChannel> accepted = new CompletableFuture<>();
+            // Its two connections, one per direction (MessageChannel.connect); a relayed answer is
+            // written by the thread that has it when the socket has room (direct posts).
+            CompletableFuture<MessageChannel> accepted = new CompletableFuture<>();
             Thread.startVirtualThread(() -> {
                 try {
-                    accepted.complete(server.accept());
+                    accepted.complete(MessageChannel.accept(server, MAX_FRAME_FROM_SANDBOX, true));
                 } catch (IOException e) {
                     accepted.completeExceptionally(e);
                 }
@@ -98,7 +99,7 @@ final class SandboxProcess implements IsolateHost, Capabilities.Peer {
             process.onExit().thenRun(() -> accepted.completeExceptionally(
                     new IOException("sandbox exited with status " + process.exitValue() + " before connecting")));
             try {
-                socket = accepted.get(60, TimeUnit.SECONDS);
+                channel = accepted.get(60, TimeUnit.SECONDS);
             } catch (Exception e) {
                 process.destroyForcibly();
                 throw new IOException("sandbox " + name + " did not connect: " + e.getMessage(), e);
@@ -107,8 +108,6 @@ final class SandboxProcess implements IsolateHost, Capabilities.Peer {
             server.close();
             Files.deleteIfExists(socketPath);
         }
-        // Direct posts: a relayed answer is written by the thread that has it when the socket has room.
-        MessageChannel channel = new MessageChannel(socket, MAX_FRAME_FROM_SANDBOX, true);
         try {
             // The handshake is bounded in time too: a child that connects and says nothing is killed.
             CompletableFuture<Message> hello = new CompletableFuture<>();

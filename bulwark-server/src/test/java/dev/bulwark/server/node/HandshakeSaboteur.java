@@ -13,8 +13,9 @@ import java.util.List;
 /**
  * TESTS ONLY: a Java agent ({@code -javaagent}, see {@link SandboxHandshakeTest}) that runs before
  * a sandbox's main class and, for the tenants it is told about, breaks the handshake with the
- * node instead: it records its pid and socket, then connects and writes garbage ({@code garbage}),
- * connects and exits ({@code exit}), or connects and says nothing ({@code silent}). The sandboxes
+ * node instead: it records its pid and socket, then connects (both connections, as a sandbox's
+ * {@code MessageChannel.connect}) and writes garbage ({@code garbage}), connects and exits
+ * ({@code exit}), or connects and says nothing ({@code silent}). The sandboxes
  * of every other tenant start as usual.
  *
  * <p>Agent arguments: {@code recordFile;tenantDir=mode;tenantDir=mode...}.
@@ -43,7 +44,8 @@ public final class HandshakeSaboteur {
                 StandardOpenOption.CREATE, StandardOpenOption.APPEND);
         SocketChannel channel;
         try {
-            channel = SocketChannel.open(UnixDomainSocketAddress.of(socket));
+            channel = SocketChannel.open(UnixDomainSocketAddress.of(socket)); // the node reads this one
+            SocketChannel.open(UnixDomainSocketAddress.of(socket)); // and writes this one
         } catch (IOException e) {
             Runtime.getRuntime().halt(5); // the node gave up on it already (it is closing)
             return;
