@@ -24,9 +24,11 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The node's front door: every HTTP request becomes one fetch invocation of a worker. The
- * request side runs on a virtual thread because it blocks (reading a body, streaming one to the
- * sandbox chunk by chunk); the response side is relayed asynchronously by {@link ResponseRelay}.
+ * The node's front door: every HTTP request becomes one fetch invocation of a worker. A request
+ * that needs no waiting (no body, not an upgrade, its tenant's sandboxes up) starts its invocation
+ * on the thread Jetty parsed it on; every other request goes on on a virtual thread of its own
+ * because it may block (reading a body, streaming one to the sandbox chunk by chunk, waiting for a
+ * sandbox to start). The response side is relayed asynchronously by {@link ResponseRelay}.
  * {@code /cdn-cgi/bulwark/} is the node's own (health, tail), as {@code /cdn-cgi/} is Cloudflare's.
  * One guard timer per JVM fails requests whose sandbox never answers.
  */
@@ -61,7 +63,9 @@ public final class FrontDoor extends Handler.Abstract {
     private final RequestGate gate;
 
     public FrontDoor(Node node) {
-        super(InvocationType.BLOCKING);
+        // NON_BLOCKING: Jetty calls handle() where it parsed the request (a selector thread), without
+        // a hand-off to a pool thread and a virtual thread (two wake-ups per request, docs/notes/frontinline.md).
+        super(InvocationType.NON_BLOCKING);
         this.node = node;
         this.tenantApi = new TenantApi(node, this);
         this.gate = new RequestGate(node.settings().frontDoor().maxConcurrentRequests());
@@ -72,50 +76,102 @@ public final class FrontDoor extends Handler.Abstract {
         return gate.inFlight();
     }
 
-    /** Jetty runs this BLOCKING handler on a virtual thread (see the node's thread pool). */
+    /**
+     * Jetty calls this on the thread that parsed the request, which must not block: a request that
+     * {@linkplain #routedAtOnce starts at once} does so here, every other one on a virtual thread.
+     */
     @Override
     public boolean handle(Request request, Response response, Callback callback) {
         dev.bulwark.sandbox.trace.LatencyTrace.stamp("node.handle", 0);
-        Callback done = callback;
+        DeployedWorker worker = routedAtOnce(request);
+        if (worker != null) {
+            guarded(request, callback, () -> admitted(request, response, callback,
+                    done -> invokeWorker(request, response, done, worker, false)));
+        } else {
+            Thread.startVirtualThread(() -> guarded(request, callback, () -> handleOnThread(request, response, callback)));
+        }
+        return true;
+    }
+
+    /**
+     * The worker a request goes to, when it can be invoked without blocking this thread: not the
+     * node's own endpoints or the tenant API, not a WebSocket upgrade, no body to read (nor one to
+     * drop before a 413), the node's workers deployed, the worker routed and not to a facet, its
+     * tenant's sandboxes up. Null: the request goes on on a thread of its own.
+     */
+    private DeployedWorker routedAtOnce(Request request) {
+        String path = request.getHttpURI().getPath();
+        if (path == null || path.startsWith(ADMIN_PREFIX) || request.getMethod().equals("CONNECT")) return null;
+        long declared = request.getLength();
+        if (declared > 0 || (declared < 0 && request.getHeaders().contains(HttpHeader.TRANSFER_ENCODING))) return null;
+        if (SocketUpgrade.isUpgrade(request) || !node.workersDeployed()) return null;
+        DeployedWorker worker = node.route(Request.getServerName(request), path);
+        if (worker == null || node.facetRoute(worker, path) != null || !node.supervisor().ready(worker.tenant())) {
+            return null;
+        }
+        return worker;
+    }
+
+    /** Every request that does not start at once, on its own virtual thread, where it may block. */
+    private void handleOnThread(Request request, Response response, Callback callback) throws Exception {
+        if (request.getMethod().equals("CONNECT")) {
+            // A worker's connect handler is reached only by connect() on a stub (a CONNECT call,
+            // sockets.js): a client's CONNECT must not pass for one. Workers takes no inbound TCP either.
+            ErrorResponse.write(response, callback, 405, "method_not_allowed",
+                    "CONNECT is not served: a worker's connect handler is reached through a service binding", null);
+            return;
+        }
+        String path = request.getHttpURI().getPath();
+        if (path != null && path.startsWith(ADMIN_PREFIX) && !path.startsWith(TenantApi.PREFIX)) {
+            // The node's own endpoints (health, tail) are not requests to workers: not counted.
+            admin(path.substring(ADMIN_PREFIX.length()), request, response, callback);
+            return;
+        }
+        if (!node.awaitDeployed(DEPLOY_WAIT_MS)) {
+            ErrorResponse.write(response, callback, 503, "node_starting", "the node is still deploying its workers;"
+                    + " retry later", null);
+            return;
+        }
+        admitted(request, response, callback, done -> serve(request, response, done));
+    }
+
+    /** What a request does, where an exception fails it. */
+    private interface Step {
+        void run() throws Exception;
+    }
+
+    /** What a request does under the front door's cap, with the callback that releases its place. */
+    private interface AdmittedStep {
+        void run(Callback done) throws Exception;
+    }
+
+    /** Runs {@code step}; an exception it throws fails the request with {@code callback}. */
+    private void guarded(Request request, Callback callback, Step step) {
         try {
-            if (request.getMethod().equals("CONNECT")) {
-                // A worker's connect handler is reached only by connect() on a stub (a CONNECT call,
-                // sockets.js): a client's CONNECT must not pass for one. Workers takes no inbound TCP either.
-                ErrorResponse.write(response, callback, 405, "method_not_allowed",
-                        "CONNECT is not served: a worker's connect handler is reached through a service binding", null);
-                return true;
-            }
-            String path = request.getHttpURI().getPath();
-            if (path != null && path.startsWith(ADMIN_PREFIX) && !path.startsWith(TenantApi.PREFIX)) {
-                // The node's own endpoints (health, tail) are not requests to workers: not counted.
-                admin(path.substring(ADMIN_PREFIX.length()), request, response, callback);
-                return true;
-            }
-            if (!node.awaitDeployed(DEPLOY_WAIT_MS)) {
-                ErrorResponse.write(response, callback, 503, "node_starting", "the node is still deploying its workers;"
-                        + " retry later", null);
-                return true;
-            }
-            RequestGate.Permit permit = gate.tryEnter();
-            if (permit == null) {
-                ErrorResponse.write(response, callback, 503, "node_overloaded", "the node is serving its maximum of "
-                        + gate.capacity() + " concurrent requests; retry later", null);
-                return true;
-            }
-            // Released when the response completes (or fails), or when a WebSocket takes the connection over.
-            request.setAttribute(PERMIT, permit);
-            done = Callback.from(callback, permit::release);
-            serve(request, response, done);
+            step.run();
         } catch (VirtualMachineError e) {
             // Never swallowed: the request fails, and the error goes on to the thread's handler.
-            done.failed(e);
+            callback.failed(e);
             throw e;
         } catch (Throwable e) {
             // The client gets the JSON error shape without the exception (JsonErrorHandler); the operator gets it here.
             log.warn("request to {} failed in the front door: {}", request.getHttpURI().getPath(), e.toString());
-            done.failed(e);
+            callback.failed(e);
         }
-        return true;
+    }
+
+    /** Runs {@code step} with a place under the front door's cap, or answers 503 when it is full. */
+    private void admitted(Request request, Response response, Callback callback, AdmittedStep step) {
+        RequestGate.Permit permit = gate.tryEnter();
+        if (permit == null) {
+            ErrorResponse.write(response, callback, 503, "node_overloaded", "the node is serving its maximum of "
+                    + gate.capacity() + " concurrent requests; retry later", null);
+            return;
+        }
+        // Released when the response completes (or fails), or when a WebSocket takes the connection over.
+        request.setAttribute(PERMIT, permit);
+        Callback done = Callback.from(callback, permit::release);
+        guarded(request, done, () -> step.run(done));
     }
 
     private void serve(Request request, Response response, Callback callback) throws Exception {
@@ -136,6 +192,12 @@ public final class FrontDoor extends Handler.Abstract {
             FacetRouteHandler.serve(node, facetRoute, worker, request, response, callback);
             return;
         }
+        invokeWorker(request, response, callback, worker, true);
+    }
+
+    /** Invokes {@code worker} for this request; {@code mayWait}: see {@link #invoke}. */
+    private void invokeWorker(Request request, Response response, Callback callback, DeployedWorker worker,
+                              boolean mayWait) throws Exception {
         long invocationId = node.nextInvocationId();
         String requestId = LogHub.requestId(invocationId);
         String loadError = node.loadError(worker.name());
@@ -147,7 +209,7 @@ public final class FrontDoor extends Handler.Abstract {
         }
         invoke(request, response, callback, worker.tenant(), new dev.bulwark.sandbox.ipc.Address.Worker(worker.name()),
                 worker.limits(), invocationId, requestId, request.getHttpURI().asString(),
-                ClientHeaders.forWorker(request, node.settings().frontDoor(), requestId));
+                ClientHeaders.forWorker(request, node.settings().frontDoor(), requestId), mayWait);
     }
 
     /**
@@ -195,10 +257,13 @@ public final class FrontDoor extends Handler.Abstract {
      * Starts a fetch invocation of {@code target} for this request and relays its response: the body
      * travels inline when small and of known length, else streamed on demand. Also the tenant API's
      * way to forward a request to a dynamic worker ({@link TenantApi}).
+     *
+     * @param mayWait whether this thread may block (false: a request without a body, not an upgrade,
+     *                to a tenant whose sandboxes are up, started by Jetty's own thread; see {@link #routedAtOnce})
      */
     void invoke(Request request, Response response, Callback callback, String tenant, dev.bulwark.sandbox.ipc.Address target,
                 dev.bulwark.sandbox.worker.Limits limits, long invocationId, String requestId, String url,
-                List<Message.Header> headers) throws Exception {
+                List<Message.Header> headers, boolean mayWait) throws Exception {
         long limit = limits.requestBodyBytes();
         long declared = request.getLength();
         if (refusedAsDeclaredTooLarge(request, response, callback, limit, requestId)) return;
@@ -216,8 +281,9 @@ public final class FrontDoor extends Handler.Abstract {
         ResponseRelay relay = new ResponseRelay(response, callback, invocationId, requestId, target.workerId());
         boolean upgrade = SocketUpgrade.isUpgrade(request);
         SocketUpgrade sockets = new SocketUpgrade(relay, upgrade);
-        InvocationChannel channel = node.supervisor().fetch(tenant,
-                new Message.FetchStart(invocationId, target, method, url, headers, body, streamed), sockets);
+        Message.FetchStart start = new Message.FetchStart(invocationId, target, method, url, headers, body, streamed);
+        InvocationChannel channel = mayWait ? node.supervisor().fetch(tenant, start, sockets)
+                : node.supervisor().fetchAtOnce(tenant, start, sockets);
         relay.connect(channel);
         dev.bulwark.sandbox.trace.LatencyTrace.stamp("node.started", invocationId);
         if (upgrade) {

@@ -268,7 +268,7 @@ final class TenantApi {
                         .filter(h -> !h.name().equalsIgnoreCase("authorization") && !h.name().equalsIgnoreCase(ENTRYPOINT_HEADER))
                         .toList();
                 frontDoor.invoke(request, response, callback, w.tenant(), new Address.Worker(w.name(), entrypoint), w.limits(),
-                        invocationId, requestId, url, headers);
+                        invocationId, requestId, url, headers, true);
             }
         }
     }

@@ -262,7 +262,7 @@ final class CapabilityCalls {
                 boolean inside = exporter.runs(e.invocation());
                 if (inside) caps.runsInside(invocationId, e.invocation());
                 caps.deliver(args, inside ? e.invocation() : invocationId);
-                exporter.start(invocationId, new Message.CapStart(invocationId, e.exportId(), c.method(), args), relay);
+                exporter.start(invocationId, new Message.CapStart(invocationId, e.exportId(), c.method(), args), relay, true);
             }
             case Capabilities.AtAddress a -> {
                 DeployedWorker target = callable.apply(a.tenant(), a.address());

@@ -14,8 +14,8 @@ import java.time.Duration;
 import java.util.concurrent.Executors;
 
 /**
- * The front door's Jetty server: HTTP/1.1 and h2c on the settings' host and port, handlers on
- * virtual threads, WebSockets sized for {@link SocketHub}, errors answered as JSON.
+ * The front door's Jetty server: HTTP/1.1 and h2c on the settings' host and port, the front door
+ * called where a request is parsed (it moves what blocks to virtual threads), WebSockets sized for {@link SocketHub}, errors answered as JSON.
  */
 final class FrontDoorServer {
     private final Server server;
@@ -23,9 +23,12 @@ final class FrontDoorServer {
     FrontDoorServer(Settings settings, Handler frontDoor) {
         QueuedThreadPool threads = new QueuedThreadPool();
         threads.setName("front-door");
-        // Handlers block (body reads, waiting on the sandbox, writes): run them on virtual threads.
         threads.setVirtualThreadsExecutor(Executors.newVirtualThreadPerTaskExecutor());
         this.server = new Server(threads);
+        // The handler tree is fixed: the server takes the front door's invocation type (NON_BLOCKING,
+        // it starts what may block on virtual threads itself), so Jetty calls it on the selector's
+        // thread. A dynamic server counts as BLOCKING and hands every request to a pool thread.
+        server.setDynamic(false);
         HttpConfiguration http = new HttpConfiguration();
         http.setSendServerVersion(false);
         // Jetty's per-connection header cache matches values ignoring case: on a kept-alive

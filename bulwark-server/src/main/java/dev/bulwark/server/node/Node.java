@@ -532,6 +532,11 @@ public final class Node implements AutoCloseable {
      *
      * @return whether they are
      */
+    /** Whether the projects given to {@link #serve} are deployed (without waiting, see {@link #awaitDeployed}). */
+    public boolean workersDeployed() {
+        return deployed.getCount() == 0;
+    }
+
     public boolean awaitDeployed(long timeoutMs) throws InterruptedException {
         return deployed.await(timeoutMs, java.util.concurrent.TimeUnit.MILLISECONDS);
     }

@@ -237,7 +237,8 @@ final class SandboxProcess implements IsolateHost, Capabilities.Peer {
      * Starts an invocation ({@code start} is its FetchStart or RpcStart); its outcome goes to the
      * listener, whatever happens to the process.
      */
-    void start(long invocationId, Message start, InvocationListener listener) {
+    /** @param send whether to send the start (this thread may block on the socket) or {@linkplain #post post} it */
+    void start(long invocationId, Message start, InvocationListener listener, boolean send) {
         capHooks.starting(this, start);
         invocations.put(invocationId, listener);
         String cause = deathCause;
@@ -245,7 +246,8 @@ final class SandboxProcess implements IsolateHost, Capabilities.Peer {
             fail(invocationId, cause);
             return;
         }
-        deliver(start);
+        if (send) deliver(start);
+        else post(start);
     }
 
     /**

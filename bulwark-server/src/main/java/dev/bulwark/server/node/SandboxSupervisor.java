@@ -188,22 +188,33 @@ public final class SandboxSupervisor implements AutoCloseable {
      * @return where further messages of this invocation go (body chunks, cancellation)
      */
     public InvocationChannel fetch(String tenant, Message.FetchStart start, InvocationListener listener) {
-        return start(tenant, start.target(), start.invocationId(), start, listener);
+        return start(tenant, start.target(), start.invocationId(), start, listener, true);
+    }
+
+    /**
+     * Starts a fetch invocation as {@link #fetch} does, but never blocks: for a thread that must not
+     * (the front door's selector, {@code FrontDoor}). It does not wait for the tenant's sandboxes
+     * (callers check {@link #ready} first; one that is not ready fails as with no sandbox at all, 503),
+     * and the {@code FetchStart} is posted: written at once when the socket has room, else queued
+     * for the channel's writer (so it also stays behind whatever was posted before it).
+     */
+    public InvocationChannel fetchAtOnce(String tenant, Message.FetchStart start, InvocationListener listener) {
+        return start(tenant, start.target(), start.invocationId(), start, listener, false);
     }
 
     /** Starts an object's alarm handler, placed as {@link #fetch} places a fetch. */
     InvocationChannel alarm(String tenant, Message.AlarmStart start, InvocationListener listener) {
-        return start(tenant, start.target(), start.invocationId(), start, listener);
+        return start(tenant, start.target(), start.invocationId(), start, listener, true);
     }
 
     /** Delivers trace items to a tail worker, placed as {@link #fetch} places a fetch. */
     void tail(String tenant, Message.TailStart start, InvocationListener listener) {
-        start(tenant, start.target(), start.invocationId(), start, listener);
+        start(tenant, start.target(), start.invocationId(), start, listener, true);
     }
 
     /** Starts an RPC invocation, placed as {@link #fetch} places a fetch. */
     InvocationChannel rpc(String tenant, Message.RpcStart start, InvocationListener listener) {
-        return start(tenant, start.target(), start.invocationId(), start, listener);
+        return start(tenant, start.target(), start.invocationId(), start, listener, true);
     }
 
     private volatile SandboxProcess.CapHooks capHooks = SandboxProcess.CapHooks.NONE;
@@ -219,12 +230,12 @@ public final class SandboxSupervisor implements AutoCloseable {
 
     /** Runs a WebSocket event where the object it is for lives (placed as {@link #fetch} places a fetch). */
     void socketEvent(String tenant, Message.SocketEvent event, InvocationListener listener) {
-        start(tenant, event.target(), event.invocationId(), event, listener);
+        start(tenant, event.target(), event.invocationId(), event, listener, true);
     }
 
     /** Runs a WebSocket event in the sandbox that holds the socket's JS side. */
     void socketEventAt(SandboxProcess sandbox, Message.SocketEvent event, InvocationListener listener) {
-        sandbox.start(event.invocationId(), event, listener);
+        sandbox.start(event.invocationId(), event, listener, true);
     }
 
     /**
@@ -294,12 +305,13 @@ public final class SandboxSupervisor implements AutoCloseable {
         return directory.current(object);
     }
 
+    /** @param mayWait whether this thread may wait for the tenant's sandboxes and on their sockets */
     private InvocationChannel start(String tenant, Address target, long invocationId, Message start,
-                                    InvocationListener listener) {
+                                    InvocationListener listener, boolean mayWait) {
         Tenant t = tenants.get(tenant);
         SandboxProcess p = null;
-        if (t != null) {
-            awaitReady(t);
+        if (t != null && (mayWait || t.ready.isDone())) {
+            if (mayWait) awaitReady(t);
             p = switch (target) {
                 case Address.Worker w -> t.live.stream().filter(SandboxProcess::isAlive)
                         .min(Comparator.comparingInt(SandboxProcess::inFlight)).orElse(null);
@@ -328,7 +340,7 @@ public final class SandboxSupervisor implements AutoCloseable {
             if (target instanceof Address.DurableObject o) hub.beforeObjectEvent(p, o);
             if (start instanceof Message.FetchStart) listener = hub.watch(tenant, target, p, listener);
         }
-        p.start(invocationId, start, listener);
+        p.start(invocationId, start, listener, mayWait);
         // Later messages of the invocation (acknowledgements, body pieces, a cancel) are often sent
         // from a sandbox's reader thread (a call relay): queued, never written there, so no reader
         // waits on a sandbox that waits on it.
@@ -411,7 +423,7 @@ public final class SandboxSupervisor implements AutoCloseable {
     }
 
     /** Whether starting an invocation for {@code tenant} now would not wait for a sandbox to start. */
-    boolean ready(String tenant) {
+    public boolean ready(String tenant) {
         Tenant t = tenants.get(tenant);
         return t != null && t.ready.isDone();
     }

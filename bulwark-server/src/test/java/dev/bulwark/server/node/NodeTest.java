@@ -246,6 +246,26 @@ class NodeTest {
         assertThat(get("hello", "/hello").body()).isEqualTo("Hello World");
     }
 
+    /**
+     * A request that arrives while its tenant has no sandbox up waits for the replacement instead of
+     * failing: the front door starts only requests to a ready tenant on Jetty's thread, and takes
+     * every other one to a thread of its own where it may wait (FrontDoor.routedAtOnce).
+     */
+    @Test
+    void aRequestWhileItsTenantsSandboxIsReplacedWaitsForTheNewOne() throws Exception {
+        assertThat(get("other", "/").body()).isEqualTo("other tenant");
+        long victim = node.supervisor().pids("tenant-b").getFirst();
+        ProcessHandle.of(victim).orElseThrow().destroyForcibly(); // SIGKILL
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(5))
+                .until(() -> !node.supervisor().ready("tenant-b"));
+
+        HttpResponse<String> r = get("other", "/");
+
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.body()).isEqualTo("other tenant");
+        assertThat(node.supervisor().pids("tenant-b")).isNotEmpty().doesNotContain(victim);
+    }
+
     @Test
     void twoHundredConcurrentRequestsThatWaitInHostCallsAllAnswer() throws Exception {
         List<CompletableFuture<HttpResponse<String>>> all = new java.util.ArrayList<>();
