@@ -102,9 +102,7 @@ public final class FrontDoor extends Handler.Abstract {
     private DeployedWorker routedAtOnce(Request request) {
         String path = request.getHttpURI().getPath();
         if (path == null || path.startsWith(ADMIN_PREFIX) || request.getMethod().equals("CONNECT")) return null;
-        long declared = request.getLength();
-        if (declared > 0 || (declared < 0 && request.getHeaders().contains(HttpHeader.TRANSFER_ENCODING))) return null;
-        if (SocketUpgrade.isUpgrade(request) || !node.workersDeployed()) return null;
+        if (mayHaveBody(request) || SocketUpgrade.isUpgrade(request) || !node.workersDeployed()) return null;
         DeployedWorker worker = node.route(Request.getServerName(request), path);
         if (worker == null || node.facetRoute(worker, path) != null || !node.supervisor().ready(worker.tenant())) {
             return null;
@@ -268,8 +266,19 @@ public final class FrontDoor extends Handler.Abstract {
         long declared = request.getLength();
         if (refusedAsDeclaredTooLarge(request, response, callback, limit, requestId)) return;
         String method = request.getMethod();
-        boolean hasBody = declared > 0 || (declared < 0 && request.getHeaders().contains(HttpHeader.TRANSFER_ENCODING));
-        if (method.equals("GET") || method.equals("HEAD")) hasBody = false;
+        boolean bodyless = method.equals("GET") || method.equals("HEAD");
+        // HTTP/2 and 3 have no Transfer-Encoding: a body of unknown length is a stream its headers
+        // did not end. What was read to see that travels first in the pump.
+        Content.Chunk first = null;
+        boolean hasBody;
+        if (declared >= 0 || bodyless) hasBody = declared > 0;
+        else if (isHttp1(request)) hasBody = request.getHeaders().contains(HttpHeader.TRANSFER_ENCODING);
+        else {
+            first = request.read(); // never blocks: null when nothing has come yet
+            hasBody = first == null || first.hasRemaining() || !first.isLast();
+            if (!hasBody) first.release();
+        }
+        if (bodyless) hasBody = false;
         // A small body of known length travels with the request; any other body streams on demand.
         boolean streamed = hasBody && (declared < 0 || declared > INLINE_BODY_BYTES);
         byte[] body = null;
@@ -299,7 +308,7 @@ public final class FrontDoor extends Handler.Abstract {
             ResponseRelay r = weak.get();
             if (r != null && !r.isFinished()) r.offer(new ResponseRelay.NoAnswer());
         }, limits.wallMs() + GUARD_SLACK_MS));
-        if (streamed) pumpBody(request, invocationId, limit, relay, channel);
+        if (streamed) pumpBody(request, first, invocationId, limit, relay, channel);
     }
 
     /**
@@ -307,10 +316,11 @@ public final class FrontDoor extends Handler.Abstract {
      * as fast as the worker consumes. Past the limit the worker's stream errors and the client
      * gets 413 (if the response has not started). Runs on the request's virtual thread.
      */
-    private void pumpBody(Request request, long invocationId, long limit, ResponseRelay relay, InvocationChannel channel) {
+    private void pumpBody(Request request, Content.Chunk first, long invocationId, long limit, ResponseRelay relay,
+                          InvocationChannel channel) {
         long total = 0;
         byte[] buffer = new byte[BODY_CHUNK_BYTES];
-        try (InputStream in = Content.Source.asInputStream(request)) {
+        try (InputStream in = withFirst(first, Content.Source.asInputStream(request))) {
             while (true) {
                 if (!relay.pulls.tryAcquire(1, TimeUnit.MINUTES) || relay.isFinished()) return;
                 int n = in.read(buffer);
@@ -330,6 +340,39 @@ public final class FrontDoor extends Handler.Abstract {
             channel.send(new Message.RequestBodyEnd(invocationId, "the client's request body failed: " + e.getMessage()));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * Whether the request declares a body or may have one of unknown length: with HTTP/1 a
+     * {@code Transfer-Encoding}, with HTTP/2 and 3 any request but GET and HEAD (Jetty does not say
+     * whether the headers ended the stream; {@link #invoke} looks).
+     */
+    private static boolean mayHaveBody(Request request) {
+        long declared = request.getLength();
+        if (declared >= 0) return declared > 0;
+        if (isHttp1(request)) return request.getHeaders().contains(HttpHeader.TRANSFER_ENCODING);
+        String method = request.getMethod();
+        return !method.equals("GET") && !method.equals("HEAD");
+    }
+
+    private static boolean isHttp1(Request request) {
+        return switch (request.getConnectionMetaData().getHttpVersion()) {
+            case HTTP_0_9, HTTP_1_0, HTTP_1_1 -> true;
+            case HTTP_2, HTTP_3 -> false;
+        };
+    }
+
+    /** The body's bytes: those of {@code first} (a chunk read already, released here; may be null), then {@code rest}. */
+    private static InputStream withFirst(Content.Chunk first, InputStream rest) {
+        if (first == null) return rest;
+        try {
+            if (Content.Chunk.isFailure(first)) throw new java.io.UncheckedIOException(new IOException(first.getFailure()));
+            byte[] bytes = new byte[first.remaining()];
+            first.get(bytes, 0, bytes.length);
+            return new java.io.SequenceInputStream(new java.io.ByteArrayInputStream(bytes), rest);
+        } finally {
+            first.release();
         }
     }
 

@@ -58,6 +58,9 @@ class NodeTest {
                 };"""), "{}", LIMITS));
         node.deploy(new DeployedWorker("echo", "hello", bundle(
                 "export default { fetch(request) { return new Response(request.body); } };"), "{}", Limits.DEFAULTS));
+        node.deploy(new DeployedWorker("bodyis", "hello", bundle(
+                "export default { fetch(request) { return new Response(request.body === null ? 'null' : 'a stream'); } };"),
+                "{}", Limits.DEFAULTS));
         node.deploy(new DeployedWorker("stream", "hello", bundle("""
                 export default {
                   fetch() {
@@ -315,6 +318,42 @@ class NodeTest {
                 HttpResponse.BodyHandlers.ofString());
         assertThat(r.version()).isEqualTo(HttpClient.Version.HTTP_2);
         assertThat(r.body()).isEqualTo("Hello World");
+    }
+
+    /**
+     * HTTP/2 has no Transfer-Encoding: a body of unknown length is a stream its headers did not end.
+     * It reaches the worker whole (it was taken for no body and dropped); a request whose headers
+     * end the stream still has no body.
+     */
+    @Test
+    void anHttp2BodyOfUnknownLengthReachesTheWorker() throws Exception {
+        // Jetty's client over h2c (prior knowledge), every host name resolved to this node: the
+        // authority names the worker ("echo.localhost"), as a Host header does over HTTP/1.1.
+        var client = new org.eclipse.jetty.client.HttpClient(
+                new org.eclipse.jetty.http2.client.transport.HttpClientTransportOverHTTP2(
+                        new org.eclipse.jetty.http2.client.HTTP2Client()));
+        client.setSocketAddressResolver((host, port, context, promise) ->
+                promise.succeeded(List.of(new java.net.InetSocketAddress("127.0.0.1", port))));
+        client.start();
+        try {
+            byte[] body = new byte[100_000];
+            new java.util.Random(7).nextBytes(body);
+
+            var r = client.newRequest("http://echo.localhost:" + node.port() + "/").method("PUT")
+                    .body(new org.eclipse.jetty.client.InputStreamRequestContent(new java.io.ByteArrayInputStream(body)))
+                    .timeout(30, TimeUnit.SECONDS).send();
+            var none = client.newRequest("http://bodyis.localhost:" + node.port() + "/").method("DELETE")
+                    .timeout(30, TimeUnit.SECONDS).send();
+
+            assertThat(r.getVersion()).isEqualTo(org.eclipse.jetty.http.HttpVersion.HTTP_2);
+            assertThat(r.getRequest().getHeaders().get("content-length")).as("a body of unknown length").isNull();
+            assertThat(r.getStatus()).as(r.getContentAsString()).isEqualTo(200);
+            assertThat(r.getContent().length).isEqualTo(body.length);
+            assertThat(java.util.Arrays.mismatch(r.getContent(), body)).as("the first byte that differs").isEqualTo(-1);
+            assertThat(none.getContentAsString()).isEqualTo("null");
+        } finally {
+            client.stop();
+        }
     }
 
     @Test
