@@ -120,6 +120,14 @@ public final class FrontDoor extends Handler.Abstract {
             return;
         }
         String path = request.getHttpURI().getPath();
+        if (path != null && path.startsWith(ADMIN_PREFIX) && request.getHttpURI().isAmbiguous()) {
+            // Workers see the path as sent (FrontDoorServer.URI_COMPLIANCE); the node's own endpoints
+            // and the tenant API read names out of it, and take none an empty segment or an encoded
+            // '/', '%' or ';' could disguise.
+            ErrorResponse.write(response, callback, 400, "bad_request",
+                    "ambiguous path: an empty segment or an encoded '/', '%' or ';' in " + ADMIN_PREFIX, null);
+            return;
+        }
         if (path != null && path.startsWith(ADMIN_PREFIX) && !path.startsWith(TenantApi.PREFIX)) {
             // The node's own endpoints (health, tail) are not requests to workers: not counted.
             admin(path.substring(ADMIN_PREFIX.length()), request, response, callback);

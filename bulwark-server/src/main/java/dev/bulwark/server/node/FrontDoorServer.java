@@ -1,6 +1,7 @@
 package dev.bulwark.server.node;
 
 import dev.bulwark.server.config.Settings;
+import org.eclipse.jetty.http.UriCompliance;
 import org.eclipse.jetty.http2.server.HTTP2CServerConnectionFactory;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.HttpConfiguration;
@@ -18,6 +19,18 @@ import java.util.concurrent.Executors;
  * called where a request is parsed (it moves what blocks to virtual threads), WebSockets sized for {@link SocketHub}, errors answered as JSON.
  */
 final class FrontDoorServer {
+    /**
+     * A worker sees the URL its client sent, as on Cloudflare, where the edge's default
+     * normalization keeps empty segments ({@code //}, as in {@code /proxy/https://host/x}) and
+     * encoded slashes and percent signs, and a {@code ;} is a character of the path. Jetty's
+     * default refuses those with 400 "Ambiguous URI". Encoded dot segments ({@code %2e%2e}) stay
+     * refused: a URL parser resolves them as {@code ..}, so routes (matched on the path as sent)
+     * could send a request to one worker that reads as a path of another's.
+     */
+    static final UriCompliance URI_COMPLIANCE = UriCompliance.DEFAULT.with("BULWARK",
+            UriCompliance.Violation.AMBIGUOUS_EMPTY_SEGMENT, UriCompliance.Violation.AMBIGUOUS_PATH_SEPARATOR,
+            UriCompliance.Violation.AMBIGUOUS_PATH_ENCODING, UriCompliance.Violation.AMBIGUOUS_PATH_PARAMETER);
+
     private final Server server;
 
     FrontDoorServer(Settings settings, Handler frontDoor) {
@@ -35,6 +48,7 @@ final class FrontDoorServer {
         // connection, "Authorization: Bearer <TOKEN>" after "Bearer <token>" read as the cached
         // field (found by AdminObjectsTest), and a worker would see an earlier request's spelling.
         http.setHeaderCacheCaseSensitive(true);
+        http.setUriCompliance(URI_COMPLIANCE);
         ServerConnector connector = new ServerConnector(server, new HttpConnectionFactory(http),
                 new HTTP2CServerConnectionFactory(http));
         connector.setHost(settings.host());

@@ -88,11 +88,21 @@ final class PlatformSupervisor implements JavaDurableObject {
     public JavaResponse fetch(JavaRequest request) throws Exception {
         String path = URI.create(request.url()).getRawPath();
         String[] parts = path.split("/", 3);
-        String first = parts.length > 1 ? parts[1] : "";
-        if (first.equals(APPS)) return manage(request, parts.length > 2 ? parts[2] : null);
+        // An app's name is a path segment, percent-decoded: "/_apps/a%2Fb" names "a/b" (refused).
+        String first = parts.length > 1 ? segment(parts[1]) : "";
+        if (first.equals(APPS)) return manage(request, parts.length > 2 ? segment(parts[2]) : null);
         if (first.equals(RECORDS) && parts.length == 2) return records();
         if (first.isEmpty()) return error(404, "no_such_app", "requests go to /{app}/...", null);
         return serve(first, parts.length > 2 ? "/" + parts[2] : "/", request);
+    }
+
+    /** A path segment, percent-decoded as UTF-8 ('+' is itself in a path). */
+    private static String segment(String raw) {
+        try {
+            return java.net.URLDecoder.decode(raw.replace("+", "%2B"), java.nio.charset.StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException malformed) {
+            return raw; // the front door refuses a bad percent-encoding before this; kept as sent
+        }
     }
 
     private JavaResponse manage(JavaRequest request, String app) {

@@ -58,6 +58,8 @@ class NodeTest {
                 };"""), "{}", LIMITS));
         node.deploy(new DeployedWorker("echo", "hello", bundle(
                 "export default { fetch(request) { return new Response(request.body); } };"), "{}", Limits.DEFAULTS));
+        node.deploy(new DeployedWorker("url", "hello", bundle(
+                "export default { fetch(request) { return new Response(request.url); } };"), "{}", Limits.DEFAULTS));
         node.deploy(new DeployedWorker("bodyis", "hello", bundle(
                 "export default { fetch(request) { return new Response(request.body === null ? 'null' : 'a stream'); } };"),
                 "{}", Limits.DEFAULTS));
@@ -353,6 +355,32 @@ class NodeTest {
             assertThat(none.getContentAsString()).isEqualTo("null");
         } finally {
             client.stop();
+        }
+    }
+
+    /**
+     * The worker sees the URL as its client sent it, as on Cloudflare: empty segments (a proxy's
+     * {@code /https://host/...}), encoded slashes and percent signs, and {@code ;} stay as they are
+     * (Jetty's default answered 400 "Ambiguous URI"); dot segments are resolved; an encoded dot
+     * segment is still refused, since a URL parser would read it as {@code ..}.
+     */
+    @Test
+    void aWorkerSeesThePathAsSent() throws Exception {
+        for (String path : List.of("/proxy/https://example.com/x?y=1", "/a//b/%2F/c?q=%20", "/a%25b;c=d/e")) {
+            HttpResponse<String> r = get("url", path);
+            assertThat(r.statusCode()).as(path).isEqualTo(200);
+            assertThat(r.body()).isEqualTo("http://url" + path);
+        }
+        assertThat(rawGet("url", "/a/../b/./c")).contains("http://url/b/c");
+        assertThat(rawGet("url", "/a/%2e%2e/b")).startsWith("HTTP/1.1 400").contains("\"code\":\"bad_request\"");
+    }
+
+    /** A GET of {@code path} exactly as written (no client normalizes it), the whole answer as text. */
+    static String rawGet(String host, String path) throws Exception {
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", node.port())) {
+            socket.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n")
+                    .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            return new String(socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
         }
     }
 
