@@ -89,7 +89,7 @@ final class SandboxProcess implements IsolateHost, Capabilities.Peer {
             // Its two connections, one per direction (MessageChannel.connect); a relayed answer is
             // written by the thread that has it when the socket has room (direct posts).
             CompletableFuture<MessageChannel> accepted = new CompletableFuture<>();
-            Thread.startVirtualThread(() -> {
+            handshakeThread(name).start(() -> {
                 try {
                     accepted.complete(MessageChannel.accept(server, MAX_FRAME_FROM_SANDBOX, true));
                 } catch (IOException e) {
@@ -111,7 +111,7 @@ final class SandboxProcess implements IsolateHost, Capabilities.Peer {
         try {
             // The handshake is bounded in time too: a child that connects and says nothing is killed.
             CompletableFuture<Message> hello = new CompletableFuture<>();
-            Thread.startVirtualThread(() -> {
+            handshakeThread(name).start(() -> {
                 try {
                     hello.complete(channel.receive());
                 } catch (Throwable e) {
@@ -138,6 +138,15 @@ final class SandboxProcess implements IsolateHost, Capabilities.Peer {
         Thread.ofPlatform().name("sandbox-reader-" + name).daemon(true).start(sandbox::read);
         process.onExit().thenRun(() -> sandbox.died(onExit));
         return sandbox;
+    }
+
+    /**
+     * A platform thread for a step of the handshake. Not a virtual one: a socket a virtual thread has
+     * read is switched to non-blocking for good, and the reader thread's every later read became
+     * read, EAGAIN, poll, read (the JDK's emulation of a blocking read) instead of one read.
+     */
+    private static Thread.Builder handshakeThread(String sandbox) {
+        return Thread.ofPlatform().name("sandbox-handshake-" + sandbox).daemon(true);
     }
 
     String name() {
