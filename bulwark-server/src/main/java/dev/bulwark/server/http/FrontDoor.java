@@ -274,19 +274,18 @@ public final class FrontDoor extends Handler.Abstract {
         long declared = request.getLength();
         if (refusedAsDeclaredTooLarge(request, response, callback, limit, requestId)) return;
         String method = request.getMethod();
-        boolean bodyless = method.equals("GET") || method.equals("HEAD");
+        boolean hasBody = !method.equals("GET") && !method.equals("HEAD") && mayHaveBody(request);
         // HTTP/2 and 3 have no Transfer-Encoding: a body of unknown length is a stream its headers
         // did not end. What was read to see that travels first in the pump.
         Content.Chunk first = null;
-        boolean hasBody;
-        if (declared >= 0 || bodyless) hasBody = declared > 0;
-        else if (isHttp1(request)) hasBody = request.getHeaders().contains(HttpHeader.TRANSFER_ENCODING);
-        else {
+        if (hasBody && declared < 0 && !isHttp1(request)) {
             first = request.read(); // never blocks: null when nothing has come yet
-            hasBody = first == null || first.hasRemaining() || !first.isLast();
-            if (!hasBody) first.release();
+            if (first != null && first.isLast() && !first.hasRemaining()) {
+                first.release();
+                first = null;
+                hasBody = false;
+            }
         }
-        if (bodyless) hasBody = false;
         // A small body of known length travels with the request; any other body streams on demand.
         boolean streamed = hasBody && (declared < 0 || declared > INLINE_BODY_BYTES);
         byte[] body = null;
