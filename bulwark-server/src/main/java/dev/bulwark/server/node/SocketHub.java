@@ -42,6 +42,7 @@ public final class SocketHub {
 
     private final SandboxSupervisor supervisor;
     private final LongSupplier invocationIds;
+    private volatile OutboundSockets outbound;
     private final int perObjectLimit;
     private final Map<Long, Socket> sockets = new ConcurrentHashMap<>();
     private final Map<String, Set<Long>> byObject = new ConcurrentHashMap<>();
@@ -105,6 +106,20 @@ public final class SocketHub {
             offer.accept(m);
             reply.accept(m);
         };
+    }
+
+    /** The WebSockets workers opened to servers: their isolate ends speak through this hub's messages. */
+    void outbound(OutboundSockets sockets) {
+        this.outbound = sockets;
+    }
+
+    /** Whether a socket with this id is registered and not closed. */
+    boolean isOpen(long socketId) {
+        Socket s = sockets.get(socketId);
+        if (s == null) return false;
+        synchronized (s) {
+            return !s.closed;
+        }
     }
 
     public int perObjectLimit() {
@@ -416,6 +431,8 @@ public final class SocketHub {
 
     private void forget(Socket s) {
         sockets.remove(s.id);
+        OutboundSockets held = outbound;
+        if (held != null) held.holderGone(s.id);
         if (s.target instanceof Address.DurableObject o) {
             Set<Long> ids = byObject.get(key(o));
             if (ids != null) {
@@ -430,6 +447,8 @@ public final class SocketHub {
 
     /** A sandbox speaks about a socket: checked against where the socket's JS side lives. */
     void fromSandbox(SandboxProcess from, Message m) {
+        OutboundSockets o = outbound;
+        if (o != null && o.fromSandbox(from, m)) return;
         switch (m) {
             case Message.SocketClaim c -> claim(from, c);
             case Message.SocketSend send when send.socketId() < 0 -> fromClientEnd(from, send.socketId(), send, null);

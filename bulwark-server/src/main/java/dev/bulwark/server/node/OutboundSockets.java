@@ -1,0 +1,339 @@
+package dev.bulwark.server.node;
+
+import dev.bulwark.sandbox.ipc.Address;
+import dev.bulwark.sandbox.ipc.Message;
+import org.eclipse.jetty.client.HttpClient;
+import org.eclipse.jetty.websocket.api.Callback;
+import org.eclipse.jetty.websocket.api.Session;
+import org.eclipse.jetty.websocket.client.WebSocketClient;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.LongSupplier;
+
+/**
+ * The WebSockets workers open to servers ({@code fetch(url, {headers: {Upgrade: "websocket"}})}):
+ * the node holds the real client connection (Jetty's WebSocket client on the egress gateway's
+ * HTTP client, so it connects only to addresses {@code AddressGuard} checked), and the worker's
+ * isolate holds the other end under the id {@code -id}, exactly as it holds the client end of a
+ * durable object's socket: {@code SocketClaim} when it calls {@code accept()}, {@code SocketSend}
+ * / {@code SocketClose} from it, {@code SocketEvent}s to it.
+ *
+ * <p>Nothing is read from the server before the worker accepts, and then one message at a time:
+ * the next is asked for (explicit demand) only when the worker's event for the previous one is
+ * done, and a message over {@link SocketHub#MAX_MESSAGE_BYTES} is refused by Jetty (close 1009)
+ * before it is held. What the worker sends is bounded by {@link SocketHub#MAX_BUFFERED_BYTES}.
+ *
+ * <p>A socket belongs to the invocation that opened it and is closed when that invocation is
+ * done, unless that invocation's response opened a WebSocket to its client (a proxy): then it
+ * lives as long as that socket (workerd keeps such a request's context alive while it is open).
+ */
+public final class OutboundSockets implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(OutboundSockets.class);
+    /** The close a server hears when the worker's invocation that held the socket is over. */
+    static final int GOING_AWAY = 1001;
+
+    private final WebSocketClient client;
+    private final LongSupplier ids;
+    private volatile SandboxSupervisor supervisor;
+    private volatile SocketHub hub;
+    private final Map<Long, Outbound> sockets = new ConcurrentHashMap<>();
+    /** Invocation id (or hub socket id, for a proxy) → the outbound sockets it holds. */
+    private final Map<Long, Set<Long>> heldBy = new ConcurrentHashMap<>();
+
+    OutboundSockets(HttpClient http, LongSupplier ids) {
+        this.ids = ids;
+        this.client = new WebSocketClient(http);
+        client.setMaxTextMessageSize(SocketHub.MAX_MESSAGE_BYTES);
+        client.setMaxBinaryMessageSize(SocketHub.MAX_MESSAGE_BYTES);
+        client.setIdleTimeout(Duration.ofMinutes(5));
+        try {
+            client.start();
+        } catch (Exception e) {
+            throw new IllegalStateException("could not start the outbound WebSocket client", e);
+        }
+    }
+
+    void wire(SandboxSupervisor supervisor, SocketHub hub) {
+        this.supervisor = supervisor;
+        this.hub = hub;
+    }
+
+    WebSocketClient client() {
+        return client;
+    }
+
+    /** A new socket of {@code invocationId}, run by {@code home}, before its connection is made. */
+    Outbound register(long invocationId, String tenant, SandboxProcess home) {
+        Outbound o = new Outbound(ids.getAsLong(), tenant, home);
+        sockets.put(o.id, o);
+        heldBy.computeIfAbsent(invocationId, k -> ConcurrentHashMap.newKeySet()).add(o.id);
+        return o;
+    }
+
+    /** The connection was not made: the socket is forgotten. */
+    void unregister(long invocationId, Outbound o) {
+        sockets.remove(o.id);
+        Set<Long> held = heldBy.get(invocationId);
+        if (held != null) held.remove(o.id);
+    }
+
+    int open() {
+        return sockets.size();
+    }
+
+    /**
+     * Messages a sandbox sends about an outbound socket (its end goes by the negated id); false
+     * for every other message (the hub's).
+     */
+    boolean fromSandbox(SandboxProcess from, Message m) {
+        switch (m) {
+            case Message.SocketClaim c -> {
+                Outbound o = sockets.get(c.socketId());
+                if (o == null) return false;
+                o.claim(from, c);
+                return true;
+            }
+            case Message.SocketSend s when s.socketId() < 0 -> {
+                Outbound o = sockets.get(-s.socketId());
+                if (o == null) return false;
+                o.send(from, s);
+                return true;
+            }
+            case Message.SocketClose c when c.socketId() < 0 -> {
+                Outbound o = sockets.get(-c.socketId());
+                if (o == null) return false;
+                o.workerClosed(from, c.code(), c.reason());
+                return true;
+            }
+            default -> {
+                return false;
+            }
+        }
+    }
+
+    /**
+     * An invocation is over: its sockets close, unless its response opened a WebSocket to its
+     * client that is still open (then they are that socket's until it closes).
+     */
+    void invocationDone(long invocationId) {
+        Set<Long> held = heldBy.remove(invocationId);
+        if (held == null || held.isEmpty()) return;
+        SocketHub h = hub;
+        if (h != null && h.isOpen(invocationId)) {
+            heldBy.computeIfAbsent(invocationId, k -> ConcurrentHashMap.newKeySet()).addAll(held);
+            if (h.isOpen(invocationId)) return;
+            heldBy.remove(invocationId);
+        }
+        closeAll(held, "the invocation that opened the WebSocket is over");
+    }
+
+    /** A client's WebSocket that kept this invocation's sockets alive is gone. */
+    void holderGone(long socketId) {
+        Set<Long> held = heldBy.remove(socketId);
+        if (held != null) closeAll(held, "the WebSocket that kept this one open closed");
+    }
+
+    private void closeAll(Set<Long> held, String why) {
+        for (Long id : held) {
+            Outbound o = sockets.get(id);
+            if (o != null) o.shut(GOING_AWAY, why);
+        }
+    }
+
+    void sandboxGone(SandboxProcess p) {
+        for (Outbound o : sockets.values()) {
+            if (o.home == p) o.shut(GOING_AWAY, "the worker's sandbox is gone");
+        }
+    }
+
+    @Override
+    public void close() {
+        try {
+            client.stop();
+        } catch (Exception e) {
+            log.warn("stopping the outbound WebSocket client: {}", e.toString());
+        }
+    }
+
+    /**
+     * One outbound socket: Jetty's end toward the server, and the isolate's end. Guarded by itself.
+     * Public only because Jetty calls its listener methods through method handles.
+     */
+    public final class Outbound implements Session.Listener {
+        final long id;
+        final String tenant;
+        final SandboxProcess home;
+        private Session session;
+        private Address.Worker target;
+        private boolean claimed;
+        private boolean inFlight;
+        private boolean closedToWorker;
+        private long buffered;
+        private final ArrayDeque<Message.SocketEvent> toWorker = new ArrayDeque<>();
+
+        Outbound(long id, String tenant, SandboxProcess home) {
+            this.id = id;
+            this.tenant = tenant;
+            this.home = home;
+        }
+
+        @Override
+        public void onWebSocketOpen(Session session) {
+            synchronized (this) {
+                this.session = session; // no demand: nothing is read before the worker accepts
+            }
+        }
+
+        @Override
+        public void onWebSocketText(String message) {
+            toWorker(Message.SocketEventKind.MESSAGE, message, null, 0, null);
+        }
+
+        @Override
+        public void onWebSocketBinary(ByteBuffer payload, Callback callback) {
+            byte[] data = new byte[payload.remaining()];
+            payload.get(data);
+            callback.succeed();
+            toWorker(Message.SocketEventKind.MESSAGE, null, data, 0, null);
+        }
+
+        @Override
+        public void onWebSocketClose(int statusCode, String reason) {
+            toWorker(Message.SocketEventKind.CLOSE, null, null, statusCode, reason);
+        }
+
+        @Override
+        public void onWebSocketError(Throwable cause) {
+            // Jetty closes the session after an error (a message over the limit: 1009), and
+            // onWebSocketClose tells the worker with the close code.
+            log.debug("outbound WebSocket {} failed: {}", id, cause.toString());
+        }
+
+        void claim(SandboxProcess from, Message.SocketClaim c) {
+            boolean ok;
+            synchronized (this) {
+                ok = from == home && from.runs(c.invocationId()) && from.tenant().equals(tenant) && !claimed;
+                if (ok) {
+                    claimed = true;
+                    target = new Address.Worker(c.workerId());
+                }
+            }
+            if (!ok) return; // only the sandbox that opened it may take it, once
+            pump();
+        }
+
+        void send(SandboxProcess from, Message.SocketSend s) {
+            long size = s.text() != null ? s.text().length() : s.data() == null ? 0 : s.data().length;
+            Session sess;
+            synchronized (this) {
+                if (from != home || !claimed || closedToWorker || session == null || size > SocketHub.MAX_MESSAGE_BYTES * 3L) return;
+                if (buffered + size > SocketHub.MAX_BUFFERED_BYTES) {
+                    session.close(1011, "send buffer full", Callback.NOOP);
+                    return;
+                }
+                buffered += size;
+                sess = session;
+            }
+            Callback done = Callback.from(() -> release(size), x -> release(size));
+            if (s.text() != null) sess.sendText(s.text(), done);
+            else sess.sendBinary(ByteBuffer.wrap(s.data()), done);
+        }
+
+        private synchronized void release(long size) {
+            buffered -= size;
+        }
+
+        /** The worker closed its end: the server gets the close; its reply is the worker's close event. */
+        void workerClosed(SandboxProcess from, int code, String reason) {
+            Session sess;
+            synchronized (this) {
+                if (from != home || session == null) return;
+                sess = session;
+            }
+            sess.close(code == 1005 ? 1000 : code, reason, Callback.NOOP);
+        }
+
+        /** The node ends the socket (its holder is over): the server hears {@code code}. */
+        void shut(int code, String reason) {
+            Session sess;
+            boolean taken;
+            synchronized (this) {
+                sess = session;
+                taken = claimed;
+            }
+            if (sess != null && sess.isOpen()) sess.close(code, reason, Callback.NOOP);
+            if (!taken || sess == null || !sess.isOpen()) forget(); // no isolate will hear its close
+        }
+
+        private void toWorker(Message.SocketEventKind kind, String text, byte[] data, int code, String reason) {
+            synchronized (this) {
+                if (closedToWorker) return;
+                if (kind != Message.SocketEventKind.MESSAGE) closedToWorker = true;
+                toWorker.add(new Message.SocketEvent(0, null, -id, kind, text, data, code, reason));
+            }
+            pump();
+        }
+
+        /** Delivers the next event to the isolate (one at a time); asks the server for more when none waits. */
+        private void pump() {
+            Message.SocketEvent next;
+            Session sess;
+            synchronized (this) {
+                if (!claimed || inFlight) return;
+                next = toWorker.poll();
+                sess = session;
+                if (next == null) {
+                    if (closedToWorker) forget();
+                    else if (sess != null) sess.demand();
+                    return;
+                }
+                inFlight = true;
+            }
+            Message.SocketEvent event = new Message.SocketEvent(ids.getAsLong(), target, next.socketId(), next.kind(),
+                    next.text(), next.data(), next.code(), next.reason());
+            supervisor.socketEventAt(home, event, new InvocationListener.NoResponse() {
+                public void rpcReturn(Message.RpcReturn result) {}
+
+                public void failed(Message.InvocationFailed failure) {
+                    log.debug("outbound WebSocket {} event failed: {}", id, failure.message());
+                }
+
+                public void done(long cpuMicros) {
+                    synchronized (Outbound.this) {
+                        inFlight = false;
+                    }
+                    Thread.startVirtualThread(Outbound.this::pump);
+                }
+            });
+        }
+
+        private void forget() {
+            sockets.remove(id, this);
+        }
+    }
+
+    /** The upgrade headers a worker may not set itself (the client makes them). */
+    static final Set<String> HANDSHAKE_HEADERS = Set.of("sec-websocket-key", "sec-websocket-version",
+            "sec-websocket-extensions", "sec-websocket-accept", "sec-websocket-protocol");
+
+    /** The sub-protocols a worker asked for in its {@code Sec-WebSocket-Protocol} headers. */
+    static List<String> subProtocols(List<Message.Header> headers) {
+        List<String> out = new java.util.ArrayList<>();
+        for (Message.Header h : headers) {
+            if (!h.name().equalsIgnoreCase("sec-websocket-protocol")) continue;
+            for (String p : h.value().split(",")) {
+                String t = p.trim();
+                if (!t.isEmpty()) out.add(t);
+            }
+        }
+        return out;
+    }
+}

@@ -1,0 +1,298 @@
+package dev.bulwark.server.node;
+
+import dev.bulwark.sandbox.worker.Limits;
+import dev.bulwark.sandbox.worker.ModuleType;
+import dev.bulwark.sandbox.worker.WorkerBundle;
+import dev.bulwark.sandbox.worker.WorkerModule;
+import dev.bulwark.server.config.EgressSettings;
+import dev.bulwark.server.config.SandboxSettings;
+import dev.bulwark.server.config.Settings;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.websocket.api.Session;
+import org.eclipse.jetty.websocket.server.WebSocketUpgradeHandler;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * A worker as a WebSocket client ({@code fetch(url, {headers: {Upgrade: "websocket"}})}), against
+ * a Jetty WebSocket server on 127.0.0.1 that this test starts, reached through a node whose
+ * egress allows loopback for this test only; and a second node with the default address rules,
+ * which must refuse the same server.
+ */
+@Timeout(value = 180, unit = TimeUnit.SECONDS)
+class OutboundWebSocketsTest {
+    @TempDir
+    static Path data;
+    @TempDir
+    static Path strictData;
+    static Node node, strict;
+    static Server upstream;
+    static int port;
+    /** "code reason" of every close the upstream saw. */
+    static final BlockingQueue<String> closes = new LinkedBlockingQueue<>();
+    static final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+
+    static final String WORKER = """
+            const base = (env) => 'http://127.0.0.1:' + env.WS;
+            async function open(env, path) {
+              const resp = await fetch(base(env) + path, { headers: { Upgrade: 'websocket' } });
+              return resp;
+            }
+            function collect(ws, n) {
+              const got = [];
+              return new Promise((resolve) => {
+                ws.addEventListener('message', (e) => {
+                  got.push(typeof e.data === 'string' ? 'text:' + e.data : 'binary:' + new Uint8Array(e.data).join(','));
+                  if (got.length === n) resolve(got);
+                });
+                ws.addEventListener('close', (e) => resolve(got.concat(['close:' + e.code + ':' + e.reason + ':' + e.wasClean])));
+              });
+            }
+            function closed(ws) {
+              return new Promise((resolve) => ws.addEventListener('close', (e) => resolve(e.code + ':' + e.reason + ':' + e.wasClean)));
+            }
+            export default {
+              async fetch(request, env) {
+                const url = new URL(request.url);
+                const q = url.searchParams;
+                try {
+                  switch (url.pathname) {
+                    case '/roundtrip': {
+                      const resp = await open(env, '/echo');
+                      const ws = resp.webSocket;
+                      ws.accept();
+                      ws.binaryType = 'arraybuffer';
+                      const messages = collect(ws, 2);
+                      ws.send('hello');
+                      ws.send(new Uint8Array([1, 2, 3, 255]));
+                      const got = await messages;
+                      const end = closed(ws);
+                      ws.close(4321, 'worker says bye');
+                      return new Response([resp.status, String(ws instanceof WebSocket), got.join('|'), await end].join(' '));
+                    }
+                    case '/serverclose': {
+                      const ws = (await open(env, '/echo')).webSocket;
+                      ws.accept();
+                      const end = closed(ws);
+                      ws.send('close:4007:server says bye');
+                      return new Response(await end);
+                    }
+                    case '/refused': {
+                      const resp = await open(env, q.get('path'));
+                      return new Response([String(resp.webSocket), resp.status, await resp.text()].join(' '));
+                    }
+                    case '/big': {
+                      const ws = (await open(env, '/echo')).webSocket;
+                      ws.accept();
+                      const got = collect(ws, 1);
+                      ws.send('big');
+                      return new Response((await got).join('|'));
+                    }
+                    case '/send-too-big': {
+                      const ws = (await open(env, '/echo')).webSocket;
+                      ws.accept();
+                      try { ws.send('x'.repeat((1 << 20) + 1)); return new Response('sent'); }
+                      catch (e) { ws.close(1000, 'done'); return new Response(e.name + ': ' + e.message); }
+                    }
+                    case '/leave': {
+                      const ws = (await open(env, '/echo')).webSocket;
+                      ws.accept();
+                      const got = collect(ws, 1);
+                      ws.send('still here');
+                      await got;
+                      return new Response('left it open');
+                    }
+                    case '/fail': {
+                      await open(env, '/echo');
+                      return new Response('opened');
+                    }
+                    default: return new Response('no such test', { status: 404 });
+                  }
+                } catch (e) {
+                  return new Response(e.name + ': ' + e.message);
+                }
+              }
+            };""";
+
+    /** A dynamic worker loaded with globalOutbound null: no WebSocket either. */
+    static final String PARENT = """
+            export default {
+              async fetch(request, env) {
+                const child = env.LOADER.get('closed', () => ({
+                  compatibilityDate: '2025-06-01', mainModule: 'm.js', globalOutbound: null,
+                  modules: { 'm.js': `export default { async fetch() {
+                      try { await fetch('http://127.0.0.1:${env.WS}/echo', { headers: { Upgrade: 'websocket' } }); return new Response('connected'); }
+                      catch (e) { return new Response(e.name + ': ' + e.message); } } };` },
+                }));
+                return child.getEntrypoint().fetch(request);
+              }
+            };""";
+
+    /** The upstream: an echo endpoint at /echo; "close:CODE:REASON" makes it close, "big" sends 2 MiB. */
+    public static final class Echo implements Session.Listener.AutoDemanding {
+        private Session session;
+
+        @Override
+        public void onWebSocketOpen(Session session) {
+            this.session = session;
+        }
+
+        @Override
+        public void onWebSocketText(String message) {
+            if (message.startsWith("close:")) {
+                String[] p = message.split(":", 3);
+                session.close(Integer.parseInt(p[1]), p[2], org.eclipse.jetty.websocket.api.Callback.NOOP);
+            } else if (message.equals("big")) {
+                session.sendText("y".repeat(2 << 20), org.eclipse.jetty.websocket.api.Callback.NOOP);
+            } else {
+                session.sendText(message, org.eclipse.jetty.websocket.api.Callback.NOOP);
+            }
+        }
+
+        @Override
+        public void onWebSocketBinary(ByteBuffer payload, org.eclipse.jetty.websocket.api.Callback callback) {
+            ByteBuffer copy = ByteBuffer.allocate(payload.remaining()).put(payload).flip();
+            callback.succeed();
+            session.sendBinary(copy, org.eclipse.jetty.websocket.api.Callback.NOOP);
+        }
+
+        @Override
+        public void onWebSocketClose(int statusCode, String reason) {
+            closes.add(statusCode + " " + reason);
+        }
+    }
+
+    @BeforeAll
+    static void start() throws Exception {
+        upstream = new Server();
+        ServerConnector connector = new ServerConnector(upstream);
+        connector.setHost("127.0.0.1");
+        connector.setPort(0);
+        upstream.addConnector(connector);
+        WebSocketUpgradeHandler ws = WebSocketUpgradeHandler.from(upstream, container -> {
+            container.setMaxTextMessageSize(4 << 20);
+            container.addMapping("/echo", (rq, rs, cb) -> new Echo());
+        });
+        // Paths that are no WebSocket: a 200 and a 403, with bodies.
+        ws.setHandler(new Handler.Abstract() {
+            @Override
+            public boolean handle(org.eclipse.jetty.server.Request request, org.eclipse.jetty.server.Response response,
+                                  Callback callback) {
+                boolean forbid = request.getHttpURI().getPath().equals("/forbid");
+                response.setStatus(forbid ? 403 : 200);
+                response.getHeaders().put("content-type", "text/plain");
+                response.write(true, ByteBuffer.wrap((forbid ? "go away" : "just a page").getBytes(StandardCharsets.UTF_8)), callback);
+                return true;
+            }
+        });
+        upstream.setHandler(ws);
+        upstream.start();
+        port = connector.getLocalPort();
+
+        EgressSettings egress = new EgressSettings(List.of("127.0.0.1"), false).withTestOnlyLoopbackAllowed();
+        node = Node.start(Settings.of(data, "t1").withPort(0)
+                .withSandboxes(SandboxSettings.DEFAULTS.withPoolSize(2)).withEgress(egress));
+        String env = "{\"WS\":\"" + port + "\"}";
+        node.deploy(new DeployedWorker("ws", "t1", bundle(WORKER), env, Limits.DEFAULTS));
+        node.deploy(new DeployedWorker("parent", "t1", bundle(PARENT), env,
+                List.of(new dev.bulwark.sandbox.worker.Binding.WorkerLoader("LOADER")), true, Limits.DEFAULTS));
+        // The default address rules: any host by name, never loopback.
+        strict = Node.start(Settings.of(strictData, "t1").withPort(0)
+                .withSandboxes(SandboxSettings.DEFAULTS.withPoolSize(1)).withEgress(new EgressSettings(List.of("*"), false)));
+        strict.deploy(new DeployedWorker("ws", "t1", bundle(WORKER), env, Limits.DEFAULTS));
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (node != null) node.close();
+        if (strict != null) strict.close();
+        if (upstream != null) upstream.stop();
+    }
+
+    @BeforeEach
+    void forgetCloses() {
+        closes.clear();
+    }
+
+    static WorkerBundle bundle(String js) {
+        return WorkerBundle.of("index.js", List.of(WorkerModule.text("index.js", ModuleType.JS, js)));
+    }
+
+    static String get(Node n, String path) throws Exception {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + n.port() + path))
+                .header("Host", "ws").timeout(Duration.ofSeconds(60)).build(), HttpResponse.BodyHandlers.ofString());
+        return r.body();
+    }
+
+    @Test
+    void textAndBinaryGoRoundAndTheWorkersCloseReachesTheServer() throws Exception {
+        assertThat(get(node, "/roundtrip"))
+                .isEqualTo("101 true text:hello|binary:1,2,3,255 4321:worker says bye:true");
+        assertThat(closes.poll(10, TimeUnit.SECONDS)).isEqualTo("4321 worker says bye");
+    }
+
+    @Test
+    void theServersCloseCodeAndReasonReachTheWorker() throws Exception {
+        assertThat(get(node, "/serverclose")).isEqualTo("4007:server says bye:true");
+        assertThat(closes.poll(10, TimeUnit.SECONDS)).isEqualTo("4007 server says bye");
+    }
+
+    @Test
+    void aRefusedUpgradeIsAnOrdinaryResponseWithNoWebSocket() throws Exception {
+        assertThat(get(node, "/refused?path=/page")).isEqualTo("null 200 just a page");
+        assertThat(get(node, "/refused?path=/forbid")).isEqualTo("null 403 go away");
+    }
+
+    @Test
+    void aMessageOverTheLimitFromTheServerClosesTheSocketWith1009() throws Exception {
+        // Jetty refuses the message as it aggregates past 1 MiB (its reason names the sizes it saw).
+        assertThat(get(node, "/big")).startsWith("close:1009:Text message too large");
+        assertThat(closes.poll(10, TimeUnit.SECONDS)).startsWith("1009 ");
+    }
+
+    @Test
+    void aMessageOverTheLimitFromTheWorkerIsRefusedBeforeItLeaves() throws Exception {
+        assertThat(get(node, "/send-too-big")).isEqualTo("RangeError: WebSocket message too large: the limit is 1048576 bytes.");
+    }
+
+    @Test
+    void theSocketClosesWhenTheInvocationThatOpenedItEnds() throws Exception {
+        assertThat(get(node, "/leave")).isEqualTo("left it open");
+        assertThat(closes.poll(20, TimeUnit.SECONDS)).startsWith("1001 ");
+    }
+
+    @Test
+    void loopbackIsRefusedUnderTheDefaultAddressRules() throws Exception {
+        assertThat(get(strict, "/fail")).isEqualTo("TypeError: Network connection to 127.0.0.1 (127.0.0.1) is not allowed: it is a loopback address");
+    }
+
+    @Test
+    void aWorkerWithoutGlobalOutboundCannotOpenOne() throws Exception {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port() + "/"))
+                .header("Host", "parent").timeout(Duration.ofSeconds(60)).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(r.body()).isEqualTo("Error: This worker is not permitted to access the internet via global functions like fetch(). "
+                + "It must use capabilities (such as bindings in 'env') to talk to the outside world.");
+    }
+}
