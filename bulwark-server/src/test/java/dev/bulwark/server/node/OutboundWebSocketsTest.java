@@ -124,6 +124,16 @@ class OutboundWebSocketsTest {
                       await got;
                       return new Response('left it open');
                     }
+                    case '/proxy': {
+                      // A client's WebSocket relayed to the server's: the upstream outlives this invocation.
+                      const up = (await open(env, '/echo')).webSocket;
+                      up.accept();
+                      const [client, server] = Object.values(new WebSocketPair());
+                      server.accept();
+                      server.addEventListener('message', (e) => up.send(e.data));
+                      up.addEventListener('message', (e) => server.send('via upstream: ' + e.data));
+                      return new Response(null, { status: 101, webSocket: client });
+                    }
                     case '/fail': {
                       await open(env, '/echo');
                       return new Response('opened');
@@ -136,16 +146,35 @@ class OutboundWebSocketsTest {
               }
             };""";
 
-    /** A dynamic worker loaded with globalOutbound null: no WebSocket either. */
+    /**
+     * Dynamic children: with globalOutbound null (no WebSocket either), or with the parent's own
+     * entrypoint as globalOutbound (the upgrade goes to it, and its 101 comes back as a WebSocket).
+     */
     static final String PARENT = """
+            import { WorkerEntrypoint } from 'cloudflare:workers';
+            export class Interceptor extends WorkerEntrypoint {
+              async fetch(request) {
+                if (request.headers.get('Upgrade') !== 'websocket') return new Response('not a WebSocket', { status: 426 });
+                const [client, server] = Object.values(new WebSocketPair());
+                server.accept();
+                server.addEventListener('message', (e) => server.send('intercepted ' + e.data + ' for ' + request.url));
+                return new Response(null, { status: 101, webSocket: client });
+              }
+            }
+            const CHILD = `export default { async fetch() {
+              try {
+                const resp = await fetch('http://upstream.example/chat', { headers: { Upgrade: 'websocket' } });
+                const ws = resp.webSocket;
+                ws.accept();
+                const got = new Promise((resolve) => ws.addEventListener('message', (e) => resolve(e.data)));
+                ws.send('hi');
+                return new Response(resp.status + ' ' + await got);
+              } catch (e) { return new Response(e.name + ': ' + e.message); } } };`;
             export default {
-              async fetch(request, env) {
-                const child = env.LOADER.get('closed', () => ({
-                  compatibilityDate: '2025-06-01', mainModule: 'm.js', globalOutbound: null,
-                  modules: { 'm.js': `export default { async fetch() {
-                      try { await fetch('http://127.0.0.1:${env.WS}/echo', { headers: { Upgrade: 'websocket' } }); return new Response('connected'); }
-                      catch (e) { return new Response(e.name + ': ' + e.message); } } };` },
-                }));
+              async fetch(request, env, ctx) {
+                const intercepted = new URL(request.url).pathname === '/intercepted';
+                const child = env.LOADER.load({ compatibilityDate: '2025-06-01', mainModule: 'm.js',
+                  globalOutbound: intercepted ? ctx.exports.Interceptor : null, modules: { 'm.js': CHILD } });
                 return child.getEntrypoint().fetch(request);
               }
             };""";
@@ -218,6 +247,7 @@ class OutboundWebSocketsTest {
         node.deploy(new DeployedWorker("ws", "t1", bundle(WORKER), env, Limits.DEFAULTS));
         node.deploy(new DeployedWorker("parent", "t1", bundle(PARENT), env,
                 List.of(new dev.bulwark.sandbox.worker.Binding.WorkerLoader("LOADER")), true, Limits.DEFAULTS));
+        node.defaultWorker("ws");
         // The default address rules: any host by name, never loopback.
         strict = Node.start(Settings.of(strictData, "t1").withPort(0)
                 .withSandboxes(SandboxSettings.DEFAULTS.withPoolSize(1)).withEgress(new EgressSettings(List.of("*"), false)));
@@ -288,11 +318,49 @@ class OutboundWebSocketsTest {
         assertThat(get(strict, "/fail")).isEqualTo("TypeError: Network connection to 127.0.0.1 (127.0.0.1) is not allowed: it is a loopback address");
     }
 
+    static String parent(String path) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port() + path))
+                .header("Host", "parent").timeout(Duration.ofSeconds(60)).build(), HttpResponse.BodyHandlers.ofString()).body();
+    }
+
+    @Test
+    void aGlobalOutboundFetcherGetsTheUpgradeAndItsWebSocketIsPassedThrough() throws Exception {
+        assertThat(parent("/intercepted")).isEqualTo("101 intercepted hi for http://upstream.example/chat");
+    }
+
+    @Test
+    void aProxiedUpstreamLivesAsLongAsTheClientsSocketAndClosesWithIt() throws Exception {
+        BlockingQueue<String> got = new LinkedBlockingQueue<>();
+        java.util.concurrent.CompletableFuture<Integer> clientClosed = new java.util.concurrent.CompletableFuture<>();
+        java.net.http.WebSocket client = http.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(30))
+                .buildAsync(URI.create("ws://127.0.0.1:" + node.port() + "/proxy"), new java.net.http.WebSocket.Listener() {
+                    @Override
+                    public java.util.concurrent.CompletionStage<?> onText(java.net.http.WebSocket ws, CharSequence data, boolean last) {
+                        got.add(data.toString());
+                        ws.request(1);
+                        return null;
+                    }
+
+                    @Override
+                    public java.util.concurrent.CompletionStage<?> onClose(java.net.http.WebSocket ws, int code, String reason) {
+                        clientClosed.complete(code);
+                        return null;
+                    }
+                }).join();
+        client.sendText("one", true).join();
+        assertThat(got.poll(30, TimeUnit.SECONDS)).isEqualTo("via upstream: one");
+        // The fetch invocation that opened the upstream is over by now; the client's socket keeps it.
+        Thread.sleep(1500);
+        client.sendText("two", true).join();
+        assertThat(got.poll(30, TimeUnit.SECONDS)).isEqualTo("via upstream: two");
+        assertThat(closes).isEmpty();
+        client.sendClose(1000, "client leaves").join();
+        assertThat(closes.poll(20, TimeUnit.SECONDS)).isEqualTo("1001 the WebSocket that kept this one open closed");
+    }
+
     @Test
     void aWorkerWithoutGlobalOutboundCannotOpenOne() throws Exception {
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port() + "/"))
-                .header("Host", "parent").timeout(Duration.ofSeconds(60)).build(), HttpResponse.BodyHandlers.ofString());
-        assertThat(r.body()).isEqualTo("Error: This worker is not permitted to access the internet via global functions like fetch(). "
+        assertThat(parent("/")).isEqualTo("Error: This worker is not permitted to access the internet via global functions like fetch(). "
                 + "It must use capabilities (such as bindings in 'env') to talk to the outside world.");
     }
 }
