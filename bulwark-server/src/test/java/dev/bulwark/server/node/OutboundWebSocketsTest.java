@@ -134,6 +134,30 @@ class OutboundWebSocketsTest {
                       up.addEventListener('message', (e) => server.send('via upstream: ' + e.data));
                       return new Response(null, { status: 101, webSocket: client });
                     }
+                    case '/ctor': {
+                      // new WebSocket(url, protocols): connects by itself, 'open' when it has.
+                      const ws = new WebSocket('ws://127.0.0.1:' + env.WS + q.get('path'), ['chat', 'superchat']);
+                      const first = ws.readyState;
+                      const events = [];
+                      const over = new Promise((resolve) => {
+                        ws.addEventListener('open', () => { events.push('open:' + ws.readyState + ':' + ws.protocol); ws.send('ctor hello'); });
+                        ws.addEventListener('message', (e) => { events.push('message:' + e.data); ws.close(1000, 'ctor done'); });
+                        ws.addEventListener('error', (e) => events.push('error:' + e.message));
+                        ws.addEventListener('close', (e) => { events.push('close:' + e.code + ':' + e.reason + ':' + e.wasClean); resolve(); });
+                      });
+                      let acceptError = '';
+                      try { ws.accept(); } catch (e) { acceptError = e.name + ': ' + e.message; }
+                      await over;
+                      return new Response([first, ws.readyState, ws.url, acceptError, events.join('|')].join('\\n'));
+                    }
+                    case '/ctor-bad': {
+                      const out = [];
+                      for (const [u, p] of [['http://127.0.0.1/', undefined], ['ws://127.0.0.1/#x', undefined], ['ws://127.0.0.1/', []],
+                          ['ws://127.0.0.1/', ['a', 'a']], ['ws://127.0.0.1/', 'a b']]) {
+                        try { new WebSocket(u, p); out.push('no error'); } catch (e) { out.push(e.name + ': ' + e.message); }
+                      }
+                      return new Response(out.join('\\n'));
+                    }
                     case '/fail': {
                       await open(env, '/echo');
                       return new Response('opened');
@@ -222,7 +246,10 @@ class OutboundWebSocketsTest {
         upstream.addConnector(connector);
         WebSocketUpgradeHandler ws = WebSocketUpgradeHandler.from(upstream, container -> {
             container.setMaxTextMessageSize(4 << 20);
-            container.addMapping("/echo", (rq, rs, cb) -> new Echo());
+            container.addMapping("/echo", (rq, rs, cb) -> {
+                if (!rq.getSubProtocols().isEmpty()) rs.setAcceptedSubProtocol(rq.getSubProtocols().get(0));
+                return new Echo();
+            });
         });
         // Paths that are no WebSocket: a 200 and a 403, with bodies.
         ws.setHandler(new Handler.Abstract() {
@@ -316,6 +343,39 @@ class OutboundWebSocketsTest {
     @Test
     void loopbackIsRefusedUnderTheDefaultAddressRules() throws Exception {
         assertThat(get(strict, "/fail")).isEqualTo("TypeError: Network connection to 127.0.0.1 (127.0.0.1) is not allowed: it is a loopback address");
+    }
+
+    @Test
+    void theWebSocketConstructorConnectsOpensAndCloses() throws Exception {
+        assertThat(get(node, "/ctor?path=/echo")).isEqualTo(String.join("\n", "0", "3", "ws://127.0.0.1:" + port + "/echo",
+                "TypeError: Websockets obtained from the 'new WebSocket()' constructor cannot call accept",
+                "open:1:chat|message:ctor hello|close:1000:ctor done:true"));
+        assertThat(closes.poll(10, TimeUnit.SECONDS)).isEqualTo("1000 ctor done");
+    }
+
+    @Test
+    void theWebSocketConstructorReportsARefusedUpgradeAsErrorThenClose() throws Exception {
+        assertThat(get(node, "/ctor?path=/forbid")).isEqualTo(String.join("\n", "0", "3", "ws://127.0.0.1:" + port + "/forbid",
+                "TypeError: Websockets obtained from the 'new WebSocket()' constructor cannot call accept",
+                "error:Failed to establish the WebSocket connection: expected server to reply with HTTP status code 101 "
+                        + "(switching protocols), but received 403 instead.|close:1006::false"));
+    }
+
+    @Test
+    void theWebSocketConstructorChecksItsArgumentsAsWorkerdDoes() throws Exception {
+        assertThat(get(node, "/ctor-bad")).isEqualTo(String.join("\n",
+                "SyntaxError: WebSocket Constructor: The url scheme must be ws or wss.",
+                "SyntaxError: WebSocket Constructor: The url fragment must be empty.",
+                "SyntaxError: WebSocket Constructor: The protocols array cannot be empty.",
+                "SyntaxError: WebSocket Constructor: The protocols header cannot have repeating values.",
+                "SyntaxError: WebSocket Constructor: The protocol header token is invalid."));
+    }
+
+    @Test
+    void theWebSocketConstructorIsRefusedLoopbackUnderTheDefaultRules() throws Exception {
+        assertThat(get(strict, "/ctor?path=/echo")).isEqualTo(String.join("\n", "0", "3", "ws://127.0.0.1:" + port + "/echo",
+                "TypeError: Websockets obtained from the 'new WebSocket()' constructor cannot call accept",
+                "error:Network connection to 127.0.0.1 (127.0.0.1) is not allowed: it is a loopback address|close:1006::false"));
     }
 
     static String parent(String path) throws Exception {
