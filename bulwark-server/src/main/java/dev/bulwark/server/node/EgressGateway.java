@@ -170,6 +170,10 @@ final class EgressGateway implements AutoCloseable {
         this.outbound = sockets;
     }
 
+    OutboundSockets outboundSockets() {
+        return outbound;
+    }
+
     HttpClient httpClient() {
         return client;
     }

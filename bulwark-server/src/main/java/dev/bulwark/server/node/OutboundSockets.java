@@ -39,6 +39,11 @@ public final class OutboundSockets implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(OutboundSockets.class);
     /** The close a server hears when the worker's invocation that held the socket is over. */
     static final int GOING_AWAY = 1001;
+    /** Bytes all outbound sockets together may hold toward servers that read slowly: 64 MiB. */
+    static final long NODE_SEND_BUDGET = 64L << 20;
+
+    /** What the node holds toward all servers at once (each socket also has its own bound). */
+    private final java.util.concurrent.atomic.AtomicLong sendBuffered = new java.util.concurrent.atomic.AtomicLong();
 
     private final WebSocketClient client;
     private final LongSupplier ids;
@@ -87,6 +92,11 @@ public final class OutboundSockets implements AutoCloseable {
 
     int open() {
         return sockets.size();
+    }
+
+    /** Bytes held toward servers now, over all sockets (tests). */
+    long sendBuffered() {
+        return sendBuffered.get();
     }
 
     /**
@@ -177,6 +187,9 @@ public final class OutboundSockets implements AutoCloseable {
         private boolean inFlight;
         private boolean closedToWorker;
         private long buffered;
+        /** Frames waiting for the one Jetty is writing ({@link #writing}). */
+        private final ArrayDeque<Object> outgoing = new ArrayDeque<>();
+        private boolean writing;
         private final ArrayDeque<Message.SocketEvent> toWorker = new ArrayDeque<>();
 
         Outbound(long id, String tenant, SandboxProcess home) {
@@ -231,34 +244,99 @@ public final class OutboundSockets implements AutoCloseable {
         }
 
         void send(SandboxProcess from, Message.SocketSend s) {
-            long size = s.text() != null ? s.text().length() : s.data() == null ? 0 : s.data().length;
-            Session sess;
+            long size = sizeOf(s.text() != null ? s.text() : s.data());
+            Object first = null;
+            Session drop = null;
             synchronized (this) {
                 if (from != home || !claimed || closedToWorker || session == null || size > SocketHub.MAX_MESSAGE_BYTES * 3L) return;
-                if (buffered + size > SocketHub.MAX_BUFFERED_BYTES) {
-                    session.close(1011, "send buffer full", Callback.NOOP);
-                    return;
+                boolean over = buffered + size > SocketHub.MAX_BUFFERED_BYTES;
+                if (!over && sendBuffered.addAndGet(size) > NODE_SEND_BUDGET) {
+                    sendBuffered.addAndGet(-size);
+                    over = true;
                 }
-                buffered += size;
-                sess = session;
+                if (over) {
+                    long queued = 0;
+                    for (Object o : outgoing) queued += sizeOf(o);
+                    outgoing.clear();
+                    buffered -= queued;
+                    sendBuffered.addAndGet(-queued);
+                    drop = session;
+                } else {
+                    buffered += size;
+                    first = queue(s.text() != null ? s.text() : s.data());
+                }
             }
-            Callback done = Callback.from(() -> release(size), x -> release(size));
-            if (s.text() != null) sess.sendText(s.text(), done);
-            else sess.sendBinary(ByteBuffer.wrap(s.data()), done);
+            if (drop != null) {
+                // A server that does not read: a close frame would wait behind what it does not
+                // read, so the connection is dropped and the worker told at once.
+                toWorker(Message.SocketEventKind.CLOSE, null, null, 1011, "send buffer full");
+                drop.disconnect();
+                return;
+            }
+            if (first != null) write(first);
         }
 
-        private synchronized void release(long size) {
-            buffered -= size;
+        private static long sizeOf(Object frame) {
+            return switch (frame) {
+                case String t -> t.length();
+                case byte[] d -> d.length;
+                case null, default -> 0;
+            };
         }
 
-        /** The worker closed its end: the server gets the close; its reply is the worker's close event. */
+        /** The worker closed its end: after what it sent, the server gets the close; its reply is the worker's close event. */
         void workerClosed(SandboxProcess from, int code, String reason) {
-            Session sess;
+            Object first;
             synchronized (this) {
                 if (from != home || session == null) return;
+                first = queue(new Message.SocketClose(-id, code == 1005 ? 1000 : code, reason));
+            }
+            if (first != null) write(first);
+        }
+
+        /** Queues a frame; returns it when nothing is being written (the caller writes it), else null. Holds this. */
+        private Object queue(Object frame) {
+            if (writing) {
+                outgoing.add(frame);
+                return null;
+            }
+            writing = true;
+            return frame;
+        }
+
+        /**
+         * One frame at a time (Jetty takes one send at a time): the next is written when this one
+         * is done, on a new virtual thread so a send that completes at once does not recurse.
+         */
+        private void write(Object frame) {
+            Session sess;
+            synchronized (this) {
                 sess = session;
             }
-            sess.close(code == 1005 ? 1000 : code, reason, Callback.NOOP);
+            long size = sizeOf(frame);
+            Callback done = Callback.from(() -> written(size), x -> written(size));
+            try {
+                switch (frame) {
+                    case String t -> sess.sendText(t, done);
+                    case byte[] d -> sess.sendBinary(ByteBuffer.wrap(d), done);
+                    case Message.SocketClose c -> sess.close(c.code(), c.reason(), done);
+                    default -> throw new IllegalStateException("not a frame: " + frame);
+                }
+            } catch (RuntimeException e) {
+                log.debug("outbound WebSocket {} send failed: {}", id, e.toString());
+                done.fail(e);
+            }
+        }
+
+        private void written(long size) {
+            Object next;
+            synchronized (this) {
+                buffered -= size;
+                sendBuffered.addAndGet(-size);
+                next = outgoing.poll();
+                if (next == null) writing = false;
+            }
+            if (next != null) Thread.startVirtualThread(() -> write(next));
         }
 
         /** The node ends the socket (its holder is over): the server hears {@code code}. */

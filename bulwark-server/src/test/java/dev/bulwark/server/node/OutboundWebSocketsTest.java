@@ -158,6 +158,15 @@ class OutboundWebSocketsTest {
                       }
                       return new Response(out.join('\\n'));
                     }
+                    case '/flood': {
+                      // A server that never reads: the node holds at most 16 MiB for it, then drops it.
+                      const ws = (await open(env, '/stall')).webSocket;
+                      ws.accept();
+                      const end = closed(ws);
+                      const chunk = new Uint8Array(1 << 20);
+                      for (let i = 0; i < 64; i++) ws.send(chunk);
+                      return new Response(await end);
+                    }
                     case '/fail': {
                       await open(env, '/echo');
                       return new Response('opened');
@@ -237,6 +246,14 @@ class OutboundWebSocketsTest {
         }
     }
 
+    /** Takes the first binary message and never finishes with it: Jetty reads nothing after it. */
+    public static final class Stall implements Session.Listener.AutoDemanding {
+        @Override
+        public void onWebSocketBinary(ByteBuffer payload, org.eclipse.jetty.websocket.api.Callback callback) {
+            // the callback is never completed
+        }
+    }
+
     @BeforeAll
     static void start() throws Exception {
         upstream = new Server();
@@ -246,6 +263,8 @@ class OutboundWebSocketsTest {
         upstream.addConnector(connector);
         WebSocketUpgradeHandler ws = WebSocketUpgradeHandler.from(upstream, container -> {
             container.setMaxTextMessageSize(4 << 20);
+            container.setMaxBinaryMessageSize(4 << 20);
+            container.addMapping("/stall", (rq, rs, cb) -> new Stall());
             container.addMapping("/echo", (rq, rs, cb) -> {
                 if (!rq.getSubProtocols().isEmpty()) rs.setAcceptedSubProtocol(rq.getSubProtocols().get(0));
                 return new Echo();
@@ -332,6 +351,13 @@ class OutboundWebSocketsTest {
     @Test
     void aMessageOverTheLimitFromTheWorkerIsRefusedBeforeItLeaves() throws Exception {
         assertThat(get(node, "/send-too-big")).isEqualTo("RangeError: WebSocket message too large: the limit is 1048576 bytes.");
+    }
+
+    @Test
+    void aServerThatDoesNotReadIsDroppedOnceSixteenMebibytesWait() throws Exception {
+        assertThat(get(node, "/flood")).isEqualTo("1011:send buffer full:true");
+        OutboundSockets sockets = node.egress.outboundSockets();
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> sockets.sendBuffered() == 0);
     }
 
     @Test
