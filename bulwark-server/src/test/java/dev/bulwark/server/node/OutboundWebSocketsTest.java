@@ -167,6 +167,15 @@ class OutboundWebSocketsTest {
                       for (let i = 0; i < 64; i++) ws.send(chunk);
                       return new Response(await end);
                     }
+                    case '/count': {
+                      // Each handshake is a subrequest of the invocation (the limit here: 2).
+                      const out = [];
+                      for (let i = 0; i < 3; i++) {
+                        try { const ws = (await open(env, '/echo')).webSocket; ws.accept(); ws.close(1000); out.push('opened'); }
+                        catch (e) { out.push(e.name + ': ' + e.message); }
+                      }
+                      return new Response(out.join('|'));
+                    }
                     case '/fail': {
                       await open(env, '/echo');
                       return new Response('opened');
@@ -293,6 +302,7 @@ class OutboundWebSocketsTest {
         node.deploy(new DeployedWorker("ws", "t1", bundle(WORKER), env, Limits.DEFAULTS));
         node.deploy(new DeployedWorker("parent", "t1", bundle(PARENT), env,
                 List.of(new dev.bulwark.sandbox.worker.Binding.WorkerLoader("LOADER")), true, Limits.DEFAULTS));
+        node.deploy(new DeployedWorker("limited", "t1", bundle(WORKER), env, new Limits(1_000, 30_000, 128, 2, 64L << 20, 1L << 20, 100L << 20)));
         node.defaultWorker("ws");
         // The default address rules: any host by name, never loopback.
         strict = Node.start(Settings.of(strictData, "t1").withPort(0)
@@ -358,6 +368,40 @@ class OutboundWebSocketsTest {
         assertThat(get(node, "/flood")).isEqualTo("1011:send buffer full:true");
         OutboundSockets sockets = node.egress.outboundSockets();
         org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> sockets.sendBuffered() == 0);
+    }
+
+    @Test
+    void handshakesAreInTheInvocationsOutboundSummaryAllowedOrDenied() throws Exception {
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> logs = new ch.qos.logback.core.read.ListAppender<>();
+        logs.start();
+        ch.qos.logback.classic.Logger egress = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("bulwark.egress");
+        egress.addAppender(logs);
+        try {
+            assertThat(get(node, "/serverclose")).isEqualTo("4007:server says bye:true");
+            assertThat(get(strict, "/fail")).startsWith("TypeError: Network connection to 127.0.0.1 (127.0.0.1) is not allowed");
+            com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> List.copyOf(logs.list).stream()
+                    .filter(e -> e.getFormattedMessage().contains("\"outbound\"")).count() >= 2);
+            List<String> summaries = new java.util.ArrayList<>();
+            for (var e : List.copyOf(logs.list)) {
+                var line = json.readTree(e.getFormattedMessage());
+                if (!line.has("outbound")) continue;
+                var o = line.get("outbound");
+                var first = o.get("first").get(0);
+                summaries.add(o.get("calls").asInt() + " " + o.get("denied").asInt() + " " + first.get("method").asText() + " "
+                        + first.get("host").asText() + " " + first.get("status").asInt() + " " + first.get("outcome").asText());
+            }
+            assertThat(summaries).containsExactlyInAnyOrder("1 0 GET 127.0.0.1 101 ok", "1 1 GET 127.0.0.1 0 denied");
+        } finally {
+            egress.detachAppender(logs);
+        }
+    }
+
+    @Test
+    void eachHandshakeCountsAsASubrequest() throws Exception {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port() + "/count"))
+                .header("Host", "limited").timeout(Duration.ofSeconds(60)).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(r.body()).isEqualTo("opened|opened|Error: Too many subrequests: the limit is 2");
     }
 
     @Test
