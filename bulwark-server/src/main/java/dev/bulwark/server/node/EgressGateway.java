@@ -170,6 +170,11 @@ final class EgressGateway implements AutoCloseable {
         this.outbound = sockets;
     }
 
+    /** Node-wide outbound slots free now (tests). */
+    int freeSlots() {
+        return global.availablePermits();
+    }
+
     OutboundSockets outboundSockets() {
         return outbound;
     }
@@ -200,11 +205,12 @@ final class EgressGateway implements AutoCloseable {
      * {@code :bulwark-websocket}, as a durable object's 101 does; any other answer is an ordinary
      * response (its body up to {@link Message#SUBREQUEST_WINDOW} bytes).
      */
-    private void webSocket(Origin from, Message.Subrequest s, InvocationRecords.Record inv, EgressTarget target, long started) {
+    private boolean webSocket(Origin from, Message.Subrequest s, InvocationRecords.Record inv, EgressTarget target, long started,
+                              Runnable releaseSlots) {
         String host = target.host().name();
         if (!(from.sandbox() instanceof SandboxProcess home)) {
             fail(from, s, inv, "GET", host, 0, "failed", "WebSockets are not available here", 0, started);
-            return;
+            return false;
         }
         OutboundSockets.Outbound socket = outbound.register(inv.id(), inv.tenant(), home);
         org.eclipse.jetty.websocket.client.ClientUpgradeRequest upgrade = new org.eclipse.jetty.websocket.client.ClientUpgradeRequest();
@@ -230,7 +236,7 @@ final class EgressGateway implements AutoCloseable {
             outbound.unregister(inv.id(), socket);
             log.warn("WebSocket handshake to {} could not start: {}", host, e.toString());
             fail(from, s, inv, "GET", host, 0, "failed", describe(e, host), 0, started);
-            return;
+            return false;
         } catch (ExecutionException e) {
             outbound.unregister(inv.id(), socket);
             Throwable cause = e.getCause();
@@ -253,25 +259,27 @@ final class EgressGateway implements AutoCloseable {
             } else {
                 fail(from, s, inv, "GET", host, 0, outcome(cause), describe(cause, host), 0, started);
             }
-            return;
+            return false;
         } catch (TimeoutException e) {
             outbound.unregister(inv.id(), socket);
             fail(from, s, inv, "GET", host, 0, "timeout", "The upstream did not answer within " + settings.timeoutMs() + " ms",
                     0, started);
-            return;
+            return false;
         } catch (InterruptedException e) {
             outbound.unregister(inv.id(), socket);
             Thread.currentThread().interrupt();
-            return;
+            return false;
         }
         List<Message.Header> headers = new ArrayList<>();
         var response = session.getUpgradeResponse();
         for (var e : response.getHeaders().entrySet()) {
             for (String v : e.getValue()) headers.add(new Message.Header(e.getKey().toLowerCase(Locale.ROOT), v));
         }
+        socket.onForget(releaseSlots);
         headers.add(new Message.Header(":bulwark-websocket", Long.toString(socket.id)));
         reply(from, new Message.SubrequestHead(s.subrequestId(), 101, "Switching Protocols", headers, s.url(), false));
         record(inv, "GET", host, 101, "ok", 0, 0, started);
+        return true;
     }
 
     /** What a server that refused the upgrade answered: status, headers and the start of its body. */
@@ -382,10 +390,15 @@ final class EgressGateway implements AutoCloseable {
                     "Too many request body bytes in flight on this node; try again later", 0, started);
             return;
         }
+        boolean kept = false;
         try {
             if (upstream.isCanceled()) return; // the worker gave up before it started
             if (!socket && isWebSocketUpgrade(method, s.headers()) && outbound != null) {
-                webSocket(from, s, inv, target, started);
+                // An open WebSocket keeps its slots, as a connect() socket does, until it is gone.
+                kept = webSocket(from, s, inv, target, started, () -> {
+                    tenantSlots.release();
+                    global.release();
+                });
             } else if (socket) {
                 TcpTunnel.Outcome o = new TcpTunnel(m -> reply(from, m), s.subrequestId(), target, upstream, settings, guard,
                         tls).run();
@@ -397,8 +410,10 @@ final class EgressGateway implements AutoCloseable {
             Thread.currentThread().interrupt();
         } finally {
             if (bodyKib > 0) requestBodyKib.release(bodyKib);
-            tenantSlots.release();
-            global.release();
+            if (!kept) {
+                tenantSlots.release();
+                global.release();
+            }
         }
     }
 

@@ -190,6 +190,8 @@ public final class OutboundSockets implements AutoCloseable {
         /** Frames waiting for the one Jetty is writing ({@link #writing}). */
         private final ArrayDeque<Object> outgoing = new ArrayDeque<>();
         private boolean writing;
+        private boolean forgotten;
+        private Runnable onForget;
         private final ArrayDeque<Message.SocketEvent> toWorker = new ArrayDeque<>();
 
         Outbound(long id, String tenant, SandboxProcess home) {
@@ -393,8 +395,26 @@ public final class OutboundSockets implements AutoCloseable {
             });
         }
 
+        /** Runs once the socket is gone (the egress slots it holds go back). */
+        void onForget(Runnable release) {
+            boolean gone;
+            synchronized (this) {
+                gone = forgotten;
+                if (!gone) onForget = release;
+            }
+            if (gone) release.run();
+        }
+
         private void forget() {
+            Runnable release;
+            synchronized (this) {
+                if (forgotten) return;
+                forgotten = true;
+                release = onForget;
+                onForget = null;
+            }
             sockets.remove(id, this);
+            if (release != null) release.run();
         }
     }
 

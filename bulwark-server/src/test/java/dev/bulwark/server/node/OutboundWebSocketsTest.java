@@ -160,7 +160,7 @@ class OutboundWebSocketsTest {
                     }
                     case '/flood': {
                       // A server that never reads: the node holds at most 16 MiB for it, then drops it.
-                      const ws = (await open(env, '/stall')).webSocket;
+                      const ws = (await fetch('http://127.0.0.1:' + env.STALL + '/', { headers: { Upgrade: 'websocket' } })).webSocket;
                       ws.accept();
                       const end = closed(ws);
                       const chunk = new Uint8Array(1 << 20);
@@ -255,13 +255,37 @@ class OutboundWebSocketsTest {
         }
     }
 
-    /** Takes the first binary message and never finishes with it: Jetty reads nothing after it. */
-    public static final class Stall implements Session.Listener.AutoDemanding {
-        @Override
-        public void onWebSocketBinary(ByteBuffer payload, org.eclipse.jetty.websocket.api.Callback callback) {
-            // the callback is never completed
-        }
+    /**
+     * A WebSocket server that answers the handshake and then never reads a byte (a Jetty endpoint
+     * that does not demand still lets Jetty read ahead): what a worker sends piles up in the node.
+     */
+    static java.net.ServerSocket stallingServer() throws java.io.IOException {
+        java.net.ServerSocket server = new java.net.ServerSocket(0, 50, java.net.InetAddress.getByName("127.0.0.1"));
+        Thread.startVirtualThread(() -> {
+            while (!server.isClosed()) {
+                try {
+                    java.net.Socket s = server.accept();
+                    stalled.add(s);
+                    var in = new java.io.BufferedReader(new java.io.InputStreamReader(s.getInputStream(), StandardCharsets.ISO_8859_1));
+                    String key = null;
+                    for (String line; (line = in.readLine()) != null && !line.isEmpty(); ) {
+                        if (line.toLowerCase(java.util.Locale.ROOT).startsWith("sec-websocket-key:")) key = line.substring(18).trim();
+                    }
+                    String accept = java.util.Base64.getEncoder().encodeToString(java.security.MessageDigest.getInstance("SHA-1")
+                            .digest((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").getBytes(StandardCharsets.ISO_8859_1)));
+                    s.getOutputStream().write(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                            + "Sec-WebSocket-Accept: " + accept + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+                    s.getOutputStream().flush();
+                } catch (Exception e) {
+                    return;
+                }
+            }
+        });
+        return server;
     }
+
+    static final List<java.net.Socket> stalled = new java.util.concurrent.CopyOnWriteArrayList<>();
+    static java.net.ServerSocket stall;
 
     @BeforeAll
     static void start() throws Exception {
@@ -273,7 +297,6 @@ class OutboundWebSocketsTest {
         WebSocketUpgradeHandler ws = WebSocketUpgradeHandler.from(upstream, container -> {
             container.setMaxTextMessageSize(4 << 20);
             container.setMaxBinaryMessageSize(4 << 20);
-            container.addMapping("/stall", (rq, rs, cb) -> new Stall());
             container.addMapping("/echo", (rq, rs, cb) -> {
                 if (!rq.getSubProtocols().isEmpty()) rs.setAcceptedSubProtocol(rq.getSubProtocols().get(0));
                 return new Echo();
@@ -298,7 +321,8 @@ class OutboundWebSocketsTest {
         EgressSettings egress = new EgressSettings(List.of("127.0.0.1"), false).withTestOnlyLoopbackAllowed();
         node = Node.start(Settings.of(data, "t1").withPort(0)
                 .withSandboxes(SandboxSettings.DEFAULTS.withPoolSize(2)).withEgress(egress));
-        String env = "{\"WS\":\"" + port + "\"}";
+        stall = stallingServer();
+        String env = "{\"WS\":\"" + port + "\",\"STALL\":\"" + stall.getLocalPort() + "\"}";
         node.deploy(new DeployedWorker("ws", "t1", bundle(WORKER), env, Limits.DEFAULTS));
         node.deploy(new DeployedWorker("parent", "t1", bundle(PARENT), env,
                 List.of(new dev.bulwark.sandbox.worker.Binding.WorkerLoader("LOADER")), true, Limits.DEFAULTS));
@@ -315,6 +339,8 @@ class OutboundWebSocketsTest {
         if (node != null) node.close();
         if (strict != null) strict.close();
         if (upstream != null) upstream.stop();
+        if (stall != null) stall.close();
+        for (java.net.Socket s : stalled) s.close();
     }
 
     @BeforeEach
@@ -406,8 +432,12 @@ class OutboundWebSocketsTest {
 
     @Test
     void theSocketClosesWhenTheInvocationThatOpenedItEnds() throws Exception {
+        int free = node.egress.freeSlots();
         assertThat(get(node, "/leave")).isEqualTo("left it open");
-        assertThat(closes.poll(20, TimeUnit.SECONDS)).startsWith("1001 ");
+        assertThat(closes.poll(20, TimeUnit.SECONDS)).isEqualTo("1001 the invocation that opened the WebSocket is over");
+        // The socket held an outbound slot while it was open (as a connect() socket does); it is back.
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(20))
+                .until(() -> node.egress.freeSlots() == free && node.egress.outboundSockets().open() == 0);
     }
 
     @Test
