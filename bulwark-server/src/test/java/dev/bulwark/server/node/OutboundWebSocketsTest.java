@@ -176,6 +176,11 @@ class OutboundWebSocketsTest {
                       }
                       return new Response(out.join('|'));
                     }
+                    case '/fetch-ws': {
+                      // fetch() takes http(s) URLs; a ws:// URL is for new WebSocket().
+                      await fetch('ws://127.0.0.1:' + env.WS + '/echo', { headers: { Upgrade: 'websocket' } });
+                      return new Response('fetched');
+                    }
                     case '/fail': {
                       await open(env, '/echo');
                       return new Response('opened');
@@ -421,6 +426,11 @@ class OutboundWebSocketsTest {
         } finally {
             egress.detachAppender(logs);
         }
+    }
+
+    @Test
+    void fetchOfAWsUrlIsRefused() throws Exception {
+        assertThat(get(node, "/fetch-ws")).isEqualTo("TypeError: Fetch API cannot load: ws://127.0.0.1:" + port + "/echo");
     }
 
     @Test
