@@ -74,7 +74,7 @@ class OutboundWebSocketsTest {
               return new Promise((resolve) => ws.addEventListener('close', (e) => resolve(e.code + ':' + e.reason + ':' + e.wasClean)));
             }
             export default {
-              async fetch(request, env) {
+              async fetch(request, env, ctx) {
                 const url = new URL(request.url);
                 const q = url.searchParams;
                 try {
@@ -180,6 +180,17 @@ class OutboundWebSocketsTest {
                       // fetch() takes http(s) URLs; a ws:// URL is for new WebSocket().
                       await fetch('ws://127.0.0.1:' + env.WS + '/echo', { headers: { Upgrade: 'websocket' } });
                       return new Response('fetched');
+                    }
+                    case '/linger': {
+                      // waitUntil keeps the invocation, and with it the socket, after the response.
+                      const ws = (await open(env, '/echo')).webSocket;
+                      ws.accept();
+                      ctx.waitUntil(new Promise((resolve) => ws.addEventListener('message', (e) => {
+                        ws.close(1000, 'after the response: ' + e.data);
+                        resolve();
+                      })));
+                      setTimeout(() => ws.send('late'), 300);
+                      return new Response('answered');
                     }
                     case '/fail': {
                       await open(env, '/echo');
@@ -526,6 +537,28 @@ class OutboundWebSocketsTest {
         assertThat(closes).isEmpty();
         client.sendClose(1000, "client leaves").join();
         assertThat(closes.poll(20, TimeUnit.SECONDS)).isEqualTo("1001 the WebSocket that kept this one open closed");
+    }
+
+    @Test
+    void waitUntilKeepsTheSocketAfterTheResponse() throws Exception {
+        assertThat(get(node, "/linger")).isEqualTo("answered");
+        assertThat(closes.poll(20, TimeUnit.SECONDS)).isEqualTo("1000 after the response: late");
+    }
+
+    @Test
+    void theSandboxDyingClosesItsOutboundSockets() throws Exception {
+        java.net.http.WebSocket client = http.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(30))
+                .buildAsync(URI.create("ws://127.0.0.1:" + node.port() + "/proxy"), new java.net.http.WebSocket.Listener() {})
+                .join();
+        client.sendText("one", true).join();
+        List<Long> pids = node.supervisor().pids("t1");
+        assertThat(pids).isNotEmpty();
+        Thread.sleep(500); // the relayed message reached the upstream
+        for (long pid : pids) ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+        assertThat(closes.poll(20, TimeUnit.SECONDS)).isEqualTo("1001 the worker's sandbox is gone");
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60))
+                .until(() -> !node.supervisor().pids("t1").isEmpty()
+                        && node.supervisor().pids("t1").stream().noneMatch(pids::contains));
     }
 
     @Test
