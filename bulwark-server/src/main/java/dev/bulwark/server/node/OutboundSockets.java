@@ -129,6 +129,89 @@ public final class OutboundSockets implements AutoCloseable {
         }
     }
 
+    /** {@link #passThrough}'s answer for a socket id that is not an outbound socket. */
+    static final String NOT_OUTBOUND = new String("not outbound");
+
+    /**
+     * A worker returned an outbound socket it did not accept in its own 101 (workerd's
+     * {@code couple()}: {@code return fetch(request)} for a WebSocket request): the client's
+     * connection will be spliced to the server's when the front door upgrades it. Null when
+     * accepted, {@link #NOT_OUTBOUND} when the id is not an outbound socket, else why not. Its
+     * lifetime is the client's connection from now on, not the invocation's.
+     */
+    String passThrough(SandboxProcess from, String tenant, Message.SocketOpen open) {
+        Outbound o = sockets.get(open.socketId());
+        if (o == null) return NOT_OUTBOUND;
+        synchronized (o) {
+            if (o.home != from || !o.tenant.equals(tenant)) return "no such WebSocket";
+            if (o.claimed || o.passed) return "the WebSocket was already returned";
+            o.passed = true;
+        }
+        for (Set<Long> held : heldBy.values()) held.remove(o.id);
+        // A 101 that never reaches a client (it went to a caller, or the upgrade failed) does not leave the server's connection open.
+        Thread.startVirtualThread(() -> {
+            try {
+                Thread.sleep(SocketHub.CONNECT_WAIT_MS);
+            } catch (InterruptedException e) {
+                return;
+            }
+            boolean unclaimed;
+            synchronized (o) {
+                unclaimed = o.client == null;
+            }
+            if (unclaimed) o.shut(GOING_AWAY, "the WebSocket was never connected");
+        });
+        return null;
+    }
+
+    /** The front door upgraded the client of a passed-through socket: frames flow both ways. */
+    boolean spliceClient(long socketId, Session client) {
+        Outbound o = sockets.get(socketId);
+        if (o == null) return false;
+        Session server;
+        synchronized (o) {
+            if (!o.passed || o.client != null) {
+                client.close(1011, "the WebSocket is not available", Callback.NOOP);
+                return true;
+            }
+            o.client = client;
+            server = o.session;
+        }
+        client.demand();
+        if (server != null) server.demand();
+        return true;
+    }
+
+    /** A frame from the client of a passed-through socket: to the server; the client's next is read once it is written. */
+    boolean fromClient(long socketId, String text, byte[] data) {
+        Outbound o = sockets.get(socketId);
+        if (o == null) return false;
+        Session server, client;
+        synchronized (o) {
+            if (o.client == null) return o.passed;
+            server = o.session;
+            client = o.client;
+        }
+        Callback next = Callback.from(client::demand, x -> client.close(1011, "the server's connection failed", Callback.NOOP));
+        if (text != null) server.sendText(text, next);
+        else server.sendBinary(ByteBuffer.wrap(data), next);
+        return true;
+    }
+
+    /** The client of a passed-through socket closed: the server hears the same close. */
+    boolean clientClosed(long socketId, int code, String reason) {
+        Outbound o = sockets.get(socketId);
+        if (o == null) return false;
+        Session server;
+        synchronized (o) {
+            if (!o.passed) return false;
+            server = o.session;
+        }
+        if (server != null && server.isOpen()) server.close(code == 1005 || code == 1006 ? 1000 : code, reason, Callback.NOOP);
+        else o.forgetNow();
+        return true;
+    }
+
     /**
      * An invocation is over: its sockets close, unless its response opened a WebSocket to its
      * client that is still open (then they are that socket's until it closes).
@@ -192,6 +275,9 @@ public final class OutboundSockets implements AutoCloseable {
         private boolean writing;
         private boolean forgotten;
         private Runnable onForget;
+        /** Returned in a 101 unaccepted; {@link #client} is the front door's connection once upgraded. */
+        boolean passed;
+        Session client;
         private final ArrayDeque<Message.SocketEvent> toWorker = new ArrayDeque<>();
 
         Outbound(long id, String tenant, SandboxProcess home) {
@@ -209,7 +295,9 @@ public final class OutboundSockets implements AutoCloseable {
 
         @Override
         public void onWebSocketText(String message) {
-            toWorker(Message.SocketEventKind.MESSAGE, message, null, 0, null);
+            Session c = spliced();
+            if (c != null) c.sendText(message, nextFromServer(c));
+            else toWorker(Message.SocketEventKind.MESSAGE, message, null, 0, null);
         }
 
         @Override
@@ -217,12 +305,38 @@ public final class OutboundSockets implements AutoCloseable {
             byte[] data = new byte[payload.remaining()];
             payload.get(data);
             callback.succeed();
-            toWorker(Message.SocketEventKind.MESSAGE, null, data, 0, null);
+            Session c = spliced();
+            if (c != null) c.sendBinary(ByteBuffer.wrap(data), nextFromServer(c));
+            else toWorker(Message.SocketEventKind.MESSAGE, null, data, 0, null);
         }
 
         @Override
         public void onWebSocketClose(int statusCode, String reason) {
+            Session c = spliced();
+            if (c != null) {
+                if (c.isOpen()) c.close(statusCode == 1005 || statusCode == 1006 ? 1000 : statusCode, reason, Callback.NOOP);
+                forget();
+                return;
+            }
             toWorker(Message.SocketEventKind.CLOSE, null, null, statusCode, reason);
+        }
+
+        /** The front door's connection when this socket was passed through to a client, else null. */
+        private synchronized Session spliced() {
+            return passed ? client : null;
+        }
+
+        /** The server's next frame is read once this one reached the client. */
+        private Callback nextFromServer(Session c) {
+            Session server;
+            synchronized (this) {
+                server = session;
+            }
+            return Callback.from(server::demand, x -> server.close(1011, "the client's connection failed", Callback.NOOP));
+        }
+
+        void forgetNow() {
+            forget();
         }
 
         @Override

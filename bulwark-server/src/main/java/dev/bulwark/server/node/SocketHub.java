@@ -260,6 +260,9 @@ public final class SocketHub {
     /** Registers (or, for a handed-over socket, claims) a socket; null when accepted, else why not. */
     private String opened(String tenant, Address target, SandboxProcess sandbox, Message.SocketOpen open) {
         if (open.socketId() != open.invocationId()) {
+            OutboundSockets o = outbound;
+            String passed = o == null ? OutboundSockets.NOT_OUTBOUND : o.passThrough(sandbox, tenant, open);
+            if (passed != OutboundSockets.NOT_OUTBOUND) return passed;
             Socket s = sockets.get(open.socketId());
             if (s == null) return "no such WebSocket";
             synchronized (s) {
@@ -302,6 +305,8 @@ public final class SocketHub {
 
     /** The client's connection is upgraded: frames may flow. */
     public void connect(long socketId, Session session) {
+        OutboundSockets out = outbound;
+        if (out != null && out.spliceClient(socketId, session)) return;
         Socket s = sockets.get(socketId);
         if (s == null) {
             session.close(1011, "unknown WebSocket", Callback.NOOP);
@@ -324,6 +329,8 @@ public final class SocketHub {
 
     /** A message from the client (text or data). */
     public void clientMessage(long socketId, String text, byte[] data) {
+        OutboundSockets out = outbound;
+        if (out != null && out.fromClient(socketId, text, data)) return;
         Socket s = sockets.get(socketId);
         if (s == null) return;
         if (s.hibernatable && text != null && s.target instanceof Address.DurableObject o) {
@@ -341,6 +348,8 @@ public final class SocketHub {
 
     /** The client closed, or the connection broke (code 1006). */
     public void clientClosed(long socketId, int code, String reason) {
+        OutboundSockets out = outbound;
+        if (out != null && out.clientClosed(socketId, code, reason)) return;
         Socket s = sockets.get(socketId);
         if (s == null) return;
         synchronized (s) {

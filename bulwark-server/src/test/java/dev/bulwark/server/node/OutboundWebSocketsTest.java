@@ -192,6 +192,9 @@ class OutboundWebSocketsTest {
                       setTimeout(() => ws.send('late'), 300);
                       return new Response('answered');
                     }
+                    case '/passthrough':
+                      // The server's socket returned unaccepted: the client talks to the server through the node.
+                      return fetch(base(env) + '/echo', { headers: { Upgrade: 'websocket' } });
                     case '/fail': {
                       await open(env, '/echo');
                       return new Response('opened');
@@ -559,6 +562,45 @@ class OutboundWebSocketsTest {
         org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60))
                 .until(() -> !node.supervisor().pids("t1").isEmpty()
                         && node.supervisor().pids("t1").stream().noneMatch(pids::contains));
+    }
+
+    @Test
+    void anUnacceptedOutboundSocketReturnedInA101ConnectsTheClientToTheServer() throws Exception {
+        BlockingQueue<String> got = new LinkedBlockingQueue<>();
+        java.util.concurrent.CompletableFuture<String> clientClosed = new java.util.concurrent.CompletableFuture<>();
+        java.net.http.WebSocket client = http.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(30))
+                .buildAsync(URI.create("ws://127.0.0.1:" + node.port() + "/passthrough"), new java.net.http.WebSocket.Listener() {
+                    @Override
+                    public java.util.concurrent.CompletionStage<?> onText(java.net.http.WebSocket ws, CharSequence data, boolean last) {
+                        got.add(data.toString());
+                        ws.request(1);
+                        return null;
+                    }
+
+                    @Override
+                    public java.util.concurrent.CompletionStage<?> onClose(java.net.http.WebSocket ws, int code, String reason) {
+                        clientClosed.complete(code + " " + reason);
+                        return null;
+                    }
+                }).join();
+        client.sendText("one", true).join();
+        assertThat(got.poll(30, TimeUnit.SECONDS)).isEqualTo("one");
+        // The invocation that returned it is over: the connection is the client's now.
+        Thread.sleep(1500);
+        client.sendText("two", true).join();
+        assertThat(got.poll(30, TimeUnit.SECONDS)).isEqualTo("two");
+        // The server closes: the client hears its code and reason.
+        client.sendText("close:4011:server ends it", true).join();
+        assertThat(clientClosed.get(30, TimeUnit.SECONDS)).isEqualTo("4011 server ends it");
+        assertThat(closes.poll(10, TimeUnit.SECONDS)).isEqualTo("4011 server ends it");
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> node.egress.outboundSockets().open() == 0);
+        // The client closes: the server hears its code and reason.
+        java.net.http.WebSocket second = http.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(30))
+                .buildAsync(URI.create("ws://127.0.0.1:" + node.port() + "/passthrough"), new java.net.http.WebSocket.Listener() {})
+                .join();
+        second.sendClose(4012, "client ends it").join();
+        assertThat(closes.poll(10, TimeUnit.SECONDS)).isEqualTo("4012 client ends it");
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> node.egress.outboundSockets().open() == 0);
     }
 
     @Test
