@@ -34,6 +34,8 @@ import java.util.function.LongSupplier;
  * <p>A socket belongs to the invocation that opened it and is closed when that invocation is
  * done, unless that invocation's response opened a WebSocket to its client (a proxy): then it
  * lives as long as that socket (workerd keeps such a request's context alive while it is open).
+ * A socket the worker returns unaccepted in its own 101 is spliced to the client's connection
+ * ({@link #passThrough}): then the node relays frames between the two, one in flight each way.
  */
 public final class OutboundSockets implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(OutboundSockets.class);
@@ -243,7 +245,12 @@ public final class OutboundSockets implements AutoCloseable {
 
     void sandboxGone(SandboxProcess p) {
         for (Outbound o : sockets.values()) {
-            if (o.home == p) o.shut(GOING_AWAY, "the worker's sandbox is gone");
+            boolean passed;
+            synchronized (o) {
+                passed = o.passed;
+            }
+            // A socket passed through to a client no longer needs its sandbox.
+            if (o.home == p && !passed) o.shut(GOING_AWAY, "the worker's sandbox is gone");
         }
     }
 
