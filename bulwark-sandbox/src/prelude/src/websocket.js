@@ -6,7 +6,7 @@
 // the node across the object's restarts and come back here as restored sockets.
 import { H, safeLog } from './host.js';
 import { Event, EventTarget } from './events.js';
-import { viewBytes, bytesToArrayBuffer, toDictionary, ReflectApply, PromiseResolve, PromiseThen } from './util.js';
+import { viewBytes, bytesToArrayBuffer, toDictionary, ReflectApply, PromiseResolve, PromiseThen, GLOBAL_SCOPE_IO } from './util.js';
 import { serialize, deserialize } from './serialize.js';
 import { utf8Encode } from './encoding.js';
 import { MessageEvent } from './messaging.js';
@@ -72,6 +72,10 @@ export class WebSocket extends EventTarget {
   constructor(token, a = undefined, b = undefined) {
     if (token !== INTERNAL) {
       if (arguments.length < 1) throw new TypeError("Failed to construct 'WebSocket': 1 argument required, but only 0 present.");
+      // As workerd (its constructor needs the request's context): no connection from global scope.
+      let invocation = 0;
+      try { invocation = Number(H.currentInvocation() || 0); } catch { /* outside any invocation */ }
+      if (invocation === 0) throw new Error(GLOBAL_SCOPE_IO);
       const url = `${token}`, protocols = clientProtocols(a);
       const record = parseURL(url);
       if (record === null) throw new DOMException('WebSocket Constructor: The url is invalid.', 'SyntaxError');

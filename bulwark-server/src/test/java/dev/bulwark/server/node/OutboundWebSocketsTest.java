@@ -56,6 +56,8 @@ class OutboundWebSocketsTest {
 
     static final String WORKER = """
             const base = (env) => 'http://127.0.0.1:' + env.WS;
+            let atGlobalScope;
+            try { new WebSocket('ws://127.0.0.1:1/'); atGlobalScope = 'no error'; } catch (e) { atGlobalScope = e.name + ': ' + e.message; }
             async function open(env, path) {
               const resp = await fetch(base(env) + path, { headers: { Upgrade: 'websocket' } });
               return resp;
@@ -150,6 +152,7 @@ class OutboundWebSocketsTest {
                       await over;
                       return new Response([first, ws.readyState, ws.url, acceptError, events.join('|')].join('\\n'));
                     }
+                    case '/global': return new Response(atGlobalScope);
                     case '/ctor-bad': {
                       const out = [];
                       for (const [u, p] of [['http://127.0.0.1/', undefined], ['ws://127.0.0.1/#x', undefined], ['ws://127.0.0.1/', []],
@@ -493,6 +496,14 @@ class OutboundWebSocketsTest {
                 "SyntaxError: WebSocket Constructor: The protocols array cannot be empty.",
                 "SyntaxError: WebSocket Constructor: The protocols header cannot have repeating values.",
                 "SyntaxError: WebSocket Constructor: The protocol header token is invalid."));
+    }
+
+    @Test
+    void theWebSocketConstructorIsRefusedAtGlobalScope() throws Exception {
+        assertThat(get(node, "/global")).isEqualTo("Error: Disallowed operation called within global scope. Asynchronous I/O "
+                + "(ex: fetch() or connect()), setting a timeout, and generating random values are not allowed within global "
+                + "scope. To fix this error, perform this operation within a handler. "
+                + "https://developers.cloudflare.com/workers/runtime-apis/handlers/");
     }
 
     @Test
