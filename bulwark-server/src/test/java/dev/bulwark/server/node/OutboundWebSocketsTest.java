@@ -47,7 +47,9 @@ class OutboundWebSocketsTest {
     static Path data;
     @TempDir
     static Path strictData;
-    static Node node, strict;
+    @TempDir
+    static Path objectData;
+    static Node node, strict, objects;
     static Server upstream;
     static int port;
     /** "code reason" of every close the upstream saw. */
@@ -354,12 +356,18 @@ class OutboundWebSocketsTest {
         strict = Node.start(Settings.of(strictData, "t1").withPort(0)
                 .withSandboxes(SandboxSettings.DEFAULTS.withPoolSize(1)).withEgress(new EgressSettings(List.of("*"), false)));
         strict.deploy(new DeployedWorker("ws", "t1", bundle(WORKER), env, Limits.DEFAULTS));
+        // A project with a durable object that is a WebSocket client.
+        objects = Node.serve(dev.bulwark.server.config.ProjectLoader.load(
+                Path.of("src", "test", "resources", "wsout-project").toAbsolutePath(),
+                s -> s.withPort(0).withDataDir(objectData).withSandboxes(SandboxSettings.DEFAULTS.withPoolSize(1))
+                        .withEgress(new EgressSettings(List.of("127.0.0.1"), false).withTestOnlyLoopbackAllowed())));
     }
 
     @AfterAll
     static void stop() throws Exception {
         if (node != null) node.close();
         if (strict != null) strict.close();
+        if (objects != null) objects.close();
         if (upstream != null) upstream.stop();
         if (stall != null) stall.close();
         for (java.net.Socket s : stalled) s.close();
@@ -612,6 +620,14 @@ class OutboundWebSocketsTest {
         second.sendClose(4012, "client ends it").join();
         assertThat(closes.poll(10, TimeUnit.SECONDS)).isEqualTo("4012 client ends it");
         org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> node.egress.outboundSockets().open() == 0);
+    }
+
+    @Test
+    void aDurableObjectIsAWebSocketClientToo() throws Exception {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + objects.port() + "/?port=" + port))
+                .timeout(Duration.ofSeconds(60)).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(r.body()).isEqualTo("101 from the object from the object");
+        assertThat(closes.poll(10, TimeUnit.SECONDS)).isEqualTo("1000 object done");
     }
 
     @Test
