@@ -6,13 +6,15 @@
 // the node across the object's restarts and come back here as restored sockets.
 import { H, safeLog } from './host.js';
 import { Event, EventTarget } from './events.js';
-import { viewBytes, bytesToArrayBuffer, toDictionary, ReflectApply, PromiseResolve, PromiseThen } from './util.js';
+import { viewBytes, bytesToArrayBuffer, toDictionary, ReflectApply, PromiseResolve, PromiseThen, GLOBAL_SCOPE_IO } from './util.js';
 import { serialize, deserialize } from './serialize.js';
 import { utf8Encode } from './encoding.js';
 import { MessageEvent } from './messaging.js';
 import { Blob } from './blob.js';
 import { DOMException } from './dom-exception.js';
 import { compat, WEBSOCKET_BLOB, CLOSE_REASON_LIMIT, WEBSOCKET_AUTO_REPLY } from './compat.js';
+import { parseURL, serializeURL } from './url.js';
+import { fetch } from './fetch.js';
 
 const INTERNAL = Symbol('internal');
 /** Workers' limit on one WebSocket message, both ways. */
@@ -65,18 +67,79 @@ export class WebSocket extends EventTarget {
   #closeReceived = false; // a local pair's peer closed (node-bound sockets go straight to CLOSED)
   #allowHalfOpen = false; // accept({ allowHalfOpen }): no automatic close reply
   #binaryType = null;      // 'blob' or 'arraybuffer'; null until set: the default of the worker's date
+  #client = null;          // new WebSocket(url): { url, protocol, connecting }
 
   constructor(token, a = undefined, b = undefined) {
     if (token !== INTERNAL) {
-      throw new TypeError('Bulwark does not open outbound WebSockets yet: use new WebSocketPair() on the server side.');
+      if (arguments.length < 1) throw new TypeError("Failed to construct 'WebSocket': 1 argument required, but only 0 present.");
+      // As workerd (its constructor needs the request's context): no connection from global scope.
+      let invocation = 0;
+      try { invocation = Number(H.currentInvocation() || 0); } catch { /* outside any invocation */ }
+      if (invocation === 0) throw new Error(GLOBAL_SCOPE_IO);
+      const url = `${token}`, protocols = clientProtocols(a);
+      const record = parseURL(url);
+      if (record === null) throw new DOMException('WebSocket Constructor: The url is invalid.', 'SyntaxError');
+      if (record.scheme !== 'ws' && record.scheme !== 'wss') throw new DOMException('WebSocket Constructor: The url scheme must be ws or wss.', 'SyntaxError');
+      if (record.fragment !== null) throw new DOMException('WebSocket Constructor: The url fragment must be empty.', 'SyntaxError');
+      super();
+      // As workerd: ws/wss become http/https, and the handshake is an ordinary fetch() with
+      // Upgrade (so the same egress rules, or the worker's globalOutbound fetcher, decide).
+      record.scheme = record.scheme === 'ws' ? 'http' : 'https';
+      this.#state = 0;
+      this.#client = { url, protocol: '', connecting: true };
+      WebSocket.#connect(this, serializeURL(record), protocols);
+      return;
     }
     super();
   }
 
+  /** The handshake of new WebSocket(url): 'open' once connected, else 'error' then 'close' (1006). */
+  static #connect(ws, httpUrl, protocols) {
+    const headers = [['Upgrade', 'websocket']];
+    if (protocols !== '') headers.push(['Sec-WebSocket-Protocol', protocols]);
+    const failed = (message) => {
+      if (ws.#state === 3) return;
+      ws.#state = 3;
+      ws.#client.connecting = false;
+      fire(ws, new ErrorEvent('error', { message }));
+      fire(ws, new CloseEvent('close', { code: 1006, reason: '', wasClean: false }));
+    };
+    let pending;
+    try {
+      pending = fetch(httpUrl, { headers });
+    } catch (err) {
+      PromiseThen(PromiseResolve(undefined), () => failed(err && err.message ? err.message : `${err}`));
+      return;
+    }
+    PromiseThen(pending, (resp) => {
+      const remote = resp.webSocket;
+      if (resp.status !== 101 || remote === null || remote.#remoteId === null) {
+        failed('Failed to establish the WebSocket connection: expected server to reply with HTTP status code 101 '
+          + `(switching protocols), but received ${resp.status} instead.`);
+        return;
+      }
+      ws.#remoteId = remote.#remoteId;
+      remote.#remoteId = null;
+      ws.#client.protocol = resp.headers.get('sec-websocket-protocol') ?? '';
+      ws.#client.connecting = false;
+      const closedMeanwhile = ws.#state === 3;
+      ws.accept();
+      if (closedMeanwhile) {
+        // close() while connecting: the connection made meanwhile is closed at once.
+        ws.#state = 1;
+        ws.close(1000);
+        ws.#state = 3;
+        return;
+      }
+      ws.#state = 1;
+      fire(ws, new Event('open'));
+    }, (err) => failed(err && err.message ? err.message : `${err}`));
+  }
+
   get readyState() { return this.#state; }
-  get url() { return null; }
-  get protocol() { return null; }
-  get extensions() { return null; }
+  get url() { return this.#client === null ? null : this.#client.url; }
+  get protocol() { return this.#client === null ? null : this.#client.protocol; }
+  get extensions() { return this.#client === null ? null : ''; }
   // websocket_standard_binary_type (from 2026-03-17): "blob" by default, as the WebSocket Standard
   // says; before, "arraybuffer". Other values are ignored, as the standard says. It decides what
   // the 'message' listeners get; the hibernation handler webSocketMessage always gets an ArrayBuffer.
@@ -87,6 +150,10 @@ export class WebSocket extends EventTarget {
   }
 
   accept(options = undefined) {
+    if (this.#client !== null && this.#client.connecting) {
+      throw new TypeError("Websockets obtained from the 'new WebSocket()' constructor cannot call accept");
+    }
+    if (this.#client !== null && this.#accepted) return; // open already: nothing to do (as workerd)
     if (this.#accepted) throw new TypeError('The WebSocket was already accepted.');
     // web_socket_auto_reply_to_close (from 2026-04-07): a close frame gets the close reply unless
     // the socket asks for half-open; before, workerd's sockets were half-open unless told otherwise.
@@ -172,6 +239,10 @@ export class WebSocket extends EventTarget {
       }
     }
     reason = reason === undefined ? '' : `${reason}`;
+    if (this.#client !== null && this.#client.connecting) {
+      this.#state = 3; // before the connection is made: it is closed as soon as it is
+      return;
+    }
     // websocket_close_reason_byte_limit (from 2026-03-03): the WebSocket Standard's limit. Before
     // it, workerd took any length; a close frame holds at most 123 bytes of reason on the wire, so
     // the node is given that much (a local pair's peer still gets all of it).
@@ -235,6 +306,9 @@ export class WebSocket extends EventTarget {
       id: (ws) => ws.#id,
       /** The local end of a Response's socket gets its id; what it queued leaves now. */
       bind(responseSocket, invocationId) {
+        if (responseSocket.#client !== null) {
+          throw new TypeError("Can't return WebSocket in a Response if it was created with `new WebSocket()`");
+        }
         if (responseSocket.#remoteId !== null) {
           H.socketOpen(invocationId, responseSocket.#remoteId, false, '', null, null);
           return;
@@ -272,6 +346,24 @@ export class WebSocket extends EventTarget {
   }
 }
 export { socketInternals };
+
+/** new WebSocket(url, protocols): the Sec-WebSocket-Protocol value, checked as workerd checks it. */
+function clientProtocols(protocols) {
+  if (protocols === undefined) return '';
+  const list = typeof protocols === 'string' ? [protocols] : [...protocols].map((p) => `${p}`);
+  if (typeof protocols !== 'string' && list.length === 0) {
+    throw new DOMException('WebSocket Constructor: The protocols array cannot be empty.', 'SyntaxError');
+  }
+  const seen = new Set();
+  for (const p of list) {
+    if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(p)) {
+      throw new DOMException('WebSocket Constructor: The protocol header token is invalid.', 'SyntaxError');
+    }
+    if (seen.has(p)) throw new DOMException('WebSocket Constructor: The protocols header cannot have repeating values.', 'SyntaxError');
+    seen.add(p);
+  }
+  return list.join(', ');
+}
 
 function tooLarge() {
   throw new RangeError(`WebSocket message too large: the limit is ${MAX_MESSAGE_BYTES} bytes.`);

@@ -83,6 +83,7 @@ final class EgressGateway implements AutoCloseable {
     private final Map<Key, Upstream> live = new ConcurrentHashMap<>();
     /** TLS for connect() with secureTransport "on" or startTls(): the JDK's trust store, host names checked. */
     private volatile SSLSocketFactory tls;
+    private volatile OutboundSockets outbound;
 
     EgressGateway(EgressSettings settings, InvocationRecords invocations) {
         this(settings, invocations, new AddressClassifier());
@@ -164,11 +165,163 @@ final class EgressGateway implements AutoCloseable {
         if (u != null && !u.uploaded(piece)) u.cancel();
     }
 
+    /** Where WebSocket upgrades go (set once by the node, after the socket hub exists). */
+    void outbound(OutboundSockets sockets) {
+        this.outbound = sockets;
+    }
+
+    /** Node-wide outbound slots free now (tests). */
+    int freeSlots() {
+        return global.availablePermits();
+    }
+
+    OutboundSockets outboundSockets() {
+        return outbound;
+    }
+
+    HttpClient httpClient() {
+        return client;
+    }
+
+    /** An invocation is over: the WebSockets it opened close (unless a client's socket keeps them). */
+    void invocationDone(long invocationId) {
+        OutboundSockets o = outbound;
+        if (o != null) o.invocationDone(invocationId);
+    }
+
+    /** A GET with {@code Upgrade: websocket}: what Workers' fetch() makes a WebSocket handshake. */
+    static boolean isWebSocketUpgrade(String method, List<Message.Header> headers) {
+        if (!method.equals("GET")) return false;
+        for (Message.Header h : headers) {
+            if (h.name().equalsIgnoreCase("upgrade") && h.value().trim().equalsIgnoreCase("websocket")) return true;
+        }
+        return false;
+    }
+
+    /**
+     * The WebSocket handshake of a worker's fetch(): through the same client (so the same address
+     * checks, with no window between the check and the connection), under the same allowlist
+     * (checked by the caller). A 101 answers the worker with the socket's id in the internal header
+     * {@code :bulwark-websocket}, as a durable object's 101 does; any other answer is an ordinary
+     * response (its body up to {@link Message#SUBREQUEST_WINDOW} bytes).
+     */
+    private boolean webSocket(Origin from, Message.Subrequest s, InvocationRecords.Record inv, EgressTarget target, long started,
+                              Runnable releaseSlots) {
+        String host = target.host().name();
+        if (!(from.sandbox() instanceof SandboxProcess home)) {
+            fail(from, s, inv, "GET", host, 0, "failed", "WebSockets are not available here", 0, started);
+            return false;
+        }
+        OutboundSockets.Outbound socket = outbound.register(inv.id(), inv.tenant(), home);
+        org.eclipse.jetty.websocket.client.ClientUpgradeRequest upgrade = new org.eclipse.jetty.websocket.client.ClientUpgradeRequest();
+        Map<String, List<String>> fields = new java.util.LinkedHashMap<>();
+        for (Message.Header header : s.headers()) {
+            String name = header.name().toLowerCase(Locale.ROOT);
+            if (!HOP_BY_HOP.contains(name) && !OutboundSockets.HANDSHAKE_HEADERS.contains(name)) {
+                fields.computeIfAbsent(name, k -> new ArrayList<>()).add(header.value());
+            }
+        }
+        for (Message.Header loop : inv.loopHeaders()) fields.put(loop.name(), List.of(loop.value()));
+        if (!fields.isEmpty()) upgrade.setHeaders(fields);
+        List<String> protocols = OutboundSockets.subProtocols(s.headers());
+        if (!protocols.isEmpty()) upgrade.setSubProtocols(protocols);
+        RefusedUpgrade refused = new RefusedUpgrade();
+        java.net.URI uri = java.net.URI.create((target.scheme().equals("https") ? "wss" : "ws") + target.uri().toString()
+                .substring(target.scheme().length()));
+        org.eclipse.jetty.websocket.api.Session session;
+        try {
+            session = outbound.client().connect(socket, uri, upgrade, refused)
+                    .get(settings.timeoutMs(), TimeUnit.MILLISECONDS);
+        } catch (IOException | RuntimeException e) {
+            outbound.unregister(inv.id(), socket);
+            log.warn("WebSocket handshake to {} could not start: {}", host, e.toString());
+            fail(from, s, inv, "GET", host, 0, "failed", describe(e, host), 0, started);
+            return false;
+        } catch (ExecutionException e) {
+            outbound.unregister(inv.id(), socket);
+            Throwable cause = e.getCause();
+            AddressGuard.Denied denied = null;
+            for (Throwable t = cause; t != null && denied == null; t = t.getCause() == t ? null : t.getCause()) {
+                if (t instanceof AddressGuard.Denied d) denied = d;
+            }
+            if (denied != null) {
+                deny(from, s, inv, "GET", host, denied.getMessage(), started);
+            } else if (refused.status > 0) {
+                byte[] body = refused.body();
+                reply(from, new Message.SubrequestHead(s.subrequestId(), refused.status, refused.reason, refused.headers, s.url(),
+                        body.length > 0));
+                for (int at = 0; at < body.length; at += Message.STREAM_CHUNK) {
+                    reply(from, new Message.SubrequestChunk(s.subrequestId(),
+                            Arrays.copyOfRange(body, at, Math.min(body.length, at + Message.STREAM_CHUNK))));
+                }
+                if (body.length > 0) reply(from, new Message.SubrequestEnd(s.subrequestId(), null));
+                record(inv, "GET", host, refused.status, "ok", body.length, 0, started);
+            } else {
+                fail(from, s, inv, "GET", host, 0, outcome(cause), describe(cause, host), 0, started);
+            }
+            return false;
+        } catch (TimeoutException e) {
+            outbound.unregister(inv.id(), socket);
+            fail(from, s, inv, "GET", host, 0, "timeout", "The upstream did not answer within " + settings.timeoutMs() + " ms",
+                    0, started);
+            return false;
+        } catch (InterruptedException e) {
+            outbound.unregister(inv.id(), socket);
+            Thread.currentThread().interrupt();
+            return false;
+        }
+        List<Message.Header> headers = new ArrayList<>();
+        var response = session.getUpgradeResponse();
+        for (var e : response.getHeaders().entrySet()) {
+            for (String v : e.getValue()) headers.add(new Message.Header(e.getKey().toLowerCase(Locale.ROOT), v));
+        }
+        socket.onForget(releaseSlots);
+        headers.add(new Message.Header(":bulwark-websocket", Long.toString(socket.id)));
+        reply(from, new Message.SubrequestHead(s.subrequestId(), 101, "Switching Protocols", headers, s.url(), false));
+        record(inv, "GET", host, 101, "ok", 0, 0, started);
+        return true;
+    }
+
+    /** What a server that refused the upgrade answered: status, headers and the start of its body. */
+    private static final class RefusedUpgrade implements org.eclipse.jetty.websocket.client.JettyUpgradeListener {
+        volatile int status;
+        volatile String reason = "";
+        volatile List<Message.Header> headers = List.of();
+        private final java.io.ByteArrayOutputStream body = new java.io.ByteArrayOutputStream();
+
+        @Override
+        public void onHandshakeRequest(Request request) {
+            request.onResponseHeaders(r -> {
+                if (r.getStatus() == 101) return;
+                List<Message.Header> h = new ArrayList<>();
+                for (HttpField f : r.getHeaders()) h.add(new Message.Header(f.getName().toLowerCase(Locale.ROOT), f.getValue()));
+                headers = h;
+                reason = r.getReason() == null ? "" : r.getReason();
+                status = r.getStatus();
+            });
+            request.onResponseContent((r, content) -> {
+                synchronized (body) {
+                    int room = (int) Message.SUBREQUEST_WINDOW - body.size();
+                    int n = Math.min(room, content.remaining());
+                    for (int i = 0; i < n; i++) body.write(content.get());
+                }
+            });
+        }
+
+        byte[] body() {
+            synchronized (body) {
+                return body.toByteArray();
+            }
+        }
+    }
+
     /** The sandbox is gone: close every upstream it had open. */
     void sandboxGone(IsolateHost sandbox) {
         live.forEach((k, u) -> {
             if (k.sandbox() == sandbox) u.cancel();
         });
+        OutboundSockets o = outbound;
+        if (o != null && sandbox instanceof SandboxProcess p) o.sandboxGone(p);
     }
 
     /** Tests only: the TLS a connect() uses, trusting a local test server's own certificate instead of the JDK's roots. */
@@ -237,9 +390,16 @@ final class EgressGateway implements AutoCloseable {
                     "Too many request body bytes in flight on this node; try again later", 0, started);
             return;
         }
+        boolean kept = false;
         try {
             if (upstream.isCanceled()) return; // the worker gave up before it started
-            if (socket) {
+            if (!socket && isWebSocketUpgrade(method, s.headers()) && outbound != null) {
+                // An open WebSocket keeps its slots, as a connect() socket does, until it is gone.
+                kept = webSocket(from, s, inv, target, started, () -> {
+                    tenantSlots.release();
+                    global.release();
+                });
+            } else if (socket) {
                 TcpTunnel.Outcome o = new TcpTunnel(m -> reply(from, m), s.subrequestId(), target, upstream, settings, guard,
                         tls).run();
                 record(inv, method, host, o.status(), o.outcome(), o.bytesIn(), o.bytesOut(), started);
@@ -250,8 +410,10 @@ final class EgressGateway implements AutoCloseable {
             Thread.currentThread().interrupt();
         } finally {
             if (bodyKib > 0) requestBodyKib.release(bodyKib);
-            tenantSlots.release();
-            global.release();
+            if (!kept) {
+                tenantSlots.release();
+                global.release();
+            }
         }
     }
 
@@ -455,6 +617,8 @@ final class EgressGateway implements AutoCloseable {
     @Override
     public void close() {
         live.values().forEach(Upstream::cancel);
+        OutboundSockets o = outbound;
+        if (o != null) o.close();
         try {
             client.stop();
         } catch (Exception e) {

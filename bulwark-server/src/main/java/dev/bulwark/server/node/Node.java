@@ -152,6 +152,10 @@ public final class Node implements AutoCloseable {
                 new SessionSandboxes(supervisor, sb.sessions()));
         this.sockets = new SocketHub(supervisor, this::nextInvocationId, sb.websocketsPerObject());
         supervisor.sockets(sockets);
+        OutboundSockets outboundSockets = new OutboundSockets(egress.httpClient(), this::nextInvocationId);
+        outboundSockets.wire(supervisor, sockets);
+        sockets.outbound(outboundSockets);
+        egress.outbound(outboundSockets);
         sockets.facetTargets(o -> facets.startFor(o.objectId()));
         facets.sockets(sockets);
         try {

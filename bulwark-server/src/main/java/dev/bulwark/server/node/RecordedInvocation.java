@@ -31,6 +31,7 @@ final class RecordedInvocation extends ForwardingInvocationListener {
     @Override
     public void done(long cpuMicros) {
         records.done(record.id());
+        egress.invocationDone(record.id());
         OutboundSummary.Snapshot outbound = record.outbound().snapshot();
         if (outbound.calls() > 0 && log.isInfoEnabled()) {
             ObjectNode json = JSON.createObjectNode();

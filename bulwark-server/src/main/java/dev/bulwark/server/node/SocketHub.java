@@ -42,6 +42,7 @@ public final class SocketHub {
 
     private final SandboxSupervisor supervisor;
     private final LongSupplier invocationIds;
+    private volatile OutboundSockets outbound;
     private final int perObjectLimit;
     private final Map<Long, Socket> sockets = new ConcurrentHashMap<>();
     private final Map<String, Set<Long>> byObject = new ConcurrentHashMap<>();
@@ -105,6 +106,20 @@ public final class SocketHub {
             offer.accept(m);
             reply.accept(m);
         };
+    }
+
+    /** The WebSockets workers opened to servers: their isolate ends speak through this hub's messages. */
+    void outbound(OutboundSockets sockets) {
+        this.outbound = sockets;
+    }
+
+    /** Whether a socket with this id is registered and not closed. */
+    boolean isOpen(long socketId) {
+        Socket s = sockets.get(socketId);
+        if (s == null) return false;
+        synchronized (s) {
+            return !s.closed;
+        }
     }
 
     public int perObjectLimit() {
@@ -245,6 +260,9 @@ public final class SocketHub {
     /** Registers (or, for a handed-over socket, claims) a socket; null when accepted, else why not. */
     private String opened(String tenant, Address target, SandboxProcess sandbox, Message.SocketOpen open) {
         if (open.socketId() != open.invocationId()) {
+            OutboundSockets o = outbound;
+            String passed = o == null ? OutboundSockets.NOT_OUTBOUND : o.passThrough(sandbox, tenant, open);
+            if (passed != OutboundSockets.NOT_OUTBOUND) return passed;
             Socket s = sockets.get(open.socketId());
             if (s == null) return "no such WebSocket";
             synchronized (s) {
@@ -287,6 +305,8 @@ public final class SocketHub {
 
     /** The client's connection is upgraded: frames may flow. */
     public void connect(long socketId, Session session) {
+        OutboundSockets out = outbound;
+        if (out != null && out.spliceClient(socketId, session)) return;
         Socket s = sockets.get(socketId);
         if (s == null) {
             session.close(1011, "unknown WebSocket", Callback.NOOP);
@@ -309,6 +329,8 @@ public final class SocketHub {
 
     /** A message from the client (text or data). */
     public void clientMessage(long socketId, String text, byte[] data) {
+        OutboundSockets out = outbound;
+        if (out != null && out.fromClient(socketId, text, data)) return;
         Socket s = sockets.get(socketId);
         if (s == null) return;
         if (s.hibernatable && text != null && s.target instanceof Address.DurableObject o) {
@@ -326,6 +348,8 @@ public final class SocketHub {
 
     /** The client closed, or the connection broke (code 1006). */
     public void clientClosed(long socketId, int code, String reason) {
+        OutboundSockets out = outbound;
+        if (out != null && out.clientClosed(socketId, code, reason)) return;
         Socket s = sockets.get(socketId);
         if (s == null) return;
         synchronized (s) {
@@ -416,6 +440,8 @@ public final class SocketHub {
 
     private void forget(Socket s) {
         sockets.remove(s.id);
+        OutboundSockets held = outbound;
+        if (held != null) held.holderGone(s.id);
         if (s.target instanceof Address.DurableObject o) {
             Set<Long> ids = byObject.get(key(o));
             if (ids != null) {
@@ -430,6 +456,8 @@ public final class SocketHub {
 
     /** A sandbox speaks about a socket: checked against where the socket's JS side lives. */
     void fromSandbox(SandboxProcess from, Message m) {
+        OutboundSockets o = outbound;
+        if (o != null && o.fromSandbox(from, m)) return;
         switch (m) {
             case Message.SocketClaim c -> claim(from, c);
             case Message.SocketSend send when send.socketId() < 0 -> fromClientEnd(from, send.socketId(), send, null);
