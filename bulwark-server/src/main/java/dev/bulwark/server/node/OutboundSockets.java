@@ -131,19 +131,21 @@ public final class OutboundSockets implements AutoCloseable {
         }
     }
 
-    /** {@link #passThrough}'s answer for a socket id that is not an outbound socket. */
-    static final String NOT_OUTBOUND = new String("not outbound");
+    /** Whether {@code socketId} is an outbound socket's (see {@link #passThrough}). */
+    boolean holds(long socketId) {
+        return sockets.containsKey(socketId);
+    }
 
     /**
      * A worker returned an outbound socket it did not accept in its own 101 (workerd's
      * {@code couple()}: {@code return fetch(request)} for a WebSocket request): the client's
      * connection will be spliced to the server's when the front door upgrades it. Null when
-     * accepted, {@link #NOT_OUTBOUND} when the id is not an outbound socket, else why not. Its
-     * lifetime is the client's connection from now on, not the invocation's.
+     * accepted, else why not. Its lifetime is the client's connection from now on, not the
+     * invocation's.
      */
     String passThrough(SandboxProcess from, String tenant, Message.SocketOpen open) {
         Outbound o = sockets.get(open.socketId());
-        if (o == null) return NOT_OUTBOUND;
+        if (o == null) return "no such WebSocket";
         synchronized (o) {
             if (o.home != from || !o.tenant.equals(tenant)) return "no such WebSocket";
             if (o.claimed || o.passed) return "the WebSocket was already returned";

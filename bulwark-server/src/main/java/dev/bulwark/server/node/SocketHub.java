@@ -261,8 +261,7 @@ public final class SocketHub {
     private String opened(String tenant, Address target, SandboxProcess sandbox, Message.SocketOpen open) {
         if (open.socketId() != open.invocationId()) {
             OutboundSockets o = outbound;
-            String passed = o == null ? OutboundSockets.NOT_OUTBOUND : o.passThrough(sandbox, tenant, open);
-            if (passed != OutboundSockets.NOT_OUTBOUND) return passed;
+            if (o != null && o.holds(open.socketId())) return o.passThrough(sandbox, tenant, open);
             Socket s = sockets.get(open.socketId());
             if (s == null) return "no such WebSocket";
             synchronized (s) {
