@@ -105,6 +105,15 @@ export default {
       server.addEventListener('close', (e) => server.close(1000, 'bye'));
       return new Response(null, { status: 101, webSocket: client });
     }
+    // 24 messages of (almost) 1 MiB for each message received: more than the node holds for a
+    // client that does not read (16 MiB).
+    if (url.pathname === '/firehose') {
+      const [client, server] = Object.values(new WebSocketPair());
+      server.accept();
+      const mib = 'x'.repeat((1 << 20) - 16);
+      server.addEventListener('message', () => { for (let i = 0; i < 24; i++) server.send(mib); });
+      return new Response(null, { status: 101, webSocket: client });
+    }
     if (url.pathname === '/big') {
       const [client, server] = Object.values(new WebSocketPair());
       server.accept();

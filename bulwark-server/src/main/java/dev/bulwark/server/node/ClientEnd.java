@@ -12,6 +12,12 @@ sealed interface ClientEnd permits FrontDoorEnd, IsolateEnd {
     /** A close frame; {@code code} 1005 means none. */
     void close(int code, String reason, Runnable done);
 
+    /**
+     * The client takes frames slower than its worker sends them, past the socket's bound: it is
+     * cut off. A close frame would wait behind everything the client has not read.
+     */
+    void overrun();
+
     /** Ready for the client's next frame. */
     void demand();
 }

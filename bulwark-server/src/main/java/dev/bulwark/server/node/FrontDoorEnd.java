@@ -19,6 +19,14 @@ record FrontDoorEnd(Session session) implements ClientEnd {
         session.close(code == 1005 ? 1000 : code, reason, callback(done));
     }
 
+    /**
+     * The connection is dropped at once: the frames queued toward a client that does not read are
+     * released, and no close frame waits behind them for ever (the hub's sockets have no idle timeout).
+     */
+    public void overrun() {
+        session.disconnect();
+    }
+
     public void demand() {
         session.demand();
     }

@@ -580,7 +580,7 @@ public final class SocketHub {
         }
         long size = sizeOf(what);
         if (s.buffered + size > MAX_BUFFERED_BYTES) {
-            client.close(1011, "send buffer full", () -> {});
+            client.overrun();
             return;
         }
         s.buffered += size;

@@ -169,6 +169,45 @@ class WebSocketsTest {
         assertThat(in.closed.get(30, TimeUnit.SECONDS)).as("1009: message too big").isEqualTo(1009);
     }
 
+    /**
+     * From the attacker's side: a client that stops reading while its worker sends 24 MiB. Past the
+     * node's 16 MiB for that socket the connection is dropped, releasing what was queued; a close
+     * frame would have waited behind those frames for as long as the client liked (the sockets
+     * have no idle timeout). What the client can still read is what the kernel buffers held.
+     */
+    @Test
+    @Timeout(120)
+    void aClientThatStopsReadingIsCutOffAtTheNodesBound() throws Exception {
+        start(dev.bulwark.server.config.SandboxSettings.DEFAULT_WEBSOCKETS_PER_OBJECT); // its own: it counts open sockets
+        long read = 0;
+        try (java.net.Socket raw = new java.net.Socket()) {
+            raw.setReceiveBufferSize(4096);
+            raw.connect(new java.net.InetSocketAddress("127.0.0.1", node.port()));
+            raw.getOutputStream().write(("GET /firehose HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\n"
+                    + "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
+                    .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            var in = raw.getInputStream();
+            StringBuilder head = new StringBuilder();
+            while (!head.toString().endsWith("\r\n\r\n")) head.append((char) in.read());
+            assertThat(head.toString()).startsWith("HTTP/1.1 101 ");
+            byte[] mask = {1, 2, 3, 4};
+            byte[] go = {'g', 'o'};
+            raw.getOutputStream().write(new byte[] {(byte) 0x81, (byte) 0x82, mask[0], mask[1], mask[2], mask[3],
+                    (byte) (go[0] ^ mask[0]), (byte) (go[1] ^ mask[1])});
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> node.sockets().openSockets() == 1);
+            // Not reading: the worker's 24 MiB pile up in the node until its bound, and the node lets go.
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> node.sockets().openSockets() == 0);
+            raw.setSoTimeout(30_000);
+            byte[] buffer = new byte[64 << 10];
+            try {
+                for (int n = in.read(buffer); n >= 0; n = in.read(buffer)) read += n;
+            } catch (java.net.SocketException reset) {
+                // dropped with data unread on its side: as good as the end
+            }
+        }
+        assertThat(read).as("bytes the client could read after it stopped").isLessThan(16L << 20);
+    }
+
     @Test
     void aDurableObjectChatRoomWithTagsAndGetWebSockets() throws Exception {
         start();
