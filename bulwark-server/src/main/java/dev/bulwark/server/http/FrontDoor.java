@@ -327,7 +327,7 @@ public final class FrontDoor extends Handler.Abstract {
                           InvocationChannel channel) {
         long total = 0;
         byte[] buffer = new byte[BODY_CHUNK_BYTES];
-        try (InputStream in = withFirst(first, Content.Source.asInputStream(request))) {
+        try (InputStream in = bodyOf(request, first)) {
             while (true) {
                 if (!relay.pulls.tryAcquire(1, TimeUnit.MINUTES) || relay.isFinished()) return;
                 int n = in.read(buffer);
@@ -370,14 +370,18 @@ public final class FrontDoor extends Handler.Abstract {
         };
     }
 
-    /** The body's bytes: those of {@code first} (a chunk read already, released here; may be null), then {@code rest}. */
-    private static InputStream withFirst(Content.Chunk first, InputStream rest) {
-        if (first == null) return rest;
+    /**
+     * The request's body: the bytes of {@code first} (a chunk read already to see whether a body
+     * follows, released here; may be null), then the rest. A failed chunk fails the read, as the
+     * pump's own reads fail: the worker's stream errors.
+     */
+    private static InputStream bodyOf(Request request, Content.Chunk first) throws IOException {
+        if (first == null) return Content.Source.asInputStream(request);
         try {
-            if (Content.Chunk.isFailure(first)) throw new java.io.UncheckedIOException(new IOException(first.getFailure()));
+            if (Content.Chunk.isFailure(first)) throw new IOException(first.getFailure());
             byte[] bytes = new byte[first.remaining()];
             first.get(bytes, 0, bytes.length);
-            return new java.io.SequenceInputStream(new java.io.ByteArrayInputStream(bytes), rest);
+            return new java.io.SequenceInputStream(new java.io.ByteArrayInputStream(bytes), Content.Source.asInputStream(request));
         } finally {
             first.release();
         }

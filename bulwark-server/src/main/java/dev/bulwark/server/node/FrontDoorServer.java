@@ -16,7 +16,8 @@ import java.util.concurrent.Executors;
 
 /**
  * The front door's Jetty server: HTTP/1.1 and h2c on the settings' host and port, the front door
- * called where a request is parsed (it moves what blocks to virtual threads), WebSockets sized for {@link SocketHub}, errors answered as JSON.
+ * called where a request is parsed (it moves what blocks to virtual threads), WebSockets sized for
+ * {@link SocketHub}, errors answered as JSON.
  */
 final class FrontDoorServer {
     /**

@@ -54,12 +54,12 @@ final class IsolateEnd implements ClientEnd {
         push(Message.SocketEventKind.MESSAGE, null, data, 0, null, done);
     }
 
-    /** The server end closed: the isolate hears it, then the server end gets the reply. */
     /** An isolate reads its events as they come: it hears the close. */
     public void overrun() {
         close(1011, "send buffer full", () -> {});
     }
 
+    /** The server end closed: the isolate hears it, then the server end gets the reply. */
     public void close(int code, String reason, Runnable done) {
         push(Message.SocketEventKind.CLOSE, null, null, code, reason, () -> {
             done.run();

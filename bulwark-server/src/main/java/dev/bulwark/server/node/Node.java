@@ -529,22 +529,22 @@ public final class Node implements AutoCloseable {
         return settings;
     }
 
-    /** The port the front door listens on (the real one when the settings asked for 0). */
+    /** Whether the projects given to {@link #serve} are deployed (without waiting, see {@link #awaitDeployed}). */
+    public boolean workersDeployed() {
+        return deployed.getCount() == 0;
+    }
+
     /**
      * Waits (at most {@code timeoutMs}) until the workers this node was started to serve are
      * deployed; the front door calls it before it routes a request to a worker.
      *
      * @return whether they are
      */
-    /** Whether the projects given to {@link #serve} are deployed (without waiting, see {@link #awaitDeployed}). */
-    public boolean workersDeployed() {
-        return deployed.getCount() == 0;
-    }
-
     public boolean awaitDeployed(long timeoutMs) throws InterruptedException {
         return deployed.await(timeoutMs, java.util.concurrent.TimeUnit.MILLISECONDS);
     }
 
+    /** The port the front door listens on (the real one when the settings asked for 0). */
     public int port() {
         return server.port();
     }

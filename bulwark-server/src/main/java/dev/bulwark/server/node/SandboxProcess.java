@@ -245,8 +245,9 @@ final class SandboxProcess implements IsolateHost, Capabilities.Peer {
     /**
      * Starts an invocation ({@code start} is its FetchStart or RpcStart); its outcome goes to the
      * listener, whatever happens to the process.
+     *
+     * @param send whether to send the start (this thread may block on the socket) or {@linkplain #post post} it
      */
-    /** @param send whether to send the start (this thread may block on the socket) or {@linkplain #post post} it */
     void start(long invocationId, Message start, InvocationListener listener, boolean send) {
         capHooks.starting(this, start);
         invocations.put(invocationId, listener);
