@@ -282,6 +282,13 @@ final class EgressGateway implements AutoCloseable {
         return true;
     }
 
+    /** An upstream response's fields as a worker sees them (names in lower case). */
+    private static List<Message.Header> headersOf(Iterable<HttpField> fields) {
+        List<Message.Header> headers = new ArrayList<>();
+        for (HttpField f : fields) headers.add(new Message.Header(f.getName().toLowerCase(Locale.ROOT), f.getValue()));
+        return headers;
+    }
+
     /** What a server that refused the upgrade answered: status, headers and the start of its body. */
     private static final class RefusedUpgrade implements org.eclipse.jetty.websocket.client.JettyUpgradeListener {
         volatile int status;
@@ -293,9 +300,7 @@ final class EgressGateway implements AutoCloseable {
         public void onHandshakeRequest(Request request) {
             request.onResponseHeaders(r -> {
                 if (r.getStatus() == 101) return;
-                List<Message.Header> h = new ArrayList<>();
-                for (HttpField f : r.getHeaders()) h.add(new Message.Header(f.getName().toLowerCase(Locale.ROOT), f.getValue()));
-                headers = h;
+                headers = headersOf(r.getHeaders());
                 reason = r.getReason() == null ? "" : r.getReason();
                 status = r.getStatus();
             });
@@ -465,8 +470,7 @@ final class EgressGateway implements AutoCloseable {
             return;
         }
         int status = response.getStatus();
-        List<Message.Header> headers = new ArrayList<>();
-        for (HttpField f : response.getHeaders()) headers.add(new Message.Header(f.getName().toLowerCase(Locale.ROOT), f.getValue()));
+        List<Message.Header> headers = headersOf(response.getHeaders());
         boolean hasBody = !method.equals("HEAD") && status != 204 && status != 304 && status >= 200;
         reply(from, new Message.SubrequestHead(s.subrequestId(), status, response.getReason() == null ? "" : response.getReason(),
                 headers, s.url(), hasBody));
