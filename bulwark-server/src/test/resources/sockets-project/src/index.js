@@ -111,7 +111,8 @@ export default {
       const [client, server] = Object.values(new WebSocketPair());
       server.accept();
       const mib = 'x'.repeat((1 << 20) - 16);
-      server.addEventListener('message', () => { for (let i = 0; i < 24; i++) server.send(mib); });
+      const n = Number(url.searchParams.get('mib') ?? 24);
+      server.addEventListener('message', () => { for (let i = 0; i < n; i++) server.send(mib); });
       return new Response(null, { status: 101, webSocket: client });
     }
     if (url.pathname === '/big') {

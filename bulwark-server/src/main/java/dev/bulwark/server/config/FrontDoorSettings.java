@@ -15,8 +15,12 @@ import java.util.List;
  *                       {@code 503 node_overloaded} with {@code Retry-After}. Each request in flight can
  *                       hold up to {@link #BYTES_PER_REQUEST} of the node's heap (its response window),
  *                       so the default gives them half the heap: see {@link #defaultMaxConcurrentRequests}
+ * @param webSocketBufferBytes bytes all WebSockets together may hold in the node toward clients that read
+ *                       slower than their workers send (each socket also stops at 16 MiB); past it the
+ *                       socket whose send would pass it is cut off: see {@link #defaultWebSocketBufferBytes}
  */
-public record FrontDoorSettings(List<String> trustedProxies, String colo, int maxConcurrentRequests) {
+public record FrontDoorSettings(List<String> trustedProxies, String colo, int maxConcurrentRequests,
+                                long webSocketBufferBytes) {
     /**
      * What one request in flight may hold in the node, at most: 1 MiB of response bytes the client
      * has not taken plus one 64 KiB piece, rounded up to leave room for Jetty's own buffers.
@@ -26,6 +30,7 @@ public record FrontDoorSettings(List<String> trustedProxies, String colo, int ma
 
     public FrontDoorSettings {
         if (maxConcurrentRequests < 1) throw new IllegalArgumentException("maxConcurrentRequests must be positive");
+        if (webSocketBufferBytes < 1) throw new IllegalArgumentException("webSocketBufferBytes must be positive");
         trustedProxies = List.copyOf(trustedProxies);
         for (String p : trustedProxies) {
             if (!isAddressOrBlock(p)) throw new IllegalArgumentException("not an IP address or CIDR block: " + p);
@@ -33,13 +38,30 @@ public record FrontDoorSettings(List<String> trustedProxies, String colo, int ma
         if (colo == null || colo.isBlank()) throw new IllegalArgumentException("colo must not be empty");
     }
 
-    /** With the default cap on concurrent requests. */
+    /** With the default cap on concurrent requests and the default WebSocket buffer bound. */
     public FrontDoorSettings(List<String> trustedProxies, String colo) {
         this(trustedProxies, colo, defaultMaxConcurrentRequests(Runtime.getRuntime().maxMemory()));
     }
 
+    /** With the default WebSocket buffer bound. */
+    public FrontDoorSettings(List<String> trustedProxies, String colo, int maxConcurrentRequests) {
+        this(trustedProxies, colo, maxConcurrentRequests, defaultWebSocketBufferBytes(Runtime.getRuntime().maxMemory()));
+    }
+
     public FrontDoorSettings withMaxConcurrentRequests(int max) {
-        return new FrontDoorSettings(trustedProxies, colo, max);
+        return new FrontDoorSettings(trustedProxies, colo, max, webSocketBufferBytes);
+    }
+
+    public FrontDoorSettings withWebSocketBufferBytes(long bytes) {
+        return new FrontDoorSettings(trustedProxies, colo, maxConcurrentRequests, bytes);
+    }
+
+    /**
+     * A quarter of the node's heap, at least 64 MiB: requests in flight may hold half of it
+     * ({@link #defaultMaxConcurrentRequests}), and frames toward slow clients should not take the rest.
+     */
+    public static long defaultWebSocketBufferBytes(long maxHeapBytes) {
+        return Math.max(64L << 20, maxHeapBytes / 4);
     }
 
     /**

@@ -41,7 +41,7 @@ final class SettingsReader {
                     "session_wait_ms", "session_spares", "session_spare_idle_ms", "session_idle_ms"),
             "egress", Set.of("allow", "allow_private_networks", "rules", "test_only_allow_loopback",
                     "max_response_bytes", "timeout_ms", "max_concurrent", "max_concurrent_per_tenant"),
-            "front_door", Set.of("trusted_proxies", "colo", "max_concurrent_requests"),
+            "front_door", Set.of("trusted_proxies", "colo", "max_concurrent_requests", "websocket_buffer_bytes"),
             "api", Set.of("keys"),
             "facets", Set.of("max_facets", "max_bytes_per_facet", "max_bytes_total", "cpu_ms_per_period", "period_ms",
                     "requests_per_second", "route_prefix", "route_object"),
@@ -300,7 +300,9 @@ final class SettingsReader {
         FrontDoorSettings settings = new FrontDoorSettings(proxies, colo);
         int max = orDefault(get("front_door.max_concurrent_requests"), settings.maxConcurrentRequests(),
                 v -> v.integer(1, 1_000_000, POSITIVE));
-        return settings.withMaxConcurrentRequests(max);
+        long wsBuffer = orDefault(get("front_door.websocket_buffer_bytes"), settings.webSocketBufferBytes(),
+                v -> v.integer(1L << 20, Long.MAX_VALUE, "an integer of at least 1048576 (1 MiB)"));
+        return settings.withMaxConcurrentRequests(max).withWebSocketBufferBytes(wsBuffer);
     }
 
     private static final Set<String> KEY_KEYS = Set.of("tenant", "key_sha256");

@@ -150,7 +150,8 @@ public final class Node implements AutoCloseable {
         this.tenantWorkers = new TenantWorkers(dynamicWorkers, supervisor, settings.limits(), this::nextInvocationId);
         this.sessionWorkers = new SessionWorkers(dynamicWorkers, supervisor, caps, settings.limits(), this::nextInvocationId,
                 new SessionSandboxes(supervisor, sb.sessions()));
-        this.sockets = new SocketHub(supervisor, this::nextInvocationId, sb.websocketsPerObject());
+        this.sockets = new SocketHub(supervisor, this::nextInvocationId, sb.websocketsPerObject(),
+                settings.frontDoor().webSocketBufferBytes());
         supervisor.sockets(sockets);
         OutboundSockets outboundSockets = new OutboundSockets(egress.httpClient(), this::nextInvocationId);
         outboundSockets.wire(supervisor, sockets);

@@ -44,6 +44,8 @@ public final class SocketHub {
     private final LongSupplier invocationIds;
     private volatile OutboundSockets outbound;
     private final int perObjectLimit;
+    /** Bytes all sockets together hold toward their clients ({@code front_door.websocket_buffer_bytes}). */
+    private final ByteBudget toClients;
     private final Map<Long, Socket> sockets = new ConcurrentHashMap<>();
     private final Map<String, Set<Long>> byObject = new ConcurrentHashMap<>();
     private final Map<String, String[]> autoResponses = new ConcurrentHashMap<>();
@@ -54,10 +56,11 @@ public final class SocketHub {
         return t;
     });
 
-    SocketHub(SandboxSupervisor supervisor, LongSupplier invocationIds, int perObjectLimit) {
+    SocketHub(SandboxSupervisor supervisor, LongSupplier invocationIds, int perObjectLimit, long bufferBytes) {
         this.supervisor = supervisor;
         this.invocationIds = invocationIds;
         this.perObjectLimit = perObjectLimit;
+        this.toClients = new ByteBudget(bufferBytes);
     }
 
     /**
@@ -139,7 +142,9 @@ public final class SocketHub {
         volatile byte[] attachment;
         /** The client end once connected (or claimed by an isolate); null before. */
         ClientEnd client;
+        /** Frames written before the client end came. */
         final ArrayDeque<Object> outgoing = new ArrayDeque<>();
+        /** Bytes of this socket held in the node toward its client: queued in {@link #outgoing}, or handed to its end and not yet written. */
         long buffered;
         final ArrayDeque<Message.SocketEvent> inbound = new ArrayDeque<>();
         /** Bytes of the client's messages queued toward the server end (bounds an isolate client end; a front-door client is held back by demand). */
@@ -317,9 +322,7 @@ public final class SocketHub {
                 return;
             }
             s.client = new FrontDoorEnd(session);
-            s.buffered = 0; // what was queued is counted again as it is written
-            for (Object o : s.outgoing) write(s, o);
-            s.outgoing.clear();
+            writeQueued(s);
         }
         session.demand();
     }
@@ -354,7 +357,7 @@ public final class SocketHub {
         synchronized (s) {
             if (s.closed) return;
             s.closed = true;
-            s.outgoing.clear();
+            dropQueued(s);
         }
         enqueue(s, new Message.SocketEvent(0, s.target, s.id, Message.SocketEventKind.CLOSE, null, null, code, reason));
     }
@@ -514,9 +517,7 @@ public final class SocketHub {
                     s.offeredTo = -1;
                     IsolateEnd end = new IsolateEnd(s, from, target, supervisor, invocationIds, this::clientClosed);
                     s.client = end;
-                    s.buffered = 0; // what was queued is counted again as it is written
-                    for (Object o : s.outgoing) write(s, o);
-                    s.outgoing.clear();
+                    writeQueued(s);
                 }
             }
         }
@@ -566,20 +567,26 @@ public final class SocketHub {
         return ok ? s : null;
     }
 
-    /** Writes (or queues, before the client connects) a text, binary or close; bounded. Holds s. */
+    /**
+     * Writes (or queues, before the client end comes) a text, binary or close. Bounded per socket
+     * and for the node: a socket whose frame would pass either bound is cut off (a queued socket
+     * gets a 1011 close in place of what it queued). Holds s.
+     */
     private void write(Socket s, Object what) {
         ClientEnd client = s.client;
+        long size = sizeOf(what);
         if (client == null) {
-            s.outgoing.add(what);
-            s.buffered += sizeOf(what);
-            if (s.buffered > MAX_BUFFERED_BYTES) {
-                s.outgoing.clear();
+            if (s.outgoing.peekLast() instanceof Message.SocketClose) return; // nothing goes after a close
+            if (s.buffered + size > MAX_BUFFERED_BYTES || !toClients.take(size)) {
+                dropQueued(s);
                 s.outgoing.add(new Message.SocketClose(s.id, 1011, "send buffer full"));
+                return;
             }
+            s.outgoing.add(what);
+            s.buffered += size;
             return;
         }
-        long size = sizeOf(what);
-        if (s.buffered + size > MAX_BUFFERED_BYTES) {
+        if (s.buffered + size > MAX_BUFFERED_BYTES || !toClients.take(size)) {
             client.overrun();
             return;
         }
@@ -597,6 +604,28 @@ public final class SocketHub {
         synchronized (s) {
             s.buffered -= size;
         }
+        toClients.give(size);
+    }
+
+    /** The client end came: what was queued for it is written (and counted again as it is). Holds s. */
+    private void writeQueued(Socket s) {
+        toClients.give(s.buffered);
+        s.buffered = 0;
+        for (Object o : s.outgoing) write(s, o);
+        s.outgoing.clear();
+    }
+
+    /** What was queued before a client end came is dropped (the socket closed, or overran). Holds s. */
+    private void dropQueued(Socket s) {
+        if (s.client != null) return; // its bytes are in its end's hands, given back as they go
+        toClients.give(s.buffered);
+        s.buffered = 0;
+        s.outgoing.clear();
+    }
+
+    /** Bytes all sockets hold toward their clients now (for operators and tests). */
+    long bufferedTowardClients() {
+        return toClients.held();
     }
 
     /** The size of a text or binary frame (exactly one of the two is set; none for a close). */
@@ -663,6 +692,7 @@ public final class SocketHub {
                 if (s.closed) continue;
                 s.closed = true;
                 client = s.client;
+                dropQueued(s);
             }
             forget(s);
             if (client != null) client.close(1011, "the worker's sandbox restarted", () -> {});

@@ -50,6 +50,25 @@ class SettingsTest {
     }
 
     @Test
+    void front_door_websocket_buffer_bytes_is_read_defaults_to_a_quarter_of_the_heap_and_must_be_at_least_1_MiB() throws ConfigException {
+        project(dir, """
+                { "name": "w", "main": "index.js", "compatibility_date": "2025-09-01" }""");
+        assertThat(ProjectLoader.load(dir).settings().frontDoor().webSocketBufferBytes())
+                .isEqualTo(Math.max(64L << 20, Runtime.getRuntime().maxMemory() / 4));
+
+        project(dir, """
+                { "name": "w", "main": "index.js", "compatibility_date": "2025-09-01",
+                  "bulwark": { "front_door": { "websocket_buffer_bytes": 33554432 } } }""");
+        assertThat(ProjectLoader.load(dir).settings().frontDoor().webSocketBufferBytes()).isEqualTo(32L << 20);
+
+        project(dir, """
+                { "name": "w", "main": "index.js", "compatibility_date": "2025-09-01",
+                  "bulwark": { "front_door": { "websocket_buffer_bytes": 1000 } } }""");
+        assertThatThrownBy(() -> ProjectLoader.load(dir)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("front_door.websocket_buffer_bytes");
+    }
+
+    @Test
     void wrangler_top_level_limits_cpu_ms_sets_the_cpu_limit() throws ConfigException {
         project(dir, """
                 { "name": "w", "main": "index.js", "compatibility_date": "2025-09-01", "limits": { "cpu_ms": 25 } }""");

@@ -179,33 +179,91 @@ class WebSocketsTest {
     @Timeout(120)
     void aClientThatStopsReadingIsCutOffAtTheNodesBound() throws Exception {
         start(dev.bulwark.server.config.SandboxSettings.DEFAULT_WEBSOCKETS_PER_OBJECT); // its own: it counts open sockets
-        long read = 0;
-        try (java.net.Socket raw = new java.net.Socket()) {
-            raw.setReceiveBufferSize(4096);
-            raw.connect(new java.net.InetSocketAddress("127.0.0.1", node.port()));
-            raw.getOutputStream().write(("GET /firehose HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\n"
-                    + "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
-                    .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-            var in = raw.getInputStream();
-            StringBuilder head = new StringBuilder();
-            while (!head.toString().endsWith("\r\n\r\n")) head.append((char) in.read());
-            assertThat(head.toString()).startsWith("HTTP/1.1 101 ");
-            byte[] mask = {1, 2, 3, 4};
-            byte[] go = {'g', 'o'};
-            raw.getOutputStream().write(new byte[] {(byte) 0x81, (byte) 0x82, mask[0], mask[1], mask[2], mask[3],
-                    (byte) (go[0] ^ mask[0]), (byte) (go[1] ^ mask[1])});
+        long read;
+        try (java.net.Socket raw = firehose(24)) {
+            go(raw);
             org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> node.sockets().openSockets() == 1);
             // Not reading: the worker's 24 MiB pile up in the node until its bound, and the node lets go.
             org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> node.sockets().openSockets() == 0);
             raw.setSoTimeout(30_000);
-            byte[] buffer = new byte[64 << 10];
-            try {
-                for (int n = in.read(buffer); n >= 0; n = in.read(buffer)) read += n;
-            } catch (java.net.SocketException reset) {
-                // dropped with data unread on its side: as good as the end
-            }
+            read = drain(raw);
         }
         assertThat(read).as("bytes the client could read after it stopped").isLessThan(16L << 20);
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).alias("the dropped socket's bytes are given back")
+                .until(() -> node.sockets().bufferedTowardClients() == 0);
+    }
+
+    /**
+     * Many slow clients, each under its socket's 16 MiB, cannot add up past the node's bound
+     * ({@code front_door.websocket_buffer_bytes}, here 14 MiB): the socket whose frames would pass
+     * it is cut off, and the one already holding its share keeps it, whole.
+     */
+    @Test
+    @Timeout(120)
+    void slowClientsTogetherAreBoundedByTheNode() throws Exception {
+        node = Node.serve(ProjectLoader.load(PROJECT, s -> s.withPort(0).withDataDir(data)
+                .withFrontDoor(s.frontDoor().withWebSocketBufferBytes(14L << 20))));
+        int frame = 10 + (1 << 20) - 16; // a server's frame of a 1 MiB - 16 text: 2 + 8 bytes of header
+        try (java.net.Socket first = firehose(12); java.net.Socket second = firehose(12)) {
+            go(first);
+            // The first client's 12 MiB, less what the kernel's buffers took, settle in the node.
+            long[] last = {-1};
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).until(() -> {
+                long now = node.sockets().bufferedTowardClients();
+                boolean settled = now >= 8L << 20 && now == last[0];
+                last[0] = now;
+                return settled;
+            });
+            assertThat(node.sockets().openSockets()).isEqualTo(2);
+            // The second asks for 12 MiB too: together they would pass 14 MiB.
+            go(second);
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> node.sockets().openSockets() == 1);
+            second.setSoTimeout(30_000);
+            long secondRead = drain(second);
+            assertThat(secondRead).as("the second client was cut off before its 12 MiB").isLessThan(12L * frame);
+            // The first reads everything its worker sent.
+            first.setSoTimeout(30_000);
+            byte[] all = first.getInputStream().readNBytes(12 * frame);
+            assertThat(all).hasSize(12 * frame);
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30))
+                    .until(() -> node.sockets().bufferedTowardClients() == 0);
+        }
+    }
+
+    /** A raw client of {@code /firehose} whose worker sends {@code mib} MiB when it hears {@link #go}. */
+    private java.net.Socket firehose(int mib) throws Exception {
+        java.net.Socket raw = new java.net.Socket();
+        raw.setReceiveBufferSize(4096);
+        raw.connect(new java.net.InetSocketAddress("127.0.0.1", node.port()));
+        raw.getOutputStream().write(("GET /firehose?mib=" + mib + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\n"
+                + "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
+                .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        var in = raw.getInputStream();
+        StringBuilder head = new StringBuilder();
+        while (!head.toString().endsWith("\r\n\r\n")) head.append((char) in.read());
+        assertThat(head.toString()).startsWith("HTTP/1.1 101 ");
+        return raw;
+    }
+
+    /** Sends a masked text frame "go": the firehose's worker sends what its URL asked for. */
+    private static void go(java.net.Socket raw) throws java.io.IOException {
+        byte[] mask = {1, 2, 3, 4};
+        byte[] go = {'g', 'o'};
+        raw.getOutputStream().write(new byte[] {(byte) 0x81, (byte) 0x82, mask[0], mask[1], mask[2], mask[3],
+                (byte) (go[0] ^ mask[0]), (byte) (go[1] ^ mask[1])});
+    }
+
+    /** Reads until the end or a reset; the bytes read. */
+    private static long drain(java.net.Socket raw) throws java.io.IOException {
+        long read = 0;
+        byte[] buffer = new byte[64 << 10];
+        try {
+            var in = raw.getInputStream();
+            for (int n = in.read(buffer); n >= 0; n = in.read(buffer)) read += n;
+        } catch (java.net.SocketException reset) {
+            // dropped with data unread on its side: as good as the end
+        }
+        return read;
     }
 
     @Test
