@@ -127,6 +127,8 @@ async function handle(request, states) {
     case "/echo":
       // Streams the request body back as it reads it.
       return new Response(request.body);
+    case "/length":
+      return new Response(String((await request.arrayBuffer()).byteLength));
     default:
       return new Response("ok " + url.pathname);
   }
@@ -175,6 +177,19 @@ export default {
       } catch (e) {
         return new Response(`${e.name}: ${e.message}`, { status: 400 });
       }
+    }
+    if (url.pathname === "/fanout") {
+      // n calls at once, each with a body of kib KiB, each the first event of its own object (so
+      // the node places it and relays the call) or, with ?dyn, to the dynamic worker.
+      const n = Number(url.searchParams.get("n")), kib = Number(url.searchParams.get("kib"));
+      const run = url.searchParams.get("run");
+      const body = new Uint8Array(kib * 1024);
+      const lengths = await Promise.all(Array.from({ length: n }, async (_, i) => {
+        const stub = url.searchParams.has("dyn") ? dynamic(env) : env.STREAMER.getByName(`fan-${run}-${i}`);
+        const r = await stub.fetch("https://streamer/length", { method: "POST", body });
+        return Number(await r.text());
+      }));
+      return new Response(`${lengths.filter((l) => l === body.length).length} of ${n}`);
     }
     // /do/<name>/<rest> and /dyn/<rest>: passed on whole (`return stub.fetch(request)`).
     // /read/do/<name>/<rest>: the worker reads the body itself and passes on each chunk upper-cased.

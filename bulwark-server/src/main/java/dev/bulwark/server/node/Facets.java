@@ -160,10 +160,11 @@ final class Facets {
     /** A fetch to a facet from {@code tenant}'s sandbox. */
     void call(String tenant, Message.CallStart call, Consumer<Message> reply) {
         Address.DurableObject target = (Address.DurableObject) call.target();
-        start(call, target, admit(tenant, call.invocationId(), target), reply);
+        start(call, target, admit(tenant, call.invocationId(), target), reply, false);
     }
 
-    private void start(Message.CallStart call, Address.DurableObject target, Admitted a, Consumer<Message> reply) {
+    /** @param atOnce on a sandbox's reader thread: the facet's start is posted (as {@code WorkerCalls}'s at-once calls are) */
+    private void start(Message.CallStart call, Address.DurableObject target, Admitted a, Consumer<Message> reply, boolean atOnce) {
         if (a.refusal != null) {
             reply.accept(new Message.CallFailed(call.callId(), a.code, a.refusal));
             return;
@@ -171,8 +172,9 @@ final class Facets {
         long invocationId = nextInvocationId.getAsLong();
         // The facet's WebSocket (a 101) is offered to the calling invocation of its parent (another tenant key).
         CallRelay relay = new CallRelay(call.callId(), invocationId, sockets == null ? reply : sockets.offering(call.invocationId(), reply));
-        relay.connect(supervisor.fetch(a.worker.tenant(), new Message.FetchStart(invocationId, target, call.method(),
-                call.url(), call.headers(), call.body(), relay.streamsBody()), relay));
+        Message.FetchStart start = new Message.FetchStart(invocationId, target, call.method(),
+                call.url(), call.headers(), call.body(), relay.streamsBody());
+        relay.connect(atOnce ? supervisor.fetchAtOnce(a.worker.tenant(), start, relay) : supervisor.fetch(a.worker.tenant(), start, relay));
     }
 
     /**
@@ -195,7 +197,7 @@ final class Facets {
         Admitted a = admit(tenant, parent, target, true);
         if (a == Admitted.NOT_AT_ONCE) return false;
         callsAtOnce.incrementAndGet();
-        start(call, target, a, reply);
+        start(call, target, a, reply, true);
         return true;
     }
 

@@ -623,7 +623,8 @@ final class SandboxProcess implements IsolateHost, Capabilities.Peer {
         if (!process.isAlive()) return;
         deathCause = "the node shut the sandbox down";
         try {
-            channel.send(new Message.Shutdown());
+            // Posted: a sandbox that stopped reading its socket must not hold the node's shutdown up.
+            channel.post(new Message.Shutdown());
         } catch (IOException ignored) {
             // it is going away anyway
         }

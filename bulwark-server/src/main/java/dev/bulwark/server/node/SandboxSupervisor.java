@@ -193,8 +193,9 @@ public final class SandboxSupervisor implements AutoCloseable {
 
     /**
      * Starts a fetch invocation as {@link #fetch} does, but never blocks: for a thread that must not
-     * (the front door's selector, {@code FrontDoor}). It does not wait for the tenant's sandboxes
-     * (callers check {@link #ready} first; one that is not ready fails as with no sandbox at all, 503),
+     * (the front door's selector, {@code FrontDoor}; a sandbox's reader thread relaying a call,
+     * {@code WorkerCalls.callAtOnce}). It does not wait for the tenant's sandboxes (callers check
+     * {@link #ready} first; one that is not ready fails as with no sandbox at all, 503),
      * and the {@code FetchStart} is posted: written at once when the socket has room, else queued
      * for the channel's writer (so it also stays behind whatever was posted before it).
      */
@@ -337,7 +338,7 @@ public final class SandboxSupervisor implements AutoCloseable {
         }
         SocketHub hub = sockets;
         if (hub != null) {
-            if (target instanceof Address.DurableObject o) hub.beforeObjectEvent(p, o);
+            if (target instanceof Address.DurableObject o) hub.beforeObjectEvent(p, o, mayWait);
             if (start instanceof Message.FetchStart) listener = hub.watch(tenant, target, p, listener);
         }
         p.start(invocationId, start, listener, mayWait);

@@ -648,7 +648,7 @@ public final class SocketHub {
      * Before a sandbox gets its first event for an object, it learns the hibernatable sockets the
      * node keeps for it (the object may have lived in a sandbox that died).
      */
-    void beforeObjectEvent(SandboxProcess p, Address.DurableObject o) {
+    void beforeObjectEvent(SandboxProcess p, Address.DurableObject o, boolean mayWait) {
         Set<String> seen = restored.computeIfAbsent(p, k -> ConcurrentHashMap.newKeySet());
         if (!seen.add(instanceKey(o))) return;
         Set<Long> ids = byObject.get(key(o));
@@ -660,7 +660,10 @@ public final class SocketHub {
                 if (s != null && s.hibernatable && !s.closed) kept.add(new Message.SocketState(id, s.tags, s.attachment));
             }
         }
-        if (!kept.isEmpty()) p.deliver(new Message.SocketRestore(o, kept));
+        if (kept.isEmpty()) return;
+        Message.SocketRestore restore = new Message.SocketRestore(o, kept);
+        if (mayWait) p.deliver(restore);
+        else p.post(restore); // ahead of the event, which is posted too
     }
 
     /** Whether the node keeps any WebSocket of this object (its placement must then stay: branch dirgc). */

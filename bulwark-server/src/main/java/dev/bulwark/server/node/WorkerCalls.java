@@ -106,7 +106,7 @@ final class WorkerCalls {
                     "no worker '" + call.target().workerId() + "' can be called from this worker"));
             return;
         }
-        start(target, call, reply);
+        start(target, call, reply, false);
     }
 
     /**
@@ -128,17 +128,23 @@ final class WorkerCalls {
         DeployedWorker target = callable(tenant, call.invocationId(), call.target());
         if (target == null || !supervisor.ready(target.tenant())) return false;
         relayedCalls.incrementAndGet();
-        start(target, call, reply);
+        start(target, call, reply, true);
         return true;
     }
 
-    private void start(DeployedWorker target, Message.CallStart call, Consumer<Message> reply) {
+    /**
+     * @param atOnce on a sandbox's reader thread: the callee's start is posted, never waited for on
+     *               its socket (two sandboxes' readers, each waiting on the other's full socket, would
+     *               wait for ever)
+     */
+    private void start(DeployedWorker target, Message.CallStart call, Consumer<Message> reply, boolean atOnce) {
         long invocationId = invocationIds.getAsLong();
         caps.deliver(Capabilities.propsOf(call.target()), invocationId); // stubs in the props: the callee's, for this call
         // A socket in the response may be passed on by the caller (a supervisor's facet's socket, one more hop).
         CallRelay relay = new CallRelay(call.callId(), invocationId, sockets.offering(call.invocationId(), reply));
-        relay.connect(supervisor.fetch(target.tenant(), new Message.FetchStart(invocationId, call.target(),
-                call.method(), call.url(), call.headers(), call.body(), relay.streamsBody()), relay));
+        Message.FetchStart start = new Message.FetchStart(invocationId, call.target(),
+                call.method(), call.url(), call.headers(), call.body(), relay.streamsBody());
+        relay.connect(atOnce ? supervisor.fetchAtOnce(target.tenant(), start, relay) : supervisor.fetch(target.tenant(), start, relay));
     }
 
     /** An RPC call of a worker of {@code tenant}: placed and checked as {@link #call} is. */

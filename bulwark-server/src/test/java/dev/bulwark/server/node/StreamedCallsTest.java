@@ -151,6 +151,21 @@ class StreamedCallsTest {
         }
     }
 
+    /**
+     * Many calls at once (the 50 subrequests a request may make), each carrying a 60 KiB body, each
+     * relayed by the node to a sandbox of the same tenant (new objects: their first events; the
+     * dynamic worker: always). The node starts them on the caller's reader thread: when it waited
+     * there on the callee's full socket (here the caller's own sandbox) while that sandbox's
+     * thread waited on the node to read what it was writing, neither moved again and the tenant's
+     * sandbox was wedged for good.
+     */
+    @Test
+    @org.junit.jupiter.api.Timeout(120)
+    void manyCallsWithBodiesAtOnceNeverStallTheNodesReaders() throws Exception {
+        assertThat(body("/fanout?n=50&kib=60&run=" + System.nanoTime())).isEqualTo("50 of 50");
+        assertThat(body("/fanout?n=50&kib=60&dyn")).isEqualTo("50 of 50");
+    }
+
     @Test
     void serverSentEventsOfADynamicWorkerStream() throws Exception {
         firstEventArrivesBeforeTheLastIsWritten("/dyn", "sse");
