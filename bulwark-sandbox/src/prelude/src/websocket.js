@@ -49,6 +49,10 @@ export class ErrorEvent extends Event {
 
 let socketInternals;
 const localSockets = new Map(); // socket id -> WebSocket (accepted with accept(), bound)
+let outboundOwner = null;   // (ws, invocationId): objects.js notes the object that accepted a client end
+
+/** objects.js: who is told of each client end an event accepts (the object it is for, if any). */
+export function setOutboundOwner(fn) { outboundOwner = fn; }
 
 export class WebSocket extends EventTarget {
   static CONNECTING = 0;
@@ -167,7 +171,10 @@ export class WebSocket extends EventTarget {
       this.#remoteId = null;
       this.#id = -remote;
       localSockets.set(this.#id, this);
-      H.socketClaim(H.currentInvocation(), remote);
+      const invocation = H.currentInvocation();
+      H.socketClaim(invocation, remote);
+      // Accepted in a durable object's event: the socket is the object's and closes with it.
+      if (outboundOwner !== null) outboundOwner(this, Number(invocation));
       return;
     }
     // Both ends of a pair accepted here: the pair is local, and what the peer sent so far arrives.
@@ -334,6 +341,17 @@ export class WebSocket extends EventTarget {
           if (typeof item === 'object' && item !== null && item.close === true) H.socketClose(invocationId, item.code, wireReason(item.reason));
           else H.socketSend(invocationId, item);
         }
+      },
+      /**
+       * The durable object holding this client end is gone (reset, evicted): the node closes the
+       * connection (the server hears 1001) and no event of it fires any more, as in workerd, where
+       * the socket dies with the actor's IoContext.
+       */
+      abandon(ws, reason) {
+        if (ws.#id === null || ws.#state === 3) return;
+        ws.#state = 3;
+        localSockets.delete(ws.#id);
+        H.socketClose(ws.#id, 1001, wireReason(reason), true);
       },
       /** The client closed (or the node gave up on) the socket. */
       closed(ws) {

@@ -197,6 +197,7 @@ public final class OutboundSockets implements AutoCloseable {
             client = o.client;
         }
         Callback next = Callback.from(client::demand, x -> client.close(1011, "the server's connection failed", Callback.NOOP));
+        o.sent(text, data);
         if (text != null) server.sendText(text, next);
         else server.sendBinary(ByteBuffer.wrap(data), next);
         return true;
@@ -274,7 +275,9 @@ public final class OutboundSockets implements AutoCloseable {
         final String tenant;
         final SandboxProcess home;
         private Session session;
-        private Address.Worker target;
+        private Address target;
+        /** The durable object that accepted it (its events are the object's), or null: a plain worker's. */
+        private Address.DurableObject object;
         private boolean claimed;
         private boolean inFlight;
         private boolean closedToWorker;
@@ -288,6 +291,22 @@ public final class OutboundSockets implements AutoCloseable {
         boolean passed;
         Session client;
         private final ArrayDeque<Message.SocketEvent> toWorker = new ArrayDeque<>();
+        private volatile SocketMeter meter;
+
+        /** Counts its frames into the record of the invocation that opened it. */
+        void meter(SocketMeter m) {
+            meter = m;
+        }
+
+        private void received(String text, byte[] data) {
+            SocketMeter m = meter;
+            if (m != null) m.received(SocketMeter.size(text, data));
+        }
+
+        private void sent(String text, byte[] data) {
+            SocketMeter m = meter;
+            if (m != null) m.sent(SocketMeter.size(text, data));
+        }
 
         Outbound(long id, String tenant, SandboxProcess home) {
             this.id = id;
@@ -304,6 +323,7 @@ public final class OutboundSockets implements AutoCloseable {
 
         @Override
         public void onWebSocketText(String message) {
+            received(message, null);
             Session c = spliced();
             if (c != null) c.sendText(message, nextFromServer(c));
             else toWorker(Message.SocketEventKind.MESSAGE, message, null, 0, null);
@@ -314,6 +334,7 @@ public final class OutboundSockets implements AutoCloseable {
             byte[] data = new byte[payload.remaining()];
             payload.get(data);
             callback.succeed();
+            received(null, data);
             Session c = spliced();
             if (c != null) c.sendBinary(ByteBuffer.wrap(data), nextFromServer(c));
             else toWorker(Message.SocketEventKind.MESSAGE, null, data, 0, null);
@@ -356,15 +377,22 @@ public final class OutboundSockets implements AutoCloseable {
         }
 
         void claim(SandboxProcess from, Message.SocketClaim c) {
+            Address.DurableObject by = c.object();
+            // An object's claim speaks for an object of the claiming worker that runs in that very sandbox.
+            boolean asObject = by == null || by.workerId().equals(c.workerId()) && supervisor.placement(by) == from;
             boolean ok;
             synchronized (this) {
-                ok = from == home && from.runs(c.invocationId()) && from.tenant().equals(tenant) && !claimed;
+                ok = from == home && from.runs(c.invocationId()) && from.tenant().equals(tenant) && !claimed && asObject;
                 if (ok) {
                     claimed = true;
-                    target = new Address.Worker(c.workerId());
+                    object = by;
+                    target = by != null ? by : new Address.Worker(c.workerId());
                 }
             }
             if (!ok) return; // only the sandbox that opened it may take it, once
+            // The object's now: it outlives the invocation that opened it (workerd: the actor's one
+            // IoContext holds it), and closes when the object goes (its sandbox says so) or its sandbox dies.
+            if (by != null) for (Set<Long> held : heldBy.values()) held.remove(id);
             pump();
         }
 
@@ -389,6 +417,7 @@ public final class OutboundSockets implements AutoCloseable {
                 } else {
                     buffered += size;
                     first = queue(s.text() != null ? s.text() : s.data());
+                    sent(s.text(), s.data());
                 }
             }
             if (drop != null) {
@@ -538,6 +567,8 @@ public final class OutboundSockets implements AutoCloseable {
             }
             sockets.remove(id, this);
             if (release != null) release.run();
+            SocketMeter m = meter;
+            if (m != null) m.closed();
         }
     }
 
