@@ -358,11 +358,18 @@ const entryOfInstance = new WeakMap(); // instance -> entry
 // An object's outbound WebSockets (client ends its events accepted) are the object's, as in
 // workerd, where they belong to the actor's one IoContext: they outlive the request that opened
 // them and close when the object goes.
-setOutboundOwner((ws, invocationId) => {
-  const entry = contextOf(invocationId);
-  if (entry === undefined || entry === null || entry.outbound === undefined) return;
-  for (const old of entry.outbound) if (old.readyState === 3) entry.outbound.delete(old); // closed ones go
-  entry.outbound.add(ws);
+setOutboundOwner({
+  claimed(ws, invocationId) {
+    const entry = contextOf(invocationId);
+    if (entry === undefined || entry === null || entry.outbound === undefined) return undefined;
+    for (const old of entry.outbound) if (old.readyState === 3) entry.outbound.delete(old); // closed ones go
+    entry.outbound.add(ws);
+    return entry;
+  },
+  current() {
+    const entry = contextOf(Number(H.currentInvocation()));
+    return entry !== undefined && entry !== null && entry.outbound !== undefined ? entry : undefined;
+  },
 });
 
 /** The object is gone: its outbound WebSockets close (their servers hear 1001), silently. */

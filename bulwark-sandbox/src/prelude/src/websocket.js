@@ -49,10 +49,22 @@ export class ErrorEvent extends Event {
 
 let socketInternals;
 const localSockets = new Map(); // socket id -> WebSocket (accepted with accept(), bound)
-let outboundOwner = null;   // (ws, invocationId): objects.js notes the object that accepted a client end
+// objects.js: { claimed(ws, invocationId) -> the object's entry that accepted a client end, or
+// undefined; current() -> the entry the running code's invocation is for, or undefined }.
+let outboundOwner = null;
 
-/** objects.js: who is told of each client end an event accepts (the object it is for, if any). */
-export function setOutboundOwner(fn) { outboundOwner = fn; }
+export function setOutboundOwner(hooks) { outboundOwner = hooks; }
+
+/** workerd's error (io-context.c++, throwNotCurrentJsError) for one object's socket used by another object of the isolate. */
+function checkOwner(owner) {
+  const now = outboundOwner.current();
+  if (now !== undefined && now !== null && now !== owner) {
+    throw new Error('Cannot perform I/O on behalf of a different Durable Object. I/O objects (such as streams, '
+      + 'request/response bodies, and others) created in the context of one Durable Object cannot be accessed '
+      + 'from a different Durable Object in the same isolate. This is a limitation of Cloudflare Workers which '
+      + 'allows us to improve overall performance.');
+  }
+}
 
 export class WebSocket extends EventTarget {
   static CONNECTING = 0;
@@ -72,6 +84,7 @@ export class WebSocket extends EventTarget {
   #allowHalfOpen = false; // accept({ allowHalfOpen }): no automatic close reply
   #binaryType = null;      // 'blob' or 'arraybuffer'; null until set: the default of the worker's date
   #client = null;          // new WebSocket(url): { url, protocol, connecting }
+  #owner = null;           // the durable object (objects.js' entry) whose event accepted this client end
 
   constructor(token, a = undefined, b = undefined) {
     if (token !== INTERNAL) {
@@ -174,7 +187,7 @@ export class WebSocket extends EventTarget {
       const invocation = H.currentInvocation();
       H.socketClaim(invocation, remote);
       // Accepted in a durable object's event: the socket is the object's and closes with it.
-      if (outboundOwner !== null) outboundOwner(this, Number(invocation));
+      if (outboundOwner !== null) this.#owner = outboundOwner.claimed(this, Number(invocation)) ?? null;
       return;
     }
     // Both ends of a pair accepted here: the pair is local, and what the peer sent so far arrives.
@@ -220,6 +233,7 @@ export class WebSocket extends EventTarget {
       throw new TypeError('You must call one of accept() or state.acceptWebSocket() on this WebSocket before sending messages.');
     }
     if (this.#closeSent || this.#state === 3) throw new TypeError("Can't call WebSocket send() after close().");
+    if (this.#owner !== null) checkOwner(this.#owner);
     let payload;
     if (typeof message === 'string') {
       if (message.length * 3 > MAX_MESSAGE_BYTES && utf8Encode(message).byteLength > MAX_MESSAGE_BYTES) tooLarge();
@@ -258,6 +272,7 @@ export class WebSocket extends EventTarget {
       throw new DOMException('WebSocket close reason must not be longer than 123 bytes when UTF-8 encoded.', 'SyntaxError');
     }
     if (this.#closeSent || this.#state === 3) return;
+    if (this.#owner !== null) checkOwner(this.#owner);
     this.#closeSent = true;
     this.#state = this.#closeReceived ? 3 : 2;
     const frame = { close: true, code: code ?? 1005, reason };

@@ -96,6 +96,11 @@ public final class OutboundSockets implements AutoCloseable {
         return sockets.size();
     }
 
+    /** The ids of the open sockets (tests). */
+    Set<Long> ids() {
+        return Set.copyOf(sockets.keySet());
+    }
+
     /** Bytes held toward servers now, over all sockets (tests). */
     long sendBuffered() {
         return sendBuffered.get();
