@@ -366,6 +366,12 @@ setOutboundOwner({
     entry.outbound.add(ws);
     return entry;
   },
+  connecting(handshake) {
+    const invocationId = Number(H.currentInvocation());
+    const entry = contextOf(invocationId);
+    const waitUntil = waitUntilOf(invocationId);
+    if (entry !== undefined && entry !== null && entry.outbound !== undefined && waitUntil !== undefined) waitUntil(handshake);
+  },
   current() {
     const entry = contextOf(Number(H.currentInvocation()));
     return entry !== undefined && entry !== null && entry.outbound !== undefined ? entry : undefined;

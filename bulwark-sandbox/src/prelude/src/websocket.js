@@ -128,7 +128,7 @@ export class WebSocket extends EventTarget {
       PromiseThen(PromiseResolve(undefined), () => failed(err && err.message ? err.message : `${err}`));
       return;
     }
-    PromiseThen(pending, (resp) => {
+    const connected = PromiseThen(pending, (resp) => {
       const remote = resp.webSocket;
       if (resp.status !== 101 || remote === null || remote.#remoteId === null) {
         failed('Failed to establish the WebSocket connection: expected server to reply with HTTP status code 101 '
@@ -151,6 +151,9 @@ export class WebSocket extends EventTarget {
       ws.#state = 1;
       fire(ws, new Event('open'));
     }, (err) => failed(err && err.message ? err.message : `${err}`));
+    // A durable object's event waits for its handshake (workerd: the actor's IoContext outlives
+    // the request), so the socket is accepted, and the object's, even after the response is sent.
+    if (outboundOwner !== null) outboundOwner.connecting(connected);
   }
 
   get readyState() { return this.#state; }

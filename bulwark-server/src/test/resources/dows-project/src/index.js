@@ -35,6 +35,14 @@ export class Client extends DurableObject {
         lastOpened = this.ws;
         return new Response(`opened ${this.born}`);
       }
+      case '/open-late': {
+        // new WebSocket() not awaited: the handshake ends after this request's response.
+        const ws = new WebSocket(`ws://127.0.0.1:${q('port')}/echo`);
+        ws.addEventListener('open', () => this.log.push('open'));
+        ws.addEventListener('error', (e) => this.log.push(`error:${e.message}`));
+        this.listen(ws);
+        return new Response(`opening ${this.born}`);
+      }
       case '/send':
         if (this.ws === null) return new Response('no socket');
         this.ws.send(q('text'));

@@ -159,6 +159,18 @@ class ObjectOutboundWebSocketsTest {
     }
 
     @Test
+    void aConstructorsHandshakeMayEndAfterTheRequestThatStartedIt() throws Exception {
+        String opening = get("late", "/open-late?port=" + port);
+        assertThat(opening).startsWith("opening ");
+        String born = opening.substring("opening ".length());
+        assertThat(logOnce("late", " open")).isEqualTo(born + " 1 open");
+        assertThat(get("late", "/send?text=late")).isEqualTo("sent");
+        assertThat(logOnce("late", "message:late")).isEqualTo(born + " 1 open|message:late");
+        assertThat(get("late", "/close")).isEqualTo("closed");
+        assertThat(closes.poll(10, TimeUnit.SECONDS)).isEqualTo("4100 the object closes");
+    }
+
+    @Test
     void theServersMessageWaitsForTheObjectsInputGate() throws Exception {
         String born = open("gated", "fetch");
         // blockConcurrencyWhile sends, and the echo comes back while the gate is shut: its event is
