@@ -34,6 +34,9 @@ import java.util.function.LongSupplier;
  * <p>A socket belongs to the invocation that opened it and is closed when that invocation is
  * done, unless that invocation's response opened a WebSocket to its client (a proxy): then it
  * lives as long as that socket (workerd keeps such a request's context alive while it is open).
+ * A socket a durable object's event accepts is the object's (workerd: one IoContext per actor):
+ * its events go to the object (through its gates), and it closes when the sandbox says the
+ * object is gone or the sandbox dies.
  * A socket the worker returns unaccepted in its own 101 is spliced to the client's connection
  * ({@link #passThrough}): then the node relays frames between the two, one in flight each way.
  */
