@@ -10,8 +10,9 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * The frame bytes of one outbound WebSocket, counted into the outbound summary of the invocation
  * that opened it (its handshake's record there grows with them). That record is logged when the
- * invocation ends; a socket that outlives it (a durable object's, a proxy's) is logged once more
- * when it closes, with all its bytes, under the opener's request id, so no byte goes unrecorded.
+ * invocation ends; a socket whose frames go on after it (a durable object's, a proxy's) is logged
+ * once more when it closes, with all its bytes, under the opener's request id, so no byte goes
+ * unrecorded.
  */
 final class SocketMeter {
     private static final Logger log = LoggerFactory.getLogger("bulwark.egress");
@@ -32,21 +33,26 @@ final class SocketMeter {
         this.records = records;
     }
 
+    /** A frame crossed after the opener's record was closed: the socket gets its own line. */
+    private volatile boolean late;
+
     /** A message from the server. */
     void received(long bytes) {
         in.addAndGet(bytes);
         opener.outbound().grow(index, bytes, 0);
+        if (!late && records.get(opener.id()) != opener) late = true;
     }
 
     /** A message to the server. */
     void sent(long bytes) {
         out.addAndGet(bytes);
         opener.outbound().grow(index, 0, bytes);
+        if (!late && records.get(opener.id()) != opener) late = true;
     }
 
-    /** The socket is gone: if its opener ended before it, its own line. */
+    /** The socket is gone: if frames crossed after its opener ended, its own line with all of them. */
     void closed() {
-        if (records.get(opener.id()) == opener || !log.isInfoEnabled()) return;
+        if (!late || !log.isInfoEnabled()) return;
         ObjectNode json = JSON.createObjectNode();
         json.put("requestId", LogHub.requestId(opener.id()));
         json.put("worker", opener.worker());
