@@ -59,6 +59,8 @@ export class Client extends DurableObject {
           this.log.push('block:end');
         });
         return new Response('blocked');
+      case '/spin':
+        for (;;) { /* past the CPU limit: the isolate is condemned */ }
       case '/abort':
         this.ctx.abort('reset by the test');
         return new Response('not reached');

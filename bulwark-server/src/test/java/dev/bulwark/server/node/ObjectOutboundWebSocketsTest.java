@@ -214,6 +214,18 @@ class ObjectOutboundWebSocketsTest {
     }
 
     @Test
+    void theSocketClosesWhenTheObjectsIsolateIsCondemned() throws Exception {
+        String born = get("spun", "/log").split(" ")[0];
+        long id = openedId("spun");
+        // The front worker runs in the same isolate: its request fails with the reset too.
+        assertThat(get("spun", "/spin")).contains("\"isolate_reset\"");
+        assertThat(closes.poll(20, TimeUnit.SECONDS)).isEqualTo("1001 the isolate holding the WebSocket was reset");
+        await().atMost(Duration.ofSeconds(10)).until(() -> !node.egress.outboundSockets().ids().contains(id));
+        String after = get("spun", "/log");
+        assertThat(after).doesNotStartWith(born).endsWith(" none ");
+    }
+
+    @Test
     void theSocketClosesWhenTheObjectsSandboxIsKilled() throws Exception {
         long id = openedId("killed");
         List<Long> pids = node.supervisor().pids(tenant);
