@@ -50,7 +50,8 @@ export class ErrorEvent extends Event {
 let socketInternals;
 const localSockets = new Map(); // socket id -> WebSocket (accepted with accept(), bound)
 // objects.js: { claimed(ws, invocationId) -> the object's entry that accepted a client end, or
-// undefined; current() -> the entry the running code's invocation is for, or undefined }.
+// undefined; connecting(handshake) -> an object's event waits for new WebSocket()'s handshake;
+// current() -> the entry the running code's invocation is for, or undefined }.
 let outboundOwner = null;
 
 export function setOutboundOwner(hooks) { outboundOwner = hooks; }

@@ -276,10 +276,11 @@ final class EgressGateway implements AutoCloseable {
             for (String v : e.getValue()) headers.add(new Message.Header(e.getKey().toLowerCase(Locale.ROOT), v));
         }
         socket.onForget(releaseSlots);
+        // Its frames' bytes grow this record (the opener's; see SocketMeter for one that outlives it):
+        // metered before the worker hears of it, so its first sends are counted.
+        socket.meter(new SocketMeter(inv, record(inv, "GET", host, 101, "ok", 0, 0, started), host, invocations));
         headers.add(new Message.Header(":bulwark-websocket", Long.toString(socket.id)));
         reply(from, new Message.SubrequestHead(s.subrequestId(), 101, "Switching Protocols", headers, s.url(), false));
-        // Its frames' bytes grow this record (the opener's; see SocketMeter for one that outlives it).
-        socket.meter(new SocketMeter(inv, record(inv, "GET", host, 101, "ok", 0, 0, started), host, invocations));
         return true;
     }
 

@@ -283,9 +283,8 @@ public final class OutboundSockets implements AutoCloseable {
         final String tenant;
         final SandboxProcess home;
         private Session session;
+        /** Where its events go: the worker, or the durable object that accepted it (its events are the object's). */
         private Address target;
-        /** The durable object that accepted it (its events are the object's), or null: a plain worker's. */
-        private Address.DurableObject object;
         private boolean claimed;
         private boolean inFlight;
         private boolean closedToWorker;
@@ -393,7 +392,6 @@ public final class OutboundSockets implements AutoCloseable {
                 ok = from == home && from.runs(c.invocationId()) && from.tenant().equals(tenant) && !claimed && asObject;
                 if (ok) {
                     claimed = true;
-                    object = by;
                     target = by != null ? by : new Address.Worker(c.workerId());
                 }
             }
