@@ -104,6 +104,11 @@ export function enterContext(invocationId, ctx) {
   invocationContexts.set(invocationId, ctx);
 }
 
+/** The context invocation {@code invocationId} belongs to (an object's entry), or undefined. */
+export function contextOf(invocationId) {
+  return invocationContexts.get(invocationId);
+}
+
 /** The invocation ended. */
 export function leaveContext(invocationId) {
   invocationContexts.delete(invocationId);

@@ -8,12 +8,12 @@ import { setTimeout, clearTimeout } from './timers.js';
 import { currentFrame, runInFrame, frameWith, valueIn } from './async-context.js';
 import { createStorage, discardWrites, closeStorage } from './storage.js';
 import { stubHandler, stubFetch } from './rpc.js';
-import { registerAddressStub, objectRef, bindObjectIds, enterContext, endContext, raceContext } from './caps.js';
+import { registerAddressStub, objectRef, bindObjectIds, enterContext, endContext, raceContext, contextOf } from './caps.js';
 import { ctxExports } from './services.js';
 import { resetError, isReset } from './remote-errors.js';
 import { makeFacets } from './facets.js';
 import { fetcherConnect } from './sockets.js';
-import { WebSocket, WebSocketRequestResponsePair, socketInternals, deliverToObject, deliverToListeners } from './websocket.js';
+import { WebSocket, WebSocketRequestResponsePair, socketInternals, deliverToObject, deliverToListeners, setOutboundOwner } from './websocket.js';
 
 // Constructors below refuse callers that do not hold this: user code can name the classes
 // (ctx.id.constructor) but never make one, so it can never forge an id or a stub.
@@ -354,6 +354,35 @@ async function gatesOpen(entry) {
   }
 }
 const entryOfInstance = new WeakMap(); // instance -> entry
+
+// An object's outbound WebSockets (client ends its events accepted) are the object's, as in
+// workerd, where they belong to the actor's one IoContext: they outlive the request that opened
+// them and close when the object goes.
+setOutboundOwner({
+  claimed(ws, invocationId) {
+    const entry = contextOf(invocationId);
+    if (entry === undefined || entry === null || entry.outbound === undefined) return undefined;
+    for (const old of entry.outbound) if (old.readyState === 3) entry.outbound.delete(old); // closed ones go
+    entry.outbound.add(ws);
+    return entry;
+  },
+  connecting(handshake) {
+    const invocationId = Number(H.currentInvocation());
+    const entry = contextOf(invocationId);
+    const waitUntil = waitUntilOf(invocationId);
+    if (entry !== undefined && entry !== null && entry.outbound !== undefined && waitUntil !== undefined) waitUntil(handshake);
+  },
+  current() {
+    const entry = contextOf(Number(H.currentInvocation()));
+    return entry !== undefined && entry !== null && entry.outbound !== undefined ? entry : undefined;
+  },
+});
+
+/** The object is gone: its outbound WebSockets close (their servers hear 1001), silently. */
+function dropOutbound(entry, reason) {
+  for (const ws of entry.outbound) socketInternals.abandon(ws, reason);
+  entry.outbound.clear();
+}
 const noAlarmRetry = new WeakSet(); // abort errors thrown with {retryAlarm: false}
 
 function abortEntry(entry, err, retryAlarm, forCallers = err) {
@@ -363,6 +392,7 @@ function abortEntry(entry, err, retryAlarm, forCallers = err) {
   entry.broken = true;
   // What its events exported dies with it (calls on it fail with the reason; caps.js).
   endContext(entry, entry.abortedForCallers);
+  dropOutbound(entry, 'the durable object was reset');
   if (!retryAlarm && typeof err === 'object' && err !== null) { noAlarmRetry.add(err); noAlarmRetry.add(forCallers); }
   const key = `${entry.object.className}\n${entry.object.id}`;
   if (live.get(key) === entry) live.delete(key);
@@ -414,7 +444,7 @@ function objectEntry(exportsNs, env, workerId, className, hex, name, storageHand
   if (entry !== undefined && !entry.broken) return entry;
   const cls = exportsNs[className];
   if (typeof cls !== 'function') throw new TypeError(`The worker does not export a durable object class named '${className}'.`);
-  entry = { instance: null, gates: [], broken: false, pendingSockets: new Set(), socketsById: new Map(),
+  entry = { instance: null, gates: [], broken: false, pendingSockets: new Set(), socketsById: new Map(), outbound: new Set(),
     object: { workerId, className, id: hex, name: name === null ? null : name }, autoResponse: null, eventTimeout: null };
   // The hibernatable sockets the node kept for this object come back before its constructor runs.
   const kept = H.socketList(className, hex);
@@ -447,7 +477,10 @@ export function resetObject(className, hex, reason) {
 
 /** The host evicted an idle object: drop its instance; its next event constructs it again. */
 export function evictObject(className, hex) {
-  live.delete(`${className}\n${hex}`);
+  const key = `${className}\n${hex}`;
+  const entry = live.get(key);
+  if (entry !== undefined) dropOutbound(entry, 'the durable object was evicted');
+  live.delete(key);
 }
 
 /** The object an event ({@code invocationId}) is for, once its gates are open. */

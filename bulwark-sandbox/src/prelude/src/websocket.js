@@ -49,6 +49,23 @@ export class ErrorEvent extends Event {
 
 let socketInternals;
 const localSockets = new Map(); // socket id -> WebSocket (accepted with accept(), bound)
+// objects.js: { claimed(ws, invocationId) -> the object's entry that accepted a client end, or
+// undefined; connecting(handshake) -> an object's event waits for new WebSocket()'s handshake;
+// current() -> the entry the running code's invocation is for, or undefined }.
+let outboundOwner = null;
+
+export function setOutboundOwner(hooks) { outboundOwner = hooks; }
+
+/** workerd's error (io-context.c++, throwNotCurrentJsError) for one object's socket used by another object of the isolate. */
+function checkOwner(owner) {
+  const now = outboundOwner.current();
+  if (now !== undefined && now !== null && now !== owner) {
+    throw new Error('Cannot perform I/O on behalf of a different Durable Object. I/O objects (such as streams, '
+      + 'request/response bodies, and others) created in the context of one Durable Object cannot be accessed '
+      + 'from a different Durable Object in the same isolate. This is a limitation of Cloudflare Workers which '
+      + 'allows us to improve overall performance.');
+  }
+}
 
 export class WebSocket extends EventTarget {
   static CONNECTING = 0;
@@ -68,6 +85,7 @@ export class WebSocket extends EventTarget {
   #allowHalfOpen = false; // accept({ allowHalfOpen }): no automatic close reply
   #binaryType = null;      // 'blob' or 'arraybuffer'; null until set: the default of the worker's date
   #client = null;          // new WebSocket(url): { url, protocol, connecting }
+  #owner = null;           // the durable object (objects.js' entry) whose event accepted this client end
 
   constructor(token, a = undefined, b = undefined) {
     if (token !== INTERNAL) {
@@ -111,7 +129,7 @@ export class WebSocket extends EventTarget {
       PromiseThen(PromiseResolve(undefined), () => failed(err && err.message ? err.message : `${err}`));
       return;
     }
-    PromiseThen(pending, (resp) => {
+    const connected = PromiseThen(pending, (resp) => {
       const remote = resp.webSocket;
       if (resp.status !== 101 || remote === null || remote.#remoteId === null) {
         failed('Failed to establish the WebSocket connection: expected server to reply with HTTP status code 101 '
@@ -134,6 +152,9 @@ export class WebSocket extends EventTarget {
       ws.#state = 1;
       fire(ws, new Event('open'));
     }, (err) => failed(err && err.message ? err.message : `${err}`));
+    // A durable object's event waits for its handshake (workerd: the actor's IoContext outlives
+    // the request), so the socket is accepted, and the object's, even after the response is sent.
+    if (outboundOwner !== null) outboundOwner.connecting(connected);
   }
 
   get readyState() { return this.#state; }
@@ -167,7 +188,10 @@ export class WebSocket extends EventTarget {
       this.#remoteId = null;
       this.#id = -remote;
       localSockets.set(this.#id, this);
-      H.socketClaim(H.currentInvocation(), remote);
+      const invocation = H.currentInvocation();
+      H.socketClaim(invocation, remote);
+      // Accepted in a durable object's event: the socket is the object's and closes with it.
+      if (outboundOwner !== null) this.#owner = outboundOwner.claimed(this, Number(invocation)) ?? null;
       return;
     }
     // Both ends of a pair accepted here: the pair is local, and what the peer sent so far arrives.
@@ -213,6 +237,7 @@ export class WebSocket extends EventTarget {
       throw new TypeError('You must call one of accept() or state.acceptWebSocket() on this WebSocket before sending messages.');
     }
     if (this.#closeSent || this.#state === 3) throw new TypeError("Can't call WebSocket send() after close().");
+    if (this.#owner !== null) checkOwner(this.#owner);
     let payload;
     if (typeof message === 'string') {
       if (message.length * 3 > MAX_MESSAGE_BYTES && utf8Encode(message).byteLength > MAX_MESSAGE_BYTES) tooLarge();
@@ -251,6 +276,7 @@ export class WebSocket extends EventTarget {
       throw new DOMException('WebSocket close reason must not be longer than 123 bytes when UTF-8 encoded.', 'SyntaxError');
     }
     if (this.#closeSent || this.#state === 3) return;
+    if (this.#owner !== null) checkOwner(this.#owner);
     this.#closeSent = true;
     this.#state = this.#closeReceived ? 3 : 2;
     const frame = { close: true, code: code ?? 1005, reason };
@@ -334,6 +360,17 @@ export class WebSocket extends EventTarget {
           if (typeof item === 'object' && item !== null && item.close === true) H.socketClose(invocationId, item.code, wireReason(item.reason));
           else H.socketSend(invocationId, item);
         }
+      },
+      /**
+       * The durable object holding this client end is gone (reset, evicted): the node closes the
+       * connection (the server hears 1001) and no event of it fires any more, as in workerd, where
+       * the socket dies with the actor's IoContext.
+       */
+      abandon(ws, reason) {
+        if (ws.#id === null || ws.#state === 3) return;
+        ws.#state = 3;
+        localSockets.delete(ws.#id);
+        H.socketClose(ws.#id, 1001, wireReason(reason), true);
       },
       /** The client closed (or the node gave up on) the socket. */
       closed(ws) {

@@ -17,8 +17,9 @@ import java.util.List;
 public sealed interface Message {
 
     // 4: services (TailStart, bindings in LoadDynamic); 5: capabilities by reference (CapCall..CapRevoke, envCaps,
-    // Binding.Capability); 6: connect() sockets (SubrequestStartTls).
-    int PROTOCOL_VERSION = 6;
+    // Binding.Capability); 6: connect() sockets (SubrequestStartTls); 7: SocketClaim.object (a durable
+    // object's outbound WebSocket).
+    int PROTOCOL_VERSION = 7;
 
     /** A header as it crosses the wire: name and value, in order, duplicates kept. */
     record Header(String name, String value) {}
@@ -236,9 +237,11 @@ public sealed interface Message {
      * {@code socketId}, which a response handed to it (a durable object's 101), in an isolate of
      * worker {@code workerId}: the node now carries the socket between two isolates. That end's
      * events come to this sandbox, and its sends and closes leave it, under the id
-     * {@code -socketId} (the server end keeps {@code socketId}).
+     * {@code -socketId} (the server end keeps {@code socketId}). {@code object} is the durable
+     * object whose event accepted it (null for a plain worker): an outbound socket it claims is
+     * the object's, not the invocation's, and its events are the object's (through its gates).
      */
-    record SocketClaim(long invocationId, long socketId, String workerId) implements Message {}
+    record SocketClaim(long invocationId, long socketId, String workerId, Address.DurableObject object) implements Message {}
 
     /** {@code ws.send(...)} on a socket of this sandbox: exactly one of {@code text} and {@code data} is set. */
     record SocketSend(long socketId, String text, byte[] data) implements Message {}

@@ -230,7 +230,11 @@ public final class MessageCodec {
                 o.writeByte(SOCKET_OPEN); o.writeLong(m.invocationId()); o.writeLong(m.socketId());
                 o.writeBoolean(m.hibernatable()); strings(o, m.tags());
             }
-            case SocketClaim m -> { o.writeByte(SOCKET_CLAIM); o.writeLong(m.invocationId()); o.writeLong(m.socketId()); str(o, m.workerId()); }
+            case SocketClaim m -> {
+                o.writeByte(SOCKET_CLAIM); o.writeLong(m.invocationId()); o.writeLong(m.socketId()); str(o, m.workerId());
+                o.writeBoolean(m.object() != null);
+                if (m.object() != null) address(o, m.object());
+            }
             case SocketSend m -> { o.writeByte(SOCKET_SEND); o.writeLong(m.socketId()); str(o, m.text()); bytes(o, m.data()); }
             case SocketClose m -> { o.writeByte(SOCKET_CLOSE); o.writeLong(m.socketId()); o.writeInt(m.code()); str(o, m.reason()); }
             case SocketAttachment m -> { o.writeByte(SOCKET_ATTACHMENT); o.writeLong(m.socketId()); bytes(o, m.attachment()); }
@@ -356,7 +360,7 @@ public final class MessageCodec {
             case ALARM_SET -> new AlarmSet(objectAddress(i), i.readBoolean() ? i.readLong() : null);
             case ALARM_START -> new AlarmStart(i.readLong(), objectAddress(i), i.readLong(), i.readInt(), i.readBoolean());
             case SOCKET_OPEN -> new SocketOpen(i.readLong(), i.readLong(), i.readBoolean(), strings(i));
-            case SOCKET_CLAIM -> new SocketClaim(i.readLong(), i.readLong(), str(i));
+            case SOCKET_CLAIM -> new SocketClaim(i.readLong(), i.readLong(), str(i), i.readBoolean() ? objectAddress(i) : null);
             case SOCKET_SEND -> new SocketSend(i.readLong(), str(i), bytes(i));
             case SOCKET_CLOSE -> new SocketClose(i.readLong(), i.readInt(), str(i));
             case SOCKET_ATTACHMENT -> new SocketAttachment(i.readLong(), bytes(i));

@@ -711,7 +711,8 @@ public final class Isolate {
      * (a task of its own, so no event of theirs is running). Their next event constructs them again.
      */
     private void evictIdleObjects() throws JavetException {
-        List<Address.DurableObject> evicted = storage.evictIdle(services.objectIdleMs());
+        List<Address.DurableObject> evicted = storage.evictIdle(services.objectIdleMs(),
+                o -> services.sockets().holdsOutbound(this, o.className(), o.objectId()));
         for (Address.DurableObject o : evicted) {
             jsRuntime.invokeVoid("evictObject", runtime.createV8ValueString(o.className()),
                     runtime.createV8ValueString(o.objectId()));
@@ -788,6 +789,11 @@ public final class Isolate {
 
     boolean isCondemned() {
         return condemned;
+    }
+
+    /** The durable object invocation {@code invocationId} runs for here, or null. Isolate thread. */
+    Address.DurableObject objectOf(long invocationId) {
+        return storage.objectOf(invocationId);
     }
 
     int activeInvocations() {

@@ -127,16 +127,24 @@ final class ObjectStorageHost implements AutoCloseable {
         if (open != null) open.lastUsed = System.nanoTime();
     }
 
+    /** The object invocation {@code invocationId} runs for, or null (a plain worker's). */
+    Address.DurableObject objectOf(long invocationId) {
+        Integer handle = busy.get(invocationId);
+        Open open = handle == null ? null : byHandle.get(handle);
+        return open == null ? null : open.address;
+    }
+
     /**
-     * Closes the databases of the objects that had no event for {@code idleMs} and none running
-     * now, and returns those objects (the caller drops their instances).
+     * Closes the databases of the objects that had no event for {@code idleMs}, none running now
+     * and nothing that {@code kept} says keeps them (an open outbound WebSocket), and returns those
+     * objects (the caller drops their instances).
      */
-    List<Address.DurableObject> evictIdle(long idleMs) {
+    List<Address.DurableObject> evictIdle(long idleMs, java.util.function.Predicate<Address.DurableObject> kept) {
         long before = System.nanoTime() - idleMs * 1_000_000L;
         List<Address.DurableObject> evicted = new ArrayList<>();
         for (Open open : List.copyOf(byHandle.values())) {
             int handle = open.handle;
-            if (open.lastUsed - before > 0 || busy.containsValue(handle)) continue;
+            if (open.lastUsed - before > 0 || busy.containsValue(handle) || kept.test(open.address)) continue;
             Address.DurableObject object = open.address;
             byHandle.remove(handle);
             handles.remove(object.className() + "\n" + object.objectId());

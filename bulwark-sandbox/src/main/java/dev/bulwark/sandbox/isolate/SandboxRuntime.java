@@ -359,15 +359,19 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
      * timeout when it set one; a plain worker's to the isolate that holds the socket.
      */
     private void socketEvent(Message.SocketEvent m) {
+        // A client end an isolate accepted (negative id) lives in that isolate: an object's outbound
+        // socket too, whose event still runs as the object's (EventDispatch: its gates), but never
+        // constructs an object that is gone (its socket was closed with it).
+        boolean clientEnd = m.target() instanceof Address.Worker || m.socketId() < 0;
         if (m.kind() != Message.SocketEventKind.MESSAGE) {
             // The JS side forgets the socket when it sees the event; the mirror forgets it now.
             Isolate home = sockets.homeOf(m.socketId());
             sockets.closed(m.socketId());
-            if (m.target() instanceof Address.Worker) {
+            if (clientEnd) {
                 deliverToHome(home, m);
                 return;
             }
-        } else if (m.target() instanceof Address.Worker) {
+        } else if (clientEnd) {
             deliverToHome(sockets.homeOf(m.socketId()), m);
             return;
         }
@@ -838,11 +842,21 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
     @Override
     public void condemned(Isolate isolate) {
         // The slot notices on its next request and takes a fresh isolate; the loop then disposes.
+        closeOutbound(isolate, "the isolate holding the WebSocket was reset");
         isolate.close();
+    }
+
+    /** The outbound WebSockets an isolate accepted go with it: their servers hear 1001. */
+    private void closeOutbound(Isolate isolate, String why) {
+        for (long endId : sockets.outboundAt(isolate)) {
+            sockets.closed(endId);
+            outbox.send(new Message.SocketClose(endId, 1001, why));
+        }
     }
 
     @Override
     public void closed(Isolate isolate) {
+        closeOutbound(isolate, "the isolate holding the WebSocket is gone");
         live.remove(isolate);
         isolatesClosed.incrementAndGet();
         closedSinceTrim.set(true);

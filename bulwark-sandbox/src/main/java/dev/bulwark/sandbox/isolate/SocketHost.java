@@ -90,7 +90,11 @@ final class SocketHost {
         long socketId = (long) HostValues.number(args, 1);
         if (socketId <= 0) throw new IllegalArgumentException("socketClaim: not a socket id");
         registry.home(-socketId, isolate);
-        outbox.send(new Message.SocketClaim(invocationId, socketId, workerId.get()));
+        // A durable object's event accepted it: the socket is the object's (it lives as long as the
+        // object, its events go through the object's gates, and the object stays while it is open).
+        Address.DurableObject object = isolate.objectOf(invocationId);
+        if (object != null) registry.heldBy(-socketId, isolate, object.className(), object.objectId());
+        outbox.send(new Message.SocketClaim(invocationId, socketId, workerId.get(), object));
         return runtime.createV8ValueUndefined();
     }
 
@@ -116,11 +120,15 @@ final class SocketHost {
         return runtime.createV8ValueUndefined();
     }
 
-    /** {@code (socketId, code, reason)}. */
+    /**
+     * {@code (socketId, code, reason[, abandoned])}; abandoned: the durable object that held this
+     * client end is gone (reset), so no event of the socket is delivered any more.
+     */
     private V8Value close(V8Value[] args) {
         long socketId = (long) HostValues.number(args, 0);
+        boolean abandoned = args.length > 3 && args[3] instanceof V8ValueBoolean b && b.getValue();
         // A claimed client end (negative id) keeps its home until the node's close reply arrives.
-        if (socketId > 0) registry.closed(socketId);
+        if (socketId > 0 || abandoned) registry.closed(socketId);
         outbox.send(new Message.SocketClose(socketId, HostValues.integer(args, 1), HostValues.string(args, 2)));
         return runtime.createV8ValueUndefined();
     }

@@ -20,6 +20,15 @@ final class SocketRegistry {
     private final Map<String, Map<Long, Kept>> objects = new ConcurrentHashMap<>();
     private final Map<Long, String> objectOf = new ConcurrentHashMap<>();
     private final Map<String, Long> eventTimeouts = new ConcurrentHashMap<>();
+    /**
+     * The outbound WebSockets (negated ids) a durable object accepted, by the object they belong
+     * to: such an object is not evicted while one is open (workerd keeps the actor's IoContext, and
+     * with it the actor, while its socket's read loop is pending).
+     */
+    private final Map<Long, Held> outbound = new ConcurrentHashMap<>();
+
+    /** An object that holds an outbound socket, in the isolate that runs it. */
+    private record Held(Isolate isolate, String object) {}
 
     static String key(String className, String objectId) {
         return className + "\n" + objectId;
@@ -61,8 +70,33 @@ final class SocketRegistry {
         if (kept != null) kept.computeIfPresent(socketId, (id, k) -> new Kept(k.tags(), attachment));
     }
 
+    /** Outbound socket {@code endId} (negated) belongs to this object of {@code isolate} until it closes. */
+    void heldBy(long endId, Isolate isolate, String className, String objectId) {
+        outbound.put(endId, new Held(isolate, key(className, objectId)));
+    }
+
+    /** Whether this object of {@code isolate} holds an open outbound socket (it must not be evicted). */
+    boolean holdsOutbound(Isolate isolate, String className, String objectId) {
+        if (outbound.isEmpty()) return false;
+        String key = key(className, objectId);
+        for (Held h : outbound.values()) {
+            if (h.isolate() == isolate && h.object().equals(key)) return true;
+        }
+        return false;
+    }
+
+    /** The outbound sockets (negated ids) whose isolate end lives in {@code isolate}. */
+    List<Long> outboundAt(Isolate isolate) {
+        List<Long> ids = new java.util.ArrayList<>();
+        for (var e : homes.entrySet()) {
+            if (e.getKey() < 0 && e.getValue() == isolate) ids.add(e.getKey());
+        }
+        return ids;
+    }
+
     /** The socket is closed: it is nobody's any more. */
     void closed(long socketId) {
+        outbound.remove(socketId);
         homes.remove(socketId);
         String key = objectOf.remove(socketId);
         Map<Long, Kept> kept = key == null ? null : objects.get(key);

@@ -14,14 +14,30 @@ public final class OutboundSummary {
     private int count, denied, failed;
     private long bytesIn, bytesOut, millis;
 
-    public synchronized void add(OutboundCall call) {
+    /** Adds a call; returns its place among the kept calls, or -1 when only the totals count it. */
+    public synchronized int add(OutboundCall call) {
         count++;
         if (call.outcome().equals("denied")) denied++;
         else if (!call.outcome().equals("ok")) failed++;
         bytesIn += call.bytesIn();
         bytesOut += call.bytesOut();
         millis += call.millis();
-        if (calls.size() < MAX_CALLS) calls.add(call);
+        if (calls.size() >= MAX_CALLS) return -1;
+        calls.add(call);
+        return calls.size() - 1;
+    }
+
+    /**
+     * More bytes of a call already added (a WebSocket's frames after its handshake): to the totals,
+     * and to the kept call at {@code index} (see {@link #add}; -1: none kept).
+     */
+    public synchronized void grow(int index, long moreIn, long moreOut) {
+        bytesIn += moreIn;
+        bytesOut += moreOut;
+        if (index < 0 || index >= calls.size()) return;
+        OutboundCall c = calls.get(index);
+        calls.set(index, new OutboundCall(c.method(), c.host(), c.status(), c.outcome(), c.bytesIn() + moreIn,
+                c.bytesOut() + moreOut, c.millis()));
     }
 
     /** An immutable copy, for an invocation's log record or tail event. */

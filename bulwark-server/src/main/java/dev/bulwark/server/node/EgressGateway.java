@@ -276,9 +276,11 @@ final class EgressGateway implements AutoCloseable {
             for (String v : e.getValue()) headers.add(new Message.Header(e.getKey().toLowerCase(Locale.ROOT), v));
         }
         socket.onForget(releaseSlots);
+        // Its frames' bytes grow this record (the opener's; see SocketMeter for one that outlives it):
+        // metered before the worker hears of it, so its first sends are counted.
+        socket.meter(new SocketMeter(inv, record(inv, "GET", host, 101, "ok", 0, 0, started), host, invocations));
         headers.add(new Message.Header(":bulwark-websocket", Long.toString(socket.id)));
         reply(from, new Message.SubrequestHead(s.subrequestId(), 101, "Switching Protocols", headers, s.url(), false));
-        record(inv, "GET", host, 101, "ok", 0, 0, started);
         return true;
     }
 
@@ -576,11 +578,12 @@ final class EgressGateway implements AutoCloseable {
         from.sandbox().deliver(m);
     }
 
-    private void record(InvocationRecords.Record inv, String method, String host, int status, String outcome,
-                        long bytesIn, long bytesOut, long started) {
+    /** Adds the call to the invocation's summary (and logs it); returns its place there ({@code OutboundSummary.add}). */
+    private int record(InvocationRecords.Record inv, String method, String host, int status, String outcome,
+                       long bytesIn, long bytesOut, long started) {
         long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
         OutboundCall call = new OutboundCall(method, host, status, outcome, bytesIn, bytesOut, millis);
-        inv.outbound().add(call);
+        int index = inv.outbound().add(call);
         if (log.isInfoEnabled()) {
             ObjectNode json = JSON.createObjectNode();
             json.put("requestId", LogHub.requestId(inv.id()));
@@ -595,6 +598,7 @@ final class EgressGateway implements AutoCloseable {
             json.put("ms", millis);
             log.info(json.toString());
         }
+        return index;
     }
 
     private static String outcome(Throwable e) {

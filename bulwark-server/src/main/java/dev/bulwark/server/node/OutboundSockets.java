@@ -34,6 +34,9 @@ import java.util.function.LongSupplier;
  * <p>A socket belongs to the invocation that opened it and is closed when that invocation is
  * done, unless that invocation's response opened a WebSocket to its client (a proxy): then it
  * lives as long as that socket (workerd keeps such a request's context alive while it is open).
+ * A socket a durable object's event accepts is the object's (workerd: one IoContext per actor):
+ * its events go to the object (through its gates), and it closes when the sandbox says the
+ * object is gone or the sandbox dies.
  * A socket the worker returns unaccepted in its own 101 is spliced to the client's connection
  * ({@link #passThrough}): then the node relays frames between the two, one in flight each way.
  */
@@ -94,6 +97,11 @@ public final class OutboundSockets implements AutoCloseable {
 
     int open() {
         return sockets.size();
+    }
+
+    /** The ids of the open sockets (tests). */
+    Set<Long> ids() {
+        return Set.copyOf(sockets.keySet());
     }
 
     /** Bytes held toward servers now, over all sockets (tests). */
@@ -197,6 +205,7 @@ public final class OutboundSockets implements AutoCloseable {
             client = o.client;
         }
         Callback next = Callback.from(client::demand, x -> client.close(1011, "the server's connection failed", Callback.NOOP));
+        o.sent(text, data);
         if (text != null) server.sendText(text, next);
         else server.sendBinary(ByteBuffer.wrap(data), next);
         return true;
@@ -274,7 +283,8 @@ public final class OutboundSockets implements AutoCloseable {
         final String tenant;
         final SandboxProcess home;
         private Session session;
-        private Address.Worker target;
+        /** Where its events go: the worker, or the durable object that accepted it (its events are the object's). */
+        private Address target;
         private boolean claimed;
         private boolean inFlight;
         private boolean closedToWorker;
@@ -288,6 +298,22 @@ public final class OutboundSockets implements AutoCloseable {
         boolean passed;
         Session client;
         private final ArrayDeque<Message.SocketEvent> toWorker = new ArrayDeque<>();
+        private volatile SocketMeter meter;
+
+        /** Counts its frames into the record of the invocation that opened it. */
+        void meter(SocketMeter m) {
+            meter = m;
+        }
+
+        private void received(String text, byte[] data) {
+            SocketMeter m = meter;
+            if (m != null) m.received(SocketMeter.size(text, data));
+        }
+
+        private void sent(String text, byte[] data) {
+            SocketMeter m = meter;
+            if (m != null) m.sent(SocketMeter.size(text, data));
+        }
 
         Outbound(long id, String tenant, SandboxProcess home) {
             this.id = id;
@@ -304,6 +330,7 @@ public final class OutboundSockets implements AutoCloseable {
 
         @Override
         public void onWebSocketText(String message) {
+            received(message, null);
             Session c = spliced();
             if (c != null) c.sendText(message, nextFromServer(c));
             else toWorker(Message.SocketEventKind.MESSAGE, message, null, 0, null);
@@ -314,6 +341,7 @@ public final class OutboundSockets implements AutoCloseable {
             byte[] data = new byte[payload.remaining()];
             payload.get(data);
             callback.succeed();
+            received(null, data);
             Session c = spliced();
             if (c != null) c.sendBinary(ByteBuffer.wrap(data), nextFromServer(c));
             else toWorker(Message.SocketEventKind.MESSAGE, null, data, 0, null);
@@ -356,15 +384,21 @@ public final class OutboundSockets implements AutoCloseable {
         }
 
         void claim(SandboxProcess from, Message.SocketClaim c) {
+            Address.DurableObject by = c.object();
+            // An object's claim speaks for an object of the claiming worker that runs in that very sandbox.
+            boolean asObject = by == null || by.workerId().equals(c.workerId()) && supervisor.placement(by) == from;
             boolean ok;
             synchronized (this) {
-                ok = from == home && from.runs(c.invocationId()) && from.tenant().equals(tenant) && !claimed;
+                ok = from == home && from.runs(c.invocationId()) && from.tenant().equals(tenant) && !claimed && asObject;
                 if (ok) {
                     claimed = true;
-                    target = new Address.Worker(c.workerId());
+                    target = by != null ? by : new Address.Worker(c.workerId());
                 }
             }
             if (!ok) return; // only the sandbox that opened it may take it, once
+            // The object's now: it outlives the invocation that opened it (workerd: the actor's one
+            // IoContext holds it), and closes when the object goes (its sandbox says so) or its sandbox dies.
+            if (by != null) for (Set<Long> held : heldBy.values()) held.remove(id);
             pump();
         }
 
@@ -389,6 +423,7 @@ public final class OutboundSockets implements AutoCloseable {
                 } else {
                     buffered += size;
                     first = queue(s.text() != null ? s.text() : s.data());
+                    sent(s.text(), s.data());
                 }
             }
             if (drop != null) {
@@ -538,6 +573,8 @@ public final class OutboundSockets implements AutoCloseable {
             }
             sockets.remove(id, this);
             if (release != null) release.run();
+            SocketMeter m = meter;
+            if (m != null) m.closed();
         }
     }
 

@@ -433,7 +433,8 @@ class OutboundWebSocketsTest {
         ch.qos.logback.classic.Logger egress = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("bulwark.egress");
         egress.addAppender(logs);
         try {
-            assertThat(get(node, "/serverclose")).isEqualTo("4007:server says bye:true");
+            // The handshake's record carries the frames' bytes: 'hello' and 4 bytes each way.
+            assertThat(get(node, "/roundtrip")).isEqualTo("101 true text:hello|binary:1,2,3,255 4321:worker says bye:true");
             assertThat(get(strict, "/fail")).startsWith("TypeError: Network connection to 127.0.0.1 (127.0.0.1) is not allowed");
             com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
             org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> List.copyOf(logs.list).stream()
@@ -445,9 +446,11 @@ class OutboundWebSocketsTest {
                 var o = line.get("outbound");
                 var first = o.get("first").get(0);
                 summaries.add(o.get("calls").asInt() + " " + o.get("denied").asInt() + " " + first.get("method").asText() + " "
-                        + first.get("host").asText() + " " + first.get("status").asInt() + " " + first.get("outcome").asText());
+                        + first.get("host").asText() + " " + first.get("status").asInt() + " " + first.get("outcome").asText()
+                        + " " + first.get("bytesIn").asLong() + "/" + o.get("bytesIn").asLong()
+                        + " " + first.get("bytesOut").asLong() + "/" + o.get("bytesOut").asLong());
             }
-            assertThat(summaries).containsExactlyInAnyOrder("1 0 GET 127.0.0.1 101 ok", "1 1 GET 127.0.0.1 0 denied");
+            assertThat(summaries).containsExactlyInAnyOrder("1 0 GET 127.0.0.1 101 ok 9/9 9/9", "1 1 GET 127.0.0.1 0 denied 0/0 0/0");
         } finally {
             egress.detachAppender(logs);
         }
