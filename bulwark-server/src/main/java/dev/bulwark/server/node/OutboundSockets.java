@@ -48,7 +48,7 @@ public final class OutboundSockets implements AutoCloseable {
     static final long NODE_SEND_BUDGET = 64L << 20;
 
     /** What the node holds toward all servers at once (each socket also has its own bound). */
-    private final java.util.concurrent.atomic.AtomicLong sendBuffered = new java.util.concurrent.atomic.AtomicLong();
+    private final ByteBudget sendBuffered = new ByteBudget(NODE_SEND_BUDGET);
 
     private final WebSocketClient client;
     private final LongSupplier ids;
@@ -106,7 +106,7 @@ public final class OutboundSockets implements AutoCloseable {
 
     /** Bytes held toward servers now, over all sockets (tests). */
     long sendBuffered() {
-        return sendBuffered.get();
+        return sendBuffered.held();
     }
 
     /**
@@ -409,16 +409,13 @@ public final class OutboundSockets implements AutoCloseable {
             synchronized (this) {
                 if (from != home || !claimed || closedToWorker || session == null || size > SocketHub.MAX_MESSAGE_BYTES * 3L) return;
                 boolean over = buffered + size > SocketHub.MAX_BUFFERED_BYTES;
-                if (!over && sendBuffered.addAndGet(size) > NODE_SEND_BUDGET) {
-                    sendBuffered.addAndGet(-size);
-                    over = true;
-                }
+                if (!over && !sendBuffered.take(size)) over = true;
                 if (over) {
                     long queued = 0;
                     for (Object o : outgoing) queued += sizeOf(o);
                     outgoing.clear();
                     buffered -= queued;
-                    sendBuffered.addAndGet(-queued);
+                    sendBuffered.give(queued);
                     drop = session;
                 } else {
                     buffered += size;
@@ -492,7 +489,7 @@ public final class OutboundSockets implements AutoCloseable {
             Object next;
             synchronized (this) {
                 buffered -= size;
-                sendBuffered.addAndGet(-size);
+                sendBuffered.give(size);
                 next = outgoing.poll();
                 if (next == null) writing = false;
             }
