@@ -204,6 +204,28 @@ export class EventTarget {
 webidlClass(EventTarget);
 export { isEventTarget };
 
+/** While {@link collectingReturns} runs: the thenables listeners returned, else null. */
+let returned = null;
+
+/**
+ * Runs {@code dispatch} and gives back the promises its listeners returned (an async listener's
+ * work): a WebSocket event keeps them alive, as workerd's context does for the socket's life.
+ */
+export function collectingReturns(dispatch) {
+  const outer = returned;
+  const mine = returned = [];
+  try {
+    dispatch();
+  } finally {
+    returned = outer;
+  }
+  return mine;
+}
+
+function keepReturned(value) {
+  if (returned !== null && isObjectLike(value) && typeof value.then === 'function') returned.push(value);
+}
+
 function invokeListeners(target, event, listeners, phaseCapture) {
   for (let i = 0; i < listeners.length; i++) {
     const l = listeners[i];
@@ -215,11 +237,11 @@ function invokeListeners(target, event, listeners, phaseCapture) {
       // handleEvent), as the DOM Standard says; before it workerd called both with none.
       const withThis = compat(EVENT_TARGET_THIS);
       if (typeof l.callback === 'function') {
-        ReflectApply(l.callback, withThis ? target : undefined, [event]);
+        keepReturned(ReflectApply(l.callback, withThis ? target : undefined, [event]));
       } else {
         const handle = l.callback.handleEvent;
         if (typeof handle !== 'function') throw new TypeError("'handleEvent' property of event listener should be a function");
-        ReflectApply(handle, withThis ? l.callback : undefined, [event]);
+        keepReturned(ReflectApply(handle, withThis ? l.callback : undefined, [event]));
       }
     } catch (err) {
       reportException(err);

@@ -541,6 +541,9 @@ export async function objectSocketEvent(target, env, invocationId) {
   if (entry.broken) throw new Error('The durable object was reset because its initialization failed.');
   const ev = target.socket;
   const ws = entry.socketsById.get(ev.id);
-  if (ws !== undefined) await deliverToObject(entry.instance, ws, ev);
-  else deliverToListeners(ev);
+  if (ws !== undefined) {
+    await deliverToObject(entry.instance, ws, ev);
+    return null;
+  }
+  return deliverToListeners(ev);
 }

@@ -407,8 +407,15 @@ async function dispatchFetch(handler, req, env, invocationId, target) {
   }
   if (target !== null && target !== undefined && target.socket !== undefined) {
     try {
-      if (target.className !== undefined) await objectSocketEvent(target, env, invocationId);
-      else deliverToListeners(target.socket);
+      const pending = target.className !== undefined ? await objectSocketEvent(target, env, invocationId)
+        : deliverToListeners(target.socket);
+      if (pending !== null && pending.length > 0) {
+        // Async listeners: their work goes on in this invocation (workerd's socket keeps its
+        // context alive), while the socket's next event may come now (answered: delivered), as
+        // workerd delivers each message as it arrives.
+        for (let i = 0; i < pending.length; i++) ctx.waitUntil(pending[i]);
+        H.rpcReturn(invocationId, serialize(undefined), false);
+      }
     } catch (err) {
       safeLog('error', `Uncaught exception in a WebSocket handler: ${err && err.stack ? err.stack : err}`);
     }

@@ -5,7 +5,7 @@
 // Durable objects also accept sockets through the Hibernation API (objects.js): those are kept by
 // the node across the object's restarts and come back here as restored sockets.
 import { H, safeLog } from './host.js';
-import { Event, EventTarget } from './events.js';
+import { Event, EventTarget, collectingReturns } from './events.js';
 import { viewBytes, bytesToArrayBuffer, toDictionary, ReflectApply, PromiseResolve, PromiseThen, GLOBAL_SCOPE_IO } from './util.js';
 import { serialize, deserialize } from './serialize.js';
 import { utf8Encode } from './encoding.js';
@@ -467,10 +467,17 @@ function fire(ws, event) {
   }
 }
 
-/** Delivers a socket event to a socket accepted with accept() (its listeners). */
+/**
+ * Delivers a socket event to a socket accepted with accept() (its listeners); returns the
+ * promises async listeners returned (their work goes on after the event is delivered).
+ */
 export function deliverToListeners(ev) {
   const ws = localSockets.get(ev.id);
-  if (ws === undefined) return;
+  if (ws === undefined) return [];
+  return collectingReturns(() => dispatchToListeners(ws, ev));
+}
+
+function dispatchToListeners(ws, ev) {
   switch (ev.kind) {
     case 'message': {
       const data = ev.text !== null && ev.text !== undefined ? ev.text : binaryData(ws, ev.data);

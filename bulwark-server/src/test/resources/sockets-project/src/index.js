@@ -45,6 +45,12 @@ export class Echo extends DurableObject {
     const [client, server] = Object.values(new WebSocketPair());
     server.accept();
     server.addEventListener('message', async (e) => {
+      if (e.data === 'wait') {
+        // An async listener's work outlives its event: the timer fires, the send goes out.
+        await new Promise((r) => setTimeout(r, 300));
+        server.send('waited');
+        return;
+      }
       const n = ((await this.ctx.storage.get('n')) ?? 0) + 1;
       await this.ctx.storage.put('n', n);
       server.send(`${n}: ${e.data}`);
@@ -94,6 +100,19 @@ export class Ledger extends DurableObject {
 export default {
   async fetch(request, env) {
     const url = new URL(request.url);
+    if (url.pathname === '/slow') {
+      const [client, server] = Object.values(new WebSocketPair());
+      server.accept();
+      server.addEventListener('message', async (e) => {
+        if (e.data !== 'wait') {
+          server.send(`quick: ${e.data}`);
+          return;
+        }
+        await new Promise((r) => setTimeout(r, 300));
+        server.send('waited');
+      });
+      return new Response(null, { status: 101, webSocket: client });
+    }
     if (url.pathname === '/echo') {
       if (request.headers.get('Upgrade') !== 'websocket') return new Response('expected a WebSocket', { status: 426 });
       const [client, server] = Object.values(new WebSocketPair());

@@ -102,14 +102,12 @@ final class IsolateEnd implements ClientEnd {
         }
         Message.SocketEvent event = new Message.SocketEvent(invocationIds.getAsLong(), target, -socket.id, q.kind(),
                 q.text(), q.data(), q.code(), q.reason());
-        supervisor.socketEventAt(home, event, new InvocationListener.NoResponse() {
-            public void rpcReturn(Message.RpcReturn result) {}
-
+        supervisor.socketEventAt(home, event, new SocketEventOutcome() {
             public void failed(Message.InvocationFailed failure) {
                 log.debug("WebSocket {} event to its isolate end failed: {}", socket.id, failure.message());
             }
 
-            public void done(long cpuMicros) {
+            void delivered(boolean ended) {
                 q.done().run();
                 next();
             }

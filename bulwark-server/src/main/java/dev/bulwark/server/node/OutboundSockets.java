@@ -534,14 +534,12 @@ public final class OutboundSockets implements AutoCloseable {
             }
             Message.SocketEvent event = new Message.SocketEvent(ids.getAsLong(), target, next.socketId(), next.kind(),
                     next.text(), next.data(), next.code(), next.reason());
-            supervisor.socketEventAt(home, event, new InvocationListener.NoResponse() {
-                public void rpcReturn(Message.RpcReturn result) {}
-
+            supervisor.socketEventAt(home, event, new SocketEventOutcome() {
                 public void failed(Message.InvocationFailed failure) {
                     log.debug("outbound WebSocket {} event failed: {}", id, failure.message());
                 }
 
-                public void done(long cpuMicros) {
+                void delivered(boolean ended) {
                     synchronized (Outbound.this) {
                         inFlight = false;
                     }

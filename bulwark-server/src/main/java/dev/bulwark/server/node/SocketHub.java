@@ -397,19 +397,19 @@ public final class SocketHub {
     private void deliver(Socket s, Message.SocketEvent e, boolean thenNext) {
         Message.SocketEvent event = new Message.SocketEvent(invocationIds.getAsLong(), e.target(), e.socketId(), e.kind(),
                 e.text(), e.data(), e.code(), e.reason());
-        InvocationListener listener = new InvocationListener.NoResponse() {
+        InvocationListener listener = new SocketEventOutcome() {
             private boolean crashed;
 
-            public void rpcReturn(Message.RpcReturn result) {}
             public void failed(Message.InvocationFailed failure) {
                 crashed = failure.code().equals(ErrorCode.SANDBOX_CRASHED.code());
                 log.debug("WebSocket {} event failed: {}", s.id, failure.message());
             }
-            public void done(long cpuMicros) {
+
+            void delivered(boolean ended) {
                 if (!thenNext) return;
                 // The object's sandbox died under the event: it goes once more, to the object's next
                 // placement (a hibernatable socket outlives its sandbox; a plain one was closed).
-                if (crashed && s.hibernatable && e.invocationId() == 0) {
+                if (ended && crashed && s.hibernatable && e.invocationId() == 0) {
                     Message.SocketEvent again = new Message.SocketEvent(-1, e.target(), e.socketId(), e.kind(), e.text(),
                             e.data(), e.code(), e.reason());
                     Thread.startVirtualThread(() -> deliver(s, again, true));

@@ -357,6 +357,31 @@ class WebSocketsTest {
         assertThat(bob.closed).isNotDone();
     }
 
+    /**
+     * An async listener's work goes on after its event (workerd keeps the socket's context alive:
+     * its timer fires and its send goes out), and it does not hold the socket's next message back
+     * (workerd delivers each message as it arrives): the quick answer comes first.
+     */
+    @Test
+    void anAsyncListenersWorkOutlivesItsEventAndDoesNotHoldTheNextMessageBack() throws Exception {
+        start();
+        Client c = connect("/slow");
+        c.send("wait");
+        c.send("now");
+        assertThat(c.next()).isEqualTo("quick: now");
+        assertThat(c.next()).isEqualTo("waited");
+    }
+
+    @Test
+    void aDurableObjectsAsyncListenerWorkOutlivesItsEventToo() throws Exception {
+        start();
+        Client c = connect("/echo-object/waits");
+        c.send("wait");
+        c.send("m1");
+        assertThat(c.next()).isEqualTo("1: m1");
+        assertThat(c.next()).isEqualTo("waited");
+    }
+
     @Test
     void aDurableObjectAcceptsWithPlainAcceptAndItsListenersUseStorage() throws Exception {
         start();
