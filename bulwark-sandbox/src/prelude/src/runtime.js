@@ -4,7 +4,7 @@ import { H, bindHost, safeLog, stubHost, warmBindHost } from './host.js';
 import { defineGlobals, isObjectLike, PromiseResolve, PromiseThen, PromiseCtor, ReflectApply, captureSharedArrayBuffer, GLOBAL_SCOPE_IO } from './util.js';
 import { installWasmAccount } from './wasm-memories.js';
 import { installSharedBufferAccount } from './resizable-buffers.js';
-import { fireTimer, cancelInvocationTimers } from './timers.js';
+import { fireTimer, cancelInvocationTimers, timeoutsSettled, hasTimeouts } from './timers.js';
 import { format, inspect } from './console.js';
 import { requestInternals } from './request.js';
 import { setCompatibility, compat, WEAK_REF, GLOBAL_MESSAGE_CHANNEL, NAVIGATOR_LANGUAGE } from './compat.js';
@@ -378,6 +378,14 @@ async function sendResponse(result, invocationId) {
   H.responseEnd(invocationId);
 }
 
+/** Settles when a socket event's listeners' promises have (however), and then its timeouts. */
+async function listenersDone(pending, invocationId) {
+  for (let i = 0; i < pending.length; i++) {
+    try { await pending[i]; } catch { /* reported through its own waitUntil */ }
+  }
+  await timeoutsSettled(invocationId);
+}
+
 // target: null for the worker's default export, or the durable object the event is for
 // ({exports, workerId, className, id, name, storage}).
 async function dispatchFetch(handler, req, env, invocationId, target) {
@@ -409,11 +417,12 @@ async function dispatchFetch(handler, req, env, invocationId, target) {
     try {
       const pending = target.className !== undefined ? await objectSocketEvent(target, env, invocationId)
         : deliverToListeners(target.socket);
-      if (pending !== null && pending.length > 0) {
-        // Async listeners: their work goes on in this invocation (workerd's socket keeps its
-        // context alive), while the socket's next event may come now (answered: delivered), as
-        // workerd delivers each message as it arrives.
+      if (pending !== null && (pending.length > 0 || hasTimeouts(invocationId))) {
+        // The listeners' work goes on in this invocation (workerd's socket keeps its context
+        // alive): the promises async ones returned, then the timeouts set on the way. The socket's
+        // next event may come now (answered: delivered), as workerd delivers each message as it arrives.
         for (let i = 0; i < pending.length; i++) ctx.waitUntil(pending[i]);
+        ctx.waitUntil(listenersDone(pending, invocationId));
         H.rpcReturn(invocationId, serialize(undefined), false);
       }
     } catch (err) {

@@ -10,6 +10,7 @@ const MAX_ACTIVE_TIMEOUTS = 10000;
 const timers = new Map(); // id -> { callback, args, repeat, delay, invocation, frame }
 const byInvocation = new Map(); // invocation -> Set<id>
 const finishedByInvocation = new Map(); // invocation -> how many of its timeouts have run
+const settledWaiters = new Map(); // invocation -> resolvers waiting for its timeouts to be run or cleared
 let nextId = 1;
 
 function normalizeDelay(ms) {
@@ -67,9 +68,47 @@ function cancel(id) {
     if (id === undefined || id === null) return;
     id = Number(id);
   }
+  const t = timers.get(id);
   if (forget(id)) {
     try { H.clearTimer(id); } catch { /* ignore */ }
+    wakeIfSettled(t.invocation);
   }
+}
+
+/** The invocation's timeouts not yet run or cleared (intervals do not count: they never end). */
+function timeoutsOf(invocation) {
+  const set = byInvocation.get(invocation);
+  if (set === undefined) return 0;
+  let n = 0;
+  for (const id of set) if (!timers.get(id).repeat) n++;
+  return n;
+}
+
+function wakeIfSettled(invocation) {
+  const waiting = settledWaiters.get(invocation);
+  if (waiting === undefined || timeoutsOf(invocation) > 0) return;
+  settledWaiters.delete(invocation);
+  for (let i = 0; i < waiting.length; i++) waiting[i]();
+}
+
+/**
+ * Settles once the invocation has no timeout left to run (ones its timeouts set on the way
+ * included); resolves at once when it has none. A WebSocket event keeps its listeners' timeouts
+ * alive this way, as workerd's socket context does. Intervals do not count.
+ */
+export function timeoutsSettled(invocation) {
+  invocation = normalizeInvocationId(invocation);
+  if (timeoutsOf(invocation) === 0) return PromiseResolve(undefined);
+  return new PromiseCtor((resolve) => {
+    let waiting = settledWaiters.get(invocation);
+    if (waiting === undefined) settledWaiters.set(invocation, waiting = []);
+    waiting.push(resolve);
+  });
+}
+
+/** Whether the invocation has a timeout not yet run or cleared. */
+export function hasTimeouts(invocation) {
+  return timeoutsOf(normalizeInvocationId(invocation)) > 0;
 }
 function checkCallback(callback, name) {
   if (typeof callback !== 'function') throw new TypeError(`Failed to execute '${name}': parameter 1 is not a function (string callbacks are not supported).`);
@@ -104,12 +143,14 @@ export function fireTimer(id) {
   } catch (err) {
     reportException(err);
   }
+  wakeIfSettled(t.invocation); // after the callback: a timeout it set keeps the wait going
 }
 
 /** Drop (and cancel with the host) every timer created by an invocation that has finished. */
 export function cancelInvocationTimers(invocation) {
   invocation = normalizeInvocationId(invocation);
   finishedByInvocation.delete(invocation);
+  settledWaiters.delete(invocation); // the invocation is over: nobody waits any more
   const set = byInvocation.get(invocation);
   if (set === undefined) return;
   byInvocation.delete(invocation);

@@ -104,6 +104,11 @@ export default {
       const [client, server] = Object.values(new WebSocketPair());
       server.accept();
       server.addEventListener('message', async (e) => {
+        if (e.data === 'later') {
+          // A timeout the listener does not wait for: it fires all the same.
+          setTimeout(() => server.send('later done'), 300);
+          return;
+        }
         if (e.data !== 'wait') {
           server.send(`quick: ${e.data}`);
           return;

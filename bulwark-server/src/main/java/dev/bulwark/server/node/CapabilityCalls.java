@@ -107,12 +107,12 @@ final class CapabilityCalls {
         java.util.function.Consumer<Message> reply;
         try {
             cap = caps.use(from, c.invocationId(), c.capId());
-            reply = recorded(c.invocationId(), "RPC", cap, size(c.args()), from::deliver);
+            reply = recorded(c.invocationId(), "RPC", cap, size(c.args()), from::post);
             args = caps.accept(from, c.invocationId(), c.args(), (tenant, address) -> callable.apply(tenant, address) != null);
         } catch (Capabilities.CapabilityException e) {
             foreign(from, c.invocationId(), e, c.method());
             refused(c.invocationId(), "RPC", size(c.args()));
-            from.deliver(new Message.CallFailed(c.callId(), CODE, e.getMessage()));
+            from.post(new Message.CallFailed(c.callId(), CODE, e.getMessage()));
             return;
         }
         if (cap.target instanceof Capabilities.Java) {
@@ -236,7 +236,7 @@ final class CapabilityCalls {
         } catch (Capabilities.CapabilityException e) {
             foreign(from, f.invocationId(), e, "fetch");
             refused(f.invocationId(), f.method(), size(f.body()));
-            from.deliver(new Message.CallFailed(f.callId(), CODE, e.getMessage()));
+            from.post(new Message.CallFailed(f.callId(), CODE, e.getMessage()));
             return;
         }
         java.util.function.Consumer<Message> reply = recorded(f.invocationId(), f.method(), cap, size(f.body()),

@@ -169,7 +169,7 @@ final class DynamicLoads {
         DeployedWorker worker = caller == null || !caller.tenant().equals(from.tenant()) ? null
                 : dynamicWorkers.get(caller.worker());
         if (worker != null && worker.networkAllowed()) return false;
-        from.deliver(new Message.SubrequestFailed(subrequestId, "This worker is not permitted to access the internet "
+        from.post(new Message.SubrequestFailed(subrequestId, "This worker is not permitted to access the internet "
                 + "via global functions like fetch(). It must use capabilities (such as bindings in 'env') to talk to "
                 + "the outside world."));
         return true;

@@ -249,6 +249,7 @@ class ObjectOutboundWebSocketsTest {
         assertThat(get("owner", "/send?text=mine")).isEqualTo("sent");
         assertThat(logOnce("owner", "message:mine")).isEqualTo(born + " 1 message:mine");
         assertThat(get("owner", "/close")).isEqualTo("closed");
+        assertThat(closes.poll(10, TimeUnit.SECONDS)).as("its close reached the server (not left for the next test)").isEqualTo("4100 the object closes");
     }
 
     @Test
@@ -283,6 +284,7 @@ class ObjectOutboundWebSocketsTest {
             assertThat(get("metered", "/send?text=h%C3%A9llo")).isEqualTo("sent"); // 6 bytes in UTF-8
             assertThat(logOnce("metered", "message:h")).isEqualTo(born + " 1 message:h\u00e9llo");
             assertThat(get("metered", "/close")).isEqualTo("closed");
+            assertThat(closes.poll(10, TimeUnit.SECONDS)).as("its close reached the server (not left for the next test)").isEqualTo("4100 the object closes");
             com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
             await().atMost(Duration.ofSeconds(20)).until(() -> List.copyOf(logs.list).stream()
                     .anyMatch(e -> e.getFormattedMessage().contains("\"webSocket\"")));

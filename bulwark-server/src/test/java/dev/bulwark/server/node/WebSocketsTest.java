@@ -370,6 +370,11 @@ class WebSocketsTest {
         c.send("now");
         assertThat(c.next()).isEqualTo("quick: now");
         assertThat(c.next()).isEqualTo("waited");
+        // A timeout it set without waiting for it fires too.
+        c.send("later");
+        c.send("now");
+        assertThat(c.next()).isEqualTo("quick: now");
+        assertThat(c.next()).isEqualTo("later done");
     }
 
     @Test
