@@ -35,6 +35,8 @@ final class IsolateEnd implements ClientEnd {
     private final ArrayDeque<Queued> pending = new ArrayDeque<>();
     private boolean inFlight;
     private boolean closed;
+    /** Its events that answered and still run ({@link SocketEventOutcome}). */
+    private final java.util.concurrent.atomic.AtomicInteger lingering = new java.util.concurrent.atomic.AtomicInteger();
 
     IsolateEnd(SocketHub.Socket socket, SandboxProcess home, Address.Worker target, SandboxSupervisor supervisor,
                LongSupplier invocationIds, Closed onClosed) {
@@ -102,7 +104,7 @@ final class IsolateEnd implements ClientEnd {
         }
         Message.SocketEvent event = new Message.SocketEvent(invocationIds.getAsLong(), target, -socket.id, q.kind(),
                 q.text(), q.data(), q.code(), q.reason());
-        supervisor.socketEventAt(home, event, new SocketEventOutcome() {
+        supervisor.socketEventAt(home, event, new SocketEventOutcome(lingering) {
             public void failed(Message.InvocationFailed failure) {
                 log.debug("WebSocket {} event to its isolate end failed: {}", socket.id, failure.message());
             }

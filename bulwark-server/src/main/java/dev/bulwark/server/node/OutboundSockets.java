@@ -298,6 +298,8 @@ public final class OutboundSockets implements AutoCloseable {
         boolean passed;
         Session client;
         private final ArrayDeque<Message.SocketEvent> toWorker = new ArrayDeque<>();
+        /** Its events that answered and still run ({@link SocketEventOutcome}). */
+        private final java.util.concurrent.atomic.AtomicInteger lingering = new java.util.concurrent.atomic.AtomicInteger();
         private volatile SocketMeter meter;
 
         /** Counts its frames into the record of the invocation that opened it. */
@@ -534,7 +536,7 @@ public final class OutboundSockets implements AutoCloseable {
             }
             Message.SocketEvent event = new Message.SocketEvent(ids.getAsLong(), target, next.socketId(), next.kind(),
                     next.text(), next.data(), next.code(), next.reason());
-            supervisor.socketEventAt(home, event, new SocketEventOutcome() {
+            supervisor.socketEventAt(home, event, new SocketEventOutcome(lingering) {
                 public void failed(Message.InvocationFailed failure) {
                     log.debug("outbound WebSocket {} event failed: {}", id, failure.message());
                 }

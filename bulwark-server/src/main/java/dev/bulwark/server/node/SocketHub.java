@@ -150,6 +150,8 @@ public final class SocketHub {
         /** Bytes of the client's messages queued toward the server end (bounds an isolate client end; a front-door client is held back by demand). */
         long inboundBytes;
         boolean inFlight;
+        /** Its events that answered and still run ({@link SocketEventOutcome}). */
+        final java.util.concurrent.atomic.AtomicInteger lingering = new java.util.concurrent.atomic.AtomicInteger();
         boolean claimed;
         /** The invocation a call's response offered the socket to ({@link #offering}), or -1. */
         long offeredTo = -1;
@@ -397,7 +399,7 @@ public final class SocketHub {
     private void deliver(Socket s, Message.SocketEvent e, boolean thenNext) {
         Message.SocketEvent event = new Message.SocketEvent(invocationIds.getAsLong(), e.target(), e.socketId(), e.kind(),
                 e.text(), e.data(), e.code(), e.reason());
-        InvocationListener listener = new SocketEventOutcome() {
+        InvocationListener listener = new SocketEventOutcome(s.lingering) {
             private boolean crashed;
 
             public void failed(Message.InvocationFailed failure) {

@@ -377,6 +377,24 @@ class WebSocketsTest {
         assertThat(c.next()).isEqualTo("later done");
     }
 
+    /**
+     * A flood of messages to a listener that awaits: at most 32 of the socket's events go on after
+     * their answer at once; the next message waits for one of them to end (each event is an
+     * invocation in the sandbox and a record in the node: they must not pile up without bound).
+     */
+    @Test
+    void aSocketsLingeringEventsAreBounded() throws Exception {
+        start();
+        Client c = connect("/slow");
+        int waits = SocketEventOutcome.MAX_LINGERING + 8;
+        for (int i = 0; i < waits; i++) c.send("wait");
+        c.send("now");
+        assertThat(c.next()).as("the message past the bound waited for a lingering event to end").isEqualTo("waited");
+        List<Object> rest = new java.util.ArrayList<>();
+        for (int i = 0; i < waits; i++) rest.add(c.next());
+        assertThat(rest).containsOnlyOnce("quick: now").filteredOn("waited"::equals).hasSize(waits - 1);
+    }
+
     @Test
     void aDurableObjectsAsyncListenerWorkOutlivesItsEventToo() throws Exception {
         start();
