@@ -13,7 +13,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * whichever comes first. At most {@link #MAX_LINGERING} of a socket's events may go on after their
  * answer at once: past that the next waits for one to end, so a client's flood of messages to
  * slow async listeners cannot pile up invocations without bound (each also ends at its wall limit).
- * Both calls come on the sandbox's reader thread, in order.
+ * The answer comes on the sandbox's reader thread; the end may come on another (the sandbox died).
  */
 abstract class SocketEventOutcome implements InvocationListener.NoResponse {
     /** A socket's events that answered and still run, at most. */
@@ -21,7 +21,8 @@ abstract class SocketEventOutcome implements InvocationListener.NoResponse {
 
     private final AtomicInteger lingering;
     private final AtomicBoolean delivered = new AtomicBoolean();
-    private boolean counted;
+    /** This event took a lingering slot (written on the reader thread, read where it ends). */
+    private volatile boolean counted;
 
     /** @param lingering the socket's count of events that answered and still run */
     SocketEventOutcome(AtomicInteger lingering) {
