@@ -842,13 +842,16 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
     @Override
     public void condemned(Isolate isolate) {
         // The slot notices on its next request and takes a fresh isolate; the loop then disposes.
-        closeOutbound(isolate, "the isolate holding the WebSocket was reset");
+        closeClientEnds(isolate, "the isolate holding the WebSocket was reset");
         isolate.close();
     }
 
-    /** The outbound WebSockets an isolate accepted go with it: their servers hear 1001. */
-    private void closeOutbound(Isolate isolate, String why) {
-        for (long endId : sockets.outboundAt(isolate)) {
+    /**
+     * The client ends an isolate claimed go with it (outbound sockets, and a durable object's socket
+     * it accepted): their other ends hear 1001.
+     */
+    private void closeClientEnds(Isolate isolate, String why) {
+        for (long endId : sockets.clientEndsAt(isolate)) {
             sockets.closed(endId);
             outbox.send(new Message.SocketClose(endId, 1001, why));
         }
@@ -856,7 +859,7 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
 
     @Override
     public void closed(Isolate isolate) {
-        closeOutbound(isolate, "the isolate holding the WebSocket is gone");
+        closeClientEnds(isolate, "the isolate holding the WebSocket is gone");
         live.remove(isolate);
         isolatesClosed.incrementAndGet();
         closedSinceTrim.set(true);

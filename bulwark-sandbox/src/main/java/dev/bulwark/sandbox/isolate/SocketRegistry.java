@@ -85,8 +85,11 @@ final class SocketRegistry {
         return false;
     }
 
-    /** The outbound sockets (negated ids) whose isolate end lives in {@code isolate}. */
-    List<Long> outboundAt(Isolate isolate) {
+    /**
+     * The client ends (negated ids) {@code isolate} claimed: outbound sockets, and sockets a durable
+     * object's 101 handed to it.
+     */
+    List<Long> clientEndsAt(Isolate isolate) {
         List<Long> ids = new java.util.ArrayList<>();
         for (var e : homes.entrySet()) {
             if (e.getKey() < 0 && e.getValue() == isolate) ids.add(e.getKey());
