@@ -159,6 +159,7 @@ public final class CarrierReader {
                 if (spawn) carriers.startCarrier();
                 continue;
             }
+            WatchdogBell.ring(); // the watchdog bounds how long this turn holds the reading (tick)
             held.incrementAndGet();
             me.holding = true;
             try {
@@ -203,6 +204,11 @@ public final class CarrierReader {
      * looked at only while the leader runs a turn, under the lock it needs to read again, so this
      * never touches the stream while the leader reads it.
      */
+    /** Whether a turn holds the reading now (the watchdog must keep ticking). */
+    boolean holding() {
+        return heldSince != 0;
+    }
+
     void tick(long now) {
         long since = heldSince;
         if (since == 0 || now - since < holdNanos) return;

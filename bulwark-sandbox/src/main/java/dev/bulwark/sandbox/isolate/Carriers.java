@@ -174,6 +174,12 @@ final class Carriers {
         if (r != null) r.tick(now);
     }
 
+    /** Whether a turn holds the watched reading now ({@link #watch} has work to do). */
+    boolean readingHeld() {
+        CarrierReader r = watched;
+        return r != null && r.holding();
+    }
+
     /** Carriers that exist now, busy or idle. */
     synchronized int threadCount() {
         return threads;

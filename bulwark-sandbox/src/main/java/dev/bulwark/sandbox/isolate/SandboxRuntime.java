@@ -35,6 +35,8 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
     static final long WATCHDOG_IDLE_MS = 5;
     /** How often it measures the process's memory while a task runs. */
     static final long MEMORY_CHECK_MS = 10;
+    /** How long it ticks with nothing to watch before it sleeps until something begins. */
+    static final long WATCHDOG_QUIET_MS = 500;
 
     private final Outbox outbox;
     private final LocalCalls local;
@@ -52,6 +54,7 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
     /** Invocations whose start is held behind an isolate being made for their worker, and that worker. */
     private final Map<Long, WorkerSlot> held = new ConcurrentHashMap<>();
     private final Set<Isolate> live = ConcurrentHashMap.newKeySet();
+    private final java.util.concurrent.atomic.AtomicLong sleeps = new java.util.concurrent.atomic.AtomicLong();
     private final SocketRegistry sockets = new SocketRegistry();
     private final Thread watchdog;
     private final Dormancy dormancy;
@@ -879,10 +882,13 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
      * The watchdog. While some isolate runs a task it looks every {@link #WATCHDOG_TICK_MS} at CPU
      * and every {@link #MEMORY_CHECK_MS} at memory; while all are idle it looks every
      * {@link #WATCHDOG_IDLE_MS}, so a runaway task is caught at most that much late, and a short
-     * request costs the watchdog nothing.
+     * request costs the watchdog nothing. After {@link #WATCHDOG_QUIET_MS} with nothing to watch it
+     * sends what the outbox still holds and sleeps until a task starts or a carrier's turn holds the
+     * reading ({@link WatchdogBell}): an idle sandbox costs no CPU.
      */
     private void watch() {
         long lastMemoryCheck = 0;
+        long quietSince = System.nanoTime();
         while (!closed) {
             long now = System.nanoTime();
             boolean busy = false;
@@ -903,12 +909,42 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
             outbox.idle();
             // A turn that holds the node's socket's reading past a tick passes it on (CarrierReader).
             Carriers.SHARED.watch(now);
+            if (busy || Carriers.SHARED.readingHeld()) {
+                quietSince = now;
+            } else if (now - quietSince >= TimeUnit.MILLISECONDS.toNanos(WATCHDOG_QUIET_MS)) {
+                sleeps.incrementAndGet();
+                // What a task left in the socket's buffer leaves first (only tasks leave any, and
+                // a task's start wakes the watchdog).
+                WatchdogBell.sleepWhile(() -> {
+                    outbox.idle();
+                    return !closed && !anyInTask() && !Carriers.SHARED.readingHeld();
+                });
+                quietSince = System.nanoTime();
+                continue;
+            }
             try {
                 Thread.sleep(busy ? WATCHDOG_TICK_MS : WATCHDOG_IDLE_MS);
             } catch (InterruptedException e) {
                 return;
             }
         }
+    }
+
+    private boolean anyInTask() {
+        for (Isolate i : live) {
+            if (i.isBusy()) return true;
+        }
+        return false;
+    }
+
+    /** Times the watchdog went to sleep for want of anything to watch (tests). */
+    long watchdogSleeps() {
+        return sleeps.get();
+    }
+
+    /** Whether the watchdog sleeps now (tests). */
+    boolean watchdogAsleep() {
+        return watchdog.getState() == Thread.State.WAITING;
     }
 
     /** This process's resident set size, from /proc (Linux). */

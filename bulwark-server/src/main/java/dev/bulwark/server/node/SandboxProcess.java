@@ -307,16 +307,16 @@ final class SandboxProcess implements IsolateHost, Capabilities.Peer {
 
     /** Resident set size of the process in bytes, from /proc (0 if unknown). */
     long residentBytes() {
+        // statm's second field is status's VmRSS in pages, at a third of the cost: the monitor
+        // reads it ten times a second for every sandbox of the node.
         try {
-            for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid()), "status"))) {
-                if (line.startsWith("VmRSS:")) {
-                    return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024L;
-                }
-            }
-        } catch (IOException | NumberFormatException e) {
-            // process gone
+            String statm = Files.readString(Path.of("/proc", Long.toString(pid()), "statm"));
+            int from = statm.indexOf(' ') + 1;
+            int to = statm.indexOf(' ', from);
+            return Long.parseLong(statm, from, to, 10) * 4096L;
+        } catch (IOException | RuntimeException e) {
+            return 0; // process gone
         }
-        return 0;
     }
 
     /**

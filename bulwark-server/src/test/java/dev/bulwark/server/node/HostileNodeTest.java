@@ -132,6 +132,19 @@ class HostileNodeTest {
         assertThat(sandboxOf("hostile")).as("the sandbox was not killed and replaced").isEqualTo(sandbox);
     }
 
+    @Test
+    void theNodeReadsASandboxsResidentSizeAsTheKernelReportsIt() throws Exception {
+        // What the monitor compares with the RSS ceiling (700 MiB here) ten times a second.
+        assertThat(get("bystander", "/").body()).isEqualTo("still here");
+        SandboxProcess p = node.supervisor().processes().stream().filter(s -> s.tenant().equals("other-tenant")).findFirst().orElseThrow();
+        long vmRss = 0;
+        for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc", Long.toString(p.pid()), "status"))) {
+            if (line.startsWith("VmRSS:")) vmRss = Long.parseLong(line.replaceAll("[^0-9]", "")) << 10;
+        }
+        assertThat(vmRss).isGreaterThan(32L << 20);
+        assertThat(p.residentBytes()).isBetween(vmRss * 9 / 10, vmRss * 11 / 10);
+    }
+
     /** The pid of the one sandbox process of {@code tenant}. */
     static long sandboxOf(String tenant) {
         List<Long> pids = node.supervisor().processes().stream().filter(p -> p.tenant().equals(tenant))
