@@ -159,7 +159,7 @@ public final class CarrierReader {
                 if (spawn) carriers.startCarrier();
                 continue;
             }
-            WatchdogBell.ring(); // the watchdog bounds how long this turn holds the reading (tick)
+            WatchdogBell.ringAll(); // the watchdog bounds how long this turn holds the reading (tick)
             held.incrementAndGet();
             me.holding = true;
             try {

@@ -265,7 +265,7 @@ public final class Isolate {
         taskStartCpu = THREADS.getCurrentThreadCpuTime();
         taskSequence++;
         inTask = true;
-        WatchdogBell.ring(); // after inTask: a watchdog falling asleep sees the one or hears the other
+        services.taskStarted(); // after inTask: a watchdog falling asleep sees the one or hears the other
         dev.bulwark.sandbox.trace.LatencyTrace.stamp("task.start", task.invocationId);
         try {
             task.action.run();

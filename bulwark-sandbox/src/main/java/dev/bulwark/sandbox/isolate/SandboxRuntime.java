@@ -55,6 +55,7 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
     private final Map<Long, WorkerSlot> held = new ConcurrentHashMap<>();
     private final Set<Isolate> live = ConcurrentHashMap.newKeySet();
     private final java.util.concurrent.atomic.AtomicLong sleeps = new java.util.concurrent.atomic.AtomicLong();
+    private final WatchdogBell bell = WatchdogBell.open();
     private final SocketRegistry sockets = new SocketRegistry();
     private final Thread watchdog;
     private final Dormancy dormancy;
@@ -803,6 +804,11 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
     }
 
     @Override
+    public void taskStarted() {
+        bell.ring();
+    }
+
+    @Override
     public ScheduledExecutorService scheduler() {
         return scheduler;
     }
@@ -915,7 +921,7 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
                 sleeps.incrementAndGet();
                 // What a task left in the socket's buffer leaves first (only tasks leave any, and
                 // a task's start wakes the watchdog).
-                WatchdogBell.sleepWhile(() -> {
+                bell.sleepWhile(() -> {
                     outbox.idle();
                     return !closed && !anyInTask() && !Carriers.SHARED.readingHeld();
                 });
@@ -961,6 +967,7 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
     public void close() {
         if (closed) return;
         closed = true;
+        bell.close();
         watchdog.interrupt();
         for (WorkerSlot slot : workers.values()) slot.retire();
         pool.close();

@@ -49,6 +49,9 @@ interface SandboxServices {
         return false;
     }
 
+    /** An isolate began a task: the watchdog must watch it (it may be asleep: {@link WatchdogBell}). */
+    default void taskStarted() {}
+
     /** An isolate was terminated and must not be used again. */
     void condemned(Isolate isolate);
 
