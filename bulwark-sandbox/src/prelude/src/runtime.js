@@ -335,13 +335,15 @@ function responseCanceled(invocationId, reason) {
   } catch { /* already closed */ }
 }
 
+/** Sends the handler's response; true when it handed a WebSocket over (a 101). */
 async function sendResponse(result, invocationId) {
   if (!isResponse(result)) throw new TypeError("Incorrect type for Promise: the Promise did not resolve to 'Response'.");
   // Internal slots, not the (overridable) public getters.
   const { type, status, statusText, headers, body, webSocket } = responseInternals.parts(result);
   if (type === 'error') throw new TypeError('The fetch handler returned Response.error().');
   if (body !== null && body.unusable) throw new TypeError('The body of the returned Response has already been used.');
-  if (webSocket !== null && webSocket !== undefined) {
+  const handsSocket = webSocket !== null && webSocket !== undefined;
+  if (handsSocket) {
     if (status !== 101) throw new TypeError('A Response with a WebSocket must have status 101.');
     socketInternals.bind(webSocket, invocationId);
   }
@@ -354,7 +356,7 @@ async function sendResponse(result, invocationId) {
     // The whole response is known: head, body and end cross to the host in one call.
     H.responseWhole(invocationId, status, statusText, lines,
       bytes === null || bytes.byteLength === 0 ? null : hostBytes(bytes));
-    return;
+    return handsSocket;
   }
   H.responseStart(invocationId, status, statusText, lines);
   if (body !== null) {
@@ -376,6 +378,7 @@ async function sendResponse(result, invocationId) {
     }
   }
   H.responseEnd(invocationId);
+  return handsSocket;
 }
 
 /** Settles when a socket event's listeners' promises have (however), and then its timeouts. */
@@ -392,6 +395,7 @@ async function dispatchFetch(handler, req, env, invocationId, target) {
   invocationId = Number(invocationId); // a Java long arrives as a BigInt
   const waitUntilPromises = [];
   let passThrough = false;
+  let keepTimeouts = false;
   let done = false;
   const ctx = newExecutionContext(
     (promise) => {
@@ -461,7 +465,9 @@ async function dispatchFetch(handler, req, env, invocationId, target) {
       if (target === null || target === undefined) result = await callHandler(handler, request, env, ctx);
       else if (target.entrypoint !== undefined) result = await callHandler(entrypointOf(target), request, env, ctx);
       else result = await objectFetch(target, env, request, invocationId);
-      await sendResponse(result, invocationId);
+      // A response that hands a WebSocket over keeps its request's context in workerd while the
+      // socket is open: the timeouts the request set (an auth deadline, a first message) still run.
+      keepTimeouts = await sendResponse(result, invocationId);
     }
   } catch (err) {
     const [name, message, stack] = errorParts(err);
@@ -471,6 +477,12 @@ async function dispatchFetch(handler, req, env, invocationId, target) {
     } catch (hostErr) {
       safeLog('error', `responseError failed: ${inspect(hostErr)}`);
     }
+  }
+  // Every event of a durable object runs in the object's one context in workerd ("waitUntil is not
+  // necessary" there): the timeouts an event set still run after its answer, bounded as waitUntil
+  // is. Intervals end with the event (docs/compatibility.md).
+  if (keepTimeouts || (target !== null && target !== undefined && target.className !== undefined)) {
+    if (hasTimeouts(invocationId)) ctx.waitUntil(timeoutsSettled(invocationId));
   }
   // Wait for every waitUntil() promise, including ones registered while waiting.
   for (let i = 0; i < waitUntilPromises.length; i++) {
