@@ -18,6 +18,7 @@ export class Later extends DurableObject {
       clearTimeout(t);
       return new Response('cleared');
     }
+    if (op === 'born') return new Response(this.born ??= crypto.randomUUID());
     if (op === 'read') {
       return Response.json({
         inMemory: this.inMemory ?? null,
@@ -27,6 +28,12 @@ export class Later extends DurableObject {
       });
     }
     return new Response('not found', { status: 404 });
+  }
+
+  // What the agents SDK's Agent.destroy() does: the object ends itself once the call returned.
+  destroyLater() {
+    setTimeout(() => this.ctx.abort('destroyed'), 0);
+    return 'destroying';
   }
 
   // The same from an RPC method.
@@ -46,6 +53,7 @@ export default {
     if (url.pathname.startsWith('/do/')) {
       const stub = env.LATER.getByName(url.pathname.split('/')[2]);
       if (url.pathname.endsWith('/rpc')) return new Response(await stub.bumpLater());
+      if (url.pathname.endsWith('/destroy')) return new Response(await stub.destroyLater());
       return stub.fetch(request);
     }
     // A plain request's context ends with its response: a timeout nobody waits for never runs.

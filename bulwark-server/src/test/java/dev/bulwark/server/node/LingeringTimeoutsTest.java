@@ -60,6 +60,14 @@ class LingeringTimeoutsTest {
     }
 
     @Test
+    void anObjectThatAbortsItselfFromATimeoutOnceTheCallReturnedIsReset() throws Exception {
+        // The agents SDK's Agent.destroy(): setTimeout(() => ctx.abort("destroyed"), 0).
+        String born = get("/do/d/born");
+        assertThat(get("/do/d/destroy")).isEqualTo("destroying");
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(get("/do/d/born")).isNotEqualTo(born));
+    }
+
+    @Test
     void aClearedTimeoutNeverRuns() throws Exception {
         assertThat(get("/do/c/cleared")).isEqualTo("cleared");
         Thread.sleep(1_000); // three times the timeout's delay
