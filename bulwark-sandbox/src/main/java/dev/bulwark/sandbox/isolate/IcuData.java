@@ -64,7 +64,8 @@ public final class IcuData {
             }
             // Atomic, so a JVM that looks while another writes sees the whole file or none.
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            if (known == null) verified = KeptCopy.of(target);
+            verified = KeptCopy.of(target); // the first, or one whose kept copy is no longer whole
+            if (known != null) known.close();
             return target;
         } catch (NoSuchAlgorithmException e) {
             throw new IOException(e);

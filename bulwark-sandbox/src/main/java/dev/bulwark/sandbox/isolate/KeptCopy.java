@@ -28,6 +28,15 @@ final class KeptCopy {
         return new KeptCopy(channel, channel.size());
     }
 
+    /** Lets the kept file go (a deploy that found it changed keeps a new one instead). */
+    void close() {
+        try {
+            channel.close();
+        } catch (IOException e) {
+            // nothing held that matters
+        }
+    }
+
     long size() {
         return size;
     }
@@ -37,7 +46,11 @@ final class KeptCopy {
      * {@code target} in any state, if the kept file is no longer the size it had.
      */
     boolean copyTo(Path target) throws IOException {
-        if (!channel.isOpen() || channel.size() != size) return false;
+        try {
+            if (channel.size() != size) return false;
+        } catch (java.nio.channels.ClosedChannelException e) {
+            return false; // let go by another deploy meanwhile
+        }
         try (FileChannel out = FileChannel.open(target, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
             long done = 0;
             while (done < size) {
@@ -45,6 +58,8 @@ final class KeptCopy {
                 if (n <= 0) break;
                 done += n;
             }
+        } catch (java.nio.channels.ClosedChannelException e) {
+            return false; // let go by another deploy meanwhile
         }
         return Files.size(target) == size;
     }

@@ -64,7 +64,8 @@ public final class NativeLibrary {
                 Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
             }
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            if (known == null) inflated = KeptCopy.of(target);
+            inflated = KeptCopy.of(target); // the first, or one whose kept copy is no longer whole
+            if (known != null) known.close();
         } finally {
             Files.deleteIfExists(tmp);
         }
