@@ -27,8 +27,11 @@ public final class IcuData {
     private static final String RESOURCE = "/dev/bulwark/sandbox/icu/" + FILE_NAME + ".gz";
     private static final String DIGEST = "/dev/bulwark/sandbox/icu/" + FILE_NAME + ".digest";
 
-    /** A copy this JVM inflated and verified: later directories (a node per test) copy it instead. */
-    private static volatile Path verified;
+    /**
+     * A copy this JVM inflated and verified, kept open: later directories (a node per test) copy it
+     * instead, also once the directory it was written to is gone.
+     */
+    private static volatile KeptCopy verified;
 
     private IcuData() {}
 
@@ -42,9 +45,8 @@ public final class IcuData {
         if (Files.isRegularFile(target) && Files.size(target) == expected.size()) return target;
         Path tmp = Files.createTempFile(dir, FILE_NAME, ".part");
         try {
-            Path known = verified;
-            if (known != null && !known.equals(target) && Files.isRegularFile(known) && Files.size(known) == expected.size()) {
-                Files.copy(known, tmp, StandardCopyOption.REPLACE_EXISTING);
+            KeptCopy known = verified;
+            if (known != null && known.size() == expected.size() && known.copyTo(tmp)) {
                 Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
                 return target;
             }
@@ -62,7 +64,8 @@ public final class IcuData {
             }
             // Atomic, so a JVM that looks while another writes sees the whole file or none.
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            verified = target;
+            verified = KeptCopy.of(target); // the first, or one whose kept copy is no longer whole
+            if (known != null) known.close();
             return target;
         } catch (NoSuchAlgorithmException e) {
             throw new IOException(e);

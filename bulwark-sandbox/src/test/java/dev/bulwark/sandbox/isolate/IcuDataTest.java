@@ -30,6 +30,17 @@ class IcuDataTest {
     }
 
     @Test
+    void aDirectoryDeployedAfterTheFirstOneWasRemovedStillGetsTheVerifiedData(@TempDir Path a, @TempDir Path b) throws Exception {
+        Files.delete(IcuData.deploy(a)); // as a closed node's run directory: the copy later ones are made from is gone
+        Path second = IcuData.deploy(b);
+        assertThat(Files.size(second)).isEqualTo(SIZE);
+        assertThat(sha256(second)).isEqualTo(SHA256);
+        try (var files = Files.list(b)) {
+            assertThat(files.map(p -> p.getFileName().toString())).containsExactly("icudt77l.dat");
+        }
+    }
+
+    @Test
     void aTruncatedFileIsNotValidAndIsReplaced(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("icudt77l.dat");
         Files.write(file, new byte[1000]);

@@ -23,7 +23,7 @@ final class MountScript {
         String r = quote(view.root().toString());
         line(s, "mkdir -p " + r);
         line(s, t.mount() + " -t tmpfs -o mode=755,size=4m,nosuid,nodev bulwark-root " + r);
-        List<String> binds = new ArrayList<>();
+        List<Bind> binds = new ArrayList<>();
         for (String top : List.of("bin", "sbin", "lib", "lib32", "lib64", "libx32")) {
             Path p = Path.of("/", top);
             if (Files.isSymbolicLink(p)) {
@@ -33,17 +33,17 @@ final class MountScript {
                     // unreadable link: leave it out
                 }
             } else if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
-                binds.add(bind(t, p, view, true));
+                binds.add(new Bind(p, view, true));
             }
         }
         line(s, "mkdir -p " + r + "/proc " + r + "/dev " + r + "/tmp");
         line(s, t.mount() + " -t proc -o nosuid,nodev,noexec proc " + r + "/proc");
         line(s, t.mount() + " -t tmpfs -o mode=1777,size=64m,nosuid,nodev bulwark-tmp " + r + "/tmp");
-        for (String dev : List.of("null", "zero", "random", "urandom")) binds.add(bind(t, Path.of("/dev", dev), view, false));
-        for (Path p : view.readOnly()) binds.add(bind(t, p, view, true));
-        binds.add(bind(t, view.tenantData(), view, false));
-        binds.add(bind(t, view.tmp(), view, false));
-        binds.add(bind(t, view.socketDir(), view, false));
+        for (String dev : List.of("null", "zero", "random", "urandom")) binds.add(new Bind(Path.of("/dev", dev), view, false));
+        for (Path p : view.readOnly()) binds.add(new Bind(p, view, true));
+        binds.add(new Bind(view.tenantData(), view, false));
+        binds.add(new Bind(view.tmp(), view, false));
+        binds.add(new Bind(view.socketDir(), view, false));
         // Every mount point first, in one mkdir and one touch (each command is a fork and exec).
         List<String> dirs = new ArrayList<>();
         List<String> files = new ArrayList<>();
@@ -57,7 +57,17 @@ final class MountScript {
         }
         line(s, "mkdir -p " + String.join(" ", dirs));
         if (!files.isEmpty()) line(s, "touch " + String.join(" ", files));
-        for (String b : binds) line(s, b);
+        // Every bind mount by one mount(8), from a table of them (one mount command per bind was one
+        // fork and exec each: ~90 with a test's class path, most of a second of a sandbox's start on
+        // a loaded machine). The table is written by the shell's builtin printf on the new root's
+        // tmpfs and removed before pivot_root; mount --all stops at nothing else than --bind did:
+        // a bind that fails makes it exit non-zero, and set -e ends the script (no sandbox starts).
+        String table = quote(view.root() + "/" + BIND_TABLE);
+        StringBuilder printf = new StringBuilder("printf '%s\\n'");
+        for (Bind b : binds) printf.append(' ').append(quote(b.fstabLine()));
+        line(s, printf + " > " + table);
+        line(s, t.mount() + " --all --fstab " + table);
+        line(s, "rm " + table);
         line(s, "cd " + r);
         line(s, "mkdir .old");
         line(s, t.pivotRoot() + " . .old");
@@ -76,9 +86,35 @@ final class MountScript {
         return cmd;
     }
 
-    private static String bind(Confinement.Tools t, Path p, SandboxView view, boolean readOnly) {
-        return t.mount() + " --bind " + (readOnly ? "-o ro " : "") + quote(p.toString()) + " "
-                + quote(view.root() + p.toString());
+    /** The file (on the new root's tmpfs, removed before the sandbox runs) that lists the bind mounts. */
+    static final String BIND_TABLE = ".bulwark-binds";
+
+    /** A bind mount of {@code source} at the same path under the new root, read-only or not. */
+    record Bind(Path source, Path target, boolean readOnly) {
+        Bind(Path source, SandboxView view, boolean readOnly) {
+            this(source, Path.of(view.root() + source.toString()), readOnly);
+        }
+
+        /** Its line of an fstab(5) table, as {@code mount --bind [-o ro] SOURCE TARGET} would mount it. */
+        String fstabLine() {
+            return fstabField(source.toString()) + " " + fstabField(target.toString()) + " none "
+                    + (readOnly ? "bind,ro" : "bind") + " 0 0";
+        }
+    }
+
+    /** A path as an fstab(5) field: the characters that end or escape a field written in octal. */
+    static String fstabField(String path) {
+        StringBuilder out = new StringBuilder();
+        for (char c : path.toCharArray()) {
+            switch (c) {
+                case ' ' -> out.append("\\040");
+                case '\t' -> out.append("\\011");
+                case '\n' -> out.append("\\012");
+                case '\\' -> out.append("\\134");
+                default -> out.append(c);
+            }
+        }
+        return out.toString();
     }
 
     private static List<Path> mountPoints(SandboxView view) {

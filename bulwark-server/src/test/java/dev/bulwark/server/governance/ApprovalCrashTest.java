@@ -61,6 +61,7 @@ class ApprovalCrashTest {
         List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow(),
                 "--enable-native-access=ALL-UNNAMED", "-Djava.io.tmpdir=" + System.getProperty("java.io.tmpdir"),
                 "-cp", System.getProperty("java.class.path"), ApprovalCrashMain.class.getName(), data.toString(), effects.toString()));
+        command.addAll(1, dev.bulwark.server.node.ChildNodeOptions.properties());
         Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
         CompletableFuture<String> session = new CompletableFuture<>();
         CompletableFuture<String> parked = new CompletableFuture<>();

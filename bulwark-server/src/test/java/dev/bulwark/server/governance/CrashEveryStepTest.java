@@ -50,6 +50,7 @@ class CrashEveryStepTest {
                 "--enable-native-access=ALL-UNNAMED", "-D" + CrashPoints.PROPERTY + "=" + point,
                 "-Djava.io.tmpdir=" + System.getProperty("java.io.tmpdir"), "-cp", System.getProperty("java.class.path"),
                 LedgerCrashMain.class.getName(), data().toString(), effectsFile().toString(), mode));
+        command.addAll(1, dev.bulwark.server.node.ChildNodeOptions.properties());
         Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
         List<String> output = Collections.synchronizedList(new ArrayList<>());
         Set<ProcessHandle> sandboxes = ConcurrentHashMap.newKeySet();

@@ -55,9 +55,10 @@ class LedgerChaosTest {
     final Set<ProcessHandle> sandboxes = ConcurrentHashMap.newKeySet();
 
     void startNode() throws Exception {
-        List<String> command = List.of(ProcessHandle.current().info().command().orElseThrow(), "--enable-native-access=ALL-UNNAMED",
+        List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow(), "--enable-native-access=ALL-UNNAMED",
                 "-Djava.io.tmpdir=" + System.getProperty("java.io.tmpdir"), "-cp", System.getProperty("java.class.path"),
-                ChaosNodeMain.class.getName(), dir.resolve("data").toString(), dir.resolve("effects.txt").toString());
+                ChaosNodeMain.class.getName(), dir.resolve("data").toString(), dir.resolve("effects.txt").toString()));
+        command.addAll(1, dev.bulwark.server.node.ChildNodeOptions.properties());
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         CompletableFuture<Integer> ready = new CompletableFuture<>();
         Thread.ofVirtual().start(() -> {

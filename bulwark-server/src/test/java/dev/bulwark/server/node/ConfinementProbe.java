@@ -45,11 +45,44 @@ public final class ConfinementProbe implements Runnable {
             out.setProperty("init", "error: " + e);
         }
         out.setProperty("status", status());
+        try (var top = Files.list(Path.of("/"))) {
+            out.setProperty("root", String.join(",", top.map(p -> p.getFileName().toString()).sorted().toList()));
+        } catch (IOException e) {
+            out.setProperty("root", "error: " + e);
+        }
+        out.setProperty("classPathReadOnly", classPathReadOnly());
         try (var w = Files.newBufferedWriter(Path.of(System.getProperty("bulwark.probe.out")))) {
             out.store(w, "confinement probe");
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /**
+     * "n/m": how many of the m class path entries sit on a read-only mount (the one with the longest
+     * mount point that holds the entry, from /proc/self/mountinfo).
+     */
+    private static String classPathReadOnly() {
+        java.util.Map<String, String> options = new java.util.HashMap<>();
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
+                String[] f = line.split(" ");
+                options.put(f[4].replace("\\040", " "), f[5]);
+            }
+        } catch (IOException e) {
+            return "error: " + e;
+        }
+        int readOnly = 0;
+        String[] entries = System.getProperty("java.class.path").split(java.io.File.pathSeparator);
+        for (String entry : entries) {
+            String best = null;
+            for (String point : options.keySet()) {
+                if ((entry.equals(point) || entry.startsWith(point.endsWith("/") ? point : point + "/"))
+                        && (best == null || point.length() > best.length())) best = point;
+            }
+            if (best != null && java.util.Arrays.asList(options.get(best).split(",")).contains("ro")) readOnly++;
+        }
+        return readOnly + "/" + entries.length;
     }
 
     private static List<String> interfaces() {

@@ -162,6 +162,16 @@ class ConfinementTest {
     }
 
     @Test
+    void itsRootHoldsOnlyItsViewAndItsClassPathIsReadOnly() throws Exception {
+        Properties p = probe();
+        // The table its view's bind mounts were made from (MountScript) was removed before it ran.
+        assertThat(p.getProperty("root").split(",")).doesNotContain(MountScript.BIND_TABLE)
+                .contains("usr", "proc", "dev", "tmp");
+        int entries = System.getProperty("java.class.path").split(java.io.File.pathSeparator).length;
+        assertThat(p.getProperty("classPathReadOnly")).isEqualTo(entries + "/" + entries);
+    }
+
+    @Test
     void cannotSeeTheNodesProcess() throws Exception {
         Properties p = probe();
         // Only the namespace's init (the shell that set its view up and waits for the JVM) and itself.

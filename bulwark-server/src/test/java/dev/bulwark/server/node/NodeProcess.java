@@ -38,6 +38,7 @@ final class NodeProcess {
         command.add("--enable-native-access=ALL-UNNAMED");
         command.add("--add-exports=java.base/sun.nio.ch=ALL-UNNAMED"); // as the launcher: direct posts (NonBlockingSend)
         command.add("-Djava.io.tmpdir=" + System.getProperty("java.io.tmpdir"));
+        command.addAll(ChildNodeOptions.properties());
         command.addAll(jvmOptions);
         command.add("-cp");
         command.add(System.getProperty("java.class.path"));
