@@ -198,17 +198,17 @@ public final class CarrierReader {
         }
     }
 
+    /** Whether a turn holds the reading now (the watchdog must keep ticking). */
+    boolean holding() {
+        return heldSince != 0;
+    }
+
     /**
      * The watchdog's look: a turn that has held the reading for {@code holdNanos} while bytes of a
      * next message are here gives the reading to another carrier (woken or started). The socket is
      * looked at only while the leader runs a turn, under the lock it needs to read again, so this
      * never touches the stream while the leader reads it.
      */
-    /** Whether a turn holds the reading now (the watchdog must keep ticking). */
-    boolean holding() {
-        return heldSince != 0;
-    }
-
     void tick(long now) {
         long since = heldSince;
         if (since == 0 || now - since < holdNanos) return;
