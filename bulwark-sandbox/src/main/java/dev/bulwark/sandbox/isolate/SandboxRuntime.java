@@ -10,8 +10,6 @@ import dev.bulwark.sandbox.worker.Limits;
 import dev.bulwark.sandbox.worker.WorkerBundle;
 
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.List;
 import java.util.Map;
@@ -955,12 +953,7 @@ public final class SandboxRuntime implements IsolateHost, SandboxServices {
 
     /** This process's resident set size, from /proc (Linux). */
     static long residentBytes() {
-        try {
-            String statm = Files.readString(Path.of("/proc/self/statm"));
-            return Long.parseLong(statm.split(" ")[1]) * 4096L;
-        } catch (Exception e) {
-            return 0;
-        }
+        return dev.bulwark.sandbox.jvm.ResidentSize.ofSelf();
     }
 
     @Override

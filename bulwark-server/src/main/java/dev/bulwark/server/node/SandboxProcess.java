@@ -307,16 +307,7 @@ final class SandboxProcess implements IsolateHost, Capabilities.Peer {
 
     /** Resident set size of the process in bytes, from /proc (0 if unknown). */
     long residentBytes() {
-        // statm's second field is status's VmRSS in pages, at a third of the cost: the monitor
-        // reads it ten times a second for every sandbox of the node.
-        try {
-            String statm = Files.readString(Path.of("/proc", Long.toString(pid()), "statm"));
-            int from = statm.indexOf(' ') + 1;
-            int to = statm.indexOf(' ', from);
-            return Long.parseLong(statm, from, to, 10) * 4096L;
-        } catch (IOException | RuntimeException e) {
-            return 0; // process gone
-        }
+        return dev.bulwark.sandbox.jvm.ResidentSize.ofProcess(pid());
     }
 
     /**
